@@ -1,0 +1,23 @@
+package dev.veil;
+
+import java.util.Locale;
+
+/** How a caller was authenticated. */
+public enum AuthMethod {
+    NONE,
+    API_KEY,
+    JWT;
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static AuthMethod fromId(String id) {
+        for (AuthMethod m : values()) {
+            if (m.id().equals(id)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown authentication method '" + id + "', must be one of none, api_key, jwt");
+    }
+}

@@ -1,0 +1,91 @@
+package dev.veil;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A raw model output: class scores with their labels, or a regression value. The raw prediction
+ * never leaves the Guard; callers receive a {@link ReleasedPrediction}.
+ *
+ * <p>Scores must be finite and non-negative; the Guard refuses (with {@link ReasonCode#MODEL_ERROR})
+ * a prediction that is not. They need not sum to one: transforms that need a distribution
+ * normalise first.
+ */
+public final class Prediction {
+    /** What a prediction holds. */
+    public enum Kind {
+        CLASSIFICATION,
+        REGRESSION
+    }
+
+    private final Kind kind;
+    private final List<String> labels;
+    private final double[] scores;
+    private final double value;
+
+    private Prediction(Kind kind, List<String> labels, double[] scores, double value) {
+        this.kind = kind;
+        this.labels = labels;
+        this.scores = scores;
+        this.value = value;
+    }
+
+    /**
+     * Class scores. {@code labels} and {@code scores} must have the same length (at least one); the
+     * scores array is not copied, so do not change it afterwards.
+     */
+    public static Prediction classification(List<String> labels, double[] scores) {
+        Objects.requireNonNull(labels, "labels");
+        Objects.requireNonNull(scores, "scores");
+        if (labels.isEmpty()) {
+            throw new IllegalArgumentException("a classification needs at least one label");
+        }
+        if (labels.size() != scores.length) {
+            throw new IllegalArgumentException(
+                    "labels and scores must have the same length, was " + labels.size() + " and " + scores.length);
+        }
+        return new Prediction(Kind.CLASSIFICATION, List.copyOf(labels), scores, Double.NaN);
+    }
+
+    /** A regression value. */
+    public static Prediction regression(double value) {
+        return new Prediction(Kind.REGRESSION, List.of(), new double[0], value);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Class labels; empty for a regression. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** Class scores (not a copy); empty for a regression. */
+    public double[] scores() {
+        return scores;
+    }
+
+    /** The regression value; NaN for a classification. */
+    public double value() {
+        return value;
+    }
+
+    /** Index of the highest score (the first one on ties); -1 for a regression. */
+    public int topIndex() {
+        int best = -1;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < scores.length; i++) {
+            if (scores[i] > bestScore) {
+                bestScore = scores[i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public String toString() {
+        return kind == Kind.REGRESSION ? "Prediction[regression]" : "Prediction[classes=" + labels.size() + "]";
+    }
+}

@@ -1,0 +1,144 @@
+package dev.veil.spi;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The request-independent part of a policy.
+ *
+ * @param name the policy's name (for audit records and messages)
+ * @param onError what a failure after access and validation gives: {@link OnError#DENY} (default)
+ *     or {@link OnError#DEGRADE}, the most minimised release ({@link #degradedRelease()})
+ * @param authentication how callers prove who they are
+ * @param degradedRelease the release used whenever a request is degraded (label only by default)
+ * @param privacy the privacy-budget ledgers for noise releases, or {@code null} when no budget is kept
+ * @param detectors configuration of each built-in detector by name, as plain JSON-like values
+ */
+public record GuardSettings(
+        String name,
+        OnError onError,
+        AuthenticationSettings authentication,
+        ReleaseSpec degradedRelease,
+        PrivacyBudget privacy,
+        Map<String, Map<String, Object>> detectors) {
+
+    /** Failure mode. */
+    public enum OnError {
+        DENY,
+        DEGRADE
+    }
+
+    public GuardSettings {
+        Objects.requireNonNull(name, "name");
+        onError = onError == null ? OnError.DENY : onError;
+        authentication = authentication == null ? AuthenticationSettings.NONE : authentication;
+        degradedRelease = degradedRelease == null ? ReleaseSpec.LABEL_ONLY : degradedRelease;
+        detectors = detectors == null ? Map.of() : Map.copyOf(detectors);
+        if (degradedRelease.form() != ReleaseSpec.Form.LABEL_ONLY && degradedRelease.noise() == null
+                && degradedRelease.round() == 0) {
+            throw new IllegalArgumentException(
+                    "output.degraded must minimise: label_only, or rounding or noise, was " + degradedRelease);
+        }
+    }
+
+    /**
+     * Privacy budgets for releases with noise.
+     *
+     * @param perCallerEpsilon each caller's total epsilon per period ({@code > 0})
+     * @param globalEpsilon everybody's total epsilon per period (Sybil accounts pool their
+     *     answers), {@code 0} for no global ledger
+     * @param periodSeconds length of a budget period; 0 means the budget never renews
+     * @param onExhausted {@link OnExhausted#DEGRADE} (answer label only) or {@link OnExhausted#DENY}
+     */
+    public record PrivacyBudget(double perCallerEpsilon, double globalEpsilon, long periodSeconds, OnExhausted onExhausted) {
+        /** What happens when a budget is spent. */
+        public enum OnExhausted {
+            DEGRADE,
+            DENY
+        }
+
+        public PrivacyBudget {
+            if (!(perCallerEpsilon > 0) || Double.isInfinite(perCallerEpsilon)) {
+                throw new IllegalArgumentException("privacy.per_caller_epsilon must be > 0, was " + perCallerEpsilon);
+            }
+            if (!(globalEpsilon >= 0) || Double.isInfinite(globalEpsilon)) {
+                throw new IllegalArgumentException("privacy.global_epsilon must be >= 0 (0 = none), was " + globalEpsilon);
+            }
+            if (periodSeconds < 0) {
+                throw new IllegalArgumentException("privacy.period_seconds must be >= 0, was " + periodSeconds);
+            }
+            onExhausted = onExhausted == null ? OnExhausted.DENY : onExhausted;
+        }
+    }
+
+    /**
+     * How callers authenticate.
+     *
+     * @param allowAnonymous whether requests without credentials reach the {@code access} policy as
+     *     the anonymous caller (otherwise they are refused as unauthenticated)
+     * @param apiKeys where API keys are stored, or {@code null} when keys are not accepted
+     * @param jwt how bearer tokens are verified, or {@code null} when tokens are not accepted
+     */
+    public record AuthenticationSettings(boolean allowAnonymous, ApiKeys apiKeys, Jwt jwt) {
+        public static final AuthenticationSettings NONE = new AuthenticationSettings(false, null, null);
+    }
+
+    /**
+     * The API-key store: a JSON file in the bundle, or a path into the bundle's data. Exactly one.
+     *
+     * @param file bundle-relative path of a key file
+     * @param data dotted path into the data document
+     */
+    public record ApiKeys(String file, String data) {
+        public ApiKeys {
+            if ((file == null) == (data == null)) {
+                throw new IllegalArgumentException("api_keys needs exactly one of 'file' or 'data'");
+            }
+        }
+    }
+
+    /**
+     * JWT bearer verification.
+     *
+     * @param issuer required {@code iss}
+     * @param audience accepted {@code aud} values (at least one must be in the token)
+     * @param jwks bundle-relative path of a JWKS file
+     * @param algorithms accepted {@code alg} values, e.g. {@code [RS256, ES256]}
+     * @param subjectClaim claim holding the caller id (default {@code sub})
+     * @param rolesClaim claim holding roles, a list or a space-separated string (default {@code roles})
+     * @param tenantClaim claim holding the tenant (default {@code tenant})
+     * @param attributeClaims further string claims copied into the caller's attributes
+     * @param clockSkewSeconds tolerance on {@code exp} and {@code nbf} (default 30, at most 300)
+     */
+    public record Jwt(
+            String issuer, List<String> audience, String jwks, List<String> algorithms, String subjectClaim,
+            String rolesClaim, String tenantClaim, List<String> attributeClaims, long clockSkewSeconds) {
+        public Jwt {
+            if (issuer == null || issuer.isBlank()) {
+                throw new IllegalArgumentException("jwt.issuer is required");
+            }
+            if (audience == null || audience.isEmpty()) {
+                throw new IllegalArgumentException("jwt.audience needs at least one value");
+            }
+            audience = List.copyOf(audience);
+            if (jwks == null || jwks.isBlank()) {
+                throw new IllegalArgumentException("jwt.jwks (a bundle-relative JWKS file) is required");
+            }
+            algorithms = algorithms == null || algorithms.isEmpty() ? List.of("RS256", "ES256") : List.copyOf(algorithms);
+            for (String a : algorithms) {
+                if (!List.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
+                        "PS256", "PS384", "PS512").contains(a)) {
+                    throw new IllegalArgumentException("jwt.algorithms: unsupported algorithm '" + a + "'");
+                }
+            }
+            subjectClaim = subjectClaim == null ? "sub" : subjectClaim;
+            rolesClaim = rolesClaim == null ? "roles" : rolesClaim;
+            tenantClaim = tenantClaim == null ? "tenant" : tenantClaim;
+            attributeClaims = attributeClaims == null ? List.of() : List.copyOf(attributeClaims);
+            if (clockSkewSeconds < 0 || clockSkewSeconds > 300) {
+                throw new IllegalArgumentException("jwt.clock_skew_seconds must be in [0, 300], was " + clockSkewSeconds);
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package dev.veil.spi;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a valid input looks like. Finiteness (no NaN, no infinity) is always required.
+ *
+ * @param shape the expected shape, e.g. {@code [28, 28]}; the feature vector must have the product
+ *     of its dimensions as length. Empty: any length.
+ * @param min lowest allowed value of every feature ({@code -Infinity}: none)
+ * @param max highest allowed value of every feature ({@code +Infinity}: none)
+ * @param features per named feature: required or not, and its own range
+ * @param allowUnknownFeatures whether named features not listed in {@code features} are accepted
+ * @param crossField rules over several named features, e.g. {@code loan <= 10 * income}
+ * @param maxPayloadBytes largest accepted request ({@code 0}: no limit)
+ * @param distribution the distance-from-training-distribution check, or {@code null}
+ */
+public record InputContract(
+        List<Integer> shape,
+        double min,
+        double max,
+        Map<String, FeatureSpec> features,
+        boolean allowUnknownFeatures,
+        List<CrossFieldRule> crossField,
+        long maxPayloadBytes,
+        DistributionCheck distribution) {
+
+    /**
+     * One named feature.
+     *
+     * @param required whether a request must carry it (a missing or NaN value is refused)
+     * @param min lowest allowed value
+     * @param max highest allowed value
+     */
+    public record FeatureSpec(boolean required, double min, double max) {
+        public FeatureSpec {
+            if (Double.isNaN(min) || Double.isNaN(max) || min > max) {
+                throw new IllegalArgumentException("feature range needs min <= max, was [" + min + ", " + max + "]");
+            }
+        }
+    }
+
+    /**
+     * A rule over several named features.
+     *
+     * @param id rule id, reported when it fails
+     * @param expr a comparison of arithmetic expressions over feature names, e.g.
+     *     {@code loan_amount <= 10 * income and age >= 18}
+     */
+    public record CrossFieldRule(String id, String expr) {
+        public CrossFieldRule {
+            Objects.requireNonNull(id, "cross_field.id");
+            Objects.requireNonNull(expr, "cross_field.expr");
+        }
+    }
+
+    /**
+     * Distance from the training distribution. Statistics come from the bundle's data.
+     *
+     * @param mean per-feature training mean
+     * @param std per-feature training standard deviation (floored at {@code stdFloor})
+     * @param stdFloor smallest standard deviation used when dividing, {@code > 0}
+     * @param maxAbsZ reject when any feature's |z| exceeds this ({@code 0}: off)
+     * @param maxRmsZ reject when the diagonal Mahalanobis distance divided by sqrt(d) exceeds this
+     *     ({@code 0}: off)
+     * @param summary allowed ranges of whole-input statistics ({@code mean}, {@code std},
+     *     {@code roughness}: mean absolute difference of neighbouring features) as seen in training;
+     *     catches blank, saturated and noise probes that per-feature scores miss
+     */
+    public record DistributionCheck(
+            double[] mean, double[] std, double stdFloor, double maxAbsZ, double maxRmsZ,
+            Map<String, double[]> summary) {
+        public DistributionCheck {
+            Objects.requireNonNull(mean, "distribution.mean");
+            Objects.requireNonNull(std, "distribution.std");
+            if (mean.length != std.length) {
+                throw new IllegalArgumentException("distribution mean and std must have the same length, was "
+                        + mean.length + " and " + std.length);
+            }
+            if (!(stdFloor > 0)) {
+                throw new IllegalArgumentException("distribution.std_floor must be > 0, was " + stdFloor);
+            }
+            if (!(maxAbsZ >= 0) || !(maxRmsZ >= 0)) {
+                throw new IllegalArgumentException("distribution bounds must be >= 0 (0 = off)");
+            }
+            summary = summary == null ? Map.of() : Map.copyOf(summary);
+            for (Map.Entry<String, double[]> e : summary.entrySet()) {
+                if (!List.of("mean", "std", "roughness").contains(e.getKey())) {
+                    throw new IllegalArgumentException("distribution.summary key must be one of mean, std, roughness, was '"
+                            + e.getKey() + "'");
+                }
+                double[] r = e.getValue();
+                if (r == null || r.length != 2 || !(r[0] <= r[1])) {
+                    throw new IllegalArgumentException("distribution.summary." + e.getKey() + " must be [low, high]");
+                }
+            }
+        }
+    }
+
+    public InputContract {
+        shape = shape == null ? List.of() : List.copyOf(shape);
+        for (Integer d : shape) {
+            if (d == null || d < 1) {
+                throw new IllegalArgumentException("shape dimensions must be >= 1, was " + shape);
+            }
+        }
+        if (Double.isNaN(min) || Double.isNaN(max) || min > max) {
+            throw new IllegalArgumentException("range needs min <= max, was [" + min + ", " + max + "]");
+        }
+        features = features == null ? Map.of() : Map.copyOf(features);
+        crossField = crossField == null ? List.of() : List.copyOf(crossField);
+        if (maxPayloadBytes < 0) {
+            throw new IllegalArgumentException("max_payload_bytes must be >= 0 (0 = no limit), was " + maxPayloadBytes);
+        }
+    }
+
+    /** Number of features the shape implies, or -1 when any length is accepted. */
+    public int dimension() {
+        if (shape.isEmpty()) {
+            return -1;
+        }
+        long p = 1;
+        for (int d : shape) {
+            p *= d;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, p);
+    }
+
+    /** Accepts any finite input. */
+    public static final InputContract ANY = new InputContract(
+            List.of(), Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, Map.of(), true, List.of(), 0, null);
+}

@@ -1,0 +1,26 @@
+package dev.veil.spi;
+
+import java.util.Objects;
+
+/**
+ * Answer to the {@code logging} question: how the audit record treats each sensitive field.
+ *
+ * @param rule id of the deciding rule, or {@code default}
+ * @param input the request's features
+ * @param output the released prediction
+ * @param raw the raw prediction summary (top label, top score, margin, entropy)
+ * @param caller the caller's attributes (id and roles are always kept)
+ */
+public record LoggingDecision(String rule, FieldMode input, FieldMode output, FieldMode raw, FieldMode caller) {
+    public LoggingDecision {
+        Objects.requireNonNull(rule, "rule");
+        input = input == null ? FieldMode.DIGEST : input;
+        output = output == null ? FieldMode.KEEP : output;
+        raw = raw == null ? FieldMode.MASK : raw;
+        caller = caller == null ? FieldMode.KEEP : caller;
+    }
+
+    /** Digest inputs, keep outputs, drop the raw summary, keep caller attributes. */
+    public static final LoggingDecision DEFAULT =
+            new LoggingDecision("default", FieldMode.DIGEST, FieldMode.KEEP, FieldMode.MASK, FieldMode.KEEP);
+}

@@ -1,0 +1,115 @@
+package dev.veil.spi;
+
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * How much of a prediction to release. Transforms apply in this order: reverse sigmoid, noise,
+ * confidence cut-off, top-k, rounding; then {@code form} decides what is shown. Every transform
+ * keeps the raw top label as the released top label unless {@code allowLabelChange} is true.
+ *
+ * @param form what is shown: all scores, the top {@code topK}, or the label alone
+ * @param topK for {@link Form#TOP_K}: how many scores ({@code >= 1})
+ * @param round grid step for released scores, e.g. 0.05 ({@code 0} = no rounding); any step in (0, 1]
+ * @param minConfidence scores below this are not released ({@code 0} = all)
+ * @param reverseSigmoid Lee et al.'s deceptive perturbation, or {@code null}
+ * @param noise calibrated noise spending privacy budget, or {@code null}
+ * @param allowLabelChange whether noise may change the released top label
+ */
+public record ReleaseSpec(
+        Form form, int topK, double round, double minConfidence, ReverseSigmoid reverseSigmoid, Noise noise,
+        boolean allowLabelChange) {
+
+    /** What is shown. */
+    public enum Form {
+        FULL,
+        TOP_K,
+        LABEL_ONLY
+    }
+
+    /**
+     * Reverse-sigmoid perturbation (Lee et al. 2019; ART's {@code ReverseSigmoid}).
+     *
+     * @param beta strength, {@code > 0}
+     * @param gamma slope, {@code > 0}
+     */
+    public record ReverseSigmoid(double beta, double gamma) {
+        public ReverseSigmoid {
+            if (!(beta > 0) || Double.isInfinite(beta)) {
+                throw new IllegalArgumentException("reverse_sigmoid.beta must be > 0, was " + beta);
+            }
+            if (!(gamma > 0) || Double.isInfinite(gamma)) {
+                throw new IllegalArgumentException("reverse_sigmoid.gamma must be > 0, was " + gamma);
+            }
+        }
+    }
+
+    /**
+     * Noise calibrated to a privacy parameter; each release spends {@code epsilon} (and
+     * {@code delta}) from the caller's and the global budget.
+     *
+     * @param mechanism Laplace (pure epsilon) or Gaussian (epsilon, delta; epsilon at most 1)
+     * @param epsilon per-release epsilon, {@code > 0}
+     * @param delta per-release delta for Gaussian, in (0, 1); must be 0 for Laplace
+     * @param sensitivity L1 (Laplace) or L2 (Gaussian) sensitivity of the released vector;
+     *     0 means the default for a probability vector: 2 for L1, sqrt(2) for L2
+     */
+    public record Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity) {
+        /** Noise mechanisms. */
+        public enum Mechanism {
+            LAPLACE,
+            GAUSSIAN
+        }
+
+        public Noise {
+            Objects.requireNonNull(mechanism, "noise.mechanism");
+            if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+                throw new IllegalArgumentException("noise.epsilon must be a positive finite number, was " + epsilon);
+            }
+            if (mechanism == Mechanism.LAPLACE && delta != 0) {
+                throw new IllegalArgumentException("noise.delta must be 0 for laplace, was " + delta);
+            }
+            if (mechanism == Mechanism.GAUSSIAN) {
+                if (!(delta > 0 && delta < 1)) {
+                    throw new IllegalArgumentException("noise.delta must be in (0, 1) for gaussian, was " + delta);
+                }
+                if (epsilon > 1) {
+                    throw new IllegalArgumentException(
+                            "noise.epsilon must be <= 1 for the classic gaussian mechanism, was " + epsilon);
+                }
+            }
+            if (!(sensitivity >= 0) || Double.isInfinite(sensitivity)) {
+                throw new IllegalArgumentException("noise.sensitivity must be >= 0, was " + sensitivity);
+            }
+            if (sensitivity == 0) {
+                sensitivity = mechanism == Mechanism.LAPLACE ? 2.0 : Math.sqrt(2.0);
+            }
+        }
+
+        public String id() {
+            return mechanism.name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public ReleaseSpec {
+        Objects.requireNonNull(form, "form");
+        if (form == Form.TOP_K && topK < 1) {
+            throw new IllegalArgumentException("top_k must be >= 1 when form is top_k, was " + topK);
+        }
+        if (topK < 0) {
+            throw new IllegalArgumentException("top_k must be >= 0, was " + topK);
+        }
+        if (!(round >= 0 && round <= 1)) {
+            throw new IllegalArgumentException("round must be in [0, 1] (0 = no rounding), was " + round);
+        }
+        if (!(minConfidence >= 0 && minConfidence < 1)) {
+            throw new IllegalArgumentException("min_confidence must be in [0, 1), was " + minConfidence);
+        }
+    }
+
+    /** Every score, untouched. */
+    public static final ReleaseSpec FULL = new ReleaseSpec(Form.FULL, 0, 0, 0, null, null, false);
+
+    /** The label alone: the most minimised release, used whenever a request is degraded. */
+    public static final ReleaseSpec LABEL_ONLY = new ReleaseSpec(Form.LABEL_ONLY, 0, 0, 0, null, null, false);
+}

@@ -1,0 +1,17 @@
+/**
+ * Veil core: the Guard API ({@code dev.veil}) and the engine and detector SPI ({@code dev.veil.spi}).
+ * Everything under {@code dev.veil.internal} is implementation and not exported.
+ */
+module dev.veil.core {
+    exports dev.veil;
+    exports dev.veil.spi;
+
+    requires com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.dataformat.yaml;
+    requires com.nimbusds.jose.jwt;
+    requires io.github.bucket4j.core;
+    requires com.github.benmanes.caffeine;
+    requires java.net.http;
+
+    uses dev.veil.spi.PolicyEngine;
+}
