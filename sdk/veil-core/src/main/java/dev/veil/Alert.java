@@ -1,0 +1,32 @@
+package dev.veil;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A monitoring rule with action {@code alert} (or any stronger action) fired, or the model is
+ * stale under an {@code alert} policy. Delivered to {@link GuardListener#onAlert(Alert)} and
+ * recorded in the audit record.
+ *
+ * @param decisionId the request that raised it
+ * @param callerId who sent it
+ * @param rule the policy rule that fired
+ * @param action {@code alert}, {@code throttle}, {@code degrade}, {@code block} or {@code model_stale}
+ * @param signal the signal that triggered it, or {@code ""}
+ * @param level the signal's level
+ * @param score the signal's score
+ * @param at when
+ */
+public record Alert(
+        String decisionId, String callerId, String rule, String action, String signal, Level level, double score,
+        Instant at) {
+    public Alert {
+        Objects.requireNonNull(decisionId, "decisionId");
+        Objects.requireNonNull(callerId, "callerId");
+        Objects.requireNonNull(rule, "rule");
+        Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(signal, "signal");
+        Objects.requireNonNull(level, "level");
+        Objects.requireNonNull(at, "at");
+    }
+}

@@ -1,0 +1,184 @@
+package dev.veil;
+
+import dev.veil.internal.guard.DefaultGuard;
+import dev.veil.spi.Detector;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Wraps a model's predict function so that every prediction passes, in this fixed order, through
+ *
+ * <ol>
+ *   <li>{@link Stage#ACCESS}: authentication (API key or JWT), the {@code access} policy, monitoring
+ *       blocks, rate limits and daily quotas;
+ *   <li>{@link Stage#VALIDATION}: the input contract (shape, finiteness, ranges, named features,
+ *       cross-field rules, payload size, distance from the training distribution);
+ *   <li>{@link Stage#OBSERVE}: detectors read the query stream; the {@code monitoring} policy turns
+ *       their signals into alerts, throttles, degraded answers or blocks; the {@code model} policy
+ *       checks the model's age;
+ *   <li>{@link Stage#MODEL}: the wrapped predict function, reached only if 1 to 3 allowed;
+ *   <li>{@link Stage#OUTPUT}: the {@code output} policy picks the release (top-k, rounding, label
+ *       only, cut-off, reverse sigmoid, calibrated noise charged to a privacy budget);
+ *   <li>{@link Stage#AUDIT}: exactly one hash-chained audit record per request.
+ * </ol>
+ *
+ * <p>Rules that hold on every path: a denied request never reaches the model; the raw prediction
+ * never leaves the Guard; any exception or unevaluable policy denies (or, where the policy says
+ * {@code on_error: degrade}, answers with the most minimised release once the caller passed access
+ * and validation); an answer whose audit record cannot be written is withheld.
+ *
+ * <p>Thread-safe: one Guard serves any number of threads. {@link #reload} and {@link #swapModel}
+ * take effect atomically between requests; a request in flight finishes with the policy and model
+ * it started with.
+ *
+ * <pre>{@code
+ * Guard<double[]> guard = Guard.builder(Model.ofVector(info, myModel::predict))
+ *         .policy(PolicyBundle.load(Path.of("policies/fashion")))
+ *         .audit(AuditLog.jsonLines(Path.of("audit.jsonl")).async(8192, Duration.ofMillis(50)))
+ *         .build();
+ * Response r = guard.predict(Request.of(Credentials.apiKey(key), pixels));
+ * }</pre>
+ *
+ * @param <I> the model's input type
+ */
+public interface Guard<I> extends AutoCloseable {
+
+    /** Runs one request through every stage. Never throws for a request it refuses: see {@link Response}. */
+    Response predict(Request<I> request);
+
+    /**
+     * Installs a new policy bundle atomically. Detector state, rate-limit buckets, blocks and spent
+     * privacy budgets are kept. Throws {@link PolicyLoadException} (and keeps the current bundle)
+     * when the bundle's settings cannot be applied, e.g. an API key file that does not parse.
+     */
+    void reload(PolicyBundle bundle);
+
+    /** Replaces the model atomically; requests in flight finish on the old one. */
+    void swapModel(Model<I> model);
+
+    /** The bundle in force. */
+    PolicyBundle policy();
+
+    /** The model in force. */
+    ModelInfo model();
+
+    /** Drains and closes the audit log. Requests after close are denied with {@code audit_unavailable}. */
+    @Override
+    void close();
+
+    /** Starts a Guard around a model. */
+    static <I> Builder<I> builder(Model<I> model) {
+        return new Builder<>(model);
+    }
+
+    /**
+     * Builds a {@link Guard}. {@link #policy} and {@link #audit} are required; each setter may be
+     * called once.
+     *
+     * @param <I> the model's input type
+     */
+    final class Builder<I> {
+        private final Model<I> model;
+        private PolicyBundle policy;
+        private AuditLog audit;
+        private Clock clock;
+        private GuardListener listener;
+        private int maxCallers = 100_000;
+        private boolean maxCallersSet;
+        private final List<Detector> detectors = new ArrayList<>();
+
+        private Builder(Model<I> model) {
+            this.model = Objects.requireNonNull(model, "model");
+        }
+
+        /** The policy bundle to enforce (required). */
+        public Builder<I> policy(PolicyBundle bundle) {
+            Objects.requireNonNull(bundle, "bundle");
+            if (policy != null) {
+                throw new IllegalStateException("policy was already set to " + policy);
+            }
+            policy = bundle;
+            return this;
+        }
+
+        /** Where audit records go (required: Veil never runs without an audit trail). */
+        public Builder<I> audit(AuditLog log) {
+            Objects.requireNonNull(log, "log");
+            if (audit != null) {
+                throw new IllegalStateException("audit was already set to " + audit);
+            }
+            audit = log;
+            return this;
+        }
+
+        /** The clock for rate limits, model age, detectors and timestamps (default: the system UTC clock). */
+        public Builder<I> clock(Clock c) {
+            Objects.requireNonNull(c, "clock");
+            if (clock != null) {
+                throw new IllegalStateException("clock was already set to " + clock);
+            }
+            clock = c;
+            return this;
+        }
+
+        /** Receives alerts, denials and reloads. */
+        public Builder<I> listener(GuardListener l) {
+            Objects.requireNonNull(l, "listener");
+            if (listener != null) {
+                throw new IllegalStateException("listener was already set");
+            }
+            listener = l;
+            return this;
+        }
+
+        /**
+         * A custom detector. The policy enables it by listing its name under
+         * {@code monitoring.detectors}; its signals then enter the policy input.
+         */
+        public Builder<I> detector(Detector d) {
+            Objects.requireNonNull(d, "detector");
+            for (Detector x : detectors) {
+                if (x.name().equals(d.name())) {
+                    throw new IllegalStateException("a detector named '" + d.name() + "' was already added");
+                }
+            }
+            detectors.add(d);
+            return this;
+        }
+
+        /**
+         * How many callers' rate-limit buckets, blocks and budgets are tracked at most (default
+         * 100,000). When more are active, new callers are refused rather than old state forgotten.
+         */
+        public Builder<I> maxCallers(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxCallers must be >= 1, was " + n);
+            }
+            if (maxCallersSet) {
+                throw new IllegalStateException("maxCallers was already set to " + maxCallers);
+            }
+            maxCallers = n;
+            maxCallersSet = true;
+            return this;
+        }
+
+        /**
+         * Builds the Guard, opening the audit log.
+         *
+         * @throws IllegalStateException when the policy or audit log is missing
+         * @throws PolicyLoadException when the bundle's settings cannot be applied
+         */
+        public Guard<I> build() {
+            if (policy == null) {
+                throw new IllegalStateException("a Guard needs a policy: call policy(PolicyBundle.load(...))");
+            }
+            if (audit == null) {
+                throw new IllegalStateException("a Guard needs an audit log: call audit(AuditLog.jsonLines(...))");
+            }
+            return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
+                    listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers);
+        }
+    }
+}

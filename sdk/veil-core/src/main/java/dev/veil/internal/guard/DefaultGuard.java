@@ -1,0 +1,501 @@
+package dev.veil.internal.guard;
+
+import dev.veil.Alert;
+import dev.veil.AuditLog;
+import dev.veil.Caller;
+import dev.veil.Features;
+import dev.veil.Guard;
+import dev.veil.GuardListener;
+import dev.veil.Level;
+import dev.veil.Model;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.Prediction;
+import dev.veil.Reason;
+import dev.veil.ReasonCode;
+import dev.veil.ReleasedPrediction;
+import dev.veil.Request;
+import dev.veil.Response;
+import dev.veil.Signal;
+import dev.veil.Stage;
+import dev.veil.internal.access.AuthResult;
+import dev.veil.internal.access.CallerLimiter;
+import dev.veil.internal.audit.AuditRecord;
+import dev.veil.internal.audit.AuditWriter;
+import dev.veil.internal.output.PrivacyLedger;
+import dev.veil.internal.output.ReleaseTransformer;
+import dev.veil.internal.validation.Violation;
+import dev.veil.spi.AccessDecision;
+import dev.veil.spi.Detector;
+import dev.veil.spi.GuardSettings;
+import dev.veil.spi.LoggingDecision;
+import dev.veil.spi.ModelDecision;
+import dev.veil.spi.MonitoringAction;
+import dev.veil.spi.MonitoringDecision;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.PredictionSummary;
+import dev.veil.spi.Query;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.StaleAction;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The Guard: runs the six stages in order over an immutable snapshot of the policy runtime and the
+ * model, failing closed. See {@link Guard} for the contract.
+ */
+public final class DefaultGuard<I> implements Guard<I> {
+    private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
+    private static final String PATH = "veil/predict";
+
+    private final Clock clock;
+    private final GuardListener listener;
+    private final List<Detector> customDetectors;
+    private final CallerLimiter limiter;
+    private final AuditWriter audit;
+    private final ReleaseTransformer transformer = new ReleaseTransformer();
+    private final SecureRandoms randoms = new SecureRandoms();
+    private final Object reloadLock = new Object();
+
+    private volatile PolicyRuntime runtime;
+    private volatile Model<I> model;
+    private volatile boolean closed;
+
+    public DefaultGuard(
+            Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
+            List<Detector> customDetectors, int maxCallers) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.clock = clock;
+        this.listener = listener;
+        this.customDetectors = customDetectors;
+        this.limiter = new CallerLimiter(clock, maxCallers);
+        this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+        this.audit = auditLog.open();
+    }
+
+    @Override
+    public PolicyBundle policy() {
+        return runtime.bundle();
+    }
+
+    @Override
+    public ModelInfo model() {
+        return model.info();
+    }
+
+    @Override
+    public void reload(PolicyBundle bundle) {
+        Objects.requireNonNull(bundle, "bundle");
+        PolicyBundle previous;
+        synchronized (reloadLock) {
+            PolicyRuntime old = runtime;
+            PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
+            runtime = next;
+            previous = old.bundle();
+        }
+        safely(() -> listener.onPolicyReloaded(previous, bundle));
+    }
+
+    @Override
+    public void swapModel(Model<I> next) {
+        Objects.requireNonNull(next, "model");
+        ModelInfo previous = model.info();
+        model = next;
+        safely(() -> listener.onModelSwapped(previous, next.info()));
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        audit.close();
+    }
+
+    @Override
+    public Response predict(Request<I> request) {
+        Objects.requireNonNull(request, "request");
+        long t0 = System.nanoTime();
+        PolicyRuntime rt = runtime;
+        Model<I> m = model;
+        Exchange x = new Exchange(DecisionIds.next(), clock.millis());
+        try {
+            run(rt, m, request, x);
+        } catch (RuntimeException | Error e) {
+            // Last line of defence: a bug in the pipeline itself. Deny.
+            x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
+            x.outcome(x.stage, "error");
+            LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id, e);
+        }
+        Response response = x.response();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the Guard is closed");
+            }
+            audit.append(record(rt, m, request, x, System.nanoTime() - t0));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
+                    + "answer withheld", e);
+            response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
+                    "the audit record could not be written; nothing is released unrecorded")));
+        }
+        publish(x, response);
+        return response;
+    }
+
+    private void run(PolicyRuntime rt, Model<I> m, Request<I> request, Exchange x) {
+        GuardSettings settings = rt.settings();
+        // ---------------------------------------------------------------- 1 ACCESS
+        x.stage = Stage.ACCESS;
+        PolicyInput in;
+        Features features;
+        try {
+            AuthResult auth = rt.authenticator().authenticate(request.credentials());
+            if (auth instanceof AuthResult.Failure f) {
+                x.deny(Reason.of(ReasonCode.UNAUTHENTICATED, Stage.ACCESS, "", f.message()));
+                x.outcome(Stage.ACCESS, "deny");
+                return;
+            }
+            x.caller = ((AuthResult.Success) auth).caller();
+            Instant blockedUntil = limiter.blockedUntil(x.caller.id()).orElse(null);
+            if (blockedUntil != null) {
+                x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, limiter.blockRule(x.caller.id()),
+                        "blocked by monitoring until " + blockedUntil));
+                x.outcome(Stage.ACCESS, "deny");
+                return;
+            }
+            try {
+                features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
+            } catch (RuntimeException e) {
+                x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
+                        "the input could not be read as features: " + e.getClass().getSimpleName()));
+                x.outcome(Stage.ACCESS, "deny");
+                return;
+            }
+            x.features = features;
+            long payload = request.payloadBytes() >= 0 ? request.payloadBytes() : 8L * features.size();
+            x.payloadBytes = payload;
+            in = new PolicyInput(x.caller, m.info(), ageDays(m.info(), x.nowMillis), features.size(), payload,
+                    features.names(), List.of(), false, null);
+            AccessDecision ad = rt.policy().access(in);
+            x.rules.add("access:" + ad.rule());
+            if (!ad.allow()) {
+                x.deny(Reason.of(ReasonCode.FORBIDDEN, Stage.ACCESS, ad.rule(), ad.message()));
+                x.outcome(Stage.ACCESS, "deny");
+                return;
+            }
+            switch (limiter.tryAcquire(x.caller.id(), ad.rateLimit(), ad.dailyQuota())) {
+                case ALLOWED -> { }
+                case RATE_LIMITED -> {
+                    x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, ad.rule(), "rate limit exceeded"));
+                    x.outcome(Stage.ACCESS, "deny");
+                    return;
+                }
+                case QUOTA_EXHAUSTED -> {
+                    x.deny(Reason.of(ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, ad.rule(),
+                            "daily quota of " + ad.dailyQuota() + " requests used up; it renews at 00:00 UTC"));
+                    x.outcome(Stage.ACCESS, "deny");
+                    return;
+                }
+            }
+            x.outcome(Stage.ACCESS, "allow");
+
+            // ------------------------------------------------------------ 2 VALIDATION
+            x.stage = Stage.VALIDATION;
+            var vd = rt.policy().validation(in);
+            Violation v = rt.contract(vd.contract()).check(features, payload);
+            if (v != null) {
+                x.deny(Reason.of(v.code(), Stage.VALIDATION, vd.rule() + ":" + v.rule(), v.message()));
+                x.outcome(Stage.VALIDATION, "deny");
+                return;
+            }
+            x.outcome(Stage.VALIDATION, "allow");
+        } catch (RuntimeException e) {
+            failClosed(x, e);
+            return;
+        }
+
+        // ---------------------------------------------------------------- 3 OBSERVE
+        x.stage = Stage.OBSERVE;
+        Query query = new Query(x.caller, x.nowMillis, features);
+        try {
+            Detector[] detectors = rt.detectors();
+            List<Signal> signals = detectors.length == 0 ? List.of() : new ArrayList<>(detectors.length);
+            for (Detector d : detectors) {
+                Signal s = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
+                signals.add(s);
+            }
+            x.signals = signals;
+            in = in.withSignals(signals, false);
+            MonitoringDecision md = rt.policy().monitoring(in);
+            String outcome = "allow";
+            for (MonitoringAction a : md.actions()) {
+                x.rules.add("monitoring:" + a.rule());
+                Signal s = in.signal(a.signal());
+                x.alert(a.rule(), a.action().name().toLowerCase(java.util.Locale.ROOT), s);
+                Instant until = Instant.ofEpochMilli(x.nowMillis).plusSeconds(a.cooldownSeconds());
+                switch (a.action()) {
+                    case ALERT -> { }
+                    case THROTTLE -> limiter.throttle(x.caller.id(), a.throttlePerSecond(), until);
+                    case DEGRADE -> {
+                        x.degraded = true;
+                        outcome = "degrade";
+                    }
+                    case BLOCK -> {
+                        limiter.block(x.caller.id(), until, a.rule());
+                        x.deny(Reason.of(ReasonCode.BLOCKED, Stage.OBSERVE, a.rule(),
+                                "blocked by monitoring (signal " + a.signal() + ") until " + until));
+                        outcome = "deny";
+                    }
+                }
+            }
+            ModelDecision mdl = rt.policy().model(in);
+            if (mdl.stale()) {
+                x.rules.add("model:" + mdl.rule());
+                x.alert(mdl.rule(), "model_stale", null);
+                if (mdl.action() == StaleAction.DENY && !x.denied()) {
+                    x.deny(Reason.of(ReasonCode.MODEL_STALE, Stage.OBSERVE, mdl.rule(), "model " + m.info().name()
+                            + "@" + m.info().version() + " is older than the policy allows; retrain or swap it"));
+                    outcome = "deny";
+                } else if (mdl.action() == StaleAction.DEGRADE && !x.denied()) {
+                    x.degraded = true;
+                    outcome = "degrade";
+                }
+            }
+            x.outcome(Stage.OBSERVE, outcome);
+            if (x.denied()) {
+                return;
+            }
+        } catch (RuntimeException e) {
+            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+                failClosed(x, e);
+                return;
+            }
+            LOG.log(System.Logger.Level.WARNING, "monitoring failed for decision " + x.id + "; degrading", e);
+            x.outcome(Stage.OBSERVE, "error");
+            x.degraded = true;
+        }
+
+        // ---------------------------------------------------------------- 4 MODEL
+        x.stage = Stage.MODEL;
+        Prediction raw;
+        try {
+            raw = m.predictFunction().predict(request.input());
+            checkPrediction(raw);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "model failed for decision " + x.id, e);
+            x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer: "
+                    + e.getClass().getSimpleName()));
+            x.outcome(Stage.MODEL, "error");
+            return;
+        }
+        x.outcome(Stage.MODEL, "allow");
+        x.summary = PredictionSummary.of(raw);
+        for (Detector d : rt.detectors()) {
+            try {
+                d.afterPrediction(query, raw);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "detector " + d.name() + " failed after prediction", e);
+            }
+        }
+
+        // ---------------------------------------------------------------- 5 OUTPUT
+        x.stage = Stage.OUTPUT;
+        try {
+            ReleaseSpec spec;
+            if (x.degraded) {
+                spec = settings.degradedRelease();
+                x.rules.add("output:degraded");
+            } else {
+                var od = rt.policy().output(in.withPrediction(x.summary, false));
+                x.rules.add("output:" + od.rule());
+                spec = od.release();
+            }
+            if (spec.noise() != null) {
+                PrivacyLedger ledger = rt.ledger();
+                PrivacyLedger.Charge charge = ledger.charge(x.caller.id(), spec.noise().epsilon(), spec.noise().delta());
+                if (!charge.granted()) {
+                    if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
+                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", charge.describe()));
+                        x.outcome(Stage.OUTPUT, "deny");
+                        return;
+                    }
+                    x.degraded = true;
+                    x.rules.add("output:budget_exhausted");
+                    spec = ReleaseSpec.LABEL_ONLY;
+                }
+            }
+            x.release(transformer.apply(raw, spec, randoms.get()));
+            x.outcome(Stage.OUTPUT, x.degraded ? "degrade" : "allow");
+        } catch (RuntimeException e) {
+            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+                failClosed(x, e);
+                return;
+            }
+            LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id + "; degrading", e);
+            x.degraded = true;
+            x.release(labelOnly(raw));
+            x.outcome(Stage.OUTPUT, "error");
+        }
+    }
+
+    private static ReleasedPrediction labelOnly(Prediction raw) {
+        if (raw.kind() == Prediction.Kind.REGRESSION) {
+            throw new IllegalStateException("no label-only release for a regression");
+        }
+        return new ReleasedPrediction(raw.labels().get(raw.topIndex()), List.of(), java.util.OptionalDouble.empty(),
+                List.of("label_only"));
+    }
+
+    private static void failClosed(Exchange x, RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
+                + "; denying", e);
+        x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"));
+        x.outcome(x.stage, "error");
+    }
+
+    private static void checkPrediction(Prediction p) {
+        if (p == null) {
+            throw new IllegalStateException("the model returned null");
+        }
+        if (p.kind() == Prediction.Kind.REGRESSION) {
+            if (!Double.isFinite(p.value())) {
+                throw new IllegalStateException("the model returned a non-finite value");
+            }
+            return;
+        }
+        for (double s : p.scores()) {
+            if (!(s >= 0) || Double.isInfinite(s)) {
+                throw new IllegalStateException("the model returned a negative or non-finite score");
+            }
+        }
+    }
+
+    private static double ageDays(ModelInfo info, long nowMillis) {
+        return (nowMillis - info.trainedAt().toEpochMilli()) / 86_400_000.0;
+    }
+
+    private AuditRecord record(PolicyRuntime rt, Model<I> m, Request<I> req, Exchange x, long latencyNanos) {
+        LoggingDecision logging;
+        try {
+            logging = x.caller == null ? LoggingDecision.DEFAULT
+                    : rt.policy().logging(new PolicyInput(x.caller, m.info(), 0, x.features == null ? 0 : x.features.size(),
+                            x.payloadBytes, x.features == null ? List.of() : x.features.names(), List.of(), x.degraded,
+                            null));
+        } catch (RuntimeException e) {
+            // The most protective treatment when the logging question cannot be answered.
+            logging = new LoggingDecision("error", dev.veil.spi.FieldMode.DIGEST, dev.veil.spi.FieldMode.DIGEST,
+                    dev.veil.spi.FieldMode.MASK, dev.veil.spi.FieldMode.DIGEST);
+        }
+        return AuditRecord.builder()
+                .decisionId(x.id)
+                .timestamp(Instant.ofEpochMilli(x.nowMillis))
+                .path(PATH)
+                .bundle(rt.bundle().name(), rt.bundle().revision())
+                .caller(x.caller)
+                .model(m.info())
+                .features(x.features, x.payloadBytes)
+                .result(x.response())
+                .stages(x.outcomes)
+                .signals(x.signals)
+                .alerts(x.alertRules())
+                .rules(x.rules)
+                .raw(x.summary)
+                .logging(logging)
+                .latencyNanos(latencyNanos)
+                .build();
+    }
+
+    private void publish(Exchange x, Response response) {
+        if (x.alerts != null) {
+            for (Alert a : x.alerts) {
+                safely(() -> listener.onAlert(a));
+            }
+        }
+        if (response instanceof Response.Denied d) {
+            safely(() -> listener.onDenied(d, x.caller == null ? "" : x.caller.id()));
+        }
+    }
+
+    private static void safely(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", e);
+        }
+    }
+
+    /** The mutable state of one request as it moves through the stages. Confined to one thread. */
+    static final class Exchange {
+        final String id;
+        final long nowMillis;
+        Stage stage = Stage.ACCESS;
+        Caller caller;
+        Features features;
+        long payloadBytes = -1;
+        List<Signal> signals = List.of();
+        PredictionSummary summary;
+        boolean degraded;
+        final String[] outcomes = new String[Stage.values().length];
+        final List<String> rules = new ArrayList<>(6);
+        List<Alert> alerts;
+        private List<Reason> denial;
+        private ReleasedPrediction released;
+
+        Exchange(String id, long nowMillis) {
+            this.id = id;
+            this.nowMillis = nowMillis;
+        }
+
+        void outcome(Stage s, String o) {
+            outcomes[s.ordinal()] = o;
+        }
+
+        void deny(Reason r) {
+            if (denial == null) {
+                denial = new ArrayList<>(1);
+            }
+            denial.add(r);
+        }
+
+        boolean denied() {
+            return denial != null;
+        }
+
+        void release(ReleasedPrediction p) {
+            released = p;
+        }
+
+        void alert(String rule, String action, Signal s) {
+            if (alerts == null) {
+                alerts = new ArrayList<>(1);
+            }
+            alerts.add(new Alert(id, caller.id(), rule, action, s == null ? "" : s.name(),
+                    s == null ? Level.NONE : s.level(), s == null ? 0 : s.score(), Instant.ofEpochMilli(nowMillis)));
+        }
+
+        List<String> alertRules() {
+            if (alerts == null) {
+                return List.of();
+            }
+            List<String> r = new ArrayList<>(alerts.size());
+            for (Alert a : alerts) {
+                r.add(a.rule());
+            }
+            return r;
+        }
+
+        Response response() {
+            if (denial != null) {
+                return new Response.Denied(id, denial);
+            }
+            if (released == null) {
+                // Defensive: no stage decided. Never release anything by accident.
+                return new Response.Denied(id, List.of(Reason.of(ReasonCode.INTERNAL_ERROR, stage, "",
+                        "no decision was reached")));
+            }
+            return new Response.Released(id, released, degraded, alertRules());
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package dev.veil.internal.policy;
+
+import dev.veil.AuthMethod;
+import dev.veil.Level;
+import dev.veil.Signal;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.PredictionSummary;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** A compiled {@code when} block: a conjunction of simple tests, evaluated without allocating. */
+@FunctionalInterface
+interface Condition {
+    boolean test(PolicyInput in);
+
+    Condition ALWAYS = in -> true;
+
+    /**
+     * Compiles a {@code when} block. {@code where} is its YAML path, used in error messages.
+     *
+     * @param signalNames the detectors the policy configures, to reject a rule on an unknown signal
+     */
+    static Condition compile(PolicyDocument.When w, String where, Set<String> signalNames, boolean outputStage) {
+        if (w == null) {
+            return ALWAYS;
+        }
+        List<Condition> parts = new ArrayList<>();
+        if (w.authenticated() != null) {
+            boolean want = w.authenticated();
+            parts.add(in -> in.caller().authenticated() == want);
+        }
+        if (w.methods() != null) {
+            Set<AuthMethod> ms = new HashSet<>();
+            for (String m : w.methods()) {
+                try {
+                    ms.add(AuthMethod.fromId(m));
+                } catch (IllegalArgumentException e) {
+                    throw new PolicyPathException(where + ".methods", e.getMessage());
+                }
+            }
+            Set<AuthMethod> frozen = Set.copyOf(ms);
+            parts.add(in -> frozen.contains(in.caller().method()));
+        }
+        if (w.callers() != null) {
+            Set<String> ids = Set.copyOf(nonEmpty(w.callers(), where + ".callers"));
+            parts.add(in -> ids.contains(in.caller().id()));
+        }
+        if (w.roles() != null) {
+            String[] roles = nonEmpty(w.roles(), where + ".roles").toArray(String[]::new);
+            parts.add(in -> {
+                Set<String> have = in.caller().roles();
+                for (String r : roles) {
+                    if (have.contains(r)) {
+                        return true;
+                    }
+                }
+                return false;
+            });
+        }
+        if (w.rolesAll() != null) {
+            Set<String> roles = Set.copyOf(nonEmpty(w.rolesAll(), where + ".roles_all"));
+            parts.add(in -> in.caller().roles().containsAll(roles));
+        }
+        if (w.tenants() != null) {
+            Set<String> ts = Set.copyOf(nonEmpty(w.tenants(), where + ".tenants"));
+            parts.add(in -> ts.contains(in.caller().tenant()));
+        }
+        if (w.attributes() != null) {
+            for (Map.Entry<String, Object> e : w.attributes().entrySet()) {
+                String key = e.getKey();
+                Set<String> allowed = new HashSet<>();
+                if (e.getValue() instanceof List<?> l) {
+                    for (Object o : l) {
+                        allowed.add(scalar(o, where + ".attributes." + key));
+                    }
+                } else {
+                    allowed.add(scalar(e.getValue(), where + ".attributes." + key));
+                }
+                Set<String> frozen = Set.copyOf(allowed);
+                parts.add(in -> {
+                    String v = in.caller().attributes().get(key);
+                    return v != null && frozen.contains(v);
+                });
+            }
+        }
+        if (w.signals() != null) {
+            if (w.signals().isEmpty()) {
+                throw new PolicyPathException(where + ".signals", "must name at least one signal");
+            }
+            for (Map.Entry<String, String> e : w.signals().entrySet()) {
+                String name = e.getKey();
+                if (!signalNames.contains(name)) {
+                    throw new PolicyPathException(where + ".signals." + name, "unknown signal '" + name
+                            + "': configure it under monitoring.detectors (configured: " + signalNames + ")");
+                }
+                Level min;
+                try {
+                    min = Level.fromId(e.getValue());
+                } catch (IllegalArgumentException ex) {
+                    throw new PolicyPathException(where + ".signals." + name, ex.getMessage());
+                }
+                if (min == Level.NONE) {
+                    throw new PolicyPathException(where + ".signals." + name,
+                            "level must be low, medium or high (a rule on 'none' would always match)");
+                }
+                parts.add(in -> {
+                    Signal s = in.signal(name);
+                    return s != null && s.level().atLeast(min);
+                });
+            }
+        }
+        if (w.degraded() != null) {
+            boolean want = w.degraded();
+            parts.add(in -> in.degraded() == want);
+        }
+        if (w.modelAgeDays() != null) {
+            Bounds b = Bounds.of(w.modelAgeDays(), where + ".model_age_days");
+            parts.add(in -> b.test(in.modelAgeDays()));
+        }
+        if (w.topScore() != null || w.margin() != null || w.entropy() != null) {
+            if (!outputStage) {
+                throw new PolicyPathException(where, "top_score, margin and entropy are only known in output rules");
+            }
+            if (w.topScore() != null) {
+                Bounds b = Bounds.of(w.topScore(), where + ".top_score");
+                parts.add(in -> in.prediction() != null && b.test(in.prediction().topScore()));
+            }
+            if (w.margin() != null) {
+                Bounds b = Bounds.of(w.margin(), where + ".margin");
+                parts.add(in -> in.prediction() != null && b.test(in.prediction().margin()));
+            }
+            if (w.entropy() != null) {
+                Bounds b = Bounds.of(w.entropy(), where + ".entropy");
+                parts.add(in -> {
+                    PredictionSummary p = in.prediction();
+                    return p != null && b.test(p.entropy());
+                });
+            }
+        }
+        if (w.any() != null) {
+            if (w.any().isEmpty()) {
+                throw new PolicyPathException(where + ".any", "must list at least one condition block");
+            }
+            Condition[] alts = new Condition[w.any().size()];
+            for (int i = 0; i < alts.length; i++) {
+                alts[i] = compile(w.any().get(i), where + ".any[" + i + "]", signalNames, outputStage);
+            }
+            parts.add(in -> {
+                for (Condition c : alts) {
+                    if (c.test(in)) {
+                        return true;
+                    }
+                }
+                return false;
+            });
+        }
+        if (w.not() != null) {
+            Condition inner = compile(w.not(), where + ".not", signalNames, outputStage);
+            parts.add(in -> !inner.test(in));
+        }
+        if (parts.isEmpty()) {
+            return ALWAYS;
+        }
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        Condition[] all = parts.toArray(Condition[]::new);
+        return in -> {
+            for (Condition c : all) {
+                if (!c.test(in)) {
+                    return false;
+                }
+            }
+            return true;
+        };
+    }
+
+    private static List<String> nonEmpty(List<String> l, String where) {
+        if (l.isEmpty()) {
+            throw new PolicyPathException(where, "must list at least one value (an empty list never matches)");
+        }
+        for (String s : l) {
+            if (s == null) {
+                throw new PolicyPathException(where, "must not contain null");
+            }
+        }
+        return l;
+    }
+
+    private static String scalar(Object o, String where) {
+        if (o instanceof String || o instanceof Number || o instanceof Boolean) {
+            return String.valueOf(o);
+        }
+        throw new PolicyPathException(where, "must be a string, number or boolean, or a list of them");
+    }
+
+    /** Numeric bounds; at least one is set. */
+    record Bounds(double gt, double gte, double lt, double lte) {
+        static Bounds of(PolicyDocument.Bounds b, String where) {
+            if (b.gt() == null && b.gte() == null && b.lt() == null && b.lte() == null) {
+                throw new PolicyPathException(where, "needs at least one of gt, gte, lt, lte");
+            }
+            for (Double d : new Double[] {b.gt(), b.gte(), b.lt(), b.lte()}) {
+                if (d != null && d.isNaN()) {
+                    throw new PolicyPathException(where, "bounds must be numbers, was NaN");
+                }
+            }
+            return new Bounds(
+                    b.gt() == null ? Double.NEGATIVE_INFINITY : b.gt(),
+                    b.gte() == null ? Double.NEGATIVE_INFINITY : b.gte(),
+                    b.lt() == null ? Double.POSITIVE_INFINITY : b.lt(),
+                    b.lte() == null ? Double.POSITIVE_INFINITY : b.lte());
+        }
+
+        boolean test(double v) {
+            return v > gt && v >= gte && v < lt && v <= lte;
+        }
+    }
+}

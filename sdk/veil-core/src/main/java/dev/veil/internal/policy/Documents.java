@@ -1,0 +1,269 @@
+package dev.veil.internal.policy;
+
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.Level;
+import dev.veil.ModelInfo;
+import dev.veil.Signal;
+import dev.veil.spi.AccessDecision;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.InputContract;
+import dev.veil.spi.LoggingDecision;
+import dev.veil.spi.ModelDecision;
+import dev.veil.spi.MonitoringAction;
+import dev.veil.spi.MonitoringDecision;
+import dev.veil.spi.OutputDecision;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.PredictionSummary;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.ValidationDecision;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decision documents: the JSON form of every stage's answer, and of the policy input. This is the
+ * contract every engine implements (docs/policy-reference.md, docs/decision.schema.json).
+ */
+public final class Documents {
+    private Documents() {}
+
+    /** Asks every stage question for one input and returns {@code {"access": ..., ...}}. */
+    public static Map<String, Object> evaluateAll(CompiledPolicy p, PolicyInput in) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("access", access(p.access(in)));
+        out.put("validation", validation(p.validation(in)));
+        out.put("monitoring", monitoring(p.monitoring(in)));
+        out.put("model", model(p.model(in)));
+        out.put("output", output(p.output(in)));
+        out.put("logging", logging(p.logging(in)));
+        return out;
+    }
+
+    public static Map<String, Object> access(AccessDecision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("allow", d.allow());
+        m.put("rule", d.rule());
+        m.put("message", d.message());
+        if (d.rateLimit() != null) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("per_second", d.rateLimit().perSecond());
+            r.put("burst", d.rateLimit().burst());
+            m.put("rate_limit", r);
+        } else {
+            m.put("rate_limit", null);
+        }
+        m.put("daily_quota", d.dailyQuota());
+        return m;
+    }
+
+    public static Map<String, Object> validation(ValidationDecision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule", d.rule());
+        InputContract c = d.contract();
+        Map<String, Object> cm = new LinkedHashMap<>();
+        cm.put("shape", c.shape());
+        cm.put("min", finiteOrNull(c.min()));
+        cm.put("max", finiteOrNull(c.max()));
+        Map<String, Object> fs = new LinkedHashMap<>();
+        c.features().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("required", e.getValue().required());
+            f.put("min", finiteOrNull(e.getValue().min()));
+            f.put("max", finiteOrNull(e.getValue().max()));
+            fs.put(e.getKey(), f);
+        });
+        cm.put("features", fs);
+        cm.put("allow_unknown_features", c.allowUnknownFeatures());
+        List<Object> cf = new ArrayList<>();
+        for (InputContract.CrossFieldRule r : c.crossField()) {
+            cf.add(new LinkedHashMap<>(Map.of("id", r.id(), "expr", r.expr())));
+        }
+        cm.put("cross_field", cf);
+        cm.put("max_payload_bytes", c.maxPayloadBytes());
+        if (c.distribution() != null) {
+            InputContract.DistributionCheck dc = c.distribution();
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("features", dc.mean().length);
+            dm.put("std_floor", dc.stdFloor());
+            dm.put("max_abs_z", dc.maxAbsZ());
+            dm.put("max_rms_z", dc.maxRmsZ());
+            dm.put("summary", new ArrayList<>(new java.util.TreeSet<>(dc.summary().keySet())));
+            cm.put("distribution", dm);
+        } else {
+            cm.put("distribution", null);
+        }
+        m.put("contract", cm);
+        return m;
+    }
+
+    public static Map<String, Object> monitoring(MonitoringDecision d) {
+        List<Object> actions = new ArrayList<>();
+        for (MonitoringAction a : d.actions()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("action", a.action().name().toLowerCase(Locale.ROOT));
+            m.put("rule", a.rule());
+            m.put("signal", a.signal());
+            m.put("cooldown_seconds", a.cooldownSeconds());
+            m.put("throttle_per_second", a.throttlePerSecond());
+            actions.add(m);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("actions", actions);
+        return m;
+    }
+
+    public static Map<String, Object> model(ModelDecision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule", d.rule());
+        m.put("stale", d.stale());
+        m.put("action", d.action().name().toLowerCase(Locale.ROOT));
+        return m;
+    }
+
+    public static Map<String, Object> output(OutputDecision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule", d.rule());
+        m.put("release", release(d.release()));
+        return m;
+    }
+
+    public static Map<String, Object> release(ReleaseSpec r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("form", r.form().name().toLowerCase(Locale.ROOT));
+        m.put("top_k", r.topK());
+        m.put("round", r.round());
+        m.put("min_confidence", r.minConfidence());
+        if (r.reverseSigmoid() != null) {
+            m.put("reverse_sigmoid", new LinkedHashMap<>(Map.of("beta", r.reverseSigmoid().beta(), "gamma",
+                    r.reverseSigmoid().gamma())));
+        } else {
+            m.put("reverse_sigmoid", null);
+        }
+        if (r.noise() != null) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("mechanism", r.noise().id());
+            n.put("epsilon", r.noise().epsilon());
+            n.put("delta", r.noise().delta());
+            n.put("sensitivity", r.noise().sensitivity());
+            m.put("noise", n);
+        } else {
+            m.put("noise", null);
+        }
+        m.put("allow_label_change", r.allowLabelChange());
+        return m;
+    }
+
+    public static Map<String, Object> logging(LoggingDecision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule", d.rule());
+        m.put("input", d.input().name().toLowerCase(Locale.ROOT));
+        m.put("output", d.output().name().toLowerCase(Locale.ROOT));
+        m.put("raw", d.raw().name().toLowerCase(Locale.ROOT));
+        m.put("caller", d.caller().name().toLowerCase(Locale.ROOT));
+        return m;
+    }
+
+    private static Object finiteOrNull(double v) {
+        return Double.isInfinite(v) ? null : v;
+    }
+
+    /**
+     * Reads a policy input document (the layout of {@link PolicyInput#toDocument()}); missing
+     * parts take neutral values (anonymous caller, model age 0, no signals, no prediction).
+     * Throws IllegalArgumentException naming the field that has the wrong type.
+     */
+    @SuppressWarnings("unchecked")
+    public static PolicyInput inputFromDocument(Map<String, Object> doc) {
+        Set<String> top = new HashSet<>(doc.keySet());
+        top.removeAll(Set.of("caller", "model", "request", "signals", "degraded", "prediction"));
+        if (!top.isEmpty()) {
+            throw new IllegalArgumentException("unknown key(s) " + top + " in the policy input; known: caller, model, "
+                    + "request, signals, degraded, prediction");
+        }
+        Map<String, Object> c = map(doc.get("caller"), "caller");
+        Caller caller = Caller.ANONYMOUS;
+        if (!c.isEmpty()) {
+            String method = str(c.getOrDefault("method", Boolean.TRUE.equals(c.get("authenticated")) ? "api_key" : "none"),
+                    "caller.method");
+            Map<String, String> attrs = new LinkedHashMap<>();
+            map(c.get("attributes"), "caller.attributes").forEach((k, v) -> attrs.put(k, String.valueOf(v)));
+            caller = new Caller(str(c.getOrDefault("id", "anonymous"), "caller.id"), AuthMethod.fromId(method),
+                    Set.copyOf((List<String>) list(c.get("roles"), "caller.roles")),
+                    str(c.getOrDefault("tenant", ""), "caller.tenant"), attrs);
+        }
+        Map<String, Object> m = map(doc.get("model"), "model");
+        ModelInfo model = new ModelInfo(str(m.getOrDefault("name", "model"), "model.name"),
+                str(m.getOrDefault("version", "0"), "model.version"), Instant.EPOCH);
+        double age = num(m.getOrDefault("age_days", 0), "model.age_days");
+        Map<String, Object> r = map(doc.get("request"), "request");
+        int features = (int) num(r.getOrDefault("features", 0), "request.features");
+        long payload = (long) num(r.getOrDefault("payload_bytes", (long) features * 8), "request.payload_bytes");
+        List<String> names = (List<String>) list(r.get("names"), "request.names");
+        List<Signal> signals = new ArrayList<>();
+        map(doc.get("signals"), "signals").forEach((name, v) -> {
+            Map<String, Object> s = map(v, "signals." + name);
+            signals.add(new Signal(name, Level.fromId(str(s.getOrDefault("level", "none"), "signals." + name + ".level")),
+                    num(s.getOrDefault("score", 0), "signals." + name + ".score")));
+        });
+        Object deg = doc.getOrDefault("degraded", false);
+        if (!(deg instanceof Boolean)) {
+            throw new IllegalArgumentException("degraded must be true or false");
+        }
+        PredictionSummary pred = null;
+        if (doc.get("prediction") != null) {
+            Map<String, Object> p = map(doc.get("prediction"), "prediction");
+            pred = new PredictionSummary(str(p.getOrDefault("top_label", ""), "prediction.top_label"),
+                    num(p.getOrDefault("top_score", 0), "prediction.top_score"),
+                    num(p.getOrDefault("margin", 0), "prediction.margin"),
+                    num(p.getOrDefault("entropy", 0), "prediction.entropy"),
+                    (int) num(p.getOrDefault("classes", 0), "prediction.classes"));
+        }
+        return new PolicyInput(caller, model, age, features, payload, names, signals, (Boolean) deg, pred);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object o, String where) {
+        if (o == null) {
+            return Map.of();
+        }
+        if (o instanceof Map<?, ?> m) {
+            return (Map<String, Object>) m;
+        }
+        throw new IllegalArgumentException(where + " must be an object");
+    }
+
+    private static List<?> list(Object o, String where) {
+        if (o == null) {
+            return List.of();
+        }
+        if (o instanceof List<?> l) {
+            for (Object e : l) {
+                if (!(e instanceof String)) {
+                    throw new IllegalArgumentException(where + " must be a list of strings");
+                }
+            }
+            return l;
+        }
+        throw new IllegalArgumentException(where + " must be a list");
+    }
+
+    private static String str(Object o, String where) {
+        if (o instanceof String s) {
+            return s;
+        }
+        throw new IllegalArgumentException(where + " must be a string");
+    }
+
+    private static double num(Object o, String where) {
+        if (o instanceof Number n) {
+            return n.doubleValue();
+        }
+        throw new IllegalArgumentException(where + " must be a number");
+    }
+}

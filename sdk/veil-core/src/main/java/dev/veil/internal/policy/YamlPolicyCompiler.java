@@ -1,0 +1,430 @@
+package dev.veil.internal.policy;
+
+import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.validation.CompiledContract;
+import dev.veil.internal.validation.TrainingStats;
+import dev.veil.spi.AccessDecision;
+import dev.veil.spi.Bundle;
+import dev.veil.spi.GuardSettings;
+import dev.veil.spi.InputContract;
+import dev.veil.spi.LoggingDecision;
+import dev.veil.spi.ModelDecision;
+import dev.veil.spi.MonitoringAction;
+import dev.veil.spi.OutputDecision;
+import dev.veil.spi.RateLimit;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.StaleAction;
+import dev.veil.spi.ValidationDecision;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/** Turns a mapped {@link PolicyDocument.File} into a {@link YamlPolicy}. One use per compile. */
+final class YamlPolicyCompiler {
+    private final PolicyDocument.File doc;
+    private final Bundle bundle;
+    private final Set<String> signalNames;
+
+    YamlPolicyCompiler(PolicyDocument.File doc, Bundle bundle) {
+        this.doc = doc;
+        this.bundle = bundle;
+        this.signalNames = doc.monitoring() == null || doc.monitoring().detectors() == null
+                ? Set.of()
+                : Set.copyOf(doc.monitoring().detectors().keySet());
+    }
+
+    YamlPolicy compile() {
+        if (doc.veil() != 1) {
+            throw new PolicyPathException("veil", "unsupported format version " + doc.veil() + "; this Veil reads veil: 1");
+        }
+        if (doc.name().isBlank()) {
+            throw new PolicyPathException("name", "must not be blank");
+        }
+        GuardSettings.AuthenticationSettings auth = authentication();
+        List<YamlPolicy.Rule<AccessDecision>> access = access();
+        List<YamlPolicy.Rule<ValidationDecision>> validation = validation();
+        List<YamlPolicy.Rule<MonitoringAction>> monitoring = monitoring();
+        List<YamlPolicy.Rule<ModelDecision>> model = model();
+        ReleaseSpec[] degradedHolder = new ReleaseSpec[1];
+        GuardSettings.PrivacyBudget[] privacyHolder = new GuardSettings.PrivacyBudget[1];
+        List<YamlPolicy.Rule<OutputDecision>> output = output(degradedHolder, privacyHolder);
+        List<YamlPolicy.Rule<LoggingDecision>> logging = logging();
+        Map<String, Map<String, Object>> detectors = new LinkedHashMap<>();
+        if (doc.monitoring() != null && doc.monitoring().detectors() != null) {
+            doc.monitoring().detectors().forEach((k, v) -> {
+                Map<String, Object> cfg = v == null ? Map.of() : v;
+                at("monitoring.detectors." + k, () -> {
+                    BuiltinDetectors.validate(k, cfg);
+                    return k;
+                });
+                detectors.put(k, cfg);
+            });
+        }
+        GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
+                degradedHolder[0], privacyHolder[0], detectors));
+        return new YamlPolicy(settings, access, validation, monitoring, model, output, logging);
+    }
+
+    // ---------------------------------------------------------------- authentication
+
+    private GuardSettings.AuthenticationSettings authentication() {
+        PolicyDocument.Authentication a = doc.authentication();
+        if (a == null || (!Boolean.TRUE.equals(a.anonymous()) && a.apiKeys() == null && a.jwt() == null)) {
+            throw new PolicyPathException("authentication",
+                    "configure at least one of api_keys, jwt or anonymous: true (nobody could pass this policy)");
+        }
+        GuardSettings.ApiKeys keys = a.apiKeys() == null ? null
+                : at("authentication.api_keys", () -> new GuardSettings.ApiKeys(a.apiKeys().file(), a.apiKeys().data()));
+        if (keys != null && keys.file() != null && !bundle.files().contains(keys.file())) {
+            throw new PolicyPathException("authentication.api_keys.file",
+                    "file '" + keys.file() + "' is not in the bundle");
+        }
+        if (keys != null && keys.data() != null && bundle.data(keys.data()) == null) {
+            throw new PolicyPathException("authentication.api_keys.data",
+                    "no value at data path '" + keys.data() + "' in the bundle's data");
+        }
+        GuardSettings.Jwt jwt = null;
+        if (a.jwt() != null) {
+            PolicyDocument.Jwt j = a.jwt();
+            jwt = at("authentication.jwt", () -> new GuardSettings.Jwt(j.issuer(), j.audience(), j.jwks(), j.algorithms(),
+                    j.subjectClaim(), j.rolesClaim(), j.tenantClaim(), j.attributeClaims(),
+                    j.clockSkewSeconds() == null ? 30 : j.clockSkewSeconds()));
+            if (!bundle.files().contains(jwt.jwks())) {
+                throw new PolicyPathException("authentication.jwt.jwks", "file '" + jwt.jwks() + "' is not in the bundle");
+            }
+        }
+        return new GuardSettings.AuthenticationSettings(Boolean.TRUE.equals(a.anonymous()), keys, jwt);
+    }
+
+    // ---------------------------------------------------------------- access
+
+    private List<YamlPolicy.Rule<AccessDecision>> access() {
+        PolicyDocument.AccessSection s = doc.access();
+        if (s == null) {
+            throw new PolicyPathException("access", "is required: say who may ask (rules) and what everybody else gets (default)");
+        }
+        PolicyDocument.AccessOutcome d = s.defaults();
+        PolicyDocument.Effect defEffect = d == null || d.effect() == null ? PolicyDocument.Effect.DENY : d.effect();
+        RateLimit defRate = d == null || d.rateLimit() == null ? null : rate(d.rateLimit(), "access.default.rate_limit");
+        long defQuota = d == null || d.dailyQuota() == null ? 0 : quota(d.dailyQuota(), "access.default.daily_quota");
+        List<YamlPolicy.Rule<AccessDecision>> out = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        List<PolicyDocument.AccessRule> rules = s.rules() == null ? List.of() : s.rules();
+        for (int i = 0; i < rules.size(); i++) {
+            PolicyDocument.AccessRule r = rules.get(i);
+            String where = "access.rules[" + i + "]";
+            uniqueId(ids, r.id(), where);
+            RateLimit rl = r.rateLimit() == null ? defRate : rate(r.rateLimit(), where + ".rate_limit");
+            long q = r.dailyQuota() == null ? defQuota : quota(r.dailyQuota(), where + ".daily_quota");
+            boolean allow = r.effect() == PolicyDocument.Effect.ALLOW;
+            String msg = r.message() != null ? r.message() : allow ? "allowed by rule " + r.id() : "denied by rule " + r.id();
+            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+                    new AccessDecision(allow, r.id(), msg, allow ? rl : null, allow ? q : 0)));
+        }
+        boolean allow = defEffect == PolicyDocument.Effect.ALLOW;
+        String msg = d != null && d.message() != null ? d.message()
+                : allow ? "allowed by default" : "no access rule allows this caller";
+        out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS,
+                new AccessDecision(allow, "default", msg, allow ? defRate : null, allow ? defQuota : 0)));
+        return out;
+    }
+
+    private static RateLimit rate(PolicyDocument.Rate r, String where) {
+        return at(where, () -> new RateLimit(r.perSecond(), r.burst() == null ? 0 : r.burst()));
+    }
+
+    private static long quota(long q, String where) {
+        if (q < 1) {
+            throw new PolicyPathException(where, "must be >= 1 (leave it out for no quota), was " + q);
+        }
+        return q;
+    }
+
+    // ---------------------------------------------------------------- validation
+
+    private List<YamlPolicy.Rule<ValidationDecision>> validation() {
+        PolicyDocument.ValidationSection s = doc.validation();
+        if (s == null || s.defaults() == null) {
+            throw new PolicyPathException("validation", "is required: declare at least validation.default.shape "
+                    + "(or shape: [] to accept any length) so that malformed inputs never reach the model");
+        }
+        PolicyDocument.Contract def = s.defaults();
+        if (def.shape() == null) {
+            throw new PolicyPathException("validation.default.shape",
+                    "is required (use shape: [] to accept inputs of any length)");
+        }
+        List<YamlPolicy.Rule<ValidationDecision>> out = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        List<PolicyDocument.ValidationRule> rules = s.rules() == null ? List.of() : s.rules();
+        for (int i = 0; i < rules.size(); i++) {
+            PolicyDocument.ValidationRule r = rules.get(i);
+            String where = "validation.rules[" + i + "]";
+            uniqueId(ids, r.id(), where);
+            InputContract c = contract(merge(def, r.contract()), where + ".contract");
+            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+                    new ValidationDecision(r.id(), c)));
+        }
+        out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS,
+                new ValidationDecision("default", contract(def, "validation.default"))));
+        return out;
+    }
+
+    private static PolicyDocument.Contract merge(PolicyDocument.Contract d, PolicyDocument.Contract o) {
+        PolicyDocument.Distribution dist;
+        if (o.distribution() == null) {
+            dist = d.distribution();
+        } else if (Boolean.FALSE.equals(o.distribution().enabled()) || d.distribution() == null) {
+            dist = o.distribution();
+        } else {
+            PolicyDocument.Distribution a = d.distribution();
+            PolicyDocument.Distribution b = o.distribution();
+            dist = new PolicyDocument.Distribution(b.enabled() != null ? b.enabled() : a.enabled(),
+                    b.stats() != null ? b.stats() : a.stats(), b.stdFloor() != null ? b.stdFloor() : a.stdFloor(),
+                    b.maxAbsZ() != null ? b.maxAbsZ() : a.maxAbsZ(), b.maxRmsZ() != null ? b.maxRmsZ() : a.maxRmsZ(),
+                    b.summary() != null ? b.summary() : a.summary());
+        }
+        return new PolicyDocument.Contract(
+                o.shape() != null ? o.shape() : d.shape(),
+                o.range() != null ? o.range() : d.range(),
+                o.features() != null ? o.features() : d.features(),
+                o.allowUnknownFeatures() != null ? o.allowUnknownFeatures() : d.allowUnknownFeatures(),
+                o.crossField() != null ? o.crossField() : d.crossField(),
+                o.maxPayloadBytes() != null ? o.maxPayloadBytes() : d.maxPayloadBytes(),
+                dist);
+    }
+
+    private InputContract contract(PolicyDocument.Contract c, String where) {
+        Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
+        if (c.features() != null) {
+            for (Map.Entry<String, PolicyDocument.Feature> e : c.features().entrySet()) {
+                PolicyDocument.Feature f = e.getValue() == null ? new PolicyDocument.Feature(null, null, null) : e.getValue();
+                features.put(e.getKey(), at(where + ".features." + e.getKey(), () -> new InputContract.FeatureSpec(
+                        !Boolean.FALSE.equals(f.required()),
+                        f.min() == null ? Double.NEGATIVE_INFINITY : f.min(),
+                        f.max() == null ? Double.POSITIVE_INFINITY : f.max())));
+            }
+        }
+        List<InputContract.CrossFieldRule> cross = new ArrayList<>();
+        if (c.crossField() != null) {
+            Set<String> ids = new HashSet<>();
+            for (int i = 0; i < c.crossField().size(); i++) {
+                PolicyDocument.CrossField x = c.crossField().get(i);
+                uniqueId(ids, x.id(), where + ".cross_field[" + i + "]");
+                cross.add(new InputContract.CrossFieldRule(x.id(), x.expr()));
+            }
+        }
+        InputContract.DistributionCheck dist = null;
+        PolicyDocument.Distribution d = c.distribution();
+        if (d != null && !Boolean.FALSE.equals(d.enabled())) {
+            String dw = where + ".distribution";
+            if (d.stats() == null) {
+                throw new PolicyPathException(dw + ".stats", "is required: the data path of the training statistics "
+                        + "(write them with `veil stats`)");
+            }
+            Object data = bundle.data(d.stats());
+            if (data == null) {
+                throw new PolicyPathException(dw + ".stats", "no value at data path '" + d.stats()
+                        + "' in the bundle's data (revision '" + bundle.revision() + "')");
+            }
+            dist = at(dw, () -> TrainingStats.fromData(data, "data." + d.stats(),
+                    d.stdFloor() == null ? 0.05 : d.stdFloor(),
+                    d.maxAbsZ() == null ? 0 : d.maxAbsZ(),
+                    d.maxRmsZ() == null ? 0 : d.maxRmsZ(),
+                    d.summary() == null || d.summary()));
+        }
+        InputContract.DistributionCheck distFinal = dist;
+        InputContract contract = at(where, () -> new InputContract(
+                c.shape(),
+                c.range() == null || c.range().min() == null ? Double.NEGATIVE_INFINITY : c.range().min(),
+                c.range() == null || c.range().max() == null ? Double.POSITIVE_INFINITY : c.range().max(),
+                features,
+                c.allowUnknownFeatures() != null ? c.allowUnknownFeatures() : features.isEmpty(),
+                cross,
+                c.maxPayloadBytes() == null ? 0 : c.maxPayloadBytes(),
+                distFinal));
+        if (distFinal != null && contract.dimension() >= 0 && distFinal.mean().length != contract.dimension()) {
+            throw new PolicyPathException(where + ".distribution.stats", "the statistics have " + distFinal.mean().length
+                    + " features but the shape " + contract.shape() + " has " + contract.dimension());
+        }
+        at(where + ".cross_field", () -> CompiledContract.compile(contract));
+        return contract;
+    }
+
+    // ---------------------------------------------------------------- monitoring
+
+    private List<YamlPolicy.Rule<MonitoringAction>> monitoring() {
+        PolicyDocument.MonitoringSection s = doc.monitoring();
+        List<YamlPolicy.Rule<MonitoringAction>> out = new ArrayList<>();
+        if (s == null || s.rules() == null) {
+            return out;
+        }
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < s.rules().size(); i++) {
+            PolicyDocument.MonitoringRule r = s.rules().get(i);
+            String where = "monitoring.rules[" + i + "]";
+            uniqueId(ids, r.id(), where);
+            if (r.when() == null || r.when().signals() == null) {
+                throw new PolicyPathException(where + ".when", "a monitoring rule needs when.signals "
+                        + "(e.g. signals: {rate: high}); otherwise it would act on every request");
+            }
+            String signal = r.when().signals().keySet().iterator().next();
+            MonitoringAction a = at(where, () -> new MonitoringAction(r.action(), r.id(), signal,
+                    r.cooldownSeconds() == null ? 0 : r.cooldownSeconds(),
+                    r.throttlePerSecond() == null ? 0 : r.throttlePerSecond()));
+            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false), a));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- model
+
+    private List<YamlPolicy.Rule<ModelDecision>> model() {
+        PolicyDocument.ModelSection s = doc.model();
+        List<YamlPolicy.Rule<ModelDecision>> out = new ArrayList<>();
+        PolicyDocument.ModelOutcome d = s == null ? null : s.defaults();
+        Double defAge = d == null ? null : d.maxAgeDays();
+        StaleAction defAction = d == null ? null : d.onStale();
+        check(defAge, defAction, "model.default");
+        if (s != null && s.rules() != null) {
+            Set<String> ids = new HashSet<>();
+            for (int i = 0; i < s.rules().size(); i++) {
+                PolicyDocument.ModelRule r = s.rules().get(i);
+                String where = "model.rules[" + i + "]";
+                uniqueId(ids, r.id(), where);
+                Double age = r.maxAgeDays() != null ? r.maxAgeDays() : defAge;
+                StaleAction act = r.onStale() != null ? r.onStale() : defAction;
+                check(age, act, where);
+                out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+                        new ModelDecision(r.id(), false, act == null ? StaleAction.ALERT : act), age));
+            }
+        }
+        out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS,
+                new ModelDecision("default", false, defAction == null ? StaleAction.ALERT : defAction), defAge));
+        return out;
+    }
+
+    private static void check(Double age, StaleAction act, String where) {
+        if (age != null && !(age > 0)) {
+            throw new PolicyPathException(where + ".max_age_days", "must be > 0, was " + age);
+        }
+        if (age != null && act == null) {
+            throw new PolicyPathException(where + ".on_stale", "is required with max_age_days: deny, degrade or alert");
+        }
+    }
+
+    // ---------------------------------------------------------------- output
+
+    private List<YamlPolicy.Rule<OutputDecision>> output(ReleaseSpec[] degraded, GuardSettings.PrivacyBudget[] privacy) {
+        PolicyDocument.OutputSection s = doc.output();
+        if (s == null || s.defaults() == null) {
+            throw new PolicyPathException("output", "is required: output.default says what every caller receives "
+                    + "(e.g. {form: top_k, top_k: 3, round: 0.05})");
+        }
+        if (s.privacy() != null) {
+            PolicyDocument.Privacy p = s.privacy();
+            privacy[0] = at("output.privacy", () -> new GuardSettings.PrivacyBudget(p.perCallerEpsilon(),
+                    p.globalEpsilon() == null ? 0 : p.globalEpsilon(),
+                    p.periodSeconds() == null ? 0 : p.periodSeconds(), p.onExhausted()));
+        }
+        PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
+        ReleaseSpec def = release(merge(empty, s.defaults()), "output.default", privacy[0] != null);
+        degraded[0] = s.degraded() == null ? ReleaseSpec.LABEL_ONLY
+                : release(merge(empty, s.degraded()), "output.degraded", privacy[0] != null);
+        List<YamlPolicy.Rule<OutputDecision>> out = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        List<PolicyDocument.OutputRule> rules = s.rules() == null ? List.of() : s.rules();
+        for (int i = 0; i < rules.size(); i++) {
+            PolicyDocument.OutputRule r = rules.get(i);
+            String where = "output.rules[" + i + "]";
+            uniqueId(ids, r.id(), where);
+            ReleaseSpec spec = release(merge(s.defaults(), r.release()), where + ".release", privacy[0] != null);
+            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, true),
+                    new OutputDecision(r.id(), spec)));
+        }
+        out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, new OutputDecision("default", def)));
+        return out;
+    }
+
+    private static PolicyDocument.Release merge(PolicyDocument.Release d, PolicyDocument.Release o) {
+        return new PolicyDocument.Release(
+                o.form() != null ? o.form() : d.form(),
+                o.topK() != null ? o.topK() : d.topK(),
+                o.round() != null ? o.round() : d.round(),
+                o.minConfidence() != null ? o.minConfidence() : d.minConfidence(),
+                o.reverseSigmoid() != null ? o.reverseSigmoid() : d.reverseSigmoid(),
+                o.noise() != null ? o.noise() : d.noise(),
+                o.allowLabelChange() != null ? o.allowLabelChange() : d.allowLabelChange());
+    }
+
+    private static ReleaseSpec release(PolicyDocument.Release r, String where, boolean hasBudget) {
+        if (r.form() == null) {
+            throw new PolicyPathException(where + ".form", "is required: full, top_k or label_only");
+        }
+        ReleaseSpec.ReverseSigmoid rs = r.reverseSigmoid() == null ? null
+                : at(where + ".reverse_sigmoid", () -> new ReleaseSpec.ReverseSigmoid(r.reverseSigmoid().beta(),
+                        r.reverseSigmoid().gamma()));
+        ReleaseSpec.Noise noise = null;
+        if (r.noise() != null) {
+            PolicyDocument.Noise n = r.noise();
+            noise = at(where + ".noise", () -> new ReleaseSpec.Noise(n.mechanism(), n.epsilon(),
+                    n.delta() == null ? 0 : n.delta(), n.sensitivity() == null ? 0 : n.sensitivity()));
+            if (!hasBudget) {
+                throw new PolicyPathException(where + ".noise",
+                        "a release with noise needs output.privacy: the budget its epsilon is charged to");
+            }
+        }
+        ReleaseSpec.Noise noiseFinal = noise;
+        return at(where, () -> new ReleaseSpec(r.form(), r.topK() == null ? 0 : r.topK(),
+                r.round() == null ? 0 : r.round(), r.minConfidence() == null ? 0 : r.minConfidence(), rs, noiseFinal,
+                Boolean.TRUE.equals(r.allowLabelChange())));
+    }
+
+    // ---------------------------------------------------------------- logging
+
+    private List<YamlPolicy.Rule<LoggingDecision>> logging() {
+        PolicyDocument.LoggingSection s = doc.logging();
+        LoggingDecision def = s == null || s.defaults() == null ? LoggingDecision.DEFAULT
+                : new LoggingDecision("default", s.defaults().input(), s.defaults().output(), s.defaults().raw(),
+                        s.defaults().caller());
+        List<YamlPolicy.Rule<LoggingDecision>> out = new ArrayList<>();
+        if (s != null && s.rules() != null) {
+            Set<String> ids = new HashSet<>();
+            for (int i = 0; i < s.rules().size(); i++) {
+                PolicyDocument.LoggingRule r = s.rules().get(i);
+                String where = "logging.rules[" + i + "]";
+                uniqueId(ids, r.id(), where);
+                PolicyDocument.Logging l = r.logging();
+                out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+                        new LoggingDecision(r.id(), l.input() != null ? l.input() : def.input(),
+                                l.output() != null ? l.output() : def.output(), l.raw() != null ? l.raw() : def.raw(),
+                                l.caller() != null ? l.caller() : def.caller())));
+            }
+        }
+        out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, def));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static void uniqueId(Set<String> ids, String id, String where) {
+        if (id.isBlank() || id.equals("default")) {
+            throw new PolicyPathException(where + ".id", "rule ids must be non-blank and not 'default', was '" + id + "'");
+        }
+        if (!ids.add(id)) {
+            throw new PolicyPathException(where + ".id", "duplicate rule id '" + id + "' in this section");
+        }
+    }
+
+    /** Runs a constructor that validates its arguments; its IllegalArgumentException gets a path. */
+    private static <T> T at(String where, Supplier<T> s) {
+        try {
+            return s.get();
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new PolicyPathException(where, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package dev.veil.internal.policy;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import dev.veil.spi.Bundle;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.PolicyEngine;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * The YAML policy engine: reads the bundle's one {@code *.veil.yaml} file (format {@code veil: 1})
+ * and compiles it once into a {@link CompiledPolicy} whose questions are answered by walking arrays
+ * of precompiled rules, first match wins (all matches for {@code monitoring}).
+ *
+ * <p>Strict: an unknown key, a wrong type, a duplicate key or rule id, or an impossible value is a
+ * {@link PolicyLoadException} naming the file, line and column.
+ */
+public final class YamlPolicyEngine implements PolicyEngine {
+    static final YAMLFactory FACTORY = YAMLFactory.builder().build();
+
+    private static final ObjectMapper MAPPER = YAMLMapper.builder(FACTORY)
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    /** Used by {@link dev.veil.internal.policy} tests and tools that need to read JSON the same way. */
+    static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    @Override
+    public String name() {
+        return "yaml";
+    }
+
+    @Override
+    public boolean handles(Bundle bundle) {
+        return bundle.files().stream().anyMatch(YamlPolicyEngine::isPolicyFile);
+    }
+
+    static boolean isPolicyFile(String path) {
+        return path.endsWith(".veil.yaml") || path.endsWith(".veil.yml");
+    }
+
+    @Override
+    public CompiledPolicy compile(Bundle bundle) {
+        List<String> files = bundle.files().stream().filter(YamlPolicyEngine::isPolicyFile).sorted().toList();
+        if (files.isEmpty()) {
+            throw PolicyLoadException.of("<bundle>", "no *.veil.yaml policy file in " + bundle.source());
+        }
+        if (files.size() > 1) {
+            throw PolicyLoadException.of("<bundle>", "found " + files.size() + " policy files " + files
+                    + "; format 1 takes exactly one *.veil.yaml per bundle");
+        }
+        String file = files.get(0);
+        byte[] bytes = bundle.read(file);
+        PolicyDocument.File doc = parse(file, bytes);
+        YamlLocations locations = YamlLocations.index(FACTORY, bytes);
+        try {
+            return new YamlPolicyCompiler(doc, bundle).compile();
+        } catch (PolicyPathException e) {
+            int[] lc = locations.find(e.path);
+            throw new PolicyLoadException(new PolicyError(file, lc[0], lc[1], e.path + ": " + e.getMessage()));
+        }
+    }
+
+    /** Maps one policy file; every mapping error becomes a PolicyLoadException with its position. */
+    static PolicyDocument.File parse(String file, byte[] bytes) {
+        try {
+            PolicyDocument.File doc = MAPPER.readValue(bytes, PolicyDocument.File.class);
+            if (doc == null) {
+                throw PolicyLoadException.of(file, "the policy file is empty");
+            }
+            return doc;
+        } catch (JsonProcessingException e) {
+            throw new PolicyLoadException(toError(file, e));
+        } catch (IOException e) {
+            throw PolicyLoadException.of(file, "could not read: " + e.getMessage());
+        }
+    }
+
+    private static PolicyError toError(String file, JsonProcessingException e) {
+        JsonLocation loc = e.getLocation();
+        int line = loc == null ? 0 : loc.getLineNr();
+        int col = loc == null ? 0 : loc.getColumnNr();
+        String path = e instanceof JsonMappingException m ? path(m.getPath()) : "";
+        String at = path.isEmpty() ? "" : path + ": ";
+        String msg;
+        if (e instanceof UnrecognizedPropertyException u) {
+            Set<String> known = new TreeSet<>();
+            if (u.getKnownPropertyIds() != null) {
+                u.getKnownPropertyIds().forEach(o -> known.add(String.valueOf(o)));
+            }
+            String parent = path(u.getPath().subList(0, Math.max(0, u.getPath().size() - 1)));
+            msg = (parent.isEmpty() ? "" : parent + ": ") + "unknown key '" + u.getPropertyName() + "' (known keys: "
+                    + String.join(", ", known) + ")";
+            return new PolicyError(file, line, col, msg);
+        } else if (e instanceof ValueInstantiationException v) {
+            Throwable c = v.getCause() != null ? v.getCause() : v;
+            msg = at + c.getMessage();
+        } else if (e instanceof InvalidFormatException f) {
+            msg = at + "invalid value " + quote(f.getValue()) + ": expected " + describe(f.getTargetType());
+        } else if (e instanceof MismatchedInputException m) {
+            String orig = m.getOriginalMessage();
+            if (orig != null && orig.startsWith("Missing required creator property")) {
+                String prop = orig.replaceAll("^Missing required creator property '([^']*)'.*$", "$1");
+                msg = at + "missing required key '" + PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE
+                        .translate(prop) + "'";
+            } else {
+                msg = at + "wrong type: expected " + describe(m.getTargetType());
+            }
+        } else {
+            msg = "YAML syntax error: " + e.getOriginalMessage();
+        }
+        return new PolicyError(file, line, col, msg);
+    }
+
+    private static String quote(Object o) {
+        return o instanceof String s ? "'" + s + "'" : String.valueOf(o);
+    }
+
+    private static String describe(Class<?> t) {
+        if (t == null) {
+            return "another type";
+        }
+        if (t.isEnum()) {
+            return "one of " + java.util.Arrays.stream(t.getEnumConstants())
+                    .map(c -> ((Enum<?>) c).name().toLowerCase(java.util.Locale.ROOT))
+                    .collect(Collectors.joining(", "));
+        }
+        if (t == Double.class || t == double.class) {
+            return "a number";
+        }
+        if (t == Integer.class || t == Long.class || t == int.class || t == long.class) {
+            return "an integer";
+        }
+        if (t == Boolean.class || t == boolean.class) {
+            return "true or false";
+        }
+        if (t == String.class) {
+            return "a string";
+        }
+        if (List.class.isAssignableFrom(t)) {
+            return "a list";
+        }
+        if (java.util.Map.class.isAssignableFrom(t) || t.isRecord()) {
+            return "a mapping";
+        }
+        return t.getSimpleName();
+    }
+
+    static String path(List<JsonMappingException.Reference> refs) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : refs) {
+            if (r.getFieldName() != null) {
+                if (sb.length() > 0) {
+                    sb.append('.');
+                }
+                sb.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+}
