@@ -32,8 +32,11 @@ import java.util.function.Function;
  * is reported. The limit and quota are passed on every call because they come from the policy's
  * {@code access} decision: when a hot reload changes a caller's limit, the caller's bucket is
  * reconfigured (tokens kept as they are, capped at the new burst) and the quota count of the day
- * is kept and compared with the new quota. Requests are counted against the quota only while a
- * quota applies, so a quota introduced mid-day counts from then on.
+ * is kept and compared with the new quota. A request with neither limit nor quota touches no
+ * per-caller state (only an active throttle applies), so a limit that is lifted and later restored
+ * finds the caller's bucket as it was, refilled by the time passed, never a fresh burst. Requests
+ * are counted against the quota only while a quota applies, so a quota introduced mid-day counts
+ * from then on.
  *
  * <p>Per-caller state lives in a Caffeine cache bounded by {@code maxCallers}. An entry stays at
  * least {@code idle} after its last use, at least as long as its bucket needs to refill from empty
@@ -152,16 +155,21 @@ public final class CallerLimiter {
         if (dailyQuota < 0) {
             throw new IllegalArgumentException("daily_quota must be >= 0, was " + dailyQuota);
         }
-        CallerState s = callers.get(callerId, NEW_STATE);
         CoolDown cd = coolDowns.isEmpty() ? null : coolDowns.get(callerId);
+        if (limitOrNull == null && dailyQuota == 0) {
+            // Nothing of the caller's own to count: only a throttle can refuse, and its bucket is lock-free.
+            boolean throttled = cd != null && cd.throttleActive(meter.currentTimeNanos())
+                    && !cd.throttle().tryConsume(1);
+            return throttled ? Outcome.RATE_LIMITED : Outcome.ALLOWED;
+        }
+        CallerState s = callers.get(callerId, NEW_STATE);
         boolean retentionChanged;
         Outcome outcome;
         synchronized (s) {
             retentionChanged = s.configure(limitOrNull, dailyQuota > 0, meter);
-            long nowNanos = meter.currentTimeNanos();
             outcome = null;
             if (dailyQuota > 0) {
-                long day = Math.floorDiv(nowNanos, DAY_NANOS);
+                long day = Math.floorDiv(meter.currentTimeNanos(), DAY_NANOS);
                 if (day > s.quotaDay) {
                     s.quotaDay = day;
                     s.used = 0;
@@ -173,7 +181,7 @@ public final class CallerLimiter {
             if (outcome == null) {
                 if (s.rate != null && !s.rate.tryConsume(1)) {
                     outcome = Outcome.RATE_LIMITED;
-                } else if (cd != null && cd.throttleActive(nowNanos) && !cd.throttle().tryConsume(1)) {
+                } else if (cd != null && cd.throttleActive(meter.currentTimeNanos()) && !cd.throttle().tryConsume(1)) {
                     if (s.rate != null) {
                         s.rate.addTokens(1);
                     }
