@@ -168,9 +168,7 @@ public final class ApiKeyStore {
         Problems problems = new Problems(label);
         Map<String, Entry> byId = new HashMap<>();
         if (!(root instanceof Map<?, ?> top)) {
-            problems.add("must be an object {\"keys\": [...]}, was " + Problems.describe(root));
-            problems.throwIfAny();
-            throw new AssertionError("unreachable");
+            throw PolicyLoadException.of(label, "must be an object {\"keys\": [...]}, was " + Problems.describe(root));
         }
         for (Object k : top.keySet()) {
             if (!"keys".equals(k)) {
@@ -182,8 +180,7 @@ public final class ApiKeyStore {
             problems.add(keys == null && !top.containsKey("keys")
                     ? "missing field 'keys' (a list of key entries)"
                     : "'keys' must be a list, was " + Problems.describe(keys));
-            problems.throwIfAny();
-            throw new AssertionError("unreachable");
+            throw problems.exception();
         }
         for (int i = 0; i < list.size(); i++) {
             Entry e = parseEntry(list.get(i), "keys[" + i + "]", problems);
@@ -264,7 +261,8 @@ public final class ApiKeyStore {
                     if (a.getValue() instanceof String s) {
                         attributes.put(String.valueOf(a.getKey()), s);
                     } else {
-                        problems.add(at + ".attributes." + Sanitize.text(String.valueOf(a.getKey())) + ": must be a string, was "
+                        problems.add(at + ".attributes." + Sanitize.text(String.valueOf(a.getKey()))
+                                + ": must be a string, was "
                                 + Problems.describe(a.getValue()));
                         ok = false;
                     }

@@ -263,7 +263,8 @@ public final class CallerLimiter {
         Objects.requireNonNull(callerId, "callerId");
         Objects.requireNonNull(until, "until");
         if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
-            throw new IllegalArgumentException("throttle_per_second must be a positive finite number, was " + perSecond);
+            throw new IllegalArgumentException(
+                    "throttle_per_second must be a positive finite number, was " + perSecond);
         }
         synchronized (coolDownLock) {
             Instant now = clock.instant();

@@ -138,7 +138,8 @@ public final class JwtAuthenticator {
         try {
             set = JWKSet.parse(new String(jwks, StandardCharsets.UTF_8));
         } catch (ParseException | RuntimeException e) {
-            throw PolicyLoadException.of(file, "not a valid JWKS ({\"keys\": [...]}): " + Sanitize.text(e.getMessage()));
+            throw PolicyLoadException.of(file,
+                    "not a valid JWKS ({\"keys\": [...]}): " + Sanitize.text(e.getMessage()));
         }
         Problems problems = new Problems(file);
         List<String> skipped = new ArrayList<>();
@@ -278,7 +279,8 @@ public final class JwtAuthenticator {
             return AuthResult.failure("malformed token: not a compact JWS (three base64url parts separated by dots)");
         }
         if (parts.length != 3) {
-            return AuthResult.failure("malformed token: an encrypted JWT (JWE) was sent; only signed JWTs are accepted");
+            return AuthResult.failure(
+                    "malformed token: an encrypted JWT (JWE) was sent; only signed JWTs are accepted");
         }
         Header header;
         try {
@@ -394,7 +396,8 @@ public final class JwtAuthenticator {
             for (Object r : list) {
                 if (!(r instanceof String rs)) {
                     return AuthResult.failure("claim '" + settings.rolesClaim()
-                            + "' must be a list of strings or a space-separated string; it holds " + Problems.describe(r));
+                            + "' must be a list of strings or a space-separated string; it holds "
+                            + Problems.describe(r));
                 }
                 roles.add(rs);
             }

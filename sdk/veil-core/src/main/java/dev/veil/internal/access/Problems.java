@@ -18,27 +18,20 @@ final class Problems {
         this.file = file;
     }
 
-    String file() {
-        return file;
-    }
-
     void add(String message) {
         errors.add(PolicyError.of(file, message));
-    }
-
-    void add(int line, int column, String message) {
-        errors.add(new PolicyError(file, line, column, message));
-    }
-
-    boolean isEmpty() {
-        return errors.isEmpty();
     }
 
     /** Throws a {@link PolicyLoadException} listing every problem, if there is any. */
     void throwIfAny() {
         if (!errors.isEmpty()) {
-            throw new PolicyLoadException(errors);
+            throw exception();
         }
+    }
+
+    /** The exception listing every problem found so far; at least one must have been added. */
+    PolicyLoadException exception() {
+        return new PolicyLoadException(errors);
     }
 
     /** Describes the Java type of a JSON-like value for messages ({@code "a number"}, ...). */

@@ -187,7 +187,8 @@ class ApiKeyStoreTest {
     void shouldRejectMissingDataPath() {
         assertThatThrownBy(() -> ApiKeyStore.fromData(null, "veil.keys", clock))
                 .isInstanceOf(PolicyLoadException.class)
-                .satisfies(e -> assertThat(((PolicyLoadException) e).errors().get(0).file()).isEqualTo("data.veil.keys"))
+                .satisfies(e -> assertThat(((PolicyLoadException) e).errors().get(0).file())
+                        .isEqualTo("data.veil.keys"))
                 .hasMessageContaining("no value at this path");
     }
 
@@ -243,14 +244,15 @@ class ApiKeyStoreTest {
 
     @Test
     void shouldRejectEntryThatIsNotAnObject() {
-        assertThat(loadError("{\"keys\": [\"veil_x\"]}").getMessage()).contains("keys[0]: must be an object, was a string");
+        assertThat(loadError("{\"keys\": [\"veil_x\"]}").getMessage())
+                .contains("keys[0]: must be an object, was a string");
     }
 
     @Test
     void shouldRejectUnknownEntryField() throws Exception {
         assertThat(loadError(with(issue("a").entry(), "secret", "oops")).getMessage())
-                .contains("keys[0]: unknown field 'secret'; allowed: [attributes, caller, disabled, expires_at, hash, id,"
-                        + " roles, salt, tenant]");
+                .contains("keys[0]: unknown field 'secret'; allowed: "
+                        + "[attributes, caller, disabled, expires_at, hash, id, roles, salt, tenant]");
     }
 
     @Test
@@ -306,7 +308,8 @@ class ApiKeyStoreTest {
     @Test
     void shouldRejectBadTimestamps() throws Exception {
         assertThat(loadError(with(issue("a").entry(), "expires_at", "2027-13-01")).getMessage())
-                .contains("keys[0].expires_at: must be an ISO-8601 instant like 2027-01-01T00:00:00Z, was '2027-13-01'");
+                .contains("keys[0].expires_at: must be an ISO-8601 instant like 2027-01-01T00:00:00Z,"
+                        + " was '2027-13-01'");
         assertThat(loadError(with(issue("a").entry(), "expires_at", 1798761600)).getMessage())
                 .contains("keys[0].expires_at: must be a string like 2027-01-01T00:00:00Z, was a number");
     }

@@ -105,7 +105,8 @@ class AuthenticatorTest {
         assertThat(open.authenticate(Credentials.anonymous())).isEqualTo(AuthResult.success(Caller.ANONYMOUS));
         assertThat(open.allowsAnonymous()).isTrue();
         var closed = Authenticator.from(AuthenticationSettings.NONE, bundle().build(), clock);
-        assertThat(failure(closed.authenticate(Credentials.anonymous()))).isEqualTo(Authenticator.ANONYMOUS_NOT_ACCEPTED);
+        assertThat(failure(closed.authenticate(Credentials.anonymous())))
+                .isEqualTo(Authenticator.ANONYMOUS_NOT_ACCEPTED);
     }
 
     @Test
@@ -126,16 +127,19 @@ class AuthenticatorTest {
     @Test
     void shouldNameAMissingKeyFile() throws Exception {
         assertThatThrownBy(() -> Authenticator.from(
-                new AuthenticationSettings(false, new ApiKeys("auth/missing.json", null), null), bundle().build(), clock))
+                new AuthenticationSettings(false, new ApiKeys("auth/missing.json", null), null), bundle().build(),
+                clock))
                 .isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("auth/missing.json: file not found in bundle memory:test (named by api_keys.file)");
+                .hasMessageContaining(
+                        "auth/missing.json: file not found in bundle memory:test (named by api_keys.file)");
     }
 
     @Test
     void shouldNameAMissingJwksFile() throws Exception {
         var jwt = new GuardSettings.Jwt("https://idp.example", List.of("veil-api"), "auth/other.json", null, null, null,
                 null, null, 30);
-        assertThatThrownBy(() -> Authenticator.from(new AuthenticationSettings(false, null, jwt), bundle().build(), clock))
+        assertThatThrownBy(
+                () -> Authenticator.from(new AuthenticationSettings(false, null, jwt), bundle().build(), clock))
                 .isInstanceOf(PolicyLoadException.class)
                 .hasMessageContaining("auth/other.json: file not found in bundle memory:test (named by jwt.jwks)");
     }

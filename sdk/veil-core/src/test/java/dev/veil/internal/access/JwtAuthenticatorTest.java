@@ -1,7 +1,6 @@
 package dev.veil.internal.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -64,7 +63,8 @@ class JwtAuthenticatorTest {
                 List.of("team", "level", "admin", "groups"), 30);
     }
 
-    private static final GuardSettings.Jwt ALL = settings(List.of("RS256", "PS256", "ES256", "ES384", "HS256", "HS512"));
+    private static final GuardSettings.Jwt ALL =
+            settings(List.of("RS256", "PS256", "ES256", "ES384", "HS256", "HS512"));
 
     private static byte[] jwks(JWK... keys) {
         return new JWKSet(List.of(keys)).toString(false).getBytes(StandardCharsets.UTF_8);
@@ -130,7 +130,8 @@ class JwtAuthenticatorTest {
     void shouldMapClaimsOfAValidTokenToACaller() throws Exception {
         String token = sign(claims().claim("team", "red").claim("level", 3).claim("admin", true).build());
         assertThat(authenticator(ALL).authenticate(token)).isEqualTo(AuthResult.success(new Caller("alice",
-                AuthMethod.JWT, Set.of("analyst", "ops"), "acme", Map.of("team", "red", "level", "3", "admin", "true"))));
+                AuthMethod.JWT, Set.of("analyst", "ops"), "acme",
+                Map.of("team", "red", "level", "3", "admin", "true"))));
     }
 
     @Test
@@ -160,7 +161,8 @@ class JwtAuthenticatorTest {
 
     @Test
     void shouldDefaultMissingRolesAndTenantToEmpty() throws Exception {
-        AuthResult r = authenticator(ALL).authenticate(sign(claims().claim("roles", null).claim("tenant", null).build()));
+        AuthResult r = authenticator(ALL)
+                .authenticate(sign(claims().claim("roles", null).claim("tenant", null).build()));
         assertThat(r).isEqualTo(AuthResult.success(new Caller("alice", AuthMethod.JWT, Set.of(), "", Map.of())));
     }
 
@@ -203,9 +205,12 @@ class JwtAuthenticatorTest {
         assertThat(failure(auth, "%%%.e30.c2ln")).startsWith("malformed token");
         String notClaims = Base64URL.encode("{\"alg\":\"RS256\",\"kid\":\"rsa1\"}") + "." + Base64URL.encode("[1,2]")
                 + ".c2ln";
-        assertThat(failure(auth, notClaims)).isEqualTo("malformed token: the payload is not a JSON object of valid claims");
-        String badExp = Base64URL.encode("{\"alg\":\"RS256\"}") + "." + Base64URL.encode("{\"exp\":\"soon\"}") + ".c2ln";
-        assertThat(failure(auth, badExp)).isEqualTo("malformed token: the payload is not a JSON object of valid claims");
+        assertThat(failure(auth, notClaims))
+                .isEqualTo("malformed token: the payload is not a JSON object of valid claims");
+        String badExp = Base64URL.encode("{\"alg\":\"RS256\"}") + "." + Base64URL.encode("{\"exp\":\"soon\"}")
+                + ".c2ln";
+        assertThat(failure(auth, badExp))
+                .isEqualTo("malformed token: the payload is not a JSON object of valid claims");
     }
 
     @Test
@@ -249,7 +254,8 @@ class JwtAuthenticatorTest {
     void shouldRejectHmacTokensSignedWithThePublicRsaKey() throws Exception {
         // The classic algorithm-confusion attack: HS256 keyed with the RSA public key, naming the RSA kid.
         byte[] publicKeyAsSecret = rsa.toPublicJWK().toJSONString().getBytes(StandardCharsets.UTF_8);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa1").build(), claims().build());
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa1").build(),
+                claims().build());
         jwt.sign(new MACSigner(publicKeyAsSecret));
         assertThat(failure(authenticator(ALL), jwt.serialize())).isEqualTo("key 'rsa1' cannot verify algorithm HS256");
     }
@@ -264,8 +270,10 @@ class JwtAuthenticatorTest {
     @Test
     void shouldRejectBadSignatures() throws Exception {
         JwtAuthenticator auth = authenticator(ALL);
-        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().build()))).isEqualTo("bad signature");
-        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build()))).isEqualTo("bad signature");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().build())))
+                .isEqualTo("bad signature");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build())))
+                .isEqualTo("bad signature");
         String good = sign(claims().build());
         String[] parts = good.split("\\.");
         String tampered = parts[0] + "." + sign(claims().subject("mallory").build()).split("\\.")[1] + "." + parts[2];
@@ -297,7 +305,8 @@ class JwtAuthenticatorTest {
     @Test
     void shouldRejectTokensNotYetValid() throws Exception {
         String token = sign(claims().notBeforeTime(Date.from(clock.instant().plusSeconds(31))).build());
-        assertThat(failure(authenticator(ALL), token)).isEqualTo("token not yet valid: not before 2026-06-01T12:00:31Z");
+        assertThat(failure(authenticator(ALL), token))
+                .isEqualTo("token not yet valid: not before 2026-06-01T12:00:31Z");
     }
 
     @Test
@@ -407,10 +416,12 @@ class JwtAuthenticatorTest {
 
     @Test
     void shouldIgnoreUnusableKeysBesideUsableOnes() throws Exception {
-        RSAKey encryption = new RSAKey.Builder(impostorRsa.toPublicJWK()).keyID("enc1").keyUse(KeyUse.ENCRYPTION).build();
+        RSAKey encryption = new RSAKey.Builder(impostorRsa.toPublicJWK()).keyID("enc1").keyUse(KeyUse.ENCRYPTION)
+                .build();
         JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(encryption, rsa.toPublicJWK()), clock);
         assertThat(auth.authenticate(sign(claims().build())).succeeded()).isTrue();
-        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build()))).isEqualTo("bad signature");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build())))
+                .isEqualTo("bad signature");
         assertThat(auth.jwksFile()).isEqualTo(JWKS_FILE);
     }
 
