@@ -32,9 +32,9 @@ import java.util.function.Function;
  * is reported. The limit and quota are passed on every call because they come from the policy's
  * {@code access} decision: when a hot reload changes a caller's limit, the caller's bucket is
  * reconfigured (tokens kept as they are, capped at the new burst) and the quota count of the day
- * is kept and compared with the new quota. A request with neither limit nor quota touches no
- * per-caller state (only an active throttle applies), so a limit that is lifted and later restored
- * finds the caller's bucket as it was, refilled by the time passed, never a fresh burst. Requests
+ * is kept and compared with the new quota. A limit that is lifted and later restored finds the
+ * caller's bucket as it was, refilled by the time passed, never a fresh burst; a request with
+ * neither limit nor quota touches no per-caller state at all (only an active throttle applies). Requests
  * are counted against the quota only while a quota applies, so a quota introduced mid-day counts
  * from then on.
  *
@@ -179,11 +179,12 @@ public final class CallerLimiter {
                 }
             }
             if (outcome == null) {
-                if (s.rate != null && !s.rate.tryConsume(1)) {
+                Bucket rate = limitOrNull == null ? null : s.rate;
+                if (rate != null && !rate.tryConsume(1)) {
                     outcome = Outcome.RATE_LIMITED;
                 } else if (cd != null && cd.throttleActive(meter.currentTimeNanos()) && !cd.throttle().tryConsume(1)) {
-                    if (s.rate != null) {
-                        s.rate.addTokens(1);
+                    if (rate != null) {
+                        rate.addTokens(1);
                     }
                     outcome = Outcome.RATE_LIMITED;
                 } else {
@@ -448,31 +449,30 @@ public final class CallerLimiter {
         volatile long refillNanos;
         volatile boolean tracksQuota;
 
-        /** Applies the current limit; returns whether the retention this state needs changed. */
+        /**
+         * Applies the current limit; returns whether the retention this state needs changed. A
+         * {@code null} limit leaves the bucket as it is (unused while no limit applies), so that a
+         * limit lifted and restored does not start over with a full burst.
+         */
         boolean configure(RateLimit newLimit, boolean hasQuota, TimeMeter meter) {
             boolean changed = false;
             if (hasQuota && !tracksQuota) {
                 tracksQuota = true;
                 changed = true;
             }
-            if (Objects.equals(newLimit, limit)) {
+            if (newLimit == null || newLimit.equals(limit)) {
                 return changed;
             }
-            if (newLimit == null) {
-                rate = null;
-                refillNanos = 0;
+            long refill = refillNanos(newLimit.burst(), newLimit.perSecond());
+            if (rate == null) {
+                rate = Bucket.builder().addLimit(bandwidth(newLimit.burst(), newLimit.perSecond()))
+                        .withCustomTimePrecision(meter)
+                        .withSynchronizationStrategy(SynchronizationStrategy.NONE)
+                        .build();
             } else {
-                long refill = refillNanos(newLimit.burst(), newLimit.perSecond());
-                if (rate == null) {
-                    rate = Bucket.builder().addLimit(bandwidth(newLimit.burst(), newLimit.perSecond()))
-                            .withCustomTimePrecision(meter)
-                            .withSynchronizationStrategy(SynchronizationStrategy.NONE)
-                            .build();
-                } else {
-                    rate.replaceConfiguration(config(newLimit), TokensInheritanceStrategy.AS_IS);
-                }
-                refillNanos = refill;
+                rate.replaceConfiguration(config(newLimit), TokensInheritanceStrategy.AS_IS);
             }
+            refillNanos = refill;
             limit = newLimit;
             return true;
         }

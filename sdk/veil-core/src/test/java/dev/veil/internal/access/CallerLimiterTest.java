@@ -106,6 +106,9 @@ class CallerLimiterTest {
         assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
         clock.advance(Duration.ofSeconds(2));
         assertThat(acquire(3, "a", limit, 0)).containsExactly(ALLOWED, ALLOWED, RATE_LIMITED);
+        // Lifted while a quota still applies: same rule.
+        assertThat(acquire(5, "a", null, 1000)).containsOnly(ALLOWED);
+        assertThat(limiter.tryAcquire("a", limit, 1000)).isEqualTo(RATE_LIMITED);
     }
 
     @Test
