@@ -1,0 +1,507 @@
+package dev.veil.internal.access;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The API keys a policy accepts, stored only as salted SHA-256 hashes.
+ *
+ * <h2>Store format</h2>
+ *
+ * <p>A JSON file in the bundle, or the same structure at a path of the bundle's data document:
+ *
+ * <pre>{@code
+ * {"keys": [{"id": "k1a2b3c4", "caller": "alice",
+ *            "salt": "<base64, at least 16 bytes>", "hash": "<base64 of SHA-256(salt || UTF-8(secret))>",
+ *            "roles": ["analyst"], "tenant": "acme", "attributes": {"team": "x"},
+ *            "expires_at": "2027-01-01T00:00:00Z", "disabled": false}]}
+ * }</pre>
+ *
+ * <p>{@code id}, {@code caller}, {@code salt} and {@code hash} are required; {@code roles} (list of
+ * strings), {@code tenant} (string), {@code attributes} (object of strings), {@code expires_at}
+ * (ISO-8601 instant) and {@code disabled} (boolean) are optional. Parsing is strict: an unknown
+ * field, a duplicate JSON member, a duplicate key id, bad base64, a hash that is not 32 bytes or a
+ * bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
+ * entry. Every problem in the file is reported at once.
+ *
+ * <h2>Plaintext keys</h2>
+ *
+ * <p>A key as presented by a caller is {@code veil_<id>_<secret>}: {@code id} is 8 characters of
+ * {@code [a-z0-9]} (public: it names the key), {@code secret} is 32 random bytes in base64url
+ * without padding (43 characters). The store hashes {@code salt || UTF-8(secret)}, where
+ * {@code secret} is those 43 characters. {@link #issue} creates a key and the entry to store.
+ *
+ * <h2>Authentication</h2>
+ *
+ * <p>{@link #authenticate} looks the id up in a hash map and compares hashes in constant time
+ * ({@link MessageDigest#isEqual}). An unknown id still hashes the secret against a dummy entry so
+ * that the time taken does not tell which ids exist. Disabled and expired states are only reported
+ * to a caller who presented the right secret. No message ever contains a secret.
+ *
+ * <p>Instances are immutable and thread-safe; {@link #authenticate} takes no locks and allocates
+ * only the secret's UTF-8 bytes.
+ */
+public final class ApiKeyStore {
+    /** Prefix of every plaintext key. */
+    public static final String PREFIX = "veil_";
+    /** Length of a key id. */
+    public static final int ID_LENGTH = 8;
+    /** Length of a secret: 32 bytes in base64url without padding. */
+    public static final int SECRET_LENGTH = 43;
+    /** Length of a whole plaintext key. */
+    public static final int KEY_LENGTH = PREFIX.length() + ID_LENGTH + 1 + SECRET_LENGTH;
+    /** Shortest salt accepted in a store. */
+    public static final int MIN_SALT_BYTES = 16;
+
+    static final String MALFORMED = "malformed API key: expected veil_<8 characters a-z 0-9>_<43-character"
+            + " base64url secret>, as issued by 'veil key create'";
+
+    private static final int HASH_BYTES = 32;
+    private static final int SECRET_BYTES = 32;
+    private static final int ISSUED_SALT_BYTES = 16;
+    private static final String ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+    private static final Pattern ID_PATTERN = Pattern.compile("[a-z0-9]{8}");
+    private static final Set<String> FIELDS = Set.of(
+            "id", "caller", "salt", "hash", "roles", "tenant", "attributes", "expires_at", "disabled");
+    private static final List<String> FIELD_LIST = FIELDS.stream().sorted().toList();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(ApiKeyStore::newSha256);
+
+    private final Map<String, Entry> byId;
+    private final Entry dummy;
+    private final Clock clock;
+    private final String source;
+
+    private ApiKeyStore(Map<String, Entry> byId, Clock clock, String source) {
+        this.byId = Map.copyOf(byId);
+        this.clock = clock;
+        this.source = source;
+        SecureRandom random = new SecureRandom();
+        byte[] salt = new byte[ISSUED_SALT_BYTES];
+        random.nextBytes(salt);
+        byte[] hash = new byte[HASH_BYTES];
+        random.nextBytes(hash);
+        this.dummy = new Entry("", salt, hash, new AuthResult.Success(Caller.ANONYMOUS), null, true);
+    }
+
+    /**
+     * Parses a key file.
+     *
+     * @param json the file's bytes (UTF-8 JSON)
+     * @param file the bundle-relative file name, used in every error
+     * @param clock the clock against which {@code expires_at} is checked on each authentication
+     * @return the store; never {@code null}
+     * @throws PolicyLoadException naming {@code file} (with line and column for JSON syntax errors)
+     */
+    public static ApiKeyStore parse(byte[] json, String file, Clock clock) {
+        Objects.requireNonNull(json, "json");
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(clock, "clock");
+        Object root;
+        try {
+            root = JSON.readValue(json, Object.class);
+        } catch (JsonProcessingException e) {
+            var loc = e.getLocation();
+            String what = e.getOriginalMessage();
+            if (loc != null && loc.getLineNr() > 0) {
+                throw new PolicyLoadException(
+                        new PolicyError(file, loc.getLineNr(), loc.getColumnNr(), "invalid JSON: " + what), e);
+            }
+            throw new PolicyLoadException(PolicyError.of(file, "invalid JSON: " + what), e);
+        } catch (IOException e) {
+            throw new PolicyLoadException(PolicyError.of(file, "cannot read: " + e.getMessage()), e);
+        }
+        return fromValue(root, file, clock);
+    }
+
+    /**
+     * Builds a store from the bundle's data document.
+     *
+     * @param value the value at {@code dataPath} (maps, lists, strings, numbers, booleans), or
+     *     {@code null} when the path does not exist
+     * @param dataPath the dotted path the value was read from; errors name {@code data.<dataPath>}
+     * @param clock the clock against which {@code expires_at} is checked
+     * @return the store; never {@code null}
+     * @throws PolicyLoadException naming {@code data.<dataPath>}
+     */
+    public static ApiKeyStore fromData(Object value, String dataPath, Clock clock) {
+        Objects.requireNonNull(dataPath, "dataPath");
+        Objects.requireNonNull(clock, "clock");
+        String label = "data." + dataPath;
+        if (value == null) {
+            throw PolicyLoadException.of(label, "no value at this path of the bundle's data document;"
+                    + " add {\"keys\": [...]} there or point api_keys.data at the right path");
+        }
+        return fromValue(value, label, clock);
+    }
+
+    private static ApiKeyStore fromValue(Object root, String label, Clock clock) {
+        Problems problems = new Problems(label);
+        Map<String, Entry> byId = new HashMap<>();
+        if (!(root instanceof Map<?, ?> top)) {
+            throw PolicyLoadException.of(label, "must be an object {\"keys\": [...]}, was " + Problems.describe(root));
+        }
+        for (Object k : top.keySet()) {
+            if (!"keys".equals(k)) {
+                problems.add("unknown field '" + k + "' at top level; the only field is 'keys'");
+            }
+        }
+        Object keys = top.get("keys");
+        if (!(keys instanceof List<?> list)) {
+            problems.add(keys == null && !top.containsKey("keys")
+                    ? "missing field 'keys' (a list of key entries)"
+                    : "'keys' must be a list, was " + Problems.describe(keys));
+            throw problems.exception();
+        }
+        for (int i = 0; i < list.size(); i++) {
+            Entry e = parseEntry(list.get(i), "keys[" + i + "]", problems);
+            if (e != null && byId.putIfAbsent(e.id(), e) != null) {
+                problems.add("keys[" + i + "]: duplicate key id '" + e.id() + "'; every key needs its own id");
+            }
+        }
+        problems.throwIfAny();
+        return new ApiKeyStore(byId, clock, label);
+    }
+
+    private static Entry parseEntry(Object raw, String at, Problems problems) {
+        if (!(raw instanceof Map<?, ?> m)) {
+            problems.add(at + ": must be an object, was " + Problems.describe(raw));
+            return null;
+        }
+        boolean ok = true;
+        for (Object field : m.keySet()) {
+            if (!FIELDS.contains(field)) {
+                problems.add(at + ": unknown field '" + Sanitize.text(String.valueOf(field)) + "'; allowed: "
+                        + FIELD_LIST);
+                ok = false;
+            }
+        }
+        String id = requiredString(m, "id", at, problems);
+        if (id != null && !ID_PATTERN.matcher(id).matches()) {
+            problems.add(at + ".id: must be 8 characters of a-z and 0-9, was '" + Sanitize.text(id) + "'");
+            id = null;
+        }
+        String caller = requiredString(m, "caller", at, problems);
+        if (caller != null && caller.isBlank()) {
+            problems.add(at + ".caller: must not be blank");
+            caller = null;
+        }
+        byte[] salt = base64(m, "salt", at, problems);
+        if (salt != null && salt.length < MIN_SALT_BYTES) {
+            problems.add(at + ".salt: must be at least " + MIN_SALT_BYTES + " bytes, was " + salt.length);
+            salt = null;
+        }
+        byte[] hash = base64(m, "hash", at, problems);
+        if (hash != null && hash.length != HASH_BYTES) {
+            problems.add(at + ".hash: must be a SHA-256 hash (32 bytes), was " + hash.length + " bytes");
+            hash = null;
+        }
+        Set<String> roles = new LinkedHashSet<>();
+        Object rawRoles = m.get("roles");
+        if (rawRoles != null) {
+            if (rawRoles instanceof List<?> rl) {
+                for (int j = 0; j < rl.size(); j++) {
+                    if (rl.get(j) instanceof String s && !s.isBlank()) {
+                        roles.add(s);
+                    } else {
+                        problems.add(at + ".roles[" + j + "]: must be a non-blank string, was "
+                                + Problems.describe(rl.get(j)));
+                        ok = false;
+                    }
+                }
+            } else {
+                problems.add(at + ".roles: must be a list of strings, was " + Problems.describe(rawRoles));
+                ok = false;
+            }
+        }
+        String tenant = "";
+        Object rawTenant = m.get("tenant");
+        if (rawTenant != null) {
+            if (rawTenant instanceof String s) {
+                tenant = s;
+            } else {
+                problems.add(at + ".tenant: must be a string, was " + Problems.describe(rawTenant));
+                ok = false;
+            }
+        }
+        Map<String, String> attributes = new LinkedHashMap<>();
+        Object rawAttrs = m.get("attributes");
+        if (rawAttrs != null) {
+            if (rawAttrs instanceof Map<?, ?> am) {
+                for (Map.Entry<?, ?> a : am.entrySet()) {
+                    if (a.getValue() instanceof String s) {
+                        attributes.put(String.valueOf(a.getKey()), s);
+                    } else {
+                        problems.add(at + ".attributes." + Sanitize.text(String.valueOf(a.getKey()))
+                                + ": must be a string, was "
+                                + Problems.describe(a.getValue()));
+                        ok = false;
+                    }
+                }
+            } else {
+                problems.add(at + ".attributes: must be an object of strings, was " + Problems.describe(rawAttrs));
+                ok = false;
+            }
+        }
+        Instant expiresAt = null;
+        Object rawExp = m.get("expires_at");
+        if (rawExp != null) {
+            if (rawExp instanceof String s) {
+                try {
+                    expiresAt = Instant.parse(s);
+                } catch (DateTimeParseException e) {
+                    problems.add(at + ".expires_at: must be an ISO-8601 instant like 2027-01-01T00:00:00Z, was '"
+                            + Sanitize.text(s) + "'");
+                    ok = false;
+                }
+            } else {
+                problems.add(at + ".expires_at: must be a string like 2027-01-01T00:00:00Z, was "
+                        + Problems.describe(rawExp));
+                ok = false;
+            }
+        }
+        boolean disabled = false;
+        Object rawDisabled = m.get("disabled");
+        if (rawDisabled != null) {
+            if (rawDisabled instanceof Boolean b) {
+                disabled = b;
+            } else {
+                problems.add(at + ".disabled: must be true or false, was " + Problems.describe(rawDisabled));
+                ok = false;
+            }
+        }
+        if (!ok || id == null || caller == null || salt == null || hash == null) {
+            return null;
+        }
+        Caller c = new Caller(caller, AuthMethod.API_KEY, roles, tenant, attributes);
+        return new Entry(id, salt, hash, new AuthResult.Success(c), expiresAt, disabled);
+    }
+
+    private static String requiredString(Map<?, ?> m, String field, String at, Problems problems) {
+        Object v = m.get(field);
+        if (v instanceof String s) {
+            return s;
+        }
+        problems.add(at + (v == null ? ": missing required field '" + field + "'"
+                : "." + field + ": must be a string, was " + Problems.describe(v)));
+        return null;
+    }
+
+    private static byte[] base64(Map<?, ?> m, String field, String at, Problems problems) {
+        String s = requiredString(m, field, at, problems);
+        if (s == null) {
+            return null;
+        }
+        try {
+            return Base64.getDecoder().decode(s);
+        } catch (IllegalArgumentException e) {
+            problems.add(at + "." + field + ": not valid base64 (standard alphabet, with padding)");
+            return null;
+        }
+    }
+
+    /**
+     * Checks a presented plaintext key.
+     *
+     * @param presented the key as the caller sent it
+     * @return a success with the key's caller ({@link AuthMethod#API_KEY}), or a failure saying the
+     *     key is malformed, has an unknown id, has the wrong secret, is disabled or has expired
+     */
+    public AuthResult authenticate(String presented) {
+        if (!wellFormed(presented)) {
+            return AuthResult.failure(MALFORMED);
+        }
+        String id = presented.substring(PREFIX.length(), PREFIX.length() + ID_LENGTH);
+        Entry entry = byId.get(id);
+        boolean known = entry != null;
+        Entry checked = known ? entry : dummy;
+        byte[] secret = presented.substring(PREFIX.length() + ID_LENGTH + 1).getBytes(StandardCharsets.UTF_8);
+        boolean match = MessageDigest.isEqual(checked.hash(), hash(checked.salt(), secret)) & known;
+        if (!known) {
+            return AuthResult.failure("unknown API key id '" + id + "'");
+        }
+        if (!match) {
+            return AuthResult.failure("API key '" + id + "' rejected: wrong secret");
+        }
+        if (entry.disabled()) {
+            return AuthResult.failure("API key '" + id + "' is disabled");
+        }
+        if (entry.expiresAt() != null && !clock.instant().isBefore(entry.expiresAt())) {
+            return AuthResult.failure("API key '" + id + "' expired at " + entry.expiresAt());
+        }
+        return entry.success();
+    }
+
+    /** Whether a key with this id is in the store (for {@code veil key create} to avoid a clash). */
+    public boolean containsId(String id) {
+        return byId.containsKey(id);
+    }
+
+    /** Number of keys in the store. */
+    public int size() {
+        return byId.size();
+    }
+
+    /** The file or {@code data.<path>} this store was loaded from. */
+    public String source() {
+        return source;
+    }
+
+    @Override
+    public String toString() {
+        return "ApiKeyStore[" + source + ", " + byId.size() + " keys]";
+    }
+
+    /** Whether {@code s} has the shape {@code veil_<8 x [a-z0-9]>_<43 x base64url>}. */
+    static boolean wellFormed(String s) {
+        if (s == null || s.length() != KEY_LENGTH || !s.startsWith(PREFIX)
+                || s.charAt(PREFIX.length() + ID_LENGTH) != '_') {
+            return false;
+        }
+        for (int i = PREFIX.length(); i < PREFIX.length() + ID_LENGTH; i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+                return false;
+            }
+        }
+        for (int i = PREFIX.length() + ID_LENGTH + 1; i < KEY_LENGTH; i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+                    || c == '_')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Creates a new key. The plaintext is returned once and stored nowhere; the returned
+     * {@link IssuedKey#entry()} is what goes into the store's {@code keys} list. The id is random;
+     * check it with {@link #containsId} against the existing store and issue again on a clash.
+     *
+     * @param caller the caller id the key authenticates as (non-blank)
+     * @param roles the caller's roles (non-blank strings)
+     * @param tenant the tenant, {@code ""} for none
+     * @param attributes further attributes (non-blank names, non-null values)
+     * @param expiresAt when the key stops working, or {@code null} for never
+     * @param random the source of the id, salt and secret
+     * @return the plaintext key and its store entry
+     * @throws IllegalArgumentException if an argument is invalid
+     */
+    public static IssuedKey issue(String caller, List<String> roles, String tenant, Map<String, String> attributes,
+            Instant expiresAt, SecureRandom random) {
+        if (caller == null || caller.isBlank()) {
+            throw new IllegalArgumentException("caller must be a non-blank string, was '" + caller + "'");
+        }
+        Objects.requireNonNull(roles, "roles");
+        for (String r : roles) {
+            if (r == null || r.isBlank()) {
+                throw new IllegalArgumentException("roles must be non-blank strings, was " + roles);
+            }
+        }
+        Objects.requireNonNull(tenant, "tenant");
+        Objects.requireNonNull(attributes, "attributes");
+        for (Map.Entry<String, String> a : attributes.entrySet()) {
+            if (a.getKey() == null || a.getKey().isBlank() || a.getValue() == null) {
+                throw new IllegalArgumentException(
+                        "attributes must have non-blank names and non-null values, was " + attributes.keySet());
+            }
+        }
+        Objects.requireNonNull(random, "random");
+        char[] id = new char[ID_LENGTH];
+        for (int i = 0; i < ID_LENGTH; i++) {
+            id[i] = ID_ALPHABET.charAt(random.nextInt(ID_ALPHABET.length()));
+        }
+        byte[] secretBytes = new byte[SECRET_BYTES];
+        random.nextBytes(secretBytes);
+        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes);
+        byte[] salt = new byte[ISSUED_SALT_BYTES];
+        random.nextBytes(salt);
+        byte[] hash = hash(salt, secret.getBytes(StandardCharsets.UTF_8));
+        String keyId = new String(id);
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("id", keyId);
+        entry.put("caller", caller);
+        entry.put("salt", Base64.getEncoder().encodeToString(salt));
+        entry.put("hash", Base64.getEncoder().encodeToString(hash));
+        entry.put("roles", new ArrayList<>(roles));
+        entry.put("tenant", tenant);
+        entry.put("attributes", new LinkedHashMap<>(new TreeMap<>(attributes)));
+        if (expiresAt != null) {
+            entry.put("expires_at", expiresAt.toString());
+        }
+        entry.put("disabled", false);
+        return new IssuedKey(PREFIX + keyId + "_" + secret, keyId, entry);
+    }
+
+    static byte[] hash(byte[] salt, byte[] secret) {
+        MessageDigest md = SHA256.get();
+        md.reset();
+        md.update(salt);
+        md.update(secret);
+        return md.digest();
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform but is missing", e);
+        }
+    }
+
+    /**
+     * A freshly issued key.
+     *
+     * @param plaintext the key to hand to the caller, once; {@link #toString()} does not print it
+     * @param id the key's public id
+     * @param entry the JSON-like entry (id, caller, salt, hash, roles, tenant, attributes,
+     *     expires_at when set, disabled) to append to the store's {@code keys} list
+     */
+    public record IssuedKey(String plaintext, String id, Map<String, Object> entry) {
+        /** Copies {@code entry} (unmodifiable, in field order). */
+        public IssuedKey {
+            Objects.requireNonNull(plaintext, "plaintext");
+            Objects.requireNonNull(id, "id");
+            entry = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entry));
+        }
+
+        @Override
+        public String toString() {
+            return "IssuedKey[id=" + id + ", plaintext=***]";
+        }
+    }
+
+    /** One stored key; {@code success} is built once at load so that authentication allocates nothing for it. */
+    private record Entry(String id, byte[] salt, byte[] hash, AuthResult.Success success, Instant expiresAt,
+            boolean disabled) {}
+}

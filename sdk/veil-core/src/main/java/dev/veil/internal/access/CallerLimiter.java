@@ -1,0 +1,536 @@
+package dev.veil.internal.access;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy;
+import dev.veil.spi.RateLimit;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.TokensInheritanceStrategy;
+import io.github.bucket4j.local.SynchronizationStrategy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Per-caller rate limits, daily quotas and monitoring cool-downs (blocks and throttles), kept in
+ * memory for one Guard.
+ *
+ * <h2>Rate limits and quotas</h2>
+ *
+ * <p>{@link #tryAcquire} takes one request's permit from the caller's token bucket (Bucket4j,
+ * greedy refill: {@code burst} tokens, refilled at {@code perSecond}) and from the caller's daily
+ * quota, which resets at UTC midnight. It is all or nothing: a request refused for one reason
+ * consumes neither the rate token, nor a throttle token, nor the quota. When both apply, the quota
+ * is reported. The limit and quota are passed on every call because they come from the policy's
+ * {@code access} decision: when a hot reload changes a caller's limit, the caller's bucket is
+ * reconfigured (tokens kept as they are, capped at the new burst) and the quota count of the day
+ * is kept and compared with the new quota. A limit that is lifted and later restored finds the
+ * caller's bucket as it was, refilled by the time passed, never a fresh burst; a request with
+ * neither limit nor quota touches no per-caller state at all (only an active throttle applies). Requests
+ * are counted against the quota only while a quota applies, so a quota introduced mid-day counts
+ * from then on.
+ *
+ * <p>Per-caller state lives in a Caffeine cache bounded by {@code maxCallers}. An entry stays at
+ * least {@code idle} after its last use, at least as long as its bucket needs to refill from empty
+ * (so that forgetting it never hands out tokens the caller would not have had), and, while a quota
+ * applies, until the next UTC midnight (so that the day's count is not forgotten). Only size
+ * eviction can forget a caller early, which happens only when more than {@code maxCallers}
+ * distinct callers are active within those windows: size the cache above the number of distinct
+ * authenticated callers per day. Caller ids come from authentication, so churning the cache
+ * needs that many valid credentials.
+ *
+ * <h2>Cool-downs</h2>
+ *
+ * <p>{@link #block} and {@link #throttle} record monitoring actions in a separate bounded map that
+ * cache eviction never touches; an entry is removed only once its cool-downs are over. A repeated
+ * block extends the block to the later end; a repeated throttle keeps the existing throttle bucket
+ * (it is not refilled), lowers its rate to the lower of the two and extends it to the later end.
+ * <b>Fail closed when full:</b> if {@code maxCoolDowns} callers have active cool-downs and another
+ * one must be recorded, expired entries are purged first; if the map is still full the limiter
+ * enters <em>overflow</em> until that cool-down's end: {@link #blockedUntil} then reports
+ * <em>every</em> caller as blocked, so no block or throttle is ever silently dropped.
+ * {@link #overflowing()} tells monitoring that this happened.
+ *
+ * <h2>Time and threads</h2>
+ *
+ * <p>All time comes from the injected {@link Clock} (buckets, quota days, cache expiry), so tests
+ * advance time deterministically; a clock that steps back never refills a bucket. Thread-safe.
+ * {@link #tryAcquire} takes a lock on the one caller's state only (uncontended unless the same
+ * caller sends concurrently) and allocates nothing on the hot path; {@link #blockedUntil} and
+ * {@link #isBlocked} take no lock and do not read the clock while no cool-down exists.
+ */
+public final class CallerLimiter {
+    /** Outcome of {@link #tryAcquire}. */
+    public enum Outcome {
+        /** The request may proceed; one rate token (and one unit of quota, if any) was consumed. */
+        ALLOWED,
+        /** The caller's rate limit or monitoring throttle is exceeded; nothing was consumed. */
+        RATE_LIMITED,
+        /** The caller's daily quota is used up until the next UTC midnight; nothing was consumed. */
+        QUOTA_EXHAUSTED
+    }
+
+    /** Default bound on callers with rate or quota state. */
+    public static final long DEFAULT_MAX_CALLERS = 100_000;
+    /** Default time an idle caller's state is kept (at least). */
+    public static final Duration DEFAULT_IDLE = Duration.ofHours(1);
+    /** Default bound on callers with active blocks or throttles. */
+    public static final int DEFAULT_MAX_COOL_DOWNS = 100_000;
+    /** Longest time a bucket may take to refill from empty; a slower limit is refused. */
+    public static final Duration MAX_REFILL = Duration.ofDays(366);
+
+    private static final long DAY_MILLIS = 86_400_000L;
+    private static final long DAY_NANOS = DAY_MILLIS * 1_000_000L;
+    private static final long MAX_RETAIN_NANOS = MAX_REFILL.toNanos() + DAY_NANOS;
+    private static final Function<String, CallerState> NEW_STATE = id -> new CallerState();
+
+    private final Clock clock;
+    private final TimeMeter meter;
+    private final long idleNanos;
+    private final Cache<String, CallerState> callers;
+    private final Policy.VarExpiration<String, CallerState> expiration;
+    private final ConcurrentHashMap<String, CoolDown> coolDowns = new ConcurrentHashMap<>();
+    private final int maxCoolDowns;
+    private final Object coolDownLock = new Object();
+    private volatile Instant overflowUntil;
+
+    /** A limiter with the default bounds. */
+    public CallerLimiter(Clock clock) {
+        this(clock, DEFAULT_MAX_CALLERS, DEFAULT_IDLE, DEFAULT_MAX_COOL_DOWNS);
+    }
+
+    /**
+     * A limiter.
+     *
+     * @param clock the time source for buckets, quota days, cool-downs and cache expiry
+     * @param maxCallers bound on callers with rate or quota state ({@code >= 1})
+     * @param idle minimum time an idle caller's state is kept ({@code > 0})
+     * @param maxCoolDowns bound on callers with active blocks or throttles ({@code >= 1})
+     * @throws IllegalArgumentException if a bound is out of range
+     */
+    public CallerLimiter(Clock clock, long maxCallers, Duration idle, int maxCoolDowns) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(idle, "idle");
+        if (maxCallers < 1) {
+            throw new IllegalArgumentException("maxCallers must be >= 1, was " + maxCallers);
+        }
+        if (idle.isNegative() || idle.isZero() || idle.compareTo(Duration.ofDays(30)) > 0) {
+            throw new IllegalArgumentException("idle must be > 0 and <= 30 days, was " + idle);
+        }
+        if (maxCoolDowns < 1) {
+            throw new IllegalArgumentException("maxCoolDowns must be >= 1, was " + maxCoolDowns);
+        }
+        this.meter = new ClockTimeMeter(clock);
+        this.idleNanos = idle.toNanos();
+        this.maxCoolDowns = maxCoolDowns;
+        this.callers = Caffeine.newBuilder()
+                .maximumSize(maxCallers)
+                .expireAfter(new Retention())
+                .ticker(meter::currentTimeNanos)
+                .executor(Runnable::run)
+                .build();
+        this.expiration = callers.policy().expireVariably().orElseThrow();
+    }
+
+    /**
+     * Takes one request's permit, all or nothing.
+     *
+     * @param callerId the authenticated caller's id
+     * @param limitOrNull the caller's rate limit from the access decision, or {@code null} for none
+     * @param dailyQuota requests per UTC day, {@code 0} for none
+     * @return {@link Outcome#ALLOWED}, or why not; on a refusal nothing was consumed
+     * @throws IllegalArgumentException if {@code dailyQuota < 0}, or the limit's bucket would take
+     *     longer than {@link #MAX_REFILL} to refill (the Guard then fails closed)
+     */
+    public Outcome tryAcquire(String callerId, RateLimit limitOrNull, long dailyQuota) {
+        Objects.requireNonNull(callerId, "callerId");
+        if (dailyQuota < 0) {
+            throw new IllegalArgumentException("daily_quota must be >= 0, was " + dailyQuota);
+        }
+        CoolDown cd = coolDowns.isEmpty() ? null : coolDowns.get(callerId);
+        if (limitOrNull == null && dailyQuota == 0) {
+            // Nothing of the caller's own to count: only a throttle can refuse, and its bucket is lock-free.
+            boolean throttled = cd != null && cd.throttleActive(meter.currentTimeNanos())
+                    && !cd.throttle().tryConsume(1);
+            return throttled ? Outcome.RATE_LIMITED : Outcome.ALLOWED;
+        }
+        CallerState s = callers.get(callerId, NEW_STATE);
+        boolean retentionChanged;
+        Outcome outcome;
+        synchronized (s) {
+            retentionChanged = s.configure(limitOrNull, dailyQuota > 0, meter);
+            outcome = null;
+            if (dailyQuota > 0) {
+                long day = Math.floorDiv(meter.currentTimeNanos(), DAY_NANOS);
+                if (day > s.quotaDay) {
+                    s.quotaDay = day;
+                    s.used = 0;
+                }
+                if (s.used >= dailyQuota) {
+                    outcome = Outcome.QUOTA_EXHAUSTED;
+                }
+            }
+            if (outcome == null) {
+                Bucket rate = limitOrNull == null ? null : s.rate;
+                if (rate != null && !rate.tryConsume(1)) {
+                    outcome = Outcome.RATE_LIMITED;
+                } else if (cd != null && cd.throttleActive(meter.currentTimeNanos()) && !cd.throttle().tryConsume(1)) {
+                    if (rate != null) {
+                        rate.addTokens(1);
+                    }
+                    outcome = Outcome.RATE_LIMITED;
+                } else {
+                    if (dailyQuota > 0) {
+                        s.used++;
+                    }
+                    outcome = Outcome.ALLOWED;
+                }
+            }
+        }
+        if (retentionChanged) {
+            expiration.setExpiresAfter(callerId, Duration.ofNanos(retention(s, meter.currentTimeNanos())));
+        }
+        return outcome;
+    }
+
+    /**
+     * Requests counted against the caller's quota today (UTC), {@code 0} for an unknown caller.
+     * For monitoring and tests; does not touch the caller's expiry.
+     */
+    public long quotaUsedToday(String callerId) {
+        CallerState s = callers.policy().getIfPresentQuietly(callerId);
+        if (s == null) {
+            return 0;
+        }
+        synchronized (s) {
+            long day = Math.floorDiv(meter.currentTimeNanos(), DAY_NANOS);
+            return s.quotaDay == day ? s.used : 0;
+        }
+    }
+
+    /** When the daily quotas next reset: the next UTC midnight after now. */
+    public Instant quotaResetsAt() {
+        long day = Math.floorDiv(clock.millis(), DAY_MILLIS);
+        return Instant.ofEpochMilli((day + 1) * DAY_MILLIS);
+    }
+
+    /**
+     * Blocks a caller until {@code until} (a monitoring {@code block} action). A block that is
+     * already longer is kept; an {@code until} that has passed changes nothing.
+     *
+     * @param callerId the caller
+     * @param until when the block ends
+     */
+    public void block(String callerId, Instant until) {
+        Objects.requireNonNull(callerId, "callerId");
+        Objects.requireNonNull(until, "until");
+        synchronized (coolDownLock) {
+            Instant now = clock.instant();
+            if (!until.isAfter(now)) {
+                return;
+            }
+            CoolDown old = live(callerId, now);
+            if (old == null && !roomFor(now, until)) {
+                return;
+            }
+            CoolDown next = old == null
+                    ? new CoolDown(until, null, 0, null)
+                    : new CoolDown(later(old.blockedUntil(), until), old.throttle(), old.throttleRate(),
+                            old.throttleUntil());
+            coolDowns.put(callerId, next);
+        }
+    }
+
+    /**
+     * Limits a caller to {@code perSecond} requests per second until {@code until} (a monitoring
+     * {@code throttle} action), on top of its policy rate limit. An active throttle keeps its
+     * bucket, takes the lower of the two rates and the later of the two ends.
+     *
+     * @param callerId the caller
+     * @param perSecond the reduced rate ({@code > 0}, finite); the throttle's burst is
+     *     {@code max(1, ceil(perSecond))}
+     * @param until when the throttle ends
+     * @throws IllegalArgumentException if {@code perSecond} is not a positive finite number
+     */
+    public void throttle(String callerId, double perSecond, Instant until) {
+        Objects.requireNonNull(callerId, "callerId");
+        Objects.requireNonNull(until, "until");
+        if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
+            throw new IllegalArgumentException(
+                    "throttle_per_second must be a positive finite number, was " + perSecond);
+        }
+        synchronized (coolDownLock) {
+            Instant now = clock.instant();
+            if (!until.isAfter(now)) {
+                return;
+            }
+            CoolDown old = live(callerId, now);
+            if (old == null && !roomFor(now, until)) {
+                return;
+            }
+            long nowNanos = toNanos(now);
+            Bucket bucket;
+            double rate;
+            Instant end;
+            if (old != null && old.throttleActive(nowNanos)) {
+                bucket = old.throttle();
+                rate = Math.min(old.throttleRate(), perSecond);
+                end = later(old.throttleUntil(), until);
+                if (rate != old.throttleRate()) {
+                    bucket.replaceConfiguration(throttleConfig(rate), TokensInheritanceStrategy.AS_IS);
+                }
+            } else {
+                bucket = Bucket.builder().addLimit(throttleBandwidth(perSecond)).withCustomTimePrecision(meter)
+                        .build();
+                rate = perSecond;
+                end = until;
+            }
+            coolDowns.put(callerId, new CoolDown(old == null ? null : old.blockedUntil(), bucket, rate, end));
+        }
+    }
+
+    /**
+     * When the caller's block ends, if it is blocked now (by its own block, or by every caller
+     * being blocked during {@linkplain #overflowing() overflow}).
+     */
+    public Optional<Instant> blockedUntil(String callerId) {
+        Instant until = blockedUntilOrNull(callerId);
+        return until == null ? Optional.empty() : Optional.of(until);
+    }
+
+    /** Whether the caller is blocked now; the check made before the access policy. Lock-free. */
+    public boolean isBlocked(String callerId) {
+        return blockedUntilOrNull(callerId) != null;
+    }
+
+    private Instant blockedUntilOrNull(String callerId) {
+        Objects.requireNonNull(callerId, "callerId");
+        Instant overflow = overflowUntil;
+        if (overflow == null && coolDowns.isEmpty()) {
+            return null;
+        }
+        Instant now = clock.instant();
+        Instant result = null;
+        CoolDown cd = coolDowns.get(callerId);
+        if (cd != null) {
+            if (cd.blockedUntil() != null && now.isBefore(cd.blockedUntil())) {
+                result = cd.blockedUntil();
+            } else if (cd.over(now)) {
+                coolDowns.remove(callerId, cd);
+            }
+        }
+        if (overflow != null && now.isBefore(overflow)) {
+            result = later(result, overflow);
+        }
+        return result;
+    }
+
+    /** When the caller's throttle ends, if one is active now. */
+    public Optional<Instant> throttledUntil(String callerId) {
+        CoolDown cd = coolDowns.get(callerId);
+        if (cd == null || !cd.throttleActive(meter.currentTimeNanos())) {
+            return Optional.empty();
+        }
+        return Optional.of(cd.throttleUntil());
+    }
+
+    /**
+     * Whether the cool-down map was full and every caller is treated as blocked until
+     * {@link #overflowUntil()}. Monitoring should alert on this: raise {@code maxCoolDowns}.
+     */
+    public boolean overflowing() {
+        Instant o = overflowUntil;
+        return o != null && clock.instant().isBefore(o);
+    }
+
+    /** End of the current overflow, if {@link #overflowing()}. */
+    public Optional<Instant> overflowUntil() {
+        return overflowing() ? Optional.ofNullable(overflowUntil) : Optional.empty();
+    }
+
+    /** Approximate number of callers with rate or quota state (for monitoring). */
+    public long estimatedCallers() {
+        return callers.estimatedSize();
+    }
+
+    /** Number of callers with a block or throttle entry (active or not yet purged). */
+    public int coolDownCount() {
+        return coolDowns.size();
+    }
+
+    /** The caller's cool-down entry if it is still active, else {@code null} (and drops it). */
+    private CoolDown live(String callerId, Instant now) {
+        CoolDown old = coolDowns.get(callerId);
+        if (old != null && old.over(now)) {
+            coolDowns.remove(callerId, old);
+            return null;
+        }
+        return old;
+    }
+
+    /** Called under coolDownLock before adding a new entry: purges, else enters overflow. */
+    private boolean roomFor(Instant now, Instant until) {
+        if (coolDowns.size() < maxCoolDowns) {
+            return true;
+        }
+        coolDowns.entrySet().removeIf(e -> e.getValue().over(now));
+        if (coolDowns.size() < maxCoolDowns) {
+            return true;
+        }
+        Instant o = overflowUntil;
+        overflowUntil = o != null && now.isBefore(o) ? later(o, until) : until;
+        return false;
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        if (a == null) {
+            return b;
+        }
+        return b == null || a.isAfter(b) ? a : b;
+    }
+
+    static long toNanos(Instant i) {
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    /** How long a caller's state must be kept from {@code nowNanos}. */
+    private long retention(CallerState s, long nowNanos) {
+        long keep = Math.max(idleNanos, s.refillNanos);
+        if (s.tracksQuota) {
+            keep = Math.max(keep, DAY_NANOS - Math.floorMod(nowNanos, DAY_NANOS));
+        }
+        return Math.min(keep, MAX_RETAIN_NANOS);
+    }
+
+    static BucketConfiguration config(RateLimit limit) {
+        return BucketConfiguration.builder().addLimit(bandwidth(limit.burst(), limit.perSecond())).build();
+    }
+
+    private static BucketConfiguration throttleConfig(double perSecond) {
+        return BucketConfiguration.builder().addLimit(throttleBandwidth(perSecond)).build();
+    }
+
+    private static Bandwidth throttleBandwidth(double perSecond) {
+        return bandwidth(Math.max(1, (long) Math.ceil(perSecond)), perSecond);
+    }
+
+    /** Nanoseconds to refill {@code capacity} tokens at {@code perSecond}, at least 1. */
+    static long refillNanos(long capacity, double perSecond) {
+        double nanos = capacity * 1e9 / perSecond;
+        if (!(nanos <= MAX_REFILL.toNanos())) {
+            throw new IllegalArgumentException("rate_limit: a bucket of " + capacity + " at " + perSecond
+                    + " per second takes longer than " + MAX_REFILL.toDays() + " days to refill; per_second must be"
+                    + " at least burst / " + MAX_REFILL.toSeconds() + ", was " + perSecond);
+        }
+        // Rounding up never refills faster than the policy says.
+        return Math.max(1, (long) Math.ceil(nanos));
+    }
+
+    private static Bandwidth bandwidth(long capacity, double perSecond) {
+        return Bandwidth.builder().capacity(capacity)
+                .refillGreedy(capacity, Duration.ofNanos(refillNanos(capacity, perSecond))).build();
+    }
+
+    /** Per-caller rate and quota state; guarded by its own monitor. */
+    private static final class CallerState {
+        RateLimit limit;
+        Bucket rate;
+        long quotaDay = Long.MIN_VALUE;
+        long used;
+        /** Read by the cache's expiry policy from any thread. */
+        volatile long refillNanos;
+        volatile boolean tracksQuota;
+
+        /**
+         * Applies the current limit; returns whether the retention this state needs changed. A
+         * {@code null} limit leaves the bucket as it is (unused while no limit applies), so that a
+         * limit lifted and restored does not start over with a full burst.
+         */
+        boolean configure(RateLimit newLimit, boolean hasQuota, TimeMeter meter) {
+            boolean changed = false;
+            if (hasQuota && !tracksQuota) {
+                tracksQuota = true;
+                changed = true;
+            }
+            if (newLimit == null || newLimit.equals(limit)) {
+                return changed;
+            }
+            long refill = refillNanos(newLimit.burst(), newLimit.perSecond());
+            if (rate == null) {
+                rate = Bucket.builder().addLimit(bandwidth(newLimit.burst(), newLimit.perSecond()))
+                        .withCustomTimePrecision(meter)
+                        .withSynchronizationStrategy(SynchronizationStrategy.NONE)
+                        .build();
+            } else {
+                rate.replaceConfiguration(config(newLimit), TokensInheritanceStrategy.AS_IS);
+            }
+            refillNanos = refill;
+            limit = newLimit;
+            return true;
+        }
+    }
+
+    /**
+     * A caller's cool-downs. Immutable; the throttle bucket is thread-safe (lock-free).
+     *
+     * @param blockedUntil end of the block, or {@code null}
+     * @param throttle the throttle bucket, or {@code null}
+     * @param throttleRate the throttle's rate
+     * @param throttleUntil end of the throttle, or {@code null}
+     */
+    private record CoolDown(Instant blockedUntil, Bucket throttle, double throttleRate, Instant throttleUntil) {
+        boolean throttleActive(long nowNanos) {
+            return throttle != null && nowNanos < toNanos(throttleUntil);
+        }
+
+        boolean over(Instant now) {
+            return (blockedUntil == null || !now.isBefore(blockedUntil))
+                    && (throttleUntil == null || !now.isBefore(throttleUntil));
+        }
+    }
+
+    /** Cache expiry: the longest of idle time, refill time and (with a quota) the rest of the day. */
+    private final class Retention implements Expiry<String, CallerState> {
+        @Override
+        public long expireAfterCreate(String key, CallerState value, long currentTime) {
+            return retention(value, currentTime);
+        }
+
+        @Override
+        public long expireAfterUpdate(String key, CallerState value, long currentTime, long currentDuration) {
+            return retention(value, currentTime);
+        }
+
+        @Override
+        public long expireAfterRead(String key, CallerState value, long currentTime, long currentDuration) {
+            return retention(value, currentTime);
+        }
+    }
+
+    /** Bucket4j time from the injected clock, in nanoseconds since the epoch. */
+    private static final class ClockTimeMeter implements TimeMeter {
+        private final Clock clock;
+
+        ClockTimeMeter(Clock clock) {
+            this.clock = clock;
+        }
+
+        @Override
+        public long currentTimeNanos() {
+            return toNanos(clock.instant());
+        }
+
+        @Override
+        public boolean isWallClockBased() {
+            return true;
+        }
+    }
+}

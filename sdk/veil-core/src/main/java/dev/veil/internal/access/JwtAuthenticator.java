@@ -1,0 +1,445 @@
+package dev.veil.internal.access;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.nimbusds.jose.Algorithm;
+import com.nimbusds.jose.Header;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObject;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyOperation;
+import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.PolicyLoadException;
+import dev.veil.spi.GuardSettings;
+import java.nio.charset.StandardCharsets;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Verifies JWT bearer tokens against a JWKS file from the bundle and maps their claims to a
+ * {@link Caller}.
+ *
+ * <h2>What is checked, in this order</h2>
+ *
+ * <ol>
+ *   <li>the token is a compact JWS of at most {@value #MAX_TOKEN_CHARS} characters with no
+ *       {@code crit} header parameters ("malformed token");
+ *   <li>its {@code alg} is one of {@link GuardSettings.Jwt#algorithms()} ("algorithm not accepted";
+ *       {@code none} is never accepted);
+ *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
+ *       algorithm; without a {@code kid} every key usable for the algorithm is tried;
+ *   <li>the signature ("bad signature");
+ *   <li>{@code exp} is present and not passed, {@code nbf} (when present) has been reached, both with
+ *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
+ *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
+ *       {@code aud} value is in {@link GuardSettings.Jwt#audience()} ("wrong audience");
+ *   <li>the subject claim is a non-blank string ("missing subject"); the roles claim, when present, is
+ *       a list of strings or a space-separated string; the tenant claim, when present, a string; each
+ *       attribute claim, when present, a string, number or boolean.
+ * </ol>
+ *
+ * <h2>Keys</h2>
+ *
+ * <p>A key is usable for an algorithm when its {@code kty} fits ({@code oct} for HS*, {@code RSA}
+ * for RS* and PS*, {@code EC} on the matching curve for ES*), its {@code alg} (if any) is that
+ * algorithm, its {@code use} (if any) is {@code sig}, its {@code key_ops} (if any) include
+ * {@code verify}, it is not revoked, an RSA key has at least 2048 bits and an HMAC secret at least as
+ * many bits as the hash. A JWKS that does not parse, repeats a {@code kid}, holds an RSA or EC
+ * private key (a bundle must only hold public keys) or has no usable key for the accepted
+ * algorithms is a {@link PolicyLoadException} naming the file.
+ *
+ * <h2>Threading and cost</h2>
+ *
+ * <p>Immutable after construction and thread-safe. Verifiers are built once at load. Successful
+ * verifications are remembered in a bounded cache keyed by the exact token text (at most
+ * {@value #CACHE_SIZE} tokens, each for at most {@value #CACHE_MINUTES} minutes), so a caller that
+ * repeats its token pays for the signature once; {@code exp} and {@code nbf} are checked again on
+ * every call. Failures are never cached.
+ */
+public final class JwtAuthenticator {
+    /** Longest token accepted, in characters. */
+    public static final int MAX_TOKEN_CHARS = 16_384;
+    static final int CACHE_SIZE = 4_096;
+    static final int CACHE_MINUTES = 10;
+    private static final int MIN_RSA_BITS = 2048;
+
+    private final GuardSettings.Jwt settings;
+    private final String file;
+    private final Clock clock;
+    private final long skewMillis;
+    private final Set<String> accepted;
+    private final Map<String, Map<String, JWSVerifier>> byKid;
+    private final Map<String, List<JWSVerifier>> byAlgorithm;
+    private final Cache<String, Verified> verified;
+
+    private JwtAuthenticator(GuardSettings.Jwt settings, String file, Clock clock,
+            Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm) {
+        this.settings = settings;
+        this.file = file;
+        this.clock = clock;
+        this.skewMillis = settings.clockSkewSeconds() * 1000L;
+        this.accepted = Set.copyOf(settings.algorithms());
+        this.byKid = Map.copyOf(byKid);
+        this.byAlgorithm = Map.copyOf(byAlgorithm);
+        this.verified = Caffeine.newBuilder()
+                .maximumSize(CACHE_SIZE)
+                .expireAfterWrite(Duration.ofMinutes(CACHE_MINUTES))
+                .ticker(() -> {
+                    Instant now = clock.instant();
+                    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+                })
+                .executor(Runnable::run)
+                .build();
+    }
+
+    /**
+     * Builds an authenticator.
+     *
+     * @param settings what to accept; {@link GuardSettings.Jwt#jwks()} names the file in errors
+     * @param jwks the JWKS file's bytes (UTF-8 JSON, {@code {"keys": [...]}})
+     * @param clock the clock for {@code exp} and {@code nbf}
+     * @return the authenticator; never {@code null}
+     * @throws PolicyLoadException naming the JWKS file if it does not parse or has no usable key
+     */
+    public static JwtAuthenticator create(GuardSettings.Jwt settings, byte[] jwks, Clock clock) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(jwks, "jwks");
+        Objects.requireNonNull(clock, "clock");
+        String file = settings.jwks();
+        JWKSet set;
+        try {
+            set = JWKSet.parse(new String(jwks, StandardCharsets.UTF_8));
+        } catch (ParseException | RuntimeException e) {
+            throw PolicyLoadException.of(file,
+                    "not a valid JWKS ({\"keys\": [...]}): " + Sanitize.text(e.getMessage()));
+        }
+        Problems problems = new Problems(file);
+        List<String> skipped = new ArrayList<>();
+        Map<String, Map<String, JWSVerifier>> byKid = new HashMap<>();
+        Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
+        Set<String> kids = new LinkedHashSet<>();
+        List<JWK> keys = set.getKeys();
+        for (int i = 0; i < keys.size(); i++) {
+            JWK jwk = keys.get(i);
+            String kid = jwk.getKeyID();
+            String name = kid != null ? "key '" + Sanitize.text(kid) + "'" : "key #" + i;
+            if (kid != null && !kids.add(kid)) {
+                problems.add(name + ": duplicate kid; every key in a JWKS needs its own kid");
+                continue;
+            }
+            if ((jwk.getKeyType() == KeyType.RSA || jwk.getKeyType() == KeyType.EC) && jwk.isPrivate()) {
+                problems.add(name + ": holds private key material; a bundle's JWKS must hold public keys only"
+                        + " (publish JWKSet.toPublicJWKSet())");
+                continue;
+            }
+            String unusable = unusable(jwk);
+            if (unusable != null) {
+                skipped.add(name + " " + unusable);
+                continue;
+            }
+            Map<String, JWSVerifier> verifiers = new LinkedHashMap<>();
+            List<String> why = new ArrayList<>();
+            for (String alg : settings.algorithms()) {
+                String reason = incompatible(jwk, JWSAlgorithm.parse(alg));
+                if (reason != null) {
+                    why.add(alg + ": " + reason);
+                    continue;
+                }
+                try {
+                    verifiers.put(alg, verifier(jwk));
+                } catch (JOSEException e) {
+                    why.add(alg + ": " + Sanitize.text(e.getMessage()));
+                }
+            }
+            if (verifiers.isEmpty()) {
+                skipped.add(name + " fits no accepted algorithm (" + String.join("; ", why) + ")");
+                continue;
+            }
+            verifiers.forEach((alg, v) -> byAlgorithm.computeIfAbsent(alg, a -> new ArrayList<>()).add(v));
+            if (kid != null) {
+                byKid.put(kid, Map.copyOf(verifiers));
+            }
+        }
+        problems.throwIfAny();
+        if (byAlgorithm.isEmpty()) {
+            throw PolicyLoadException.of(file, "no usable key for the accepted algorithms " + settings.algorithms()
+                    + (skipped.isEmpty() ? ": the JWKS has no keys" : ": " + String.join("; ", skipped)));
+        }
+        byAlgorithm.replaceAll((alg, list) -> List.copyOf(list));
+        return new JwtAuthenticator(settings, file, clock, byKid, byAlgorithm);
+    }
+
+    private static String unusable(JWK jwk) {
+        if (jwk.getKeyUse() != null && !KeyUse.SIGNATURE.equals(jwk.getKeyUse())) {
+            return "has use '" + jwk.getKeyUse().identifier() + "', not 'sig'";
+        }
+        if (jwk.getKeyOperations() != null && !jwk.getKeyOperations().contains(KeyOperation.VERIFY)) {
+            return "has key_ops without 'verify'";
+        }
+        if (jwk.getKeyRevocation() != null) {
+            return "is revoked";
+        }
+        if (jwk.getKeyType() != KeyType.OCT && jwk.getKeyType() != KeyType.RSA && jwk.getKeyType() != KeyType.EC) {
+            return "has unsupported kty '" + jwk.getKeyType() + "'";
+        }
+        return null;
+    }
+
+    private static String incompatible(JWK jwk, JWSAlgorithm alg) {
+        Algorithm declared = jwk.getAlgorithm();
+        if (declared != null && !declared.getName().equals(alg.getName())) {
+            return "key is for " + declared.getName();
+        }
+        if (JWSAlgorithm.Family.HMAC_SHA.contains(alg)) {
+            if (jwk.getKeyType() != KeyType.OCT) {
+                return "needs kty oct";
+            }
+            int need = Integer.parseInt(alg.getName().substring(2));
+            int bits = jwk.size();
+            return bits < need ? "secret has " + bits + " bits, needs at least " + need : null;
+        }
+        if (JWSAlgorithm.Family.RSA.contains(alg)) {
+            if (jwk.getKeyType() != KeyType.RSA) {
+                return "needs kty RSA";
+            }
+            int bits = jwk.size();
+            return bits < MIN_RSA_BITS ? "RSA key has " + bits + " bits, needs at least " + MIN_RSA_BITS : null;
+        }
+        if (JWSAlgorithm.Family.EC.contains(alg)) {
+            if (jwk.getKeyType() != KeyType.EC) {
+                return "needs kty EC";
+            }
+            Curve curve = ((ECKey) jwk).getCurve();
+            return Curve.forJWSAlgorithm(alg).contains(curve) ? null : "curve " + curve + " does not fit";
+        }
+        return "unsupported algorithm";
+    }
+
+    private static JWSVerifier verifier(JWK jwk) throws JOSEException {
+        if (jwk instanceof OctetSequenceKey oct) {
+            return new MACVerifier(oct);
+        }
+        if (jwk instanceof RSAKey rsa) {
+            return new RSASSAVerifier(rsa);
+        }
+        return new ECDSAVerifier((ECKey) jwk);
+    }
+
+    /**
+     * Verifies a bearer token.
+     *
+     * @param token the token (without {@code Bearer })
+     * @return a success with a {@link AuthMethod#JWT} caller, or a failure naming what was wrong;
+     *     a failure message never contains the token or its signature
+     */
+    public AuthResult authenticate(String token) {
+        if (token == null || token.isEmpty()) {
+            return AuthResult.failure("malformed token: empty");
+        }
+        if (token.length() > MAX_TOKEN_CHARS) {
+            return AuthResult.failure("malformed token: longer than " + MAX_TOKEN_CHARS + " characters");
+        }
+        Verified hit = verified.getIfPresent(token);
+        if (hit != null) {
+            AuthResult timing = checkTimes(hit.expiresAt(), hit.notBefore());
+            return timing != null ? timing : hit.success();
+        }
+        Base64URL[] parts;
+        try {
+            parts = JOSEObject.split(token);
+        } catch (ParseException e) {
+            return AuthResult.failure("malformed token: not a compact JWS (three base64url parts separated by dots)");
+        }
+        if (parts.length != 3) {
+            return AuthResult.failure(
+                    "malformed token: an encrypted JWT (JWE) was sent; only signed JWTs are accepted");
+        }
+        Header header;
+        try {
+            header = Header.parse(parts[0]);
+        } catch (ParseException | RuntimeException e) {
+            return AuthResult.failure("malformed token: the header is not a JSON object with an 'alg'");
+        }
+        String alg = header.getAlgorithm().getName();
+        if (!(header instanceof JWSHeader jwsHeader) || !accepted.contains(alg)) {
+            return AuthResult.failure("algorithm '" + Sanitize.text(alg) + "' not accepted; accepted: "
+                    + settings.algorithms());
+        }
+        if (jwsHeader.getCriticalParams() != null && !jwsHeader.getCriticalParams().isEmpty()) {
+            return AuthResult.failure("malformed token: critical header parameters "
+                    + Sanitize.text(jwsHeader.getCriticalParams().toString()) + " are not supported");
+        }
+        SignedJWT jwt;
+        JWTClaimsSet claims;
+        try {
+            jwt = new SignedJWT(parts[0], parts[1], parts[2]);
+            claims = jwt.getJWTClaimsSet();
+        } catch (ParseException | RuntimeException e) {
+            return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
+        }
+        List<JWSVerifier> candidates;
+        String kid = jwsHeader.getKeyID();
+        if (kid != null) {
+            Map<String, JWSVerifier> forKid = byKid.get(kid);
+            if (forKid == null) {
+                return AuthResult.failure("unknown key id '" + Sanitize.text(kid) + "' (not in " + file + ")");
+            }
+            JWSVerifier v = forKid.get(alg);
+            if (v == null) {
+                return AuthResult.failure("key '" + Sanitize.text(kid) + "' cannot verify algorithm " + alg);
+            }
+            candidates = List.of(v);
+        } else {
+            candidates = byAlgorithm.get(alg);
+            if (candidates == null) {
+                return AuthResult.failure("no key in " + file + " can verify algorithm " + alg);
+            }
+        }
+        if (!verifies(jwt, candidates)) {
+            return AuthResult.failure("bad signature");
+        }
+        Date exp = claims.getExpirationTime();
+        if (exp == null) {
+            return AuthResult.failure("token has no expiry (exp); tokens without exp are not accepted");
+        }
+        Date nbf = claims.getNotBeforeTime();
+        long expiresAt = exp.getTime();
+        long notBefore = nbf == null ? Long.MIN_VALUE : nbf.getTime();
+        AuthResult timing = checkTimes(expiresAt, notBefore);
+        if (timing != null) {
+            return timing;
+        }
+        if (!settings.issuer().equals(claims.getIssuer())) {
+            return AuthResult.failure(claims.getIssuer() == null ? "wrong issuer: token has no iss, expected '"
+                    + settings.issuer() + "'" : "wrong issuer '" + Sanitize.text(claims.getIssuer())
+                    + "', expected '" + settings.issuer() + "'");
+        }
+        List<String> aud = claims.getAudience();
+        if (aud.stream().noneMatch(settings.audience()::contains)) {
+            return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
+                    + settings.audience());
+        }
+        AuthResult mapped = toCaller(claims);
+        if (mapped instanceof AuthResult.Success s) {
+            verified.put(token, new Verified(s, expiresAt, notBefore));
+        }
+        return mapped;
+    }
+
+    private static boolean verifies(SignedJWT jwt, List<JWSVerifier> candidates) {
+        for (JWSVerifier v : candidates) {
+            try {
+                if (jwt.verify(v)) {
+                    return true;
+                }
+            } catch (JOSEException | RuntimeException e) {
+                // A verifier that cannot process this signature has not verified it; try the next key.
+            }
+        }
+        return false;
+    }
+
+    private AuthResult checkTimes(long expiresAt, long notBefore) {
+        long now = clock.millis();
+        if (now - skewMillis >= expiresAt) {
+            return AuthResult.failure("token expired at " + Instant.ofEpochMilli(expiresAt));
+        }
+        if (notBefore != Long.MIN_VALUE && now + skewMillis < notBefore) {
+            return AuthResult.failure("token not yet valid: not before " + Instant.ofEpochMilli(notBefore));
+        }
+        return null;
+    }
+
+    private AuthResult toCaller(JWTClaimsSet claims) {
+        Object sub = claims.getClaim(settings.subjectClaim());
+        if (!(sub instanceof String subject) || subject.isBlank()) {
+            return AuthResult.failure("missing subject: claim '" + settings.subjectClaim()
+                    + "' must be a non-blank string" + (sub == null ? ", the token has none" : ""));
+        }
+        Set<String> roles = new LinkedHashSet<>();
+        Object rawRoles = claims.getClaim(settings.rolesClaim());
+        if (rawRoles instanceof String s) {
+            for (String r : s.trim().split("\\s+")) {
+                if (!r.isEmpty()) {
+                    roles.add(r);
+                }
+            }
+        } else if (rawRoles instanceof List<?> list) {
+            for (Object r : list) {
+                if (!(r instanceof String rs)) {
+                    return AuthResult.failure("claim '" + settings.rolesClaim()
+                            + "' must be a list of strings or a space-separated string; it holds "
+                            + Problems.describe(r));
+                }
+                roles.add(rs);
+            }
+        } else if (rawRoles != null) {
+            return AuthResult.failure("claim '" + settings.rolesClaim()
+                    + "' must be a list of strings or a space-separated string, was " + Problems.describe(rawRoles));
+        }
+        String tenant = "";
+        Object rawTenant = claims.getClaim(settings.tenantClaim());
+        if (rawTenant instanceof String t) {
+            tenant = t;
+        } else if (rawTenant != null) {
+            return AuthResult.failure("claim '" + settings.tenantClaim() + "' must be a string, was "
+                    + Problems.describe(rawTenant));
+        }
+        Map<String, String> attributes = new LinkedHashMap<>();
+        for (String name : settings.attributeClaims()) {
+            Object v = claims.getClaim(name);
+            if (v == null) {
+                continue;
+            }
+            if (v instanceof String || v instanceof Number || v instanceof Boolean) {
+                attributes.put(name, v.toString());
+            } else {
+                return AuthResult.failure("claim '" + name + "' must be a string, number or boolean, was "
+                        + Problems.describe(v));
+            }
+        }
+        return AuthResult.success(new Caller(subject, AuthMethod.JWT, roles, tenant, attributes));
+    }
+
+    /** The JWKS file this authenticator was built from. */
+    public String jwksFile() {
+        return file;
+    }
+
+    @Override
+    public String toString() {
+        return "JwtAuthenticator[" + file + ", issuer=" + settings.issuer() + ", algorithms=" + settings.algorithms()
+                + "]";
+    }
+
+    /** A token that verified: its caller and validity window (epoch millis). */
+    private record Verified(AuthResult.Success success, long expiresAt, long notBefore) {}
+}

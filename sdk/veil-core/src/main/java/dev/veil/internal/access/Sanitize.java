@@ -1,0 +1,28 @@
+package dev.veil.internal.access;
+
+/**
+ * Makes untrusted text (a claim value, a field name from a file) safe to put in an error message:
+ * control characters become {@code ?} and long text is cut. Stateless and thread-safe.
+ */
+final class Sanitize {
+    static final int MAX = 80;
+
+    private Sanitize() {}
+
+    /** {@code s} with control characters replaced and at most {@value #MAX} characters kept. */
+    static String text(String s) {
+        if (s == null) {
+            return "null";
+        }
+        int n = Math.min(s.length(), MAX);
+        StringBuilder b = new StringBuilder(n + 3);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            b.append(Character.isISOControl(c) || Character.isSurrogate(c) ? '?' : c);
+        }
+        if (s.length() > MAX) {
+            b.append("...");
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,410 @@
+package dev.veil.internal.access;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.strings;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ApiKeyStoreTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String FILE = "auth/keys.json";
+
+    private final TestClock clock = TestClock.at("2026-06-01T12:00:00Z");
+
+    private static ApiKeyStore.IssuedKey issue(String caller) {
+        return ApiKeyStore.issue(caller, List.of("analyst"), "acme", Map.of("team", "x"), null, RANDOM);
+    }
+
+    private ApiKeyStore storeOf(List<Map<String, Object>> entries) throws Exception {
+        byte[] json = JSON.writeValueAsBytes(Map.of("keys", entries));
+        return ApiKeyStore.parse(json, FILE, clock);
+    }
+
+    private ApiKeyStore storeOf(Map<String, Object> entry) throws Exception {
+        return storeOf(List.of(entry));
+    }
+
+    private static Map<String, Object> with(Map<String, Object> entry, String field, Object value) {
+        Map<String, Object> copy = new LinkedHashMap<>(entry);
+        if (value == null) {
+            copy.remove(field);
+        } else {
+            copy.put(field, value);
+        }
+        return copy;
+    }
+
+    private static String failureMessage(AuthResult r) {
+        assertThat(r).isInstanceOf(AuthResult.Failure.class);
+        return ((AuthResult.Failure) r).message();
+    }
+
+    private PolicyLoadException loadError(String json) {
+        try {
+            ApiKeyStore.parse(json.getBytes(StandardCharsets.UTF_8), FILE, clock);
+        } catch (PolicyLoadException e) {
+            assertThat(e.errors()).allSatisfy(err -> assertThat(err.file()).isEqualTo(FILE));
+            return e;
+        }
+        throw new AssertionError("expected a PolicyLoadException for " + json);
+    }
+
+    private PolicyLoadException loadError(Map<String, Object> entry) throws Exception {
+        return loadError(JSON.writeValueAsString(Map.of("keys", List.of(entry))));
+    }
+
+    // ---- authentication ----
+
+    @Test
+    void shouldAuthenticateIssuedKeyAsItsCaller() throws Exception {
+        var issued = issue("alice");
+        AuthResult r = storeOf(issued.entry()).authenticate(issued.plaintext());
+        assertThat(r).isEqualTo(AuthResult.success(
+                new Caller("alice", AuthMethod.API_KEY, Set.of("analyst"), "acme", Map.of("team", "x"))));
+        assertThat(r.succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldIssueKeysInTheDocumentedFormat() {
+        var issued = issue("alice");
+        assertThat(issued.plaintext()).matches("veil_[a-z0-9]{8}_[A-Za-z0-9_-]{43}");
+        assertThat(issued.plaintext()).startsWith("veil_" + issued.id() + "_");
+        assertThat(issued.entry()).containsKeys("id", "caller", "salt", "hash", "roles", "tenant", "attributes");
+        assertThat(issued.entry()).doesNotContainKey("expires_at");
+        assertThat(issued.entry().toString()).doesNotContain(issued.plaintext().substring(14));
+        assertThat(issued.toString()).doesNotContain(issued.plaintext()).contains("***");
+    }
+
+    @Test
+    void shouldRejectMalformedKeys() throws Exception {
+        var issued = issue("alice");
+        ApiKeyStore store = storeOf(issued.entry());
+        String good = issued.plaintext();
+        List<String> malformed = List.of(
+                "",
+                "veil_",
+                good.substring(0, good.length() - 1),
+                good + "A",
+                "VEIL_" + good.substring(5),
+                "veil_ABCDEFGH_" + good.substring(14),
+                good.substring(0, 13) + "-" + good.substring(14),
+                good.substring(0, 20) + "=" + good.substring(21),
+                good.substring(0, 20) + " " + good.substring(21),
+                good.substring(0, 20) + "é" + good.substring(21));
+        for (String key : malformed) {
+            assertThat(failureMessage(store.authenticate(key))).as(key).isEqualTo(ApiKeyStore.MALFORMED);
+        }
+    }
+
+    @Test
+    void shouldRejectUnknownKeyId() throws Exception {
+        var issued = issue("alice");
+        var other = issue("bob");
+        ApiKeyStore store = storeOf(issued.entry());
+        assertThat(failureMessage(store.authenticate(other.plaintext())))
+                .isEqualTo("unknown API key id '" + other.id() + "'");
+    }
+
+    @Test
+    void shouldRejectWrongSecret() throws Exception {
+        var issued = issue("alice");
+        var other = issue("alice");
+        String forged = "veil_" + issued.id() + "_" + other.plaintext().substring(14);
+        String msg = failureMessage(storeOf(issued.entry()).authenticate(forged));
+        assertThat(msg).isEqualTo("API key '" + issued.id() + "' rejected: wrong secret");
+        assertThat(msg).doesNotContain(other.plaintext().substring(14));
+    }
+
+    @Test
+    void shouldRejectDisabledKey() throws Exception {
+        var issued = issue("alice");
+        ApiKeyStore store = storeOf(with(issued.entry(), "disabled", true));
+        assertThat(failureMessage(store.authenticate(issued.plaintext())))
+                .isEqualTo("API key '" + issued.id() + "' is disabled");
+    }
+
+    @Test
+    void shouldRejectExpiredKeyFromItsExpiryOn() throws Exception {
+        Instant expiry = Instant.parse("2026-06-01T12:00:10Z");
+        var issued = ApiKeyStore.issue("alice", List.of(), "", Map.of(), expiry, RANDOM);
+        assertThat(issued.entry()).containsEntry("expires_at", "2026-06-01T12:00:10Z");
+        ApiKeyStore store = storeOf(issued.entry());
+        assertThat(store.authenticate(issued.plaintext()).succeeded()).isTrue();
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(failureMessage(store.authenticate(issued.plaintext())))
+                .isEqualTo("API key '" + issued.id() + "' expired at 2026-06-01T12:00:10Z");
+    }
+
+    @Test
+    void shouldNotRevealDisabledOrExpiredStateWithoutTheSecret() throws Exception {
+        var issued = issue("alice");
+        var other = issue("alice");
+        ApiKeyStore store = storeOf(with(with(issued.entry(), "disabled", true), "expires_at", "2020-01-01T00:00:00Z"));
+        String forged = "veil_" + issued.id() + "_" + other.plaintext().substring(14);
+        assertThat(failureMessage(store.authenticate(forged))).endsWith("wrong secret");
+    }
+
+    @Test
+    void shouldAuthenticateEachOfSeveralKeysOfOneCaller() throws Exception {
+        var k1 = issue("alice");
+        var k2 = issue("alice");
+        ApiKeyStore store = storeOf(List.of(k1.entry(), k2.entry()));
+        assertThat(store.size()).isEqualTo(2);
+        assertThat(store.containsId(k1.id())).isTrue();
+        assertThat(store.authenticate(k1.plaintext()).succeeded()).isTrue();
+        assertThat(store.authenticate(k2.plaintext()).succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldLoadFromBundleDataValues() {
+        var issued = issue("carol");
+        Map<String, Object> value = Map.of("keys", List.of(issued.entry()));
+        ApiKeyStore store = ApiKeyStore.fromData(value, "veil.keys", clock);
+        assertThat(store.source()).isEqualTo("data.veil.keys");
+        assertThat(store.authenticate(issued.plaintext()).succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldRejectMissingDataPath() {
+        assertThatThrownBy(() -> ApiKeyStore.fromData(null, "veil.keys", clock))
+                .isInstanceOf(PolicyLoadException.class)
+                .satisfies(e -> assertThat(((PolicyLoadException) e).errors().get(0).file())
+                        .isEqualTo("data.veil.keys"))
+                .hasMessageContaining("no value at this path");
+    }
+
+    @Test
+    void shouldNameTheDataPathInDataErrors() {
+        var issued = issue("carol");
+        Map<String, Object> value = Map.of("keys", List.of(with(issued.entry(), "hash", "AAAA")));
+        assertThatThrownBy(() -> ApiKeyStore.fromData(value, "veil.keys", clock))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("data.veil.keys: keys[0].hash: must be a SHA-256 hash (32 bytes), was 3 bytes");
+    }
+
+    // ---- strict parsing ----
+
+    @Test
+    void shouldRejectInvalidJsonWithLineAndColumn() {
+        PolicyError e = loadError("{\"keys\": [\n  {\"id\": }\n]}").errors().get(0);
+        assertThat(e.line()).isEqualTo(2);
+        assertThat(e.column()).isPositive();
+        assertThat(e.message()).startsWith("invalid JSON");
+    }
+
+    @Test
+    void shouldRejectDuplicateJsonMembers() {
+        assertThat(loadError("{\"keys\": [], \"keys\": []}").getMessage()).contains("invalid JSON").contains("keys");
+    }
+
+    @Test
+    void shouldRejectTrailingContent() {
+        assertThat(loadError("{\"keys\": []} {}").getMessage()).contains("invalid JSON");
+    }
+
+    @Test
+    void shouldRejectNonObjectRoot() {
+        assertThat(loadError("[]").getMessage()).contains("must be an object {\"keys\": [...]}, was a list");
+    }
+
+    @Test
+    void shouldRejectMissingKeysField() {
+        assertThat(loadError("{}").getMessage()).contains("missing field 'keys'");
+    }
+
+    @Test
+    void shouldRejectKeysThatIsNotAList() {
+        assertThat(loadError("{\"keys\": {}}").getMessage()).contains("'keys' must be a list, was an object");
+    }
+
+    @Test
+    void shouldRejectUnknownTopLevelField() {
+        assertThat(loadError("{\"keys\": [], \"version\": 1}").getMessage())
+                .contains("unknown field 'version' at top level");
+    }
+
+    @Test
+    void shouldRejectEntryThatIsNotAnObject() {
+        assertThat(loadError("{\"keys\": [\"veil_x\"]}").getMessage())
+                .contains("keys[0]: must be an object, was a string");
+    }
+
+    @Test
+    void shouldRejectUnknownEntryField() throws Exception {
+        assertThat(loadError(with(issue("a").entry(), "secret", "oops")).getMessage())
+                .contains("keys[0]: unknown field 'secret'; allowed: "
+                        + "[attributes, caller, disabled, expires_at, hash, id, roles, salt, tenant]");
+    }
+
+    @Test
+    void shouldRejectMissingRequiredFields() throws Exception {
+        Map<String, Object> entry = issue("a").entry();
+        for (String field : List.of("id", "caller", "salt", "hash")) {
+            assertThat(loadError(with(entry, field, null)).getMessage())
+                    .contains("keys[0]: missing required field '" + field + "'");
+        }
+    }
+
+    @Test
+    void shouldRejectBadKeyId() throws Exception {
+        assertThat(loadError(with(issue("a").entry(), "id", "ABC")).getMessage())
+                .contains("keys[0].id: must be 8 characters of a-z and 0-9, was 'ABC'");
+    }
+
+    @Test
+    void shouldRejectDuplicateKeyIds() throws Exception {
+        var a = issue("a");
+        var b = with(issue("b").entry(), "id", a.id());
+        PolicyLoadException e = loadError(JSON.writeValueAsString(Map.of("keys", List.of(a.entry(), b))));
+        assertThat(e.getMessage()).contains("keys[1]: duplicate key id '" + a.id() + "'");
+    }
+
+    @Test
+    void shouldRejectBlankCaller() throws Exception {
+        assertThat(loadError(with(issue("a").entry(), "caller", " ")).getMessage())
+                .contains("keys[0].caller: must not be blank");
+    }
+
+    @Test
+    void shouldRejectBadBase64() throws Exception {
+        assertThat(loadError(with(issue("a").entry(), "salt", "not base64!")).getMessage())
+                .contains("keys[0].salt: not valid base64");
+        assertThat(loadError(with(issue("a").entry(), "hash", "@@@@")).getMessage())
+                .contains("keys[0].hash: not valid base64");
+    }
+
+    @Test
+    void shouldRejectShortSalt() throws Exception {
+        assertThat(loadError(with(issue("a").entry(), "salt", "AAAA")).getMessage())
+                .contains("keys[0].salt: must be at least 16 bytes, was 3");
+    }
+
+    @Test
+    void shouldRejectWrongHashLength() throws Exception {
+        String h = java.util.Base64.getEncoder().encodeToString(new byte[20]);
+        assertThat(loadError(with(issue("a").entry(), "hash", h)).getMessage())
+                .contains("keys[0].hash: must be a SHA-256 hash (32 bytes), was 20 bytes");
+    }
+
+    @Test
+    void shouldRejectBadTimestamps() throws Exception {
+        assertThat(loadError(with(issue("a").entry(), "expires_at", "2027-13-01")).getMessage())
+                .contains("keys[0].expires_at: must be an ISO-8601 instant like 2027-01-01T00:00:00Z,"
+                        + " was '2027-13-01'");
+        assertThat(loadError(with(issue("a").entry(), "expires_at", 1798761600)).getMessage())
+                .contains("keys[0].expires_at: must be a string like 2027-01-01T00:00:00Z, was a number");
+    }
+
+    @Test
+    void shouldRejectWronglyTypedOptionalFields() throws Exception {
+        Map<String, Object> entry = issue("a").entry();
+        assertThat(loadError(with(entry, "disabled", "false")).getMessage())
+                .contains("keys[0].disabled: must be true or false, was a string");
+        assertThat(loadError(with(entry, "roles", "analyst")).getMessage())
+                .contains("keys[0].roles: must be a list of strings, was a string");
+        assertThat(loadError(with(entry, "roles", List.of("analyst", 3))).getMessage())
+                .contains("keys[0].roles[1]: must be a non-blank string, was a number");
+        assertThat(loadError(with(entry, "tenant", List.of())).getMessage())
+                .contains("keys[0].tenant: must be a string, was a list");
+        assertThat(loadError(with(entry, "attributes", Map.of("level", 3))).getMessage())
+                .contains("keys[0].attributes.level: must be a string, was a number");
+        assertThat(loadError(with(entry, "attributes", List.of())).getMessage())
+                .contains("keys[0].attributes: must be an object of strings, was a list");
+    }
+
+    @Test
+    void shouldReportEveryProblemOfAFileAtOnce() throws Exception {
+        var a = with(issue("a").entry(), "salt", "AAAA");
+        var b = with(issue("b").entry(), "id", "x");
+        PolicyLoadException e = loadError(JSON.writeValueAsString(Map.of("keys", List.of(a, b))));
+        assertThat(e.errors()).hasSize(2);
+        assertThat(e.getMessage()).contains("keys[0].salt").contains("keys[1].id");
+    }
+
+    @Test
+    void shouldAcceptAnEmptyStore() {
+        ApiKeyStore store = ApiKeyStore.parse("{\"keys\": []}".getBytes(StandardCharsets.UTF_8), FILE, clock);
+        assertThat(store.size()).isZero();
+        assertThat(failureMessage(store.authenticate(issue("a").plaintext()))).startsWith("unknown API key id");
+    }
+
+    @Test
+    void shouldRejectInvalidIssueArguments() {
+        assertThatThrownBy(() -> ApiKeyStore.issue(" ", List.of(), "", Map.of(), null, RANDOM))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("caller must be a non-blank string, was ' '");
+        assertThatThrownBy(() -> ApiKeyStore.issue("a", List.of(""), "", Map.of(), null, RANDOM))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("roles must be non-blank strings");
+        assertThatThrownBy(() -> ApiKeyStore.issue("a", List.of(), "", Map.of(" ", "v"), null, RANDOM))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("attributes must have non-blank names");
+    }
+
+    // ---- properties ----
+
+    @Test
+    void randomStringsNeverAuthenticate() throws Exception {
+        var issued = issue("alice");
+        ApiKeyStore store = storeOf(issued.entry());
+        String prefix = "veil_" + issued.id() + "_";
+        // Fully random text, and random secrets behind the real id (the strongest guess an attacker has).
+        qt().withExamples(500).forAll(strings().allPossible().ofLengthBetween(0, 80))
+                .check(s -> !store.authenticate(s).succeeded());
+        qt().withExamples(500).forAll(strings().betweenCodePoints('-', 'z').ofLength(43))
+                .check(s -> !store.authenticate(prefix + s).succeeded());
+    }
+
+    @Test
+    void aKeyWithOneCharacterChangedNeverAuthenticates() throws Exception {
+        var issued = issue("alice");
+        ApiKeyStore store = storeOf(issued.entry());
+        String key = issued.plaintext();
+        qt().withExamples(1000)
+                .forAll(integers().between(0, key.length() - 1), integers().between(0x20, 0x7e))
+                .assuming((pos, c) -> key.charAt(pos) != c)
+                .check((pos, c) -> {
+                    String changed = key.substring(0, pos) + (char) c.intValue() + key.substring(pos + 1);
+                    return !store.authenticate(changed).succeeded();
+                });
+    }
+
+    @Test
+    void theIssuedKeyAlwaysAuthenticates() {
+        qt().withExamples(200)
+                .forAll(strings().allPossible().ofLengthBetween(1, 30),
+                        lists().of(strings().basicLatinAlphabet().ofLengthBetween(1, 10)).ofSizeBetween(0, 4),
+                        strings().basicLatinAlphabet().ofLengthBetween(0, 10))
+                .assuming((caller, roles, tenant) -> !caller.isBlank() && roles.stream().noneMatch(String::isBlank))
+                .checkAssert((caller, roles, tenant) -> {
+                    var issued = ApiKeyStore.issue(caller, roles, tenant, Map.of("t", tenant), null, RANDOM);
+                    byte[] json;
+                    try {
+                        json = JSON.writeValueAsBytes(Map.of("keys", List.of(issued.entry())));
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    ApiKeyStore store = ApiKeyStore.parse(json, FILE, clock);
+                    assertThat(store.authenticate(issued.plaintext()))
+                            .isEqualTo(AuthResult.success(new Caller(caller, AuthMethod.API_KEY,
+                                    Set.copyOf(new ArrayList<>(roles)), tenant, Map.of("t", tenant))));
+                });
+    }
+}

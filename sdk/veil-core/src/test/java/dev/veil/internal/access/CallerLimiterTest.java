@@ -1,0 +1,447 @@
+package dev.veil.internal.access;
+
+import static dev.veil.internal.access.CallerLimiter.Outcome.ALLOWED;
+import static dev.veil.internal.access.CallerLimiter.Outcome.QUOTA_EXHAUSTED;
+import static dev.veil.internal.access.CallerLimiter.Outcome.RATE_LIMITED;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.veil.spi.RateLimit;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class CallerLimiterTest {
+    private static final Instant NOON = Instant.parse("2026-06-01T12:00:00Z");
+    private static final Instant MIDNIGHT = Instant.parse("2026-06-02T00:00:00Z");
+    private static final int THREADS = 8;
+    private static ExecutorService pool;
+
+    private final TestClock clock = new TestClock(NOON);
+    private final CallerLimiter limiter = new CallerLimiter(clock);
+
+    @BeforeAll
+    static void startPool() {
+        pool = Executors.newFixedThreadPool(THREADS);
+    }
+
+    @AfterAll
+    static void stopPool() {
+        pool.shutdownNow();
+    }
+
+    private List<CallerLimiter.Outcome> acquire(int n, String caller, RateLimit limit, long quota) {
+        List<CallerLimiter.Outcome> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(limiter.tryAcquire(caller, limit, quota));
+        }
+        return out;
+    }
+
+    private static List<CallerLimiter.Outcome> times(int n, CallerLimiter.Outcome o) {
+        return java.util.Collections.nCopies(n, o);
+    }
+
+    // ---- rate limits ----
+
+    @Test
+    void shouldAllowTheBurstThenRateLimit() {
+        RateLimit limit = new RateLimit(2.0, 5);
+        assertThat(acquire(5, "a", limit, 0)).isEqualTo(times(5, ALLOWED));
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+        clock.advance(Duration.ofMillis(499));
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+        clock.advance(Duration.ofMillis(1));
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(ALLOWED);
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+    }
+
+    @Test
+    void shouldKeepCallersApart() {
+        RateLimit limit = new RateLimit(1.0, 1);
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(ALLOWED);
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+        assertThat(limiter.tryAcquire("b", limit, 0)).isEqualTo(ALLOWED);
+    }
+
+    @Test
+    void shouldNotLimitWithoutALimitOrQuota() {
+        assertThat(acquire(10_000, "a", null, 0)).containsOnly(ALLOWED);
+    }
+
+    @Test
+    void shouldFollowANewLimitAfterAPolicyReload() {
+        assertThat(acquire(2, "a", new RateLimit(1.0, 10), 0)).containsOnly(ALLOWED);
+        // Burst lowered to 3: the 8 remaining tokens are capped at 3.
+        RateLimit lower = new RateLimit(1.0, 3);
+        assertThat(acquire(4, "a", lower, 0)).containsExactly(ALLOWED, ALLOWED, ALLOWED, RATE_LIMITED);
+        // Rate raised to 100/s: 100 ms later there are 10 tokens.
+        RateLimit faster = new RateLimit(100.0, 100);
+        assertThat(limiter.tryAcquire("a", faster, 0)).isEqualTo(RATE_LIMITED);
+        clock.advance(Duration.ofMillis(100));
+        assertThat(acquire(11, "a", faster, 0)).isEqualTo(
+                java.util.stream.Stream.concat(times(10, ALLOWED).stream(), times(1, RATE_LIMITED).stream()).toList());
+    }
+
+    @Test
+    void shouldNotGrantAFreshBurstWhenALiftedLimitReturns() {
+        RateLimit limit = new RateLimit(1.0, 2);
+        assertThat(acquire(3, "a", limit, 0)).containsExactly(ALLOWED, ALLOWED, RATE_LIMITED);
+        assertThat(acquire(100, "a", null, 0)).containsOnly(ALLOWED);
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(acquire(3, "a", limit, 0)).containsExactly(ALLOWED, ALLOWED, RATE_LIMITED);
+        // Lifted while a quota still applies: same rule.
+        assertThat(acquire(5, "a", null, 1000)).containsOnly(ALLOWED);
+        assertThat(limiter.tryAcquire("a", limit, 1000)).isEqualTo(RATE_LIMITED);
+    }
+
+    @Test
+    void shouldGiveAFullBurstToACallerWhoseFirstLimitArrives() {
+        assertThat(acquire(3, "a", null, 1)).containsExactly(ALLOWED, QUOTA_EXHAUSTED, QUOTA_EXHAUSTED);
+        assertThat(acquire(3, "a", new RateLimit(1.0, 2), 0)).containsExactly(ALLOWED, ALLOWED, RATE_LIMITED);
+    }
+
+    @Test
+    void shouldRefuseALimitThatWouldTakeMoreThanAYearToRefill() {
+        RateLimit glacial = new RateLimit(1e-9, 1);
+        assertThatThrownBy(() -> limiter.tryAcquire("a", glacial, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("takes longer than 366 days to refill");
+    }
+
+    @Test
+    void shouldKeepARefillingBucketPastTheIdleTime() {
+        CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 1000);
+        RateLimit hourly = new RateLimit(1.0 / 3600, 2);
+        assertThat(l.tryAcquire("a", hourly, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("a", hourly, 0)).isEqualTo(ALLOWED);
+        clock.advance(Duration.ofMinutes(10));
+        // Forgetting the bucket after the idle minute would hand out a fresh burst here.
+        assertThat(l.tryAcquire("a", hourly, 0)).isEqualTo(RATE_LIMITED);
+        clock.advance(Duration.ofMinutes(50));
+        assertThat(l.tryAcquire("a", hourly, 0)).isEqualTo(ALLOWED);
+    }
+
+    // ---- quotas ----
+
+    @Test
+    void shouldExhaustTheQuotaUntilTheNextUtcMidnight() {
+        clock.set(MIDNIGHT.minusSeconds(2));
+        assertThat(acquire(4, "a", null, 3)).containsExactly(ALLOWED, ALLOWED, ALLOWED, QUOTA_EXHAUSTED);
+        assertThat(limiter.quotaUsedToday("a")).isEqualTo(3);
+        assertThat(limiter.quotaResetsAt()).isEqualTo(MIDNIGHT);
+        clock.set(MIDNIGHT.minusNanos(1));
+        assertThat(limiter.tryAcquire("a", null, 3)).isEqualTo(QUOTA_EXHAUSTED);
+        clock.set(MIDNIGHT);
+        assertThat(limiter.quotaUsedToday("a")).isZero();
+        assertThat(acquire(4, "a", null, 3)).containsExactly(ALLOWED, ALLOWED, ALLOWED, QUOTA_EXHAUSTED);
+    }
+
+    @Test
+    void shouldCompareTheDaysCountWithANewQuota() {
+        assertThat(acquire(3, "a", null, 3)).containsOnly(ALLOWED);
+        assertThat(limiter.tryAcquire("a", null, 3)).isEqualTo(QUOTA_EXHAUSTED);
+        assertThat(acquire(3, "a", null, 5)).containsExactly(ALLOWED, ALLOWED, QUOTA_EXHAUSTED);
+        assertThat(limiter.tryAcquire("a", null, 2)).isEqualTo(QUOTA_EXHAUSTED);
+    }
+
+    @Test
+    void shouldNotConsumeRateTokensWhenTheQuotaRefuses() {
+        RateLimit slow = new RateLimit(1e-6, 5);
+        assertThat(acquire(2, "a", slow, 2)).containsOnly(ALLOWED);
+        assertThat(acquire(10, "a", slow, 2)).containsOnly(QUOTA_EXHAUSTED);
+        clock.set(MIDNIGHT);
+        assertThat(acquire(4, "a", slow, 100)).containsExactly(ALLOWED, ALLOWED, ALLOWED, RATE_LIMITED);
+    }
+
+    @Test
+    void shouldNotConsumeQuotaWhenTheRateRefuses() {
+        RateLimit limit = new RateLimit(1.0, 1);
+        assertThat(acquire(6, "a", limit, 3)).containsExactly(ALLOWED, RATE_LIMITED, RATE_LIMITED, RATE_LIMITED,
+                RATE_LIMITED, RATE_LIMITED);
+        assertThat(limiter.quotaUsedToday("a")).isEqualTo(1);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(limiter.tryAcquire("a", limit, 3)).isEqualTo(ALLOWED);
+        assertThat(limiter.quotaUsedToday("a")).isEqualTo(2);
+    }
+
+    @Test
+    void shouldKeepTheQuotaCountPastTheIdleTime() {
+        CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 1000);
+        assertThat(l.tryAcquire("a", null, 2)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("a", null, 2)).isEqualTo(ALLOWED);
+        clock.advance(Duration.ofHours(11));
+        assertThat(l.quotaUsedToday("a")).isEqualTo(2);
+        assertThat(l.tryAcquire("a", null, 2)).isEqualTo(QUOTA_EXHAUSTED);
+    }
+
+    @Test
+    void shouldRejectANegativeQuota() {
+        assertThatThrownBy(() -> limiter.tryAcquire("a", null, -1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("daily_quota must be >= 0, was -1");
+    }
+
+    // ---- blocks and throttles ----
+
+    @Test
+    void shouldBlockUntilTheCoolDownEnds() {
+        Instant until = NOON.plusSeconds(60);
+        limiter.block("a", until);
+        assertThat(limiter.blockedUntil("a")).contains(until);
+        assertThat(limiter.isBlocked("a")).isTrue();
+        assertThat(limiter.isBlocked("b")).isFalse();
+        clock.advance(Duration.ofSeconds(59));
+        assertThat(limiter.isBlocked("a")).isTrue();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(limiter.blockedUntil("a")).isEmpty();
+        assertThat(limiter.coolDownCount()).isZero();
+    }
+
+    @Test
+    void shouldKeepTheLongerOfTwoBlocksAndIgnoreAPastOne() {
+        limiter.block("a", NOON.plusSeconds(60));
+        limiter.block("a", NOON.plusSeconds(10));
+        assertThat(limiter.blockedUntil("a")).contains(NOON.plusSeconds(60));
+        limiter.block("a", NOON.plusSeconds(90));
+        assertThat(limiter.blockedUntil("a")).contains(NOON.plusSeconds(90));
+        limiter.block("b", NOON);
+        assertThat(limiter.isBlocked("b")).isFalse();
+    }
+
+    @Test
+    void shouldThrottleUntilTheCoolDownEnds() {
+        limiter.throttle("a", 1.0, NOON.plusSeconds(10));
+        assertThat(limiter.throttledUntil("a")).contains(NOON.plusSeconds(10));
+        assertThat(acquire(2, "a", null, 0)).containsExactly(ALLOWED, RATE_LIMITED);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(acquire(2, "a", null, 0)).containsExactly(ALLOWED, RATE_LIMITED);
+        assertThat(limiter.isBlocked("a")).isFalse();
+        clock.set(NOON.plusSeconds(10));
+        assertThat(limiter.throttledUntil("a")).isEmpty();
+        assertThat(acquire(100, "a", null, 0)).containsOnly(ALLOWED);
+    }
+
+    @Test
+    void shouldNotRefillAThrottleThatIsRepeated() {
+        limiter.throttle("a", 1.0, NOON.plusSeconds(10));
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
+        limiter.throttle("a", 1.0, NOON.plusSeconds(20));
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(RATE_LIMITED);
+        assertThat(limiter.throttledUntil("a")).contains(NOON.plusSeconds(20));
+        limiter.throttle("a", 5.0, NOON.plusSeconds(5));
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(RATE_LIMITED);
+        assertThat(limiter.throttledUntil("a")).contains(NOON.plusSeconds(20));
+    }
+
+    @Test
+    void shouldLowerTheRateOfAnActiveThrottle() {
+        limiter.throttle("a", 1.0, NOON.plusSeconds(60));
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
+        limiter.throttle("a", 0.25, NOON.plusSeconds(60));
+        clock.advance(Duration.ofSeconds(3));
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(RATE_LIMITED);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
+    }
+
+    @Test
+    void shouldNotConsumeRateOrQuotaWhenTheThrottleRefuses() {
+        RateLimit slow = new RateLimit(1e-6, 10);
+        limiter.throttle("a", 1.0, NOON.plusSeconds(10));
+        assertThat(acquire(5, "a", slow, 100)).containsExactly(ALLOWED, RATE_LIMITED, RATE_LIMITED, RATE_LIMITED,
+                RATE_LIMITED);
+        assertThat(limiter.quotaUsedToday("a")).isEqualTo(1);
+        clock.set(NOON.plusSeconds(10));
+        assertThat(acquire(10, "a", slow, 100)).isEqualTo(
+                java.util.stream.Stream.concat(times(9, ALLOWED).stream(), times(1, RATE_LIMITED).stream()).toList());
+        assertThat(limiter.quotaUsedToday("a")).isEqualTo(10);
+    }
+
+    @Test
+    void shouldKeepBlocksAndThrottlesWhenCallerStateIsEvicted() {
+        CallerLimiter l = new CallerLimiter(clock, 1, Duration.ofSeconds(1), 100);
+        l.block("a", NOON.plusSeconds(600));
+        l.throttle("b", 1.0, NOON.plusSeconds(600));
+        assertThat(l.tryAcquire("b", null, 0)).isEqualTo(ALLOWED);
+        for (int i = 0; i < 500; i++) {
+            l.tryAcquire("other-" + i, new RateLimit(1.0, 1), 0);
+            clock.advance(Duration.ofMillis(10));
+        }
+        assertThat(l.estimatedCallers()).isLessThanOrEqualTo(2);
+        assertThat(l.isBlocked("a")).isTrue();
+        assertThat(l.tryAcquire("b", null, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("b", null, 0)).isEqualTo(RATE_LIMITED);
+    }
+
+    @Test
+    void shouldBlockEveryCallerWhenTheCoolDownTableOverflows() {
+        CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 2);
+        l.block("a", NOON.plusSeconds(100));
+        l.throttle("b", 1.0, NOON.plusSeconds(100));
+        assertThat(l.overflowing()).isFalse();
+        l.block("c", NOON.plusSeconds(30));
+        assertThat(l.overflowing()).isTrue();
+        assertThat(l.overflowUntil()).contains(NOON.plusSeconds(30));
+        assertThat(l.blockedUntil("c")).contains(NOON.plusSeconds(30));
+        assertThat(l.blockedUntil("innocent")).contains(NOON.plusSeconds(30));
+        assertThat(l.blockedUntil("a")).contains(NOON.plusSeconds(100));
+        l.throttle("d", 1.0, NOON.plusSeconds(50));
+        assertThat(l.blockedUntil("innocent")).contains(NOON.plusSeconds(50));
+        clock.set(NOON.plusSeconds(50));
+        assertThat(l.overflowing()).isFalse();
+        assertThat(l.isBlocked("innocent")).isFalse();
+        assertThat(l.isBlocked("a")).isTrue();
+    }
+
+    @Test
+    void shouldPurgeEndedCoolDownsBeforeOverflowing() {
+        CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 2);
+        l.block("a", NOON.plusSeconds(10));
+        l.block("b", NOON.plusSeconds(10));
+        clock.advance(Duration.ofSeconds(10));
+        l.block("c", NOON.plusSeconds(100));
+        assertThat(l.overflowing()).isFalse();
+        assertThat(l.isBlocked("c")).isTrue();
+        assertThat(l.coolDownCount()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectInvalidSettings() {
+        assertThatThrownBy(() -> limiter.throttle("a", 0, NOON.plusSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("throttle_per_second must be a positive finite number, was 0.0");
+        assertThatThrownBy(() -> limiter.throttle("a", Double.NaN, NOON.plusSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was NaN");
+        assertThatThrownBy(() -> new CallerLimiter(clock, 0, Duration.ofMinutes(1), 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("maxCallers must be >= 1, was 0");
+        assertThatThrownBy(() -> new CallerLimiter(clock, 1, Duration.ZERO, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("idle must be > 0 and <= 30 days, was PT0S");
+        assertThatThrownBy(() -> new CallerLimiter(clock, 1, Duration.ofMinutes(1), 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("maxCoolDowns must be >= 1, was 0");
+    }
+
+    // ---- properties ----
+
+    @Test
+    void neverAllowsMoreThanBurstPlusRateTimesElapsedUnderConcurrency() {
+        qt().withExamples(25)
+                .forAll(doubles().between(0.5, 5000), integers().between(1, 50), longs().between(0, 3_000_000),
+                        integers().between(0, 400))
+                .checkAssert((rate, burst, maxStepNanos, quota) -> {
+                    TestClock c = new TestClock(NOON);
+                    CallerLimiter l = new CallerLimiter(c);
+                    RateLimit limit = new RateLimit(rate, burst);
+                    AtomicLong allowed = new AtomicLong();
+                    AtomicLong quotaRefusals = new AtomicLong();
+                    CountDownLatch go = new CountDownLatch(1);
+                    long start = c.nanos();
+                    List<Future<?>> done = new ArrayList<>();
+                    for (int t = 0; t < THREADS; t++) {
+                        done.add(pool.submit(() -> {
+                            go.await();
+                            ThreadLocalRandom r = ThreadLocalRandom.current();
+                            for (int i = 0; i < 300; i++) {
+                                c.advanceNanos(r.nextLong(maxStepNanos + 1));
+                                CallerLimiter.Outcome o = l.tryAcquire("x", limit, quota);
+                                if (o == ALLOWED) {
+                                    allowed.incrementAndGet();
+                                } else if (o == QUOTA_EXHAUSTED) {
+                                    quotaRefusals.incrementAndGet();
+                                }
+                            }
+                            return null;
+                        }));
+                    }
+                    go.countDown();
+                    for (Future<?> f : done) {
+                        try {
+                            f.get();
+                        } catch (Exception e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                    double elapsed = (c.nanos() - start) / 1e9;
+                    long bound = burst + (long) Math.floor(rate * elapsed + 1e-9);
+                    assertThat(allowed.get()).as("allowed with burst %d, rate %f, %f s", burst, rate, elapsed)
+                            .isLessThanOrEqualTo(quota > 0 ? Math.min(bound, quota) : bound)
+                            .isGreaterThanOrEqualTo(quota > 0 ? Math.min(burst, quota) : burst);
+                    if (quota > 0) {
+                        assertThat(l.quotaUsedToday("x")).isEqualTo(allowed.get());
+                        if (quotaRefusals.get() > 0) {
+                            assertThat(allowed.get()).isEqualTo(quota.longValue());
+                        }
+                    }
+                });
+    }
+
+    @Test
+    void quotaIsExhaustedUntilTheNextUtcMidnightThenAllowedAgain() {
+        long dayMillis = 86_400_000L;
+        qt().withExamples(200)
+                .forAll(integers().between(1, 20), longs().between(0, dayMillis - 1), integers().between(1, 20))
+                .checkAssert((quota, offsetMillis, probes) -> {
+                    Instant dayStart = Instant.parse("2026-03-10T00:00:00Z");
+                    Instant next = dayStart.plusMillis(dayMillis);
+                    TestClock c = new TestClock(dayStart.plusMillis(offsetMillis));
+                    CallerLimiter l = new CallerLimiter(c);
+                    for (int i = 0; i < quota; i++) {
+                        assertThat(l.tryAcquire("q", null, quota)).isEqualTo(ALLOWED);
+                    }
+                    long step = Duration.between(c.instant(), next).toNanos() / (probes + 1);
+                    for (int i = 0; i < probes; i++) {
+                        assertThat(l.tryAcquire("q", null, quota)).isEqualTo(QUOTA_EXHAUSTED);
+                        c.advanceNanos(step);
+                    }
+                    c.set(next.minusNanos(1));
+                    assertThat(l.tryAcquire("q", null, quota)).isEqualTo(QUOTA_EXHAUSTED);
+                    assertThat(l.quotaResetsAt()).isEqualTo(next);
+                    c.set(next);
+                    assertThat(l.tryAcquire("q", null, quota)).isEqualTo(ALLOWED);
+                    assertThat(l.quotaUsedToday("q")).isEqualTo(1);
+                });
+    }
+
+    @Test
+    void blocksAndThrottlesEndAfterTheirCoolDown() {
+        qt().withExamples(300)
+                .forAll(longs().between(1, 7 * 86_400), doubles().between(0.0, 0.999_999), doubles().between(0.01, 50))
+                .checkAssert((cooldownSeconds, fraction, throttleRate) -> {
+                    TestClock c = new TestClock(NOON);
+                    CallerLimiter l = new CallerLimiter(c);
+                    Instant until = NOON.plusSeconds(cooldownSeconds);
+                    l.block("b", until);
+                    l.throttle("t", throttleRate, until);
+                    c.advanceNanos((long) (fraction * cooldownSeconds * 1e9));
+                    assertThat(l.blockedUntil("b")).isEqualTo(Optional.of(until));
+                    assertThat(l.throttledUntil("t")).isEqualTo(Optional.of(until));
+                    assertThat(l.isBlocked("t")).isFalse();
+                    c.set(until);
+                    assertThat(l.blockedUntil("b")).isEmpty();
+                    assertThat(l.throttledUntil("t")).isEmpty();
+                    for (int i = 0; i < 100; i++) {
+                        assertThat(l.tryAcquire("t", null, 0)).isEqualTo(ALLOWED);
+                    }
+                    c.advance(Duration.ofDays(30));
+                    assertThat(l.isBlocked("b")).isFalse();
+                    assertThat(l.isBlocked("t")).isFalse();
+                    assertThat(l.coolDownCount()).isZero();
+                });
+    }
+}

@@ -1,0 +1,450 @@
+package dev.veil.internal.access;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.OctetSequenceKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.PolicyLoadException;
+import dev.veil.spi.GuardSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class JwtAuthenticatorTest {
+    private static final String ISSUER = "https://idp.example";
+    private static final String JWKS_FILE = "auth/jwks.json";
+
+    private static RSAKey rsa;
+    private static RSAKey impostorRsa;
+    private static ECKey ec256;
+    private static ECKey ec384;
+    private static OctetSequenceKey hs;
+
+    private final TestClock clock = TestClock.at("2026-06-01T12:00:00Z");
+
+    @BeforeAll
+    static void generateKeys() throws JOSEException {
+        rsa = new RSAKeyGenerator(2048).keyID("rsa1").generate();
+        impostorRsa = new RSAKeyGenerator(2048).keyID("rsa1").generate();
+        ec256 = new ECKeyGenerator(Curve.P_256).keyID("ec256").generate();
+        ec384 = new ECKeyGenerator(Curve.P_384).keyID("ec384").generate();
+        hs = new OctetSequenceKeyGenerator(512).keyID("hs1").generate();
+    }
+
+    private static GuardSettings.Jwt settings(List<String> algorithms) {
+        return new GuardSettings.Jwt(ISSUER, List.of("veil-api", "veil-admin"), JWKS_FILE, algorithms, null, null, null,
+                List.of("team", "level", "admin", "groups"), 30);
+    }
+
+    private static final GuardSettings.Jwt ALL =
+            settings(List.of("RS256", "PS256", "ES256", "ES384", "HS256", "HS512"));
+
+    private static byte[] jwks(JWK... keys) {
+        return new JWKSet(List.of(keys)).toString(false).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private JwtAuthenticator authenticator(GuardSettings.Jwt s) {
+        return JwtAuthenticator.create(s, jwks(rsa.toPublicJWK(), ec256.toPublicJWK(), ec384.toPublicJWK(), hs), clock);
+    }
+
+    private JWTClaimsSet.Builder claims() {
+        Instant now = clock.instant();
+        return new JWTClaimsSet.Builder()
+                .issuer(ISSUER)
+                .audience("veil-api")
+                .subject("alice")
+                .expirationTime(Date.from(now.plusSeconds(300)))
+                .issueTime(Date.from(now))
+                .claim("roles", List.of("analyst", "ops"))
+                .claim("tenant", "acme");
+    }
+
+    private static JWSSigner signer(JWK key) throws JOSEException {
+        if (key instanceof RSAKey r) {
+            return new RSASSASigner(r);
+        }
+        if (key instanceof ECKey e) {
+            return new ECDSASigner(e);
+        }
+        return new MACSigner((OctetSequenceKey) key);
+    }
+
+    private static String sign(JWK key, JWSAlgorithm alg, boolean withKid, JWTClaimsSet claims) throws JOSEException {
+        JWSHeader.Builder h = new JWSHeader.Builder(alg);
+        if (withKid) {
+            h.keyID(key.getKeyID());
+        }
+        SignedJWT jwt = new SignedJWT(h.build(), claims);
+        jwt.sign(signer(key));
+        return jwt.serialize();
+    }
+
+    private String sign(JWTClaimsSet claims) throws JOSEException {
+        return sign(rsa, JWSAlgorithm.RS256, true, claims);
+    }
+
+    private static String failure(AuthResult r, String token) {
+        assertThat(r).isInstanceOf(AuthResult.Failure.class);
+        String msg = ((AuthResult.Failure) r).message();
+        int dot = token.lastIndexOf('.');
+        if (dot >= 0 && token.length() - dot > 10) {
+            assertThat(msg).doesNotContain(token.substring(dot + 1));
+        }
+        return msg;
+    }
+
+    private String failure(JwtAuthenticator auth, String token) {
+        return failure(auth.authenticate(token), token);
+    }
+
+    // ---- accepted tokens ----
+
+    @Test
+    void shouldMapClaimsOfAValidTokenToACaller() throws Exception {
+        String token = sign(claims().claim("team", "red").claim("level", 3).claim("admin", true).build());
+        assertThat(authenticator(ALL).authenticate(token)).isEqualTo(AuthResult.success(new Caller("alice",
+                AuthMethod.JWT, Set.of("analyst", "ops"), "acme",
+                Map.of("team", "red", "level", "3", "admin", "true"))));
+    }
+
+    @Test
+    void shouldAcceptEveryConfiguredAlgorithmFamily() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        JWTClaimsSet c = claims().build();
+        assertThat(auth.authenticate(sign(rsa, JWSAlgorithm.RS256, true, c)).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(rsa, JWSAlgorithm.PS256, true, c)).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(ec256, JWSAlgorithm.ES256, true, c)).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(ec384, JWSAlgorithm.ES384, true, c)).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(hs, JWSAlgorithm.HS256, true, c)).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(hs, JWSAlgorithm.HS512, true, c)).succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldTryEveryFittingKeyWhenTheTokenHasNoKid() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(auth.authenticate(sign(ec384, JWSAlgorithm.ES384, false, claims().build())).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(rsa, JWSAlgorithm.RS256, false, claims().build())).succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldReadRolesFromASpaceSeparatedString() throws Exception {
+        AuthResult r = authenticator(ALL).authenticate(sign(claims().claim("roles", " analyst  ops ").build()));
+        assertThat(((AuthResult.Success) r).caller().roles()).containsExactlyInAnyOrder("analyst", "ops");
+    }
+
+    @Test
+    void shouldDefaultMissingRolesAndTenantToEmpty() throws Exception {
+        AuthResult r = authenticator(ALL)
+                .authenticate(sign(claims().claim("roles", null).claim("tenant", null).build()));
+        assertThat(r).isEqualTo(AuthResult.success(new Caller("alice", AuthMethod.JWT, Set.of(), "", Map.of())));
+    }
+
+    @Test
+    void shouldUseTheConfiguredClaimNames() throws Exception {
+        var s = new GuardSettings.Jwt(ISSUER, List.of("veil-api"), JWKS_FILE, List.of("RS256"), "email", "scope", "org",
+                List.of(), 0);
+        String token = sign(claims().claim("email", "a@example.com").claim("scope", "read write").claim("org", "o1")
+                .build());
+        assertThat(authenticator(s).authenticate(token)).isEqualTo(AuthResult.success(
+                new Caller("a@example.com", AuthMethod.JWT, Set.of("read", "write"), "o1", Map.of())));
+    }
+
+    @Test
+    void shouldAcceptAnyMatchingAudience() throws Exception {
+        String token = sign(claims().audience(List.of("someone-else", "veil-admin")).build());
+        assertThat(authenticator(ALL).authenticate(token).succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldTolerateClockSkewOnExpiryAndNotBefore() throws Exception {
+        Instant now = clock.instant();
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(auth.authenticate(sign(claims().expirationTime(Date.from(now.minusSeconds(29))).build()))
+                .succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(claims().notBeforeTime(Date.from(now.plusSeconds(30))).build()))
+                .succeeded()).isTrue();
+    }
+
+    // ---- refused tokens ----
+
+    @Test
+    void shouldRejectMalformedTokens() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(failure(auth, "")).isEqualTo("malformed token: empty");
+        assertThat(failure(auth, "not-a-jwt")).startsWith("malformed token: not a compact JWS");
+        assertThat(failure(auth, "a.b")).startsWith("malformed token: not a compact JWS");
+        assertThat(failure(auth, Base64URL.encode("{\"typ\":\"JWT\"}") + ".e30.c2ln"))
+                .isEqualTo("malformed token: the header is not a JSON object with an 'alg'");
+        assertThat(failure(auth, "%%%.e30.c2ln")).startsWith("malformed token");
+        String notClaims = Base64URL.encode("{\"alg\":\"RS256\",\"kid\":\"rsa1\"}") + "." + Base64URL.encode("[1,2]")
+                + ".c2ln";
+        assertThat(failure(auth, notClaims))
+                .isEqualTo("malformed token: the payload is not a JSON object of valid claims");
+        String badExp = Base64URL.encode("{\"alg\":\"RS256\"}") + "." + Base64URL.encode("{\"exp\":\"soon\"}")
+                + ".c2ln";
+        assertThat(failure(auth, badExp))
+                .isEqualTo("malformed token: the payload is not a JSON object of valid claims");
+    }
+
+    @Test
+    void shouldRejectOverlongTokens() {
+        assertThat(failure(authenticator(ALL), "a".repeat(JwtAuthenticator.MAX_TOKEN_CHARS + 1)))
+                .isEqualTo("malformed token: longer than 16384 characters");
+    }
+
+    @Test
+    void shouldRejectEncryptedTokens() {
+        assertThat(failure(authenticator(ALL), "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"))
+                .startsWith("malformed token: an encrypted JWT (JWE) was sent");
+    }
+
+    @Test
+    void shouldRejectCriticalHeaderParameters() throws Exception {
+        JWSHeader h = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa1").customParam("x-policy", 1)
+                .criticalParams(Set.of("x-policy")).build();
+        SignedJWT jwt = new SignedJWT(h, claims().build());
+        jwt.sign(new RSASSASigner(rsa));
+        assertThat(failure(authenticator(ALL), jwt.serialize()))
+                .isEqualTo("malformed token: critical header parameters [x-policy] are not supported");
+    }
+
+    @Test
+    void shouldRejectUnsignedTokens() {
+        String token = new PlainJWT(claims().build()).serialize();
+        assertThat(failure(authenticator(ALL), token)).startsWith("algorithm 'none' not accepted");
+    }
+
+    @Test
+    void shouldRejectAlgorithmsNotListed() throws Exception {
+        JwtAuthenticator rsOnly = authenticator(settings(List.of("RS256")));
+        assertThat(failure(rsOnly, sign(hs, JWSAlgorithm.HS256, true, claims().build())))
+                .isEqualTo("algorithm 'HS256' not accepted; accepted: [RS256]");
+        assertThat(failure(rsOnly, sign(rsa, JWSAlgorithm.RS512, true, claims().build())))
+                .isEqualTo("algorithm 'RS512' not accepted; accepted: [RS256]");
+    }
+
+    @Test
+    void shouldRejectHmacTokensSignedWithThePublicRsaKey() throws Exception {
+        // The classic algorithm-confusion attack: HS256 keyed with the RSA public key, naming the RSA kid.
+        byte[] publicKeyAsSecret = rsa.toPublicJWK().toJSONString().getBytes(StandardCharsets.UTF_8);
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa1").build(),
+                claims().build());
+        jwt.sign(new MACSigner(publicKeyAsSecret));
+        assertThat(failure(authenticator(ALL), jwt.serialize())).isEqualTo("key 'rsa1' cannot verify algorithm HS256");
+    }
+
+    @Test
+    void shouldRejectUnknownKeyId() throws Exception {
+        RSAKey stranger = new RSAKeyGenerator(2048).keyID("rsa9").generate();
+        assertThat(failure(authenticator(ALL), sign(stranger, JWSAlgorithm.RS256, true, claims().build())))
+                .isEqualTo("unknown key id 'rsa9' (not in auth/jwks.json)");
+    }
+
+    @Test
+    void shouldRejectBadSignatures() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().build())))
+                .isEqualTo("bad signature");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build())))
+                .isEqualTo("bad signature");
+        String good = sign(claims().build());
+        String[] parts = good.split("\\.");
+        String tampered = parts[0] + "." + sign(claims().subject("mallory").build()).split("\\.")[1] + "." + parts[2];
+        assertThat(failure(auth, tampered)).isEqualTo("bad signature");
+    }
+
+    @Test
+    void shouldRejectAlgorithmWithNoFittingKey() throws Exception {
+        var s = settings(List.of("RS256", "ES512"));
+        JwtAuthenticator auth = JwtAuthenticator.create(s, jwks(rsa.toPublicJWK()), clock);
+        ECKey ec521 = new ECKeyGenerator(Curve.P_521).generate();
+        assertThat(failure(auth, sign(ec521, JWSAlgorithm.ES512, false, claims().build())))
+                .isEqualTo("no key in auth/jwks.json can verify algorithm ES512");
+    }
+
+    @Test
+    void shouldRejectExpiredTokens() throws Exception {
+        Instant exp = clock.instant().minusSeconds(31);
+        String token = sign(claims().expirationTime(Date.from(exp)).build());
+        assertThat(failure(authenticator(ALL), token)).isEqualTo("token expired at 2026-06-01T11:59:29Z");
+    }
+
+    @Test
+    void shouldRejectTokenWithoutExpiry() throws Exception {
+        assertThat(failure(authenticator(ALL), sign(claims().expirationTime(null).build())))
+                .isEqualTo("token has no expiry (exp); tokens without exp are not accepted");
+    }
+
+    @Test
+    void shouldRejectTokensNotYetValid() throws Exception {
+        String token = sign(claims().notBeforeTime(Date.from(clock.instant().plusSeconds(31))).build());
+        assertThat(failure(authenticator(ALL), token))
+                .isEqualTo("token not yet valid: not before 2026-06-01T12:00:31Z");
+    }
+
+    @Test
+    void shouldRecheckExpiryOfACachedToken() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(claims().build());
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.advance(Duration.ofSeconds(330));
+        assertThat(failure(auth, token)).isEqualTo("token expired at 2026-06-01T12:05:00Z");
+    }
+
+    @Test
+    void shouldRejectWrongIssuer() throws Exception {
+        assertThat(failure(authenticator(ALL), sign(claims().issuer("https://evil.example").build())))
+                .isEqualTo("wrong issuer 'https://evil.example', expected 'https://idp.example'");
+        assertThat(failure(authenticator(ALL), sign(claims().issuer(null).build())))
+                .isEqualTo("wrong issuer: token has no iss, expected 'https://idp.example'");
+    }
+
+    @Test
+    void shouldRejectWrongAudience() throws Exception {
+        assertThat(failure(authenticator(ALL), sign(claims().audience(List.of("billing", "crm")).build())))
+                .isEqualTo("wrong audience [billing, crm], expected one of [veil-api, veil-admin]");
+        assertThat(failure(authenticator(ALL), sign(claims().audience((String) null).build())))
+                .isEqualTo("wrong audience [], expected one of [veil-api, veil-admin]");
+    }
+
+    @Test
+    void shouldRejectMissingSubject() throws Exception {
+        assertThat(failure(authenticator(ALL), sign(claims().subject(null).build())))
+                .isEqualTo("missing subject: claim 'sub' must be a non-blank string, the token has none");
+        assertThat(failure(authenticator(ALL), sign(claims().subject(" ").build())))
+                .isEqualTo("missing subject: claim 'sub' must be a non-blank string");
+    }
+
+    @Test
+    void shouldRejectWronglyTypedClaims() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(failure(auth, sign(claims().claim("roles", 7).build())))
+                .isEqualTo("claim 'roles' must be a list of strings or a space-separated string, was a number");
+        assertThat(failure(auth, sign(claims().claim("roles", List.of("a", 1)).build())))
+                .isEqualTo("claim 'roles' must be a list of strings or a space-separated string; it holds a number");
+        assertThat(failure(auth, sign(claims().claim("tenant", List.of("a")).build())))
+                .isEqualTo("claim 'tenant' must be a string, was a list");
+        assertThat(failure(auth, sign(claims().claim("groups", Map.of("a", "b")).build())))
+                .isEqualTo("claim 'groups' must be a string, number or boolean, was an object");
+    }
+
+    // ---- loading the JWKS ----
+
+    private PolicyLoadException loadError(GuardSettings.Jwt s, byte[] jwks) {
+        try {
+            JwtAuthenticator.create(s, jwks, clock);
+        } catch (PolicyLoadException e) {
+            assertThat(e.errors()).allSatisfy(err -> assertThat(err.file()).isEqualTo(JWKS_FILE));
+            return e;
+        }
+        throw new AssertionError("expected a PolicyLoadException");
+    }
+
+    @Test
+    void shouldRejectJwksThatDoesNotParse() {
+        assertThat(loadError(ALL, "not json".getBytes(StandardCharsets.UTF_8)).getMessage())
+                .contains("auth/jwks.json: not a valid JWKS");
+        assertThat(loadError(ALL, "{\"keys\": [{\"kty\": \"RSA\"}]}".getBytes(StandardCharsets.UTF_8)).getMessage())
+                .contains("auth/jwks.json: not a valid JWKS");
+    }
+
+    @Test
+    void shouldRejectJwksWithoutKeys() {
+        assertThat(loadError(ALL, "{\"keys\": []}".getBytes(StandardCharsets.UTF_8)).getMessage())
+                .contains("no usable key for the accepted algorithms").contains("the JWKS has no keys");
+    }
+
+    @Test
+    void shouldRejectPrivateKeysInTheJwks() {
+        assertThat(loadError(ALL, jwks(rsa)).getMessage()).contains("key 'rsa1': holds private key material");
+        assertThat(loadError(ALL, jwks(ec256)).getMessage()).contains("key 'ec256': holds private key material");
+    }
+
+    @Test
+    void shouldRejectDuplicateKeyIds() {
+        assertThat(loadError(ALL, jwks(rsa.toPublicJWK(), impostorRsa.toPublicJWK())).getMessage())
+                .contains("key 'rsa1': duplicate kid");
+    }
+
+    @Test
+    void shouldRejectJwksWithNoKeyForTheAcceptedAlgorithms() throws Exception {
+        assertThat(loadError(settings(List.of("ES384")), jwks(ec256.toPublicJWK())).getMessage())
+                .contains("no usable key for the accepted algorithms [ES384]")
+                .contains("key 'ec256' fits no accepted algorithm (ES384: curve P-256 does not fit)");
+        OctetSequenceKey short256 = new OctetSequenceKeyGenerator(256).keyID("hs256").generate();
+        assertThat(loadError(settings(List.of("HS512")), jwks(short256)).getMessage())
+                .contains("HS512: secret has 256 bits, needs at least 512");
+        RSAKey weak = new RSAKeyGenerator(1024, true).keyID("weak").generate();
+        assertThat(loadError(settings(List.of("RS256")), jwks(weak.toPublicJWK())).getMessage())
+                .contains("RS256: RSA key has 1024 bits, needs at least 2048");
+        RSAKey encryption = new RSAKey.Builder(rsa.toPublicJWK()).keyUse(KeyUse.ENCRYPTION).build();
+        assertThat(loadError(settings(List.of("RS256")), jwks(encryption)).getMessage())
+                .contains("key 'rsa1' has use 'enc', not 'sig'");
+        RSAKey forRs512 = new RSAKey.Builder(rsa.toPublicJWK()).algorithm(JWSAlgorithm.RS512).build();
+        assertThat(loadError(settings(List.of("RS256")), jwks(forRs512)).getMessage())
+                .contains("RS256: key is for RS512");
+        assertThat(loadError(settings(List.of("ES256")), jwks(hs)).getMessage()).contains("ES256: needs kty EC");
+    }
+
+    @Test
+    void shouldIgnoreUnusableKeysBesideUsableOnes() throws Exception {
+        RSAKey encryption = new RSAKey.Builder(impostorRsa.toPublicJWK()).keyID("enc1").keyUse(KeyUse.ENCRYPTION)
+                .build();
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(encryption, rsa.toPublicJWK()), clock);
+        assertThat(auth.authenticate(sign(claims().build())).succeeded()).isTrue();
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build())))
+                .isEqualTo("bad signature");
+        assertThat(auth.jwksFile()).isEqualTo(JWKS_FILE);
+    }
+
+    @Test
+    void shouldNeverAcceptATokenWithOneCharacterChanged() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(hs, JWSAlgorithm.HS256, true, claims().build());
+        int signatureStart = token.lastIndexOf('.') + 1;
+        byte[] signature = Base64URL.from(token.substring(signatureStart)).decode();
+        int accepted = 0;
+        for (int i = 0; i < token.length(); i++) {
+            if (token.charAt(i) == '.') {
+                continue;
+            }
+            String changed = token.substring(0, i) + (token.charAt(i) == 'A' ? 'B' : 'A') + token.substring(i + 1);
+            if (auth.authenticate(changed).succeeded()) {
+                // Only the unused low bits of the signature's last base64url character may change harmlessly:
+                // the header and payload are signed as text, and the signature bytes must stay the same.
+                assertThat(i).as("position %d", i).isEqualTo(token.length() - 1);
+                assertThat(Base64URL.from(changed.substring(signatureStart)).decode()).isEqualTo(signature);
+                accepted++;
+            }
+        }
+        assertThat(accepted).isLessThanOrEqualTo(1);
+    }
+}
