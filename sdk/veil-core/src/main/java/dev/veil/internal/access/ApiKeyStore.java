@@ -334,7 +334,8 @@ public final class ApiKeyStore {
      *
      * @param presented the key as the caller sent it
      * @return a success with the key's caller ({@link AuthMethod#API_KEY}), or a failure saying the
-     *     key is malformed, has an unknown id, has the wrong secret, is disabled or has expired
+     *     key is malformed, is unknown or has the wrong secret (one message, so that ids cannot be
+     *     probed), is disabled or has expired (only told to a caller who holds the right secret)
      */
     public AuthResult authenticate(String presented) {
         if (!wellFormed(presented)) {
@@ -346,11 +347,9 @@ public final class ApiKeyStore {
         Entry checked = known ? entry : dummy;
         byte[] secret = presented.substring(PREFIX.length() + ID_LENGTH + 1).getBytes(StandardCharsets.UTF_8);
         boolean match = MessageDigest.isEqual(checked.hash(), hash(checked.salt(), secret)) & known;
-        if (!known) {
-            return AuthResult.failure("unknown API key id '" + id + "'");
-        }
         if (!match) {
-            return AuthResult.failure("API key '" + id + "' rejected: wrong secret");
+            // One message for both cases, so that the answer does not reveal which key ids exist.
+            return AuthResult.failure("API key '" + id + "' is unknown or its secret is wrong");
         }
         if (entry.disabled()) {
             return AuthResult.failure("API key '" + id + "' is disabled");

@@ -121,7 +121,7 @@ class ApiKeyStoreTest {
         var other = issue("bob");
         ApiKeyStore store = storeOf(issued.entry());
         assertThat(failureMessage(store.authenticate(other.plaintext())))
-                .isEqualTo("unknown API key id '" + other.id() + "'");
+                .isEqualTo("API key '" + other.id() + "' is unknown or its secret is wrong");
     }
 
     @Test
@@ -130,7 +130,7 @@ class ApiKeyStoreTest {
         var other = issue("alice");
         String forged = "veil_" + issued.id() + "_" + other.plaintext().substring(14);
         String msg = failureMessage(storeOf(issued.entry()).authenticate(forged));
-        assertThat(msg).isEqualTo("API key '" + issued.id() + "' rejected: wrong secret");
+        assertThat(msg).isEqualTo("API key '" + issued.id() + "' is unknown or its secret is wrong");
         assertThat(msg).doesNotContain(other.plaintext().substring(14));
     }
 
@@ -160,7 +160,7 @@ class ApiKeyStoreTest {
         var other = issue("alice");
         ApiKeyStore store = storeOf(with(with(issued.entry(), "disabled", true), "expires_at", "2020-01-01T00:00:00Z"));
         String forged = "veil_" + issued.id() + "_" + other.plaintext().substring(14);
-        assertThat(failureMessage(store.authenticate(forged))).endsWith("wrong secret");
+        assertThat(failureMessage(store.authenticate(forged))).endsWith("is unknown or its secret is wrong");
     }
 
     @Test
@@ -344,7 +344,7 @@ class ApiKeyStoreTest {
     void shouldAcceptAnEmptyStore() {
         ApiKeyStore store = ApiKeyStore.parse("{\"keys\": []}".getBytes(StandardCharsets.UTF_8), FILE, clock);
         assertThat(store.size()).isZero();
-        assertThat(failureMessage(store.authenticate(issue("a").plaintext()))).startsWith("unknown API key id");
+        assertThat(failureMessage(store.authenticate(issue("a").plaintext()))).endsWith("is unknown or its secret is wrong");
     }
 
     @Test
