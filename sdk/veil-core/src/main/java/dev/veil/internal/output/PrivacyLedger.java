@@ -169,7 +169,8 @@ public final class PrivacyLedger {
     public Charge charge(String callerId, double epsilon, double delta) {
         Objects.requireNonNull(callerId, "callerId");
         if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
-            throw new IllegalArgumentException("privacy charge epsilon must be a positive finite number, was " + epsilon);
+            throw new IllegalArgumentException(
+                    "privacy charge epsilon must be a positive finite number, was " + epsilon);
         }
         if (!(delta >= 0 && delta < 1)) {
             throw new IllegalArgumentException("privacy charge delta must be in [0, 1), was " + delta);

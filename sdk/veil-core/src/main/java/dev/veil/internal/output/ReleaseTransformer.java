@@ -128,12 +128,34 @@ public final class ReleaseTransformer {
         List<String> labels = raw.labels();
         double[] scores = raw.scores();
         int n = scores.length;
+        // one pass over the model's array (read once): copy, validate, sum, and find the raw top
+        // (the first maximum, as Prediction.topIndex)
         double[] q = new double[n];
-        checkScores(scores);
-        if (!normalise(scores, q)) {
-            Arrays.fill(q, 1.0 / n);
+        double sum = 0;
+        int top = 0;
+        double best = -1;
+        for (int i = 0; i < n; i++) {
+            double s = scores[i];
+            if (!(s >= 0) || s == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException(
+                        "prediction scores must be finite and >= 0, was " + s + " at index " + i);
+            }
+            q[i] = s;
+            sum += s;
+            if (s > best) {
+                best = s;
+                top = i;
+            }
         }
-        int top = raw.topIndex();
+        if (sum == 0) {
+            Arrays.fill(q, 1.0 / n);
+        } else if (sum < Double.POSITIVE_INFINITY) {
+            for (int i = 0; i < n; i++) {
+                q[i] /= sum;
+            }
+        } else {
+            normalise(q, q);
+        }
         boolean keepLabel = !spec.allowLabelChange();
         double[] scratch = null;
 
@@ -218,7 +240,7 @@ public final class ReleaseTransformer {
     /**
      * Writes {@code src / sum(src)} into {@code dst} and returns true, or returns false (leaving
      * {@code dst} alone) when every value is 0. Values must be finite and non-negative; a sum that
-     * overflows is handled by scaling by the maximum first.
+     * overflows is handled by scaling by the maximum first. {@code src} and {@code dst} may be the same array.
      */
     static boolean normalise(double[] src, double[] dst) {
         double sum = 0;
@@ -412,16 +434,6 @@ public final class ReleaseTransformer {
     /** {@code v} rounded to 2 significant digits, half up. */
     static double roundSignificant(double v) {
         return BigDecimal.valueOf(v).round(TWO_SIGNIFICANT).doubleValue();
-    }
-
-    private static void checkScores(double[] scores) {
-        for (int i = 0; i < scores.length; i++) {
-            double s = scores[i];
-            if (!(s >= 0) || s == Double.POSITIVE_INFINITY) {
-                throw new IllegalArgumentException(
-                        "prediction scores must be finite and >= 0, was " + s + " at index " + i);
-            }
-        }
     }
 
     // ---- applied ---------------------------------------------------------------------------------

@@ -14,10 +14,13 @@ import java.util.random.RandomGenerator;
  *   <li>the granularity {@code g} is the smallest power of two {@code >= scale * 2^-20}
  *       ({@link #granularity(double)}); powers of two make every sum below exact in doubles;</li>
  *   <li>the input is snapped to the grid: {@code x_g = g * rint(x / g)};</li>
- *   <li>Laplace: the noise is the difference of two exponentials of mean {@code scale}, each snapped
- *       down to the grid, i.e. {@code g * (floor(E1 * scale / g) - floor(E2 * scale / g))}. A
- *       floored exponential is geometric, so the noise is a discrete Laplace on the grid with
- *       {@code P(k g)} proportional to {@code exp(-|k| g / scale)}. Snapping moves each coordinate
+ *   <li>Laplace: inverse CDF on the grid. One 64-bit draw gives a sign (its top bit) and a
+ *       uniform {@code U} (53 further bits); the magnitude is the exponential {@code -ln U} of mean
+ *       {@code scale} snapped down to the grid, {@code floor(-ln(U) * scale / g)}, which is
+ *       geometric; a negative zero is rejected and drawn again so that 0 is not counted twice. The
+ *       noise is thus a discrete Laplace on the grid with {@code P(k g)} proportional to
+ *       {@code exp(-|k| g / scale)} (the same law as the difference of two snapped exponentials, at
+ *       half the randomness: about one draw per sample). Snapping moves each coordinate
  *       by at most {@code g / 2}, so for {@code n} coordinates with L1 sensitivity {@code D} the
  *       privacy loss is at most {@code (D + n g) / scale <= epsilon + n * 2^-19} (exactly
  *       {@code epsilon} when inputs already lie on the grid);</li>
@@ -29,11 +32,11 @@ import java.util.random.RandomGenerator;
  *       carry nothing about {@code x}.</li>
  * </ol>
  *
- * <p>Uniforms are drawn with 53 random bits from {@code (0, 1]}, so an exponential is at most
- * {@code 53 ln 2 ~ 36.7} scales: the Laplace tail beyond that (probability {@code e^-36.7 ~ 1e-16}) is
- * cut. The geometric variates come from double-precision logarithms, so their probabilities are
- * right to about 1e-15 relative; an exact sampler (Google's binary-search geometric) would remove
- * that residue. Randomness quality is the caller's: pass a {@link java.security.SecureRandom} (or a
+ * <p>Uniforms are drawn with 53 random bits from {@code (0, 1]}, so a Laplace magnitude is at most
+ * {@code 53 ln 2 ~ 36.7} scales: the tail beyond that (probability {@code e^-36.7 ~ 1e-16}) is cut.
+ * The geometric variates come from double-precision logarithms, so their probabilities are right
+ * to about 1e-15 relative; an exact sampler (Google's binary-search geometric) would remove that
+ * residue. Randomness quality is the caller's: pass a {@link java.security.SecureRandom} (or a
  * generator backed by one); a seeded generator is only for tests.
  *
  * <p>Stateless and thread-safe when the generator is (each thread should pass its own).
@@ -41,6 +44,8 @@ import java.util.random.RandomGenerator;
 final class SecureNoise {
     /** Granularity relative to the noise scale: {@code 2^-20}. */
     static final double RELATIVE_GRANULARITY = 0x1.0p-20;
+    /** Bits 10..62 of a draw: the uniform's 53 bits (bit 63 is the sign). */
+    private static final long UNIFORM_MASK = (1L << 53) - 1;
 
     private SecureNoise() {
     }
@@ -73,9 +78,16 @@ final class SecureNoise {
     static double laplace(double x, double scale, RandomGenerator rng) {
         double g = granularity(scale);
         double t = scale / g;
-        double e1 = Math.floor(exponential(rng) * t);
-        double e2 = Math.floor(exponential(rng) * t);
-        return snap(x, g) + (e1 - e2) * g;
+        while (true) {
+            long bits = rng.nextLong();
+            boolean negative = bits < 0;
+            double u = (((bits >>> 10) & UNIFORM_MASK) + 1) * 0x1.0p-53;
+            double magnitude = Math.floor(-Math.log(u) * t);
+            if (negative && magnitude == 0) {
+                continue; // reject -0: +0 alone carries 0, so P(k) stays proportional to exp(-|k| g / scale)
+            }
+            return snap(x, g) + (negative ? -magnitude : magnitude) * g;
+        }
     }
 
     /**
@@ -105,12 +117,6 @@ final class SecureNoise {
     /** {@code g * rint(x / g)}; exact for a power-of-two {@code g}. */
     static double snap(double x, double g) {
         return Math.rint(x / g) * g;
-    }
-
-    /** A standard exponential {@code -ln U}, {@code U} uniform on {@code (0, 1]} with 53 random bits. */
-    private static double exponential(RandomGenerator rng) {
-        double u = ((rng.nextLong() >>> 11) + 1) * 0x1.0p-53;
-        return -Math.log(u);
     }
 
     private static double checkScale(String what, double scale) {

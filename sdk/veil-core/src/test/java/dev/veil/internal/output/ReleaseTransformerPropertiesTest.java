@@ -53,7 +53,7 @@ class ReleaseTransformerPropertiesTest {
 
     private static Gen<Double> steps() {
         return Generate.frequency(
-                Pair.of(3, arbitrary().pick(0.0)),
+                Pair.of(3, arbitrary().constant(0.0)),
                 Pair.of(3, arbitrary().pick(0.001, 0.01, 0.05, 0.07, 0.1, 0.25, 0.3, 0.6, 1.0)),
                 Pair.of(2, doubles().between(1e-4, 1.0)));
     }
@@ -61,7 +61,7 @@ class ReleaseTransformerPropertiesTest {
     private static Gen<Optional<ReverseSigmoid>> reverseSigmoids() {
         Gen<Optional<ReverseSigmoid>> some = doubles().between(0.01, 5).zip(doubles().between(0.01, 5),
                 (b, g) -> Optional.of(new ReverseSigmoid(b, g)));
-        return Generate.frequency(Pair.of(1, arbitrary().pick(Optional.empty())), Pair.of(1, some));
+        return Generate.frequency(Pair.of(1, arbitrary().constant(Optional.empty())), Pair.of(1, some));
     }
 
     private static Gen<Optional<Noise>> noises() {
@@ -70,7 +70,7 @@ class ReleaseTransformerPropertiesTest {
         Gen<Optional<Noise>> gaussian = doubles().between(0.01, 1).zip(doubles().between(1e-9, 0.5),
                 arbitrary().pick(0.0, 0.01, 1.0), (eps, delta, sens) -> Optional.of(
                         new Noise(Mechanism.GAUSSIAN, eps, delta, sens)));
-        return Generate.frequency(Pair.of(2, arbitrary().pick(Optional.empty())), Pair.of(1, laplace),
+        return Generate.frequency(Pair.of(2, arbitrary().constant(Optional.empty())), Pair.of(1, laplace),
                 Pair.of(1, gaussian));
     }
 
@@ -79,7 +79,7 @@ class ReleaseTransformerPropertiesTest {
     }
 
     private static Gen<Shape> shapes() {
-        Gen<Double> cutOffs = Generate.frequency(Pair.of(1, arbitrary().pick(0.0)),
+        Gen<Double> cutOffs = Generate.frequency(Pair.of(1, arbitrary().constant(0.0)),
                 Pair.of(1, doubles().between(0, 0.99)));
         return arbitrary().enumValues(Form.class).zip(integers().between(0, 25), steps(), cutOffs,
                 (f, k, r, m) -> new Shape(f, f == Form.TOP_K ? Math.max(1, k) : k, r, m));

@@ -20,8 +20,12 @@ import org.junit.jupiter.api.Test;
 
 class ReleaseTransformerTest {
     private static final List<String> ABC = List.of("a", "b", "c");
-    /** {@code -ln(2^-53)}: the exponential a long of 0 gives; a long of -1 gives 0. */
+    /** {@code -ln(2^-53)}: the largest Laplace magnitude, in scales. */
     private static final double MAX_EXPONENTIAL = 53 * Math.log(2);
+    /** Laplace draws (sign bit, then a 53-bit uniform): +36.74 scales, -36.74 scales, and 0. */
+    private static final long PLUS = 0;
+    private static final long MINUS = Long.MIN_VALUE;
+    private static final long ZERO = Long.MAX_VALUE;
 
     private final ReleaseTransformer transformer = new ReleaseTransformer();
 
@@ -177,8 +181,8 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddLaplaceNoiseClipAndRenormalise() {
-            // a gets 0 noise (-1, -1), b gets +36.74 * 0.02 = 0.7347 (0, -1), c gets -0.7347 (-1, 0)
-            RandomGenerator rng = longs(-1, -1, 0, -1, -1, 0);
+            // a gets 0 noise, b gets +36.74 * 0.02 = 0.7347, c gets -0.7347
+            RandomGenerator rng = longs(ZERO, PLUS, MINUS);
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
 
@@ -194,7 +198,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldSwapNoisedCoordinatesSoThatRawTopStaysOnTop() {
-            RandomGenerator rng = longs(-1, -1, 0, -1, -1, 0);
+            RandomGenerator rng = longs(ZERO, PLUS, MINUS);
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, false), rng);
 
@@ -208,7 +212,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldReleaseUnNoisedTopAsOneWhenNoiseClipsEverything() {
-            RandomGenerator rng = longs(-1, 0); // every coordinate gets -0.7347
+            RandomGenerator rng = longs(MINUS); // every coordinate gets -0.7347
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
 
@@ -221,7 +225,7 @@ class ReleaseTransformerTest {
         void shouldUseReverseSigmoidTopAsFallbackWhenLabelChangeIsAllowed() {
             // reverse sigmoid (beta 2, gamma 1) makes y the top; then noise clips everything
             ReleasedPrediction r = transformer.apply(classes(List.of("x", "y"), 0.6, 0.4),
-                    spec(Form.FULL, 0, 0, 0, new ReverseSigmoid(2, 1), laplace, true), longs(-1, 0));
+                    spec(Form.FULL, 0, 0, 0, new ReverseSigmoid(2, 1), laplace, true), longs(MINUS));
 
             assertThat(r.label()).isEqualTo("y");
             assertThat(scores(r)).containsExactly(1.0, 0.0);
@@ -335,6 +339,9 @@ class ReleaseTransformerTest {
                     .map(i -> "c" + i).toList();
             assertThat(labels(r)).containsExactlyElementsOf(expected);
             assertThat(labels(top40)).containsExactlyElementsOf(expected.subList(0, 40));
+            ReleasedPrediction top5 = transformer.apply(classes(List.of(names), s),
+                    spec(Form.TOP_K, 5, 0, 0, null, null, false), null);
+            assertThat(labels(top5)).containsExactlyElementsOf(expected.subList(0, 5));
         }
     }
 
@@ -426,7 +433,7 @@ class ReleaseTransformerTest {
             // a: 0 noise, b: +0.7347, c: -0.7347
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.LABEL_ONLY, 0, 0, 0, null, new Noise(Mechanism.LAPLACE, 100, 0, 0), true),
-                    longs(-1, -1, 0, -1, -1, 0));
+                    longs(ZERO, PLUS, MINUS));
 
             assertThat(r.label()).isEqualTo("b");
         }
@@ -478,10 +485,10 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddNoiseWithTheSpecSensitivityAndIgnoreClassificationSteps() {
-            // sensitivity 1, epsilon 1: scale 1; (0, -1) adds +36.74
+            // sensitivity 1, epsilon 1: scale 1; PLUS adds +36.74
             Noise noise = new Noise(Mechanism.LAPLACE, 1, 0, 1);
             ReleasedPrediction r = transformer.apply(Prediction.regression(10),
-                    spec(Form.TOP_K, 3, 0.01, 0.5, new ReverseSigmoid(1, 1), noise, false), longs(0, -1));
+                    spec(Form.TOP_K, 3, 0.01, 0.5, new ReverseSigmoid(1, 1), noise, false), longs(PLUS));
 
             assertThat(r.value().getAsDouble()).isCloseTo(10 + MAX_EXPONENTIAL, within(0.006));
             assertThat(r.applied()).containsExactly("noise(laplace,epsilon=1.0)", "round(0.01)");

@@ -100,6 +100,21 @@ class SecureNoiseTest {
     }
 
     @Test
+    void shouldDrawAgainOnNegativeZeroSoThatZeroIsNotCountedTwice() {
+        long[] draws = {-1L, 0L}; // -1: sign set, uniform 1, magnitude 0 (rejected); 0: +36.74 scales
+        int[] next = {0};
+        double x = SecureNoise.laplace(0, 1.0, () -> draws[next[0]++]);
+
+        assertThat(next[0]).isEqualTo(2);
+        assertThat(x).isCloseTo(53 * Math.log(2), within(1e-5));
+    }
+
+    @Test
+    void shouldReleaseZeroNoiseForPositiveZeroDraw() {
+        assertThat(SecureNoise.laplace(0.5, 1.0, () -> Long.MAX_VALUE)).isEqualTo(0.5);
+    }
+
+    @Test
     void shouldComputeLaplaceScaleAsSensitivityOverEpsilon() {
         assertThat(SecureNoise.laplaceScale(2, 0.5)).isEqualTo(4.0);
     }
