@@ -1,0 +1,256 @@
+package dev.veil.internal.output;
+
+import dev.veil.spi.GuardSettings.PrivacyBudget;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * In-memory privacy-budget ledger for releases with noise: one ledger per caller and, when
+ * {@link PrivacyBudget#globalEpsilon()} is positive, a global one (Sybil accounts pool their
+ * answers, so the training-data guarantee is the composition over everybody's releases).
+ *
+ * <p><b>Composition.</b> Basic (sequential) composition: a caller's releases in a period cost the
+ * sum of their epsilons and the sum of their deltas. A charge is granted only if, after it, both
+ * <ul>
+ *   <li>the caller's epsilon sum is at most {@code perCallerEpsilon} and the caller's delta sum is
+ *       at most {@link #DELTA_BUDGET} (1e-3), and</li>
+ *   <li>when a global ledger is kept, everybody's epsilon sum is at most {@code globalEpsilon} and
+ *       everybody's delta sum is at most {@link #DELTA_BUDGET}.</li>
+ * </ul>
+ * The delta budget is fixed (not configurable in {@link PrivacyBudget}): 1e-3 allows, for example,
+ * a thousand Gaussian releases at delta 1e-6 per caller. Laplace releases charge delta 0.
+ *
+ * <p><b>Exact accounting.</b> Sums are kept in fixed point, epsilon in units of 1e-12 and delta in
+ * units of 1e-18, converting each number from its shortest decimal form: three charges of 0.1 spend
+ * exactly a budget of 0.3. Charges round up and budgets round down to those units, so rounding never
+ * grants more than the budget. Epsilon budgets above 1e6 are treated as 1e6, and a charge above
+ * 1e6 is always refused.
+ *
+ * <p><b>Atomicity.</b> {@link #charge} charges the caller's and the global ledger together or
+ * neither; concurrent charges never overspend either. When both would refuse, the caller's
+ * refusal is reported.
+ *
+ * <p><b>Periods.</b> With {@code periodSeconds > 0}, budgets renew at period boundaries aligned to
+ * the epoch ({@code floor(epochSecond / periodSeconds)}, from the clock given); a clock that moves
+ * backwards never renews a budget early. With {@code periodSeconds == 0} budgets never renew.
+ *
+ * <p><b>Bounded memory, fail closed.</b> A caller's spending is never forgotten within its period
+ * (forgetting would hand out a fresh budget). Instead the number of callers tracked per period is
+ * capped: once {@code maxCallers} callers have spent budget in the current period, charges by any
+ * further caller are refused with {@link Status#TOO_MANY_CALLERS} until the next period (forever if
+ * budgets never renew); callers already tracked keep their remaining budget. All callers are
+ * forgotten together at a period boundary.
+ *
+ * <p>Thread-safety: thread-safe. Each charge holds one short lock (a hash lookup and a few long
+ * additions); charges only happen for releases with noise, whose sampling costs more.
+ */
+public final class PrivacyLedger {
+    /** Delta allowed per caller and globally per period. */
+    public static final double DELTA_BUDGET = 1e-3;
+    /** Callers tracked per period by {@link #PrivacyLedger(PrivacyBudget, Clock)}. */
+    public static final int DEFAULT_MAX_CALLERS = 100_000;
+
+    private static final int EPSILON_SCALE = 12;
+    private static final int DELTA_SCALE = 18;
+    private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L; // epsilon 1e6
+    private static final double EPSILON_UNITS_PER_ONE = 1e12;
+    private static final double DELTA_UNITS_PER_ONE = 1e18;
+
+    /** Outcome of a charge. */
+    public enum Status {
+        /** Both ledgers were charged. */
+        OK,
+        /** The caller's epsilon or delta budget for this period would be exceeded; nothing charged. */
+        CALLER_EXHAUSTED,
+        /** The global epsilon or delta budget for this period would be exceeded; nothing charged. */
+        GLOBAL_EXHAUSTED,
+        /**
+         * The caller has not spent budget in this period and the ledger already tracks
+         * {@code maxCallers} callers; nothing charged (fail closed until the next period).
+         */
+        TOO_MANY_CALLERS
+    }
+
+    /**
+     * The result of {@link #charge}: the status and the budgets that remain afterwards (after the
+     * charge when granted, unchanged when refused).
+     *
+     * @param status whether the charge was granted
+     * @param callerEpsilonRemaining the caller's remaining epsilon this period (0 for
+     *     {@link Status#TOO_MANY_CALLERS})
+     * @param callerDeltaRemaining the caller's remaining delta this period (0 for
+     *     {@link Status#TOO_MANY_CALLERS})
+     * @param globalEpsilonRemaining the global remaining epsilon, or positive infinity when no
+     *     global ledger is kept
+     * @param globalDeltaRemaining the global remaining delta, or positive infinity when no global
+     *     ledger is kept
+     */
+    public record Charge(
+            Status status, double callerEpsilonRemaining, double callerDeltaRemaining,
+            double globalEpsilonRemaining, double globalDeltaRemaining) {
+        public Charge {
+            Objects.requireNonNull(status, "status");
+        }
+
+        /** Whether the release may go ahead (both ledgers were charged). */
+        public boolean granted() {
+            return status == Status.OK;
+        }
+    }
+
+    /** Spending of one ledger in the current period; guarded by the ledger's lock. */
+    private static final class Account {
+        long epsilon;
+        long delta;
+    }
+
+    private final Clock clock;
+    private final long periodSeconds;
+    private final int maxCallers;
+    private final long callerEpsilonBudget;
+    private final long globalEpsilonBudget;
+    private final long deltaBudget;
+    private final boolean global;
+
+    private final Object lock = new Object();
+    private final Map<String, Account> callers = new HashMap<>();
+    private final Account everybody = new Account();
+    private long period;
+
+    /**
+     * A ledger tracking at most {@link #DEFAULT_MAX_CALLERS} callers per period.
+     *
+     * @param budget the budgets and period
+     * @param clock the time source for periods
+     */
+    public PrivacyLedger(PrivacyBudget budget, Clock clock) {
+        this(budget, clock, DEFAULT_MAX_CALLERS);
+    }
+
+    /**
+     * A ledger tracking at most {@code maxCallers} callers per period.
+     *
+     * @param budget the budgets and period
+     * @param clock the time source for periods
+     * @param maxCallers how many callers may spend budget per period, {@code >= 1}
+     * @throws IllegalArgumentException if {@code maxCallers < 1}
+     */
+    public PrivacyLedger(PrivacyBudget budget, Clock clock, int maxCallers) {
+        Objects.requireNonNull(budget, "budget");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (maxCallers < 1) {
+            throw new IllegalArgumentException("privacy ledger maxCallers must be >= 1, was " + maxCallers);
+        }
+        this.maxCallers = maxCallers;
+        this.periodSeconds = budget.periodSeconds();
+        this.callerEpsilonBudget = Math.min(units(budget.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
+                MAX_EPSILON_UNITS);
+        this.global = budget.globalEpsilon() > 0;
+        this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
+                MAX_EPSILON_UNITS);
+        this.deltaBudget = units(DELTA_BUDGET, DELTA_SCALE, RoundingMode.FLOOR);
+        this.period = currentPeriod();
+    }
+
+    /**
+     * Charges {@code epsilon} and {@code delta} to {@code callerId}'s ledger and to the global one,
+     * atomically: both or neither.
+     *
+     * @param callerId the caller's id (the same string each time for the same caller)
+     * @param epsilon the release's epsilon, positive and finite
+     * @param delta the release's delta, in [0, 1) (0 for Laplace)
+     * @return the outcome and the remaining budgets; never null
+     * @throws IllegalArgumentException if epsilon or delta is out of range
+     */
+    public Charge charge(String callerId, double epsilon, double delta) {
+        Objects.requireNonNull(callerId, "callerId");
+        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+            throw new IllegalArgumentException(
+                    "privacy charge epsilon must be a positive finite number, was " + epsilon);
+        }
+        if (!(delta >= 0 && delta < 1)) {
+            throw new IllegalArgumentException("privacy charge delta must be in [0, 1), was " + delta);
+        }
+        long eps = Math.min(units(epsilon, EPSILON_SCALE, RoundingMode.CEILING), MAX_EPSILON_UNITS + 1);
+        long del = units(delta, DELTA_SCALE, RoundingMode.CEILING);
+        long now = currentPeriod();
+        synchronized (lock) {
+            if (now > period) {
+                period = now;
+                callers.clear();
+                everybody.epsilon = 0;
+                everybody.delta = 0;
+            }
+            Account account = callers.get(callerId);
+            if (account == null && callers.size() >= maxCallers) {
+                return new Charge(Status.TOO_MANY_CALLERS, 0, 0, globalEpsilonLeft(), globalDeltaLeft());
+            }
+            long spentEps = account == null ? 0 : account.epsilon;
+            long spentDelta = account == null ? 0 : account.delta;
+            if (eps > callerEpsilonBudget - spentEps || del > deltaBudget - spentDelta) {
+                return new Charge(Status.CALLER_EXHAUSTED, epsilonOf(callerEpsilonBudget - spentEps),
+                        deltaOf(deltaBudget - spentDelta), globalEpsilonLeft(), globalDeltaLeft());
+            }
+            if (global && (eps > globalEpsilonBudget - everybody.epsilon || del > deltaBudget - everybody.delta)) {
+                return new Charge(Status.GLOBAL_EXHAUSTED, epsilonOf(callerEpsilonBudget - spentEps),
+                        deltaOf(deltaBudget - spentDelta), globalEpsilonLeft(), globalDeltaLeft());
+            }
+            if (account == null) {
+                account = new Account();
+                callers.put(callerId, account);
+            }
+            account.epsilon += eps;
+            account.delta += del;
+            if (global) {
+                everybody.epsilon += eps;
+                everybody.delta += del;
+            }
+            return new Charge(Status.OK, epsilonOf(callerEpsilonBudget - account.epsilon),
+                    deltaOf(deltaBudget - account.delta), globalEpsilonLeft(), globalDeltaLeft());
+        }
+    }
+
+    /** How many callers have spent budget in the current period (as of the last charge). */
+    public int trackedCallers() {
+        synchronized (lock) {
+            return callers.size();
+        }
+    }
+
+    /** The cap on callers tracked per period. */
+    public int maxCallers() {
+        return maxCallers;
+    }
+
+    private double globalEpsilonLeft() {
+        return global ? epsilonOf(globalEpsilonBudget - everybody.epsilon) : Double.POSITIVE_INFINITY;
+    }
+
+    private double globalDeltaLeft() {
+        return global ? deltaOf(deltaBudget - everybody.delta) : Double.POSITIVE_INFINITY;
+    }
+
+    private long currentPeriod() {
+        if (periodSeconds == 0) {
+            return 0;
+        }
+        return Math.floorDiv(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
+    }
+
+    private static long units(double value, int scale, RoundingMode mode) {
+        BigDecimal units = BigDecimal.valueOf(value).movePointRight(scale).setScale(0, mode);
+        return units.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0 ? Long.MAX_VALUE / 2 : units.longValue();
+    }
+
+    private static double epsilonOf(long units) {
+        return units / EPSILON_UNITS_PER_ONE;
+    }
+
+    private static double deltaOf(long units) {
+        return units / DELTA_UNITS_PER_ONE;
+    }
+}

@@ -1,0 +1,495 @@
+package dev.veil.internal.output;
+
+import dev.veil.Prediction;
+import dev.veil.ReleasedPrediction;
+import dev.veil.ReleasedPrediction.ScoredLabel;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.ReleaseSpec.Noise;
+import dev.veil.spi.ReleaseSpec.ReverseSigmoid;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.random.RandomGenerator;
+
+/**
+ * The OUTPUT stage's transform: turns a raw {@link Prediction} into the {@link ReleasedPrediction}
+ * a {@link ReleaseSpec} allows.
+ *
+ * <h2>Classification</h2>
+ * Steps, in this order (each only when the spec asks for it):
+ * <ol>
+ *   <li><b>normalise</b> the scores to a distribution (all-zero scores give the uniform one);</li>
+ *   <li><b>reverse sigmoid</b> exactly as ART's {@code ReverseSigmoid}: {@code p_c = clip(p, 1e-9,
+ *       1 - 1e-9)}, {@code r = beta * (sigmoid(gamma * logit(p_c)) - 1/2)}, {@code q = clip(p - r, 0,
+ *       1)}, then {@code q / sum(q)} (if every {@code q} is 0, which only a single class with a large
+ *       beta can cause, the distribution is kept as it was);</li>
+ *   <li><b>noise</b>: Laplace with scale {@code sensitivity / epsilon} or Gaussian with
+ *       {@code sigma = sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}, independently per
+ *       coordinate, sampled by {@link SecureNoise} (snapped to a power-of-two grid against the
+ *       floating-point attack); then clipped at 0 and renormalised. If every coordinate is clipped
+ *       to 0, the release is the un-noised distribution's top label with score 1;</li>
+ *   <li><b>min_confidence</b>: scores below {@code minConfidence} are dropped; the released top
+ *       label is never dropped. Scores are not renormalised;</li>
+ *   <li><b>top_k</b> (whenever {@code topK > 0}, for {@code FULL} as well as {@code TOP_K}): only
+ *       the {@code topK} highest scores remain;</li>
+ *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in (0, 1]): each released
+ *       score is {@code k * step} for an integer {@code k >= 0}, clamped to [0, 1] (the largest
+ *       {@code k} is {@code floor(1 / step + 1e-9)}; a product just above 1 is released as 1).
+ *       {@code value / step} is within 1e-9 of an integer for steps of at least 1e-6 (for smaller
+ *       steps, within double precision of {@code value / step});</li>
+ *   <li>the <b>form</b>: {@code FULL} and {@code TOP_K} release what remains, {@code LABEL_ONLY}
+ *       releases no scores (steps 4 to 6 cannot change the label, so they are skipped for it).</li>
+ * </ol>
+ * Released scores are sorted highest first. Ties are ordered by the pre-rounding score, then the
+ * raw top label first, then by class index.
+ *
+ * <p><b>Label.</b> Unless {@code spec.allowLabelChange()}, the released label is the raw top label
+ * ({@link Prediction#topIndex()}): whenever reverse sigmoid or noise would put another class above
+ * it, the two coordinates are swapped, so the raw top stays on top (ties, also after rounding,
+ * list it first). Note that this makes the release depend on the raw argmax, so with
+ * {@code allowLabelChange = false} only the scores, not the label, are covered by the noise's
+ * privacy guarantee. With {@code allowLabelChange = true} the label is the top of the perturbed
+ * scores, and ties among perturbed scores never consult the raw order except among exactly equal
+ * values (which noise makes a probability-zero event).
+ *
+ * <h2>Regression</h2>
+ * Noise (on the value, with the spec's sensitivity; the {@link Noise} record's default sensitivity
+ * of 2 or sqrt(2) is meant for probability vectors, so set it explicitly for a regression) and
+ * rounding to {@code k * step} (no clamping) apply to the value; the label is {@code null} and the
+ * scores are empty. {@code LABEL_ONLY} releases the value rounded to the step if one is set,
+ * otherwise rounded to 2 significant digits (half up, e.g. 1234.5 -> 1200, 0.01349 -> 0.013),
+ * recorded as {@code round_significant(2)}. Reverse sigmoid, min_confidence and top_k do not apply
+ * to a regression and are ignored (and not recorded).
+ *
+ * <h2>Applied</h2>
+ * {@link ReleasedPrediction#applied()} lists the steps in order, e.g.
+ * {@code [reverse_sigmoid(beta=1.0,gamma=0.1), noise(laplace,epsilon=0.5), min_confidence(0.1),
+ * top_k(3), round(0.05)]}, a Gaussian as {@code noise(gaussian,epsilon=0.5,delta=1.0E-6)}, and
+ * {@code label_only} last. The list depends only on the spec and the prediction kind, never on the
+ * scores (a step that happened to change nothing is still listed), so it leaks nothing.
+ *
+ * <h2>Errors</h2>
+ * Scores that are negative or not finite, and a regression value that is not finite, throw
+ * {@link IllegalArgumentException} (the Guard reports them as a model error); so does a noise
+ * scale that overflows. Nothing is released then.
+ *
+ * <p>Thread-safety: stateless apart from a bounded cache of {@code applied} lists; one instance
+ * serves all threads. Randomness comes only from the generator passed in, which the caller must
+ * not share between threads unless it is thread-safe. The path without transforms allocates a
+ * few small arrays and the released objects, and takes no locks.
+ */
+public final class ReleaseTransformer {
+    private static final double CLIP_MIN = 1e-9;
+    private static final double CLIP_MAX = 1.0 - CLIP_MIN;
+    private static final double GRID_TOLERANCE = 1e-9;
+    /** Up to this many classes (or released scores), ordering is an insertion into a short list. */
+    private static final int SMALL_ORDER = 16;
+    private static final int APPLIED_CACHE_LIMIT = 256;
+    private static final MathContext TWO_SIGNIFICANT = new MathContext(2, RoundingMode.HALF_UP);
+
+    private final ConcurrentHashMap<ReleaseSpec, List<String>> classificationApplied = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ReleaseSpec, List<String>> regressionApplied = new ConcurrentHashMap<>();
+
+    /** Creates a transformer; it holds no per-request state, so one instance may serve all threads. */
+    public ReleaseTransformer() {
+    }
+
+    /**
+     * Applies {@code spec} to {@code raw}.
+     *
+     * @param raw the model's output (scores finite and non-negative; not modified)
+     * @param spec what may be released
+     * @param rng randomness for noise; must be SecureRandom-backed in production. May be
+     *     {@code null} only when {@code spec.noise()} is {@code null}
+     * @return the release: for a classification a non-null label, and scores sorted highest first
+     * @throws IllegalArgumentException if a score is negative or not finite, a regression value is
+     *     not finite, or the noise scale overflows
+     * @throws NullPointerException if {@code raw} or {@code spec} is null, or {@code rng} is null
+     *     while the spec has noise
+     */
+    public ReleasedPrediction apply(Prediction raw, ReleaseSpec spec, RandomGenerator rng) {
+        Objects.requireNonNull(raw, "raw");
+        Objects.requireNonNull(spec, "spec");
+        if (spec.noise() != null) {
+            Objects.requireNonNull(rng, "rng is required when the release spec has noise");
+        }
+        return raw.kind() == Prediction.Kind.REGRESSION
+                ? regression(raw.value(), spec, rng)
+                : classification(raw, spec, rng);
+    }
+
+    private ReleasedPrediction classification(Prediction raw, ReleaseSpec spec, RandomGenerator rng) {
+        List<String> labels = raw.labels();
+        double[] scores = raw.scores();
+        int n = scores.length;
+        // one pass over the model's array (read once): copy, validate, sum, and find the raw top
+        // (the first maximum, as Prediction.topIndex)
+        double[] q = new double[n];
+        double sum = 0;
+        int top = 0;
+        double best = -1;
+        for (int i = 0; i < n; i++) {
+            double s = scores[i];
+            if (!(s >= 0) || s == Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException(
+                        "prediction scores must be finite and >= 0, was " + s + " at index " + i);
+            }
+            q[i] = s;
+            sum += s;
+            if (s > best) {
+                best = s;
+                top = i;
+            }
+        }
+        if (sum == 0) {
+            Arrays.fill(q, 1.0 / n);
+        } else if (sum < Double.POSITIVE_INFINITY) {
+            for (int i = 0; i < n; i++) {
+                q[i] /= sum;
+            }
+        } else {
+            normalise(q, q);
+        }
+        boolean keepLabel = !spec.allowLabelChange();
+        double[] scratch = null;
+
+        ReverseSigmoid rs = spec.reverseSigmoid();
+        if (rs != null) {
+            scratch = new double[n];
+            reverseSigmoid(q, rs.beta(), rs.gamma(), scratch);
+            if (keepLabel) {
+                keepOnTop(q, top);
+            }
+        }
+        Noise noise = spec.noise();
+        if (noise != null) {
+            if (scratch == null) {
+                scratch = new double[n];
+            }
+            addNoise(q, noise, rng, scratch, keepLabel ? top : argmax(q));
+            if (keepLabel) {
+                keepOnTop(q, top);
+            }
+        }
+
+        boolean labelOnly = spec.form() == ReleaseSpec.Form.LABEL_ONLY;
+        int limit = labelOnly ? 1 : spec.topK() > 0 ? Math.min(spec.topK(), n) : n;
+        int[] order = order(q, top, limit);
+        String label = labels.get(order[0]);
+        List<String> applied = applied(spec, true);
+        if (labelOnly) {
+            return new ReleasedPrediction(label, List.of(), OptionalDouble.empty(), applied);
+        }
+
+        int count = limit;
+        double minConfidence = spec.minConfidence();
+        if (minConfidence > 0) {
+            int kept = 1;
+            while (kept < count && q[order[kept]] >= minConfidence) {
+                kept++;
+            }
+            count = kept;
+        }
+        double step = spec.round();
+        double maxSteps = step > 0 ? maxSteps(step) : 0;
+        ScoredLabel[] out = new ScoredLabel[count];
+        for (int i = 0; i < count; i++) {
+            int c = order[i];
+            double v = step > 0 ? roundToGrid(q[c], step, maxSteps) : q[c];
+            out[i] = new ScoredLabel(labels.get(c), v);
+        }
+        return new ReleasedPrediction(label, List.of(out), OptionalDouble.empty(), applied);
+    }
+
+    private ReleasedPrediction regression(double value, ReleaseSpec spec, RandomGenerator rng) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException("regression value must be finite, was " + value);
+        }
+        double v = value;
+        Noise noise = spec.noise();
+        if (noise != null) {
+            v = noisy(v, noise, rng);
+            if (!Double.isFinite(v)) {
+                throw new IllegalArgumentException("noised regression value is not finite (value too large for the"
+                        + " noise scale), was " + v);
+            }
+        }
+        boolean labelOnly = spec.form() == ReleaseSpec.Form.LABEL_ONLY;
+        double step = spec.round();
+        if (step > 0) {
+            double k = Math.rint(v / step);
+            if (!Double.isFinite(k)) {
+                throw new IllegalArgumentException(
+                        "regression value " + v + " is too large to round to a step of " + step);
+            }
+            v = k * step;
+        } else if (labelOnly) {
+            v = roundSignificant(v);
+        }
+        return new ReleasedPrediction(null, List.of(), OptionalDouble.of(v), applied(spec, false));
+    }
+
+    // ---- steps -----------------------------------------------------------------------------------
+
+    /**
+     * Writes {@code src / sum(src)} into {@code dst} and returns true, or returns false (leaving
+     * {@code dst} alone) when every value is 0. Values must be finite and non-negative; a sum that
+     * overflows is handled by scaling by the maximum first. {@code src} and {@code dst} may be the same array.
+     */
+    static boolean normalise(double[] src, double[] dst) {
+        double sum = 0;
+        for (double v : src) {
+            sum += v;
+        }
+        if (sum == 0) {
+            return false;
+        }
+        if (Double.isInfinite(sum)) {
+            double max = 0;
+            for (double v : src) {
+                max = Math.max(max, v);
+            }
+            sum = 0;
+            for (double v : src) {
+                sum += v / max;
+            }
+            for (int i = 0; i < src.length; i++) {
+                dst[i] = src[i] / max / sum;
+            }
+            return true;
+        }
+        for (int i = 0; i < src.length; i++) {
+            dst[i] = src[i] / sum;
+        }
+        return true;
+    }
+
+    /**
+     * ART's reverse sigmoid on a distribution {@code p}, in place; {@code scratch} has the same
+     * length. If every perturbed value is 0, {@code p} is left unchanged.
+     */
+    static void reverseSigmoid(double[] p, double beta, double gamma, double[] scratch) {
+        double sum = 0;
+        for (int i = 0; i < p.length; i++) {
+            double pc = Math.min(Math.max(p[i], CLIP_MIN), CLIP_MAX);
+            double r = beta * (sigmoid(-gamma * Math.log((1.0 - pc) / pc)) - 0.5);
+            double v = p[i] - r;
+            v = v < 0 ? 0 : v > 1 ? 1 : v;
+            scratch[i] = v;
+            sum += v;
+        }
+        if (sum > 0) {
+            for (int i = 0; i < p.length; i++) {
+                p[i] = scratch[i] / sum;
+            }
+        }
+    }
+
+    private static double sigmoid(double z) {
+        return 1.0 / (1.0 + Math.exp(-z));
+    }
+
+    /**
+     * Adds noise to each coordinate of the distribution {@code q}, clips at 0 and renormalises, in
+     * place. If everything is clipped, {@code q} becomes one-hot at {@code fallbackTop}.
+     */
+    static void addNoise(double[] q, Noise noise, RandomGenerator rng, double[] scratch, int fallbackTop) {
+        double scale = scale(noise);
+        boolean laplace = noise.mechanism() == Noise.Mechanism.LAPLACE;
+        for (int i = 0; i < q.length; i++) {
+            double v = laplace ? SecureNoise.laplace(q[i], scale, rng) : SecureNoise.gaussian(q[i], scale, rng);
+            scratch[i] = v > 0 ? v : 0;
+        }
+        if (!normalise(scratch, q)) {
+            Arrays.fill(q, 0);
+            q[fallbackTop] = 1.0;
+        }
+    }
+
+    private static double noisy(double v, Noise noise, RandomGenerator rng) {
+        double scale = scale(noise);
+        return noise.mechanism() == Noise.Mechanism.LAPLACE
+                ? SecureNoise.laplace(v, scale, rng)
+                : SecureNoise.gaussian(v, scale, rng);
+    }
+
+    private static double scale(Noise noise) {
+        return noise.mechanism() == Noise.Mechanism.LAPLACE
+                ? SecureNoise.laplaceScale(noise.sensitivity(), noise.epsilon())
+                : SecureNoise.gaussianSigma(noise.sensitivity(), noise.epsilon(), noise.delta());
+    }
+
+    /** Swaps {@code q[top]} with the maximum if another coordinate is strictly higher. */
+    static void keepOnTop(double[] q, int top) {
+        int j = argmax(q);
+        if (q[j] > q[top]) {
+            double t = q[j];
+            q[j] = q[top];
+            q[top] = t;
+        }
+    }
+
+    /** Index of the maximum, the first on ties. */
+    static int argmax(double[] q) {
+        int best = 0;
+        for (int i = 1; i < q.length; i++) {
+            if (q[i] > q[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The first {@code limit} class indices in release order: score descending, then {@code top}
+     * first, then index ascending.
+     */
+    static int[] order(double[] q, int top, int limit) {
+        int n = q.length;
+        if (limit <= SMALL_ORDER || n <= SMALL_ORDER) {
+            int[] order = new int[limit];
+            int m = 0;
+            for (int i = 0; i < n; i++) {
+                if (m == limit && !before(q, top, i, order[m - 1])) {
+                    continue;
+                }
+                int pos = m < limit ? m++ : limit - 1;
+                while (pos > 0 && before(q, top, i, order[pos - 1])) {
+                    order[pos] = order[pos - 1];
+                    pos--;
+                }
+                order[pos] = i;
+            }
+            return order;
+        }
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) {
+            all[i] = i;
+        }
+        mergeSort(all, new int[n], 0, n, q, top);
+        return limit == n ? all : Arrays.copyOf(all, limit);
+    }
+
+    private static boolean before(double[] q, int top, int a, int b) {
+        if (q[a] != q[b]) {
+            return q[a] > q[b];
+        }
+        if (a == top) {
+            return true;
+        }
+        return b != top && a < b;
+    }
+
+    private static void mergeSort(int[] a, int[] tmp, int from, int to, double[] q, int top) {
+        if (to - from <= SMALL_ORDER) {
+            for (int i = from + 1; i < to; i++) {
+                int x = a[i];
+                int j = i;
+                while (j > from && before(q, top, x, a[j - 1])) {
+                    a[j] = a[j - 1];
+                    j--;
+                }
+                a[j] = x;
+            }
+            return;
+        }
+        int mid = (from + to) >>> 1;
+        mergeSort(a, tmp, from, mid, q, top);
+        mergeSort(a, tmp, mid, to, q, top);
+        System.arraycopy(a, from, tmp, from, to - from);
+        int i = from;
+        int j = mid;
+        for (int k = from; k < to; k++) {
+            if (j >= to || (i < mid && !before(q, top, tmp[j], tmp[i]))) {
+                a[k] = tmp[i++];
+            } else {
+                a[k] = tmp[j++];
+            }
+        }
+    }
+
+    /** The largest grid index whose value is at most 1 (within 1e-9 steps). */
+    static double maxSteps(double step) {
+        return Math.floor(1.0 / step + GRID_TOLERANCE);
+    }
+
+    /** {@code v} in [0, 1] rounded to the nearest {@code k * step}, clamped to [0, 1]. */
+    static double roundToGrid(double v, double step, double maxSteps) {
+        double k = Math.rint(v / step);
+        if (k > maxSteps) {
+            k = maxSteps;
+        } else if (k < 0) {
+            k = 0;
+        }
+        double r = k * step;
+        return r > 1.0 ? 1.0 : r;
+    }
+
+    /** {@code v} rounded to 2 significant digits, half up. */
+    static double roundSignificant(double v) {
+        return BigDecimal.valueOf(v).round(TWO_SIGNIFICANT).doubleValue();
+    }
+
+    // ---- applied ---------------------------------------------------------------------------------
+
+    private List<String> applied(ReleaseSpec spec, boolean classification) {
+        if (spec.form() != ReleaseSpec.Form.LABEL_ONLY && spec.noise() == null && spec.round() == 0
+                && (!classification || spec.reverseSigmoid() == null && spec.minConfidence() == 0
+                        && spec.topK() == 0)) {
+            return List.of();
+        }
+        ConcurrentHashMap<ReleaseSpec, List<String>> cache = classification ? classificationApplied
+                : regressionApplied;
+        List<String> cached = cache.get(spec);
+        if (cached != null) {
+            return cached;
+        }
+        List<String> list = describe(spec, classification);
+        if (cache.size() < APPLIED_CACHE_LIMIT) {
+            cache.putIfAbsent(spec, list);
+        }
+        return list;
+    }
+
+    /** The {@code applied} list for a spec; depends on nothing else. */
+    static List<String> describe(ReleaseSpec spec, boolean classification) {
+        List<String> out = new ArrayList<>(6);
+        boolean labelOnly = spec.form() == ReleaseSpec.Form.LABEL_ONLY;
+        ReverseSigmoid rs = spec.reverseSigmoid();
+        if (classification && rs != null) {
+            out.add("reverse_sigmoid(beta=" + rs.beta() + ",gamma=" + rs.gamma() + ")");
+        }
+        Noise noise = spec.noise();
+        if (noise != null) {
+            out.add("noise(" + noise.id() + ",epsilon=" + noise.epsilon()
+                    + (noise.mechanism() == Noise.Mechanism.GAUSSIAN ? ",delta=" + noise.delta() : "") + ")");
+        }
+        if (classification) {
+            if (!labelOnly) {
+                if (spec.minConfidence() > 0) {
+                    out.add("min_confidence(" + spec.minConfidence() + ")");
+                }
+                if (spec.topK() > 0) {
+                    out.add("top_k(" + spec.topK() + ")");
+                }
+                if (spec.round() > 0) {
+                    out.add("round(" + spec.round() + ")");
+                }
+            }
+        } else if (spec.round() > 0) {
+            out.add("round(" + spec.round() + ")");
+        } else if (labelOnly) {
+            out.add("round_significant(2)");
+        }
+        if (labelOnly) {
+            out.add("label_only");
+        }
+        return List.copyOf(out);
+    }
+}

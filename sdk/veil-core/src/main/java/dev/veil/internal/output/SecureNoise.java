@@ -1,0 +1,128 @@
+package dev.veil.internal.output;
+
+import java.util.random.RandomGenerator;
+
+/**
+ * Noise samplers for the Laplace and Gaussian mechanisms that avoid the floating-point attack on
+ * textbook samplers (Mironov, "On significance of the least significant bits for differential
+ * privacy", CCS 2012).
+ *
+ * <p>The attack: {@code x + scale * ln(U)} computed in doubles can only produce certain doubles,
+ * and which ones depends on {@code x}, so a single output may reveal {@code x} exactly. The defence
+ * used here keeps every output on a fixed grid that does not depend on {@code x}:
+ * <ol>
+ *   <li>the granularity {@code g} is the smallest power of two {@code >= scale * 2^-20}
+ *       ({@link #granularity(double)}); powers of two make every sum below exact in doubles;</li>
+ *   <li>the input is snapped to the grid: {@code x_g = g * rint(x / g)};</li>
+ *   <li>Laplace: inverse CDF on the grid. One 64-bit draw gives a sign (its top bit) and a
+ *       uniform {@code U} (53 further bits); the magnitude is the exponential {@code -ln U} of mean
+ *       {@code scale} snapped down to the grid, {@code floor(-ln(U) * scale / g)}, which is
+ *       geometric; a negative zero is rejected and drawn again so that 0 is not counted twice. The
+ *       noise is thus a discrete Laplace on the grid with {@code P(k g)} proportional to
+ *       {@code exp(-|k| g / scale)} (the same law as the difference of two snapped exponentials, at
+ *       half the randomness: about one draw per sample). Snapping moves each coordinate
+ *       by at most {@code g / 2}, so for {@code n} coordinates with L1 sensitivity {@code D} the
+ *       privacy loss is at most {@code (D + n g) / scale <= epsilon + n * 2^-19} (exactly
+ *       {@code epsilon} when inputs already lie on the grid);</li>
+ *   <li>Gaussian: {@code g * rint(sigma * Z / g)} with {@code Z} from
+ *       {@link RandomGenerator#nextGaussian()}. Because {@code x_g / g} is an integer, the result
+ *       equals {@code snap(x_g + sigma * Z)}: post-processing of the Gaussian mechanism on the
+ *       snapped input, whose L2 sensitivity grows by at most {@code sqrt(n) g};</li>
+ *   <li>the result {@code x_g + noise} is an exact multiple of {@code g}, and its low-order bits
+ *       carry nothing about {@code x}.</li>
+ * </ol>
+ *
+ * <p>Uniforms are drawn with 53 random bits from {@code (0, 1]}, so a Laplace magnitude is at most
+ * {@code 53 ln 2 ~ 36.7} scales: the tail beyond that (probability {@code e^-36.7 ~ 1e-16}) is cut.
+ * The geometric variates come from double-precision logarithms, so their probabilities are right
+ * to about 1e-15 relative; an exact sampler (Google's binary-search geometric) would remove that
+ * residue. Randomness quality is the caller's: pass a {@link java.security.SecureRandom} (or a
+ * generator backed by one); a seeded generator is only for tests.
+ *
+ * <p>Stateless and thread-safe when the generator is (each thread should pass its own).
+ */
+final class SecureNoise {
+    /** Granularity relative to the noise scale: {@code 2^-20}. */
+    static final double RELATIVE_GRANULARITY = 0x1.0p-20;
+    /** Bits 10..62 of a draw: the uniform's 53 bits (bit 63 is the sign). */
+    private static final long UNIFORM_MASK = (1L << 53) - 1;
+
+    private SecureNoise() {
+    }
+
+    /**
+     * The grid step for noise of the given scale: the smallest power of two {@code >= scale * 2^-20}.
+     *
+     * @param scale a positive finite scale (Laplace {@code b} or Gaussian {@code sigma})
+     * @throws IllegalArgumentException if {@code scale} is not positive and finite
+     */
+    static double granularity(double scale) {
+        checkScale("noise scale", scale);
+        double x = scale * RELATIVE_GRANULARITY;
+        if (x < Double.MIN_NORMAL) {
+            return Double.MIN_NORMAL;
+        }
+        int e = Math.getExponent(x);
+        double p = Math.scalb(1.0, e);
+        return p == x ? p : Math.scalb(1.0, e + 1);
+    }
+
+    /**
+     * {@code x} plus discrete Laplace noise of scale {@code scale}, snapped to {@link #granularity}.
+     *
+     * @param x the true value, finite
+     * @param scale Laplace scale {@code b = sensitivity / epsilon}, positive and finite
+     * @param rng the randomness (SecureRandom quality in production)
+     * @return a multiple of {@code granularity(scale)}
+     */
+    static double laplace(double x, double scale, RandomGenerator rng) {
+        double g = granularity(scale);
+        double t = scale / g;
+        while (true) {
+            long bits = rng.nextLong();
+            boolean negative = bits < 0;
+            double u = (((bits >>> 10) & UNIFORM_MASK) + 1) * 0x1.0p-53;
+            double magnitude = Math.floor(-Math.log(u) * t);
+            if (negative && magnitude == 0) {
+                continue; // reject -0: +0 alone carries 0, so P(k) stays proportional to exp(-|k| g / scale)
+            }
+            return snap(x, g) + (negative ? -magnitude : magnitude) * g;
+        }
+    }
+
+    /**
+     * {@code x} plus Gaussian noise of standard deviation {@code sigma}, rounded to
+     * {@link #granularity}.
+     *
+     * @param x the true value, finite
+     * @param sigma standard deviation, positive and finite
+     * @param rng the randomness (SecureRandom quality in production)
+     * @return a multiple of {@code granularity(sigma)}
+     */
+    static double gaussian(double x, double sigma, RandomGenerator rng) {
+        double g = granularity(sigma);
+        return snap(x, g) + Math.rint(sigma * rng.nextGaussian() / g) * g;
+    }
+
+    /** The Laplace scale {@code sensitivity / epsilon}. */
+    static double laplaceScale(double sensitivity, double epsilon) {
+        return checkScale("laplace scale (sensitivity / epsilon)", sensitivity / epsilon);
+    }
+
+    /** The classic Gaussian mechanism's {@code sigma = sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}. */
+    static double gaussianSigma(double sensitivity, double epsilon, double delta) {
+        return checkScale("gaussian sigma", sensitivity * Math.sqrt(2 * Math.log(1.25 / delta)) / epsilon);
+    }
+
+    /** {@code g * rint(x / g)}; exact for a power-of-two {@code g}. */
+    static double snap(double x, double g) {
+        return Math.rint(x / g) * g;
+    }
+
+    private static double checkScale(String what, double scale) {
+        if (!(scale > 0) || Double.isInfinite(scale)) {
+            throw new IllegalArgumentException(what + " must be a positive finite number, was " + scale);
+        }
+        return scale;
+    }
+}

@@ -1,0 +1,370 @@
+package dev.veil.internal.output;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.veil.internal.output.PrivacyLedger.Charge;
+import dev.veil.internal.output.PrivacyLedger.Status;
+import dev.veil.spi.GuardSettings.PrivacyBudget;
+import dev.veil.spi.GuardSettings.PrivacyBudget.OnExhausted;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class PrivacyLedgerTest {
+    /** A clock the test moves by hand. */
+    static final class ManualClock extends Clock {
+        private volatile long millis;
+
+        ManualClock(long millis) {
+            this.millis = millis;
+        }
+
+        void setMillis(long millis) {
+            this.millis = millis;
+        }
+
+        @Override
+        public long millis() {
+            return millis;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    private static PrivacyBudget budget(double perCaller, double global, long periodSeconds) {
+        return new PrivacyBudget(perCaller, global, periodSeconds, OnExhausted.DENY);
+    }
+
+    private final ManualClock clock = new ManualClock(100_000);
+
+    @Nested
+    class Epsilon {
+        @Test
+        void shouldGrantUntilTheCallersBudgetIsSpent() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 0), clock);
+
+            Charge first = ledger.charge("alice", 0.4, 0);
+            Charge second = ledger.charge("alice", 0.4, 0);
+            Charge third = ledger.charge("alice", 0.4, 0);
+
+            assertThat(first.status()).isEqualTo(Status.OK);
+            assertThat(first.granted()).isTrue();
+            assertThat(first.callerEpsilonRemaining()).isEqualTo(0.6);
+            assertThat(second.callerEpsilonRemaining()).isEqualTo(0.2);
+            assertThat(third.status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            assertThat(third.granted()).isFalse();
+            assertThat(third.callerEpsilonRemaining()).isEqualTo(0.2);
+            assertThat(ledger.charge("alice", 0.2, 0).status()).isEqualTo(Status.OK);
+            assertThat(ledger.charge("alice", 1e-12, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+        }
+
+        @Test
+        void shouldAccountDecimalEpsilonsExactly() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(0.3, 0, 0), clock);
+
+            // 0.1 + 0.1 + 0.1 is 0.30000000000000004 in doubles
+            assertThat(ledger.charge("bob", 0.1, 0).granted()).isTrue();
+            assertThat(ledger.charge("bob", 0.1, 0).granted()).isTrue();
+            Charge third = ledger.charge("bob", 0.1, 0);
+            assertThat(third.granted()).isTrue();
+            assertThat(third.callerEpsilonRemaining()).isZero();
+            assertThat(ledger.charge("bob", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+        }
+
+        @Test
+        void shouldKeepCallersApart() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(0.5, 0, 0), clock);
+
+            assertThat(ledger.charge("alice", 0.5, 0).granted()).isTrue();
+            assertThat(ledger.charge("bob", 0.5, 0).granted()).isTrue();
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+        }
+
+        @Test
+        void shouldReportInfiniteGlobalBudgetWithoutGlobalLedger() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(0.5, 0, 0), clock);
+
+            Charge c = ledger.charge("alice", 0.1, 0);
+            assertThat(c.globalEpsilonRemaining()).isEqualTo(Double.POSITIVE_INFINITY);
+            assertThat(c.globalDeltaRemaining()).isEqualTo(Double.POSITIVE_INFINITY);
+        }
+
+        @Test
+        void shouldRefuseChargeLargerThanAnyBudget() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1e9, 0, 0), clock);
+
+            assertThat(ledger.charge("alice", 1e6, 0).granted()).isTrue();
+            assertThat(ledger.charge("bob", 2e6, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+        }
+    }
+
+    @Nested
+    class Global {
+        @Test
+        void shouldRefuseWhenTheGlobalBudgetIsSpentAndChargeNeitherLedger() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 1.5, 0), clock);
+
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+            assertThat(ledger.charge("bob", 0.4, 0).granted()).isTrue();
+            Charge refused = ledger.charge("bob", 0.2, 0);
+
+            assertThat(refused.status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+            assertThat(refused.callerEpsilonRemaining()).isEqualTo(0.6);
+            assertThat(refused.globalEpsilonRemaining()).isEqualTo(0.1);
+            // bob was not charged: 0.1 still fits both ledgers, and then nothing does
+            Charge last = ledger.charge("bob", 0.1, 0);
+            assertThat(last.granted()).isTrue();
+            assertThat(last.callerEpsilonRemaining()).isEqualTo(0.5);
+            assertThat(last.globalEpsilonRemaining()).isZero();
+            assertThat(ledger.charge("carol", 0.01, 0).status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+        }
+
+        @Test
+        void shouldNotChargeGlobalLedgerWhenTheCallerIsRefused() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(0.5, 1.0, 0), clock);
+
+            assertThat(ledger.charge("alice", 0.6, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            Charge bob = ledger.charge("bob", 0.5, 0);
+            assertThat(bob.globalEpsilonRemaining()).isEqualTo(0.5);
+            assertThat(ledger.charge("carol", 0.5, 0).granted()).isTrue();
+        }
+
+        @Test
+        void shouldReportCallerRefusalFirstWhenBothAreExhausted() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(0.5, 0.5, 0), clock);
+
+            assertThat(ledger.charge("alice", 0.5, 0).granted()).isTrue();
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            assertThat(ledger.charge("bob", 0.1, 0).status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+        }
+    }
+
+    @Nested
+    class Delta {
+        @Test
+        void shouldRefuseWhenTheCallersDeltaSumWouldExceedTheDeltaBudget() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(100, 0, 0), clock);
+
+            assertThat(ledger.charge("alice", 0.1, 4e-4).granted()).isTrue();
+            Charge second = ledger.charge("alice", 0.1, 4e-4);
+            assertThat(second.granted()).isTrue();
+            assertThat(second.callerDeltaRemaining()).isCloseTo(2e-4, within(1e-18));
+            assertThat(ledger.charge("alice", 0.1, 4e-4).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            assertThat(ledger.charge("alice", 0.1, 2e-4).granted()).isTrue();
+            assertThat(ledger.charge("alice", 0.1, 0).granted()).isTrue(); // Laplace spends no delta
+        }
+
+        @Test
+        void shouldRefuseWhenTheGlobalDeltaSumWouldExceedTheDeltaBudget() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(100, 1000, 0), clock);
+
+            assertThat(ledger.charge("alice", 0.1, 4e-4).granted()).isTrue();
+            assertThat(ledger.charge("bob", 0.1, 4e-4).granted()).isTrue();
+            Charge refused = ledger.charge("carol", 0.1, 4e-4);
+            assertThat(refused.status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+            assertThat(refused.globalDeltaRemaining()).isCloseTo(2e-4, within(1e-18));
+            assertThat(refused.callerDeltaRemaining()).isEqualTo(PrivacyLedger.DELTA_BUDGET);
+        }
+    }
+
+    @Nested
+    class Periods {
+        @Test
+        void shouldRenewAtThePeriodBoundaryAlignedToTheEpoch() {
+            clock.setMillis(100_000); // period [60 s, 120 s)
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 2.0, 60), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            clock.setMillis(119_999);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(120_000);
+            Charge renewed = ledger.charge("alice", 0.1, 0);
+            assertThat(renewed.granted()).isTrue();
+            assertThat(renewed.callerEpsilonRemaining()).isEqualTo(0.9);
+            assertThat(renewed.globalEpsilonRemaining()).isEqualTo(1.9);
+        }
+
+        @Test
+        void shouldNotRenewWhenTheClockMovesBackwards() {
+            clock.setMillis(130_000);
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 60), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            clock.setMillis(10_000);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(179_999);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(180_000);
+            assertThat(ledger.charge("alice", 0.1, 0).granted()).isTrue();
+        }
+
+        @Test
+        void shouldNeverRenewWithoutAPeriod() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 0), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            clock.setMillis(100_000 + 10L * 365 * 24 * 3600 * 1000);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+        }
+    }
+
+    @Nested
+    class Capacity {
+        @Test
+        void shouldRefuseNewCallersWhenFullAndKeepServingTrackedOnes() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 0), clock, 2);
+            assertThat(ledger.charge("alice", 0.1, 0).granted()).isTrue();
+            assertThat(ledger.charge("bob", 0.1, 0).granted()).isTrue();
+
+            Charge carol = ledger.charge("carol", 0.1, 0);
+            assertThat(carol.status()).isEqualTo(Status.TOO_MANY_CALLERS);
+            assertThat(carol.callerEpsilonRemaining()).isZero();
+            assertThat(ledger.charge("alice", 0.1, 0).granted()).isTrue();
+            assertThat(ledger.trackedCallers()).isEqualTo(2);
+            assertThat(ledger.maxCallers()).isEqualTo(2);
+        }
+
+        @Test
+        void shouldAcceptNewCallersAgainAfterThePeriodBoundary() {
+            clock.setMillis(0);
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 3600), clock, 1);
+            assertThat(ledger.charge("alice", 0.1, 0).granted()).isTrue();
+            assertThat(ledger.charge("bob", 0.1, 0).status()).isEqualTo(Status.TOO_MANY_CALLERS);
+
+            clock.setMillis(3_600_000);
+            assertThat(ledger.charge("bob", 0.1, 0).granted()).isTrue();
+            assertThat(ledger.trackedCallers()).isEqualTo(1);
+        }
+
+        @Test
+        void shouldNotTrackCallersWhoseChargeIsRefused() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 0), clock, 1);
+
+            assertThat(ledger.charge("greedy", 2.0, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            assertThat(ledger.trackedCallers()).isZero();
+            assertThat(ledger.charge("alice", 0.5, 0).granted()).isTrue();
+        }
+    }
+
+    @Nested
+    class Concurrency {
+        @Test
+        void shouldNeverGrantMoreThanTheBudgetsUnderEightThreads() throws Exception {
+            double perCaller = 1.0;
+            double global = 5.0;
+            PrivacyLedger ledger = new PrivacyLedger(budget(perCaller, global, 0), clock);
+            int threads = 8;
+            int callers = 12;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<BigDecimal[]>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long seed = t;
+                results.add(pool.submit(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    BigDecimal[] granted = new BigDecimal[callers];
+                    java.util.Arrays.fill(granted, BigDecimal.ZERO);
+                    start.await();
+                    for (int i = 0; i < 5_000; i++) {
+                        int caller = random.nextInt(callers);
+                        double epsilon = (1 + random.nextInt(100)) / 1000.0; // 0.001 .. 0.1
+                        if (ledger.charge("c" + caller, epsilon, 0).granted()) {
+                            granted[caller] = granted[caller].add(BigDecimal.valueOf(epsilon));
+                        }
+                    }
+                    return granted;
+                }));
+            }
+            start.countDown();
+            BigDecimal[] perCallerTotals = new BigDecimal[callers];
+            java.util.Arrays.fill(perCallerTotals, BigDecimal.ZERO);
+            for (Future<BigDecimal[]> f : results) {
+                BigDecimal[] g = f.get(30, TimeUnit.SECONDS);
+                for (int c = 0; c < callers; c++) {
+                    perCallerTotals[c] = perCallerTotals[c].add(g[c]);
+                }
+            }
+            pool.shutdown();
+            BigDecimal total = BigDecimal.ZERO;
+            for (BigDecimal c : perCallerTotals) {
+                assertThat(c).isLessThanOrEqualTo(BigDecimal.valueOf(perCaller));
+                total = total.add(c);
+            }
+            assertThat(total).isLessThanOrEqualTo(BigDecimal.valueOf(global));
+            // 40 000 attempts of up to 0.1 each nearly exhaust the global ledger
+            assertThat(total).isGreaterThan(BigDecimal.valueOf(global - 0.05));
+        }
+    }
+
+    @Nested
+    class BadInput {
+        private final PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 0), clock);
+
+        @Test
+        void shouldRejectEpsilonThatIsNotPositiveAndFinite() {
+            for (double bad : new double[] {0, -0.1, Double.NaN, Double.POSITIVE_INFINITY}) {
+                assertThatThrownBy(() -> ledger.charge("alice", bad, 0))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("privacy charge epsilon must be a positive finite number, was " + bad);
+            }
+        }
+
+        @Test
+        void shouldRejectDeltaOutsideZeroToOne() {
+            for (double bad : new double[] {-1e-9, 1, Double.NaN}) {
+                assertThatThrownBy(() -> ledger.charge("alice", 0.1, bad))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("privacy charge delta must be in [0, 1), was " + bad);
+            }
+        }
+
+        @Test
+        void shouldRejectNullCaller() {
+            assertThatThrownBy(() -> ledger.charge(null, 0.1, 0))
+                    .isInstanceOf(NullPointerException.class)
+                    .hasMessage("callerId");
+        }
+
+        @Test
+        void shouldRejectMaxCallersBelowOne() {
+            assertThatThrownBy(() -> new PrivacyLedger(budget(1.0, 0, 0), clock, 0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("privacy ledger maxCallers must be >= 1, was 0");
+        }
+
+        @Test
+        void shouldRejectMissingBudgetOrClock() {
+            assertThatThrownBy(() -> new PrivacyLedger(null, clock))
+                    .isInstanceOf(NullPointerException.class).hasMessage("budget");
+            assertThatThrownBy(() -> new PrivacyLedger(budget(1.0, 0, 0), null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("clock");
+        }
+    }
+}

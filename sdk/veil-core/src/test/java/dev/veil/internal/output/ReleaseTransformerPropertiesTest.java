@@ -1,0 +1,259 @@
+package dev.veil.internal.output;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.arbitrary;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.veil.Prediction;
+import dev.veil.ReleasedPrediction;
+import dev.veil.ReleasedPrediction.ScoredLabel;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.ReleaseSpec.Form;
+import dev.veil.spi.ReleaseSpec.Noise;
+import dev.veil.spi.ReleaseSpec.Noise.Mechanism;
+import dev.veil.spi.ReleaseSpec.ReverseSigmoid;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
+
+/**
+ * Invariants of {@link ReleaseTransformer} over generated score vectors (2 to 20 classes, positive
+ * scores with ties, tiny and large values) and generated specs (every form and transform,
+ * including noise driven by a generated seed).
+ */
+class ReleaseTransformerPropertiesTest {
+    private static final int EXAMPLES = 1000;
+
+    private final ReleaseTransformer transformer = new ReleaseTransformer();
+
+    // ---- generators ------------------------------------------------------------------------------
+
+    private static Gen<double[]> scoreVectors() {
+        Gen<Double> score = Generate.frequency(
+                Pair.of(6, doubles().between(1e-12, 1.0)),
+                Pair.of(3, arbitrary().pick(0.1, 0.25, 0.5, 1.0)),
+                Pair.of(1, arbitrary().pick(Double.MIN_VALUE, 1e-300, 1e-15, 1e-9)),
+                Pair.of(1, doubles().between(1.0, 1e6)));
+        return lists().of(score).ofSizeBetween(2, 20)
+                .map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    private static Gen<Double> steps() {
+        return Generate.frequency(
+                Pair.of(3, arbitrary().constant(0.0)),
+                Pair.of(3, arbitrary().pick(0.001, 0.01, 0.05, 0.07, 0.1, 0.25, 0.3, 0.6, 1.0)),
+                Pair.of(2, doubles().between(1e-4, 1.0)));
+    }
+
+    private static Gen<Optional<ReverseSigmoid>> reverseSigmoids() {
+        Gen<Optional<ReverseSigmoid>> some = doubles().between(0.01, 5).zip(doubles().between(0.01, 5),
+                (b, g) -> Optional.of(new ReverseSigmoid(b, g)));
+        return Generate.frequency(Pair.of(1, arbitrary().constant(Optional.empty())), Pair.of(1, some));
+    }
+
+    private static Gen<Optional<Noise>> noises() {
+        Gen<Optional<Noise>> laplace = doubles().between(0.01, 200).zip(arbitrary().pick(0.0, 0.1, 1.0, 2.0),
+                (eps, sens) -> Optional.of(new Noise(Mechanism.LAPLACE, eps, 0, sens)));
+        Gen<Optional<Noise>> gaussian = doubles().between(0.01, 1).zip(doubles().between(1e-9, 0.5),
+                arbitrary().pick(0.0, 0.01, 1.0), (eps, delta, sens) -> Optional.of(
+                        new Noise(Mechanism.GAUSSIAN, eps, delta, sens)));
+        return Generate.frequency(Pair.of(2, arbitrary().constant(Optional.empty())), Pair.of(1, laplace),
+                Pair.of(1, gaussian));
+    }
+
+    /** Form, topK, round and minConfidence. */
+    private record Shape(Form form, int topK, double round, double minConfidence) {
+    }
+
+    private static Gen<Shape> shapes() {
+        Gen<Double> cutOffs = Generate.frequency(Pair.of(1, arbitrary().constant(0.0)),
+                Pair.of(1, doubles().between(0, 0.99)));
+        return arbitrary().enumValues(Form.class).zip(integers().between(0, 25), steps(), cutOffs,
+                (f, k, r, m) -> new Shape(f, f == Form.TOP_K ? Math.max(1, k) : k, r, m));
+    }
+
+    private static Gen<ReleaseSpec> specs() {
+        return shapes().zip(reverseSigmoids(), noises(), booleans().all(),
+                (s, rs, n, allow) -> new ReleaseSpec(s.form(), s.topK(), s.round(), s.minConfidence(),
+                        rs.orElse(null), n.orElse(null), allow));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private static Prediction prediction(double[] scores) {
+        List<String> labels = IntStream.range(0, scores.length).mapToObj(i -> "c" + i).toList();
+        return Prediction.classification(labels, scores.clone());
+    }
+
+    /** The first index of the highest raw score, computed independently of the code under test. */
+    private static String rawTop(double[] scores) {
+        int best = 0;
+        for (int i = 1; i < scores.length; i++) {
+            if (scores[i] > scores[best]) {
+                best = i;
+            }
+        }
+        return "c" + best;
+    }
+
+    private ReleasedPrediction release(double[] scores, ReleaseSpec spec, long seed) {
+        return transformer.apply(prediction(scores), spec, new SplittableRandom(seed));
+    }
+
+    private static double[] scoresOf(ReleasedPrediction r) {
+        return r.scores().stream().mapToDouble(ScoredLabel::score).toArray();
+    }
+
+    // ---- properties ------------------------------------------------------------------------------
+
+    @Test
+    void shouldReleaseScoresSortedHighestFirst() {
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
+            double[] released = scoresOf(release(s, spec, seed));
+            for (int i = 1; i < released.length; i++) {
+                assertThat(released[i]).isLessThanOrEqualTo(released[i - 1]);
+            }
+        });
+    }
+
+    @Test
+    void shouldKeepRawTopLabelOnTopWhenLabelChangeIsNotAllowed() {
+        Gen<ReleaseSpec> keeping = specs().map(s -> new ReleaseSpec(s.form(), s.topK(), s.round(),
+                s.minConfidence(), s.reverseSigmoid(), s.noise(), false));
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), keeping, longs().all()).checkAssert((s, spec, seed) -> {
+            ReleasedPrediction r = release(s, spec, seed);
+            String top = rawTop(s);
+            assertThat(r.label()).isEqualTo(top);
+            if (!r.scores().isEmpty()) {
+                assertThat(r.scores().get(0).label()).isEqualTo(top);
+            }
+        });
+    }
+
+    @Test
+    void shouldReleaseScoresOnTheRoundingGridWithinZeroAndOne() {
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
+            for (double v : scoresOf(release(s, spec, seed))) {
+                assertThat(v).isBetween(0.0, 1.0);
+                if (spec.round() > 0) {
+                    double k = v / spec.round();
+                    assertThat(k).isCloseTo(Math.rint(k), within(1e-9));
+                }
+            }
+        });
+    }
+
+    @Test
+    void shouldReleaseNoScoresForLabelOnly() {
+        Gen<ReleaseSpec> labelOnly = specs().map(s -> new ReleaseSpec(Form.LABEL_ONLY, s.topK(), s.round(),
+                s.minConfidence(), s.reverseSigmoid(), s.noise(), s.allowLabelChange()));
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), labelOnly, longs().all()).checkAssert((s, spec, seed) -> {
+            ReleasedPrediction r = release(s, spec, seed);
+            assertThat(r.scores()).isEmpty();
+            assertThat(r.value()).isEmpty();
+            assertThat(r.label()).isNotNull();
+            assertThat(r.applied()).last().isEqualTo("label_only");
+        });
+    }
+
+    @Test
+    void shouldReleaseADistributionForFullWithoutRoundingOrCutOff() {
+        Gen<ReleaseSpec> full = specs().map(s -> new ReleaseSpec(Form.FULL, 0, 0, 0, s.reverseSigmoid(), s.noise(),
+                s.allowLabelChange()));
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), full, longs().all()).checkAssert((s, spec, seed) -> {
+            ReleasedPrediction r = release(s, spec, seed);
+            assertThat(r.scores()).hasSize(s.length);
+            double sum = 0;
+            for (double v : scoresOf(r)) {
+                assertThat(v).isBetween(0.0, 1.0);
+                sum += v;
+            }
+            assertThat(sum).isCloseTo(1.0, within(1e-9));
+        });
+    }
+
+    @Test
+    void shouldReleaseTopKOfTheClassesThatPassTheCutOff() {
+        Gen<ReleaseSpec> topK = specs().map(s -> new ReleaseSpec(Form.TOP_K, Math.max(1, s.topK()), s.round(),
+                s.minConfidence(), s.reverseSigmoid(), s.noise(), s.allowLabelChange()));
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), topK, longs().all()).checkAssert((s, spec, seed) -> {
+            // the same perturbations and seed, released in full, show the distribution the cut-off saw
+            ReleaseSpec fullSpec = new ReleaseSpec(Form.FULL, 0, 0, 0, spec.reverseSigmoid(), spec.noise(),
+                    spec.allowLabelChange());
+            ReleasedPrediction full = release(s, fullSpec, seed);
+            ReleasedPrediction r = release(s, spec, seed);
+            long remaining = Math.max(1, full.scores().stream()
+                    .filter(x -> x.score() >= spec.minConfidence()).count());
+
+            assertThat(r.scores()).hasSize((int) Math.min(spec.topK(), remaining));
+            List<String> fullLabels = full.scores().stream().map(ScoredLabel::label).toList();
+            List<String> released = r.scores().stream().map(ScoredLabel::label).toList();
+            assertThat(released).isEqualTo(fullLabels.subList(0, released.size()));
+            assertThat(r.label()).isEqualTo(full.label());
+        });
+    }
+
+    @Test
+    void shouldReleaseEachLabelAtMostOnceAndOnlyKnownLabels() {
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
+            ReleasedPrediction r = release(s, spec, seed);
+            List<String> labels = new ArrayList<>();
+            r.scores().forEach(x -> labels.add(x.label()));
+            assertThat(new HashSet<>(labels)).hasSameSizeAs(labels);
+            assertThat(prediction(s).labels()).containsAll(labels).contains(r.label());
+            if (!labels.isEmpty()) {
+                assertThat(labels.get(0)).isEqualTo(r.label());
+            }
+        });
+    }
+
+    @Test
+    void shouldReleaseTheNormalisedScoresWithoutTransforms() {
+        qt().withExamples(EXAMPLES).forAll(scoreVectors()).checkAssert(s -> {
+            ReleasedPrediction r = transformer.apply(prediction(s), ReleaseSpec.FULL, null);
+            double max = 0;
+            for (double v : s) {
+                max = Math.max(max, v);
+            }
+            double sum = 0;
+            for (double v : s) {
+                sum += v / max;
+            }
+            for (ScoredLabel x : r.scores()) {
+                int i = Integer.parseInt(x.label().substring(1));
+                assertThat(x.score()).isCloseTo(s[i] / max / sum, within(1e-12));
+            }
+            assertThat(r.applied()).isEmpty();
+        });
+    }
+
+    @Test
+    void shouldReleaseRegressionValueOnTheGridWithoutLabelOrScores() {
+        Gen<Double> values = doubles().between(-1e6, 1e6);
+        qt().withExamples(EXAMPLES).forAll(values, specs(), longs().all()).checkAssert((v, spec, seed) -> {
+            ReleasedPrediction r = transformer.apply(Prediction.regression(v), spec, new SplittableRandom(seed));
+            assertThat(r.label()).isNull();
+            assertThat(r.scores()).isEmpty();
+            double released = r.value().orElseThrow();
+            if (spec.round() > 0) {
+                double k = released / spec.round();
+                assertThat(Math.abs(k - Math.rint(k))).isLessThanOrEqualTo(1e-9 * Math.max(1, Math.abs(k)));
+            } else if (spec.noise() == null && spec.form() != Form.LABEL_ONLY) {
+                assertThat(released).isEqualTo(v);
+            }
+        });
+    }
+}

@@ -1,0 +1,572 @@
+package dev.veil.internal.output;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.veil.Prediction;
+import dev.veil.ReleasedPrediction;
+import dev.veil.ReleasedPrediction.ScoredLabel;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.ReleaseSpec.Form;
+import dev.veil.spi.ReleaseSpec.Noise;
+import dev.veil.spi.ReleaseSpec.Noise.Mechanism;
+import dev.veil.spi.ReleaseSpec.ReverseSigmoid;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class ReleaseTransformerTest {
+    private static final List<String> ABC = List.of("a", "b", "c");
+    /** {@code -ln(2^-53)}: the largest Laplace magnitude, in scales. */
+    private static final double MAX_EXPONENTIAL = 53 * Math.log(2);
+    /** Laplace draws (sign bit, then a 53-bit uniform): +36.74 scales, -36.74 scales, and 0. */
+    private static final long PLUS = 0;
+    private static final long MINUS = Long.MIN_VALUE;
+    private static final long ZERO = Long.MAX_VALUE;
+
+    private final ReleaseTransformer transformer = new ReleaseTransformer();
+
+    private static ReleaseSpec spec(Form form, int topK, double round, double minConfidence, ReverseSigmoid rs,
+            Noise noise, boolean allowLabelChange) {
+        return new ReleaseSpec(form, topK, round, minConfidence, rs, noise, allowLabelChange);
+    }
+
+    private static Prediction classes(List<String> labels, double... scores) {
+        return Prediction.classification(labels, scores);
+    }
+
+    /** A generator returning {@code values} in turn, cycling: drives the Laplace sampler exactly. */
+    private static RandomGenerator longs(long... values) {
+        int[] next = {0};
+        return () -> values[next[0]++ % values.length];
+    }
+
+    private static double[] scores(ReleasedPrediction r) {
+        return r.scores().stream().mapToDouble(ScoredLabel::score).toArray();
+    }
+
+    private static List<String> labels(ReleasedPrediction r) {
+        return r.scores().stream().map(ScoredLabel::label).toList();
+    }
+
+    @Nested
+    class Normalise {
+        @Test
+        void shouldReleaseNormalisedScoresHighestFirst() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, 1, 2, 1), ReleaseSpec.FULL, null);
+
+            assertThat(r.label()).isEqualTo("b");
+            assertThat(labels(r)).containsExactly("b", "a", "c");
+            assertThat(scores(r)).containsExactly(0.5, 0.25, 0.25);
+            assertThat(r.value()).isEmpty();
+            assertThat(r.applied()).isEmpty();
+        }
+
+        @Test
+        void shouldReleaseUniformDistributionForAllZeroScores() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("a", "b", "c", "d"), 0, 0, 0, 0),
+                    ReleaseSpec.FULL, null);
+
+            assertThat(r.label()).isEqualTo("a");
+            assertThat(scores(r)).containsExactly(0.25, 0.25, 0.25, 0.25);
+            assertThat(labels(r)).containsExactly("a", "b", "c", "d");
+        }
+
+        @Test
+        void shouldNormaliseScoresWhoseSumOverflows() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, Double.MAX_VALUE, Double.MAX_VALUE, 0),
+                    ReleaseSpec.FULL, null);
+
+            assertThat(scores(r)).containsExactly(0.5, 0.5, 0.0);
+            assertThat(r.label()).isEqualTo("a");
+        }
+
+        @Test
+        void shouldKeepRawTopFirstWhenNormalisingCreatesATie() {
+            // y is one ulp above x, but divided by the sum both round to the same double
+            double x = 0.4453871940548014;
+            double y = Math.nextUp(x);
+            ReleasedPrediction r = transformer.apply(classes(List.of("x", "y", "z"), x, y, 0.32136469040247184),
+                    ReleaseSpec.FULL, null);
+
+            assertThat(scores(r)[0]).isEqualTo(scores(r)[1]);
+            assertThat(r.label()).isEqualTo("y");
+            assertThat(labels(r)).containsExactly("y", "x", "z");
+        }
+
+        @Test
+        void shouldNotModifyTheRawScores() {
+            double[] raw = {3, 1, 1};
+            transformer.apply(classes(ABC, raw),
+                    spec(Form.FULL, 0, 0.1, 0, new ReverseSigmoid(1, 0.1), null, false), null);
+
+            assertThat(raw).containsExactly(3, 1, 1);
+        }
+
+        @Test
+        void shouldReleaseOneClassWithScoreOne() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("only"), 0.3), ReleaseSpec.FULL, null);
+
+            assertThat(r.label()).isEqualTo("only");
+            assertThat(scores(r)).containsExactly(1.0);
+        }
+    }
+
+    @Nested
+    class ReverseSigmoidStep {
+        private final ReverseSigmoid artDefaults = new ReverseSigmoid(1.0, 0.1);
+
+        @Test
+        void shouldMatchArtAtDefaults() {
+            // ART: p=0.9 -> r = sigmoid(0.1 * ln 9) - 1/2 = 0.0547, q = 0.8453;
+            // p=0.05 -> r = -0.0731, q = 0.1231; normalised by 1.0915: [0.7745, 0.1128, 0.1128]
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.9, 0.05, 0.05),
+                    spec(Form.FULL, 0, 0, 0, artDefaults, null, false), null);
+
+            assertThat(r.label()).isEqualTo("a");
+            assertThat(scores(r)[0]).isCloseTo(0.7744597368, within(1e-9));
+            assertThat(scores(r)[1]).isCloseTo(0.1127701316, within(1e-9));
+            assertThat(scores(r)[2]).isCloseTo(0.1127701316, within(1e-9));
+            assertThat(r.applied()).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)");
+        }
+
+        @Test
+        void shouldLowerReportedConfidenceAsTrueConfidenceRises() {
+            double[] ten = new double[10];
+            ten[0] = 0.99;
+            for (int i = 1; i < 10; i++) {
+                ten[i] = 0.0011;
+            }
+            List<String> labels = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+            ReleasedPrediction r = transformer.apply(classes(labels, ten),
+                    spec(Form.FULL, 0, 0, 0, artDefaults, null, false), null);
+
+            assertThat(r.label()).isEqualTo("0");
+            assertThat(scores(r)[0]).isCloseTo(0.3711585549, within(1e-9));
+        }
+
+        @Test
+        void shouldKeepRawTopOnTopWhenReverseSigmoidWouldSwapIt() {
+            // beta 2, gamma 1 on [0.6, 0.4]: sigmoid(ln 1.5) = 0.6, r = +-0.2, so ART gives [0.4, 0.6]
+            ReverseSigmoid strong = new ReverseSigmoid(2, 1);
+            ReleasedPrediction kept = transformer.apply(classes(List.of("x", "y"), 0.6, 0.4),
+                    spec(Form.FULL, 0, 0, 0, strong, null, false), null);
+            ReleasedPrediction changed = transformer.apply(classes(List.of("x", "y"), 0.6, 0.4),
+                    spec(Form.FULL, 0, 0, 0, strong, null, true), null);
+
+            assertThat(kept.label()).isEqualTo("x");
+            assertThat(labels(kept)).containsExactly("x", "y");
+            assertThat(scores(kept)[0]).isCloseTo(0.6, within(1e-12));
+            assertThat(changed.label()).isEqualTo("y");
+            assertThat(labels(changed)).containsExactly("y", "x");
+            assertThat(scores(changed)[0]).isCloseTo(0.6, within(1e-12));
+        }
+
+        @Test
+        void shouldKeepDistributionWhenEveryPerturbedScoreIsClippedToZero() {
+            // one class: p = 1 is clipped to 1 - 1e-9, r = 3 * (sigmoid(2.07) - 1/2) = 1.16 > 1, q = 0
+            ReleasedPrediction r = transformer.apply(classes(List.of("only"), 1.0),
+                    spec(Form.FULL, 0, 0, 0, new ReverseSigmoid(3, 0.1), null, false), null);
+
+            assertThat(scores(r)).containsExactly(1.0);
+        }
+    }
+
+    @Nested
+    class NoiseStep {
+        private final Noise laplace = new Noise(Mechanism.LAPLACE, 100, 0, 0); // scale 2 / 100 = 0.02
+
+        @Test
+        void shouldAddLaplaceNoiseClipAndRenormalise() {
+            // a gets 0 noise, b gets +36.74 * 0.02 = 0.7347, c gets -0.7347
+            RandomGenerator rng = longs(ZERO, PLUS, MINUS);
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
+                    spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
+
+            double bump = MAX_EXPONENTIAL * 0.02;
+            double sum = 0.7 + 0.2 + bump;
+            assertThat(r.label()).isEqualTo("b");
+            assertThat(labels(r)).containsExactly("b", "a", "c");
+            assertThat(scores(r)[0]).isCloseTo((0.2 + bump) / sum, within(1e-6));
+            assertThat(scores(r)[1]).isCloseTo(0.7 / sum, within(1e-6));
+            assertThat(scores(r)[2]).isZero();
+            assertThat(r.applied()).containsExactly("noise(laplace,epsilon=100.0)");
+        }
+
+        @Test
+        void shouldSwapNoisedCoordinatesSoThatRawTopStaysOnTop() {
+            RandomGenerator rng = longs(ZERO, PLUS, MINUS);
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
+                    spec(Form.FULL, 0, 0, 0, null, laplace, false), rng);
+
+            double bump = MAX_EXPONENTIAL * 0.02;
+            double sum = 0.7 + 0.2 + bump;
+            assertThat(r.label()).isEqualTo("a");
+            assertThat(labels(r)).containsExactly("a", "b", "c");
+            assertThat(scores(r)[0]).isCloseTo((0.2 + bump) / sum, within(1e-6));
+            assertThat(scores(r)[1]).isCloseTo(0.7 / sum, within(1e-6));
+        }
+
+        @Test
+        void shouldReleaseUnNoisedTopAsOneWhenNoiseClipsEverything() {
+            RandomGenerator rng = longs(MINUS); // every coordinate gets -0.7347
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3),
+                    spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
+
+            assertThat(r.label()).isEqualTo("b");
+            assertThat(scores(r)).containsExactly(1.0, 0.0, 0.0);
+            assertThat(labels(r)).containsExactly("b", "a", "c");
+        }
+
+        @Test
+        void shouldUseReverseSigmoidTopAsFallbackWhenLabelChangeIsAllowed() {
+            // reverse sigmoid (beta 2, gamma 1) makes y the top; then noise clips everything
+            ReleasedPrediction r = transformer.apply(classes(List.of("x", "y"), 0.6, 0.4),
+                    spec(Form.FULL, 0, 0, 0, new ReverseSigmoid(2, 1), laplace, true), longs(MINUS));
+
+            assertThat(r.label()).isEqualTo("y");
+            assertThat(scores(r)).containsExactly(1.0, 0.0);
+        }
+
+        @Test
+        void shouldKeepNoisedScoresNearTheTruthForLargeEpsilon() {
+            Noise faint = new Noise(Mechanism.GAUSSIAN, 1.0, 0.5, 1e-6);
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.6, 0.3, 0.1),
+                    spec(Form.FULL, 0, 0, 0, null, faint, true), new SplittableRandom(7));
+
+            assertThat(scores(r)).containsExactly(new double[] {0.6, 0.3, 0.1}, within(1e-4));
+            assertThat(r.applied()).containsExactly("noise(gaussian,epsilon=1.0,delta=0.5)");
+        }
+
+        @Test
+        void shouldRejectMissingRandomGeneratorWhenSpecHasNoise() {
+            assertThatThrownBy(() -> transformer.apply(classes(ABC, 1, 1, 1),
+                    spec(Form.FULL, 0, 0, 0, null, laplace, true), null))
+                    .isInstanceOf(NullPointerException.class)
+                    .hasMessage("rng is required when the release spec has noise");
+        }
+
+        @Test
+        void shouldRejectNoiseScaleThatOverflows() {
+            Noise huge = new Noise(Mechanism.LAPLACE, Double.MIN_VALUE, 0, 1e300);
+            assertThatThrownBy(() -> transformer.apply(classes(ABC, 1, 1, 1),
+                    spec(Form.FULL, 0, 0, 0, null, huge, true), new SplittableRandom(1)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("laplace scale (sensitivity / epsilon) must be a positive finite number, was Infinity");
+        }
+    }
+
+    @Nested
+    class MinConfidence {
+        private final Prediction four = classes(List.of("a", "b", "c", "d"), 8, 4, 2, 1); // 15ths
+
+        @Test
+        void shouldDropScoresBelowTheCutOff() {
+            ReleasedPrediction r = transformer.apply(four, spec(Form.FULL, 0, 0, 0.1, null, null, false), null);
+
+            assertThat(labels(r)).containsExactly("a", "b", "c");
+            assertThat(scores(r)).containsExactly(8 / 15.0, 4 / 15.0, 2 / 15.0);
+            assertThat(r.applied()).containsExactly("min_confidence(0.1)");
+        }
+
+        @Test
+        void shouldKeepScoresEqualToTheCutOff() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("a", "b", "c", "d"), 8, 4, 2, 2),
+                    spec(Form.FULL, 0, 0, 0.125, null, null, false), null);
+
+            assertThat(scores(r)).containsExactly(0.5, 0.25, 0.125, 0.125);
+        }
+
+        @Test
+        void shouldNeverDropTheTopLabel() {
+            ReleasedPrediction r = transformer.apply(four, spec(Form.FULL, 0, 0, 0.9, null, null, false), null);
+
+            assertThat(r.label()).isEqualTo("a");
+            assertThat(labels(r)).containsExactly("a");
+            assertThat(scores(r)).containsExactly(8 / 15.0);
+        }
+    }
+
+    @Nested
+    class TopK {
+        @Test
+        void shouldReleaseTheKHighestScores() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("a", "b", "c", "d"), 1, 4, 2, 3),
+                    spec(Form.TOP_K, 2, 0, 0, null, null, false), null);
+
+            assertThat(labels(r)).containsExactly("b", "d");
+            assertThat(scores(r)).containsExactly(0.4, 0.3);
+            assertThat(r.label()).isEqualTo("b");
+            assertThat(r.applied()).containsExactly("top_k(2)");
+        }
+
+        @Test
+        void shouldReleaseAllClassesWhenKExceedsThem() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, 1, 2, 3),
+                    spec(Form.TOP_K, 5, 0, 0, null, null, false), null);
+
+            assertThat(labels(r)).containsExactly("c", "b", "a");
+        }
+
+        @Test
+        void shouldApplyTopKToFullFormWhenSet() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, 1, 2, 3),
+                    spec(Form.FULL, 1, 0, 0, null, null, false), null);
+
+            assertThat(labels(r)).containsExactly("c");
+            assertThat(r.applied()).containsExactly("top_k(1)");
+        }
+
+        @Test
+        void shouldOrderManyClassesLikeAFullSort() {
+            int n = 300;
+            double[] s = new double[n];
+            String[] names = new String[n];
+            SplittableRandom random = new SplittableRandom(3);
+            for (int i = 0; i < n; i++) {
+                s[i] = random.nextInt(50); // many ties
+                names[i] = "c" + i;
+            }
+            ReleasedPrediction r = transformer.apply(classes(List.of(names), s), ReleaseSpec.FULL, null);
+            ReleasedPrediction top40 = transformer.apply(classes(List.of(names), s),
+                    spec(Form.TOP_K, 40, 0, 0, null, null, false), null);
+
+            List<String> expected = java.util.stream.IntStream.range(0, n).boxed()
+                    .sorted((a, b) -> s[a] != s[b] ? Double.compare(s[b], s[a]) : Integer.compare(a, b))
+                    .map(i -> "c" + i).toList();
+            assertThat(labels(r)).containsExactlyElementsOf(expected);
+            assertThat(labels(top40)).containsExactlyElementsOf(expected.subList(0, 40));
+            ReleasedPrediction top5 = transformer.apply(classes(List.of(names), s),
+                    spec(Form.TOP_K, 5, 0, 0, null, null, false), null);
+            assertThat(labels(top5)).containsExactlyElementsOf(expected.subList(0, 5));
+        }
+    }
+
+    @Nested
+    class Rounding {
+        @Test
+        void shouldRoundToAFiveHundredthsGrid() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.62, 0.27, 0.11),
+                    spec(Form.FULL, 0, 0.05, 0, null, null, false), null);
+
+            assertThat(scores(r)).containsExactly(new double[] {0.6, 0.25, 0.1}, within(1e-12));
+            assertThat(r.applied()).containsExactly("round(0.05)");
+        }
+
+        @Test
+        void shouldRoundToAStepThatIsNotAPowerOfTen() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.62, 0.27, 0.11),
+                    spec(Form.FULL, 0, 0.07, 0, null, null, false), null);
+
+            // 0.62 / 0.07 = 8.86 -> 9; 0.27 / 0.07 = 3.86 -> 4; 0.11 / 0.07 = 1.57 -> 2
+            assertThat(scores(r)).containsExactly(new double[] {0.63, 0.28, 0.14}, within(1e-12));
+        }
+
+        @Test
+        void shouldClampToTheLargestGridPointNotAboveOne() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("only"), 1.0),
+                    spec(Form.FULL, 0, 0.6, 0, null, null, false), null);
+
+            assertThat(scores(r)).containsExactly(0.6);
+        }
+
+        @Test
+        void shouldReleaseOneForAStepThatDividesOne() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("only"), 1.0),
+                    spec(Form.FULL, 0, 0.1, 0, null, null, false), null);
+
+            assertThat(scores(r)).containsExactly(1.0);
+        }
+
+        @Test
+        void shouldListRawTopFirstWhenRoundingTiesIt() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("a", "b"), 0.48, 0.52),
+                    spec(Form.FULL, 0, 0.1, 0, null, null, false), null);
+
+            assertThat(r.label()).isEqualTo("b");
+            assertThat(labels(r)).containsExactly("b", "a");
+            assertThat(scores(r)).containsExactly(0.5, 0.5);
+        }
+
+        @Test
+        void shouldApplyStepsInSpecOrder() {
+            ReleasedPrediction r = transformer.apply(classes(List.of("a", "b", "c", "d"), 0.5, 0.3, 0.15, 0.05),
+                    spec(Form.TOP_K, 2, 0.25, 0.1, new ReverseSigmoid(1, 0.1), null, false), null);
+
+            assertThat(r.applied()).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)", "min_confidence(0.1)",
+                    "top_k(2)", "round(0.25)");
+            assertThat(r.label()).isEqualTo("a");
+            assertThat(scores(r)).hasSize(2);
+        }
+    }
+
+    @Nested
+    class LabelOnly {
+        @Test
+        void shouldReleaseTheLabelWithoutScores() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3), ReleaseSpec.LABEL_ONLY, null);
+
+            assertThat(r.label()).isEqualTo("b");
+            assertThat(r.scores()).isEmpty();
+            assertThat(r.value()).isEmpty();
+            assertThat(r.applied()).containsExactly("label_only");
+        }
+
+        @Test
+        void shouldSkipScoreOnlyStepsButKeepPerturbationsForLabelOnly() {
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3),
+                    spec(Form.LABEL_ONLY, 2, 0.1, 0.2, new ReverseSigmoid(1, 0.1),
+                            new Noise(Mechanism.LAPLACE, 1, 0, 0), false),
+                    new SplittableRandom(5));
+
+            assertThat(r.label()).isEqualTo("b");
+            assertThat(r.scores()).isEmpty();
+            assertThat(r.applied()).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)",
+                    "noise(laplace,epsilon=1.0)", "label_only");
+        }
+
+        @Test
+        void shouldReleaseNoisyTopAsLabelWhenLabelChangeIsAllowed() {
+            // a: 0 noise, b: +0.7347, c: -0.7347
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
+                    spec(Form.LABEL_ONLY, 0, 0, 0, null, new Noise(Mechanism.LAPLACE, 100, 0, 0), true),
+                    longs(ZERO, PLUS, MINUS));
+
+            assertThat(r.label()).isEqualTo("b");
+        }
+    }
+
+    @Nested
+    class Regression {
+        @Test
+        void shouldReleaseTheValueUntouchedWithoutTransforms() {
+            ReleasedPrediction r = transformer.apply(Prediction.regression(3.14159), ReleaseSpec.FULL, null);
+
+            assertThat(r.label()).isNull();
+            assertThat(r.scores()).isEmpty();
+            assertThat(r.value()).hasValue(3.14159);
+            assertThat(r.applied()).isEmpty();
+        }
+
+        @Test
+        void shouldRoundTheValueToTheStep() {
+            ReleasedPrediction r = transformer.apply(Prediction.regression(-3.14159),
+                    spec(Form.FULL, 0, 0.05, 0, null, null, false), null);
+
+            assertThat(r.value().getAsDouble()).isCloseTo(-3.15, within(1e-12));
+            assertThat(r.applied()).containsExactly("round(0.05)");
+        }
+
+        @Test
+        void shouldRoundToTwoSignificantDigitsForLabelOnlyWithoutStep() {
+            assertThat(transformer.apply(Prediction.regression(1234.5), ReleaseSpec.LABEL_ONLY, null).value())
+                    .hasValue(1200.0);
+            assertThat(transformer.apply(Prediction.regression(0.01349), ReleaseSpec.LABEL_ONLY, null).value())
+                    .hasValue(0.013);
+            assertThat(transformer.apply(Prediction.regression(-0.0755), ReleaseSpec.LABEL_ONLY, null).value())
+                    .hasValue(-0.076);
+            assertThat(transformer.apply(Prediction.regression(0.0), ReleaseSpec.LABEL_ONLY, null).value())
+                    .hasValue(0.0);
+            assertThat(transformer.apply(Prediction.regression(1234.5), ReleaseSpec.LABEL_ONLY, null).applied())
+                    .containsExactly("round_significant(2)", "label_only");
+        }
+
+        @Test
+        void shouldRoundToTheStepForLabelOnlyWhenOneIsSet() {
+            ReleasedPrediction r = transformer.apply(Prediction.regression(1234.5),
+                    spec(Form.LABEL_ONLY, 0, 0.5, 0, null, null, false), null);
+
+            assertThat(r.value()).hasValue(1234.5);
+            assertThat(r.applied()).containsExactly("round(0.5)", "label_only");
+        }
+
+        @Test
+        void shouldAddNoiseWithTheSpecSensitivityAndIgnoreClassificationSteps() {
+            // sensitivity 1, epsilon 1: scale 1; PLUS adds +36.74
+            Noise noise = new Noise(Mechanism.LAPLACE, 1, 0, 1);
+            ReleasedPrediction r = transformer.apply(Prediction.regression(10),
+                    spec(Form.TOP_K, 3, 0.01, 0.5, new ReverseSigmoid(1, 1), noise, false), longs(PLUS));
+
+            assertThat(r.value().getAsDouble()).isCloseTo(10 + MAX_EXPONENTIAL, within(0.006));
+            assertThat(r.applied()).containsExactly("noise(laplace,epsilon=1.0)", "round(0.01)");
+            assertThat(r.label()).isNull();
+        }
+
+        @Test
+        void shouldRejectNonFiniteRegressionValue() {
+            assertThatThrownBy(() -> transformer.apply(Prediction.regression(Double.NaN), ReleaseSpec.FULL, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("regression value must be finite, was NaN");
+            assertThatThrownBy(() -> transformer.apply(Prediction.regression(Double.NEGATIVE_INFINITY),
+                    ReleaseSpec.FULL, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("regression value must be finite, was -Infinity");
+        }
+
+        @Test
+        void shouldRejectValueTooLargeForTheStep() {
+            assertThatThrownBy(() -> transformer.apply(Prediction.regression(Double.MAX_VALUE),
+                    spec(Form.FULL, 0, 0.5, 0, null, null, false), null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("regression value 1.7976931348623157E308 is too large to round to a step of 0.5");
+        }
+    }
+
+    @Nested
+    class BadScores {
+        @Test
+        void shouldRejectNegativeScore() {
+            assertThatThrownBy(() -> transformer.apply(classes(ABC, 0.5, -0.1, 0.6), ReleaseSpec.FULL, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("prediction scores must be finite and >= 0, was -0.1 at index 1");
+        }
+
+        @Test
+        void shouldRejectNaNScore() {
+            assertThatThrownBy(() -> transformer.apply(classes(ABC, 0.5, 0.1, Double.NaN), ReleaseSpec.LABEL_ONLY,
+                    null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("prediction scores must be finite and >= 0, was NaN at index 2");
+        }
+
+        @Test
+        void shouldRejectInfiniteScore() {
+            assertThatThrownBy(() -> transformer.apply(classes(ABC, Double.POSITIVE_INFINITY, 0.1, 0.2),
+                    ReleaseSpec.FULL, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("prediction scores must be finite and >= 0, was Infinity at index 0");
+        }
+
+        @Test
+        void shouldRejectNullArguments() {
+            assertThatThrownBy(() -> transformer.apply(null, ReleaseSpec.FULL, null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("raw");
+            assertThatThrownBy(() -> transformer.apply(classes(ABC, 1, 1, 1), null, null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("spec");
+        }
+    }
+
+    @Nested
+    class Applied {
+        @Test
+        void shouldReturnTheSameAppliedListForTheSameSpec() {
+            ReleaseSpec s = spec(Form.TOP_K, 2, 0.05, 0, null, null, false);
+            List<String> first = transformer.apply(classes(ABC, 1, 2, 3), s, null).applied();
+            List<String> second = transformer.apply(classes(ABC, 3, 2, 1), s, null).applied();
+
+            assertThat(second).isEqualTo(first).containsExactly("top_k(2)", "round(0.05)");
+        }
+
+        @Test
+        void shouldDescribeEveryStepOfAFullSpecInOrder() {
+            ReleaseSpec s = spec(Form.TOP_K, 3, 0.05, 0.1, new ReverseSigmoid(1, 0.1),
+                    new Noise(Mechanism.LAPLACE, 0.5, 0, 0), false);
+
+            assertThat(ReleaseTransformer.describe(s, true)).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)",
+                    "noise(laplace,epsilon=0.5)", "min_confidence(0.1)", "top_k(3)", "round(0.05)");
+        }
+    }
+}

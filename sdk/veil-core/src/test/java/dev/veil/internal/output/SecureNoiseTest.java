@@ -1,0 +1,121 @@
+package dev.veil.internal.output;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SecureNoiseTest {
+    private static final int SAMPLES = 200_000;
+
+    @Test
+    void shouldUseSmallestPowerOfTwoNotBelowScaleTimesTwoToMinusTwenty() {
+        assertThat(SecureNoise.granularity(1.0)).isEqualTo(0x1.0p-20);
+        assertThat(SecureNoise.granularity(1.5)).isEqualTo(0x1.0p-19);
+        assertThat(SecureNoise.granularity(0.75)).isEqualTo(0x1.0p-20);
+        assertThat(SecureNoise.granularity(4.0)).isEqualTo(0x1.0p-18);
+        assertThat(SecureNoise.granularity(1e-310)).isEqualTo(Double.MIN_NORMAL);
+    }
+
+    @Test
+    void shouldRejectScaleThatIsNotPositiveAndFinite() {
+        assertThatThrownBy(() -> SecureNoise.granularity(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("noise scale must be a positive finite number, was 0.0");
+        assertThatThrownBy(() -> SecureNoise.laplace(0, Double.NaN, new SplittableRandom(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("noise scale must be a positive finite number, was NaN");
+        assertThatThrownBy(() -> SecureNoise.gaussianSigma(1, 1e-320, 1e-5))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("gaussian sigma must be a positive finite number, was Infinity");
+    }
+
+    @Test
+    void shouldMatchLaplaceScaleInMeanAbsoluteDeviation() {
+        double scale = 1.5;
+        SplittableRandom rng = new SplittableRandom(42);
+        double sumAbs = 0;
+        double sum = 0;
+        int beyondScale = 0;
+        for (int i = 0; i < SAMPLES; i++) {
+            double x = SecureNoise.laplace(0, scale, rng);
+            sumAbs += Math.abs(x);
+            sum += x;
+            if (Math.abs(x) > scale) {
+                beyondScale++;
+            }
+        }
+        // Laplace(b): E|X| = b, E X = 0, P(|X| > b) = 1/e
+        assertThat(sumAbs / SAMPLES).isCloseTo(scale, within(0.02 * scale));
+        assertThat(sum / SAMPLES).isCloseTo(0, within(0.02 * scale));
+        assertThat(beyondScale / (double) SAMPLES).isCloseTo(Math.exp(-1), within(0.01));
+    }
+
+    @Test
+    void shouldMatchGaussianSigmaInStandardDeviation() {
+        double sigma = SecureNoise.gaussianSigma(Math.sqrt(2), 0.5, 1e-5);
+        assertThat(sigma).isCloseTo(Math.sqrt(2) * Math.sqrt(2 * Math.log(1.25e5)) / 0.5, within(1e-12));
+        SplittableRandom rng = new SplittableRandom(43);
+        double sumSq = 0;
+        double sum = 0;
+        for (int i = 0; i < SAMPLES; i++) {
+            double x = SecureNoise.gaussian(0, sigma, rng);
+            sumSq += x * x;
+            sum += x;
+        }
+        assertThat(Math.sqrt(sumSq / SAMPLES)).isCloseTo(sigma, within(0.02 * sigma));
+        assertThat(sum / SAMPLES).isCloseTo(0, within(0.02 * sigma));
+    }
+
+    @Test
+    void shouldReleaseOnlyMultiplesOfTheGranularity() {
+        SplittableRandom rng = new SplittableRandom(44);
+        double scale = 0.3;
+        double g = SecureNoise.granularity(scale);
+        for (int i = 0; i < 10_000; i++) {
+            double x = rng.nextDouble();
+            double l = SecureNoise.laplace(x, scale, rng);
+            double n = SecureNoise.gaussian(x, scale, rng);
+            assertThat(l / g).isEqualTo(Math.rint(l / g));
+            assertThat(n / g).isEqualTo(Math.rint(n / g));
+        }
+    }
+
+    @Test
+    void shouldReleaseIdenticalOutputsForInputsThatSnapToTheSameGridPoint() {
+        // the floating-point attack reads x from the low bits of x + noise; after snapping, inputs
+        // closer than half a grid step give bit-identical outputs for the same randomness
+        double scale = 2.0;
+        double g = SecureNoise.granularity(scale);
+        double x = Math.rint(0.3 / g) * g - g / 4;
+        double y = x + g / 3;
+        for (long seed = 0; seed < 1000; seed++) {
+            assertThat(SecureNoise.laplace(y, scale, new SplittableRandom(seed)))
+                    .isEqualTo(SecureNoise.laplace(x, scale, new SplittableRandom(seed)));
+            assertThat(SecureNoise.gaussian(y, scale, new SplittableRandom(seed)))
+                    .isEqualTo(SecureNoise.gaussian(x, scale, new SplittableRandom(seed)));
+        }
+    }
+
+    @Test
+    void shouldDrawAgainOnNegativeZeroSoThatZeroIsNotCountedTwice() {
+        long[] draws = {-1L, 0L}; // -1: sign set, uniform 1, magnitude 0 (rejected); 0: +36.74 scales
+        int[] next = {0};
+        double x = SecureNoise.laplace(0, 1.0, () -> draws[next[0]++]);
+
+        assertThat(next[0]).isEqualTo(2);
+        assertThat(x).isCloseTo(53 * Math.log(2), within(1e-5));
+    }
+
+    @Test
+    void shouldReleaseZeroNoiseForPositiveZeroDraw() {
+        assertThat(SecureNoise.laplace(0.5, 1.0, () -> Long.MAX_VALUE)).isEqualTo(0.5);
+    }
+
+    @Test
+    void shouldComputeLaplaceScaleAsSensitivityOverEpsilon() {
+        assertThat(SecureNoise.laplaceScale(2, 0.5)).isEqualTo(4.0);
+    }
+}
