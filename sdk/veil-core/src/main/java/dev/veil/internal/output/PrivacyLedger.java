@@ -109,12 +109,13 @@ public final class PrivacyLedger {
     }
 
     private final Clock clock;
-    private final long periodSeconds;
     private final int maxCallers;
-    private final long callerEpsilonBudget;
-    private final long globalEpsilonBudget;
     private final long deltaBudget;
-    private final boolean global;
+    // Budgets: written under the lock by withBudget, read under it by charge.
+    private volatile long periodSeconds;
+    private long callerEpsilonBudget;
+    private long globalEpsilonBudget;
+    private boolean global;
 
     private final Object lock = new Object();
     private final Map<String, Account> callers = new HashMap<>();
@@ -154,6 +155,27 @@ public final class PrivacyLedger {
                 MAX_EPSILON_UNITS);
         this.deltaBudget = units(DELTA_BUDGET, DELTA_SCALE, RoundingMode.FLOOR);
         this.period = currentPeriod();
+    }
+
+    /**
+     * Changes the budgets in place (a policy reload), keeping everything already spent in the
+     * current period: a reload must never hand out fresh budget, and in-flight charges are never
+     * lost because the ledger stays the same object.
+     *
+     * @param budget the new budgets and period
+     * @return this ledger
+     */
+    public PrivacyLedger withBudget(PrivacyBudget budget) {
+        Objects.requireNonNull(budget, "budget");
+        synchronized (lock) {
+            this.periodSeconds = budget.periodSeconds();
+            this.callerEpsilonBudget = Math.min(units(budget.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
+                    MAX_EPSILON_UNITS);
+            this.global = budget.globalEpsilon() > 0;
+            this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
+                    MAX_EPSILON_UNITS);
+        }
+        return this;
     }
 
     /**
