@@ -109,7 +109,7 @@ public final class AsyncAuditWriter extends WriterThread {
                 queue.offer(WAKE_UP); // when full, the writer is not waiting and will see closed
             }
         }
-        joinAndCloseSink();
+        joinAndCloseSink(() -> failure == null);
         Throwable f = failure;
         if (f != null) {
             throw new AuditUnavailableException("audit log " + sink.name() + " failed; " + lost

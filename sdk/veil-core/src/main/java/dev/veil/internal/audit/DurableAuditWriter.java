@@ -91,7 +91,14 @@ public final class DurableAuditWriter extends WriterThread {
         } finally {
             lock.unlock();
         }
-        joinAndCloseSink();
+        joinAndCloseSink(() -> {
+            lock.lock();
+            try {
+                return failure == null;
+            } finally {
+                lock.unlock();
+            }
+        });
         lock.lock();
         try {
             if (failure != null) {

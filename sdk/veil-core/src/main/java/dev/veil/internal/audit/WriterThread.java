@@ -17,6 +17,7 @@ abstract class WriterThread implements AuditWriter {
     private final ByteSink buffer = new ByteSink(64 * 1024);
     private final Thread thread;
     private final Thread hook;
+    private boolean sinkClosed; // guarded by this
 
     WriterThread(Sink sink, String prevHash, String threadName) {
         this.sink = sink;
@@ -73,8 +74,13 @@ abstract class WriterThread implements AuditWriter {
         return n;
     }
 
-    /** Waits for the writer thread to end, then forces and closes the sink. */
-    final void joinAndCloseSink() {
+    /**
+     * Waits for the writer thread to end, then (the first time only) forces and closes the sink.
+     *
+     * @param force asked once the thread has ended: whether to force the sink before closing it (not
+     *     after a failure)
+     */
+    final void joinAndCloseSink(java.util.function.BooleanSupplier force) {
         boolean interrupted = false;
         while (thread.isAlive() && thread != Thread.currentThread()) {
             try {
@@ -83,9 +89,20 @@ abstract class WriterThread implements AuditWriter {
                 interrupted = true;
             }
         }
+        synchronized (this) {
+            if (sinkClosed) {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            sinkClosed = true;
+        }
         try {
             try {
-                sink.force();
+                if (force.getAsBoolean()) {
+                    sink.force();
+                }
             } finally {
                 sink.close();
             }
