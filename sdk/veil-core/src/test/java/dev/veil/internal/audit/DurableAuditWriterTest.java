@@ -12,7 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -102,6 +105,80 @@ class DurableAuditWriterTest {
         assertThat(s.batches()).isBetween(1L, 4000L);
         assertThat(s.maxQueueDepth()).isBetween(1, 8);
         assertThat(s.rejected()).isZero();
+    }
+
+    /** A real output stream whose device sync (flush) blocks until its gate opens, like a slow disk. */
+    static final class SlowSyncStream extends OutputStream {
+        final CountDownLatch syncing = new CountDownLatch(1);
+        final CountDownLatch gate = new CountDownLatch(1);
+        final ByteArrayOutputStream written = new ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            written.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            written.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            syncing.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+        }
+
+        synchronized byte[] bytes() {
+            return written.toByteArray();
+        }
+    }
+
+    @Test
+    void shouldCommitAppendsThatArriveDuringASyncAsOneBatchAndReturnNoneBeforeItsSync() throws Exception {
+        SlowSyncStream stream = new SlowSyncStream();
+        DurableAuditWriter w = new DurableAuditWriter(Sink.of(stream, "slow"), AuditSerializer.ZERO_HASH);
+        List<Thread> appenders = new ArrayList<>();
+        List<String> returned = Collections.synchronizedList(new ArrayList<>());
+        Thread first = new Thread(() -> {
+            w.append(AuditFixtures.denial("r0"));
+            returned.add("r0");
+        });
+        first.start();
+        assertThat(stream.syncing.await(10, TimeUnit.SECONDS)).isTrue(); // r0 written, its sync stalled
+        for (int i = 1; i <= 5; i++) {
+            String id = "r" + i;
+            Thread t = new Thread(() -> {
+                w.append(AuditFixtures.denial(id));
+                returned.add(id);
+            });
+            appenders.add(t);
+            t.start();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (w.stats().maxQueueDepth() < 5 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(w.stats().maxQueueDepth()).isEqualTo(5);
+        assertThat(w.stats().producerWaits()).isEqualTo(5);
+        assertThat(returned).isEmpty(); // nobody returns before the sync of their record
+
+        stream.gate.countDown();
+        first.join();
+        for (Thread t : appenders) {
+            t.join();
+        }
+        w.close();
+
+        assertThat(returned).containsExactlyInAnyOrder("r0", "r1", "r2", "r3", "r4", "r5");
+        assertThat(w.stats().batches()).isEqualTo(2);
+        assertThat(w.stats().recordsWritten()).isEqualTo(6);
+        assertThat(AuditFixtures.lines(stream.bytes())).hasSize(6);
+        assertThat(AuditFixtures.verify(stream.bytes()).ok()).isTrue();
     }
 
     @Test
