@@ -1,0 +1,166 @@
+package dev.veil;
+
+import dev.veil.internal.audit.AuditVerifier;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Where and how the Guard writes its audit log: JSON lines, exactly one record per request, each
+ * record chained to the one before it by a SHA-256 hash so that {@link #verify(Path)} finds an
+ * edited, removed, inserted, reordered or truncated record.
+ *
+ * <p>Two write modes:
+ * <ul>
+ *   <li>{@link Mode#ASYNC} (the default): the request thread only hands the record to a bounded
+ *       queue; one writer thread serialises, hashes, masks and writes. When the queue is full the
+ *       request waits up to {@link #maxWait()}, and past that the request is refused with
+ *       {@link ReasonCode#AUDIT_UNAVAILABLE}: a record is never dropped to keep the request going.
+ *       A record is acknowledged once queued, so a crash of the whole process can lose the records
+ *       still queued; use {@link Mode#DURABLE} when that matters.</li>
+ *   <li>{@link Mode#DURABLE}: group commit. Concurrent requests are batched by one writer thread,
+ *       which writes the batch and forces it to the storage device before any of them returns.</li>
+ * </ul>
+ *
+ * <p>When the file already exists the writer continues its chain from the last record, after
+ * checking that this record is complete and unaltered; it refuses to append to a file whose last
+ * line was cut short or edited. Only one writer may have a file open at a time (it is locked).
+ *
+ * <p>Instances are immutable values and thread-safe; {@link #async(int, Duration)} and
+ * {@link #durable()} return modified copies:
+ * <pre>{@code
+ * AuditLog log = AuditLog.jsonLines(Path.of("audit.jsonl")).async(8192, Duration.ofMillis(50));
+ * AuditLog safe = AuditLog.jsonLines(Path.of("audit.jsonl")).durable();
+ * }</pre>
+ */
+public final class AuditLog {
+
+    /** How records reach the file. */
+    public enum Mode {
+        /** A bounded queue drained by one writer thread; back-pressure, never a silent drop. */
+        ASYNC,
+        /** Group commit with {@code fsync} before the request returns. */
+        DURABLE
+    }
+
+    /** Queue capacity of {@link #jsonLines(Path)} until {@link #async(int, Duration)} sets another. */
+    public static final int DEFAULT_QUEUE_CAPACITY = 8192;
+
+    /** Longest wait for queue space of {@link #jsonLines(Path)} until {@link #async(int, Duration)} sets another. */
+    public static final Duration DEFAULT_MAX_WAIT = Duration.ofMillis(100);
+
+    /** The longest {@link #maxWait()} accepted: a request should never wait longer for its audit record. */
+    public static final Duration MAX_MAX_WAIT = Duration.ofMinutes(1);
+
+    private final Path file;
+    private final Mode mode;
+    private final int queueCapacity;
+    private final Duration maxWait;
+
+    private AuditLog(Path file, Mode mode, int queueCapacity, Duration maxWait) {
+        this.file = file;
+        this.mode = mode;
+        this.queueCapacity = queueCapacity;
+        this.maxWait = maxWait;
+    }
+
+    /**
+     * A JSON-lines audit log in {@code file}, written asynchronously with
+     * {@link #DEFAULT_QUEUE_CAPACITY} and {@link #DEFAULT_MAX_WAIT}. The file is created when the
+     * Guard opens it; its directory must exist.
+     *
+     * @param file the log file
+     * @return the configuration
+     */
+    public static AuditLog jsonLines(Path file) {
+        Objects.requireNonNull(file, "file");
+        return new AuditLog(file, Mode.ASYNC, DEFAULT_QUEUE_CAPACITY, DEFAULT_MAX_WAIT);
+    }
+
+    /**
+     * The same log, written asynchronously through a queue of {@code queueCapacity} records; a
+     * request that finds the queue full waits at most {@code maxWait} and is then refused with
+     * {@link ReasonCode#AUDIT_UNAVAILABLE}.
+     *
+     * @param queueCapacity records the queue holds, at least 1
+     * @param maxWait how long a request may wait for queue space, from zero (never wait) to
+     *     {@link #MAX_MAX_WAIT}
+     * @return a copy in {@link Mode#ASYNC}
+     * @throws IllegalArgumentException when an argument is out of range
+     */
+    public AuditLog async(int queueCapacity, Duration maxWait) {
+        if (queueCapacity < 1) {
+            throw new IllegalArgumentException("queueCapacity must be >= 1, was " + queueCapacity);
+        }
+        Objects.requireNonNull(maxWait, "maxWait");
+        if (maxWait.isNegative()) {
+            throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+        }
+        if (maxWait.compareTo(MAX_MAX_WAIT) > 0) {
+            throw new IllegalArgumentException("maxWait must be <= " + MAX_MAX_WAIT + ", was " + maxWait);
+        }
+        return new AuditLog(file, Mode.ASYNC, queueCapacity, maxWait);
+    }
+
+    /**
+     * The same log, written with group commit: a request returns only once its record has been
+     * written and forced to the storage device.
+     *
+     * @return a copy in {@link Mode#DURABLE}
+     */
+    public AuditLog durable() {
+        return new AuditLog(file, Mode.DURABLE, 0, Duration.ZERO);
+    }
+
+    /** @return the log file */
+    public Path file() {
+        return file;
+    }
+
+    /** @return the write mode */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** @return the queue capacity in {@link Mode#ASYNC}; 0 in {@link Mode#DURABLE} */
+    public int queueCapacity() {
+        return queueCapacity;
+    }
+
+    /** @return the longest wait for queue space in {@link Mode#ASYNC}; zero in {@link Mode#DURABLE} */
+    public Duration maxWait() {
+        return maxWait;
+    }
+
+    /**
+     * Checks the hash chain of an audit log and reports the first broken record, by line number.
+     * Reads the file once, front to back; never changes it. Safe to run while a writer appends
+     * (a last line still being written is then reported as truncated).
+     *
+     * @param file the log file
+     * @return the outcome; {@link AuditVerification#ok()} is false when the chain is broken
+     * @throws VeilException when the file cannot be read at all (missing, a directory, no permission)
+     */
+    public static AuditVerification verify(Path file) {
+        Objects.requireNonNull(file, "file");
+        return AuditVerifier.verify(file);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AuditLog a && file.equals(a.file) && mode == a.mode
+                && queueCapacity == a.queueCapacity && maxWait.equals(a.maxWait);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(file, mode, queueCapacity, maxWait);
+    }
+
+    @Override
+    public String toString() {
+        return mode == Mode.ASYNC
+                ? "AuditLog[" + file + ", async, queueCapacity=" + queueCapacity + ", maxWait=" + maxWait + "]"
+                : "AuditLog[" + file + ", durable]";
+    }
+}

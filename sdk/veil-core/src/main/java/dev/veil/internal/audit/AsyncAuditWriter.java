@@ -1,0 +1,175 @@
+package dev.veil.internal.audit;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Asynchronous audit writer: request threads put records in a bounded queue; one writer thread
+ * drains it in batches, serialises, masks, digests, hashes and writes. A producer that finds the
+ * queue full waits up to the configured maximum and then gets {@link AuditUnavailableException};
+ * a record is never dropped silently. File order is queue order is chain order.
+ *
+ * <p>Thread-safe. {@link #append} costs one queue insertion (and takes the queue's lock briefly);
+ * {@link #close()} drains the queue, forces the file and releases it.
+ *
+ * <p>An accepted record is written unless the process dies first or the sink fails; after a sink
+ * failure every append is refused and the records that could not be written are counted in
+ * {@link AuditStats#lost()} and logged.
+ */
+public final class AsyncAuditWriter extends WriterThread {
+    private static final int MAX_BATCH = 1024;
+    private static final Object WAKE_UP = new Object();
+
+    private final ArrayBlockingQueue<Object> queue;
+    private final int capacity;
+    private final Duration maxWait;
+    private final long maxWaitNanos;
+    private final LongAdder producerWaits = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final AtomicInteger maxDepth = new AtomicInteger();
+    private final Object closeLock = new Object();
+    private volatile boolean closed;
+    private volatile Throwable failure;
+    private volatile long written;
+    private volatile long batches;
+    private volatile long lost;
+
+    /**
+     * Starts a writer thread over {@code sink}.
+     *
+     * @param sink where lines go; owned (closed) by this writer
+     * @param prevHash the chain's previous hash (64 zeros for a new log)
+     * @param capacity queue capacity, at least 1
+     * @param maxWait longest wait for queue space, at least zero
+     */
+    AsyncAuditWriter(Sink sink, String prevHash, int capacity, Duration maxWait) {
+        super(sink, prevHash, "veil-audit-writer");
+        if (capacity < 1) {
+            throw new IllegalArgumentException("queueCapacity must be >= 1, was " + capacity);
+        }
+        Objects.requireNonNull(maxWait, "maxWait");
+        if (maxWait.isNegative()) {
+            throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+        }
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
+        this.maxWait = maxWait;
+        this.maxWaitNanos = maxWait.toNanos();
+        start();
+    }
+
+    @Override
+    public void append(AuditRecord record) {
+        Objects.requireNonNull(record, "record");
+        checkOpen();
+        if (!queue.offer(record)) {
+            producerWaits.increment();
+            boolean accepted;
+            try {
+                accepted = maxWaitNanos > 0 && queue.offer(record, maxWaitNanos, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                rejected.increment();
+                throw new AuditUnavailableException("audit log " + sink.name()
+                        + ": interrupted while waiting for queue space; the record was not accepted");
+            }
+            if (!accepted) {
+                rejected.increment();
+                throw AuditUnavailableException.queueFull(sink.name(), capacity, maxWait);
+            }
+        }
+        int depth = queue.size();
+        for (int m = maxDepth.get(); depth > m && !maxDepth.compareAndSet(m, depth); m = maxDepth.get()) {
+            // retry
+        }
+        // A close or failure that raced with the insertion: take the record back if the writer did
+        // not; if it did, the writer writes it (or counts it lost on failure).
+        if ((closed || failure != null) && queue.remove(record)) {
+            rejected.increment();
+            throw notOpen();
+        }
+    }
+
+    @Override
+    public AuditStats stats() {
+        return new AuditStats(written, batches, maxDepth.get(), producerWaits.sum(), rejected.sum(), lost);
+    }
+
+    @Override
+    public void close() {
+        synchronized (closeLock) {
+            if (!closed) {
+                closed = true;
+                queue.offer(WAKE_UP); // when full, the writer is not waiting and will see closed
+            }
+        }
+        joinAndCloseSink(() -> failure == null);
+        Throwable f = failure;
+        if (f != null) {
+            throw new AuditUnavailableException("audit log " + sink.name() + " failed; " + lost
+                    + " accepted record(s) could not be written: " + f, f);
+        }
+    }
+
+    @Override
+    void runWriter() {
+        List<Object> batch = new ArrayList<>(Math.min(MAX_BATCH, capacity + 1));
+        try {
+            while (true) {
+                // Read closed before polling: a producer whose record lands after our last poll
+                // then sees closed and takes it back (see append).
+                boolean closing = closed;
+                Object first = closing ? queue.poll() : takeUninterruptibly();
+                if (first == null) {
+                    return;
+                }
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                int n = writeBatch(batch, false);
+                batch.clear();
+                written += n;
+                if (n > 0) {
+                    batches++;
+                }
+            }
+        } catch (Throwable t) {
+            long n = batch.stream().filter(o -> o instanceof AuditRecord).count();
+            failure = t;
+            List<Object> rest = new ArrayList<>();
+            queue.drainTo(rest);
+            n += rest.stream().filter(o -> o instanceof AuditRecord).count();
+            lost = n;
+            logFailure(t, n);
+        }
+    }
+
+    private Object takeUninterruptibly() {
+        while (true) {
+            try {
+                return queue.take();
+            } catch (InterruptedException e) {
+                // the writer thread is ours; an interrupt must not stop the log
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (closed || failure != null) {
+            rejected.increment();
+            throw notOpen();
+        }
+    }
+
+    private AuditUnavailableException notOpen() {
+        Throwable f = failure;
+        return f != null
+                ? new AuditUnavailableException("audit log " + sink.name() + " failed and accepts no records: " + f)
+                : new AuditUnavailableException("audit log " + sink.name() + " is closed");
+    }
+}

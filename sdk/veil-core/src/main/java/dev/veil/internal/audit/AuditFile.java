@@ -1,0 +1,234 @@
+package dev.veil.internal.audit;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * An audit log file opened for appending: locked against a second writer, checked at its end, and
+ * positioned after its last record.
+ *
+ * <p>Opening continues the chain from the last line, which must end with a newline and whose hash
+ * must match its content; otherwise the file is refused (a truncated or edited last record means
+ * the log is broken, and appending would bury the break). Only the last record is checked here;
+ * {@link AuditVerifier} checks the whole chain.
+ *
+ * <p>Used by one writer thread at a time.
+ */
+final class AuditFile implements Sink {
+    private static final int BLOCK = 1 << 16;
+
+    private final Path file;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private final String lastHash;
+
+    private AuditFile(Path file, FileChannel channel, FileLock lock, String lastHash) {
+        this.file = file;
+        this.channel = channel;
+        this.lock = lock;
+        this.lastHash = lastHash;
+    }
+
+    /**
+     * Opens (creating when missing) {@code file} for appending.
+     *
+     * @param file the log file; its directory must exist
+     * @param durable whether to force the directory entry of a new file to the device
+     * @return the open file
+     * @throws AuditUnavailableException when the file cannot be opened, is locked by another writer,
+     *     or its last record is truncated or altered
+     */
+    static AuditFile open(Path file, boolean durable) {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new AuditUnavailableException("audit log " + file + ": directory " + parent
+                    + " does not exist; create it first");
+        }
+        if (Files.isDirectory(file)) {
+            throw new AuditUnavailableException("audit log " + file + " is a directory; name a file");
+        }
+        boolean existed = Files.exists(file);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new AuditUnavailableException("audit log " + file + " cannot be opened for appending: " + e, e);
+        }
+        try {
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                throw new AuditUnavailableException("audit log " + file
+                        + " is already open for writing in this process; close the other Guard or use another file");
+            }
+            if (lock == null) {
+                throw new AuditUnavailableException("audit log " + file
+                        + " is locked by another process; each writer needs its own file");
+            }
+            String last = lastHash(ch, file);
+            ch.position(ch.size());
+            if (!existed && durable && parent != null) {
+                forceDirectory(parent);
+            }
+            return new AuditFile(file, ch, lock, last);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new AuditUnavailableException("audit log " + file + " cannot be read: " + e, e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    /** @return the hash of the file's last record, 64 zeros when the file is empty */
+    String lastHash() {
+        return lastHash;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        ByteBuffer bb = ByteBuffer.wrap(b, off, len);
+        while (bb.hasRemaining()) {
+            channel.write(bb);
+        }
+    }
+
+    @Override
+    public void flush() {
+        // FileChannel writes go straight to the operating system
+    }
+
+    @Override
+    public void force() throws IOException {
+        channel.force(false);
+    }
+
+    @Override
+    public String name() {
+        return file.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } finally {
+            channel.close();
+        }
+    }
+
+    private static String lastHash(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        if (size == 0) {
+            return AuditSerializer.ZERO_HASH;
+        }
+        if (byteAt(ch, size - 1) != '\n') {
+            long line = countNewlines(ch, size) + 1;
+            throw refused(file, line, "", "is truncated: the file does not end with a newline"
+                    + " (a write was interrupted or the file was cut)");
+        }
+        long end = size - 1;
+        long start = lineStart(ch, end);
+        long len = end - start;
+        long line = countNewlines(ch, start) + 1;
+        if (len > AuditVerifier.MAX_LINE_BYTES) {
+            throw refused(file, line, "", "is longer than " + AuditVerifier.MAX_LINE_BYTES
+                    + " bytes: not an audit record");
+        }
+        byte[] bytes = new byte[(int) len];
+        readFully(ch, ByteBuffer.wrap(bytes), start);
+        AuditVerifier.Checked c = new AuditVerifier.Checker().check(bytes, bytes.length, null);
+        if (c.problem != null) {
+            throw refused(file, line, c.decisionId, c.problem);
+        }
+        return c.hash;
+    }
+
+    private static AuditUnavailableException refused(Path file, long line, String decisionId, String why) {
+        return new AuditUnavailableException("audit log " + file + " is broken: line " + line
+                + (decisionId.isEmpty() ? "" : " (decision " + decisionId + ")") + " " + why
+                + ". Refusing to append to a broken log: run 'veil audit verify " + file
+                + "', keep the file as evidence, and start a new one");
+    }
+
+    /** Start offset of the line that ends at {@code end} (the offset of its newline). */
+    private static long lineStart(FileChannel ch, long end) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(BLOCK);
+        long hi = end;
+        while (hi > 0) {
+            long lo = Math.max(0, hi - BLOCK);
+            buf.clear().limit((int) (hi - lo));
+            readFully(ch, buf, lo);
+            for (int i = (int) (hi - lo) - 1; i >= 0; i--) {
+                if (buf.get(i) == '\n') {
+                    return lo + i + 1;
+                }
+            }
+            if (end - lo > AuditVerifier.MAX_LINE_BYTES) {
+                return lo;
+            }
+            hi = lo;
+        }
+        return 0;
+    }
+
+    private static long countNewlines(FileChannel ch, long upTo) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(BLOCK);
+        long n = 0;
+        for (long pos = 0; pos < upTo; ) {
+            buf.clear().limit((int) Math.min(BLOCK, upTo - pos));
+            readFully(ch, buf, pos);
+            for (int i = 0; i < buf.limit(); i++) {
+                if (buf.get(i) == '\n') {
+                    n++;
+                }
+            }
+            pos += buf.limit();
+        }
+        return n;
+    }
+
+    private static byte byteAt(FileChannel ch, long pos) throws IOException {
+        ByteBuffer one = ByteBuffer.allocate(1);
+        readFully(ch, one, pos);
+        return one.get(0);
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+        long p = pos;
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, p);
+            if (n < 0) {
+                throw new IOException("unexpected end of file at offset " + p);
+            }
+            p += n;
+        }
+    }
+
+    private static void forceDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Some platforms cannot open or sync a directory; the file's own force still holds.
+            System.getLogger(AuditFile.class.getName()).log(System.Logger.Level.DEBUG,
+                    "cannot force directory " + dir + ": " + e);
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // already failing
+        }
+    }
+}

@@ -1,0 +1,398 @@
+package dev.veil.internal.audit;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.veil.Caller;
+import dev.veil.Features;
+import dev.veil.Reason;
+import dev.veil.ReleasedPrediction;
+import dev.veil.Signal;
+import dev.veil.Stage;
+import dev.veil.spi.FieldMode;
+import dev.veil.spi.LoggingDecision;
+import dev.veil.spi.PredictionSummary;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Turns {@link AuditRecord}s into hash-chained JSON lines: applies the record's
+ * {@link LoggingDecision} (KEEP, MASK into {@code erased}, DIGEST into {@code masked}), writes the
+ * record in canonical form ({@link CanonicalJson}), hashes it with the previous record's hash, and
+ * inserts {@code hash} at its sorted place, so every line is itself canonical JSON.
+ *
+ * <p>Holds the chain's state (the previous hash): not thread-safe, one per writer thread, and the
+ * order of {@link #append} calls is the order of the chain.
+ */
+final class AuditSerializer {
+    /** {@code prev_hash} of the first record of a file. */
+    static final String ZERO_HASH = "0".repeat(64);
+
+    static final String PATH_CALLER_ATTRIBUTES = "/caller/attributes";
+    static final String PATH_INPUT_FEATURES = "/input/features";
+    static final String PATH_RAW = "/raw";
+    static final String PATH_RESULT_RELEASED = "/result/released";
+
+    private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
+
+    private static final DateTimeFormatter TIMESTAMP = new DateTimeFormatterBuilder()
+            .appendPattern("uuuu-MM-dd'T'HH:mm:ss")
+            .appendFraction(ChronoField.NANO_OF_SECOND, 9, 9, true)
+            .appendLiteral('Z')
+            .toFormatter(Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
+
+    /** Stages sorted by id, the canonical key order of {@code stages}. */
+    private static final Stage[] STAGES_BY_ID =
+            Arrays.stream(Stage.values()).sorted(Comparator.comparing(Stage::id)).toArray(Stage[]::new);
+
+    private static final Comparator<Signal> BY_NAME = Comparator.comparing(Signal::name);
+
+    private final MessageDigest sha = CanonicalJson.sha256();
+    private final ByteSink body = new ByteSink(4096);
+    private final ByteSink scratch = new ByteSink(1024);
+    private final String[] erased = new String[4];
+    private final String[] masked = new String[4];
+    private String prevHash;
+
+    /**
+     * @param prevHash the hash of the record before the first one this serialiser writes (64 zeros
+     *     for a new file)
+     */
+    AuditSerializer(String prevHash) {
+        if (prevHash == null || !HASH.matcher(prevHash).matches()) {
+            throw new IllegalArgumentException("prevHash must be 64 lowercase hex digits, was " + prevHash);
+        }
+        this.prevHash = prevHash;
+    }
+
+    /** @return the hash of the last record written (the next record's {@code prev_hash}) */
+    String lastHash() {
+        return prevHash;
+    }
+
+    /**
+     * Appends one record as a line (with its trailing newline) to {@code out} and advances the chain.
+     *
+     * @param r the record
+     * @param out where the line goes
+     * @return the record's hash
+     * @throws IOException only when the JSON generator fails (a bug): the chain is then not advanced
+     */
+    String append(AuditRecord r, ByteSink out) throws IOException {
+        LoggingDecision ld = r.logging();
+        Caller caller = r.caller();
+        Features features = r.features();
+        ReleasedPrediction released = r.released();
+        PredictionSummary raw = r.raw();
+
+        // Field modes; a field that is absent from the record is neither erased nor masked.
+        int nErased = 0;
+        int nMasked = 0;
+        String attributesDigest = null;
+        String featuresDigest = null;
+        String rawDigest = null;
+        String releasedDigest = null;
+        switch (ld.caller()) {
+            case MASK -> erased[nErased++] = PATH_CALLER_ATTRIBUTES;
+            case DIGEST -> {
+                masked[nMasked++] = PATH_CALLER_ATTRIBUTES;
+                attributesDigest = digest(g -> writeAttributes(g, caller.attributes()));
+            }
+            case KEEP -> { }
+        }
+        if (features != null) {
+            switch (ld.input()) {
+                case MASK -> erased[nErased++] = PATH_INPUT_FEATURES;
+                case DIGEST -> {
+                    masked[nMasked++] = PATH_INPUT_FEATURES;
+                    featuresDigest = digest(g -> writeVector(g, features.vector()));
+                }
+                case KEEP -> { }
+            }
+        }
+        if (raw != null) {
+            switch (ld.raw()) {
+                case MASK -> erased[nErased++] = PATH_RAW;
+                case DIGEST -> {
+                    masked[nMasked++] = PATH_RAW;
+                    rawDigest = digest(g -> writeRaw(g, raw));
+                }
+                case KEEP -> { }
+            }
+        }
+        if (released != null) {
+            switch (ld.output()) {
+                case MASK -> erased[nErased++] = PATH_RESULT_RELEASED;
+                case DIGEST -> {
+                    masked[nMasked++] = PATH_RESULT_RELEASED;
+                    releasedDigest = digest(g -> writeReleased(g, released));
+                }
+                case KEEP -> { }
+            }
+        }
+
+        body.reset();
+        int hashAt;
+        try (JsonGenerator g = CanonicalJson.FACTORY.createGenerator(body, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            // Keys in sorted order: alerts, bundles, caller, decision_id, erased, [hash], input,
+            // latency_ns, masked, model, path, prev_hash, raw, result, signals, stages, timestamp.
+            g.writeArrayFieldStart("alerts");
+            for (String a : r.alerts()) {
+                CanonicalJson.writeString(g, a);
+            }
+            g.writeEndArray();
+
+            g.writeObjectFieldStart("bundles");
+            g.writeObjectFieldStart(r.bundleName());
+            g.writeFieldName("revision");
+            CanonicalJson.writeString(g, r.bundleRevision());
+            g.writeEndObject();
+            g.writeEndObject();
+
+            g.writeObjectFieldStart("caller");
+            if (ld.caller() == FieldMode.KEEP) {
+                g.writeFieldName("attributes");
+                writeAttributes(g, caller.attributes());
+            } else if (ld.caller() == FieldMode.DIGEST) {
+                g.writeStringField("attributes", attributesDigest);
+            }
+            g.writeFieldName("id");
+            CanonicalJson.writeString(g, caller.id());
+            g.writeStringField("method", caller.method().id());
+            g.writeArrayFieldStart("roles");
+            String[] roles = caller.roles().toArray(new String[0]);
+            Arrays.sort(roles);
+            for (String role : roles) {
+                CanonicalJson.writeString(g, role);
+            }
+            g.writeEndArray();
+            g.writeFieldName("tenant");
+            CanonicalJson.writeString(g, caller.tenant());
+            g.writeEndObject();
+
+            g.writeFieldName("decision_id");
+            CanonicalJson.writeString(g, r.decisionId());
+
+            g.writeArrayFieldStart("erased");
+            for (int i = 0; i < nErased; i++) {
+                g.writeString(erased[i]);
+            }
+            g.writeEndArray();
+
+            g.flush();
+            hashAt = body.size();
+
+            g.writeObjectFieldStart("input");
+            if (features != null) {
+                if (ld.input() == FieldMode.KEEP) {
+                    g.writeFieldName("features");
+                    writeVector(g, features.vector());
+                } else if (ld.input() == FieldMode.DIGEST) {
+                    g.writeStringField("features", featuresDigest);
+                }
+                if (features.isNamed()) {
+                    g.writeArrayFieldStart("names");
+                    for (String name : features.names()) {
+                        CanonicalJson.writeString(g, name);
+                    }
+                    g.writeEndArray();
+                }
+            }
+            g.writeNumberField("payload_bytes", r.payloadBytes());
+            g.writeEndObject();
+
+            g.writeNumberField("latency_ns", r.latencyNanos());
+
+            g.writeArrayFieldStart("masked");
+            for (int i = 0; i < nMasked; i++) {
+                g.writeString(masked[i]);
+            }
+            g.writeEndArray();
+
+            g.writeObjectFieldStart("model");
+            g.writeFieldName("name");
+            CanonicalJson.writeString(g, r.modelName());
+            g.writeFieldName("version");
+            CanonicalJson.writeString(g, r.modelVersion());
+            g.writeEndObject();
+
+            g.writeFieldName("path");
+            CanonicalJson.writeString(g, r.path());
+
+            g.writeStringField("prev_hash", prevHash);
+
+            if (raw != null) {
+                if (ld.raw() == FieldMode.KEEP) {
+                    g.writeFieldName("raw");
+                    writeRaw(g, raw);
+                } else if (ld.raw() == FieldMode.DIGEST) {
+                    g.writeStringField("raw", rawDigest);
+                }
+            }
+
+            g.writeObjectFieldStart("result");
+            g.writeBooleanField("allowed", r.allowed());
+            if (released != null) {
+                g.writeArrayFieldStart("applied");
+                for (String a : released.applied()) {
+                    CanonicalJson.writeString(g, a);
+                }
+                g.writeEndArray();
+                g.writeBooleanField("degraded", r.degraded());
+            }
+            if (!r.reasons().isEmpty()) {
+                g.writeArrayFieldStart("reasons");
+                for (Reason reason : r.reasons()) {
+                    g.writeStartObject();
+                    g.writeStringField("code", reason.code().code());
+                    g.writeFieldName("message");
+                    CanonicalJson.writeString(g, reason.message());
+                    g.writeFieldName("rule");
+                    CanonicalJson.writeString(g, reason.rule());
+                    g.writeStringField("stage", reason.stage().id());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
+            if (released != null) {
+                if (ld.output() == FieldMode.KEEP) {
+                    g.writeFieldName("released");
+                    writeReleased(g, released);
+                } else if (ld.output() == FieldMode.DIGEST) {
+                    g.writeStringField("released", releasedDigest);
+                }
+            }
+            g.writeEndObject();
+
+            g.writeObjectFieldStart("signals");
+            List<Signal> signals = r.signals();
+            if (signals.size() == 1) {
+                writeSignal(g, signals.get(0));
+            } else if (!signals.isEmpty()) {
+                Signal[] sorted = signals.toArray(new Signal[0]);
+                Arrays.sort(sorted, BY_NAME);
+                for (Signal s : sorted) {
+                    writeSignal(g, s);
+                }
+            }
+            g.writeEndObject();
+
+            g.writeObjectFieldStart("stages");
+            Map<Stage, StageOutcome> stages = r.stages();
+            if (!stages.isEmpty()) {
+                for (Stage s : STAGES_BY_ID) {
+                    StageOutcome o = stages.get(s);
+                    if (o != null) {
+                        g.writeStringField(s.id(), o.id());
+                    }
+                }
+            }
+            g.writeEndObject();
+
+            g.writeStringField("timestamp", TIMESTAMP.format(r.timestamp()));
+            g.writeEndObject();
+        }
+
+        String hash = CanonicalJson.sha256Hex(sha, body.array(), body.size());
+        out.writeFrom(body, 0, hashAt);
+        out.writeAscii(",\"hash\":\"");
+        out.writeAscii(hash);
+        out.write('"');
+        out.writeFrom(body, hashAt, body.size());
+        out.write('\n');
+        prevHash = hash;
+        return hash;
+    }
+
+    /** The RFC 3339 form (UTC, nine fraction digits) used for {@code timestamp}. */
+    static String formatTimestamp(java.time.Instant t) {
+        return TIMESTAMP.format(t);
+    }
+
+    @FunctionalInterface
+    private interface JsonWriting {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private String digest(JsonWriting value) throws IOException {
+        scratch.reset();
+        try (JsonGenerator g = CanonicalJson.FACTORY.createGenerator(scratch, JsonEncoding.UTF8)) {
+            value.write(g);
+        }
+        return "sha256:" + CanonicalJson.sha256Hex(sha, scratch.array(), scratch.size());
+    }
+
+    private static void writeAttributes(JsonGenerator g, Map<String, String> attributes) throws IOException {
+        g.writeStartObject();
+        if (!attributes.isEmpty()) {
+            String[] keys = attributes.keySet().toArray(new String[0]);
+            Arrays.sort(keys);
+            for (String k : keys) {
+                g.writeFieldName(k);
+                CanonicalJson.writeString(g, attributes.get(k));
+            }
+        }
+        g.writeEndObject();
+    }
+
+    private static void writeVector(JsonGenerator g, double[] v) throws IOException {
+        g.writeStartArray();
+        for (double d : v) {
+            CanonicalJson.writeDouble(g, d);
+        }
+        g.writeEndArray();
+    }
+
+    private static void writeRaw(JsonGenerator g, PredictionSummary raw) throws IOException {
+        g.writeStartObject();
+        g.writeFieldName("entropy");
+        CanonicalJson.writeDouble(g, raw.entropy());
+        g.writeFieldName("margin");
+        CanonicalJson.writeDouble(g, raw.margin());
+        g.writeFieldName("top_label");
+        CanonicalJson.writeString(g, raw.topLabel());
+        g.writeFieldName("top_score");
+        CanonicalJson.writeDouble(g, raw.topScore());
+        g.writeEndObject();
+    }
+
+    private static void writeReleased(JsonGenerator g, ReleasedPrediction p) throws IOException {
+        g.writeStartObject();
+        if (p.label() != null) {
+            g.writeFieldName("label");
+            CanonicalJson.writeString(g, p.label());
+        }
+        g.writeArrayFieldStart("scores");
+        for (ReleasedPrediction.ScoredLabel s : p.scores()) {
+            g.writeStartArray();
+            CanonicalJson.writeString(g, s.label());
+            CanonicalJson.writeDouble(g, s.score());
+            g.writeEndArray();
+        }
+        g.writeEndArray();
+        if (p.value().isPresent()) {
+            g.writeFieldName("value");
+            CanonicalJson.writeDouble(g, p.value().getAsDouble());
+        }
+        g.writeEndObject();
+    }
+
+    private static void writeSignal(JsonGenerator g, Signal s) throws IOException {
+        g.writeObjectFieldStart(s.name());
+        g.writeStringField("level", s.level().id());
+        g.writeFieldName("score");
+        CanonicalJson.writeDouble(g, s.score());
+        g.writeEndObject();
+    }
+}

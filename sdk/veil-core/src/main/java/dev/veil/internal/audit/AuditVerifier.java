@@ -1,0 +1,228 @@
+package dev.veil.internal.audit;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.veil.AuditVerification;
+import dev.veil.VeilException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.regex.Pattern;
+
+/**
+ * Checks the hash chain of an audit log, front to back, and reports the first broken line.
+ *
+ * <p>A line is intact when it is a JSON object without duplicate keys whose {@code hash} is the
+ * SHA-256 of the canonical JSON of the object without {@code hash} ({@link CanonicalJson}) and
+ * whose {@code prev_hash} is the {@code hash} of the line before (64 zeros for line 1). The file
+ * must end with a newline; a last line without one is reported as truncated.
+ *
+ * <p>Stateless and thread-safe; each call reads its input once.
+ */
+public final class AuditVerifier {
+    /** Lines longer than this are not audit records (and are not buffered further). */
+    static final int MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+    private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
+
+    private AuditVerifier() {}
+
+    /**
+     * Verifies the log in {@code file}.
+     *
+     * @param file the log file
+     * @return the outcome
+     * @throws VeilException when the file cannot be read
+     */
+    public static AuditVerification verify(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return verify(in);
+        } catch (IOException e) {
+            throw new VeilException("cannot read audit log " + file + ": " + e, e);
+        }
+    }
+
+    /**
+     * Verifies a log read from {@code in} (not closed).
+     *
+     * @param in the log's bytes
+     * @return the outcome
+     * @throws IOException when reading fails
+     */
+    public static AuditVerification verify(InputStream in) throws IOException {
+        LineReader lines = new LineReader(in);
+        Checker checker = new Checker();
+        String prev = AuditSerializer.ZERO_HASH;
+        long lineNo = 0;
+        while (true) {
+            int status = lines.next();
+            if (status == LineReader.EOF) {
+                return new AuditVerification(true, lineNo, 0, "", "ok " + lineNo + " records", prev);
+            }
+            lineNo++;
+            if (status == LineReader.TOO_LONG) {
+                return broken(lineNo, prev, "", "is longer than " + MAX_LINE_BYTES + " bytes: not an audit record");
+            }
+            Checked c = checker.check(lines.buf(), lines.length(), prev);
+            if (c.problem == null && status == LineReader.NO_NEWLINE) {
+                return broken(lineNo, prev, c.decisionId, "is truncated: the file does not end with a newline"
+                        + " (a write was interrupted or the file was cut)");
+            }
+            if (c.problem != null) {
+                String why = status == LineReader.NO_NEWLINE
+                        ? "is truncated: the file ends without a newline inside this record (" + c.problem + ")"
+                        : c.problem;
+                return broken(lineNo, prev, c.decisionId, why);
+            }
+            prev = c.hash;
+        }
+    }
+
+    private static AuditVerification broken(long line, String lastGoodHash, String decisionId, String why) {
+        String message = "line " + line + (decisionId.isEmpty() ? "" : " (decision " + decisionId + ")") + " " + why;
+        return new AuditVerification(false, line - 1, line, decisionId, message, lastGoodHash);
+    }
+
+    /** The result of checking one line: its hash when intact, else a problem. */
+    static final class Checked {
+        final String hash;
+        final String decisionId;
+        final String problem;
+
+        private Checked(String hash, String decisionId, String problem) {
+            this.hash = hash;
+            this.decisionId = decisionId;
+            this.problem = problem;
+        }
+    }
+
+    /** Checks single lines; reuses its buffers, so one per thread. */
+    static final class Checker {
+        private final MessageDigest sha = CanonicalJson.sha256();
+        private final ByteSink canonical = new ByteSink(4096);
+
+        /**
+         * @param buf the line's bytes (without the newline)
+         * @param len its length
+         * @param expectedPrev the previous record's hash, or null when unknown (then only the line's
+         *     own hash is checked)
+         */
+        Checked check(byte[] buf, int len, String expectedPrev) {
+            if (len == 0) {
+                return new Checked(null, "", "is empty: not an audit record");
+            }
+            JsonNode tree;
+            try {
+                tree = CanonicalJson.READER.readTree(buf, 0, len);
+            } catch (IOException e) {
+                return new Checked(null, "", "is not valid JSON: " + firstLine(e.getMessage()));
+            }
+            if (tree == null || !tree.isObject()) {
+                return new Checked(null, "", "is not a JSON object: not an audit record");
+            }
+            JsonNode id = tree.get("decision_id");
+            String decisionId = id != null && id.isTextual() ? id.textValue() : "";
+            JsonNode hashNode = tree.get("hash");
+            if (hashNode == null || !hashNode.isTextual() || !HASH.matcher(hashNode.textValue()).matches()) {
+                return new Checked(null, decisionId, "has no valid hash (64 lowercase hex digits)");
+            }
+            JsonNode prevNode = tree.get("prev_hash");
+            if (prevNode == null || !prevNode.isTextual() || !HASH.matcher(prevNode.textValue()).matches()) {
+                return new Checked(null, decisionId, "has no valid prev_hash (64 lowercase hex digits)");
+            }
+            canonical.reset();
+            try (JsonGenerator g = CanonicalJson.FACTORY.createGenerator(canonical, JsonEncoding.UTF8)) {
+                CanonicalJson.writeTree(g, (ObjectNode) tree, "hash");
+            } catch (IOException e) {
+                return new Checked(null, decisionId, "cannot be put in canonical form: " + firstLine(e.getMessage()));
+            }
+            String actual = CanonicalJson.sha256Hex(sha, canonical.array(), canonical.size());
+            String claimed = hashNode.textValue();
+            if (!actual.equals(claimed)) {
+                return new Checked(null, decisionId, "was altered: its hash does not match its content");
+            }
+            if (expectedPrev != null && !prevNode.textValue().equals(expectedPrev)) {
+                String why = expectedPrev.equals(AuditSerializer.ZERO_HASH)
+                        ? "breaks the chain: the first record must have a prev_hash of 64 zeros"
+                                + " (records before it were removed)"
+                        : "breaks the chain: its prev_hash is not the hash of the line before"
+                                + " (a record was removed, inserted or reordered)";
+                return new Checked(null, decisionId, why);
+            }
+            return new Checked(claimed, decisionId, null);
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Reads newline-terminated lines as bytes, with its own buffering. */
+    private static final class LineReader {
+        static final int EOF = 0;
+        static final int LINE = 1;
+        static final int NO_NEWLINE = 2;
+        static final int TOO_LONG = 3;
+
+        private final InputStream in;
+        private final byte[] chunk = new byte[1 << 16];
+        private int pos;
+        private int end;
+        private byte[] buf = new byte[8192];
+        private int len;
+
+        LineReader(InputStream in) {
+            this.in = in;
+        }
+
+        int next() throws IOException {
+            len = 0;
+            boolean any = false;
+            while (true) {
+                if (pos == end) {
+                    int n = in.read(chunk, 0, chunk.length);
+                    pos = 0;
+                    end = Math.max(n, 0);
+                    if (n <= 0) {
+                        return any ? NO_NEWLINE : EOF;
+                    }
+                }
+                any = true;
+                int start = pos;
+                while (pos < end && chunk[pos] != '\n') {
+                    pos++;
+                }
+                int n = pos - start;
+                if ((long) len + n > MAX_LINE_BYTES) {
+                    return TOO_LONG;
+                }
+                if (len + n > buf.length) {
+                    buf = Arrays.copyOf(buf, (int) Math.min(MAX_LINE_BYTES, Math.max(2L * buf.length, len + n)));
+                }
+                System.arraycopy(chunk, start, buf, len, n);
+                len += n;
+                if (pos < end) {
+                    pos++;
+                    return LINE;
+                }
+            }
+        }
+
+        byte[] buf() {
+            return buf;
+        }
+
+        int length() {
+            return len;
+        }
+    }
+}

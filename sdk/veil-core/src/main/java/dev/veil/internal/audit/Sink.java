@@ -1,0 +1,53 @@
+package dev.veil.internal.audit;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.OutputStream;
+
+/**
+ * Where a writer thread puts its bytes. Used by one thread at a time (the writer thread, then the
+ * closer after it has stopped).
+ */
+interface Sink extends Closeable {
+    /** Writes all of {@code b[off, off+len)}. */
+    void write(byte[] b, int off, int len) throws IOException;
+
+    /** Hands written bytes to the operating system (no device sync). */
+    void flush() throws IOException;
+
+    /** Forces written bytes to the storage device. */
+    void force() throws IOException;
+
+    /** @return a name for messages (the file) */
+    String name();
+
+    /** A sink over an output stream; {@link #force()} only flushes. */
+    static Sink of(OutputStream out, String name) {
+        return new Sink() {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                out.flush();
+            }
+
+            @Override
+            public void force() throws IOException {
+                out.flush();
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void close() throws IOException {
+                out.close();
+            }
+        };
+    }
+}

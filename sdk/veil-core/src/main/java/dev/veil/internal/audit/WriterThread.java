@@ -1,0 +1,136 @@
+package dev.veil.internal.audit;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * What both file writers share: the sink, the chain's serialiser, the one writer thread, and a
+ * shutdown hook that closes the writer (drains it) when the JVM exits without {@code close()}.
+ *
+ * <p>{@link #writeBatch} and {@link #buffer} belong to the writer thread alone.
+ */
+abstract class WriterThread implements AuditWriter {
+    static final System.Logger LOG = System.getLogger("dev.veil.audit");
+
+    final Sink sink;
+    private final AuditSerializer serializer;
+    private final ByteSink buffer = new ByteSink(64 * 1024);
+    private final Thread thread;
+    private final Thread hook;
+    private boolean sinkClosed; // guarded by this
+
+    WriterThread(Sink sink, String prevHash, String threadName) {
+        this.sink = sink;
+        this.serializer = new AuditSerializer(prevHash);
+        this.thread = new Thread(this::runWriter, threadName);
+        this.thread.setDaemon(true);
+        this.hook = new Thread(this::closeFromHook, threadName + "-shutdown");
+    }
+
+    /** Starts the writer thread; call once, at the end of the subclass constructor. */
+    final void start() {
+        thread.start();
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // the JVM is already shutting down; close() will still drain
+        }
+    }
+
+    /** The writer thread's loop. */
+    abstract void runWriter();
+
+    /**
+     * Serialises {@code records} (skipping anything that is not an AuditRecord) in order, writes them
+     * with one call and, when {@code force}, forces them to the device.
+     *
+     * @return the number of records written
+     */
+    final int writeBatch(List<?> records, boolean force) throws IOException {
+        buffer.reset();
+        int n = 0;
+        for (Object o : records) {
+            if (o instanceof AuditRecord r) {
+                serializer.append(r, buffer);
+                n++;
+            }
+        }
+        // An interrupt must not close the FileChannel under us (ClosedByInterruptException).
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (n > 0) {
+                sink.write(buffer.array(), 0, buffer.size());
+                if (force) {
+                    sink.force();
+                } else {
+                    sink.flush();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Waits for the writer thread to end, then (the first time only) forces and closes the sink.
+     *
+     * @param force asked once the thread has ended: whether to force the sink before closing it (not
+     *     after a failure)
+     */
+    final void joinAndCloseSink(java.util.function.BooleanSupplier force) {
+        boolean interrupted = false;
+        while (thread.isAlive() && thread != Thread.currentThread()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        synchronized (this) {
+            if (sinkClosed) {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            sinkClosed = true;
+        }
+        try {
+            try {
+                if (force.getAsBoolean()) {
+                    sink.force();
+                }
+            } finally {
+                sink.close();
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": closing failed: " + e, e);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // shutting down (possibly from this hook)
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    final void logFailure(Throwable t, long lost) {
+        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": writer failed; " + lost
+                + " accepted record(s) could not be written and every further request is refused"
+                + " (audit_unavailable) until the log is reopened: " + t, t);
+    }
+
+    private void closeFromHook() {
+        try {
+            close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": close at exit failed: " + e, e);
+        }
+    }
+}

@@ -1,0 +1,306 @@
+package dev.veil.internal.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.AuditLog;
+import dev.veil.AuditVerification;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class AsyncAuditWriterTest {
+
+    @TempDir
+    Path dir;
+
+    /** A real output stream whose writes block until its gate opens, like a stalled disk or pipe. */
+    static final class GatedStream extends OutputStream {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch gate = new CountDownLatch(1);
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            entered.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                throw new IOException("interrupted", e);
+            }
+            synchronized (out) {
+                out.write(b, off, len);
+            }
+        }
+
+        byte[] bytes() {
+            synchronized (out) {
+                return out.toByteArray();
+            }
+        }
+    }
+
+    /** A real output stream over a full device. */
+    static final class FullDiskStream extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            throw new IOException("No space left on device");
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            throw new IOException("No space left on device");
+        }
+    }
+
+    private static List<String> ids(byte[] log) {
+        List<String> ids = new ArrayList<>();
+        for (String line : AuditFixtures.lines(log)) {
+            ids.add(AuditFixtures.parse(line).get("decision_id").asText());
+        }
+        return ids;
+    }
+
+    @Test
+    void shouldWriteExactlyOneLinePerAppendFromManyThreadsAndKeepTheChain() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).async(64, Duration.ofSeconds(10)));
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        for (int t = 0; t < 8; t++) {
+            int tt = t;
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 500; i++) {
+                    w.append(AuditFixtures.denial("t" + tt + "-" + i));
+                }
+            });
+            th.setUncaughtExceptionHandler((x, e) -> error.set(e));
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        w.close();
+
+        assertThat(error.get()).isNull();
+        List<String> ids = ids(Files.readAllBytes(file));
+        assertThat(ids).hasSize(4000).doesNotHaveDuplicates();
+        for (int t = 0; t < 8; t++) { // each thread's records keep their order
+            String prefix = "t" + t + "-";
+            List<String> mine = ids.stream().filter(s -> s.startsWith(prefix)).toList();
+            assertThat(mine).hasSize(500);
+            for (int i = 0; i < 500; i++) {
+                assertThat(mine.get(i)).isEqualTo(prefix + i);
+            }
+        }
+        AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).as(v.message()).isTrue();
+        assertThat(v.records()).isEqualTo(4000);
+        AuditStats s = w.stats();
+        assertThat(s.recordsWritten()).isEqualTo(4000);
+        assertThat(s.maxQueueDepth()).isBetween(1, 64);
+        assertThat(s.rejected()).isZero();
+        assertThat(s.lost()).isZero();
+        assertThat(s.batches()).isBetween(1L, 4000L);
+    }
+
+    @Test
+    void shouldRefuseAfterMaxWaitWhenTheWriterIsStalledAndDropNothingOnceItResumes() throws Exception {
+        GatedStream stream = new GatedStream();
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(stream, "gated"), AuditSerializer.ZERO_HASH, 4,
+                Duration.ofMillis(200));
+        w.append(AuditFixtures.denial("r0"));
+        assertThat(stream.entered.await(10, TimeUnit.SECONDS)).isTrue(); // the writer holds r0, blocked
+        for (int i = 1; i <= 4; i++) {
+            w.append(AuditFixtures.denial("r" + i)); // fills the queue
+        }
+
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("r5")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log gated: queue full (4 records) for 200 ms: the writer cannot keep up or is"
+                        + " stalled; raise the queue capacity or maxWait, or check the disk");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        assertThat(w.stats().producerWaits()).isEqualTo(1);
+        assertThat(w.stats().rejected()).isEqualTo(1);
+        assertThat(w.stats().maxQueueDepth()).isEqualTo(4);
+        assertThat(w.stats().recordsWritten()).isZero();
+
+        stream.gate.countDown();
+        w.close();
+
+        assertThat(ids(stream.bytes())).containsExactly("r0", "r1", "r2", "r3", "r4");
+        assertThat(AuditFixtures.verify(stream.bytes()).ok()).isTrue();
+        assertThat(w.stats().recordsWritten()).isEqualTo(5);
+    }
+
+    @Test
+    void shouldBlockAProducerUntilTheStalledWriterResumesAndThenAcceptItsRecord() throws Exception {
+        GatedStream stream = new GatedStream();
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(stream, "gated"), AuditSerializer.ZERO_HASH, 2,
+                Duration.ofSeconds(30));
+        w.append(AuditFixtures.denial("r0"));
+        assertThat(stream.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        w.append(AuditFixtures.denial("r1"));
+        w.append(AuditFixtures.denial("r2"));
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        Thread producer = new Thread(() -> w.append(AuditFixtures.denial("r3")));
+        producer.setUncaughtExceptionHandler((x, e) -> error.set(e));
+        producer.start();
+        while (producer.getState() != Thread.State.TIMED_WAITING) { // waiting for queue space
+            assertThat(producer.isAlive()).isTrue();
+            Thread.sleep(5);
+        }
+        assertThat(w.stats().producerWaits()).isEqualTo(1);
+
+        stream.gate.countDown();
+        producer.join();
+        w.close();
+
+        assertThat(error.get()).isNull();
+        assertThat(ids(stream.bytes())).containsExactly("r0", "r1", "r2", "r3");
+        assertThat(AuditFixtures.verify(stream.bytes()).ok()).isTrue();
+    }
+
+    @Test
+    void shouldRefuseAtOnceWhenMaxWaitIsZeroAndTheQueueIsFull() throws Exception {
+        GatedStream stream = new GatedStream();
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(stream, "gated"), AuditSerializer.ZERO_HASH, 1,
+                Duration.ZERO);
+        w.append(AuditFixtures.denial("r0"));
+        assertThat(stream.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        w.append(AuditFixtures.denial("r1"));
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("r2")))
+                .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("queue full (1 records) for 0 ms");
+
+        stream.gate.countDown();
+        w.close();
+        assertThat(ids(stream.bytes())).containsExactly("r0", "r1");
+    }
+
+    @Test
+    void shouldDrainEveryQueuedRecordOnClose() throws Exception {
+        GatedStream stream = new GatedStream();
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(stream, "gated"), AuditSerializer.ZERO_HASH, 100,
+                Duration.ofSeconds(1));
+        for (int i = 0; i < 50; i++) {
+            w.append(AuditFixtures.denial("r" + i));
+        }
+        Thread closer = new Thread(w::close);
+        closer.start();
+        stream.gate.countDown();
+        closer.join();
+
+        assertThat(ids(stream.bytes())).hasSize(50).startsWith("r0").endsWith("r49");
+        assertThat(AuditFixtures.verify(stream.bytes()).ok()).isTrue();
+    }
+
+    @Test
+    void shouldWriteExactlyTheAcceptedRecordsWhenCloseRacesWithAppends() throws Exception {
+        // Invariant: an append either returns, and its record is in the file, or throws; never both,
+        // never neither.
+        for (int round = 0; round < 5; round++) {
+            Path file = dir.resolve("race-" + round + ".jsonl");
+            AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).async(8, Duration.ofMillis(50)));
+            List<String> accepted = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int tt = t;
+                Thread th = new Thread(() -> {
+                    for (int i = 0; ; i++) {
+                        String id = "t" + tt + "-" + i;
+                        try {
+                            w.append(AuditFixtures.denial(id));
+                            accepted.add(id);
+                        } catch (AuditUnavailableException e) {
+                            if (e.getMessage().endsWith("is closed")) {
+                                return;
+                            }
+                        }
+                    }
+                });
+                threads.add(th);
+                th.start();
+            }
+            Thread.sleep(20);
+            w.close();
+            for (Thread th : threads) {
+                th.join();
+            }
+
+            assertThat(ids(Files.readAllBytes(file))).containsExactlyInAnyOrderElementsOf(accepted);
+            assertThat(AuditLog.verify(file).ok()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldRefuseAppendsAfterClose() {
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(new ByteArrayOutputStream(), "mem"),
+                AuditSerializer.ZERO_HASH, 4, Duration.ofMillis(10));
+        w.close();
+        w.close(); // idempotent
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("late")))
+                .isInstanceOf(AuditUnavailableException.class).hasMessage("audit log mem is closed");
+        assertThat(w.stats().rejected()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRefuseEveryAppendAndReportLostRecordsWhenTheDiskFails() throws Exception {
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(new FullDiskStream(), "full"), AuditSerializer.ZERO_HASH,
+                4, Duration.ofMillis(10));
+        w.append(AuditFixtures.denial("r0"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (w.stats().lost() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(w.stats().lost()).isEqualTo(1);
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("r1")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log full failed and accepts no records: java.io.IOException: No space left on device");
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
+                .hasMessageStartingWith("audit log full failed; 1 accepted record(s) could not be written");
+    }
+
+    @Test
+    void shouldRejectAQueueCapacityBelowOne() {
+        Sink sink = Sink.of(new ByteArrayOutputStream(), "mem");
+        assertThatThrownBy(() -> new AsyncAuditWriter(sink, AuditSerializer.ZERO_HASH, 0, Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("queueCapacity must be >= 1, was 0");
+    }
+
+    @Test
+    void shouldRejectANegativeMaxWait() {
+        Sink sink = Sink.of(new ByteArrayOutputStream(), "mem");
+        assertThatThrownBy(() -> new AsyncAuditWriter(sink, AuditSerializer.ZERO_HASH, 1, Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("maxWait must be >= 0, was PT-0.001S");
+    }
+
+    @Test
+    void shouldRejectAMalformedPreviousHash() {
+        Sink sink = Sink.of(new ByteArrayOutputStream(), "mem");
+        assertThatThrownBy(() -> new AsyncAuditWriter(sink, "abc", 1, Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("prevHash must be 64 lowercase hex digits, was abc");
+    }
+}

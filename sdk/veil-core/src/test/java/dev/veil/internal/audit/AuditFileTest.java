@@ -1,0 +1,178 @@
+package dev.veil.internal.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.AuditLog;
+import dev.veil.AuditVerification;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class AuditFileTest {
+
+    @TempDir
+    Path dir;
+
+    private Path writeLog(String name, int records) {
+        Path file = dir.resolve(name);
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).async(16, Duration.ofSeconds(1)))) {
+            for (int i = 0; i < records; i++) {
+                w.append(AuditFixtures.denial("first-" + i));
+            }
+        }
+        return file;
+    }
+
+    @Test
+    void shouldContinueTheChainWhenReopened() throws Exception {
+        Path file = writeLog("audit.jsonl", 3);
+
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
+            w.append(AuditFixtures.denial("second-0"));
+            w.append(AuditFixtures.fullRelease("second-1"));
+        }
+
+        List<String> lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(5);
+        assertThat(AuditFixtures.parse(lines.get(3)).get("prev_hash").asText())
+                .isEqualTo(AuditFixtures.parse(lines.get(2)).get("hash").asText());
+        AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).as(v.message()).isTrue();
+        assertThat(v.records()).isEqualTo(5);
+    }
+
+    @Test
+    void shouldStartANewChainInAnEmptyFile() throws Exception {
+        Path file = dir.resolve("empty.jsonl");
+        Files.createFile(file);
+
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file))) {
+            w.append(AuditFixtures.denial("a"));
+        }
+
+        assertThat(AuditFixtures.parse(Files.readAllLines(file).get(0)).get("prev_hash").asText())
+                .isEqualTo(AuditSerializer.ZERO_HASH);
+    }
+
+    @Test
+    void shouldRefuseToAppendWhenTheLastRecordWasEdited() throws Exception {
+        Path file = writeLog("audit.jsonl", 3);
+        String text = Files.readString(file);
+        Files.writeString(file, text.replace("\"decision_id\":\"first-2\"", "\"decision_id\":\"forged\""));
+
+        assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(file)))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log " + file + " is broken: line 3 (decision forged) was altered: its hash does not"
+                        + " match its content. Refusing to append to a broken log: run 'veil audit verify " + file
+                        + "', keep the file as evidence, and start a new one");
+        assertThat(Files.readString(file)).isNotEqualTo(text).hasLineCount(3); // untouched by the refusal
+    }
+
+    @Test
+    void shouldRefuseToAppendWhenTheLastLineIsTruncated() throws Exception {
+        Path file = writeLog("audit.jsonl", 3);
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(bytes, bytes.length - 40));
+
+        assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(file).durable()))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessageStartingWith("audit log " + file + " is broken: line 3 is truncated: the file does not end"
+                        + " with a newline (a write was interrupted or the file was cut). Refusing to append");
+    }
+
+    @Test
+    void shouldRefuseToAppendWhenTheLastLineIsNotARecord() throws Exception {
+        Path file = writeLog("audit.jsonl", 2);
+        Files.writeString(file, "garbage\n", java.nio.file.StandardOpenOption.APPEND);
+
+        assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(file)))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessageStartingWith("audit log " + file + " is broken: line 3 is not valid JSON");
+    }
+
+    @Test
+    void shouldReadTheLastLineOfALargeFile() throws Exception {
+        // the last line is found by reading backwards in blocks; make it span a block boundary
+        Path file = dir.resolve("big.jsonl");
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
+            for (int i = 0; i < 200; i++) {
+                w.append(AuditFixtures.fullRelease("big-" + i));
+            }
+        }
+        assertThat(Files.size(file)).isGreaterThan(2 * 65536);
+
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file))) {
+            w.append(AuditFixtures.denial("after"));
+        }
+
+        assertThat(AuditLog.verify(file).records()).isEqualTo(201);
+    }
+
+    @Test
+    void shouldRefuseASecondWriterOnTheSameFile() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        try (AuditWriter first = AuditWriters.open(AuditLog.jsonLines(file))) {
+            assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(file).durable()))
+                    .isInstanceOf(AuditUnavailableException.class)
+                    .hasMessage("audit log " + file + " is already open for writing in this process;"
+                            + " close the other Guard or use another file");
+            first.append(AuditFixtures.denial("a"));
+        }
+        try (AuditWriter again = AuditWriters.open(AuditLog.jsonLines(file))) { // released on close
+            again.append(AuditFixtures.denial("b"));
+        }
+        assertThat(AuditLog.verify(file).records()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRefuseAFileInAMissingDirectory() {
+        Path file = dir.resolve("missing").resolve("audit.jsonl");
+
+        assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(file)))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log " + file + ": directory " + dir.resolve("missing")
+                        + " does not exist; create it first");
+    }
+
+    @Test
+    void shouldRefuseADirectoryAsTheLogFile() {
+        assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(dir)))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log " + dir + " is a directory; name a file");
+    }
+
+    @Test
+    void shouldVerifyAFileThroughThePublicApi() throws Exception {
+        Path file = writeLog("audit.jsonl", 4);
+        List<String> lines = Files.readAllLines(file);
+        lines.remove(1);
+        Files.write(file, lines, StandardCharsets.UTF_8);
+
+        AuditVerification v = AuditLog.verify(file);
+
+        assertThat(v.ok()).isFalse();
+        assertThat(v.records()).isEqualTo(1);
+        assertThat(v.firstBrokenLine()).isEqualTo(2);
+        assertThat(v.firstBrokenDecisionId()).isEqualTo("first-2");
+        assertThat(v.message()).isEqualTo("line 2 (decision first-2) breaks the chain: its prev_hash is not the hash"
+                + " of the line before (a record was removed, inserted or reordered)");
+        assertThat(v).hasToString(v.message());
+    }
+
+    @Test
+    void shouldThrowWhenTheFileToVerifyCannotBeRead() {
+        Path file = dir.resolve("nope.jsonl");
+
+        assertThatThrownBy(() -> AuditLog.verify(file))
+                .isInstanceOf(dev.veil.VeilException.class)
+                .hasMessageStartingWith("cannot read audit log " + file + ": java.nio.file.NoSuchFileException");
+    }
+}

@@ -1,0 +1,211 @@
+package dev.veil.internal.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.AuditLog;
+import dev.veil.AuditVerification;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(120)
+class DurableAuditWriterTest {
+
+    @TempDir
+    Path dir;
+
+    /** A real output stream whose device sync (flush) fails, as when a disk is lost. */
+    static final class LostDeviceStream extends OutputStream {
+        final ByteArrayOutputStream written = new ByteArrayOutputStream();
+
+        @Override
+        public void write(int b) {
+            written.write(b);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            throw new IOException("Input/output error");
+        }
+    }
+
+    private static String lastLine(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+
+    @Test
+    void shouldHaveTheLineInTheFileWhenAppendReturns() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
+            for (int i = 0; i < 20; i++) {
+                w.append(AuditFixtures.denial("d" + i));
+
+                assertThat(Files.readAllLines(file)).hasSize(i + 1);
+                assertThat(AuditFixtures.parse(lastLine(file)).get("decision_id").asText()).isEqualTo("d" + i);
+            }
+            assertThat(w.stats().recordsWritten()).isEqualTo(20);
+            assertThat(w.stats().batches()).isEqualTo(20);
+        }
+        assertThat(AuditLog.verify(file).records()).isEqualTo(20);
+    }
+
+    @Test
+    void shouldGroupConcurrentAppendsAndWriteExactlyOneLineEach() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        for (int t = 0; t < 8; t++) {
+            int tt = t;
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 500; i++) {
+                    String id = "t" + tt + "-" + i;
+                    w.append(AuditFixtures.denial(id));
+                    if (i % 100 == 99) { // durable: it is in the file already
+                        try {
+                            assertThat(Files.readString(file)).contains("\"decision_id\":\"" + id + "\"");
+                        } catch (IOException e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                }
+            });
+            th.setUncaughtExceptionHandler((x, e) -> error.set(e));
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        w.close();
+
+        assertThat(error.get()).isNull();
+        List<String> lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(4000);
+        assertThat(lines.stream().map(l -> AuditFixtures.parse(l).get("decision_id").asText()).distinct()).hasSize(4000);
+        AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).as(v.message()).isTrue();
+        assertThat(v.records()).isEqualTo(4000);
+        AuditStats s = w.stats();
+        assertThat(s.recordsWritten()).isEqualTo(4000);
+        assertThat(s.batches()).isBetween(1L, 4000L);
+        assertThat(s.maxQueueDepth()).isBetween(1, 8);
+        assertThat(s.rejected()).isZero();
+    }
+
+    /** A real output stream whose device sync (flush) blocks until its gate opens, like a slow disk. */
+    static final class SlowSyncStream extends OutputStream {
+        final CountDownLatch syncing = new CountDownLatch(1);
+        final CountDownLatch gate = new CountDownLatch(1);
+        final ByteArrayOutputStream written = new ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            written.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            written.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            syncing.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+        }
+
+        synchronized byte[] bytes() {
+            return written.toByteArray();
+        }
+    }
+
+    @Test
+    void shouldCommitAppendsThatArriveDuringASyncAsOneBatchAndReturnNoneBeforeItsSync() throws Exception {
+        SlowSyncStream stream = new SlowSyncStream();
+        DurableAuditWriter w = new DurableAuditWriter(Sink.of(stream, "slow"), AuditSerializer.ZERO_HASH);
+        List<Thread> appenders = new ArrayList<>();
+        List<String> returned = Collections.synchronizedList(new ArrayList<>());
+        Thread first = new Thread(() -> {
+            w.append(AuditFixtures.denial("r0"));
+            returned.add("r0");
+        });
+        first.start();
+        assertThat(stream.syncing.await(10, TimeUnit.SECONDS)).isTrue(); // r0 written, its sync stalled
+        for (int i = 1; i <= 5; i++) {
+            String id = "r" + i;
+            Thread t = new Thread(() -> {
+                w.append(AuditFixtures.denial(id));
+                returned.add(id);
+            });
+            appenders.add(t);
+            t.start();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (w.stats().maxQueueDepth() < 5 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(w.stats().maxQueueDepth()).isEqualTo(5);
+        assertThat(w.stats().producerWaits()).isEqualTo(5);
+        assertThat(returned).isEmpty(); // nobody returns before the sync of their record
+
+        stream.gate.countDown();
+        first.join();
+        for (Thread t : appenders) {
+            t.join();
+        }
+        w.close();
+
+        assertThat(returned).containsExactlyInAnyOrder("r0", "r1", "r2", "r3", "r4", "r5");
+        assertThat(w.stats().batches()).isEqualTo(2);
+        assertThat(w.stats().recordsWritten()).isEqualTo(6);
+        assertThat(AuditFixtures.lines(stream.bytes())).hasSize(6);
+        assertThat(AuditFixtures.verify(stream.bytes()).ok()).isTrue();
+    }
+
+    @Test
+    void shouldRefuseTheBatchAndEveryLaterAppendWhenTheDeviceSyncFails() {
+        DurableAuditWriter w = new DurableAuditWriter(Sink.of(new LostDeviceStream(), "lost"),
+                AuditSerializer.ZERO_HASH);
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("r0")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log lost failed and accepts no records: java.io.IOException: Input/output error");
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("r1")))
+                .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("failed and accepts no records");
+        assertThat(w.stats().rejected()).isEqualTo(2);
+        assertThat(w.stats().recordsWritten()).isZero();
+        assertThat(w.stats().lost()).isZero();
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
+                .hasMessageStartingWith("audit log lost failed; 1 record(s) were refused");
+    }
+
+    @Test
+    void shouldRefuseAppendsAfterClose() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
+        w.close();
+        w.close();
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("late")))
+                .isInstanceOf(AuditUnavailableException.class).hasMessage("audit log " + file + " is closed");
+    }
+}
