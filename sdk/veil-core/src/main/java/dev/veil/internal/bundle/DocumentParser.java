@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
@@ -36,7 +37,10 @@ import java.util.Map;
  */
 final class DocumentParser {
     private static final System.Logger LOG = System.getLogger(DocumentParser.class.getName());
-    private static final JsonFactory JSON = new JsonFactory();
+    // Source excerpts are kept out of exception messages so that bundle contents do not end up in logs.
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .build();
     private static final YAMLFactory YAML = yamlFactory();
 
     /** Document syntaxes. */
@@ -112,7 +116,8 @@ final class DocumentParser {
         JsonLocation loc = e.getLocation();
         int line = loc == null ? 0 : Math.max(0, loc.getLineNr());
         int column = loc == null ? 0 : Math.max(0, loc.getColumnNr());
-        return new PolicyLoadException(new PolicyError(file, line, column, "syntax error: " + message), e);
+        // No cause: the parser's own messages quote the offending lines, which may hold secrets.
+        return new PolicyLoadException(new PolicyError(file, line, column, "syntax error: " + message));
     }
 
     /** Converts the token stream; recursion depth is bounded by Jackson's nesting limit (1000). */
@@ -214,11 +219,11 @@ final class DocumentParser {
             optionsClass.getMethod("setCodePointLimit", int.class).invoke(options, Integer.MAX_VALUE);
             YAMLFactoryBuilder builder = YAMLFactory.builder();
             YAMLFactoryBuilder.class.getMethod("loaderOptions", optionsClass).invoke(builder, options);
-            return builder.build();
+            return builder.disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.WARNING, "could not raise the YAML code point limit; YAML bundle files"
                     + " larger than 3 MiB will be rejected: " + e);
-            return new YAMLFactory();
+            return YAMLFactory.builder().disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
         }
     }
 }

@@ -6,8 +6,10 @@ import static dev.veil.internal.bundle.Fixtures.run;
 import static dev.veil.internal.bundle.Fixtures.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -199,6 +201,22 @@ class BundleLoaderDirectoryTest {
         assertThat(e.line()).isEqualTo(2);
         assertThat(e.column()).isEqualTo(2);
         assertThat(e.message()).isEqualTo("syntax error: while parsing a flow sequence: expected ',' or ']', but got :");
+    }
+
+    @Test
+    void shouldKeepFileContentOutOfExceptionMessages() {
+        byte[] yaml = "password: [hunter2, x\nb: 1\n".getBytes(StandardCharsets.UTF_8);
+        byte[] json = "{\"password\": \"hunter2\", \"b\": }".getBytes(StandardCharsets.UTF_8);
+        for (PolicyLoadException e : List.of(
+                catchThrowableOfType(PolicyLoadException.class,
+                        () -> DocumentParser.parse(yaml, DocumentParser.Format.YAML, "data.yaml")),
+                catchThrowableOfType(PolicyLoadException.class,
+                        () -> DocumentParser.parse(json, DocumentParser.Format.JSON, "data.json")))) {
+            assertThat(e).isNotNull();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                assertThat(String.valueOf(t.getMessage())).doesNotContain("hunter2");
+            }
+        }
     }
 
     @Test

@@ -135,6 +135,15 @@ class BundleSignatureTest {
     }
 
     @Test
+    void shouldRejectPublicKeysOtherThanRsaAndEc() throws Exception {
+        bundle();
+        java.security.PublicKey ed = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic();
+        assertThatThrownBy(() -> BundleVerifier.verify(BundleLoader.load(dir), ed))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("key must be an RSA or EC public key, was EdDSA");
+    }
+
+    @Test
     void shouldResignOverAnExistingSignature() {
         BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
         write(dir, "veil/policy.rego", "package veil\n\nallow := true\n");
