@@ -33,7 +33,8 @@ public record BundleLimits(int maxFiles, long maxFileBytes, long maxTotalBytes) 
         }
         if (maxFileBytes > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(
-                    "maxFileBytes must be at most " + (Integer.MAX_VALUE - 8) + " (one Java array), was " + maxFileBytes);
+                    "maxFileBytes must be at most " + (Integer.MAX_VALUE - 8) + " (one Java array), was "
+                            + maxFileBytes);
         }
         if (maxTotalBytes < maxFileBytes) {
             throw new IllegalArgumentException(

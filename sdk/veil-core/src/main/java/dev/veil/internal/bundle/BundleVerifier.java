@@ -19,6 +19,7 @@ import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -264,7 +265,8 @@ public final class BundleVerifier {
             }
             byte[] expected;
             try {
-                expected = HexFormat.of().parseHex(((String) e.getValue().get("hash")).toLowerCase(java.util.Locale.ROOT));
+                String hex = (String) e.getValue().get("hash");
+                expected = HexFormat.of().parseHex(hex.toLowerCase(Locale.ROOT));
             } catch (IllegalArgumentException ex) {
                 errors.add(PolicyError.of(f, "bad signature: the hash for '" + f + "' is not hexadecimal"));
                 continue;

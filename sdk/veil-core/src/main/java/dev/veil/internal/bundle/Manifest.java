@@ -159,7 +159,10 @@ public record Manifest(
     }
 
     private static String render(Object value) {
-        return value instanceof String s ? "\"" + s + "\"" : value instanceof Number ? value.toString() : typeName(value);
+        if (value instanceof String s) {
+            return "\"" + s + "\"";
+        }
+        return value instanceof Number ? value.toString() : typeName(value);
     }
 
     /** The JSON type name of a parsed value, for messages. */

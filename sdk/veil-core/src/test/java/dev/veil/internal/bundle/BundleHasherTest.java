@@ -26,7 +26,8 @@ class BundleHasherTest {
 
     @Test
     void shouldEscapeStringsAsGoDoesWithoutHtmlEscaping() {
-        String doc = "{\"s\": \"<foo></foo> & \\\"q\\\" \\\\ \\n\\r\\t\\b\\f \\u0001 \\u2028\\u2029 \\u00e9 \\ud83d\\ude00"
+        String doc = "{\"s\": \"<foo></foo> & \\\"q\\\" \\\\ \\n\\r\\t\\b\\f \\u0001 \\u2028\\u2029 \\u00e9"
+                + " \\ud83d\\ude00"
                 + " \\ud800\"}";
         assertThat(canonical("a/data.json", doc)).isEqualTo("{\"s\":\"<foo></foo> & \\\"q\\\" \\\\ \\n\\r\\t\\b\\f"
                 + " \\u0001 \\u2028\\u2029 \u00e9 \ud83d\ude00 \ufffd\"}");

@@ -230,7 +230,8 @@ class BundleLoaderArchiveTest {
         byte[] gz = new TestTar().headerOnly("huge.json", '0', (16L << 20) + 1).gzipped();
         PolicyError e = error(() -> BundleLoader.load(archive(gz)));
         assertThat(e.file()).isEqualTo("huge.json");
-        assertThat(e.message()).isEqualTo("file is 16777217 bytes; a single file may be at most 16 MiB (16777216 bytes)");
+        assertThat(e.message())
+                .isEqualTo("file is 16777217 bytes; a single file may be at most 16 MiB (16777216 bytes)");
     }
 
     @Test

@@ -200,7 +200,8 @@ class BundleLoaderDirectoryTest {
         assertThat(e.file()).isEqualTo("data.yaml");
         assertThat(e.line()).isEqualTo(2);
         assertThat(e.column()).isEqualTo(2);
-        assertThat(e.message()).isEqualTo("syntax error: while parsing a flow sequence: expected ',' or ']', but got :");
+        assertThat(e.message())
+                .isEqualTo("syntax error: while parsing a flow sequence: expected ',' or ']', but got :");
     }
 
     @Test
@@ -357,7 +358,8 @@ class BundleLoaderDirectoryTest {
     @Test
     void shouldRejectManifestThatIsNotAnObject() {
         write(dir, ".manifest", "[]");
-        assertThat(error(() -> BundleLoader.load(dir)).message()).isEqualTo("the manifest must be a JSON object, was an array");
+        assertThat(error(() -> BundleLoader.load(dir)).message())
+                .isEqualTo("the manifest must be a JSON object, was an array");
     }
 
     @Test
@@ -516,7 +518,8 @@ class BundleLoaderDirectoryTest {
         assertThat(error(() -> BundleLoader.load(p)).message()).contains("is not a gzip-compressed file; a bundle must"
                 + " be a directory or a .tar.gz (gzip-compressed tar) file");
         Path q = write(dir, "bundle.tar.gz", "plain text");
-        assertThat(error(() -> BundleLoader.load(q)).message()).contains("has a .tar.gz name but is not gzip-compressed");
+        assertThat(error(() -> BundleLoader.load(q)).message())
+                .contains("has a .tar.gz name but is not gzip-compressed");
     }
 
     @Test

@@ -137,7 +137,8 @@ class BundleSignatureTest {
     @Test
     void shouldRejectPublicKeysOtherThanRsaAndEc() throws Exception {
         bundle();
-        java.security.PublicKey ed = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic();
+        java.security.PublicKey ed = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair()
+                .getPublic();
         assertThatThrownBy(() -> BundleVerifier.verify(BundleLoader.load(dir), ed))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("key must be an RSA or EC public key, was EdDSA");
@@ -358,7 +359,8 @@ class BundleSignatureTest {
         StringBuilder files = new StringBuilder("[");
         for (String f : b.files()) {
             files.append(files.length() > 1 ? "," : "").append("{\"name\":\"").append(f).append("\",\"hash\":\"")
-                    .append(BundleHasher.hash(f, b.read(f), "SHA-512").toUpperCase()).append("\",\"algorithm\":\"SHA-512\"}");
+                    .append(BundleHasher.hash(f, b.read(f), "SHA-512").toUpperCase())
+                    .append("\",\"algorithm\":\"SHA-512\"}");
         }
         writeToken(rsaToken(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
                 "{\"files\": " + files + "]}"));
