@@ -1,0 +1,229 @@
+package dev.veil.internal.bundle;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.MarkedYAMLException;
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Parses JSON and YAML bundle documents into plain Java values: {@link LinkedHashMap} (document
+ * order), {@link ArrayList}, {@link String}, {@link Boolean}, {@link Long} for integers that fit,
+ * {@link java.math.BigInteger} for larger ones, {@link Double} for every other number, and
+ * {@code null}. Every failure is a {@link PolicyLoadException} naming the file, with line and column
+ * when the parser knows them.
+ *
+ * <p>Stricter than a plain Jackson tree read, so that what the bundle means is unambiguous:
+ * duplicate keys, numbers that overflow a double ({@code 1e400}), YAML aliases, YAML binary or
+ * other embedded values, an empty file and a second document in the same file are all errors.
+ *
+ * <p>YAML is read by jackson-dataformat-yaml, which follows YAML 1.1: unquoted {@code yes},
+ * {@code no}, {@code on} and {@code off} are booleans and {@code 0x1F} is a number. Quote such
+ * strings.
+ *
+ * <p>Thread-safe (the factories are shared and immutable after construction).
+ */
+final class DocumentParser {
+    private static final System.Logger LOG = System.getLogger(DocumentParser.class.getName());
+    // Source excerpts are kept out of exception messages so that bundle contents do not end up in logs.
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .build();
+    private static final YAMLFactory YAML = yamlFactory();
+
+    /** Document syntaxes. */
+    enum Format {
+        JSON,
+        YAML;
+
+        /** YAML for {@code .yaml}/{@code .yml} names, JSON otherwise. */
+        static Format of(String path) {
+            return path.endsWith(".yaml") || path.endsWith(".yml") ? YAML : JSON;
+        }
+    }
+
+    /** A 1-based position in a file. */
+    record Position(int line, int column) {}
+
+    /** A JSON number kept as the text it was written with (used only to hash files as OPA does). */
+    record NumberLiteral(String text) {}
+
+    /**
+     * A parsed document and the position of each top-level key when it is an object.
+     *
+     * @param value the document
+     * @param keyPositions top-level key to the position of the key; empty for non-objects
+     */
+    record Document(Object value, Map<String, Position> keyPositions) {}
+
+    private DocumentParser() {}
+
+    /** Parses one document; see the class comment for the value types. */
+    static Document parse(byte[] bytes, Format format, String file) {
+        return parse(bytes, format, file, false);
+    }
+
+    /**
+     * Parses one document.
+     *
+     * @param literalNumbers keep JSON numbers as {@link NumberLiteral}s instead of converting them
+     */
+    static Document parse(byte[] bytes, Format format, String file, boolean literalNumbers) {
+        JsonFactory factory = format == Format.YAML ? YAML : JSON;
+        try (JsonParser p = factory.createParser(bytes)) {
+            Reader reader = new Reader(p, file, literalNumbers && format == Format.JSON);
+            JsonToken first = p.nextToken();
+            if (first == null) {
+                throw PolicyLoadException.of(file, "file is empty; expected a " + format + " document");
+            }
+            Map<String, Position> positions = new LinkedHashMap<>();
+            Object value = reader.value(first, positions);
+            JsonToken extra = p.nextToken();
+            if (extra != null) {
+                throw reader.error(p.currentTokenLocation(), format == Format.YAML
+                        ? "file holds more than one YAML document; a bundle file must hold exactly one"
+                        : "unexpected content after the end of the JSON document");
+            }
+            return new Document(value, positions);
+        } catch (JsonProcessingException e) {
+            throw syntaxError(file, e);
+        } catch (IOException e) {
+            throw PolicyLoadException.of(file, "cannot parse: " + e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("deprecation") // MarkedYAMLException's problem/context: the only concise message
+    private static PolicyLoadException syntaxError(String file, JsonProcessingException e) {
+        String message;
+        if (e instanceof MarkedYAMLException m && m.getProblem() != null) {
+            message = (m.getContext() != null ? m.getContext() + ": " : "") + m.getProblem();
+        } else {
+            message = e.getOriginalMessage();
+        }
+        message = message.replace('\n', ' ').trim();
+        JsonLocation loc = e.getLocation();
+        int line = loc == null ? 0 : Math.max(0, loc.getLineNr());
+        int column = loc == null ? 0 : Math.max(0, loc.getColumnNr());
+        // No cause: the parser's own messages quote the offending lines, which may hold secrets.
+        return new PolicyLoadException(new PolicyError(file, line, column, "syntax error: " + message));
+    }
+
+    /** Converts the token stream; recursion depth is bounded by Jackson's nesting limit (1000). */
+    private static final class Reader {
+        private final JsonParser p;
+        private final String file;
+        private final boolean literalNumbers;
+
+        Reader(JsonParser p, String file, boolean literalNumbers) {
+            this.p = p;
+            this.file = file;
+            this.literalNumbers = literalNumbers;
+        }
+
+        PolicyLoadException error(JsonLocation loc, String message) {
+            int line = loc == null ? 0 : Math.max(0, loc.getLineNr());
+            int column = loc == null ? 0 : Math.max(0, loc.getColumnNr());
+            return new PolicyLoadException(new PolicyError(file, line, column, message));
+        }
+
+        Object value(JsonToken token, Map<String, Position> keyPositions) throws IOException {
+            if (p instanceof YAMLParser y && y.isCurrentAlias()) {
+                throw error(p.currentTokenLocation(), "YAML aliases (*" + p.getText()
+                        + ") are not supported in bundle files; repeat the value instead");
+            }
+            switch (token) {
+                case START_OBJECT: {
+                    Map<String, Object> map = new LinkedHashMap<>();
+                    while (p.nextToken() != JsonToken.END_OBJECT) {
+                        String key = p.currentName();
+                        JsonLocation keyLoc = p.currentTokenLocation();
+                        if (map.containsKey(key)) {
+                            throw error(keyLoc, "duplicate key '" + key + "'");
+                        }
+                        if (keyPositions != null) {
+                            keyPositions.put(key, new Position(Math.max(0, keyLoc.getLineNr()),
+                                    Math.max(0, keyLoc.getColumnNr())));
+                        }
+                        map.put(key, value(p.nextToken(), null));
+                    }
+                    return map;
+                }
+                case START_ARRAY: {
+                    List<Object> list = new ArrayList<>();
+                    JsonToken t;
+                    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                        list.add(value(t, null));
+                    }
+                    return list;
+                }
+                case VALUE_STRING:
+                    return p.getText();
+                case VALUE_NUMBER_INT:
+                    if (literalNumbers) {
+                        return new NumberLiteral(p.getText());
+                    }
+                    switch (p.getNumberType()) {
+                        case INT:
+                        case LONG:
+                            return p.getLongValue();
+                        default:
+                            return p.getBigIntegerValue();
+                    }
+                case VALUE_NUMBER_FLOAT: {
+                    double d = p.getDoubleValue();
+                    if (!Double.isFinite(d)) {
+                        throw error(p.currentTokenLocation(), "number " + p.getText()
+                                + " is out of range (not a finite 64-bit floating point number)");
+                    }
+                    return literalNumbers ? new NumberLiteral(p.getText()) : (Object) d;
+                }
+                case VALUE_TRUE:
+                    return Boolean.TRUE;
+                case VALUE_FALSE:
+                    return Boolean.FALSE;
+                case VALUE_NULL:
+                    return null;
+                case VALUE_EMBEDDED_OBJECT:
+                    throw error(p.currentTokenLocation(), "binary and other tagged YAML values are not supported"
+                            + " in bundle files; use a string");
+                default:
+                    throw error(p.currentTokenLocation(), "unexpected " + token);
+            }
+        }
+    }
+
+    /**
+     * jackson-dataformat-yaml caps documents at 3 MiB of code points through snakeyaml's
+     * LoaderOptions. The bundle's own per-file limit (16 MiB by default) is the cap we want, so the
+     * limit is lifted here. veil-core's module does not read {@code org.yaml.snakeyaml}, so the
+     * options are built reflectively; if that fails the stricter 3 MiB default stays in force
+     * (fail closed) and a warning is logged.
+     */
+    private static YAMLFactory yamlFactory() {
+        try {
+            Class<?> optionsClass = Class.forName("org.yaml.snakeyaml.LoaderOptions", true,
+                    YAMLFactory.class.getClassLoader());
+            Object options = optionsClass.getConstructor().newInstance();
+            optionsClass.getMethod("setCodePointLimit", int.class).invoke(options, Integer.MAX_VALUE);
+            YAMLFactoryBuilder builder = YAMLFactory.builder();
+            YAMLFactoryBuilder.class.getMethod("loaderOptions", optionsClass).invoke(builder, options);
+            return builder.disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            LOG.log(System.Logger.Level.WARNING, "could not raise the YAML code point limit; YAML bundle files"
+                    + " larger than 3 MiB will be rejected: " + e);
+            return YAMLFactory.builder().disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
+        }
+    }
+}

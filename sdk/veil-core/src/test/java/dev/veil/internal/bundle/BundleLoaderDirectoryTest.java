@@ -1,0 +1,549 @@
+package dev.veil.internal.bundle;
+
+import static dev.veil.internal.bundle.Fixtures.error;
+import static dev.veil.internal.bundle.Fixtures.errors;
+import static dev.veil.internal.bundle.Fixtures.run;
+import static dev.veil.internal.bundle.Fixtures.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BundleLoaderDirectoryTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldLoadDirectoryWithManifestDataAndPolicies() {
+        write(dir, ".manifest", "{\"revision\": \"r42\", \"roots\": [\"veil\", \"/models/\"],"
+                + " \"metadata\": {\"owner\": \"ml-team\"}, \"rego_version\": 1}");
+        write(dir, "veil/data.json", "{\"limits\": {\"rate\": 10}}");
+        write(dir, "veil/keys/data.yaml", "alice: 1\nbob: [1, 2]\n");
+        write(dir, "models/data.yml", "iris: {version: 3}\n");
+        write(dir, "veil/policy.rego", "package veil\n");
+        write(dir, "access.veil.yaml", "access: {}\n");
+
+        LoadedBundle b = BundleLoader.load(dir);
+
+        assertThat(b.source()).isEqualTo(dir.toString());
+        assertThat(b.revision()).isEqualTo("r42");
+        assertThat(b.roots()).containsExactly("veil", "models");
+        assertThat(b.manifest().metadata()).containsEntry("owner", "ml-team");
+        assertThat(b.manifest().regoVersion()).isEqualTo(1);
+        assertThat(b.files()).containsExactly(".manifest", "access.veil.yaml", "models/data.yml", "veil/data.json",
+                "veil/keys/data.yaml", "veil/policy.rego");
+        assertThat(new String(b.read("veil/policy.rego"), StandardCharsets.UTF_8)).isEqualTo("package veil\n");
+        assertThat(b.data("veil.limits.rate")).isEqualTo(10L);
+        assertThat(b.data("veil.keys.bob")).isEqualTo(List.of(1L, 2L));
+        assertThat(b.data("models.iris.version")).isEqualTo(3L);
+        assertThat(b.data()).containsOnlyKeys("veil", "models");
+    }
+
+    @Test
+    void shouldDefaultRevisionAndRootsWithoutManifest() {
+        write(dir, "data.json", "{\"a\": 1}");
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.revision()).isEmpty();
+        assertThat(b.roots()).containsExactly("");
+        assertThat(b.manifest()).isEqualTo(Manifest.DEFAULT);
+    }
+
+    @Test
+    void shouldLoadEmptyDirectoryAsEmptyBundle() {
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.files()).isEmpty();
+        assertThat(b.data()).isEmpty();
+    }
+
+    @Test
+    void shouldConvertValuesToPlainJavaTypes() {
+        write(dir, "data.json", "{\"i\": 7, \"neg\": -9223372036854775808, \"big\": 123456789012345678901234567890,"
+                + " \"d\": 0.5, \"e\": 1e3, \"s\": \"x\", \"t\": true, \"f\": false, \"n\": null, \"l\": [1, \"a\"]}");
+        Map<String, Object> d = BundleLoader.load(dir).data();
+        assertThat(d.get("i")).isEqualTo(7L);
+        assertThat(d.get("neg")).isEqualTo(Long.MIN_VALUE);
+        assertThat(d.get("big")).isEqualTo(new BigInteger("123456789012345678901234567890"));
+        assertThat(d.get("d")).isEqualTo(0.5d);
+        assertThat(d.get("e")).isEqualTo(1000.0d);
+        assertThat(d.get("s")).isEqualTo("x");
+        assertThat(d.get("t")).isEqualTo(Boolean.TRUE);
+        assertThat(d.get("f")).isEqualTo(Boolean.FALSE);
+        assertThat(d).containsEntry("n", null);
+        assertThat(d.get("l")).isEqualTo(List.of(1L, "a"));
+        assertThat(d.keySet()).containsExactly("i", "neg", "big", "d", "e", "s", "t", "f", "n", "l");
+    }
+
+    @Test
+    void shouldParseYamlAsYaml11() {
+        write(dir, "data.yaml", "a: yes\nb: off\nc: \"no\"\nd: 0x1F\n");
+        Map<String, Object> d = BundleLoader.load(dir).data();
+        assertThat(d).containsEntry("a", true).containsEntry("b", false).containsEntry("c", "no")
+                .containsEntry("d", 31L);
+    }
+
+    @Test
+    void shouldBeDeeplyImmutable() {
+        write(dir, "data.json", "{\"a\": {\"b\": [1]}}");
+        write(dir, "x.rego", "package x\n");
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThatThrownBy(() -> b.data().put("z", 1)).isInstanceOf(UnsupportedOperationException.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> a = (Map<String, Object>) b.data().get("a");
+        assertThatThrownBy(() -> a.put("z", 1)).isInstanceOf(UnsupportedOperationException.class);
+        @SuppressWarnings("unchecked")
+        List<Object> list = (List<Object>) a.get("b");
+        assertThatThrownBy(() -> list.add(2)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> b.files().add("y")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> b.roots().add("y")).isInstanceOf(UnsupportedOperationException.class);
+        b.read("x.rego")[0] = 'X';
+        assertThat(b.read("x.rego")[0]).isEqualTo((byte) 'p');
+    }
+
+    @Test
+    void shouldRejectReadingAFileNotInTheBundle() {
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThatThrownBy(() -> b.read("nope.rego")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'nope.rego'");
+    }
+
+    @Test
+    void shouldMergeObjectsFromSeveralFilesRecursively() {
+        write(dir, "data.json", "{\"veil\": {\"a\": 1, \"nested\": {\"x\": 1}}}");
+        write(dir, "veil/data.yaml", "b: 2\nnested: {y: 2}\n");
+        write(dir, "veil/data.json", "{\"c\": 3}");
+        write(dir, "veil/nested/data.json", "{\"z\": 3}");
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.data("veil.a")).isEqualTo(1L);
+        assertThat(b.data("veil.b")).isEqualTo(2L);
+        assertThat(b.data("veil.c")).isEqualTo(3L);
+        assertThat(Fixtures.asMap(b.data("veil.nested"))).containsOnlyKeys("x", "y", "z");
+    }
+
+    @Test
+    void shouldPlaceNonObjectDataFileAtItsDirectory() {
+        write(dir, "lists/allowed/data.json", "[\"a\", \"b\"]");
+        write(dir, "flag/data.yaml", "true\n");
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.data("lists.allowed")).isEqualTo(List.of("a", "b"));
+        assertThat(b.data("flag")).isEqualTo(true);
+    }
+
+    @Test
+    void shouldRejectSameKeyInTwoFilesNamingBoth() {
+        write(dir, "data.json", "{\"veil\": {\"rate\": 10}}");
+        write(dir, "veil/data.yaml", "rate: 20\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("veil/data.yaml");
+        assertThat(e.message()).contains("data.veil.rate").contains("data.json").contains("veil/data.yaml");
+    }
+
+    @Test
+    void shouldRejectJsonAndYamlDataInTheSameDirectoryDefiningTheSameKey() {
+        write(dir, "a/data.json", "{\"k\": 1}");
+        write(dir, "a/data.yml", "k: 1\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).contains("data.a.k").contains("a/data.json").contains("a/data.yml");
+    }
+
+    @Test
+    void shouldRejectObjectMergedIntoNonObjectNamingBothFiles() {
+        write(dir, "a/data.json", "[1]");
+        write(dir, "a/b/data.json", "{\"k\": 1}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("a/b/data.json");
+        assertThat(e.message()).contains("data.a is defined both in a/data.json and in a/b/data.json");
+    }
+
+    @Test
+    void shouldQuoteKeysThatAreNotIdentifiersInConflictMessages() {
+        write(dir, "data.json", "{\"x.y\": 1}");
+        write(dir, "x.y/data.json", "{}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).contains("data[\"x.y\"]");
+    }
+
+    @Test
+    void shouldRejectTopLevelDataThatIsNotAnObject() {
+        write(dir, "data.json", "[1, 2]");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("data.json");
+        assertThat(e.message()).contains("top-level data file must hold an object, was an array");
+    }
+
+    @Test
+    void shouldReportJsonSyntaxErrorWithLineAndColumn() {
+        write(dir, "veil/data.json", "{\n  \"a\": 1,\n  \"b\": x\n}\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("veil/data.json");
+        assertThat(e.line()).isEqualTo(3);
+        assertThat(e.column()).isEqualTo(8);
+        assertThat(e.message()).startsWith("syntax error: Unrecognized token 'x'");
+        assertThat(e.toString()).startsWith("veil/data.json:3:8: syntax error");
+    }
+
+    @Test
+    void shouldReportYamlSyntaxErrorWithLineAndColumn() {
+        write(dir, "data.yaml", "a: [1, 2\nb: 3\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("data.yaml");
+        assertThat(e.line()).isEqualTo(2);
+        assertThat(e.column()).isEqualTo(2);
+        assertThat(e.message())
+                .isEqualTo("syntax error: while parsing a flow sequence: expected ',' or ']', but got :");
+    }
+
+    @Test
+    void shouldKeepFileContentOutOfExceptionMessages() {
+        byte[] yaml = "password: [hunter2, x\nb: 1\n".getBytes(StandardCharsets.UTF_8);
+        byte[] json = "{\"password\": \"hunter2\", \"b\": }".getBytes(StandardCharsets.UTF_8);
+        for (PolicyLoadException e : List.of(
+                catchThrowableOfType(PolicyLoadException.class,
+                        () -> DocumentParser.parse(yaml, DocumentParser.Format.YAML, "data.yaml")),
+                catchThrowableOfType(PolicyLoadException.class,
+                        () -> DocumentParser.parse(json, DocumentParser.Format.JSON, "data.json")))) {
+            assertThat(e).isNotNull();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                assertThat(String.valueOf(t.getMessage())).doesNotContain("hunter2");
+            }
+        }
+    }
+
+    @Test
+    void shouldReportEveryBrokenFileAtOnce() {
+        write(dir, "a/data.json", "{");
+        write(dir, "b/data.yaml", "x: [\n");
+        write(dir, ".manifest", "{\"revison\": \"typo\"}");
+        List<PolicyError> errors = errors(() -> BundleLoader.load(dir));
+        assertThat(errors).extracting(PolicyError::file).containsExactly(".manifest", "a/data.json", "b/data.yaml");
+    }
+
+    @Test
+    void shouldRejectDuplicateKeyWithPosition() {
+        write(dir, "data.json", "{\"a\": 1,\n \"a\": 2}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).isEqualTo("duplicate key 'a'");
+        assertThat(e.line()).isEqualTo(2);
+        assertThat(e.column()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRejectDuplicateYamlKey() {
+        write(dir, "data.yaml", "a: 1\na: 2\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).isEqualTo("duplicate key 'a'");
+        assertThat(e.line()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRejectNumberBeyondDoubleRange() {
+        write(dir, "data.json", "{\"a\": 1e400}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).contains("1e400 is out of range");
+        assertThat(e.line()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectYamlAliases() {
+        write(dir, "data.yaml", "a: &x 5\nb: *x\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).contains("YAML aliases (*x) are not supported");
+        assertThat(e.line()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRejectYamlBinaryValues() {
+        write(dir, "data.yaml", "a: !!binary aGVsbG8=\n");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).contains("binary and other tagged YAML values");
+    }
+
+    @Test
+    void shouldRejectSecondYamlDocument() {
+        write(dir, "data.yaml", "a: 1\n---\nb: 2\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).contains("more than one YAML document");
+    }
+
+    @Test
+    void shouldRejectTrailingJsonValue() {
+        write(dir, "data.json", "{} {}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).contains("unexpected content after the end");
+    }
+
+    @Test
+    void shouldRejectEmptyDataFile() {
+        write(dir, "data.json", "");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).isEqualTo("file is empty; expected a JSON document");
+    }
+
+    @Test
+    void shouldRejectNonFiniteYamlNumber() {
+        write(dir, "data.yaml", "a: .inf\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).contains(".inf");
+        assertThat(e.line()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectDeeplyNestedDocument() {
+        write(dir, "data.json", "{\"a\": " + "[".repeat(2000) + "]".repeat(2000) + "}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).contains("nesting depth");
+    }
+
+    @Test
+    void shouldAcceptYamlLargerThanSnakeyamlsDefaultLimit() {
+        StringBuilder sb = new StringBuilder("items:\n");
+        while (sb.length() < 3_500_000) {
+            sb.append("  - abcdefghijklmnopqrstuvwxyz0123456789\n");
+        }
+        write(dir, "data.yaml", sb.toString());
+        assertThat((List<?>) BundleLoader.load(dir).data("items")).isNotEmpty();
+    }
+
+    @Test
+    void shouldRejectUnknownManifestKeyWithPosition() {
+        write(dir, ".manifest", "{\n  \"revision\": \"1\",\n  \"root\": [\"veil\"]\n}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo(".manifest");
+        assertThat(e.line()).isEqualTo(3);
+        assertThat(e.column()).isEqualTo(3);
+        assertThat(e.message()).isEqualTo("unknown key 'root'; a manifest may hold only revision, roots, metadata,"
+                + " rego_version, file_rego_versions, wasm");
+    }
+
+    @Test
+    void shouldAcceptOpaManifestKeys() {
+        write(dir, ".manifest", "{\"revision\": \"\", \"roots\": [\"\"], \"rego_version\": 0,"
+                + " \"file_rego_versions\": {\"*/legacy.rego\": 0}, \"wasm\": [{\"entrypoint\": \"a/b\","
+                + " \"module\": \"/policy.wasm\"}], \"metadata\": {}}");
+        Manifest m = BundleLoader.load(dir).manifest();
+        assertThat(m.regoVersion()).isZero();
+        assertThat(m.fileRegoVersions()).containsEntry("*/legacy.rego", 0L);
+        assertThat(m.wasm()).hasSize(1);
+    }
+
+    @Test
+    void shouldRejectManifestValuesOfTheWrongType() {
+        write(dir, ".manifest", "{\"revision\": 3, \"roots\": \"veil\", \"metadata\": [], \"rego_version\": 2,"
+                + " \"wasm\": {}, \"file_rego_versions\": {\"x\": \"v1\"}}");
+        List<PolicyError> errors = errors(() -> BundleLoader.load(dir));
+        assertThat(errors).extracting(PolicyError::message).containsExactly(
+                "'revision' must be a string, was a number",
+                "'roots' must be a list of strings, was a string",
+                "'metadata' must be an object, was an array",
+                "'rego_version' must be 0 or 1, was 2",
+                "'wasm' must be a list of objects, was an object",
+                "'file_rego_versions' must be an object whose values are 0 or 1");
+        assertThat(errors).allSatisfy(e -> assertThat(e.line()).isEqualTo(1));
+    }
+
+    @Test
+    void shouldRejectRootsHoldingNonStrings() {
+        write(dir, ".manifest", "{\"roots\": [\"a\", 1]}");
+        assertThat(error(() -> BundleLoader.load(dir)).message())
+                .isEqualTo("'roots' must be a list of strings, was a list holding a number");
+    }
+
+    @Test
+    void shouldRejectManifestThatIsNotAnObject() {
+        write(dir, ".manifest", "[]");
+        assertThat(error(() -> BundleLoader.load(dir)).message())
+                .isEqualTo("the manifest must be a JSON object, was an array");
+    }
+
+    @Test
+    void shouldRejectOverlappingRoots() {
+        write(dir, ".manifest", "{\"roots\": [\"veil\", \"veil/keys\"]}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).contains("'roots' overlap: 'veil' and 'veil/keys'");
+    }
+
+    @Test
+    void shouldRejectDataFileOutsideEveryRootNamingIt() {
+        write(dir, ".manifest", "{\"roots\": [\"veil\"]}");
+        write(dir, "veil/data.json", "{\"ok\": 1}");
+        write(dir, "other/data.json", "{\"x\": 1}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("other/data.json");
+        assertThat(e.message()).isEqualTo("data.other (path /other) is outside the manifest roots [\"veil\"]; move the"
+                + " file under a root or add a root to .manifest");
+    }
+
+    @Test
+    void shouldRejectTopLevelKeyOutsideRootsNamingTheTopLevelFile() {
+        write(dir, ".manifest", "{\"roots\": [\"veil/keys\"]}");
+        write(dir, "data.json", "{\"veil\": {\"keys\": {\"a\": 1}, \"rate\": 3}}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("data.json");
+        assertThat(e.message()).startsWith("data.veil.rate (path /veil/rate) is outside");
+    }
+
+    @Test
+    void shouldAcceptDataInsideNestedRoot() {
+        write(dir, ".manifest", "{\"roots\": [\"veil/keys\", \"models\"]}");
+        write(dir, "veil/keys/data.json", "{\"a\": 1}");
+        write(dir, "data.json", "{\"models\": {\"m\": 1}, \"veil\": {\"keys\": {\"b\": 2}}}");
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(Fixtures.asMap(b.data("veil.keys")).keySet()).containsExactly("b", "a");
+    }
+
+    @Test
+    void shouldNotTreatRootAsStringPrefix() {
+        write(dir, ".manifest", "{\"roots\": [\"veil\"]}");
+        write(dir, "veilx/data.json", "{}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("data.veilx (path /veilx) is outside");
+    }
+
+    @Test
+    void shouldRejectAllDataWhenRootsAreEmpty() {
+        write(dir, ".manifest", "{\"roots\": []}");
+        write(dir, "data.json", "{\"a\": 1}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).contains("outside the manifest roots []");
+    }
+
+    @Test
+    void shouldIgnoreHiddenFilesAndGitDirectory() {
+        write(dir, ".git/config", "[core]\n");
+        write(dir, ".git/objects/data.json", "not json");
+        write(dir, ".hidden.rego", "package hidden\n");
+        write(dir, "sub/.secret/data.json", "{}");
+        write(dir, "sub/.env", "X=1");
+        write(dir, "sub/ok.rego", "package ok\n");
+        write(dir, ".signatures.json", "{\"signatures\": []}");
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.files()).containsExactly(".signatures.json", "sub/ok.rego");
+    }
+
+    @Test
+    void shouldFollowSymlinkThatStaysInsideTheBundle() throws Exception {
+        write(dir, "..2024_01_01/data.json", "{\"a\": 1}");
+        Files.createSymbolicLink(dir.resolve("..data"), dir.resolve("..2024_01_01"));
+        Files.createSymbolicLink(dir.resolve("data.json"), Path.of("..data/data.json"));
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.files()).containsExactly("data.json");
+        assertThat(b.data("a")).isEqualTo(1L);
+    }
+
+    @Test
+    void shouldRejectSymlinkThatLeavesTheBundle(@TempDir Path outside) throws Exception {
+        Path bundle = dir.resolve("bundle");
+        Files.createDirectories(bundle);
+        write(outside, "secret.txt", "s3cret");
+        Files.createSymbolicLink(bundle.resolve("leak.txt"), outside.resolve("secret.txt"));
+        PolicyError e = error(() -> BundleLoader.load(bundle));
+        assertThat(e.file()).isEqualTo("leak.txt");
+        assertThat(e.message()).contains("symbolic link points outside the bundle directory");
+    }
+
+    @Test
+    void shouldRejectSymlinkedDirectoryThatLeavesTheBundle(@TempDir Path outside) throws Exception {
+        write(outside, "data.json", "{}");
+        Files.createSymbolicLink(dir.resolve("ext"), outside);
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("ext");
+        assertThat(e.message()).contains("outside the bundle directory");
+    }
+
+    @Test
+    void shouldRejectBrokenSymlink() throws Exception {
+        Files.createSymbolicLink(dir.resolve("gone.rego"), dir.resolve("missing.rego"));
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("gone.rego");
+        assertThat(e.message()).contains("broken symbolic link");
+    }
+
+    @Test
+    void shouldRejectSymlinkLoop() throws Exception {
+        Files.createDirectories(dir.resolve("a"));
+        Files.createSymbolicLink(dir.resolve("a/loop"), dir);
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("a/loop");
+        assertThat(e.message()).contains("symbolic link loop");
+    }
+
+    @Test
+    void shouldRejectFifo() {
+        run(dir, "mkfifo", "pipe");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("pipe");
+        assertThat(e.message()).contains("not a regular file");
+    }
+
+    @Test
+    void shouldRejectFileOverTheSizeLimit() {
+        write(dir, "big.bin", new byte[2049]);
+        PolicyError e = error(() -> BundleLoader.load(dir, new BundleLimits(10, 2048, 4096)));
+        assertThat(e.file()).isEqualTo("big.bin");
+        assertThat(e.message()).isEqualTo("file is 2049 bytes; a single file may be at most 2048 bytes");
+    }
+
+    @Test
+    void shouldRejectTooManyFiles() {
+        for (int i = 0; i < 4; i++) {
+            write(dir, "f" + i + ".rego", "package f\n");
+        }
+        PolicyError e = error(() -> BundleLoader.load(dir, new BundleLimits(3, 2048, 4096)));
+        assertThat(e.message()).contains("more than 3 files");
+    }
+
+    @Test
+    void shouldRejectTotalOverTheLimit() {
+        write(dir, "a.bin", new byte[2000]);
+        write(dir, "b.bin", new byte[2000]);
+        write(dir, "c.bin", new byte[2000]);
+        PolicyError e = error(() -> BundleLoader.load(dir, new BundleLimits(10, 2048, 4096)));
+        assertThat(e.message()).contains("add up to more than 4096 bytes");
+    }
+
+    @Test
+    void shouldRejectMissingPath() {
+        PolicyError e = error(() -> BundleLoader.load(dir.resolve("nope")));
+        assertThat(e.file()).isEqualTo("<bundle>");
+        assertThat(e.message()).contains("does not exist; expected a directory or a .tar.gz file");
+    }
+
+    @Test
+    void shouldRejectPlainFileThatIsNotGzipSayingWhatIsAccepted() {
+        Path p = write(dir, "bundle.zip", "PK...");
+        assertThat(error(() -> BundleLoader.load(p)).message()).contains("is not a gzip-compressed file; a bundle must"
+                + " be a directory or a .tar.gz (gzip-compressed tar) file");
+        Path q = write(dir, "bundle.tar.gz", "plain text");
+        assertThat(error(() -> BundleLoader.load(q)).message())
+                .contains("has a .tar.gz name but is not gzip-compressed");
+    }
+
+    @Test
+    void shouldBuildBundleFromFilesInMemory() {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("./veil/data.json", "{\"a\": 1}".getBytes(StandardCharsets.UTF_8));
+        files.put("p.rego", "package p".getBytes(StandardCharsets.UTF_8));
+        LoadedBundle b = BundleLoader.fromFiles("memory", files);
+        assertThat(b.files()).containsExactly("p.rego", "veil/data.json");
+        assertThat(b.data("veil.a")).isEqualTo(1L);
+        Map<String, byte[]> bad = Map.of("../x", new byte[0]);
+        assertThat(error(() -> BundleLoader.fromFiles("memory", bad)).message()).contains("'..' segment");
+    }
+
+    @Test
+    void shouldKeepDocumentOrderOfKeys() {
+        List<String> keys = new ArrayList<>();
+        StringBuilder json = new StringBuilder("{");
+        for (int i = 0; i < 50; i++) {
+            String k = "k" + ((i * 37) % 50);
+            keys.add(k);
+            json.append(i == 0 ? "" : ",").append('"').append(k).append("\":").append(i);
+        }
+        write(dir, "data.json", json.append('}').toString());
+        assertThat(BundleLoader.load(dir).data().keySet()).containsExactlyElementsOf(keys);
+    }
+}

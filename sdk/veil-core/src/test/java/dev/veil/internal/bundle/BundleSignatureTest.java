@@ -1,0 +1,428 @@
+package dev.veil.internal.bundle;
+
+import static dev.veil.internal.bundle.Fixtures.error;
+import static dev.veil.internal.bundle.Fixtures.errors;
+import static dev.veil.internal.bundle.Fixtures.tarGz;
+import static dev.veil.internal.bundle.Fixtures.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.OctetSequenceKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
+import dev.veil.PolicyError;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class BundleSignatureTest {
+    private static RSAKey rsa;
+    private static RSAKey otherRsa;
+    private static ECKey p256;
+    private static ECKey p384;
+    private static ECKey p521;
+    private static OctetSequenceKey hmac;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void keys() throws JOSEException {
+        rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+        otherRsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+        p256 = new ECKeyGenerator(Curve.P_256).keyID("ec-256").generate();
+        p384 = new ECKeyGenerator(Curve.P_384).keyID("ec-384").generate();
+        p521 = new ECKeyGenerator(Curve.P_521).keyID("ec-521").generate();
+        hmac = new OctetSequenceKeyGenerator(512).keyID("hs").generate();
+    }
+
+    private Path bundle() {
+        write(dir, ".manifest", "{\"revision\": \"1\", \"roots\": [\"veil\"]}");
+        write(dir, "veil/data.json", "{\"rate\": 10, \"ratio\": 1.50}");
+        write(dir, "veil/keys/data.yaml", "alice: reader\n");
+        write(dir, "veil/policy.rego", "package veil\n");
+        write(dir, "veil/output.veil.yaml", "output:\n  top_k: 1\n");
+        return dir;
+    }
+
+    private static JWK signingKey(String alg) {
+        if (alg.startsWith("HS")) {
+            return hmac;
+        }
+        if (alg.startsWith("RS") || alg.startsWith("PS")) {
+            return rsa;
+        }
+        return alg.equals("ES256") ? p256 : alg.equals("ES384") ? p384 : p521;
+    }
+
+    private static JWKSet publicKeys() {
+        return new JWKSet(List.of(rsa.toPublicJWK(), p256.toPublicJWK(), p384.toPublicJWK(), p521.toPublicJWK(),
+                hmac));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+            "ES384", "ES512"})
+    void shouldSignAndVerifyWithEverySupportedAlgorithm(String alg) {
+        JWK key = signingKey(alg);
+        Path written = BundleSigner.sign(bundle(), key, alg, key.getKeyID());
+        assertThat(written).isEqualTo(dir.resolve(".signatures.json"));
+
+        BundleSignature s = BundleVerifier.verify(BundleLoader.load(dir), publicKeys());
+        assertThat(s.algorithm()).isEqualTo(alg);
+        assertThat(s.keyId()).isEqualTo(key.getKeyID());
+        assertThat(s.scope()).isEmpty();
+        assertThat(s.files()).containsExactly(".manifest", "veil/data.json", "veil/keys/data.yaml",
+                "veil/output.veil.yaml", "veil/policy.rego");
+    }
+
+    @Test
+    void shouldWriteOpaSignatureFormat() throws Exception {
+        BundleSigner.sign(bundle(), rsa, null, "rsa-1");
+        LoadedBundle b = BundleLoader.load(dir);
+        @SuppressWarnings("unchecked")
+        List<String> signatures = (List<String>) Fixtures.asMap(DocumentParser.parse(b.read(".signatures.json"),
+                DocumentParser.Format.JSON, "s").value()).get("signatures");
+        assertThat(signatures).hasSize(1);
+        JWSObject jws = JWSObject.parse(signatures.get(0));
+        assertThat(jws.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
+        assertThat(jws.getHeader().getKeyID()).isEqualTo("rsa-1");
+        var payload = Fixtures.asMap(DocumentParser.parse(jws.getPayload().toBytes(), DocumentParser.Format.JSON, "p")
+                .value());
+        assertThat(payload.keySet()).containsExactly("files", "keyid");
+        @SuppressWarnings("unchecked")
+        List<Object> files = (List<Object>) payload.get("files");
+        var rego = files.stream().map(Fixtures::asMap).filter(f -> f.get("name").equals("veil/policy.rego"))
+                .findFirst().orElseThrow();
+        assertThat(rego).containsEntry("algorithm", "SHA-256").containsEntry("hash", HexFormat.of().formatHex(
+                MessageDigest.getInstance("SHA-256").digest("package veil\n".getBytes(StandardCharsets.UTF_8))));
+    }
+
+    @Test
+    void shouldVerifyTarGzMadeFromSignedDirectory() {
+        BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
+        Path tgz = tarGz(dir, dir.getParent().resolve("signed-" + System.nanoTime() + ".tar.gz"));
+        assertThat(BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()).keyId()).isEqualTo("ec-256");
+    }
+
+    @Test
+    void shouldVerifyWithPlainPublicKeys() throws JOSEException {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), rsa.toRSAPublicKey()).algorithm()).isEqualTo("RS256");
+        BundleSigner.sign(dir, p384, "ES384", null);
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), p384.toECPublicKey()).keyId()).isNull();
+    }
+
+    @Test
+    void shouldRejectPublicKeysOtherThanRsaAndEc() throws Exception {
+        bundle();
+        java.security.PublicKey ed = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair()
+                .getPublic();
+        assertThatThrownBy(() -> BundleVerifier.verify(BundleLoader.load(dir), ed))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("key must be an RSA or EC public key, was EdDSA");
+    }
+
+    @Test
+    void shouldResignOverAnExistingSignature() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        write(dir, "veil/policy.rego", "package veil\n\nallow := true\n");
+        BundleSigner.sign(dir, rsa, "RS256", "rsa-1");
+        BundleVerifier.verify(BundleLoader.load(dir), publicKeys());
+        assertThat(dir.resolve(".signatures.json.tmp")).doesNotExist();
+    }
+
+    @Test
+    void shouldRejectUnsignedBundle() {
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(bundle()), publicKeys()));
+        assertThat(e.file()).isEqualTo(".signatures.json");
+        assertThat(e.message()).startsWith("missing signature: the bundle has no .signatures.json");
+    }
+
+    @Test
+    void shouldRejectSignatureFileWithoutJws() {
+        write(bundle(), ".signatures.json", "{\"signatures\": []}");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .startsWith("missing signature: .signatures.json holds no JWS");
+    }
+
+    @Test
+    void shouldRejectSeveralJws() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        String jws = token(dir);
+        write(dir, ".signatures.json", "{\"signatures\": [\"" + jws + "\", \"" + jws + "\"]}");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: .signatures.json holds 2 JWS; exactly one is supported");
+    }
+
+    @Test
+    void shouldRejectMalformedSignatureFiles() {
+        bundle();
+        write(dir, ".signatures.json", "{\"signatures\": [\"not-a-jws\"]}");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .startsWith("bad signature: the signature is not a compact JWS");
+        write(dir, ".signatures.json", "{\"signatures\": [1]}");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: 'signatures' must be a list holding one JWS string");
+        write(dir, ".signatures.json", "{\"signatures\": [\"a.b.c\"], \"extra\": 1}");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: unknown key 'extra' in .signatures.json");
+        write(dir, ".signatures.json", "{\"signatures\": [\"a.b.c\"], \"plugin\": \"kms\"}");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: signature plugin 'kms' is not supported");
+        write(dir, ".signatures.json", "{\"signatures\": [\n\"a\" oops]}");
+        PolicyError syntax = error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
+        assertThat(syntax.message()).startsWith("bad signature: .signatures.json is not valid JSON");
+        assertThat(syntax.line()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRejectChangedFileNamingIt() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        write(dir, "veil/policy.rego", "package veil\n\ndefault allow := true\n");
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
+        assertThat(e.file()).isEqualTo("veil/policy.rego");
+        assertThat(e.message()).isEqualTo("hash mismatch: 'veil/policy.rego' differs from the signed version; it was"
+                + " changed after signing");
+    }
+
+    @Test
+    void shouldHashStructuredDocumentsOverTheirValue() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        write(dir, "veil/data.json", "{\n  \"ratio\": 1.50,\n  \"rate\": 10\n}\n");
+        write(dir, ".manifest", "{\"roots\": [\"veil\"],   \"revision\": \"1\"}");
+        write(dir, "veil/keys/data.yaml", "# a comment\n\"alice\": 'reader'\n");
+        BundleVerifier.verify(BundleLoader.load(dir), publicKeys());
+
+        write(dir, "veil/data.json", "{\"rate\": 10, \"ratio\": 1.5}");
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
+        assertThat(e.message()).startsWith("hash mismatch: 'veil/data.json'");
+    }
+
+    @Test
+    void shouldHashOtherYamlFilesOverTheirBytesAsOpaDoes() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        write(dir, "veil/output.veil.yaml", "output:\n    top_k: 1\n");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).file())
+                .isEqualTo("veil/output.veil.yaml");
+    }
+
+    @Test
+    void shouldRejectAddedAndRemovedFilesNamingEach() throws Exception {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        write(dir, "veil/extra.rego", "package veil.extra\n");
+        Files.delete(dir.resolve("veil/output.veil.yaml"));
+        List<PolicyError> errors = errors(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
+        assertThat(errors).extracting(PolicyError::file).containsExactly("veil/extra.rego", "veil/output.veil.yaml");
+        assertThat(errors.get(0).message()).isEqualTo("file list mismatch: 'veil/extra.rego' is in the bundle but not"
+                + " in its signature; re-sign the bundle or remove the file");
+        assertThat(errors.get(1).message()).isEqualTo("file list mismatch: 'veil/output.veil.yaml' is listed in the"
+                + " signature but missing from the bundle");
+    }
+
+    @Test
+    void shouldIgnoreHiddenFilesAddedAfterSigning() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        write(dir, ".git/HEAD", "ref: main\n");
+        BundleVerifier.verify(BundleLoader.load(dir), publicKeys());
+    }
+
+    @Test
+    void shouldRejectSignatureFromAnotherKeyWithTheSameId() {
+        BundleSigner.sign(bundle(), otherRsa, "RS256", "rsa-1");
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
+        assertThat(e.message()).startsWith("bad signature: the JWS does not verify with key 'rsa-1'");
+    }
+
+    @Test
+    void shouldRejectTamperedPayload() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
+        String[] parts = token(dir).split("\\.");
+        String forged = Base64URL.encode("{\"files\": []}").toString();
+        write(dir, ".signatures.json", "{\"signatures\": [\"" + parts[0] + "." + forged + "." + parts[2] + "\"]}");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .startsWith("bad signature: the JWS does not verify");
+    }
+
+    @Test
+    void shouldRejectUnknownKeyId() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rotated-away");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: no verification key with id 'rotated-away' (configured: [rsa-1, ec-256,"
+                        + " ec-384, ec-521, hs])");
+    }
+
+    @Test
+    void shouldRequireKeyIdWhenSeveralKeysAreConfigured() {
+        BundleSigner.sign(bundle(), rsa, "RS256", null);
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: the signature names no key id (kid) and 5 verification keys are"
+                        + " configured; sign with a key id");
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), rsa.toPublicJWK()).keyId()).isNull();
+    }
+
+    @Test
+    void shouldFallBackToDeprecatedKeyidClaim() throws Exception {
+        bundle();
+        String payload = "{\"files\": " + filesJson() + ", \"keyid\": \"rsa-1\"}";
+        writeToken(rsaToken(new JWSHeader.Builder(JWSAlgorithm.RS256).build(), payload));
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), publicKeys()).keyId()).isEqualTo("rsa-1");
+    }
+
+    @Test
+    void shouldRejectAlgorithmConfusion() throws Exception {
+        bundle();
+        // An attacker signs with HS256 using the RSA public key's bytes as the secret.
+        OctetSequenceKey forged = new OctetSequenceKey.Builder(rsa.toPublicJWK().toJSONString()
+                .getBytes(StandardCharsets.UTF_8)).keyID("rsa-1").build();
+        BundleSigner.sign(dir, forged, "HS256", "rsa-1");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: key 'rsa-1' is an RSA key but HS256 needs a shared secret (an oct key)");
+    }
+
+    @Test
+    void shouldRejectKeyPinnedToAnotherAlgorithm() throws JOSEException {
+        BundleSigner.sign(bundle(), rsa, "PS256", "rsa-1");
+        JWK pinned = new RSAKey.Builder(rsa.toRSAPublicKey()).keyID("rsa-1").algorithm(JWSAlgorithm.RS256).build();
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), pinned)).message())
+                .isEqualTo("bad signature: key 'rsa-1' is for RS256, not PS256");
+    }
+
+    @Test
+    void shouldRejectEcKeyOnTheWrongCurve() {
+        BundleSigner.sign(bundle(), p256, "ES256", "ec");
+        JWK wrong = new ECKey.Builder(p384.toPublicJWK()).keyID("ec").build();
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), wrong)).message())
+                .startsWith("bad signature: key 'ec' is on curve P-384 but ES256 needs");
+    }
+
+    @Test
+    void shouldRejectUnsupportedJwsAlgorithms() {
+        bundle();
+        for (String alg : List.of("none", "ES256K", "EdDSA", "XS999")) {
+            String header = Base64URL.encode("{\"alg\":\"" + alg + "\",\"kid\":\"rsa-1\"}").toString();
+            String payload = Base64URL.encode("{\"files\": []}").toString();
+            writeToken(header + "." + payload + ".c2ln");
+            PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
+            assertThat(e.message()).as(alg).startsWith(alg.equals("none")
+                    ? "bad signature: the signature is not a compact JWS"
+                    : "unsupported algorithm: the signature uses " + alg + "; accepted: [HS256");
+        }
+    }
+
+    @Test
+    void shouldRejectWeakOrUnknownHashAlgorithms() throws Exception {
+        bundle();
+        String payload = filesJson().replace("\"SHA-256\"", "\"MD5\"");
+        writeToken(rsaToken(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
+                "{\"files\": " + payload + "}"));
+        List<PolicyError> errors = errors(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
+        assertThat(errors).hasSize(5).allSatisfy(e -> assertThat(e.message())
+                .startsWith("unsupported algorithm: hash algorithm 'MD5' for '" + e.file() + "' is not accepted"));
+    }
+
+    @Test
+    void shouldRejectFileEntryWithoutHashAlgorithm() throws Exception {
+        bundle();
+        String payload = filesJson().replace(",\"algorithm\":\"SHA-256\"", "");
+        writeToken(rsaToken(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
+                "{\"files\": " + payload + "}"));
+        assertThat(errors(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).get(0).message())
+                .startsWith("bad signature: no hash algorithm given for");
+    }
+
+    @Test
+    void shouldAcceptOtherShaAlgorithmsAndUpperCaseHex() throws Exception {
+        bundle();
+        LoadedBundle b = BundleLoader.load(dir);
+        StringBuilder files = new StringBuilder("[");
+        for (String f : b.files()) {
+            files.append(files.length() > 1 ? "," : "").append("{\"name\":\"").append(f).append("\",\"hash\":\"")
+                    .append(BundleHasher.hash(f, b.read(f), "SHA-512").toUpperCase())
+                    .append("\",\"algorithm\":\"SHA-512\"}");
+        }
+        writeToken(rsaToken(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1").build(),
+                "{\"files\": " + files + "]}"));
+        BundleVerifier.verify(BundleLoader.load(dir), publicKeys());
+    }
+
+    @Test
+    void shouldCheckScope() {
+        BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1", "write");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .isEqualTo("bad signature: scope mismatch: the signature has scope 'write' but '' is required");
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), publicKeys(), "write").scope()).isEqualTo("write");
+    }
+
+    @Test
+    void shouldRejectSigningWithUnfitKeysOrAlgorithms() {
+        bundle();
+        assertThatThrownBy(() -> BundleSigner.sign(dir, rsa, "none", "k")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("alg must be one of [HS256");
+        assertThatThrownBy(() -> BundleSigner.sign(dir, rsa.toPublicJWK(), "RS256", "k"))
+                .hasMessage("key must fit RS256: key 'rsa-1' is a public key; signing needs the private key");
+        assertThatThrownBy(() -> BundleSigner.sign(dir, p256, "RS256", "k"))
+                .hasMessage("key must fit RS256: key 'ec-256' is an EC key but RS256 needs an RSA key");
+        assertThatThrownBy(() -> BundleSigner.sign(dir, p256, "ES384", "k"))
+                .hasMessageStartingWith("key must fit ES384: key 'ec-256' is on curve P-256");
+        assertThatThrownBy(() -> BundleSigner.sign(dir.resolve("veil/policy.rego"), rsa, "RS256", "k"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("dir must be a bundle directory");
+    }
+
+    @Test
+    void shouldNotSignAnInvalidBundle() {
+        write(bundle(), "veil/data.json", "{");
+        assertThat(error(() -> BundleSigner.sign(dir, rsa, "RS256", "k")).file()).isEqualTo("veil/data.json");
+        assertThat(dir.resolve(".signatures.json")).doesNotExist();
+    }
+
+    private String filesJson() {
+        LoadedBundle b = BundleLoader.load(dir);
+        StringBuilder sb = new StringBuilder("[");
+        for (String f : b.files()) {
+            if (f.equals(".signatures.json")) {
+                continue;
+            }
+            sb.append(sb.length() > 1 ? "," : "").append("{\"name\":\"").append(f).append("\",\"hash\":\"")
+                    .append(BundleHasher.hash(f, b.read(f), "SHA-256")).append("\",\"algorithm\":\"SHA-256\"}");
+        }
+        return sb.append(']').toString();
+    }
+
+    private static String rsaToken(JWSHeader header, String payload) throws JOSEException {
+        JWSObject jws = new JWSObject(header, new Payload(payload));
+        jws.sign(new RSASSASigner(rsa));
+        return jws.serialize();
+    }
+
+    private void writeToken(String token) {
+        write(dir, ".signatures.json", "{\"signatures\": [\"" + token + "\"]}");
+    }
+
+    private static String token(Path dir) {
+        String json = new String(BundleLoader.load(dir).read(".signatures.json"), StandardCharsets.UTF_8);
+        int start = json.indexOf("[\"") + 2;
+        return json.substring(start, json.indexOf('"', start));
+    }
+}

@@ -1,0 +1,3 @@
+package veil
+
+default allow := false
