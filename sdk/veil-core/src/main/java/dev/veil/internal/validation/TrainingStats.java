@@ -143,15 +143,20 @@ public final class TrainingStats {
             sum += v;
         }
         double m = sum / d;
+        // corrected two-pass variance: the second term cancels the rounding error of m
+        double s1 = 0;
         double ss = 0;
         double rough = 0;
         for (int i = 0; i < d; i++) {
-            ss += (x[i] - m) * (x[i] - m);
+            double dev = x[i] - m;
+            s1 += dev;
+            ss += dev * dev;
             if (i > 0) {
                 rough += Math.abs(x[i] - x[i - 1]);
             }
         }
-        return new double[] {m, Math.sqrt(ss / d), d > 1 ? rough / (d - 1) : 0};
+        double var = Math.max(0, (ss - s1 * s1 / d) / d);
+        return new double[] {m, Math.sqrt(var), d > 1 ? rough / (d - 1) : 0};
     }
 
     /** The q-quantile of sorted values, interpolating linearly between order statistics. */

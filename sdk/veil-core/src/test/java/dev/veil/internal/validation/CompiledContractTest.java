@@ -415,6 +415,16 @@ class CompiledContractTest {
         }
 
         @Test
+        void shouldReportExactStatisticsWithoutOnePassRounding() {
+            // centre 0.2 and constant 0.7: the one-pass variance is a rounding residue, the exact one is 0
+            CompiledContract c = withDistribution(List.of(), check(new double[] {0.2, 0.2, 0.2}, new double[3], 0.01,
+                    0, 0, Map.of("std", new double[] {0.01, 1})));
+            assertThat(c.check(Features.of(0.7, 0.7, 0.7), -1).message())
+                    .isEqualTo("the input's standard deviation is 0.000, outside the range seen in training [0.01000,"
+                            + " 1.000]");
+        }
+
+        @Test
         void shouldRefuseInputWhoseRoughnessIsOutsideTheTrainingRange() {
             CompiledContract c = withDistribution(List.of(),
                     check(half, tenth, 0.01, 0, 0, Map.of("roughness", new double[] {0, 0.1})));
