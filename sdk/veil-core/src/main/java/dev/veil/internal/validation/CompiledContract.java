@@ -37,7 +37,8 @@ import java.util.function.DoublePredicate;
  *       (see below).
  * </ol>
  *
- * <p>All but the first and last are {@link ReasonCode#INVALID_INPUT}.
+ * <p>All but the first and last are {@link ReasonCode#INVALID_INPUT}; the distribution check also
+ * answers {@link ReasonCode#INVALID_INPUT} when the input cannot be scored (see below).
  *
  * <h2>Distribution check</h2>
  *

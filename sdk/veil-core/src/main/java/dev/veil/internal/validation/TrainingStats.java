@@ -218,6 +218,7 @@ public final class TrainingStats {
      * @param maxAbsZ per-feature |z| limit, {@code 0}: off
      * @param maxRmsZ RMS z limit, {@code 0}: off
      * @param useSummary whether to check the summary ranges
+     * @return a new check holding copies of the statistics
      * @throws IllegalArgumentException for bad bounds
      */
     public DistributionCheck toCheck(double stdFloor, double maxAbsZ, double maxRmsZ, boolean useSummary) {
