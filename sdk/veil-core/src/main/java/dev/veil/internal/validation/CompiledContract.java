@@ -1,0 +1,728 @@
+package dev.veil.internal.validation;
+
+import dev.veil.Features;
+import dev.veil.ReasonCode;
+import dev.veil.spi.InputContract;
+import dev.veil.spi.InputContract.CrossFieldRule;
+import dev.veil.spi.InputContract.DistributionCheck;
+import dev.veil.spi.InputContract.FeatureSpec;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.DoublePredicate;
+
+/**
+ * An {@link InputContract} prepared for checking requests: cross-field expressions parsed once,
+ * per-feature bounds precomputed, feature-name layouts cached.
+ *
+ * <h2>Check order</h2>
+ *
+ * <p>{@link #check} reports the <em>first</em> violation in this order (the {@link Violation#rule()}
+ * string in brackets):
+ *
+ * <ol>
+ *   <li>payload size [{@code payload}], {@link ReasonCode#PAYLOAD_TOO_LARGE};
+ *   <li>dimension against the shape [{@code shape}];
+ *   <li>finiteness: NaN or an infinity [{@code finite}]; in a <em>named</em> request a NaN value
+ *       means "feature absent" and is left to the named-feature checks;
+ *   <li>the global range {@code [min, max]} [{@code range}];
+ *   <li>named features [{@code features}]: a required feature missing, a
+ *       feature not listed when unknown ones are not allowed, a value outside its own range;
+ *   <li>cross-field rules in contract order [the rule's id];
+ *   <li>the distribution check [{@code distribution}], {@link ReasonCode#OUT_OF_DISTRIBUTION}
+ *       (see below).
+ * </ol>
+ *
+ * <p>All but the first and last are {@link ReasonCode#INVALID_INPUT}; the distribution check also
+ * answers {@link ReasonCode#INVALID_INPUT} when the input cannot be scored (see below).
+ *
+ * <h2>Distribution check</h2>
+ *
+ * <p>With {@code z_i = (x_i - mean_i) / max(std_i, stdFloor)} the input is refused when
+ * {@code max_i |z_i| > maxAbsZ} (when {@code maxAbsZ > 0}; the bound is exact: an input exactly at
+ * the bound passes), when {@code sqrt(sum_i z_i^2 / d) > maxRmsZ} (when {@code maxRmsZ > 0}), or when
+ * a whole-input summary falls outside its {@code [low, high]} range: {@code mean} (mean of the
+ * values), {@code std} (their population standard deviation) or {@code roughness} (mean of
+ * {@code |x_i - x_(i-1)|} over neighbouring positions; 0 for one feature).
+ *
+ * <p>Why the summaries: on image data per-pixel scores are weak probe detectors. Pixels that are
+ * background in most training images have a mean and a standard deviation near 0, so the floor
+ * decides their z-score, and the strokes of genuine images already reach large z there: a per-pixel
+ * bound that passes real images must be loose (about 15 on smooth 28x28 images with a floor of
+ * 0.05). A blank (all-0) image is close to the training mean at every pixel, so every |z| is small
+ * and it passes any such bound; so does faint noise, which moves every pixel a little. Saturated
+ * and full-range noise images are caught by per-pixel scores only when the floor is small enough.
+ * Their whole-image statistics are far outside anything seen in training whatever the floor: a
+ * blank image has std and roughness 0, a saturated one has mean 1 and std 0, and noise has a
+ * roughness several times that of smooth natural images. The summary ranges come from
+ * {@link TrainingStats}. The sums are taken in the same single pass; when a summary falls outside
+ * its range it is recomputed exactly (two passes, as {@link TrainingStats} defines it) before the
+ * input is refused, so reported values carry no one-pass rounding.
+ *
+ * <p>The statistics must describe exactly the request's length: a contract whose shape disagrees
+ * with them does not compile, and (without a shape) a request of another length is refused with
+ * {@link ReasonCode#INVALID_INPUT} and rule {@code distribution}. A named request with an absent
+ * (NaN) feature is refused by the distribution check the same way, since it cannot be scored.
+ *
+ * <h2>Cost and thread safety</h2>
+ *
+ * <p>Immutable apart from a cache of the last feature-name layout, which is published through a
+ * volatile field and holds only immutable data: one instance may be shared by any number of
+ * threads. On the valid path {@link #check} allocates nothing: finiteness, the global range and the
+ * per-feature {@code |z|} bound are one comparison pair per feature against precomputed bounds, fused
+ * with the sums the other distribution statistics need. Messages are built only on violation.
+ */
+public final class CompiledContract {
+    private static final int MAX_LISTED = 10;
+
+    private final InputContract contract;
+    private final int dimension;
+    private final long maxPayloadBytes;
+    private final double min;
+    private final double max;
+    private final boolean hasRange;
+    /** {@code [min, max]} clamped to finite values: also rejects infinities. */
+    private final double lo;
+    private final double hi;
+
+    private final String[] specNames; // sorted, so the first violation is deterministic
+    private final FeatureSpec[] specs;
+    private final Map<String, Integer> specIndex;
+    private final boolean allowUnknown;
+    private final boolean namedChecks;
+
+    private final CrossFieldExpression[] rules;
+    private final Dist dist;
+
+    private volatile Layout last;
+
+    private CompiledContract(InputContract c) {
+        this.contract = c;
+        this.dimension = c.dimension();
+        this.maxPayloadBytes = c.maxPayloadBytes();
+        this.min = c.min();
+        this.max = c.max();
+        this.hasRange = min > Double.NEGATIVE_INFINITY || max < Double.POSITIVE_INFINITY;
+        this.lo = Math.max(min, -Double.MAX_VALUE);
+        this.hi = Math.min(max, Double.MAX_VALUE);
+
+        this.specNames = c.features().keySet().stream().sorted().toArray(String[]::new);
+        this.specs = new FeatureSpec[specNames.length];
+        Map<String, Integer> idx = new HashMap<>();
+        for (int s = 0; s < specNames.length; s++) {
+            specs[s] = c.features().get(specNames[s]);
+            if (specs[s] == null) {
+                throw new IllegalArgumentException("feature '" + specNames[s] + "' needs a spec, was null");
+            }
+            idx.put(specNames[s], s);
+        }
+        this.specIndex = Map.copyOf(idx);
+        this.allowUnknown = c.allowUnknownFeatures();
+        this.namedChecks = specs.length > 0 || !allowUnknown;
+
+        List<String> known = specs.length > 0 && !allowUnknown ? List.of(specNames) : null;
+        Set<String> ids = new HashSet<>();
+        this.rules = new CrossFieldExpression[c.crossField().size()];
+        for (int r = 0; r < rules.length; r++) {
+            CrossFieldRule rule = c.crossField().get(r);
+            if (rule.id().isBlank()) {
+                throw new IllegalArgumentException("cross_field rule " + (r + 1) + " needs an id, was blank");
+            }
+            if (!ids.add(rule.id())) {
+                throw new IllegalArgumentException("cross_field rule id '" + rule.id()
+                        + "' is used twice; ids must be unique");
+            }
+            rules[r] = CrossFieldExpression.compile(rule.id(), rule.expr(), known);
+        }
+        this.dist = c.distribution() == null ? null : new Dist(c.distribution(), dimension, c.shape(), lo, hi);
+    }
+
+    /**
+     * Compiles a contract.
+     *
+     * @param c the contract
+     * @return the compiled contract, safe to share between threads
+     * @throws IllegalArgumentException for a cross-field expression that does not parse (naming the
+     *     rule id, the column and what was expected), a rule using a feature the contract does not
+     *     list while unknown features are not allowed, duplicate rule ids, or distribution
+     *     statistics that are empty, not finite, negative (std) or of another dimension than the shape
+     */
+    public static CompiledContract compile(InputContract c) {
+        if (c == null) {
+            throw new IllegalArgumentException("contract must not be null");
+        }
+        return new CompiledContract(c);
+    }
+
+    /** The contract this was compiled from. */
+    public InputContract contract() {
+        return contract;
+    }
+
+    /**
+     * Checks one request against the contract.
+     *
+     * @param f the request's features
+     * @param payloadBytes the request's size in bytes, or {@code -1} when unknown, in which case
+     *     8 bytes per feature are assumed
+     * @return {@code null} when the input is valid, else the first violation (see the class
+     *     comment for the order)
+     * @throws IllegalArgumentException when {@code payloadBytes} is below {@code -1}
+     */
+    public Violation check(Features f, long payloadBytes) {
+        double[] v = f.vector();
+        int n = v.length;
+        if (payloadBytes < -1) {
+            throw new IllegalArgumentException("payloadBytes must be >= 0, or -1 when unknown, was " + payloadBytes);
+        }
+        if (maxPayloadBytes > 0) {
+            long bytes = payloadBytes == -1 ? 8L * n : payloadBytes;
+            if (bytes > maxPayloadBytes) {
+                return payloadViolation(bytes, payloadBytes == -1, n);
+            }
+        }
+        if (dimension >= 0 && n != dimension) {
+            return new Violation(ReasonCode.INVALID_INPUT, Violation.SHAPE, "expected " + dimension
+                    + " features (shape " + contract.shape() + "), got " + n);
+        }
+
+        Dist d = dist;
+        boolean boundsOk = true;
+        double sz2 = 0;
+        double sx = 0;
+        double sx2 = 0;
+        double rough = 0;
+        if (d != null && n == d.dim) {
+            // One pass: finiteness + global range + |z| bound (precomputed per-feature bounds), fused
+            // with the sums of the enabled statistics only. Two accumulators per sum for throughput.
+            double[] blo = d.lo;
+            double[] bhi = d.hi;
+            if (d.rms && d.summary) {
+                double[] mean = d.mean;
+                double[] inv = d.inv;
+                double c = d.center;
+                double sz2b = 0;
+                double sxb = 0;
+                double sx2b = 0;
+                double roughb = 0;
+                double prev = v[0];
+                int i = 0;
+                for (; i + 1 < n; i += 2) {
+                    double x0 = v[i];
+                    double x1 = v[i + 1];
+                    boundsOk &= x0 >= blo[i] & x0 <= bhi[i] & x1 >= blo[i + 1] & x1 <= bhi[i + 1];
+                    double z0 = (x0 - mean[i]) * inv[i];
+                    double z1 = (x1 - mean[i + 1]) * inv[i + 1];
+                    sz2 += z0 * z0;
+                    sz2b += z1 * z1;
+                    double y0 = x0 - c;
+                    double y1 = x1 - c;
+                    sx += y0;
+                    sxb += y1;
+                    sx2 += y0 * y0;
+                    sx2b += y1 * y1;
+                    rough += Math.abs(x0 - prev);
+                    roughb += Math.abs(x1 - x0);
+                    prev = x1;
+                }
+                if (i < n) {
+                    double x = v[i];
+                    boundsOk &= x >= blo[i] & x <= bhi[i];
+                    double z = (x - mean[i]) * inv[i];
+                    sz2 += z * z;
+                    double y = x - c;
+                    sx += y;
+                    sx2 += y * y;
+                    rough += Math.abs(x - prev);
+                }
+                sz2 += sz2b;
+                sx += sxb;
+                sx2 += sx2b;
+                rough += roughb;
+            } else if (d.summary) {
+                double c = d.center;
+                double sxb = 0;
+                double sx2b = 0;
+                double roughb = 0;
+                double prev = v[0];
+                int i = 0;
+                for (; i + 1 < n; i += 2) {
+                    double x0 = v[i];
+                    double x1 = v[i + 1];
+                    boundsOk &= x0 >= blo[i] & x0 <= bhi[i] & x1 >= blo[i + 1] & x1 <= bhi[i + 1];
+                    double y0 = x0 - c;
+                    double y1 = x1 - c;
+                    sx += y0;
+                    sxb += y1;
+                    sx2 += y0 * y0;
+                    sx2b += y1 * y1;
+                    rough += Math.abs(x0 - prev);
+                    roughb += Math.abs(x1 - x0);
+                    prev = x1;
+                }
+                if (i < n) {
+                    double x = v[i];
+                    boundsOk &= x >= blo[i] & x <= bhi[i];
+                    double y = x - c;
+                    sx += y;
+                    sx2 += y * y;
+                    rough += Math.abs(x - prev);
+                }
+                sx += sxb;
+                sx2 += sx2b;
+                rough += roughb;
+            } else if (d.rms) {
+                double[] mean = d.mean;
+                double[] inv = d.inv;
+                double sz2b = 0;
+                int i = 0;
+                for (; i + 1 < n; i += 2) {
+                    double x0 = v[i];
+                    double x1 = v[i + 1];
+                    boundsOk &= x0 >= blo[i] & x0 <= bhi[i] & x1 >= blo[i + 1] & x1 <= bhi[i + 1];
+                    double z0 = (x0 - mean[i]) * inv[i];
+                    double z1 = (x1 - mean[i + 1]) * inv[i + 1];
+                    sz2 += z0 * z0;
+                    sz2b += z1 * z1;
+                }
+                if (i < n) {
+                    double x = v[i];
+                    boundsOk &= x >= blo[i] & x <= bhi[i];
+                    double z = (x - mean[i]) * inv[i];
+                    sz2 += z * z;
+                }
+                sz2 += sz2b;
+            } else {
+                for (int i = 0; i < n; i++) {
+                    double x = v[i];
+                    boundsOk &= x >= blo[i] & x <= bhi[i];
+                }
+            }
+        } else {
+            double l = lo;
+            double h = hi;
+            for (int i = 0; i < n; i++) {
+                double x = v[i];
+                boundsOk &= x >= l & x <= h;
+            }
+        }
+        List<String> names = f.names();
+        if (!boundsOk) {
+            Violation x = finiteAndRange(v, names);
+            if (x != null) {
+                return x;
+            }
+        }
+
+        if (namedChecks || rules.length > 0) {
+            Layout layout = layout(names);
+            if (namedChecks) {
+                Violation x = namedFeatures(v, names, layout);
+                if (x != null) {
+                    return x;
+                }
+            }
+            for (int r = 0; r < rules.length; r++) {
+                Violation x = crossField(rules[r], layout.rulePos[r], v);
+                if (x != null) {
+                    return x;
+                }
+            }
+        }
+
+        if (d != null) {
+            if (n != d.dim) {
+                return new Violation(ReasonCode.INVALID_INPUT, Violation.DISTRIBUTION, "the input has " + n
+                        + " features but the bundle's distribution statistics describe " + d.dim
+                        + "; the statistics do not match this input");
+            }
+            if (!boundsOk) {
+                Violation x = d.perFeature(v, names, this);
+                if (x != null) {
+                    return x;
+                }
+            }
+            return d.aggregate(v, sz2, sx, sx2, rough);
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- failure paths (allocate)
+
+    private Violation payloadViolation(long bytes, boolean estimated, int n) {
+        String what = estimated
+                ? "the payload of " + n + " features is about " + bytes + " bytes (8 per feature)"
+                : "the payload is " + bytes + " bytes";
+        return new Violation(ReasonCode.PAYLOAD_TOO_LARGE, Violation.PAYLOAD,
+                what + ", above the limit of " + maxPayloadBytes + " bytes");
+    }
+
+    private Violation finiteAndRange(double[] v, List<String> names) {
+        boolean named = !names.isEmpty();
+        for (int i = 0; i < v.length; i++) {
+            double x = v[i];
+            if (Double.isNaN(x) ? !named : Double.isInfinite(x)) {
+                return new Violation(ReasonCode.INVALID_INPUT, Violation.FINITE, label(i, names) + " is "
+                        + num(x) + "; every value must be a finite number");
+            }
+        }
+        if (hasRange) {
+            for (int i = 0; i < v.length; i++) {
+                double x = v[i];
+                if (x < min || x > max) {
+                    return new Violation(ReasonCode.INVALID_INPUT, Violation.RANGE, label(i, names) + " is "
+                            + num(x) + ", outside the allowed range [" + num(min) + ", " + num(max) + "]");
+                }
+            }
+        }
+        return null;
+    }
+
+    private Violation namedFeatures(double[] v, List<String> names, Layout layout) {
+        for (int s = 0; s < specs.length; s++) {
+            int p = layout.specPos[s];
+            if (specs[s].required() && (p < 0 || Double.isNaN(v[p]))) {
+                String why = names.isEmpty() ? " (the request's features are not named)"
+                        : p >= 0 ? " (its value is null)" : "";
+                return features("required feature '" + specNames[s] + "' is missing" + why);
+            }
+        }
+        if (!allowUnknown && layout.firstUnknown >= 0) {
+            return features("unknown feature '" + names.get(layout.firstUnknown) + "'; "
+                    + (specs.length == 0 ? "the contract lists no named features"
+                            : "the contract lists " + listNames(Arrays.asList(specNames)))
+                    + " and does not allow other features");
+        }
+        for (int s = 0; s < specs.length; s++) {
+            int p = layout.specPos[s];
+            if (p >= 0) {
+                double x = v[p];
+                if (x < specs[s].min() || x > specs[s].max()) {
+                    return features("feature '" + specNames[s] + "' is " + num(x) + ", outside its allowed range ["
+                            + num(specs[s].min()) + ", " + num(specs[s].max()) + "]");
+                }
+            }
+        }
+        return null;
+    }
+
+    private static Violation features(String message) {
+        return new Violation(ReasonCode.INVALID_INPUT, Violation.FEATURES, message);
+    }
+
+    private static Violation crossField(CrossFieldExpression rule, int[] pos, double[] v) {
+        for (int k = 0; k < pos.length; k++) {
+            int p = pos[k];
+            if (p < 0 || Double.isNaN(v[p])) {
+                return new Violation(ReasonCode.INVALID_INPUT, rule.id(), "rule '" + rule.id()
+                        + "' refers to feature '" + rule.features().get(k) + "', which is absent from the request");
+            }
+        }
+        if (rule.test(v, pos) == CrossFieldExpression.TRUE) {
+            return null;
+        }
+        return new Violation(ReasonCode.INVALID_INPUT, rule.id(), rule.explain(v, pos));
+    }
+
+    /** Names a position: the feature name, or the index (and the position within the shape). */
+    String label(int i, List<String> names) {
+        if (!names.isEmpty()) {
+            return "feature '" + names.get(i) + "'";
+        }
+        List<Integer> shape = contract.shape();
+        if (shape.size() < 2 || dimension < 0) {
+            return "value at index " + i;
+        }
+        int[] at = new int[shape.size()];
+        int rest = i;
+        for (int k = shape.size() - 1; k >= 0; k--) {
+            at[k] = rest % shape.get(k);
+            rest /= shape.get(k);
+        }
+        return "value at index " + i + " (position " + Arrays.toString(at) + " of shape " + shape + ")";
+    }
+
+    // ---------------------------------------------------------------- layout cache
+
+    private Layout layout(List<String> names) {
+        Layout l = last;
+        if (l != null && (l.names == names || sameNames(l.names, names))) {
+            return l;
+        }
+        l = new Layout(names);
+        last = l;
+        return l;
+    }
+
+    private static boolean sameNames(List<String> a, List<String> b) {
+        int n = a.size();
+        if (n != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!a.get(i).equals(b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Where each contract feature and rule slot sits in one request layout. Immutable. */
+    private final class Layout {
+        final List<String> names;
+        final int[] specPos;
+        final int firstUnknown;
+        final int[][] rulePos;
+
+        Layout(List<String> names) {
+            this.names = names;
+            // Features guarantees unique names, one per value (they come from a map's keys).
+            Map<String, Integer> at = new HashMap<>();
+            int unknown = -1;
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                at.put(name, i);
+                if (unknown < 0 && !specIndex.containsKey(name)) {
+                    unknown = i;
+                }
+            }
+            this.firstUnknown = unknown;
+            this.specPos = new int[specs.length];
+            for (int s = 0; s < specs.length; s++) {
+                specPos[s] = at.getOrDefault(specNames[s], -1);
+            }
+            this.rulePos = new int[rules.length][];
+            for (int r = 0; r < rules.length; r++) {
+                List<String> used = rules[r].features();
+                rulePos[r] = new int[used.size()];
+                for (int k = 0; k < used.size(); k++) {
+                    rulePos[r][k] = at.getOrDefault(used.get(k), -1);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- distribution
+
+    /** The distribution check, precomputed. Immutable. */
+    private static final class Dist {
+        final int dim;
+        final double[] mean;
+        final double[] scale; // max(std, floor)
+        final double[] inv; // 1 / scale
+        final double[] lo; // smallest passing value: global range, finiteness and |z| bound
+        final double[] hi;
+        final double center;
+        final double maxAbsZ;
+        final double maxRmsZ;
+        final double[] meanRange;
+        final double[] stdRange;
+        final double[] roughRange;
+        final boolean rms; // the RMS z-score is checked
+        final boolean summary; // some summary range is checked
+
+        Dist(DistributionCheck c, int dimension, List<Integer> shape, double globalLo, double globalHi) {
+            dim = c.mean().length;
+            if (dim == 0) {
+                throw new IllegalArgumentException("distribution statistics must describe at least one feature, "
+                        + "were empty");
+            }
+            if (dimension >= 0 && dimension != dim) {
+                throw new IllegalArgumentException("distribution statistics describe " + dim
+                        + " features but the contract's shape " + shape + " has " + dimension
+                        + "; recompute the statistics for this model's input");
+            }
+            mean = c.mean().clone();
+            double[] std = c.std().clone();
+            maxAbsZ = c.maxAbsZ();
+            maxRmsZ = c.maxRmsZ();
+            scale = new double[dim];
+            inv = new double[dim];
+            lo = new double[dim];
+            hi = new double[dim];
+            double sum = 0;
+            for (int i = 0; i < dim; i++) {
+                if (!Double.isFinite(mean[i])) {
+                    throw new IllegalArgumentException("distribution.mean[" + i + "] must be finite, was " + mean[i]);
+                }
+                if (!(std[i] >= 0) || std[i] == Double.POSITIVE_INFINITY) {
+                    throw new IllegalArgumentException("distribution.std[" + i + "] must be finite and >= 0, was "
+                            + std[i]);
+                }
+                scale[i] = Math.max(std[i], c.stdFloor());
+                inv[i] = 1 / scale[i];
+                sum += mean[i];
+                lo[i] = globalLo;
+                hi[i] = globalHi;
+                if (maxAbsZ > 0) {
+                    double m = mean[i];
+                    double s = scale[i];
+                    double k = maxAbsZ;
+                    lo[i] = Math.max(globalLo, smallest(x -> (x - m) / s >= -k));
+                    hi[i] = Math.min(globalHi, largest(x -> (x - m) / s <= k));
+                }
+            }
+            center = sum / dim;
+            Map<String, double[]> summary = c.summary();
+            meanRange = range(summary, "mean");
+            stdRange = range(summary, "std");
+            roughRange = range(summary, "roughness");
+            rms = maxRmsZ > 0;
+            this.summary = meanRange != null || stdRange != null || roughRange != null;
+        }
+
+        private static double[] range(Map<String, double[]> summary, String key) {
+            double[] r = summary.get(key);
+            return r == null ? null : r.clone();
+        }
+
+        /** Absent features and the |z| bound, after the fast pass failed. */
+        Violation perFeature(double[] v, List<String> names, CompiledContract cc) {
+            for (int i = 0; i < v.length; i++) {
+                if (Double.isNaN(v[i])) {
+                    return new Violation(ReasonCode.INVALID_INPUT, Violation.DISTRIBUTION, cc.label(i, names)
+                            + " is absent; the distribution check needs a value for every feature");
+                }
+            }
+            if (maxAbsZ > 0) {
+                for (int i = 0; i < v.length; i++) {
+                    double z = (v[i] - mean[i]) / scale[i];
+                    if (!(Math.abs(z) <= maxAbsZ)) {
+                        return ood(cc.label(i, names) + " is " + num(v[i]) + ", |z| = " + fixed(Math.abs(z))
+                                + " from the training mean " + num(mean[i]) + " (std " + num(scale[i])
+                                + "); the limit is |z| <= " + num(maxAbsZ));
+                    }
+                }
+            }
+            return null;
+        }
+
+        /** RMS z-score and summary ranges, from the fused sums. */
+        Violation aggregate(double[] v, double sz2, double sx, double sx2, double rough) {
+            int n = v.length;
+            if (rms) {
+                double r = Math.sqrt(sz2 / n);
+                if (!(r <= maxRmsZ)) {
+                    return ood("the input's RMS z-score over all " + n + " features is " + fixed(r)
+                            + ", above the limit " + num(maxRmsZ));
+                }
+            }
+            if (!summary) {
+                return null;
+            }
+            double m = sx / n;
+            double mean = m + center;
+            double std = Math.sqrt(Math.max(0, sx2 / n - m * m));
+            double roughness = n > 1 ? rough / (n - 1) : 0;
+            if (inside(meanRange, mean) && inside(stdRange, std) && inside(roughRange, roughness)) {
+                return null;
+            }
+            double[] exact = TrainingStats.summaries(v); // failure path: recompute without one-pass rounding
+            if (!inside(meanRange, exact[0])) {
+                return summary("mean", exact[0], meanRange);
+            }
+            if (!inside(stdRange, exact[1])) {
+                return summary("standard deviation", exact[1], stdRange);
+            }
+            if (!inside(roughRange, exact[2])) {
+                return summary("roughness (mean absolute difference of neighbouring values)", exact[2], roughRange);
+            }
+            return null;
+        }
+
+        private static boolean inside(double[] range, double value) {
+            return range == null || (value >= range[0] && value <= range[1]);
+        }
+
+        private static Violation summary(String what, double value, double[] range) {
+            return ood("the input's " + what + " is " + fixed(value) + ", outside the range seen in training ["
+                    + fixed(range[0]) + ", " + fixed(range[1]) + "]");
+        }
+
+        private static Violation ood(String message) {
+            return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION, message);
+        }
+    }
+
+    /**
+     * The largest finite double {@code x} with {@code p(x)}, for a predicate that holds on a prefix
+     * of the finite doubles (true up to a point, false after it) and holds at {@code -MAX_VALUE}.
+     */
+    static double largest(DoublePredicate p) {
+        if (p.test(Double.MAX_VALUE)) {
+            return Double.MAX_VALUE;
+        }
+        long a = ordered(-Double.MAX_VALUE); // p true
+        long b = ordered(Double.MAX_VALUE); // p false
+        while (a + 1 < b) {
+            long mid = (a & b) + ((a ^ b) >> 1);
+            if (p.test(fromOrdered(mid))) {
+                a = mid;
+            } else {
+                b = mid;
+            }
+        }
+        return fromOrdered(a);
+    }
+
+    /**
+     * The smallest finite double {@code x} with {@code p(x)}, for a predicate that holds on a suffix
+     * of the finite doubles and holds at {@code MAX_VALUE}.
+     */
+    static double smallest(DoublePredicate p) {
+        if (p.test(-Double.MAX_VALUE)) {
+            return -Double.MAX_VALUE;
+        }
+        long a = ordered(-Double.MAX_VALUE); // p false
+        long b = ordered(Double.MAX_VALUE); // p true
+        while (a + 1 < b) {
+            long mid = (a & b) + ((a ^ b) >> 1);
+            if (p.test(fromOrdered(mid))) {
+                b = mid;
+            } else {
+                a = mid;
+            }
+        }
+        return fromOrdered(b);
+    }
+
+    /** Maps doubles to longs with the same order (-0.0 just below +0.0); its own inverse. */
+    private static long ordered(double d) {
+        long bits = Double.doubleToRawLongBits(d);
+        return bits ^ ((bits >> 63) & Long.MAX_VALUE);
+    }
+
+    private static double fromOrdered(long o) {
+        return Double.longBitsToDouble(o ^ ((o >> 63) & Long.MAX_VALUE));
+    }
+
+    // ---------------------------------------------------------------- formatting
+
+    /** A number for a message: integers without ".0", others in shortest round-trip form. */
+    static String num(double x) {
+        if (x == Math.rint(x) && Math.abs(x) < 1e15) {
+            return Long.toString((long) x);
+        }
+        return Double.toString(x);
+    }
+
+    private static String fixed(double x) {
+        return String.format(Locale.ROOT, "%.4g", x);
+    }
+
+    /** Up to ten names, e.g. {@code [a, b, c]} or {@code [a, b, ..., j, and 5 more]}. */
+    static String listNames(List<String> names) {
+        if (names.size() <= MAX_LISTED) {
+            return names.toString();
+        }
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < MAX_LISTED; i++) {
+            b.append(names.get(i)).append(", ");
+        }
+        return b.append("and ").append(names.size() - MAX_LISTED).append(" more]").toString();
+    }
+}

@@ -1,0 +1,378 @@
+package dev.veil.internal.validation;
+
+import dev.veil.spi.InputContract.DistributionCheck;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Training-distribution statistics for the distribution check ({@link DistributionCheck}):
+ * per-feature mean and population standard deviation, and the ranges of three whole-input summary
+ * statistics seen in training.
+ *
+ * <p>Summary statistics of one input {@code x} of {@code d} values: {@code mean} (mean of the
+ * values), {@code std} (their population standard deviation) and {@code roughness} (mean of
+ * {@code |x_i - x_(i-1)|} over the {@code d - 1} neighbouring pairs; 0 when {@code d == 1}). The
+ * same definitions are checked per request by {@link CompiledContract}; see there for why they
+ * catch blank, saturated and noise probes.
+ *
+ * <p>The document stored in a bundle's {@code data.json} ({@link #toData()}, read back by
+ * {@link #fromData}):
+ *
+ * <pre>
+ * {"mean": [m_0, ..., m_(d-1)], "std": [s_0, ..., s_(d-1)],
+ *  "summary": {"mean": [lo, hi], "std": [lo, hi], "roughness": [lo, hi]},
+ *  "samples": N}
+ * </pre>
+ *
+ * <p>Immutable and thread-safe; accessors return copies.
+ */
+public final class TrainingStats {
+    private static final List<String> SUMMARY_KEYS = List.of("mean", "std", "roughness");
+    private static final Set<String> TOP_KEYS = Set.of("mean", "std", "summary", "samples");
+
+    private final double[] mean;
+    private final double[] std;
+    private final double[][] ranges; // per SUMMARY_KEYS: [low, high]
+    private final long samples;
+
+    private TrainingStats(double[] mean, double[] std, double[][] ranges, long samples) {
+        this.mean = mean;
+        this.std = std;
+        this.ranges = ranges;
+        this.samples = samples;
+    }
+
+    /**
+     * Computes the statistics in one pass over the samples: per-feature mean and population
+     * standard deviation with Welford's update, and for each summary statistic the range between
+     * its {@code quantileLow} and {@code quantileHigh} quantiles over the samples (linear
+     * interpolation between order statistics), widened by 10% of that range on each side.
+     *
+     * @param samples training inputs, all of the same length {@code >= 1}, all values finite;
+     *     iterated once
+     * @param quantileLow lower quantile, in {@code [0, 1)}, e.g. {@code 0.001}
+     * @param quantileHigh upper quantile, in {@code (quantileLow, 1]}, e.g. {@code 0.999}
+     * @return the statistics
+     * @throws IllegalArgumentException for bad quantiles, no samples, a null or empty sample, a
+     *     sample of another length than the first, or a value that is not finite (naming the sample
+     *     and feature index)
+     */
+    public static TrainingStats compute(Iterable<double[]> samples, double quantileLow, double quantileHigh) {
+        if (!(quantileLow >= 0 && quantileLow < 1)) {
+            throw new IllegalArgumentException("quantileLow must be in [0, 1), was " + quantileLow);
+        }
+        if (!(quantileHigh > quantileLow && quantileHigh <= 1)) {
+            throw new IllegalArgumentException("quantileHigh must be in (quantileLow, 1] = (" + quantileLow
+                    + ", 1], was " + quantileHigh);
+        }
+        if (samples == null) {
+            throw new IllegalArgumentException("samples must not be null");
+        }
+        double[] mean = null;
+        double[] m2 = null;
+        double[][] summaries = new double[SUMMARY_KEYS.size()][64];
+        int n = 0;
+        for (double[] x : samples) {
+            if (x == null || x.length == 0) {
+                throw new IllegalArgumentException("sample " + n + " must have at least one value, was "
+                        + (x == null ? "null" : "empty"));
+            }
+            if (mean == null) {
+                mean = new double[x.length];
+                m2 = new double[x.length];
+            } else if (x.length != mean.length) {
+                throw new IllegalArgumentException("sample " + n + " has " + x.length
+                        + " values, but the first sample had " + mean.length + "; all samples must have one length");
+            }
+            for (int i = 0; i < x.length; i++) {
+                if (!Double.isFinite(x[i])) {
+                    throw new IllegalArgumentException("sample " + n + " value " + i + " must be finite, was " + x[i]);
+                }
+            }
+            if (n == Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("samples must number fewer than " + n);
+            }
+            n++;
+            for (int i = 0; i < x.length; i++) {
+                double delta = x[i] - mean[i];
+                mean[i] += delta / n;
+                m2[i] += delta * (x[i] - mean[i]);
+            }
+            double[] s = summaries(x);
+            if (n > summaries[0].length) {
+                for (int k = 0; k < summaries.length; k++) {
+                    summaries[k] = Arrays.copyOf(summaries[k], Math.max(n, summaries[k].length * 2));
+                }
+            }
+            for (int k = 0; k < s.length; k++) {
+                summaries[k][n - 1] = s[k];
+            }
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException("samples must not be empty");
+        }
+        double[] std = new double[mean.length];
+        for (int i = 0; i < std.length; i++) {
+            std[i] = Math.sqrt(Math.max(0, m2[i] / n));
+        }
+        double[][] ranges = new double[SUMMARY_KEYS.size()][];
+        for (int k = 0; k < ranges.length; k++) {
+            double[] sorted = Arrays.copyOf(summaries[k], n);
+            Arrays.sort(sorted);
+            double lo = quantile(sorted, quantileLow);
+            double hi = quantile(sorted, quantileHigh);
+            double widen = 0.1 * (hi - lo);
+            ranges[k] = new double[] {lo - widen, hi + widen};
+        }
+        return new TrainingStats(mean, std, ranges, n);
+    }
+
+    /**
+     * The summary statistics of one input, as the distribution check defines them.
+     *
+     * @return {@code {mean, std, roughness}}
+     */
+    static double[] summaries(double[] x) {
+        int d = x.length;
+        double sum = 0;
+        for (double v : x) {
+            sum += v;
+        }
+        double m = sum / d;
+        // corrected two-pass variance: the second term cancels the rounding error of m
+        double s1 = 0;
+        double ss = 0;
+        double rough = 0;
+        for (int i = 0; i < d; i++) {
+            double dev = x[i] - m;
+            s1 += dev;
+            ss += dev * dev;
+            if (i > 0) {
+                rough += Math.abs(x[i] - x[i - 1]);
+            }
+        }
+        double var = Math.max(0, (ss - s1 * s1 / d) / d);
+        return new double[] {m, Math.sqrt(var), d > 1 ? rough / (d - 1) : 0};
+    }
+
+    /** The q-quantile of sorted values, interpolating linearly between order statistics. */
+    private static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int i = (int) Math.floor(pos);
+        if (i >= sorted.length - 1) {
+            return sorted[sorted.length - 1];
+        }
+        double frac = pos - i;
+        return sorted[i] + frac * (sorted[i + 1] - sorted[i]);
+    }
+
+    /** Per-feature training mean (a copy). */
+    public double[] mean() {
+        return mean.clone();
+    }
+
+    /** Per-feature population standard deviation (a copy). */
+    public double[] std() {
+        return std.clone();
+    }
+
+    /** Allowed {@code [low, high]} of each summary statistic, keyed {@code mean}, {@code std}, {@code roughness}. */
+    public Map<String, double[]> summary() {
+        Map<String, double[]> m = new LinkedHashMap<>();
+        for (int k = 0; k < ranges.length; k++) {
+            m.put(SUMMARY_KEYS.get(k), ranges[k].clone());
+        }
+        return m;
+    }
+
+    /** Number of samples the statistics were computed from. */
+    public long samples() {
+        return samples;
+    }
+
+    /**
+     * The JSON-like document for a bundle's {@code data.json} (see the class comment): maps,
+     * lists of {@link Double} and a {@link Long}, ready for Jackson. A fresh mutable copy.
+     */
+    public Map<String, Object> toData() {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        for (int k = 0; k < ranges.length; k++) {
+            summary.put(SUMMARY_KEYS.get(k), toList(ranges[k]));
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("mean", toList(mean));
+        data.put("std", toList(std));
+        data.put("summary", summary);
+        data.put("samples", samples);
+        return data;
+    }
+
+    /**
+     * These statistics as a distribution check.
+     *
+     * @param stdFloor smallest standard deviation divided by, {@code > 0}
+     * @param maxAbsZ per-feature |z| limit, {@code 0}: off
+     * @param maxRmsZ RMS z limit, {@code 0}: off
+     * @param useSummary whether to check the summary ranges
+     * @return a new check holding copies of the statistics
+     * @throws IllegalArgumentException for bad bounds
+     */
+    public DistributionCheck toCheck(double stdFloor, double maxAbsZ, double maxRmsZ, boolean useSummary) {
+        return new DistributionCheck(mean.clone(), std.clone(), stdFloor, maxAbsZ, maxRmsZ,
+                useSummary ? summary() : Map.of());
+    }
+
+    private static List<Double> toList(double[] a) {
+        List<Double> l = new ArrayList<>(a.length);
+        for (double v : a) {
+            l.add(v);
+        }
+        return l;
+    }
+
+    /**
+     * Parses the document {@link #toData()} writes (as Jackson or SnakeYAML read it: maps, lists
+     * and numbers) into a distribution check.
+     *
+     * <p>{@code mean} and {@code std} are required, non-empty, of equal length, all finite, std
+     * {@code >= 0}. {@code summary} is required when {@code useSummary}, and checked whenever present:
+     * only the keys {@code mean}, {@code std}, {@code roughness}, each {@code [low, high]} with
+     * {@code low <= high}. {@code samples}, when present, is an integer {@code >= 1}. Any other field is
+     * an error, so a misspelt field cannot silently turn a check off.
+     *
+     * @param data the parsed document
+     * @param where where the document came from, e.g. {@code "bundle /b/data.json at veil.stats"};
+     *     starts every error message
+     * @param stdFloor smallest standard deviation divided by, {@code > 0}
+     * @param maxAbsZ per-feature |z| limit, {@code 0}: off
+     * @param maxRmsZ RMS z limit, {@code 0}: off
+     * @param useSummary whether the check uses the summary ranges
+     * @return the check
+     * @throws IllegalArgumentException naming {@code where} and the bad field: missing, wrong type,
+     *     wrong length, not finite, or out of range; or a bad bound
+     */
+    public static DistributionCheck fromData(Object data, String where, double stdFloor, double maxAbsZ,
+            double maxRmsZ, boolean useSummary) {
+        if (!(data instanceof Map<?, ?> doc)) {
+            throw new IllegalArgumentException(where + ": the statistics must be an object with fields mean, std, "
+                    + "summary and samples, was " + typeOf(data));
+        }
+        for (Object key : doc.keySet()) {
+            if (!TOP_KEYS.contains(key)) {
+                throw new IllegalArgumentException(where + ": unknown field '" + key
+                        + "'; the statistics have the fields mean, std, summary, samples");
+            }
+        }
+        double[] mean = numbers(doc, "mean", where);
+        double[] std = numbers(doc, "std", where);
+        if (mean.length == 0) {
+            throw new IllegalArgumentException(where + ": mean must list at least one value, was empty");
+        }
+        if (std.length != mean.length) {
+            throw new IllegalArgumentException(where + ": std must have one value per feature like mean ("
+                    + mean.length + "), had " + std.length);
+        }
+        for (int i = 0; i < std.length; i++) {
+            if (std[i] < 0) {
+                throw new IllegalArgumentException(where + ": std[" + i + "] must be >= 0, was " + std[i]);
+            }
+        }
+        Object samples = doc.get("samples");
+        if (samples != null || doc.containsKey("samples")) {
+            if (!(samples instanceof Number s) || !isWholeNumber(s) || s.doubleValue() < 1) {
+                throw new IllegalArgumentException(where + ": samples must be a whole number >= 1, was "
+                        + (samples instanceof Number ? samples : typeOf(samples)));
+            }
+        }
+        Map<String, double[]> summary = new LinkedHashMap<>();
+        if (doc.containsKey("summary")) {
+            if (!(doc.get("summary") instanceof Map<?, ?> sm)) {
+                throw new IllegalArgumentException(where + ": summary must be an object with fields mean, std, "
+                        + "roughness, was " + typeOf(doc.get("summary")));
+            }
+            for (Object key : sm.keySet()) {
+                if (!SUMMARY_KEYS.contains(key)) {
+                    throw new IllegalArgumentException(where + ": unknown field 'summary." + key
+                            + "'; the summary statistics are mean, std, roughness");
+                }
+            }
+            for (String key : SUMMARY_KEYS) {
+                if (sm.containsKey(key)) {
+                    double[] r = numbers(sm, key, where, "summary.");
+                    if (r.length != 2 || !(r[0] <= r[1])) {
+                        throw new IllegalArgumentException(where + ": summary." + key
+                                + " must be [low, high] with low <= high, was " + Arrays.toString(r));
+                    }
+                    summary.put(key, r);
+                }
+            }
+        } else if (useSummary) {
+            throw new IllegalArgumentException(where + ": summary is missing; recompute the statistics with "
+                    + "TrainingStats, or turn the summary check off");
+        }
+        try {
+            return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, useSummary ? summary : Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static double[] numbers(Map<?, ?> doc, String key, String where) {
+        return numbers(doc, key, where, "");
+    }
+
+    private static double[] numbers(Map<?, ?> doc, String key, String where, String prefix) {
+        String field = prefix + key;
+        if (!doc.containsKey(key)) {
+            throw new IllegalArgumentException(where + ": " + field + " is missing");
+        }
+        if (!(doc.get(key) instanceof List<?> list)) {
+            throw new IllegalArgumentException(where + ": " + field + " must be a list of numbers, was "
+                    + typeOf(doc.get(key)));
+        }
+        double[] out = new double[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            Object o = list.get(i);
+            if (!(o instanceof Number num)) {
+                throw new IllegalArgumentException(where + ": " + field + "[" + i + "] must be a number, was "
+                        + typeOf(o));
+            }
+            out[i] = num.doubleValue();
+            if (!Double.isFinite(out[i])) {
+                throw new IllegalArgumentException(where + ": " + field + "[" + i + "] must be finite, was " + out[i]);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isWholeNumber(Number n) {
+        double d = n.doubleValue();
+        return Double.isFinite(d) && d == Math.rint(d);
+    }
+
+    private static String typeOf(Object o) {
+        if (o == null) {
+            return "null";
+        }
+        if (o instanceof Map) {
+            return "an object";
+        }
+        if (o instanceof List) {
+            return "a list";
+        }
+        if (o instanceof String) {
+            return "a string";
+        }
+        if (o instanceof Boolean) {
+            return "a boolean";
+        }
+        if (o instanceof Number) {
+            return "a number";
+        }
+        return "a " + o.getClass().getSimpleName();
+    }
+}

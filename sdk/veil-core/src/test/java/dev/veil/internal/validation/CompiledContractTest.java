@@ -1,0 +1,527 @@
+package dev.veil.internal.validation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.Features;
+import dev.veil.ReasonCode;
+import dev.veil.spi.InputContract;
+import dev.veil.spi.InputContract.CrossFieldRule;
+import dev.veil.spi.InputContract.DistributionCheck;
+import dev.veil.spi.InputContract.FeatureSpec;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class CompiledContractTest {
+    private static final double INF = Double.POSITIVE_INFINITY;
+
+    private static CompiledContract compile(List<Integer> shape, double min, double max) {
+        return CompiledContract.compile(new InputContract(shape, min, max, Map.of(), true, List.of(), 0, null));
+    }
+
+    private static CompiledContract named(Map<String, FeatureSpec> specs, boolean allowUnknown, CrossFieldRule... rules) {
+        return CompiledContract.compile(new InputContract(List.of(), -INF, INF, specs, allowUnknown, List.of(rules), 0,
+                null));
+    }
+
+    private static CompiledContract withDistribution(List<Integer> shape, DistributionCheck d) {
+        return CompiledContract.compile(new InputContract(shape, -INF, INF, Map.of(), true, List.of(), 0, d));
+    }
+
+    /** Named features in the given order; a null value marks an absent feature. */
+    private static Features features(Object... nameValue) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < nameValue.length; i += 2) {
+            Object v = nameValue[i + 1];
+            m.put((String) nameValue[i], v == null ? null : ((Number) v).doubleValue());
+        }
+        return Features.named(m);
+    }
+
+    private static Violation violation(ReasonCode code, String rule, String message) {
+        return new Violation(code, rule, message);
+    }
+
+    private static Violation invalid(String rule, String message) {
+        return violation(ReasonCode.INVALID_INPUT, rule, message);
+    }
+
+    @Test
+    void shouldAcceptAnyFiniteInputUnderTheAnyContract() {
+        CompiledContract c = CompiledContract.compile(InputContract.ANY);
+        assertThat(c.check(Features.of(-1e300, 0, 1e300), -1)).isNull();
+        assertThat(c.check(Features.of(), -1)).isNull();
+        assertThat(c.contract()).isSameAs(InputContract.ANY);
+    }
+
+    @Test
+    void shouldRejectNullContract() {
+        assertThatThrownBy(() -> CompiledContract.compile(null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("contract must not be null");
+    }
+
+    @Nested
+    class Payload {
+        private final CompiledContract limited = CompiledContract.compile(
+                new InputContract(List.of(), 0, 1, Map.of(), true, List.of(), 16, null));
+
+        @Test
+        void shouldRefusePayloadAboveTheLimit() {
+            assertThat(limited.check(Features.of(0, 1), 16)).isNull();
+            assertThat(limited.check(Features.of(0, 1), 17)).isEqualTo(violation(ReasonCode.PAYLOAD_TOO_LARGE,
+                    "payload", "the payload is 17 bytes, above the limit of 16 bytes"));
+        }
+
+        @Test
+        void shouldEstimateUnknownPayloadAtEightBytesPerFeature() {
+            assertThat(limited.check(Features.of(0, 1), -1)).isNull();
+            assertThat(limited.check(Features.of(0, 1, 0), -1)).isEqualTo(violation(ReasonCode.PAYLOAD_TOO_LARGE,
+                    "payload", "the payload of 3 features is about 24 bytes (8 per feature), above the limit of 16 bytes"));
+        }
+
+        @Test
+        void shouldCheckPayloadBeforeAnythingElse() {
+            assertThat(limited.check(Features.of(Double.NaN, 7, 9), 1000).rule()).isEqualTo("payload");
+        }
+
+        @Test
+        void shouldIgnorePayloadSizeWithoutALimit() {
+            assertThat(compile(List.of(), 0, 1).check(Features.of(0.5), Long.MAX_VALUE)).isNull();
+        }
+
+        @Test
+        void shouldRejectPayloadSizeBelowMinusOne() {
+            assertThatThrownBy(() -> limited.check(Features.of(0), -2))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("payloadBytes must be >= 0, or -1 when unknown, was -2");
+        }
+    }
+
+    @Nested
+    class Shape {
+        @Test
+        void shouldRefuseWrongDimensionNamingTheShape() {
+            CompiledContract c = compile(List.of(28, 28), 0, 1);
+            assertThat(c.check(Features.of(new double[784]), -1)).isNull();
+            assertThat(c.check(Features.of(new double[783]), -1))
+                    .isEqualTo(invalid("shape", "expected 784 features (shape [28, 28]), got 783"));
+            assertThat(compile(List.of(3), 0, 1).check(Features.of(0, 0, 0, 0), -1))
+                    .isEqualTo(invalid("shape", "expected 3 features (shape [3]), got 4"));
+        }
+
+        @Test
+        void shouldCheckShapeBeforeFiniteness() {
+            assertThat(compile(List.of(3), 0, 1).check(Features.of(Double.NaN), -1).rule()).isEqualTo("shape");
+        }
+
+        @Test
+        void shouldAcceptAnyLengthWithoutShape() {
+            CompiledContract c = compile(List.of(), 0, 1);
+            assertThat(c.check(Features.of(0), -1)).isNull();
+            assertThat(c.check(Features.of(new double[1000]), -1)).isNull();
+        }
+    }
+
+    @Nested
+    class Finiteness {
+        @Test
+        void shouldRefuseNaNNamingIndexAndPositionInShape() {
+            double[] v = new double[8];
+            v[5] = Double.NaN;
+            assertThat(compile(List.of(2, 4), 0, 1).check(Features.of(v), -1)).isEqualTo(invalid("finite",
+                    "value at index 5 (position [1, 1] of shape [2, 4]) is NaN; every value must be a finite number"));
+        }
+
+        @Test
+        void shouldRefuseInfinitiesNamingTheIndex() {
+            CompiledContract any = compile(List.of(), -INF, INF);
+            assertThat(any.check(Features.of(0, 1, INF), -1)).isEqualTo(
+                    invalid("finite", "value at index 2 is Infinity; every value must be a finite number"));
+            assertThat(any.check(Features.of(-INF), -1)).isEqualTo(
+                    invalid("finite", "value at index 0 is -Infinity; every value must be a finite number"));
+        }
+
+        @Test
+        void shouldRefuseInfinityInNamedFeatureNamingIt() {
+            CompiledContract c = named(Map.of(), true);
+            assertThat(c.check(features("age", 30, "income", INF), -1)).isEqualTo(
+                    invalid("finite", "feature 'income' is Infinity; every value must be a finite number"));
+        }
+
+        @Test
+        void shouldTreatNullNamedFeatureAsAbsentNotAsNaN() {
+            CompiledContract c = named(Map.of("income", new FeatureSpec(false, 0, 100)), false);
+            assertThat(c.check(features("income", null), -1)).isNull();
+        }
+
+        @Test
+        void shouldReportNonFiniteBeforeAnEarlierOutOfRangeValue() {
+            assertThat(compile(List.of(), 0, 1).check(Features.of(5, Double.NaN), -1).rule()).isEqualTo("finite");
+        }
+    }
+
+    @Nested
+    class GlobalRange {
+        @Test
+        void shouldRefuseValueOutsideRangeNamingBound() {
+            CompiledContract c = compile(List.of(), 0, 1);
+            assertThat(c.check(Features.of(0, 1, 0.5), -1)).isNull();
+            assertThat(c.check(Features.of(0, 1.5, 7), -1)).isEqualTo(
+                    invalid("range", "value at index 1 is 1.5, outside the allowed range [0, 1]"));
+            assertThat(c.check(Features.of(-0.25), -1)).isEqualTo(
+                    invalid("range", "value at index 0 is -0.25, outside the allowed range [0, 1]"));
+        }
+
+        @Test
+        void shouldApplyGlobalRangeToNamedFeatures() {
+            CompiledContract c = CompiledContract.compile(
+                    new InputContract(List.of(), 0, 1000, Map.of(), true, List.of(), 0, null));
+            assertThat(c.check(features("age", -1), -1)).isEqualTo(
+                    invalid("range", "feature 'age' is -1, outside the allowed range [0, 1000]"));
+        }
+    }
+
+    @Nested
+    class NamedFeatures {
+        private final Map<String, FeatureSpec> specs = Map.of(
+                "age", new FeatureSpec(true, 0, 120),
+                "income", new FeatureSpec(true, 0, 1e7),
+                "loan", new FeatureSpec(false, 0, 1e8));
+
+        @Test
+        void shouldAcceptValidRequestInAnyOrderAndWithoutOptionalFeatures() {
+            CompiledContract c = named(specs, false);
+            assertThat(c.check(features("age", 30, "income", 5e4, "loan", 1e5), -1)).isNull();
+            assertThat(c.check(features("loan", 1e5, "income", 5e4, "age", 30), -1)).isNull();
+            assertThat(c.check(features("income", 5e4, "age", 30), -1)).isNull();
+            assertThat(c.check(features("income", 5e4, "age", 30, "loan", null), -1)).isNull();
+        }
+
+        @Test
+        void shouldRefuseMissingRequiredFeature() {
+            CompiledContract c = named(specs, false);
+            assertThat(c.check(features("income", 5e4), -1))
+                    .isEqualTo(invalid("features", "required feature 'age' is missing"));
+            assertThat(c.check(features("age", null, "income", 5e4), -1))
+                    .isEqualTo(invalid("features", "required feature 'age' is missing (its value is null)"));
+            assertThat(c.check(Features.of(30, 5e4), -1)).isEqualTo(invalid("features",
+                    "required feature 'age' is missing (the request's features are not named)"));
+        }
+
+        @Test
+        void shouldRefuseUnknownFeatureWhenNotAllowed() {
+            assertThat(named(specs, false).check(features("age", 30, "income", 5e4, "colour", 2), -1))
+                    .isEqualTo(invalid("features", "unknown feature 'colour'; the contract lists [age, income, loan]"
+                            + " and does not allow other features"));
+            assertThat(named(Map.of(), false).check(features("x", 1), -1)).isEqualTo(invalid("features",
+                    "unknown feature 'x'; the contract lists no named features and does not allow other features"));
+        }
+
+        @Test
+        void shouldAcceptUnknownFeatureWhenAllowed() {
+            assertThat(named(specs, true).check(features("age", 30, "income", 5e4, "colour", 2), -1)).isNull();
+        }
+
+        @Test
+        void shouldRefuseFeatureOutsideItsOwnRange() {
+            assertThat(named(specs, false).check(features("age", 150, "income", 5e4), -1))
+                    .isEqualTo(invalid("features", "feature 'age' is 150, outside its allowed range [0, 120]"));
+            assertThat(named(specs, false).check(features("age", 120, "income", 0), -1)).isNull();
+        }
+
+        @Test
+        void shouldReportMissingBeforeUnknownBeforeRange() {
+            CompiledContract c = named(specs, false);
+            assertThat(c.check(features("age", 150, "colour", 1), -1).message())
+                    .isEqualTo("required feature 'income' is missing");
+            assertThat(c.check(features("age", 150, "income", 5e4, "colour", 1), -1).message())
+                    .startsWith("unknown feature 'colour'");
+        }
+
+        @Test
+        void shouldReportTheFirstMissingFeatureByName() {
+            assertThat(named(specs, false).check(features("loan", 1), -1).message())
+                    .isEqualTo("required feature 'age' is missing");
+        }
+    }
+
+    @Nested
+    class CrossField {
+        private final Map<String, FeatureSpec> specs = Map.of(
+                "loan", new FeatureSpec(true, 0, 1e8),
+                "income", new FeatureSpec(false, 0, 1e7));
+
+        @Test
+        void shouldRefuseFailingRuleNamingItsIdAndValues() {
+            CompiledContract c = named(specs, false, new CrossFieldRule("cap", "loan <= 10 * income"));
+            assertThat(c.check(features("loan", 1e5, "income", 5e4), -1)).isNull();
+            assertThat(c.check(features("loan", 5e5, "income", 1e3), -1)).isEqualTo(
+                    invalid("cap", "rule 'cap' failed: loan <= 10 * income (loan = 500000, income = 1000)"));
+        }
+
+        @Test
+        void shouldRefuseRuleOverAbsentFeature() {
+            CompiledContract c = named(specs, false, new CrossFieldRule("cap", "loan <= 10 * income"));
+            Violation expected = invalid("cap", "rule 'cap' refers to feature 'income', which is absent from the request");
+            assertThat(c.check(features("loan", 5), -1)).isEqualTo(expected);
+            assertThat(c.check(features("loan", 5, "income", null), -1)).isEqualTo(expected);
+        }
+
+        @Test
+        void shouldRefuseRuleOnUnnamedRequest() {
+            CompiledContract c = named(Map.of(), true, new CrossFieldRule("pos", "x > 0"));
+            assertThat(c.check(Features.of(1), -1)).isEqualTo(
+                    invalid("pos", "rule 'pos' refers to feature 'x', which is absent from the request"));
+        }
+
+        @Test
+        void shouldFailRuleOnDivisionByZero() {
+            CompiledContract c = named(specs, false, new CrossFieldRule("ratio", "loan / income < 100"));
+            assertThat(c.check(features("loan", 5, "income", 0), -1)).isEqualTo(invalid("ratio",
+                    "rule 'ratio' could not be evaluated: division by zero in 'loan / income' ('income' is 0)"
+                            + " (loan = 5, income = 0)"));
+        }
+
+        @Test
+        void shouldReportTheFirstFailingRuleInContractOrder() {
+            CompiledContract c = named(specs, false,
+                    new CrossFieldRule("ok", "loan >= 0"),
+                    new CrossFieldRule("second", "loan < 1"),
+                    new CrossFieldRule("third", "income < 1"));
+            assertThat(c.check(features("loan", 5, "income", 5), -1).rule()).isEqualTo("second");
+        }
+
+        @Test
+        void shouldCheckNamedFeaturesBeforeRules() {
+            CompiledContract c = named(specs, false, new CrossFieldRule("cap", "loan <= 10 * income"));
+            assertThat(c.check(features("loan", 1e9, "income", 1), -1).rule()).isEqualTo("features");
+        }
+
+        @Test
+        void shouldRejectRuleUsingUnlistedFeatureWhenUnknownFeaturesAreNotAllowed() {
+            assertThatThrownBy(() -> named(specs, false, new CrossFieldRule("cap", "loan <= 10 * salary")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cross_field rule 'cap': unknown feature 'salary'; the contract lists [income, loan]"
+                            + " and does not allow other features at column 14 of 'loan <= 10 * salary'");
+        }
+
+        @Test
+        void shouldAcceptRuleUsingUnlistedFeatureWhenAllowedOrNothingListed() {
+            assertThat(named(specs, true, new CrossFieldRule("cap", "loan <= 10 * salary"))
+                    .check(features("loan", 1, "salary", 1), -1)).isNull();
+            assertThat(named(Map.of(), true, new CrossFieldRule("cap", "loan <= 10 * salary"))
+                    .check(features("loan", 1, "salary", 1), -1)).isNull();
+        }
+
+        @Test
+        void shouldRejectMalformedRuleAtCompileTime() {
+            assertThatThrownBy(() -> named(specs, false, new CrossFieldRule("cap", "loan <= ")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("cross_field rule 'cap': expected a number")
+                    .hasMessageContaining("at column 9");
+        }
+
+        @Test
+        void shouldRejectDuplicateAndBlankRuleIds() {
+            assertThatThrownBy(() -> named(specs, false, new CrossFieldRule("a", "loan > 0"),
+                    new CrossFieldRule("a", "loan < 9")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cross_field rule id 'a' is used twice; ids must be unique");
+            assertThatThrownBy(() -> named(specs, false, new CrossFieldRule(" ", "loan > 0")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cross_field rule 1 needs an id, was blank");
+        }
+
+        @Test
+        void shouldResolvePositionsForEachLayoutEvenWhenLayoutsAlternate() {
+            CompiledContract c = named(Map.of(), true, new CrossFieldRule("diff", "a - b == 1"));
+            for (int i = 0; i < 3; i++) {
+                assertThat(c.check(features("a", 3, "b", 2), -1)).isNull();
+                assertThat(c.check(features("b", 2, "a", 3), -1)).isNull();
+                assertThat(c.check(features("b", 3, "a", 2), -1)).isNotNull();
+                assertThat(c.check(features("x", 0, "a", 3, "b", 2), -1)).isNull();
+            }
+        }
+    }
+
+    @Nested
+    class Distribution {
+        private DistributionCheck check(double[] mean, double[] std, double floor, double absZ, double rmsZ,
+                Map<String, double[]> summary) {
+            return new DistributionCheck(mean, std, floor, absZ, rmsZ, summary);
+        }
+
+        @Test
+        void shouldRefuseFeatureBeyondMaxAbsZ() {
+            CompiledContract c = withDistribution(List.of(3),
+                    check(new double[3], new double[] {1, 1, 1}, 0.1, 3, 0, Map.of()));
+            assertThat(c.check(Features.of(0, 3, -3), -1)).isNull();
+            assertThat(c.check(Features.of(0, 3.5, 0), -1)).isEqualTo(violation(ReasonCode.OUT_OF_DISTRIBUTION,
+                    "distribution", "value at index 1 is 3.5, |z| = 3.500 from the training mean 0 (std 1); "
+                            + "the limit is |z| <= 3"));
+        }
+
+        @Test
+        void shouldFloorTheStandardDeviation() {
+            CompiledContract c = withDistribution(List.of(),
+                    check(new double[1], new double[1], 0.5, 3, 0, Map.of()));
+            assertThat(c.check(Features.of(1.5), -1)).isNull();
+            assertThat(c.check(Features.of(2), -1)).isEqualTo(violation(ReasonCode.OUT_OF_DISTRIBUTION,
+                    "distribution", "value at index 0 is 2, |z| = 4.000 from the training mean 0 (std 0.5); "
+                            + "the limit is |z| <= 3"));
+        }
+
+        @Test
+        void shouldRefuseInputBeyondMaxRmsZ() {
+            CompiledContract c = withDistribution(List.of(),
+                    check(new double[4], new double[] {1, 1, 1, 1}, 0.1, 0, 1, Map.of()));
+            assertThat(c.check(Features.of(1, 1, 1, 1), -1)).isNull();
+            assertThat(c.check(Features.of(1, 1, 1, 1.1), -1)).isEqualTo(violation(ReasonCode.OUT_OF_DISTRIBUTION,
+                    "distribution", "the input's RMS z-score over all 4 features is 1.026, above the limit 1"));
+        }
+
+        @Test
+        void shouldCheckRmsZOnOddLengths() {
+            CompiledContract c = withDistribution(List.of(),
+                    check(new double[3], new double[] {1, 1, 1}, 0.1, 0, 1, Map.of()));
+            assertThat(c.check(Features.of(1, 1, 1), -1)).isNull();
+            assertThat(c.check(Features.of(1, 1, 1.2), -1)).isNotNull();
+        }
+
+        private final double[] half = {0.5, 0.5, 0.5, 0.5};
+        private final double[] tenth = {0.1, 0.1, 0.1, 0.1};
+
+        @Test
+        void shouldRefuseInputWhoseMeanIsOutsideTheTrainingRange() {
+            CompiledContract c = withDistribution(List.of(),
+                    check(half, tenth, 0.01, 0, 0, Map.of("mean", new double[] {0.2, 0.8})));
+            assertThat(c.check(Features.of(0.3, 0.5, 0.4, 0.6), -1)).isNull();
+            assertThat(c.check(Features.of(0, 0, 0, 0), -1)).isEqualTo(violation(ReasonCode.OUT_OF_DISTRIBUTION,
+                    "distribution", "the input's mean is 0.000, outside the range seen in training [0.2000, 0.8000]"));
+        }
+
+        @Test
+        void shouldRefuseInputWhoseStdIsOutsideTheTrainingRange() {
+            CompiledContract c = withDistribution(List.of(),
+                    check(half, tenth, 0.01, 0, 0, Map.of("std", new double[] {0.1, 1})));
+            assertThat(c.check(Features.of(0.3, 0.5, 0.4, 0.8), -1)).isNull();
+            assertThat(c.check(Features.of(0.5, 0.5, 0.5, 0.5), -1)).isEqualTo(violation(
+                    ReasonCode.OUT_OF_DISTRIBUTION, "distribution",
+                    "the input's standard deviation is 0.000, outside the range seen in training [0.1000, 1.000]"));
+        }
+
+        @Test
+        void shouldReportExactStatisticsWithoutOnePassRounding() {
+            // centre 0.2 and constant 0.7: the one-pass variance is a rounding residue, the exact one is 0
+            CompiledContract c = withDistribution(List.of(), check(new double[] {0.2, 0.2, 0.2}, new double[3], 0.01,
+                    0, 0, Map.of("std", new double[] {0.01, 1})));
+            assertThat(c.check(Features.of(0.7, 0.7, 0.7), -1).message())
+                    .isEqualTo("the input's standard deviation is 0.000, outside the range seen in training [0.01000,"
+                            + " 1.000]");
+        }
+
+        @Test
+        void shouldRefuseInputWhoseRoughnessIsOutsideTheTrainingRange() {
+            CompiledContract c = withDistribution(List.of(),
+                    check(half, tenth, 0.01, 0, 0, Map.of("roughness", new double[] {0, 0.1})));
+            assertThat(c.check(Features.of(0.1, 0.15, 0.2, 0.25), -1)).isNull();
+            assertThat(c.check(Features.of(0, 1, 0, 1), -1)).isEqualTo(violation(ReasonCode.OUT_OF_DISTRIBUTION,
+                    "distribution", "the input's roughness (mean absolute difference of neighbouring values) is 1.000,"
+                            + " outside the range seen in training [0.000, 0.1000]"));
+        }
+
+        @Test
+        void shouldComputeSummariesForOddLengthsAndSingleFeatures() {
+            CompiledContract three = withDistribution(List.of(), check(new double[] {0, 0, 0},
+                    new double[] {1, 1, 1}, 0.1, 0, 0, Map.of("roughness", new double[] {0.9, 1.1})));
+            assertThat(three.check(Features.of(0, 1, 0), -1)).isNull();
+            assertThat(three.check(Features.of(0, 1, 1), -1)).isNotNull();
+            CompiledContract one = withDistribution(List.of(), check(new double[] {0}, new double[] {1}, 0.1, 0, 0,
+                    Map.of("roughness", new double[] {0, 0}, "std", new double[] {0, 0}, "mean", new double[] {2, 3})));
+            assertThat(one.check(Features.of(2.5), -1)).isNull();
+            assertThat(one.check(Features.of(1.5), -1).message()).startsWith("the input's mean is 1.500");
+        }
+
+        @Test
+        void shouldRefuseInputOfAnotherLengthThanTheStatistics() {
+            CompiledContract c = withDistribution(List.of(),
+                    check(new double[3], new double[] {1, 1, 1}, 0.1, 3, 0, Map.of()));
+            assertThat(c.check(Features.of(0, 0), -1)).isEqualTo(invalid("distribution", "the input has 2 features but"
+                    + " the bundle's distribution statistics describe 3; the statistics do not match this input"));
+        }
+
+        @Test
+        void shouldRejectStatisticsThatDisagreeWithTheShape() {
+            assertThatThrownBy(() -> withDistribution(List.of(2, 2),
+                    check(new double[3], new double[] {1, 1, 1}, 0.1, 3, 0, Map.of())))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("distribution statistics describe 3 features but the contract's shape [2, 2] has 4;"
+                            + " recompute the statistics for this model's input");
+        }
+
+        @Test
+        void shouldRejectEmptyOrNonFiniteOrNegativeStatistics() {
+            assertThatThrownBy(() -> withDistribution(List.of(), check(new double[0], new double[0], 0.1, 3, 0, null)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("distribution statistics must describe at least one feature, were empty");
+            assertThatThrownBy(() -> withDistribution(List.of(),
+                    check(new double[] {0, Double.NaN}, new double[] {1, 1}, 0.1, 3, 0, null)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("distribution.mean[1] must be finite, was NaN");
+            assertThatThrownBy(() -> withDistribution(List.of(),
+                    check(new double[2], new double[] {1, -1}, 0.1, 3, 0, null)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("distribution.std[1] must be finite and >= 0, was -1.0");
+            assertThatThrownBy(() -> withDistribution(List.of(),
+                    check(new double[2], new double[] {INF, 1}, 0.1, 3, 0, null)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("distribution.std[0] must be finite and >= 0, was Infinity");
+        }
+
+        @Test
+        void shouldRefuseNamedRequestWithAbsentFeature() {
+            CompiledContract c = CompiledContract.compile(new InputContract(List.of(), -INF, INF,
+                    Map.of("a", new FeatureSpec(false, -9, 9), "b", new FeatureSpec(false, -9, 9)), false, List.of(),
+                    0, check(new double[2], new double[] {1, 1}, 0.1, 0, 0, null)));
+            assertThat(c.check(features("a", 1, "b", 1), -1)).isNull();
+            assertThat(c.check(features("a", 1, "b", null), -1)).isEqualTo(invalid("distribution",
+                    "feature 'b' is absent; the distribution check needs a value for every feature"));
+        }
+
+        @Test
+        void shouldCheckDistributionLastAndGlobalRangeFirst() {
+            DistributionCheck d = check(new double[2], new double[] {1, 1}, 0.1, 2, 0, null);
+            CompiledContract c = CompiledContract.compile(new InputContract(List.of(), -5, 5,
+                    Map.of(), true, List.of(new CrossFieldRule("small", "a < 1")), 0, d));
+            assertThat(c.check(features("a", 0, "b", 1), -1)).isNull();
+            // a is out of the distribution (|z| = 3) and breaks the rule: the rule is reported
+            assertThat(c.check(features("a", 3, "b", 0), -1).rule()).isEqualTo("small");
+            // b is out of the distribution and out of the global range: the range is reported
+            assertThat(c.check(features("a", 0, "b", 6), -1).rule()).isEqualTo("range");
+            assertThat(c.check(features("a", 0, "b", 3), -1).rule()).isEqualTo("distribution");
+            assertThat(c.check(features("a", 0, "b", INF), -1).rule()).isEqualTo("finite");
+        }
+
+        @Test
+        void shouldRunEveryStatisticTogether() {
+            DistributionCheck d = check(half, tenth, 0.01, 3, 2.5, Map.of("mean", new double[] {0.3, 0.7},
+                    "std", new double[] {0, 0.2}, "roughness", new double[] {0, 0.2}));
+            CompiledContract c = withDistribution(List.of(2, 2), d);
+            assertThat(c.check(Features.of(0.5, 0.55, 0.6, 0.5), -1)).isNull();
+            assertThat(c.check(Features.of(0.5, 0.55, 0.9, 0.5), -1).message()).startsWith("value at index 2 "
+                    + "(position [1, 0] of shape [2, 2]) is 0.9, |z| = 4.000");
+            assertThat(c.check(Features.of(0.76, 0.76, 0.76, 0.76), -1).message())
+                    .startsWith("the input's RMS z-score over all 4 features is 2.600");
+            assertThat(c.check(Features.of(0.28, 0.3, 0.28, 0.3), -1).message())
+                    .startsWith("the input's mean is 0.2900");
+            assertThat(c.check(Features.of(0.25, 0.75, 0.25, 0.75), -1).message())
+                    .startsWith("the input's standard deviation is 0.2500");
+            assertThat(c.check(Features.of(0.4, 0.7, 0.4, 0.7), -1).message())
+                    .startsWith("the input's roughness (mean absolute difference of neighbouring values) is 0.3000");
+        }
+    }
+}
