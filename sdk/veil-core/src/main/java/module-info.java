@@ -11,7 +11,12 @@ module dev.veil.core {
     requires com.nimbusds.jose.jwt;
     requires io.github.bucket4j.core;
     requires com.github.benmanes.caffeine;
-    requires java.net.http;
+    requires org.yaml.snakeyaml;
 
     uses dev.veil.spi.PolicyEngine;
+
+    provides dev.veil.spi.PolicyEngine with dev.veil.internal.policy.YamlPolicyEngine;
+
+    // Jackson maps the YAML policy format onto records in this package.
+    opens dev.veil.internal.policy to com.fasterxml.jackson.databind;
 }

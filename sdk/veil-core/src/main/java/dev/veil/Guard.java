@@ -139,6 +139,10 @@ public interface Guard<I> extends AutoCloseable {
          */
         public Builder<I> detector(Detector d) {
             Objects.requireNonNull(d, "detector");
+            if (dev.veil.internal.monitor.BuiltinDetectors.NAMES.contains(d.name())) {
+                throw new IllegalArgumentException("'" + d.name() + "' is the name of a built-in detector; "
+                        + "give the custom detector another name");
+            }
             for (Detector x : detectors) {
                 if (x.name().equals(d.name())) {
                     throw new IllegalStateException("a detector named '" + d.name() + "' was already added");

@@ -44,6 +44,15 @@ public final class PolicyBundle {
         return of(BundleLoader.loadClasspath(resourceDir, cl != null ? cl : PolicyBundle.class.getClassLoader()));
     }
 
+    /**
+     * Reads a bundle's files, manifest and data without compiling its policy (for tools that
+     * show what a bundle holds even when its policy does not compile).
+     */
+    public static Bundle read(Path path) {
+        Objects.requireNonNull(path, "path");
+        return BundleLoader.load(path);
+    }
+
     /** Compiles already-read bundle contents with the one engine that recognises them. */
     public static PolicyBundle of(Bundle contents) {
         Objects.requireNonNull(contents, "contents");

@@ -27,7 +27,7 @@ public interface Bundle {
     /**
      * The data document: every {@code data.json}/{@code data.yaml} merged at the path of its
      * directory, as maps, lists, strings, numbers ({@code Long}, {@code Double} or
-     * {@code BigDecimal}) and booleans.
+     * {@code BigInteger}) and booleans.
      */
     Map<String, Object> data();
 

@@ -49,6 +49,7 @@ public final class AuditRecord {
     private final Map<Stage, StageOutcome> stages;
     private final List<Signal> signals;
     private final List<String> alerts;
+    private final List<String> rules;
     private final PredictionSummary raw;
     private final LoggingDecision logging;
     private final long latencyNanos;
@@ -71,6 +72,7 @@ public final class AuditRecord {
         this.stages = b.stages == null ? Map.of() : Collections.unmodifiableMap(b.stages);
         this.signals = b.signals == null ? List.of() : Collections.unmodifiableList(b.signals);
         this.alerts = b.alerts;
+        this.rules = b.rules;
         this.raw = b.raw;
         this.logging = b.logging;
         this.latencyNanos = b.latencyNanos;
@@ -172,6 +174,11 @@ public final class AuditRecord {
         return alerts;
     }
 
+    /** The policy rules that decided, as {@code <section>:<rule id>}, in the order they were asked. */
+    public List<String> rules() {
+        return rules;
+    }
+
     /** @return the raw prediction summary, or null when the model was not reached */
     public PredictionSummary raw() {
         return raw;
@@ -220,6 +227,7 @@ public final class AuditRecord {
         private EnumMap<Stage, StageOutcome> stages;
         private ArrayList<Signal> signals;
         private List<String> alerts = List.of();
+        private List<String> rules = List.of();
         private PredictionSummary raw;
         private LoggingDecision logging = LoggingDecision.DEFAULT;
         private long latencyNanos;
@@ -420,8 +428,21 @@ public final class AuditRecord {
         }
 
         /**
+         * Sets the rules that decided.
+         *
+         * @param rules {@code <section>:<rule id>} for each question asked, in order
+         * @return this builder
+         */
+        public Builder rules(List<String> rules) {
+            this.rules = List.copyOf(rules);
+            return this;
+        }
+
+        /**
+         * Sets the alerts.
+         *
          * @param alerts ids of the monitoring rules that raised an alert, in the order raised
-         * @return this
+         * @return this builder
          */
         public Builder alerts(List<String> alerts) {
             this.alerts = List.copyOf(alerts);

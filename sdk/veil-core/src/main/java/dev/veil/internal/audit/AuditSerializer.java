@@ -146,7 +146,7 @@ final class AuditSerializer {
         try (JsonGenerator g = CanonicalJson.FACTORY.createGenerator(body, JsonEncoding.UTF8)) {
             g.writeStartObject();
             // Keys in sorted order: alerts, bundles, caller, decision_id, erased, [hash], input,
-            // latency_ns, masked, model, path, prev_hash, raw, result, signals, stages, timestamp.
+            // latency_ns, masked, model, path, prev_hash, raw, result, rules, signals, stages, timestamp.
             g.writeArrayFieldStart("alerts");
             for (String a : r.alerts()) {
                 CanonicalJson.writeString(g, a);
@@ -274,6 +274,12 @@ final class AuditSerializer {
                 }
             }
             g.writeEndObject();
+
+            g.writeArrayFieldStart("rules");
+            for (String rule : r.rules()) {
+                CanonicalJson.writeString(g, rule);
+            }
+            g.writeEndArray();
 
             g.writeObjectFieldStart("signals");
             List<Signal> signals = r.signals();

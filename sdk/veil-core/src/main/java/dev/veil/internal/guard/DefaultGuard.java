@@ -22,11 +22,14 @@ import dev.veil.internal.access.AuthResult;
 import dev.veil.internal.access.CallerLimiter;
 import dev.veil.internal.audit.AuditRecord;
 import dev.veil.internal.audit.AuditWriter;
+import dev.veil.internal.audit.AuditWriters;
+import dev.veil.internal.audit.StageOutcome;
 import dev.veil.internal.output.PrivacyLedger;
 import dev.veil.internal.output.ReleaseTransformer;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
 import dev.veil.spi.Detector;
+import dev.veil.spi.FieldMode;
 import dev.veil.spi.GuardSettings;
 import dev.veil.spi.LoggingDecision;
 import dev.veil.spi.ModelDecision;
@@ -49,8 +52,7 @@ import java.util.Objects;
  */
 public final class DefaultGuard<I> implements Guard<I> {
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
-    private static final String PATH = "veil/predict";
-
+    
     private final Clock clock;
     private final GuardListener listener;
     private final List<Detector> customDetectors;
@@ -71,9 +73,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         this.clock = clock;
         this.listener = listener;
         this.customDetectors = customDetectors;
-        this.limiter = new CallerLimiter(clock, maxCallers);
+        this.limiter = new CallerLimiter(clock, maxCallers, CallerLimiter.DEFAULT_IDLE, maxCallers);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
-        this.audit = auditLog.open();
+        this.audit = AuditWriters.open(auditLog);
     }
 
     @Override
@@ -125,7 +127,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         } catch (RuntimeException | Error e) {
             // Last line of defence: a bug in the pipeline itself. Deny.
             x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
-            x.outcome(x.stage, "error");
+            x.outcome(x.stage, StageOutcome.ERROR);
             LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id, e);
         }
         Response response = x.response();
@@ -133,7 +135,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (closed) {
                 throw new IllegalStateException("the Guard is closed");
             }
-            audit.append(record(rt, m, request, x, System.nanoTime() - t0));
+            audit.append(record(rt, m, x, System.nanoTime() - t0));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
                     + "answer withheld", e);
@@ -154,15 +156,14 @@ public final class DefaultGuard<I> implements Guard<I> {
             AuthResult auth = rt.authenticator().authenticate(request.credentials());
             if (auth instanceof AuthResult.Failure f) {
                 x.deny(Reason.of(ReasonCode.UNAUTHENTICATED, Stage.ACCESS, "", f.message()));
-                x.outcome(Stage.ACCESS, "deny");
+                x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }
             x.caller = ((AuthResult.Success) auth).caller();
-            Instant blockedUntil = limiter.blockedUntil(x.caller.id()).orElse(null);
-            if (blockedUntil != null) {
-                x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, limiter.blockRule(x.caller.id()),
-                        "blocked by monitoring until " + blockedUntil));
-                x.outcome(Stage.ACCESS, "deny");
+            if (limiter.isBlocked(x.caller.id())) {
+                x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "monitoring", "blocked by monitoring until "
+                        + limiter.blockedUntil(x.caller.id()).map(Instant::toString).orElse("the cool-down ends")));
+                x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }
             try {
@@ -170,7 +171,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             } catch (RuntimeException e) {
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features: " + e.getClass().getSimpleName()));
-                x.outcome(Stage.ACCESS, "deny");
+                x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }
             x.features = features;
@@ -182,24 +183,24 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.rules.add("access:" + ad.rule());
             if (!ad.allow()) {
                 x.deny(Reason.of(ReasonCode.FORBIDDEN, Stage.ACCESS, ad.rule(), ad.message()));
-                x.outcome(Stage.ACCESS, "deny");
+                x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }
             switch (limiter.tryAcquire(x.caller.id(), ad.rateLimit(), ad.dailyQuota())) {
                 case ALLOWED -> { }
                 case RATE_LIMITED -> {
                     x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, ad.rule(), "rate limit exceeded"));
-                    x.outcome(Stage.ACCESS, "deny");
+                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
                     return;
                 }
                 case QUOTA_EXHAUSTED -> {
                     x.deny(Reason.of(ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, ad.rule(),
                             "daily quota of " + ad.dailyQuota() + " requests used up; it renews at 00:00 UTC"));
-                    x.outcome(Stage.ACCESS, "deny");
+                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
                     return;
                 }
             }
-            x.outcome(Stage.ACCESS, "allow");
+            x.outcome(Stage.ACCESS, StageOutcome.ALLOW);
 
             // ------------------------------------------------------------ 2 VALIDATION
             x.stage = Stage.VALIDATION;
@@ -207,10 +208,10 @@ public final class DefaultGuard<I> implements Guard<I> {
             Violation v = rt.contract(vd.contract()).check(features, payload);
             if (v != null) {
                 x.deny(Reason.of(v.code(), Stage.VALIDATION, vd.rule() + ":" + v.rule(), v.message()));
-                x.outcome(Stage.VALIDATION, "deny");
+                x.outcome(Stage.VALIDATION, StageOutcome.DENY);
                 return;
             }
-            x.outcome(Stage.VALIDATION, "allow");
+            x.outcome(Stage.VALIDATION, StageOutcome.ALLOW);
         } catch (RuntimeException e) {
             failClosed(x, e);
             return;
@@ -229,7 +230,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.signals = signals;
             in = in.withSignals(signals, false);
             MonitoringDecision md = rt.policy().monitoring(in);
-            String outcome = "allow";
+            StageOutcome outcome = StageOutcome.ALLOW;
             for (MonitoringAction a : md.actions()) {
                 x.rules.add("monitoring:" + a.rule());
                 Signal s = in.signal(a.signal());
@@ -240,27 +241,14 @@ public final class DefaultGuard<I> implements Guard<I> {
                     case THROTTLE -> limiter.throttle(x.caller.id(), a.throttlePerSecond(), until);
                     case DEGRADE -> {
                         x.degraded = true;
-                        outcome = "degrade";
+                        outcome = StageOutcome.DEGRADE;
                     }
                     case BLOCK -> {
-                        limiter.block(x.caller.id(), until, a.rule());
+                        limiter.block(x.caller.id(), until);
                         x.deny(Reason.of(ReasonCode.BLOCKED, Stage.OBSERVE, a.rule(),
                                 "blocked by monitoring (signal " + a.signal() + ") until " + until));
-                        outcome = "deny";
+                        outcome = StageOutcome.DENY;
                     }
-                }
-            }
-            ModelDecision mdl = rt.policy().model(in);
-            if (mdl.stale()) {
-                x.rules.add("model:" + mdl.rule());
-                x.alert(mdl.rule(), "model_stale", null);
-                if (mdl.action() == StaleAction.DENY && !x.denied()) {
-                    x.deny(Reason.of(ReasonCode.MODEL_STALE, Stage.OBSERVE, mdl.rule(), "model " + m.info().name()
-                            + "@" + m.info().version() + " is older than the policy allows; retrain or swap it"));
-                    outcome = "deny";
-                } else if (mdl.action() == StaleAction.DEGRADE && !x.denied()) {
-                    x.degraded = true;
-                    outcome = "degrade";
                 }
             }
             x.outcome(Stage.OBSERVE, outcome);
@@ -273,8 +261,30 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
             LOG.log(System.Logger.Level.WARNING, "monitoring failed for decision " + x.id + "; degrading", e);
-            x.outcome(Stage.OBSERVE, "error");
+            x.outcome(Stage.OBSERVE, StageOutcome.ERROR);
             x.degraded = true;
+        }
+
+        // The model's age is checked even when monitoring failed: a stale model under a deny policy
+        // must not answer, degraded or not. A failure here always denies.
+        x.stage = Stage.MODEL;
+        try {
+            ModelDecision mdl = rt.policy().model(in);
+            if (mdl.stale()) {
+                x.rules.add("model:" + mdl.rule());
+                x.alert(mdl.rule(), "model_stale", null);
+                if (mdl.action() == StaleAction.DENY) {
+                    x.deny(Reason.of(ReasonCode.MODEL_STALE, Stage.MODEL, mdl.rule(), "model " + m.info().name()
+                            + "@" + m.info().version() + " is older than the policy allows; retrain or swap it"));
+                    x.outcome(Stage.MODEL, StageOutcome.DENY);
+                    return;
+                } else if (mdl.action() == StaleAction.DEGRADE) {
+                    x.degraded = true;
+                }
+            }
+        } catch (RuntimeException e) {
+            failClosed(x, e);
+            return;
         }
 
         // ---------------------------------------------------------------- 4 MODEL
@@ -287,10 +297,10 @@ public final class DefaultGuard<I> implements Guard<I> {
             LOG.log(System.Logger.Level.WARNING, "model failed for decision " + x.id, e);
             x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer: "
                     + e.getClass().getSimpleName()));
-            x.outcome(Stage.MODEL, "error");
+            x.outcome(Stage.MODEL, StageOutcome.ERROR);
             return;
         }
-        x.outcome(Stage.MODEL, "allow");
+        x.outcome(Stage.MODEL, StageOutcome.ALLOW);
         x.summary = PredictionSummary.of(raw);
         for (Detector d : rt.detectors()) {
             try {
@@ -317,17 +327,17 @@ public final class DefaultGuard<I> implements Guard<I> {
                 PrivacyLedger.Charge charge = ledger.charge(x.caller.id(), spec.noise().epsilon(), spec.noise().delta());
                 if (!charge.granted()) {
                     if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
-                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", charge.describe()));
-                        x.outcome(Stage.OUTPUT, "deny");
+                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", budgetMessage(charge)));
+                        x.outcome(Stage.OUTPUT, StageOutcome.DENY);
                         return;
                     }
                     x.degraded = true;
                     x.rules.add("output:budget_exhausted");
-                    spec = ReleaseSpec.LABEL_ONLY;
+                    spec = settings.degradedRelease().noise() == null ? settings.degradedRelease() : ReleaseSpec.LABEL_ONLY;
                 }
             }
             x.release(transformer.apply(raw, spec, randoms.get()));
-            x.outcome(Stage.OUTPUT, x.degraded ? "degrade" : "allow");
+            x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
         } catch (RuntimeException e) {
             if (settings.onError() != GuardSettings.OnError.DEGRADE) {
                 failClosed(x, e);
@@ -336,8 +346,18 @@ public final class DefaultGuard<I> implements Guard<I> {
             LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id + "; degrading", e);
             x.degraded = true;
             x.release(labelOnly(raw));
-            x.outcome(Stage.OUTPUT, "error");
+            x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
         }
+    }
+
+    private static String budgetMessage(PrivacyLedger.Charge c) {
+        return switch (c.status()) {
+            case CALLER_EXHAUSTED -> "this caller's privacy budget is spent for the current period";
+            case GLOBAL_EXHAUSTED -> "the global privacy budget is spent for the current period";
+            case TOO_MANY_CALLERS -> "the privacy ledger tracks as many callers as it may; new callers wait for the "
+                    + "next period";
+            case OK -> "granted";
+        };
     }
 
     private static ReleasedPrediction labelOnly(Prediction raw) {
@@ -352,7 +372,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
                 + "; denying", e);
         x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"));
-        x.outcome(x.stage, "error");
+        x.outcome(x.stage, StageOutcome.ERROR);
     }
 
     private static void checkPrediction(Prediction p) {
@@ -376,35 +396,42 @@ public final class DefaultGuard<I> implements Guard<I> {
         return (nowMillis - info.trainedAt().toEpochMilli()) / 86_400_000.0;
     }
 
-    private AuditRecord record(PolicyRuntime rt, Model<I> m, Request<I> req, Exchange x, long latencyNanos) {
+    private AuditRecord record(PolicyRuntime rt, Model<I> m, Exchange x, long latencyNanos) {
         LoggingDecision logging;
         try {
-            logging = x.caller == null ? LoggingDecision.DEFAULT
-                    : rt.policy().logging(new PolicyInput(x.caller, m.info(), 0, x.features == null ? 0 : x.features.size(),
-                            x.payloadBytes, x.features == null ? List.of() : x.features.names(), List.of(), x.degraded,
-                            null));
+            Caller c = x.caller != null ? x.caller : Caller.ANONYMOUS;
+            logging = rt.policy().logging(new PolicyInput(c, m.info(), ageDays(m.info(), x.nowMillis),
+                    x.features == null ? 0 : x.features.size(), x.payloadBytes,
+                    x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null));
         } catch (RuntimeException e) {
             // The most protective treatment when the logging question cannot be answered.
-            logging = new LoggingDecision("error", dev.veil.spi.FieldMode.DIGEST, dev.veil.spi.FieldMode.DIGEST,
-                    dev.veil.spi.FieldMode.MASK, dev.veil.spi.FieldMode.DIGEST);
+            logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
         }
-        return AuditRecord.builder()
-                .decisionId(x.id)
-                .timestamp(Instant.ofEpochMilli(x.nowMillis))
-                .path(PATH)
+        AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))
                 .bundle(rt.bundle().name(), rt.bundle().revision())
-                .caller(x.caller)
                 .model(m.info())
-                .features(x.features, x.payloadBytes)
                 .result(x.response())
-                .stages(x.outcomes)
                 .signals(x.signals)
                 .alerts(x.alertRules())
                 .rules(x.rules)
-                .raw(x.summary)
                 .logging(logging)
-                .latencyNanos(latencyNanos)
-                .build();
+                .latencyNanos(latencyNanos);
+        if (x.caller != null) {
+            b.caller(x.caller);
+        }
+        if (x.features != null) {
+            b.features(x.features).payloadBytes(x.payloadBytes);
+        }
+        if (x.summary != null) {
+            b.raw(x.summary);
+        }
+        Stage[] stages = Stage.values();
+        for (int i = 0; i < stages.length; i++) {
+            if (x.outcomes[i] != null) {
+                b.stage(stages[i], x.outcomes[i]);
+            }
+        }
+        return b.build();
     }
 
     private void publish(Exchange x, Response response) {
@@ -437,7 +464,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         List<Signal> signals = List.of();
         PredictionSummary summary;
         boolean degraded;
-        final String[] outcomes = new String[Stage.values().length];
+        final StageOutcome[] outcomes = new StageOutcome[Stage.values().length];
         final List<String> rules = new ArrayList<>(6);
         List<Alert> alerts;
         private List<Reason> denial;
@@ -448,7 +475,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             this.nowMillis = nowMillis;
         }
 
-        void outcome(Stage s, String o) {
+        void outcome(Stage s, StageOutcome o) {
             outcomes[s.ordinal()] = o;
         }
 

@@ -66,6 +66,10 @@ final class PolicyRuntime {
             String name = e.getKey();
             Detector customOne = custom.stream().filter(d -> d.name().equals(name)).findFirst().orElse(null);
             if (customOne != null) {
+                if (!e.getValue().isEmpty()) {
+                    throw new PolicyLoadException(PolicyError.of("<bundle>", "monitoring.detectors." + name
+                            + ": '" + name + "' is a custom detector, configured in code; list it with {} here"));
+                }
                 ds.add(customOne);
             } else if (BuiltinDetectors.NAMES.contains(name)) {
                 try {

@@ -18,12 +18,27 @@ interface Condition {
 
     Condition ALWAYS = in -> true;
 
+    /** The section a rule belongs to: it decides which parts of the input are known when it is asked. */
+    enum Section {
+        ACCESS,
+        VALIDATION,
+        MONITORING,
+        MODEL,
+        OUTPUT,
+        LOGGING;
+
+        boolean knowsSignals() {
+            return this != ACCESS && this != VALIDATION;
+        }
+    }
+
     /**
      * Compiles a {@code when} block. {@code where} is its YAML path, used in error messages.
      *
      * @param signalNames the detectors the policy configures, to reject a rule on an unknown signal
+     * @param section the section, to reject conditions on what that stage cannot know
      */
-    static Condition compile(PolicyDocument.When w, String where, Set<String> signalNames, boolean outputStage) {
+    static Condition compile(PolicyDocument.When w, String where, Set<String> signalNames, Section section) {
         if (w == null) {
             return ALWAYS;
         }
@@ -34,9 +49,9 @@ interface Condition {
         }
         if (w.methods() != null) {
             Set<AuthMethod> ms = new HashSet<>();
-            for (String m : w.methods()) {
+            for (String m : nonEmpty(w.methods(), where + ".methods")) {
                 try {
-                    ms.add(AuthMethod.fromId(m));
+                    ms.add(AuthMethod.fromId(m.toLowerCase(java.util.Locale.ROOT)));
                 } catch (IllegalArgumentException e) {
                     throw new PolicyPathException(where + ".methods", e.getMessage());
                 }
@@ -73,6 +88,10 @@ interface Condition {
                 String key = e.getKey();
                 Set<String> allowed = new HashSet<>();
                 if (e.getValue() instanceof List<?> l) {
+                    if (l.isEmpty()) {
+                        throw new PolicyPathException(where + ".attributes." + key,
+                                "must list at least one value (an empty list never matches)");
+                    }
                     for (Object o : l) {
                         allowed.add(scalar(o, where + ".attributes." + key));
                     }
@@ -87,6 +106,10 @@ interface Condition {
             }
         }
         if (w.signals() != null) {
+            if (!section.knowsSignals()) {
+                throw new PolicyPathException(where + ".signals", "signals are only known from the monitoring stage "
+                        + "on (monitoring, model, output and logging rules); access and validation run before it");
+            }
             if (w.signals().isEmpty()) {
                 throw new PolicyPathException(where + ".signals", "must name at least one signal");
             }
@@ -113,6 +136,10 @@ interface Condition {
             }
         }
         if (w.degraded() != null) {
+            if (section != Section.LOGGING) {
+                throw new PolicyPathException(where + ".degraded", "only logging rules can test degraded: a degraded "
+                        + "request gets output.degraded without asking the output rules");
+            }
             boolean want = w.degraded();
             parts.add(in -> in.degraded() == want);
         }
@@ -121,7 +148,7 @@ interface Condition {
             parts.add(in -> b.test(in.modelAgeDays()));
         }
         if (w.topScore() != null || w.margin() != null || w.entropy() != null) {
-            if (!outputStage) {
+            if (section != Section.OUTPUT) {
                 throw new PolicyPathException(where, "top_score, margin and entropy are only known in output rules");
             }
             if (w.topScore() != null) {
@@ -146,7 +173,7 @@ interface Condition {
             }
             Condition[] alts = new Condition[w.any().size()];
             for (int i = 0; i < alts.length; i++) {
-                alts[i] = compile(w.any().get(i), where + ".any[" + i + "]", signalNames, outputStage);
+                alts[i] = compile(w.any().get(i), where + ".any[" + i + "]", signalNames, section);
             }
             parts.add(in -> {
                 for (Condition c : alts) {
@@ -158,7 +185,7 @@ interface Condition {
             });
         }
         if (w.not() != null) {
-            Condition inner = compile(w.not(), where + ".not", signalNames, outputStage);
+            Condition inner = compile(w.not(), where + ".not", signalNames, section);
             parts.add(in -> !inner.test(in));
         }
         if (parts.isEmpty()) {

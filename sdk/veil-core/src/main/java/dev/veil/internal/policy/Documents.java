@@ -82,7 +82,10 @@ public final class Documents {
         cm.put("allow_unknown_features", c.allowUnknownFeatures());
         List<Object> cf = new ArrayList<>();
         for (InputContract.CrossFieldRule r : c.crossField()) {
-            cf.add(new LinkedHashMap<>(Map.of("id", r.id(), "expr", r.expr())));
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("id", r.id());
+            one.put("expr", r.expr());
+            cf.add(one);
         }
         cm.put("cross_field", cf);
         cm.put("max_payload_bytes", c.maxPayloadBytes());
@@ -140,8 +143,10 @@ public final class Documents {
         m.put("round", r.round());
         m.put("min_confidence", r.minConfidence());
         if (r.reverseSigmoid() != null) {
-            m.put("reverse_sigmoid", new LinkedHashMap<>(Map.of("beta", r.reverseSigmoid().beta(), "gamma",
-                    r.reverseSigmoid().gamma())));
+            Map<String, Object> rs = new LinkedHashMap<>();
+            rs.put("beta", r.reverseSigmoid().beta());
+            rs.put("gamma", r.reverseSigmoid().gamma());
+            m.put("reverse_sigmoid", rs);
         } else {
             m.put("reverse_sigmoid", null);
         }
@@ -187,27 +192,37 @@ public final class Documents {
                     + "request, signals, degraded, prediction");
         }
         Map<String, Object> c = map(doc.get("caller"), "caller");
+        known(c, "caller", "id", "authenticated", "method", "roles", "tenant", "attributes");
         Caller caller = Caller.ANONYMOUS;
         if (!c.isEmpty()) {
-            String method = str(c.getOrDefault("method", Boolean.TRUE.equals(c.get("authenticated")) ? "api_key" : "none"),
-                    "caller.method");
+            Object auth = c.getOrDefault("authenticated", c.containsKey("method") ? null : Boolean.FALSE);
+            if (auth != null && !(auth instanceof Boolean)) {
+                throw new IllegalArgumentException("caller.authenticated must be true or false");
+            }
+            String method = str(c.getOrDefault("method", Boolean.TRUE.equals(auth) ? "api_key" : "none"), "caller.method");
+            if (auth != null && ((Boolean) auth) == "none".equals(method)) {
+                throw new IllegalArgumentException("caller.authenticated contradicts caller.method '" + method + "'");
+            }
             Map<String, String> attrs = new LinkedHashMap<>();
-            map(c.get("attributes"), "caller.attributes").forEach((k, v) -> attrs.put(k, String.valueOf(v)));
+            map(c.get("attributes"), "caller.attributes").forEach((k, v) -> attrs.put(k, str(v, "caller.attributes." + k)));
             caller = new Caller(str(c.getOrDefault("id", "anonymous"), "caller.id"), AuthMethod.fromId(method),
                     Set.copyOf((List<String>) list(c.get("roles"), "caller.roles")),
                     str(c.getOrDefault("tenant", ""), "caller.tenant"), attrs);
         }
         Map<String, Object> m = map(doc.get("model"), "model");
+        known(m, "model", "name", "version", "age_days");
         ModelInfo model = new ModelInfo(str(m.getOrDefault("name", "model"), "model.name"),
                 str(m.getOrDefault("version", "0"), "model.version"), Instant.EPOCH);
         double age = num(m.getOrDefault("age_days", 0), "model.age_days");
         Map<String, Object> r = map(doc.get("request"), "request");
-        int features = (int) num(r.getOrDefault("features", 0), "request.features");
-        long payload = (long) num(r.getOrDefault("payload_bytes", (long) features * 8), "request.payload_bytes");
+        known(r, "request", "features", "payload_bytes", "names");
+        int features = (int) count(r.getOrDefault("features", 0), "request.features");
+        long payload = count(r.getOrDefault("payload_bytes", (long) features * 8), "request.payload_bytes");
         List<String> names = (List<String>) list(r.get("names"), "request.names");
         List<Signal> signals = new ArrayList<>();
         map(doc.get("signals"), "signals").forEach((name, v) -> {
             Map<String, Object> s = map(v, "signals." + name);
+            known(s, "signals." + name, "level", "score");
             signals.add(new Signal(name, Level.fromId(str(s.getOrDefault("level", "none"), "signals." + name + ".level")),
                     num(s.getOrDefault("score", 0), "signals." + name + ".score")));
         });
@@ -218,6 +233,7 @@ public final class Documents {
         PredictionSummary pred = null;
         if (doc.get("prediction") != null) {
             Map<String, Object> p = map(doc.get("prediction"), "prediction");
+            known(p, "prediction", "top_label", "top_score", "margin", "entropy", "classes");
             pred = new PredictionSummary(str(p.getOrDefault("top_label", ""), "prediction.top_label"),
                     num(p.getOrDefault("top_score", 0), "prediction.top_score"),
                     num(p.getOrDefault("margin", 0), "prediction.margin"),
@@ -258,6 +274,22 @@ public final class Documents {
             return s;
         }
         throw new IllegalArgumentException(where + " must be a string");
+    }
+
+    private static void known(Map<String, Object> m, String where, String... keys) {
+        Set<String> unknown = new java.util.TreeSet<>(m.keySet());
+        unknown.removeAll(Set.of(keys));
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("unknown key(s) " + unknown + " in " + where + "; known: "
+                    + String.join(", ", keys));
+        }
+    }
+
+    private static long count(Object o, String where) {
+        if ((o instanceof Integer || o instanceof Long) && ((Number) o).longValue() >= 0) {
+            return ((Number) o).longValue();
+        }
+        throw new IllegalArgumentException(where + " must be a whole number >= 0");
     }
 
     private static double num(Object o, String where) {

@@ -17,13 +17,21 @@ import java.util.Map;
  */
 final class YamlLocations {
     private final Map<String, int[]> byPath;
+    private final String firstNull;
 
-    private YamlLocations(Map<String, int[]> byPath) {
+    private YamlLocations(Map<String, int[]> byPath, String firstNull) {
         this.byPath = byPath;
+        this.firstNull = firstNull;
+    }
+
+    /** Path of the first explicit null value in the document, or {@code null} when there is none. */
+    String firstNull() {
+        return firstNull;
     }
 
     static YamlLocations index(YAMLFactory factory, byte[] yaml) {
         Map<String, int[]> out = new HashMap<>();
+        String firstNull = null;
         try (JsonParser p = factory.createParser(yaml)) {
             Deque<Object> path = new ArrayDeque<>(); // String field or int[] index counter
             JsonToken t;
@@ -49,13 +57,18 @@ final class YamlLocations {
                             path.pop();
                         }
                     }
-                    default -> bumpIndex(path, p, out);
+                    default -> {
+                        bumpIndex(path, p, out);
+                        if (t == JsonToken.VALUE_NULL && firstNull == null) {
+                            firstNull = render(path);
+                        }
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
             // Syntax errors are reported by the mapper with their own location.
         }
-        return new YamlLocations(out);
+        return new YamlLocations(out, firstNull);
     }
 
     private static void bumpIndex(Deque<Object> path, JsonParser p, Map<String, int[]> out) {

@@ -109,6 +109,10 @@ final class YamlPolicyCompiler {
         }
         PolicyDocument.AccessOutcome d = s.defaults();
         PolicyDocument.Effect defEffect = d == null || d.effect() == null ? PolicyDocument.Effect.DENY : d.effect();
+        if (defEffect == PolicyDocument.Effect.DENY && d != null && (d.rateLimit() != null || d.dailyQuota() != null)) {
+            throw new PolicyPathException("access.default", "a deny default takes no rate_limit or daily_quota "
+                    + "(rules that allow inherit the default's limits only when it allows)");
+        }
         RateLimit defRate = d == null || d.rateLimit() == null ? null : rate(d.rateLimit(), "access.default.rate_limit");
         long defQuota = d == null || d.dailyQuota() == null ? 0 : quota(d.dailyQuota(), "access.default.daily_quota");
         List<YamlPolicy.Rule<AccessDecision>> out = new ArrayList<>();
@@ -118,11 +122,14 @@ final class YamlPolicyCompiler {
             PolicyDocument.AccessRule r = rules.get(i);
             String where = "access.rules[" + i + "]";
             uniqueId(ids, r.id(), where);
+            boolean allow = r.effect() == PolicyDocument.Effect.ALLOW;
+            if (!allow && (r.rateLimit() != null || r.dailyQuota() != null)) {
+                throw new PolicyPathException(where, "a deny rule takes no rate_limit or daily_quota");
+            }
             RateLimit rl = r.rateLimit() == null ? defRate : rate(r.rateLimit(), where + ".rate_limit");
             long q = r.dailyQuota() == null ? defQuota : quota(r.dailyQuota(), where + ".daily_quota");
-            boolean allow = r.effect() == PolicyDocument.Effect.ALLOW;
             String msg = r.message() != null ? r.message() : allow ? "allowed by rule " + r.id() : "denied by rule " + r.id();
-            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+            out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.ACCESS),
                     new AccessDecision(allow, r.id(), msg, allow ? rl : null, allow ? q : 0)));
         }
         boolean allow = defEffect == PolicyDocument.Effect.ALLOW;
@@ -157,6 +164,7 @@ final class YamlPolicyCompiler {
             throw new PolicyPathException("validation.default.shape",
                     "is required (use shape: [] to accept inputs of any length)");
         }
+        InputContract defContract = contract(def, "validation.default");
         List<YamlPolicy.Rule<ValidationDecision>> out = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         List<PolicyDocument.ValidationRule> rules = s.rules() == null ? List.of() : s.rules();
@@ -165,11 +173,10 @@ final class YamlPolicyCompiler {
             String where = "validation.rules[" + i + "]";
             uniqueId(ids, r.id(), where);
             InputContract c = contract(merge(def, r.contract()), where + ".contract");
-            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+            out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.VALIDATION),
                     new ValidationDecision(r.id(), c)));
         }
-        out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS,
-                new ValidationDecision("default", contract(def, "validation.default"))));
+        out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, new ValidationDecision("default", defContract)));
         return out;
     }
 
@@ -225,6 +232,11 @@ final class YamlPolicyCompiler {
                 throw new PolicyPathException(dw + ".stats", "is required: the data path of the training statistics "
                         + "(write them with `veil stats`)");
             }
+            if ((d.maxAbsZ() == null || d.maxAbsZ() == 0) && (d.maxRmsZ() == null || d.maxRmsZ() == 0)
+                    && Boolean.FALSE.equals(d.summary())) {
+                throw new PolicyPathException(dw, "this check refuses nothing: set max_abs_z, max_rms_z or summary: true,"
+                        + " or enabled: false");
+            }
             Object data = bundle.data(d.stats());
             if (data == null) {
                 throw new PolicyPathException(dw + ".stats", "no value at data path '" + d.stats()
@@ -271,11 +283,21 @@ final class YamlPolicyCompiler {
                 throw new PolicyPathException(where + ".when", "a monitoring rule needs when.signals "
                         + "(e.g. signals: {rate: high}); otherwise it would act on every request");
             }
+            if (r.when().signals().isEmpty()) {
+                throw new PolicyPathException(where + ".when.signals", "must name at least one signal");
+            }
+            if (r.action() != MonitoringAction.Kind.BLOCK && r.action() != MonitoringAction.Kind.THROTTLE
+                    && r.cooldownSeconds() != null) {
+                throw new PolicyPathException(where + ".cooldown_seconds", "only block and throttle take a cool-down");
+            }
+            if (r.action() != MonitoringAction.Kind.THROTTLE && r.throttlePerSecond() != null) {
+                throw new PolicyPathException(where + ".throttle_per_second", "only throttle takes throttle_per_second");
+            }
             String signal = r.when().signals().keySet().iterator().next();
             MonitoringAction a = at(where, () -> new MonitoringAction(r.action(), r.id(), signal,
                     r.cooldownSeconds() == null ? 0 : r.cooldownSeconds(),
                     r.throttlePerSecond() == null ? 0 : r.throttlePerSecond()));
-            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false), a));
+            out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.MONITORING), a));
         }
         return out;
     }
@@ -298,7 +320,7 @@ final class YamlPolicyCompiler {
                 Double age = r.maxAgeDays() != null ? r.maxAgeDays() : defAge;
                 StaleAction act = r.onStale() != null ? r.onStale() : defAction;
                 check(age, act, where);
-                out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+                out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.MODEL),
                         new ModelDecision(r.id(), false, act == null ? StaleAction.ALERT : act), age));
             }
         }
@@ -341,8 +363,14 @@ final class YamlPolicyCompiler {
             PolicyDocument.OutputRule r = rules.get(i);
             String where = "output.rules[" + i + "]";
             uniqueId(ids, r.id(), where);
-            ReleaseSpec spec = release(merge(s.defaults(), r.release()), where + ".release", privacy[0] != null);
-            out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, true),
+            PolicyDocument.Release merged = merge(s.defaults(), r.release());
+            if (r.release().form() != null && r.release().form() != ReleaseSpec.Form.TOP_K && r.release().topK() == null) {
+                // "form: full" in a rule means every score, not the default's top k.
+                merged = new PolicyDocument.Release(merged.form(), 0, merged.round(), merged.minConfidence(),
+                        merged.reverseSigmoid(), merged.noise(), merged.allowLabelChange());
+            }
+            ReleaseSpec spec = release(merged, where + ".release", privacy[0] != null);
+            out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.OUTPUT),
                     new OutputDecision(r.id(), spec)));
         }
         out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, new OutputDecision("default", def)));
@@ -398,7 +426,7 @@ final class YamlPolicyCompiler {
                 String where = "logging.rules[" + i + "]";
                 uniqueId(ids, r.id(), where);
                 PolicyDocument.Logging l = r.logging();
-                out.add(new YamlPolicy.Rule<>(r.id(), Condition.compile(r.when(), where + ".when", signalNames, false),
+                out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.LOGGING),
                         new LoggingDecision(r.id(), l.input() != null ? l.input() : def.input(),
                                 l.output() != null ? l.output() : def.output(), l.raw() != null ? l.raw() : def.raw(),
                                 l.caller() != null ? l.caller() : def.caller())));
@@ -409,6 +437,10 @@ final class YamlPolicyCompiler {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private Condition when(PolicyDocument.When w, String where, Condition.Section section) {
+        return Condition.compile(w, where + ".when", signalNames, section);
+    }
 
     private static void uniqueId(Set<String> ids, String id, String where) {
         if (id.isBlank() || id.equals("default")) {

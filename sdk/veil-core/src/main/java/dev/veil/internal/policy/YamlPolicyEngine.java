@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -43,9 +46,15 @@ public final class YamlPolicyEngine implements PolicyEngine {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .withCoercionConfig(LogicalType.Textual, c -> c
+                    .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .build();
 
     /** Used by {@link dev.veil.internal.policy} tests and tools that need to read JSON the same way. */
@@ -77,8 +86,18 @@ public final class YamlPolicyEngine implements PolicyEngine {
         }
         String file = files.get(0);
         byte[] bytes = bundle.read(file);
-        PolicyDocument.File doc = parse(file, bytes);
+        if (isBlank(bytes)) {
+            throw PolicyLoadException.of(file, "the policy file is empty");
+        }
         YamlLocations locations = YamlLocations.index(FACTORY, bytes);
+        if (locations.firstNull() != null) {
+            // An explicit null (`key: ~`, `key:` with nothing after it, `- ~`) is never meaningful in
+            // format 1, and Jackson would pass it on as "absent": leave the key out instead.
+            int[] lc = locations.find(locations.firstNull());
+            throw new PolicyLoadException(new PolicyError(file, lc[0], lc[1], locations.firstNull()
+                    + ": must not be null (nothing after the colon): give a value or leave the key out"));
+        }
+        PolicyDocument.File doc = parse(file, bytes, locations);
         try {
             return new YamlPolicyCompiler(doc, bundle).compile();
         } catch (PolicyPathException e) {
@@ -87,8 +106,18 @@ public final class YamlPolicyEngine implements PolicyEngine {
         }
     }
 
+    private static boolean isBlank(byte[] bytes) {
+        for (String line : new String(bytes, java.nio.charset.StandardCharsets.UTF_8).split("\n", -1)) {
+            String t = line.strip();
+            if (!t.isEmpty() && !t.startsWith("#") && !t.equals("---") && !t.equals("...")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Maps one policy file; every mapping error becomes a PolicyLoadException with its position. */
-    static PolicyDocument.File parse(String file, byte[] bytes) {
+    static PolicyDocument.File parse(String file, byte[] bytes, YamlLocations locations) {
         try {
             PolicyDocument.File doc = MAPPER.readValue(bytes, PolicyDocument.File.class);
             if (doc == null) {
@@ -96,17 +125,25 @@ public final class YamlPolicyEngine implements PolicyEngine {
             }
             return doc;
         } catch (JsonProcessingException e) {
-            throw new PolicyLoadException(toError(file, e));
+            throw new PolicyLoadException(toError(file, e, locations));
         } catch (IOException e) {
             throw PolicyLoadException.of(file, "could not read: " + e.getMessage());
         }
     }
 
-    private static PolicyError toError(String file, JsonProcessingException e) {
+    private static PolicyError toError(String file, JsonProcessingException e, YamlLocations locations) {
         JsonLocation loc = e.getLocation();
         int line = loc == null ? 0 : loc.getLineNr();
         int col = loc == null ? 0 : loc.getColumnNr();
         String path = e instanceof JsonMappingException m ? path(m.getPath()) : "";
+        if (!path.isEmpty()) {
+            // The parser's location is where it stopped reading; the key's own position is better.
+            int[] lc = locations.find(path);
+            if (lc[0] > 0) {
+                line = lc[0];
+                col = lc[1];
+            }
+        }
         String at = path.isEmpty() ? "" : path + ": ";
         String msg;
         if (e instanceof UnrecognizedPropertyException u) {

@@ -46,7 +46,7 @@ class AuditRecordJsonTest {
         List<String> names = new ArrayList<>();
         j.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactly("alerts", "bundles", "caller", "decision_id", "erased", "hash", "input",
-                "latency_ns", "masked", "model", "path", "prev_hash", "raw", "result", "signals", "stages",
+                "latency_ns", "masked", "model", "path", "prev_hash", "raw", "result", "rules", "signals", "stages",
                 "timestamp");
         assertThat(j.get("decision_id").asText()).isEqualTo("d-1");
         assertThat(j.get("path").asText()).isEqualTo("veil/predict");

@@ -1,0 +1,34 @@
+package dev.veil.examples.quickstart;
+
+import dev.veil.Prediction;
+import java.util.List;
+import java.util.Map;
+
+/** The model a team already has: a small softmax scorer over three named features. */
+public final class LoanModel {
+    static final List<String> LABELS = List.of("approve", "review", "decline");
+
+    /** Scores a loan application given as {income, loan_amount, age}. */
+    public Prediction predict(Map<String, Double> application) {
+        double income = application.get("income");
+        double loan = application.get("loan_amount");
+        double age = application.get("age");
+        double ratio = loan / Math.max(1.0, income);
+        double[] logits = {
+            2.0 - 0.9 * ratio + 0.01 * (age - 40),
+            0.5 - 0.1 * Math.abs(ratio - 3),
+            -1.5 + 0.8 * ratio
+        };
+        double max = Math.max(logits[0], Math.max(logits[1], logits[2]));
+        double sum = 0;
+        double[] p = new double[3];
+        for (int i = 0; i < 3; i++) {
+            p[i] = Math.exp(logits[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < 3; i++) {
+            p[i] /= sum;
+        }
+        return Prediction.classification(LABELS, p);
+    }
+}

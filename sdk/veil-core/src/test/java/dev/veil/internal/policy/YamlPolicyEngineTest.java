@@ -1,0 +1,436 @@
+package dev.veil.internal.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.Level;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import dev.veil.Signal;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.FieldMode;
+import dev.veil.spi.MonitoringAction;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.PredictionSummary;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.StaleAction;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class YamlPolicyEngineTest {
+    static final String KEYS = "{\"keys\": []}";
+
+    static final String POLICY = """
+            veil: 1
+            name: test-policy
+            authentication:
+              api_keys: { file: keys.json }
+            model:
+              default: { max_age_days: 100, on_stale: degrade }
+              rules:
+                - { id: strict-for-partners, when: { tenants: [partner] }, max_age_days: 30, on_stale: deny }
+            access:
+              default: { effect: deny }
+              rules:
+                - id: banned
+                  when: { callers: [mallory] }
+                  effect: deny
+                  message: "mallory is banned"
+                - id: analysts
+                  when: { roles: [analyst], authenticated: true }
+                  effect: allow
+                  rate_limit: { per_second: 5, burst: 10 }
+                  daily_quota: 1000
+                - id: partners
+                  when: { tenants: [partner], attributes: { tier: [gold, silver] } }
+                  effect: allow
+            validation:
+              default:
+                shape: [4]
+                range: { min: 0, max: 1 }
+              rules:
+                - id: wide-for-research
+                  when: { roles: [research] }
+                  contract: { range: { min: -10, max: 10 } }
+            monitoring:
+              detectors:
+                rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }
+              rules:
+                - { id: alert-busy, when: { signals: { rate: low } }, action: alert }
+                - { id: degrade-busy, when: { signals: { rate: medium } }, action: degrade }
+                - { id: block-flood, when: { signals: { rate: high } }, action: block, cooldown_seconds: 600 }
+            output:
+              default: { form: top_k, top_k: 3, round: 0.05 }
+              degraded: { form: label_only }
+              rules:
+                - id: research-full
+                  when: { roles: [research] }
+                  release: { form: full, round: 0.01 }
+                - id: confident-label-only
+                  when: { top_score: { gte: 0.99 } }
+                  release: { form: label_only }
+            logging:
+              default: { input: digest }
+              rules:
+                - id: partner-mask
+                  when: { tenants: [partner] }
+                  logging: { input: mask, caller: digest }
+            """;
+
+    @TempDir
+    Path dir;
+
+    PolicyBundle load(String policy) {
+        write("policy.veil.yaml", policy);
+        write("keys.json", KEYS);
+        return PolicyBundle.load(dir);
+    }
+
+    void write(String name, String content) {
+        try {
+            Path p = dir.resolve(name);
+            Files.createDirectories(p.getParent());
+            Files.writeString(p, content, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static PolicyInput input(Caller c, double ageDays, List<Signal> signals, PredictionSummary p) {
+        return new PolicyInput(c, ModelInfo.of("m", "1", Instant.EPOCH), ageDays, 4, 32, List.of(), signals, false, p);
+    }
+
+    static Caller caller(String id, String tenant, Map<String, String> attrs, String... roles) {
+        return new Caller(id, AuthMethod.API_KEY, Set.of(roles), tenant, attrs);
+    }
+
+    @Test
+    void shouldAnswerAccessWithFirstMatchingRule() {
+        CompiledPolicy p = load(POLICY).policy();
+        assertThat(p.access(input(caller("mallory", "", Map.of(), "analyst"), 1, List.of(), null)))
+                .satisfies(d -> {
+                    assertThat(d.allow()).isFalse();
+                    assertThat(d.rule()).isEqualTo("banned");
+                    assertThat(d.message()).isEqualTo("mallory is banned");
+                });
+        var alice = p.access(input(caller("alice", "", Map.of(), "analyst"), 1, List.of(), null));
+        assertThat(alice.allow()).isTrue();
+        assertThat(alice.rule()).isEqualTo("analysts");
+        assertThat(alice.rateLimit().perSecond()).isEqualTo(5);
+        assertThat(alice.rateLimit().burst()).isEqualTo(10);
+        assertThat(alice.dailyQuota()).isEqualTo(1000);
+        assertThat(p.access(input(caller("p", "partner", Map.of("tier", "gold")), 1, List.of(), null)).rule())
+                .isEqualTo("partners");
+        assertThat(p.access(input(caller("p", "partner", Map.of("tier", "bronze")), 1, List.of(), null)))
+                .satisfies(d -> {
+                    assertThat(d.allow()).isFalse();
+                    assertThat(d.rule()).isEqualTo("default");
+                });
+        assertThat(p.access(input(Caller.ANONYMOUS, 1, List.of(), null)).allow()).isFalse();
+    }
+
+    @Test
+    void shouldMergeValidationRuleOverDefault() {
+        CompiledPolicy p = load(POLICY).policy();
+        var research = p.validation(input(caller("r", "", Map.of(), "research"), 1, List.of(), null));
+        assertThat(research.rule()).isEqualTo("wide-for-research");
+        assertThat(research.contract().shape()).containsExactly(4);
+        assertThat(research.contract().min()).isEqualTo(-10);
+        var other = p.validation(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), null));
+        assertThat(other.rule()).isEqualTo("default");
+        assertThat(other.contract().max()).isEqualTo(1);
+        assertThat(p.validation(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), null)).contract())
+                .isSameAs(other.contract());
+    }
+
+    @Test
+    void shouldFireEveryMatchingMonitoringRule() {
+        CompiledPolicy p = load(POLICY).policy();
+        Caller a = caller("a", "", Map.of(), "analyst");
+        assertThat(p.monitoring(input(a, 1, List.of(new Signal("rate", Level.NONE, 3)), null)).actions()).isEmpty();
+        assertThat(p.monitoring(input(a, 1, List.of(new Signal("rate", Level.MEDIUM, 25)), null)).actions())
+                .extracting(MonitoringAction::rule).containsExactly("alert-busy", "degrade-busy");
+        List<MonitoringAction> high = p.monitoring(input(a, 1, List.of(new Signal("rate", Level.HIGH, 40)), null))
+                .actions();
+        assertThat(high).extracting(MonitoringAction::action).containsExactly(MonitoringAction.Kind.ALERT,
+                MonitoringAction.Kind.DEGRADE, MonitoringAction.Kind.BLOCK);
+        assertThat(high.get(2).cooldownSeconds()).isEqualTo(600);
+    }
+
+    @Test
+    void shouldDecideModelAgePerRule() {
+        CompiledPolicy p = load(POLICY).policy();
+        Caller a = caller("a", "", Map.of(), "analyst");
+        Caller partner = caller("p", "partner", Map.of());
+        assertThat(p.model(input(a, 99, List.of(), null)).stale()).isFalse();
+        assertThat(p.model(input(a, 101, List.of(), null))).satisfies(d -> {
+            assertThat(d.stale()).isTrue();
+            assertThat(d.action()).isEqualTo(StaleAction.DEGRADE);
+        });
+        assertThat(p.model(input(partner, 31, List.of(), null))).satisfies(d -> {
+            assertThat(d.stale()).isTrue();
+            assertThat(d.action()).isEqualTo(StaleAction.DENY);
+            assertThat(d.rule()).isEqualTo("strict-for-partners");
+        });
+    }
+
+    @Test
+    void shouldMergeOutputRuleOverDefaultAndSeeThePrediction() {
+        CompiledPolicy p = load(POLICY).policy();
+        PredictionSummary unsure = new PredictionSummary("cat", 0.6, 0.3, 0.9, 10);
+        PredictionSummary sure = new PredictionSummary("cat", 0.995, 0.99, 0.01, 10);
+        var research = p.output(input(caller("r", "", Map.of(), "research"), 1, List.of(), unsure));
+        assertThat(research.rule()).isEqualTo("research-full");
+        assertThat(research.release().form()).isEqualTo(ReleaseSpec.Form.FULL);
+        assertThat(research.release().round()).isEqualTo(0.01);
+        var plain = p.output(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), unsure));
+        assertThat(plain.release()).isEqualTo(new ReleaseSpec(ReleaseSpec.Form.TOP_K, 3, 0.05, 0, null, null, false));
+        assertThat(p.output(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), sure)).rule())
+                .isEqualTo("confident-label-only");
+        assertThat(p.settings().degradedRelease()).isEqualTo(ReleaseSpec.LABEL_ONLY);
+    }
+
+    @Test
+    void shouldChooseLoggingTreatmentPerRule() {
+        CompiledPolicy p = load(POLICY).policy();
+        var partner = p.logging(input(caller("p", "partner", Map.of()), 1, List.of(), null));
+        assertThat(partner.input()).isEqualTo(FieldMode.MASK);
+        assertThat(partner.caller()).isEqualTo(FieldMode.DIGEST);
+        assertThat(partner.output()).isEqualTo(FieldMode.KEEP);
+        var other = p.logging(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), null));
+        assertThat(other.input()).isEqualTo(FieldMode.DIGEST);
+        assertThat(other.raw()).isEqualTo(FieldMode.MASK);
+    }
+
+    @Test
+    void shouldEvaluateAnyAndNot() {
+        String policy = POLICY.replace("when: { callers: [mallory] }",
+                "when: { any: [ { callers: [mallory] }, { not: { authenticated: true } } ] }");
+        CompiledPolicy p = load(policy).policy();
+        assertThat(p.access(input(Caller.ANONYMOUS, 1, List.of(), null)).rule()).isEqualTo("banned");
+        assertThat(p.access(input(caller("alice", "", Map.of(), "analyst"), 1, List.of(), null)).rule())
+                .isEqualTo("analysts");
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    PolicyError loadError(String policy) {
+        try {
+            load(policy);
+        } catch (PolicyLoadException e) {
+            assertThat(e.errors()).hasSize(1);
+            return e.errors().get(0);
+        }
+        throw new AssertionError("expected the policy to be rejected");
+    }
+
+    @Test
+    void shouldRejectUnknownKeyWithLineColumnAndKnownKeys() {
+        PolicyError e = loadError(POLICY.replace("rate_limit: { per_second: 5, burst: 10 }",
+                "rate_limt: { per_second: 5, burst: 10 }"));
+        assertThat(e.file()).isEqualTo("policy.veil.yaml");
+        assertThat(e.line()).isEqualTo(19);
+        assertThat(e.column()).isGreaterThan(0);
+        assertThat(e.message()).contains("unknown key 'rate_limt'").contains("access.rules[1]").contains("rate_limit");
+    }
+
+    @Test
+    void shouldRejectWrongType() {
+        PolicyError e = loadError(POLICY.replace("daily_quota: 1000", "daily_quota: lots"));
+        assertThat(e.line()).isEqualTo(20);
+        assertThat(e.message()).contains("access.rules[1].daily_quota").contains("an integer");
+    }
+
+    @Test
+    void shouldRejectUnknownEnumValue() {
+        PolicyError e = loadError(POLICY.replace("effect: allow\n      rate_limit", "effect: permit\n      rate_limit"));
+        assertThat(e.message()).contains("access.rules[1].effect").contains("'permit'").contains("allow, deny");
+    }
+
+    @Test
+    void shouldRejectMissingRequiredKey() {
+        PolicyError e = loadError(POLICY.replace("name: test-policy\n", ""));
+        assertThat(e.message()).contains("missing required key 'name'");
+    }
+
+    @Test
+    void shouldRejectDuplicateKey() {
+        PolicyError e = loadError(POLICY.replace("name: test-policy\n", "name: test-policy\nname: again\n"));
+        assertThat(e.message()).containsIgnoringCase("duplicate").contains("name");
+        assertThat(e.line()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldRejectDuplicateRuleIdAtItsLine() {
+        PolicyError e = loadError(POLICY.replace("- id: partners", "- id: analysts"));
+        assertThat(e.message()).contains("access.rules[2].id").contains("duplicate rule id 'analysts'");
+        assertThat(e.line()).isEqualTo(21);
+    }
+
+    @Test
+    void shouldRejectImpossibleValues() {
+        assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 2")).message())
+                .contains("output.default").contains("round must be in [0, 1]");
+        assertThat(loadError(POLICY.replace("per_second: 5, burst: 10", "per_second: -5, burst: 10")).message())
+                .contains("access.rules[1].rate_limit").contains("per_second must be a positive");
+        assertThat(loadError(POLICY.replace("form: top_k, top_k: 3", "form: top_k")).message())
+                .contains("top_k must be >= 1");
+        assertThat(loadError(POLICY.replace("range: { min: 0, max: 1 }", "range: { min: 2, max: 1 }")).message())
+                .contains("validation.default").contains("min <= max");
+        assertThat(loadError(POLICY.replace("cooldown_seconds: 600", "cooldown_seconds: 0")).message())
+                .contains("monitoring.rules[2]").contains("cooldown_seconds > 0");
+    }
+
+    @Test
+    void shouldRejectRuleOnUnconfiguredSignal() {
+        PolicyError e = loadError(POLICY.replace("signals: { rate: low }", "signals: { near_dup: low }"));
+        assertThat(e.message()).contains("unknown signal 'near_dup'").contains("monitoring.detectors");
+        assertThat(e.line()).isEqualTo(36);
+    }
+
+    @Test
+    void shouldRejectBadDetectorConfig() {
+        PolicyError e = loadError(POLICY.replace("low: 10, medium: 20, high: 30", "low: 10, medium: 5, high: 30"));
+        assertThat(e.message()).contains("monitoring.detectors.rate").contains("must not decrease");
+        assertThat(loadError(POLICY.replace("low: 10, medium", "lo: 10, medium")).message())
+                .contains("unknown key(s) [lo]");
+    }
+
+    @Test
+    void shouldRejectNoiseWithoutPrivacyBudget() {
+        PolicyError e = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: laplace, epsilon: 0.5 } }"));
+        assertThat(e.message()).contains("needs output.privacy");
+    }
+
+    @Test
+    void shouldAcceptNoiseWithPrivacyBudget() {
+        String p = POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: gaussian, epsilon: 0.5, delta: 0.00001 } }")
+                .replace("degraded: { form: label_only }",
+                        "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10, global_epsilon: 100,"
+                                + " period_seconds: 86400, on_exhausted: degrade }");
+        CompiledPolicy c = load(p).policy();
+        assertThat(c.settings().privacy().perCallerEpsilon()).isEqualTo(10);
+        var research = c.output(input(caller("r", "", Map.of(), "research"), 1, List.of(),
+                new PredictionSummary("x", 0.5, 0.1, 1, 3)));
+        assertThat(research.release().noise().mechanism()).isEqualTo(ReleaseSpec.Noise.Mechanism.GAUSSIAN);
+        assertThat(research.release().noise().sensitivity()).isEqualTo(Math.sqrt(2));
+    }
+
+    @Test
+    void shouldRejectPolicyNobodyCanPass() {
+        PolicyError e = loadError(POLICY.replace("  api_keys: { file: keys.json }\n", "  anonymous: false\n"));
+        assertThat(e.message()).contains("authentication").contains("nobody could pass");
+    }
+
+    @Test
+    void shouldRejectMissingKeyFile() {
+        PolicyError e = loadError(POLICY.replace("file: keys.json", "file: nokeys.json"));
+        assertThat(e.message()).contains("'nokeys.json' is not in the bundle");
+        assertThat(e.line()).isEqualTo(4);
+    }
+
+    @Test
+    void shouldRejectUnsupportedVersion() {
+        PolicyError e = loadError(POLICY.replace("veil: 1", "veil: 2"));
+        assertThat(e.message()).contains("unsupported format version 2");
+        assertThat(e.line()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectYamlSyntaxError() {
+        PolicyError e = loadError(POLICY.replace("name: test-policy", "name: test: policy"));
+        assertThat(e.message()).startsWith("YAML syntax error");
+        assertThat(e.line()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRejectMissingSections() {
+        assertThat(loadError(POLICY.replaceAll("(?s)output:.*?logging:", "logging:")).message())
+                .contains("output").contains("output.default");
+        assertThat(loadError(POLICY.replace("shape: [4]\n", "")).message())
+                .contains("validation.default.shape").contains("is required");
+    }
+
+    @Test
+    void shouldRejectTwoPolicyFiles() {
+        write("other.veil.yaml", POLICY);
+        assertThatThrownBy(() -> load(POLICY)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("found 2 policy files");
+    }
+
+    @Test
+    void shouldRejectEmptyPolicyFile() {
+        assertThat(loadError("").message()).contains("empty");
+        assertThat(loadError("# only a comment\n\n").message()).contains("empty");
+    }
+
+    @Test
+    void shouldRejectExplicitNullWithItsLine() {
+        PolicyError e = loadError(POLICY.replace("message: \"mallory is banned\"", "message: ~"));
+        assertThat(e.line()).isEqualTo(15);
+        assertThat(e.message()).contains("access.rules[0].message").contains("must not be null");
+        assertThat(loadError(POLICY.replace("name: test-policy", "name:")).message()).contains("name: must not be");
+        assertThat(loadError(POLICY.replace("- id: partners", "- ~\n    - id: partners")).message())
+                .contains("access.rules[2]").contains("must not be null");
+    }
+
+    @Test
+    void shouldRejectScalarsOfTheWrongKind() {
+        assertThat(loadError(POLICY.replace("effect: allow\n      rate_limit", "effect: 0\n      rate_limit")).message())
+                .contains("access.rules[1].effect");
+        assertThat(loadError(POLICY.replace("shape: [4]", "shape: [4.5]")).message())
+                .contains("validation.default.shape").contains("an integer");
+        assertThat(loadError(POLICY.replace("name: test-policy", "name: 42")).message())
+                .contains("name").contains("a string");
+    }
+
+    @Test
+    void shouldRejectSignalsBeforeMonitoringAndDegradedOutsideLogging() {
+        assertThat(loadError(POLICY.replace("when: { callers: [mallory] }", "when: { signals: { rate: high } }"))
+                .message()).contains("signals are only known from the monitoring stage");
+        assertThat(loadError(POLICY.replace("when: { roles: [research] }\n      release",
+                "when: { degraded: true }\n      release")).message()).contains("only logging rules can test degraded");
+    }
+
+    @Test
+    void shouldRejectKeysTheActionDoesNotTake() {
+        assertThat(loadError(POLICY.replace("action: alert }", "action: alert, cooldown_seconds: 5 }")).message())
+                .contains("only block and throttle take a cool-down");
+        assertThat(loadError(POLICY.replace("message: \"mallory is banned\"", "daily_quota: 5")).message())
+                .contains("a deny rule takes no rate_limit or daily_quota");
+    }
+
+    @Test
+    void shouldGiveFullScoresToAFullRuleUnderATopKDefault() {
+        CompiledPolicy p = load(POLICY).policy();
+        var research = p.output(input(caller("r", "", Map.of(), "research"), 1, List.of(),
+                new PredictionSummary("x", 0.5, 0.1, 1, 3)));
+        assertThat(research.release().topK()).isZero();
+    }
+
+    @Test
+    void shouldRejectOutputConditionsOutsideOutput() {
+        PolicyError e = loadError(POLICY.replace("when: { callers: [mallory] }", "when: { top_score: { gt: 0.5 } }"));
+        assertThat(e.message()).contains("only known in output rules");
+    }
+
+    @Test
+    void shouldRejectEmptyConditionLists() {
+        assertThat(loadError(POLICY.replace("roles: [analyst], authenticated", "roles: [], authenticated")).message())
+                .contains("access.rules[1].when.roles").contains("at least one value");
+    }
+}
