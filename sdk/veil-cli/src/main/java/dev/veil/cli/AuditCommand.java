@@ -41,10 +41,7 @@ final class AuditCommand implements Runnable {
                 spec.commandLine().getOut().println("ok " + v.records() + " records");
                 return 0;
             }
-            spec.commandLine().getOut().println("broken at line " + v.firstBrokenLine()
-                    + (v.firstBrokenDecisionId() == null || v.firstBrokenDecisionId().isEmpty() ? ""
-                            : " (decision " + v.firstBrokenDecisionId() + ")")
-                    + ": " + v.message());
+            spec.commandLine().getOut().println("broken: " + v.message());
             return 1;
         }
     }

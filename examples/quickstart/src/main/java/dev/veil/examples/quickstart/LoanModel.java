@@ -15,7 +15,7 @@ public final class LoanModel {
         double age = application.get("age");
         double ratio = loan / Math.max(1.0, income);
         double[] logits = {
-            2.0 - 0.9 * ratio + 0.01 * (age - 40),
+            3.0 - 0.6 * ratio + 0.01 * (age - 40),
             0.5 - 0.1 * Math.abs(ratio - 3),
             -1.5 + 0.8 * ratio
         };

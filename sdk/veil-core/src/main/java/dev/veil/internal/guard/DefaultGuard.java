@@ -416,9 +416,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 .rules(x.rules)
                 .logging(logging)
                 .latencyNanos(latencyNanos);
-        if (x.caller != null) {
-            b.caller(x.caller);
-        }
+        b.caller(x.caller != null ? x.caller : Caller.ANONYMOUS); // unauthenticated: recorded as anonymous
         if (x.features != null) {
             b.features(x.features).payloadBytes(x.payloadBytes);
         }

@@ -228,7 +228,7 @@ public final class ReleaseTransformer {
                 throw new IllegalArgumentException(
                         "regression value " + v + " is too large to round to a step of " + step);
             }
-            v = k * step;
+            v = onGrid(k, step);
         } else if (labelOnly) {
             v = roundSignificant(v);
         }
@@ -427,8 +427,19 @@ public final class ReleaseTransformer {
         } else if (k < 0) {
             k = 0;
         }
-        double r = k * step;
+        double r = onGrid(k, step);
         return r > 1.0 ? 1.0 : r;
+    }
+
+    /**
+     * {@code k * step}, computed as {@code k / n} when the step is {@code 1/n} for a whole n (0.05,
+     * 0.01, 0.1, 0.25...): the division gives the double nearest the exact grid value, which prints
+     * as {@code 0.35} where {@code 7 * 0.05} prints as {@code 0.35000000000000003}.
+     */
+    static double onGrid(double k, double step) {
+        double inverse = 1.0 / step;
+        double n = Math.rint(inverse);
+        return n >= 1 && Math.abs(inverse - n) <= 1e-9 * n ? k / n : k * step;
     }
 
     /** {@code v} rounded to 2 significant digits, half up. */
