@@ -46,6 +46,27 @@ public final class Features {
         return new Features(v, List.of(n));
     }
 
+    /**
+     * Named features from a fixed layout: pass the same {@code names} list on every request (e.g. a
+     * constant) and validation resolves cross-field rules by identity, at no cost per request. A
+     * NaN value marks an absent feature. The values array is not copied.
+     *
+     * @throws IllegalArgumentException when the lengths differ or a name repeats
+     */
+    public static Features named(List<String> names, double[] values) {
+        Objects.requireNonNull(names, "names");
+        Objects.requireNonNull(values, "values");
+        if (names.size() != values.length) {
+            throw new IllegalArgumentException("names and values must have the same length, was " + names.size()
+                    + " and " + values.length);
+        }
+        List<String> frozen = List.copyOf(names);
+        if (new java.util.HashSet<>(frozen).size() != frozen.size()) {
+            throw new IllegalArgumentException("feature names must be unique, was " + names);
+        }
+        return new Features(values, frozen == names ? names : frozen);
+    }
+
     /** The flat vector (not a copy). */
     public double[] vector() {
         return vector;

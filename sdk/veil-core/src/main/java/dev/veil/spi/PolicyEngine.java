@@ -16,8 +16,9 @@ public interface PolicyEngine {
     boolean handles(Bundle bundle);
 
     /**
-     * Parses and compiles the bundle once. Throws {@link PolicyLoadException} listing every error
-     * with its file, line and column; never returns a half-compiled policy.
+     * Parses and compiles the bundle once. Throws {@link PolicyLoadException} listing the errors
+     * found, each with its file, line and column (the YAML engine reports the first error of its
+     * policy file); never returns a half-compiled policy.
      */
     CompiledPolicy compile(Bundle bundle);
 }
