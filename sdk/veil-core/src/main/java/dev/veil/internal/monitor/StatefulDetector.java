@@ -1,0 +1,46 @@
+package dev.veil.internal.monitor;
+
+import dev.veil.Prediction;
+import dev.veil.Signal;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import java.util.List;
+
+/**
+ * A built-in detector whose state lives in a {@link dev.veil.spi.StateStore}, in two phases so
+ * that the Guard can send every detector's operations for one request together (one round trip to
+ * a remote store):
+ *
+ * <ol>
+ *   <li>{@link #plan} adds the operations the detector needs for this query to the batch;
+ *   <li>{@link #evaluate} reads their results and returns the signal;
+ *   <li>{@link #record} (after the model answered) adds the operations that store what later
+ *       queries need to know about this one's answer; they are submitted without waiting.
+ * </ol>
+ *
+ * <p>Implementations are immutable and thread-safe (all state is in the store); any per-query work
+ * is done in {@link #plan} and {@link #evaluate}. They must not throw for any finite input.
+ */
+public interface StatefulDetector {
+    /** The name the {@code monitoring} policy refers to. */
+    String name();
+
+    /**
+     * Adds this detector's operations for {@code q} to {@code ops}.
+     *
+     * @return an opaque per-query context handed back to {@link #evaluate} (e.g. the sketch), or null
+     */
+    Object plan(Query q, List<StateOp> ops);
+
+    /**
+     * Computes the signal from the results of the operations {@link #plan} added, which are
+     * {@code results[from]} to {@code results[from + n - 1]} in the order they were added.
+     */
+    Signal evaluate(Query q, Object context, Object[] results, int from);
+
+    /** Adds the operations that store this query's answer for later queries. Default: none. */
+    default void record(Query q, Object context, Prediction raw, List<StateOp> ops) {}
+
+    /** Approximate bytes of state this detector keeps per remembered query. */
+    long bytesPerQuery();
+}

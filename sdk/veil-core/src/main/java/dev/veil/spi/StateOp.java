@@ -1,0 +1,165 @@
+package dev.veil.spi;
+
+import dev.veil.spi.GuardSettings.PrivacyBudget;
+import java.util.Objects;
+
+/**
+ * One operation on a {@link StateStore}. A request's operations are handed over together, so that
+ * a remote store answers them in one round trip. Each operation is atomic on its own; a batch is
+ * not a transaction. The result type of each operation is given in its Javadoc.
+ *
+ * <p>Keys are chosen by Veil (prefixed by detector or purpose); a store may add its own namespace.
+ * Times are milliseconds since the epoch from the Guard's clock, so that every replica uses the
+ * same notion of "now" as its requests.
+ */
+public sealed interface StateOp {
+
+    /** Result: {@code Long}, the time until which the caller is blocked, or 0. */
+    record BlockedUntil(String caller, long nowMillis) implements StateOp {
+        public BlockedUntil {
+            Objects.requireNonNull(caller, "caller");
+        }
+    }
+
+    /** Blocks a caller until the given time (a later block wins). Result: {@code null}. */
+    record Block(String caller, long untilMillis) implements StateOp {
+        public Block {
+            Objects.requireNonNull(caller, "caller");
+        }
+    }
+
+    /** Limits a caller to {@code perSecond} until the given time. Result: {@code null}. */
+    record Throttle(String caller, double perSecond, long untilMillis) implements StateOp {
+        public Throttle {
+            Objects.requireNonNull(caller, "caller");
+            if (!(perSecond > 0)) {
+                throw new IllegalArgumentException("throttle perSecond must be > 0, was " + perSecond);
+            }
+        }
+    }
+
+    /**
+     * Takes one request's permit from the caller's rate limit (and throttle, if any) and daily
+     * quota, all or nothing. Result: {@link Permit}.
+     *
+     * @param caller the caller
+     * @param limit the rate limit, or {@code null} for none
+     * @param dailyQuota requests per UTC day, 0 for none
+     * @param nowMillis the request's time
+     */
+    record Acquire(String caller, RateLimit limit, long dailyQuota, long nowMillis) implements StateOp {
+        public Acquire {
+            Objects.requireNonNull(caller, "caller");
+            if (dailyQuota < 0) {
+                throw new IllegalArgumentException("dailyQuota must be >= 0, was " + dailyQuota);
+            }
+        }
+    }
+
+    /** Outcome of {@link Acquire}. */
+    enum Permit {
+        ALLOWED,
+        RATE_LIMITED,
+        QUOTA_EXHAUSTED
+    }
+
+    /**
+     * Charges a release's privacy cost to the caller's and the global ledger, both or neither.
+     * Result: {@link Budget}.
+     */
+    record Charge(String caller, double epsilon, double delta, PrivacyBudget budget, long nowMillis)
+            implements StateOp {
+        public Charge {
+            Objects.requireNonNull(caller, "caller");
+            Objects.requireNonNull(budget, "budget");
+            if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+                throw new IllegalArgumentException("epsilon must be a positive finite number, was " + epsilon);
+            }
+            if (!(delta >= 0 && delta < 1)) {
+                throw new IllegalArgumentException("delta must be in [0, 1), was " + delta);
+            }
+        }
+    }
+
+    /** Outcome of {@link Charge}. */
+    enum Budget {
+        GRANTED,
+        CALLER_EXHAUSTED,
+        GLOBAL_EXHAUSTED,
+        TOO_MANY_CALLERS
+    }
+
+    /**
+     * Counts one event in a sliding window. Result: {@code Long}, the events in the window
+     * including this one.
+     */
+    record CountInWindow(String key, long nowMillis, long windowMillis) implements StateOp {
+        public CountInWindow {
+            Objects.requireNonNull(key, "key");
+            if (windowMillis < 1) {
+                throw new IllegalArgumentException("windowMillis must be >= 1, was " + windowMillis);
+            }
+        }
+    }
+
+    /**
+     * Reads a bounded list. Result: {@code java.util.List<byte[]>}, oldest first (empty when absent).
+     */
+    record ListRead(String key) implements StateOp {
+        public ListRead {
+            Objects.requireNonNull(key, "key");
+        }
+    }
+
+    /**
+     * Appends to a bounded list, dropping the oldest entries beyond {@code maxLength}, and
+     * refreshes its time to live. Result: {@code java.util.List<byte[]>}, the entries before this
+     * one (oldest first).
+     */
+    record ListAppend(String key, byte[] value, int maxLength, long ttlMillis) implements StateOp {
+        public ListAppend {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(value, "value");
+            if (maxLength < 1) {
+                throw new IllegalArgumentException("maxLength must be >= 1, was " + maxLength);
+            }
+            if (ttlMillis < 1) {
+                throw new IllegalArgumentException("ttlMillis must be >= 1, was " + ttlMillis);
+            }
+        }
+    }
+
+    /**
+     * Adds {@code member} under each of its fingerprint {@code hashes} in an index (keeping at most
+     * {@code maxMembersPerHash} recent members per hash) and finds the earlier member that shares
+     * the most hashes with it. Result: {@link FingerprintMatch}.
+     */
+    record Fingerprint(String index, long[] hashes, String member, int maxMembersPerHash, long ttlMillis)
+            implements StateOp {
+        public Fingerprint {
+            Objects.requireNonNull(index, "index");
+            Objects.requireNonNull(hashes, "hashes");
+            Objects.requireNonNull(member, "member");
+            if (maxMembersPerHash < 1) {
+                throw new IllegalArgumentException("maxMembersPerHash must be >= 1, was " + maxMembersPerHash);
+            }
+            if (ttlMillis < 1) {
+                throw new IllegalArgumentException("ttlMillis must be >= 1, was " + ttlMillis);
+            }
+        }
+    }
+
+    /**
+     * The best earlier match of a {@link Fingerprint}.
+     *
+     * @param member the earlier member, or {@code ""} when none shares a hash
+     * @param shared how many hashes it shares with the new one
+     */
+    record FingerprintMatch(String member, int shared) {
+        public static final FingerprintMatch NONE = new FingerprintMatch("", 0);
+
+        public FingerprintMatch {
+            Objects.requireNonNull(member, "member");
+        }
+    }
+}

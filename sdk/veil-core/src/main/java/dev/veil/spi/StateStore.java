@@ -1,0 +1,35 @@
+package dev.veil.spi;
+
+/**
+ * Where the Guard keeps state: monitoring windows, fingerprint indexes, rate buckets, blocks and
+ * privacy-budget ledgers. The default keeps it in memory; veil-redis shares it between replicas,
+ * so that an attack spread over replicas and accounts is seen as one.
+ *
+ * <p>Implementations are thread-safe. A remote store answers one {@link #execute} call in one
+ * round trip (pipelined) and throws {@link StateUnavailableException} when it cannot; what the
+ * Guard then does is the policy's {@code on_state_unavailable} (deny, degrade or local).
+ */
+public interface StateStore extends AutoCloseable {
+    /** Short name for messages and audit records, e.g. {@code memory} or {@code redis}. */
+    String name();
+
+    /**
+     * Runs the operations in order and waits for their results; {@code result[i]} answers
+     * {@code ops[i]} (see each {@link StateOp} for its result type).
+     *
+     * @throws StateUnavailableException when the store cannot be reached or did not answer in time
+     */
+    Object[] execute(StateOp... ops);
+
+    /**
+     * Runs the operations without waiting (history that only later requests read). A failure is
+     * reported by the next {@link #execute} or counted by the store; it never blocks the caller.
+     */
+    void submit(StateOp... ops);
+
+    /** Approximate bytes of state held (for a remote store: by this Guard's namespace, if known, else -1). */
+    long bytesUsed();
+
+    @Override
+    void close();
+}
