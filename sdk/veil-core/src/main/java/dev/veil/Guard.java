@@ -2,6 +2,7 @@ package dev.veil;
 
 import dev.veil.internal.guard.DefaultGuard;
 import dev.veil.spi.Detector;
+import dev.veil.spi.StateStore;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +89,7 @@ public interface Guard<I> extends AutoCloseable {
         private int maxCallers = 100_000;
         private boolean maxCallersSet;
         private final List<Detector> detectors = new ArrayList<>();
+        private StateStore stateStore;
 
         private Builder(Model<I> model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -139,7 +141,7 @@ public interface Guard<I> extends AutoCloseable {
          */
         public Builder<I> detector(Detector d) {
             Objects.requireNonNull(d, "detector");
-            if (dev.veil.internal.monitor.BuiltinDetectors.NAMES.contains(d.name())) {
+            if (dev.veil.internal.monitor.BuiltinDetectors.TYPES.contains(d.name())) {
                 throw new IllegalArgumentException("'" + d.name() + "' is the name of a built-in detector; "
                         + "give the custom detector another name");
             }
@@ -149,6 +151,21 @@ public interface Guard<I> extends AutoCloseable {
                 }
             }
             detectors.add(d);
+            return this;
+        }
+
+        /**
+         * Where rate buckets, blocks, privacy budgets and monitoring windows are kept. Default: in
+         * this process's memory (capped at 256 MiB). veil-redis provides a store that several
+         * replicas share, so that an attack spread over replicas is seen as one. The Guard closes
+         * the store when it is closed.
+         */
+        public Builder<I> stateStore(StateStore store) {
+            Objects.requireNonNull(store, "store");
+            if (stateStore != null) {
+                throw new IllegalStateException("stateStore was already set to " + stateStore.name());
+            }
+            stateStore = store;
             return this;
         }
 
@@ -182,7 +199,7 @@ public interface Guard<I> extends AutoCloseable {
                 throw new IllegalStateException("a Guard needs an audit log: call audit(AuditLog.jsonLines(...))");
             }
             return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
-                    listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers);
+                    listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers, stateStore);
         }
     }
 }

@@ -28,6 +28,8 @@ public enum ReasonCode {
     MODEL_ERROR,
     /** A stage could not be evaluated (an exception, an unevaluable policy): fail closed. */
     INTERNAL_ERROR,
+    /** The shared state store could not be reached and the policy says {@code on_state_unavailable: deny}. */
+    STATE_UNAVAILABLE,
     /** The audit record could not be written in time: nothing is released unrecorded. */
     AUDIT_UNAVAILABLE;
 

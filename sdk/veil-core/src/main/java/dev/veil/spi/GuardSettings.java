@@ -13,7 +13,11 @@ import java.util.Objects;
  * @param authentication how callers prove who they are
  * @param degradedRelease the release used whenever a request is degraded (label only by default)
  * @param privacy the privacy-budget ledgers for noise releases, or {@code null} when no budget is kept
- * @param detectors configuration of each built-in detector by name, as plain JSON-like values
+ * @param detectors configuration of each detector by name, as plain JSON-like values
+ * @param onStateUnavailable what happens when the state store (e.g. Redis) cannot be reached:
+ *     {@link OnStateUnavailable#DENY} (default), {@link OnStateUnavailable#DEGRADE} (answer with
+ *     the most minimised release, without rate limits or monitoring) or
+ *     {@link OnStateUnavailable#LOCAL} (use this process's own memory until the store is back)
  */
 public record GuardSettings(
         String name,
@@ -21,7 +25,15 @@ public record GuardSettings(
         AuthenticationSettings authentication,
         ReleaseSpec degradedRelease,
         PrivacyBudget privacy,
-        Map<String, Map<String, Object>> detectors) {
+        Map<String, Map<String, Object>> detectors,
+        OnStateUnavailable onStateUnavailable) {
+
+    /** What to do when the state store cannot be reached. */
+    public enum OnStateUnavailable {
+        DENY,
+        DEGRADE,
+        LOCAL
+    }
 
     /** Failure mode. */
     public enum OnError {
@@ -35,6 +47,7 @@ public record GuardSettings(
         authentication = authentication == null ? AuthenticationSettings.NONE : authentication;
         degradedRelease = degradedRelease == null ? ReleaseSpec.LABEL_ONLY : degradedRelease;
         detectors = detectors == null ? Map.of() : Map.copyOf(detectors);
+        onStateUnavailable = onStateUnavailable == null ? OnStateUnavailable.DENY : onStateUnavailable;
         if (degradedRelease.form() != ReleaseSpec.Form.LABEL_ONLY && degradedRelease.noise() == null
                 && degradedRelease.round() == 0) {
             throw new IllegalArgumentException(

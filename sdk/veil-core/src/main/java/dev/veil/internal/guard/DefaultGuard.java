@@ -19,12 +19,12 @@ import dev.veil.Response;
 import dev.veil.Signal;
 import dev.veil.Stage;
 import dev.veil.internal.access.AuthResult;
-import dev.veil.internal.access.CallerLimiter;
 import dev.veil.internal.audit.AuditRecord;
 import dev.veil.internal.audit.AuditWriter;
 import dev.veil.internal.audit.AuditWriters;
 import dev.veil.internal.audit.StageOutcome;
-import dev.veil.internal.output.PrivacyLedger;
+import dev.veil.internal.monitor.StatefulDetector;
+import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.internal.output.ReleaseTransformer;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
@@ -40,6 +40,9 @@ import dev.veil.spi.PredictionSummary;
 import dev.veil.spi.Query;
 import dev.veil.spi.ReleaseSpec;
 import dev.veil.spi.StaleAction;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateStore;
+import dev.veil.spi.StateUnavailableException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,11 +55,13 @@ import java.util.Objects;
  */
 public final class DefaultGuard<I> implements Guard<I> {
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
+    /** Memory cap of the default in-memory state store. */
+    public static final long DEFAULT_STATE_BYTES = 256L << 20;
     
     private final Clock clock;
     private final GuardListener listener;
     private final List<Detector> customDetectors;
-    private final CallerLimiter limiter;
+    private final GuardState state;
     private final AuditWriter audit;
     private final ReleaseTransformer transformer = new ReleaseTransformer();
     private final SecureRandoms randoms = new SecureRandoms();
@@ -68,12 +73,13 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     public DefaultGuard(
             Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
-            List<Detector> customDetectors, int maxCallers) {
+            List<Detector> customDetectors, int maxCallers, StateStore stateStore) {
         this.model = Objects.requireNonNull(model, "model");
         this.clock = clock;
         this.listener = listener;
         this.customDetectors = customDetectors;
-        this.limiter = new CallerLimiter(clock, maxCallers, CallerLimiter.DEFAULT_IDLE, maxCallers);
+        this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(DEFAULT_STATE_BYTES, clock,
+                maxCallers), () -> new MemoryStateStore(DEFAULT_STATE_BYTES, clock, maxCallers));
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
         this.audit = AuditWriters.open(auditLog);
     }
@@ -112,7 +118,11 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public void close() {
         closed = true;
-        audit.close();
+        try {
+            audit.close();
+        } finally {
+            state.close();
+        }
     }
 
     @Override
@@ -148,10 +158,11 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     private void run(PolicyRuntime rt, Model<I> m, Request<I> request, Exchange x) {
         GuardSettings settings = rt.settings();
-        // ---------------------------------------------------------------- 1 ACCESS
+        // ---------------------------------------------------------------- 1 ACCESS (local part)
         x.stage = Stage.ACCESS;
         PolicyInput in;
         Features features;
+        AccessDecision ad;
         try {
             AuthResult auth = rt.authenticator().authenticate(request.credentials());
             if (auth instanceof AuthResult.Failure f) {
@@ -160,12 +171,6 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
             x.caller = ((AuthResult.Success) auth).caller();
-            if (limiter.isBlocked(x.caller.id())) {
-                x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "monitoring", "blocked by monitoring until "
-                        + limiter.blockedUntil(x.caller.id()).map(Instant::toString).orElse("the cool-down ends")));
-                x.outcome(Stage.ACCESS, StageOutcome.DENY);
-                return;
-            }
             try {
                 features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
             } catch (RuntimeException e) {
@@ -179,28 +184,13 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.payloadBytes = payload;
             in = new PolicyInput(x.caller, m.info(), ageDays(m.info(), x.nowMillis), features.size(), payload,
                     features.names(), List.of(), false, null);
-            AccessDecision ad = rt.policy().access(in);
+            ad = rt.policy().access(in);
             x.rules.add("access:" + ad.rule());
             if (!ad.allow()) {
                 x.deny(Reason.of(ReasonCode.FORBIDDEN, Stage.ACCESS, ad.rule(), ad.message()));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }
-            switch (limiter.tryAcquire(x.caller.id(), ad.rateLimit(), ad.dailyQuota())) {
-                case ALLOWED -> { }
-                case RATE_LIMITED -> {
-                    x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, ad.rule(), "rate limit exceeded"));
-                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
-                    return;
-                }
-                case QUOTA_EXHAUSTED -> {
-                    x.deny(Reason.of(ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, ad.rule(),
-                            "daily quota of " + ad.dailyQuota() + " requests used up; it renews at 00:00 UTC"));
-                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
-                    return;
-                }
-            }
-            x.outcome(Stage.ACCESS, StageOutcome.ALLOW);
 
             // ------------------------------------------------------------ 2 VALIDATION
             x.stage = Stage.VALIDATION;
@@ -217,39 +207,115 @@ public final class DefaultGuard<I> implements Guard<I> {
             return;
         }
 
+        // ---------------------------------------------------------------- state: one batch
+        // Blocks, the rate limit and quota (stage 1) and every built-in detector's reads and writes
+        // (stage 3) go to the state store together: one round trip to a shared store. The access
+        // outcome is therefore settled after validation; detectors also see requests the limiter
+        // then refuses (which only gives them more to go on).
+        Query query = new Query(x.caller, x.nowMillis, features);
+        StatefulDetector[] builtins = rt.builtins();
+        Object[] contexts = new Object[builtins.length];
+        int[] from = new int[builtins.length];
+        List<StateOp> ops = new ArrayList<>(2 + 2 * builtins.length);
+        ops.add(new StateOp.BlockedUntil(x.caller.id(), x.nowMillis));
+        ops.add(new StateOp.Acquire(x.caller.id(), ad.rateLimit(), ad.dailyQuota(), x.nowMillis));
+        Object[] results;
+        try {
+            x.stage = Stage.OBSERVE;
+            for (int i = 0; i < builtins.length; i++) {
+                from[i] = ops.size();
+                contexts[i] = builtins[i].plan(query, ops);
+            }
+            x.stage = Stage.ACCESS;
+            results = state.execute(settings.onStateUnavailable(), ops.toArray(StateOp[]::new));
+        } catch (StateUnavailableException e) {
+            if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {
+                LOG.log(System.Logger.Level.WARNING, "state store unavailable for decision " + x.id + "; denying", e);
+                x.deny(Reason.of(ReasonCode.STATE_UNAVAILABLE, Stage.ACCESS, "on_state_unavailable",
+                        "rate limits and monitoring state cannot be reached; try again later"));
+                x.outcome(Stage.ACCESS, StageOutcome.ERROR);
+                return;
+            }
+            LOG.log(System.Logger.Level.WARNING, "state store unavailable for decision " + x.id + "; degrading", e);
+            results = null;
+            x.degraded = true;
+            x.rules.add("state:unavailable");
+        } catch (RuntimeException e) {
+            failClosed(x, e);
+            return;
+        }
+        if (results != null) {
+            x.stage = Stage.ACCESS;
+            long blockedUntil = (Long) results[0];
+            if (blockedUntil > x.nowMillis) {
+                x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "monitoring", "blocked by monitoring until "
+                        + Instant.ofEpochMilli(blockedUntil)));
+                x.outcome(Stage.ACCESS, StageOutcome.DENY);
+                return;
+            }
+            switch ((StateOp.Permit) results[1]) {
+                case ALLOWED -> { }
+                case RATE_LIMITED -> {
+                    x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, ad.rule(), "rate limit exceeded"));
+                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
+                    return;
+                }
+                case QUOTA_EXHAUSTED -> {
+                    x.deny(Reason.of(ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, ad.rule(),
+                            "daily quota of " + ad.dailyQuota() + " requests used up; it renews at 00:00 UTC"));
+                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
+                    return;
+                }
+            }
+        }
+        x.outcome(Stage.ACCESS, results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
+
         // ---------------------------------------------------------------- 3 OBSERVE
         x.stage = Stage.OBSERVE;
-        Query query = new Query(x.caller, x.nowMillis, features);
         try {
-            Detector[] detectors = rt.detectors();
-            List<Signal> signals = detectors.length == 0 ? List.of() : new ArrayList<>(detectors.length);
-            for (Detector d : detectors) {
-                Signal s = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
-                signals.add(s);
+            Detector[] customs = rt.detectors();
+            List<Signal> signals = new ArrayList<>(builtins.length + customs.length);
+            if (results != null) {
+                for (int i = 0; i < builtins.length; i++) {
+                    signals.add(Objects.requireNonNull(builtins[i].evaluate(query, contexts[i], results, from[i]),
+                            "detector " + builtins[i].name() + " returned null"));
+                }
+            }
+            for (Detector d : customs) {
+                signals.add(Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null"));
             }
             x.signals = signals;
             in = in.withSignals(signals, false);
             MonitoringDecision md = rt.policy().monitoring(in);
-            StageOutcome outcome = StageOutcome.ALLOW;
+            StageOutcome outcome = results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW;
+            List<StateOp> actions = null;
             for (MonitoringAction a : md.actions()) {
                 x.rules.add("monitoring:" + a.rule());
                 Signal s = in.signal(a.signal());
                 x.alert(a.rule(), a.action().name().toLowerCase(java.util.Locale.ROOT), s);
-                Instant until = Instant.ofEpochMilli(x.nowMillis).plusSeconds(a.cooldownSeconds());
+                long until = x.nowMillis + a.cooldownSeconds() * 1000;
                 switch (a.action()) {
                     case ALERT -> { }
-                    case THROTTLE -> limiter.throttle(x.caller.id(), a.throttlePerSecond(), until);
+                    case THROTTLE -> {
+                        actions = actions == null ? new ArrayList<>(2) : actions;
+                        actions.add(new StateOp.Throttle(x.caller.id(), a.throttlePerSecond(), until));
+                    }
                     case DEGRADE -> {
                         x.degraded = true;
                         outcome = StageOutcome.DEGRADE;
                     }
                     case BLOCK -> {
-                        limiter.block(x.caller.id(), until);
+                        actions = actions == null ? new ArrayList<>(2) : actions;
+                        actions.add(new StateOp.Block(x.caller.id(), until));
                         x.deny(Reason.of(ReasonCode.BLOCKED, Stage.OBSERVE, a.rule(),
-                                "blocked by monitoring (signal " + a.signal() + ") until " + until));
+                                "blocked by monitoring (signal " + a.signal() + ") until " + Instant.ofEpochMilli(until)));
                         outcome = StageOutcome.DENY;
                     }
                 }
+            }
+            if (actions != null) {
+                // Blocks and throttles must hold on every replica before the next request: wait for them.
+                state.execute(settings.onStateUnavailable(), actions.toArray(StateOp[]::new));
             }
             x.outcome(Stage.OBSERVE, outcome);
             if (x.denied()) {
@@ -302,13 +368,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         x.outcome(Stage.MODEL, StageOutcome.ALLOW);
         x.summary = PredictionSummary.of(raw);
-        for (Detector d : rt.detectors()) {
-            try {
-                d.afterPrediction(query, raw);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "detector " + d.name() + " failed after prediction", e);
-            }
-        }
+        learn(rt, query, contexts, raw, results != null, settings);
 
         // ---------------------------------------------------------------- 5 OUTPUT
         x.stage = Stage.OUTPUT;
@@ -323,9 +383,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 spec = od.release();
             }
             if (spec.noise() != null) {
-                PrivacyLedger ledger = rt.ledger();
-                PrivacyLedger.Charge charge = ledger.charge(x.caller.id(), spec.noise().epsilon(), spec.noise().delta());
-                if (!charge.granted()) {
+                StateOp.Budget charge = charge(settings, x, spec);
+                if (charge != StateOp.Budget.GRANTED) {
                     if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
                         x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", budgetMessage(charge)));
                         x.outcome(Stage.OUTPUT, StageOutcome.DENY);
@@ -350,13 +409,53 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
-    private static String budgetMessage(PrivacyLedger.Charge c) {
-        return switch (c.status()) {
+    /** Charges a noisy release; an unreachable store under degrade or deny counts as a spent budget. */
+    private StateOp.Budget charge(GuardSettings settings, Exchange x, ReleaseSpec spec) {
+        if (settings.privacy() == null) {
+            throw new IllegalStateException("a release with noise needs output.privacy");
+        }
+        try {
+            return (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(x.caller.id(),
+                    spec.noise().epsilon(), spec.noise().delta(), settings.privacy(), x.nowMillis))[0];
+        } catch (StateUnavailableException e) {
+            LOG.log(System.Logger.Level.WARNING, "privacy ledger unavailable for decision " + x.id, e);
+            return StateOp.Budget.GLOBAL_EXHAUSTED;
+        }
+    }
+
+    /** Detectors store what later queries need to know about this answer; nothing waits for it. */
+    private void learn(PolicyRuntime rt, Query query, Object[] contexts, Prediction raw, boolean stateOk,
+            GuardSettings settings) {
+        StatefulDetector[] builtins = rt.builtins();
+        if (stateOk && builtins.length > 0) {
+            List<StateOp> later = new ArrayList<>(builtins.length);
+            for (int i = 0; i < builtins.length; i++) {
+                try {
+                    builtins[i].record(query, contexts[i], raw, later);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "detector " + builtins[i].name() + " failed to record", e);
+                }
+            }
+            if (!later.isEmpty()) {
+                state.submit(settings.onStateUnavailable(), later.toArray(StateOp[]::new));
+            }
+        }
+        for (Detector d : rt.detectors()) {
+            try {
+                d.afterPrediction(query, raw);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "detector " + d.name() + " failed after prediction", e);
+            }
+        }
+    }
+
+    private static String budgetMessage(StateOp.Budget b) {
+        return switch (b) {
             case CALLER_EXHAUSTED -> "this caller's privacy budget is spent for the current period";
-            case GLOBAL_EXHAUSTED -> "the global privacy budget is spent for the current period";
+            case GLOBAL_EXHAUSTED -> "the global privacy budget is spent for the current period (or cannot be read)";
             case TOO_MANY_CALLERS -> "the privacy ledger tracks as many callers as it may; new callers wait for the "
                     + "next period";
-            case OK -> "granted";
+            case GRANTED -> "granted";
         };
     }
 

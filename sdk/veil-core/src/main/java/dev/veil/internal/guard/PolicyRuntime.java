@@ -5,7 +5,7 @@ import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
-import dev.veil.internal.output.PrivacyLedger;
+import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.Detector;
@@ -29,69 +29,59 @@ final class PolicyRuntime {
     private final PolicyBundle bundle;
     private final CompiledPolicy policy;
     private final Authenticator authenticator;
+    private final StatefulDetector[] builtins;
     private final Detector[] detectors;
-    private final PrivacyLedger ledger;
     private final int maxCallers;
     private final Map<InputContract, CompiledContract> contracts = new ConcurrentHashMap<>();
     private volatile InputContract lastContract;
     private volatile CompiledContract lastCompiled;
 
-    private PolicyRuntime(PolicyBundle bundle, Authenticator authenticator, Detector[] detectors, PrivacyLedger ledger,
-            int maxCallers) {
+    private PolicyRuntime(PolicyBundle bundle, Authenticator authenticator, StatefulDetector[] builtins,
+            Detector[] detectors, int maxCallers) {
         this.bundle = bundle;
         this.policy = bundle.policy();
         this.authenticator = authenticator;
+        this.builtins = builtins;
         this.detectors = detectors;
-        this.ledger = ledger;
         this.maxCallers = maxCallers;
     }
 
     /**
-     * Builds the runtime for {@code bundle}, carrying over detector state and spent privacy budget
-     * from {@code previous} where the configuration allows. Throws PolicyLoadException if the
-     * bundle's settings cannot be applied; {@code previous} is not touched.
+     * Builds the runtime for {@code bundle}. State (detector windows, limits, budgets) lives in the
+     * Guard's state store, so it survives the swap. Throws PolicyLoadException if the bundle's
+     * settings cannot be applied; {@code previous} is not touched.
      */
     static PolicyRuntime create(PolicyBundle bundle, PolicyRuntime previous, List<Detector> custom, Clock clock,
             int maxCallers) {
         GuardSettings s = bundle.policy().settings();
         Authenticator auth = Authenticator.from(s.authentication(), bundle.contents(), clock);
-        Map<String, Detector> previousByName = new HashMap<>();
-        if (previous != null) {
-            for (Detector d : previous.detectors) {
-                previousByName.put(d.name(), d);
-            }
-        }
-        List<Detector> ds = new ArrayList<>();
+        List<StatefulDetector> builtins = new ArrayList<>();
+        List<Detector> customs = new ArrayList<>();
         for (Map.Entry<String, Map<String, Object>> e : s.detectors().entrySet()) {
             String name = e.getKey();
             Detector customOne = custom.stream().filter(d -> d.name().equals(name)).findFirst().orElse(null);
-            if (customOne != null) {
-                if (!e.getValue().isEmpty()) {
-                    throw new PolicyLoadException(PolicyError.of("<bundle>", "monitoring.detectors." + name
-                            + ": '" + name + "' is a custom detector, configured in code; list it with {} here"));
+            try {
+                if (customOne != null) {
+                    if (!e.getValue().isEmpty()) {
+                        throw new IllegalArgumentException("'" + name + "' is a custom detector, configured in code; "
+                                + "list it with {} here");
+                    }
+                    customs.add(customOne);
+                } else if (BuiltinDetectors.typeOf(name, e.getValue()) != null) {
+                    builtins.add(BuiltinDetectors.create(name, e.getValue()));
+                } else {
+                    Set<String> known = new TreeSet<>(BuiltinDetectors.TYPES);
+                    custom.forEach(d -> known.add(d.name()));
+                    throw new IllegalArgumentException("no detector named '" + name + "' (built in, or added with "
+                            + "Guard.Builder.detector: " + known + ")");
                 }
-                ds.add(customOne);
-            } else if (BuiltinDetectors.NAMES.contains(name)) {
-                try {
-                    ds.add(BuiltinDetectors.create(name, e.getValue(), previousByName.get(name)));
-                } catch (IllegalArgumentException ex) {
-                    throw new PolicyLoadException(PolicyError.of("<bundle>", "monitoring.detectors." + name + ": "
-                            + ex.getMessage()));
-                }
-            } else {
-                Set<String> known = new TreeSet<>(BuiltinDetectors.NAMES);
-                custom.forEach(d -> known.add(d.name()));
-                throw new PolicyLoadException(PolicyError.of("<bundle>", "monitoring.detectors." + name
-                        + ": no detector named '" + name + "' (built in or added with Guard.Builder.detector: " + known
-                        + ")"));
+            } catch (IllegalArgumentException ex) {
+                throw new PolicyLoadException(PolicyError.of("<bundle>", "monitoring.detectors." + name + ": "
+                        + ex.getMessage()));
             }
         }
-        PrivacyLedger ledger = null;
-        if (s.privacy() != null) {
-            PrivacyLedger prev = previous == null ? null : previous.ledger;
-            ledger = prev != null ? prev.withBudget(s.privacy()) : new PrivacyLedger(s.privacy(), clock, maxCallers);
-        }
-        return new PolicyRuntime(bundle, auth, ds.toArray(Detector[]::new), ledger, maxCallers);
+        return new PolicyRuntime(bundle, auth, builtins.toArray(StatefulDetector[]::new),
+                customs.toArray(Detector[]::new), maxCallers);
     }
 
     PolicyBundle bundle() {
@@ -110,15 +100,14 @@ final class PolicyRuntime {
         return authenticator;
     }
 
-    Detector[] detectors() {
-        return detectors;
+    /** Built-in detectors, whose state is in the state store. */
+    StatefulDetector[] builtins() {
+        return builtins;
     }
 
-    PrivacyLedger ledger() {
-        if (ledger == null) {
-            throw new IllegalStateException("a release with noise needs output.privacy");
-        }
-        return ledger;
+    /** Custom detectors added with Guard.Builder.detector, which keep their own state. */
+    Detector[] detectors() {
+        return detectors;
     }
 
     int maxCallers() {

@@ -1,38 +1,53 @@
 package dev.veil.internal.monitor;
 
-import dev.veil.spi.Detector;
 import java.util.Map;
 import java.util.Set;
 
-/** The detectors Veil ships, by the name the {@code monitoring.detectors} section uses. */
+/**
+ * The detectors Veil ships. A detector entry under {@code monitoring.detectors} is built in when
+ * its name is a built-in type, or when it says {@code type: <built-in type>} (so that one policy
+ * can run, say, a per-caller and a global {@code rate} detector side by side).
+ */
 public final class BuiltinDetectors {
     private BuiltinDetectors() {}
 
-    /** Names of the built-in detectors. */
-    public static final Set<String> NAMES = Set.of("rate");
+    /** Types of the built-in detectors. */
+    public static final Set<String> TYPES = Set.of("rate");
 
-    /**
-     * Checks a built-in detector's configuration; throws IllegalArgumentException saying what is
-     * wrong. Names that are not built in are left to the Guard (custom detectors).
-     */
-    public static void validate(String name, Map<String, Object> config) {
-        if ("rate".equals(name)) {
-            RateDetector.Config.from(config);
+    /** The built-in type of an entry, or {@code null} when it names a custom detector. */
+    public static String typeOf(String name, Map<String, Object> config) {
+        Object t = config == null ? null : config.get("type");
+        if (t instanceof String s) {
+            if (!TYPES.contains(s)) {
+                throw new IllegalArgumentException("type '" + s + "' is not a built-in detector (built-in: "
+                        + new java.util.TreeSet<>(TYPES) + ")");
+            }
+            return s;
         }
+        if (t != null) {
+            throw new IllegalArgumentException("type must be a string");
+        }
+        return TYPES.contains(name) ? name : null;
     }
 
     /**
-     * Creates a built-in detector, reusing {@code previous} (and so its state) when it is the same
-     * detector with the same configuration: a policy reload must not reset what was observed.
+     * Checks a built-in detector's configuration; throws IllegalArgumentException saying what is
+     * wrong. Entries that are not built in are left to the Guard (custom detectors).
      */
-    public static Detector create(String name, Map<String, Object> config, Detector previous) {
-        if ("rate".equals(name)) {
-            RateDetector.Config c = RateDetector.Config.from(config);
-            if (previous instanceof RateDetector r && r.config().equals(c)) {
-                return r;
-            }
-            return new RateDetector(c);
+    public static void validate(String name, Map<String, Object> config) {
+        String type = typeOf(name, config);
+        if (type != null) {
+            create(name, config);
         }
-        throw new IllegalArgumentException("no built-in detector named '" + name + "' (built-in: " + NAMES + ")");
+    }
+
+    /** Creates a built-in detector; throws IllegalArgumentException for a bad configuration. */
+    public static StatefulDetector create(String name, Map<String, Object> config) {
+        String type = typeOf(name, config);
+        if ("rate".equals(type)) {
+            return new RateDetector(name, RateDetector.Config.from(config));
+        }
+        throw new IllegalArgumentException("'" + name + "' is not a built-in detector (built-in: "
+                + new java.util.TreeSet<>(TYPES) + ")");
     }
 }

@@ -40,6 +40,30 @@ final class DetectorConfig {
         throw new IllegalArgumentException(key + " must be a number, was " + describe(v));
     }
 
+    String string(String key, String dflt) {
+        read.add(key);
+        Object v = values.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof String s) {
+            return s;
+        }
+        throw new IllegalArgumentException(key + " must be a string, was " + describe(v));
+    }
+
+    boolean bool(String key, boolean dflt) {
+        read.add(key);
+        Object v = values.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        throw new IllegalArgumentException(key + " must be true or false, was " + describe(v));
+    }
+
     void rejectUnknown() {
         Set<String> unknown = new TreeSet<>(values.keySet());
         unknown.removeAll(read);

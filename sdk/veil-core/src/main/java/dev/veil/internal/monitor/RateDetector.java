@@ -1,40 +1,42 @@
 package dev.veil.internal.monitor;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.veil.Level;
 import dev.veil.Signal;
-import dev.veil.spi.Detector;
 import dev.veil.spi.Query;
-import java.time.Duration;
+import dev.veil.spi.StateOp;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * Query rate and volume per caller: the number of the caller's queries in a sliding window,
- * compared with three thresholds. Score: queries in the window.
+ * Query rate and volume: the number of queries in a sliding window, per caller, per tenant or for
+ * everybody, compared with three thresholds. Score: queries in the window, this one included.
  *
- * <p>Configuration ({@code monitoring.detectors.rate}): {@code window_seconds} (default 60),
- * {@code low}, {@code medium}, {@code high} (counts in the window; at least one, non-decreasing),
- * {@code max_callers} (default 100,000; the least recently seen caller's window is evicted first).
+ * <p>Configuration ({@code monitoring.detectors.<name>}, where the name is {@code rate} or any name
+ * with {@code type: rate}): {@code scope} ({@code caller}, {@code tenant} or {@code global};
+ * default caller), {@code window_seconds} (default 60), {@code low}, {@code medium}, {@code high}
+ * (counts in the window; at least one, non-decreasing; 0 = level not used).
  *
- * <p>State: per caller, {@value #SLOTS} sub-window counters (about 250 bytes). The window slides
- * in steps of {@code window / }{@value #SLOTS}. Thread-safe: a caller's counters are updated under
- * that caller's own lock, so callers never contend with each other.
+ * <p>State: one sliding-window counter per caller (tenant, or one in all) in the state store.
  */
-public final class RateDetector implements Detector {
-    static final int SLOTS = 12;
-    private static final long BYTES_PER_CALLER = 2L * SLOTS * 8 + 64 + 80;
+public final class RateDetector implements StatefulDetector {
+    /** What is counted together. */
+    public enum Scope {
+        CALLER,
+        TENANT,
+        GLOBAL
+    }
 
     /**
      * Parsed configuration.
      *
+     * @param scope what is counted together
      * @param windowSeconds window length
      * @param low count at which the level becomes low (0: never)
      * @param medium count at which it becomes medium (0: never)
      * @param high count at which it becomes high (0: never)
-     * @param maxCallers callers remembered at most
      */
-    public record Config(long windowSeconds, long low, long medium, long high, long maxCallers) {
+    public record Config(Scope scope, long windowSeconds, long low, long medium, long high) {
         public Config {
             if (windowSeconds < 1 || windowSeconds > 86_400) {
                 throw new IllegalArgumentException("window_seconds must be in [1, 86400], was " + windowSeconds);
@@ -53,37 +55,34 @@ public final class RateDetector implements Detector {
                 }
                 prev = t == 0 ? prev : t;
             }
-            if (maxCallers < 1) {
-                throw new IllegalArgumentException("max_callers must be >= 1, was " + maxCallers);
-            }
         }
 
-        /** Reads {@code monitoring.detectors.rate}; unknown keys and wrong types are errors. */
+        /** Reads the configuration map; unknown keys and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
             DetectorConfig c = new DetectorConfig("rate", m);
-            Config cfg = new Config(c.longValue("window_seconds", 60), c.longValue("low", 0), c.longValue("medium", 0),
-                    c.longValue("high", 0), c.longValue("max_callers", 100_000));
+            c.string("type", "rate");
+            String scope = c.string("scope", "caller");
+            Scope s;
+            try {
+                s = Scope.valueOf(scope.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("scope must be caller, tenant or global, was '" + scope + "'");
+            }
+            Config cfg = new Config(s, c.longValue("window_seconds", 60), c.longValue("low", 0),
+                    c.longValue("medium", 0), c.longValue("high", 0));
             c.rejectUnknown();
             return cfg;
         }
     }
 
-    private static final class Window {
-        final long[] slotStart = new long[SLOTS];
-        final long[] counts = new long[SLOTS];
-    }
-
+    private final String name;
     private final Config config;
-    private final long slotMillis;
-    private final Cache<String, Window> windows;
+    private final long windowMillis;
 
-    public RateDetector(Config config) {
+    public RateDetector(String name, Config config) {
+        this.name = name;
         this.config = config;
-        this.slotMillis = Math.max(1, config.windowSeconds() * 1000 / SLOTS);
-        this.windows = Caffeine.newBuilder()
-                .maximumSize(config.maxCallers())
-                .expireAfterAccess(Duration.ofSeconds(config.windowSeconds() * 2))
-                .build();
+        this.windowMillis = config.windowSeconds() * 1000;
     }
 
     public Config config() {
@@ -92,29 +91,24 @@ public final class RateDetector implements Detector {
 
     @Override
     public String name() {
-        return "rate";
+        return name;
     }
 
     @Override
-    public Signal observe(Query q) {
-        Window w = windows.get(q.caller().id(), k -> new Window());
-        long slot = Math.floorDiv(q.timeMillis(), slotMillis);
-        long count;
-        synchronized (w) {
-            int i = (int) Math.floorMod(slot, SLOTS);
-            if (w.slotStart[i] != slot) {
-                w.slotStart[i] = slot;
-                w.counts[i] = 0;
-            }
-            w.counts[i]++;
-            count = 0;
-            for (int j = 0; j < SLOTS; j++) {
-                if (slot - w.slotStart[j] < SLOTS) {
-                    count += w.counts[j];
-                }
-            }
-        }
-        return new Signal("rate", level(count), count);
+    public Object plan(Query q, List<StateOp> ops) {
+        String key = switch (config.scope()) {
+            case CALLER -> "rate:" + name + ":c:" + q.caller().id();
+            case TENANT -> "rate:" + name + ":t:" + q.caller().tenant();
+            case GLOBAL -> "rate:" + name + ":g";
+        };
+        ops.add(new StateOp.CountInWindow(key, q.timeMillis(), windowMillis));
+        return null;
+    }
+
+    @Override
+    public Signal evaluate(Query q, Object context, Object[] results, int from) {
+        long count = (Long) results[from];
+        return new Signal(name, level(count), count);
     }
 
     private Level level(long count) {
@@ -131,7 +125,7 @@ public final class RateDetector implements Detector {
     }
 
     @Override
-    public long stateBytes() {
-        return windows.estimatedSize() * BYTES_PER_CALLER;
+    public long bytesPerQuery() {
+        return 0; // a counter per caller, not per query
     }
 }

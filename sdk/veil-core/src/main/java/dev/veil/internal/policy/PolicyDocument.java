@@ -22,6 +22,7 @@ final class PolicyDocument {
             @JsonProperty(required = true) String name,
             String description,
             GuardSettings.OnError onError,
+            GuardSettings.OnStateUnavailable onStateUnavailable,
             Authentication authentication,
             ModelSection model,
             AccessSection access,

@@ -65,7 +65,7 @@ final class YamlPolicyCompiler {
             });
         }
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
-                degradedHolder[0], privacyHolder[0], detectors));
+                degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging);
     }
 
