@@ -399,8 +399,8 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                 }
                 while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
                     if (t == null) {
-                        throw new CliException(file + ":" + lineNo + ": the array is not closed; each sample must be "
-                                + "on one line");
+                        throw new CliException(file + ":" + lineNo + ": the JSON value is not complete on this line; "
+                                + "each sample must be one array on one line");
                     }
                     if (t == JsonToken.START_ARRAY) {
                         throw new CliException(file + ":" + lineNo + ":" + column(p) + ": value " + (n + 1)
@@ -422,6 +422,11 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                             + ": unexpected content after the array; put one array on each line");
                 }
             } catch (JsonProcessingException e) {
+                String m = e.getOriginalMessage();
+                if (m != null && m.startsWith("Unexpected end-of-input")) {
+                    throw new CliException(file + ":" + lineNo + ": the JSON value is not complete on this line; "
+                            + "each sample must be one array on one line", e);
+                }
                 var loc = e.getLocation();
                 String col = loc != null && loc.getColumnNr() > 0 ? ":" + loc.getColumnNr() : "";
                 throw new CliException(file + ":" + lineNo + col + ": invalid JSON: " + Json.clean(e.getOriginalMessage()),

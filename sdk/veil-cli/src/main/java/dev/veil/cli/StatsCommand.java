@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  * nested at that path ({@code {"a": {"b": {...}}}}), so that a {@code data.json} at the bundle's
  * root serves it under {@code stats: a.b}. Errors (exit 2): wrong IDX magic, a truncated file,
  * data after the last image, ragged rows, values that are not numbers, NaN or infinite values,
- * no samples; each names the file and, for text, {@code LINE:COLUMN}. Nothing is written then.
+ * no samples, values so large that the statistics overflow; each names the file and, for text, {@code LINE:COLUMN}. Nothing is written then.
  */
 @Command(
         name = "stats",
@@ -121,6 +121,7 @@ final class StatsCommand implements Callable<Integer> {
                 throw new CliException(in + ": " + e.getMessage(), e);
             }
             layout = samples.layout();
+            requireFinite(in, stats);
         } catch (IOException e) {
             throw new CliException(in + ": cannot be closed: " + CliFiles.describe(e), e);
         }
@@ -158,6 +159,24 @@ final class StatsCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--data-path must be dot-separated names without spaces, "
                     + "such as training.stats, was '" + dataPath + "'");
         }
+    }
+
+    /** Values near the largest double make the variance overflow; the document must hold finite numbers only. */
+    private static void requireFinite(Path in, TrainingStats stats) {
+        double[] mean = stats.mean();
+        double[] std = stats.std();
+        for (int i = 0; i < mean.length; i++) {
+            if (!Double.isFinite(mean[i]) || !Double.isFinite(std[i])) {
+                throw new CliException(in + ": the statistics of value " + (i + 1) + " overflow (mean " + mean[i]
+                        + ", std " + std[i] + "): the values are too large; divide them with --scale");
+            }
+        }
+        stats.summary().forEach((k, r) -> {
+            if (!Double.isFinite(r[0]) || !Double.isFinite(r[1])) {
+                throw new CliException(in + ": the range of the summary statistic " + k + " overflows: the values are "
+                        + "too large; divide them with --scale");
+            }
+        });
     }
 
     private Samples open(double s, int max) {
