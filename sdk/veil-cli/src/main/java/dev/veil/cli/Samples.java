@@ -77,7 +77,8 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                         try {
                             next = readNext();
                         } catch (CharacterCodingException e) {
-                            throw new CliException(file + ": is not UTF-8 text: " + CliFiles.describe(e), e);
+                            throw new CliException(file + ": is not UTF-8 text (after " + read + " samples); save it as UTF-8",
+                                    e);
                         } catch (IOException e) {
                             throw new CliException(file + ": cannot be read: " + CliFiles.describe(e), e);
                         }
@@ -212,10 +213,6 @@ abstract class Samples implements Iterable<double[]>, Closeable {
         @Override
         String layout() {
             return rows + "x" + cols + " images; validation shape [" + rows + ", " + cols + "]";
-        }
-
-        int count() {
-            return count;
         }
 
         private int readFully(byte[] buf) throws IOException {

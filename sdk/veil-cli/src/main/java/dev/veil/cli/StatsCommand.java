@@ -98,9 +98,11 @@ final class StatsCommand implements Callable<Integer> {
             description = "Divide every value by S (default 255 for --idx-images, 1 otherwise).")
     Double scale;
 
-    @Option(names = "--quantiles", paramLabel = "LOW,HIGH", split = ",",
+    @Option(names = "--quantiles", paramLabel = "LOW,HIGH",
             description = "Quantiles of the summary ranges (default 0.001,0.999).")
-    double[] quantiles = {0.001, 0.999};
+    String quantileText = "0.001,0.999";
+
+    private double[] quantiles;
 
     @Override
     public Integer call() {
@@ -150,10 +152,18 @@ final class StatsCommand implements Callable<Integer> {
         if (scale != null && !(scale > 0 && Double.isFinite(scale))) {
             throw new CommandLine.ParameterException(cl, "--scale must be a finite number > 0, was " + scale);
         }
+        String[] q = quantileText.split(",", -1);
+        quantiles = new double[q.length];
+        try {
+            for (int i = 0; i < q.length; i++) {
+                quantiles[i] = Double.parseDouble(q[i].strip());
+            }
+        } catch (NumberFormatException e) {
+            quantiles = new double[0];
+        }
         if (quantiles.length != 2 || !(quantiles[0] >= 0 && quantiles[0] < quantiles[1] && quantiles[1] <= 1)) {
             throw new CommandLine.ParameterException(cl, "--quantiles must be LOW,HIGH with 0 <= LOW < HIGH <= 1, "
-                    + "e.g. 0.001,0.999, was " + String.join(",", java.util.Arrays.stream(quantiles)
-                            .mapToObj(Double::toString).toList()));
+                    + "e.g. 0.001,0.999, was '" + quantileText + "'");
         }
         if (dataPath != null && !dataPath.matches("[^.\\s]+(\\.[^.\\s]+)*")) {
             throw new CommandLine.ParameterException(cl, "--data-path must be dot-separated names without spaces, "

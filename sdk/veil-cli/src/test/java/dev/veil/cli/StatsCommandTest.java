@@ -319,7 +319,7 @@ class StatsCommandTest {
     @Test
     void csvThatIsNotUtf8() throws Exception {
         Path in = file("train.csv", new byte[] {'1', ',', (byte) 0xff, '\n'});
-        assertFailsWithoutOutput(stats("--csv", s(in)), "veil stats: " + in + ": is not UTF-8 text");
+        assertFailsWithoutOutput(stats("--csv", s(in)), "veil stats: " + in + ": is not UTF-8 text (after 0 samples); save it as UTF-8");
     }
 
     @Test
@@ -443,24 +443,30 @@ class StatsCommandTest {
     }
 
     @Test
+    void quantilesWithNaN() throws Exception {
+        Path in = file("train.csv", "1\n");
+        assertFailsWithoutOutput(stats("--csv", s(in), "--quantiles", "NaN,1"), "--quantiles must be LOW,HIGH");
+    }
+
+    @Test
     void quantilesOutOfOrder() throws Exception {
         Path in = file("train.csv", "1\n");
         assertFailsWithoutOutput(stats("--csv", s(in), "--quantiles", "0.9,0.1"),
-                "--quantiles must be LOW,HIGH with 0 <= LOW < HIGH <= 1, e.g. 0.001,0.999, was 0.9,0.1");
+                "--quantiles must be LOW,HIGH with 0 <= LOW < HIGH <= 1, e.g. 0.001,0.999, was '0.9,0.1'");
     }
 
     @Test
     void quantilesNotTwoValues() throws Exception {
         Path in = file("train.csv", "1\n");
         assertFailsWithoutOutput(stats("--csv", s(in), "--quantiles", "0.5"),
-                "--quantiles must be LOW,HIGH with 0 <= LOW < HIGH <= 1");
+                "--quantiles must be LOW,HIGH with 0 <= LOW < HIGH <= 1, e.g. 0.001,0.999, was '0.5'");
     }
 
     @Test
     void quantileThatIsNotANumber() throws Exception {
         Path in = file("train.csv", "1\n");
-        assertFailsWithoutOutput(stats("--csv", s(in), "--quantiles", "low,high"), "Invalid value for option "
-                + "'--quantiles'");
+        assertFailsWithoutOutput(stats("--csv", s(in), "--quantiles", "low,high"),
+                "--quantiles must be LOW,HIGH with 0 <= LOW < HIGH <= 1, e.g. 0.001,0.999, was 'low,high'");
     }
 
     @Test
