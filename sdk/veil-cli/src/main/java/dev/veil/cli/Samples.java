@@ -77,8 +77,8 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                         try {
                             next = readNext();
                         } catch (CharacterCodingException e) {
-                            throw new CliException(file + ": is not UTF-8 text (after " + read + " samples); save it as UTF-8",
-                                    e);
+                            throw new CliException(file + ": is not UTF-8 text (after " + read
+                                    + " samples); save it as UTF-8", e);
                         } catch (IOException e) {
                             throw new CliException(file + ": cannot be read: " + CliFiles.describe(e), e);
                         }
@@ -136,8 +136,9 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                 int got = readFully(header);
                 int magic = got >= 4 ? readInt(header, 0) : 0;
                 if (got >= 4 && magic != MAGIC_IMAGES) {
-                    throw new CliException(file + ": wrong magic number " + hex(magic) + ", expected " + hex(MAGIC_IMAGES)
-                            + " (an IDX file of unsigned bytes in 3 dimensions: images)" + magicHint(magic));
+                    throw new CliException(file + ": wrong magic number " + hex(magic) + ", expected "
+                            + hex(MAGIC_IMAGES) + " (an IDX file of unsigned bytes in 3 dimensions: images)"
+                            + magicHint(magic));
                 }
                 if (got < HEADER_BYTES) {
                     throw new CliException(file + ": truncated: the file ends inside the 16-byte IDX header, after "
@@ -357,7 +358,8 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                 return finite(Double.POSITIVE_INFINITY, t, column, index);
             }
             if (!NUMBER.matcher(t).matches()) {
-                String hint = read() == 0 && firstDataLine == null ? " (if the first line names the columns, add --header)"
+                String hint = read() == 0 && firstDataLine == null
+                        ? " (if the first line names the columns, add --header)"
                         : t.startsWith("\"") ? " (quoted values are not supported: write plain numbers)" : "";
                 throw new CliException(where + " ('" + abbreviate(t) + "') is not a number" + hint);
             }
@@ -391,8 +393,8 @@ abstract class Samples implements Iterable<double[]>, Closeable {
             try (JsonParser p = FACTORY.createParser(line)) {
                 JsonToken t = p.nextToken();
                 if (t != JsonToken.START_ARRAY) {
-                    throw new CliException(file + ":" + lineNo + ":" + column(p) + ": each line must be a JSON array of "
-                            + "numbers such as [0.1, 0.5], found " + describe(t));
+                    throw new CliException(file + ":" + lineNo + ":" + column(p)
+                            + ": each line must be a JSON array of numbers such as [0.1, 0.5], found " + describe(t));
                 }
                 while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
                     if (t == null) {
@@ -426,8 +428,8 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                 }
                 var loc = e.getLocation();
                 String col = loc != null && loc.getColumnNr() > 0 ? ":" + loc.getColumnNr() : "";
-                throw new CliException(file + ":" + lineNo + col + ": invalid JSON: " + Json.clean(e.getOriginalMessage()),
-                        e);
+                throw new CliException(file + ":" + lineNo + col + ": invalid JSON: "
+                        + Json.clean(e.getOriginalMessage()), e);
             }
             if (n == 0) {
                 throw new CliException(file + ":" + lineNo + ":1: the array is empty; every sample needs at least one "

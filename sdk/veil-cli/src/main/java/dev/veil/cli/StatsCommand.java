@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
  * nested at that path ({@code {"a": {"b": {...}}}}), so that a {@code data.json} at the bundle's
  * root serves it under {@code stats: a.b}. Errors (exit 2): wrong IDX magic, a truncated file,
  * data after the last image, ragged rows, values that are not numbers, NaN or infinite values,
- * no samples, values so large that the statistics overflow; each names the file and, for text, {@code LINE:COLUMN}. Nothing is written then.
+ * no samples, values so large that the statistics overflow; each names the file and, for text,
+ * {@code LINE:COLUMN}. Nothing is written then.
  */
 @Command(
         name = "stats",

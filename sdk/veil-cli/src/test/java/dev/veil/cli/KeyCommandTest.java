@@ -141,8 +141,8 @@ class KeyCommandTest {
 
     @Test
     void storeWithBadEntriesListsEveryProblemOnePerLine() throws Exception {
-        assertRefusedUnchanged("{\"keys\": [{\"id\": \"abc\", \"caller\": \"a\", \"salt\": \"AAAA\", \"hash\": \"AAAA\","
-                + " \"colour\": \"red\"}]}", "(4 errors):",
+        assertRefusedUnchanged("{\"keys\": [{\"id\": \"abc\", \"caller\": \"a\", \"salt\": \"AAAA\","
+                + " \"hash\": \"AAAA\", \"colour\": \"red\"}]}", "(4 errors):",
                 "\n" + bundle.keys() + ": keys[0]: unknown field 'colour'",
                 "\n" + bundle.keys() + ": keys[0].id: must be 8 characters of a-z and 0-9, was 'abc'",
                 "\n" + bundle.keys() + ": keys[0].salt: must be at least 16 bytes",

@@ -211,7 +211,8 @@ class StatsCommandTest {
     void headerWithZeroImages() throws Exception {
         Path in = file("empty.gz", gzip(idx(0x803, 0, 28, 28, new byte[0])));
         assertFailsWithoutOutput(stats("--idx-images", s(in)),
-                "veil stats: " + in + ": the IDX header announces 0 images of 28x28; every dimension must be at least 1");
+                "veil stats: " + in + ": the IDX header announces 0 images of 28x28; "
+                        + "every dimension must be at least 1");
     }
 
     @Test
@@ -319,7 +320,8 @@ class StatsCommandTest {
     @Test
     void csvThatIsNotUtf8() throws Exception {
         Path in = file("train.csv", new byte[] {'1', ',', (byte) 0xff, '\n'});
-        assertFailsWithoutOutput(stats("--csv", s(in)), "veil stats: " + in + ": is not UTF-8 text (after 0 samples); save it as UTF-8");
+        assertFailsWithoutOutput(stats("--csv", s(in)),
+                "veil stats: " + in + ": is not UTF-8 text (after 0 samples); save it as UTF-8");
     }
 
     @Test
@@ -380,7 +382,8 @@ class StatsCommandTest {
     @Test
     void jsonLinesInvalidJson() throws Exception {
         Path in = file("train.jsonl", "[1, 2]\n[1, 2,, 3]\n");
-        assertFailsWithoutOutput(stats("--jsonl", s(in)), "veil stats: " + in + ":2:7: invalid JSON: Unexpected character (',' (code 44))");
+        assertFailsWithoutOutput(stats("--jsonl", s(in)),
+                "veil stats: " + in + ":2:7: invalid JSON: Unexpected character (',' (code 44))");
     }
 
     @Test
@@ -473,7 +476,8 @@ class StatsCommandTest {
     void badDataPath() throws Exception {
         Path in = file("train.csv", "1\n");
         assertFailsWithoutOutput(stats("--csv", s(in), "--data-path", "training..stats"),
-                "--data-path must be dot-separated names without spaces, such as training.stats, was 'training..stats'");
+                "--data-path must be dot-separated names without spaces, such as training.stats, "
+                        + "was 'training..stats'");
     }
 
     @Test
