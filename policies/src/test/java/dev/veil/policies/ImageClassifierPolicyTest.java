@@ -103,6 +103,53 @@ class ImageClassifierPolicyTest {
                 .containsEntry("medium", 120).containsEntry("high", 180);
     }
 
+    @Test
+    void theBundlesJwksIsThePublicHalfOfTheDemoSigningKey() throws Exception {
+        com.nimbusds.jose.jwk.JWKSet jwks = com.nimbusds.jose.jwk.JWKSet.load(Path.of("bundles", NAME, "jwks.json").toFile());
+        assertThat(jwks.getKeys()).hasSize(1);
+        com.nimbusds.jose.jwk.ECKey published = (com.nimbusds.jose.jwk.ECKey) jwks.getKeys().get(0);
+        assertThat(published.isPrivate()).isFalse();
+        assertThat(published.getCurve()).isEqualTo(com.nimbusds.jose.jwk.Curve.P_256);
+        assertThat(published).isEqualTo(DemoTokens.privateKey().toPublicJWK());
+    }
+
+    @Test
+    void everyDemoKeyAuthenticatesAsItsDocumentedCaller(@org.junit.jupiter.api.io.TempDir Path dir) {
+        Map<String, String> keys = DemoKeys.of(NAME);
+        assertThat(keys).containsOnlyKeys("demo-analyst", "demo-researcher", "demo-partner-app");
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        double[] scores = {0.02, 0.01, 0.03, 0.04, 0.6, 0.01, 0.2, 0.03, 0.05, 0.01};
+        dev.veil.Model<double[]> model = dev.veil.Model.ofVector(dev.veil.ModelInfo.of("stub", "1",
+                java.time.Instant.now().minus(java.time.Duration.ofDays(1))), x -> {
+                    calls.incrementAndGet();
+                    return dev.veil.Prediction.classification(dev.veil.policies.tools.FashionMnist.CLASSES,
+                            scores.clone());
+                });
+        Path audit = dir.resolve("audit.jsonl");
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        try (dev.veil.Guard<double[]> g = dev.veil.Guard.builder(model).policy(fromClasspath)
+                .audit(dev.veil.AuditLog.jsonLines(audit)).build()) {
+            for (String key : keys.values()) {
+                dev.veil.Response r = g.predict(dev.veil.Request.of(dev.veil.Credentials.apiKey(key),
+                        meanImage(fromClasspath)));
+                assertThat(r).isInstanceOf(dev.veil.Response.Released.class);
+                assertThat(((dev.veil.Response.Released) r).prediction().label()).isEqualTo("coat");
+                ids.add(r.decisionId());
+            }
+            String analyst = keys.get("demo-analyst");
+            String forged = analyst.substring(0, analyst.length() - 1) + (analyst.endsWith("A") ? "B" : "A");
+            dev.veil.Response r = g.predict(dev.veil.Request.of(dev.veil.Credentials.apiKey(forged), meanImage(fromClasspath)));
+            assertThat(((dev.veil.Response.Denied) r).reason().code()).isEqualTo(ReasonCode.UNAUTHENTICATED);
+        }
+        assertThat(calls.get()).isEqualTo(3);
+        java.util.List<String> callers = new java.util.ArrayList<>(keys.keySet());
+        java.util.List<com.fasterxml.jackson.databind.JsonNode> records = AuditRecords.read(audit);
+        for (int i = 0; i < ids.size(); i++) {
+            assertThat(AuditRecords.byDecision(records, ids.get(i)).path("caller").path("id").asText())
+                    .isEqualTo(callers.get(i));
+        }
+    }
+
     // ------------------------------------------------------------------ access
 
     @ParameterizedTest
