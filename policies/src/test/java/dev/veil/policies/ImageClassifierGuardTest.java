@@ -124,6 +124,16 @@ class ImageClassifierGuardTest {
     }
 
     @Test
+    void theBundlesStatisticsAreThoseOfTheRealTrainingSet() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Object shipped = json.readValue(Path.of("bundles/image-classifier/training/stats/data.json").toFile(), Map.class);
+        Map<String, Object> computed = dev.veil.policies.tools.FashionMnistStats.statistics(
+                FashionMnist.stream(FashionMnist.DEFAULT_DIR.resolve(FashionMnist.TRAIN_IMAGES)));
+        assertThat(computed).containsEntry("samples", 60000L);
+        assertThat(shipped).isEqualTo(json.readValue(json.writeValueAsString(computed), Map.class));
+    }
+
+    @Test
     void realTestImagesFromTheAnalystAreReleasedAsTheTopThreeRoundedTo005() {
         try (Guard<double[]> g = guard("analyst.jsonl")) {
             int released = 0;
@@ -182,6 +192,23 @@ class ImageClassifierGuardTest {
         }
         assertThat(modelCalls.get()).isZero();
         assertAuditIntact("probes.jsonl");
+    }
+
+    @Test
+    void everyProbeOfTheFamiliesThePolicyDocumentsAsRefusedIsRefused() {
+        var contract = DistributionFigures.contract(bundle, "analyst", "acme");
+        List<DistributionFigures.Family> families = DistributionFigures.families(test,
+                DistributionFigures.PROBES_PER_FAMILY);
+        assertThat(families).filteredOn(DistributionFigures.Family::asserted).extracting(DistributionFigures.Family::name)
+                .containsExactly("blank (all 0)", "saturated (all 1)", "uniform noise U[0, 1]",
+                        "salt-and-pepper, every pixel 0 or 1", "salt-and-pepper, 20% of a real test image");
+        for (DistributionFigures.Family f : families) {
+            if (f.asserted()) {
+                Map<String, Integer> r = DistributionFigures.refusals(contract, f.probes().toArray(double[][]::new));
+                assertThat(r.get("total")).as(f.name()).isEqualTo(f.probes().size());
+                assertThat(r).as(f.name()).doesNotContainKeys("invalid_input:shape", "invalid_input:range", "other");
+            }
+        }
     }
 
     @Test

@@ -86,6 +86,71 @@ public final class FashionMnist {
     }
 
     /**
+     * The images of an IDX image file, read lazily: each iteration opens the file and decodes one
+     * image at a time, so the whole set never sits in memory (60,000 images as doubles take 376 MB).
+     *
+     * @throws UncheckedIOException from the iterator when the file cannot be read
+     */
+    public static Iterable<double[]> stream(Path file) {
+        return () -> new java.util.Iterator<>() {
+            private DataInputStream in;
+            private int remaining = -1;
+            private int d;
+
+            private void open() {
+                if (remaining >= 0) {
+                    return;
+                }
+                try {
+                    in = FashionMnist.open(file);
+                    int magic = in.readInt();
+                    if (magic != IMAGES_MAGIC) {
+                        throw new IOException(file + " is not an IDX image file: magic 0x" + Integer.toHexString(magic)
+                                + ", expected 0x00000803");
+                    }
+                    remaining = in.readInt();
+                    d = in.readInt() * in.readInt();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not read Fashion-MNIST images from " + file, e);
+                }
+            }
+
+            @Override
+            public boolean hasNext() {
+                open();
+                if (remaining == 0 && in != null) {
+                    try {
+                        in.close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    in = null;
+                }
+                return remaining > 0;
+            }
+
+            @Override
+            public double[] next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                byte[] buf = new byte[d];
+                try {
+                    in.readFully(buf);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not read Fashion-MNIST images from " + file, e);
+                }
+                remaining--;
+                double[] x = new double[d];
+                for (int i = 0; i < d; i++) {
+                    x[i] = (buf[i] & 0xff) / 255.0;
+                }
+                return x;
+            }
+        };
+    }
+
+    /**
      * Reads up to {@code limit} labels (0 to 9).
      *
      * @throws UncheckedIOException when the file cannot be read or is not an IDX label file

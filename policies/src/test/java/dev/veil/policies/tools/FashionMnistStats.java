@@ -6,7 +6,6 @@ import dev.veil.internal.validation.TrainingStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -34,11 +33,11 @@ public final class FashionMnistStats {
     /**
      * Computes the statistics document for the given images.
      *
-     * @param images the training images, each a vector in [0, 1]
+     * @param images the training images, each a vector in [0, 1], iterated once
      * @return the document {@link TrainingStats#toData()} writes
      */
-    public static Map<String, Object> statistics(double[][] images) {
-        return TrainingStats.compute(Arrays.asList(images), QUANTILE_LOW, QUANTILE_HIGH).toData();
+    public static Map<String, Object> statistics(Iterable<double[]> images) {
+        return TrainingStats.compute(images, QUANTILE_LOW, QUANTILE_HIGH).toData();
     }
 
     /**
@@ -54,11 +53,10 @@ public final class FashionMnistStats {
         Path images = args.length > 0 ? Path.of(args[0]) : FashionMnist.DEFAULT_DIR.resolve(FashionMnist.TRAIN_IMAGES);
         Path out = args.length > 1 ? Path.of(args[1])
                 : Path.of("policies/bundles/image-classifier/training/stats/data.json");
-        double[][] x = FashionMnist.images(images, Integer.MAX_VALUE);
-        Map<String, Object> stats = statistics(x);
+        Map<String, Object> stats = statistics(FashionMnist.stream(images));
         Files.createDirectories(out.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), stats);
-        System.out.println("wrote the statistics of " + x.length + " images from " + images + " to " + out
+        System.out.println("wrote the statistics of " + stats.get("samples") + " images from " + images + " to " + out
                 + ": summary " + summaryText(stats));
     }
 
