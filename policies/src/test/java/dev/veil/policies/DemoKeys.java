@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 
 /** The demo API keys of a shipped bundle, read from its DEMO-KEYS.md: caller id to plaintext key. */
 final class DemoKeys {
-    private static final Pattern ROW = Pattern.compile("^\\| ([a-z0-9-]+) \\|.*\\| `(veil_[a-z0-9]+_[A-Za-z0-9_-]+)` \\|$");
+    private static final Pattern ROW =
+            Pattern.compile("^\\| ([a-z0-9-]+) \\|.*\\| `(veil_[a-z0-9]+_[A-Za-z0-9_-]+)` \\|$");
 
     private DemoKeys() {}
 

@@ -26,7 +26,8 @@ final class DemoTokens {
     private DemoTokens() {}
 
     static ECKey privateKey() {
-        try (InputStream in = DemoTokens.class.getClassLoader().getResourceAsStream(DemoCredentials.PRIVATE_JWK_RESOURCE)) {
+        ClassLoader loader = DemoTokens.class.getClassLoader();
+        try (InputStream in = loader.getResourceAsStream(DemoCredentials.PRIVATE_JWK_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("the demo signing key " + DemoCredentials.PRIVATE_JWK_RESOURCE
                         + " is not on the test class path; rerun DemoCredentials (policies/README.md)");

@@ -1,5 +1,7 @@
 package dev.veil.policies;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.ModelInfo;
@@ -90,7 +92,7 @@ final class Docs {
         }
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * Asks every question and returns the decisions as their JSON documents read back (numbers as
@@ -101,7 +103,7 @@ final class Docs {
     static Map<String, Object> evaluate(PolicyBundle bundle, Map<String, Object> input) {
         try {
             return JSON.readValue(JSON.writeValueAsString(bundle.evaluate(input)), Map.class);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("the decisions do not serialise as JSON", e);
         }
     }

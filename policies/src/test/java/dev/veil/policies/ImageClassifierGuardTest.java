@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
@@ -24,11 +25,13 @@ import dev.veil.Response;
 import dev.veil.Stage;
 import dev.veil.policies.tools.DistributionFigures;
 import dev.veil.policies.tools.FashionMnist;
+import dev.veil.policies.tools.FashionMnistStats;
 import dev.veil.policies.tools.Probes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -119,15 +122,16 @@ class ImageClassifierGuardTest {
 
     @Test
     void theClassifierIsARealModel() {
-        double[][] x = java.util.Arrays.copyOf(test, 2000);
-        assertThat(classifier.accuracy(x, java.util.Arrays.copyOf(testLabels, 2000))).isGreaterThan(0.75);
+        double[][] x = Arrays.copyOf(test, 2000);
+        assertThat(classifier.accuracy(x, Arrays.copyOf(testLabels, 2000))).isGreaterThan(0.75);
     }
 
     @Test
     void theBundlesStatisticsAreThoseOfTheRealTrainingSet() throws Exception {
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        Object shipped = json.readValue(Path.of("bundles/image-classifier/training/stats/data.json").toFile(), Map.class);
-        Map<String, Object> computed = dev.veil.policies.tools.FashionMnistStats.statistics(
+        ObjectMapper json = new ObjectMapper();
+        Object shipped = json.readValue(Path.of("bundles/image-classifier/training/stats/data.json").toFile(),
+                Map.class);
+        Map<String, Object> computed = FashionMnistStats.statistics(
                 FashionMnist.stream(FashionMnist.DEFAULT_DIR.resolve(FashionMnist.TRAIN_IMAGES)));
         assertThat(computed).containsEntry("samples", 60000L);
         assertThat(shipped).isEqualTo(json.readValue(json.writeValueAsString(computed), Map.class));
@@ -199,7 +203,8 @@ class ImageClassifierGuardTest {
         var contract = DistributionFigures.contract(bundle, "analyst", "acme");
         List<DistributionFigures.Family> families = DistributionFigures.families(test,
                 DistributionFigures.PROBES_PER_FAMILY);
-        assertThat(families).filteredOn(DistributionFigures.Family::asserted).extracting(DistributionFigures.Family::name)
+        assertThat(families).filteredOn(DistributionFigures.Family::asserted)
+                .extracting(DistributionFigures.Family::name)
                 .containsExactly("blank (all 0)", "saturated (all 1)", "uniform noise U[0, 1]",
                         "salt-and-pepper, every pixel 0 or 1", "salt-and-pepper, 20% of a real test image");
         for (DistributionFigures.Family f : families) {

@@ -6,25 +6,44 @@ import static dev.veil.policies.Docs.caller;
 import static dev.veil.policies.Docs.input;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import dev.veil.AuditLog;
 import dev.veil.AuthMethod;
+import dev.veil.Credentials;
+import dev.veil.Features;
+import dev.veil.Guard;
+import dev.veil.Model;
+import dev.veil.ModelInfo;
 import dev.veil.PolicyBundle;
+import dev.veil.Prediction;
 import dev.veil.ReasonCode;
+import dev.veil.Request;
+import dev.veil.Response;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.internal.validation.Violation;
-import dev.veil.Features;
+import dev.veil.policies.tools.FashionMnist;
 import dev.veil.policies.tools.Probes;
 import dev.veil.spi.GuardSettings;
 import dev.veil.spi.ReleaseSpec;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -57,7 +76,8 @@ class ImageClassifierPolicyTest {
     }
 
     static Map<String, Object> partner(String contract, String region) {
-        return apiKey("demo-partner-app", List.of("partner"), "northwind", Map.of("contract", contract, "region", region));
+        return apiKey("demo-partner-app", List.of("partner"), "northwind",
+                Map.of("contract", contract, "region", region));
     }
 
     static Map<String, Object> ask(PolicyBundle b, Docs.Input in) {
@@ -105,45 +125,43 @@ class ImageClassifierPolicyTest {
 
     @Test
     void theBundlesJwksIsThePublicHalfOfTheDemoSigningKey() throws Exception {
-        com.nimbusds.jose.jwk.JWKSet jwks = com.nimbusds.jose.jwk.JWKSet.load(Path.of("bundles", NAME, "jwks.json").toFile());
+        JWKSet jwks = JWKSet.load(Path.of("bundles", NAME, "jwks.json").toFile());
         assertThat(jwks.getKeys()).hasSize(1);
-        com.nimbusds.jose.jwk.ECKey published = (com.nimbusds.jose.jwk.ECKey) jwks.getKeys().get(0);
+        ECKey published = (ECKey) jwks.getKeys().get(0);
         assertThat(published.isPrivate()).isFalse();
-        assertThat(published.getCurve()).isEqualTo(com.nimbusds.jose.jwk.Curve.P_256);
+        assertThat(published.getCurve()).isEqualTo(Curve.P_256);
         assertThat(published).isEqualTo(DemoTokens.privateKey().toPublicJWK());
     }
 
     @Test
-    void everyDemoKeyAuthenticatesAsItsDocumentedCaller(@org.junit.jupiter.api.io.TempDir Path dir) {
+    void everyDemoKeyAuthenticatesAsItsDocumentedCaller(@TempDir Path dir) {
         Map<String, String> keys = DemoKeys.of(NAME);
         assertThat(keys).containsOnlyKeys("demo-analyst", "demo-researcher", "demo-partner-app");
-        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger calls = new AtomicInteger();
         double[] scores = {0.02, 0.01, 0.03, 0.04, 0.6, 0.01, 0.2, 0.03, 0.05, 0.01};
-        dev.veil.Model<double[]> model = dev.veil.Model.ofVector(dev.veil.ModelInfo.of("stub", "1",
-                java.time.Instant.now().minus(java.time.Duration.ofDays(1))), x -> {
+        Model<double[]> model = Model.ofVector(ModelInfo.of("stub", "1", Instant.now().minus(Duration.ofDays(1))),
+                x -> {
                     calls.incrementAndGet();
-                    return dev.veil.Prediction.classification(dev.veil.policies.tools.FashionMnist.CLASSES,
-                            scores.clone());
+                    return Prediction.classification(FashionMnist.CLASSES, scores.clone());
                 });
         Path audit = dir.resolve("audit.jsonl");
-        java.util.List<String> ids = new java.util.ArrayList<>();
-        try (dev.veil.Guard<double[]> g = dev.veil.Guard.builder(model).policy(fromClasspath)
-                .audit(dev.veil.AuditLog.jsonLines(audit)).build()) {
+        double[] image = meanImage(fromClasspath);
+        List<String> ids = new ArrayList<>();
+        try (Guard<double[]> g = Guard.builder(model).policy(fromClasspath).audit(AuditLog.jsonLines(audit)).build()) {
             for (String key : keys.values()) {
-                dev.veil.Response r = g.predict(dev.veil.Request.of(dev.veil.Credentials.apiKey(key),
-                        meanImage(fromClasspath)));
-                assertThat(r).isInstanceOf(dev.veil.Response.Released.class);
-                assertThat(((dev.veil.Response.Released) r).prediction().label()).isEqualTo("coat");
+                Response r = g.predict(Request.of(Credentials.apiKey(key), image));
+                assertThat(r).isInstanceOf(Response.Released.class);
+                assertThat(((Response.Released) r).prediction().label()).isEqualTo("coat");
                 ids.add(r.decisionId());
             }
             String analyst = keys.get("demo-analyst");
             String forged = analyst.substring(0, analyst.length() - 1) + (analyst.endsWith("A") ? "B" : "A");
-            dev.veil.Response r = g.predict(dev.veil.Request.of(dev.veil.Credentials.apiKey(forged), meanImage(fromClasspath)));
-            assertThat(((dev.veil.Response.Denied) r).reason().code()).isEqualTo(ReasonCode.UNAUTHENTICATED);
+            Response r = g.predict(Request.of(Credentials.apiKey(forged), image));
+            assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.UNAUTHENTICATED);
         }
         assertThat(calls.get()).isEqualTo(3);
-        java.util.List<String> callers = new java.util.ArrayList<>(keys.keySet());
-        java.util.List<com.fasterxml.jackson.databind.JsonNode> records = AuditRecords.read(audit);
+        List<String> callers = new ArrayList<>(keys.keySet());
+        List<JsonNode> records = AuditRecords.read(audit);
         for (int i = 0; i < ids.size(); i++) {
             assertThat(AuditRecords.byDecision(records, ids.get(i)).path("caller").path("id").asText())
                     .isEqualTo(callers.get(i));
@@ -203,7 +221,8 @@ class ImageClassifierPolicyTest {
     @MethodSource("bundles")
     void suspendedAccountsAreRefusedWhateverTheirRole(PolicyBundle b) {
         for (String role : List.of("analyst", "researcher")) {
-            Map<String, Object> d = ask(b, input(caller("s", "jwt", List.of(role), "acme", Map.of("status", "suspended"))));
+            Map<String, Object> d = ask(b, input(caller("s", "jwt", List.of(role), "acme",
+                    Map.of("status", "suspended"))));
             assertThat(at(d, "access.allow")).isEqualTo(false);
             assertThat(at(d, "access.rule")).isEqualTo("suspended");
             assertThat(at(d, "access.message")).isEqualTo("this account is suspended; ask the ML platform team");
@@ -277,7 +296,8 @@ class ImageClassifierPolicyTest {
         assertThat(c.check(Features.of(ok), -1)).isNull();
 
         assertThat(c.check(Features.of(Arrays.copyOf(ok, 783)), -1))
-                .isEqualTo(new Violation(ReasonCode.INVALID_INPUT, "shape", "expected 784 features (shape [28, 28]), got 783"));
+                .isEqualTo(new Violation(ReasonCode.INVALID_INPUT, "shape",
+                        "expected 784 features (shape [28, 28]), got 783"));
         double[] bright = ok.clone();
         bright[29] = 1.5;
         assertThat(c.check(Features.of(bright), -1)).isEqualTo(new Violation(ReasonCode.INVALID_INPUT, "range",
@@ -294,7 +314,7 @@ class ImageClassifierPolicyTest {
     @MethodSource("bundles")
     void blankSaturatedNoiseAndSaltAndPepperProbesAreOutOfDistributionForEveryRole(PolicyBundle b) {
         Random r = new Random(42);
-        List<double[]> probes = new java.util.ArrayList<>(List.of(Probes.blank(), Probes.saturated()));
+        List<double[]> probes = new ArrayList<>(List.of(Probes.blank(), Probes.saturated()));
         for (int i = 0; i < 20; i++) {
             probes.add(Probes.uniformNoise(r, 1.0));
             probes.add(Probes.saltAndPepper(r, 1.0, Probes.blank()));
@@ -309,7 +329,8 @@ class ImageClassifierPolicyTest {
             }
         }
         assertThat(contract(b, "analyst").check(Features.of(Probes.blank()), -1).message())
-                .isEqualTo("the input's standard deviation is 0.000, outside the range seen in training [0.06330, 0.4929]");
+                .isEqualTo("the input's standard deviation is 0.000, outside the range seen in training "
+                        + "[0.06330, 0.4929]");
     }
 
     @ParameterizedTest
@@ -375,7 +396,7 @@ class ImageClassifierPolicyTest {
     // ------------------------------------------------------------------ output
 
     static Map<String, Object> release(String form, int topK, double round, Object noise) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        Map<String, Object> m = new LinkedHashMap<>();
         m.put("form", form);
         m.put("top_k", topK);
         m.put("round", round);

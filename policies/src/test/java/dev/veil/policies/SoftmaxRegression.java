@@ -1,6 +1,7 @@
 package dev.veil.policies;
 
 import dev.veil.Prediction;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -53,9 +54,9 @@ final class SoftmaxRegression {
             for (int start = 0; start < order.length; start += batch) {
                 int end = Math.min(order.length, start + batch);
                 for (double[] row : gw) {
-                    java.util.Arrays.fill(row, 0);
+                    Arrays.fill(row, 0);
                 }
-                java.util.Arrays.fill(gb, 0);
+                Arrays.fill(gb, 0);
                 for (int s = start; s < end; s++) {
                     double[] xi = x[order[s]];
                     probabilities(w, b, xi, p);

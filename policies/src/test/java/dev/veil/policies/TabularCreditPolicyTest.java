@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class TabularCreditPolicyTest {
     static final String NAME = "tabular-credit";
-    static final List<String> NAMES = CreditApplications.FEATURES.stream().map(CreditApplications.Feature::name).toList();
+    static final List<String> NAMES =
+            CreditApplications.FEATURES.stream().map(CreditApplications.Feature::name).toList();
     static PolicyBundle fromClasspath;
     static PolicyBundle fromDirectory;
 

@@ -86,7 +86,8 @@ class TabularCreditValidationTest {
     @Test
     void infiniteValuesAreRefused() {
         assertThat(check(typicalWith("income", Double.POSITIVE_INFINITY))).isEqualTo(new Violation(
-                ReasonCode.INVALID_INPUT, "finite", "feature 'income' is Infinity; every value must be a finite number"));
+                ReasonCode.INVALID_INPUT, "finite",
+                "feature 'income' is Infinity; every value must be a finite number"));
     }
 
     @Test
@@ -107,7 +108,8 @@ class TabularCreditValidationTest {
     @Test
     void employmentCannotStartBeforeFourteen() {
         assertThat(check(typicalWith("age", 30, "credit_history_years", 10, "years_employed", 16))).isNull();
-        assertBreaks(typicalWith("age", 30, "credit_history_years", 10, "years_employed", 16.5), "employed-after-14", "years_employed <= age - 14");
+        assertBreaks(typicalWith("age", 30, "credit_history_years", 10, "years_employed", 16.5), "employed-after-14",
+                "years_employed <= age - 14");
     }
 
     @Test
@@ -211,7 +213,8 @@ class TabularCreditValidationTest {
             assertThat(v).as("%s", p).isNotNull();
             assertThat(v.code()).isEqualTo(ReasonCode.INVALID_INPUT);
             assertThat(v.rule()).isEqualTo("features");
-            assertThat(v.message()).startsWith("feature '" + p.feature() + "' is ").contains("outside its allowed range");
+            assertThat(v.message()).startsWith("feature '" + p.feature() + "' is ")
+                    .contains("outside its allowed range");
         });
     }
 }

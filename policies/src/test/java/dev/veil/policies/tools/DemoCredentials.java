@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Issues the demo credentials of the shipped bundles, with {@link ApiKeys#issue} and Nimbus:
@@ -101,7 +102,8 @@ public final class DemoCredentials {
         keys(image, "image-classifier", IMAGE_CLASSIFIER,
                 "JWT bearer tokens are accepted too: they must be ES256, signed by the key whose public half is\n"
                         + "`jwks.json` (kid `" + KEY_ID + "`), with `iss` `https://login.example.com/`, `aud`\n"
-                        + "`image-classifier`, an `exp`, a `sub`, and `roles`, `tenant`, `contract`, `region`, `status`\n"
+                        + "`image-classifier`, an `exp`, a `sub`, and `roles`, `tenant`, `contract`, `region`, "
+                        + "`status`\n"
                         + "claims as needed. The private half of the demo key is\n"
                         + "`policies/src/test/resources/" + PRIVATE_JWK_RESOURCE + "` (demo only, like these keys).\n");
         keys(credit, "tabular-credit", TABULAR_CREDIT, "");
@@ -151,7 +153,7 @@ public final class DemoCredentials {
 
     private static String attributes(Map<String, String> a) {
         StringBuilder sb = new StringBuilder();
-        new java.util.TreeMap<>(a).forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=')
+        new TreeMap<>(a).forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=')
                 .append(v));
         return sb.toString();
     }

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * Measures the image-classifier bundle's distribution check: how many of the 10,000 real
@@ -122,7 +124,7 @@ public final class DistributionFigures {
         return f;
     }
 
-    private static List<double[]> draw(int n, long seed, java.util.function.Function<Random, double[]> make) {
+    private static List<double[]> draw(int n, long seed, Function<Random, double[]> make) {
         Random r = new Random(seed);
         List<double[]> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -171,7 +173,7 @@ public final class DistributionFigures {
     private static String describe(CompiledContract c) {
         var d = c.contract().distribution();
         return "std_floor " + d.stdFloor() + ", max_abs_z " + d.maxAbsZ() + ", max_rms_z " + d.maxRmsZ() + ", summary "
-                + new java.util.TreeSet<>(d.summary().keySet());
+                + new TreeSet<>(d.summary().keySet());
     }
 
 }

@@ -1,11 +1,15 @@
 package dev.veil.policies.tools;
 
+import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -15,8 +19,12 @@ import java.util.zip.GZIPInputStream;
  * one byte per label. Pixels are scaled to [0, 1] by dividing by 255.
  */
 public final class FashionMnist {
-    /** Where the Debian package {@code dataset-fashion-mnist} puts the files. */
-    public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+    /**
+     * Where the files are: where the Debian package {@code dataset-fashion-mnist} puts them, unless
+     * the system property {@code veil.fashion-mnist.dir} names another directory.
+     */
+    public static final Path DEFAULT_DIR = Path.of(System.getProperty("veil.fashion-mnist.dir",
+            "/usr/share/datasets/fashion-mnist"));
     /** The training images (60,000). */
     public static final String TRAIN_IMAGES = "train-images-idx3-ubyte.gz";
     /** The training labels. */
@@ -26,7 +34,7 @@ public final class FashionMnist {
     /** The test labels. */
     public static final String TEST_LABELS = "t10k-labels-idx1-ubyte.gz";
     /** The ten classes, by label index. */
-    public static final java.util.List<String> CLASSES = java.util.List.of("t-shirt", "trouser", "pullover",
+    public static final List<String> CLASSES = List.of("t-shirt", "trouser", "pullover",
             "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot");
     /** The message tests skip with when the data is missing. */
     public static final String MISSING = "Fashion-MNIST is not installed at " + DEFAULT_DIR
@@ -92,7 +100,7 @@ public final class FashionMnist {
      * @throws UncheckedIOException from the iterator when the file cannot be read
      */
     public static Iterable<double[]> stream(Path file) {
-        return () -> new java.util.Iterator<>() {
+        return () -> new Iterator<>() {
             private DataInputStream in;
             private int remaining = -1;
             private int d;
@@ -132,7 +140,7 @@ public final class FashionMnist {
             @Override
             public double[] next() {
                 if (!hasNext()) {
-                    throw new java.util.NoSuchElementException();
+                    throw new NoSuchElementException();
                 }
                 byte[] buf = new byte[d];
                 try {
@@ -197,7 +205,7 @@ public final class FashionMnist {
     private static DataInputStream open(Path file) throws IOException {
         InputStream raw = Files.newInputStream(file);
         try {
-            return new DataInputStream(new java.io.BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16));
+            return new DataInputStream(new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16));
         } catch (IOException e) {
             raw.close();
             throw e;
