@@ -86,7 +86,7 @@ public final class DecisionCorpus {
 
     /** How cases marked with {@code divergence} are run. */
     public enum Divergences {
-        /** A marked case must still fail (reported as skipped); if it passes the test fails, asking to drop the mark. */
+        /** A marked case must still fail (reported as skipped); once it passes, its test fails: drop the mark. */
         EXPECTED,
         /** Marks are ignored: every case must pass. */
         CHECKED
@@ -95,7 +95,8 @@ public final class DecisionCorpus {
     /** The six stage questions, the keys of {@link PolicyBundle#evaluate(Map)}'s answer. */
     static final List<String> STAGES = List.of("access", "validation", "monitoring", "model", "output", "logging");
 
-    private static final Set<String> FILE_KEYS = Set.of("description", "bundle", "policy", "files", "divergence", "cases");
+    private static final Set<String> FILE_KEYS =
+            Set.of("description", "bundle", "policy", "files", "divergence", "cases");
     private static final Set<String> CASE_KEYS = Set.of("name", "input", "want", "error", "divergence");
 
     private static final ObjectMapper YAML = YAMLMapper.builder()
@@ -253,7 +254,8 @@ public final class DecisionCorpus {
 
     private static void run(CaseFile f, Case c, Divergences mode) {
         List<String> problems = problems(f, c);
-        String divergence = c.divergence() != null ? c.divergence().strip() : f.divergence() == null ? null : f.divergence().strip();
+        String divergence = c.divergence() != null ? c.divergence().strip()
+                : f.divergence() != null ? f.divergence().strip() : null;
         String where = f.name() + " > " + c.name();
         if (divergence != null && mode == Divergences.EXPECTED) {
             if (problems.isEmpty()) {
@@ -278,7 +280,8 @@ public final class DecisionCorpus {
             } catch (IllegalArgumentException e) {
                 String m = String.valueOf(e.getMessage());
                 return m.contains(c.error()) ? List.of()
-                        : List.of("expected an IllegalArgumentException containing '" + c.error() + "', was '" + m + "'");
+                        : List.of("expected an IllegalArgumentException containing '" + c.error() + "', was '" + m
+                                + "'");
             } catch (RuntimeException e) {
                 return List.of("expected an IllegalArgumentException containing '" + c.error() + "', was "
                         + e.getClass().getName() + ": " + e.getMessage());
@@ -318,7 +321,8 @@ public final class DecisionCorpus {
             throw new UncheckedIOException("cannot read the case file " + file, e);
         }
         if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException(name + ": a case file is a mapping with 'cases' and 'bundle' or 'policy'");
+            throw new IllegalArgumentException(name
+                    + ": a case file is a mapping with 'cases' and 'bundle' or 'policy'");
         }
         knownKeys(root, FILE_KEYS, name, "");
         String divergence = optionalText(root, "divergence", name, "");
@@ -357,7 +361,8 @@ public final class DecisionCorpus {
             try {
                 dir = Files.createTempDirectory("veil-corpus-");
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot create a temporary directory for the inline bundle of " + name, e);
+                throw new UncheckedIOException("cannot create a temporary directory for the inline bundle of "
+                        + name, e);
             }
             try {
                 for (Map.Entry<String, byte[]> e : contents.entrySet()) {
@@ -389,7 +394,8 @@ public final class DecisionCorpus {
             String where = "cases[" + i + "]";
             JsonNode c = cases.get(i);
             if (!c.isObject()) {
-                throw new IllegalArgumentException(file + ": " + where + ": must be a mapping with name, input and want");
+                throw new IllegalArgumentException(file + ": " + where
+                        + ": must be a mapping with name, input and want");
             }
             knownKeys(c, CASE_KEYS, file, where);
             String caseName = optionalText(c, "name", file, where);
@@ -397,7 +403,8 @@ public final class DecisionCorpus {
                 throw new IllegalArgumentException(file + ": " + where + ".name: is required (a short sentence)");
             }
             if (!names.add(caseName)) {
-                throw new IllegalArgumentException(file + ": " + where + ".name: duplicate case name '" + caseName + "'");
+                throw new IllegalArgumentException(file + ": " + where + ".name: duplicate case name '" + caseName
+                        + "'");
             }
             JsonNode input = c.get("input");
             if (input != null && !input.isObject()) {
