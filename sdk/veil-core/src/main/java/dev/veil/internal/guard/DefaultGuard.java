@@ -124,8 +124,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         Exchange x = new Exchange(DecisionIds.next(), clock.millis());
         try {
             run(rt, m, request, x);
-        } catch (RuntimeException | Error e) {
-            // Last line of defence: a bug in the pipeline itself. Deny.
+        } catch (Exception | Error e) {
+            // Last line of defence: a bug in the pipeline itself, or an extension point written in a
+            // language without checked exceptions (Kotlin, Scala) throwing an undeclared one. Deny.
             x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
             x.outcome(x.stage, StageOutcome.ERROR);
             LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id, e);
@@ -136,7 +137,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 throw new IllegalStateException("the Guard is closed");
             }
             audit.append(record(rt, m, x, System.nanoTime() - t0));
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
                     + "answer withheld", e);
             response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
@@ -168,7 +169,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             try {
                 features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features: " + e.getClass().getSimpleName()));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
@@ -212,7 +213,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
             x.outcome(Stage.VALIDATION, StageOutcome.ALLOW);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             failClosed(x, e);
             return;
         }
@@ -255,7 +256,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (x.denied()) {
                 return;
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             if (settings.onError() != GuardSettings.OnError.DEGRADE) {
                 failClosed(x, e);
                 return;
@@ -282,7 +283,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     x.degraded = true;
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             failClosed(x, e);
             return;
         }
@@ -305,7 +306,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         for (Detector d : rt.detectors()) {
             try {
                 d.afterPrediction(query, raw);
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "detector " + d.name() + " failed after prediction", e);
             }
         }
@@ -338,7 +339,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             x.release(transformer.apply(raw, spec, randoms.get()));
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             if (settings.onError() != GuardSettings.OnError.DEGRADE) {
                 failClosed(x, e);
                 return;
@@ -368,7 +369,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 List.of("label_only"));
     }
 
-    private static void failClosed(Exchange x, RuntimeException e) {
+    private static void failClosed(Exchange x, Exception e) {
         LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
                 + "; denying", e);
         x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"));
@@ -403,7 +404,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             logging = rt.policy().logging(new PolicyInput(c, m.info(), ageDays(m.info(), x.nowMillis),
                     x.features == null ? 0 : x.features.size(), x.payloadBytes,
                     x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null));
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // The most protective treatment when the logging question cannot be answered.
             logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
         }
@@ -446,7 +447,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static void safely(Runnable r) {
         try {
             r.run();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", e);
         }
     }
