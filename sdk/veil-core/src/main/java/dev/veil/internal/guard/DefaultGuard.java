@@ -118,6 +118,15 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public Response predict(Request<I> request) {
         Objects.requireNonNull(request, "request");
+        if (closed) {
+            // Nothing can be recorded any more, so nothing may be answered: ask neither the policy
+            // nor the model (no rate token, no privacy budget, no model call for a withheld answer).
+            Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
+                    ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
+                            + "written, so nothing is released")));
+            safely(() -> listener.onDenied(d, ""));
+            return d;
+        }
         long t0 = System.nanoTime();
         PolicyRuntime rt = runtime;
         Model<I> m = model;
