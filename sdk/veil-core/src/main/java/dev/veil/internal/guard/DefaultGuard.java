@@ -52,6 +52,8 @@ import java.util.Objects;
  */
 public final class DefaultGuard<I> implements Guard<I> {
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
+    /** The latest end of a block or throttle: the limiter's nanosecond clock (a long) ends in 2262. */
+    private static final long LATEST_COOL_DOWN_END_MILLIS = (Long.MAX_VALUE / 1_000_000_000L - 1) * 1000L;
     
     private final Clock clock;
     private final GuardListener listener;
@@ -245,7 +247,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 x.rules.add("monitoring:" + a.rule());
                 Signal s = in.signal(a.signal());
                 x.alert(a.rule(), a.action().name().toLowerCase(java.util.Locale.ROOT), s);
-                Instant until = Instant.ofEpochMilli(x.nowMillis).plusSeconds(a.cooldownSeconds());
+                Instant until = coolDownEnd(x.nowMillis, a.cooldownSeconds());
                 switch (a.action()) {
                     case ALERT -> { }
                     case THROTTLE -> limiter.throttle(x.caller.id(), a.throttlePerSecond(), until);
@@ -358,6 +360,17 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.release(labelOnly(raw));
             x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
         }
+    }
+
+    /**
+     * When a cool-down that starts now ends. A cool-down longer than the limiter can count (it keeps
+     * time in nanoseconds since the epoch in a long, i.e. until 2262) ends then: a policy's
+     * {@code cooldown_seconds: 100000000000000000} means "for good", not an exception that would
+     * let the caller through degraded under {@code on_error: degrade}.
+     */
+    static Instant coolDownEnd(long nowMillis, long cooldownSeconds) {
+        long maxSeconds = Math.max(0, (LATEST_COOL_DOWN_END_MILLIS - nowMillis) / 1000);
+        return Instant.ofEpochMilli(nowMillis).plusSeconds(Math.min(cooldownSeconds, maxSeconds));
     }
 
     private static String budgetMessage(PrivacyLedger.Charge c) {
