@@ -268,7 +268,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
         } catch (Exception e) {
-            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+            // A denial reached before the failure (a block) stands: degrade never turns it into an answer.
+            if (settings.onError() != GuardSettings.OnError.DEGRADE || x.denied()) {
                 failClosed(x, e);
                 return;
             }
