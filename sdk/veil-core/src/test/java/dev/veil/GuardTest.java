@@ -659,6 +659,28 @@ class GuardTest {
         assertThat(at(rec, "result", "released")).isNull();
     }
 
+    @Test
+    void outputRulesSeeTheNormalisedTopScoreAndMarginEvenWhenTheRawScoresOverflowASum() {
+        AtomicInteger calls = new AtomicInteger();
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: confident, when: {top_score: {gte: 0.6}}, release: {form: label_only}}
+                  - {id: clear-margin, when: {margin: {gte: 0.3}}, release: {form: top_k, top_k: 1}}
+                """), Model.ofVector(INFO_A, x -> {
+                    calls.incrementAndGet();
+                    // Unnormalised scores whose sum is not a finite double: 2/3 and 1/3 of the mass.
+                    return Prediction.classification(GuardFixtures.LABELS,
+                            new double[] {Double.MAX_VALUE, Double.MAX_VALUE / 2, 0});
+                }), x -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.prediction().label()).isEqualTo("cat");
+        assertThat(r.prediction().applied()).as("the rule for top_score 2/3 decides").containsExactly("label_only");
+        assertThat(audited(g, 1).get(0).get("rules")).asList().contains("output:confident");
+    }
+
     // ---------------------------------------------------------------- privacy budget
 
     private BundleDir noisy(String onExhausted) {

@@ -508,14 +508,15 @@ class GuardPropertiesTest {
                 Pair.of(6, doubles().between(0, 1)),
                 Pair.of(2, arbitrary().pick(0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0)),
                 Pair.of(1, arbitrary().pick(Double.MIN_VALUE, 1e-300, 1e-12)),
-                Pair.of(1, doubles().between(1, 1e6)));
+                Pair.of(1, doubles().between(1, 1e6)),
+                Pair.of(1, arbitrary().pick(1e300, Double.MAX_VALUE)));
         return lists().of(score).ofSizeBetween(1, 8).map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     @Test
     void noReleasedScoreIsOffTheGridOrBeyondTopK() {
         PolicyBundle policy = newBundle()
-                .set("validation", "default: {shape: [], range: {min: 0, max: 1000000}}")
+                .set("validation", "default: {shape: []}")
                 .set("monitoring", """
                         detectors:
                           rate: {window_seconds: 60, medium: 15}
