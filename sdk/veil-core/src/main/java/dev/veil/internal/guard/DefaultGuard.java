@@ -52,6 +52,8 @@ import java.util.Objects;
  */
 public final class DefaultGuard<I> implements Guard<I> {
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
+    /** The latest end of a block or throttle: the limiter's nanosecond clock (a long) ends in 2262. */
+    private static final long LATEST_COOL_DOWN_END_MILLIS = (Long.MAX_VALUE / 1_000_000_000L - 1) * 1000L;
     
     private final Clock clock;
     private final GuardListener listener;
@@ -118,14 +120,24 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public Response predict(Request<I> request) {
         Objects.requireNonNull(request, "request");
+        if (closed) {
+            // Nothing can be recorded any more, so nothing may be answered: ask neither the policy
+            // nor the model (no rate token, no privacy budget, no model call for a withheld answer).
+            Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
+                    ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
+                            + "written, so nothing is released")));
+            safely(() -> listener.onDenied(d, ""));
+            return d;
+        }
         long t0 = System.nanoTime();
         PolicyRuntime rt = runtime;
         Model<I> m = model;
         Exchange x = new Exchange(DecisionIds.next(), clock.millis());
         try {
             run(rt, m, request, x);
-        } catch (RuntimeException | Error e) {
-            // Last line of defence: a bug in the pipeline itself. Deny.
+        } catch (Exception | Error e) {
+            // Last line of defence: a bug in the pipeline itself, or an extension point written in a
+            // language without checked exceptions (Kotlin, Scala) throwing an undeclared one. Deny.
             x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
             x.outcome(x.stage, StageOutcome.ERROR);
             LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id, e);
@@ -136,7 +148,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 throw new IllegalStateException("the Guard is closed");
             }
             audit.append(record(rt, m, x, System.nanoTime() - t0));
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
                     + "answer withheld", e);
             response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
@@ -168,7 +180,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             try {
                 features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features: " + e.getClass().getSimpleName()));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
@@ -212,7 +224,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
             x.outcome(Stage.VALIDATION, StageOutcome.ALLOW);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             failClosed(x, e);
             return;
         }
@@ -235,7 +247,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 x.rules.add("monitoring:" + a.rule());
                 Signal s = in.signal(a.signal());
                 x.alert(a.rule(), a.action().name().toLowerCase(java.util.Locale.ROOT), s);
-                Instant until = Instant.ofEpochMilli(x.nowMillis).plusSeconds(a.cooldownSeconds());
+                Instant until = coolDownEnd(x.nowMillis, a.cooldownSeconds());
                 switch (a.action()) {
                     case ALERT -> { }
                     case THROTTLE -> limiter.throttle(x.caller.id(), a.throttlePerSecond(), until);
@@ -255,8 +267,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (x.denied()) {
                 return;
             }
-        } catch (RuntimeException e) {
-            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+        } catch (Exception e) {
+            // A denial reached before the failure (a block) stands: degrade never turns it into an answer.
+            if (settings.onError() != GuardSettings.OnError.DEGRADE || x.denied()) {
                 failClosed(x, e);
                 return;
             }
@@ -282,7 +295,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     x.degraded = true;
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             failClosed(x, e);
             return;
         }
@@ -305,7 +318,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         for (Detector d : rt.detectors()) {
             try {
                 d.afterPrediction(query, raw);
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "detector " + d.name() + " failed after prediction", e);
             }
         }
@@ -338,7 +351,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             x.release(transformer.apply(raw, spec, randoms.get()));
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             if (settings.onError() != GuardSettings.OnError.DEGRADE) {
                 failClosed(x, e);
                 return;
@@ -348,6 +361,17 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.release(labelOnly(raw));
             x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
         }
+    }
+
+    /**
+     * When a cool-down that starts now ends. A cool-down longer than the limiter can count (it keeps
+     * time in nanoseconds since the epoch in a long, i.e. until 2262) ends then: a policy's
+     * {@code cooldown_seconds: 100000000000000000} means "for good", not an exception that would
+     * let the caller through degraded under {@code on_error: degrade}.
+     */
+    static Instant coolDownEnd(long nowMillis, long cooldownSeconds) {
+        long maxSeconds = Math.max(0, (LATEST_COOL_DOWN_END_MILLIS - nowMillis) / 1000);
+        return Instant.ofEpochMilli(nowMillis).plusSeconds(Math.min(cooldownSeconds, maxSeconds));
     }
 
     private static String budgetMessage(PrivacyLedger.Charge c) {
@@ -368,7 +392,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 List.of("label_only"));
     }
 
-    private static void failClosed(Exchange x, RuntimeException e) {
+    private static void failClosed(Exchange x, Exception e) {
         LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
                 + "; denying", e);
         x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"));
@@ -403,7 +427,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             logging = rt.policy().logging(new PolicyInput(c, m.info(), ageDays(m.info(), x.nowMillis),
                     x.features == null ? 0 : x.features.size(), x.payloadBytes,
                     x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null));
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // The most protective treatment when the logging question cannot be answered.
             logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
         }
@@ -446,7 +470,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static void safely(Runnable r) {
         try {
             r.run();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", e);
         }
     }

@@ -86,10 +86,14 @@ final class PolicyRuntime {
                         + ")"));
             }
         }
-        PrivacyLedger ledger = null;
+        PrivacyLedger prev = previous == null ? null : previous.ledger;
+        PrivacyLedger ledger;
         if (s.privacy() != null) {
-            PrivacyLedger prev = previous == null ? null : previous.ledger;
             ledger = prev != null ? prev.withBudget(s.privacy()) : new PrivacyLedger(s.privacy(), clock, maxCallers);
+        } else {
+            // Kept (unused) so that a later bundle with a budget continues from what was spent: a
+            // reload through a bundle without noise must not hand out fresh budget.
+            ledger = prev;
         }
         return new PolicyRuntime(bundle, auth, ds.toArray(Detector[]::new), ledger, maxCallers);
     }
@@ -115,7 +119,7 @@ final class PolicyRuntime {
     }
 
     PrivacyLedger ledger() {
-        if (ledger == null) {
+        if (ledger == null || policy.settings().privacy() == null) {
             throw new IllegalStateException("a release with noise needs output.privacy");
         }
         return ledger;
