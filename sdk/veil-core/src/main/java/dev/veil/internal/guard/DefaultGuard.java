@@ -425,7 +425,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         try {
             Caller c = x.caller != null ? x.caller : Caller.ANONYMOUS;
             logging = rt.policy().logging(new PolicyInput(c, m.info(), ageDays(m.info(), x.nowMillis),
-                    x.features == null ? 0 : x.features.size(), x.payloadBytes,
+                    x.features == null ? 0 : x.features.size(), Math.max(0, x.payloadBytes),
                     x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null));
         } catch (Exception e) {
             // The most protective treatment when the logging question cannot be answered.
