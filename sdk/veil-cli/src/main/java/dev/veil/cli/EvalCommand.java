@@ -1,7 +1,6 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
-import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -10,43 +9,57 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code veil eval}: the decision document of every stage for one policy input. */
-@Command(name = "eval", description = "Print the decision documents of every stage for one policy input document.")
+/**
+ * {@code veil eval --bundle DIR --input FILE.json}: asks every stage question of a bundle's policy
+ * for one policy input document ({@link PolicyBundle#evaluate}) and prints the six decision
+ * documents as one JSON object. Exit 2 when the bundle does not load (its errors listed one per
+ * line) or the input cannot be read, is not a JSON object, or has a field of the wrong type.
+ */
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Print the decision documents of every stage (access, validation, monitoring, model, output, logging) "
+                    + "for one policy input document, as JSON.",
+            "The input document is described in docs/policy-reference.md, section 8; every part may be left out, "
+                    + "e.g. {\"caller\": {\"id\": \"alice\", \"authenticated\": true, \"roles\": [\"analyst\"]}}."
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:the decisions were printed",
+            "2:bad usage; the bundle does not load; the input is missing, unreadable, not JSON or has a bad field"
+        })
 final class EvalCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--bundle", required = true, description = "Bundle directory or .tar.gz.")
+    @Option(names = "--bundle", required = true, paramLabel = "BUNDLE", description = "Bundle directory or .tar.gz.")
     Path bundle;
 
-    @Option(names = "--input", required = true, description = "Policy input document (JSON), see docs/policy-reference.md.")
+    @Option(names = "--input", required = true, paramLabel = "FILE.json",
+            description = "Policy input document (a JSON object).")
     Path input;
 
     @Override
     public Integer call() {
+        CliFiles.requireReadable(bundle, "--bundle");
+        CliFiles.requireReadableFile(input, "--input");
         PolicyBundle b;
         try {
             b = PolicyBundle.load(bundle);
         } catch (PolicyLoadException e) {
-            printErrors(spec, e);
-            return 2;
+            VeilCli.printBundleErrors(spec.commandLine().getErr(),
+                    spec.qualifiedName() + ": bundle " + bundle + " does not load", e);
+            return VeilCli.EXIT_USAGE;
         }
-        Map<String, Object> doc;
+        Map<String, Object> doc = Json.readObject(input, "--input");
+        Map<String, Object> decisions;
         try {
-            doc = Json.readObject(input);
-            spec.commandLine().getOut().println(Json.print(b.evaluate(doc)));
+            decisions = b.evaluate(doc);
         } catch (IllegalArgumentException e) {
-            spec.commandLine().getErr().println("veil eval: " + e.getMessage());
-            return 2;
+            throw new CliException(input + ": not a valid policy input: " + e.getMessage(), e);
         }
-        return 0;
-    }
-
-    static void printErrors(CommandLine.Model.CommandSpec spec, PolicyLoadException e) {
-        spec.commandLine().getErr().println("bundle rejected (" + e.errors().size() + " error"
-                + (e.errors().size() == 1 ? "" : "s") + "):");
-        for (PolicyError err : e.errors()) {
-            spec.commandLine().getErr().println("  " + err);
-        }
+        spec.commandLine().getOut().println(Json.print(decisions));
+        return VeilCli.EXIT_OK;
     }
 }

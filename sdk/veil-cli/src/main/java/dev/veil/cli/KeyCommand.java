@@ -1,102 +1,204 @@
 package dev.veil.cli;
 
 import dev.veil.ApiKeys;
+import dev.veil.PolicyLoadException;
+import dev.veil.internal.access.ApiKeyStore;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code veil key}: API key tools. */
-@Command(name = "key", description = "API key tools.", subcommands = KeyCommand.Create.class)
+/** {@code veil key}: API key tools; {@code veil key create} issues a key. */
+@Command(name = "key", mixinStandardHelpOptions = true, description = "API key tools.",
+        subcommands = {KeyCommand.Create.class, CommandLine.HelpCommand.class})
 final class KeyCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        throw VeilCli.missingSubcommand(spec);
     }
 
-    /** {@code veil key create}. */
-    @Command(name = "create", description = "Issue an API key: prints the key once and adds its salted hash to the "
-            + "key store file (created if missing; replaced atomically).")
+    /**
+     * {@code veil key create --caller C [--role R]... [--tenant T] [--attr K=V]... [--expires ISO]
+     * --store FILE}: issues a key with {@link ApiKeys#issue}, prints the plaintext key once on
+     * standard output, and appends the salted-hash entry to the key store file.
+     *
+     * <p>The store is created when missing. An existing store must be a valid key store (as the
+     * Guard parses it); otherwise it is refused and left unchanged. The new file is written beside
+     * the old one and renamed over it, so a reader sees the old store or the new one, never a part.
+     * Two {@code veil key create} runs on the same store at the same moment are not serialised: the
+     * later rename wins, so issue keys one at a time.
+     */
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Issue an API key: prints the key (veil_<id>_<secret>) once on standard output and appends its "
+                        + "salted hash to the key store file, which is created if missing and replaced atomically.",
+                "An existing file that is not a valid key store is refused and left unchanged."
+            },
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:the key was issued and stored",
+                "2:bad usage or a bad value; the store is not a valid key store or cannot be written "
+                        + "(nothing was changed)"
+            })
     static final class Create implements Callable<Integer> {
+        private static final int MAX_ID_TRIES = 100;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--caller", required = true, description = "Caller id the key authenticates as.")
+        @Option(names = "--caller", required = true, paramLabel = "CALLER",
+                description = "Caller id the key authenticates as.")
         String caller;
 
-        @Option(names = "--role", description = "A role (repeatable).")
+        @Option(names = "--role", paramLabel = "ROLE", description = "A role (repeatable).")
         List<String> roles = new ArrayList<>();
 
-        @Option(names = "--tenant", defaultValue = "", description = "Tenant.")
+        @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "Tenant (default: none).")
         String tenant;
 
-        @Option(names = "--attr", description = "An attribute NAME=VALUE (repeatable).")
+        @Option(names = "--attr", paramLabel = "NAME=VALUE", description = "An attribute (repeatable).")
         Map<String, String> attributes = new LinkedHashMap<>();
 
-        @Option(names = "--expires", description = "Expiry, ISO-8601 instant, e.g. 2027-01-01T00:00:00Z.")
+        @Option(names = "--expires", paramLabel = "INSTANT",
+                description = "When the key stops working, an ISO-8601 instant such as 2027-01-01T00:00:00Z "
+                        + "(default: never).")
         String expires;
 
-        @Option(names = "--store", required = true, description = "The key store JSON file to add the key to.")
+        @Option(names = "--store", required = true, paramLabel = "FILE",
+                description = "The key store JSON file ({\"keys\": [...]}) to add the key to.")
         Path store;
 
         @Override
         @SuppressWarnings("unchecked")
-        public Integer call() throws IOException {
-            Instant exp = null;
-            if (expires != null) {
-                try {
-                    exp = Instant.parse(expires);
-                } catch (DateTimeParseException e) {
-                    spec.commandLine().getErr().println("veil key create: --expires must be an ISO-8601 instant such as "
-                            + "2027-01-01T00:00:00Z, was '" + expires + "'");
-                    return 2;
-                }
-            }
+        public Integer call() {
+            checkValues();
+            Instant expiresAt = expiresAt();
+            Path target = resolve(store);
+            CliFiles.requireWritableTarget(target, "--store");
             Map<String, Object> doc = new LinkedHashMap<>();
             List<Object> keys = new ArrayList<>();
-            if (Files.exists(store)) {
-                doc = Json.readObject(store);
-                Object k = doc.get("keys");
-                if (!(k instanceof List)) {
-                    spec.commandLine().getErr().println("veil key create: " + store + " has no 'keys' list");
-                    return 2;
+            if (Files.exists(target)) {
+                byte[] bytes = CliFiles.read(target, "--store");
+                if (!validStore(bytes)) {
+                    return VeilCli.EXIT_USAGE;
                 }
-                keys = (List<Object>) k;
+                doc = Json.readObject(target, "--store");
+                keys = (List<Object>) doc.get("keys");
             }
-            ApiKeys.Issued issued;
-            try {
-                issued = ApiKeys.issue(caller, roles, tenant, attributes, exp);
-            } catch (IllegalArgumentException e) {
-                spec.commandLine().getErr().println("veil key create: " + e.getMessage());
-                return 2;
+            Set<Object> ids = new HashSet<>();
+            for (Object k : keys) {
+                ids.add(((Map<String, Object>) k).get("id"));
             }
+            ApiKeys.Issued issued = issueUnique(expiresAt, ids);
             keys.add(new LinkedHashMap<>(issued.entry()));
             doc.put("keys", keys);
-            Path tmp = store.resolveSibling(store.getFileName() + ".tmp");
-            Files.writeString(tmp, Json.print(doc) + "\n");
+            byte[] updated = (Json.print(doc) + "\n").getBytes(StandardCharsets.UTF_8);
             try {
-                Files.move(tmp, store, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, store, StandardCopyOption.REPLACE_EXISTING);
+                // the store written must be one the Guard accepts
+                ApiKeyStore.parse(updated, store.toString(), Clock.systemUTC());
+            } catch (PolicyLoadException e) {
+                throw new IllegalStateException("the updated key store does not parse: " + e.getMessage(), e);
             }
+            CliFiles.writeAtomically(target, updated, "--store");
             spec.commandLine().getOut().println(issued.plaintext());
-            spec.commandLine().getErr().println("added key " + issued.id() + " for " + caller + " to " + store
-                    + "; the key above is shown only once");
-            return 0;
+            spec.commandLine().getErr().println("added key " + issued.id() + " for caller " + caller + " to "
+                    + store + " (" + keys.size() + " key" + (keys.size() == 1 ? "" : "s")
+                    + "); the key above is shown only this once: hand it over now");
+            return VeilCli.EXIT_OK;
+        }
+
+        private void checkValues() {
+            if (caller.isBlank()) {
+                throw new CliException("--caller must not be blank");
+            }
+            for (String r : roles) {
+                if (r.isBlank()) {
+                    throw new CliException("--role must not be blank");
+                }
+            }
+            for (String name : attributes.keySet()) {
+                if (name.isBlank()) {
+                    throw new CliException("--attr needs a non-blank NAME in NAME=VALUE");
+                }
+            }
+        }
+
+        private Instant expiresAt() {
+            if (expires == null) {
+                return null;
+            }
+            Instant exp;
+            try {
+                exp = Instant.parse(expires);
+            } catch (DateTimeParseException e) {
+                throw new CliException("--expires must be an ISO-8601 instant such as 2027-01-01T00:00:00Z, was '"
+                        + expires + "'", e);
+            }
+            if (!exp.isAfter(Instant.now())) {
+                throw new CliException("--expires must be in the future, was " + exp + " (the key would never work)");
+            }
+            return exp;
+        }
+
+        private static Path resolve(Path p) {
+            if (Files.isSymbolicLink(p)) {
+                try {
+                    return p.toRealPath();
+                } catch (IOException e) {
+                    throw new CliException("--store " + p + ": is a symbolic link that cannot be followed: "
+                            + CliFiles.describe(e), e);
+                }
+            }
+            return p;
+        }
+
+        private boolean validStore(byte[] bytes) {
+            var err = spec.commandLine().getErr();
+            String header = spec.qualifiedName() + ": --store " + store + " is not a valid key store, left unchanged";
+            if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
+                err.println(header + ": it is empty; write {\"keys\": []} into it or delete it");
+                return false;
+            }
+            try {
+                ApiKeyStore.parse(bytes, store.toString(), Clock.systemUTC());
+                return true;
+            } catch (PolicyLoadException e) {
+                VeilCli.printBundleErrors(err, header, e);
+                return false;
+            }
+        }
+
+        private ApiKeys.Issued issueUnique(Instant expiresAt, Set<Object> ids) {
+            for (int i = 0; i < MAX_ID_TRIES; i++) {
+                ApiKeys.Issued issued;
+                try {
+                    issued = ApiKeys.issue(caller, roles, tenant, attributes, expiresAt);
+                } catch (IllegalArgumentException e) {
+                    throw new CliException(e.getMessage(), e);
+                }
+                if (!ids.contains(issued.id())) {
+                    return issued;
+                }
+            }
+            throw new IllegalStateException("no unused key id after " + MAX_ID_TRIES + " tries");
         }
     }
 }

@@ -1,44 +1,137 @@
 package dev.veil.cli;
 
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code veil} command. Exit codes: 0 success, 1 a check failed (a broken audit log, a bundle
- * with errors), 2 bad usage or unreadable input.
+ * The {@code veil} command line: {@code eval}, {@code audit verify}, {@code bundle inspect},
+ * {@code key create} and {@code stats}. Run it with {@code java -jar veil.jar COMMAND ...};
+ * {@code veil help COMMAND} (or {@code COMMAND --help}) describes each command.
+ *
+ * <p>Exit codes, the same for every command:
+ * <ul>
+ *   <li>{@value #EXIT_OK}: success;</li>
+ *   <li>{@value #EXIT_CHECK_FAILED}: a check ran and failed: {@code audit verify} found a broken
+ *       hash chain, {@code bundle inspect} found load errors;</li>
+ *   <li>{@value #EXIT_USAGE}: bad usage (unknown command or option, a missing or malformed
+ *       option value, no command at all) or input the command cannot use (a path that does not
+ *       exist, a file that cannot be read or does not parse, a bundle that does not load for
+ *       {@code eval}, a key store that is not one). Nothing was written.</li>
+ * </ul>
+ *
+ * <p>Results go to standard output; diagnostics go to standard error as
+ * {@code veil COMMAND: what was wrong}, with {@code FILE:LINE:COLUMN} for JSON syntax errors and one
+ * {@code FILE:LINE:COLUMN: message} line per bundle load error (file relative to the bundle; line
+ * and column left out when unknown). The checks of {@code audit verify} and {@code bundle inspect}
+ * are their results, so they print them on standard output. No command ever prints a secret except
+ * {@code key create}, which prints the new key, once, on standard output.
  */
 @Command(
         name = "veil",
         mixinStandardHelpOptions = true,
         version = "veil 0.1.0",
         description = "Veil: keep deployed ML models from leaking their training data.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success",
+            "1:a check failed (broken audit log, bundle with load errors)",
+            "2:bad usage or input that cannot be read or used"
+        },
         subcommands = {
             EvalCommand.class,
             AuditCommand.class,
             BundleCommand.class,
             KeyCommand.class,
+            StatsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class VeilCli implements Runnable {
+    /** Exit code: success. */
+    public static final int EXIT_OK = 0;
+    /** Exit code: a check ran and failed (broken audit log, bundle with load errors). */
+    public static final int EXIT_CHECK_FAILED = 1;
+    /** Exit code: bad usage, or input that cannot be read or used. */
+    public static final int EXIT_USAGE = 2;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Runs the command line and exits the JVM with its exit code. */
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns the exit code (used by tests). */
+    /**
+     * Runs the command line, printing to {@link System#out} and {@link System#err}.
+     *
+     * @return the exit code ({@link #EXIT_OK}, {@link #EXIT_CHECK_FAILED} or {@link #EXIT_USAGE})
+     */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new VeilCli());
+        return run(newCommandLine(), args);
+    }
+
+    /**
+     * Runs the command line in this JVM, printing results to {@code out} and diagnostics to
+     * {@code err} (both flushed before returning); for tests and embedding.
+     *
+     * @return the exit code ({@link #EXIT_OK}, {@link #EXIT_CHECK_FAILED} or {@link #EXIT_USAGE})
+     */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = newCommandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        try {
+            return run(cl, args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private static int run(CommandLine cl, String... args) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("veil: " + ex.getMessage());
-            return 2;
+            String name = cmd.getCommandSpec().qualifiedName();
+            if (ex instanceof CliException) {
+                cmd.getErr().println(name + ": " + ex.getMessage());
+            } else {
+                // not expected: say what it was, so that it can be reported
+                cmd.getErr().println(name + ": failed: " + ex);
+            }
+            return EXIT_USAGE;
         });
         return cl.execute(args);
     }
 
+    private static CommandLine newCommandLine() {
+        return new CommandLine(new VeilCli());
+    }
+
+    /** {@code veil} alone: there is nothing to do, so it is a usage error. */
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        throw missingSubcommand(spec);
+    }
+
+    /** The usage error for a command group run without a subcommand. */
+    static CommandLine.ParameterException missingSubcommand(CommandLine.Model.CommandSpec spec) {
+        return new CommandLine.ParameterException(spec.commandLine(), "Missing command: choose one of "
+                + String.join(", ", spec.subcommands().keySet().stream().filter(s -> !s.equals("help")).toList()));
+    }
+
+    /**
+     * Prints bundle load errors: a header line, then one {@code FILE:LINE:COLUMN: message} line per
+     * error (any line break inside a message replaced by a space, so each error is one line; Jackson's
+     * source references shortened).
+     */
+    static void printBundleErrors(PrintWriter w, String header, PolicyLoadException e) {
+        List<PolicyError> errors = e.errors();
+        w.println(header + " (" + errors.size() + " error" + (errors.size() == 1 ? "" : "s") + "):");
+        for (PolicyError err : errors) {
+            w.println(Json.stripSourceRefs(err.toString()).replaceAll("\\R", " "));
+        }
     }
 }

@@ -27,12 +27,25 @@ public record PredictionSummary(String topLabel, double topScore, double margin,
         for (double v : s) {
             sum += v;
         }
+        double scale = 1;
+        if (Double.isInfinite(sum)) {
+            // Finite scores whose sum is not (e.g. near Double.MAX_VALUE): divide by the largest
+            // first, as the release transforms do, instead of reading every share as 0.
+            scale = 0;
+            for (double v : s) {
+                scale = Math.max(scale, v);
+            }
+            sum = 0;
+            for (double v : s) {
+                sum += v / scale;
+            }
+        }
         double top = Double.NEGATIVE_INFINITY;
         double second = Double.NEGATIVE_INFINITY;
         int topIdx = 0;
         double entropy = 0;
         for (int i = 0; i < s.length; i++) {
-            double q = sum > 0 ? s[i] / sum : 1.0 / s.length;
+            double q = sum > 0 ? s[i] / scale / sum : 1.0 / s.length;
             if (q > top) {
                 second = top;
                 top = q;

@@ -40,6 +40,7 @@ import dev.veil.spi.PredictionSummary;
 import dev.veil.spi.Query;
 import dev.veil.spi.ReleaseSpec;
 import dev.veil.spi.StaleAction;
+import dev.veil.spi.ValidationDecision;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
@@ -57,6 +58,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
     /** Memory cap of the default in-memory state store. */
     public static final long DEFAULT_STATE_BYTES = 256L << 20;
+    /** The latest end of a block or throttle: the limiter's nanosecond clock (a long) ends in 2262. */
+    private static final long LATEST_COOL_DOWN_END_MILLIS = (Long.MAX_VALUE / 1_000_000_000L - 1) * 1000L;
     
     private final Clock clock;
     private final GuardListener listener;
@@ -128,14 +131,24 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public Response predict(Request<I> request) {
         Objects.requireNonNull(request, "request");
+        if (closed) {
+            // Nothing can be recorded any more, so nothing may be answered: ask neither the policy
+            // nor the model (no rate token, no privacy budget, no model call for a withheld answer).
+            Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
+                    ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
+                            + "written, so nothing is released")));
+            safely(() -> listener.onDenied(d, ""));
+            return d;
+        }
         long t0 = System.nanoTime();
         PolicyRuntime rt = runtime;
         Model<I> m = model;
         Exchange x = new Exchange(DecisionIds.next(), clock.millis());
         try {
             run(rt, m, request, x);
-        } catch (RuntimeException | Error e) {
-            // Last line of defence: a bug in the pipeline itself. Deny.
+        } catch (Exception | Error e) {
+            // Last line of defence: a bug in the pipeline itself, or an extension point written in a
+            // language without checked exceptions (Kotlin, Scala) throwing an undeclared one. Deny.
             x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
             x.outcome(x.stage, StageOutcome.ERROR);
             LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id, e);
@@ -146,7 +159,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 throw new IllegalStateException("the Guard is closed");
             }
             audit.append(record(rt, m, x, System.nanoTime() - t0));
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
                     + "answer withheld", e);
             response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
@@ -163,6 +176,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         PolicyInput in;
         Features features;
         AccessDecision ad;
+        ValidationDecision vd;
+        Violation violation;
         try {
             AuthResult auth = rt.authenticator().authenticate(request.credentials());
             if (auth instanceof AuthResult.Failure f) {
@@ -173,7 +188,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.caller = ((AuthResult.Success) auth).caller();
             try {
                 features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features: " + e.getClass().getSimpleName()));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
@@ -192,26 +207,22 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
 
-            // ------------------------------------------------------------ 2 VALIDATION
+            // ------------------------------------------------------------ 2 VALIDATION (checked now,
+            // reported after the rate limit: a refused input still counts against the caller's rate
+            // and quota, so the validation boundary cannot be probed for free)
             x.stage = Stage.VALIDATION;
-            var vd = rt.policy().validation(in);
-            Violation v = rt.contract(vd.contract()).check(features, payload);
-            if (v != null) {
-                x.deny(Reason.of(v.code(), Stage.VALIDATION, vd.rule() + ":" + v.rule(), v.message()));
-                x.outcome(Stage.VALIDATION, StageOutcome.DENY);
-                return;
-            }
-            x.outcome(Stage.VALIDATION, StageOutcome.ALLOW);
-        } catch (RuntimeException e) {
+            vd = rt.policy().validation(in);
+            violation = rt.contract(vd.contract()).check(features, payload);
+        } catch (Exception e) {
             failClosed(x, e);
             return;
         }
 
         // ---------------------------------------------------------------- state: one batch
-        // Blocks, the rate limit and quota (stage 1) and every built-in detector's reads and writes
-        // (stage 3) go to the state store together: one round trip to a shared store. The access
-        // outcome is therefore settled after validation; detectors also see requests the limiter
-        // then refuses (which only gives them more to go on).
+        // Blocks, the rate limit and quota (stage 1) and, for a valid input, every built-in
+        // detector's reads and writes (stage 3) go to the state store together: one round trip to a
+        // shared store. Detectors also see valid requests the limiter then refuses (which only gives
+        // them more to go on); they never see an invalid input.
         Query query = new Query(x.caller, x.nowMillis, features);
         StatefulDetector[] builtins = rt.builtins();
         Object[] contexts = new Object[builtins.length];
@@ -222,9 +233,11 @@ public final class DefaultGuard<I> implements Guard<I> {
         Object[] results;
         try {
             x.stage = Stage.OBSERVE;
-            for (int i = 0; i < builtins.length; i++) {
-                from[i] = ops.size();
-                contexts[i] = builtins[i].plan(query, ops);
+            if (violation == null) {
+                for (int i = 0; i < builtins.length; i++) {
+                    from[i] = ops.size();
+                    contexts[i] = builtins[i].plan(query, ops);
+                }
             }
             x.stage = Stage.ACCESS;
             results = state.execute(settings.onStateUnavailable(), ops.toArray(StateOp[]::new));
@@ -240,7 +253,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             results = null;
             x.degraded = true;
             x.rules.add("state:unavailable");
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             failClosed(x, e);
             return;
         }
@@ -269,6 +282,14 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
         }
         x.outcome(Stage.ACCESS, results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
+        x.stage = Stage.VALIDATION;
+        if (violation != null) {
+            x.deny(Reason.of(violation.code(), Stage.VALIDATION, vd.rule() + ":" + violation.rule(),
+                    violation.message()));
+            x.outcome(Stage.VALIDATION, StageOutcome.DENY);
+            return;
+        }
+        x.outcome(Stage.VALIDATION, StageOutcome.ALLOW);
 
         // ---------------------------------------------------------------- 3 OBSERVE
         x.stage = Stage.OBSERVE;
@@ -293,7 +314,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 x.rules.add("monitoring:" + a.rule());
                 Signal s = in.signal(a.signal());
                 x.alert(a.rule(), a.action().name().toLowerCase(java.util.Locale.ROOT), s);
-                long until = x.nowMillis + a.cooldownSeconds() * 1000;
+                long until = coolDownEnd(x.nowMillis, a.cooldownSeconds()).toEpochMilli();
                 switch (a.action()) {
                     case ALERT -> { }
                     case THROTTLE -> {
@@ -321,8 +342,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (x.denied()) {
                 return;
             }
-        } catch (RuntimeException e) {
-            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+        } catch (Exception e) {
+            // A denial reached before the failure (a block) stands: degrade never turns it into an answer.
+            if (settings.onError() != GuardSettings.OnError.DEGRADE || x.denied()) {
                 failClosed(x, e);
                 return;
             }
@@ -348,7 +370,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     x.degraded = true;
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             failClosed(x, e);
             return;
         }
@@ -397,7 +419,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             x.release(transformer.apply(raw, spec, randoms.get()));
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             if (settings.onError() != GuardSettings.OnError.DEGRADE) {
                 failClosed(x, e);
                 return;
@@ -432,7 +454,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             for (int i = 0; i < builtins.length; i++) {
                 try {
                     builtins[i].record(query, contexts[i], raw, later);
-                } catch (RuntimeException e) {
+                } catch (Exception e) {
                     LOG.log(System.Logger.Level.WARNING, "detector " + builtins[i].name() + " failed to record", e);
                 }
             }
@@ -443,10 +465,21 @@ public final class DefaultGuard<I> implements Guard<I> {
         for (Detector d : rt.detectors()) {
             try {
                 d.afterPrediction(query, raw);
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "detector " + d.name() + " failed after prediction", e);
             }
         }
+    }
+
+    /**
+     * When a cool-down that starts now ends. A cool-down longer than the limiter can count (it keeps
+     * time in nanoseconds since the epoch in a long, i.e. until 2262) ends then: a policy's
+     * {@code cooldown_seconds: 100000000000000000} means "for good", not an exception that would
+     * let the caller through degraded under {@code on_error: degrade}.
+     */
+    static Instant coolDownEnd(long nowMillis, long cooldownSeconds) {
+        long maxSeconds = Math.max(0, (LATEST_COOL_DOWN_END_MILLIS - nowMillis) / 1000);
+        return Instant.ofEpochMilli(nowMillis).plusSeconds(Math.min(cooldownSeconds, maxSeconds));
     }
 
     private static String budgetMessage(StateOp.Budget b) {
@@ -467,7 +500,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 List.of("label_only"));
     }
 
-    private static void failClosed(Exchange x, RuntimeException e) {
+    private static void failClosed(Exchange x, Exception e) {
         LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
                 + "; denying", e);
         x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"));
@@ -500,9 +533,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         try {
             Caller c = x.caller != null ? x.caller : Caller.ANONYMOUS;
             logging = rt.policy().logging(new PolicyInput(c, m.info(), ageDays(m.info(), x.nowMillis),
-                    x.features == null ? 0 : x.features.size(), x.payloadBytes,
+                    x.features == null ? 0 : x.features.size(), Math.max(0, x.payloadBytes),
                     x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null));
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // The most protective treatment when the logging question cannot be answered.
             logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
         }
@@ -545,7 +578,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static void safely(Runnable r) {
         try {
             r.run();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", e);
         }
     }

@@ -109,10 +109,8 @@ final class YamlPolicyCompiler {
         }
         PolicyDocument.AccessOutcome d = s.defaults();
         PolicyDocument.Effect defEffect = d == null || d.effect() == null ? PolicyDocument.Effect.DENY : d.effect();
-        if (defEffect == PolicyDocument.Effect.DENY && d != null && (d.rateLimit() != null || d.dailyQuota() != null)) {
-            throw new PolicyPathException("access.default", "a deny default takes no rate_limit or daily_quota "
-                    + "(rules that allow inherit the default's limits only when it allows)");
-        }
+        // A deny default's rate_limit and daily_quota are not used by the default itself but are
+        // inherited by every allow rule that names none (docs/policy-reference.md, section 5).
         RateLimit defRate = d == null || d.rateLimit() == null ? null : rate(d.rateLimit(), "access.default.rate_limit");
         long defQuota = d == null || d.dailyQuota() == null ? 0 : quota(d.dailyQuota(), "access.default.daily_quota");
         List<YamlPolicy.Rule<AccessDecision>> out = new ArrayList<>();

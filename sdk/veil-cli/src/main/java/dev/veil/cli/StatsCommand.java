@@ -1,0 +1,214 @@
+package dev.veil.cli;
+
+import dev.veil.internal.validation.TrainingStats;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code veil stats}: computes the training-distribution statistics a policy's
+ * {@code validation.distribution.stats} names ({@link TrainingStats#compute}, document
+ * {@link TrainingStats#toData()}) from training samples, and writes them as JSON for a bundle's
+ * {@code data.json}.
+ *
+ * <p>Sources (exactly one):
+ * <ul>
+ *   <li>{@code --idx-images FILE} an IDX image file as MNIST and Fashion-MNIST ship them, gzip
+ *       compressed or not: big-endian magic {@code 0x00000803}, count, rows, columns, then one
+ *       unsigned byte per pixel; each byte is divided by {@code --scale} (default 255, giving
+ *       [0, 1]);</li>
+ *   <li>{@code --csv FILE} comma-separated numbers, one sample per line ({@code --header} skips
+ *       the first line);</li>
+ *   <li>{@code --jsonl FILE} one flat JSON array of numbers per line.</li>
+ * </ul>
+ * For the text formats {@code --scale} defaults to 1 (values kept as they are). Blank lines are
+ * skipped. {@code --limit N} reads the first N samples only.
+ *
+ * <p>The output is the statistics document itself or, with {@code --data-path a.b}, the document
+ * nested at that path ({@code {"a": {"b": {...}}}}), so that a {@code data.json} at the bundle's
+ * root serves it under {@code stats: a.b}. Errors (exit 2): wrong IDX magic, a truncated file,
+ * data after the last image, ragged rows, values that are not numbers, NaN or infinite values,
+ * no samples, values so large that the statistics overflow; each names the file and, for text,
+ * {@code LINE:COLUMN}. Nothing is written then.
+ */
+@Command(
+        name = "stats",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Compute training-distribution statistics (per-feature mean and std, ranges of the mean, std and "
+                    + "roughness of whole samples) for validation.distribution.stats, and write them as JSON for a "
+                    + "bundle's data.json.",
+            "Example: veil stats --idx-images train-images-idx3-ubyte.gz --data-path training.stats "
+                    + "--out bundle/data.json"
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:the statistics were written",
+            "2:bad usage; the input is missing, unreadable or malformed (wrong magic, truncated, ragged rows, "
+                    + "NaN or non-numeric values); nothing was written"
+        })
+final class StatsCommand implements Callable<Integer> {
+    /** Default scale of IDX bytes: 255 maps them to [0, 1]. */
+    static final double IDX_SCALE = 255;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "1", heading = "Training samples (one of):%n")
+    Source source;
+
+    /** The three input formats; exactly one is given. */
+    static final class Source {
+        @Option(names = "--idx-images", paramLabel = "FILE",
+                description = "IDX image file (idx3, gzip or not), e.g. train-images-idx3-ubyte.gz.")
+        Path idx;
+
+        @Option(names = "--csv", paramLabel = "FILE", description = "CSV file: one sample per line, numbers only.")
+        Path csv;
+
+        @Option(names = "--jsonl", paramLabel = "FILE", description = "JSON lines: one array of numbers per line.")
+        Path jsonl;
+    }
+
+    @Option(names = "--out", required = true, paramLabel = "FILE",
+            description = "Where to write the JSON document (replaced atomically).")
+    Path out;
+
+    @Option(names = "--data-path", paramLabel = "PATH",
+            description = "Nest the statistics at this dotted path, e.g. training.stats writes "
+                    + "{\"training\": {\"stats\": {...}}} (default: the statistics document alone).")
+    String dataPath;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Read only the first N samples.")
+    Integer limit;
+
+    @Option(names = "--header", description = "CSV only: the first line names the columns; skip it.")
+    boolean header;
+
+    @Option(names = "--scale", paramLabel = "S",
+            description = "Divide every value by S (default 255 for --idx-images, 1 otherwise).")
+    Double scale;
+
+    @Option(names = "--quantiles", paramLabel = "LOW,HIGH",
+            description = "Quantiles of the summary ranges (default 0.001,0.999).")
+    String quantileText = "0.001,0.999";
+
+    private double[] quantiles;
+
+    @Override
+    public Integer call() {
+        checkOptions();
+        Path in = source.idx != null ? source.idx : source.csv != null ? source.csv : source.jsonl;
+        CliFiles.requireWritableTarget(out, "--out");
+        double s = scale != null ? scale : source.idx != null ? IDX_SCALE : 1;
+        int max = limit != null ? limit : Integer.MAX_VALUE;
+        TrainingStats stats;
+        String layout;
+        try (Samples samples = open(s, max)) {
+            try {
+                stats = TrainingStats.compute(samples, quantiles[0], quantiles[1]);
+            } catch (IllegalArgumentException e) {
+                if (samples.read() == 0) {
+                    throw new CliException(in + ": holds no samples", e);
+                }
+                throw new CliException(in + ": " + e.getMessage(), e);
+            }
+            layout = samples.layout();
+            requireFinite(in, stats);
+        } catch (IOException e) {
+            throw new CliException(in + ": cannot be closed: " + CliFiles.describe(e), e);
+        }
+        Object doc = stats.toData();
+        if (dataPath != null) {
+            String[] parts = dataPath.split("\\.");
+            for (int i = parts.length - 1; i >= 0; i--) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put(parts[i], doc);
+                doc = m;
+            }
+        }
+        CliFiles.writeAtomically(out, (Json.print(doc) + "\n").getBytes(StandardCharsets.UTF_8), "--out");
+        printSummary(spec.commandLine().getOut(), in, stats, layout);
+        return VeilCli.EXIT_OK;
+    }
+
+    private void checkOptions() {
+        CommandLine cl = spec.commandLine();
+        if (header && source.csv == null) {
+            throw new CommandLine.ParameterException(cl, "--header applies to --csv only");
+        }
+        if (limit != null && limit < 1) {
+            throw new CommandLine.ParameterException(cl, "--limit must be at least 1, was " + limit);
+        }
+        if (scale != null && !(scale > 0 && Double.isFinite(scale))) {
+            throw new CommandLine.ParameterException(cl, "--scale must be a finite number > 0, was " + scale);
+        }
+        String[] q = quantileText.split(",", -1);
+        quantiles = new double[q.length];
+        try {
+            for (int i = 0; i < q.length; i++) {
+                quantiles[i] = Double.parseDouble(q[i].strip());
+            }
+        } catch (NumberFormatException e) {
+            quantiles = new double[0];
+        }
+        if (quantiles.length != 2 || !(quantiles[0] >= 0 && quantiles[0] < quantiles[1] && quantiles[1] <= 1)) {
+            throw new CommandLine.ParameterException(cl, "--quantiles must be LOW,HIGH with 0 <= LOW < HIGH <= 1, "
+                    + "e.g. 0.001,0.999, was '" + quantileText + "'");
+        }
+        if (dataPath != null && !dataPath.matches("[^.\\s]+(\\.[^.\\s]+)*")) {
+            throw new CommandLine.ParameterException(cl, "--data-path must be dot-separated names without spaces, "
+                    + "such as training.stats, was '" + dataPath + "'");
+        }
+    }
+
+    /** Values near the largest double make the variance overflow; the document must hold finite numbers only. */
+    private static void requireFinite(Path in, TrainingStats stats) {
+        double[] mean = stats.mean();
+        double[] std = stats.std();
+        for (int i = 0; i < mean.length; i++) {
+            if (!Double.isFinite(mean[i]) || !Double.isFinite(std[i])) {
+                throw new CliException(in + ": the statistics of value " + (i + 1) + " overflow (mean " + mean[i]
+                        + ", std " + std[i] + "): the values are too large; divide them with --scale");
+            }
+        }
+        stats.summary().forEach((k, r) -> {
+            if (!Double.isFinite(r[0]) || !Double.isFinite(r[1])) {
+                throw new CliException(in + ": the range of the summary statistic " + k + " overflows: the values are "
+                        + "too large; divide them with --scale");
+            }
+        });
+    }
+
+    private Samples open(double s, int max) {
+        if (source.idx != null) {
+            return new Samples.Idx(source.idx, s, max);
+        }
+        if (source.csv != null) {
+            return new Samples.Csv(source.csv, s, max, header);
+        }
+        return new Samples.JsonLines(source.jsonl, s, max);
+    }
+
+    private void printSummary(PrintWriter w, Path in, TrainingStats stats, String layout) {
+        double[] mean = stats.mean();
+        double sum = 0;
+        for (double m : mean) {
+            sum += m;
+        }
+        w.println("read " + stats.samples() + " samples of " + mean.length + " values (" + layout + ") from " + in);
+        w.println(String.format(Locale.ROOT, "mean value %.4f; summary ranges:", sum / mean.length));
+        stats.summary().forEach((k, r) -> w.println(String.format(Locale.ROOT, "  %-9s [%.4f, %.4f]", k, r[0], r[1])));
+        w.println("wrote " + out + (dataPath != null ? " (statistics at data path " + dataPath + ")" : ""));
+    }
+}

@@ -1,0 +1,168 @@
+package dev.veil.cli;
+
+import static dev.veil.cli.CliTestSupport.application;
+import static dev.veil.cli.CliTestSupport.ask;
+import static dev.veil.cli.CliTestSupport.assertFails;
+import static dev.veil.cli.CliTestSupport.quickstartBundle;
+import static dev.veil.cli.CliTestSupport.s;
+import static dev.veil.cli.CliTestSupport.veil;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.veil.Guard;
+import dev.veil.Response;
+import dev.veil.cli.CliTestSupport.QuickstartBundle;
+import dev.veil.cli.CliTestSupport.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code veil audit verify} on an audit log written by a real Guard, and on damaged copies. */
+class AuditCommandTest {
+    static final int REQUESTS = 5;
+
+    @TempDir
+    static Path shared;
+
+    static Path log;
+    static List<String> lines;
+    static List<String> decisionIds = new ArrayList<>();
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void runAGuard() throws Exception {
+        QuickstartBundle b = quickstartBundle(shared.resolve("bundle"));
+        log = shared.resolve("audit.jsonl");
+        try (Guard<Map<String, Double>> guard = CliTestSupport.guard(b.dir(), log)) {
+            List<Response> responses = List.of(
+                    ask(guard, b.analystKey(), application(85_000, 250_000, 41)),
+                    ask(guard, b.internKey(), application(85_000, 250_000, 41)),
+                    ask(guard, b.analystKey(), application(10_000, 1_000_000, 30)),
+                    ask(guard, "veil_nobody00_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", application(1, 1, 20)),
+                    ask(guard, b.analystKey(), application(60_000, 100_000, 33)));
+            assertThat(responses).extracting(Response::allowed).containsExactly(true, false, false, false, true);
+            responses.forEach(r -> decisionIds.add(r.decisionId()));
+        }
+        lines = Files.readAllLines(log);
+        assertThat(lines).hasSize(REQUESTS);
+    }
+
+    private Path copy(List<String> content) throws Exception {
+        Path p = Files.createTempFile(tmp, "audit", ".jsonl");
+        Files.write(p, content);
+        return p;
+    }
+
+    @Test
+    void intactLogIsOk() {
+        Result r = veil("audit", "verify", s(log));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo("ok " + REQUESTS + " records\n");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void emptyLogIsOkWithZeroRecords() throws Exception {
+        Result r = veil("audit", "verify", s(copy(List.of())));
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).isEqualTo("ok 0 records\n");
+    }
+
+    @Test
+    void editedRecordIsBroken() throws Exception {
+        List<String> edited = new ArrayList<>(lines);
+        String before = edited.get(2);
+        String after = before.replace("\"id\":\"alice\"", "\"id\":\"mallory\"");
+        assertThat(after).as("line 3 is a request by alice").isNotEqualTo(before);
+        edited.set(2, after);
+        Result r = veil("audit", "verify", s(copy(edited)));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line 3 (decision " + decisionIds.get(2) + ")");
+        assertThat(r.out().lines()).hasSize(1);
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void removedRecordIsBroken() throws Exception {
+        List<String> removed = new ArrayList<>(lines);
+        removed.remove(1);
+        Result r = veil("audit", "verify", s(copy(removed)));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line 2 (decision " + decisionIds.get(2) + ")");
+    }
+
+    @Test
+    void reorderedRecordsAreBroken() throws Exception {
+        List<String> reordered = new ArrayList<>(lines);
+        reordered.set(3, lines.get(4));
+        reordered.set(4, lines.get(3));
+        Result r = veil("audit", "verify", s(copy(reordered)));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line 4 (decision " + decisionIds.get(4) + ")");
+    }
+
+    @Test
+    void lastLineCutShortIsBroken() throws Exception {
+        byte[] all = Files.readAllBytes(log);
+        Path cut = tmp.resolve("cut.jsonl");
+        Files.write(cut, java.util.Arrays.copyOf(all, all.length - 10));
+        Result r = veil("audit", "verify", s(cut));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line " + REQUESTS + " ").contains("truncated");
+    }
+
+    @Test
+    void aLineThatIsNotJsonIsBroken() throws Exception {
+        List<String> garbage = new ArrayList<>(lines);
+        garbage.add(1, "not json");
+        Result r = veil("audit", "verify", s(copy(garbage)));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).isEqualTo("broken: line 2 is not valid JSON: "
+                + r.out().substring("broken: line 2 is not valid JSON: ".length()));
+    }
+
+    @Test
+    void missingFile() {
+        Path none = tmp.resolve("none.jsonl");
+        assertFails(veil("audit", "verify", s(none)), 2, "veil audit verify: audit log " + none + ": no such file");
+    }
+
+    @Test
+    void directory() {
+        assertFails(veil("audit", "verify", s(tmp)), 2,
+                "veil audit verify: audit log " + tmp + ": is a directory, expected a file");
+    }
+
+    @Test
+    void unreadableFile() throws Exception {
+        Path p = copy(lines);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("---------"));
+        assumeTrue(!Files.isReadable(p), "running as root, who can read a file without permissions: "
+                + "the unreadable-file check cannot be exercised");
+        assertFails(veil("audit", "verify", s(p)), 2, "audit log " + p + ": is not readable");
+    }
+
+    @Test
+    void missingArgumentIsAUsageError() {
+        assertFails(veil("audit", "verify"), 2, "Missing required parameter: 'FILE'");
+    }
+
+    @Test
+    void binaryFileIsBrokenNotACrash() throws Exception {
+        Path p = tmp.resolve("bin");
+        Files.write(p, new byte[] {0, 1, 2, (byte) 0xff, '\n'});
+        Result r = veil("audit", "verify", s(p));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line 1 ");
+        assertThat(Files.readAllBytes(p)).as("verify never changes the file")
+                .containsExactly(0, 1, 2, (byte) 0xff, '\n');
+    }
+}

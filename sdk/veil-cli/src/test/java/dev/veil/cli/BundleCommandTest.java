@@ -1,0 +1,120 @@
+package dev.veil.cli;
+
+import static dev.veil.cli.CliTestSupport.assertFails;
+import static dev.veil.cli.CliTestSupport.quickstartBundle;
+import static dev.veil.cli.CliTestSupport.s;
+import static dev.veil.cli.CliTestSupport.veil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.cli.CliTestSupport.QuickstartBundle;
+import dev.veil.cli.CliTestSupport.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BundleCommandTest {
+    @TempDir
+    Path tmp;
+
+    QuickstartBundle bundle;
+
+    @BeforeEach
+    void writeBundle() {
+        bundle = quickstartBundle(tmp.resolve("bundle"));
+    }
+
+    @Test
+    void listsWhatTheBundleHoldsAndOk() throws Exception {
+        Files.createDirectories(bundle.dir().resolve("veil/extra"));
+        Files.writeString(bundle.dir().resolve("veil/extra/data.json"), "{\"limits\": {\"max\": 3}}");
+        Files.writeString(bundle.dir().resolve("data.json"), "{\"veil\": {\"teams\": [\"risk\"]}}");
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.err()).isEmpty();
+        long keysSize = Files.size(bundle.keys());
+        long policySize = Files.size(bundle.dir().resolve("loan.veil.yaml"));
+        assertThat(r.outLines()).containsExactly(
+                "source:   " + bundle.dir(),
+                "revision: quickstart-1",
+                "roots:    [veil]",
+                "files:    5",
+                "  .manifest (" + Files.size(bundle.dir().resolve(".manifest")) + " bytes)",
+                "  data.json (" + Files.size(bundle.dir().resolve("data.json")) + " bytes)",
+                "  keys.json (" + keysSize + " bytes)",
+                "  loan.veil.yaml (" + policySize + " bytes)",
+                "  veil/extra/data.json (22 bytes)",
+                "data:     veil",
+                "policy:   loan-quickstart (engine yaml)",
+                "ok");
+    }
+
+    @Test
+    void bundleWithoutManifestOrData() throws Exception {
+        Files.delete(bundle.dir().resolve(".manifest"));
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("revision: (none)\n", "roots:    [\"\"]\n", "files:    2\n", "data:     (none)\n");
+    }
+
+    @Test
+    void policyErrorsAreListedAfterTheContentsWithExit1() throws Exception {
+        Path policy = bundle.dir().resolve("loan.veil.yaml");
+        Files.writeString(policy, Files.readString(policy).replace("top_k: 2", "top_k: 2, bogus: 1"));
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out()).contains("source:   " + bundle.dir(), "files:    3");
+        assertThat(r.outLines()).doesNotContain("ok");
+        assertThat(r.outLines()).last().asString()
+                .startsWith("loan.veil.yaml:").contains("unknown key 'bogus'");
+        assertThat(r.outLines().get(r.outLines().size() - 2)).isEqualTo("rejected (1 error):");
+    }
+
+    @Test
+    void unreadableFilesAreListedOnePerLineWithPositions() throws Exception {
+        Files.writeString(bundle.dir().resolve(".manifest"), "{\"roots\": 5}");
+        Files.writeString(bundle.dir().resolve("data.json"), "{\"a\": \n");
+        Files.createDirectories(bundle.dir().resolve("x"));
+        Files.writeString(bundle.dir().resolve("x/data.yaml"), "a: [\n");
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines()).hasSize(4);
+        assertThat(r.outLines().get(0)).isEqualTo("rejected (3 errors):");
+        assertThat(r.outLines().get(1)).isEqualTo(".manifest:1:2: 'roots' must be a list of strings, was a number");
+        assertThat(r.outLines().get(2)).startsWith("data.json:2:1: syntax error");
+        assertThat(r.outLines().get(3)).matches("x/data\\.yaml:\\d+:\\d+: syntax error.*");
+    }
+
+    @Test
+    void bundleWithoutPolicy() throws Exception {
+        Files.delete(bundle.dir().resolve("loan.veil.yaml"));
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.outLines()).contains("rejected (1 error):");
+        assertThat(r.outLines()).last().asString().startsWith("<bundle>: no policy in ");
+    }
+
+    @Test
+    void fileThatIsNotABundleArchive() throws Exception {
+        Path f = tmp.resolve("bundle.tar.gz");
+        Files.writeString(f, "not an archive");
+        Result r = veil("bundle", "inspect", s(f));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines().get(0)).isEqualTo("rejected (1 error):");
+        assertThat(r.outLines()).hasSize(2);
+    }
+
+    @Test
+    void missingPath() {
+        Path none = tmp.resolve("none");
+        assertFails(veil("bundle", "inspect", s(none)), 2,
+                "veil bundle inspect: bundle " + none + ": no such file or directory");
+    }
+
+    @Test
+    void missingArgumentIsAUsageError() {
+        assertFails(veil("bundle", "inspect"), 2, "Missing required parameter: 'BUNDLE'");
+    }
+}

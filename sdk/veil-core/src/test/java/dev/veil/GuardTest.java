@@ -1,0 +1,1039 @@
+package dev.veil;
+
+import static dev.veil.GuardFixtures.ALICE;
+import static dev.veil.GuardFixtures.BOB;
+import static dev.veil.GuardFixtures.CAROL;
+import static dev.veil.GuardFixtures.ERIN;
+import static dev.veil.GuardFixtures.INFO_A;
+import static dev.veil.GuardFixtures.INFO_B;
+import static dev.veil.GuardFixtures.NOW;
+import static dev.veil.GuardFixtures.SAM;
+import static dev.veil.GuardFixtures.SCORES_A;
+import static dev.veil.GuardFixtures.SCORES_B;
+import static dev.veil.GuardFixtures.at;
+import static dev.veil.GuardFixtures.auditRecords;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.GuardFixtures.BundleDir;
+import dev.veil.GuardFixtures.CountingModel;
+import dev.veil.ReleasedPrediction.ScoredLabel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Guard end to end, one test per behaviour, against real components only: bundles written to
+ * a temporary directory and loaded with {@link PolicyBundle#load}, keys issued with
+ * {@link ApiKeys#issue}, tokens signed by a test identity provider, a {@link ManualClock}, and a
+ * real JSON-lines audit log checked with {@link AuditLog#verify}.
+ */
+class GuardTest {
+    private static final double[] VALID = {1, 2, 3};
+    private static final List<ScoredLabel> RELEASE_A =
+            List.of(new ScoredLabel("cat", 0.6), new ScoredLabel("dog", 0.3));
+    private static final List<String> APPLIED_A = List.of("top_k(2)", "round(0.1)");
+
+    @TempDir
+    Path tmp;
+
+    private final ManualClock clock = new ManualClock(NOW);
+    private final CountingModel modelA = new CountingModel(SCORES_A);
+    private final List<Guard<?>> open = new ArrayList<>();
+    private final RecordingListener events = new RecordingListener();
+    private int bundles;
+    private Path auditFile;
+
+    @BeforeAll
+    static void quiet() {
+        GuardFixtures.quietGuardLog(true); // failures these tests provoke are logged; the assertions say what matters
+    }
+
+    @AfterAll
+    static void loud() {
+        GuardFixtures.quietGuardLog(false);
+    }
+
+    @AfterEach
+    void closeGuards() {
+        open.forEach(Guard::close);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private BundleDir bundle() {
+        return GuardFixtures.bundle(tmp.resolve("bundle-" + (++bundles)));
+    }
+
+    private Guard<double[]> guard(BundleDir b) {
+        return guard(b, modelA.as(INFO_A), x -> { });
+    }
+
+    private <I> Guard<I> guard(BundleDir b, Model<I> model, Consumer<Guard.Builder<I>> more) {
+        auditFile = tmp.resolve("audit-" + bundles + ".jsonl");
+        Guard.Builder<I> builder = Guard.builder(model).policy(b.load())
+                // Generous back-pressure: the load tests must never see a full queue as audit_unavailable.
+                .audit(AuditLog.jsonLines(auditFile).async(AuditLog.DEFAULT_QUEUE_CAPACITY, Duration.ofSeconds(30)))
+                .clock(clock).listener(events);
+        more.accept(builder);
+        Guard<I> g = builder.build();
+        open.add(g);
+        return g;
+    }
+
+    private static Request<double[]> ask(ApiKeys.Issued key, double... x) {
+        return Request.of(Credentials.apiKey(key.plaintext()), x);
+    }
+
+    private static Response.Released released(Response r) {
+        assertThat(r).as("response %s", r).isInstanceOf(Response.Released.class);
+        return (Response.Released) r;
+    }
+
+    private static Response.Denied denied(Response r, ReasonCode code, Stage stage, String rule) {
+        assertThat(r).as("response %s", r).isInstanceOf(Response.Denied.class);
+        Response.Denied d = (Response.Denied) r;
+        assertThat(d.reason().code()).as("code of %s", d.reasons()).isEqualTo(code);
+        assertThat(d.reason().stage()).as("stage of %s", d.reasons()).isEqualTo(stage);
+        assertThat(d.reason().rule()).as("rule of %s", d.reasons()).isEqualTo(rule);
+        return d;
+    }
+
+    /** Closes the guard, checks the audit chain and that it holds exactly {@code n} records; returns them. */
+    private List<Map<String, Object>> audited(Guard<?> g, int n) {
+        g.close();
+        AuditVerification v = AuditLog.verify(auditFile);
+        assertThat(v.ok()).as("audit chain: %s", v.message()).isTrue();
+        assertThat(v.records()).isEqualTo(n);
+        List<Map<String, Object>> records = auditRecords(auditFile);
+        assertThat(records).hasSize(n);
+        return records;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> firstReason(Map<String, Object> record) {
+        return ((List<Map<String, Object>>) at(record, "result", "reasons")).get(0);
+    }
+
+    /** Collects every event; optionally throws from every callback. */
+    static final class RecordingListener implements GuardListener {
+        final List<Alert> alerts = new CopyOnWriteArrayList<>();
+        final List<Response.Denied> denials = new CopyOnWriteArrayList<>();
+        final List<String> reloads = new CopyOnWriteArrayList<>();
+        final List<String> swaps = new CopyOnWriteArrayList<>();
+        volatile Throwable toThrow;
+
+        private void maybeThrow() {
+            Throwable t = toThrow;
+            if (t != null) {
+                throw GuardFixtures.sneakyThrow(t);
+            }
+        }
+
+        @Override
+        public void onAlert(Alert alert) {
+            alerts.add(alert);
+            maybeThrow();
+        }
+
+        @Override
+        public void onDenied(Response.Denied d, String callerId) {
+            denials.add(d);
+            maybeThrow();
+        }
+
+        @Override
+        public void onPolicyReloaded(PolicyBundle previous, PolicyBundle current) {
+            reloads.add(previous.name() + "->" + current.name());
+            maybeThrow();
+        }
+
+        @Override
+        public void onModelSwapped(ModelInfo previous, ModelInfo current) {
+            swaps.add(previous.version() + "->" + current.version());
+            maybeThrow();
+        }
+    }
+
+    // ---------------------------------------------------------------- release
+
+    @Test
+    void releasedAnswerIsMinimisedAsThePolicySays() {
+        Guard<double[]> g = guard(bundle());
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.prediction().label()).isEqualTo("cat");
+        assertThat(r.prediction().scores()).isEqualTo(RELEASE_A);
+        assertThat(r.prediction().applied()).isEqualTo(APPLIED_A);
+        assertThat(r.prediction().value()).isEmpty();
+        assertThat(r.degraded()).isFalse();
+        assertThat(r.alerts()).isEmpty();
+        assertThat(modelA.calls()).isEqualTo(1);
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(rec.get("decision_id")).isEqualTo(r.decisionId());
+        assertThat(at(rec, "result", "allowed")).isEqualTo(true);
+        assertThat(at(rec, "result", "released", "scores"))
+                .isEqualTo(List.of(List.of("cat", 0.6), List.of("dog", 0.3)));
+        assertThat(at(rec, "model", "version")).isEqualTo("A");
+        assertThat(at(rec, "caller", "id")).isEqualTo("alice");
+        assertThat(rec.get("raw")).as("the raw summary is masked by default").isNull();
+        assertThat(at(rec, "stages")).isEqualTo(Map.of("access", "allow", "validation", "allow", "observe", "allow",
+                "model", "allow", "output", "allow"));
+    }
+
+    @Test
+    void validBearerTokenIsAnsweredAsItsSubject() {
+        Guard<double[]> g = guard(bundle());
+
+        Response.Released r = released(g.predict(Request.of(
+                Credentials.bearer(GuardFixtures.token("dana", List.of("analyst"), NOW)), VALID)));
+
+        assertThat(r.prediction().scores()).isEqualTo(RELEASE_A);
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(at(rec, "caller", "id")).isEqualTo("dana");
+        assertThat(at(rec, "caller", "method")).isEqualTo("jwt");
+    }
+
+    // ---------------------------------------------------------------- access
+
+    static Stream<Arguments> badCredentials() {
+        String unknownId = "veil_zzzzzzzz_" + "A".repeat(43);
+        String wrongSecret = ALICE.plaintext().substring(0, ALICE.plaintext().length() - 4) + "AAAA";
+        return Stream.of(
+                Arguments.of("no credentials", Credentials.anonymous(), "credentials required"),
+                Arguments.of("unknown key id", Credentials.apiKey(unknownId), "is unknown or its secret is wrong"),
+                Arguments.of("wrong secret", Credentials.apiKey(wrongSecret), "is unknown or its secret is wrong"),
+                Arguments.of("malformed key", Credentials.apiKey("let-me-in"), "malformed API key"),
+                Arguments.of("expired key", Credentials.apiKey(CAROL.plaintext()), "expired at 2026-06-01T11:00:00Z"),
+                Arguments.of("garbage token", Credentials.bearer("not.a.jwt"), "malformed token"),
+                Arguments.of("forged token", Credentials.bearer(GuardFixtures.forgedToken("dana", List.of("analyst"),
+                        NOW)), "bad signature"),
+                Arguments.of("expired token", Credentials.bearer(GuardFixtures.expiredToken("dana",
+                        List.of("analyst"), NOW)), "token expired at"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badCredentials")
+    void badCredentialsAreUnauthenticatedAtAccess(String what, Credentials credentials, String message) {
+        Guard<double[]> g = guard(bundle());
+
+        Response.Denied d = denied(g.predict(Request.of(credentials, VALID)), ReasonCode.UNAUTHENTICATED,
+                Stage.ACCESS, "");
+
+        assertThat(d.reason().message()).contains(message);
+        assertThat(modelA.calls()).isZero();
+        assertThat(events.denials).containsExactly(d);
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(rec.get("decision_id")).isEqualTo(d.decisionId());
+        assertThat(at(rec, "caller", "id")).isEqualTo("anonymous");
+        assertThat(at(rec, "stages")).isEqualTo(Map.of("access", "deny"));
+        assertThat(firstReason(rec)).containsEntry("code", "unauthenticated").containsEntry("stage", "access");
+    }
+
+    @Test
+    void callerWithoutAnAllowingRuleIsForbiddenByTheDefault() {
+        Guard<double[]> g = guard(bundle());
+
+        Response.Denied d = denied(g.predict(ask(BOB, VALID)), ReasonCode.FORBIDDEN, Stage.ACCESS, "default");
+
+        assertThat(d.reason().message()).isEqualTo("only analysts may ask");
+        assertThat(modelA.calls()).isZero();
+        assertThat(firstReason(audited(g, 1).get(0))).containsEntry("code", "forbidden").containsEntry("rule",
+                "default");
+    }
+
+    @Test
+    void denyRuleForbidsWithItsOwnIdAndMessage() {
+        Guard<double[]> g = guard(bundle());
+
+        Response.Denied d = denied(g.predict(ask(SAM, VALID)), ReasonCode.FORBIDDEN, Stage.ACCESS, "suspended");
+
+        assertThat(d.reason().message()).isEqualTo("account suspended");
+        assertThat(modelA.calls()).isZero();
+    }
+
+    @Test
+    void rateLimitRefusesOverTheBurstAndRefillsWithTime() {
+        Guard<double[]> g = guard(bundle().set("access", """
+                default: {effect: deny}
+                rules:
+                  - {id: analysts, when: {roles: [analyst]}, effect: allow, rate_limit: {per_second: 1, burst: 2}}
+                """));
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        released(g.predict(ask(ERIN, VALID))); // buckets are per caller
+        clock.advance(Duration.ofSeconds(1));
+        released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(d.reason().message()).contains("rate limit");
+        assertThat(modelA.calls()).isEqualTo(4);
+        assertThat(firstReason(audited(g, 5).get(2))).containsEntry("code", "rate_limited");
+    }
+
+    @Test
+    void dailyQuotaIsExhaustedUntilMidnightUtc() {
+        Guard<double[]> g = guard(bundle().set("access", """
+                default: {effect: deny}
+                rules:
+                  - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 3}
+                """));
+
+        for (int i = 0; i < 3; i++) {
+            released(g.predict(ask(ALICE, VALID)));
+        }
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, "analysts");
+        clock.set(Instant.parse("2026-06-01T23:59:59Z"));
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, "analysts");
+        clock.set(Instant.parse("2026-06-02T00:00:00Z"));
+        released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(d.reason().message()).contains("daily quota of 3");
+        assertThat(modelA.calls()).isEqualTo(4);
+        audited(g, 6);
+    }
+
+    // ---------------------------------------------------------------- monitoring
+
+    @Test
+    void monitoringBlockDeniesAndKeepsTheCallerBlockedUntilTheCoolDownEnds() {
+        Guard<double[]> g = guard(bundle().set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, high: 3}
+                rules:
+                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
+                """));
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Denied first = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+        clock.advance(Duration.ofSeconds(599));
+        Response.Denied next = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
+        released(g.predict(ask(ERIN, VALID))); // only the flooding caller is blocked
+        clock.advance(Duration.ofSeconds(1));
+        released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(first.reason().message()).contains("signal rate").contains("2026-06-01T12:10:00Z");
+        assertThat(next.reason().message()).contains("2026-06-01T12:10:00Z");
+        assertThat(modelA.calls()).as("neither blocked request reached the model").isEqualTo(4);
+        assertThat(events.alerts).extracting(Alert::rule, Alert::action, Alert::signal, Alert::level)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("flood", "block", "rate", Level.HIGH));
+        List<Map<String, Object>> records = audited(g, 6);
+        assertThat(at(records.get(2), "stages", "observe")).isEqualTo("deny");
+        assertThat(records.get(2).get("alerts")).isEqualTo(List.of("flood"));
+        assertThat(at(records.get(2), "signals", "rate", "level")).isEqualTo("high");
+    }
+
+    @Test
+    void blockWithACoolDownBeyondTheCalendarStillBlocksUnderOnErrorDegrade() {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, high: 2}
+                rules:
+                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 100000000000000000}
+                """));
+
+        released(g.predict(ask(ALICE, VALID)));
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+        clock.advance(Duration.ofDays(365 * 50));
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
+
+        assertThat(modelA.calls()).isEqualTo(1);
+        audited(g, 3);
+    }
+
+    @Test
+    void throttleWithACoolDownBeyondTheCalendarThrottles() {
+        Guard<double[]> g = guard(bundle().set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, medium: 2}
+                rules:
+                  - {id: slow-down, when: {signals: {rate: medium}}, action: throttle,
+                     cooldown_seconds: 100000000000000000, throttle_per_second: 0.001}
+                """));
+
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Released throttling = released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID))); // the throttle bucket's one token
+        clock.advance(Duration.ofSeconds(120)); // the detector window is empty again
+        Response later = g.predict(ask(ALICE, VALID));
+
+        assertThat(throttling.alerts()).containsExactly("slow-down");
+        denied(later, ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        audited(g, 4);
+    }
+
+    @Test
+    void monitoringThrottleAnswersThisRequestAndRateLimitsTheCallerForTheCoolDown() {
+        Guard<double[]> g = guard(bundle().set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, medium: 2}
+                rules:
+                  - {id: slow-down, when: {signals: {rate: medium}}, action: throttle, cooldown_seconds: 30,
+                     throttle_per_second: 0.5}
+                """));
+
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Released throttling = released(g.predict(ask(ALICE, VALID)));
+        List<Response> burst = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            burst.add(g.predict(ask(ALICE, VALID)));
+        }
+        clock.advance(Duration.ofSeconds(2)); // 0.5 per second: one more request
+        Response afterTwoSeconds = g.predict(ask(ALICE, VALID));
+        Response rightAfter = g.predict(ask(ALICE, VALID));
+        clock.advance(Duration.ofSeconds(61)); // throttle and detector window both over
+        Response afterCoolDown = g.predict(ask(ALICE, VALID));
+
+        assertThat(throttling.alerts()).containsExactly("slow-down");
+        assertThat(throttling.prediction().scores()).isEqualTo(RELEASE_A);
+        // The throttle's bucket holds one token: one more request passes, the rest are rate limited.
+        assertThat(burst.get(0).allowed()).isTrue();
+        denied(burst.get(1), ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        denied(burst.get(2), ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        released(afterTwoSeconds);
+        denied(rightAfter, ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        released(afterCoolDown);
+        assertThat(modelA.calls()).isEqualTo(5);
+        audited(g, 8);
+    }
+
+    @Test
+    void monitoringAlertReachesTheListenerAndTheAuditRecordWithoutChangingTheAnswer() {
+        Guard<double[]> g = guard(bundle().set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, low: 2}
+                rules:
+                  - {id: busy, when: {signals: {rate: low}}, action: alert}
+                """));
+
+        Response.Released quiet = released(g.predict(ask(ALICE, VALID)));
+        Response.Released busy = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(quiet.alerts()).isEmpty();
+        assertThat(busy.alerts()).containsExactly("busy");
+        assertThat(busy.prediction().scores()).isEqualTo(RELEASE_A);
+        assertThat(events.alerts).singleElement().satisfies(a -> {
+            assertThat(a.decisionId()).isEqualTo(busy.decisionId());
+            assertThat(a.callerId()).isEqualTo("alice");
+            assertThat(a.rule()).isEqualTo("busy");
+            assertThat(a.action()).isEqualTo("alert");
+            assertThat(a.signal()).isEqualTo("rate");
+            assertThat(a.level()).isEqualTo(Level.LOW);
+            assertThat(a.score()).isEqualTo(2.0);
+            assertThat(a.at()).isEqualTo(NOW);
+        });
+        assertThat(audited(g, 2).get(1).get("alerts")).isEqualTo(List.of("busy"));
+    }
+
+    // ---------------------------------------------------------------- validation
+
+    static Stream<Arguments> invalidVectors() {
+        return Stream.of(
+                Arguments.of("too short", new double[] {1, 2}, "default:shape", "expected 3 features"),
+                Arguments.of("too long", new double[] {1, 2, 3, 4}, "default:shape", "got 4"),
+                Arguments.of("NaN", new double[] {1, Double.NaN, 3}, "default:finite", "finite"),
+                Arguments.of("+Infinity", new double[] {Double.POSITIVE_INFINITY, 2, 3}, "default:finite", "finite"),
+                Arguments.of("-Infinity", new double[] {1, 2, Double.NEGATIVE_INFINITY}, "default:finite", "finite"),
+                Arguments.of("above range", new double[] {1, 100.5, 3}, "default:range", "[0, 100]"),
+                Arguments.of("below range", new double[] {-0.001, 2, 3}, "default:range", "[0, 100]"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidVectors")
+    void invalidVectorIsRefusedAtValidation(String what, double[] input, String rule, String message) {
+        Guard<double[]> g = guard(bundle());
+
+        Response.Denied d = denied(g.predict(ask(ALICE, input)), ReasonCode.INVALID_INPUT, Stage.VALIDATION, rule);
+
+        assertThat(d.reason().message()).contains(message);
+        assertThat(modelA.calls()).isZero();
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(at(rec, "stages")).isEqualTo(Map.of("access", "allow", "validation", "deny"));
+    }
+
+    static Stream<Arguments> invalidApplications() {
+        return Stream.of(
+                Arguments.of("missing age", application(50_000, 100_000, null), "default:features",
+                        "required feature 'age' is missing"),
+                Arguments.of("age out of its range", application(50_000, 100_000, 12.0), "default:features",
+                        "feature 'age' is 12"),
+                Arguments.of("loan above 20 x income", application(1_000, 100_000, 40.0), "default:loan-vs-income",
+                        "loan-vs-income"));
+    }
+
+    private static Map<String, Double> application(double income, double loan, Double age) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("income", income);
+        m.put("loan", loan);
+        m.put("age", age);
+        return m;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidApplications")
+    void namedFeatureAndCrossFieldViolationsAreInvalidInput(String what, Map<String, Double> input, String rule,
+            String message) {
+        AtomicInteger calls = new AtomicInteger();
+        Model<Map<String, Double>> loans = Model.of(INFO_A, x -> {
+            calls.incrementAndGet();
+            return Prediction.classification(List.of("approve", "refuse"), new double[] {0.8, 0.2});
+        }, Features::named);
+        Guard<Map<String, Double>> g = guard(bundle().set("validation", """
+                default:
+                  shape: [3]
+                  features:
+                    income: {min: 0, max: 1000000}
+                    loan: {min: 0}
+                    age: {min: 18, max: 120}
+                  cross_field:
+                    - {id: loan-vs-income, expr: "loan <= 20 * income"}
+                """), loans, x -> { });
+
+        Response ok = g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()), application(50_000, 100_000, 40.0)));
+        Response.Denied d = denied(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()), input)),
+                ReasonCode.INVALID_INPUT, Stage.VALIDATION, rule);
+
+        assertThat(released(ok).prediction().label()).isEqualTo("approve");
+        assertThat(d.reason().message()).contains(message);
+        assertThat(calls.get()).as("only the valid application reached the model").isEqualTo(1);
+        audited(g, 2);
+    }
+
+    @Test
+    void payloadAboveTheLimitIsRefused() {
+        Guard<double[]> g = guard(bundle().set("validation", """
+                default: {shape: [3], range: {min: 0, max: 100}, max_payload_bytes: 64}
+                """));
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID).withPayloadBytes(65)), ReasonCode.PAYLOAD_TOO_LARGE,
+                Stage.VALIDATION, "default:payload");
+        released(g.predict(ask(ALICE, VALID).withPayloadBytes(64)));
+        released(g.predict(ask(ALICE, VALID))); // unknown size: 8 bytes per feature
+
+        assertThat(d.reason().message()).contains("65 bytes").contains("64");
+        assertThat(modelA.calls()).isEqualTo(2);
+        audited(g, 3);
+    }
+
+    @Test
+    void inputFarFromTheTrainingStatisticsInDataJsonIsOutOfDistribution() {
+        Guard<double[]> g = guard(bundle()
+                .file("training/data.json", """
+                        {"stats": {"mean": [10, 10, 10], "std": [1, 1, 1],
+                                   "summary": {"mean": [0, 100], "std": [0, 100], "roughness": [0, 100]},
+                                   "samples": 1000}}
+                        """)
+                .set("validation", """
+                        default:
+                          shape: [3]
+                          range: {min: 0, max: 100}
+                          distribution: {stats: training.stats, max_abs_z: 4, summary: false}
+                        """));
+
+        released(g.predict(ask(ALICE, 10, 11.5, 8)));
+        Response.Denied d = denied(g.predict(ask(ALICE, 10, 10, 30)), ReasonCode.OUT_OF_DISTRIBUTION,
+                Stage.VALIDATION, "default:distribution");
+
+        assertThat(modelA.calls()).isEqualTo(1);
+        assertThat(d.reason().message()).isNotBlank();
+        audited(g, 2);
+    }
+
+    // ---------------------------------------------------------------- model age
+
+    private BundleDir maxAge(String onStale) {
+        return bundle().set("model", "default: {max_age_days: 30, on_stale: " + onStale + "}");
+    }
+
+    private static final ModelInfo OLD = ModelInfo.of("animals", "old", NOW.minus(Duration.ofDays(40)));
+
+    @Test
+    void staleModelUnderDenyIsRefusedWithoutCallingIt() {
+        Guard<double[]> g = guard(maxAge("deny"), modelA.as(OLD), x -> { });
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.MODEL_STALE, Stage.MODEL, "default");
+
+        assertThat(d.reason().message()).contains("animals@old");
+        assertThat(modelA.calls()).isZero();
+        assertThat(events.alerts).extracting(Alert::action).containsExactly("model_stale");
+        assertThat(at(audited(g, 1).get(0), "stages", "model")).isEqualTo("deny");
+    }
+
+    @Test
+    void staleModelUnderDegradeAnswersLabelOnly() {
+        Guard<double[]> g = guard(maxAge("degrade"), modelA.as(OLD), x -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.degraded()).isTrue();
+        assertThat(r.prediction().label()).isEqualTo("cat");
+        assertThat(r.prediction().scores()).isEmpty();
+        assertThat(r.prediction().applied()).containsExactly("label_only");
+        assertThat(modelA.calls()).isEqualTo(1);
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(at(rec, "result", "degraded")).isEqualTo(true);
+        assertThat(at(rec, "stages", "output")).isEqualTo("degrade");
+    }
+
+    @Test
+    void staleModelUnderAlertAnswersNormallyAndTheAlertReachesTheListener() {
+        Guard<double[]> g = guard(maxAge("alert"), modelA.as(OLD), x -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+        Response.Released fresh = released(guard(maxAge("alert")).predict(ask(ALICE, VALID))); // model A: 10 days
+
+        assertThat(r.degraded()).isFalse();
+        assertThat(r.prediction().scores()).isEqualTo(RELEASE_A);
+        assertThat(r.alerts()).containsExactly("default");
+        assertThat(fresh.alerts()).as("a fresh model raises no alert").isEmpty();
+        assertThat(events.alerts).singleElement().satisfies(a -> {
+            assertThat(a.action()).isEqualTo("model_stale");
+            assertThat(a.rule()).isEqualTo("default");
+            assertThat(a.decisionId()).isEqualTo(r.decisionId());
+            assertThat(a.callerId()).isEqualTo("alice");
+        });
+    }
+
+    // ---------------------------------------------------------------- model errors
+
+    static Stream<Arguments> brokenModels() {
+        return Stream.of(
+                Arguments.of("throws", (PredictFunction<double[]>) x -> {
+                    throw new IOException("disk on fire");
+                }, "IOException"),
+                Arguments.of("throws unchecked", (PredictFunction<double[]>) x -> {
+                    throw new IllegalStateException("boom");
+                }, "IllegalStateException"),
+                Arguments.of("NaN score", scores(0.5, Double.NaN, 0.1), "IllegalStateException"),
+                Arguments.of("negative score", scores(0.5, -0.01, 0.1), "IllegalStateException"),
+                Arguments.of("infinite score", scores(Double.POSITIVE_INFINITY, 0.1, 0.1), "IllegalStateException"),
+                Arguments.of("null prediction", (PredictFunction<double[]>) x -> null, "IllegalStateException"));
+    }
+
+    private static PredictFunction<double[]> scores(double... s) {
+        return x -> Prediction.classification(GuardFixtures.LABELS, s.clone());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenModels")
+    void brokenModelIsAModelErrorAndNothingIsReleased(String what, PredictFunction<double[]> broken, String cause) {
+        AtomicInteger calls = new AtomicInteger();
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, x -> {
+            calls.incrementAndGet();
+            return broken.predict(x);
+        }), x -> { });
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.MODEL_ERROR, Stage.MODEL, "");
+
+        assertThat(d.reason().message()).contains(cause).doesNotContain("disk on fire");
+        assertThat(calls.get()).isEqualTo(1);
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(at(rec, "stages", "model")).isEqualTo("error");
+        assertThat(at(rec, "result", "released")).isNull();
+    }
+
+    @Test
+    void outputRulesSeeTheNormalisedTopScoreAndMarginEvenWhenTheRawScoresOverflowASum() {
+        AtomicInteger calls = new AtomicInteger();
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: confident, when: {top_score: {gte: 0.6}}, release: {form: label_only}}
+                  - {id: clear-margin, when: {margin: {gte: 0.3}}, release: {form: top_k, top_k: 1}}
+                """), Model.ofVector(INFO_A, x -> {
+                    calls.incrementAndGet();
+                    // Unnormalised scores whose sum is not a finite double: 2/3 and 1/3 of the mass.
+                    return Prediction.classification(GuardFixtures.LABELS,
+                            new double[] {Double.MAX_VALUE, Double.MAX_VALUE / 2, 0});
+                }), x -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.prediction().label()).isEqualTo("cat");
+        assertThat(r.prediction().applied()).as("the rule for top_score 2/3 decides").containsExactly("label_only");
+        assertThat(audited(g, 1).get(0).get("rules")).asList().contains("output:confident");
+    }
+
+    // ---------------------------------------------------------------- privacy budget
+
+    private BundleDir noisy(String onExhausted) {
+        return bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: %s}
+                """.formatted(onExhausted));
+    }
+
+    @Test
+    void spentPrivacyBudgetUnderDenyIsBudgetExhaustedAfterTheModel() {
+        Guard<double[]> g = guard(noisy("deny"));
+
+        Response.Released first = released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        released(g.predict(ask(ERIN, VALID))); // budgets are per caller
+
+        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "top_k(2)",
+                "round(0.1)");
+        assertThat(first.prediction().label()).isEqualTo("cat");
+        assertThat(d.reason().message()).contains("privacy budget");
+        assertThat(modelA.calls()).as("the budget is charged after the model answered").isEqualTo(4);
+        assertThat(at(audited(g, 4).get(2), "stages", "output")).isEqualTo("deny");
+    }
+
+    @Test
+    void spentPrivacyBudgetUnderDegradeAnswersLabelOnly() {
+        Guard<double[]> g = guard(noisy("degrade"));
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.degraded()).isTrue();
+        assertThat(r.prediction().label()).isEqualTo("cat");
+        assertThat(r.prediction().scores()).isEmpty();
+        assertThat(r.prediction().applied()).containsExactly("label_only");
+        assertThat(modelA.calls()).isEqualTo(3);
+        assertThat(audited(g, 3).get(2).get("rules")).asList().contains("output:budget_exhausted");
+    }
+
+    // ---------------------------------------------------------------- fail closed
+
+    @Test
+    void noDenialBeforeTheModelStageCallsTheModel() {
+        Guard<double[]> g = guard(bundle()
+                .set("access", """
+                        default: {effect: deny}
+                        rules:
+                          - {id: analysts, when: {roles: [analyst]}, effect: allow, rate_limit: {per_second: 1,
+                             burst: 100}, daily_quota: 10}
+                        """)
+                .set("validation", "default: {shape: [3], range: {min: 0, max: 100}, max_payload_bytes: 64}")
+                .set("monitoring", """
+                        detectors:
+                          rate: {window_seconds: 60, high: 3}
+                        rules:
+                          - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 60}
+                        """));
+        List<Response> out = new ArrayList<>();
+
+        out.add(g.predict(Request.of(Credentials.anonymous(), VALID)));
+        out.add(g.predict(ask(CAROL, VALID)));
+        out.add(g.predict(ask(BOB, VALID)));
+        out.add(g.predict(ask(ALICE, 1, 2)));
+        out.add(g.predict(ask(ALICE, Double.NaN, 2, 3)));
+        out.add(g.predict(ask(ALICE, 1, 2, 1e9)));
+        out.add(g.predict(ask(ALICE, VALID).withPayloadBytes(1000)));
+        for (int i = 0; i < 4; i++) {
+            out.add(g.predict(ask(ALICE, VALID))); // the third validated request trips the block
+        }
+        for (int i = 0; i < 11; i++) {
+            out.add(g.predict(ask(ERIN, 1, Double.POSITIVE_INFINITY, 3))); // invalid requests count against the quota
+        }
+
+        List<ReasonCode> codes = out.stream().filter(r -> !r.allowed())
+                .map(r -> ((Response.Denied) r).reason().code()).toList();
+        assertThat(codes).containsExactly(ReasonCode.UNAUTHENTICATED, ReasonCode.UNAUTHENTICATED,
+                ReasonCode.FORBIDDEN, ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT,
+                ReasonCode.PAYLOAD_TOO_LARGE, ReasonCode.BLOCKED, ReasonCode.BLOCKED,
+                ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT,
+                ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT,
+                ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT, ReasonCode.INVALID_INPUT,
+                ReasonCode.INVALID_INPUT, ReasonCode.QUOTA_EXHAUSTED);
+        assertThat(out.stream().filter(Response::allowed).count()).isEqualTo(2);
+        assertThat(modelA.calls()).as("only the two released requests reached the model").isEqualTo(2);
+        audited(g, out.size());
+    }
+
+    @Test
+    void listenerExceptionsDoNotChangeDecisions() {
+        events.toThrow = new IllegalStateException("listener bug");
+        Guard<double[]> g = guard(maxAge("alert"), modelA.as(OLD), x -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+        denied(g.predict(ask(BOB, VALID)), ReasonCode.FORBIDDEN, Stage.ACCESS, "default");
+        g.reload(maxAge("alert").set("name", "guard-test-2").load());
+        g.swapModel(modelA.as(INFO_B));
+        Response.Released after = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.prediction().scores()).isEqualTo(RELEASE_A);
+        assertThat(r.alerts()).containsExactly("default");
+        assertThat(after.alerts()).isEmpty();
+        assertThat(g.policy().name()).isEqualTo("guard-test-2");
+        assertThat(g.model()).isEqualTo(INFO_B);
+        assertThat(events.alerts).hasSize(1);
+        assertThat(events.denials).hasSize(1);
+        assertThat(events.reloads).containsExactly("guard-test->guard-test-2");
+        assertThat(events.swaps).containsExactly("old->B");
+        audited(g, 3);
+    }
+
+    @Test
+    void listenerThrowingACheckedExceptionDoesNotChangeDecisions() {
+        // Kotlin or Scala listeners may throw checked exceptions without declaring them.
+        events.toThrow = new IOException("alert sink unreachable");
+        Guard<double[]> g = guard(maxAge("alert"), modelA.as(OLD), x -> { });
+
+        Response r = g.predict(ask(ALICE, VALID));
+        Response d = g.predict(ask(BOB, VALID));
+        g.reload(maxAge("alert").set("name", "guard-test-2").load());
+        g.swapModel(modelA.as(INFO_B));
+
+        assertThat(released(r).prediction().scores()).isEqualTo(RELEASE_A);
+        denied(d, ReasonCode.FORBIDDEN, Stage.ACCESS, "default");
+        assertThat(g.policy().name()).isEqualTo("guard-test-2");
+        assertThat(g.model()).isEqualTo(INFO_B);
+        audited(g, 2);
+    }
+
+    // ---------------------------------------------------------------- reload
+
+    @Test
+    void reloadInstallsTheNewBundleForTheNextRequest() {
+        Guard<double[]> g = guard(bundle());
+        PolicyBundle labelOnly = bundle().set("name", "guard-label")
+                .set("output", "default: {form: label_only}").load();
+
+        Response.Released before = released(g.predict(ask(ALICE, VALID)));
+        g.reload(labelOnly);
+        Response.Released after = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(g.policy()).isSameAs(labelOnly);
+        assertThat(before.prediction().scores()).isEqualTo(RELEASE_A);
+        assertThat(after.prediction().scores()).isEmpty();
+        assertThat(after.prediction().applied()).containsExactly("label_only");
+        assertThat(events.reloads).containsExactly("guard-test->guard-label");
+        List<Map<String, Object>> records = audited(g, 2);
+        assertThat(records.get(0).get("bundles")).isEqualTo(Map.of("guard-test", Map.of("revision", "")));
+        assertThat(records.get(1).get("bundles")).isEqualTo(Map.of("guard-label", Map.of("revision", "")));
+    }
+
+    @Test
+    void reloadUnderLoadIsAtomicPerRequest() throws Exception {
+        Guard<double[]> g = guard(bundle());
+        PolicyBundle full = g.policy();
+        PolicyBundle labelOnly = bundle().set("name", "guard-label")
+                .set("output", "default: {form: label_only}").load();
+        List<Response> responses = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean done = new AtomicBoolean();
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                workers.add(pool.submit(() -> {
+                    for (int i = 0; i < 1000 && (i < 20 || !done.get()); i++) {
+                        responses.add(g.predict(ask(ALICE, VALID)));
+                    }
+                }));
+            }
+            for (int i = 0; i < 50; i++) {
+                g.reload(i % 2 == 0 ? labelOnly : full);
+                Thread.sleep(1);
+            }
+            done.set(true);
+            for (Future<?> w : workers) {
+                w.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        List<Map<String, Object>> records = audited(g, responses.size());
+        Map<String, Map<String, Object>> byId = new LinkedHashMap<>();
+        records.forEach(r -> byId.put((String) r.get("decision_id"), r));
+        for (Response r : responses) {
+            Response.Released ok = released(r);
+            Object bundleNames = ((Map<?, ?>) byId.get(r.decisionId()).get("bundles")).keySet();
+            if (ok.prediction().scores().isEmpty()) {
+                assertThat(ok.prediction().applied()).containsExactly("label_only");
+                assertThat(bundleNames).isEqualTo(java.util.Set.of("guard-label"));
+            } else {
+                assertThat(ok.prediction().scores()).isEqualTo(RELEASE_A);
+                assertThat(bundleNames).isEqualTo(java.util.Set.of("guard-test"));
+            }
+        }
+        assertThat(events.reloads).hasSize(50);
+    }
+
+    @Test
+    void reloadOfABundleWhoseKeyFileDoesNotParseThrowsAndKeepsTheOldBundle() {
+        Guard<double[]> g = guard(bundle());
+        PolicyBundle before = g.policy();
+        BundleDir broken = bundle().set("name", "broken").rawKeysJson("{\"keys\": [ {\"id\": ");
+        PolicyBundle loaded = broken.load(); // the key file is only read when a Guard applies the settings
+
+        assertThatThrownBy(() -> g.reload(loaded)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("keys.json");
+        assertThat(g.policy()).isSameAs(before);
+        released(g.predict(ask(ALICE, VALID)));
+        denied(g.predict(ask(BOB, VALID)), ReasonCode.FORBIDDEN, Stage.ACCESS, "default");
+        assertThat(events.reloads).isEmpty();
+        assertThatThrownBy(() -> Guard.builder(modelA.as(INFO_A)).policy(loaded)
+                .audit(AuditLog.jsonLines(tmp.resolve("never.jsonl"))).build())
+                .isInstanceOf(PolicyLoadException.class);
+        audited(g, 2);
+    }
+
+    @Test
+    void reloadOfABundleNamingAnUnknownDetectorThrowsAndKeepsTheOldBundle() {
+        Guard<double[]> g = guard(bundle());
+        PolicyBundle before = g.policy();
+        PolicyBundle unknown = bundle().set("name", "knn").set("monitoring", "detectors: {knn: {}}").load();
+
+        assertThatThrownBy(() -> g.reload(unknown)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("no detector named 'knn'");
+        assertThat(g.policy()).isSameAs(before);
+        released(g.predict(ask(ALICE, VALID)));
+    }
+
+    @Test
+    void rateLimitBucketsSurviveAReload() {
+        String access = """
+                default: {effect: deny}
+                rules:
+                  - {id: analysts, when: {roles: [analyst]}, effect: allow, rate_limit: {per_second: 1, burst: 2}}
+                """;
+        Guard<double[]> g = guard(bundle().set("access", access));
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        g.reload(bundle().set("name", "guard-test-2").set("access", access).load());
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        clock.advance(Duration.ofSeconds(1));
+        released(g.predict(ask(ALICE, VALID)));
+    }
+
+    @Test
+    void spentPrivacyBudgetSurvivesAReload() {
+        Guard<double[]> g = guard(noisy("deny"));
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        g.reload(noisy("deny").file(".manifest", "{\"revision\": \"2\"}").load());
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        assertThat(g.policy().revision()).isEqualTo("2");
+    }
+
+    @Test
+    void spentPrivacyBudgetSurvivesAReloadThroughABundleWithoutNoise() {
+        Guard<double[]> g = guard(noisy("deny"));
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        g.reload(bundle().set("name", "no-noise").load());
+        released(g.predict(ask(ALICE, VALID)));
+        g.reload(noisy("deny").load());
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+    }
+
+    // ---------------------------------------------------------------- swap model
+
+    @Test
+    void swapModelUnderLoadReleasesOnlyAnswersOfTheModelItsAuditRecordNames() throws Exception {
+        CountingModel modelB = new CountingModel(SCORES_B);
+        Model<double[]> a = modelA.as(INFO_A);
+        Model<double[]> b = modelB.as(INFO_B);
+        Guard<double[]> g = guard(bundle(), a, x -> { });
+        List<Response> responses = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean swapping = new AtomicBoolean(true);
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(5);
+        try {
+            List<Future<?>> predictors = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                predictors.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < 3000 && (i < 10 || swapping.get()); i++) {
+                        responses.add(g.predict(ask(ALICE, VALID)));
+                    }
+                    return null;
+                }));
+            }
+            Future<?> swapper = pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 100; i++) {
+                    g.swapModel(i % 2 == 0 ? b : a);
+                    Thread.sleep(1); // let the predictors answer a few requests with this model
+                }
+                swapping.set(false);
+                return null;
+            });
+            start.countDown();
+            swapper.get(60, TimeUnit.SECONDS);
+            for (Future<?> p : predictors) {
+                p.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        assertThat(g.model()).isEqualTo(INFO_A); // 100 swaps: B, A, ..., A
+        List<Map<String, Object>> records = audited(g, responses.size());
+        Map<String, Object> versionById = new LinkedHashMap<>();
+        records.forEach(r -> versionById.put((String) r.get("decision_id"), at(r, "model", "version")));
+        int fromA = 0;
+        int fromB = 0;
+        for (Response r : responses) {
+            Response.Released ok = released(r);
+            Object version = versionById.get(r.decisionId());
+            if ("cat".equals(ok.prediction().label())) {
+                assertThat(version).as("decision %s", r.decisionId()).isEqualTo("A");
+                assertThat(ok.prediction().scores()).isEqualTo(RELEASE_A);
+                fromA++;
+            } else {
+                assertThat(ok.prediction().label()).isEqualTo("dog");
+                assertThat(version).as("decision %s", r.decisionId()).isEqualTo("B");
+                assertThat(ok.prediction().scores()).containsExactly(new ScoredLabel("dog", 0.7),
+                        new ScoredLabel("cat", 0.2));
+                fromB++;
+            }
+        }
+        assertThat(fromA).isEqualTo(modelA.calls());
+        assertThat(fromB).isEqualTo(modelB.calls());
+        assertThat(fromA).isPositive();
+        assertThat(fromB).isPositive();
+        assertThat(events.swaps).hasSize(100);
+    }
+
+    // ---------------------------------------------------------------- close
+
+    @Test
+    void afterCloseEveryRequestIsAuditUnavailableAndTheModelIsNotCalled() {
+        Guard<double[]> g = guard(bundle());
+        released(g.predict(ask(ALICE, VALID)));
+        g.close();
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "");
+        denied(g.predict(ask(BOB, VALID)), ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "");
+
+        assertThat(d.reason().message()).contains("audit");
+        assertThat(modelA.calls()).as("a closed Guard answers nothing, so it asks the model nothing").isEqualTo(1);
+        audited(g, 1);
+    }
+}

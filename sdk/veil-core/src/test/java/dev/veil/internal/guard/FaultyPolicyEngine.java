@@ -1,0 +1,180 @@
+package dev.veil.internal.guard;
+
+import dev.veil.GuardFixtures;
+import dev.veil.PolicyLoadException;
+import dev.veil.internal.policy.YamlPolicyEngine;
+import dev.veil.spi.AccessDecision;
+import dev.veil.spi.Bundle;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.GuardSettings;
+import dev.veil.spi.LoggingDecision;
+import dev.veil.spi.ModelDecision;
+import dev.veil.spi.MonitoringAction;
+import dev.veil.spi.MonitoringDecision;
+import dev.veil.spi.OutputDecision;
+import dev.veil.spi.PolicyEngine;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.ValidationDecision;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A test-only policy engine (registered in {@code src/test/resources/META-INF/services}) that
+ * injects a failure into one stage question. It handles exactly the bundles holding
+ * {@value #MARKER}, whose text names the question that throws ({@code access}, {@code validation},
+ * {@code monitoring}, {@code model}, {@code output}, {@code logging}, or {@code none}), optionally
+ * followed by {@code checked} to throw an undeclared checked exception (as Kotlin or Scala code
+ * may) instead of an unchecked one. Every other question is answered by the YAML engine's compiled
+ * policy of the bundle's {@value #POLICY} (named so that the YAML engine itself does not claim the
+ * bundle).
+ *
+ * <p>One more mode, {@value #BLOCK_THEN_UNAPPLIABLE}, answers the monitoring question with a block
+ * followed by a throttle the Guard cannot apply (an infinite rate, which {@link MonitoringAction}
+ * accepts and the caller limiter refuses): a failure in monitoring after a denial was reached.
+ */
+public final class FaultyPolicyEngine implements PolicyEngine {
+    /** The marker file naming the failing question. */
+    public static final String MARKER = "faulty-stage.txt";
+    /** The YAML policy the engine delegates to. */
+    public static final String POLICY = "faulty-policy.yaml";
+    /** The question names the marker may hold. */
+    public static final Set<String> QUESTIONS = Set.of("access", "validation", "monitoring", "model", "output",
+            "logging", "none");
+    /** The mode whose monitoring answer is a block and then an action that cannot be applied. */
+    public static final String BLOCK_THEN_UNAPPLIABLE = "monitoring-block-then-unappliable";
+
+    @Override
+    public String name() {
+        return "faulty";
+    }
+
+    @Override
+    public boolean handles(Bundle bundle) {
+        return bundle.files().contains(MARKER);
+    }
+
+    @Override
+    public CompiledPolicy compile(Bundle bundle) {
+        String[] marker = new String(bundle.read(MARKER), StandardCharsets.UTF_8).strip().split("\\s+");
+        String question = marker[0];
+        boolean checked = marker.length > 1 && marker[1].equals("checked");
+        boolean known = QUESTIONS.contains(question) || (question.equals(BLOCK_THEN_UNAPPLIABLE) && !checked);
+        if (!known || marker.length > 2 || (marker.length == 2 && !checked)) {
+            throw PolicyLoadException.of(MARKER, "expected one of " + new TreeSet<>(QUESTIONS)
+                    + ", optionally followed by 'checked', or " + BLOCK_THEN_UNAPPLIABLE + ", was '"
+                    + String.join(" ", marker) + "'");
+        }
+        if (!bundle.files().contains(POLICY)) {
+            throw PolicyLoadException.of("<bundle>", "a faulty bundle needs its YAML policy in " + POLICY);
+        }
+        CompiledPolicy yaml = new YamlPolicyEngine().compile(new Renamed(bundle));
+        return new Faulty(yaml, question, checked);
+    }
+
+    /** The bundle as the YAML engine should see it: {@value #POLICY} presented as a {@code *.veil.yaml} file. */
+    private record Renamed(Bundle inner) implements Bundle {
+        private static final String AS = "faulty-policy.veil.yaml";
+
+        @Override
+        public String source() {
+            return inner.source();
+        }
+
+        @Override
+        public String revision() {
+            return inner.revision();
+        }
+
+        @Override
+        public List<String> roots() {
+            return inner.roots();
+        }
+
+        @Override
+        public Set<String> files() {
+            Set<String> files = new TreeSet<>(inner.files());
+            files.remove(POLICY);
+            files.add(AS);
+            return files;
+        }
+
+        @Override
+        public byte[] read(String path) {
+            return inner.read(path.equals(AS) ? POLICY : path);
+        }
+
+        @Override
+        public Map<String, Object> data() {
+            return inner.data();
+        }
+    }
+
+    /** The YAML policy with one question that throws. */
+    private record Faulty(CompiledPolicy yaml, String question, boolean checked) implements CompiledPolicy {
+        private void maybeFail(String q) {
+            if (q.equals(question)) {
+                if (checked) {
+                    throw GuardFixtures.sneakyThrow(new IOException("injected checked failure in the " + q
+                            + " question"));
+                }
+                throw new IllegalStateException("injected failure in the " + q + " question");
+            }
+        }
+
+        @Override
+        public String engine() {
+            return "faulty";
+        }
+
+        @Override
+        public GuardSettings settings() {
+            return yaml.settings();
+        }
+
+        @Override
+        public AccessDecision access(PolicyInput input) {
+            maybeFail("access");
+            return yaml.access(input);
+        }
+
+        @Override
+        public ValidationDecision validation(PolicyInput input) {
+            maybeFail("validation");
+            return yaml.validation(input);
+        }
+
+        @Override
+        public MonitoringDecision monitoring(PolicyInput input) {
+            maybeFail("monitoring");
+            if (question.equals(BLOCK_THEN_UNAPPLIABLE)) {
+                return new MonitoringDecision(List.of(
+                        new MonitoringAction(MonitoringAction.Kind.BLOCK, "injected-block", "rate", 60, 0),
+                        new MonitoringAction(MonitoringAction.Kind.THROTTLE, "injected-throttle", "rate", 60,
+                                Double.POSITIVE_INFINITY)));
+            }
+            return yaml.monitoring(input);
+        }
+
+        @Override
+        public ModelDecision model(PolicyInput input) {
+            maybeFail("model");
+            return yaml.model(input);
+        }
+
+        @Override
+        public OutputDecision output(PolicyInput input) {
+            maybeFail("output");
+            return yaml.output(input);
+        }
+
+        @Override
+        public LoggingDecision logging(PolicyInput input) {
+            maybeFail("logging");
+            return yaml.logging(input);
+        }
+    }
+}
