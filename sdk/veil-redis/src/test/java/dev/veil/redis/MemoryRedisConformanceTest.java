@@ -52,8 +52,10 @@ class MemoryRedisConformanceTest {
     private static final String[] CALLERS = {"alice", "bob", "carol"};
     private static final String[] KEYS = {"rate:r:c:alice", "hist:knn:bob"};
     private static final RateLimit[] LIMITS = {null, new RateLimit(1, 1), new RateLimit(2, 5), new RateLimit(0.7, 3),
-        new RateLimit(3, 0), new RateLimit(50, 100), new RateLimit(1.0 / 3, 2), null};
-    private static final long[] QUOTAS = {0, 0, 3, 10};
+        new RateLimit(3, 0), new RateLimit(50, 100), new RateLimit(1.0 / 3, 2), new RateLimit(0.02, 2), null,
+        // burst x refill period beyond 2^53 ns: the exact long-hand refill in the Lua script
+        new RateLimit(0.001, 3), new RateLimit(0.0003, 1000)};
+    private static final long[] QUOTAS = {0, 0, 2, 5};
     private static final double[] THROTTLES = {0.5, 1.0, 2.5, 3.0, 10.0, 0.3};
     private static final long[] COOL_DOWNS = {-1000, 0, 60_000, 90_000, 600_000};
     private static final double[] EPSILONS = {0.1, 0.25, 0.3, 0.5, 1e-7, 0.7};
@@ -62,7 +64,8 @@ class MemoryRedisConformanceTest {
         new PrivacyBudget(1.0, 0, 0, null), new PrivacyBudget(1.0, 2.0, 60, null),
         new PrivacyBudget(0.5, 1.2, 3600, null), new PrivacyBudget(2.0, 2.5, 86_400, null)};
     private static final long[] WINDOWS = {12_000, 60_000, 100_000, 300_000};
-    private static final long[] STEPS = {0, 0, 0, 1, 7, 100, 333, 1000, 4999, 60_000, 3_600_000, 86_400_000, -20, -2000};
+    private static final long[] STEPS = {0, 0, 0, 0, 1, 7, 100, 333, 1000, 1000, 4999, 60_000, 3_600_000, 86_400_000,
+        -20, -2000};
 
     private static MutableClock clock;
     private static RedisStateStore redis;
@@ -96,46 +99,93 @@ class MemoryRedisConformanceTest {
         }
     }
 
-    private static Gen<Step> steps(int kinds) {
+    private static Gen<Step> steps(Profile p) {
         Gen<Integer> any = integers().between(0, 9999);
-        Gen<Integer> kind = integers().between(0, kinds - 1);
-        Gen<Integer> step = integers().between(0, STEPS.length - 1);
+        Gen<Integer> kind = integers().between(0, p.kinds() - 1);
+        Gen<Integer> step = integers().between(0, p.steps().length - 1);
         return in -> new Step(kind.generate(in), any.generate(in), any.generate(in), any.generate(in),
                 any.generate(in), step.generate(in));
     }
 
+    /** What a property generates: which kinds of op, how many callers, how the clock moves. */
+    record Profile(int kinds, int callers, long[] steps, boolean chargesOnly) {}
+
+    private static final Profile EVERYTHING = new Profile(12, 2, STEPS, false);
+    /** Blocks, throttles and permits of one caller, the clock moving by less than the cool-downs. */
+    private static final Profile LIMITS_OF_ONE_CALLER = new Profile(6, 1,
+            new long[] {0, 0, 0, 1, 50, 250, 700, 1000, 1500, 3000, 60_000, 3_600_000, -300}, false);
+    private static final Profile LEDGER = new Profile(1, 4, STEPS, true);
+
     @Test
     void everyOperationAnswersAsInMemory() {
-        qt().withExamples(120).withShrinkCycles(200)
-                .forAll(lists().of(steps(12)).ofSizeBetween(1, 60))
-                .checkAssert(s -> replay(s, redis, 1000, false));
+        qt().withExamples(150).withShrinkCycles(200)
+                .forAll(lists().of(steps(EVERYTHING)).ofSizeBetween(1, 80))
+                .checkAssert(s -> replay(s, EVERYTHING, redis, 1000));
+    }
+
+    @Test
+    void limitsQuotasAndCoolDownsAnswerAsInMemory() {
+        qt().withExamples(150).withShrinkCycles(200)
+                .forAll(lists().of(steps(LIMITS_OF_ONE_CALLER)).ofSizeBetween(1, 80))
+                .checkAssert(s -> replay(s, LIMITS_OF_ONE_CALLER, redis, 1000));
     }
 
     @Test
     void privacyLedgersRefuseTheSameCallersBeyondTheirBound() {
         qt().withExamples(60).withShrinkCycles(200)
-                .forAll(lists().of(steps(1)).ofSizeBetween(1, 40))
-                .checkAssert(s -> replay(s, redisTwoCallers, 2, true));
+                .forAll(lists().of(steps(LEDGER)).ofSizeBetween(1, 40))
+                .checkAssert(s -> replay(s, LEDGER, redisTwoCallers, 2));
     }
 
     @Test
     void aRateLimitedCallerGetsExactlyBurstThenOneTokenPerRefill() {
-        // A hand-written case the property also covers, spelled out: burst 3 at 0.7/s.
+        // A hand-written case the properties also cover, spelled out: burst 3 at 0.7/s.
         List<Step> s = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             s.add(new Step(4, 0, 3, 0, 0, 0));
         }
-        s.add(new Step(4, 0, 3, 0, 0, 7)); // 1000 ms later: 0.7 tokens, still refused
-        s.add(new Step(4, 0, 3, 0, 0, 7)); // 2000 ms: 1.4 tokens, one allowed
+        s.add(new Step(4, 0, 3, 0, 0, 8)); // 1000 ms later: 0.7 tokens, still refused
+        s.add(new Step(4, 0, 3, 0, 0, 8)); // 2000 ms: 1.4 tokens, one allowed
         s.add(new Step(4, 0, 3, 0, 0, 0));
-        List<Object> results = replay(s, redis, 1000, false);
+        List<Object> results = replay(s, EVERYTHING, redis, 1000);
         assertThat(results).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED,
                 StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED,
                 StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED);
     }
 
+    @Test
+    void aThrottleRefusalGivesTheRateTokenBack() {
+        // Slow bucket (cap 2, one token per 50 s) under a throttle of 0.5/s for 60 s.
+        List<Step> s = new ArrayList<>();
+        s.add(new Step(2, 0, 0, 2, 0, 0)); // Throttle 0.5/s until +60 s
+        s.add(new Step(4, 0, 7, 0, 0, 0)); // allowed: rate 2 -> 1, throttle 1 -> 0
+        s.add(new Step(4, 0, 7, 0, 0, 0)); // throttled: the rate token comes back
+        s.add(new Step(4, 0, 7, 0, 0, 11)); // +60 s, throttle over: rate 1 + 1.2 -> 2, allowed
+        s.add(new Step(4, 0, 7, 0, 0, 0)); // allowed only if the refused request gave its token back
+        assertThat(replay(s, EVERYTHING, redis, 1000)).containsExactly(null, StateOp.Permit.ALLOWED,
+                StateOp.Permit.RATE_LIMITED, StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED);
+    }
+
+    @Test
+    void aSlowBucketRefillsExactlyWhenBurstTimesPeriodPasses2To53() {
+        // Drain a 3-token bucket, switch to 1000 tokens per 38.6 days (AS_IS keeps 0 tokens), wait
+        // 2 h: 1000 x 7.2e15 ns passes 2^53, so the script takes its long-hand path; 2.16 tokens.
+        List<Step> s = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            s.add(new Step(4, 0, 9, 0, 0, 0));
+        }
+        s.add(new Step(4, 0, 10, 0, 0, 0));
+        s.add(new Step(0, 0, 0, 0, 0, 12)); // +1 h
+        s.add(new Step(4, 0, 10, 0, 0, 12)); // +1 h
+        s.add(new Step(4, 0, 10, 0, 0, 0));
+        s.add(new Step(4, 0, 10, 0, 0, 0));
+        assertThat(replay(s, EVERYTHING, redis, 1000)).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED,
+                StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED, 0L, StateOp.Permit.ALLOWED,
+                StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED);
+    }
+
     /** Runs the steps against a fresh in-memory store and the flushed Redis store; returns the results. */
-    private static List<Object> replay(List<Step> steps, RedisStateStore store, int maxCallers, boolean chargesOnly) {
+    private static List<Object> replay(List<Step> steps, Profile p, RedisStateStore store, int maxCallers) {
         flush();
         long now = T0;
         clock.set(now);
@@ -145,13 +195,13 @@ class MemoryRedisConformanceTest {
             List<StateOp> batch = new ArrayList<>();
             for (int i = 0; i < steps.size(); i++) {
                 Step st = steps.get(i);
-                long dt = STEPS[st.step()];
+                long dt = p.steps()[st.step()];
                 if (dt != 0 && !batch.isEmpty()) {
                     run(batch, memory, store, all, trace, now);
                     batch.clear();
                 }
                 now += dt;
-                batch.add(chargesOnly ? charge(st, now, 4) : op(st, now));
+                batch.add(p.chargesOnly() ? charge(st, now, p.callers()) : op(st, now, p.callers()));
             }
             run(batch, memory, store, all, trace, now);
         }
@@ -174,8 +224,8 @@ class MemoryRedisConformanceTest {
         }
     }
 
-    private static StateOp op(Step s, long now) {
-        String caller = CALLERS[s.who() % CALLERS.length];
+    private static StateOp op(Step s, long now, int callers) {
+        String caller = CALLERS[s.who() % callers];
         String key = KEYS[s.who() % KEYS.length];
         return switch (s.kind()) {
             case 0 -> new StateOp.BlockedUntil(caller, now);
@@ -184,7 +234,7 @@ class MemoryRedisConformanceTest {
                     now + COOL_DOWNS[s.b() % COOL_DOWNS.length]);
             case 3, 4, 5 -> new StateOp.Acquire(caller, LIMITS[s.a() % LIMITS.length], QUOTAS[s.b() % QUOTAS.length],
                     now);
-            case 6 -> charge(s, now, CALLERS.length);
+            case 6 -> charge(s, now, callers);
             case 7 -> new StateOp.CountInWindow(key, now, WINDOWS[s.a() % WINDOWS.length]);
             case 8 -> new StateOp.ListRead(key);
             case 9 -> new StateOp.ListAppend(key, ("v" + s.a()).getBytes(StandardCharsets.UTF_8), 1 + s.b() % 4, 60_000);
