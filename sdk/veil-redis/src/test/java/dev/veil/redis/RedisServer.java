@@ -246,6 +246,84 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         return r == null || r.isEmpty() ? List.of() : List.of(r.split("\n"));
     }
 
+    /**
+     * Watches what clients send, with MONITOR: every command a client sends is one line (commands
+     * that a Lua script runs are marked {@code [0 lua]} and not counted as sent).
+     */
+    public Monitor monitor() throws IOException {
+        return new Monitor(port);
+    }
+
+    /** A MONITOR connection collecting the commands clients send until {@link #stop}. */
+    public static final class Monitor {
+        private final Socket socket;
+        private final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final Thread reader;
+        private final String marker = "veil-monitor-end-" + System.nanoTime();
+        private final int port;
+
+        Monitor(int port) throws IOException {
+            this.port = port;
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.getOutputStream().write("MONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            String ok = line(in);
+            if (!"+OK".equals(ok)) {
+                throw new IOException("MONITOR answered " + ok);
+            }
+            reader = new Thread(() -> {
+                try {
+                    while (true) {
+                        lines.add(line(in));
+                    }
+                } catch (IOException closed) {
+                    // stop() closed the socket
+                }
+            }, "redis-monitor");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        private boolean seen(String text) {
+            synchronized (lines) {
+                return lines.stream().anyMatch(l -> l.contains(text));
+            }
+        }
+
+        /**
+         * Waits until every command sent before this call was seen, stops watching, and returns the
+         * commands clients sent (not those run inside scripts), as {@code "name arg1 ..."} lines with
+         * the name in lower case.
+         */
+        public List<String> stop() throws IOException, InterruptedException {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                s.getOutputStream().write(("ECHO " + marker + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                line(s.getInputStream());
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (System.nanoTime() < deadline && !seen(marker)) {
+                Thread.sleep(5);
+            }
+            socket.close();
+            reader.join(1000);
+            List<String> sent = new ArrayList<>();
+            synchronized (lines) {
+                for (String l : lines) {
+                    if (l.contains(marker)) {
+                        break;
+                    }
+                    if (!l.contains(" lua]")) {
+                        String c = l.substring(l.indexOf(']') + 2).replace("\"", "");
+                        int sp = c.indexOf(' ');
+                        sent.add(sp < 0 ? c.toLowerCase(java.util.Locale.ROOT)
+                                : c.substring(0, sp).toLowerCase(java.util.Locale.ROOT) + c.substring(sp));
+                    }
+                }
+            }
+            return sent;
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

@@ -345,8 +345,7 @@ ops.L = function()
   local k = key()
   local value, max, ttl = arg(), num(), num()
   local before = redis.call('LRANGE', k, 0, -1)
-  redis.call('RPUSH', k, value)
-  redis.call('LTRIM', k, fmt(-max), -1)
+  if redis.call('RPUSH', k, value) > max then redis.call('LTRIM', k, fmt(-max), -1) end
   redis.call('PEXPIRE', k, fmt(ttl))
   return before
 end
@@ -356,12 +355,12 @@ end
 ops.F = function()
   local member, n, max, ttl = arg(), num(), num(), num()
   local shared, best, best_n = {}, '', 0
+  local ttl_s, keep_s = fmt(ttl), fmt(-max)
   for _ = 1, n do
     local k = key()
     local before = redis.call('LRANGE', k, 0, -1)
-    redis.call('RPUSH', k, member)
-    redis.call('LTRIM', k, fmt(-max), -1)
-    redis.call('PEXPIRE', k, fmt(ttl))
+    if redis.call('RPUSH', k, member) > max then redis.call('LTRIM', k, keep_s, -1) end
+    redis.call('PEXPIRE', k, ttl_s)
     for _, m in ipairs(before) do
       if m ~= member then
         local c = (shared[m] or 0) + 1
