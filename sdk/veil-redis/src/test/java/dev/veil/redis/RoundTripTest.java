@@ -133,13 +133,13 @@ class RoundTripTest {
             assertThat(b4j.stream().filter(c -> c.startsWith("eval ")).count()).isEqualTo(100);
             long perPermit = b4j.size();
 
-            int n = 2000;
+            int n = 600;
             long[] batch = new long[n];
             long[] permit = new long[n];
             long[] both = new long[n];
             long[] ping = new long[n];
             var sync = conn.sync();
-            for (int k = 0; k < 3 * n / 4; k++) { // warm-up
+            for (int k = 0; k < n / 2; k++) { // warm-up
                 store.execute(realisticBatch(k, CLOCK.millis()));
                 bucket.tryConsume(1).join();
                 sync.ping();
@@ -174,7 +174,7 @@ class RoundTripTest {
                             .findFirst().orElse("?").substring("redis_version:".length()).trim(),
                     n, stats(ping), stats(batch), stats(permit), stats(both), perPermit / 100.0);
             for (int hashes : new int[] {50, 20, 5, 0}) {
-                long[] lat = new long[500];
+                long[] lat = new long[300];
                 for (int k = 0; k < lat.length; k++) {
                     StateOp[] ops = realisticBatch(k, CLOCK.millis(), hashes);
                     if (hashes == 0) {
@@ -185,7 +185,7 @@ class RoundTripTest {
                     lat[k] = System.nanoTime() - t0;
                 }
                 REDIS.command("CONFIG", "RESETSTAT");
-                for (int k = 0; k < 200; k++) {
+                for (int k = 0; k < 100; k++) {
                     StateOp[] ops = realisticBatch(k, CLOCK.millis(), hashes);
                     store.execute(hashes == 0 ? new StateOp[] {ops[0], ops[1], ops[4], ops[5]} : ops);
                 }
