@@ -237,7 +237,8 @@ class MemoryRedisConformanceTest {
             case 6 -> charge(s, now, callers);
             case 7 -> new StateOp.CountInWindow(key, now, WINDOWS[s.a() % WINDOWS.length]);
             case 8 -> new StateOp.ListRead(key);
-            case 9 -> new StateOp.ListAppend(key, ("v" + s.a()).getBytes(StandardCharsets.UTF_8), 1 + s.b() % 4, 60_000);
+            case 9 -> new StateOp.ListAppend(key, ("v" + s.a()).getBytes(StandardCharsets.UTF_8), 1 + s.b() % 4,
+                    60_000);
             default -> fingerprint(s);
         };
     }

@@ -103,8 +103,9 @@ class RedisStateStoreTest {
         List<String> keys = REDIS.keys("*");
         assertThat(keys).isNotEmpty().allSatisfy(k -> assertThat(k).startsWith("t:{m}:"));
         // BlockedUntil only reads: a caller without a block or throttle has no b: key.
-        assertThat(keys).doesNotContain("t:{m}:b:caller1").contains("t:{m}:r:caller1", "t:{m}:f:fp:g:" + Long.toHexString(
-                        ((StateOp.Fingerprint) RoundTripTest.realisticBatch(1, now)[3]).hashes()[0]),
+        StateOp.Fingerprint global = (StateOp.Fingerprint) RoundTripTest.realisticBatch(1, now)[3];
+        String firstHash = Long.toHexString(global.hashes()[0]);
+        assertThat(keys).doesNotContain("t:{m}:b:caller1").contains("t:{m}:r:caller1", "t:{m}:f:fp:g:" + firstHash,
                 "t:{m}:l:hist:caller1", "t:{m}:w:rate:c:caller1", "t:{m}:p:g", "t:{m}:p:c:alice", "t:{m}:b:bob",
                 "t:{m}:b:carol");
         for (String k : keys) {

@@ -2,6 +2,7 @@ package dev.veil.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.redis.internal.BatchScript;
 import dev.veil.spi.RateLimit;
 import dev.veil.spi.StateOp;
 import io.github.bucket4j.Bandwidth;
@@ -99,7 +100,7 @@ class RoundTripTest {
             assertThat(r).hasSize(6);
         });
         assertThat(sent).as("commands clients sent for 100 batches of 6 ops").hasSize(100)
-                .allSatisfy(c -> assertThat(c).startsWith("evalsha " + dev.veil.redis.internal.BatchScript.get().sha1()));
+                .allSatisfy(c -> assertThat(c).startsWith("evalsha " + BatchScript.get().sha1()));
     }
 
     @Test
@@ -124,7 +125,8 @@ class RoundTripTest {
                             .build())
                     .build();
             AsyncBucketProxy bucket = buckets.asAsync().builder()
-                    .build("b4j:caller".getBytes(StandardCharsets.UTF_8), () -> CompletableFuture.completedFuture(config));
+                    .build("b4j:caller".getBytes(StandardCharsets.UTF_8),
+                            () -> CompletableFuture.completedFuture(config));
             bucket.tryConsume(1).get();
 
             java.util.List<String> b4j = sentFor(100, () -> bucket.tryConsume(1).join());

@@ -3,7 +3,6 @@ package dev.veil.redis.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -44,7 +43,7 @@ public final class BatchScript {
             if (in == null) {
                 throw new IllegalStateException("batch.lua is missing from the veil-redis jar");
             }
-            return new BatchScript(new String(in.readAllBytes(), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8));
+            return new BatchScript(in.readAllBytes());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read batch.lua from the veil-redis jar", e);
         }

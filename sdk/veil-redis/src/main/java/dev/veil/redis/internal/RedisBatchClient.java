@@ -61,7 +61,8 @@ public final class RedisBatchClient implements AutoCloseable {
         this.resources = ClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
+                        TimeUnit.MILLISECONDS))
                 .build();
         RedisClient c = RedisClient.create(resources, uri);
         c.setOptions(ClientOptions.builder()
@@ -107,8 +108,12 @@ public final class RedisBatchClient implements AutoCloseable {
         } catch (NoScript e) {
             LOG.log(System.Logger.Level.INFO, "Redis at " + where + " lost the batch script (restart or SCRIPT "
                     + "FLUSH); sending it again");
-            return await(dispatch(() -> commands.eval(script.source(), ScriptOutputType.MULTI, keys, args)),
-                    "the state batch");
+            try {
+                return await(dispatch(() -> commands.eval(script.source(), ScriptOutputType.MULTI, keys, args)),
+                        "the state batch");
+            } catch (NoScript impossible) {
+                throw new StateUnavailableException("Redis at " + where + " answered NOSCRIPT to EVAL", impossible);
+            }
         }
     }
 
@@ -143,11 +148,15 @@ public final class RedisBatchClient implements AutoCloseable {
             if (e == null) {
                 submitFailing.set(false);
             } else if (unwrap(e) instanceof RedisNoScriptException) {
-                commands.eval(script.source(), ScriptOutputType.MULTI, keys, args).whenComplete((r2, e2) -> {
-                    if (e2 != null) {
-                        submitFailed(e2);
-                    }
-                });
+                try {
+                    commands.eval(script.source(), ScriptOutputType.MULTI, keys, args).whenComplete((r2, e2) -> {
+                        if (e2 != null) {
+                            submitFailed(e2);
+                        }
+                    });
+                } catch (RuntimeException e3) {
+                    submitFailed(e3);
+                }
             } else {
                 submitFailed(e);
             }
@@ -203,12 +212,12 @@ public final class RedisBatchClient implements AutoCloseable {
         }
     }
 
-    /** NOSCRIPT: Redis does not have the script (any more). */
+    /** NOSCRIPT: Redis does not have the script (any more). Never leaves this class. */
     private static final class NoScript extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         NoScript() {
-            super(null, null, false, false);
+            super("NOSCRIPT", null, false, false);
         }
     }
 
