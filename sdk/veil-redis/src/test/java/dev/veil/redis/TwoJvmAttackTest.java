@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,7 @@ class TwoJvmAttackTest {
     Path dir;
 
     @Test
+    @Timeout(120)
     void anAttackSplitOverTwoJvmsIsSeenAsOne() throws Exception {
         GuardFixture fx = new GuardFixture(dir);
         PolicyBundle bundle = fx.bundle("attack", "deny");
