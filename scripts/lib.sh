@@ -28,3 +28,28 @@ ensure_toolchain() {
   v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
   [ "${v%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or later is needed, found '$v'"
 }
+
+# ensure_redis_server: installs Debian's redis-server when it is missing. The veil-redis tests start
+# their own server on a free loopback port; without the binary they are skipped, saying so.
+ensure_redis_server() {
+  command -v redis-server >/dev/null || ensure_packages redis-server
+}
+
+# start_redis PORT: a throwaway redis-server on 127.0.0.1:PORT without persistence, for trying
+# veil-redis by hand; waits until it answers PING. Stop it with stop_redis PORT.
+start_redis() {
+  local port="${1:?start_redis needs a port}"
+  ensure_redis_server
+  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes >/dev/null \
+    || die "redis-server did not start on port $port"
+  for _ in $(seq 100); do
+    [ "$(redis-cli -p "$port" ping 2>/dev/null)" = "PONG" ] && return 0
+    sleep 0.05
+  done
+  die "redis-server on port $port did not answer PING within 5 s"
+}
+
+# stop_redis PORT: stops the server start_redis started (SHUTDOWN NOSAVE).
+stop_redis() {
+  redis-cli -p "${1:?stop_redis needs a port}" shutdown nosave >/dev/null 2>&1 || true
+}

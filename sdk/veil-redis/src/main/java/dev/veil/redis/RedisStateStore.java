@@ -1,0 +1,288 @@
+package dev.veil.redis;
+
+import dev.veil.redis.internal.BatchEncoder;
+import dev.veil.redis.internal.RedisBatchClient;
+import dev.veil.redis.internal.ReplyDecoder;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateStore;
+import dev.veil.spi.StateUnavailableException;
+import io.lettuce.core.RedisURI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A {@link StateStore} in Redis, so that several Guards, in one process or many, share rate
+ * buckets, daily quotas, blocks and throttles, privacy-budget ledgers and every built-in detector's
+ * windows, lists and fingerprint index: an attack spread over replicas is seen as one.
+ *
+ * <pre>{@code
+ * StateStore redis = RedisStateStore.builder("redis://redis.internal:6379")
+ *         .namespace("veil:{fashion}:")
+ *         .timeout(Duration.ofMillis(200))
+ *         .build();
+ * Guard<double[]> guard = Guard.builder(model).policy(bundle).audit(log).stateStore(redis).build();
+ * }</pre>
+ *
+ * <p><b>One round trip per batch.</b> {@link #execute} sends the whole batch as ONE {@code EVALSHA}
+ * of a Lua script that runs the operations in order and answers them together: one request, one
+ * reply, whatever other threads send on the shared connection. Each operation is atomic (the whole
+ * batch is, which the SPI permits but does not promise). The script is loaded once and called by
+ * its SHA-1; after a Redis restart (NOSCRIPT) it is sent again once.
+ *
+ * <p><b>Same answers as the in-memory store.</b> Token buckets use Bucket4j's greedy-refill
+ * arithmetic exactly, privacy ledgers the same fixed-point units as the in-memory ledger, windows
+ * the same twelve slots; a conformance test runs the same operations against both. Where they
+ * differ by design: this store has no memory cap (every key has a time to live instead; size Redis
+ * and pick a {@code maxmemory-policy}), no bound on callers with rate or cool-down state, and its
+ * state is lost if Redis loses it (persistence is Redis's configuration).
+ *
+ * <p><b>Failures.</b> A connection error, a timeout or an error reply throws
+ * {@link StateUnavailableException}; the Guard then applies the policy's
+ * {@code on_state_unavailable} ({@code deny}, {@code degrade} or {@code local}). The client
+ * reconnects in the background and the next batch after Redis is back succeeds.
+ *
+ * <p>Thread-safe; one store (one connection) serves any number of threads. Close it (the Guard
+ * closes the store it was given) to close the connection.
+ */
+public final class RedisStateStore implements StateStore {
+    private final RedisBatchClient client;
+    private final BatchEncoder encoder;
+    private final Clock clock;
+    private final String namespace;
+    private volatile boolean closed;
+
+    private RedisStateStore(Builder b) {
+        this.clock = b.clock;
+        this.namespace = b.namespace;
+        this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
+        this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
+    }
+
+    /** Starts a store for a Redis URI. */
+    public static Builder builder(RedisURI uri) {
+        return new Builder(Objects.requireNonNull(uri, "uri"));
+    }
+
+    /**
+     * Starts a store for a Redis URL, e.g. {@code redis://localhost:6379},
+     * {@code rediss://:password@host:6380/2} or {@code redis-socket:///run/redis.sock}.
+     *
+     * @throws IllegalArgumentException when the URL is not a Redis URL
+     */
+    public static Builder builder(String url) {
+        Objects.requireNonNull(url, "url");
+        RedisURI uri;
+        try {
+            uri = RedisURI.create(url);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not a Redis URL: '" + redact(url) + "' (expected redis://host:port,"
+                    + " rediss://host:port or redis-socket:///path): " + e.getMessage());
+        }
+        return new Builder(uri);
+    }
+
+    @Override
+    public String name() {
+        return "redis";
+    }
+
+    /** The key prefix of this store. */
+    public String namespace() {
+        return namespace;
+    }
+
+    /**
+     * Runs the batch in one round trip and waits for it.
+     *
+     * @throws StateUnavailableException when Redis cannot be reached, did not answer within the
+     *     timeout or answered with an error
+     * @throws IllegalArgumentException for a rate limit or throttle the in-memory store refuses too
+     *     (a bucket that takes longer than 366 days to refill, an infinite throttle rate)
+     * @throws IllegalStateException after {@link #close}
+     */
+    @Override
+    public Object[] execute(StateOp... ops) {
+        ensureOpen();
+        if (ops.length == 0) {
+            return new Object[0];
+        }
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), ops);
+        Object reply = client.execute(e.keys(), e.args());
+        try {
+            return ReplyDecoder.decode(ops, reply);
+        } catch (RuntimeException ex) {
+            throw new StateUnavailableException("Redis at " + client.where() + " answered the state batch in a form "
+                    + "this veil-redis does not read: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Sends the batch in one round trip without waiting. A failure after sending is counted
+     * ({@link #failedSubmits()}) and logged.
+     *
+     * @throws StateUnavailableException when the connection is down at the time of the call
+     *     (immediately, without blocking)
+     */
+    @Override
+    public void submit(StateOp... ops) {
+        ensureOpen();
+        if (ops.length == 0) {
+            return;
+        }
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), ops);
+        client.submit(e.keys(), e.args());
+    }
+
+    /** Always -1: the bytes Redis holds for one namespace are not known without scanning it. */
+    @Override
+    public long bytesUsed() {
+        return -1;
+    }
+
+    /** Batches given to {@link #submit} that Redis did not apply (since this store was built). */
+    public long failedSubmits() {
+        return client.failedSubmits();
+    }
+
+    /** Whether the connection to Redis is up now (Lettuce reconnects in the background). */
+    public boolean connected() {
+        return client.connected();
+    }
+
+    /** Closes the connection. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        client.close();
+    }
+
+    @Override
+    public String toString() {
+        return "RedisStateStore[" + client.where() + ", namespace=" + namespace + "]";
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this RedisStateStore (" + client.where() + ") is closed");
+        }
+    }
+
+    private static String redact(String url) {
+        return url.replaceAll("//[^@/]*@", "//***@");
+    }
+
+    /** Builds a {@link RedisStateStore}; every setting has a default. */
+    public static final class Builder {
+        /** Default key prefix. */
+        public static final String DEFAULT_NAMESPACE = "veil:";
+        /** Default time to wait for a batch. */
+        public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(200);
+        /** Default time to wait for a connection. */
+        public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+        /** Default bound on callers spending privacy budget per period (as the Guard's maxCallers). */
+        public static final int DEFAULT_MAX_LEDGER_CALLERS = 100_000;
+        private static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
+
+        private final RedisURI uri;
+        private String namespace = DEFAULT_NAMESPACE;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Clock clock = Clock.systemUTC();
+        private int maxLedgerCallers = DEFAULT_MAX_LEDGER_CALLERS;
+
+        private Builder(RedisURI uri) {
+            this.uri = uri;
+        }
+
+        /**
+         * Prefix of every key (default {@value #DEFAULT_NAMESPACE}). Guards that must act as one use
+         * the same namespace; give each model its own. With Redis Cluster put a hash tag in it,
+         * e.g. {@code veil:{fashion}:}, so that a batch's keys share one slot.
+         *
+         * @throws IllegalArgumentException when blank, longer than 200 characters, or holding
+         *     whitespace or control characters
+         */
+        public Builder namespace(String ns) {
+            Objects.requireNonNull(ns, "namespace");
+            if (ns.isEmpty() || ns.length() > 200) {
+                throw new IllegalArgumentException("namespace must have 1 to 200 characters, e.g. 'veil:{fashion}:',"
+                        + " was " + ns.length());
+            }
+            for (int i = 0; i < ns.length(); i++) {
+                char c = ns.charAt(i);
+                if (Character.isWhitespace(c) || Character.isISOControl(c)) {
+                    throw new IllegalArgumentException("namespace must not hold whitespace or control characters,"
+                            + " was '" + ns.replaceAll("\\p{Cntrl}", "?") + "'");
+                }
+            }
+            this.namespace = ns;
+            return this;
+        }
+
+        /**
+         * How long {@link RedisStateStore#execute} waits for Redis (default 200 ms) before it throws
+         * {@link StateUnavailableException}.
+         *
+         * @throws IllegalArgumentException unless {@code 0 < timeout <= 1 min}
+         */
+        public Builder timeout(Duration t) {
+            this.timeout = checkDuration("timeout", t);
+            return this;
+        }
+
+        /**
+         * How long {@link #build} and reconnections wait to connect (default 2 s).
+         *
+         * @throws IllegalArgumentException unless {@code 0 < timeout <= 1 min}
+         */
+        public Builder connectTimeout(Duration t) {
+            this.connectTimeout = checkDuration("connectTimeout", t);
+            return this;
+        }
+
+        /**
+         * The clock for {@link StateOp.Block} and {@link StateOp.Throttle}, which carry no time of
+         * their own: give it the Guard's clock if the Guard has one (default: the system UTC clock).
+         */
+        public Builder clock(Clock c) {
+            this.clock = Objects.requireNonNull(c, "clock");
+            return this;
+        }
+
+        /**
+         * How many callers may spend privacy budget per period (default 100,000, like the Guard's
+         * {@code maxCallers}); a new caller beyond it is refused ({@code TOO_MANY_CALLERS}) until
+         * the next period rather than let an unbounded ledger grow.
+         *
+         * @throws IllegalArgumentException if {@code n < 1}
+         */
+        public Builder maxLedgerCallers(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxLedgerCallers must be >= 1, was " + n);
+            }
+            this.maxLedgerCallers = n;
+            return this;
+        }
+
+        /**
+         * Connects and loads the batch script.
+         *
+         * @throws StateUnavailableException when Redis cannot be reached (the message names host and port)
+         */
+        public RedisStateStore build() {
+            return new RedisStateStore(this);
+        }
+
+        private static Duration checkDuration(String what, Duration t) {
+            Objects.requireNonNull(t, what);
+            if (t.isNegative() || t.isZero() || t.compareTo(MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException(what + " must be > 0 and <= 1 minute, was " + t);
+            }
+            return t;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package dev.veil.redis.internal;
+
+import dev.veil.spi.GuardSettings.PrivacyBudget;
+import dev.veil.spi.RateLimit;
+import dev.veil.spi.StateOp;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns a batch of {@link StateOp}s into the KEYS and ARGV of one call of {@code batch.lua}. The
+ * Lua script reads them back in the same order; both change together.
+ *
+ * <p>Key layout under the namespace {@code ns} (see the module README):
+ * <pre>
+ *   ns b:&lt;caller&gt;          hash   block and throttle of a caller (BlockedUntil, Block, Throttle, Acquire)
+ *   ns r:&lt;caller&gt;          hash   rate bucket and daily quota of a caller (Acquire)
+ *   ns p:g                 hash   global privacy ledger and current period (Charge)
+ *   ns p:c:&lt;caller&gt;        hash   a caller's privacy ledger (Charge)
+ *   ns w:&lt;key&gt;             hash   sliding-window counter, 12 slots (CountInWindow)
+ *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
+ *   ns f:&lt;index&gt;:&lt;hex&gt;     list   members under one fingerprint hash (Fingerprint)
+ * </pre>
+ *
+ * <p>Numbers that the in-memory store computes with Bucket4j and {@code PrivacyLedger} are computed
+ * here the same way (refill periods, privacy units), so both stores round identically.
+ */
+public final class BatchEncoder {
+    /** Longest time a bucket may take to refill from empty, as in the in-memory limiter. */
+    static final Duration MAX_REFILL = Duration.ofDays(366);
+    static final double DELTA_BUDGET = 1e-3;
+    private static final int EPSILON_SCALE = 12;
+    private static final int DELTA_SCALE = 18;
+    private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L;
+    private static final long LIMB = 1_000_000_000L;
+
+    private final byte[] namespace;
+    private final int maxLedgerCallers;
+
+    /**
+     * An encoder.
+     *
+     * @param namespace prefix of every key, e.g. {@code veil:{fashion}:}
+     * @param maxLedgerCallers how many callers may spend privacy budget per period (the in-memory
+     *     ledger's bound; beyond it a new caller's charge is refused with TOO_MANY_CALLERS)
+     */
+    public BatchEncoder(String namespace, int maxLedgerCallers) {
+        this.namespace = namespace.getBytes(StandardCharsets.UTF_8);
+        this.maxLedgerCallers = maxLedgerCallers;
+    }
+
+    /** The KEYS and ARGV of one script call. */
+    public record Encoded(byte[][] keys, byte[][] args) {}
+
+    /**
+     * Encodes a batch.
+     *
+     * @param clockNow the store clock's time, for {@link StateOp.Block} and {@link StateOp.Throttle}
+     * @throws IllegalArgumentException for a limit or throttle the in-memory store refuses too
+     */
+    public Encoded encode(long clockNow, StateOp... ops) {
+        List<byte[]> keys = new ArrayList<>(ops.length * 2);
+        List<byte[]> args = new ArrayList<>(ops.length * 6 + 1);
+        args.add(num(clockNow));
+        for (StateOp op : ops) {
+            if (op instanceof StateOp.BlockedUntil b) {
+                keys.add(key("b:", b.caller()));
+                args.add(code('U'));
+                args.add(num(b.nowMillis()));
+            } else if (op instanceof StateOp.Block b) {
+                keys.add(key("b:", b.caller()));
+                args.add(code('B'));
+                args.add(num(b.untilMillis()));
+            } else if (op instanceof StateOp.Throttle t) {
+                if (Double.isInfinite(t.perSecond())) {
+                    throw new IllegalArgumentException(
+                            "throttle_per_second must be a positive finite number, was " + t.perSecond());
+                }
+                long cap = throttleCapacity(t.perSecond());
+                keys.add(key("b:", t.caller()));
+                args.add(code('T'));
+                args.add(ascii(Double.toString(t.perSecond())));
+                args.add(num(cap));
+                args.add(num(refillNanos(cap, t.perSecond())));
+                args.add(num(t.untilMillis()));
+            } else if (op instanceof StateOp.Acquire a) {
+                keys.add(key("r:", a.caller()));
+                keys.add(key("b:", a.caller()));
+                args.add(code('A'));
+                args.add(num(a.nowMillis()));
+                RateLimit l = a.limit();
+                if (l == null) {
+                    args.add(new byte[0]);
+                    args.add(num(0));
+                    args.add(num(0));
+                    args.add(num(0));
+                } else {
+                    long period = refillNanos(l.burst(), l.perSecond());
+                    args.add(ascii(Double.toString(l.perSecond()) + "/" + l.burst()));
+                    args.add(num(l.burst()));
+                    args.add(num(period));
+                    args.add(num(Math.floorDiv(period + 999_999, 1_000_000)));
+                }
+                args.add(num(a.dailyQuota()));
+            } else if (op instanceof StateOp.Charge c) {
+                encodeCharge(c, keys, args);
+            } else if (op instanceof StateOp.CountInWindow w) {
+                keys.add(key("w:", w.key()));
+                args.add(code('W'));
+                args.add(num(w.nowMillis()));
+                args.add(num(w.windowMillis()));
+            } else if (op instanceof StateOp.ListRead r) {
+                keys.add(key("l:", r.key()));
+                args.add(code('R'));
+            } else if (op instanceof StateOp.ListAppend a) {
+                keys.add(key("l:", a.key()));
+                args.add(code('L'));
+                args.add(a.value());
+                args.add(num(a.maxLength()));
+                args.add(num(a.ttlMillis()));
+            } else if (op instanceof StateOp.Fingerprint f) {
+                args.add(code('F'));
+                args.add(f.member().getBytes(StandardCharsets.UTF_8));
+                args.add(num(f.hashes().length));
+                args.add(num(f.maxMembersPerHash()));
+                args.add(num(f.ttlMillis()));
+                String prefix = "f:" + f.index() + ':';
+                for (long h : f.hashes()) {
+                    keys.add(key(prefix, Long.toHexString(h)));
+                }
+            } else {
+                throw new IllegalArgumentException("unsupported state operation " + op.getClass().getSimpleName());
+            }
+        }
+        return new Encoded(keys.toArray(byte[][]::new), args.toArray(byte[][]::new));
+    }
+
+    private void encodeCharge(StateOp.Charge c, List<byte[]> keys, List<byte[]> args) {
+        PrivacyBudget b = c.budget();
+        long eps = Math.min(units(c.epsilon(), EPSILON_SCALE, RoundingMode.CEILING), MAX_EPSILON_UNITS + 1);
+        long del = units(c.delta(), DELTA_SCALE, RoundingMode.CEILING);
+        long callerBudget = Math.min(units(b.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
+        long globalBudget = Math.min(units(b.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
+        long deltaBudget = units(DELTA_BUDGET, DELTA_SCALE, RoundingMode.FLOOR);
+        long period = b.periodSeconds() == 0 ? 0
+                : Math.floorDiv(Math.floorDiv(c.nowMillis(), 1000L), b.periodSeconds());
+        keys.add(key("p:", "g"));
+        keys.add(key("p:c:", c.caller()));
+        args.add(code('C'));
+        args.add(num(period));
+        for (long v : new long[] {eps, del, callerBudget, globalBudget, deltaBudget}) {
+            args.add(num(v / LIMB));
+            args.add(num(v % LIMB));
+        }
+        args.add(num(b.globalEpsilon() > 0 ? 1 : 0));
+        args.add(num(maxLedgerCallers));
+        args.add(num(b.periodSeconds() * 1000L));
+        args.add(num(c.nowMillis()));
+    }
+
+    /** Capacity of a throttle bucket, as the in-memory limiter sizes it. */
+    static long throttleCapacity(double perSecond) {
+        return Math.max(1, (long) Math.ceil(perSecond));
+    }
+
+    /**
+     * Nanoseconds to refill {@code capacity} tokens at {@code perSecond}, at least 1, rounded up
+     * (never faster than the policy says), exactly as the in-memory limiter computes it.
+     */
+    static long refillNanos(long capacity, double perSecond) {
+        double nanos = capacity * 1e9 / perSecond;
+        if (!(nanos <= MAX_REFILL.toNanos())) {
+            throw new IllegalArgumentException("rate_limit: a bucket of " + capacity + " at " + perSecond
+                    + " per second takes longer than " + MAX_REFILL.toDays() + " days to refill; per_second must be"
+                    + " at least burst / " + MAX_REFILL.toSeconds() + ", was " + perSecond);
+        }
+        return Math.max(1, (long) Math.ceil(nanos));
+    }
+
+    /** Fixed-point privacy units from a number's shortest decimal form, as {@code PrivacyLedger}. */
+    static long units(double value, int scale, RoundingMode mode) {
+        BigDecimal units = BigDecimal.valueOf(value).movePointRight(scale).setScale(0, mode);
+        return units.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0 ? Long.MAX_VALUE / 2 : units.longValue();
+    }
+
+    private byte[] key(String kind, String name) {
+        byte[] k = kind.getBytes(StandardCharsets.UTF_8);
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[namespace.length + k.length + n.length];
+        System.arraycopy(namespace, 0, out, 0, namespace.length);
+        System.arraycopy(k, 0, out, namespace.length, k.length);
+        System.arraycopy(n, 0, out, namespace.length + k.length, n.length);
+        return out;
+    }
+
+    private static byte[] code(char c) {
+        return new byte[] {(byte) c};
+    }
+
+    private static byte[] num(long v) {
+        return ascii(Long.toString(v));
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,260 @@
+package dev.veil.redis.internal;
+
+import dev.veil.spi.StateUnavailableException;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One Lettuce connection that runs {@code batch.lua}: a batch is ONE {@code EVALSHA} (one request,
+ * one reply: one round trip), waited for with a timeout. A Redis that lost the script (restart,
+ * {@code SCRIPT FLUSH}) answers NOSCRIPT; the batch is then sent once more with {@code EVAL},
+ * which caches the script again.
+ *
+ * <p>While disconnected, commands are rejected at once (Lettuce {@code REJECT_COMMANDS}) instead
+ * of queued, so an outage is reported in microseconds, not after the timeout; Lettuce reconnects
+ * in the background (10 ms, doubling, at most 1 s apart).
+ *
+ * <p>Thread-safe: Lettuce connections are.
+ */
+public final class RedisBatchClient implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.veil.redis");
+    /** Bound on commands waiting for a reply, so that submit never grows memory without limit. */
+    private static final int REQUEST_QUEUE = 65_536;
+
+    private final String where;
+    private final Duration timeout;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final StatefulRedisConnection<byte[], byte[]> connection;
+    private final RedisAsyncCommands<byte[], byte[]> commands;
+    private final BatchScript script = BatchScript.get();
+    private final AtomicLong failedSubmits = new AtomicLong();
+    private final AtomicBoolean submitFailing = new AtomicBoolean();
+
+    /**
+     * Connects and loads the script.
+     *
+     * @throws StateUnavailableException when Redis cannot be reached or refuses the script
+     */
+    public RedisBatchClient(RedisURI uri, Duration timeout, Duration connectTimeout) {
+        this.where = describe(uri);
+        this.timeout = timeout;
+        this.resources = ClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
+                        TimeUnit.MILLISECONDS))
+                .build();
+        RedisClient c = RedisClient.create(resources, uri);
+        c.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(REQUEST_QUEUE)
+                .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
+                .timeoutOptions(TimeoutOptions.enabled(timeout.plus(connectTimeout)))
+                .build());
+        this.client = c;
+        StatefulRedisConnection<byte[], byte[]> conn;
+        try {
+            conn = c.connect(ByteArrayCodec.INSTANCE);
+        } catch (RuntimeException e) {
+            shutdown();
+            throw new StateUnavailableException("cannot connect to Redis at " + where + ": " + message(e)
+                    + "; check the URL and that redis-server is running", e);
+        }
+        this.connection = conn;
+        this.commands = conn.async();
+        try {
+            String sha = await(commands.scriptLoad(script.source()), "SCRIPT LOAD");
+            if (!script.sha1().equals(sha)) {
+                throw new StateUnavailableException("Redis at " + where + " named the batch script " + sha
+                        + " but its SHA-1 is " + script.sha1());
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs one batch and waits for its reply.
+     *
+     * @throws StateUnavailableException when Redis cannot be reached, does not answer within the
+     *     timeout, or answers with an error
+     */
+    public Object execute(byte[][] keys, byte[][] args) {
+        try {
+            return await(dispatch(() -> commands.evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args)),
+                    "the state batch");
+        } catch (NoScript e) {
+            LOG.log(System.Logger.Level.INFO, "Redis at " + where + " lost the batch script (restart or SCRIPT "
+                    + "FLUSH); sending it again");
+            try {
+                return await(dispatch(() -> commands.eval(script.source(), ScriptOutputType.MULTI, keys, args)),
+                        "the state batch");
+            } catch (NoScript impossible) {
+                throw new StateUnavailableException("Redis at " + where + " answered NOSCRIPT to EVAL", impossible);
+            }
+        }
+    }
+
+    private <T> RedisFuture<T> dispatch(java.util.function.Supplier<RedisFuture<T>> send) {
+        try {
+            return send.get();
+        } catch (RuntimeException e) {
+            throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(e), e);
+        }
+    }
+
+    /**
+     * Sends one batch without waiting. A failure later on is counted ({@link #failedSubmits()}) and
+     * logged once until a submit succeeds again.
+     *
+     * @throws StateUnavailableException when the connection is down right now (so that a Guard with
+     *     {@code on_state_unavailable: local} records the ops locally)
+     */
+    public void submit(byte[][] keys, byte[][] args) {
+        if (!connection.isOpen()) {
+            failedSubmits.incrementAndGet();
+            throw new StateUnavailableException("Redis at " + where + " is not connected; the ops were not sent");
+        }
+        CompletableFuture<Object> f;
+        try {
+            f = commands.<Object>evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+        } catch (RuntimeException e) {
+            submitFailed(e);
+            throw new StateUnavailableException("Redis at " + where + " refused the ops: " + message(e), e);
+        }
+        f.whenComplete((r, e) -> {
+            if (e == null) {
+                submitFailing.set(false);
+            } else if (unwrap(e) instanceof RedisNoScriptException) {
+                try {
+                    commands.eval(script.source(), ScriptOutputType.MULTI, keys, args).whenComplete((r2, e2) -> {
+                        if (e2 != null) {
+                            submitFailed(e2);
+                        }
+                    });
+                } catch (RuntimeException e3) {
+                    submitFailed(e3);
+                }
+            } else {
+                submitFailed(e);
+            }
+        });
+    }
+
+    private void submitFailed(Throwable e) {
+        failedSubmits.incrementAndGet();
+        if (submitFailing.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "ops submitted to Redis at " + where + " were lost: "
+                    + message(unwrap(e)) + " (counted in failedSubmits; logged again after the next success)");
+        }
+    }
+
+    /** Submitted batches that failed (since this client was created). */
+    public long failedSubmits() {
+        return failedSubmits.get();
+    }
+
+    /** Whether the connection is up now. */
+    public boolean connected() {
+        return connection.isOpen();
+    }
+
+    /** {@code host:port} (never the password). */
+    public String where() {
+        return where;
+    }
+
+    private <T> T await(RedisFuture<T> f, String what) {
+        try {
+            return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw new StateUnavailableException("Redis at " + where + " did not answer " + what + " within "
+                    + timeout.toMillis() + " ms (raise RedisStateStore.builder(...).timeout if Redis is slow)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw new StateUnavailableException("interrupted while waiting for Redis at " + where, e);
+        } catch (ExecutionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof RedisNoScriptException) {
+                throw new NoScript();
+            }
+            if (cause instanceof RedisCommandExecutionException) {
+                throw new StateUnavailableException("Redis at " + where + " refused " + what + ": " + message(cause),
+                        cause);
+            }
+            throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(cause), cause);
+        } catch (RuntimeException e) {
+            throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(e), e);
+        }
+    }
+
+    /** NOSCRIPT: Redis does not have the script (any more). Never leaves this class. */
+    private static final class NoScript extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NoScript() {
+            super("NOSCRIPT", null, false, false);
+        }
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    private static String describe(RedisURI uri) {
+        if (uri.getSocket() != null) {
+            return "unix:" + uri.getSocket();
+        }
+        return uri.getHost() + ":" + uri.getPort() + (uri.getDatabase() != 0 ? "/" + uri.getDatabase() : "");
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (connection != null) {
+                connection.close();
+            }
+        } finally {
+            shutdown();
+        }
+    }
+
+    private void shutdown() {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+}

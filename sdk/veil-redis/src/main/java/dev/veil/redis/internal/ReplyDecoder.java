@@ -1,0 +1,75 @@
+package dev.veil.redis.internal;
+
+import dev.veil.spi.StateOp;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads the reply of {@code batch.lua}: one element per op, typed as {@link StateOp} documents. */
+public final class ReplyDecoder {
+    private static final StateOp.Permit[] PERMITS = StateOp.Permit.values();
+    private static final StateOp.Budget[] BUDGETS = StateOp.Budget.values();
+
+    private ReplyDecoder() {}
+
+    /**
+     * Decodes a reply.
+     *
+     * @throws IllegalStateException when the reply does not have the shape the ops need (a script
+     *     of another version answered)
+     */
+    public static Object[] decode(StateOp[] ops, Object reply) {
+        if (!(reply instanceof List<?> list) || list.size() != ops.length) {
+            throw new IllegalStateException("the batch script answered " + describe(reply) + " for " + ops.length
+                    + " operations; is another version of veil-redis using this Redis with the same script?");
+        }
+        Object[] out = new Object[ops.length];
+        for (int i = 0; i < ops.length; i++) {
+            out[i] = decode(ops[i], list.get(i));
+        }
+        return out;
+    }
+
+    private static Object decode(StateOp op, Object r) {
+        if (op instanceof StateOp.BlockedUntil || op instanceof StateOp.CountInWindow) {
+            return asLong(r);
+        } else if (op instanceof StateOp.Block || op instanceof StateOp.Throttle) {
+            return null;
+        } else if (op instanceof StateOp.Acquire) {
+            return PERMITS[(int) asLong(r)];
+        } else if (op instanceof StateOp.Charge) {
+            return BUDGETS[(int) asLong(r)];
+        } else if (op instanceof StateOp.ListRead || op instanceof StateOp.ListAppend) {
+            List<?> l = asList(r);
+            List<byte[]> entries = new ArrayList<>(l.size());
+            for (Object e : l) {
+                entries.add((byte[]) e);
+            }
+            return entries;
+        } else if (op instanceof StateOp.Fingerprint) {
+            List<?> l = asList(r);
+            int shared = (int) asLong(l.get(1));
+            return shared == 0 ? StateOp.FingerprintMatch.NONE
+                    : new StateOp.FingerprintMatch(new String((byte[]) l.get(0), StandardCharsets.UTF_8), shared);
+        }
+        throw new IllegalArgumentException("unsupported state operation " + op.getClass().getSimpleName());
+    }
+
+    private static long asLong(Object r) {
+        if (r instanceof Long l) {
+            return l;
+        }
+        throw new IllegalStateException("the batch script answered " + describe(r) + " where a number was expected");
+    }
+
+    private static List<?> asList(Object r) {
+        if (r instanceof List<?> l) {
+            return l;
+        }
+        throw new IllegalStateException("the batch script answered " + describe(r) + " where a list was expected");
+    }
+
+    private static String describe(Object r) {
+        return r == null ? "nothing" : r instanceof List<?> l ? "a list of " + l.size() : r.getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,384 @@
+-- Veil state batch (format 1): runs one request's StateOps in order, atomically, and returns one
+-- result per op. Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes the
+-- arguments and ReplyDecoder.java reads the reply, so the three change together.
+--
+-- ARGV[1] is the store clock's "now" in ms (for Block and Throttle, which carry no time); then each
+-- op is a one-letter code and its arguments. KEYS are the op's keys in the same order.
+-- Every key written gets a time to live. Times are milliseconds since the epoch from the Guard's
+-- clock; nothing here reads the server's clock, so replicas and tests agree on "now".
+--
+-- Numbers: Lua numbers are doubles, exact for integers below 2^53. Millisecond times (~1.7e12),
+-- refill periods in ns (< 2^53 ns = 104 days), token counts and 1e9-based limbs of the privacy
+-- units stay below that; the token-bucket refill multiplies in exact long-hand (muldivmod).
+
+local DAY = 86400000
+local HOUR = 3600000
+local MAX_RETAIN = 367 * DAY
+local TWO53 = 9007199254740992
+local LIMB = 1000000000
+
+local ai, ki = 2, 1
+local clock_now = tonumber(ARGV[1])
+
+local function arg()
+  local v = ARGV[ai]
+  ai = ai + 1
+  return v
+end
+local function num()
+  local v = tonumber(ARGV[ai])
+  ai = ai + 1
+  return v
+end
+local function key()
+  local k = KEYS[ki]
+  ki = ki + 1
+  return k
+end
+
+-- floor((a * b + c) / d) and the remainder, exactly, for integers a >= 0, 0 <= b < d, 0 <= c < d < 2^53.
+local function muldivmod(a, b, c, d)
+  local p = a * b
+  if p < TWO53 - d then
+    local v = p + c
+    local q = math.floor(v / d)
+    local r = v - q * d
+    if r < 0 then q = q - 1; r = r + d elseif r >= d then q = q + 1; r = r - d end
+    return q, r
+  end
+  -- Double and add over the bits of a, keeping value = q * d + r with 0 <= r < d (every
+  -- intermediate below 2^53).
+  local bits, n, x = {}, 0, a
+  while x > 0 do
+    local bit = x % 2
+    n = n + 1
+    bits[n] = bit
+    x = (x - bit) / 2
+  end
+  local q, r = 0, 0
+  for i = n, 1, -1 do
+    q = q * 2
+    if r >= d - r then r = r - (d - r); q = q + 1 else r = r + r end
+    if bits[i] == 1 then
+      if r >= d - b then r = r - (d - b); q = q + 1 else r = r + b end
+    end
+  end
+  if r >= d - c then r = r - (d - c); q = q + 1 else r = r + c end
+  return q, r
+end
+
+-- Token buckets with greedy refill, as Bucket4j computes them (BucketState64BitsInteger): cap
+-- tokens refilled every per_ns nanoseconds, size s, rounding error e (< per_ns), last refill l (ms).
+local function refill(b, cap, per, now)
+  if now <= b.l then return end
+  local dms = now - b.l
+  b.l = now
+  if b.s >= cap then return end
+  if dms * 1000000 >= per then b.s = cap; b.e = 0; return end
+  local q, r = muldivmod(cap, dms * 1000000, b.e, per)
+  local size = b.s + q
+  if size >= cap then b.s = cap; b.e = 0 else b.s = size; b.e = r end
+end
+
+local function try_consume(b, cap, per, now)
+  refill(b, cap, per, now)
+  if b.s >= 1 then b.s = b.s - 1; return true end
+  return false
+end
+
+-- Bucket4j replaceConfiguration(AS_IS) between two greedy bandwidths, after a refill at now.
+local function reconfigure(b, old_per, new_cap, new_per)
+  if b.s >= new_cap then b.s = new_cap; b.e = 0; return end
+  local ne = math.floor(new_per / old_per) * b.e
+  if ne >= new_per then ne = new_per - 1 end
+  b.e = ne
+end
+
+-- Cool-downs (blocks and throttles) of one caller: hash b:<caller>.
+local CD = {'bu', 'tu', 'tr', 'tc', 'tp', 'ts', 'te', 'tl'}
+local function load_cd(k)
+  local v = redis.call('HMGET', k, unpack(CD))
+  if not v[1] and not v[2] then return nil end
+  return {bu = tonumber(v[1]), tu = tonumber(v[2]), tr = v[3], tc = tonumber(v[4]), tp = tonumber(v[5]),
+          t = {s = tonumber(v[6]), e = tonumber(v[7]), l = tonumber(v[8])}}
+end
+local function cd_over(cd, now)
+  return (not cd.bu or now >= cd.bu) and (not cd.tu or now >= cd.tu)
+end
+local function throttle_active(cd, now)
+  return cd.tu ~= nil and now < cd.tu
+end
+-- Numbers go to Redis as plain integers (Redis would format a Lua number with 14 digits).
+local function fmt(x)
+  if type(x) == 'number' then return string.format('%.0f', x) end
+  return x
+end
+
+local function save_cd(k, cd, now)
+  local f = {}
+  if cd.bu then f[#f + 1] = 'bu'; f[#f + 1] = fmt(cd.bu) end
+  if cd.tu then
+    for _, p in ipairs({{'tu', cd.tu}, {'tr', cd.tr}, {'tc', cd.tc}, {'tp', cd.tp}, {'ts', cd.t.s}, {'te', cd.t.e},
+                        {'tl', cd.t.l}}) do
+      f[#f + 1] = p[1]; f[#f + 1] = fmt(p[2])
+    end
+  end
+  redis.call('DEL', k)
+  redis.call('HSET', k, unpack(f))
+  local ends = math.max(cd.bu or 0, cd.tu or 0)
+  redis.call('PEXPIRE', k, fmt(math.max(1, ends - now)))
+end
+
+local ops = {}
+
+-- U: BlockedUntil. keys: cool-down. args: now. -> until or 0
+ops.U = function()
+  local k = key()
+  local now = num()
+  local cd = load_cd(k)
+  if cd == nil then return 0 end
+  if cd.bu and now < cd.bu then return cd.bu end
+  if cd_over(cd, now) then redis.call('DEL', k) end
+  return 0
+end
+
+-- B: Block. keys: cool-down. args: until. -> 0
+ops.B = function()
+  local k = key()
+  local untl = num()
+  local now = clock_now
+  if untl <= now then return 0 end
+  local cd = load_cd(k)
+  if cd and cd_over(cd, now) then cd = nil end
+  if cd == nil then
+    cd = {bu = untl}
+  else
+    cd.bu = math.max(cd.bu or untl, untl)
+  end
+  save_cd(k, cd, now)
+  return 0
+end
+
+-- T: Throttle. keys: cool-down. args: per_second (Java's Double.toString), cap, period_ns, until. -> 0
+ops.T = function()
+  local k = key()
+  local rate_s, cap, per, untl = arg(), num(), num(), num()
+  local now = clock_now
+  if untl <= now then return 0 end
+  local cd = load_cd(k)
+  if cd and cd_over(cd, now) then cd = nil end
+  if cd and throttle_active(cd, now) then
+    local old_rate, new_rate = tonumber(cd.tr), tonumber(rate_s)
+    if new_rate < old_rate then
+      refill(cd.t, cd.tc, cd.tp, now)
+      reconfigure(cd.t, cd.tp, cap, per)
+      cd.tr, cd.tc, cd.tp = rate_s, cap, per
+    end
+    cd.tu = math.max(cd.tu, untl)
+  else
+    cd = {bu = cd and cd.bu or nil, tu = untl, tr = rate_s, tc = cap, tp = per, t = {s = cap, e = 0, l = now}}
+  end
+  save_cd(k, cd, now)
+  return 0
+end
+
+-- A: Acquire. keys: rate state, cool-down. args: now, limit id ('' = none), cap, period_ns,
+-- refill_ms, daily quota. -> 0 allowed, 1 rate limited, 2 quota exhausted
+local RS = {'lim', 'cap', 'per', 'rm', 's', 'e', 'l', 'qd', 'qu', 'tq', 'x'}
+ops.A = function()
+  local rk, ck = key(), key()
+  local now, lim, cap, per, rm, quota = num(), arg(), num(), num(), num(), num()
+  local cd = load_cd(ck)
+  if lim == '' and quota == 0 then
+    if cd and throttle_active(cd, now) then
+      local ok = try_consume(cd.t, cd.tc, cd.tp, now)
+      save_cd(ck, cd, now)
+      if not ok then return 1 end
+    end
+    return 0
+  end
+  local v = redis.call('HMGET', rk, unpack(RS))
+  local st = {lim = v[1], cap = tonumber(v[2]), per = tonumber(v[3]), rm = tonumber(v[4]) or 0,
+              qd = tonumber(v[8]), qu = tonumber(v[9]) or 0, tq = v[10], x = tonumber(v[11])}
+  if v[1] then st.b = {s = tonumber(v[5]), e = tonumber(v[6]), l = tonumber(v[7])} end
+  if st.x and now >= st.x then
+    -- Forgotten after its retention (in the Guard's time), as the in-memory limiter forgets it.
+    st = {rm = 0, qu = 0}
+  end
+  if quota > 0 then st.tq = '1' end
+  if lim ~= '' and lim ~= st.lim then
+    if st.b == nil then
+      st.b = {s = cap, e = 0, l = now}
+    else
+      refill(st.b, st.cap, st.per, now)
+      reconfigure(st.b, st.per, cap, per)
+    end
+    st.lim, st.cap, st.per, st.rm = lim, cap, per, rm
+  end
+  local outcome
+  if quota > 0 then
+    local day = math.floor(now / DAY)
+    if st.qd == nil or day > st.qd then st.qd = day; st.qu = 0 end
+    if st.qu >= quota then outcome = 2 end
+  end
+  if outcome == nil then
+    if lim ~= '' and not try_consume(st.b, st.cap, st.per, now) then
+      outcome = 1
+    elseif cd and throttle_active(cd, now) and not try_consume(cd.t, cd.tc, cd.tp, now) then
+      if lim ~= '' then
+        -- Bucket4j addTokens(1): give back the rate token (a full bucket resets its rounding error).
+        if st.b.s + 1 >= st.cap then st.b.s = st.cap; st.b.e = 0 else st.b.s = st.b.s + 1 end
+      end
+      outcome = 1
+    else
+      if quota > 0 then st.qu = st.qu + 1 end
+      outcome = 0
+    end
+  end
+  if cd and throttle_active(cd, now) then save_cd(ck, cd, now) end
+  local keep = math.max(HOUR, st.rm)
+  if st.tq then keep = math.max(keep, DAY - now % DAY) end
+  keep = math.min(keep, MAX_RETAIN)
+  local f = {'x', fmt(now + keep), 'rm', fmt(st.rm), 'qu', fmt(st.qu)}
+  if st.tq then f[#f + 1] = 'tq'; f[#f + 1] = '1' end
+  if st.qd then f[#f + 1] = 'qd'; f[#f + 1] = fmt(st.qd) end
+  if st.lim then
+    for _, p in ipairs({{'lim', st.lim}, {'cap', st.cap}, {'per', st.per}, {'s', st.b.s}, {'e', st.b.e},
+                        {'l', st.b.l}}) do
+      f[#f + 1] = p[1]; f[#f + 1] = fmt(p[2])
+    end
+  end
+  redis.call('DEL', rk)
+  redis.call('HSET', rk, unpack(f))
+  redis.call('PEXPIRE', rk, fmt(keep))
+  return outcome
+end
+
+-- Privacy units as two base-1e9 limbs (hi, lo), exact beyond 2^53.
+local function ladd(h1, l1, h2, l2)
+  local l, h = l1 + l2, h1 + h2
+  if l >= LIMB then l = l - LIMB; h = h + 1 end
+  return h, l
+end
+local function lgt(h1, l1, h2, l2)
+  return h1 > h2 or (h1 == h2 and l1 > l2)
+end
+
+-- C: Charge. keys: global ledger, caller ledger. args: period, eps (h, l), delta (h, l), caller
+-- budget (h, l), global budget (h, l), delta budget (h, l), global (0/1), max callers, period ms
+-- (0 = never renews), now. -> 0 granted, 1 caller exhausted, 2 global exhausted, 3 too many callers
+local LG = {'p', 'eh', 'el', 'dh', 'dl', 'n'}
+ops.C = function()
+  local gk, ck = key(), key()
+  local cur = num()
+  local eh, el, dh, dl, cbh, cbl, gbh, gbl, dbh, dbl = num(), num(), num(), num(), num(), num(), num(), num(),
+      num(), num()
+  local global, maxc, pms, now = num() == 1, num(), num(), num()
+  local v = redis.call('HMGET', gk, unpack(LG))
+  local g = {p = tonumber(v[1]), eh = tonumber(v[2]) or 0, el = tonumber(v[3]) or 0, dh = tonumber(v[4]) or 0,
+             dl = tonumber(v[5]) or 0, n = tonumber(v[6]) or 0}
+  local ttl
+  if g.p == nil or cur > g.p then
+    g = {p = cur, eh = 0, el = 0, dh = 0, dl = 0, n = 0}
+  end
+  if pms > 0 then ttl = math.max(1, (g.p + 1) * pms - now + DAY) else ttl = 366 * DAY end
+  local function save_g()
+    redis.call('HSET', gk, 'p', fmt(g.p), 'eh', fmt(g.eh), 'el', fmt(g.el), 'dh', fmt(g.dh), 'dl', fmt(g.dl),
+        'n', fmt(g.n))
+    redis.call('PEXPIRE', gk, fmt(ttl))
+  end
+  local w = redis.call('HMGET', ck, unpack(LG))
+  local a = nil
+  if w[1] and tonumber(w[1]) == g.p then
+    a = {eh = tonumber(w[2]), el = tonumber(w[3]), dh = tonumber(w[4]), dl = tonumber(w[5])}
+  end
+  if a == nil and g.n >= maxc then save_g(); return 3 end
+  local sa = a or {eh = 0, el = 0, dh = 0, dl = 0}
+  local neh, nel = ladd(sa.eh, sa.el, eh, el)
+  local ndh, ndl = ladd(sa.dh, sa.dl, dh, dl)
+  if lgt(neh, nel, cbh, cbl) or lgt(ndh, ndl, dbh, dbl) then save_g(); return 1 end
+  local geh, gel = ladd(g.eh, g.el, eh, el)
+  local gdh, gdl = ladd(g.dh, g.dl, dh, dl)
+  if global and (lgt(geh, gel, gbh, gbl) or lgt(gdh, gdl, dbh, dbl)) then save_g(); return 2 end
+  if a == nil then g.n = g.n + 1 end
+  if global then g.eh, g.el, g.dh, g.dl = geh, gel, gdh, gdl end
+  save_g()
+  redis.call('HSET', ck, 'p', fmt(g.p), 'eh', fmt(neh), 'el', fmt(nel), 'dh', fmt(ndh), 'dl', fmt(ndl))
+  redis.call('PEXPIRE', ck, fmt(ttl))
+  return 0
+end
+
+-- W: CountInWindow. keys: window. args: now, window ms. -> count in the window, this one included.
+-- Twelve slots, as the in-memory SlidingCounter: fields s0..s11 (slot numbers), c0..c11 (counts).
+local WF = {}
+for i = 0, 11 do WF[i + 1] = 's' .. i; WF[i + 13] = 'c' .. i end
+ops.W = function()
+  local k = key()
+  local now, win = num(), num()
+  local slot_ms = math.max(1, math.floor(win / 12))
+  local slot = math.floor(now / slot_ms)
+  local i = slot % 12
+  local v = redis.call('HMGET', k, unpack(WF))
+  local starts, counts = {}, {}
+  for j = 0, 11 do
+    starts[j] = tonumber(v[j + 1]) or 0
+    counts[j] = tonumber(v[j + 13]) or 0
+  end
+  if starts[i] ~= slot then starts[i] = slot; counts[i] = 0 end
+  counts[i] = counts[i] + 1
+  local total = 0
+  for j = 0, 11 do
+    if slot - starts[j] < 12 then total = total + counts[j] end
+  end
+  redis.call('HSET', k, 's' .. i, fmt(slot), 'c' .. i, fmt(counts[i]))
+  redis.call('PEXPIRE', k, fmt(2 * win))
+  return total
+end
+
+-- R: ListRead. keys: list. -> entries, oldest first
+ops.R = function()
+  return redis.call('LRANGE', key(), 0, -1)
+end
+
+-- L: ListAppend. keys: list. args: value, max length, ttl ms. -> the entries before this one
+ops.L = function()
+  local k = key()
+  local value, max, ttl = arg(), num(), num()
+  local before = redis.call('LRANGE', k, 0, -1)
+  if redis.call('RPUSH', k, value) > max then redis.call('LTRIM', k, fmt(-max), -1) end
+  redis.call('PEXPIRE', k, fmt(ttl))
+  return before
+end
+
+-- F: Fingerprint. keys: one list per hash. args: member, hash count, max members, ttl ms.
+-- -> {best earlier member or '', hashes shared}
+ops.F = function()
+  local member, n, max, ttl = arg(), num(), num(), num()
+  local shared, best, best_n = {}, '', 0
+  local ttl_s, keep_s = fmt(ttl), fmt(-max)
+  for _ = 1, n do
+    local k = key()
+    local before = redis.call('LRANGE', k, 0, -1)
+    if redis.call('RPUSH', k, member) > max then redis.call('LTRIM', k, keep_s, -1) end
+    redis.call('PEXPIRE', k, ttl_s)
+    for _, m in ipairs(before) do
+      if m ~= member then
+        local c = (shared[m] or 0) + 1
+        shared[m] = c
+        if c > best_n then best_n = c; best = m end
+      end
+    end
+  end
+  return {best, best_n}
+end
+
+local out = {}
+local i = 0
+while ai <= #ARGV do
+  local code = arg()
+  local op = ops[code]
+  if op == nil then return redis.error_reply('veil batch: unknown op code ' .. tostring(code)) end
+  i = i + 1
+  out[i] = op()
+end
+return out

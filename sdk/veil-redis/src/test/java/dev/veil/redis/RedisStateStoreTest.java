@@ -1,0 +1,234 @@
+package dev.veil.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.spi.GuardSettings.PrivacyBudget;
+import dev.veil.spi.RateLimit;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateUnavailableException;
+import java.io.InputStream;
+import java.lang.module.ModuleDescriptor;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The store's contract beyond conformance: builder checks, key layout and TTLs, failures, scripts. */
+class RedisStateStoreTest {
+    @RegisterExtension
+    static final RedisServer REDIS = new RedisServer();
+
+    private static final MutableClock CLOCK = new MutableClock(1_790_000_000_000L);
+    private static RedisStateStore store;
+
+    @BeforeAll
+    static void connect() {
+        store = RedisStateStore.builder(REDIS.url()).namespace("t:{m}:").clock(CLOCK).timeout(Duration.ofSeconds(2))
+                .build();
+    }
+
+    @AfterAll
+    static void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    @BeforeEach
+    void flush() throws Exception {
+        REDIS.command("FLUSHALL");
+    }
+
+    // ------------------------------------------------------------------ builder
+
+    @Test
+    void aUrlThatIsNotARedisUrlIsRefusedWithoutShowingItsPassword() {
+        assertThatThrownBy(() -> RedisStateStore.builder("http://user:hunter2@host:80"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("not a Redis URL: 'http://***@host:80' (expected redis://host:port")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void badSettingsAreRefusedWithWhatWasWrong() {
+        RedisStateStore.Builder b = RedisStateStore.builder(REDIS.url());
+        assertThatThrownBy(() -> b.namespace("")).hasMessage(
+                "namespace must have 1 to 200 characters, e.g. 'veil:{fashion}:', was 0");
+        assertThatThrownBy(() -> b.namespace("x".repeat(201))).hasMessage(
+                "namespace must have 1 to 200 characters, e.g. 'veil:{fashion}:', was 201");
+        assertThatThrownBy(() -> b.namespace("veil fashion:")).hasMessage(
+                "namespace must not hold whitespace or control characters, was 'veil fashion:'");
+        assertThatThrownBy(() -> b.timeout(Duration.ZERO)).hasMessage("timeout must be > 0 and <= 1 minute, was PT0S");
+        assertThatThrownBy(() -> b.timeout(Duration.ofMinutes(2)))
+                .hasMessage("timeout must be > 0 and <= 1 minute, was PT2M");
+        assertThatThrownBy(() -> b.connectTimeout(Duration.ofMillis(-1)))
+                .hasMessage("connectTimeout must be > 0 and <= 1 minute, was PT-0.001S");
+        assertThatThrownBy(() -> b.maxLedgerCallers(0)).hasMessage("maxLedgerCallers must be >= 1, was 0");
+    }
+
+    @Test
+    void aServerThatIsNotThereIsReportedWithItsAddress() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        int p = port;
+        assertThatThrownBy(() -> RedisStateStore.builder("redis://127.0.0.1:" + p)
+                .connectTimeout(Duration.ofMillis(500)).build())
+                .isInstanceOf(StateUnavailableException.class)
+                .hasMessageStartingWith("cannot connect to Redis at 127.0.0.1:" + p + ": ")
+                .hasMessageEndingWith("; check the URL and that redis-server is running");
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    @Test
+    void everyKeyIsUnderTheNamespaceAndHasATimeToLive() throws Exception {
+        long now = CLOCK.millis();
+        store.execute(RoundTripTest.realisticBatch(1, now));
+        store.execute(new StateOp.Charge("alice", 0.1, 0, new PrivacyBudget(1, 5, 3600, null), now),
+                new StateOp.Block("bob", now + 60_000), new StateOp.Throttle("carol", 2, now + 60_000),
+                new StateOp.Acquire("carol", null, 0, now));
+        List<String> keys = REDIS.keys("*");
+        assertThat(keys).isNotEmpty().allSatisfy(k -> assertThat(k).startsWith("t:{m}:"));
+        // BlockedUntil only reads: a caller without a block or throttle has no b: key.
+        StateOp.Fingerprint global = (StateOp.Fingerprint) RoundTripTest.realisticBatch(1, now)[3];
+        String firstHash = Long.toHexString(global.hashes()[0]);
+        assertThat(keys).doesNotContain("t:{m}:b:caller1").contains("t:{m}:r:caller1", "t:{m}:f:fp:g:" + firstHash,
+                "t:{m}:l:hist:caller1", "t:{m}:w:rate:c:caller1", "t:{m}:p:g", "t:{m}:p:c:alice", "t:{m}:b:bob",
+                "t:{m}:b:carol");
+        for (String k : keys) {
+            long ttl = Long.parseLong(REDIS.command("PTTL", k));
+            assertThat(ttl).as("time to live of " + k).isPositive();
+        }
+        assertThat(Long.parseLong(REDIS.command("PTTL", "t:{m}:b:bob"))).isBetween(50_000L, 60_000L);
+        assertThat(Long.parseLong(REDIS.command("PTTL", "t:{m}:w:rate:c:caller1"))).isBetween(110_000L, 120_000L);
+        // Privacy ledgers live until the end of their period plus a day.
+        assertThat(Long.parseLong(REDIS.command("PTTL", "t:{m}:p:g"))).isBetween(86_400_000L, 90_000_000L);
+    }
+
+    @Test
+    void storesWithDifferentNamespacesShareNothing() {
+        try (RedisStateStore other = RedisStateStore.builder(REDIS.url()).namespace("t:{n}:").clock(CLOCK).build()) {
+            long now = CLOCK.millis();
+            store.execute(new StateOp.Block("mallory", now + 60_000));
+            assertThat(store.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(now + 60_000);
+            assertThat(other.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(0L);
+        }
+    }
+
+    @Test
+    void anEmptyBatchSendsNothing() throws Exception {
+        RedisServer.Monitor m = REDIS.monitor();
+        assertThat(store.execute()).isEmpty();
+        store.submit();
+        assertThat(m.stop()).isEmpty();
+    }
+
+    @Test
+    void binaryValuesAndUnicodeNamesComeBackUnchanged() {
+        byte[] v = new byte[256];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (byte) i;
+        }
+        store.execute(new StateOp.ListAppend("h:é\u0000x", v, 3, 60_000));
+        Object[] r = store.execute(new StateOp.ListRead("h:é\u0000x"),
+                new StateOp.Fingerprint("i", new long[] {Long.MIN_VALUE, -1}, "zoë", 2, 60_000),
+                new StateOp.Fingerprint("i", new long[] {-1}, "ünïcode", 2, 60_000));
+        assertThat((List<?>) r[0]).singleElement().isEqualTo(v);
+        assertThat(r[1]).isEqualTo(StateOp.FingerprintMatch.NONE);
+        assertThat(r[2]).isEqualTo(new StateOp.FingerprintMatch("zoë", 1));
+    }
+
+    // ------------------------------------------------------------------ failures
+
+    @Test
+    void aRateLimitTheInMemoryStoreRefusesIsRefusedHereToo() {
+        assertThatThrownBy(() -> store.execute(
+                new StateOp.Acquire("a", new RateLimit(1e-9, 1000), 0, CLOCK.millis())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("rate_limit: a bucket of 1000 at 1.0E-9 per second takes longer than 366 days");
+        assertThatThrownBy(() -> store.execute(new StateOp.Throttle("a", Double.POSITIVE_INFINITY, 1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("throttle_per_second must be a positive finite number, was Infinity");
+    }
+
+    @Test
+    void aScriptFlushedFromRedisIsSentAgain() throws Exception {
+        long now = CLOCK.millis();
+        REDIS.command("SCRIPT", "FLUSH");
+        assertThat(store.execute(new StateOp.CountInWindow("k", now, 60_000))).containsExactly(1L);
+        REDIS.command("SCRIPT", "FLUSH");
+        store.submit(new StateOp.CountInWindow("k", now, 60_000));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        Object[] r;
+        do {
+            r = store.execute(new StateOp.ListRead("nothing"), new StateOp.CountInWindow("k", now, 60_000));
+        } while ((Long) r[1] < 3 && System.nanoTime() < deadline);
+        assertThat(r[1]).as("the submitted count arrived after NOSCRIPT").isEqualTo(3L);
+        assertThat(store.failedSubmits()).isZero();
+    }
+
+    @Test
+    void aRedisThatDoesNotAnswerInTimeIsUnavailable() throws Exception {
+        try (RedisStateStore quick = RedisStateStore.builder(REDIS.url()).namespace("t:{m}:")
+                .timeout(Duration.ofMillis(100)).build()) {
+            REDIS.command("CLIENT", "PAUSE", "1500", "ALL");
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> quick.execute(new StateOp.ListRead("x")))
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessage("Redis at 127.0.0.1:" + REDIS.port() + " did not answer the state batch within 100 ms"
+                            + " (raise RedisStateStore.builder(...).timeout if Redis is slow)");
+            assertThat(System.nanoTime() - t0).as("gave up before the pause ended").isLessThan(1_200_000_000L);
+            Thread.sleep(1600);
+            assertThat(quick.execute(new StateOp.ListRead("x"))).containsExactly(List.of());
+        }
+    }
+
+    @Test
+    void anErrorReplyIsUnavailableWithRedisMessage() throws Exception {
+        REDIS.command("SET", "t:{m}:l:wrong", "a string, not a list");
+        assertThatThrownBy(() -> store.execute(new StateOp.ListAppend("wrong", new byte[1], 3, 60_000)))
+                .isInstanceOf(StateUnavailableException.class)
+                .hasMessageStartingWith("Redis at 127.0.0.1:" + REDIS.port() + " refused the state batch: ")
+                .hasMessageContaining("WRONGTYPE");
+    }
+
+    @Test
+    void aClosedStoreSaysSo() {
+        RedisStateStore s = RedisStateStore.builder(REDIS.url()).build();
+        assertThat(s.connected()).isTrue();
+        s.close();
+        s.close();
+        assertThatThrownBy(() -> s.execute(new StateOp.ListRead("x"))).isInstanceOf(IllegalStateException.class)
+                .hasMessage("this RedisStateStore (127.0.0.1:" + REDIS.port() + ") is closed");
+        assertThat(s.toString()).isEqualTo("RedisStateStore[127.0.0.1:" + REDIS.port() + ", namespace=veil:]");
+        assertThat(s.name()).isEqualTo("redis");
+        assertThat(s.bytesUsed()).isEqualTo(-1);
+    }
+
+    @Test
+    void theModuleExportsOnlyItsApiPackage() throws Exception {
+        Path info = Path.of("target", "classes", "module-info.class");
+        try (InputStream in = Files.newInputStream(info)) {
+            ModuleDescriptor d = ModuleDescriptor.read(in);
+            Set<String> exports = d.exports().stream().map(ModuleDescriptor.Exports::source)
+                    .collect(Collectors.toSet());
+            assertThat(d.name()).isEqualTo("dev.veil.redis");
+            assertThat(exports).containsExactly("dev.veil.redis");
+        }
+        assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
+                .startsWith("-- Veil state batch (format 1)");
+    }
+}

@@ -1,0 +1,152 @@
+package dev.veil.redis;
+
+import static dev.veil.redis.GuardFixture.code;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.Guard;
+import dev.veil.Response;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateUnavailableException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Redis server is killed mid-run (SIGKILL) and restarted empty on the same port; each Guard
+ * does what its policy's {@code on_state_unavailable} says meanwhile, and goes back to Redis once
+ * it is back.
+ */
+class StateUnavailableTest {
+    @RegisterExtension
+    static final RedisServer REDIS = new RedisServer();
+
+    @TempDir
+    Path dir;
+
+    private final MutableClock clock = new MutableClock(1_790_000_000_000L);
+    private final List<Guard<double[]>> guards = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        guards.forEach(Guard::close);
+    }
+
+    private Guard<double[]> guard(GuardFixture fx, String mode) {
+        RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{toy}:").clock(clock)
+                .timeout(Duration.ofMillis(500)).connectTimeout(Duration.ofMillis(500)).build();
+        Guard<double[]> g = fx.guard(fx.bundle("p-" + mode, mode), store, clock, mode);
+        guards.add(g);
+        return g;
+    }
+
+    @Test
+    void eachPolicyChoiceAppliesWhileRedisIsDownAndRedisIsUsedAgainAfterARestart() throws Exception {
+        GuardFixture fx = new GuardFixture(dir);
+        Guard<double[]> deny = guard(fx, "deny");
+        Guard<double[]> degrade = guard(fx, "degrade");
+        Guard<double[]> local = guard(fx, "local");
+
+        for (Guard<double[]> g : guards) {
+            assertThat(code(g.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
+        }
+        // ratey spends its burst of 6 in Redis.
+        List<String> before = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            before.add(code(local.predict(fx.request("ratey", 0.7))));
+        }
+        assertThat(before).containsExactly("ok", "ok", "ok", "ok", "ok", "ok", "rate_limited");
+
+        REDIS.kill();
+
+        Response denied = deny.predict(fx.request("alice", 0.7));
+        assertThat(code(denied)).isEqualTo("state_unavailable");
+        assertThat(((Response.Denied) denied).reason().message())
+                .isEqualTo("rate limits and monitoring state cannot be reached; try again later");
+
+        Response degraded = degrade.predict(fx.request("alice", 0.7));
+        assertThat(degraded).isInstanceOfSatisfying(Response.Released.class, r -> {
+            assertThat(r.degraded()).isTrue();
+            assertThat(r.prediction().label()).isEqualTo("yes");
+            assertThat(r.prediction().scores()).isEmpty();
+            assertThat(r.prediction().applied()).contains("label_only");
+        });
+
+        // local: a fresh in-memory store answers, and enforces ratey's limit from local state.
+        List<String> during = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            during.add(code(local.predict(fx.request("ratey", 0.7))));
+        }
+        assertThat(during).containsExactly("ok", "ok", "ok", "ok", "ok", "ok", "rate_limited");
+
+        REDIS.start();
+        // Each Guard's connection comes back on its own (reconnect attempts at most 1 s apart).
+        assertThat(firstAnswer(deny, fx, "alice")).as("the deny Guard answers again once Redis is back")
+                .isInstanceOfSatisfying(Response.Released.class, r -> assertThat(r.degraded()).isFalse());
+        assertThat(firstAnswer(degrade, fx, "alice")).as("the degrade Guard answers in full again")
+                .isInstanceOfSatisfying(Response.Released.class, r -> assertThat(r.degraded()).isFalse());
+        assertThat(REDIS.keys("veil:{toy}:*")).as("state is written to the restarted Redis").isNotEmpty();
+        // local is back on Redis, which restarted empty: ratey has a fresh burst there.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (REDIS.keys("veil:{toy}:r:ratey").isEmpty() && System.nanoTime() < deadline) {
+            assertThat(code(local.predict(fx.request("ratey", 0.7)))).isIn("ok", "rate_limited");
+            Thread.sleep(20);
+        }
+        assertThat(REDIS.keys("veil:{toy}:r:ratey")).hasSize(1);
+        assertThat(code(local.predict(fx.request("ratey", 0.7)))).isEqualTo("ok");
+    }
+
+    /** The first answer that is neither state_unavailable nor degraded, within 10 s (else the last one). */
+    private static Response firstAnswer(Guard<double[]> g, GuardFixture fx, String caller) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        Response r;
+        do {
+            r = g.predict(fx.request(caller, 0.7));
+            if (r instanceof Response.Released ok && !ok.degraded()) {
+                return r;
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        return r;
+    }
+
+    @Test
+    void whileRedisIsDownBatchesFailFastAndSubmitsAreRefusedAtOnce() throws Exception {
+        try (RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{toy}:").clock(clock)
+                .timeout(Duration.ofSeconds(2)).build()) {
+            StateOp op = new StateOp.CountInWindow("w", clock.millis(), 60_000);
+            assertThat(store.execute(op)).containsExactly(1L);
+            REDIS.kill();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (store.connected() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(store.connected()).isFalse();
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> store.execute(op)).isInstanceOf(StateUnavailableException.class)
+                    .hasMessage("Redis at 127.0.0.1:" + REDIS.port() + " is unavailable: Currently not connected."
+                            + " Commands are rejected.");
+            assertThatThrownBy(() -> store.submit(op)).isInstanceOf(StateUnavailableException.class)
+                    .hasMessage("Redis at 127.0.0.1:" + REDIS.port() + " is not connected; the ops were not sent");
+            assertThat(System.nanoTime() - t0).as("no waiting for the 2 s timeout").isLessThan(1_000_000_000L);
+            assertThat(store.failedSubmits()).isEqualTo(1);
+
+            long down = System.nanoTime();
+            REDIS.start();
+            long started = System.nanoTime();
+            deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!store.connected() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            System.out.printf("redis-server restart took %d ms, reconnection %d ms more%n",
+                    (started - down) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
+            // Restarted empty, without the script: NOSCRIPT, sent again, answered.
+            assertThat(store.execute(op)).containsExactly(1L);
+        }
+    }
+}
