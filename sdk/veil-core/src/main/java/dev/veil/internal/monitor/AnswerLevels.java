@@ -61,6 +61,14 @@ record AnswerLevels(double low, double medium, double high, boolean lowerIsWorse
         return threshold != 0 && (lowerIsWorse ? score < threshold : score >= threshold);
     }
 
+    /** Reads the optional {@code type} key, which must name this detector's type. */
+    static void type(DetectorConfig c, String type) {
+        String t = c.string("type", type);
+        if (!t.equals(type)) {
+            throw new IllegalArgumentException("type must be '" + type + "' for this detector, was '" + t + "'");
+        }
+    }
+
     /** A number in [min, max] (or 0 when {@code zeroAllowed}). */
     static double number(DetectorConfig c, String key, double dflt, double min, double max, boolean zeroAllowed) {
         double v = c.doubleValue(key, dflt);

@@ -53,7 +53,7 @@ public final class BoundaryDetector implements StatefulDetector {
         /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
             DetectorConfig c = new DetectorConfig(TYPE, m);
-            c.string("type", TYPE);
+            AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 20, 2, 1000);
             int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(10, window), 1, window);
             double margin = c.doubleValue("margin", 0.1);

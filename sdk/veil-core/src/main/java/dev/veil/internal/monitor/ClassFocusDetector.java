@@ -56,7 +56,7 @@ public final class ClassFocusDetector implements StatefulDetector {
         /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
             DetectorConfig c = new DetectorConfig(TYPE, m);
-            c.string("type", TYPE);
+            AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 50, 2, 1000);
             int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(20, window), 1, window);
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "high", new double[] {0.6, 0.8, 0.95}, 0.01,

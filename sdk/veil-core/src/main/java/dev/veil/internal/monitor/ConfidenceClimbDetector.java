@@ -78,7 +78,7 @@ public final class ConfidenceClimbDetector implements StatefulDetector {
         /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
             DetectorConfig c = new DetectorConfig(TYPE, m);
-            c.string("type", TYPE);
+            AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 48, 4, 256);
             double maxStep = c.doubleValue("max_step", 0.075);
             if (!(maxStep > 0 && maxStep <= 10)) {

@@ -83,7 +83,7 @@ public final class ExtractionDetector implements StatefulDetector {
         /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
             DetectorConfig c = new DetectorConfig(TYPE, m);
-            c.string("type", TYPE);
+            AnswerLevels.type(c, TYPE);
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "delta", new double[] {0, 0, 0.9}, 0.01, 1,
                     true);
             int testEvery = AnswerLevels.integer(c, "test_every", 10, 1, 1000);
