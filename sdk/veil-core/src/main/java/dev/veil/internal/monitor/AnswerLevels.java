@@ -10,8 +10,8 @@ import dev.veil.Level;
  * level is the highest threshold the score falls below ({@code score < threshold}) and they must
  * not increase.
  */
-record AnswerLevels(double low, double medium, double high, boolean lowerIsWorse) {
-    AnswerLevels {
+public record AnswerLevels(double low, double medium, double high, boolean lowerIsWorse) {
+    public AnswerLevels {
         if (low == 0 && medium == 0 && high == 0) {
             throw new IllegalArgumentException("set at least one of the low, medium, high thresholds");
         }
@@ -44,7 +44,7 @@ record AnswerLevels(double low, double medium, double high, boolean lowerIsWorse
     }
 
     /** The level of {@code score} (NONE for NaN). */
-    Level of(double score) {
+    public Level of(double score) {
         if (hit(high, score)) {
             return Level.HIGH;
         }

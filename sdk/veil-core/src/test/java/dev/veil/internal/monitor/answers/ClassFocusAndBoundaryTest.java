@@ -39,9 +39,11 @@ class ClassFocusAndBoundaryTest {
             assertThat(s[5].level()).isEqualTo(Level.LOW);
             assertThat(s[7].score()).isEqualTo(5 / 7.0); // [0,0,1,0,2,0,0]
             assertThat(s[7].level()).isEqualTo(Level.MEDIUM);
-            assertThat(s[11].score()).isEqualTo(0.5); // window of 10: [0,0,1,0,2,0,0,3,3,3]
+            assertThat(s[10].score()).isEqualTo(0.5); // [0,0,1,0,2,0,0,3,3,3]
+            assertThat(s[11].score()).isEqualTo(0.4); // window of 10: [0,1,0,2,0,0,3,3,3,3]
+            assertThat(s[11].level()).isEqualTo(Level.NONE);
             Signal last = h.query("a", Streams.near(0), Streams.probs(5, 3, 0.6))[0];
-            assertThat(last.score()).isEqualTo(0.5); // [0,1,0,2,0,0,3,3,3,3]: 4 of class 0, 4 of class 3
+            assertThat(last.score()).isEqualTo(0.5); // [1,0,2,0,0,3,3,3,3,3]
         }
     }
 
