@@ -191,22 +191,34 @@ final class Attacks {
     /**
      * Papernot et al.'s Jacobian-based augmentation: query a small seed set, then in each round add
      * x + lambda * sign(grad of the substitute's score for x's label) for every x queried so far.
-     * The substitute here is the nearest-class-mean model of the attacker's labelled queries.
+     * The substitute is the nearest-class-mean model of the attacker's labelled queries, either its
+     * softmax (the gradient depends on x) or its linear score (the same direction for every x of a
+     * label, so that rounds keep pushing inputs the same way until pixels saturate). Points
+     * the attacker has already asked about are not asked again (it keeps the answers).
      */
-    static Attack jacobian(List<double[]> seeds, double lambda) {
+    static Attack jacobian(List<double[]> seeds, double lambda, boolean linearSubstitute) {
         return new Attack() {
             final List<double[]> pending = new ArrayList<>(seeds);
             final List<double[]> known = new ArrayList<>();
             final List<Integer> labels = new ArrayList<>();
+            final java.util.Set<java.util.List<Double>> asked = new java.util.HashSet<>();
+            int round;
             double[] current;
 
             @Override
             public double[] next() {
-                if (pending.isEmpty()) {
-                    augment();
+                for (int empty = 0; ; ) {
+                    if (pending.isEmpty()) {
+                        if (++empty > 10) {
+                            throw new IllegalStateException("the augmentation produces no new points");
+                        }
+                        augment();
+                    }
+                    current = pending.remove(0);
+                    if (asked.add(java.util.Arrays.stream(current).boxed().toList())) {
+                        return current;
+                    }
                 }
-                current = pending.remove(0);
-                return current;
             }
 
             @Override
@@ -225,25 +237,56 @@ final class Attacks {
                         mean[labels.get(i)][j] += known.get(i)[j];
                     }
                 }
-                double[] overall = new double[d];
                 for (int k = 0; k < SyntheticImages.K; k++) {
                     for (int j = 0; j < d; j++) {
                         mean[k][j] = count[k] == 0 ? 0 : mean[k][j] / count[k];
-                        overall[j] += mean[k][j] / SyntheticImages.K;
                     }
                 }
-                for (int i = 0; i < known.size(); i++) {
+                double lambdaNow = (round++ / 3) % 2 == 0 ? lambda : -lambda; // Papernot's periodic step
+                int known0 = known.size();
+                for (int i = 0; i < known0; i++) {
                     double[] x = known.get(i);
+                    // gradient of the substitute's log-probability of x's label: mu_y - sum_k p_k(x) mu_k
+                    double[] z = new double[SyntheticImages.K];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int k = 0; k < SyntheticImages.K; k++) {
+                        double dot = 0;
+                        double sq = 0;
+                        for (int j = 0; j < d; j++) {
+                            dot += mean[k][j] * x[j];
+                            sq += mean[k][j] * mean[k][j];
+                        }
+                        z[k] = count[k] == 0 ? Double.NEGATIVE_INFINITY : dot - sq / 2;
+                        max = Math.max(max, z[k]);
+                    }
+                    double sum = 0;
+                    for (int k = 0; k < SyntheticImages.K; k++) {
+                        z[k] = Math.exp(z[k] - max);
+                        sum += z[k];
+                    }
                     double[] m = mean[labels.get(i)];
                     double[] q = new double[d];
                     for (int j = 0; j < d; j++) {
-                        // gradient of the substitute's logit for the label: mu_y - mean of the mus
-                        q[j] = SyntheticImages.clip(x[j] + lambda * Math.signum(m[j] - overall[j]));
+                        double expected = 0;
+                        for (int k = 0; k < SyntheticImages.K; k++) {
+                            // the linear substitute's gradient is the same everywhere: mu_y - mean of the mus
+                            expected += (linearSubstitute ? (count[k] == 0 ? 0 : 1.0 / nonEmpty(count))
+                                    : z[k] / sum) * mean[k][j];
+                        }
+                        q[j] = SyntheticImages.clip(x[j] + lambdaNow * Math.signum(m[j] - expected));
                     }
                     pending.add(q);
                 }
             }
         };
+    }
+
+    private static int nonEmpty(int[] count) {
+        int n = 0;
+        for (int c : count) {
+            n += c == 0 ? 0 : 1;
+        }
+        return n;
     }
 
     /** Tramer et al.'s random queries: independent uniform inputs in [0, 1]^d. */
