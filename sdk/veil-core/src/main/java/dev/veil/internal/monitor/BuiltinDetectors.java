@@ -12,7 +12,8 @@ public final class BuiltinDetectors {
     private BuiltinDetectors() {}
 
     /** Types of the built-in detectors. */
-    public static final Set<String> TYPES = Set.of("rate");
+    public static final Set<String> TYPES = Set.of("rate",
+            ConfidenceClimbDetector.TYPE, ClassFocusDetector.TYPE, BoundaryDetector.TYPE, ExtractionDetector.TYPE);
 
     /** The built-in type of an entry, or {@code null} when it names a custom detector. */
     public static String typeOf(String name, Map<String, Object> config) {
@@ -47,6 +48,11 @@ public final class BuiltinDetectors {
         if ("rate".equals(type)) {
             return new RateDetector(name, RateDetector.Config.from(config));
         }
+        // detectors that read the model's answers (see each class for its configuration)
+        if (ConfidenceClimbDetector.TYPE.equals(type)) return ConfidenceClimbDetector.create(name, config);
+        if (ClassFocusDetector.TYPE.equals(type)) return ClassFocusDetector.create(name, config);
+        if (BoundaryDetector.TYPE.equals(type)) return BoundaryDetector.create(name, config);
+        if (ExtractionDetector.TYPE.equals(type)) return ExtractionDetector.create(name, config);
         throw new IllegalArgumentException("'" + name + "' is not a built-in detector (built-in: "
                 + new java.util.TreeSet<>(TYPES) + ")");
     }

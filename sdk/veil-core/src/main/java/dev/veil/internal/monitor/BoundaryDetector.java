@@ -1,0 +1,139 @@
+package dev.veil.internal.monitor;
+
+import dev.veil.Level;
+import dev.veil.Prediction;
+import dev.veil.Signal;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Boundary probing: the share of a caller's recent answers that the model gave with a low margin
+ * between its two best classes. Label-only extraction and decision-boundary attacks (bisection
+ * between inputs of two classes, HopSkipJump-style walks) spend most of their queries where the
+ * model hesitates; independent inputs rarely land there.
+ *
+ * <p><b>Score:</b> among the caller's last {@code window} answers (up to the previous one; the
+ * current query's answer is recorded after the model answered), the share whose margin, the
+ * difference between the two largest normalised scores (each score divided by their sum), is below
+ * {@code margin}; in [0, 1]. The level stays {@code none} until {@code min_queries} answers are
+ * remembered. A one-class model has margin 1.
+ *
+ * <p>Configuration ({@code monitoring.detectors.<name>}, where the name is {@code boundary} or any
+ * name with {@code type: boundary}):
+ * <ul>
+ *   <li>{@code window} (integer in [2, 1000], default 20): answers remembered per caller;
+ *   <li>{@code min_queries} (integer in [1, window], default 10): answers needed before any level;
+ *   <li>{@code margin} (number in (0, 1], default 0.1): margins below it count as low;
+ *   <li>{@code low}, {@code medium}, {@code high} (shares, 0 = level not used, else in [0.01, 1],
+ *       non-decreasing; defaults 0.3, 0.45, 0.6);
+ *   <li>{@code ttl_seconds} (integer in [60, 2592000], default 3600): a caller's history is
+ *       forgotten after this long without a query.
+ * </ul>
+ *
+ * <p>State: one list per caller of at most {@code window} entries of {@value #ENTRY_BYTES} bytes
+ * (the margin), plus the store's overhead per entry.
+ */
+public final class BoundaryDetector implements StatefulDetector {
+    /** The built-in type. */
+    public static final String TYPE = "boundary";
+    static final int ENTRY_BYTES = 4;
+
+    /**
+     * Parsed configuration.
+     *
+     * @param window answers remembered per caller
+     * @param minQueries answers needed before any level
+     * @param margin margins below it count as low
+     * @param levels thresholds on the share of low-margin answers
+     * @param ttlMillis how long an idle caller's history is kept
+     */
+    public record Config(int window, int minQueries, double margin, AnswerLevels levels, long ttlMillis) {
+        /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
+        public static Config from(Map<String, Object> m) {
+            DetectorConfig c = new DetectorConfig(TYPE, m);
+            AnswerLevels.type(c, TYPE);
+            int window = AnswerLevels.integer(c, "window", 20, 2, 1000);
+            int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(10, window), 1, window);
+            double margin = c.doubleValue("margin", 0.1);
+            if (!(margin > 0 && margin <= 1)) {
+                throw new IllegalArgumentException("margin must be in (0, 1], was " + margin);
+            }
+            AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "high", new double[] {0.3, 0.45, 0.6}, 0.01,
+                    1, false);
+            long ttl = AnswerLevels.ttlMillis(c, 3600);
+            c.rejectUnknown();
+            return new Config(window, minQueries, margin, levels, ttl);
+        }
+    }
+
+    private final String name;
+    private final Config config;
+
+    /** The detector named {@code name} with the configuration map {@code config} (see the class Javadoc). */
+    public static BoundaryDetector create(String name, Map<String, Object> config) {
+        return new BoundaryDetector(name, Config.from(config));
+    }
+
+    public BoundaryDetector(String name, Config config) {
+        this.name = name;
+        this.config = config;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    private String key(Query q) {
+        return "boundary:" + name + ":" + q.caller().id();
+    }
+
+    @Override
+    public Object plan(Query q, List<StateOp> ops) {
+        ops.add(new StateOp.ListRead(key(q)));
+        return null;
+    }
+
+    @Override
+    public Signal evaluate(Query q, Object context, Object[] results, int from) {
+        @SuppressWarnings("unchecked")
+        List<byte[]> entries = (List<byte[]>) results[from];
+        int n = 0;
+        int low = 0;
+        for (byte[] e : entries) {
+            if (e.length == ENTRY_BYTES) {
+                n++;
+                if (AnswerSketch.getFloat(e, 0) < config.margin()) {
+                    low++;
+                }
+            }
+        }
+        if (n == 0) {
+            return Signal.none(name);
+        }
+        double share = (double) low / n;
+        return new Signal(name, n < config.minQueries() ? Level.NONE : config.levels().of(share), share);
+    }
+
+    @Override
+    public void record(Query q, Object context, Prediction raw, List<StateOp> ops) {
+        AnswerScores a = AnswerScores.of(raw);
+        if (a == null) {
+            return;
+        }
+        byte[] e = new byte[ENTRY_BYTES];
+        AnswerSketch.putFloat(e, 0, (float) a.margin());
+        ops.add(new StateOp.ListAppend(key(q), e, config.window(), config.ttlMillis()));
+    }
+
+    @Override
+    public long bytesPerQuery() {
+        return ENTRY_BYTES;
+    }
+}
