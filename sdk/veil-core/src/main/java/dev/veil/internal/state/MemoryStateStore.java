@@ -97,7 +97,18 @@ public final class MemoryStateStore implements StateStore {
 
     @Override
     public void submit(StateOp... ops) {
-        execute(ops);
+        for (StateOp op : ops) {
+            if (op instanceof StateOp.ListAppend a) {
+                // Nobody reads the previous entries of a submitted append: skip copying them.
+                lists.asMap().compute(a.key(), (k, l) -> {
+                    BoundedList list = l == null ? new BoundedList() : l;
+                    list.append(a.value(), a.maxLength(), a.ttlMillis());
+                    return list;
+                });
+            } else {
+                apply(op);
+            }
+        }
     }
 
     private Object apply(StateOp op) {
@@ -124,15 +135,13 @@ public final class MemoryStateStore implements StateStore {
             BoundedList l = lists.getIfPresent(r.key());
             return l == null ? List.of() : l.snapshot();
         } else if (op instanceof StateOp.ListAppend a) {
-            BoundedList[] holder = new BoundedList[1];
-            List<byte[]> before = new ArrayList<>();
+            List<byte[]>[] before = new List[1];
             lists.asMap().compute(a.key(), (k, l) -> {
                 BoundedList list = l == null ? new BoundedList() : l;
-                before.addAll(list.appendReturningPrevious(a.value(), a.maxLength(), a.ttlMillis()));
-                holder[0] = list;
+                before[0] = list.appendReturningPrevious(a.value(), a.maxLength(), a.ttlMillis());
                 return list;
             });
-            return before;
+            return before[0];
         } else if (op instanceof StateOp.Fingerprint f) {
             return fingerprint(f);
         }
@@ -243,13 +252,17 @@ public final class MemoryStateStore implements StateStore {
 
         synchronized List<byte[]> appendReturningPrevious(byte[] value, int maxLength, long ttlMillis) {
             List<byte[]> before = new ArrayList<>(items);
+            append(value, maxLength, ttlMillis);
+            return before;
+        }
+
+        synchronized void append(byte[] value, int maxLength, long ttlMillis) {
             items.addLast(value);
             bytes += value.length;
             while (items.size() > maxLength) {
                 bytes -= items.removeFirst().length;
             }
             ttlNanos = Duration.ofMillis(ttlMillis).toNanos();
-            return before;
         }
 
         synchronized List<byte[]> snapshot() {
