@@ -307,6 +307,11 @@ public final class ExtractionDetector implements StatefulDetector {
     }
 
     @Override
+    public boolean higherIsWorse() {
+        return false; // the Shapiro-Wilk W: a small W (far from normal) is the alarm
+    }
+
+    @Override
     public long bytesPerQuery() {
         return DISTANCE_BYTES + MEMBER_BYTES;
     }

@@ -43,4 +43,13 @@ public interface StatefulDetector {
 
     /** Approximate bytes of state this detector keeps per remembered query. */
     long bytesPerQuery();
+
+    /**
+     * Whether a larger score is more suspicious (rates, shares, shared hashes, trend statistics) or
+     * a smaller one (distances to recent queries, a normality statistic). {@code veil calibrate}
+     * uses it to pick thresholds from benign traffic.
+     */
+    default boolean higherIsWorse() {
+        return true;
+    }
 }
