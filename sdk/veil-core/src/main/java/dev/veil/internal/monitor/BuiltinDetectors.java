@@ -12,7 +12,7 @@ public final class BuiltinDetectors {
     private BuiltinDetectors() {}
 
     /** Types of the built-in detectors. */
-    public static final Set<String> TYPES = Set.of("rate");
+    public static final Set<String> TYPES = Set.of("rate", "near_duplicate", "knn", "knn_global");
 
     /** The built-in type of an entry, or {@code null} when it names a custom detector. */
     public static String typeOf(String name, Map<String, Object> config) {
@@ -46,6 +46,15 @@ public final class BuiltinDetectors {
         String type = typeOf(name, config);
         if ("rate".equals(type)) {
             return new RateDetector(name, RateDetector.Config.from(config));
+        }
+        if ("near_duplicate".equals(type)) {
+            return new NearDuplicateDetector(name, NearDuplicateDetector.Config.from(config));
+        }
+        if ("knn".equals(type)) {
+            return new KnnDetector(name, KnnDetector.Config.from(config));
+        }
+        if ("knn_global".equals(type)) {
+            return new KnnGlobalDetector(name, KnnGlobalDetector.Config.from(config));
         }
         throw new IllegalArgumentException("'" + name + "' is not a built-in detector (built-in: "
                 + new java.util.TreeSet<>(TYPES) + ")");
