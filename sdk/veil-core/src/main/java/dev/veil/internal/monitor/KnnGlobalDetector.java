@@ -24,8 +24,11 @@ import java.util.SplittableRandom;
  * Probes as large as sigma 0.1 per pixel spread over many cells and are left to {@code knn}.
  *
  * <p><b>Score:</b> the largest count, over the tables, of queries in this query's cell within the
- * window (this one included), less the earlier copies of this exact vector in the window (so that
- * retries, by one caller or many, do not fill a cell on their own).
+ * window (this one included), less the earlier copies of this exact vector in the window (one more
+ * counter, keyed by a hash of the vector), so that retries of an input, by one caller or many, never
+ * raise the count of their own cell. Known limitation: copies of <em>another</em> vector are not
+ * taken off, so a near (not identical) query that lands in the cell of an input being retried in a
+ * loop within the same window counts those copies.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
  * {@code knn_global} or any name with {@code type: knn_global}):
@@ -46,9 +49,10 @@ import java.util.SplittableRandom;
  *
  * <p><b>Calibration:</b> the counts benign traffic reaches grow with the global query rate and the
  * window. With the defaults and the benign traffic of DetectorEfficacyTest (about 25 queries a
- * second over the service, 784-feature synthetic digits) no cell ever held more than about 6 queries
- * in a minute; see that test for the attacks' counts. Calibrate {@code high} on the service's own
- * traffic ({@code veil calibrate}).
+ * second over the service, 784-feature synthetic digits) no cell ever held more than 5 queries in a
+ * minute ({@code high} is 12); attacks with probes of sigma 0.02 per pixel reached {@code high}
+ * after 11 to 17 queries, smooth NES after 21 and a PCA-basis search after 31 to 43, whatever the
+ * number of accounts. Calibrate {@code high} on the service's own traffic ({@code veil calibrate}).
  *
  * <p><b>State:</b> one sliding-window counter per occupied cell and table and one per distinct
  * vector seen in the window; nothing per caller. Shared by all callers, so a replica fleet with a

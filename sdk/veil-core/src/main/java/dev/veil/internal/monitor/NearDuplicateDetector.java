@@ -133,7 +133,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
             check("keep", keep, 1, 256);
             check("max_members_per_hash", maxMembersPerHash, 1, 1000);
             check("ttl_seconds", ttlSeconds, 1, 604_800);
-            Thresholds.checkRising(low, medium, high, 0, keep, "shared hashes", "keep (" + keep + ")");
+            Thresholds.checkRising(low, medium, high, 1, keep, "shared hashes", "keep (" + keep + ")");
         }
 
         /** Reads the configuration map; unknown keys and wrong types are errors. */
