@@ -33,7 +33,23 @@ public final class BenignTraffic {
     /** The population of the efficacy tests: 2,000 callers x 50 queries, 3% retries, 5 batch jobs of 500. */
     public static final Spec ISSUE = new Spec(2000, 50, 0.03, 0.2, 5, 500, 3_600_000, 20_000, 100);
 
+    /** Start of the issue population's traffic (ms since the epoch). */
+    public static final long ISSUE_T0 = 1_700_000_000_000L;
+
+    private static List<Event> issue;
+
     private BenignTraffic() {}
+
+    /**
+     * The {@link #ISSUE} population with seed 42 from {@link #ISSUE_T0}, generated once per JVM (its
+     * 107,000 images take seconds) and shared, read-only, by the tests that need it.
+     */
+    public static synchronized List<Event> issue() {
+        if (issue == null) {
+            issue = List.copyOf(generate(ISSUE, 42, ISSUE_T0));
+        }
+        return issue;
+    }
 
     /** The events of a population, in time order, starting at {@code t0}. */
     public static List<Event> generate(Spec spec, long seed, long t0) {

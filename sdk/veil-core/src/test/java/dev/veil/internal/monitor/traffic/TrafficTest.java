@@ -21,12 +21,8 @@ class TrafficTest {
 
     @BeforeAll
     static void setUp() {
-        model = SoftmaxModel.train(11, 4000, 3);
-        SplittableRandom r = new SplittableRandom(5);
-        pool = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) {
-            pool.add(SyntheticDigits.sample(r));
-        }
+        model = Fixtures.model();
+        pool = Fixtures.pool();
     }
 
     private static double distance(double[] a, double[] b) {
@@ -94,7 +90,7 @@ class TrafficTest {
 
     @Test
     void shouldGenerateRetriesBatchJobsAndTimeOrder() {
-        List<BenignTraffic.Event> events = BenignTraffic.generate(BenignTraffic.ISSUE, 42, 0);
+        List<BenignTraffic.Event> events = BenignTraffic.issue();
         Map<String, Integer> perCaller = new HashMap<>();
         int retries = 0;
         long last = Long.MIN_VALUE;
@@ -134,7 +130,7 @@ class TrafficTest {
         SplittableRandom r = new SplittableRandom(9);
         double[] start = SyntheticDigits.sample(r, 3);
         int target = 8;
-        PcaBasis pca = PcaBasis.learn(pool, 40, 3);
+        PcaBasis pca = Fixtures.pca();
         List<Attack> attacks = List.of(
                 Attacks.nes("nes-0.02", start, target, 0.02, Attacks.Noise.PIXEL, 0.01, 1),
                 Attacks.nes("nes-0.1", start, target, 0.1, Attacks.Noise.PIXEL, 0.01, 2),
