@@ -12,7 +12,7 @@ public final class BuiltinDetectors {
     private BuiltinDetectors() {}
 
     /** Types of the built-in detectors. */
-    public static final Set<String> TYPES = Set.of("rate",
+    public static final Set<String> TYPES = Set.of("rate", "near_duplicate", "knn", "knn_global",
             ConfidenceClimbDetector.TYPE, ClassFocusDetector.TYPE, BoundaryDetector.TYPE, ExtractionDetector.TYPE);
 
     /** The built-in type of an entry, or {@code null} when it names a custom detector. */
@@ -47,6 +47,15 @@ public final class BuiltinDetectors {
         String type = typeOf(name, config);
         if ("rate".equals(type)) {
             return new RateDetector(name, RateDetector.Config.from(config));
+        }
+        if ("near_duplicate".equals(type)) {
+            return new NearDuplicateDetector(name, NearDuplicateDetector.Config.from(config));
+        }
+        if ("knn".equals(type)) {
+            return new KnnDetector(name, KnnDetector.Config.from(config));
+        }
+        if ("knn_global".equals(type)) {
+            return new KnnGlobalDetector(name, KnnGlobalDetector.Config.from(config));
         }
         // detectors that read the model's answers (see each class for its configuration)
         if (ConfidenceClimbDetector.TYPE.equals(type)) return ConfidenceClimbDetector.create(name, config);

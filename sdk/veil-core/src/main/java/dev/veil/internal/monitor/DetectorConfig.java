@@ -28,6 +28,15 @@ final class DetectorConfig {
         throw new IllegalArgumentException(key + " must be an integer, was " + describe(v));
     }
 
+    int intValue(String key, int dflt) {
+        long v = longValue(key, dflt);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(key + " must be an integer between " + Integer.MIN_VALUE + " and "
+                    + Integer.MAX_VALUE + ", was " + v);
+        }
+        return (int) v;
+    }
+
     double doubleValue(String key, double dflt) {
         read.add(key);
         Object v = values.get(key);

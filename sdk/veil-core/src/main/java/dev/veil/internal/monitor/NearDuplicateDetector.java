@@ -1,0 +1,382 @@
+package dev.veil.internal.monitor;
+
+import dev.veil.Signal;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Near-duplicate queries in the manner of Blacklight (Li et al., USENIX Security 2022): a query's
+ * fingerprint is a set of hashes of short windows of its quantised features; a query that shares
+ * many of them with an earlier query is a small perturbation of it, the signature of gradient
+ * estimation, hill climbing and boundary search. Score: the number of fingerprint hashes the best
+ * earlier match shares with this query (0 to {@code keep}).
+ *
+ * <p><b>Fingerprint.</b> Each feature x_i becomes a = (255 x_i + salt_i) mod 255, with salt_i
+ * uniform in [0, 255) from a generator seeded with {@code seed} (the salt is what makes small
+ * changes cross a bucket boundary at random places), rounded to a bucket a / quantum. Windows of
+ * {@code window} consecutive buckets, every {@code step} features, are hashed, and the {@code keep}
+ * largest hash values form the fingerprint (a bottom-k min-hash: two queries that share a share s of
+ * their windows share about s of their kept hashes). Departures from Blacklight, each for a reason:
+ *
+ * <ul>
+ *   <li>The window hash is a seeded 64-bit polynomial rolling hash over the window's buckets, mixed
+ *       with the window's position and finished with the SplitMix64 mixer, instead of SHA-256:
+ *       765 SHA-256 digests for one 784-feature query take longer than the whole per-query budget
+ *       (20 us for all detectors); the rolling hash costs a few nanoseconds per window. It is not
+ *       collision resistant against an attacker who knows the seed, which does not matter here: a
+ *       collision can only add a match, never hide one.
+ *   <li>Windows whose buckets are all those of a zero (or one) feature value are left out. With a
+ *       black background, as in MNIST, hundreds of windows of every image are blank and hash the
+ *       same in every image, so unrelated images would share most of their kept hashes. A query
+ *       that is blank nearly everywhere therefore has few hashes and cannot reach the thresholds;
+ *       the {@code knn} detector sees such probes.
+ * </ul>
+ *
+ * <p><b>Index.</b> The fingerprint is added to the caller's index and to one global index, and
+ * each {@link StateOp.Fingerprint} returns the earlier member that shares most hashes. A member
+ * names one query: {@code <vector>@<time>} in the caller's index and
+ * {@code <caller>.<vector>@<time>} in the global one, where {@code <vector>} is a 48-bit hash of
+ * the exact feature vector, {@code <caller>} a 40-bit hash of the caller id and {@code <time>} the
+ * query's time in milliseconds (base 36). A global match counts only when that member is another
+ * caller's query: one attack spread over many accounts is seen through the global index, the
+ * caller's own history through its own.
+ *
+ * <p><b>Retries.</b> An exact repeat of a query (a client's retry) must not look like an attack:
+ * when the best earlier match is the same vector (by its vector hash), the match does not count.
+ * Every query is its own member (the time in the name keeps a retry from becoming a second copy of
+ * the same member, which the store would count twice for any later query near it), so a retry
+ * does not inflate later matches either. A retry's own signal is then usually 0 (its best match is
+ * its first attempt); the store returns only the best match, so a weaker match with a third query
+ * is not seen for the retry, but it was seen for the first attempt. The same holds in the global
+ * index for the same vector sent by several callers (a popular input).
+ *
+ * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
+ * {@code near_duplicate} or any name with {@code type: near_duplicate}):
+ *
+ * <table>
+ *   <caption>near_duplicate keys</caption>
+ *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code index}</td><td>{@code both}</td><td>{@code caller}, {@code global} (other callers'
+ *       queries only) or {@code both}</td></tr>
+ *   <tr><td>{@code window}</td><td>20</td><td>features per hashed window, 1..4096</td></tr>
+ *   <tr><td>{@code step}</td><td>1</td><td>features between window starts, 1..4096</td></tr>
+ *   <tr><td>{@code quantum}</td><td>50</td><td>bucket width on the 0..255 scale, 1..255</td></tr>
+ *   <tr><td>{@code keep}</td><td>50</td><td>hashes per fingerprint, 1..256</td></tr>
+ *   <tr><td>{@code seed}</td><td>666</td><td>salt and hash seed (integer)</td></tr>
+ *   <tr><td>{@code max_members_per_hash}</td><td>8</td><td>recent queries remembered per hash,
+ *       1..1000</td></tr>
+ *   <tr><td>{@code ttl_seconds}</td><td>3600</td><td>how long an index entry is kept after its last
+ *       use, 1..604800</td></tr>
+ *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>20, 26, 30</td><td>shared hashes at
+ *       which the level is reached; 0..keep, 0 = level not used, non-decreasing</td></tr>
+ * </table>
+ *
+ * <p><b>Calibration</b> of the defaults on 784-feature synthetic digit images (DetectorEfficacyTest:
+ * 2,000 benign callers x 50 queries with retries and 5 batch jobs of 500, about 107,000 queries in
+ * the global index): the best match of any benign query shared at most 24 hashes (thin strokes of
+ * the same class sometimes nearly coincide), so Blacklight's alarm at more than 25 is
+ * {@code medium} here and {@code high} is 30, a margin of 6. Attacks whose probes change a pixel by
+ * well under a bucket (NES with sigma 0.001, hill climbing on small patches, the late steps of a
+ * bisection) share 40 to 50 hashes with an earlier probe from their second or third query on,
+ * across accounts too. Probes of sigma 0.02 or more per pixel change too many windows (10 to 17
+ * shared) and are left to {@code knn} and {@code knn_global}.
+ *
+ * <p><b>State:</b> per remembered query, {@code keep} index entries in each index used (see
+ * {@link #bytesPerQuery}); bounded per hash by {@code max_members_per_hash} and in time by
+ * {@code ttl_seconds}, and in total by the state store's memory cap.
+ *
+ * <p><b>Cost</b> at 784 features: one pass to quantise, one rolling pass over the windows and a
+ * sort of about 2 x keep candidate hashes, a few microseconds (DetectorCostProbe), plus the store's
+ * work on keep hashes per index.
+ */
+public final class NearDuplicateDetector implements StatefulDetector {
+    /** Which indexes a query is matched against. */
+    public enum Index {
+        CALLER,
+        GLOBAL,
+        BOTH
+    }
+
+    /**
+     * Parsed configuration; see the class Javadoc for the meaning and bounds of each value.
+     *
+     * @param index which indexes are used
+     * @param window features per window
+     * @param step features between window starts
+     * @param quantum bucket width on the 0..255 scale
+     * @param keep hashes per fingerprint
+     * @param seed salt and hash seed
+     * @param maxMembersPerHash recent queries remembered per hash
+     * @param ttlSeconds how long index entries live
+     * @param low shared hashes for level low (0: not used)
+     * @param medium shared hashes for level medium (0: not used)
+     * @param high shared hashes for level high (0: not used)
+     */
+    public record Config(Index index, int window, int step, int quantum, int keep, long seed, int maxMembersPerHash,
+            long ttlSeconds, int low, int medium, int high) {
+        /**
+         * Defaults: Blacklight's fingerprint (window 20, step 1, quantum 50, 50 hashes); its alarm
+         * (more than 25 shared) is {@code medium} here, {@code high} is 30 (see the class Javadoc).
+         */
+        public static final Config DEFAULT = new Config(Index.BOTH, 20, 1, 50, 50, 666, 8, 3600, 20, 26, 30);
+
+        public Config {
+            if (index == null) {
+                throw new IllegalArgumentException("index must be caller, global or both");
+            }
+            check("window", window, 1, 4096);
+            check("step", step, 1, 4096);
+            check("quantum", quantum, 1, 255);
+            check("keep", keep, 1, 256);
+            check("max_members_per_hash", maxMembersPerHash, 1, 1000);
+            check("ttl_seconds", ttlSeconds, 1, 604_800);
+            Thresholds.checkRising(low, medium, high, 1, keep, "shared hashes", "keep (" + keep + ")");
+        }
+
+        /** Reads the configuration map; unknown keys and wrong types are errors. */
+        public static Config from(Map<String, Object> m) {
+            DetectorConfig c = new DetectorConfig("near_duplicate", m);
+            c.string("type", "near_duplicate");
+            String idx = c.string("index", "both");
+            Index index;
+            try {
+                index = Index.valueOf(idx.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("index must be caller, global or both, was '" + idx + "'");
+            }
+            Config d = DEFAULT;
+            Config cfg = new Config(index, c.intValue("window", d.window()), c.intValue("step", d.step()),
+                    c.intValue("quantum", d.quantum()), c.intValue("keep", d.keep()), c.longValue("seed", d.seed()),
+                    c.intValue("max_members_per_hash", d.maxMembersPerHash()),
+                    c.longValue("ttl_seconds", d.ttlSeconds()), c.intValue("low", d.low()),
+                    c.intValue("medium", d.medium()), c.intValue("high", d.high()));
+            c.rejectUnknown();
+            return cfg;
+        }
+
+        private static void check(String key, long v, long min, long max) {
+            if (v < min || v > max) {
+                throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], was " + v);
+            }
+        }
+    }
+
+    /** Per-query context handed from plan to evaluate. */
+    private record Context(int ops, String vectorTag, String callerTag) {}
+
+    private static final Context NO_OPS = new Context(0, "", "");
+
+    private final String name;
+    private final Config config;
+    private final String callerPrefix;
+    private final String globalKey;
+    private final long ttlMillis;
+    private final double inverseQuantum;
+    private volatile Salt salt;
+
+    /**
+     * Per-feature-count tables: the salt of each feature, the bucket of a blank (0) feature, and the
+     * seeded key mixed into the hash of the window that starts at each feature.
+     */
+    private record Salt(int features, double[] salt, int[] blank, long[] windowKey) {}
+
+    public NearDuplicateDetector(String name, Config config) {
+        this.name = name;
+        this.config = config;
+        this.callerPrefix = "nd:" + name + ":c:";
+        this.globalKey = "nd:" + name + ":g";
+        this.ttlMillis = config.ttlSeconds() * 1000;
+        this.inverseQuantum = 1.0 / config.quantum();
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    private Salt salt(int d) {
+        Salt s = salt;
+        if (s != null && s.features() == d) {
+            return s;
+        }
+        double[] values = new double[d];
+        int[] blank = new int[d];
+        long[] windowKey = new long[d];
+        long state = config.seed();
+        long seed = QueryHashing.mix(config.seed() ^ 0x2545F4914F6CDD1DL);
+        for (int i = 0; i < d; i++) {
+            state += QueryHashing.GOLDEN;
+            values[i] = (QueryHashing.mix(state) >>> 11) * 0x1.0p-53 * 255;
+            blank[i] = bucket(0, values[i]);
+            windowKey[i] = seed ^ QueryHashing.mix(i + 1L);
+        }
+        s = new Salt(d, values, blank, windowKey);
+        salt = s; // a race only recomputes the same values
+        return s;
+    }
+
+    /**
+     * Blacklight's bucket of a feature: round(((255 x + salt) mod 255) / quantum), without a
+     * division or a branch (the modulo multiplies by 1/255 and floors; a value within an ulp of a
+     * bucket edge may fall on either side, the same side every time, which is all a fingerprint
+     * needs). A non-finite value (never passed by validation) lands in some bucket; nothing throws.
+     */
+    private int bucket(double x, double salt) {
+        double a = x * 255 + salt;
+        a -= 255 * Math.floor(a * INV_255);
+        return (int) (a * inverseQuantum + 0.5);
+    }
+
+    private static final double INV_255 = 1.0 / 255;
+
+    /**
+     * The fingerprint of a feature vector: the {@code keep} largest hashes of its non-blank windows,
+     * in ascending order (fewer when it has fewer non-blank windows).
+     */
+    long[] fingerprint(double[] x) {
+        int d = x.length;
+        if (d == 0) {
+            return new long[0];
+        }
+        Salt s = salt(d);
+        double[] salts = s.salt();
+        int[] blank = s.blank();
+        long[] windowKey = s.windowKey();
+        int w = Math.min(config.window(), d);
+        int step = config.step();
+        // bucket << 1, plus 1 where it is not the bucket of a blank feature
+        int[] b = new int[d];
+        for (int i = 0; i < d; i++) {
+            int v = bucket(x[i], salts[i]);
+            b[i] = (v << 1) | (v != blank[i] ? 1 : 0);
+        }
+        long p = QueryHashing.GOLDEN | 1;
+        long pw = 1; // p^(w-1)
+        for (int j = 1; j < w; j++) {
+            pw *= p;
+        }
+        // the hashes of the non-blank windows
+        long[] hashes = new long[(d - w) / step + 1];
+        int n = 0;
+        long h = 0;
+        int nonBlank = 0;
+        int nextStart = 0;
+        for (int i = 0; i < d; i++) {
+            if (i >= w) {
+                h -= (b[i - w] + 2L) * pw;
+                nonBlank -= b[i - w] & 1;
+            }
+            h = h * p + (b[i] + 2L);
+            nonBlank += b[i] & 1;
+            int start = i - w + 1;
+            if (start == nextStart) {
+                nextStart += step;
+                if (nonBlank > 0) {
+                    hashes[n++] = QueryHashing.mix(h ^ windowKey[start]);
+                }
+            }
+        }
+        return largest(hashes, n, config.keep());
+    }
+
+    /**
+     * The {@code keep} largest of {@code v[0..n)}, ascending; reorders {@code v}. The hashes are
+     * uniform 64-bit values, so a cut that about 2 x keep + 8 of them pass on average leaves few
+     * candidates to sort; when fewer than keep pass (a chance below 1e-6), all are sorted.
+     */
+    static long[] largest(long[] v, int n, int keep) {
+        if (n <= keep) {
+            long[] all = java.util.Arrays.copyOf(v, n);
+            java.util.Arrays.sort(all);
+            return all;
+        }
+        double share = (2.0 * keep + 8) / n;
+        long cut = share >= 1 ? Long.MIN_VALUE : Long.MAX_VALUE - (long) (share * 0x1.0p64);
+        int passing = 0;
+        for (int i = 0; i < n; i++) {
+            passing += v[i] >= cut ? 1 : 0;
+        }
+        int m = n;
+        if (passing >= keep) {
+            m = 0;
+            for (int i = 0; i < n; i++) { // moves the candidates to the front
+                long x = v[i];
+                v[m] = x;
+                m += x >= cut ? 1 : 0;
+            }
+        }
+        java.util.Arrays.sort(v, 0, m);
+        return java.util.Arrays.copyOfRange(v, m - keep, m);
+    }
+
+    @Override
+    public Object plan(Query q, List<StateOp> ops) {
+        double[] x = q.features().vector();
+        long[] hashes = fingerprint(x);
+        if (hashes.length == 0) {
+            return NO_OPS;
+        }
+        String vectorTag = Long.toUnsignedString(QueryHashing.vectorHash(x, config.seed()) >>> 16, 36) + '@';
+        String member = vectorTag + Long.toString(q.timeMillis(), 36);
+        String callerId = q.caller().id();
+        int n = 0;
+        if (config.index() != Index.GLOBAL) {
+            ops.add(new StateOp.Fingerprint(callerPrefix + callerId, hashes, member, config.maxMembersPerHash(),
+                    ttlMillis));
+            n++;
+        }
+        String callerTag = "";
+        if (config.index() != Index.CALLER) {
+            callerTag = Long.toUnsignedString(QueryHashing.stringHash(callerId, config.seed()) >>> 24, 36) + '.';
+            ops.add(new StateOp.Fingerprint(globalKey, hashes, callerTag + member, config.maxMembersPerHash(),
+                    ttlMillis));
+            n++;
+        }
+        return new Context(n, vectorTag, callerTag);
+    }
+
+    @Override
+    public Signal evaluate(Query q, Object context, Object[] results, int from) {
+        Context c = (Context) context;
+        int shared = 0;
+        int i = from;
+        if (c.ops() > 0 && config.index() != Index.GLOBAL) {
+            StateOp.FingerprintMatch m = (StateOp.FingerprintMatch) results[i++];
+            if (!m.member().startsWith(c.vectorTag())) { // not a copy of this vector (a retry)
+                shared = m.shared();
+            }
+        }
+        if (c.ops() > 0 && config.index() != Index.CALLER) {
+            StateOp.FingerprintMatch m = (StateOp.FingerprintMatch) results[i];
+            String member = m.member();
+            boolean ownQuery = member.startsWith(c.callerTag());
+            int dot = member.indexOf('.');
+            boolean sameVector = dot >= 0 && member.startsWith(c.vectorTag(), dot + 1);
+            if (!ownQuery && !sameVector) {
+                shared = Math.max(shared, m.shared());
+            }
+        }
+        return new Signal(name, Thresholds.levelAtLeast(shared, config.low(), config.medium(), config.high()), shared);
+    }
+
+    /**
+     * Bytes per remembered query as the in-memory store weighs them: per kept hash and index, one
+     * member string in that hash's ring and, for a hash no earlier query had, the ring itself.
+     */
+    @Override
+    public long bytesPerQuery() {
+        int indexes = config.index() == Index.BOTH ? 2 : 1;
+        // ring key: prefix + ':' + 16 hex digits (2 bytes a char) + 64 bytes of ring;
+        // member: up to 19 (caller) or 28 (global) characters + 16 bytes of overhead
+        long keyBytes = 2L * (callerPrefix.length() + 16 + 17) + 64;
+        long memberBytes = 2L * 28 + 16;
+        return (long) config.keep() * indexes * (keyBytes + memberBytes);
+    }
+}

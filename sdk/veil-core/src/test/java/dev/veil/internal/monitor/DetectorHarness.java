@@ -1,0 +1,59 @@
+package dev.veil.internal.monitor;
+
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.Features;
+import dev.veil.Signal;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateStore;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs built-in detectors on a query exactly as the Guard does: every detector's plan into one
+ * batch, one {@link StateStore#execute}, evaluate, then the record ops submitted.
+ */
+final class DetectorHarness {
+    private final StateStore store;
+    private final StatefulDetector[] detectors;
+    private final Map<String, Caller> callers = new HashMap<>();
+
+    DetectorHarness(StateStore store, StatefulDetector... detectors) {
+        this.store = store;
+        this.detectors = detectors;
+    }
+
+    StatefulDetector[] detectors() {
+        return detectors;
+    }
+
+    /** The detectors' signals for one query, in detector order. */
+    Signal[] observe(String caller, long timeMillis, double[] x) {
+        Caller c = callers.computeIfAbsent(caller, id -> new Caller(id, AuthMethod.API_KEY, Set.of(), "", Map.of()));
+        Query q = new Query(c, timeMillis, Features.of(x));
+        List<StateOp> ops = new ArrayList<>();
+        Object[] contexts = new Object[detectors.length];
+        int[] from = new int[detectors.length];
+        for (int i = 0; i < detectors.length; i++) {
+            from[i] = ops.size();
+            contexts[i] = detectors[i].plan(q, ops);
+        }
+        Object[] results = store.execute(ops.toArray(StateOp[]::new));
+        Signal[] signals = new Signal[detectors.length];
+        for (int i = 0; i < detectors.length; i++) {
+            signals[i] = detectors[i].evaluate(q, contexts[i], results, from[i]);
+        }
+        List<StateOp> later = new ArrayList<>();
+        for (int i = 0; i < detectors.length; i++) {
+            detectors[i].record(q, contexts[i], null, later);
+        }
+        if (!later.isEmpty()) {
+            store.submit(later.toArray(StateOp[]::new));
+        }
+        return signals;
+    }
+}

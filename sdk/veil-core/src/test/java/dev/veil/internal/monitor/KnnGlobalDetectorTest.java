@@ -1,0 +1,122 @@
+package dev.veil.internal.monitor;
+
+import static dev.veil.internal.monitor.NearDuplicateDetectorTest.image;
+import static dev.veil.internal.monitor.NearDuplicateDetectorTest.perturb;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.Level;
+import dev.veil.Signal;
+import dev.veil.internal.state.MemoryStateStore;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class KnnGlobalDetectorTest {
+    private static final long T = 1_700_000_000_000L;
+
+    static KnnGlobalDetector detector(Object... keyValues) {
+        Map<String, Object> m = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return new KnnGlobalDetector("knn_global", KnnGlobalDetector.Config.from(m));
+    }
+
+    static DetectorHarness harness(StatefulDetector d) {
+        return new DetectorHarness(new MemoryStateStore(16 << 20, Clock.systemUTC(), 1000), d);
+    }
+
+    @Test
+    void shouldReadDefaultsAndEveryKey() {
+        assertThat(KnnGlobalDetector.Config.from(Map.of())).isEqualTo(KnnGlobalDetector.Config.DEFAULT);
+        Map<String, Object> all = new HashMap<>(Map.of("type", "knn_global", "window_seconds", 30, "tables", 2,
+                "projections", 6, "cell_width", 0.5, "dimensions", 32, "seed", 3));
+        all.putAll(Map.of("low", 0, "medium", 5, "high", 9));
+        assertThat(KnnGlobalDetector.Config.from(all)).isEqualTo(new KnnGlobalDetector.Config(30, 2, 6, 0.5, 32, 3, 0,
+                5, 9));
+    }
+
+    @Test
+    void shouldRefuseBadConfiguration() {
+        assertThatThrownBy(() -> detector("window", 60)).hasMessage("unknown key(s) [window] for detector 'knn_global'"
+                + " (known keys: [cell_width, dimensions, high, low, medium, projections, seed, tables, type, "
+                + "window_seconds])");
+        assertThatThrownBy(() -> detector("window_seconds", 0)).hasMessage("window_seconds must be in [1, 86400], was 0");
+        assertThatThrownBy(() -> detector("tables", 17)).hasMessage("tables must be in [1, 16], was 17");
+        assertThatThrownBy(() -> detector("projections", 0)).hasMessage("projections must be in [1, 32], was 0");
+        assertThatThrownBy(() -> detector("cell_width", 0)).hasMessage("cell_width must be in (0, 1000], was 0.0");
+        assertThatThrownBy(() -> detector("cell_width", Double.NaN)).hasMessage("cell_width must be a number, was NaN");
+        assertThatThrownBy(() -> detector("dimensions", 1024)).hasMessage("dimensions must be in [8, 512], was 1024");
+        assertThatThrownBy(() -> detector("high", 5)).hasMessage(
+                "thresholds must not decrease: low <= medium <= high (queries in a cell), was 8, 10, 5");
+        assertThatThrownBy(() -> detector("low", -1))
+                .hasMessage("low must be 0 (not used) or >= 1 (queries in a cell), was -1");
+        assertThatThrownBy(() -> detector("high", 2.5)).hasMessage("high must be an integer, was 2.5");
+    }
+
+    @Test
+    void shouldCountNearQueriesFromManyCallersInAWindow() {
+        DetectorHarness h = harness(detector());
+        double[] x = image(1);
+        Signal last = null;
+        for (int i = 0; i < 12; i++) {
+            last = h.observe("account-" + i, T + i * 1000L, perturb(x, 0.001, i))[0];
+            assertThat(last.score()).as("query %d", i).isEqualTo(i + 1);
+        }
+        assertThat(last.level()).isEqualTo(Level.HIGH);
+        // a minute later the window has moved on
+        assertThat(h.observe("account-99", T + 12_000 + 61_000, perturb(x, 0.001, 99))[0].score()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldSpreadIndependentInputsOverCells() {
+        DetectorHarness h = harness(detector());
+        for (int i = 0; i < 200; i++) {
+            assertThat(h.observe("c" + i, T + i * 100L, image(1000 + i))[0].score()).isLessThan(4);
+        }
+    }
+
+    @Test
+    void shouldNotCountRetriesOfOneVectorByOneCallerOrMany() {
+        DetectorHarness h = harness(detector());
+        double[] x = image(2);
+        for (int i = 0; i < 50; i++) {
+            assertThat(h.observe("a", T + i * 100L, x.clone())[0]).isEqualTo(new Signal("knn_global", Level.NONE, 1));
+        }
+        for (int i = 0; i < 50; i++) {
+            assertThat(h.observe("caller-" + i, T + 6000 + i * 100L, x.clone())[0].score()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shouldStillCountCopiesOfAnotherVectorInTheSameCell() {
+        // documented limitation: only copies of the query's own vector are taken off its cell's count
+        DetectorHarness h = harness(detector());
+        double[] x = image(2);
+        for (int i = 0; i < 20; i++) {
+            h.observe("a", T + i * 100L, x.clone());
+        }
+        assertThat(h.observe("b", T + 5000, perturb(x, 0.001, 3))[0].score()).isEqualTo(21);
+    }
+
+    @Test
+    void shouldPutACloudOfSmallProbesInOneCellAndSpreadLargeOnes() {
+        KnnGlobalDetector d = detector();
+        double[] x = image(4);
+        int same = 0;
+        int sameLarge = 0;
+        long[] centre = d.cells(x);
+        for (int i = 0; i < 100; i++) {
+            long[] c = d.cells(perturb(x, 0.02, i));
+            long[] large = d.cells(perturb(x, 0.2, i));
+            for (int t = 0; t < c.length; t++) {
+                same += c[t] == centre[t] ? 1 : 0;
+                sameLarge += large[t] == centre[t] ? 1 : 0;
+            }
+        }
+        assertThat(same).as("of 300 cells, probes of sigma 0.02").isGreaterThan(60);
+        assertThat(sameLarge).as("of 300 cells, probes of sigma 0.2").isLessThan(10);
+    }
+}
