@@ -904,10 +904,10 @@ class GuardTest {
     void reloadOfABundleNamingAnUnknownDetectorThrowsAndKeepsTheOldBundle() {
         Guard<double[]> g = guard(bundle());
         PolicyBundle before = g.policy();
-        PolicyBundle unknown = bundle().set("name", "knn").set("monitoring", "detectors: {knn: {}}").load();
+        PolicyBundle unknown = bundle().set("name", "nosuch").set("monitoring", "detectors: {nosuch: {}}").load();
 
         assertThatThrownBy(() -> g.reload(unknown)).isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("no detector named 'knn'");
+                .hasMessageContaining("no detector named 'nosuch'");
         assertThat(g.policy()).isSameAs(before);
         released(g.predict(ask(ALICE, VALID)));
     }
