@@ -83,6 +83,10 @@ public final class RateDetector implements Detector {
         this.windows = Caffeine.newBuilder()
                 .maximumSize(config.maxCallers())
                 .expireAfterAccess(Duration.ofSeconds(config.windowSeconds() * 2))
+                // Maintenance on the calling thread, as the other caches do: with the default
+                // executor every few reads hand a task to ForkJoinPool.commonPool and wake one of
+                // its threads, a system call on the request path and a third busy thread.
+                .executor(Runnable::run)
                 .build();
     }
 
