@@ -27,12 +27,12 @@ import java.util.stream.Stream;
  *
  * <p>Everything is derived from fixed seeds, so every run measures the same work.
  */
-final class Fixture {
+public final class Fixture {
     static final int SIDE = 28;
-    static final int FEATURES = SIDE * SIDE;
+    public static final int FEATURES = SIDE * SIDE;
     static final int CLASSES = 10;
     /** Distinct inputs the benchmarks cycle through (a power of two, so the index is a mask). */
-    static final int POOL = 512;
+    public static final int POOL = 512;
     static final List<String> LABELS = List.of("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
             "sneaker", "bag", "ankle-boot");
 
@@ -51,11 +51,11 @@ final class Fixture {
      * {@code b} from N(0, 0.1^2), seed 7. The weights are stored class-major (one contiguous row of
      * 784 per class), the layout a dot-product implementation reads fastest.
      */
-    static final class SoftmaxModel {
+    public static final class SoftmaxModel {
         private final double[][] w = new double[CLASSES][FEATURES];
         private final double[] b = new double[CLASSES];
 
-        SoftmaxModel() {
+        public SoftmaxModel() {
             SplittableRandom r = new SplittableRandom(7);
             for (int c = 0; c < CLASSES; c++) {
                 for (int i = 0; i < FEATURES; i++) {
@@ -66,7 +66,7 @@ final class Fixture {
         }
 
         /** The predict function the Guard wraps. */
-        Prediction predict(double[] x) {
+        public Prediction predict(double[] x) {
             double[] p = new double[CLASSES];
             double max = Double.NEGATIVE_INFINITY;
             for (int c = 0; c < CLASSES; c++) {
@@ -101,16 +101,18 @@ final class Fixture {
     }
 
     /** The model as the Guard sees it, trained (by its {@link ModelInfo}) 30 days ago. */
-    static Model<double[]> model(SoftmaxModel m) {
+    public static Model<double[]> model(SoftmaxModel m) {
         return Model.ofVector(ModelInfo.of("bench-softmax", "1", Instant.now().minus(30, ChronoUnit.DAYS)), m::predict);
     }
 
     /**
      * {@link #POOL} image-like 28x28 inputs in [0, 1], seed 11: a dark background with two to four
-     * soft strokes (Gaussian blobs stretched along a random direction) and faint sensor noise, so
-     * every image differs in every statistic the distribution check reads.
+     * soft strokes (Gaussian blobs stretched along a random direction) and faint sensor noise,
+     * quantised to 8-bit levels {@code k / 255} like decoded images; about half the background is
+     * exactly 0 (as in Fashion-MNIST). Every image differs in every statistic the distribution check
+     * reads.
      */
-    static double[][] pool() {
+    public static double[][] pool() {
         SplittableRandom r = new SplittableRandom(11);
         double[][] pool = new double[POOL][];
         for (int n = 0; n < POOL; n++) {
@@ -138,7 +140,7 @@ final class Fixture {
             }
             for (int i = 0; i < FEATURES; i++) {
                 double v = x[i] + (r.nextDouble() - 0.5) * 0.02;
-                x[i] = Math.min(1, Math.max(0, v));
+                x[i] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255.0; // 8-bit pixels, as images come
             }
             pool[n] = x;
         }

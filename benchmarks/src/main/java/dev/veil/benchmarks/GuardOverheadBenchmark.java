@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -87,6 +88,23 @@ public class GuardOverheadBenchmark {
 
         double[] next(double[][] pool) {
             return pool[next++ & (Fixture.POOL - 1)];
+        }
+    }
+
+    /**
+     * Leaves the thread idle for {@value #PAUSE_MICROS} microseconds before each call (outside the
+     * timed section: JMH times each call of a benchmark with an invocation-level fixture on its own).
+     * This offers at most about 10,000 calls a second, which one audit writer keeps up with even when
+     * it digests every input; and caches cool down between calls, as in a service that is not
+     * saturated.
+     */
+    @State(Scope.Thread)
+    public static class Pacer {
+        static final long PAUSE_MICROS = 100;
+
+        @Setup(Level.Invocation)
+        public void pause() {
+            LockSupport.parkNanos(PAUSE_MICROS * 1000);
         }
     }
 
@@ -254,6 +272,23 @@ public class GuardOverheadBenchmark {
     /** As {@link #guardedNoDistribution}, with the input masked in the audit record. */
     @Benchmark
     public Response guardedNoDistributionInputMask(NoDistributionMask g, Cursor c) {
+        return g.predict(c);
+    }
+
+    /** {@link #direct} with a pause before each call (see {@link Pacer}); sample time only. */
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public Prediction directPaced(Shared s, Cursor c, Pacer p) {
+        return s.model.predict(c.next(s.pool));
+    }
+
+    /**
+     * {@link #guarded} with a pause before each call (see {@link Pacer}): the cost of every stage,
+     * input digest included, when the audit writer is not the bottleneck. Sample time only.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public Response guardedPaced(FullDigest g, Cursor c, Pacer p) {
         return g.predict(c);
     }
 
