@@ -108,9 +108,8 @@ public final class Fixture {
     /**
      * {@link #POOL} image-like 28x28 inputs in [0, 1], seed 11: a dark background with two to four
      * soft strokes (Gaussian blobs stretched along a random direction) and faint sensor noise,
-     * quantised to 8-bit levels {@code k / 255} like decoded images; about half the background is
-     * exactly 0 (as in Fashion-MNIST). Every image differs in every statistic the distribution check
-     * reads.
+     * quantised to 8-bit levels {@code k / 255} like decoded images; about a quarter of all values
+     * are exactly 0. Every image differs in every statistic the distribution check reads.
      */
     public static double[][] pool() {
         SplittableRandom r = new SplittableRandom(11);
