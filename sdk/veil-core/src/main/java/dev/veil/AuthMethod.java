@@ -8,8 +8,11 @@ public enum AuthMethod {
     API_KEY,
     JWT;
 
+    /** Computed once: the audit writer asks for it several times per record. */
+    private final String id = name().toLowerCase(Locale.ROOT);
+
     public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return id;
     }
 
     public static AuthMethod fromId(String id) {

@@ -9,8 +9,11 @@ public enum Level {
     MEDIUM,
     HIGH;
 
+    /** Computed once: the audit writer asks for it several times per record. */
+    private final String id = name().toLowerCase(Locale.ROOT);
+
     public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return id;
     }
 
     public boolean atLeast(Level other) {

@@ -19,8 +19,11 @@ public enum Stage {
     /** One audit record per request. */
     AUDIT;
 
+    /** Computed once: the audit writer asks for it several times per record. */
+    private final String id = name().toLowerCase(java.util.Locale.ROOT);
+
     /** Lower-case name as used in decision documents and audit records. */
     public String id() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return id;
     }
 }

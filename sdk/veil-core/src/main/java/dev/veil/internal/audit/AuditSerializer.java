@@ -115,7 +115,7 @@ final class AuditSerializer {
                 case MASK -> erased[nErased++] = PATH_INPUT_FEATURES;
                 case DIGEST -> {
                     masked[nMasked++] = PATH_INPUT_FEATURES;
-                    featuresDigest = digest(g -> writeVector(g, features.vector()));
+                    featuresDigest = vectorDigest(features.vector());
                 }
                 case KEEP -> { }
             }
@@ -336,6 +336,13 @@ final class AuditSerializer {
         try (JsonGenerator g = CanonicalJson.FACTORY.createGenerator(scratch, JsonEncoding.UTF8)) {
             value.write(g);
         }
+        return "sha256:" + CanonicalJson.sha256Hex(sha, scratch.array(), scratch.size());
+    }
+
+    /** The digest of a vector, as {@link #digest} of {@link #writeVector} computes it, but without a generator. */
+    private String vectorDigest(double[] v) {
+        scratch.reset();
+        CanonicalJson.appendVector(scratch, v);
         return "sha256:" + CanonicalJson.sha256Hex(sha, scratch.array(), scratch.size());
     }
 

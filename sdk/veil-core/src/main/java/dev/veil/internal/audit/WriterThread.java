@@ -37,6 +37,11 @@ abstract class WriterThread implements AuditWriter {
         }
     }
 
+    /** The writer thread. */
+    final Thread writerThread() {
+        return thread;
+    }
+
     /** The writer thread's loop. */
     abstract void runWriter();
 

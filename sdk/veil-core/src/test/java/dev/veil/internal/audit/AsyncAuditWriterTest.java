@@ -303,4 +303,49 @@ class AsyncAuditWriterTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("prevHash must be 64 lowercase hex digits, was abc");
     }
+
+    /** Polls the writer's counter until it reaches {@code n}; returns how long that took. */
+    private static Duration awaitWritten(AuditWriter w, long n, Duration limit) throws InterruptedException {
+        long start = System.nanoTime();
+        while (w.stats().recordsWritten() < n) {
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("waiting for record " + n).isLessThan(limit);
+            Thread.sleep(1);
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    @Test
+    void shouldWakeASleepingWriterForTheNextRecordInsteadOfWaitingForItsTimeout() throws Exception {
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(new ByteArrayOutputStream(), "mem"),
+                AuditSerializer.ZERO_HASH, 16, Duration.ofSeconds(1));
+        w.append(AuditFixtures.denial("r0"));
+        awaitWritten(w, 1, Duration.ofSeconds(10));
+        // Idle long enough for every nap to pass: the writer now sleeps until an append wakes it.
+        Thread.sleep(AsyncAuditWriter.NAP_MILLIS * AsyncAuditWriter.NAPS_BEFORE_SLEEP * 3);
+        for (int i = 1; i <= 3; i++) {
+            w.append(AuditFixtures.denial("r" + i));
+            // well below the 1 s bound of a sleep: the append woke the writer
+            assertThat(awaitWritten(w, i + 1, Duration.ofSeconds(10))).isLessThan(Duration.ofMillis(700));
+            Thread.sleep(AsyncAuditWriter.NAP_MILLIS * AsyncAuditWriter.NAPS_BEFORE_SLEEP * 3);
+        }
+        w.close();
+        assertThat(w.stats().recordsWritten()).isEqualTo(4);
+    }
+
+    @Test
+    void shouldKeepWritingAfterTheWriterThreadIsInterrupted() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(out, "mem"), AuditSerializer.ZERO_HASH, 16,
+                Duration.ofSeconds(1));
+        w.append(AuditFixtures.denial("r0"));
+        awaitWritten(w, 1, Duration.ofSeconds(10));
+        w.writerThread().interrupt();
+        Thread.sleep(20);
+        w.append(AuditFixtures.denial("r1"));
+        awaitWritten(w, 2, Duration.ofSeconds(10));
+        w.close();
+
+        assertThat(ids(out.toByteArray())).containsExactly("r0", "r1");
+        assertThat(AuditFixtures.verify(out.toByteArray()).ok()).isTrue();
+    }
 }
