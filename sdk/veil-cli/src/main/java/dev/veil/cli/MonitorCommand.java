@@ -8,11 +8,10 @@ import dev.veil.internal.monitor.replay.TraceClock;
 import dev.veil.internal.monitor.replay.TraceFormatException;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -135,14 +134,14 @@ final class MonitorCommand implements Runnable {
         }
     }
 
-    /** Something that replays a decoded trace. */
+    /** Something that replays a trace. */
     interface TraceSink {
-        void replay(BufferedReader in, String source);
+        void replay(InputStream in, String source);
     }
 
     /** Replays a trace file, turning every failure into a {@link CliException} that names file and line. */
     static void replayFile(Path file, TraceSink sink) {
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (InputStream in = Files.newInputStream(file)) {
             sink.replay(in, file.toString());
         } catch (TraceFormatException e) {
             throw new CliException(e.getMessage(), e);

@@ -7,7 +7,7 @@ import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
-import java.io.BufferedReader;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -229,7 +229,7 @@ public final class Calibration {
      * @throws StateUnavailableException when the state store fails
      * @throws IllegalStateException when the policy or a detector fails on a line
      */
-    public void replay(BufferedReader in, String source) {
+    public void replay(InputStream in, String source) {
         TraceReader reader = new TraceReader(in, source);
         TraceQuery q;
         while ((q = reader.next()) != null) {

@@ -22,7 +22,7 @@ import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
 import dev.veil.spi.ValidationDecision;
-import java.io.BufferedReader;
+import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -190,7 +190,7 @@ public final class MonitorReplay {
      * @throws StateUnavailableException when the state store fails (the message names the line)
      * @throws IllegalStateException when the policy or a detector fails on a line (the message names it)
      */
-    public void replay(BufferedReader in, String source) {
+    public void replay(InputStream in, String source) {
         TraceReader reader = new TraceReader(in, source);
         TraceQuery q;
         while ((q = reader.next()) != null) {

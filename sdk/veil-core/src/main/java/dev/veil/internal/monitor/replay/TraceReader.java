@@ -5,10 +5,14 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,7 +34,8 @@ import java.util.List;
  *   <li>{@code roles} (optional): an array of strings, the caller's roles (default none).
  * </ul>
  *
- * Blank lines are skipped; any other key, a duplicate key, a wrong type, a non-finite number or
+ * The trace is UTF-8 (a leading byte-order mark is skipped), its lines end with {@code \n} or
+ * {@code \r\n}. Blank lines are skipped; any other key, a duplicate key, a wrong type, a non-finite number or
  * anything after the object is an error {@code SOURCE:LINE: what is wrong}
  * ({@link TraceFormatException}). Not thread-safe.
  */
@@ -38,20 +43,28 @@ public final class TraceReader {
     /** The latest accepted time: the rate limiter counts nanoseconds since the epoch in a long. */
     public static final long MAX_TS_MS = 9_000_000_000_000L;
     static final String KNOWN = "caller, ts_ms, features, scores, tenant, roles";
+    private static final java.util.regex.Pattern SOURCE_REF =
+            java.util.regex.Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
-    private final BufferedReader in;
+    private final InputStream in;
     private final String source;
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    private final byte[] chunk = new byte[1 << 16];
+    private int pos;
+    private int limit;
+    private byte[] lineBytes = new byte[1 << 12];
     private int line;
 
     /**
-     * A reader of {@code in}, naming it {@code source} in messages.
-     *
-     * @param in the trace, decoded (a decoder that reports malformed input gives a clear error)
+     * A reader of {@code in} (UTF-8 bytes; the caller closes it), naming it {@code source} in
+     * messages.
      */
-    public TraceReader(BufferedReader in, String source) {
+    public TraceReader(InputStream in, String source) {
         this.in = in;
         this.source = source;
     }
@@ -61,16 +74,13 @@ public final class TraceReader {
         while (true) {
             String text;
             try {
-                text = in.readLine();
-            } catch (CharacterCodingException e) {
-                throw new TraceFormatException(source, line + 1, "not UTF-8 text");
+                text = readLine();
             } catch (IOException e) {
                 throw new UncheckedIOException(source + ": cannot be read: " + e.getMessage(), e);
             }
             if (text == null) {
                 return null;
             }
-            line++;
             if (line == 1 && text.startsWith("\uFEFF")) {
                 text = text.substring(1);
             }
@@ -78,6 +88,49 @@ public final class TraceReader {
                 continue;
             }
             return parse(text);
+        }
+    }
+
+    /** The next line without its end ({@code \n} or {@code \r\n}), decoded strictly, or null at the end. */
+    private String readLine() throws IOException {
+        int n = 0;
+        boolean any = false;
+        while (true) {
+            if (pos == limit) {
+                limit = in.read(chunk);
+                pos = 0;
+                if (limit <= 0) {
+                    limit = 0;
+                    break;
+                }
+            }
+            any = true;
+            int start = pos;
+            while (pos < limit && chunk[pos] != '\n') {
+                pos++;
+            }
+            int len = pos - start;
+            if (n + len > lineBytes.length) {
+                lineBytes = java.util.Arrays.copyOf(lineBytes, Math.max(n + len, 2 * lineBytes.length));
+            }
+            System.arraycopy(chunk, start, lineBytes, n, len);
+            n += len;
+            if (pos < limit) {
+                pos++; // the '\n'
+                break;
+            }
+        }
+        if (!any) {
+            return null;
+        }
+        line++;
+        if (n > 0 && lineBytes[n - 1] == '\r') {
+            n--;
+        }
+        try {
+            return utf8.reset().decode(ByteBuffer.wrap(lineBytes, 0, n)).toString();
+        } catch (CharacterCodingException e) {
+            throw new TraceFormatException(source, line, "not UTF-8 text");
         }
     }
 
@@ -214,7 +267,7 @@ public final class TraceReader {
             return "duplicate key " + m.substring("Duplicate field".length()).trim();
         }
         int col = e.getLocation() == null ? -1 : e.getLocation().getColumnNr();
-        String first = m.lines().findFirst().orElse(m);
+        String first = SOURCE_REF.matcher(m.lines().findFirst().orElse(m)).replaceAll("column $2");
         return "invalid JSON" + (col > 0 ? " at column " + col : "") + ": " + first;
     }
 

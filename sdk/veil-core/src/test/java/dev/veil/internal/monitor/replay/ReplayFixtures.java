@@ -3,9 +3,10 @@ package dev.veil.internal.monitor.replay;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.veil.ApiKeys;
 import dev.veil.PolicyBundle;
-import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,7 +180,7 @@ final class ReplayFixtures {
                     + "\"boundary\": null, \"everyone\": null}}",
             "callers: 9, flagged: 4");
 
-    static BufferedReader reader(List<String> lines) {
-        return new BufferedReader(new StringReader(String.join("\n", lines) + "\n"));
+    static InputStream reader(List<String> lines) {
+        return new ByteArrayInputStream((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 }
