@@ -166,6 +166,12 @@ public final class Calibration {
      *     that cannot be created
      */
     public static Calibration start(PolicyBundle bundle, StateStore store, TraceClock clock, double fpr) {
+        return start(bundle, store, clock, fpr, RANGES);
+    }
+
+    /** As {@link #start(PolicyBundle, StateStore, TraceClock, double)} with the given known ranges. */
+    static Calibration start(PolicyBundle bundle, StateStore store, TraceClock clock, double fpr,
+            Map<String, Range> known) {
         checkFpr(fpr);
         List<String> order = new ArrayList<>();
         List<StatefulDetector> probes = new ArrayList<>();
@@ -181,7 +187,7 @@ public final class Calibration {
                         + "calibrated");
             }
             order.add(name);
-            Range r = RANGES.get(type);
+            Range r = known.get(type);
             if (r == null) {
                 skipped.add(new DetectorResult(name, type, true, 0, 0, List.of(), "veil calibrate does not know the "
                         + "threshold range of type '" + type + "' yet", false));
@@ -209,7 +215,7 @@ public final class Calibration {
         cfg.remove(BuiltinDetectors.THRESHOLDS_KEY);
         List<String> keys = BuiltinDetectors.levelKeys(type);
         keys.forEach(cfg::remove);
-        StatefulDetector plain = BuiltinDetectors.create(name, withLevels(cfg, keys, r.integer() ? 1L : 1.0));
+        StatefulDetector plain = BuiltinDetectors.create(name, withLevels(cfg, keys, r.integer() ? (Object) 1L : (Object) 1.0));
         double permissive = plain.higherIsWorse() ? r.min() : r.max();
         return withLevels(cfg, keys, r.integer() ? (Object) Math.round(permissive) : (Object) permissive);
     }
