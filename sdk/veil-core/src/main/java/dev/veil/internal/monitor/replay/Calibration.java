@@ -8,6 +8,9 @@ import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
 import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -29,9 +32,10 @@ import java.util.Map;
  *
  * <p>For every caller and detector the most extreme counted score is kept: the largest, or the
  * smallest when a lower score is worse ({@link StatefulDetector#higherIsWorse()}). For a target
- * rate r over n callers, at most {@code floor(r * n)} callers may alarm: the threshold lies halfway
- * between the extreme of the {@code floor(r * n) + 1}-th worst caller and the next worse distinct
- * value (just beyond it when there is none), then is moved into the range the detector takes:
+ * rate r over n callers, at most {@code floor(r * n)} callers may alarm: the threshold lies between
+ * the extreme of the {@code floor(r * n) + 1}-th worst caller and the next worse distinct value
+ * (near the middle, with few digits; just beyond it when there is none; integers rounded up), then
+ * is moved into the range the detector takes:
  * towards fewer alarms freely; a threshold that would have to move towards more alarms makes the
  * level unusable ({@code 0}, level not used). {@code high} targets {@code fpr}, {@code medium}
  * {@code 10 * fpr} and {@code low} {@code 100 * fpr}, capped at 1.
@@ -344,7 +348,7 @@ public final class Calibration {
                 j--;
             }
             if (higher) {
-                t = j >= 0 ? v + (worstFirst[j] - v) / 2 : r.integer() ? v + 1 : Math.nextUp(v);
+                t = j >= 0 ? between(v, worstFirst[j]) : r.integer() ? v + 1 : Math.nextUp(v);
                 if (r.integer()) {
                     t = Math.ceil(t);
                 }
@@ -357,7 +361,7 @@ public final class Calibration {
                             + "the detector takes (" + plain(r.max()) + ")";
                 }
             } else {
-                t = j >= 0 ? v - (v - worstFirst[j]) / 2 : r.strictBelow() ? v : Math.nextDown(v);
+                t = j >= 0 ? between(worstFirst[j], v) : r.strictBelow() ? v : Math.nextDown(v);
                 if (t > r.max()) {
                     t = r.max();
                     note = "lowered to the largest threshold the detector takes";
@@ -377,6 +381,22 @@ public final class Calibration {
             }
         }
         return new LevelResult(level, rate, t, alarmed, note);
+    }
+
+    /**
+     * A number strictly between {@code lo} and {@code hi} ({@code lo < hi}), near the midpoint, with
+     * as few significant digits as possible (0.6 rather than 0.5857142857142856): every such number
+     * separates the benign callers the same way. {@code hi} itself when no double lies between.
+     */
+    static double between(double lo, double hi) {
+        double mid = lo + (hi - lo) / 2;
+        for (int digits = 1; digits <= 17; digits++) {
+            double r = new BigDecimal(mid).round(new MathContext(digits, RoundingMode.HALF_EVEN)).doubleValue();
+            if (r > lo && r < hi) {
+                return r;
+            }
+        }
+        return mid > lo && mid < hi ? mid : hi; // adjacent doubles: hi still separates them
     }
 
     private static void reverse(double[] a) {

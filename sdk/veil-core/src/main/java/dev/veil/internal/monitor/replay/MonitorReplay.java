@@ -61,10 +61,13 @@ import java.util.Set;
  * Output minimisation, the model-age question and audit records play no part in monitoring and
  * are left out. Replaying the same trace into a fresh store gives the same results.
  *
- * <p>Time: rate limits, quotas, blocks and detector windows run on the trace's time; the time to
- * live of detector histories (their {@code ttl_seconds}) runs on the wall clock in both stores, so
- * a replay, usually faster than the trace, keeps an idle caller's history across gaps that a live
- * Guard would have forgotten.
+ * <p>Time: rate limits, quotas, blocks and detector windows run on the trace's time. The time to
+ * live of detector state (histories: their {@code ttl_seconds}; a rate window's counter: twice its
+ * window) runs on the wall clock, in the in-memory store and in Redis alike. A replay faster than
+ * the trace (the usual case) therefore keeps an idle caller's history across gaps that a live Guard
+ * would have forgotten; one slower than the trace (a very large trace with a window of a few
+ * seconds) can lose a counter that a live Guard would have kept. The in-memory store also evicts
+ * under its memory cap ({@code DefaultGuard.DEFAULT_STATE_BYTES}), as the Guard's does.
  *
  * <p>Not thread-safe: one thread replays one trace.
  */

@@ -51,10 +51,33 @@ class CalibrationTest {
     }
 
     @Test
+    void thresholdsBetweenTwoValuesHaveFewDigits() {
+        assertThat(Calibration.between(0.5714285714285714, 0.6)).isEqualTo(0.59);
+        assertThat(Calibration.between(0.55, 0.6214)).isEqualTo(0.6);
+        assertThat(Calibration.between(3, 5)).isEqualTo(4);
+        assertThat(Calibration.between(9, 200)).isEqualTo(100);
+        double lo = 0.1;
+        double hi = Math.nextUp(Math.nextUp(lo));
+        assertThat(Calibration.between(lo, hi)).isGreaterThan(lo).isLessThan(hi);
+        assertThat(Calibration.between(lo, Math.nextUp(lo))).isEqualTo(Math.nextUp(lo));
+        qt().withExamples(300).forAll(doubles().between(-1e6, 1e6), doubles().between(1e-12, 1e3),
+                integers().between(0, 1)).checkAssert((a, d, adjacent) -> {
+                    double b = adjacent == 1 ? Math.nextUp(a) : a + d;
+                    if (b > a) {
+                        double t = Calibration.between(a, b);
+                        assertThat(t).isGreaterThan(a).isLessThanOrEqualTo(b);
+                        if (Math.nextUp(a) < b) {
+                            assertThat(t).isLessThan(b);
+                        }
+                    }
+                });
+    }
+
+    @Test
     void tiesAtTheBoundaryAlarmNoneOfTheTiedCallers() {
         double[] e = worstFirst(true, 0.9, 0.6, 0.6, 0.6, 0.1);
         Calibration.LevelResult l = Calibration.level("high", 0.4, e, 5, SHARE, true); // k = 2, third worst is 0.6
-        assertThat(l.threshold()).isEqualTo(0.75, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(l.threshold()).isEqualTo(0.8); // between 0.6 and 0.9, one digit
         assertThat(l.alarmed()).isEqualTo(1);
         // every caller at the maximum of a share: no threshold above 1 exists
         Calibration.LevelResult none = Calibration.level("high", 0.2, worstFirst(true, 1, 1, 1, 0.5, 0.5), 5, SHARE,
