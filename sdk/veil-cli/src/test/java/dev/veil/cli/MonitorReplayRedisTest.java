@@ -57,6 +57,15 @@ class MonitorReplayRedisTest {
         assertThat(REDIS.command("DBSIZE")).isEqualTo("0");
     }
 
+    @Test
+    void aReplayThatFailsHalfWayLeavesNoKeysEither() throws IOException {
+        Path trace = Files.writeString(tmp.resolve("t.jsonl"), MonitorReplayCommandTest.TRACE
+                + "{\"caller\": \"x\", \"ts_ms\": 1700000060000, \"features\": [0.1, 0.2]]}\n");
+        Result r = replay(trace, true);
+        CliTestSupport.assertFails(r, 2, "veil monitor replay: " + trace + ":19: invalid JSON at column ");
+        assertThat(REDIS.keys("veil:replay:*")).isEmpty();
+    }
+
     /** One generated line: caller, time step in ms (negative: back in time), input kind, answer kind. */
     record Item(int caller, int step, int input, int answer) {}
 
