@@ -54,10 +54,10 @@ final class MonitorCommand implements Runnable {
             description = {
                 "Replay a trace of queries through a bundle's monitoring, as a Guard would run it, and print when "
                         + "each caller was first flagged.",
-                "Trace: JSON lines {\"caller\": \"...\", \"ts_ms\": 1700000000000, \"features\": [..], \"scores\": [..]} "
-                        + "in file order; scores (the model's raw class scores) may be absent, and detectors that "
-                        + "read answers then stay silent; optional \"tenant\" (string) and \"roles\" (strings) "
-                        + "describe the caller, who is authenticated by API key.",
+                "Trace: JSON lines {\"caller\": \"...\", \"ts_ms\": 1700000000000, \"features\": [..], "
+                        + "\"scores\": [..]} in file order; scores (the model's raw class scores) may be absent, and "
+                        + "detectors that read answers then stay silent; optional \"tenant\" (string) and \"roles\" "
+                        + "(strings) describe the caller, who is authenticated by API key.",
                 "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "
                         + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}} (I: 0-based index "
                         + "among the caller's queries of the first query for which a monitoring rule fired, on any "
@@ -73,7 +73,8 @@ final class MonitorCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--bundle", required = true, paramLabel = "BUNDLE", description = "Bundle directory or .tar.gz.")
+        @Option(names = "--bundle", required = true, paramLabel = "BUNDLE",
+                description = "Bundle directory or .tar.gz.")
         Path bundle;
 
         @Option(names = "--trace", required = true, paramLabel = "FILE", description = "The trace, JSON lines.")

@@ -190,8 +190,8 @@ class CalibrateCommandTest {
         Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
         assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25"), 2,
                 "veil calibrate: --out monitoring/thresholds/data.json: the thresholds would be data path "
-                        + "monitoring.thresholds.boundary, outside the bundle's roots [veil] (see its .manifest); put the "
-                        + "file under a root, e.g. --out veil/monitoring/thresholds/data.json");
+                        + "monitoring.thresholds.boundary, outside the bundle's roots [veil] (see its .manifest); put "
+                        + "the file under a root, e.g. --out veil/monitoring/thresholds/data.json");
         assertThat(bundle.resolve("monitoring")).doesNotExist();
         Result ok = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
                 "veil/monitoring/thresholds/data.json");

@@ -89,7 +89,8 @@ class MonitorReplayCommandTest {
     void aMalformedLineFailsWithFileAndLineAndPrintsNothing() throws IOException {
         List<String> lines = TRACE.lines().toList();
         String[][] cases = {
-            {"{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [1, 2, 1e400]}", "features[2] is not a finite number: 1e400"},
+            {"{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [1, 2, 1e400]}",
+                "features[2] is not a finite number: 1e400"},
             {"{\"ts_ms\": 1, \"features\": [1]}", "missing caller (a non-empty string)"},
             {"{\"caller\": \"x\", \"ts_ms\": \"soon\", \"features\": [1]}",
                 "ts_ms must be an integer (milliseconds since the epoch), found the string \"soon\""},
@@ -119,7 +120,8 @@ class MonitorReplayCommandTest {
                 "--bundle " + tmp.resolve("nobundle") + ": no such file or directory");
         Path broken = ReplayFiles.bundle(tmp.resolve("broken"), ReplayFiles.POLICY.replace("high: 8", "high: 8.5"));
         assertFails(veil("monitor", "replay", "--bundle", s(broken), "--trace", s(t)), 2,
-                "veil monitor replay: bundle " + broken + " does not load (1 error):", "high must be an integer, was 8.5");
+                "veil monitor replay: bundle " + broken + " does not load (1 error):",
+                "high must be an integer, was 8.5");
         Path custom = ReplayFiles.bundle(tmp.resolve("custom"), ReplayFiles.POLICY.replace(
                 "everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }", "knn: {}"));
         assertFails(veil("monitor", "replay", "--bundle", s(custom), "--trace", s(t)), 2,

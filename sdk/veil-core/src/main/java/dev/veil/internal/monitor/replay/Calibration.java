@@ -219,7 +219,8 @@ public final class Calibration {
         cfg.remove(BuiltinDetectors.THRESHOLDS_KEY);
         List<String> keys = BuiltinDetectors.levelKeys(type);
         keys.forEach(cfg::remove);
-        StatefulDetector plain = BuiltinDetectors.create(name, withLevels(cfg, keys, r.integer() ? (Object) 1L : (Object) 1.0));
+        Object one = r.integer() ? (Object) 1L : (Object) 1.0; // valid for every known type
+        StatefulDetector plain = BuiltinDetectors.create(name, withLevels(cfg, keys, one));
         double permissive = plain.higherIsWorse() ? r.min() : r.max();
         return withLevels(cfg, keys, r.integer() ? (Object) Math.round(permissive) : (Object) permissive);
     }

@@ -180,7 +180,7 @@ public final class TraceReader {
             }
             t = p.nextToken();
             if (t != null) {
-                throw error("unexpected " + describe(t) + " after the JSON object: one query per line");
+                throw error("found " + describe(t) + " after the JSON object: one query per line");
             }
             if (caller == null) {
                 throw error("missing caller (a non-empty string)");

@@ -169,8 +169,10 @@ class CalibrationTest {
         assertThat(Calibration.minimumCallers(0.3)).isEqualTo(4);
         assertThat(Calibration.minimumCallers(0.5)).isEqualTo(2);
         assertThat(Calibration.minimumCallers(0.999)).isEqualTo(2);
-        assertThatThrownBy(() -> Calibration.minimumCallers(0)).hasMessage("fpr must be in (0, 1), e.g. 0.001, was 0.0");
-        assertThatThrownBy(() -> Calibration.minimumCallers(1)).hasMessage("fpr must be in (0, 1), e.g. 0.001, was 1.0");
+        assertThatThrownBy(() -> Calibration.minimumCallers(0))
+                .hasMessage("fpr must be in (0, 1), e.g. 0.001, was 0.0");
+        assertThatThrownBy(() -> Calibration.minimumCallers(1))
+                .hasMessage("fpr must be in (0, 1), e.g. 0.001, was 1.0");
         assertThatThrownBy(() -> Calibration.minimumCallers(Double.NaN))
                 .hasMessage("fpr must be in (0, 1), e.g. 0.001, was NaN");
     }
@@ -191,8 +193,8 @@ class CalibrationTest {
                         keys.get(2), below))).as(type).isInstanceOf(IllegalArgumentException.class);
             }
             if (!r.integer()) {
-                assertThat(BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L, keys.get(2), r.max())))
-                        .as(type).isNotNull();
+                assertThat(BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L, keys.get(2),
+                        r.max()))).as(type).isNotNull();
                 assertThatThrownBy(() -> BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L,
                         keys.get(2), Math.nextUp(r.max())))).as(type).isInstanceOf(IllegalArgumentException.class);
             }
@@ -281,8 +283,8 @@ class CalibrationTest {
     void tooFewCallersOrDeniedCallersAreRefused() {
         Calibration few = start(POLICY, 0.01);
         few.accept(new TraceQuery(1, "a", "", List.of(), 1, ReplayFixtures.X, null));
-        assertThatThrownBy(few::finish).isInstanceOf(IllegalArgumentException.class).hasMessage("the benign trace has 1 "
-                + "caller; a false-positive rate of 0.01 per caller cannot be measured with fewer than 100 benign "
+        assertThatThrownBy(few::finish).isInstanceOf(IllegalArgumentException.class).hasMessage("the benign trace has "
+                + "1 caller; a false-positive rate of 0.01 per caller cannot be measured with fewer than 100 benign "
                 + "callers (1 / fpr): one false alarm would already be a rate of 1.0. Use more benign callers or a "
                 + "larger --fpr");
         Calibration denied = start(POLICY, 0.5);
@@ -313,7 +315,7 @@ class CalibrationTest {
                 "rate: { window_seconds: 60, high: 100 }", "knn_custom: {}"));
         assertThatThrownBy(() -> Calibration.start(custom, new MemoryStateStore(1 << 24, clock, 1000), clock, 0.5))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("monitoring.detectors.knn_custom: "
-                        + "'knn_custom' is a custom detector (added in code with Guard.Builder.detector); only built-in "
-                        + "detectors can be calibrated");
+                        + "'knn_custom' is a custom detector (added in code with Guard.Builder.detector); only "
+                        + "built-in detectors can be calibrated");
     }
 }

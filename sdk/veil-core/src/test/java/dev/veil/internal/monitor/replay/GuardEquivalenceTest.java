@@ -156,7 +156,8 @@ class GuardEquivalenceTest {
         Files.createDirectories(tmp.resolve("audit"));
         qt().withExamples(40).forAll(traces()).checkAssert(items -> {
             List<TraceQuery> trace = parse(lines(items, true));
-            List<String> guard = viaGuard(b, keys, trace, tmp.resolve("audit").resolve(run.incrementAndGet() + ".jsonl"));
+            Path audit = tmp.resolve("audit").resolve(run.incrementAndGet() + ".jsonl");
+            List<String> guard = viaGuard(b, keys, trace, audit);
             assertThat(viaReplay(b, trace)).isEqualTo(guard);
             flagged.addAndGet((int) guard.stream().filter(l -> !l.contains("\"first_alarm\": null")).count());
         });

@@ -125,8 +125,8 @@ class MonitorReplayTest {
 
     @Test
     void tenantAndRolesComeFromTheTraceLine() {
-        String policy = POLICY.replace("- { id: no-interns, when: { roles: [intern] }, effect: deny, message: \"interns "
-                + "may not query\" }", "- { id: no-interns, when: { roles: [intern] }, effect: deny }\n"
+        String policy = POLICY.replace("- { id: no-interns, when: { roles: [intern] }, effect: deny, message: "
+                + "\"interns may not query\" }", "- { id: no-interns, when: { roles: [intern] }, effect: deny }\n"
                 + "    - { id: trial, when: { tenants: [trial] }, effect: deny }");
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
         List<String> trace = List.of(

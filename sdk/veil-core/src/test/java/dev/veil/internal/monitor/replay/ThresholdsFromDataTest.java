@@ -60,9 +60,9 @@ class ThresholdsFromDataTest {
 
     @Test
     void answerDetectorTakesLowMediumHighFromTheData() throws IOException {
-        PolicyBundle b = PolicyBundle.load(bundle("boundary: { window: 30, thresholds: monitoring.thresholds.boundary }",
-                "boundary", "{\"boundary\": {\"low\": 0.2, \"medium\": 0.3, \"high\": 0.4, \"fpr\": 0.001, "
-                        + "\"callers\": 1000}}"));
+        PolicyBundle b = PolicyBundle.load(bundle(
+                "boundary: { window: 30, thresholds: monitoring.thresholds.boundary }", "boundary",
+                "{\"boundary\": {\"low\": 0.2, \"medium\": 0.3, \"high\": 0.4, \"fpr\": 0.001, \"callers\": 1000}}"));
         BoundaryDetector d = (BoundaryDetector) detector(b, "boundary");
         assertThat(d.config().levels()).isEqualTo(new AnswerLevels(0.2, 0.3, 0.4, false));
         assertThat(d.config().window()).isEqualTo(30);
@@ -70,8 +70,9 @@ class ThresholdsFromDataTest {
 
     @Test
     void extractionsHighIsItsDelta() throws IOException {
-        PolicyBundle b = PolicyBundle.load(bundle("prada: { type: extraction, thresholds: monitoring.thresholds.prada }",
-                "prada", "{\"prada\": {\"low\": 0.95, \"medium\": 0, \"high\": 0.8}}"));
+        PolicyBundle b = PolicyBundle.load(bundle(
+                "prada: { type: extraction, thresholds: monitoring.thresholds.prada }", "prada",
+                "{\"prada\": {\"low\": 0.95, \"medium\": 0, \"high\": 0.8}}"));
         ExtractionDetector d = (ExtractionDetector) detector(b, "prada");
         assertThat(d.config().levels()).isEqualTo(new AnswerLevels(0.95, 0, 0.8, true));
         assertThat(BuiltinDetectors.levelKeys("extraction")).containsExactly("low", "medium", "delta");
@@ -106,8 +107,8 @@ class ThresholdsFromDataTest {
         Path prada = bundle("prada: { type: extraction, delta: 0.5, thresholds: t }", "prada",
                 "{\"t\": {\"low\": 0, \"medium\": 0, \"high\": 0.4}}");
         assertThatThrownBy(() -> PolicyBundle.load(prada)).isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("(low, medium, delta) or with thresholds: <data path>, not both (found thresholds "
-                        + "and [delta])");
+                .hasMessageContaining("(low, medium, delta) or with thresholds: <data path>, not both (found "
+                        + "thresholds and [delta])");
     }
 
     @Test
@@ -145,8 +146,8 @@ class ThresholdsFromDataTest {
         Path rate = bundle("rate: { thresholds: monitoring.thresholds.rate }", "rate",
                 "{\"rate\": {\"low\": 0, \"medium\": 0, \"high\": 12.5}}");
         assertThatThrownBy(() -> PolicyBundle.load(rate)).isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("with the thresholds from data path 'monitoring.thresholds.rate': high must be an "
-                        + "integer, was 12.5");
+                .hasMessageContaining("with the thresholds from data path 'monitoring.thresholds.rate': high must be "
+                        + "an integer, was 12.5");
         Path notPath = bundle("rate: { thresholds: 5 }", "rate", null);
         assertThatThrownBy(() -> PolicyBundle.load(notPath)).isInstanceOf(PolicyLoadException.class)
                 .hasMessageContaining("thresholds must be a data path such as monitoring.thresholds.rate, was 5");

@@ -7,8 +7,10 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 class TraceReaderTest {
@@ -66,40 +68,78 @@ class TraceReaderTest {
         assertThat(qs.get(40).timeMillis()).isEqualTo(TraceReader.MAX_TS_MS);
     }
 
+    static Stream<Arguments> malformed() {
+        return Stream.of(
+            Arguments.of("[1, 2]",
+                    "expected a JSON object {\"caller\": ..., \"ts_ms\": ..., \"features\": [...]}, found an array"),
+            Arguments.of("{\"ts_ms\": 1, \"features\": [1]}",
+                    "missing caller (a non-empty string)"),
+            Arguments.of("{\"caller\": \"a\", \"features\": [1]}",
+                    "missing ts_ms (milliseconds since the epoch)"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1}",
+                    "missing features (a non-empty array of numbers)"),
+            Arguments.of("{\"caller\": \"\", \"ts_ms\": 1, \"features\": [1]}",
+                    "caller must be a non-empty string, found the string \"\""),
+            Arguments.of("{\"caller\": 7, \"ts_ms\": 1, \"features\": [1]}",
+                    "caller must be a non-empty string, found the number 7"),
+            Arguments.of("{\"caller\": null, \"ts_ms\": 1, \"features\": [1]}",
+                    "caller must be a non-empty string, found null"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": \"1\", \"features\": [1]}",
+                    "ts_ms must be an integer (milliseconds since the epoch), found the string \"1\""),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1.5, \"features\": [1]}",
+                    "ts_ms must be an integer (milliseconds since the epoch), found the number 1.5"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": -1, \"features\": [1]}",
+                    "ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was -1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 9000000000001, \"features\": [1]}",
+                    "ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was "
+                            + "9000000000001"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 99999999999999999999, \"features\": [1]}",
+                    "ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was "
+                            + "99999999999999999999"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": 1}",
+                    "features must be an array of numbers, found the number 1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": []}",
+                    "features must hold at least one number, was []"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, null]}",
+                    "features[1] must be a number, found null"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, [2]]}",
+                    "features[1] must be a number, found an array"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1e999]}",
+                    "features[0] is not a finite number: 1e999"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [NaN]}",
+                    "a number is not finite (NaN or Infinity): every number must be finite"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [-Infinity]}",
+                    "a number is not finite (NaN or Infinity): every number must be finite"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": [0.5, -0.1]}",
+                    "scores[1] must be >= 0 (the model's class scores, e.g. probabilities, not logits), was -0.1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": []}",
+                    "scores must hold at least one number, was []"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": {}}",
+                    "scores must be an array of numbers, found an object"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": [-1e999]}",
+                    "scores[0] is not a finite number: -1e999"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"tenant\": 3}",
+                    "tenant must be a string, found the number 3"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": \"admin\"}",
+                    "roles must be an array of strings, found the string \"admin\""),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": [1]}",
+                    "roles[0] must be a string, found the number 1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"score\": [1]}",
+                    "unknown key 'score' (known: caller, ts_ms, features, scores, tenant, roles)"),
+            Arguments.of("{\"caller\": \"a\", \"caller\": \"b\", \"ts_ms\": 1, \"features\": [1]}",
+                    "duplicate key 'caller'"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]} {}",
+                    "found an object after the JSON object: one query per line"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]",
+                    "invalid JSON at column 44: Unexpected end-of-input: expected close marker for Object "
+                            + "(start marker at column 1)"),
+            Arguments.of("{\"caller\": \"a\", ts_ms: 1}",
+                    "invalid JSON at column 17: Unexpected character ('t' (code 116)): was expecting "
+                            + "double-quote to start field name"));
+    }
+
     @ParameterizedTest(name = "{1}")
-    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-        "[1, 2]|expected a JSON object {\"caller\": ..., \"ts_ms\": ..., \"features\": [...]}, found an array",
-        "{\"ts_ms\": 1, \"features\": [1]}|missing caller (a non-empty string)",
-        "{\"caller\": \"a\", \"features\": [1]}|missing ts_ms (milliseconds since the epoch)",
-        "{\"caller\": \"a\", \"ts_ms\": 1}|missing features (a non-empty array of numbers)",
-        "{\"caller\": \"\", \"ts_ms\": 1, \"features\": [1]}|caller must be a non-empty string, found the string \"\"",
-        "{\"caller\": 7, \"ts_ms\": 1, \"features\": [1]}|caller must be a non-empty string, found the number 7",
-        "{\"caller\": null, \"ts_ms\": 1, \"features\": [1]}|caller must be a non-empty string, found null",
-        "{\"caller\": \"a\", \"ts_ms\": \"1\", \"features\": [1]}|ts_ms must be an integer (milliseconds since the epoch), found the string \"1\"",
-        "{\"caller\": \"a\", \"ts_ms\": 1.5, \"features\": [1]}|ts_ms must be an integer (milliseconds since the epoch), found the number 1.5",
-        "{\"caller\": \"a\", \"ts_ms\": -1, \"features\": [1]}|ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was -1",
-        "{\"caller\": \"a\", \"ts_ms\": 9000000000001, \"features\": [1]}|ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was 9000000000001",
-        "{\"caller\": \"a\", \"ts_ms\": 99999999999999999999, \"features\": [1]}|ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was 99999999999999999999",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": 1}|features must be an array of numbers, found the number 1",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": []}|features must hold at least one number, was []",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, null]}|features[1] must be a number, found null",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, [2]]}|features[1] must be a number, found an array",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1e999]}|features[0] is not a finite number: 1e999",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [NaN]}|a number is not finite (NaN or Infinity): every number must be finite",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [-Infinity]}|a number is not finite (NaN or Infinity): every number must be finite",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": [0.5, -0.1]}|scores[1] must be >= 0 (the model's class scores, e.g. probabilities, not logits), was -0.1",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": []}|scores must hold at least one number, was []",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": {}}|scores must be an array of numbers, found an object",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": [-1e999]}|scores[0] is not a finite number: -1e999",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"tenant\": 3}|tenant must be a string, found the number 3",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": \"admin\"}|roles must be an array of strings, found the string \"admin\"",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": [1]}|roles[0] must be a string, found the number 1",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"score\": [1]}|unknown key 'score' (known: caller, ts_ms, features, scores, tenant, roles)",
-        "{\"caller\": \"a\", \"caller\": \"b\", \"ts_ms\": 1, \"features\": [1]}|duplicate key 'caller'",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]} {}|unexpected an object after the JSON object: one query per line",
-        "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]|invalid JSON at column 44: Unexpected end-of-input: expected close marker for Object (start marker at column 1)",
-        "{\"caller\": \"a\", ts_ms: 1}|invalid JSON at column 17: Unexpected character ('t' (code 116)): was expecting double-quote to start field name",
-    })
+    @MethodSource("malformed")
     void aMalformedLineIsRefusedWithItsLineAndWhatIsWrong(String line, String problem) {
         String text = "{\"caller\": \"ok\", \"ts_ms\": 1, \"features\": [1]}\n\n" + line + "\n";
         assertThatThrownBy(() -> read(text)).isInstanceOfSatisfying(TraceFormatException.class, e -> {
