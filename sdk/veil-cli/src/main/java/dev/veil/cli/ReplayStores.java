@@ -77,9 +77,17 @@ final class ReplayStores {
             }
         }
 
-        /** Closes the store and deletes the namespace's keys. */
+        /**
+         * Closes the store and deletes the namespace's keys, after waiting for batches still on their
+         * way (a replay that failed half-way may have sent some), so that none lands after the deletion.
+         */
         @Override
         public void close() {
+            try {
+                store.execute(new StateOp.ListRead("replay-settle"));
+            } catch (RuntimeException ignored) {
+                // Redis is gone or the store is broken: delete what can be deleted
+            }
             try {
                 store.close();
             } finally {
