@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code veil} command line: {@code eval}, {@code audit verify}, {@code bundle inspect},
- * {@code key create} and {@code stats}. Run it with {@code java -jar veil.jar COMMAND ...};
- * {@code veil help COMMAND} (or {@code COMMAND --help}) describes each command.
+ * {@code key create}, {@code stats}, {@code monitor replay} and {@code calibrate}. Run it with
+ * {@code java -jar veil.jar COMMAND ...}; {@code veil help COMMAND} (or {@code COMMAND --help}) describes each command.
  *
  * <p>Exit codes, the same for every command:
  * <ul>
@@ -47,6 +47,8 @@ import picocli.CommandLine.Command;
             BundleCommand.class,
             KeyCommand.class,
             StatsCommand.class,
+            MonitorCommand.class,
+            CalibrateCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class VeilCli implements Runnable {

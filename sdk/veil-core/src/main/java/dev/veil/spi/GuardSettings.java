@@ -46,13 +46,22 @@ public record GuardSettings(
         onError = onError == null ? OnError.DENY : onError;
         authentication = authentication == null ? AuthenticationSettings.NONE : authentication;
         degradedRelease = degradedRelease == null ? ReleaseSpec.LABEL_ONLY : degradedRelease;
-        detectors = detectors == null ? Map.of() : Map.copyOf(detectors);
+        // In the policy's order (Map.copyOf would iterate in an order that changes from one JVM to the
+        // next, and so would the Guard's detectors, the signals in audit records and replay output).
+        detectors = detectors == null ? Map.of() : ordered(detectors);
         onStateUnavailable = onStateUnavailable == null ? OnStateUnavailable.DENY : onStateUnavailable;
         if (degradedRelease.form() != ReleaseSpec.Form.LABEL_ONLY && degradedRelease.noise() == null
                 && degradedRelease.round() == 0) {
             throw new IllegalArgumentException(
                     "output.degraded must minimise: label_only, or rounding or noise, was " + degradedRelease);
         }
+    }
+
+    private static Map<String, Map<String, Object>> ordered(Map<String, Map<String, Object>> detectors) {
+        Map<String, Map<String, Object>> copy = new java.util.LinkedHashMap<>();
+        detectors.forEach((k, v) -> copy.put(Objects.requireNonNull(k, "detector name"),
+                Objects.requireNonNull(v, "detector configuration")));
+        return java.util.Collections.unmodifiableMap(copy);
     }
 
     /**

@@ -68,7 +68,7 @@ final class PolicyRuntime {
                     }
                     customs.add(customOne);
                 } else if (BuiltinDetectors.typeOf(name, e.getValue()) != null) {
-                    builtins.add(BuiltinDetectors.create(name, e.getValue()));
+                    builtins.add(BuiltinDetectors.create(name, e.getValue(), bundle.contents()));
                 } else {
                     Set<String> known = new TreeSet<>(BuiltinDetectors.TYPES);
                     custom.forEach(d -> known.add(d.name()));

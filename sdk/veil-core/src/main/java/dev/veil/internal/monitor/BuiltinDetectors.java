@@ -1,12 +1,25 @@
 package dev.veil.internal.monitor;
 
+import dev.veil.spi.Bundle;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The detectors Veil ships. A detector entry under {@code monitoring.detectors} is built in when
  * its name is a built-in type, or when it says {@code type: <built-in type>} (so that one policy
  * can run, say, a per-caller and a global {@code rate} detector side by side).
+ *
+ * <p><b>Thresholds from the bundle's data.</b> Instead of writing its {@code low}, {@code medium}
+ * and {@code high} thresholds inline (extraction: {@code low}, {@code medium}, {@code delta}), a
+ * built-in detector may name them with {@code thresholds: <data path>}, e.g.
+ * {@code thresholds: monitoring.thresholds.boundary}: the value there is an object
+ * {@code {"low": .., "medium": .., "high": .., "fpr": .., "callers": ..}} ({@code 0} = level not
+ * used; {@code fpr} and {@code callers} are what {@code veil calibrate} measured and are not read),
+ * as {@code veil calibrate} writes into {@code monitoring/thresholds/data.json}. Giving both the
+ * data path and an inline threshold is an error, and so is a path with no object there.
  */
 public final class BuiltinDetectors {
     private BuiltinDetectors() {}
@@ -64,5 +77,117 @@ public final class BuiltinDetectors {
         if (ExtractionDetector.TYPE.equals(type)) return ExtractionDetector.create(name, config);
         throw new IllegalArgumentException("'" + name + "' is not a built-in detector (built-in: "
                 + new java.util.TreeSet<>(TYPES) + ")");
+    }
+
+    /**
+     * A bundle read by {@code veil calibrate}, whose thresholds may not be written yet: a
+     * {@code thresholds} data path with nothing there takes {@link #placeholder}'s value instead of
+     * failing, so that the policy loads and its thresholds can be calibrated.
+     */
+    public interface PendingThresholds {
+        /** Valid thresholds for every built-in type ({@code high: 1} only), noting that the path was missing. */
+        Map<String, Object> placeholder(String path);
+    }
+
+    /** The configuration key holding a data path to the thresholds. */
+    public static final String THRESHOLDS_KEY = "thresholds";
+    /** The levels a thresholds object in the bundle's data holds, lowest first. */
+    public static final List<String> LEVELS = List.of("low", "medium", "high");
+    private static final Set<String> THRESHOLD_DATA_KEYS = Set.of("low", "medium", "high", "fpr", "callers");
+
+    /**
+     * The configuration keys of a built-in type's low, medium and high thresholds: {@code low},
+     * {@code medium}, {@code high}, except extraction, whose high threshold is PRADA's {@code delta}.
+     */
+    public static List<String> levelKeys(String type) {
+        return ExtractionDetector.TYPE.equals(type) ? List.of("low", "medium", "delta") : LEVELS;
+    }
+
+    /**
+     * As {@link #validate(String, Map)}, resolving a {@code thresholds} data path against the
+     * bundle's data ({@code bundle} may be null when there is none).
+     */
+    public static void validate(String name, Map<String, Object> config, Bundle bundle) {
+        String type = typeOf(name, config);
+        if (type != null) {
+            create(name, config, bundle);
+        }
+    }
+
+    /**
+     * As {@link #create(String, Map)}, resolving a {@code thresholds} data path against the
+     * bundle's data ({@code bundle} may be null when there is none).
+     */
+    public static StatefulDetector create(String name, Map<String, Object> config, Bundle bundle) {
+        Map<String, Object> resolved = resolveThresholds(name, config, bundle);
+        if (resolved == config) {
+            return create(name, config);
+        }
+        try {
+            return create(name, resolved);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("with the thresholds from data path '" + config.get(THRESHOLDS_KEY)
+                    + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The configuration with a {@code thresholds} data path replaced by the low, medium and high
+     * thresholds found there (under the type's own keys, see {@link #levelKeys}); the configuration
+     * itself when it names no data path.
+     *
+     * @throws IllegalArgumentException when the path is not a string, there is no object at it, the
+     *     object lacks a level or has an unknown key, or thresholds are also given inline
+     */
+    public static Map<String, Object> resolveThresholds(String name, Map<String, Object> config, Bundle bundle) {
+        if (config == null || !config.containsKey(THRESHOLDS_KEY)) {
+            return config;
+        }
+        String type = typeOf(name, config);
+        Object p = config.get(THRESHOLDS_KEY);
+        if (!(p instanceof String path) || path.isBlank()) {
+            throw new IllegalArgumentException("thresholds must be a data path such as monitoring.thresholds." + name
+                    + ", was " + (p instanceof String ? "blank" : String.valueOf(p)));
+        }
+        List<String> keys = levelKeys(type);
+        List<String> inline = keys.stream().filter(config::containsKey).toList();
+        if (!inline.isEmpty()) {
+            throw new IllegalArgumentException("set the thresholds either inline (" + String.join(", ", keys)
+                    + ") or with thresholds: <data path>, not both (found thresholds and " + inline + ")");
+        }
+        Object v = bundle == null ? null : bundle.data(path);
+        if (v == null && bundle instanceof PendingThresholds pending) {
+            v = pending.placeholder(path);
+        }
+        if (v == null) {
+            throw new IllegalArgumentException("thresholds: no value at data path '" + path + "' in the bundle's data "
+                    + "(veil calibrate writes monitoring/thresholds/data.json, which is data path "
+                    + "monitoring.thresholds." + name + ")");
+        }
+        if (!(v instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException("thresholds: the value at data path '" + path + "' must be an object "
+                    + "{\"low\": .., \"medium\": .., \"high\": ..}, was " + v.getClass().getSimpleName());
+        }
+        Set<String> unknown = new TreeSet<>();
+        for (Object k : m.keySet()) {
+            if (!THRESHOLD_DATA_KEYS.contains(String.valueOf(k))) {
+                unknown.add(String.valueOf(k));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("thresholds: unknown key(s) " + unknown + " at data path '" + path
+                    + "' (known: " + new TreeSet<>(THRESHOLD_DATA_KEYS) + ")");
+        }
+        List<String> missing = LEVELS.stream().filter(l -> !m.containsKey(l)).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("thresholds: the object at data path '" + path + "' must hold low, "
+                    + "medium and high (0 = level not used); missing " + missing);
+        }
+        Map<String, Object> out = new LinkedHashMap<>(config);
+        out.remove(THRESHOLDS_KEY);
+        for (int i = 0; i < LEVELS.size(); i++) {
+            out.put(keys.get(i), m.get(LEVELS.get(i)));
+        }
+        return out;
     }
 }

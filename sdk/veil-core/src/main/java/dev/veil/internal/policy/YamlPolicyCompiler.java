@@ -58,7 +58,7 @@ final class YamlPolicyCompiler {
             doc.monitoring().detectors().forEach((k, v) -> {
                 Map<String, Object> cfg = v == null ? Map.of() : v;
                 at("monitoring.detectors." + k, () -> {
-                    BuiltinDetectors.validate(k, cfg);
+                    BuiltinDetectors.validate(k, cfg, bundle);
                     return k;
                 });
                 detectors.put(k, cfg);

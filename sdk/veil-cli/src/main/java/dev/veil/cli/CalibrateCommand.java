@@ -1,0 +1,240 @@
+package dev.veil.cli;
+
+import dev.veil.PolicyBundle;
+import dev.veil.PolicyLoadException;
+import dev.veil.internal.bundle.Roots;
+import dev.veil.internal.monitor.replay.Calibration;
+import dev.veil.internal.monitor.replay.PendingThresholdsBundle;
+import dev.veil.internal.monitor.replay.TraceClock;
+import dev.veil.spi.Bundle;
+import dev.veil.spi.StateStore;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code veil calibrate --bundle DIR --benign FILE [--fpr 0.001] [--out monitoring/thresholds/data.json]}:
+ * replays benign traffic through the bundle's built-in detectors and writes, per detector, the
+ * {@code low}, {@code medium} and {@code high} thresholds that at most {@code 100 * fpr},
+ * {@code 10 * fpr} and {@code fpr} of the benign callers reach ({@link Calibration}).
+ *
+ * <p>The thresholds go into the bundle's data file {@code --out} (a path inside the bundle
+ * directory; default {@code monitoring/thresholds/data.json}), placed by its directory: the default
+ * makes them data path {@code monitoring.thresholds.<detector>}, which a detector uses with
+ * {@code thresholds: monitoring.thresholds.<detector>}. Entries of other detectors already in the
+ * file are kept. The report (standard output) gives per detector the callers, each chosen
+ * threshold and the share of benign callers it alarms for. Refused (exit 2, nothing written): fewer
+ * than {@code ceil(1 / fpr)} benign callers (the rate cannot be measured), a malformed trace line
+ * ({@code FILE:LINE: ...}), benign queries the access policy denies, a bundle that is not a
+ * directory or does not load, an {@code --out} outside the bundle, not named {@code data.json}, or
+ * outside the manifest's roots.
+ */
+@Command(
+        name = "calibrate",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Pick the built-in detectors' thresholds from benign traffic for a target false-positive rate per "
+                    + "caller, and write them into the bundle's data.",
+            "high alarms for at most FPR of the benign callers, medium for 10 * FPR, low for 100 * FPR (at most 1). "
+                    + "The benign trace has the format of 'veil monitor replay' and needs at least 1 / FPR callers.",
+            "Use the thresholds with 'thresholds: monitoring.thresholds.<detector>' in a detector's configuration."
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:the thresholds were written and the report printed",
+            "2:bad usage; too few benign callers; a malformed trace line; the bundle is not a directory or does not "
+                    + "load; --out is not a data.json inside the bundle and its roots; nothing was written"
+        })
+final class CalibrateCommand implements Callable<Integer> {
+    /** Default bundle-relative data file. */
+    static final String DEFAULT_OUT = "monitoring/thresholds/data.json";
+    private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_-]+");
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "Bundle directory (written into).")
+    Path bundle;
+
+    @Option(names = "--benign", required = true, paramLabel = "FILE",
+            description = "Benign traffic: a trace in the format of 'veil monitor replay'.")
+    Path benign;
+
+    @Option(names = "--fpr", paramLabel = "RATE", description = "Target false-positive rate per caller of the high "
+            + "level, in (0, 1) (default 0.001).")
+    double fpr = 0.001;
+
+    @Option(names = "--out", paramLabel = "PATH", description = "Data file inside the bundle, named data.json "
+            + "(default " + DEFAULT_OUT + ").")
+    String out = DEFAULT_OUT;
+
+    @Override
+    public Integer call() {
+        if (!(fpr > 0 && fpr < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--fpr must be in (0, 1), e.g. 0.001, was "
+                    + fpr);
+        }
+        CliFiles.requireReadable(bundle, "--bundle");
+        if (!Files.isDirectory(bundle)) {
+            throw new CliException("--bundle " + bundle + ": calibrate writes into the bundle, so it must be a "
+                    + "directory (unpack a .tar.gz first)");
+        }
+        CliFiles.requireReadableFile(benign, "--benign");
+        List<String> dirs = outDirectories();
+        Path target = bundle.resolve(String.join("/", dirs)).resolve("data.json");
+
+        Bundle raw;
+        PendingThresholdsBundle pending;
+        PolicyBundle b;
+        try {
+            raw = PolicyBundle.read(bundle);
+            pending = new PendingThresholdsBundle(raw);
+            b = PolicyBundle.of(pending);
+        } catch (PolicyLoadException e) {
+            VeilCli.printBundleErrors(spec.commandLine().getErr(),
+                    spec.qualifiedName() + ": bundle " + bundle + " does not load", e);
+            return VeilCli.EXIT_USAGE;
+        }
+        TraceClock clock = new TraceClock(0);
+        Calibration.Result result;
+        try (StateStore store = ReplayStores.memory(clock)) {
+            Calibration c;
+            try {
+                c = Calibration.start(b, store, clock, fpr);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("bundle " + bundle + ": " + e.getMessage(), e);
+            }
+            MonitorCommand.replayFile(benign, c::replay);
+            try {
+                result = c.finish();
+            } catch (IllegalArgumentException e) {
+                throw new CliException(benign + ": " + e.getMessage(), e);
+            }
+        }
+        Map<String, Object> entries = result.data();
+        String dataPath = String.join(".", dirs);
+        for (String name : entries.keySet()) {
+            String slashPath = dirs.isEmpty() ? name : String.join("/", dirs) + "/" + name;
+            if (!Roots.contains(raw.roots(), slashPath)) {
+                throw new CliException("--out " + out + ": the thresholds would be data path " + slashPath.replace('/',
+                        '.') + ", outside the bundle's roots " + raw.roots() + " (see its .manifest); put the file "
+                        + "under a root, e.g. --out " + raw.roots().get(0) + "/" + DEFAULT_OUT);
+            }
+        }
+        if (!entries.isEmpty()) {
+            write(target, entries);
+        }
+        report(result, pending.missing(), entries.isEmpty() ? null : target, dataPath);
+        checkLoads(raw);
+        return VeilCli.EXIT_OK;
+    }
+
+    /** The directories of {@code --out}, checked: relative, inside the bundle, a file named data.json. */
+    private List<String> outDirectories() {
+        String p = out.replace('\\', '/');
+        Path abs = Path.of(out);
+        if (abs.isAbsolute()) {
+            Path rel = bundle.toAbsolutePath().normalize().relativize(abs.normalize());
+            p = rel.toString().replace('\\', '/');
+        }
+        List<String> parts = new ArrayList<>(List.of(p.split("/")));
+        parts.removeIf(s -> s.isEmpty() || s.equals("."));
+        if (parts.isEmpty() || !parts.get(parts.size() - 1).equals("data.json")) {
+            throw new CliException("--out " + out + ": must name a file called data.json inside the bundle, e.g. "
+                    + DEFAULT_OUT + " (OPA places a data file by its directory)");
+        }
+        List<String> dirs = parts.subList(0, parts.size() - 1);
+        for (String d : dirs) {
+            if (!SEGMENT.matcher(d).matches()) {
+                throw new CliException("--out " + out + ": must stay inside the bundle and use directory names of "
+                        + "letters, digits, '_' and '-' (a data path step), found '" + d + "'");
+            }
+        }
+        return List.copyOf(dirs);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void write(Path target, Map<String, Object> entries) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        if (Files.exists(target)) {
+            doc.putAll(Json.readObject(target, "--out"));
+        }
+        doc.putAll(entries);
+        try {
+            Files.createDirectories(target.getParent());
+            byte[] bytes = (Json.MAPPER.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
+            CliFiles.writeAtomically(target, bytes, "--out");
+        } catch (IOException e) {
+            throw new CliException("--out " + target + ": cannot be written: " + CliFiles.describe(e), e);
+        }
+    }
+
+    private void report(Calibration.Result r, List<String> missing, Path written, String dataPath) {
+        PrintWriter w = spec.commandLine().getOut();
+        w.println("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
+                + "false-positive rate " + num(r.fpr()) + " per caller");
+        MonitorCommand.printRefusals(w, "benign", r.refusals(), r.firstRefusals());
+        for (Calibration.DetectorResult d : r.detectors()) {
+            if (d.skipped() != null) {
+                w.println(d.name() + " (" + d.type() + "): skipped: " + d.skipped());
+                continue;
+            }
+            w.println(d.name() + " (" + d.type() + ", " + (d.higherIsWorse() ? "higher" : "lower")
+                    + " scores are worse): " + d.callers() + " callers, " + d.scored() + " with a score");
+            for (int i = d.levels().size() - 1; i >= 0; i--) {
+                Calibration.LevelResult l = d.levels().get(i);
+                String t = l.threshold() == 0 ? "0 (not used)" : d.integer() ? Long.toString(Math.round(l.threshold()))
+                        : num(l.threshold());
+                w.println(String.format("  %-6s %-12s alarms for %d of %d benign callers (%s), target %s%s", l.level(),
+                        t, l.alarmed(), d.callers(), pct((double) l.alarmed() / d.callers()), pct(l.targetRate()),
+                        l.note().isEmpty() ? "" : "; " + l.note()));
+            }
+        }
+        if (written == null) {
+            w.println("nothing written: no detector could be calibrated");
+            return;
+        }
+        String prefix = dataPath.isEmpty() ? "" : dataPath + ".";
+        w.println("wrote " + written + " (data path " + prefix + "<detector>); use it with 'thresholds: " + prefix
+                + "<detector>' in a detector's configuration");
+        if (!missing.isEmpty()) {
+            w.println("note: these threshold paths had no data before: " + String.join(", ", missing));
+        }
+    }
+
+    /** Warns (standard error) when the bundle does not load with what was written, or is signed. */
+    private void checkLoads(Bundle before) {
+        PrintWriter err = spec.commandLine().getErr();
+        if (before.files().contains(".signatures.json")) {
+            err.println(spec.qualifiedName() + ": note: the bundle is signed and its data changed: sign it again "
+                    + "(veil bundle sign)");
+        }
+        try {
+            PolicyBundle.load(bundle);
+        } catch (PolicyLoadException e) {
+            VeilCli.printBundleErrors(err, spec.qualifiedName() + ": note: the bundle does not load yet", e);
+        }
+    }
+
+    private static String num(double v) {
+        return BigDecimal.valueOf(v).round(MathContext.DECIMAL64).stripTrailingZeros().toPlainString();
+    }
+
+    private static String pct(double share) {
+        return BigDecimal.valueOf(share * 100).round(new MathContext(3)).stripTrailingZeros().toPlainString() + "%";
+    }
+}

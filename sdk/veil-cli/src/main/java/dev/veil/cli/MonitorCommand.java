@@ -1,0 +1,169 @@
+package dev.veil.cli;
+
+import dev.veil.PolicyBundle;
+import dev.veil.PolicyLoadException;
+import dev.veil.internal.monitor.replay.CallerResult;
+import dev.veil.internal.monitor.replay.MonitorReplay;
+import dev.veil.internal.monitor.replay.TraceClock;
+import dev.veil.internal.monitor.replay.TraceFormatException;
+import dev.veil.spi.StateStore;
+import dev.veil.spi.StateUnavailableException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code veil monitor}: query-stream monitoring tools; {@code veil monitor replay} replays a trace. */
+@Command(name = "monitor", mixinStandardHelpOptions = true, description = "Query-stream monitoring tools.",
+        subcommands = {MonitorCommand.Replay.class, CommandLine.HelpCommand.class})
+final class MonitorCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw VeilCli.missingSubcommand(spec);
+    }
+
+    /**
+     * {@code veil monitor replay --bundle DIR --trace FILE [--redis URL]}: replays a trace of queries
+     * through the bundle's monitoring as a Guard runs it ({@link MonitorReplay}) and prints, for every
+     * caller in order of first appearance, exactly one line
+     * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}}
+     * (detectors in the policy's order; I is a 0-based index among the caller's queries), then
+     * {@code callers: N, flagged: K}. The trace format is {@link dev.veil.internal.monitor.replay.TraceReader}'s.
+     *
+     * <p>With {@code --redis URL} the state lives in Redis, in a fresh namespace deleted afterwards;
+     * the output is the same as in memory. Queries refused before monitoring (access denied, blocked,
+     * rate limited, quota, invalid input) are counted on standard error. A malformed line fails with
+     * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2).
+     */
+    @Command(
+            name = "replay",
+            mixinStandardHelpOptions = true,
+            sortOptions = false,
+            description = {
+                "Replay a trace of queries through a bundle's monitoring, as a Guard would run it, and print when "
+                        + "each caller was first flagged.",
+                "Trace: JSON lines {\"caller\": \"...\", \"ts_ms\": 1700000000000, \"features\": [..], "
+                        + "\"scores\": [..]} in file order; scores (the model's raw class scores) may be absent, and "
+                        + "detectors that read answers then stay silent; optional \"tenant\" (string) and \"roles\" "
+                        + "(strings) describe the caller, who is authenticated by API key.",
+                "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "
+                        + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}} (I: 0-based index "
+                        + "among the caller's queries of the first query for which a monitoring rule fired, on any "
+                        + "signal or on that detector's), then 'callers: N, flagged: K'."
+            },
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:the replay ran; its results were printed",
+                "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
+                        + "(FILE:LINE: what is wrong); Redis cannot be reached"
+            })
+    static final class Replay implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--bundle", required = true, paramLabel = "BUNDLE",
+                description = "Bundle directory or .tar.gz.")
+        Path bundle;
+
+        @Option(names = "--trace", required = true, paramLabel = "FILE", description = "The trace, JSON lines.")
+        Path trace;
+
+        @Option(names = "--redis", paramLabel = "URL",
+                description = "Keep the state in Redis (e.g. redis://localhost:6379), in a fresh namespace deleted "
+                        + "afterwards, instead of in memory.")
+        String redis;
+
+        @Override
+        public Integer call() {
+            CliFiles.requireReadable(bundle, "--bundle");
+            CliFiles.requireReadableFile(trace, "--trace");
+            PolicyBundle b;
+            try {
+                b = PolicyBundle.load(bundle);
+            } catch (PolicyLoadException e) {
+                VeilCli.printBundleErrors(spec.commandLine().getErr(),
+                        spec.qualifiedName() + ": bundle " + bundle + " does not load", e);
+                return VeilCli.EXIT_USAGE;
+            }
+            TraceClock clock = new TraceClock(0);
+            MonitorReplay replay;
+            if (redis == null) {
+                try (StateStore store = ReplayStores.memory(clock)) {
+                    replay = run(b, store, clock);
+                }
+            } else {
+                try (ReplayStores.Redis r = new ReplayStores.Redis(redis, clock)) {
+                    replay = run(b, r.store(), clock);
+                    try {
+                        r.settle();
+                    } catch (StateUnavailableException e) {
+                        throw new CliException("--redis: " + e.getMessage(), e);
+                    }
+                }
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            for (CallerResult c : replay.results()) {
+                out.println(c.toJson());
+            }
+            out.println(replay.summary());
+            printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
+                    replay.firstRefusals());
+            return VeilCli.EXIT_OK;
+        }
+
+        private MonitorReplay run(PolicyBundle b, StateStore store, TraceClock clock) {
+            MonitorReplay replay;
+            try {
+                replay = MonitorReplay.of(b, store, clock);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("bundle " + bundle + ": " + e.getMessage(), e);
+            }
+            replayFile(trace, (in, source) -> replay.replay(in, source));
+            return replay;
+        }
+    }
+
+    /** Something that replays a trace. */
+    interface TraceSink {
+        void replay(InputStream in, String source);
+    }
+
+    /** Replays a trace file, turning every failure into a {@link CliException} that names file and line. */
+    static void replayFile(Path file, TraceSink sink) {
+        try (InputStream in = Files.newInputStream(file)) {
+            sink.replay(in, file.toString());
+        } catch (TraceFormatException e) {
+            throw new CliException(e.getMessage(), e);
+        } catch (StateUnavailableException | IllegalStateException | UncheckedIOException e) {
+            throw new CliException(e.getMessage(), e);
+        } catch (IOException e) {
+            throw new CliException(file + ": cannot be read: " + CliFiles.describe(e), e);
+        }
+    }
+
+    /** One line on standard error counting the queries refused before monitoring, when there were any. */
+    static void printRefusals(PrintWriter err, String command, Map<MonitorReplay.Refusal, Long> refusals,
+            Map<MonitorReplay.Refusal, String> first) {
+        List<String> parts = refusals.entrySet().stream().filter(e -> e.getValue() > 0)
+                .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + " " + e.getValue()).toList();
+        if (parts.isEmpty()) {
+            return;
+        }
+        err.println(command + ": note: queries refused before monitoring, as a Guard would refuse them: "
+                + String.join(", ", parts));
+        first.forEach((r, why) -> err.println(command + ": note: first " + r.name().toLowerCase(Locale.ROOT) + ": "
+                + why));
+    }
+}

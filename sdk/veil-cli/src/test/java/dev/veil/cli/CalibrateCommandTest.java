@@ -1,0 +1,256 @@
+package dev.veil.cli;
+
+import static dev.veil.cli.CliTestSupport.assertFails;
+import static dev.veil.cli.CliTestSupport.s;
+import static dev.veil.cli.CliTestSupport.veil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.veil.PolicyBundle;
+import dev.veil.cli.CliTestSupport.Result;
+import dev.veil.internal.monitor.AnswerLevels;
+import dev.veil.internal.monitor.BoundaryDetector;
+import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.monitor.RateDetector;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CalibrateCommandTest {
+    @TempDir
+    Path tmp;
+
+    /** Thresholds from the bundle's data, written by calibrate; a rule on each detector's high level. */
+    static final String POLICY = """
+            veil: 1
+            name: calibrated
+            authentication: { anonymous: true }
+            access: { default: { effect: allow } }
+            validation: { default: { shape: [3], range: { min: 0, max: 1 } } }
+            monitoring:
+              detectors:
+                rate: { window_seconds: 60, thresholds: monitoring.thresholds.rate }
+                boundary: { window: 20, min_queries: 10, margin: 0.1, thresholds: monitoring.thresholds.boundary }
+              rules:
+                - { id: rate-high, when: { signals: { rate: high } }, action: alert }
+                - { id: boundary-high, when: { signals: { boundary: high } }, action: alert }
+            output: { default: { form: label_only } }
+            """;
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Test
+    void calibratedThresholdsAlarmForAboutFprOfFreshBenignCallers() throws IOException {
+        // the policy names thresholds that are not written yet: calibrate loads it with placeholders
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY);
+        Path benign = ReplayFiles.write(tmp.resolve("benign.jsonl"), ReplayFiles.benign(500, 1, "cal"));
+        double fpr = 0.02;
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.02");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.err()).isEmpty();
+        Path data = bundle.resolve("monitoring/thresholds/data.json");
+        assertThat(r.outLines()).contains("wrote " + data + " (data path monitoring.thresholds.<detector>); use it "
+                + "with 'thresholds: monitoring.thresholds.<detector>' in a detector's configuration",
+                "note: these threshold paths had no data before: monitoring.thresholds.rate, "
+                        + "monitoring.thresholds.boundary");
+
+        JsonNode doc = JSON.readTree(data.toFile());
+        assertThat(doc.fieldNames()).toIterable().containsExactly("rate", "boundary");
+        for (JsonNode d : doc) {
+            assertThat(d.fieldNames()).toIterable().containsExactly("low", "medium", "high", "fpr", "callers");
+            assertThat(d.get("fpr").doubleValue()).isEqualTo(fpr);
+            assertThat(d.get("callers").longValue()).isEqualTo(500);
+        }
+        assertThat(doc.at("/rate/high").isIntegralNumber()).isTrue();
+        assertThat(doc.at("/boundary/high").doubleValue()).isBetween(0.01, 1.0);
+
+        // the detectors take the written thresholds
+        PolicyBundle b = PolicyBundle.load(bundle);
+        var rate = (RateDetector) BuiltinDetectors.create("rate", b.policy().settings().detectors().get("rate"),
+                b.contents());
+        assertThat(rate.config().high()).isEqualTo(doc.at("/rate/high").longValue());
+        assertThat(rate.config().medium()).isEqualTo(doc.at("/rate/medium").longValue());
+        assertThat(rate.config().low()).isEqualTo(doc.at("/rate/low").longValue());
+        var boundary = (BoundaryDetector) BuiltinDetectors.create("boundary",
+                b.policy().settings().detectors().get("boundary"), b.contents());
+        assertThat(boundary.config().levels()).isEqualTo(new AnswerLevels(doc.at("/boundary/low").doubleValue(),
+                doc.at("/boundary/medium").doubleValue(), doc.at("/boundary/high").doubleValue(), false));
+
+        // fresh benign callers from the same generator: about fpr of them alarm, per detector
+        List<String> fresh = new ArrayList<>(ReplayFiles.benign(500, 2, "fresh"));
+        for (int i = 0; i < 40; i++) { // and one boundary prober, a query a second
+            fresh.add(ReplayFiles.line("prober", ReplayFiles.T + 10_000_000L + i * 1000L, new double[] {0.5, 0.5, 0.5},
+                    new double[] {0.49, 0.48, 0.03}));
+        }
+        Path trace = ReplayFiles.write(tmp.resolve("fresh.jsonl"), fresh);
+        Result replay = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace));
+        assertThat(replay.exit()).as(replay.toString()).isZero();
+        List<String> lines = replay.outLines();
+        List<String> benignLines = lines.stream().filter(l -> l.startsWith("{\"caller\": \"fresh")).toList();
+        assertThat(benignLines).hasSize(500);
+        long byRate = benignLines.stream().filter(l -> !l.contains("\"rate\": null")).count();
+        long byBoundary = benignLines.stream().filter(l -> !l.contains("\"boundary\": null")).count();
+        long flagged = benignLines.stream().filter(l -> !l.contains("\"first_alarm\": null")).count();
+        long most = (long) (3 * fpr * 500);
+        assertThat(byRate).as("rate").isBetween(1L, most);
+        assertThat(byBoundary).as("boundary").isBetween(1L, most);
+        assertThat(flagged).as("either").isLessThanOrEqualTo(most);
+        assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("{\"caller\": \"prober\"")
+                .doesNotContain("\"boundary\": null").doesNotContain("\"rate\": null"));
+    }
+
+    /** Inline thresholds; a small boundary window so that four callers give visible shares. */
+    static final String SMALL = """
+            veil: 1
+            name: small
+            authentication: { anonymous: true }
+            access:
+              default: { effect: allow }
+              rules:
+                - { id: no-interns, when: { roles: [intern] }, effect: deny }
+            validation: { default: { shape: [3], range: { min: 0, max: 1 } } }
+            monitoring:
+              detectors:
+                boundary: { window: 4, min_queries: 3, high: 0.9 }
+                rate: { window_seconds: 60, high: 100 }
+            output: { default: { form: label_only } }
+            """;
+
+    /** c0, c1: hesitant answers; c2: one hesitant in three; c3: confident, 5 queries a second apart. */
+    static List<String> smallTrace() {
+        List<String> lines = new ArrayList<>();
+        double[] unsure = {0.5, 0.5, 0};
+        double[] sure = {0.9, 0.05, 0.05};
+        for (int i = 0; i < 5; i++) {
+            for (int w = 0; w < 4; w++) {
+                double[] sc = w < 2 || (w == 2 && i % 3 == 0) ? unsure : sure;
+                lines.add(ReplayFiles.line("c" + w, ReplayFiles.T + i * (w == 3 ? 1000L : 20_000L) + w,
+                        new double[] {0.1, 0.2, 0.3}, sc));
+            }
+        }
+        return lines;
+    }
+
+    @Test
+    void printsAReportPerDetectorAndKeepsOtherEntriesOfTheDataFile() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path data = bundle.resolve("monitoring/thresholds/data.json");
+        Files.createDirectories(data.getParent());
+        Files.writeString(data, "{\"other\": {\"low\": 1, \"medium\": 2, \"high\": 3}, \"rate\": {\"high\": 99}}");
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).containsExactly(
+                "calibrated on 4 benign callers (20 queries), target false-positive rate 0.25 per caller",
+                "boundary (boundary, higher scores are worse): 4 callers, 3 with a score",
+                "  high   0 (not used) alarms for 0 of 4 benign callers (0%), target 25%; not usable: more than 25% of "
+                        + "the benign callers reach the largest score the detector takes (1)",
+                "  medium 0.01         alarms for 3 of 4 benign callers (75%), target 100%; the most permissive "
+                        + "threshold the detector takes",
+                "  low    0.01         alarms for 3 of 4 benign callers (75%), target 100%; the most permissive "
+                        + "threshold the detector takes",
+                "rate (rate, higher scores are worse): 4 callers, 4 with a score",
+                "  high   4            alarms for 1 of 4 benign callers (25%), target 25%",
+                "  medium 1            alarms for 4 of 4 benign callers (100%), target 100%; the most permissive "
+                        + "threshold the detector takes",
+                "  low    1            alarms for 4 of 4 benign callers (100%), target 100%; the most permissive "
+                        + "threshold the detector takes",
+                "wrote " + data + " (data path monitoring.thresholds.<detector>); use it with 'thresholds: "
+                        + "monitoring.thresholds.<detector>' in a detector's configuration");
+        assertThat(r.err()).isEmpty();
+        JsonNode doc = JSON.readTree(data.toFile());
+        assertThat(doc.fieldNames()).toIterable().containsExactly("other", "rate", "boundary");
+        assertThat(doc.get("other").toString()).isEqualTo("{\"low\":1,\"medium\":2,\"high\":3}");
+        assertThat(doc.get("rate").toString()).isEqualTo("{\"low\":1,\"medium\":1,\"high\":4,\"fpr\":0.25,"
+                + "\"callers\":4}");
+        assertThat(doc.get("boundary").toString()).isEqualTo("{\"low\":0.01,\"medium\":0.01,\"high\":0,"
+                + "\"fpr\":0.25,\"callers\":4}");
+    }
+
+    @Test
+    void tooFewCallersIsRefusedAndNothingIsWritten() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign));
+        assertFails(r, 2, "veil calibrate: " + benign + ": the benign trace has 4 callers; a false-positive rate of "
+                + "0.001 per caller cannot be measured with fewer than 1000 benign callers (1 / fpr): one false alarm "
+                + "would already be a rate of 0.25. Use more benign callers or a larger --fpr");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
+    }
+
+    @Test
+    void outMustBeADataJsonInsideTheBundleAndItsRoots() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Files.writeString(bundle.resolve(".manifest"), "{\"revision\": \"r1\", \"roots\": [\"veil\"]}");
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25"), 2,
+                "veil calibrate: --out monitoring/thresholds/data.json: the thresholds would be data path "
+                        + "monitoring.thresholds.boundary, outside the bundle's roots [veil] (see its .manifest); put "
+                        + "the file under a root, e.g. --out veil/monitoring/thresholds/data.json");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
+        Result ok = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
+                "veil/monitoring/thresholds/data.json");
+        assertThat(ok.exit()).as(ok.toString()).isZero();
+        assertThat(ok.outLines()).last().isEqualTo("wrote " + bundle.resolve("veil/monitoring/thresholds/data.json")
+                + " (data path veil.monitoring.thresholds.<detector>); use it with 'thresholds: "
+                + "veil.monitoring.thresholds.<detector>' in a detector's configuration");
+        assertThat(PolicyBundle.load(bundle).contents().data("veil.monitoring.thresholds.rate.high")).isEqualTo(4L);
+        Result abs = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
+                s(bundle.resolve("veil/t/data.json").toAbsolutePath()));
+        assertThat(abs.exit()).as(abs.toString()).isZero();
+        assertThat(bundle.resolve("veil/t/data.json")).isRegularFile();
+
+        for (String[] c : new String[][] {
+            {"monitoring/thresholds.json", "--out monitoring/thresholds.json: must name a file called data.json inside "
+                    + "the bundle, e.g. monitoring/thresholds/data.json (OPA places a data file by its directory)"},
+            {"../elsewhere/data.json", "--out ../elsewhere/data.json: must stay inside the bundle and use directory "
+                    + "names of letters, digits, '_' and '-' (a data path step), found '..'"},
+            {"veil/a.b/data.json", "found 'a.b'"},
+            {s(tmp.resolve("outside/data.json")), "must stay inside the bundle"},
+        }) {
+            assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
+                    c[0]), 2, c[1]);
+        }
+    }
+
+    @Test
+    void badOptionsAndInputsAreUsageErrors() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        for (String fpr : new String[] {"0", "1", "-0.1", "NaN"}) {
+            assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", fpr), 2,
+                    "--fpr must be in (0, 1), e.g. 0.001, was ");
+        }
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "often"), 2,
+                "Invalid value for option '--fpr': 'often' is not a double");
+        assertFails(veil("calibrate", "--bundle", s(benign), "--benign", s(benign)), 2,
+                "veil calibrate: --bundle " + benign + ": calibrate writes into the bundle, so it must be a directory "
+                        + "(unpack a .tar.gz first)");
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(tmp.resolve("none"))), 2,
+                "veil calibrate: --benign " + tmp.resolve("none") + ": no such file");
+        Path bad = ReplayFiles.write(tmp.resolve("bad.jsonl"), List.of(smallTrace().get(0),
+                "{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [0.1, 0.2, 0.3], \"scores\": [0.5, NaN]}"));
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(bad), "--fpr", "0.25"), 2,
+                "veil calibrate: " + bad + ":2: a number is not finite (NaN or Infinity): every number must be finite");
+        List<String> withIntern = new ArrayList<>(smallTrace());
+        withIntern.add("{\"caller\": \"i\", \"ts_ms\": 1, \"features\": [0.1, 0.2, 0.3], \"roles\": [\"intern\"]}");
+        Path denied = ReplayFiles.write(tmp.resolve("denied.jsonl"), withIntern);
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(denied), "--fpr", "0.25"), 2,
+                "veil calibrate: " + denied + ": 1 benign queries were denied by the access policy, first line 21 "
+                        + "(caller i): access rule no-interns: denied by rule no-interns; give the trace's lines the "
+                        + "\"roles\" and \"tenant\" the policy allows");
+        Path custom = ReplayFiles.bundle(tmp.resolve("custom"), SMALL.replace("rate: { window_seconds: 60, high: 100 }",
+                "knn: {}"));
+        assertFails(veil("calibrate", "--bundle", s(custom), "--benign", s(benign), "--fpr", "0.25"), 2,
+                "veil calibrate: bundle " + custom + ": monitoring.detectors.knn: 'knn' is a custom detector (added in "
+                        + "code with Guard.Builder.detector); only built-in detectors can be calibrated");
+        Path broken = ReplayFiles.bundle(tmp.resolve("broken"), SMALL.replace("high: 100", "high: 1.5"));
+        assertFails(veil("calibrate", "--bundle", s(broken), "--benign", s(benign), "--fpr", "0.25"), 2,
+                "veil calibrate: bundle " + broken + " does not load (1 error):", "high must be an integer, was 1.5");
+    }
+}

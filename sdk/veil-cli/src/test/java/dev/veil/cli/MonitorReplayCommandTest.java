@@ -1,0 +1,148 @@
+package dev.veil.cli;
+
+import static dev.veil.cli.CliTestSupport.assertFails;
+import static dev.veil.cli.CliTestSupport.s;
+import static dev.veil.cli.CliTestSupport.veil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.cli.CliTestSupport.Result;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MonitorReplayCommandTest {
+    @TempDir
+    Path tmp;
+
+    Path bundle;
+
+    /**
+     * alice: three calm queries. carol: hesitant answers 10 s apart: boundary high (block) at her 4th
+     * query, once 3 answers are remembered; her 5th is refused (blocked). bob: 9 queries a second
+     * apart, no scores: rate medium (alert) at 4, high (block) at 7, then blocked. The last caller's
+     * id needs escaping.
+     */
+    static final String TRACE = """
+            {"caller": "alice", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "scores": [0.9, 0.05, 0.05]}
+            {"caller": "carol", "ts_ms": 1700000000500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
+            {"caller": "bob", "ts_ms": 1700000001000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000002000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000003000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000004000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000005000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000006000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000007000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000008000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "bob", "ts_ms": 1700000009000, "features": [0.5, 0.5, 0.5]}
+            {"caller": "carol", "ts_ms": 1700000010500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
+            {"caller": "alice", "ts_ms": 1700000020000, "features": [0.1, 0.2, 0.3], "scores": [0.9, 0.05, 0.05]}
+            {"caller": "carol", "ts_ms": 1700000020500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
+            {"caller": "carol", "ts_ms": 1700000030500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
+            {"caller": "alice", "ts_ms": 1700000040000, "features": [0.1, 0.2, 0.3], "scores": [0.9, 0.05, 0.05]}
+            {"caller": "carol", "ts_ms": 1700000040500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
+            {"caller": "d\\u00e4n \\"q\\"\\\\", "ts_ms": 1700000050000, "features": [0, 0, 0]}
+            """;
+
+    static final String EXPECTED = """
+            {"caller": "alice", "queries": 3, "first_alarm": null, "detectors": {"rate": null, "boundary": null, "everyone": null}}
+            {"caller": "carol", "queries": 5, "first_alarm": 3, "detectors": {"rate": null, "boundary": 3, "everyone": null}}
+            {"caller": "bob", "queries": 9, "first_alarm": 4, "detectors": {"rate": 4, "boundary": null, "everyone": null}}
+            {"caller": "d\u00e4n \\"q\\"\\\\", "queries": 1, "first_alarm": null, "detectors": {"rate": null, "boundary": null, "everyone": null}}
+            callers: 4, flagged: 2
+            """;
+
+    @BeforeEach
+    void writeBundle() {
+        bundle = ReplayFiles.bundle(tmp.resolve("bundle"), ReplayFiles.POLICY);
+    }
+
+    private Path trace(String text) throws IOException {
+        Path p = Files.createTempFile(tmp, "trace", ".jsonl");
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    void printsOneExactLinePerCallerThenTheSummary() throws IOException {
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace(TRACE)));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo(EXPECTED.replace("\n", System.lineSeparator()));
+        assertThat(r.errLines()).containsExactly(
+                "veil monitor replay: note: queries refused before monitoring, as a Guard would refuse them: blocked 2",
+                "veil monitor replay: note: first blocked: line 11 (caller bob): blocked until 2023-11-14T22:23:28Z");
+    }
+
+    @Test
+    void anEmptyTraceHasNoCallers() throws IOException {
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("\n\n")));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).containsExactly("callers: 0, flagged: 0");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void aMalformedLineFailsWithFileAndLineAndPrintsNothing() throws IOException {
+        List<String> lines = TRACE.lines().toList();
+        String[][] cases = {
+            {"{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [1, 2, 1e400]}",
+                "features[2] is not a finite number: 1e400"},
+            {"{\"ts_ms\": 1, \"features\": [1]}", "missing caller (a non-empty string)"},
+            {"{\"caller\": \"x\", \"ts_ms\": \"soon\", \"features\": [1]}",
+                "ts_ms must be an integer (milliseconds since the epoch), found the string \"soon\""},
+            {"{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [1], \"scores\": \"high\"}",
+                "scores must be an array of numbers, found the string \"high\""},
+            {"not json", "invalid JSON at column 1: Unrecognized token 'not': was expecting (JSON String, Number, "
+                + "Array, Object or token 'null', 'true' or 'false')"},
+        };
+        for (String[] c : cases) {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < lines.size(); i++) {
+                text.append(i == 5 ? c[0] : lines.get(i)).append('\n');
+            }
+            Path t = trace(text.toString());
+            Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t));
+            assertFails(r, 2, "veil monitor replay: " + t + ":6: " + c[1]);
+            assertThat(r.errLines()).hasSize(1);
+        }
+    }
+
+    @Test
+    void missingFilesAndBadBundlesAreUsageErrors() throws IOException {
+        Path t = trace(TRACE);
+        assertFails(veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(tmp.resolve("none.jsonl"))), 2,
+                "veil monitor replay: --trace " + tmp.resolve("none.jsonl") + ": no such file");
+        assertFails(veil("monitor", "replay", "--bundle", s(tmp.resolve("nobundle")), "--trace", s(t)), 2,
+                "--bundle " + tmp.resolve("nobundle") + ": no such file or directory");
+        Path broken = ReplayFiles.bundle(tmp.resolve("broken"), ReplayFiles.POLICY.replace("high: 8", "high: 8.5"));
+        assertFails(veil("monitor", "replay", "--bundle", s(broken), "--trace", s(t)), 2,
+                "veil monitor replay: bundle " + broken + " does not load (1 error):",
+                "high must be an integer, was 8.5");
+        Path custom = ReplayFiles.bundle(tmp.resolve("custom"), ReplayFiles.POLICY.replace(
+                "everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }", "knn: {}"));
+        assertFails(veil("monitor", "replay", "--bundle", s(custom), "--trace", s(t)), 2,
+                "veil monitor replay: bundle " + custom + ": monitoring.detectors.knn: 'knn' is a custom detector "
+                        + "(added in code with Guard.Builder.detector); a replay runs built-in detectors only");
+        assertFails(veil("monitor", "replay", "--bundle", s(bundle)), 2, "Missing required option: '--trace=FILE'");
+        assertFails(veil("monitor"), 2, "Missing command: choose one of replay");
+    }
+
+    @Test
+    void aBadOrUnreachableRedisIsAUsageError() throws IOException {
+        Path t = trace(TRACE);
+        assertFails(veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--redis", "http://x"), 2,
+                "veil monitor replay: --redis: not a Redis URL: 'http://x'");
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--redis",
+                "redis://:secret-pw@127.0.0.1:" + port);
+        assertFails(r, 2, "veil monitor replay: --redis: ", "127.0.0.1:" + port);
+        assertThat(r.err()).doesNotContain("secret-pw");
+    }
+}

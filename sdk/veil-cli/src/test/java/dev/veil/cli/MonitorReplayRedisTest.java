@@ -1,0 +1,121 @@
+package dev.veil.cli;
+
+import static dev.veil.cli.CliTestSupport.s;
+import static dev.veil.cli.CliTestSupport.veil;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import dev.veil.cli.CliTestSupport.Result;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.quicktheories.core.Gen;
+
+/**
+ * {@code veil monitor replay --redis}: the same output as in memory, against a real redis-server
+ * (skipped with a message when there is none), and nothing left behind in Redis.
+ */
+class MonitorReplayRedisTest {
+    @RegisterExtension
+    static final RedisServer REDIS = new RedisServer();
+
+    @TempDir
+    Path tmp;
+
+    Path bundle;
+
+    @BeforeEach
+    void writeBundle() {
+        bundle = ReplayFiles.bundle(tmp.resolve("bundle"), ReplayFiles.POLICY);
+    }
+
+    private Result replay(Path trace, boolean redis) {
+        return redis
+                ? veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace), "--redis", REDIS.url())
+                : veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace));
+    }
+
+    @Test
+    void theHandWrittenTraceGivesTheSameOutputAndLeavesNoKeys() throws IOException {
+        Path trace = Files.writeString(tmp.resolve("t.jsonl"), MonitorReplayCommandTest.TRACE);
+        Result memory = replay(trace, false);
+        Result redis = replay(trace, true);
+        assertThat(redis.exit()).as(redis.toString()).isZero();
+        assertThat(redis.out()).isEqualTo(memory.out())
+                .isEqualTo(MonitorReplayCommandTest.EXPECTED.replace("\n", System.lineSeparator()));
+        assertThat(redis.err()).isEqualTo(memory.err());
+        assertThat(REDIS.keys("veil:replay:*")).isEmpty();
+        assertThat(REDIS.command("DBSIZE")).isEqualTo("0");
+    }
+
+    @Test
+    void aReplayThatFailsHalfWayLeavesNoKeysEither() throws IOException {
+        Path trace = Files.writeString(tmp.resolve("t.jsonl"), MonitorReplayCommandTest.TRACE
+                + "{\"caller\": \"x\", \"ts_ms\": 1700000060000, \"features\": [0.1, 0.2]]}\n");
+        Result r = replay(trace, true);
+        CliTestSupport.assertFails(r, 2, "veil monitor replay: " + trace + ":19: invalid JSON at column ");
+        assertThat(REDIS.keys("veil:replay:*")).isEmpty();
+    }
+
+    /** One generated line: caller, time step in ms (negative: back in time), input kind, answer kind. */
+    record Item(int caller, int step, int input, int answer) {}
+
+    static Gen<List<Item>> traces() {
+        Gen<Item> item = integers().between(0, 5).zip(integers().between(-2_000, 4_000), integers().between(0, 9),
+                integers().between(0, 3), Item::new);
+        return lists().of(item).ofSizeBetween(0, 60);
+    }
+
+    /** Callers c0..c4 and an intern; invalid inputs (a feature of 1.5) one time in ten; scores absent one in four. */
+    static List<String> lines(List<Item> items) {
+        List<String> out = new ArrayList<>();
+        long ts = ReplayFiles.T;
+        for (Item it : items) {
+            ts = Math.max(0, ts + it.step());
+            double[] x = it.input() == 0 ? new double[] {1.5, 0, 0} : new double[] {it.input() / 10.0, 0.5, 0.25};
+            double[] scores = switch (it.answer()) {
+                case 0 -> new double[] {0.5, 0.5, 0};
+                case 1 -> new double[] {0.55, 0.45, 0};
+                case 2 -> new double[] {0.9, 0.05, 0.05};
+                default -> null;
+            };
+            String l = ReplayFiles.line(it.caller() == 5 ? "erin" : "c" + it.caller(), ts, x, scores);
+            out.add(it.caller() == 5 ? l.substring(0, l.length() - 1) + ", \"roles\": [\"intern\"]}" : l);
+        }
+        return out;
+    }
+
+    @Test
+    void generatedTracesReplayDeterministicallyAndAlikeInMemoryAndRedis() {
+        AtomicInteger n = new AtomicInteger();
+        AtomicInteger flagged = new AtomicInteger();
+        qt().withExamples(25).forAll(traces()).checkAssert(items -> {
+            Path trace = ReplayFiles.write(tmp.resolve("g" + n.incrementAndGet() + ".jsonl"), lines(items));
+            Result first = replay(trace, false);
+            Result second = replay(trace, false);
+            Result redis = replay(trace, true);
+            assertThat(first.exit()).as(first.toString()).isZero();
+            assertThat(second.out()).isEqualTo(first.out());
+            assertThat(redis.out()).as(redis.toString()).isEqualTo(first.out());
+            assertThat(redis.err()).isEqualTo(first.err());
+            flagged.addAndGet(first.outLines().stream().mapToInt(l -> l.contains("\"first_alarm\": null")
+                    || l.startsWith("callers:") ? 0 : 1).sum());
+        });
+        assertThat(flagged.get()).as("the generated traces must raise alarms, or the comparison shows little")
+                .isGreaterThan(10);
+        try {
+            assertThat(REDIS.keys("veil:replay:*")).isEmpty();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

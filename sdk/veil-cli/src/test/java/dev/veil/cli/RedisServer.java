@@ -1,0 +1,235 @@
+package dev.veil.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real {@code redis-server} for one test class: started on a free loopback port without
+ * persistence before the class's tests, stopped ({@code SHUTDOWN NOSAVE}, then the process is
+ * destroyed) after them. Register it with
+ * {@code @RegisterExtension static final RedisServer REDIS = new RedisServer();}.
+ *
+ * <p>When there is no {@code redis-server} binary (Debian package {@code redis-server}; another
+ * path can be given with {@code -Dveil.redis.server=/path/to/redis-server}) the class's tests are
+ * skipped with a message that says so.
+ *
+ * <p>{@link #command} talks RESP over a plain socket, independent of the client under test.
+ * (A copy of veil-redis's test class of the same name, without what the CLI tests do not use.)
+ */
+public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+
+    private Path binary;
+    private int port;
+    private Process process;
+
+    /** The redis-server binary, or null when absent. */
+    static Path findBinary() {
+        String configured = System.getProperty("veil.redis.server");
+        if (configured != null && !configured.isBlank()) {
+            Path p = Path.of(configured);
+            return Files.isExecutable(p) ? p : null;
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/usr/local/bin").split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, "redis-server");
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        Path debian = Path.of("/usr/bin/redis-server");
+        return Files.isExecutable(debian) ? debian : null;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        binary = findBinary();
+        Assumptions.assumeTrue(binary != null, "redis-server not found: install the Debian package redis-server "
+                + "(apt-get install -y redis-server) or pass -Dveil.redis.server=/path/to/redis-server; the Redis "
+                + "tests are skipped");
+        IOException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            port = freePort();
+            try {
+                start();
+                return;
+            } catch (IOException e) {
+                last = e;
+                destroy();
+            }
+        }
+        throw last;
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        stop();
+    }
+
+    /** The server's URL, {@code redis://127.0.0.1:<port>}. */
+    public String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Starts the server on {@link #port()} and waits until it answers PING. */
+    public void start() throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        process = pb.start();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("redis-server exited with " + process.exitValue() + " on port " + port);
+            }
+            try {
+                if ("PONG".equals(command("PING"))) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            sleep(5);
+        }
+        throw new IOException("redis-server did not answer PING on port " + port + " within " + START_TIMEOUT);
+    }
+
+    /** SHUTDOWN NOSAVE, then makes sure the process is gone. */
+    public void stop() {
+        if (process == null) {
+            return;
+        }
+        if (process.isAlive()) {
+            try {
+                command("SHUTDOWN", "NOSAVE");
+            } catch (IOException expected) {
+                // the server closes the connection as it exits
+            }
+        }
+        destroy();
+    }
+
+    private void destroy() {
+        if (process != null) {
+            process.destroy();
+            waitFor();
+            process = null;
+        }
+    }
+
+    private void waitFor() {
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Sends one command over a fresh socket and returns the reply: a simple string, an error
+     * ("-ERR ..."), an integer as a string, a bulk string, or for arrays the elements joined by
+     * newlines.
+     */
+    public String command(String... args) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            StringBuilder b = new StringBuilder("*").append(args.length).append("\r\n");
+            for (String a : args) {
+                byte[] bytes = a.getBytes(StandardCharsets.UTF_8);
+                b.append('$').append(bytes.length).append("\r\n").append(a).append("\r\n");
+            }
+            out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return read(s.getInputStream());
+        }
+    }
+
+    private static String read(InputStream in) throws IOException {
+        String line = line(in);
+        char type = line.charAt(0);
+        String rest = line.substring(1);
+        switch (type) {
+            case '+', ':' -> {
+                return rest;
+            }
+            case '-' -> {
+                return line;
+            }
+            case '$' -> {
+                int n = Integer.parseInt(rest);
+                if (n < 0) {
+                    return null;
+                }
+                byte[] data = in.readNBytes(n + 2);
+                return new String(data, 0, n, StandardCharsets.UTF_8);
+            }
+            case '*' -> {
+                int n = Integer.parseInt(rest);
+                List<String> items = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    items.add(read(in));
+                }
+                return String.join("\n", items);
+            }
+            default -> throw new IOException("unexpected reply " + line);
+        }
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1) {
+            if (c == '\r') {
+                in.read();
+                return b.toString();
+            }
+            b.append((char) c);
+        }
+        throw new IOException("connection closed");
+    }
+
+    /** Every key matching a pattern (KEYS: fine for a test server). */
+    public List<String> keys(String pattern) throws IOException {
+        String r = command("KEYS", pattern);
+        return r == null || r.isEmpty() ? List.of() : List.of(r.split("\n"));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

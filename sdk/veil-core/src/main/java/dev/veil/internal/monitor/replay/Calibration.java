@@ -1,0 +1,418 @@
+package dev.veil.internal.monitor.replay;
+
+import dev.veil.Level;
+import dev.veil.PolicyBundle;
+import dev.veil.Signal;
+import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.monitor.StatefulDetector;
+import dev.veil.spi.StateStore;
+import dev.veil.spi.StateUnavailableException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code veil calibrate}: picks each built-in detector's thresholds from benign traffic so that a
+ * chosen share of benign callers would reach them.
+ *
+ * <p>The benign trace is replayed as {@link MonitorReplay} does, with two differences: no
+ * monitoring rule runs (so no block, throttle, rate limit or quota cuts a caller's stream short;
+ * access and validation still refuse what the Guard would refuse, and an access refusal is an
+ * error since it means the trace's callers do not match the policy), and each detector runs with
+ * the most permissive thresholds its type takes. A detector's score counts for a caller only when
+ * that probe gives a level other than none, which leaves out the scores a detector reports before
+ * it has seen enough (its {@code min_queries}, {@code min_points}, {@code min_distances}).
+ *
+ * <p>For every caller and detector the most extreme counted score is kept: the largest, or the
+ * smallest when a lower score is worse ({@link StatefulDetector#higherIsWorse()}). For a target
+ * rate r over n callers, at most {@code floor(r * n)} callers may alarm: the threshold lies between
+ * the extreme of the {@code floor(r * n) + 1}-th worst caller and the next worse distinct value
+ * (near the middle, with few digits; just beyond it when there is none; integers rounded up), then
+ * is moved into the range the detector takes:
+ * towards fewer alarms freely; a threshold that would have to move towards more alarms makes the
+ * level unusable ({@code 0}, level not used). {@code high} targets {@code fpr}, {@code medium}
+ * {@code 10 * fpr} and {@code low} {@code 100 * fpr}, capped at 1.
+ *
+ * <p>Types whose threshold range is not known here are reported as skipped. Not thread-safe.
+ */
+public final class Calibration {
+    /** Share of benign callers each level may alarm for, as a multiple of {@code fpr}: low, medium, high. */
+    static final double[] RATE_FACTORS = {100, 10, 1};
+
+    /**
+     * The thresholds a built-in type takes.
+     *
+     * @param min the smallest usable threshold
+     * @param max the largest usable threshold
+     * @param integer whether thresholds are integers
+     * @param strictBelow for a lower-is-worse score: whether a score alarms when strictly below the
+     *     threshold (else at or below)
+     */
+    record Range(double min, double max, boolean integer, boolean strictBelow) {}
+
+    /** Known types (see each detector's configuration). */
+    static final Map<String, Range> RANGES = Map.of(
+            "rate", new Range(1, Long.MAX_VALUE, true, false),
+            "boundary", new Range(0.01, 1, false, false),
+            "class_focus", new Range(0.01, 1, false, false),
+            "confidence_climb", new Range(0.5, 20, false, false),
+            "extraction", new Range(0.01, 1, false, true));
+
+    /**
+     * One level's threshold.
+     *
+     * @param level {@code low}, {@code medium} or {@code high}
+     * @param targetRate the share of benign callers it may alarm for
+     * @param threshold the threshold, {@code 0} when the level is not usable
+     * @param alarmed how many of the benign callers reach it
+     * @param note why it is where it is when that is not plain (clamped, not usable), else {@code ""}
+     */
+    public record LevelResult(String level, double targetRate, double threshold, int alarmed, String note) {}
+
+    /**
+     * One detector's calibration.
+     *
+     * @param name the detector's name
+     * @param type its built-in type
+     * @param higherIsWorse whether larger scores are more suspicious
+     * @param callers the benign callers
+     * @param scored callers with at least one counted score
+     * @param levels low, medium, high (empty when skipped)
+     * @param skipped why the detector was not calibrated, or {@code null}
+     * @param integer whether its thresholds are integers
+     */
+    public record DetectorResult(String name, String type, boolean higherIsWorse, int callers, int scored,
+            List<LevelResult> levels, String skipped, boolean integer) {
+        /**
+         * The object written to the bundle's data: {@code {"low": .., "medium": .., "high": .., "fpr": ..,
+         * "callers": ..}} (integers for integer thresholds; 0 = level not used).
+         */
+        public Map<String, Object> dataEntry(double fpr) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (LevelResult l : levels) {
+                m.put(l.level(), l.threshold() == 0 ? (Object) 0L
+                        : integer ? (Object) Math.round(l.threshold()) : (Object) l.threshold());
+            }
+            m.put("fpr", fpr);
+            m.put("callers", (long) callers);
+            return m;
+        }
+    }
+
+    /**
+     * What calibration found.
+     *
+     * @param fpr the target false-positive rate of {@code high}
+     * @param callers the benign callers
+     * @param queries the benign queries
+     * @param detectors every configured detector, in the policy's order
+     * @param refusals queries refused before the detectors, by reason
+     * @param firstRefusals the first of each reason
+     */
+    public record Result(double fpr, int callers, long queries, List<DetectorResult> detectors,
+            Map<MonitorReplay.Refusal, Long> refusals, Map<MonitorReplay.Refusal, String> firstRefusals) {
+        /** The data document for {@code monitoring/thresholds/data.json}: one entry per calibrated detector. */
+        public Map<String, Object> data() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (DetectorResult d : detectors) {
+                if (d.skipped() == null) {
+                    m.put(d.name(), d.dataEntry(fpr));
+                }
+            }
+            return m;
+        }
+    }
+
+    private final double fpr;
+    private final MonitorReplay replay;
+    private final List<DetectorResult> skipped;
+    private final List<String> order;
+    private final List<StatefulDetector> probes;
+    private final List<Range> ranges;
+    private final List<String> types;
+    private final Map<String, double[]> extremes = new HashMap<>();
+
+    private Calibration(double fpr, MonitorReplay replay, List<String> order, List<StatefulDetector> probes,
+            List<Range> ranges, List<String> types, List<DetectorResult> skipped) {
+        this.fpr = fpr;
+        this.replay = replay;
+        this.order = order;
+        this.probes = probes;
+        this.ranges = ranges;
+        this.types = types;
+        this.skipped = skipped;
+    }
+
+    /** The fewest benign callers with which a false-positive rate of {@code fpr} can be measured: ceil(1 / fpr). */
+    public static int minimumCallers(double fpr) {
+        checkFpr(fpr);
+        return (int) Math.min(Integer.MAX_VALUE, Math.ceil(1 / fpr - 1e-9));
+    }
+
+    private static void checkFpr(double fpr) {
+        if (!(fpr > 0 && fpr < 1)) {
+            throw new IllegalArgumentException("fpr must be in (0, 1), e.g. 0.001, was " + fpr);
+        }
+    }
+
+    /**
+     * Starts a calibration of {@code bundle}'s built-in detectors against a fresh store whose clock
+     * is {@code clock}.
+     *
+     * @throws IllegalArgumentException for an fpr outside (0, 1), a custom detector, or a detector
+     *     that cannot be created
+     */
+    public static Calibration start(PolicyBundle bundle, StateStore store, TraceClock clock, double fpr) {
+        return start(bundle, store, clock, fpr, RANGES);
+    }
+
+    /** As {@link #start(PolicyBundle, StateStore, TraceClock, double)} with the given known ranges. */
+    static Calibration start(PolicyBundle bundle, StateStore store, TraceClock clock, double fpr,
+            Map<String, Range> known) {
+        checkFpr(fpr);
+        List<String> order = new ArrayList<>();
+        List<StatefulDetector> probes = new ArrayList<>();
+        List<Range> ranges = new ArrayList<>();
+        List<String> types = new ArrayList<>();
+        List<DetectorResult> skipped = new ArrayList<>();
+        for (Map.Entry<String, Map<String, Object>> e : bundle.policy().settings().detectors().entrySet()) {
+            String name = e.getKey();
+            String type = BuiltinDetectors.typeOf(name, e.getValue());
+            if (type == null) {
+                throw new IllegalArgumentException("monitoring.detectors." + name + ": '" + name + "' is a custom "
+                        + "detector (added in code with Guard.Builder.detector); only built-in detectors can be "
+                        + "calibrated");
+            }
+            order.add(name);
+            Range r = known.get(type);
+            if (r == null) {
+                skipped.add(new DetectorResult(name, type, true, 0, 0, List.of(), "veil calibrate does not know the "
+                        + "threshold range of type '" + type + "' yet", false));
+                continue;
+            }
+            Map<String, Object> cfg = probeConfig(name, e.getValue(), type, r);
+            StatefulDetector probe;
+            try {
+                probe = BuiltinDetectors.create(name, cfg);
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException("monitoring.detectors." + name + ": " + ex.getMessage(), ex);
+            }
+            probes.add(probe);
+            ranges.add(r);
+            types.add(type);
+        }
+        MonitorReplay replay = MonitorReplay.observing(bundle, probes, store, clock);
+        return new Calibration(fpr, replay, List.copyOf(order), List.copyOf(probes), List.copyOf(ranges),
+                List.copyOf(types), skipped);
+    }
+
+    /** The configuration with the thresholds replaced by the most permissive ones the type takes. */
+    static Map<String, Object> probeConfig(String name, Map<String, Object> config, String type, Range r) {
+        Map<String, Object> cfg = new LinkedHashMap<>(config);
+        cfg.remove(BuiltinDetectors.THRESHOLDS_KEY);
+        List<String> keys = BuiltinDetectors.levelKeys(type);
+        keys.forEach(cfg::remove);
+        Object one = r.integer() ? (Object) 1L : (Object) 1.0; // valid for every known type
+        StatefulDetector plain = BuiltinDetectors.create(name, withLevels(cfg, keys, one));
+        double permissive = plain.higherIsWorse() ? r.min() : r.max();
+        return withLevels(cfg, keys, r.integer() ? (Object) Math.round(permissive) : (Object) permissive);
+    }
+
+    private static Map<String, Object> withLevels(Map<String, Object> cfg, List<String> keys, Object low) {
+        Map<String, Object> m = new LinkedHashMap<>(cfg);
+        m.put(keys.get(0), low);
+        m.put(keys.get(1), 0L);
+        m.put(keys.get(2), 0L);
+        return m;
+    }
+
+    /**
+     * Replays every line of a benign trace.
+     *
+     * @throws TraceFormatException for a malformed line ({@code SOURCE:LINE: what is wrong})
+     * @throws StateUnavailableException when the state store fails
+     * @throws IllegalStateException when the policy or a detector fails on a line
+     */
+    public void replay(InputStream in, String source) {
+        TraceReader reader = new TraceReader(in, source);
+        TraceQuery q;
+        while ((q = reader.next()) != null) {
+            try {
+                accept(q);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(source + ":" + q.line() + ": the replay failed: " + e, e);
+            }
+        }
+    }
+
+    /** Replays one benign query. */
+    public void accept(TraceQuery q) {
+        MonitorReplay.Step step = replay.accept(q);
+        double[] ext = extremes.computeIfAbsent(q.caller(), k -> {
+            double[] a = new double[probes.size()];
+            Arrays.fill(a, Double.NaN);
+            return a;
+        });
+        List<Signal> signals = step.signals();
+        for (int i = 0; i < signals.size(); i++) {
+            Signal s = signals.get(i);
+            if (s.level() == Level.NONE || Double.isNaN(s.score())) {
+                continue;
+            }
+            double cur = ext[i];
+            boolean higher = probes.get(i).higherIsWorse();
+            if (Double.isNaN(cur) || (higher ? s.score() > cur : s.score() < cur)) {
+                ext[i] = s.score();
+            }
+        }
+    }
+
+    /**
+     * Picks the thresholds.
+     *
+     * @throws IllegalArgumentException when there are fewer than {@link #minimumCallers} callers, or
+     *     the access policy refused benign queries
+     */
+    public Result finish() {
+        int n = extremes.size();
+        Map<MonitorReplay.Refusal, Long> refusals = replay.refusals();
+        long denied = refusals.get(MonitorReplay.Refusal.ACCESS_DENIED);
+        if (denied > 0) {
+            throw new IllegalArgumentException(denied + " benign queries were denied by the access policy, first "
+                    + replay.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED) + "; give the trace's lines the "
+                    + "\"roles\" and \"tenant\" the policy allows, so that calibration sees what the Guard would see");
+        }
+        int need = minimumCallers(fpr);
+        if (n < need) {
+            throw new IllegalArgumentException("the benign trace has " + n + " caller" + (n == 1 ? "" : "s") + "; a "
+                    + "false-positive rate of " + fpr + " per caller cannot be measured with fewer than " + need
+                    + " benign callers (1 / fpr): one false alarm would already be a rate of " + (n == 0 ? "?"
+                    : Double.toString(1.0 / n)) + ". Use more benign callers or a larger --fpr");
+        }
+        Map<String, DetectorResult> byName = new HashMap<>();
+        for (DetectorResult d : skipped) {
+            byName.put(d.name(), d);
+        }
+        for (int i = 0; i < probes.size(); i++) {
+            byName.put(probes.get(i).name(), calibrate(i, n));
+        }
+        List<DetectorResult> out = new ArrayList<>();
+        for (String name : order) {
+            out.add(byName.get(name));
+        }
+        return new Result(fpr, n, replay.queries(), List.copyOf(out), refusals, replay.firstRefusals());
+    }
+
+    private DetectorResult calibrate(int i, int n) {
+        StatefulDetector d = probes.get(i);
+        Range r = ranges.get(i);
+        boolean higher = d.higherIsWorse();
+        double[] eligible = extremes.values().stream().mapToDouble(a -> a[i]).filter(v -> !Double.isNaN(v)).toArray();
+        Arrays.sort(eligible);
+        if (higher) {
+            reverse(eligible);
+        }
+        List<LevelResult> levels = new ArrayList<>(3);
+        for (int l = 0; l < 3; l++) {
+            double rate = Math.min(1, RATE_FACTORS[l] * fpr);
+            levels.add(level(BuiltinDetectors.LEVELS.get(l), rate, eligible, n, r, higher));
+        }
+        return new DetectorResult(d.name(), types.get(i), higher, n, eligible.length, List.copyOf(levels), null,
+                r.integer());
+    }
+
+    /**
+     * The threshold of one level.
+     *
+     * @param worstFirst every counted caller's extreme, the most suspicious first
+     * @param n all benign callers (callers without a counted score never alarm)
+     */
+    static LevelResult level(String level, double rate, double[] worstFirst, int n, Range r, boolean higher) {
+        int k = (int) Math.floor(rate * n + 1e-9);
+        double permissive = higher ? r.min() : r.max();
+        double t;
+        String note = "";
+        if (k >= worstFirst.length) {
+            t = permissive;
+            note = "the most permissive threshold the detector takes";
+        } else {
+            double v = worstFirst[k];
+            int j = k - 1;
+            while (j >= 0 && worstFirst[j] == v) {
+                j--;
+            }
+            if (higher) {
+                t = j >= 0 ? between(v, worstFirst[j]) : r.integer() ? v + 1 : Math.nextUp(v);
+                if (r.integer()) {
+                    t = Math.ceil(t);
+                }
+                if (t < r.min()) {
+                    t = r.min();
+                    note = "raised to the smallest threshold the detector takes";
+                } else if (t > r.max()) {
+                    t = 0;
+                    note = "not usable: more than " + pct(rate) + " of the benign callers reach the largest score "
+                            + "the detector takes (" + plain(r.max()) + ")";
+                }
+            } else {
+                t = j >= 0 ? between(worstFirst[j], v) : r.strictBelow() ? v : Math.nextDown(v);
+                if (t > r.max()) {
+                    t = r.max();
+                    note = "lowered to the largest threshold the detector takes";
+                } else if (t < r.min()) {
+                    t = 0;
+                    note = "not usable: more than " + pct(rate) + " of the benign callers reach scores below the "
+                            + "smallest threshold the detector takes (" + plain(r.min()) + ")";
+                }
+            }
+        }
+        int alarmed = 0;
+        if (t != 0) {
+            for (double v : worstFirst) {
+                if (higher ? v >= t : r.strictBelow() ? v < t : v <= t) {
+                    alarmed++;
+                }
+            }
+        }
+        return new LevelResult(level, rate, t, alarmed, note);
+    }
+
+    /**
+     * A number strictly between {@code lo} and {@code hi} ({@code lo < hi}), near the midpoint, with
+     * as few significant digits as possible (0.6 rather than 0.5857142857142856): every such number
+     * separates the benign callers the same way. {@code hi} itself when no double lies between.
+     */
+    static double between(double lo, double hi) {
+        double mid = lo + (hi - lo) / 2;
+        for (int digits = 1; digits <= 17; digits++) {
+            double r = new BigDecimal(mid).round(new MathContext(digits, RoundingMode.HALF_EVEN)).doubleValue();
+            if (r > lo && r < hi) {
+                return r;
+            }
+        }
+        return mid > lo && mid < hi ? mid : hi; // adjacent doubles: hi still separates them
+    }
+
+    private static void reverse(double[] a) {
+        for (int i = 0, j = a.length - 1; i < j; i++, j--) {
+            double x = a[i];
+            a[i] = a[j];
+            a[j] = x;
+        }
+    }
+
+    private static String pct(double rate) {
+        return plain(rate * 100) + "%";
+    }
+
+    static String plain(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+}

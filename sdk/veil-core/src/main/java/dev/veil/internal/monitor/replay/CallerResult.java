@@ -1,0 +1,83 @@
+package dev.veil.internal.monitor.replay;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a replay found for one caller.
+ *
+ * @param caller the caller's id
+ * @param queries the trace lines of this caller
+ * @param firstAlarm the 0-based index, among this caller's queries, of the first query for which a
+ *     monitoring rule fired (any action), or {@code null} when none did
+ * @param detectors for every configured detector, in the policy's order, the index of the first
+ *     query for which a rule fired on that detector's signal, or {@code null}
+ */
+public record CallerResult(String caller, int queries, Integer firstAlarm, Map<String, Integer> detectors) {
+    public CallerResult {
+        Objects.requireNonNull(caller, "caller");
+        detectors = Collections.unmodifiableMap(new LinkedHashMap<>(detectors));
+    }
+
+    /** Whether any rule fired for this caller. */
+    public boolean flagged() {
+        return firstAlarm != null;
+    }
+
+    /**
+     * The result as one JSON line, exactly
+     * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}}.
+     */
+    public String toJson() {
+        StringBuilder b = new StringBuilder(64 + 24 * detectors.size());
+        b.append("{\"caller\": ");
+        quote(b, caller);
+        b.append(", \"queries\": ").append(queries);
+        b.append(", \"first_alarm\": ").append(firstAlarm == null ? "null" : firstAlarm.toString());
+        b.append(", \"detectors\": {");
+        boolean first = true;
+        for (Map.Entry<String, Integer> e : detectors.entrySet()) {
+            if (!first) {
+                b.append(", ");
+            }
+            first = false;
+            quote(b, e.getKey());
+            b.append(": ").append(e.getValue() == null ? "null" : e.getValue().toString());
+        }
+        return b.append("}}").toString();
+    }
+
+    /**
+     * A JSON string: quotes, backslashes, control characters, U+2028/U+2029 and unpaired surrogates
+     * escaped, everything else as is.
+     */
+    static void quote(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '\b' -> b.append("\\b");
+                case '\f' -> b.append("\\f");
+                default -> {
+                    boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(i + 1));
+                    if (pair) {
+                        b.append(c).append(s.charAt(++i));
+                    } else if (c < 0x20 || c == 0x2028 || c == 0x2029 || Character.isSurrogate(c)) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        b.append('"');
+    }
+}

@@ -1,0 +1,384 @@
+package dev.veil.internal.monitor.replay;
+
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.Features;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.Prediction;
+import dev.veil.Signal;
+import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.monitor.StatefulDetector;
+import dev.veil.internal.validation.CompiledContract;
+import dev.veil.internal.validation.Violation;
+import dev.veil.spi.AccessDecision;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.InputContract;
+import dev.veil.spi.MonitoringAction;
+import dev.veil.spi.MonitoringDecision;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateStore;
+import dev.veil.spi.StateUnavailableException;
+import dev.veil.spi.ValidationDecision;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Replays a trace of queries through a bundle's monitoring, exactly as the Guard runs it
+ * ({@code DefaultGuard}), against a given state store (in memory or Redis), and records for every
+ * caller when monitoring rules first fired.
+ *
+ * <p>Per trace line, in file order, with the {@link TraceClock} set to the line's time:
+ * <ol>
+ *   <li>the caller is authenticated by API key, with the line's {@code tenant} and {@code roles}
+ *       (none by default), and the policy's {@code access} question is asked; a denied query stops
+ *       here, as in the Guard (no state is touched);
+ *   <li>{@code validation}: the input contract is checked (an unnamed feature vector of 8 bytes per
+ *       feature; the model is named {@code model}, version {@code 0}, age 0 days);
+ *   <li>one batch to the state store: the caller's block, its rate limit and daily quota from the
+ *       access decision, and, for a valid input, every built-in detector's operations;
+ *   <li>a blocked, rate-limited or quota-exhausted caller, and an invalid input, are refused here:
+ *       no signal, no monitoring rule (the detectors' operations have run, as in the Guard);
+ *   <li>the detectors' signals, then the policy's {@code monitoring} question; every rule that
+ *       fires is an <b>alarm</b> for this query; blocks and throttles are written to the store
+ *       (so the caller's later queries are refused as by the Guard) and a block ends the query;
+ *   <li>after the "model": when the line has {@code scores}, the detectors record the answer (a
+ *       classification with labels {@code "0"} to {@code "n-1"}); without scores nothing is
+ *       recorded, so detectors that read answers stay silent.
+ * </ol>
+ * Custom detectors (added in code) cannot be replayed: a policy that configures one is refused.
+ * Output minimisation, the model-age question and audit records play no part in monitoring and
+ * are left out. Replaying the same trace into a fresh store gives the same results.
+ *
+ * <p>Time: rate limits, quotas, blocks and detector windows run on the trace's time. The time to
+ * live of detector state (histories: their {@code ttl_seconds}; a rate window's counter: twice its
+ * window) runs on the wall clock, in the in-memory store and in Redis alike. A replay faster than
+ * the trace (the usual case) therefore keeps an idle caller's history across gaps that a live Guard
+ * would have forgotten; one slower than the trace (a very large trace with a window of a few
+ * seconds) can lose a counter that a live Guard would have kept. The in-memory store also evicts
+ * under its memory cap ({@code DefaultGuard.DEFAULT_STATE_BYTES}), as the Guard's does.
+ *
+ * <p>Not thread-safe: one thread replays one trace.
+ */
+public final class MonitorReplay {
+    /** The in-memory store's bound on callers with rate, block or budget state (as Guard.Builder). */
+    public static final int DEFAULT_MAX_CALLERS = 100_000;
+    /** The latest end of a block or throttle, as in DefaultGuard: the limiter counts nanoseconds in a long. */
+    private static final long LATEST_COOL_DOWN_END_MILLIS = (Long.MAX_VALUE / 1_000_000_000L - 1) * 1000L;
+
+    /** Why a query was refused before the monitoring stage, as the Guard would refuse it. */
+    public enum Refusal {
+        /** The access policy denied the caller. */
+        ACCESS_DENIED,
+        /** An earlier block of the monitoring policy still held. */
+        BLOCKED,
+        /** The caller's rate limit (or a throttle) was exceeded. */
+        RATE_LIMITED,
+        /** The caller's daily quota was used up. */
+        QUOTA_EXHAUSTED,
+        /** The input broke the validation contract. */
+        INVALID_INPUT
+    }
+
+    /**
+     * What happened to one query.
+     *
+     * @param caller the caller
+     * @param index the query's 0-based index among the caller's queries
+     * @param refusal why it was refused before monitoring, or {@code null} when it was observed
+     * @param signals the built-in detectors' signals (empty when refused)
+     * @param actions the monitoring rules that fired (empty when refused or when none fired)
+     */
+    public record Step(String caller, int index, Refusal refusal, List<Signal> signals,
+            List<MonitoringAction> actions) {
+        /** Whether a monitoring rule fired. */
+        public boolean alarm() {
+            return !actions.isEmpty();
+        }
+    }
+
+    private final CompiledPolicy policy;
+    private final List<String> names;
+    private final Map<String, Integer> detectorIndex = new HashMap<>();
+    private final StatefulDetector[] detectors;
+    private final StateStore store;
+    private final TraceClock clock;
+    private final boolean enforce;
+    private final Map<String, CallerState> callers = new LinkedHashMap<>();
+    private final Map<InputContract, CompiledContract> contracts = new HashMap<>();
+    private final Map<Integer, List<String>> labels = new HashMap<>();
+    private final EnumMap<Refusal, Long> refusals = new EnumMap<>(Refusal.class);
+    private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
+    private long queries;
+
+    private MonitorReplay(CompiledPolicy policy, List<StatefulDetector> detectors, StateStore store, TraceClock clock,
+            boolean enforce) {
+        this.policy = policy;
+        this.detectors = detectors.toArray(StatefulDetector[]::new);
+        List<String> n = new ArrayList<>(detectors.size());
+        for (StatefulDetector d : detectors) {
+            detectorIndex.put(d.name(), n.size());
+            n.add(d.name());
+        }
+        this.names = List.copyOf(n);
+        this.store = Objects.requireNonNull(store, "store");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.enforce = enforce;
+        for (Refusal r : Refusal.values()) {
+            refusals.put(r, 0L);
+        }
+    }
+
+    /**
+     * A replay of {@code bundle}'s monitoring: its built-in detectors, created as the Guard creates
+     * them, and its monitoring rules with their blocks and throttles. The store's clock must be
+     * {@code clock}.
+     *
+     * @throws IllegalArgumentException when the policy configures a custom detector or a detector
+     *     cannot be created (the message names it)
+     */
+    public static MonitorReplay of(PolicyBundle bundle, StateStore store, TraceClock clock) {
+        return new MonitorReplay(bundle.policy(), detectors(bundle), store, clock, true);
+    }
+
+    /**
+     * Runs the given detectors and no monitoring rule (so no block, throttle, rate limit or quota
+     * ever refuses a query, and every valid query of an allowed caller is observed): what
+     * calibration measures.
+     */
+    static MonitorReplay observing(PolicyBundle bundle, List<StatefulDetector> detectors, StateStore store,
+            TraceClock clock) {
+        return new MonitorReplay(bundle.policy(), detectors, store, clock, false);
+    }
+
+    /** The bundle's built-in detectors in the policy's order, as the Guard creates them. */
+    static List<StatefulDetector> detectors(PolicyBundle bundle) {
+        List<StatefulDetector> out = new ArrayList<>();
+        for (Map.Entry<String, Map<String, Object>> e : bundle.policy().settings().detectors().entrySet()) {
+            String name = e.getKey();
+            if (BuiltinDetectors.typeOf(name, e.getValue()) == null) {
+                throw new IllegalArgumentException("monitoring.detectors." + name + ": '" + name + "' is a custom "
+                        + "detector (added in code with Guard.Builder.detector); a replay runs built-in detectors only "
+                        + "(" + new java.util.TreeSet<>(BuiltinDetectors.TYPES) + ")");
+            }
+            try {
+                out.add(BuiltinDetectors.create(name, e.getValue(), bundle.contents()));
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException("monitoring.detectors." + name + ": " + ex.getMessage(), ex);
+            }
+        }
+        return out;
+    }
+
+    /** The detectors' names, in the policy's order. */
+    public List<String> detectorNames() {
+        return names;
+    }
+
+    /**
+     * Replays every line of a trace.
+     *
+     * @throws TraceFormatException for a malformed line ({@code SOURCE:LINE: what is wrong})
+     * @throws StateUnavailableException when the state store fails (the message names the line)
+     * @throws IllegalStateException when the policy or a detector fails on a line (the message names it)
+     */
+    public void replay(InputStream in, String source) {
+        TraceReader reader = new TraceReader(in, source);
+        TraceQuery q;
+        while ((q = reader.next()) != null) {
+            try {
+                accept(q);
+            } catch (StateUnavailableException e) {
+                throw new StateUnavailableException(source + ":" + q.line() + ": the state store failed: "
+                        + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(source + ":" + q.line() + ": the replay failed: " + e, e);
+            }
+        }
+    }
+
+    /** Replays one query (see the class Javadoc). */
+    public Step accept(TraceQuery q) {
+        clock.set(q.timeMillis());
+        queries++;
+        CallerState cs = callers.computeIfAbsent(q.caller(), k -> new CallerState(detectors.length));
+        int index = cs.queries++;
+        long now = q.timeMillis();
+        Caller caller = new Caller(q.caller(), AuthMethod.API_KEY, Set.copyOf(q.roles()), q.tenant(), Map.of());
+        Features features = Features.of(q.features());
+        long payload = 8L * features.size();
+        PolicyInput in = new PolicyInput(caller, new ModelInfo("model", "0", Instant.ofEpochMilli(now)), 0,
+                features.size(), payload, List.of(), List.of(), false, null);
+
+        AccessDecision ad = policy.access(in);
+        if (!ad.allow()) {
+            return refuse(q, index, Refusal.ACCESS_DENIED, "access rule " + ad.rule() + ": " + ad.message());
+        }
+        ValidationDecision vd = policy.validation(in);
+        Violation violation = contracts.computeIfAbsent(vd.contract(), CompiledContract::compile)
+                .check(features, payload);
+
+        Query query = new Query(caller, now, features);
+        Object[] contexts = new Object[detectors.length];
+        int[] from = new int[detectors.length];
+        List<StateOp> ops = new ArrayList<>(2 + 2 * detectors.length);
+        if (enforce) {
+            ops.add(new StateOp.BlockedUntil(caller.id(), now));
+            ops.add(new StateOp.Acquire(caller.id(), ad.rateLimit(), ad.dailyQuota(), now));
+        }
+        if (violation == null) {
+            for (int i = 0; i < detectors.length; i++) {
+                from[i] = ops.size();
+                contexts[i] = detectors[i].plan(query, ops);
+            }
+        }
+        Object[] results = ops.isEmpty() ? new Object[0] : store.execute(ops.toArray(StateOp[]::new));
+        if (enforce) {
+            long blockedUntil = (Long) results[0];
+            if (blockedUntil > now) {
+                return refuse(q, index, Refusal.BLOCKED, "blocked until " + Instant.ofEpochMilli(blockedUntil));
+            }
+            switch ((StateOp.Permit) results[1]) {
+                case ALLOWED -> { }
+                case RATE_LIMITED -> {
+                    return refuse(q, index, Refusal.RATE_LIMITED, "rate limit of access rule " + ad.rule());
+                }
+                case QUOTA_EXHAUSTED -> {
+                    return refuse(q, index, Refusal.QUOTA_EXHAUSTED, "daily quota of access rule " + ad.rule());
+                }
+            }
+        }
+        if (violation != null) {
+            return refuse(q, index, Refusal.INVALID_INPUT, vd.rule() + ":" + violation.rule() + ": "
+                    + violation.message());
+        }
+
+        List<Signal> signals = new ArrayList<>(detectors.length);
+        for (int i = 0; i < detectors.length; i++) {
+            signals.add(Objects.requireNonNull(detectors[i].evaluate(query, contexts[i], results, from[i]),
+                    "detector " + detectors[i].name() + " returned null"));
+        }
+        List<MonitoringAction> fired = List.of();
+        boolean blocked = false;
+        if (enforce) {
+            MonitoringDecision md = policy.monitoring(in.withSignals(signals, false));
+            fired = md.actions();
+            List<StateOp> actions = new ArrayList<>(2);
+            for (MonitoringAction a : fired) {
+                if (cs.firstAlarm < 0) {
+                    cs.firstAlarm = index;
+                }
+                Integer d = detectorIndex.get(a.signal());
+                if (d != null && cs.firstByDetector[d] < 0) {
+                    cs.firstByDetector[d] = index;
+                }
+                long until = coolDownEnd(now, a.cooldownSeconds());
+                switch (a.action()) {
+                    case ALERT, DEGRADE -> { }
+                    case THROTTLE -> actions.add(new StateOp.Throttle(caller.id(), a.throttlePerSecond(), until));
+                    case BLOCK -> {
+                        actions.add(new StateOp.Block(caller.id(), until));
+                        blocked = true;
+                    }
+                }
+            }
+            if (!actions.isEmpty()) {
+                store.execute(actions.toArray(StateOp[]::new));
+            }
+        }
+        if (!blocked && q.scores() != null) {
+            Prediction raw = Prediction.classification(labels(q.scores().length), q.scores());
+            List<StateOp> later = new ArrayList<>(detectors.length);
+            for (int i = 0; i < detectors.length; i++) {
+                detectors[i].record(query, contexts[i], raw, later);
+            }
+            if (!later.isEmpty()) {
+                store.submit(later.toArray(StateOp[]::new));
+            }
+        }
+        return new Step(q.caller(), index, null, Collections.unmodifiableList(signals), fired);
+    }
+
+    private Step refuse(TraceQuery q, int index, Refusal r, String why) {
+        refusals.merge(r, 1L, Long::sum);
+        firstRefusal.putIfAbsent(r, "line " + q.line() + " (caller " + q.caller() + "): " + why);
+        return new Step(q.caller(), index, r, List.of(), List.of());
+    }
+
+    private List<String> labels(int n) {
+        return labels.computeIfAbsent(n, k -> {
+            List<String> l = new ArrayList<>(k);
+            for (int i = 0; i < k; i++) {
+                l.add(Integer.toString(i));
+            }
+            return List.copyOf(l);
+        });
+    }
+
+    /** As DefaultGuard.coolDownEnd: a cool-down longer than the limiter can count ends in 2262. */
+    static long coolDownEnd(long nowMillis, long cooldownSeconds) {
+        long maxSeconds = Math.max(0, (LATEST_COOL_DOWN_END_MILLIS - nowMillis) / 1000);
+        return Instant.ofEpochMilli(nowMillis).plusSeconds(Math.min(cooldownSeconds, maxSeconds)).toEpochMilli();
+    }
+
+    /** Every caller's result, in order of first appearance in the trace. */
+    public List<CallerResult> results() {
+        List<CallerResult> out = new ArrayList<>(callers.size());
+        callers.forEach((id, cs) -> {
+            Map<String, Integer> d = new LinkedHashMap<>();
+            for (int i = 0; i < names.size(); i++) {
+                d.put(names.get(i), cs.firstByDetector[i] < 0 ? null : cs.firstByDetector[i]);
+            }
+            out.add(new CallerResult(id, cs.queries, cs.firstAlarm < 0 ? null : cs.firstAlarm, d));
+        });
+        return out;
+    }
+
+    /** Callers seen so far. */
+    public int callers() {
+        return callers.size();
+    }
+
+    /** Queries replayed so far. */
+    public long queries() {
+        return queries;
+    }
+
+    /** How many queries were refused before monitoring, by reason (every reason present, 0 if none). */
+    public Map<Refusal, Long> refusals() {
+        return Collections.unmodifiableMap(new EnumMap<>(refusals));
+    }
+
+    /** The first refusal of each reason that occurred: line, caller and why. */
+    public Map<Refusal, String> firstRefusals() {
+        return Collections.unmodifiableMap(new EnumMap<>(firstRefusal));
+    }
+
+    /** The summary line {@code callers: N, flagged: K}. */
+    public String summary() {
+        long flagged = callers.values().stream().filter(c -> c.firstAlarm >= 0).count();
+        return "callers: " + callers.size() + ", flagged: " + flagged;
+    }
+
+    private static final class CallerState {
+        int queries;
+        int firstAlarm = -1;
+        final int[] firstByDetector;
+
+        CallerState(int detectors) {
+            firstByDetector = new int[detectors];
+            java.util.Arrays.fill(firstByDetector, -1);
+        }
+    }
+}

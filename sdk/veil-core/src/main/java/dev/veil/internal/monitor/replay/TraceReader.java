@@ -1,0 +1,299 @@
+package dev.veil.internal.monitor.replay;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reads a replay trace: JSON lines, one query per line, in file order.
+ *
+ * <pre>{"caller": "alice", "ts_ms": 1700000000000, "features": [0.1, 0.5], "scores": [0.9, 0.1]}</pre>
+ *
+ * <ul>
+ *   <li>{@code caller} (required): a non-empty string;
+ *   <li>{@code ts_ms} (required): an integer, milliseconds since the epoch, in [0, {@value #MAX_TS_MS}]
+ *       (up to the year 2255); times may go backwards, file order rules;
+ *   <li>{@code features} (required): a non-empty array of finite numbers;
+ *   <li>{@code scores} (optional; {@code null} counts as absent): the model's raw class scores, a
+ *       non-empty array of finite numbers {@code >= 0} (probabilities, not logits), labels
+ *       {@code "0"} to {@code "n-1"};
+ *   <li>{@code tenant} (optional): a string, the caller's tenant (default {@code ""});
+ *   <li>{@code roles} (optional): an array of strings, the caller's roles (default none).
+ * </ul>
+ *
+ * The trace is UTF-8 (a leading byte-order mark is skipped), its lines end with {@code \n} or
+ * {@code \r\n}. Blank lines are skipped; any other key, a duplicate key, a wrong type, a non-finite number or
+ * anything after the object is an error {@code SOURCE:LINE: what is wrong}
+ * ({@link TraceFormatException}). Not thread-safe.
+ */
+public final class TraceReader {
+    /** The latest accepted time: the rate limiter counts nanoseconds since the epoch in a long. */
+    public static final long MAX_TS_MS = 9_000_000_000_000L;
+    static final String KNOWN = "caller, ts_ms, features, scores, tenant, roles";
+    private static final java.util.regex.Pattern SOURCE_REF =
+            java.util.regex.Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private final InputStream in;
+    private final String source;
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    private final byte[] chunk = new byte[1 << 16];
+    private int pos;
+    private int limit;
+    private byte[] lineBytes = new byte[1 << 12];
+    private int line;
+
+    /**
+     * A reader of {@code in} (UTF-8 bytes; the caller closes it), naming it {@code source} in
+     * messages.
+     */
+    public TraceReader(InputStream in, String source) {
+        this.in = in;
+        this.source = source;
+    }
+
+    /** The next query, or {@code null} at the end of the trace. */
+    public TraceQuery next() {
+        while (true) {
+            String text;
+            try {
+                text = readLine();
+            } catch (IOException e) {
+                throw new UncheckedIOException(source + ": cannot be read: " + e.getMessage(), e);
+            }
+            if (text == null) {
+                return null;
+            }
+            if (line == 1 && text.startsWith("\uFEFF")) {
+                text = text.substring(1);
+            }
+            if (text.isBlank()) {
+                continue;
+            }
+            return parse(text);
+        }
+    }
+
+    /** The next line without its end ({@code \n} or {@code \r\n}), decoded strictly, or null at the end. */
+    private String readLine() throws IOException {
+        int n = 0;
+        boolean any = false;
+        while (true) {
+            if (pos == limit) {
+                limit = in.read(chunk);
+                pos = 0;
+                if (limit <= 0) {
+                    limit = 0;
+                    break;
+                }
+            }
+            any = true;
+            int start = pos;
+            while (pos < limit && chunk[pos] != '\n') {
+                pos++;
+            }
+            int len = pos - start;
+            if (n + len > lineBytes.length) {
+                lineBytes = java.util.Arrays.copyOf(lineBytes, Math.max(n + len, 2 * lineBytes.length));
+            }
+            System.arraycopy(chunk, start, lineBytes, n, len);
+            n += len;
+            if (pos < limit) {
+                pos++; // the '\n'
+                break;
+            }
+        }
+        if (!any) {
+            return null;
+        }
+        line++;
+        if (n > 0 && lineBytes[n - 1] == '\r') {
+            n--;
+        }
+        try {
+            return utf8.reset().decode(ByteBuffer.wrap(lineBytes, 0, n)).toString();
+        } catch (CharacterCodingException e) {
+            throw new TraceFormatException(source, line, "not UTF-8 text");
+        }
+    }
+
+    /** The 1-based number of the line last read. */
+    public int line() {
+        return line;
+    }
+
+    private TraceQuery parse(String text) {
+        try (JsonParser p = JSON.createParser(text)) {
+            JsonToken t = p.nextToken();
+            if (t != JsonToken.START_OBJECT) {
+                throw error("expected a JSON object {\"caller\": ..., \"ts_ms\": ..., \"features\": [...]}, found "
+                        + describe(t));
+            }
+            String caller = null;
+            String tenant = "";
+            List<String> roles = List.of();
+            Long ts = null;
+            double[] features = null;
+            double[] scores = null;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                t = p.nextToken();
+                switch (key) {
+                    case "caller" -> {
+                        if (t != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
+                            throw error("caller must be a non-empty string, found " + describe(p, t));
+                        }
+                        caller = p.getText();
+                    }
+                    case "tenant" -> {
+                        if (t != JsonToken.VALUE_STRING) {
+                            throw error("tenant must be a string, found " + describe(p, t));
+                        }
+                        tenant = p.getText();
+                    }
+                    case "roles" -> roles = strings(p, t, "roles");
+                    case "ts_ms" -> ts = timestamp(p, t);
+                    case "features" -> features = numbers(p, t, "features", false);
+                    case "scores" -> scores = t == JsonToken.VALUE_NULL ? null : numbers(p, t, "scores", true);
+                    default -> throw error("unknown key '" + key + "' (known: " + KNOWN + ")");
+                }
+            }
+            if (t != JsonToken.END_OBJECT) {
+                throw error("expected a key or } but found " + describe(t));
+            }
+            t = p.nextToken();
+            if (t != null) {
+                throw error("found " + describe(t) + " after the JSON object: one query per line");
+            }
+            if (caller == null) {
+                throw error("missing caller (a non-empty string)");
+            }
+            if (ts == null) {
+                throw error("missing ts_ms (milliseconds since the epoch)");
+            }
+            if (features == null) {
+                throw error("missing features (a non-empty array of numbers)");
+            }
+            return new TraceQuery(line, caller, tenant, roles, ts, features, scores);
+        } catch (JsonParseException e) {
+            throw error(jsonProblem(e));
+        } catch (IOException e) {
+            throw error("cannot be parsed: " + e.getMessage());
+        }
+    }
+
+    private long timestamp(JsonParser p, JsonToken t) throws IOException {
+        if (t != JsonToken.VALUE_NUMBER_INT) {
+            throw error("ts_ms must be an integer (milliseconds since the epoch), found " + describe(p, t));
+        }
+        if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0
+                || p.getLongValue() > MAX_TS_MS) {
+            throw error("ts_ms must be in [0, " + MAX_TS_MS + "] (milliseconds since the epoch, up to the year 2255), "
+                    + "was " + p.getText());
+        }
+        return p.getLongValue();
+    }
+
+    private double[] numbers(JsonParser p, JsonToken t, String key, boolean nonNegative) throws IOException {
+        if (t != JsonToken.START_ARRAY) {
+            throw error(key + " must be an array of numbers, found " + describe(p, t));
+        }
+        double[] out = new double[64];
+        int n = 0;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
+                throw error(key + "[" + n + "] must be a number, found " + describe(p, t));
+            }
+            double v = p.getDoubleValue();
+            if (!Double.isFinite(v)) {
+                throw error(key + "[" + n + "] is not a finite number: " + p.getText());
+            }
+            if (nonNegative && v < 0) {
+                throw error(key + "[" + n + "] must be >= 0 (the model's class scores, e.g. probabilities, not "
+                        + "logits), was " + p.getText());
+            }
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
+            }
+            out[n++] = v;
+        }
+        if (n == 0) {
+            throw error(key + " must hold at least one number, was []");
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    private List<String> strings(JsonParser p, JsonToken t, String key) throws IOException {
+        if (t != JsonToken.START_ARRAY) {
+            throw error(key + " must be an array of strings, found " + describe(p, t));
+        }
+        List<String> out = new ArrayList<>();
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t != JsonToken.VALUE_STRING) {
+                throw error(key + "[" + out.size() + "] must be a string, found " + describe(p, t));
+            }
+            out.add(p.getText());
+        }
+        return out;
+    }
+
+    private TraceFormatException error(String problem) {
+        return new TraceFormatException(source, line, problem);
+    }
+
+    private static String jsonProblem(JsonParseException e) {
+        String m = e.getOriginalMessage() == null ? "syntax error" : e.getOriginalMessage();
+        if (m.startsWith("Non-standard token") || m.contains("ALLOW_NON_NUMERIC_NUMBERS")) {
+            return "a number is not finite (NaN or Infinity): every number must be finite";
+        }
+        if (m.startsWith("Duplicate field")) {
+            return "duplicate key " + m.substring("Duplicate field".length()).trim();
+        }
+        int col = e.getLocation() == null ? -1 : e.getLocation().getColumnNr();
+        String first = SOURCE_REF.matcher(m.lines().findFirst().orElse(m)).replaceAll("column $2");
+        return "invalid JSON" + (col > 0 ? " at column " + col : "") + ": " + first;
+    }
+
+    private static String describe(JsonParser p, JsonToken t) throws IOException {
+        if (t == JsonToken.VALUE_STRING) {
+            String s = p.getText();
+            return "the string \"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
+        }
+        if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+            return "the number " + p.getText();
+        }
+        return describe(t);
+    }
+
+    private static String describe(JsonToken t) {
+        if (t == null) {
+            return "the end of the line";
+        }
+        return switch (t) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> t.asString() == null ? t.name() : "'" + t.asString() + "'";
+        };
+    }
+}

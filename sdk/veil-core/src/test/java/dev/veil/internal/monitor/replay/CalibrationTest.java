@@ -1,0 +1,321 @@
+package dev.veil.internal.monitor.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import dev.veil.PolicyBundle;
+import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.state.MemoryStateStore;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CalibrationTest {
+    @TempDir
+    Path tmp;
+
+    private static final Calibration.Range SHARE = new Calibration.Range(0.01, 1, false, false);
+    private static final Calibration.Range COUNT = new Calibration.Range(1, Long.MAX_VALUE, true, false);
+    private static final Calibration.Range W = new Calibration.Range(0.01, 1, false, true);
+
+    private static double[] worstFirst(boolean higher, double... v) {
+        double[] a = v.clone();
+        Arrays.sort(a);
+        if (higher) {
+            for (int i = 0, j = a.length - 1; i < j; i++, j--) {
+                double x = a[i];
+                a[i] = a[j];
+                a[j] = x;
+            }
+        }
+        return a;
+    }
+
+    @Test
+    void theThresholdLiesBetweenTheLastAllowedCallerAndTheNextWorse() {
+        // 10 callers, rate 0.2: at most 2 alarm. Worst: 0.9, 0.8 | 0.6 ... -> halfway between 0.6 and 0.8
+        double[] e = worstFirst(true, 0.9, 0.8, 0.6, 0.5, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05);
+        Calibration.LevelResult l = Calibration.level("high", 0.2, e, 10, SHARE, true);
+        assertThat(l.threshold()).isEqualTo(0.7, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(l.alarmed()).isEqualTo(2);
+        assertThat(l.note()).isEmpty();
+    }
+
+    @Test
+    void thresholdsBetweenTwoValuesHaveFewDigits() {
+        assertThat(Calibration.between(0.5714285714285714, 0.6)).isEqualTo(0.59);
+        assertThat(Calibration.between(0.55, 0.6214)).isEqualTo(0.6);
+        assertThat(Calibration.between(3, 5)).isEqualTo(4);
+        assertThat(Calibration.between(9, 200)).isEqualTo(100);
+        double lo = 0.1;
+        double hi = Math.nextUp(Math.nextUp(lo));
+        assertThat(Calibration.between(lo, hi)).isGreaterThan(lo).isLessThan(hi);
+        assertThat(Calibration.between(lo, Math.nextUp(lo))).isEqualTo(Math.nextUp(lo));
+        qt().withExamples(300).forAll(doubles().between(-1e6, 1e6), doubles().between(1e-12, 1e3),
+                integers().between(0, 1)).checkAssert((a, d, adjacent) -> {
+                    double b = adjacent == 1 ? Math.nextUp(a) : a + d;
+                    if (b > a) {
+                        double t = Calibration.between(a, b);
+                        assertThat(t).isGreaterThan(a).isLessThanOrEqualTo(b);
+                        if (Math.nextUp(a) < b) {
+                            assertThat(t).isLessThan(b);
+                        }
+                    }
+                });
+    }
+
+    @Test
+    void tiesAtTheBoundaryAlarmNoneOfTheTiedCallers() {
+        double[] e = worstFirst(true, 0.9, 0.6, 0.6, 0.6, 0.1);
+        Calibration.LevelResult l = Calibration.level("high", 0.4, e, 5, SHARE, true); // k = 2, third worst is 0.6
+        assertThat(l.threshold()).isEqualTo(0.8); // between 0.6 and 0.9, one digit
+        assertThat(l.alarmed()).isEqualTo(1);
+        // every caller at the maximum of a share: no threshold above 1 exists
+        Calibration.LevelResult none = Calibration.level("high", 0.2, worstFirst(true, 1, 1, 1, 0.5, 0.5), 5, SHARE,
+                true);
+        assertThat(none.threshold()).isZero();
+        assertThat(none.alarmed()).isZero();
+        assertThat(none.note()).isEqualTo("not usable: more than 20% of the benign callers reach the largest score the "
+                + "detector takes (1)");
+    }
+
+    @Test
+    void integerThresholdsAreRoundedUpAndJustAboveTheWorstWhenNothingIsWorse() {
+        Calibration.LevelResult l = Calibration.level("high", 0.1, worstFirst(true, 9, 5, 5, 4, 3, 3, 3, 2, 2, 1), 10,
+                COUNT, true); // k = 1, second worst 5, next worse 9 -> 7
+        assertThat(l.threshold()).isEqualTo(7);
+        assertThat(l.alarmed()).isEqualTo(1);
+        Calibration.LevelResult odd = Calibration.level("high", 0.1, worstFirst(true, 6, 5, 1, 1, 1, 1, 1, 1, 1, 1), 10,
+                COUNT, true); // halfway between 5 and 6 is 5.5 -> 6
+        assertThat(odd.threshold()).isEqualTo(6);
+        Calibration.LevelResult top = Calibration.level("high", 0.1, worstFirst(true, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1), 10,
+                COUNT, true);
+        assertThat(top.threshold()).isEqualTo(6);
+        assertThat(top.alarmed()).isZero();
+    }
+
+    @Test
+    void lowerIsWorseMirrorsItAndKeepsStrictComparisons() {
+        double[] e = worstFirst(false, 0.5, 0.7, 0.9, 0.95, 0.97);
+        Calibration.LevelResult l = Calibration.level("high", 0.2, e, 5, W, false); // k = 1: 0.5 may alarm, 0.7 not
+        assertThat(l.threshold()).isEqualTo(0.6, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(l.alarmed()).isEqualTo(1);
+        Calibration.LevelResult tied = Calibration.level("high", 0.2, worstFirst(false, 0.7, 0.7, 0.9, 0.9, 0.9), 5, W,
+                false);
+        assertThat(tied.threshold()).isEqualTo(0.7); // W < 0.7 alarms nobody
+        assertThat(tied.alarmed()).isZero();
+        Calibration.LevelResult tooLow = Calibration.level("high", 0.2, worstFirst(false, 0.001, 0.005, 0.5, 0.9, 0.9),
+                5, W, false);
+        assertThat(tooLow.threshold()).isZero();
+        assertThat(tooLow.note()).startsWith("not usable: more than 20% of the benign callers reach scores below");
+    }
+
+    @Test
+    void fewScoredCallersGiveTheMostPermissiveThresholdAndClampingIsReported() {
+        // 100 callers, only 3 ever scored: a 10% rate lets all of them alarm
+        Calibration.LevelResult l = Calibration.level("low", 0.1, worstFirst(true, 0.9, 0.5, 0.2), 100, SHARE, true);
+        assertThat(l.threshold()).isEqualTo(0.01);
+        assertThat(l.alarmed()).isEqualTo(3);
+        assertThat(l.note()).isEqualTo("the most permissive threshold the detector takes");
+        Calibration.LevelResult raised = Calibration.level("low", 0.1, worstFirst(true, 0.005, 0.004, 0.003, 0.002,
+                0.001, 0.001, 0.001, 0.001, 0.001, 0.001), 10, SHARE, true);
+        assertThat(raised.threshold()).isEqualTo(0.01);
+        assertThat(raised.note()).isEqualTo("raised to the smallest threshold the detector takes");
+        assertThat(raised.alarmed()).isZero();
+    }
+
+    @Test
+    void neverMoreThanTheAllowedShareOfCallersAlarmAndNoStricterThanNeeded() {
+        qt().withExamples(500).forAll(lists().of(integers().between(0, 40)).ofSizeBetween(0, 120),
+                integers().between(0, 80), doubles().between(0.001, 1), integers().between(0, 2))
+                .checkAssert((values, unscored, rate, kind) -> {
+                    Calibration.Range r = kind == 0 ? SHARE : kind == 1 ? COUNT : W;
+                    boolean higher = kind != 2;
+                    double[] e = values.stream().mapToDouble(v -> kind == 1 ? v + 1 : v / 40.0).toArray();
+                    int n = e.length + unscored;
+                    if (n == 0) {
+                        return;
+                    }
+                    double[] wf = worstFirst(higher, e);
+                    Calibration.LevelResult l = Calibration.level("x", rate, wf, n, r, higher);
+                    int k = (int) Math.floor(rate * n + 1e-9);
+                    assertThat(l.alarmed()).isLessThanOrEqualTo(k);
+                    assertThat(l.threshold() == 0 || (l.threshold() >= r.min() && l.threshold() <= r.max())).isTrue();
+                    long count = Arrays.stream(e).filter(v -> l.threshold() != 0 && (higher ? v >= l.threshold()
+                            : v < l.threshold())).count();
+                    assertThat(l.alarmed()).isEqualTo((int) count);
+                    if (l.note().isEmpty()) {
+                        // the next less strict threshold at a caller's value would alarm more than k callers
+                        double v = wf[k];
+                        long wouldAlarm = Arrays.stream(e).filter(x -> higher ? x >= v : x <= v).count();
+                        assertThat(wouldAlarm).isGreaterThan(k);
+                    }
+                });
+    }
+
+    @Test
+    void minimumCallersIsOneOverFpr() {
+        assertThat(Calibration.minimumCallers(0.001)).isEqualTo(1000);
+        assertThat(Calibration.minimumCallers(0.01)).isEqualTo(100);
+        assertThat(Calibration.minimumCallers(0.3)).isEqualTo(4);
+        assertThat(Calibration.minimumCallers(0.5)).isEqualTo(2);
+        assertThat(Calibration.minimumCallers(0.999)).isEqualTo(2);
+        assertThatThrownBy(() -> Calibration.minimumCallers(0))
+                .hasMessage("fpr must be in (0, 1), e.g. 0.001, was 0.0");
+        assertThatThrownBy(() -> Calibration.minimumCallers(1))
+                .hasMessage("fpr must be in (0, 1), e.g. 0.001, was 1.0");
+        assertThatThrownBy(() -> Calibration.minimumCallers(Double.NaN))
+                .hasMessage("fpr must be in (0, 1), e.g. 0.001, was NaN");
+    }
+
+    /** The ranges calibration assumes are the ones each detector accepts (a detector changed: update RANGES). */
+    @Test
+    void rangesMatchWhatEachDetectorAccepts() {
+        for (Map.Entry<String, Calibration.Range> e : Calibration.RANGES.entrySet()) {
+            String type = e.getKey();
+            Calibration.Range r = e.getValue();
+            List<String> keys = BuiltinDetectors.levelKeys(type);
+            Object min = r.integer() ? (Object) (long) r.min() : (Object) r.min();
+            assertThat(BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L, keys.get(2), min)))
+                    .as(type).isNotNull();
+            Object below = r.integer() ? (Object) ((long) r.min() - 1) : (Object) Math.nextDown(r.min());
+            if (!(r.integer() && (long) below == 0)) {
+                assertThatThrownBy(() -> BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L,
+                        keys.get(2), below))).as(type).isInstanceOf(IllegalArgumentException.class);
+            }
+            if (!r.integer()) {
+                assertThat(BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L, keys.get(2),
+                        r.max()))).as(type).isNotNull();
+                assertThatThrownBy(() -> BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L,
+                        keys.get(2), Math.nextUp(r.max())))).as(type).isInstanceOf(IllegalArgumentException.class);
+            }
+            boolean lower = !BuiltinDetectors.create(type, Map.of(keys.get(0), 0L, keys.get(1), 0L, keys.get(2), min))
+                    .higherIsWorse();
+            assertThat(lower).as(type + ": strictBelow is only for lower-is-worse types").isEqualTo(r.strictBelow());
+        }
+        // no stale entry (a built-in type without one is skipped by veil calibrate, see the next test)
+        assertThat(BuiltinDetectors.TYPES).containsAll(Calibration.RANGES.keySet());
+    }
+
+    @Test
+    void probesKeepTheConfigurationAndTakeTheMostPermissiveThresholds() {
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("type", "extraction");
+        cfg.put("min_distances", 20L);
+        cfg.put("thresholds", "monitoring.thresholds.prada");
+        Map<String, Object> probe = Calibration.probeConfig("prada", cfg, "extraction", Calibration.RANGES.get(
+                "extraction"));
+        assertThat(probe).containsEntry("min_distances", 20L).containsEntry("low", 1.0).containsEntry("medium", 0L)
+                .containsEntry("delta", 0L).doesNotContainKey("thresholds");
+        Map<String, Object> rate = Calibration.probeConfig("rate", Map.of("high", 5L, "window_seconds", 10L), "rate",
+                Calibration.RANGES.get("rate"));
+        assertThat(rate).containsEntry("low", 1L).containsEntry("high", 0L).containsEntry("window_seconds", 10L);
+    }
+
+    private static final String POLICY = """
+            veil: 1
+            name: cal
+            authentication: { anonymous: true }
+            access:
+              default: { effect: allow }
+              rules:
+                - { id: no-interns, when: { roles: [intern] }, effect: deny }
+            validation: { default: { shape: [3], range: { min: 0, max: 1 } } }
+            monitoring:
+              detectors:
+                boundary: { window: 4, min_queries: 3 }
+                rate: { window_seconds: 60, high: 100 }
+            output: { default: { form: label_only } }
+            """;
+
+    private Calibration start(String policy, double fpr) {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b" + System.nanoTime()), policy);
+        TraceClock clock = new TraceClock(0);
+        return Calibration.start(b, new MemoryStateStore(1 << 24, clock, 1000), clock, fpr);
+    }
+
+    @Test
+    void calibratesEachCallersMostExtremeCountedScore() {
+        Calibration c = start(POLICY, 0.25);
+        // 4 callers: c0 and c1 answer low margins (boundary share 1 from its 4th query), c2 one low margin
+        // in three, c3 confident; c3 also sends 5 queries in a minute
+        String[] who = {"c0", "c1", "c2", "c3"};
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            for (int w = 0; w < 4; w++) {
+                double[] s = w < 2 || (w == 2 && i % 3 == 0) ? ReplayFixtures.UNSURE : ReplayFixtures.CONFIDENT;
+                lines.add(ReplayFixtures.line(who[w], ReplayFixtures.T + i * (w == 3 ? 1000L : 20_000L) + w,
+                        ReplayFixtures.X, s));
+            }
+        }
+        c.replay(ReplayFixtures.reader(lines), "benign");
+        Calibration.Result r = c.finish();
+        assertThat(r.callers()).isEqualTo(4);
+        assertThat(r.queries()).isEqualTo(20);
+        Calibration.DetectorResult boundary = r.detectors().get(0);
+        assertThat(boundary.name()).isEqualTo("boundary");
+        // counted shares (3 or more answers remembered): c0 1, c1 1, c2 1/3 then 1/4, c3 none counted (share 0)
+        assertThat(boundary.scored()).isEqualTo(3);
+        // high: k = 1 of 4; second worst 1 and nothing worse: not usable; medium: 10 * 0.25 -> all may alarm
+        assertThat(boundary.levels()).extracting(Calibration.LevelResult::level).containsExactly("low", "medium",
+                "high");
+        assertThat(boundary.levels().get(2).threshold()).isZero();
+        assertThat(boundary.levels().get(1).threshold()).isEqualTo(0.01);
+        Calibration.DetectorResult rate = r.detectors().get(1);
+        // maximum counts in the window: c3 5, the others 3 (20 s apart in a 60 s window): halfway is 4
+        assertThat(rate.levels().get(2).threshold()).isEqualTo(4);
+        assertThat(rate.levels().get(2).alarmed()).isEqualTo(1);
+        assertThat(r.data()).containsOnlyKeys("boundary", "rate");
+        assertThat(rate.dataEntry(0.25)).containsExactly(Map.entry("low", 1L), Map.entry("medium", 1L),
+                Map.entry("high", 4L), Map.entry("fpr", 0.25), Map.entry("callers", 4L));
+    }
+
+    @Test
+    void tooFewCallersOrDeniedCallersAreRefused() {
+        Calibration few = start(POLICY, 0.01);
+        few.accept(new TraceQuery(1, "a", "", List.of(), 1, ReplayFixtures.X, null));
+        assertThatThrownBy(few::finish).isInstanceOf(IllegalArgumentException.class).hasMessage("the benign trace has "
+                + "1 caller; a false-positive rate of 0.01 per caller cannot be measured with fewer than 100 benign "
+                + "callers (1 / fpr): one false alarm would already be a rate of 1.0. Use more benign callers or a "
+                + "larger --fpr");
+        Calibration denied = start(POLICY, 0.5);
+        denied.accept(new TraceQuery(7, "a", "", List.of("intern"), 1, ReplayFixtures.X, null));
+        denied.accept(new TraceQuery(8, "b", "", List.of(), 1, ReplayFixtures.X, null));
+        assertThatThrownBy(denied::finish).isInstanceOf(IllegalArgumentException.class).hasMessage("1 benign queries "
+                + "were denied by the access policy, first line 7 (caller a): access rule no-interns: denied by rule "
+                + "no-interns; give the trace's lines the \"roles\" and \"tenant\" the policy allows, so that "
+                + "calibration sees what the Guard would see");
+    }
+
+    @Test
+    void detectorsOfTypesWithoutARangeAreSkippedAndCustomOnesRefused() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("skip"), POLICY);
+        TraceClock clock = new TraceClock(0);
+        Calibration c = Calibration.start(b, new MemoryStateStore(1 << 24, clock, 1000), clock, 0.5,
+                Map.of("rate", Calibration.RANGES.get("rate")));
+        c.accept(new TraceQuery(1, "a", "", List.of(), 1, ReplayFixtures.X, ReplayFixtures.UNSURE));
+        c.accept(new TraceQuery(2, "b", "", List.of(), 1, ReplayFixtures.X, null));
+        Calibration.Result r = c.finish();
+        assertThat(r.detectors()).extracting(Calibration.DetectorResult::name).containsExactly("boundary", "rate");
+        assertThat(r.detectors().get(0).skipped()).isEqualTo("veil calibrate does not know the threshold range of "
+                + "type 'boundary' yet");
+        assertThat(r.detectors().get(0).levels()).isEmpty();
+        assertThat(r.data()).containsOnlyKeys("rate");
+
+        PolicyBundle custom = ReplayFixtures.bundle(tmp.resolve("custom"), POLICY.replace(
+                "rate: { window_seconds: 60, high: 100 }", "knn_custom: {}"));
+        assertThatThrownBy(() -> Calibration.start(custom, new MemoryStateStore(1 << 24, clock, 1000), clock, 0.5))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("monitoring.detectors.knn_custom: "
+                        + "'knn_custom' is a custom detector (added in code with Guard.Builder.detector); only "
+                        + "built-in detectors can be calibrated");
+    }
+}

@@ -1,0 +1,167 @@
+package dev.veil.internal.monitor.replay;
+
+import static dev.veil.internal.monitor.replay.ReplayFixtures.POLICY;
+import static dev.veil.internal.monitor.replay.ReplayFixtures.T;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import dev.veil.Alert;
+import dev.veil.AuditLog;
+import dev.veil.Credentials;
+import dev.veil.Features;
+import dev.veil.Guard;
+import dev.veil.GuardListener;
+import dev.veil.Model;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.Prediction;
+import dev.veil.Request;
+import dev.veil.internal.guard.DefaultGuard;
+import dev.veil.internal.state.MemoryStateStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.quicktheories.core.Gen;
+
+/**
+ * The replay decides as a real Guard does: the same trace through {@code MonitorReplay} and through a
+ * {@link Guard} (API keys, the model answering with the trace's scores, the Guard's clock at each
+ * line's time) gives the same first alarm per caller and per detector.
+ */
+class GuardEquivalenceTest {
+    @TempDir
+    Path tmp;
+
+    private static final List<String> LABELS = List.of("0", "1", "2");
+
+    /** Results as the Guard's alerts show them, in the replay's output format. */
+    static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit) {
+        TraceClock clock = new TraceClock(0);
+        Model<TraceQuery> model = Model.of(ModelInfo.of("m", "1", Instant.EPOCH),
+                q -> Prediction.classification(LABELS, q.scores()), q -> Features.of(q.features()));
+        List<Alert> alerts = new ArrayList<>();
+        List<String> names = new ArrayList<>(b.policy().settings().detectors().keySet());
+        Map<String, int[]> perCaller = new LinkedHashMap<>(); // queries, first alarm, first per detector...
+        try (Guard<TraceQuery> g = Guard.builder(model).policy(b).audit(AuditLog.jsonLines(audit)).clock(clock)
+                .listener(new GuardListener() {
+                    @Override
+                    public void onAlert(Alert a) {
+                        alerts.add(a);
+                    }
+                }).build()) {
+            for (TraceQuery q : trace) {
+                clock.set(q.timeMillis());
+                alerts.clear();
+                g.predict(Request.of(Credentials.apiKey(keys.get(q.caller())), q));
+                int[] s = perCaller.computeIfAbsent(q.caller(), k -> {
+                    int[] a = new int[2 + names.size()];
+                    java.util.Arrays.fill(a, -1);
+                    a[0] = 0;
+                    return a;
+                });
+                int index = s[0]++;
+                for (Alert a : alerts) {
+                    s[1] = s[1] < 0 ? index : s[1];
+                    int d = names.indexOf(a.signal());
+                    s[2 + d] = s[2 + d] < 0 ? index : s[2 + d];
+                }
+            }
+        }
+        List<String> out = new ArrayList<>();
+        perCaller.forEach((caller, s) -> {
+            Map<String, Integer> d = new LinkedHashMap<>();
+            for (int i = 0; i < names.size(); i++) {
+                d.put(names.get(i), s[2 + i] < 0 ? null : s[2 + i]);
+            }
+            out.add(new CallerResult(caller, s[0], s[1] < 0 ? null : s[1], d).toJson());
+        });
+        return out;
+    }
+
+    static List<String> viaReplay(PolicyBundle b, List<TraceQuery> trace) {
+        TraceClock clock = new TraceClock(0);
+        MonitorReplay r = MonitorReplay.of(b, new MemoryStateStore(DefaultGuard.DEFAULT_STATE_BYTES, clock,
+                MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+        trace.forEach(r::accept);
+        return r.results().stream().map(CallerResult::toJson).toList();
+    }
+
+    static List<TraceQuery> parse(List<String> lines) {
+        TraceReader in = new TraceReader(ReplayFixtures.reader(lines), "t");
+        List<TraceQuery> out = new ArrayList<>();
+        TraceQuery q;
+        while ((q = in.next()) != null) {
+            out.add(q);
+        }
+        return out;
+    }
+
+    @Test
+    void theHandWrittenTraceAlarmsAsInAGuard() {
+        Map<String, String> keys = ReplayFixtures.writeBundle(tmp.resolve("b"), POLICY);
+        PolicyBundle b = PolicyBundle.load(tmp.resolve("b"));
+        List<TraceQuery> trace = parse(ReplayFixtures.handTrace(true));
+        List<String> guard = viaGuard(b, keys, trace, tmp.resolve("audit.jsonl"));
+        assertThat(viaReplay(b, trace)).isEqualTo(guard);
+        // with answers everywhere, bob and dave are still only caught by rate (their answers are confident)
+        assertThat(guard).hasSize(9).anySatisfy(l -> assertThat(l).startsWith("{\"caller\": \"bob\", \"queries\": 10, "
+                + "\"first_alarm\": 4"));
+    }
+
+    /** One generated line: caller, time step in ms (negative: back in time), input kind, answer kind. */
+    record Item(int caller, int step, int input, int answer) {}
+
+    static Gen<List<Item>> traces() {
+        Gen<Item> item = integers().between(0, 5).zip(integers().between(-2_000, 4_000), integers().between(0, 9),
+                integers().between(0, 3), Item::new);
+        return lists().of(item).ofSizeBetween(1, 60);
+    }
+
+    static List<String> lines(List<Item> items, boolean allScores) {
+        List<String> out = new ArrayList<>();
+        long ts = T;
+        for (Item it : items) {
+            ts = Math.max(0, ts + it.step());
+            String caller = it.caller() == 5 ? "erin" : "c" + it.caller();
+            double[] x = it.input() == 0 ? new double[] {1.5, 0, 0} : new double[] {it.input() / 10.0, 0.5, 0.25};
+            double[] scores = switch (it.answer()) {
+                case 0 -> ReplayFixtures.UNSURE;
+                case 1 -> new double[] {0.55, 0.45, 0};
+                case 2 -> ReplayFixtures.CONFIDENT;
+                default -> allScores ? new double[] {0.2, 0.3, 0.5} : null;
+            };
+            out.add(ReplayFixtures.line(caller, ts, x, scores));
+        }
+        return out;
+    }
+
+    /** Short blocks, so that blocked callers come back within a generated trace. */
+    static final String SHORT_BLOCKS = POLICY.replace("cooldown_seconds: 600", "cooldown_seconds: 20");
+
+    @Test
+    void generatedTracesAlarmAsInAGuard() throws Exception {
+        Map<String, String> keys = ReplayFixtures.writeBundle(tmp.resolve("b"), SHORT_BLOCKS);
+        PolicyBundle b = PolicyBundle.load(tmp.resolve("b"));
+        AtomicInteger run = new AtomicInteger();
+        AtomicInteger flagged = new AtomicInteger();
+        Files.createDirectories(tmp.resolve("audit"));
+        qt().withExamples(40).forAll(traces()).checkAssert(items -> {
+            List<TraceQuery> trace = parse(lines(items, true));
+            Path audit = tmp.resolve("audit").resolve(run.incrementAndGet() + ".jsonl");
+            List<String> guard = viaGuard(b, keys, trace, audit);
+            assertThat(viaReplay(b, trace)).isEqualTo(guard);
+            flagged.addAndGet((int) guard.stream().filter(l -> !l.contains("\"first_alarm\": null")).count());
+        });
+        assertThat(flagged.get()).as("the generated traces must raise alarms, or the comparison shows little")
+                .isGreaterThan(10);
+    }
+}

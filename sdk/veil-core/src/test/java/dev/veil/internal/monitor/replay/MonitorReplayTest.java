@@ -1,0 +1,221 @@
+package dev.veil.internal.monitor.replay;
+
+import static dev.veil.internal.monitor.replay.ReplayFixtures.CONFIDENT;
+import static dev.veil.internal.monitor.replay.ReplayFixtures.POLICY;
+import static dev.veil.internal.monitor.replay.ReplayFixtures.T;
+import static dev.veil.internal.monitor.replay.ReplayFixtures.UNSURE;
+import static dev.veil.internal.monitor.replay.ReplayFixtures.X;
+import static dev.veil.internal.monitor.replay.ReplayFixtures.line;
+import static dev.veil.internal.monitor.replay.ReplayFixtures.reader;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.PolicyBundle;
+import dev.veil.internal.guard.DefaultGuard;
+import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.spi.GuardSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MonitorReplayTest {
+    @TempDir
+    Path tmp;
+
+    private static List<String> run(PolicyBundle b, List<String> trace) {
+        MonitorReplay r = replay(b, trace);
+        List<String> out = new ArrayList<>();
+        r.results().forEach(c -> out.add(c.toJson()));
+        out.add(r.summary());
+        return out;
+    }
+
+    private static MonitorReplay replay(PolicyBundle b, List<String> trace) {
+        TraceClock clock = new TraceClock(0);
+        MemoryStateStore store = new MemoryStateStore(DefaultGuard.DEFAULT_STATE_BYTES, clock,
+                MonitorReplay.DEFAULT_MAX_CALLERS);
+        MonitorReplay r = MonitorReplay.of(b, store, clock);
+        r.replay(reader(trace), "trace.jsonl");
+        return r;
+    }
+
+    /**
+     * alice: 4 calm queries. bob: 10 queries a second apart without scores: rate medium (alert) at
+     * 4, high (block) at 7, then blocked. carol: low-margin answers: boundary high (block) at 3
+     * once 3 answers are remembered. dave: like carol but without scores: silent. erin: an intern,
+     * denied by access. frank: 6 queries at once (3 rate limited, so never evaluated), then one
+     * more: rate medium at 6. grace: 3 invalid inputs (never observed), then one valid. henry: two
+     * confident answers, then low margins, a query a second: rate medium at 4, boundary high at 6
+     * (block). ivan: his second query is earlier than his first.
+     */
+    @Test
+    void handWrittenTraceGivesTheExpectedResults() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        assertThat(run(b, ReplayFixtures.handTrace(false))).containsExactlyElementsOf(ReplayFixtures.HAND_EXPECTED);
+    }
+
+    @Test
+    void refusalsAreCountedByReason() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        MonitorReplay r = replay(b, ReplayFixtures.handTrace(false));
+        Map<MonitorReplay.Refusal, Long> expected = new LinkedHashMap<>();
+        expected.put(MonitorReplay.Refusal.ACCESS_DENIED, 2L); // erin
+        expected.put(MonitorReplay.Refusal.BLOCKED, 2L + 2 + 1); // bob 8, 9; carol 4, 5; henry 7
+        expected.put(MonitorReplay.Refusal.RATE_LIMITED, 3L); // frank 3, 4, 5
+        expected.put(MonitorReplay.Refusal.QUOTA_EXHAUSTED, 0L);
+        expected.put(MonitorReplay.Refusal.INVALID_INPUT, 3L); // grace
+        assertThat(r.refusals()).containsExactlyEntriesOf(expected);
+        List<String> trace = ReplayFixtures.handTrace(false);
+        int erin = 1 + trace.indexOf(trace.stream().filter(l -> l.contains("erin")).findFirst().orElseThrow());
+        int grace = 1 + trace.indexOf(trace.stream().filter(l -> l.contains("grace")).findFirst().orElseThrow());
+        assertThat(r.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED))
+                .isEqualTo("line " + erin + " (caller erin): access rule no-interns: interns may not query");
+        assertThat(r.firstRefusals().get(MonitorReplay.Refusal.INVALID_INPUT))
+                .startsWith("line " + grace + " (caller grace): default:range: ");
+        assertThat(r.queries()).isEqualTo(ReplayFixtures.handTrace(false).size());
+    }
+
+    @Test
+    void detectorsThatReadAnswersStaySilentWithoutScores() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        List<String> withScores = new ArrayList<>();
+        List<String> without = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            withScores.add(line("carol", T + i * 20_000L, X, UNSURE));
+            without.add(line("carol", T + i * 20_000L, X, null));
+        }
+        assertThat(run(b, withScores).get(0)).contains("\"first_alarm\": 3", "\"boundary\": 3");
+        assertThat(run(b, without).get(0)).isEqualTo("{\"caller\": \"carol\", \"queries\": 6, \"first_alarm\": null, "
+                + "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}}");
+    }
+
+    @Test
+    void aBlockedCallerIsRefusedUntilTheCoolDownEnds() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        List<String> trace = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            trace.add(line("carol", T + i * 10_000L, X, UNSURE));
+        }
+        // blocked at 3 (T + 30 s) for 600 s: refused at T + 40 s and T + 629 s, observed again at T + 631 s
+        trace.add(line("carol", T + 40_000, X, UNSURE));
+        trace.add(line("carol", T + 629_000, X, UNSURE));
+        trace.add(line("carol", T + 631_000, X, UNSURE));
+        MonitorReplay r = replay(b, trace);
+        assertThat(r.refusals().get(MonitorReplay.Refusal.BLOCKED)).isEqualTo(2);
+        assertThat(r.results().get(0).firstAlarm()).isEqualTo(3);
+        // the last query is evaluated: its history still holds low margins, so it is blocked again
+        TraceClock clock = new TraceClock(0);
+        MonitorReplay steps = MonitorReplay.of(b, new MemoryStateStore(1 << 24, clock, 100), clock);
+        TraceReader in = new TraceReader(reader(trace), "t");
+        List<MonitorReplay.Step> seen = new ArrayList<>();
+        TraceQuery q;
+        while ((q = in.next()) != null) {
+            seen.add(steps.accept(q));
+        }
+        assertThat(seen).extracting(MonitorReplay.Step::refusal).containsExactly(null, null, null, null,
+                MonitorReplay.Refusal.BLOCKED, MonitorReplay.Refusal.BLOCKED, null);
+        assertThat(seen.get(6).actions()).extracting(a -> a.rule()).containsExactly("probing");
+        assertThat(seen.get(3).alarm()).isTrue();
+        assertThat(seen.get(2).alarm()).isFalse();
+    }
+
+    @Test
+    void tenantAndRolesComeFromTheTraceLine() {
+        String policy = POLICY.replace("- { id: no-interns, when: { roles: [intern] }, effect: deny, message: "
+                + "\"interns may not query\" }", "- { id: no-interns, when: { roles: [intern] }, effect: deny }\n"
+                + "    - { id: trial, when: { tenants: [trial] }, effect: deny }");
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
+        List<String> trace = List.of(
+                "{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [0, 0, 0], \"tenant\": \"trial\"}",
+                "{\"caller\": \"y\", \"ts_ms\": 2, \"features\": [0, 0, 0], \"roles\": [\"intern\", \"analyst\"]}",
+                "{\"caller\": \"z\", \"ts_ms\": 3, \"features\": [0, 0, 0], \"tenant\": \"paying\", \"roles\": []}");
+        MonitorReplay r = replay(b, trace);
+        assertThat(r.refusals().get(MonitorReplay.Refusal.ACCESS_DENIED)).isEqualTo(2);
+        assertThat(r.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED)).startsWith("line 1 (caller x)");
+    }
+
+    @Test
+    void tenantScopedRateCountsTheTenantsCallersTogether() {
+        String policy = POLICY.replace("everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }",
+                "team: { type: rate, scope: tenant, window_seconds: 60, high: 3 }")
+                .replace("    - { id: busy,", "    - { id: team, when: { signals: { team: high } }, action: alert }\n"
+                        + "    - { id: busy,");
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
+        List<String> trace = List.of(
+                "{\"caller\": \"a\", \"ts_ms\": 1000, \"features\": [0, 0, 0], \"tenant\": \"t1\"}",
+                "{\"caller\": \"b\", \"ts_ms\": 2000, \"features\": [0, 0, 0], \"tenant\": \"t1\"}",
+                "{\"caller\": \"c\", \"ts_ms\": 3000, \"features\": [0, 0, 0], \"tenant\": \"t2\"}",
+                "{\"caller\": \"d\", \"ts_ms\": 4000, \"features\": [0, 0, 0], \"tenant\": \"t1\"}");
+        assertThat(run(b, trace)).containsExactly(
+                "{\"caller\": \"a\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
+                        + "\"boundary\": null, \"team\": null}}",
+                "{\"caller\": \"b\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
+                        + "\"boundary\": null, \"team\": null}}",
+                "{\"caller\": \"c\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
+                        + "\"boundary\": null, \"team\": null}}",
+                "{\"caller\": \"d\", \"queries\": 1, \"first_alarm\": 0, \"detectors\": {\"rate\": null, "
+                        + "\"boundary\": null, \"team\": 0}}",
+                "callers: 4, flagged: 1");
+    }
+
+    @Test
+    void throttleLimitsTheCallersLaterQueries() {
+        String policy = POLICY.replace("    - { id: busy,", "    - { id: slow, when: { signals: { rate: low } }, "
+                + "action: throttle, cooldown_seconds: 60, throttle_per_second: 0.1 }\n    - { id: busy,");
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
+        List<String> trace = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            trace.add(line("bob", T + i * 1000L, X, CONFIDENT));
+        }
+        MonitorReplay r = replay(b, trace);
+        // rate low (3 in the window) throttles bob to one query per 10 s from query 2 on; the throttle's
+        // bucket starts with one token: query 3 passes, 4 and 5 (a second apart) are refused
+        assertThat(r.results().get(0).firstAlarm()).isEqualTo(2);
+        assertThat(r.refusals().get(MonitorReplay.Refusal.RATE_LIMITED)).isEqualTo(2);
+    }
+
+    @Test
+    void aCustomDetectorCannotBeReplayed() {
+        String policy = POLICY.replace("everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }",
+                "knn_custom: {}");
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
+        TraceClock clock = new TraceClock(0);
+        assertThatThrownBy(() -> MonitorReplay.of(b, new MemoryStateStore(1 << 24, clock, 100), clock))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("monitoring.detectors.knn_custom: 'knn_custom' is a custom detector (added in "
+                        + "code with Guard.Builder.detector); a replay runs built-in detectors only");
+    }
+
+    @Test
+    void aMalformedLineStopsTheReplayWithFileAndLine() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        List<String> trace = List.of(line("a", T, X, null), "", "{\"caller\": \"a\", \"ts_ms\": 5, \"features\": [1, "
+                + "\"x\"]}");
+        assertThatThrownBy(() -> replay(b, trace)).isInstanceOf(TraceFormatException.class)
+                .hasMessage("trace.jsonl:3: features[1] must be a number, found the string \"x\"");
+    }
+
+    @Test
+    void replayingTheSameTraceTwiceGivesTheSameOutput() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        List<String> trace = ReplayFixtures.handTrace(false);
+        assertThat(run(b, trace)).isEqualTo(run(b, trace));
+    }
+
+    @Test
+    void guardSettingsKeepTheDetectorsInThePolicysOrder() {
+        Map<String, Map<String, Object>> detectors = new LinkedHashMap<>();
+        for (int i = 30; i > 0; i--) {
+            detectors.put("d" + i, Map.of());
+        }
+        GuardSettings s = new GuardSettings("n", null, null, null, null, detectors, null);
+        assertThat(s.detectors().keySet()).containsExactlyElementsOf(detectors.keySet());
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        assertThat(b.policy().settings().detectors().keySet()).containsExactly("rate", "boundary", "everyone");
+        assertThatThrownBy(() -> s.detectors().put("x", Map.of())).isInstanceOf(UnsupportedOperationException.class);
+    }
+}

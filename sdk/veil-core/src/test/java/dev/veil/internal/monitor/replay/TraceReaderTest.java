@@ -1,0 +1,161 @@
+package dev.veil.internal.monitor.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+class TraceReaderTest {
+    private static List<TraceQuery> read(String text) {
+        TraceReader r = new TraceReader(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "t.jsonl");
+        List<TraceQuery> out = new ArrayList<>();
+        TraceQuery q;
+        while ((q = r.next()) != null) {
+            out.add(q);
+        }
+        return out;
+    }
+
+    @Test
+    void readsEveryFieldAndSkipsBlankLines() {
+        List<TraceQuery> qs = read("""
+                {"caller": "alice", "ts_ms": 1700000000000, "features": [0, 0.5, -1e-3, 2], "scores": [0.9, 0.1]}
+
+                   \t
+                {"ts_ms": 5, "features": [1], "caller": "bob", "tenant": "acme", "roles": ["a", "b"], "scores": null}
+                """);
+        assertThat(qs).hasSize(2);
+        TraceQuery a = qs.get(0);
+        assertThat(a.line()).isEqualTo(1);
+        assertThat(a.caller()).isEqualTo("alice");
+        assertThat(a.timeMillis()).isEqualTo(1_700_000_000_000L);
+        assertThat(a.features()).containsExactly(0, 0.5, -1e-3, 2);
+        assertThat(a.scores()).containsExactly(0.9, 0.1);
+        assertThat(a.tenant()).isEmpty();
+        assertThat(a.roles()).isEmpty();
+        TraceQuery b = qs.get(1);
+        assertThat(b.line()).isEqualTo(4);
+        assertThat(b.scores()).isNull();
+        assertThat(b.tenant()).isEqualTo("acme");
+        assertThat(b.roles()).containsExactly("a", "b");
+    }
+
+    @Test
+    void readsMoreThanSixtyFourFeaturesAndABomAndCrLf() {
+        StringBuilder f = new StringBuilder();
+        for (int i = 0; i < 784; i++) {
+            f.append(i == 0 ? "" : ",").append(i / 784.0);
+        }
+        String big = "{\"caller\": \"x\u00e9\u4e16\", \"ts_ms\": 0, \"features\": [" + f + "]}\r\n";
+        // 40 lines of ~15 KB: lines cross the reader's 64 KB chunks
+        List<TraceQuery> qs = read("\uFEFF" + big.repeat(40)
+                + "{\"caller\": \"y\", \"ts_ms\": 9000000000000, \"features\": [1]}");
+        assertThat(qs).hasSize(41);
+        for (int i = 0; i < 40; i++) {
+            assertThat(qs.get(i).caller()).isEqualTo("x\u00e9\u4e16");
+            assertThat(qs.get(i).features()).hasSize(784);
+            assertThat(qs.get(i).features()[783]).isEqualTo(783 / 784.0);
+        }
+        assertThat(qs.get(40).line()).isEqualTo(41);
+        assertThat(qs.get(40).timeMillis()).isEqualTo(TraceReader.MAX_TS_MS);
+    }
+
+    static Stream<Arguments> malformed() {
+        return Stream.of(
+            Arguments.of("[1, 2]",
+                    "expected a JSON object {\"caller\": ..., \"ts_ms\": ..., \"features\": [...]}, found an array"),
+            Arguments.of("{\"ts_ms\": 1, \"features\": [1]}",
+                    "missing caller (a non-empty string)"),
+            Arguments.of("{\"caller\": \"a\", \"features\": [1]}",
+                    "missing ts_ms (milliseconds since the epoch)"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1}",
+                    "missing features (a non-empty array of numbers)"),
+            Arguments.of("{\"caller\": \"\", \"ts_ms\": 1, \"features\": [1]}",
+                    "caller must be a non-empty string, found the string \"\""),
+            Arguments.of("{\"caller\": 7, \"ts_ms\": 1, \"features\": [1]}",
+                    "caller must be a non-empty string, found the number 7"),
+            Arguments.of("{\"caller\": null, \"ts_ms\": 1, \"features\": [1]}",
+                    "caller must be a non-empty string, found null"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": \"1\", \"features\": [1]}",
+                    "ts_ms must be an integer (milliseconds since the epoch), found the string \"1\""),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1.5, \"features\": [1]}",
+                    "ts_ms must be an integer (milliseconds since the epoch), found the number 1.5"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": -1, \"features\": [1]}",
+                    "ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was -1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 9000000000001, \"features\": [1]}",
+                    "ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was "
+                            + "9000000000001"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 99999999999999999999, \"features\": [1]}",
+                    "ts_ms must be in [0, 9000000000000] (milliseconds since the epoch, up to the year 2255), was "
+                            + "99999999999999999999"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": 1}",
+                    "features must be an array of numbers, found the number 1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": []}",
+                    "features must hold at least one number, was []"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, null]}",
+                    "features[1] must be a number, found null"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, [2]]}",
+                    "features[1] must be a number, found an array"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1e999]}",
+                    "features[0] is not a finite number: 1e999"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [NaN]}",
+                    "a number is not finite (NaN or Infinity): every number must be finite"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [-Infinity]}",
+                    "a number is not finite (NaN or Infinity): every number must be finite"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": [0.5, -0.1]}",
+                    "scores[1] must be >= 0 (the model's class scores, e.g. probabilities, not logits), was -0.1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": []}",
+                    "scores must hold at least one number, was []"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": {}}",
+                    "scores must be an array of numbers, found an object"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"scores\": [-1e999]}",
+                    "scores[0] is not a finite number: -1e999"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"tenant\": 3}",
+                    "tenant must be a string, found the number 3"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": \"admin\"}",
+                    "roles must be an array of strings, found the string \"admin\""),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": [1]}",
+                    "roles[0] must be a string, found the number 1"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"score\": [1]}",
+                    "unknown key 'score' (known: caller, ts_ms, features, scores, tenant, roles)"),
+            Arguments.of("{\"caller\": \"a\", \"caller\": \"b\", \"ts_ms\": 1, \"features\": [1]}",
+                    "duplicate key 'caller'"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]} {}",
+                    "found an object after the JSON object: one query per line"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]",
+                    "invalid JSON at column 44: Unexpected end-of-input: expected close marker for Object "
+                            + "(start marker at column 1)"),
+            Arguments.of("{\"caller\": \"a\", ts_ms: 1}",
+                    "invalid JSON at column 17: Unexpected character ('t' (code 116)): was expecting "
+                            + "double-quote to start field name"));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("malformed")
+    void aMalformedLineIsRefusedWithItsLineAndWhatIsWrong(String line, String problem) {
+        String text = "{\"caller\": \"ok\", \"ts_ms\": 1, \"features\": [1]}\n\n" + line + "\n";
+        assertThatThrownBy(() -> read(text)).isInstanceOfSatisfying(TraceFormatException.class, e -> {
+            assertThat(e.line()).isEqualTo(3);
+            assertThat(e.source()).isEqualTo("t.jsonl");
+            assertThat(e.problem()).isEqualTo(problem);
+            assertThat(e.getMessage()).isEqualTo("t.jsonl:3: " + problem);
+        });
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreRefusedWithTheirLine() throws Exception {
+        byte[] bytes = "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]}\n{\"caller\": \"\u00e9\"}\n"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        TraceReader r = new TraceReader(new ByteArrayInputStream(bytes), "t.jsonl");
+        assertThat(r.next()).isNotNull();
+        assertThatThrownBy(r::next).isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:2: not UTF-8 text");
+    }
+}
