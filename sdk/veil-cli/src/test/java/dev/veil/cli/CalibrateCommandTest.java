@@ -245,9 +245,9 @@ class CalibrateCommandTest {
                         + "(caller i): access rule no-interns: denied by rule no-interns; give the trace's lines the "
                         + "\"roles\" and \"tenant\" the policy allows");
         Path custom = ReplayFiles.bundle(tmp.resolve("custom"), SMALL.replace("rate: { window_seconds: 60, high: 100 }",
-                "knn: {}"));
+                "my_custom: {}"));
         assertFails(veil("calibrate", "--bundle", s(custom), "--benign", s(benign), "--fpr", "0.25"), 2,
-                "veil calibrate: bundle " + custom + ": monitoring.detectors.knn: 'knn' is a custom detector (added in "
+                "veil calibrate: bundle " + custom + ": monitoring.detectors.my_custom: 'my_custom' is a custom detector (added in "
                         + "code with Guard.Builder.detector); only built-in detectors can be calibrated");
         Path broken = ReplayFiles.bundle(tmp.resolve("broken"), SMALL.replace("high: 100", "high: 1.5"));
         assertFails(veil("calibrate", "--bundle", s(broken), "--benign", s(benign), "--fpr", "0.25"), 2,

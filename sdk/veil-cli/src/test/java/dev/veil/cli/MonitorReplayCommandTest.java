@@ -123,9 +123,9 @@ class MonitorReplayCommandTest {
                 "veil monitor replay: bundle " + broken + " does not load (1 error):",
                 "high must be an integer, was 8.5");
         Path custom = ReplayFiles.bundle(tmp.resolve("custom"), ReplayFiles.POLICY.replace(
-                "everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }", "knn: {}"));
+                "everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }", "my_custom: {}"));
         assertFails(veil("monitor", "replay", "--bundle", s(custom), "--trace", s(t)), 2,
-                "veil monitor replay: bundle " + custom + ": monitoring.detectors.knn: 'knn' is a custom detector "
+                "veil monitor replay: bundle " + custom + ": monitoring.detectors.my_custom: 'my_custom' is a custom detector "
                         + "(added in code with Guard.Builder.detector); a replay runs built-in detectors only");
         assertFails(veil("monitor", "replay", "--bundle", s(bundle)), 2, "Missing required option: '--trace=FILE'");
         assertFails(veil("monitor"), 2, "Missing command: choose one of replay");

@@ -60,6 +60,8 @@ public final class Calibration {
     /** Known types (see each detector's configuration). */
     static final Map<String, Range> RANGES = Map.of(
             "rate", new Range(1, Long.MAX_VALUE, true, false),
+            "near_duplicate", new Range(1, 50, true, false),
+            "knn_global", new Range(1, Long.MAX_VALUE, true, false),
             "boundary", new Range(0.01, 1, false, false),
             "class_focus", new Range(0.01, 1, false, false),
             "confidence_climb", new Range(0.5, 20, false, false),
