@@ -35,7 +35,7 @@ import java.util.Map;
  * <p>State: one list per caller of at most {@code window} entries of {@value #ENTRY_BYTES} bytes
  * (the margin), plus the store's overhead per entry.
  */
-public final class BoundaryDetector implements StatefulDetector {
+public final class BoundaryDetector extends AnswerHistoryDetector {
     /** The built-in type. */
     public static final String TYPE = "boundary";
     static final int ENTRY_BYTES = 4;
@@ -68,7 +68,6 @@ public final class BoundaryDetector implements StatefulDetector {
         }
     }
 
-    private final String name;
     private final Config config;
 
     /** The detector named {@code name} with the configuration map {@code config} (see the class Javadoc). */
@@ -77,7 +76,7 @@ public final class BoundaryDetector implements StatefulDetector {
     }
 
     public BoundaryDetector(String name, Config config) {
-        this.name = name;
+        super(name, "boundary");
         this.config = config;
     }
 
@@ -86,24 +85,7 @@ public final class BoundaryDetector implements StatefulDetector {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    private String key(Query q) {
-        return "boundary:" + name + ":" + q.caller().id();
-    }
-
-    @Override
-    public Object plan(Query q, List<StateOp> ops) {
-        ops.add(new StateOp.ListRead(key(q)));
-        return null;
-    }
-
-    @Override
-    public Signal evaluate(Query q, Object context, Object[] results, int from) {
-        @SuppressWarnings("unchecked")
-        List<byte[]> entries = (List<byte[]>) results[from];
+    Signal evaluate(Query q, List<byte[]> entries) {
         int n = 0;
         int low = 0;
         for (byte[] e : entries) {
@@ -115,10 +97,10 @@ public final class BoundaryDetector implements StatefulDetector {
             }
         }
         if (n == 0) {
-            return Signal.none(name);
+            return Signal.none(name());
         }
         double share = (double) low / n;
-        return new Signal(name, n < config.minQueries() ? Level.NONE : config.levels().of(share), share);
+        return new Signal(name(), n < config.minQueries() ? Level.NONE : config.levels().of(share), share);
     }
 
     @Override

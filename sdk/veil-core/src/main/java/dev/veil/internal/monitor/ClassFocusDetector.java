@@ -39,7 +39,7 @@ import java.util.Map;
  * <p>State: one list per caller of at most {@code window} entries of {@value #ENTRY_BYTES} bytes
  * (the top class), plus the store's overhead per entry.
  */
-public final class ClassFocusDetector implements StatefulDetector {
+public final class ClassFocusDetector extends AnswerHistoryDetector {
     /** The built-in type. */
     public static final String TYPE = "class_focus";
     static final int ENTRY_BYTES = 4;
@@ -67,7 +67,6 @@ public final class ClassFocusDetector implements StatefulDetector {
         }
     }
 
-    private final String name;
     private final Config config;
 
     /** The detector named {@code name} with the configuration map {@code config} (see the class Javadoc). */
@@ -76,7 +75,7 @@ public final class ClassFocusDetector implements StatefulDetector {
     }
 
     public ClassFocusDetector(String name, Config config) {
-        this.name = name;
+        super(name, "focus");
         this.config = config;
     }
 
@@ -85,24 +84,7 @@ public final class ClassFocusDetector implements StatefulDetector {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    private String key(Query q) {
-        return "focus:" + name + ":" + q.caller().id();
-    }
-
-    @Override
-    public Object plan(Query q, List<StateOp> ops) {
-        ops.add(new StateOp.ListRead(key(q)));
-        return null;
-    }
-
-    @Override
-    public Signal evaluate(Query q, Object context, Object[] results, int from) {
-        @SuppressWarnings("unchecked")
-        List<byte[]> entries = (List<byte[]>) results[from];
+    Signal evaluate(Query q, List<byte[]> entries) {
         int[] classes = new int[entries.size()];
         int n = 0;
         for (byte[] e : entries) {
@@ -111,7 +93,7 @@ public final class ClassFocusDetector implements StatefulDetector {
             }
         }
         if (n == 0) {
-            return Signal.none(name);
+            return Signal.none(name());
         }
         Arrays.sort(classes, 0, n);
         int best = 1;
@@ -120,7 +102,7 @@ public final class ClassFocusDetector implements StatefulDetector {
             best = Math.max(best, run);
         }
         double share = (double) best / n;
-        return new Signal(name, n < config.minQueries() ? Level.NONE : config.levels().of(share), share);
+        return new Signal(name(), n < config.minQueries() ? Level.NONE : config.levels().of(share), share);
     }
 
     @Override

@@ -55,7 +55,7 @@ import java.util.Map;
  * <p>State: one list per caller of at most {@code window} entries of {@value #ENTRY_BYTES} bytes
  * (plus the store's overhead per entry).
  */
-public final class ConfidenceClimbDetector implements StatefulDetector {
+public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
     /** The built-in type. */
     public static final String TYPE = "confidence_climb";
     /** Classes remembered per answer. */
@@ -93,7 +93,6 @@ public final class ConfidenceClimbDetector implements StatefulDetector {
         }
     }
 
-    private final String name;
     private final Config config;
     private final AnswerSketch sketch = new AnswerSketch(SKETCH_DIMS, SEED);
 
@@ -103,7 +102,7 @@ public final class ConfidenceClimbDetector implements StatefulDetector {
     }
 
     public ConfidenceClimbDetector(String name, Config config) {
-        this.name = name;
+        super(name, "climb");
         this.config = config;
     }
 
@@ -112,27 +111,10 @@ public final class ConfidenceClimbDetector implements StatefulDetector {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    private String key(Query q) {
-        return "climb:" + name + ":" + q.caller().id();
-    }
-
-    @Override
-    public Object plan(Query q, List<StateOp> ops) {
-        ops.add(new StateOp.ListRead(key(q)));
-        return null;
-    }
-
-    @Override
-    public Signal evaluate(Query q, Object context, Object[] results, int from) {
-        @SuppressWarnings("unchecked")
-        List<byte[]> entries = (List<byte[]>) results[from];
+    Signal evaluate(Query q, List<byte[]> entries) {
         double maxSq = config.maxStep() * config.maxStep() * Math.max(1, q.features().size());
         double z = trend(entries, maxSq, config.minPoints());
-        return new Signal(name, config.levels().of(z), z);
+        return new Signal(name(), config.levels().of(z), z);
     }
 
     /** The score of a remembered history (see the class Javadoc). */
