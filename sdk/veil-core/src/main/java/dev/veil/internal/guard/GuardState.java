@@ -70,10 +70,6 @@ final class GuardState implements AutoCloseable {
         return l;
     }
 
-    StateStore primary() {
-        return primary;
-    }
-
     @Override
     public void close() {
         try {
