@@ -99,7 +99,7 @@ public class AuditSerializerBenchmark {
         }
     }
 
-    /** A record whose 784 input features are logged as a SHA-256 digest of their canonical JSON. */
+    /** A record whose 784 input features are logged as a SHA-256 digest (of their bytes as big-endian doubles). */
     @Benchmark
     public String serializeInputDigest(Records r) throws IOException {
         r.out.reset();

@@ -38,28 +38,6 @@ final class ByteSink extends OutputStream {
         }
     }
 
-    /** Appends a long in decimal, as {@link Long#toString(long)} writes it. */
-    void writeLong(long v) {
-        if (v == Long.MIN_VALUE) {
-            writeAscii(Long.toString(v));
-            return;
-        }
-        ensure(20);
-        if (v < 0) {
-            buf[len++] = '-';
-            v = -v;
-        }
-        int digits = 1;
-        for (long p = 10; digits < 19 && v >= p; p *= 10) {
-            digits++;
-        }
-        for (int i = len + digits - 1; i >= len; i--) {
-            buf[i] = (byte) ('0' + (int) (v % 10));
-            v /= 10;
-        }
-        len += digits;
-    }
-
     /** Appends {@code other}'s bytes {@code [from, to)}. */
     void writeFrom(ByteSink other, int from, int to) {
         write(other.buf, from, to - from);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -65,41 +64,6 @@ final class CanonicalJson {
             g.writeString(d > 0 ? "Infinity" : "-Infinity");
         } else {
             g.writeNumber(d);
-        }
-    }
-
-    /**
-     * Appends {@code v} as a canonical JSON array straight to {@code out}: exactly the bytes that
-     * writing it with {@link #FACTORY}'s generator and {@link #writeDouble} produces, without a
-     * generator. For the digest of a feature vector, where the generator's per-value bookkeeping
-     * cost as much as formatting the numbers.
-     */
-    static void appendVector(ByteSink out, double[] v) {
-        out.write('[');
-        for (int i = 0; i < v.length; i++) {
-            if (i > 0) {
-                out.write(',');
-            }
-            appendDouble(out, v[i]);
-        }
-        out.write(']');
-    }
-
-    /** Appends one double as {@link #writeDouble} writes it. */
-    static void appendDouble(ByteSink out, double d) {
-        if (d == 0) {
-            // zero and negative zero ("-0.0"), common in sparse inputs
-            out.writeAscii(Double.doubleToRawLongBits(d) == 0 ? "0.0" : "-0.0");
-        } else if (Double.isNaN(d)) {
-            out.writeAscii("\"NaN\"");
-        } else if (Double.isInfinite(d)) {
-            out.writeAscii(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-        } else if (d == (long) d && Math.abs(d) < 1e7) {
-            // whole numbers below 10^7 are written as "<integer>.0" (above, as "1.0E7")
-            out.writeLong((long) d);
-            out.writeAscii(".0");
-        } else {
-            out.writeAscii(NumberOutput.toString(d, true));
         }
     }
 

@@ -27,6 +27,8 @@
  * erased        ["/caller/attributes", "/input/features", "/raw", "/result/released"]  (MASKed)
  * hash          64 hex
  * input         {"features"?: [..] | "sha256:..", "names"?: [..], "payload_bytes": n (-1 unknown)}
+ *               (the features' digest hashes their values as big-endian IEEE-754 doubles, 8 bytes
+ *               each, NaN as 0x7ff8000000000000; every other digest hashes the canonical JSON)
  * latency_ns    n
  * masked        [paths as in erased]                   (DIGESTed)
  * model         {"name", "version"}
