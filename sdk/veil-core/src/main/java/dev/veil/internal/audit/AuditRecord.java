@@ -32,6 +32,9 @@ public final class AuditRecord {
     /** The decision path written when the builder is not given another. */
     public static final String DEFAULT_PATH = "veil/predict";
 
+    private static final Stage[] STAGES = Stage.values();
+    private static final StageOutcome[] NO_STAGES = new StageOutcome[STAGES.length];
+
     private final String decisionId;
     private final Instant timestamp;
     private final String path;
@@ -46,7 +49,8 @@ public final class AuditRecord {
     private final ReleasedPrediction released;
     private final boolean degraded;
     private final List<Reason> reasons;
-    private final Map<Stage, StageOutcome> stages;
+    /** Outcome per stage, indexed by {@link Stage#ordinal()}; null where none was recorded. */
+    private final StageOutcome[] stageOutcomes;
     private final List<Signal> signals;
     private final List<String> alerts;
     private final List<String> rules;
@@ -69,8 +73,8 @@ public final class AuditRecord {
         this.released = b.released;
         this.degraded = b.degraded;
         this.reasons = b.reasons;
-        this.stages = b.stages == null ? Map.of() : Collections.unmodifiableMap(b.stages);
-        this.signals = b.signals == null ? List.of() : Collections.unmodifiableList(b.signals);
+        this.stageOutcomes = b.stages == null ? NO_STAGES : b.stages;
+        this.signals = b.signals == null ? List.of() : List.copyOf(b.signals);
         this.alerts = b.alerts;
         this.rules = b.rules;
         this.raw = b.raw;
@@ -159,9 +163,20 @@ public final class AuditRecord {
         return reasons;
     }
 
-    /** @return outcome per stage that was recorded */
+    /** @return outcome per stage that was recorded (a new unmodifiable map per call) */
     public Map<Stage, StageOutcome> stages() {
-        return stages;
+        EnumMap<Stage, StageOutcome> m = new EnumMap<>(Stage.class);
+        for (int i = 0; i < stageOutcomes.length; i++) {
+            if (stageOutcomes[i] != null) {
+                m.put(STAGES[i], stageOutcomes[i]);
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The outcome of one stage, or null when none was recorded (no map, for the serialiser). */
+    StageOutcome stage(Stage s) {
+        return stageOutcomes[s.ordinal()];
     }
 
     /** @return the monitoring signals, unique by name */
@@ -224,8 +239,8 @@ public final class AuditRecord {
         private ReleasedPrediction released;
         private boolean degraded;
         private List<Reason> reasons = List.of();
-        private EnumMap<Stage, StageOutcome> stages;
-        private ArrayList<Signal> signals;
+        private StageOutcome[] stages;
+        private List<Signal> signals;
         private List<String> alerts = List.of();
         private List<String> rules = List.of();
         private PredictionSummary raw;
@@ -386,9 +401,34 @@ public final class AuditRecord {
             Objects.requireNonNull(stage, "stage");
             Objects.requireNonNull(outcome, "outcome");
             if (stages == null) {
-                stages = new EnumMap<>(Stage.class);
+                stages = new StageOutcome[STAGES.length];
             }
-            stages.put(stage, outcome);
+            stages[stage.ordinal()] = outcome;
+            return this;
+        }
+
+        /**
+         * Records the outcomes of several stages at once, as {@link #stage} for each non-null entry.
+         *
+         * @param byOrdinal outcome per stage, indexed by {@link Stage#ordinal()}, null for a stage
+         *     without one; copied
+         * @return this
+         */
+        public Builder stages(StageOutcome[] byOrdinal) {
+            Objects.requireNonNull(byOrdinal, "stages");
+            if (byOrdinal.length != STAGES.length) {
+                throw new IllegalArgumentException("stages must have one entry per Stage (" + STAGES.length
+                        + "), was " + byOrdinal.length);
+            }
+            if (stages == null) {
+                stages = byOrdinal.clone();
+            } else {
+                for (int i = 0; i < byOrdinal.length; i++) {
+                    if (byOrdinal[i] != null) {
+                        stages[i] = byOrdinal[i];
+                    }
+                }
+            }
             return this;
         }
 
@@ -399,19 +439,25 @@ public final class AuditRecord {
          * @return this
          */
         public Builder signal(Signal signal) {
+            List<Signal> earlier = signals == null ? List.of() : signals;
+            checkSignal(signal, earlier, earlier.size());
+            if (!(signals instanceof ArrayList)) {
+                signals = signals == null ? new ArrayList<>(8) : new ArrayList<>(signals);
+            }
+            signals.add(signal);
+            return this;
+        }
+
+        /** Checks a signal's name, and that none of the first {@code count} of {@code earlier} has it. */
+        private static void checkSignal(Signal signal, List<Signal> earlier, int count) {
             Objects.requireNonNull(signal, "signal");
             requireKey(signal.name(), "signal name");
-            if (signals == null) {
-                signals = new ArrayList<>(8);
-            }
-            for (Signal s : signals) {
-                if (s.name().equals(signal.name())) {
+            for (int i = 0; i < count; i++) {
+                if (earlier.get(i).name().equals(signal.name())) {
                     throw new IllegalArgumentException("signal names must be unique, was '" + signal.name()
                             + "' twice");
                 }
             }
-            signals.add(signal);
-            return this;
         }
 
         /**
@@ -421,6 +467,16 @@ public final class AuditRecord {
          * @return this
          */
         public Builder signals(List<Signal> all) {
+            if (signals == null && !all.isEmpty()) {
+                // The common case (the Guard's one call): check, then keep an immutable copy, which
+                // is the list itself when it is already immutable.
+                List<Signal> copy = List.copyOf(all);
+                for (int i = 0; i < copy.size(); i++) {
+                    checkSignal(copy.get(i), copy, i);
+                }
+                signals = copy;
+                return this;
+            }
             for (Signal s : all) {
                 signal(s);
             }

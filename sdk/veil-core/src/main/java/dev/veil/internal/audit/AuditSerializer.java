@@ -303,13 +303,10 @@ final class AuditSerializer {
             g.writeEndObject();
 
             g.writeObjectFieldStart("stages");
-            Map<Stage, StageOutcome> stages = r.stages();
-            if (!stages.isEmpty()) {
-                for (Stage s : STAGES_BY_ID) {
-                    StageOutcome o = stages.get(s);
-                    if (o != null) {
-                        g.writeStringField(s.id(), o.id());
-                    }
+            for (Stage s : STAGES_BY_ID) {
+                StageOutcome o = r.stage(s);
+                if (o != null) {
+                    g.writeStringField(s.id(), o.id());
                 }
             }
             g.writeEndObject();

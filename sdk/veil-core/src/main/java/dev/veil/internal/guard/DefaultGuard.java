@@ -200,7 +200,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             in = new PolicyInput(x.caller, m.info(), ageDays(m.info(), x.nowMillis), features.size(), payload,
                     features.names(), List.of(), false, null);
             ad = rt.policy().access(in);
-            x.rules.add("access:" + ad.rule());
+            x.rules.add(rt.label(PolicyRuntime.ACCESS, ad.rule()));
             if (!ad.allow()) {
                 x.deny(Reason.of(ReasonCode.FORBIDDEN, Stage.ACCESS, ad.rule(), ad.message()));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
@@ -305,13 +305,14 @@ public final class DefaultGuard<I> implements Guard<I> {
             for (Detector d : customs) {
                 signals.add(Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null"));
             }
-            x.signals = signals;
-            in = in.withSignals(signals, false);
+            x.signals = List.copyOf(signals); // immutable: the policy input and the audit record keep it as is
+            in = in.withSignals(x.signals, false);
+            x.input = in;
             MonitoringDecision md = rt.policy().monitoring(in);
             StageOutcome outcome = results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW;
             List<StateOp> actions = null;
             for (MonitoringAction a : md.actions()) {
-                x.rules.add("monitoring:" + a.rule());
+                x.rules.add(rt.label(PolicyRuntime.MONITORING, a.rule()));
                 Signal s = in.signal(a.signal());
                 x.alert(a.rule(), a.action().name().toLowerCase(java.util.Locale.ROOT), s);
                 long until = coolDownEnd(x.nowMillis, a.cooldownSeconds()).toEpochMilli();
@@ -359,7 +360,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         try {
             ModelDecision mdl = rt.policy().model(in);
             if (mdl.stale()) {
-                x.rules.add("model:" + mdl.rule());
+                x.rules.add(rt.label(PolicyRuntime.MODEL, mdl.rule()));
                 x.alert(mdl.rule(), "model_stale", null);
                 if (mdl.action() == StaleAction.DENY) {
                     x.deny(Reason.of(ReasonCode.MODEL_STALE, Stage.MODEL, mdl.rule(), "model " + m.info().name()
@@ -401,7 +402,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 x.rules.add("output:degraded");
             } else {
                 var od = rt.policy().output(in.withPrediction(x.summary, false));
-                x.rules.add("output:" + od.rule());
+                x.rules.add(rt.label(PolicyRuntime.OUTPUT, od.rule()));
                 spec = od.release();
             }
             if (spec.noise() != null) {
@@ -417,7 +418,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     spec = settings.degradedRelease().noise() == null ? settings.degradedRelease() : ReleaseSpec.LABEL_ONLY;
                 }
             }
-            x.release(transformer.apply(raw, spec, randoms.get()));
+            x.release(transformer.apply(raw, spec, spec.noise() == null ? null : randoms.get()));
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
         } catch (Exception e) {
             if (settings.onError() != GuardSettings.OnError.DEGRADE) {
@@ -532,9 +533,13 @@ public final class DefaultGuard<I> implements Guard<I> {
         LoggingDecision logging;
         try {
             Caller c = x.caller != null ? x.caller : Caller.ANONYMOUS;
-            logging = rt.policy().logging(new PolicyInput(c, m.info(), ageDays(m.info(), x.nowMillis),
-                    x.features == null ? 0 : x.features.size(), Math.max(0, x.payloadBytes),
-                    x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null));
+            PolicyInput in = x.input;
+            if (in == null || in.degraded() != x.degraded || in.model() != m.info()) {
+                in = new PolicyInput(c, m.info(), ageDays(m.info(), x.nowMillis),
+                        x.features == null ? 0 : x.features.size(), Math.max(0, x.payloadBytes),
+                        x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null);
+            }
+            logging = rt.policy().logging(in);
         } catch (Exception e) {
             // The most protective treatment when the logging question cannot be answered.
             logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
@@ -555,13 +560,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         if (x.summary != null) {
             b.raw(x.summary);
         }
-        Stage[] stages = Stage.values();
-        for (int i = 0; i < stages.length; i++) {
-            if (x.outcomes[i] != null) {
-                b.stage(stages[i], x.outcomes[i]);
-            }
-        }
-        return b.build();
+        return b.stages(x.outcomes).build();
     }
 
     private void publish(Exchange x, Response response) {
@@ -592,6 +591,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         Features features;
         long payloadBytes = -1;
         List<Signal> signals = List.of();
+        /** The policy input after the observe stage (signals known, no prediction): reused for the logging question. */
+        PolicyInput input;
         PredictionSummary summary;
         boolean degraded;
         final StageOutcome[] outcomes = new StageOutcome[Stage.values().length];

@@ -35,6 +35,18 @@ final class PolicyRuntime {
     private final Map<InputContract, CompiledContract> contracts = new ConcurrentHashMap<>();
     private volatile InputContract lastContract;
     private volatile CompiledContract lastCompiled;
+    /** Per section, the last rule label built (racy but safe: a Label is immutable). */
+    private final Label[] labels = new Label[SECTIONS.length];
+
+    /** Sections of the audit record's {@code rules} entries, for {@link #label}. */
+    static final int ACCESS = 0;
+    static final int MONITORING = 1;
+    static final int MODEL = 2;
+    static final int OUTPUT = 3;
+    private static final String[] SECTIONS = {"access:", "monitoring:", "model:", "output:"};
+
+    /** One {@code <section>:<rule id>} entry and the rule id instance it was built from. */
+    private record Label(String rule, String text) {}
 
     private PolicyRuntime(PolicyBundle bundle, Authenticator authenticator, StatefulDetector[] builtins,
             Detector[] detectors, int maxCallers) {
@@ -112,6 +124,21 @@ final class PolicyRuntime {
 
     int maxCallers() {
         return maxCallers;
+    }
+
+    /**
+     * {@code <section>:<rule>} for the audit record's {@code rules}. A policy answers with the same
+     * few rule id instances request after request, so the last label of each section is kept and
+     * reused when the same instance comes again (no concatenation, no allocation).
+     */
+    String label(int section, String rule) {
+        Label l = labels[section];
+        if (l != null && l.rule() == rule) {
+            return l.text();
+        }
+        l = new Label(rule, SECTIONS[section] + rule);
+        labels[section] = l;
+        return l.text();
     }
 
     /** The compiled form of a contract; the YAML engine returns the same instances, so this is one check. */

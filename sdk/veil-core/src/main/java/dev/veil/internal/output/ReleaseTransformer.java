@@ -95,6 +95,14 @@ public final class ReleaseTransformer {
 
     private final ConcurrentHashMap<ReleaseSpec, List<String>> classificationApplied = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ReleaseSpec, List<String>> regressionApplied = new ConcurrentHashMap<>();
+    /**
+     * The last spec looked up and its list: a policy hands out the same few spec instances, and
+     * hashing a spec (a record of records) for the map cost more than the rest of the lookup. Racy
+     * but safe: an {@link Applied} is immutable.
+     */
+    private volatile Applied lastApplied;
+
+    private record Applied(ReleaseSpec spec, boolean classification, List<String> list) {}
 
     /** Creates a transformer; it holds no per-request state, so one instance may serve all threads. */
     public ReleaseTransformer() {
@@ -455,10 +463,15 @@ public final class ReleaseTransformer {
                         && spec.topK() == 0)) {
             return List.of();
         }
+        Applied last = lastApplied;
+        if (last != null && last.spec() == spec && last.classification() == classification) {
+            return last.list();
+        }
         ConcurrentHashMap<ReleaseSpec, List<String>> cache = classification ? classificationApplied
                 : regressionApplied;
         List<String> cached = cache.get(spec);
         if (cached != null) {
+            lastApplied = new Applied(spec, classification, cached);
             return cached;
         }
         List<String> list = describe(spec, classification);

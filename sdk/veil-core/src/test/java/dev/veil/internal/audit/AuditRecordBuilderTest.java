@@ -78,6 +78,39 @@ class AuditRecordBuilderTest {
     }
 
     @Test
+    void shouldTakeStageOutcomesByOrdinalSkippingNullsAndCopyingTheArray() {
+        StageOutcome[] byOrdinal = new StageOutcome[Stage.values().length];
+        byOrdinal[Stage.ACCESS.ordinal()] = StageOutcome.ALLOW;
+        byOrdinal[Stage.MODEL.ordinal()] = StageOutcome.ERROR;
+        AuditRecord.Builder b = minimal("d").stage(Stage.OUTPUT, StageOutcome.DENY).stage(Stage.ACCESS, StageOutcome.DENY)
+                .stages(byOrdinal);
+        byOrdinal[Stage.VALIDATION.ordinal()] = StageOutcome.ALLOW; // after the call: not seen
+        AuditRecord r = b.denied(List.of(WHY)).build();
+
+        assertThat(r.stages()).containsExactly(Map.entry(Stage.ACCESS, StageOutcome.ALLOW),
+                Map.entry(Stage.MODEL, StageOutcome.ERROR), Map.entry(Stage.OUTPUT, StageOutcome.DENY));
+        assertThat(r.stage(Stage.VALIDATION)).isNull();
+        assertThat(r.stage(Stage.MODEL)).isEqualTo(StageOutcome.ERROR);
+    }
+
+    @Test
+    void shouldRejectStageOutcomesOfAnotherLength() {
+        assertThatThrownBy(() -> minimal("d").stages(new StageOutcome[2]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("stages must have one entry per Stage (" + Stage.values().length + "), was 2");
+    }
+
+    @Test
+    void shouldAddSignalsOneByOneAfterAList() {
+        AuditRecord r = minimal("d").signals(List.of(Signal.none("rate"))).signal(new Signal("knn", Level.LOW, 1))
+                .denied(List.of(WHY)).build();
+
+        assertThat(r.signals()).extracting(Signal::name).containsExactly("rate", "knn");
+        assertThatThrownBy(() -> minimal("d").signals(List.of(Signal.none("rate"))).signal(Signal.none("rate")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("signal names must be unique, was 'rate' twice");
+    }
+
+    @Test
     void shouldRejectAResponseWithAnotherDecisionId() {
         assertThatThrownBy(() -> minimal("d1").result(new Response.Denied("d2", List.of(WHY))))
                 .isInstanceOf(IllegalArgumentException.class)
