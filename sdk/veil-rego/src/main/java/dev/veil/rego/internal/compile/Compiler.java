@@ -907,7 +907,7 @@ public final class Compiler {
         for (int i = 0; i < r.groundPrefix; i++) {
             RuleNode c = n.children.get(((Plan.Const) r.path[i]).value);
             if (c == null) {
-                break;
+                return;
             }
             n = c;
             if (n.hasPending()) {
