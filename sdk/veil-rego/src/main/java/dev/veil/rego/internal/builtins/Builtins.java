@@ -20,6 +20,9 @@ public final class Builtins {
     private static final List<List<Builtin>> TOPICS = List.of(
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
             Core.ALL,
+            Strings.ALL,
+            Regex.ALL,
+            Glob.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
