@@ -20,6 +20,13 @@ public final class Builtins {
     /** One entry per topic class, in no particular order. */
     private static final List<List<Builtin>> TOPICS = List.of(
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
+            Aggregates.ALL,
+            Arithmetic.ALL,
+            Comparison.ALL,
+            Sets.ALL,
+            Bits.ALL,
+            ArrayBuiltins.ALL,
+            Types.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
