@@ -27,6 +27,10 @@ public final class Builtins {
             Bits.ALL,
             ArrayBuiltins.ALL,
             Types.ALL,
+            ObjectBuiltins.ALL,
+            Casts.ALL,
+            Encoding.ALL,
+            Yaml.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
