@@ -13,8 +13,7 @@ import java.util.List;
 
 /**
  * Aggregates as OPA's {@code topdown/aggregates.go}: {@code count}, {@code sum}, {@code product},
- * {@code max}, {@code min}, {@code sort}, and the membership operators {@code internal.member_2}
- * ({@code x in c}) and {@code internal.member_3} ({@code k, v in c}).
+ * {@code max}, {@code min} and {@code sort} (membership, {@code internal.member_2/3}, is in {@code Core}).
  *
  * <p>{@code sum} and {@code product} are exact on integers of any size; with a non-integer element
  * they run on OPA's binary floats ({@link GoFloat}). {@code all} and {@code any} are deprecated in OPA
@@ -28,9 +27,7 @@ public final class Aggregates {
             Builtin.of("product", 1, (a, c) -> product(a[0])),
             Builtin.of("max", 1, (a, c) -> extreme("max", a[0], true)),
             Builtin.of("min", 1, (a, c) -> extreme("min", a[0], false)),
-            Builtin.of("sort", 1, (a, c) -> sort(a[0])),
-            Builtin.of("internal.member_2", 2, (a, c) -> BooleanValue.of(member(a[0], a[1]))),
-            Builtin.of("internal.member_3", 3, (a, c) -> BooleanValue.of(member(a[0], a[1], a[2]))));
+            Builtin.of("sort", 1, (a, c) -> sort(a[0])));
 
     /**
      * {@code all} and {@code any}: deprecated in OPA, which rejects them in Rego v1 modules
@@ -182,43 +179,5 @@ public final class Aggregates {
             return BooleanValue.of(a.asList().contains(BooleanValue.TRUE));
         }
         throw RegoTypeError.operand(1, v, "array", "set").withBuiltin("any");
-    }
-
-    /** {@code x in c}: element of a set or array, value of an object; false for anything else. */
-    public static boolean member(Value x, Value c) {
-        if (c instanceof SetValue s) {
-            return s.contains(x);
-        }
-        if (c instanceof ArrayValue a) {
-            for (int i = 0; i < a.size(); i++) {
-                if (a.get(i).equals(x)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (c instanceof ObjectValue o) {
-            for (Value k : o.keys()) {
-                if (o.get(k).equals(x)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /** {@code k, v in c}: index or key {@code k} holds {@code v}; for a set, {@code k == v} and a member. */
-    public static boolean member(Value k, Value v, Value c) {
-        if (c instanceof SetValue s) {
-            return s.contains(k) && k.equals(v);
-        }
-        if (c instanceof ObjectValue o) {
-            return v.equals(o.get(k));
-        }
-        if (c instanceof ArrayValue a && k instanceof NumberValue n && n.isLong()) {
-            long i = n.longValueExact();
-            return i >= 0 && i < a.size() && v.equals(a.get((int) i));
-        }
-        return false;
     }
 }

@@ -22,7 +22,6 @@ public final class Builtins {
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
             Aggregates.ALL,
             Arithmetic.ALL,
-            Comparison.ALL,
             Sets.ALL,
             Bits.ALL,
             ArrayBuiltins.ALL,
