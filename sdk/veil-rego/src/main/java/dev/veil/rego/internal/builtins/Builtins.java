@@ -30,6 +30,7 @@ public final class Builtins {
             Casts.ALL,
             Encoding.ALL,
             Yaml.ALL,
+            JsonSchema.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
