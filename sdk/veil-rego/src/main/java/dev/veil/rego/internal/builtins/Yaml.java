@@ -214,7 +214,8 @@ public final class Yaml {
         if ("-?:,[]{}#&*!|>'\"%@`".indexOf(s.charAt(0)) >= 0) {
             return false;
         }
-        if (s.contains(": ") || s.contains(" #") || s.endsWith(":")) {
+        if (s.contains(": ") || s.contains(" #") || s.endsWith(":") || s.matches("[yYnN]")) {
+            // go-yaml v2 also reads y, Y, n and N as booleans
             return false;
         }
         for (int i = 0; i < s.length(); i++) {
