@@ -30,6 +30,7 @@ public final class Builtins {
             Encoding.ALL,
             Yaml.ALL,
             JsonSchema.ALL,
+            Core.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
