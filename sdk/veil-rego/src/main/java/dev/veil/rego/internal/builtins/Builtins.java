@@ -19,6 +19,17 @@ public final class Builtins {
     /** One entry per topic class, in no particular order. */
     private static final List<List<Builtin>> TOPICS = List.of(
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
+            Aggregates.ALL,
+            Arithmetic.ALL,
+            Sets.ALL,
+            Bits.ALL,
+            ArrayBuiltins.ALL,
+            Types.ALL,
+            ObjectBuiltins.ALL,
+            Casts.ALL,
+            Encoding.ALL,
+            Yaml.ALL,
+            JsonSchema.ALL,
             Core.ALL,
             Strings.ALL,
             Regex.ALL,
