@@ -22,6 +22,7 @@ public final class Builtins {
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
             Crypto.ALL,
             Jwt.ALL,
+            Graphql.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
