@@ -34,6 +34,9 @@ public final class Builtins {
             Strings.ALL,
             Regex.ALL,
             Glob.ALL,
+            Crypto.ALL,
+            Jwt.ALL,
+            Graphql.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
