@@ -1010,15 +1010,17 @@ public final class Evaluator {
                 if (w.replacementBuiltin != null) {
                     return callBuiltin(w.replacementBuiltin, c, args, k);
                 }
+                // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
-                Map<String, Object> without = new HashMap<>(mocks);
-                without.remove(c.name);
-                mocks = without.isEmpty() ? null : without;
+                Map<RuleNode, Value> savedCache = cache;
+                mocks = null;
+                cache = new HashMap<>();
                 Value v;
                 try {
                     v = callFunction(w.replacementNode, args.clone(), c.loc);
                 } finally {
                     mocks = saved;
+                    cache = savedCache;
                 }
                 return v == null || k.accept(v);
             }
