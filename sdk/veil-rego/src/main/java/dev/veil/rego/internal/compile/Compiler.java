@@ -979,30 +979,9 @@ public final class Compiler {
                 }
             }
         }
-        if (n.hasRules() || n.isFunction()) {
-            Value base = baseAt(n.path);
-            if (base != null && n != root) {
-                error("rego_compile_error", "conflicting rule for data path " + n.name.substring(5)
-                        + " found", firstLoc.get(n));
-            }
-        }
         for (RuleNode c : n.children.values()) {
             checkConflicts(c);
         }
-    }
-
-    private Value baseAt(List<Value> path) {
-        Value v = data;
-        for (Value k : path) {
-            if (!(v instanceof ObjectValue o)) {
-                return null;
-            }
-            v = o.get(k);
-            if (v == null) {
-                return null;
-            }
-        }
-        return v;
     }
 
     private void checkRecursion() {
