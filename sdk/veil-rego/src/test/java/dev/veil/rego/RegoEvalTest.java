@@ -190,10 +190,15 @@ class RegoEvalTest {
     }
 
     @Test
-    void builtinTypeErrorsAlwaysHalt() {
-        assertThatThrownBy(() -> eval("package t\np := count(1)\n", "data.t.p", null))
-                .isInstanceOfSatisfying(RegoException.class, e -> assertThat(e.errors().get(0).message())
-                        .isEqualTo("count: operand 1 must be one of {array, object, set, string} but got number"));
+    void builtinTypeErrorsAreUndefinedUnlessStrictAsInOpaConformanceCases() {
+        Rego r = policy("package t\np := count(input.x)\n");
+        assertThat(r.evaluate("data.t.p", Map.of("x", 1))).isNull();
+        assertThatThrownBy(() -> r.strictBuiltinErrors(true).evaluate("data.t.p", Map.of("x", 1)))
+                .isInstanceOfSatisfying(RegoException.class, e -> {
+                    assertThat(e.code()).isEqualTo("eval_type_error");
+                    assertThat(e.getMessage()).isEqualTo("p.rego:2: eval_type_error: count: operand 1 must be one of "
+                            + "{array, object, set, string} but got number");
+                });
     }
 
     @Test

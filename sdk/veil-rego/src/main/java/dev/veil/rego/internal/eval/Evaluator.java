@@ -1093,8 +1093,12 @@ public final class Evaluator {
             Value v = b.fn().call(args.clone(), bctx);
             return v == null || k.accept(v);
         } catch (RegoTypeError e) {
-            BuiltinFailure x = e.withBuiltin(b.name());
-            throw new EvalError(x.code(), x.getMessage(), c.loc);
+            // As OPA: operand type errors make the call undefined unless builtin errors are strict.
+            if (strict) {
+                BuiltinFailure x = e.withBuiltin(b.name());
+                throw new EvalError(x.code(), x.getMessage(), c.loc);
+            }
+            return true;
         } catch (BuiltinError e) {
             if (strict) {
                 BuiltinFailure x = e.withBuiltin(b.name());
