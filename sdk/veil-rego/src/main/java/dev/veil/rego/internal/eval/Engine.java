@@ -84,7 +84,7 @@ public final class Engine {
      *
      * @throws RegoException on evaluation errors
      */
-    public Value document(List<Value> path, Value input, Options opts) {
+    public Value document(Plan.Ref path, Value input, Options opts) {
         try {
             return evaluator(input, opts).document(path);
         } catch (EvalError e) {
