@@ -1039,7 +1039,8 @@ public final class Compiler {
         if (loc == null) {
             errors.add(RegoError.of(code, message));
         } else {
-            errors.add(new RegoError(code, message, loc.file(), loc.line(), loc.column()));
+            errors.add(new RegoError(code, message, loc.file().isEmpty() ? null : loc.file(), loc.line(),
+                    loc.column()));
         }
     }
 
