@@ -265,6 +265,29 @@ public final class Compiler {
         Scope scope = new Scope(null);
         Rule.Kind kind = head.kind();
         List<Term> args = head.args();
+        Body ruleBody = r.body();
+        if (args != null) {
+            // Arguments that are not patterns (references, calls, templates...) become equalities at
+            // the end of the body, so that they are evaluated once what they need is bound (as OPA).
+            List<Term> plain = new ArrayList<>();
+            List<Expr> extra = new ArrayList<>();
+            for (int i = 0; i < args.size(); i++) {
+                Term a = args.get(i);
+                if (a instanceof Var || a instanceof Scalar || a instanceof ArrayTerm || a instanceof ObjectTerm) {
+                    plain.add(a);
+                } else {
+                    Var v = new Var(a.location(), "__arg" + i + "__");
+                    plain.add(v);
+                    extra.add(Expr.of(new Call(a.location(), Ref.of(a.location(), "eq"), List.of(v, a))));
+                }
+            }
+            if (!extra.isEmpty()) {
+                List<Expr> all = new ArrayList<>(ruleBody.exprs());
+                all.addAll(extra);
+                ruleBody = new Body(ruleBody.location(), all);
+                args = plain;
+            }
+        }
         // Vars of the head (args, keys, value) belong to the body's scope.
         List<Term> headTerms = new ArrayList<>(keyTerms);
         if (args != null) {
@@ -276,7 +299,7 @@ public final class Compiler {
         if (r.value() != null) {
             headTerms.add(r.value());
         }
-        prepareScope(scope, r.body());
+        prepareScope(scope, ruleBody);
         if (args != null) {
             for (Term t : args) {
                 markSeen(t, scope);
@@ -291,7 +314,7 @@ public final class Compiler {
                 Analysis.slots(cargs[i], bound);
             }
         }
-        Plan.Body body = body(r.body(), scope, bound, 0);
+        Plan.Body body = body(ruleBody, scope, bound, 0);
         Plan.Rule.Kind k;
         Plan.T[] keys;
         Plan.T value;
