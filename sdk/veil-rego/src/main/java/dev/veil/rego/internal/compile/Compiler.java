@@ -82,7 +82,10 @@ public final class Compiler {
         final Set<String> declared = new HashSet<>();
         /** Declarations seen so far while compiling the body in source order (what closures may capture). */
         final Set<String> declaredNow = new HashSet<>();
-        /** Local variables used so far in source order (what closures may capture). */
+        /**
+         * Variables the body uses outside closures (not counting declarations): a closure captures these
+         * whatever their position, since the body is reordered so that they are bound first.
+         */
         final Set<String> seen = new HashSet<>();
         final Map<String, Integer> slots = new HashMap<>();
 
@@ -413,13 +416,20 @@ public final class Compiler {
 
     // ---------------------------------------------------------------- scopes
 
-    /** Collects the variables a body declares and allocates their slots. */
+    /** Collects the variables a body declares and uses (outside closures) and allocates the declared ones. */
     private void prepareScope(Scope scope, Body body) {
         for (Expr e : body.exprs()) {
             declarations(e, scope.declared);
+            uses(e, scope.seen);
         }
         for (String n : scope.declared) {
             slot(scope, n);
+        }
+        // Allocate the body's own variables now, before any closure in it takes its slot range.
+        for (String n : new java.util.TreeSet<>(scope.seen)) {
+            if (resolveScope(n, scope) == scope) {
+                slot(scope, n);
+            }
         }
     }
 
@@ -439,21 +449,31 @@ public final class Compiler {
         }
     }
 
-    /** Records the local variables of an expression (outside closures) as seen, in source order. */
-    private void markSeen(Expr e, Scope scope) {
-        Set<String> names = new HashSet<>();
-        declarations(e, scope.declaredNow);
+    /** Variables an expression uses outside closures, not counting what it declares. */
+    private static void uses(Expr e, Set<String> names) {
         Statement s = e.statement();
         if (s instanceof SomeIn si) {
             collectVars(si.collection(), names);
         } else if (s instanceof Every ev) {
             collectVars(ev.domain(), names);
+        } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
+            collectVars(c.args().get(1), names);
         } else if (s instanceof Term t) {
             collectVars(t, names);
         }
         for (With w : e.withs()) {
             collectVars(w.value(), names);
         }
+    }
+
+    /**
+     * Records an expression's declarations in source order (a closure captures a variable declared with
+     * {@code :=} or {@code some} only after the declaration) and allocates its local variables.
+     */
+    private void markSeen(Expr e, Scope scope) {
+        Set<String> names = new HashSet<>();
+        declarations(e, scope.declaredNow);
+        uses(e, names);
         for (String n : names) {
             if (resolveScope(n, scope) == scope) {
                 slot(scope, n);
@@ -495,12 +515,14 @@ public final class Compiler {
         if (isGlobal(name)) {
             return null;
         }
+        // The outermost enclosing body that uses the name owns it.
+        Scope owner = null;
         for (Scope s = scope.parent; s != null; s = s.parent) {
             if (s.seen.contains(name)) {
-                return s;
+                owner = s;
             }
         }
-        return scope;
+        return owner != null ? owner : scope;
     }
 
     private boolean isGlobal(String name) {
