@@ -23,6 +23,11 @@ public final class Builtins {
             Strings.ALL,
             Regex.ALL,
             Glob.ALL,
+            Net.ALL,
+            Units.ALL,
+            Semver.ALL,
+            Uuid.ALL,
+            Time.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
