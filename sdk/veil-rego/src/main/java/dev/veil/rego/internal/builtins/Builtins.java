@@ -1,6 +1,5 @@
 package dev.veil.rego.internal.builtins;
 
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +19,18 @@ public final class Builtins {
     /** One entry per topic class, in no particular order. */
     private static final List<List<Builtin>> TOPICS = List.of(
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
+            Aggregates.ALL,
+            Arithmetic.ALL,
+            Sets.ALL,
+            Bits.ALL,
+            ArrayBuiltins.ALL,
+            Types.ALL,
+            ObjectBuiltins.ALL,
+            Casts.ALL,
+            Encoding.ALL,
+            Yaml.ALL,
+            JsonSchema.ALL,
+            Core.ALL,
             Strings.ALL,
             Regex.ALL,
             Glob.ALL,
@@ -43,16 +54,6 @@ public final class Builtins {
     /** Every registered builtin name, sorted. */
     public static Set<String> names() {
         return Collections.unmodifiableSet(new TreeSet<>(REGISTRY.keySet()));
-    }
-
-    /**
-     * Indexes topic lists by name.
-     *
-     * @throws IllegalStateException when two builtins share a name (a registration mistake)
-     */
-    @SafeVarargs
-    public static Map<String, Builtin> register(List<Builtin>... topics) {
-        return register(Arrays.asList(topics));
     }
 
     /**
