@@ -72,9 +72,13 @@ class StringsTest {
         assertThat(json("split", "\"a,b,,c\"", "\",\"")).isEqualTo("[\"a\",\"b\",\"\",\"c\"]");
         assertThat(json("split", "\"abc\"", "\"\"")).isEqualTo("[\"a\",\"b\",\"c\"]");
         assertThat(json("split", "\"abc\"", "\"x\"")).isEqualTo("[\"abc\"]");
-        assertThat(json("strings.split_n", "\"a,b,c\"", "\",\"", "2")).isEqualTo("[\"a\",\"b,c\"]");
+        assertThat(json("strings.split_n", "\"a,b,c\"", "\",\"", "2")).isEqualTo("[\"a\",\"b\"]");
         assertThat(json("strings.split_n", "\"a,b,c\"", "\",\"", "0")).isEqualTo("[]");
-        assertThat(json("strings.split_n", "\"a,b,c\"", "\",\"", "-1")).isEqualTo("[\"a\",\"b\",\"c\"]");
+        assertThat(json("strings.split_n", "\"a,b,c\"", "\",\"", "-1")).isEqualTo("[\"c\"]");
+        assertThat(json("strings.split_n", "\"a,b,c\"", "\",\"", "-10")).isEqualTo("[\"a\",\"b\",\"c\"]");
+        assertThat(json("strings.split_n", "\"abc\"", "\"\"", "-2")).isEqualTo("[\"b\",\"c\"]");
+        typeError("strings.split_n: operand 3 must be integer number but got floating-point number",
+                "strings.split_n", "\"a\"", "\".\"", "1.5");
         assertThat(json("replace", "\"aaa\"", "\"a\"", "\"b\"")).isEqualTo("\"bbb\"");
         assertThat(json("replace", "\"ab\"", "\"\"", "\"-\"")).isEqualTo("\"-a-b-\"");
         assertThat(json("strings.replace_n", "{\"a\":\"1\",\"ab\":\"2\"}", "\"abab\"")).isEqualTo("\"1b1b\"");
