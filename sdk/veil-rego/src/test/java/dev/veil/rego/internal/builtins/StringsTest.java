@@ -99,6 +99,9 @@ class StringsTest {
         typeError("substring: operand 2 must be integer number but got floating-point number", "substring",
                 "\"abc\"", "1.5", "1");
         typeError("substring: operand 3 must be number but got string", "substring", "\"abc\"", "1", "\"1\"");
+        // OPA's IntOperand reads the literal: 1.0 is "floating-point" there
+        typeError("substring: operand 2 must be integer number but got floating-point number", "substring",
+                "\"abc\"", "1.0", "1");
     }
 
     @Test
