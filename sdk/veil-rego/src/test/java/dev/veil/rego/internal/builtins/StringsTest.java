@@ -158,6 +158,8 @@ class StringsTest {
                 .isEqualTo("\"test \\u003cundefined\\u003e 1\"");
         assertThat(json("strings.render_template", "\"{{if eq .a 1}}one{{else}}other{{end}} {{- \\\" x\\\" -}} \"",
                 "{\"a\":1}")).isEqualTo("\"one x\"");
+        assertThat(json("strings.render_template", "\"{{.a}} {{.o}} {{.n}} {{with .o}}{{.k}}{{end}}\"",
+                "{\"a\":[\"x\",1,true],\"o\":{\"k\":\"v\"},\"n\":null}")).isEqualTo("\"[x 1 true] map[k:v] \\u003cnil\\u003e v\"");
         builtinError("strings.render_template: template: unexpected EOF", "strings.render_template",
                 "\"{{if .a}}\"", "{}");
     }
