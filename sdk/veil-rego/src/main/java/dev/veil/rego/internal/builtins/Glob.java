@@ -49,10 +49,10 @@ public final class Glob {
                 if (!(v instanceof StringValue s)) {
                     throw Operands.typeError(name, RegoTypeError.operandElement(2, arr, v, "string"));
                 }
-                // OPA's RuneSliceOperand takes the first rune of each string
+                // OPA's RuneSliceOperand: each element one rune
                 String d = s.value();
-                if (d.isEmpty()) {
-                    throw Operands.typeError(name, RegoTypeError.operandDetail(2, "must be array of single-character strings"));
+                if (d.codePointCount(0, d.length()) != 1) {
+                    throw Operands.typeError(name, RegoTypeError.operandElement(2, arr, v, "rune"));
                 }
                 delimiters.add(d.codePointAt(0));
             }
