@@ -172,6 +172,23 @@ class StringsTest {
     }
 
     @Test
+    void sprintfOfAFractionReadsBackAsTheSameDouble() {
+        qt().forAll(org.quicktheories.generators.SourceDSL.integers().between(-30, 30),
+                org.quicktheories.generators.SourceDSL.doubles().fromZeroToOne())
+                .as((e, f) -> (f - 0.5) * Math.pow(10, e))
+                .checkAssert(d -> {
+                    if (d == Math.rint(d)) {
+                        return; // integers are Go ints, not floats
+                    }
+                    NumberValue n = NumberValue.of(d);
+                    for (String verb : List.of("%v", "%g", "%.17g", "%.17e")) {
+                        String out = ((StringValue) Calls.call("sprintf", StringValue.of(verb), Calls.arr(n))).value();
+                        assertThat(Double.parseDouble(out)).as("%s of %s gave %s", verb, d, out).isEqualTo(d);
+                    }
+                });
+    }
+
+    @Test
     void splitThenConcatRoundTrips() {
         qt().forAll(strings().basicLatinAlphabet().ofLengthBetween(0, 20),
                 strings().basicLatinAlphabet().ofLengthBetween(1, 2)).checkAssert((s, sep) -> {
