@@ -40,6 +40,7 @@ public final class Builtins {
             Semver.ALL,
             Uuid.ALL,
             Time.ALL,
+            Graph.ALL,
             Crypto.ALL,
             Jwt.ALL,
             Graphql.ALL,
