@@ -30,6 +30,7 @@ public final class Builtins {
             Encoding.ALL,
             Yaml.ALL,
             JsonSchema.ALL,
+            Graphs.ALL,
             Core.ALL,
             List.of());
 
