@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * Graph builtins as OPA's {@code topdown/reachable.go}: {@code graph.reachable(graph, initial)} (the
  * nodes reachable from the initial ones, each in the graph) and {@code graph.reachable_paths} (every
- * maximal path, a path ending where a node has no edges, is not in the graph, or closes a cycle). A
+ * maximal path, a path ending where a node has no edges, is not in the graph, or meets a node already
+ * visited from the same initial edge). A
  * graph is an object from node to an array or set of neighbours.
  */
 public final class Graphs {
@@ -100,13 +101,14 @@ public final class Graphs {
             out.add(ArrayValue.of(here));
             return;
         }
-        Set<Value> seen = new HashSet<>(reached);
-        seen.add(root);
+        // one visited set for the whole walk from an initial edge, as the OPA release the conformance
+        // cases were generated with: a node seen on a sibling branch ends the path (reachable_paths/cycle_1022_3)
+        reached.add(root);
         for (Value n : next) {
-            if (seen.contains(n)) {
+            if (reached.contains(n)) {
                 out.add(ArrayValue.of(here));
             } else {
-                paths(graph, n, here, seen, out);
+                paths(graph, n, here, reached, out);
             }
         }
     }
