@@ -115,8 +115,9 @@ class CastsAndEncodingTest {
         assertThat(call("json.marshal_with_options", v, j("{}"))).isEqualTo(s("[1,{\"a\":[],\"b\":2}]"));
         assertThat(((StringValue) call("json.marshal_with_options", v, j("{\"pretty\": true}"))).value())
                 .isEqualTo("[\n\t1,\n\t{\n\t\t\"a\": [],\n\t\t\"b\": 2\n\t}\n]");
-        assertThat(((StringValue) call("json.marshal_with_options", j("[1]"), j("{\"prefix\": \"> \", \"indent\": \" \"}")))
-                .value()).isEqualTo("> [\n>  1\n> ]");
+        Value opts = j("{\"prefix\": \"> \", \"indent\": \" \"}");
+        assertThat(((StringValue) call("json.marshal_with_options", j("[1]"), opts)).value())
+                .isEqualTo("> [\n>  1\n> ]");
         assertThat(call("json.marshal_with_options", j("[]"), j("{\"prefix\": \"---\"}"))).isEqualTo(s("---[]"));
         assertThat(call("json.marshal_with_options", v, j("{\"pretty\": false, \"indent\": \"x\"}")))
                 .isEqualTo(s("[1,{\"a\":[],\"b\":2}]"));
