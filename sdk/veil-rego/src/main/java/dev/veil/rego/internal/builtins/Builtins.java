@@ -30,7 +30,6 @@ public final class Builtins {
             Encoding.ALL,
             Yaml.ALL,
             JsonSchema.ALL,
-            Graphs.ALL,
             Core.ALL,
             List.of());
 
