@@ -12,4 +12,5 @@ module dev.veil.rego {
     requires org.yaml.snakeyaml;
     requires com.nimbusds.jose.jwt;
     requires com.networknt.schema;
+    requires com.graphqljava;
 }

@@ -691,7 +691,8 @@ public final class Evaluator {
             return base == null || walk(base, path, i, f, k, true);
         }
         if (node.hasRules()) {
-            Value v = nodeValue(node);
+            // Base data shadows rules at the same path, as in OPA.
+            Value v = base != null ? base : nodeValue(node);
             if (withPaths != null) {
                 v = applyOverlays(v, node.path);
             }
@@ -783,7 +784,9 @@ public final class Evaluator {
         for (Map.Entry<Value, RuleNode> e : node.children.entrySet()) {
             List<Value> sub = new ArrayList<>(at);
             sub.add(e.getKey());
-            Value cv = materialize(e.getValue(), index(base, e.getKey()), sub);
+            Value baseChild = index(base, e.getKey());
+            Value cv = baseChild != null && e.getValue().hasRules() ? baseChild
+                    : materialize(e.getValue(), baseChild, sub);
             if (cv != null) {
                 b.put(e.getKey(), cv);
             }
@@ -1010,15 +1013,17 @@ public final class Evaluator {
                 if (w.replacementBuiltin != null) {
                     return callBuiltin(w.replacementBuiltin, c, args, k);
                 }
+                // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
-                Map<String, Object> without = new HashMap<>(mocks);
-                without.remove(c.name);
-                mocks = without.isEmpty() ? null : without;
+                Map<RuleNode, Value> savedCache = cache;
+                mocks = null;
+                cache = new HashMap<>();
                 Value v;
                 try {
                     v = callFunction(w.replacementNode, args.clone(), c.loc);
                 } finally {
                     mocks = saved;
+                    cache = savedCache;
                 }
                 return v == null || k.accept(v);
             }
@@ -1087,8 +1092,14 @@ public final class Evaluator {
             }
             Value v = b.fn().call(args.clone(), bctx);
             return v == null || k.accept(v);
-        } catch (RegoTypeError | BuiltinError e) {
-            // as OPA: every builtin error, operand type errors included, is undefined unless strict
+        } catch (RegoTypeError e) {
+            // As OPA: operand type errors make the call undefined unless builtin errors are strict.
+            if (strict) {
+                BuiltinFailure x = e.withBuiltin(b.name());
+                throw new EvalError(x.code(), x.getMessage(), c.loc);
+            }
+            return true;
+        } catch (BuiltinError e) {
             if (strict) {
                 BuiltinFailure x = e.withBuiltin(b.name());
                 throw new EvalError(x.code(), x.getMessage(), c.loc);
