@@ -11,5 +11,6 @@ module dev.veil.rego {
     requires re2j;
     requires org.yaml.snakeyaml;
     requires com.nimbusds.jose.jwt;
+    requires com.networknt.schema;
     requires com.graphqljava;
 }
