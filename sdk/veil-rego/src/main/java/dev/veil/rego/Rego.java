@@ -6,6 +6,7 @@ import dev.veil.rego.internal.ast.Term;
 import dev.veil.rego.internal.ast.Var;
 import dev.veil.rego.internal.compile.Plan;
 import dev.veil.rego.internal.eval.Engine;
+import dev.veil.rego.internal.eval.Evaluator;
 import dev.veil.rego.internal.parse.Parser;
 import dev.veil.rego.internal.value.ObjectValue;
 import dev.veil.rego.internal.value.Value;
@@ -36,7 +37,7 @@ public final class Rego {
     private final boolean strict;
     private final PrintStream printOut;
     private final Map<String, Plan.Query> queries = new ConcurrentHashMap<>();
-    private final Map<String, List<Value>> paths = new ConcurrentHashMap<>();
+    private final Map<String, Plan.Ref> paths = new ConcurrentHashMap<>();
 
     private Rego(Engine engine, boolean strict, PrintStream printOut) {
         this.engine = engine;
@@ -106,10 +107,10 @@ public final class Rego {
         return v == null ? null : Values.toJava(v);
     }
 
-    private List<Value> path(String ref) {
-        List<Value> p = paths.get(ref);
+    private Plan.Ref path(String ref) {
+        Plan.Ref p = paths.get(ref);
         if (p == null) {
-            p = parsePath(ref);
+            p = Evaluator.documentRef(parsePath(ref));
             paths.put(ref, p);
         }
         return p;
