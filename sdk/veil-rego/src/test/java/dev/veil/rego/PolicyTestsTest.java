@@ -46,8 +46,8 @@ class PolicyTestsTest {
 
     @Test
     void conflictsAreReportedAsErrors() {
-        PolicyTests.Report r = PolicyTests.run(Map.of("t.rego", "package t\ntest_conflict := x if { some x in [1, 2] }\n"),
-                null);
+        PolicyTests.Report r = PolicyTests.run(
+                Map.of("t.rego", "package t\ntest_conflict := x if { some x in [1, 2] }\n"), null);
         assertThat(r.results()).singleElement().satisfies(x -> {
             assertThat(x.outcome()).isEqualTo(PolicyTests.Outcome.ERROR);
             assertThat(x.error()).contains("complete rules must not produce multiple outputs");

@@ -82,8 +82,8 @@ class RegoCompileErrorsTest {
 
     @Test
     void conflictingRuleKinds() {
-        assertError(only("package a\n\np := 1\n\np contains 2\n"), "rego_type_error", "conflicting rules data.a.p found",
-                3, 1);
+        assertError(only("package a\n\np := 1\n\np contains 2\n"), "rego_type_error",
+                "conflicting rules data.a.p found", 3, 1);
     }
 
     @Test

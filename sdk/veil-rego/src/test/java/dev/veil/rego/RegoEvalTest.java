@@ -56,7 +56,8 @@ class RegoEvalTest {
                 """;
         Rego r = policy(src);
         assertThat(r.evaluate("data.t.names", null)).isEqualTo(List.of("a", "b", "c"));
-        assertThat(r.evaluate("data.t.by_role", null)).isEqualTo(Map.of("admin", List.of("a"), "dev", List.of("b", "c")));
+        assertThat(r.evaluate("data.t.by_role", null))
+                .isEqualTo(Map.of("admin", List.of("a"), "dev", List.of("b", "c")));
         assertThat(r.evaluate("data.t.first", null)).isEqualTo(Map.of("a", 0L, "b", 1L, "c", 2L));
     }
 
