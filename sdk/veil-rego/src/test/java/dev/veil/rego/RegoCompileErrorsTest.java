@@ -57,6 +57,12 @@ class RegoCompileErrorsTest {
     }
 
     @Test
+    void userFunctionArity() {
+        assertError(only("package a\n\nf(x) := x\n\np := f(1, 2, 3)\n"), "rego_type_error",
+                "function data.a.f has arity 1, got 3 arguments", 5, 6);
+    }
+
+    @Test
     void recursion() {
         assertError(only("package a\n\np if {\n\tq\n}\n\nq if {\n\tp\n}\n"), "rego_recursion_error",
                 "rule data.a.p is recursive: data.a.p -> data.a.q -> data.a.p", 3, 1);

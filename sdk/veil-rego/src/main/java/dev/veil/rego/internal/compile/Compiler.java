@@ -805,7 +805,8 @@ public final class Compiler {
             ctx.deps.add(fn.path);
             int arity = fn.arity >= 0 ? fn.arity : pendingArity(fn);
             if (c.args().size() != arity && !(asExpr && c.args().size() == arity + 1)) {
-                arityError(fn.name, arity, c);
+                error("rego_type_error", "function " + fn.name + " has arity " + arity + ", got " + c.args().size()
+                        + " argument" + (c.args().size() == 1 ? "" : "s"), c.location());
                 return null;
             }
             return new Plan.CallT(c.location(), fn.name, null, fn, args);
