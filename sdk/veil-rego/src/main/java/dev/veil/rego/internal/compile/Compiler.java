@@ -623,7 +623,7 @@ public final class Compiler {
         String text = e.toString();
         Location loc = e.location();
         if (s instanceof SomeDecl) {
-            return e.negated() || withs.length > 0 ? null : null;
+            return null; // only declares: the scope already knows its variables
         }
         if (s instanceof SomeIn si) {
             Plan.T key = si.key() == null ? null : term(si.key(), scope);
@@ -803,7 +803,7 @@ public final class Compiler {
         Plan.T[] args = terms(c.args(), scope);
         if (fn != null && fn.isFunctionLike()) {
             ctx.deps.add(fn.path);
-            int arity = fn.arity >= 0 ? fn.arity : pendingArity(fn);
+            int arity = fn.arity >= 0 ? fn.arity : fn.declaredArity;
             if (c.args().size() != arity && !(asExpr && c.args().size() == arity + 1)) {
                 error("rego_type_error", "function " + fn.name + " has arity " + arity + ", got " + c.args().size()
                         + " argument" + (c.args().size() == 1 ? "" : "s"), c.location());
@@ -822,10 +822,6 @@ public final class Compiler {
             return null;
         }
         return new Plan.CallT(c.location(), dotted, b, null, args);
-    }
-
-    private int pendingArity(RuleNode fn) {
-        return fn.declaredArity;
     }
 
     private void arityError(String name, int arity, Call c) {

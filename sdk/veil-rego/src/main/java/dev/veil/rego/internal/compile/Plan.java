@@ -256,11 +256,6 @@ public final class Plan {
             this.assign = assign;
             this.text = text;
         }
-
-        /** The same expression with a different kind of negation or withs. */
-        Expr with(boolean neg, With[] w) {
-            return new Expr(loc, kind, neg, w, a, b, c, body, assign, text);
-        }
     }
 
     /** {@code with target as value}. */
