@@ -267,9 +267,12 @@ public final class Plan {
         public final Value[] path;
         /** For FUNCTION: the replaced builtin name or function path. */
         public final String function;
-        /** The replacement value; for a function replaced by a function, a Const holding the name. */
+        /** The replacement value (a Const null placeholder when a function is replaced by a function). */
         public final T value;
-        /** For FUNCTION replaced by another function: its name (builtin) ... */
+        /**
+         * For a function replaced by another function: the replacement's name, and either the builtin
+         * or the user function's node; all null when the replacement is a value.
+         */
         public final String replacementFunction;
         public final Builtin replacementBuiltin;
         public final RuleNode replacementNode;
