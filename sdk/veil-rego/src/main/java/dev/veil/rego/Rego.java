@@ -39,13 +39,15 @@ public final class Rego {
     private final Engine engine;
     private final boolean strict;
     private final PrintStream printOut;
+    private final long timeoutNanos;
     private final Map<String, Plan.Query> queries = new ConcurrentHashMap<>();
     private final Map<String, Plan.Ref> paths = new ConcurrentHashMap<>();
 
-    private Rego(Engine engine, boolean strict, PrintStream printOut) {
+    private Rego(Engine engine, boolean strict, PrintStream printOut, long timeoutNanos) {
         this.engine = engine;
         this.strict = strict;
         this.printOut = printOut;
+        this.timeoutNanos = timeoutNanos;
     }
 
     /**
@@ -62,7 +64,7 @@ public final class Rego {
             throw new IllegalArgumentException("the data document must be an object (a Map) but was a "
                     + d.typeName());
         }
-        return new Rego(Engine.compile(modules, o), false, null);
+        return new Rego(Engine.compile(modules, o), false, null, 0);
     }
 
     /**
@@ -70,12 +72,20 @@ public final class Rego {
      * JSON) raises a {@link RegoException} instead of making the expression undefined.
      */
     public Rego strictBuiltinErrors(boolean on) {
-        return new Rego(engine, on, printOut);
+        return new Rego(engine, on, printOut, timeoutNanos);
     }
 
     /** This policy with {@code print} output written to {@code out} (null to drop it, the default). */
     public Rego printTo(PrintStream out) {
-        return new Rego(engine, strict, out);
+        return new Rego(engine, strict, out, timeoutNanos);
+    }
+
+    /**
+     * This policy with a time limit per evaluation: an evaluation running longer fails with a
+     * {@link RegoException} of code {@code eval_cancel_error}. Zero or negative means no limit (the default).
+     */
+    public Rego timeout(java.time.Duration limit) {
+        return new Rego(engine, strict, printOut, limit == null || limit.isNegative() ? 0 : limit.toNanos());
     }
 
     /**
@@ -146,6 +156,6 @@ public final class Rego {
     }
 
     private Engine.Options options() {
-        return new Engine.Options(strict, printOut, 0);
+        return new Engine.Options(strict, printOut, timeoutNanos);
     }
 }

@@ -255,6 +255,19 @@ class RegoEvalTest {
     }
 
     @Test
+    void aTimeLimitStopsLongEvaluations() {
+        Rego r = policy("package t\nr := numbers.range(1, 2000)\n"
+                + "p := count([1 | some a in r; some b in r; some c in r; a + b + c == 0])\n")
+                .timeout(java.time.Duration.ofMillis(200));
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> r.evaluate("data.t.p", null)).isInstanceOfSatisfying(RegoException.class, e -> {
+            assertThat(e.code()).isEqualTo("eval_cancel_error");
+            assertThat(e.errors().get(0).message()).isEqualTo("timeout");
+        });
+        assertThat(System.nanoTime() - t0).isLessThan(3_000_000_000L);
+    }
+
+    @Test
     void evaluateRejectsNonDataReferences() {
         Rego r = policy("package t\np := 1\n");
         assertThatThrownBy(() -> r.evaluate("input.x", null)).isInstanceOf(IllegalArgumentException.class)
