@@ -268,6 +268,26 @@ class RegoEvalTest {
     }
 
     @Test
+    void indexingSkipsRulesWhoseConstantDoesNotMatch() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Rego r = policy("""
+                package t
+                p := 1 if { print("evaluated a"); input.role == "a" }
+                p := 2 if { print("evaluated b"); input.role == "b" }
+                p := 3 if { print("evaluated other"); input.level > 1 }
+                f("x") := 1 if print("evaluated f x")
+                f("y") := 2 if print("evaluated f y")
+                q := f(input.role)
+                """).printTo(new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertThat(r.evaluate("data.t.p", Map.of("role", "b", "level", 0))).isEqualTo(2L);
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().toList())
+                .containsExactlyInAnyOrder("evaluated b", "evaluated other");
+        out.reset();
+        assertThat(r.evaluate("data.t.q", Map.of("role", "y"))).isEqualTo(2L);
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly("evaluated f y");
+    }
+
+    @Test
     void evaluateRejectsNonDataReferences() {
         Rego r = policy("package t\np := 1\n");
         assertThatThrownBy(() -> r.evaluate("input.x", null)).isInstanceOf(IllegalArgumentException.class)
