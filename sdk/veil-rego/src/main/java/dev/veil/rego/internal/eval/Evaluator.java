@@ -22,7 +22,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeSet;
 
 /**
@@ -75,7 +74,7 @@ public final class Evaluator {
         this.strict = strict;
         this.printOut = printOut;
         this.deadline = deadline;
-        this.bctx = BuiltinContext.of(nowNanos, strict, new Random());
+        this.bctx = BuiltinContext.of(nowNanos, strict, java.util.concurrent.ThreadLocalRandom.current());
     }
 
     // ------------------------------------------------------------------ entry points
@@ -98,13 +97,17 @@ public final class Evaluator {
         return out;
     }
 
-    /** The value of the document at {@code data.<path>}, or null when undefined. */
-    public Value document(List<Value> path) {
+    /** A reference to {@code data.<path>} for {@link #document(Plan.Ref)}; build once, use for every call. */
+    public static Plan.Ref documentRef(List<Value> path) {
         Plan.T[] p = new Plan.T[path.size()];
         for (int i = 0; i < p.length; i++) {
             p[i] = new Plan.Const(Location.NONE, path.get(i));
         }
-        Plan.Ref ref = new Plan.Ref(Location.NONE, new Plan.Root(Location.NONE, false), p);
+        return new Plan.Ref(Location.NONE, new Plan.Root(Location.NONE, false), p);
+    }
+
+    /** The value of the document a {@link #documentRef} names, or null when undefined. */
+    public Value document(Plan.Ref ref) {
         Value[] result = new Value[1];
         evalTerm(ref, new Value[0], v -> {
             result[0] = v;
@@ -1092,7 +1095,14 @@ public final class Evaluator {
             }
             Value v = b.fn().call(args.clone(), bctx);
             return v == null || k.accept(v);
-        } catch (RegoTypeError | BuiltinError e) {
+        } catch (RegoTypeError e) {
+            // As OPA: operand type errors make the call undefined unless builtin errors are strict.
+            if (strict) {
+                BuiltinFailure x = e.withBuiltin(b.name());
+                throw new EvalError(x.code(), x.getMessage(), c.loc);
+            }
+            return true;
+        } catch (BuiltinError e) {
             if (strict) {
                 BuiltinFailure x = e.withBuiltin(b.name());
                 throw new EvalError(x.code(), x.getMessage(), c.loc);
