@@ -156,6 +156,10 @@ class CastsAndEncodingTest {
         assertThat(call("yaml.unmarshal", s("a: 1\nb: [x, 2.5, true, null]\n1: one\n")))
                 .isEqualTo(j("{\"a\": 1, \"b\": [\"x\", 2.5, true, null], \"1\": \"one\"}"));
         assertThat(call("yaml.unmarshal", s(""))).isEqualTo(NullValue.NULL);
+        assertThat(call("yaml.unmarshal", s("d: 2001-12-14\nf: 1e3\nt: 1:20\no: 0x1F\n")))
+                .isEqualTo(j("{\"d\": \"2001-12-14\", \"f\": 1000, \"t\": \"1:20\", \"o\": 31}"));
+        assertThat(call("yaml.marshal", j("{\"d\": \"2001-12-14\", \"f\": \"1e3\"}")))
+                .isEqualTo(s("d: \"2001-12-14\"\nf: \"1e3\"\n"));
         builtinError("yaml.unmarshal", "yaml.unmarshal: yaml: line 1: did not find expected ',' or ']'",
                 s("[1,2,3"));
         assertThat(call("yaml.is_valid", s("a: [1"))).isEqualTo(BooleanValue.FALSE);
