@@ -71,7 +71,7 @@ class JsonSchemaTest {
                 + "number null object string]\"]");
         assertThat(json(call("json.verify_schema", s("{"))))
                 .isEqualTo("[false,\"jsonschema: invalid JSON string\"]");
-        assertThat(json(call("json.verify_schema", n("1")))).isEqualTo("[false,\"jsonschema: wrong type, expected string or "
-                + "object\"]");
+        assertThat(json(call("json.verify_schema", n("1"))))
+                .isEqualTo("[false,\"jsonschema: wrong type, expected string or object\"]");
     }
 }
