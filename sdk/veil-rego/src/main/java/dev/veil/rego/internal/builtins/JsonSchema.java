@@ -39,6 +39,11 @@ public final class JsonSchema {
     private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7,
             b -> b.schemaLoader(SchemaLoader.getDefault()));
 
+    /** Compiled schemas by their JSON text, as OPA caches them between queries; lock-free. */
+    private static final int CACHE_SIZE = 256;
+    private static final java.util.concurrent.ConcurrentHashMap<String, Schema> CACHE =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Every builtin of this topic. */
     public static final List<Builtin> ALL = List.of(
             Builtin.of("json.verify_schema", 1, (a, c) -> verify(a[0])),
@@ -78,7 +83,17 @@ public final class JsonSchema {
         }
         checkTypes(node);
         try {
-            return REGISTRY.getSchema(MAPPER.writeValueAsString(node));
+            String text = MAPPER.writeValueAsString(node);
+            Schema cached = CACHE.get(text);
+            if (cached != null) {
+                return cached;
+            }
+            Schema schema = REGISTRY.getSchema(text);
+            if (CACHE.size() >= CACHE_SIZE) {
+                CACHE.clear(); // crude bound: policies use a handful of constant schemas
+            }
+            CACHE.put(text, schema);
+            return schema;
         } catch (SchemaException | JsonProcessingException | IllegalArgumentException e) {
             throw new Invalid("invalid schema: " + e.getMessage());
         }
