@@ -274,7 +274,7 @@ public final class Encoding {
     /** Go's {@code %#U}: {@code U+0067 'g'}. */
     private static BuiltinError invalidHexByte(int b) {
         String u = String.format("U+%04X", b);
-        if (b >= 0x20 && b != 0x7f && !(b >= 0x80 && b < 0xa0)) {
+        if (b >= 0x20 && b != 0x7f && !(b >= 0x80 && b <= 0xa0) && b != 0xad) { // Go's strconv.IsPrint
             u += " '" + (char) b + "'";
         }
         return new BuiltinError("hex.decode", "encoding/hex: invalid byte: " + u);
