@@ -166,7 +166,7 @@ public final class Yaml {
     /** Writes {@code v} at the current position (already indented); ends with a newline. */
     private static void node(StringBuilder b, Value v, int indent) {
         if (!isBlock(v)) {
-            b.append(scalar(v)).append('\n');
+            scalarLine(b, v, Math.max(indent, 2)); // a document's own block text is indented too
             return;
         }
         if (v instanceof ObjectValue o) {
@@ -183,7 +183,8 @@ public final class Yaml {
                 b.append(string(e.getKey())).append(':');
                 Value val = e.getValue();
                 if (!isBlock(val)) {
-                    b.append(' ').append(scalar(val)).append('\n');
+                    b.append(' ');
+                    scalarLine(b, val, indent + 2);
                 } else if (val instanceof ObjectValue) {
                     b.append('\n');
                     pad(b, indent + 2);
@@ -205,6 +206,50 @@ public final class Yaml {
             b.append("- ");
             node(b, item, indent + 2);
         }
+    }
+
+    /**
+     * A scalar and its newline; a multi-line string as a literal block ({@code |-}, {@code |} or {@code |+}
+     * by its trailing newlines) with its lines at {@code contentIndent}, as go-yaml v2 writes it.
+     */
+    private static void scalarLine(StringBuilder b, Value v, int contentIndent) {
+        if (v instanceof StringValue sv && literal(sv.value())) {
+            String str = sv.value();
+            int end = str.length();
+            while (end > 0 && str.charAt(end - 1) == '\n') {
+                end--;
+            }
+            int trailing = str.length() - end;
+            b.append(trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+").append('\n');
+            String body = str.substring(0, end);
+            for (String line : body.split("\n", -1)) {
+                if (!line.isEmpty()) {
+                    pad(b, contentIndent);
+                    b.append(line);
+                }
+                b.append('\n');
+            }
+            for (int i = 1; i < trailing; i++) {
+                b.append('\n');
+            }
+            return;
+        }
+        b.append(scalar(v)).append('\n');
+    }
+
+    /** Multi-line text that a literal block can carry as it is. */
+    private static boolean literal(String s) {
+        if (s.indexOf('\n') < 0 || s.startsWith(" ") || s.startsWith("\n") || s.startsWith("\t")) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c == '\r' || c == '\u2028' || c == '\u2029'
+                    || c == '\ufeff' || Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void pad(StringBuilder b, int n) {

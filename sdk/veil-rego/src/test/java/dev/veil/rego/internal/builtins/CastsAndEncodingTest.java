@@ -157,6 +157,49 @@ class CastsAndEncodingTest {
                 s("a=1;b=2"));
     }
 
+    private static final String[] TRICKY = {"", " x", "x ", "true", "y", "N", "off", "1e3", "0x1F", "1:20", "0777",
+        "2001-12-14", "null", "~", "-", "- x", "a: b", "a #b", "#x", "@x", "`x", "!x", "&x", "*x", "[x]", "{x}",
+        "x,y", "?", ":", ".5", ".inf", "multi\nline", "tail\n", "é€😀", "tab\tin", "quote\"s", "back\\slash",
+        "<&>", "%x", "'x'"};
+
+    @Test
+    void yamlMarshalReadsBackAsTheSameValue() {
+        qt().withExamples(400).forAll(longs().between(0, Long.MAX_VALUE)).checkAssert(seed -> {
+            java.util.Random r = new java.util.Random(seed);
+            Value v = randomDoc(r, 3);
+            String yaml = ((StringValue) call("yaml.marshal", v)).value();
+            assertThat(call("yaml.unmarshal", s(yaml))).as(yaml).isEqualTo(v);
+        });
+    }
+
+    private static Value randomDoc(java.util.Random r, int depth) {
+        int kind = depth == 0 ? r.nextInt(4) : r.nextInt(6);
+        switch (kind) {
+            case 0:
+                return s(TRICKY[r.nextInt(TRICKY.length)]);
+            case 1:
+                return n(Long.toString(r.nextLong() >> r.nextInt(64)));
+            case 2:
+                return r.nextBoolean() ? BooleanValue.TRUE : NullValue.NULL;
+            case 3:
+                return n(r.nextInt(1000) + "." + (1 + r.nextInt(9)));
+            case 4: {
+                java.util.List<Value> l = new java.util.ArrayList<>();
+                for (int i = r.nextInt(4); i > 0; i--) {
+                    l.add(randomDoc(r, depth - 1));
+                }
+                return dev.veil.rego.internal.value.ArrayValue.of(l);
+            }
+            default: {
+                dev.veil.rego.internal.value.ObjectValue.Builder b = dev.veil.rego.internal.value.ObjectValue.builder();
+                for (int i = r.nextInt(4); i > 0; i--) {
+                    b.put(s(TRICKY[r.nextInt(TRICKY.length)]), randomDoc(r, depth - 1));
+                }
+                return b.build();
+            }
+        }
+    }
+
     @Test
     void yaml() {
         assertThat(call("yaml.unmarshal", s("a: 1\nb: [x, 2.5, true, null]\n1: one\n")))
@@ -178,5 +221,9 @@ class CastsAndEncodingTest {
                 + "d: []\ne: {}\n");
         assertThat(call("yaml.unmarshal", s(yaml))).isEqualTo(doc);
         assertThat(call("yaml.marshal", s("x"))).isEqualTo(s("x\n"));
+        Value text = j("{\"a\": \"l1\\nl2\", \"b\": [\"x\\n\"], \"c\": {\"d\": \"p\\n\\nq\\n\\n\"}}");
+        String block = ((StringValue) call("yaml.marshal", text)).value();
+        assertThat(block).isEqualTo("a: |-\n  l1\n  l2\nb:\n- |\n  x\nc:\n  d: |+\n    p\n\n    q\n\n");
+        assertThat(call("yaml.unmarshal", s(block))).isEqualTo(text);
     }
 }
