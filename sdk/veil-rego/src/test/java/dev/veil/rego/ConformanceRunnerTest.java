@@ -87,7 +87,8 @@ class ConformanceRunnerTest {
         Files.writeString(dir.resolve("c.yaml"), CASES);
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Conformance.run(dir, false, new PrintStream(buf, true, StandardCharsets.UTF_8));
-        assertThat(buf.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(". 4/5", "4 passed, 1 failed");
+        assertThat(buf.toString(StandardCharsets.UTF_8).lines().toList())
+                .containsExactly(". 4/5", "4 passed, 1 failed");
     }
 
     @Test
@@ -99,7 +100,8 @@ class ConformanceRunnerTest {
                     modules:
                       - |
                         package test
-                        p := count([1 | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); some c in numbers.range(1, 3000); a + b + c == 0])
+                        r := numbers.range(1, 3000)
+                        p := count([1 | some a in r; some b in r; some c in r; a + b + c == 0])
                     want_result:
                       - "x": 0
                 """);
@@ -116,6 +118,7 @@ class ConformanceRunnerTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not a directory");
         Files.writeString(dir.resolve("bad.yaml"), "not: [cases]\n");
         assertThatThrownBy(() -> Conformance.run(dir, false, new PrintStream(new ByteArrayOutputStream())))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected a top-level 'cases:' list");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expected a top-level 'cases:' list");
     }
 }

@@ -53,7 +53,8 @@ class ConformanceTest {
         List<String> listed = new ArrayList<>();
         try (InputStream in = ConformanceTest.class.getResourceAsStream("conformance-passing.txt")) {
             assertThat(in).as("conformance-passing.txt on the test class path").isNotNull();
-            new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).forEach(listed::add);
+            new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank())
+                    .forEach(listed::add);
         }
         List<String> regressions = new ArrayList<>();
         for (String note : listed) {

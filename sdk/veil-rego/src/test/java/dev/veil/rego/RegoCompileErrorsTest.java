@@ -57,6 +57,12 @@ class RegoCompileErrorsTest {
     }
 
     @Test
+    void userFunctionArity() {
+        assertError(only("package a\n\nf(x) := x\n\np := f(1, 2, 3)\n"), "rego_type_error",
+                "function data.a.f has arity 1, got 3 arguments", 5, 6);
+    }
+
+    @Test
     void recursion() {
         assertError(only("package a\n\np if {\n\tq\n}\n\nq if {\n\tp\n}\n"), "rego_recursion_error",
                 "rule data.a.p is recursive: data.a.p -> data.a.q -> data.a.p", 3, 1);
@@ -69,9 +75,21 @@ class RegoCompileErrorsTest {
     }
 
     @Test
+    void recursionThroughTheWholeDataDocument() {
+        assertError(only("package a\n\np := data\n"), "rego_recursion_error",
+                "rule data.a.p is recursive: data.a.p -> data.a.p", 3, 1);
+    }
+
+    @Test
+    void recursionThroughAVariableStep() {
+        assertError(only("package a\n\np contains k if {\n\tsome k\n\tdata.a[k]\n}\n"), "rego_recursion_error",
+                "rule data.a.p is recursive: data.a.p -> data.a.p", 3, 1);
+    }
+
+    @Test
     void conflictingRuleKinds() {
-        assertError(only("package a\n\np := 1\n\np contains 2\n"), "rego_type_error", "conflicting rules data.a.p found",
-                3, 1);
+        assertError(only("package a\n\np := 1\n\np contains 2\n"), "rego_type_error",
+                "conflicting rules data.a.p found", 3, 1);
     }
 
     @Test

@@ -21,7 +21,9 @@ class RegoConcurrencyTest {
             reasons contains "unknown role" if not roles[input.role]
             reasons contains "too many rows" if input.rows > limits[input.role]
             limits := {"admin": 1000, "analyst": 100, "guest": 10}
-            decision := {"allow": count(reasons) == 0, "reasons": sort([r | some r in reasons]), "level": level} if level
+            decision := {"allow": count(reasons) == 0, "reasons": sort([r | some r in reasons]), "level": level} if {
+                level
+            }
             """;
 
     private static Map<String, Object> input(int i) {

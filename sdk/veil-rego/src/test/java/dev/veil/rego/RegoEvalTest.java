@@ -56,7 +56,8 @@ class RegoEvalTest {
                 """;
         Rego r = policy(src);
         assertThat(r.evaluate("data.t.names", null)).isEqualTo(List.of("a", "b", "c"));
-        assertThat(r.evaluate("data.t.by_role", null)).isEqualTo(Map.of("admin", List.of("a"), "dev", List.of("b", "c")));
+        assertThat(r.evaluate("data.t.by_role", null))
+                .isEqualTo(Map.of("admin", List.of("a"), "dev", List.of("b", "c")));
         assertThat(r.evaluate("data.t.first", null)).isEqualTo(Map.of("a", 0L, "b", 1L, "c", 2L));
     }
 
@@ -165,6 +166,30 @@ class RegoEvalTest {
         assertThat(r.query("a := [x | some x in data.t.xs; x > 1]; s := {x | some x in data.t.xs};"
                 + " o := {k: v | some k, v in data.t.xs}", null)).containsExactly(Map.of(
                 "a", List.of(3L, 2L), "s", List.of(1L, 2L, 3L), "o", Map.of("0", 3L, "1", 1L, "2", 2L)));
+    }
+
+    @Test
+    void closuresCaptureOuterVariablesAsOpa() {
+        String src = """
+                package t
+                xs := {"a", "b"}
+                later := y if {
+                    y = [a | a = z[_]]
+                    z = input.a
+                }
+                nested := y if {
+                    k := 10
+                    y := [[v | v := k + i] | some i in [1, 2]]
+                }
+                declared_after := x if {
+                    y := {x | xs[x]}
+                    x := count(y)
+                }
+                """;
+        Rego r = policy(src);
+        assertThat(r.evaluate("data.t.later", Map.of("a", List.of(1, 2)))).isEqualTo(List.of(1L, 2L));
+        assertThat(r.evaluate("data.t.nested", null)).isEqualTo(List.of(List.of(11L), List.of(12L)));
+        assertThat(r.evaluate("data.t.declared_after", null)).isEqualTo(2L);
     }
 
     @Test

@@ -44,6 +44,7 @@ public final class Builtins {
             Crypto.ALL,
             Jwt.ALL,
             Graphql.ALL,
+            Aws.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);

@@ -10,9 +10,9 @@ import dev.veil.rego.internal.value.NullValue;
 import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code glob.match} and {@code glob.quote_meta} with the semantics of the gobwas/glob library OPA uses:
@@ -31,14 +31,8 @@ public final class Glob {
 
     private static final String SPECIALS = "*,?\\[]{}";
     private static final int CACHE_SIZE = 100;
-    private static final Map<String, Pattern> CACHE = new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Pattern> eldest) {
-            return size() > CACHE_SIZE;
-        }
-    };
+    /** Compiled patterns, shared by all evaluations without locking; emptied when it grows past its bound. */
+    private static final Map<String, Pattern> CACHE = new ConcurrentHashMap<>();
 
     private static Value match(Value[] a, BuiltinContext ctx) {
         String name = "glob.match";
@@ -85,16 +79,15 @@ public final class Glob {
             key.appendCodePoint(d);
         }
         String k = key.toString();
-        synchronized (CACHE) {
-            Pattern p = CACHE.get(k);
-            if (p != null) {
-                return p;
-            }
+        Pattern cached = CACHE.get(k);
+        if (cached != null) {
+            return cached;
         }
         Pattern p = Pattern.compile(toRegex(name, glob, delimiters), Pattern.DOTALL);
-        synchronized (CACHE) {
-            CACHE.put(k, p);
+        if (CACHE.size() >= CACHE_SIZE) {
+            CACHE.clear();
         }
+        CACHE.put(k, p);
         return p;
     }
 

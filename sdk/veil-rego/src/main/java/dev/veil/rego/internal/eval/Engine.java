@@ -84,7 +84,7 @@ public final class Engine {
      *
      * @throws RegoException on evaluation errors
      */
-    public Value document(List<Value> path, Value input, Options opts) {
+    public Value document(Plan.Ref path, Value input, Options opts) {
         try {
             return evaluator(input, opts).document(path);
         } catch (EvalError e) {
@@ -95,8 +95,28 @@ public final class Engine {
         }
     }
 
+    /** The paths of the rules (not functions) whose name starts with {@code prefix}, sorted by name. */
+    public List<List<Value>> rulesNamed(String prefix) {
+        List<List<Value>> out = new ArrayList<>();
+        collect(compiled.root(), prefix, out);
+        out.sort(java.util.Comparator.comparing(Object::toString));
+        return out;
+    }
+
+    private static void collect(dev.veil.rego.internal.compile.RuleNode n, String prefix, List<List<Value>> out) {
+        if (n.hasRules() && !n.path.isEmpty()
+                && n.path.get(n.path.size() - 1) instanceof dev.veil.rego.internal.value.StringValue s
+                && s.value().startsWith(prefix)) {
+            out.add(n.path);
+        }
+        for (dev.veil.rego.internal.compile.RuleNode c : n.children.values()) {
+            collect(c, prefix, out);
+        }
+    }
+
     private Evaluator evaluator(Value input, Options opts) {
-        long now = System.currentTimeMillis() * 1_000_000L;
+        java.time.Instant t = java.time.Instant.now();
+        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
         long deadline = opts.timeoutNanos() > 0 ? System.nanoTime() + opts.timeoutNanos() : 0;
         return new Evaluator(compiled.root(), data, input, opts.strict(), opts.printOut(), now, deadline);
     }

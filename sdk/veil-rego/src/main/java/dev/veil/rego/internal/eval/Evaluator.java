@@ -22,7 +22,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeSet;
 
 /**
@@ -75,7 +74,42 @@ public final class Evaluator {
         this.strict = strict;
         this.printOut = printOut;
         this.deadline = deadline;
-        this.bctx = BuiltinContext.of(nowNanos, strict, new Random());
+        this.bctx = new Context(nowNanos, strict);
+    }
+
+    /** The builtins' view of this evaluation; the cache is created on first use. */
+    private static final class Context implements BuiltinContext {
+        private final long now;
+        private final boolean strict;
+        private Map<String, Object> cache;
+
+        Context(long now, boolean strict) {
+            this.now = now;
+            this.strict = strict;
+        }
+
+        @Override
+        public long nowNanos() {
+            return now;
+        }
+
+        @Override
+        public boolean strict() {
+            return strict;
+        }
+
+        @Override
+        public java.util.Random random() {
+            return java.util.concurrent.ThreadLocalRandom.current();
+        }
+
+        @Override
+        public Map<String, Object> cache() {
+            if (cache == null) {
+                cache = new HashMap<>();
+            }
+            return cache;
+        }
     }
 
     // ------------------------------------------------------------------ entry points
@@ -98,13 +132,17 @@ public final class Evaluator {
         return out;
     }
 
-    /** The value of the document at {@code data.<path>}, or null when undefined. */
-    public Value document(List<Value> path) {
+    /** A reference to {@code data.<path>} for {@link #document(Plan.Ref)}; build once, use for every call. */
+    public static Plan.Ref documentRef(List<Value> path) {
         Plan.T[] p = new Plan.T[path.size()];
         for (int i = 0; i < p.length; i++) {
             p[i] = new Plan.Const(Location.NONE, path.get(i));
         }
-        Plan.Ref ref = new Plan.Ref(Location.NONE, new Plan.Root(Location.NONE, false), p);
+        return new Plan.Ref(Location.NONE, new Plan.Root(Location.NONE, false), p);
+    }
+
+    /** The value of the document a {@link #documentRef} names, or null when undefined. */
+    public Value document(Plan.Ref ref) {
         Value[] result = new Value[1];
         evalTerm(ref, new Value[0], v -> {
             result[0] = v;
