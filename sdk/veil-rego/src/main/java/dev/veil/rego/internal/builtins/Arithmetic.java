@@ -6,7 +6,6 @@ import dev.veil.rego.internal.value.SetValue;
 import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
 import java.math.BigInteger;
-import java.util.ArrayList;
 import java.util.List;
 
 /**

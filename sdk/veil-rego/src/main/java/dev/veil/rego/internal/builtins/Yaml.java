@@ -14,6 +14,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
@@ -21,18 +23,43 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.NodeId;
 import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
 import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * {@code yaml.marshal}, {@code yaml.unmarshal} and {@code yaml.is_valid}, as OPA does them through
  * JSON ({@code sigs.k8s.io/yaml}): unmarshalling reads the first YAML document (SnakeYAML, safe
- * constructor, YAML 1.1 like go-yaml v2) with object keys turned into strings; marshalling writes
+ * constructor, implicit types as go-yaml v2: dates stay strings, {@code 1e3} is a number) with object
+ * keys turned into strings; marshalling writes
  * block YAML as go-yaml v2 does (sorted keys, sequences inside mappings not indented, strings that
  * would read back as another type double-quoted). Parse errors read like go-yaml's
  * ({@code yaml: line 1: did not find expected ',' or ']'}).
  */
 public final class Yaml {
     private static final Resolver RESOLVER = new Resolver();
+    private static final Resolver GO_RESOLVER = new GoResolver();
+
+    /**
+     * Implicit types as go-yaml v2 resolves them for {@code interface{}}: no timestamps (a date stays a
+     * string), floats without a point ({@code 1e3}), no sexagesimal numbers.
+     */
+    private static final class GoResolver extends Resolver {
+        private static final Pattern INT = Pattern.compile(
+                "^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$");
+        private static final Pattern FLOAT = Pattern.compile(
+                "^(?:[-+]?(?:\\.[0-9]+|[0-9]+(?:\\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)"
+                        + "|\\.(?:nan|NaN|NAN))$");
+
+        @Override
+        protected void addImplicitResolvers() {
+            addImplicitResolver(Tag.BOOL, BOOL, "yYnNtTfFoO");
+            addImplicitResolver(Tag.INT, INT, "-+0123456789");
+            addImplicitResolver(Tag.FLOAT, FLOAT, "-+0123456789.");
+            addImplicitResolver(Tag.MERGE, MERGE, "<");
+            addImplicitResolver(Tag.NULL, NULL, "~nN\0");
+            addImplicitResolver(Tag.NULL, EMPTY, null);
+        }
+    }
 
     /** Every builtin of this topic. */
     public static final List<Builtin> ALL = List.of(
@@ -47,7 +74,9 @@ public final class Yaml {
         LoaderOptions options = new LoaderOptions();
         options.setMaxAliasesForCollections(50);
         options.setCodePointLimit(16 * 1024 * 1024);
-        return new org.yaml.snakeyaml.Yaml(new SafeConstructor(options));
+        DumperOptions dumper = new DumperOptions();
+        return new org.yaml.snakeyaml.Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options,
+                new GoResolver());
     }
 
     /** The first document as a value (null YAML, or no document, is null). */
@@ -137,7 +166,7 @@ public final class Yaml {
     /** Writes {@code v} at the current position (already indented); ends with a newline. */
     private static void node(StringBuilder b, Value v, int indent) {
         if (!isBlock(v)) {
-            b.append(scalar(v)).append('\n');
+            scalarLine(b, v, Math.max(indent, 2)); // a document's own block text is indented too
             return;
         }
         if (v instanceof ObjectValue o) {
@@ -154,7 +183,8 @@ public final class Yaml {
                 b.append(string(e.getKey())).append(':');
                 Value val = e.getValue();
                 if (!isBlock(val)) {
-                    b.append(' ').append(scalar(val)).append('\n');
+                    b.append(' ');
+                    scalarLine(b, val, indent + 2);
                 } else if (val instanceof ObjectValue) {
                     b.append('\n');
                     pad(b, indent + 2);
@@ -176,6 +206,50 @@ public final class Yaml {
             b.append("- ");
             node(b, item, indent + 2);
         }
+    }
+
+    /**
+     * A scalar and its newline; a multi-line string as a literal block ({@code |-}, {@code |} or {@code |+}
+     * by its trailing newlines) with its lines at {@code contentIndent}, as go-yaml v2 writes it.
+     */
+    private static void scalarLine(StringBuilder b, Value v, int contentIndent) {
+        if (v instanceof StringValue sv && literal(sv.value())) {
+            String str = sv.value();
+            int end = str.length();
+            while (end > 0 && str.charAt(end - 1) == '\n') {
+                end--;
+            }
+            int trailing = str.length() - end;
+            b.append(trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+").append('\n');
+            String body = str.substring(0, end);
+            for (String line : body.split("\n", -1)) {
+                if (!line.isEmpty()) {
+                    pad(b, contentIndent);
+                    b.append(line);
+                }
+                b.append('\n');
+            }
+            for (int i = 1; i < trailing; i++) {
+                b.append('\n');
+            }
+            return;
+        }
+        b.append(scalar(v)).append('\n');
+    }
+
+    /** Multi-line text that a literal block can carry as it is. */
+    private static boolean literal(String s) {
+        if (s.indexOf('\n') < 0 || s.startsWith(" ") || s.startsWith("\n") || s.startsWith("\t")) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c == '\r' || c == '\u2028' || c == '\u2029'
+                    || c == '\ufeff' || Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void pad(StringBuilder b, int n) {
@@ -224,6 +298,7 @@ public final class Yaml {
                 return false;
             }
         }
-        return RESOLVER.resolve(NodeId.scalar, s, true).equals(Tag.STR);
+        return RESOLVER.resolve(NodeId.scalar, s, true).equals(Tag.STR)
+                && GO_RESOLVER.resolve(NodeId.scalar, s, true).equals(Tag.STR);
     }
 }

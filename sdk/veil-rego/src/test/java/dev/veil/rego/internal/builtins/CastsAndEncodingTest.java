@@ -50,6 +50,7 @@ class CastsAndEncodingTest {
         assertThat(call("base64.decode", s("aGVs\nbG8="))).isEqualTo(s("hello"));
         assertThat(call("base64.is_valid", s("aGVsbG8="))).isEqualTo(BooleanValue.TRUE);
         assertThat(call("base64.is_valid", s("aGVsbG8"))).isEqualTo(BooleanValue.FALSE);
+        assertThat(call("base64.is_valid", n("1"))).isEqualTo(BooleanValue.FALSE);
         builtinError("base64.decode", "base64.decode: illegal base64 data at input byte 4", s("aGVsbG8"));
         builtinError("base64.decode", "base64.decode: illegal base64 data at input byte 1", s("a!"));
         builtinError("base64.decode", "base64.decode: illegal base64 data at input byte 8", s("aGVsbG8=x"));
@@ -129,6 +130,11 @@ class CastsAndEncodingTest {
                 + "\"lottery\"", v, j("{\"lottery\": true}"));
         typeError("json.marshal_with_options", "json.marshal_with_options: operand 2 key \"pretty\" failed cast to "
                 + "bool", v, j("{\"pretty\": 1}"));
+        typeError("json.marshal_with_options", "json.marshal_with_options: operand 2 key \"prefix\" failed cast to "
+                + "string: operand 1 must be string but got number", v, j("{\"indent\": \"\", \"prefix\": 1}"));
+        typeError("json.marshal_with_options", "json.marshal_with_options: operand 2 failed to stringify key 1 at "
+                + "index 0: operand 0 must be string but got number", v,
+                dev.veil.rego.internal.value.ObjectValue.of(n("1"), s("x")));
     }
 
     @Test
@@ -141,14 +147,57 @@ class CastsAndEncodingTest {
                 .isEqualTo(s("a=x+y&b=1&b=2"));
         assertThat(call("urlquery.encode_object", dev.veil.rego.internal.value.ObjectValue.of(s("s"), set(s("v")))))
                 .isEqualTo(s("s=v"));
-        builtinError("urlquery.encode_object", "urlquery.encode_object: only arrays of strings are permitted",
-                j("{\"a\": [1]}"));
-        builtinError("urlquery.encode_object", "urlquery.encode_object: only strings, arrays of strings or sets of "
-                + "strings are permitted", j("{\"a\": 1}"));
+        typeError("urlquery.encode_object", "urlquery.encode_object: operand 1 values must be string, array[string], "
+                + "or set[string]", j("{\"a\": [1]}"));
+        typeError("urlquery.encode_object", "urlquery.encode_object: operand 1 values must be string, array[string], "
+                + "or set[string]", j("{\"a\": 1}"));
         assertThat(call("urlquery.decode_object", s("a=1&b=2&a=3&c"))).isEqualTo(
                 j("{\"a\": [\"1\", \"3\"], \"b\": [\"2\"], \"c\": [\"\"]}"));
         builtinError("urlquery.decode_object", "urlquery.decode_object: invalid semicolon separator in query",
                 s("a=1;b=2"));
+    }
+
+    private static final String[] TRICKY = {"", " x", "x ", "true", "y", "N", "off", "1e3", "0x1F", "1:20", "0777",
+        "2001-12-14", "null", "~", "-", "- x", "a: b", "a #b", "#x", "@x", "`x", "!x", "&x", "*x", "[x]", "{x}",
+        "x,y", "?", ":", ".5", ".inf", "multi\nline", "tail\n", "é€😀", "tab\tin", "quote\"s", "back\\slash",
+        "<&>", "%x", "'x'"};
+
+    @Test
+    void yamlMarshalReadsBackAsTheSameValue() {
+        qt().withExamples(400).forAll(longs().between(0, Long.MAX_VALUE)).checkAssert(seed -> {
+            java.util.Random r = new java.util.Random(seed);
+            Value v = randomDoc(r, 3);
+            String yaml = ((StringValue) call("yaml.marshal", v)).value();
+            assertThat(call("yaml.unmarshal", s(yaml))).as(yaml).isEqualTo(v);
+        });
+    }
+
+    private static Value randomDoc(java.util.Random r, int depth) {
+        int kind = depth == 0 ? r.nextInt(4) : r.nextInt(6);
+        switch (kind) {
+            case 0:
+                return s(TRICKY[r.nextInt(TRICKY.length)]);
+            case 1:
+                return n(Long.toString(r.nextLong() >> r.nextInt(64)));
+            case 2:
+                return r.nextBoolean() ? BooleanValue.TRUE : NullValue.NULL;
+            case 3:
+                return n(r.nextInt(1000) + "." + (1 + r.nextInt(9)));
+            case 4: {
+                java.util.List<Value> l = new java.util.ArrayList<>();
+                for (int i = r.nextInt(4); i > 0; i--) {
+                    l.add(randomDoc(r, depth - 1));
+                }
+                return dev.veil.rego.internal.value.ArrayValue.of(l);
+            }
+            default: {
+                dev.veil.rego.internal.value.ObjectValue.Builder b = dev.veil.rego.internal.value.ObjectValue.builder();
+                for (int i = r.nextInt(4); i > 0; i--) {
+                    b.put(s(TRICKY[r.nextInt(TRICKY.length)]), randomDoc(r, depth - 1));
+                }
+                return b.build();
+            }
+        }
     }
 
     @Test
@@ -156,6 +205,10 @@ class CastsAndEncodingTest {
         assertThat(call("yaml.unmarshal", s("a: 1\nb: [x, 2.5, true, null]\n1: one\n")))
                 .isEqualTo(j("{\"a\": 1, \"b\": [\"x\", 2.5, true, null], \"1\": \"one\"}"));
         assertThat(call("yaml.unmarshal", s(""))).isEqualTo(NullValue.NULL);
+        assertThat(call("yaml.unmarshal", s("d: 2001-12-14\nf: 1e3\nt: 1:20\no: 0x1F\n")))
+                .isEqualTo(j("{\"d\": \"2001-12-14\", \"f\": 1000, \"t\": \"1:20\", \"o\": 31}"));
+        assertThat(call("yaml.marshal", j("{\"d\": \"2001-12-14\", \"f\": \"1e3\"}")))
+                .isEqualTo(s("d: \"2001-12-14\"\nf: \"1e3\"\n"));
         builtinError("yaml.unmarshal", "yaml.unmarshal: yaml: line 1: did not find expected ',' or ']'",
                 s("[1,2,3"));
         assertThat(call("yaml.is_valid", s("a: [1"))).isEqualTo(BooleanValue.FALSE);
@@ -168,5 +221,9 @@ class CastsAndEncodingTest {
                 + "d: []\ne: {}\n");
         assertThat(call("yaml.unmarshal", s(yaml))).isEqualTo(doc);
         assertThat(call("yaml.marshal", s("x"))).isEqualTo(s("x\n"));
+        Value text = j("{\"a\": \"l1\\nl2\", \"b\": [\"x\\n\"], \"c\": {\"d\": \"p\\n\\nq\\n\\n\"}}");
+        String block = ((StringValue) call("yaml.marshal", text)).value();
+        assertThat(block).isEqualTo("a: |-\n  l1\n  l2\nb:\n- |\n  x\nc:\n  d: |+\n    p\n\n    q\n\n");
+        assertThat(call("yaml.unmarshal", s(block))).isEqualTo(text);
     }
 }
