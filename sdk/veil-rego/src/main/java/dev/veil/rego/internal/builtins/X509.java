@@ -386,7 +386,8 @@ final class X509 {
                 for (Der.Tlv ext : field.children().get(0).children()) {
                     List<Der.Tlv> parts = ext.children();
                     String id = parts.get(0).oid();
-                    boolean critical = parts.size() > 2 && parts.get(1).tag() == 0x01 && parts.get(1).content().length > 0
+                    boolean critical = parts.size() > 2 && parts.get(1).tag() == 0x01
+                            && parts.get(1).content().length > 0
                             && parts.get(1).content()[0] != 0;
                     byte[] value = parts.get(parts.size() - 1).content();
                     ObjectValue.Builder e = ObjectValue.builder();
@@ -444,7 +445,8 @@ final class X509 {
                                         }
                                         for (Der.Tlv gn : full.children()) {
                                             if (gn.tag() == 0x86) {
-                                                crl.add(StringValue.of(new String(gn.content(), StandardCharsets.UTF_8)));
+                                                crl.add(StringValue.of(new String(gn.content(),
+                                                        StandardCharsets.UTF_8)));
                                             }
                                         }
                                     }
