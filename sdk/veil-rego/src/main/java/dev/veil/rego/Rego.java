@@ -33,6 +33,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code Long} or {@code BigDecimal}), booleans and null. Sets become sorted lists.
  */
 public final class Rego {
+    /** How many distinct queries and references are kept compiled. */
+    private static final int MAX_CACHED = 1024;
+
     private final Engine engine;
     private final boolean strict;
     private final PrintStream printOut;
@@ -83,7 +86,13 @@ public final class Rego {
      * @throws RegoException on a parse or compile error in the query, or an evaluation error
      */
     public List<Map<String, Object>> query(String query, Object input) {
-        Plan.Query q = queries.computeIfAbsent(query, engine::prepare);
+        Plan.Query q = queries.get(query);
+        if (q == null) {
+            q = engine.prepare(query);
+            if (queries.size() < MAX_CACHED) {
+                queries.put(query, q);
+            }
+        }
         List<Map<String, Value>> rs = engine.query(q, input == null ? null : Values.fromJava(input), options());
         List<Map<String, Object>> out = new ArrayList<>(rs.size());
         for (Map<String, Value> r : rs) {
@@ -111,7 +120,9 @@ public final class Rego {
         Plan.Ref p = paths.get(ref);
         if (p == null) {
             p = Evaluator.documentRef(parsePath(ref));
-            paths.put(ref, p);
+            if (paths.size() < MAX_CACHED) {
+                paths.put(ref, p);
+            }
         }
         return p;
     }

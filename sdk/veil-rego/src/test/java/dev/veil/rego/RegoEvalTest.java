@@ -168,6 +168,30 @@ class RegoEvalTest {
     }
 
     @Test
+    void closuresCaptureOuterVariablesAsOpa() {
+        String src = """
+                package t
+                xs := {"a", "b"}
+                later := y if {
+                    y = [a | a = z[_]]
+                    z = input.a
+                }
+                nested := y if {
+                    k := 10
+                    y := [[v | v := k + i] | some i in [1, 2]]
+                }
+                declared_after := x if {
+                    y := {x | xs[x]}
+                    x := count(y)
+                }
+                """;
+        Rego r = policy(src);
+        assertThat(r.evaluate("data.t.later", Map.of("a", List.of(1, 2)))).isEqualTo(List.of(1L, 2L));
+        assertThat(r.evaluate("data.t.nested", null)).isEqualTo(List.of(List.of(11L), List.of(12L)));
+        assertThat(r.evaluate("data.t.declared_after", null)).isEqualTo(2L);
+    }
+
+    @Test
     void importsAndAliases() {
         Rego r = Rego.compile(Map.of(
                 "lib.rego", "package lib\nadmins := {\"ann\"}\nis_admin(u) if admins[u]\n",

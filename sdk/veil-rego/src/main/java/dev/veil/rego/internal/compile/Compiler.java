@@ -82,7 +82,10 @@ public final class Compiler {
         final Set<String> declared = new HashSet<>();
         /** Declarations seen so far while compiling the body in source order (what closures may capture). */
         final Set<String> declaredNow = new HashSet<>();
-        /** Local variables used so far in source order (what closures may capture). */
+        /**
+         * Variables the body uses outside closures (not counting declarations): a closure captures these
+         * whatever their position, since the body is reordered so that they are bound first.
+         */
         final Set<String> seen = new HashSet<>();
         final Map<String, Integer> slots = new HashMap<>();
 
@@ -265,6 +268,29 @@ public final class Compiler {
         Scope scope = new Scope(null);
         Rule.Kind kind = head.kind();
         List<Term> args = head.args();
+        Body ruleBody = r.body();
+        if (args != null) {
+            // Arguments that are not patterns (references, calls, templates...) become equalities at
+            // the end of the body, so that they are evaluated once what they need is bound (as OPA).
+            List<Term> plain = new ArrayList<>();
+            List<Expr> extra = new ArrayList<>();
+            for (int i = 0; i < args.size(); i++) {
+                Term a = args.get(i);
+                if (a instanceof Var || a instanceof Scalar || a instanceof ArrayTerm || a instanceof ObjectTerm) {
+                    plain.add(a);
+                } else {
+                    Var v = new Var(a.location(), "__arg" + i + "__");
+                    plain.add(v);
+                    extra.add(Expr.of(new Call(a.location(), Ref.of(a.location(), "eq"), List.of(v, a))));
+                }
+            }
+            if (!extra.isEmpty()) {
+                List<Expr> all = new ArrayList<>(ruleBody.exprs());
+                all.addAll(extra);
+                ruleBody = new Body(ruleBody.location(), all);
+                args = plain;
+            }
+        }
         // Vars of the head (args, keys, value) belong to the body's scope.
         List<Term> headTerms = new ArrayList<>(keyTerms);
         if (args != null) {
@@ -276,7 +302,7 @@ public final class Compiler {
         if (r.value() != null) {
             headTerms.add(r.value());
         }
-        prepareScope(scope, r.body());
+        prepareScope(scope, ruleBody);
         if (args != null) {
             for (Term t : args) {
                 markSeen(t, scope);
@@ -291,7 +317,7 @@ public final class Compiler {
                 Analysis.slots(cargs[i], bound);
             }
         }
-        Plan.Body body = body(r.body(), scope, bound, 0);
+        Plan.Body body = body(ruleBody, scope, bound, 0);
         Plan.Rule.Kind k;
         Plan.T[] keys;
         Plan.T value;
@@ -390,13 +416,20 @@ public final class Compiler {
 
     // ---------------------------------------------------------------- scopes
 
-    /** Collects the variables a body declares and allocates their slots. */
+    /** Collects the variables a body declares and uses (outside closures) and allocates the declared ones. */
     private void prepareScope(Scope scope, Body body) {
         for (Expr e : body.exprs()) {
             declarations(e, scope.declared);
+            uses(e, scope.seen);
         }
         for (String n : scope.declared) {
             slot(scope, n);
+        }
+        // Allocate the body's own variables now, before any closure in it takes its slot range.
+        for (String n : new java.util.TreeSet<>(scope.seen)) {
+            if (resolveScope(n, scope) == scope) {
+                slot(scope, n);
+            }
         }
     }
 
@@ -416,21 +449,31 @@ public final class Compiler {
         }
     }
 
-    /** Records the local variables of an expression (outside closures) as seen, in source order. */
-    private void markSeen(Expr e, Scope scope) {
-        Set<String> names = new HashSet<>();
-        declarations(e, scope.declaredNow);
+    /** Variables an expression uses outside closures, not counting what it declares. */
+    private static void uses(Expr e, Set<String> names) {
         Statement s = e.statement();
         if (s instanceof SomeIn si) {
             collectVars(si.collection(), names);
         } else if (s instanceof Every ev) {
             collectVars(ev.domain(), names);
+        } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
+            collectVars(c.args().get(1), names);
         } else if (s instanceof Term t) {
             collectVars(t, names);
         }
         for (With w : e.withs()) {
             collectVars(w.value(), names);
         }
+    }
+
+    /**
+     * Records an expression's declarations in source order (a closure captures a variable declared with
+     * {@code :=} or {@code some} only after the declaration) and allocates its local variables.
+     */
+    private void markSeen(Expr e, Scope scope) {
+        Set<String> names = new HashSet<>();
+        declarations(e, scope.declaredNow);
+        uses(e, names);
         for (String n : names) {
             if (resolveScope(n, scope) == scope) {
                 slot(scope, n);
@@ -472,12 +515,14 @@ public final class Compiler {
         if (isGlobal(name)) {
             return null;
         }
+        // The outermost enclosing body that uses the name owns it.
+        Scope owner = null;
         for (Scope s = scope.parent; s != null; s = s.parent) {
             if (s.seen.contains(name)) {
-                return s;
+                owner = s;
             }
         }
-        return scope;
+        return owner != null ? owner : scope;
     }
 
     private boolean isGlobal(String name) {
@@ -1039,7 +1084,8 @@ public final class Compiler {
         if (loc == null) {
             errors.add(RegoError.of(code, message));
         } else {
-            errors.add(new RegoError(code, message, loc.file(), loc.line(), loc.column()));
+            errors.add(new RegoError(code, message, loc.file().isEmpty() ? null : loc.file(), loc.line(),
+                    loc.column()));
         }
     }
 

@@ -13,7 +13,7 @@ public final class EvalError extends RuntimeException {
         super(message, null, false, false);
         // As OPA prints evaluation errors: file and line, no column.
         this.error = loc == null || loc.line() == 0 ? RegoError.of(code, message)
-                : new RegoError(code, message, loc.file(), loc.line(), 0);
+                : new RegoError(code, message, loc.file().isEmpty() ? null : loc.file(), loc.line(), 0);
     }
 
     public RegoError error() {

@@ -12,7 +12,8 @@ import dev.veil.rego.internal.value.Value;
 import org.junit.jupiter.api.Test;
 
 class JsonSchemaTest {
-    private static final Value SCHEMA = j("{\"properties\": {\"id\": {\"type\": \"integer\"}}, \"required\": [\"id\"]}");
+    private static final Value SCHEMA =
+            j("{\"properties\": {\"id\": {\"type\": \"integer\"}}, \"required\": [\"id\"]}");
 
     @Test
     void matchingDocumentsGiveTrueAndNoErrors() {
@@ -52,11 +53,12 @@ class JsonSchemaTest {
         builtinError("json.match_schema", "json.match_schema: wrong type, expected string or object", n("1"), SCHEMA);
         assertThat(json(call("json.verify_schema", s("{\"type\": \"boolean\"}")))).isEqualTo("[true,null]");
         assertThat(json(call("json.verify_schema", j("{\"type\": \"boolean\"}")))).isEqualTo("[true,null]");
-        assertThat(json(call("json.verify_schema", j("{\"type\": \"bool\"}")))).isEqualTo("[false,\"has a "
+        assertThat(json(call("json.verify_schema", j("{\"type\": \"bool\"}")))).isEqualTo("[false,\"jsonschema: has a "
                 + "primitive type that is NOT VALID -- given: /bool/ Expected valid values are:[array boolean integer "
                 + "number null object string]\"]");
-        assertThat(json(call("json.verify_schema", s("{")))).isEqualTo("[false,\"invalid JSON string\"]");
-        assertThat(json(call("json.verify_schema", n("1")))).isEqualTo("[false,\"wrong type, expected string or "
+        assertThat(json(call("json.verify_schema", s("{"))))
+                .isEqualTo("[false,\"jsonschema: invalid JSON string\"]");
+        assertThat(json(call("json.verify_schema", n("1")))).isEqualTo("[false,\"jsonschema: wrong type, expected string or "
                 + "object\"]");
     }
 }
