@@ -53,7 +53,7 @@ public final class Evaluator {
     private final long deadline;
 
     private Value input;
-    private Map<RuleNode, Value> cache = new HashMap<>();
+    private Map<Object, Value> cache = new HashMap<>();
     private Map<String, Object> mocks;
     private List<Value[]> withPaths;
     private List<Value> withValues;
@@ -278,7 +278,7 @@ public final class Evaluator {
             vals[i] = v;
         }
         Value savedInput = input;
-        Map<RuleNode, Value> savedCache = cache;
+        Map<Object, Value> savedCache = cache;
         Map<String, Object> savedMocks = mocks;
         List<Value[]> savedPaths = withPaths;
         List<Value> savedValues = withValues;
@@ -298,7 +298,7 @@ public final class Evaluator {
             }
         }
         Value fInput = newInput;
-        Map<RuleNode, Value> newCache = new HashMap<>();
+        Map<Object, Value> newCache = new HashMap<>();
         Runnable apply = () -> {
             input = fInput;
             cache = newCache;
@@ -1053,7 +1053,7 @@ public final class Evaluator {
                 }
                 // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
-                Map<RuleNode, Value> savedCache = cache;
+                Map<Object, Value> savedCache = cache;
                 mocks = null;
                 cache = new HashMap<>();
                 Value v;
@@ -1154,7 +1154,23 @@ public final class Evaluator {
     }
 
     /** Calls a user function; the single result or null. */
+    /** Key of a cached function result: the function and its arguments. */
+    private record Call(RuleNode node, List<Value> args) {
+    }
+
+    /** Calls a user function, at most once per distinct arguments per evaluation (as OPA caches them). */
     private Value callFunction(RuleNode node, Value[] args, Location loc) {
+        Call key = new Call(node, java.util.Arrays.asList(args));
+        Value cached = cache.get(key);
+        if (cached != null) {
+            return cached == UNDEFINED ? null : cached;
+        }
+        Value v = callFunctionUncached(node, args, loc);
+        cache.put(key, v == null ? UNDEFINED : v);
+        return v;
+    }
+
+    private Value callFunctionUncached(RuleNode node, Value[] args, Location loc) {
         if (++depth > MAX_DEPTH) {
             throw new EvalError("eval_recursion_error", "evaluation too deep in " + node.name, loc);
         }
