@@ -288,6 +288,22 @@ class RegoEvalTest {
     }
 
     @Test
+    void functionResultsAreComputedOncePerArgumentsPerEvaluation() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Rego r = policy("""
+                package t
+                f(x) := x * 2 if print("f", x)
+                p := [f(1), f(1), f(2)]
+                q := v if v := f(1) with input as {}
+                """).printTo(new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertThat(r.evaluate("data.t.p", null)).isEqualTo(List.of(2L, 2L, 4L));
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly("f 1", "f 2");
+        out.reset();
+        assertThat(r.query("a := data.t.p; b := data.t.q", null)).hasSize(1);
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly("f 1", "f 2", "f 1");
+    }
+
+    @Test
     void evaluateRejectsNonDataReferences() {
         Rego r = policy("package t\np := 1\n");
         assertThatThrownBy(() -> r.evaluate("input.x", null)).isInstanceOf(IllegalArgumentException.class)
