@@ -73,6 +73,11 @@ public final class Engine {
             return evaluator(input, opts).query(q);
         } catch (EvalError e) {
             throw new RegoException(e.error());
+        } catch (RegoException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new RegoException(List.of(dev.veil.rego.RegoError.of("eval_internal_error",
+                    "evaluation failed: " + e)), e);
         } catch (StackOverflowError e) {
             throw new RegoException(dev.veil.rego.RegoError.of("eval_internal_error",
                     "evaluation too deep (stack overflow)"));
@@ -89,6 +94,11 @@ public final class Engine {
             return evaluator(input, opts).document(path);
         } catch (EvalError e) {
             throw new RegoException(e.error());
+        } catch (RegoException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new RegoException(List.of(dev.veil.rego.RegoError.of("eval_internal_error",
+                    "evaluation failed: " + e)), e);
         } catch (StackOverflowError e) {
             throw new RegoException(dev.veil.rego.RegoError.of("eval_internal_error",
                     "evaluation too deep (stack overflow)"));

@@ -1118,26 +1118,35 @@ public final class Evaluator {
         return k.accept(BooleanValue.TRUE);
     }
 
+    /** Carries an exception thrown by the continuation through a builtin relation's iteration. */
+    private static final class Passthrough extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Passthrough(RuntimeException cause) {
+            super(null, cause, false, false);
+        }
+    }
+
     private boolean callBuiltin(Builtin b, Plan.CallT c, Value[] args, VK k) {
+        Value v;
         try {
             if (b.relation()) {
                 boolean[] go = {true};
                 b.asRelation().iterate(args.clone(), bctx, out -> {
-                    go[0] = k.accept(out);
+                    try {
+                        go[0] = k.accept(out);
+                    } catch (RuntimeException e) {
+                        throw new Passthrough(e);
+                    }
                     return go[0];
                 });
                 return go[0];
             }
-            Value v = b.fn().call(args.clone(), bctx);
-            return v == null || k.accept(v);
-        } catch (RegoTypeError e) {
-            // As OPA: operand type errors make the call undefined unless builtin errors are strict.
-            if (strict) {
-                BuiltinFailure x = e.withBuiltin(b.name());
-                throw new EvalError(x.code(), x.getMessage(), c.loc);
-            }
-            return true;
-        } catch (BuiltinError e) {
+            v = b.fn().call(args.clone(), bctx);
+        } catch (Passthrough p) {
+            throw (RuntimeException) p.getCause();
+        } catch (RegoTypeError | BuiltinError e) {
+            // As OPA: builtin errors, operand type errors included, make the call undefined unless strict.
             if (strict) {
                 BuiltinFailure x = e.withBuiltin(b.name());
                 throw new EvalError(x.code(), x.getMessage(), c.loc);
@@ -1145,15 +1154,16 @@ public final class Evaluator {
             return true;
         } catch (EvalError e) {
             throw e;
-        } catch (ArithmeticException | IllegalArgumentException | IndexOutOfBoundsException e) {
+        } catch (RuntimeException e) {
+            // Any other failure inside a builtin counts as a builtin error: undefined unless strict.
             if (strict) {
                 throw new EvalError(BuiltinError.CODE, b.name() + ": " + e.getMessage(), c.loc);
             }
             return true;
         }
+        return v == null || k.accept(v);
     }
 
-    /** Calls a user function; the single result or null. */
     /** Key of a cached function result: the function and its arguments. */
     private record Call(RuleNode node, List<Value> args) {
     }
