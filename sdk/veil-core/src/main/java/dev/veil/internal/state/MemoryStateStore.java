@@ -42,7 +42,10 @@ public final class MemoryStateStore implements StateStore {
     private final int maxCallers;
     private final Cache<String, BoundedList> lists;
     private final Cache<String, SlidingCounter> counters;
-    private final Cache<String, MemberRing> index;
+    private final Cache<String, FingerprintIndex> index;
+    private final long maxIndexBytes;
+    private static final ThreadLocal<FingerprintIndex.Scratch> SCRATCH =
+            ThreadLocal.withInitial(FingerprintIndex.Scratch::new);
     private volatile PrivacyLedger ledger;
     private volatile GuardSettings.PrivacyBudget ledgerBudget;
 
@@ -73,10 +76,12 @@ public final class MemoryStateStore implements StateStore {
                 .expireAfter(new TtlExpiry<SlidingCounter>())
                 .executor(Runnable::run)
                 .build();
+        // one index may take half the index share: a single busy (global) index never crowds out every other
+        this.maxIndexBytes = (long) (maxBytes * INDEX_SHARE / 2);
         this.index = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * INDEX_SHARE))
-                .weigher((String k, MemberRing v) -> v.weight(k))
-                .expireAfter(new TtlExpiry<MemberRing>())
+                .weigher((String k, FingerprintIndex v) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(k, v)))
+                .expireAfter(new TtlExpiry<FingerprintIndex>())
                 .executor(Runnable::run)
                 .build();
     }
@@ -170,31 +175,20 @@ public final class MemoryStateStore implements StateStore {
     }
 
     private StateOp.FingerprintMatch fingerprint(StateOp.Fingerprint f) {
-        Map<String, Integer> shared = new HashMap<>();
-        String best = "";
-        int bestCount = 0;
-        for (long h : f.hashes()) {
-            String key = f.index() + ':' + Long.toHexString(h);
-            MemberRing[] ring = new MemberRing[1];
-            List<String> members = new ArrayList<>(4);
-            index.asMap().compute(key, (k, r) -> {
-                MemberRing m = r == null ? new MemberRing() : r;
-                m.addReturningPrevious(f.member(), f.maxMembersPerHash(), f.ttlMillis(), members);
-                ring[0] = m;
-                return m;
-            });
-            for (String m : members) {
-                if (m.equals(f.member())) {
-                    continue;
-                }
-                int n = shared.merge(m, 1, Integer::sum);
-                if (n > bestCount) {
-                    bestCount = n;
-                    best = m;
-                }
-            }
-        }
-        return bestCount == 0 ? StateOp.FingerprintMatch.NONE : new StateOp.FingerprintMatch(best, bestCount);
+        StateOp.FingerprintMatch[] match = new StateOp.FingerprintMatch[1];
+        long ttlNanos = Duration.ofMillis(f.ttlMillis()).toNanos();
+        FingerprintIndex.Scratch scratch = SCRATCH.get();
+        index.asMap().compute(f.index(), (k, i) -> {
+            FingerprintIndex idx = i == null ? new FingerprintIndex(maxIndexBytes) : i;
+            match[0] = idx.add(f.hashes(), f.member(), f.maxMembersPerHash(), ttlNanos, System.nanoTime(), scratch);
+            return idx;
+        });
+        return match[0];
+    }
+
+    /** Bytes of an index with its key (a string: header, array header and one byte a Latin-1 character). */
+    private static long indexWeight(String key, FingerprintIndex v) {
+        return v.bytes() + 24 + ((16L + 2L * key.length() + 7) & ~7L);
     }
 
     @Override
@@ -204,7 +198,7 @@ public final class MemoryStateStore implements StateStore {
             b += e.getValue().weight(e.getKey());
         }
         for (var e : index.asMap().entrySet()) {
-            b += e.getValue().weight(e.getKey());
+            b += indexWeight(e.getKey(), e.getValue());
         }
         b += counters.estimatedSize() * SlidingCounter.BYTES;
         return b;
@@ -310,34 +304,6 @@ public final class MemoryStateStore implements StateStore {
 
         @Override
         public long ttlNanos() {
-            return ttlNanos;
-        }
-    }
-
-    /** The most recent members under one fingerprint hash. */
-    static final class MemberRing implements Expiring {
-        private final ArrayDeque<String> members = new ArrayDeque<>(4);
-        private long ttlNanos = Duration.ofHours(1).toNanos();
-
-        synchronized void addReturningPrevious(String member, int max, long ttlMillis, List<String> out) {
-            out.addAll(members);
-            members.addLast(member);
-            while (members.size() > max) {
-                members.removeFirst();
-            }
-            ttlNanos = Duration.ofMillis(ttlMillis).toNanos();
-        }
-
-        synchronized int weight(String key) {
-            int w = 2 * key.length() + 64;
-            for (String m : members) {
-                w += 2 * m.length() + 16;
-            }
-            return w;
-        }
-
-        @Override
-        public synchronized long ttlNanos() {
             return ttlNanos;
         }
     }
