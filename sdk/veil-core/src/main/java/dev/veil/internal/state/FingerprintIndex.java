@@ -10,7 +10,7 @@ import java.util.Arrays;
  * <p><b>Layout.</b> Every remembered query (one {@link StateOp.Fingerprint} operation) takes a slot
  * in a ring of queries that holds its member string, its hash array (the operation's own array,
  * kept without a copy) and the time its entries expire. The index proper is an open-addressing
- * table (linear probing, at most 80% full, backward-shift deletion) of {@code int} references,
+ * table (linear probing, 58% to 87.5% full, growing by half, backward-shift deletion) of {@code int} references,
  * one per (query, hash) entry: the query's sequence number and the hash's position in its array,
  * with a parallel byte of the hash's mixed bits that rules out almost every non-matching slot
  * without reading the query's array. A hash's "ring" in the SPI's terms is the set of entries in
@@ -59,7 +59,6 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     // the table: refs[i] = reference + 1 (0: empty), tags[i] = low byte of the mixed hash
     private int[] refs = new int[MIN_TABLE];
     private byte[] tags = new byte[MIN_TABLE];
-    private int shift = 64 - Integer.numberOfTrailingZeros(MIN_TABLE);
     private int size;
 
     private long queryBytes;
@@ -193,9 +192,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
 
     /** The slots holding entries of hash {@code h} into {@link #found}, oldest first; their number. */
     private int find(long h, long g, byte tag) {
-        int mask = refs.length - 1;
         int n = 0;
-        for (int i = (int) (g >>> shift); refs[i] != 0; i = (i + 1) & mask) {
+        for (int i = home(g); refs[i] != 0; i = next(i)) {
             if (tags[i] == tag) {
                 int r = refs[i] - 1;
                 if (hashOf(r) == h) {
@@ -254,9 +252,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     /** Removes the entry with reference {@code ref} if the table holds it. */
     private void removeRef(int ref) {
         long h = hashOf(ref);
-        long g = mix(h);
-        int mask = refs.length - 1;
-        for (int i = (int) (g >>> shift); refs[i] != 0; i = (i + 1) & mask) {
+        for (int i = home(mix(h)); refs[i] != 0; i = next(i)) {
             if (refs[i] == ref + 1) {
                 deleteAt(i);
                 dropLive(slotOf(ref));
@@ -279,14 +275,13 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
 
     /** Backward-shift deletion at table slot {@code i}. */
     private void deleteAt(int i) {
-        int mask = refs.length - 1;
         int j = i;
         while (true) {
-            j = (j + 1) & mask;
+            j = next(j);
             if (refs[j] == 0) {
                 break;
             }
-            int home = (int) (mix(hashOf(refs[j] - 1)) >>> shift);
+            int home = home(mix(hashOf(refs[j] - 1)));
             // the entry at j may move to i unless its home lies cyclically in (i, j]
             boolean stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
             if (!stays) {
@@ -301,13 +296,12 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     }
 
     private void insert(int ref, long g, byte tag) {
-        if (size + 1 > refs.length - (refs.length >> 3) - (refs.length >> 4)) { // at most 81.25% full
-            rehash(refs.length * 2);
+        if (size + 1 > refs.length - (refs.length >> 3)) { // at most 87.5% full, at least 58% after growing
+            rehash(refs.length + (refs.length >> 1));
         }
-        int mask = refs.length - 1;
-        int i = (int) (g >>> shift);
+        int i = home(g);
         while (refs[i] != 0) {
-            i = (i + 1) & mask;
+            i = next(i);
         }
         refs[i] = ref + 1;
         tags[i] = tag;
@@ -319,13 +313,11 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         byte[] oldTags = tags;
         refs = new int[capacity];
         tags = new byte[capacity];
-        shift = 64 - Integer.numberOfTrailingZeros(capacity);
-        int mask = capacity - 1;
         for (int k = 0; k < oldRefs.length; k++) {
             if (oldRefs[k] != 0) {
-                int i = (int) (mix(hashOf(oldRefs[k] - 1)) >>> shift);
+                int i = home(mix(hashOf(oldRefs[k] - 1)));
                 while (refs[i] != 0) {
-                    i = (i + 1) & mask;
+                    i = next(i);
                 }
                 refs[i] = oldRefs[k];
                 tags[i] = oldTags[k];
@@ -376,9 +368,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             int ref0 = ((int) head & SEQ_MASK) << OFFSET_BITS;
             for (int off = 0; off < hs.length && live[slot] > 0; off++) {
                 int ref = ref0 | off;
-                long g = mix(hs[off]);
-                int mask = refs.length - 1;
-                for (int i = (int) (g >>> shift); refs[i] != 0; i = (i + 1) & mask) {
+                for (int i = home(mix(hs[off])); refs[i] != 0; i = next(i)) {
                     if (refs[i] == ref + 1) {
                         deleteAt(i);
                         live[slot]--;
@@ -389,6 +379,15 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             free(slot);
         }
         head++;
+    }
+
+    /** The home slot of a mixed hash: its high 32 bits scaled to the table (any table size). */
+    private int home(long g) {
+        return (int) (((g >>> 32) * refs.length) >>> 32);
+    }
+
+    private int next(int i) {
+        return i + 1 == refs.length ? 0 : i + 1;
     }
 
     private long fixedBytes() {
