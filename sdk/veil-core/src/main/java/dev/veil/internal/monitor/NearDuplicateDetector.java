@@ -368,21 +368,21 @@ public final class NearDuplicateDetector implements StatefulDetector {
 
     /**
      * An upper bound of the bytes per remembered query as the in-memory store counts them, per
-     * index used: the query's hash array ({@code 16 + 8 keep}) and member string (at most 30
-     * characters, 72 bytes), its slot in the index's ring of queries (24 bytes, twice over just
-     * after the ring grew) and {@code keep} table entries of 5 bytes at a load of at least 40%
-     * (12.5 bytes each), plus the fixed part of one index (its object, cache node, key of up to 64
-     * characters, and smallest table and ring: {@value #INDEX_FIXED_BYTES} bytes), which every
-     * index has at least one query to carry. What a query really takes is measured in
-     * benchmarks/README.md (about 0.65 KB per index at the defaults).
+     * index used: the query's array of 32-bit hash halves ({@code 16 + 4 keep}) and member string
+     * (at most 30 characters, 72 bytes), its slot in the index's ring of queries (24 bytes, twice
+     * over just after the ring grew) and {@code keep} table entries of 8 bytes at a load of at least
+     * 58% (14 bytes each), plus the fixed part of one index (its object, cache node, a key of up to
+     * 64 characters, and the smallest table and ring: {@value #INDEX_FIXED_BYTES} bytes), which
+     * every index has at least one query to carry. What a query really takes is measured in
+     * benchmarks/README.md.
      */
     @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
-        long perQuery = 16 + 8L * config.keep() + 72 + 48 + (25L * config.keep() + 1) / 2;
+        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 14L * config.keep();
         return indexes * (perQuery + INDEX_FIXED_BYTES);
     }
 
     /** See {@link #bytesPerQuery}. */
-    static final int INDEX_FIXED_BYTES = 208 + 24 + 144 + 112 + 160;
+    static final int INDEX_FIXED_BYTES = 216 + 168 + 144 + 144;
 }

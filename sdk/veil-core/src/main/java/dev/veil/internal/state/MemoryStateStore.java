@@ -34,7 +34,7 @@ public final class MemoryStateStore implements StateStore {
     private static final double LIST_SHARE = 0.6;
     private static final double COUNTER_SHARE = 0.1;
     private static final double INDEX_SHARE = 0.3;
-    private static final int COUNTER_SLOTS = 12;
+    static final int COUNTER_SLOTS = 12;
 
     private final long maxBytes;
     private final CallerLimiter limiter;
@@ -72,8 +72,8 @@ public final class MemoryStateStore implements StateStore {
                 .build();
         this.counters = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * COUNTER_SHARE))
-                .weigher((String k, SlidingCounter v) -> 2 * k.length() + SlidingCounter.BYTES)
-                .expireAfter(new TtlExpiry<SlidingCounter>())
+                .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
+                .expireAfter(new CreatedTtlExpiry<SlidingCounter>())
                 .executor(Runnable::run)
                 .build();
         // one index may take half the index share: a single busy (global) index never crowds out every other
@@ -93,6 +93,7 @@ public final class MemoryStateStore implements StateStore {
 
     @Override
     public Object[] execute(StateOp... ops) {
+        SCRATCH.get().lastHashes = null; // the low halves of hashes are shared within one batch only
         Object[] out = new Object[ops.length];
         for (int i = 0; i < ops.length; i++) {
             out[i] = apply(ops[i]);
@@ -102,6 +103,7 @@ public final class MemoryStateStore implements StateStore {
 
     @Override
     public void submit(StateOp... ops) {
+        SCRATCH.get().lastHashes = null;
         for (StateOp op : ops) {
             if (op instanceof StateOp.ListAppend a) {
                 // Nobody reads the previous entries of a submitted append: skip copying them.
@@ -134,8 +136,14 @@ public final class MemoryStateStore implements StateStore {
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);
         } else if (op instanceof StateOp.CountInWindow c) {
-            SlidingCounter counter = counters.get(c.key(), k -> new SlidingCounter(c.windowMillis()));
-            return counter.add(c.nowMillis(), c.windowMillis());
+            // compute, not get: the weight grows when a counter takes its second slot
+            long[] total = new long[1];
+            counters.asMap().compute(c.key(), (k, v) -> {
+                SlidingCounter counter = v == null ? new SlidingCounter(c.windowMillis()) : v;
+                total[0] = counter.add(c.nowMillis(), c.windowMillis());
+                return counter;
+            });
+            return total[0];
         } else if (op instanceof StateOp.ListRead r) {
             BoundedList l = lists.getIfPresent(r.key());
             return l == null ? List.of() : l.snapshot();
@@ -186,10 +194,26 @@ public final class MemoryStateStore implements StateStore {
         return match[0];
     }
 
-    /** Bytes of an index with its key (a string: header, array header and one byte a Latin-1 character). */
+    /** Bytes of an index with its key. */
     private static long indexWeight(String key, FingerprintIndex v) {
-        return v.bytes() + 24 + ((16L + 2L * key.length() + 7) & ~7L);
+        return v.bytes() + keyBytes(key);
     }
+
+    /**
+     * Heap bytes of a key: the string and its array (compact strings: one byte a character when all
+     * are Latin-1, else two), with their headers, aligned to 8.
+     */
+    static long keyBytes(String key) {
+        int n = key.length();
+        boolean latin1 = true;
+        for (int i = 0; i < n && latin1; i++) {
+            latin1 = key.charAt(i) <= 0xFF;
+        }
+        return 24 + ((16L + (latin1 ? n : 2L * n) + 7) & ~7L);
+    }
+
+    /** Heap bytes of one cache entry's bookkeeping: the cache's node and the hash map's node and slot. */
+    static final int NODE_BYTES = 64 + 32 + 8;
 
     @Override
     public long bytesUsed() {
@@ -200,7 +224,9 @@ public final class MemoryStateStore implements StateStore {
         for (var e : index.asMap().entrySet()) {
             b += indexWeight(e.getKey(), e.getValue());
         }
-        b += counters.estimatedSize() * SlidingCounter.BYTES;
+        for (var e : counters.asMap().entrySet()) {
+            b += keyBytes(e.getKey()) + NODE_BYTES + e.getValue().bytes();
+        }
         return b;
     }
 
@@ -226,6 +252,24 @@ public final class MemoryStateStore implements StateStore {
         @Override
         public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
             return value.ttlNanos();
+        }
+
+        @Override
+        public long expireAfterRead(String key, V value, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
+    }
+
+    /** Entries expire after the time to live they were created with; updates do not extend it. */
+    private static final class CreatedTtlExpiry<V extends Expiring> implements Expiry<String, V> {
+        @Override
+        public long expireAfterCreate(String key, V value, long currentTime) {
+            return value.ttlNanos();
+        }
+
+        @Override
+        public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
+            return currentDuration;
         }
 
         @Override
@@ -273,11 +317,21 @@ public final class MemoryStateStore implements StateStore {
         }
     }
 
-    /** A sliding-window counter in {@value #COUNTER_SLOTS} slots. */
+    /**
+     * A sliding-window counter in {@value #COUNTER_SLOTS} slots. Most counters (one per occupied
+     * cell of {@code knn_global}, one per distinct input) only ever see events in one slot: they keep
+     * that slot inline and allocate the {@value #COUNTER_SLOTS} slots when a second slot is used,
+     * with the same counts as if they had had them from the start.
+     */
     static final class SlidingCounter implements Expiring {
-        static final int BYTES = 2 * COUNTER_SLOTS * 8 + 64;
-        private final long[] slotStart = new long[COUNTER_SLOTS];
-        private final long[] counts = new long[COUNTER_SLOTS];
+        /** Heap bytes of a counter with one slot: header, two references, three longs. */
+        static final int INLINE_BYTES = 48;
+        /** Heap bytes of the two slot arrays, with their headers. */
+        static final int SLOTS_BYTES = 2 * (16 + 8 * COUNTER_SLOTS);
+        private long[] slotStart;
+        private long[] counts;
+        private long slot0;
+        private long count0;
         private final long ttlNanos;
 
         SlidingCounter(long windowMillis) {
@@ -287,6 +341,17 @@ public final class MemoryStateStore implements StateStore {
         synchronized long add(long nowMillis, long windowMillis) {
             long slotMillis = Math.max(1, windowMillis / COUNTER_SLOTS);
             long slot = Math.floorDiv(nowMillis, slotMillis);
+            if (slotStart == null) {
+                if (count0 == 0 || slot == slot0) {
+                    slot0 = slot;
+                    return ++count0;
+                }
+                slotStart = new long[COUNTER_SLOTS];
+                counts = new long[COUNTER_SLOTS];
+                int i0 = (int) Math.floorMod(slot0, COUNTER_SLOTS);
+                slotStart[i0] = slot0;
+                counts[i0] = count0;
+            }
             int i = (int) Math.floorMod(slot, COUNTER_SLOTS);
             if (slotStart[i] != slot) {
                 slotStart[i] = slot;
@@ -300,6 +365,11 @@ public final class MemoryStateStore implements StateStore {
                 }
             }
             return total;
+        }
+
+        /** Heap bytes of this counter. */
+        synchronized int bytes() {
+            return slotStart == null ? INLINE_BYTES : INLINE_BYTES + SLOTS_BYTES;
         }
 
         @Override

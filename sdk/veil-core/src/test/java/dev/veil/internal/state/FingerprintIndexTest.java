@@ -9,6 +9,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
 import dev.veil.spi.StateOp;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class FingerprintIndexTest {
     private static final long HOUR = 3_600_000_000_000L;
+    /** Distinct strings with one hash code ("Aa" and "BB" hash alike, and so do their concatenations). */
+    private static final String[] COLLIDING = {"AaAa", "AaBB", "BBAa", "BBBB"};
 
     /** The reference: one list per hash with the time of its last write. */
     private static final class Model {
@@ -78,7 +81,10 @@ class FingerprintIndexTest {
                         for (int j = 0; j < hashes.length; j++) {
                             hashes[j] = r.nextInt(hashRange) - hashRange / 3;
                         }
-                        String member = r.nextInt(4) == 0 ? "m" + r.nextInt(5) : "q" + i;
+                        // recurring members, and distinct members with equal String hash codes
+                        int kind = r.nextInt(6);
+                        String member = kind == 0 ? "m" + r.nextInt(5)
+                                : kind == 1 ? COLLIDING[r.nextInt(COLLIDING.length)] : "q" + i;
                         int max = 1 + r.nextInt(r.nextBoolean() ? 3 : 12);
                         long ttl = 1 + r.nextInt(1000);
                         now += r.nextInt(10) == 0 ? r.nextInt(2000) : r.nextInt(3);
@@ -166,6 +172,22 @@ class FingerprintIndexTest {
             index.add(h.clone(), "q" + i, 1, HOUR, 0, scratch);
         }
         assertThat(index.bytes()).as("the same 50 hashes with one member each: one query's worth").isEqualTo(one);
+    }
+
+    @Test
+    void shouldTellApartMembersWhoseHashCodesCollide() {
+        assertThat(Arrays.stream(COLLIDING).mapToInt(String::hashCode).distinct().count()).isEqualTo(1);
+        FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        index.add(new long[] {1, 2, 3}, "AaAa", 8, HOUR, 0, scratch);
+        index.add(new long[] {1, 2}, "BBBB", 8, HOUR, 0, scratch);
+        index.add(new long[] {3}, "AaAa", 8, HOUR, 0, scratch);
+        // AaAa shares 1, 2, 3 and 3 again; BBBB shares 1, 2
+        assertThat(index.add(new long[] {1, 2, 3}, "AaBB", 8, HOUR, 0, scratch))
+                .isEqualTo(new StateOp.FingerprintMatch("AaAa", 4));
+        // the operation's own member is not counted, a colliding other member is
+        assertThat(index.add(new long[] {1, 2}, "BBBB", 8, HOUR, 0, scratch))
+                .isEqualTo(new StateOp.FingerprintMatch("AaAa", 2));
     }
 
     @Test
