@@ -384,5 +384,5 @@ public final class NearDuplicateDetector implements StatefulDetector {
     }
 
     /** See {@link #bytesPerQuery}. */
-    static final int INDEX_FIXED_BYTES = 216 + 168 + 144 + 144;
+    static final int INDEX_FIXED_BYTES = 224 + 168 + 144 + 144;
 }

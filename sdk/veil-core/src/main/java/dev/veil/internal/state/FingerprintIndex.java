@@ -45,7 +45,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private static final int MIN_TABLE = 16;
     private static final int MIN_QUERIES = 4;
     /** This object (header and fields) and the cache's node for it, in bytes (the key is the store's to count). */
-    static final int FIXED_BYTES = 112 + 104;
+    static final int FIXED_BYTES = 120 + 104;
 
     private final long maxBytes;
 
@@ -69,17 +69,26 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private volatile long bytes;
     private long ttlNanos;
 
-    // the slots found for the hash being added (the scratch array of the calling thread)
+    // the slots found for the hash being added, and the scratch of the calling thread (during add)
     private int[] found;
+    private Scratch scratch;
 
     /** Per-thread working arrays of {@link #add}, so that an index does not hold its own. */
     static final class Scratch {
         int[] found = new int[16];
-        /** Candidate members of the operation in progress: string, hash, count, next with the same hash. */
+        /**
+         * Candidate members of the operation in progress: ring slot, string (read only when needed:
+         * a best match, or another candidate with the same hash code), hash, count, next with the
+         * same hash.
+         */
+        int[] candidateSlot = new int[64];
         String[] candidates = new String[64];
         int[] candidateHash = new int[64];
         int[] counts = new int[64];
         int[] sameHash = new int[64];
+        /** Ring slots whose last entry went during the operation: freed at its end. */
+        int[] pendingFree = new int[16];
+        int pendingFrees;
         /** Sequence number + 1 of an earlier query -> its candidate, or {@link #SELF}. */
         final IntMap bySeq = new IntMap();
         /** Member string hash -> the first candidate with that hash. */
@@ -206,6 +215,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         this.live[slot] = 0;
         queryBytes += queryBytes(member, hashCount);
         this.found = scratch.found;
+        this.scratch = scratch;
         IntMap bySeq = scratch.bySeq;
         IntMap byHash = scratch.byHash;
         int candidateCount = 0;
@@ -248,10 +258,18 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             this.live[slot]++;
         }
         StateOp.FingerprintMatch match = bestCount == 0 ? StateOp.FingerprintMatch.NONE
-                : new StateOp.FingerprintMatch(scratch.candidates[best], bestCount);
+                : new StateOp.FingerprintMatch(candidate(scratch, best), bestCount);
         Arrays.fill(scratch.candidates, 0, candidateCount, null);
         bySeq.clear();
         byHash.clear();
+        for (int k = 0; k < scratch.pendingFrees; k++) { // queries freed now that no candidate needs them
+            int f = scratch.pendingFree[k];
+            if (live[f] == 0 && members[f] != null) {
+                free(f);
+            }
+        }
+        scratch.pendingFrees = 0;
+        this.scratch = null;
         scratch.found = found;
         this.found = null;
         while (queryBytes + fixedBytes() > maxBytes && next - head > 1) {
@@ -259,6 +277,16 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         }
         updateBytes();
         return match;
+    }
+
+    /** The member string of candidate {@code c} (its query is not freed before the operation ends). */
+    private String candidate(Scratch s, int c) {
+        String m = s.candidates[c];
+        if (m == null) {
+            m = members[s.candidateSlot[c]];
+            s.candidates[c] = m;
+        }
+        return m;
     }
 
     /**
@@ -269,22 +297,27 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
      */
     private int candidateOf(int slot, String member, int memberHash, Scratch s, int count) {
         int h = memberHashes[slot];
-        String m = members[slot];
-        if (h == memberHash && m.equals(member)) {
+        if (h == memberHash && members[slot].equals(member)) {
             return SELF;
         }
         int first = s.byHash.get(h);
-        for (int c = first; c >= 0; c = s.sameHash[c]) {
-            if (s.candidates[c].equals(m)) {
-                return c;
+        String m = null;
+        if (first >= 0) { // another candidate has this hash code: compare the strings
+            m = members[slot];
+            for (int c = first; c >= 0; c = s.sameHash[c]) {
+                if (candidate(s, c).equals(m)) {
+                    return c;
+                }
             }
         }
         if (count == s.candidates.length) {
+            s.candidateSlot = Arrays.copyOf(s.candidateSlot, 2 * count);
             s.candidates = Arrays.copyOf(s.candidates, 2 * count);
             s.candidateHash = Arrays.copyOf(s.candidateHash, 2 * count);
             s.counts = Arrays.copyOf(s.counts, 2 * count);
             s.sameHash = Arrays.copyOf(s.sameHash, 2 * count);
         }
+        s.candidateSlot[count] = slot;
         s.candidates[count] = m;
         s.candidateHash[count] = h;
         s.counts[count] = 0;
@@ -369,7 +402,11 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
 
     private void dropLive(int slot) {
         if (--live[slot] == 0 && slot != ((int) (next - 1) & (members.length - 1))) {
-            free(slot);
+            Scratch s = scratch;
+            if (s.pendingFrees == s.pendingFree.length) {
+                s.pendingFree = Arrays.copyOf(s.pendingFree, 2 * s.pendingFrees);
+            }
+            s.pendingFree[s.pendingFrees++] = slot;
         }
     }
 

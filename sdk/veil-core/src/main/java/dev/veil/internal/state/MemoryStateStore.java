@@ -21,9 +21,13 @@ import java.util.Objects;
 /**
  * The embedded state store: everything in this process, bounded by a memory cap.
  *
- * <p>Monitoring state (windows, lists, the fingerprint index) lives in weighted caches that share
+ * <p>Monitoring state (windows, lists, fingerprint indexes) lives in weighted caches that share
  * the cap and evict the least recently used entries first (an idle caller's history goes before an
- * active one's); each entry also expires after its time to live. Rate buckets and blocks live in a
+ * active one's); each entry also expires after its time to live. A fingerprint index is one entry
+ * per index (per caller, or global) in primitive arrays ({@link FingerprintIndex}); one index may
+ * take at most half of the fingerprint share and forgets its oldest queries first beyond that.
+ * Every entry is weighed by the heap it holds (objects, array headers, key, cache node), which
+ * StateAccountingTest checks against the heap. Rate buckets and blocks live in a
  * {@link CallerLimiter}, spent privacy budget in a {@link PrivacyLedger}: both refuse new callers
  * rather than forget state that protects (see their Javadoc).
  *
