@@ -62,8 +62,6 @@ public final class Calibration {
             "rate", new Range(1, Long.MAX_VALUE, true, false),
             "near_duplicate", new Range(1, 50, true, false),
             "knn_global", new Range(1, Long.MAX_VALUE, true, false),
-            // distances: any positive threshold; its cold start (-1, level none) is never counted
-            "knn", new Range(Double.MIN_VALUE, Double.MAX_VALUE, false, false),
             "boundary", new Range(0.01, 1, false, false),
             "class_focus", new Range(0.01, 1, false, false),
             "confidence_climb", new Range(0.5, 20, false, false),
