@@ -133,12 +133,22 @@ public sealed interface StateOp {
      * Adds {@code member} under each of its fingerprint {@code hashes} in an index (keeping at most
      * {@code maxMembersPerHash} recent members per hash) and finds the earlier member that shares
      * the most hashes with it. Result: {@link FingerprintMatch}.
+     *
+     * <p>A store may keep {@code hashes} as it is (the in-memory store does, to save a copy per
+     * remembered query): do not change the array after handing the operation over.
      */
     record Fingerprint(String index, long[] hashes, String member, int maxMembersPerHash, long ttlMillis)
             implements StateOp {
+        /** Most hashes one fingerprint may have. */
+        public static final int MAX_HASHES = 1024;
+
         public Fingerprint {
             Objects.requireNonNull(index, "index");
             Objects.requireNonNull(hashes, "hashes");
+            if (hashes.length > MAX_HASHES) {
+                throw new IllegalArgumentException("a fingerprint has at most " + MAX_HASHES + " hashes, was "
+                        + hashes.length);
+            }
             Objects.requireNonNull(member, "member");
             if (maxMembersPerHash < 1) {
                 throw new IllegalArgumentException("maxMembersPerHash must be >= 1, was " + maxMembersPerHash);

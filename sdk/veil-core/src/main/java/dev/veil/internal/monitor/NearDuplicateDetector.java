@@ -367,16 +367,22 @@ public final class NearDuplicateDetector implements StatefulDetector {
     }
 
     /**
-     * Bytes per remembered query as the in-memory store weighs them: per kept hash and index, one
-     * member string in that hash's ring and, for a hash no earlier query had, the ring itself.
+     * An upper bound of the bytes per remembered query as the in-memory store counts them, per
+     * index used: the query's array of 32-bit hash halves ({@code 16 + 4 keep}) and member string
+     * (at most 30 characters, 72 bytes), its slot in the index's ring of queries (24 bytes, twice
+     * over just after the ring grew) and {@code keep} table entries of 8 bytes at a load of at least
+     * 58% (14 bytes each), plus the fixed part of one index (its object, cache node, a key of up to
+     * 64 characters, and the smallest table and ring: {@value #INDEX_FIXED_BYTES} bytes), which
+     * every index has at least one query to carry. What a query really takes is measured in
+     * benchmarks/README.md.
      */
     @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
-        // ring key: prefix + ':' + 16 hex digits (2 bytes a char) + 64 bytes of ring;
-        // member: up to 19 (caller) or 28 (global) characters + 16 bytes of overhead
-        long keyBytes = 2L * (callerPrefix.length() + 16 + 17) + 64;
-        long memberBytes = 2L * 28 + 16;
-        return (long) config.keep() * indexes * (keyBytes + memberBytes);
+        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 14L * config.keep();
+        return indexes * (perQuery + INDEX_FIXED_BYTES);
     }
+
+    /** See {@link #bytesPerQuery}. */
+    static final int INDEX_FIXED_BYTES = 224 + 168 + 144 + 144;
 }

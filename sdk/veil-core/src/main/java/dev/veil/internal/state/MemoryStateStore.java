@@ -21,9 +21,13 @@ import java.util.Objects;
 /**
  * The embedded state store: everything in this process, bounded by a memory cap.
  *
- * <p>Monitoring state (windows, lists, the fingerprint index) lives in weighted caches that share
+ * <p>Monitoring state (windows, lists, fingerprint indexes) lives in weighted caches that share
  * the cap and evict the least recently used entries first (an idle caller's history goes before an
- * active one's); each entry also expires after its time to live. Rate buckets and blocks live in a
+ * active one's); each entry also expires after its time to live. A fingerprint index is one entry
+ * per index (per caller, or global) in primitive arrays ({@link FingerprintIndex}); one index may
+ * take at most half of the fingerprint share and forgets its oldest queries first beyond that.
+ * Every entry is weighed by the heap it holds (objects, array headers, key, cache node), which
+ * StateAccountingTest checks against the heap. Rate buckets and blocks live in a
  * {@link CallerLimiter}, spent privacy budget in a {@link PrivacyLedger}: both refuse new callers
  * rather than forget state that protects (see their Javadoc).
  *
@@ -34,7 +38,7 @@ public final class MemoryStateStore implements StateStore {
     private static final double LIST_SHARE = 0.6;
     private static final double COUNTER_SHARE = 0.1;
     private static final double INDEX_SHARE = 0.3;
-    private static final int COUNTER_SLOTS = 12;
+    static final int COUNTER_SLOTS = 12;
 
     private final long maxBytes;
     private final CallerLimiter limiter;
@@ -42,7 +46,10 @@ public final class MemoryStateStore implements StateStore {
     private final int maxCallers;
     private final Cache<String, BoundedList> lists;
     private final Cache<String, SlidingCounter> counters;
-    private final Cache<String, MemberRing> index;
+    private final Cache<String, FingerprintIndex> index;
+    private final long maxIndexBytes;
+    private static final ThreadLocal<FingerprintIndex.Scratch> SCRATCH =
+            ThreadLocal.withInitial(FingerprintIndex.Scratch::new);
     private volatile PrivacyLedger ledger;
     private volatile GuardSettings.PrivacyBudget ledgerBudget;
 
@@ -69,14 +76,16 @@ public final class MemoryStateStore implements StateStore {
                 .build();
         this.counters = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * COUNTER_SHARE))
-                .weigher((String k, SlidingCounter v) -> 2 * k.length() + SlidingCounter.BYTES)
-                .expireAfter(new TtlExpiry<SlidingCounter>())
+                .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
+                .expireAfter(new CreatedTtlExpiry<SlidingCounter>())
                 .executor(Runnable::run)
                 .build();
+        // one index may take half the index share: a single busy (global) index never crowds out every other
+        this.maxIndexBytes = (long) (maxBytes * INDEX_SHARE / 2);
         this.index = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * INDEX_SHARE))
-                .weigher((String k, MemberRing v) -> v.weight(k))
-                .expireAfter(new TtlExpiry<MemberRing>())
+                .weigher((String k, FingerprintIndex v) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(k, v)))
+                .expireAfter(new TtlExpiry<FingerprintIndex>())
                 .executor(Runnable::run)
                 .build();
     }
@@ -88,6 +97,7 @@ public final class MemoryStateStore implements StateStore {
 
     @Override
     public Object[] execute(StateOp... ops) {
+        SCRATCH.get().lastHashes = null; // the low halves of hashes are shared within one batch only
         Object[] out = new Object[ops.length];
         for (int i = 0; i < ops.length; i++) {
             out[i] = apply(ops[i]);
@@ -97,6 +107,7 @@ public final class MemoryStateStore implements StateStore {
 
     @Override
     public void submit(StateOp... ops) {
+        SCRATCH.get().lastHashes = null;
         for (StateOp op : ops) {
             if (op instanceof StateOp.ListAppend a) {
                 // Nobody reads the previous entries of a submitted append: skip copying them.
@@ -129,8 +140,14 @@ public final class MemoryStateStore implements StateStore {
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);
         } else if (op instanceof StateOp.CountInWindow c) {
-            SlidingCounter counter = counters.get(c.key(), k -> new SlidingCounter(c.windowMillis()));
-            return counter.add(c.nowMillis(), c.windowMillis());
+            // compute, not get: the weight grows when a counter takes its second slot
+            long[] total = new long[1];
+            counters.asMap().compute(c.key(), (k, v) -> {
+                SlidingCounter counter = v == null ? new SlidingCounter(c.windowMillis()) : v;
+                total[0] = counter.add(c.nowMillis(), c.windowMillis());
+                return counter;
+            });
+            return total[0];
         } else if (op instanceof StateOp.ListRead r) {
             BoundedList l = lists.getIfPresent(r.key());
             return l == null ? List.of() : l.snapshot();
@@ -170,32 +187,37 @@ public final class MemoryStateStore implements StateStore {
     }
 
     private StateOp.FingerprintMatch fingerprint(StateOp.Fingerprint f) {
-        Map<String, Integer> shared = new HashMap<>();
-        String best = "";
-        int bestCount = 0;
-        for (long h : f.hashes()) {
-            String key = f.index() + ':' + Long.toHexString(h);
-            MemberRing[] ring = new MemberRing[1];
-            List<String> members = new ArrayList<>(4);
-            index.asMap().compute(key, (k, r) -> {
-                MemberRing m = r == null ? new MemberRing() : r;
-                m.addReturningPrevious(f.member(), f.maxMembersPerHash(), f.ttlMillis(), members);
-                ring[0] = m;
-                return m;
-            });
-            for (String m : members) {
-                if (m.equals(f.member())) {
-                    continue;
-                }
-                int n = shared.merge(m, 1, Integer::sum);
-                if (n > bestCount) {
-                    bestCount = n;
-                    best = m;
-                }
-            }
-        }
-        return bestCount == 0 ? StateOp.FingerprintMatch.NONE : new StateOp.FingerprintMatch(best, bestCount);
+        StateOp.FingerprintMatch[] match = new StateOp.FingerprintMatch[1];
+        long ttlNanos = Duration.ofMillis(f.ttlMillis()).toNanos();
+        FingerprintIndex.Scratch scratch = SCRATCH.get();
+        index.asMap().compute(f.index(), (k, i) -> {
+            FingerprintIndex idx = i == null ? new FingerprintIndex(maxIndexBytes) : i;
+            match[0] = idx.add(f.hashes(), f.member(), f.maxMembersPerHash(), ttlNanos, System.nanoTime(), scratch);
+            return idx;
+        });
+        return match[0];
     }
+
+    /** Bytes of an index with its key. */
+    private static long indexWeight(String key, FingerprintIndex v) {
+        return v.bytes() + keyBytes(key);
+    }
+
+    /**
+     * Heap bytes of a key: the string and its array (compact strings: one byte a character when all
+     * are Latin-1, else two), with their headers, aligned to 8.
+     */
+    static long keyBytes(String key) {
+        int n = key.length();
+        boolean latin1 = true;
+        for (int i = 0; i < n && latin1; i++) {
+            latin1 = key.charAt(i) <= 0xFF;
+        }
+        return 24 + ((16L + (latin1 ? n : 2L * n) + 7) & ~7L);
+    }
+
+    /** Heap bytes of one cache entry's bookkeeping: the cache's node and the hash map's node and slot. */
+    static final int NODE_BYTES = 64 + 32 + 8;
 
     @Override
     public long bytesUsed() {
@@ -204,9 +226,11 @@ public final class MemoryStateStore implements StateStore {
             b += e.getValue().weight(e.getKey());
         }
         for (var e : index.asMap().entrySet()) {
-            b += e.getValue().weight(e.getKey());
+            b += indexWeight(e.getKey(), e.getValue());
         }
-        b += counters.estimatedSize() * SlidingCounter.BYTES;
+        for (var e : counters.asMap().entrySet()) {
+            b += keyBytes(e.getKey()) + NODE_BYTES + e.getValue().bytes();
+        }
         return b;
     }
 
@@ -232,6 +256,24 @@ public final class MemoryStateStore implements StateStore {
         @Override
         public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
             return value.ttlNanos();
+        }
+
+        @Override
+        public long expireAfterRead(String key, V value, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
+    }
+
+    /** Entries expire after the time to live they were created with; updates do not extend it. */
+    private static final class CreatedTtlExpiry<V extends Expiring> implements Expiry<String, V> {
+        @Override
+        public long expireAfterCreate(String key, V value, long currentTime) {
+            return value.ttlNanos();
+        }
+
+        @Override
+        public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
+            return currentDuration;
         }
 
         @Override
@@ -279,11 +321,21 @@ public final class MemoryStateStore implements StateStore {
         }
     }
 
-    /** A sliding-window counter in {@value #COUNTER_SLOTS} slots. */
+    /**
+     * A sliding-window counter in {@value #COUNTER_SLOTS} slots. Most counters (one per occupied
+     * cell of {@code knn_global}, one per distinct input) only ever see events in one slot: they keep
+     * that slot inline and allocate the {@value #COUNTER_SLOTS} slots when a second slot is used,
+     * with the same counts as if they had had them from the start.
+     */
     static final class SlidingCounter implements Expiring {
-        static final int BYTES = 2 * COUNTER_SLOTS * 8 + 64;
-        private final long[] slotStart = new long[COUNTER_SLOTS];
-        private final long[] counts = new long[COUNTER_SLOTS];
+        /** Heap bytes of a counter with one slot: header, two references, three longs. */
+        static final int INLINE_BYTES = 48;
+        /** Heap bytes of the two slot arrays, with their headers. */
+        static final int SLOTS_BYTES = 2 * (16 + 8 * COUNTER_SLOTS);
+        private long[] slotStart;
+        private long[] counts;
+        private long slot0;
+        private long count0;
         private final long ttlNanos;
 
         SlidingCounter(long windowMillis) {
@@ -293,6 +345,17 @@ public final class MemoryStateStore implements StateStore {
         synchronized long add(long nowMillis, long windowMillis) {
             long slotMillis = Math.max(1, windowMillis / COUNTER_SLOTS);
             long slot = Math.floorDiv(nowMillis, slotMillis);
+            if (slotStart == null) {
+                if (count0 == 0 || slot == slot0) {
+                    slot0 = slot;
+                    return ++count0;
+                }
+                slotStart = new long[COUNTER_SLOTS];
+                counts = new long[COUNTER_SLOTS];
+                int i0 = (int) Math.floorMod(slot0, COUNTER_SLOTS);
+                slotStart[i0] = slot0;
+                counts[i0] = count0;
+            }
             int i = (int) Math.floorMod(slot, COUNTER_SLOTS);
             if (slotStart[i] != slot) {
                 slotStart[i] = slot;
@@ -308,36 +371,13 @@ public final class MemoryStateStore implements StateStore {
             return total;
         }
 
+        /** Heap bytes of this counter. */
+        synchronized int bytes() {
+            return slotStart == null ? INLINE_BYTES : INLINE_BYTES + SLOTS_BYTES;
+        }
+
         @Override
         public long ttlNanos() {
-            return ttlNanos;
-        }
-    }
-
-    /** The most recent members under one fingerprint hash. */
-    static final class MemberRing implements Expiring {
-        private final ArrayDeque<String> members = new ArrayDeque<>(4);
-        private long ttlNanos = Duration.ofHours(1).toNanos();
-
-        synchronized void addReturningPrevious(String member, int max, long ttlMillis, List<String> out) {
-            out.addAll(members);
-            members.addLast(member);
-            while (members.size() > max) {
-                members.removeFirst();
-            }
-            ttlNanos = Duration.ofMillis(ttlMillis).toNanos();
-        }
-
-        synchronized int weight(String key) {
-            int w = 2 * key.length() + 64;
-            for (String m : members) {
-                w += 2 * m.length() + 16;
-            }
-            return w;
-        }
-
-        @Override
-        public synchronized long ttlNanos() {
             return ttlNanos;
         }
     }

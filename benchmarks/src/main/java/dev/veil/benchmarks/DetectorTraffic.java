@@ -1,0 +1,179 @@
+package dev.veil.benchmarks;
+
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.Features;
+import dev.veil.Prediction;
+import dev.veil.Signal;
+import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.monitor.StatefulDetector;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Benign monitoring traffic for the detector benchmarks, and the Guard's way of running built-in
+ * detectors on it.
+ *
+ * <p><b>Inputs.</b> Distinct 784-feature images: each is one of {@value #BASE} stroke images
+ * (made as {@link Fixture#pool()} makes its 512, seed 13, on a black background: see {@link #images}), turned by one of the 8 symmetries of the
+ * square and shifted by -4..4 pixels in each direction (81 shifts, background filled with 0):
+ * 2.6 million distinct inputs before one recurs, so that no two queries of a run are equal or near
+ * copies of each other (near copies are what attacks send, not benign callers).
+ *
+ * <p><b>Callers and time.</b> Each query comes from one of {@code callers} callers picked at
+ * random, 40 ms after the one before (25 queries a second over the service).
+ *
+ * <p><b>One query</b> runs as {@code DefaultGuard} runs monitoring: every detector's
+ * {@code plan} into one batch, one {@link StateStore#execute}, every {@code evaluate}, then
+ * (after the model answered) every {@code record} into one {@link StateStore#submit}.
+ */
+public final class DetectorTraffic {
+    /** The detector sets the benchmarks measure. */
+    public static final Map<String, String[]> SETS = Map.of(
+            "all", new String[] {"rate", "near_duplicate", "knn", "knn_global", "confidence_climb", "class_focus",
+                "boundary", "extraction"},
+            "near_duplicate", new String[] {"near_duplicate"},
+            "knn", new String[] {"knn"},
+            "knn_global", new String[] {"knn_global"},
+            "answers", new String[] {"confidence_climb", "class_focus", "boundary", "extraction"},
+            "similarity", new String[] {"near_duplicate", "knn", "knn_global"},
+            "rate", new String[] {"rate"});
+
+    static final int BASE = 4096;
+    private static final double[][] POOL = images(BASE, 13);
+    private static final Fixture.SoftmaxModel MODEL = new Fixture.SoftmaxModel();
+
+    private final StatefulDetector[] detectors;
+    private final Caller[] callers;
+    private final SplittableRandom random;
+    private long time = 1_700_000_000_000L;
+    private long n;
+
+    /** A query ready to be observed, with the model's answer for record. */
+    public record Prepared(Query query, Prediction answer) {}
+
+    public DetectorTraffic(String set, int callers, long seed) {
+        String[] names = SETS.get(set);
+        if (names == null) {
+            throw new IllegalArgumentException("unknown detector set '" + set + "', known: " + SETS.keySet());
+        }
+        this.detectors = new StatefulDetector[names.length];
+        for (int i = 0; i < names.length; i++) {
+            // rate has no default thresholds: per caller, a minute, levels at 100, 200 and 400 queries
+            detectors[i] = BuiltinDetectors.create(names[i], names[i].equals("rate")
+                    ? Map.of("low", 100, "medium", 200, "high", 400) : Map.of());
+        }
+        this.callers = new Caller[callers];
+        for (int i = 0; i < callers; i++) {
+            this.callers[i] = new Caller("caller-" + i, AuthMethod.API_KEY, Set.of(), "tenant-" + (i % 7), Map.of());
+        }
+        this.random = new SplittableRandom(seed);
+    }
+
+    public StatefulDetector[] detectors() {
+        return detectors;
+    }
+
+    /** The next query (not timed in the benchmarks: building it is the caller's work, not monitoring's). */
+    public Prepared next() {
+        long k = n++;
+        double[] base = POOL[(int) (k % BASE)];
+        int shift = (int) ((k / BASE) % 81);
+        int symmetry = (int) ((k / (BASE * 81L)) % 8);
+        int dx = shift % 9 - 4;
+        int dy = shift / 9 - 4;
+        double[] x = new double[Fixture.FEATURES];
+        int side = 28;
+        for (int y = 0; y < side; y++) {
+            int sy = y - dy;
+            if (sy < 0 || sy >= side) {
+                continue;
+            }
+            for (int c = 0; c < side; c++) {
+                int sx = c - dx;
+                if (sx >= 0 && sx < side) {
+                    int u = (symmetry & 1) == 0 ? sx : side - 1 - sx;
+                    int v = (symmetry & 2) == 0 ? sy : side - 1 - sy;
+                    x[y * side + c] = (symmetry & 4) == 0 ? base[v * side + u] : base[u * side + v];
+                }
+            }
+        }
+        time += 40;
+        Caller c = callers[random.nextInt(callers.length)];
+        return new Prepared(new Query(c, time, Features.of(x)), MODEL.predict(x));
+    }
+
+    /**
+     * {@code count} stroke images as {@link Fixture#pool()} makes them, from {@code seed}, but with a
+     * black background (exactly 0, as MNIST's and the efficacy tests' synthetic digits): the faint
+     * noise of Fixture's pool is added only where there is ink. With noise on the background, most
+     * of an image's windows would be background windows with a stray pixel, shared with thousands
+     * of other images, which near_duplicate's defaults were not calibrated for.
+     */
+    static double[][] images(int count, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int side = 28;
+        double[][] pool = new double[count][];
+        for (int n = 0; n < count; n++) {
+            double[] x = new double[side * side];
+            int strokes = 2 + r.nextInt(3);
+            for (int s = 0; s < strokes; s++) {
+                double cy = 6 + r.nextDouble() * 16;
+                double cx = 6 + r.nextDouble() * 16;
+                double angle = r.nextDouble() * Math.PI;
+                double len = 2 + r.nextDouble() * 6;
+                double width = 1 + r.nextDouble() * 1.5;
+                double amp = 0.6 + r.nextDouble() * 0.4;
+                double ca = Math.cos(angle);
+                double sa = Math.sin(angle);
+                for (int y = 0; y < side; y++) {
+                    for (int xx = 0; xx < side; xx++) {
+                        double dy = y - cy;
+                        double dx = xx - cx;
+                        double along = dx * ca + dy * sa;
+                        double across = -dx * sa + dy * ca;
+                        x[y * side + xx] += amp * Math.exp(-0.5 * (along * along / (len * len)
+                                + across * across / (width * width)));
+                    }
+                }
+            }
+            for (int i = 0; i < x.length; i++) { // noise on the ink only: the background stays black
+                double v = x[i] < 0.05 ? x[i] : x[i] + (r.nextDouble() - 0.5) * 0.02;
+                x[i] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255.0;
+            }
+            pool[n] = x;
+        }
+        return pool;
+    }
+
+    /** Runs the detectors on one query as the Guard does; returns the signals. */
+    public Signal[] observe(StateStore store, Prepared p) {
+        Query q = p.query();
+        List<StateOp> ops = new ArrayList<>(16);
+        Object[] contexts = new Object[detectors.length];
+        int[] from = new int[detectors.length];
+        for (int i = 0; i < detectors.length; i++) {
+            from[i] = ops.size();
+            contexts[i] = detectors[i].plan(q, ops);
+        }
+        Object[] results = store.execute(ops.toArray(new StateOp[0]));
+        Signal[] signals = new Signal[detectors.length];
+        for (int i = 0; i < detectors.length; i++) {
+            signals[i] = detectors[i].evaluate(q, contexts[i], results, from[i]);
+        }
+        List<StateOp> later = new ArrayList<>(8);
+        for (int i = 0; i < detectors.length; i++) {
+            detectors[i].record(q, contexts[i], p.answer(), later);
+        }
+        if (!later.isEmpty()) {
+            store.submit(later.toArray(new StateOp[0]));
+        }
+        return signals;
+    }
+}

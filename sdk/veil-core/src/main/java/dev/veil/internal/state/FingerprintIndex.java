@@ -1,0 +1,576 @@
+package dev.veil.internal.state;
+
+import dev.veil.spi.StateOp;
+import java.util.Arrays;
+
+/**
+ * One fingerprint index of the {@link MemoryStateStore} (one {@code StateOp.Fingerprint#index}),
+ * in primitive arrays: no object per hash, no string key per hash, no boxing.
+ *
+ * <p><b>Layout.</b> A hash h is first mixed into g (SplitMix64's finaliser, a bijection). Every
+ * remembered query (one {@link StateOp.Fingerprint} operation) takes a slot in a ring of queries
+ * that holds its member string, the low 32 bits of g for each of its hashes, and the time its
+ * entries expire. The index proper is an open-addressing table of {@code long}s (linear probing,
+ * Robin Hood order, at most 87.5% full, growing by half, backward-shift deletion), one per (query, hash) entry: the
+ * high 32 bits of g (which also give the entry's home slot, so that the table is rebuilt and
+ * shifted without reading any query) and a reference to the query's sequence number and the
+ * hash's position. An entry matches h when both halves of g do: exact, as g determines h.
+ *
+ * <p><b>Same answers as one list per hash</b> (the Redis store's layout, and this store's before):
+ * for each hash of an operation, in order, the earlier entries of that hash are read oldest first,
+ * the new entry is added, and the oldest are dropped beyond {@code maxMembersPerHash}; members are
+ * counted by their string (equal strings are one member; the operation's own member is skipped),
+ * and the first member to reach the highest count is the match. A hash's entries expire together,
+ * {@code ttl} after the newest of them was written, exactly as a list whose time to live every
+ * write refreshes.
+ *
+ * <p><b>Bounds.</b> A query whose entries were all dropped frees its member and array at once.
+ * When the index holds more than {@code maxBytes} (or {@value #MAX_QUERIES} queries), its oldest
+ * queries are forgotten first (ring-buffer eviction): their entries are dead from then on (a
+ * reference outside the ring's live range) and are purged when the table is rebuilt (a dead entry still takes its place in the Robin Hood order). Entries of expired hashes are invisible at once; their memory
+ * is reclaimed when they are dropped, evicted, or when the whole index expires (the store drops an
+ * index {@code ttl} after its last write).
+ *
+ * <p>Not thread-safe on its own: the store calls it under the lock of its cache entry; {@link #bytes}
+ * may be read from any thread.
+ */
+final class FingerprintIndex implements MemoryStateStore.Expiring {
+    /** Bits of a reference that give the hash's position in its query's array ({@link StateOp.Fingerprint#MAX_HASHES}). */
+    static final int OFFSET_BITS = 10;
+    /** Queries one index remembers at most (their sequence numbers must fit a reference). */
+    static final int MAX_QUERIES = 1 << 20;
+    private static final int SEQ_BITS = 31 - OFFSET_BITS;
+    private static final int SEQ_MASK = (1 << SEQ_BITS) - 1;
+    private static final int OFFSET_MASK = (1 << OFFSET_BITS) - 1;
+    private static final int MIN_TABLE = 16;
+    private static final int MIN_QUERIES = 4;
+    /** This object (header and fields) and the cache's node for it, in bytes (the key is the store's to count). */
+    static final int FIXED_BYTES = 120 + 104;
+
+    private final long maxBytes;
+
+    // the ring of queries: slot = sequence number & (capacity - 1); live ones are [head, next)
+    private String[] members = new String[MIN_QUERIES];
+    private int[] memberHashes = new int[MIN_QUERIES];
+    private int[][] lows = new int[MIN_QUERIES][];
+    private long[] deadlines = new long[MIN_QUERIES];
+    private int[] live = new int[MIN_QUERIES];
+    private long head;
+    private long next;
+    /** The head when the table last held no dead entry (sequence numbers must not wrap past it). */
+    private long sweptHead;
+
+    // the table: (high 32 bits of g) << 32 | (reference + 1); 0: empty
+    private long[] table = new long[MIN_TABLE];
+    private int size;
+    private int dead;
+
+    private long queryBytes;
+    private volatile long bytes;
+    private long ttlNanos;
+
+    // the slots found for the hash being added, and the scratch of the calling thread (during add)
+    private int[] found;
+    private Scratch scratch;
+
+    /** Per-thread working arrays of {@link #add}, so that an index does not hold its own. */
+    static final class Scratch {
+        int[] found = new int[16];
+        /**
+         * Candidate members of the operation in progress: ring slot, string (read only when needed:
+         * a best match, or another candidate with the same hash code), hash, count, next with the
+         * same hash.
+         */
+        int[] candidateSlot = new int[64];
+        String[] candidates = new String[64];
+        int[] candidateHash = new int[64];
+        int[] counts = new int[64];
+        int[] sameHash = new int[64];
+        /** Ring slots whose last entry went during the operation: freed at its end. */
+        int[] pendingFree = new int[16];
+        int pendingFrees;
+        /** Sequence number + 1 of an earlier query -> its candidate, or {@link #SELF}. */
+        final IntMap bySeq = new IntMap();
+        /** Member string hash -> the first candidate with that hash. */
+        final IntMap byHash = new IntMap();
+        /** The hashes of the latest operation of the current batch and their low halves (shared by indexes). */
+        long[] lastHashes;
+        int[] lastLows;
+    }
+
+    /** Marks an earlier query whose member equals the operation's own (not counted). */
+    private static final int SELF = -2;
+
+    /** An open-addressing map from int to int (absent: -1), cleared in time proportional to its use. */
+    static final class IntMap {
+        private long[] keys = new long[256]; // key | 1 << 32, 0: empty
+        private int[] values = new int[256];
+        private int[] used = new int[256];
+        private int size;
+
+        int get(int key) {
+            long k = key & 0xFFFFFFFFL | 1L << 32;
+            int mask = keys.length - 1;
+            for (int i = (int) mix(k) & mask; keys[i] != 0; i = (i + 1) & mask) {
+                if (keys[i] == k) {
+                    return values[i];
+                }
+            }
+            return -1;
+        }
+
+        void put(int key, int value) {
+            if (2 * (size + 1) > keys.length) {
+                grow();
+            }
+            long k = key & 0xFFFFFFFFL | 1L << 32;
+            int mask = keys.length - 1;
+            int i = (int) mix(k) & mask;
+            while (keys[i] != 0 && keys[i] != k) {
+                i = (i + 1) & mask;
+            }
+            if (keys[i] == 0) {
+                keys[i] = k;
+                if (size == used.length) {
+                    used = Arrays.copyOf(used, 2 * size);
+                }
+                used[size++] = i;
+            }
+            values[i] = value;
+        }
+
+        void clear() {
+            for (int j = 0; j < size; j++) {
+                keys[used[j]] = 0;
+            }
+            size = 0;
+        }
+
+        private void grow() {
+            long[] oldKeys = keys;
+            int[] oldValues = values;
+            int[] oldUsed = used;
+            int n = size;
+            keys = new long[oldKeys.length * 2];
+            values = new int[oldKeys.length * 2];
+            used = new int[oldKeys.length];
+            size = 0;
+            for (int j = 0; j < n; j++) {
+                int i = oldUsed[j];
+                put((int) oldKeys[i], oldValues[i]);
+            }
+        }
+    }
+
+    /** An index that keeps at most about {@code maxBytes}. */
+    FingerprintIndex(long maxBytes) {
+        this.maxBytes = maxBytes;
+        updateBytes();
+    }
+
+    /** Bytes held, as {@link #updateBytes} last counted them (object headers and array overheads included). */
+    long bytes() {
+        return bytes;
+    }
+
+    /** The time to live the latest operation asked for, in nanoseconds. */
+    @Override
+    public long ttlNanos() {
+        return ttlNanos;
+    }
+
+    /**
+     * Adds a query's fingerprint and finds the earlier member that shares the most hashes with it.
+     *
+     * @param nowNanos the time ({@link System#nanoTime()} scale) for expiry
+     */
+    StateOp.FingerprintMatch add(long[] hashes, String member, int maxMembersPerHash, long ttlNanos, long nowNanos,
+            Scratch scratch) {
+        this.ttlNanos = ttlNanos;
+        int hashCount = hashes.length;
+        if (hashCount == 0) {
+            return StateOp.FingerprintMatch.NONE;
+        }
+        int[] lo;
+        if (scratch.lastHashes == hashes) {
+            lo = scratch.lastLows;
+        } else {
+            lo = new int[hashCount];
+            for (int k = 0; k < hashCount; k++) {
+                lo[k] = (int) mix(hashes[k]);
+            }
+            scratch.lastHashes = hashes;
+            scratch.lastLows = lo;
+        }
+        if (next - sweptHead >= SEQ_MASK) {
+            rehash(table.length); // purges dead entries before sequence numbers could wrap onto them
+        }
+        long seq = newSlot();
+        int slot = (int) seq & (members.length - 1);
+        this.members[slot] = member;
+        int memberHash = member.hashCode();
+        this.memberHashes[slot] = memberHash;
+        this.lows[slot] = lo;
+        this.deadlines[slot] = nowNanos + ttlNanos;
+        this.live[slot] = 0;
+        queryBytes += queryBytes(member, hashCount);
+        this.found = scratch.found;
+        this.scratch = scratch;
+        IntMap bySeq = scratch.bySeq;
+        IntMap byHash = scratch.byHash;
+        int candidateCount = 0;
+        int best = -1;
+        int bestCount = 0;
+        int ref0 = ((int) seq & SEQ_MASK) << OFFSET_BITS;
+        for (int off = 0; off < hashCount; off++) {
+            int hi = (int) (mix(hashes[off]) >>> 32);
+            int n = find(hi, lo[off]);
+            if (n > 0 && this.deadlines[slotOf(refAt(found[n - 1]))] - nowNanos <= 0) {
+                removeOldest(n, n, hi); // the newest entry of this hash has expired: so have all of them
+                n = 0;
+            }
+            for (int k = 0; k < n; k++) { // oldest first
+                int ref = refAt(found[k]);
+                int key = (ref >>> OFFSET_BITS) + 1;
+                int c = bySeq.get(key);
+                if (c == -1) { // the first entry of this query: which member is it?
+                    c = candidateOf(slotOf(ref), member, memberHash, scratch, candidateCount);
+                    if (c == candidateCount) {
+                        candidateCount++;
+                    }
+                    bySeq.put(key, c);
+                }
+                if (c == SELF) {
+                    continue;
+                }
+                int count = ++scratch.counts[c];
+                if (count > bestCount) {
+                    bestCount = count;
+                    best = c;
+                }
+            }
+            // drop the oldest beyond the bound (the new entry counts), then add the new one
+            int drop = n + 1 - maxMembersPerHash;
+            if (drop > 0) {
+                removeOldest(n, drop, hi);
+            }
+            insert(ref0 | off, hi);
+            this.live[slot]++;
+        }
+        StateOp.FingerprintMatch match = bestCount == 0 ? StateOp.FingerprintMatch.NONE
+                : new StateOp.FingerprintMatch(candidate(scratch, best), bestCount);
+        Arrays.fill(scratch.candidates, 0, candidateCount, null);
+        bySeq.clear();
+        byHash.clear();
+        for (int k = 0; k < scratch.pendingFrees; k++) { // queries freed now that no candidate needs them
+            int f = scratch.pendingFree[k];
+            if (live[f] == 0 && members[f] != null) {
+                free(f);
+            }
+        }
+        scratch.pendingFrees = 0;
+        this.scratch = null;
+        scratch.found = found;
+        this.found = null;
+        while (queryBytes + fixedBytes() > maxBytes && next - head > 1) {
+            evictOldest();
+        }
+        updateBytes();
+        return match;
+    }
+
+    /** The member string of candidate {@code c} (its query is not freed before the operation ends). */
+    private String candidate(Scratch s, int c) {
+        String m = s.candidates[c];
+        if (m == null) {
+            m = members[s.candidateSlot[c]];
+            s.candidates[c] = m;
+        }
+        return m;
+    }
+
+    /**
+     * The candidate (index into the scratch arrays) of the query in ring slot {@code slot}: an
+     * existing one with an equal member string, {@link #SELF} when its member equals the
+     * operation's own, or a new one at {@code count}. Strings are compared only when their hashes
+     * are equal.
+     */
+    private int candidateOf(int slot, String member, int memberHash, Scratch s, int count) {
+        int h = memberHashes[slot];
+        if (h == memberHash && members[slot].equals(member)) {
+            return SELF;
+        }
+        int first = s.byHash.get(h);
+        String m = null;
+        if (first >= 0) { // another candidate has this hash code: compare the strings
+            m = members[slot];
+            for (int c = first; c >= 0; c = s.sameHash[c]) {
+                if (candidate(s, c).equals(m)) {
+                    return c;
+                }
+            }
+        }
+        if (count == s.candidates.length) {
+            s.candidateSlot = Arrays.copyOf(s.candidateSlot, 2 * count);
+            s.candidates = Arrays.copyOf(s.candidates, 2 * count);
+            s.candidateHash = Arrays.copyOf(s.candidateHash, 2 * count);
+            s.counts = Arrays.copyOf(s.counts, 2 * count);
+            s.sameHash = Arrays.copyOf(s.sameHash, 2 * count);
+        }
+        s.candidateSlot[count] = slot;
+        s.candidates[count] = m;
+        s.candidateHash[count] = h;
+        s.counts[count] = 0;
+        s.sameHash[count] = first;
+        s.byHash.put(h, count);
+        return count;
+    }
+
+    /** The table slots holding live entries of the hash (hi, lo) into {@link #found}, oldest first; their number. */
+    private int find(int hi, int lo) {
+        long[] t = table;
+        int n = 0;
+        int h = home(hi);
+        // Robin Hood order: the entries with home h follow those with earlier homes; stop after them
+        for (int i = h, p = 0; t[i] != 0; i = next(i), p++) {
+            long v = t[i];
+            int d = distance(i, (int) (v >>> 32));
+            if (d < p) {
+                break;
+            }
+            if (d == p && (int) (v >>> 32) == hi) {
+                int r = (int) v - 1;
+                if (isLive(r) && lows[slotOf(r)][r & OFFSET_MASK] == lo) {
+                    if (n == found.length) {
+                        found = Arrays.copyOf(found, 2 * n);
+                    }
+                    found[n++] = i;
+                }
+            }
+        }
+        // oldest first: by sequence number (relative to the head), then position in the array
+        for (int a = 1; a < n; a++) {
+            int x = found[a];
+            long kx = order(refAt(x));
+            int b = a - 1;
+            while (b >= 0 && order(refAt(found[b])) > kx) {
+                found[b + 1] = found[b];
+                b--;
+            }
+            found[b + 1] = x;
+        }
+        return n;
+    }
+
+    private int refAt(int i) {
+        return (int) table[i] - 1;
+    }
+
+    /** Whether a reference names a query still in the ring (not evicted). */
+    private boolean isLive(int ref) {
+        long rel = ((ref >>> OFFSET_BITS) - head) & SEQ_MASK;
+        return rel < next - head;
+    }
+
+    /** A sortable key of a reference: its age in the ring, then its position in its query's array. */
+    private long order(int ref) {
+        long rel = ((ref >>> OFFSET_BITS) - head) & SEQ_MASK;
+        return (rel << OFFSET_BITS) | (ref & OFFSET_MASK);
+    }
+
+    private int slotOf(int ref) {
+        return (ref >>> OFFSET_BITS) & (members.length - 1);
+    }
+
+    /** Removes the {@code drop} oldest of the {@code n} entries in {@link #found} (all of hash {@code hi}). */
+    private void removeOldest(int n, int drop, int hi) {
+        // removing one slot can move others of the same hash: remove by reference, re-finding each
+        for (int k = 0; k < drop; k++) {
+            found[k] = refAt(found[k]);
+        }
+        for (int k = 0; k < drop; k++) {
+            int ref = found[k];
+            for (int i = home(hi); table[i] != 0; i = next(i)) {
+                if ((int) table[i] == ref + 1) {
+                    deleteAt(i);
+                    dropLive(slotOf(ref));
+                    break;
+                }
+            }
+        }
+    }
+
+    private void dropLive(int slot) {
+        if (--live[slot] == 0 && slot != ((int) (next - 1) & (members.length - 1))) {
+            Scratch s = scratch;
+            if (s.pendingFrees == s.pendingFree.length) {
+                s.pendingFree = Arrays.copyOf(s.pendingFree, 2 * s.pendingFrees);
+            }
+            s.pendingFree[s.pendingFrees++] = slot;
+        }
+    }
+
+    private void free(int slot) {
+        queryBytes -= queryBytes(members[slot], lows[slot].length);
+        members[slot] = null;
+        lows[slot] = null;
+    }
+
+    /** Backward-shift deletion of the live entry at table slot {@code i} (keeps the Robin Hood order). */
+    private void deleteAt(int i) {
+        long[] t = table;
+        int j = next(i);
+        while (t[j] != 0 && distance(j, (int) (t[j] >>> 32)) > 0) {
+            t[i] = t[j];
+            i = j;
+            j = next(j);
+        }
+        t[i] = 0;
+        size--;
+    }
+
+    private void insert(int ref, int hi) {
+        if (size + dead + 1 > table.length - (table.length >> 3)) { // at most 87.5% full, dead entries included
+            int live = size + 1;
+            rehash(live > table.length * 0.6 ? table.length + (table.length >> 1) : table.length);
+        }
+        place(table, ((long) hi << 32) | (ref + 1L));
+        size++;
+    }
+
+    /**
+     * Robin Hood insertion: an entry takes the slot of one closer to its home and carries that one
+     * on, so that entries lie in the order of their homes and a search can stop early. An entry goes
+     * after those already there with the same home (so, for one hash, in the order added).
+     */
+    private void place(long[] t, long v) {
+        int i = home((int) (v >>> 32));
+        int p = 0;
+        while (t[i] != 0) {
+            int d = distance(i, (int) (t[i] >>> 32));
+            if (d < p) {
+                long carried = t[i];
+                t[i] = v;
+                v = carried;
+                p = d;
+            }
+            i = next(i);
+            p++;
+        }
+        t[i] = v;
+    }
+
+    /** How far slot {@code i} is from the home of an entry with high half {@code hi}. */
+    private int distance(int i, int hi) {
+        int d = i - home(hi);
+        return d < 0 ? d + table.length : d;
+    }
+
+    /** Rebuilds the table at {@code capacity} without its dead entries. */
+    private void rehash(int capacity) {
+        long[] old = table;
+        table = new long[capacity];
+        for (long v : old) {
+            if (v != 0 && isLive((int) v - 1)) {
+                place(table, v);
+            }
+        }
+        dead = 0;
+        sweptHead = head;
+    }
+
+    /** A free slot in the ring for the next query: forgets freed and, when full, the oldest queries. */
+    private long newSlot() {
+        while (head < next && members[(int) head & (members.length - 1)] == null) {
+            head++;
+        }
+        if (next - head == members.length) {
+            if (members.length < MAX_QUERIES) {
+                growRing();
+            } else {
+                evictOldest();
+            }
+        }
+        return next++;
+    }
+
+    private void growRing() {
+        int cap = members.length * 2;
+        String[] m = new String[cap];
+        int[] mh = new int[cap];
+        int[][] h = new int[cap][];
+        long[] d = new long[cap];
+        int[] l = new int[cap];
+        for (long s = head; s < next; s++) {
+            int from = (int) s & (members.length - 1);
+            int to = (int) s & (cap - 1);
+            m[to] = members[from];
+            mh[to] = memberHashes[from];
+            h[to] = lows[from];
+            d[to] = deadlines[from];
+            l[to] = live[from];
+        }
+        members = m;
+        memberHashes = mh;
+        lows = h;
+        deadlines = d;
+        live = l;
+    }
+
+    /** Forgets the oldest query: its entries become dead (outside the ring's live range). */
+    private void evictOldest() {
+        int slot = (int) head & (members.length - 1);
+        if (members[slot] != null) {
+            dead += live[slot];
+            size -= live[slot];
+            live[slot] = 0;
+            free(slot);
+        }
+        head++;
+    }
+
+    /** The home slot of a hash: the high 32 bits of g scaled to the table (any table size). */
+    private int home(int hi) {
+        return (int) (((hi & 0xFFFFFFFFL) * table.length) >>> 32);
+    }
+
+    private int next(int i) {
+        return i + 1 == table.length ? 0 : i + 1;
+    }
+
+    private long fixedBytes() {
+        // table and ring (four arrays), with their array headers
+        return FIXED_BYTES + 8L * table.length + 16 + (4 + 4 + 4 + 8 + 4) * (long) members.length + 80;
+    }
+
+    private void updateBytes() {
+        bytes = queryBytes + fixedBytes();
+    }
+
+    /**
+     * Heap bytes of a query's own objects: its array of low halves (counted in every index that
+     * holds it, although the store shares one array between the indexes of one batch) and its
+     * member string (compact strings: one byte a character when all are Latin-1, else two), each
+     * with its header, aligned to 8.
+     */
+    static long queryBytes(String member, int hashCount) {
+        int chars = member.length();
+        boolean latin1 = true;
+        for (int i = 0; i < chars && latin1; i++) {
+            latin1 = member.charAt(i) <= 0xFF;
+        }
+        long string = 24 + align(16 + (latin1 ? chars : 2L * chars));
+        return align(16 + 4L * hashCount) + string;
+    }
+
+    private static long align(long n) {
+        return (n + 7) & ~7L;
+    }
+
+    /** SplitMix64's finaliser: spreads any hash values (small ones too) over the table. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

@@ -1,0 +1,199 @@
+package dev.veil.internal.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.veil.spi.StateOp;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The primitive fingerprint index against the plain model it replaces (and the Redis store keeps):
+ * one list of members per hash, read, appended to and trimmed per hash in order, members counted
+ * by string, the first to reach the highest count winning, and a hash's list expiring together
+ * {@code ttl} after its last write.
+ */
+class FingerprintIndexTest {
+    private static final long HOUR = 3_600_000_000_000L;
+    /** Distinct strings with one hash code ("Aa" and "BB" hash alike, and so do their concatenations). */
+    private static final String[] COLLIDING = {"AaAa", "AaBB", "BBAa", "BBBB"};
+
+    /** The reference: one list per hash with the time of its last write. */
+    private static final class Model {
+        final Map<Long, ArrayDeque<String>> lists = new HashMap<>();
+        final Map<Long, Long> deadline = new HashMap<>();
+
+        StateOp.FingerprintMatch add(long[] hashes, String member, int max, long ttl, long now) {
+            Map<String, Integer> shared = new HashMap<>();
+            String best = "";
+            int bestCount = 0;
+            for (long h : hashes) {
+                if (deadline.containsKey(h) && deadline.get(h) - now <= 0) {
+                    lists.remove(h);
+                }
+                ArrayDeque<String> l = lists.computeIfAbsent(h, k -> new ArrayDeque<>());
+                List<String> before = new ArrayList<>(l);
+                l.addLast(member);
+                while (l.size() > max) {
+                    l.removeFirst();
+                }
+                deadline.put(h, now + ttl);
+                for (String m : before) {
+                    if (m.equals(member)) {
+                        continue;
+                    }
+                    int n = shared.merge(m, 1, Integer::sum);
+                    if (n > bestCount) {
+                        bestCount = n;
+                        best = m;
+                    }
+                }
+            }
+            return bestCount == 0 ? StateOp.FingerprintMatch.NONE : new StateOp.FingerprintMatch(best, bestCount);
+        }
+    }
+
+    /**
+     * Random streams over a few hash values (repeats within one fingerprint, negative values,
+     * members that recur), varying bounds per operation and time that jumps past the time to live:
+     * every answer equals the model's.
+     */
+    @Test
+    void shouldAnswerExactlyAsOneListPerHash() {
+        qt().withExamples(300).forAll(longs().all(), integers().between(1, 400), integers().between(1, 40))
+                .checkAssert((seed, ops, hashRange) -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+                    FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+                    Model model = new Model();
+                    long now = r.nextLong();
+                    for (int i = 0; i < ops; i++) {
+                        long[] hashes = new long[r.nextInt(1 + r.nextInt(60))];
+                        for (int j = 0; j < hashes.length; j++) {
+                            hashes[j] = r.nextInt(hashRange) - hashRange / 3;
+                        }
+                        // recurring members, and distinct members with equal String hash codes
+                        int kind = r.nextInt(6);
+                        String member = kind == 0 ? "m" + r.nextInt(5)
+                                : kind == 1 ? COLLIDING[r.nextInt(COLLIDING.length)] : "q" + i;
+                        int max = 1 + r.nextInt(r.nextBoolean() ? 3 : 12);
+                        long ttl = 1 + r.nextInt(1000);
+                        now += r.nextInt(10) == 0 ? r.nextInt(2000) : r.nextInt(3);
+                        StateOp.FingerprintMatch want = model.add(hashes, member, max, ttl, now);
+                        StateOp.FingerprintMatch got = index.add(hashes.clone(), member, max, ttl, now, scratch);
+                        assertThat(got).as("op %d", i).isEqualTo(want);
+                    }
+                });
+    }
+
+    /** Many distinct members share hashes with one query (the hash-map path of the counting). */
+    @Test
+    void shouldCountManyCandidatesAsTheModel() {
+        SplittableRandom r = new SplittableRandom(7);
+        FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        Model model = new Model();
+        for (int i = 0; i < 3000; i++) {
+            long[] hashes = new long[50];
+            for (int j = 0; j < hashes.length; j++) {
+                hashes[j] = r.nextInt(400);
+            }
+            assertThat(index.add(hashes.clone(), "q" + i, 8, HOUR, 0, scratch)).as("op %d", i)
+                    .isEqualTo(model.add(hashes, "q" + i, 8, HOUR, 0));
+        }
+    }
+
+    /** Realistic fingerprints (64-bit hashes, 50 a query) at scale: the table grows, answers stay exact. */
+    @Test
+    void shouldStayExactWhileTheTableGrows() {
+        SplittableRandom r = new SplittableRandom(11);
+        FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        Model model = new Model();
+        long[] previous = new long[50];
+        for (int i = 0; i < 5000; i++) {
+            long[] hashes = new long[50];
+            for (int j = 0; j < hashes.length; j++) {
+                // a third of the queries are near copies of the one before
+                hashes[j] = i % 3 == 0 && r.nextInt(5) > 0 ? previous[j] : r.nextLong();
+            }
+            previous = hashes;
+            assertThat(index.add(hashes.clone(), "q" + i, 8, HOUR, i, scratch)).as("op %d", i)
+                    .isEqualTo(model.add(hashes, "q" + i, 8, HOUR, i));
+        }
+    }
+
+    /**
+     * Under a byte cap the index forgets its oldest queries first and stays within the cap; what it
+     * still remembers answers as the model restricted to the remembered queries would.
+     */
+    @Test
+    void shouldForgetOldestQueriesFirstUnderItsCap() {
+        long cap = 200_000;
+        FingerprintIndex index = new FingerprintIndex(cap);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        SplittableRandom r = new SplittableRandom(3);
+        long[][] all = new long[2000][];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = new long[50];
+            for (int j = 0; j < 50; j++) {
+                all[i][j] = r.nextLong();
+            }
+            index.add(all[i], "q" + i, 8, HOUR, 0, scratch);
+            assertThat(index.bytes()).isLessThanOrEqualTo(cap);
+        }
+        // a copy of the newest query matches it; a copy of the first one finds nothing any more
+        assertThat(index.add(all[1999].clone(), "new", 8, HOUR, 0, scratch))
+                .isEqualTo(new StateOp.FingerprintMatch("q1999", 50));
+        assertThat(index.add(all[0].clone(), "old", 8, HOUR, 0, scratch)).isEqualTo(StateOp.FingerprintMatch.NONE);
+    }
+
+    /** Dropping entries beyond max members per hash frees a query all of whose entries went. */
+    @Test
+    void shouldFreeQueriesWhoseEntriesWereAllDropped() {
+        FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        long[] h = new long[50];
+        for (int j = 0; j < 50; j++) {
+            h[j] = j * 1_000_003L;
+        }
+        index.add(h.clone(), "q0", 1, HOUR, 0, scratch);
+        long one = index.bytes();
+        for (int i = 1; i < 1000; i++) {
+            index.add(h.clone(), "q" + i, 1, HOUR, 0, scratch);
+        }
+        assertThat(index.bytes()).as("the same 50 hashes with one member each: one query's worth").isEqualTo(one);
+    }
+
+    @Test
+    void shouldTellApartMembersWhoseHashCodesCollide() {
+        assertThat(Arrays.stream(COLLIDING).mapToInt(String::hashCode).distinct().count()).isEqualTo(1);
+        FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        index.add(new long[] {1, 2, 3}, "AaAa", 8, HOUR, 0, scratch);
+        index.add(new long[] {1, 2}, "BBBB", 8, HOUR, 0, scratch);
+        index.add(new long[] {3}, "AaAa", 8, HOUR, 0, scratch);
+        // AaAa shares 1, 2, 3 and 3 again; BBBB shares 1, 2
+        assertThat(index.add(new long[] {1, 2, 3}, "AaBB", 8, HOUR, 0, scratch))
+                .isEqualTo(new StateOp.FingerprintMatch("AaAa", 4));
+        // the operation's own member is not counted, a colliding other member is
+        assertThat(index.add(new long[] {1, 2}, "BBBB", 8, HOUR, 0, scratch))
+                .isEqualTo(new StateOp.FingerprintMatch("AaAa", 2));
+    }
+
+    @Test
+    void shouldRefuseFingerprintsWithTooManyHashes() {
+        assertThatThrownBy(() -> new StateOp.Fingerprint("i", new long[1025], "m", 1, 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a fingerprint has at most 1024 hashes, was 1025");
+    }
+}
