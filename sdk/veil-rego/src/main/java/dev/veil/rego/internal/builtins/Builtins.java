@@ -20,6 +20,7 @@ public final class Builtins {
     /** One entry per topic class, in no particular order. */
     private static final List<List<Builtin>> TOPICS = List.of(
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
+            Core.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);

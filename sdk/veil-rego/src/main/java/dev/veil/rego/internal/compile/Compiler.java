@@ -1,0 +1,1028 @@
+package dev.veil.rego.internal.compile;
+
+import dev.veil.rego.RegoError;
+import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.ast.ArrayComprehension;
+import dev.veil.rego.internal.ast.ArrayTerm;
+import dev.veil.rego.internal.ast.Body;
+import dev.veil.rego.internal.ast.Call;
+import dev.veil.rego.internal.ast.Every;
+import dev.veil.rego.internal.ast.Expr;
+import dev.veil.rego.internal.ast.Import;
+import dev.veil.rego.internal.ast.Location;
+import dev.veil.rego.internal.ast.Module;
+import dev.veil.rego.internal.ast.ObjectComprehension;
+import dev.veil.rego.internal.ast.ObjectTerm;
+import dev.veil.rego.internal.ast.Ref;
+import dev.veil.rego.internal.ast.Rule;
+import dev.veil.rego.internal.ast.Scalar;
+import dev.veil.rego.internal.ast.SetComprehension;
+import dev.veil.rego.internal.ast.SetTerm;
+import dev.veil.rego.internal.ast.SomeDecl;
+import dev.veil.rego.internal.ast.SomeIn;
+import dev.veil.rego.internal.ast.Statement;
+import dev.veil.rego.internal.ast.Term;
+import dev.veil.rego.internal.ast.Var;
+import dev.veil.rego.internal.ast.With;
+import dev.veil.rego.internal.builtins.Builtin;
+import dev.veil.rego.internal.builtins.Builtins;
+import dev.veil.rego.internal.value.ArrayValue;
+import dev.veil.rego.internal.value.ObjectValue;
+import dev.veil.rego.internal.value.SetValue;
+import dev.veil.rego.internal.value.StringValue;
+import dev.veil.rego.internal.value.Value;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Compiles parsed modules into one {@link RuleNode} tree: rules merged by full path, variables resolved
+ * to frame slots, imports and rule names resolved to references, bodies reordered for safety as OPA
+ * does, and the errors OPA reports at compile time (unsafe variables, undefined functions, arity,
+ * recursion, conflicting and multiple default rules), each with file, line and column.
+ */
+public final class Compiler {
+    private final List<RegoError> errors = new ArrayList<>();
+    private final RuleNode root = new RuleNode(List.of());
+    private final ObjectValue data;
+    /** Rule names (first head segment) per package path. */
+    private final Map<List<Value>, Set<String>> packageRules = new HashMap<>();
+    /** Nodes each rule node depends on. */
+    private final Map<RuleNode, Set<RuleNode>> deps = new LinkedHashMap<>();
+    private final Map<RuleNode, Location> firstLoc = new HashMap<>();
+
+    /** Context of the rule or query being compiled. */
+    private Ctx ctx;
+
+    private record Pending(Module module, List<Value> pkg, Rule rule, RuleNode node, int keyStart) {
+    }
+
+    /** Per module: package path, imports. */
+    private static final class Ctx {
+        List<Value> pkg = List.of();
+        Map<String, Ref> imports = new HashMap<>();
+        Set<String> rules = Set.of();
+        Set<RuleNode> deps = new LinkedHashSet<>();
+        int slots;
+    }
+
+    /** A lexical scope: one body (rule body, comprehension body, every body, query). */
+    static final class Scope {
+        final Scope parent;
+        final Set<String> declared = new HashSet<>();
+        final Set<String> occurring = new HashSet<>();
+        final Map<String, Integer> slots = new HashMap<>();
+
+        Scope(Scope parent) {
+            this.parent = parent;
+        }
+    }
+
+    private Compiler(ObjectValue data) {
+        this.data = data == null ? ObjectValue.EMPTY : data;
+    }
+
+    /** The compiled policy: the rule tree. */
+    public record Compiled(RuleNode root) {
+    }
+
+    /**
+     * Compiles modules.
+     *
+     * @throws RegoException with every compile error found
+     */
+    public static Compiled compile(List<Module> modules, ObjectValue data) {
+        Compiler c = new Compiler(data);
+        c.run(modules);
+        if (!c.errors.isEmpty()) {
+            c.errors.sort(Comparator.comparing((RegoError e) -> e.file() == null ? "" : e.file())
+                    .thenComparingInt(RegoError::line).thenComparingInt(RegoError::column));
+            throw new RegoException(c.errors);
+        }
+        c.root.buildIndex();
+        return new Compiled(c.root);
+    }
+
+    /**
+     * Compiles a query against a compiled policy.
+     *
+     * @throws RegoException on unsafe variables, undefined functions, arity errors
+     */
+    public static Plan.Query compileQuery(Compiled policy, Body query) {
+        Compiler c = new Compiler(null);
+        c.root.children.putAll(policy.root().children);
+        Plan.Query q = c.query(query);
+        if (!c.errors.isEmpty()) {
+            throw new RegoException(c.errors);
+        }
+        return q;
+    }
+
+    // ---------------------------------------------------------------- placement
+
+    private void run(List<Module> modules) {
+        List<Pending> pending = new ArrayList<>();
+        for (Module m : modules) {
+            List<Value> pkg = constPath(m.pkg().path(), 1);
+            Set<String> names = packageRules.computeIfAbsent(pkg, k -> new HashSet<>());
+            for (Rule r : m.rules()) {
+                names.add(r.name());
+            }
+        }
+        for (Module m : modules) {
+            List<Value> pkg = constPath(m.pkg().path(), 1);
+            for (Rule r : m.rules()) {
+                List<Value> full = new ArrayList<>(pkg);
+                full.add(StringValue.of(r.name()));
+                int i = 1;
+                for (; i < r.head().size(); i++) {
+                    Term t = r.head().get(i);
+                    if (!(t instanceof Scalar s)) {
+                        break;
+                    }
+                    full.add(s.value());
+                }
+                RuleNode node = root;
+                for (Value v : full) {
+                    node = node.child(v);
+                }
+                firstLoc.putIfAbsent(node, r.location());
+                if (r.kind() == Rule.Kind.FUNCTION) {
+                    node.pendingFunction = true;
+                    if (node.declaredArity < 0) {
+                        node.declaredArity = r.args().size();
+                    }
+                } else {
+                    node.pendingRules = true;
+                }
+                pending.add(new Pending(m, pkg, r, node, i));
+            }
+        }
+        for (Pending p : pending) {
+            compileRule(p);
+        }
+        checkConflicts(root);
+        checkRecursion();
+    }
+
+    private static List<Value> constPath(Ref ref, int from) {
+        List<Value> out = new ArrayList<>();
+        for (int i = from; i < ref.size(); i++) {
+            if (ref.get(i) instanceof Scalar s) {
+                out.add(s.value());
+            }
+        }
+        return out;
+    }
+
+    private void moduleCtx(Module m, List<Value> pkg) {
+        ctx = new Ctx();
+        ctx.pkg = pkg;
+        ctx.rules = packageRules.getOrDefault(pkg, Set.of());
+        for (Import i : m.imports()) {
+            if (i.isKeywordImport()) {
+                continue;
+            }
+            String name = i.name();
+            if (name != null) {
+                ctx.imports.put(name, i.path());
+            }
+        }
+    }
+
+    private void compileRule(Pending p) {
+        moduleCtx(p.module(), p.pkg());
+        Rule r = p.rule();
+        RuleNode node = p.node();
+        Plan.Rule first = null;
+        Plan.Rule prev = null;
+        List<Term> keyTerms = new ArrayList<>();
+        for (int i = p.keyStart(); i < r.head().size(); i++) {
+            keyTerms.add(r.head().get(i));
+        }
+        for (Rule cur = r; cur != null; cur = cur.elseRule()) {
+            Plan.Rule c = compileOne(cur, r, keyTerms);
+            if (c == null) {
+                return;
+            }
+            if (first == null) {
+                first = c;
+            } else {
+                prev.elseRule = c;
+            }
+            prev = c;
+        }
+        deps.computeIfAbsent(node, k -> new LinkedHashSet<>()).addAll(ctx.deps);
+        switch (first.kind) {
+            case FUNCTION -> {
+                int n = first.args.length;
+                if (node.arity >= 0 && node.arity != n) {
+                    error("rego_type_error", "conflicting rules " + node.name + " found", r.location());
+                }
+                node.arity = n;
+                node.functions.add(first);
+            }
+            case COMPLETE -> {
+                if (first.isDefault) {
+                    if (node.defaultRule != null) {
+                        error("rego_type_error", "multiple default rules " + node.name + " found", r.location());
+                    }
+                    node.defaultRule = first;
+                } else {
+                    node.complete.add(first);
+                }
+            }
+            default -> node.partial.add(first);
+        }
+    }
+
+    private Plan.Rule compileOne(Rule r, Rule head, List<Term> keyTerms) {
+        ctx.slots = 0;
+        Scope scope = new Scope(null);
+        Rule.Kind kind = head.kind();
+        List<Term> args = head.args();
+        // Vars of the head (args, keys, value) belong to the body's scope.
+        List<Term> headTerms = new ArrayList<>(keyTerms);
+        if (args != null) {
+            headTerms.addAll(args);
+        }
+        if (r.key() != null) {
+            headTerms.add(r.key());
+        }
+        if (r.value() != null) {
+            headTerms.add(r.value());
+        }
+        for (Term t : headTerms) {
+            collectVars(t, scope.occurring);
+        }
+        prepareScope(scope, r.body());
+        Plan.T[] cargs = null;
+        BitSet bound = new BitSet();
+        if (args != null) {
+            cargs = new Plan.T[args.size()];
+            for (int i = 0; i < cargs.length; i++) {
+                cargs[i] = term(args.get(i), scope);
+                Analysis.slots(cargs[i], bound);
+            }
+        }
+        Plan.Body body = body(r.body(), scope, bound, 0);
+        Plan.Rule.Kind k;
+        Plan.T[] keys;
+        Plan.T value;
+        if (kind == Rule.Kind.FUNCTION) {
+            k = Plan.Rule.Kind.FUNCTION;
+            keys = new Plan.T[0];
+            value = term(r.value(), scope);
+        } else if (kind == Rule.Kind.PARTIAL_SET) {
+            k = Plan.Rule.Kind.SET;
+            keys = terms(keyTerms, scope);
+            value = term(r.key(), scope);
+        } else if (keyTerms.isEmpty()) {
+            k = Plan.Rule.Kind.COMPLETE;
+            keys = new Plan.T[0];
+            value = term(r.value(), scope);
+        } else {
+            k = Plan.Rule.Kind.OBJECT;
+            keys = terms(keyTerms, scope);
+            value = term(r.value(), scope);
+        }
+        BitSet after = Analysis.boundAfter(body, bound);
+        for (Plan.T t : keys) {
+            unsafeHead(t, after);
+        }
+        unsafeHead(value, after);
+        Value indexConst = null;
+        Plan.Ref indexRef = null;
+        if (head.elseRule() == null && r == head) {
+            if (k == Plan.Rule.Kind.FUNCTION && cargs.length > 0 && cargs[0] instanceof Plan.Const c) {
+                indexConst = c.value;
+            } else if (k != Plan.Rule.Kind.FUNCTION) {
+                for (Plan.Expr e : body.exprs) {
+                    if (e.negated || e.withs.length > 0) {
+                        continue;
+                    }
+                    Plan.Ref ref = null;
+                    Value cv = null;
+                    if (e.kind == Plan.Kind.UNIFY && !e.assign || e.kind == Plan.Kind.CALL && e.b == null
+                            && e.a instanceof Plan.CallT call && "equal".equals(call.name)) {
+                        Plan.T x = e.kind == Plan.Kind.UNIFY ? e.a : ((Plan.CallT) e.a).args[0];
+                        Plan.T y = e.kind == Plan.Kind.UNIFY ? e.b : ((Plan.CallT) e.a).args[1];
+                        if (x instanceof Plan.Const c && indexable(y)) {
+                            ref = (Plan.Ref) y;
+                            cv = c.value;
+                        } else if (y instanceof Plan.Const c && indexable(x)) {
+                            ref = (Plan.Ref) x;
+                            cv = c.value;
+                        }
+                    }
+                    if (ref != null && cv.isScalar()) {
+                        indexRef = ref;
+                        indexConst = cv;
+                        break;
+                    }
+                }
+            }
+        }
+        return new Plan.Rule(k, r.isDefault(), r.location(), cargs, keys, value, body, ctx.slots, indexConst,
+                indexRef);
+    }
+
+    private static boolean indexable(Plan.T t) {
+        return t instanceof Plan.Ref ref && ref.head instanceof Plan.Root root && root.input
+                && ref.groundPrefix == ref.path.length;
+    }
+
+    private void unsafeHead(Plan.T t, BitSet bound) {
+        Set<Plan.Local> need = new LinkedHashSet<>();
+        Analysis.needLocals(t, need, false);
+        for (Plan.Local l : need) {
+            if (!bound.get(l.slot)) {
+                error("rego_unsafe_var_error", "var " + display(l.name) + " is unsafe", l.loc);
+                bound.set(l.slot);
+            }
+        }
+    }
+
+    private Plan.Query query(Body q) {
+        ctx = new Ctx();
+        ctx.pkg = List.of();
+        Scope scope = new Scope(null);
+        prepareScope(scope, q);
+        Plan.Body body = body(q, scope, new BitSet(), 0);
+        List<String> names = new ArrayList<>();
+        List<Integer> slots = new ArrayList<>();
+        Map<String, Integer> sorted = new java.util.TreeMap<>(scope.slots);
+        for (Map.Entry<String, Integer> e : sorted.entrySet()) {
+            if (!e.getKey().startsWith("$") && !e.getKey().startsWith("__")) {
+                names.add(e.getKey());
+                slots.add(e.getValue());
+            }
+        }
+        return new Plan.Query(body, ctx.slots, names.toArray(new String[0]),
+                slots.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    // ---------------------------------------------------------------- scopes
+
+    /** Declared and occurring variables of a body (not descending into closures); allocates their slots. */
+    private void prepareScope(Scope scope, Body body) {
+        for (Expr e : body.exprs()) {
+            Statement s = e.statement();
+            if (s instanceof SomeDecl d) {
+                for (Var v : d.vars()) {
+                    scope.declared.add(v.name());
+                }
+            } else if (s instanceof SomeIn si) {
+                if (si.key() != null) {
+                    collectVars(si.key(), scope.declared);
+                }
+                collectVars(si.value(), scope.declared);
+                collectVars(si.collection(), scope.occurring);
+            } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
+                collectVars(c.args().get(0), scope.declared);
+                collectVars(c.args().get(1), scope.occurring);
+            } else if (s instanceof Every ev) {
+                collectVars(ev.domain(), scope.occurring);
+            } else if (s instanceof Term t) {
+                collectVars(t, scope.occurring);
+            }
+            for (With w : e.withs()) {
+                collectVars(w.value(), scope.occurring);
+            }
+        }
+        for (String n : scope.declared) {
+            slot(scope, n);
+        }
+        for (String n : scope.occurring) {
+            if (resolveScope(n, scope) == scope) {
+                slot(scope, n);
+            }
+        }
+    }
+
+    private int slot(Scope s, String name) {
+        Integer i = s.slots.get(name);
+        if (i == null) {
+            i = ctx.slots++;
+            s.slots.put(name, i);
+        }
+        return i;
+    }
+
+    /** The scope a local variable lives in, or null when the name is global (data, input, import, rule). */
+    private Scope resolveScope(String name, Scope scope) {
+        for (Scope s = scope; s != null; s = s.parent) {
+            if (s.declared.contains(name)) {
+                return s;
+            }
+        }
+        if (isGlobal(name)) {
+            return null;
+        }
+        List<Scope> chain = new ArrayList<>();
+        for (Scope s = scope; s != null; s = s.parent) {
+            chain.add(0, s);
+        }
+        for (Scope s : chain) {
+            if (s.occurring.contains(name)) {
+                return s;
+            }
+        }
+        return scope;
+    }
+
+    private boolean isGlobal(String name) {
+        return name.equals("data") || name.equals("input") || ctx.imports.containsKey(name)
+                || ctx.rules.contains(name);
+    }
+
+    /** Variables of a term, not descending into closures. */
+    private static void collectVars(Term t, Set<String> out) {
+        if (t instanceof Var v) {
+            out.add(v.name());
+        } else if (t instanceof Ref r) {
+            for (Term x : r.terms()) {
+                collectVars(x, out);
+            }
+        } else if (t instanceof ArrayTerm a) {
+            a.elements().forEach(x -> collectVars(x, out));
+        } else if (t instanceof SetTerm a) {
+            a.elements().forEach(x -> collectVars(x, out));
+        } else if (t instanceof ObjectTerm o) {
+            for (ObjectTerm.Entry e : o.entries()) {
+                collectVars(e.key(), out);
+                collectVars(e.value(), out);
+            }
+        } else if (t instanceof Call c) {
+            for (int i = 1; i < c.operator().size(); i++) {
+                collectVars(c.operator().get(i), out);
+            }
+            c.args().forEach(x -> collectVars(x, out));
+        } else {
+            TemplateSupport.collectVars(t, out);
+        }
+    }
+
+    // ---------------------------------------------------------------- bodies
+
+    private Plan.Body body(Body b, Scope scope, BitSet outerBound, int lo) {
+        List<Plan.Expr> exprs = new ArrayList<>();
+        for (Expr e : b.exprs()) {
+            Plan.Expr pe = expr(e, scope);
+            if (pe != null) {
+                exprs.add(pe);
+            }
+        }
+        int hi = Integer.MAX_VALUE;
+        List<Plan.Expr> ordered = reorder(exprs, outerBound, lo);
+        return new Plan.Body(ordered, lo, hi);
+    }
+
+    private List<Plan.Expr> reorder(List<Plan.Expr> exprs, BitSet outerBound, int lo) {
+        BitSet bound = (BitSet) outerBound.clone();
+        // Slots below lo belong to enclosing scopes: bound by the time this body runs.
+        bound.set(0, lo);
+        List<Plan.Expr> out = new ArrayList<>();
+        List<Plan.Expr> rest = new ArrayList<>(exprs);
+        boolean progress = true;
+        while (!rest.isEmpty() && progress) {
+            progress = false;
+            for (int i = 0; i < rest.size(); i++) {
+                Plan.Expr e = rest.get(i);
+                if (Analysis.safe(e, bound)) {
+                    Analysis.bind(e, bound);
+                    out.add(e);
+                    rest.remove(i);
+                    i--;
+                    progress = true;
+                }
+            }
+        }
+        for (Plan.Expr e : rest) {
+            Set<Plan.Local> unbound = new LinkedHashSet<>();
+            Analysis.unboundLocals(e, bound, unbound);
+            Set<String> seen = new HashSet<>();
+            for (Plan.Local l : unbound) {
+                if (seen.add(l.name)) {
+                    error("rego_unsafe_var_error", "var " + display(l.name) + " is unsafe", l.loc);
+                }
+            }
+            if (unbound.isEmpty()) {
+                error("rego_unsafe_var_error", "expression is unsafe: " + e.text, e.loc);
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    private static String display(String name) {
+        return name.startsWith("$") ? "_" : name;
+    }
+
+    private Plan.Expr expr(Expr e, Scope scope) {
+        Statement s = e.statement();
+        Plan.With[] withs = new Plan.With[e.withs().size()];
+        for (int i = 0; i < withs.length; i++) {
+            withs[i] = with(e.withs().get(i), scope);
+        }
+        String text = e.toString();
+        Location loc = e.location();
+        if (s instanceof SomeDecl) {
+            return e.negated() || withs.length > 0 ? null : null;
+        }
+        if (s instanceof SomeIn si) {
+            Plan.T key = si.key() == null ? null : term(si.key(), scope);
+            Plan.T val = term(si.value(), scope);
+            Plan.T coll = term(si.collection(), scope);
+            return new Plan.Expr(loc, Plan.Kind.SOME_IN, e.negated(), withs, val, key, coll, null, false, text);
+        }
+        if (s instanceof Every ev) {
+            Scope inner = new Scope(scope);
+            if (ev.key() != null) {
+                collectVars(ev.key(), inner.declared);
+            }
+            collectVars(ev.value(), inner.declared);
+            int lo = ctx.slots;
+            prepareScope(inner, ev.body());
+            Plan.T key = ev.key() == null ? null : term(ev.key(), inner);
+            Plan.T val = term(ev.value(), inner);
+            Plan.T dom = term(ev.domain(), scope);
+            BitSet kv = new BitSet();
+            if (key != null) {
+                Analysis.slots(key, kv);
+            }
+            Analysis.slots(val, kv);
+            Plan.Body body = closureBody(ev.body(), inner, kv, lo);
+            return new Plan.Expr(loc, Plan.Kind.EVERY, e.negated(), withs, val, key, dom, body, false, text);
+        }
+        if (s instanceof Call c) {
+            String name = c.name();
+            if (("eq".equals(name) || "assign".equals(name)) && c.args().size() == 2) {
+                Plan.T a = term(c.args().get(0), scope);
+                Plan.T b = term(c.args().get(1), scope);
+                boolean assign = "assign".equals(name);
+                if (assign && !(a instanceof Plan.Local || a instanceof Plan.Arr || a instanceof Plan.Obj
+                        || a instanceof Plan.Const)) {
+                    error("rego_compile_error", "cannot assign to " + c.args().get(0), loc);
+                }
+                return new Plan.Expr(loc, Plan.Kind.UNIFY, e.negated(), withs, a, b, null, null, assign, text);
+            }
+            Plan.CallT call = call(c, scope, true);
+            if (call == null) {
+                return null;
+            }
+            int arity = call.builtin != null ? call.builtin.arity() : call.function.arity;
+            Plan.T out = null;
+            if (arity >= 0 && c.args().size() == arity + 1) {
+                Plan.T[] args = java.util.Arrays.copyOf(call.args, arity);
+                out = call.args[arity];
+                call = new Plan.CallT(call.loc, call.name, call.builtin, call.function, args);
+            }
+            return new Plan.Expr(loc, Plan.Kind.CALL, e.negated(), withs, call, out, null, null, false, text);
+        }
+        Plan.T t = term((Term) s, scope);
+        return new Plan.Expr(loc, Plan.Kind.TERM, e.negated(), withs, t, null, null, null, false, text);
+    }
+
+    private Plan.Body closureBody(Body b, Scope inner, BitSet initial, int lo) {
+        List<Plan.Expr> exprs = new ArrayList<>();
+        for (Expr e : b.exprs()) {
+            Plan.Expr pe = expr(e, inner);
+            if (pe != null) {
+                exprs.add(pe);
+            }
+        }
+        BitSet bound = (BitSet) initial.clone();
+        List<Plan.Expr> ordered = reorder(exprs, bound, lo);
+        return new Plan.Body(ordered, lo, ctx.slots);
+    }
+
+    private Plan.With with(With w, Scope scope) {
+        Term target = w.target();
+        Ref ref = target instanceof Ref r ? r : target instanceof Var v ? new Ref(v.location(), List.of(v)) : null;
+        if (ref == null) {
+            error("rego_compile_error", "with keyword target must reference existing input, data, or a function",
+                    w.location());
+            return new Plan.With(Plan.With.Target.INPUT, new Value[0], null, new Plan.Const(w.location(),
+                    dev.veil.rego.internal.value.NullValue.NULL), null, null, null);
+        }
+        Plan.T value = term(w.value(), scope);
+        FnRef replacement = functionRef(w.value());
+        String head = ref.head() instanceof Var v ? v.name() : null;
+        if ("input".equals(head)) {
+            return new Plan.With(Plan.With.Target.INPUT, constPath(ref, 1).toArray(new Value[0]), null, value, null,
+                    null, null);
+        }
+        FnRef fn = functionRef(target);
+        if (fn != null) {
+            if (replacement != null) {
+                return new Plan.With(Plan.With.Target.FUNCTION, null, fn.name, value, replacement.name,
+                        replacement.builtin, replacement.node);
+            }
+            return new Plan.With(Plan.With.Target.FUNCTION, null, fn.name, value, null, null, null);
+        }
+        Plan.T resolved = term(ref, new Scope(null));
+        if (resolved instanceof Plan.Ref pr && pr.head instanceof Plan.Root root) {
+            List<Value> path = new ArrayList<>();
+            for (Plan.T t : pr.path) {
+                if (t instanceof Plan.Const c) {
+                    path.add(c.value);
+                }
+            }
+            return new Plan.With(root.input ? Plan.With.Target.INPUT : Plan.With.Target.DATA,
+                    path.toArray(new Value[0]), null, value, null, null, null);
+        }
+        if (resolved instanceof Plan.Root root) {
+            return new Plan.With(root.input ? Plan.With.Target.INPUT : Plan.With.Target.DATA, new Value[0], null,
+                    value, null, null, null);
+        }
+        error("rego_compile_error", "with keyword target must reference existing input, data, or a function",
+                w.location());
+        return new Plan.With(Plan.With.Target.INPUT, new Value[0], null, value, null, null, null);
+    }
+
+    private record FnRef(String name, Builtin builtin, RuleNode node) {
+    }
+
+    /** The function a term names (a builtin or a user function), or null. */
+    private FnRef functionRef(Term t) {
+        Ref ref = t instanceof Ref r ? r : t instanceof Var v ? new Ref(v.location(), List.of(v)) : null;
+        if (ref == null) {
+            return null;
+        }
+        String dotted = ref.dottedName();
+        if (dotted == null) {
+            return null;
+        }
+        RuleNode n = userFunction(ref);
+        if (n != null && n.isFunctionLike()) {
+            return new FnRef(n.name, null, n);
+        }
+        if (n == null || !n.anyPending()) {
+            Builtin b = Builtins.lookup(dotted);
+            if (b != null) {
+                return new FnRef(dotted, b, null);
+            }
+        }
+        return null;
+    }
+
+    /** The node a function name designates (data.x.f, an imported name, a package rule), or null. */
+    private RuleNode userFunction(Ref op) {
+        String head = op.head() instanceof Var v ? v.name() : null;
+        if (head == null) {
+            return null;
+        }
+        List<Value> path = new ArrayList<>();
+        if (head.equals("data")) {
+            path.addAll(constPath(op, 1));
+        } else if (ctx.imports.containsKey(head)) {
+            Ref imp = ctx.imports.get(head);
+            if (!(imp.head() instanceof Var iv) || !iv.name().equals("data")) {
+                return null;
+            }
+            path.addAll(constPath(imp, 1));
+            path.addAll(constPath(op, 1));
+        } else if (ctx.rules.contains(head)) {
+            path.addAll(ctx.pkg);
+            path.add(StringValue.of(head));
+            path.addAll(constPath(op, 1));
+        } else {
+            return null;
+        }
+        return root.find(path);
+    }
+
+    private Plan.CallT call(Call c, Scope scope, boolean asExpr) {
+        String dotted = c.name();
+        RuleNode fn = userFunction(c.operator());
+        Plan.T[] args = terms(c.args(), scope);
+        if (fn != null && fn.isFunctionLike()) {
+            ctx.deps.add(fn);
+            int arity = fn.arity >= 0 ? fn.arity : pendingArity(fn);
+            if (c.args().size() != arity && !(asExpr && c.args().size() == arity + 1)) {
+                arityError(fn.name, arity, c);
+                return null;
+            }
+            return new Plan.CallT(c.location(), fn.name, null, fn, args);
+        }
+        Builtin b = dotted == null ? null : Builtins.lookup(dotted);
+        if (b == null) {
+            error("rego_type_error", "undefined function " + (dotted == null ? c.operator() : dotted),
+                    c.location());
+            return null;
+        }
+        if (!b.variadic() && c.args().size() != b.arity() && !(asExpr && c.args().size() == b.arity() + 1)) {
+            arityError(dotted, b.arity(), c);
+            return null;
+        }
+        return new Plan.CallT(c.location(), dotted, b, null, args);
+    }
+
+    private int pendingArity(RuleNode fn) {
+        return fn.declaredArity;
+    }
+
+    private void arityError(String name, int arity, Call c) {
+        error("rego_type_error", name + ": arity mismatch: expected " + arity + " argument"
+                + (arity == 1 ? "" : "s") + " but got " + c.args().size(), c.location());
+    }
+
+    // ---------------------------------------------------------------- terms
+
+    private Plan.T[] terms(List<Term> ts, Scope scope) {
+        Plan.T[] out = new Plan.T[ts.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = term(ts.get(i), scope);
+        }
+        return out;
+    }
+
+    Plan.T term(Term t, Scope scope) {
+        Location loc = t.location();
+        if (t instanceof Scalar s) {
+            return new Plan.Const(loc, s.value());
+        }
+        if (t instanceof Var v) {
+            return var(v, scope);
+        }
+        if (t instanceof Ref r) {
+            return ref(r, scope);
+        }
+        if (t instanceof ArrayTerm a) {
+            Plan.T[] el = terms(a.elements(), scope);
+            if (allConst(el)) {
+                Value[] vs = new Value[el.length];
+                for (int i = 0; i < el.length; i++) {
+                    vs[i] = ((Plan.Const) el[i]).value;
+                }
+                return new Plan.Const(loc, ArrayValue.wrap(vs));
+            }
+            return new Plan.Arr(loc, el);
+        }
+        if (t instanceof SetTerm st) {
+            Plan.T[] el = terms(st.elements(), scope);
+            if (allConst(el)) {
+                SetValue.Builder b = SetValue.builder();
+                for (Plan.T x : el) {
+                    b.add(((Plan.Const) x).value);
+                }
+                return new Plan.Const(loc, b.build());
+            }
+            return new Plan.SetT(loc, el);
+        }
+        if (t instanceof ObjectTerm o) {
+            Plan.T[] ks = new Plan.T[o.entries().size()];
+            Plan.T[] vs = new Plan.T[ks.length];
+            for (int i = 0; i < ks.length; i++) {
+                ks[i] = term(o.entries().get(i).key(), scope);
+                vs[i] = term(o.entries().get(i).value(), scope);
+            }
+            if (allConst(ks) && allConst(vs)) {
+                ObjectValue.Builder b = ObjectValue.builder();
+                for (int i = 0; i < ks.length; i++) {
+                    b.put(((Plan.Const) ks[i]).value, ((Plan.Const) vs[i]).value);
+                }
+                return new Plan.Const(loc, b.build());
+            }
+            return new Plan.Obj(loc, ks, vs);
+        }
+        if (t instanceof ArrayComprehension ac) {
+            Scope inner = new Scope(scope);
+            collectVars(ac.head(), inner.occurring);
+            int lo = ctx.slots;
+            prepareScope(inner, ac.body());
+            Plan.T head = term(ac.head(), inner);
+            Plan.Body body = closureBody(ac.body(), inner, new BitSet(), lo);
+            return new Plan.ArrC(loc, head, body);
+        }
+        if (t instanceof SetComprehension sc) {
+            Scope inner = new Scope(scope);
+            collectVars(sc.head(), inner.occurring);
+            int lo = ctx.slots;
+            prepareScope(inner, sc.body());
+            Plan.T head = term(sc.head(), inner);
+            Plan.Body body = closureBody(sc.body(), inner, new BitSet(), lo);
+            return new Plan.SetC(loc, head, body);
+        }
+        if (t instanceof ObjectComprehension oc) {
+            Scope inner = new Scope(scope);
+            collectVars(oc.key(), inner.occurring);
+            collectVars(oc.value(), inner.occurring);
+            int lo = ctx.slots;
+            prepareScope(inner, oc.body());
+            Plan.T key = term(oc.key(), inner);
+            Plan.T value = term(oc.value(), inner);
+            Plan.Body body = closureBody(oc.body(), inner, new BitSet(), lo);
+            return new Plan.ObjC(loc, key, value, body);
+        }
+        if (t instanceof Call c) {
+            Plan.CallT call = call(c, scope, false);
+            if (call == null) {
+                return new Plan.Const(loc, dev.veil.rego.internal.value.NullValue.NULL);
+            }
+            return call;
+        }
+        return TemplateSupport.compile(this, t, scope);
+    }
+
+    /** Compiles an expression embedded in a template string as a comprehension-like closure. */
+    Plan.T templateExpr(Expr e, Object scopeObj) {
+        Scope scope = (Scope) scopeObj;
+        Scope inner = new Scope(scope);
+        int lo = ctx.slots;
+        Body b = new Body(e.location(), List.of(e));
+        prepareScope(inner, b);
+        Plan.Body body = closureBody(b, inner, new BitSet(), lo);
+        return new Plan.SetC(e.location(), null, body);
+    }
+
+    private static boolean allConst(Plan.T[] ts) {
+        for (Plan.T t : ts) {
+            if (!(t instanceof Plan.Const)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Plan.T var(Var v, Scope scope) {
+        String name = v.name();
+        Scope s = resolveScope(name, scope);
+        if (s != null) {
+            return new Plan.Local(v.location(), slot(s, name), name);
+        }
+        if (name.equals("data")) {
+            return new Plan.Root(v.location(), false);
+        }
+        if (name.equals("input")) {
+            return new Plan.Root(v.location(), true);
+        }
+        if (ctx.imports.containsKey(name)) {
+            Ref imp = ctx.imports.get(name);
+            return ref(imp, new Scope(null));
+        }
+        // A rule of the package.
+        Plan.T[] path = new Plan.T[ctx.pkg.size() + 1];
+        for (int i = 0; i < ctx.pkg.size(); i++) {
+            path[i] = new Plan.Const(v.location(), ctx.pkg.get(i));
+        }
+        path[ctx.pkg.size()] = new Plan.Const(v.location(), StringValue.of(name));
+        Plan.Ref r = new Plan.Ref(v.location(), new Plan.Root(v.location(), false), path);
+        addDep(r);
+        return r;
+    }
+
+    private Plan.T ref(Ref r, Scope scope) {
+        Plan.T head = term(r.head(), scope);
+        List<Plan.T> path = new ArrayList<>();
+        if (head instanceof Plan.Ref hr) {
+            head = hr.head;
+            path.addAll(List.of(hr.path));
+        }
+        for (int i = 1; i < r.size(); i++) {
+            path.add(term(r.get(i), scope));
+        }
+        if (path.isEmpty()) {
+            return head;
+        }
+        Plan.Ref out = new Plan.Ref(r.location(), head, path.toArray(new Plan.T[0]));
+        addDep(out);
+        return out;
+    }
+
+    private void addDep(Plan.Ref r) {
+        if (!(r.head instanceof Plan.Root root) || root.input || ctx == null) {
+            return;
+        }
+        RuleNode n = this.root;
+        for (int i = 0; i < r.groundPrefix; i++) {
+            RuleNode c = n.children.get(((Plan.Const) r.path[i]).value);
+            if (c == null) {
+                return;
+            }
+            n = c;
+            if (n.hasPending()) {
+                break;
+            }
+        }
+        ctx.deps.add(n);
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    private void checkConflicts(RuleNode n) {
+        boolean single = !n.complete.isEmpty() || n.defaultRule != null;
+        if (single && !n.partial.isEmpty() || n.isFunction() && (single || !n.partial.isEmpty())) {
+            error("rego_type_error", "conflicting rules " + n.name + " found", firstLoc.get(n));
+        } else if (single) {
+            for (RuleNode c : n.children.values()) {
+                if (c.anyPending()) {
+                    error("rego_type_error", "rule " + n.name + " conflicts with [" + c.name + "]", firstLoc.get(n));
+                    break;
+                }
+            }
+        }
+        if (n.hasRules() || n.isFunction()) {
+            Value base = baseAt(n.path);
+            if (base != null && n != root) {
+                error("rego_compile_error", "conflicting rule for data path " + n.name.substring(5)
+                        + " found", firstLoc.get(n));
+            }
+        }
+        for (RuleNode c : n.children.values()) {
+            checkConflicts(c);
+        }
+    }
+
+    private Value baseAt(List<Value> path) {
+        Value v = data;
+        for (Value k : path) {
+            if (!(v instanceof ObjectValue o)) {
+                return null;
+            }
+            v = o.get(k);
+            if (v == null) {
+                return null;
+            }
+        }
+        return v;
+    }
+
+    private void checkRecursion() {
+        Map<RuleNode, Integer> state = new IdentityHashMap<>();
+        Set<RuleNode> reported = new HashSet<>();
+        for (RuleNode n : deps.keySet()) {
+            dfs(n, new ArrayList<>(), state, reported);
+        }
+    }
+
+    private void dfs(RuleNode n, List<RuleNode> stack, Map<RuleNode, Integer> state, Set<RuleNode> reported) {
+        Integer st = state.get(n);
+        if (st != null && st == 2) {
+            return;
+        }
+        if (st != null && st == 1) {
+            int i = stack.indexOf(n);
+            List<RuleNode> cycle = new ArrayList<>(stack.subList(i, stack.size()));
+            if (reported.add(n)) {
+                StringBuilder b = new StringBuilder();
+                for (RuleNode c : cycle) {
+                    b.append(c.name).append(" -> ");
+                }
+                b.append(n.name);
+                error("rego_recursion_error", "rule " + n.name + " is recursive: " + b, firstLoc.get(n));
+            }
+            return;
+        }
+        state.put(n, 1);
+        stack.add(n);
+        for (RuleNode d : deps.getOrDefault(n, Set.of())) {
+            for (RuleNode target : ruleNodesUnder(d)) {
+                dfs(target, stack, state, reported);
+            }
+        }
+        stack.remove(stack.size() - 1);
+        state.put(n, 2);
+    }
+
+    private List<RuleNode> ruleNodesUnder(RuleNode n) {
+        List<RuleNode> out = new ArrayList<>();
+        collectRuleNodes(n, out);
+        return out;
+    }
+
+    private void collectRuleNodes(RuleNode n, List<RuleNode> out) {
+        if (deps.containsKey(n)) {
+            out.add(n);
+        }
+        for (RuleNode c : n.children.values()) {
+            collectRuleNodes(c, out);
+        }
+    }
+
+    private void error(String code, String message, Location loc) {
+        if (loc == null) {
+            errors.add(RegoError.of(code, message));
+        } else {
+            errors.add(new RegoError(code, message, loc.file(), loc.line(), loc.column()));
+        }
+    }
+
+    /** A key identifying a ground reference ({@code input.a.b}). */
+    static String refKey(Plan.Ref r) {
+        StringBuilder b = new StringBuilder(r.head instanceof Plan.Root root && root.input ? "input" : "data");
+        for (Plan.T t : r.path) {
+            b.append('/').append(((Plan.Const) t).value);
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,325 @@
+package dev.veil.rego.internal.compile;
+
+import dev.veil.rego.internal.ast.Location;
+import dev.veil.rego.internal.builtins.Builtin;
+import dev.veil.rego.internal.value.Value;
+import java.util.List;
+
+/**
+ * The compiled form of policies and queries that the evaluator runs: terms with variables resolved
+ * to slot indexes of a frame array, bodies in safe evaluation order, rules grouped per path in a
+ * {@link RuleNode} tree. Everything here is immutable after compilation and shared by all threads.
+ */
+public final class Plan {
+    private Plan() {
+    }
+
+    /** A compiled term. */
+    public abstract static sealed class T
+            permits Const, Local, Root, Ref, Arr, Obj, SetT, ArrC, SetC, ObjC, CallT, Tmpl {
+        public final Location loc;
+
+        T(Location loc) {
+            this.loc = loc;
+        }
+    }
+
+    /** A constant (scalars and ground composites). */
+    public static final class Const extends T {
+        public final Value value;
+
+        public Const(Location loc, Value value) {
+            super(loc);
+            this.value = value;
+        }
+    }
+
+    /** A local variable: a slot of the frame. */
+    public static final class Local extends T {
+        public final int slot;
+        public final String name;
+
+        public Local(Location loc, int slot, String name) {
+            super(loc);
+            this.slot = slot;
+            this.name = name;
+        }
+
+        /** True for wildcards and compiler-generated variables. */
+        public boolean generated() {
+            return name.startsWith("$") || name.startsWith("__");
+        }
+    }
+
+    /** {@code data} or {@code input}. */
+    public static final class Root extends T {
+        public final boolean input;
+
+        public Root(Location loc, boolean input) {
+            super(loc);
+            this.input = input;
+        }
+    }
+
+    /** {@code head[path0][path1]...}. */
+    public static final class Ref extends T {
+        public final T head;
+        public final T[] path;
+        /** For refs into data: how many leading path terms are constants. */
+        public final int groundPrefix;
+
+        public Ref(Location loc, T head, T[] path) {
+            super(loc);
+            this.head = head;
+            this.path = path;
+            int g = 0;
+            while (g < path.length && path[g] instanceof Const) {
+                g++;
+            }
+            this.groundPrefix = g;
+        }
+    }
+
+    /** An array literal with non-constant elements. */
+    public static final class Arr extends T {
+        public final T[] elems;
+
+        public Arr(Location loc, T[] elems) {
+            super(loc);
+            this.elems = elems;
+        }
+    }
+
+    /** An object literal with non-constant parts. */
+    public static final class Obj extends T {
+        public final T[] keys;
+        public final T[] values;
+
+        public Obj(Location loc, T[] keys, T[] values) {
+            super(loc);
+            this.keys = keys;
+            this.values = values;
+        }
+    }
+
+    /** A set literal with non-constant elements. */
+    public static final class SetT extends T {
+        public final T[] elems;
+
+        public SetT(Location loc, T[] elems) {
+            super(loc);
+            this.elems = elems;
+        }
+    }
+
+    /** {@code [head | body]}. */
+    public static final class ArrC extends T {
+        public final T head;
+        public final Body body;
+
+        public ArrC(Location loc, T head, Body body) {
+            super(loc);
+            this.head = head;
+            this.body = body;
+        }
+    }
+
+    /** {@code {head | body}}. */
+    public static final class SetC extends T {
+        public final T head;
+        public final Body body;
+
+        public SetC(Location loc, T head, Body body) {
+            super(loc);
+            this.head = head;
+            this.body = body;
+        }
+    }
+
+    /** {@code {key: value | body}}. */
+    public static final class ObjC extends T {
+        public final T key;
+        public final T value;
+        public final Body body;
+
+        public ObjC(Location loc, T key, T value, Body body) {
+            super(loc);
+            this.key = key;
+            this.value = value;
+            this.body = body;
+        }
+    }
+
+    /** A string template {@code $"...{expr}..."}: literal parts and embedded terms, alternating. */
+    public static final class Tmpl extends T {
+        public final String[] parts;
+        public final T[] terms;
+
+        public Tmpl(Location loc, String[] parts, T[] terms) {
+            super(loc);
+            this.parts = parts;
+            this.terms = terms;
+        }
+    }
+
+    /** A call of a builtin or a user function, used as a term (one output). */
+    public static final class CallT extends T {
+        /** Builtin name or the function's full path ({@code data.a.f}), the key {@code with} replaces. */
+        public final String name;
+        /** The builtin, or null for a user function. */
+        public final Builtin builtin;
+        /** The user function's node, or null for a builtin. */
+        public final RuleNode function;
+        public final T[] args;
+
+        public CallT(Location loc, String name, Builtin builtin, RuleNode function, T[] args) {
+            super(loc);
+            this.name = name;
+            this.builtin = builtin;
+            this.function = function;
+            this.args = args;
+        }
+    }
+
+    /** What an expression does. */
+    public enum Kind { TERM, CALL, UNIFY, SOME_IN, EVERY, NOP }
+
+    /** One body expression. */
+    public static final class Expr {
+        public final Location loc;
+        public final Kind kind;
+        public final boolean negated;
+        public final With[] withs;
+        /** TERM: the term; CALL: the call; UNIFY: left side; SOME_IN/EVERY: the value pattern. */
+        public final T a;
+        /** CALL: the output or null; UNIFY: right side; SOME_IN/EVERY: the key pattern or null. */
+        public final T b;
+        /** SOME_IN/EVERY: the collection. */
+        public final T c;
+        /** EVERY: the body. */
+        public final Body body;
+        /** True for {@code :=} (UNIFY). */
+        public final boolean assign;
+        /** Text of the expression, for errors. */
+        public final String text;
+
+        public Expr(Location loc, Kind kind, boolean negated, With[] withs, T a, T b, T c, Body body,
+                    boolean assign, String text) {
+            this.loc = loc;
+            this.kind = kind;
+            this.negated = negated;
+            this.withs = withs;
+            this.a = a;
+            this.b = b;
+            this.c = c;
+            this.body = body;
+            this.assign = assign;
+            this.text = text;
+        }
+
+        /** The same expression with a different kind of negation or withs. */
+        Expr with(boolean neg, With[] w) {
+            return new Expr(loc, kind, neg, w, a, b, c, body, assign, text);
+        }
+    }
+
+    /** {@code with target as value}. */
+    public static final class With {
+        /** INPUT or DATA path replacement, or FUNCTION replacement. */
+        public enum Target { INPUT, DATA, FUNCTION }
+
+        public final Target target;
+        public final Value[] path;
+        /** For FUNCTION: the replaced builtin name or function path. */
+        public final String function;
+        /** The replacement value; for a function replaced by a function, a Const holding the name. */
+        public final T value;
+        /** For FUNCTION replaced by another function: its name (builtin) ... */
+        public final String replacementFunction;
+        public final Builtin replacementBuiltin;
+        public final RuleNode replacementNode;
+
+        public With(Target target, Value[] path, String function, T value, String replacementFunction,
+                    Builtin replacementBuiltin, RuleNode replacementNode) {
+            this.target = target;
+            this.path = path;
+            this.function = function;
+            this.value = value;
+            this.replacementFunction = replacementFunction;
+            this.replacementBuiltin = replacementBuiltin;
+            this.replacementNode = replacementNode;
+        }
+    }
+
+    /** A conjunction in evaluation order. */
+    public static final class Body {
+        public final Expr[] exprs;
+        /** The slots this body (with its nested closures) owns: {@code [lo, hi)}; others are captured. */
+        public final int lo;
+        public final int hi;
+
+        public Body(Expr[] exprs, int lo, int hi) {
+            this.exprs = exprs;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        public Body(List<Expr> exprs, int lo, int hi) {
+            this(exprs.toArray(new Expr[0]), lo, hi);
+        }
+    }
+
+    /** A compiled rule (one definition; an {@code else} branch is its own Rule linked from the first). */
+    public static final class Rule {
+        public enum Kind { COMPLETE, SET, OBJECT, FUNCTION }
+
+        public final Kind kind;
+        public final boolean isDefault;
+        public final Location loc;
+        /** Function parameters (patterns), or null. */
+        public final T[] args;
+        /** Head terms after the node's path (object keys, set's parent keys); empty for COMPLETE. */
+        public final T[] keys;
+        /** The value (COMPLETE, OBJECT, FUNCTION) or the element (SET). */
+        public final T value;
+        public final Body body;
+        public final int slots;
+        public Rule elseRule;
+        /**
+         * Index key: the constant a function's first argument must equal, or the constant that
+         * {@link #indexRef} must equal for the body to hold; null when the rule is not indexed.
+         */
+        public final Value indexConst;
+        /** For complete/partial rules: the ground reference ({@code input.role}) compared to indexConst. */
+        public final Ref indexRef;
+
+        public Rule(Kind kind, boolean isDefault, Location loc, T[] args, T[] keys, T value, Body body, int slots,
+                    Value indexConst, Ref indexRef) {
+            this.kind = kind;
+            this.isDefault = isDefault;
+            this.loc = loc;
+            this.args = args;
+            this.keys = keys;
+            this.value = value;
+            this.body = body;
+            this.slots = slots;
+            this.indexConst = indexConst;
+            this.indexRef = indexRef;
+        }
+    }
+
+    /** A compiled query: a body and the names of the variables to report, by slot. */
+    public static final class Query {
+        public final Body body;
+        public final int slots;
+        public final String[] names;
+        public final int[] outSlots;
+
+        public Query(Body body, int slots, String[] names, int[] outSlots) {
+            this.body = body;
+            this.slots = slots;
+            this.names = names;
+            this.outSlots = outSlots;
+        }
+    }
+}

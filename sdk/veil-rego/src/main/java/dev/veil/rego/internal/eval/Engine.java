@@ -1,0 +1,103 @@
+package dev.veil.rego.internal.eval;
+
+import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.ast.Module;
+import dev.veil.rego.internal.compile.Compiler;
+import dev.veil.rego.internal.compile.Plan;
+import dev.veil.rego.internal.parse.Parser;
+import dev.veil.rego.internal.value.ObjectValue;
+import dev.veil.rego.internal.value.Value;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A compiled policy with its base data: immutable, shared by any number of threads; every evaluation
+ * runs in its own {@link Evaluator}.
+ */
+public final class Engine {
+    /** Per-evaluation settings. */
+    public record Options(boolean strict, PrintStream printOut, long timeoutNanos) {
+        public static final Options DEFAULT = new Options(false, null, 0);
+    }
+
+    private final Compiler.Compiled compiled;
+    private final ObjectValue data;
+
+    private Engine(Compiler.Compiled compiled, ObjectValue data) {
+        this.compiled = compiled;
+        this.data = data;
+    }
+
+    /**
+     * Parses and compiles modules (by file name, compiled in file-name order).
+     *
+     * @throws RegoException on parse or compile errors
+     */
+    public static Engine compile(Map<String, String> modules, ObjectValue data) {
+        List<Module> parsed = new ArrayList<>();
+        List<dev.veil.rego.RegoError> errors = new ArrayList<>();
+        for (Map.Entry<String, String> e : new TreeMap<>(modules).entrySet()) {
+            try {
+                parsed.add(Parser.parseModule(e.getKey(), e.getValue()));
+            } catch (RegoException ex) {
+                errors.addAll(ex.errors());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new RegoException(errors);
+        }
+        ObjectValue d = data == null ? ObjectValue.EMPTY : data;
+        return new Engine(Compiler.compile(parsed, d), d);
+    }
+
+    /**
+     * Parses and compiles a query against this policy.
+     *
+     * @throws RegoException on parse or compile errors
+     */
+    public Plan.Query prepare(String query) {
+        return Compiler.compileQuery(compiled, Parser.parseQuery(query));
+    }
+
+    /**
+     * Runs a prepared query.
+     *
+     * @param input the input document or null
+     * @throws RegoException on evaluation errors (conflicts, type errors, strict builtin errors)
+     */
+    public List<Map<String, Value>> query(Plan.Query q, Value input, Options opts) {
+        try {
+            return evaluator(input, opts).query(q);
+        } catch (EvalError e) {
+            throw new RegoException(e.error());
+        } catch (StackOverflowError e) {
+            throw new RegoException(dev.veil.rego.RegoError.of("eval_internal_error",
+                    "evaluation too deep (stack overflow)"));
+        }
+    }
+
+    /**
+     * The document at {@code data.<path>}, or null when undefined.
+     *
+     * @throws RegoException on evaluation errors
+     */
+    public Value document(List<Value> path, Value input, Options opts) {
+        try {
+            return evaluator(input, opts).document(path);
+        } catch (EvalError e) {
+            throw new RegoException(e.error());
+        } catch (StackOverflowError e) {
+            throw new RegoException(dev.veil.rego.RegoError.of("eval_internal_error",
+                    "evaluation too deep (stack overflow)"));
+        }
+    }
+
+    private Evaluator evaluator(Value input, Options opts) {
+        long now = System.currentTimeMillis() * 1_000_000L;
+        long deadline = opts.timeoutNanos() > 0 ? System.nanoTime() + opts.timeoutNanos() : 0;
+        return new Evaluator(compiled.root(), data, input, opts.strict(), opts.printOut(), now, deadline);
+    }
+}

@@ -1,0 +1,1084 @@
+package dev.veil.rego.internal.eval;
+
+import dev.veil.rego.internal.ast.Location;
+import dev.veil.rego.internal.builtins.Builtin;
+import dev.veil.rego.internal.builtins.BuiltinContext;
+import dev.veil.rego.internal.builtins.BuiltinError;
+import dev.veil.rego.internal.builtins.BuiltinFailure;
+import dev.veil.rego.internal.builtins.Core;
+import dev.veil.rego.internal.builtins.RegoTypeError;
+import dev.veil.rego.internal.compile.Plan;
+import dev.veil.rego.internal.compile.RuleNode;
+import dev.veil.rego.internal.value.ArrayValue;
+import dev.veil.rego.internal.value.BooleanValue;
+import dev.veil.rego.internal.value.NumberValue;
+import dev.veil.rego.internal.value.ObjectValue;
+import dev.veil.rego.internal.value.SetValue;
+import dev.veil.rego.internal.value.StringValue;
+import dev.veil.rego.internal.value.Value;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+
+/**
+ * Top-down evaluation with backtracking, in continuation-passing style over compiled plans. One
+ * instance per evaluation (not thread-safe, cheap to create); the compiled {@link RuleNode} tree is
+ * shared and never written.
+ */
+public final class Evaluator {
+    /** Continuation after an expression; returns false to stop the enumeration. */
+    @FunctionalInterface
+    interface K {
+        boolean run();
+    }
+
+    /** Continuation receiving a value; returns false to stop the enumeration. */
+    @FunctionalInterface
+    interface VK {
+        boolean accept(Value v);
+    }
+
+    private static final Value UNDEFINED = StringValue.of("\u0000undefined");
+    private static final int MAX_DEPTH = 5_000;
+
+    private final RuleNode root;
+    private final ObjectValue data;
+    private final BuiltinContext bctx;
+    private final boolean strict;
+    private final PrintStream printOut;
+    private final long deadline;
+
+    private Value input;
+    private Map<RuleNode, Value> cache = new HashMap<>();
+    private Map<String, Object> mocks;
+    private List<Value[]> withPaths;
+    private List<Value> withValues;
+    private int depth;
+    private int ticks;
+
+    /**
+     * A new evaluation.
+     *
+     * @param input    the input document, or null when undefined
+     * @param deadline {@link System#nanoTime()} after which evaluation fails, or 0 for none
+     */
+    public Evaluator(RuleNode root, ObjectValue data, Value input, boolean strict, PrintStream printOut,
+                     long nowNanos, long deadline) {
+        this.root = root;
+        this.data = data == null ? ObjectValue.EMPTY : data;
+        this.input = input;
+        this.strict = strict;
+        this.printOut = printOut;
+        this.deadline = deadline;
+        this.bctx = BuiltinContext.of(nowNanos, strict, new Random());
+    }
+
+    // ------------------------------------------------------------------ entry points
+
+    /** Runs a query; every result as a map from variable name to value. */
+    public List<Map<String, Value>> query(Plan.Query q) {
+        List<Map<String, Value>> out = new ArrayList<>();
+        Value[] f = new Value[q.slots];
+        evalBody(q.body, 0, f, () -> {
+            Map<String, Value> m = new LinkedHashMap<>();
+            for (int i = 0; i < q.names.length; i++) {
+                Value v = f[q.outSlots[i]];
+                if (v != null) {
+                    m.put(q.names[i], v);
+                }
+            }
+            out.add(m);
+            return true;
+        });
+        return out;
+    }
+
+    /** The value of the document at {@code data.<path>}, or null when undefined. */
+    public Value document(List<Value> path) {
+        Plan.T[] p = new Plan.T[path.size()];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = new Plan.Const(Location.NONE, path.get(i));
+        }
+        Plan.Ref ref = new Plan.Ref(Location.NONE, new Plan.Root(Location.NONE, false), p);
+        Value[] result = new Value[1];
+        evalTerm(ref, new Value[0], v -> {
+            result[0] = v;
+            return false;
+        });
+        return result[0];
+    }
+
+    // ------------------------------------------------------------------ bodies and expressions
+
+    boolean evalBody(Plan.Body b, int i, Value[] f, K k) {
+        if (i == b.exprs.length) {
+            return k.run();
+        }
+        Plan.Expr e = b.exprs[i];
+        if (++ticks >= 1024) {
+            ticks = 0;
+            if (deadline != 0 && System.nanoTime() > deadline) {
+                throw new EvalError("eval_cancel_error", "timeout", e.loc);
+            }
+        }
+        if (i + 1 == b.exprs.length) {
+            return evalExpr(e, f, k);
+        }
+        return evalExpr(e, f, () -> evalBody(b, i + 1, f, k));
+    }
+
+    private boolean evalExpr(Plan.Expr e, Value[] f, K k) {
+        if (e.withs.length > 0) {
+            return evalWith(e, f, k);
+        }
+        if (e.negated) {
+            boolean[] found = {false};
+            evalPositive(e, f, () -> {
+                found[0] = true;
+                return false;
+            });
+            return found[0] || k.run();
+        }
+        return evalPositive(e, f, k);
+    }
+
+    private boolean evalPositive(Plan.Expr e, Value[] f, K k) {
+        switch (e.kind) {
+            case TERM:
+                return evalTerm(e.a, f, v -> v == BooleanValue.FALSE || k.run());
+            case CALL: {
+                Plan.CallT c = (Plan.CallT) e.a;
+                if (e.b == null) {
+                    return evalCall(c, f, v -> v.equals(BooleanValue.FALSE) || k.run());
+                }
+                return evalCall(c, f, v -> unifyValue(e.b, v, f, k));
+            }
+            case UNIFY:
+                return unify(e.a, e.b, f, k);
+            case SOME_IN:
+                return evalTerm(e.c, f, coll -> iterate(coll, (key, val) ->
+                        e.b == null ? unifyValue(e.a, val, f, k)
+                                : unifyValue(e.b, key, f, () -> unifyValue(e.a, val, f, k))));
+            case EVERY:
+                return evalTerm(e.c, f, coll -> {
+                    boolean[] all = {true};
+                    iterate(coll, (key, val) -> {
+                        boolean[] ok = {false};
+                        K inner = () -> evalBody(e.body, 0, f, () -> {
+                            ok[0] = true;
+                            return false;
+                        });
+                        if (e.b == null) {
+                            unifyValue(e.a, val, f, inner);
+                        } else {
+                            unifyValue(e.b, key, f, () -> unifyValue(e.a, val, f, inner));
+                        }
+                        if (!ok[0]) {
+                            all[0] = false;
+                            return false;
+                        }
+                        return true;
+                    });
+                    return !all[0] || k.run();
+                });
+            case NOP:
+            default:
+                return k.run();
+        }
+    }
+
+    @FunctionalInterface
+    private interface KV {
+        boolean accept(Value key, Value value);
+    }
+
+    /** Every (key, value) of a collection; nothing for scalars. */
+    private static boolean iterate(Value coll, KV kv) {
+        if (coll instanceof ArrayValue a) {
+            for (int i = 0; i < a.size(); i++) {
+                if (!kv.accept(NumberValue.of(i), a.get(i))) {
+                    return false;
+                }
+            }
+        } else if (coll instanceof ObjectValue o) {
+            for (Value key : o.keys()) {
+                if (!kv.accept(key, o.get(key))) {
+                    return false;
+                }
+            }
+        } else if (coll instanceof SetValue s) {
+            for (Value x : s.elements()) {
+                if (!kv.accept(x, x)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ with
+
+    private boolean evalWith(Plan.Expr e, Value[] f, K k) {
+        Value[] vals = new Value[e.withs.length];
+        for (int i = 0; i < vals.length; i++) {
+            Plan.With w = e.withs[i];
+            if (w.target == Plan.With.Target.FUNCTION && w.replacementFunction != null) {
+                continue;
+            }
+            Value v = first(w.value, f);
+            if (v == null) {
+                return true;
+            }
+            vals[i] = v;
+        }
+        Value savedInput = input;
+        Map<RuleNode, Value> savedCache = cache;
+        Map<String, Object> savedMocks = mocks;
+        List<Value[]> savedPaths = withPaths;
+        List<Value> savedValues = withValues;
+        Value newInput = input;
+        Map<String, Object> newMocks = mocks == null ? new HashMap<>() : new HashMap<>(mocks);
+        List<Value[]> newPaths = withPaths == null ? new ArrayList<>() : new ArrayList<>(withPaths);
+        List<Value> newValues = withValues == null ? new ArrayList<>() : new ArrayList<>(withValues);
+        for (int i = 0; i < vals.length; i++) {
+            Plan.With w = e.withs[i];
+            switch (w.target) {
+                case INPUT -> newInput = upsert(newInput, w.path, 0, vals[i]);
+                case DATA -> {
+                    newPaths.add(w.path);
+                    newValues.add(vals[i]);
+                }
+                default -> newMocks.put(w.function, w.replacementFunction != null ? w : vals[i]);
+            }
+        }
+        Value fInput = newInput;
+        Map<RuleNode, Value> newCache = new HashMap<>();
+        Runnable apply = () -> {
+            input = fInput;
+            cache = newCache;
+            mocks = newMocks.isEmpty() ? null : newMocks;
+            withPaths = newPaths.isEmpty() ? null : newPaths;
+            withValues = newValues.isEmpty() ? null : newValues;
+        };
+        Runnable restore = () -> {
+            input = savedInput;
+            cache = savedCache;
+            mocks = savedMocks;
+            withPaths = savedPaths;
+            withValues = savedValues;
+        };
+        apply.run();
+        try {
+            K after = () -> {
+                restore.run();
+                try {
+                    return k.run();
+                } finally {
+                    apply.run();
+                }
+            };
+            Plan.Expr plain = e;
+            if (e.negated) {
+                boolean[] found = {false};
+                evalPositive(plain, f, () -> {
+                    found[0] = true;
+                    return false;
+                });
+                return found[0] || after.run();
+            }
+            return evalPositive(plain, f, after);
+        } finally {
+            restore.run();
+        }
+    }
+
+    /** {@code base} with {@code value} at {@code path} (objects created as needed). */
+    private static Value upsert(Value base, Value[] path, int i, Value value) {
+        if (i == path.length) {
+            return value;
+        }
+        ObjectValue.Builder b = ObjectValue.builder();
+        Value child = null;
+        if (base instanceof ObjectValue o) {
+            for (Value key : o.keys()) {
+                b.put(key, o.get(key));
+            }
+            child = o.get(path[i]);
+        }
+        b.put(path[i], upsert(child, path, i + 1, value));
+        return b.build();
+    }
+
+    /** The first value of a term, or null when undefined. */
+    private Value first(Plan.T t, Value[] f) {
+        Value q = quick(t, f);
+        if (q != null) {
+            return q;
+        }
+        Value[] r = new Value[1];
+        evalTerm(t, f, v -> {
+            r[0] = v;
+            return false;
+        });
+        return r[0];
+    }
+
+    // ------------------------------------------------------------------ terms
+
+    private static Value quick(Plan.T t, Value[] f) {
+        if (t instanceof Plan.Const c) {
+            return c.value;
+        }
+        if (t instanceof Plan.Local l) {
+            return f[l.slot];
+        }
+        return null;
+    }
+
+    boolean evalTerm(Plan.T t, Value[] f, VK k) {
+        if (t instanceof Plan.Const c) {
+            return k.accept(c.value);
+        }
+        if (t instanceof Plan.Local l) {
+            Value v = f[l.slot];
+            if (v == null) {
+                throw new EvalError("eval_internal_error", "var " + l.name + " is unbound", l.loc);
+            }
+            return k.accept(v);
+        }
+        if (t instanceof Plan.Ref r) {
+            return evalRef(r, f, k);
+        }
+        if (t instanceof Plan.Root r) {
+            if (r.input) {
+                return input == null || k.accept(input);
+            }
+            Value v = materialize(root, data, new ArrayList<>());
+            return v == null || k.accept(v);
+        }
+        if (t instanceof Plan.CallT c) {
+            return evalCall(c, f, k);
+        }
+        if (t instanceof Plan.Arr a) {
+            Value[] out = new Value[a.elems.length];
+            return evalTerms(a.elems, 0, out, f, () -> k.accept(ArrayValue.wrap(out.clone())));
+        }
+        if (t instanceof Plan.SetT s) {
+            Value[] out = new Value[s.elems.length];
+            return evalTerms(s.elems, 0, out, f, () -> k.accept(SetValue.of(out)));
+        }
+        if (t instanceof Plan.Obj o) {
+            Value[] ks = new Value[o.keys.length];
+            Value[] vs = new Value[o.values.length];
+            return evalTerms(o.keys, 0, ks, f, () -> evalTerms(o.values, 0, vs, f, () -> {
+                ObjectValue.Builder b = ObjectValue.builder();
+                for (int i = 0; i < ks.length; i++) {
+                    Value prev = b.put(ks[i], vs[i]);
+                    if (prev != null && !prev.equals(vs[i])) {
+                        throw new EvalError("eval_conflict_error", "object keys must be unique", o.loc);
+                    }
+                }
+                return k.accept(b.build());
+            }));
+        }
+        if (t instanceof Plan.ArrC c) {
+            List<Value> out = new ArrayList<>();
+            evalBody(c.body, 0, f, () -> evalTerm(c.head, f, v -> {
+                out.add(v);
+                return true;
+            }));
+            return k.accept(ArrayValue.of(out));
+        }
+        if (t instanceof Plan.SetC c) {
+            SetValue.Builder out = SetValue.builder();
+            evalBody(c.body, 0, f, () -> evalTerm(c.head, f, v -> {
+                out.add(v);
+                return true;
+            }));
+            return k.accept(out.build());
+        }
+        if (t instanceof Plan.ObjC c) {
+            ObjectValue.Builder out = ObjectValue.builder();
+            evalBody(c.body, 0, f, () -> evalTerm(c.key, f, kv -> evalTerm(c.value, f, vv -> {
+                Value prev = out.put(kv, vv);
+                if (prev != null && !prev.equals(vv)) {
+                    throw new EvalError("eval_conflict_error", "object keys must be unique", c.loc);
+                }
+                return true;
+            })));
+            return k.accept(out.build());
+        }
+        if (t instanceof Plan.Tmpl tm) {
+            return evalTemplate(tm, f, k);
+        }
+        throw new IllegalStateException("unknown term " + t);
+    }
+
+    private boolean evalTemplate(Plan.Tmpl tm, Value[] f, VK k) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < tm.parts.length; i++) {
+            b.append(tm.parts[i]);
+            if (i < tm.terms.length) {
+                Plan.SetC c = (Plan.SetC) tm.terms[i];
+                List<Value> vals = new ArrayList<>();
+                evalBody(c.body, 0, f, () -> {
+                    Plan.Expr last = c.body.exprs[c.body.exprs.length - 1];
+                    return true;
+                });
+                b.append(vals.isEmpty() ? "<undefined>" : vals.get(0));
+            }
+        }
+        return k.accept(StringValue.of(b.toString()));
+    }
+
+    private boolean evalTerms(Plan.T[] ts, int i, Value[] out, Value[] f, K k) {
+        while (i < ts.length) {
+            Value q = quick(ts[i], f);
+            if (q == null) {
+                break;
+            }
+            out[i++] = q;
+        }
+        if (i == ts.length) {
+            return k.run();
+        }
+        int at = i;
+        return evalTerm(ts[at], f, v -> {
+            out[at] = v;
+            return evalTerms(ts, at + 1, out, f, k);
+        });
+    }
+
+    // ------------------------------------------------------------------ unification
+
+    private static boolean unboundPattern(Plan.T t, Value[] f) {
+        if (t instanceof Plan.Local l) {
+            return f[l.slot] == null;
+        }
+        if (t instanceof Plan.Arr a) {
+            for (Plan.T x : a.elems) {
+                if (unboundPattern(x, f)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (t instanceof Plan.Obj o) {
+            for (Plan.T x : o.values) {
+                if (unboundPattern(x, f)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    boolean unify(Plan.T a, Plan.T b, Value[] f, K k) {
+        Value va = quick(a, f);
+        Value vb = quick(b, f);
+        if (va != null && vb != null) {
+            return !va.equals(vb) || k.run();
+        }
+        if (a instanceof Plan.Arr x && b instanceof Plan.Arr y) {
+            if (x.elems.length != y.elems.length) {
+                return true;
+            }
+            return unifyPairs(x.elems, y.elems, 0, f, k);
+        }
+        if (unboundPattern(a, f)) {
+            if (vb != null) {
+                return unifyValue(a, vb, f, k);
+            }
+            return evalTerm(b, f, v -> unifyValue(a, v, f, k));
+        }
+        if (unboundPattern(b, f)) {
+            if (va != null) {
+                return unifyValue(b, va, f, k);
+            }
+            return evalTerm(a, f, v -> unifyValue(b, v, f, k));
+        }
+        return evalTerm(a, f, x -> evalTerm(b, f, y -> !x.equals(y) || k.run()));
+    }
+
+    private boolean unifyPairs(Plan.T[] xs, Plan.T[] ys, int i, Value[] f, K k) {
+        if (i == xs.length) {
+            return k.run();
+        }
+        if (unboundPattern(xs[i], f) && unboundPattern(ys[i], f)) {
+            // Try the others first; they may bind what this pair needs.
+            for (int j = i + 1; j < xs.length; j++) {
+                if (!(unboundPattern(xs[j], f) && unboundPattern(ys[j], f))) {
+                    Plan.T[] x2 = xs.clone();
+                    Plan.T[] y2 = ys.clone();
+                    x2[i] = xs[j];
+                    x2[j] = xs[i];
+                    y2[i] = ys[j];
+                    y2[j] = ys[i];
+                    return unifyPairs(x2, y2, i, f, k);
+                }
+            }
+        }
+        return unify(xs[i], ys[i], f, () -> unifyPairs(xs, ys, i + 1, f, k));
+    }
+
+    boolean unifyValue(Plan.T p, Value v, Value[] f, K k) {
+        if (p instanceof Plan.Local l) {
+            Value cur = f[l.slot];
+            if (cur == null) {
+                f[l.slot] = v;
+                try {
+                    return k.run();
+                } finally {
+                    f[l.slot] = null;
+                }
+            }
+            return !cur.equals(v) || k.run();
+        }
+        if (p instanceof Plan.Const c) {
+            return !c.value.equals(v) || k.run();
+        }
+        if (p instanceof Plan.Arr a) {
+            if (!(v instanceof ArrayValue av) || av.size() != a.elems.length) {
+                return true;
+            }
+            return unifyElems(a.elems, av, 0, f, k);
+        }
+        if (p instanceof Plan.Obj o) {
+            if (!(v instanceof ObjectValue ov) || ov.size() != o.keys.length) {
+                return true;
+            }
+            Value[] ks = new Value[o.keys.length];
+            return evalTerms(o.keys, 0, ks, f, () -> unifyObj(o, ks, ov, 0, f, k));
+        }
+        return evalTerm(p, f, x -> !x.equals(v) || k.run());
+    }
+
+    private boolean unifyElems(Plan.T[] ps, ArrayValue av, int i, Value[] f, K k) {
+        if (i == ps.length) {
+            return k.run();
+        }
+        return unifyValue(ps[i], av.get(i), f, () -> unifyElems(ps, av, i + 1, f, k));
+    }
+
+    private boolean unifyObj(Plan.Obj o, Value[] ks, ObjectValue ov, int i, Value[] f, K k) {
+        if (i == ks.length) {
+            return k.run();
+        }
+        Value v = ov.get(ks[i]);
+        if (v == null) {
+            return true;
+        }
+        return unifyValue(o.values[i], v, f, () -> unifyObj(o, ks, ov, i + 1, f, k));
+    }
+
+    // ------------------------------------------------------------------ references
+
+    private boolean evalRef(Plan.Ref r, Value[] f, VK k) {
+        if (r.head instanceof Plan.Root root0) {
+            if (root0.input) {
+                return input == null || walk(input, r.path, 0, f, k);
+            }
+            return evalData(r.path, 0, root, data, new Value[r.path.length], f, k);
+        }
+        return evalTerm(r.head, f, hv -> walk(hv, r.path, 0, f, k));
+    }
+
+    /** {@code v[key]}, or null. */
+    private static Value index(Value v, Value key) {
+        if (v instanceof ObjectValue o) {
+            return o.get(key);
+        }
+        if (v instanceof ArrayValue a) {
+            if (key instanceof NumberValue n && n.isInt()) {
+                long i;
+                try {
+                    i = n.longValueExact();
+                } catch (ArithmeticException e) {
+                    return null;
+                }
+                return i >= 0 && i < a.size() ? a.get((int) i) : null;
+            }
+            return null;
+        }
+        if (v instanceof SetValue s) {
+            return s.contains(key) ? key : null;
+        }
+        return null;
+    }
+
+    private boolean walk(Value v, Plan.T[] path, int i, Value[] f, VK k) {
+        while (true) {
+            if (i == path.length) {
+                return k.accept(v);
+            }
+            Value key = quick(path[i], f);
+            if (key == null) {
+                break;
+            }
+            v = index(v, key);
+            if (v == null) {
+                return true;
+            }
+            i++;
+        }
+        Plan.T p = path[i];
+        int next = i + 1;
+        Value cur = v;
+        if (unboundPattern(p, f)) {
+            return iterate(cur, (key, val) -> unifyValue(p, key, f, () -> walk(val, path, next, f, k)));
+        }
+        return evalTerm(p, f, key -> {
+            Value c = index(cur, key);
+            return c == null || walk(c, path, next, f, k);
+        });
+    }
+
+    private boolean evalData(Plan.T[] path, int i, RuleNode node, Value base, Value[] pfx, Value[] f, VK k) {
+        if (node == null) {
+            return base == null || walk(base, path, i, f, k);
+        }
+        if (withPaths != null) {
+            boolean under = false;
+            for (int w = 0; w < withPaths.size(); w++) {
+                Value[] wp = withPaths.get(w);
+                if (wp.length == i && prefixEquals(wp, pfx, i)) {
+                    return walk(withValues.get(w), path, i, f, k);
+                }
+                if (wp.length > i && prefixEquals(wp, pfx, i)) {
+                    under = true;
+                }
+            }
+            if (under && (i == path.length || quick(path[i], f) == null) && !node.hasRules()) {
+                List<Value> prefix = new ArrayList<>(List.of(pfx).subList(0, i));
+                Value v = materialize(node, base, prefix);
+                return v == null || walk(v, path, i, f, k);
+            }
+        }
+        if (node.hasRules()) {
+            Value v = nodeValue(node);
+            if (withPaths != null) {
+                v = applyOverlays(v, node.path);
+            }
+            return v == null || walk(v, path, i, f, k);
+        }
+        if (node.isFunction()) {
+            return true;
+        }
+        if (i == path.length) {
+            Value v = materialize(node, base, node.path);
+            return v == null || k.accept(v);
+        }
+        Plan.T p = path[i];
+        Value key = quick(p, f);
+        if (key != null) {
+            pfx[i] = key;
+            return evalData(path, i + 1, node.children.get(key), index(base, key), pfx, f, k);
+        }
+        if (unboundPattern(p, f)) {
+            TreeSet<Value> keys = new TreeSet<>(node.children.keySet());
+            if (base instanceof ObjectValue o) {
+                keys.addAll(o.keys());
+            }
+            for (Value kk : keys) {
+                pfx[i] = kk;
+                boolean go = unifyValue(p, kk, f,
+                        () -> evalData(path, i + 1, node.children.get(kk), index(base, kk), pfx, f, k));
+                if (!go) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return evalTerm(p, f, kv -> {
+            pfx[i] = kv;
+            return evalData(path, i + 1, node.children.get(kv), index(base, kv), pfx, f, k);
+        });
+    }
+
+    private static boolean prefixEquals(Value[] wp, Value[] pfx, int n) {
+        for (int j = 0; j < n && j < wp.length; j++) {
+            if (!wp[j].equals(pfx[j])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Value applyOverlays(Value v, List<Value> at) {
+        for (int w = 0; w < withPaths.size(); w++) {
+            Value[] wp = withPaths.get(w);
+            if (wp.length > at.size()) {
+                boolean match = true;
+                for (int j = 0; j < at.size(); j++) {
+                    if (!wp[j].equals(at.get(j))) {
+                        match = false;
+                        break;
+                    }
+                }
+                if (match) {
+                    Value[] rest = java.util.Arrays.copyOfRange(wp, at.size(), wp.length);
+                    v = upsert(v, rest, 0, withValues.get(w));
+                }
+            }
+        }
+        return v;
+    }
+
+    /** The whole document at a node without rules: base data merged with the children's values. */
+    private Value materialize(RuleNode node, Value base, List<Value> at) {
+        if (node == null) {
+            return base;
+        }
+        if (node.hasRules()) {
+            Value v = nodeValue(node);
+            return withPaths != null ? applyOverlays(v, at) : v;
+        }
+        if (node.isFunction()) {
+            return null;
+        }
+        ObjectValue.Builder b = ObjectValue.builder();
+        if (base instanceof ObjectValue o) {
+            for (Value key : o.keys()) {
+                b.put(key, o.get(key));
+            }
+        } else if (base != null && node.children.isEmpty()) {
+            return base;
+        }
+        for (Map.Entry<Value, RuleNode> e : node.children.entrySet()) {
+            List<Value> sub = new ArrayList<>(at);
+            sub.add(e.getKey());
+            Value cv = materialize(e.getValue(), index(base, e.getKey()), sub);
+            if (cv != null) {
+                b.put(e.getKey(), cv);
+            }
+        }
+        Value v = b.build();
+        return withPaths != null ? applyOverlays(v, at) : v;
+    }
+
+    // ------------------------------------------------------------------ rules
+
+    private Value nodeValue(RuleNode node) {
+        Value cached = cache.get(node);
+        if (cached != null) {
+            return cached == UNDEFINED ? null : cached;
+        }
+        if (++depth > MAX_DEPTH) {
+            throw new EvalError("eval_recursion_error", "evaluation too deep at " + node.name, null);
+        }
+        try {
+            Value v = computeNode(node);
+            cache.put(node, v == null ? UNDEFINED : v);
+            return v;
+        } finally {
+            depth--;
+        }
+    }
+
+    private List<Plan.Rule> candidates(RuleNode node) {
+        if (node.indexRef == null) {
+            if (node.partial.isEmpty()) {
+                return node.complete;
+            }
+            if (node.complete.isEmpty()) {
+                return node.partial;
+            }
+            List<Plan.Rule> all = new ArrayList<>(node.complete);
+            all.addAll(node.partial);
+            return all;
+        }
+        Value v = input;
+        for (Plan.T t : node.indexRef.path) {
+            if (v == null) {
+                break;
+            }
+            v = index(v, ((Plan.Const) t).value);
+        }
+        List<Plan.Rule> hit = v == null ? null : node.indexed.get(v);
+        if (hit == null) {
+            return node.unindexed;
+        }
+        if (node.unindexed.isEmpty()) {
+            return hit;
+        }
+        List<Plan.Rule> all = new ArrayList<>(hit);
+        all.addAll(node.unindexed);
+        return all;
+    }
+
+    private Value computeNode(RuleNode node) {
+        List<Plan.Rule> rules = candidates(node);
+        if (!node.complete.isEmpty() || node.defaultRule != null) {
+            Value[] result = new Value[1];
+            for (Plan.Rule r : rules) {
+                Value v = evalChain(r, node);
+                if (v != null) {
+                    if (result[0] != null && !result[0].equals(v)) {
+                        throw new EvalError("eval_conflict_error",
+                                "complete rules must not produce multiple outputs", r.loc);
+                    }
+                    result[0] = v;
+                }
+            }
+            if (result[0] == null && node.defaultRule != null) {
+                result[0] = evalChain(node.defaultRule, node);
+            }
+            return result[0];
+        }
+        Tree tree = new Tree();
+        boolean set = node.isPartialSet();
+        SetValue.Builder sb = set ? SetValue.builder() : null;
+        for (Plan.Rule r : rules) {
+            for (Plan.Rule cur = r; cur != null; cur = cur.elseRule) {
+                Value[] f = new Value[cur.slots];
+                Plan.Rule rule = cur;
+                evalBody(cur.body, 0, f, () -> {
+                    Value[] ks = new Value[rule.keys.length];
+                    return evalTerms(rule.keys, 0, ks, f, () -> evalTerm(rule.value, f, v -> {
+                        if (set) {
+                            sb.add(v);
+                        } else {
+                            tree.put(ks, v, rule.kind == Plan.Rule.Kind.SET, rule.loc);
+                        }
+                        return true;
+                    }));
+                });
+            }
+        }
+        if (set) {
+            return sb.build();
+        }
+        for (Map.Entry<Value, RuleNode> e : node.children.entrySet()) {
+            Value cv = materialize(e.getValue(), null, e.getValue().path);
+            if (cv != null && !(cv instanceof ObjectValue o && o.isEmpty())) {
+                tree.put(new Value[] {e.getKey()}, cv, false, null);
+            }
+        }
+        return tree.build();
+    }
+
+    /** Nested objects built from partial rules; leaves are values or sets. */
+    private static final class Tree {
+        final Map<Value, Object> map = new LinkedHashMap<>();
+
+        @SuppressWarnings("unchecked")
+        void put(Value[] keys, Value v, boolean setLeaf, Location loc) {
+            Tree t = this;
+            int n = setLeaf ? keys.length : keys.length - 1;
+            for (int i = 0; i < n; i++) {
+                Object o = t.map.get(keys[i]);
+                if (o == null) {
+                    Tree c = new Tree();
+                    t.map.put(keys[i], c);
+                    t = c;
+                } else if (o instanceof Tree c) {
+                    t = c;
+                } else {
+                    throw new EvalError("eval_conflict_error", "object keys must be unique", loc);
+                }
+            }
+            if (setLeaf) {
+                Object o = t.map.get(SET_MARK);
+                if (o == null && !t.map.isEmpty()) {
+                    throw new EvalError("eval_conflict_error", "object keys must be unique", loc);
+                }
+                if (o == null) {
+                    o = SetValue.builder();
+                    t.map.put(SET_MARK, o);
+                }
+                ((SetValue.Builder) o).add(v);
+                return;
+            }
+            Value last = keys[keys.length - 1];
+            Object prev = t.map.get(last);
+            if (prev != null && !(prev instanceof Value pv && pv.equals(v))) {
+                throw new EvalError("eval_conflict_error", "object keys must be unique", loc);
+            }
+            t.map.put(last, v);
+        }
+
+        Value build() {
+            Object s = map.get(SET_MARK);
+            if (s != null) {
+                return ((SetValue.Builder) s).build();
+            }
+            ObjectValue.Builder b = ObjectValue.builder();
+            for (Map.Entry<Value, Object> e : map.entrySet()) {
+                b.put(e.getKey(), e.getValue() instanceof Tree t ? t.build() : (Value) e.getValue());
+            }
+            return b.build();
+        }
+    }
+
+    private static final Value SET_MARK = StringValue.of("\u0000set");
+
+    /** The value of one complete rule with its else chain, or null. */
+    private Value evalChain(Plan.Rule r, RuleNode node) {
+        for (Plan.Rule cur = r; cur != null; cur = cur.elseRule) {
+            Value[] f = new Value[cur.slots];
+            Value[] result = new Value[1];
+            Plan.Rule rule = cur;
+            evalBody(cur.body, 0, f, () -> evalTerm(rule.value, f, v -> {
+                if (result[0] != null && !result[0].equals(v)) {
+                    throw new EvalError("eval_conflict_error", "complete rules must not produce multiple outputs",
+                            rule.loc);
+                }
+                result[0] = v;
+                return true;
+            }));
+            if (result[0] != null) {
+                return result[0];
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    private boolean evalCall(Plan.CallT c, Value[] f, VK k) {
+        Object mock = mocks == null ? null : mocks.get(c.name);
+        if (mock == null && Core.PRINT.equals(c.name) && c.builtin != null) {
+            return print(c, f, k);
+        }
+        Value[] args = new Value[c.args.length];
+        return evalTerms(c.args, 0, args, f, () -> {
+            if (mock instanceof Value mv) {
+                return k.accept(mv);
+            }
+            if (mock instanceof Plan.With w) {
+                if (w.replacementBuiltin != null) {
+                    return callBuiltin(w.replacementBuiltin, c, args, k);
+                }
+                Value v = callFunction(w.replacementNode, args.clone(), c.loc);
+                return v == null || k.accept(v);
+            }
+            if (c.builtin != null) {
+                return callBuiltin(c.builtin, c, args, k);
+            }
+            Value v = callFunction(c.function, args.clone(), c.loc);
+            return v == null || k.accept(v);
+        });
+    }
+
+    private boolean print(Plan.CallT c, Value[] f, VK k) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < c.args.length; i++) {
+            List<Value> vals = new ArrayList<>();
+            evalTerm(c.args[i], f, v -> {
+                vals.add(v);
+                return true;
+            });
+            if (i > 0) {
+                b.append(' ');
+            }
+            if (vals.isEmpty()) {
+                b.append("<undefined>");
+            } else {
+                Value v = vals.get(0);
+                b.append(v instanceof StringValue s ? s.value() : v.toString());
+            }
+        }
+        if (printOut != null) {
+            printOut.println(b);
+        }
+        return k.accept(BooleanValue.TRUE);
+    }
+
+    private boolean callBuiltin(Builtin b, Plan.CallT c, Value[] args, VK k) {
+        try {
+            if (b.relation()) {
+                boolean[] go = {true};
+                b.asRelation().iterate(args.clone(), bctx, out -> {
+                    go[0] = k.accept(out);
+                    return go[0];
+                });
+                return go[0];
+            }
+            Value v = b.fn().call(args.clone(), bctx);
+            return v == null || k.accept(v);
+        } catch (RegoTypeError e) {
+            BuiltinFailure x = e.withBuiltin(b.name());
+            throw new EvalError(x.code(), x.getMessage(), c.loc);
+        } catch (BuiltinError e) {
+            if (strict) {
+                BuiltinFailure x = e.withBuiltin(b.name());
+                throw new EvalError(x.code(), x.getMessage(), c.loc);
+            }
+            return true;
+        } catch (EvalError e) {
+            throw e;
+        } catch (ArithmeticException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            if (strict) {
+                throw new EvalError(BuiltinError.CODE, b.name() + ": " + e.getMessage(), c.loc);
+            }
+            return true;
+        }
+    }
+
+    /** Calls a user function; the single result or null. */
+    private Value callFunction(RuleNode node, Value[] args, Location loc) {
+        if (++depth > MAX_DEPTH) {
+            throw new EvalError("eval_recursion_error", "evaluation too deep in " + node.name, loc);
+        }
+        try {
+            List<Plan.Rule> rules = node.functions;
+            if (node.fnIndexed != null && args.length > 0) {
+                List<Plan.Rule> hit = node.fnIndexed.get(args[0]);
+                if (hit == null) {
+                    rules = node.fnUnindexed;
+                } else if (!node.fnUnindexed.isEmpty()) {
+                    rules = new ArrayList<>(hit);
+                    rules.addAll(node.fnUnindexed);
+                } else {
+                    rules = hit;
+                }
+            }
+            Value result = null;
+            for (Plan.Rule r : rules) {
+                Value v = callChain(r, args);
+                if (v != null) {
+                    if (result != null && !result.equals(v)) {
+                        throw new EvalError("eval_conflict_error",
+                                "functions must not produce multiple outputs for same inputs", r.loc);
+                    }
+                    result = v;
+                }
+            }
+            return result;
+        } finally {
+            depth--;
+        }
+    }
+
+    private Value callChain(Plan.Rule r, Value[] args) {
+        for (Plan.Rule cur = r; cur != null; cur = cur.elseRule) {
+            Value[] f = new Value[cur.slots];
+            Value[] result = new Value[1];
+            Plan.Rule rule = cur;
+            unifyArgs(rule.args, args, 0, f, () -> evalBody(rule.body, 0, f, () -> evalTerm(rule.value, f, v -> {
+                if (result[0] != null && !result[0].equals(v)) {
+                    throw new EvalError("eval_conflict_error",
+                            "functions must not produce multiple outputs for same inputs", rule.loc);
+                }
+                result[0] = v;
+                return true;
+            })));
+            if (result[0] != null) {
+                return result[0];
+            }
+        }
+        return null;
+    }
+
+    private boolean unifyArgs(Plan.T[] ps, Value[] args, int i, Value[] f, K k) {
+        if (i == ps.length) {
+            return k.run();
+        }
+        return unifyValue(ps[i], args[i], f, () -> unifyArgs(ps, args, i + 1, f, k));
+    }
+}
