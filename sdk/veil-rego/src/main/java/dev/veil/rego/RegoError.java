@@ -29,10 +29,13 @@ public record RegoError(String code, String message, String file, int line, int 
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder();
-        if (file != null || line > 0) {
-            b.append(file == null ? "" : file);
+        boolean hasFile = file != null && !file.isEmpty();
+        if (hasFile || line > 0) {
+            if (hasFile) {
+                b.append(file);
+            }
             if (line > 0) {
-                b.append(':').append(line);
+                b.append(hasFile ? ":" : "").append(line);
                 if (column > 0) {
                     b.append(':').append(column);
                 }

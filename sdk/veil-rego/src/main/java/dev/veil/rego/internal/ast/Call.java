@@ -40,22 +40,42 @@ public record Call(Location location, Ref operator, List<Term> args) implements 
         return false;
     }
 
-    @Override
-    public String toString() {
+    /** The infix symbol of this call ({@code +}, {@code in}...), or null when it is written as a call. */
+    public String infixSymbol() {
         String name = name();
-        if (name != null && args.size() == 2) {
+        if (name == null) {
+            return null;
+        }
+        if (args.size() == 2) {
             for (Map.Entry<String, String> e : INFIX.entrySet()) {
                 if (e.getValue().equals(name)) {
-                    return args.get(0) + " " + e.getKey() + " " + args.get(1);
+                    return e.getKey();
                 }
             }
             if (name.equals("internal.member_2")) {
-                return args.get(0) + " in " + args.get(1);
+                return "in";
             }
         }
-        if ("internal.member_3".equals(name) && args.size() == 3) {
-            return args.get(0) + ", " + args.get(1) + " in " + args.get(2);
+        return "internal.member_3".equals(name) && args.size() == 3 ? "in" : null;
+    }
+
+    /** Rego source; nested operator calls are parenthesised, so the text parses back to the same tree. */
+    @Override
+    public String toString() {
+        String symbol = infixSymbol();
+        if (symbol == null) {
+            return args.stream().map(Term::toString).collect(Collectors.joining(", ", operator + "(", ")"));
         }
-        return args.stream().map(Term::toString).collect(Collectors.joining(", ", operator + "(", ")"));
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < args.size(); i++) {
+            if (i > 0) {
+                b.append(i == args.size() - 1 ? " " + symbol + " " : ", ");
+            }
+            Term a = args.get(i);
+            boolean lowest = symbol.equals(":=") || symbol.equals("=");
+            boolean paren = !lowest && a instanceof Call c && c.infixSymbol() != null;
+            b.append(paren ? "(" : "").append(a).append(paren ? ")" : "");
+        }
+        return b.toString();
     }
 }

@@ -79,9 +79,9 @@ public record Rule(Location location, Kind kind, boolean isDefault, Ref head, Li
         if (!isDefault) {
             b.append(" if { ").append(body).append(" }");
         }
-        if (elseRule != null) {
-            b.append(" else ").append(elseRule.assign ? ":= " : "= ").append(elseRule.value)
-                    .append(" if { ").append(elseRule.body).append(" }");
+        for (Rule e = elseRule; e != null; e = e.elseRule) {
+            b.append(" else ").append(e.assign ? ":= " : "= ").append(e.value).append(" if { ").append(e.body)
+                    .append(" }");
         }
         return b.toString();
     }

@@ -3,6 +3,7 @@ package dev.veil.rego.internal.ast;
 import dev.veil.rego.internal.value.BooleanValue;
 import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
+import dev.veil.rego.internal.value.Values;
 import java.util.Objects;
 
 /**
@@ -35,8 +36,9 @@ public record Scalar(Location location, Value value) implements Term {
         return true;
     }
 
+    /** Rego source: JSON for strings (so that it parses back), the literal for numbers. */
     @Override
     public String toString() {
-        return value.toString();
+        return value instanceof StringValue ? Values.toJson(value) : value.toString();
     }
 }

@@ -1,6 +1,5 @@
 package dev.veil.rego.internal.builtins;
 
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -36,16 +35,6 @@ public final class Builtins {
     /** Every registered builtin name, sorted. */
     public static Set<String> names() {
         return Collections.unmodifiableSet(new TreeSet<>(REGISTRY.keySet()));
-    }
-
-    /**
-     * Indexes topic lists by name.
-     *
-     * @throws IllegalStateException when two builtins share a name (a registration mistake)
-     */
-    @SafeVarargs
-    public static Map<String, Builtin> register(List<Builtin>... topics) {
-        return register(Arrays.asList(topics));
     }
 
     /**

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Date;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -133,9 +132,7 @@ public final class Values {
             }
             case OBJECT: {
                 ObjectValue.Builder b = ObjectValue.builder();
-                Iterator<Map.Entry<String, JsonNode>> it = n.fields();
-                while (it.hasNext()) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : n.properties()) {
                     b.put(e.getKey(), fromJackson(e.getValue()));
                 }
                 return b.build();

@@ -18,14 +18,15 @@ class BuiltinsTest {
 
     @Test
     void registerIndexesTopicListsByName() {
-        Map<String, Builtin> m = Builtins.register(List.of(COUNT), List.of(Builtin.of("upper", 1, (a, c) -> a[0])));
+        Map<String, Builtin> m = Builtins.register(List.of(List.of(COUNT),
+                List.of(Builtin.of("upper", 1, (a, c) -> a[0]))));
         assertThat(m).containsOnlyKeys("count", "upper");
         assertThat(m.get("count")).isSameAs(COUNT);
     }
 
     @Test
     void aNameRegisteredTwiceIsAMistakeThatIsNamed() {
-        assertThatThrownBy(() -> Builtins.register(List.of(COUNT), List.of(COUNT)))
+        assertThatThrownBy(() -> Builtins.register(List.of(List.of(COUNT), List.of(COUNT))))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("builtin count is registered twice: keep it in one topic class only");
     }
