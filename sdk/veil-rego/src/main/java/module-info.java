@@ -11,4 +11,6 @@ module dev.veil.rego {
     requires re2j;
     requires org.yaml.snakeyaml;
     requires com.nimbusds.jose.jwt;
+
+    provides dev.veil.spi.PolicyEngine with dev.veil.rego.internal.engine.RegoPolicyEngine;
 }
