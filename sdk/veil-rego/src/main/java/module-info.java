@@ -11,6 +11,7 @@ module dev.veil.rego {
     requires re2j;
     requires org.yaml.snakeyaml;
     requires com.nimbusds.jose.jwt;
+    requires com.networknt.schema;
 
     provides dev.veil.spi.PolicyEngine with dev.veil.rego.internal.engine.RegoPolicyEngine;
 }

@@ -19,7 +19,26 @@ public final class Builtins {
     /** One entry per topic class, in no particular order. */
     private static final List<List<Builtin>> TOPICS = List.of(
             // Topic classes add their ALL list here, one line each, e.g. Strings.ALL,
+            Aggregates.ALL,
+            Arithmetic.ALL,
+            Sets.ALL,
+            Bits.ALL,
+            ArrayBuiltins.ALL,
+            Types.ALL,
+            ObjectBuiltins.ALL,
+            Casts.ALL,
+            Encoding.ALL,
+            Yaml.ALL,
+            JsonSchema.ALL,
             Core.ALL,
+            Strings.ALL,
+            Regex.ALL,
+            Glob.ALL,
+            Net.ALL,
+            Units.ALL,
+            Semver.ALL,
+            Uuid.ALL,
+            Time.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);

@@ -57,8 +57,29 @@ final class Analysis {
                 collect(o.values[i], out, all, refKey);
             }
         } else if (t instanceof Plan.CallT c) {
-            for (Plan.T x : c.args) {
-                collect(x, out, all, false);
+            if (all) {
+                for (Plan.T x : c.args) {
+                    collect(x, out, true, false);
+                }
+            } else {
+                // Arguments that are references run first and may bind variables the others use.
+                Set<Plan.Local> mine = new LinkedHashSet<>();
+                Set<Plan.Local> outputs = new LinkedHashSet<>();
+                for (Plan.T x : c.args) {
+                    collect(x, mine, false, false);
+                    if (x instanceof Plan.Ref) {
+                        collect(x, outputs, true, false);
+                    }
+                }
+                Set<Integer> outSlots = new java.util.HashSet<>();
+                for (Plan.Local l : outputs) {
+                    outSlots.add(l.slot);
+                }
+                for (Plan.Local l : mine) {
+                    if (!outSlots.contains(l.slot)) {
+                        out.add(l);
+                    }
+                }
             }
         } else if (t instanceof Plan.ArrC c) {
             captured(c.body, c.head, null, out);
@@ -147,6 +168,12 @@ final class Analysis {
     }
 
     private static boolean canUnify(Plan.T a, Plan.T b, BitSet bound) {
+        if (a instanceof Plan.Obj x && b instanceof Plan.Obj y && x.keys.length == y.keys.length) {
+            Plan.T[][] pairs = Plan.objPairs(x, y);
+            if (pairs != null) {
+                return canUnify(new Plan.Arr(x.loc, pairs[0]), new Plan.Arr(y.loc, pairs[1]), bound);
+            }
+        }
         if (a instanceof Plan.Arr x && b instanceof Plan.Arr y && x.elems.length == y.elems.length) {
             BitSet local = (BitSet) bound.clone();
             boolean progress = true;

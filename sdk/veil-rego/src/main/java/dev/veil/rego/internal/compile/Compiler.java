@@ -56,7 +56,7 @@ public final class Compiler {
     /** Rule names (first head segment) per package path. */
     private final Map<List<Value>, Set<String>> packageRules = new HashMap<>();
     /** Nodes each rule node depends on. */
-    private final Map<RuleNode, Set<RuleNode>> deps = new LinkedHashMap<>();
+    private final Map<RuleNode, Set<List<Value>>> deps = new LinkedHashMap<>();
     private final Map<RuleNode, Location> firstLoc = new HashMap<>();
 
     /** Context of the rule or query being compiled. */
@@ -70,7 +70,8 @@ public final class Compiler {
         List<Value> pkg = List.of();
         Map<String, Ref> imports = new HashMap<>();
         Set<String> rules = Set.of();
-        Set<RuleNode> deps = new LinkedHashSet<>();
+        /** Paths referenced, null elements standing for variables. */
+        Set<List<Value>> deps = new LinkedHashSet<>();
         int slots;
     }
 
@@ -139,6 +140,10 @@ public final class Compiler {
         }
         for (Module m : modules) {
             List<Value> pkg = constPath(m.pkg().path(), 1);
+            RuleNode pn = root;
+            for (Value v : pkg) {
+                pn = pn.child(v);
+            }
             for (Rule r : m.rules()) {
                 List<Value> full = new ArrayList<>(pkg);
                 full.add(StringValue.of(r.name()));
@@ -228,7 +233,14 @@ public final class Compiler {
                     error("rego_type_error", "conflicting rules " + node.name + " found", r.location());
                 }
                 node.arity = n;
-                node.functions.add(first);
+                if (first.isDefault) {
+                    if (node.defaultFunction != null) {
+                        error("rego_type_error", "multiple default rules " + node.name + " found", r.location());
+                    }
+                    node.defaultFunction = first;
+                } else {
+                    node.functions.add(first);
+                }
             }
             case COMPLETE -> {
                 if (first.isDefault) {
@@ -577,9 +589,14 @@ public final class Compiler {
             }
             Plan.CallT call = call(c, scope, true);
             if (call == null) {
-                return null;
+                // Already reported; keep the expression so that its output variables do not look unsafe.
+                call = new Plan.CallT(c.location(), String.valueOf(name), null, null,
+                        terms(c.args().subList(0, Math.max(0, c.args().size() - 1)), scope));
+                Plan.T out = c.args().isEmpty() ? null : term(c.args().get(c.args().size() - 1), scope);
+                return new Plan.Expr(loc, Plan.Kind.CALL, e.negated(), withs, call, out, null, null, false, text);
             }
-            int arity = call.builtin != null ? call.builtin.arity() : call.function.arity;
+            int arity = call.builtin != null ? call.builtin.arity() : call.function.arity >= 0
+                    ? call.function.arity : call.function.declaredArity;
             Plan.T out = null;
             if (arity >= 0 && c.args().size() == arity + 1) {
                 Plan.T[] args = java.util.Arrays.copyOf(call.args, arity);
@@ -614,8 +631,9 @@ public final class Compiler {
             return new Plan.With(Plan.With.Target.INPUT, new Value[0], null, new Plan.Const(w.location(),
                     dev.veil.rego.internal.value.NullValue.NULL), null, null, null);
         }
-        Plan.T value = term(w.value(), scope);
         FnRef replacement = functionRef(w.value());
+        Plan.T value = replacement != null && functionRef(target) != null
+                ? new Plan.Const(w.location(), dev.veil.rego.internal.value.NullValue.NULL) : term(w.value(), scope);
         String head = ref.head() instanceof Var v ? v.name() : null;
         if ("input".equals(head)) {
             return new Plan.With(Plan.With.Target.INPUT, constPath(ref, 1).toArray(new Value[0]), null, value, null,
@@ -706,7 +724,7 @@ public final class Compiler {
         RuleNode fn = userFunction(c.operator());
         Plan.T[] args = terms(c.args(), scope);
         if (fn != null && fn.isFunctionLike()) {
-            ctx.deps.add(fn);
+            ctx.deps.add(fn.path);
             int arity = fn.arity >= 0 ? fn.arity : pendingArity(fn);
             if (c.args().size() != arity && !(asExpr && c.args().size() == arity + 1)) {
                 arityError(fn.name, arity, c);
@@ -834,15 +852,23 @@ public final class Compiler {
         return TemplateSupport.compile(this, t, scope);
     }
 
-    /** Compiles an expression embedded in a template string as a comprehension-like closure. */
-    Plan.T templateExpr(Expr e, Object scopeObj) {
-        Scope scope = (Scope) scopeObj;
+    private int templates;
+
+    /** Compiles an expression embedded in a template string into a closure {@code {v | v = expr}}. */
+    Plan.T templateExpr(Expr e, Scope scope) {
+        if (!(e.statement() instanceof Term term)) {
+            error("rego_compile_error", "template expression must be a term: " + e, e.location());
+            return new Plan.Const(e.location(), dev.veil.rego.internal.value.NullValue.NULL);
+        }
+        Var out = new Var(e.location(), "__tmpl" + (templates++) + "__");
+        Call eq = new Call(e.location(), Ref.of(e.location(), "eq"), List.of(out, term));
+        Body b = new Body(e.location(), List.of(new Expr(e.location(), false, eq, e.withs())));
         Scope inner = new Scope(scope);
         int lo = ctx.slots;
-        Body b = new Body(e.location(), List.of(e));
         prepareScope(inner, b);
+        Plan.T head = var(out, inner);
         Plan.Body body = closureBody(b, inner, new BitSet(), lo);
-        return new Plan.SetC(e.location(), null, body);
+        return new Plan.SetC(e.location(), head, body);
     }
 
     private static boolean allConst(Plan.T[] ts) {
@@ -903,18 +929,11 @@ public final class Compiler {
         if (!(r.head instanceof Plan.Root root) || root.input || ctx == null) {
             return;
         }
-        RuleNode n = this.root;
-        for (int i = 0; i < r.groundPrefix; i++) {
-            RuleNode c = n.children.get(((Plan.Const) r.path[i]).value);
-            if (c == null) {
-                return;
-            }
-            n = c;
-            if (n.hasPending()) {
-                break;
-            }
+        List<Value> pattern = new ArrayList<>();
+        for (Plan.T t : r.path) {
+            pattern.add(t instanceof Plan.Const c ? c.value : null);
         }
-        ctx.deps.add(n);
+        ctx.deps.add(pattern);
     }
 
     // ---------------------------------------------------------------- checks
@@ -985,28 +1004,27 @@ public final class Compiler {
         }
         state.put(n, 1);
         stack.add(n);
-        for (RuleNode d : deps.getOrDefault(n, Set.of())) {
-            for (RuleNode target : ruleNodesUnder(d)) {
-                dfs(target, stack, state, reported);
+        for (List<Value> d : deps.getOrDefault(n, Set.of())) {
+            for (RuleNode target : deps.keySet()) {
+                if (matches(d, target.path)) {
+                    dfs(target, stack, state, reported);
+                }
             }
         }
         stack.remove(stack.size() - 1);
         state.put(n, 2);
     }
 
-    private List<RuleNode> ruleNodesUnder(RuleNode n) {
-        List<RuleNode> out = new ArrayList<>();
-        collectRuleNodes(n, out);
-        return out;
-    }
-
-    private void collectRuleNodes(RuleNode n, List<RuleNode> out) {
-        if (deps.containsKey(n)) {
-            out.add(n);
+    /** True when a reference with this path pattern may read the rule at {@code path}. */
+    private static boolean matches(List<Value> pattern, List<Value> path) {
+        int n = Math.min(pattern.size(), path.size());
+        for (int i = 0; i < n; i++) {
+            Value p = pattern.get(i);
+            if (p != null && !p.equals(path.get(i))) {
+                return false;
+            }
         }
-        for (RuleNode c : n.children.values()) {
-            collectRuleNodes(c, out);
-        }
+        return true;
     }
 
     private void error(String code, String message, Location loc) {

@@ -102,6 +102,32 @@ public final class Plan {
         }
     }
 
+    /**
+     * The values of two object patterns with the same constant keys, paired by key ({@code [0]} from
+     * {@code x}, {@code [1]} from {@code y}), or null when their keys are not the same constants.
+     */
+    public static T[][] objPairs(Obj x, Obj y) {
+        T[][] out = new T[2][x.keys.length];
+        for (int i = 0; i < x.keys.length; i++) {
+            if (!(x.keys[i] instanceof Const kx)) {
+                return null;
+            }
+            int found = -1;
+            for (int j = 0; j < y.keys.length; j++) {
+                if (y.keys[j] instanceof Const ky && ky.value.equals(kx.value)) {
+                    found = j;
+                    break;
+                }
+            }
+            if (found < 0) {
+                return null;
+            }
+            out[0][i] = x.values[i];
+            out[1][i] = y.values[found];
+        }
+        return out;
+    }
+
     /** A set literal with non-constant elements. */
     public static final class SetT extends T {
         public final T[] elems;
@@ -171,6 +197,8 @@ public final class Plan {
         /** The user function's node, or null for a builtin. */
         public final RuleNode function;
         public final T[] args;
+        /** The order to evaluate the arguments in: references first (they may bind variables). */
+        public final int[] order;
 
         public CallT(Location loc, String name, Builtin builtin, RuleNode function, T[] args) {
             super(loc);
@@ -178,6 +206,18 @@ public final class Plan {
             this.builtin = builtin;
             this.function = function;
             this.args = args;
+            this.order = new int[args.length];
+            int j = 0;
+            for (int i = 0; i < args.length; i++) {
+                if (args[i] instanceof Ref) {
+                    order[j++] = i;
+                }
+            }
+            for (int i = 0; i < args.length; i++) {
+                if (!(args[i] instanceof Ref)) {
+                    order[j++] = i;
+                }
+            }
         }
     }
 

@@ -24,6 +24,8 @@ public final class RuleNode {
     public Plan.Rule defaultRule;
     /** Partial set and object rules (rules with key terms). */
     public final List<Plan.Rule> partial = new ArrayList<>();
+    /** The default function ({@code default f(_) := v}) or null. */
+    public Plan.Rule defaultFunction;
     /** Function definitions. */
     public final List<Plan.Rule> functions = new ArrayList<>();
     /** Arity of the functions, -1 when none. */
@@ -60,7 +62,7 @@ public final class RuleNode {
     }
 
     public boolean isFunction() {
-        return !functions.isEmpty();
+        return !functions.isEmpty() || defaultFunction != null;
     }
 
     /** True when only partial set rules without extra keys are defined here. */

@@ -94,10 +94,14 @@ public final class CaseRunner {
 
     /** As JSON would carry it (sets become arrays), with arrays sorted when asked. */
     private static Value normalise(Value v, boolean sort) {
+        return sortArrays(Values.parseJson(Values.toJson(v)), sort);
+    }
+
+    private static Value sortArrays(Value v, boolean sort) {
         if (v instanceof SetValue s) {
             List<Value> el = new ArrayList<>();
             for (Value e : s.elements()) {
-                el.add(normalise(e, sort));
+                el.add(sortArrays(e, sort));
             }
             if (sort) {
                 el.sort(null);
@@ -107,7 +111,7 @@ public final class CaseRunner {
         if (v instanceof ArrayValue a) {
             List<Value> el = new ArrayList<>();
             for (int i = 0; i < a.size(); i++) {
-                el.add(normalise(a.get(i), sort));
+                el.add(sortArrays(a.get(i), sort));
             }
             if (sort) {
                 el.sort(null);
@@ -117,7 +121,7 @@ public final class CaseRunner {
         if (v instanceof ObjectValue o) {
             ObjectValue.Builder b = ObjectValue.builder();
             for (Value k : o.keys()) {
-                b.put(k, normalise(o.get(k), sort));
+                b.put(k, sortArrays(o.get(k), sort));
             }
             return b.build();
         }
@@ -125,6 +129,9 @@ public final class CaseRunner {
     }
 
     private static String checkError(TestCase c, RegoException e) {
+        if ("eval_cancel_error".equals(e.code())) {
+            return "timeout";
+        }
         if (c.wantError() == null && c.wantErrorCode() == null) {
             return "unexpected error: " + abbreviate(e.getMessage().replace('\n', ' '));
         }

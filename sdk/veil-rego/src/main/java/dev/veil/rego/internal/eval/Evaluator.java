@@ -166,6 +166,9 @@ public final class Evaluator {
                                 : unifyValue(e.b, key, f, () -> unifyValue(e.a, val, f, k))));
             case EVERY:
                 return evalTerm(e.c, f, coll -> {
+                    if (coll.isScalar()) {
+                        return true;
+                    }
                     boolean[] all = {true};
                     iterate(coll, (key, val) -> {
                         boolean[] ok = {false};
@@ -424,13 +427,19 @@ public final class Evaluator {
         for (int i = 0; i < tm.parts.length; i++) {
             b.append(tm.parts[i]);
             if (i < tm.terms.length) {
-                Plan.SetC c = (Plan.SetC) tm.terms[i];
-                List<Value> vals = new ArrayList<>();
-                evalBody(c.body, 0, f, () -> {
-                    Plan.Expr last = c.body.exprs[c.body.exprs.length - 1];
-                    return true;
+                Value[] got = new Value[1];
+                evalTerm(tm.terms[i], f, v -> {
+                    got[0] = v;
+                    return false;
                 });
-                b.append(vals.isEmpty() ? "<undefined>" : vals.get(0));
+                if (got[0] instanceof SetValue s && !s.isEmpty()) {
+                    Value v = s.elements().get(0);
+                    b.append(v instanceof StringValue str ? str.value() : v.toString());
+                } else if (got[0] instanceof SetValue) {
+                    b.append("<undefined>");
+                } else if (got[0] != null) {
+                    b.append(got[0]);
+                }
             }
         }
         return k.accept(StringValue.of(b.toString()));
@@ -489,6 +498,15 @@ public final class Evaluator {
                 return true;
             }
             return unifyPairs(x.elems, y.elems, 0, f, k);
+        }
+        if (a instanceof Plan.Obj x && b instanceof Plan.Obj y && (unboundPattern(a, f) || unboundPattern(b, f))) {
+            if (x.keys.length != y.keys.length) {
+                return true;
+            }
+            Plan.T[][] pairs = Plan.objPairs(x, y);
+            if (pairs != null) {
+                return unifyPairs(pairs[0], pairs[1], 0, f, k);
+            }
         }
         if (unboundPattern(a, f)) {
             if (vb != null) {
@@ -611,7 +629,20 @@ public final class Evaluator {
         return null;
     }
 
+    /** Indexing base data: object keys are strings there, so a number key also finds its text. */
+    private static Value dataIndex(Value base, Value key) {
+        Value v = index(base, key);
+        if (v == null && base instanceof ObjectValue o && key instanceof NumberValue n) {
+            v = o.get(StringValue.of(n.toString()));
+        }
+        return v;
+    }
+
     private boolean walk(Value v, Plan.T[] path, int i, Value[] f, VK k) {
+        return walk(v, path, i, f, k, false);
+    }
+
+    private boolean walk(Value v, Plan.T[] path, int i, Value[] f, VK k, boolean baseData) {
         while (true) {
             if (i == path.length) {
                 return k.accept(v);
@@ -620,7 +651,7 @@ public final class Evaluator {
             if (key == null) {
                 break;
             }
-            v = index(v, key);
+            v = baseData ? dataIndex(v, key) : index(v, key);
             if (v == null) {
                 return true;
             }
@@ -639,9 +670,6 @@ public final class Evaluator {
     }
 
     private boolean evalData(Plan.T[] path, int i, RuleNode node, Value base, Value[] pfx, Value[] f, VK k) {
-        if (node == null) {
-            return base == null || walk(base, path, i, f, k);
-        }
         if (withPaths != null) {
             boolean under = false;
             for (int w = 0; w < withPaths.size(); w++) {
@@ -653,11 +681,14 @@ public final class Evaluator {
                     under = true;
                 }
             }
-            if (under && (i == path.length || quick(path[i], f) == null) && !node.hasRules()) {
-                List<Value> prefix = new ArrayList<>(List.of(pfx).subList(0, i));
-                Value v = materialize(node, base, prefix);
+            if (under && (node == null || (i == path.length || quick(path[i], f) == null) && !node.hasRules())) {
+                List<Value> prefix = new ArrayList<>(java.util.Arrays.asList(pfx).subList(0, i));
+                Value v = node == null ? applyOverlays(base, prefix) : materialize(node, base, prefix);
                 return v == null || walk(v, path, i, f, k);
             }
+        }
+        if (node == null) {
+            return base == null || walk(base, path, i, f, k, true);
         }
         if (node.hasRules()) {
             Value v = nodeValue(node);
@@ -677,7 +708,7 @@ public final class Evaluator {
         Value key = quick(p, f);
         if (key != null) {
             pfx[i] = key;
-            return evalData(path, i + 1, node.children.get(key), index(base, key), pfx, f, k);
+            return evalData(path, i + 1, node.children.get(key), dataIndex(base, key), pfx, f, k);
         }
         if (unboundPattern(p, f)) {
             TreeSet<Value> keys = new TreeSet<>(node.children.keySet());
@@ -696,7 +727,7 @@ public final class Evaluator {
         }
         return evalTerm(p, f, kv -> {
             pfx[i] = kv;
-            return evalData(path, i + 1, node.children.get(kv), index(base, kv), pfx, f, k);
+            return evalData(path, i + 1, node.children.get(kv), dataIndex(base, kv), pfx, f, k);
         });
     }
 
@@ -856,7 +887,7 @@ public final class Evaluator {
         for (Map.Entry<Value, RuleNode> e : node.children.entrySet()) {
             Value cv = materialize(e.getValue(), null, e.getValue().path);
             if (cv != null && !(cv instanceof ObjectValue o && o.isEmpty())) {
-                tree.put(new Value[] {e.getKey()}, cv, false, null);
+                tree.merge(e.getKey(), cv);
             }
         }
         return tree.build();
@@ -900,6 +931,31 @@ public final class Evaluator {
                 throw new EvalError("eval_conflict_error", "object keys must be unique", loc);
             }
             t.map.put(last, v);
+        }
+
+        /** Merges a child document into this tree (objects merged key by key, sets united). */
+        void merge(Value key, Value v) {
+            Object prev = map.get(key);
+            if (prev == null) {
+                map.put(key, v);
+                return;
+            }
+            if (prev instanceof Tree t && v instanceof ObjectValue o) {
+                for (Value k2 : o.keys()) {
+                    t.merge(k2, o.get(k2));
+                }
+                return;
+            }
+            if (prev instanceof Tree t && v instanceof SetValue sv && t.map.containsKey(SET_MARK)) {
+                for (Value x : sv.elements()) {
+                    ((SetValue.Builder) t.map.get(SET_MARK)).add(x);
+                }
+                return;
+            }
+            if (prev instanceof Value pv && pv.equals(v)) {
+                return;
+            }
+            throw new EvalError("eval_conflict_error", "object keys must be unique", null);
         }
 
         Value build() {
@@ -946,7 +1002,7 @@ public final class Evaluator {
             return print(c, f, k);
         }
         Value[] args = new Value[c.args.length];
-        return evalTerms(c.args, 0, args, f, () -> {
+        return evalArgs(c, 0, args, f, () -> {
             if (mock instanceof Value mv) {
                 return k.accept(mv);
             }
@@ -954,7 +1010,16 @@ public final class Evaluator {
                 if (w.replacementBuiltin != null) {
                     return callBuiltin(w.replacementBuiltin, c, args, k);
                 }
-                Value v = callFunction(w.replacementNode, args.clone(), c.loc);
+                Map<String, Object> saved = mocks;
+                Map<String, Object> without = new HashMap<>(mocks);
+                without.remove(c.name);
+                mocks = without.isEmpty() ? null : without;
+                Value v;
+                try {
+                    v = callFunction(w.replacementNode, args.clone(), c.loc);
+                } finally {
+                    mocks = saved;
+                }
                 return v == null || k.accept(v);
             }
             if (c.builtin != null) {
@@ -962,6 +1027,27 @@ public final class Evaluator {
             }
             Value v = callFunction(c.function, args.clone(), c.loc);
             return v == null || k.accept(v);
+        });
+    }
+
+    private boolean evalArgs(Plan.CallT c, int j, Value[] out, Value[] f, K k) {
+        while (j < c.order.length) {
+            int i = c.order[j];
+            Value q = quick(c.args[i], f);
+            if (q == null) {
+                break;
+            }
+            out[i] = q;
+            j++;
+        }
+        if (j == c.order.length) {
+            return k.run();
+        }
+        int at = j;
+        int i = c.order[j];
+        return evalTerm(c.args[i], f, v -> {
+            out[i] = v;
+            return evalArgs(c, at + 1, out, f, k);
         });
     }
 
@@ -1048,6 +1134,9 @@ public final class Evaluator {
                     }
                     result = v;
                 }
+            }
+            if (result == null && node.defaultFunction != null) {
+                result = callChain(node.defaultFunction, args);
             }
             return result;
         } finally {
