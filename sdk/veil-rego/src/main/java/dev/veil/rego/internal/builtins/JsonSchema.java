@@ -114,7 +114,7 @@ public final class JsonSchema {
             compile(schema);
             return ArrayValue.of(BooleanValue.TRUE, NullValue.NULL);
         } catch (Invalid e) {
-            return ArrayValue.of(BooleanValue.FALSE, StringValue.of(e.getMessage()));
+            return ArrayValue.of(BooleanValue.FALSE, StringValue.of("jsonschema: " + e.getMessage()));
         }
     }
 

@@ -1087,10 +1087,8 @@ public final class Evaluator {
             }
             Value v = b.fn().call(args.clone(), bctx);
             return v == null || k.accept(v);
-        } catch (RegoTypeError e) {
-            BuiltinFailure x = e.withBuiltin(b.name());
-            throw new EvalError(x.code(), x.getMessage(), c.loc);
-        } catch (BuiltinError e) {
+        } catch (RegoTypeError | BuiltinError e) {
+            // as OPA: every builtin error, operand type errors included, is undefined unless strict
             if (strict) {
                 BuiltinFailure x = e.withBuiltin(b.name());
                 throw new EvalError(x.code(), x.getMessage(), c.loc);

@@ -52,11 +52,11 @@ class JsonSchemaTest {
         builtinError("json.match_schema", "json.match_schema: wrong type, expected string or object", n("1"), SCHEMA);
         assertThat(json(call("json.verify_schema", s("{\"type\": \"boolean\"}")))).isEqualTo("[true,null]");
         assertThat(json(call("json.verify_schema", j("{\"type\": \"boolean\"}")))).isEqualTo("[true,null]");
-        assertThat(json(call("json.verify_schema", j("{\"type\": \"bool\"}")))).isEqualTo("[false,\"has a "
+        assertThat(json(call("json.verify_schema", j("{\"type\": \"bool\"}")))).isEqualTo("[false,\"jsonschema: has a "
                 + "primitive type that is NOT VALID -- given: /bool/ Expected valid values are:[array boolean integer "
                 + "number null object string]\"]");
-        assertThat(json(call("json.verify_schema", s("{")))).isEqualTo("[false,\"invalid JSON string\"]");
-        assertThat(json(call("json.verify_schema", n("1")))).isEqualTo("[false,\"wrong type, expected string or "
+        assertThat(json(call("json.verify_schema", s("{")))).isEqualTo("[false,\"jsonschema: invalid JSON string\"]");
+        assertThat(json(call("json.verify_schema", n("1")))).isEqualTo("[false,\"jsonschema: wrong type, expected string or "
                 + "object\"]");
     }
 }
