@@ -12,6 +12,7 @@ module dev.veil.rego {
     requires org.yaml.snakeyaml;
     requires com.nimbusds.jose.jwt;
     requires com.networknt.schema;
+    requires com.graphqljava;
 
     provides dev.veil.spi.PolicyEngine with dev.veil.rego.internal.engine.RegoPolicyEngine;
 }

@@ -39,6 +39,9 @@ public final class Builtins {
             Semver.ALL,
             Uuid.ALL,
             Time.ALL,
+            Crypto.ALL,
+            Jwt.ALL,
+            Graphql.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);

@@ -1,0 +1,658 @@
+package dev.veil.rego.internal.builtins;
+
+import dev.veil.rego.internal.value.ArrayValue;
+import dev.veil.rego.internal.value.BooleanValue;
+import dev.veil.rego.internal.value.NullValue;
+import dev.veil.rego.internal.value.NumberValue;
+import dev.veil.rego.internal.value.ObjectValue;
+import dev.veil.rego.internal.value.StringValue;
+import dev.veil.rego.internal.value.Value;
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The X.509 and private-key parsers behind {@code crypto.x509.*} and {@code crypto.parse_private_keys}.
+ * Certificates are returned as objects shaped like Go's {@code x509.Certificate} JSON (the fields
+ * policies use: {@code Subject}, {@code Issuer}, {@code DNSNames}, {@code URIStrings}, validity,
+ * serial number, raw DER as base64...), not every field Go writes.
+ */
+final class X509 {
+
+    private static final Base64.Encoder B64 = Base64.getEncoder();
+    private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
+
+    private X509() {
+    }
+
+    // ------------------------------------------------------------------ builtins
+
+    static Value parseCertificates(Value[] args, BuiltinContext ctx) {
+        String input = Crypto.string("crypto.x509.parse_certificates", args, 1);
+        return certArray(certsFromString(input));
+    }
+
+    static Value parseAndVerifyCertificates(Value[] args, BuiltinContext ctx) {
+        String input = Crypto.string("crypto.x509.parse_and_verify_certificates", args, 1);
+        ArrayValue invalid = ArrayValue.of(BooleanValue.FALSE, ArrayValue.EMPTY);
+        List<X509Certificate> certs;
+        try {
+            certs = certsFromString(input);
+        } catch (BuiltinError e) {
+            return invalid;
+        }
+        List<X509Certificate> chain = verifyChain(certs, ctx.nowNanos());
+        return chain == null ? invalid : ArrayValue.of(BooleanValue.TRUE, certArray(chain));
+    }
+
+    static Value parseCertificateRequest(Value[] args, BuiltinContext ctx) {
+        String input = Crypto.string("crypto.x509.parse_certificate_request", args, 1);
+        byte[] bytes;
+        if (input.startsWith("-----BEGIN CERTIFICATE REQUEST-----")) {
+            bytes = input.getBytes(StandardCharsets.UTF_8);
+        } else {
+            bytes = std(input);
+        }
+        Pem.Block block = Pem.decode(new String(bytes, StandardCharsets.ISO_8859_1));
+        if (block != null && !block.type().equals("CERTIFICATE REQUEST")) {
+            throw new BuiltinError("invalid PEM-encoded certificate signing request");
+        }
+        if (block != null) {
+            bytes = block.bytes();
+        }
+        try {
+            return csr(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new BuiltinError(e.getMessage());
+        }
+    }
+
+    static Value parseRsaPrivateKey(Value[] args, BuiltinContext ctx) {
+        String input = Crypto.string("crypto.x509.parse_rsa_private_key", args, 1);
+        if (input.isEmpty()) {
+            throw new BuiltinError("input PEM data was empty");
+        }
+        if (!input.startsWith("-----BEGIN")) {
+            input = new String(std(input), StandardCharsets.ISO_8859_1);
+        }
+        List<PrivateKey> keys = privateKeys(input);
+        if (keys.isEmpty()) {
+            return NullValue.NULL;
+        }
+        return jwk(keys.get(0));
+    }
+
+    static Value parsePrivateKeys(Value[] args, BuiltinContext ctx) {
+        String input = Crypto.string("crypto.parse_private_keys", args, 1);
+        if (input.isEmpty()) {
+            return NullValue.NULL;
+        }
+        List<PrivateKey> keys = privateKeys(input);
+        List<Value> out = new ArrayList<>();
+        for (PrivateKey k : keys) {
+            out.add(goKey(k));
+        }
+        return ArrayValue.of(out);
+    }
+
+    static Value parseKeyPair(Value[] args, BuiltinContext ctx) {
+        String cert = Crypto.string("crypto.x509.parse_keypair", args, 1);
+        String key = Crypto.string("crypto.x509.parse_keypair", args, 2);
+        if (!cert.startsWith("-----BEGIN ")) {
+            cert = new String(std(cert), StandardCharsets.ISO_8859_1);
+        }
+        if (!key.startsWith("-----BEGIN ")) {
+            key = new String(std(key), StandardCharsets.ISO_8859_1);
+        }
+        if (!cert.startsWith("-----BEGIN ")) {
+            cert = Pem.encode("CERTIFICATE", cert.getBytes(StandardCharsets.ISO_8859_1));
+        }
+        if (!key.startsWith("-----BEGIN")) {
+            key = Pem.encode("PRIVATE KEY", key.getBytes(StandardCharsets.ISO_8859_1));
+        }
+        List<byte[]> ders = new ArrayList<>();
+        for (Pem.Block b : Pem.decodeAll(cert)) {
+            if (b.type().equals("CERTIFICATE")) {
+                ders.add(b.bytes());
+            }
+        }
+        if (ders.isEmpty()) {
+            throw new BuiltinError("tls: failed to find any PEM data in certificate input");
+        }
+        List<PrivateKey> keys = privateKeys(key);
+        if (keys.isEmpty()) {
+            throw new BuiltinError("tls: failed to find any PEM data in key input");
+        }
+        X509Certificate leaf = parseDer(ders.get(0));
+        PrivateKey pk = keys.get(0);
+        if (!matches(leaf.getPublicKey(), pk)) {
+            throw new BuiltinError("tls: private key does not match public key");
+        }
+        List<Value> certs = new ArrayList<>();
+        for (byte[] d : ders) {
+            certs.add(StringValue.of(B64.encodeToString(d)));
+        }
+        ObjectValue.Builder o = ObjectValue.builder();
+        o.put("Certificate", ArrayValue.of(certs));
+        o.put("PrivateKey", goKey(pk));
+        o.put("OCSPStaple", NullValue.NULL);
+        o.put("SignedCertificateTimestamps", NullValue.NULL);
+        o.put("SupportedSignatureAlgorithms", NullValue.NULL);
+        o.put("Leaf", cert(leaf));
+        return o.build();
+    }
+
+    // ------------------------------------------------------------------ certificates
+
+    private static byte[] std(String s) {
+        try {
+            return GoBase64.decodeStd(s);
+        } catch (GoBase64.DecodeException e) {
+            throw new BuiltinError(e.getMessage());
+        }
+    }
+
+    static List<X509Certificate> certsFromString(String s) {
+        if (s.startsWith("-----BEGIN")) {
+            return certsFromPem(s);
+        }
+        byte[] b = std(s);
+        String asText = new String(b, StandardCharsets.ISO_8859_1);
+        if (asText.startsWith("-----BEGIN")) {
+            return certsFromPem(asText);
+        }
+        return certsFromDer(b);
+    }
+
+    private static List<X509Certificate> certsFromPem(String pem) {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        String rest = pem;
+        while (!rest.isEmpty()) {
+            Pem.Block b = Pem.decode(rest);
+            if (b == null) {
+                break;
+            }
+            if (!b.type().equals("CERTIFICATE")) {
+                throw new BuiltinError("PEM block type is '" + b.type() + "', expected CERTIFICATE");
+            }
+            all.writeBytes(b.bytes());
+            rest = b.rest();
+        }
+        return certsFromDer(all.toByteArray());
+    }
+
+    private static List<X509Certificate> certsFromDer(byte[] der) {
+        List<X509Certificate> out = new ArrayList<>();
+        int pos = 0;
+        try {
+            while (pos < der.length) {
+                Der.Tlv t = Der.read(der, pos);
+                out.add(parseDer(t.encoded()));
+                pos += t.encoded().length;
+            }
+        } catch (IllegalArgumentException e) {
+            throw new BuiltinError("x509: malformed certificate: " + e.getMessage());
+        }
+        return out;
+    }
+
+    private static X509Certificate parseDer(byte[] der) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw new BuiltinError("x509: malformed certificate: " + e.getMessage());
+        }
+    }
+
+    /** Go's Verify with the first certificate as the only root and the last as the leaf; null when invalid. */
+    private static List<X509Certificate> verifyChain(List<X509Certificate> certs, long nowNanos) {
+        if (certs.size() < 2) {
+            return null;
+        }
+        try {
+            List<X509Certificate> path = new ArrayList<>();
+            for (int i = certs.size() - 1; i >= 1; i--) {
+                path.add(certs.get(i));
+            }
+            PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(certs.get(0), null)));
+            params.setRevocationEnabled(false);
+            params.setDate(new java.util.Date(nowNanos / 1_000_000L));
+            CertPathValidator.getInstance("PKIX")
+                    .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
+            List<X509Certificate> chain = new ArrayList<>(path);
+            chain.add(certs.get(0));
+            return chain;
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static ArrayValue certArray(List<X509Certificate> certs) {
+        List<Value> out = new ArrayList<>(certs.size());
+        for (X509Certificate c : certs) {
+            out.add(cert(c));
+        }
+        return ArrayValue.of(out);
+    }
+
+    private static final String[] SIG_ALGS = {
+        "", "1.2.840.113549.1.1.2", "1.2.840.113549.1.1.4", "1.2.840.113549.1.1.5", "1.2.840.113549.1.1.11",
+        "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13", "1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.2",
+        "1.2.840.10045.4.1", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4",
+        "1.2.840.113549.1.1.10", "", "", "1.3.101.112"};
+
+    private static int sigAlg(String oid) {
+        for (int i = 1; i < SIG_ALGS.length; i++) {
+            if (SIG_ALGS[i].equals(oid)) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    private static int keyAlg(PublicKey k) {
+        return switch (k.getAlgorithm()) {
+            case "RSA" -> 1;
+            case "DSA" -> 2;
+            case "EC" -> 3;
+            case "Ed25519", "EdDSA" -> 4;
+            default -> 0;
+        };
+    }
+
+    static ObjectValue cert(X509Certificate c) {
+        try {
+            ObjectValue.Builder o = ObjectValue.builder();
+            o.put("Raw", bytes(c.getEncoded()));
+            o.put("RawTBSCertificate", bytes(c.getTBSCertificate()));
+            o.put("RawSubjectPublicKeyInfo", bytes(c.getPublicKey().getEncoded()));
+            o.put("RawSubject", bytes(c.getSubjectX500Principal().getEncoded()));
+            o.put("RawIssuer", bytes(c.getIssuerX500Principal().getEncoded()));
+            o.put("Signature", bytes(c.getSignature()));
+            o.put("SignatureAlgorithm", NumberValue.of(sigAlg(c.getSigAlgOID())));
+            o.put("PublicKeyAlgorithm", NumberValue.of(keyAlg(c.getPublicKey())));
+            o.put("PublicKey", publicKey(c.getPublicKey()));
+            o.put("Version", NumberValue.of(c.getVersion()));
+            o.put("SerialNumber", NumberValue.of(c.getSerialNumber()));
+            o.put("Issuer", name(c.getIssuerX500Principal().getEncoded()));
+            o.put("Subject", name(c.getSubjectX500Principal().getEncoded()));
+            o.put("NotBefore", time(c.getNotBefore().toInstant()));
+            o.put("NotAfter", time(c.getNotAfter().toInstant()));
+            o.put("KeyUsage", NumberValue.of(keyUsage(c.getKeyUsage())));
+            int pathLen = c.getBasicConstraints();
+            boolean hasBasic = c.getExtensionValue("2.5.29.19") != null;
+            o.put("BasicConstraintsValid", BooleanValue.of(hasBasic));
+            o.put("IsCA", BooleanValue.of(pathLen >= 0));
+            o.put("MaxPathLen", NumberValue.of(pathLen == Integer.MAX_VALUE || pathLen < 0 ? -1 : pathLen));
+            o.put("MaxPathLenZero", BooleanValue.of(pathLen == 0));
+            List<Value> dns = new ArrayList<>();
+            List<Value> emails = new ArrayList<>();
+            List<Value> ips = new ArrayList<>();
+            List<Value> uris = new ArrayList<>();
+            List<Value> uriStrings = new ArrayList<>();
+            Collection<List<?>> sans = c.getSubjectAlternativeNames();
+            if (sans != null) {
+                for (List<?> san : sans) {
+                    int type = (Integer) san.get(0);
+                    String v = String.valueOf(san.get(1));
+                    switch (type) {
+                        case 1 -> emails.add(StringValue.of(v));
+                        case 2 -> dns.add(StringValue.of(v));
+                        case 6 -> {
+                            uris.add(url(v));
+                            uriStrings.add(StringValue.of(v));
+                        }
+                        case 7 -> ips.add(StringValue.of(v));
+                        default -> {
+                        }
+                    }
+                }
+            }
+            o.put("DNSNames", listOrNull(dns));
+            o.put("EmailAddresses", listOrNull(emails));
+            o.put("IPAddresses", listOrNull(ips));
+            o.put("URIs", listOrNull(uris));
+            o.put("URIStrings", listOrNull(uriStrings));
+            return o.build();
+        } catch (GeneralSecurityException e) {
+            throw new BuiltinError("x509: malformed certificate: " + e.getMessage());
+        }
+    }
+
+    private static Value listOrNull(List<Value> l) {
+        return l.isEmpty() ? NullValue.NULL : ArrayValue.of(l);
+    }
+
+    private static Value url(String s) {
+        ObjectValue.Builder o = ObjectValue.builder();
+        try {
+            URI u = new URI(s);
+            o.put("Scheme", str(u.getScheme()));
+            o.put("Opaque", str(u.isOpaque() ? u.getRawSchemeSpecificPart() : null));
+            o.put("User", NullValue.NULL);
+            o.put("Host", str(u.getRawAuthority()));
+            o.put("Path", str(u.getPath()));
+            o.put("RawPath", StringValue.EMPTY);
+            o.put("OmitHost", BooleanValue.FALSE);
+            o.put("ForceQuery", BooleanValue.FALSE);
+            o.put("RawQuery", str(u.getRawQuery()));
+            o.put("Fragment", str(u.getFragment()));
+            o.put("RawFragment", StringValue.EMPTY);
+        } catch (java.net.URISyntaxException e) {
+            o.put("Opaque", StringValue.of(s));
+        }
+        return o.build();
+    }
+
+    private static StringValue str(String s) {
+        return s == null ? StringValue.EMPTY : StringValue.of(s);
+    }
+
+    private static int keyUsage(boolean[] ku) {
+        if (ku == null) {
+            return 0;
+        }
+        int v = 0;
+        for (int i = 0; i < ku.length && i < 9; i++) {
+            if (ku[i]) {
+                v |= 1 << i;
+            }
+        }
+        return v;
+    }
+
+    private static StringValue time(Instant t) {
+        return StringValue.of(DateTimeFormatter.ISO_INSTANT.format(t));
+    }
+
+    private static StringValue bytes(byte[] b) {
+        return StringValue.of(B64.encodeToString(b));
+    }
+
+    private static final Map<String, String> NAME_FIELDS = Map.of(
+            "2.5.4.6", "Country", "2.5.4.10", "Organization", "2.5.4.11", "OrganizationalUnit",
+            "2.5.4.7", "Locality", "2.5.4.8", "Province", "2.5.4.9", "StreetAddress", "2.5.4.17", "PostalCode");
+
+    /** Go's pkix.Name of a DER RDNSequence. */
+    static ObjectValue name(byte[] der) {
+        Map<String, List<Value>> multi = new java.util.LinkedHashMap<>();
+        for (String f : List.of("Country", "Organization", "OrganizationalUnit", "Locality", "Province",
+                "StreetAddress", "PostalCode")) {
+            multi.put(f, new ArrayList<>());
+        }
+        String serial = "";
+        String cn = "";
+        List<Value> names = new ArrayList<>();
+        for (Der.Tlv rdn : Der.parse(der).children()) {
+            for (Der.Tlv atv : rdn.children()) {
+                List<Der.Tlv> parts = atv.children();
+                if (parts.size() < 2) {
+                    continue;
+                }
+                String oid = parts.get(0).oid();
+                String value = parts.get(1).text();
+                List<Value> ids = new ArrayList<>();
+                for (String p : oid.split("\\.")) {
+                    ids.add(NumberValue.of(Long.parseLong(p)));
+                }
+                names.add(ObjectValue.of(StringValue.of("Type"), ArrayValue.of(ids),
+                        StringValue.of("Value"), StringValue.of(value)));
+                String field = NAME_FIELDS.get(oid);
+                if (field != null) {
+                    multi.get(field).add(StringValue.of(value));
+                } else if (oid.equals("2.5.4.3")) {
+                    cn = value;
+                } else if (oid.equals("2.5.4.5")) {
+                    serial = value;
+                }
+            }
+        }
+        ObjectValue.Builder o = ObjectValue.builder();
+        multi.forEach((k, v) -> o.put(k, listOrNull(v)));
+        o.put("SerialNumber", StringValue.of(serial));
+        o.put("CommonName", StringValue.of(cn));
+        o.put("Names", listOrNull(names));
+        o.put("ExtraNames", NullValue.NULL);
+        return o.build();
+    }
+
+    private static Value csr(byte[] der) {
+        Der.Tlv root = Der.parse(der);
+        if (root.tag() != 0x30) {
+            throw Der.structure("tags don't match (16 vs {class:" + (root.tag() >> 6) + " tag:" + (root.tag() & 0x1f)
+                    + "}) {optional:false explicit:false application:false private:false defaultValue:<nil> tag:<nil> "
+                    + "stringType:0 timeType:0 set:false omitEmpty:false} certificateRequest @2");
+        }
+        List<Der.Tlv> top = root.children();
+        if (top.size() < 3) {
+            throw Der.structure("sequence truncated");
+        }
+        List<Der.Tlv> info = top.get(0).children();
+        if (info.size() < 3) {
+            throw Der.structure("sequence truncated");
+        }
+        ObjectValue.Builder o = ObjectValue.builder();
+        o.put("Raw", bytes(root.encoded()));
+        o.put("RawTBSCertificateRequest", bytes(top.get(0).encoded()));
+        o.put("RawSubjectPublicKeyInfo", bytes(info.get(2).encoded()));
+        o.put("RawSubject", bytes(info.get(1).encoded()));
+        o.put("Version", NumberValue.of(info.get(0).integer()));
+        byte[] sig = top.get(2).content();
+        o.put("Signature", bytes(sig.length > 0 ? java.util.Arrays.copyOfRange(sig, 1, sig.length) : sig));
+        o.put("SignatureAlgorithm", NumberValue.of(sigAlg(top.get(1).children().get(0).oid())));
+        PublicKey pk = publicKey(info.get(2).encoded());
+        o.put("PublicKeyAlgorithm", NumberValue.of(pk == null ? 0 : keyAlg(pk)));
+        o.put("PublicKey", pk == null ? NullValue.NULL : publicKey(pk));
+        o.put("Subject", name(info.get(1).encoded()));
+        o.put("Attributes", NullValue.NULL);
+        o.put("Extensions", NullValue.NULL);
+        o.put("ExtraExtensions", NullValue.NULL);
+        o.put("DNSNames", NullValue.NULL);
+        o.put("EmailAddresses", NullValue.NULL);
+        o.put("IPAddresses", NullValue.NULL);
+        o.put("URIs", NullValue.NULL);
+        return o.build();
+    }
+
+    private static PublicKey publicKey(byte[] spki) {
+        for (String alg : new String[] {"RSA", "EC", "Ed25519"}) {
+            try {
+                return KeyFactory.getInstance(alg).generatePublic(new X509EncodedKeySpec(spki));
+            } catch (GeneralSecurityException e) {
+                // next
+            }
+        }
+        return null;
+    }
+
+    private static Value publicKey(PublicKey k) {
+        if (k instanceof RSAPublicKey r) {
+            return ObjectValue.of(StringValue.of("N"), NumberValue.of(r.getModulus()),
+                    StringValue.of("E"), NumberValue.of(r.getPublicExponent()));
+        }
+        if (k instanceof ECPublicKey e) {
+            return ObjectValue.of(StringValue.of("X"), NumberValue.of(e.getW().getAffineX()),
+                    StringValue.of("Y"), NumberValue.of(e.getW().getAffineY()));
+        }
+        return StringValue.of(B64.encodeToString(k.getEncoded()));
+    }
+
+    // ------------------------------------------------------------------ private keys
+
+    /** OPA's getPrivateKeysFromPEMData: base64 is decoded first when it is base64, then every key block. */
+    static List<PrivateKey> privateKeys(String data) {
+        try {
+            data = new String(GoBase64.decodeStd(data), StandardCharsets.ISO_8859_1);
+        } catch (GoBase64.DecodeException e) {
+            // not base64: use as is
+        }
+        List<PrivateKey> out = new ArrayList<>();
+        for (Pem.Block b : Pem.decodeAll(data)) {
+            try {
+                switch (b.type()) {
+                    case "RSA PRIVATE KEY" -> out.add(pkcs1(b.bytes()));
+                    case "PRIVATE KEY" -> out.add(pkcs8(b.bytes()));
+                    case "EC PRIVATE KEY" -> out.add(sec1(b.bytes()));
+                    default -> {
+                    }
+                }
+            } catch (GeneralSecurityException | IllegalArgumentException e) {
+                throw new BuiltinError("x509: failed to parse private key: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static PrivateKey pkcs8(byte[] der) throws GeneralSecurityException {
+        for (String alg : new String[] {"RSA", "EC", "Ed25519"}) {
+            try {
+                return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                // next
+            }
+        }
+        throw new GeneralSecurityException("unknown private key algorithm in PKCS #8 data");
+    }
+
+    private static PrivateKey pkcs1(byte[] der) throws GeneralSecurityException {
+        // Wrap PKCS #1 in PKCS #8: SEQ { INT 0, SEQ { OID rsaEncryption, NULL }, OCTET STRING pkcs1 }.
+        Der.parse(der);
+        byte[] alg = java.util.HexFormat.of().parseHex("300d06092a864886f70d0101010500");
+        byte[] octet = tlv(0x04, der);
+        byte[] body = concat(new byte[] {2, 1, 0}, alg, octet);
+        return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(tlv(0x30, body)));
+    }
+
+    private static PrivateKey sec1(byte[] der) throws GeneralSecurityException {
+        // SEC 1 ECPrivateKey carries its curve in [0]; PKCS #8 wants it in the algorithm identifier.
+        List<Der.Tlv> parts = Der.parse(der).children();
+        byte[] curve = null;
+        for (Der.Tlv p : parts) {
+            if (p.tag() == 0xa0) {
+                curve = p.content();
+            }
+        }
+        if (curve == null) {
+            throw new GeneralSecurityException("EC private key without named curve");
+        }
+        byte[] alg = tlv(0x30, concat(java.util.HexFormat.of().parseHex("06072a8648ce3d0201"), curve));
+        byte[] body = concat(new byte[] {2, 1, 0}, alg, tlv(0x04, der));
+        return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(tlv(0x30, body)));
+    }
+
+    private static byte[] tlv(int tag, byte[] content) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(tag);
+        int len = content.length;
+        if (len < 128) {
+            out.write(len);
+        } else if (len < 256) {
+            out.write(0x81);
+            out.write(len);
+        } else if (len < 65536) {
+            out.write(0x82);
+            out.write(len >> 8);
+            out.write(len & 0xff);
+        } else {
+            out.write(0x83);
+            out.write(len >> 16);
+            out.write(len >> 8 & 0xff);
+            out.write(len & 0xff);
+        }
+        out.writeBytes(content);
+        return out.toByteArray();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    private static boolean matches(PublicKey pub, PrivateKey priv) {
+        if (pub instanceof RSAPublicKey r && priv instanceof RSAPrivateCrtKey k) {
+            return r.getModulus().equals(k.getModulus());
+        }
+        if (pub instanceof ECPublicKey && priv instanceof ECPrivateKey) {
+            return true;
+        }
+        return pub.getAlgorithm().equals(priv.getAlgorithm());
+    }
+
+    private static StringValue b64url(BigInteger n) {
+        byte[] b = n.toByteArray();
+        if (b.length > 1 && b[0] == 0) {
+            b = java.util.Arrays.copyOfRange(b, 1, b.length);
+        }
+        return StringValue.of(B64URL.encodeToString(b));
+    }
+
+    /** The key as a JWK object (OPA's jwk.New then JSON). */
+    private static Value jwk(PrivateKey k) {
+        ObjectValue.Builder o = ObjectValue.builder();
+        if (k instanceof RSAPrivateCrtKey r) {
+            o.put("kty", StringValue.of("RSA"));
+            o.put("n", b64url(r.getModulus()));
+            o.put("e", b64url(r.getPublicExponent()));
+            o.put("d", b64url(r.getPrivateExponent()));
+            o.put("p", b64url(r.getPrimeP()));
+            o.put("q", b64url(r.getPrimeQ()));
+            o.put("dp", b64url(r.getPrimeExponentP()));
+            o.put("dq", b64url(r.getPrimeExponentQ()));
+            o.put("qi", b64url(r.getCrtCoefficient()));
+        } else if (k instanceof ECPrivateKey e) {
+            o.put("kty", StringValue.of("EC"));
+            o.put("d", b64url(e.getS()));
+        } else {
+            o.put("kty", StringValue.of(k.getAlgorithm()));
+        }
+        return o.build();
+    }
+
+    /** The key as Go's json.Marshal writes a crypto.PrivateKey (the RSA and EC fields). */
+    private static Value goKey(PrivateKey k) {
+        ObjectValue.Builder o = ObjectValue.builder();
+        if (k instanceof RSAPrivateCrtKey r) {
+            o.put("N", NumberValue.of(r.getModulus()));
+            o.put("E", NumberValue.of(r.getPublicExponent()));
+            o.put("D", NumberValue.of(r.getPrivateExponent()));
+            o.put("Primes", ArrayValue.of(NumberValue.of(r.getPrimeP()), NumberValue.of(r.getPrimeQ())));
+            o.put("Precomputed", ObjectValue.of(StringValue.of("Dp"), NumberValue.of(r.getPrimeExponentP()),
+                    StringValue.of("Dq"), NumberValue.of(r.getPrimeExponentQ()),
+                    StringValue.of("Qinv"), NumberValue.of(r.getCrtCoefficient()),
+                    StringValue.of("CRTValues"), ArrayValue.EMPTY));
+        } else if (k instanceof ECPrivateKey e) {
+            o.put("D", NumberValue.of(e.getS()));
+        } else {
+            o.put("Raw", StringValue.of(B64.encodeToString(k.getEncoded())));
+        }
+        return o.build();
+    }
+}
