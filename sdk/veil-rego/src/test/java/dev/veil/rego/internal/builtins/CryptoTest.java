@@ -20,7 +20,7 @@ class CryptoTest {
     private static final BuiltinContext CTX = BuiltinContext.of(1_700_000_000_000_000_000L, true, new Random(1));
 
     static Value call(String name, Value... args) {
-        Builtin b = Builtins.register(Crypto.ALL).get(name);
+        Builtin b = Builtins.register(java.util.List.of(Crypto.ALL)).get(name);
         assertThat(b).as(name).isNotNull();
         assertThat(b.arity()).isEqualTo(args.length);
         return b.fn().call(args, CTX);

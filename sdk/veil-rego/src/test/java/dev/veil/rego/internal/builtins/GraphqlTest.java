@@ -20,7 +20,7 @@ class GraphqlTest {
             """;
 
     static Value call(String name, Value... args) {
-        Builtin b = Builtins.register(Graphql.ALL).get(name);
+        Builtin b = Builtins.register(java.util.List.of(Graphql.ALL)).get(name);
         assertThat(b.arity()).isEqualTo(args.length);
         return b.fn().call(args, null);
     }

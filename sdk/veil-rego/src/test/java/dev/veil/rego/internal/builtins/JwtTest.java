@@ -43,7 +43,7 @@ class JwtTest {
     }
 
     static Value call(String name, Value... args) {
-        Builtin b = Builtins.register(Jwt.ALL).get(name);
+        Builtin b = Builtins.register(java.util.List.of(Jwt.ALL)).get(name);
         assertThat(b).as(name).isNotNull();
         assertThat(b.arity()).isEqualTo(args.length);
         return b.fn().call(args, CTX);
