@@ -133,7 +133,8 @@ public final class YamlPolicyEngine implements PolicyEngine {
         }
         PolicyDocument.Settings settings;
         try {
-            settings = MAPPER.readValue(MAPPER.treeAsTokens(MAPPER.valueToTree(document)), PolicyDocument.Settings.class);
+            // Through JSON text, so that numbers get the Java types a policy file's would (Integer, not Long).
+            settings = MAPPER.readValue(JSON.writeValueAsBytes(document), PolicyDocument.Settings.class);
         } catch (JsonProcessingException e) {
             throw new PolicyLoadException(toError(file, e, locations));
         } catch (IOException | IllegalArgumentException e) {
