@@ -13,6 +13,9 @@ import dev.veil.spi.MonitoringDecision;
 import dev.veil.spi.OutputDecision;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.ValidationDecision;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * A compiled Rego bundle: each question evaluates {@code data.veil.<question>.decision} and reads
@@ -41,8 +44,18 @@ final class RegoPolicy implements CompiledPolicy {
         return settings;
     }
 
-    /** The decision document of one question, as maps, lists, strings, numbers and booleans. */
-    Object decide(String question, PolicyInput in) {
+    /** Most policies answer from a few constant documents: each question keeps the records it read, by value. */
+    private static final int CACHED = 1024;
+
+    private final Map<Value, AccessDecision> access = new ConcurrentHashMap<>();
+    private final Map<Value, ValidationDecision> validation = new ConcurrentHashMap<>();
+    private final Map<Value, MonitoringDecision> monitoring = new ConcurrentHashMap<>();
+    private final Map<Value, ModelDecision> model = new ConcurrentHashMap<>();
+    private final Map<Value, OutputDecision> output = new ConcurrentHashMap<>();
+    private final Map<Value, LoggingDecision> logging = new ConcurrentHashMap<>();
+
+    /** The decision document of one question as a Rego value (never null). */
+    Value decide(String question, PolicyInput in) {
         String path = "veil." + question + ".decision";
         Value input = InputValues.of(in);
         Value v;
@@ -55,36 +68,49 @@ final class RegoPolicy implements CompiledPolicy {
             throw new IllegalStateException("data." + path + " is undefined for this input: the rule must answer "
                     + "every input (give it a default, or end its else chain without a condition)");
         }
-        return Values.toJava(v);
+        return v;
+    }
+
+    /** The record for a decision document: read once per distinct document (up to {@link #CACHED}). */
+    private static <T> T read(Map<Value, T> cache, Value doc, Function<Object, T> reader) {
+        T known = cache.get(doc);
+        if (known != null) {
+            return known;
+        }
+        T fresh = reader.apply(Values.toJava(doc));
+        if (cache.size() < CACHED) {
+            cache.putIfAbsent(doc, fresh);
+        }
+        return fresh;
     }
 
     @Override
     public AccessDecision access(PolicyInput input) {
-        return documents.access(decide("access", input));
+        return read(access, decide("access", input), documents::access);
     }
 
     @Override
     public ValidationDecision validation(PolicyInput input) {
-        return documents.validation(decide("validation", input));
+        return read(validation, decide("validation", input), documents::validation);
     }
 
     @Override
     public MonitoringDecision monitoring(PolicyInput input) {
-        return documents.monitoring(decide("monitoring", input));
+        return read(monitoring, decide("monitoring", input), documents::monitoring);
     }
 
     @Override
     public ModelDecision model(PolicyInput input) {
-        return documents.model(decide("model", input));
+        return read(model, decide("model", input), documents::model);
     }
 
     @Override
     public OutputDecision output(PolicyInput input) {
-        return documents.output(decide("output", input));
+        return read(output, decide("output", input), documents::output);
     }
 
     @Override
     public LoggingDecision logging(PolicyInput input) {
-        return documents.logging(decide("logging", input));
+        return read(logging, decide("logging", input), documents::logging);
     }
 }
