@@ -40,6 +40,20 @@ class RegoCommandsTest {
     }
 
     @Test
+    void evalPrintsTheSameDecisionsForTheRegoAndTheYamlBundle() throws IOException {
+        Path input = write("input.json", """
+                {"caller": {"id": "p", "method": "jwt", "roles": ["partner"], "tenant": "northwind",
+                            "attributes": {"contract": "active", "region": "eu"}},
+                 "model": {"age_days": 91}, "signals": {"rate": {"level": "medium", "score": 130}},
+                 "prediction": {"top_label": "coat", "top_score": 0.5, "margin": 0.1, "entropy": 1.2, "classes": 10}}
+                """);
+        Result rego = veil("eval", "--bundle", s(SHIPPED), "--input", s(input));
+        Result yaml = veil("eval", "--bundle", s(SHIPPED.resolveSibling("image-classifier")), "--input", s(input));
+        assertThat(rego.exit()).as(rego.toString()).isEqualTo(0);
+        assertThat(rego.out()).isEqualTo(yaml.out()).contains("\"rule\" : \"partner-noisy\"");
+    }
+
+    @Test
     void aFailingTestIsReportedAndExitsOne() throws IOException {
         write("b/p.rego", """
                 package p
