@@ -4,6 +4,7 @@ import dev.veil.Caller;
 import dev.veil.Signal;
 import dev.veil.rego.internal.value.ArrayValue;
 import dev.veil.rego.internal.value.BooleanValue;
+import dev.veil.rego.internal.value.NullValue;
 import dev.veil.rego.internal.value.NumberValue;
 import dev.veil.rego.internal.value.ObjectValue;
 import dev.veil.rego.internal.value.StringValue;
@@ -40,7 +41,7 @@ final class InputValues {
         ObjectValue.Builder m = ObjectValue.builder();
         m.put("name", StringValue.of(in.model().name()));
         m.put("version", StringValue.of(in.model().version()));
-        m.put("age_days", NumberValue.of(in.modelAgeDays()));
+        m.put("age_days", num(in.modelAgeDays()));
         doc.put(MODEL, m.build());
         ObjectValue.Builder r = ObjectValue.builder();
         r.put("features", NumberValue.of(in.featureCount()));
@@ -50,7 +51,7 @@ final class InputValues {
         ObjectValue.Builder sig = ObjectValue.builder();
         for (Signal s : in.signals()) {
             sig.put(StringValue.of(s.name()), ObjectValue.of(LEVEL, StringValue.of(s.level().id()), SCORE,
-                    NumberValue.of(s.score())));
+                    num(s.score())));
         }
         doc.put(SIGNALS, sig.build());
         doc.put(DEGRADED, BooleanValue.of(in.degraded()));
@@ -58,13 +59,18 @@ final class InputValues {
         if (p != null) {
             ObjectValue.Builder pb = ObjectValue.builder();
             pb.put("top_label", StringValue.of(p.topLabel()));
-            pb.put("top_score", NumberValue.of(p.topScore()));
-            pb.put("margin", NumberValue.of(p.margin()));
-            pb.put("entropy", NumberValue.of(p.entropy()));
+            pb.put("top_score", num(p.topScore()));
+            pb.put("margin", num(p.margin()));
+            pb.put("entropy", num(p.entropy()));
             pb.put("classes", NumberValue.of(p.classes()));
             doc.put(PREDICTION, pb.build());
         }
         return doc.build();
+    }
+
+    /** A number; NaN and the infinities, which Rego (like JSON) has no number for, are {@code null}. */
+    private static Value num(double d) {
+        return Double.isFinite(d) ? NumberValue.of(d) : NullValue.NULL;
     }
 
     private static ObjectValue caller(Caller c) {

@@ -188,6 +188,24 @@ class RegoPolicyEngineTest {
     }
 
     @Test
+    void aNonFiniteNumberInTheInputIsNull() {
+        Map<String, String> f = files();
+        f.put("policy/monitoring.rego", """
+                package veil.monitoring
+
+                import rego.v1
+
+                decision := {"actions": [{"action": "alert", "rule": "nan", "signal": "rate", "cooldown_seconds": 0,
+                    "throttle_per_second": 0}]} if input.signals.rate.score == null else := {"actions": []}
+                """);
+        CompiledPolicy p = load(f).policy();
+        PolicyInput in = input(Set.of(), 1, Level.LOW, null);
+        assertThat(p.monitoring(in).actions()).isEmpty();
+        PolicyInput nan = in.withSignals(List.of(new Signal("rate", Level.HIGH, Double.POSITIVE_INFINITY)), false);
+        assertThat(p.monitoring(nan).actions()).extracting(MonitoringAction::rule).containsExactly("nan");
+    }
+
+    @Test
     void aParseErrorIsAPolicyLoadExceptionWithFileLineAndColumn() {
         Map<String, String> f = files();
         f.put("policy/model.rego", "package veil.model\n\ndecision := {\"rule\": }\n");
