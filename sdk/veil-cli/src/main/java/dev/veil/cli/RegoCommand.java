@@ -84,7 +84,7 @@ final class RegoCommand implements Runnable {
     }
 
     /** Forwards UTF-8 bytes to a writer, line by line (so that output appears as the cases run). */
-    private static final class LineForwarder extends OutputStream {
+    static final class LineForwarder extends OutputStream {
         private final PrintWriter out;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
 

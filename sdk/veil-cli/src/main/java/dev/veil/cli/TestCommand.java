@@ -5,9 +5,12 @@ import dev.veil.rego.PolicyTests;
 import dev.veil.rego.RegoError;
 import dev.veil.rego.RegoException;
 import dev.veil.spi.Bundle;
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,9 +18,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code veil test BUNDLE}: runs every {@code test_*} rule of the bundle's {@code .rego} modules, like
- * {@code opa test}, and prints one line per test ({@code data.pkg.test_x: PASS}, or
- * {@code data.pkg.test_x: FAIL (why)}) then {@code PASS: n/m} (and {@code FAIL: k/m} when some
- * failed). Exit 1 when a test fails, a module does not parse or the modules do not compile (each
+ * {@code opa test} ({@link PolicyTests}: a test passes when it is defined and not false), and prints
+ * one line per test ({@code data.pkg.test_x: PASS}, {@code FAIL}, or {@code ERROR: message}), a rule
+ * of dashes, then {@code PASS: n/m} (and {@code FAIL: k/m} when some did not pass). Exit 1 when a test fails, a module does not parse or the modules do not compile (each
  * error on standard output as {@code FILE:LINE:COLUMN: code: message}).
  */
 @Command(
@@ -25,7 +28,7 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = {
             "Run the policy tests of a Rego bundle: every rule named test_* in its .rego files, evaluated with the "
-                    + "bundle's data (like opa test). A test passes when it is true.",
+                    + "bundle's data (like opa test). A test passes when it is defined and not false.",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -53,9 +56,12 @@ final class TestCommand implements Callable<Integer> {
             throw new CliException("bundle " + bundle + " holds no .rego file: nothing to test");
         }
         PrintWriter out = spec.commandLine().getOut();
-        List<PolicyTests.Result> results;
+        Map<String, String> modules = new TreeMap<>();
+        contents.files().stream().filter(f -> f.endsWith(".rego"))
+                .forEach(f -> modules.put(f, new String(contents.read(f), StandardCharsets.UTF_8)));
+        PolicyTests.Report report;
         try {
-            results = PolicyTests.run(contents);
+            report = PolicyTests.run(modules, contents.data());
         } catch (RegoException e) {
             out.println("bundle " + bundle + " does not compile (" + e.errors().size() + " error"
                     + (e.errors().size() == 1 ? "" : "s") + "):");
@@ -64,23 +70,12 @@ final class TestCommand implements Callable<Integer> {
             }
             return VeilCli.EXIT_CHECK_FAILED;
         }
-        int passed = 0;
-        for (PolicyTests.Result r : results) {
-            if (r.passed()) {
-                passed++;
-                out.println(r.name() + ": PASS");
-            } else {
-                out.println(r.name() + ": FAIL (" + r.failure() + ")");
-            }
-        }
-        if (results.isEmpty()) {
+        if (report.results().isEmpty()) {
             out.println("no test_* rule in " + bundle);
         }
-        out.println("PASS: " + passed + "/" + results.size());
-        if (passed < results.size()) {
-            out.println("FAIL: " + (results.size() - passed) + "/" + results.size());
-            return VeilCli.EXIT_CHECK_FAILED;
+        try (PrintStream ps = new PrintStream(new RegoCommand.LineForwarder(out), true, StandardCharsets.UTF_8)) {
+            report.print(ps);
         }
-        return VeilCli.EXIT_OK;
+        return report.failed() > 0 ? VeilCli.EXIT_CHECK_FAILED : VeilCli.EXIT_OK;
     }
 }

@@ -73,16 +73,25 @@ class RegoCommandsTest {
 
                 test_guest_allowed if p.allow with input as {"role": "guest"}
 
-                test_not_boolean := 7
+                test_false if p.allow == false with input as {"role": "admin"}
+
+                c := 1 if input.x
+
+                c := 2 if input.x
+
+                test_conflict if c with input as {"x": true}
                 """);
         Result r = veil("test", s(tmp.resolve("b")));
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.outLines()).containsExactly(
                 "data.p_test.test_admin_allowed: PASS",
-                "data.p_test.test_guest_allowed: FAIL (undefined)",
-                "data.p_test.test_not_boolean: FAIL (value 7)",
-                "PASS: 1/3",
-                "FAIL: 2/3");
+                "data.p_test.test_conflict: ERROR: p_test.rego:15: eval_conflict_error: complete rules must not "
+                        + "produce multiple outputs",
+                "data.p_test.test_false: FAIL",
+                "data.p_test.test_guest_allowed: FAIL",
+                "-".repeat(80),
+                "PASS: 1/4",
+                "FAIL: 3/4");
     }
 
     @Test

@@ -1,74 +1,183 @@
 package dev.veil.rego;
 
-import dev.veil.rego.internal.ast.Module;
-import dev.veil.rego.internal.ast.Rule;
-import dev.veil.rego.internal.engine.RegoProgram;
+import dev.veil.rego.internal.ast.Ref;
+import dev.veil.rego.internal.eval.Engine;
+import dev.veil.rego.internal.eval.Evaluator;
 import dev.veil.rego.internal.value.BooleanValue;
+import dev.veil.rego.internal.value.ObjectValue;
+import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
-import dev.veil.spi.Bundle;
+import dev.veil.rego.internal.value.Values;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * Runs a bundle's policy tests, like {@code opa test}: every rule whose name starts with
- * {@code test_} in the bundle's {@code .rego} modules, compiled with the bundle's data, without
- * input (tests set it with {@code with input as ...}). A test passes when its value is {@code true};
- * it fails when it is undefined, any other value, or raises an error (builtin errors are strict).
+ * Runs a policy's tests as {@code opa test} does: every rule whose name starts with {@code test_}
+ * passes when it is defined and not {@code false}, fails otherwise, and errors when its evaluation
+ * raises an error.
  */
 public final class PolicyTests {
-    private PolicyTests() {}
+    private PolicyTests() {
+    }
+
+    /** The outcome of one test. */
+    public enum Outcome { PASS, FAIL, ERROR }
 
     /**
-     * One test.
+     * One test's result.
      *
-     * @param name the rule's path, e.g. {@code data.veil.access_test.test_analysts}
-     * @param file the module defining it
-     * @param passed whether it passed
-     * @param failure why it failed ({@code null} when it passed): {@code undefined}, the value it
-     *     produced, or the error
+     * @param name    the rule's full name, e.g. {@code data.app.test_allow}
+     * @param outcome what happened
+     * @param error   the error message for {@link Outcome#ERROR}, else null
      */
-    public record Result(String name, String file, boolean passed, String failure) {}
+    public record Result(String name, Outcome outcome, String error) {
+    }
 
-    /**
-     * Compiles every {@code .rego} file of the bundle with its data and runs each test once, in file
-     * order then rule order.
-     *
-     * @throws RegoException when a module does not parse or the modules do not compile
-     */
-    public static List<Result> run(Bundle bundle) {
-        Map<String, String> sources = new LinkedHashMap<>();
-        bundle.files().stream().filter(f -> f.endsWith(".rego")).sorted()
-                .forEach(f -> sources.put(f, new String(bundle.read(f), StandardCharsets.UTF_8)));
-        RegoProgram program = RegoProgram.compile(sources, bundle.data());
-        Map<String, String> tests = new LinkedHashMap<>();
-        for (Module m : program.modules()) {
-            String pkg = m.pkg().path().toString();
-            Set<String> names = new LinkedHashSet<>();
-            for (Rule r : m.rules()) {
-                if (r.head().size() == 1 && r.args() == null && r.name().startsWith("test_")) {
-                    names.add(r.name());
-                }
+    /** All results, in name order. */
+    public record Report(List<Result> results) {
+        public Report {
+            results = List.copyOf(results);
+        }
+
+        public long passed() {
+            return results.stream().filter(r -> r.outcome() == Outcome.PASS).count();
+        }
+
+        public long failed() {
+            return results.size() - passed();
+        }
+
+        /**
+         * One line per test ({@code data.p.test_x: PASS}, {@code FAIL} or {@code ERROR: message}), then
+         * {@code PASS: n/total} and, when some did not pass, {@code FAIL: m/total}.
+         */
+        public void print(PrintStream out) {
+            for (Result r : results) {
+                out.println(r.name() + ": " + r.outcome() + (r.error() == null ? "" : ": " + r.error()));
             }
-            for (String n : names) {
-                tests.putIfAbsent(pkg + "." + n, m.file());
+            out.println("-".repeat(80));
+            out.println("PASS: " + passed() + "/" + results.size());
+            if (failed() > 0) {
+                out.println("FAIL: " + failed() + "/" + results.size());
             }
         }
-        List<Result> out = new ArrayList<>();
-        tests.forEach((name, file) -> {
-            String failure;
+    }
+
+    /**
+     * Compiles modules and runs their tests.
+     *
+     * @param modules Rego sources by file name
+     * @param data    the base data document (a Map) or null
+     * @throws RegoException on parse or compile errors
+     */
+    public static Report run(Map<String, String> modules, Object data) {
+        Value d = Values.fromJava(data == null ? Map.of() : data);
+        if (!(d instanceof ObjectValue o)) {
+            throw new IllegalArgumentException("the data document must be an object (a Map) but was a " + d.typeName());
+        }
+        Engine engine = Engine.compile(modules, o);
+        List<Result> results = new ArrayList<>();
+        for (List<Value> path : engine.rulesNamed("test_")) {
+            String name = name(path);
             try {
-                Value v = program.evaluate(name.substring("data.".length()), null);
-                failure = v == null ? "undefined" : v.equals(BooleanValue.TRUE) ? null : "value " + v;
+                Value v = engine.document(Evaluator.documentRef(path), null, Engine.Options.DEFAULT);
+                boolean pass = v != null && !v.equals(BooleanValue.FALSE);
+                results.add(new Result(name, pass ? Outcome.PASS : Outcome.FAIL, null));
             } catch (RegoException e) {
-                failure = e.getMessage().replace('\n', ' ');
+                results.add(new Result(name, Outcome.ERROR, e.getMessage().replace('\n', ' ')));
             }
-            out.add(new Result(name, file, failure == null, failure));
-        });
-        return out;
+        }
+        return new Report(results);
+    }
+
+    /**
+     * Runs the tests of a bundle directory: every {@code *.rego} file below it, and as base data every
+     * {@code data.json} / {@code data.yaml} / {@code data.yml}, placed at its directory's path (as in
+     * an OPA bundle).
+     *
+     * @throws UncheckedIOException on read errors
+     * @throws RegoException        on parse or compile errors
+     */
+    public static Report run(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + " is not a directory: give the bundle's folder");
+        }
+        Map<String, String> modules = new TreeMap<>();
+        ObjectValue data = ObjectValue.EMPTY;
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(dir)) {
+            files = s.filter(Files::isRegularFile).sorted().collect(Collectors.toList());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        try {
+            for (Path f : files) {
+                String n = f.getFileName().toString();
+                String rel = dir.relativize(f).toString().replace('\\', '/');
+                if (n.endsWith(".rego")) {
+                    modules.put(rel, Files.readString(f, StandardCharsets.UTF_8));
+                } else if (n.equals("data.json") || n.equals("data.yaml") || n.equals("data.yml")) {
+                    String text = Files.readString(f, StandardCharsets.UTF_8);
+                    Value v = n.equals("data.json") ? Values.parseJson(text)
+                            : Values.fromJava(new Yaml(new SafeConstructor(new LoaderOptions())).load(text));
+                    List<Value> at = new ArrayList<>();
+                    Path parent = dir.relativize(f.getParent());
+                    for (Path seg : parent) {
+                        if (!seg.toString().isEmpty()) {
+                            at.add(StringValue.of(seg.toString()));
+                        }
+                    }
+                    data = (ObjectValue) merge(data, at, 0, v);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the bundle " + dir + ": " + e.getMessage(), e);
+        }
+        return run(modules, data);
+    }
+
+    private static Value merge(Value base, List<Value> at, int i, Value v) {
+        if (i == at.size()) {
+            if (base instanceof ObjectValue bo && v instanceof ObjectValue vo) {
+                ObjectValue.Builder b = ObjectValue.builder();
+                bo.forEach(b::put);
+                vo.forEach((k, x) -> b.put(k, merge(bo.get(k), List.of(), 0, x)));
+                return b.build();
+            }
+            return v;
+        }
+        ObjectValue.Builder b = ObjectValue.builder();
+        Value child = null;
+        if (base instanceof ObjectValue bo) {
+            bo.forEach(b::put);
+            child = bo.get(at.get(i));
+        }
+        b.put(at.get(i), merge(child, at, i + 1, v));
+        return b.build();
+    }
+
+    private static String name(List<Value> path) {
+        StringBuilder b = new StringBuilder("data");
+        for (Value v : path) {
+            if (v instanceof StringValue s && Ref.isIdentifier(s.value())) {
+                b.append('.').append(s.value());
+            } else {
+                b.append('[').append(v).append(']');
+            }
+        }
+        return b.toString();
     }
 }

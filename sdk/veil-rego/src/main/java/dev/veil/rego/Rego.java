@@ -6,6 +6,7 @@ import dev.veil.rego.internal.ast.Term;
 import dev.veil.rego.internal.ast.Var;
 import dev.veil.rego.internal.compile.Plan;
 import dev.veil.rego.internal.eval.Engine;
+import dev.veil.rego.internal.eval.Evaluator;
 import dev.veil.rego.internal.parse.Parser;
 import dev.veil.rego.internal.value.ObjectValue;
 import dev.veil.rego.internal.value.Value;
@@ -32,11 +33,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code Long} or {@code BigDecimal}), booleans and null. Sets become sorted lists.
  */
 public final class Rego {
+    /** How many distinct queries and references are kept compiled. */
+    private static final int MAX_CACHED = 1024;
+
     private final Engine engine;
     private final boolean strict;
     private final PrintStream printOut;
     private final Map<String, Plan.Query> queries = new ConcurrentHashMap<>();
-    private final Map<String, List<Value>> paths = new ConcurrentHashMap<>();
+    private final Map<String, Plan.Ref> paths = new ConcurrentHashMap<>();
 
     private Rego(Engine engine, boolean strict, PrintStream printOut) {
         this.engine = engine;
@@ -82,7 +86,13 @@ public final class Rego {
      * @throws RegoException on a parse or compile error in the query, or an evaluation error
      */
     public List<Map<String, Object>> query(String query, Object input) {
-        Plan.Query q = queries.computeIfAbsent(query, engine::prepare);
+        Plan.Query q = queries.get(query);
+        if (q == null) {
+            q = engine.prepare(query);
+            if (queries.size() < MAX_CACHED) {
+                queries.put(query, q);
+            }
+        }
         List<Map<String, Value>> rs = engine.query(q, input == null ? null : Values.fromJava(input), options());
         List<Map<String, Object>> out = new ArrayList<>(rs.size());
         for (Map<String, Value> r : rs) {
@@ -106,11 +116,13 @@ public final class Rego {
         return v == null ? null : Values.toJava(v);
     }
 
-    private List<Value> path(String ref) {
-        List<Value> p = paths.get(ref);
+    private Plan.Ref path(String ref) {
+        Plan.Ref p = paths.get(ref);
         if (p == null) {
-            p = parsePath(ref);
-            paths.put(ref, p);
+            p = Evaluator.documentRef(parsePath(ref));
+            if (paths.size() < MAX_CACHED) {
+                paths.put(ref, p);
+            }
         }
         return p;
     }

@@ -1,5 +1,6 @@
 package dev.veil.rego.internal.builtins;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -39,9 +40,11 @@ public final class Builtins {
             Semver.ALL,
             Uuid.ALL,
             Time.ALL,
+            Graph.ALL,
             Crypto.ALL,
             Jwt.ALL,
             Graphql.ALL,
+            Aws.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
@@ -57,6 +60,16 @@ public final class Builtins {
     /** Every registered builtin name, sorted. */
     public static Set<String> names() {
         return Collections.unmodifiableSet(new TreeSet<>(REGISTRY.keySet()));
+    }
+
+    /**
+     * Indexes topic lists by name (the varargs form the topic tests use, e.g. {@code register(Crypto.ALL)}).
+     *
+     * @throws IllegalStateException when two builtins share a name (a registration mistake)
+     */
+    @SafeVarargs
+    public static Map<String, Builtin> register(List<Builtin>... topics) {
+        return register(Arrays.asList(topics));
     }
 
     /**

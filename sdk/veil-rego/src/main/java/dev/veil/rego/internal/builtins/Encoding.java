@@ -14,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Encoding builtins as OPA's {@code topdown/encoding.go}: {@code base64.*}, {@code base64url.*},
@@ -378,8 +380,46 @@ public final class Encoding {
         try {
             return Values.parseJson(s);
         } catch (IllegalArgumentException e) {
-            throw new BuiltinError("json.unmarshal", e.getMessage());
+            throw new BuiltinError("json.unmarshal", goJsonError(e.getMessage()));
         }
+    }
+
+    private static final Pattern JSON_ERROR = Pattern.compile(
+            "invalid JSON at offset \\d+: expected (.*) but found (end of input|'(.*)')", Pattern.DOTALL);
+
+    /** Our JSON reader's message in the words of Go's {@code encoding/json}, where they map. */
+    static String goJsonError(String message) {
+        Matcher m = JSON_ERROR.matcher(message == null ? "" : message);
+        if (!m.matches()) {
+            return message;
+        }
+        if (m.group(3) == null) {
+            return "unexpected end of JSON input";
+        }
+        String expected = m.group(1);
+        String c = m.group(3);
+        String ch = c.equals("'") ? "'\\''" : "'" + c + "'";
+        String where;
+        if (expected.equals("a value")) {
+            where = "looking for beginning of value";
+        } else if (expected.equals("',' or ']'")) {
+            where = "after array element";
+        } else if (expected.equals("a string key")) {
+            where = "looking for beginning of object key string";
+        } else if (expected.equals("':'")) {
+            where = "after object key";
+        } else if (expected.equals("',' or '}'")) {
+            where = "after object key:value pair";
+        } else if (expected.equals("end of input")) {
+            where = "after top-level value";
+        } else if (expected.startsWith("'") && expected.endsWith("'") && expected.length() > 2) {
+            where = "in literal " + expected.substring(1, expected.length() - 1);
+        } else if (expected.contains("escape")) {
+            where = "in string escape code";
+        } else {
+            where = "in string literal";
+        }
+        return "invalid character " + ch + " " + where;
     }
 
     private static boolean isJson(StringValue s) {

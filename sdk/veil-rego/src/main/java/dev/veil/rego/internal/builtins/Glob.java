@@ -10,9 +10,9 @@ import dev.veil.rego.internal.value.NullValue;
 import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code glob.match} and {@code glob.quote_meta} with the semantics of the gobwas/glob library OPA uses:
@@ -31,14 +31,8 @@ public final class Glob {
 
     private static final String SPECIALS = "*,?\\[]{}";
     private static final int CACHE_SIZE = 100;
-    private static final Map<String, Pattern> CACHE = new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Pattern> eldest) {
-            return size() > CACHE_SIZE;
-        }
-    };
+    /** Compiled patterns, shared by all evaluations without locking; emptied when it grows past its bound. */
+    private static final Map<String, Pattern> CACHE = new ConcurrentHashMap<>();
 
     private static Value match(Value[] a, BuiltinContext ctx) {
         String name = "glob.match";
@@ -49,10 +43,10 @@ public final class Glob {
                 if (!(v instanceof StringValue s)) {
                     throw Operands.typeError(name, RegoTypeError.operandElement(2, arr, v, "string"));
                 }
-                // OPA's RuneSliceOperand takes the first rune of each string
+                // OPA's RuneSliceOperand: each element one rune
                 String d = s.value();
-                if (d.isEmpty()) {
-                    throw Operands.typeError(name, RegoTypeError.operandDetail(2, "must be array of single-character strings"));
+                if (d.codePointCount(0, d.length()) != 1) {
+                    throw Operands.typeError(name, RegoTypeError.operandElement(2, arr, v, "rune"));
                 }
                 delimiters.add(d.codePointAt(0));
             }
@@ -85,16 +79,15 @@ public final class Glob {
             key.appendCodePoint(d);
         }
         String k = key.toString();
-        synchronized (CACHE) {
-            Pattern p = CACHE.get(k);
-            if (p != null) {
-                return p;
-            }
+        Pattern cached = CACHE.get(k);
+        if (cached != null) {
+            return cached;
         }
         Pattern p = Pattern.compile(toRegex(name, glob, delimiters), Pattern.DOTALL);
-        synchronized (CACHE) {
-            CACHE.put(k, p);
+        if (CACHE.size() >= CACHE_SIZE) {
+            CACHE.clear();
         }
+        CACHE.put(k, p);
         return p;
     }
 
@@ -131,8 +124,8 @@ public final class Glob {
             switch (c) {
                 case '\\' -> {
                     if (i + 1 >= n) {
-                        throw new BuiltinError(name, "unexpected end of input: escape character at the end of glob "
-                                + g);
+                        pos[0] = n; // gobwas drops a trailing escape
+                        break;
                     }
                     int cp = g.codePointAt(i + 1);
                     out.append(com.google.re2j.Pattern.quote(new String(Character.toChars(cp))));
@@ -156,36 +149,8 @@ public final class Glob {
                     pos[0] = i + 1;
                 }
                 case '[' -> {
-                    int close = g.indexOf(']', i + 1);
-                    if (close < 0) {
-                        throw new BuiltinError(name, "unexpected end of input: '[' without a closing ']' in glob "
-                                + g);
-                    }
-                    String body = g.substring(i + 1, close);
-                    boolean not = body.startsWith("!");
-                    if (not) {
-                        body = body.substring(1);
-                    }
-                    if (body.isEmpty()) {
-                        throw new BuiltinError(name, "empty character list in glob " + g);
-                    }
-                    StringBuilder cls = new StringBuilder(not ? "[^" : "[");
-                    int[] cps = body.codePoints().toArray();
-                    for (int k = 0; k < cps.length; k++) {
-                        if (k + 2 < cps.length && cps[k + 1] == '-') {
-                            if (cps[k + 2] < cps[k]) {
-                                throw new BuiltinError(name, "invalid range " + new String(cps, k, 3) + " in glob " + g);
-                            }
-                            appendClassChar(cls, cps[k]);
-                            cls.append('-');
-                            appendClassChar(cls, cps[k + 2]);
-                            k += 2;
-                        } else {
-                            appendClassChar(cls, cps[k]);
-                        }
-                    }
-                    out.append(cls.append(']'));
-                    pos[0] = close + 1;
+                    pos[0] = i + 1;
+                    out.append(range(name, g, pos));
                 }
                 case '{' -> {
                     pos[0] = i + 1;
@@ -193,8 +158,7 @@ public final class Glob {
                     while (true) {
                         translate(name, g, pos, depth + 1, notDelim, out);
                         if (pos[0] >= n) {
-                            throw new BuiltinError(name, "unexpected end of input: '{' without a closing '}' in glob "
-                                    + g);
+                            throw new BuiltinError(name, "unexpected end of input");
                         }
                         char d = g.charAt(pos[0]);
                         pos[0]++;
@@ -212,6 +176,69 @@ public final class Glob {
                 }
             }
         }
+    }
+
+    /**
+     * A gobwas range after its '[': an optional '!', then either one range {@code a-z} or a list of characters
+     * (with escapes), then ']'.
+     */
+    private static String range(String name, String g, int[] pos) {
+        int n = g.length();
+        StringBuilder cls = new StringBuilder("[");
+        String empty = null;
+        if (pos[0] < n && g.charAt(pos[0]) == '!') {
+            cls.append('^');
+            pos[0]++;
+        }
+        if (pos[0] >= n) {
+            throw new BuiltinError(name, "unexpected end of input");
+        }
+        int lo = g.codePointAt(pos[0]);
+        int afterLo = pos[0] + Character.charCount(lo);
+        if (afterLo < n && g.charAt(afterLo) == '-') {
+            if (afterLo + 1 >= n) {
+                throw new BuiltinError(name, "unexpected end of input");
+            }
+            int hi = g.codePointAt(afterLo + 1);
+            pos[0] = afterLo + 1 + Character.charCount(hi);
+            if (hi < lo) {
+                throw new BuiltinError(name, "hi character '" + new String(Character.toChars(hi))
+                        + "' should be greater than lo '" + new String(Character.toChars(lo)) + "'");
+            }
+            appendClassChar(cls, lo);
+            cls.append('-');
+            appendClassChar(cls, hi);
+        } else {
+            boolean any = false;
+            boolean escaped = false;
+            while (pos[0] < n) {
+                int cp = g.codePointAt(pos[0]);
+                if (!escaped && cp == '\\') {
+                    escaped = true;
+                    pos[0]++;
+                    continue;
+                }
+                if (!escaped && cp == ']') {
+                    break;
+                }
+                escaped = false;
+                appendClassChar(cls, cp);
+                any = true;
+                pos[0] += Character.charCount(cp);
+            }
+            if (!any) {
+                // an empty list matches no character; negated, any character
+                empty = cls.length() == 2 ? "(?s:.)" : "[^\\x{0}-\\x{10FFFF}]";
+            }
+        }
+        if (pos[0] >= n) {
+            throw new BuiltinError(name, "unexpected end of input");
+        }
+        if (g.charAt(pos[0]) != ']') {
+            throw new BuiltinError(name, "expected close range character");
+        }
+        pos[0]++;
+        return empty != null ? empty : cls.append(']').toString();
     }
 
     private static void appendClassChar(StringBuilder b, int cp) {

@@ -3,8 +3,6 @@ package dev.veil.rego.internal.builtins;
 import dev.veil.rego.internal.value.NumberValue;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.math.MathContext;
-import java.math.RoundingMode;
 
 /**
  * OPA's non-integer arithmetic, reproduced exactly: OPA computes with Go's {@code big.Float} (a binary
@@ -29,15 +27,44 @@ final class GoFloat {
         this.prec = prec;
     }
 
-    /** The number rounded to {@code prec} bits, as {@code new(big.Float).SetString(text)} does for 64. */
+    /** The largest power of five that fits 64 bits, as Go's {@code pow5tab}. */
+    private static final int POW5_EXACT = 27;
+
+    /**
+     * The number as Go's {@code big.Float.SetString} reads its decimal text at {@code prec} bits: the
+     * integer mantissa multiplied or divided by {@code 5^|e|} and rounded to {@code prec} bits
+     * (computed at {@code prec + 64} bits by repeated squaring, as Go's {@code pow5}), then scaled by
+     * {@code 2^e}. Cheap even for exponents of 100000, and rounded exactly as OPA rounds.
+     */
     static GoFloat of(NumberValue n, int prec) {
         BigDecimal d = n.toBigDecimal();
-        BigInteger u = d.unscaledValue();
-        int scale = d.scale();
-        if (scale <= 0) {
-            return round(u.multiply(BigInteger.TEN.pow(-scale)), BigInteger.ONE, 0, prec);
+        int exp10 = -d.scale();
+        if (exp10 == 0 || d.signum() == 0) {
+            return round(d.unscaledValue(), BigInteger.ONE, 0, prec);
         }
-        return round(u, BigInteger.TEN.pow(scale), 0, prec);
+        // the whole mantissa takes part in the operation; only the result is rounded
+        GoFloat z = new GoFloat(d.unscaledValue(), 0, prec);
+        GoFloat p = pow5(Math.abs(exp10), prec + 64);
+        GoFloat r = exp10 < 0 ? z.quo(p, prec) : z.mul(p, prec);
+        return new GoFloat(r.mant, r.exp + exp10, r.prec);
+    }
+
+    /** Go's {@code (*Float).pow5}: exact up to 5^27, else squaring with a 64-bit wider factor. */
+    private static GoFloat pow5(int n, int prec) {
+        if (n <= POW5_EXACT) {
+            return new GoFloat(BigInteger.valueOf(5).pow(n), 0, prec);
+        }
+        GoFloat z = new GoFloat(BigInteger.valueOf(5).pow(POW5_EXACT), 0, prec);
+        n -= POW5_EXACT;
+        GoFloat f = new GoFloat(BigInteger.valueOf(5), 0, prec + 64);
+        while (n > 0) {
+            if ((n & 1) != 0) {
+                z = z.mul(f, prec);
+            }
+            f = f.mul(f, prec + 64);
+            n >>= 1;
+        }
+        return z;
     }
 
     /** num/den * 2^shift rounded half-even to {@code prec} bits; den positive. */
@@ -86,20 +113,14 @@ final class GoFloat {
         return new BigDecimal(m.multiply(BigInteger.valueOf(5).pow(-e)), -e);
     }
 
-    private static GoFloat ofExact(BigDecimal d, int prec) {
-        int scale = d.scale();
-        if (scale <= 0) {
-            return round(d.unscaledValue().multiply(BigInteger.TEN.pow(-scale)), BigInteger.ONE, 0, prec);
-        }
-        return round(d.unscaledValue(), BigInteger.TEN.pow(scale), 0, prec);
-    }
-
     GoFloat add(GoFloat o) {
-        return ofExact(exact().add(o.exact()), Math.max(prec, o.prec));
+        int e = Math.min(exp, o.exp);
+        BigInteger sum = mant.shiftLeft(exp - e).add(o.mant.shiftLeft(o.exp - e));
+        return round(sum, BigInteger.ONE, e, Math.max(prec, o.prec));
     }
 
     GoFloat sub(GoFloat o) {
-        return ofExact(exact().subtract(o.exact()), Math.max(prec, o.prec));
+        return add(o.negate());
     }
 
     /** The product rounded to {@code resultPrec} bits. */
@@ -110,8 +131,12 @@ final class GoFloat {
 
     /** The quotient; the caller checks for a zero divisor. */
     GoFloat quo(GoFloat o) {
+        return quo(o, Math.max(prec, o.prec));
+    }
+
+    private GoFloat quo(GoFloat o, int resultPrec) {
         boolean neg = mant.signum() * o.mant.signum() < 0;
-        GoFloat q = round(mant.abs(), o.mant.abs(), exp - o.exp, Math.max(prec, o.prec));
+        GoFloat q = round(mant.abs(), o.mant.abs(), exp - o.exp, resultPrec);
         return neg ? q.negate() : q;
     }
 
@@ -139,21 +164,39 @@ final class GoFloat {
 
     /** Rounds half away from zero (OPA's {@code round}). */
     GoFloat round() {
-        BigDecimal v = exact().setScale(0, RoundingMode.HALF_UP);
-        return ofInt(v.toBigIntegerExact());
+        if (exp >= 0) {
+            return ofInt(mant.shiftLeft(exp));
+        }
+        BigInteger half = BigInteger.ONE.shiftLeft(-exp - 1);
+        BigInteger r = mant.abs().add(half).shiftRight(-exp);
+        return ofInt(mant.signum() < 0 ? r.negate() : r);
     }
 
     GoFloat ceil() {
-        return ofInt(exact().setScale(0, RoundingMode.CEILING).toBigIntegerExact());
+        return exp >= 0 ? ofInt(mant.shiftLeft(exp)) : ofInt(mant.negate().shiftRight(-exp).negate());
     }
 
     GoFloat floor() {
-        return ofInt(exact().setScale(0, RoundingMode.FLOOR).toBigIntegerExact());
+        return exp >= 0 ? ofInt(mant.shiftLeft(exp)) : ofInt(mant.shiftRight(-exp));
     }
 
     /** The OPA number for this float: {@code FloatToNumber}, literal text kept as OPA prints it. */
     NumberValue toNumber() {
-        return NumberValue.parse(text());
+        if (mant.signum() != 0 && Math.abs((long) exp + mant.bitLength()) > 1024) {
+            // far beyond float64: OPA's text would be hundreds of digits; keep the value, not the text
+            Object[] sh = shortest();
+            BigDecimal v = new BigDecimal((BigInteger) sh[0], -(Integer) sh[1]);
+            try {
+                return NumberValue.parse((mant.signum() < 0 ? "-" : "") + v.toString().replace("E", "e"));
+            } catch (NumberFormatException e) {
+                throw new BuiltinError(e.getMessage());
+            }
+        }
+        try {
+            return NumberValue.parse(text());
+        } catch (NumberFormatException e) {
+            throw new BuiltinError(e.getMessage());
+        }
     }
 
     /** Go's {@code f.Text('f', -1)} for integers, {@code f.Text('g', -1)} otherwise. */
@@ -161,22 +204,35 @@ final class GoFloat {
         if (mant.signum() == 0) {
             return "0";
         }
-        BigDecimal d = shortest();
-        boolean neg = mant.signum() < 0;
-        StringBuilder b = new StringBuilder();
-        if (neg) {
+        Object[] sh = shortest();
+        String ds = sh[0].toString();
+        int q = (Integer) sh[1];
+        int decExp = ds.length() + q; // value = 0.ds * 10^decExp
+        int x = decExp - 1;
+        StringBuilder b = new StringBuilder(ds.length() + 8);
+        if (mant.signum() < 0) {
             b.append('-');
         }
-        String digits = d.unscaledValue().toString();
-        int decExp = digits.length() - d.scale(); // value = 0.digits * 10^decExp
-        int x = decExp - 1;
         if (isInt() || x >= -4 && x < 6) {
-            b.append(d.scale() < 0 ? d.setScale(0).toPlainString() : d.toPlainString());
+            if (q >= 0) {
+                b.append(ds);
+                for (int i = 0; i < q; i++) {
+                    b.append('0');
+                }
+            } else if (decExp > 0) {
+                b.append(ds, 0, decExp).append('.').append(ds, decExp, ds.length());
+            } else {
+                b.append("0.");
+                for (int i = 0; i < -decExp; i++) {
+                    b.append('0');
+                }
+                b.append(ds);
+            }
             return b.toString();
         }
-        b.append(digits.charAt(0));
-        if (digits.length() > 1) {
-            b.append('.').append(digits, 1, digits.length());
+        b.append(ds.charAt(0));
+        if (ds.length() > 1) {
+            b.append('.').append(ds, 1, ds.length());
         }
         b.append('e').append(x < 0 ? '-' : '+');
         int ax = Math.abs(x);
@@ -186,34 +242,109 @@ final class GoFloat {
         return b.append(ax).toString();
     }
 
-    /** The shortest decimal (absolute value) that rounds back to this float, as Go's roundShortest. */
-    private BigDecimal shortest() {
+    /**
+     * The shortest decimal {@code digits * 10^q} (of the absolute value) that reads back as this float:
+     * Go's {@code roundShortest}, within half an ulp of {@code prec} bits, bounds inclusive when the
+     * mantissa is even. Works on about 40 leading digits and exact integer comparisons, so numbers
+     * with huge exponents stay cheap.
+     *
+     * @return {BigInteger digits without trailing zeros, Integer q}
+     */
+    private Object[] shortest() {
         BigInteger m = mant.abs();
-        int s = prec + 1 - m.bitLength();
-        BigInteger m2 = m.shiftLeft(s);
-        int e2 = exp - s;
-        BigDecimal v = exact(m, exp);
-        BigDecimal lower = exact(m2.subtract(BigInteger.ONE), e2);
-        BigDecimal upper = exact(m2.add(BigInteger.ONE), e2);
+        int bl = m.bitLength();
+        int sh = prec + 1 - bl;
+        BigInteger m2 = m.shiftLeft(sh);
+        int e2 = exp - sh;
+        BigInteger lower = m2.subtract(BigInteger.ONE);
+        BigInteger upper = m2.add(BigInteger.ONE);
         boolean inclusive = !m2.testBit(1);
-        int n = v.precision();
+        // D = floor(v / 10^s) with about 40 digits, sticky when the division is inexact
+        int k = (int) Math.floor((exp + bl - 1) * 0.30102999566398120);
+        int s = k - 40;
+        BigInteger num = exp > 0 ? m.shiftLeft(exp) : m;
+        int twos = exp < 0 ? -exp : 0;
+        BigInteger d;
+        boolean sticky;
+        if (s >= 0) {
+            BigInteger[] qr = num.divideAndRemainder(BigInteger.TEN.pow(s).shiftLeft(twos));
+            d = qr[0];
+            sticky = qr[1].signum() != 0;
+        } else {
+            BigInteger scaled = num.multiply(BigInteger.TEN.pow(-s));
+            d = scaled.shiftRight(twos);
+            sticky = twos > 0 && scaled.getLowestSetBit() < twos;
+        }
+        String ds = d.toString();
+        int n = ds.length();
+        Pow5 pow5 = new Pow5();
         for (int p = 1; p < n; p++) {
-            BigDecimal down = v.round(new MathContext(p, RoundingMode.DOWN));
-            BigDecimal up = v.round(new MathContext(p, RoundingMode.UP));
-            int cd = down.compareTo(lower);
-            int cu = up.compareTo(upper);
+            BigInteger ten = BigInteger.TEN.pow(n - p);
+            BigInteger[] tr = d.divideAndRemainder(ten);
+            BigInteger down = tr[0];
+            BigInteger up = down.add(BigInteger.ONE);
+            int q = s + n - p;
+            int cd = compare(down, q, lower, e2, pow5);
+            int cu = compare(up, q, upper, e2, pow5);
             boolean okDown = cd > 0 || inclusive && cd == 0;
             boolean okUp = cu < 0 || inclusive && cu == 0;
+            BigInteger pick = null;
             if (okDown && okUp) {
-                return v.round(new MathContext(p, RoundingMode.HALF_EVEN)).stripTrailingZeros();
+                int c = tr[1].compareTo(ten.divide(BigInteger.TWO));
+                boolean roundUp = c > 0 || c == 0 && (sticky || down.testBit(0));
+                pick = roundUp ? up : down;
+            } else if (okDown) {
+                pick = down;
+            } else if (okUp) {
+                pick = up;
             }
-            if (okDown) {
-                return down.stripTrailingZeros();
-            }
-            if (okUp) {
-                return up.stripTrailingZeros();
+            if (pick != null) {
+                return strip(pick, q);
             }
         }
-        return v.stripTrailingZeros();
+        return strip(d, s);
+    }
+
+    private static Object[] strip(BigInteger digits, int q) {
+        while (digits.signum() != 0) {
+            BigInteger[] qr = digits.divideAndRemainder(BigInteger.TEN);
+            if (qr[1].signum() != 0) {
+                break;
+            }
+            digits = qr[0];
+            q++;
+        }
+        return new Object[] {digits, q};
+    }
+
+    private static final BigInteger FIVE = BigInteger.valueOf(5);
+
+    /** Powers of five, the last one kept and stepped by one (q moves by one per digit). */
+    private static final class Pow5 {
+        private int n = 0;
+        private BigInteger v = BigInteger.ONE;
+
+        BigInteger of(int k) {
+            if (k == n + 1) {
+                v = v.multiply(FIVE);
+            } else if (k == n - 1 && k >= 0) {
+                v = v.divide(FIVE);
+            } else if (k != n) {
+                v = FIVE.pow(k);
+            }
+            n = k;
+            return v;
+        }
+    }
+
+    /** Compares {@code c * 10^q} with {@code b * 2^f}, both non-negative, exactly. */
+    private static int compare(BigInteger c, int q, BigInteger b, int f, Pow5 pow5) {
+        BigInteger left = q >= 0 ? c.multiply(pow5.of(q)) : c;
+        BigInteger right = q < 0 ? b.multiply(pow5.of(-q)) : b;
+        // now left * 2^q vs right * 2^f
+        if (q >= f) {
+            return left.shiftLeft(q - f).compareTo(right);
+        }
+        return left.compareTo(right.shiftLeft(f - q));
     }
 }

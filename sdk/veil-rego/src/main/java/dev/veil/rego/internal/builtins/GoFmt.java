@@ -360,18 +360,20 @@ final class GoFmt {
             }
             case 'U' -> {
                 String hex = Long.toHexString(v).toUpperCase();
-                if (v < 0) {
-                    hex = Long.toHexString(v).toUpperCase();
+                int digits = precPresent && prec > 4 ? prec : 4;
+                StringBuilder u = new StringBuilder("U+");
+                for (int k = hex.length(); k < digits; k++) {
+                    u.append('0');
                 }
-                StringBuilder s = new StringBuilder("U+");
-                for (int k = hex.length(); k < 4; k++) {
-                    s.append('0');
+                u.append(hex);
+                if (sharp && v >= 0 && v <= Character.MAX_CODE_POINT && Character.isValidCodePoint((int) v)
+                        && !Character.isISOControl((int) v)) {
+                    u.append(" '").appendCodePoint((int) v).append('\'');
                 }
-                s.append(hex);
-                if (sharp && v >= 0 && v <= Character.MAX_CODE_POINT && Character.isValidCodePoint((int) v)) {
-                    s.append(" '").appendCodePoint((int) v).append('\'');
-                }
-                pad(s.toString());
+                boolean z = zero;
+                zero = false;
+                pad(u.toString());
+                zero = z;
             }
             default -> badVerb(arg, verb);
         }
@@ -511,7 +513,7 @@ final class GoFmt {
     private void fmtFloat(Object arg, double v, int verb) {
         switch (verb) {
             case 'v' -> floatFormat(v, 'g', -1);
-            case 'g', 'G' -> floatFormat(v, verb, -1);
+            case 'g', 'G', 'x', 'X', 'b' -> floatFormat(v, verb, -1);
             case 'f', 'F', 'e', 'E' -> floatFormat(v, verb, 6);
             default -> badVerb(arg, verb);
         }
@@ -528,7 +530,7 @@ final class GoFmt {
         if (space && num.charAt(0) == '+' && !plus) {
             num = " " + num.substring(1);
         }
-        if (sharp) {
+        if (sharp && verb != 'b') {
             num = sharpFloat(num, verb, precision);
         }
         if (plus || num.charAt(0) != '+') {
@@ -548,11 +550,12 @@ final class GoFmt {
     private static String sharpFloat(String num, int verb, int precision) {
         int digits;
         switch (verb) {
-            case 'v', 'g', 'G', 'x' -> digits = precision == -1 ? 6 : precision;
+            case 'v', 'g', 'G', 'x', 'X' -> digits = precision == -1 ? 6 : precision;
             default -> digits = 0;
         }
         String tail = "";
-        int e = Math.max(num.indexOf('e'), num.indexOf('E'));
+        int e = verb == 'x' || verb == 'X' ? Math.max(num.indexOf('p'), num.indexOf('P'))
+                : Math.max(num.indexOf('e'), num.indexOf('E'));
         String body = num;
         if (e >= 0) {
             tail = num.substring(e);
@@ -595,6 +598,9 @@ final class GoFmt {
             return v > 0 ? "+Inf" : "-Inf";
         }
         boolean neg = v < 0 || (v == 0 && 1 / v < 0);
+        if (verb == 'b' || verb == 'x' || verb == 'X') {
+            return binaryFloat(v, verb, precision, neg);
+        }
         BigDecimal exact = new BigDecimal(Math.abs(v));
         String digs;
         int dp;
@@ -670,6 +676,70 @@ final class GoFmt {
             default -> throw new IllegalArgumentException("verb " + (char) verb);
         }
         return out.toString();
+    }
+
+    /** strconv's 'b' (mantissa p exponent) and 'x' (hexadecimal mantissa and binary exponent) formats. */
+    private static String binaryFloat(double v, int verb, int prec, boolean neg) {
+        long bits = Double.doubleToRawLongBits(v);
+        int exp = (int) (bits >>> 52) & 0x7ff;
+        long mant = bits & ((1L << 52) - 1);
+        if (exp == 0) {
+            exp++;
+        } else {
+            mant |= 1L << 52;
+        }
+        exp -= 1023;
+        StringBuilder b = new StringBuilder();
+        if (neg) {
+            b.append('-');
+        }
+        if (verb == 'b') {
+            int e = exp - 52;
+            return b.append(mant).append('p').append(e >= 0 ? "+" : "").append(e).toString();
+        }
+        if (mant == 0) {
+            exp = 0;
+        }
+        mant <<= 60 - 52;
+        while (mant != 0 && (mant & (1L << 60)) == 0) {
+            mant <<= 1;
+            exp--;
+        }
+        if (prec >= 0 && prec < 15) {
+            int shift = prec * 4;
+            long extra = (mant << shift) & ((1L << 60) - 1);
+            mant >>>= 60 - shift;
+            if (Long.compareUnsigned(extra | (mant & 1), 1L << 59) > 0) {
+                mant++;
+            }
+            mant <<= 60 - shift;
+            if ((mant & (1L << 61)) != 0) {
+                mant >>>= 1;
+                exp++;
+            }
+        }
+        String hex = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+        b.append('0').append((char) verb).append((char) ('0' + ((mant >>> 60) & 1)));
+        mant <<= 4;
+        if (prec < 0 && mant != 0) {
+            b.append('.');
+            while (mant != 0) {
+                b.append(hex.charAt((int) ((mant >>> 60) & 15)));
+                mant <<= 4;
+            }
+        } else if (prec > 0) {
+            b.append('.');
+            for (int i = 0; i < prec; i++) {
+                b.append(hex.charAt((int) ((mant >>> 60) & 15)));
+                mant <<= 4;
+            }
+        }
+        b.append(verb == 'X' ? 'P' : 'p').append(exp < 0 ? '-' : '+');
+        exp = Math.abs(exp);
+        if (exp < 10) {
+            b.append('0');
+        }
+        return b.append(exp).toString();
     }
 
     private static String stripZeros(String d) {

@@ -80,6 +80,10 @@ public final class Graphql {
         throw RegoTypeError.operand(1, v, "string", "object");
     }
 
+    private static String source(Value query) {
+        return query instanceof StringValue s ? s.value() : null;
+    }
+
     private static ObjectValue schemaOperand(Value v, int pos) {
         if (v instanceof StringValue s) {
             return schema(s.value());
@@ -94,7 +98,7 @@ public final class Graphql {
         ObjectValue q = queryOperand(args[0]);
         ObjectValue s = schemaOperand(args[1], 2);
         GraphQLSchema schema = buildSchema(s);
-        String error = validateQuery(schema, q);
+        String error = validateQuery(schema, q, source(args[0]));
         if (error != null) {
             throw new BuiltinError(error);
         }
@@ -106,7 +110,8 @@ public final class Graphql {
         try {
             ObjectValue q = queryOperand(args[0]);
             ObjectValue s = schemaOperand(args[1], 2);
-            return validateQuery(buildSchema(s), q) == null ? ArrayValue.of(BooleanValue.TRUE, q, s) : unverified;
+            return validateQuery(buildSchema(s), q, source(args[0])) == null ? ArrayValue.of(BooleanValue.TRUE, q, s)
+                    : unverified;
         } catch (BuiltinFailure e) {
             return unverified;
         }
@@ -116,7 +121,7 @@ public final class Graphql {
         try {
             ObjectValue q = queryOperand(args[0]);
             ObjectValue s = schemaOperand(args[1], 2);
-            return BooleanValue.of(validateQuery(buildSchema(s), q) == null);
+            return BooleanValue.of(validateQuery(buildSchema(s), q, source(args[0])) == null);
         } catch (BuiltinFailure e) {
             return BooleanValue.FALSE;
         }
@@ -158,26 +163,45 @@ public final class Graphql {
         }
     }
 
-    /** Null when the query is valid against the schema, otherwise the first error. */
-    static String validateQuery(GraphQLSchema schema, ObjectValue ast) {
+    /**
+     * Null when the query is valid against the schema, otherwise the first error as OPA reports it
+     * (gqlparser's wording without the final period, {@code in GraphQL string at location L:C}).
+     *
+     * @param source the query text when the query came as a string (so that locations are the
+     *               caller's), else null and the AST is printed back to text
+     */
+    static String validateQuery(GraphQLSchema schema, ObjectValue ast, String source) {
         if (list(ast, "Operations").isEmpty() && list(ast, "Fragments").isEmpty()) {
             return null;
         }
-        Document doc;
-        try {
-            doc = Parser.parse(GqlPrinter.query(ast));
-        } catch (RuntimeException e) {
-            return firstLine(e.getMessage());
+        Document doc = null;
+        if (source != null) {
+            try {
+                doc = Parser.parse(source);
+            } catch (RuntimeException e) {
+                doc = null; // graphql-java is stricter than gqlparser here: validate the printed AST instead
+            }
+        }
+        if (doc == null) {
+            try {
+                doc = Parser.parse(GqlPrinter.query(ast));
+            } catch (RuntimeException e) {
+                return firstLine(e.getMessage());
+            }
         }
         List<ValidationError> errors = new Validator().validateDocument(schema, doc, Locale.ENGLISH);
         if (errors.isEmpty()) {
             return null;
         }
         ValidationError e = errors.get(0);
+        String message = GqlErrors.message(e, doc, schema);
+        if (message.endsWith(".")) {
+            message = message.substring(0, message.length() - 1);
+        }
         String where = e.getLocations() == null || e.getLocations().isEmpty() ? ""
-                : " in GraphQL query string at location " + e.getLocations().get(0).getLine() + ":"
+                : " in GraphQL string at location " + e.getLocations().get(0).getLine() + ":"
                         + e.getLocations().get(0).getColumn();
-        return e.getMessage() + where;
+        return message + where;
     }
 
     private static String firstLine(String s) {

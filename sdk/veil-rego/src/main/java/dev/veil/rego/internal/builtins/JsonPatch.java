@@ -67,6 +67,9 @@ final class JsonPatch {
             case "remove":
                 return delete(doc, path, 0);
             case "replace":
+                if (path.isEmpty()) {
+                    return attr(o, VALUE); // the whole document
+                }
                 return insert(delete(doc, path, 0), path, 0, attr(o, VALUE));
             case "move": {
                 List<Value> from = ObjectBuiltins.parsePath("json.patch", attr(o, FROM));
@@ -117,7 +120,8 @@ final class JsonPatch {
         if (key instanceof NumberValue n && n.isLong()) {
             i = n.longValueExact();
         } else if (key instanceof StringValue s && !s.value().isEmpty() && s.value().length() < 10
-                && s.value().chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+                && s.value().chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                && (s.value().length() == 1 || s.value().charAt(0) != '0')) { // RFC 6901: no leading zeros
             i = Long.parseLong(s.value());
         } else {
             throw new Failed();

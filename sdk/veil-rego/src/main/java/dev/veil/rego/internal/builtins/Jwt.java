@@ -382,7 +382,11 @@ public final class Jwt {
                     }
                     return MessageDigest.isEqual(sig, Crypto.mac("HmacSHA" + alg.substring(2), secret, input));
                 }
-                case "RS", "PS": {
+                case "PS": {
+                    return key instanceof RSAPublicKey pk
+                            && verifyPss(pk, "SHA-" + alg.substring(2), input, sig);
+                }
+                case "RS": {
                     if (!(key instanceof RSAPublicKey pk)) {
                         return false;
                     }
@@ -415,6 +419,83 @@ public final class Jwt {
         } catch (GeneralSecurityException | RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * RSASSA-PSS verification (RFC 8017 9.1.2) with MGF1 over the same hash and the salt length read
+     * from the signature, as Go's {@code rsa.VerifyPSS} with nil options (PSSSaltLengthAuto), which
+     * OPA uses: tokens signed with any salt length verify, not only with the hash length the JDK's
+     * RSASSA-PSS would need to be told.
+     */
+    static boolean verifyPss(RSAPublicKey pk, String hash, byte[] input, byte[] sig) {
+        BigInteger n = pk.getModulus();
+        int k = (n.bitLength() + 7) / 8;
+        if (sig.length != k) {
+            return false;
+        }
+        BigInteger s = new BigInteger(1, sig);
+        if (s.compareTo(n) >= 0) {
+            return false;
+        }
+        BigInteger m = s.modPow(pk.getPublicExponent(), n);
+        int emBits = n.bitLength() - 1;
+        int emLen = (emBits + 7) / 8;
+        byte[] mb = m.toByteArray();
+        int start = 0;
+        while (start < mb.length - 1 && mb[start] == 0) {
+            start++;
+        }
+        if (mb.length - start > emLen) {
+            return false;
+        }
+        byte[] em = new byte[emLen];
+        System.arraycopy(mb, start, em, emLen - (mb.length - start), mb.length - start);
+        byte[] mHash = Crypto.digest(hash, input);
+        int hLen = mHash.length;
+        if (emLen < hLen + 2 || (em[emLen - 1] & 0xff) != 0xbc) {
+            return false;
+        }
+        int dbLen = emLen - hLen - 1;
+        byte[] h = java.util.Arrays.copyOfRange(em, dbLen, emLen - 1);
+        int topBits = 8 * emLen - emBits;
+        int topMask = 0xff >> topBits;
+        if ((em[0] & ~topMask & 0xff) != 0) {
+            return false;
+        }
+        byte[] db = mgf1(hash, h, dbLen);
+        for (int i = 0; i < dbLen; i++) {
+            db[i] ^= em[i];
+        }
+        db[0] &= (byte) topMask;
+        int i = 0;
+        while (i < dbLen && db[i] == 0) {
+            i++;
+        }
+        if (i == dbLen || db[i] != 1) {
+            return false;
+        }
+        byte[] salt = java.util.Arrays.copyOfRange(db, i + 1, dbLen);
+        byte[] mPrime = new byte[8 + hLen + salt.length];
+        System.arraycopy(mHash, 0, mPrime, 8, hLen);
+        System.arraycopy(salt, 0, mPrime, 8 + hLen, salt.length);
+        return MessageDigest.isEqual(h, Crypto.digest(hash, mPrime));
+    }
+
+    private static byte[] mgf1(String hash, byte[] seed, int len) {
+        byte[] out = new byte[len];
+        int done = 0;
+        for (int counter = 0; done < len; counter++) {
+            byte[] in = java.util.Arrays.copyOf(seed, seed.length + 4);
+            in[seed.length] = (byte) (counter >>> 24);
+            in[seed.length + 1] = (byte) (counter >>> 16);
+            in[seed.length + 2] = (byte) (counter >>> 8);
+            in[seed.length + 3] = (byte) counter;
+            byte[] d = Crypto.digest(hash, in);
+            int c = Math.min(d.length, len - done);
+            System.arraycopy(d, 0, out, done, c);
+            done += c;
+        }
+        return out;
     }
 
     private static Signature rsaSignature(String alg) throws GeneralSecurityException {
@@ -535,10 +616,28 @@ public final class Jwt {
         return ArrayValue.of(BooleanValue.TRUE, header, payload);
     }
 
-    /** Nanoseconds (a float64 in OPA) as seconds, with the shortest decimal that round-trips, like Go's 'g' -1. */
-    private static BigDecimal seconds(double nanos) {
-        double s = nanos / 1e9;
-        return new BigDecimal(Double.toString(s));
+    /**
+     * Nanoseconds (a float64 in OPA) as seconds, as OPA compares them: the float64 quotient written
+     * with the fewest digits that read back as the same float64 (Go's {@code 'g', -1}), closest to
+     * the exact value among those. JDK 17's {@code Double.toString} is not always that short.
+     */
+    static BigDecimal seconds(double nanos) {
+        return shortest(nanos / 1e9);
+    }
+
+    /** The shortest decimal that round-trips to {@code d} (finite), the closest one when several do. */
+    static BigDecimal shortest(double d) {
+        if (d == 0) {
+            return BigDecimal.ZERO;
+        }
+        BigDecimal exact = new BigDecimal(d);
+        for (int p = 1; p < 17; p++) {
+            BigDecimal r = exact.round(new java.math.MathContext(p, java.math.RoundingMode.HALF_EVEN));
+            if (r.doubleValue() == d) {
+                return r;
+            }
+        }
+        return exact.round(new java.math.MathContext(17, java.math.RoundingMode.HALF_EVEN));
     }
 
     /** decode_verify's constraints object. */

@@ -35,6 +35,7 @@ public final class Net {
             Builtin.of("net.cidr_contains_matches", 2, Net::containsMatches),
             Builtin.of("net.cidr_expand", 1, Net::expand),
             Builtin.of("net.cidr_merge", 1, Net::merge),
+            Builtin.of("net.lookup_ip_addr", 1, Net::lookupIpAddr),
             Builtin.of("net.cidr_is_valid", 1, (a, c) -> bool(a[0] instanceof StringValue s
                     && parseCidr(s.value()) != null)));
 
@@ -384,6 +385,38 @@ public final class Net {
         int n = Math.min(raw.length, len);
         System.arraycopy(raw, raw.length - n, out, len - n, n);
         return out;
+    }
+
+    /**
+     * {@code net.lookup_ip_addr}: an IP literal gives itself; a name is resolved through the JVM's resolver
+     * (hosts file, then DNS), once per evaluation.
+     */
+    private static Value lookupIpAddr(Value[] a, BuiltinContext ctx) {
+        String name = "net.lookup_ip_addr";
+        String host = string(name, a, 1);
+        String key = name + "\u0000" + host;
+        if (ctx.cache().get(key) instanceof Value cached) {
+            return cached;
+        }
+        SetValue.Builder out = SetValue.builder();
+        byte[] literal = parseIp(host);
+        if (literal != null) {
+            out.add(str(ipString(literal)));
+        } else {
+            if (host.isEmpty() || host.indexOf('%') >= 0 || host.indexOf(' ') >= 0) {
+                throw new BuiltinError(name, "lookup " + host + ": no such host");
+            }
+            try {
+                for (java.net.InetAddress addr : java.net.InetAddress.getAllByName(host)) {
+                    out.add(str(ipString(addr.getAddress())));
+                }
+            } catch (java.net.UnknownHostException | SecurityException e) {
+                throw new BuiltinError(name, "lookup " + host + ": no such host");
+            }
+        }
+        Value v = out.build();
+        ctx.cache().put(key, v);
+        return v;
     }
 
     // ------------------------------------------------------------------ merge

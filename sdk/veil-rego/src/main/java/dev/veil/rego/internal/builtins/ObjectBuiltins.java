@@ -177,7 +177,8 @@ public final class ObjectBuiltins {
         if (sup instanceof ArrayValue a && sub instanceof SetValue b) {
             return BooleanValue.of(arraySetSubset(a, b));
         }
-        throw new RegoTypeError("object.subset", "both arguments object.subset must be of the same type or array and set");
+        throw new RegoTypeError("object.subset",
+                "both arguments object.subset must be of the same type or array and set");
     }
 
     private static boolean objectSubset(ObjectValue sup, ObjectValue sub) {

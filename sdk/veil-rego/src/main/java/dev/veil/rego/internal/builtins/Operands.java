@@ -38,22 +38,13 @@ final class Operands {
         throw new RegoTypeError(name, RegoTypeError.operand(pos, v, "number").reason());
     }
 
-    /** Operand {@code pos} as an int, as OPA's {@code builtins.IntOperand}. */
+    /**
+     * Operand {@code pos} as OPA's {@code builtins.IntOperand} ({@link #integer(String, Value, int)}), clamped to
+     * the int range: Go's int has 64 bits, but every count, offset and date part here saturates long before.
+     */
     static int integer(String name, Value[] args, int pos) {
-        NumberValue n = number(name, args, pos);
-        if (!n.isInt()) {
-            throw typeError(name, RegoTypeError.operandDetail(pos,
-                    "must be integer number but got floating-point number"));
-        }
-        if (!n.isLong()) {
-            throw typeError(name, RegoTypeError.operandDetail(pos, "must be integer number but got floating-point number"));
-        }
-        long l = n.longValueExact();
-        if (l > Integer.MAX_VALUE || l < Integer.MIN_VALUE) {
-            // Go's int is 64 bits; no builtin here needs more than an int
-            return l > 0 ? Integer.MAX_VALUE : Integer.MIN_VALUE;
-        }
-        return (int) l;
+        long l = integer(name, args[pos - 1], pos);
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, l));
     }
 
     /** Operand {@code pos} as an array. */

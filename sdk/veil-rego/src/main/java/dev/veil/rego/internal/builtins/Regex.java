@@ -11,9 +11,9 @@ import com.google.re2j.PatternSyntaxException;
 import dev.veil.rego.internal.value.ArrayValue;
 import dev.veil.rego.internal.value.Value;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Regular-expression builtins with RE2 semantics (re2j), as OPA's {@code topdown/regex.go} on Go's
@@ -39,14 +39,8 @@ public final class Regex {
                     string("regex.globs_match", a, 1), string("regex.globs_match", a, 2)))));
 
     private static final int CACHE_SIZE = 100;
-    private static final Map<String, Pattern> CACHE = new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Pattern> eldest) {
-            return size() > CACHE_SIZE;
-        }
-    };
+    /** Compiled patterns, shared by all evaluations without locking; emptied when it grows past its bound. */
+    private static final Map<String, Pattern> CACHE = new ConcurrentHashMap<>();
 
     static boolean isValid(String pattern) {
         try {
@@ -59,11 +53,9 @@ public final class Regex {
 
     /** Compiles (cached, bounded) or throws {@code name: error parsing regexp: ...} as Go words it. */
     static Pattern compile(String name, String pattern) {
-        synchronized (CACHE) {
-            Pattern p = CACHE.get(pattern);
-            if (p != null) {
-                return p;
-            }
+        Pattern cached = CACHE.get(pattern);
+        if (cached != null) {
+            return cached;
         }
         Pattern p;
         try {
@@ -71,9 +63,10 @@ public final class Regex {
         } catch (PatternSyntaxException e) {
             throw new BuiltinError(name, e.getMessage());
         }
-        synchronized (CACHE) {
-            CACHE.put(pattern, p);
+        if (CACHE.size() >= CACHE_SIZE) {
+            CACHE.clear();
         }
+        CACHE.put(pattern, p);
         return p;
     }
 

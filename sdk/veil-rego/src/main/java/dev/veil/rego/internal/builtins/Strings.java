@@ -131,7 +131,11 @@ public final class Strings {
         String s = string("strings.split_n", a, 1);
         String sep = string("strings.split_n", a, 2);
         int n = integer("strings.split_n", a, 3);
-        return split(s, sep, n);
+        // the first n parts, or with a negative n the last -n parts; 0 gives none
+        ArrayValue all = split(s, sep, -1);
+        int k = (int) Math.min(Math.abs((long) n), all.size());
+        List<Value> parts = all.asList();
+        return ArrayValue.of(n >= 0 ? parts.subList(0, k) : parts.subList(parts.size() - k, parts.size()));
     }
 
     /** Go's {@code strings.NewReplacer(old, new).Replace(s)} with one pair. */

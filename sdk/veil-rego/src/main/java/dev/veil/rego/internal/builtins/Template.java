@@ -498,17 +498,48 @@ final class Template {
         return true;
     }
 
+    /** Prints as Go's {@code fmt} prints the JSON-decoded value OPA hands to text/template. */
     private static void print(Object v, StringBuilder out) {
         if (v == UNDEFINED) {
             out.append("<undefined>");
-        } else if (v instanceof StringValue s) {
+        } else {
+            goValue((Value) v, out);
+        }
+    }
+
+    private static void goValue(Value v, StringBuilder out) {
+        if (v instanceof StringValue s) {
             out.append(s.value());
         } else if (v instanceof NumberValue n) {
             out.append(n.toJson());
         } else if (v instanceof NullValue) {
             out.append("<nil>");
+        } else if (v instanceof BooleanValue b) {
+            out.append(b.value());
+        } else if (v instanceof ArrayValue || v instanceof SetValue) {
+            List<Value> elems = v instanceof ArrayValue a ? a.asList() : ((SetValue) v).elements();
+            out.append('[');
+            for (int i = 0; i < elems.size(); i++) {
+                if (i > 0) {
+                    out.append(' ');
+                }
+                goValue(elems.get(i), out);
+            }
+            out.append(']');
         } else {
-            out.append(v);
+            ObjectValue o = (ObjectValue) v;
+            out.append("map[");
+            boolean first = true;
+            for (Value k : o.keys()) {
+                if (!first) {
+                    out.append(' ');
+                }
+                first = false;
+                goValue(k, out);
+                out.append(':');
+                goValue(o.get(k), out);
+            }
+            out.append(']');
         }
     }
 }

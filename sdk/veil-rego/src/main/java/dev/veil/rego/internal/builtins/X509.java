@@ -308,8 +308,11 @@ final class X509 {
             boolean hasBasic = c.getExtensionValue("2.5.29.19") != null;
             o.put("BasicConstraintsValid", BooleanValue.of(hasBasic));
             o.put("IsCA", BooleanValue.of(pathLen >= 0));
-            o.put("MaxPathLen", NumberValue.of(pathLen == Integer.MAX_VALUE || pathLen < 0 ? -1 : pathLen));
-            o.put("MaxPathLenZero", BooleanValue.of(pathLen == 0));
+            // Go: 0 without the extension, -1 when it gives no path length
+            o.put("MaxPathLen", NumberValue.of(!hasBasic ? 0 : pathLen == Integer.MAX_VALUE || pathLen < 0 ? -1
+                    : pathLen));
+            o.put("MaxPathLenZero", BooleanValue.of(hasBasic && pathLen == 0));
+            extensions(o, c.getTBSCertificate());
             List<Value> dns = new ArrayList<>();
             List<Value> emails = new ArrayList<>();
             List<Value> ips = new ArrayList<>();
@@ -342,6 +345,159 @@ final class X509 {
         } catch (GeneralSecurityException e) {
             throw new BuiltinError("x509: malformed certificate: " + e.getMessage());
         }
+    }
+
+    /** Go's ExtKeyUsage numbers by OID. */
+    private static final Map<String, Integer> EXT_KEY_USAGE = Map.ofEntries(
+            Map.entry("2.5.29.37.0", 0), Map.entry("1.3.6.1.5.5.7.3.1", 1), Map.entry("1.3.6.1.5.5.7.3.2", 2),
+            Map.entry("1.3.6.1.5.5.7.3.3", 3), Map.entry("1.3.6.1.5.5.7.3.4", 4), Map.entry("1.3.6.1.5.5.7.3.5", 5),
+            Map.entry("1.3.6.1.5.5.7.3.6", 6), Map.entry("1.3.6.1.5.5.7.3.7", 7), Map.entry("1.3.6.1.5.5.7.3.8", 8),
+            Map.entry("1.3.6.1.5.5.7.3.9", 9), Map.entry("1.3.6.1.4.1.311.10.3.3", 10),
+            Map.entry("2.16.840.1.113730.4.1", 11), Map.entry("1.3.6.1.4.1.311.2.1.22", 12),
+            Map.entry("1.3.6.1.4.1.311.61.1.1", 13));
+
+    /** Extensions Go's parser understands; other critical ones are listed as unhandled. */
+    private static final Set<String> HANDLED = Set.of("2.5.29.15", "2.5.29.19", "2.5.29.17", "2.5.29.30",
+            "2.5.29.31", "2.5.29.32", "2.5.29.35", "2.5.29.37", "2.5.29.14", "2.5.29.33", "2.5.29.36", "2.5.29.54");
+
+    /**
+     * The fields Go's x509 parser fills from the extensions, in certificate order: {@code Extensions},
+     * key identifiers, extended key usages, authority information access, CRL distribution points and
+     * policies; name constraints and policy constraints are left at Go's zero values.
+     */
+    private static void extensions(ObjectValue.Builder o, byte[] tbs) {
+        List<Value> all = new ArrayList<>();
+        List<Value> unhandled = new ArrayList<>();
+        Value ski = NullValue.NULL;
+        Value aki = NullValue.NULL;
+        List<Value> eku = new ArrayList<>();
+        List<Value> unknownEku = new ArrayList<>();
+        List<Value> ocsp = new ArrayList<>();
+        List<Value> issuers = new ArrayList<>();
+        List<Value> crl = new ArrayList<>();
+        List<Value> policyIds = new ArrayList<>();
+        List<Value> policies = new ArrayList<>();
+        boolean nameConstraintsCritical = false;
+        try {
+            for (Der.Tlv field : Der.parse(tbs).children()) {
+                if (field.tag() != 0xa3) {
+                    continue;
+                }
+                for (Der.Tlv ext : field.children().get(0).children()) {
+                    List<Der.Tlv> parts = ext.children();
+                    String id = parts.get(0).oid();
+                    boolean critical = parts.size() > 2 && parts.get(1).tag() == 0x01 && parts.get(1).content().length > 0
+                            && parts.get(1).content()[0] != 0;
+                    byte[] value = parts.get(parts.size() - 1).content();
+                    ObjectValue.Builder e = ObjectValue.builder();
+                    e.put("Id", oidInts(id));
+                    e.put("Critical", BooleanValue.of(critical));
+                    e.put("Value", bytes(value));
+                    all.add(e.build());
+                    if (critical && !HANDLED.contains(id)) {
+                        unhandled.add(oidInts(id));
+                    }
+                    Der.Tlv v = Der.parse(value);
+                    switch (id) {
+                        case "2.5.29.14" -> ski = bytes(v.content());
+                        case "2.5.29.35" -> {
+                            for (Der.Tlv c : v.children()) {
+                                if (c.tag() == 0x80) {
+                                    aki = bytes(c.content());
+                                }
+                            }
+                        }
+                        case "2.5.29.37" -> {
+                            for (Der.Tlv c : v.children()) {
+                                Integer known = EXT_KEY_USAGE.get(c.oid());
+                                if (known != null) {
+                                    eku.add(NumberValue.of(known));
+                                } else {
+                                    unknownEku.add(oidInts(c.oid()));
+                                }
+                            }
+                        }
+                        case "1.3.6.1.5.5.7.1.1" -> {
+                            for (Der.Tlv ad : v.children()) {
+                                List<Der.Tlv> adParts = ad.children();
+                                if (adParts.size() == 2 && adParts.get(1).tag() == 0x86) {
+                                    String method = adParts.get(0).oid();
+                                    Value uri = StringValue.of(new String(adParts.get(1).content(),
+                                            StandardCharsets.UTF_8));
+                                    if (method.equals("1.3.6.1.5.5.7.48.1")) {
+                                        ocsp.add(uri);
+                                    } else if (method.equals("1.3.6.1.5.5.7.48.2")) {
+                                        issuers.add(uri);
+                                    }
+                                }
+                            }
+                        }
+                        case "2.5.29.31" -> {
+                            for (Der.Tlv dp : v.children()) {
+                                for (Der.Tlv name : dp.children()) {
+                                    if (name.tag() != 0xa0) {
+                                        continue;
+                                    }
+                                    for (Der.Tlv full : name.children()) {
+                                        if (full.tag() != 0xa0) {
+                                            continue;
+                                        }
+                                        for (Der.Tlv gn : full.children()) {
+                                            if (gn.tag() == 0x86) {
+                                                crl.add(StringValue.of(new String(gn.content(), StandardCharsets.UTF_8)));
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        case "2.5.29.32" -> {
+                            for (Der.Tlv pi : v.children()) {
+                                String oid = pi.children().get(0).oid();
+                                policyIds.add(oidInts(oid));
+                                policies.add(StringValue.of(oid));
+                            }
+                        }
+                        case "2.5.29.30" -> nameConstraintsCritical = critical;
+                        default -> {
+                        }
+                    }
+                }
+            }
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            // the JDK accepted the certificate; keep what was read
+        }
+        o.put("Extensions", listOrNull(all));
+        o.put("ExtraExtensions", NullValue.NULL);
+        o.put("UnhandledCriticalExtensions", listOrNull(unhandled));
+        o.put("ExtKeyUsage", listOrNull(eku));
+        o.put("UnknownExtKeyUsage", listOrNull(unknownEku));
+        o.put("SubjectKeyId", ski);
+        o.put("AuthorityKeyId", aki);
+        o.put("OCSPServer", listOrNull(ocsp));
+        o.put("IssuingCertificateURL", listOrNull(issuers));
+        o.put("PermittedDNSDomainsCritical", BooleanValue.of(nameConstraintsCritical));
+        for (String k : List.of("PermittedDNSDomains", "ExcludedDNSDomains", "PermittedIPRanges", "ExcludedIPRanges",
+                "PermittedEmailAddresses", "ExcludedEmailAddresses", "PermittedURIDomains", "ExcludedURIDomains",
+                "PolicyMappings")) {
+            o.put(k, NullValue.NULL);
+        }
+        o.put("CRLDistributionPoints", listOrNull(crl));
+        o.put("PolicyIdentifiers", listOrNull(policyIds));
+        o.put("Policies", listOrNull(policies));
+        for (String k : List.of("InhibitAnyPolicy", "InhibitPolicyMapping", "RequireExplicitPolicy")) {
+            o.put(k, NumberValue.ZERO);
+            o.put(k + "Zero", BooleanValue.FALSE);
+        }
+    }
+
+    /** An OID as Go's asn1.ObjectIdentifier marshals it: an array of its arcs. */
+    private static Value oidInts(String dotted) {
+        List<Value> arcs = new ArrayList<>();
+        for (String a : dotted.split("\\.")) {
+            arcs.add(NumberValue.of(Long.parseLong(a)));
+        }
+        return ArrayValue.of(arcs);
     }
 
     private static Value listOrNull(List<Value> l) {

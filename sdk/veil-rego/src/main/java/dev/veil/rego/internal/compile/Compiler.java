@@ -78,8 +78,15 @@ public final class Compiler {
     /** A lexical scope: one body (rule body, comprehension body, every body, query). */
     static final class Scope {
         final Scope parent;
+        /** Every variable this body declares ({@code some}, {@code :=}, {@code some ... in}). */
         final Set<String> declared = new HashSet<>();
-        final Set<String> occurring = new HashSet<>();
+        /** Declarations seen so far while compiling the body in source order (what closures may capture). */
+        final Set<String> declaredNow = new HashSet<>();
+        /**
+         * Variables the body uses outside closures (not counting declarations): a closure captures these
+         * whatever their position, since the body is reordered so that they are bound first.
+         */
+        final Set<String> seen = new HashSet<>();
         final Map<String, Integer> slots = new HashMap<>();
 
         Scope(Scope parent) {
@@ -261,6 +268,29 @@ public final class Compiler {
         Scope scope = new Scope(null);
         Rule.Kind kind = head.kind();
         List<Term> args = head.args();
+        Body ruleBody = r.body();
+        if (args != null) {
+            // Arguments that are not patterns (references, calls, templates...) become equalities at
+            // the end of the body, so that they are evaluated once what they need is bound (as OPA).
+            List<Term> plain = new ArrayList<>();
+            List<Expr> extra = new ArrayList<>();
+            for (int i = 0; i < args.size(); i++) {
+                Term a = args.get(i);
+                if (a instanceof Var || a instanceof Scalar || a instanceof ArrayTerm || a instanceof ObjectTerm) {
+                    plain.add(a);
+                } else {
+                    Var v = new Var(a.location(), "__arg" + i + "__");
+                    plain.add(v);
+                    extra.add(Expr.of(new Call(a.location(), Ref.of(a.location(), "eq"), List.of(v, a))));
+                }
+            }
+            if (!extra.isEmpty()) {
+                List<Expr> all = new ArrayList<>(ruleBody.exprs());
+                all.addAll(extra);
+                ruleBody = new Body(ruleBody.location(), all);
+                args = plain;
+            }
+        }
         // Vars of the head (args, keys, value) belong to the body's scope.
         List<Term> headTerms = new ArrayList<>(keyTerms);
         if (args != null) {
@@ -272,10 +302,12 @@ public final class Compiler {
         if (r.value() != null) {
             headTerms.add(r.value());
         }
-        for (Term t : headTerms) {
-            collectVars(t, scope.occurring);
+        prepareScope(scope, ruleBody);
+        if (args != null) {
+            for (Term t : args) {
+                markSeen(t, scope);
+            }
         }
-        prepareScope(scope, r.body());
         Plan.T[] cargs = null;
         BitSet bound = new BitSet();
         if (args != null) {
@@ -285,7 +317,7 @@ public final class Compiler {
                 Analysis.slots(cargs[i], bound);
             }
         }
-        Plan.Body body = body(r.body(), scope, bound, 0);
+        Plan.Body body = body(ruleBody, scope, bound, 0);
         Plan.Rule.Kind k;
         Plan.T[] keys;
         Plan.T value;
@@ -384,38 +416,79 @@ public final class Compiler {
 
     // ---------------------------------------------------------------- scopes
 
-    /** Declared and occurring variables of a body (not descending into closures); allocates their slots. */
+    /** Collects the variables a body declares and uses (outside closures) and allocates the declared ones. */
     private void prepareScope(Scope scope, Body body) {
         for (Expr e : body.exprs()) {
-            Statement s = e.statement();
-            if (s instanceof SomeDecl d) {
-                for (Var v : d.vars()) {
-                    scope.declared.add(v.name());
-                }
-            } else if (s instanceof SomeIn si) {
-                if (si.key() != null) {
-                    collectVars(si.key(), scope.declared);
-                }
-                collectVars(si.value(), scope.declared);
-                collectVars(si.collection(), scope.occurring);
-            } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
-                collectVars(c.args().get(0), scope.declared);
-                collectVars(c.args().get(1), scope.occurring);
-            } else if (s instanceof Every ev) {
-                collectVars(ev.domain(), scope.occurring);
-            } else if (s instanceof Term t) {
-                collectVars(t, scope.occurring);
-            }
-            for (With w : e.withs()) {
-                collectVars(w.value(), scope.occurring);
-            }
+            declarations(e, scope.declared);
+            uses(e, scope.seen);
         }
         for (String n : scope.declared) {
             slot(scope, n);
         }
-        for (String n : scope.occurring) {
+        // Allocate the body's own variables now, before any closure in it takes its slot range.
+        for (String n : new java.util.TreeSet<>(scope.seen)) {
             if (resolveScope(n, scope) == scope) {
                 slot(scope, n);
+            }
+        }
+    }
+
+    private static void declarations(Expr e, Set<String> out) {
+        Statement s = e.statement();
+        if (s instanceof SomeDecl d) {
+            for (Var v : d.vars()) {
+                out.add(v.name());
+            }
+        } else if (s instanceof SomeIn si) {
+            if (si.key() != null) {
+                collectVars(si.key(), out);
+            }
+            collectVars(si.value(), out);
+        } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
+            collectVars(c.args().get(0), out);
+        }
+    }
+
+    /** Variables an expression uses outside closures, not counting what it declares. */
+    private static void uses(Expr e, Set<String> names) {
+        Statement s = e.statement();
+        if (s instanceof SomeIn si) {
+            collectVars(si.collection(), names);
+        } else if (s instanceof Every ev) {
+            collectVars(ev.domain(), names);
+        } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
+            collectVars(c.args().get(1), names);
+        } else if (s instanceof Term t) {
+            collectVars(t, names);
+        }
+        for (With w : e.withs()) {
+            collectVars(w.value(), names);
+        }
+    }
+
+    /**
+     * Records an expression's declarations in source order (a closure captures a variable declared with
+     * {@code :=} or {@code some} only after the declaration) and allocates its local variables.
+     */
+    private void markSeen(Expr e, Scope scope) {
+        Set<String> names = new HashSet<>();
+        declarations(e, scope.declaredNow);
+        uses(e, names);
+        for (String n : names) {
+            if (resolveScope(n, scope) == scope) {
+                slot(scope, n);
+                scope.seen.add(n);
+            }
+        }
+    }
+
+    private void markSeen(Term t, Scope scope) {
+        Set<String> names = new HashSet<>();
+        collectVars(t, names);
+        for (String n : names) {
+            if (resolveScope(n, scope) == scope) {
+                slot(scope, n);
+                scope.seen.add(n);
             }
         }
     }
@@ -431,24 +504,25 @@ public final class Compiler {
 
     /** The scope a local variable lives in, or null when the name is global (data, input, import, rule). */
     private Scope resolveScope(String name, Scope scope) {
-        for (Scope s = scope; s != null; s = s.parent) {
-            if (s.declared.contains(name)) {
+        if (scope.declared.contains(name)) {
+            return scope;
+        }
+        for (Scope s = scope.parent; s != null; s = s.parent) {
+            if (s.declaredNow.contains(name)) {
                 return s;
             }
         }
         if (isGlobal(name)) {
             return null;
         }
-        List<Scope> chain = new ArrayList<>();
-        for (Scope s = scope; s != null; s = s.parent) {
-            chain.add(0, s);
-        }
-        for (Scope s : chain) {
-            if (s.occurring.contains(name)) {
-                return s;
+        // The outermost enclosing body that uses the name owns it.
+        Scope owner = null;
+        for (Scope s = scope.parent; s != null; s = s.parent) {
+            if (s.seen.contains(name)) {
+                owner = s;
             }
         }
-        return scope;
+        return owner != null ? owner : scope;
     }
 
     private boolean isGlobal(String name) {
@@ -488,6 +562,7 @@ public final class Compiler {
     private Plan.Body body(Body b, Scope scope, BitSet outerBound, int lo) {
         List<Plan.Expr> exprs = new ArrayList<>();
         for (Expr e : b.exprs()) {
+            markSeen(e, scope);
             Plan.Expr pe = expr(e, scope);
             if (pe != null) {
                 exprs.add(pe);
@@ -560,8 +635,10 @@ public final class Compiler {
             Scope inner = new Scope(scope);
             if (ev.key() != null) {
                 collectVars(ev.key(), inner.declared);
+                collectVars(ev.key(), inner.declaredNow);
             }
             collectVars(ev.value(), inner.declared);
+            collectVars(ev.value(), inner.declaredNow);
             int lo = ctx.slots;
             prepareScope(inner, ev.body());
             Plan.T key = ev.key() == null ? null : term(ev.key(), inner);
@@ -612,6 +689,7 @@ public final class Compiler {
     private Plan.Body closureBody(Body b, Scope inner, BitSet initial, int lo) {
         List<Plan.Expr> exprs = new ArrayList<>();
         for (Expr e : b.exprs()) {
+            markSeen(e, inner);
             Plan.Expr pe = expr(e, inner);
             if (pe != null) {
                 exprs.add(pe);
@@ -815,31 +893,27 @@ public final class Compiler {
         }
         if (t instanceof ArrayComprehension ac) {
             Scope inner = new Scope(scope);
-            collectVars(ac.head(), inner.occurring);
             int lo = ctx.slots;
             prepareScope(inner, ac.body());
-            Plan.T head = term(ac.head(), inner);
             Plan.Body body = closureBody(ac.body(), inner, new BitSet(), lo);
+            Plan.T head = term(ac.head(), inner);
             return new Plan.ArrC(loc, head, body);
         }
         if (t instanceof SetComprehension sc) {
             Scope inner = new Scope(scope);
-            collectVars(sc.head(), inner.occurring);
             int lo = ctx.slots;
             prepareScope(inner, sc.body());
-            Plan.T head = term(sc.head(), inner);
             Plan.Body body = closureBody(sc.body(), inner, new BitSet(), lo);
+            Plan.T head = term(sc.head(), inner);
             return new Plan.SetC(loc, head, body);
         }
         if (t instanceof ObjectComprehension oc) {
             Scope inner = new Scope(scope);
-            collectVars(oc.key(), inner.occurring);
-            collectVars(oc.value(), inner.occurring);
             int lo = ctx.slots;
             prepareScope(inner, oc.body());
+            Plan.Body body = closureBody(oc.body(), inner, new BitSet(), lo);
             Plan.T key = term(oc.key(), inner);
             Plan.T value = term(oc.value(), inner);
-            Plan.Body body = closureBody(oc.body(), inner, new BitSet(), lo);
             return new Plan.ObjC(loc, key, value, body);
         }
         if (t instanceof Call c) {
@@ -950,30 +1024,9 @@ public final class Compiler {
                 }
             }
         }
-        if (n.hasRules() || n.isFunction()) {
-            Value base = baseAt(n.path);
-            if (base != null && n != root) {
-                error("rego_compile_error", "conflicting rule for data path " + n.name.substring(5)
-                        + " found", firstLoc.get(n));
-            }
-        }
         for (RuleNode c : n.children.values()) {
             checkConflicts(c);
         }
-    }
-
-    private Value baseAt(List<Value> path) {
-        Value v = data;
-        for (Value k : path) {
-            if (!(v instanceof ObjectValue o)) {
-                return null;
-            }
-            v = o.get(k);
-            if (v == null) {
-                return null;
-            }
-        }
-        return v;
     }
 
     private void checkRecursion() {
@@ -1031,7 +1084,8 @@ public final class Compiler {
         if (loc == null) {
             errors.add(RegoError.of(code, message));
         } else {
-            errors.add(new RegoError(code, message, loc.file(), loc.line(), loc.column()));
+            errors.add(new RegoError(code, message, loc.file().isEmpty() ? null : loc.file(), loc.line(),
+                    loc.column()));
         }
     }
 

@@ -29,7 +29,7 @@ public final class CaseRunner {
         try {
             Map<String, String> modules = new LinkedHashMap<>();
             for (int i = 0; i < c.modules().size(); i++) {
-                modules.put(String.format("test-%03d.rego", i), c.modules().get(i));
+                modules.put("test-" + i + ".rego", c.modules().get(i));
             }
             Value d = Values.fromJava(c.data() == null ? Map.of() : c.data());
             Engine engine = Engine.compile(modules, (ObjectValue) d);

@@ -35,6 +35,8 @@ public record TestCase(String file, String note, String query, List<String> modu
         Object doc;
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             doc = yaml.load(r);
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            throw new IllegalArgumentException(file + ": not valid YAML: " + e.getMessage().replace('\n', ' '), e);
         }
         if (!(doc instanceof Map<?, ?> top) || !(top.get("cases") instanceof List<?> cases)) {
             throw new IllegalArgumentException(file + ": expected a top-level 'cases:' list");

@@ -84,7 +84,7 @@ public final class Engine {
      *
      * @throws RegoException on evaluation errors
      */
-    public Value document(List<Value> path, Value input, Options opts) {
+    public Value document(Plan.Ref path, Value input, Options opts) {
         try {
             return evaluator(input, opts).document(path);
         } catch (EvalError e) {
@@ -92,6 +92,25 @@ public final class Engine {
         } catch (StackOverflowError e) {
             throw new RegoException(dev.veil.rego.RegoError.of("eval_internal_error",
                     "evaluation too deep (stack overflow)"));
+        }
+    }
+
+    /** The paths of the rules (not functions) whose name starts with {@code prefix}, sorted by name. */
+    public List<List<Value>> rulesNamed(String prefix) {
+        List<List<Value>> out = new ArrayList<>();
+        collect(compiled.root(), prefix, out);
+        out.sort(java.util.Comparator.comparing(Object::toString));
+        return out;
+    }
+
+    private static void collect(dev.veil.rego.internal.compile.RuleNode n, String prefix, List<List<Value>> out) {
+        if (n.hasRules() && !n.path.isEmpty()
+                && n.path.get(n.path.size() - 1) instanceof dev.veil.rego.internal.value.StringValue s
+                && s.value().startsWith(prefix)) {
+            out.add(n.path);
+        }
+        for (dev.veil.rego.internal.compile.RuleNode c : n.children.values()) {
+            collect(c, prefix, out);
         }
     }
 

@@ -11,8 +11,9 @@ public final class EvalError extends RuntimeException {
 
     public EvalError(String code, String message, Location loc) {
         super(message, null, false, false);
+        // As OPA prints evaluation errors: file and line, no column.
         this.error = loc == null || loc.line() == 0 ? RegoError.of(code, message)
-                : new RegoError(code, message, loc.file(), loc.line(), loc.column());
+                : new RegoError(code, message, loc.file().isEmpty() ? null : loc.file(), loc.line(), 0);
     }
 
     public RegoError error() {

@@ -22,7 +22,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeSet;
 
 /**
@@ -75,7 +74,7 @@ public final class Evaluator {
         this.strict = strict;
         this.printOut = printOut;
         this.deadline = deadline;
-        this.bctx = BuiltinContext.of(nowNanos, strict, new Random());
+        this.bctx = BuiltinContext.of(nowNanos, strict, java.util.concurrent.ThreadLocalRandom.current());
     }
 
     // ------------------------------------------------------------------ entry points
@@ -98,13 +97,17 @@ public final class Evaluator {
         return out;
     }
 
-    /** The value of the document at {@code data.<path>}, or null when undefined. */
-    public Value document(List<Value> path) {
+    /** A reference to {@code data.<path>} for {@link #document(Plan.Ref)}; build once, use for every call. */
+    public static Plan.Ref documentRef(List<Value> path) {
         Plan.T[] p = new Plan.T[path.size()];
         for (int i = 0; i < p.length; i++) {
             p[i] = new Plan.Const(Location.NONE, path.get(i));
         }
-        Plan.Ref ref = new Plan.Ref(Location.NONE, new Plan.Root(Location.NONE, false), p);
+        return new Plan.Ref(Location.NONE, new Plan.Root(Location.NONE, false), p);
+    }
+
+    /** The value of the document a {@link #documentRef} names, or null when undefined. */
+    public Value document(Plan.Ref ref) {
         Value[] result = new Value[1];
         evalTerm(ref, new Value[0], v -> {
             result[0] = v;
@@ -691,7 +694,8 @@ public final class Evaluator {
             return base == null || walk(base, path, i, f, k, true);
         }
         if (node.hasRules()) {
-            Value v = nodeValue(node);
+            // Base data shadows rules at the same path, as in OPA.
+            Value v = base != null ? base : nodeValue(node);
             if (withPaths != null) {
                 v = applyOverlays(v, node.path);
             }
@@ -783,7 +787,9 @@ public final class Evaluator {
         for (Map.Entry<Value, RuleNode> e : node.children.entrySet()) {
             List<Value> sub = new ArrayList<>(at);
             sub.add(e.getKey());
-            Value cv = materialize(e.getValue(), index(base, e.getKey()), sub);
+            Value baseChild = index(base, e.getKey());
+            Value cv = baseChild != null && e.getValue().hasRules() ? baseChild
+                    : materialize(e.getValue(), baseChild, sub);
             if (cv != null) {
                 b.put(e.getKey(), cv);
             }
@@ -1010,15 +1016,17 @@ public final class Evaluator {
                 if (w.replacementBuiltin != null) {
                     return callBuiltin(w.replacementBuiltin, c, args, k);
                 }
+                // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
-                Map<String, Object> without = new HashMap<>(mocks);
-                without.remove(c.name);
-                mocks = without.isEmpty() ? null : without;
+                Map<RuleNode, Value> savedCache = cache;
+                mocks = null;
+                cache = new HashMap<>();
                 Value v;
                 try {
                     v = callFunction(w.replacementNode, args.clone(), c.loc);
                 } finally {
                     mocks = saved;
+                    cache = savedCache;
                 }
                 return v == null || k.accept(v);
             }
@@ -1087,8 +1095,14 @@ public final class Evaluator {
             }
             Value v = b.fn().call(args.clone(), bctx);
             return v == null || k.accept(v);
-        } catch (RegoTypeError | BuiltinError e) {
-            // as OPA: every builtin error, operand type errors included, is undefined unless strict
+        } catch (RegoTypeError e) {
+            // As OPA: operand type errors make the call undefined unless builtin errors are strict.
+            if (strict) {
+                BuiltinFailure x = e.withBuiltin(b.name());
+                throw new EvalError(x.code(), x.getMessage(), c.loc);
+            }
+            return true;
+        } catch (BuiltinError e) {
             if (strict) {
                 BuiltinFailure x = e.withBuiltin(b.name());
                 throw new EvalError(x.code(), x.getMessage(), c.loc);

@@ -108,6 +108,30 @@ class ArithmeticTest {
     }
 
     @Test
+    void goFloatTextReadsBackAsTheSameBinaryValueAndIsShortest() {
+        qt().withExamples(300).forAll(longs().all(), integers().between(-30, 30), integers().between(1, 9))
+                .checkAssert((m, e, d) -> {
+            NumberValue x = NumberValue.of(java.math.BigDecimal.valueOf(m, e));
+            NumberValue y = NumberValue.of(d);
+            for (int prec : new int[] {53, 64}) {
+                GoFloat q = GoFloat.of(x, prec).quo(GoFloat.of(y, prec));
+                String text = q.text();
+                GoFloat back = GoFloat.of(NumberValue.parse(text), prec);
+                assertThat(back.exact()).as(text).isEqualByComparingTo(q.exact());
+                if (prec == 53 && !q.isInt()) {
+                    // at 53 bits the shortest decimal is the one Java's double parser also reads back
+                    double dbl = q.exact().doubleValue();
+                    assertThat(Double.parseDouble(text)).isEqualTo(dbl);
+                    java.math.BigDecimal digits = new java.math.BigDecimal(text).stripTrailingZeros();
+                    java.math.BigDecimal javaDigits = new java.math.BigDecimal(Double.toString(dbl))
+                            .stripTrailingZeros();
+                    assertThat(digits.precision()).isLessThanOrEqualTo(javaDigits.precision());
+                }
+            }
+        });
+    }
+
+    @Test
     void divisionByZeroOfAnyFormIsABuiltinError() {
         builtinError("div", "div: divide by zero", n("1"), n("0"));
         builtinError("div", "div: divide by zero", n("1"), n("0.0"));

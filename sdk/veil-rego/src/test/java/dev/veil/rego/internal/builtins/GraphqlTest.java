@@ -107,4 +107,56 @@ class GraphqlTest {
                 .isEqualTo(ArrayValue.of(BooleanValue.FALSE, ObjectValue.EMPTY, ObjectValue.EMPTY));
         assertThatThrownBy(() -> call("graphql.parse", s("{ nope }"), schemaAst)).isInstanceOf(BuiltinError.class);
     }
+
+    private static final String SHOP = """
+            interface Named { name: String }
+            type Item implements Named { name: String price(currency: String!, rounded: Boolean): Int }
+            type Shop implements Named { name: String items(first: Int): [Item!]! }
+            union Thing = Item | Shop
+            type Query { shop(id: ID!): Shop thing: Thing named: Named }
+            """;
+
+    private static void assertInvalid(String query, String message) {
+        assertThatThrownBy(() -> call("graphql.parse", s(query), s(SHOP))).isInstanceOf(BuiltinError.class)
+                .hasMessage(message);
+    }
+
+    @Test
+    void validationErrorsReadAsGqlparserWithTheCallersLocations() {
+        assertInvalid("query Q {\n  shop {\n    name\n  }\n}",
+                "Field \"shop\" argument \"id\" of type \"ID!\" is required, but it was not provided in GraphQL "
+                        + "string at location 2:3");
+        assertInvalid("{ shop(id: 1) { nam } }",
+                "Cannot query field \"nam\" on type \"Shop\". Did you mean \"name\"? in GraphQL string at location 1:17");
+        assertInvalid("{ shop(id: 1) { zzzzzz } }",
+                "Cannot query field \"zzzzzz\" on type \"Shop\" in GraphQL string at location 1:17");
+        assertInvalid("{ thing { name } }", "Cannot query field \"name\" on type \"Thing\". Did you mean to use an inline "
+                + "fragment on \"Named\", \"Item\", or \"Shop\"? in GraphQL string at location 1:11");
+        assertInvalid("{ shop(id: 1, ids: 2) { name } }",
+                "Unknown argument \"ids\" on field \"Query.shop\". Did you mean \"id\"? in GraphQL string at location 1:15");
+        assertInvalid("{ shop(id: 1) }", "Field \"shop\" of type \"Shop\" must have a selection of subfields. Did you mean "
+                + "\"shop { ... }\"? in GraphQL string at location 1:3");
+        assertInvalid("{ shop(id: 1) { name { x } } }", "Field \"name\" must not have a selection since type \"String\" "
+                + "has no subfields in GraphQL string at location 1:17");
+        assertInvalid("query Q { shop(id: $id) { name } }",
+                "Variable \"$id\" is not defined by operation \"Q\" in GraphQL string at location 1:20");
+        assertInvalid("query Q($id: ID!, $x: Int) { shop(id: $id) { name } }",
+                "Variable \"$x\" is never used in operation \"Q\" in GraphQL string at location 1:19");
+        assertInvalid("{ shop(id: 1) { ...F } }", "Unknown fragment \"F\" in GraphQL string at location 1:17");
+        assertInvalid("query Q($id: Nope) { shop(id: $id) { name } }",
+                "Unknown type \"Nope\" in GraphQL string at location 1:14");
+        // the location follows the caller's text, not a re-printed query
+        assertInvalid("\n\n   # comment\n   { shop(id: 1) { nam } }",
+                "Cannot query field \"nam\" on type \"Shop\". Did you mean \"name\"? in GraphQL string at location 4:20");
+    }
+
+    @Test
+    void suggestionsFollowGqlparser() {
+        assertThat(GqlErrors.suggestions("nam", java.util.List.of("name", "names", "id", "NAM")))
+                .containsExactly("name", "NAM", "names"); // ties keep the schema order
+        assertThat(GqlErrors.quotedOrList(java.util.List.of("a"))).isEqualTo("\"a\"");
+        assertThat(GqlErrors.quotedOrList(java.util.List.of("a", "b"))).isEqualTo("\"a\" or \"b\"");
+        assertThat(GqlErrors.quotedOrList(java.util.List.of("a", "b", "c", "d", "e", "f")))
+                .isEqualTo("\"a\", \"b\", \"c\", \"d\", or \"e\"");
+    }
 }

@@ -12,7 +12,8 @@ import dev.veil.rego.internal.value.Value;
 import org.junit.jupiter.api.Test;
 
 class JsonSchemaTest {
-    private static final Value SCHEMA = j("{\"properties\": {\"id\": {\"type\": \"integer\"}}, \"required\": [\"id\"]}");
+    private static final Value SCHEMA =
+            j("{\"properties\": {\"id\": {\"type\": \"integer\"}}, \"required\": [\"id\"]}");
 
     @Test
     void matchingDocumentsGiveTrueAndNoErrors() {
@@ -55,7 +56,8 @@ class JsonSchemaTest {
         assertThat(json(call("json.verify_schema", j("{\"type\": \"bool\"}")))).isEqualTo("[false,\"jsonschema: has a "
                 + "primitive type that is NOT VALID -- given: /bool/ Expected valid values are:[array boolean integer "
                 + "number null object string]\"]");
-        assertThat(json(call("json.verify_schema", s("{")))).isEqualTo("[false,\"jsonschema: invalid JSON string\"]");
+        assertThat(json(call("json.verify_schema", s("{"))))
+                .isEqualTo("[false,\"jsonschema: invalid JSON string\"]");
         assertThat(json(call("json.verify_schema", n("1")))).isEqualTo("[false,\"jsonschema: wrong type, expected string or "
                 + "object\"]");
     }

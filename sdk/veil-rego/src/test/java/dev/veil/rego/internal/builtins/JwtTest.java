@@ -109,6 +109,68 @@ class JwtTest {
     }
 
     @Test
+    void pssSignaturesVerifyWhateverTheirSaltLength() throws Exception {
+        java.security.interfaces.RSAPublicKey pub = rsa.toRSAPublicKey();
+        int k = (pub.getModulus().bitLength() + 7) / 8;
+        Base64.Encoder u = Base64.getUrlEncoder().withoutPadding();
+        String signingInput = u.encodeToString("{\"alg\":\"PS256\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                + u.encodeToString("{\"a\":1}".getBytes(StandardCharsets.UTF_8));
+        String pem = Pem.encode("PUBLIC KEY", pub.getEncoded());
+        for (int saltLen : new int[] {0, 20, 32, k - 32 - 2}) {
+            java.security.Signature signer = java.security.Signature.getInstance("RSASSA-PSS");
+            signer.setParameter(new java.security.spec.PSSParameterSpec("SHA-256", "MGF1",
+                    java.security.spec.MGF1ParameterSpec.SHA256, saltLen, 1));
+            signer.initSign(rsa.toRSAPrivateKey());
+            signer.update(signingInput.getBytes(StandardCharsets.US_ASCII));
+            byte[] sig = signer.sign();
+            String token = signingInput + "." + u.encodeToString(sig);
+            assertThat(call("io.jwt.verify_ps256", s(token), s(pem))).as("salt " + saltLen)
+                    .isEqualTo(BooleanValue.TRUE);
+            byte[] good = sig.clone();
+            sig[sig.length / 2] ^= 1;
+            assertThat(call("io.jwt.verify_ps256", s(signingInput + "." + u.encodeToString(sig)), s(pem)))
+                    .as("tampered, salt " + saltLen).isEqualTo(BooleanValue.FALSE);
+            // the same signature under another hash or a shortened signature does not verify
+            byte[] in = signingInput.getBytes(StandardCharsets.US_ASCII);
+            assertThat(Jwt.verifyPss(pub, "SHA-256", in, good)).isTrue();
+            assertThat(Jwt.verifyPss(pub, "SHA-384", in, good)).isFalse();
+            assertThat(Jwt.verifyPss(pub, "SHA-256", in, java.util.Arrays.copyOf(good, good.length - 1))).isFalse();
+        }
+    }
+
+    @Test
+    void timesAreComparedAsGosShortestFloatText() {
+        assertThat(Jwt.shortest(0.1)).isEqualByComparingTo("0.1");
+        assertThat(Jwt.shortest(0.1 + 0.2)).isEqualByComparingTo("0.30000000000000004");
+        assertThat(Jwt.shortest(2e23)).isEqualByComparingTo("2e23");
+        assertThat(Jwt.shortest(5e-324)).isEqualByComparingTo("5e-324");
+        assertThat(Jwt.shortest(1.7e9)).isEqualByComparingTo("1700000000");
+        qt().withExamples(200).forAll(integers().all(), integers().all()).checkAssert((a, b) -> {
+            double d = Double.longBitsToDouble(((long) a << 32) ^ (b & 0xffffffffL));
+            if (Double.isFinite(d) && d != 0) {
+                java.math.BigDecimal s = Jwt.shortest(d);
+                assertThat(s.doubleValue()).isEqualTo(d);
+                assertThat(s.precision()).isLessThanOrEqualTo(17);
+                if (s.precision() > 1) {
+                    java.math.BigDecimal shorter = new java.math.BigDecimal(d)
+                            .round(new java.math.MathContext(s.precision() - 1, java.math.RoundingMode.HALF_EVEN));
+                    assertThat(shorter.doubleValue()).isNotEqualTo(d);
+                }
+            }
+        });
+        // exp equal to the time (a float quotient) is expired; earlier it is not
+        String k = Base64.getUrlEncoder().withoutPadding().encodeToString("secret".getBytes(StandardCharsets.UTF_8));
+        Value token = call("io.jwt.encode_sign", json("{\"alg\":\"HS256\"}"), json("{\"exp\":1700000000.1}"),
+                json("{\"kty\":\"oct\",\"k\":\"" + k + "\"}"));
+        ArrayValue at = (ArrayValue) call("io.jwt.decode_verify", token, ObjectValue.of(s("secret"), s("secret"),
+                s("time"), NumberValue.parse("1700000000100000000")));
+        assertThat(at.get(0)).isEqualTo(BooleanValue.FALSE);
+        ArrayValue before = (ArrayValue) call("io.jwt.decode_verify", token, ObjectValue.of(s("secret"), s("secret"),
+                s("time"), NumberValue.parse("1700000000000000000")));
+        assertThat(before.get(0)).isEqualTo(BooleanValue.TRUE);
+    }
+
+    @Test
     void ecdsaAndEddsaTokensVerify() throws Exception {
         Value token = call("io.jwt.encode_sign", json("{\"alg\":\"ES256\"}"), json("{\"a\":1}"),
                 json(ec.toJSONString()));

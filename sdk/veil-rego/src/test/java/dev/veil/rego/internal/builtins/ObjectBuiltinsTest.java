@@ -110,12 +110,17 @@ class ObjectBuiltinsTest {
                 .isEqualTo("{\"a\":[0,2,3],\"b\":{\"c\":9},\"d\":{},\"e\":9}");
         assertThat(json(call("json.patch", doc, j("[{\"op\": \"add\", \"path\": \"\", \"value\": 5}]"))))
                 .isEqualTo("5");
+        assertThat(json(call("json.patch", s("foo"), j("[{\"op\": \"replace\", \"path\": \"\", \"value\": 5}]"))))
+                .isEqualTo("5");
         assertThat(json(call("json.patch", set(s("x")), j("[{\"op\": \"add\", \"path\": \"/y\", \"value\": \"y\"}]"))))
                 .isEqualTo("[\"x\",\"y\"]");
         assertThat(call("json.patch", doc, j("[{\"op\": \"test\", \"path\": \"/b/c\", \"value\": 2}]"))).isNull();
         assertThat(call("json.patch", doc, j("[{\"op\": \"remove\", \"path\": \"/zz\"}]"))).isNull();
         assertThat(call("json.patch", doc, j("[{\"op\": \"add\", \"path\": \"/a/5\", \"value\": 1}]"))).isNull();
         assertThat(call("json.patch", doc, j("[{\"op\": \"frob\", \"path\": \"/a\"}]"))).isNull();
+        assertThat(call("json.patch", doc, j("[{\"op\": \"test\", \"path\": \"/a/00\", \"value\": 1}]"))).isNull();
+        assertThat(call("json.patch", doc, j("[{\"op\": \"test\", \"path\": \"/a/0\", \"value\": 1}]")))
+                .isEqualTo(doc);
         assertThat(call("json.patch", doc, j("[{\"path\": \"/a\"}]"))).isNull();
         assertThat(call("json.patch", doc, j("[1]"))).isNull();
         typeError("json.patch", "json.patch: operand 2 must be array but got object", doc, j("{}"));

@@ -101,8 +101,17 @@ class RegexGlobTest {
         assertThat(json("glob.match", "\"a\\\\*b\"", "[]", "\"axb\"")).isEqualTo("false");
         typeError("glob.match: operand 2 must be one of {array, null} but got string", "glob.match", "\"*\"",
                 "\"x\"", "\"a\"");
-        builtinError("glob.match: unexpected end of input: '[' without a closing ']' in glob [a", "glob.match",
-                "\"[a\"", "[]", "\"a\"");
+        builtinError("glob.match: unexpected end of input", "glob.match", "\"[a\"", "[]", "\"a\"");
+        typeError("glob.match: operand 2 must be array of runes but got array containing string", "glob.match",
+                "\"*\"", "[\"ab\"]", "\"a\"");
+        typeError("glob.match: operand 2 must be array of strings but got array containing number", "glob.match",
+                "\"*\"", "[1]", "\"a\"");
+        builtinError("glob.match: expected close range character", "glob.match", "\"[a-z0-9]\"", "[]", "\"a\"");
+        builtinError("glob.match: unexpected end of input", "glob.match", "\"{a,b\"", "[]", "\"a\"");
+        assertThat(json("glob.match", "\"[\\\\]a]\"", "[]", "\"]\"")).isEqualTo("true");
+        assertThat(json("glob.match", "\"a]b,c}\"", "[]", "\"a]b,c}\"")).isEqualTo("true");
+        assertThat(json("glob.match", "\"[!]\"", "[]", "\"x\"")).isEqualTo("true");
+        assertThat(json("glob.match", "\"[]\"", "[]", "\"x\"")).isEqualTo("false");
     }
 
     @Test

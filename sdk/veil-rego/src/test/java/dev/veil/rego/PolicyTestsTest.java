@@ -1,0 +1,65 @@
+package dev.veil.rego;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyTestsTest {
+
+    @Test
+    void runsTestRulesOfABundleDirectory(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("app"));
+        Files.writeString(dir.resolve("app/policy.rego"), """
+                package app
+                allow if input.user in data.app.admins
+                """);
+        Files.writeString(dir.resolve("app/policy_test.rego"), """
+                package app
+                test_admin_allowed if allow with input as {"user": "ann"}
+                test_other_denied if not allow with input as {"user": "bob"}
+                test_wrong if allow with input as {"user": "bob"}
+                test_error if 1 / 0 == 1 with input as {}
+                test_type if count(input.x) with input as {"x": 1}
+                """);
+        Files.writeString(dir.resolve("app/data.json"), "{\"admins\": [\"ann\"]}");
+        PolicyTests.Report r = PolicyTests.run(dir);
+        assertThat(r.results()).extracting(PolicyTests.Result::name).containsExactly("data.app.test_admin_allowed",
+                "data.app.test_error", "data.app.test_other_denied", "data.app.test_type", "data.app.test_wrong");
+        assertThat(r.results()).extracting(PolicyTests.Result::outcome).containsExactly(PolicyTests.Outcome.PASS,
+                PolicyTests.Outcome.FAIL, PolicyTests.Outcome.PASS, PolicyTests.Outcome.FAIL,
+                PolicyTests.Outcome.FAIL);
+        assertThat(r.passed()).isEqualTo(2);
+        assertThat(r.failed()).isEqualTo(3);
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        r.print(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        assertThat(buf.toString(StandardCharsets.UTF_8)).startsWith("data.app.test_admin_allowed: PASS\n")
+                .contains("data.app.test_wrong: FAIL\n").endsWith("PASS: 2/5\nFAIL: 3/5\n");
+    }
+
+    @Test
+    void conflictsAreReportedAsErrors() {
+        PolicyTests.Report r = PolicyTests.run(Map.of("t.rego", "package t\ntest_conflict := x if { some x in [1, 2] }\n"),
+                null);
+        assertThat(r.results()).singleElement().satisfies(x -> {
+            assertThat(x.outcome()).isEqualTo(PolicyTests.Outcome.ERROR);
+            assertThat(x.error()).contains("complete rules must not produce multiple outputs");
+        });
+    }
+
+    @Test
+    void compileErrorsAndBadDirectoriesAreRaised(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> PolicyTests.run(dir.resolve("nope"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not a directory");
+        Files.writeString(dir.resolve("bad.rego"), "package t\ntest_x if { y }\n");
+        assertThatThrownBy(() -> PolicyTests.run(dir)).isInstanceOf(RegoException.class)
+                .hasMessageContaining("var y is unsafe");
+    }
+}

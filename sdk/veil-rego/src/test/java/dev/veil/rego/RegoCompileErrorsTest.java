@@ -1,0 +1,116 @@
+package dev.veil.rego;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** One test per class of compile error: OPA's code and message, file, line and column. */
+class RegoCompileErrorsTest {
+
+    private static RegoError only(String source) {
+        RegoException e = (RegoException) org.assertj.core.api.Assertions.catchThrowable(
+                () -> Rego.compile(Map.of("p.rego", source), Map.of()));
+        assertThat(e).as("compiling should fail").isNotNull();
+        assertThat(e.errors()).hasSize(1);
+        return e.errors().get(0);
+    }
+
+    private static void assertError(RegoError e, String code, String message, int line, int column) {
+        assertThat(e.code()).isEqualTo(code);
+        assertThat(e.message()).isEqualTo(message);
+        assertThat(e.file()).isEqualTo("p.rego");
+        assertThat(e.line()).isEqualTo(line);
+        assertThat(e.column()).isEqualTo(column);
+    }
+
+    @Test
+    void unsafeVariableInBody() {
+        assertError(only("package a\n\np if {\n\tx > 1\n}\n"), "rego_unsafe_var_error", "var x is unsafe", 4, 2);
+    }
+
+    @Test
+    void unsafeVariableInHead() {
+        assertError(only("package a\n\np := x if {\n\ttrue\n}\n"), "rego_unsafe_var_error", "var x is unsafe", 3, 6);
+    }
+
+    @Test
+    void unsafeVariableOnlyInNegation() {
+        assertError(only("package a\n\np if {\n\tnot input.xs[x]\n}\n"), "rego_unsafe_var_error", "var x is unsafe",
+                4, 15);
+    }
+
+    @Test
+    void undefinedFunction() {
+        assertError(only("package a\n\np if {\n\tfoo(1)\n}\n"), "rego_type_error", "undefined function foo", 4, 2);
+    }
+
+    @Test
+    void arityMismatch() {
+        RegoError e = only("package a\n\np if {\n\tcount(1, 2, 3)\n}\n");
+        assertThat(e.code()).isEqualTo("rego_type_error");
+        assertThat(e.message()).startsWith("count: arity mismatch");
+        assertThat(e.line()).isEqualTo(4);
+        assertThat(e.column()).isEqualTo(2);
+    }
+
+    @Test
+    void recursion() {
+        assertError(only("package a\n\np if {\n\tq\n}\n\nq if {\n\tp\n}\n"), "rego_recursion_error",
+                "rule data.a.p is recursive: data.a.p -> data.a.q -> data.a.p", 3, 1);
+    }
+
+    @Test
+    void selfRecursionThroughFunction() {
+        assertError(only("package a\n\nf(x) := y if {\n\ty := f(x)\n}\n"), "rego_recursion_error",
+                "rule data.a.f is recursive: data.a.f -> data.a.f", 3, 1);
+    }
+
+    @Test
+    void conflictingRuleKinds() {
+        assertError(only("package a\n\np := 1\n\np contains 2\n"), "rego_type_error", "conflicting rules data.a.p found",
+                3, 1);
+    }
+
+    @Test
+    void conflictingFunctionArities() {
+        assertError(only("package a\n\nf(x) := 1\nf(x, y) := 2\n"), "rego_type_error",
+                "conflicting rules data.a.f found", 4, 1);
+    }
+
+    @Test
+    void multipleDefaultRules() {
+        assertError(only("package a\n\ndefault p := 1\n\ndefault p := 2\n"), "rego_type_error",
+                "multiple default rules data.a.p found", 5, 1);
+    }
+
+    @Test
+    void errorsFromSeveralFilesAreAllReported() {
+        assertThatThrownBy(() -> Rego.compile(Map.of("a.rego", "package a\np if { x }\n",
+                "b.rego", "package b\nq if { nope(1) }\n"), Map.of()))
+                .isInstanceOfSatisfying(RegoException.class, e -> {
+                    List<RegoError> errs = e.errors();
+                    assertThat(errs).extracting(RegoError::file).containsExactly("a.rego", "b.rego");
+                    assertThat(e.getMessage()).startsWith("2 errors occurred:")
+                            .contains("a.rego:2:8: rego_unsafe_var_error: var x is unsafe")
+                            .contains("b.rego:2:8: rego_type_error: undefined function nope");
+                });
+    }
+
+    @Test
+    void parseErrorsKeepTheirPosition() {
+        RegoError e = only("package a\n\np if {\n\t1 +\n}\n");
+        assertThat(e.code()).isEqualTo("rego_parse_error");
+        assertThat(e.file()).isEqualTo("p.rego");
+        assertThat(e.line()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void unsafeVariableInQuery() {
+        Rego r = Rego.compile(Map.of(), Map.of());
+        assertThatThrownBy(() -> r.query("x > 1", null)).isInstanceOfSatisfying(RegoException.class,
+                e -> assertThat(e.errors().get(0).message()).isEqualTo("var x is unsafe"));
+    }
+}
