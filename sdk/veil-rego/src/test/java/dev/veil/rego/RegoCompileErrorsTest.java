@@ -69,6 +69,18 @@ class RegoCompileErrorsTest {
     }
 
     @Test
+    void recursionThroughTheWholeDataDocument() {
+        assertError(only("package a\n\np := data\n"), "rego_recursion_error",
+                "rule data.a.p is recursive: data.a.p -> data.a.p", 3, 1);
+    }
+
+    @Test
+    void recursionThroughAVariableStep() {
+        assertError(only("package a\n\np contains k if {\n\tsome k\n\tdata.a[k]\n}\n"), "rego_recursion_error",
+                "rule data.a.p is recursive: data.a.p -> data.a.p", 3, 1);
+    }
+
+    @Test
     void conflictingRuleKinds() {
         assertError(only("package a\n\np := 1\n\np contains 2\n"), "rego_type_error", "conflicting rules data.a.p found",
                 3, 1);

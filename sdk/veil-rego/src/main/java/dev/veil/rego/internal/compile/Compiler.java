@@ -848,7 +848,11 @@ public final class Compiler {
             return new Plan.Const(loc, s.value());
         }
         if (t instanceof Var v) {
-            return var(v, scope);
+            Plan.T x = var(v, scope);
+            if (x instanceof Plan.Root root && !root.input && ctx != null) {
+                ctx.deps.add(List.of()); // the whole of data: every rule
+            }
+            return x;
         }
         if (t instanceof Ref r) {
             return ref(r, scope);
@@ -982,7 +986,7 @@ public final class Compiler {
     }
 
     private Plan.T ref(Ref r, Scope scope) {
-        Plan.T head = term(r.head(), scope);
+        Plan.T head = r.head() instanceof Var hv ? var(hv, scope) : term(r.head(), scope);
         List<Plan.T> path = new ArrayList<>();
         if (head instanceof Plan.Ref hr) {
             head = hr.head;
@@ -992,6 +996,9 @@ public final class Compiler {
             path.add(term(r.get(i), scope));
         }
         if (path.isEmpty()) {
+            if (head instanceof Plan.Root root && !root.input && ctx != null) {
+                ctx.deps.add(List.of()); // the whole of data: every rule
+            }
             return head;
         }
         Plan.Ref out = new Plan.Ref(r.location(), head, path.toArray(new Plan.T[0]));

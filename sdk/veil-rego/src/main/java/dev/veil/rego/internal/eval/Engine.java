@@ -115,7 +115,8 @@ public final class Engine {
     }
 
     private Evaluator evaluator(Value input, Options opts) {
-        long now = System.currentTimeMillis() * 1_000_000L;
+        java.time.Instant t = java.time.Instant.now();
+        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
         long deadline = opts.timeoutNanos() > 0 ? System.nanoTime() + opts.timeoutNanos() : 0;
         return new Evaluator(compiled.root(), data, input, opts.strict(), opts.printOut(), now, deadline);
     }

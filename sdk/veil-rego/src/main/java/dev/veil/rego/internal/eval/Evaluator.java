@@ -74,7 +74,42 @@ public final class Evaluator {
         this.strict = strict;
         this.printOut = printOut;
         this.deadline = deadline;
-        this.bctx = BuiltinContext.of(nowNanos, strict, java.util.concurrent.ThreadLocalRandom.current());
+        this.bctx = new Context(nowNanos, strict);
+    }
+
+    /** The builtins' view of this evaluation; the cache is created on first use. */
+    private static final class Context implements BuiltinContext {
+        private final long now;
+        private final boolean strict;
+        private Map<String, Object> cache;
+
+        Context(long now, boolean strict) {
+            this.now = now;
+            this.strict = strict;
+        }
+
+        @Override
+        public long nowNanos() {
+            return now;
+        }
+
+        @Override
+        public boolean strict() {
+            return strict;
+        }
+
+        @Override
+        public java.util.Random random() {
+            return java.util.concurrent.ThreadLocalRandom.current();
+        }
+
+        @Override
+        public Map<String, Object> cache() {
+            if (cache == null) {
+                cache = new HashMap<>();
+            }
+            return cache;
+        }
     }
 
     // ------------------------------------------------------------------ entry points
