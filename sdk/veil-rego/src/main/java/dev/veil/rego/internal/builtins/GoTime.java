@@ -928,14 +928,8 @@ final class GoTime {
         if (offsetSet) {
             return new Parsed(local - zoneOffset, nsec);
         }
-        if (!zoneName.isEmpty()) {
-            int offset = 0;
-            if (zoneName.length() > 3 && zoneName.startsWith("GMT")) {
-                String h = zoneName.substring(3);
-                offset = Integer.parseInt(h.startsWith("+") ? h.substring(1) : h) * 3600;
-            }
-            return new Parsed(local - offset, nsec);
-        }
+        // A zone name other than UTC: Go looks it up in the local zone, which here is UTC and knows no
+        // other name, so the wall clock is taken as UTC and the name (GMT-8 too) only labels the result.
         return new Parsed(local, nsec);
     }
 
