@@ -36,7 +36,8 @@ public final class Encoding {
             Builtin.of("base64.encode", 1, (a, c) -> str(encode(bytes("base64.encode", a[0]), STD, true))),
             Builtin.of("base64.decode", 1, (a, c) -> str(decode("base64.decode", bytes("base64.decode", a[0]), STD,
                     true))),
-            Builtin.of("base64.is_valid", 1, (a, c) -> BooleanValue.of(isValid(bytes("base64.is_valid", a[0])))),
+            Builtin.of("base64.is_valid", 1, (a, c) -> BooleanValue.of(a[0] instanceof StringValue s
+                    && isValid(s.value().getBytes(StandardCharsets.UTF_8)))),
             Builtin.of("base64url.encode", 1, (a, c) -> str(encode(bytes("base64url.encode", a[0]), URL, true))),
             Builtin.of("base64url.encode_no_pad", 1, (a, c) -> str(encode(bytes("base64url.encode_no_pad", a[0]), URL,
                     false))),
@@ -273,7 +274,7 @@ public final class Encoding {
     /** Go's {@code %#U}: {@code U+0067 'g'}. */
     private static BuiltinError invalidHexByte(int b) {
         String u = String.format("U+%04X", b);
-        if (b >= 0x20 && b != 0x7f && !(b >= 0x80 && b < 0xa0)) {
+        if (b >= 0x20 && b != 0x7f && !(b >= 0x80 && b <= 0xa0) && b != 0xad) { // Go's strconv.IsPrint
             u += " '" + (char) b + "'";
         }
         return new BuiltinError("hex.decode", "encoding/hex: invalid byte: " + u);
@@ -288,13 +289,18 @@ public final class Encoding {
         String indent = "\t";
         Boolean pretty = null;
         boolean implicit = false;
+        int idx = 0;
         for (Value k : o.keys()) {
             Value v = o.get(k);
-            String key = k instanceof StringValue s ? s.value() : null;
+            if (!(k instanceof StringValue)) {
+                throw RegoTypeError.operandDetail(2, "failed to stringify key " + k + " at index " + idx
+                        + ": operand " + idx + " must be string but got " + k.typeName()).withBuiltin(name);
+            }
+            String key = ((StringValue) k).value();
             if ("prefix".equals(key) || "indent".equals(key)) {
                 if (!(v instanceof StringValue s)) {
-                    throw RegoTypeError.operandDetail(2, "key " + k + " failed cast to string: operand 2 must be "
-                            + "string but got " + v.typeName()).withBuiltin(name);
+                    throw RegoTypeError.operandDetail(2, "key " + k + " failed cast to string: operand " + idx
+                            + " must be string but got " + v.typeName()).withBuiltin(name);
                 }
                 if (key.equals("prefix")) {
                     prefix = s.value();
@@ -310,6 +316,7 @@ public final class Encoding {
             } else {
                 throw RegoTypeError.operandDetail(2, "object contained unknown key " + k).withBuiltin(name);
             }
+            idx++;
         }
         String json = Values.toJson(x);
         if (pretty != null ? !pretty : !implicit) {
@@ -489,12 +496,12 @@ public final class Encoding {
                 List<Value> elems = val instanceof ArrayValue a ? a.asList() : ((SetValue) val).elements();
                 for (Value e : elems) {
                     if (!(e instanceof StringValue s)) {
-                        throw new BuiltinError(name, "only arrays of strings are permitted");
+                        throw encodeObjectError();
                     }
                     vals.add(s.value());
                 }
             } else {
-                throw new BuiltinError(name, "only strings, arrays of strings or sets of strings are permitted");
+                throw encodeObjectError();
             }
             query.put(key, vals);
         }
@@ -508,6 +515,11 @@ public final class Encoding {
             }
         });
         return StringValue.of(b.toString());
+    }
+
+    private static RegoTypeError encodeObjectError() {
+        return RegoTypeError.operandDetail(1, "values must be string, array[string], or set[string]")
+                .withBuiltin("urlquery.encode_object");
     }
 
     /** Go's {@code url.ParseQuery}: keys to arrays of values, in order; the first error wins. */

@@ -10,6 +10,7 @@ import com.networknt.schema.SchemaException;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
+import com.networknt.schema.resource.SchemaLoader;
 import dev.veil.rego.internal.value.ArrayValue;
 import dev.veil.rego.internal.value.BooleanValue;
 import dev.veil.rego.internal.value.NullValue;
@@ -24,7 +25,7 @@ import java.util.Set;
 
 /**
  * {@code json.verify_schema} and {@code json.match_schema}, as OPA's {@code topdown/json_schema.go}
- * (which uses gojsonschema): schemas and documents are objects or JSON strings; validation runs on
+ * (which uses gojsonschema): schemas are objects or JSON strings, documents also arrays; validation runs on
  * com.networknt's validator (draft 7 unless the schema names another) and each error is reported in
  * gojsonschema's shape and wording: {@code {"error": "id: Invalid type. Expected: integer, given:
  * string", "type": "invalid_type", "field": "id", "desc": "Invalid type. Expected: integer, given:
@@ -34,7 +35,14 @@ public final class JsonSchema {
     private static final ObjectMapper MAPPER = JsonMapper.builder().build();
     private static final Set<String> TYPES = Set.of("array", "boolean", "integer", "number", "null", "object",
             "string");
-    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7);
+    /** Never fetches a remote {@code $ref}: schemas may come from input, and a fetch would be an outbound request. */
+    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7,
+            b -> b.schemaLoader(SchemaLoader.getDefault()));
+
+    /** Compiled schemas by their JSON text, as OPA caches them between queries; lock-free. */
+    private static final int CACHE_SIZE = 256;
+    private static final java.util.concurrent.ConcurrentHashMap<String, Schema> CACHE =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Every builtin of this topic. */
     public static final List<Builtin> ALL = List.of(
@@ -56,7 +64,7 @@ public final class JsonSchema {
         String json;
         if (v instanceof StringValue s) {
             json = s.value();
-        } else if (v instanceof ObjectValue) {
+        } else if (v instanceof ObjectValue || v instanceof ArrayValue) {
             json = Values.toJson(v);
         } else {
             throw new Invalid("wrong type, expected string or object");
@@ -70,9 +78,22 @@ public final class JsonSchema {
 
     private static Schema compile(Value schemaValue) {
         JsonNode node = load(schemaValue);
+        if (!node.isObject() && !node.isBoolean()) {
+            throw new Invalid("schema is invalid");
+        }
         checkTypes(node);
         try {
-            return REGISTRY.getSchema(MAPPER.writeValueAsString(node));
+            String text = MAPPER.writeValueAsString(node);
+            Schema cached = CACHE.get(text);
+            if (cached != null) {
+                return cached;
+            }
+            Schema schema = REGISTRY.getSchema(text);
+            if (CACHE.size() >= CACHE_SIZE) {
+                CACHE.clear(); // crude bound: policies use a handful of constant schemas
+            }
+            CACHE.put(text, schema);
+            return schema;
         } catch (SchemaException | JsonProcessingException | IllegalArgumentException e) {
             throw new Invalid("invalid schema: " + e.getMessage());
         }
@@ -130,8 +151,13 @@ public final class JsonSchema {
         List<Error> errors;
         try {
             errors = schema.validate(doc);
-        } catch (SchemaException e) {
-            throw new BuiltinError("json.match_schema", e.getMessage());
+        } catch (SchemaException | IllegalStateException | IllegalArgumentException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.startsWith("java.io.FileNotFoundException: ")) {
+                m = "schema reference " + m.substring(31) + " cannot be resolved: remote schemas are not fetched, "
+                        + "inline the referenced schema under $defs";
+            }
+            throw new BuiltinError("json.match_schema", m);
         }
         List<Value> out = new ArrayList<>(errors.size());
         for (Error e : errors) {

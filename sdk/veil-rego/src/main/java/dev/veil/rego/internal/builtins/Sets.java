@@ -17,6 +17,11 @@ public final class Sets {
             Builtin.of("intersection", 1, (a, c) -> intersection(a[0])),
             Builtin.of("union", 1, (a, c) -> union(a[0])));
 
+    /** {@code set_diff}: deprecated in OPA (use {@code -}) and rejected in Rego v1 modules; kept for a v0 mode. */
+    public static final List<Builtin> DEPRECATED = List.of(
+            Builtin.of("set_diff", 2, (a, c) -> Operands.set("set_diff", a[0], 1)
+                    .difference(Operands.set("set_diff", a[1], 2))));
+
     private Sets() {
     }
 

@@ -14,6 +14,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
@@ -21,18 +23,43 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.NodeId;
 import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
 import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * {@code yaml.marshal}, {@code yaml.unmarshal} and {@code yaml.is_valid}, as OPA does them through
  * JSON ({@code sigs.k8s.io/yaml}): unmarshalling reads the first YAML document (SnakeYAML, safe
- * constructor, YAML 1.1 like go-yaml v2) with object keys turned into strings; marshalling writes
+ * constructor, implicit types as go-yaml v2: dates stay strings, {@code 1e3} is a number) with object
+ * keys turned into strings; marshalling writes
  * block YAML as go-yaml v2 does (sorted keys, sequences inside mappings not indented, strings that
  * would read back as another type double-quoted). Parse errors read like go-yaml's
  * ({@code yaml: line 1: did not find expected ',' or ']'}).
  */
 public final class Yaml {
     private static final Resolver RESOLVER = new Resolver();
+    private static final Resolver GO_RESOLVER = new GoResolver();
+
+    /**
+     * Implicit types as go-yaml v2 resolves them for {@code interface{}}: no timestamps (a date stays a
+     * string), floats without a point ({@code 1e3}), no sexagesimal numbers.
+     */
+    private static final class GoResolver extends Resolver {
+        private static final Pattern INT = Pattern.compile(
+                "^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$");
+        private static final Pattern FLOAT = Pattern.compile(
+                "^(?:[-+]?(?:\\.[0-9]+|[0-9]+(?:\\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)"
+                        + "|\\.(?:nan|NaN|NAN))$");
+
+        @Override
+        protected void addImplicitResolvers() {
+            addImplicitResolver(Tag.BOOL, BOOL, "yYnNtTfFoO");
+            addImplicitResolver(Tag.INT, INT, "-+0123456789");
+            addImplicitResolver(Tag.FLOAT, FLOAT, "-+0123456789.");
+            addImplicitResolver(Tag.MERGE, MERGE, "<");
+            addImplicitResolver(Tag.NULL, NULL, "~nN\0");
+            addImplicitResolver(Tag.NULL, EMPTY, null);
+        }
+    }
 
     /** Every builtin of this topic. */
     public static final List<Builtin> ALL = List.of(
@@ -47,7 +74,9 @@ public final class Yaml {
         LoaderOptions options = new LoaderOptions();
         options.setMaxAliasesForCollections(50);
         options.setCodePointLimit(16 * 1024 * 1024);
-        return new org.yaml.snakeyaml.Yaml(new SafeConstructor(options));
+        DumperOptions dumper = new DumperOptions();
+        return new org.yaml.snakeyaml.Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options,
+                new GoResolver());
     }
 
     /** The first document as a value (null YAML, or no document, is null). */
@@ -224,6 +253,7 @@ public final class Yaml {
                 return false;
             }
         }
-        return RESOLVER.resolve(NodeId.scalar, s, true).equals(Tag.STR);
+        return RESOLVER.resolve(NodeId.scalar, s, true).equals(Tag.STR)
+                && GO_RESOLVER.resolve(NodeId.scalar, s, true).equals(Tag.STR);
     }
 }

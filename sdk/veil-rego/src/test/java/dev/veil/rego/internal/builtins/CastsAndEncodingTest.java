@@ -50,6 +50,7 @@ class CastsAndEncodingTest {
         assertThat(call("base64.decode", s("aGVs\nbG8="))).isEqualTo(s("hello"));
         assertThat(call("base64.is_valid", s("aGVsbG8="))).isEqualTo(BooleanValue.TRUE);
         assertThat(call("base64.is_valid", s("aGVsbG8"))).isEqualTo(BooleanValue.FALSE);
+        assertThat(call("base64.is_valid", n("1"))).isEqualTo(BooleanValue.FALSE);
         builtinError("base64.decode", "base64.decode: illegal base64 data at input byte 4", s("aGVsbG8"));
         builtinError("base64.decode", "base64.decode: illegal base64 data at input byte 1", s("a!"));
         builtinError("base64.decode", "base64.decode: illegal base64 data at input byte 8", s("aGVsbG8=x"));
@@ -129,6 +130,11 @@ class CastsAndEncodingTest {
                 + "\"lottery\"", v, j("{\"lottery\": true}"));
         typeError("json.marshal_with_options", "json.marshal_with_options: operand 2 key \"pretty\" failed cast to "
                 + "bool", v, j("{\"pretty\": 1}"));
+        typeError("json.marshal_with_options", "json.marshal_with_options: operand 2 key \"prefix\" failed cast to "
+                + "string: operand 1 must be string but got number", v, j("{\"indent\": \"\", \"prefix\": 1}"));
+        typeError("json.marshal_with_options", "json.marshal_with_options: operand 2 failed to stringify key 1 at "
+                + "index 0: operand 0 must be string but got number", v,
+                dev.veil.rego.internal.value.ObjectValue.of(n("1"), s("x")));
     }
 
     @Test
@@ -141,10 +147,10 @@ class CastsAndEncodingTest {
                 .isEqualTo(s("a=x+y&b=1&b=2"));
         assertThat(call("urlquery.encode_object", dev.veil.rego.internal.value.ObjectValue.of(s("s"), set(s("v")))))
                 .isEqualTo(s("s=v"));
-        builtinError("urlquery.encode_object", "urlquery.encode_object: only arrays of strings are permitted",
-                j("{\"a\": [1]}"));
-        builtinError("urlquery.encode_object", "urlquery.encode_object: only strings, arrays of strings or sets of "
-                + "strings are permitted", j("{\"a\": 1}"));
+        typeError("urlquery.encode_object", "urlquery.encode_object: operand 1 values must be string, array[string], "
+                + "or set[string]", j("{\"a\": [1]}"));
+        typeError("urlquery.encode_object", "urlquery.encode_object: operand 1 values must be string, array[string], "
+                + "or set[string]", j("{\"a\": 1}"));
         assertThat(call("urlquery.decode_object", s("a=1&b=2&a=3&c"))).isEqualTo(
                 j("{\"a\": [\"1\", \"3\"], \"b\": [\"2\"], \"c\": [\"\"]}"));
         builtinError("urlquery.decode_object", "urlquery.decode_object: invalid semicolon separator in query",
@@ -156,6 +162,10 @@ class CastsAndEncodingTest {
         assertThat(call("yaml.unmarshal", s("a: 1\nb: [x, 2.5, true, null]\n1: one\n")))
                 .isEqualTo(j("{\"a\": 1, \"b\": [\"x\", 2.5, true, null], \"1\": \"one\"}"));
         assertThat(call("yaml.unmarshal", s(""))).isEqualTo(NullValue.NULL);
+        assertThat(call("yaml.unmarshal", s("d: 2001-12-14\nf: 1e3\nt: 1:20\no: 0x1F\n")))
+                .isEqualTo(j("{\"d\": \"2001-12-14\", \"f\": 1000, \"t\": \"1:20\", \"o\": 31}"));
+        assertThat(call("yaml.marshal", j("{\"d\": \"2001-12-14\", \"f\": \"1e3\"}")))
+                .isEqualTo(s("d: \"2001-12-14\"\nf: \"1e3\"\n"));
         builtinError("yaml.unmarshal", "yaml.unmarshal: yaml: line 1: did not find expected ',' or ']'",
                 s("[1,2,3"));
         assertThat(call("yaml.is_valid", s("a: [1"))).isEqualTo(BooleanValue.FALSE);

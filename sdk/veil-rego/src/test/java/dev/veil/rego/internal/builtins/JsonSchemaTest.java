@@ -45,6 +45,19 @@ class JsonSchemaTest {
     }
 
     @Test
+    void arrayDocumentsAndNoRemoteReferences() {
+        assertThat(json(call("json.match_schema", j("[{\"a\": \"b\"}]"),
+                j("{\"items\": {\"properties\": {\"a\": {\"type\": \"number\"}}}}"))))
+                .contains("\"error\":\"0.a: Invalid type. Expected: number, given: string\"");
+        assertThat(json(call("json.verify_schema", j("[1]")))).isEqualTo("[false,\"jsonschema: schema is invalid\"]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> call("json.match_schema", j("{}"),
+                j("{\"$ref\": \"http://127.0.0.1:9/schema.json\"}")))
+                .isInstanceOf(BuiltinError.class).hasMessage("json.match_schema: schema reference "
+                        + "http://127.0.0.1:9/schema.json cannot be resolved: remote schemas are not fetched, inline "
+                        + "the referenced schema under $defs");
+    }
+
+    @Test
     void invalidSchemasAndOperands() {
         builtinError("json.match_schema", "json.match_schema: has a primitive type that is NOT VALID -- given: "
                 + "/unknown/ Expected valid values are:[array boolean integer number null object string]",
@@ -58,7 +71,7 @@ class JsonSchemaTest {
                 + "number null object string]\"]");
         assertThat(json(call("json.verify_schema", s("{"))))
                 .isEqualTo("[false,\"jsonschema: invalid JSON string\"]");
-        assertThat(json(call("json.verify_schema", n("1")))).isEqualTo("[false,\"jsonschema: wrong type, expected string or "
-                + "object\"]");
+        assertThat(json(call("json.verify_schema", n("1"))))
+                .isEqualTo("[false,\"jsonschema: wrong type, expected string or object\"]");
     }
 }
