@@ -32,6 +32,8 @@ public final class Crypto {
             Builtin.of("crypto.hmac.equal", 2, Crypto::hmacEqual),
             Builtin.of("crypto.x509.parse_certificates", 1, X509::parseCertificates),
             Builtin.of("crypto.x509.parse_and_verify_certificates", 1, X509::parseAndVerifyCertificates),
+            Builtin.of("crypto.x509.parse_and_verify_certificates_with_options", 2,
+                    X509::parseAndVerifyCertificatesWithOptions),
             Builtin.of("crypto.x509.parse_certificate_request", 1, X509::parseCertificateRequest),
             Builtin.of("crypto.x509.parse_rsa_private_key", 1, X509::parseRsaPrivateKey),
             Builtin.of("crypto.x509.parse_keypair", 2, X509::parseKeyPair),

@@ -104,7 +104,8 @@ final class Der {
         if (pos + hdr + len > b.length || pos + hdr + len < 0) {
             throw structure("data truncated");
         }
-        return new Tlv(tag, Arrays.copyOfRange(b, pos, pos + hdr + len), Arrays.copyOfRange(b, pos + hdr, pos + hdr + len));
+        return new Tlv(tag, Arrays.copyOfRange(b, pos, pos + hdr + len),
+                Arrays.copyOfRange(b, pos + hdr, pos + hdr + len));
     }
 
     static IllegalArgumentException structure(String detail) {

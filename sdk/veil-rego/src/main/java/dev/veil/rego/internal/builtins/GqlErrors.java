@@ -174,7 +174,10 @@ final class GqlErrors {
         return msg;
     }
 
-    /** gqlparser's getSuggestedTypeNames: for abstract types, the possible types (interfaces first) having the field. */
+    /**
+     * gqlparser's getSuggestedTypeNames: for abstract types, the possible types (interfaces first)
+     * having the field.
+     */
     private static List<String> suggestedTypes(GraphQLSchema schema, GraphQLType parent, String field) {
         List<GraphQLObjectType> possible;
         if (parent instanceof GraphQLInterfaceType i) {

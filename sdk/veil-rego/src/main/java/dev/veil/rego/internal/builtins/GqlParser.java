@@ -198,7 +198,8 @@ final class GqlParser {
                 return invalid();
             }
         }
-        if (pos < src.length() && (src.charAt(pos) == '.' || src.charAt(pos) == '_' || Character.isLetter(src.charAt(pos)))) {
+        if (pos < src.length()
+                && (src.charAt(pos) == '.' || src.charAt(pos) == '_' || Character.isLetter(src.charAt(pos)))) {
             return invalid();
         }
         return new Token(isFloat ? Kind.FLOAT : Kind.INT, src.substring(start, pos), startLine, startCol);

@@ -159,7 +159,8 @@ public final class Graphql {
             TypeDefinitionRegistry registry = new SchemaParser().parse(extra + sdl);
             return UnExecutableSchemaGenerator.makeUnExecutableSchema(registry);
         } catch (RuntimeException e) {
-            throw new BuiltinError("Error in gqlparser SchemaDocument to Schema conversion: " + firstLine(e.getMessage()));
+            throw new BuiltinError("Error in gqlparser SchemaDocument to Schema conversion: "
+                    + firstLine(e.getMessage()));
         }
     }
 
@@ -225,7 +226,8 @@ public final class Graphql {
     }
 
     static int num(Value o, String key) {
-        return o instanceof ObjectValue ov && ov.get(key) instanceof NumberValue n && n.isInt() ? n.intValueExact() : -1;
+        return o instanceof ObjectValue ov && ov.get(key) instanceof NumberValue n && n.isInt() ? n.intValueExact()
+                : -1;
     }
 
     static String json(String s) {

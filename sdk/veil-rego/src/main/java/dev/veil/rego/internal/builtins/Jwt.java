@@ -70,7 +70,8 @@ public final class Jwt {
             Builtin.of("io.jwt.encode_sign", 3, Jwt::encodeSign),
             Builtin.of("io.jwt.encode_sign_raw", 3, Jwt::encodeSignRaw));
 
-    private static final ArrayValue UNVERIFIED = ArrayValue.of(BooleanValue.FALSE, ObjectValue.EMPTY, ObjectValue.EMPTY);
+    private static final ArrayValue UNVERIFIED = ArrayValue.of(BooleanValue.FALSE, ObjectValue.EMPTY,
+            ObjectValue.EMPTY);
     private static final StringValue JWT = StringValue.of("JWT");
 
     private Jwt() {

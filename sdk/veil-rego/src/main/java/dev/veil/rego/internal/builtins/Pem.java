@@ -31,7 +31,8 @@ final class Pem {
             }
             int typeStart = start + BEGIN.length();
             int lineEnd = data.indexOf('\n', typeStart);
-            String typeLine = (lineEnd < 0 ? data.substring(typeStart) : data.substring(typeStart, lineEnd)).stripTrailing();
+            String typeLine = (lineEnd < 0 ? data.substring(typeStart) : data.substring(typeStart, lineEnd))
+                    .stripTrailing();
             if (lineEnd < 0 || !typeLine.endsWith(DASHES)) {
                 from = typeStart;
                 continue;

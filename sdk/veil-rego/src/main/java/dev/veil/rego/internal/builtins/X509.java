@@ -65,8 +65,201 @@ final class X509 {
         } catch (BuiltinError e) {
             return invalid;
         }
-        List<X509Certificate> chain = verifyChain(certs, ctx.nowNanos());
+        List<X509Certificate> chain = verifyChain(certs, new VerifyOptions(ctx.nowNanos()));
         return chain == null ? invalid : ArrayValue.of(BooleanValue.TRUE, certArray(chain));
+    }
+
+    /** Go's x509.VerifyOptions as OPA fills them: host name, time, extended key usages (default server auth). */
+    static final class VerifyOptions {
+        String dnsName = "";
+        long nowNanos;
+        List<Integer> keyUsages = new ArrayList<>();
+
+        VerifyOptions(long nowNanos) {
+            this.nowNanos = nowNanos;
+        }
+    }
+
+    /** OPA's names for the extended key usages accepted in {@code KeyUsages}. */
+    private static final Map<String, Integer> KEY_USAGE_NAMES = Map.ofEntries(Map.entry("KeyUsageAny", 0),
+            Map.entry("KeyUsageServerAuth", 1), Map.entry("KeyUsageClientAuth", 2), Map.entry("KeyUsageCodeSigning", 3),
+            Map.entry("KeyUsageEmailProtection", 4), Map.entry("KeyUsageIPSECEndSystem", 5),
+            Map.entry("KeyUsageIPSECTunnel", 6), Map.entry("KeyUsageIPSECUser", 7),
+            Map.entry("KeyUsageTimeStamping", 8), Map.entry("KeyUsageOCSPSigning", 9),
+            Map.entry("KeyUsageMicrosoftServerGatedCrypto", 10), Map.entry("KeyUsageNetscapeServerGatedCrypto", 11),
+            Map.entry("KeyUsageMicrosoftCommercialCodeSigning", 12),
+            Map.entry("KeyUsageMicrosoftKernelCodeSigning", 13));
+
+    static Value parseAndVerifyCertificatesWithOptions(Value[] args, BuiltinContext ctx) {
+        String name = "crypto.x509.parse_and_verify_certificates_with_options";
+        String input = Crypto.string(name, args, 1);
+        if (!(args[1] instanceof ObjectValue options)) {
+            throw RegoTypeError.operand(2, args[1], "object").withBuiltin(name);
+        }
+        ArrayValue invalid = ArrayValue.of(BooleanValue.FALSE, ArrayValue.EMPTY);
+        List<X509Certificate> certs;
+        try {
+            certs = certsFromString(input);
+        } catch (BuiltinError e) {
+            return invalid;
+        }
+        VerifyOptions opts = verifyOptions(options, ctx.nowNanos());
+        List<X509Certificate> chain = verifyChain(certs, opts);
+        return chain == null ? invalid : ArrayValue.of(BooleanValue.TRUE, certArray(chain));
+    }
+
+    /** OPA's extractVerifyOpts, with its messages. */
+    private static VerifyOptions verifyOptions(ObjectValue options, long nowNanos) {
+        VerifyOptions o = new VerifyOptions(nowNanos);
+        for (Value key : options.keys()) {
+            if (!(key instanceof StringValue k)) {
+                continue;
+            }
+            Value v = options.get(key);
+            switch (k.value()) {
+                case "DNSName" -> {
+                    if (!(v instanceof StringValue s)) {
+                        throw new BuiltinError("'DNSName' should be a string");
+                    }
+                    o.dnsName = s.value().replaceAll("^\"+|\"+$", "");
+                }
+                case "CurrentTime" -> {
+                    if (!(v instanceof NumberValue n)) {
+                        throw new BuiltinError("'CurrentTime' should be a number");
+                    }
+                    if (!goInt64(n)) {
+                        throw new BuiltinError("'CurrentTime' should be a valid int64 number");
+                    }
+                    o.nowNanos = n.longValueExact();
+                }
+                case "MaxConstraintComparisons" -> {
+                    if (!(v instanceof NumberValue n)) {
+                        throw new BuiltinError("'MaxConstraintComparisons' should be a number");
+                    }
+                    if (!goInt64(n)) {
+                        throw new BuiltinError("'MaxConstraintComparisons' should be a valid number");
+                    }
+                }
+                case "KeyUsages" -> {
+                    List<Value> items;
+                    if (v instanceof ArrayValue a) {
+                        items = a.asList();
+                    } else if (v instanceof dev.veil.rego.internal.value.SetValue set) {
+                        items = set.elements();
+                    } else {
+                        throw new BuiltinError("'KeyUsages' should be an Array or Set");
+                    }
+                    List<String> bad = new ArrayList<>();
+                    for (Value item : items) {
+                        if (item instanceof StringValue u) {
+                            String usage = u.value().replaceAll("^\"+|\"+$", "");
+                            Integer known = KEY_USAGE_NAMES.get(usage);
+                            if (known != null) {
+                                o.keyUsages.add(known);
+                            } else {
+                                bad.add(usage);
+                            }
+                        }
+                    }
+                    if (!bad.isEmpty()) {
+                        throw new BuiltinError("invalid entries for 'KeyUsages' found: [" + String.join(" ", bad)
+                                + "]");
+                    }
+                }
+                default -> throw new BuiltinError("invalid key option");
+            }
+        }
+        return o;
+    }
+
+    /** Go's json.Number.Int64(): a literal must be written as an integer; a computed one must be a 64-bit integer. */
+    private static boolean goInt64(NumberValue n) {
+        return n.isLong() && (n.text() == null || n.text().matches("[+-]?[0-9]+"));
+    }
+
+    /** Go's checkChainForKeyUsage: some requested usage survives every certificate that restricts usages. */
+    private static boolean keyUsageAllowed(List<X509Certificate> chain, List<Integer> requested)
+            throws GeneralSecurityException {
+        List<Integer> usages = requested.isEmpty() ? List.of(1) : requested;
+        if (usages.contains(0)) {
+            return true;
+        }
+        boolean[] alive = new boolean[usages.size()];
+        java.util.Arrays.fill(alive, true);
+        int remaining = usages.size();
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            List<String> eku = chain.get(i).getExtendedKeyUsage();
+            if (eku == null || eku.isEmpty()) {
+                continue;
+            }
+            List<Integer> known = new ArrayList<>();
+            for (String oid : eku) {
+                Integer k = EXT_KEY_USAGE.get(oid);
+                if (k != null) {
+                    known.add(k);
+                }
+            }
+            if (known.contains(0)) {
+                continue;
+            }
+            for (int u = 0; u < usages.size(); u++) {
+                if (alive[u] && !known.contains(usages.get(u))) {
+                    alive[u] = false;
+                    if (--remaining == 0) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Go's VerifyHostname on DNS names and IP addresses (no common-name fallback, as Go 1.15+). */
+    private static boolean hostnameMatches(X509Certificate leaf, String host) throws GeneralSecurityException {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        Collection<List<?>> sans = leaf.getSubjectAlternativeNames();
+        if (h.matches("[0-9.]+") || h.contains(":")) {
+            if (sans != null) {
+                for (List<?> san : sans) {
+                    if ((Integer) san.get(0) == 7 && sameIp(String.valueOf(san.get(1)), h)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+        String want = trimDot(h.toLowerCase(java.util.Locale.ROOT));
+        if (sans == null) {
+            return false;
+        }
+        for (List<?> san : sans) {
+            if ((Integer) san.get(0) != 2) {
+                continue;
+            }
+            String pattern = trimDot(String.valueOf(san.get(1)).toLowerCase(java.util.Locale.ROOT));
+            if (pattern.equals(want)) {
+                return true;
+            }
+            if (pattern.startsWith("*.")) {
+                int dot = want.indexOf('.');
+                if (dot > 0 && want.substring(dot).equals(pattern.substring(1))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static String trimDot(String s) {
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    private static boolean sameIp(String a, String b) {
+        try {
+            return java.net.InetAddress.getByName(a).equals(java.net.InetAddress.getByName(b));
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     static Value parseCertificateRequest(Value[] args, BuiltinContext ctx) {
@@ -230,7 +423,8 @@ final class X509 {
     }
 
     /** Go's Verify with the first certificate as the only root and the last as the leaf; null when invalid. */
-    private static List<X509Certificate> verifyChain(List<X509Certificate> certs, long nowNanos) {
+    private static List<X509Certificate> verifyChain(List<X509Certificate> certs, VerifyOptions opts) {
+        long nowNanos = opts.nowNanos;
         if (certs.size() < 2) {
             return null;
         }
@@ -246,6 +440,12 @@ final class X509 {
                     .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
             List<X509Certificate> chain = new ArrayList<>(path);
             chain.add(certs.get(0));
+            if (!keyUsageAllowed(chain, opts.keyUsages)) {
+                return null;
+            }
+            if (!opts.dnsName.isEmpty() && !hostnameMatches(chain.get(0), opts.dnsName)) {
+                return null;
+            }
             return chain;
         } catch (GeneralSecurityException | RuntimeException e) {
             return null;
@@ -386,7 +586,8 @@ final class X509 {
                 for (Der.Tlv ext : field.children().get(0).children()) {
                     List<Der.Tlv> parts = ext.children();
                     String id = parts.get(0).oid();
-                    boolean critical = parts.size() > 2 && parts.get(1).tag() == 0x01 && parts.get(1).content().length > 0
+                    boolean critical = parts.size() > 2 && parts.get(1).tag() == 0x01
+                            && parts.get(1).content().length > 0
                             && parts.get(1).content()[0] != 0;
                     byte[] value = parts.get(parts.size() - 1).content();
                     ObjectValue.Builder e = ObjectValue.builder();
@@ -444,7 +645,8 @@ final class X509 {
                                         }
                                         for (Der.Tlv gn : full.children()) {
                                             if (gn.tag() == 0x86) {
-                                                crl.add(StringValue.of(new String(gn.content(), StandardCharsets.UTF_8)));
+                                                crl.add(StringValue.of(new String(gn.content(),
+                                                        StandardCharsets.UTF_8)));
                                             }
                                         }
                                     }

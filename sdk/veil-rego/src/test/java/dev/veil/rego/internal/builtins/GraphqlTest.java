@@ -37,7 +37,8 @@ class GraphqlTest {
                           {"DefaultValue": {"ExpectedTypeHasDefault": false, "Kind": 5, "Raw": "true"},
                            "Description": "", "Name": "flag", "Type": {"NamedType": "Boolean", "NonNull": false}}],
                           "Description": "", "Name": "world",
-                          "Type": {"Elem": {"NamedType": "String", "NonNull": false}, "NamedType": "", "NonNull": true}}],
+                          "Type": {"Elem": {"NamedType": "String", "NonNull": false}, "NamedType": "",
+                            "NonNull": true}}],
                          "Kind": "OBJECT", "Name": "Hello"}]}"""));
         assertThat(call("graphql.parse_schema", s("\"\"\"\n    Block\n      text\n\"\"\"\nscalar S @deprecated")))
                 .isEqualTo(Values.parseJson("""
@@ -57,7 +58,8 @@ class GraphqlTest {
                              "ExpectedTypeHasDefault": false, "Kind": 8, "Raw": ""}},
                             {"Name": "y", "Value": {"ExpectedTypeHasDefault": false, "Kind": 0, "Raw": "v"}}],
                           "Name": "f", "SelectionSet": [{"Name": "F"}]}],
-                          "VariableDefinitions": [{"DefaultValue": {"ExpectedTypeHasDefault": false, "Kind": 1, "Raw": "3"},
+                          "VariableDefinitions": [{"DefaultValue": {"ExpectedTypeHasDefault": false, "Kind": 1,
+                            "Raw": "3"},
                             "Type": {"NamedType": "Int", "NonNull": false}, "Used": false, "Variable": "v"}]}]}"""));
         assertThat(call("graphql.parse_query", s(""))).isEqualTo(ObjectValue.EMPTY);
     }
@@ -127,16 +129,21 @@ class GraphqlTest {
                 "Field \"shop\" argument \"id\" of type \"ID!\" is required, but it was not provided in GraphQL "
                         + "string at location 2:3");
         assertInvalid("{ shop(id: 1) { nam } }",
-                "Cannot query field \"nam\" on type \"Shop\". Did you mean \"name\"? in GraphQL string at location 1:17");
+                "Cannot query field \"nam\" on type \"Shop\". Did you mean \"name\"? in GraphQL string at "
+                        + "location 1:17");
         assertInvalid("{ shop(id: 1) { zzzzzz } }",
                 "Cannot query field \"zzzzzz\" on type \"Shop\" in GraphQL string at location 1:17");
-        assertInvalid("{ thing { name } }", "Cannot query field \"name\" on type \"Thing\". Did you mean to use an inline "
+        assertInvalid("{ thing { name } }",
+                "Cannot query field \"name\" on type \"Thing\". Did you mean to use an inline "
                 + "fragment on \"Named\", \"Item\", or \"Shop\"? in GraphQL string at location 1:11");
         assertInvalid("{ shop(id: 1, ids: 2) { name } }",
-                "Unknown argument \"ids\" on field \"Query.shop\". Did you mean \"id\"? in GraphQL string at location 1:15");
-        assertInvalid("{ shop(id: 1) }", "Field \"shop\" of type \"Shop\" must have a selection of subfields. Did you mean "
+                "Unknown argument \"ids\" on field \"Query.shop\". Did you mean \"id\"? in GraphQL string at "
+                        + "location 1:15");
+        assertInvalid("{ shop(id: 1) }",
+                "Field \"shop\" of type \"Shop\" must have a selection of subfields. Did you mean "
                 + "\"shop { ... }\"? in GraphQL string at location 1:3");
-        assertInvalid("{ shop(id: 1) { name { x } } }", "Field \"name\" must not have a selection since type \"String\" "
+        assertInvalid("{ shop(id: 1) { name { x } } }",
+                "Field \"name\" must not have a selection since type \"String\" "
                 + "has no subfields in GraphQL string at location 1:17");
         assertInvalid("query Q { shop(id: $id) { name } }",
                 "Variable \"$id\" is not defined by operation \"Q\" in GraphQL string at location 1:20");
@@ -147,7 +154,8 @@ class GraphqlTest {
                 "Unknown type \"Nope\" in GraphQL string at location 1:14");
         // the location follows the caller's text, not a re-printed query
         assertInvalid("\n\n   # comment\n   { shop(id: 1) { nam } }",
-                "Cannot query field \"nam\" on type \"Shop\". Did you mean \"name\"? in GraphQL string at location 4:20");
+                "Cannot query field \"nam\" on type \"Shop\". Did you mean \"name\"? in GraphQL string at "
+                        + "location 4:20");
     }
 
     @Test

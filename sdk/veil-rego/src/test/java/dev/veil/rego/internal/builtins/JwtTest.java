@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 class JwtTest {
     private static final long NOW = 1_700_000_000_000_000_000L;
     private static final BuiltinContext CTX = BuiltinContext.of(NOW, true, new Random(1));
-    private static final String RFC_K = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+    private static final String RFC_K = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3"
+            + "Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 
     private static RSAKey rsa;
     private static RSAKey otherRsa;
@@ -253,7 +254,8 @@ class JwtTest {
                 .hasMessage("unknown token validation constraint: foo");
         assertThatThrownBy(() -> dv(token, "{\"secret\":\"42\",\"time\":-1}"))
                 .hasMessage("token time constraint: must not be negative");
-        assertThatThrownBy(() -> dv(token, "{\"secret\":\"42\",\"cert\":\"{\\\"kty\\\":\\\"oct\\\",\\\"k\\\":\\\"NDI\\\"}\"}"))
+        assertThatThrownBy(() -> dv(token,
+                "{\"secret\":\"42\",\"cert\":\"{\\\"kty\\\":\\\"oct\\\",\\\"k\\\":\\\"NDI\\\"}\"}"))
                 .hasMessage("duplicate key constraints");
         assertThatThrownBy(() -> call("io.jwt.decode_verify", token, s("x"))).isInstanceOf(RegoTypeError.class)
                 .hasMessageContaining("operand 2 must be object but got string");
@@ -290,6 +292,7 @@ class JwtTest {
         assertThatThrownBy(() -> call("io.jwt.encode_sign_raw", s("{\"alg\":\"RS256\"}"), s("{}"), s(k)))
                 .hasMessageContaining("cannot sign RS256");
         assertThatThrownBy(() -> call("io.jwt.encode_sign_raw", s("{}"), s("{}"), NumberValue.of(3)))
-                .isInstanceOf(RegoTypeError.class).hasMessage("io.jwt.encode_sign_raw: operand 3 must be string but got number");
+                .isInstanceOf(RegoTypeError.class)
+                .hasMessage("io.jwt.encode_sign_raw: operand 3 must be string but got number");
     }
 }

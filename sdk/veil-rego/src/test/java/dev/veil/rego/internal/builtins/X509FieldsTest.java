@@ -92,12 +92,17 @@ class X509FieldsTest {
     }
 
     static String certificate(byte[] extensions) throws Exception {
+        return certificate("Test CA", "leaf.example", key, key, extensions);
+    }
+
+    static String certificate(String issuer, String subject, KeyPair subjectKey, KeyPair signer, byte[] extensions)
+            throws Exception {
         byte[] alg = seq(oid("1.2.840.113549.1.1.11"), tlv(0x05));
         byte[] tbs = seq(tlv(0xa0, tlv(0x02, new byte[] {2})), tlv(0x02, new byte[] {0x30, 0x39}), alg,
-                name("Test CA"), seq(str(0x17, "240101000000Z"), str(0x17, "340101000000Z")), name("leaf.example"),
-                key.getPublic().getEncoded(), extensions == null ? new byte[0] : tlv(0xa3, extensions));
+                name(issuer), seq(str(0x17, "230101000000Z"), str(0x17, "340101000000Z")), name(subject),
+                subjectKey.getPublic().getEncoded(), extensions == null ? new byte[0] : tlv(0xa3, extensions));
         Signature s = Signature.getInstance("SHA256withRSA");
-        s.initSign(key.getPrivate());
+        s.initSign(signer.getPrivate());
         s.update(tbs);
         byte[] sig = s.sign();
         byte[] bits = new byte[sig.length + 1];
@@ -170,5 +175,94 @@ class X509FieldsTest {
         assertThat(c.get("IsCA")).isEqualTo(BooleanValue.TRUE);
         assertThat(c.get("MaxPathLen")).isEqualTo(NumberValue.ZERO);
         assertThat(c.get("MaxPathLenZero")).isEqualTo(BooleanValue.TRUE);
+    }
+
+    // ------------------------------------------------------------------ chain verification
+
+    private static final String VERIFY = "crypto.x509.parse_and_verify_certificates";
+    private static final String WITH_OPTIONS = "crypto.x509.parse_and_verify_certificates_with_options";
+
+    static byte[] caExtensions() {
+        return seq(ext("2.5.29.19", true, seq(tlv(0x01, new byte[] {(byte) 0xff}))));
+    }
+
+    static byte[] leafExtensions(String dns, String... ekus) {
+        byte[][] oids = new byte[ekus.length][];
+        for (int i = 0; i < ekus.length; i++) {
+            oids[i] = oid(ekus[i]);
+        }
+        return seq(ext("2.5.29.17", false, seq(str(0x82, dns))), ext("2.5.29.37", false, seq(oids)));
+    }
+
+    static String chain(String dns, String... ekus) throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(1024);
+        KeyPair leafKey = g.generateKeyPair();
+        return certificate("Root", "Root", key, key, caExtensions())
+                + certificate("Root", "leaf", leafKey, key, leafExtensions(dns, ekus));
+    }
+
+    static Value call(String name, Value... args) {
+        return Builtins.lookup(name).fn().call(args, CTX);
+    }
+
+    static boolean valid(Value result) {
+        return ((ArrayValue) result).get(0).equals(BooleanValue.TRUE);
+    }
+
+    @Test
+    void chainsVerifyForServerAuthByDefaultLikeGo() throws Exception {
+        String server = chain("leaf.example", "1.3.6.1.5.5.7.3.1");
+        ArrayValue ok = (ArrayValue) call(VERIFY, StringValue.of(server));
+        assertThat(ok.get(0)).isEqualTo(BooleanValue.TRUE);
+        assertThat(((ArrayValue) ok.get(1)).size()).isEqualTo(2);
+        assertThat(((ObjectValue) ((ArrayValue) ok.get(1)).get(0)).get("Subject").toString()).contains("leaf");
+        String client = chain("leaf.example", "1.3.6.1.5.5.7.3.2");
+        assertThat(call(VERIFY, StringValue.of(client))).isEqualTo(json("[false, []]"));
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(client), json("{\"KeyUsages\": [\"KeyUsageClientAuth\"]}"))))
+                .isTrue();
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(client), json("{\"KeyUsages\": [\"KeyUsageAny\"]}"))))
+                .isTrue();
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(client), json("{\"KeyUsages\": [\"KeyUsageServerAuth\"]}"))))
+                .isFalse();
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(client), json("{}")))).isFalse();
+    }
+
+    @Test
+    void hostNameAndTimeOptions() throws Exception {
+        String server = chain("*.example", "1.3.6.1.5.5.7.3.1");
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(server), json("{\"DNSName\": \"a.example\"}")))).isTrue();
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(server), json("{\"DNSName\": \"A.Example.\"}")))).isTrue();
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(server), json("{\"DNSName\": \"a.b.example\"}")))).isFalse();
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(server), json("{\"DNSName\": \"example\"}")))).isFalse();
+        // valid 2023-01-01 to 2034-01-01
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(server),
+                json("{\"CurrentTime\": 1800000000000000000, \"MaxConstraintComparisons\": 10}")))).isTrue();
+        assertThat(valid(call(WITH_OPTIONS, StringValue.of(server), json("{\"CurrentTime\": 1600000000000000000}"))))
+                .isFalse();
+        assertThat(call(WITH_OPTIONS, StringValue.of("not base64!"), json("{\"bogus\": 1}")))
+                .isEqualTo(json("[false, []]"));
+    }
+
+    @Test
+    void badOptionsAreBuiltinErrorsWithOpasMessages() throws Exception {
+        StringValue server = StringValue.of(chain("leaf.example", "1.3.6.1.5.5.7.3.1"));
+        String[][] cases = {
+            {"{\"DNSName\": 1}", "'DNSName' should be a string"},
+            {"{\"CurrentTime\": \"now\"}", "'CurrentTime' should be a number"},
+            {"{\"CurrentTime\": 1.5}", "'CurrentTime' should be a valid int64 number"},
+            {"{\"MaxConstraintComparisons\": true}", "'MaxConstraintComparisons' should be a number"},
+            {"{\"MaxConstraintComparisons\": 1e3}", "'MaxConstraintComparisons' should be a valid number"},
+            {"{\"KeyUsages\": \"KeyUsageAny\"}", "'KeyUsages' should be an Array or Set"},
+            {"{\"KeyUsages\": [\"Nope\", 1, \"KeyUsageAny\", \"Nah\"]}",
+                "invalid entries for 'KeyUsages' found: [Nope Nah]"},
+            {"{\"Other\": 1}", "invalid key option"}};
+        for (String[] c : cases) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(WITH_OPTIONS, server, json(c[0])))
+                    .as(c[0]).isInstanceOf(BuiltinError.class).hasMessage(c[1]);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(WITH_OPTIONS, server, StringValue.of("x")))
+                .isInstanceOf(RegoTypeError.class)
+                .hasMessage(WITH_OPTIONS + ": operand 2 must be object but got string");
     }
 }
