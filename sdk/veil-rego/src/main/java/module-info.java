@@ -13,4 +13,6 @@ module dev.veil.rego {
     requires com.nimbusds.jose.jwt;
     requires com.networknt.schema;
     requires com.graphqljava;
+
+    provides dev.veil.spi.PolicyEngine with dev.veil.rego.internal.engine.RegoPolicyEngine;
 }

@@ -56,15 +56,19 @@ class ImageClassifierPolicyTest {
     static final String NAME = "image-classifier";
     static PolicyBundle fromClasspath;
     static PolicyBundle fromDirectory;
+    /** The same policy written in Rego (bundles/image-classifier-rego): every rule test runs on it too. */
+    static PolicyBundle rego;
 
     @BeforeAll
     static void load() {
         fromClasspath = PolicyBundle.classpath("veil-policies/" + NAME);
         fromDirectory = PolicyBundle.load(Path.of("bundles", NAME));
+        rego = PolicyBundle.load(Path.of("bundles", NAME + "-rego"));
     }
 
     static Stream<Named<PolicyBundle>> bundles() {
-        return Stream.of(Named.of("class path", fromClasspath), Named.of("directory", fromDirectory));
+        return Stream.of(Named.of("class path", fromClasspath), Named.of("directory", fromDirectory),
+                Named.of("rego", rego));
     }
 
     static Map<String, Object> analyst() {
@@ -256,7 +260,7 @@ class ImageClassifierPolicyTest {
         assertThat(at(d, "validation.contract.min")).isEqualTo(0.0);
         assertThat(at(d, "validation.contract.max")).isEqualTo(1.0);
         assertThat(at(d, "validation.contract.max_payload_bytes")).isEqualTo(16384);
-        assertThat(at(d, "validation.contract.distribution")).isEqualTo(Map.of("features", 784, "std_floor", 0.05,
+        assertThat(at(d, "validation.contract.distribution")).isEqualTo(Map.of("stats", "training.stats", "features", 784, "std_floor", 0.05,
                 "max_abs_z", 19.0, "max_rms_z", 2.5, "summary", List.of("mean", "roughness", "std")));
     }
 
@@ -267,7 +271,7 @@ class ImageClassifierPolicyTest {
         assertThat(at(d, "validation.rule")).isEqualTo("researchers-synthetic");
         assertThat(at(d, "validation.contract.shape")).isEqualTo(List.of(28, 28));
         assertThat(at(d, "validation.contract.max_payload_bytes")).isEqualTo(16384);
-        assertThat(at(d, "validation.contract.distribution")).isEqualTo(Map.of("features", 784, "std_floor", 0.05,
+        assertThat(at(d, "validation.contract.distribution")).isEqualTo(Map.of("stats", "training.stats", "features", 784, "std_floor", 0.05,
                 "max_abs_z", 0.0, "max_rms_z", 4.0, "summary", List.of("mean", "roughness", "std")));
     }
 

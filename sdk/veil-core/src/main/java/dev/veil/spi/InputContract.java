@@ -68,10 +68,24 @@ public record InputContract(
      * @param summary allowed ranges of whole-input statistics ({@code mean}, {@code std},
      *     {@code roughness}: mean absolute difference of neighbouring features) as seen in training;
      *     catches blank, saturated and noise probes that per-feature scores miss
+     * @param stats the dotted data path the statistics were read from ({@code training.stats}), as the
+     *     decision document's {@code contract.distribution.stats} reports it; {@code null} for
+     *     statistics built in code
      */
     public record DistributionCheck(
             double[] mean, double[] std, double stdFloor, double maxAbsZ, double maxRmsZ,
-            Map<String, double[]> summary) {
+            Map<String, double[]> summary, String stats) {
+        /** A check whose statistics were built in code, not read from a data path. */
+        public DistributionCheck(double[] mean, double[] std, double stdFloor, double maxAbsZ, double maxRmsZ,
+                Map<String, double[]> summary) {
+            this(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, null);
+        }
+
+        /** The same check, reporting {@code dataPath} as where its statistics come from. */
+        public DistributionCheck withStats(String dataPath) {
+            return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, dataPath);
+        }
+
         public DistributionCheck {
             Objects.requireNonNull(mean, "distribution.mean");
             Objects.requireNonNull(std, "distribution.std");

@@ -92,6 +92,7 @@ public final class Documents {
         if (c.distribution() != null) {
             InputContract.DistributionCheck dc = c.distribution();
             Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("stats", dc.stats());
             dm.put("features", dc.mean().length);
             dm.put("std_floor", dc.stdFloor());
             dm.put("max_abs_z", dc.maxAbsZ());

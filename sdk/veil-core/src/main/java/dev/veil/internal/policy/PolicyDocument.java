@@ -31,6 +31,23 @@ final class PolicyDocument {
             OutputSection output,
             LoggingSection logging) {}
 
+    /**
+     * The request-independent keys alone, as a Rego bundle declares them at {@code data.veil.settings}
+     * (docs/policy-reference.md, section 6.5).
+     */
+    record Settings(
+            @JsonProperty(required = true) String name,
+            String description,
+            GuardSettings.OnError onError,
+            GuardSettings.OnStateUnavailable onStateUnavailable,
+            Authentication authentication,
+            SettingsMonitoring monitoring,
+            SettingsOutput output) {}
+
+    record SettingsMonitoring(Map<String, Map<String, Object>> detectors) {}
+
+    record SettingsOutput(Release degraded, Privacy privacy) {}
+
     record Authentication(Boolean anonymous, ApiKeys apiKeys, Jwt jwt) {}
 
     record ApiKeys(String file, String data) {}

@@ -44,7 +44,7 @@ final class YamlPolicyCompiler {
         if (doc.name().isBlank()) {
             throw new PolicyPathException("name", "must not be blank");
         }
-        GuardSettings.AuthenticationSettings auth = authentication();
+        GuardSettings.AuthenticationSettings auth = authentication(doc.authentication(), bundle);
         List<YamlPolicy.Rule<AccessDecision>> access = access();
         List<YamlPolicy.Rule<ValidationDecision>> validation = validation();
         List<YamlPolicy.Rule<MonitoringAction>> monitoring = monitoring();
@@ -53,9 +53,37 @@ final class YamlPolicyCompiler {
         GuardSettings.PrivacyBudget[] privacyHolder = new GuardSettings.PrivacyBudget[1];
         List<YamlPolicy.Rule<OutputDecision>> output = output(degradedHolder, privacyHolder);
         List<YamlPolicy.Rule<LoggingDecision>> logging = logging();
+        Map<String, Map<String, Object>> detectors =
+                detectors(doc.monitoring() == null ? null : doc.monitoring().detectors(), bundle);
+        GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
+                degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
+        return new YamlPolicy(settings, access, validation, monitoring, model, output, logging);
+    }
+
+    /**
+     * The request-independent settings alone (a Rego bundle's {@code data.veil.settings}), checked
+     * in the order and with the messages of {@link #compile()}.
+     */
+    static GuardSettings settings(PolicyDocument.Settings s, Bundle bundle) {
+        if (s.name().isBlank()) {
+            throw new PolicyPathException("name", "must not be blank");
+        }
+        GuardSettings.AuthenticationSettings auth = authentication(s.authentication(), bundle);
+        PolicyDocument.Privacy p = s.output() == null ? null : s.output().privacy();
+        GuardSettings.PrivacyBudget privacy = p == null ? null : privacy(p);
+        PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
+        ReleaseSpec degraded = s.output() == null || s.output().degraded() == null ? ReleaseSpec.LABEL_ONLY
+                : release(merge(empty, s.output().degraded()), "output.degraded", privacy != null);
+        Map<String, Map<String, Object>> detectors =
+                detectors(s.monitoring() == null ? null : s.monitoring().detectors(), bundle);
+        return at("output.degraded", () -> new GuardSettings(s.name(), s.onError(), auth, degraded, privacy, detectors,
+                s.onStateUnavailable()));
+    }
+
+    private static Map<String, Map<String, Object>> detectors(Map<String, Map<String, Object>> declared, Bundle bundle) {
         Map<String, Map<String, Object>> detectors = new LinkedHashMap<>();
-        if (doc.monitoring() != null && doc.monitoring().detectors() != null) {
-            doc.monitoring().detectors().forEach((k, v) -> {
+        if (declared != null) {
+            declared.forEach((k, v) -> {
                 Map<String, Object> cfg = v == null ? Map.of() : v;
                 at("monitoring.detectors." + k, () -> {
                     BuiltinDetectors.validate(k, cfg, bundle);
@@ -64,15 +92,12 @@ final class YamlPolicyCompiler {
                 detectors.put(k, cfg);
             });
         }
-        GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
-                degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
-        return new YamlPolicy(settings, access, validation, monitoring, model, output, logging);
+        return detectors;
     }
 
     // ---------------------------------------------------------------- authentication
 
-    private GuardSettings.AuthenticationSettings authentication() {
-        PolicyDocument.Authentication a = doc.authentication();
+    private static GuardSettings.AuthenticationSettings authentication(PolicyDocument.Authentication a, Bundle bundle) {
         if (a == null || (!Boolean.TRUE.equals(a.anonymous()) && a.apiKeys() == null && a.jwt() == null)) {
             throw new PolicyPathException("authentication",
                     "configure at least one of api_keys, jwt or anonymous: true (nobody could pass this policy)");
@@ -244,7 +269,7 @@ final class YamlPolicyCompiler {
                     d.stdFloor() == null ? 0.05 : d.stdFloor(),
                     d.maxAbsZ() == null ? 0 : d.maxAbsZ(),
                     d.maxRmsZ() == null ? 0 : d.maxRmsZ(),
-                    d.summary() == null || d.summary()));
+                    d.summary() == null || d.summary()).withStats(d.stats()));
         }
         InputContract.DistributionCheck distFinal = dist;
         InputContract contract = at(where, () -> new InputContract(
@@ -345,10 +370,7 @@ final class YamlPolicyCompiler {
                     + "(e.g. {form: top_k, top_k: 3, round: 0.05})");
         }
         if (s.privacy() != null) {
-            PolicyDocument.Privacy p = s.privacy();
-            privacy[0] = at("output.privacy", () -> new GuardSettings.PrivacyBudget(p.perCallerEpsilon(),
-                    p.globalEpsilon() == null ? 0 : p.globalEpsilon(),
-                    p.periodSeconds() == null ? 0 : p.periodSeconds(), p.onExhausted()));
+            privacy[0] = privacy(s.privacy());
         }
         PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
         ReleaseSpec def = release(merge(empty, s.defaults()), "output.default", privacy[0] != null);
@@ -373,6 +395,12 @@ final class YamlPolicyCompiler {
         }
         out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, new OutputDecision("default", def)));
         return out;
+    }
+
+    private static GuardSettings.PrivacyBudget privacy(PolicyDocument.Privacy p) {
+        return at("output.privacy", () -> new GuardSettings.PrivacyBudget(p.perCallerEpsilon(),
+                p.globalEpsilon() == null ? 0 : p.globalEpsilon(),
+                p.periodSeconds() == null ? 0 : p.periodSeconds(), p.onExhausted()));
     }
 
     private static PolicyDocument.Release merge(PolicyDocument.Release d, PolicyDocument.Release o) {

@@ -22,6 +22,7 @@ import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.GuardSettings;
 import dev.veil.spi.PolicyEngine;
 import java.io.IOException;
 import java.util.List;
@@ -104,6 +105,69 @@ public final class YamlPolicyEngine implements PolicyEngine {
             int[] lc = locations.find(e.path);
             throw new PolicyLoadException(new PolicyError(file, lc[0], lc[1], e.path + ": " + e.getMessage()));
         }
+    }
+
+    /**
+     * Reads a settings document (the request-independent keys of a policy file, e.g. a Rego
+     * bundle's {@code data.veil.settings}) with the YAML engine's checks and messages. Shared with
+     * {@link dev.veil.spi.DecisionDocuments#settings}.
+     *
+     * @param document the document: maps, lists, strings, numbers, booleans
+     * @param file the bundle file it comes from; when the bundle holds it as YAML or JSON, errors
+     *     carry the line and column of the offending key
+     */
+    public static GuardSettings settingsFromDocument(Object document, String file, Bundle bundle) {
+        if (!(document instanceof java.util.Map<?, ?>)) {
+            throw PolicyLoadException.of(file, "the settings must be a mapping with at least name and "
+                    + "authentication, was " + (document == null ? "nothing" : document.getClass().getSimpleName()));
+        }
+        YamlLocations locations = bundle.files().contains(file) && (file.endsWith(".yaml") || file.endsWith(".yml")
+                || file.endsWith(".json")) ? YamlLocations.index(FACTORY, bundle.read(file))
+                : YamlLocations.index(FACTORY, new byte[0]);
+        // The bundle's data loader may already have dropped a null: ask the file too.
+        String nullAt = locations.firstNull() != null ? locations.firstNull() : firstNull(document, "");
+        if (nullAt != null) {
+            int[] lc = locations.find(nullAt);
+            throw new PolicyLoadException(new PolicyError(file, lc[0], lc[1], nullAt
+                    + ": must not be null (nothing after the colon): give a value or leave the key out"));
+        }
+        PolicyDocument.Settings settings;
+        try {
+            // Through JSON text, so that numbers get the Java types a policy file's would (Integer, not Long).
+            settings = MAPPER.readValue(JSON.writeValueAsBytes(document), PolicyDocument.Settings.class);
+        } catch (JsonProcessingException e) {
+            throw new PolicyLoadException(toError(file, e, locations));
+        } catch (IOException | IllegalArgumentException e) {
+            throw PolicyLoadException.of(file, "could not read the settings: " + e.getMessage());
+        }
+        try {
+            return YamlPolicyCompiler.settings(settings, bundle);
+        } catch (PolicyPathException e) {
+            int[] lc = locations.find(e.path);
+            throw new PolicyLoadException(new PolicyError(file, lc[0], lc[1], e.path + ": " + e.getMessage()));
+        }
+    }
+
+    private static String firstNull(Object o, String path) {
+        if (o == null) {
+            return path;
+        }
+        if (o instanceof java.util.Map<?, ?> m) {
+            for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                String p = firstNull(e.getValue(), path.isEmpty() ? String.valueOf(e.getKey()) : path + "." + e.getKey());
+                if (p != null) {
+                    return p;
+                }
+            }
+        } else if (o instanceof List<?> l) {
+            for (int i = 0; i < l.size(); i++) {
+                String p = firstNull(l.get(i), path + "[" + i + "]");
+                if (p != null) {
+                    return p;
+                }
+            }
+        }
+        return null;
     }
 
     private static boolean isBlank(byte[] bytes) {

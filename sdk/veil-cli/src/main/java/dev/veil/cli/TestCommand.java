@@ -1,0 +1,81 @@
+package dev.veil.cli;
+
+import dev.veil.PolicyBundle;
+import dev.veil.rego.PolicyTests;
+import dev.veil.rego.RegoError;
+import dev.veil.rego.RegoException;
+import dev.veil.spi.Bundle;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code veil test BUNDLE}: runs every {@code test_*} rule of the bundle's {@code .rego} modules, like
+ * {@code opa test} ({@link PolicyTests}: a test passes when it is defined and not false), and prints
+ * one line per test ({@code data.pkg.test_x: PASS}, {@code FAIL}, or {@code ERROR: message}), a rule
+ * of dashes, then {@code PASS: n/m} (and {@code FAIL: k/m} when some did not pass). Exit 1 when a test fails, a module does not parse or the modules do not compile (each
+ * error on standard output as {@code FILE:LINE:COLUMN: code: message}).
+ */
+@Command(
+        name = "test",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run the policy tests of a Rego bundle: every rule named test_* in its .rego files, evaluated with the "
+                    + "bundle's data (like opa test). A test passes when it is defined and not false.",
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every test passed",
+            "1:a test failed, or a module does not parse or compile",
+            "2:bad usage; the bundle cannot be read; it has no .rego file"
+        })
+final class TestCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "BUNDLE", description = "Bundle directory or .tar.gz holding .rego files.")
+    Path bundle;
+
+    @Override
+    public Integer call() {
+        CliFiles.requireReadable(bundle, "BUNDLE");
+        Bundle contents;
+        try {
+            contents = PolicyBundle.read(bundle);
+        } catch (RuntimeException e) {
+            throw new CliException("bundle " + bundle + " cannot be read: " + e.getMessage(), e);
+        }
+        if (contents.files().stream().noneMatch(f -> f.endsWith(".rego"))) {
+            throw new CliException("bundle " + bundle + " holds no .rego file: nothing to test");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, String> modules = new TreeMap<>();
+        contents.files().stream().filter(f -> f.endsWith(".rego"))
+                .forEach(f -> modules.put(f, new String(contents.read(f), StandardCharsets.UTF_8)));
+        PolicyTests.Report report;
+        try {
+            report = PolicyTests.run(modules, contents.data());
+        } catch (RegoException e) {
+            out.println("bundle " + bundle + " does not compile (" + e.errors().size() + " error"
+                    + (e.errors().size() == 1 ? "" : "s") + "):");
+            for (RegoError err : e.errors()) {
+                out.println(err.toString().replaceAll("\\R", " "));
+            }
+            return VeilCli.EXIT_CHECK_FAILED;
+        }
+        if (report.results().isEmpty()) {
+            out.println("no test_* rule in " + bundle);
+        }
+        try (PrintStream ps = new PrintStream(new RegoCommand.LineForwarder(out), true, StandardCharsets.UTF_8)) {
+            report.print(ps);
+        }
+        return report.failed() > 0 ? VeilCli.EXIT_CHECK_FAILED : VeilCli.EXIT_OK;
+    }
+}

@@ -1,0 +1,178 @@
+package dev.veil.cli;
+
+import static dev.veil.cli.CliTestSupport.assertFails;
+import static dev.veil.cli.CliTestSupport.s;
+import static dev.veil.cli.CliTestSupport.veil;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.cli.CliTestSupport.Result;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code veil test} and {@code veil rego conformance}, run in-process on real files. */
+class RegoCommandsTest {
+    /** The Rego bundle shipped in policies/, from this module's directory. */
+    static final Path SHIPPED = Path.of("../../policies/bundles/image-classifier-rego");
+
+    @TempDir
+    Path tmp;
+
+    private Path write(String file, String text) throws IOException {
+        Path p = tmp.resolve(file);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    void theShippedRegoBundlesTestsAllPass() {
+        Result r = veil("test", s(SHIPPED));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(0);
+        assertThat(r.outLines()).contains("data.veil.access_test.test_everybody_else_is_refused: PASS");
+        String last = r.outLines().get(r.outLines().size() - 1);
+        assertThat(last).matches("PASS: (\\d+)/\\1");
+        assertThat(r.outLines()).noneMatch(l -> l.contains("FAIL"));
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void evalPrintsTheSameDecisionsForTheRegoAndTheYamlBundle() throws IOException {
+        Path input = write("input.json", """
+                {"caller": {"id": "p", "method": "jwt", "roles": ["partner"], "tenant": "northwind",
+                            "attributes": {"contract": "active", "region": "eu"}},
+                 "model": {"age_days": 91}, "signals": {"rate": {"level": "medium", "score": 130}},
+                 "prediction": {"top_label": "coat", "top_score": 0.5, "margin": 0.1, "entropy": 1.2, "classes": 10}}
+                """);
+        Result rego = veil("eval", "--bundle", s(SHIPPED), "--input", s(input));
+        Result yaml = veil("eval", "--bundle", s(SHIPPED.resolveSibling("image-classifier")), "--input", s(input));
+        assertThat(rego.exit()).as(rego.toString()).isEqualTo(0);
+        assertThat(rego.out()).isEqualTo(yaml.out()).contains("\"rule\" : \"partner-noisy\"");
+    }
+
+    @Test
+    void aFailingTestIsReportedAndExitsOne() throws IOException {
+        write("b/p.rego", """
+                package p
+
+                import rego.v1
+
+                allow if input.role == "admin"
+                """);
+        write("b/p_test.rego", """
+                package p_test
+
+                import rego.v1
+
+                import data.p
+
+                test_admin_allowed if p.allow with input as {"role": "admin"}
+
+                test_guest_allowed if p.allow with input as {"role": "guest"}
+
+                test_false if p.allow == false with input as {"role": "admin"}
+
+                c := 1 if input.x
+
+                c := 2 if input.x
+
+                test_conflict if c with input as {"x": true}
+                """);
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines()).containsExactly(
+                "data.p_test.test_admin_allowed: PASS",
+                "data.p_test.test_conflict: ERROR: p_test.rego:15: eval_conflict_error: complete rules must not "
+                        + "produce multiple outputs",
+                "data.p_test.test_false: FAIL",
+                "data.p_test.test_guest_allowed: FAIL",
+                "-".repeat(80),
+                "PASS: 1/4",
+                "FAIL: 3/4");
+    }
+
+    @Test
+    void aModuleThatDoesNotCompileExitsOneWithTheError() throws IOException {
+        write("b/p.rego", """
+                package p
+
+                import rego.v1
+
+                allow if x == 1
+                """);
+        write("b/bad.rego", "package q\n\nallow if {\n");
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines().get(0)).startsWith("bundle " + tmp.resolve("b") + " does not compile (");
+        assertThat(r.out()).contains("bad.rego:").contains("rego_parse_error");
+    }
+
+    @Test
+    void anUnsafeVariableIsACompileError() throws IOException {
+        write("b/p.rego", """
+                package p
+
+                import rego.v1
+
+                allow if x == 1
+                """);
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("p.rego:5:").contains("var x is unsafe");
+    }
+
+    @Test
+    void aBundleWithoutRegoIsABadInput() throws IOException {
+        write("b/data.json", "{}");
+        assertFails(veil("test", s(tmp.resolve("b"))), 2, "holds no .rego file: nothing to test");
+        assertFails(veil("test", s(tmp.resolve("missing"))), 2, "veil test: BUNDLE " + tmp.resolve("missing")
+                + ": no such file");
+    }
+
+    static final String CASES = """
+            cases:
+              - note: %s/passes
+                modules:
+                  - |
+                    package p
+                    x := 1
+                query: data.p.x = y
+                want_result:
+                  - y: 1
+              - note: %s/fails
+                modules:
+                  - |
+                    package p
+                    x := 2
+                query: data.p.x = y
+                want_result:
+                  - y: 1
+            """;
+
+    @Test
+    void conformancePrintsOneLinePerDirectoryAndTheTotalsAndExitsZero() throws IOException {
+        write("cases/alpha/a.yaml", CASES.formatted("alpha", "alpha"));
+        write("cases/beta/b.yaml", CASES.formatted("beta", "beta").replace("x := 2", "x := 1"));
+        Result r = veil("rego", "conformance", s(tmp.resolve("cases")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(0);
+        assertThat(r.outLines()).containsExactly("alpha 1/2", "beta 2/2", "3 passed, 1 failed");
+
+        Path passing = tmp.resolve("out/passing.txt");
+        Result v = veil("rego", "conformance", s(tmp.resolve("cases")), "--verbose", "--write-passing", s(passing));
+        assertThat(v.exit()).as(v.toString()).isEqualTo(0);
+        assertThat(v.outLines()).hasSize(4);
+        assertThat(v.outLines().get(0)).isEqualTo("alpha 1/2");
+        assertThat(v.outLines().get(1)).startsWith("  FAIL alpha/fails: ");
+        assertThat(v.outLines().subList(2, 4)).containsExactly("beta 2/2", "3 passed, 1 failed");
+        assertThat(Files.readAllLines(passing)).isEqualTo(List.of("alpha/passes", "beta/fails", "beta/passes"));
+    }
+
+    @Test
+    void conformanceOnAMissingDirectoryIsABadInput() {
+        assertFails(veil("rego", "conformance", s(tmp.resolve("nope"))), 2,
+                "veil rego conformance: DIR " + tmp.resolve("nope") + ": no such file");
+    }
+}

@@ -1,0 +1,116 @@
+package dev.veil.rego.internal.engine;
+
+import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.value.Value;
+import dev.veil.rego.internal.value.Values;
+import dev.veil.spi.AccessDecision;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.DecisionDocuments;
+import dev.veil.spi.GuardSettings;
+import dev.veil.spi.LoggingDecision;
+import dev.veil.spi.ModelDecision;
+import dev.veil.spi.MonitoringDecision;
+import dev.veil.spi.OutputDecision;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.ValidationDecision;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * A compiled Rego bundle: each question evaluates {@code data.veil.<question>.decision} and reads
+ * the document. Immutable and thread-safe (the program is; {@link DecisionDocuments} caches with
+ * concurrent maps). A question that cannot be answered throws {@link IllegalStateException}: an
+ * undefined decision, a conflict, a builtin error, or a document of the wrong shape.
+ */
+final class RegoPolicy implements CompiledPolicy {
+    private final RegoProgram program;
+    private final DecisionDocuments documents;
+    private final GuardSettings settings;
+
+    RegoPolicy(RegoProgram program, DecisionDocuments documents, GuardSettings settings) {
+        this.program = program;
+        this.documents = documents;
+        this.settings = settings;
+    }
+
+    @Override
+    public String engine() {
+        return "rego";
+    }
+
+    @Override
+    public GuardSettings settings() {
+        return settings;
+    }
+
+    /** Most policies answer from a few constant documents: each question keeps the records it read, by value. */
+    private static final int CACHED = 1024;
+
+    private final Map<Value, AccessDecision> access = new ConcurrentHashMap<>();
+    private final Map<Value, ValidationDecision> validation = new ConcurrentHashMap<>();
+    private final Map<Value, MonitoringDecision> monitoring = new ConcurrentHashMap<>();
+    private final Map<Value, ModelDecision> model = new ConcurrentHashMap<>();
+    private final Map<Value, OutputDecision> output = new ConcurrentHashMap<>();
+    private final Map<Value, LoggingDecision> logging = new ConcurrentHashMap<>();
+
+    /** The decision document of one question as a Rego value (never null). */
+    Value decide(String question, PolicyInput in) {
+        String path = "veil." + question + ".decision";
+        Value input = InputValues.of(in);
+        Value v;
+        try {
+            v = program.evaluate(path, input);
+        } catch (RegoException e) {
+            throw new IllegalStateException("data." + path + " failed: " + e.getMessage(), e);
+        }
+        if (v == null) {
+            throw new IllegalStateException("data." + path + " is undefined for this input: the rule must answer "
+                    + "every input (give it a default, or end its else chain without a condition)");
+        }
+        return v;
+    }
+
+    /** The record for a decision document: read once per distinct document (up to {@link #CACHED}). */
+    private static <T> T read(Map<Value, T> cache, Value doc, Function<Object, T> reader) {
+        T known = cache.get(doc);
+        if (known != null) {
+            return known;
+        }
+        T fresh = reader.apply(Values.toJava(doc));
+        if (cache.size() < CACHED) {
+            cache.putIfAbsent(doc, fresh);
+        }
+        return fresh;
+    }
+
+    @Override
+    public AccessDecision access(PolicyInput input) {
+        return read(access, decide("access", input), documents::access);
+    }
+
+    @Override
+    public ValidationDecision validation(PolicyInput input) {
+        return read(validation, decide("validation", input), documents::validation);
+    }
+
+    @Override
+    public MonitoringDecision monitoring(PolicyInput input) {
+        return read(monitoring, decide("monitoring", input), documents::monitoring);
+    }
+
+    @Override
+    public ModelDecision model(PolicyInput input) {
+        return read(model, decide("model", input), documents::model);
+    }
+
+    @Override
+    public OutputDecision output(PolicyInput input) {
+        return read(output, decide("output", input), documents::output);
+    }
+
+    @Override
+    public LoggingDecision logging(PolicyInput input) {
+        return read(logging, decide("logging", input), documents::logging);
+    }
+}

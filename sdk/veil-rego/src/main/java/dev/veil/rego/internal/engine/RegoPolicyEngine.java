@@ -1,0 +1,100 @@
+package dev.veil.rego.internal.engine;
+
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import dev.veil.rego.RegoError;
+import dev.veil.rego.RegoException;
+import dev.veil.spi.Bundle;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.DecisionDocuments;
+import dev.veil.spi.GuardSettings;
+import dev.veil.spi.PolicyEngine;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Rego policy engine: a bundle holding {@code .rego} modules. Every module is parsed and
+ * compiled once with the bundle's data; each stage question is the rule {@code decision} of package
+ * {@code veil.<question>} ({@code data.veil.access.decision} ...), evaluated with the policy input
+ * document as {@code input}, and its value is read strictly by {@link DecisionDocuments}. The
+ * request-independent settings are the data document {@code data.veil.settings} (usually the file
+ * {@code veil/settings/data.yaml}), with the layout and the checks of those keys in a
+ * {@code *.veil.yaml} file (docs/policy-reference.md, sections 6.5 and 13).
+ */
+public final class RegoPolicyEngine implements PolicyEngine {
+    /** Dotted data path of the settings document. */
+    public static final String SETTINGS = "veil.settings";
+
+    /** The six stage questions, in the Guard's order. */
+    public static final List<String> QUESTIONS = List.of("access", "validation", "monitoring", "model", "output",
+            "logging");
+
+    @Override
+    public String name() {
+        return "rego";
+    }
+
+    @Override
+    public boolean handles(Bundle bundle) {
+        return bundle.files().stream().anyMatch(RegoPolicyEngine::isModule);
+    }
+
+    static boolean isModule(String path) {
+        return path.endsWith(".rego");
+    }
+
+    @Override
+    public CompiledPolicy compile(Bundle bundle) {
+        Map<String, String> modules = new LinkedHashMap<>();
+        bundle.files().stream().filter(RegoPolicyEngine::isModule).sorted()
+                .forEach(f -> modules.put(f, new String(bundle.read(f), StandardCharsets.UTF_8)));
+        RegoProgram program;
+        try {
+            program = RegoProgram.compile(modules, bundle.data());
+        } catch (RegoException e) {
+            throw loadException(e);
+        }
+        List<PolicyError> missing = new ArrayList<>();
+        for (String q : QUESTIONS) {
+            if (!program.defines("veil." + q + ".decision")) {
+                missing.add(PolicyError.of("<bundle>", "no rule data.veil." + q + ".decision: a Rego bundle answers "
+                        + "the " + q + " question with the rule 'decision' of package veil." + q
+                        + " (docs/policy-reference.md, section 13)"));
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new PolicyLoadException(missing);
+        }
+        DecisionDocuments documents = new DecisionDocuments(bundle);
+        Object settingsDoc = bundle.data(SETTINGS);
+        String settingsFile = settingsFile(bundle);
+        if (settingsDoc == null) {
+            throw PolicyLoadException.of("<bundle>", "no settings at data.veil.settings: a Rego bundle declares its "
+                    + "name, authentication, detectors and output.degraded/privacy in the data file "
+                    + "veil/settings/data.yaml (docs/policy-reference.md, section 13)");
+        }
+        GuardSettings settings = documents.settings(settingsDoc, settingsFile);
+        return new RegoPolicy(program, documents, settings);
+    }
+
+    private static String settingsFile(Bundle bundle) {
+        for (String f : List.of("veil/settings/data.yaml", "veil/settings/data.yml", "veil/settings/data.json")) {
+            if (bundle.files().contains(f)) {
+                return f;
+            }
+        }
+        return "data.veil.settings";
+    }
+
+    static PolicyLoadException loadException(RegoException e) {
+        List<PolicyError> errors = new ArrayList<>();
+        for (RegoError r : e.errors()) {
+            errors.add(new PolicyError(r.file() == null ? "<bundle>" : r.file(), Math.max(0, r.line()),
+                    Math.max(0, r.column()), r.code() + ": " + r.message()));
+        }
+        return new PolicyLoadException(errors);
+    }
+}

@@ -1,0 +1,66 @@
+package dev.veil.rego.internal.engine;
+
+import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.compile.Plan;
+import dev.veil.rego.internal.eval.Engine;
+import dev.veil.rego.internal.eval.Evaluator;
+import dev.veil.rego.internal.value.ObjectValue;
+import dev.veil.rego.internal.value.StringValue;
+import dev.veil.rego.internal.value.Value;
+import dev.veil.rego.internal.value.Values;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Rego modules and data compiled once; evaluates documents under {@code data} with an input, with
+ * strict builtin errors. Immutable and thread-safe: each evaluation has its own evaluator state.
+ */
+final class RegoProgram {
+    private static final Engine.Options STRICT = new Engine.Options(true, null, 0);
+
+    private final Engine engine;
+    private final Set<List<Value>> rules;
+    private final Map<String, Plan.Ref> refs = new ConcurrentHashMap<>();
+
+    private RegoProgram(Engine engine, Set<List<Value>> rules) {
+        this.engine = engine;
+        this.rules = rules;
+    }
+
+    /**
+     * Parses every module (file name to source) and compiles them with the data document.
+     *
+     * @throws RegoException with every parse error, or every compile error
+     */
+    static RegoProgram compile(Map<String, String> sources, Map<String, Object> data) {
+        Engine engine = Engine.compile(sources, (ObjectValue) Values.fromJava(data));
+        return new RegoProgram(engine, new HashSet<>(engine.rulesNamed("")));
+    }
+
+    /** Whether some module defines a rule (not a function) at this dotted path under {@code data}. */
+    boolean defines(String dottedPath) {
+        return rules.contains(path(dottedPath));
+    }
+
+    /**
+     * The value of {@code data.<dottedPath>} for this input, or {@code null} when undefined.
+     *
+     * @throws RegoException on a conflict, a type error, a builtin error or a too deep evaluation
+     */
+    Value evaluate(String dottedPath, Value input) {
+        Plan.Ref ref = refs.computeIfAbsent(dottedPath, p -> Evaluator.documentRef(path(p)));
+        return engine.document(ref, input, STRICT);
+    }
+
+    private static List<Value> path(String dotted) {
+        List<Value> out = new ArrayList<>();
+        for (String s : dotted.split("\\.")) {
+            out.add(StringValue.of(s));
+        }
+        return List.copyOf(out);
+    }
+}

@@ -1,0 +1,302 @@
+package dev.veil.rego.internal.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.Level;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import dev.veil.Signal;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.FieldMode;
+import dev.veil.spi.GuardSettings;
+import dev.veil.spi.MonitoringAction;
+import dev.veil.spi.PolicyInput;
+import dev.veil.spi.PredictionSummary;
+import dev.veil.spi.RateLimit;
+import dev.veil.spi.ReleaseSpec;
+import dev.veil.spi.StaleAction;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RegoPolicyEngineTest {
+    static final String SETTINGS = """
+            name: tiny
+            on_error: degrade
+            authentication: { anonymous: true }
+            monitoring: { detectors: { rate: { window_seconds: 60, low: 10, medium: 20, high: 30 } } }
+            """;
+
+    static final String ACCESS = """
+            package veil.access
+
+            import rego.v1
+
+            decision := {"allow": true, "rule": "admins", "message": "allowed by rule admins",
+                         "rate_limit": {"per_second": 2, "burst": 4}, "daily_quota": 100} if {
+                "admin" in input.caller.roles
+            } else := {"allow": false, "rule": "default", "message": "no access rule allows this caller",
+                       "rate_limit": null, "daily_quota": 0}
+            """;
+
+    static final String VALIDATION = """
+            package veil.validation
+
+            import rego.v1
+
+            decision := {"rule": "default", "contract": {
+                "shape": [2], "min": 0, "max": 1, "features": {}, "allow_unknown_features": true,
+                "cross_field": [], "max_payload_bytes": 0,
+                "distribution": {"stats": "training.stats", "features": 2, "std_floor": 0.05, "max_abs_z": 0,
+                                 "max_rms_z": 4, "summary": []}}}
+            """;
+
+    static final String MONITORING = """
+            package veil.monitoring
+
+            import rego.v1
+
+            decision := {"actions": [a | some a in ladder; a.rule in matching]}
+
+            ladder := [
+                {"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0, "throttle_per_second": 0},
+                {"action": "block", "rule": "flood", "signal": "rate", "cooldown_seconds": 60, "throttle_per_second": 0},
+            ]
+
+            matching contains "busy" if input.signals.rate.level in {"medium", "high"}
+
+            matching contains "flood" if input.signals.rate.level == "high"
+            """;
+
+    static final String MODEL = """
+            package veil.model
+
+            import rego.v1
+
+            default stale := false
+
+            stale if input.model.age_days > 30
+
+            decision := {"rule": "default", "stale": stale, "action": "deny"}
+            """;
+
+    static final String OUTPUT = """
+            package veil.output
+
+            import rego.v1
+
+            decision := {"rule": "unsure", "release": {"form": "label_only", "top_k": 0, "round": 0,
+                "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}} if {
+                input.prediction.margin < 0.1
+            } else := {"rule": "default", "release": {"form": "top_k", "top_k": 2, "round": 0.05,
+                "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}}
+            """;
+
+    static final String LOGGING = """
+            package veil.logging
+
+            import rego.v1
+
+            decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
+            """;
+
+    static final String STATS = """
+            {"stats": {"mean": [0.5, 0.5], "std": [0.1, 0.2]}}
+            """;
+
+    @TempDir
+    Path dir;
+
+    Map<String, String> files() {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("veil/settings/data.yaml", SETTINGS);
+        f.put("training/data.json", STATS);
+        f.put("policy/access.rego", ACCESS);
+        f.put("policy/validation.rego", VALIDATION);
+        f.put("policy/monitoring.rego", MONITORING);
+        f.put("policy/model.rego", MODEL);
+        f.put("policy/output.rego", OUTPUT);
+        f.put("policy/logging.rego", LOGGING);
+        return f;
+    }
+
+    PolicyBundle load(Map<String, String> files) {
+        files.forEach((name, text) -> {
+            try {
+                Path p = dir.resolve(name);
+                Files.createDirectories(p.getParent());
+                Files.writeString(p, text);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        return PolicyBundle.load(dir);
+    }
+
+    static PolicyInput input(Set<String> roles, double ageDays, Level rate, PredictionSummary p) {
+        Caller c = new Caller("ann", AuthMethod.API_KEY, roles, "acme", Map.of());
+        return new PolicyInput(c, new ModelInfo("m", "1", Instant.EPOCH), ageDays, 2, 16, List.of(),
+                List.of(new Signal("rate", rate, 1.0)), false, p);
+    }
+
+    @Test
+    void aRegoBundleAnswersEveryQuestion() {
+        PolicyBundle b = load(files());
+        assertThat(b.engine()).isEqualTo("rego");
+        CompiledPolicy p = b.policy();
+        GuardSettings s = p.settings();
+        assertThat(s.name()).isEqualTo("tiny");
+        assertThat(s.onError()).isEqualTo(GuardSettings.OnError.DEGRADE);
+        assertThat(s.authentication().allowAnonymous()).isTrue();
+        assertThat(s.detectors()).containsOnlyKeys("rate");
+
+        PolicyInput admin = input(Set.of("admin"), 40, Level.HIGH, null);
+        PolicyInput guest = input(Set.of(), 3, Level.MEDIUM, new PredictionSummary("cat", 0.5, 0.05, 1, 3));
+        assertThat(p.access(admin).allow()).isTrue();
+        assertThat(p.access(admin).rateLimit()).isEqualTo(new RateLimit(2, 4));
+        assertThat(p.access(guest).allow()).isFalse();
+        assertThat(p.access(guest).message()).isEqualTo("no access rule allows this caller");
+
+        var contract = p.validation(guest).contract();
+        assertThat(contract.shape()).containsExactly(2);
+        assertThat(contract.distribution().stats()).isEqualTo("training.stats");
+        assertThat(contract.distribution().std()).containsExactly(0.1, 0.2);
+        assertThat(p.validation(admin).contract()).isSameAs(contract);
+
+        assertThat(p.monitoring(admin).actions()).extracting(MonitoringAction::rule).containsExactly("busy", "flood");
+        assertThat(p.monitoring(guest).actions()).extracting(MonitoringAction::rule).containsExactly("busy");
+        assertThat(p.model(admin).stale()).isTrue();
+        assertThat(p.model(admin).action()).isEqualTo(StaleAction.DENY);
+        assertThat(p.model(guest).stale()).isFalse();
+        assertThat(p.output(guest).release().form()).isEqualTo(ReleaseSpec.Form.LABEL_ONLY);
+        assertThat(p.output(input(Set.of(), 0, Level.NONE, new PredictionSummary("cat", 0.9, 0.8, 0.3, 3)))
+                .release().topK()).isEqualTo(2);
+        assertThat(p.logging(guest).input()).isEqualTo(FieldMode.DIGEST);
+    }
+
+    @Test
+    void aNonFiniteNumberInTheInputIsNull() {
+        Map<String, String> f = files();
+        f.put("policy/monitoring.rego", """
+                package veil.monitoring
+
+                import rego.v1
+
+                decision := {"actions": [{"action": "alert", "rule": "nan", "signal": "rate", "cooldown_seconds": 0,
+                    "throttle_per_second": 0}]} if input.signals.rate.score == null else := {"actions": []}
+                """);
+        CompiledPolicy p = load(f).policy();
+        PolicyInput in = input(Set.of(), 1, Level.LOW, null);
+        assertThat(p.monitoring(in).actions()).isEmpty();
+        PolicyInput nan = in.withSignals(List.of(new Signal("rate", Level.HIGH, Double.POSITIVE_INFINITY)), false);
+        assertThat(p.monitoring(nan).actions()).extracting(MonitoringAction::rule).containsExactly("nan");
+    }
+
+    @Test
+    void aParseErrorIsAPolicyLoadExceptionWithFileLineAndColumn() {
+        Map<String, String> f = files();
+        f.put("policy/model.rego", "package veil.model\n\ndecision := {\"rule\": }\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e -> {
+            PolicyError err = ((PolicyLoadException) e).errors().get(0);
+            assertThat(err.file()).isEqualTo("policy/model.rego");
+            assertThat(err.line()).isEqualTo(3);
+            assertThat(err.column()).isGreaterThan(0);
+            assertThat(err.message()).startsWith("rego_parse_error: ");
+        });
+    }
+
+    @Test
+    void aCompileErrorNamesTheFileAndTheVariable() {
+        Map<String, String> f = files();
+        f.put("policy/model.rego", "package veil.model\n\nimport rego.v1\n\ndecision := x if y == 1\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("policy/model.rego:5:")
+                .hasMessageContaining("rego_unsafe_var_error: var");
+    }
+
+    @Test
+    void everyQuestionNeedsItsDecisionRule() {
+        Map<String, String> f = files();
+        f.put("policy/model.rego", "package veil.model\n\nimport rego.v1\n\nanswer := 1\n");
+        f.put("policy/logging.rego", "package veil.audit\n\nimport rego.v1\n\ndecision := 1\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::message).containsExactly(
+                        "no rule data.veil.model.decision: a Rego bundle answers the model question with the rule "
+                                + "'decision' of package veil.model (docs/policy-reference.md, section 13)",
+                        "no rule data.veil.logging.decision: a Rego bundle answers the logging question with the "
+                                + "rule 'decision' of package veil.logging (docs/policy-reference.md, section 13)"));
+    }
+
+    @Test
+    void theSettingsAreRequiredAndCheckedLikeAPolicyFile() {
+        Map<String, String> f = files();
+        f.remove("veil/settings/data.yaml");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("no settings at data.veil.settings");
+    }
+
+    @Test
+    void aBadSettingIsReportedAtItsLineInTheSettingsFile() {
+        Map<String, String> f = files();
+        f.put("veil/settings/data.yaml", "name: tiny\nauthentication: { anonymous: true }\non_error: maybe\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).containsExactly(new PolicyError(
+                        "veil/settings/data.yaml", 3, 1, "on_error: invalid value 'maybe': expected one of deny, degrade")));
+    }
+
+    @Test
+    void anUndefinedDecisionIsAFailureNotAnAnswer() {
+        Map<String, String> f = files();
+        f.put("policy/access.rego", "package veil.access\n\nimport rego.v1\n\n"
+                + "decision := {\"allow\": true} if input.caller.id == \"nobody\"\n");
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.access(input(Set.of(), 0, Level.NONE, null)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("data.veil.access.decision is undefined for this input: the rule must answer every input "
+                        + "(give it a default, or end its else chain without a condition)");
+    }
+
+    @Test
+    void aConflictIsAFailure() {
+        Map<String, String> f = files();
+        f.put("policy/model.rego", MODEL + "\ndecision := {\"rule\": \"other\", \"stale\": false, \"action\": \"deny\"}\n");
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.model(input(Set.of(), 0, Level.NONE, null)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("data.veil.model.decision failed: ")
+                .hasMessageContaining("eval_conflict_error");
+    }
+
+    @Test
+    void aDocumentOfTheWrongShapeIsAFailureNamingTheField() {
+        Map<String, String> f = files();
+        f.put("policy/logging.rego", LOGGING.replace("\"raw\": \"mask\"", "\"raw\": \"hash\""));
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.logging(input(Set.of(), 0, Level.NONE, null)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("logging decision: raw: expected one of keep, mask, digest, was \"hash\"");
+    }
+
+    @Test
+    void aBundleUsesOneLanguage() {
+        Map<String, String> f = files();
+        f.put("other.veil.yaml", "veil: 1\nname: x\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("holds policies for several engines [")
+                .hasMessageContaining("rego").hasMessageContaining("yaml")
+                .hasMessageContaining("a bundle must use exactly one language");
+    }
+}
