@@ -20,4 +20,23 @@ if java -jar sdk/veil-cli/target/veil.jar audit verify "$audit"; then
   die "the edited audit log still verified"
 fi
 echo
+echo "the same image-classifier policy written in Rego, run by Veil's own Rego engine (no opa binary):"
+java -jar sdk/veil-cli/target/veil.jar test policies/bundles/image-classifier-rego | tail -n 2
+cat > "$work/input.json" <<'JSON'
+{"caller": {"id": "ana", "authenticated": true, "method": "api_key", "roles": ["analyst"],
+            "tenant": "acme", "attributes": {}},
+ "signals": {"rate": {"level": "medium", "score": 0.7}},
+ "prediction": {"top_label": "Coat", "top_score": 0.52, "margin": 0.04, "entropy": 1.2, "classes": 10}}
+JSON
+java -jar sdk/veil-cli/target/veil.jar eval --bundle policies/bundles/image-classifier --input "$work/input.json" > "$work/yaml.json"
+java -jar sdk/veil-cli/target/veil.jar eval --bundle policies/bundles/image-classifier-rego --input "$work/input.json" > "$work/rego.json"
+if ! cmp -s "$work/yaml.json" "$work/rego.json"; then
+  diff "$work/yaml.json" "$work/rego.json" || true
+  die "the YAML and the Rego bundle gave different decisions"
+fi
+echo "veil eval: the YAML and the Rego bundle give the same six decisions for an analyst near a"
+echo "boundary; the deciding rules:"
+grep '"rule"' "$work/rego.json" | tr -d ' ,'
+
+echo
 echo "quickstart done."
