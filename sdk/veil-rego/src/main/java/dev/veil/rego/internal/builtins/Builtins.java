@@ -45,6 +45,7 @@ public final class Builtins {
             Jwt.ALL,
             Graphql.ALL,
             Aws.ALL,
+            RegoMeta.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);

@@ -61,6 +61,8 @@ public final class Compiler {
 
     /** Context of the rule or query being compiled. */
     private Ctx ctx;
+    /** The modules' METADATA annotations; null when compiling a query. */
+    private Annotations annotations;
 
     private record Pending(Module module, List<Value> pkg, Rule rule, RuleNode node, int keyStart) {
     }
@@ -73,6 +75,11 @@ public final class Compiler {
         /** Paths referenced, null elements standing for variables. */
         Set<List<Value>> deps = new LinkedHashSet<>();
         int slots;
+        /** The module and rule being compiled (for rego.metadata.*), null for a query. */
+        Module module;
+        Rule rule;
+        /** True while compiling an else branch, which has no annotations of its own. */
+        boolean elseBranch;
     }
 
     /** A lexical scope: one body (rule body, comprehension body, every body, query). */
@@ -137,6 +144,7 @@ public final class Compiler {
     // ---------------------------------------------------------------- placement
 
     private void run(List<Module> modules) {
+        annotations = Annotations.build(modules, errors);
         List<Pending> pending = new ArrayList<>();
         for (Module m : modules) {
             List<Value> pkg = constPath(m.pkg().path(), 1);
@@ -213,6 +221,8 @@ public final class Compiler {
     private void compileRule(Pending p) {
         moduleCtx(p.module(), p.pkg());
         Rule r = p.rule();
+        ctx.module = p.module();
+        ctx.rule = r;
         RuleNode node = p.node();
         Plan.Rule first = null;
         Plan.Rule prev = null;
@@ -221,6 +231,7 @@ public final class Compiler {
             keyTerms.add(r.head().get(i));
         }
         for (Rule cur = r; cur != null; cur = cur.elseRule()) {
+            ctx.elseBranch = cur != r;
             Plan.Rule c = compileOne(cur, r, keyTerms);
             if (c == null) {
                 return;
@@ -812,6 +823,13 @@ public final class Compiler {
             return new Plan.CallT(c.location(), fn.name, null, fn, args);
         }
         Builtin b = dotted == null ? null : Builtins.lookup(dotted);
+        if (b != null && ctx.rule != null && annotations != null
+                && (dotted.equals("rego.metadata.chain") || dotted.equals("rego.metadata.rule"))) {
+            // As OPA's compiler, which replaces these calls by the rule's metadata computed once.
+            Value meta = dotted.endsWith("chain") ? annotations.chain(ctx.module, ctx.rule, ctx.elseBranch)
+                    : annotations.rule(ctx.rule, ctx.elseBranch);
+            b = Builtin.of(dotted, 0, (a, bc) -> meta);
+        }
         if (b == null) {
             error("rego_type_error", "undefined function " + (dotted == null ? c.operator() : dotted),
                     c.location());
