@@ -105,8 +105,26 @@ public final class Compiler {
         this.data = data == null ? ObjectValue.EMPTY : data;
     }
 
-    /** The compiled policy: the rule tree. */
-    public record Compiled(RuleNode root) {
+    /**
+     * The compiled policy: the rule tree, and the builtins it was compiled with beyond the engine's own
+     * (for queries against it).
+     */
+    public record Compiled(RuleNode root, Map<String, Builtin> extraBuiltins) {
+        public Compiled {
+            extraBuiltins = Map.copyOf(extraBuiltins);
+        }
+
+        public Compiled(RuleNode root) {
+            this(root, Map.of());
+        }
+    }
+
+    /** Builtins beyond the engine's own (e.g. {@code test.sleep} of the conformance runner). */
+    private Map<String, Builtin> extraBuiltins = Map.of();
+
+    private Builtin builtin(String name) {
+        Builtin b = extraBuiltins.get(name);
+        return b != null ? b : Builtins.lookup(name);
     }
 
     /**
@@ -115,7 +133,17 @@ public final class Compiler {
      * @throws RegoException with every compile error found
      */
     public static Compiled compile(List<Module> modules, ObjectValue data) {
+        return compile(modules, data, Map.of());
+    }
+
+    /**
+     * Compiles modules with builtins beyond the engine's own, which take precedence over same-named ones.
+     *
+     * @throws RegoException with every compile error found
+     */
+    public static Compiled compile(List<Module> modules, ObjectValue data, Map<String, Builtin> extraBuiltins) {
         Compiler c = new Compiler(data);
+        c.extraBuiltins = Map.copyOf(extraBuiltins);
         c.run(modules);
         if (!c.errors.isEmpty()) {
             c.errors.sort(Comparator.comparing((RegoError e) -> e.file() == null ? "" : e.file())
@@ -123,7 +151,7 @@ public final class Compiler {
             throw new RegoException(c.errors);
         }
         c.root.buildIndex();
-        return new Compiled(c.root);
+        return new Compiled(c.root, c.extraBuiltins);
     }
 
     /**
@@ -133,6 +161,7 @@ public final class Compiler {
      */
     public static Plan.Query compileQuery(Compiled policy, Body query) {
         Compiler c = new Compiler(null);
+        c.extraBuiltins = policy.extraBuiltins();
         c.root.children.putAll(policy.root().children);
         Plan.Query q = c.query(query);
         if (!c.errors.isEmpty()) {
@@ -774,7 +803,7 @@ public final class Compiler {
             return new FnRef(n.name, null, n);
         }
         if (n == null || !n.anyPending()) {
-            Builtin b = Builtins.lookup(dotted);
+            Builtin b = builtin(dotted);
             if (b != null) {
                 return new FnRef(dotted, b, null);
             }
@@ -822,7 +851,7 @@ public final class Compiler {
             }
             return new Plan.CallT(c.location(), fn.name, null, fn, args);
         }
-        Builtin b = dotted == null ? null : Builtins.lookup(dotted);
+        Builtin b = dotted == null ? null : builtin(dotted);
         if (b != null && ctx.rule != null && annotations != null
                 && (dotted.equals("rego.metadata.chain") || dotted.equals("rego.metadata.rule"))) {
             // As OPA's compiler, which replaces these calls by the rule's metadata computed once.
