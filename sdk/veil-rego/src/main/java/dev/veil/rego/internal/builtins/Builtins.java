@@ -46,6 +46,7 @@ public final class Builtins {
             Graphql.ALL,
             Aws.ALL,
             RegoMeta.ALL,
+            Http.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);
