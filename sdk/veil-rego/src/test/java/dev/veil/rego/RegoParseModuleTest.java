@@ -56,6 +56,28 @@ class RegoParseModuleTest {
     }
 
     @Test
+    void refHeadsEveryAndWith() {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) parse(
+                "package a\n\nq[k] := 1 if k := \"x\"\n\nt if {\n\tevery v in [1] { v > 0 }\n\tq with input.x as 2\n}\n");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rules = (List<Map<String, Object>>) m.get("rules");
+        assertThat(rules.get(0).get("head")).isEqualTo(Map.of("ref", List.of(term("var", "q"), term("var", "k")),
+                "value", term("number", 1L), "assign", true));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> body = (List<Map<String, Object>>) rules.get(1).get("body");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> every = (Map<String, Object>) body.get(0).get("terms");
+        assertThat(every).containsEntry("key", null).containsEntry("value", term("var", "v"))
+                .containsEntry("domain", term("array", List.of(term("number", 1L))))
+                .containsEntry("body", List.of(Map.of("index", 0L, "terms", List.of(
+                        term("ref", List.of(term("var", "gt"))), term("var", "v"), term("number", 0L)))));
+        assertThat(body.get(1)).isEqualTo(Map.of("index", 1L, "terms", term("var", "q"), "with", List.of(Map.of(
+                "target", term("ref", List.of(term("var", "input"), term("string", "x"))),
+                "value", term("number", 2L)))));
+    }
+
+    @Test
     void parseErrorIsABuiltinErrorWithOpasText() {
         RegoException e = (RegoException) catchThrowable(() -> parse("package foo."));
         assertThat(e.errors().get(0).code()).isEqualTo("eval_builtin_error");

@@ -78,8 +78,8 @@ public final class AstJson {
         ObjectValue.Builder b = ObjectValue.builder();
         Ref ref = first.head();
         b.put("ref", ref(ref));
-        if (ref.size() == 1 || first.kind() == Rule.Kind.PARTIAL_SET && ref.size() == 1
-                || first.kind() == Rule.Kind.PARTIAL_OBJECT && ref.size() == 2) {
+        if (ref.size() == 1) {
+            // OPA's RefHead sets the (deprecated) name only for a one-term head reference.
             b.put("name", StringValue.of(first.name()));
         }
         if (first.args() != null && !first.args().isEmpty()) {
@@ -88,9 +88,6 @@ public final class AstJson {
         if (first.kind() == Rule.Kind.PARTIAL_SET) {
             b.put("key", term(first.key()));
         } else {
-            if (first.kind() == Rule.Kind.PARTIAL_OBJECT && ref.size() == 2) {
-                b.put("key", term(ref.get(1)));
-            }
             b.put("value", term(r.value()));
         }
         if (r.assign()) {
