@@ -45,6 +45,8 @@ public final class Builtins {
             Jwt.ALL,
             Graphql.ALL,
             Aws.ALL,
+            RegoMeta.ALL,
+            Http.ALL,
             List.of());
 
     private static final Map<String, Builtin> REGISTRY = register(TOPICS);

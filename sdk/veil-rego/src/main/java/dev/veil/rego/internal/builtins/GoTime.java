@@ -16,7 +16,7 @@ import java.util.Locale;
  * {@code Mon Jan 2 15:04:05 MST 2006}) and {@code ParseDuration}, ported from {@code time/format.go} with Go's
  * error messages ({@code parsing time "x" as "2006": cannot parse "x" as "2006"}).
  */
-final class GoTime {
+public final class GoTime {
     private GoTime() {
     }
 
@@ -938,7 +938,7 @@ final class GoTime {
     private static final BigInteger LIMIT = BigInteger.ONE.shiftLeft(63);
 
     /** Go's {@code time.ParseDuration}, in nanoseconds. */
-    static long parseDuration(String orig) {
+    public static long parseDuration(String orig) {
         String s = orig;
         BigInteger d = BigInteger.ZERO;
         boolean neg = false;

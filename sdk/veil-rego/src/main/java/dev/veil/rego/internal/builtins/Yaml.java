@@ -70,6 +70,14 @@ public final class Yaml {
     private Yaml() {
     }
 
+    /**
+     * A SnakeYAML instance that resolves implicit types as go-yaml does (no timestamps, {@code 1e3} a
+     * number); also used for OPA's {@code # METADATA} annotations.
+     */
+    public static org.yaml.snakeyaml.Yaml goLoader() {
+        return loader();
+    }
+
     private static org.yaml.snakeyaml.Yaml loader() {
         LoaderOptions options = new LoaderOptions();
         options.setMaxAliasesForCollections(50);
@@ -102,7 +110,7 @@ public final class Yaml {
     }
 
     /** go-yaml's wording: {@code yaml: line N: did not find expected X}. */
-    private static String goMessage(MarkedYAMLException e) {
+    public static String goMessage(MarkedYAMLException e) {
         Mark mark = e.getContextMark() != null ? e.getContextMark() : e.getProblemMark();
         String problem = e.getProblem() == null ? "invalid YAML" : e.getProblem();
         int but = problem.indexOf(", but ");

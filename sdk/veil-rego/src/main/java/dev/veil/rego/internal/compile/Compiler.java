@@ -61,6 +61,8 @@ public final class Compiler {
 
     /** Context of the rule or query being compiled. */
     private Ctx ctx;
+    /** The modules' METADATA annotations; null when compiling a query. */
+    private Annotations annotations;
 
     private record Pending(Module module, List<Value> pkg, Rule rule, RuleNode node, int keyStart) {
     }
@@ -73,6 +75,11 @@ public final class Compiler {
         /** Paths referenced, null elements standing for variables. */
         Set<List<Value>> deps = new LinkedHashSet<>();
         int slots;
+        /** The module and rule being compiled (for rego.metadata.*), null for a query. */
+        Module module;
+        Rule rule;
+        /** True while compiling an else branch, which has no annotations of its own. */
+        boolean elseBranch;
     }
 
     /** A lexical scope: one body (rule body, comprehension body, every body, query). */
@@ -98,8 +105,26 @@ public final class Compiler {
         this.data = data == null ? ObjectValue.EMPTY : data;
     }
 
-    /** The compiled policy: the rule tree. */
-    public record Compiled(RuleNode root) {
+    /**
+     * The compiled policy: the rule tree, and the builtins it was compiled with beyond the engine's own
+     * (for queries against it).
+     */
+    public record Compiled(RuleNode root, Map<String, Builtin> extraBuiltins) {
+        public Compiled {
+            extraBuiltins = Map.copyOf(extraBuiltins);
+        }
+
+        public Compiled(RuleNode root) {
+            this(root, Map.of());
+        }
+    }
+
+    /** Builtins beyond the engine's own (e.g. {@code test.sleep} of the conformance runner). */
+    private Map<String, Builtin> extraBuiltins = Map.of();
+
+    private Builtin builtin(String name) {
+        Builtin b = extraBuiltins.get(name);
+        return b != null ? b : Builtins.lookup(name);
     }
 
     /**
@@ -108,7 +133,17 @@ public final class Compiler {
      * @throws RegoException with every compile error found
      */
     public static Compiled compile(List<Module> modules, ObjectValue data) {
+        return compile(modules, data, Map.of());
+    }
+
+    /**
+     * Compiles modules with builtins beyond the engine's own, which take precedence over same-named ones.
+     *
+     * @throws RegoException with every compile error found
+     */
+    public static Compiled compile(List<Module> modules, ObjectValue data, Map<String, Builtin> extraBuiltins) {
         Compiler c = new Compiler(data);
+        c.extraBuiltins = Map.copyOf(extraBuiltins);
         c.run(modules);
         if (!c.errors.isEmpty()) {
             c.errors.sort(Comparator.comparing((RegoError e) -> e.file() == null ? "" : e.file())
@@ -116,7 +151,7 @@ public final class Compiler {
             throw new RegoException(c.errors);
         }
         c.root.buildIndex();
-        return new Compiled(c.root);
+        return new Compiled(c.root, c.extraBuiltins);
     }
 
     /**
@@ -126,6 +161,7 @@ public final class Compiler {
      */
     public static Plan.Query compileQuery(Compiled policy, Body query) {
         Compiler c = new Compiler(null);
+        c.extraBuiltins = policy.extraBuiltins();
         c.root.children.putAll(policy.root().children);
         Plan.Query q = c.query(query);
         if (!c.errors.isEmpty()) {
@@ -137,6 +173,7 @@ public final class Compiler {
     // ---------------------------------------------------------------- placement
 
     private void run(List<Module> modules) {
+        annotations = Annotations.build(modules, errors);
         List<Pending> pending = new ArrayList<>();
         for (Module m : modules) {
             List<Value> pkg = constPath(m.pkg().path(), 1);
@@ -213,6 +250,8 @@ public final class Compiler {
     private void compileRule(Pending p) {
         moduleCtx(p.module(), p.pkg());
         Rule r = p.rule();
+        ctx.module = p.module();
+        ctx.rule = r;
         RuleNode node = p.node();
         Plan.Rule first = null;
         Plan.Rule prev = null;
@@ -221,6 +260,7 @@ public final class Compiler {
             keyTerms.add(r.head().get(i));
         }
         for (Rule cur = r; cur != null; cur = cur.elseRule()) {
+            ctx.elseBranch = cur != r;
             Plan.Rule c = compileOne(cur, r, keyTerms);
             if (c == null) {
                 return;
@@ -763,7 +803,7 @@ public final class Compiler {
             return new FnRef(n.name, null, n);
         }
         if (n == null || !n.anyPending()) {
-            Builtin b = Builtins.lookup(dotted);
+            Builtin b = builtin(dotted);
             if (b != null) {
                 return new FnRef(dotted, b, null);
             }
@@ -811,7 +851,14 @@ public final class Compiler {
             }
             return new Plan.CallT(c.location(), fn.name, null, fn, args);
         }
-        Builtin b = dotted == null ? null : Builtins.lookup(dotted);
+        Builtin b = dotted == null ? null : builtin(dotted);
+        if (b != null && ctx.rule != null && annotations != null
+                && (dotted.equals("rego.metadata.chain") || dotted.equals("rego.metadata.rule"))) {
+            // As OPA's compiler, which replaces these calls by the rule's metadata computed once.
+            Value meta = dotted.endsWith("chain") ? annotations.chain(ctx.module, ctx.rule, ctx.elseBranch)
+                    : annotations.rule(ctx.rule, ctx.elseBranch);
+            b = Builtin.of(dotted, 0, (a, bc) -> meta);
+        }
         if (b == null) {
             error("rego_type_error", "undefined function " + (dotted == null ? c.operator() : dotted),
                     c.location());

@@ -1,11 +1,17 @@
 package dev.veil.rego.internal.conformance;
 
 import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.builtins.Builtin;
+import dev.veil.rego.internal.builtins.BuiltinError;
+import dev.veil.rego.internal.builtins.GoTime;
+import dev.veil.rego.internal.builtins.RegoTypeError;
 import dev.veil.rego.internal.compile.Plan;
 import dev.veil.rego.internal.eval.Engine;
 import dev.veil.rego.internal.value.ArrayValue;
+import dev.veil.rego.internal.value.NullValue;
 import dev.veil.rego.internal.value.ObjectValue;
 import dev.veil.rego.internal.value.SetValue;
+import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
 import dev.veil.rego.internal.value.Values;
 import java.util.ArrayList;
@@ -16,6 +22,30 @@ import java.util.Map;
 
 /** Runs one {@link TestCase} and compares the outcome as OPA's test runner does. */
 public final class CaseRunner {
+    /**
+     * Builtins that only OPA's test harness defines, never the engine: {@code test.sleep(duration)} sleeps
+     * (Go duration syntax) and returns null, so that cases can check that {@code time.now_ns()} stays the
+     * same throughout one evaluation.
+     */
+    static final Map<String, Builtin> TEST_BUILTINS = Map.of("test.sleep", Builtin.of("test.sleep", 1, (a, ctx) -> {
+        if (!(a[0] instanceof StringValue s)) {
+            throw new RegoTypeError("test.sleep", "operand 1 must be string but got " + a[0].typeName());
+        }
+        long nanos;
+        try {
+            nanos = GoTime.parseDuration(s.value());
+        } catch (RuntimeException e) {
+            throw new BuiltinError("test.sleep", "time: invalid duration \"" + s.value() + "\"");
+        }
+        try {
+            Thread.sleep(Math.max(0, nanos / 1_000_000), (int) Math.max(0, nanos % 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BuiltinError("test.sleep", "interrupted");
+        }
+        return NullValue.NULL;
+    }));
+
     private CaseRunner() {
     }
 
@@ -32,7 +62,7 @@ public final class CaseRunner {
                 modules.put("test-" + i + ".rego", c.modules().get(i));
             }
             Value d = Values.fromJava(c.data() == null ? Map.of() : c.data());
-            Engine engine = Engine.compile(modules, (ObjectValue) d);
+            Engine engine = Engine.compile(modules, (ObjectValue) d, TEST_BUILTINS);
             Engine.Options opts = new Engine.Options(c.strictError(), null, timeoutNanos);
             Value input = null;
             if (c.inputTerm() != null) {

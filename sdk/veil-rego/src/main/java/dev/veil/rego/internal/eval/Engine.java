@@ -37,6 +37,17 @@ public final class Engine {
      * @throws RegoException on parse or compile errors
      */
     public static Engine compile(Map<String, String> modules, ObjectValue data) {
+        return compile(modules, data, Map.of());
+    }
+
+    /**
+     * Parses and compiles modules with builtins beyond the engine's own (which take precedence over
+     * same-named ones), e.g. the test-only builtins of OPA's conformance runner.
+     *
+     * @throws RegoException on parse or compile errors
+     */
+    public static Engine compile(Map<String, String> modules, ObjectValue data,
+                                 Map<String, dev.veil.rego.internal.builtins.Builtin> extraBuiltins) {
         List<Module> parsed = new ArrayList<>();
         List<dev.veil.rego.RegoError> errors = new ArrayList<>();
         for (Map.Entry<String, String> e : new TreeMap<>(modules).entrySet()) {
@@ -50,7 +61,7 @@ public final class Engine {
             throw new RegoException(errors);
         }
         ObjectValue d = data == null ? ObjectValue.EMPTY : data;
-        return new Engine(Compiler.compile(parsed, d), d);
+        return new Engine(Compiler.compile(parsed, d, extraBuiltins), d);
     }
 
     /**

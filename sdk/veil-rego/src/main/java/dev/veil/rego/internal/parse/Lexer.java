@@ -1,5 +1,7 @@
 package dev.veil.rego.internal.parse;
 
+import dev.veil.rego.internal.ast.Comment;
+import dev.veil.rego.internal.ast.Location;
 import dev.veil.rego.internal.value.Values;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -25,11 +27,14 @@ final class Lexer {
     private int line = 1;
     private int col = 1;
     private final List<Token> out = new ArrayList<>();
+    private final List<Comment> comments = new ArrayList<>();
+    private final String file;
     /** Open template-string expressions: {raw ? 1 : 0, brace depth inside the expression}. */
     private final Deque<int[]> templates = new ArrayDeque<>();
 
-    private Lexer(String src) {
+    private Lexer(String src, String file) {
         this.src = src;
+        this.file = file;
         this.n = src.length();
         if (n > 0 && src.charAt(0) == BOM) {
             i = 1;
@@ -38,9 +43,18 @@ final class Lexer {
 
     /** All tokens of {@code src}, ending with EOF. */
     static List<Token> tokenize(String src) {
-        Lexer l = new Lexer(src);
+        return scan(src, "").tokens();
+    }
+
+    /** The tokens of a source and its comments. */
+    record Scanned(List<Token> tokens, List<Comment> comments) {
+    }
+
+    /** All tokens of {@code src}, ending with EOF, and its comments located in {@code file}. */
+    static Scanned scan(String src, String file) {
+        Lexer l = new Lexer(src, file);
         l.run();
-        return l.out;
+        return new Scanned(l.out, l.comments);
     }
 
     private void run() {
@@ -62,6 +76,7 @@ final class Lexer {
                 } else if (c == '#') {
                     int cl = line;
                     int cc = col;
+                    int textStart = i + 1;
                     while (i < n && src.charAt(i) != '\n') {
                         String bad = badChar(i);
                         if (bad != null && commentError == null) {
@@ -71,6 +86,12 @@ final class Lexer {
                         }
                         advance();
                     }
+                    int textEnd = i;
+                    while (textEnd > textStart + 1 && src.charAt(textEnd - 1) == '\r') {
+                        textEnd--;
+                    }
+                    String text = src.substring(textStart, textEnd);
+                    comments.add(new Comment(new Location(file, cl, cc), text.equals("\r") ? "" : text));
                     space = true;
                 } else {
                     break;

@@ -55,6 +55,7 @@ import dev.veil.rego.internal.ast.ArrayComprehension;
 import dev.veil.rego.internal.ast.ArrayTerm;
 import dev.veil.rego.internal.ast.Body;
 import dev.veil.rego.internal.ast.Call;
+import dev.veil.rego.internal.ast.Comment;
 import dev.veil.rego.internal.ast.Every;
 import dev.veil.rego.internal.ast.Expr;
 import dev.veil.rego.internal.ast.Import;
@@ -115,6 +116,7 @@ public final class Parser {
 
     private final String file;
     private final List<Token> toks;
+    private final List<Comment> comments;
     private int pos;
     private int depth;
     private int wildcards;
@@ -144,7 +146,9 @@ public final class Parser {
 
     private Parser(String file, String source) {
         this.file = file == null ? "" : file;
-        this.toks = Lexer.tokenize(source);
+        Lexer.Scanned scanned = Lexer.scan(source, this.file);
+        this.toks = scanned.tokens();
+        this.comments = scanned.comments();
     }
 
     /**
@@ -345,7 +349,7 @@ public final class Parser {
             rules.addAll(parsed);
         }
         finish();
-        return new Module(loc(first), file, pkg, imports, rules);
+        return new Module(loc(first), file, pkg, imports, rules, comments);
     }
 
     /** Names the term kind as OPA's {@code ast.TypeName}/{@code ValueName} do. */
