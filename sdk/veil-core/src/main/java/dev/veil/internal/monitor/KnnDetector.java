@@ -2,6 +2,7 @@ package dev.veil.internal.monitor;
 
 import dev.veil.Level;
 import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
@@ -195,6 +196,21 @@ public final class KnnDetector implements StatefulDetector {
         double[] dist = new double[n];
         int distinct = 0;
         long self = vectorHash == 0 ? 1 : vectorHash;
+        if (previous instanceof PackedEntries p && p.stride() == bytes) {
+            // the in-memory store's contiguous history: no array per entry, no copy per entry
+            byte[] data = p.data();
+            for (int i = n - 1; i >= 0; i--) { // newest first
+                int off = i * bytes;
+                long h = SparseSketch.entryHash(data, off);
+                h = h == 0 ? 1 : h;
+                if (h == self || !addNew(seen, h)) {
+                    continue;
+                }
+                dist[distinct++] = sketch.distance(s, data, off);
+            }
+            previous = List.of(); // done
+            n = 0;
+        }
         for (int i = n - 1; i >= 0; i--) { // newest first
             byte[] e = previous.get(i);
             if (e.length != bytes) {
