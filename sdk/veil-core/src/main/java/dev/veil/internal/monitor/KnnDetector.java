@@ -230,19 +230,14 @@ public final class KnnDetector implements StatefulDetector {
         return meanOfSmallest(dist, distinct, neighbours);
     }
 
-    /** The mean of the {@code m} smallest of {@code v[0..n)} (partial selection sort; m is small). */
+    /**
+     * The mean of the {@code m} smallest of {@code v[0..n)}, summed in ascending order (so the
+     * result depends only on the values, not on their order). Reorders {@code v}.
+     */
     static double meanOfSmallest(double[] v, int n, int m) {
+        java.util.Arrays.sort(v, 0, n);
         double sum = 0;
         for (int j = 0; j < m; j++) {
-            int min = j;
-            for (int i = j + 1; i < n; i++) {
-                if (v[i] < v[min]) {
-                    min = i;
-                }
-            }
-            double t = v[j];
-            v[j] = v[min];
-            v[min] = t;
             sum += v[j];
         }
         return sum / m;
