@@ -53,8 +53,9 @@ import java.util.Map;
  *   <tr><td>{@code ttl_seconds}</td><td>86400</td><td>how long a caller's history is kept after its
  *       last query, 1..604800</td></tr>
  *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>0.14, 0.125, 0.115</td><td>RMS
- *       distances per feature at or below which the level is reached; 0 = level not used;
- *       low >= medium >= high</td></tr>
+ *       distances per feature strictly below which the level is reached (as for every lower-is-worse
+ *       detector; until round 2 of issue 3 a score equal to the threshold reached it too); 0 = level
+ *       not used; low >= medium >= high</td></tr>
  * </table>
  *
  * <p><b>Calibration</b> of the defaults on 784-feature synthetic digit images in [0, 1]
@@ -174,7 +175,7 @@ public final class KnnDetector implements StatefulDetector {
             return new Signal(name, Level.NONE, -1);
         }
         double score = stat / Math.sqrt(Math.max(1, q.features().size()));
-        return new Signal(name, Thresholds.levelAtMost(score, config.low(), config.medium(), config.high()), score);
+        return new Signal(name, Thresholds.levelBelow(score, config.low(), config.medium(), config.high()), score);
     }
 
     /**
