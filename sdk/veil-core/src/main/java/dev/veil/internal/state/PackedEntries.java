@@ -23,6 +23,29 @@ public final class PackedEntries extends AbstractList<byte[]> implements RandomA
         this.size = size;
     }
 
+    /**
+     * The entries of {@code entries} that are {@code stride} bytes long, in order, packed: the list
+     * itself when it is already packed with that stride (no copy), else a packed copy that leaves
+     * out the entries of other lengths (which a reader of fixed-size entries skips anyway).
+     */
+    public static PackedEntries of(java.util.List<byte[]> entries, int stride) {
+        if (entries instanceof PackedEntries p && p.stride == stride) {
+            return p;
+        }
+        int n = 0;
+        for (byte[] e : entries) {
+            n += e.length == stride ? 1 : 0;
+        }
+        byte[] data = new byte[n * stride];
+        int k = 0;
+        for (byte[] e : entries) {
+            if (e.length == stride) {
+                System.arraycopy(e, 0, data, k++ * stride, stride);
+            }
+        }
+        return new PackedEntries(data, stride, n);
+    }
+
     /** The entries, back to back: entry {@code i} is at {@code [i * stride(), (i + 1) * stride())}. Do not modify. */
     public byte[] data() {
         return data;
