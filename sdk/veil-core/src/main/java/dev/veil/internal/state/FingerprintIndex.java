@@ -11,7 +11,7 @@ import java.util.Arrays;
  * remembered query (one {@link StateOp.Fingerprint} operation) takes a slot in a ring of queries
  * that holds its member string, the low 32 bits of g for each of its hashes, and the time its
  * entries expire. The index proper is an open-addressing table of {@code long}s (linear probing,
- * Robin Hood order, at most 87.5% full, growing by half, backward-shift deletion), one per (query, hash) entry: the
+ * Robin Hood order, at most 87.5% full, growing by a quarter (70% full after growing), backward-shift deletion), one per (query, hash) entry: the
  * high 32 bits of g (which also give the entry's home slot, so that the table is rebuilt and
  * shifted without reading any query) and a reference to the query's sequence number and the
  * hash's position. An entry matches h when both halves of g do: exact, as g determines h.
@@ -433,7 +433,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private void insert(int ref, int hi) {
         if (size + dead + 1 > table.length - (table.length >> 3)) { // at most 87.5% full, dead entries included
             int live = size + 1;
-            rehash(live > table.length * 0.6 ? table.length + (table.length >> 1) : table.length);
+            rehash(live > table.length * 0.6 ? table.length + (table.length >> 2) : table.length);
         }
         place(table, ((long) hi << 32) | (ref + 1L));
         size++;
