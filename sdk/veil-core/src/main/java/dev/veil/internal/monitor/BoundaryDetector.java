@@ -3,6 +3,7 @@ package dev.veil.internal.monitor;
 import dev.veil.Level;
 import dev.veil.Prediction;
 import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
@@ -86,14 +87,13 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
 
     @Override
     Signal evaluate(Query q, List<byte[]> entries) {
-        int n = 0;
+        PackedEntries packed = PackedEntries.of(entries, ENTRY_BYTES); // the store's own array: no copy
+        byte[] data = packed.data();
+        int n = packed.size();
         int low = 0;
-        for (byte[] e : entries) {
-            if (e.length == ENTRY_BYTES) {
-                n++;
-                if (AnswerSketch.getFloat(e, 0) < config.margin()) {
-                    low++;
-                }
+        for (int i = 0; i < n; i++) {
+            if (AnswerSketch.getFloat(data, i * ENTRY_BYTES) < config.margin()) {
+                low++;
             }
         }
         if (n == 0) {

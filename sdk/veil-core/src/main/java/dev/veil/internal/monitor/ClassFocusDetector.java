@@ -3,6 +3,7 @@ package dev.veil.internal.monitor;
 import dev.veil.Level;
 import dev.veil.Prediction;
 import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.Arrays;
@@ -85,12 +86,12 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
 
     @Override
     Signal evaluate(Query q, List<byte[]> entries) {
-        int[] classes = new int[entries.size()];
-        int n = 0;
-        for (byte[] e : entries) {
-            if (e.length == ENTRY_BYTES) {
-                classes[n++] = AnswerSketch.getInt(e, 0);
-            }
+        PackedEntries packed = PackedEntries.of(entries, ENTRY_BYTES); // the store's own array: no copy
+        byte[] data = packed.data();
+        int n = packed.size();
+        int[] classes = new int[n];
+        for (int i = 0; i < n; i++) {
+            classes[i] = AnswerSketch.getInt(data, i * ENTRY_BYTES);
         }
         if (n == 0) {
             return Signal.none(name());

@@ -2,6 +2,7 @@ package dev.veil.internal.monitor;
 
 import dev.veil.Prediction;
 import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
@@ -119,22 +120,21 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
 
     /** The score of a remembered history (see the class Javadoc). */
     static double trend(List<byte[]> entries, double maxDistanceSquared, int minPoints) {
-        int n = entries.size();
+        PackedEntries packed = PackedEntries.of(entries, ENTRY_BYTES); // the store's own array: no copy
+        byte[] data = packed.data();
+        int n = packed.size();
         if (n < minPoints) {
             return 0;
         }
         int[] chain = new int[n];
         int m = 0;
-        byte[] anchor = null;
+        int anchor = -1;
         for (int i = n - 1; i >= 0; i--) {
-            byte[] e = entries.get(i);
-            if (e.length != ENTRY_BYTES) {
-                continue;
-            }
-            if (anchor == null || AnswerSketch.within(e, SKETCH_AT, anchor, SKETCH_AT, SKETCH_DIMS,
+            int at = i * ENTRY_BYTES;
+            if (anchor < 0 || AnswerSketch.within(data, at + SKETCH_AT, data, anchor + SKETCH_AT, SKETCH_DIMS,
                     maxDistanceSquared)) {
                 chain[m++] = i;
-                anchor = e;
+                anchor = at;
             }
         }
         if (m < minPoints) {
@@ -144,10 +144,10 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
         int[] classes = new int[m * TRACKED];
         float[] values = new float[m * TRACKED];
         for (int j = 0; j < m; j++) {
-            byte[] e = entries.get(chain[m - 1 - j]);
+            int at = chain[m - 1 - j] * ENTRY_BYTES;
             for (int s = 0; s < TRACKED; s++) {
-                classes[j * TRACKED + s] = AnswerSketch.getInt(e, 8 * s);
-                values[j * TRACKED + s] = AnswerSketch.getFloat(e, 8 * s + 4);
+                classes[j * TRACKED + s] = AnswerSketch.getInt(data, at + 8 * s);
+                values[j * TRACKED + s] = AnswerSketch.getFloat(data, at + 8 * s + 4);
             }
         }
         double best = 0;

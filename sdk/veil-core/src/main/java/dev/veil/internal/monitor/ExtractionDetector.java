@@ -2,6 +2,7 @@ package dev.veil.internal.monitor;
 
 import dev.veil.Prediction;
 import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
@@ -184,16 +185,31 @@ public final class ExtractionDetector implements StatefulDetector {
         int members = 0;
         double sum = 0;
         double sumSq = 0;
-        for (byte[] e : ctx.set) {
-            if (e.length != MEMBER_BYTES || AnswerSketch.getInt(e, 0) != cls) {
+        // the in-memory store's set is one contiguous array: read it in place, not an entry copy at a time
+        List<byte[]> set = ctx.set;
+        byte[] packed = set instanceof PackedEntries p && p.stride() == MEMBER_BYTES ? p.data() : null;
+        for (int i = 0, size = set.size(); i < size; i++) {
+            byte[] e;
+            int o;
+            if (packed != null) {
+                e = packed;
+                o = i * MEMBER_BYTES;
+            } else {
+                e = set.get(i);
+                o = 0;
+                if (e.length != MEMBER_BYTES) {
+                    continue;
+                }
+            }
+            if (AnswerSketch.getInt(e, o) != cls) {
                 continue;
             }
             members++;
-            double joined = AnswerSketch.getFloat(e, 4);
+            double joined = AnswerSketch.getFloat(e, o + 4);
             sum += joined;
             sumSq += joined * joined;
-            threshold = AnswerSketch.getFloat(e, 8);
-            minSq = Math.min(minSq, AnswerSketch.distanceSquared(s, e, 12));
+            threshold = AnswerSketch.getFloat(e, o + 8);
+            minSq = Math.min(minSq, AnswerSketch.distanceSquared(s, e, o + 12));
         }
         if (members > 0 && minSq == 0) {
             return; // an exact repeat of a member (a retry): it tells nothing about the distribution
@@ -252,11 +268,19 @@ public final class ExtractionDetector implements StatefulDetector {
         int[] classes = new int[n];
         double[] values = new double[n];
         int k = 0;
-        for (int i = skip; i < remembered.size(); i++) {
-            byte[] e = remembered.get(i);
-            if (e.length == DISTANCE_BYTES) {
-                classes[k] = AnswerSketch.getInt(e, 0);
-                values[k++] = AnswerSketch.getFloat(e, 4);
+        if (remembered instanceof PackedEntries p && p.stride() == DISTANCE_BYTES) {
+            byte[] data = p.data();
+            for (int i = skip; i < remembered.size(); i++) {
+                classes[k] = AnswerSketch.getInt(data, i * DISTANCE_BYTES);
+                values[k++] = AnswerSketch.getFloat(data, i * DISTANCE_BYTES + 4);
+            }
+        } else {
+            for (int i = skip; i < remembered.size(); i++) {
+                byte[] e = remembered.get(i);
+                if (e.length == DISTANCE_BYTES) {
+                    classes[k] = AnswerSketch.getInt(e, 0);
+                    values[k++] = AnswerSketch.getFloat(e, 4);
+                }
             }
         }
         classes[k] = newestClass;
@@ -270,17 +294,29 @@ public final class ExtractionDetector implements StatefulDetector {
      * the mean, and return W of the rest, or NaN when fewer than {@code minDistances} remain.
      */
     static double pooledW(int[] classes, double[] values, int n, int minDistances) {
-        Map<Integer, Integer> perClass = new java.util.HashMap<>();
+        // values per class, in a primitive open-addressing map (classes are any ints)
+        int cap = Integer.highestOneBit(Math.max(8, 2 * n)) << 1;
+        int mask = cap - 1;
+        int[] keys = new int[cap];
+        int[] counts = new int[cap]; // 0: empty slot
+        int[] slotOf = new int[n];
         for (int i = 0; i < n; i++) {
             if (Double.isFinite(values[i])) {
-                perClass.merge(classes[i], 1, Integer::sum);
+                int c = classes[i];
+                int j = (int) QueryHashing.mix(c) & mask;
+                while (counts[j] != 0 && keys[j] != c) {
+                    j = (j + 1) & mask;
+                }
+                keys[j] = c;
+                counts[j]++;
+                slotOf[i] = j;
             }
         }
         double[] pooled = new double[n];
         int m = 0;
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            if (Double.isFinite(values[i]) && perClass.get(classes[i]) >= MIN_PER_CLASS) {
+            if (Double.isFinite(values[i]) && counts[slotOf[i]] >= MIN_PER_CLASS) {
                 pooled[m++] = values[i];
                 sum += values[i];
             }

@@ -2,6 +2,7 @@ package dev.veil.internal.monitor;
 
 import dev.veil.Level;
 import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
@@ -52,8 +53,9 @@ import java.util.Map;
  *   <tr><td>{@code ttl_seconds}</td><td>86400</td><td>how long a caller's history is kept after its
  *       last query, 1..604800</td></tr>
  *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>0.14, 0.125, 0.115</td><td>RMS
- *       distances per feature at or below which the level is reached; 0 = level not used;
- *       low >= medium >= high</td></tr>
+ *       distances per feature strictly below which the level is reached (as for every lower-is-worse
+ *       detector; until round 2 of issue 3 a score equal to the threshold reached it too); 0 = level
+ *       not used; low >= medium >= high</td></tr>
  * </table>
  *
  * <p><b>Calibration</b> of the defaults on 784-feature synthetic digit images in [0, 1]
@@ -173,7 +175,7 @@ public final class KnnDetector implements StatefulDetector {
             return new Signal(name, Level.NONE, -1);
         }
         double score = stat / Math.sqrt(Math.max(1, q.features().size()));
-        return new Signal(name, Thresholds.levelAtMost(score, config.low(), config.medium(), config.high()), score);
+        return new Signal(name, Thresholds.levelBelow(score, config.low(), config.medium(), config.high()), score);
     }
 
     /**
@@ -195,6 +197,21 @@ public final class KnnDetector implements StatefulDetector {
         double[] dist = new double[n];
         int distinct = 0;
         long self = vectorHash == 0 ? 1 : vectorHash;
+        if (previous instanceof PackedEntries p && p.stride() == bytes) {
+            // the in-memory store's contiguous history: no array per entry, no copy per entry
+            byte[] data = p.data();
+            for (int i = n - 1; i >= 0; i--) { // newest first
+                int off = i * bytes;
+                long h = SparseSketch.entryHash(data, off);
+                h = h == 0 ? 1 : h;
+                if (h == self || !addNew(seen, h)) {
+                    continue;
+                }
+                dist[distinct++] = sketch.distance(s, data, off);
+            }
+            previous = List.of(); // done
+            n = 0;
+        }
         for (int i = n - 1; i >= 0; i--) { // newest first
             byte[] e = previous.get(i);
             if (e.length != bytes) {
@@ -214,19 +231,14 @@ public final class KnnDetector implements StatefulDetector {
         return meanOfSmallest(dist, distinct, neighbours);
     }
 
-    /** The mean of the {@code m} smallest of {@code v[0..n)} (partial selection sort; m is small). */
+    /**
+     * The mean of the {@code m} smallest of {@code v[0..n)}, summed in ascending order (so the
+     * result depends only on the values, not on their order). Reorders {@code v}.
+     */
     static double meanOfSmallest(double[] v, int n, int m) {
+        java.util.Arrays.sort(v, 0, n);
         double sum = 0;
         for (int j = 0; j < m; j++) {
-            int min = j;
-            for (int i = j + 1; i < n; i++) {
-                if (v[i] < v[min]) {
-                    min = i;
-                }
-            }
-            double t = v[j];
-            v[j] = v[min];
-            v[min] = t;
             sum += v[j];
         }
         return sum / m;

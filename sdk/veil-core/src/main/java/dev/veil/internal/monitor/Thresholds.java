@@ -73,15 +73,18 @@ final class Thresholds {
         return Level.NONE;
     }
 
-    /** The highest level whose threshold the distance is at or below (distance <= threshold). */
-    static Level levelAtMost(double distance, double low, double medium, double high) {
-        if (high > 0 && distance <= high) {
+    /**
+     * The highest level whose threshold the distance is strictly below (distance < threshold), as
+     * for every lower-is-worse detector that {@code veil calibrate} knows.
+     */
+    static Level levelBelow(double distance, double low, double medium, double high) {
+        if (high > 0 && distance < high) {
             return Level.HIGH;
         }
-        if (medium > 0 && distance <= medium) {
+        if (medium > 0 && distance < medium) {
             return Level.MEDIUM;
         }
-        if (low > 0 && distance <= low) {
+        if (low > 0 && distance < low) {
             return Level.LOW;
         }
         return Level.NONE;

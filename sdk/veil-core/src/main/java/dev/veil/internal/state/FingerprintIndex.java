@@ -11,7 +11,7 @@ import java.util.Arrays;
  * remembered query (one {@link StateOp.Fingerprint} operation) takes a slot in a ring of queries
  * that holds its member string, the low 32 bits of g for each of its hashes, and the time its
  * entries expire. The index proper is an open-addressing table of {@code long}s (linear probing,
- * Robin Hood order, at most 87.5% full, growing by half, backward-shift deletion), one per (query, hash) entry: the
+ * Robin Hood order, at most 87.5% full, growing by a quarter (70% full after growing), backward-shift deletion), one per (query, hash) entry: the
  * high 32 bits of g (which also give the entry's home slot, so that the table is rebuilt and
  * shifted without reading any query) and a reference to the query's sequence number and the
  * hash's position. An entry matches h when both halves of g do: exact, as g determines h.
@@ -50,7 +50,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private final long maxBytes;
 
     // the ring of queries: slot = sequence number & (capacity - 1); live ones are [head, next)
-    private String[] members = new String[MIN_QUERIES];
+    /** Member of each query: its Latin-1 bytes (a byte[]) when every character is Latin-1, else the String. */
+    private Object[] members = new Object[MIN_QUERIES];
     private int[] memberHashes = new int[MIN_QUERIES];
     private int[][] lows = new int[MIN_QUERIES][];
     private long[] deadlines = new long[MIN_QUERIES];
@@ -82,7 +83,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
          * same hash.
          */
         int[] candidateSlot = new int[64];
-        String[] candidates = new String[64];
+        Object[] candidates = new Object[64];
         int[] candidateHash = new int[64];
         int[] counts = new int[64];
         int[] sameHash = new int[64];
@@ -207,13 +208,13 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         }
         long seq = newSlot();
         int slot = (int) seq & (members.length - 1);
-        this.members[slot] = member;
+        this.members[slot] = stored(member);
         int memberHash = member.hashCode();
         this.memberHashes[slot] = memberHash;
         this.lows[slot] = lo;
         this.deadlines[slot] = nowNanos + ttlNanos;
         this.live[slot] = 0;
-        queryBytes += queryBytes(member, hashCount);
+        queryBytes += queryBytes(members[slot], hashCount);
         this.found = scratch.found;
         this.scratch = scratch;
         IntMap bySeq = scratch.bySeq;
@@ -258,7 +259,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             this.live[slot]++;
         }
         StateOp.FingerprintMatch match = bestCount == 0 ? StateOp.FingerprintMatch.NONE
-                : new StateOp.FingerprintMatch(candidate(scratch, best), bestCount);
+                : new StateOp.FingerprintMatch(string(candidate(scratch, best)), bestCount);
         Arrays.fill(scratch.candidates, 0, candidateCount, null);
         bySeq.clear();
         byHash.clear();
@@ -280,8 +281,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     }
 
     /** The member string of candidate {@code c} (its query is not freed before the operation ends). */
-    private String candidate(Scratch s, int c) {
-        String m = s.candidates[c];
+    private Object candidate(Scratch s, int c) {
+        Object m = s.candidates[c];
         if (m == null) {
             m = members[s.candidateSlot[c]];
             s.candidates[c] = m;
@@ -297,15 +298,15 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
      */
     private int candidateOf(int slot, String member, int memberHash, Scratch s, int count) {
         int h = memberHashes[slot];
-        if (h == memberHash && members[slot].equals(member)) {
+        if (h == memberHash && same(members[slot], member)) {
             return SELF;
         }
         int first = s.byHash.get(h);
-        String m = null;
+        Object m = null;
         if (first >= 0) { // another candidate has this hash code: compare the strings
             m = members[slot];
             for (int c = first; c >= 0; c = s.sameHash[c]) {
-                if (candidate(s, c).equals(m)) {
+                if (same(candidate(s, c), m)) {
                     return c;
                 }
             }
@@ -432,7 +433,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private void insert(int ref, int hi) {
         if (size + dead + 1 > table.length - (table.length >> 3)) { // at most 87.5% full, dead entries included
             int live = size + 1;
-            rehash(live > table.length * 0.6 ? table.length + (table.length >> 1) : table.length);
+            rehash(live > table.length * 0.6 ? table.length + (table.length >> 2) : table.length);
         }
         place(table, ((long) hi << 32) | (ref + 1L));
         size++;
@@ -496,7 +497,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
 
     private void growRing() {
         int cap = members.length * 2;
-        String[] m = new String[cap];
+        Object[] m = new Object[cap];
         int[] mh = new int[cap];
         int[][] h = new int[cap][];
         long[] d = new long[cap];
@@ -550,17 +551,58 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     /**
      * Heap bytes of a query's own objects: its array of low halves (counted in every index that
      * holds it, although the store shares one array between the indexes of one batch) and its
-     * member string (compact strings: one byte a character when all are Latin-1, else two), each
-     * with its header, aligned to 8.
+     * member (Latin-1 bytes in one array, else a string of two bytes a character), each with its
+     * header, aligned to 8.
      */
-    static long queryBytes(String member, int hashCount) {
-        int chars = member.length();
-        boolean latin1 = true;
-        for (int i = 0; i < chars && latin1; i++) {
-            latin1 = member.charAt(i) <= 0xFF;
+    static long queryBytes(Object stored, int hashCount) {
+        long member = stored instanceof byte[] b ? align(16 + b.length)
+                : 24 + align(16 + 2L * ((String) stored).length());
+        return align(16 + 4L * hashCount) + member;
+    }
+
+    /** How a member is kept: its Latin-1 bytes when every character is Latin-1 (one object, no String), else itself. */
+    static Object stored(String member) {
+        int n = member.length();
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            char c = member.charAt(i);
+            if (c > 0xFF) {
+                return member;
+            }
+            b[i] = (byte) c;
         }
-        long string = 24 + align(16 + (latin1 ? chars : 2L * chars));
-        return align(16 + 4L * hashCount) + string;
+        return b;
+    }
+
+    /** The member string of a kept member. */
+    static String string(Object stored) {
+        return stored instanceof byte[] b ? new String(b, java.nio.charset.StandardCharsets.ISO_8859_1)
+                : (String) stored;
+    }
+
+    /** Whether two kept members are the same string (a string is always kept in the same form). */
+    static boolean same(Object a, Object b) {
+        if (a instanceof byte[] x) {
+            return b instanceof byte[] y && Arrays.equals(x, y);
+        }
+        return a.equals(b);
+    }
+
+    /** Whether a kept member is the string {@code member}. */
+    private static boolean same(Object stored, String member) {
+        if (stored instanceof byte[] b) {
+            int n = b.length;
+            if (n != member.length()) {
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                if ((b[i] & 0xFF) != member.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return stored.equals(member);
     }
 
     private static long align(long n) {

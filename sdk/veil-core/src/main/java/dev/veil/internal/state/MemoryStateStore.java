@@ -286,33 +286,111 @@ public final class MemoryStateStore implements StateStore {
         long ttlNanos();
     }
 
-    /** A bounded list of byte arrays, oldest first. Guarded by the cache's compute lock or its own monitor. */
+    /**
+     * A bounded list of byte arrays, oldest first. While every entry has one length (the usual case:
+     * each detector writes fixed-size entries) the entries live back to back in one ring array that
+     * grows by doubling up to {@code maxLength} entries, and reads return them as one contiguous
+     * {@link PackedEntries}; an entry of another length turns the list into a deque of arrays.
+     * Guarded by the cache's compute lock or its own monitor.
+     */
     static final class BoundedList implements Expiring {
-        private final ArrayDeque<byte[]> items = new ArrayDeque<>();
+        /** Packed mode: ring of entries of length {@code stride}; null in deque mode or while empty. */
+        private byte[] ring;
+        private int stride = -1;
+        private int head; // index of the oldest entry in the ring
+        private int count;
+        /** Deque mode (entries of different lengths); null in packed mode. */
+        private ArrayDeque<byte[]> items;
         private long bytes;
         private long ttlNanos = Duration.ofHours(1).toNanos();
 
         synchronized List<byte[]> appendReturningPrevious(byte[] value, int maxLength, long ttlMillis) {
-            List<byte[]> before = new ArrayList<>(items);
+            List<byte[]> before = snapshot();
             append(value, maxLength, ttlMillis);
             return before;
         }
 
         synchronized void append(byte[] value, int maxLength, long ttlMillis) {
+            ttlNanos = Duration.ofMillis(ttlMillis).toNanos();
+            if (items == null && (stride < 0 || value.length == stride) && value.length > 0) {
+                appendPacked(value, maxLength);
+                return;
+            }
+            if (items == null) {
+                items = new ArrayDeque<>(snapshot());
+                ring = null;
+                stride = -1;
+                head = 0;
+                count = 0;
+            }
             items.addLast(value);
             bytes += value.length;
             while (items.size() > maxLength) {
                 bytes -= items.removeFirst().length;
             }
-            ttlNanos = Duration.ofMillis(ttlMillis).toNanos();
+        }
+
+        private void appendPacked(byte[] value, int maxLength) {
+            stride = value.length;
+            int slots = ring == null ? 0 : ring.length / stride;
+            if (count >= maxLength) { // full: overwrite the oldest
+                if (count > maxLength) { // the bound shrank: drop the oldest
+                    head = (head + count - maxLength) % slots;
+                    count = maxLength;
+                }
+                if (slots != maxLength) {
+                    byte[] exact = new byte[maxLength * stride];
+                    copyOut(exact);
+                    ring = exact;
+                    head = 0;
+                    slots = maxLength;
+                }
+                System.arraycopy(value, 0, ring, head * stride, stride);
+                head = (head + 1) % slots;
+                bytes = (long) count * stride;
+                return;
+            }
+            if (count == slots) { // grow (doubling, at most maxLength entries), oldest first
+                int newSlots = Math.min(maxLength, Math.max(4, 2 * slots));
+                byte[] grown = new byte[newSlots * stride];
+                copyOut(grown);
+                ring = grown;
+                head = 0;
+                slots = newSlots;
+            }
+            System.arraycopy(value, 0, ring, ((head + count) % slots) * stride, stride);
+            count++;
+            bytes = (long) count * stride;
+        }
+
+        /** Copies the packed entries, oldest first, to the start of {@code to}. */
+        private void copyOut(byte[] to) {
+            if (count == 0) {
+                return;
+            }
+            int slots = ring.length / stride;
+            int first = Math.min(count, slots - head);
+            System.arraycopy(ring, head * stride, to, 0, first * stride);
+            if (first < count) {
+                System.arraycopy(ring, 0, to, first * stride, (count - first) * stride);
+            }
         }
 
         synchronized List<byte[]> snapshot() {
-            return new ArrayList<>(items);
+            if (items != null) {
+                return new ArrayList<>(items);
+            }
+            if (count == 0) {
+                return List.of();
+            }
+            byte[] copy = new byte[count * stride];
+            copyOut(copy);
+            return new PackedEntries(copy, stride, count);
         }
 
         synchronized int weight(String key) {
-            return (int) Math.min(Integer.MAX_VALUE, 2L * key.length() + bytes + 16L * items.size() + 64);
+            long held = items != null ? bytes + 16L * items.size() + 40 : ring == null ? 0 : 16L + ring.length;
+            return (int) Math.min(Integer.MAX_VALUE, 2L * key.length() + held + 64);
         }
 
         @Override

@@ -69,6 +69,17 @@ class KnnDetectorTest {
                 .hasMessage("set at least one of low, medium, high");
     }
 
+    /** A distance equal to a threshold does not reach its level: strictly below, as veil calibrate assumes. */
+    @Test
+    void levelsAreReachedStrictlyBelowTheirThresholds() {
+        assertThat(Thresholds.levelBelow(0.115, 0.14, 0.125, 0.115)).isEqualTo(Level.MEDIUM);
+        assertThat(Thresholds.levelBelow(Math.nextDown(0.115), 0.14, 0.125, 0.115)).isEqualTo(Level.HIGH);
+        assertThat(Thresholds.levelBelow(0.125, 0.14, 0.125, 0.115)).isEqualTo(Level.LOW);
+        assertThat(Thresholds.levelBelow(0.14, 0.14, 0.125, 0.115)).isEqualTo(Level.NONE);
+        assertThat(Thresholds.levelBelow(0.1, 0.14, 0, 0)).isEqualTo(Level.LOW);
+        assertThat(Thresholds.levelBelow(0.0, 0, 0, 0.115)).isEqualTo(Level.HIGH);
+    }
+
     @Test
     void shouldStayColdUntilMinHistoryDistinctQueries() {
         DetectorHarness h = new DetectorHarness(new MemoryStateStore(16 << 20, Clock.systemUTC(), 100), detector());

@@ -62,6 +62,7 @@ public final class Calibration {
             "rate", new Range(1, Long.MAX_VALUE, true, false),
             "near_duplicate", new Range(1, 50, true, false),
             "knn_global", new Range(1, Long.MAX_VALUE, true, false),
+            "knn", new Range(Double.MIN_VALUE, Double.MAX_VALUE, false, true),
             "boundary", new Range(0.01, 1, false, false),
             "class_focus", new Range(0.01, 1, false, false),
             "confidence_climb", new Range(0.5, 20, false, false),

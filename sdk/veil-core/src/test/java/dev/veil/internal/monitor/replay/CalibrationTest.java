@@ -279,6 +279,49 @@ class CalibrationTest {
                 Map.entry("high", 4L), Map.entry("fpr", 0.25), Map.entry("callers", 4L));
     }
 
+    /**
+     * knn (lower is worse, strictly below): 8 callers walk from X in steps of 0.01 x (i + 1) along
+     * (1, 1, 1); the sketch is linear, so each caller's smallest score is proportional to its step.
+     * At fpr 1/8 only the finest walker may reach high: the threshold lies between the two finest
+     * walkers' scores, and replaying the trace with it as knn's high alarms that caller alone.
+     */
+    @Test
+    void knnIsCalibratedStrictlyBelowItsThresholds() {
+        String policy = POLICY.replace("rate: { window_seconds: 60, high: 100 }",
+                "knn: { k: 1, min_history: 1, history: 10 }").replace("  boundary: { window: 4, min_queries: 3 }\n",
+                "");
+        Calibration c = start(policy, 0.125);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            for (int w = 0; w < 8; w++) {
+                double d = 0.01 * (w + 1) * i;
+                double[] x = {ReplayFixtures.X[0] + d, ReplayFixtures.X[1] + d, ReplayFixtures.X[2] + d};
+                lines.add(ReplayFixtures.line("c" + w, ReplayFixtures.T + i * 1000L + w, x, null));
+            }
+        }
+        c.replay(ReplayFixtures.reader(lines), "benign");
+        Calibration.DetectorResult knn = c.finish().detectors().get(0);
+        assertThat(knn.name()).isEqualTo("knn");
+        assertThat(knn.type()).isEqualTo("knn");
+        assertThat(knn.higherIsWorse()).isFalse();
+        assertThat(knn.scored()).isEqualTo(8);
+        Calibration.LevelResult high = knn.levels().get(2);
+        assertThat(high.alarmed()).isEqualTo(1);
+        assertThat(high.threshold()).isPositive();
+        assertThat(knn.levels().get(0).alarmed()).isEqualTo(8); // low and medium may alarm all (rates 1 and 1)
+        assertThat(knn.dataEntry(0.125).get("high")).isInstanceOf(Double.class);
+
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("knn" + System.nanoTime()), policy.replace(
+                "knn: { k: 1, min_history: 1, history: 10 }", "knn: { k: 1, min_history: 1, history: 10, low: 0, "
+                        + "medium: 0, high: " + high.threshold() + " }").replace("monitoring:\n", "monitoring:\n"
+                        + "  rules:\n    - { id: walk, when: { signals: { knn: high } }, action: alert }\n"));
+        TraceClock clock = new TraceClock(0);
+        MonitorReplay replay = MonitorReplay.of(b, new MemoryStateStore(1 << 24, clock, 1000), clock);
+        replay.replay(ReplayFixtures.reader(lines), "benign");
+        assertThat(replay.results()).filteredOn(r -> r.firstAlarm() != null)
+                .extracting(CallerResult::caller).containsExactly("c0");
+    }
+
     @Test
     void tooFewCallersOrDeniedCallersAreRefused() {
         Calibration few = start(POLICY, 0.01);

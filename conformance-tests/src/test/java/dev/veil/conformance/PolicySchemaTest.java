@@ -1,0 +1,130 @@
+package dev.veil.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import dev.veil.PolicyBundle;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * docs/veil-policy.schema.json against the policies the project ships and a policy that configures
+ * every built-in detector type with every key: the schema accepts what the engine accepts, and
+ * refuses a key that no detector takes.
+ */
+class PolicySchemaTest {
+    private static final Path ROOT = Path.of("..");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static Schema schema;
+
+    /** Every built-in detector type, each key set (thresholds inline; rate-all and prada by type). */
+    static final String EVERY_DETECTOR = """
+            veil: 1
+            name: every-detector
+            authentication: { anonymous: true }
+            access: { default: { effect: allow } }
+            validation: { default: { shape: [784], range: { min: 0, max: 1 } } }
+            monitoring:
+              detectors:
+                rate: { window_seconds: 60, low: 60, medium: 120, high: 240, scope: caller }
+                rate-all: { type: rate, scope: global, window_seconds: 60, high: 5000 }
+                near_duplicate: { index: both, window: 20, step: 1, quantum: 50, keep: 50, seed: 666,
+                                  max_members_per_hash: 8, ttl_seconds: 3600, low: 20, medium: 26, high: 30 }
+                knn: { k: 20, history: 100, min_history: 5, dimensions: 64, seed: 7919, ttl_seconds: 86400,
+                       low: 0.14, medium: 0.125, high: 0.115 }
+                knn_global: { window_seconds: 60, tables: 3, projections: 10, cell_width: 0.2, dimensions: 64,
+                              seed: 104729, low: 8, medium: 10, high: 12 }
+                confidence_climb: { window: 48, max_step: 0.075, min_points: 8, ttl_seconds: 3600, low: 2.5,
+                                    medium: 3, high: 3.5 }
+                class_focus: { window: 50, min_queries: 20, ttl_seconds: 3600, low: 0.6, medium: 0.8, high: 0.95 }
+                boundary: { window: 20, min_queries: 10, margin: 0.1, ttl_seconds: 3600, low: 0.3, medium: 0.45,
+                            high: 0.6 }
+                prada: { type: extraction, test_every: 10, min_distances: 100, max_distances: 400, max_set: 200,
+                         ttl_seconds: 86400, low: 0, medium: 0, delta: 0.9 }
+                walk: { type: knn }
+              rules:
+                - { id: walk, when: { signals: { knn: high } }, action: block, cooldown_seconds: 600 }
+            output: { default: { form: label_only } }
+            """;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void load() throws IOException {
+        SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+        try (InputStream in = Files.newInputStream(ROOT.resolve("docs").resolve("veil-policy.schema.json"))) {
+            schema = registry.getSchema(in);
+        }
+    }
+
+    private static List<?> validate(JsonNode policy) {
+        return schema.validate(policy);
+    }
+
+    @Test
+    void theShippedPoliciesAndExamplesValidate() throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Stream.concat(Files.walk(ROOT.resolve("policies").resolve("bundles")),
+                Files.walk(ROOT.resolve("docs").resolve("examples")))) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".veil.yaml")).sorted().toList();
+        }
+        assertThat(files).hasSizeGreaterThanOrEqualTo(3);
+        for (Path f : files) {
+            assertThat(validate(YAML.readTree(f.toFile()))).as(f.toString()).isEmpty();
+        }
+    }
+
+    @Test
+    void aPolicyWithEveryDetectorTypeValidatesAndLoads() throws IOException {
+        JsonNode policy = YAML.readTree(EVERY_DETECTOR);
+        assertThat(validate(policy)).isEmpty();
+        Path dir = Files.createDirectories(tmp.resolve("every"));
+        Files.writeString(dir.resolve("every.veil.yaml"), EVERY_DETECTOR);
+        assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(10);
+    }
+
+    @Test
+    void anUnknownKeyOrABadValueOfABuiltInDetectorFails() throws IOException {
+        String[][] bad = {
+            {"knn", "neighbours", "5"},
+            {"near_duplicate", "keep", "0"},
+            {"knn_global", "cell_width", "0"},
+            {"confidence_climb", "high", "0.4"},
+            {"class_focus", "window", "1"},
+            {"boundary", "margin", "\"wide\""},
+            {"prada", "high", "0.9"}, // extraction's high threshold is delta
+            {"rate", "scope", "\"GLOBAL\""},
+            {"walk", "k", "0"},
+        };
+        for (String[] b : bad) {
+            ObjectNode policy = (ObjectNode) YAML.readTree(EVERY_DETECTOR);
+            ObjectNode detector = (ObjectNode) policy.get("monitoring").get("detectors").get(b[0]);
+            detector.set(b[1], YAML.readTree(b[2]));
+            assertThat(validate(policy)).as("%s.%s = %s", b[0], b[1], b[2]).isNotEmpty();
+        }
+        ObjectNode custom = (ObjectNode) YAML.readTree(EVERY_DETECTOR);
+        ((ObjectNode) custom.get("monitoring").get("detectors")).set("mine", YAML.readTree("{k: 5}"));
+        assertThat(validate(custom)).as("a custom detector's entry other than {}").isNotEmpty();
+        ((ObjectNode) custom.get("monitoring").get("detectors")).set("mine", YAML.readTree("{}"));
+        assertThat(validate(custom)).isEmpty();
+        ObjectNode fromData = (ObjectNode) YAML.readTree(EVERY_DETECTOR);
+        ObjectNode knn = (ObjectNode) fromData.get("monitoring").get("detectors").get("knn");
+        knn.remove(List.of("low", "medium", "high"));
+        knn.put("thresholds", "monitoring.thresholds.knn");
+        assertThat(validate(fromData)).as("thresholds from the bundle's data").isEmpty();
+    }
+}
