@@ -122,6 +122,23 @@ public final class Compiler {
     /** Builtins beyond the engine's own (e.g. {@code test.sleep} of the conformance runner). */
     private Map<String, Builtin> extraBuiltins = Map.of();
 
+    /**
+     * The implementation of a builtin an embedder withholds: passed in {@code extraBuiltins} under the
+     * builtin's name, it turns every call of that builtin into a compile error that gives the reason,
+     * so that a policy relying on it fails when it loads, not on its first request.
+     */
+    public record Withheld(String reason) implements dev.veil.rego.internal.builtins.BuiltinFunction {
+        /** A builtin called {@code name} that no policy compiled with it may call. */
+        public static Builtin builtin(String name, String reason) {
+            return new Builtin(name, Builtin.VARIADIC, new Withheld(reason), false);
+        }
+
+        @Override
+        public Value call(Value[] args, dev.veil.rego.internal.builtins.BuiltinContext ctx) {
+            throw new IllegalStateException("withheld builtin called: " + reason);
+        }
+    }
+
     private Builtin builtin(String name) {
         Builtin b = extraBuiltins.get(name);
         return b != null ? b : Builtins.lookup(name);
@@ -862,6 +879,10 @@ public final class Compiler {
         if (b == null) {
             error("rego_type_error", "undefined function " + (dotted == null ? c.operator() : dotted),
                     c.location());
+            return null;
+        }
+        if (b.fn() instanceof Withheld w) {
+            error("rego_type_error", "builtin " + dotted + " is not available here: " + w.reason(), c.location());
             return null;
         }
         if (!b.variadic() && c.args().size() != b.arity() && !(asExpr && c.args().size() == b.arity() + 1)) {

@@ -1,6 +1,8 @@
 package dev.veil.rego.internal.engine;
 
 import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.builtins.Builtin;
+import dev.veil.rego.internal.compile.Compiler;
 import dev.veil.rego.internal.compile.Plan;
 import dev.veil.rego.internal.eval.Engine;
 import dev.veil.rego.internal.eval.Evaluator;
@@ -20,7 +22,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * strict builtin errors. Immutable and thread-safe: each evaluation has its own evaluator state.
  */
 final class RegoProgram {
+    private static final String NO_NETWORK = "a Veil policy runs inside the model server and may not reach the "
+            + "network; put what the policy needs in the bundle's data instead";
     private static final Engine.Options STRICT = new Engine.Options(true, null, 0);
+
+    /**
+     * Builtins a Veil policy may not call: it runs inside the model server on every prediction, so it
+     * must not reach the network (an HTTP call or a DNS lookup per request, a new way for requests to
+     * fail or leak). A bundle calling one does not load.
+     */
+    static final Map<String, Builtin> WITHHELD = Map.of(
+            "http.send", Compiler.Withheld.builtin("http.send", NO_NETWORK),
+            "net.lookup_ip_addr", Compiler.Withheld.builtin("net.lookup_ip_addr", NO_NETWORK));
 
     private final Engine engine;
     private final Set<List<Value>> rules;
@@ -37,7 +50,7 @@ final class RegoProgram {
      * @throws RegoException with every parse error, or every compile error
      */
     static RegoProgram compile(Map<String, String> sources, Map<String, Object> data) {
-        Engine engine = Engine.compile(sources, (ObjectValue) Values.fromJava(data));
+        Engine engine = Engine.compile(sources, (ObjectValue) Values.fromJava(data), WITHHELD);
         return new RegoProgram(engine, new HashSet<>(engine.rulesNamed("")));
     }
 

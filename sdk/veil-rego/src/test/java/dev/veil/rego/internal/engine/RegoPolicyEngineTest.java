@@ -228,6 +228,20 @@ class RegoPolicyEngineTest {
     }
 
     @Test
+    void aPolicyThatWouldReachTheNetworkDoesNotLoad() {
+        for (String call : new String[] {"http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1:1\"})",
+                "net.lookup_ip_addr(\"example.com\")"}) {
+            Map<String, String> f = files();
+            f.put("policy/extra.rego", "package veil.extra\n\nimport rego.v1\n\nx := " + call + "\n");
+            String name = call.substring(0, call.indexOf('('));
+            assertThatThrownBy(() -> load(f)).as(name).isInstanceOf(PolicyLoadException.class)
+                    .hasMessageContaining("policy/extra.rego:5:")
+                    .hasMessageContaining("builtin " + name + " is not available here: a Veil policy runs inside "
+                            + "the model server and may not reach the network");
+        }
+    }
+
+    @Test
     void everyQuestionNeedsItsDecisionRule() {
         Map<String, String> f = files();
         f.put("policy/model.rego", "package veil.model\n\nimport rego.v1\n\nanswer := 1\n");
