@@ -330,6 +330,12 @@ public final class Plan {
         public final Value indexConst;
         /** For complete/partial rules: the ground reference ({@code input.role}) compared to indexConst. */
         public final Ref indexRef;
+        /**
+         * The value of a rule whose value term neither reads {@code input} nor binds anything from the body
+         * ({@code {"release": object.union(top3, {"top_k": 0})}}), computed once after compilation, or null.
+         * Valid only when no {@code with} replaces data or functions; set once, before the plan is shared.
+         */
+        public Value folded;
 
         public Rule(Kind kind, boolean isDefault, Location loc, T[] args, T[] keys, T value, Body body, int slots,
                     Value indexConst, Ref indexRef) {
