@@ -12,7 +12,6 @@ import dev.veil.rego.internal.value.Value;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.PredictionSummary;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * The policy input document ({@link PolicyInput#toDocument()}, docs/policy-reference.md section 8) as a
@@ -93,21 +92,39 @@ final class InputValues {
             case 0 -> StringValue.of(c.id());
             case 1 -> BooleanValue.of(c.authenticated());
             case 2 -> StringValue.of(c.method().id());
-            case 3 -> strings(c.roles().size() < 2 ? c.roles() : new TreeSet<>(c.roles()));
+            case 3 -> roles(c.roles());
             case 4 -> StringValue.of(c.tenant());
             default -> attributes(c.attributes());
         });
     }
 
+    /** The roles sorted (as {@link PolicyInput#toDocument()} lists them). */
+    private static ArrayValue roles(java.util.Set<String> roles) {
+        if (roles.isEmpty()) {
+            return ArrayValue.EMPTY;
+        }
+        String[] sorted = roles.toArray(new String[0]);
+        java.util.Arrays.sort(sorted);
+        Value[] out = new Value[sorted.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = StringValue.of(sorted[i]);
+        }
+        return ArrayValue.wrap(out);
+    }
+
+    /** The attributes, each value built when read. */
     private static ObjectValue attributes(Map<String, String> attributes) {
         if (attributes.isEmpty()) {
             return ObjectValue.EMPTY;
         }
-        ObjectValue.Builder a = ObjectValue.builder();
+        Value[] keys = new Value[attributes.size()];
+        String[] values = new String[keys.length];
+        int i = 0;
         for (Map.Entry<String, String> e : attributes.entrySet()) {
-            a.put(e.getKey(), StringValue.of(e.getValue()));
+            keys[i] = StringValue.of(e.getKey());
+            values[i++] = e.getValue();
         }
-        return a.build();
+        return ObjectValue.lazy(keys, j -> StringValue.of(values[j]));
     }
 
     private static ArrayValue strings(java.util.Collection<String> l) {

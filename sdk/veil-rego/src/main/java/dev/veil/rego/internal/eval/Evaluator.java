@@ -29,7 +29,7 @@ import java.util.TreeSet;
  * instance per evaluation (not thread-safe, cheap to create); the compiled {@link RuleNode} tree is
  * shared and never written.
  */
-public final class Evaluator {
+public final class Evaluator implements BuiltinContext {
     /** Continuation after an expression; returns false to stop the enumeration. */
     @FunctionalInterface
     interface K {
@@ -60,15 +60,16 @@ public final class Evaluator {
     private final boolean strict;
     private final PrintStream printOut;
     private final long deadline;
-    private final long nowNanos;
-    private Context bctx;
+    private long now;
+    /** Set when a builtin read the clock, randomness or the per-evaluation cache, or printed. */
+    private boolean impure;
+    private Map<String, Object> builtinCache;
 
     private Value input;
     /** Node values and function results of this evaluation, created on first use. */
     private Map<Object, Value> cache;
     /** Set when the evaluation read {@code input} or printed, for constant folding. */
     private boolean inputRead;
-    private boolean printed;
     private Map<String, Object> mocks;
     private List<Value[]> withPaths;
     private List<Value> withValues;
@@ -89,63 +90,44 @@ public final class Evaluator {
         this.strict = strict;
         this.printOut = printOut;
         this.deadline = deadline;
-        this.nowNanos = nowNanos;
+        this.now = nowNanos;
     }
 
-    /** The builtins' view of this evaluation, created on the first builtin call. */
+    /** The builtins' view of this evaluation: the evaluator itself. */
     private BuiltinContext bctx() {
-        Context c = bctx;
-        if (c == null) {
-            c = new Context(nowNanos, strict);
-            bctx = c;
-        }
-        return c;
+        return this;
     }
 
-    /**
-     * The builtins' view of this evaluation; the clock and the cache are created on first use, and
-     * {@link #impure} records whether a builtin asked for the clock, randomness or the cache.
-     */
-    private static final class Context implements BuiltinContext {
-        private long now;
-        private final boolean strict;
-        private Map<String, Object> cache;
-        boolean impure;
-
-        Context(long now, boolean strict) {
-            this.now = now;
-            this.strict = strict;
+    /** The evaluation's clock, read on first use; marks the evaluation impure (see {@link #fold}). */
+    @Override
+    public long nowNanos() {
+        impure = true;
+        if (now == NOW_ON_FIRST_USE) {
+            java.time.Instant t = java.time.Instant.now();
+            now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
         }
+        return now;
+    }
 
-        @Override
-        public long nowNanos() {
-            impure = true;
-            if (now == NOW_ON_FIRST_USE) {
-                java.time.Instant t = java.time.Instant.now();
-                now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
-            }
-            return now;
-        }
+    @Override
+    public boolean strict() {
+        return strict;
+    }
 
-        @Override
-        public boolean strict() {
-            return strict;
-        }
+    @Override
+    public java.util.Random random() {
+        impure = true;
+        return java.util.concurrent.ThreadLocalRandom.current();
+    }
 
-        @Override
-        public java.util.Random random() {
-            impure = true;
-            return java.util.concurrent.ThreadLocalRandom.current();
+    /** The builtins' per-evaluation cache, created on first use. */
+    @Override
+    public Map<String, Object> cache() {
+        impure = true;
+        if (builtinCache == null) {
+            builtinCache = new HashMap<>();
         }
-
-        @Override
-        public Map<String, Object> cache() {
-            impure = true;
-            if (cache == null) {
-                cache = new HashMap<>();
-            }
-            return cache;
-        }
+        return builtinCache;
     }
 
     // ------------------------------------------------------------------ entry points
@@ -187,12 +169,16 @@ public final class Evaluator {
                 Value key = ((Plan.Const) t).value;
                 node = node.children.get(key);
                 base = base == null ? null : dataIndex(base, key);
-                if (node == null || base != null) {
+                if (node == null || node.hasRules() || node.isFunction()) {
                     break;
                 }
             }
             if (node != null && base == null && node.hasRules() && node.path.size() == ref.path.length) {
-                return nodeValue(node);
+                Value cached = cache == null ? null : cache.get(node);
+                if (cached != null) {
+                    return cached == UNDEFINED ? null : cached;
+                }
+                return computeNode(node); // asked once: not worth a cache entry
             }
         }
         Value[] result = new Value[1];
@@ -284,8 +270,7 @@ public final class Evaluator {
         } catch (RuntimeException | StackOverflowError e) {
             return null; // left to every evaluation, which reports the error where it happens
         }
-        boolean impure = inputRead || printed || bctx != null && bctx.impure;
-        return out.size() == 1 && !impure ? out.get(0) : null;
+        return out.size() == 1 && !inputRead && !impure ? out.get(0) : null;
     }
 
     // ------------------------------------------------------------------ bodies and expressions
@@ -378,6 +363,44 @@ public final class Evaluator {
         return e.negated ? 1 - found : found;
     }
 
+    /** A reference into {@code data} whose keys are all constants: at most one value, or null. */
+    private Value directData(Plan.T[] path) {
+        if (withPaths != null) {
+            return first(new Plan.Ref(Location.NONE, DATA, path), NO_SLOTS);
+        }
+        RuleNode node = root;
+        Value base = data;
+        int i = 0;
+        while (true) {
+            if (node == null) {
+                for (; i < path.length && base != null; i++) {
+                    base = dataIndex(base, ((Plan.Const) path[i]).value);
+                }
+                return base;
+            }
+            if (node.hasRules()) {
+                // Base data shadows rules at the same path, as in OPA.
+                Value v = base != null ? base : nodeValue(node);
+                for (; i < path.length && v != null; i++) {
+                    v = index(v, ((Plan.Const) path[i]).value);
+                }
+                return v;
+            }
+            if (node.isFunction()) {
+                return null;
+            }
+            if (i == path.length) {
+                return materialize(node, base, node.path);
+            }
+            Value key = ((Plan.Const) path[i]).value;
+            node = node.children.get(key);
+            base = dataIndex(base, key);
+            i++;
+        }
+    }
+
+    private static final Plan.Root DATA = new Plan.Root(Location.NONE, false);
+
     /**
      * The one value of a term that has at most one, without continuations: constants, bound variables,
      * references whose keys are all known, calls of builtins and functions on such terms. Null when the
@@ -395,7 +418,7 @@ public final class Evaluator {
             Value v;
             if (r.head instanceof Plan.Root root0) {
                 if (!root0.input) {
-                    return r.groundPrefix == r.path.length ? first(r, f) : NOT_DIRECT;
+                    return r.groundPrefix == r.path.length ? directData(r.path) : NOT_DIRECT;
                 }
                 inputRead = true;
                 v = input;
@@ -1138,14 +1161,14 @@ public final class Evaluator {
         }
         try {
             Value v = computeNode(node);
-            cache().put(node, v == null ? UNDEFINED : v);
+            nodeCache().put(node, v == null ? UNDEFINED : v);
             return v;
         } finally {
             depth--;
         }
     }
 
-    private Map<Object, Value> cache() {
+    private Map<Object, Value> nodeCache() {
         Map<Object, Value> c = cache;
         if (c == null) {
             c = new HashMap<>();
@@ -1408,7 +1431,7 @@ public final class Evaluator {
     }
 
     private boolean print(Plan.CallT c, Value[] f, VK k) {
-        printed = true;
+        impure = true;
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < c.args.length; i++) {
             List<Value> vals = new ArrayList<>();
@@ -1513,7 +1536,7 @@ public final class Evaluator {
             return cached == UNDEFINED ? null : cached;
         }
         Value v = callFunctionUncached(node, args, loc);
-        cache().put(key, v == null ? UNDEFINED : v);
+        nodeCache().put(key, v == null ? UNDEFINED : v);
         return v;
     }
 
