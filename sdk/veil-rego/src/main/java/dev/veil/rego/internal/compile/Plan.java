@@ -199,6 +199,15 @@ public final class Plan {
         public final T[] args;
         /** The order to evaluate the arguments in: references first (they may bind variables). */
         public final int[] order;
+        /** For the total comparisons the evaluator decides inline: {@link #EQUAL}, {@link #NEQ}, {@link #MEMBER}; else 0. */
+        public final int op;
+
+        /** {@code x == y}. */
+        public static final int EQUAL = 1;
+        /** {@code x != y}. */
+        public static final int NEQ = 2;
+        /** {@code x in xs}. */
+        public static final int MEMBER = 3;
 
         public CallT(Location loc, String name, Builtin builtin, RuleNode function, T[] args) {
             super(loc);
@@ -206,6 +215,12 @@ public final class Plan {
             this.builtin = builtin;
             this.function = function;
             this.args = args;
+            this.op = builtin == null || args.length != 2 ? 0 : switch (name) {
+                case "equal" -> EQUAL;
+                case "neq" -> NEQ;
+                case "internal.member_2" -> MEMBER;
+                default -> 0;
+            };
             this.order = new int[args.length];
             int j = 0;
             for (int i = 0; i < args.length; i++) {

@@ -20,20 +20,21 @@ import java.util.Map;
  * intermediate Java maps. Nothing is kept between calls: every question pays for what it reads.
  */
 final class InputValues {
-    private static final StringValue CALLER = StringValue.of("caller");
-    private static final StringValue MODEL = StringValue.of("model");
-    private static final StringValue REQUEST = StringValue.of("request");
-    private static final StringValue SIGNALS = StringValue.of("signals");
-    private static final StringValue DEGRADED = StringValue.of("degraded");
-    private static final StringValue PREDICTION = StringValue.of("prediction");
-    private static final StringValue LEVEL = StringValue.of("level");
-    private static final StringValue SCORE = StringValue.of("score");
+    private static final StringValue CALLER = StringValue.canonical("caller");
+    private static final StringValue MODEL = StringValue.canonical("model");
+    private static final StringValue REQUEST = StringValue.canonical("request");
+    private static final StringValue SIGNALS = StringValue.canonical("signals");
+    private static final StringValue DEGRADED = StringValue.canonical("degraded");
+    private static final StringValue PREDICTION = StringValue.canonical("prediction");
+    private static final StringValue LEVEL = StringValue.canonical("level");
+    private static final StringValue SCORE = StringValue.canonical("score");
 
     /** The top-level keys, in the order of {@link #top}; the last only when there is a prediction. */
     private static final Value[] TOP = {CALLER, MODEL, REQUEST, SIGNALS, DEGRADED, PREDICTION};
     private static final Value[] TOP_NO_PREDICTION = java.util.Arrays.copyOf(TOP, TOP.length - 1);
-    private static final Value[] CALLER_KEYS = {StringValue.of("id"), StringValue.of("authenticated"),
-        StringValue.of("method"), StringValue.of("roles"), StringValue.of("tenant"), StringValue.of("attributes")};
+    private static final Value[] CALLER_KEYS = {StringValue.canonical("id"), StringValue.canonical("authenticated"),
+        StringValue.canonical("method"), StringValue.canonical("roles"), StringValue.canonical("tenant"),
+        StringValue.canonical("attributes")};
 
     private InputValues() {}
 

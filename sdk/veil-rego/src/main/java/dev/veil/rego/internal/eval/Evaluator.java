@@ -67,7 +67,7 @@ public final class Evaluator implements BuiltinContext {
 
     private Value input;
     /** Node values and function results of this evaluation, created on first use. */
-    private Map<Object, Value> cache;
+    private NodeCache cache;
     /** Set when the evaluation read {@code input} or printed, for constant folding. */
     private boolean inputRead;
     private Map<String, Object> mocks;
@@ -167,7 +167,7 @@ public final class Evaluator implements BuiltinContext {
             Value base = data;
             for (Plan.T t : ref.path) {
                 Value key = ((Plan.Const) t).value;
-                node = node.children.get(key);
+                node = node.childAt(key);
                 base = base == null ? null : dataIndex(base, key);
                 if (node == null || node.hasRules() || node.isFunction()) {
                     break;
@@ -393,7 +393,7 @@ public final class Evaluator implements BuiltinContext {
                 return materialize(node, base, node.path);
             }
             Value key = ((Plan.Const) path[i]).value;
-            node = node.children.get(key);
+            node = node.childAt(key);
             base = dataIndex(base, key);
             i++;
         }
@@ -444,20 +444,34 @@ public final class Evaluator implements BuiltinContext {
             if (mocks != null || c.builtin != null && (c.builtin.relation() || Core.PRINT.equals(c.name))) {
                 return NOT_DIRECT;
             }
-            Value[] args = new Value[c.args.length];
-            Value undefined = null;
-            for (int i = 0; i < args.length; i++) {
-                Value v = direct(c.args[i], f);
-                if (v == NOT_DIRECT) {
-                    return NOT_DIRECT;
+            if (c.op != 0) {
+                // ==, != and in: total on any values, decided here without an argument array
+                // (in the general evaluation's order, stopping at the first undefined argument)
+                Value first = direct(c.args[c.order[0]], f);
+                if (first == NOT_DIRECT || first == null) {
+                    return first;
                 }
-                if (v == null) {
-                    undefined = NOT_DIRECT;
+                Value second = direct(c.args[c.order[1]], f);
+                if (second == NOT_DIRECT || second == null) {
+                    return second;
+                }
+                Value x = c.order[0] == 0 ? first : second;
+                Value y = c.order[0] == 0 ? second : first;
+                boolean b = switch (c.op) {
+                    case Plan.CallT.EQUAL -> x.equals(y);
+                    case Plan.CallT.NEQ -> !x.equals(y);
+                    default -> Core.member(x, y);
+                };
+                return BooleanValue.of(b);
+            }
+            Value[] args = new Value[c.args.length];
+            for (int j = 0; j < args.length; j++) {
+                int i = c.order[j];
+                Value v = direct(c.args[i], f);
+                if (v == NOT_DIRECT || v == null) {
+                    return v; // as the general evaluation, which stops at the first undefined argument
                 }
                 args[i] = v;
-            }
-            if (undefined != null) {
-                return null;
             }
             if (c.builtin != null) {
                 return callFunctionBuiltin(c.builtin, c, args);
@@ -593,7 +607,7 @@ public final class Evaluator implements BuiltinContext {
             vals[i] = v;
         }
         Value savedInput = input;
-        Map<Object, Value> savedCache = cache;
+        NodeCache savedCache = cache;
         Map<String, Object> savedMocks = mocks;
         List<Value[]> savedPaths = withPaths;
         List<Value> savedValues = withValues;
@@ -1063,7 +1077,7 @@ public final class Evaluator implements BuiltinContext {
         Value key = quick(p, f);
         if (key != null) {
             pfx[i] = key;
-            return evalData(path, i + 1, node.children.get(key), dataIndex(base, key), pfx, f, k);
+            return evalData(path, i + 1, node.childAt(key), dataIndex(base, key), pfx, f, k);
         }
         if (unboundPattern(p, f)) {
             TreeSet<Value> keys = new TreeSet<>(node.children.keySet());
@@ -1073,7 +1087,7 @@ public final class Evaluator implements BuiltinContext {
             for (Value kk : keys) {
                 pfx[i] = kk;
                 boolean go = unifyValue(p, kk, f,
-                        () -> evalData(path, i + 1, node.children.get(kk), index(base, kk), pfx, f, k));
+                        () -> evalData(path, i + 1, node.childAt(kk), index(base, kk), pfx, f, k));
                 if (!go) {
                     return false;
                 }
@@ -1082,7 +1096,7 @@ public final class Evaluator implements BuiltinContext {
         }
         return evalTerm(p, f, kv -> {
             pfx[i] = kv;
-            return evalData(path, i + 1, node.children.get(kv), dataIndex(base, kv), pfx, f, k);
+            return evalData(path, i + 1, node.childAt(kv), dataIndex(base, kv), pfx, f, k);
         });
     }
 
@@ -1168,10 +1182,47 @@ public final class Evaluator implements BuiltinContext {
         }
     }
 
-    private Map<Object, Value> nodeCache() {
-        Map<Object, Value> c = cache;
+    /**
+     * Node values and function results of one evaluation (or of one {@code with} scope): the first two
+     * entries in fields, which is all most decisions need, the rest in a hash map.
+     */
+    private static final class NodeCache {
+        private Object k1;
+        private Value v1;
+        private Object k2;
+        private Value v2;
+        private HashMap<Object, Value> more;
+
+        Value get(Object key) {
+            if (k1 == key || k1 != null && k1.equals(key)) {
+                return v1;
+            }
+            if (k2 == key || k2 != null && k2.equals(key)) {
+                return v2;
+            }
+            return more == null ? null : more.get(key);
+        }
+
+        void put(Object key, Value v) {
+            if (k1 == null || k1.equals(key)) {
+                k1 = key;
+                v1 = v;
+            } else if (k2 == null || k2.equals(key)) {
+                k2 = key;
+                v2 = v;
+            } else {
+                if (more == null) {
+                    more = new HashMap<>();
+                }
+                more.put(key, v);
+            }
+        }
+    }
+
+    private NodeCache nodeCache() {
+        NodeCache c = cache;
         if (c == null) {
-            c = new HashMap<>();
+            c = new NodeCache();
             cache = c;
         }
         return c;
@@ -1389,7 +1440,7 @@ public final class Evaluator implements BuiltinContext {
                 }
                 // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
-                Map<Object, Value> savedCache = cache;
+                NodeCache savedCache = cache;
                 mocks = null;
                 cache = null;
                 Value v;

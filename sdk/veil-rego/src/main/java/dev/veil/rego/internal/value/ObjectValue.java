@@ -86,8 +86,9 @@ public final class ObjectValue implements Value {
                 return i;
             }
         }
+        int h = key.hashCode();
         for (int i = 0; i < ks.length; i++) {
-            if (ks[i].equals(key)) {
+            if (ks[i].hashCode() == h && ks[i].equals(key)) {
                 return i;
             }
         }
