@@ -67,6 +67,12 @@ public final class Plan {
         public final T[] path;
         /** For refs into data: how many leading path terms are constants. */
         public final int groundPrefix;
+        /**
+         * For a ref into data whose keys are all constants, the evaluator's memo of where the keys lead in
+         * the rule tree (a pure function of the compiled tree and the base data, which never change); set on
+         * first use, null until then.
+         */
+        public volatile Object resolved;
 
         public Ref(Location loc, T head, T[] path) {
             super(loc);

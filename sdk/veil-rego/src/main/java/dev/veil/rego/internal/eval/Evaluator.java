@@ -162,18 +162,10 @@ public final class Evaluator implements BuiltinContext {
     /** The value of the document a {@link #documentRef} names, or null when undefined. */
     public Value document(Plan.Ref ref) {
         if (withPaths == null && ref.head instanceof Plan.Root r && !r.input && ref.groundPrefix == ref.path.length) {
-            // A rule's document: straight to its node, unless base data lies on the way.
-            RuleNode node = root;
-            Value base = data;
-            for (Plan.T t : ref.path) {
-                Value key = ((Plan.Const) t).value;
-                node = node.childAt(key);
-                base = base == null ? null : dataIndex(base, key);
-                if (node == null || node.hasRules() || node.isFunction()) {
-                    break;
-                }
-            }
-            if (node != null && base == null && node.hasRules() && node.path.size() == ref.path.length) {
+            // A rule's document: straight to its node, unless base data shadows it.
+            Resolved res = resolve(ref);
+            RuleNode node = res.node;
+            if (node != null && res.depth == ref.path.length) {
                 Value cached = cache == null ? null : cache.get(node);
                 if (cached != null) {
                     return cached == UNDEFINED ? null : cached;
@@ -363,10 +355,54 @@ public final class Evaluator implements BuiltinContext {
         return e.negated ? 1 - found : found;
     }
 
+    /**
+     * Where the constant keys of a reference into data lead: the first node with rules on the way when no
+     * base data shadows it, and how many keys reach it; {@code node} null otherwise.
+     */
+    private record Resolved(RuleNode node, int depth) {
+    }
+
+    private static final Resolved UNRESOLVED = new Resolved(null, -1);
+
+    private Resolved resolve(Plan.Ref ref) {
+        Object memo = ref.resolved;
+        if (memo instanceof Resolved r) {
+            return r;
+        }
+        Resolved r = UNRESOLVED;
+        RuleNode node = root;
+        Value base = data;
+        for (int i = 0; i < ref.path.length && node != null; i++) {
+            Value key = ((Plan.Const) ref.path[i]).value;
+            node = node.childAt(key);
+            base = base == null ? null : dataIndex(base, key);
+            if (node != null && node.hasRules()) {
+                if (base == null) {
+                    r = new Resolved(node, i + 1);
+                }
+                break;
+            }
+            if (node != null && node.isFunction()) {
+                break;
+            }
+        }
+        ref.resolved = r;
+        return r;
+    }
+
     /** A reference into {@code data} whose keys are all constants: at most one value, or null. */
-    private Value directData(Plan.T[] path) {
+    private Value directData(Plan.Ref ref) {
+        Plan.T[] path = ref.path;
         if (withPaths != null) {
             return first(new Plan.Ref(Location.NONE, DATA, path), NO_SLOTS);
+        }
+        Resolved res = resolve(ref);
+        if (res.node != null) {
+            Value v = nodeValue(res.node);
+            for (int i = res.depth; i < path.length && v != null; i++) {
+                v = index(v, ((Plan.Const) path[i]).value);
+            }
+            return v;
         }
         RuleNode node = root;
         Value base = data;
@@ -418,7 +454,7 @@ public final class Evaluator implements BuiltinContext {
             Value v;
             if (r.head instanceof Plan.Root root0) {
                 if (!root0.input) {
-                    return r.groundPrefix == r.path.length ? directData(r.path) : NOT_DIRECT;
+                    return r.groundPrefix == r.path.length ? directData(r) : NOT_DIRECT;
                 }
                 inputRead = true;
                 v = input;
