@@ -1299,21 +1299,22 @@ public final class Evaluator implements BuiltinContext {
     private Value computeNode(RuleNode node) {
         List<Plan.Rule> rules = candidates(node);
         if (!node.complete.isEmpty() || node.defaultRule != null) {
-            Value[] result = new Value[1];
-            for (Plan.Rule r : rules) {
+            Value result = null;
+            for (int i = 0, n = rules.size(); i < n; i++) {
+                Plan.Rule r = rules.get(i);
                 Value v = evalChain(r, node);
                 if (v != null) {
-                    if (result[0] != null && !result[0].equals(v)) {
+                    if (result != null && !result.equals(v)) {
                         throw new EvalError("eval_conflict_error",
                                 "complete rules must not produce multiple outputs", r.loc);
                     }
-                    result[0] = v;
+                    result = v;
                 }
             }
-            if (result[0] == null && node.defaultRule != null) {
-                result[0] = evalChain(node.defaultRule, node);
+            if (result == null && node.defaultRule != null) {
+                result = evalChain(node.defaultRule, node);
             }
-            return result[0];
+            return result;
         }
         Tree tree = new Tree();
         boolean set = node.isPartialSet();
