@@ -113,19 +113,16 @@ final class InputValues {
         return ArrayValue.wrap(out);
     }
 
-    /** The attributes, each value built when read. */
+    /** The attributes: a view over the caller's map, read key by key. */
     private static ObjectValue attributes(Map<String, String> attributes) {
-        if (attributes.isEmpty()) {
-            return ObjectValue.EMPTY;
-        }
-        Value[] keys = new Value[attributes.size()];
-        String[] values = new String[keys.length];
-        int i = 0;
-        for (Map.Entry<String, String> e : attributes.entrySet()) {
-            keys[i] = StringValue.of(e.getKey());
-            values[i++] = e.getValue();
-        }
-        return ObjectValue.lazy(keys, j -> StringValue.of(values[j]));
+        return ObjectValue.view(attributes.size(), key -> {
+            String v = key instanceof StringValue s ? attributes.get(s.value()) : null;
+            return v == null ? null : StringValue.of(v);
+        }, () -> {
+            Map<Value, Value> all = new java.util.HashMap<>();
+            attributes.forEach((k, v) -> all.put(StringValue.of(k), StringValue.of(v)));
+            return all;
+        });
     }
 
     private static ArrayValue strings(java.util.Collection<String> l) {

@@ -26,18 +26,54 @@ public final class ObjectValue implements Value {
     private final Value[] lazyKeys;
     private final IntFunction<Value> lazyValues;
     private final Value[] lazyMemo;
+    /** A view's size, lookup and entries (see {@link #view}); null otherwise. */
+    private final int viewSize;
+    private final java.util.function.Function<Value, Value> viewLookup;
+    private final java.util.function.Supplier<Map<Value, Value>> viewEntries;
 
     private ObjectValue(HashMap<Value, Value> map) {
         this.map = map;
         this.lazyKeys = null;
         this.lazyValues = null;
         this.lazyMemo = null;
+        this.viewSize = 0;
+        this.viewLookup = null;
+        this.viewEntries = null;
     }
 
     private ObjectValue(Value[] keys, IntFunction<Value> values) {
         this.lazyKeys = keys;
         this.lazyValues = values;
         this.lazyMemo = new Value[keys.length];
+        this.viewSize = 0;
+        this.viewLookup = null;
+        this.viewEntries = null;
+    }
+
+    private ObjectValue(int size, java.util.function.Function<Value, Value> lookup,
+                        java.util.function.Supplier<Map<Value, Value>> entries) {
+        this.lazyKeys = null;
+        this.lazyValues = null;
+        this.lazyMemo = null;
+        this.viewSize = size;
+        this.viewLookup = lookup;
+        this.viewEntries = entries;
+    }
+
+    /**
+     * An object over a map held elsewhere: {@link #get} asks {@code lookup} (a pure function answering
+     * null for a missing key), and the operations that need every entry ask {@code entries} once. For a
+     * record's map that a policy reads one key of ({@code input.caller.attributes.status}).
+     *
+     * @param size    the number of entries
+     * @param lookup  the value at a key, or null when there is none
+     * @param entries every entry, the same as {@code lookup} gives
+     */
+    public static ObjectValue view(int size, java.util.function.Function<Value, Value> lookup,
+                                   java.util.function.Supplier<Map<Value, Value>> entries) {
+        Objects.requireNonNull(lookup, "object view lookup");
+        Objects.requireNonNull(entries, "object view entries");
+        return size == 0 ? EMPTY : new ObjectValue(size, lookup, entries);
     }
 
     /**
@@ -61,9 +97,13 @@ public final class ObjectValue implements Value {
     private HashMap<Value, Value> map() {
         HashMap<Value, Value> m = map;
         if (m == null) {
-            m = new HashMap<>(lazyKeys.length * 2);
-            for (int i = 0; i < lazyKeys.length; i++) {
-                m.put(lazyKeys[i], lazyValue(i));
+            if (viewLookup != null) {
+                m = new HashMap<>(viewEntries.get());
+            } else {
+                m = new HashMap<>(lazyKeys.length * 2);
+                for (int i = 0; i < lazyKeys.length; i++) {
+                    m.put(lazyKeys[i], lazyValue(i));
+                }
             }
             map = m;
         }
@@ -122,7 +162,7 @@ public final class ObjectValue implements Value {
 
     public int size() {
         HashMap<Value, Value> m = map;
-        return m != null ? m.size() : lazyKeys.length;
+        return m != null ? m.size() : viewLookup != null ? viewSize : lazyKeys.length;
     }
 
     public boolean isEmpty() {
@@ -135,6 +175,9 @@ public final class ObjectValue implements Value {
         if (m != null) {
             return m.get(key);
         }
+        if (viewLookup != null) {
+            return viewLookup.apply(key);
+        }
         int i = lazyIndex(key);
         return i < 0 ? null : lazyValue(i);
     }
@@ -146,7 +189,8 @@ public final class ObjectValue implements Value {
 
     public boolean containsKey(Value key) {
         HashMap<Value, Value> m = map;
-        return m != null ? m.containsKey(key) : lazyIndex(key) >= 0;
+        return m != null ? m.containsKey(key) : viewLookup != null ? viewLookup.apply(key) != null
+                : lazyIndex(key) >= 0;
     }
 
     /** The keys in sorted order, as an unmodifiable list. */
@@ -170,7 +214,7 @@ public final class ObjectValue implements Value {
         Value[] s = sortedKeys;
         if (s == null) {
             HashMap<Value, Value> m = map;
-            s = m != null ? m.keySet().toArray(new Value[0]) : lazyKeys.clone();
+            s = m != null || viewLookup != null ? map().keySet().toArray(new Value[0]) : lazyKeys.clone();
             Arrays.sort(s);
             sortedKeys = s;
         }

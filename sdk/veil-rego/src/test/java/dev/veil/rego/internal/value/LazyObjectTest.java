@@ -83,4 +83,31 @@ class LazyObjectTest {
                 .isEqualTo(StringValue.of(longText));
         assertThat(StringValue.canonical("")).isSameAs(StringValue.EMPTY);
     }
+
+    @Test
+    void aViewIsTheSameValueAsTheEagerObjectAndReadsOneKeyAtATime() {
+        qt().withExamples(200).forAll(longs().all()).checkAssert(seed -> {
+            Value v = RandomValues.json(seed);
+            if (!(v instanceof ObjectValue eager)) {
+                return;
+            }
+            AtomicInteger all = new AtomicInteger();
+            ObjectValue view = ObjectValue.view(eager.size(), eager::get, () -> {
+                all.incrementAndGet();
+                return eager.asMap();
+            });
+            for (Value k : eager.keys()) {
+                assertThat(view.get(k)).isEqualTo(eager.get(k));
+                assertThat(view.containsKey(k)).isTrue();
+            }
+            assertThat(view.get(StringValue.of("\u0000absent"))).isNull();
+            assertThat(view.size()).isEqualTo(eager.size());
+            assertThat(all).hasValue(0);
+            assertThat(view).isEqualTo(eager);
+            assertThat(view.hashCode()).isEqualTo(eager.hashCode());
+            assertThat(view.compareTo(eager)).isZero();
+            assertThat(view.toString()).isEqualTo(eager.toString());
+            assertThat(all).hasValue(eager.isEmpty() ? 0 : 1); // the empty view is the empty object
+        });
+    }
 }
