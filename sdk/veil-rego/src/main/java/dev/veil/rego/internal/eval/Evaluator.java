@@ -25,9 +25,10 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Top-down evaluation with backtracking, in continuation-passing style over compiled plans. One
- * instance per evaluation (not thread-safe, cheap to create); the compiled {@link RuleNode} tree is
- * shared and never written.
+ * Top-down evaluation with backtracking, in continuation-passing style over compiled plans, with a
+ * continuation-free path for expressions whose terms have one value each. One instance per evaluation
+ * (not thread-safe, cheap to create); the compiled {@link RuleNode} tree is shared: it is never written
+ * after {@link #fold}, except {@link Plan.Ref#resolved}, a volatile memo of a pure function of the tree.
  */
 public final class Evaluator implements BuiltinContext {
     /** Continuation after an expression; returns false to stop the enumeration. */
