@@ -36,15 +36,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The Rego engine against the YAML engine (the baseline) in one run: the image-classifier policy,
- * written in both languages (policies/bundles/image-classifier and image-classifier-rego, which the
- * twin check proves equal), answering its {@code access} and {@code output} questions for an analyst;
- * for eight callers in turn (analysts, researchers, partners in and out of contract, an intern, a suspended
- * account: every rule of each question is taken), and a policy of 100 access rules, one per caller id, in both languages ({@code decision := ... if
- * input.caller.id == "caller-17"} in Rego, indexed on the constant; {@code when: {callers:
- * [caller-17]}} in YAML), asked for a caller that rotates over the 100 ids.
+ * written in both languages (policies/bundles/image-classifier and image-classifier-rego, which the twin
+ * check proves equal), answering its {@code access} and {@code output} questions for eight callers in
+ * turn (analysts, researchers, partners in and out of contract, an intern, a suspended account: every
+ * rule of each question is taken); and a policy of 100 access rules, one per caller id, in both
+ * languages ({@code decision := ... if input.caller.id == "caller-17"} in Rego, indexed on the constant;
+ * {@code when: {callers: [caller-17]}} in YAML), asked for a caller that rotates over the 100 ids.
  *
- * <p>Each call is the whole question as the Guard asks it: the input document built from the
- * {@link PolicyInput}, the rule evaluated, the decision document read into the SPI's record.
+ * <p>Each call is the whole question as the Guard asks it: the input document made from the
+ * {@link PolicyInput} (a lazy view in the Rego engine), the rule evaluated, the decision document read into the SPI's record.
  * Run from the repository root (the bundles are read from {@code policies/bundles}; another
  * directory with {@code -jvmArgsAppend -Dveil.bench.policies=DIR}).
  */

@@ -205,7 +205,10 @@ public final class Plan {
         public final T[] args;
         /** The order to evaluate the arguments in: references first (they may bind variables). */
         public final int[] order;
-        /** For the total comparisons the evaluator decides inline: {@link #EQUAL}, {@link #NEQ}, {@link #MEMBER}; else 0. */
+        /**
+         * For the total comparisons the evaluator decides inline: {@link #EQUAL}, {@link #NEQ},
+         * {@link #MEMBER}; 0 for any other call.
+         */
         public final int op;
 
         /** {@code x == y}. */

@@ -97,8 +97,8 @@ final class RegoPolicy implements CompiledPolicy {
             throw new IllegalStateException("data." + path(question) + " failed: " + e.getMessage(), e);
         }
         if (v == null) {
-            throw new IllegalStateException("data." + path(question) + " is undefined for this input: the rule must answer "
-                    + "every input (give it a default, or end its else chain without a condition)");
+            throw new IllegalStateException("data." + path(question) + " is undefined for this input: the rule must "
+                    + "answer every input (give it a default, or end its else chain without a condition)");
         }
         return v;
     }
