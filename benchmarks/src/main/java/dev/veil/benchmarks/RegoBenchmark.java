@@ -36,14 +36,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The Rego engine against the YAML engine (the baseline) in one run: the image-classifier policy,
- * written in both languages (policies/bundles/image-classifier and image-classifier-rego, which the
- * twin check proves equal), answering its {@code access} and {@code output} questions for an analyst;
- * and a policy of 100 access rules, one per caller id, in both languages ({@code decision := ... if
- * input.caller.id == "caller-17"} in Rego, indexed on the constant; {@code when: {callers:
- * [caller-17]}} in YAML), asked for a caller that rotates over the 100 ids.
+ * written in both languages (policies/bundles/image-classifier and image-classifier-rego, which the twin
+ * check proves equal), answering its {@code access} and {@code output} questions for eight callers in
+ * turn (analysts, researchers, partners in and out of contract, an intern, a suspended account: every
+ * rule of each question is taken); and a policy of 100 access rules, one per caller id, in both
+ * languages ({@code decision := ... if input.caller.id == "caller-17"} in Rego, indexed on the constant;
+ * {@code when: {callers: [caller-17]}} in YAML), asked for a caller that rotates over the 100 ids.
  *
- * <p>Each call is the whole question as the Guard asks it: the input document built from the
- * {@link PolicyInput}, the rule evaluated, the decision document read into the SPI's record.
+ * <p>Each call is the whole question as the Guard asks it: the input document made from the
+ * {@link PolicyInput} (a lazy view in the Rego engine), the rule evaluated, the decision document read into the SPI's record.
  * Run from the repository root (the bundles are read from {@code policies/bundles}; another
  * directory with {@code -jvmArgsAppend -Dveil.bench.policies=DIR}).
  */
@@ -62,8 +63,9 @@ public class RegoBenchmark {
         CompiledPolicy rego;
         CompiledPolicy yaml100;
         CompiledPolicy rego100;
-        PolicyInput request;
-        PolicyInput predicted;
+        /** Access questions of different callers, each taking another rule; output questions likewise. */
+        PolicyInput[] requests;
+        PolicyInput[] predicted;
         PolicyInput[] callers = new PolicyInput[RULES];
         Path dir;
 
@@ -77,19 +79,43 @@ public class RegoBenchmark {
             rego100 = PolicyBundle.load(write(dir.resolve("rego100"), "access.rego", rego100())).policy();
 
             ModelInfo info = new ModelInfo("fashion", "3", Instant.EPOCH);
-            Caller analyst = new Caller("demo-analyst", AuthMethod.API_KEY, Set.of("analyst"), "acme",
-                    Map.of("department", "quality"));
+            Caller[] people = {
+                new Caller("demo-analyst", AuthMethod.API_KEY, Set.of("analyst"), "acme",
+                        Map.of("department", "quality")),
+                new Caller("rob", AuthMethod.JWT, Set.of("analyst", "researcher"), "acme", Map.of()),
+                new Caller("pat", AuthMethod.API_KEY, Set.of("partner"), "northwind",
+                        Map.of("contract", "active", "region", "eu")),
+                new Caller("ivy", AuthMethod.API_KEY, Set.of("intern"), "acme", Map.of()),
+                new Caller("sue", AuthMethod.JWT, Set.of("researcher"), "acme", Map.of("status", "suspended")),
+                new Caller("ann", AuthMethod.API_KEY, Set.of("analyst", "viewer"), "acme", Map.of("team", "qa")),
+                new Caller("pia", AuthMethod.API_KEY, Set.of("partner"), "northwind",
+                        Map.of("contract", "active", "region", "us")),
+                new Caller("res", AuthMethod.JWT, Set.of("researcher"), "lab", Map.of("department", "ml")),
+            };
             List<Signal> signals = List.of(new Signal("rate", Level.NONE, 3));
-            request = new PolicyInput(analyst, info, 30.0, 784, 6272, List.of(), List.of(), false, null);
-            predicted = new PolicyInput(analyst, info, 30.0, 784, 6272, List.of(), signals, false,
-                    new PredictionSummary("coat", 0.6, 0.3, 1.1, 10));
+            requests = new PolicyInput[people.length];
+            predicted = new PolicyInput[people.length];
+            for (int i = 0; i < people.length; i++) {
+                requests[i] = new PolicyInput(people[i], info, 30.0 + i, 784, 6272, List.of(), List.of(), false, null);
+                predicted[i] = new PolicyInput(people[i], info, 30.0 + i, 784, 6272, List.of(), signals, i % 3 == 0,
+                        new PredictionSummary(i % 2 == 0 ? "coat" : "shirt", 0.5 + 0.05 * i, 0.1 + 0.04 * i,
+                                1.1 - 0.1 * i, 10));
+            }
             for (int i = 0; i < RULES; i++) {
                 Caller c = new Caller("caller-" + i, AuthMethod.API_KEY, Set.of("app"), "acme", Map.of());
                 callers[i] = new PolicyInput(c, info, 30.0, 784, 6272, List.of(), List.of(), false, null);
             }
             // Both engines must give the same answers on the measured paths.
-            check(yaml.access(request).equals(rego.access(request)), "access");
-            check(yaml.output(predicted).equals(rego.output(predicted)), "output");
+            Set<String> accessRules = new java.util.TreeSet<>();
+            Set<String> outputRules = new java.util.TreeSet<>();
+            for (int i = 0; i < requests.length; i++) {
+                check(yaml.access(requests[i]).equals(rego.access(requests[i])), "access, " + people[i].id());
+                check(yaml.output(predicted[i]).equals(rego.output(predicted[i])), "output, " + people[i].id());
+                accessRules.add(rego.access(requests[i]).rule());
+                outputRules.add(rego.output(predicted[i]).rule());
+            }
+            check(accessRules.size() == 5 && outputRules.size() == 3, "the rules taken: " + accessRules + " "
+                    + outputRules);
             for (PolicyInput in : callers) {
                 AccessDecision a = rego100.access(in);
                 check(a.allow() && a.equals(yaml100.access(in)), "100 rules, " + in.caller().id());
@@ -170,30 +196,30 @@ public class RegoBenchmark {
                 "caller": "keep"}
             """;
 
-    @Benchmark
-    public AccessDecision accessYaml(Policies p) {
-        return p.yaml.access(p.request);
-    }
-
-    @Benchmark
-    public AccessDecision accessRego(Policies p) {
-        return p.rego.access(p.request);
-    }
-
-    @Benchmark
-    public OutputDecision outputYaml(Policies p) {
-        return p.yaml.output(p.predicted);
-    }
-
-    @Benchmark
-    public OutputDecision outputRego(Policies p) {
-        return p.rego.output(p.predicted);
-    }
-
-    /** Rotates over the 100 callers, so that each call takes another rule. */
+    /** Rotates over the inputs, so that consecutive calls ask about other callers and take other rules. */
     @State(Scope.Thread)
     public static class Cursor {
         int i;
+    }
+
+    @Benchmark
+    public AccessDecision accessYaml(Policies p, Cursor c) {
+        return p.yaml.access(p.requests[c.i++ & 7]);
+    }
+
+    @Benchmark
+    public AccessDecision accessRego(Policies p, Cursor c) {
+        return p.rego.access(p.requests[c.i++ & 7]);
+    }
+
+    @Benchmark
+    public OutputDecision outputYaml(Policies p, Cursor c) {
+        return p.yaml.output(p.predicted[c.i++ & 7]);
+    }
+
+    @Benchmark
+    public OutputDecision outputRego(Policies p, Cursor c) {
+        return p.rego.output(p.predicted[c.i++ & 7]);
     }
 
     @Benchmark

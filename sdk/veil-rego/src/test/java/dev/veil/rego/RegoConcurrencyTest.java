@@ -65,4 +65,45 @@ class RegoConcurrencyTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void threadsRacingOnAFreshPolicyGetTheSingleThreadedAnswers() throws Exception {
+        // No warm-up: the first evaluations race on the memos filled on first use (references resolved to
+        // rule nodes, shared string constants) and on folded values read while others are being read.
+        Rego reference = Rego.compile(Map.of("access.rego", POLICY), Map.of());
+        int n = 200;
+        List<Object> expected = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            expected.add(reference.evaluate("data.veil.access.decision", input(i)));
+        }
+        for (int round = 0; round < 5; round++) {
+            Rego fresh = Rego.compile(Map.of("access.rego", POLICY), Map.of());
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<List<Object>>> futures = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int offset = t;
+                    futures.add(pool.submit(() -> {
+                        start.await();
+                        List<Object> got = new ArrayList<>();
+                        for (int k = 0; k < n; k++) {
+                            int i = (k + offset * 31) % n;
+                            Object d = fresh.evaluate("data.veil.access.decision", input(i));
+                            if (!d.equals(expected.get(i))) {
+                                got.add("input " + i + ": " + d);
+                            }
+                        }
+                        return got;
+                    }));
+                }
+                start.countDown();
+                for (Future<List<Object>> f : futures) {
+                    assertThat(f.get()).as("answers that differ from the single-threaded ones").isEmpty();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
 }

@@ -311,4 +311,47 @@ class RegoEvalTest {
         assertThatThrownBy(() -> r.evaluate("data.t[x]", null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("variable step");
     }
+
+    @Test
+    void foldedRuleValuesGiveWayToWithAndToInput() {
+        String src = """
+                package t
+                base := {"a": 1}
+                f(x) := x + 1
+                g(x) := x * 10
+                v := object.union(base, {"b": f(1)})
+                w := object.union(base, {"on": true}) if input.on
+                else := {"off": f(0)}
+                r := {"x": input.x}
+                """;
+        Rego r = policy(src);
+        assertThat(r.evaluate("data.t.v", null)).isEqualTo(java.util.Map.of("a", 1L, "b", 2L));
+        assertThat(r.query("x := data.t.v with data.t.base as {\"a\": 5}", null).get(0).get("x"))
+                .isEqualTo(java.util.Map.of("a", 5L, "b", 2L));
+        assertThat(r.query("x := data.t.v with data.t.f as data.t.g", null).get(0).get("x"))
+                .isEqualTo(java.util.Map.of("a", 1L, "b", 10L));
+        assertThat(r.evaluate("data.t.w", Map.of("on", true))).isEqualTo(Map.of("a", 1L, "on", true));
+        assertThat(r.evaluate("data.t.w", Map.of("on", false))).isEqualTo(Map.of("off", 1L));
+        assertThat(r.evaluate("data.t.r", Map.of("x", 1L))).isEqualTo(Map.of("x", 1L));
+        assertThat(r.evaluate("data.t.r", Map.of("x", 2L))).isEqualTo(Map.of("x", 2L));
+    }
+
+    @Test
+    void valuesThatReadTheClockArePerEvaluation() throws Exception {
+        Rego r = policy("package t\nnow := {\"ns\": time.now_ns()}\n");
+        Object first = r.evaluate("data.t.now", null);
+        Thread.sleep(2);
+        assertThat(r.evaluate("data.t.now", null)).isNotEqualTo(first);
+    }
+
+    @Test
+    void printInARuleValuePrintsOnEveryEvaluation() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Rego r = policy("package t\nf(x) := x if print(\"called\", x)\nv := {\"a\": f(1)}\n")
+                .printTo(new PrintStream(out, true, StandardCharsets.UTF_8));
+        java.util.List<java.util.Map<String, Object>> res = r.query("x := data.t.v", null);
+        r.query("x := data.t.v", null);
+        assertThat(res.get(0).get("x")).isEqualTo(Map.of("a", 1L));
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("called 1\ncalled 1\n");
+    }
 }

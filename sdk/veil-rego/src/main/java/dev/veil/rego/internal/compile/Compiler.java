@@ -910,7 +910,8 @@ public final class Compiler {
     Plan.T term(Term t, Scope scope) {
         Location loc = t.location();
         if (t instanceof Scalar s) {
-            return new Plan.Const(loc, s.value());
+            Value v = s.value();
+            return new Plan.Const(loc, v instanceof StringValue str ? StringValue.canonical(str.value()) : v);
         }
         if (t instanceof Var v) {
             Plan.T x = var(v, scope);

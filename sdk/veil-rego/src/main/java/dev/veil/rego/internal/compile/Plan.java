@@ -67,6 +67,12 @@ public final class Plan {
         public final T[] path;
         /** For refs into data: how many leading path terms are constants. */
         public final int groundPrefix;
+        /**
+         * For a ref into data whose keys are all constants, the evaluator's memo of where the keys lead in
+         * the rule tree (a pure function of the compiled tree and the base data, which never change); set on
+         * first use, null until then.
+         */
+        public volatile Object resolved;
 
         public Ref(Location loc, T head, T[] path) {
             super(loc);
@@ -199,6 +205,18 @@ public final class Plan {
         public final T[] args;
         /** The order to evaluate the arguments in: references first (they may bind variables). */
         public final int[] order;
+        /**
+         * For the total comparisons the evaluator decides inline: {@link #EQUAL}, {@link #NEQ},
+         * {@link #MEMBER}; 0 for any other call.
+         */
+        public final int op;
+
+        /** {@code x == y}. */
+        public static final int EQUAL = 1;
+        /** {@code x != y}. */
+        public static final int NEQ = 2;
+        /** {@code x in xs}. */
+        public static final int MEMBER = 3;
 
         public CallT(Location loc, String name, Builtin builtin, RuleNode function, T[] args) {
             super(loc);
@@ -206,6 +224,12 @@ public final class Plan {
             this.builtin = builtin;
             this.function = function;
             this.args = args;
+            this.op = builtin == null || args.length != 2 ? 0 : switch (name) {
+                case "equal" -> EQUAL;
+                case "neq" -> NEQ;
+                case "internal.member_2" -> MEMBER;
+                default -> 0;
+            };
             this.order = new int[args.length];
             int j = 0;
             for (int i = 0; i < args.length; i++) {
@@ -330,6 +354,12 @@ public final class Plan {
         public final Value indexConst;
         /** For complete/partial rules: the ground reference ({@code input.role}) compared to indexConst. */
         public final Ref indexRef;
+        /**
+         * The value of a rule whose value term neither reads {@code input} nor binds anything from the body
+         * ({@code {"release": object.union(top3, {"top_k": 0})}}), computed once after compilation, or null.
+         * Valid only when no {@code with} replaces data or functions; set once, before the plan is shared.
+         */
+        public Value folded;
 
         public Rule(Kind kind, boolean isDefault, Location loc, T[] args, T[] keys, T value, Body body, int slots,
                     Value indexConst, Ref indexRef) {

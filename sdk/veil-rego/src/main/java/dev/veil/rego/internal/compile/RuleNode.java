@@ -18,6 +18,8 @@ public final class RuleNode {
     public final String name;
     /** Children by key, sorted. */
     public final Map<Value, RuleNode> children = new TreeMap<>();
+    /** The same children in a hash map, for {@link #childAt(Value)} (the tree map compares keys by code point). */
+    private Map<Value, RuleNode> lookup;
     /** Complete rules (not default), each possibly with an else chain. */
     public final List<Plan.Rule> complete = new ArrayList<>();
     /** The default rule or null. */
@@ -132,7 +134,14 @@ public final class RuleNode {
         return false;
     }
 
+    /** The child at {@code key}, or null. */
+    public RuleNode childAt(Value key) {
+        Map<Value, RuleNode> m = lookup;
+        return m != null ? m.get(key) : children.get(key);
+    }
+
     void buildIndex() {
+        lookup = children.isEmpty() ? Collections.emptyMap() : new HashMap<>(children);
         List<Plan.Rule> all = new ArrayList<>(complete);
         all.addAll(partial);
         Map<String, Integer> refCounts = new HashMap<>();

@@ -12,60 +12,75 @@ import dev.veil.rego.internal.value.Value;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.PredictionSummary;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
- * The policy input document ({@link PolicyInput#toDocument()}, docs/policy-reference.md section 8)
- * built directly as a Rego value, without the intermediate Java maps. The caller part, which is the
- * same for every question of a request, is cached on the last caller seen.
+ * The policy input document ({@link PolicyInput#toDocument()}, docs/policy-reference.md section 8) as a
+ * Rego value over the record: a lazy object ({@link ObjectValue#lazy}) that builds only the parts a
+ * policy reads ({@code input.caller.roles} builds the caller's roles and nothing else), without the
+ * intermediate Java maps. Nothing is kept between calls: every question pays for what it reads.
  */
 final class InputValues {
-    private static final StringValue CALLER = StringValue.of("caller");
-    private static final StringValue MODEL = StringValue.of("model");
-    private static final StringValue REQUEST = StringValue.of("request");
-    private static final StringValue SIGNALS = StringValue.of("signals");
-    private static final StringValue DEGRADED = StringValue.of("degraded");
-    private static final StringValue PREDICTION = StringValue.of("prediction");
-    private static final StringValue LEVEL = StringValue.of("level");
-    private static final StringValue SCORE = StringValue.of("score");
+    private static final StringValue CALLER = StringValue.canonical("caller");
+    private static final StringValue MODEL = StringValue.canonical("model");
+    private static final StringValue REQUEST = StringValue.canonical("request");
+    private static final StringValue SIGNALS = StringValue.canonical("signals");
+    private static final StringValue DEGRADED = StringValue.canonical("degraded");
+    private static final StringValue PREDICTION = StringValue.canonical("prediction");
+    private static final StringValue LEVEL = StringValue.canonical("level");
+    private static final StringValue SCORE = StringValue.canonical("score");
 
-    private record Cached(Caller caller, ObjectValue value) {}
-
-    private static volatile Cached last;
+    /** The top-level keys, in the order of {@link #top}; the last only when there is a prediction. */
+    private static final Value[] TOP = {CALLER, MODEL, REQUEST, SIGNALS, DEGRADED, PREDICTION};
+    private static final Value[] TOP_NO_PREDICTION = java.util.Arrays.copyOf(TOP, TOP.length - 1);
+    private static final Value[] CALLER_KEYS = {StringValue.canonical("id"), StringValue.canonical("authenticated"),
+        StringValue.canonical("method"), StringValue.canonical("roles"), StringValue.canonical("tenant"),
+        StringValue.canonical("attributes")};
 
     private InputValues() {}
 
     static ObjectValue of(PolicyInput in) {
-        ObjectValue.Builder doc = ObjectValue.builder();
-        doc.put(CALLER, caller(in.caller()));
-        ObjectValue.Builder m = ObjectValue.builder();
-        m.put("name", StringValue.of(in.model().name()));
-        m.put("version", StringValue.of(in.model().version()));
-        m.put("age_days", num(in.modelAgeDays()));
-        doc.put(MODEL, m.build());
-        ObjectValue.Builder r = ObjectValue.builder();
-        r.put("features", NumberValue.of(in.featureCount()));
-        r.put("payload_bytes", NumberValue.of(in.payloadBytes()));
-        r.put("names", strings(in.featureNames()));
-        doc.put(REQUEST, r.build());
-        ObjectValue.Builder sig = ObjectValue.builder();
-        for (Signal s : in.signals()) {
-            sig.put(StringValue.of(s.name()), ObjectValue.of(LEVEL, StringValue.of(s.level().id()), SCORE,
-                    num(s.score())));
+        return ObjectValue.lazy(in.prediction() != null ? TOP : TOP_NO_PREDICTION, i -> top(in, i));
+    }
+
+    private static Value top(PolicyInput in, int i) {
+        switch (i) {
+            case 0:
+                return caller(in.caller());
+            case 1: {
+                ObjectValue.Builder m = ObjectValue.builder();
+                m.put("name", StringValue.of(in.model().name()));
+                m.put("version", StringValue.of(in.model().version()));
+                m.put("age_days", num(in.modelAgeDays()));
+                return m.build();
+            }
+            case 2: {
+                ObjectValue.Builder r = ObjectValue.builder();
+                r.put("features", NumberValue.of(in.featureCount()));
+                r.put("payload_bytes", NumberValue.of(in.payloadBytes()));
+                r.put("names", strings(in.featureNames()));
+                return r.build();
+            }
+            case 3: {
+                ObjectValue.Builder sig = ObjectValue.builder();
+                for (Signal s : in.signals()) {
+                    sig.put(StringValue.of(s.name()), ObjectValue.of(LEVEL, StringValue.of(s.level().id()), SCORE,
+                            num(s.score())));
+                }
+                return sig.build();
+            }
+            case 4:
+                return BooleanValue.of(in.degraded());
+            default: {
+                PredictionSummary p = in.prediction();
+                ObjectValue.Builder pb = ObjectValue.builder();
+                pb.put("top_label", StringValue.of(p.topLabel()));
+                pb.put("top_score", num(p.topScore()));
+                pb.put("margin", num(p.margin()));
+                pb.put("entropy", num(p.entropy()));
+                pb.put("classes", NumberValue.of(p.classes()));
+                return pb.build();
+            }
         }
-        doc.put(SIGNALS, sig.build());
-        doc.put(DEGRADED, BooleanValue.of(in.degraded()));
-        PredictionSummary p = in.prediction();
-        if (p != null) {
-            ObjectValue.Builder pb = ObjectValue.builder();
-            pb.put("top_label", StringValue.of(p.topLabel()));
-            pb.put("top_score", num(p.topScore()));
-            pb.put("margin", num(p.margin()));
-            pb.put("entropy", num(p.entropy()));
-            pb.put("classes", NumberValue.of(p.classes()));
-            doc.put(PREDICTION, pb.build());
-        }
-        return doc.build();
     }
 
     /** A number; NaN and the infinities, which Rego (like JSON) has no number for, are {@code null}. */
@@ -74,24 +89,40 @@ final class InputValues {
     }
 
     private static ObjectValue caller(Caller c) {
-        Cached k = last;
-        if (k != null && k.caller.equals(c)) {
-            return k.value;
+        return ObjectValue.lazy(CALLER_KEYS, i -> switch (i) {
+            case 0 -> StringValue.of(c.id());
+            case 1 -> BooleanValue.of(c.authenticated());
+            case 2 -> StringValue.of(c.method().id());
+            case 3 -> roles(c.roles());
+            case 4 -> StringValue.of(c.tenant());
+            default -> attributes(c.attributes());
+        });
+    }
+
+    /** The roles sorted (as {@link PolicyInput#toDocument()} lists them). */
+    private static ArrayValue roles(java.util.Set<String> roles) {
+        if (roles.isEmpty()) {
+            return ArrayValue.EMPTY;
         }
-        ObjectValue.Builder b = ObjectValue.builder();
-        b.put("id", StringValue.of(c.id()));
-        b.put("authenticated", BooleanValue.of(c.authenticated()));
-        b.put("method", StringValue.of(c.method().id()));
-        b.put("roles", strings(new TreeSet<>(c.roles())));
-        b.put("tenant", StringValue.of(c.tenant()));
-        ObjectValue.Builder a = ObjectValue.builder();
-        for (Map.Entry<String, String> e : c.attributes().entrySet()) {
-            a.put(e.getKey(), StringValue.of(e.getValue()));
+        String[] sorted = roles.toArray(new String[0]);
+        java.util.Arrays.sort(sorted);
+        Value[] out = new Value[sorted.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = StringValue.of(sorted[i]);
         }
-        b.put("attributes", a.build());
-        ObjectValue v = b.build();
-        last = new Cached(c, v);
-        return v;
+        return ArrayValue.wrap(out);
+    }
+
+    /** The attributes: a view over the caller's map, read key by key. */
+    private static ObjectValue attributes(Map<String, String> attributes) {
+        return ObjectValue.view(attributes.size(), key -> {
+            String v = key instanceof StringValue s ? attributes.get(s.value()) : null;
+            return v == null ? null : StringValue.of(v);
+        }, () -> {
+            Map<Value, Value> all = new java.util.HashMap<>();
+            attributes.forEach((k, v) -> all.put(StringValue.of(k), StringValue.of(v)));
+            return all;
+        });
     }
 
     private static ArrayValue strings(java.util.Collection<String> l) {

@@ -1,6 +1,7 @@
 package dev.veil.rego.internal.engine;
 
 import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.compile.Plan;
 import dev.veil.rego.internal.value.Value;
 import dev.veil.rego.internal.value.Values;
 import dev.veil.spi.AccessDecision;
@@ -13,6 +14,7 @@ import dev.veil.spi.MonitoringDecision;
 import dev.veil.spi.OutputDecision;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.ValidationDecision;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -28,10 +30,32 @@ final class RegoPolicy implements CompiledPolicy {
     private final DecisionDocuments documents;
     private final GuardSettings settings;
 
+    /** The prepared {@code data.veil.<question>.decision} of each question. */
+    private final Map<String, Plan.Ref> decisions = new HashMap<>();
+    private final Plan.Ref accessRef;
+    private final Plan.Ref validationRef;
+    private final Plan.Ref monitoringRef;
+    private final Plan.Ref modelRef;
+    private final Plan.Ref outputRef;
+    private final Plan.Ref loggingRef;
+
     RegoPolicy(RegoProgram program, DecisionDocuments documents, GuardSettings settings) {
         this.program = program;
         this.documents = documents;
         this.settings = settings;
+        for (String q : RegoPolicyEngine.QUESTIONS) {
+            decisions.put(q, program.document(path(q)));
+        }
+        accessRef = decisions.get("access");
+        validationRef = decisions.get("validation");
+        monitoringRef = decisions.get("monitoring");
+        modelRef = decisions.get("model");
+        outputRef = decisions.get("output");
+        loggingRef = decisions.get("logging");
+    }
+
+    private static String path(String question) {
+        return "veil." + question + ".decision";
     }
 
     @Override
@@ -56,17 +80,25 @@ final class RegoPolicy implements CompiledPolicy {
 
     /** The decision document of one question as a Rego value (never null). */
     Value decide(String question, PolicyInput in) {
-        String path = "veil." + question + ".decision";
+        Plan.Ref ref = decisions.get(question);
+        if (ref == null) {
+            throw new IllegalArgumentException("no question '" + question + "': the questions are "
+                    + RegoPolicyEngine.QUESTIONS);
+        }
+        return decide(question, ref, in);
+    }
+
+    private Value decide(String question, Plan.Ref ref, PolicyInput in) {
         Value input = InputValues.of(in);
         Value v;
         try {
-            v = program.evaluate(path, input);
+            v = program.evaluate(ref, input);
         } catch (RegoException e) {
-            throw new IllegalStateException("data." + path + " failed: " + e.getMessage(), e);
+            throw new IllegalStateException("data." + path(question) + " failed: " + e.getMessage(), e);
         }
         if (v == null) {
-            throw new IllegalStateException("data." + path + " is undefined for this input: the rule must answer "
-                    + "every input (give it a default, or end its else chain without a condition)");
+            throw new IllegalStateException("data." + path(question) + " is undefined for this input: the rule must "
+                    + "answer every input (give it a default, or end its else chain without a condition)");
         }
         return v;
     }
@@ -86,31 +118,31 @@ final class RegoPolicy implements CompiledPolicy {
 
     @Override
     public AccessDecision access(PolicyInput input) {
-        return read(access, decide("access", input), documents::access);
+        return read(access, decide("access", accessRef, input), documents::access);
     }
 
     @Override
     public ValidationDecision validation(PolicyInput input) {
-        return read(validation, decide("validation", input), documents::validation);
+        return read(validation, decide("validation", validationRef, input), documents::validation);
     }
 
     @Override
     public MonitoringDecision monitoring(PolicyInput input) {
-        return read(monitoring, decide("monitoring", input), documents::monitoring);
+        return read(monitoring, decide("monitoring", monitoringRef, input), documents::monitoring);
     }
 
     @Override
     public ModelDecision model(PolicyInput input) {
-        return read(model, decide("model", input), documents::model);
+        return read(model, decide("model", modelRef, input), documents::model);
     }
 
     @Override
     public OutputDecision output(PolicyInput input) {
-        return read(output, decide("output", input), documents::output);
+        return read(output, decide("output", outputRef, input), documents::output);
     }
 
     @Override
     public LoggingDecision logging(PolicyInput input) {
-        return read(logging, decide("logging", input), documents::logging);
+        return read(logging, decide("logging", loggingRef, input), documents::logging);
     }
 }

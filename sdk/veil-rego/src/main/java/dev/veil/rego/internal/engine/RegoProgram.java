@@ -65,8 +65,21 @@ final class RegoProgram {
      * @throws RegoException on a conflict, a type error, a builtin error or a too deep evaluation
      */
     Value evaluate(String dottedPath, Value input) {
-        Plan.Ref ref = refs.computeIfAbsent(dottedPath, p -> Evaluator.documentRef(path(p)));
-        return engine.document(ref, input, STRICT);
+        return evaluate(document(dottedPath), input);
+    }
+
+    /** The document {@code data.<dottedPath>}, prepared once for {@link #evaluate(Plan.Ref, Value)}. */
+    Plan.Ref document(String dottedPath) {
+        return refs.computeIfAbsent(dottedPath, p -> Evaluator.documentRef(path(p)));
+    }
+
+    /**
+     * The value of a prepared document for this input, or {@code null} when undefined.
+     *
+     * @throws RegoException on a conflict, a type error, a builtin error or a too deep evaluation
+     */
+    Value evaluate(Plan.Ref document, Value input) {
+        return engine.document(document, input, STRICT);
     }
 
     private static List<Value> path(String dotted) {

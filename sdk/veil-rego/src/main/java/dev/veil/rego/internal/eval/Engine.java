@@ -61,7 +61,9 @@ public final class Engine {
             throw new RegoException(errors);
         }
         ObjectValue d = data == null ? ObjectValue.EMPTY : data;
-        return new Engine(Compiler.compile(parsed, d, extraBuiltins), d);
+        Compiler.Compiled compiled = Compiler.compile(parsed, d, extraBuiltins);
+        Evaluator.fold(compiled.root(), d);
+        return new Engine(compiled, d);
     }
 
     /**
@@ -136,8 +138,7 @@ public final class Engine {
     }
 
     private Evaluator evaluator(Value input, Options opts) {
-        java.time.Instant t = java.time.Instant.now();
-        long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
+        long now = Evaluator.NOW_ON_FIRST_USE;
         long deadline = opts.timeoutNanos() > 0 ? System.nanoTime() + opts.timeoutNanos() : 0;
         return new Evaluator(compiled.root(), data, input, opts.strict(), opts.printOut(), now, deadline);
     }

@@ -25,11 +25,12 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Top-down evaluation with backtracking, in continuation-passing style over compiled plans. One
- * instance per evaluation (not thread-safe, cheap to create); the compiled {@link RuleNode} tree is
- * shared and never written.
+ * Top-down evaluation with backtracking, in continuation-passing style over compiled plans, with a
+ * continuation-free path for expressions whose terms have one value each. One instance per evaluation
+ * (not thread-safe, cheap to create); the compiled {@link RuleNode} tree is shared: it is never written
+ * after {@link #fold}, except {@link Plan.Ref#resolved}, a volatile memo of a pure function of the tree.
  */
-public final class Evaluator {
+public final class Evaluator implements BuiltinContext {
     /** Continuation after an expression; returns false to stop the enumeration. */
     @FunctionalInterface
     interface K {
@@ -45,15 +46,31 @@ public final class Evaluator {
     private static final Value UNDEFINED = StringValue.of("\u0000undefined");
     private static final int MAX_DEPTH = 5_000;
 
+    /** {@code nowNanos} for an evaluation whose clock is read on first use ({@code time.now_ns} and the like). */
+    public static final long NOW_ON_FIRST_USE = Long.MIN_VALUE;
+
+    /** A frame for rules without variables: never written. */
+    private static final Value[] NO_SLOTS = new Value[0];
+    /** Stops an enumeration at its first solution. */
+    private static final K STOP = () -> false;
+    /** What {@link #direct} returns for a term that needs the general evaluation. */
+    private static final Value NOT_DIRECT = StringValue.of("\u0000not direct");
+
     private final RuleNode root;
     private final ObjectValue data;
-    private final BuiltinContext bctx;
     private final boolean strict;
     private final PrintStream printOut;
     private final long deadline;
+    private long now;
+    /** Set when a builtin read the clock, randomness or the per-evaluation cache, or printed. */
+    private boolean impure;
+    private Map<String, Object> builtinCache;
 
     private Value input;
-    private Map<Object, Value> cache = new HashMap<>();
+    /** Node values and function results of this evaluation, created on first use. */
+    private NodeCache cache;
+    /** Set when the evaluation read {@code input} or printed, for constant folding. */
+    private boolean inputRead;
     private Map<String, Object> mocks;
     private List<Value[]> withPaths;
     private List<Value> withValues;
@@ -74,42 +91,44 @@ public final class Evaluator {
         this.strict = strict;
         this.printOut = printOut;
         this.deadline = deadline;
-        this.bctx = new Context(nowNanos, strict);
+        this.now = nowNanos;
     }
 
-    /** The builtins' view of this evaluation; the cache is created on first use. */
-    private static final class Context implements BuiltinContext {
-        private final long now;
-        private final boolean strict;
-        private Map<String, Object> cache;
+    /** The builtins' view of this evaluation: the evaluator itself. */
+    private BuiltinContext bctx() {
+        return this;
+    }
 
-        Context(long now, boolean strict) {
-            this.now = now;
-            this.strict = strict;
+    /** The evaluation's clock, read on first use; marks the evaluation impure (see {@link #fold}). */
+    @Override
+    public long nowNanos() {
+        impure = true;
+        if (now == NOW_ON_FIRST_USE) {
+            java.time.Instant t = java.time.Instant.now();
+            now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
         }
+        return now;
+    }
 
-        @Override
-        public long nowNanos() {
-            return now;
-        }
+    @Override
+    public boolean strict() {
+        return strict;
+    }
 
-        @Override
-        public boolean strict() {
-            return strict;
-        }
+    @Override
+    public java.util.Random random() {
+        impure = true;
+        return java.util.concurrent.ThreadLocalRandom.current();
+    }
 
-        @Override
-        public java.util.Random random() {
-            return java.util.concurrent.ThreadLocalRandom.current();
+    /** The builtins' per-evaluation cache, created on first use. */
+    @Override
+    public Map<String, Object> cache() {
+        impure = true;
+        if (builtinCache == null) {
+            builtinCache = new HashMap<>();
         }
-
-        @Override
-        public Map<String, Object> cache() {
-            if (cache == null) {
-                cache = new HashMap<>();
-            }
-            return cache;
-        }
+        return builtinCache;
     }
 
     // ------------------------------------------------------------------ entry points
@@ -143,6 +162,18 @@ public final class Evaluator {
 
     /** The value of the document a {@link #documentRef} names, or null when undefined. */
     public Value document(Plan.Ref ref) {
+        if (withPaths == null && ref.head instanceof Plan.Root r && !r.input && ref.groundPrefix == ref.path.length) {
+            // A rule's document: straight to its node, unless base data shadows it.
+            Resolved res = resolve(ref);
+            RuleNode node = res.node;
+            if (node != null && res.depth == ref.path.length) {
+                Value cached = cache == null ? null : cache.get(node);
+                if (cached != null) {
+                    return cached == UNDEFINED ? null : cached;
+                }
+                return computeNode(node); // asked once: not worth a cache entry
+            }
+        }
         Value[] result = new Value[1];
         evalTerm(ref, new Value[0], v -> {
             result[0] = v;
@@ -151,23 +182,340 @@ public final class Evaluator {
         return result[0];
     }
 
+    // ------------------------------------------------------------------ constant folding
+
+    /** Longest time one rule value may take to fold, and all of a policy's folding, in nanoseconds. */
+    private static final long FOLD_ONE_NANOS = 5_000_000L;
+    private static final long FOLD_ALL_NANOS = 100_000_000L;
+
+    /**
+     * Computes once the values of complete rules whose value term does not depend on the body or on the
+     * input ({@link Plan.Rule#folded}): the value is evaluated against the base data alone and kept when
+     * it is one value, computed without reading {@code input}, the clock, randomness or {@code print},
+     * and without errors. Call once after compilation, before the tree is shared.
+     */
+    public static void fold(RuleNode root, ObjectValue data) {
+        long budget = System.nanoTime() + FOLD_ALL_NANOS;
+        foldNode(root, root, data, budget);
+    }
+
+    private static void foldNode(RuleNode root, RuleNode node, ObjectValue data, long budget) {
+        List<Plan.Rule> rules = new ArrayList<>(node.complete);
+        if (node.defaultRule != null) {
+            rules.add(node.defaultRule);
+        }
+        for (Plan.Rule first : rules) {
+            for (Plan.Rule r = first; r != null; r = r.elseRule) {
+                if (r.kind == Plan.Rule.Kind.COMPLETE && !(r.value instanceof Plan.Const) && closed(r.value)) {
+                    if (System.nanoTime() > budget) {
+                        return;
+                    }
+                    Evaluator ev = new Evaluator(root, data, null, true, null, NOW_ON_FIRST_USE,
+                            System.nanoTime() + FOLD_ONE_NANOS);
+                    r.folded = ev.foldTerm(r);
+                }
+            }
+        }
+        for (RuleNode c : node.children.values()) {
+            foldNode(root, c, data, budget);
+        }
+    }
+
+    /** True when a term has no variables (and no comprehension, which has its own). */
+    private static boolean closed(Plan.T t) {
+        if (t instanceof Plan.Const || t instanceof Plan.Root) {
+            return true;
+        }
+        if (t instanceof Plan.Ref r) {
+            return closed(r.head) && allClosed(r.path);
+        }
+        if (t instanceof Plan.Arr a) {
+            return allClosed(a.elems);
+        }
+        if (t instanceof Plan.SetT st) {
+            return allClosed(st.elems);
+        }
+        if (t instanceof Plan.Obj o) {
+            return allClosed(o.keys) && allClosed(o.values);
+        }
+        if (t instanceof Plan.CallT c) {
+            return !Core.PRINT.equals(c.name) && allClosed(c.args);
+        }
+        return false;
+    }
+
+    private static boolean allClosed(Plan.T[] ts) {
+        for (Plan.T t : ts) {
+            if (!closed(t)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Value foldTerm(Plan.Rule r) {
+        List<Value> out = new ArrayList<>(1);
+        try {
+            evalTerm(r.value, new Value[r.slots], v -> {
+                out.add(v);
+                return true;
+            });
+        } catch (RuntimeException | StackOverflowError e) {
+            return null; // left to every evaluation, which reports the error where it happens
+        }
+        return out.size() == 1 && !inputRead && !impure ? out.get(0) : null;
+    }
+
     // ------------------------------------------------------------------ bodies and expressions
 
     boolean evalBody(Plan.Body b, int i, Value[] f, K k) {
-        if (i == b.exprs.length) {
-            return k.run();
+        while (true) {
+            if (i == b.exprs.length) {
+                return k.run();
+            }
+            Plan.Expr e = b.exprs[i];
+            if (++ticks >= 1024) {
+                ticks = 0;
+                if (deadline != 0 && System.nanoTime() > deadline) {
+                    throw new EvalError("eval_cancel_error", "timeout", e.loc);
+                }
+            }
+            int t = test(e, f);
+            if (t == 0) {
+                return true;
+            }
+            if (t < 0) {
+                break;
+            }
+            i++; // a test that held: on to the next expression, no continuation needed
         }
         Plan.Expr e = b.exprs[i];
-        if (++ticks >= 1024) {
-            ticks = 0;
-            if (deadline != 0 && System.nanoTime() > deadline) {
-                throw new EvalError("eval_cancel_error", "timeout", e.loc);
-            }
-        }
         if (i + 1 == b.exprs.length) {
             return evalExpr(e, f, k);
         }
-        return evalExpr(e, f, () -> evalBody(b, i + 1, f, k));
+        int next = i + 1;
+        return evalExpr(e, f, () -> evalBody(b, next, f, k));
+    }
+
+    /**
+     * An expression that binds nothing and whose terms have one value each, decided without
+     * continuations ({@code input.caller.tenant == "x"}, {@code "x" in input.caller.roles},
+     * {@code not input.degraded}): 1 when it holds, 0 when it does not, -1 when it needs the general
+     * evaluation.
+     */
+    private int test(Plan.Expr e, Value[] f) {
+        if (e.withs.length > 0) {
+            return -1;
+        }
+        int found;
+        switch (e.kind) {
+            case TERM: {
+                Value v = direct(e.a, f);
+                if (v == NOT_DIRECT) {
+                    return -1;
+                }
+                found = v != null && !v.equals(BooleanValue.FALSE) ? 1 : 0;
+                break;
+            }
+            case CALL: {
+                Value out = null;
+                if (e.b != null) {
+                    out = quick(e.b, f);
+                    if (out == null) {
+                        return -1;
+                    }
+                }
+                Value v = direct(e.a, f);
+                if (v == NOT_DIRECT) {
+                    return -1;
+                }
+                found = v != null && (out != null ? out.equals(v) : !v.equals(BooleanValue.FALSE)) ? 1 : 0;
+                break;
+            }
+            case UNIFY: {
+                if (unboundPattern(e.a, f) || unboundPattern(e.b, f)) {
+                    return -1;
+                }
+                Value a = direct(e.a, f);
+                if (a == NOT_DIRECT) {
+                    return -1;
+                }
+                Value b = direct(e.b, f);
+                if (b == NOT_DIRECT) {
+                    return -1;
+                }
+                found = a != null && b != null && a.equals(b) ? 1 : 0;
+                break;
+            }
+            case NOP:
+                found = 1;
+                break;
+            default:
+                return -1;
+        }
+        return e.negated ? 1 - found : found;
+    }
+
+    /**
+     * Where the constant keys of a reference into data lead: the first node with rules on the way when no
+     * base data shadows it, and how many keys reach it; {@code node} null otherwise.
+     */
+    private record Resolved(RuleNode node, int depth) {
+    }
+
+    private static final Resolved UNRESOLVED = new Resolved(null, -1);
+
+    private Resolved resolve(Plan.Ref ref) {
+        Object memo = ref.resolved;
+        if (memo instanceof Resolved r) {
+            return r;
+        }
+        Resolved r = UNRESOLVED;
+        RuleNode node = root;
+        Value base = data;
+        for (int i = 0; i < ref.path.length && node != null; i++) {
+            Value key = ((Plan.Const) ref.path[i]).value;
+            node = node.childAt(key);
+            base = base == null ? null : dataIndex(base, key);
+            if (node != null && node.hasRules()) {
+                if (base == null) {
+                    r = new Resolved(node, i + 1);
+                }
+                break;
+            }
+            if (node != null && node.isFunction()) {
+                break;
+            }
+        }
+        ref.resolved = r;
+        return r;
+    }
+
+    /** A reference into {@code data} whose keys are all constants: at most one value, or null. */
+    private Value directData(Plan.Ref ref) {
+        Plan.T[] path = ref.path;
+        if (withPaths != null) {
+            return first(new Plan.Ref(Location.NONE, DATA, path), NO_SLOTS);
+        }
+        Resolved res = resolve(ref);
+        if (res.node != null) {
+            Value v = nodeValue(res.node);
+            for (int i = res.depth; i < path.length && v != null; i++) {
+                v = index(v, ((Plan.Const) path[i]).value);
+            }
+            return v;
+        }
+        RuleNode node = root;
+        Value base = data;
+        int i = 0;
+        while (true) {
+            if (node == null) {
+                for (; i < path.length && base != null; i++) {
+                    base = dataIndex(base, ((Plan.Const) path[i]).value);
+                }
+                return base;
+            }
+            if (node.hasRules()) {
+                // Base data shadows rules at the same path, as in OPA.
+                Value v = base != null ? base : nodeValue(node);
+                for (; i < path.length && v != null; i++) {
+                    v = index(v, ((Plan.Const) path[i]).value);
+                }
+                return v;
+            }
+            if (node.isFunction()) {
+                return null;
+            }
+            if (i == path.length) {
+                return materialize(node, base, node.path);
+            }
+            Value key = ((Plan.Const) path[i]).value;
+            node = node.childAt(key);
+            base = dataIndex(base, key);
+            i++;
+        }
+    }
+
+    private static final Plan.Root DATA = new Plan.Root(Location.NONE, false);
+
+    /**
+     * The one value of a term that has at most one, without continuations: constants, bound variables,
+     * references whose keys are all known, calls of builtins and functions on such terms. Null when the
+     * term is undefined; {@link #NOT_DIRECT} when it needs {@link #evalTerm}.
+     */
+    private Value direct(Plan.T t, Value[] f) {
+        if (t instanceof Plan.Const c) {
+            return c.value;
+        }
+        if (t instanceof Plan.Local l) {
+            Value v = f[l.slot];
+            return v == null ? NOT_DIRECT : v;
+        }
+        if (t instanceof Plan.Ref r) {
+            Value v;
+            if (r.head instanceof Plan.Root root0) {
+                if (!root0.input) {
+                    return r.groundPrefix == r.path.length ? directData(r) : NOT_DIRECT;
+                }
+                inputRead = true;
+                v = input;
+            } else if (r.head instanceof Plan.Local l) {
+                v = f[l.slot];
+                if (v == null) {
+                    return NOT_DIRECT;
+                }
+            } else {
+                return NOT_DIRECT;
+            }
+            Plan.T[] path = r.path;
+            for (int i = 0; i < path.length && v != null; i++) {
+                Value key = quick(path[i], f);
+                if (key == null) {
+                    return NOT_DIRECT;
+                }
+                v = index(v, key);
+            }
+            return v;
+        }
+        if (t instanceof Plan.CallT c) {
+            if (mocks != null || c.builtin != null && (c.builtin.relation() || Core.PRINT.equals(c.name))) {
+                return NOT_DIRECT;
+            }
+            if (c.op != 0) {
+                // ==, != and in: total on any values, decided here without an argument array
+                // (in the general evaluation's order, stopping at the first undefined argument)
+                Value first = direct(c.args[c.order[0]], f);
+                if (first == NOT_DIRECT || first == null) {
+                    return first;
+                }
+                Value second = direct(c.args[c.order[1]], f);
+                if (second == NOT_DIRECT || second == null) {
+                    return second;
+                }
+                Value x = c.order[0] == 0 ? first : second;
+                Value y = c.order[0] == 0 ? second : first;
+                boolean b = switch (c.op) {
+                    case Plan.CallT.EQUAL -> x.equals(y);
+                    case Plan.CallT.NEQ -> !x.equals(y);
+                    default -> Core.member(x, y);
+                };
+                return BooleanValue.of(b);
+            }
+            Value[] args = new Value[c.args.length];
+            for (int j = 0; j < args.length; j++) {
+                int i = c.order[j];
+                Value v = direct(c.args[i], f);
+                if (v == NOT_DIRECT || v == null) {
+                    return v; // as the general evaluation, which stops at the first undefined argument
+                }
+                args[i] = v;
+            }
+            if (c.builtin != null) {
+                return callFunctionBuiltin(c.builtin, c, args);
+            }
+            return callFunction(c.function, args, c.loc);
+        }
+        return NOT_DIRECT;
     }
 
     private boolean evalExpr(Plan.Expr e, Value[] f, K k) {
@@ -191,13 +539,31 @@ public final class Evaluator {
                 return evalTerm(e.a, f, v -> v == BooleanValue.FALSE || k.run());
             case CALL: {
                 Plan.CallT c = (Plan.CallT) e.a;
+                if (e.b != null) {
+                    Value v = direct(c, f);
+                    if (v != NOT_DIRECT) {
+                        return v == null || unifyValue(e.b, v, f, k);
+                    }
+                }
                 if (e.b == null) {
                     return evalCall(c, f, v -> v.equals(BooleanValue.FALSE) || k.run());
                 }
                 return evalCall(c, f, v -> unifyValue(e.b, v, f, k));
             }
-            case UNIFY:
+            case UNIFY: {
+                if (e.a instanceof Plan.Local l && f[l.slot] == null) {
+                    Value v = direct(e.b, f);
+                    if (v != NOT_DIRECT) {
+                        return v == null || unifyValue(e.a, v, f, k);
+                    }
+                } else if (e.b instanceof Plan.Local l && f[l.slot] == null) {
+                    Value v = direct(e.a, f);
+                    if (v != NOT_DIRECT) {
+                        return v == null || unifyValue(e.b, v, f, k);
+                    }
+                }
                 return unify(e.a, e.b, f, k);
+            }
             case SOME_IN:
                 return evalTerm(e.c, f, coll -> iterate(coll, (key, val) ->
                         e.b == null ? unifyValue(e.a, val, f, k)
@@ -278,7 +644,7 @@ public final class Evaluator {
             vals[i] = v;
         }
         Value savedInput = input;
-        Map<Object, Value> savedCache = cache;
+        NodeCache savedCache = cache;
         Map<String, Object> savedMocks = mocks;
         List<Value[]> savedPaths = withPaths;
         List<Value> savedValues = withValues;
@@ -298,10 +664,9 @@ public final class Evaluator {
             }
         }
         Value fInput = newInput;
-        Map<Object, Value> newCache = new HashMap<>();
         Runnable apply = () -> {
             input = fInput;
-            cache = newCache;
+            cache = null;
             mocks = newMocks.isEmpty() ? null : newMocks;
             withPaths = newPaths.isEmpty() ? null : newPaths;
             withValues = newValues.isEmpty() ? null : newValues;
@@ -397,6 +762,7 @@ public final class Evaluator {
         }
         if (t instanceof Plan.Root r) {
             if (r.input) {
+                inputRead = true;
                 return input == null || k.accept(input);
             }
             Value v = materialize(root, data, new ArrayList<>());
@@ -637,6 +1003,7 @@ public final class Evaluator {
     private boolean evalRef(Plan.Ref r, Value[] f, VK k) {
         if (r.head instanceof Plan.Root root0) {
             if (root0.input) {
+                inputRead = true;
                 return input == null || walk(input, r.path, 0, f, k);
             }
             return evalData(r.path, 0, root, data, new Value[r.path.length], f, k);
@@ -747,7 +1114,7 @@ public final class Evaluator {
         Value key = quick(p, f);
         if (key != null) {
             pfx[i] = key;
-            return evalData(path, i + 1, node.children.get(key), dataIndex(base, key), pfx, f, k);
+            return evalData(path, i + 1, node.childAt(key), dataIndex(base, key), pfx, f, k);
         }
         if (unboundPattern(p, f)) {
             TreeSet<Value> keys = new TreeSet<>(node.children.keySet());
@@ -757,7 +1124,7 @@ public final class Evaluator {
             for (Value kk : keys) {
                 pfx[i] = kk;
                 boolean go = unifyValue(p, kk, f,
-                        () -> evalData(path, i + 1, node.children.get(kk), index(base, kk), pfx, f, k));
+                        () -> evalData(path, i + 1, node.childAt(kk), index(base, kk), pfx, f, k));
                 if (!go) {
                     return false;
                 }
@@ -766,7 +1133,7 @@ public final class Evaluator {
         }
         return evalTerm(p, f, kv -> {
             pfx[i] = kv;
-            return evalData(path, i + 1, node.children.get(kv), dataIndex(base, kv), pfx, f, k);
+            return evalData(path, i + 1, node.childAt(kv), dataIndex(base, kv), pfx, f, k);
         });
     }
 
@@ -836,7 +1203,7 @@ public final class Evaluator {
     // ------------------------------------------------------------------ rules
 
     private Value nodeValue(RuleNode node) {
-        Value cached = cache.get(node);
+        Value cached = cache == null ? null : cache.get(node);
         if (cached != null) {
             return cached == UNDEFINED ? null : cached;
         }
@@ -845,11 +1212,57 @@ public final class Evaluator {
         }
         try {
             Value v = computeNode(node);
-            cache.put(node, v == null ? UNDEFINED : v);
+            nodeCache().put(node, v == null ? UNDEFINED : v);
             return v;
         } finally {
             depth--;
         }
+    }
+
+    /**
+     * Node values and function results of one evaluation (or of one {@code with} scope): the first two
+     * entries in fields, which is all most decisions need, the rest in a hash map.
+     */
+    private static final class NodeCache {
+        private Object k1;
+        private Value v1;
+        private Object k2;
+        private Value v2;
+        private HashMap<Object, Value> more;
+
+        Value get(Object key) {
+            if (k1 == key || k1 != null && k1.equals(key)) {
+                return v1;
+            }
+            if (k2 == key || k2 != null && k2.equals(key)) {
+                return v2;
+            }
+            return more == null ? null : more.get(key);
+        }
+
+        void put(Object key, Value v) {
+            if (k1 == null || k1.equals(key)) {
+                k1 = key;
+                v1 = v;
+            } else if (k2 == null || k2.equals(key)) {
+                k2 = key;
+                v2 = v;
+            } else {
+                if (more == null) {
+                    more = new HashMap<>();
+                }
+                more.put(key, v);
+            }
+        }
+    }
+
+    private NodeCache nodeCache() {
+        NodeCache c = cache;
+        if (c == null) {
+            c = new NodeCache();
+            cache = c;
+        }
+        return c;
     }
 
     private List<Plan.Rule> candidates(RuleNode node) {
@@ -864,6 +1277,7 @@ public final class Evaluator {
             all.addAll(node.partial);
             return all;
         }
+        inputRead = true;
         Value v = input;
         for (Plan.T t : node.indexRef.path) {
             if (v == null) {
@@ -886,21 +1300,22 @@ public final class Evaluator {
     private Value computeNode(RuleNode node) {
         List<Plan.Rule> rules = candidates(node);
         if (!node.complete.isEmpty() || node.defaultRule != null) {
-            Value[] result = new Value[1];
-            for (Plan.Rule r : rules) {
+            Value result = null;
+            for (int i = 0, n = rules.size(); i < n; i++) {
+                Plan.Rule r = rules.get(i);
                 Value v = evalChain(r, node);
                 if (v != null) {
-                    if (result[0] != null && !result[0].equals(v)) {
+                    if (result != null && !result.equals(v)) {
                         throw new EvalError("eval_conflict_error",
                                 "complete rules must not produce multiple outputs", r.loc);
                     }
-                    result[0] = v;
+                    result = v;
                 }
             }
-            if (result[0] == null && node.defaultRule != null) {
-                result[0] = evalChain(node.defaultRule, node);
+            if (result == null && node.defaultRule != null) {
+                result = evalChain(node.defaultRule, node);
             }
-            return result[0];
+            return result;
         }
         Tree tree = new Tree();
         boolean set = node.isPartialSet();
@@ -1017,6 +1432,16 @@ public final class Evaluator {
     /** The value of one complete rule with its else chain, or null. */
     private Value evalChain(Plan.Rule r, RuleNode node) {
         for (Plan.Rule cur = r; cur != null; cur = cur.elseRule) {
+            Value constant = cur.value instanceof Plan.Const c ? c.value
+                    : withPaths == null && mocks == null ? cur.folded : null;
+            if (constant != null) {
+                // One value whatever the body binds: the first solution of the body decides.
+                Value[] f = cur.slots == 0 ? NO_SLOTS : new Value[cur.slots];
+                if (!evalBody(cur.body, 0, f, STOP)) {
+                    return constant;
+                }
+                continue;
+            }
             Value[] f = new Value[cur.slots];
             Value[] result = new Value[1];
             Plan.Rule rule = cur;
@@ -1053,9 +1478,9 @@ public final class Evaluator {
                 }
                 // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
-                Map<Object, Value> savedCache = cache;
+                NodeCache savedCache = cache;
                 mocks = null;
-                cache = new HashMap<>();
+                cache = null;
                 Value v;
                 try {
                     v = callFunction(w.replacementNode, args.clone(), c.loc);
@@ -1095,6 +1520,7 @@ public final class Evaluator {
     }
 
     private boolean print(Plan.CallT c, Value[] f, VK k) {
+        impure = true;
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < c.args.length; i++) {
             List<Value> vals = new ArrayList<>();
@@ -1132,7 +1558,7 @@ public final class Evaluator {
         try {
             if (b.relation()) {
                 boolean[] go = {true};
-                b.asRelation().iterate(args.clone(), bctx, out -> {
+                b.asRelation().iterate(args.clone(), bctx(), out -> {
                     try {
                         go[0] = k.accept(out);
                     } catch (RuntimeException e) {
@@ -1142,7 +1568,7 @@ public final class Evaluator {
                 });
                 return go[0];
             }
-            v = b.fn().call(args.clone(), bctx);
+            v = b.fn().call(args.clone(), bctx());
         } catch (Passthrough p) {
             throw (RuntimeException) p.getCause();
         } catch (RegoTypeError | BuiltinError e) {
@@ -1164,6 +1590,29 @@ public final class Evaluator {
         return v == null || k.accept(v);
     }
 
+    /**
+     * A builtin function (not a relation) called on arguments the caller owns; null when the call is
+     * undefined (including a builtin error when not strict).
+     */
+    private Value callFunctionBuiltin(Builtin b, Plan.CallT c, Value[] args) {
+        try {
+            return b.fn().call(args, bctx());
+        } catch (RegoTypeError | BuiltinError e) {
+            if (strict) {
+                BuiltinFailure x = e.withBuiltin(b.name());
+                throw new EvalError(x.code(), x.getMessage(), c.loc);
+            }
+            return null;
+        } catch (EvalError e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (strict) {
+                throw new EvalError(BuiltinError.CODE, b.name() + ": " + e.getMessage(), c.loc);
+            }
+            return null;
+        }
+    }
+
     /** Key of a cached function result: the function and its arguments. */
     private record Call(RuleNode node, List<Value> args) {
     }
@@ -1171,12 +1620,12 @@ public final class Evaluator {
     /** Calls a user function, at most once per distinct arguments per evaluation (as OPA caches them). */
     private Value callFunction(RuleNode node, Value[] args, Location loc) {
         Call key = new Call(node, java.util.Arrays.asList(args));
-        Value cached = cache.get(key);
+        Value cached = cache == null ? null : cache.get(key);
         if (cached != null) {
             return cached == UNDEFINED ? null : cached;
         }
         Value v = callFunctionUncached(node, args, loc);
-        cache.put(key, v == null ? UNDEFINED : v);
+        nodeCache().put(key, v == null ? UNDEFINED : v);
         return v;
     }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiConsumer;
+import java.util.function.IntFunction;
 
 /**
  * An immutable Rego object: keys may be any value (Rego allows non-string keys), hash-based lookup,
@@ -17,12 +18,121 @@ public final class ObjectValue implements Value {
     /** The empty object. */
     public static final ObjectValue EMPTY = new ObjectValue(new HashMap<>(0));
 
-    private final HashMap<Value, Value> map;
+    /** The entries; null while a lazy object has not needed all of them (see {@link #lazy}). */
+    private volatile HashMap<Value, Value> map;
     private volatile Value[] sortedKeys;
     private int hash;
+    /** A lazy object's distinct keys, its value function and the values read so far; null otherwise. */
+    private final Value[] lazyKeys;
+    private final IntFunction<Value> lazyValues;
+    private final Value[] lazyMemo;
+    /** A view's size, lookup and entries (see {@link #view}); null otherwise. */
+    private final int viewSize;
+    private final java.util.function.Function<Value, Value> viewLookup;
+    private final java.util.function.Supplier<Map<Value, Value>> viewEntries;
 
     private ObjectValue(HashMap<Value, Value> map) {
         this.map = map;
+        this.lazyKeys = null;
+        this.lazyValues = null;
+        this.lazyMemo = null;
+        this.viewSize = 0;
+        this.viewLookup = null;
+        this.viewEntries = null;
+    }
+
+    private ObjectValue(Value[] keys, IntFunction<Value> values) {
+        this.lazyKeys = keys;
+        this.lazyValues = values;
+        this.lazyMemo = new Value[keys.length];
+        this.viewSize = 0;
+        this.viewLookup = null;
+        this.viewEntries = null;
+    }
+
+    private ObjectValue(int size, java.util.function.Function<Value, Value> lookup,
+                        java.util.function.Supplier<Map<Value, Value>> entries) {
+        this.lazyKeys = null;
+        this.lazyValues = null;
+        this.lazyMemo = null;
+        this.viewSize = size;
+        this.viewLookup = lookup;
+        this.viewEntries = entries;
+    }
+
+    /**
+     * An object over a map held elsewhere: {@link #get} asks {@code lookup} (a pure function answering
+     * null for a missing key), and the operations that need every entry ask {@code entries} once. For a
+     * record's map that a policy reads one key of ({@code input.caller.attributes.status}).
+     *
+     * @param size    the number of entries
+     * @param lookup  the value at a key, or null when there is none
+     * @param entries every entry, the same as {@code lookup} gives
+     */
+    public static ObjectValue view(int size, java.util.function.Function<Value, Value> lookup,
+                                   java.util.function.Supplier<Map<Value, Value>> entries) {
+        Objects.requireNonNull(lookup, "object view lookup");
+        Objects.requireNonNull(entries, "object view entries");
+        return size == 0 ? EMPTY : new ObjectValue(size, lookup, entries);
+    }
+
+    /**
+     * An object whose keys are known and whose values are computed only when read: {@link #get} of one
+     * key computes that value (once; {@code values} must be a pure function of the index, never returning
+     * null), and the operations that need every entry (equality, hashing, ordering, iteration of values)
+     * compute them all. Lets a large document that a policy reads a little of cost only what is read.
+     *
+     * @param keys   the distinct keys; the array is owned by the object and must not change
+     * @param values the value at the key of each index
+     */
+    public static ObjectValue lazy(Value[] keys, IntFunction<Value> values) {
+        Objects.requireNonNull(values, "lazy object values");
+        for (Value k : keys) {
+            Objects.requireNonNull(k, "object key");
+        }
+        return keys.length == 0 ? EMPTY : new ObjectValue(keys, values);
+    }
+
+    /** The entries, computing a lazy object's remaining values on first need. */
+    private HashMap<Value, Value> map() {
+        HashMap<Value, Value> m = map;
+        if (m == null) {
+            if (viewLookup != null) {
+                m = new HashMap<>(viewEntries.get());
+            } else {
+                m = new HashMap<>(lazyKeys.length * 2);
+                for (int i = 0; i < lazyKeys.length; i++) {
+                    m.put(lazyKeys[i], lazyValue(i));
+                }
+            }
+            map = m;
+        }
+        return m;
+    }
+
+    private Value lazyValue(int i) {
+        Value v = lazyMemo[i];
+        if (v == null) {
+            v = Objects.requireNonNull(lazyValues.apply(i), "lazy object value");
+            lazyMemo[i] = v; // a benign race: every thread computes an equal immutable value
+        }
+        return v;
+    }
+
+    private int lazyIndex(Value key) {
+        Value[] ks = lazyKeys;
+        for (int i = 0; i < ks.length; i++) {
+            if (ks[i] == key) {
+                return i;
+            }
+        }
+        int h = key.hashCode();
+        for (int i = 0; i < ks.length; i++) {
+            if (ks[i].hashCode() == h && ks[i].equals(key)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** A builder that collects entries without copying them again on {@link Builder#build()}. */
@@ -51,25 +161,36 @@ public final class ObjectValue implements Value {
     }
 
     public int size() {
-        return map.size();
+        HashMap<Value, Value> m = map;
+        return m != null ? m.size() : viewLookup != null ? viewSize : lazyKeys.length;
     }
 
     public boolean isEmpty() {
-        return map.isEmpty();
+        return size() == 0;
     }
 
     /** The value at {@code key}, or null when there is none. */
     public Value get(Value key) {
-        return map.get(key);
+        HashMap<Value, Value> m = map;
+        if (m != null) {
+            return m.get(key);
+        }
+        if (viewLookup != null) {
+            return viewLookup.apply(key);
+        }
+        int i = lazyIndex(key);
+        return i < 0 ? null : lazyValue(i);
     }
 
     /** The value at the string key {@code key}, or null when there is none. */
     public Value get(String key) {
-        return map.get(StringValue.of(key));
+        return get(StringValue.of(key));
     }
 
     public boolean containsKey(Value key) {
-        return map.containsKey(key);
+        HashMap<Value, Value> m = map;
+        return m != null ? m.containsKey(key) : viewLookup != null ? viewLookup.apply(key) != null
+                : lazyIndex(key) >= 0;
     }
 
     /** The keys in sorted order, as an unmodifiable list. */
@@ -80,19 +201,20 @@ public final class ObjectValue implements Value {
     /** Calls {@code action} for every entry in sorted key order. */
     public void forEach(BiConsumer<Value, Value> action) {
         for (Value k : sortedKeyArray()) {
-            action.accept(k, map.get(k));
+            action.accept(k, get(k));
         }
     }
 
     /** An unmodifiable view of the entries in no particular order, for fast iteration. */
     public Map<Value, Value> asMap() {
-        return Collections.unmodifiableMap(map);
+        return Collections.unmodifiableMap(map());
     }
 
     private Value[] sortedKeyArray() {
         Value[] s = sortedKeys;
         if (s == null) {
-            s = map.keySet().toArray(new Value[0]);
+            HashMap<Value, Value> m = map;
+            s = m != null || viewLookup != null ? map().keySet().toArray(new Value[0]) : lazyKeys.clone();
             Arrays.sort(s);
             sortedKeys = s;
         }
@@ -115,7 +237,7 @@ public final class ObjectValue implements Value {
             if (c != 0) {
                 return c;
             }
-            c = map.get(a[i]).compareTo(o.map.get(b[i]));
+            c = get(a[i]).compareTo(o.get(b[i]));
             if (c != 0) {
                 return c;
             }
@@ -128,15 +250,15 @@ public final class ObjectValue implements Value {
         if (this == o) {
             return true;
         }
-        return o instanceof ObjectValue ov && ov.map.size() == map.size() && ov.hashCode() == hashCode()
-                && map.equals(ov.map);
+        return o instanceof ObjectValue ov && ov.size() == size() && ov.hashCode() == hashCode()
+                && map().equals(ov.map());
     }
 
     @Override
     public int hashCode() {
         int h = hash;
         if (h == 0) {
-            h = map.hashCode() * 31 + 0x6f;
+            h = map().hashCode() * 31 + 0x6f;
             hash = h;
         }
         return h;
@@ -151,7 +273,7 @@ public final class ObjectValue implements Value {
             if (i > 0) {
                 b.append(", ");
             }
-            b.append(keys[i]).append(": ").append(map.get(keys[i]));
+            b.append(keys[i]).append(": ").append(get(keys[i]));
         }
         return b.append('}').toString();
     }

@@ -22,6 +22,38 @@ public final class StringValue implements Value {
         return s.isEmpty() ? EMPTY : new StringValue(s);
     }
 
+    /** Longest string, and most strings, that {@link #canonical} shares. */
+    private static final int CANONICAL_LENGTH = 64;
+    private static final int CANONICAL_COUNT = 8192;
+    private static final java.util.concurrent.ConcurrentHashMap<String, StringValue> CANONICAL =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The shared instance of a short string, for constants (a policy's object keys, the input document's
+     * keys): equal constants are then the same object, which lookups compare first. Longer strings, and
+     * any string once the table is full, get a new instance; either way the result equals {@code of(s)}.
+     */
+    public static StringValue canonical(String s) {
+        Objects.requireNonNull(s, "string value");
+        if (s.isEmpty()) {
+            return EMPTY;
+        }
+        if (s.length() > CANONICAL_LENGTH) {
+            return new StringValue(s);
+        }
+        StringValue v = CANONICAL.get(s);
+        if (v == null) {
+            v = new StringValue(s);
+            if (CANONICAL.size() < CANONICAL_COUNT) {
+                StringValue prev = CANONICAL.putIfAbsent(s, v);
+                if (prev != null) {
+                    v = prev;
+                }
+            }
+        }
+        return v;
+    }
+
     /** The Java string. */
     public String value() {
         return value;
