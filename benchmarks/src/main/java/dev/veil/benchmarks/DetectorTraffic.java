@@ -118,31 +118,9 @@ public final class DetectorTraffic {
      */
     static double[][] images(int count, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        int side = 28;
         double[][] pool = new double[count][];
         for (int n = 0; n < count; n++) {
-            double[] x = new double[side * side];
-            int strokes = 2 + r.nextInt(3);
-            for (int s = 0; s < strokes; s++) {
-                double cy = 6 + r.nextDouble() * 16;
-                double cx = 6 + r.nextDouble() * 16;
-                double angle = r.nextDouble() * Math.PI;
-                double len = 2 + r.nextDouble() * 6;
-                double width = 1 + r.nextDouble() * 1.5;
-                double amp = 0.6 + r.nextDouble() * 0.4;
-                double ca = Math.cos(angle);
-                double sa = Math.sin(angle);
-                for (int y = 0; y < side; y++) {
-                    for (int xx = 0; xx < side; xx++) {
-                        double dy = y - cy;
-                        double dx = xx - cx;
-                        double along = dx * ca + dy * sa;
-                        double across = -dx * sa + dy * ca;
-                        x[y * side + xx] += amp * Math.exp(-0.5 * (along * along / (len * len)
-                                + across * across / (width * width)));
-                    }
-                }
-            }
+            double[] x = Fixture.strokes(r);
             for (int i = 0; i < x.length; i++) { // noise on the ink only: the background stays black
                 double v = x[i] < 0.05 ? x[i] : x[i] + (r.nextDouble() - 0.5) * 0.02;
                 x[i] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255.0;

@@ -115,28 +115,7 @@ public final class Fixture {
         SplittableRandom r = new SplittableRandom(11);
         double[][] pool = new double[POOL][];
         for (int n = 0; n < POOL; n++) {
-            double[] x = new double[FEATURES];
-            int strokes = 2 + r.nextInt(3);
-            for (int s = 0; s < strokes; s++) {
-                double cy = 6 + r.nextDouble() * 16;
-                double cx = 6 + r.nextDouble() * 16;
-                double angle = r.nextDouble() * Math.PI;
-                double len = 2 + r.nextDouble() * 6;
-                double width = 1 + r.nextDouble() * 1.5;
-                double amp = 0.6 + r.nextDouble() * 0.4;
-                double ca = Math.cos(angle);
-                double sa = Math.sin(angle);
-                for (int y = 0; y < SIDE; y++) {
-                    for (int xx = 0; xx < SIDE; xx++) {
-                        double dy = y - cy;
-                        double dx = xx - cx;
-                        double along = dx * ca + dy * sa;
-                        double across = -dx * sa + dy * ca;
-                        double v = amp * Math.exp(-0.5 * (along * along / (len * len) + across * across / (width * width)));
-                        x[y * SIDE + xx] += v;
-                    }
-                }
-            }
+            double[] x = strokes(r);
             for (int i = 0; i < FEATURES; i++) {
                 double v = x[i] + (r.nextDouble() - 0.5) * 0.02;
                 x[i] = Math.round(Math.min(1, Math.max(0, v)) * 255) / 255.0; // 8-bit pixels, as images come
@@ -144,6 +123,36 @@ public final class Fixture {
             pool[n] = x;
         }
         return pool;
+    }
+
+    /**
+     * One 28x28 image of two to four soft strokes (Gaussian blobs stretched along a random direction)
+     * on a black background, not yet clipped or quantised; draws its randomness from {@code r}.
+     */
+    static double[] strokes(SplittableRandom r) {
+        double[] x = new double[FEATURES];
+        int strokes = 2 + r.nextInt(3);
+        for (int s = 0; s < strokes; s++) {
+            double cy = 6 + r.nextDouble() * 16;
+            double cx = 6 + r.nextDouble() * 16;
+            double angle = r.nextDouble() * Math.PI;
+            double len = 2 + r.nextDouble() * 6;
+            double width = 1 + r.nextDouble() * 1.5;
+            double amp = 0.6 + r.nextDouble() * 0.4;
+            double ca = Math.cos(angle);
+            double sa = Math.sin(angle);
+            for (int y = 0; y < SIDE; y++) {
+                for (int xx = 0; xx < SIDE; xx++) {
+                    double dy = y - cy;
+                    double dx = xx - cx;
+                    double along = dx * ca + dy * sa;
+                    double across = -dx * sa + dy * ca;
+                    x[y * SIDE + xx] += amp * Math.exp(-0.5 * (along * along / (len * len)
+                            + across * across / (width * width)));
+                }
+            }
+        }
+        return x;
     }
 
     /**
