@@ -43,12 +43,7 @@ public final class Core {
             return s.contains(x);
         }
         if (xs instanceof ArrayValue a) {
-            for (int i = 0; i < a.size(); i++) {
-                if (a.get(i).equals(x)) {
-                    return true;
-                }
-            }
-            return false;
+            return a.contains(x);
         }
         if (xs instanceof ObjectValue o) {
             for (Value k : o.keys()) {

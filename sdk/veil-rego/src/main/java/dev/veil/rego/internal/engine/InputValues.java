@@ -99,18 +99,12 @@ final class InputValues {
         });
     }
 
-    /** The roles sorted (as {@link PolicyInput#toDocument()} lists them). */
+    /**
+     * The roles sorted (as {@link PolicyInput#toDocument()} lists them), sorted only when the policy reads
+     * the array beyond membership ({@code "analyst" in input.caller.roles} asks the caller's set).
+     */
     private static ArrayValue roles(java.util.Set<String> roles) {
-        if (roles.isEmpty()) {
-            return ArrayValue.EMPTY;
-        }
-        String[] sorted = roles.toArray(new String[0]);
-        java.util.Arrays.sort(sorted);
-        Value[] out = new Value[sorted.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = StringValue.of(sorted[i]);
-        }
-        return ArrayValue.wrap(out);
+        return ArrayValue.sortedStrings(roles);
     }
 
     /** The attributes: a view over the caller's map, read key by key. */

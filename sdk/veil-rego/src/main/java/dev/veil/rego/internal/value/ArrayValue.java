@@ -11,11 +11,59 @@ public final class ArrayValue implements Value {
     /** The empty array. */
     public static final ArrayValue EMPTY = new ArrayValue(new Value[0]);
 
-    private final Value[] elements;
+    /** The elements; null while a {@link #sortedStrings} array has not needed them. */
+    private volatile Value[] elementsOrNull;
+    /** A {@link #sortedStrings} array's strings; null otherwise. */
+    private final java.util.Set<String> strings;
     private int hash;
 
     private ArrayValue(Value[] elements) {
-        this.elements = elements;
+        this.elementsOrNull = elements;
+        this.strings = null;
+    }
+
+    private ArrayValue(java.util.Set<String> strings) {
+        this.strings = strings;
+    }
+
+    /**
+     * The strings of a set, sorted, as an array whose elements are made only when read: a membership test
+     * ({@link #contains}) asks the set and makes none. For a record's set that a policy tests membership of
+     * ({@code "analyst" in input.caller.roles}).
+     *
+     * @param strings the distinct strings; an unmodifiable set that must not change
+     */
+    public static ArrayValue sortedStrings(java.util.Set<String> strings) {
+        return strings.isEmpty() ? EMPTY : new ArrayValue(strings);
+    }
+
+    /** The elements, sorting a {@link #sortedStrings} array's strings on first need. */
+    private Value[] elements() {
+        Value[] e = elementsOrNull;
+        if (e == null) {
+            String[] sorted = strings.toArray(new String[0]);
+            Arrays.sort(sorted);
+            e = new Value[sorted.length];
+            for (int i = 0; i < e.length; i++) {
+                e[i] = StringValue.of(sorted[i]);
+            }
+            elementsOrNull = e; // a benign race: every thread makes an equal array
+        }
+        return e;
+    }
+
+    /** Whether some element equals {@code x} (Rego's {@code x in array}). */
+    public boolean contains(Value x) {
+        if (strings != null && elementsOrNull == null) {
+            return x instanceof StringValue s && strings.contains(s.value());
+        }
+        Value[] elements = elements();
+        for (int i = 0; i < elements.length; i++) {
+            if (elements[i].equals(x)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An array of the given elements (copied). */
@@ -44,26 +92,26 @@ public final class ArrayValue implements Value {
     }
 
     public int size() {
-        return elements.length;
+        return strings != null ? strings.size() : elementsOrNull.length;
     }
 
     public boolean isEmpty() {
-        return elements.length == 0;
+        return size() == 0;
     }
 
     /** The element at {@code index}; throws IndexOutOfBoundsException when out of range. */
     public Value get(int index) {
-        return elements[index];
+        return elements()[index];
     }
 
     /** An unmodifiable list view of the elements. */
     public List<Value> asList() {
-        return new ListView(elements);
+        return new ListView(elements());
     }
 
     /** A copy of the elements. */
     public Value[] toArray() {
-        return elements.clone();
+        return elements().clone();
     }
 
     @Override
@@ -73,7 +121,8 @@ public final class ArrayValue implements Value {
 
     @Override
     public int compareSameKind(Value other) {
-        Value[] o = ((ArrayValue) other).elements;
+        Value[] elements = elements();
+        Value[] o = ((ArrayValue) other).elements();
         int n = Math.min(elements.length, o.length);
         for (int i = 0; i < n; i++) {
             int c = elements[i].compareTo(o[i]);
@@ -89,14 +138,14 @@ public final class ArrayValue implements Value {
         if (this == o) {
             return true;
         }
-        return o instanceof ArrayValue a && a.hashCode() == hashCode() && Arrays.equals(elements, a.elements);
+        return o instanceof ArrayValue a && a.hashCode() == hashCode() && Arrays.equals(elements(), a.elements());
     }
 
     @Override
     public int hashCode() {
         int h = hash;
         if (h == 0) {
-            h = Arrays.hashCode(elements) * 31 + 0x61;
+            h = Arrays.hashCode(elements()) * 31 + 0x61;
             hash = h;
         }
         return h;
@@ -104,6 +153,7 @@ public final class ArrayValue implements Value {
 
     @Override
     public String toString() {
+        Value[] elements = elements();
         StringBuilder b = new StringBuilder().append('[');
         for (int i = 0; i < elements.length; i++) {
             if (i > 0) {
