@@ -39,7 +39,7 @@ final class InputValues {
     private InputValues() {}
 
     static ObjectValue of(PolicyInput in) {
-        return ObjectValue.lazy(in.prediction() != null ? TOP : TOP_NO_PREDICTION, i -> top(in, i));
+        return ObjectValue.lazy(in.prediction() != null ? TOP : TOP_NO_PREDICTION, in, InputValues::top);
     }
 
     private static Value top(PolicyInput in, int i) {
@@ -89,14 +89,18 @@ final class InputValues {
     }
 
     private static ObjectValue caller(Caller c) {
-        return ObjectValue.lazy(CALLER_KEYS, i -> switch (i) {
+        return ObjectValue.lazy(CALLER_KEYS, c, InputValues::callerValue);
+    }
+
+    private static Value callerValue(Caller c, int i) {
+        return switch (i) {
             case 0 -> StringValue.of(c.id());
             case 1 -> BooleanValue.of(c.authenticated());
             case 2 -> StringValue.of(c.method().id());
             case 3 -> roles(c.roles());
             case 4 -> StringValue.of(c.tenant());
             default -> attributes(c.attributes());
-        });
+        };
     }
 
     /**
@@ -109,14 +113,18 @@ final class InputValues {
 
     /** The attributes: a view over the caller's map, read key by key. */
     private static ObjectValue attributes(Map<String, String> attributes) {
-        return ObjectValue.view(attributes.size(), key -> {
-            String v = key instanceof StringValue s ? attributes.get(s.value()) : null;
-            return v == null ? null : StringValue.of(v);
-        }, () -> {
-            Map<Value, Value> all = new java.util.HashMap<>();
-            attributes.forEach((k, v) -> all.put(StringValue.of(k), StringValue.of(v)));
-            return all;
-        });
+        return ObjectValue.view(attributes.size(), attributes, InputValues::attribute, InputValues::attributeEntries);
+    }
+
+    private static Value attribute(Map<String, String> attributes, Value key) {
+        String v = key instanceof StringValue s ? attributes.get(s.value()) : null;
+        return v == null ? null : StringValue.of(v);
+    }
+
+    private static Map<Value, Value> attributeEntries(Map<String, String> attributes) {
+        Map<Value, Value> all = new java.util.HashMap<>();
+        attributes.forEach((k, v) -> all.put(StringValue.of(k), StringValue.of(v)));
+        return all;
     }
 
     private static ArrayValue strings(java.util.Collection<String> l) {

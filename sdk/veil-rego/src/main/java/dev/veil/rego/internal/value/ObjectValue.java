@@ -22,14 +22,32 @@ public final class ObjectValue implements Value {
     private volatile HashMap<Value, Value> map;
     private volatile Value[] sortedKeys;
     private int hash;
-    /** A lazy object's distinct keys, its value function and the values read so far; null otherwise. */
+    /**
+     * A lazy object's distinct keys, its value function and the values read so far; null otherwise. The
+     * functions of lazy objects and views take {@link #source} as an argument, so that they need not
+     * capture it (one shared function object rather than one per object).
+     */
     private final Value[] lazyKeys;
-    private final IntFunction<Value> lazyValues;
+    private final Values<Object> lazyValues;
     private final Value[] lazyMemo;
     /** A view's size, lookup and entries (see {@link #view}); null otherwise. */
     private final int viewSize;
-    private final java.util.function.Function<Value, Value> viewLookup;
-    private final java.util.function.Supplier<Map<Value, Value>> viewEntries;
+    private final Lookup<Object> viewLookup;
+    private final java.util.function.Function<Object, Map<Value, Value>> viewEntries;
+    /** What a lazy object's or a view's functions read; null otherwise. */
+    private final Object source;
+
+    /** The value at index {@code i} of a lazy object over {@code source}. */
+    @FunctionalInterface
+    public interface Values<S> {
+        Value value(S source, int i);
+    }
+
+    /** The value at {@code key} of a view over {@code source}, or null when there is none. */
+    @FunctionalInterface
+    public interface Lookup<S> {
+        Value get(S source, Value key);
+    }
 
     private ObjectValue(HashMap<Value, Value> map) {
         this.map = map;
@@ -39,25 +57,30 @@ public final class ObjectValue implements Value {
         this.viewSize = 0;
         this.viewLookup = null;
         this.viewEntries = null;
+        this.source = null;
     }
 
-    private ObjectValue(Value[] keys, IntFunction<Value> values) {
+    @SuppressWarnings("unchecked")
+    private ObjectValue(Value[] keys, Object source, Values<?> values) {
         this.lazyKeys = keys;
-        this.lazyValues = values;
+        this.lazyValues = (Values<Object>) values;
         this.lazyMemo = new Value[keys.length];
         this.viewSize = 0;
         this.viewLookup = null;
         this.viewEntries = null;
+        this.source = source;
     }
 
-    private ObjectValue(int size, java.util.function.Function<Value, Value> lookup,
-                        java.util.function.Supplier<Map<Value, Value>> entries) {
+    @SuppressWarnings("unchecked")
+    private ObjectValue(int size, Object source, Lookup<?> lookup,
+                        java.util.function.Function<?, Map<Value, Value>> entries) {
         this.lazyKeys = null;
         this.lazyValues = null;
         this.lazyMemo = null;
         this.viewSize = size;
-        this.viewLookup = lookup;
-        this.viewEntries = entries;
+        this.viewLookup = (Lookup<Object>) lookup;
+        this.viewEntries = (java.util.function.Function<Object, Map<Value, Value>>) entries;
+        this.source = source;
     }
 
     /**
@@ -73,7 +96,27 @@ public final class ObjectValue implements Value {
                                    java.util.function.Supplier<Map<Value, Value>> entries) {
         Objects.requireNonNull(lookup, "object view lookup");
         Objects.requireNonNull(entries, "object view entries");
-        return size == 0 ? EMPTY : new ObjectValue(size, lookup, entries);
+        return size == 0 ? EMPTY : new ObjectValue(size, new Object[] {lookup, entries}, FUNCTION_LOOKUP,
+                FUNCTION_ENTRIES);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static final Lookup<Object[]> FUNCTION_LOOKUP =
+            (fs, key) -> ((java.util.function.Function<Value, Value>) fs[0]).apply(key);
+    @SuppressWarnings("unchecked")
+    private static final java.util.function.Function<Object[], Map<Value, Value>> FUNCTION_ENTRIES =
+            fs -> ((java.util.function.Supplier<Map<Value, Value>>) fs[1]).get();
+
+    /**
+     * {@link #view(int, java.util.function.Function, java.util.function.Supplier)} over {@code source}, with
+     * functions that take it as an argument (and so can be shared constants rather than a new closure per
+     * object).
+     */
+    public static <S> ObjectValue view(int size, S source, Lookup<S> lookup,
+                                       java.util.function.Function<S, Map<Value, Value>> entries) {
+        Objects.requireNonNull(lookup, "object view lookup");
+        Objects.requireNonNull(entries, "object view entries");
+        return size == 0 ? EMPTY : new ObjectValue(size, source, lookup, entries);
     }
 
     /**
@@ -87,10 +130,21 @@ public final class ObjectValue implements Value {
      */
     public static ObjectValue lazy(Value[] keys, IntFunction<Value> values) {
         Objects.requireNonNull(values, "lazy object values");
+        return lazy(keys, values, INT_FUNCTION);
+    }
+
+    private static final Values<IntFunction<Value>> INT_FUNCTION = IntFunction::apply;
+
+    /**
+     * {@link #lazy(Value[], IntFunction)} over {@code source}, with a function that takes it as an argument
+     * (and so can be a shared constant rather than a new closure per object).
+     */
+    public static <S> ObjectValue lazy(Value[] keys, S source, Values<S> values) {
+        Objects.requireNonNull(values, "lazy object values");
         for (Value k : keys) {
             Objects.requireNonNull(k, "object key");
         }
-        return keys.length == 0 ? EMPTY : new ObjectValue(keys, values);
+        return keys.length == 0 ? EMPTY : new ObjectValue(keys, source, values);
     }
 
     /** The entries, computing a lazy object's remaining values on first need. */
@@ -98,7 +152,7 @@ public final class ObjectValue implements Value {
         HashMap<Value, Value> m = map;
         if (m == null) {
             if (viewLookup != null) {
-                m = new HashMap<>(viewEntries.get());
+                m = new HashMap<>(viewEntries.apply(source));
             } else {
                 m = new HashMap<>(lazyKeys.length * 2);
                 for (int i = 0; i < lazyKeys.length; i++) {
@@ -113,7 +167,7 @@ public final class ObjectValue implements Value {
     private Value lazyValue(int i) {
         Value v = lazyMemo[i];
         if (v == null) {
-            v = Objects.requireNonNull(lazyValues.apply(i), "lazy object value");
+            v = Objects.requireNonNull(lazyValues.value(source, i), "lazy object value");
             lazyMemo[i] = v; // a benign race: every thread computes an equal immutable value
         }
         return v;
@@ -176,7 +230,7 @@ public final class ObjectValue implements Value {
             return m.get(key);
         }
         if (viewLookup != null) {
-            return viewLookup.apply(key);
+            return viewLookup.get(source, key);
         }
         int i = lazyIndex(key);
         return i < 0 ? null : lazyValue(i);
@@ -189,7 +243,7 @@ public final class ObjectValue implements Value {
 
     public boolean containsKey(Value key) {
         HashMap<Value, Value> m = map;
-        return m != null ? m.containsKey(key) : viewLookup != null ? viewLookup.apply(key) != null
+        return m != null ? m.containsKey(key) : viewLookup != null ? viewLookup.get(source, key) != null
                 : lazyIndex(key) >= 0;
     }
 
