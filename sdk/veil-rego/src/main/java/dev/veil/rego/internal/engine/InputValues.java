@@ -30,11 +30,12 @@ final class InputValues {
     private static final StringValue SCORE = StringValue.canonical("score");
 
     /** The top-level keys, in the order of {@link #top}; the last only when there is a prediction. */
-    private static final Value[] TOP = {CALLER, MODEL, REQUEST, SIGNALS, DEGRADED, PREDICTION};
-    private static final Value[] TOP_NO_PREDICTION = java.util.Arrays.copyOf(TOP, TOP.length - 1);
-    private static final Value[] CALLER_KEYS = {StringValue.canonical("id"), StringValue.canonical("authenticated"),
-        StringValue.canonical("method"), StringValue.canonical("roles"), StringValue.canonical("tenant"),
-        StringValue.canonical("attributes")};
+    private static final ObjectValue.Keys TOP = new ObjectValue.Keys(CALLER, MODEL, REQUEST, SIGNALS, DEGRADED,
+            PREDICTION);
+    private static final ObjectValue.Keys TOP_NO_PREDICTION = TOP.dropLast(1);
+    private static final ObjectValue.Keys CALLER_KEYS = new ObjectValue.Keys(StringValue.canonical("id"),
+        StringValue.canonical("authenticated"), StringValue.canonical("method"), StringValue.canonical("roles"),
+        StringValue.canonical("tenant"), StringValue.canonical("attributes"));
 
     private InputValues() {}
 

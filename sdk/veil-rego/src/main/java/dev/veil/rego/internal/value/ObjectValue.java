@@ -130,21 +130,36 @@ public final class ObjectValue implements Value {
      */
     public static ObjectValue lazy(Value[] keys, IntFunction<Value> values) {
         Objects.requireNonNull(values, "lazy object values");
-        return lazy(keys, values, INT_FUNCTION);
+        return lazy(new Keys(keys), values, INT_FUNCTION);
     }
 
     private static final Values<IntFunction<Value>> INT_FUNCTION = IntFunction::apply;
+
+    /** The distinct keys of lazy objects, checked once (a constant shared by every object of that shape). */
+    public static final class Keys {
+        private final Value[] keys;
+
+        /** The keys, which must not be null; the array is owned by this object and must not change. */
+        public Keys(Value... keys) {
+            for (Value k : keys) {
+                Objects.requireNonNull(k, "object key");
+            }
+            this.keys = keys;
+        }
+
+        /** The keys without the last {@code n}. */
+        public Keys dropLast(int n) {
+            return new Keys(Arrays.copyOf(keys, keys.length - n));
+        }
+    }
 
     /**
      * {@link #lazy(Value[], IntFunction)} over {@code source}, with a function that takes it as an argument
      * (and so can be a shared constant rather than a new closure per object).
      */
-    public static <S> ObjectValue lazy(Value[] keys, S source, Values<S> values) {
+    public static <S> ObjectValue lazy(Keys keys, S source, Values<S> values) {
         Objects.requireNonNull(values, "lazy object values");
-        for (Value k : keys) {
-            Objects.requireNonNull(k, "object key");
-        }
-        return keys.length == 0 ? EMPTY : new ObjectValue(keys, source, values);
+        return keys.keys.length == 0 ? EMPTY : new ObjectValue(keys.keys, source, values);
     }
 
     /** The entries, computing a lazy object's remaining values on first need. */
