@@ -28,11 +28,11 @@ public final class ObjectValue implements Value {
      * capture it (one shared function object rather than one per object).
      */
     private final Value[] lazyKeys;
-    private final Values<Object> lazyValues;
     private final Value[] lazyMemo;
-    /** A view's size, lookup and entries (see {@link #view}); null otherwise. */
+    /** A lazy object's {@link Values} or a view's {@link Lookup} (one field: the object is one or the other). */
+    private final Object fn;
+    /** A view's size and entries (see {@link #view}); null otherwise. */
     private final int viewSize;
-    private final Lookup<Object> viewLookup;
     private final java.util.function.Function<Object, Map<Value, Value>> viewEntries;
     /** What a lazy object's or a view's functions read; null otherwise. */
     private final Object source;
@@ -52,21 +52,18 @@ public final class ObjectValue implements Value {
     private ObjectValue(HashMap<Value, Value> map) {
         this.map = map;
         this.lazyKeys = null;
-        this.lazyValues = null;
+        this.fn = null;
         this.lazyMemo = null;
         this.viewSize = 0;
-        this.viewLookup = null;
         this.viewEntries = null;
         this.source = null;
     }
 
-    @SuppressWarnings("unchecked")
     private ObjectValue(Value[] keys, Object source, Values<?> values) {
         this.lazyKeys = keys;
-        this.lazyValues = (Values<Object>) values;
+        this.fn = values;
         this.lazyMemo = new Value[keys.length];
         this.viewSize = 0;
-        this.viewLookup = null;
         this.viewEntries = null;
         this.source = source;
     }
@@ -75,10 +72,9 @@ public final class ObjectValue implements Value {
     private ObjectValue(int size, Object source, Lookup<?> lookup,
                         java.util.function.Function<?, Map<Value, Value>> entries) {
         this.lazyKeys = null;
-        this.lazyValues = null;
+        this.fn = lookup;
         this.lazyMemo = null;
         this.viewSize = size;
-        this.viewLookup = (Lookup<Object>) lookup;
         this.viewEntries = (java.util.function.Function<Object, Map<Value, Value>>) entries;
         this.source = source;
     }
@@ -166,7 +162,7 @@ public final class ObjectValue implements Value {
     private HashMap<Value, Value> map() {
         HashMap<Value, Value> m = map;
         if (m == null) {
-            if (viewLookup != null) {
+            if (lazyKeys == null) {
                 m = new HashMap<>(viewEntries.apply(source));
             } else {
                 m = new HashMap<>(lazyKeys.length * 2);
@@ -179,10 +175,11 @@ public final class ObjectValue implements Value {
         return m;
     }
 
+    @SuppressWarnings("unchecked")
     private Value lazyValue(int i) {
         Value v = lazyMemo[i];
         if (v == null) {
-            v = Objects.requireNonNull(lazyValues.value(source, i), "lazy object value");
+            v = Objects.requireNonNull(((Values<Object>) fn).value(source, i), "lazy object value");
             lazyMemo[i] = v; // a benign race: every thread computes an equal immutable value
         }
         return v;
@@ -231,7 +228,7 @@ public final class ObjectValue implements Value {
 
     public int size() {
         HashMap<Value, Value> m = map;
-        return m != null ? m.size() : viewLookup != null ? viewSize : lazyKeys.length;
+        return m != null ? m.size() : lazyKeys == null ? viewSize : lazyKeys.length;
     }
 
     public boolean isEmpty() {
@@ -239,13 +236,14 @@ public final class ObjectValue implements Value {
     }
 
     /** The value at {@code key}, or null when there is none. */
+    @SuppressWarnings("unchecked")
     public Value get(Value key) {
         HashMap<Value, Value> m = map;
         if (m != null) {
             return m.get(key);
         }
-        if (viewLookup != null) {
-            return viewLookup.get(source, key);
+        if (lazyKeys == null) {
+            return ((Lookup<Object>) fn).get(source, key);
         }
         int i = lazyIndex(key);
         return i < 0 ? null : lazyValue(i);
@@ -256,9 +254,10 @@ public final class ObjectValue implements Value {
         return get(StringValue.of(key));
     }
 
+    @SuppressWarnings("unchecked")
     public boolean containsKey(Value key) {
         HashMap<Value, Value> m = map;
-        return m != null ? m.containsKey(key) : viewLookup != null ? viewLookup.get(source, key) != null
+        return m != null ? m.containsKey(key) : lazyKeys == null ? ((Lookup<Object>) fn).get(source, key) != null
                 : lazyIndex(key) >= 0;
     }
 
@@ -283,7 +282,7 @@ public final class ObjectValue implements Value {
         Value[] s = sortedKeys;
         if (s == null) {
             HashMap<Value, Value> m = map;
-            s = m != null || viewLookup != null ? map().keySet().toArray(new Value[0]) : lazyKeys.clone();
+            s = m != null || lazyKeys == null ? map().keySet().toArray(new Value[0]) : lazyKeys.clone();
             Arrays.sort(s);
             sortedKeys = s;
         }
