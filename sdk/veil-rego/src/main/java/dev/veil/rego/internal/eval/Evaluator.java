@@ -67,15 +67,20 @@ public final class Evaluator implements BuiltinContext {
     private Map<String, Object> builtinCache;
 
     private Value input;
-    /** Node values and function results of this evaluation, created on first use. */
+    /** The first node value or function result of this evaluation (most evaluations need one at most). */
+    private Object cacheKey;
+    private Value cacheValue;
+    /** Further node values and function results of this evaluation, created on first use. */
     private NodeCache cache;
     /** Set when the evaluation read {@code input} or printed, for constant folding. */
     private boolean inputRead;
     private Map<String, Object> mocks;
     private List<Value[]> withPaths;
     private List<Value> withValues;
-    private int depth;
-    private int ticks;
+    /** Rule and function nesting, at most {@link #MAX_DEPTH} (a short keeps the evaluator at 80 bytes). */
+    private short depth;
+    /** Steps since the deadline was last checked, below 1024. */
+    private short ticks;
 
     /**
      * A new evaluation.
@@ -167,7 +172,7 @@ public final class Evaluator implements BuiltinContext {
             Resolved res = resolve(ref);
             RuleNode node = res.node;
             if (node != null && res.depth == ref.path.length) {
-                Value cached = cache == null ? null : cache.get(node);
+                Value cached = cached(node);
                 if (cached != null) {
                     return cached == UNDEFINED ? null : cached;
                 }
@@ -645,6 +650,8 @@ public final class Evaluator implements BuiltinContext {
         }
         Value savedInput = input;
         NodeCache savedCache = cache;
+        Object savedCacheKey = cacheKey;
+        Value savedCacheValue = cacheValue;
         Map<String, Object> savedMocks = mocks;
         List<Value[]> savedPaths = withPaths;
         List<Value> savedValues = withValues;
@@ -667,6 +674,8 @@ public final class Evaluator implements BuiltinContext {
         Runnable apply = () -> {
             input = fInput;
             cache = null;
+            cacheKey = null;
+            cacheValue = null;
             mocks = newMocks.isEmpty() ? null : newMocks;
             withPaths = newPaths.isEmpty() ? null : newPaths;
             withValues = newValues.isEmpty() ? null : newValues;
@@ -674,6 +683,8 @@ public final class Evaluator implements BuiltinContext {
         Runnable restore = () -> {
             input = savedInput;
             cache = savedCache;
+            cacheKey = savedCacheKey;
+            cacheValue = savedCacheValue;
             mocks = savedMocks;
             withPaths = savedPaths;
             withValues = savedValues;
@@ -1203,7 +1214,7 @@ public final class Evaluator implements BuiltinContext {
     // ------------------------------------------------------------------ rules
 
     private Value nodeValue(RuleNode node) {
-        Value cached = cache == null ? null : cache.get(node);
+        Value cached = cached(node);
         if (cached != null) {
             return cached == UNDEFINED ? null : cached;
         }
@@ -1212,7 +1223,7 @@ public final class Evaluator implements BuiltinContext {
         }
         try {
             Value v = computeNode(node);
-            nodeCache().put(node, v == null ? UNDEFINED : v);
+            putCached(node, v == null ? UNDEFINED : v);
             return v;
         } finally {
             depth--;
@@ -1253,6 +1264,25 @@ public final class Evaluator implements BuiltinContext {
                 }
                 more.put(key, v);
             }
+        }
+    }
+
+    /** The cached node value or function result for key, or null when not computed yet. */
+    private Value cached(Object key) {
+        Object k = cacheKey;
+        if (k == key || k != null && k.equals(key)) {
+            return cacheValue;
+        }
+        return cache == null ? null : cache.get(key);
+    }
+
+    private void putCached(Object key, Value v) {
+        Object k = cacheKey;
+        if (k == null || k == key || k.equals(key)) {
+            cacheKey = key;
+            cacheValue = v;
+        } else {
+            nodeCache().put(key, v);
         }
     }
 
@@ -1479,14 +1509,20 @@ public final class Evaluator implements BuiltinContext {
                 // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
                 NodeCache savedCache = cache;
+                Object savedCacheKey = cacheKey;
+                Value savedCacheValue = cacheValue;
                 mocks = null;
                 cache = null;
+                cacheKey = null;
+                cacheValue = null;
                 Value v;
                 try {
                     v = callFunction(w.replacementNode, args.clone(), c.loc);
                 } finally {
                     mocks = saved;
                     cache = savedCache;
+                    cacheKey = savedCacheKey;
+                    cacheValue = savedCacheValue;
                 }
                 return v == null || k.accept(v);
             }
@@ -1620,12 +1656,12 @@ public final class Evaluator implements BuiltinContext {
     /** Calls a user function, at most once per distinct arguments per evaluation (as OPA caches them). */
     private Value callFunction(RuleNode node, Value[] args, Location loc) {
         Call key = new Call(node, java.util.Arrays.asList(args));
-        Value cached = cache == null ? null : cache.get(key);
+        Value cached = cached(key);
         if (cached != null) {
             return cached == UNDEFINED ? null : cached;
         }
         Value v = callFunctionUncached(node, args, loc);
-        nodeCache().put(key, v == null ? UNDEFINED : v);
+        putCached(key, v == null ? UNDEFINED : v);
         return v;
     }
 
