@@ -71,7 +71,7 @@ public final class Evaluator implements BuiltinContext {
     private Object cacheKey;
     private Value cacheValue;
     /** Further node values and function results of this evaluation, created on first use. */
-    private NodeCache cache;
+    private HashMap<Object, Value> moreCached;
     /** Set when the evaluation read {@code input} or printed, for constant folding. */
     private boolean inputRead;
     private Map<String, Object> mocks;
@@ -649,9 +649,7 @@ public final class Evaluator implements BuiltinContext {
             vals[i] = v;
         }
         Value savedInput = input;
-        NodeCache savedCache = cache;
-        Object savedCacheKey = cacheKey;
-        Value savedCacheValue = cacheValue;
+        CacheState savedCache = new CacheState(cacheKey, cacheValue, moreCached);
         Map<String, Object> savedMocks = mocks;
         List<Value[]> savedPaths = withPaths;
         List<Value> savedValues = withValues;
@@ -673,18 +671,14 @@ public final class Evaluator implements BuiltinContext {
         Value fInput = newInput;
         Runnable apply = () -> {
             input = fInput;
-            cache = null;
-            cacheKey = null;
-            cacheValue = null;
+            clearCache();
             mocks = newMocks.isEmpty() ? null : newMocks;
             withPaths = newPaths.isEmpty() ? null : newPaths;
             withValues = newValues.isEmpty() ? null : newValues;
         };
         Runnable restore = () -> {
             input = savedInput;
-            cache = savedCache;
-            cacheKey = savedCacheKey;
-            cacheValue = savedCacheValue;
+            restoreCache(savedCache);
             mocks = savedMocks;
             withPaths = savedPaths;
             withValues = savedValues;
@@ -1230,50 +1224,13 @@ public final class Evaluator implements BuiltinContext {
         }
     }
 
-    /**
-     * Node values and function results of one evaluation (or of one {@code with} scope): the first two
-     * entries in fields, which is all most decisions need, the rest in a hash map.
-     */
-    private static final class NodeCache {
-        private Object k1;
-        private Value v1;
-        private Object k2;
-        private Value v2;
-        private HashMap<Object, Value> more;
-
-        Value get(Object key) {
-            if (k1 == key || k1 != null && k1.equals(key)) {
-                return v1;
-            }
-            if (k2 == key || k2 != null && k2.equals(key)) {
-                return v2;
-            }
-            return more == null ? null : more.get(key);
-        }
-
-        void put(Object key, Value v) {
-            if (k1 == null || k1.equals(key)) {
-                k1 = key;
-                v1 = v;
-            } else if (k2 == null || k2.equals(key)) {
-                k2 = key;
-                v2 = v;
-            } else {
-                if (more == null) {
-                    more = new HashMap<>();
-                }
-                more.put(key, v);
-            }
-        }
-    }
-
     /** The cached node value or function result for key, or null when not computed yet. */
     private Value cached(Object key) {
         Object k = cacheKey;
         if (k == key || k != null && k.equals(key)) {
             return cacheValue;
         }
-        return cache == null ? null : cache.get(key);
+        return moreCached == null ? null : moreCached.get(key);
     }
 
     private void putCached(Object key, Value v) {
@@ -1282,17 +1239,34 @@ public final class Evaluator implements BuiltinContext {
             cacheKey = key;
             cacheValue = v;
         } else {
-            nodeCache().put(key, v);
+            if (moreCached == null) {
+                moreCached = new HashMap<>();
+            }
+            moreCached.put(key, v);
         }
     }
 
-    private NodeCache nodeCache() {
-        NodeCache c = cache;
-        if (c == null) {
-            c = new NodeCache();
-            cache = c;
-        }
-        return c;
+    /** The node values and function results of one scope, put aside while a {@code with} or a mock runs. */
+    private record CacheState(Object key, Value value, HashMap<Object, Value> more) {
+    }
+
+    /** Puts this scope's cached values aside and starts an empty cache; {@link #restoreCache} brings them back. */
+    private CacheState takeCache() {
+        CacheState saved = new CacheState(cacheKey, cacheValue, moreCached);
+        clearCache();
+        return saved;
+    }
+
+    private void clearCache() {
+        cacheKey = null;
+        cacheValue = null;
+        moreCached = null;
+    }
+
+    private void restoreCache(CacheState saved) {
+        cacheKey = saved.key();
+        cacheValue = saved.value();
+        moreCached = saved.more();
     }
 
     private List<Plan.Rule> candidates(RuleNode node) {
@@ -1508,21 +1482,14 @@ public final class Evaluator implements BuiltinContext {
                 }
                 // A replacement function runs without any mocks (it may call the original).
                 Map<String, Object> saved = mocks;
-                NodeCache savedCache = cache;
-                Object savedCacheKey = cacheKey;
-                Value savedCacheValue = cacheValue;
+                CacheState savedCache = takeCache();
                 mocks = null;
-                cache = null;
-                cacheKey = null;
-                cacheValue = null;
                 Value v;
                 try {
                     v = callFunction(w.replacementNode, args.clone(), c.loc);
                 } finally {
                     mocks = saved;
-                    cache = savedCache;
-                    cacheKey = savedCacheKey;
-                    cacheValue = savedCacheValue;
+                    restoreCache(savedCache);
                 }
                 return v == null || k.accept(v);
             }
