@@ -82,19 +82,7 @@ public final class Engine {
      * @throws RegoException on evaluation errors (conflicts, type errors, strict builtin errors)
      */
     public List<Map<String, Value>> query(Plan.Query q, Value input, Options opts) {
-        try {
-            return evaluator(input, opts).query(q);
-        } catch (EvalError e) {
-            throw new RegoException(e.error());
-        } catch (RegoException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new RegoException(List.of(dev.veil.rego.RegoError.of("eval_internal_error",
-                    "evaluation failed: " + e)), e);
-        } catch (StackOverflowError e) {
-            throw new RegoException(dev.veil.rego.RegoError.of("eval_internal_error",
-                    "evaluation too deep (stack overflow)"));
-        }
+        return run(() -> evaluator(input, opts).query(q));
     }
 
     /**
@@ -103,8 +91,13 @@ public final class Engine {
      * @throws RegoException on evaluation errors
      */
     public Value document(Plan.Ref path, Value input, Options opts) {
+        return run(() -> evaluator(input, opts).document(path));
+    }
+
+    /** Runs one evaluation, turning every way it can fail into a {@link RegoException}. */
+    private static <T> T run(java.util.function.Supplier<T> evaluation) {
         try {
-            return evaluator(input, opts).document(path);
+            return evaluation.get();
         } catch (EvalError e) {
             throw new RegoException(e.error());
         } catch (RegoException e) {
