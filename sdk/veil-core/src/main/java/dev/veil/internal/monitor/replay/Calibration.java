@@ -244,15 +244,7 @@ public final class Calibration {
      * @throws IllegalStateException when the policy or a detector fails on a line
      */
     public void replay(InputStream in, String source) {
-        TraceReader reader = new TraceReader(in, source);
-        TraceQuery q;
-        while ((q = reader.next()) != null) {
-            try {
-                accept(q);
-            } catch (RuntimeException e) {
-                throw new IllegalStateException(source + ":" + q.line() + ": the replay failed: " + e, e);
-            }
-        }
+        TraceReader.forEach(in, source, this::accept);
     }
 
     /** Replays one benign query. */

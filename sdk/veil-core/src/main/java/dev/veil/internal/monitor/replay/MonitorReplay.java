@@ -194,18 +194,7 @@ public final class MonitorReplay {
      * @throws IllegalStateException when the policy or a detector fails on a line (the message names it)
      */
     public void replay(InputStream in, String source) {
-        TraceReader reader = new TraceReader(in, source);
-        TraceQuery q;
-        while ((q = reader.next()) != null) {
-            try {
-                accept(q);
-            } catch (StateUnavailableException e) {
-                throw new StateUnavailableException(source + ":" + q.line() + ": the state store failed: "
-                        + e.getMessage(), e);
-            } catch (RuntimeException e) {
-                throw new IllegalStateException(source + ":" + q.line() + ": the replay failed: " + e, e);
-            }
-        }
+        TraceReader.forEach(in, source, this::accept);
     }
 
     /** Replays one query (see the class Javadoc). */

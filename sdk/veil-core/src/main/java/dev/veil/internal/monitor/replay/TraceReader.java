@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import dev.veil.spi.StateUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Reads a replay trace: JSON lines, one query per line, in file order.
@@ -59,6 +61,29 @@ public final class TraceReader {
     private int limit;
     private byte[] lineBytes = new byte[1 << 12];
     private int line;
+
+    /**
+     * Reads every line of a trace in file order and hands each query to {@code each}; a failure while
+     * handling a line is rethrown naming that line ({@code SOURCE:LINE: ...}).
+     *
+     * @throws TraceFormatException for a malformed line
+     * @throws StateUnavailableException when the state store fails on a line
+     * @throws IllegalStateException when the policy or a detector fails on a line
+     */
+    public static void forEach(InputStream in, String source, Consumer<TraceQuery> each) {
+        TraceReader reader = new TraceReader(in, source);
+        TraceQuery q;
+        while ((q = reader.next()) != null) {
+            try {
+                each.accept(q);
+            } catch (StateUnavailableException e) {
+                throw new StateUnavailableException(source + ":" + q.line()
+                        + ": the state store failed: " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(source + ":" + q.line() + ": the replay failed: " + e, e);
+            }
+        }
+    }
 
     /**
      * A reader of {@code in} (UTF-8 bytes; the caller closes it), naming it {@code source} in
