@@ -1,7 +1,6 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
-import dev.veil.PolicyLoadException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -44,12 +43,8 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         CliFiles.requireReadable(bundle, "--bundle");
         CliFiles.requireReadableFile(input, "--input");
-        PolicyBundle b;
-        try {
-            b = PolicyBundle.load(bundle);
-        } catch (PolicyLoadException e) {
-            VeilCli.printBundleErrors(spec.commandLine().getErr(),
-                    spec.qualifiedName() + ": bundle " + bundle + " does not load", e);
+        PolicyBundle b = VeilCli.loadOrReport(spec, bundle);
+        if (b == null) {
             return VeilCli.EXIT_USAGE;
         }
         Map<String, Object> doc = Json.readObject(input, "--input");

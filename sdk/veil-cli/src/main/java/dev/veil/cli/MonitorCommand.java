@@ -1,7 +1,6 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
-import dev.veil.PolicyLoadException;
 import dev.veil.internal.monitor.replay.CallerResult;
 import dev.veil.internal.monitor.replay.MonitorReplay;
 import dev.veil.internal.monitor.replay.TraceClock;
@@ -89,12 +88,8 @@ final class MonitorCommand implements Runnable {
         public Integer call() {
             CliFiles.requireReadable(bundle, "--bundle");
             CliFiles.requireReadableFile(trace, "--trace");
-            PolicyBundle b;
-            try {
-                b = PolicyBundle.load(bundle);
-            } catch (PolicyLoadException e) {
-                VeilCli.printBundleErrors(spec.commandLine().getErr(),
-                        spec.qualifiedName() + ": bundle " + bundle + " does not load", e);
+            PolicyBundle b = VeilCli.loadOrReport(spec, bundle);
+            if (b == null) {
                 return VeilCli.EXIT_USAGE;
             }
             TraceClock clock = new TraceClock(0);

@@ -1,8 +1,10 @@
 package dev.veil.cli;
 
+import dev.veil.PolicyBundle;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -125,6 +127,21 @@ public final class VeilCli implements Runnable {
     static CommandLine.ParameterException missingSubcommand(CommandLine.Model.CommandSpec spec) {
         return new CommandLine.ParameterException(spec.commandLine(), "Missing command: choose one of "
                 + String.join(", ", spec.subcommands().keySet().stream().filter(s -> !s.equals("help")).toList()));
+    }
+
+    /**
+     * Loads the bundle a command was given; when it does not load, prints its errors under
+     * {@code <command>: bundle <path> does not load} to the command's error stream and returns null
+     * (the command then exits with {@link #EXIT_USAGE}).
+     */
+    static PolicyBundle loadOrReport(CommandLine.Model.CommandSpec spec, Path bundle) {
+        try {
+            return PolicyBundle.load(bundle);
+        } catch (PolicyLoadException e) {
+            printBundleErrors(spec.commandLine().getErr(), spec.qualifiedName() + ": bundle " + bundle
+                    + " does not load", e);
+            return null;
+        }
     }
 
     /**
