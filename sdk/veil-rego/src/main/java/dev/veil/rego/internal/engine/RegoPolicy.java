@@ -14,7 +14,6 @@ import dev.veil.spi.MonitoringDecision;
 import dev.veil.spi.OutputDecision;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.ValidationDecision;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -31,7 +30,6 @@ final class RegoPolicy implements CompiledPolicy {
     private final GuardSettings settings;
 
     /** The prepared {@code data.veil.<question>.decision} of each question. */
-    private final Map<String, Plan.Ref> decisions = new HashMap<>();
     private final Plan.Ref accessRef;
     private final Plan.Ref validationRef;
     private final Plan.Ref monitoringRef;
@@ -43,15 +41,12 @@ final class RegoPolicy implements CompiledPolicy {
         this.program = program;
         this.documents = documents;
         this.settings = settings;
-        for (String q : RegoPolicyEngine.QUESTIONS) {
-            decisions.put(q, program.document(path(q)));
-        }
-        accessRef = decisions.get("access");
-        validationRef = decisions.get("validation");
-        monitoringRef = decisions.get("monitoring");
-        modelRef = decisions.get("model");
-        outputRef = decisions.get("output");
-        loggingRef = decisions.get("logging");
+        accessRef = program.document(path("access"));
+        validationRef = program.document(path("validation"));
+        monitoringRef = program.document(path("monitoring"));
+        modelRef = program.document(path("model"));
+        outputRef = program.document(path("output"));
+        loggingRef = program.document(path("logging"));
     }
 
     private static String path(String question) {
@@ -77,16 +72,6 @@ final class RegoPolicy implements CompiledPolicy {
     private final Map<Value, ModelDecision> model = new ConcurrentHashMap<>();
     private final Map<Value, OutputDecision> output = new ConcurrentHashMap<>();
     private final Map<Value, LoggingDecision> logging = new ConcurrentHashMap<>();
-
-    /** The decision document of one question as a Rego value (never null). */
-    Value decide(String question, PolicyInput in) {
-        Plan.Ref ref = decisions.get(question);
-        if (ref == null) {
-            throw new IllegalArgumentException("no question '" + question + "': the questions are "
-                    + RegoPolicyEngine.QUESTIONS);
-        }
-        return decide(question, ref, in);
-    }
 
     private Value decide(String question, Plan.Ref ref, PolicyInput in) {
         Value input = InputValues.of(in);
