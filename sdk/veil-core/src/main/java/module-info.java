@@ -12,6 +12,9 @@ module dev.veil.core {
     requires io.github.bucket4j.core;
     requires com.github.benmanes.caffeine;
     requires org.yaml.snakeyaml;
+    // Optional: with --add-modules jdk.incubator.vector the input contract is checked with vectors
+    // (internal.validation.ContractKernel); without it, by plain loops with the same answers.
+    requires static jdk.incubator.vector;
 
     uses dev.veil.spi.PolicyEngine;
 

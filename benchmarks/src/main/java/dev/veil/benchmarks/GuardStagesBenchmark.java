@@ -55,7 +55,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector") // vectorised validation: see the README
 public class GuardStagesBenchmark {
 
     /** The stage components of the full bundle (distribution check on) and the contract without it. */

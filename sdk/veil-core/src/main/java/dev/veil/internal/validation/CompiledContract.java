@@ -72,12 +72,15 @@ import java.util.function.DoublePredicate;
  *
  * <p>Immutable apart from a cache of the last feature-name layout, which is published through a
  * volatile field and holds only immutable data: one instance may be shared by any number of
- * threads. On the valid path {@link #check} allocates nothing: finiteness, the global range and the
- * per-feature {@code |z|} bound are one comparison pair per feature against precomputed bounds, fused
- * with the sums the other distribution statistics need. Messages are built only on violation.
+ * threads. On the valid path {@link #check} allocates only small scratch arrays: finiteness, the
+ * global range and the per-feature {@code |z|} bound are one comparison pair per feature against
+ * precomputed bounds, fused with the sums the other distribution statistics need, in one pass of
+ * {@link ContractKernel} (vectorised when the JVM runs with {@code --add-modules jdk.incubator.vector};
+ * the answers are the same without it). Messages are built only on violation.
  */
 public final class CompiledContract {
     private static final int MAX_LISTED = 10;
+    private static final ContractKernel KERNEL = ContractKernel.INSTANCE;
 
     private final InputContract contract;
     private final int dimension;
@@ -191,124 +194,26 @@ public final class CompiledContract {
         }
 
         Dist d = dist;
-        boolean boundsOk = true;
+        boolean boundsOk;
         double sz2 = 0;
         double sx = 0;
         double sx2 = 0;
         double rough = 0;
         if (d != null && n == d.dim) {
-            // One pass: finiteness + global range + |z| bound (precomputed per-feature bounds), fused
-            // with the sums of the enabled statistics only. Two accumulators per sum for throughput.
-            double[] blo = d.lo;
-            double[] bhi = d.hi;
-            if (d.rms && d.summary) {
-                double[] mean = d.mean;
-                double[] inv = d.inv;
-                double c = d.center;
-                double sz2b = 0;
-                double sxb = 0;
-                double sx2b = 0;
-                double roughb = 0;
-                double prev = v[0];
-                int i = 0;
-                for (; i + 1 < n; i += 2) {
-                    double x0 = v[i];
-                    double x1 = v[i + 1];
-                    boundsOk &= x0 >= blo[i] & x0 <= bhi[i] & x1 >= blo[i + 1] & x1 <= bhi[i + 1];
-                    double z0 = (x0 - mean[i]) * inv[i];
-                    double z1 = (x1 - mean[i + 1]) * inv[i + 1];
-                    sz2 += z0 * z0;
-                    sz2b += z1 * z1;
-                    double y0 = x0 - c;
-                    double y1 = x1 - c;
-                    sx += y0;
-                    sxb += y1;
-                    sx2 += y0 * y0;
-                    sx2b += y1 * y1;
-                    rough += Math.abs(x0 - prev);
-                    roughb += Math.abs(x1 - x0);
-                    prev = x1;
-                }
-                if (i < n) {
-                    double x = v[i];
-                    boundsOk &= x >= blo[i] & x <= bhi[i];
-                    double z = (x - mean[i]) * inv[i];
-                    sz2 += z * z;
-                    double y = x - c;
-                    sx += y;
-                    sx2 += y * y;
-                    rough += Math.abs(x - prev);
-                }
-                sz2 += sz2b;
-                sx += sxb;
-                sx2 += sx2b;
-                rough += roughb;
-            } else if (d.summary) {
-                double c = d.center;
-                double sxb = 0;
-                double sx2b = 0;
-                double roughb = 0;
-                double prev = v[0];
-                int i = 0;
-                for (; i + 1 < n; i += 2) {
-                    double x0 = v[i];
-                    double x1 = v[i + 1];
-                    boundsOk &= x0 >= blo[i] & x0 <= bhi[i] & x1 >= blo[i + 1] & x1 <= bhi[i + 1];
-                    double y0 = x0 - c;
-                    double y1 = x1 - c;
-                    sx += y0;
-                    sxb += y1;
-                    sx2 += y0 * y0;
-                    sx2b += y1 * y1;
-                    rough += Math.abs(x0 - prev);
-                    roughb += Math.abs(x1 - x0);
-                    prev = x1;
-                }
-                if (i < n) {
-                    double x = v[i];
-                    boundsOk &= x >= blo[i] & x <= bhi[i];
-                    double y = x - c;
-                    sx += y;
-                    sx2 += y * y;
-                    rough += Math.abs(x - prev);
-                }
-                sx += sxb;
-                sx2 += sx2b;
-                rough += roughb;
-            } else if (d.rms) {
-                double[] mean = d.mean;
-                double[] inv = d.inv;
-                double sz2b = 0;
-                int i = 0;
-                for (; i + 1 < n; i += 2) {
-                    double x0 = v[i];
-                    double x1 = v[i + 1];
-                    boundsOk &= x0 >= blo[i] & x0 <= bhi[i] & x1 >= blo[i + 1] & x1 <= bhi[i + 1];
-                    double z0 = (x0 - mean[i]) * inv[i];
-                    double z1 = (x1 - mean[i + 1]) * inv[i + 1];
-                    sz2 += z0 * z0;
-                    sz2b += z1 * z1;
-                }
-                if (i < n) {
-                    double x = v[i];
-                    boundsOk &= x >= blo[i] & x <= bhi[i];
-                    double z = (x - mean[i]) * inv[i];
-                    sz2 += z * z;
-                }
-                sz2 += sz2b;
+            // One pass: finiteness + global range + |z| bound (precomputed per-feature bounds), with
+            // the sums of the statistics when any is checked (ContractKernel: their order, and why).
+            if (d.rms || d.summary) {
+                double[] sums = new double[4];
+                boundsOk = KERNEL.sums(v, d.lo, d.hi, d.mean, d.inv, d.center, sums);
+                sz2 = sums[0];
+                sx = sums[1];
+                sx2 = sums[2];
+                rough = sums[3];
             } else {
-                for (int i = 0; i < n; i++) {
-                    double x = v[i];
-                    boundsOk &= x >= blo[i] & x <= bhi[i];
-                }
+                boundsOk = KERNEL.within(v, d.lo, d.hi);
             }
         } else {
-            double l = lo;
-            double h = hi;
-            for (int i = 0; i < n; i++) {
-                double x = v[i];
-                boundsOk &= x >= l & x <= h;
-            }
+            boundsOk = KERNEL.within(v, lo, hi);
         }
         List<String> names = f.names();
         if (!boundsOk) {

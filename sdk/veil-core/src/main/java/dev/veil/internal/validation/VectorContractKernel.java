@@ -1,0 +1,261 @@
+package dev.veil.internal.validation;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link ContractKernel} on the Vector API. The eight lane sums of a quantity are the lanes of one
+ * 512-bit accumulator where the hardware has such vectors, else of two 256-bit ones, so the answers
+ * are bit-identical to {@link ContractKernel.Scalar}'s (the terms are the same lane-wise IEEE
+ * operations, added in the same order). Loaded only when {@code jdk.incubator.vector} is in the boot
+ * layer.
+ */
+final class VectorContractKernel extends ContractKernel {
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_256;
+    private static final int L = 4;
+    private static final VectorSpecies<Double> S8 = DoubleVector.SPECIES_512;
+    /** Whether to use 512-bit vectors (where the hardware has them), else 256-bit ones. */
+    private final boolean wide;
+
+    /** @param wide 512-bit vectors (else 256-bit); either works anywhere, but slowly where the hardware lacks them */
+    VectorContractKernel(boolean wide) {
+        this.wide = wide;
+    }
+
+    /** The kernel for this hardware, or {@code null} when it has no vectors of at least 256 bits. */
+    static ContractKernel createIfUseful() {
+        int bits = DoubleVector.SPECIES_PREFERRED.vectorBitSize();
+        return bits >= S.vectorBitSize() ? new VectorContractKernel(bits >= S8.vectorBitSize()) : null;
+    }
+
+    @Override
+    boolean within(double[] v, double lo, double hi) {
+        if (wide) {
+            return within8(v, lo, hi);
+        }
+        int n = v.length;
+        DoubleVector l = DoubleVector.broadcast(S, lo);
+        DoubleVector h = DoubleVector.broadcast(S, hi);
+        VectorMask<Double> out = S.maskAll(false);
+        int i = 0;
+        for (int up = S.loopBound(n); i < up; i += L) {
+            DoubleVector x = DoubleVector.fromArray(S, v, i);
+            out = out.or(x.compare(VectorOperators.GE, l).not()).or(x.compare(VectorOperators.GT, h));
+        }
+        boolean ok = !out.anyTrue();
+        for (; i < n; i++) {
+            double x = v[i];
+            ok &= x >= lo & x <= hi;
+        }
+        return ok;
+    }
+
+    private static boolean within8(double[] v, double lo, double hi) {
+        int n = v.length;
+        DoubleVector l = DoubleVector.broadcast(S8, lo);
+        DoubleVector h = DoubleVector.broadcast(S8, hi);
+        VectorMask<Double> low = S8.maskAll(false);
+        VectorMask<Double> high = S8.maskAll(false);
+        int i = 0;
+        for (int up = S8.loopBound(n); i < up; i += LANES) {
+            DoubleVector x = DoubleVector.fromArray(S8, v, i);
+            low = low.or(x.compare(VectorOperators.GE, l).not());
+            high = high.or(x.compare(VectorOperators.GT, h));
+        }
+        boolean ok = !low.or(high).anyTrue();
+        for (; i < n; i++) {
+            double x = v[i];
+            ok &= x >= lo & x <= hi;
+        }
+        return ok;
+    }
+
+    @Override
+    boolean within(double[] v, double[] lo, double[] hi) {
+        if (wide) {
+            return within8(v, lo, hi);
+        }
+        int n = v.length;
+        VectorMask<Double> out = S.maskAll(false);
+        int i = 0;
+        for (int up = S.loopBound(n); i < up; i += L) {
+            DoubleVector x = DoubleVector.fromArray(S, v, i);
+            out = out.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S, lo, i)).not())
+                    .or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S, hi, i)));
+        }
+        boolean ok = !out.anyTrue();
+        for (; i < n; i++) {
+            double x = v[i];
+            ok &= x >= lo[i] & x <= hi[i];
+        }
+        return ok;
+    }
+
+    private static boolean within8(double[] v, double[] lo, double[] hi) {
+        int n = v.length;
+        VectorMask<Double> low = S8.maskAll(false);
+        VectorMask<Double> high = S8.maskAll(false);
+        int i = 0;
+        for (int up = S8.loopBound(n); i < up; i += LANES) {
+            DoubleVector x = DoubleVector.fromArray(S8, v, i);
+            low = low.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S8, lo, i)).not());
+            high = high.or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S8, hi, i)));
+        }
+        boolean ok = !low.or(high).anyTrue();
+        for (; i < n; i++) {
+            double x = v[i];
+            ok &= x >= lo[i] & x <= hi[i];
+        }
+        return ok;
+    }
+
+    @Override
+    boolean sums(double[] v, double[] lo, double[] hi, double[] mean, double[] inv, double center, double[] out) {
+        if (wide) {
+            return sums8(v, lo, hi, mean, inv, center, out);
+        }
+        int n = v.length;
+        int body = n - n % LANES;
+        DoubleVector c = DoubleVector.broadcast(S, center);
+        DoubleVector zero = DoubleVector.zero(S);
+        DoubleVector z2a = zero;
+        DoubleVector z2b = zero;
+        DoubleVector ya = zero;
+        DoubleVector yb = zero;
+        DoubleVector y2a = zero;
+        DoubleVector y2b = zero;
+        VectorMask<Double> bad = S.maskAll(false);
+        for (int k = 0; k < body; k += LANES) {
+            // lanes 0..3 of the block
+            DoubleVector x = DoubleVector.fromArray(S, v, k);
+            bad = bad.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S, lo, k)).not())
+                    .or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S, hi, k)));
+            DoubleVector z = x.sub(DoubleVector.fromArray(S, mean, k)).mul(DoubleVector.fromArray(S, inv, k));
+            DoubleVector y = x.sub(c);
+            z2a = z2a.add(z.mul(z));
+            ya = ya.add(y);
+            y2a = y2a.add(y.mul(y));
+            // lanes 4..7
+            int k4 = k + L;
+            x = DoubleVector.fromArray(S, v, k4);
+            bad = bad.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S, lo, k4)).not())
+                    .or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S, hi, k4)));
+            z = x.sub(DoubleVector.fromArray(S, mean, k4)).mul(DoubleVector.fromArray(S, inv, k4));
+            y = x.sub(c);
+            z2b = z2b.add(z.mul(z));
+            yb = yb.add(y);
+            y2b = y2b.add(y.mul(y));
+        }
+        double[] lanes = new double[LANES];
+        double sz2 = combine(z2a, z2b, lanes);
+        double sy = combine(ya, yb, lanes);
+        double sy2 = combine(y2a, y2b, lanes);
+        boolean ok = !bad.anyTrue();
+        for (int i = body; i < n; i++) {
+            double x = v[i];
+            ok &= x >= lo[i] & x <= hi[i];
+            double z = (x - mean[i]) * inv[i];
+            double y = x - center;
+            sz2 += z * z;
+            sy += y;
+            sy2 += y * y;
+        }
+        out[0] = sz2;
+        out[1] = sy;
+        out[2] = sy2;
+        out[3] = roughness(v, lanes);
+        return ok;
+    }
+
+    /** {@link #sums} with one 512-bit accumulator per quantity: lane j of it is lane sum j. */
+    private static boolean sums8(double[] v, double[] lo, double[] hi, double[] mean, double[] inv, double center,
+            double[] out) {
+        int n = v.length;
+        int body = n - n % LANES;
+        DoubleVector c = DoubleVector.broadcast(S8, center);
+        DoubleVector z2 = DoubleVector.zero(S8);
+        DoubleVector sy = z2;
+        DoubleVector sy2 = z2;
+        VectorMask<Double> low = S8.maskAll(false);
+        VectorMask<Double> high = S8.maskAll(false);
+        for (int k = 0; k < body; k += LANES) {
+            DoubleVector x = DoubleVector.fromArray(S8, v, k);
+            low = low.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S8, lo, k)).not());
+            high = high.or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S8, hi, k)));
+            DoubleVector z = x.sub(DoubleVector.fromArray(S8, mean, k)).mul(DoubleVector.fromArray(S8, inv, k));
+            DoubleVector y = x.sub(c);
+            z2 = z2.add(z.mul(z));
+            sy = sy.add(y);
+            sy2 = sy2.add(y.mul(y));
+        }
+        double[] lanes = new double[LANES];
+        double sz2 = combine(z2, lanes);
+        double sx = combine(sy, lanes);
+        double sx2 = combine(sy2, lanes);
+        boolean ok = !low.or(high).anyTrue();
+        for (int i = body; i < n; i++) {
+            double x = v[i];
+            ok &= x >= lo[i] & x <= hi[i];
+            double z = (x - mean[i]) * inv[i];
+            double y = x - center;
+            sz2 += z * z;
+            sx += y;
+            sx2 += y * y;
+        }
+        out[0] = sz2;
+        out[1] = sx;
+        out[2] = sx2;
+        int m = n - 1;
+        double r = 0;
+        if (m > 0) {
+            int rbody = m - m % LANES;
+            DoubleVector acc = DoubleVector.zero(S8);
+            for (int k = 0; k < rbody; k += LANES) {
+                acc = acc.add(DoubleVector.fromArray(S8, v, k + 1).sub(DoubleVector.fromArray(S8, v, k)).abs());
+            }
+            r = combine(acc, lanes);
+            for (int i = rbody; i < m; i++) {
+                r += Math.abs(v[i + 1] - v[i]);
+            }
+        }
+        out[3] = r;
+        return ok;
+    }
+
+    private static double combine(DoubleVector a, double[] lanes) {
+        a.intoArray(lanes, 0);
+        return combine(lanes, 0);
+    }
+
+    private static double roughness(double[] v, double[] lanes) {
+        int m = v.length - 1;
+        if (m <= 0) {
+            return 0;
+        }
+        int body = m - m % LANES;
+        DoubleVector ra = DoubleVector.zero(S);
+        DoubleVector rb = ra;
+        for (int k = 0; k < body; k += LANES) {
+            ra = ra.add(DoubleVector.fromArray(S, v, k + 1).sub(DoubleVector.fromArray(S, v, k)).abs());
+            rb = rb.add(DoubleVector.fromArray(S, v, k + L + 1).sub(DoubleVector.fromArray(S, v, k + L)).abs());
+        }
+        double r = combine(ra, rb, lanes);
+        for (int i = body; i < m; i++) {
+            r += Math.abs(v[i + 1] - v[i]);
+        }
+        return r;
+    }
+
+    private static double combine(DoubleVector a, DoubleVector b, double[] lanes) {
+        a.intoArray(lanes, 0);
+        b.intoArray(lanes, L);
+        return combine(lanes, 0);
+    }
+
+    @Override
+    String name() {
+        return "vector (" + (wide ? S8 : S) + ")";
+    }
+}
