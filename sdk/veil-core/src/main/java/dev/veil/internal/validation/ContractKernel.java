@@ -10,7 +10,9 @@ package dev.veil.internal.validation;
  * {@code --add-modules jdk.incubator.vector}; without it (or on hardware with vectors narrower than
  * 256 bits) {@link #INSTANCE} is the scalar kernel. JDK 17's JIT does not vectorise these loops by
  * itself (it vectorises element-wise loops, not comparisons folded into one flag or sums), and at
- * 784 features they are most of what a Guard adds to a call (benchmarks/README.md).
+ * 784 features they are most of what a Guard adds to a call (benchmarks/README.md). The system
+ * property {@code veil.validation.scalar=true} forces the scalar kernel (for benchmarks). Which
+ * kernel runs is logged once at level DEBUG.
  *
  * <h2>The order of the sums, which both kernels keep</h2>
  *
@@ -59,6 +61,14 @@ abstract class ContractKernel {
     abstract String name();
 
     private static ContractKernel select() {
+        ContractKernel k = choose();
+        System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG, "input validation uses the {0} kernel"
+                + ("scalar".equals(k.name()) ? " (for the vectorised one: --add-modules jdk.incubator.vector)" : ""),
+                k.name());
+        return k;
+    }
+
+    private static ContractKernel choose() {
         if (Boolean.getBoolean("veil.validation.scalar")
                 || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return new Scalar();
@@ -72,7 +82,7 @@ abstract class ContractKernel {
             // The module is in the boot layer but this code cannot read it (a custom layer set-up):
             // the scalar kernel gives the same answers.
             System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG,
-                    "the Vector API is present but not usable here; validation uses the scalar kernel", e);
+                    "the Vector API is present but not usable here", e);
         }
         return new Scalar();
     }
