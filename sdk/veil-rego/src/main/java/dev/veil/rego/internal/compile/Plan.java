@@ -67,6 +67,8 @@ public final class Plan {
         public final T[] path;
         /** For refs into data: how many leading path terms are constants. */
         public final int groundPrefix;
+        /** The keys when every path term is a constant, for {@code ObjectValue.getPath}; null otherwise. */
+        public final Value[] keys;
         /**
          * For a ref into data whose keys are all constants, the evaluator's memo of where the keys lead in
          * the rule tree (a pure function of the compiled tree and the base data, which never change); set on
@@ -83,6 +85,14 @@ public final class Plan {
                 g++;
             }
             this.groundPrefix = g;
+            Value[] ks = null;
+            if (g == path.length && g > 0) {
+                ks = new Value[g];
+                for (int i = 0; i < g; i++) {
+                    ks[i] = ((Const) path[i]).value;
+                }
+            }
+            this.keys = ks;
         }
     }
 

@@ -464,6 +464,12 @@ public final class Evaluator implements BuiltinContext {
                 }
                 inputRead = true;
                 v = input;
+                if (r.keys != null && v instanceof ObjectValue o) {
+                    Value p = o.getPath(r.keys, 0);
+                    if (p != ObjectValue.UNRESOLVED) {
+                        return p;
+                    }
+                }
             } else if (r.head instanceof Plan.Local l) {
                 v = f[l.slot];
                 if (v == null) {
@@ -1009,6 +1015,12 @@ public final class Evaluator implements BuiltinContext {
         if (r.head instanceof Plan.Root root0) {
             if (root0.input) {
                 inputRead = true;
+                if (r.keys != null && input instanceof ObjectValue o) {
+                    Value p = o.getPath(r.keys, 0);
+                    if (p != ObjectValue.UNRESOLVED) {
+                        return p == null || k.accept(p);
+                    }
+                }
                 return input == null || walk(input, r.path, 0, f, k);
             }
             return evalData(r.path, 0, root, data, new Value[r.path.length], f, k);
@@ -1282,12 +1294,16 @@ public final class Evaluator implements BuiltinContext {
             return all;
         }
         inputRead = true;
-        Value v = input;
-        for (Plan.T t : node.indexRef.path) {
-            if (v == null) {
-                break;
+        Value v = input instanceof ObjectValue o && node.indexRef.keys != null ? o.getPath(node.indexRef.keys, 0)
+                : ObjectValue.UNRESOLVED;
+        if (v == ObjectValue.UNRESOLVED) {
+            v = input;
+            for (Plan.T t : node.indexRef.path) {
+                if (v == null) {
+                    break;
+                }
+                v = index(v, ((Plan.Const) t).value);
             }
-            v = index(v, ((Plan.Const) t).value);
         }
         List<Plan.Rule> hit = v == null ? null : node.indexed.get(v);
         if (hit == null) {
