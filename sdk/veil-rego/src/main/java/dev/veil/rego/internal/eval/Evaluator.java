@@ -309,6 +309,9 @@ public final class Evaluator implements BuiltinContext {
      * evaluation.
      */
     private int test(Plan.Expr e, Value[] f) {
+        if (e.test != 0 && mocks == null) {
+            return inputTest(e);
+        }
         if (e.withs.length > 0) {
             return -1;
         }
@@ -359,6 +362,44 @@ public final class Evaluator implements BuiltinContext {
                 return -1;
         }
         return e.negated ? 1 - found : found;
+    }
+
+    /**
+     * A {@link Plan.Expr#test}: {@code input} at constant keys compared with a constant, as {@link #direct}
+     * decides the call (undefined when the input has nothing at those keys); 1 when it holds, 0 otherwise.
+     */
+    private int inputTest(Plan.Expr e) {
+        Value v = inputAt(e.testKeys);
+        boolean found;
+        if (v == null) {
+            found = false;
+        } else {
+            Value c = e.testConstant;
+            Value x = e.testInputFirst ? v : c;
+            Value y = e.testInputFirst ? c : v;
+            found = switch (e.test) {
+                case Plan.Expr.TEST_EQUAL -> x.equals(y);
+                case Plan.Expr.TEST_NEQ -> !x.equals(y);
+                default -> Core.member(x, y);
+            };
+        }
+        return found != e.negated ? 1 : 0;
+    }
+
+    /** {@code input} at constant keys, or null when undefined. */
+    private Value inputAt(Value[] keys) {
+        inputRead = true;
+        Value v = input;
+        if (v instanceof ObjectValue o) {
+            Value p = o.getPath(keys, 0);
+            if (p != ObjectValue.UNRESOLVED) {
+                return p;
+            }
+        }
+        for (int i = 0; i < keys.length && v != null; i++) {
+            v = index(v, keys[i]);
+        }
+        return v;
     }
 
     /**
