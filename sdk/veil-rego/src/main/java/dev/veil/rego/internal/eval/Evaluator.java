@@ -562,76 +562,86 @@ public final class Evaluator implements BuiltinContext {
             return v == null ? NOT_DIRECT : v;
         }
         if (t instanceof Plan.Ref r) {
-            Value v;
-            if (r.head instanceof Plan.Root root0) {
-                if (!root0.input) {
-                    return r.groundPrefix == r.path.length ? directData(r) : NOT_DIRECT;
-                }
-                inputRead = true;
-                v = input;
-                if (r.keys != null && v instanceof ObjectValue o) {
-                    Value p = o.getPath(r.keys, 0);
-                    if (p != ObjectValue.UNRESOLVED) {
-                        return p;
-                    }
-                }
-            } else if (r.head instanceof Plan.Local l) {
-                v = f[l.slot];
-                if (v == null) {
-                    return NOT_DIRECT;
-                }
-            } else {
-                return NOT_DIRECT;
-            }
-            Plan.T[] path = r.path;
-            for (int i = 0; i < path.length && v != null; i++) {
-                Value key = quick(path[i], f);
-                if (key == null) {
-                    return NOT_DIRECT;
-                }
-                v = index(v, key);
-            }
-            return v;
+            return directRef(r, f);
         }
         if (t instanceof Plan.CallT c) {
-            if (mocks() != null || c.builtin != null && (c.builtin.relation() || Core.PRINT.equals(c.name))) {
-                return NOT_DIRECT;
-            }
-            if (c.op != 0) {
-                // ==, != and in: total on any values, decided here without an argument array
-                // (in the general evaluation's order, stopping at the first undefined argument)
-                Value first = direct(c.args[c.order[0]], f);
-                if (first == NOT_DIRECT || first == null) {
-                    return first;
-                }
-                Value second = direct(c.args[c.order[1]], f);
-                if (second == NOT_DIRECT || second == null) {
-                    return second;
-                }
-                Value x = c.order[0] == 0 ? first : second;
-                Value y = c.order[0] == 0 ? second : first;
-                boolean b = switch (c.op) {
-                    case Plan.CallT.EQUAL -> x.equals(y);
-                    case Plan.CallT.NEQ -> !x.equals(y);
-                    default -> Core.member(x, y);
-                };
-                return BooleanValue.of(b);
-            }
-            Value[] args = new Value[c.args.length];
-            for (int j = 0; j < args.length; j++) {
-                int i = c.order[j];
-                Value v = direct(c.args[i], f);
-                if (v == NOT_DIRECT || v == null) {
-                    return v; // as the general evaluation, which stops at the first undefined argument
-                }
-                args[i] = v;
-            }
-            if (c.builtin != null) {
-                return callFunctionBuiltin(c.builtin, c, args);
-            }
-            return callFunction(c.function, args, c.loc);
+            return directCall(c, f);
         }
         return NOT_DIRECT;
+    }
+
+    /** {@link #direct} of a reference. */
+    private Value directRef(Plan.Ref r, Value[] f) {
+        Value v;
+        if (r.head instanceof Plan.Root root0) {
+            if (!root0.input) {
+                return r.groundPrefix == r.path.length ? directData(r) : NOT_DIRECT;
+            }
+            inputRead = true;
+            v = input;
+            if (r.keys != null && v instanceof ObjectValue o) {
+                Value p = o.getPath(r.keys, 0);
+                if (p != ObjectValue.UNRESOLVED) {
+                    return p;
+                }
+            }
+        } else if (r.head instanceof Plan.Local l) {
+            v = f[l.slot];
+            if (v == null) {
+                return NOT_DIRECT;
+            }
+        } else {
+            return NOT_DIRECT;
+        }
+        Plan.T[] path = r.path;
+        for (int i = 0; i < path.length && v != null; i++) {
+            Value key = quick(path[i], f);
+            if (key == null) {
+                return NOT_DIRECT;
+            }
+            v = index(v, key);
+        }
+        return v;
+    }
+
+    /** {@link #direct} of a call. */
+    private Value directCall(Plan.CallT c, Value[] f) {
+        if (mocks() != null || c.builtin != null && (c.builtin.relation() || Core.PRINT.equals(c.name))) {
+            return NOT_DIRECT;
+        }
+        if (c.op != 0) {
+            // ==, != and in: total on any values, decided here without an argument array
+            // (in the general evaluation's order, stopping at the first undefined argument)
+            Value first = direct(c.args[c.order[0]], f);
+            if (first == NOT_DIRECT || first == null) {
+                return first;
+            }
+            Value second = direct(c.args[c.order[1]], f);
+            if (second == NOT_DIRECT || second == null) {
+                return second;
+            }
+            Value x = c.order[0] == 0 ? first : second;
+            Value y = c.order[0] == 0 ? second : first;
+            boolean b = switch (c.op) {
+                case Plan.CallT.EQUAL -> x.equals(y);
+                case Plan.CallT.NEQ -> !x.equals(y);
+                default -> Core.member(x, y);
+            };
+            return BooleanValue.of(b);
+        }
+        Value[] args = new Value[c.args.length];
+        for (int j = 0; j < args.length; j++) {
+            int i = c.order[j];
+            Value v = direct(c.args[i], f);
+            if (v == NOT_DIRECT || v == null) {
+                return v; // as the general evaluation, which stops at the first undefined argument
+            }
+            args[i] = v;
+        }
+        if (c.builtin != null) {
+            return callFunctionBuiltin(c.builtin, c, args);
+        }
+        return callFunction(c.function, args, c.loc);
     }
 
     private boolean evalExpr(Plan.Expr e, Value[] f, K k) {
@@ -1438,6 +1448,11 @@ public final class Evaluator implements BuiltinContext {
             }
             return result;
         }
+        return computePartial(node, rules);
+    }
+
+    /** The value of a node of partial rules (sets and objects) and of a node with children. */
+    private Value computePartial(RuleNode node, List<Plan.Rule> rules) {
         Tree tree = new Tree();
         boolean set = node.isPartialSet();
         SetValue.Builder sb = set ? SetValue.builder() : null;
