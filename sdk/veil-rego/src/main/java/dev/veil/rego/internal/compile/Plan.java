@@ -421,9 +421,12 @@ public final class Plan {
          * Valid only when no {@code with} replaces data or functions; set once, before the plan is shared.
          */
         public Value folded;
+        /** The value when the value term is a constant ({@code value} of a {@link Const}), or null. */
+        public final Value constant;
 
         public Rule(Kind kind, boolean isDefault, Location loc, T[] args, T[] keys, T value, Body body, int slots,
                     Value indexConst, Ref indexRef) {
+            this.constant = value instanceof Const c ? c.value : null;
             this.kind = kind;
             this.isDefault = isDefault;
             this.loc = loc;

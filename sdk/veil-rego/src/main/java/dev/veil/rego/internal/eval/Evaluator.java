@@ -1568,8 +1568,10 @@ public final class Evaluator implements BuiltinContext {
     /** The value of one complete rule with its else chain, or null. */
     private Value evalChain(Plan.Rule r, RuleNode node) {
         for (Plan.Rule cur = r; cur != null; cur = cur.elseRule) {
-            Value constant = cur.value instanceof Plan.Const c ? c.value
-                    : withPaths() == null && mocks() == null ? cur.folded : null;
+            Value constant = cur.constant;
+            if (constant == null && scope == null) {
+                constant = cur.folded;
+            }
             if (constant != null) {
                 // One value whatever the body binds: the first solution of the body decides.
                 Value[] f = cur.slots == 0 ? NO_SLOTS : new Value[cur.slots];
