@@ -60,7 +60,8 @@ class RegoInputTestsTest {
             String src = "package t\n\nimport rego.v1\n\n"
                     + "fast if " + fast + "\n\n"
                     + "slow if {\n\tsome v in [" + ref + "]\n\t" + slow + "\n}\n\n"
-                    + "slow if {\n\tcount([x | x := " + ref + "]) == 0\n\t" + (not.isEmpty() ? "false" : "true") + "\n}\n";
+                    + "slow if {\n\tcount([x | x := " + ref + "]) == 0\n\t"
+                    + (not.isEmpty() ? "false" : "true") + "\n}\n";
             Rego p = Rego.compile(Map.of("p.rego", src), Map.of());
             assertThat(p.evaluate("data.t.fast", input)).as("%s for input %s", fast, input)
                     .isEqualTo(p.evaluate("data.t.slow", input));

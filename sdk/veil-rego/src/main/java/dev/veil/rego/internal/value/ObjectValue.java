@@ -294,7 +294,6 @@ public final class ObjectValue implements Value {
     }
 
     /** The value at {@code key}, or null when there is none. */
-    @SuppressWarnings("unchecked")
     public Value get(Value key) {
         HashMap<Value, Value> m = map;
         if (m != null) {
@@ -312,7 +311,6 @@ public final class ObjectValue implements Value {
         return get(StringValue.of(key));
     }
 
-    @SuppressWarnings("unchecked")
     public boolean containsKey(Value key) {
         HashMap<Value, Value> m = map;
         return m != null ? m.containsKey(key) : shape instanceof ViewShape v ? v.lookup().get(source, key) != null
