@@ -67,6 +67,8 @@ public final class Plan {
         public final T[] path;
         /** For refs into data: how many leading path terms are constants. */
         public final int groundPrefix;
+        /** The keys when every path term is a constant, for {@code ObjectValue.getPath}; null otherwise. */
+        public final Value[] keys;
         /**
          * For a ref into data whose keys are all constants, the evaluator's memo of where the keys lead in
          * the rule tree (a pure function of the compiled tree and the base data, which never change); set on
@@ -83,6 +85,14 @@ public final class Plan {
                 g++;
             }
             this.groundPrefix = g;
+            Value[] ks = null;
+            if (g == path.length && g > 0) {
+                ks = new Value[g];
+                for (int i = 0; i < g; i++) {
+                    ks[i] = ((Const) path[i]).value;
+                }
+            }
+            this.keys = ks;
         }
     }
 
@@ -266,6 +276,27 @@ public final class Plan {
         public final boolean assign;
         /** Text of the expression, for errors. */
         public final String text;
+        /**
+         * A comparison of {@code input} at constant keys with a constant, which the evaluator decides in a few
+         * steps ({@code input.caller.tenant == "x"}, {@code "x" in input.caller.roles},
+         * {@code input.caller.attributes.region in {"eu", "uk"}}): one of {@link #TEST_EQUAL}, {@link #TEST_NEQ},
+         * {@link #TEST_MEMBER}; 0 for any other expression. Set only for expressions without {@code with}
+         * whose call has no output term; {@code negated} still applies.
+         */
+        public final int test;
+        /** For a {@link #test}: the keys below {@code input}. */
+        public final Value[] testKeys;
+        /** For a {@link #test}: the constant. */
+        public final Value testConstant;
+        /** For a {@link #test}: whether the input's value is the call's first argument. */
+        public final boolean testInputFirst;
+
+        /** {@code input... == c} or {@code c == input...} (also {@code =} between them). */
+        public static final int TEST_EQUAL = 1;
+        /** {@code input... != c} or {@code c != input...}. */
+        public static final int TEST_NEQ = 2;
+        /** {@code c in input...} or {@code input... in c}. */
+        public static final int TEST_MEMBER = 3;
 
         public Expr(Location loc, Kind kind, boolean negated, With[] withs, T a, T b, T c, Body body,
                     boolean assign, String text) {
@@ -279,6 +310,36 @@ public final class Plan {
             this.body = body;
             this.assign = assign;
             this.text = text;
+            T x = null;
+            T y = null;
+            int op = 0;
+            if (withs.length == 0 && kind == Kind.CALL && b == null && a instanceof CallT call && call.op != 0) {
+                x = call.args[0];
+                y = call.args[1];
+                op = call.op == CallT.EQUAL ? TEST_EQUAL : call.op == CallT.NEQ ? TEST_NEQ : TEST_MEMBER;
+            } else if (withs.length == 0 && kind == Kind.UNIFY) {
+                x = a;
+                y = b;
+                op = TEST_EQUAL;
+            }
+            boolean inputFirst = inputRef(x) != null && y instanceof Const;
+            boolean inputSecond = x instanceof Const && inputRef(y) != null;
+            if (op != 0 && (inputFirst || inputSecond)) {
+                this.test = op;
+                this.testKeys = inputRef(inputFirst ? x : y);
+                this.testConstant = ((Const) (inputFirst ? y : x)).value;
+                this.testInputFirst = inputFirst;
+            } else {
+                this.test = 0;
+                this.testKeys = null;
+                this.testConstant = null;
+                this.testInputFirst = false;
+            }
+        }
+
+        /** The keys of {@code input.k1.k2...} with constant keys, or null for any other term. */
+        private static Value[] inputRef(T t) {
+            return t instanceof Ref r && r.head instanceof Root root && root.input ? r.keys : null;
         }
     }
 
@@ -360,9 +421,12 @@ public final class Plan {
          * Valid only when no {@code with} replaces data or functions; set once, before the plan is shared.
          */
         public Value folded;
+        /** The value when the value term is a constant ({@code value} of a {@link Const}), or null. */
+        public final Value constant;
 
         public Rule(Kind kind, boolean isDefault, Location loc, T[] args, T[] keys, T value, Body body, int slots,
                     Value indexConst, Ref indexRef) {
+            this.constant = value instanceof Const c ? c.value : null;
             this.kind = kind;
             this.isDefault = isDefault;
             this.loc = loc;

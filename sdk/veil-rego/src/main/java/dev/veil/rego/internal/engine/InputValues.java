@@ -33,14 +33,54 @@ final class InputValues {
     private static final ObjectValue.Keys TOP = new ObjectValue.Keys(CALLER, MODEL, REQUEST, SIGNALS, DEGRADED,
             PREDICTION);
     private static final ObjectValue.Keys TOP_NO_PREDICTION = TOP.dropLast(1);
+    private static final StringValue ROLES_KEY = StringValue.canonical("roles");
+    private static final StringValue ATTRIBUTES_KEY = StringValue.canonical("attributes");
     private static final ObjectValue.Keys CALLER_KEYS = new ObjectValue.Keys(StringValue.canonical("id"),
-        StringValue.canonical("authenticated"), StringValue.canonical("method"), StringValue.canonical("roles"),
-        StringValue.canonical("tenant"), StringValue.canonical("attributes"));
+        StringValue.canonical("authenticated"), StringValue.canonical("method"), ROLES_KEY,
+        StringValue.canonical("tenant"), ATTRIBUTES_KEY);
+
+    private static final int ROLES = 3;
+    private static final int ATTRIBUTES = 5;
+
+    private static final ObjectValue.Shape<PolicyInput> TOP_SHAPE = new ObjectValue.Shape<>(TOP, InputValues::top,
+            InputValues::topPath);
+    private static final ObjectValue.Shape<PolicyInput> TOP_NO_PREDICTION_SHAPE = TOP_SHAPE.withKeys(TOP_NO_PREDICTION);
+    private static final ObjectValue.Shape<Caller> CALLER_SHAPE = new ObjectValue.Shape<>(CALLER_KEYS,
+            InputValues::callerValue, null);
+    private static final ObjectValue.View<Map<String, String>> ATTRIBUTES_VIEW = new ObjectValue.View<>(
+            InputValues::attribute, InputValues::attributeEntries);
 
     private InputValues() {}
 
     static ObjectValue of(PolicyInput in) {
-        return ObjectValue.lazy(in.prediction() != null ? TOP : TOP_NO_PREDICTION, in, InputValues::top);
+        return ObjectValue.lazy(in.prediction() != null ? TOP_SHAPE : TOP_NO_PREDICTION_SHAPE, in);
+    }
+
+    /**
+     * A path below the caller in one step, without the caller's object on the way: {@code input.caller.tenant},
+     * {@code input.caller.roles}, {@code input.caller.attributes.region}; the same values as {@link #top} and
+     * {@link #callerValue} give key by key. Any other path is left to indexing key by key.
+     */
+    private static Value topPath(PolicyInput in, Value[] keys, int from) {
+        int n = keys.length - from;
+        if (n < 2 || keys[from] != CALLER && !CALLER.equals(keys[from])) {
+            return ObjectValue.UNRESOLVED;
+        }
+        Caller c = in.caller();
+        Value k = keys[from + 1];
+        // The keys policies read most, by identity (a policy's constant keys are the canonical strings).
+        int i = k == ATTRIBUTES_KEY ? ATTRIBUTES : k == ROLES_KEY ? ROLES : CALLER_KEYS.indexOf(k);
+        if (i < 0) {
+            return null; // the caller has no such key
+        }
+        if (n == 2) {
+            return callerValue(c, i);
+        }
+        if (i == ATTRIBUTES) {
+            Value v = attribute(c.attributes(), keys[from + 2]);
+            return n == 3 ? v : null; // below an attribute, a string, nothing is defined
+        }
+        return i == ROLES ? ObjectValue.UNRESOLVED : null; // the other keys are scalars
     }
 
     private static Value top(PolicyInput in, int i) {
@@ -90,7 +130,7 @@ final class InputValues {
     }
 
     private static ObjectValue caller(Caller c) {
-        return ObjectValue.lazy(CALLER_KEYS, c, InputValues::callerValue);
+        return ObjectValue.lazy(CALLER_SHAPE, c);
     }
 
     private static Value callerValue(Caller c, int i) {
@@ -98,7 +138,7 @@ final class InputValues {
             case 0 -> StringValue.of(c.id());
             case 1 -> BooleanValue.of(c.authenticated());
             case 2 -> StringValue.of(c.method().id());
-            case 3 -> roles(c.roles());
+            case ROLES -> roles(c.roles());
             case 4 -> StringValue.of(c.tenant());
             default -> attributes(c.attributes());
         };
@@ -114,7 +154,7 @@ final class InputValues {
 
     /** The attributes: a view over the caller's map, read key by key. */
     private static ObjectValue attributes(Map<String, String> attributes) {
-        return ObjectValue.view(attributes.size(), attributes, InputValues::attribute, InputValues::attributeEntries);
+        return ObjectValue.view(attributes.size(), attributes, ATTRIBUTES_VIEW);
     }
 
     private static Value attribute(Map<String, String> attributes, Value key) {

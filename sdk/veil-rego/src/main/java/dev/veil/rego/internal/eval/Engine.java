@@ -25,10 +25,13 @@ public final class Engine {
 
     private final Compiler.Compiled compiled;
     private final ObjectValue data;
+    /** What every evaluation without {@code print} output shares. */
+    private final Evaluator.Setup quiet;
 
     private Engine(Compiler.Compiled compiled, ObjectValue data) {
         this.compiled = compiled;
         this.data = data;
+        this.quiet = new Evaluator.Setup(compiled.root(), data, null);
     }
 
     /**
@@ -133,6 +136,8 @@ public final class Engine {
     private Evaluator evaluator(Value input, Options opts) {
         long now = Evaluator.NOW_ON_FIRST_USE;
         long deadline = opts.timeoutNanos() > 0 ? System.nanoTime() + opts.timeoutNanos() : 0;
-        return new Evaluator(compiled.root(), data, input, opts.strict(), opts.printOut(), now, deadline);
+        Evaluator.Setup setup = opts.printOut() == null ? quiet : new Evaluator.Setup(compiled.root(), data,
+                opts.printOut());
+        return new Evaluator(setup, input, opts.strict(), now, deadline);
     }
 }

@@ -56,15 +56,37 @@ public final class Evaluator implements BuiltinContext {
     /** What {@link #direct} returns for a term that needs the general evaluation. */
     private static final Value NOT_DIRECT = StringValue.of("\u0000not direct");
 
-    private final RuleNode root;
-    private final ObjectValue data;
+    /** What every evaluation of one compiled policy shares: the rule tree, the base data, where print writes. */
+    public static final class Setup {
+        final RuleNode root;
+        final ObjectValue data;
+        final PrintStream printOut;
+
+        /** @param printOut where {@code print} writes, or null to drop its output */
+        public Setup(RuleNode root, ObjectValue data, PrintStream printOut) {
+            this.root = root;
+            this.data = data == null ? ObjectValue.EMPTY : data;
+            this.printOut = printOut;
+        }
+    }
+
+    /** What few evaluations need, created on first use: the clock, the deadline, the builtins' cache. */
+    private static final class Extras {
+        long now = NOW_ON_FIRST_USE;
+        long deadline;
+        Map<String, Object> builtinCache;
+    }
+
+    /** The replacements of the innermost {@code with}: function mocks and data overlays. */
+    private record Scope(Map<String, Object> mocks, List<Value[]> withPaths, List<Value> withValues) {
+    }
+
+    private final Setup setup;
+    /** Null until the clock, the builtins' cache or a deadline is needed. */
+    private Extras extras;
     private final boolean strict;
-    private final PrintStream printOut;
-    private final long deadline;
-    private long now;
     /** Set when a builtin read the clock, randomness or the per-evaluation cache, or printed. */
     private boolean impure;
-    private Map<String, Object> builtinCache;
 
     private Value input;
     /** The first node value or function result of this evaluation (most evaluations need one at most). */
@@ -74,10 +96,9 @@ public final class Evaluator implements BuiltinContext {
     private HashMap<Object, Value> moreCached;
     /** Set when the evaluation read {@code input} or printed, for constant folding. */
     private boolean inputRead;
-    private Map<String, Object> mocks;
-    private List<Value[]> withPaths;
-    private List<Value> withValues;
-    /** Rule and function nesting, at most {@link #MAX_DEPTH} (a short keeps the evaluator at 80 bytes). */
+    /** Null outside {@code with} (see {@link #mocks}, {@link #withPaths}, {@link #withValues}). */
+    private Scope scope;
+    /** Rule and function nesting, at most {@link #MAX_DEPTH} (a short keeps the evaluator small). */
     private short depth;
     /** Steps since the deadline was last checked, below 1024. */
     private short ticks;
@@ -90,13 +111,53 @@ public final class Evaluator implements BuiltinContext {
      */
     public Evaluator(RuleNode root, ObjectValue data, Value input, boolean strict, PrintStream printOut,
                      long nowNanos, long deadline) {
-        this.root = root;
-        this.data = data == null ? ObjectValue.EMPTY : data;
+        this(new Setup(root, data, printOut), input, strict, nowNanos, deadline);
+    }
+
+    /**
+     * A new evaluation of a policy's {@link Setup}, which any number of evaluations may share.
+     *
+     * @param input    the input document, or null when undefined
+     * @param deadline {@link System#nanoTime()} after which evaluation fails, or 0 for none
+     */
+    public Evaluator(Setup setup, Value input, boolean strict, long nowNanos, long deadline) {
+        this.setup = setup;
         this.input = input;
         this.strict = strict;
-        this.printOut = printOut;
-        this.deadline = deadline;
-        this.now = nowNanos;
+        if (nowNanos != NOW_ON_FIRST_USE || deadline != 0) {
+            Extras x = extras();
+            x.now = nowNanos;
+            x.deadline = deadline;
+        }
+    }
+
+    private Extras extras() {
+        Extras x = extras;
+        if (x == null) {
+            x = new Extras();
+            extras = x;
+        }
+        return x;
+    }
+
+    private Map<String, Object> mocks() {
+        Scope s = scope;
+        return s == null ? null : s.mocks();
+    }
+
+    private List<Value[]> withPaths() {
+        Scope s = scope;
+        return s == null ? null : s.withPaths();
+    }
+
+    private List<Value> withValues() {
+        Scope s = scope;
+        return s == null ? null : s.withValues();
+    }
+
+    /** A scope of these replacements, or null for none. */
+    private static Scope scope(Map<String, Object> mocks, List<Value[]> withPaths, List<Value> withValues) {
+        return mocks == null && withPaths == null ? null : new Scope(mocks, withPaths, withValues);
     }
 
     /** The builtins' view of this evaluation: the evaluator itself. */
@@ -108,11 +169,12 @@ public final class Evaluator implements BuiltinContext {
     @Override
     public long nowNanos() {
         impure = true;
-        if (now == NOW_ON_FIRST_USE) {
+        Extras x = extras();
+        if (x.now == NOW_ON_FIRST_USE) {
             java.time.Instant t = java.time.Instant.now();
-            now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
+            x.now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
         }
-        return now;
+        return x.now;
     }
 
     @Override
@@ -130,10 +192,11 @@ public final class Evaluator implements BuiltinContext {
     @Override
     public Map<String, Object> cache() {
         impure = true;
-        if (builtinCache == null) {
-            builtinCache = new HashMap<>();
+        Extras x = extras();
+        if (x.builtinCache == null) {
+            x.builtinCache = new HashMap<>();
         }
-        return builtinCache;
+        return x.builtinCache;
     }
 
     // ------------------------------------------------------------------ entry points
@@ -167,7 +230,7 @@ public final class Evaluator implements BuiltinContext {
 
     /** The value of the document a {@link #documentRef} names, or null when undefined. */
     public Value document(Plan.Ref ref) {
-        if (withPaths == null && ref.head instanceof Plan.Root r && !r.input && ref.groundPrefix == ref.path.length) {
+        if (withPaths() == null && ref.head instanceof Plan.Root r && !r.input && ref.groundPrefix == ref.path.length) {
             // A rule's document: straight to its node, unless base data shadows it.
             Resolved res = resolve(ref);
             RuleNode node = res.node;
@@ -281,7 +344,8 @@ public final class Evaluator implements BuiltinContext {
             Plan.Expr e = b.exprs[i];
             if (++ticks >= 1024) {
                 ticks = 0;
-                if (deadline != 0 && System.nanoTime() > deadline) {
+                Extras x = extras;
+                if (x != null && x.deadline != 0 && System.nanoTime() > x.deadline) {
                     throw new EvalError("eval_cancel_error", "timeout", e.loc);
                 }
             }
@@ -309,6 +373,9 @@ public final class Evaluator implements BuiltinContext {
      * evaluation.
      */
     private int test(Plan.Expr e, Value[] f) {
+        if (e.test != 0 && mocks() == null) {
+            return inputTest(e);
+        }
         if (e.withs.length > 0) {
             return -1;
         }
@@ -362,6 +429,44 @@ public final class Evaluator implements BuiltinContext {
     }
 
     /**
+     * A {@link Plan.Expr#test}: {@code input} at constant keys compared with a constant, as {@link #direct}
+     * decides the call (undefined when the input has nothing at those keys); 1 when it holds, 0 otherwise.
+     */
+    private int inputTest(Plan.Expr e) {
+        Value v = inputAt(e.testKeys);
+        boolean found;
+        if (v == null) {
+            found = false;
+        } else {
+            Value c = e.testConstant;
+            Value x = e.testInputFirst ? v : c;
+            Value y = e.testInputFirst ? c : v;
+            found = switch (e.test) {
+                case Plan.Expr.TEST_EQUAL -> x.equals(y);
+                case Plan.Expr.TEST_NEQ -> !x.equals(y);
+                default -> Core.member(x, y);
+            };
+        }
+        return found != e.negated ? 1 : 0;
+    }
+
+    /** {@code input} at constant keys, or null when undefined. */
+    private Value inputAt(Value[] keys) {
+        inputRead = true;
+        Value v = input;
+        if (v instanceof ObjectValue o) {
+            Value p = o.getPath(keys, 0);
+            if (p != ObjectValue.UNRESOLVED) {
+                return p;
+            }
+        }
+        for (int i = 0; i < keys.length && v != null; i++) {
+            v = index(v, keys[i]);
+        }
+        return v;
+    }
+
+    /**
      * Where the constant keys of a reference into data lead: the first node with rules on the way when no
      * base data shadows it, and how many keys reach it; {@code node} null otherwise.
      */
@@ -376,8 +481,8 @@ public final class Evaluator implements BuiltinContext {
             return r;
         }
         Resolved r = UNRESOLVED;
-        RuleNode node = root;
-        Value base = data;
+        RuleNode node = setup.root;
+        Value base = setup.data;
         for (int i = 0; i < ref.path.length && node != null; i++) {
             Value key = ((Plan.Const) ref.path[i]).value;
             node = node.childAt(key);
@@ -399,7 +504,7 @@ public final class Evaluator implements BuiltinContext {
     /** A reference into {@code data} whose keys are all constants: at most one value, or null. */
     private Value directData(Plan.Ref ref) {
         Plan.T[] path = ref.path;
-        if (withPaths != null) {
+        if (withPaths() != null) {
             return first(new Plan.Ref(Location.NONE, DATA, path), NO_SLOTS);
         }
         Resolved res = resolve(ref);
@@ -410,8 +515,8 @@ public final class Evaluator implements BuiltinContext {
             }
             return v;
         }
-        RuleNode node = root;
-        Value base = data;
+        RuleNode node = setup.root;
+        Value base = setup.data;
         int i = 0;
         while (true) {
             if (node == null) {
@@ -457,70 +562,86 @@ public final class Evaluator implements BuiltinContext {
             return v == null ? NOT_DIRECT : v;
         }
         if (t instanceof Plan.Ref r) {
-            Value v;
-            if (r.head instanceof Plan.Root root0) {
-                if (!root0.input) {
-                    return r.groundPrefix == r.path.length ? directData(r) : NOT_DIRECT;
-                }
-                inputRead = true;
-                v = input;
-            } else if (r.head instanceof Plan.Local l) {
-                v = f[l.slot];
-                if (v == null) {
-                    return NOT_DIRECT;
-                }
-            } else {
-                return NOT_DIRECT;
-            }
-            Plan.T[] path = r.path;
-            for (int i = 0; i < path.length && v != null; i++) {
-                Value key = quick(path[i], f);
-                if (key == null) {
-                    return NOT_DIRECT;
-                }
-                v = index(v, key);
-            }
-            return v;
+            return directRef(r, f);
         }
         if (t instanceof Plan.CallT c) {
-            if (mocks != null || c.builtin != null && (c.builtin.relation() || Core.PRINT.equals(c.name))) {
-                return NOT_DIRECT;
-            }
-            if (c.op != 0) {
-                // ==, != and in: total on any values, decided here without an argument array
-                // (in the general evaluation's order, stopping at the first undefined argument)
-                Value first = direct(c.args[c.order[0]], f);
-                if (first == NOT_DIRECT || first == null) {
-                    return first;
-                }
-                Value second = direct(c.args[c.order[1]], f);
-                if (second == NOT_DIRECT || second == null) {
-                    return second;
-                }
-                Value x = c.order[0] == 0 ? first : second;
-                Value y = c.order[0] == 0 ? second : first;
-                boolean b = switch (c.op) {
-                    case Plan.CallT.EQUAL -> x.equals(y);
-                    case Plan.CallT.NEQ -> !x.equals(y);
-                    default -> Core.member(x, y);
-                };
-                return BooleanValue.of(b);
-            }
-            Value[] args = new Value[c.args.length];
-            for (int j = 0; j < args.length; j++) {
-                int i = c.order[j];
-                Value v = direct(c.args[i], f);
-                if (v == NOT_DIRECT || v == null) {
-                    return v; // as the general evaluation, which stops at the first undefined argument
-                }
-                args[i] = v;
-            }
-            if (c.builtin != null) {
-                return callFunctionBuiltin(c.builtin, c, args);
-            }
-            return callFunction(c.function, args, c.loc);
+            return directCall(c, f);
         }
         return NOT_DIRECT;
+    }
+
+    /** {@link #direct} of a reference. */
+    private Value directRef(Plan.Ref r, Value[] f) {
+        Value v;
+        if (r.head instanceof Plan.Root root0) {
+            if (!root0.input) {
+                return r.groundPrefix == r.path.length ? directData(r) : NOT_DIRECT;
+            }
+            inputRead = true;
+            v = input;
+            if (r.keys != null && v instanceof ObjectValue o) {
+                Value p = o.getPath(r.keys, 0);
+                if (p != ObjectValue.UNRESOLVED) {
+                    return p;
+                }
+            }
+        } else if (r.head instanceof Plan.Local l) {
+            v = f[l.slot];
+            if (v == null) {
+                return NOT_DIRECT;
+            }
+        } else {
+            return NOT_DIRECT;
+        }
+        Plan.T[] path = r.path;
+        for (int i = 0; i < path.length && v != null; i++) {
+            Value key = quick(path[i], f);
+            if (key == null) {
+                return NOT_DIRECT;
+            }
+            v = index(v, key);
+        }
+        return v;
+    }
+
+    /** {@link #direct} of a call. */
+    private Value directCall(Plan.CallT c, Value[] f) {
+        if (mocks() != null || c.builtin != null && (c.builtin.relation() || Core.PRINT.equals(c.name))) {
+            return NOT_DIRECT;
+        }
+        if (c.op != 0) {
+            // ==, != and in: total on any values, decided here without an argument array
+            // (in the general evaluation's order, stopping at the first undefined argument)
+            Value first = direct(c.args[c.order[0]], f);
+            if (first == NOT_DIRECT || first == null) {
+                return first;
+            }
+            Value second = direct(c.args[c.order[1]], f);
+            if (second == NOT_DIRECT || second == null) {
+                return second;
+            }
+            Value x = c.order[0] == 0 ? first : second;
+            Value y = c.order[0] == 0 ? second : first;
+            boolean b = switch (c.op) {
+                case Plan.CallT.EQUAL -> x.equals(y);
+                case Plan.CallT.NEQ -> !x.equals(y);
+                default -> Core.member(x, y);
+            };
+            return BooleanValue.of(b);
+        }
+        Value[] args = new Value[c.args.length];
+        for (int j = 0; j < args.length; j++) {
+            int i = c.order[j];
+            Value v = direct(c.args[i], f);
+            if (v == NOT_DIRECT || v == null) {
+                return v; // as the general evaluation, which stops at the first undefined argument
+            }
+            args[i] = v;
+        }
+        if (c.builtin != null) {
+            return callFunctionBuiltin(c.builtin, c, args);
+        }
+        return callFunction(c.function, args, c.loc);
     }
 
     private boolean evalExpr(Plan.Expr e, Value[] f, K k) {
@@ -650,13 +771,11 @@ public final class Evaluator implements BuiltinContext {
         }
         Value savedInput = input;
         CacheState savedCache = new CacheState(cacheKey, cacheValue, moreCached);
-        Map<String, Object> savedMocks = mocks;
-        List<Value[]> savedPaths = withPaths;
-        List<Value> savedValues = withValues;
+        Scope savedScope = scope;
         Value newInput = input;
-        Map<String, Object> newMocks = mocks == null ? new HashMap<>() : new HashMap<>(mocks);
-        List<Value[]> newPaths = withPaths == null ? new ArrayList<>() : new ArrayList<>(withPaths);
-        List<Value> newValues = withValues == null ? new ArrayList<>() : new ArrayList<>(withValues);
+        Map<String, Object> newMocks = mocks() == null ? new HashMap<>() : new HashMap<>(mocks());
+        List<Value[]> newPaths = withPaths() == null ? new ArrayList<>() : new ArrayList<>(withPaths());
+        List<Value> newValues = withValues() == null ? new ArrayList<>() : new ArrayList<>(withValues());
         for (int i = 0; i < vals.length; i++) {
             Plan.With w = e.withs[i];
             switch (w.target) {
@@ -669,19 +788,17 @@ public final class Evaluator implements BuiltinContext {
             }
         }
         Value fInput = newInput;
+        Scope newScope = scope(newMocks.isEmpty() ? null : newMocks, newPaths.isEmpty() ? null : newPaths,
+                newValues.isEmpty() ? null : newValues);
         Runnable apply = () -> {
             input = fInput;
             clearCache();
-            mocks = newMocks.isEmpty() ? null : newMocks;
-            withPaths = newPaths.isEmpty() ? null : newPaths;
-            withValues = newValues.isEmpty() ? null : newValues;
+            scope = newScope;
         };
         Runnable restore = () -> {
             input = savedInput;
             restoreCache(savedCache);
-            mocks = savedMocks;
-            withPaths = savedPaths;
-            withValues = savedValues;
+            scope = savedScope;
         };
         apply.run();
         try {
@@ -770,7 +887,7 @@ public final class Evaluator implements BuiltinContext {
                 inputRead = true;
                 return input == null || k.accept(input);
             }
-            Value v = materialize(root, data, new ArrayList<>());
+            Value v = materialize(setup.root, setup.data, new ArrayList<>());
             return v == null || k.accept(v);
         }
         if (t instanceof Plan.CallT c) {
@@ -1009,9 +1126,15 @@ public final class Evaluator implements BuiltinContext {
         if (r.head instanceof Plan.Root root0) {
             if (root0.input) {
                 inputRead = true;
+                if (r.keys != null && input instanceof ObjectValue o) {
+                    Value p = o.getPath(r.keys, 0);
+                    if (p != ObjectValue.UNRESOLVED) {
+                        return p == null || k.accept(p);
+                    }
+                }
                 return input == null || walk(input, r.path, 0, f, k);
             }
-            return evalData(r.path, 0, root, data, new Value[r.path.length], f, k);
+            return evalData(r.path, 0, setup.root, setup.data, new Value[r.path.length], f, k);
         }
         return evalTerm(r.head, f, hv -> walk(hv, r.path, 0, f, k));
     }
@@ -1080,12 +1203,12 @@ public final class Evaluator implements BuiltinContext {
     }
 
     private boolean evalData(Plan.T[] path, int i, RuleNode node, Value base, Value[] pfx, Value[] f, VK k) {
-        if (withPaths != null) {
+        if (withPaths() != null) {
             boolean under = false;
-            for (int w = 0; w < withPaths.size(); w++) {
-                Value[] wp = withPaths.get(w);
+            for (int w = 0; w < withPaths().size(); w++) {
+                Value[] wp = withPaths().get(w);
                 if (wp.length == i && prefixEquals(wp, pfx, i)) {
-                    return walk(withValues.get(w), path, i, f, k);
+                    return walk(withValues().get(w), path, i, f, k);
                 }
                 if (wp.length > i && prefixEquals(wp, pfx, i)) {
                     under = true;
@@ -1103,7 +1226,7 @@ public final class Evaluator implements BuiltinContext {
         if (node.hasRules()) {
             // Base data shadows rules at the same path, as in OPA.
             Value v = base != null ? base : nodeValue(node);
-            if (withPaths != null) {
+            if (withPaths() != null) {
                 v = applyOverlays(v, node.path);
             }
             return v == null || walk(v, path, i, f, k);
@@ -1152,8 +1275,8 @@ public final class Evaluator implements BuiltinContext {
     }
 
     private Value applyOverlays(Value v, List<Value> at) {
-        for (int w = 0; w < withPaths.size(); w++) {
-            Value[] wp = withPaths.get(w);
+        for (int w = 0; w < withPaths().size(); w++) {
+            Value[] wp = withPaths().get(w);
             if (wp.length > at.size()) {
                 boolean match = true;
                 for (int j = 0; j < at.size(); j++) {
@@ -1164,7 +1287,7 @@ public final class Evaluator implements BuiltinContext {
                 }
                 if (match) {
                     Value[] rest = java.util.Arrays.copyOfRange(wp, at.size(), wp.length);
-                    v = upsert(v, rest, 0, withValues.get(w));
+                    v = upsert(v, rest, 0, withValues().get(w));
                 }
             }
         }
@@ -1178,7 +1301,7 @@ public final class Evaluator implements BuiltinContext {
         }
         if (node.hasRules()) {
             Value v = nodeValue(node);
-            return withPaths != null ? applyOverlays(v, at) : v;
+            return withPaths() != null ? applyOverlays(v, at) : v;
         }
         if (node.isFunction()) {
             return null;
@@ -1202,7 +1325,7 @@ public final class Evaluator implements BuiltinContext {
             }
         }
         Value v = b.build();
-        return withPaths != null ? applyOverlays(v, at) : v;
+        return withPaths() != null ? applyOverlays(v, at) : v;
     }
 
     // ------------------------------------------------------------------ rules
@@ -1282,12 +1405,16 @@ public final class Evaluator implements BuiltinContext {
             return all;
         }
         inputRead = true;
-        Value v = input;
-        for (Plan.T t : node.indexRef.path) {
-            if (v == null) {
-                break;
+        Value v = input instanceof ObjectValue o && node.indexRef.keys != null ? o.getPath(node.indexRef.keys, 0)
+                : ObjectValue.UNRESOLVED;
+        if (v == ObjectValue.UNRESOLVED) {
+            v = input;
+            for (Plan.T t : node.indexRef.path) {
+                if (v == null) {
+                    break;
+                }
+                v = index(v, ((Plan.Const) t).value);
             }
-            v = index(v, ((Plan.Const) t).value);
         }
         List<Plan.Rule> hit = v == null ? null : node.indexed.get(v);
         if (hit == null) {
@@ -1321,6 +1448,11 @@ public final class Evaluator implements BuiltinContext {
             }
             return result;
         }
+        return computePartial(node, rules);
+    }
+
+    /** The value of a node of partial rules (sets and objects) and of a node with children. */
+    private Value computePartial(RuleNode node, List<Plan.Rule> rules) {
         Tree tree = new Tree();
         boolean set = node.isPartialSet();
         SetValue.Builder sb = set ? SetValue.builder() : null;
@@ -1436,8 +1568,10 @@ public final class Evaluator implements BuiltinContext {
     /** The value of one complete rule with its else chain, or null. */
     private Value evalChain(Plan.Rule r, RuleNode node) {
         for (Plan.Rule cur = r; cur != null; cur = cur.elseRule) {
-            Value constant = cur.value instanceof Plan.Const c ? c.value
-                    : withPaths == null && mocks == null ? cur.folded : null;
+            Value constant = cur.constant;
+            if (constant == null && scope == null) {
+                constant = cur.folded;
+            }
             if (constant != null) {
                 // One value whatever the body binds: the first solution of the body decides.
                 Value[] f = cur.slots == 0 ? NO_SLOTS : new Value[cur.slots];
@@ -1467,7 +1601,7 @@ public final class Evaluator implements BuiltinContext {
     // ------------------------------------------------------------------ calls
 
     private boolean evalCall(Plan.CallT c, Value[] f, VK k) {
-        Object mock = mocks == null ? null : mocks.get(c.name);
+        Object mock = mocks() == null ? null : mocks().get(c.name);
         if (mock == null && Core.PRINT.equals(c.name) && c.builtin != null) {
             return print(c, f, k);
         }
@@ -1481,14 +1615,14 @@ public final class Evaluator implements BuiltinContext {
                     return callBuiltin(w.replacementBuiltin, c, args, k);
                 }
                 // A replacement function runs without any mocks (it may call the original).
-                Map<String, Object> saved = mocks;
+                Scope saved = scope;
                 CacheState savedCache = takeCache();
-                mocks = null;
+                scope = scope(null, saved.withPaths(), saved.withValues());
                 Value v;
                 try {
                     v = callFunction(w.replacementNode, args.clone(), c.loc);
                 } finally {
-                    mocks = saved;
+                    scope = saved;
                     restoreCache(savedCache);
                 }
                 return v == null || k.accept(v);
@@ -1541,8 +1675,8 @@ public final class Evaluator implements BuiltinContext {
                 b.append(v instanceof StringValue s ? s.value() : v.toString());
             }
         }
-        if (printOut != null) {
-            printOut.println(b);
+        if (setup.printOut != null) {
+            setup.printOut.println(b);
         }
         return k.accept(BooleanValue.TRUE);
     }

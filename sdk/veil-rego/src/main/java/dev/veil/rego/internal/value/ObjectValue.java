@@ -18,24 +18,21 @@ public final class ObjectValue implements Value {
     /** The empty object. */
     public static final ObjectValue EMPTY = new ObjectValue(new HashMap<>(0));
 
-    /** The entries; null while a lazy object has not needed all of them (see {@link #lazy}). */
+    /** The entries; null while a lazy object or a view has not needed all of them (see {@link #lazy}). */
     private volatile HashMap<Value, Value> map;
     private volatile Value[] sortedKeys;
     private int hash;
     /**
-     * A lazy object's distinct keys, its value function and the values read so far; null otherwise. The
-     * functions of lazy objects and views take {@link #source} as an argument, so that they need not
-     * capture it (one shared function object rather than one per object).
+     * A lazy object's {@link Shape} or a view's {@link ViewShape}, shared by every object of that shape (the
+     * functions take {@link #source} as an argument, so that they need not capture it); null otherwise.
      */
-    private final Value[] lazyKeys;
-    private final Value[] lazyMemo;
-    /** A lazy object's {@link Values} or a view's {@link Lookup} (one field: the object is one or the other). */
-    private final Object fn;
-    /** A view's size and entries (see {@link #view}); null otherwise. */
-    private final int viewSize;
-    private final java.util.function.Function<Object, Map<Value, Value>> viewEntries;
+    private final Object shape;
     /** What a lazy object's or a view's functions read; null otherwise. */
     private final Object source;
+    /** A view's size. */
+    private final int viewSize;
+    /** A lazy object's values read so far, created on the first value read (not for a path, see {@link #getPath}). */
+    private Value[] lazyMemo;
 
     /** The value at index {@code i} of a lazy object over {@code source}. */
     @FunctionalInterface
@@ -49,34 +46,35 @@ public final class ObjectValue implements Value {
         Value get(S source, Value key);
     }
 
+    /**
+     * The value a path of keys leads to below a lazy object over {@code source}, without building the objects
+     * on the way ({@code input.caller.attributes.status} in one step): exactly what indexing the object key
+     * by key gives (null when undefined; indexing a string, number, boolean or null gives null), or
+     * {@link #UNRESOLVED} for a path it leaves to indexing key by key.
+     */
+    @FunctionalInterface
+    public interface Path<S> {
+        Value at(S source, Value[] keys, int from);
+    }
+
+    /** What {@link #getPath} and a {@link Path} answer for a path that must be indexed key by key. */
+    public static final Value UNRESOLVED = StringValue.of("\u0000unresolved path");
+
     private ObjectValue(HashMap<Value, Value> map) {
         this.map = map;
-        this.lazyKeys = null;
-        this.fn = null;
-        this.lazyMemo = null;
-        this.viewSize = 0;
-        this.viewEntries = null;
+        this.shape = null;
         this.source = null;
-    }
-
-    private ObjectValue(Value[] keys, Object source, Values<?> values) {
-        this.lazyKeys = keys;
-        this.fn = values;
-        this.lazyMemo = new Value[keys.length];
         this.viewSize = 0;
-        this.viewEntries = null;
-        this.source = source;
     }
 
-    @SuppressWarnings("unchecked")
-    private ObjectValue(int size, Object source, Lookup<?> lookup,
-                        java.util.function.Function<?, Map<Value, Value>> entries) {
-        this.lazyKeys = null;
-        this.fn = lookup;
-        this.lazyMemo = null;
-        this.viewSize = size;
-        this.viewEntries = (java.util.function.Function<Object, Map<Value, Value>>) entries;
+    private ObjectValue(Object shape, Object source, int viewSize) {
+        this.shape = shape;
         this.source = source;
+        this.viewSize = viewSize;
+    }
+
+    /** A view's functions: one constant shared by every view of that kind. */
+    private record ViewShape(Lookup<Object> lookup, java.util.function.Function<Object, Map<Value, Value>> entries) {
     }
 
     /**
@@ -92,27 +90,37 @@ public final class ObjectValue implements Value {
                                    java.util.function.Supplier<Map<Value, Value>> entries) {
         Objects.requireNonNull(lookup, "object view lookup");
         Objects.requireNonNull(entries, "object view entries");
-        return size == 0 ? EMPTY : new ObjectValue(size, new Object[] {lookup, entries}, FUNCTION_LOOKUP,
-                FUNCTION_ENTRIES);
+        return size == 0 ? EMPTY : new ObjectValue(FUNCTION_VIEW, new Object[] {lookup, entries}, size);
     }
 
     @SuppressWarnings("unchecked")
-    private static final Lookup<Object[]> FUNCTION_LOOKUP =
-            (fs, key) -> ((java.util.function.Function<Value, Value>) fs[0]).apply(key);
-    @SuppressWarnings("unchecked")
-    private static final java.util.function.Function<Object[], Map<Value, Value>> FUNCTION_ENTRIES =
-            fs -> ((java.util.function.Supplier<Map<Value, Value>>) fs[1]).get();
+    private static final ViewShape FUNCTION_VIEW = new ViewShape(
+            (fs, key) -> ((java.util.function.Function<Value, Value>) ((Object[]) fs)[0]).apply(key),
+            fs -> ((java.util.function.Supplier<Map<Value, Value>>) ((Object[]) fs)[1]).get());
+
+    /** The functions of views over one kind of source, built once and shared by every such view. */
+    public static final class View<S> {
+        private final ViewShape shape;
+
+        /**
+         * @param lookup  the value at a key of a source, or null when there is none
+         * @param entries every entry of a source, the same as {@code lookup} gives
+         */
+        @SuppressWarnings("unchecked")
+        public View(Lookup<S> lookup, java.util.function.Function<S, Map<Value, Value>> entries) {
+            Objects.requireNonNull(lookup, "object view lookup");
+            Objects.requireNonNull(entries, "object view entries");
+            this.shape = new ViewShape((Lookup<Object>) lookup,
+                    (java.util.function.Function<Object, Map<Value, Value>>) entries);
+        }
+    }
 
     /**
      * {@link #view(int, java.util.function.Function, java.util.function.Supplier)} over {@code source}, with
-     * functions that take it as an argument (and so can be shared constants rather than a new closure per
-     * object).
+     * functions that take it as an argument (built once, rather than a new closure per object).
      */
-    public static <S> ObjectValue view(int size, S source, Lookup<S> lookup,
-                                       java.util.function.Function<S, Map<Value, Value>> entries) {
-        Objects.requireNonNull(lookup, "object view lookup");
-        Objects.requireNonNull(entries, "object view entries");
-        return size == 0 ? EMPTY : new ObjectValue(size, source, lookup, entries);
+    public static <S> ObjectValue view(int size, S source, View<S> view) {
+        return size == 0 ? EMPTY : new ObjectValue(view.shape, source, size);
     }
 
     /**
@@ -126,7 +134,7 @@ public final class ObjectValue implements Value {
      */
     public static ObjectValue lazy(Value[] keys, IntFunction<Value> values) {
         Objects.requireNonNull(values, "lazy object values");
-        return lazy(new Keys(keys), values, INT_FUNCTION);
+        return lazy(new Shape<>(new Keys(keys), INT_FUNCTION, null), values);
     }
 
     private static final Values<IntFunction<Value>> INT_FUNCTION = IntFunction::apply;
@@ -147,27 +155,89 @@ public final class ObjectValue implements Value {
         public Keys dropLast(int n) {
             return new Keys(Arrays.copyOf(keys, keys.length - n));
         }
+
+        /** The index of {@code key}, or -1 when it is not one of these keys. */
+        public int indexOf(Value key) {
+            Value[] ks = keys;
+            for (int i = 0; i < ks.length; i++) {
+                if (ks[i] == key) {
+                    return i;
+                }
+            }
+            int h = key.hashCode();
+            for (int i = 0; i < ks.length; i++) {
+                if (ks[i].hashCode() == h && ks[i].equals(key)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** The number of keys. */
+        public int size() {
+            return keys.length;
+        }
     }
 
     /**
-     * {@link #lazy(Value[], IntFunction)} over {@code source}, with a function that takes it as an argument
-     * (and so can be a shared constant rather than a new closure per object).
+     * The keys and functions of lazy objects over one kind of source, built once and shared by every such
+     * object (see {@link #lazy(Shape, Object)}).
      */
-    public static <S> ObjectValue lazy(Keys keys, S source, Values<S> values) {
-        Objects.requireNonNull(values, "lazy object values");
-        return keys.keys.length == 0 ? EMPTY : new ObjectValue(keys.keys, source, values);
+    public static final class Shape<S> {
+        private final Value[] keys;
+        private final Keys checked;
+        private final Values<Object> values;
+        private final Path<Object> path;
+
+        /**
+         * @param keys   the distinct keys
+         * @param values the value at the key of each index, a pure function of the source and the index
+         * @param path   the value at a path of keys (see {@link Path}), or null to index key by key
+         */
+        @SuppressWarnings("unchecked")
+        public Shape(Keys keys, Values<S> values, Path<S> path) {
+            this.checked = keys;
+            this.keys = keys.keys;
+            this.values = (Values<Object>) Objects.requireNonNull(values, "lazy object values");
+            this.path = (Path<Object>) path;
+        }
+
+        /** The same functions over other keys (which their value function must still answer for). */
+        public Shape<S> withKeys(Keys keys) {
+            @SuppressWarnings("unchecked")
+            Shape<S> s = new Shape<>(keys, (Values<S>) values, (Path<S>) path);
+            return s;
+        }
+    }
+
+    /**
+     * {@link #lazy(Value[], IntFunction)} over {@code source}, with functions that take it as an argument
+     * (built once, rather than a new closure per object).
+     */
+    public static <S> ObjectValue lazy(Shape<S> shape, S source) {
+        return shape.keys.length == 0 ? EMPTY : new ObjectValue(shape, source, 0);
+    }
+
+    /**
+     * The value at a path of keys ({@code keys[from]}, then {@code keys[from + 1]} in that value...), as
+     * indexing key by key gives it (null when undefined), when this object resolves paths itself (a lazy
+     * object whose {@link Shape} has a {@link Path}); {@link #UNRESOLVED} otherwise.
+     */
+    public Value getPath(Value[] keys, int from) {
+        return shape instanceof Shape<?> s && s.path != null ? s.path.at(source, keys, from) : UNRESOLVED;
     }
 
     /** The entries, computing a lazy object's remaining values on first need. */
     private HashMap<Value, Value> map() {
         HashMap<Value, Value> m = map;
         if (m == null) {
-            if (lazyKeys == null) {
-                m = new HashMap<>(viewEntries.apply(source));
+            if (shape instanceof ViewShape v) {
+                m = new HashMap<>(v.entries().apply(source));
             } else {
-                m = new HashMap<>(lazyKeys.length * 2);
-                for (int i = 0; i < lazyKeys.length; i++) {
-                    m.put(lazyKeys[i], lazyValue(i));
+                Value[] keys = ((Shape<?>) shape).keys;
+                m = new HashMap<>(keys.length * 2);
+                for (int i = 0; i < keys.length; i++) {
+                    m.put(keys[i], lazyValue(i));
                 }
             }
             map = m;
@@ -175,30 +245,18 @@ public final class ObjectValue implements Value {
         return m;
     }
 
-    @SuppressWarnings("unchecked")
     private Value lazyValue(int i) {
-        Value v = lazyMemo[i];
+        Value[] memo = lazyMemo;
+        if (memo == null) {
+            memo = new Value[((Shape<?>) shape).keys.length];
+            lazyMemo = memo; // a benign race: another thread may compute its values again
+        }
+        Value v = memo[i];
         if (v == null) {
-            v = Objects.requireNonNull(((Values<Object>) fn).value(source, i), "lazy object value");
-            lazyMemo[i] = v; // a benign race: every thread computes an equal immutable value
+            v = Objects.requireNonNull(((Shape<?>) shape).values.value(source, i), "lazy object value");
+            memo[i] = v; // a benign race: every thread computes an equal immutable value
         }
         return v;
-    }
-
-    private int lazyIndex(Value key) {
-        Value[] ks = lazyKeys;
-        for (int i = 0; i < ks.length; i++) {
-            if (ks[i] == key) {
-                return i;
-            }
-        }
-        int h = key.hashCode();
-        for (int i = 0; i < ks.length; i++) {
-            if (ks[i].hashCode() == h && ks[i].equals(key)) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /** A builder that collects entries without copying them again on {@link Builder#build()}. */
@@ -228,7 +286,7 @@ public final class ObjectValue implements Value {
 
     public int size() {
         HashMap<Value, Value> m = map;
-        return m != null ? m.size() : lazyKeys == null ? viewSize : lazyKeys.length;
+        return m != null ? m.size() : shape instanceof Shape<?> sh ? sh.keys.length : viewSize;
     }
 
     public boolean isEmpty() {
@@ -236,16 +294,15 @@ public final class ObjectValue implements Value {
     }
 
     /** The value at {@code key}, or null when there is none. */
-    @SuppressWarnings("unchecked")
     public Value get(Value key) {
         HashMap<Value, Value> m = map;
         if (m != null) {
             return m.get(key);
         }
-        if (lazyKeys == null) {
-            return ((Lookup<Object>) fn).get(source, key);
+        if (shape instanceof ViewShape v) {
+            return v.lookup().get(source, key);
         }
-        int i = lazyIndex(key);
+        int i = ((Shape<?>) shape).checked.indexOf(key);
         return i < 0 ? null : lazyValue(i);
     }
 
@@ -254,11 +311,10 @@ public final class ObjectValue implements Value {
         return get(StringValue.of(key));
     }
 
-    @SuppressWarnings("unchecked")
     public boolean containsKey(Value key) {
         HashMap<Value, Value> m = map;
-        return m != null ? m.containsKey(key) : lazyKeys == null ? ((Lookup<Object>) fn).get(source, key) != null
-                : lazyIndex(key) >= 0;
+        return m != null ? m.containsKey(key) : shape instanceof ViewShape v ? v.lookup().get(source, key) != null
+                : ((Shape<?>) shape).checked.indexOf(key) >= 0;
     }
 
     /** The keys in sorted order, as an unmodifiable list. */
@@ -282,7 +338,7 @@ public final class ObjectValue implements Value {
         Value[] s = sortedKeys;
         if (s == null) {
             HashMap<Value, Value> m = map;
-            s = m != null || lazyKeys == null ? map().keySet().toArray(new Value[0]) : lazyKeys.clone();
+            s = m != null || !(shape instanceof Shape<?> sh) ? map().keySet().toArray(new Value[0]) : sh.keys.clone();
             Arrays.sort(s);
             sortedKeys = s;
         }

@@ -18,9 +18,15 @@ public final class SetValue implements Value {
     private final HashSet<Value> elements;
     private volatile Value[] sorted;
     private int hash;
+    /** The elements of a set of at most {@link #SMALL}, for membership without hashing; null for larger sets. */
+    private final Value[] small;
+
+    /** The largest set whose membership test compares element by element. */
+    private static final int SMALL = 4;
 
     private SetValue(HashSet<Value> elements) {
         this.elements = elements;
+        this.small = elements.size() <= SMALL ? elements.toArray(new Value[0]) : null;
     }
 
     /** A set of the given elements. */
@@ -51,6 +57,15 @@ public final class SetValue implements Value {
     }
 
     public boolean contains(Value v) {
+        Value[] s = small;
+        if (s != null && v != null) {
+            for (Value x : s) {
+                if (x == v || v.equals(x)) {
+                    return true;
+                }
+            }
+            return false;
+        }
         return elements.contains(v);
     }
 
