@@ -51,11 +51,14 @@ abstract class ContractKernel {
      * {@code y} and of {@code y*y} with {@code y = v[i] - center}, and of {@code |v[i+1] - v[i]|},
      * in the order the class comment defines.
      *
+     * @param uniform whether every {@code lo[i]} is {@code uniformLo} and every {@code hi[i]} is
+     *     {@code uniformHi} (a kernel may then read the two numbers instead of the two arrays, which
+     *     keeps 2 x 8 bytes per feature out of the cache; the answer is the same)
      * @param out receives the four sums, in that order
      * @return whether every value is inside its bounds
      */
-    abstract boolean sums(double[] v, double[] lo, double[] hi, double[] mean, double[] inv, double center,
-            double[] out);
+    abstract boolean sums(double[] v, double[] lo, double[] hi, boolean uniform, double uniformLo, double uniformHi,
+            double[] mean, double[] inv, double center, double[] out);
 
     /** A name for logs and tests. */
     abstract String name();
@@ -118,8 +121,8 @@ abstract class ContractKernel {
         }
 
         @Override
-        boolean sums(double[] v, double[] lo, double[] hi, double[] mean, double[] inv, double center,
-                double[] out) {
+        boolean sums(double[] v, double[] lo, double[] hi, boolean uniform, double uniformLo, double uniformHi,
+                double[] mean, double[] inv, double center, double[] out) {
             int n = v.length;
             int body = n - n % LANES;
             // Eight lanes per sum, as local variables (an array of them would live in memory), and the

@@ -112,10 +112,13 @@ final class VectorContractKernel extends ContractKernel {
     }
 
     @Override
-    boolean sums(double[] v, double[] lo, double[] hi, double[] mean, double[] inv, double center, double[] out) {
+    boolean sums(double[] v, double[] lo, double[] hi, boolean uniform, double uniformLo, double uniformHi,
+            double[] mean, double[] inv, double center, double[] out) {
         if (wide) {
-            return sums8(v, lo, hi, mean, inv, center, out);
+            return sums8(v, lo, hi, uniform, uniformLo, uniformHi, mean, inv, center, out);
         }
+        DoubleVector ul = DoubleVector.broadcast(S, uniformLo);
+        DoubleVector uh = DoubleVector.broadcast(S, uniformHi);
         int n = v.length;
         int body = n - n % LANES;
         DoubleVector c = DoubleVector.broadcast(S, center);
@@ -130,8 +133,8 @@ final class VectorContractKernel extends ContractKernel {
         for (int k = 0; k < body; k += LANES) {
             // lanes 0..3 of the block
             DoubleVector x = DoubleVector.fromArray(S, v, k);
-            bad = bad.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S, lo, k)).not())
-                    .or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S, hi, k)));
+            bad = bad.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S, lo, k)).not())
+                    .or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S, hi, k)));
             DoubleVector z = x.sub(DoubleVector.fromArray(S, mean, k)).mul(DoubleVector.fromArray(S, inv, k));
             DoubleVector y = x.sub(c);
             z2a = z2a.add(z.mul(z));
@@ -140,8 +143,8 @@ final class VectorContractKernel extends ContractKernel {
             // lanes 4..7
             int k4 = k + L;
             x = DoubleVector.fromArray(S, v, k4);
-            bad = bad.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S, lo, k4)).not())
-                    .or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S, hi, k4)));
+            bad = bad.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S, lo, k4)).not())
+                    .or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S, hi, k4)));
             z = x.sub(DoubleVector.fromArray(S, mean, k4)).mul(DoubleVector.fromArray(S, inv, k4));
             y = x.sub(c);
             z2b = z2b.add(z.mul(z));
@@ -170,20 +173,22 @@ final class VectorContractKernel extends ContractKernel {
     }
 
     /** {@link #sums} with one 512-bit accumulator per quantity: lane j of it is lane sum j. */
-    private static boolean sums8(double[] v, double[] lo, double[] hi, double[] mean, double[] inv, double center,
-            double[] out) {
+    private static boolean sums8(double[] v, double[] lo, double[] hi, boolean uniform, double uniformLo,
+            double uniformHi, double[] mean, double[] inv, double center, double[] out) {
         int n = v.length;
         int body = n - n % LANES;
         DoubleVector c = DoubleVector.broadcast(S8, center);
         DoubleVector z2 = DoubleVector.zero(S8);
         DoubleVector sy = z2;
         DoubleVector sy2 = z2;
+        DoubleVector ul = DoubleVector.broadcast(S8, uniformLo);
+        DoubleVector uh = DoubleVector.broadcast(S8, uniformHi);
         VectorMask<Double> low = S8.maskAll(false);
         VectorMask<Double> high = S8.maskAll(false);
         for (int k = 0; k < body; k += LANES) {
             DoubleVector x = DoubleVector.fromArray(S8, v, k);
-            low = low.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S8, lo, k)).not());
-            high = high.or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S8, hi, k)));
+            low = low.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S8, lo, k)).not());
+            high = high.or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S8, hi, k)));
             DoubleVector z = x.sub(DoubleVector.fromArray(S8, mean, k)).mul(DoubleVector.fromArray(S8, inv, k));
             DoubleVector y = x.sub(c);
             z2 = z2.add(z.mul(z));

@@ -80,19 +80,34 @@ class ContractKernelTest {
             double gl = r.nextBoolean() ? 0 : Double.NEGATIVE_INFINITY;
             double gh = r.nextBoolean() ? 1 : Double.POSITIVE_INFINITY;
 
+            // Uniform bounds (no |z| bound): the arrays hold the global range, which a kernel may read instead.
+            double[] ulo = new double[n];
+            double[] uhi = new double[n];
+            java.util.Arrays.fill(ulo, gl);
+            java.util.Arrays.fill(uhi, gh);
             double[] b = new double[4];
-            boolean expected = SCALAR.sums(v, lo, hi, mean, inv, center, b);
-            for (ContractKernel k : vectors) {
+            boolean expected = SCALAR.sums(v, lo, hi, false, 0, 0, mean, inv, center, b);
+            double[] bu = new double[4];
+            boolean expectedUniform = SCALAR.sums(v, ulo, uhi, false, 0, 0, mean, inv, center, bu);
+            for (ContractKernel k : kernels()) {
                 assertThat(k.within(v, gl, gh)).as(k.name()).isEqualTo(SCALAR.within(v, gl, gh));
                 assertThat(k.within(v, lo, hi)).as(k.name()).isEqualTo(SCALAR.within(v, lo, hi));
                 double[] a = new double[4];
-                assertThat(k.sums(v, lo, hi, mean, inv, center, a)).as(k.name()).isEqualTo(expected);
-                for (int q = 0; q < 4; q++) { // the same bits, except that every NaN is the same NaN
-                    assertThat(Double.doubleToLongBits(a[q])).as("%s: sum %d of %s", k.name(), q, n)
-                            .isEqualTo(Double.doubleToLongBits(b[q]));
-                }
+                assertThat(k.sums(v, lo, hi, false, 0, 0, mean, inv, center, a)).as(k.name()).isEqualTo(expected);
+                assertSameSums(k, n, a, b);
+                double[] au = new double[4];
+                assertThat(k.sums(v, ulo, uhi, true, gl, gh, mean, inv, center, au)).as(k.name() + ", uniform")
+                        .isEqualTo(expectedUniform);
+                assertSameSums(k, n, au, bu);
             }
         });
+    }
+
+    private static void assertSameSums(ContractKernel k, int n, double[] a, double[] b) {
+        for (int q = 0; q < 4; q++) { // the same bits, except that every NaN is the same NaN
+            assertThat(Double.doubleToLongBits(a[q])).as("%s: sum %d of %s", k.name(), q, n)
+                    .isEqualTo(Double.doubleToLongBits(b[q]));
+        }
     }
 
     @Test
@@ -128,7 +143,7 @@ class ContractKernelTest {
                         double[] out = new double[4];
                         assertThat(k.within(v, 0, 1)).as(k.name()).isEqualTo(withinGlobal);
                         assertThat(k.within(v, lo, hi)).as(k.name()).isEqualTo(within);
-                        assertThat(k.sums(v, lo, hi, mean, inv, 0.25, out)).as(k.name()).isEqualTo(within);
+                        assertThat(k.sums(v, lo, hi, false, 0, 0, mean, inv, 0.25, out)).as(k.name()).isEqualTo(within);
                         double[] expected = {sz2, sy, sy2, rough};
                         for (int q = 0; q < 4; q++) {
                             if (Double.isFinite(expected[q])) {
