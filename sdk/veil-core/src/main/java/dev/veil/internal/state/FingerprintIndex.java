@@ -77,6 +77,12 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     /** Per-thread working arrays of {@link #add}, so that an index does not hold its own. */
     static final class Scratch {
         int[] found = new int[16];
+        /** The high halves of the mixed hashes of the operation in progress. */
+        int[] his = new int[64];
+        /** Where {@link #touch} leaves its sum, so that the compiler keeps its loads. */
+        long sink;
+        /** The references {@link #touch} reads the queries of. */
+        int[] refs = new int[256];
         /**
          * Candidate members of the operation in progress: ring slot, string (read only when needed:
          * a best match, or another candidate with the same hash code), hash, count, next with the
@@ -223,8 +229,13 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         int best = -1;
         int bestCount = 0;
         int ref0 = ((int) seq & SEQ_MASK) << OFFSET_BITS;
+        int[] his = scratch.his.length >= hashCount ? scratch.his : (scratch.his = new int[hashCount]);
         for (int off = 0; off < hashCount; off++) {
-            int hi = (int) (mix(hashes[off]) >>> 32);
+            his[off] = (int) (mix(hashes[off]) >>> 32);
+        }
+        touch(his, hashCount);
+        for (int off = 0; off < hashCount; off++) {
+            int hi = his[off];
             int n = find(hi, lo[off]);
             if (n > 0 && this.deadlines[slotOf(refAt(found[n - 1]))] - nowNanos <= 0) {
                 removeOldest(n, n, hi); // the newest entry of this hash has expired: so have all of them
@@ -278,6 +289,50 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         }
         updateBytes();
         return match;
+    }
+
+    /**
+     * Reads, without using them, what the operation will read for each of its hashes: the table slot
+     * of its home, then (once those are in the cache) each matching entry's low half, query deadline
+     * and member hash. The loads of one pass do not depend on each other, so the processor overlaps
+     * their cache misses (tens at a time) instead of waiting for each in turn, as the search, which
+     * decides on each value it reads, has to. Changes nothing; the sum only keeps the loads alive.
+     */
+    private void touch(int[] his, int hashCount) {
+        long[] t = table;
+        long sum = 0;
+        for (int off = 0; off < hashCount; off++) {
+            sum += t[home(his[off])];
+        }
+        // the references of the matching entries first (the table is in the cache now), then their
+        // queries' data in a loop without branches, whose loads the processor can all start at once
+        int[] refs = scratch.refs;
+        int m = 0;
+        for (int off = 0; off < hashCount; off++) {
+            int hi = his[off];
+            for (int i = home(hi), p = 0; t[i] != 0; i = next(i), p++) {
+                long v = t[i];
+                int d = distance(i, (int) (v >>> 32));
+                if (d < p) {
+                    break;
+                }
+                if (d == p && (int) (v >>> 32) == hi && isLive((int) v - 1)) {
+                    if (m == refs.length) {
+                        refs = scratch.refs = Arrays.copyOf(refs, 2 * m);
+                    }
+                    refs[m++] = (int) v - 1;
+                }
+            }
+        }
+        int[][] lw = lows;
+        int[] mh = memberHashes;
+        long[] dl = deadlines;
+        for (int k = 0; k < m; k++) {
+            int r = refs[k];
+            int slot = slotOf(r);
+            sum += lw[slot][r & OFFSET_MASK] + mh[slot] + dl[slot];
+        }
+        scratch.sink = sum;
     }
 
     /** The member string of candidate {@code c} (its query is not freed before the operation ends). */
