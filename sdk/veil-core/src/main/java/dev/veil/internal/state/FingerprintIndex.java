@@ -263,10 +263,19 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             }
             // drop the oldest beyond the bound (the new entry counts), then add the new one
             int drop = n + 1 - maxMembersPerHash;
-            if (drop > 0) {
-                removeOldest(n, drop, hi);
+            if (drop == 1) {
+                // the new entry takes the oldest one's slot: the same hash, so the same home, and the
+                // Robin Hood order holds without shifting anything out and back in
+                int i = found[0];
+                int dropped = refAt(i);
+                table[i] = ((long) hi << 32) | ((ref0 | off) + 1L);
+                dropLive(slotOf(dropped));
+            } else {
+                if (drop > 0) {
+                    removeOldest(n, drop, hi);
+                }
+                insert(ref0 | off, hi);
             }
-            insert(ref0 | off, hi);
             this.live[slot]++;
         }
         StateOp.FingerprintMatch match = bestCount == 0 ? StateOp.FingerprintMatch.NONE
