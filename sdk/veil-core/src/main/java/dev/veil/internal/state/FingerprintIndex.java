@@ -115,15 +115,42 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         private int[] used = new int[256];
         private int size;
 
-        int get(int key) {
+        /** The slot of {@code key} (>= 0) or, when absent, -1 - the slot where it would go. */
+        int locate(int key) {
             long k = key & 0xFFFFFFFFL | 1L << 32;
             int mask = keys.length - 1;
-            for (int i = (int) mix(k) & mask; keys[i] != 0; i = (i + 1) & mask) {
+            int i = (int) mix(k) & mask;
+            while (keys[i] != 0) {
                 if (keys[i] == k) {
-                    return values[i];
+                    return i;
                 }
+                i = (i + 1) & mask;
             }
-            return -1;
+            return -1 - i;
+        }
+
+        int valueAt(int slot) {
+            return values[slot];
+        }
+
+        /**
+         * Sets the value of {@code key} at what {@link #locate} returned for it, with no change to the
+         * map in between: one search instead of two.
+         */
+        void putAt(int located, int key, int value) {
+            if (located >= 0) {
+                values[located] = value;
+            } else if (2 * (size + 1) > keys.length) {
+                put(key, value);
+            } else {
+                int i = -1 - located;
+                keys[i] = key & 0xFFFFFFFFL | 1L << 32;
+                if (size == used.length) {
+                    used = Arrays.copyOf(used, 2 * size);
+                }
+                used[size++] = i;
+                values[i] = value;
+            }
         }
 
         void put(int key, int value) {
@@ -244,13 +271,16 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             for (int k = 0; k < n; k++) { // oldest first
                 int ref = refAt(found[k]);
                 int key = (ref >>> OFFSET_BITS) + 1;
-                int c = bySeq.get(key);
-                if (c == -1) { // the first entry of this query: which member is it?
+                int at = bySeq.locate(key);
+                int c;
+                if (at >= 0) {
+                    c = bySeq.valueAt(at);
+                } else { // the first entry of this query: which member is it?
                     c = candidateOf(slotOf(ref), member, memberHash, scratch, candidateCount);
                     if (c == candidateCount) {
                         candidateCount++;
                     }
-                    bySeq.put(key, c);
+                    bySeq.putAt(at, key, c);
                 }
                 if (c == SELF) {
                     continue;
@@ -365,7 +395,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         if (h == memberHash && same(members[slot], member)) {
             return SELF;
         }
-        int first = s.byHash.get(h);
+        int at = s.byHash.locate(h);
+        int first = at >= 0 ? s.byHash.valueAt(at) : -1;
         Object m = null;
         if (first >= 0) { // another candidate has this hash code: compare the strings
             m = members[slot];
@@ -387,7 +418,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         s.candidateHash[count] = h;
         s.counts[count] = 0;
         s.sameHash[count] = first;
-        s.byHash.put(h, count);
+        s.byHash.putAt(at, h, count);
         return count;
     }
 
