@@ -207,6 +207,11 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         return bytes;
     }
 
+    /** The sequence number of the oldest query not forgotten (the first operation is 0): for tests. */
+    long oldest() {
+        return head;
+    }
+
     /** The time to live the latest operation asked for, in nanoseconds. */
     @Override
     public long ttlNanos() {
@@ -530,7 +535,9 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             int live = size + 1;
             rehash(live > table.length * 0.6 ? table.length + (table.length >> 2) : table.length);
         }
-        place(table, ((long) hi << 32) | (ref + 1L));
+        if (place(table, ((long) hi << 32) | (ref + 1L), dead > 0)) {
+            dead--;
+        }
         size++;
     }
 
@@ -538,12 +545,25 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
      * Robin Hood insertion: an entry takes the slot of one closer to its home and carries that one
      * on, so that entries lie in the order of their homes and a search can stop early. An entry goes
      * after those already there with the same home (so, for one hash, in the order added).
+     *
+     * <p>With {@code reuseDead}, the first dead entry (of a forgotten query) whose slot the carried
+     * entry could take (its own home no farther back) is overwritten and the insertion ends there:
+     * the entries before it have homes no later than the carried entry's, those after it homes no
+     * earlier than the dead one's, so the order holds, and nothing is shifted up to the next empty
+     * slot. A busy index at its cap forgets a query for each one it adds, so without this its dead
+     * entries pile up until the table is rebuilt.
+     *
+     * @return whether a dead entry was overwritten
      */
-    private void place(long[] t, long v) {
+    private boolean place(long[] t, long v, boolean reuseDead) {
         int i = home((int) (v >>> 32));
         int p = 0;
         while (t[i] != 0) {
             int d = distance(i, (int) (t[i] >>> 32));
+            if (reuseDead && d <= p && !isLive((int) t[i] - 1)) {
+                t[i] = v;
+                return true;
+            }
             if (d < p) {
                 long carried = t[i];
                 t[i] = v;
@@ -554,6 +574,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             p++;
         }
         t[i] = v;
+        return false;
     }
 
     /** How far slot {@code i} is from the home of an entry with high half {@code hi}. */
@@ -568,7 +589,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         table = new long[capacity];
         for (long v : old) {
             if (v != 0 && isLive((int) v - 1)) {
-                place(table, v);
+                place(table, v, false);
             }
         }
         dead = 0;
