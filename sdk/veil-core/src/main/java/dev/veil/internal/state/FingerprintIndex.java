@@ -27,9 +27,16 @@ import java.util.Arrays;
  * <p><b>Bounds.</b> A query whose entries were all dropped frees its member and array at once.
  * When the index holds more than {@code maxBytes} (or {@value #MAX_QUERIES} queries), its oldest
  * queries are forgotten first (ring-buffer eviction): their entries are dead from then on (a
- * reference outside the ring's live range) and are purged when the table is rebuilt (a dead entry still takes its place in the Robin Hood order). Entries of expired hashes are invisible at once; their memory
- * is reclaimed when they are dropped, evicted, or when the whole index expires (the store drops an
- * index {@code ttl} after its last write).
+ * reference outside the ring's live range) and are purged when the table is rebuilt or overwritten
+ * by a new entry that meets one where it could go (until then a dead entry keeps its place in the
+ * Robin Hood order). Entries of expired hashes are invisible at once; their memory is reclaimed when
+ * they are dropped, evicted, or when the whole index expires (the store drops an index {@code ttl}
+ * after its last write).
+ *
+ * <p><b>Cache misses.</b> Before an operation searches its hashes it loads, without using them,
+ * each hash's home slot and then the data of every matching entry ({@code touch}), so that the
+ * misses overlap instead of coming one after another; a new entry that pushes the oldest of its
+ * hash out takes that entry's slot instead of shifting neighbours out and back in.
  *
  * <p>Not thread-safe on its own: the store calls it under the lock of its cache entry; {@link #bytes}
  * may be read from any thread.
