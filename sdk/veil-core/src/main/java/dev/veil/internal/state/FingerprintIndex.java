@@ -27,9 +27,16 @@ import java.util.Arrays;
  * <p><b>Bounds.</b> A query whose entries were all dropped frees its member and array at once.
  * When the index holds more than {@code maxBytes} (or {@value #MAX_QUERIES} queries), its oldest
  * queries are forgotten first (ring-buffer eviction): their entries are dead from then on (a
- * reference outside the ring's live range) and are purged when the table is rebuilt (a dead entry still takes its place in the Robin Hood order). Entries of expired hashes are invisible at once; their memory
- * is reclaimed when they are dropped, evicted, or when the whole index expires (the store drops an
- * index {@code ttl} after its last write).
+ * reference outside the ring's live range) and are purged when the table is rebuilt or overwritten
+ * by a new entry that meets one where it could go (until then a dead entry keeps its place in the
+ * Robin Hood order). Entries of expired hashes are invisible at once; their memory is reclaimed when
+ * they are dropped, evicted, or when the whole index expires (the store drops an index {@code ttl}
+ * after its last write).
+ *
+ * <p><b>Cache misses.</b> Before an operation searches its hashes it loads, without using them,
+ * each hash's home slot and then the data of every matching entry ({@code touch}), so that the
+ * misses overlap instead of coming one after another; a new entry that pushes the oldest of its
+ * hash out takes that entry's slot instead of shifting neighbours out and back in.
  *
  * <p>Not thread-safe on its own: the store calls it under the lock of its cache entry; {@link #bytes}
  * may be read from any thread.
@@ -77,6 +84,12 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     /** Per-thread working arrays of {@link #add}, so that an index does not hold its own. */
     static final class Scratch {
         int[] found = new int[16];
+        /** The high halves of the mixed hashes of the operation in progress. */
+        int[] his = new int[64];
+        /** Where {@link #touch} leaves its sum, so that the compiler keeps its loads. */
+        long sink;
+        /** The references {@link #touch} reads the queries of. */
+        int[] refs = new int[256];
         /**
          * Candidate members of the operation in progress: ring slot, string (read only when needed:
          * a best match, or another candidate with the same hash code), hash, count, next with the
@@ -109,15 +122,42 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         private int[] used = new int[256];
         private int size;
 
-        int get(int key) {
+        /** The slot of {@code key} (>= 0) or, when absent, -1 - the slot where it would go. */
+        int locate(int key) {
             long k = key & 0xFFFFFFFFL | 1L << 32;
             int mask = keys.length - 1;
-            for (int i = (int) mix(k) & mask; keys[i] != 0; i = (i + 1) & mask) {
+            int i = (int) mix(k) & mask;
+            while (keys[i] != 0) {
                 if (keys[i] == k) {
-                    return values[i];
+                    return i;
                 }
+                i = (i + 1) & mask;
             }
-            return -1;
+            return -1 - i;
+        }
+
+        int valueAt(int slot) {
+            return values[slot];
+        }
+
+        /**
+         * Sets the value of {@code key} at what {@link #locate} returned for it, with no change to the
+         * map in between: one search instead of two.
+         */
+        void putAt(int located, int key, int value) {
+            if (located >= 0) {
+                values[located] = value;
+            } else if (2 * (size + 1) > keys.length) {
+                put(key, value);
+            } else {
+                int i = -1 - located;
+                keys[i] = key & 0xFFFFFFFFL | 1L << 32;
+                if (size == used.length) {
+                    used = Arrays.copyOf(used, 2 * size);
+                }
+                used[size++] = i;
+                values[i] = value;
+            }
         }
 
         void put(int key, int value) {
@@ -174,6 +214,11 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         return bytes;
     }
 
+    /** The sequence number of the oldest query not forgotten (the first operation is 0): for tests. */
+    long oldest() {
+        return head;
+    }
+
     /** The time to live the latest operation asked for, in nanoseconds. */
     @Override
     public long ttlNanos() {
@@ -223,8 +268,13 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         int best = -1;
         int bestCount = 0;
         int ref0 = ((int) seq & SEQ_MASK) << OFFSET_BITS;
+        int[] his = scratch.his.length >= hashCount ? scratch.his : (scratch.his = new int[hashCount]);
         for (int off = 0; off < hashCount; off++) {
-            int hi = (int) (mix(hashes[off]) >>> 32);
+            his[off] = (int) (mix(hashes[off]) >>> 32);
+        }
+        touch(his, hashCount);
+        for (int off = 0; off < hashCount; off++) {
+            int hi = his[off];
             int n = find(hi, lo[off]);
             if (n > 0 && this.deadlines[slotOf(refAt(found[n - 1]))] - nowNanos <= 0) {
                 removeOldest(n, n, hi); // the newest entry of this hash has expired: so have all of them
@@ -233,13 +283,16 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             for (int k = 0; k < n; k++) { // oldest first
                 int ref = refAt(found[k]);
                 int key = (ref >>> OFFSET_BITS) + 1;
-                int c = bySeq.get(key);
-                if (c == -1) { // the first entry of this query: which member is it?
+                int at = bySeq.locate(key);
+                int c;
+                if (at >= 0) {
+                    c = bySeq.valueAt(at);
+                } else { // the first entry of this query: which member is it?
                     c = candidateOf(slotOf(ref), member, memberHash, scratch, candidateCount);
                     if (c == candidateCount) {
                         candidateCount++;
                     }
-                    bySeq.put(key, c);
+                    bySeq.putAt(at, key, c);
                 }
                 if (c == SELF) {
                     continue;
@@ -252,10 +305,19 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             }
             // drop the oldest beyond the bound (the new entry counts), then add the new one
             int drop = n + 1 - maxMembersPerHash;
-            if (drop > 0) {
-                removeOldest(n, drop, hi);
+            if (drop == 1) {
+                // the new entry takes the oldest one's slot: the same hash, so the same home, and the
+                // Robin Hood order holds without shifting anything out and back in
+                int i = found[0];
+                int dropped = refAt(i);
+                table[i] = ((long) hi << 32) | ((ref0 | off) + 1L);
+                dropLive(slotOf(dropped));
+            } else {
+                if (drop > 0) {
+                    removeOldest(n, drop, hi);
+                }
+                insert(ref0 | off, hi);
             }
-            insert(ref0 | off, hi);
             this.live[slot]++;
         }
         StateOp.FingerprintMatch match = bestCount == 0 ? StateOp.FingerprintMatch.NONE
@@ -280,6 +342,50 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         return match;
     }
 
+    /**
+     * Reads, without using them, what the operation will read for each of its hashes: the table slot
+     * of its home, then (once those are in the cache) each matching entry's low half, query deadline
+     * and member hash. The loads of one pass do not depend on each other, so the processor overlaps
+     * their cache misses (tens at a time) instead of waiting for each in turn, as the search, which
+     * decides on each value it reads, has to. Changes nothing; the sum only keeps the loads alive.
+     */
+    private void touch(int[] his, int hashCount) {
+        long[] t = table;
+        long sum = 0;
+        for (int off = 0; off < hashCount; off++) {
+            sum += t[home(his[off])];
+        }
+        // the references of the matching entries first (the table is in the cache now), then their
+        // queries' data in a loop without branches, whose loads the processor can all start at once
+        int[] refs = scratch.refs;
+        int m = 0;
+        for (int off = 0; off < hashCount; off++) {
+            int hi = his[off];
+            for (int i = home(hi), p = 0; t[i] != 0; i = next(i), p++) {
+                long v = t[i];
+                int d = distance(i, (int) (v >>> 32));
+                if (d < p) {
+                    break;
+                }
+                if (d == p && (int) (v >>> 32) == hi && isLive((int) v - 1)) {
+                    if (m == refs.length) {
+                        refs = scratch.refs = Arrays.copyOf(refs, 2 * m);
+                    }
+                    refs[m++] = (int) v - 1;
+                }
+            }
+        }
+        int[][] lw = lows;
+        int[] mh = memberHashes;
+        long[] dl = deadlines;
+        for (int k = 0; k < m; k++) {
+            int r = refs[k];
+            int slot = slotOf(r);
+            sum += lw[slot][r & OFFSET_MASK] + mh[slot] + dl[slot];
+        }
+        scratch.sink = sum;
+    }
+
     /** The member string of candidate {@code c} (its query is not freed before the operation ends). */
     private Object candidate(Scratch s, int c) {
         Object m = s.candidates[c];
@@ -301,7 +407,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         if (h == memberHash && same(members[slot], member)) {
             return SELF;
         }
-        int first = s.byHash.get(h);
+        int at = s.byHash.locate(h);
+        int first = at >= 0 ? s.byHash.valueAt(at) : -1;
         Object m = null;
         if (first >= 0) { // another candidate has this hash code: compare the strings
             m = members[slot];
@@ -323,7 +430,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         s.candidateHash[count] = h;
         s.counts[count] = 0;
         s.sameHash[count] = first;
-        s.byHash.put(h, count);
+        s.byHash.putAt(at, h, count);
         return count;
     }
 
@@ -435,7 +542,9 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             int live = size + 1;
             rehash(live > table.length * 0.6 ? table.length + (table.length >> 2) : table.length);
         }
-        place(table, ((long) hi << 32) | (ref + 1L));
+        if (place(table, ((long) hi << 32) | (ref + 1L), dead > 0)) {
+            dead--;
+        }
         size++;
     }
 
@@ -443,12 +552,25 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
      * Robin Hood insertion: an entry takes the slot of one closer to its home and carries that one
      * on, so that entries lie in the order of their homes and a search can stop early. An entry goes
      * after those already there with the same home (so, for one hash, in the order added).
+     *
+     * <p>With {@code reuseDead}, the first dead entry (of a forgotten query) whose slot the carried
+     * entry could take (its own home no farther back) is overwritten and the insertion ends there:
+     * the entries before it have homes no later than the carried entry's, those after it homes no
+     * earlier than the dead one's, so the order holds, and nothing is shifted up to the next empty
+     * slot. A busy index at its cap forgets a query for each one it adds, so without this its dead
+     * entries pile up until the table is rebuilt.
+     *
+     * @return whether a dead entry was overwritten
      */
-    private void place(long[] t, long v) {
+    private boolean place(long[] t, long v, boolean reuseDead) {
         int i = home((int) (v >>> 32));
         int p = 0;
         while (t[i] != 0) {
             int d = distance(i, (int) (t[i] >>> 32));
+            if (reuseDead && d <= p && !isLive((int) t[i] - 1)) {
+                t[i] = v;
+                return true;
+            }
             if (d < p) {
                 long carried = t[i];
                 t[i] = v;
@@ -459,6 +581,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             p++;
         }
         t[i] = v;
+        return false;
     }
 
     /** How far slot {@code i} is from the home of an entry with high half {@code hi}. */
@@ -473,7 +596,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         table = new long[capacity];
         for (long v : old) {
             if (v != 0 && isLive((int) v - 1)) {
-                place(table, v);
+                place(table, v, false);
             }
         }
         dead = 0;

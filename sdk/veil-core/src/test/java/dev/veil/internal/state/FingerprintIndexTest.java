@@ -157,6 +157,40 @@ class FingerprintIndexTest {
         assertThat(index.add(all[0].clone(), "old", 8, HOUR, 0, scratch)).isEqualTo(StateOp.FingerprintMatch.NONE);
     }
 
+    /**
+     * Under a small byte cap the index forgets a query for about every one it adds (a few hundred
+     * remembered, over hash values that many of them share), so that new entries are placed among
+     * the dead entries of forgotten queries (and take their slots): every answer equals the model's
+     * with the forgotten queries removed from its lists (every copy: a query may repeat a hash).
+     */
+    @Test
+    void shouldAnswerAsTheModelOfTheQueriesItStillRemembersUnderItsCap() {
+        qt().withExamples(40).forAll(longs().all(), integers().between(500, 5000)).checkAssert((seed, hashRange) -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            FingerprintIndex index = new FingerprintIndex(20_000 + r.nextInt(40_000));
+            FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+            Model model = new Model();
+            long forgotten = 0;
+            int evicted = 0;
+            for (int i = 0; i < 1500; i++) {
+                for (; forgotten < index.oldest(); forgotten++) { // queries the index forgot since
+                    String m = "q" + forgotten;
+                    model.lists.values().forEach(l -> l.removeIf(m::equals));
+                    evicted++;
+                }
+                long[] hashes = new long[1 + r.nextInt(40)];
+                for (int j = 0; j < hashes.length; j++) {
+                    hashes[j] = r.nextInt(hashRange);
+                }
+                int max = 1 + r.nextInt(12);
+                StateOp.FingerprintMatch want = model.add(hashes, "q" + i, max, HOUR, 0);
+                StateOp.FingerprintMatch got = index.add(hashes.clone(), "q" + i, max, HOUR, 0, scratch);
+                assertThat(got).as("op %d", i).isEqualTo(want);
+            }
+            assertThat(evicted).as("queries forgotten").isGreaterThan(1000);
+        });
+    }
+
     /** Dropping entries beyond max members per hash frees a query all of whose entries went. */
     @Test
     void shouldFreeQueriesWhoseEntriesWereAllDropped() {
