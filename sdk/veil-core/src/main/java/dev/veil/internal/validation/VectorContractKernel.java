@@ -152,24 +152,11 @@ final class VectorContractKernel extends ContractKernel {
             y2b = y2b.add(y.mul(y));
         }
         double[] lanes = new double[LANES];
-        double sz2 = combine(z2a, z2b, lanes);
-        double sy = combine(ya, yb, lanes);
-        double sy2 = combine(y2a, y2b, lanes);
-        boolean ok = !bad.anyTrue();
-        for (int i = body; i < n; i++) {
-            double x = v[i];
-            ok &= x >= lo[i] & x <= hi[i];
-            double z = (x - mean[i]) * inv[i];
-            double y = x - center;
-            sz2 += z * z;
-            sy += y;
-            sy2 += y * y;
-        }
-        out[0] = sz2;
-        out[1] = sy;
-        out[2] = sy2;
+        out[0] = combine(z2a, z2b, lanes);
+        out[1] = combine(ya, yb, lanes);
+        out[2] = combine(y2a, y2b, lanes);
         out[3] = roughness(v, lanes);
-        return ok;
+        return tail(v, body, lo, hi, mean, inv, center, out) & !bad.anyTrue();
     }
 
     /** {@link #sums} with one 512-bit accumulator per quantity: lane j of it is lane sum j. */
@@ -196,37 +183,16 @@ final class VectorContractKernel extends ContractKernel {
             sy2 = sy2.add(y.mul(y));
         }
         double[] lanes = new double[LANES];
-        double sz2 = combine(z2, lanes);
-        double sx = combine(sy, lanes);
-        double sx2 = combine(sy2, lanes);
-        boolean ok = !low.or(high).anyTrue();
-        for (int i = body; i < n; i++) {
-            double x = v[i];
-            ok &= x >= lo[i] & x <= hi[i];
-            double z = (x - mean[i]) * inv[i];
-            double y = x - center;
-            sz2 += z * z;
-            sx += y;
-            sx2 += y * y;
+        out[0] = combine(z2, lanes);
+        out[1] = combine(sy, lanes);
+        out[2] = combine(sy2, lanes);
+        int roughBody = roughBody(n);
+        DoubleVector acc = DoubleVector.zero(S8);
+        for (int k = 0; k < roughBody; k += LANES) {
+            acc = acc.add(DoubleVector.fromArray(S8, v, k + 1).sub(DoubleVector.fromArray(S8, v, k)).abs());
         }
-        out[0] = sz2;
-        out[1] = sx;
-        out[2] = sx2;
-        int m = n - 1;
-        double r = 0;
-        if (m > 0) {
-            int rbody = m - m % LANES;
-            DoubleVector acc = DoubleVector.zero(S8);
-            for (int k = 0; k < rbody; k += LANES) {
-                acc = acc.add(DoubleVector.fromArray(S8, v, k + 1).sub(DoubleVector.fromArray(S8, v, k)).abs());
-            }
-            r = combine(acc, lanes);
-            for (int i = rbody; i < m; i++) {
-                r += Math.abs(v[i + 1] - v[i]);
-            }
-        }
-        out[3] = r;
-        return ok;
+        out[3] = roughTail(v, roughBody, combine(acc, lanes));
+        return tail(v, body, lo, hi, mean, inv, center, out) & !low.or(high).anyTrue();
     }
 
     private static double combine(DoubleVector a, double[] lanes) {
@@ -235,22 +201,14 @@ final class VectorContractKernel extends ContractKernel {
     }
 
     private static double roughness(double[] v, double[] lanes) {
-        int m = v.length - 1;
-        if (m <= 0) {
-            return 0;
-        }
-        int body = m - m % LANES;
+        int roughBody = roughBody(v.length);
         DoubleVector ra = DoubleVector.zero(S);
         DoubleVector rb = ra;
-        for (int k = 0; k < body; k += LANES) {
+        for (int k = 0; k < roughBody; k += LANES) {
             ra = ra.add(DoubleVector.fromArray(S, v, k + 1).sub(DoubleVector.fromArray(S, v, k)).abs());
             rb = rb.add(DoubleVector.fromArray(S, v, k + L + 1).sub(DoubleVector.fromArray(S, v, k + L)).abs());
         }
-        double r = combine(ra, rb, lanes);
-        for (int i = body; i < m; i++) {
-            r += Math.abs(v[i + 1] - v[i]);
-        }
-        return r;
+        return roughTail(v, roughBody, combine(ra, rb, lanes));
     }
 
     private static double combine(DoubleVector a, DoubleVector b, double[] lanes) {
