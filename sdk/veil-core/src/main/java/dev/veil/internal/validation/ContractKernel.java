@@ -99,6 +99,26 @@ abstract class ContractKernel {
         return s;
     }
 
+    /** Whether every {@code v[i]} from {@code from} on lies in {@code [lo, hi]}. */
+    static boolean withinFrom(double[] v, int from, double lo, double hi) {
+        boolean ok = true;
+        for (int i = from; i < v.length; i++) {
+            double x = v[i];
+            ok &= x >= lo & x <= hi;
+        }
+        return ok;
+    }
+
+    /** Whether every {@code v[i]} from {@code from} on lies in {@code [lo[i], hi[i]]}. */
+    static boolean withinFrom(double[] v, int from, double[] lo, double[] hi) {
+        boolean ok = true;
+        for (int i = from; i < v.length; i++) {
+            double x = v[i];
+            ok &= x >= lo[i] & x <= hi[i];
+        }
+        return ok;
+    }
+
     /** Where the roughness lanes end: pairs {@code (i, i+1)} with {@code i} below it go to lanes. */
     static int roughBody(int n) {
         int pairs = Math.max(0, n - 1);
@@ -144,21 +164,12 @@ abstract class ContractKernel {
     static final class Scalar extends ContractKernel {
         @Override
         boolean within(double[] v, double lo, double hi) {
-            boolean ok = true;
-            for (double x : v) {
-                ok &= x >= lo & x <= hi;
-            }
-            return ok;
+            return withinFrom(v, 0, lo, hi);
         }
 
         @Override
         boolean within(double[] v, double[] lo, double[] hi) {
-            boolean ok = true;
-            for (int i = 0; i < v.length; i++) {
-                double x = v[i];
-                ok &= x >= lo[i] & x <= hi[i];
-            }
-            return ok;
+            return withinFrom(v, 0, lo, hi);
         }
 
         @Override

@@ -44,12 +44,7 @@ final class VectorContractKernel extends ContractKernel {
             DoubleVector x = DoubleVector.fromArray(S, v, i);
             out = out.or(x.compare(VectorOperators.GE, l).not()).or(x.compare(VectorOperators.GT, h));
         }
-        boolean ok = !out.anyTrue();
-        for (; i < n; i++) {
-            double x = v[i];
-            ok &= x >= lo & x <= hi;
-        }
-        return ok;
+        return withinFrom(v, i, lo, hi) & !out.anyTrue();
     }
 
     private static boolean within8(double[] v, double lo, double hi) {
@@ -64,12 +59,7 @@ final class VectorContractKernel extends ContractKernel {
             low = low.or(x.compare(VectorOperators.GE, l).not());
             high = high.or(x.compare(VectorOperators.GT, h));
         }
-        boolean ok = !low.or(high).anyTrue();
-        for (; i < n; i++) {
-            double x = v[i];
-            ok &= x >= lo & x <= hi;
-        }
-        return ok;
+        return withinFrom(v, i, lo, hi) & !low.or(high).anyTrue();
     }
 
     @Override
@@ -85,12 +75,7 @@ final class VectorContractKernel extends ContractKernel {
             out = out.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S, lo, i)).not())
                     .or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S, hi, i)));
         }
-        boolean ok = !out.anyTrue();
-        for (; i < n; i++) {
-            double x = v[i];
-            ok &= x >= lo[i] & x <= hi[i];
-        }
-        return ok;
+        return withinFrom(v, i, lo, hi) & !out.anyTrue();
     }
 
     private static boolean within8(double[] v, double[] lo, double[] hi) {
@@ -103,12 +88,7 @@ final class VectorContractKernel extends ContractKernel {
             low = low.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S8, lo, i)).not());
             high = high.or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S8, hi, i)));
         }
-        boolean ok = !low.or(high).anyTrue();
-        for (; i < n; i++) {
-            double x = v[i];
-            ok &= x >= lo[i] & x <= hi[i];
-        }
-        return ok;
+        return withinFrom(v, i, lo, hi) & !low.or(high).anyTrue();
     }
 
     @Override
