@@ -33,11 +33,9 @@ final class InputValues {
     private static final ObjectValue.Keys TOP = new ObjectValue.Keys(CALLER, MODEL, REQUEST, SIGNALS, DEGRADED,
             PREDICTION);
     private static final ObjectValue.Keys TOP_NO_PREDICTION = TOP.dropLast(1);
-    private static final StringValue ROLES_KEY = StringValue.canonical("roles");
-    private static final StringValue ATTRIBUTES_KEY = StringValue.canonical("attributes");
     private static final ObjectValue.Keys CALLER_KEYS = new ObjectValue.Keys(StringValue.canonical("id"),
-        StringValue.canonical("authenticated"), StringValue.canonical("method"), ROLES_KEY,
-        StringValue.canonical("tenant"), ATTRIBUTES_KEY);
+        StringValue.canonical("authenticated"), StringValue.canonical("method"),
+        StringValue.canonical("roles"), StringValue.canonical("tenant"), StringValue.canonical("attributes"));
 
     private static final int ROLES = 3;
     private static final int ATTRIBUTES = 5;
@@ -63,13 +61,11 @@ final class InputValues {
      */
     private static Value topPath(PolicyInput in, Value[] keys, int from) {
         int n = keys.length - from;
-        if (n < 2 || keys[from] != CALLER && !CALLER.equals(keys[from])) {
+        if (n < 2 || !CALLER.equals(keys[from])) {
             return ObjectValue.UNRESOLVED;
         }
         Caller c = in.caller();
-        Value k = keys[from + 1];
-        // The keys policies read most, by identity (a policy's constant keys are the canonical strings).
-        int i = k == ATTRIBUTES_KEY ? ATTRIBUTES : k == ROLES_KEY ? ROLES : CALLER_KEYS.indexOf(k);
+        int i = CALLER_KEYS.indexOf(keys[from + 1]); // by identity first: a policy's constant keys are canonical
         if (i < 0) {
             return null; // the caller has no such key
         }

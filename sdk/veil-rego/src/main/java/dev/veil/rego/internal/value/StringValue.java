@@ -98,7 +98,7 @@ public final class StringValue implements Value {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof StringValue s && s.value.equals(value);
+        return this == o || o instanceof StringValue s && s.value.equals(value); // keys are often canonical
     }
 
     @Override
