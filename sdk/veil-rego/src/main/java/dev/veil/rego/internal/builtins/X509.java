@@ -58,6 +58,14 @@ final class X509 {
 
     static Value parseAndVerifyCertificates(Value[] args, BuiltinContext ctx) {
         String input = Crypto.string("crypto.x509.parse_and_verify_certificates", args, 1);
+        return parseAndVerify(input, () -> new VerifyOptions(ctx.nowNanos()));
+    }
+
+    /**
+     * {@code [true, certificates]} for a chain that parses and verifies, else {@code [false, []]}; the
+     * options are read (and may raise their errors) only after the certificates parsed, as in OPA.
+     */
+    private static Value parseAndVerify(String input, java.util.function.Supplier<VerifyOptions> options) {
         ArrayValue invalid = ArrayValue.of(BooleanValue.FALSE, ArrayValue.EMPTY);
         List<X509Certificate> certs;
         try {
@@ -65,7 +73,7 @@ final class X509 {
         } catch (BuiltinError e) {
             return invalid;
         }
-        List<X509Certificate> chain = verifyChain(certs, new VerifyOptions(ctx.nowNanos()));
+        List<X509Certificate> chain = verifyChain(certs, options.get());
         return chain == null ? invalid : ArrayValue.of(BooleanValue.TRUE, certArray(chain));
     }
 
@@ -96,16 +104,7 @@ final class X509 {
         if (!(args[1] instanceof ObjectValue options)) {
             throw RegoTypeError.operand(2, args[1], "object").withBuiltin(name);
         }
-        ArrayValue invalid = ArrayValue.of(BooleanValue.FALSE, ArrayValue.EMPTY);
-        List<X509Certificate> certs;
-        try {
-            certs = certsFromString(input);
-        } catch (BuiltinError e) {
-            return invalid;
-        }
-        VerifyOptions opts = verifyOptions(options, ctx.nowNanos());
-        List<X509Certificate> chain = verifyChain(certs, opts);
-        return chain == null ? invalid : ArrayValue.of(BooleanValue.TRUE, certArray(chain));
+        return parseAndVerify(input, () -> verifyOptions(options, ctx.nowNanos()));
     }
 
     /** OPA's extractVerifyOpts, with its messages. */
