@@ -204,14 +204,13 @@ public final class CompiledContract {
             // the sums of the statistics when any is checked (ContractKernel: their order, and why).
             if (d.rms || d.summary) {
                 double[] sums = new double[4];
-                boundsOk = KERNEL.sums(v, d.lo, d.hi, d.uniform, d.uniformLo, d.uniformHi, d.mean, d.inv, d.center,
-                        sums);
+                boundsOk = KERNEL.sums(v, d.lo, d.hi, d.uniform, lo, hi, d.mean, d.inv, d.center, sums);
                 sz2 = sums[0];
                 sx = sums[1];
                 sx2 = sums[2];
                 rough = sums[3];
             } else {
-                boundsOk = d.uniform ? KERNEL.within(v, d.uniformLo, d.uniformHi) : KERNEL.within(v, d.lo, d.hi);
+                boundsOk = d.uniform ? KERNEL.within(v, lo, hi) : KERNEL.within(v, d.lo, d.hi);
             }
         } else {
             boundsOk = KERNEL.within(v, lo, hi);
@@ -422,9 +421,7 @@ public final class CompiledContract {
         final double[] inv; // 1 / scale
         final double[] lo; // smallest passing value: global range, finiteness and |z| bound
         final double[] hi;
-        final boolean uniform; // no |z| bound: every lo[i], hi[i] is the global range below
-        final double uniformLo;
-        final double uniformHi;
+        final boolean uniform; // no |z| bound: every lo[i], hi[i] is the contract's global range
         final double center;
         final double maxAbsZ;
         final double maxRmsZ;
@@ -477,8 +474,6 @@ public final class CompiledContract {
             }
             center = sum / dim;
             uniform = !(maxAbsZ > 0);
-            uniformLo = globalLo;
-            uniformHi = globalHi;
             Map<String, double[]> summary = c.summary();
             meanRange = range(summary, "mean");
             stdRange = range(summary, "std");

@@ -90,15 +90,6 @@ abstract class ContractKernel {
         return new Scalar();
     }
 
-    /** Adds the eight lane sums left to right. */
-    static double combine(double[] lanes, int from) {
-        double s = lanes[from];
-        for (int j = 1; j < LANES; j++) {
-            s += lanes[from + j];
-        }
-        return s;
-    }
-
     /** Whether every {@code v[i]} from {@code from} on lies in {@code [lo, hi]}. */
     static boolean withinFrom(double[] v, int from, double lo, double hi) {
         boolean ok = true;

@@ -131,11 +131,10 @@ final class VectorContractKernel extends ContractKernel {
             yb = yb.add(y);
             y2b = y2b.add(y.mul(y));
         }
-        double[] lanes = new double[LANES];
-        out[0] = combine(z2a, z2b, lanes);
-        out[1] = combine(ya, yb, lanes);
-        out[2] = combine(y2a, y2b, lanes);
-        out[3] = roughness(v, lanes);
+        out[0] = combine(z2a, z2b);
+        out[1] = combine(ya, yb);
+        out[2] = combine(y2a, y2b);
+        out[3] = roughness(v);
         return tail(v, body, lo, hi, mean, inv, center, out) & !bad.anyTrue();
     }
 
@@ -162,25 +161,28 @@ final class VectorContractKernel extends ContractKernel {
             sy = sy.add(y);
             sy2 = sy2.add(y.mul(y));
         }
-        double[] lanes = new double[LANES];
-        out[0] = combine(z2, lanes);
-        out[1] = combine(sy, lanes);
-        out[2] = combine(sy2, lanes);
+        out[0] = combine(z2);
+        out[1] = combine(sy);
+        out[2] = combine(sy2);
         int roughBody = roughBody(n);
         DoubleVector acc = DoubleVector.zero(S8);
         for (int k = 0; k < roughBody; k += LANES) {
             acc = acc.add(DoubleVector.fromArray(S8, v, k + 1).sub(DoubleVector.fromArray(S8, v, k)).abs());
         }
-        out[3] = roughTail(v, roughBody, combine(acc, lanes));
+        out[3] = roughTail(v, roughBody, combine(acc));
         return tail(v, body, lo, hi, mean, inv, center, out) & !low.or(high).anyTrue();
     }
 
-    private static double combine(DoubleVector a, double[] lanes) {
-        a.intoArray(lanes, 0);
-        return combine(lanes, 0);
+    /** The eight lanes of a 512-bit accumulator added left to right (the class comment's order). */
+    private static double combine(DoubleVector a) {
+        double s = a.lane(0);
+        for (int j = 1; j < LANES; j++) {
+            s += a.lane(j);
+        }
+        return s;
     }
 
-    private static double roughness(double[] v, double[] lanes) {
+    private static double roughness(double[] v) {
         int roughBody = roughBody(v.length);
         DoubleVector ra = DoubleVector.zero(S);
         DoubleVector rb = ra;
@@ -188,13 +190,19 @@ final class VectorContractKernel extends ContractKernel {
             ra = ra.add(DoubleVector.fromArray(S, v, k + 1).sub(DoubleVector.fromArray(S, v, k)).abs());
             rb = rb.add(DoubleVector.fromArray(S, v, k + L + 1).sub(DoubleVector.fromArray(S, v, k + L)).abs());
         }
-        return roughTail(v, roughBody, combine(ra, rb, lanes));
+        return roughTail(v, roughBody, combine(ra, rb));
     }
 
-    private static double combine(DoubleVector a, DoubleVector b, double[] lanes) {
-        a.intoArray(lanes, 0);
-        b.intoArray(lanes, L);
-        return combine(lanes, 0);
+    /** Lanes 0..3 (of {@code a}) and 4..7 (of {@code b}) added left to right. */
+    private static double combine(DoubleVector a, DoubleVector b) {
+        double s = a.lane(0);
+        for (int j = 1; j < L; j++) {
+            s += a.lane(j);
+        }
+        for (int j = 0; j < L; j++) {
+            s += b.lane(j);
+        }
+        return s;
     }
 
     @Override
