@@ -4,6 +4,9 @@ import static dev.veil.internal.monitor.NearDuplicateDetectorTest.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.veil.Level;
 import dev.veil.Signal;
@@ -167,5 +170,28 @@ class KnnDetectorTest {
             assertThat(a.ttlMillis()).isEqualTo(86_400_000L);
         });
         assertThat(d.bytesPerQuery()).isEqualTo(8 + 4 * 64 + 16);
+    }
+
+    /** The partial insertion selection gives the bits a full sort would: the m smallest, summed ascending. */
+    @Test
+    void shouldTakeTheMeanOfTheSmallestAsAFullSortWould() {
+        qt().withExamples(2_000).forAll(integers().between(1, 150), integers().between(1, 150), longs().all())
+                .checkAssert((n, mRaw, seed) -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    int m = Math.min(mRaw, n);
+                    double[] v = new double[n + 3]; // slack past n must be ignored
+                    for (int i = 0; i < v.length; i++) {
+                        // few distinct values (ties) or spread ones, as distances may be
+                        v[i] = r.nextBoolean() ? r.nextInt(4) * 0.25 : r.nextDouble() * 10;
+                    }
+                    double[] sorted = java.util.Arrays.copyOf(v, n);
+                    java.util.Arrays.sort(sorted);
+                    double sum = 0;
+                    for (int j = 0; j < m; j++) {
+                        sum += sorted[j];
+                    }
+                    assertThat(Double.doubleToRawLongBits(KnnDetector.meanOfSmallest(v, n, m)))
+                            .isEqualTo(Double.doubleToRawLongBits(sum / m));
+                });
     }
 }
