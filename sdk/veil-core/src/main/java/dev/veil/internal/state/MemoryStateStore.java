@@ -140,6 +140,17 @@ public final class MemoryStateStore implements StateStore {
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);
         } else if (op instanceof StateOp.CountInWindow c) {
+            // A counter that already has all its slots keeps its weight and its expiry (set when it
+            // was created): it is counted under its own lock, without the cache's write path (a
+            // quarter of the cost). A counter evicted or expired meanwhile loses this count, as if
+            // it had been evicted just after it: the next request starts a new one either way.
+            SlidingCounter present = counters.getIfPresent(c.key());
+            if (present != null) {
+                long n = present.addIfGrown(c.nowMillis(), c.windowMillis());
+                if (n >= 0) {
+                    return n;
+                }
+            }
             // compute, not get: the weight grows when a counter takes its second slot
             long[] total = new long[1];
             counters.asMap().compute(c.key(), (k, v) -> {
@@ -447,6 +458,14 @@ public final class MemoryStateStore implements StateStore {
                 }
             }
             return total;
+        }
+
+        /**
+         * {@link #add}, when this counter already has its slot arrays (so that its weight cannot
+         * change); else -1 and nothing counted.
+         */
+        synchronized long addIfGrown(long nowMillis, long windowMillis) {
+            return slotStart == null ? -1 : add(nowMillis, windowMillis);
         }
 
         /** Heap bytes of this counter. */

@@ -1,0 +1,64 @@
+package dev.veil.internal.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.veil.spi.StateOp;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store's sliding-window counters ({@link StateOp.CountInWindow}) against the plain model: the
+ * number of counted events whose slot (a twelfth of the window) is one of the last twelve, whichever
+ * path the store takes (the cache's write path while a counter has one slot, its own lock after).
+ */
+class SlidingCounterTest {
+
+    @Test
+    void countsMatchTheEventsInTheLastTwelveSlots() {
+        qt().withExamples(300).forAll(longs().all(), integers().between(1, 600), integers().between(1, 4))
+                .checkAssert((seed, steps, keys) -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    MemoryStateStore store = new MemoryStateStore(64L << 20, Clock.systemUTC(), 100);
+                    long window = 12L * (1 + r.nextInt(1000));
+                    long slotMillis = window / MemoryStateStore.COUNTER_SLOTS;
+                    List<List<Long>> events = new ArrayList<>();
+                    for (int k = 0; k < keys; k++) {
+                        events.add(new ArrayList<>());
+                    }
+                    long now = 1_700_000_000_000L + r.nextInt(1_000_000);
+                    for (int i = 0; i < steps; i++) {
+                        // mostly small steps (many events per slot), sometimes a jump past the window
+                        now += r.nextInt(10) == 0 ? r.nextLong(2 * window) : r.nextLong(1 + slotMillis / 3);
+                        int k = r.nextInt(keys);
+                        events.get(k).add(now);
+                        long current = Math.floorDiv(now, slotMillis);
+                        long expected = events.get(k).stream()
+                                .filter(t -> current - Math.floorDiv(t, slotMillis) < MemoryStateStore.COUNTER_SLOTS)
+                                .count();
+                        Object got = store.execute(new StateOp.CountInWindow("rate:" + k, now, window))[0];
+                        assertThat(got).as("step %d key %d", i, k).isEqualTo(expected);
+                    }
+                });
+    }
+
+    @Test
+    void aCounterIsWeighedWithItsSlotsOnceItHasThem() {
+        MemoryStateStore store = new MemoryStateStore(64L << 20, Clock.systemUTC(), 100);
+        long t = 1_700_000_000_000L;
+        store.execute(new StateOp.CountInWindow("rate:a", t, 60_000));
+        long one = store.bytesUsed();
+        store.execute(new StateOp.CountInWindow("rate:a", t + 10_000, 60_000)); // a second slot: grows
+        long grown = store.bytesUsed();
+        assertThat(grown - one).isEqualTo(MemoryStateStore.SlidingCounter.SLOTS_BYTES);
+        for (int i = 0; i < 100; i++) { // the fast path: the weight stays
+            store.execute(new StateOp.CountInWindow("rate:a", t + 10_000 + 100L * i, 60_000));
+        }
+        assertThat(store.bytesUsed()).isEqualTo(grown);
+    }
+}
