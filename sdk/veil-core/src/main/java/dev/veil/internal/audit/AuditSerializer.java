@@ -2,6 +2,8 @@ package dev.veil.internal.audit;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import dev.veil.Caller;
 import dev.veil.Features;
 import dev.veil.Reason;
@@ -62,6 +64,54 @@ final class AuditSerializer {
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private static final Comparator<Signal> BY_NAME = Comparator.comparing(Signal::name);
+
+    // Field names, quoted and encoded once (Jackson writes their bytes as they are).
+    private static final SerializableString K_ALERTS = new SerializedString("alerts");
+    private static final SerializableString K_ALLOWED = new SerializedString("allowed");
+    private static final SerializableString K_APPLIED = new SerializedString("applied");
+    private static final SerializableString K_ATTRIBUTES = new SerializedString("attributes");
+    private static final SerializableString K_BUNDLES = new SerializedString("bundles");
+    private static final SerializableString K_CALLER = new SerializedString("caller");
+    private static final SerializableString K_CODE = new SerializedString("code");
+    private static final SerializableString K_DECISION_ID = new SerializedString("decision_id");
+    private static final SerializableString K_DEGRADED = new SerializedString("degraded");
+    private static final SerializableString K_ENTROPY = new SerializedString("entropy");
+    private static final SerializableString K_ERASED = new SerializedString("erased");
+    private static final SerializableString K_FEATURES = new SerializedString("features");
+    private static final SerializableString K_ID = new SerializedString("id");
+    private static final SerializableString K_INPUT = new SerializedString("input");
+    private static final SerializableString K_LABEL = new SerializedString("label");
+    private static final SerializableString K_LATENCY_NS = new SerializedString("latency_ns");
+    private static final SerializableString K_LEVEL = new SerializedString("level");
+    private static final SerializableString K_MARGIN = new SerializedString("margin");
+    private static final SerializableString K_MASKED = new SerializedString("masked");
+    private static final SerializableString K_MESSAGE = new SerializedString("message");
+    private static final SerializableString K_METHOD = new SerializedString("method");
+    private static final SerializableString K_MODEL = new SerializedString("model");
+    private static final SerializableString K_NAME = new SerializedString("name");
+    private static final SerializableString K_NAMES = new SerializedString("names");
+    private static final SerializableString K_PATH = new SerializedString("path");
+    private static final SerializableString K_PAYLOAD_BYTES = new SerializedString("payload_bytes");
+    private static final SerializableString K_PREV_HASH = new SerializedString("prev_hash");
+    private static final SerializableString K_RAW = new SerializedString("raw");
+    private static final SerializableString K_REASONS = new SerializedString("reasons");
+    private static final SerializableString K_RELEASED = new SerializedString("released");
+    private static final SerializableString K_RESULT = new SerializedString("result");
+    private static final SerializableString K_REVISION = new SerializedString("revision");
+    private static final SerializableString K_ROLES = new SerializedString("roles");
+    private static final SerializableString K_RULE = new SerializedString("rule");
+    private static final SerializableString K_RULES = new SerializedString("rules");
+    private static final SerializableString K_SCORE = new SerializedString("score");
+    private static final SerializableString K_SCORES = new SerializedString("scores");
+    private static final SerializableString K_SIGNALS = new SerializedString("signals");
+    private static final SerializableString K_STAGE = new SerializedString("stage");
+    private static final SerializableString K_STAGES = new SerializedString("stages");
+    private static final SerializableString K_TENANT = new SerializedString("tenant");
+    private static final SerializableString K_TIMESTAMP = new SerializedString("timestamp");
+    private static final SerializableString K_TOP_LABEL = new SerializedString("top_label");
+    private static final SerializableString K_TOP_SCORE = new SerializedString("top_score");
+    private static final SerializableString K_VALUE = new SerializedString("value");
+    private static final SerializableString K_VERSION = new SerializedString("version");
 
     private final MessageDigest sha = CanonicalJson.sha256();
     private final ByteSink body = new ByteSink(4096);
@@ -155,44 +205,54 @@ final class AuditSerializer {
             g.writeStartObject();
             // Keys in sorted order: alerts, bundles, caller, decision_id, erased, [hash], input,
             // latency_ns, masked, model, path, prev_hash, raw, result, rules, signals, stages, timestamp.
-            g.writeArrayFieldStart("alerts");
+            g.writeFieldName(K_ALERTS);
+            g.writeStartArray();
             for (String a : r.alerts()) {
                 CanonicalJson.writeString(g, a);
             }
             g.writeEndArray();
 
-            g.writeObjectFieldStart("bundles");
+            g.writeFieldName(K_BUNDLES);
+
+            g.writeStartObject();
             g.writeObjectFieldStart(r.bundleName());
-            g.writeFieldName("revision");
+            g.writeFieldName(K_REVISION);
             CanonicalJson.writeString(g, r.bundleRevision());
             g.writeEndObject();
             g.writeEndObject();
 
-            g.writeObjectFieldStart("caller");
+            g.writeFieldName(K_CALLER);
+
+            g.writeStartObject();
             if (ld.caller() == FieldMode.KEEP) {
-                g.writeFieldName("attributes");
+                g.writeFieldName(K_ATTRIBUTES);
                 writeAttributes(g, caller.attributes());
             } else if (ld.caller() == FieldMode.DIGEST) {
-                g.writeStringField("attributes", attributesDigest);
+                g.writeFieldName(K_ATTRIBUTES);
+                g.writeString(attributesDigest);
             }
-            g.writeFieldName("id");
+            g.writeFieldName(K_ID);
             CanonicalJson.writeString(g, caller.id());
-            g.writeStringField("method", caller.method().id());
-            g.writeArrayFieldStart("roles");
+            g.writeFieldName(K_METHOD);
+            g.writeString(caller.method().id());
+            g.writeFieldName(K_ROLES);
+            g.writeStartArray();
             String[] roles = caller.roles().toArray(new String[0]);
             Arrays.sort(roles);
             for (String role : roles) {
                 CanonicalJson.writeString(g, role);
             }
             g.writeEndArray();
-            g.writeFieldName("tenant");
+            g.writeFieldName(K_TENANT);
             CanonicalJson.writeString(g, caller.tenant());
             g.writeEndObject();
 
-            g.writeFieldName("decision_id");
+            g.writeFieldName(K_DECISION_ID);
             CanonicalJson.writeString(g, r.decisionId());
 
-            g.writeArrayFieldStart("erased");
+            g.writeFieldName(K_ERASED);
+
+            g.writeStartArray();
             for (int i = 0; i < nErased; i++) {
                 g.writeString(erased[i]);
             }
@@ -201,95 +261,122 @@ final class AuditSerializer {
             g.flush();
             hashAt = body.size();
 
-            g.writeObjectFieldStart("input");
+            g.writeFieldName(K_INPUT);
+
+            g.writeStartObject();
             if (features != null) {
                 if (ld.input() == FieldMode.KEEP) {
-                    g.writeFieldName("features");
+                    g.writeFieldName(K_FEATURES);
                     writeVector(g, features.vector());
                 } else if (ld.input() == FieldMode.DIGEST) {
-                    g.writeStringField("features", featuresDigest);
+                    g.writeFieldName(K_FEATURES);
+                    g.writeString(featuresDigest);
                 }
                 if (features.isNamed()) {
-                    g.writeArrayFieldStart("names");
+                    g.writeFieldName(K_NAMES);
+                    g.writeStartArray();
                     for (String name : features.names()) {
                         CanonicalJson.writeString(g, name);
                     }
                     g.writeEndArray();
                 }
             }
-            g.writeNumberField("payload_bytes", r.payloadBytes());
+            g.writeFieldName(K_PAYLOAD_BYTES);
+            g.writeNumber(r.payloadBytes());
             g.writeEndObject();
 
-            g.writeNumberField("latency_ns", r.latencyNanos());
+            g.writeFieldName(K_LATENCY_NS);
 
-            g.writeArrayFieldStart("masked");
+            g.writeNumber(r.latencyNanos());
+
+            g.writeFieldName(K_MASKED);
+
+            g.writeStartArray();
             for (int i = 0; i < nMasked; i++) {
                 g.writeString(masked[i]);
             }
             g.writeEndArray();
 
-            g.writeObjectFieldStart("model");
-            g.writeFieldName("name");
+            g.writeFieldName(K_MODEL);
+
+            g.writeStartObject();
+            g.writeFieldName(K_NAME);
             CanonicalJson.writeString(g, r.modelName());
-            g.writeFieldName("version");
+            g.writeFieldName(K_VERSION);
             CanonicalJson.writeString(g, r.modelVersion());
             g.writeEndObject();
 
-            g.writeFieldName("path");
+            g.writeFieldName(K_PATH);
             CanonicalJson.writeString(g, r.path());
 
-            g.writeStringField("prev_hash", prevHash);
+            g.writeFieldName(K_PREV_HASH);
+
+            g.writeString(prevHash);
 
             if (raw != null) {
                 if (ld.raw() == FieldMode.KEEP) {
-                    g.writeFieldName("raw");
+                    g.writeFieldName(K_RAW);
                     writeRaw(g, raw);
                 } else if (ld.raw() == FieldMode.DIGEST) {
-                    g.writeStringField("raw", rawDigest);
+                    g.writeFieldName(K_RAW);
+                    g.writeString(rawDigest);
                 }
             }
 
-            g.writeObjectFieldStart("result");
-            g.writeBooleanField("allowed", r.allowed());
+            g.writeFieldName(K_RESULT);
+
+            g.writeStartObject();
+            g.writeFieldName(K_ALLOWED);
+            g.writeBoolean(r.allowed());
             if (released != null) {
-                g.writeArrayFieldStart("applied");
+                g.writeFieldName(K_APPLIED);
+                g.writeStartArray();
                 for (String a : released.applied()) {
                     CanonicalJson.writeString(g, a);
                 }
                 g.writeEndArray();
-                g.writeBooleanField("degraded", r.degraded());
+                g.writeFieldName(K_DEGRADED);
+                g.writeBoolean(r.degraded());
             }
             if (!r.reasons().isEmpty()) {
-                g.writeArrayFieldStart("reasons");
+                g.writeFieldName(K_REASONS);
+                g.writeStartArray();
                 for (Reason reason : r.reasons()) {
                     g.writeStartObject();
-                    g.writeStringField("code", reason.code().code());
-                    g.writeFieldName("message");
+                    g.writeFieldName(K_CODE);
+                    g.writeString(reason.code().code());
+                    g.writeFieldName(K_MESSAGE);
                     CanonicalJson.writeString(g, reason.message());
-                    g.writeFieldName("rule");
+                    g.writeFieldName(K_RULE);
                     CanonicalJson.writeString(g, reason.rule());
-                    g.writeStringField("stage", reason.stage().id());
+                    g.writeFieldName(K_STAGE);
+                    g.writeString(reason.stage().id());
                     g.writeEndObject();
                 }
                 g.writeEndArray();
             }
             if (released != null) {
                 if (ld.output() == FieldMode.KEEP) {
-                    g.writeFieldName("released");
+                    g.writeFieldName(K_RELEASED);
                     writeReleased(g, released);
                 } else if (ld.output() == FieldMode.DIGEST) {
-                    g.writeStringField("released", releasedDigest);
+                    g.writeFieldName(K_RELEASED);
+                    g.writeString(releasedDigest);
                 }
             }
             g.writeEndObject();
 
-            g.writeArrayFieldStart("rules");
+            g.writeFieldName(K_RULES);
+
+            g.writeStartArray();
             for (String rule : r.rules()) {
                 CanonicalJson.writeString(g, rule);
             }
             g.writeEndArray();
 
-            g.writeObjectFieldStart("signals");
+            g.writeFieldName(K_SIGNALS);
+
+            g.writeStartObject();
             List<Signal> signals = r.signals();
             if (signals.size() == 1) {
                 writeSignal(g, signals.get(0));
@@ -302,7 +389,9 @@ final class AuditSerializer {
             }
             g.writeEndObject();
 
-            g.writeObjectFieldStart("stages");
+            g.writeFieldName(K_STAGES);
+
+            g.writeStartObject();
             for (Stage s : STAGES_BY_ID) {
                 StageOutcome o = r.stage(s);
                 if (o != null) {
@@ -311,7 +400,9 @@ final class AuditSerializer {
             }
             g.writeEndObject();
 
-            g.writeStringField("timestamp", TIMESTAMP.format(r.timestamp()));
+            g.writeFieldName(K_TIMESTAMP);
+
+            g.writeString(formatTimestamp(r.timestamp()));
             g.writeEndObject();
         }
 
@@ -328,7 +419,41 @@ final class AuditSerializer {
 
     /** The RFC 3339 form (UTC, nine fraction digits) used for {@code timestamp}. */
     static String formatTimestamp(java.time.Instant t) {
-        return TIMESTAMP.format(t);
+        long seconds = t.getEpochSecond();
+        if (seconds < 0 || seconds >= LAST_FOUR_DIGIT_YEAR_END) {
+            return TIMESTAMP.format(t); // before 1970 or after 9999: the formatter's signs and widths
+        }
+        // 1970 to 9999: the same characters, without the formatter's field-by-field machinery
+        long days = seconds / 86_400;
+        int secondOfDay = (int) (seconds - days * 86_400);
+        java.time.LocalDate date = java.time.LocalDate.ofEpochDay(days);
+        byte[] c = new byte[30];
+        digits(date.getYear(), c, 0, 4);
+        c[4] = '-';
+        digits(date.getMonthValue(), c, 5, 2);
+        c[7] = '-';
+        digits(date.getDayOfMonth(), c, 8, 2);
+        c[10] = 'T';
+        digits(secondOfDay / 3600, c, 11, 2);
+        c[13] = ':';
+        digits(secondOfDay / 60 % 60, c, 14, 2);
+        c[16] = ':';
+        digits(secondOfDay % 60, c, 17, 2);
+        c[19] = '.';
+        digits(t.getNano(), c, 20, 9);
+        c[29] = 'Z';
+        return new String(c, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /** 10000-01-01T00:00:00Z in seconds since the epoch. */
+    private static final long LAST_FOUR_DIGIT_YEAR_END = 253_402_300_800L;
+
+    /** Writes {@code v} (non-negative) as {@code n} decimal digits, zero-padded, at {@code at}. */
+    private static void digits(int v, byte[] out, int at, int n) {
+        for (int i = at + n - 1; i >= at; i--) {
+            out[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
     }
 
     @FunctionalInterface
@@ -393,13 +518,13 @@ final class AuditSerializer {
 
     private static void writeRaw(JsonGenerator g, PredictionSummary raw) throws IOException {
         g.writeStartObject();
-        g.writeFieldName("entropy");
+        g.writeFieldName(K_ENTROPY);
         CanonicalJson.writeDouble(g, raw.entropy());
-        g.writeFieldName("margin");
+        g.writeFieldName(K_MARGIN);
         CanonicalJson.writeDouble(g, raw.margin());
-        g.writeFieldName("top_label");
+        g.writeFieldName(K_TOP_LABEL);
         CanonicalJson.writeString(g, raw.topLabel());
-        g.writeFieldName("top_score");
+        g.writeFieldName(K_TOP_SCORE);
         CanonicalJson.writeDouble(g, raw.topScore());
         g.writeEndObject();
     }
@@ -407,10 +532,11 @@ final class AuditSerializer {
     private static void writeReleased(JsonGenerator g, ReleasedPrediction p) throws IOException {
         g.writeStartObject();
         if (p.label() != null) {
-            g.writeFieldName("label");
+            g.writeFieldName(K_LABEL);
             CanonicalJson.writeString(g, p.label());
         }
-        g.writeArrayFieldStart("scores");
+        g.writeFieldName(K_SCORES);
+        g.writeStartArray();
         for (ReleasedPrediction.ScoredLabel s : p.scores()) {
             g.writeStartArray();
             CanonicalJson.writeString(g, s.label());
@@ -419,7 +545,7 @@ final class AuditSerializer {
         }
         g.writeEndArray();
         if (p.value().isPresent()) {
-            g.writeFieldName("value");
+            g.writeFieldName(K_VALUE);
             CanonicalJson.writeDouble(g, p.value().getAsDouble());
         }
         g.writeEndObject();
@@ -427,8 +553,9 @@ final class AuditSerializer {
 
     private static void writeSignal(JsonGenerator g, Signal s) throws IOException {
         g.writeObjectFieldStart(s.name());
-        g.writeStringField("level", s.level().id());
-        g.writeFieldName("score");
+        g.writeFieldName(K_LEVEL);
+        g.writeString(s.level().id());
+        g.writeFieldName(K_SCORE);
         CanonicalJson.writeDouble(g, s.score());
         g.writeEndObject();
     }
