@@ -13,7 +13,8 @@ module dev.veil.core {
     requires com.github.benmanes.caffeine;
     requires org.yaml.snakeyaml;
     // Optional: with --add-modules jdk.incubator.vector the input contract is checked with vectors
-    // (internal.validation.ContractKernel); without it, by plain loops with the same answers.
+    // (internal.validation.ContractKernel), and knn's sketch distances are computed with them
+    // (internal.monitor.SketchKernel); without it, by plain loops with the same answers.
     requires static jdk.incubator.vector;
 
     uses dev.veil.spi.PolicyEngine;

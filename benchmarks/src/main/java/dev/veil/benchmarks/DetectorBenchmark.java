@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector") // vectorised knn distances, as recommended
 public class DetectorBenchmark {
     @Param({"all", "near_duplicate", "knn", "knn_global", "answers", "rate"})
     public String detectors;

@@ -123,31 +123,10 @@ final class SparseSketch {
     }
 
     /**
-     * Euclidean distance between a sketch and the encoded entry at {@code offset} in {@code data}.
-     * Four independent sums (coordinates j mod 4), so that the additions do not wait on each other.
+     * Euclidean distance between a sketch and the encoded entry at {@code offset} in {@code data}
+     * ({@link SketchKernel}: the same bits with or without the Vector API).
      */
     double distance(float[] sketch, byte[] data, int offset) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int base = offset + 8;
-        int j = 0;
-        for (; j + 3 < m; j += 4) {
-            int o = base + 4 * j;
-            double t0 = sketch[j] - (float) FLOATS.get(data, o);
-            double t1 = sketch[j + 1] - (float) FLOATS.get(data, o + 4);
-            double t2 = sketch[j + 2] - (float) FLOATS.get(data, o + 8);
-            double t3 = sketch[j + 3] - (float) FLOATS.get(data, o + 12);
-            s0 += t0 * t0;
-            s1 += t1 * t1;
-            s2 += t2 * t2;
-            s3 += t3 * t3;
-        }
-        for (; j < m; j++) {
-            double t = sketch[j] - (float) FLOATS.get(data, base + 4 * j);
-            s0 += t * t;
-        }
-        return Math.sqrt((s0 + s1) + (s2 + s3));
+        return SketchKernel.INSTANCE.distance(sketch, data, offset + 8);
     }
 }
