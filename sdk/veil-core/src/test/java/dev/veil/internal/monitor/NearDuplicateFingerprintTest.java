@@ -160,6 +160,20 @@ class NearDuplicateFingerprintTest {
     }
 
     @Test
+    void shouldCompareWithoutABranchAsTheSignedComparison() {
+        long[] edges = {Long.MIN_VALUE, Long.MIN_VALUE + 1, -1, 0, 1, Long.MAX_VALUE - 1, Long.MAX_VALUE};
+        for (long v : edges) {
+            for (long cut : edges) {
+                assertThat(NearDuplicateDetector.atLeast(v, cut)).as("%d >= %d", v, cut).isEqualTo(v >= cut ? 1 : 0);
+            }
+        }
+        qt().withExamples(2000).forAll(longs().all(), longs().all()).checkAssert((v, cut) -> {
+            assertThat(NearDuplicateDetector.atLeast(v, cut)).isEqualTo(v >= cut ? 1 : 0);
+            assertThat(NearDuplicateDetector.atLeast(v, v)).isEqualTo(1);
+        });
+    }
+
+    @Test
     void shouldHashVectorsAsThePlainComputation() {
         qt().withExamples(500).forAll(longs().all()).checkAssert(seed -> {
             SplittableRandom r = new SplittableRandom(seed);
