@@ -516,15 +516,15 @@ public final class NearDuplicateDetector implements StatefulDetector {
      * index used: the query's array of 32-bit hash halves ({@code 16 + 4 keep}) and member string
      * (at most 30 characters, 72 bytes), its slot in the index's ring of queries (24 bytes, twice
      * over just after the ring grew) and {@code keep} table entries of 8 bytes at a load of at least
-     * 58% (14 bytes each), plus the fixed part of one index (its object, cache node, a key of up to
-     * 64 characters, and the smallest table and ring: {@value #INDEX_FIXED_BYTES} bytes), which
-     * every index has at least one query to carry. What a query really takes is measured in
-     * benchmarks/README.md.
+     * 56% (15 bytes each; see FingerprintIndex#grown), plus the fixed part of one index (its object,
+     * cache node, a key of up to 64 characters, and the smallest table and ring:
+     * {@value #INDEX_FIXED_BYTES} bytes), which every index has at least one query to carry. What a
+     * query really takes is measured in benchmarks/README.md.
      */
     @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
-        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 14L * config.keep();
+        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 15L * config.keep();
         return indexes * (perQuery + INDEX_FIXED_BYTES);
     }
 
