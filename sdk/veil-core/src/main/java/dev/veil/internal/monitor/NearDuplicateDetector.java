@@ -88,9 +88,9 @@ import java.util.Map;
  * {@link #bytesPerQuery}); bounded per hash by {@code max_members_per_hash} and in time by
  * {@code ttl_seconds}, and in total by the state store's memory cap.
  *
- * <p><b>Cost</b> at 784 features: one pass to quantise, one rolling pass over the windows and a
- * sort of about 2 x keep candidate hashes, a few microseconds (DetectorCostProbe), plus the store's
- * work on keep hashes per index.
+ * <p><b>Cost</b> at 784 features: one pass to quantise, interleaved rolling passes over the windows,
+ * one to mix them and a sort of about keep + 4 sqrt(keep) + 8 candidate hashes, a few microseconds
+ * (DetectorCostProbe), plus the store's work on keep hashes per index.
  */
 public final class NearDuplicateDetector implements StatefulDetector {
     /** Which indexes a query is matched against. */
