@@ -88,9 +88,9 @@ import java.util.Map;
  * {@link #bytesPerQuery}); bounded per hash by {@code max_members_per_hash} and in time by
  * {@code ttl_seconds}, and in total by the state store's memory cap.
  *
- * <p><b>Cost</b> at 784 features: one pass to quantise, one rolling pass over the windows and a
- * sort of about 2 x keep candidate hashes, a few microseconds (DetectorCostProbe), plus the store's
- * work on keep hashes per index.
+ * <p><b>Cost</b> at 784 features: one pass to quantise, interleaved rolling passes over the windows,
+ * one to mix them and a sort of about keep + 4 sqrt(keep) + 8 candidate hashes, a few microseconds
+ * (DetectorCostProbe), plus the store's work on keep hashes per index.
  */
 public final class NearDuplicateDetector implements StatefulDetector {
     /** Which indexes a query is matched against. */
@@ -239,6 +239,14 @@ public final class NearDuplicateDetector implements StatefulDetector {
     /**
      * The fingerprint of a feature vector: the {@code keep} largest hashes of its non-blank windows,
      * in ascending order (fewer when it has fewer non-blank windows).
+     *
+     * <p>The same values as hashing each window on its own (NearDuplicateFingerprintTest), computed
+     * in passes whose iterations do not wait for each other: the buckets; the window hashes by
+     * {@value #CHAINS} rolling hashes over consecutive stretches of the vector, interleaved (one
+     * rolling hash is a chain of multiplications, each waiting for the one before; window hashes
+     * depend only on the window, so a stretch's hash can start anywhere); then the mixed hashes of
+     * the non-blank windows, with those above a cut that about keep + 4 sqrt(keep) + 8 of them pass
+     * set aside, so that only those are sorted.
      */
     long[] fingerprint(double[] x) {
         int d = x.length;
@@ -251,69 +259,206 @@ public final class NearDuplicateDetector implements StatefulDetector {
         long[] windowKey = s.windowKey();
         int w = Math.min(config.window(), d);
         int step = config.step();
-        // bucket << 1, plus 1 where it is not the bucket of a blank feature
-        int[] b = new int[d];
+        int starts = d - w + 1; // windows at every start; those at multiples of step are used
+        Work work = Work.of(d);
+        double[] q = work.q;
+        long[] c = work.c;
+        int[] inked = work.inked;
+        double inverse = inverseQuantum;
+        // the bucket of each feature (two loops: the first has no conversion to int, so it can run on vectors)
         for (int i = 0; i < d; i++) {
-            int v = bucket(x[i], salts[i]);
-            b[i] = (v << 1) | (v != blank[i] ? 1 : 0);
+            double a = x[i] * 255 + salts[i];
+            q[i] = a - 255 * Math.floor(a * INV_255);
         }
+        // the value hashed: (bucket << 1 | 1 where it is not a blank feature's bucket) + 2; and how
+        // many of the features before each are not blank
+        int ink = 0;
+        for (int i = 0; i < d; i++) {
+            int v = (int) (q[i] * inverse + 0.5);
+            int notBlank = v != blank[i] ? 1 : 0;
+            c[i] = ((v << 1) | notBlank) + 2L;
+            inked[i] = ink;
+            ink += notBlank;
+        }
+        inked[d] = ink;
+        long[] windows = work.windows;
+        rollingHashes(c, d, w, starts, windows);
+        // the used windows (every step-th start), their mixed hashes and whether each is not blank
+        int count = (starts - 1) / step + 1;
+        long[] mixed = work.mixed;
+        int[] used = work.used;
+        if (step == 1) { // loops of unit stride: the compiler drops their bounds checks and vectorises them
+            for (int k = 0; k < count; k++) {
+                mixed[k] = QueryHashing.mix(windows[k] ^ windowKey[k]);
+            }
+            for (int k = 0; k < count; k++) {
+                used[k] = (inked[k] - inked[k + w]) >>> 31; // 1 when the window has a non-blank feature
+            }
+        } else {
+            for (int k = 0; k < count; k++) {
+                int start = k * step;
+                mixed[k] = QueryHashing.mix(windows[start] ^ windowKey[start]);
+                used[k] = (inked[start] - inked[start + w]) >>> 31;
+            }
+        }
+        int n = 0;
+        for (int k = 0; k < count; k++) {
+            n += used[k];
+        }
+        int keep = config.keep();
+        long cut = cut(n, keep);
+        long[] above = work.above;
+        int m = 0;
+        for (int k = 0; k < count; k++) {
+            long v = mixed[k];
+            above[m] = v;
+            m += used[k] & atLeast(v, cut);
+        }
+        if (m < keep) { // all of them (fewer than keep, or too few above the cut)
+            m = 0;
+            for (int k = 0; k < count; k++) {
+                above[m] = mixed[k];
+                m += used[k];
+            }
+        }
+        java.util.Arrays.sort(above, 0, m);
+        return java.util.Arrays.copyOfRange(above, Math.max(0, m - keep), m);
+    }
+
+    /** Rolling hashes interleaved in {@link #fingerprint}. */
+    static final int CHAINS = 4;
+
+    /**
+     * The polynomial hash of the window at every start, sum over j of c[start + j] p^(w - 1 - j)
+     * (mod 2^64), into {@code out[0..starts)}: {@value #CHAINS} rolling hashes over consecutive
+     * stretches of starts, advanced together, then the rest by the last of them.
+     */
+    private static void rollingHashes(long[] c, int d, int w, int starts, long[] out) {
         long p = QueryHashing.GOLDEN | 1;
         long pw = 1; // p^(w-1)
         for (int j = 1; j < w; j++) {
             pw *= p;
         }
-        // the hashes of the non-blank windows
-        long[] hashes = new long[(d - w) / step + 1];
-        int n = 0;
-        long h = 0;
-        int nonBlank = 0;
-        int nextStart = 0;
-        for (int i = 0; i < d; i++) {
-            if (i >= w) {
-                h -= (b[i - w] + 2L) * pw;
-                nonBlank -= b[i - w] & 1;
+        int len = starts / CHAINS; // starts per stretch; the last one also takes the rest
+        int s0 = 0;
+        int s1 = len;
+        int s2 = 2 * len;
+        int s3 = 3 * len;
+        long h0 = 0;
+        long h1 = 0;
+        long h2 = 0;
+        long h3 = 0;
+        if (len > 0) {
+            for (int j = 0; j < w; j++) {
+                h0 = h0 * p + c[s0 + j];
+                h1 = h1 * p + c[s1 + j];
+                h2 = h2 * p + c[s2 + j];
+                h3 = h3 * p + c[s3 + j];
             }
-            h = h * p + (b[i] + 2L);
-            nonBlank += b[i] & 1;
-            int start = i - w + 1;
-            if (start == nextStart) {
-                nextStart += step;
-                if (nonBlank > 0) {
-                    hashes[n++] = QueryHashing.mix(h ^ windowKey[start]);
-                }
+            out[s0] = h0;
+            out[s1] = h1;
+            out[s2] = h2;
+            out[s3] = h3;
+            for (int j = 1; j < len; j++) {
+                h0 = (h0 - c[s0 + j - 1] * pw) * p + c[s0 + j - 1 + w];
+                h1 = (h1 - c[s1 + j - 1] * pw) * p + c[s1 + j - 1 + w];
+                h2 = (h2 - c[s2 + j - 1] * pw) * p + c[s2 + j - 1 + w];
+                h3 = (h3 - c[s3 + j - 1] * pw) * p + c[s3 + j - 1 + w];
+                out[s0 + j] = h0;
+                out[s1 + j] = h1;
+                out[s2 + j] = h2;
+                out[s3 + j] = h3;
             }
+        } else {
+            for (int j = 0; j < w; j++) {
+                h3 = h3 * p + c[j];
+            }
+            out[0] = h3;
+            s3 = 0;
+            len = 1;
         }
-        return largest(hashes, n, config.keep());
+        for (int start = s3 + len; start < starts; start++) {
+            h3 = (h3 - c[start - 1] * pw) * p + c[start - 1 + w];
+            out[start] = h3;
+        }
+    }
+
+    /** Per-thread working arrays of {@link #fingerprint} (one detector serves every thread). */
+    private static final class Work {
+        /** Vectors up to this many features reuse the arrays; longer ones get their own. */
+        private static final int REUSED = 1 << 14;
+        private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(() -> new Work(0));
+
+        final double[] q;
+        final long[] c;
+        final int[] inked;
+        final long[] windows;
+        final long[] mixed;
+        final int[] used;
+        final long[] above;
+
+        private Work(int d) {
+            q = new double[d];
+            c = new long[d];
+            inked = new int[d + 1];
+            windows = new long[d];
+            mixed = new long[d];
+            used = new int[d];
+            above = new long[d];
+        }
+
+        static Work of(int d) {
+            if (d > REUSED) {
+                return new Work(d);
+            }
+            Work w = WORK.get();
+            if (w.q.length < d) {
+                w = new Work(Math.max(d, Math.min(REUSED, 2 * w.q.length)));
+                WORK.set(w);
+            }
+            return w;
+        }
+    }
+
+    /**
+     * A cut that about keep + 4 sqrt(keep) + 8 of {@code n} uniform 64-bit hashes pass (all when
+     * that is n or more): fewer than keep pass with a chance of about 1e-4, and then all are sorted.
+     */
+    static long cut(int n, int keep) {
+        double share = (keep + 4 * Math.sqrt(keep) + 8) / n;
+        return share >= 1 ? Long.MIN_VALUE : Long.MAX_VALUE - (long) (share * 0x1.0p64);
+    }
+
+    /**
+     * 1 when {@code v >= cut} (signed), else 0, without a branch: about one hash in nine passes, at
+     * random, which a branch would mispredict about as often.
+     */
+    static int atLeast(long v, long cut) {
+        long diff = v - cut; // v < cut: the sign of the difference, corrected where it overflowed
+        long below = diff ^ ((v ^ cut) & (diff ^ v));
+        return (int) (~below >>> 63);
     }
 
     /**
      * The {@code keep} largest of {@code v[0..n)}, ascending; reorders {@code v}. The hashes are
-     * uniform 64-bit values, so a cut that about 2 x keep + 8 of them pass on average leaves few
-     * candidates to sort; when fewer than keep pass (a chance below 1e-6), all are sorted.
+     * uniform 64-bit values, so only those that pass a {@link #cut} are sorted (all of them when
+     * fewer than keep pass).
      */
     static long[] largest(long[] v, int n, int keep) {
-        if (n <= keep) {
-            long[] all = java.util.Arrays.copyOf(v, n);
-            java.util.Arrays.sort(all);
-            return all;
-        }
-        double share = (2.0 * keep + 8) / n;
-        long cut = share >= 1 ? Long.MIN_VALUE : Long.MAX_VALUE - (long) (share * 0x1.0p64);
-        int passing = 0;
+        long cut = cut(n, keep);
+        long[] above = new long[n];
+        int m = 0;
         for (int i = 0; i < n; i++) {
-            passing += v[i] >= cut ? 1 : 0;
+            long x = v[i];
+            above[m] = x;
+            m += atLeast(x, cut);
         }
-        int m = n;
-        if (passing >= keep) {
-            m = 0;
-            for (int i = 0; i < n; i++) { // moves the candidates to the front
-                long x = v[i];
-                v[m] = x;
-                m += x >= cut ? 1 : 0;
-            }
+        if (m < keep) {
+            above = v;
+            m = n;
         }
-        java.util.Arrays.sort(v, 0, m);
-        return java.util.Arrays.copyOfRange(v, m - keep, m);
+        java.util.Arrays.sort(above, 0, m);
+        return java.util.Arrays.copyOfRange(above, Math.max(0, m - keep), m);
     }
 
     @Override
@@ -371,15 +516,15 @@ public final class NearDuplicateDetector implements StatefulDetector {
      * index used: the query's array of 32-bit hash halves ({@code 16 + 4 keep}) and member string
      * (at most 30 characters, 72 bytes), its slot in the index's ring of queries (24 bytes, twice
      * over just after the ring grew) and {@code keep} table entries of 8 bytes at a load of at least
-     * 58% (14 bytes each), plus the fixed part of one index (its object, cache node, a key of up to
-     * 64 characters, and the smallest table and ring: {@value #INDEX_FIXED_BYTES} bytes), which
-     * every index has at least one query to carry. What a query really takes is measured in
-     * benchmarks/README.md.
+     * 56% (15 bytes each; see FingerprintIndex#grown), plus the fixed part of one index (its object,
+     * cache node, a key of up to 64 characters, and the smallest table and ring:
+     * {@value #INDEX_FIXED_BYTES} bytes), which every index has at least one query to carry. What a
+     * query really takes is measured in benchmarks/README.md.
      */
     @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
-        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 14L * config.keep();
+        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 15L * config.keep();
         return indexes * (perQuery + INDEX_FIXED_BYTES);
     }
 

@@ -11,9 +11,10 @@ import java.util.Arrays;
  * remembered query (one {@link StateOp.Fingerprint} operation) takes a slot in a ring of queries
  * that holds its member string, the low 32 bits of g for each of its hashes, and the time its
  * entries expire. The index proper is an open-addressing table of {@code long}s (linear probing,
- * Robin Hood order, at most 87.5% full, growing by a quarter (70% full after growing), backward-shift deletion), one per (query, hash) entry: the
- * high 32 bits of g (which also give the entry's home slot, so that the table is rebuilt and
- * shifted without reading any query) and a reference to the query's sequence number and the
+ * Robin Hood order, at most 87.5% full, growing by a quarter, 70% full after growing, or by two
+ * quarters at once while small: {@link #grown}; backward-shift deletion), one per (query, hash)
+ * entry: the high 32 bits of g (which also give the entry's home slot, so that the table is rebuilt
+ * and shifted without reading any query) and a reference to the query's sequence number and the
  * hash's position. An entry matches h when both halves of g do: exact, as g determines h.
  *
  * <p><b>Same answers as one list per hash</b> (the Redis store's layout, and this store's before):
@@ -49,7 +50,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private static final int SEQ_BITS = 31 - OFFSET_BITS;
     private static final int SEQ_MASK = (1 << SEQ_BITS) - 1;
     private static final int OFFSET_MASK = (1 << OFFSET_BITS) - 1;
-    private static final int MIN_TABLE = 16;
+    static final int MIN_TABLE = 16;
     private static final int MIN_QUERIES = 4;
     /** This object (header and fields) and the cache's node for it, in bytes (the key is the store's to count). */
     static final int FIXED_BYTES = 120 + 104;
@@ -217,6 +218,44 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     /** The sequence number of the oldest query not forgotten (the first operation is 0): for tests. */
     long oldest() {
         return head;
+    }
+
+    /**
+     * Checks the table against what every search and insertion relies on, for tests: entries in the
+     * order of their homes (no entry farther from its home than the one before it plus one, none
+     * before its home), and exactly {@code size} live and {@code dead} dead entries.
+     *
+     * @throws IllegalStateException naming the first slot that breaks it
+     */
+    void checkTable() {
+        long[] t = table;
+        int live = 0;
+        int deadFound = 0;
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] == 0) {
+                continue;
+            }
+            int d = distance(i, (int) (t[i] >>> 32));
+            int before = i == 0 ? t.length - 1 : i - 1;
+            if (d > 0 && (t[before] == 0 || distance(before, (int) (t[before] >>> 32)) < d - 1)) {
+                throw new IllegalStateException("slot " + i + " of " + t.length + " is " + d
+                        + " from its home, out of the order of homes");
+            }
+            if (isLive((int) t[i] - 1)) {
+                live++;
+            } else {
+                deadFound++;
+            }
+        }
+        if (live != size || deadFound != dead) {
+            throw new IllegalStateException("table holds " + live + " live and " + deadFound + " dead entries, counted "
+                    + size + " and " + dead);
+        }
+    }
+
+    /** Slots in the table, for tests. */
+    int tableLength() {
+        return table.length;
     }
 
     /** The time to live the latest operation asked for, in nanoseconds. */
@@ -540,7 +579,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private void insert(int ref, int hi) {
         if (size + dead + 1 > table.length - (table.length >> 3)) { // at most 87.5% full, dead entries included
             int live = size + 1;
-            rehash(live > table.length * 0.6 ? table.length + (table.length >> 2) : table.length);
+            rehash(live > table.length * 0.6 ? grown(table.length) : table.length);
         }
         if (place(table, ((long) hi << 32) | (ref + 1L), dead > 0)) {
             dead--;
@@ -549,40 +588,65 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     }
 
     /**
-     * Robin Hood insertion: an entry takes the slot of one closer to its home and carries that one
-     * on, so that entries lie in the order of their homes and a search can stop early. An entry goes
-     * after those already there with the same home (so, for one hash, in the order added).
+     * Robin Hood insertion: entries lie in the order of their homes, so that a search can stop early.
+     * The new entry goes before the first entry whose home is not earlier than its own, and the
+     * entries from there to the next empty slot move one slot on (one {@code System.arraycopy}
+     * instead of carrying each displaced entry on in turn; entries of one home may end up in another
+     * order than the carrying gives, which nothing reads: {@link #find} orders what it finds).
      *
-     * <p>With {@code reuseDead}, the first dead entry (of a forgotten query) whose slot the carried
-     * entry could take (its own home no farther back) is overwritten and the insertion ends there:
-     * the entries before it have homes no later than the carried entry's, those after it homes no
-     * earlier than the dead one's, so the order holds, and nothing is shifted up to the next empty
-     * slot. A busy index at its cap forgets a query for each one it adds, so without this its dead
-     * entries pile up until the table is rebuilt.
+     * <p>With {@code reuseDead}, the shift ends instead at the first dead entry (of a forgotten
+     * query) on the way, which it overwrites: the entries before it have homes no later than the
+     * one after them, so the order holds, and fewer entries move. This is the slot the carrying
+     * insertion would take too (the first dead entry from where the new entry goes), so the table
+     * holds as many dead entries either way. A busy index at its cap forgets a query for each one it
+     * adds, so without this its dead entries pile up until the table is rebuilt.
      *
      * @return whether a dead entry was overwritten
      */
     private boolean place(long[] t, long v, boolean reuseDead) {
         int i = home((int) (v >>> 32));
-        int p = 0;
-        while (t[i] != 0) {
-            int d = distance(i, (int) (t[i] >>> 32));
-            if (reuseDead && d <= p && !isLive((int) t[i] - 1)) {
-                t[i] = v;
-                return true;
-            }
-            if (d < p) {
-                long carried = t[i];
-                t[i] = v;
-                v = carried;
-                p = d;
-            }
+        // past the entries of earlier homes
+        for (int p = 0; t[i] != 0 && distance(i, (int) (t[i] >>> 32)) > p; p++) {
             i = next(i);
-            p++;
+        }
+        int j = i;
+        if (reuseDead) {
+            while (t[j] != 0 && isLive((int) t[j] - 1)) {
+                j = next(j);
+            }
+        } else {
+            while (t[j] != 0) {
+                j = next(j);
+            }
+        }
+        boolean reused = t[j] != 0;
+        if (j >= i) {
+            System.arraycopy(t, i, t, i + 1, j - i);
+        } else { // the run wraps around the end of the table
+            System.arraycopy(t, 0, t, 1, j);
+            t[0] = t[t.length - 1];
+            System.arraycopy(t, i, t, i + 1, t.length - 1 - i);
         }
         t[i] = v;
-        return false;
+        return reused;
     }
+
+    /**
+     * The next table size: a quarter larger, or, below {@value #SMALL_TABLE} slots, two such steps at
+     * once (56% larger). A caller's index is small, cold in the cache and (when the store evicts it)
+     * rebuilt from the smallest table: taking two steps at once rebuilds it half as often (its
+     * entries are placed about twice over the table's life instead of four times), for a table at
+     * least 56% full after growing instead of 70%. Every size stays one of the sequence the quarter
+     * steps give from {@value #MIN_TABLE}, so a big index (the global one) has exactly the sizes it
+     * would have had growing by a quarter throughout.
+     */
+    static int grown(int capacity) {
+        int next = capacity + (capacity >> 2);
+        return capacity < SMALL_TABLE ? next + (next >> 2) : next;
+    }
+
+    /** See {@link #grown}. */
+    static final int SMALL_TABLE = 1 << 16;
 
     /** How far slot {@code i} is from the home of an entry with high half {@code hi}. */
     private int distance(int i, int hi) {
@@ -590,11 +654,24 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         return d < 0 ? d + table.length : d;
     }
 
-    /** Rebuilds the table at {@code capacity} without its dead entries. */
+    /**
+     * Rebuilds the table at {@code capacity} without its dead entries. The old table is read from
+     * just after an empty slot on, so in the order of the entries' homes, which is their order in
+     * the new table too (but for entries of one old home, which a larger table may tell apart): each
+     * entry lands at the end of the run built so far, a slot or two from its home, and the new table
+     * is written about front to back instead of at random.
+     */
     private void rehash(int capacity) {
         long[] old = table;
         table = new long[capacity];
-        for (long v : old) {
+        int n = old.length;
+        int empty = 0;
+        while (empty < n && old[empty] != 0) {
+            empty++;
+        }
+        for (int k = 1; k <= n; k++) {
+            int i = empty + k < n ? empty + k : empty + k - n;
+            long v = old[i];
             if (v != 0 && isLive((int) v - 1)) {
                 place(table, v, false);
             }

@@ -91,6 +91,7 @@ class FingerprintIndexTest {
                         StateOp.FingerprintMatch want = model.add(hashes, member, max, ttl, now);
                         StateOp.FingerprintMatch got = index.add(hashes.clone(), member, max, ttl, now, scratch);
                         assertThat(got).as("op %d", i).isEqualTo(want);
+                        index.checkTable();
                     }
                 });
     }
@@ -186,9 +187,44 @@ class FingerprintIndexTest {
                 StateOp.FingerprintMatch want = model.add(hashes, "q" + i, max, HOUR, 0);
                 StateOp.FingerprintMatch got = index.add(hashes.clone(), "q" + i, max, HOUR, 0, scratch);
                 assertThat(got).as("op %d", i).isEqualTo(want);
+                index.checkTable(); // dead entries taken over by insertions, and purged by rebuilds
             }
             assertThat(evicted).as("queries forgotten").isGreaterThan(1000);
         });
+    }
+
+    /**
+     * Tables grow through sizes of the quarter-step sequence from the smallest table only, two steps
+     * at once while small, one beyond: a big index has the sizes growing by a quarter gives.
+     */
+    @Test
+    void shouldGrowThroughTheQuarterStepSizes() {
+        java.util.Set<Integer> quarterSteps = new java.util.HashSet<>();
+        for (int c = FingerprintIndex.MIN_TABLE; c > 0 && c < 1 << 28; c += c >> 2) {
+            quarterSteps.add(c);
+        }
+        for (int c = FingerprintIndex.MIN_TABLE; c < 1 << 27; c = FingerprintIndex.grown(c)) {
+            assertThat(quarterSteps).as("size %d", c).contains(c);
+            int next = FingerprintIndex.grown(c);
+            assertThat(next).as("after %d", c).isEqualTo(c < FingerprintIndex.SMALL_TABLE
+                    ? c + (c >> 2) + ((c + (c >> 2)) >> 2) : c + (c >> 2));
+        }
+        // an index filled one query at a time visits only those sizes, and its table stays in order
+        FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        SplittableRandom r = new SplittableRandom(21);
+        java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        for (int i = 0; i < 3000; i++) {
+            long[] h = new long[50];
+            for (int j = 0; j < h.length; j++) {
+                h[j] = r.nextLong();
+            }
+            index.add(h, "q" + i, 8, HOUR, 0, scratch);
+            seen.add(index.tableLength());
+        }
+        index.checkTable();
+        assertThat(quarterSteps).containsAll(seen);
+        assertThat(seen).as("grew past the small sizes").anyMatch(c -> c > FingerprintIndex.SMALL_TABLE);
     }
 
     /** Dropping entries beyond max members per hash frees a query all of whose entries went. */
