@@ -15,7 +15,11 @@ import java.util.Arrays;
  * quarters at once while small: {@link #grown}; backward-shift deletion), one per (query, hash)
  * entry: the high 32 bits of g (which also give the entry's home slot, so that the table is rebuilt
  * and shifted without reading any query) and a reference to the query's sequence number and the
- * hash's position. An entry matches h when both halves of g do: exact, as g determines h.
+ * hash's position. An entry matches h when both halves of g do: exact, as g determines h. The high
+ * halves that live entries of two hashes share (about D^2 / 2^33 of D distinct hashes: hundreds
+ * among the millions of a large index) are kept in a small set, pruned when the table is rebuilt;
+ * for any other high half, a search reads the low half of its first live entry only, which then
+ * decides for all of them (they are one hash's).
  *
  * <p><b>Same answers as one list per hash</b> (the Redis store's layout, and this store's before):
  * for each hash of an operation, in order, the earlier entries of that hash are read oldest first,
@@ -36,8 +40,10 @@ import java.util.Arrays;
  *
  * <p><b>Cache misses.</b> Before an operation searches its hashes it loads, without using them,
  * each hash's home slot and then the data of every matching entry ({@code touch}), so that the
- * misses overlap instead of coming one after another; a new entry that pushes the oldest of its
- * hash out takes that entry's slot instead of shifting neighbours out and back in.
+ * misses overlap instead of coming one after another. A matched query costs one line for its
+ * metadata (deadline, member hash code and live count side by side), and a hash with matches one
+ * low half (above). A new entry that pushes the oldest of its hash out takes that entry's slot
+ * instead of shifting neighbours out and back in.
  *
  * <p>Not thread-safe on its own: the store calls it under the lock of its cache entry; {@link #bytes}
  * may be read from any thread.
@@ -60,10 +66,13 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     // the ring of queries: slot = sequence number & (capacity - 1); live ones are [head, next)
     /** Member of each query: its Latin-1 bytes (a byte[]) when every character is Latin-1, else the String. */
     private Object[] members = new Object[MIN_QUERIES];
-    private int[] memberHashes = new int[MIN_QUERIES];
     private int[][] lows = new int[MIN_QUERIES][];
-    private long[] deadlines = new long[MIN_QUERIES];
-    private int[] live = new int[MIN_QUERIES];
+    /**
+     * What a search reads of a matched query, side by side so that it costs one cache line instead
+     * of one per array: at {@code 2 slot} the time its entries expire, at {@code 2 slot + 1} its
+     * member's hash code (high 32 bits) and its number of live entries in the table (low 32 bits).
+     */
+    private long[] meta = new long[2 * MIN_QUERIES];
     private long head;
     private long next;
     /** The head when the table last held no dead entry (sequence numbers must not wrap past it). */
@@ -73,6 +82,12 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private long[] table = new long[MIN_TABLE];
     private int size;
     private int dead;
+    /**
+     * The high halves whose live entries belong to more than one hash (null while there is none):
+     * for any other high half, the live entries that have it all have one low half, so that a search
+     * reads the low half of its first live entry only. See {@link #find}.
+     */
+    private HiSet mixed;
 
     private long queryBytes;
     private volatile long bytes;
@@ -91,6 +106,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         long sink;
         /** The references {@link #touch} reads the queries of. */
         int[] refs = new int[256];
+        /** The first of them for each hash (whose low half the search reads). */
+        int[] firsts = new int[64];
         /**
          * Candidate members of the operation in progress: ring slot, string (read only when needed:
          * a best match, or another candidate with the same hash code), hash, count, next with the
@@ -223,9 +240,10 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     /**
      * Checks the table against what every search and insertion relies on, for tests: entries in the
      * order of their homes (no entry farther from its home than the one before it plus one, none
-     * before its home), and exactly {@code size} live and {@code dead} dead entries.
+     * before its home), exactly {@code size} live and {@code dead} dead entries, and the queries'
+     * counts of live entries and hash codes ({@link #checkQueries}).
      *
-     * @throws IllegalStateException naming the first slot that breaks it
+     * @throws IllegalStateException naming the first slot or query that breaks it
      */
     void checkTable() {
         long[] t = table;
@@ -250,6 +268,65 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         if (live != size || deadFound != dead) {
             throw new IllegalStateException("table holds " + live + " live and " + deadFound + " dead entries, counted "
                     + size + " and " + dead);
+        }
+        checkQueries();
+        checkMixed();
+    }
+
+    /** The invariant of {@link #mixed}: live entries of a high half not in it all have one low half. */
+    private void checkMixed() {
+        java.util.Map<Integer, Integer> lowOf = new java.util.HashMap<>();
+        for (long v : table) {
+            int r = (int) v - 1;
+            if (v != 0 && isLive(r)) {
+                int hi = (int) (v >>> 32);
+                int lo = lows[slotOf(r)][r & OFFSET_MASK];
+                Integer other = lowOf.putIfAbsent(hi, lo);
+                if (other != null && other != lo && (mixed == null || !mixed.contains(hi))) {
+                    throw new IllegalStateException("high half " + Integer.toHexString(hi) + " has live entries of low"
+                            + " halves " + Integer.toHexString(other) + " and " + Integer.toHexString(lo)
+                            + " but is not marked mixed");
+                }
+            }
+        }
+    }
+
+    /** High halves marked as shared by live entries of more than one hash, for tests. */
+    int mixedCount() {
+        return mixed == null ? 0 : mixed.toArray().length;
+    }
+
+    /**
+     * The ring's side of {@link #checkTable}: every remembered query's count of live entries is the
+     * number of live table entries that refer to it, its hash code is its member's, and a query
+     * with a member has its array of low halves, one for each entry's position.
+     */
+    private void checkQueries() {
+        int[] counted = new int[members.length];
+        for (long v : table) {
+            int r = (int) v - 1;
+            if (v != 0 && isLive(r)) {
+                int slot = slotOf(r);
+                if (members[slot] == null || lows[slot] == null || (r & OFFSET_MASK) >= lows[slot].length) {
+                    throw new IllegalStateException("a live entry refers to position " + (r & OFFSET_MASK)
+                            + " of the freed or shorter query in ring slot " + slot);
+                }
+                counted[slot]++;
+            }
+        }
+        for (long s = head; s < next; s++) {
+            int slot = (int) s & (members.length - 1);
+            if (live(slot) != counted[slot]) {
+                throw new IllegalStateException("query " + s + " has " + counted[slot] + " live entries, counted "
+                        + live(slot));
+            }
+            if (members[slot] != null && memberHash(slot) != string(members[slot]).hashCode()) {
+                throw new IllegalStateException("query " + s + " keeps hash code " + memberHash(slot)
+                        + " for a member whose hash code is " + string(members[slot]).hashCode());
+            }
+            if ((members[slot] == null) != (lows[slot] == null)) {
+                throw new IllegalStateException("query " + s + " has its member or its low halves but not both");
+            }
         }
     }
 
@@ -294,10 +371,9 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         int slot = (int) seq & (members.length - 1);
         this.members[slot] = stored(member);
         int memberHash = member.hashCode();
-        this.memberHashes[slot] = memberHash;
         this.lows[slot] = lo;
-        this.deadlines[slot] = nowNanos + ttlNanos;
-        this.live[slot] = 0;
+        this.meta[2 * slot] = nowNanos + ttlNanos;
+        this.meta[2 * slot + 1] = (long) memberHash << 32; // no live entry yet
         queryBytes += queryBytes(members[slot], hashCount);
         this.found = scratch.found;
         this.scratch = scratch;
@@ -315,7 +391,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         for (int off = 0; off < hashCount; off++) {
             int hi = his[off];
             int n = find(hi, lo[off]);
-            if (n > 0 && this.deadlines[slotOf(refAt(found[n - 1]))] - nowNanos <= 0) {
+            if (n > 0 && this.meta[2 * slotOf(refAt(found[n - 1]))] - nowNanos <= 0) {
                 removeOldest(n, n, hi); // the newest entry of this hash has expired: so have all of them
                 n = 0;
             }
@@ -357,7 +433,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
                 }
                 insert(ref0 | off, hi);
             }
-            this.live[slot]++;
+            this.meta[2 * slot + 1]++; // one more live entry (at most MAX_HASHES: the hash code is untouched)
         }
         StateOp.FingerprintMatch match = bestCount == 0 ? StateOp.FingerprintMatch.NONE
                 : new StateOp.FingerprintMatch(string(candidate(scratch, best)), bestCount);
@@ -366,7 +442,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         byHash.clear();
         for (int k = 0; k < scratch.pendingFrees; k++) { // queries freed now that no candidate needs them
             int f = scratch.pendingFree[k];
-            if (live[f] == 0 && members[f] != null) {
+            if (live(f) == 0 && members[f] != null) {
                 free(f);
             }
         }
@@ -383,10 +459,12 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
 
     /**
      * Reads, without using them, what the operation will read for each of its hashes: the table slot
-     * of its home, then (once those are in the cache) each matching entry's low half, query deadline
-     * and member hash. The loads of one pass do not depend on each other, so the processor overlaps
-     * their cache misses (tens at a time) instead of waiting for each in turn, as the search, which
-     * decides on each value it reads, has to. Changes nothing; the sum only keeps the loads alive.
+     * of its home, then (once those are in the cache) each matching entry's query data (deadline,
+     * member hash and live count: one line) and the low half of the first matching entry of each
+     * hash (all that {@link #find} reads of the low halves unless the high half is mixed). The loads
+     * of one pass do not depend on each other, so the processor overlaps their cache misses (tens at
+     * a time) instead of waiting for each in turn, as the search, which decides on each value it
+     * reads, has to. Changes nothing; the sum only keeps the loads alive.
      */
     private void touch(int[] his, int hashCount) {
         long[] t = table;
@@ -397,9 +475,12 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         // the references of the matching entries first (the table is in the cache now), then their
         // queries' data in a loop without branches, whose loads the processor can all start at once
         int[] refs = scratch.refs;
+        int[] firsts = scratch.firsts.length >= hashCount ? scratch.firsts : (scratch.firsts = new int[hashCount]);
         int m = 0;
+        int f = 0;
         for (int off = 0; off < hashCount; off++) {
             int hi = his[off];
+            int m0 = m;
             for (int i = home(hi), p = 0; t[i] != 0; i = next(i), p++) {
                 long v = t[i];
                 int d = distance(i, (int) (v >>> 32));
@@ -413,14 +494,19 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
                     refs[m++] = (int) v - 1;
                 }
             }
+            if (m > m0) {
+                firsts[f++] = refs[m0];
+            }
+        }
+        long[] mt = meta;
+        for (int k = 0; k < m; k++) {
+            int slot = slotOf(refs[k]);
+            sum += mt[2 * slot] + mt[2 * slot + 1];
         }
         int[][] lw = lows;
-        int[] mh = memberHashes;
-        long[] dl = deadlines;
-        for (int k = 0; k < m; k++) {
-            int r = refs[k];
-            int slot = slotOf(r);
-            sum += lw[slot][r & OFFSET_MASK] + mh[slot] + dl[slot];
+        for (int k = 0; k < f; k++) {
+            int r = firsts[k];
+            sum += lw[slotOf(r)][r & OFFSET_MASK];
         }
         scratch.sink = sum;
     }
@@ -442,7 +528,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
      * are equal.
      */
     private int candidateOf(int slot, String member, int memberHash, Scratch s, int count) {
-        int h = memberHashes[slot];
+        int h = memberHash(slot);
         if (h == memberHash && same(members[slot], member)) {
             return SELF;
         }
@@ -478,6 +564,9 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         long[] t = table;
         int n = 0;
         int h = home(hi);
+        // 0: no live entry of hi seen yet; 1: the first one matched, and so do all (one hash has hi);
+        // 2: hi is mixed, each entry's low half decides
+        int state = 0;
         // Robin Hood order: the entries with home h follow those with earlier homes; stop after them
         for (int i = h, p = 0; t[i] != 0; i = next(i), p++) {
             long v = t[i];
@@ -487,7 +576,22 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             }
             if (d == p && (int) (v >>> 32) == hi) {
                 int r = (int) v - 1;
-                if (isLive(r) && lows[slotOf(r)][r & OFFSET_MASK] == lo) {
+                if (!isLive(r)) {
+                    continue;
+                }
+                if (state == 0) {
+                    if (mixed != null && mixed.contains(hi)) {
+                        state = 2;
+                    } else if (lows[slotOf(r)][r & OFFSET_MASK] == lo) {
+                        state = 1;
+                    } else {
+                        // the live entries of hi are all another hash's: none matches, and the new
+                        // entry (which the caller always inserts) makes hi mixed
+                        markMixed(hi);
+                        return 0;
+                    }
+                }
+                if (state == 1 || lows[slotOf(r)][r & OFFSET_MASK] == lo) {
                     if (n == found.length) {
                         found = Arrays.copyOf(found, 2 * n);
                     }
@@ -507,6 +611,113 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             found[b + 1] = x;
         }
         return n;
+    }
+
+    private void markMixed(int hi) {
+        if (mixed == null) {
+            mixed = new HiSet();
+        }
+        mixed.add(hi);
+    }
+
+    /**
+     * Keeps in {@link #mixed} only the high halves whose live entries still belong to more than one
+     * hash (the others' entries were dropped or forgotten since), so that the set does not grow with
+     * the index's history. Called when the table is rebuilt, which happens at least once every
+     * {@code SEQ_MASK} queries.
+     */
+    private void pruneMixed() {
+        HiSet kept = null;
+        for (int hi : mixed.toArray()) {
+            if (lowHalves(hi) > 1) {
+                if (kept == null) {
+                    kept = new HiSet();
+                }
+                kept.add(hi);
+            }
+        }
+        mixed = kept;
+    }
+
+    /** How many distinct low halves the live entries with high half {@code hi} have: 0, 1, or 2 for more. */
+    private int lowHalves(int hi) {
+        long[] t = table;
+        int count = 0;
+        int first = 0;
+        for (int i = home(hi), p = 0; t[i] != 0; i = next(i), p++) {
+            long v = t[i];
+            int d = distance(i, (int) (v >>> 32));
+            if (d < p) {
+                break;
+            }
+            int r = (int) v - 1;
+            if (d == p && (int) (v >>> 32) == hi && isLive(r)) {
+                int lo = lows[slotOf(r)][r & OFFSET_MASK];
+                if (count == 0) {
+                    first = lo;
+                    count = 1;
+                } else if (lo != first) {
+                    return 2;
+                }
+            }
+        }
+        return count;
+    }
+
+    /** A set of ints (open addressing, linear probing), small: the high halves of {@link #mixed}. */
+    static final class HiSet {
+        private long[] keys = new long[8]; // key | 1 << 32, 0: empty
+        private int size;
+
+        boolean contains(int key) {
+            long k = key & 0xFFFFFFFFL | 1L << 32;
+            int mask = keys.length - 1;
+            for (int i = (int) mix(k) & mask; keys[i] != 0; i = (i + 1) & mask) {
+                if (keys[i] == k) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void add(int key) {
+            if (2 * (size + 1) > keys.length) {
+                long[] old = keys;
+                keys = new long[2 * old.length];
+                size = 0;
+                for (long k : old) {
+                    if (k != 0) {
+                        add((int) k);
+                    }
+                }
+            }
+            long k = key & 0xFFFFFFFFL | 1L << 32;
+            int mask = keys.length - 1;
+            int i = (int) mix(k) & mask;
+            while (keys[i] != 0 && keys[i] != k) {
+                i = (i + 1) & mask;
+            }
+            if (keys[i] == 0) {
+                keys[i] = k;
+                size++;
+            }
+        }
+
+        int[] toArray() {
+            int[] out = new int[size];
+            int n = 0;
+            for (long k : keys) {
+                if (k != 0) {
+                    out[n++] = (int) k;
+                }
+            }
+            return out;
+        }
+
+        /** Heap bytes: this object and its array, with their headers. */
+        long bytes() {
+            return 24 + 16 + 8L * keys.length;
+        }
     }
 
     private int refAt(int i) {
@@ -548,13 +759,23 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     }
 
     private void dropLive(int slot) {
-        if (--live[slot] == 0 && slot != ((int) (next - 1) & (members.length - 1))) {
+        if ((int) --meta[2 * slot + 1] == 0 && slot != ((int) (next - 1) & (members.length - 1))) {
             Scratch s = scratch;
             if (s.pendingFrees == s.pendingFree.length) {
                 s.pendingFree = Arrays.copyOf(s.pendingFree, 2 * s.pendingFrees);
             }
             s.pendingFree[s.pendingFrees++] = slot;
         }
+    }
+
+    /** Live entries in the table of the query in ring slot {@code slot}. */
+    private int live(int slot) {
+        return (int) meta[2 * slot + 1];
+    }
+
+    /** The hash code of the member of the query in ring slot {@code slot}. */
+    private int memberHash(int slot) {
+        return (int) (meta[2 * slot + 1] >>> 32);
     }
 
     private void free(int slot) {
@@ -579,7 +800,13 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private void insert(int ref, int hi) {
         if (size + dead + 1 > table.length - (table.length >> 3)) { // at most 87.5% full, dead entries included
             int live = size + 1;
+            // the rebuild keeps the high halves its live entries share; the new entry's may be one
+            // only with the new entry, which is not in the table yet
+            boolean wasMixed = mixed != null && mixed.contains(hi);
             rehash(live > table.length * 0.6 ? grown(table.length) : table.length);
+            if (wasMixed) {
+                markMixed(hi);
+            }
         }
         if (place(table, ((long) hi << 32) | (ref + 1L), dead > 0)) {
             dead--;
@@ -678,6 +905,9 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         }
         dead = 0;
         sweptHead = head;
+        if (mixed != null) {
+            pruneMixed();
+        }
     }
 
     /** A free slot in the ring for the next query: forgets freed and, when full, the oldest queries. */
@@ -698,33 +928,29 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     private void growRing() {
         int cap = members.length * 2;
         Object[] m = new Object[cap];
-        int[] mh = new int[cap];
         int[][] h = new int[cap][];
-        long[] d = new long[cap];
-        int[] l = new int[cap];
+        long[] mt = new long[2 * cap];
         for (long s = head; s < next; s++) {
             int from = (int) s & (members.length - 1);
             int to = (int) s & (cap - 1);
             m[to] = members[from];
-            mh[to] = memberHashes[from];
             h[to] = lows[from];
-            d[to] = deadlines[from];
-            l[to] = live[from];
+            mt[2 * to] = meta[2 * from];
+            mt[2 * to + 1] = meta[2 * from + 1];
         }
         members = m;
-        memberHashes = mh;
         lows = h;
-        deadlines = d;
-        live = l;
+        meta = mt;
     }
 
     /** Forgets the oldest query: its entries become dead (outside the ring's live range). */
     private void evictOldest() {
         int slot = (int) head & (members.length - 1);
         if (members[slot] != null) {
-            dead += live[slot];
-            size -= live[slot];
-            live[slot] = 0;
+            int n = live(slot);
+            dead += n;
+            size -= n;
+            meta[2 * slot + 1] -= n;
             free(slot);
         }
         head++;
@@ -740,8 +966,9 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
     }
 
     private long fixedBytes() {
-        // table and ring (four arrays), with their array headers
-        return FIXED_BYTES + 8L * table.length + 16 + (4 + 4 + 4 + 8 + 4) * (long) members.length + 80;
+        // table and ring (three arrays: members, lows, meta), with their array headers
+        return FIXED_BYTES + 8L * table.length + 16 + (4 + 4 + 16) * (long) members.length + 48
+                + (mixed == null ? 0 : mixed.bytes());
     }
 
     private void updateBytes() {

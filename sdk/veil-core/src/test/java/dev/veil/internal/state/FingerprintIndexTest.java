@@ -96,6 +96,148 @@ class FingerprintIndexTest {
                 });
     }
 
+    /** The hash whose mixed value ({@link FingerprintIndex#mix}) is {@code g}: SplitMix64's finaliser inverted. */
+    private static long unmix(long g) {
+        long z = g ^ (g >>> 31) ^ (g >>> 62);
+        z *= 0x319642B2D24D8EC3L;
+        z = z ^ (z >>> 27) ^ (z >>> 54);
+        z *= 0x96DE1B173F119089L;
+        long h = z ^ (z >>> 30) ^ (z >>> 60);
+        assertThat(FingerprintIndex.mix(h)).as("unmix(%x)", g).isEqualTo(g);
+        return h;
+    }
+
+    /**
+     * A hash drawn from {@code his.length * los} hashes whose mixed values share their high halves in
+     * groups of {@code los}: entries that only the low half tells apart.
+     */
+    private static long sharedHighHalf(SplittableRandom r, int[] his, int los) {
+        long hi = his[r.nextInt(his.length)];
+        return unmix(hi << 32 | (0x9E3779B9L * (1 + r.nextInt(los)) & 0xFFFFFFFFL));
+    }
+
+    /**
+     * Hashes whose mixed values share their high half (which the table keys on) but not their low
+     * half, with recurring members and time past the time to live: every answer equals the model's,
+     * and the table keeps its invariant that a high half not marked mixed has one low half.
+     */
+    @Test
+    void shouldAnswerAsOneListPerHashWhenHashesShareTheirHighHalf() {
+        qt().withExamples(150).forAll(longs().all(), integers().between(1, 300)).checkAssert((seed, ops) -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            int[] his = new int[1 + r.nextInt(4)];
+            for (int k = 0; k < his.length; k++) {
+                his[k] = r.nextInt();
+            }
+            int los = 2 + r.nextInt(5);
+            FingerprintIndex index = new FingerprintIndex(Long.MAX_VALUE);
+            FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+            Model model = new Model();
+            long now = r.nextLong();
+            for (int i = 0; i < ops; i++) {
+                long[] hashes = new long[r.nextInt(1 + r.nextInt(30))];
+                for (int j = 0; j < hashes.length; j++) {
+                    hashes[j] = r.nextInt(4) == 0 ? r.nextInt(50) : sharedHighHalf(r, his, los);
+                }
+                String member = r.nextInt(4) == 0 ? "m" + r.nextInt(5) : "q" + i;
+                int max = 1 + r.nextInt(r.nextBoolean() ? 3 : 12);
+                long ttl = 1 + r.nextInt(1000);
+                now += r.nextInt(10) == 0 ? r.nextInt(2000) : r.nextInt(3);
+                StateOp.FingerprintMatch want = model.add(hashes, member, max, ttl, now);
+                StateOp.FingerprintMatch got = index.add(hashes.clone(), member, max, ttl, now, scratch);
+                assertThat(got).as("op %d", i).isEqualTo(want);
+                index.checkTable();
+            }
+        });
+    }
+
+    /**
+     * The same under a small cap, so that queries are forgotten, their dead entries taken over and
+     * the table rebuilt (which keeps only the high halves still mixed): every answer equals the
+     * model's with the forgotten queries removed.
+     */
+    @Test
+    void shouldAnswerAsTheModelUnderItsCapWhenHashesShareTheirHighHalf() {
+        qt().withExamples(30).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            int[] his = new int[1 + r.nextInt(8)];
+            for (int k = 0; k < his.length; k++) {
+                his[k] = r.nextInt();
+            }
+            int los = 2 + r.nextInt(5);
+            FingerprintIndex index = new FingerprintIndex(20_000 + r.nextInt(40_000));
+            FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+            Model model = new Model();
+            long forgotten = 0;
+            boolean sawMixed = false;
+            for (int i = 0; i < 1200; i++) {
+                for (; forgotten < index.oldest(); forgotten++) {
+                    String m = "q" + forgotten;
+                    model.lists.values().forEach(l -> l.removeIf(m::equals));
+                }
+                long[] hashes = new long[1 + r.nextInt(40)];
+                for (int j = 0; j < hashes.length; j++) {
+                    hashes[j] = r.nextInt(3) == 0 ? sharedHighHalf(r, his, los) : r.nextInt(3000);
+                }
+                int max = 1 + r.nextInt(12);
+                StateOp.FingerprintMatch want = model.add(hashes, "q" + i, max, HOUR, 0);
+                StateOp.FingerprintMatch got = index.add(hashes.clone(), "q" + i, max, HOUR, 0, scratch);
+                assertThat(got).as("op %d", i).isEqualTo(want);
+                index.checkTable();
+                sawMixed |= index.mixedCount() > 0;
+            }
+            assertThat(sawMixed).as("high halves marked mixed").isTrue();
+        });
+    }
+
+    /**
+     * A high half is marked mixed when a second hash's entry joins the first's, stays marked while
+     * both have live entries (through rebuilds), and is unmarked by the first rebuild after one of
+     * them is gone.
+     */
+    @Test
+    void shouldKeepOnlyTheHighHalvesStillMixedWhenTheTableIsRebuilt() {
+        long a = unmix(0x12345678_00000001L);
+        long b = unmix(0x12345678_00000002L);
+        FingerprintIndex index = new FingerprintIndex(200_000);
+        FingerprintIndex.Scratch scratch = new FingerprintIndex.Scratch();
+        index.add(new long[] {a}, "first", 8, HOUR, 0, scratch);
+        index.add(new long[] {a}, "second", 8, HOUR, 0, scratch);
+        assertThat(index.mixedCount()).as("one hash").isZero();
+        assertThat(index.add(new long[] {b}, "third", 8, HOUR, 0, scratch)).as("b matches no entry of a")
+                .isEqualTo(StateOp.FingerprintMatch.NONE);
+        assertThat(index.mixedCount()).as("a and b").isEqualTo(1);
+        assertThat(index.add(new long[] {a, b}, "fourth", 8, HOUR, 0, scratch))
+                .isEqualTo(new StateOp.FingerprintMatch("first", 1));
+        SplittableRandom r = new SplittableRandom(5);
+        int i = 0;
+        int tables = 0;
+        for (int length = index.tableLength(); index.oldest() < 4; i++) { // until the four are forgotten
+            long[] h = new long[50];
+            for (int j = 0; j < h.length; j++) {
+                h[j] = r.nextLong();
+            }
+            index.add(h, "q" + i, 8, HOUR, 0, scratch);
+            if (index.tableLength() != length) {
+                length = index.tableLength();
+                tables++;
+                if (index.oldest() < 3) {
+                    assertThat(index.mixedCount()).as("rebuilt while a and b live").isEqualTo(1);
+                }
+            }
+        }
+        assertThat(tables).as("rebuilds while a and b were live").isPositive();
+        long[] h = new long[50];
+        for (int n = 0; index.mixedCount() > 0; n++) { // until the table is next rebuilt
+            assertThat(n).as("queries added before a rebuild").isLessThan(100_000);
+            for (int j = 0; j < h.length; j++) {
+                h[j] = r.nextLong();
+            }
+            index.add(h.clone(), "q" + i++, 8, HOUR, 0, scratch);
+        }
+        index.checkTable();
+    }
+
     /** Many distinct members share hashes with one query (the hash-map path of the counting). */
     @Test
     void shouldCountManyCandidatesAsTheModel() {
