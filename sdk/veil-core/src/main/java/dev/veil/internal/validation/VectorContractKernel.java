@@ -151,24 +151,7 @@ final class VectorContractKernel extends ContractKernel {
         DoubleVector uh = DoubleVector.broadcast(S8, uniformHi);
         VectorMask<Double> low = S8.maskAll(false);
         VectorMask<Double> high = S8.maskAll(false);
-        DoubleVector rough = DoubleVector.zero(S8);
-        // One pass for the four sums while both have whole blocks (roughBody <= body), so that their
-        // four chains of additions overlap instead of running one loop after the other; each sum's
-        // lanes still add their terms in index order.
-        int roughBody = roughBody(n);
-        int k = 0;
-        for (; k < roughBody; k += LANES) {
-            DoubleVector x = DoubleVector.fromArray(S8, v, k);
-            low = low.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S8, lo, k)).not());
-            high = high.or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S8, hi, k)));
-            DoubleVector z = x.sub(DoubleVector.fromArray(S8, mean, k)).mul(DoubleVector.fromArray(S8, inv, k));
-            DoubleVector y = x.sub(c);
-            z2 = z2.add(z.mul(z));
-            sy = sy.add(y);
-            sy2 = sy2.add(y.mul(y));
-            rough = rough.add(DoubleVector.fromArray(S8, v, k + 1).sub(x).abs());
-        }
-        for (; k < body; k += LANES) {
+        for (int k = 0; k < body; k += LANES) {
             DoubleVector x = DoubleVector.fromArray(S8, v, k);
             low = low.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S8, lo, k)).not());
             high = high.or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S8, hi, k)));
@@ -181,7 +164,12 @@ final class VectorContractKernel extends ContractKernel {
         out[0] = combine(z2);
         out[1] = combine(sy);
         out[2] = combine(sy2);
-        out[3] = roughTail(v, roughBody, combine(rough));
+        int roughBody = roughBody(n);
+        DoubleVector acc = DoubleVector.zero(S8);
+        for (int k = 0; k < roughBody; k += LANES) {
+            acc = acc.add(DoubleVector.fromArray(S8, v, k + 1).sub(DoubleVector.fromArray(S8, v, k)).abs());
+        }
+        out[3] = roughTail(v, roughBody, combine(acc));
         return tail(v, body, lo, hi, mean, inv, center, out) & !low.or(high).anyTrue();
     }
 
