@@ -1,5 +1,6 @@
 package dev.veil.internal.monitor;
 
+import dev.veil.internal.vector.VectorApi;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -41,21 +42,8 @@ abstract class SketchKernel {
     abstract String name();
 
     private static SketchKernel choose() {
-        if (Boolean.getBoolean("veil.validation.scalar")
-                || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            return new Scalar();
-        }
-        try {
-            SketchKernel k = VectorSketchKernel.createIfUseful();
-            if (k != null) {
-                return k;
-            }
-        } catch (LinkageError e) {
-            // present in the boot layer but not readable from here: the scalar kernel gives the same bits
-            System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG,
-                    "the Vector API is present but not usable here", e);
-        }
-        return new Scalar();
+        // a lambda, not a method reference: nothing resolves VectorSketchKernel before the module check
+        return VectorApi.choose(() -> VectorSketchKernel.createIfUseful(), Scalar::new);
     }
 
     /** The coordinates after the whole blocks, added to {@code sum} in index order; then the root. */

@@ -142,16 +142,9 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
 
         /** The slot of {@code key} (>= 0) or, when absent, -1 - the slot where it would go. */
         int locate(int key) {
-            long k = key & 0xFFFFFFFFL | 1L << 32;
-            int mask = keys.length - 1;
-            int i = (int) mix(k) & mask;
-            while (keys[i] != 0) {
-                if (keys[i] == k) {
-                    return i;
-                }
-                i = (i + 1) & mask;
-            }
-            return -1 - i;
+            long k = tag(key);
+            int i = probe(keys, k);
+            return keys[i] == k ? i : -1 - i;
         }
 
         int valueAt(int slot) {
@@ -169,7 +162,7 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
                 put(key, value);
             } else {
                 int i = -1 - located;
-                keys[i] = key & 0xFFFFFFFFL | 1L << 32;
+                keys[i] = tag(key);
                 if (size == used.length) {
                     used = Arrays.copyOf(used, 2 * size);
                 }
@@ -182,12 +175,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
             if (2 * (size + 1) > keys.length) {
                 grow();
             }
-            long k = key & 0xFFFFFFFFL | 1L << 32;
-            int mask = keys.length - 1;
-            int i = (int) mix(k) & mask;
-            while (keys[i] != 0 && keys[i] != k) {
-                i = (i + 1) & mask;
-            }
+            long k = tag(key);
+            int i = probe(keys, k);
             if (keys[i] == 0) {
                 keys[i] = k;
                 if (size == used.length) {
@@ -664,20 +653,31 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
         return count;
     }
 
+    /** An int key as kept in {@link IntMap} and {@link HiSet}: tagged so that 0 marks an empty slot. */
+    static long tag(int key) {
+        return key & 0xFFFFFFFFL | 1L << 32;
+    }
+
+    /**
+     * Linear probing in a power-of-two array of tagged keys: the slot holding {@code k}, or the empty
+     * slot where it would go.
+     */
+    static int probe(long[] keys, long k) {
+        int mask = keys.length - 1;
+        int i = (int) mix(k) & mask;
+        while (keys[i] != 0 && keys[i] != k) {
+            i = (i + 1) & mask;
+        }
+        return i;
+    }
+
     /** A set of ints (open addressing, linear probing), small: the high halves of {@link #mixed}. */
     static final class HiSet {
         private long[] keys = new long[8]; // key | 1 << 32, 0: empty
         private int size;
 
         boolean contains(int key) {
-            long k = key & 0xFFFFFFFFL | 1L << 32;
-            int mask = keys.length - 1;
-            for (int i = (int) mix(k) & mask; keys[i] != 0; i = (i + 1) & mask) {
-                if (keys[i] == k) {
-                    return true;
-                }
-            }
-            return false;
+            return keys[probe(keys, tag(key))] != 0;
         }
 
         void add(int key) {
@@ -691,12 +691,8 @@ final class FingerprintIndex implements MemoryStateStore.Expiring {
                     }
                 }
             }
-            long k = key & 0xFFFFFFFFL | 1L << 32;
-            int mask = keys.length - 1;
-            int i = (int) mix(k) & mask;
-            while (keys[i] != 0 && keys[i] != k) {
-                i = (i + 1) & mask;
-            }
+            long k = tag(key);
+            int i = probe(keys, k);
             if (keys[i] == 0) {
                 keys[i] = k;
                 size++;

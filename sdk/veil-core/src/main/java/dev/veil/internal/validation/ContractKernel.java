@@ -1,5 +1,7 @@
 package dev.veil.internal.validation;
 
+import dev.veil.internal.vector.VectorApi;
+
 /**
  * The per-feature loops of {@link CompiledContract#check}: the range/finiteness test and the sums
  * the distribution check needs, over every value of a request.
@@ -72,22 +74,8 @@ abstract class ContractKernel {
     }
 
     private static ContractKernel choose() {
-        if (Boolean.getBoolean("veil.validation.scalar")
-                || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            return new Scalar();
-        }
-        try {
-            ContractKernel k = VectorContractKernel.createIfUseful();
-            if (k != null) {
-                return k;
-            }
-        } catch (LinkageError e) {
-            // The module is in the boot layer but this code cannot read it (a custom layer set-up):
-            // the scalar kernel gives the same answers.
-            System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG,
-                    "the Vector API is present but not usable here", e);
-        }
-        return new Scalar();
+        // a lambda, not a method reference: nothing resolves VectorContractKernel before the module check
+        return VectorApi.choose(() -> VectorContractKernel.createIfUseful(), Scalar::new);
     }
 
     /** Whether every {@code v[i]} from {@code from} on lies in {@code [lo, hi]}. */
