@@ -85,15 +85,26 @@ class FingerprintIndexTest {
                         int kind = r.nextInt(6);
                         String member = kind == 0 ? "m" + r.nextInt(5)
                                 : kind == 1 ? COLLIDING[r.nextInt(COLLIDING.length)] : "q" + i;
-                        int max = 1 + r.nextInt(r.nextBoolean() ? 3 : 12);
-                        long ttl = 1 + r.nextInt(1000);
-                        now += r.nextInt(10) == 0 ? r.nextInt(2000) : r.nextInt(3);
-                        StateOp.FingerprintMatch want = model.add(hashes, member, max, ttl, now);
-                        StateOp.FingerprintMatch got = index.add(hashes.clone(), member, max, ttl, now, scratch);
-                        assertThat(got).as("op %d", i).isEqualTo(want);
-                        index.checkTable();
+                        now = addToBoth(r, index, scratch, model, now, hashes, member, i);
                     }
                 });
+    }
+
+    /**
+     * Operation {@code op} on the index and on the model, with a random bound per hash, time to live
+     * and step of time: both must answer alike, and the table must keep its invariants. Returns the
+     * new time.
+     */
+    private static long addToBoth(SplittableRandom r, FingerprintIndex index, FingerprintIndex.Scratch scratch,
+            Model model, long now, long[] hashes, String member, int op) {
+        int max = 1 + r.nextInt(r.nextBoolean() ? 3 : 12);
+        long ttl = 1 + r.nextInt(1000);
+        now += r.nextInt(10) == 0 ? r.nextInt(2000) : r.nextInt(3);
+        StateOp.FingerprintMatch want = model.add(hashes, member, max, ttl, now);
+        StateOp.FingerprintMatch got = index.add(hashes.clone(), member, max, ttl, now, scratch);
+        assertThat(got).as("op %d", op).isEqualTo(want);
+        index.checkTable();
+        return now;
     }
 
     /** The hash whose mixed value ({@link FingerprintIndex#mix}) is {@code g}: SplitMix64's finaliser inverted. */
@@ -140,13 +151,7 @@ class FingerprintIndexTest {
                     hashes[j] = r.nextInt(4) == 0 ? r.nextInt(50) : sharedHighHalf(r, his, los);
                 }
                 String member = r.nextInt(4) == 0 ? "m" + r.nextInt(5) : "q" + i;
-                int max = 1 + r.nextInt(r.nextBoolean() ? 3 : 12);
-                long ttl = 1 + r.nextInt(1000);
-                now += r.nextInt(10) == 0 ? r.nextInt(2000) : r.nextInt(3);
-                StateOp.FingerprintMatch want = model.add(hashes, member, max, ttl, now);
-                StateOp.FingerprintMatch got = index.add(hashes.clone(), member, max, ttl, now, scratch);
-                assertThat(got).as("op %d", i).isEqualTo(want);
-                index.checkTable();
+                now = addToBoth(r, index, scratch, model, now, hashes, member, i);
             }
         });
     }
