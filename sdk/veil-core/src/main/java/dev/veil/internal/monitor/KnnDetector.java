@@ -71,9 +71,10 @@ import java.util.Map;
  * <p><b>State:</b> per caller one list of at most {@code history} entries of 8 + 4 x dimensions
  * bytes (264 bytes at 64), read and extended by one {@link StateOp.ListAppend} per query.
  *
- * <p><b>Cost</b> at 784 features, 64 dimensions and a full history of 100: sketch about 1 us,
- * distances about 1.4 us on the Vector API and about 5 us without it ({@link SketchKernel}; the
- * same bits either way), plus the store's list append.
+ * <p><b>Cost</b> at 784 features, 64 dimensions and a full history of 100: the sketch, 100
+ * distances ({@link SketchKernel}: on the Vector API when the JVM has it, the same bits either way)
+ * and the store's list read and append; benchmarks/README.md gives DetectorBenchmark's figures with
+ * and without the Vector API.
  */
 public final class KnnDetector implements StatefulDetector {
     /**
