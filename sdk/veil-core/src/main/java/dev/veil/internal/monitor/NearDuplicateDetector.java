@@ -301,28 +301,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
                 used[k] = (inked[start] - inked[start + w]) >>> 31;
             }
         }
-        int n = 0;
-        for (int k = 0; k < count; k++) {
-            n += used[k];
-        }
-        int keep = config.keep();
-        long cut = cut(n, keep);
-        long[] above = work.above;
-        int m = 0;
-        for (int k = 0; k < count; k++) {
-            long v = mixed[k];
-            above[m] = v;
-            m += used[k] & atLeast(v, cut);
-        }
-        if (m < keep) { // all of them (fewer than keep, or too few above the cut)
-            m = 0;
-            for (int k = 0; k < count; k++) {
-                above[m] = mixed[k];
-                m += used[k];
-            }
-        }
-        java.util.Arrays.sort(above, 0, m);
-        return java.util.Arrays.copyOfRange(above, Math.max(0, m - keep), m);
+        return largest(mixed, used, count, config.keep(), work.above);
     }
 
     /** Rolling hashes interleaved in {@link #fingerprint}. */
@@ -440,22 +419,31 @@ public final class NearDuplicateDetector implements StatefulDetector {
     }
 
     /**
-     * The {@code keep} largest of {@code v[0..n)}, ascending; reorders {@code v}. The hashes are
-     * uniform 64-bit values, so only those that pass a {@link #cut} are sorted (all of them when
-     * fewer than keep pass).
+     * The {@code keep} largest of the {@code v[k]} with {@code used[k] == 1} ({@code k < count}),
+     * ascending (fewer when fewer are used). The hashes are uniform 64-bit values, so only those that
+     * pass a {@link #cut} are sorted, set aside in one pass without a branch; when fewer than keep
+     * pass, all used ones are sorted.
+     *
+     * @param above working space of at least {@code count} values
      */
-    static long[] largest(long[] v, int n, int keep) {
-        long cut = cut(n, keep);
-        long[] above = new long[n];
-        int m = 0;
-        for (int i = 0; i < n; i++) {
-            long x = v[i];
-            above[m] = x;
-            m += atLeast(x, cut);
+    static long[] largest(long[] v, int[] used, int count, int keep, long[] above) {
+        int n = 0;
+        for (int k = 0; k < count; k++) {
+            n += used[k];
         }
-        if (m < keep) {
-            above = v;
-            m = n;
+        long cut = cut(n, keep);
+        int m = 0;
+        for (int k = 0; k < count; k++) {
+            long x = v[k];
+            above[m] = x;
+            m += used[k] & atLeast(x, cut);
+        }
+        if (m < keep) { // all of them (fewer than keep, or too few above the cut)
+            m = 0;
+            for (int k = 0; k < count; k++) {
+                above[m] = v[k];
+                m += used[k];
+            }
         }
         java.util.Arrays.sort(above, 0, m);
         return java.util.Arrays.copyOfRange(above, Math.max(0, m - keep), m);

@@ -141,7 +141,7 @@ class NearDuplicateFingerprintTest {
     }
 
     @Test
-    void shouldKeepTheLargestAsAFullSortWould() {
+    void shouldKeepTheLargestUsedAsAFullSortWould() {
         qt().withExamples(500).forAll(longs().all(), integers().between(0, 1200), integers().between(1, 256))
                 .checkAssert((seed, n, keep) -> {
                     SplittableRandom r = new SplittableRandom(seed);
@@ -152,10 +152,21 @@ class NearDuplicateFingerprintTest {
                         v[i] = kind == 0 ? r.nextLong() : kind == 1 ? r.nextInt(5) * (Long.MAX_VALUE / 3)
                                 : kind == 2 ? Long.MAX_VALUE - r.nextInt(1000) : Long.MIN_VALUE + r.nextInt(1000);
                     }
-                    long[] sorted = v.clone();
+                    // some values not used (blank windows), at random or none
+                    int[] used = new int[n];
+                    int unusedOneIn = r.nextInt(3) == 0 ? 0 : 2 + r.nextInt(8);
+                    int m = 0;
+                    long[] usedValues = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        used[i] = unusedOneIn > 0 && r.nextInt(unusedOneIn) == 0 ? 0 : 1;
+                        if (used[i] == 1) {
+                            usedValues[m++] = v[i];
+                        }
+                    }
+                    long[] sorted = Arrays.copyOf(usedValues, m);
                     Arrays.sort(sorted);
-                    long[] want = Arrays.copyOfRange(sorted, Math.max(0, n - keep), n);
-                    assertThat(NearDuplicateDetector.largest(v.clone(), n, keep)).containsExactly(want);
+                    long[] want = Arrays.copyOfRange(sorted, Math.max(0, m - keep), m);
+                    assertThat(NearDuplicateDetector.largest(v, used, n, keep, new long[n])).containsExactly(want);
                 });
     }
 
