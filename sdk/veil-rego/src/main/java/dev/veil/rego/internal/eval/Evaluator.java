@@ -450,17 +450,10 @@ public final class Evaluator implements BuiltinContext {
         return found != e.negated ? 1 : 0;
     }
 
-    /**
-     * {@code input} at constant keys ({@code null} keys: {@code input} itself), or null when undefined:
-     * in one step where the input's object resolves the whole path ({@link ObjectValue#getPath}), else key
-     * by key.
-     */
+    /** {@code input} at constant keys, or null when undefined. */
     private Value inputAt(Value[] keys) {
         inputRead = true;
         Value v = input;
-        if (keys == null) {
-            return v;
-        }
         if (v instanceof ObjectValue o) {
             Value p = o.getPath(keys, 0);
             if (p != ObjectValue.UNRESOLVED) {
@@ -584,11 +577,14 @@ public final class Evaluator implements BuiltinContext {
             if (!root0.input) {
                 return r.groundPrefix == r.path.length ? directData(r) : NOT_DIRECT;
             }
-            if (r.keys != null || r.path.length == 0) {
-                return inputAt(r.keys);
-            }
             inputRead = true;
             v = input;
+            if (r.keys != null && v instanceof ObjectValue o) {
+                Value p = o.getPath(r.keys, 0);
+                if (p != ObjectValue.UNRESOLVED) {
+                    return p;
+                }
+            }
         } else if (r.head instanceof Plan.Local l) {
             v = f[l.slot];
             if (v == null) {
@@ -774,7 +770,7 @@ public final class Evaluator implements BuiltinContext {
             vals[i] = v;
         }
         Value savedInput = input;
-        CacheState savedCache = cacheState();
+        CacheState savedCache = new CacheState(cacheKey, cacheValue, moreCached);
         Scope savedScope = scope;
         Value newInput = input;
         Map<String, Object> newMocks = mocks() == null ? new HashMap<>() : new HashMap<>(mocks());
@@ -1129,11 +1125,13 @@ public final class Evaluator implements BuiltinContext {
     private boolean evalRef(Plan.Ref r, Value[] f, VK k) {
         if (r.head instanceof Plan.Root root0) {
             if (root0.input) {
-                if (r.keys != null || r.path.length == 0) {
-                    Value v = inputAt(r.keys);
-                    return v == null || k.accept(v);
-                }
                 inputRead = true;
+                if (r.keys != null && input instanceof ObjectValue o) {
+                    Value p = o.getPath(r.keys, 0);
+                    if (p != ObjectValue.UNRESOLVED) {
+                        return p == null || k.accept(p);
+                    }
+                }
                 return input == null || walk(input, r.path, 0, f, k);
             }
             return evalData(r.path, 0, setup.root, setup.data, new Value[r.path.length], f, k);
@@ -1377,14 +1375,9 @@ public final class Evaluator implements BuiltinContext {
 
     /** Puts this scope's cached values aside and starts an empty cache; {@link #restoreCache} brings them back. */
     private CacheState takeCache() {
-        CacheState saved = cacheState();
+        CacheState saved = new CacheState(cacheKey, cacheValue, moreCached);
         clearCache();
         return saved;
-    }
-
-    /** This scope's cached values, left in place. */
-    private CacheState cacheState() {
-        return new CacheState(cacheKey, cacheValue, moreCached);
     }
 
     private void clearCache() {
@@ -1411,7 +1404,18 @@ public final class Evaluator implements BuiltinContext {
             all.addAll(node.partial);
             return all;
         }
-        Value v = inputAt(node.indexRef.keys); // an index reference's keys are all constants
+        inputRead = true;
+        Value v = input instanceof ObjectValue o && node.indexRef.keys != null ? o.getPath(node.indexRef.keys, 0)
+                : ObjectValue.UNRESOLVED;
+        if (v == ObjectValue.UNRESOLVED) {
+            v = input;
+            for (Plan.T t : node.indexRef.path) {
+                if (v == null) {
+                    break;
+                }
+                v = index(v, ((Plan.Const) t).value);
+            }
+        }
         List<Plan.Rule> hit = v == null ? null : node.indexed.get(v);
         if (hit == null) {
             return node.unindexed;
