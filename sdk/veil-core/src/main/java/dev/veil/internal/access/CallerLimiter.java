@@ -162,14 +162,18 @@ public final class CallerLimiter {
                     && !cd.throttle().tryConsume(1);
             return throttled ? Outcome.RATE_LIMITED : Outcome.ALLOWED;
         }
+        // One clock reading for the whole decision: the quota day, the throttle and the caller's
+        // rate bucket (which reads it through its state's time meter) all see the same instant.
+        long now = meter.currentTimeNanos();
         CallerState s = callers.get(callerId, NEW_STATE);
         boolean retentionChanged;
         Outcome outcome;
         synchronized (s) {
-            retentionChanged = s.configure(limitOrNull, dailyQuota > 0, meter);
+            s.nowNanos = now;
+            retentionChanged = s.configure(limitOrNull, dailyQuota > 0);
             outcome = null;
             if (dailyQuota > 0) {
-                long day = Math.floorDiv(meter.currentTimeNanos(), DAY_NANOS);
+                long day = Math.floorDiv(now, DAY_NANOS);
                 if (day > s.quotaDay) {
                     s.quotaDay = day;
                     s.used = 0;
@@ -182,7 +186,7 @@ public final class CallerLimiter {
                 Bucket rate = limitOrNull == null ? null : s.rate;
                 if (rate != null && !rate.tryConsume(1)) {
                     outcome = Outcome.RATE_LIMITED;
-                } else if (cd != null && cd.throttleActive(meter.currentTimeNanos()) && !cd.throttle().tryConsume(1)) {
+                } else if (cd != null && cd.throttleActive(now) && !cd.throttle().tryConsume(1)) {
                     if (rate != null) {
                         rate.addTokens(1);
                     }
@@ -196,7 +200,7 @@ public final class CallerLimiter {
             }
         }
         if (retentionChanged) {
-            expiration.setExpiresAfter(callerId, Duration.ofNanos(retention(s, meter.currentTimeNanos())));
+            expiration.setExpiresAfter(callerId, Duration.ofNanos(retention(s, now)));
         }
         return outcome;
     }
@@ -439,8 +443,14 @@ public final class CallerLimiter {
                 .refillGreedy(capacity, Duration.ofNanos(refillNanos(capacity, perSecond))).build();
     }
 
-    /** Per-caller rate and quota state; guarded by its own monitor. */
-    private static final class CallerState {
+    /**
+     * Per-caller rate and quota state; guarded by its own monitor. It is also its rate bucket's time
+     * meter: {@link #tryAcquire} sets {@link #nowNanos} (read once from the clock) under the monitor
+     * before it touches the bucket, so the bucket costs no clock reading of its own.
+     */
+    private static final class CallerState implements TimeMeter {
+        /** The time of the request being decided; guarded by this. */
+        long nowNanos;
         RateLimit limit;
         Bucket rate;
         long quotaDay = Long.MIN_VALUE;
@@ -454,7 +464,7 @@ public final class CallerLimiter {
          * {@code null} limit leaves the bucket as it is (unused while no limit applies), so that a
          * limit lifted and restored does not start over with a full burst.
          */
-        boolean configure(RateLimit newLimit, boolean hasQuota, TimeMeter meter) {
+        boolean configure(RateLimit newLimit, boolean hasQuota) {
             boolean changed = false;
             if (hasQuota && !tracksQuota) {
                 tracksQuota = true;
@@ -466,7 +476,7 @@ public final class CallerLimiter {
             long refill = refillNanos(newLimit.burst(), newLimit.perSecond());
             if (rate == null) {
                 rate = Bucket.builder().addLimit(bandwidth(newLimit.burst(), newLimit.perSecond()))
-                        .withCustomTimePrecision(meter)
+                        .withCustomTimePrecision(this)
                         .withSynchronizationStrategy(SynchronizationStrategy.NONE)
                         .build();
             } else {
@@ -474,6 +484,16 @@ public final class CallerLimiter {
             }
             refillNanos = refill;
             limit = newLimit;
+            return true;
+        }
+
+        @Override
+        public long currentTimeNanos() {
+            return nowNanos;
+        }
+
+        @Override
+        public boolean isWallClockBased() {
             return true;
         }
     }

@@ -140,13 +140,15 @@ public final class MemoryStateStore implements StateStore {
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);
         } else if (op instanceof StateOp.CountInWindow c) {
-            // A counter that already has all its slots keeps its weight and its expiry (set when it
-            // was created): it is counted under its own lock, without the cache's write path (a
-            // quarter of the cost). A counter evicted or expired meanwhile loses this count, as if
-            // it had been evicted just after it: the next request starts a new one either way.
+            // A count that does not give the counter its slot arrays keeps its weight, and its expiry
+            // was set when it was created: it is counted under the counter's own lock, without the
+            // cache's write path (a quarter of the cost). Only the count that takes a one-slot
+            // counter to a second slot goes through compute, which weighs it again. A counter
+            // evicted or expired meanwhile loses this count, as if it had been evicted just after
+            // it: the next request starts a new one either way.
             SlidingCounter present = counters.getIfPresent(c.key());
             if (present != null) {
-                long n = present.addIfGrown(c.nowMillis(), c.windowMillis());
+                long n = present.addKeepingWeight(c.nowMillis(), c.windowMillis());
                 if (n >= 0) {
                     return n;
                 }
@@ -461,11 +463,15 @@ public final class MemoryStateStore implements StateStore {
         }
 
         /**
-         * {@link #add}, when this counter already has its slot arrays (so that its weight cannot
-         * change); else -1 and nothing counted.
+         * {@link #add}, unless it would give this counter its slot arrays (a one-slot counter's
+         * count in another slot), which changes its weight: then -1 and nothing counted.
          */
-        synchronized long addIfGrown(long nowMillis, long windowMillis) {
-            return slotStart == null ? -1 : add(nowMillis, windowMillis);
+        synchronized long addKeepingWeight(long nowMillis, long windowMillis) {
+            if (slotStart == null && count0 != 0
+                    && Math.floorDiv(nowMillis, Math.max(1, windowMillis / COUNTER_SLOTS)) != slot0) {
+                return -1;
+            }
+            return add(nowMillis, windowMillis);
         }
 
         /** Heap bytes of this counter. */

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The store's sliding-window counters ({@link StateOp.CountInWindow}) against the plain model: the
  * number of counted events whose slot (a twelfth of the window) is one of the last twelve, whichever
- * path the store takes (the cache's write path while a counter has one slot, its own lock after).
+ * path the store takes (the cache's write path for the count that gives a counter its slots, the
+ * counter's own lock for every other).
  */
 class SlidingCounterTest {
 
@@ -53,6 +54,11 @@ class SlidingCounterTest {
         long t = 1_700_000_000_000L;
         store.execute(new StateOp.CountInWindow("rate:a", t, 60_000));
         long one = store.bytesUsed();
+        for (int i = 1; i < 100; i++) { // the same slot (5 s): the fast path, and the weight stays
+            assertThat(store.execute(new StateOp.CountInWindow("rate:a", t + 40L * i, 60_000))[0])
+                    .isEqualTo((long) i + 1);
+        }
+        assertThat(store.bytesUsed()).isEqualTo(one);
         store.execute(new StateOp.CountInWindow("rate:a", t + 10_000, 60_000)); // a second slot: grows
         long grown = store.bytesUsed();
         assertThat(grown - one).isEqualTo(MemoryStateStore.SlidingCounter.SLOTS_BYTES);
