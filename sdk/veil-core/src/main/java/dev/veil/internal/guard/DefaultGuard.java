@@ -158,7 +158,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (closed) {
                 throw new IllegalStateException("the Guard is closed");
             }
-            audit.append(record(rt, m, x, System.nanoTime() - t0));
+            audit.append(record(rt, m, x, response, System.nanoTime() - t0));
         } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
                     + "answer withheld", e);
@@ -240,7 +240,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 }
             }
             x.stage = Stage.ACCESS;
-            results = state.execute(settings.onStateUnavailable(), ops.toArray(StateOp[]::new));
+            results = state.execute(settings.onStateUnavailable(), ops.toArray(new StateOp[ops.size()]));
         } catch (StateUnavailableException e) {
             if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {
                 LOG.log(System.Logger.Level.WARNING, "state store unavailable for decision " + x.id + "; denying", e);
@@ -529,7 +529,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         return (nowMillis - info.trainedAt().toEpochMilli()) / 86_400_000.0;
     }
 
-    private AuditRecord record(PolicyRuntime rt, Model<I> m, Exchange x, long latencyNanos) {
+    private AuditRecord record(PolicyRuntime rt, Model<I> m, Exchange x, Response response, long latencyNanos) {
         LoggingDecision logging;
         try {
             Caller c = x.caller != null ? x.caller : Caller.ANONYMOUS;
@@ -547,7 +547,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))
                 .bundle(rt.bundle().name(), rt.bundle().revision())
                 .model(m.info())
-                .result(x.response())
+                .result(response)
                 .signals(x.signals)
                 .alerts(x.alertRules())
                 .rules(x.rules)

@@ -78,11 +78,18 @@ public final class RateDetector implements StatefulDetector {
     private final String name;
     private final Config config;
     private final long windowMillis;
+    /** The counter's key: {@code rate:<name>:g}, or the prefix that the caller's or tenant's id completes. */
+    private final String keyPrefix;
 
     public RateDetector(String name, Config config) {
         this.name = name;
         this.config = config;
         this.windowMillis = config.windowSeconds() * 1000;
+        this.keyPrefix = switch (config.scope()) {
+            case CALLER -> "rate:" + name + ":c:";
+            case TENANT -> "rate:" + name + ":t:";
+            case GLOBAL -> "rate:" + name + ":g";
+        };
     }
 
     public Config config() {
@@ -97,9 +104,9 @@ public final class RateDetector implements StatefulDetector {
     @Override
     public Object plan(Query q, List<StateOp> ops) {
         String key = switch (config.scope()) {
-            case CALLER -> "rate:" + name + ":c:" + q.caller().id();
-            case TENANT -> "rate:" + name + ":t:" + q.caller().tenant();
-            case GLOBAL -> "rate:" + name + ":g";
+            case CALLER -> keyPrefix.concat(q.caller().id());
+            case TENANT -> keyPrefix.concat(q.caller().tenant());
+            case GLOBAL -> keyPrefix;
         };
         ops.add(new StateOp.CountInWindow(key, q.timeMillis(), windowMillis));
         return null;
