@@ -169,7 +169,10 @@ public final class CallerLimiter {
         boolean retentionChanged;
         Outcome outcome;
         synchronized (s) {
-            s.nowNanos = now;
+            // Read before the lock: a concurrent request of the same caller may have set a later
+            // time. The bucket's time never goes back (neither did it when it read the clock itself
+            // under the lock).
+            s.nowNanos = Math.max(s.nowNanos, now);
             retentionChanged = s.configure(limitOrNull, dailyQuota > 0);
             outcome = null;
             if (dailyQuota > 0) {
@@ -449,8 +452,8 @@ public final class CallerLimiter {
      * before it touches the bucket, so the bucket costs no clock reading of its own.
      */
     private static final class CallerState implements TimeMeter {
-        /** The time of the request being decided; guarded by this. */
-        long nowNanos;
+        /** The time of the request being decided (the latest seen); guarded by this. */
+        long nowNanos = Long.MIN_VALUE;
         RateLimit limit;
         Bucket rate;
         long quotaDay = Long.MIN_VALUE;

@@ -72,6 +72,20 @@ class CallerLimiterTest {
     }
 
     @Test
+    void shouldNotRefillWhileTheClockStepsBackAndCatchesUp() {
+        RateLimit limit = new RateLimit(2.0, 2);
+        assertThat(acquire(2, "a", limit, 0)).isEqualTo(times(2, ALLOWED));
+        Instant before = clock.instant();
+        clock.advance(Duration.ofSeconds(-10)); // the wall clock is set back
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+        clock.set(before.plusMillis(499)); // back where it was, and 499 ms on: not yet a token
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+        clock.advance(Duration.ofMillis(1));
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(ALLOWED);
+        assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(RATE_LIMITED);
+    }
+
+    @Test
     void shouldKeepCallersApart() {
         RateLimit limit = new RateLimit(1.0, 1);
         assertThat(limiter.tryAcquire("a", limit, 0)).isEqualTo(ALLOWED);
