@@ -433,9 +433,13 @@ public final class MemoryStateStore implements StateStore {
             this.ttlNanos = Duration.ofMillis(windowMillis).toNanos() * 2;
         }
 
+        /** The slot (a twelfth of the window, at least 1 ms) that {@code nowMillis} falls in. */
+        private static long slot(long nowMillis, long windowMillis) {
+            return Math.floorDiv(nowMillis, Math.max(1, windowMillis / COUNTER_SLOTS));
+        }
+
         synchronized long add(long nowMillis, long windowMillis) {
-            long slotMillis = Math.max(1, windowMillis / COUNTER_SLOTS);
-            long slot = Math.floorDiv(nowMillis, slotMillis);
+            long slot = slot(nowMillis, windowMillis);
             if (slotStart == null) {
                 if (count0 == 0 || slot == slot0) {
                     slot0 = slot;
@@ -467,8 +471,7 @@ public final class MemoryStateStore implements StateStore {
          * count in another slot), which changes its weight: then -1 and nothing counted.
          */
         synchronized long addKeepingWeight(long nowMillis, long windowMillis) {
-            if (slotStart == null && count0 != 0
-                    && Math.floorDiv(nowMillis, Math.max(1, windowMillis / COUNTER_SLOTS)) != slot0) {
+            if (slotStart == null && count0 != 0 && slot(nowMillis, windowMillis) != slot0) {
                 return -1;
             }
             return add(nowMillis, windowMillis);
