@@ -11,6 +11,7 @@ import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -18,6 +19,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -65,7 +67,7 @@ import java.util.regex.Pattern;
  * to a caller who presented the right secret. No message ever contains a secret.
  *
  * <p>Instances are immutable and thread-safe; {@link #authenticate} takes no locks and allocates
- * only the secret's UTF-8 bytes.
+ * only the key id's string: the secret's bytes and their hash go to per-thread buffers.
  */
 public final class ApiKeyStore {
     /** Prefix of every plaintext key. */
@@ -95,6 +97,9 @@ public final class ApiKeyStore {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(ApiKeyStore::newSha256);
+    /** Per-thread buffers of {@link #hashPresentedSecret}: the secret's bytes, then the hash. */
+    private static final ThreadLocal<byte[][]> SECRET_SCRATCH =
+            ThreadLocal.withInitial(() -> new byte[][] {new byte[SECRET_LENGTH], new byte[HASH_BYTES]});
 
     private final Map<String, Entry> byId;
     private final Entry dummy;
@@ -345,8 +350,7 @@ public final class ApiKeyStore {
         Entry entry = byId.get(id);
         boolean known = entry != null;
         Entry checked = known ? entry : dummy;
-        byte[] secret = presented.substring(PREFIX.length() + ID_LENGTH + 1).getBytes(StandardCharsets.UTF_8);
-        boolean match = MessageDigest.isEqual(checked.hash(), hash(checked.salt(), secret)) & known;
+        boolean match = MessageDigest.isEqual(checked.hash(), hashPresentedSecret(checked.salt(), presented)) & known;
         if (!match) {
             // One message for both cases, so that the answer does not reveal which key ids exist.
             return AuthResult.failure("API key '" + id + "' is unknown or its secret is wrong");
@@ -460,6 +464,31 @@ public final class ApiKeyStore {
         }
         entry.put("disabled", false);
         return new IssuedKey(PREFIX + keyId + "_" + secret, keyId, entry);
+    }
+
+    /**
+     * {@link #hash} of the secret of a {@linkplain #wellFormed well-formed} key, whose characters are
+     * all ASCII (so each is its own UTF-8 byte), without copying it into a string. The result is a
+     * per-thread buffer, valid until this thread's next call.
+     */
+    static byte[] hashPresentedSecret(byte[] salt, String presented) {
+        byte[][] scratch = SECRET_SCRATCH.get();
+        byte[] secret = scratch[0];
+        int from = PREFIX.length() + ID_LENGTH + 1;
+        for (int i = 0; i < SECRET_LENGTH; i++) {
+            secret[i] = (byte) presented.charAt(from + i);
+        }
+        MessageDigest md = SHA256.get();
+        md.reset();
+        md.update(salt);
+        md.update(secret);
+        Arrays.fill(secret, (byte) 0); // no plaintext left in a long-lived buffer
+        try {
+            md.digest(scratch[1], 0, HASH_BYTES);
+        } catch (DigestException e) {
+            throw new IllegalStateException("SHA-256 did not give " + HASH_BYTES + " bytes", e);
+        }
+        return scratch[1];
     }
 
     static byte[] hash(byte[] salt, byte[] secret) {

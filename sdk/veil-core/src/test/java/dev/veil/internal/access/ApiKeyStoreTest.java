@@ -407,4 +407,23 @@ class ApiKeyStoreTest {
                                     Set.copyOf(new ArrayList<>(roles)), tenant, Map.of("t", tenant))));
                 });
     }
+
+    @Test
+    void hashesThePresentedSecretAsItsUtf8Bytes() {
+        String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+        qt().withExamples(500).forAll(org.quicktheories.generators.SourceDSL.longs().all(),
+                integers().between(ApiKeyStore.MIN_SALT_BYTES, 64)).checkAssert((seed, saltBytes) -> {
+                    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+                    byte[] salt = new byte[saltBytes];
+                    r.nextBytes(salt);
+                    StringBuilder secret = new StringBuilder();
+                    for (int i = 0; i < ApiKeyStore.SECRET_LENGTH; i++) {
+                        secret.append(alphabet.charAt(r.nextInt(alphabet.length())));
+                    }
+                    String key = ApiKeyStore.PREFIX + "abcd1234_" + secret;
+                    assertThat(ApiKeyStore.wellFormed(key)).isTrue();
+                    assertThat(ApiKeyStore.hashPresentedSecret(salt, key))
+                            .isEqualTo(ApiKeyStore.hash(salt, secret.toString().getBytes(StandardCharsets.UTF_8)));
+                });
+    }
 }
