@@ -213,7 +213,6 @@ final class AuditSerializer {
             g.writeEndArray();
 
             g.writeFieldName(K_BUNDLES);
-
             g.writeStartObject();
             g.writeObjectFieldStart(r.bundleName());
             g.writeFieldName(K_REVISION);
@@ -222,7 +221,6 @@ final class AuditSerializer {
             g.writeEndObject();
 
             g.writeFieldName(K_CALLER);
-
             g.writeStartObject();
             if (ld.caller() == FieldMode.KEEP) {
                 g.writeFieldName(K_ATTRIBUTES);
@@ -251,7 +249,6 @@ final class AuditSerializer {
             CanonicalJson.writeString(g, r.decisionId());
 
             g.writeFieldName(K_ERASED);
-
             g.writeStartArray();
             for (int i = 0; i < nErased; i++) {
                 g.writeString(erased[i]);
@@ -262,7 +259,6 @@ final class AuditSerializer {
             hashAt = body.size();
 
             g.writeFieldName(K_INPUT);
-
             g.writeStartObject();
             if (features != null) {
                 if (ld.input() == FieldMode.KEEP) {
@@ -286,11 +282,9 @@ final class AuditSerializer {
             g.writeEndObject();
 
             g.writeFieldName(K_LATENCY_NS);
-
             g.writeNumber(r.latencyNanos());
 
             g.writeFieldName(K_MASKED);
-
             g.writeStartArray();
             for (int i = 0; i < nMasked; i++) {
                 g.writeString(masked[i]);
@@ -298,7 +292,6 @@ final class AuditSerializer {
             g.writeEndArray();
 
             g.writeFieldName(K_MODEL);
-
             g.writeStartObject();
             g.writeFieldName(K_NAME);
             CanonicalJson.writeString(g, r.modelName());
@@ -310,7 +303,6 @@ final class AuditSerializer {
             CanonicalJson.writeString(g, r.path());
 
             g.writeFieldName(K_PREV_HASH);
-
             g.writeString(prevHash);
 
             if (raw != null) {
@@ -324,7 +316,6 @@ final class AuditSerializer {
             }
 
             g.writeFieldName(K_RESULT);
-
             g.writeStartObject();
             g.writeFieldName(K_ALLOWED);
             g.writeBoolean(r.allowed());
@@ -367,7 +358,6 @@ final class AuditSerializer {
             g.writeEndObject();
 
             g.writeFieldName(K_RULES);
-
             g.writeStartArray();
             for (String rule : r.rules()) {
                 CanonicalJson.writeString(g, rule);
@@ -375,7 +365,6 @@ final class AuditSerializer {
             g.writeEndArray();
 
             g.writeFieldName(K_SIGNALS);
-
             g.writeStartObject();
             List<Signal> signals = r.signals();
             if (signals.size() == 1) {
@@ -390,7 +379,6 @@ final class AuditSerializer {
             g.writeEndObject();
 
             g.writeFieldName(K_STAGES);
-
             g.writeStartObject();
             for (Stage s : STAGES_BY_ID) {
                 StageOutcome o = r.stage(s);
@@ -401,7 +389,6 @@ final class AuditSerializer {
             g.writeEndObject();
 
             g.writeFieldName(K_TIMESTAMP);
-
             g.writeString(formatTimestamp(r.timestamp()));
             g.writeEndObject();
         }
