@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Executor;
 
 /**
  * The embedded state store: everything in this process, bounded by a memory cap.
@@ -35,7 +34,6 @@ import java.util.concurrent.Executor;
  * <p>Thread-safe; each operation takes at most the lock of the one entry it touches.
  */
 public final class MemoryStateStore implements StateStore {
-    private static final System.Logger LOG = System.getLogger("dev.veil.state");
     /** Share of the cap for lists (detector histories), counters and the fingerprint index. */
     private static final double LIST_SHARE = 0.6;
     private static final double COUNTER_SHARE = 0.1;
@@ -74,13 +72,13 @@ public final class MemoryStateStore implements StateStore {
                 .maximumWeight((long) (maxBytes * LIST_SHARE))
                 .weigher((String k, BoundedList v) -> v.weight(k))
                 .expireAfter(new TtlExpiry<BoundedList>())
-                .executor(BatchMaintenance.EXECUTOR)
+                .executor(Runnable::run)
                 .build();
         this.counters = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * COUNTER_SHARE))
                 .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
                 .expireAfter(new CreatedTtlExpiry<SlidingCounter>())
-                .executor(BatchMaintenance.EXECUTOR)
+                .executor(Runnable::run)
                 .build();
         // one index may take half the index share: a single busy (global) index never crowds out every other
         this.maxIndexBytes = (long) (maxBytes * INDEX_SHARE / 2);
@@ -88,7 +86,7 @@ public final class MemoryStateStore implements StateStore {
                 .maximumWeight((long) (maxBytes * INDEX_SHARE))
                 .weigher((String k, FingerprintIndex v) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(k, v)))
                 .expireAfter(new TtlExpiry<FingerprintIndex>())
-                .executor(BatchMaintenance.EXECUTOR)
+                .executor(Runnable::run)
                 .build();
     }
 
@@ -100,90 +98,26 @@ public final class MemoryStateStore implements StateStore {
     @Override
     public Object[] execute(StateOp... ops) {
         SCRATCH.get().lastHashes = null; // the low halves of hashes are shared within one batch only
-        BatchMaintenance batch = BatchMaintenance.begin();
-        try {
-            Object[] out = new Object[ops.length];
-            for (int i = 0; i < ops.length; i++) {
-                out[i] = apply(ops[i]);
-            }
-            return out;
-        } finally {
-            batch.end();
+        Object[] out = new Object[ops.length];
+        for (int i = 0; i < ops.length; i++) {
+            out[i] = apply(ops[i]);
         }
+        return out;
     }
 
     @Override
     public void submit(StateOp... ops) {
         SCRATCH.get().lastHashes = null;
-        BatchMaintenance batch = BatchMaintenance.begin();
-        try {
-            for (StateOp op : ops) {
-                if (op instanceof StateOp.ListAppend a) {
-                    // Nobody reads the previous entries of a submitted append: skip copying them.
-                    lists.asMap().compute(a.key(), (k, l) -> {
-                        BoundedList list = l == null ? new BoundedList() : l;
-                        list.append(a.value(), a.maxLength(), a.ttlMillis());
-                        return list;
-                    });
-                } else {
-                    apply(op);
-                }
-            }
-        } finally {
-            batch.end();
-        }
-    }
-
-    /**
-     * When the caches do their maintenance (apply writes and reads to their eviction and expiry
-     * order, evict beyond the weight, drop expired entries): on the thread that uses the store, as
-     * with a same-thread executor, but once at the end of a batch of operations ({@link #execute},
-     * {@link #submit}) instead of after each write. A query's batch writes up to seven entries, and
-     * maintenance after each write took about 7% of the detectors' time (benchmarks/README.md, issue 3,
-     * round 5). While a batch runs, a cache may exceed its weight by what that batch adds; it is
-     * evicted back under it before the batch returns. Outside a batch (a cache used directly, as in
-     * {@link #close()}) maintenance runs at once.
-     *
-     * <p>Caffeine asks for maintenance at most once per cache until it has run (its drain status
-     * stays "processing" meanwhile; other threads' writes queue in its write buffer and, should that
-     * fill, do the maintenance themselves), so a batch defers at most one task per cache.
-     */
-    static final class BatchMaintenance {
-        private static final ThreadLocal<BatchMaintenance> CURRENT = ThreadLocal.withInitial(BatchMaintenance::new);
-        /** The caches' executor: hands each task to the calling thread's batch. */
-        static final Executor EXECUTOR = task -> CURRENT.get().run(task);
-        private int depth;
-        private final List<Runnable> pending = new ArrayList<>(3);
-
-        /** Starts a batch on this thread (batches nest; the outermost one runs the maintenance). */
-        static BatchMaintenance begin() {
-            BatchMaintenance b = CURRENT.get();
-            b.depth++;
-            return b;
-        }
-
-        /** Ends the batch; the outermost end runs every maintenance task deferred meanwhile. */
-        void end() {
-            if (--depth > 0) {
-                return;
-            }
-            while (!pending.isEmpty()) {
-                Runnable task = pending.remove(pending.size() - 1);
-                try {
-                    task.run(); // a task that asks for more runs it at once: depth is 0
-                } catch (RuntimeException e) {
-                    // As Caffeine's own executors do with a failed maintenance task: log it; the cache
-                    // asks again after its next write.
-                    LOG.log(System.Logger.Level.ERROR, "state cache maintenance failed: " + e, e);
-                }
-            }
-        }
-
-        private void run(Runnable task) {
-            if (depth == 0) {
-                task.run();
-            } else if (!pending.contains(task)) {
-                pending.add(task);
+        for (StateOp op : ops) {
+            if (op instanceof StateOp.ListAppend a) {
+                // Nobody reads the previous entries of a submitted append: skip copying them.
+                lists.asMap().compute(a.key(), (k, l) -> {
+                    BoundedList list = l == null ? new BoundedList() : l;
+                    list.append(a.value(), a.maxLength(), a.ttlMillis());
+                    return list;
+                });
+            } else {
+                apply(op);
             }
         }
     }
