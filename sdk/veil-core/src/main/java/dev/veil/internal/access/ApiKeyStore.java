@@ -66,8 +66,21 @@ import java.util.regex.Pattern;
  * that the time taken does not tell which ids exist. Disabled and expired states are only reported
  * to a caller who presented the right secret. No message ever contains a secret.
  *
- * <p>Instances are immutable and thread-safe; {@link #authenticate} takes no locks and allocates
- * only the key id's string: the secret's bytes and their hash go to per-thread buffers.
+ * <p><b>Secrets already checked.</b> A key's salted SHA-256 is computed once per store, not on
+ * every request: after a secret has matched its stored hash, its entry keeps the secret's
+ * SipHash-2-4 (128-bit output) under a key that this store drew at random when it was made and that
+ * never leaves it; a later request whose secret has the same SipHash value is that secret (a
+ * different one would need to hit a 128-bit output of a keyed pseudorandom function) and skips the
+ * SHA-256. Every request computes the SipHash value and compares it, in constant time, with its
+ * entry's (a random value until the secret has matched once; the dummy entry's stays random), and
+ * every request whose value differs computes the SHA-256: an unknown id, a wrong secret and a right
+ * secret not yet seen take the same steps. The stored SipHash values are no easier to reverse than
+ * the salted hashes (the secrets are 32 random bytes) and live only in memory.
+ *
+ * <p>Instances are thread-safe and immutable apart from those values (a race between two requests
+ * stores the same value twice); {@link #authenticate} takes no locks and allocates only the key
+ * id's string (and, the first time a secret matches, its SipHash value): the secret's bytes and
+ * their hashes go to per-thread buffers, and the secret's bytes are zeroed after use.
  */
 public final class ApiKeyStore {
     /** Prefix of every plaintext key. */
@@ -96,26 +109,32 @@ public final class ApiKeyStore {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(ApiKeyStore::newSha256);
-    /** Per-thread buffers of {@link #hashPresentedSecret}: the secret's bytes, then the hash. */
-    private static final ThreadLocal<byte[][]> SECRET_SCRATCH =
-            ThreadLocal.withInitial(() -> new byte[][] {new byte[SECRET_LENGTH], new byte[HASH_BYTES]});
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final Map<String, Entry> byId;
     private final Entry dummy;
     private final Clock clock;
     private final String source;
+    /** The key of the SipHash values of checked secrets (see the class comment). */
+    private final long tagKey0;
+    private final long tagKey1;
 
     private ApiKeyStore(Map<String, Entry> byId, Clock clock, String source) {
         this.byId = Map.copyOf(byId);
         this.clock = clock;
         this.source = source;
         SecureRandom random = new SecureRandom();
+        this.tagKey0 = random.nextLong();
+        this.tagKey1 = random.nextLong();
         byte[] salt = new byte[ISSUED_SALT_BYTES];
         random.nextBytes(salt);
         byte[] hash = new byte[HASH_BYTES];
         random.nextBytes(hash);
         this.dummy = new Entry("", salt, hash, new AuthResult.Success(Caller.ANONYMOUS), null, true);
+        dummy.checked = new Tag(random.nextLong(), random.nextLong());
+        for (Entry e : this.byId.values()) {
+            e.checked = new Tag(random.nextLong(), random.nextLong());
+        }
     }
 
     /**
@@ -189,8 +208,8 @@ public final class ApiKeyStore {
         }
         for (int i = 0; i < list.size(); i++) {
             Entry e = parseEntry(list.get(i), "keys[" + i + "]", problems);
-            if (e != null && byId.putIfAbsent(e.id(), e) != null) {
-                problems.add("keys[" + i + "]: duplicate key id '" + e.id() + "'; every key needs its own id");
+            if (e != null && byId.putIfAbsent(e.id, e) != null) {
+                problems.add("keys[" + i + "]: duplicate key id '" + e.id + "'; every key needs its own id");
             }
         }
         problems.throwIfAny();
@@ -350,18 +369,33 @@ public final class ApiKeyStore {
         Entry entry = byId.get(id);
         boolean known = entry != null;
         Entry checked = known ? entry : dummy;
-        boolean match = MessageDigest.isEqual(checked.hash(), hashPresentedSecret(checked.salt(), presented)) & known;
+        Scratch s = SCRATCH.get();
+        byte[] secret = secretBytes(presented, s);
+        SipHash.hash128(tagKey0, tagKey1, secret, SECRET_LENGTH, s.tag);
+        long tag0 = s.tag[0];
+        long tag1 = s.tag[1];
+        Tag seen = checked.checked;
+        boolean match;
+        if (((seen.v0 ^ tag0) | (seen.v1 ^ tag1)) == 0) {
+            match = known; // this very secret matched the stored hash before (the dummy's value is random)
+        } else {
+            match = MessageDigest.isEqual(checked.hash, sha256(checked.salt, secret, s)) & known;
+            if (match) {
+                entry.checked = new Tag(tag0, tag1);
+            }
+        }
+        Arrays.fill(secret, (byte) 0); // no plaintext left in a long-lived buffer
         if (!match) {
             // One message for both cases, so that the answer does not reveal which key ids exist.
             return AuthResult.failure("API key '" + id + "' is unknown or its secret is wrong");
         }
-        if (entry.disabled()) {
+        if (entry.disabled) {
             return AuthResult.failure("API key '" + id + "' is disabled");
         }
-        if (entry.expiresAt() != null && !clock.instant().isBefore(entry.expiresAt())) {
-            return AuthResult.failure("API key '" + id + "' expired at " + entry.expiresAt());
+        if (entry.expiresAt != null && !clock.instant().isBefore(entry.expiresAt)) {
+            return AuthResult.failure("API key '" + id + "' expired at " + entry.expiresAt);
         }
-        return entry.success();
+        return entry.success;
     }
 
     /** Whether a key with this id is in the store (for {@code veil key create} to avoid a clash). */
@@ -472,27 +506,39 @@ public final class ApiKeyStore {
      * per-thread buffer, valid until this thread's next call.
      */
     static byte[] hashPresentedSecret(byte[] salt, String presented) {
-        byte[][] scratch = SECRET_SCRATCH.get();
-        byte[] secret = scratch[0];
+        Scratch s = SCRATCH.get();
+        byte[] secret = secretBytes(presented, s);
+        byte[] hash = sha256(salt, secret, s);
+        Arrays.fill(secret, (byte) 0);
+        return hash;
+    }
+
+    /** The secret of a well-formed key as its UTF-8 bytes, in this thread's buffer (zero it after use). */
+    private static byte[] secretBytes(String presented, Scratch s) {
+        byte[] secret = s.secret;
         int from = PREFIX.length() + ID_LENGTH + 1;
         for (int i = 0; i < SECRET_LENGTH; i++) {
             secret[i] = (byte) presented.charAt(from + i);
         }
-        MessageDigest md = SHA256.get();
+        return secret;
+    }
+
+    /** SHA-256 of {@code salt || secret} into this thread's buffer. */
+    private static byte[] sha256(byte[] salt, byte[] secret, Scratch s) {
+        MessageDigest md = s.sha256;
         md.reset();
         md.update(salt);
         md.update(secret);
-        Arrays.fill(secret, (byte) 0); // no plaintext left in a long-lived buffer
         try {
-            md.digest(scratch[1], 0, HASH_BYTES);
+            md.digest(s.hash, 0, HASH_BYTES);
         } catch (DigestException e) {
             throw new IllegalStateException("SHA-256 did not give " + HASH_BYTES + " bytes", e);
         }
-        return scratch[1];
+        return s.hash;
     }
 
     static byte[] hash(byte[] salt, byte[] secret) {
-        MessageDigest md = SHA256.get();
+        MessageDigest md = SCRATCH.get().sha256;
         md.reset();
         md.update(salt);
         md.update(secret);
@@ -530,6 +576,34 @@ public final class ApiKeyStore {
     }
 
     /** One stored key; {@code success} is built once at load so that authentication allocates nothing for it. */
-    private record Entry(String id, byte[] salt, byte[] hash, AuthResult.Success success, Instant expiresAt,
-            boolean disabled) {}
+    private static final class Entry {
+        final String id;
+        final byte[] salt;
+        final byte[] hash;
+        final AuthResult.Success success;
+        final Instant expiresAt;
+        final boolean disabled;
+        /** The SipHash value of the secret once it has matched {@link #hash}; until then a random one. */
+        volatile Tag checked;
+
+        Entry(String id, byte[] salt, byte[] hash, AuthResult.Success success, Instant expiresAt, boolean disabled) {
+            this.id = id;
+            this.salt = salt;
+            this.hash = hash;
+            this.success = success;
+            this.expiresAt = expiresAt;
+            this.disabled = disabled;
+        }
+    }
+
+    /** A SipHash-2-4 value (its two output words). */
+    private record Tag(long v0, long v1) {}
+
+    /** Per-thread working memory of authentication. */
+    private static final class Scratch {
+        final byte[] secret = new byte[SECRET_LENGTH];
+        final byte[] hash = new byte[HASH_BYTES];
+        final long[] tag = new long[2];
+        final MessageDigest sha256 = newSha256();
+    }
 }

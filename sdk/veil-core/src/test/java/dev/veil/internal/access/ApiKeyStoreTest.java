@@ -138,8 +138,28 @@ class ApiKeyStoreTest {
     void shouldRejectDisabledKey() throws Exception {
         var issued = issue("alice");
         ApiKeyStore store = storeOf(with(issued.entry(), "disabled", true));
-        assertThat(failureMessage(store.authenticate(issued.plaintext())))
-                .isEqualTo("API key '" + issued.id() + "' is disabled");
+        for (int i = 0; i < 3; i++) { // also once the store recognises the secret without its SHA-256
+            assertThat(failureMessage(store.authenticate(issued.plaintext())))
+                    .isEqualTo("API key '" + issued.id() + "' is disabled");
+        }
+    }
+
+    @Test
+    void shouldAnswerTheSameForASecretItHasCheckedBefore() throws Exception {
+        var alice = issue("alice");
+        var bob = issue("bob");
+        ApiKeyStore store = storeOf(List.of(alice.entry(), bob.entry()));
+        String bobsSecretOnAlicesId = "veil_" + alice.id() + "_" + bob.plaintext().substring(14);
+        for (int i = 0; i < 3; i++) {
+            assertThat(store.authenticate(alice.plaintext()).succeeded()).isTrue();
+            assertThat(store.authenticate(bob.plaintext()).succeeded()).isTrue();
+            assertThat(failureMessage(store.authenticate(bobsSecretOnAlicesId)))
+                    .isEqualTo("API key '" + alice.id() + "' is unknown or its secret is wrong");
+        }
+        // Another store of the same keys draws its own SipHash key and has checked nothing yet.
+        ApiKeyStore fresh = storeOf(List.of(alice.entry(), bob.entry()));
+        assertThat(fresh.authenticate(bobsSecretOnAlicesId).succeeded()).isFalse();
+        assertThat(fresh.authenticate(alice.plaintext()).succeeded()).isTrue();
     }
 
     @Test
@@ -365,6 +385,8 @@ class ApiKeyStoreTest {
         var issued = issue("alice");
         ApiKeyStore store = storeOf(issued.entry());
         String prefix = "veil_" + issued.id() + "_";
+        // The right secret has been checked, so the store remembers it (its SipHash value) too.
+        assertThat(store.authenticate(issued.plaintext()).succeeded()).isTrue();
         // Fully random text, and random secrets behind the real id (the strongest guess an attacker has).
         qt().withExamples(500).forAll(strings().allPossible().ofLengthBetween(0, 80))
                 .check(s -> !store.authenticate(s).succeeded());
@@ -377,13 +399,21 @@ class ApiKeyStoreTest {
         var issued = issue("alice");
         ApiKeyStore store = storeOf(issued.entry());
         String key = issued.plaintext();
-        qt().withExamples(1000)
-                .forAll(integers().between(0, key.length() - 1), integers().between(0x20, 0x7e))
-                .assuming((pos, c) -> key.charAt(pos) != c)
-                .check((pos, c) -> {
-                    String changed = key.substring(0, pos) + (char) c.intValue() + key.substring(pos + 1);
-                    return !store.authenticate(changed).succeeded();
-                });
+        // Before the right key was ever presented, and after (when the store recognises its secret
+        // without the SHA-256), and the right key keeps working in between.
+        for (boolean checkedBefore : new boolean[] {false, true}) {
+            if (checkedBefore) {
+                assertThat(store.authenticate(key).succeeded()).isTrue();
+            }
+            qt().withExamples(1000)
+                    .forAll(integers().between(0, key.length() - 1), integers().between(0x20, 0x7e))
+                    .assuming((pos, c) -> key.charAt(pos) != c)
+                    .check((pos, c) -> {
+                        String changed = key.substring(0, pos) + (char) c.intValue() + key.substring(pos + 1);
+                        return !store.authenticate(changed).succeeded();
+                    });
+            assertThat(store.authenticate(key).succeeded()).isTrue();
+        }
     }
 
     @Test
