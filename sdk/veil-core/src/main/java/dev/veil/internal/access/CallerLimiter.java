@@ -62,7 +62,9 @@ import java.util.function.Function;
  * <h2>Time and threads</h2>
  *
  * <p>All time comes from the injected {@link Clock} (buckets, quota days, cache expiry), so tests
- * advance time deterministically; a clock that steps back never refills a bucket. Thread-safe.
+ * advance time deterministically; the in-memory state store passes the Guard's reading of it for
+ * the request ({@link #tryAcquire(String, RateLimit, long, long)}) instead of reading it again. A
+ * clock that steps back never refills a bucket. Thread-safe.
  * {@link #tryAcquire} takes a lock on the one caller's state only (uncontended unless the same
  * caller sends concurrently) and allocates nothing on the hot path; {@link #blockedUntil} and
  * {@link #isBlocked} take no lock and do not read the clock while no cool-down exists.
@@ -151,6 +153,20 @@ public final class CallerLimiter {
      *     longer than {@link #MAX_REFILL} to refill (the Guard then fails closed)
      */
     public Outcome tryAcquire(String callerId, RateLimit limitOrNull, long dailyQuota) {
+        return tryAcquireAt(callerId, limitOrNull, dailyQuota, meter.currentTimeNanos());
+    }
+
+    /**
+     * {@link #tryAcquire(String, RateLimit, long)} at a time the caller has read from this
+     * limiter's clock already (the Guard reads it once per request), to the millisecond.
+     *
+     * @param nowMillis the request's time, from the clock this limiter was made with
+     */
+    public Outcome tryAcquire(String callerId, RateLimit limitOrNull, long dailyQuota, long nowMillis) {
+        return tryAcquireAt(callerId, limitOrNull, dailyQuota, Math.multiplyExact(nowMillis, 1_000_000L));
+    }
+
+    private Outcome tryAcquireAt(String callerId, RateLimit limitOrNull, long dailyQuota, long now) {
         Objects.requireNonNull(callerId, "callerId");
         if (dailyQuota < 0) {
             throw new IllegalArgumentException("daily_quota must be >= 0, was " + dailyQuota);
@@ -158,13 +174,11 @@ public final class CallerLimiter {
         CoolDown cd = coolDowns.isEmpty() ? null : coolDowns.get(callerId);
         if (limitOrNull == null && dailyQuota == 0) {
             // Nothing of the caller's own to count: only a throttle can refuse, and its bucket is lock-free.
-            boolean throttled = cd != null && cd.throttleActive(meter.currentTimeNanos())
-                    && !cd.throttle().tryConsume(1);
+            boolean throttled = cd != null && cd.throttleActive(now) && !cd.throttle().tryConsume(1);
             return throttled ? Outcome.RATE_LIMITED : Outcome.ALLOWED;
         }
         // One clock reading for the whole decision: the quota day, the throttle and the caller's
         // rate bucket (which reads it through its state's time meter) all see the same instant.
-        long now = meter.currentTimeNanos();
         CallerState s = callers.get(callerId, NEW_STATE);
         boolean retentionChanged;
         Outcome outcome;

@@ -132,7 +132,7 @@ public final class MemoryStateStore implements StateStore {
             limiter.throttle(t.caller(), t.perSecond(), Instant.ofEpochMilli(t.untilMillis()));
             return null;
         } else if (op instanceof StateOp.Acquire a) {
-            return switch (limiter.tryAcquire(a.caller(), a.limit(), a.dailyQuota())) {
+            return switch (limiter.tryAcquire(a.caller(), a.limit(), a.dailyQuota(), a.nowMillis())) {
                 case ALLOWED -> StateOp.Permit.ALLOWED;
                 case RATE_LIMITED -> StateOp.Permit.RATE_LIMITED;
                 case QUOTA_EXHAUSTED -> StateOp.Permit.QUOTA_EXHAUSTED;

@@ -72,6 +72,28 @@ class CallerLimiterTest {
     }
 
     @Test
+    void givesTheSameOutcomesWithTheRequestsTimeAsWithItsOwnReadingOfTheClock() {
+        // Random steps of whole milliseconds (the Guard's request time), random limits and quotas
+        // (crossing a UTC midnight now and then): a second limiter told each request's time must
+        // answer as the one that reads the clock itself.
+        qt().withExamples(200).forAll(longs().all()).checkAssert(seed -> {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+            TestClock c = new TestClock(Instant.parse("2026-06-01T23:59:50Z"));
+            CallerLimiter reading = new CallerLimiter(c);
+            CallerLimiter told = new CallerLimiter(c);
+            RateLimit limit = new RateLimit(1 + r.nextInt(20), 1 + r.nextInt(10));
+            long quota = r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(40);
+            for (int i = 0; i < 300; i++) {
+                c.advance(Duration.ofMillis(r.nextInt(4) == 0 ? r.nextInt(2_000) : r.nextInt(20)));
+                String caller = "c" + r.nextInt(3);
+                RateLimit l = r.nextInt(10) == 0 ? null : limit;
+                assertThat(told.tryAcquire(caller, l, quota, c.millis()))
+                        .as("request %d", i).isEqualTo(reading.tryAcquire(caller, l, quota));
+            }
+        });
+    }
+
+    @Test
     void shouldNotRefillWhileTheClockStepsBackAndCatchesUp() {
         RateLimit limit = new RateLimit(2.0, 2);
         assertThat(acquire(2, "a", limit, 0)).isEqualTo(times(2, ALLOWED));
