@@ -295,17 +295,18 @@ public final class DefaultGuard<I> implements Guard<I> {
         x.stage = Stage.OBSERVE;
         try {
             Detector[] customs = rt.detectors();
-            List<Signal> signals = new ArrayList<>(builtins.length + customs.length);
+            Signal[] signals = new Signal[(results != null ? builtins.length : 0) + customs.length];
+            int count = 0;
             if (results != null) {
                 for (int i = 0; i < builtins.length; i++) {
-                    signals.add(Objects.requireNonNull(builtins[i].evaluate(query, contexts[i], results, from[i]),
-                            "detector " + builtins[i].name() + " returned null"));
+                    signals[count++] = Objects.requireNonNull(builtins[i].evaluate(query, contexts[i], results,
+                            from[i]), "detector " + builtins[i].name() + " returned null");
                 }
             }
             for (Detector d : customs) {
-                signals.add(Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null"));
+                signals[count++] = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
             }
-            x.signals = List.copyOf(signals); // immutable: the policy input and the audit record keep it as is
+            x.signals = immutableList(signals); // the policy input and the audit record keep it as is
             in = in.withSignals(x.signals, false);
             x.input = in;
             MonitoringDecision md = rt.policy().monitoring(in);
@@ -430,6 +431,16 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.release(labelOnly(raw));
             x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
         }
+    }
+
+    /** An immutable list of {@code a}'s elements; up to two without an array behind them. */
+    private static List<Signal> immutableList(Signal[] a) {
+        return switch (a.length) {
+            case 0 -> List.of();
+            case 1 -> List.of(a[0]);
+            case 2 -> List.of(a[0], a[1]);
+            default -> List.of(a);
+        };
     }
 
     /** Charges a noisy release; an unreachable store under degrade or deny counts as a spent budget. */
