@@ -45,7 +45,8 @@ public record PredictionSummary(String topLabel, double topScore, double margin,
         int topIdx = 0;
         double entropy = 0;
         for (int i = 0; i < s.length; i++) {
-            double q = sum > 0 ? s[i] / scale / sum : 1.0 / s.length;
+            // (s[i] / 1 is s[i] exactly: the division by the scale is skipped when there is none)
+            double q = sum > 0 ? (scale == 1 ? s[i] : s[i] / scale) / sum : 1.0 / s.length;
             if (q > top) {
                 second = top;
                 top = q;
