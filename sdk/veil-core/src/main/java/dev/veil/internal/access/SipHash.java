@@ -22,42 +22,34 @@ final class SipHash {
         long v2 = 0x6c7967656e657261L ^ k0;
         long v3 = 0x7465646279746573L ^ k1;
         int end = len - (len & 7);
-        for (int i = 0; i < end; i += 8) {
-            long w = word(m, i, 8);
-            v3 ^= w;
-            for (int r = 0; r < 2; r++) {
+        int words = end / 8 + 1; // the last one holds the length and the remaining bytes
+        // One step per message word (2 rounds), then one per half of the output (4 rounds each).
+        for (int step = 0; step < words + 2; step++) {
+            long w = 0;
+            int rounds = 2;
+            if (step < words) {
+                w = step < words - 1 ? word(m, 8 * step, 8) : ((long) len << 56) | word(m, end, len & 7);
+                v3 ^= w;
+            } else {
+                if (step == words) {
+                    v2 ^= 0xee;
+                } else {
+                    v1 ^= 0xdd;
+                }
+                rounds = 4;
+            }
+            for (int r = 0; r < rounds; r++) {
                 v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
                 v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
                 v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
                 v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
             }
-            v0 ^= w;
+            if (step < words) {
+                v0 ^= w;
+            } else {
+                out[step - words] = v0 ^ v1 ^ v2 ^ v3;
+            }
         }
-        long b = ((long) len << 56) | word(m, end, len & 7);
-        v3 ^= b;
-        for (int r = 0; r < 2; r++) {
-            v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-            v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-            v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-            v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
-        }
-        v0 ^= b;
-        v2 ^= 0xee;
-        for (int r = 0; r < 4; r++) {
-            v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-            v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-            v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-            v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
-        }
-        out[0] = v0 ^ v1 ^ v2 ^ v3;
-        v1 ^= 0xdd;
-        for (int r = 0; r < 4; r++) {
-            v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-            v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-            v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-            v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
-        }
-        out[1] = v0 ^ v1 ^ v2 ^ v3;
     }
 
     /** {@code n} (0 to 8) bytes from {@code at}, little-endian. */
