@@ -371,20 +371,23 @@ public final class ApiKeyStore {
         Entry checked = known ? entry : dummy;
         Scratch s = SCRATCH.get();
         byte[] secret = secretBytes(presented, s);
-        SipHash.hash128(tagKey0, tagKey1, secret, SECRET_LENGTH, s.tag);
-        long tag0 = s.tag[0];
-        long tag1 = s.tag[1];
-        Tag seen = checked.checked;
         boolean match;
-        if (((seen.v0 ^ tag0) | (seen.v1 ^ tag1)) == 0) {
-            match = known; // this very secret matched the stored hash before (the dummy's value is random)
-        } else {
-            match = MessageDigest.isEqual(checked.hash, sha256(checked.salt, secret, s)) & known;
-            if (match) {
-                entry.checked = new Tag(tag0, tag1);
+        try {
+            SipHash.hash128(tagKey0, tagKey1, secret, SECRET_LENGTH, s.tag);
+            long tag0 = s.tag[0];
+            long tag1 = s.tag[1];
+            Tag seen = checked.checked;
+            if (((seen.v0 ^ tag0) | (seen.v1 ^ tag1)) == 0) {
+                match = known; // this very secret matched the stored hash before (the dummy's value is random)
+            } else {
+                match = MessageDigest.isEqual(checked.hash, sha256(checked.salt, secret, s)) & known;
+                if (match) {
+                    entry.checked = new Tag(tag0, tag1);
+                }
             }
+        } finally {
+            Arrays.fill(secret, (byte) 0); // no plaintext left in a long-lived buffer
         }
-        Arrays.fill(secret, (byte) 0); // no plaintext left in a long-lived buffer
         if (!match) {
             // One message for both cases, so that the answer does not reveal which key ids exist.
             return AuthResult.failure("API key '" + id + "' is unknown or its secret is wrong");
@@ -508,9 +511,11 @@ public final class ApiKeyStore {
     static byte[] hashPresentedSecret(byte[] salt, String presented) {
         Scratch s = SCRATCH.get();
         byte[] secret = secretBytes(presented, s);
-        byte[] hash = sha256(salt, secret, s);
-        Arrays.fill(secret, (byte) 0);
-        return hash;
+        try {
+            return sha256(salt, secret, s);
+        } finally {
+            Arrays.fill(secret, (byte) 0);
+        }
     }
 
     /** The secret of a well-formed key as its UTF-8 bytes, in this thread's buffer (zero it after use). */

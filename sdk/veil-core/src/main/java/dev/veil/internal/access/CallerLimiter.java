@@ -161,6 +161,8 @@ public final class CallerLimiter {
      * limiter's clock already (the Guard reads it once per request), to the millisecond.
      *
      * @param nowMillis the request's time, from the clock this limiter was made with
+     * @throws ArithmeticException if {@code nowMillis} is beyond the year 2262 (time is counted in
+     *     nanoseconds in a long), besides the exceptions of the other form
      */
     public Outcome tryAcquire(String callerId, RateLimit limitOrNull, long dailyQuota, long nowMillis) {
         return tryAcquireAt(callerId, limitOrNull, dailyQuota, Math.multiplyExact(nowMillis, 1_000_000L));
@@ -177,8 +179,8 @@ public final class CallerLimiter {
             boolean throttled = cd != null && cd.throttleActive(now) && !cd.throttle().tryConsume(1);
             return throttled ? Outcome.RATE_LIMITED : Outcome.ALLOWED;
         }
-        // One clock reading for the whole decision: the quota day, the throttle and the caller's
-        // rate bucket (which reads it through its state's time meter) all see the same instant.
+        // One time for the whole decision (read once, here or by the caller): the quota day, the
+        // throttle and the caller's rate bucket (through its state's time meter) all see it.
         CallerState s = callers.get(callerId, NEW_STATE);
         boolean retentionChanged;
         Outcome outcome;
