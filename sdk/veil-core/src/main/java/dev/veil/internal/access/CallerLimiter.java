@@ -185,10 +185,12 @@ public final class CallerLimiter {
         boolean retentionChanged;
         Outcome outcome;
         synchronized (s) {
-            // Read before the lock: a concurrent request of the same caller may have set a later
-            // time. The bucket's time never goes back (neither did it when it read the clock itself
-            // under the lock).
-            s.nowNanos = Math.max(s.nowNanos, now);
+            // The bucket sees this request's own time, even when an earlier request (of another
+            // thread, or before the wall clock was set back) had a later one: Bucket4j then refills
+            // nothing, and the Redis store's bucket does the same. (Taking the latest time any request
+            // of the caller had, including requests that never touch the bucket, made the two stores
+            // disagree: MemoryRedisConformanceTest.)
+            s.nowNanos = now;
             retentionChanged = s.configure(limitOrNull, dailyQuota > 0);
             outcome = null;
             if (dailyQuota > 0) {
@@ -468,7 +470,7 @@ public final class CallerLimiter {
      * before it touches the bucket, so the bucket costs no clock reading of its own.
      */
     private static final class CallerState implements TimeMeter {
-        /** The time of the request being decided (the latest seen); guarded by this. */
+        /** The time of the request being decided; guarded by this. */
         long nowNanos = Long.MIN_VALUE;
         RateLimit limit;
         Bucket rate;
