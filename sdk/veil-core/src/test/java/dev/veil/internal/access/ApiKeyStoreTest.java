@@ -145,6 +145,40 @@ class ApiKeyStoreTest {
     }
 
     @Test
+    void answersEveryRequestRightWhileThreadsRaceToRememberASecret() throws Exception {
+        var alice = issue("alice");
+        var bob = issue("bob");
+        ApiKeyStore store = storeOf(List.of(alice.entry(), bob.entry()));
+        String bobsSecretOnAlicesId = "veil_" + alice.id() + "_" + bob.plaintext().substring(14);
+        String unknownId = "veil_zzzz9999_" + alice.plaintext().substring(14);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Integer>> wrong = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int seed = t;
+                wrong.add(pool.submit(() -> {
+                    int errors = 0;
+                    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+                    for (int i = 0; i < 3_000; i++) {
+                        switch (r.nextInt(4)) {
+                            case 0 -> errors += store.authenticate(alice.plaintext()).succeeded() ? 0 : 1;
+                            case 1 -> errors += store.authenticate(bob.plaintext()).succeeded() ? 0 : 1;
+                            case 2 -> errors += store.authenticate(bobsSecretOnAlicesId).succeeded() ? 1 : 0;
+                            default -> errors += store.authenticate(unknownId).succeeded() ? 1 : 0;
+                        }
+                    }
+                    return errors;
+                }));
+            }
+            for (var f : wrong) {
+                assertThat(f.get()).isZero();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void shouldAnswerTheSameForASecretItHasCheckedBefore() throws Exception {
         var alice = issue("alice");
         var bob = issue("bob");
