@@ -306,7 +306,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             for (Detector d : customs) {
                 signals[count++] = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
             }
-            x.signals = immutableList(signals); // the policy input and the audit record keep it as is
+            x.signals = List.of(signals); // immutable (up to two without an array): kept as is downstream
             in = in.withSignals(x.signals, false);
             x.input = in;
             MonitoringDecision md = rt.policy().monitoring(in);
@@ -431,16 +431,6 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.release(labelOnly(raw));
             x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
         }
-    }
-
-    /** An immutable list of {@code a}'s elements; up to two without an array behind them. */
-    private static List<Signal> immutableList(Signal[] a) {
-        return switch (a.length) {
-            case 0 -> List.of();
-            case 1 -> List.of(a[0]);
-            case 2 -> List.of(a[0], a[1]);
-            default -> List.of(a);
-        };
     }
 
     /** Charges a noisy release; an unreachable store under degrade or deny counts as a spent budget. */
