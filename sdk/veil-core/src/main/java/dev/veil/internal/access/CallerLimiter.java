@@ -466,8 +466,9 @@ public final class CallerLimiter {
 
     /**
      * Per-caller rate and quota state; guarded by its own monitor. It is also its rate bucket's time
-     * meter: {@link #tryAcquire} sets {@link #nowNanos} (read once from the clock) under the monitor
-     * before it touches the bucket, so the bucket costs no clock reading of its own.
+     * meter: {@link #tryAcquire} sets {@link #nowNanos} (the request's time, read once from the
+     * clock, here or by the caller) under the monitor before it touches the bucket, so the bucket
+     * costs no clock reading of its own.
      */
     private static final class CallerState implements TimeMeter {
         /** The time of the request being decided; guarded by this. */
