@@ -355,6 +355,16 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.degraded = true;
         }
 
+        modelAndOutput(rt, m, request, x, in, query, contexts, results != null, settings);
+    }
+
+    /**
+     * Stages 4 (model, with the model-age check) and 5 (output) of {@link #run}. A method of its own so
+     * that the JIT compiles it as a unit: inside one method with the first three stages, it
+     * reached the compiler's node limit, which then stopped inlining the output stage's calls.
+     */
+    private void modelAndOutput(PolicyRuntime rt, Model<I> m, Request<I> request, Exchange x, PolicyInput in,
+            Query query, Object[] contexts, boolean stateOk, GuardSettings settings) {
         // The model's age is checked even when monitoring failed: a stale model under a deny policy
         // must not answer, degraded or not. A failure here always denies.
         x.stage = Stage.MODEL;
@@ -392,7 +402,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         x.outcome(Stage.MODEL, StageOutcome.ALLOW);
         x.summary = PredictionSummary.of(raw);
-        learn(rt, query, contexts, raw, results != null, settings);
+        learn(rt, query, contexts, raw, stateOk, settings);
 
         // ---------------------------------------------------------------- 5 OUTPUT
         x.stage = Stage.OUTPUT;
