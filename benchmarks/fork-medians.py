@@ -3,14 +3,15 @@
 
 For every benchmark in the JMH output given (a file per jar or build: JMH's standard output, as
 printed, any number of runs appended to one file), prints each fork's median of its measurement
-iterations' p0.50 and the median of those fork medians. Iterations are read from the lines JMH
-prints after each measurement iteration ("p0.50: 4616.000 ns/op"); warm-up iterations print no
-percentiles, so they are not counted.
+iterations' p0.50, the median of those fork medians and a 90% bootstrap interval of that median.
+Iterations are read from the lines JMH prints after each measurement iteration ("p0.50: 4616.000
+ns/op"); warm-up iterations print no percentiles, so they are not counted.
 
     java -jar benchmarks/target/benchmarks.jar 'GuardOverheadBenchmark\\.(direct|guarded)$' \\
         -f 3 -wi 3 -i 3 -bm sample -tu ns | tee -a after.txt
     benchmarks/fork-medians.py before.txt after.txt
 """
+import random
 import re
 import statistics
 import sys
@@ -43,8 +44,19 @@ def main(paths):
             if not meds:
                 continue
             unit = forks[0][0][1] if forks[0] else ''
-            print('%-24s %-28s %s  median %.3f %s (%d forks)' % (path, bench, ' '.join('%.3f' % x for x in meds),
-                  statistics.median(meds), unit, len(meds)))
+            low, high = interval(meds)
+            print('%-24s %-28s %s  median %.3f %s (%d forks; 90%% interval %.3f to %.3f)' % (
+                path, bench, ' '.join('%.3f' % x for x in meds), statistics.median(meds), unit, len(meds),
+                low, high))
+
+
+def interval(meds, draws=20000):
+    """A 90% bootstrap interval of the median of the fork medians (seeded: the same input gives the
+    same interval). Forks differ mostly by the code the JIT made in each, so the forks, not the
+    iterations, are what is resampled."""
+    rng = random.Random(1)
+    sample = sorted(statistics.median(rng.choices(meds, k=len(meds))) for _ in range(draws))
+    return sample[int(0.05 * draws)], sample[int(0.95 * draws) - 1]
 
 
 if __name__ == '__main__':
