@@ -503,21 +503,6 @@ public final class ApiKeyStore {
         return new IssuedKey(PREFIX + keyId + "_" + secret, keyId, entry);
     }
 
-    /**
-     * {@link #hash} of the secret of a {@linkplain #wellFormed well-formed} key, whose characters are
-     * all ASCII (so each is its own UTF-8 byte), without copying it into a string. The result is a
-     * per-thread buffer, valid until this thread's next call.
-     */
-    static byte[] hashPresentedSecret(byte[] salt, String presented) {
-        Scratch s = SCRATCH.get();
-        byte[] secret = secretBytes(presented, s);
-        try {
-            return sha256(salt, secret, s);
-        } finally {
-            Arrays.fill(secret, (byte) 0);
-        }
-    }
-
     /** The secret of a well-formed key as its UTF-8 bytes, in this thread's buffer (zero it after use). */
     private static byte[] secretBytes(String presented, Scratch s) {
         byte[] secret = s.secret;
@@ -542,12 +527,9 @@ public final class ApiKeyStore {
         return s.hash;
     }
 
+    /** SHA-256 of {@code salt || secret}, in a new array (for issuing keys). */
     static byte[] hash(byte[] salt, byte[] secret) {
-        MessageDigest md = SCRATCH.get().sha256;
-        md.reset();
-        md.update(salt);
-        md.update(secret);
-        return md.digest();
+        return sha256(salt, secret, SCRATCH.get()).clone();
     }
 
     private static MessageDigest newSha256() {

@@ -473,9 +473,14 @@ class ApiKeyStoreTest {
     }
 
     @Test
-    void hashesThePresentedSecretAsItsUtf8Bytes() {
+    void authenticatesAnySecretOfTheKeyAlphabetAgainstTheHashOfItsUtf8Bytes() throws Exception {
+        // authenticate reads the secret's characters as bytes without a string copy: it must hash
+        // the same bytes as the UTF-8 of the secret the entry was made from, for every character
+        // a key may hold and every salt length a store accepts, and reject the same secret with
+        // one character changed (the first presentation runs the SHA-256, the second the SipHash).
         String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
-        qt().withExamples(500).forAll(org.quicktheories.generators.SourceDSL.longs().all(),
+        var template = issue("alice");
+        qt().withExamples(200).forAll(org.quicktheories.generators.SourceDSL.longs().all(),
                 integers().between(ApiKeyStore.MIN_SALT_BYTES, 64)).checkAssert((seed, saltBytes) -> {
                     java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
                     byte[] salt = new byte[saltBytes];
@@ -484,10 +489,24 @@ class ApiKeyStoreTest {
                     for (int i = 0; i < ApiKeyStore.SECRET_LENGTH; i++) {
                         secret.append(alphabet.charAt(r.nextInt(alphabet.length())));
                     }
-                    String key = ApiKeyStore.PREFIX + "abcd1234_" + secret;
-                    assertThat(ApiKeyStore.wellFormed(key)).isTrue();
-                    assertThat(ApiKeyStore.hashPresentedSecret(salt, key))
-                            .isEqualTo(ApiKeyStore.hash(salt, secret.toString().getBytes(StandardCharsets.UTF_8)));
+                    byte[] hash = ApiKeyStore.hash(salt, secret.toString().getBytes(StandardCharsets.UTF_8));
+                    Map<String, Object> entry = with(with(template.entry(), "salt",
+                            java.util.Base64.getEncoder().encodeToString(salt)), "hash",
+                            java.util.Base64.getEncoder().encodeToString(hash));
+                    String key = ApiKeyStore.PREFIX + template.id() + "_" + secret;
+                    int at = r.nextInt(ApiKeyStore.SECRET_LENGTH);
+                    char other = alphabet.charAt((alphabet.indexOf(secret.charAt(at)) + 1 + r.nextInt(63)) % 64);
+                    StringBuilder changed = new StringBuilder(secret).replace(at, at + 1, String.valueOf(other));
+                    String wrong = ApiKeyStore.PREFIX + template.id() + "_" + changed;
+                    try {
+                        ApiKeyStore store = storeOf(entry);
+                        for (int i = 0; i < 2; i++) {
+                            assertThat(store.authenticate(key)).isInstanceOf(AuthResult.Success.class);
+                            assertThat(store.authenticate(wrong)).isInstanceOf(AuthResult.Failure.class);
+                        }
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
                 });
     }
 }
