@@ -33,7 +33,9 @@ public final class AuditRecord {
     public static final String DEFAULT_PATH = "veil/predict";
 
     private static final Stage[] STAGES = Stage.values();
-    private static final StageOutcome[] NO_STAGES = new StageOutcome[STAGES.length];
+    /** The length of the stage outcomes {@link Builder#stages} takes: one per {@link Stage}, by ordinal. */
+    public static final int STAGE_COUNT = STAGES.length;
+    private static final StageOutcome[] NO_STAGES = new StageOutcome[STAGE_COUNT];
 
     private final String decisionId;
     private final Instant timestamp;
@@ -401,7 +403,7 @@ public final class AuditRecord {
             Objects.requireNonNull(stage, "stage");
             Objects.requireNonNull(outcome, "outcome");
             if (stages == null) {
-                stages = new StageOutcome[STAGES.length];
+                stages = new StageOutcome[STAGE_COUNT];
             }
             stages[stage.ordinal()] = outcome;
             return this;
@@ -416,8 +418,8 @@ public final class AuditRecord {
          */
         public Builder stages(StageOutcome[] byOrdinal) {
             Objects.requireNonNull(byOrdinal, "stages");
-            if (byOrdinal.length != STAGES.length) {
-                throw new IllegalArgumentException("stages must have one entry per Stage (" + STAGES.length
+            if (byOrdinal.length != STAGE_COUNT) {
+                throw new IllegalArgumentException("stages must have one entry per Stage (" + STAGE_COUNT
                         + "), was " + byOrdinal.length);
             }
             if (stages == null) {

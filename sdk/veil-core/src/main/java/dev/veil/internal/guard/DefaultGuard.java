@@ -595,8 +595,6 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     /** The mutable state of one request as it moves through the stages. Confined to one thread. */
     static final class Exchange {
-        /** The number of stages ({@code Stage.values()} would copy the enum's array on every request). */
-        private static final int STAGES = Stage.values().length;
         final String id;
         final long nowMillis;
         Stage stage = Stage.ACCESS;
@@ -608,7 +606,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         PolicyInput input;
         PredictionSummary summary;
         boolean degraded;
-        final StageOutcome[] outcomes = new StageOutcome[STAGES];
+        final StageOutcome[] outcomes = new StageOutcome[AuditRecord.STAGE_COUNT];
         final List<String> rules = new ArrayList<>(6);
         List<Alert> alerts;
         private List<Reason> denial;
