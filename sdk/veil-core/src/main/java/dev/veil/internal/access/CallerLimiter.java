@@ -39,8 +39,7 @@ import java.util.function.Function;
  * from then on.
  *
  * <p>Per-caller state lives in a Caffeine cache bounded by {@code maxCallers}. An entry stays at
- * least {@code idle} after its last use (a use is recorded in the cache at most once a second of
- * request time, and every retention is a second longer to cover the uses in between), at least as long as its bucket needs to refill from empty
+ * least {@code idle} after its last use, at least as long as its bucket needs to refill from empty
  * (so that forgetting it never hands out tokens the caller would not have had), and, while a quota
  * applies, until the next UTC midnight (so that the day's count is not forgotten). Only size
  * eviction can forget a caller early, which happens only when more than {@code maxCallers}
@@ -94,8 +93,6 @@ public final class CallerLimiter {
     private static final long DAY_NANOS = DAY_MILLIS * 1_000_000L;
     private static final long MAX_RETAIN_NANOS = MAX_REFILL.toNanos() + DAY_NANOS;
     private static final Function<String, CallerState> NEW_STATE = id -> new CallerState();
-    /** A caller's use is recorded in the cache at most this often (see {@link #state}). */
-    static final long RECORD_EVERY_NANOS = 1_000_000_000L;
 
     private final Clock clock;
     private final TimeMeter meter;
@@ -184,7 +181,7 @@ public final class CallerLimiter {
         }
         // One time for the whole decision (read once, here or by the caller): the quota day, the
         // throttle and the caller's rate bucket (through its state's time meter) all see it.
-        CallerState s = state(callerId, now);
+        CallerState s = callers.get(callerId, NEW_STATE);
         boolean retentionChanged;
         Outcome outcome;
         synchronized (s) {
@@ -227,22 +224,6 @@ public final class CallerLimiter {
             expiration.setExpiresAfter(callerId, Duration.ofNanos(retention(s, now)));
         }
         return outcome;
-    }
-
-    /**
-     * The caller's state, created if absent. A use is recorded in the cache (its access order and
-     * frequency, and its expiry moved on) at most once per {@link #RECORD_EVERY_NANOS} of the
-     * caller's requests' time; the requests in between find the state without the cache's read
-     * bookkeeping, which it drains on the calling thread every few reads. Retention adds that
-     * interval, so a state still stays at least its retention after the caller's last request.
-     */
-    private CallerState state(String callerId, long now) {
-        CallerState s = callers.policy().getIfPresentQuietly(callerId);
-        if (s == null || s.recordDue(now)) {
-            s = callers.get(callerId, NEW_STATE);
-            s.recorded = now;
-        }
-        return s;
     }
 
     /**
@@ -451,8 +432,7 @@ public final class CallerLimiter {
         if (s.tracksQuota) {
             keep = Math.max(keep, DAY_NANOS - Math.floorMod(nowNanos, DAY_NANOS));
         }
-        // + the longest a caller's requests go unrecorded (see state): counted from its last request
-        return Math.min(keep, MAX_RETAIN_NANOS) + RECORD_EVERY_NANOS;
+        return Math.min(keep, MAX_RETAIN_NANOS);
     }
 
     static BucketConfiguration config(RateLimit limit) {
@@ -497,8 +477,6 @@ public final class CallerLimiter {
         Bucket rate;
         long quotaDay = Long.MIN_VALUE;
         long used;
-        /** The request time of the caller's last use recorded in the cache ({@code MIN_VALUE}: none). */
-        volatile long recorded = Long.MIN_VALUE;
         /** Read by the cache's expiry policy from any thread. */
         volatile long refillNanos;
         volatile boolean tracksQuota;
@@ -529,12 +507,6 @@ public final class CallerLimiter {
             refillNanos = refill;
             limit = newLimit;
             return true;
-        }
-
-        /** Whether a request at {@code now} should be recorded in the cache (also after the clock stepped back). */
-        boolean recordDue(long now) {
-            long r = recorded;
-            return r == Long.MIN_VALUE || now < r || now - r >= RECORD_EVERY_NANOS;
         }
 
         @Override

@@ -174,29 +174,6 @@ class CallerLimiterTest {
         assertThat(l.tryAcquire("a", hourly, 0)).isEqualTo(ALLOWED);
     }
 
-    @Test
-    void shouldKeepABucketDrainedBetweenTwoRecordedUsesUntilItHasRefilled() {
-        // Uses are recorded in the cache at most once a second; a bucket drained by a request in
-        // between must still be kept until it has refilled from that request, not from the last
-        // recorded one (else forgetting it would hand out the tokens of a fresh burst).
-        CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 1000);
-        RateLimit tenPerSecond = new RateLimit(10, 1200); // refills in 120 s, longer than the idle minute
-        for (int i = 0; i < 1200; i++) {
-            assertThat(l.tryAcquire("a", tenPerSecond, 0)).isEqualTo(ALLOWED); // recorded at 0
-        }
-        clock.advance(Duration.ofMillis(500));
-        for (int i = 0; i < 5; i++) {
-            assertThat(l.tryAcquire("a", tenPerSecond, 0)).isEqualTo(ALLOWED); // not recorded
-        }
-        assertThat(l.tryAcquire("a", tenPerSecond, 0)).isEqualTo(RATE_LIMITED);
-        clock.advance(Duration.ofMillis(119_700)); // 120.2 s after the recorded use, 119.7 s after the last
-        int allowed = 0;
-        for (int i = 0; i < 1200; i++) {
-            allowed += l.tryAcquire("a", tenPerSecond, 0) == ALLOWED ? 1 : 0;
-        }
-        assertThat(allowed).isEqualTo(1197);
-    }
-
     // ---- quotas ----
 
     @Test
