@@ -3,7 +3,6 @@ package dev.veil.internal.state;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
-import com.github.benmanes.caffeine.cache.Policy;
 import dev.veil.internal.access.CallerLimiter;
 import dev.veil.internal.output.PrivacyLedger;
 import dev.veil.spi.GuardSettings;
@@ -18,8 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded state store: everything in this process, bounded by a memory cap.
@@ -48,7 +45,6 @@ public final class MemoryStateStore implements StateStore {
     private final Clock clock;
     private final int maxCallers;
     private final Cache<String, BoundedList> lists;
-    private final Policy.VarExpiration<String, BoundedList> listExpiry;
     private final Cache<String, SlidingCounter> counters;
     private final Cache<String, FingerprintIndex> index;
     private final long maxIndexBytes;
@@ -78,7 +74,6 @@ public final class MemoryStateStore implements StateStore {
                 .expireAfter(new TtlExpiry<BoundedList>())
                 .executor(Runnable::run)
                 .build();
-        this.listExpiry = lists.policy().expireVariably().orElseThrow();
         this.counters = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * COUNTER_SHARE))
                 .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
@@ -116,11 +111,6 @@ public final class MemoryStateStore implements StateStore {
         for (StateOp op : ops) {
             if (op instanceof StateOp.ListAppend a) {
                 // Nobody reads the previous entries of a submitted append: skip copying them.
-                BoundedList present = lists.policy().getIfPresentQuietly(a.key());
-                if (present != null && present.appendInPlace(a.value(), a.maxLength(), a.ttlMillis())) {
-                    listExpiry.setExpiresAfter(a.key(), present.ttlNanos(), TimeUnit.NANOSECONDS);
-                    continue;
-                }
                 lists.asMap().compute(a.key(), (k, l) -> {
                     BoundedList list = l == null ? new BoundedList() : l;
                     list.append(a.value(), a.maxLength(), a.ttlMillis());
@@ -175,20 +165,6 @@ public final class MemoryStateStore implements StateStore {
             BoundedList l = lists.getIfPresent(r.key());
             return l == null ? List.of() : l.snapshot();
         } else if (op instanceof StateOp.ListAppend a) {
-            // A full list of same-length entries (every detector's history once it has filled) keeps
-            // its weight and its time to live: its append takes the list's own lock and refreshes the
-            // entry's expiry, without the cache's write path (which runs the cache's maintenance on
-            // this thread after every write). An append the list cannot take in place, to a list
-            // that is absent or expired, goes through compute. A list evicted or expired between the
-            // lookup and the append loses the entry, as if it had been evicted just after it.
-            BoundedList present = lists.policy().getIfPresentQuietly(a.key());
-            if (present != null) {
-                List<byte[]> previous = present.appendInPlaceReturningPrevious(a.value(), a.maxLength(), a.ttlMillis());
-                if (previous != null) {
-                    listExpiry.setExpiresAfter(a.key(), present.ttlNanos(), TimeUnit.NANOSECONDS);
-                    return previous;
-                }
-            }
             List<byte[]>[] before = new List[1];
             lists.asMap().compute(a.key(), (k, l) -> {
                 BoundedList list = l == null ? new BoundedList() : l;
@@ -271,21 +247,6 @@ public final class MemoryStateStore implements StateStore {
         return b;
     }
 
-    /**
-     * For tests: the weight the list cache has recorded for {@code key} and the weight its list has
-     * now, or {@code null} when there is no such list.
-     */
-    int[] listWeights(String key) {
-        BoundedList l = lists.policy().getIfPresentQuietly(key);
-        return l == null ? null
-                : new int[] {lists.policy().eviction().orElseThrow().weightOf(key).orElse(-1), l.weight(key)};
-    }
-
-    /** For tests: the time left until the list at {@code key} expires, if there is one. */
-    Optional<Duration> listExpiresAfter(String key) {
-        return listExpiry.getExpiresAfter(key);
-    }
-
     /** The memory cap. */
     public long maxBytes() {
         return maxBytes;
@@ -343,8 +304,7 @@ public final class MemoryStateStore implements StateStore {
      * each detector writes fixed-size entries) the entries live back to back in one ring array that
      * grows by doubling up to {@code maxLength} entries, and reads return them as one contiguous
      * {@link PackedEntries}; an entry of another length turns the list into a deque of arrays.
-     * Guarded by its own monitor (an append in place takes only that; the others run inside the
-     * cache's compute as well).
+     * Guarded by the cache's compute lock or its own monitor.
      */
     static final class BoundedList implements Expiring {
         /** Packed mode: ring of entries of length {@code stride}; null in deque mode or while empty. */
@@ -361,38 +321,6 @@ public final class MemoryStateStore implements StateStore {
             List<byte[]> before = snapshot();
             append(value, maxLength, ttlMillis);
             return before;
-        }
-
-        /**
-         * Appends and returns the entries before, or returns {@code null} and changes nothing when
-         * the append would change this list's weight or time to live ({@link #appendInPlace}).
-         */
-        synchronized List<byte[]> appendInPlaceReturningPrevious(byte[] value, int maxLength, long ttlMillis) {
-            if (!inPlace(value, maxLength, ttlMillis)) {
-                return null;
-            }
-            List<byte[]> before = snapshot();
-            appendPacked(value, maxLength);
-            return before;
-        }
-
-        /**
-         * Appends if that changes neither this list's weight nor its time to live: the list is packed,
-         * its ring has room for exactly {@code maxLength} entries of {@code value}'s length (a packed
-         * list is weighed by its ring, full or not), and it has {@code ttlMillis} already. Returns
-         * whether it appended.
-         */
-        synchronized boolean appendInPlace(byte[] value, int maxLength, long ttlMillis) {
-            if (!inPlace(value, maxLength, ttlMillis)) {
-                return false;
-            }
-            appendPacked(value, maxLength);
-            return true;
-        }
-
-        private boolean inPlace(byte[] value, int maxLength, long ttlMillis) {
-            return items == null && ring != null && value.length == stride && count <= maxLength
-                    && ring.length == maxLength * stride && ttlNanos == Duration.ofMillis(ttlMillis).toNanos();
         }
 
         synchronized void append(byte[] value, int maxLength, long ttlMillis) {

@@ -7,7 +7,6 @@ import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.veil.spi.StateOp;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,56 +61,6 @@ class BoundedListTest {
         assertThat(read).isInstanceOf(PackedEntries.class);
         assertThat(((PackedEntries) read).data()).hasSize(100 * 264);
         assertThat(store.bytesUsed()).isBetween(100L * 264, 100L * 264 + 200);
-    }
-
-    @Test
-    void appendsInPlaceKeepTheWeightTheCacheRecordedAndTheTimeToLiveTheLastAppendAskedFor() {
-        // Appends to a full list of same-length entries bypass the cache's write path: the weight
-        // the cache holds must still be the list's, and the expiry the one the last append set.
-        long[] ttls = {60_000, 60_000, 60_000, 120_000, 3_600_000};
-        qt().withExamples(200).forAll(longs().all(), integers().between(1, 300))
-                .checkAssert((seed, steps) -> {
-                    SplittableRandom r = new SplittableRandom(seed);
-                    MemoryStateStore store = new MemoryStateStore(64L << 20, Clock.systemUTC(), 100);
-                    int bound = 1 + r.nextInt(6);
-                    long ttl = ttls[0];
-                    for (int i = 0; i < steps; i++) {
-                        if (r.nextInt(15) == 0) {
-                            bound = 1 + r.nextInt(6);
-                        }
-                        if (r.nextInt(15) == 0) {
-                            ttl = ttls[r.nextInt(ttls.length)];
-                        }
-                        byte[] v = new byte[r.nextInt(25) == 0 ? 7 : 9];
-                        StateOp.ListAppend op = new StateOp.ListAppend("k", v, bound, ttl);
-                        if (r.nextBoolean()) {
-                            store.submit(op);
-                        } else {
-                            store.execute(op);
-                        }
-                        int[] w = store.listWeights("k");
-                        assertThat(w[0]).as("recorded weight at step %d", i).isEqualTo(w[1]);
-                        Duration left = store.listExpiresAfter("k").orElseThrow();
-                        assertThat(left).as("time to live at step %d", i)
-                                .isBetween(Duration.ofMillis(ttl - 1_000), Duration.ofMillis(ttl));
-                    }
-                });
-    }
-
-    @Test
-    void anAppendInPlaceExtendsTheListsLife() throws InterruptedException {
-        MemoryStateStore store = new MemoryStateStore(64L << 20, Clock.systemUTC(), 100);
-        for (int i = 0; i < 4; i++) {
-            store.submit(new StateOp.ListAppend("k", new byte[16], 4, 1_000)); // fills it (cache writes)
-        }
-        Thread.sleep(400);
-        store.submit(new StateOp.ListAppend("k", new byte[16], 4, 1_000)); // in place
-        assertThat(store.listExpiresAfter("k").orElseThrow()).isGreaterThan(Duration.ofMillis(800));
-        Thread.sleep(400);
-        store.execute(new StateOp.ListAppend("k", new byte[16], 4, 1_000)); // in place, returning the entries
-        assertThat(store.listExpiresAfter("k").orElseThrow()).isGreaterThan(Duration.ofMillis(800));
-        Thread.sleep(400); // 1.2 s after the last write through the cache
-        assertThat((List<?>) store.execute(new StateOp.ListRead("k"))[0]).hasSize(4);
     }
 
     private static void assertSame(List<byte[]> expected, List<?> actual) {
