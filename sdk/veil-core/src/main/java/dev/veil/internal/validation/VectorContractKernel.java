@@ -138,20 +138,40 @@ final class VectorContractKernel extends ContractKernel {
         return tail(v, body, lo, hi, mean, inv, center, out) & !bad.anyTrue();
     }
 
-    /** {@link #sums} with one 512-bit accumulator per quantity: lane j of it is lane sum j. */
+    /**
+     * {@link #sums} with one 512-bit accumulator per quantity: lane j of it is lane sum j. The
+     * roughness terms are taken in the same loop while a block has a right neighbour, as the scalar
+     * kernel does: a second pass would wait on its one accumulator's additions once more (each sum
+     * here is a chain of dependent additions, so two chains side by side cost about what one does).
+     */
     private static boolean sums8(double[] v, double[] lo, double[] hi, boolean uniform, double uniformLo,
             double uniformHi, double[] mean, double[] inv, double center, double[] out) {
         int n = v.length;
         int body = n - n % LANES;
+        int roughBody = roughBody(n);
+        int both = Math.min(body, roughBody);
         DoubleVector c = DoubleVector.broadcast(S8, center);
         DoubleVector z2 = DoubleVector.zero(S8);
         DoubleVector sy = z2;
         DoubleVector sy2 = z2;
+        DoubleVector rough = z2;
         DoubleVector ul = DoubleVector.broadcast(S8, uniformLo);
         DoubleVector uh = DoubleVector.broadcast(S8, uniformHi);
         VectorMask<Double> low = S8.maskAll(false);
         VectorMask<Double> high = S8.maskAll(false);
-        for (int k = 0; k < body; k += LANES) {
+        int k = 0;
+        for (; k < both; k += LANES) {
+            DoubleVector x = DoubleVector.fromArray(S8, v, k);
+            low = low.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S8, lo, k)).not());
+            high = high.or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S8, hi, k)));
+            DoubleVector z = x.sub(DoubleVector.fromArray(S8, mean, k)).mul(DoubleVector.fromArray(S8, inv, k));
+            DoubleVector y = x.sub(c);
+            z2 = z2.add(z.mul(z));
+            sy = sy.add(y);
+            sy2 = sy2.add(y.mul(y));
+            rough = rough.add(DoubleVector.fromArray(S8, v, k + 1).sub(x).abs());
+        }
+        for (; k < body; k += LANES) { // the last block when n is a multiple of 8: no right neighbour
             DoubleVector x = DoubleVector.fromArray(S8, v, k);
             low = low.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S8, lo, k)).not());
             high = high.or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S8, hi, k)));
@@ -164,12 +184,7 @@ final class VectorContractKernel extends ContractKernel {
         out[0] = combine(z2);
         out[1] = combine(sy);
         out[2] = combine(sy2);
-        int roughBody = roughBody(n);
-        DoubleVector acc = DoubleVector.zero(S8);
-        for (int k = 0; k < roughBody; k += LANES) {
-            acc = acc.add(DoubleVector.fromArray(S8, v, k + 1).sub(DoubleVector.fromArray(S8, v, k)).abs());
-        }
-        out[3] = roughTail(v, roughBody, combine(acc));
+        out[3] = roughTail(v, roughBody, combine(rough));
         return tail(v, body, lo, hi, mean, inv, center, out) & !low.or(high).anyTrue();
     }
 
