@@ -88,11 +88,12 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
     @Override
     Signal evaluate(Query q, List<byte[]> entries) {
         PackedEntries packed = PackedEntries.of(entries, ENTRY_BYTES); // the store's own array: no copy
-        byte[] data = packed.data();
+        byte[] data = packed.array();
+        int base = packed.offset();
         int n = packed.size();
         int low = 0;
         for (int i = 0; i < n; i++) {
-            if (AnswerSketch.getFloat(data, i * ENTRY_BYTES) < config.margin()) {
+            if (AnswerSketch.getFloat(data, base + i * ENTRY_BYTES) < config.margin()) {
                 low++;
             }
         }

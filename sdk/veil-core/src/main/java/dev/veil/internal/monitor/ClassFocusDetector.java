@@ -87,11 +87,12 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
     @Override
     Signal evaluate(Query q, List<byte[]> entries) {
         PackedEntries packed = PackedEntries.of(entries, ENTRY_BYTES); // the store's own array: no copy
-        byte[] data = packed.data();
+        byte[] data = packed.array();
+        int base = packed.offset();
         int n = packed.size();
         int[] classes = new int[n];
         for (int i = 0; i < n; i++) {
-            classes[i] = AnswerSketch.getInt(data, i * ENTRY_BYTES);
+            classes[i] = AnswerSketch.getInt(data, base + i * ENTRY_BYTES);
         }
         if (n == 0) {
             return Signal.none(name());

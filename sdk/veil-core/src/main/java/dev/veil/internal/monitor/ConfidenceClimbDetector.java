@@ -121,7 +121,8 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
     /** The score of a remembered history (see the class Javadoc). */
     static double trend(List<byte[]> entries, double maxDistanceSquared, int minPoints) {
         PackedEntries packed = PackedEntries.of(entries, ENTRY_BYTES); // the store's own array: no copy
-        byte[] data = packed.data();
+        byte[] data = packed.array();
+        int base = packed.offset();
         int n = packed.size();
         if (n < minPoints) {
             return 0;
@@ -130,7 +131,7 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
         int m = 0;
         int anchor = -1;
         for (int i = n - 1; i >= 0; i--) {
-            int at = i * ENTRY_BYTES;
+            int at = base + i * ENTRY_BYTES;
             if (anchor < 0 || AnswerSketch.within(data, at + SKETCH_AT, data, anchor + SKETCH_AT, SKETCH_DIMS,
                     maxDistanceSquared)) {
                 chain[m++] = i;
@@ -144,7 +145,7 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
         int[] classes = new int[m * TRACKED];
         float[] values = new float[m * TRACKED];
         for (int j = 0; j < m; j++) {
-            int at = chain[m - 1 - j] * ENTRY_BYTES;
+            int at = base + chain[m - 1 - j] * ENTRY_BYTES;
             for (int s = 0; s < TRACKED; s++) {
                 classes[j * TRACKED + s] = AnswerSketch.getInt(data, at + 8 * s);
                 values[j * TRACKED + s] = AnswerSketch.getFloat(data, at + 8 * s + 4);

@@ -187,13 +187,15 @@ public final class ExtractionDetector implements StatefulDetector {
         double sumSq = 0;
         // the in-memory store's set is one contiguous array: read it in place, not an entry copy at a time
         List<byte[]> set = ctx.set;
-        byte[] packed = set instanceof PackedEntries p && p.stride() == MEMBER_BYTES ? p.data() : null;
+        PackedEntries pe = set instanceof PackedEntries x && x.stride() == MEMBER_BYTES ? x : null;
+        byte[] packed = pe == null ? null : pe.array();
+        int base = pe == null ? 0 : pe.offset();
         for (int i = 0, size = set.size(); i < size; i++) {
             byte[] e;
             int o;
             if (packed != null) {
                 e = packed;
-                o = i * MEMBER_BYTES;
+                o = base + i * MEMBER_BYTES;
             } else {
                 e = set.get(i);
                 o = 0;
@@ -269,10 +271,11 @@ public final class ExtractionDetector implements StatefulDetector {
         double[] values = new double[n];
         int k = 0;
         if (remembered instanceof PackedEntries p && p.stride() == DISTANCE_BYTES) {
-            byte[] data = p.data();
+            byte[] data = p.array();
+            int base = p.offset();
             for (int i = skip; i < remembered.size(); i++) {
-                classes[k] = AnswerSketch.getInt(data, i * DISTANCE_BYTES);
-                values[k++] = AnswerSketch.getFloat(data, i * DISTANCE_BYTES + 4);
+                classes[k] = AnswerSketch.getInt(data, base + i * DISTANCE_BYTES);
+                values[k++] = AnswerSketch.getFloat(data, base + i * DISTANCE_BYTES + 4);
             }
         } else {
             for (int i = skip; i < remembered.size(); i++) {

@@ -201,9 +201,9 @@ public final class KnnDetector implements StatefulDetector {
         long self = vectorHash == 0 ? 1 : vectorHash;
         if (previous instanceof PackedEntries p && p.stride() == bytes) {
             // the in-memory store's contiguous history: no array per entry, no copy per entry
-            byte[] data = p.data();
+            byte[] data = p.array();
             for (int i = n - 1; i >= 0; i--) { // newest first
-                int off = i * bytes;
+                int off = p.offset() + i * bytes;
                 long h = SparseSketch.entryHash(data, off);
                 h = h == 0 ? 1 : h;
                 if (h == self || !addNew(seen, h)) {

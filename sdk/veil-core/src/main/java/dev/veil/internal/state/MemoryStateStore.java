@@ -301,16 +301,27 @@ public final class MemoryStateStore implements StateStore {
 
     /**
      * A bounded list of byte arrays, oldest first. While every entry has one length (the usual case:
-     * each detector writes fixed-size entries) the entries live back to back in one ring array that
-     * grows by doubling up to {@code maxLength} entries, and reads return them as one contiguous
-     * {@link PackedEntries}; an entry of another length turns the list into a deque of arrays.
-     * Guarded by the cache's compute lock or its own monitor.
+     * each detector writes fixed-size entries) the entries live back to back in one array, and reads
+     * return them as a {@link PackedEntries} over that array itself, without a copy; an entry of
+     * another length turns the list into a deque of arrays.
+     *
+     * <p><b>Why a read needs no copy.</b> The live entries are the stretch {@code [start, start +
+     * count)} of the array (in entries), and the list never writes inside a stretch it has handed
+     * out: an append writes just after the newest entry, dropping the oldest only moves
+     * {@code start} on (its bytes stay, unread), and when the array has no room after the newest
+     * entry the live ones are copied to a new array (the old one is never written again). So the
+     * array holds up to {@code max(1, maxLength / 16)} entries more than the bound (and, while the
+     * list grows, up to twice its entries: it doubles), and a full list copies its entries once every
+     * {@code max(1, maxLength / 16) + 1} appends: about 16 entries per append at most, where a copy
+     * per read cost the whole list.
+     *
+     * <p>Guarded by the cache's compute lock or its own monitor.
      */
     static final class BoundedList implements Expiring {
-        /** Packed mode: ring of entries of length {@code stride}; null in deque mode or while empty. */
+        /** Packed mode: entries of length {@code stride}; null in deque mode or while empty. */
         private byte[] ring;
         private int stride = -1;
-        private int head; // index of the oldest entry in the ring
+        private int start; // the oldest live entry, in entries from the start of the array
         private int count;
         /** Deque mode (entries of different lengths); null in packed mode. */
         private ArrayDeque<byte[]> items;
@@ -333,7 +344,7 @@ public final class MemoryStateStore implements StateStore {
                 items = new ArrayDeque<>(snapshot());
                 ring = null;
                 stride = -1;
-                head = 0;
+                start = 0;
                 count = 0;
             }
             items.addLast(value);
@@ -343,49 +354,39 @@ public final class MemoryStateStore implements StateStore {
             }
         }
 
+        /** Entries an array of a full list holds beyond {@code maxLength}: room for that many appends without a copy. */
+        static int slack(int maxLength) {
+            return Math.max(1, maxLength >> 4);
+        }
+
         private void appendPacked(byte[] value, int maxLength) {
             stride = value.length;
+            if (count > maxLength) { // the bound shrank: the oldest leave
+                start += count - maxLength;
+                count = maxLength;
+            }
+            if (count == maxLength) { // full: the oldest leaves to make room
+                start++;
+                count--;
+            }
             int slots = ring == null ? 0 : ring.length / stride;
-            if (count >= maxLength) { // full: overwrite the oldest
-                if (count > maxLength) { // the bound shrank: drop the oldest
-                    head = (head + count - maxLength) % slots;
-                    count = maxLength;
-                }
-                if (slots != maxLength) {
-                    byte[] exact = new byte[maxLength * stride];
-                    copyOut(exact);
-                    ring = exact;
-                    head = 0;
-                    slots = maxLength;
-                }
-                System.arraycopy(value, 0, ring, head * stride, stride);
-                head = (head + 1) % slots;
-                bytes = (long) count * stride;
-                return;
+            if (start + count == slots) { // no room after the newest: a new array, never this one in place
+                int limit = maxLength + slack(maxLength);
+                int newSlots = Math.max(count + 1, Math.min(limit, Math.max(4, 2 * count)));
+                byte[] next = new byte[newSlots * stride];
+                copyOut(next);
+                ring = next;
+                start = 0;
             }
-            if (count == slots) { // grow (doubling, at most maxLength entries), oldest first
-                int newSlots = Math.min(maxLength, Math.max(4, 2 * slots));
-                byte[] grown = new byte[newSlots * stride];
-                copyOut(grown);
-                ring = grown;
-                head = 0;
-                slots = newSlots;
-            }
-            System.arraycopy(value, 0, ring, ((head + count) % slots) * stride, stride);
+            System.arraycopy(value, 0, ring, (start + count) * stride, stride);
             count++;
             bytes = (long) count * stride;
         }
 
         /** Copies the packed entries, oldest first, to the start of {@code to}. */
         private void copyOut(byte[] to) {
-            if (count == 0) {
-                return;
-            }
-            int slots = ring.length / stride;
-            int first = Math.min(count, slots - head);
-            System.arraycopy(ring, head * stride, to, 0, first * stride);
-            if (first < count) {
-                System.arraycopy(ring, 0, to, first * stride, (count - first) * stride);
+            if (count > 0) {
+                System.arraycopy(ring, start * stride, to, 0, count * stride);
             }
         }
 
@@ -396,9 +397,7 @@ public final class MemoryStateStore implements StateStore {
             if (count == 0) {
                 return List.of();
             }
-            byte[] copy = new byte[count * stride];
-            copyOut(copy);
-            return new PackedEntries(copy, stride, count);
+            return new PackedEntries(ring, start * stride, stride, count); // no copy: see the class comment
         }
 
         synchronized int weight(String key) {

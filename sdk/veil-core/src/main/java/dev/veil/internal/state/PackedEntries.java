@@ -6,19 +6,22 @@ import java.util.RandomAccess;
 
 /**
  * The entries of a bounded list whose entries all have one length, as the in-memory store returns
- * them: one contiguous array, oldest entry first, instead of one array per entry. It is a
- * {@code List<byte[]>} like any list result ({@link #get} copies an entry out); a detector that
- * reads many entries can read {@link #data()} directly, which touches a few contiguous cache lines
- * instead of one scattered array per entry. Immutable (a copy of the list at the time of the
- * operation).
+ * them: one contiguous stretch of an array, oldest entry first, instead of one array per entry. It
+ * is a {@code List<byte[]>} like any list result ({@link #get} copies an entry out); a detector that
+ * reads many entries can read {@link #array()} directly from {@link #offset()} on, which touches a
+ * few contiguous cache lines instead of one scattered array per entry. Immutable: the list as it was
+ * at the time of the operation. The store hands out its own array, whose stretch of these entries
+ * it never writes again (see {@code MemoryStateStore.BoundedList}), so a read copies nothing.
  */
 public final class PackedEntries extends AbstractList<byte[]> implements RandomAccess {
     private final byte[] data;
+    private final int offset;
     private final int stride;
     private final int size;
 
-    PackedEntries(byte[] data, int stride, int size) {
+    PackedEntries(byte[] data, int offset, int stride, int size) {
         this.data = data;
+        this.offset = offset;
         this.stride = stride;
         this.size = size;
     }
@@ -43,12 +46,21 @@ public final class PackedEntries extends AbstractList<byte[]> implements RandomA
                 System.arraycopy(e, 0, data, k++ * stride, stride);
             }
         }
-        return new PackedEntries(data, stride, n);
+        return new PackedEntries(data, 0, stride, n);
     }
 
-    /** The entries, back to back: entry {@code i} is at {@code [i * stride(), (i + 1) * stride())}. Do not modify. */
-    public byte[] data() {
+    /**
+     * The array that holds the entries, back to back: entry {@code i} is at
+     * {@code [offset() + i * stride(), offset() + (i + 1) * stride())}. Other bytes of the array are
+     * not part of this list. Do not modify.
+     */
+    public byte[] array() {
         return data;
+    }
+
+    /** Where entry 0 starts in {@link #array()}. */
+    public int offset() {
+        return offset;
     }
 
     /** The length of every entry. */
@@ -61,7 +73,8 @@ public final class PackedEntries extends AbstractList<byte[]> implements RandomA
         if (index < 0 || index >= size) {
             throw new IndexOutOfBoundsException("index " + index + " out of [0, " + size + ")");
         }
-        return Arrays.copyOfRange(data, index * stride, (index + 1) * stride);
+        int from = offset + index * stride;
+        return Arrays.copyOfRange(data, from, from + stride);
     }
 
     @Override

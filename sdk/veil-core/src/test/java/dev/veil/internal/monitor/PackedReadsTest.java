@@ -1,0 +1,172 @@
+package dev.veil.internal.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
+import dev.veil.Features;
+import dev.veil.Prediction;
+import dev.veil.Signal;
+import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.internal.state.PackedEntries;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateStore;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The detectors that read a history in place (the in-memory store's {@link PackedEntries}: a
+ * stretch of the list's own array, from an offset that moves as the oldest entries leave) give
+ * exactly the signals they give when the same history comes as a plain list of arrays, the form the
+ * Redis store returns. Small windows make every list wrap many times.
+ */
+class PackedReadsTest {
+    private static final List<String> LABELS = List.of("c0", "c1", "c2", "c3", "c4");
+
+    @Test
+    void propertyInPlaceReadsGiveTheSignalsOfPlainLists() {
+        Map<String, Map<String, Object>> configs = new LinkedHashMap<>();
+        configs.put("knn", Map.of("history", 9, "k", 3, "min_history", 2));
+        configs.put("confidence_climb", Map.of("window", 7, "min_points", 4, "max_step", 0.1));
+        configs.put("class_focus", Map.of("window", 6, "min_queries", 2));
+        configs.put("boundary", Map.of("window", 5, "min_queries", 1));
+        configs.put("extraction", Map.of("min_distances", 20, "max_distances", 40, "max_set", 11, "test_every", 2));
+        qt().withExamples(30).forAll(longs().all(), integers().between(60, 400)).checkAssert((seed, queries) -> {
+            StatefulDetector[] detectors = configs.entrySet().stream()
+                    .map(e -> BuiltinDetectors.create(e.getKey(), e.getValue())).toArray(StatefulDetector[]::new);
+            try (MemoryStateStore packed = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000);
+                    MemoryStateStore inner = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000)) {
+                StateStore plain = new PlainLists(inner);
+                SplittableRandom r = new SplittableRandom(seed);
+                // caller c0 climbs: small steps, class 0's confidence rising (the answer detectors'
+                // tests then run, and their signals move); caller c1 jumps about at random
+                double[][] xs = {new double[24], new double[24]};
+                int packedReads = 0;
+                List<Set<Double>> scoresSeen = new ArrayList<>();
+                for (int d = 0; d < detectors.length; d++) {
+                    scoresSeen.add(new HashSet<>());
+                }
+                for (int i = 0; i < queries; i++) {
+                    int c = r.nextInt(2);
+                    double[] x = xs[c];
+                    if (c == 1 || r.nextInt(8) == 0) {
+                        for (int j = 0; j < x.length; j++) {
+                            x[j] = r.nextDouble();
+                        }
+                    } else {
+                        x[r.nextInt(x.length)] += 0.01 * (r.nextDouble() - 0.5);
+                    }
+                    double[] scores = new double[LABELS.size()];
+                    for (int j = 0; j < scores.length; j++) {
+                        scores[j] = c == 0 ? 0.1 * r.nextDouble() : r.nextInt(3) == 0 ? 0 : r.nextDouble();
+                    }
+                    if (c == 0) {
+                        scores[0] = 0.3 + 0.6 * i / queries + 0.05 * r.nextDouble();
+                    }
+                    Prediction answer = Prediction.classification(LABELS, scores);
+                    String caller = "c" + c;
+                    long t = 1_700_000_000_000L + 10L * i;
+                    Signal[] a = observe(packed, detectors, caller, t, x.clone(), answer);
+                    packedReads += lastPackedReads;
+                    Signal[] b = observe(plain, detectors, caller, t, x.clone(), answer);
+                    assertThat(a).as("query %d", i).containsExactly(b);
+                    for (int d = 0; d < detectors.length; d++) {
+                        scoresSeen.get(d).add(a[d].score());
+                    }
+                }
+                assertThat(packedReads).as("reads served in place from an offset").isPositive();
+                for (int d = 0; d < detectors.length; d++) { // else the comparison would test nothing
+                    assertThat(scoresSeen.get(d)).as("scores of %s", detectors[d].name()).hasSizeGreaterThan(1);
+                }
+            }
+        });
+    }
+
+    private static int lastPackedReads;
+
+    private static Signal[] observe(StateStore store, StatefulDetector[] detectors, String caller, long t, double[] x,
+            Prediction answer) {
+        Query q = new Query(new Caller(caller, AuthMethod.API_KEY, Set.of(), "", Map.of()), t, Features.of(x));
+        List<StateOp> ops = new ArrayList<>();
+        Object[] contexts = new Object[detectors.length];
+        int[] from = new int[detectors.length];
+        for (int i = 0; i < detectors.length; i++) {
+            from[i] = ops.size();
+            contexts[i] = detectors[i].plan(q, ops);
+        }
+        Object[] results = store.execute(ops.toArray(StateOp[]::new));
+        lastPackedReads = 0;
+        for (Object o : results) {
+            if (o instanceof PackedEntries p && p.offset() > 0) {
+                lastPackedReads++;
+            }
+        }
+        Signal[] signals = new Signal[detectors.length];
+        for (int i = 0; i < detectors.length; i++) {
+            signals[i] = detectors[i].evaluate(q, contexts[i], results, from[i]);
+        }
+        List<StateOp> later = new ArrayList<>();
+        for (int i = 0; i < detectors.length; i++) {
+            detectors[i].record(q, contexts[i], answer, later);
+        }
+        if (!later.isEmpty()) {
+            store.submit(later.toArray(StateOp[]::new));
+        }
+        return signals;
+    }
+
+    /** A store whose list results are plain lists of arrays, as the Redis store returns them. */
+    private static final class PlainLists implements StateStore {
+        private final StateStore inner;
+
+        PlainLists(StateStore inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public String name() {
+            return "plain-lists";
+        }
+
+        @Override
+        public Object[] execute(StateOp... ops) {
+            Object[] out = inner.execute(ops);
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] instanceof List<?> l) {
+                    List<byte[]> copy = new ArrayList<>(l.size());
+                    for (Object e : l) {
+                        copy.add((byte[]) e);
+                    }
+                    out[i] = copy;
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public void submit(StateOp... ops) {
+            inner.submit(ops);
+        }
+
+        @Override
+        public long bytesUsed() {
+            return inner.bytesUsed();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}
