@@ -107,9 +107,6 @@ public final class ExtractionDetector implements StatefulDetector {
     private final String name;
     private final Config config;
     private final AnswerSketch sketch = new AnswerSketch(SKETCH_DIMS, SEED);
-    /** The keys' fixed parts, {@code prada:<name>:g:} and {@code prada:<name>:d:}, which the caller's id completes. */
-    private final String setPrefix;
-    private final String distancePrefix;
 
     /** The detector named {@code name} with the configuration map {@code config} (see the class Javadoc). */
     public static ExtractionDetector create(String name, Map<String, Object> config) {
@@ -119,8 +116,6 @@ public final class ExtractionDetector implements StatefulDetector {
     public ExtractionDetector(String name, Config config) {
         this.name = name;
         this.config = config;
-        this.setPrefix = "prada:" + name + ":g:";
-        this.distancePrefix = "prada:" + name + ":d:";
     }
 
     public Config config() {
@@ -133,11 +128,11 @@ public final class ExtractionDetector implements StatefulDetector {
     }
 
     private String setKey(Query q) {
-        return setPrefix.concat(q.caller().id());
+        return "prada:" + name + ":g:" + q.caller().id();
     }
 
     private String distanceKey(Query q) {
-        return distancePrefix.concat(q.caller().id());
+        return "prada:" + name + ":d:" + q.caller().id();
     }
 
     @Override

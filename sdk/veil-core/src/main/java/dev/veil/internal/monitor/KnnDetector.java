@@ -163,7 +163,7 @@ public final class KnnDetector implements StatefulDetector {
         double[] x = q.features().vector();
         long vh = QueryHashing.vectorHash(x, config.seed());
         float[] s = sketch.project(x);
-        ops.add(new StateOp.ListAppend(prefix.concat(q.caller().id()), sketch.encode(vh, s), config.history(), ttlMillis));
+        ops.add(new StateOp.ListAppend(prefix + q.caller().id(), sketch.encode(vh, s), config.history(), ttlMillis));
         return new Context(vh, s);
     }
 

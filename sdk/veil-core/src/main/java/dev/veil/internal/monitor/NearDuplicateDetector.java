@@ -461,7 +461,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
         String callerId = q.caller().id();
         int n = 0;
         if (config.index() != Index.GLOBAL) {
-            ops.add(new StateOp.Fingerprint(callerPrefix.concat(callerId), hashes, member, config.maxMembersPerHash(),
+            ops.add(new StateOp.Fingerprint(callerPrefix + callerId, hashes, member, config.maxMembersPerHash(),
                     ttlMillis));
             n++;
         }

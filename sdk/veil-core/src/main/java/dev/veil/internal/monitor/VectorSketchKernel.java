@@ -4,7 +4,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,9 +16,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorSketchKernel extends SketchKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_512;
-    private static final VectorShuffle<Double> TURN_4 = VectorShuffle.fromValues(D, 4, 5, 6, 7, 0, 1, 2, 3);
-    private static final VectorShuffle<Double> TURN_2 = VectorShuffle.fromValues(D, 2, 3, 0, 1, 6, 7, 4, 5);
-    private static final VectorShuffle<Double> TURN_1 = VectorShuffle.fromValues(D, 1, 0, 3, 2, 5, 4, 7, 6);
 
     /** The kernel, or {@code null} where the hardware has no 512-bit vectors (the scalar one is then as fast). */
     static SketchKernel createIfUseful() {
@@ -42,15 +38,9 @@ final class VectorSketchKernel extends SketchKernel {
             low = low.add(da.mul(da));
             high = high.add(db.mul(db));
         }
-        // the tree of SketchKernel by vector additions of the accumulator and its lanes turned about
-        // (x + y == y + x exactly, so each lane of a fold holds a sum of the tree): lane 0 of the
-        // last fold is ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)). Reading one lane, not
-        // eight: JDK 17 extracts a lane of a 512-bit vector through a slow path.
         DoubleVector a = low.add(high);
-        DoubleVector b = a.add(a.rearrange(TURN_4));
-        DoubleVector c = b.add(b.rearrange(TURN_2));
-        DoubleVector d = c.add(c.rearrange(TURN_1));
-        return finish(s, data, at, body, d.lane(0));
+        double sum = tree(a.lane(0), a.lane(1), a.lane(2), a.lane(3), a.lane(4), a.lane(5), a.lane(6), a.lane(7));
+        return finish(s, data, at, body, sum);
     }
 
     @Override
