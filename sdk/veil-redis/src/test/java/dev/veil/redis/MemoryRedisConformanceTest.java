@@ -163,6 +163,33 @@ class MemoryRedisConformanceTest {
     }
 
     @Test
+    void aCallerIsForgottenAtItsRetentionInTheRequestsTimeEvenAfterTheClockStepsBack() {
+        // A sequence limitsQuotasAndCoolDownsAnswerAsInMemory found (2026-11-29, 19:06): an hour after
+        // the caller's last request, with the clock set back by 300 ms across the end of its
+        // retention, the in-memory limiter had already forgotten the caller while Redis, which
+        // decides by the request's time, still had its nearly empty bucket.
+        List<Step> s = List.of(new Step(1, 7278, 1849, 547, 1035, 0), new Step(0, 1, 6718, 6668, 344, 1),
+                new Step(0, 645, 581, 3791, 7967, 0), new Step(0, 2258, 386, 1103, 1967, 0),
+                new Step(3, 3538, 62, 1543, 18, 0), new Step(3, 610, 6989, 450, 6147, 8),
+                new Step(0, 793, 1847, 606, 3693, 5), new Step(1, 4664, 47, 30, 2033, 0),
+                new Step(0, 5938, 1678, 277, 9512, 1), new Step(3, 1393, 3114, 4338, 8465, 1),
+                new Step(5, 908, 3165, 755, 330, 7), new Step(0, 7435, 2120, 401, 8824, 11),
+                new Step(3, 2015, 1725, 275, 8758, 12), new Step(0, 7305, 78, 4596, 666, 9),
+                new Step(1, 31, 5713, 899, 2403, 10), new Step(4, 2984, 5393, 1055, 2017, 5),
+                new Step(1, 23, 4451, 4290, 1940, 11), new Step(0, 8230, 871, 5941, 5135, 0),
+                new Step(0, 2373, 334, 141, 34, 7), new Step(1, 590, 3, 25, 1181, 0),
+                new Step(0, 4131, 8715, 727, 1498, 0), new Step(4, 2815, 1814, 3886, 702, 0),
+                new Step(2, 1126, 1308, 7843, 9835, 4), new Step(3, 1178, 3415, 1980, 911, 9),
+                new Step(0, 8742, 1667, 3376, 915, 3), new Step(0, 7981, 0, 981, 2384, 3),
+                new Step(1, 1625, 14, 554, 1798, 8), new Step(2, 6305, 9558, 1749, 3218, 1),
+                new Step(2, 2398, 21, 1207, 2833, 5), new Step(4, 7625, 2643, 3, 168, 7),
+                new Step(0, 86, 5210, 3073, 3059, 0), new Step(1, 8195, 984, 4872, 133, 10),
+                new Step(4, 5174, 248, 2131, 683, 0), new Step(1, 257, 5242, 8009, 6502, 10),
+                new Step(5, 2363, 1509, 1, 604, 1));
+        replay(s, LIMITS_OF_ONE_CALLER, redis, 1000); // fails at the first disagreement
+    }
+
+    @Test
     void aRateLimitedCallerGetsExactlyBurstThenOneTokenPerRefill() {
         // A hand-written case the properties also cover, spelled out: burst 3 at 0.7/s.
         List<Step> s = new ArrayList<>();

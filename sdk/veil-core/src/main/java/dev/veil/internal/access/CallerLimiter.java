@@ -41,8 +41,12 @@ import java.util.function.Function;
  * <p>Per-caller state lives in a Caffeine cache bounded by {@code maxCallers}. An entry stays at
  * least {@code idle} after its last use, at least as long as its bucket needs to refill from empty
  * (so that forgetting it never hands out tokens the caller would not have had), and, while a quota
- * applies, until the next UTC midnight (so that the day's count is not forgotten). Only size
- * eviction can forget a caller early, which happens only when more than {@code maxCallers}
+ * applies, until the next UTC midnight (so that the day's count is not forgotten). The request's
+ * time decides: a request at or after that time finds the caller forgotten, whatever the cache did
+ * meanwhile, exactly as the Redis store decides (its script keeps the same time). The cache itself
+ * keeps an entry one minute longer ({@code GRACE}), so that its expiry, which lags a read by up to
+ * a second (Caffeine leaves an expiry alone when a read would move it by less), or a clock set back
+ * a little, never forgets a caller first. Only size eviction can forget a caller early, which happens only when more than {@code maxCallers}
  * distinct callers are active within those windows: size the cache above the number of distinct
  * authenticated callers per day. Caller ids come from authentication, so churning the cache
  * needs that many valid credentials.
@@ -92,6 +96,8 @@ public final class CallerLimiter {
     private static final long DAY_MILLIS = 86_400_000L;
     private static final long DAY_NANOS = DAY_MILLIS * 1_000_000L;
     private static final long MAX_RETAIN_NANOS = MAX_REFILL.toNanos() + DAY_NANOS;
+    /** How much longer than its retention the cache keeps a caller's state (see the class comment). */
+    private static final long GRACE_NANOS = Duration.ofMinutes(1).toNanos();
     private static final Function<String, CallerState> NEW_STATE = id -> new CallerState();
 
     private final Clock clock;
@@ -185,6 +191,9 @@ public final class CallerLimiter {
         boolean retentionChanged;
         Outcome outcome;
         synchronized (s) {
+            if (now >= s.forgetAtNanos) { // its retention is over in this request's time: a new caller
+                s.forget();
+            }
             // The bucket sees this request's own time, even when an earlier request (of another
             // thread, or before the wall clock was set back) had a later one: Bucket4j then refills
             // nothing, and the Redis store's bucket does the same. (Taking the latest time any request
@@ -219,9 +228,10 @@ public final class CallerLimiter {
                     outcome = Outcome.ALLOWED;
                 }
             }
+            s.forgetAtNanos = saturatedAdd(now, retention(s, now));
         }
         if (retentionChanged) {
-            expiration.setExpiresAfter(callerId, Duration.ofNanos(retention(s, now)));
+            expiration.setExpiresAfter(callerId, Duration.ofNanos(retention(s, now) + GRACE_NANOS));
         }
         return outcome;
     }
@@ -236,8 +246,9 @@ public final class CallerLimiter {
             return 0;
         }
         synchronized (s) {
-            long day = Math.floorDiv(meter.currentTimeNanos(), DAY_NANOS);
-            return s.quotaDay == day ? s.used : 0;
+            long now = meter.currentTimeNanos();
+            long day = Math.floorDiv(now, DAY_NANOS);
+            return s.quotaDay == day && now < s.forgetAtNanos ? s.used : 0;
         }
     }
 
@@ -435,6 +446,11 @@ public final class CallerLimiter {
         return Math.min(keep, MAX_RETAIN_NANOS);
     }
 
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
     static BucketConfiguration config(RateLimit limit) {
         return BucketConfiguration.builder().addLimit(bandwidth(limit.burst(), limit.perSecond())).build();
     }
@@ -480,6 +496,19 @@ public final class CallerLimiter {
         /** Read by the cache's expiry policy from any thread. */
         volatile long refillNanos;
         volatile boolean tracksQuota;
+        /** When, in request time, the state is forgotten: its last request's time plus its retention. */
+        long forgetAtNanos = Long.MAX_VALUE;
+
+        /** Back to a new caller's state (its retention ran out). */
+        void forget() {
+            limit = null;
+            rate = null;
+            quotaDay = Long.MIN_VALUE;
+            used = 0;
+            refillNanos = 0;
+            tracksQuota = false;
+            forgetAtNanos = Long.MAX_VALUE;
+        }
 
         /**
          * Applies the current limit; returns whether the retention this state needs changed. A
@@ -543,17 +572,17 @@ public final class CallerLimiter {
     private final class Retention implements Expiry<String, CallerState> {
         @Override
         public long expireAfterCreate(String key, CallerState value, long currentTime) {
-            return retention(value, currentTime);
+            return retention(value, currentTime) + GRACE_NANOS;
         }
 
         @Override
         public long expireAfterUpdate(String key, CallerState value, long currentTime, long currentDuration) {
-            return retention(value, currentTime);
+            return retention(value, currentTime) + GRACE_NANOS;
         }
 
         @Override
         public long expireAfterRead(String key, CallerState value, long currentTime, long currentDuration) {
-            return retention(value, currentTime);
+            return retention(value, currentTime) + GRACE_NANOS;
         }
     }
 

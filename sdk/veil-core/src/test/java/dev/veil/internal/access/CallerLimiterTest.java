@@ -311,6 +311,25 @@ class CallerLimiterTest {
     }
 
     @Test
+    void shouldForgetACallerExactlyAtItsRetentionInRequestTime() {
+        // The second request comes a second after the first: Caffeine leaves an expiry alone when a
+        // read would move it by a second or less, so its own expiry stays a second early. The
+        // request's time decides instead, as the Redis store does: half a second before the
+        // retention (1 h, the idle time) runs out the caller's bucket is still there.
+        RateLimit fast = new RateLimit(1.0, 1);
+        RateLimit slow = new RateLimit(0.001, 3);
+        assertThat(limiter.tryAcquire("a", fast, 0)).isEqualTo(ALLOWED);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(limiter.tryAcquire("a", fast, 0)).isEqualTo(ALLOWED);
+        clock.advance(Duration.ofHours(1).minusMillis(500));
+        // kept: the full one-token bucket, reconfigured with its token (not a fresh burst of 3)
+        assertThat(acquire(2, "a", slow, 0)).containsExactly(ALLOWED, RATE_LIMITED);
+        clock.advance(Duration.ofHours(1).plusSeconds(1));
+        // forgotten an hour after its last request: a new caller, with the burst of 3
+        assertThat(acquire(4, "a", slow, 0)).containsExactly(ALLOWED, ALLOWED, ALLOWED, RATE_LIMITED);
+    }
+
+    @Test
     void shouldKeepBlocksAndThrottlesWhenCallerStateIsEvicted() {
         CallerLimiter l = new CallerLimiter(clock, 1, Duration.ofSeconds(1), 100);
         l.block("a", NOON.plusSeconds(600));
