@@ -190,6 +190,33 @@ class MemoryRedisConformanceTest {
     }
 
     @Test
+    void aThrottleLoweredAfterTheClockStepsBackRefillsAsInMemory() {
+        // A sequence limitsQuotasAndCoolDownsAnswerAsInMemory found with 3000 examples (2026-11-29, 19:14):
+        // a request refused by the throttle at 60.251 s, then the throttle lowered at 59.951 s (the
+        // clock set back). The in-memory throttle bucket (Bucket4j's lock-free kind) had dropped the
+        // refused request's refill, the Redis script kept it, and the lowering scaled the two
+        // different rounding errors: 2.7 s later Redis allowed a request that memory refused.
+        List<Step> s = List.of(new Step(2, 879, 7363, 198, 3308, 2), new Step(3, 1230, 3617, 1573, 4529, 1),
+                new Step(3, 7861, 348, 3013, 3714, 10), new Step(1, 806, 3810, 3403, 446, 3),
+                new Step(1, 1251, 666, 2561, 3060, 5), new Step(3, 500, 8128, 8924, 23, 1),
+                new Step(2, 5511, 5012, 4640, 833, 1), new Step(2, 5824, 2261, 1018, 3, 12),
+                new Step(4, 6250, 2618, 1263, 786, 9), new Step(2, 367, 8454, 2008, 285, 1),
+                new Step(0, 28, 7545, 1315, 2160, 10), new Step(5, 6077, 92, 479, 4197, 0),
+                new Step(2, 6432, 449, 130, 4966, 5), new Step(0, 11, 466, 3625, 852, 10),
+                new Step(2, 243, 4399, 323, 2361, 6), new Step(0, 3983, 3472, 1847, 42, 5),
+                new Step(0, 3652, 5184, 612, 7617, 11), new Step(5, 264, 949, 7042, 163, 1),
+                new Step(0, 4645, 5602, 1108, 242, 1), new Step(1, 6858, 43, 1801, 3772, 2),
+                new Step(2, 5339, 5196, 4624, 5756, 5), new Step(1, 134, 5476, 6563, 2934, 7),
+                new Step(2, 7303, 96, 7943, 3996, 1), new Step(0, 670, 559, 242, 1971, 4),
+                new Step(2, 1580, 5784, 124, 6346, 5), new Step(1, 695, 833, 1912, 9185, 12),
+                new Step(3, 2747, 9095, 6402, 6913, 1), new Step(5, 628, 5658, 585, 95, 3),
+                new Step(0, 794, 190, 2693, 3343, 5), new Step(0, 8007, 208, 9862, 161, 7),
+                new Step(1, 27, 5032, 3407, 2357, 3), new Step(5, 7730, 640, 4425, 4013, 1),
+                new Step(1, 9159, 202, 5367, 2526, 9), new Step(0, 761, 750, 4191, 211, 0));
+        replay(s, LIMITS_OF_ONE_CALLER, redis, 1000); // fails at the first disagreement
+    }
+
+    @Test
     void aRateLimitedCallerGetsExactlyBurstThenOneTokenPerRefill() {
         // A hand-written case the properties also cover, spelled out: burst 3 at 0.7/s.
         List<Step> s = new ArrayList<>();

@@ -181,7 +181,7 @@ public final class CallerLimiter {
         }
         CoolDown cd = coolDowns.isEmpty() ? null : coolDowns.get(callerId);
         if (limitOrNull == null && dailyQuota == 0) {
-            // Nothing of the caller's own to count: only a throttle can refuse, and its bucket is lock-free.
+            // Nothing of the caller's own to count: only a throttle can refuse (its bucket has its own lock).
             boolean throttled = cd != null && cd.throttleActive(now) && !cd.throttle().tryConsume(1);
             return throttled ? Outcome.RATE_LIMITED : Outcome.ALLOWED;
         }
@@ -324,8 +324,12 @@ public final class CallerLimiter {
                     bucket.replaceConfiguration(throttleConfig(rate), TokensInheritanceStrategy.AS_IS);
                 }
             } else {
+                // Synchronized, not Bucket4j's default lock-free bucket: a lock-free bucket drops the
+                // refill a refused request computed (it works on a copy), while the rate bucket and
+                // the Redis script keep it. The two only differ in what a later reconfiguration at an
+                // earlier time (a clock set back) scales, but then they do (MemoryRedisConformanceTest).
                 bucket = Bucket.builder().addLimit(throttleBandwidth(perSecond)).withCustomTimePrecision(meter)
-                        .build();
+                        .withSynchronizationStrategy(SynchronizationStrategy.SYNCHRONIZED).build();
                 rate = perSecond;
                 end = until;
             }
@@ -550,7 +554,8 @@ public final class CallerLimiter {
     }
 
     /**
-     * A caller's cool-downs. Immutable; the throttle bucket is thread-safe (lock-free).
+     * A caller's cool-downs. Immutable; the throttle bucket is thread-safe (its own lock: see
+     * {@link #throttle} for why not lock-free).
      *
      * @param blockedUntil end of the block, or {@code null}
      * @param throttle the throttle bucket, or {@code null}
