@@ -26,7 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The store is first filled with {@code prefill} benign queries (by default 100 per caller, so
  * that every per-caller history is full and the global structures are large, as in a service that
- * has been running for a while); building each query and the model's answer is not timed.
+ * has been running for a while); building each query and the model's answer is not timed. The timed
+ * queries are remembered too (tens of thousands in a run), so by the end the state is about the
+ * same whatever {@code prefill} and {@code callers} were (benchmarks/README.md, round 8).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
