@@ -3,6 +3,7 @@ package dev.veil.internal.monitor;
 import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.Features;
+import dev.veil.Prediction;
 import dev.veil.Signal;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
@@ -31,8 +32,13 @@ final class DetectorHarness {
         return detectors;
     }
 
-    /** The detectors' signals for one query, in detector order. */
+    /** The detectors' signals for one query, in detector order; no answer is recorded. */
     Signal[] observe(String caller, long timeMillis, double[] x) {
+        return observe(caller, timeMillis, x, null);
+    }
+
+    /** As {@link #observe(String, long, double[])}, then {@code answer} (may be null) is recorded. */
+    Signal[] observe(String caller, long timeMillis, double[] x, Prediction answer) {
         Caller c = callers.computeIfAbsent(caller, id -> new Caller(id, AuthMethod.API_KEY, Set.of(), "", Map.of()));
         Query q = new Query(c, timeMillis, Features.of(x));
         List<StateOp> ops = new ArrayList<>();
@@ -49,7 +55,7 @@ final class DetectorHarness {
         }
         List<StateOp> later = new ArrayList<>();
         for (int i = 0; i < detectors.length; i++) {
-            detectors[i].record(q, contexts[i], null, later);
+            detectors[i].record(q, contexts[i], answer, later);
         }
         if (!later.isEmpty()) {
             store.submit(later.toArray(StateOp[]::new));

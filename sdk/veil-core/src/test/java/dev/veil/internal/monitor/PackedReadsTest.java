@@ -5,14 +5,10 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
-import dev.veil.AuthMethod;
-import dev.veil.Caller;
-import dev.veil.Features;
 import dev.veil.Prediction;
 import dev.veil.Signal;
 import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.internal.state.PackedEntries;
-import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import java.time.Clock;
@@ -45,14 +41,14 @@ class PackedReadsTest {
         qt().withExamples(30).forAll(longs().all(), integers().between(60, 400)).checkAssert((seed, queries) -> {
             StatefulDetector[] detectors = configs.entrySet().stream()
                     .map(e -> BuiltinDetectors.create(e.getKey(), e.getValue())).toArray(StatefulDetector[]::new);
-            try (MemoryStateStore packed = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000);
-                    MemoryStateStore inner = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000)) {
-                StateStore plain = new PlainLists(inner);
+            try (Reads packed = new Reads(new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000), false);
+                    Reads plain = new Reads(new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000), true)) {
+                DetectorHarness inPlace = new DetectorHarness(packed, detectors);
+                DetectorHarness asLists = new DetectorHarness(plain, detectors);
                 SplittableRandom r = new SplittableRandom(seed);
                 // caller c0 climbs: small steps, class 0's confidence rising (the answer detectors'
                 // tests then run, and their signals move); caller c1 jumps about at random
                 double[][] xs = {new double[24], new double[24]};
-                int packedReads = 0;
                 List<Set<Double>> scoresSeen = new ArrayList<>();
                 for (int d = 0; d < detectors.length; d++) {
                     scoresSeen.add(new HashSet<>());
@@ -77,15 +73,14 @@ class PackedReadsTest {
                     Prediction answer = Prediction.classification(LABELS, scores);
                     String caller = "c" + c;
                     long t = 1_700_000_000_000L + 10L * i;
-                    Signal[] a = observe(packed, detectors, caller, t, x.clone(), answer);
-                    packedReads += lastPackedReads;
-                    Signal[] b = observe(plain, detectors, caller, t, x.clone(), answer);
+                    Signal[] a = inPlace.observe(caller, t, x.clone(), answer);
+                    Signal[] b = asLists.observe(caller, t, x.clone(), answer);
                     assertThat(a).as("query %d", i).containsExactly(b);
                     for (int d = 0; d < detectors.length; d++) {
                         scoresSeen.get(d).add(a[d].score());
                     }
                 }
-                assertThat(packedReads).as("reads served in place from an offset").isPositive();
+                assertThat(packed.fromAnOffset).as("reads served in place from an offset").isPositive();
                 for (int d = 0; d < detectors.length; d++) { // else the comparison would test nothing
                     assertThat(scoresSeen.get(d)).as("scores of %s", detectors[d].name()).hasSizeGreaterThan(1);
                 }
@@ -93,57 +88,33 @@ class PackedReadsTest {
         });
     }
 
-    private static int lastPackedReads;
-
-    private static Signal[] observe(StateStore store, StatefulDetector[] detectors, String caller, long t, double[] x,
-            Prediction answer) {
-        Query q = new Query(new Caller(caller, AuthMethod.API_KEY, Set.of(), "", Map.of()), t, Features.of(x));
-        List<StateOp> ops = new ArrayList<>();
-        Object[] contexts = new Object[detectors.length];
-        int[] from = new int[detectors.length];
-        for (int i = 0; i < detectors.length; i++) {
-            from[i] = ops.size();
-            contexts[i] = detectors[i].plan(q, ops);
-        }
-        Object[] results = store.execute(ops.toArray(StateOp[]::new));
-        lastPackedReads = 0;
-        for (Object o : results) {
-            if (o instanceof PackedEntries p && p.offset() > 0) {
-                lastPackedReads++;
-            }
-        }
-        Signal[] signals = new Signal[detectors.length];
-        for (int i = 0; i < detectors.length; i++) {
-            signals[i] = detectors[i].evaluate(q, contexts[i], results, from[i]);
-        }
-        List<StateOp> later = new ArrayList<>();
-        for (int i = 0; i < detectors.length; i++) {
-            detectors[i].record(q, contexts[i], answer, later);
-        }
-        if (!later.isEmpty()) {
-            store.submit(later.toArray(StateOp[]::new));
-        }
-        return signals;
-    }
-
-    /** A store whose list results are plain lists of arrays, as the Redis store returns them. */
-    private static final class PlainLists implements StateStore {
+    /**
+     * A store that counts the packed reads served from an offset and, when {@code plain}, hands out
+     * every list as a plain list of arrays, as the Redis store returns them.
+     */
+    private static final class Reads implements StateStore {
         private final StateStore inner;
+        private final boolean plain;
+        int fromAnOffset;
 
-        PlainLists(StateStore inner) {
+        Reads(StateStore inner, boolean plain) {
             this.inner = inner;
+            this.plain = plain;
         }
 
         @Override
         public String name() {
-            return "plain-lists";
+            return plain ? "plain-lists" : "packed";
         }
 
         @Override
         public Object[] execute(StateOp... ops) {
             Object[] out = inner.execute(ops);
             for (int i = 0; i < out.length; i++) {
-                if (out[i] instanceof List<?> l) {
+                if (out[i] instanceof PackedEntries p && p.offset() > 0) {
+                    fromAnOffset++;
+                }
+                if (plain && out[i] instanceof List<?> l) {
                     List<byte[]> copy = new ArrayList<>(l.size());
                     for (Object e : l) {
                         copy.add((byte[]) e);
