@@ -44,11 +44,11 @@ import java.util.function.Function;
  * applies, until the next UTC midnight (so that the day's count is not forgotten). The request's
  * time decides: a request at or after that time finds the caller forgotten, whatever the cache did
  * meanwhile, exactly as the Redis store decides (its script keeps the same time). The cache itself
- * keeps an entry one minute longer ({@code GRACE}), so that its expiry, which lags a read by up to
- * a second (Caffeine leaves an expiry alone when a read would move it by less), or a clock set back
- * a little, never forgets a caller first. Only size eviction can forget a caller early, which happens only when more than {@code maxCallers}
- * distinct callers are active within those windows: size the cache above the number of distinct
- * authenticated callers per day. Caller ids come from authentication, so churning the cache
+ * keeps an entry one minute longer, so that its expiry, which lags a read by up to a second
+ * (Caffeine leaves an expiry alone when a read would move it by less), or a clock set back a
+ * little, never forgets a caller first. Only size eviction can forget a caller early, which happens
+ * only when more than {@code maxCallers} distinct callers are active within those windows: size
+ * the cache above the number of distinct authenticated callers per day. Caller ids come from authentication, so churning the cache
  * needs that many valid credentials.
  *
  * <h2>Cool-downs</h2>

@@ -319,7 +319,7 @@ public final class MemoryStateStore implements StateStore {
      */
     static final class BoundedList implements Expiring {
         /** Packed mode: entries of length {@code stride}; null in deque mode or while empty. */
-        private byte[] ring;
+        private byte[] packed;
         private int stride = -1;
         private int start; // the oldest live entry, in entries from the start of the array
         private int count;
@@ -342,7 +342,7 @@ public final class MemoryStateStore implements StateStore {
             }
             if (items == null) {
                 items = new ArrayDeque<>(snapshot());
-                ring = null;
+                packed = null;
                 stride = -1;
                 start = 0;
                 count = 0;
@@ -369,16 +369,16 @@ public final class MemoryStateStore implements StateStore {
                 start++;
                 count--;
             }
-            int slots = ring == null ? 0 : ring.length / stride;
+            int slots = packed == null ? 0 : packed.length / stride;
             if (start + count == slots) { // no room after the newest: a new array, never this one in place
                 int limit = maxLength + slack(maxLength);
                 int newSlots = Math.max(count + 1, Math.min(limit, Math.max(4, 2 * count)));
                 byte[] next = new byte[newSlots * stride];
                 copyOut(next);
-                ring = next;
+                packed = next;
                 start = 0;
             }
-            System.arraycopy(value, 0, ring, (start + count) * stride, stride);
+            System.arraycopy(value, 0, packed, (start + count) * stride, stride);
             count++;
             bytes = (long) count * stride;
         }
@@ -386,7 +386,7 @@ public final class MemoryStateStore implements StateStore {
         /** Copies the packed entries, oldest first, to the start of {@code to}. */
         private void copyOut(byte[] to) {
             if (count > 0) {
-                System.arraycopy(ring, start * stride, to, 0, count * stride);
+                System.arraycopy(packed, start * stride, to, 0, count * stride);
             }
         }
 
@@ -397,11 +397,11 @@ public final class MemoryStateStore implements StateStore {
             if (count == 0) {
                 return List.of();
             }
-            return new PackedEntries(ring, start * stride, stride, count); // no copy: see the class comment
+            return new PackedEntries(packed, start * stride, stride, count); // no copy: see the class comment
         }
 
         synchronized int weight(String key) {
-            long held = items != null ? bytes + 16L * items.size() + 40 : ring == null ? 0 : 16L + ring.length;
+            long held = items != null ? bytes + 16L * items.size() + 40 : packed == null ? 0 : 16L + packed.length;
             return (int) Math.min(Integer.MAX_VALUE, 2L * key.length() + held + 64);
         }
 
