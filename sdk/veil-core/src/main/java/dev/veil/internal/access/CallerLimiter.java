@@ -190,9 +190,10 @@ public final class CallerLimiter {
         CallerState s = callers.get(callerId, NEW_STATE);
         boolean retentionChanged;
         Outcome outcome;
+        long keep;
         synchronized (s) {
             if (now >= s.forgetAtNanos) { // its retention is over in this request's time: a new caller
-                s.forget();
+                s.reset();
             }
             // The bucket sees this request's own time, even when an earlier request (of another
             // thread, or before the wall clock was set back) had a later one: Bucket4j then refills
@@ -228,10 +229,11 @@ public final class CallerLimiter {
                     outcome = Outcome.ALLOWED;
                 }
             }
-            s.forgetAtNanos = saturatedAdd(now, retention(s, now));
+            keep = retention(s, now);
+            s.forgetAtNanos = saturatedAdd(now, keep);
         }
         if (retentionChanged) {
-            expiration.setExpiresAfter(callerId, Duration.ofNanos(retention(s, now) + GRACE_NANOS));
+            expiration.setExpiresAfter(callerId, Duration.ofNanos(keep + GRACE_NANOS));
         }
         return outcome;
     }
@@ -495,16 +497,20 @@ public final class CallerLimiter {
         long nowNanos = Long.MIN_VALUE;
         RateLimit limit;
         Bucket rate;
-        long quotaDay = Long.MIN_VALUE;
+        long quotaDay;
         long used;
         /** Read by the cache's expiry policy from any thread. */
         volatile long refillNanos;
         volatile boolean tracksQuota;
         /** When, in request time, the state is forgotten: its last request's time plus its retention. */
-        long forgetAtNanos = Long.MAX_VALUE;
+        long forgetAtNanos;
 
-        /** Back to a new caller's state (its retention ran out). */
-        void forget() {
+        CallerState() {
+            reset();
+        }
+
+        /** A new caller's state: at creation, and again when its retention has run out. */
+        void reset() {
             limit = null;
             rate = null;
             quotaDay = Long.MIN_VALUE;
