@@ -35,8 +35,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class AsyncAuditWriter extends WriterThread {
     private static final int MAX_BATCH = 1024;
-    /** EXPERIMENT ONLY (reverted in the next commit): -Dveil.experiment.dropAudit=true drops every record. */
-    private static final boolean DROP = Boolean.getBoolean("veil.experiment.dropAudit");
     private static final Object WAKE_UP = new Object();
     static final long NAP_MILLIS = 1;
     private static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(NAP_MILLIS);
@@ -90,9 +88,6 @@ public final class AsyncAuditWriter extends WriterThread {
     public void append(AuditRecord record) {
         Objects.requireNonNull(record, "record");
         checkOpen();
-        if (DROP) {
-            return; // EXPERIMENT ONLY (reverted in the next commit): records are lost
-        }
         if (!queue.offer(record)) {
             producerWaits.increment();
             wakeWriter(); // it may be napping
