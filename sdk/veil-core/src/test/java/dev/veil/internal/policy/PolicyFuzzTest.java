@@ -39,7 +39,8 @@ import org.junit.jupiter.api.Test;
  * a failing input is written to that directory and becomes a regression case.
  */
 class PolicyFuzzTest {
-    private static final Map<String, byte[]> SUPPORT = support();
+    /** The bundle's other files: keys, JWKS, training statistics (also used by {@link InputDocumentFuzzTest}). */
+    static final Map<String, byte[]> SUPPORT = support();
 
     @FuzzTest(maxDuration = "2m")
     void policy(byte[] yaml) {
