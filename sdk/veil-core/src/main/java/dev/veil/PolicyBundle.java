@@ -109,7 +109,8 @@ public final class PolicyBundle {
      * {@code {"access": ..., "validation": ..., "monitoring": ..., "model": ..., "output": ...,
      * "logging": ...}}. This is what {@code veil eval} prints.
      *
-     * @throws IllegalArgumentException when the input document has a field of the wrong type
+     * @throws IllegalArgumentException when the input document has a field of the wrong type, or a number
+     *     that is not finite (NaN, infinite: JSON cannot hold them, so not every engine could read them)
      */
     public Map<String, Object> evaluate(Map<String, Object> inputDocument) {
         return Documents.evaluateAll(policy, Documents.inputFromDocument(inputDocument));

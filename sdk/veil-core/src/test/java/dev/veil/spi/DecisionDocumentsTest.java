@@ -149,6 +149,25 @@ class DecisionDocumentsTest {
         assertThat(reader.validation(v).contract().distribution().stats()).isEqualTo("training.stats");
     }
 
+    /**
+     * An input document's numbers must be finite: JSON (and so the Rego engine) cannot hold NaN or
+     * an infinity, and an infinite model age was stale for the YAML engine and fresh for Rego
+     * (found by policies' ImageClassifierTwinFuzzTest).
+     */
+    @Test
+    void inputDocumentNumbersMustBeFinite() {
+        for (double v : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            assertThatThrownBy(() -> bundle.evaluate(Map.of("model", Map.of("age_days", v))))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("model.age_days must be a finite number, was " + v);
+            assertThatThrownBy(() -> bundle.evaluate(Map.of("signals", Map.of("rate", Map.of("score", v)))))
+                    .hasMessage("signals.rate.score must be a finite number, was " + v);
+            assertThatThrownBy(() -> bundle.evaluate(Map.of("prediction", Map.of("margin", v))))
+                    .hasMessage("prediction.margin must be a finite number, was " + v);
+        }
+        assertThat(bundle.evaluate(Map.of("model", Map.of("age_days", Double.MAX_VALUE)))).containsKey("model");
+    }
+
     /** A deep copy of a JSON-like document. */
     static Object copy(Object o) {
         if (o instanceof Map<?, ?> m) {

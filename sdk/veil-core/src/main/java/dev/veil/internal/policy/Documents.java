@@ -182,7 +182,8 @@ public final class Documents {
     /**
      * Reads a policy input document (the layout of {@link PolicyInput#toDocument()}); missing
      * parts take neutral values (anonymous caller, model age 0, no signals, no prediction).
-     * Throws IllegalArgumentException naming the field that has the wrong type.
+     * Throws IllegalArgumentException naming the field that has the wrong type or is not a finite
+     * number (NaN, infinite).
      */
     @SuppressWarnings("unchecked")
     public static PolicyInput inputFromDocument(Map<String, Object> doc) {
@@ -293,9 +294,18 @@ public final class Documents {
         throw new IllegalArgumentException(where + " must be a whole number >= 0");
     }
 
+    /**
+     * A finite number. NaN and the infinities are refused: JSON cannot hold them, so an engine that
+     * reads the document as JSON (Rego) would not see what the YAML engine compares (an infinite
+     * model age was stale for one engine and fresh for the other).
+     */
     private static double num(Object o, String where) {
         if (o instanceof Number n) {
-            return n.doubleValue();
+            double v = n.doubleValue();
+            if (Double.isFinite(v)) {
+                return v;
+            }
+            throw new IllegalArgumentException(where + " must be a finite number, was " + v);
         }
         throw new IllegalArgumentException(where + " must be a number");
     }
