@@ -23,8 +23,8 @@ import java.util.Map;
  * {@code src/test/resources/dev/veil/policies/ImageClassifierTwinFuzzTestInputs/twins/}. To fuzz:
  * {@code JAZZER_FUZZ=1 mvn -pl policies -am test -Dtest=ImageClassifierTwinFuzzTest
  * -Dsurefire.failIfNoSpecifiedTests=false -Djacoco.skip=true -Djazzer.hooks=true
- * '-Djazzer.instrument=dev.veil.**'} (without the last option Jazzer instruments this test's package
- * only, and the engines' coverage does not guide it); a failing input is written to that directory and
+ * '-Djazzer.instrument=dev.veil.**'} (without the last option Jazzer instruments this module's own
+ * classes only, and the engines, which come as jars, do not guide it: 56 edges against 1,300); a failing input is written to that directory and
  * becomes a regression case. The first run found {@code infinite-model-age} there: an infinite
  * {@code model.age_days} was stale for the YAML engine and fresh for Rego; input documents now refuse
  * numbers that are not finite.

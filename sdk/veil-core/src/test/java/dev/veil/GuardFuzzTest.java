@@ -23,20 +23,22 @@ import org.junit.jupiter.api.AfterAll;
  * no caller, a malformed bearer token), named features with any names and any values (NaN,
  * infinities, huge, negative zero, absent) and any declared payload size. Whatever the request,
  * {@link Guard#predict} returns a response with a decision id, never throws; a release carries a
- * label and at most two scores on the 0.05 grid (or one label only, for the role whose policy
- * says so); a denial carries at least one reason. Every {@value #REQUESTS_PER_GUARD} requests, and
+ * label and at most two scores on the 0.05 grid (no scores for the label-only role); a denial
+ * carries at least one reason. Every {@value #REQUESTS_PER_GUARD} requests, and
  * when the run ends, the Guard is closed and its audit log must hold exactly one record per request
  * with an intact hash chain (then a new Guard takes over, so that the log stays small).
  *
  * <p>The policy is a tabular one with every stage in use: API keys, rate limits, required and
  * optional named features with ranges, a cross-field rule, a payload limit, the rate, near-duplicate
- * and knn detectors with a block rule, top-k with rounding, reverse-sigmoid for one role, label only
- * when degraded. The model fails (throws) on one input value, so the model-error path is fuzzed too.
+ * and knn detectors with a degrade and an alert rule, top-k with rounding, reverse-sigmoid for
+ * low-margin predictions, label only for one role and when degraded. The model fails (throws) on one
+ * input value, so the model-error path is fuzzed too.
  *
  * <p>A normal build runs the regression corpus in
  * {@code src/test/resources/dev/veil/GuardFuzzTestInputs/predict/}. To fuzz:
- * {@code JAZZER_FUZZ=1 mvn -pl sdk/veil-core test -Dtest=GuardFuzzTest -Djacoco.skip=true -Djazzer.hooks=true};
- * a failing input is written to that directory and becomes a regression case.
+ * {@code JAZZER_FUZZ=1 mvn -pl sdk/veil-core test -Dtest=GuardFuzzTest -Djacoco.skip=true -Djazzer.hooks=true
+ * '-Djazzer.instrument=dev.veil.**'}; a failing input is written to that directory and becomes a
+ * regression case.
  */
 class GuardFuzzTest {
     private static final Pattern UUID =
