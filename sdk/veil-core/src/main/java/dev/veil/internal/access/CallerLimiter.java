@@ -48,8 +48,8 @@ import java.util.function.Function;
  * (Caffeine leaves an expiry alone when a read would move it by less), or a clock set back a
  * little, never forgets a caller first. Only size eviction can forget a caller early, which happens
  * only when more than {@code maxCallers} distinct callers are active within those windows: size
- * the cache above the number of distinct authenticated callers per day. Caller ids come from authentication, so churning the cache
- * needs that many valid credentials.
+ * the cache above the number of distinct authenticated callers per day. Caller ids come from
+ * authentication, so churning the cache needs that many valid credentials.
  *
  * <h2>Cool-downs</h2>
  *
@@ -233,7 +233,7 @@ public final class CallerLimiter {
             s.forgetAtNanos = saturatedAdd(now, keep);
         }
         if (retentionChanged) {
-            expiration.setExpiresAfter(callerId, Duration.ofNanos(keep + GRACE_NANOS));
+            expiration.setExpiresAfter(callerId, Duration.ofNanos(cacheRetention(keep)));
         }
         return outcome;
     }
@@ -452,6 +452,11 @@ public final class CallerLimiter {
         return Math.min(keep, MAX_RETAIN_NANOS);
     }
 
+    /** How long the cache keeps a state whose retention is {@code keep}: a grace longer (see the class comment). */
+    private static long cacheRetention(long keep) {
+        return keep + GRACE_NANOS;
+    }
+
     private static long saturatedAdd(long a, long b) {
         long r = a + b;
         return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
@@ -583,17 +588,17 @@ public final class CallerLimiter {
     private final class Retention implements Expiry<String, CallerState> {
         @Override
         public long expireAfterCreate(String key, CallerState value, long currentTime) {
-            return retention(value, currentTime) + GRACE_NANOS;
+            return cacheRetention(retention(value, currentTime));
         }
 
         @Override
         public long expireAfterUpdate(String key, CallerState value, long currentTime, long currentDuration) {
-            return retention(value, currentTime) + GRACE_NANOS;
+            return cacheRetention(retention(value, currentTime));
         }
 
         @Override
         public long expireAfterRead(String key, CallerState value, long currentTime, long currentDuration) {
-            return retention(value, currentTime) + GRACE_NANOS;
+            return cacheRetention(retention(value, currentTime));
         }
     }
 

@@ -202,8 +202,9 @@ public final class KnnDetector implements StatefulDetector {
         if (previous instanceof PackedEntries p && p.stride() == bytes) {
             // the in-memory store's contiguous history: no array per entry, no copy per entry
             byte[] data = p.array();
+            int base = p.offset();
             for (int i = n - 1; i >= 0; i--) { // newest first
-                int off = p.offset() + i * bytes;
+                int off = base + i * bytes;
                 long h = SparseSketch.entryHash(data, off);
                 h = h == 0 ? 1 : h;
                 if (h == self || !addNew(seen, h)) {

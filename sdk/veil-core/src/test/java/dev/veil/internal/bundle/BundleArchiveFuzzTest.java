@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.veil.PolicyLoadException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * Fuzzes bundle archives, the files an operator may download from a bundle server: whatever the
@@ -30,7 +28,7 @@ class BundleArchiveFuzzTest {
     @FuzzTest(maxDuration = "2m")
     void archive(byte[] input) throws IOException {
         boolean gzip = input.length >= 2 && (input[0] & 0xff) == 0x1f && (input[1] & 0xff) == 0x8b;
-        Files.write(FILE, gzip ? input : gzip(input));
+        Files.write(FILE, gzip ? input : TestTar.gzip(input));
         try {
             LoadedBundle b = BundleLoader.load(FILE);
             assertThat(b.files()).allSatisfy(name -> {
@@ -40,14 +38,6 @@ class BundleArchiveFuzzTest {
         } catch (PolicyLoadException e) {
             assertThat(e.errors()).isNotEmpty().allSatisfy(err -> assertThat(err.message()).isNotBlank());
         }
-    }
-
-    private static byte[] gzip(byte[] tar) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(tar.length / 2 + 64);
-        try (GZIPOutputStream z = new GZIPOutputStream(out)) {
-            z.write(tar);
-        }
-        return out.toByteArray();
     }
 
     private static Path tempFile() {
