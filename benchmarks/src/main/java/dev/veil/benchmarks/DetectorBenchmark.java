@@ -40,6 +40,13 @@ public class DetectorBenchmark {
     @Param({"all", "near_duplicate", "knn", "knn_global", "answers", "rate"})
     public String detectors;
 
+    /**
+     * Detector settings other than the defaults: {@code detector.key=value} pairs separated by
+     * {@code ;}, for example {@code near_duplicate.index=global} (see {@link DetectorTraffic}).
+     */
+    @Param({""})
+    public String config;
+
     @Param({"500"})
     public int callers;
 
@@ -57,7 +64,7 @@ public class DetectorBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         store = new MemoryStateStore((long) stateMiB << 20, Clock.systemUTC(), 1_000_000);
-        traffic = new DetectorTraffic(detectors, callers, 42);
+        traffic = new DetectorTraffic(detectors, config, callers, 42);
         for (int i = 0; i < prefill; i++) {
             traffic.observe(store, traffic.next());
         }

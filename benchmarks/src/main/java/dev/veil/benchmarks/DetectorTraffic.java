@@ -59,15 +59,46 @@ public final class DetectorTraffic {
     public record Prepared(Query query, Prediction answer) {}
 
     public DetectorTraffic(String set, int callers, long seed) {
+        this(set, "", callers, seed);
+    }
+
+    /**
+     * Traffic for the detector set {@code set}, each detector with its default configuration but for
+     * {@code overrides}: {@code detector.key=value} pairs separated by {@code ;} (for example
+     * {@code near_duplicate.index=global;near_duplicate.max_members_per_hash=1}; an integer value is
+     * passed as one, anything else as a string), or an empty string for none.
+     */
+    public DetectorTraffic(String set, String overrides, int callers, long seed) {
         String[] names = SETS.get(set);
         if (names == null) {
             throw new IllegalArgumentException("unknown detector set '" + set + "', known: " + SETS.keySet());
         }
+        Map<String, Map<String, Object>> configs = new java.util.HashMap<>();
+        for (String name : names) {
+            // rate has no default thresholds: per caller, a minute, levels at 100, 200 and 400 queries
+            configs.put(name, new java.util.HashMap<>(name.equals("rate")
+                    ? Map.of("low", 100, "medium", 200, "high", 400) : Map.of()));
+        }
+        for (String pair : overrides.split(";")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int dot = pair.indexOf('.');
+            int eq = pair.indexOf('=');
+            if (dot < 1 || eq < dot + 2) {
+                throw new IllegalArgumentException("override '" + pair + "' is not detector.key=value");
+            }
+            Map<String, Object> config = configs.get(pair.substring(0, dot));
+            if (config == null) {
+                throw new IllegalArgumentException("override '" + pair + "' names no detector of set '" + set
+                        + "': " + configs.keySet());
+            }
+            String value = pair.substring(eq + 1);
+            config.put(pair.substring(dot + 1, eq), value.matches("-?\\d{1,9}") ? Integer.valueOf(value) : value);
+        }
         this.detectors = new StatefulDetector[names.length];
         for (int i = 0; i < names.length; i++) {
-            // rate has no default thresholds: per caller, a minute, levels at 100, 200 and 400 queries
-            detectors[i] = BuiltinDetectors.create(names[i], names[i].equals("rate")
-                    ? Map.of("low", 100, "medium", 200, "high", 400) : Map.of());
+            detectors[i] = BuiltinDetectors.create(names[i], configs.get(names[i]));
         }
         this.callers = new Caller[callers];
         for (int i = 0; i < callers; i++) {
