@@ -131,8 +131,8 @@ public abstract class GuardContract<I> {
     /**
      * Your model input for a feature vector of {@code featureSpace().size()} values, in the order of
      * {@link #featureSpace()}. Called also with values outside the space, NaN and infinities: pass
-     * them through so that the Guard sees them (e.g. {@code Features.named} turns a NaN into a
-     * missing feature).
+     * them through so that the Guard sees them (a NaN must stay a NaN value: {@code Features.named}
+     * keeps it, and only a {@code null} value marks a feature absent).
      */
     protected abstract I inputFor(double[] features);
 

@@ -65,7 +65,7 @@ class TabularCreditValidationTest {
         Map<String, Double> nullValue = typical();
         nullValue.put(feature, null);
         assertThat(check(nullValue)).isEqualTo(new Violation(ReasonCode.INVALID_INPUT, "features",
-                "required feature '" + feature + "' is missing (its value is null)"));
+                "required feature '" + feature + "' is missing (the request marks it absent)"));
     }
 
     @Test

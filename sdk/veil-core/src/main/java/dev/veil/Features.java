@@ -1,6 +1,7 @@
 package dev.veil;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,48 +13,84 @@ import java.util.Objects;
  * tabular models, the names of its features. Veil never changes the model's own input type; a
  * {@link FeatureView} derives this view from it.
  *
+ * <p><b>Absent features.</b> A named feature can be marked absent (a {@code null} value in
+ * {@link #named(Map)}, or the {@code absent} set of {@link #named(List, double[], BitSet)}): its
+ * value in the vector is NaN, and a contract that requires it refuses the request. Absence is kept
+ * apart from the values: a NaN that the request itself carries is never taken for an absent feature,
+ * so validation refuses it as a value that is not finite, whatever the contract says of that
+ * feature, and it cannot reach the model.
+ *
  * <p>The vector is not copied: do not change the array after handing it over.
  */
 public final class Features {
     private final double[] vector;
     private final List<String> names; // empty when unnamed, else names.size() == vector.length
+    /** Bits of the absent features (index i at bit i % 64 of word i / 64); null when none is absent. */
+    private final long[] absent;
 
-    private Features(double[] vector, List<String> names) {
+    private Features(double[] vector, List<String> names, long[] absent) {
         this.vector = vector;
         this.names = names;
+        this.absent = absent;
     }
 
     /** An unnamed vector (images, embeddings). */
     public static Features of(double... vector) {
         Objects.requireNonNull(vector, "vector");
-        return new Features(vector, List.of());
+        return new Features(vector, List.of(), null);
     }
 
     /**
      * Named features for tabular models, in the map's iteration order. A {@code null} value marks
      * a feature that is absent from the request: a contract that requires it refuses the request.
+     * A NaN value is a value, not an absence: validation refuses it as not finite.
      */
     public static Features named(Map<String, Double> named) {
         Objects.requireNonNull(named, "named");
         double[] v = new double[named.size()];
         String[] n = new String[named.size()];
+        long[] absent = null;
         int i = 0;
         for (Map.Entry<String, Double> e : named.entrySet()) {
             n[i] = Objects.requireNonNull(e.getKey(), "feature name");
-            v[i] = e.getValue() == null ? Double.NaN : e.getValue();
+            Double value = e.getValue();
+            if (value == null) {
+                if (absent == null) {
+                    absent = new long[(named.size() + 63) >>> 6];
+                }
+                absent[i >>> 6] |= 1L << i;
+                v[i] = Double.NaN;
+            } else {
+                v[i] = value;
+            }
             i++;
         }
-        return new Features(v, List.of(n));
+        return new Features(v, List.of(n), absent);
     }
 
     /**
-     * Named features from a fixed layout: pass the same {@code names} list on every request (e.g. a
-     * constant) and validation resolves cross-field rules by identity, at no cost per request. A
-     * NaN value marks an absent feature. The values array is not copied.
+     * Named features from a fixed layout, every one present: pass the same {@code names} list on
+     * every request (e.g. a constant) and validation resolves cross-field rules by identity, at no
+     * cost per request. A NaN value is a value, which validation refuses as not finite; to mark
+     * features absent use {@link #named(List, double[], BitSet)}. The values array is not copied.
      *
      * @throws IllegalArgumentException when the lengths differ or a name repeats
      */
     public static Features named(List<String> names, double[] values) {
+        return named(names, values, null);
+    }
+
+    /**
+     * Named features from a fixed layout (see {@link #named(List, double[])}) of which those in
+     * {@code absent} are absent from the request: their values are ignored (the vector holds NaN
+     * there), and a contract that requires one of them refuses the request. The values array is not
+     * copied, but the absent positions of it are set to NaN.
+     *
+     * @param absent indexes of the absent features, or {@code null} (or an empty set) when all are present
+     * @throws IllegalArgumentException when the lengths differ, a name repeats, or {@code absent}
+     *     holds an index outside the values
+     */
+    public static Features named(List<String> names, double[] values, BitSet absent) {
         Objects.requireNonNull(names, "names");
         Objects.requireNonNull(values, "values");
         if (names.size() != values.length) {
@@ -64,7 +101,18 @@ public final class Features {
         if (new java.util.HashSet<>(frozen).size() != frozen.size()) {
             throw new IllegalArgumentException("feature names must be unique, was " + names);
         }
-        return new Features(values, frozen == names ? names : frozen);
+        long[] bits = null;
+        if (absent != null && !absent.isEmpty()) {
+            if (absent.length() > values.length) {
+                throw new IllegalArgumentException("absent feature index " + (absent.length() - 1)
+                        + " is outside the " + values.length + " values");
+            }
+            bits = Arrays.copyOf(absent.toLongArray(), (values.length + 63) >>> 6);
+            for (int i = absent.nextSetBit(0); i >= 0; i = absent.nextSetBit(i + 1)) {
+                values[i] = Double.NaN;
+            }
+        }
+        return new Features(values, frozen == names ? names : frozen, bits);
     }
 
     /** The flat vector (not a copy). */
@@ -85,14 +133,30 @@ public final class Features {
         return !names.isEmpty();
     }
 
-    /** Named view in order (absent features map to NaN); empty when unnamed. */
+    /** Whether some feature is marked absent (see the class Javadoc). */
+    public boolean hasAbsent() {
+        return absent != null;
+    }
+
+    /**
+     * Whether the feature at {@code index} is marked absent (its value in {@link #vector()} is then
+     * NaN). A NaN the request carries as a value is not absent.
+     *
+     * @throws IndexOutOfBoundsException when {@code index} is not a position of the vector
+     */
+    public boolean isAbsent(int index) {
+        Objects.checkIndex(index, vector.length);
+        return absent != null && (absent[index >>> 6] & (1L << index)) != 0;
+    }
+
+    /** Named view in order (absent features map to {@code null}); empty when unnamed. */
     public Map<String, Double> asMap() {
         if (names.isEmpty()) {
             return Collections.emptyMap();
         }
         Map<String, Double> m = new LinkedHashMap<>();
         for (int i = 0; i < vector.length; i++) {
-            m.put(names.get(i), vector[i]);
+            m.put(names.get(i), isAbsent(i) ? null : vector[i]);
         }
         return m;
     }
@@ -104,11 +168,12 @@ public final class Features {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Features f && Arrays.equals(vector, f.vector) && names.equals(f.names);
+        return o instanceof Features f && Arrays.equals(vector, f.vector) && names.equals(f.names)
+                && Arrays.equals(absent, f.absent);
     }
 
     @Override
     public int hashCode() {
-        return 31 * Arrays.hashCode(vector) + names.hashCode();
+        return 31 * (31 * Arrays.hashCode(vector) + names.hashCode()) + Arrays.hashCode(absent);
     }
 }

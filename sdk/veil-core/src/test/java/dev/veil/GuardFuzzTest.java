@@ -32,7 +32,8 @@ import org.junit.jupiter.api.AfterAll;
  * optional named features with ranges, a cross-field rule, a payload limit, the rate, near-duplicate
  * and knn detectors with a degrade and an alert rule, top-k with rounding, reverse-sigmoid for
  * low-margin predictions, label only for one role and when degraded. The model fails (throws) on one
- * input value, so the model-error path is fuzzed too.
+ * input value, so the model-error path is fuzzed too, and it notes any value that is not finite:
+ * none may reach it (a NaN in an optional feature once did, taken for an absent feature).
  *
  * <p>A normal build runs the regression corpus in
  * {@code src/test/resources/dev/veil/GuardFuzzTestInputs/predict/}. To fuzz:
@@ -142,8 +143,18 @@ class GuardFuzzTest {
         Files.delete(audit);
     }
 
-    /** Three classes from two linear scores of the features (softmax); throws on {@link #MODEL_FAILS_ON}. */
+    /** What reached the model that validation must have refused (a value that is not finite): must stay empty. */
+    private static final List<Map<String, Double>> UNVALIDATED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Three classes from two linear scores of the features (softmax); throws on {@link #MODEL_FAILS_ON}.
+     * Notes any input with a value that is not finite (validation refuses every one, absent optional
+     * features aside, which have no value).
+     */
     static Prediction predict(Map<String, Double> in) {
+        if (in.values().stream().anyMatch(v -> v != null && !Double.isFinite(v))) {
+            UNVALIDATED.add(new LinkedHashMap<>(in));
+        }
         double s1 = 0;
         double s2 = 0;
         int i = 0;
@@ -182,6 +193,7 @@ class GuardFuzzTest {
         }
         Response r = guard.predict(request);
         requests++;
+        assertThat(UNVALIDATED).as("inputs with values that are not finite reached the model").isEmpty();
         assertThat(r).isNotNull();
         assertThat(r.decisionId()).matches(UUID);
         if (r instanceof Response.Released ok) {

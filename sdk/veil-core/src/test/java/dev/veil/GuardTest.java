@@ -484,6 +484,8 @@ class GuardTest {
                         "required feature 'age' is missing"),
                 Arguments.of("age out of its range", application(50_000, 100_000, 12.0), "default:features",
                         "feature 'age' is 12"),
+                Arguments.of("NaN age (a value, not an absent feature)", application(50_000, 100_000, Double.NaN),
+                        "default:finite", "feature 'age' is NaN; every value must be a finite number"),
                 Arguments.of("loan above 20 x income", application(1_000, 100_000, 40.0), "default:loan-vs-income",
                         "loan-vs-income"));
     }
@@ -523,6 +525,36 @@ class GuardTest {
         assertThat(released(ok).prediction().label()).isEqualTo("approve");
         assertThat(d.reason().message()).contains(message);
         assertThat(calls.get()).as("only the valid application reached the model").isEqualTo(1);
+        audited(g, 2);
+    }
+
+    @Test
+    void aNaNInAnOptionalFeatureNeverReachesTheModelWhileAnAbsentOneDoes() {
+        List<Map<String, Double>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Model<Map<String, Double>> loans = Model.of(INFO_A, x -> {
+            seen.add(new LinkedHashMap<>(x));
+            return Prediction.classification(List.of("approve", "refuse"), new double[] {0.8, 0.2});
+        }, Features::named);
+        Guard<Map<String, Double>> g = guard(bundle().set("validation", """
+                default:
+                  shape: []
+                  features:
+                    income: {min: 0, max: 1000000}
+                    ratio: {required: false, min: 0, max: 2}
+                """), loans, x -> { });
+        Map<String, Double> nan = new LinkedHashMap<>();
+        nan.put("income", 50_000.0);
+        nan.put("ratio", Double.NaN);
+        Map<String, Double> absent = new LinkedHashMap<>();
+        absent.put("income", 50_000.0);
+        absent.put("ratio", null);
+
+        Response.Denied d = denied(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()), nan)),
+                ReasonCode.INVALID_INPUT, Stage.VALIDATION, "default:finite");
+        released(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()), absent)));
+
+        assertThat(d.reason().message()).isEqualTo("feature 'ratio' is NaN; every value must be a finite number");
+        assertThat(seen).as("only the request without a ratio reached the model").containsExactly(absent);
         audited(g, 2);
     }
 

@@ -27,8 +27,9 @@ import java.util.function.DoublePredicate;
  * <ol>
  *   <li>payload size [{@code payload}], {@link ReasonCode#PAYLOAD_TOO_LARGE};
  *   <li>dimension against the shape [{@code shape}];
- *   <li>finiteness: NaN or an infinity [{@code finite}]; in a <em>named</em> request a NaN value
- *       means "feature absent" and is left to the named-feature checks;
+ *   <li>finiteness: NaN or an infinity [{@code finite}]; a named feature the request marks absent
+ *       ({@link Features#isAbsent}, NaN in the vector) is left to the named-feature checks, but a NaN
+ *       value is refused here whatever the contract says of its feature;
  *   <li>the global range {@code [min, max]} [{@code range}];
  *   <li>named features [{@code features}]: a required feature missing, a
  *       feature not listed when unknown ones are not allowed, a value outside its own range;
@@ -217,7 +218,7 @@ public final class CompiledContract {
         }
         List<String> names = f.names();
         if (!boundsOk) {
-            Violation x = finiteAndRange(v, names);
+            Violation x = finiteAndRange(v, f);
             if (x != null) {
                 return x;
             }
@@ -266,11 +267,12 @@ public final class CompiledContract {
                 what + ", above the limit of " + maxPayloadBytes + " bytes");
     }
 
-    private Violation finiteAndRange(double[] v, List<String> names) {
-        boolean named = !names.isEmpty();
+    private Violation finiteAndRange(double[] v, Features f) {
+        List<String> names = f.names();
+        boolean absent = f.hasAbsent();
         for (int i = 0; i < v.length; i++) {
             double x = v[i];
-            if (Double.isNaN(x) ? !named : Double.isInfinite(x)) {
+            if (Double.isNaN(x) ? !(absent && f.isAbsent(i)) : Double.isInfinite(x)) {
                 return new Violation(ReasonCode.INVALID_INPUT, Violation.FINITE, label(i, names) + " is "
                         + num(x) + "; every value must be a finite number");
             }
@@ -292,7 +294,7 @@ public final class CompiledContract {
             int p = layout.specPos[s];
             if (specs[s].required() && (p < 0 || Double.isNaN(v[p]))) {
                 String why = names.isEmpty() ? " (the request's features are not named)"
-                        : p >= 0 ? " (its value is null)" : "";
+                        : p >= 0 ? " (the request marks it absent)" : "";
                 return features("required feature '" + specNames[s] + "' is missing" + why);
             }
         }

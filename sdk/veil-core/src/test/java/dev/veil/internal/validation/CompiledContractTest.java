@@ -159,6 +159,30 @@ class CompiledContractTest {
         }
 
         @Test
+        void shouldRefuseANaNValueOfAnOptionalNamedFeature() {
+            CompiledContract c = named(Map.of("income", new FeatureSpec(false, 0, 100)), false);
+            assertThat(c.check(features("income", Double.NaN), -1)).isEqualTo(
+                    invalid("finite", "feature 'income' is NaN; every value must be a finite number"));
+        }
+
+        @Test
+        void shouldTreatFeaturesMarkedAbsentInAFixedLayoutAsAbsentAndItsNaNValuesAsValues() {
+            CompiledContract c = named(Map.of("a", new FeatureSpec(true, 0, 10), "b", new FeatureSpec(false, 0, 10)),
+                    false);
+            List<String> layout = List.of("a", "b");
+            java.util.BitSet second = new java.util.BitSet();
+            second.set(1);
+
+            assertThat(c.check(Features.named(layout, new double[] {1, 99}, second), -1)).isNull();
+            assertThat(c.check(Features.named(layout, new double[] {1, Double.NaN}), -1)).isEqualTo(
+                    invalid("finite", "feature 'b' is NaN; every value must be a finite number"));
+            java.util.BitSet first = new java.util.BitSet();
+            first.set(0);
+            assertThat(c.check(Features.named(layout, new double[] {1, 2}, first), -1)).isEqualTo(invalid("features",
+                    "required feature 'a' is missing (the request marks it absent)"));
+        }
+
+        @Test
         void shouldReportNonFiniteBeforeAnEarlierOutOfRangeValue() {
             assertThat(compile(List.of(), 0, 1).check(Features.of(5, Double.NaN), -1).rule()).isEqualTo("finite");
         }
@@ -207,7 +231,7 @@ class CompiledContractTest {
             assertThat(c.check(features("income", 5e4), -1))
                     .isEqualTo(invalid("features", "required feature 'age' is missing"));
             assertThat(c.check(features("age", null, "income", 5e4), -1))
-                    .isEqualTo(invalid("features", "required feature 'age' is missing (its value is null)"));
+                    .isEqualTo(invalid("features", "required feature 'age' is missing (the request marks it absent)"));
             assertThat(c.check(Features.of(30, 5e4), -1)).isEqualTo(invalid("features",
                     "required feature 'age' is missing (the request's features are not named)"));
         }
