@@ -558,6 +558,47 @@ class GuardTest {
         audited(g, 2);
     }
 
+    /** A custom detector that reports a signal of the name it is given, whatever its own name. */
+    private static dev.veil.spi.Detector detector(String name, String signalName) {
+        return new dev.veil.spi.Detector() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Signal observe(dev.veil.spi.Query query) {
+                return new Signal(signalName, Level.NONE, 0);
+            }
+
+            @Override
+            public long stateBytes() {
+                return 0;
+            }
+        };
+    }
+
+    @Test
+    void aDetectorWhoseSignalRepeatsAnotherSignalsNameFailsTheObserveStageAndTheRequestIsRecorded() {
+        Guard<double[]> g = guard(bundle().set("monitoring", "detectors: {alpha: {}, beta: {}}"), modelA.as(INFO_A),
+                b -> b.detector(detector("alpha", "alpha")).detector(detector("beta", "alpha")));
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.INTERNAL_ERROR, Stage.OBSERVE, "");
+
+        assertThat(modelA.calls()).isZero();
+        assertThat(audited(g, 1).get(0).get("decision_id")).isEqualTo(d.decisionId());
+    }
+
+    @Test
+    void aDetectorNameThatCannotNameASignalIsRefused() {
+        assertThatThrownBy(() -> Guard.builder(modelA.as(INFO_A)).detector(detector("\uD800x", "\uD800x")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("well-formed UTF-16");
+        assertThatThrownBy(() -> Guard.builder(modelA.as(INFO_A)).detector(detector("", "")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("non-empty");
+    }
+
     @Test
     void payloadAboveTheLimitIsRefused() {
         Guard<double[]> g = guard(bundle().set("validation", """

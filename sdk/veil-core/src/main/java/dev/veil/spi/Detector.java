@@ -13,10 +13,17 @@ import dev.veil.Signal;
  * boundary probing) learn from it; it must not throw.
  */
 public interface Detector {
-    /** The name the {@code monitoring} policy refers to. */
+    /**
+     * The name the {@code monitoring} policy refers to: non-empty, well-formed UTF-16 text, and not
+     * the name of a built-in detector ({@code Guard.Builder.detector} refuses others).
+     */
     String name();
 
-    /** Updates the state with this query and reports what it sees. */
+    /**
+     * Updates the state with this query and reports what it sees: a signal named {@link #name()}. A
+     * signal of another name, like an exception, is a failure of the monitoring stage, which the
+     * policy's {@code on_error} turns into a denial (the default) or a degraded answer.
+     */
     Signal observe(Query query);
 
     /** Learns from the raw prediction that answered {@code query}. Default: nothing. */

@@ -48,6 +48,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -158,7 +159,19 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (closed) {
                 throw new IllegalStateException("the Guard is closed");
             }
-            audit.append(record(rt, m, x, response, System.nanoTime() - t0));
+            AuditRecord rec;
+            try {
+                rec = record(rt, m, x, response, System.nanoTime() - t0);
+            } catch (RuntimeException e) {
+                // A record that cannot be built must not cost the request its record: withhold the
+                // answer and record that, with what is sure to be recordable.
+                LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be built; "
+                        + "answer withheld, a minimal record written", e);
+                response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.INTERNAL_ERROR, Stage.AUDIT, "",
+                        "the audit record could not be built; nothing is released unrecorded")));
+                rec = minimalRecord(rt, m, x, response, System.nanoTime() - t0);
+            }
+            audit.append(rec);
         } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
                     + "answer withheld", e);
@@ -304,7 +317,13 @@ public final class DefaultGuard<I> implements Guard<I> {
                 }
             }
             for (Detector d : customs) {
-                signals[count++] = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
+                Signal sig = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
+                if (!sig.name().equals(d.name())) {
+                    // another name could repeat a signal's, and the policy would read the wrong one
+                    throw new IllegalStateException("detector " + d.name() + " returned a signal named '"
+                            + sig.name() + "'; a detector's signal must carry the detector's name");
+                }
+                signals[count++] = sig;
             }
             x.signals = List.of(signals); // immutable (up to two without an array): kept as is downstream
             in = in.withSignals(x.signals, false);
@@ -570,6 +589,29 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         if (x.summary != null) {
             b.raw(x.summary);
+        }
+        return b.stages(x.outcomes).build();
+    }
+
+    /**
+     * The record of a request whose full record could not be built ({@link #record} threw): its id,
+     * time, bundle, model, caller id (anonymous when the caller itself cannot be recorded), result and
+     * stage outcomes, nothing that came from the request's features or from detectors.
+     */
+    private AuditRecord minimalRecord(PolicyRuntime rt, Model<I> m, Exchange x, Response response,
+            long latencyNanos) {
+        AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))
+                .bundle(rt.bundle().name(), rt.bundle().revision())
+                .model(m.info())
+                .result(response)
+                .logging(new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK,
+                        FieldMode.DIGEST))
+                .latencyNanos(latencyNanos);
+        Caller c = x.caller != null ? x.caller : Caller.ANONYMOUS;
+        try {
+            b.caller(c);
+        } catch (RuntimeException e) {
+            b.caller(new Caller(c.id(), c.method(), c.roles(), c.tenant(), Map.of()));
         }
         return b.stages(x.outcomes).build();
     }

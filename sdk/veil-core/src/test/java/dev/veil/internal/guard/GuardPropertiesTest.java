@@ -271,7 +271,7 @@ class GuardPropertiesTest {
     /** Where a failure is injected. */
     enum Fault {
         FEATURE_VIEW_THROWS, FEATURE_VIEW_THROWS_CHECKED, FEATURE_VIEW_RETURNS_NULL,
-        DETECTOR_THROWS, DETECTOR_THROWS_CHECKED, DETECTOR_RETURNS_NULL,
+        DETECTOR_THROWS, DETECTOR_THROWS_CHECKED, DETECTOR_RETURNS_NULL, DETECTOR_MISNAMES_SIGNAL,
         MODEL_THROWS, MODEL_THROWS_UNCHECKED,
         ACCESS_QUESTION, VALIDATION_QUESTION, MONITORING_QUESTION, MODEL_QUESTION, OUTPUT_QUESTION, LOGGING_QUESTION,
         MONITORING_QUESTION_CHECKED, OUTPUT_QUESTION_CHECKED, ACCESS_QUESTION_CHECKED;
@@ -306,6 +306,7 @@ class GuardPropertiesTest {
                 case DETECTOR_THROWS -> throw new IllegalStateException("detector bug");
                 case DETECTOR_THROWS_CHECKED -> throw GuardFixtures.sneakyThrow(new IOException("detector store down"));
                 case DETECTOR_RETURNS_NULL -> null;
+                case DETECTOR_MISNAMES_SIGNAL -> new Signal("rate", Level.NONE, 0);
                 default -> new Signal("probe", Level.NONE, 0);
             };
         }
@@ -348,7 +349,8 @@ class GuardPropertiesTest {
         return switch (f) {
             case FEATURE_VIEW_THROWS, FEATURE_VIEW_THROWS_CHECKED, FEATURE_VIEW_RETURNS_NULL ->
                     Expected.deny(ReasonCode.INVALID_INPUT, Stage.ACCESS, false);
-            case DETECTOR_THROWS, DETECTOR_THROWS_CHECKED, DETECTOR_RETURNS_NULL, MONITORING_QUESTION,
+            case DETECTOR_THROWS, DETECTOR_THROWS_CHECKED, DETECTOR_RETURNS_NULL, DETECTOR_MISNAMES_SIGNAL,
+                    MONITORING_QUESTION,
                     MONITORING_QUESTION_CHECKED ->
                     degrade ? Expected.DEGRADED : Expected.deny(ReasonCode.INTERNAL_ERROR, Stage.OBSERVE, false);
             case MODEL_THROWS, MODEL_THROWS_UNCHECKED -> Expected.deny(ReasonCode.MODEL_ERROR, Stage.MODEL, true);
