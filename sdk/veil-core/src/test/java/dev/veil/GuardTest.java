@@ -796,6 +796,23 @@ class GuardTest {
         assertThat(audited(g, 3).get(2).get("rules")).asList().contains("output:budget_exhausted");
     }
 
+    @Test
+    void aRegressionWhoseBudgetIsSpentIsRefusedEvenUnderDegrade() {
+        Model<double[]> price = Model.ofVector(INFO_A, x -> Prediction.regression(0.7349));
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: full, noise: {mechanism: laplace, epsilon: 1}}
+                degraded: {form: label_only}
+                privacy: {per_caller_epsilon: 2, on_exhausted: degrade}
+                """), price, b -> { });
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+
+        assertThat(d.reason().message()).contains("never released without its noise");
+        assertThat(at(audited(g, 3).get(2), "stages", "output")).isEqualTo("deny");
+    }
+
     // ---------------------------------------------------------------- fail closed
 
     @Test

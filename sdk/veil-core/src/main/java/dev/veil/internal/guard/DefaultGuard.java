@@ -438,8 +438,13 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (spec.noise() != null) {
                 StateOp.Budget charge = charge(settings, x, spec);
                 if (charge != StateOp.Budget.GRANTED) {
-                    if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
-                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", budgetMessage(charge)));
+                    // A regression has no label to fall back on: any release without noise would be
+                    // the value itself, rounded, and the budget would bound nothing. So it is denied.
+                    if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY
+                            || raw.kind() == Prediction.Kind.REGRESSION) {
+                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", budgetMessage(charge)
+                                + (raw.kind() == Prediction.Kind.REGRESSION
+                                        ? " (a regression's answer is never released without its noise)" : "")));
                         x.outcome(Stage.OUTPUT, StageOutcome.DENY);
                         return;
                     }
