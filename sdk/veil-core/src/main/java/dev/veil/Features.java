@@ -20,7 +20,10 @@ import java.util.Objects;
  * so validation refuses it as a value that is not finite, whatever the contract says of that
  * feature, and it cannot reach the model.
  *
- * <p>The vector is not copied: do not change the array after handing it over.
+ * <p>The factories do not copy the vector. A Guard validates, monitors and records its own
+ * {@link #copy()} of a request's features, taken as soon as they are read, so that a model that
+ * changes its input in place (say, to normalise it) or a caller that reuses its array for the next
+ * request changes nothing that Veil checked, remembered or logged.
  */
 public final class Features {
     private final double[] vector;
@@ -131,6 +134,14 @@ public final class Features {
 
     public boolean isNamed() {
         return !names.isEmpty();
+    }
+
+    /**
+     * These features with their own copy of the vector (names and absent features are immutable and
+     * shared).
+     */
+    public Features copy() {
+        return new Features(vector.clone(), names, absent);
     }
 
     /** Whether some feature is marked absent (see the class Javadoc). */

@@ -600,6 +600,23 @@ class GuardTest {
     }
 
     @Test
+    void aModelThatChangesItsInputInPlaceChangesNothingTheGuardRecords() {
+        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 1000; // far outside the contract's range [0, 100]
+            }
+            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
+        });
+        Guard<double[]> g = guard(bundle().set("logging", "default: {input: keep}"), normalising, b -> { });
+        double[] input = {1, 2, 3};
+
+        released(g.predict(ask(ALICE, input)));
+
+        assertThat(input).as("the model did change the caller's array").containsExactly(1000, 2000, 3000);
+        assertThat(at(audited(g, 1).get(0), "input", "features")).isEqualTo(List.of(1.0, 2.0, 3.0));
+    }
+
+    @Test
     void payloadAboveTheLimitIsRefused() {
         Guard<double[]> g = guard(bundle().set("validation", """
                 default: {shape: [3], range: {min: 0, max: 100}, max_payload_bytes: 64}

@@ -200,7 +200,10 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             x.caller = ((AuthResult.Success) auth).caller();
             try {
-                features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
+                // The Guard's own copy: what is validated, monitored and recorded cannot change under
+                // it (a model normalising its input in place, a caller reusing its array).
+                features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null")
+                        .copy();
             } catch (Exception e) {
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features: " + e.getClass().getSimpleName()));
