@@ -17,6 +17,14 @@ public sealed interface Response permits Response.Released, Response.Denied {
     /**
      * A prediction was released.
      *
+     * <p><b>What to pass on to an untrusted caller:</b> the prediction's {@code label},
+     * {@code scores} and {@code value}, and the decision id. {@code degraded}, {@code alerts} and the
+     * prediction's {@code applied} steps are for the service that hosts the Guard: they tell which
+     * output rule answered, and output rules may test the raw prediction (its top score, margin or
+     * entropy), so passing them on would tell an attacker, noise-free, which answers lie near a
+     * decision boundary; and {@code degraded} or {@code alerts} would tell an attacker that
+     * monitoring has flagged it.
+     *
      * @param decisionId the decision id
      * @param prediction the minimised prediction
      * @param degraded true when monitoring, a stale model, a spent budget or a failure forced the

@@ -48,6 +48,7 @@ public final class Quickstart {
 
         Response r = guard.predict(Request.of(Credentials.apiKey(ALICE), application(85_000, 250_000, 41)));
         if (r instanceof Response.Released ok) {
+            // applied() and degraded() are for you, not for your caller: they can tell which rule answered
             System.out.println("released: " + ok.prediction().scores() + " via " + ok.prediction().applied());
         } else if (r instanceof Response.Denied no) {
             System.out.println("denied: " + no.reasons());
