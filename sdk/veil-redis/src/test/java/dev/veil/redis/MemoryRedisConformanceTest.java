@@ -33,7 +33,8 @@ import org.quicktheories.core.Gen;
  * throttles, permits under rate limits that change, daily quotas across a UTC midnight, privacy
  * charges over periods and budgets that change, windows, lists and fingerprints, with time moving
  * by 0 ms to a day, sometimes backwards. Both stores run it against one {@link MutableClock}; every
- * result must be identical.
+ * result must be identical. One property reloads privacy budgets whose only difference is the
+ * period (none, 60 s, 90 s, an hour, a day), with the clock moving across their boundaries.
  *
  * <p>Where the two legitimately differ is outside what is generated here, and in the README: the
  * in-memory store forgets least recently used monitoring state under its memory cap and bounds
@@ -63,6 +64,13 @@ class MemoryRedisConformanceTest {
     private static final PrivacyBudget[] BUDGETS = {
         new PrivacyBudget(1.0, 0, 0, null), new PrivacyBudget(1.0, 2.0, 60, null),
         new PrivacyBudget(0.5, 1.2, 3600, null), new PrivacyBudget(2.0, 2.5, 86_400, null)};
+    /** One budget with different periods: what a charge gets depends on the period alone. */
+    private static final PrivacyBudget[] PERIODS = {
+        new PrivacyBudget(1.0, 1.5, 86_400, null), new PrivacyBudget(1.0, 1.5, 3600, null),
+        new PrivacyBudget(1.0, 1.5, 0, null), new PrivacyBudget(1.0, 1.5, 60, null),
+        new PrivacyBudget(1.0, 1.5, 90, null)};
+    private static final int DAILY = 0;
+    private static final int HOURLY = 1;
     private static final long[] WINDOWS = {12_000, 60_000, 100_000, 300_000};
     private static final long[] STEPS = {0, 0, 0, 0, 1, 7, 100, 333, 1000, 1000, 4999, 60_000, 3_600_000, 86_400_000,
         -20, -2000};
@@ -107,14 +115,21 @@ class MemoryRedisConformanceTest {
                 any.generate(in), step.generate(in));
     }
 
-    /** What a property generates: which kinds of op, how many callers, how the clock moves. */
-    record Profile(int kinds, int callers, long[] steps, boolean chargesOnly) {}
+    /**
+     * What a property generates: which kinds of op, how many callers, how the clock moves, and the
+     * privacy budgets a charge picks from.
+     */
+    record Profile(int kinds, int callers, long[] steps, boolean chargesOnly, PrivacyBudget[] budgets) {}
 
-    private static final Profile EVERYTHING = new Profile(12, 2, STEPS, false);
+    private static final Profile EVERYTHING = new Profile(12, 2, STEPS, false, BUDGETS);
     /** Blocks, throttles and permits of one caller, the clock moving by less than the cool-downs. */
     private static final Profile LIMITS_OF_ONE_CALLER = new Profile(6, 1,
-            new long[] {0, 0, 0, 1, 50, 250, 700, 1000, 1500, 3000, 60_000, 3_600_000, -300}, false);
-    private static final Profile LEDGER = new Profile(1, 4, STEPS, true);
+            new long[] {0, 0, 0, 1, 50, 250, 700, 1000, 1500, 3000, 60_000, 3_600_000, -300}, false, BUDGETS);
+    private static final Profile LEDGER = new Profile(1, 4, STEPS, true, BUDGETS);
+    /** Charges under one budget whose period changes, the clock moving across its boundaries. */
+    private static final Profile PERIOD_CHANGES = new Profile(1, 3,
+            new long[] {0, 0, 0, 1000, 29_999, 30_000, 60_000, 300_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000,
+                -1000, -60_000, -3_600_000}, true, PERIODS);
 
     @Test
     void everyOperationAnswersAsInMemory() {
@@ -135,6 +150,44 @@ class MemoryRedisConformanceTest {
         qt().withExamples(60).withShrinkCycles(200)
                 .forAll(lists().of(steps(LEDGER)).ofSizeBetween(1, 40))
                 .checkAssert(s -> replay(s, LEDGER, redisTwoCallers, 2));
+    }
+
+    @Test
+    void privacyPeriodChangesAnswerAsInMemory() {
+        qt().withExamples(100).withShrinkCycles(200)
+                .forAll(lists().of(steps(PERIOD_CHANGES)).ofSizeBetween(1, 40))
+                .checkAssert(s -> replay(s, PERIOD_CHANGES, redis, 1000));
+        qt().withExamples(40).withShrinkCycles(200)
+                .forAll(lists().of(steps(PERIOD_CHANGES)).ofSizeBetween(1, 40))
+                .checkAssert(s -> replay(s, PERIOD_CHANGES, redisTwoCallers, 2));
+    }
+
+    @Test
+    void aDaysSpendingCountsUntilMidnightAfterTheBudgetTurnsHourlyInBothStores() {
+        // T0 is 23:55. A caller spends its daily budget; the reload to an hour must not renew it
+        // before the day ends, then budgets renew every hour.
+        List<Step> s = List.of(new Step(0, 0, 3, 0, DAILY, 0), new Step(0, 0, 3, 0, DAILY, 0),
+                new Step(0, 0, 0, 0, HOURLY, 3), // +1 s: the day's spending still counts
+                new Step(0, 0, 0, 0, HOURLY, 6), // 23:56:01
+                new Step(0, 0, 3, 0, HOURLY, 7), // 00:01:01: the day is over
+                new Step(0, 0, 3, 0, HOURLY, 0), new Step(0, 0, 0, 0, HOURLY, 8), // 00:31:01
+                new Step(0, 0, 0, 0, HOURLY, 8)); // 01:01:01: the next hour
+        assertThat(replay(s, PERIOD_CHANGES, redis, 1000)).containsExactly(StateOp.Budget.GRANTED,
+                StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.CALLER_EXHAUSTED,
+                StateOp.Budget.GRANTED, StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED,
+                StateOp.Budget.GRANTED);
+    }
+
+    @Test
+    void anHoursSpendingRenewsAtTheEndOfTheHourThenDailyAfterTheBudgetTurnsDailyInBothStores() {
+        List<Step> s = List.of(new Step(0, 0, 3, 0, HOURLY, 0), new Step(0, 0, 3, 0, HOURLY, 0),
+                new Step(0, 0, 0, 0, DAILY, 3), // +1 s: the hour's spending still counts
+                new Step(0, 0, 3, 0, DAILY, 7), // 00:00:01: the hour is over
+                new Step(0, 0, 3, 0, DAILY, 0), new Step(0, 0, 0, 0, DAILY, 9), // 01:00:01: the same day
+                new Step(0, 0, 0, 0, DAILY, 11)); // the next day
+        assertThat(replay(s, PERIOD_CHANGES, redis, 1000)).containsExactly(StateOp.Budget.GRANTED,
+                StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.GRANTED,
+                StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.GRANTED);
     }
 
     @Test
@@ -280,7 +333,7 @@ class MemoryRedisConformanceTest {
                     batch.clear();
                 }
                 now += dt;
-                batch.add(p.chargesOnly() ? charge(st, now, p.callers()) : op(st, now, p.callers()));
+                batch.add(p.chargesOnly() ? charge(st, now, p) : op(st, now, p));
             }
             run(batch, memory, store, all, trace, now);
         }
@@ -303,8 +356,8 @@ class MemoryRedisConformanceTest {
         }
     }
 
-    private static StateOp op(Step s, long now, int callers) {
-        String caller = CALLERS[s.who() % callers];
+    private static StateOp op(Step s, long now, Profile p) {
+        String caller = CALLERS[s.who() % p.callers()];
         String key = KEYS[s.who() % KEYS.length];
         return switch (s.kind()) {
             case 0 -> new StateOp.BlockedUntil(caller, now);
@@ -313,7 +366,7 @@ class MemoryRedisConformanceTest {
                     now + COOL_DOWNS[s.b() % COOL_DOWNS.length]);
             case 3, 4, 5 -> new StateOp.Acquire(caller, LIMITS[s.a() % LIMITS.length], QUOTAS[s.b() % QUOTAS.length],
                     now);
-            case 6 -> charge(s, now, callers);
+            case 6 -> charge(s, now, p);
             case 7 -> new StateOp.CountInWindow(key, now, WINDOWS[s.a() % WINDOWS.length]);
             case 8 -> new StateOp.ListRead(key);
             case 9 -> new StateOp.ListAppend(key, ("v" + s.a()).getBytes(StandardCharsets.UTF_8), 1 + s.b() % 4,
@@ -322,9 +375,9 @@ class MemoryRedisConformanceTest {
         };
     }
 
-    private static StateOp charge(Step s, long now, int callers) {
-        return new StateOp.Charge("caller" + (s.who() % callers), EPSILONS[s.a() % EPSILONS.length],
-                DELTAS[s.b() % DELTAS.length], BUDGETS[s.c() % BUDGETS.length], now);
+    private static StateOp charge(Step s, long now, Profile p) {
+        return new StateOp.Charge("caller" + (s.who() % p.callers()), EPSILONS[s.a() % EPSILONS.length],
+                DELTAS[s.b() % DELTAS.length], p.budgets()[s.c() % p.budgets().length], now);
     }
 
     private static StateOp fingerprint(Step s) {

@@ -119,6 +119,34 @@ class RedisStateStoreTest {
     }
 
     @Test
+    void aLedgerWrittenByTheFormat1ScriptKeepsItsSpendingUntilTheEndOfTheCurrentPeriod() throws Exception {
+        // The format 1 script kept the period as floor(epochSecond / periodSeconds), here of a day,
+        // and no period end. The budget is now hourly: the day's spending must not be handed out again
+        // at the upgrade (fail closed), so it counts until the end of the current hour. A caller key
+        // of an earlier period does not count, as before.
+        long now = CLOCK.millis(); // 14:13:20 UTC
+        String day = Long.toString(Math.floorDiv(now, 86_400_000L));
+        REDIS.command("HSET", "t:{m}:p:g", "p", day, "eh", "1000", "el", "0", "dh", "0", "dl", "0", "n", "1");
+        REDIS.command("HSET", "t:{m}:p:c:alice", "p", day, "eh", "1000", "el", "0", "dh", "0", "dl", "0");
+        REDIS.command("HSET", "t:{m}:p:c:bob", "p", Long.toString(Long.parseLong(day) - 1), "eh", "1000", "el", "0",
+                "dh", "0", "dl", "0");
+        PrivacyBudget hourly = new PrivacyBudget(1, 1.6, 3600, null);
+        long hourEnd = (Math.floorDiv(now, 3_600_000L) + 1) * 3_600_000L;
+
+        assertThat(store.execute(new StateOp.Charge("alice", 0.1, 0, hourly, now)))
+                .containsExactly(StateOp.Budget.CALLER_EXHAUSTED);
+        assertThat(store.execute(new StateOp.Charge("bob", 0.5, 0, hourly, now)))
+                .containsExactly(StateOp.Budget.GRANTED);
+        assertThat(store.execute(new StateOp.Charge("carol", 0.2, 0, hourly, hourEnd - 1)))
+                .containsExactly(StateOp.Budget.GLOBAL_EXHAUSTED); // 1.0 + 0.5 spent of 1.6
+        assertThat(store.execute(new StateOp.Charge("alice", 0.1, 0, hourly, hourEnd - 1)))
+                .containsExactly(StateOp.Budget.CALLER_EXHAUSTED);
+        assertThat(store.execute(new StateOp.Charge("alice", 1.0, 0, hourly, hourEnd)))
+                .containsExactly(StateOp.Budget.GRANTED);
+        assertThat(REDIS.command("HGET", "t:{m}:p:g", "r")).isEqualTo(Long.toString(hourEnd / 1000 + 3600));
+    }
+
+    @Test
     void storesWithDifferentNamespacesShareNothing() {
         try (RedisStateStore other = RedisStateStore.builder(REDIS.url()).namespace("t:{n}:").clock(CLOCK).build()) {
             long now = CLOCK.millis();
@@ -229,6 +257,6 @@ class RedisStateStoreTest {
             assertThat(exports).containsExactly("dev.veil.redis");
         }
         assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
-                .startsWith("-- Veil state batch (format 1)");
+                .startsWith("-- Veil state batch (format 2)");
     }
 }

@@ -35,15 +35,28 @@ import java.util.Objects;
  * refusal is reported.
  *
  * <p><b>Periods.</b> With {@code periodSeconds > 0}, budgets renew at period boundaries aligned to
- * the epoch ({@code floor(epochSecond / periodSeconds)}, from the clock given); a clock that moves
- * backwards never renews a budget early. With {@code periodSeconds == 0} budgets never renew.
+ * the epoch (the multiples of {@code periodSeconds} in epoch seconds, from the clock given). The
+ * ledger keeps the end of the period its spending belongs to as an absolute time (an epoch second)
+ * and renews the first time it is charged at or after that time; a clock that moves backwards
+ * therefore never renews a budget early. With {@code periodSeconds == 0} budgets never renew.
+ *
+ * <p><b>Period changes.</b> A reload ({@link #withBudget}) that changes {@code periodSeconds} never
+ * hands out fresh budget: what was spent keeps counting until the period it was spent in ends, and
+ * budgets renew at the new length's boundaries after that. From a day to an hour at 10:30, the day's
+ * spending counts until midnight, then budgets renew every hour; from an hour to a day at 10:30,
+ * the hour's spending counts until 11:00, the budgets renewed then last until midnight, and they
+ * renew daily after that. A change to {@code periodSeconds == 0} keeps what was spent forever. A change from
+ * {@code 0} (whose period never ends) keeps what was spent until the end of the new length's period
+ * holding the first charge after the reload. The ledger applies a new length at its next charge,
+ * so the answers depend on the lengths in force at the charges, not on when reloads happened (a
+ * store that only sees the budget with each charge can give the same answers).
  *
  * <p><b>Bounded memory, fail closed.</b> A caller's spending is never forgotten within its period
  * (forgetting would hand out a fresh budget). Instead the number of callers tracked per period is
  * capped: once {@code maxCallers} callers have spent budget in the current period, charges by any
  * further caller are refused with {@link Status#TOO_MANY_CALLERS} until the next period (forever if
  * budgets never renew); callers already tracked keep their remaining budget. All callers are
- * forgotten together at a period boundary.
+ * forgotten together when their period ends.
  *
  * <p>Thread-safety: thread-safe. Each charge holds one short lock (a hash lookup and a few long
  * additions); charges only happen for releases with noise, whose sampling costs more.
@@ -59,6 +72,8 @@ public final class PrivacyLedger {
     private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L; // epsilon 1e6
     private static final double EPSILON_UNITS_PER_ONE = 1e12;
     private static final double DELTA_UNITS_PER_ONE = 1e18;
+    /** {@link #renewsAt} of spending that never renews. */
+    private static final long NEVER = Long.MAX_VALUE;
 
     /** Outcome of a charge. */
     public enum Status {
@@ -120,7 +135,9 @@ public final class PrivacyLedger {
     private final Object lock = new Object();
     private final Map<String, Account> callers = new HashMap<>();
     private final Account everybody = new Account();
-    private long period;
+    // The epoch second at which the spending above stops counting (the end of the period it belongs
+    // to), or NEVER. Only moves forward.
+    private long renewsAt;
 
     /**
      * A ledger tracking at most {@link #DEFAULT_MAX_CALLERS} callers per period.
@@ -154,13 +171,15 @@ public final class PrivacyLedger {
         this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
                 MAX_EPSILON_UNITS);
         this.deltaBudget = units(DELTA_BUDGET, DELTA_SCALE, RoundingMode.FLOOR);
-        this.period = currentPeriod();
+        this.renewsAt = periodSeconds == 0 ? NEVER
+                : periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
     }
 
     /**
      * Changes the budgets in place (a policy reload), keeping everything already spent in the
      * current period: a reload must never hand out fresh budget, and in-flight charges are never
-     * lost because the ledger stays the same object.
+     * lost because the ledger stays the same object. A new {@code periodSeconds} takes effect at the
+     * next charge, as the class Javadoc describes (the current period still ends when it would have).
      *
      * @param budget the new budgets and period
      * @return this ledger
@@ -199,14 +218,9 @@ public final class PrivacyLedger {
         }
         long eps = Math.min(units(epsilon, EPSILON_SCALE, RoundingMode.CEILING), MAX_EPSILON_UNITS + 1);
         long del = units(delta, DELTA_SCALE, RoundingMode.CEILING);
-        long now = currentPeriod();
+        long second = Math.floorDiv(clock.millis(), 1000L);
         synchronized (lock) {
-            if (now > period) {
-                period = now;
-                callers.clear();
-                everybody.epsilon = 0;
-                everybody.delta = 0;
-            }
+            advance(second);
             Account account = callers.get(callerId);
             if (account == null && callers.size() >= maxCallers) {
                 return new Charge(Status.TOO_MANY_CALLERS, 0, 0, globalEpsilonLeft(), globalDeltaLeft());
@@ -256,11 +270,31 @@ public final class PrivacyLedger {
         return global ? deltaOf(deltaBudget - everybody.delta) : Double.POSITIVE_INFINITY;
     }
 
-    private long currentPeriod() {
-        if (periodSeconds == 0) {
-            return 0;
+    /**
+     * Brings {@link #renewsAt} up to a charge at {@code second} under the current
+     * {@code periodSeconds}, renewing every ledger if the spending's period has ended. Holds the lock.
+     */
+    private void advance(long second) {
+        long length = periodSeconds;
+        if (length == 0) {
+            renewsAt = NEVER; // budgets never renew from now on
+        } else if (renewsAt == NEVER) {
+            renewsAt = periodEnd(second, length); // the period that never ended ends with this one
+        } else if (second >= renewsAt) {
+            callers.clear();
+            everybody.epsilon = 0;
+            everybody.delta = 0;
+            renewsAt = periodEnd(second, length);
         }
-        return Math.floorDiv(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
+    }
+
+    /**
+     * The end (exclusive, in epoch seconds) of the period of {@code periodSeconds > 0} holding
+     * {@code second}, or {@link #NEVER} if it lies beyond what a long holds.
+     */
+    private static long periodEnd(long second, long periodSeconds) {
+        long next = Math.floorDiv(second, periodSeconds) + 1;
+        return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
     }
 
     private static long units(double value, int scale, RoundingMode mode) {

@@ -235,6 +235,131 @@ class PrivacyLedgerTest {
         }
     }
 
+    /**
+     * A policy reload that changes {@code period_seconds}: spending keeps counting until the period
+     * it was recorded in ends, then budgets renew at the new length's boundaries.
+     */
+    @Nested
+    class PeriodChanges {
+        /** 2023-11-15T00:00Z. */
+        private static final long DAY = 1_700_006_400_000L;
+        private static final long HOUR = 3_600_000L;
+
+        @Test
+        void shouldKeepADaysSpendingUntilMidnightWhenThePeriodShortensToAnHour() {
+            clock.setMillis(DAY + 10 * HOUR + HOUR / 2); // 10:30
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 86_400), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+
+            ledger.withBudget(budget(1.0, 0, 3600));
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 11 * HOUR); // a new hour, but the day's spending still counts
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 24 * HOUR - 1);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+
+            clock.setMillis(DAY + 24 * HOUR); // the day is over: hourly periods from here
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+            clock.setMillis(DAY + 25 * HOUR - 1);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 25 * HOUR);
+            assertThat(ledger.charge("alice", 0.1, 0).callerEpsilonRemaining()).isEqualTo(0.9);
+        }
+
+        @Test
+        void shouldRenewAtTheEndOfTheHourAndThenDailyWhenThePeriodLengthensToADay() {
+            clock.setMillis(DAY + 10 * HOUR + HOUR / 2); // 10:30
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 3600), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            ledger.withBudget(budget(1.0, 0, 86_400));
+            clock.setMillis(DAY + 11 * HOUR - 1);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 11 * HOUR); // the hour is over: daily periods from here
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+            clock.setMillis(DAY + 24 * HOUR - 1);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 24 * HOUR);
+            assertThat(ledger.charge("alice", 0.1, 0).callerEpsilonRemaining()).isEqualTo(0.9);
+        }
+
+        @Test
+        void shouldRenewAtTheNewBoundariesOnceAPeriodTheyDoNotDivideHasEnded() {
+            clock.setMillis(100_000); // period [90 s, 180 s)
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 90), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            ledger.withBudget(budget(1.0, 0, 60)); // boundaries at 120 s, 180 s, 240 s
+            clock.setMillis(120_000);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(180_000); // the old period's end; the new period [180 s, 240 s)
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+            clock.setMillis(239_999);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(240_000);
+            assertThat(ledger.charge("alice", 0.1, 0).granted()).isTrue();
+        }
+
+        @Test
+        void shouldNotRenewAtAReloadThatGivesANeverRenewingBudgetAPeriod() {
+            clock.setMillis(DAY + 10 * HOUR + HOUR / 2);
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 0), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            ledger.withBudget(budget(1.0, 0, 3600));
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 11 * HOUR - 1);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 11 * HOUR); // the end of the hour of the first charge after the reload
+            assertThat(ledger.charge("alice", 0.1, 0).granted()).isTrue();
+        }
+
+        @Test
+        void shouldNeverRenewAfterAReloadThatTakesThePeriodAway() {
+            clock.setMillis(DAY + 10 * HOUR + HOUR / 2);
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 3600), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            ledger.withBudget(budget(1.0, 0, 0));
+            clock.setMillis(DAY + 11 * HOUR);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 10L * 365 * 24 * HOUR);
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+        }
+
+        @Test
+        void shouldKeepTheGlobalLedgerAndTheCallerBoundAcrossAPeriodChange() {
+            clock.setMillis(DAY + 10 * HOUR + HOUR / 2);
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 1.5, 86_400), clock, 2);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+            assertThat(ledger.charge("bob", 0.5, 0).granted()).isTrue();
+
+            ledger.withBudget(budget(1.0, 1.5, 3600));
+            clock.setMillis(DAY + 12 * HOUR);
+            Charge carol = ledger.charge("carol", 0.1, 0);
+            assertThat(carol.status()).isEqualTo(Status.TOO_MANY_CALLERS);
+            assertThat(carol.globalEpsilonRemaining()).isZero();
+            assertThat(ledger.charge("bob", 0.1, 0).status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+            assertThat(ledger.trackedCallers()).isEqualTo(2);
+        }
+
+        @Test
+        void shouldNotRenewEarlyWhenTheClockStepsBackAfterAPeriodChange() {
+            clock.setMillis(DAY + 10 * HOUR + HOUR / 2);
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 86_400), clock);
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+
+            ledger.withBudget(budget(1.0, 0, 3600));
+            clock.setMillis(DAY - HOUR); // yesterday, 23:00
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+            clock.setMillis(DAY + 24 * HOUR); // renewed at midnight
+            assertThat(ledger.charge("alice", 1.0, 0).granted()).isTrue();
+            clock.setMillis(DAY + 23 * HOUR); // back into the day before: still the new hour's spending
+            assertThat(ledger.charge("alice", 0.1, 0).status()).isEqualTo(Status.CALLER_EXHAUSTED);
+        }
+    }
+
     @Nested
     class Capacity {
         @Test

@@ -36,6 +36,8 @@ public final class BatchEncoder {
     private static final int DELTA_SCALE = 18;
     private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L;
     private static final long LIMB = 1_000_000_000L;
+    /** A privacy period end that never comes (budgets never renew). */
+    private static final long NEVER = Long.MAX_VALUE;
 
     private final byte[] namespace;
     private final int maxLedgerCallers;
@@ -145,20 +147,29 @@ public final class BatchEncoder {
         long callerBudget = Math.min(units(b.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
         long globalBudget = Math.min(units(b.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
         long deltaBudget = units(DELTA_BUDGET, DELTA_SCALE, RoundingMode.FLOOR);
-        long period = b.periodSeconds() == 0 ? 0
-                : Math.floorDiv(Math.floorDiv(c.nowMillis(), 1000L), b.periodSeconds());
+        long second = Math.floorDiv(c.nowMillis(), 1000L);
+        long end = b.periodSeconds() == 0 ? NEVER : periodEnd(second, b.periodSeconds());
         keys.add(key("p:", "g"));
         keys.add(key("p:c:", c.caller()));
         args.add(code('C'));
-        args.add(num(period));
+        args.add(num(second));
+        args.add(end == NEVER ? new byte[0] : num(end));
         for (long v : new long[] {eps, del, callerBudget, globalBudget, deltaBudget}) {
             args.add(num(v / LIMB));
             args.add(num(v % LIMB));
         }
         args.add(num(b.globalEpsilon() > 0 ? 1 : 0));
         args.add(num(maxLedgerCallers));
-        args.add(num(b.periodSeconds() * 1000L));
         args.add(num(c.nowMillis()));
+    }
+
+    /**
+     * The end (exclusive, in epoch seconds) of the privacy period of {@code periodSeconds > 0}
+     * holding {@code second}, or {@link #NEVER} beyond what a long holds, as {@code PrivacyLedger}.
+     */
+    static long periodEnd(long second, long periodSeconds) {
+        long next = Math.floorDiv(second, periodSeconds) + 1;
+        return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
     }
 
     /** Capacity of a throttle bucket, as the in-memory limiter sizes it. */

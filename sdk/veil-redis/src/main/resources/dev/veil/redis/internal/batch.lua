@@ -1,4 +1,4 @@
--- Veil state batch (format 1): runs one request's StateOps in order, atomically, and returns one
+-- Veil state batch (format 2): runs one request's StateOps in order, atomically, and returns one
 -- result per op. Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes the
 -- arguments and ReplyDecoder.java reads the reply, so the three change together.
 --
@@ -264,32 +264,53 @@ local function lgt(h1, l1, h2, l2)
   return h1 > h2 or (h1 == h2 and l1 > l2)
 end
 
--- C: Charge. keys: global ledger, caller ledger. args: period, eps (h, l), delta (h, l), caller
--- budget (h, l), global budget (h, l), delta budget (h, l), global (0/1), max callers, period ms
--- (0 = never renews), now. -> 0 granted, 1 caller exhausted, 2 global exhausted, 3 too many callers
-local LG = {'p', 'eh', 'el', 'dh', 'dl', 'n'}
+-- C: Charge. keys: global ledger, caller ledger. args: second (the charge's epoch second), end (the
+-- epoch second at which the period holding that second ends; '' when budgets never renew), eps
+-- (h, l), delta (h, l), caller budget (h, l), global budget (h, l), delta budget (h, l), global
+-- (0/1), max callers, now. -> 0 granted, 1 caller exhausted, 2 global exhausted, 3 too many callers
+--
+-- Ledger hashes: p is the period's id, the same in the global and the caller hashes of one period;
+-- the global hash also holds r, the epoch second at which the period's spending stops counting
+-- ('never' when it never renews), and n, the callers with spending in it. As PrivacyLedger: a
+-- charge at or after r renews (a new id, above the old one); a period length that changed leaves r
+-- as it was (spending counts until its period ends); no period sets r to never; r never, under a
+-- period, becomes the end of the charge's period. A global hash without r was written by format 1,
+-- whose p was floor(second / period) under a length it did not keep: it keeps p (format 1 caller
+-- hashes of the same period still count) and is read as r never, so its spending counts until the
+-- end of the current period (fail closed: an upgrade never hands out fresh budget).
+local LG = {'p', 'eh', 'el', 'dh', 'dl', 'n', 'r'}
 ops.C = function()
   local gk, ck = key(), key()
-  local cur = num()
+  local sec, pend = num(), arg()
   local eh, el, dh, dl, cbh, cbl, gbh, gbl, dbh, dbl = num(), num(), num(), num(), num(), num(), num(), num(),
       num(), num()
-  local global, maxc, pms, now = num() == 1, num(), num(), num()
+  local global, maxc, now = num() == 1, num(), num()
   local v = redis.call('HMGET', gk, unpack(LG))
-  local g = {p = tonumber(v[1]), eh = tonumber(v[2]) or 0, el = tonumber(v[3]) or 0, dh = tonumber(v[4]) or 0,
-             dl = tonumber(v[5]) or 0, n = tonumber(v[6]) or 0}
-  local ttl
-  if g.p == nil or cur > g.p then
-    g = {p = cur, eh = 0, el = 0, dh = 0, dl = 0, n = 0}
+  local g = nil
+  if v[1] then
+    g = {p = v[1], eh = tonumber(v[2]) or 0, el = tonumber(v[3]) or 0, dh = tonumber(v[4]) or 0,
+         dl = tonumber(v[5]) or 0, n = tonumber(v[6]) or 0, r = v[7] or 'never'}
+    if pend == '' then
+      g.r = 'never'
+    elseif g.r == 'never' then
+      g.r = pend
+    elseif sec >= tonumber(g.r) then
+      g = {p = fmt(math.max(now, (tonumber(g.p) or 0) + 1)), eh = 0, el = 0, dh = 0, dl = 0, n = 0, r = pend}
+    end
   end
-  if pms > 0 then ttl = math.max(1, (g.p + 1) * pms - now + DAY) else ttl = 366 * DAY end
+  if g == nil then
+    g = {p = fmt(now), eh = 0, el = 0, dh = 0, dl = 0, n = 0, r = pend == '' and 'never' or pend}
+  end
+  local ttl = 366 * DAY
+  if g.r ~= 'never' then ttl = math.min(math.max(1, tonumber(g.r) * 1000 - now + DAY), TWO53) end
   local function save_g()
-    redis.call('HSET', gk, 'p', fmt(g.p), 'eh', fmt(g.eh), 'el', fmt(g.el), 'dh', fmt(g.dh), 'dl', fmt(g.dl),
-        'n', fmt(g.n))
+    redis.call('HSET', gk, 'p', g.p, 'eh', fmt(g.eh), 'el', fmt(g.el), 'dh', fmt(g.dh), 'dl', fmt(g.dl),
+        'n', fmt(g.n), 'r', g.r)
     redis.call('PEXPIRE', gk, fmt(ttl))
   end
   local w = redis.call('HMGET', ck, unpack(LG))
   local a = nil
-  if w[1] and tonumber(w[1]) == g.p then
+  if w[1] and w[1] == g.p then
     a = {eh = tonumber(w[2]), el = tonumber(w[3]), dh = tonumber(w[4]), dl = tonumber(w[5])}
   end
   if a == nil and g.n >= maxc then save_g(); return 3 end
@@ -303,7 +324,7 @@ ops.C = function()
   if a == nil then g.n = g.n + 1 end
   if global then g.eh, g.el, g.dh, g.dl = geh, gel, gdh, gdl end
   save_g()
-  redis.call('HSET', ck, 'p', fmt(g.p), 'eh', fmt(neh), 'el', fmt(nel), 'dh', fmt(ndh), 'dl', fmt(ndl))
+  redis.call('HSET', ck, 'p', g.p, 'eh', fmt(neh), 'el', fmt(nel), 'dh', fmt(ndh), 'dl', fmt(ndl))
   redis.call('PEXPIRE', ck, fmt(ttl))
   return 0
 end
