@@ -188,8 +188,25 @@ public interface Guard<I> extends AutoCloseable {
         }
 
         /**
-         * How many callers' rate-limit buckets, blocks and budgets are tracked at most (default
-         * 100,000). When more are active, new callers are refused rather than old state forgotten.
+         * How many callers the default in-memory state store tracks at most (default 100,000), for
+         * each of rate limits and daily quotas, monitoring blocks and throttles, and privacy
+         * budgets. State that still protects is never forgotten to make room; when a table is
+         * full the store fails closed instead:
+         * <ul>
+         *   <li>rate limits and quotas: a caller's bucket is kept until it has refilled and its quota
+         *       count until the UTC day ends (and at least an hour after its last request). While
+         *       {@code n} callers have such state, a request of a new caller that has a
+         *       {@code rate_limit} or {@code daily_quota} is denied ({@code rate_limited}, rule
+         *       {@code max_callers}); known callers are served as before, and the new caller is
+         *       admitted once another caller's state has expired;</li>
+         *   <li>blocks and throttles: when {@code n} callers have active cool-downs and another must
+         *       be recorded, every caller is blocked until that cool-down ends;</li>
+         *   <li>privacy budgets: a new caller beyond {@code n} in a budget period cannot spend budget
+         *       until the next period ({@code output.privacy.on_exhausted} applies).</li>
+         * </ul>
+         * Set it above the number of distinct callers expected per day. A store passed to
+         * {@link #stateStore(StateStore)} has its own bounds (veil-redis: none, its keys expire by
+         * time to live).
          */
         public Builder<I> maxCallers(int n) {
             if (n < 1) {

@@ -8,7 +8,11 @@ public enum ReasonCode {
     UNAUTHENTICATED,
     /** Authenticated, but the {@code access} policy does not allow this caller. */
     FORBIDDEN,
-    /** The caller's rate limit (or a throttle set by monitoring) is exceeded. */
+    /**
+     * The caller's rate limit (or a throttle set by monitoring) is exceeded; or (rule
+     * {@code max_callers}) the caller is new and the in-memory limiter already tracks as many
+     * callers as {@code Guard.Builder.maxCallers} allows.
+     */
     RATE_LIMITED,
     /** The caller's daily quota is used up. */
     QUOTA_EXHAUSTED,

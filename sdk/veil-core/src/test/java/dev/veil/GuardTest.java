@@ -319,6 +319,30 @@ class GuardTest {
         audited(g, 6);
     }
 
+    @Test
+    void aNewCallerIsRefusedWhileMaxCallersQuotasStillCount() {
+        Guard<double[]> g = guard(bundle().set("access", """
+                default: {effect: deny}
+                rules:
+                  - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 1}
+                """), modelA.as(INFO_A), b -> b.maxCallers(1));
+
+        released(g.predict(ask(ALICE, VALID)));
+        Response.Denied full = denied(g.predict(ask(ERIN, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS,
+                "max_callers");
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, "analysts");
+        clock.set(Instant.parse("2026-06-01T23:59:59Z"));
+        denied(g.predict(ask(ERIN, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers");
+        // Alice's quota count no longer counts from midnight; her slot is free a minute later.
+        clock.set(Instant.parse("2026-06-02T00:01:02Z"));
+        released(g.predict(ask(ERIN, VALID)));
+
+        assertThat(full.reason().message()).contains("max_callers bound").contains("Guard.Builder.maxCallers");
+        assertThat(modelA.calls()).isEqualTo(2);
+        assertThat(firstReason(audited(g, 5).get(1))).containsEntry("code", "rate_limited")
+                .containsEntry("rule", "max_callers");
+    }
+
     // ---------------------------------------------------------------- monitoring
 
     @Test

@@ -60,7 +60,14 @@ public sealed interface StateOp {
     enum Permit {
         ALLOWED,
         RATE_LIMITED,
-        QUOTA_EXHAUSTED
+        QUOTA_EXHAUSTED,
+        /**
+         * The caller has no rate or quota state and the store already tracks as many callers as it
+         * may (the in-memory store's {@code maxCallers}); nothing was consumed. A store must refuse
+         * a new caller rather than forget state that still counts. Stores without such a bound
+         * (Redis) never answer it.
+         */
+        TOO_MANY_CALLERS
     }
 
     /**

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 /**
  * Per-caller rate limits, daily quotas and monitoring cool-downs (blocks and throttles), kept in
@@ -38,7 +37,7 @@ import java.util.function.Function;
  * are counted against the quota only while a quota applies, so a quota introduced mid-day counts
  * from then on.
  *
- * <p>Per-caller state lives in a Caffeine cache bounded by {@code maxCallers}. An entry stays at
+ * <p>Per-caller state lives in a Caffeine cache that forgets by time only. An entry stays at
  * least {@code idle} after its last use, at least as long as its bucket needs to refill from empty
  * (so that forgetting it never hands out tokens the caller would not have had), and, while a quota
  * applies, until the next UTC midnight (so that the day's count is not forgotten). The request's
@@ -46,10 +45,21 @@ import java.util.function.Function;
  * meanwhile, exactly as the Redis store decides (its script keeps the same time). The cache itself
  * keeps an entry one minute longer, so that its expiry, which lags a read by up to a second
  * (Caffeine leaves an expiry alone when a read would move it by less), or a clock set back a
- * little, never forgets a caller first. Only size eviction can forget a caller early, which happens
- * only when more than {@code maxCallers} distinct callers are active within those windows: size
- * the cache above the number of distinct authenticated callers per day. Caller ids come from
- * authentication, so churning the cache needs that many valid credentials.
+ * little, never forgets a caller first.
+ *
+ * <p><b>Fail closed when full.</b> At most {@code maxCallers} callers have rate or quota state,
+ * and no state is forgotten before its retention ends to make room: not a bucket that has not
+ * refilled, not a quota count whose UTC day has not ended (forgetting them would hand the caller a
+ * fresh burst and a fresh quota, so that anyone holding more than {@code maxCallers} valid
+ * credentials would have no limit at all), not even a caller within its idle time. When
+ * {@code maxCallers} callers have state and another caller needs some, the entries the cache has
+ * expired (retention and grace over) are purged first; if the table is still full, the new
+ * caller's request is refused with {@link Outcome#TOO_MANY_CALLERS} (nothing consumed), until an
+ * entry expires, a minute after its retention ends. Callers already tracked are served as before,
+ * and a request with neither limit nor quota needs no state and is never refused for this.
+ * {@link #estimatedCallers()} against {@link #maxCallers()} tells monitoring how close the table is
+ * to full. The Redis store has no such bound (its keys expire by time to live alone), so the two
+ * stores answer alike whenever the bound is not reached.
  *
  * <h2>Cool-downs</h2>
  *
@@ -70,7 +80,8 @@ import java.util.function.Function;
  * the request ({@link #tryAcquire(String, RateLimit, long, long)}) instead of reading it again. A
  * clock that steps back never refills a bucket. Thread-safe.
  * {@link #tryAcquire} takes a lock on the one caller's state only (uncontended unless the same
- * caller sends concurrently) and allocates nothing on the hot path; {@link #blockedUntil} and
+ * caller sends concurrently; a new caller's first request also takes a short lock to be admitted)
+ * and allocates nothing on the hot path; {@link #blockedUntil} and
  * {@link #isBlocked} take no lock and do not read the clock while no cool-down exists.
  */
 public final class CallerLimiter {
@@ -81,10 +92,16 @@ public final class CallerLimiter {
         /** The caller's rate limit or monitoring throttle is exceeded; nothing was consumed. */
         RATE_LIMITED,
         /** The caller's daily quota is used up until the next UTC midnight; nothing was consumed. */
-        QUOTA_EXHAUSTED
+        QUOTA_EXHAUSTED,
+        /**
+         * The caller has no rate or quota state and the limiter already tracks {@code maxCallers}
+         * callers whose state still counts; nothing was consumed (fail closed until one of them
+         * expires: raise {@code maxCallers} if this happens to legitimate callers).
+         */
+        TOO_MANY_CALLERS
     }
 
-    /** Default bound on callers with rate or quota state. */
+    /** Default bound on callers with rate or quota state (new callers beyond it are refused). */
     public static final long DEFAULT_MAX_CALLERS = 100_000;
     /** Default time an idle caller's state is kept (at least). */
     public static final Duration DEFAULT_IDLE = Duration.ofHours(1);
@@ -98,12 +115,14 @@ public final class CallerLimiter {
     private static final long MAX_RETAIN_NANOS = MAX_REFILL.toNanos() + DAY_NANOS;
     /** How much longer than its retention the cache keeps a caller's state (see the class comment). */
     private static final long GRACE_NANOS = Duration.ofMinutes(1).toNanos();
-    private static final Function<String, CallerState> NEW_STATE = id -> new CallerState();
 
     private final Clock clock;
     private final TimeMeter meter;
     private final long idleNanos;
+    private final long maxCallers;
     private final Cache<String, CallerState> callers;
+    /** Held while a new caller is admitted: every insertion into {@link #callers} takes it, so the bound holds. */
+    private final Object admissionLock = new Object();
     private final Policy.VarExpiration<String, CallerState> expiration;
     private final ConcurrentHashMap<String, CoolDown> coolDowns = new ConcurrentHashMap<>();
     private final int maxCoolDowns;
@@ -119,7 +138,8 @@ public final class CallerLimiter {
      * A limiter.
      *
      * @param clock the time source for buckets, quota days, cool-downs and cache expiry
-     * @param maxCallers bound on callers with rate or quota state ({@code >= 1})
+     * @param maxCallers bound on callers with rate or quota state ({@code >= 1}); a new caller
+     *     beyond it is refused ({@link Outcome#TOO_MANY_CALLERS}) rather than state forgotten
      * @param idle minimum time an idle caller's state is kept ({@code > 0})
      * @param maxCoolDowns bound on callers with active blocks or throttles ({@code >= 1})
      * @throws IllegalArgumentException if a bound is out of range
@@ -138,9 +158,10 @@ public final class CallerLimiter {
         }
         this.meter = new ClockTimeMeter(clock);
         this.idleNanos = idle.toNanos();
+        this.maxCallers = maxCallers;
         this.maxCoolDowns = maxCoolDowns;
+        // No maximumSize: size eviction would forget state that still counts (admit() bounds the size).
         this.callers = Caffeine.newBuilder()
-                .maximumSize(maxCallers)
                 .expireAfter(new Retention())
                 .ticker(meter::currentTimeNanos)
                 .executor(Runnable::run)
@@ -154,7 +175,9 @@ public final class CallerLimiter {
      * @param callerId the authenticated caller's id
      * @param limitOrNull the caller's rate limit from the access decision, or {@code null} for none
      * @param dailyQuota requests per UTC day, {@code 0} for none
-     * @return {@link Outcome#ALLOWED}, or why not; on a refusal nothing was consumed
+     * @return {@link Outcome#ALLOWED}, or why not; on a refusal nothing was consumed.
+     *     {@link Outcome#TOO_MANY_CALLERS} only for a caller with neither rate nor quota state while
+     *     the limiter is full (see the class comment)
      * @throws IllegalArgumentException if {@code dailyQuota < 0}, or the limit's bucket would take
      *     longer than {@link #MAX_REFILL} to refill (the Guard then fails closed)
      */
@@ -187,7 +210,13 @@ public final class CallerLimiter {
         }
         // One time for the whole decision (read once, here or by the caller): the quota day, the
         // throttle and the caller's rate bucket (through its state's time meter) all see it.
-        CallerState s = callers.get(callerId, NEW_STATE);
+        CallerState s = callers.getIfPresent(callerId);
+        if (s == null) {
+            s = admit(callerId);
+            if (s == null) { // full of state that still counts: refuse the newcomer, forget nothing
+                return Outcome.TOO_MANY_CALLERS;
+            }
+        }
         boolean retentionChanged;
         Outcome outcome;
         long keep;
@@ -236,6 +265,31 @@ public final class CallerLimiter {
             expiration.setExpiresAfter(callerId, Duration.ofNanos(cacheRetention(keep)));
         }
         return outcome;
+    }
+
+    /**
+     * A new caller's state, or {@code null} when {@code maxCallers} callers already have state that
+     * the cache has not expired (fail closed; see the class comment). Only new callers take the
+     * lock, once per retention; a known caller's request never does.
+     */
+    private CallerState admit(String callerId) {
+        synchronized (admissionLock) {
+            CallerState s = callers.getIfPresent(callerId);
+            if (s != null) { // admitted by another thread meanwhile
+                return s;
+            }
+            if (callers.estimatedSize() >= maxCallers) {
+                // Removes the entries whose retention (and grace) is over; Caffeine's timer wheel
+                // makes this cost what there is to remove, not the size of the table.
+                callers.cleanUp();
+                if (callers.estimatedSize() >= maxCallers) {
+                    return null;
+                }
+            }
+            s = new CallerState();
+            callers.put(callerId, s);
+            return s;
+        }
     }
 
     /**
@@ -398,9 +452,18 @@ public final class CallerLimiter {
         return overflowing() ? Optional.ofNullable(overflowUntil) : Optional.empty();
     }
 
-    /** Approximate number of callers with rate or quota state (for monitoring). */
+    /**
+     * Number of callers with rate or quota state (for monitoring), including entries whose retention
+     * is over but that the cache has not removed yet. New callers are refused while it is at
+     * {@link #maxCallers()} and none of them has expired.
+     */
     public long estimatedCallers() {
         return callers.estimatedSize();
+    }
+
+    /** The bound on callers with rate or quota state. */
+    public long maxCallers() {
+        return maxCallers;
     }
 
     /** Number of callers with a block or throttle entry (active or not yet purged). */

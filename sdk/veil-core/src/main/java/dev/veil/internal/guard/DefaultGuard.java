@@ -61,6 +61,15 @@ public final class DefaultGuard<I> implements Guard<I> {
     public static final long DEFAULT_STATE_BYTES = 256L << 20;
     /** The latest end of a block or throttle: the limiter's nanosecond clock (a long) ends in 2262. */
     private static final long LATEST_COOL_DOWN_END_MILLIS = (Long.MAX_VALUE / 1_000_000_000L - 1) * 1000L;
+    /**
+     * Why a new caller is refused when the in-memory limiter is full
+     * ({@link StateOp.Permit#TOO_MANY_CALLERS}): reported as {@code rate_limited} with the rule
+     * {@code max_callers}, as a full privacy ledger is reported as {@code budget_exhausted} with its
+     * own message.
+     */
+    private static final String TOO_MANY_CALLERS_MESSAGE = "the rate limiter tracks as many callers as it may (its "
+            + "max_callers bound) and cannot take a new one until another caller's limits and quota expire; "
+            + "raise the bound with Guard.Builder.maxCallers";
     
     private final Clock clock;
     private final GuardListener listener;
@@ -292,6 +301,11 @@ public final class DefaultGuard<I> implements Guard<I> {
                 case QUOTA_EXHAUSTED -> {
                     x.deny(Reason.of(ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, ad.rule(),
                             "daily quota of " + ad.dailyQuota() + " requests used up; it renews at 00:00 UTC"));
+                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
+                    return;
+                }
+                case TOO_MANY_CALLERS -> {
+                    x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers", TOO_MANY_CALLERS_MESSAGE));
                     x.outcome(Stage.ACCESS, StageOutcome.DENY);
                     return;
                 }

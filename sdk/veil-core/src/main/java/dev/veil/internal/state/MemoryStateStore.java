@@ -27,11 +27,27 @@ import java.util.Objects;
  * per index (per caller, or global) in primitive arrays ({@link FingerprintIndex}); one index may
  * take at most half of the fingerprint share and forgets its oldest queries first beyond that.
  * Every entry is weighed by the heap it holds (objects, array headers, key, cache node), which
- * StateAccountingTest checks against the heap. Rate buckets and blocks live in a
- * {@link CallerLimiter}, spent privacy budget in a {@link PrivacyLedger}: both refuse new callers
- * rather than forget state that protects (see their Javadoc).
+ * StateAccountingTest checks against the heap. Monitoring state is the only state forgotten under
+ * memory pressure.
  *
- * <p>Thread-safe; each operation takes at most the lock of the one entry it touches.
+ * <p>State that protects is never forgotten to make room; each kind is bounded by
+ * {@code maxCallers} and fails closed when full (see their Javadoc):
+ * <ul>
+ *   <li>rate buckets and daily quota counts ({@link CallerLimiter}) are kept until their retention
+ *       ends (refilled bucket, UTC midnight, idle time); while {@code maxCallers} callers have such
+ *       state, a new caller's {@link StateOp.Acquire} is refused with
+ *       {@link StateOp.Permit#TOO_MANY_CALLERS} and known callers are served as before;</li>
+ *   <li>blocks and throttles (also in the {@link CallerLimiter}): when {@code maxCallers} callers
+ *       have active cool-downs and another must be recorded, every caller is blocked until that
+ *       cool-down ends;</li>
+ *   <li>spent privacy budget ({@link PrivacyLedger}): a new caller's charge is refused with
+ *       {@link StateOp.Budget#TOO_MANY_CALLERS} until the next period.</li>
+ * </ul>
+ * The Redis store has none of these bounds (its keys expire by time to live), so the two stores
+ * answer alike until a bound is reached (MemoryRedisConformanceTest).
+ *
+ * <p>Thread-safe; each operation takes at most the lock of the one entry it touches (and a new
+ * caller's first permit the limiter's short admission lock).
  */
 public final class MemoryStateStore implements StateStore {
     /** Share of the cap for lists (detector histories), counters and the fingerprint index. */
@@ -58,7 +74,8 @@ public final class MemoryStateStore implements StateStore {
      *
      * @param maxBytes memory cap for monitoring state, {@code >= 1 MiB}
      * @param clock the Guard's clock (rate buckets, quota days, budget periods)
-     * @param maxCallers bound on callers with rate, block or budget state
+     * @param maxCallers bound on callers with rate or quota state, on callers with cool-downs and
+     *     on callers spending privacy budget per period (each fails closed when full: see above)
      */
     public MemoryStateStore(long maxBytes, Clock clock, int maxCallers) {
         if (maxBytes < (1 << 20)) {
@@ -136,6 +153,7 @@ public final class MemoryStateStore implements StateStore {
                 case ALLOWED -> StateOp.Permit.ALLOWED;
                 case RATE_LIMITED -> StateOp.Permit.RATE_LIMITED;
                 case QUOTA_EXHAUSTED -> StateOp.Permit.QUOTA_EXHAUSTED;
+                case TOO_MANY_CALLERS -> StateOp.Permit.TOO_MANY_CALLERS;
             };
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);

@@ -3,11 +3,13 @@ package dev.veil.internal.access;
 import static dev.veil.internal.access.CallerLimiter.Outcome.ALLOWED;
 import static dev.veil.internal.access.CallerLimiter.Outcome.QUOTA_EXHAUSTED;
 import static dev.veil.internal.access.CallerLimiter.Outcome.RATE_LIMITED;
+import static dev.veil.internal.access.CallerLimiter.Outcome.TOO_MANY_CALLERS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
 import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.veil.spi.RateLimit;
@@ -234,6 +236,122 @@ class CallerLimiterTest {
                 .hasMessage("daily_quota must be >= 0, was -1");
     }
 
+    // ---- the bound on callers ----
+
+    @Test
+    void refusesNewCallersRatherThanForgetTheirQuotasWhenFull() {
+        // The security review's probe: 300 identities with a quota of 1 a day, 100 callers at most,
+        // every identity asking again and again. Evicting the least valuable entry forgot quotas and
+        // let through 3,293 of these 4,500 requests (4,446 in the review's run): 300 identities
+        // made the quota meaningless. Now the first 100 get their one request, the others are
+        // refused as newcomers for as long as the 100 quotas count (until midnight).
+        CallerLimiter l = new CallerLimiter(clock, 100, Duration.ofMinutes(1), 100);
+        int[] allowed = new int[300];
+        long total = 0;
+        for (int round = 0; round < 15; round++) {
+            for (int i = 0; i < 300; i++) {
+                CallerLimiter.Outcome o = l.tryAcquire("id-" + i, null, 1);
+                if (o == ALLOWED) {
+                    allowed[i]++;
+                    total++;
+                } else if (i < 100) {
+                    assertThat(o).as("known caller %d in round %d", i, round).isEqualTo(QUOTA_EXHAUSTED);
+                } else {
+                    assertThat(o).as("new caller %d in round %d", i, round).isEqualTo(TOO_MANY_CALLERS);
+                }
+                clock.advance(Duration.ofMillis(100));
+            }
+        }
+        assertThat(total).isEqualTo(100);
+        for (int i = 0; i < 100; i++) {
+            assertThat(allowed[i]).as("caller %d", i).isEqualTo(1);
+            assertThat(l.quotaUsedToday("id-" + i)).isEqualTo(1);
+        }
+        assertThat(l.estimatedCallers()).isEqualTo(l.maxCallers()).isEqualTo(100);
+        // A rate-limited newcomer is refused too (its bucket would need a slot); one with neither
+        // limit nor quota needs no state and is served.
+        assertThat(l.tryAcquire("id-200", new RateLimit(1.0, 1), 0)).isEqualTo(TOO_MANY_CALLERS);
+        assertThat(l.tryAcquire("id-200", null, 0)).isEqualTo(ALLOWED);
+        // Late in the day, still full: the quotas still count.
+        clock.set(MIDNIGHT.minusSeconds(1));
+        assertThat(l.tryAcquire("id-250", null, 1)).isEqualTo(TOO_MANY_CALLERS);
+        assertThat(l.tryAcquire("id-0", null, 1)).isEqualTo(QUOTA_EXHAUSTED);
+        // A new day: the known callers start over at once; the slots are free a minute later (the
+        // cache's grace), and the newcomers are admitted until the table is full again.
+        clock.set(MIDNIGHT);
+        assertThat(l.tryAcquire("id-0", null, 1)).isEqualTo(ALLOWED);
+        clock.set(MIDNIGHT.plusSeconds(62));
+        for (int i = 100; i < 199; i++) {
+            assertThat(l.tryAcquire("id-" + i, null, 1)).as("caller %d", i).isEqualTo(ALLOWED);
+        }
+        assertThat(l.tryAcquire("id-199", null, 1)).isEqualTo(TOO_MANY_CALLERS);
+        assertThat(l.tryAcquire("id-0", null, 1)).isEqualTo(QUOTA_EXHAUSTED);
+    }
+
+    @Test
+    void forgetsCallersWhoseStateNoLongerCountsToMakeRoom() {
+        CallerLimiter l = new CallerLimiter(clock, 3, Duration.ofMinutes(1), 100);
+        RateLimit fast = new RateLimit(10.0, 1); // refilled in 100 ms: kept for the idle minute
+        RateLimit hourly = new RateLimit(1.0 / 3600, 1); // refilled in an hour: kept an hour
+        assertThat(l.tryAcquire("fast", fast, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("slow", hourly, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("quota", null, 5)).isEqualTo(ALLOWED); // kept until midnight
+        assertThat(l.tryAcquire("n1", fast, 0)).isEqualTo(TOO_MANY_CALLERS);
+        clock.advance(Duration.ofSeconds(30));
+        assertThat(l.tryAcquire("n1", fast, 0)).isEqualTo(TOO_MANY_CALLERS);
+        assertThat(l.tryAcquire("slow", hourly, 0)).as("known callers are served").isEqualTo(RATE_LIMITED);
+        // The idle minute and the cache's minute of grace after the fast caller's last request: gone.
+        clock.set(NOON.plusSeconds(122));
+        assertThat(l.tryAcquire("n1", fast, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("n2", fast, 0)).isEqualTo(TOO_MANY_CALLERS);
+        assertThat(l.tryAcquire("slow", hourly, 0)).as("still refilling, still known").isEqualTo(RATE_LIMITED);
+        // An hour (and the grace) after the slow caller's last request (refused requests count too),
+        // its hourly bucket has refilled and n1 has been idle: both gone.
+        clock.set(NOON.plusSeconds(122).plus(Duration.ofHours(1)).plusSeconds(62));
+        assertThat(l.tryAcquire("n2", fast, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("n3", fast, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("n4", fast, 0)).isEqualTo(TOO_MANY_CALLERS);
+        assertThat(l.quotaUsedToday("quota")).isEqualTo(1);
+        // The quota's day ends at midnight: its slot is free after the grace.
+        clock.set(MIDNIGHT.plusSeconds(62));
+        assertThat(l.tryAcquire("n4", fast, 0)).isEqualTo(ALLOWED);
+        assertThat(l.quotaUsedToday("quota")).isZero();
+        assertThat(l.estimatedCallers()).isLessThanOrEqualTo(3);
+    }
+
+    @Test
+    void noCallerIsEverAllowedMoreThanItsQuotaInADay() {
+        // Any sequence of requests by 8 callers (each with its quota of 1 to 3, some also with a
+        // rate limit that refills in 100 ms or in 2 hours), time moving on by 0 to 7 hours, a limiter
+        // of 1 to 4 callers: the requests allowed per caller and UTC day never exceed the quota,
+        // a newcomer is only refused while the table is full, and it never holds more than its bound.
+        long[] steps = {0, 1, 1_000, 60_000, 61_000, 121_000, 600_000, 3_600_000, 7_260_000, 25_200_000};
+        RateLimit[] limits = {null, new RateLimit(10.0, 1), null, new RateLimit(1.0 / 3600, 2)};
+        qt().withExamples(300)
+                .forAll(integers().between(1, 4), integers().between(1, 120),
+                        lists().of(integers().between(0, 8 * steps.length - 1)).ofSizeBetween(1, 400))
+                .checkAssert((max, idleSeconds, requests) -> {
+                    TestClock c = new TestClock(Instant.parse("2026-06-01T20:00:00Z"));
+                    CallerLimiter l = new CallerLimiter(c, max, Duration.ofSeconds(idleSeconds), 100);
+                    java.util.Map<String, Long> allowedPerCallerAndDay = new java.util.HashMap<>();
+                    for (int r : requests) {
+                        int caller = r % 8;
+                        c.advance(Duration.ofMillis(steps[r / 8]));
+                        long quota = 1 + caller % 3;
+                        CallerLimiter.Outcome o = l.tryAcquire("c" + caller, limits[caller % 4], quota);
+                        if (o == ALLOWED) {
+                            long day = Math.floorDiv(c.millis(), 86_400_000L);
+                            long n = allowedPerCallerAndDay.merge("c" + caller + "@" + day, 1L, Long::sum);
+                            assertThat(n).as("requests allowed to c%d on day %d", caller, day)
+                                    .isLessThanOrEqualTo(quota);
+                        } else if (o == TOO_MANY_CALLERS) {
+                            assertThat(l.estimatedCallers()).as("a newcomer refused").isEqualTo(max.longValue());
+                        }
+                        assertThat(l.estimatedCallers()).isLessThanOrEqualTo(max);
+                    }
+                });
+    }
+
     // ---- blocks and throttles ----
 
     @Test
@@ -330,16 +448,17 @@ class CallerLimiterTest {
     }
 
     @Test
-    void shouldKeepBlocksAndThrottlesWhenCallerStateIsEvicted() {
+    void shouldKeepBlocksAndThrottlesWhileTheCallerTableIsFull() {
         CallerLimiter l = new CallerLimiter(clock, 1, Duration.ofSeconds(1), 100);
         l.block("a", NOON.plusSeconds(600));
         l.throttle("b", 1.0, NOON.plusSeconds(600));
         assertThat(l.tryAcquire("b", null, 0)).isEqualTo(ALLOWED);
         for (int i = 0; i < 500; i++) {
-            l.tryAcquire("other-" + i, new RateLimit(1.0, 1), 0);
+            assertThat(l.tryAcquire("other-" + i, new RateLimit(1.0, 1), 0)).isEqualTo(i == 0 ? ALLOWED
+                    : TOO_MANY_CALLERS);
             clock.advance(Duration.ofMillis(10));
         }
-        assertThat(l.estimatedCallers()).isLessThanOrEqualTo(2);
+        assertThat(l.estimatedCallers()).isEqualTo(1);
         assertThat(l.isBlocked("a")).isTrue();
         assertThat(l.tryAcquire("b", null, 0)).isEqualTo(ALLOWED);
         assertThat(l.tryAcquire("b", null, 0)).isEqualTo(RATE_LIMITED);

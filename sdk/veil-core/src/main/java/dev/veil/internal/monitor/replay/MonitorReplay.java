@@ -83,7 +83,7 @@ public final class MonitorReplay {
         ACCESS_DENIED,
         /** An earlier block of the monitoring policy still held. */
         BLOCKED,
-        /** The caller's rate limit (or a throttle) was exceeded. */
+        /** The caller's rate limit (or a throttle) was exceeded, or the in-memory limiter was full and the caller new. */
         RATE_LIMITED,
         /** The caller's daily quota was used up. */
         QUOTA_EXHAUSTED,
@@ -245,6 +245,10 @@ public final class MonitorReplay {
                 }
                 case QUOTA_EXHAUSTED -> {
                     return refuse(q, index, Refusal.QUOTA_EXHAUSTED, "daily quota of access rule " + ad.rule());
+                }
+                case TOO_MANY_CALLERS -> {
+                    return refuse(q, index, Refusal.RATE_LIMITED,
+                            "new caller refused: the in-memory rate limiter is at its max_callers bound");
                 }
             }
         }
