@@ -16,8 +16,10 @@ import java.util.Objects;
  *       queue; one writer thread serialises, hashes, masks and writes. When the queue is full the
  *       request waits up to {@link #maxWait()}, and past that the request is refused with
  *       {@link ReasonCode#AUDIT_UNAVAILABLE}: a record is never dropped to keep the request going.
- *       A record is acknowledged once queued, so a crash of the whole process can lose the records
- *       still queued; use {@link Mode#DURABLE} when that matters.</li>
+ *       A record is acknowledged once queued, so a crash of the whole process, or a write error
+ *       (a full disk), loses the records still queued although their answers were released; after
+ *       a write error the log accepts no more records and every request is refused. Use
+ *       {@link Mode#DURABLE} when every released answer must have its record on disk.</li>
  *   <li>{@link Mode#DURABLE}: group commit. Concurrent requests are batched by one writer thread,
  *       which writes the batch and forces it to the storage device before any of them returns.</li>
  * </ul>

@@ -225,6 +225,8 @@ public interface Guard<I> extends AutoCloseable {
          *
          * @throws IllegalStateException when the policy or audit log is missing
          * @throws PolicyLoadException when the bundle's settings cannot be applied
+         * @throws AuditException when the audit log cannot be opened (its directory is missing, another
+         *     writer holds it, its last record was cut short or edited)
          */
         public Guard<I> build() {
             if (policy == null) {

@@ -641,6 +641,16 @@ class GuardTest {
     }
 
     @Test
+    void anAuditLogInADirectoryThatDoesNotExistIsAPublicAuditException() {
+        PolicyBundle b = bundle().load();
+        Path nowhere = tmp.resolve("no-such-dir").resolve("audit.jsonl");
+
+        assertThatThrownBy(() -> Guard.builder(modelA.as(INFO_A)).policy(b).audit(AuditLog.jsonLines(nowhere)).build())
+                .isInstanceOf(AuditException.class)
+                .hasMessageContaining("no-such-dir");
+    }
+
+    @Test
     void payloadAboveTheLimitIsRefused() {
         Guard<double[]> g = guard(bundle().set("validation", """
                 default: {shape: [3], range: {min: 0, max: 100}, max_payload_bytes: 64}

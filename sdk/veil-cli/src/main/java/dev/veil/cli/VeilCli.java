@@ -36,7 +36,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "veil",
         mixinStandardHelpOptions = true,
-        version = "veil 0.1.0",
+        version = "veil 0.1.0-SNAPSHOT",
         description = "Veil: keep deployed ML models from leaking their training data.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

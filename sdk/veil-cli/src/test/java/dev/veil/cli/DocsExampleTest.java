@@ -23,8 +23,34 @@ import org.junit.jupiter.api.io.TempDir;
 class DocsExampleTest {
     static final Path EXAMPLE = Path.of("../../docs/examples/image-classifier.veil.yaml");
 
+    static final Path README = Path.of("../../README.md");
+
     @TempDir
     Path tmp;
+
+    /** The policy of the README's "Policies by example", with a key store made by the CLI, loads. */
+    @Test
+    void theReadmesExamplePolicyLoads() throws Exception {
+        assumeTrue(Files.isRegularFile(README), "README.md is not at " + README
+                + " (the test runs from sdk/veil-cli in the repository)");
+        String readme = Files.readString(README);
+        int section = readme.indexOf("## Policies by example");
+        assertThat(section).as("the README's section 'Policies by example'").isNotNegative();
+        int start = readme.indexOf("```yaml\n", section) + "```yaml\n".length();
+        String policy = readme.substring(start, readme.indexOf("```", start));
+        assertThat(policy).contains("name: loan-quickstart");
+        Path bundle = tmp.resolve("readme");
+        Files.createDirectories(bundle);
+        Files.writeString(bundle.resolve("loan.veil.yaml"), policy);
+        Result key = veil("key", "create", "--caller", "alice", "--role", "analyst",
+                "--store", s(bundle.resolve("keys.json")));
+        assertThat(key.exit()).as(key.toString()).isZero();
+
+        Result inspect = veil("bundle", "inspect", s(bundle));
+
+        assertThat(inspect.exit()).as(inspect.toString()).isZero();
+        assertThat(inspect.outLines()).contains("ok");
+    }
 
     @Test
     void theReferenceExampleBundleBuiltWithTheCliGivesTheDocumentedDecisions() throws Exception {

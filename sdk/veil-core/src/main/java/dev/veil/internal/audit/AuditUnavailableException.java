@@ -1,6 +1,6 @@
 package dev.veil.internal.audit;
 
-import dev.veil.VeilException;
+import dev.veil.AuditException;
 import java.time.Duration;
 
 /**
@@ -8,9 +8,10 @@ import java.time.Duration;
  * the log is closed, its writer failed, or the file cannot be opened for appending. The Guard then
  * withholds the answer (reason {@code audit_unavailable}): nothing is released unrecorded.
  *
- * <p>The hot-path variants ({@link #queueFull}) carry no stack trace.
+ * <p>Callers outside Veil catch it as the public {@link AuditException}. The hot-path variants
+ * ({@link #queueFull}) carry no stack trace.
  */
-public final class AuditUnavailableException extends VeilException {
+public final class AuditUnavailableException extends AuditException {
     private static final long serialVersionUID = 1L;
 
     /**

@@ -120,7 +120,10 @@ public final class AuditVerifier {
             try {
                 tree = CanonicalJson.READER.readTree(buf, 0, len);
             } catch (IOException e) {
-                return new Checked(null, "", "is not valid JSON: " + firstLine(e.getMessage()));
+                // Jackson's own text, without its source and location notes (the line is named already)
+                return new Checked(null, "", "is not valid JSON: " + firstLine(
+                        e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                                : e.getMessage()));
             }
             if (tree == null || !tree.isObject()) {
                 return new Checked(null, "", "is not a JSON object: not an audit record");
