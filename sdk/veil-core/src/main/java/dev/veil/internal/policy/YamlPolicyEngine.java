@@ -233,8 +233,19 @@ public final class YamlPolicyEngine implements PolicyEngine {
             } else {
                 msg = at + "wrong type: expected " + describe(m.getTargetType());
             }
+        } else if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException mk
+                && mk.getProblemMark() != null) {
+            // SnakeYAML knows where the problem is; Jackson's location is where it stopped reading
+            line = mk.getProblemMark().getLine() + 1;
+            col = mk.getProblemMark().getColumn() + 1;
+            String context = mk.getContext() == null ? "" : " (" + mk.getContext()
+                    + (mk.getContextMark() == null ? "" : " at line " + (mk.getContextMark().getLine() + 1)
+                            + ", column " + (mk.getContextMark().getColumn() + 1)) + ")";
+            msg = "YAML syntax error: " + mk.getProblem() + context;
         } else {
-            msg = "YAML syntax error: " + e.getOriginalMessage();
+            String orig = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+            int nl = orig.indexOf('\n');
+            msg = "YAML syntax error: " + (nl < 0 ? orig : orig.substring(0, nl));
         }
         return new PolicyError(file, line, col, msg);
     }

@@ -358,6 +358,19 @@ class YamlPolicyEngineTest {
     }
 
     @Test
+    void shouldPlaceAYamlSyntaxErrorWhereTheProblemIsAndSayWhatItIs() {
+        // a tab where YAML wants spaces, on line 4 (the key file line)
+        PolicyError tab = loadError(POLICY.replace("  api_keys: { file: keys.json }", "\tapi_keys: { file: keys.json }"));
+        assertThat(tab.line()).isEqualTo(4);
+        assertThat(tab.column()).isEqualTo(1);
+        assertThat(tab.message()).startsWith("YAML syntax error: found character")
+                .contains("for indentation").doesNotContain("\n", "^");
+        // a key repeated at the top level: reported at the repeat, not at the mapping's start
+        PolicyError twice = loadError(POLICY.replace("name: test-policy", "name: test-policy\nname: other"));
+        assertThat(twice.line()).isEqualTo(3);
+    }
+
+    @Test
     void shouldRejectMissingSections() {
         assertThat(loadError(POLICY.replaceAll("(?s)output:.*?logging:", "logging:")).message())
                 .contains("output").contains("output.default");
