@@ -228,8 +228,11 @@ public final class YamlPolicyEngine implements PolicyEngine {
             String orig = m.getOriginalMessage();
             if (orig != null && orig.startsWith("Missing required creator property")) {
                 String prop = orig.replaceAll("^Missing required creator property '([^']*)'.*$", "$1");
-                msg = at + "missing required key '" + PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE
-                        .translate(prop) + "'";
+                String key = PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(prop);
+                // the path may end with the missing key itself: name the mapping that lacks it
+                String owner = path.equals(key) ? "" : path.endsWith("." + key)
+                        ? path.substring(0, path.length() - key.length() - 1) : path;
+                msg = (owner.isEmpty() ? "" : owner + ": ") + "missing required key '" + key + "'";
             } else {
                 msg = at + "wrong type: expected " + describe(m.getTargetType());
             }

@@ -262,7 +262,13 @@ class YamlPolicyEngineTest {
     @Test
     void shouldRejectMissingRequiredKey() {
         PolicyError e = loadError(POLICY.replace("name: test-policy\n", ""));
-        assertThat(e.message()).contains("missing required key 'name'");
+        assertThat(e.message()).isEqualTo("missing required key 'name'");
+    }
+
+    @Test
+    void shouldNameTheMappingThatLacksARequiredKeyWithoutRepeatingTheKey() {
+        PolicyError e = loadError(POLICY.replace("effect: allow\n      rate_limit", "rate_limit"));
+        assertThat(e.message()).isEqualTo("access.rules[1]: missing required key 'effect'");
     }
 
     @Test
