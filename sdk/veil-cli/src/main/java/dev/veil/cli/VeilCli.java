@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code veil} command line: {@code eval}, {@code audit verify}, {@code bundle inspect},
- * {@code bundle sign}, {@code bundle verify},
+ * {@code bundle sign}, {@code bundle verify}, {@code key pair},
  * {@code key create}, {@code stats}, {@code monitor replay}, {@code calibrate}, {@code test} (Rego policy
  * tests) and {@code rego conformance} (OPA's conformance cases). Run it with
  * {@code java -jar veil.jar COMMAND ...}; {@code veil help COMMAND} (or {@code COMMAND --help}) describes each command.
