@@ -1,6 +1,9 @@
 package dev.veil;
 
 import dev.veil.internal.bundle.BundleLoader;
+import dev.veil.internal.bundle.BundleVerifier;
+import dev.veil.internal.bundle.LoadedBundle;
+import dev.veil.internal.bundle.TrustedKeys;
 import dev.veil.internal.policy.Documents;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.CompiledPolicy;
@@ -21,6 +24,9 @@ import java.util.ServiceLoader;
  * {@link PolicyLoadException} listing every error with file, line and column, and nothing is
  * half-built. Immutable and thread-safe; hand a new one to {@link Guard#reload(PolicyBundle)} to
  * swap policies at run time.
+ *
+ * <p>{@link #load} does not check a bundle's {@code .signatures.json}; use {@link #loadSigned} to
+ * accept only a bundle signed by a trusted key.
  */
 public final class PolicyBundle {
     private final Bundle contents;
@@ -35,6 +41,37 @@ public final class PolicyBundle {
     public static PolicyBundle load(Path path) {
         Objects.requireNonNull(path, "path");
         return of(BundleLoader.load(path));
+    }
+
+    /**
+     * Loads a bundle directory or {@code .tar.gz} file that must carry a valid OPA-format signature
+     * ({@code .signatures.json}, as {@code veil bundle sign} or {@code opa sign} write it) by one of
+     * the trusted keys, then compiles it. The signature is checked before the policy is compiled.
+     *
+     * <p>The signature must be one compact JWS (HS, RS, PS or ES with 256, 384 or 512 bits) whose
+     * key is chosen by its {@code kid} (a signature without one verifies only against a file holding
+     * a single key), and its payload must list every file of the bundle but
+     * {@code .signatures.json}, each with an unchanged hash. Hidden files other than
+     * {@code .manifest} are not part of a bundle, so they are neither signed nor checked. A
+     * signature with a {@code scope} is refused.
+     *
+     * @param bundle the bundle directory or {@code .tar.gz} file
+     * @param trustedJwks a JSON file holding a JWK Set ({@code {"keys": [...]}}) or one JWK: RSA or EC
+     *     public keys, or {@code oct} shared secrets for HS algorithms; a private RSA or EC key is refused
+     * @throws PolicyLoadException when the bundle does not load or compile, the trusted-keys file cannot
+     *     be read or used, or the signature is not valid; the message starts with the kind of failure:
+     *     {@code missing signature} (no {@code .signatures.json}, or no JWS in it), {@code bad signature}
+     *     (malformed file or JWS, a key id not among the trusted keys, a signature that does not verify),
+     *     {@code unsupported algorithm}, {@code file list mismatch} (a file added or removed since signing,
+     *     one error per file, naming it) or {@code hash mismatch} (a file changed since signing, naming it)
+     */
+    public static PolicyBundle loadSigned(Path bundle, Path trustedJwks) {
+        Objects.requireNonNull(bundle, "bundle");
+        Objects.requireNonNull(trustedJwks, "trustedJwks");
+        var keys = TrustedKeys.read(trustedJwks);
+        LoadedBundle contents = BundleLoader.load(bundle);
+        BundleVerifier.verify(contents, keys);
+        return of(contents);
     }
 
     /** Loads a bundle directory from the class path (in a directory or inside a jar). */

@@ -1,19 +1,39 @@
 package dev.veil.cli;
 
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.jwk.RSAKey;
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.bundle.BundleLoader;
+import dev.veil.internal.bundle.BundleSignature;
+import dev.veil.internal.bundle.BundleSigner;
+import dev.veil.internal.bundle.BundleVerifier;
+import dev.veil.internal.bundle.TrustedKeys;
 import dev.veil.spi.Bundle;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.ParseException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code veil bundle}: policy bundle tools; {@code veil bundle inspect DIR} shows what a bundle holds. */
+/**
+ * {@code veil bundle}: policy bundle tools; {@code veil bundle inspect DIR} shows what a bundle holds,
+ * {@code veil bundle sign} writes its {@code .signatures.json} and {@code veil bundle verify} checks it.
+ */
 @Command(name = "bundle", mixinStandardHelpOptions = true, description = "Policy bundle tools.",
-        subcommands = {BundleCommand.Inspect.class, CommandLine.HelpCommand.class})
+        subcommands = {BundleCommand.Inspect.class, BundleCommand.Sign.class, BundleCommand.Verify.class,
+            CommandLine.HelpCommand.class})
 final class BundleCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -25,16 +45,21 @@ final class BundleCommand implements Runnable {
 
     /**
      * {@code veil bundle inspect BUNDLE}: prints the source, revision, roots, files with their
-     * sizes, the top-level keys of the data document, the policy's name and engine, and {@code ok}
-     * (exit 0); or, when the bundle does not load, what could be read and then the load errors one
-     * per line (exit 1).
+     * sizes, the top-level keys of the data document, the signature, the policy's name and engine,
+     * and {@code ok} (exit 0); or, when the bundle does not load, what could be read and then the load
+     * errors one per line (exit 1). Without {@code --trusted-keys} the signature is not checked:
+     * {@code signature: none}, or {@code signature: present, not verified (use --trusted-keys)}. With
+     * it the bundle must be validly signed by one of the keys, as {@link PolicyBundle#loadSigned}
+     * requires, or it is rejected.
      */
     @Command(
             name = "inspect",
             mixinStandardHelpOptions = true,
             description = {
-                "Show what a policy bundle holds: source, revision, roots, files and sizes, data keys, the policy "
-                        + "name and engine, then 'ok'.",
+                "Show what a policy bundle holds: source, revision, roots, files and sizes, data keys, the "
+                        + "signature, the policy name and engine, then 'ok'.",
+                "The signature is checked only with --trusted-keys; then a bundle that is not validly signed by "
+                        + "one of the keys is rejected.",
                 "When it does not load, prints 'rejected (N errors):' and one FILE:LINE:COLUMN: message line per "
                         + "error (FILE relative to the bundle)."
             },
@@ -42,7 +67,7 @@ final class BundleCommand implements Runnable {
             exitCodeList = {
                 "0:the bundle loads",
                 "1:the bundle has load errors",
-                "2:bad usage, or the path does not exist or cannot be read"
+                "2:bad usage, or the path or the trusted keys do not exist or cannot be read or used"
             })
     static final class Inspect implements Callable<Integer> {
         @CommandLine.Spec
@@ -51,9 +76,14 @@ final class BundleCommand implements Runnable {
         @Parameters(paramLabel = "BUNDLE", description = "Bundle directory or .tar.gz.")
         Path path;
 
+        @Option(names = "--trusted-keys", paramLabel = "JWKS_FILE",
+                description = "Verify the bundle's signature against these public keys (a JWK Set or one JWK).")
+        Path trustedKeys;
+
         @Override
         public Integer call() {
             CliFiles.requireReadable(path, "bundle");
+            JWKSet keys = trustedKeys == null ? null : trustedKeys(trustedKeys);
             PrintWriter out = spec.commandLine().getOut();
             Bundle contents;
             try {
@@ -72,6 +102,20 @@ final class BundleCommand implements Runnable {
             }
             out.println("data:     " + (contents.data().isEmpty()
                     ? "(none)" : String.join(", ", contents.data().keySet().stream().sorted().toList())));
+            if (keys == null) {
+                out.println("signature: " + (contents.files().contains(SIGNATURES)
+                        ? "present, not verified (use --trusted-keys)" : "none"));
+            } else {
+                BundleSignature signature;
+                try {
+                    signature = BundleVerifier.verify(contents, keys);
+                } catch (PolicyLoadException e) {
+                    out.println("signature: not valid");
+                    VeilCli.printBundleErrors(out, "rejected", e);
+                    return VeilCli.EXIT_CHECK_FAILED;
+                }
+                out.println("signature: verified, " + describe(signature));
+            }
             PolicyBundle b;
             try {
                 b = PolicyBundle.of(contents);
@@ -83,5 +127,170 @@ final class BundleCommand implements Runnable {
             out.println("ok");
             return VeilCli.EXIT_OK;
         }
+    }
+
+    /**
+     * {@code veil bundle sign DIR --key PRIVATE_JWK_FILE [--kid ID] [--alg ALG]}: writes
+     * {@code DIR/.signatures.json} in OPA's format with {@link BundleSigner}, then checks it with the
+     * key's public half and prints {@code signed N files with ALG, key id ID: wrote PATH}. Never
+     * prints key material.
+     */
+    @Command(
+            name = "sign",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Sign a bundle directory: writes DIR/.signatures.json (OPA's format: one JWS over the SHA-256 "
+                        + "hash of every file), replacing any earlier signature.",
+                "The bundle must load. Sign the directory, then pack it: the signature stays valid in a .tar.gz."
+            },
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:the bundle was signed",
+                "2:bad usage; the bundle does not load, the key cannot be read or does not fit the algorithm "
+                        + "(nothing was written)"
+            })
+    static final class Sign implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(paramLabel = "DIR", description = "Bundle directory.")
+        Path dir;
+
+        @Option(names = "--key", required = true, paramLabel = "PRIVATE_JWK_FILE",
+                description = "The private key as a JWK (RSA or EC), or a shared secret (oct) for HS algorithms.")
+        Path key;
+
+        @Option(names = "--kid", paramLabel = "ID",
+                description = "Key id to put in the signature (default: the JWK's kid, if it has one).")
+        String kid;
+
+        @Option(names = "--alg", paramLabel = "ALG",
+                description = "RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|HS256|HS384|HS512 (default: "
+                        + "the JWK's alg, else RS256 for RSA, ES256/ES384/ES512 by curve for EC, HS256 for oct).")
+        String alg;
+
+        @Override
+        public Integer call() {
+            CliFiles.requireReadable(dir, "bundle");
+            if (!Files.isDirectory(dir)) {
+                throw new CliException("bundle " + dir + ": is not a directory; sign the bundle directory, then pack"
+                        + " it");
+            }
+            JWK jwk = readKey(key);
+            String keyId = kid != null ? kid : jwk.getKeyID();
+            String algorithm = alg != null ? alg : defaultAlgorithm(jwk);
+            Path written;
+            try {
+                written = BundleSigner.sign(dir, jwk, algorithm, keyId);
+            } catch (PolicyLoadException e) {
+                VeilCli.printBundleErrors(spec.commandLine().getErr(), spec.qualifiedName() + ": bundle " + dir
+                        + " does not load, not signed", e);
+                return VeilCli.EXIT_USAGE;
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--key " + key + ": " + e.getMessage(), e);
+            } catch (UncheckedIOException e) {
+                throw new CliException("bundle " + dir + ": " + e.getMessage() + ": "
+                        + CliFiles.describe(e.getCause()), e);
+            }
+            JWK check = KeyType.OCT.equals(jwk.getKeyType()) ? jwk : jwk.toPublicJWK();
+            BundleSignature signature = BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(check));
+            spec.commandLine().getOut().println("signed " + signature.files().size() + " files with "
+                    + signature.algorithm() + (keyId == null ? ", no key id" : ", key id " + keyId) + ": wrote "
+                    + written);
+            return VeilCli.EXIT_OK;
+        }
+
+        private static JWK readKey(Path file) {
+            String json = new String(CliFiles.read(file, "--key"), StandardCharsets.UTF_8);
+            try {
+                return JWK.parse(json);
+            } catch (ParseException e) {
+                throw new CliException("--key " + file + ": not a JWK (a JSON object with \"kty\"): "
+                        + e.getMessage(), e);
+            }
+        }
+
+        private static String defaultAlgorithm(JWK jwk) {
+            if (jwk.getAlgorithm() != null) {
+                return jwk.getAlgorithm().getName();
+            }
+            if (jwk instanceof RSAKey) {
+                return BundleSigner.DEFAULT_ALGORITHM;
+            }
+            if (jwk instanceof ECKey ec) {
+                Curve c = ec.getCurve();
+                return Curve.P_384.equals(c) ? "ES384" : Curve.P_521.equals(c) ? "ES512" : "ES256";
+            }
+            return "HS256";
+        }
+    }
+
+    /**
+     * {@code veil bundle verify BUNDLE --trusted-keys JWKS_FILE}: checks what
+     * {@link PolicyBundle#loadSigned} checks (the bundle loads, its signature is valid and by one of
+     * the keys, its policy compiles) and prints {@code ok: signed by KID, N files} (exit 0), or
+     * {@code rejected (N errors):} and one error per line (exit 1).
+     */
+    @Command(
+            name = "verify",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Check a signed bundle as PolicyBundle.loadSigned does: its .signatures.json must be a valid "
+                        + "signature by one of the trusted keys over exactly the bundle's files, and its policy "
+                        + "must compile.",
+                "Prints 'ok: signed by KID, N files', or 'rejected (N errors):' and one FILE: message line per error."
+            },
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:the bundle is validly signed and loads",
+                "1:the signature is missing or not valid, or the bundle does not load",
+                "2:bad usage, or the path or the trusted keys do not exist or cannot be read or used"
+            })
+    static final class Verify implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(paramLabel = "BUNDLE", description = "Bundle directory or .tar.gz.")
+        Path path;
+
+        @Option(names = "--trusted-keys", required = true, paramLabel = "JWKS_FILE",
+                description = "The public keys a signature may be made with: a JWK Set ({\"keys\": [...]}) or one "
+                        + "JWK.")
+        Path trustedKeys;
+
+        @Override
+        public Integer call() {
+            CliFiles.requireReadable(path, "bundle");
+            JWKSet keys = trustedKeys(trustedKeys);
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                Bundle contents = PolicyBundle.read(path);
+                BundleSignature signature = BundleVerifier.verify(contents, keys);
+                PolicyBundle.of(contents);
+                out.println("ok: " + describe(signature));
+                return VeilCli.EXIT_OK;
+            } catch (PolicyLoadException e) {
+                VeilCli.printBundleErrors(out, "rejected", e);
+                return VeilCli.EXIT_CHECK_FAILED;
+            }
+        }
+    }
+
+    private static final String SIGNATURES = ".signatures.json";
+
+    /** Reads a {@code --trusted-keys} file; a problem with it is a usage error. */
+    static JWKSet trustedKeys(Path file) {
+        CliFiles.requireReadableFile(file, "--trusted-keys");
+        try {
+            return TrustedKeys.read(file);
+        } catch (PolicyLoadException e) {
+            throw new CliException("--trusted-keys " + file + ": "
+                    + e.errors().get(0).message().replaceFirst("^trusted keys: ", ""), e);
+        }
+    }
+
+    private static String describe(BundleSignature s) {
+        return "signed by " + (s.keyId() == null ? "the one trusted key (the signature names no kid)" : s.keyId())
+                + ", " + s.files().size() + " files";
     }
 }

@@ -1,12 +1,22 @@
 package dev.veil.cli;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import dev.veil.ApiKeys;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.access.ApiKeyStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -21,9 +31,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code veil key}: API key tools; {@code veil key create} issues a key. */
-@Command(name = "key", mixinStandardHelpOptions = true, description = "API key tools.",
-        subcommands = {KeyCommand.Create.class, CommandLine.HelpCommand.class})
+/**
+ * {@code veil key}: key tools; {@code veil key create} issues an API key, {@code veil key pair} makes a
+ * key pair for signing bundles.
+ */
+@Command(name = "key", mixinStandardHelpOptions = true, description = "API key and bundle signing key tools.",
+        subcommands = {KeyCommand.Create.class, KeyCommand.Pair.class, CommandLine.HelpCommand.class})
 final class KeyCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -199,6 +212,105 @@ final class KeyCommand implements Runnable {
                 }
             }
             throw new IllegalStateException("no unused key id after " + MAX_ID_TRIES + " tries");
+        }
+    }
+
+    /**
+     * {@code veil key pair --out-private F --out-public F [--alg ALG] [--kid ID]}: generates a key pair
+     * for {@code veil bundle sign}: the private key as one JWK (written owner-readable only) and the
+     * public key as a JWK Set for {@code --trusted-keys} and {@code PolicyBundle.loadSigned}. Both keys
+     * carry the kid and are pinned to the algorithm. Refuses to overwrite a file; prints no key material.
+     */
+    @Command(
+            name = "pair",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Generate a key pair for signing bundles: writes the private key (a JWK, readable by its owner "
+                        + "only) and the public key (a JWK Set, for veil bundle verify --trusted-keys).",
+                "Existing files are never overwritten."
+            },
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:the key pair was written",
+                "2:bad usage, or a file exists already or cannot be written (nothing was written)"
+            })
+    static final class Pair implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--out-private", required = true, paramLabel = "FILE", description = "Private key file.")
+        Path outPrivate;
+
+        @Option(names = "--out-public", required = true, paramLabel = "FILE", description = "Public key set file.")
+        Path outPublic;
+
+        @Option(names = "--alg", paramLabel = "ALG", defaultValue = "ES256",
+                description = "ES256|ES384|ES512 (EC), RS256|RS384|RS512|PS256|PS384|PS512 (RSA, 3072 bits); "
+                        + "default: ${DEFAULT-VALUE}.")
+        String alg;
+
+        @Option(names = "--kid", paramLabel = "ID",
+                description = "Key id (default: the key's RFC 7638 thumbprint).")
+        String kid;
+
+        @Override
+        public Integer call() throws Exception {
+            if (kid != null && kid.isBlank()) {
+                throw new CliException("--kid must not be blank");
+            }
+            for (Path p : List.of(outPrivate, outPublic)) {
+                if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new CliException((p == outPrivate ? "--out-private " : "--out-public ") + p
+                            + ": exists already; keys are never overwritten, choose another name");
+                }
+                CliFiles.requireWritableTarget(p, p == outPrivate ? "--out-private" : "--out-public");
+            }
+            if (outPrivate.toAbsolutePath().normalize().equals(outPublic.toAbsolutePath().normalize())) {
+                throw new CliException("--out-private and --out-public must be different files");
+            }
+            JWSAlgorithm algorithm = JWSAlgorithm.parse(alg);
+            JWK key;
+            switch (alg) {
+                case "ES256", "ES384", "ES512" -> {
+                    var gen = new ECKeyGenerator(
+                            Curve.forJWSAlgorithm(algorithm).iterator().next());
+                    gen.algorithm(algorithm).keyUse(KeyUse.SIGNATURE);
+                    key = kid != null ? gen.keyID(kid).generate() : gen.keyIDFromThumbprint(true).generate();
+                }
+                case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512" -> {
+                    var gen = new RSAKeyGenerator(3072);
+                    gen.algorithm(algorithm).keyUse(KeyUse.SIGNATURE);
+                    key = kid != null ? gen.keyID(kid).generate() : gen.keyIDFromThumbprint(true).generate();
+                }
+                default -> throw new CliException("--alg must be one of ES256, ES384, ES512, RS256, RS384, RS512,"
+                        + " PS256, PS384, PS512, was '" + alg + "' (HS algorithms use a shared secret, not a pair)");
+            }
+            writePrivate(outPrivate, (key.toJSONString() + "\n").getBytes(StandardCharsets.UTF_8));
+            try {
+                CliFiles.writeAtomically(outPublic, (new JWKSet(key.toPublicJWK()).toString(false) + "\n")
+                        .getBytes(StandardCharsets.UTF_8), "--out-public");
+            } catch (CliException e) {
+                Files.deleteIfExists(outPrivate); // nothing half-written: no private key without its public one
+                throw e;
+            }
+            spec.commandLine().getOut().println("wrote " + alg + " key pair, key id " + key.getKeyID()
+                    + ": private key " + outPrivate + " (keep it secret), public key set " + outPublic);
+            return VeilCli.EXIT_OK;
+        }
+
+        private static void writePrivate(Path target, byte[] content) {
+            try {
+                if (Files.getFileStore(target.toAbsolutePath().getParent())
+                        .supportsFileAttributeView(PosixFileAttributeView.class)) {
+                    Files.createFile(target, PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rw-------")));
+                } else {
+                    Files.createFile(target);
+                }
+                Files.write(target, content);
+            } catch (IOException e) {
+                throw new CliException("--out-private " + target + ": cannot be written: " + CliFiles.describe(e), e);
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code veil} command line: {@code eval}, {@code audit verify}, {@code bundle inspect},
+ * {@code bundle sign}, {@code bundle verify}, {@code key pair},
  * {@code key create}, {@code stats}, {@code monitor replay}, {@code calibrate}, {@code test} (Rego policy
  * tests) and {@code rego conformance} (OPA's conformance cases). Run it with
  * {@code java -jar veil.jar COMMAND ...}; {@code veil help COMMAND} (or {@code COMMAND --help}) describes each command.
@@ -19,7 +20,8 @@ import picocli.CommandLine.Command;
  * <ul>
  *   <li>{@value #EXIT_OK}: success;</li>
  *   <li>{@value #EXIT_CHECK_FAILED}: a check ran and failed: {@code audit verify} found a broken
- *       hash chain, {@code bundle inspect} found load errors, {@code test} found a failing test or a module that does not compile;</li>
+ *       hash chain, {@code bundle inspect} found load errors, {@code bundle verify} (or
+ *       {@code bundle inspect --trusted-keys}) found a missing or invalid signature, {@code test} found a failing test or a module that does not compile;</li>
  *   <li>{@value #EXIT_USAGE}: bad usage (unknown command or option, a missing or malformed
  *       option value, no command at all) or input the command cannot use (a path that does not
  *       exist, a file that cannot be read or does not parse, a bundle that does not load for
@@ -41,7 +43,7 @@ import picocli.CommandLine.Command;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
-            "1:a check failed (broken audit log, bundle with load errors, failing policy test)",
+            "1:a check failed (broken audit log, bundle with load errors or an invalid signature, failing policy test)",
             "2:bad usage or input that cannot be read or used"
         },
         subcommands = {

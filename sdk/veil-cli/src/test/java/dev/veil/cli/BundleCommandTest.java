@@ -46,6 +46,7 @@ class BundleCommandTest {
                 "  loan.veil.yaml (" + policySize + " bytes)",
                 "  veil/extra/data.json (22 bytes)",
                 "data:     veil",
+                "signature: none",
                 "policy:   loan-quickstart (engine yaml)",
                 "ok");
     }

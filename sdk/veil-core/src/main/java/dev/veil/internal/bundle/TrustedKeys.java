@@ -1,0 +1,68 @@
+package dev.veil.internal.bundle;
+
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.util.JSONObjectUtils;
+import dev.veil.PolicyLoadException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Reads the keys a signed bundle is verified against: a JWK Set file ({@code {"keys": [...]}}) or
+ * a file holding a single JWK. RSA and EC keys must be public: a private key in a trusted-keys
+ * file means the signing key is being handed out with the bundle, so it is refused. Shared
+ * secrets ({@code oct} keys, for HS256/384/512) are accepted as they are. Stateless.
+ */
+public final class TrustedKeys {
+    private TrustedKeys() {}
+
+    /**
+     * Reads and checks a trusted-keys file.
+     *
+     * @throws PolicyLoadException on the file when it cannot be read, is not a JWK or JWK Set,
+     *     holds no key, or holds a private RSA or EC key
+     */
+    public static JWKSet read(Path file) {
+        Objects.requireNonNull(file, "file");
+        String where = file.toString();
+        String json;
+        try {
+            json = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw PolicyLoadException.of(where, "trusted keys: no such file");
+        } catch (IOException e) {
+            throw PolicyLoadException.of(where, "trusted keys: cannot be read: " + e);
+        }
+        return parse(json, where);
+    }
+
+    /** Parses trusted keys from JSON text; {@code where} names the source in messages. */
+    static JWKSet parse(String json, String where) {
+        JWKSet set;
+        try {
+            Map<String, Object> object = JSONObjectUtils.parse(json);
+            set = object.containsKey("keys") ? JWKSet.parse(object) : new JWKSet(JWK.parse(object));
+        } catch (ParseException e) {
+            throw PolicyLoadException.of(where, "trusted keys: not a JWK Set ({\"keys\": [...]}) or a JWK: "
+                    + e.getMessage());
+        }
+        if (set.getKeys().isEmpty()) {
+            throw PolicyLoadException.of(where, "trusted keys: the key set holds no key");
+        }
+        for (JWK key : set.getKeys()) {
+            if (key.isPrivate() && !KeyType.OCT.equals(key.getKeyType())) {
+                throw PolicyLoadException.of(where, "trusted keys: key" + (key.getKeyID() == null ? ""
+                        : " '" + key.getKeyID() + "'") + " is a private key; give only the public key (the"
+                        + " private key signs, with `veil bundle sign`, and must stay with the signer)");
+            }
+        }
+        return set;
+    }
+}

@@ -1,0 +1,164 @@
+package dev.veil;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
+import dev.veil.internal.bundle.BundleSigner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link PolicyBundle#loadSigned}: a bundle loads only with a valid signature by a trusted key. */
+class PolicyBundleSignedTest {
+    private static ECKey release;
+    private static ECKey impostor;
+    private static ECKey other;
+
+    @TempDir
+    Path tmp;
+
+    Path dir;
+    Path trusted;
+
+    @BeforeAll
+    static void keys() throws JOSEException {
+        release = new ECKeyGenerator(Curve.P_256).keyID("release-1").generate();
+        impostor = new ECKeyGenerator(Curve.P_256).keyID("release-1").generate();
+        other = new ECKeyGenerator(Curve.P_256).keyID("other").generate();
+    }
+
+    @BeforeEach
+    void signedBundle() throws Exception {
+        dir = GuardFixtures.bundle(tmp.resolve("bundle"))
+                .file(".manifest", "{\"revision\": \"r7\", \"roots\": [\"\"]}")
+                .write();
+        BundleSigner.sign(dir, release, "ES256", "release-1");
+        trusted = tmp.resolve("trusted.jwks.json");
+        Files.writeString(trusted, new JWKSet(release.toPublicJWK()).toString());
+    }
+
+    private PolicyError rejection() {
+        PolicyLoadException e = catchThrowableOfType(() -> PolicyBundle.loadSigned(dir, trusted),
+                PolicyLoadException.class);
+        assertThat(e).as("loadSigned must refuse the bundle").isNotNull();
+        assertThat(e.errors()).as(e.getMessage()).hasSize(1);
+        return e.errors().get(0);
+    }
+
+    @Test
+    void loadsABundleSignedByATrustedKey() {
+        PolicyBundle b = PolicyBundle.loadSigned(dir, trusted);
+        assertThat(b.name()).isEqualTo("guard-test");
+        assertThat(b.revision()).isEqualTo("r7");
+        assertThat(b.engine()).isEqualTo("yaml");
+    }
+
+    @Test
+    void acceptsASingleJwkAndPicksTheKeyByKidAmongSeveral() throws Exception {
+        Files.writeString(trusted, release.toPublicJWK().toJSONString());
+        assertThat(PolicyBundle.loadSigned(dir, trusted).name()).isEqualTo("guard-test");
+        Files.writeString(trusted, new JWKSet(java.util.List.of(other.toPublicJWK(), release.toPublicJWK())).toString());
+        assertThat(PolicyBundle.loadSigned(dir, trusted).name()).isEqualTo("guard-test");
+    }
+
+    @Test
+    void refusesABundleWithoutSignature() throws Exception {
+        Files.delete(dir.resolve(".signatures.json"));
+        PolicyError e = rejection();
+        assertThat(e.file()).isEqualTo(".signatures.json");
+        assertThat(e.message()).isEqualTo(
+                "missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`");
+        assertThat(PolicyBundle.load(dir).name()).as("unsigned loading is unchanged").isEqualTo("guard-test");
+    }
+
+    @Test
+    void refusesAMalformedJwsThatPlainLoadingIgnores() throws Exception {
+        Files.writeString(dir.resolve(".signatures.json"), "{\"signatures\":[\"not-a-jws\"]}");
+        assertThat(rejection().message()).startsWith("bad signature: the signature is not a compact JWS (");
+        assertThat(PolicyBundle.load(dir).name()).isEqualTo("guard-test");
+    }
+
+    @Test
+    void refusesASignatureByAnUnknownKey() throws Exception {
+        Files.writeString(trusted, new JWKSet(other.toPublicJWK()).toString());
+        assertThat(rejection().message())
+                .isEqualTo("bad signature: no verification key with id 'release-1' (configured: [other])");
+    }
+
+    @Test
+    void refusesASignatureThatDoesNotVerify() {
+        BundleSigner.sign(dir, impostor, "ES256", "release-1");
+        assertThat(rejection().message()).startsWith("bad signature: the JWS does not verify with key 'release-1';");
+    }
+
+    @Test
+    void refusesAnUnsupportedAlgorithm() throws Exception {
+        String header = Base64URL.encode("{\"alg\":\"ES256K\",\"kid\":\"release-1\"}").toString();
+        String payload = Base64URL.encode("{\"files\": []}").toString();
+        Files.writeString(dir.resolve(".signatures.json"),
+                "{\"signatures\": [\"" + header + "." + payload + ".c2ln\"]}");
+        assertThat(rejection().message()).startsWith("unsupported algorithm: the signature uses ES256K; accepted: [");
+    }
+
+    @Test
+    void refusesAPolicyChangedByOneByteAfterSigningNamingIt() throws Exception {
+        Path policy = dir.resolve("policy.veil.yaml");
+        byte[] bytes = Files.readAllBytes(policy);
+        int at = new String(bytes, java.nio.charset.StandardCharsets.UTF_8).indexOf("top_k: 2") + 7;
+        bytes[at] = '3';
+        Files.write(policy, bytes);
+        assertThat(PolicyBundle.load(dir).name()).as("the tampered policy is still valid").isEqualTo("guard-test");
+
+        PolicyError e = rejection();
+        assertThat(e.file()).isEqualTo("policy.veil.yaml");
+        assertThat(e.message()).isEqualTo(
+                "hash mismatch: 'policy.veil.yaml' differs from the signed version; it was changed after signing");
+    }
+
+    @Test
+    void refusesFilesAddedOrRemovedAfterSigningNamingEach() throws Exception {
+        Files.writeString(dir.resolve("data.json"), "{\"extra\": 1}");
+        Files.delete(dir.resolve("jwks.json"));
+        PolicyLoadException e = catchThrowableOfType(() -> PolicyBundle.loadSigned(dir, trusted),
+                PolicyLoadException.class);
+        assertThat(e.errors()).extracting(PolicyError::file).containsExactly("data.json", "jwks.json");
+        assertThat(e.errors()).extracting(PolicyError::message).containsExactly(
+                "file list mismatch: 'data.json' is in the bundle but not in its signature; re-sign the bundle or"
+                        + " remove the file",
+                "file list mismatch: 'jwks.json' is listed in the signature but missing from the bundle");
+    }
+
+    @Test
+    void refusesUnusableTrustedKeyFiles() throws Exception {
+        Path keys = tmp.resolve("keys.json");
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessage("policy bundle rejected: " + keys + ": trusted keys: no such file");
+
+        Files.writeString(keys, "{\"keys\": []}");
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageEndingWith(keys + ": trusted keys: the key set holds no key");
+
+        Files.writeString(keys, "not json");
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining(keys + ": trusted keys: not a JWK Set ({\"keys\": [...]}) or a JWK: ");
+
+        Files.writeString(keys, new JWKSet(release).toString(false));
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageEndingWith(keys + ": trusted keys: key 'release-1' is a private key; give only the public"
+                        + " key (the private key signs, with `veil bundle sign`, and must stay with the signer)");
+    }
+}
