@@ -1,19 +1,37 @@
-# Query-stream monitoring (section 5.4): every rule that matches fires, in this order (an escalation
-# ladder on the rate detector, configured in data.veil.settings).
+# Query-stream monitoring (section 5.4): every rule that matches fires, in this order (escalation
+# ladders on the detectors configured in data.veil.settings). Same policy as
+# ../../image-classifier/image-classifier.veil.yaml, monitoring section.
 package veil.monitoring
 
 import rego.v1
 
 decision := {"actions": [a | some a in ladder; a.rule in matching]}
 
+act(action, rule, signal) := {
+	"action": action, "rule": rule, "signal": signal,
+	"cooldown_seconds": 0, "throttle_per_second": 0,
+}
+
+block(rule, signal) := object.union(act("block", rule, signal), {"cooldown_seconds": 900})
+
 ladder := [
-	{"action": "alert", "rule": "rate-alert", "signal": "rate", "cooldown_seconds": 0, "throttle_per_second": 0},
-	{"action": "degrade", "rule": "rate-degrade", "signal": "rate", "cooldown_seconds": 0, "throttle_per_second": 0},
-	{"action": "block", "rule": "rate-block", "signal": "rate", "cooldown_seconds": 900, "throttle_per_second": 0},
-	{
-		"action": "throttle", "rule": "rate-throttle-researchers", "signal": "rate",
-		"cooldown_seconds": 300, "throttle_per_second": 1,
-	},
+	act("alert", "rate-alert", "rate"),
+	act("degrade", "rate-degrade", "rate"),
+	block("rate-block", "rate"),
+	object.union(act("throttle", "rate-throttle-researchers", "rate"), {"cooldown_seconds": 300, "throttle_per_second": 1}),
+	act("alert", "near-duplicate-alert", "near_duplicate"),
+	act("degrade", "near-duplicate-degrade", "near_duplicate"),
+	block("near-duplicate-block", "near_duplicate"),
+	act("alert", "knn-alert", "knn"),
+	act("degrade", "knn-degrade", "knn"),
+	block("knn-block", "knn"),
+	act("alert", "knn-global-alert", "knn_global"),
+	act("degrade", "knn-global-degrade", "knn_global"),
+	block("knn-global-block", "knn_global"),
+	act("alert", "confidence-climb-alert", "confidence_climb"),
+	act("degrade", "confidence-climb-degrade", "confidence_climb"),
+	act("alert", "class-focus-alert", "class_focus"),
+	act("alert", "boundary-alert", "boundary"),
 ]
 
 matching contains "rate-alert" if at_least("rate", "low")
@@ -29,6 +47,33 @@ matching contains "rate-throttle-researchers" if {
 	at_least("rate", "high")
 	researcher
 }
+
+# Probing: alert at medium; at high labels only, and a 15-minute block for all but researchers.
+probing := {"near_duplicate": "near-duplicate", "knn": "knn", "knn_global": "knn-global"}
+
+matching contains concat("-", [id, "alert"]) if {
+	some signal, id in probing
+	at_least(signal, "medium")
+}
+
+matching contains concat("-", [id, "degrade"]) if {
+	some signal, id in probing
+	at_least(signal, "high")
+}
+
+matching contains concat("-", [id, "block"]) if {
+	some signal, id in probing
+	at_least(signal, "high")
+	not researcher
+}
+
+matching contains "confidence-climb-alert" if at_least("confidence_climb", "medium")
+
+matching contains "confidence-climb-degrade" if at_least("confidence_climb", "high")
+
+matching contains "class-focus-alert" if at_least("class_focus", "high")
+
+matching contains "boundary-alert" if at_least("boundary", "high")
 
 researcher if "researcher" in input.caller.roles
 

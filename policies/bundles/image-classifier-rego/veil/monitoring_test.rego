@@ -27,3 +27,36 @@ test_researchers_are_throttled_not_blocked if {
 test_no_signal_no_action if {
 	monitoring.decision == {"actions": []} with input as {"caller": {"roles": []}, "signals": {}}
 }
+
+with_signal(name, level, roles) := {"caller": {"roles": roles}, "signals": {name: {"level": level, "score": 1}}}
+
+test_probing_alerts_at_medium_then_degrades_and_blocks_at_high if {
+	rules(monitoring.decision) == ["knn-alert"] with input as with_signal("knn", "medium", ["analyst"])
+	rules(monitoring.decision) == ["near-duplicate-alert", "near-duplicate-degrade", "near-duplicate-block"]
+		with input as with_signal("near_duplicate", "high", ["analyst"])
+	d := monitoring.decision with input as with_signal("knn_global", "high", ["partner"])
+	d.actions[2] == {
+		"action": "block", "rule": "knn-global-block", "signal": "knn_global",
+		"cooldown_seconds": 900, "throttle_per_second": 0,
+	}
+}
+
+test_researchers_who_probe_get_labels_only_and_are_not_blocked if {
+	rules(monitoring.decision) == ["knn-alert", "knn-degrade"] with input as with_signal("knn", "high", ["researcher"])
+}
+
+test_the_answer_detectors_alert_or_degrade_but_never_block if {
+	rules(monitoring.decision) == ["confidence-climb-alert", "confidence-climb-degrade"]
+		with input as with_signal("confidence_climb", "high", ["analyst"])
+	rules(monitoring.decision) == ["class-focus-alert"] with input as with_signal("class_focus", "high", ["analyst"])
+	rules(monitoring.decision) == [] with input as with_signal("class_focus", "medium", ["analyst"])
+	rules(monitoring.decision) == ["boundary-alert"] with input as with_signal("boundary", "high", ["analyst"])
+	rules(monitoring.decision) == [] with input as with_signal("boundary", "medium", ["analyst"])
+}
+
+test_every_matching_rule_fires_in_the_order_of_the_ladder if {
+	rules(monitoring.decision) == ["rate-alert", "knn-alert", "knn-degrade", "knn-block"] with input as {
+		"caller": {"roles": ["analyst"]},
+		"signals": {"knn": {"level": "high", "score": 0.01}, "rate": {"level": "low", "score": 61}},
+	}
+}

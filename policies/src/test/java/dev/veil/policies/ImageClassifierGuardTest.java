@@ -50,6 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageClassifierGuardTest {
     static final Instant START = Instant.parse("2026-12-01T00:00:00Z");
     static final int TRAINING_IMAGES = 6000;
+    static final int ALERTS_ON_10000 = 20; // measured: 5
 
     static PolicyBundle bundle;
     static SoftmaxRegression classifier;
@@ -220,6 +221,7 @@ class ImageClassifierGuardTest {
     void atMostHalfAPercentOfTheRealTestImagesAreRefused() {
         int refused = 0;
         int shown = 0;
+        int alerted = 0;
         // 18 s apart: the analyst's 5,000-a-day quota and the 60-a-minute alert are never reached
         try (Guard<double[]> g = guard("false-refusals.jsonl")) {
             for (double[] x : test) {
@@ -231,12 +233,19 @@ class ImageClassifierGuardTest {
                 } else {
                     Response.Released ok = (Response.Released) r;
                     assertThat(ok.degraded()).isFalse();
-                    assertThat(ok.alerts()).isEmpty();
+                    if (!ok.alerts().isEmpty()) {
+                        // one caller with 10,000 real images: its recent images are alike enough, now
+                        // and then, for knn's alert (medium), never for its degrade or block (high)
+                        assertThat(ok.alerts()).containsOnly("knn-alert");
+                        alerted++;
+                    }
                     shown++;
                 }
             }
         }
         assertThat(refused + shown).isEqualTo(10_000);
+        System.out.println("one analyst, 10,000 real test images: alerted " + alerted);
+        assertThat(alerted).as("answers with an alert").isLessThanOrEqualTo(ALERTS_ON_10000);
         assertThat(refused).as("false refusals among the 10,000 real test images").isLessThanOrEqualTo(50);
         // the Guard refuses exactly what the bundle's contract refuses (the figure in policies/README.md)
         int byContract = DistributionFigures.refusals(DistributionFigures.contract(bundle, "analyst", "acme"), test)

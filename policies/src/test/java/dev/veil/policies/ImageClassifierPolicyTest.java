@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-29.1");
+            assertThat(b.revision()).isEqualTo("2026-11-30.1");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -122,7 +122,10 @@ class ImageClassifierPolicyTest {
         assertThat(jwt.jwks()).isEqualTo("jwks.json");
         assertThat(jwt.algorithms()).containsExactly("ES256");
         assertThat(jwt.attributeClaims()).containsExactly("contract", "region", "status");
-        assertThat(s.detectors()).containsOnlyKeys("rate");
+        assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "knn", "knn_global", "confidence_climb",
+                "class_focus", "boundary");
+        // the calibrated thresholds come from the bundle's data (monitoring/thresholds/data.json)
+        assertThat(s.detectors().get("knn")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn"));
         assertThat(s.detectors().get("rate")).containsEntry("window_seconds", 60).containsEntry("low", 60)
                 .containsEntry("medium", 120).containsEntry("high", 180);
     }

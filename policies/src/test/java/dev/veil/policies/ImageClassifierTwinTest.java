@@ -88,14 +88,33 @@ class ImageClassifierTwinTest {
                 : null);
     }
 
+    /** The detectors the bundles configure. */
+    static final List<String> DETECTORS = List.of("rate", "near_duplicate", "knn", "knn_global", "confidence_climb",
+            "class_focus", "boundary");
+
+    /** Signals of any of the detectors, each at any level or absent; mostly one or two present. */
+    static Gen<Map<String, Object>> signals() {
+        Gen<String> level = oneOf(List.of("none", "low", "medium", "high", "absent", "absent", "absent", "absent",
+                "absent", "absent"));
+        Gen<List<String>> levels = SourceDSL.lists().of(level).ofSize(DETECTORS.size());
+        return levels.map(ls -> {
+            Map<String, Object> s = new LinkedHashMap<>();
+            for (int i = 0; i < DETECTORS.size(); i++) {
+                if (!ls.get(i).equals("absent")) {
+                    s.put(DETECTORS.get(i), Map.of("level", ls.get(i), "score", 100.0));
+                }
+            }
+            return s;
+        });
+    }
+
     static Gen<Map<String, Object>> inputs() {
-        Gen<String> level = oneOf(List.of("none", "low", "medium", "high", "absent"));
-        return callers().zip(modelAges(), level, SourceDSL.booleans().all(), (c, age, l, degraded) -> {
+        return callers().zip(modelAges(), signals(), SourceDSL.booleans().all(), (c, age, signals, degraded) -> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("caller", c);
             doc.put("model", Map.of("name", "fashion", "version", "3", "age_days", age));
             doc.put("request", Map.of("features", 784, "payload_bytes", 6272, "names", List.of()));
-            doc.put("signals", l.equals("absent") ? Map.of() : Map.of("rate", Map.of("level", l, "score", 100.0)));
+            doc.put("signals", signals);
             doc.put("degraded", degraded);
             return doc;
         }).zip(predictions(), (doc, p) -> {
@@ -116,7 +135,7 @@ class ImageClassifierTwinTest {
 
     @Test
     void bothEnginesGiveTheSameDecisionDocumentsForEveryInput() {
-        qt().withExamples(600).forAll(inputs()).checkAssert(in ->
+        qt().withExamples(1000).forAll(inputs()).checkAssert(in ->
                 assertThat(rego.evaluate(in)).as("input %s", in).isEqualTo(yaml.evaluate(in)));
     }
 }

@@ -1,0 +1,363 @@
+package dev.veil.policies;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.veil.AuditLog;
+import dev.veil.Credentials;
+import dev.veil.Guard;
+import dev.veil.Model;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.ReasonCode;
+import dev.veil.ReleasedPrediction;
+import dev.veil.Request;
+import dev.veil.Response;
+import dev.veil.policies.tools.BenignTraffic;
+import dev.veil.policies.tools.FashionMnist;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The image-classifier bundle's attack detectors against real Fashion-MNIST traffic, through a real
+ * {@link Guard} around the softmax-regression model of the other Guard tests: honest callers sending
+ * real test images are (almost) never degraded or blocked, and inversion attackers (NES gradient
+ * estimation and hill climbing from a real test image toward another class) are, from one account
+ * and spread over ten. A control bundle with the rate detector only (the bundle before the attack
+ * detectors) lets every attack through, which shows that the attack tests can fail.
+ * Skipped when the data set is not installed.
+ */
+class ImageClassifierMonitoringTest {
+    static final Instant START = Instant.parse("2026-12-01T00:00:00Z");
+    static final int ATTACK_BUDGET = 50;
+
+    static PolicyBundle bundle;
+    static SoftmaxRegression classifier;
+    static double[][] test;
+    static int[] testLabels;
+
+    @TempDir
+    Path dir;
+    MutableClock clock;
+
+    @BeforeAll
+    static void setUp() {
+        assumeThat(FashionMnist.available()).as(FashionMnist.MISSING).isTrue();
+        bundle = PolicyBundle.classpath("veil-policies/image-classifier");
+        classifier = BenignTraffic.model();
+        test = FashionMnist.testImages(Integer.MAX_VALUE);
+        testLabels = FashionMnist.testLabels(Integer.MAX_VALUE);
+    }
+
+    @BeforeEach
+    void clock() {
+        clock = new MutableClock(START);
+    }
+
+    Guard<double[]> guard(PolicyBundle b, String audit) {
+        Model<double[]> model = Model.ofVector(ModelInfo.of("fashion-softmax", "test-1", START.minus(Duration.ofDays(10))),
+                classifier::predict);
+        return Guard.builder(model).policy(b).audit(AuditLog.jsonLines(dir.resolve(audit))).clock(clock).build();
+    }
+
+    Credentials analyst(String subject) {
+        return Credentials.bearer(DemoTokens.sign(DemoTokens.privateKey(), DemoTokens.ISSUER, subject,
+                List.of("analyst"), "acme", Map.of(), clock.instant(), Duration.ofHours(3)));
+    }
+
+    /** What monitoring did to one answer: nothing, an alert, a degraded answer, or a block. */
+    enum Outcome {
+        CLEAN, ALERTED, DEGRADED, BLOCKED
+    }
+
+    static Outcome outcome(Response r) {
+        if (r instanceof Response.Denied d) {
+            assertThat(d.reason().code()).as("%s", r).isIn(ReasonCode.BLOCKED, ReasonCode.OUT_OF_DISTRIBUTION);
+            return d.reason().code() == ReasonCode.BLOCKED ? Outcome.BLOCKED : Outcome.CLEAN;
+        }
+        Response.Released ok = (Response.Released) r;
+        return ok.degraded() ? Outcome.DEGRADED : ok.alerts().isEmpty() ? Outcome.CLEAN : Outcome.ALERTED;
+    }
+
+    // ------------------------------------------------------------------ benign traffic
+
+    @Test
+    void honestCallersSendingRealTestImagesAreAlmostNeverDegradedOrBlocked() {
+        int callers = 200;
+        List<BenignTraffic.Query> queries = BenignTraffic.queries(testLabels, callers, 30, BenignTraffic.RETRY, 0, 0, 7,
+                START.toEpochMilli());
+        Map<String, Credentials> keys = new HashMap<>();
+        Map<String, Outcome> worst = new TreeMap<>();
+        Map<String, List<String>> rules = new TreeMap<>();
+        int retries = queries.size() - callers * 30;
+        try (Guard<double[]> g = guard(bundle, "benign.jsonl")) {
+            for (BenignTraffic.Query q : queries) {
+                clock.advance(Duration.ofMillis(Math.max(0, q.tsMs() - clock.millis())));
+                Credentials c = keys.computeIfAbsent(q.caller(), this::analyst);
+                Response r = g.predict(Request.of(c, test[q.image()]));
+                Outcome o = outcome(r);
+                worst.merge(q.caller(), o, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+                if (r instanceof Response.Released ok && !ok.alerts().isEmpty()) {
+                    rules.computeIfAbsent(q.caller(), k -> new ArrayList<>()).addAll(ok.alerts());
+                }
+            }
+        }
+        long degradedOrBlocked = worst.values().stream().filter(o -> o.compareTo(Outcome.DEGRADED) >= 0).count();
+        long alerted = worst.values().stream().filter(o -> o.compareTo(Outcome.ALERTED) >= 0).count();
+        System.out.printf("benign: %d callers, %d queries (%d retries): degraded or blocked %d, alerted %d %s%n",
+                worst.size(), queries.size(), retries, degradedOrBlocked, alerted, rules);
+        assertThat(worst).hasSize(callers);
+        assertThat(retries).as("exact retries in the traffic").isGreaterThan(100);
+        // at most 0.1% of the callers: none of 200
+        assertThat(degradedOrBlocked).as("honest callers degraded or blocked: %s", rules).isZero();
+        assertThat(alerted).as("honest callers alerted: %s", rules).isLessThanOrEqualTo(2);
+    }
+
+    // ------------------------------------------------------------------ attacks
+
+    /** An inversion attacker: asks for the next probe, reads the released answer. */
+    interface Attack {
+        double[] next();
+
+        void answer(ReleasedPrediction p);
+    }
+
+    static double clip(double v) {
+        return v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+
+    static double score(ReleasedPrediction p, String label) {
+        return p.scores().stream().filter(s -> s.label().equals(label)).mapToDouble(s -> s.score()).findFirst()
+                .orElse(0);
+    }
+
+    /**
+     * NES (Ilyas et al. 2018; ML-DEFENCES.md section 6): antithetic pairs x +- sigma u with per-pixel
+     * Gaussian u, 10 pairs per step, then a signed step of lr toward a higher released score of the
+     * target class.
+     */
+    static Attack nes(double[] start, String target, double sigma, long seed) {
+        return new Attack() {
+            final double[] x = start.clone();
+            final double[] grad = new double[x.length];
+            final SplittableRandom r = new SplittableRandom(seed);
+            double[] u;
+            boolean plus = true;
+            double fPlus;
+            int pairs;
+
+            @Override
+            public double[] next() {
+                if (plus) {
+                    u = new double[x.length];
+                    for (int i = 0; i < u.length; i++) {
+                        u[i] = gaussian(r);
+                    }
+                }
+                double[] q = new double[x.length];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = clip(x[i] + (plus ? sigma : -sigma) * u[i]);
+                }
+                return q;
+            }
+
+            @Override
+            public void answer(ReleasedPrediction p) {
+                double f = Math.log(Math.max(1e-3, score(p, target)));
+                if (plus) {
+                    fPlus = f;
+                    plus = false;
+                    return;
+                }
+                plus = true;
+                for (int i = 0; i < grad.length; i++) {
+                    grad[i] += (fPlus - f) * u[i];
+                }
+                if (++pairs == 10) {
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = clip(x[i] + 0.01 * Math.signum(grad[i]));
+                        grad[i] = 0;
+                    }
+                    pairs = 0;
+                }
+            }
+        };
+    }
+
+    /** Hill climbing: a random 3x3 patch changed by +-delta, kept when the target's released score does not fall. */
+    static Attack hillClimb(double[] start, String target, double delta, long seed) {
+        return new Attack() {
+            double[] x = start.clone();
+            double[] probe;
+            double best = -1;
+            final SplittableRandom r = new SplittableRandom(seed);
+
+            @Override
+            public double[] next() {
+                probe = x.clone();
+                if (best >= 0) {
+                    int row = r.nextInt(26);
+                    int col = r.nextInt(26);
+                    double d = r.nextBoolean() ? delta : -delta;
+                    for (int i = 0; i < 3; i++) {
+                        for (int j = 0; j < 3; j++) {
+                            int k = (row + i) * 28 + col + j;
+                            probe[k] = clip(probe[k] + d);
+                        }
+                    }
+                }
+                return probe;
+            }
+
+            @Override
+            public void answer(ReleasedPrediction p) {
+                double s = score(p, target);
+                if (s >= best) {
+                    best = s;
+                    x = probe;
+                }
+            }
+        };
+    }
+
+    static double gaussian(SplittableRandom r) {
+        double u1 = 1 - r.nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * r.nextDouble());
+    }
+
+    /** The start image (a real test image of class 0, t-shirt) and the target (class 2, pullover). */
+    static double[] start() {
+        for (int i = 0; i < testLabels.length; i++) {
+            if (testLabels[i] == 0 && classifier.predict(test[i]).topIndex() == 0) {
+                return test[i];
+            }
+        }
+        throw new AssertionError("no t-shirt");
+    }
+
+    static Map<String, Attack> attacks() {
+        Map<String, Attack> m = new TreeMap<>();
+        m.put("nes-pixel-0.001", nes(start(), "pullover", 0.001, 1));
+        m.put("nes-pixel-0.02", nes(start(), "pullover", 0.02, 2));
+        m.put("nes-pixel-0.05", nes(start(), "pullover", 0.05, 3));
+        m.put("hill-climb-3x3-0.1", hillClimb(start(), "pullover", 0.1, 4));
+        return m;
+    }
+
+    /** Result of one attack run: the 0-based query at which monitoring first degraded or blocked, and by which rules. */
+    record Caught(int query, Outcome outcome, List<String> rules) {}
+
+    /**
+     * Runs an attack from {@code accounts} accounts, round-robin, one query a second, for at most
+     * {@code budget} queries; stops at the first degraded or blocked answer.
+     */
+    Caught run(PolicyBundle b, Attack attack, int accounts, int budget) {
+        List<Credentials> ids = new ArrayList<>();
+        for (int a = 0; a < accounts; a++) {
+            ids.add(analyst("mallory-" + a + "@example.com"));
+        }
+        try (Guard<double[]> g = guard(b, "attack-" + System.nanoTime() + ".jsonl")) {
+            for (int n = 0; n < budget; n++) {
+                clock.advance(Duration.ofSeconds(1));
+                Response r = g.predict(Request.of(ids.get(n % accounts), attack.next()));
+                Outcome o = outcome(r);
+                if (r instanceof Response.Denied d) {
+                    assertThat(o).as("probe %d refused: %s", n, d.reason()).isEqualTo(Outcome.BLOCKED);
+                    return new Caught(n, o, List.of(d.reason().rule()));
+                }
+                Response.Released ok = (Response.Released) r;
+                if (o == Outcome.DEGRADED) {
+                    return new Caught(n, o, ok.alerts());
+                }
+                attack.answer(ok.prediction());
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void everyInversionAttackFromOneAccountIsStoppedWithinFiftyQueries() {
+        Map<String, Caught> caught = new TreeMap<>();
+        attacks().forEach((name, a) -> caught.put(name, run(bundle, a, 1, ATTACK_BUDGET)));
+        System.out.println("one account: " + caught);
+        assertThat(caught).hasSize(4).allSatisfy((name, c) -> {
+            assertThat(c).as(name + " not caught within %d queries", ATTACK_BUDGET).isNotNull();
+            assertThat(c.outcome()).as(name).isIn(Outcome.DEGRADED, Outcome.BLOCKED);
+            assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-"));
+        });
+        // the per-pixel NES of sigma 0.02 and more is a walk the caller's knn sees on its sixth query
+        assertThat(caught.get("nes-pixel-0.02").query()).isLessThanOrEqualTo(5);
+        assertThat(caught.get("nes-pixel-0.05").query()).isLessThanOrEqualTo(5);
+        // probes within a quantisation bucket are near duplicates from the second or third query on
+        assertThat(caught.get("nes-pixel-0.001").query()).isLessThanOrEqualTo(3);
+    }
+
+    @Test
+    void theSameAttacksSpreadOverTenAccountsAreCaughtByTheGlobalDetectors() {
+        Map<String, Caught> caught = new TreeMap<>();
+        // 10 accounts round-robin: within 50 queries no account sends the 6 queries its own knn needs
+        attacks().forEach((name, a) -> caught.put(name, run(bundle, a, 10, ATTACK_BUDGET)));
+        System.out.println("ten accounts: " + caught);
+        assertThat(caught).hasSize(4).allSatisfy((name, c) -> {
+            assertThat(c).as(name + " spread over 10 accounts, not caught within %d queries", ATTACK_BUDGET)
+                    .isNotNull();
+            assertThat(c.outcome()).as(name).isIn(Outcome.DEGRADED, Outcome.BLOCKED);
+            assertThat(c.query()).as(name).isLessThan(ATTACK_BUDGET);
+            assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-global-"));
+        });
+    }
+
+    @Test
+    void withTheRateDetectorOnlyNoAttackIsStopped() throws IOException {
+        PolicyBundle rateOnly = PolicyBundle.load(rateOnlyCopy());
+        Map<String, Caught> caught = new TreeMap<>();
+        attacks().forEach((name, a) -> caught.put(name, run(rateOnly, a, 1, ATTACK_BUDGET)));
+        assertThat(caught).allSatisfy((name, c) -> assertThat(c).as(name).isNull());
+    }
+
+    /** A copy of the bundle whose monitoring is what it was before the attack detectors: the rate ladder. */
+    Path rateOnlyCopy() throws IOException {
+        Path src = Path.of("bundles/image-classifier");
+        Path dst = dir.resolve("rate-only");
+        try (Stream<Path> files = Files.walk(src)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path to = dst.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(p, to);
+                }
+            }
+        }
+        Path yaml = dst.resolve("image-classifier.veil.yaml");
+        String s = Files.readString(yaml);
+        int from = s.indexOf("\nmonitoring:\n");
+        int to = s.indexOf("\nmodel:\n");
+        String rate = """
+
+                monitoring:
+                  detectors:
+                    rate: {window_seconds: 60, low: 60, medium: 120, high: 180}
+                  rules:
+                    - {id: rate-alert, when: {signals: {rate: low}}, action: alert}
+                    - {id: rate-degrade, when: {signals: {rate: medium}}, action: degrade}
+                    - {id: rate-block, when: {signals: {rate: high}}, action: block, cooldown_seconds: 900}
+                """;
+        Files.writeString(yaml, s.substring(0, from) + rate + s.substring(to));
+        return dst;
+    }
+}
