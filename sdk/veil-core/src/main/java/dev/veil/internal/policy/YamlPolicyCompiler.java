@@ -293,7 +293,12 @@ final class YamlPolicyCompiler {
             throw new PolicyPathException(where + ".distribution.stats", "the statistics have " + distFinal.mean().length
                     + " features but the shape " + contract.shape() + " has " + contract.dimension());
         }
-        at(where + ".cross_field", () -> CompiledContract.compile(contract));
+        CompiledContract compiled = at(where + ".cross_field", () -> CompiledContract.compile(contract));
+        String unsatisfiable = compiled.unsatisfiable();
+        if (unsatisfiable != null) {
+            // Every request would be denied: say so now rather than at the first request.
+            throw new PolicyPathException(where + ".features", unsatisfiable);
+        }
         return contract;
     }
 
