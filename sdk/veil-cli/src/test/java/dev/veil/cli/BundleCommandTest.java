@@ -74,6 +74,21 @@ class BundleCommandTest {
     }
 
     @Test
+    void badKeyStoreIsRejectedWithFileLineAndColumn() throws Exception {
+        // The key store the policy names is checked when the bundle loads, not only by a Guard.
+        Files.writeString(bundle.keys(), "{\"keys\": [\n  {\"id\": \"abcd1234\", \"caller\": \"a\",\n"
+                + "   \"salt\": \"AAAAAAAAAAAAAAAAAAAAAA==\", \"hash\": \"not*base64!\", \"roles\": \"intern\"}\n]}\n");
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).isEmpty();
+        assertThat(r.outLines()).doesNotContain("ok");
+        assertThat(r.outLines().subList(r.outLines().size() - 3, r.outLines().size())).containsExactly(
+                "rejected (2 errors):",
+                "keys.json:3:40: keys[0].hash: not valid base64 (standard alphabet, with padding)",
+                "keys.json:3:63: keys[0].roles: must be a list of strings, was a string");
+    }
+
+    @Test
     void unreadableFilesAreListedOnePerLineWithPositions() throws Exception {
         Files.writeString(bundle.dir().resolve(".manifest"), "{\"roots\": 5}");
         Files.writeString(bundle.dir().resolve("data.json"), "{\"a\": \n");

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import dev.veil.cli.CliTestSupport.Result;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -61,7 +64,10 @@ class DocsExampleTest {
         Files.createDirectories(bundle.resolve("training"));
         Files.writeString(bundle.resolve(".manifest"), "{\"revision\": \"2026-11-02.1\", \"roots\": [\"\"]}");
         Files.copy(EXAMPLE, bundle.resolve("image-classifier.veil.yaml"));
-        Files.writeString(bundle.resolve("keys/jwks.json"), "{\"keys\": []}");
+        // The identity provider's public keys (the CLI does not make them). An empty JWKS would not
+        // load: the bundle's JWKS must hold a key usable for the accepted algorithms.
+        Files.writeString(bundle.resolve("keys/jwks.json"),
+                new JWKSet(new ECKeyGenerator(Curve.P_256).keyID("idp-1").generate().toPublicJWK()).toString());
 
         Result key = veil("key", "create", "--caller", "svc", "--role", "analyst",
                 "--store", s(bundle.resolve("keys/api-keys.json")));

@@ -174,6 +174,18 @@ class EvalCommandTest {
     }
 
     @Test
+    void badKeyStoreMeansTheBundleDoesNotLoad() throws Exception {
+        Files.writeString(bundle.keys(), "{\"keys\": [\n  {\"id\": \"abcd1234\", \"caller\": \"a\",\n"
+                + "   \"hash\": \"AAAA\", \"expires_at\": \"next year\"}\n]}\n");
+        Result r = eval(input("{}"));
+        assertFails(r, 2, "veil eval: bundle " + bundle.dir() + " does not load (3 errors):",
+                "\nkeys.json:2:3: keys[0]: missing required field 'salt'",
+                "\nkeys.json:3:4: keys[0].hash: must be a SHA-256 hash (32 bytes), was 3 bytes",
+                "\nkeys.json:3:20: keys[0].expires_at: must be an ISO-8601 instant like 2027-01-01T00:00:00Z,"
+                        + " was 'next year'");
+    }
+
+    @Test
     void requiredOptionsAreUsageErrors() {
         assertFails(veil("eval"), 2, "Missing required options: '--bundle=BUNDLE', '--input=FILE.json'");
     }

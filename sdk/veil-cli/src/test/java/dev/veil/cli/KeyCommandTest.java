@@ -136,22 +136,23 @@ class KeyCommandTest {
 
     @Test
     void storeWithoutAKeysListIsRefusedUnchanged() throws Exception {
-        assertRefusedUnchanged("{\"keys\": 3}", bundle.keys() + ": 'keys' must be a list, was a number");
+        assertRefusedUnchanged("{\"keys\": 3}", bundle.keys() + ":1:2: 'keys' must be a list, was a number");
     }
 
     @Test
     void storeWithBadEntriesListsEveryProblemOnePerLine() throws Exception {
         assertRefusedUnchanged("{\"keys\": [{\"id\": \"abc\", \"caller\": \"a\", \"salt\": \"AAAA\","
                 + " \"hash\": \"AAAA\", \"colour\": \"red\"}]}", "(4 errors):",
-                "\n" + bundle.keys() + ": keys[0]: unknown field 'colour'",
-                "\n" + bundle.keys() + ": keys[0].id: must be 8 characters of a-z and 0-9, was 'abc'",
-                "\n" + bundle.keys() + ": keys[0].salt: must be at least 16 bytes",
-                "\n" + bundle.keys() + ": keys[0].hash: must be a SHA-256 hash (32 bytes)");
+                "\n" + bundle.keys() + ":1:72: keys[0]: unknown field 'colour'",
+                "\n" + bundle.keys() + ":1:12: keys[0].id: must be 8 characters of a-z and 0-9, was 'abc'",
+                "\n" + bundle.keys() + ":1:40: keys[0].salt: must be at least 16 bytes",
+                "\n" + bundle.keys() + ":1:56: keys[0].hash: must be a SHA-256 hash (32 bytes)");
     }
 
     @Test
     void storeThatIsAnotherJsonDocumentIsRefusedUnchanged() throws Exception {
-        assertRefusedUnchanged("{\"veil\": 1, \"name\": \"x\"}", "unknown field 'veil' at top level");
+        assertRefusedUnchanged("{\"veil\": 1, \"name\": \"x\"}",
+                bundle.keys() + ":1:2: unknown field 'veil' at top level");
     }
 
     @Test

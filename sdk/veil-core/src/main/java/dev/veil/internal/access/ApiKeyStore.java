@@ -9,6 +9,7 @@ import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.policy.YamlLocations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestException;
@@ -50,7 +51,9 @@ import java.util.regex.Pattern;
  * (ISO-8601 instant) and {@code disabled} (boolean) are optional. Parsing is strict: an unknown
  * field, a duplicate JSON member, a duplicate key id, bad base64, a hash that is not 32 bytes or a
  * bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
- * entry. Every problem in the file is reported at once.
+ * entry; in a file, each problem also has the line and column of the value at fault (of the entry
+ * for a missing field, of the document for a top-level problem). Every problem in the file is
+ * reported at once.
  *
  * <h2>Plaintext keys</h2>
  *
@@ -144,7 +147,7 @@ public final class ApiKeyStore {
      * @param file the bundle-relative file name, used in every error
      * @param clock the clock against which {@code expires_at} is checked on each authentication
      * @return the store; never {@code null}
-     * @throws PolicyLoadException naming {@code file} (with line and column for JSON syntax errors)
+     * @throws PolicyLoadException naming {@code file}, with the line and column of each problem
      */
     public static ApiKeyStore parse(byte[] json, String file, Clock clock) {
         Objects.requireNonNull(json, "json");
@@ -164,7 +167,7 @@ public final class ApiKeyStore {
         } catch (IOException e) {
             throw new PolicyLoadException(PolicyError.of(file, "cannot read: " + e.getMessage()), e);
         }
-        return fromValue(root, file, clock);
+        return fromValue(root, new Problems(file, () -> YamlLocations.index(JSON.getFactory(), json)), clock);
     }
 
     /**
@@ -185,23 +188,23 @@ public final class ApiKeyStore {
             throw PolicyLoadException.of(label, "no value at this path of the bundle's data document;"
                     + " add {\"keys\": [...]} there or point api_keys.data at the right path");
         }
-        return fromValue(value, label, clock);
+        return fromValue(value, new Problems(label), clock);
     }
 
-    private static ApiKeyStore fromValue(Object root, String label, Clock clock) {
-        Problems problems = new Problems(label);
+    private static ApiKeyStore fromValue(Object root, Problems problems, Clock clock) {
         Map<String, Entry> byId = new HashMap<>();
         if (!(root instanceof Map<?, ?> top)) {
-            throw PolicyLoadException.of(label, "must be an object {\"keys\": [...]}, was " + Problems.describe(root));
+            problems.add("", "must be an object {\"keys\": [...]}, was " + Problems.describe(root));
+            throw problems.exception();
         }
         for (Object k : top.keySet()) {
             if (!"keys".equals(k)) {
-                problems.add("unknown field '" + k + "' at top level; the only field is 'keys'");
+                problems.add(String.valueOf(k), "unknown field '" + k + "' at top level; the only field is 'keys'");
             }
         }
         Object keys = top.get("keys");
         if (!(keys instanceof List<?> list)) {
-            problems.add(keys == null && !top.containsKey("keys")
+            problems.add("keys", keys == null && !top.containsKey("keys")
                     ? "missing field 'keys' (a list of key entries)"
                     : "'keys' must be a list, was " + Problems.describe(keys));
             throw problems.exception();
@@ -209,44 +212,45 @@ public final class ApiKeyStore {
         for (int i = 0; i < list.size(); i++) {
             Entry e = parseEntry(list.get(i), "keys[" + i + "]", problems);
             if (e != null && byId.putIfAbsent(e.id, e) != null) {
-                problems.add("keys[" + i + "]: duplicate key id '" + e.id + "'; every key needs its own id");
+                problems.add("keys[" + i + "].id",
+                        "keys[" + i + "]: duplicate key id '" + e.id + "'; every key needs its own id");
             }
         }
         problems.throwIfAny();
-        return new ApiKeyStore(byId, clock, label);
+        return new ApiKeyStore(byId, clock, problems.file());
     }
 
     private static Entry parseEntry(Object raw, String at, Problems problems) {
         if (!(raw instanceof Map<?, ?> m)) {
-            problems.add(at + ": must be an object, was " + Problems.describe(raw));
+            problems.addAt(at, "must be an object, was " + Problems.describe(raw));
             return null;
         }
         boolean ok = true;
         for (Object field : m.keySet()) {
             if (!FIELDS.contains(field)) {
-                problems.add(at + ": unknown field '" + Sanitize.text(String.valueOf(field)) + "'; allowed: "
-                        + FIELD_LIST);
+                problems.add(at + "." + field,
+                        at + ": unknown field '" + Sanitize.text(String.valueOf(field)) + "'; allowed: " + FIELD_LIST);
                 ok = false;
             }
         }
         String id = requiredString(m, "id", at, problems);
         if (id != null && !ID_PATTERN.matcher(id).matches()) {
-            problems.add(at + ".id: must be 8 characters of a-z and 0-9, was '" + Sanitize.text(id) + "'");
+            problems.addAt(at + ".id", "must be 8 characters of a-z and 0-9, was '" + Sanitize.text(id) + "'");
             id = null;
         }
         String caller = requiredString(m, "caller", at, problems);
         if (caller != null && caller.isBlank()) {
-            problems.add(at + ".caller: must not be blank");
+            problems.addAt(at + ".caller", "must not be blank");
             caller = null;
         }
         byte[] salt = base64(m, "salt", at, problems);
         if (salt != null && salt.length < MIN_SALT_BYTES) {
-            problems.add(at + ".salt: must be at least " + MIN_SALT_BYTES + " bytes, was " + salt.length);
+            problems.addAt(at + ".salt", "must be at least " + MIN_SALT_BYTES + " bytes, was " + salt.length);
             salt = null;
         }
         byte[] hash = base64(m, "hash", at, problems);
         if (hash != null && hash.length != HASH_BYTES) {
-            problems.add(at + ".hash: must be a SHA-256 hash (32 bytes), was " + hash.length + " bytes");
+            problems.addAt(at + ".hash", "must be a SHA-256 hash (32 bytes), was " + hash.length + " bytes");
             hash = null;
         }
         Set<String> roles = new LinkedHashSet<>();
@@ -257,13 +261,13 @@ public final class ApiKeyStore {
                     if (rl.get(j) instanceof String s && !s.isBlank()) {
                         roles.add(s);
                     } else {
-                        problems.add(at + ".roles[" + j + "]: must be a non-blank string, was "
+                        problems.addAt(at + ".roles[" + j + "]", "must be a non-blank string, was "
                                 + Problems.describe(rl.get(j)));
                         ok = false;
                     }
                 }
             } else {
-                problems.add(at + ".roles: must be a list of strings, was " + Problems.describe(rawRoles));
+                problems.addAt(at + ".roles", "must be a list of strings, was " + Problems.describe(rawRoles));
                 ok = false;
             }
         }
@@ -273,7 +277,7 @@ public final class ApiKeyStore {
             if (rawTenant instanceof String s) {
                 tenant = s;
             } else {
-                problems.add(at + ".tenant: must be a string, was " + Problems.describe(rawTenant));
+                problems.addAt(at + ".tenant", "must be a string, was " + Problems.describe(rawTenant));
                 ok = false;
             }
         }
@@ -285,14 +289,15 @@ public final class ApiKeyStore {
                     if (a.getValue() instanceof String s) {
                         attributes.put(String.valueOf(a.getKey()), s);
                     } else {
-                        problems.add(at + ".attributes." + Sanitize.text(String.valueOf(a.getKey()))
-                                + ": must be a string, was "
+                        problems.add(at + ".attributes." + a.getKey(), at + ".attributes."
+                                + Sanitize.text(String.valueOf(a.getKey())) + ": must be a string, was "
                                 + Problems.describe(a.getValue()));
                         ok = false;
                     }
                 }
             } else {
-                problems.add(at + ".attributes: must be an object of strings, was " + Problems.describe(rawAttrs));
+                problems.addAt(at + ".attributes",
+                        "must be an object of strings, was " + Problems.describe(rawAttrs));
                 ok = false;
             }
         }
@@ -303,12 +308,12 @@ public final class ApiKeyStore {
                 try {
                     expiresAt = Instant.parse(s);
                 } catch (DateTimeParseException e) {
-                    problems.add(at + ".expires_at: must be an ISO-8601 instant like 2027-01-01T00:00:00Z, was '"
+                    problems.addAt(at + ".expires_at", "must be an ISO-8601 instant like 2027-01-01T00:00:00Z, was '"
                             + Sanitize.text(s) + "'");
                     ok = false;
                 }
             } else {
-                problems.add(at + ".expires_at: must be a string like 2027-01-01T00:00:00Z, was "
+                problems.addAt(at + ".expires_at", "must be a string like 2027-01-01T00:00:00Z, was "
                         + Problems.describe(rawExp));
                 ok = false;
             }
@@ -319,7 +324,8 @@ public final class ApiKeyStore {
             if (rawDisabled instanceof Boolean b) {
                 disabled = b;
             } else {
-                problems.add(at + ".disabled: must be true or false, was " + Problems.describe(rawDisabled));
+                problems.addAt(at + ".disabled",
+                        "must be true or false, was " + Problems.describe(rawDisabled));
                 ok = false;
             }
         }
@@ -335,7 +341,7 @@ public final class ApiKeyStore {
         if (v instanceof String s) {
             return s;
         }
-        problems.add(at + (v == null ? ": missing required field '" + field + "'"
+        problems.add(v == null ? at : at + "." + field, at + (v == null ? ": missing required field '" + field + "'"
                 : "." + field + ": must be a string, was " + Problems.describe(v)));
         return null;
     }
@@ -348,7 +354,7 @@ public final class ApiKeyStore {
         try {
             return Base64.getDecoder().decode(s);
         } catch (IllegalArgumentException e) {
-            problems.add(at + "." + field + ": not valid base64 (standard alphabet, with padding)");
+            problems.addAt(at + "." + field, "not valid base64 (standard alphabet, with padding)");
             return null;
         }
     }

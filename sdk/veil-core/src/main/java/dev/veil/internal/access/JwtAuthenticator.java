@@ -1,5 +1,9 @@
 package dev.veil.internal.access;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.nimbusds.jose.Algorithm;
@@ -26,8 +30,11 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.veil.AuthMethod;
 import dev.veil.Caller;
+import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.policy.YamlLocations;
 import dev.veil.spi.GuardSettings;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
@@ -42,6 +49,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Verifies JWT bearer tokens against a JWKS file from the bundle and maps their claims to a
@@ -74,7 +83,8 @@ import java.util.Set;
  * {@code verify}, it is not revoked, an RSA key has at least 2048 bits and an HMAC secret at least as
  * many bits as the hash. A JWKS that does not parse, repeats a {@code kid}, holds an RSA or EC
  * private key (a bundle must only hold public keys) or has no usable key for the accepted
- * algorithms is a {@link PolicyLoadException} naming the file.
+ * algorithms is a {@link PolicyLoadException} naming the file, with the line and column of the
+ * syntax error or of the key at fault ({@code keys} itself when no key is usable).
  *
  * <h2>Threading and cost</h2>
  *
@@ -90,6 +100,9 @@ public final class JwtAuthenticator {
     static final int CACHE_SIZE = 4_096;
     static final int CACHE_MINUTES = 10;
     private static final int MIN_RSA_BITS = 2048;
+    private static final JsonFactory JSON = new JsonFactory();
+    /** How nimbus names the key it could not parse: "Invalid JWK at position 2: ...". */
+    private static final Pattern BAD_KEY = Pattern.compile("^Invalid JWK at position (\\d+):");
 
     private final GuardSettings.Jwt settings;
     private final String file;
@@ -134,14 +147,13 @@ public final class JwtAuthenticator {
         Objects.requireNonNull(jwks, "jwks");
         Objects.requireNonNull(clock, "clock");
         String file = settings.jwks();
+        Problems problems = new Problems(file, () -> YamlLocations.index(JSON, jwks));
         JWKSet set;
         try {
             set = JWKSet.parse(new String(jwks, StandardCharsets.UTF_8));
         } catch (ParseException | RuntimeException e) {
-            throw PolicyLoadException.of(file,
-                    "not a valid JWKS ({\"keys\": [...]}): " + Sanitize.text(e.getMessage()));
+            throw notAJwks(jwks, problems, e);
         }
-        Problems problems = new Problems(file);
         List<String> skipped = new ArrayList<>();
         Map<String, Map<String, JWSVerifier>> byKid = new HashMap<>();
         Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
@@ -152,11 +164,12 @@ public final class JwtAuthenticator {
             String kid = jwk.getKeyID();
             String name = kid != null ? "key '" + Sanitize.text(kid) + "'" : "key #" + i;
             if (kid != null && !kids.add(kid)) {
-                problems.add(name + ": duplicate kid; every key in a JWKS needs its own kid");
+                problems.add("keys[" + i + "].kid", name + ": duplicate kid; every key in a JWKS needs its own kid");
                 continue;
             }
             if ((jwk.getKeyType() == KeyType.RSA || jwk.getKeyType() == KeyType.EC) && jwk.isPrivate()) {
-                problems.add(name + ": holds private key material; a bundle's JWKS must hold public keys only"
+                problems.add("keys[" + i + "]", name + ": holds private key material; a bundle's JWKS must hold"
+                        + " public keys only"
                         + " (publish JWKSet.toPublicJWKSet())");
                 continue;
             }
@@ -190,11 +203,37 @@ public final class JwtAuthenticator {
         }
         problems.throwIfAny();
         if (byAlgorithm.isEmpty()) {
-            throw PolicyLoadException.of(file, "no usable key for the accepted algorithms " + settings.algorithms()
+            problems.add("keys", "no usable key for the accepted algorithms " + settings.algorithms()
                     + (skipped.isEmpty() ? ": the JWKS has no keys" : ": " + String.join("; ", skipped)));
+            throw problems.exception();
         }
         byAlgorithm.replaceAll((alg, list) -> List.copyOf(list));
         return new JwtAuthenticator(settings, file, clock, byKid, byAlgorithm);
+    }
+
+    /**
+     * Why a JWKS did not parse, at the line and column of the JSON syntax error (found again with
+     * Jackson, whose parser tells where it stopped) or of the key that nimbus could not read.
+     */
+    private static PolicyLoadException notAJwks(byte[] jwks, Problems problems, Exception e) {
+        String what = "not a valid JWKS ({\"keys\": [...]}): ";
+        try (JsonParser p = JSON.createParser(jwks)) {
+            while (p.nextToken() != null) {
+                // reading to the end finds the first syntax error
+            }
+        } catch (JsonProcessingException syntax) {
+            JsonLocation loc = syntax.getLocation();
+            if (loc != null && loc.getLineNr() > 0) {
+                return new PolicyLoadException(new PolicyError(problems.file(), loc.getLineNr(), loc.getColumnNr(),
+                        what + "invalid JSON: " + Sanitize.text(syntax.getOriginalMessage())), e);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not a syntax error: place it by nimbus's message below
+        }
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Matcher key = BAD_KEY.matcher(message);
+        String path = key.find() ? "keys[" + key.group(1) + "]" : "keys";
+        return new PolicyLoadException(problems.at(path, what + Sanitize.text(message)), e);
     }
 
     private static String unusable(JWK jwk) {

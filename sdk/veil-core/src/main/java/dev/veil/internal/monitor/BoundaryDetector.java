@@ -8,6 +8,7 @@ import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Boundary probing: the share of a caller's recent answers that the model gave with a low margin
@@ -51,9 +52,13 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
      * @param ttlMillis how long an idle caller's history is kept
      */
     public record Config(int window, int minQueries, double margin, AnswerLevels levels, long ttlMillis) {
-        /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "window", "min_queries", "margin", "low", "medium", "high",
+                "ttl_seconds");
+
+        /** Reads the configuration map; unknown keys (first), wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig(TYPE, m);
+            DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
             AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 20, 2, 1000);
             int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(10, window), 1, window);
@@ -64,7 +69,6 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "high", new double[] {0.3, 0.45, 0.6}, 0.01,
                     1, false);
             long ttl = AnswerLevels.ttlMillis(c, 3600);
-            c.rejectUnknown();
             return new Config(window, minQueries, margin, levels, ttl);
         }
     }

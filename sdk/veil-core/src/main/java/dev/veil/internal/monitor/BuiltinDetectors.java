@@ -95,6 +95,22 @@ public final class BuiltinDetectors {
     public static final List<String> LEVELS = List.of("low", "medium", "high");
     private static final Set<String> THRESHOLD_DATA_KEYS = Set.of("low", "medium", "high", "fpr", "callers");
 
+    /** Every configuration key of a built-in type (without {@value #THRESHOLDS_KEY}, resolved before). */
+    static Set<String> keys(String type) {
+        return switch (type) {
+            case "rate" -> RateDetector.Config.KEYS;
+            case "near_duplicate" -> NearDuplicateDetector.Config.KEYS;
+            case "knn" -> KnnDetector.Config.KEYS;
+            case "knn_global" -> KnnGlobalDetector.Config.KEYS;
+            case ConfidenceClimbDetector.TYPE -> ConfidenceClimbDetector.Config.KEYS;
+            case ClassFocusDetector.TYPE -> ClassFocusDetector.Config.KEYS;
+            case BoundaryDetector.TYPE -> BoundaryDetector.Config.KEYS;
+            case ExtractionDetector.TYPE -> ExtractionDetector.Config.KEYS;
+            default -> throw new IllegalArgumentException("'" + type + "' is not a built-in detector (built-in: "
+                    + new TreeSet<>(TYPES) + ")");
+        };
+    }
+
     /**
      * The configuration keys of a built-in type's low, medium and high thresholds: {@code low},
      * {@code medium}, {@code high}, except extraction, whose high threshold is PRADA's {@code delta}.
@@ -144,6 +160,12 @@ public final class BuiltinDetectors {
             return config;
         }
         String type = typeOf(name, config);
+        // A misspelt key is named before the data path or the levels are looked at.
+        if (type != null) {
+            Set<String> known = new java.util.HashSet<>(keys(type));
+            known.add(THRESHOLDS_KEY);
+            DetectorConfig.rejectUnknown(type, config, known);
+        }
         Object p = config.get(THRESHOLDS_KEY);
         if (!(p instanceof String path) || path.isBlank()) {
             throw new IllegalArgumentException("thresholds must be a data path such as monitoring.thresholds." + name

@@ -9,6 +9,7 @@ import dev.veil.spi.StateOp;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Class focus: the share of a caller's recent answers that went to one class. An inversion
@@ -54,16 +55,19 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
      * @param ttlMillis how long an idle caller's history is kept
      */
     public record Config(int window, int minQueries, AnswerLevels levels, long ttlMillis) {
-        /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "window", "min_queries", "low", "medium", "high",
+                "ttl_seconds");
+
+        /** Reads the configuration map; unknown keys (first), wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig(TYPE, m);
+            DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
             AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 50, 2, 1000);
             int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(20, window), 1, window);
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "high", new double[] {0.6, 0.8, 0.95}, 0.01,
                     1, false);
             long ttl = AnswerLevels.ttlMillis(c, 3600);
-            c.rejectUnknown();
             return new Config(window, minQueries, levels, ttl);
         }
     }

@@ -7,6 +7,7 @@ import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Confidence climb: one class's confidence rising, step after step, over small input changes, the
@@ -76,9 +77,13 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
      * @param ttlMillis how long an idle caller's history is kept
      */
     public record Config(int window, double maxStep, int minPoints, AnswerLevels levels, long ttlMillis) {
-        /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "window", "max_step", "min_points", "low", "medium", "high",
+                "ttl_seconds");
+
+        /** Reads the configuration map; unknown keys (first), wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig(TYPE, m);
+            DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
             AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 48, 4, 256);
             double maxStep = c.doubleValue("max_step", 0.075);
@@ -89,7 +94,6 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "high", new double[] {2.5, 3, 3.5}, 0.5, 20,
                     false);
             long ttl = AnswerLevels.ttlMillis(c, 3600);
-            c.rejectUnknown();
             return new Config(window, maxStep, minPoints, levels, ttl);
         }
     }

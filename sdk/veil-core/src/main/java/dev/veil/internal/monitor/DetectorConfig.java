@@ -1,24 +1,63 @@
 package dev.veil.internal.monitor;
 
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** Strict reading of one detector's configuration map: wrong types and unknown keys are errors. */
+/**
+ * Strict reading of one detector's configuration map: wrong types and unknown keys are errors.
+ * The detector declares every key it reads, and unknown keys are reported when the map is taken,
+ * before any value is read: a misspelt key ({@code hi} for {@code high}) is named as such instead of
+ * surfacing as a missing or out-of-range value.
+ */
 final class DetectorConfig {
-    private final String detector;
+    private final Set<String> known;
     private final Map<String, Object> values;
-    private final Set<String> read = new HashSet<>();
 
-    DetectorConfig(String detector, Map<String, Object> values) {
-        this.detector = detector;
+    /**
+     * Takes a configuration map.
+     *
+     * @param detector the detector type, for messages
+     * @param values the map ({@code null} is empty)
+     * @param known every key the detector reads
+     * @throws IllegalArgumentException naming the keys of {@code values} that are not in {@code known}
+     */
+    DetectorConfig(String detector, Map<String, Object> values, Set<String> known) {
+        this.known = known;
         this.values = values == null ? Map.of() : values;
+        rejectUnknown(detector, this.values, known);
+    }
+
+    /**
+     * Throws when {@code values} has a key outside {@code known}:
+     * {@code unknown key(s) [hi] for detector 'rate' (known keys: [high, low, ...])}.
+     */
+    static void rejectUnknown(String detector, Map<String, ?> values, Set<String> known) {
+        if (values == null) {
+            return;
+        }
+        Set<String> unknown = new TreeSet<>();
+        for (Object k : values.keySet()) {
+            if (!known.contains(String.valueOf(k))) {
+                unknown.add(String.valueOf(k));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("unknown key(s) " + unknown + " for detector '" + detector
+                    + "' (known keys: " + new TreeSet<>(known) + ")");
+        }
+    }
+
+    /** A key the detector reads must be one it declared (else the unknown-key check would be wrong). */
+    private Object get(String key) {
+        if (!known.contains(key)) {
+            throw new IllegalStateException("detector config key '" + key + "' is read but not declared");
+        }
+        return values.get(key);
     }
 
     long longValue(String key, long dflt) {
-        read.add(key);
-        Object v = values.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -38,8 +77,7 @@ final class DetectorConfig {
     }
 
     double doubleValue(String key, double dflt) {
-        read.add(key);
-        Object v = values.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -50,8 +88,7 @@ final class DetectorConfig {
     }
 
     String string(String key, String dflt) {
-        read.add(key);
-        Object v = values.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -62,8 +99,7 @@ final class DetectorConfig {
     }
 
     boolean bool(String key, boolean dflt) {
-        read.add(key);
-        Object v = values.get(key);
+        Object v = get(key);
         if (v == null) {
             return dflt;
         }
@@ -71,15 +107,6 @@ final class DetectorConfig {
             return b;
         }
         throw new IllegalArgumentException(key + " must be true or false, was " + describe(v));
-    }
-
-    void rejectUnknown() {
-        Set<String> unknown = new TreeSet<>(values.keySet());
-        unknown.removeAll(read);
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unknown key(s) " + unknown + " for detector '" + detector
-                    + "' (known keys: " + new TreeSet<>(read) + ")");
-        }
     }
 
     private static String describe(Object v) {

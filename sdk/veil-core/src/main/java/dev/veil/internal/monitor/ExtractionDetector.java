@@ -7,6 +7,7 @@ import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Model extraction, after PRADA (Juuti, Szyller, Marchal, Asokan, "PRADA: Protecting against DNN
@@ -81,9 +82,13 @@ public final class ExtractionDetector implements StatefulDetector {
      */
     public record Config(AnswerLevels levels, int testEvery, int minDistances, int maxDistances, int maxSet,
             long ttlMillis) {
-        /** Reads the configuration map; unknown keys, wrong types and values out of range are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "low", "medium", "delta", "test_every", "min_distances",
+                "max_distances", "max_set", "ttl_seconds");
+
+        /** Reads the configuration map; unknown keys (first), wrong types and values out of range are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig(TYPE, m);
+            DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
             AnswerLevels.type(c, TYPE);
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "delta", new double[] {0, 0, 0.9}, 0.01, 1,
                     true);
@@ -93,7 +98,6 @@ public final class ExtractionDetector implements StatefulDetector {
                     ShapiroWilk.MAX_N);
             int maxSet = AnswerLevels.integer(c, "max_set", 200, 10, 5000);
             long ttl = AnswerLevels.ttlMillis(c, 86_400);
-            c.rejectUnknown();
             return new Config(levels, testEvery, minDistances, maxDistances, maxSet, ttl);
         }
     }

@@ -7,6 +7,7 @@ import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Perturbation walks (Chen, Carlini and Wagner, "Stateful detection of black-box adversarial
@@ -117,9 +118,13 @@ public final class KnnDetector implements StatefulDetector {
             Thresholds.checkFalling(low, medium, high, "RMS distance per feature");
         }
 
-        /** Reads the configuration map; unknown keys and wrong types are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "k", "history", "min_history", "dimensions", "seed",
+                "ttl_seconds", "low", "medium", "high");
+
+        /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig("knn", m);
+            DetectorConfig c = new DetectorConfig("knn", m, KEYS);
             c.string("type", "knn");
             Config d = DEFAULT;
             int k = c.intValue("k", d.k());
@@ -128,7 +133,6 @@ public final class KnnDetector implements StatefulDetector {
                     c.longValue("seed", d.seed()), c.longValue("ttl_seconds", d.ttlSeconds()),
                     c.doubleValue("low", d.low()), c.doubleValue("medium", d.medium()),
                     c.doubleValue("high", d.high()));
-            c.rejectUnknown();
             return cfg;
         }
     }

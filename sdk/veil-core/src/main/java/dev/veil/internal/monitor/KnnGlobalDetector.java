@@ -5,6 +5,7 @@ import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -99,16 +100,19 @@ public final class KnnGlobalDetector implements StatefulDetector {
             Thresholds.checkRising(low, medium, high, 1, Double.POSITIVE_INFINITY, "queries in a cell", "");
         }
 
-        /** Reads the configuration map; unknown keys and wrong types are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "window_seconds", "tables", "projections", "cell_width",
+                "dimensions", "seed", "low", "medium", "high");
+
+        /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig("knn_global", m);
+            DetectorConfig c = new DetectorConfig("knn_global", m, KEYS);
             c.string("type", "knn_global");
             Config d = DEFAULT;
             Config cfg = new Config(c.longValue("window_seconds", d.windowSeconds()), c.intValue("tables", d.tables()),
                     c.intValue("projections", d.projections()), c.doubleValue("cell_width", d.cellWidth()),
                     c.intValue("dimensions", d.dimensions()), c.longValue("seed", d.seed()),
                     c.longValue("low", d.low()), c.longValue("medium", d.medium()), c.longValue("high", d.high()));
-            c.rejectUnknown();
             return cfg;
         }
     }

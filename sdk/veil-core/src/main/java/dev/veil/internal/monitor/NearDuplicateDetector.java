@@ -6,6 +6,7 @@ import dev.veil.spi.StateOp;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Near-duplicate queries in the manner of Blacklight (Li et al., USENIX Security 2022): a query's
@@ -136,9 +137,13 @@ public final class NearDuplicateDetector implements StatefulDetector {
             Thresholds.checkRising(low, medium, high, 1, keep, "shared hashes", "keep (" + keep + ")");
         }
 
-        /** Reads the configuration map; unknown keys and wrong types are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "index", "window", "step", "quantum", "keep", "seed",
+                "max_members_per_hash", "ttl_seconds", "low", "medium", "high");
+
+        /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig("near_duplicate", m);
+            DetectorConfig c = new DetectorConfig("near_duplicate", m, KEYS);
             c.string("type", "near_duplicate");
             String idx = c.string("index", "both");
             Index index;
@@ -153,7 +158,6 @@ public final class NearDuplicateDetector implements StatefulDetector {
                     c.intValue("max_members_per_hash", d.maxMembersPerHash()),
                     c.longValue("ttl_seconds", d.ttlSeconds()), c.intValue("low", d.low()),
                     c.intValue("medium", d.medium()), c.intValue("high", d.high()));
-            c.rejectUnknown();
             return cfg;
         }
 

@@ -7,6 +7,7 @@ import dev.veil.spi.StateOp;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Query rate and volume: the number of queries in a sliding window, per caller, per tenant or for
@@ -57,9 +58,12 @@ public final class RateDetector implements StatefulDetector {
             }
         }
 
-        /** Reads the configuration map; unknown keys and wrong types are errors. */
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "scope", "window_seconds", "low", "medium", "high");
+
+        /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
-            DetectorConfig c = new DetectorConfig("rate", m);
+            DetectorConfig c = new DetectorConfig("rate", m, KEYS);
             c.string("type", "rate");
             String scope = c.string("scope", "caller");
             Scope s;
@@ -70,7 +74,6 @@ public final class RateDetector implements StatefulDetector {
             }
             Config cfg = new Config(s, c.longValue("window_seconds", 60), c.longValue("low", 0),
                     c.longValue("medium", 0), c.longValue("high", 0));
-            c.rejectUnknown();
             return cfg;
         }
     }

@@ -1,9 +1,9 @@
 package dev.veil.internal.policy;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -13,9 +13,10 @@ import java.util.Map;
 /**
  * Line and column of every value in a YAML document, by dotted path ({@code access.rules[2].when}),
  * so that errors found after mapping (a duplicate rule id, a data path that does not exist) still
- * point at the line that caused them.
+ * point at the line that caused them. Indexes JSON the same way when given a JSON factory (the
+ * bundle's key store and JWKS files); the path {@code ""} is the document's first token.
  */
-final class YamlLocations {
+public final class YamlLocations {
     private final Map<String, int[]> byPath;
     private final String firstNull;
 
@@ -29,7 +30,11 @@ final class YamlLocations {
         return firstNull;
     }
 
-    static YamlLocations index(YAMLFactory factory, byte[] yaml) {
+    /**
+     * Indexes a document; never throws: a document that does not parse is indexed up to its error
+     * (its syntax error is for the caller's own parser to report, with its location).
+     */
+    public static YamlLocations index(JsonFactory factory, byte[] yaml) {
         Map<String, int[]> out = new HashMap<>();
         String firstNull = null;
         try (JsonParser p = factory.createParser(yaml)) {
@@ -47,6 +52,10 @@ final class YamlLocations {
                     }
                     case START_OBJECT, START_ARRAY -> {
                         bumpIndex(path, p, out);
+                        if (path.isEmpty()) {
+                            JsonLocation l = p.currentTokenLocation();
+                            out.putIfAbsent("", new int[] {l.getLineNr(), l.getColumnNr()});
+                        }
                         path.push(t == JsonToken.START_ARRAY ? new int[] {-1} : new Object[0]);
                     }
                     case END_OBJECT, END_ARRAY -> {
@@ -97,7 +106,7 @@ final class YamlLocations {
     }
 
     /** {line, column} of the path, or of its nearest enclosing path that is known; {0, 0} if none. */
-    int[] find(String path) {
+    public int[] find(String path) {
         String p = path;
         while (true) {
             int[] l = byPath.get(p);

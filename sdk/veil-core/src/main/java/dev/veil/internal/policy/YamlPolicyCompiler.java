@@ -1,5 +1,6 @@
 package dev.veil.internal.policy;
 
+import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.internal.validation.TrainingStats;
@@ -15,6 +16,7 @@ import dev.veil.spi.RateLimit;
 import dev.veil.spi.ReleaseSpec;
 import dev.veil.spi.StaleAction;
 import dev.veil.spi.ValidationDecision;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -122,7 +124,13 @@ final class YamlPolicyCompiler {
                 throw new PolicyPathException("authentication.jwt.jwks", "file '" + jwt.jwks() + "' is not in the bundle");
             }
         }
-        return new GuardSettings.AuthenticationSettings(Boolean.TRUE.equals(a.anonymous()), keys, jwt);
+        GuardSettings.AuthenticationSettings settings =
+                new GuardSettings.AuthenticationSettings(Boolean.TRUE.equals(a.anonymous()), keys, jwt);
+        // The key store and the JWKS are read and checked now, so that a bad one fails the bundle's
+        // load (PolicyBundle.load, veil bundle inspect, veil eval) with its file, line and column,
+        // and not only the Guard that installs it. The Guard builds its own with its clock.
+        Authenticator.from(settings, bundle, Clock.systemUTC());
+        return settings;
     }
 
     // ---------------------------------------------------------------- access
@@ -285,7 +293,12 @@ final class YamlPolicyCompiler {
             throw new PolicyPathException(where + ".distribution.stats", "the statistics have " + distFinal.mean().length
                     + " features but the shape " + contract.shape() + " has " + contract.dimension());
         }
-        at(where + ".cross_field", () -> CompiledContract.compile(contract));
+        CompiledContract compiled = at(where + ".cross_field", () -> CompiledContract.compile(contract));
+        String unsatisfiable = compiled.unsatisfiable();
+        if (unsatisfiable != null) {
+            // Every request would be denied: say so now rather than at the first request.
+            throw new PolicyPathException(where + ".features", unsatisfiable);
+        }
         return contract;
     }
 

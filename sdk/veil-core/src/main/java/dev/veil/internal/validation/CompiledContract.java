@@ -168,6 +168,61 @@ public final class CompiledContract {
     }
 
     /**
+     * Why no request can pass this contract's shape and named-feature checks together, or
+     * {@code null} when some request can. Only true contradictions are reported, for a loader to
+     * refuse the contract; {@link #compile} accepts them (a contract built per request refuses
+     * every request instead). With a shape of {@code d} values:
+     *
+     * <ul>
+     *   <li>more than {@code d} features must be in every request: the required ones and those a
+     *       cross-field rule reads (a rule refuses a request without them), while a request has
+     *       {@code d} values, at most one per name;
+     *   <li>unknown features are not allowed, the contract lists fewer than {@code d} features, and
+     *       some feature must be in every request: a named request cannot name its {@code d}
+     *       values, and an unnamed one has none of the features that must be there.
+     * </ul>
+     *
+     * <p>Without a shape (any length), or when every feature is optional and no rule reads one,
+     * some request can pass and nothing is reported.
+     */
+    public String unsatisfiable() {
+        if (dimension < 0) {
+            return null;
+        }
+        java.util.TreeSet<String> required = new java.util.TreeSet<>();
+        for (int s = 0; s < specs.length; s++) {
+            if (specs[s].required()) {
+                required.add(specNames[s]);
+            }
+        }
+        java.util.TreeSet<String> readByRules = new java.util.TreeSet<>();
+        for (CrossFieldExpression r : rules) {
+            readByRules.addAll(r.features());
+        }
+        readByRules.removeAll(required);
+        int needed = required.size() + readByRules.size();
+        String holds = "the shape " + contract.shape() + " holds " + dimension + " value" + (dimension == 1 ? "" : "s");
+        if (needed > dimension) {
+            String which = required.size() + " required " + listNames(List.copyOf(required));
+            if (!readByRules.isEmpty()) {
+                which = (required.isEmpty() ? "" : which + " and ") + readByRules.size() + " read by cross_field rules "
+                        + listNames(List.copyOf(readByRules));
+            }
+            return needed + " features must be in every request (" + which + ") but " + holds
+                    + ": no request can carry them all; make some optional (required: false) or fix the shape";
+        }
+        if (!allowUnknown && needed > 0 && specs.length < dimension) {
+            String first = required.isEmpty() ? readByRules.first() : required.first();
+            return holds + " but the contract lists only " + specs.length + " feature"
+                    + (specs.length == 1 ? "" : "s") + " " + listNames(Arrays.asList(specNames))
+                    + " and does not allow other features: a named request cannot name all its values, and an"
+                    + " unnamed one lacks '" + first + "'; list every feature of the shape, set"
+                    + " allow_unknown_features: true, or fix the shape";
+        }
+        return null;
+    }
+
+    /**
      * Checks one request against the contract.
      *
      * @param f the request's features

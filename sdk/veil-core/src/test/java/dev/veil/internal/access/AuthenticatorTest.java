@@ -158,7 +158,7 @@ class AuthenticatorTest {
         assertThatThrownBy(() -> Authenticator.from(
                 new AuthenticationSettings(false, new ApiKeys("auth/keys.json", null), null), b, clock))
                 .isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("auth/keys.json: keys[0]");
+                .hasMessageContaining("auth/keys.json:1:11: keys[0]");
     }
 
     @Test
@@ -166,7 +166,7 @@ class AuthenticatorTest {
         MapBundle b = bundle().file("auth/jwks.json", "{}").build();
         assertThatThrownBy(() -> Authenticator.from(new AuthenticationSettings(false, null, JWT), b, clock))
                 .isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("auth/jwks.json: not a valid JWKS");
+                .hasMessageContaining("auth/jwks.json:1:1: not a valid JWKS");
     }
 
     @Test

@@ -371,9 +371,10 @@ class JwtAuthenticatorTest {
     @Test
     void shouldRejectJwksThatDoesNotParse() {
         assertThat(loadError(ALL, "not json".getBytes(StandardCharsets.UTF_8)).getMessage())
-                .contains("auth/jwks.json: not a valid JWKS");
+                .contains("auth/jwks.json:1:1: not a valid JWKS ({\"keys\": [...]}): invalid JSON: ");
+        // valid JSON, but a key nimbus cannot read: the error points at that key
         assertThat(loadError(ALL, "{\"keys\": [{\"kty\": \"RSA\"}]}".getBytes(StandardCharsets.UTF_8)).getMessage())
-                .contains("auth/jwks.json: not a valid JWKS");
+                .contains("auth/jwks.json:1:11: not a valid JWKS ({\"keys\": [...]}): Invalid JWK at position 0");
     }
 
     @Test

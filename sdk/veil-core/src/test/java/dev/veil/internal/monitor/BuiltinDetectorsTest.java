@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veil.spi.Bundle;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class BuiltinDetectorsTest {
@@ -39,5 +42,74 @@ class BuiltinDetectorsTest {
         assertThatCode(() -> BuiltinDetectors.validate("near_duplicate", Map.of("type", "knn")))
                 .as("a name that is a type may say another type").doesNotThrowAnyException();
         assertThat(BuiltinDetectors.create("near_duplicate", Map.of("type", "knn"))).isInstanceOf(KnnDetector.class);
+    }
+
+    /**
+     * A misspelt key is reported as such, before the values are checked: otherwise {@code hi}
+     * instead of {@code high} reads as "no level set", and a typo beside a bad value hides behind
+     * that value's error.
+     */
+    @Test
+    void shouldReportUnknownKeysBeforeCheckingValues() {
+        // type -> a configuration whose only mistake, apart from the typo, is what the typo left out
+        Map<String, Map<String, Object>> typoOnly = Map.of(
+                "rate", Map.of("window_seconds", 60, "hi", 5),
+                "near_duplicate", Map.of("low", 0, "medium", 0, "high", 0, "hgih", 3),
+                "knn", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.1),
+                "knn_global", Map.of("low", 0, "medium", 0, "high", 0, "hi", 10),
+                "boundary", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.5),
+                "class_focus", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.9),
+                "confidence_climb", Map.of("low", 0, "medium", 0, "high", 0, "hi", 3),
+                "extraction", Map.of("low", 0, "medium", 0, "delta", 0, "dleta", 0.9));
+        assertThat(typoOnly.keySet()).isEqualTo(BuiltinDetectors.TYPES);
+        typoOnly.forEach((type, config) -> {
+            String typo = config.keySet().stream().filter(k -> k.matches("hi|hgih|dleta")).findFirst().orElseThrow();
+            assertThatThrownBy(() -> BuiltinDetectors.validate(type, config)).as(type)
+                    .hasMessageStartingWith("unknown key(s) [" + typo + "] for detector '" + type + "' (known keys: ");
+        });
+    }
+
+    @Test
+    void shouldReportUnknownKeysBeforeAnOutOfRangeValue() {
+        assertThatThrownBy(() -> BuiltinDetectors.validate("rate", Map.of("window_seconds", 0, "hi", 5)))
+                .hasMessageStartingWith("unknown key(s) [hi] for detector 'rate'");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("k", 0, "neighbors", 5)))
+                .hasMessageStartingWith("unknown key(s) [neighbors] for detector 'knn'");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("boundary", Map.of("margin", 2, "windw", 5)))
+                .hasMessageStartingWith("unknown key(s) [windw] for detector 'boundary'");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("near_duplicate", Map.of("index", "everything",
+                "keep", 8, "kepe", 8))).hasMessageStartingWith("unknown key(s) [kepe] for detector 'near_duplicate'");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("extraction", Map.of("test_every", "often",
+                "min_distance", 50))).hasMessageStartingWith("unknown key(s) [min_distance] for detector 'extraction'");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("rate", Map.of("type", "knn", "scope", "caller")))
+                .as("the type decides which keys are known")
+                .hasMessageStartingWith("unknown key(s) [scope] for detector 'knn'");
+    }
+
+    @Test
+    void shouldReportUnknownKeysBeforeLookingUpAThresholdsDataPath() {
+        Bundle empty = new Bundle() {
+            @Override public String source() { return "test"; }
+            @Override public String revision() { return ""; }
+            @Override public List<String> roots() { return List.of(""); }
+            @Override public Set<String> files() { return Set.of(); }
+            @Override public byte[] read(String path) { throw new IllegalArgumentException(path); }
+            @Override public Map<String, Object> data() { return Map.of(); }
+        };
+        assertThatThrownBy(() -> BuiltinDetectors.validate("boundary",
+                Map.of("thresholds", "monitoring.thresholds.boundary", "windw", 5), empty))
+                .hasMessage("unknown key(s) [windw] for detector 'boundary' (known keys: [high, low, margin, "
+                        + "medium, min_queries, thresholds, ttl_seconds, type, window])");
+    }
+
+    @Test
+    void everyKeyADetectorReadsIsDeclared() {
+        // DetectorConfig refuses to read an undeclared key (IllegalStateException); reading a
+        // configuration of every type reaches every key it reads (rate then finds no level set).
+        for (String type : BuiltinDetectors.TYPES) {
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(
+                    () -> BuiltinDetectors.create("d", Map.of("type", type)));
+            assertThat(t instanceof IllegalStateException).as(type + ": " + t).isFalse();
+        }
     }
 }

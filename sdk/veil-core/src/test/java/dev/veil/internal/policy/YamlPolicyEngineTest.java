@@ -315,6 +315,15 @@ class YamlPolicyEngineTest {
     }
 
     @Test
+    void shouldNameAMisspeltDetectorKeyEvenWhenNoLevelIsLeft() {
+        // 'hi' for 'high' leaves no level set; the typo is the error to report, not the missing level.
+        PolicyError e = loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, hi: 5 }"));
+        assertThat(e.message()).startsWith("monitoring.detectors.rate: unknown key(s) [hi] for detector 'rate'");
+        assertThat(e.line()).isEqualTo(34);
+    }
+
+    @Test
     void shouldRejectNoiseWithoutPrivacyBudget() {
         PolicyError e = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
                 "release: { form: full, noise: { mechanism: laplace, epsilon: 0.5 } }"));

@@ -548,4 +548,61 @@ class CompiledContractTest {
                     .startsWith("the input's roughness (mean absolute difference of neighbouring values) is 0.3000");
         }
     }
+
+    @Nested
+    class Unsatisfiable {
+        private final FeatureSpec required = new FeatureSpec(true, -INF, INF);
+        private final FeatureSpec optional = new FeatureSpec(false, -INF, INF);
+
+        private CompiledContract contract(List<Integer> shape, Map<String, FeatureSpec> specs, boolean allowUnknown,
+                CrossFieldRule... rules) {
+            return CompiledContract.compile(new InputContract(shape, -INF, INF, specs, allowUnknown, List.of(rules), 0,
+                    null));
+        }
+
+        @Test
+        void compilesButNoRequestPasses() {
+            // compile accepts it (a contract a Rego policy builds per request still answers); a loader refuses it
+            CompiledContract c = contract(List.of(3), Map.of("a", required, "b", required, "c", required,
+                    "d", required), false);
+            assertThat(c.unsatisfiable()).startsWith("4 features must be in every request (4 required [a, b, c, d])"
+                    + " but the shape [3] holds 3 values");
+            assertThat(c.check(features("a", 1, "b", 2, "c", 3), -1).rule()).isEqualTo(Violation.FEATURES);
+            assertThat(c.check(Features.of(1, 2, 3), -1).rule()).isEqualTo(Violation.FEATURES);
+        }
+
+        @Test
+        void aFittingContractIsSatisfiable() {
+            assertThat(contract(List.of(3), Map.of("a", required, "b", required, "c", required), false)
+                    .unsatisfiable()).isNull();
+            assertThat(contract(List.of(), Map.of("a", required, "b", required), false).unsatisfiable()).isNull();
+            CompiledContract some = contract(List.of(3), Map.of("a", required, "b", optional, "c", optional,
+                    "d", optional), false);
+            assertThat(some.unsatisfiable()).isNull();
+            assertThat(some.check(features("a", 1, "b", 2, "d", 3), -1)).isNull();
+            CompiledContract open = contract(List.of(3), Map.of("a", required), true);
+            assertThat(open.unsatisfiable()).isNull();
+            assertThat(open.check(features("a", 1, "x", 2, "y", 3), -1)).isNull();
+            CompiledContract unnamed = contract(List.of(3), Map.of("a", optional), false);
+            assertThat(unnamed.unsatisfiable()).isNull();
+            assertThat(unnamed.check(Features.of(1, 2, 3), -1)).isNull();
+        }
+
+        @Test
+        void featuresReadByRulesCount() {
+            CompiledContract c = contract(List.of(2), Map.of("a", required), true, new CrossFieldRule("r", "b <= c"));
+            assertThat(c.unsatisfiable()).startsWith("3 features must be in every request (1 required [a] and 2 read"
+                    + " by cross_field rules [b, c]) but the shape [2] holds 2 values");
+            CompiledContract onlyRules = contract(List.of(1), Map.of(), true, new CrossFieldRule("r", "b <= c"));
+            assertThat(onlyRules.unsatisfiable()).startsWith("2 features must be in every request (2 read by"
+                    + " cross_field rules [b, c]) but the shape [1] holds 1 value:");
+        }
+
+        @Test
+        void aClosedListTooShortForTheShape() {
+            CompiledContract c = contract(List.of(4), Map.of("a", required, "b", optional), false);
+            assertThat(c.unsatisfiable()).startsWith("the shape [4] holds 4 values but the contract lists only 2"
+                    + " features [a, b] and does not allow other features");
+        }
+    }
 }

@@ -1,0 +1,183 @@
+package dev.veil.internal.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.PolicyBundle;
+import dev.veil.PolicyError;
+import dev.veil.PolicyLoadException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A validation contract that no request can pass (its shape leaves no room for the features every
+ * request must carry) is refused when the bundle loads, naming the file, line, column and both
+ * numbers; a contract that some request can pass loads.
+ */
+class ContractContradictionTest {
+    /** The policy, with {@code VALIDATION} replaced by a validation section. */
+    private static final String POLICY = """
+            veil: 1
+            name: contradictions
+            authentication: { anonymous: true }
+            access: { default: { effect: allow } }
+            validation:
+            VALIDATION
+            output: { default: { form: full } }
+            """;
+
+    @TempDir
+    Path dir;
+
+    private PolicyBundle load(String validation) {
+        try {
+            Files.writeString(dir.resolve("policy.veil.yaml"), POLICY.replace("VALIDATION\n", validation),
+                    StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return PolicyBundle.load(dir);
+    }
+
+    private PolicyError rejected(String validation) {
+        try {
+            load(validation);
+        } catch (PolicyLoadException e) {
+            assertThat(e.errors()).hasSize(1);
+            return e.errors().get(0);
+        }
+        throw new AssertionError("expected the policy to be rejected:\n" + validation);
+    }
+
+    @Test
+    void fourRequiredFeaturesDoNotFitAShapeOfThree() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: [3]
+                    features:
+                      income: {min: 0}
+                      loan_amount: {min: 0}
+                      age: {min: 18}
+                      term: {min: 1}
+                """);
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 8, 5, "validation.default.features: "
+                + "4 features must be in every request (4 required [age, income, loan_amount, term]) but the shape [3]"
+                + " holds 3 values: no request can carry them all; make some optional (required: false) or fix"
+                + " the shape"));
+    }
+
+    @Test
+    void theShapesTotalSizeCounts() {
+        load("""
+                  default:
+                    shape: [2, 2]
+                    features: {a: {}, b: {}, c: {}, d: {}}
+                """);
+        PolicyError e = rejected("""
+                  default:
+                    shape: [2, 2]
+                    features: {a: {}, b: {}, c: {}, d: {}, e: {}}
+                """);
+        assertThat(e.message()).contains("5 features must be in every request", "the shape [2, 2] holds 4 values");
+        assertThat(e.line()).isEqualTo(8);
+    }
+
+    @Test
+    void featuresReadByCrossFieldRulesMustBeThereToo() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: [3]
+                    features:
+                      income: {}
+                      loan: {}
+                      age: {required: false}
+                      term: {required: false}
+                    cross_field:
+                      - {id: term-vs-age, expr: "age + term / 12 <= 90"}
+                """);
+        assertThat(e.message()).startsWith("validation.default.features: 4 features must be in every request "
+                + "(2 required [income, loan] and 2 read by cross_field rules [age, term]) but the shape [3] holds 3"
+                + " values");
+        assertThat(e.line()).isEqualTo(8);
+    }
+
+    @Test
+    void aListThatCannotFillTheShapeWhileUnknownFeaturesAreRefused() {
+        // a named request needs 4 listed names; an unnamed one lacks 'income'
+        PolicyError e = rejected("""
+                  default:
+                    shape: [4]
+                    features:
+                      income: {}
+                      age: {required: false}
+                """);
+        assertThat(e.message()).isEqualTo("validation.default.features: the shape [4] holds 4 values but the"
+                + " contract lists only 2 features [age, income] and does not allow other features: a named request"
+                + " cannot name all its values, and an unnamed one lacks 'income'; list every feature of the shape,"
+                + " set allow_unknown_features: true, or fix the shape");
+        assertThat(e.line()).isEqualTo(8);
+        assertThat(e.column()).isEqualTo(5);
+    }
+
+    @Test
+    void aValidationRuleThatShrinksTheShapeIsCheckedAsMerged() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: [3]
+                    features: {a: {}, b: {}, c: {}}
+                  rules:
+                    - id: small
+                      when: {roles: [x]}
+                      contract: {shape: [2]}
+                """);
+        assertThat(e.message()).startsWith("validation.rules[0].contract.features: 3 features must be in every"
+                + " request (3 required [a, b, c]) but the shape [2] holds 2 values");
+        assertThat(e.line()).as("the rule's contract, which holds no features of its own").isEqualTo(12);
+    }
+
+    @Test
+    void contractsSomeRequestCanPassLoad() {
+        // as many required features as values
+        load("""
+                  default:
+                    shape: [3]
+                    features: {a: {}, b: {}, c: {}}
+                """);
+        // optional features beyond the shape: a request names 3 of them
+        load("""
+                  default:
+                    shape: [3]
+                    features: {a: {}, b: {}, c: {required: false}, d: {required: false}}
+                """);
+        // any length
+        load("""
+                  default:
+                    shape: []
+                    features: {a: {}, b: {}, c: {}, d: {}, e: {}}
+                """);
+        // fewer listed features than values, but other features are allowed
+        load("""
+                  default:
+                    shape: [4]
+                    allow_unknown_features: true
+                    features: {a: {}}
+                """);
+        // fewer listed features than values, none of them required: an unnamed request passes
+        load("""
+                  default:
+                    shape: [4]
+                    features: {a: {required: false}}
+                """);
+        // a rule reading fewer features than the shape holds
+        load("""
+                  default:
+                    shape: [3]
+                    allow_unknown_features: true
+                    cross_field:
+                      - {id: r, expr: "a <= b"}
+                """);
+    }
+}
