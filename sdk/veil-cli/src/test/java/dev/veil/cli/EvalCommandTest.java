@@ -149,7 +149,7 @@ class EvalCommandTest {
     @Test
     void inputWithAFieldOfTheWrongType() throws Exception {
         Path in = input("{\"caller\": {\"roles\": \"analyst\"}}");
-        assertFails(eval(in), 2, "veil eval: " + in + ": not a valid policy input: caller.roles must be a list");
+        assertFails(eval(in), 2, "veil eval: " + in + ": not a valid policy input: caller.roles must be a list of strings");
     }
 
     @Test

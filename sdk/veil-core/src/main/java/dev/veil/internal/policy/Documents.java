@@ -268,7 +268,7 @@ public final class Documents {
             }
             return l;
         }
-        throw new IllegalArgumentException(where + " must be a list");
+        throw new IllegalArgumentException(where + " must be a list of strings");
     }
 
     private static String str(Object o, String where) {
