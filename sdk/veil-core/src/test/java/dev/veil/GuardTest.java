@@ -864,6 +864,23 @@ class GuardTest {
         assertThat(at(audited(g, 3).get(2), "stages", "output")).isEqualTo("deny");
     }
 
+    @Test
+    void aDegradedRegressionIsRefusedRatherThanAnsweredWithoutNoiseUnderAPrivacyBudget() {
+        Model<double[]> price = Model.ofVector(ModelInfo.of("price", "1", NOW.minus(Duration.ofDays(400))),
+                x -> Prediction.regression(0.7349));
+        Guard<double[]> g = guard(bundle().set("model", "default: {max_age_days: 365, on_stale: degrade}")
+                .set("output", """
+                        default: {form: full, noise: {mechanism: laplace, epsilon: 0.5}}
+                        degraded: {form: label_only}
+                        privacy: {per_caller_epsilon: 100, on_exhausted: deny}
+                        """), price, b -> { });
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+
+        assertThat(d.reason().message()).contains("never released without its noise");
+        assertThat(at(audited(g, 1).get(0), "stages", "output")).isEqualTo("deny");
+    }
+
     // ---------------------------------------------------------------- fail closed
 
     @Test

@@ -447,6 +447,15 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (x.degraded) {
                 spec = settings.degradedRelease();
                 x.rules.add("output:degraded");
+                if (spec.noise() == null && settings.privacy() != null && raw.kind() == Prediction.Kind.REGRESSION) {
+                    // Without noise, a regression's degraded answer is its value, rounded: under a
+                    // privacy budget that would be a free, noise-free answer to a flagged caller.
+                    x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", "a degraded answer of a "
+                            + "regression would carry no noise while output.privacy is set (a regression's answer is "
+                            + "never released without its noise)"));
+                    x.outcome(Stage.OUTPUT, StageOutcome.DENY);
+                    return;
+                }
             } else {
                 var od = rt.policy().output(in.withPrediction(x.summary, false));
                 x.rules.add(rt.label(PolicyRuntime.OUTPUT, od.rule()));

@@ -196,6 +196,17 @@ public final class YamlPolicyEngine implements PolicyEngine {
     }
 
     private static PolicyError toError(String file, JsonProcessingException e, YamlLocations locations) {
+        // A syntax error, however deep Jackson wrapped it (inside a mapping it comes as a mapping
+        // error): SnakeYAML knows where the problem is, Jackson only where it stopped reading.
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.yaml.snakeyaml.error.MarkedYAMLException mk && mk.getProblemMark() != null) {
+                String context = mk.getContext() == null ? "" : " (" + mk.getContext()
+                        + (mk.getContextMark() == null ? "" : " at line " + (mk.getContextMark().getLine() + 1)
+                                + ", column " + (mk.getContextMark().getColumn() + 1)) + ")";
+                return new PolicyError(file, mk.getProblemMark().getLine() + 1, mk.getProblemMark().getColumn() + 1,
+                        "YAML syntax error: " + mk.getProblem() + context);
+            }
+        }
         JsonLocation loc = e.getLocation();
         int line = loc == null ? 0 : loc.getLineNr();
         int col = loc == null ? 0 : loc.getColumnNr();
@@ -236,15 +247,6 @@ public final class YamlPolicyEngine implements PolicyEngine {
             } else {
                 msg = at + "wrong type: expected " + describe(m.getTargetType());
             }
-        } else if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException mk
-                && mk.getProblemMark() != null) {
-            // SnakeYAML knows where the problem is; Jackson's location is where it stopped reading
-            line = mk.getProblemMark().getLine() + 1;
-            col = mk.getProblemMark().getColumn() + 1;
-            String context = mk.getContext() == null ? "" : " (" + mk.getContext()
-                    + (mk.getContextMark() == null ? "" : " at line " + (mk.getContextMark().getLine() + 1)
-                            + ", column " + (mk.getContextMark().getColumn() + 1)) + ")";
-            msg = "YAML syntax error: " + mk.getProblem() + context;
         } else {
             String orig = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
             int nl = orig.indexOf('\n');

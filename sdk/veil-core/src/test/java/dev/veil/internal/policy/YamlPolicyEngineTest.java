@@ -380,6 +380,11 @@ class YamlPolicyEngineTest {
         assertThat(tab.column()).isEqualTo(1);
         assertThat(tab.message()).startsWith("YAML syntax error: found character")
                 .contains("for indentation").doesNotContain("\n", "^");
+        // a tab inside a nested mapping (Jackson reports it as a mapping error there)
+        PolicyError nested = loadError(POLICY.replace("  default: { effect: deny }", "\tdefault: { effect: deny }"));
+        assertThat(nested.message()).startsWith("YAML syntax error: found character");
+        assertThat(nested.column()).isEqualTo(1);
+        assertThat(POLICY.lines().toList().get(nested.line() - 1)).contains("default: { effect: deny }");
         // a key repeated at the top level: reported at the repeat, not at the mapping's start
         PolicyError twice = loadError(POLICY.replace("name: test-policy", "name: test-policy\nname: other"));
         assertThat(twice.line()).isEqualTo(3);
