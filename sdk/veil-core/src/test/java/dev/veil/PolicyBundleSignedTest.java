@@ -150,6 +150,11 @@ class PolicyBundleSignedTest {
                 .isInstanceOf(PolicyLoadException.class)
                 .hasMessageEndingWith(keys + ": trusted keys: the key set holds no key");
 
+        Files.writeString(keys, "null");
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining(keys + ": trusted keys: not a JWK Set ({\"keys\": [...]}) or a JWK: ");
+
         Files.writeString(keys, "not json");
         assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
                 .isInstanceOf(PolicyLoadException.class)

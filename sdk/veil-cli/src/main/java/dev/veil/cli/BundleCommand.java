@@ -177,6 +177,12 @@ final class BundleCommand implements Runnable {
                         + " it");
             }
             JWK jwk = readKey(key);
+            if (kid != null && jwk.getKeyID() != null && !kid.equals(jwk.getKeyID())) {
+                // a verifier picks the key by the signature's kid: the trusted copy of this key carries its own
+                throw new CliException("--kid " + kid + " differs from the key's own kid '" + jwk.getKeyID()
+                        + "': a verifier picks the key by kid, so the signature would not verify; leave out --kid, or"
+                        + " give the key that kid");
+            }
             String keyId = kid != null ? kid : jwk.getKeyID();
             String algorithm = alg != null ? alg : defaultAlgorithm(jwk);
             Path written;
@@ -193,7 +199,18 @@ final class BundleCommand implements Runnable {
                         + CliFiles.describe(e.getCause()), e);
             }
             JWK check = KeyType.OCT.equals(jwk.getKeyType()) ? jwk : jwk.toPublicJWK();
-            BundleSignature signature = BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(check));
+            BundleSignature signature;
+            try {
+                signature = BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(check));
+            } catch (PolicyLoadException e) {
+                try {
+                    Files.deleteIfExists(written);
+                } catch (java.io.IOException d) {
+                    e.addSuppressed(d);
+                }
+                throw new CliException("the signature made does not verify with the key's public half, so it was"
+                        + " removed: " + e.getMessage(), e);
+            }
             spec.commandLine().getOut().println("signed " + signature.files().size() + " files with "
                     + signature.algorithm() + (keyId == null ? ", no key id" : ", key id " + keyId) + ": wrote "
                     + written);

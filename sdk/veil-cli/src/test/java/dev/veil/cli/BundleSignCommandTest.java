@@ -93,6 +93,16 @@ class BundleSignCommandTest {
     }
 
     @Test
+    void aKidOtherThanTheKeysOwnIsRefusedAndNothingIsWritten() {
+        Result r = veil("bundle", "sign", s(bundle.dir()), "--key", s(privateKey), "--kid", "release-2");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).contains("--kid release-2 differs from the key's own kid 'release-1'")
+                .doesNotContain("failed:");
+        assertThat(bundle.dir().resolve(".signatures.json")).doesNotExist();
+    }
+
+    @Test
     void tamperingWithOneByteOfThePolicyIsRejectedNamingTheFile() throws Exception {
         sign();
         Path policy = bundle.dir().resolve("loan.veil.yaml");

@@ -26,6 +26,7 @@ import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.OctetSequenceKey;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.veil.AuthMethod;
@@ -134,6 +135,41 @@ public final class JwtAuthenticator {
     }
 
     /**
+     * For each key nimbus read from {@code jwks} (in order), its index in the file's {@code keys}
+     * array: nimbus silently leaves out keys of a type it does not know, which would shift every later
+     * index. Falls back to the identity when the array cannot be read the same way.
+     */
+    private static int[] positionsInFile(byte[] jwks, int count) {
+        int[] at = new int[count];
+        for (int k = 0; k < count; k++) {
+            at[k] = k;
+        }
+        try {
+            Object raw = JSONObjectUtils.parse(new String(jwks, StandardCharsets.UTF_8)).get("keys");
+            if (!(raw instanceof List<?> list)) {
+                return at;
+            }
+            int k = 0;
+            int[] found = new int[count];
+            for (int i = 0; i < list.size() && k < count; i++) {
+                if (list.get(i) instanceof Map<?, ?> m) {
+                    try {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> object = (Map<String, Object>) m;
+                        JWK.parse(object);
+                        found[k++] = i;
+                    } catch (ParseException | RuntimeException e) {
+                        // a key nimbus leaves out of the set
+                    }
+                }
+            }
+            return k == count ? found : at;
+        } catch (ParseException | RuntimeException e) {
+            return at;
+        }
+    }
+
+    /**
      * Builds an authenticator.
      *
      * @param settings what to accept; {@link GuardSettings.Jwt#jwks()} names the file in errors
@@ -159,8 +195,10 @@ public final class JwtAuthenticator {
         Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
         Set<String> kids = new LinkedHashSet<>();
         List<JWK> keys = set.getKeys();
-        for (int i = 0; i < keys.size(); i++) {
-            JWK jwk = keys.get(i);
+        int[] at = positionsInFile(jwks, keys.size());
+        for (int k = 0; k < keys.size(); k++) {
+            JWK jwk = keys.get(k);
+            int i = at[k]; // the key's index in the file's "keys" array (nimbus leaves out keys it cannot read)
             String kid = jwk.getKeyID();
             String name = kid != null ? "key '" + Sanitize.text(kid) + "'" : "key #" + i;
             if (kid != null && !kids.add(kid)) {

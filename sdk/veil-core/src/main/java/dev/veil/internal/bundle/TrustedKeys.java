@@ -48,6 +48,9 @@ public final class TrustedKeys {
         JWKSet set;
         try {
             Map<String, Object> object = JSONObjectUtils.parse(json);
+            if (object == null) { // the JSON text null
+                throw new ParseException("the file holds null", 0);
+            }
             set = object.containsKey("keys") ? JWKSet.parse(object) : new JWKSet(JWK.parse(object));
         } catch (ParseException e) {
             throw PolicyLoadException.of(where, "trusted keys: not a JWK Set ({\"keys\": [...]}) or a JWK: "

@@ -390,6 +390,13 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void placesAKeysErrorByItsEntryInTheFileEvenAfterAKeyNimbusLeavesOut() {
+        String text = "{\"keys\": [\n  {\"kty\": \"OKP-FOO\"},\n  " + ec256.toJSONString() + "\n]}";
+        assertThat(loadError(ALL, text.getBytes(StandardCharsets.UTF_8)).getMessage())
+                .contains("auth/jwks.json:3:3: ").contains("key 'ec256': holds private key material");
+    }
+
+    @Test
     void shouldRejectDuplicateKeyIds() {
         assertThat(loadError(ALL, jwks(rsa.toPublicJWK(), impostorRsa.toPublicJWK())).getMessage())
                 .contains("key 'rsa1': duplicate kid");
