@@ -105,6 +105,12 @@ public final class Fixture {
         return Model.ofVector(ModelInfo.of("bench-softmax", "1", Instant.now().minus(30, ChronoUnit.DAYS)), m::predict);
     }
 
+    /** {@link #model}, with the input handed over to the Guard ({@code Features::ofOwned}: no copy). */
+    public static Model<double[]> ownedModel(SoftmaxModel m) {
+        return Model.of(ModelInfo.of("bench-softmax", "1", Instant.now().minus(30, ChronoUnit.DAYS)), m::predict,
+                dev.veil.Features::ofOwned);
+    }
+
     /**
      * {@link #POOL} image-like 28x28 inputs in [0, 1], seed 11: a dark background with two to four
      * soft strokes (Gaussian blobs stretched along a random direction) and faint sensor noise,

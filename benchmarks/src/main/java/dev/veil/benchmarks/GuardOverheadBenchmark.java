@@ -3,6 +3,7 @@ package dev.veil.benchmarks;
 import dev.veil.ApiKeys;
 import dev.veil.AuditLog;
 import dev.veil.Credentials;
+import dev.veil.Features;
 import dev.veil.Guard;
 import dev.veil.PolicyBundle;
 import dev.veil.Prediction;
@@ -126,6 +127,14 @@ public class GuardOverheadBenchmark {
 
         abstract Fixture.InputLogging inputLogging();
 
+        /**
+         * Whether the model hands its input over with {@link Features#ofOwned} (no copy by the Guard)
+         * instead of {@code Model.ofVector}'s {@link Features#of} (the Guard copies the vector).
+         */
+        boolean ownedFeatures() {
+            return false;
+        }
+
         @Setup(Level.Trial)
         public void loadBundle(Shared s) {
             shared = s;
@@ -140,7 +149,7 @@ public class GuardOverheadBenchmark {
         public void openGuard() {
             iteration++;
             auditFile = shared.dir.resolve(getClass().getSimpleName() + "-audit-" + iteration + ".jsonl");
-            guard = Guard.builder(Fixture.model(shared.model))
+            guard = Guard.builder(ownedFeatures() ? Fixture.ownedModel(shared.model) : Fixture.model(shared.model))
                     .policy(bundle)
                     .audit(AuditLog.jsonLines(auditFile).async(AuditLog.DEFAULT_QUEUE_CAPACITY,
                             AuditLog.DEFAULT_MAX_WAIT))
@@ -203,6 +212,24 @@ public class GuardOverheadBenchmark {
         }
     }
 
+    /** As {@link FullDigest}, the model's input handed over with {@link Features#ofOwned}. */
+    @State(Scope.Benchmark)
+    public static class FullDigestOwned extends FullDigest {
+        @Override
+        boolean ownedFeatures() {
+            return true;
+        }
+    }
+
+    /** As {@link NoDistributionDigest}, the model's input handed over with {@link Features#ofOwned}. */
+    @State(Scope.Benchmark)
+    public static class NoDistributionDigestOwned extends NoDistributionDigest {
+        @Override
+        boolean ownedFeatures() {
+            return true;
+        }
+    }
+
     /** All stages but the distribution check, input logged as a digest. */
     @State(Scope.Benchmark)
     public static class NoDistributionDigest extends GuardState {
@@ -260,6 +287,22 @@ public class GuardOverheadBenchmark {
     /** Every stage except the distribution check, audit with the input's digest. */
     @Benchmark
     public Response guardedNoDistribution(NoDistributionDigest g, Cursor c) {
+        return g.predict(c);
+    }
+
+    /**
+     * As {@link #guarded}, the model built with {@link Features#ofOwned}: the Guard uses the vector
+     * without a copy (for a service that builds a fresh array per request and a model that does
+     * not write to its input).
+     */
+    @Benchmark
+    public Response guardedOwned(FullDigestOwned g, Cursor c) {
+        return g.predict(c);
+    }
+
+    /** As {@link #guardedNoDistribution}, the model built with {@link Features#ofOwned}. */
+    @Benchmark
+    public Response guardedNoDistributionOwned(NoDistributionDigestOwned g, Cursor c) {
         return g.predict(c);
     }
 

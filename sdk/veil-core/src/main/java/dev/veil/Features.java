@@ -20,27 +20,46 @@ import java.util.Objects;
  * so validation refuses it as a value that is not finite, whatever the contract says of that
  * feature, and it cannot reach the model.
  *
- * <p>The factories do not copy the vector. A Guard validates, monitors and records its own
- * {@link #copy()} of a request's features, taken as soon as they are read, so that a model that
- * changes its input in place (say, to normalise it) or a caller that reuses its array for the next
- * request changes nothing that Veil checked, remembered or logged.
+ * <p><b>Ownership.</b> A Guard validates, monitors and records features that nobody else can
+ * change: a model that changes its input in place (say, to normalise it) or a caller that reuses
+ * its array for the next request must not change what Veil checked, remembered or logged. So a
+ * Guard takes its own {@link #copy()} of features whose vector others may hold ({@link #of},
+ * {@link #named(List, double[])}), as soon as it has read them. Features whose vector is Veil's
+ * alone need no copy ({@link #isOwned()}): {@link #named(Map)} builds its own array, and
+ * {@link #ofOwned} hands an array over for good. The copy is not free: at 784 features it is about
+ * 6 KB of fresh memory per request and, on a 2-vCPU machine, about a microsecond
+ * (benchmarks/README.md, round 10).
  */
 public final class Features {
     private final double[] vector;
     private final List<String> names; // empty when unnamed, else names.size() == vector.length
     /** Bits of the absent features (index i at bit i % 64 of word i / 64); null when none is absent. */
     private final long[] absent;
+    /** Whether nobody but these features holds the vector (see the class Javadoc). */
+    private final boolean owned;
 
-    private Features(double[] vector, List<String> names, long[] absent) {
+    private Features(double[] vector, List<String> names, long[] absent, boolean owned) {
         this.vector = vector;
         this.names = names;
         this.absent = absent;
+        this.owned = owned;
     }
 
     /** An unnamed vector (images, embeddings). */
     public static Features of(double... vector) {
         Objects.requireNonNull(vector, "vector");
-        return new Features(vector, List.of(), null);
+        return new Features(vector, List.of(), null, false);
+    }
+
+    /**
+     * An unnamed vector handed over to Veil for good: neither the caller nor the model may change
+     * the array afterwards (not even after {@code predict} returns: the audit log may read it
+     * later), so that a Guard uses it without a copy. For a service that builds a fresh array per
+     * request and a model that does not write to its input; when in doubt, use {@link #of}.
+     */
+    public static Features ofOwned(double... vector) {
+        Objects.requireNonNull(vector, "vector");
+        return new Features(vector, List.of(), null, true);
     }
 
     /**
@@ -68,7 +87,7 @@ public final class Features {
             }
             i++;
         }
-        return new Features(v, List.of(n), absent);
+        return new Features(v, List.of(n), absent, true); // its own array: nobody else holds it
     }
 
     /**
@@ -115,7 +134,7 @@ public final class Features {
                 values[i] = Double.NaN;
             }
         }
-        return new Features(values, frozen == names ? names : frozen, bits);
+        return new Features(values, frozen == names ? names : frozen, bits, false);
     }
 
     /** The flat vector (not a copy). */
@@ -138,10 +157,18 @@ public final class Features {
 
     /**
      * These features with their own copy of the vector (names and absent features are immutable and
-     * shared).
+     * shared); the copy {@link #isOwned() is owned}.
      */
     public Features copy() {
-        return new Features(vector.clone(), names, absent);
+        return new Features(vector.clone(), names, absent, true);
+    }
+
+    /**
+     * Whether the vector is these features' alone ({@link #ofOwned}, {@link #named(Map)},
+     * {@link #copy()}), so that a Guard uses it without a copy of its own.
+     */
+    public boolean isOwned() {
+        return owned;
     }
 
     /** Whether some feature is marked absent (see the class Javadoc). */

@@ -23,7 +23,12 @@ public final class Model<I> {
         return new Model<>(info, predict, features);
     }
 
-    /** For models whose input already is a {@code double[]}. */
+    /**
+     * For models whose input already is a {@code double[]}. The Guard validates, monitors and records
+     * its own copy of the array, since the model receives the caller's array and may change it. When
+     * the service builds a fresh array per request and the model does not write to its input,
+     * {@code Model.of(info, predict, Features::ofOwned)} saves the copy (see {@link Features}).
+     */
     public static Model<double[]> ofVector(ModelInfo info, PredictFunction<double[]> predict) {
         return new Model<>(info, predict, Features::of);
     }

@@ -641,6 +641,35 @@ class GuardTest {
     }
 
     @Test
+    void onlyFeaturesThatOwnTheirVectorAreUsedWithoutACopy() {
+        double[] shared = {1, 2, 3};
+        Map<String, Double> named = new LinkedHashMap<>();
+        named.put("a", 1.0);
+
+        assertThat(Features.of(shared).isOwned()).isFalse();
+        assertThat(Features.named(List.of("a", "b", "c"), shared).isOwned()).isFalse();
+        assertThat(Features.named(named).isOwned()).as("its own array").isTrue();
+        assertThat(Features.ofOwned(shared).isOwned()).isTrue();
+        Features copy = Features.of(shared).copy();
+        assertThat(copy.isOwned()).isTrue();
+        assertThat(copy.vector()).isNotSameAs(shared).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void featuresHandedOverWithOfOwnedAreRecordedAsTheyAreWithoutACopy() {
+        // the contract of ofOwned: nobody changes the array afterwards; a model that does is seen
+        Model<double[]> normalising = Model.of(INFO_A, x -> {
+            x[0] = 50;
+            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
+        }, Features::ofOwned);
+        Guard<double[]> g = guard(bundle().set("logging", "default: {input: keep}"), normalising, b -> { });
+
+        released(g.predict(ask(ALICE, 1, 2, 3)));
+
+        assertThat(at(audited(g, 1).get(0), "input", "features")).isEqualTo(List.of(50.0, 2.0, 3.0));
+    }
+
+    @Test
     void anAuditLogInADirectoryThatDoesNotExistIsAPublicAuditException() {
         PolicyBundle b = bundle().load();
         Path nowhere = tmp.resolve("no-such-dir").resolve("audit.jsonl");

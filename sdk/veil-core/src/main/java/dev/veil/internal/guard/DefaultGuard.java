@@ -209,10 +209,13 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             x.caller = ((AuthResult.Success) auth).caller();
             try {
-                // The Guard's own copy: what is validated, monitored and recorded cannot change under
-                // it (a model normalising its input in place, a caller reusing its array).
-                features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null")
-                        .copy();
+                // Features nobody else can change: what is validated, monitored and recorded must not
+                // change under the Guard (a model normalising its input in place, a caller reusing its
+                // array). Features that own their vector need no copy (Features, "Ownership").
+                features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
+                if (!features.isOwned()) {
+                    features = features.copy();
+                }
             } catch (Exception e) {
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features: " + e.getClass().getSimpleName()));
