@@ -629,7 +629,7 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     /**
      * The record of a request whose full record could not be built ({@link #record} threw): its id,
-     * time, bundle, model, caller id (anonymous when the caller itself cannot be recorded), result and
+     * time, bundle, model, caller (without its attributes when they cannot be recorded), result and
      * stage outcomes, nothing that came from the request's features or from detectors.
      */
     private AuditRecord minimalRecord(PolicyRuntime rt, Model<I> m, Exchange x, Response response,
