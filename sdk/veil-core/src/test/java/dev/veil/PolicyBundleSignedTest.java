@@ -155,6 +155,18 @@ class PolicyBundleSignedTest {
                 .isInstanceOf(PolicyLoadException.class)
                 .hasMessageContaining(keys + ": trusted keys: not a JWK Set ({\"keys\": [...]}) or a JWK: ");
 
+        Files.writeString(keys, new JWKSet(java.util.List.of(release.toPublicJWK(), release.toPublicJWK())).toString());
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageEndingWith(keys + ": trusted keys: key 'release-1': duplicate kid; every trusted key needs"
+                        + " its own kid (only the first would ever be tried)");
+
+        Files.writeString(keys, new JWKSet(new ECKey.Builder(release.toPublicJWK())
+                .keyUse(com.nimbusds.jose.jwk.KeyUse.ENCRYPTION).build()).toString());
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageEndingWith(keys + ": trusted keys: key 'release-1' has use 'enc', not 'sig'");
+
         Files.writeString(keys, "not json");
         assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
                 .isInstanceOf(PolicyLoadException.class)

@@ -2,7 +2,9 @@ package dev.veil.internal.bundle;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyOperation;
 import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.veil.PolicyLoadException;
 import java.io.IOException;
@@ -59,11 +61,32 @@ public final class TrustedKeys {
         if (set.getKeys().isEmpty()) {
             throw PolicyLoadException.of(where, "trusted keys: the key set holds no key");
         }
+        java.util.Set<String> kids = new java.util.HashSet<>();
         for (JWK key : set.getKeys()) {
+            String name = "trusted keys: key" + (key.getKeyID() == null ? "" : " '" + key.getKeyID() + "'");
             if (key.isPrivate() && !KeyType.OCT.equals(key.getKeyType())) {
-                throw PolicyLoadException.of(where, "trusted keys: key" + (key.getKeyID() == null ? ""
-                        : " '" + key.getKeyID() + "'") + " is a private key; give only the public key (the"
+                throw PolicyLoadException.of(where, name + " is a private key; give only the public key (the"
                         + " private key signs, with `veil bundle sign`, and must stay with the signer)");
+            }
+            // as for a bundle's JWKS (JwtAuthenticator): a key the verifier would never choose, or
+            // should not trust, is refused rather than silently left aside
+            if (key.getKeyID() != null && !kids.add(key.getKeyID())) {
+                throw PolicyLoadException.of(where, name + ": duplicate kid; every trusted key needs its own kid"
+                        + " (only the first would ever be tried)");
+            }
+            if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())) {
+                throw PolicyLoadException.of(where, name + " has use '" + key.getKeyUse().identifier()
+                        + "', not 'sig'");
+            }
+            if (key.getKeyOperations() != null && !key.getKeyOperations().contains(KeyOperation.VERIFY)) {
+                throw PolicyLoadException.of(where, name + " has key_ops without 'verify'");
+            }
+            if (key.getKeyRevocation() != null) {
+                throw PolicyLoadException.of(where, name + " is revoked");
+            }
+            if (KeyType.RSA.equals(key.getKeyType()) && key.size() < 2048) {
+                throw PolicyLoadException.of(where, name + " is an RSA key of " + key.size()
+                        + " bits; at least 2048 are needed");
             }
         }
         return set;
