@@ -19,11 +19,13 @@ import dev.veil.ReleasedPrediction;
 import dev.veil.Request;
 import dev.veil.Response;
 import dev.veil.Stage;
+import dev.veil.policies.tools.CreditTraffic;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,10 +211,13 @@ class TabularCreditGuardTest {
         try (Guard<Map<String, Double>> g = guard("flood.jsonl")) {
             Response r;
             int n = 0;
+            // independent applicants: one application with the loan raised step by step is a walk
+            // that the knn detector blocks long before the rate ladder (TabularCreditMonitoringTest)
+            SplittableRandom applicants = new SplittableRandom(3);
             do {
                 n++;
                 clock.advance(Duration.ofMillis(600)); // under the broker's 2 a second
-                r = g.predict(Request.of(key("demo-broker-app"), typicalWith("loan_amount", 100_000 + n)));
+                r = g.predict(Request.of(key("demo-broker-app"), CreditTraffic.applicant(applicants)));
                 if (r instanceof Response.Released ok) {
                     assertThat(ok.alerts()).isEqualTo(n < 100 ? List.of() : List.of("rate-alert"));
                 }

@@ -61,7 +61,7 @@ class TabularCreditPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-29.1");
+            assertThat(b.revision()).isEqualTo("2026-11-30.1");
         }
         for (Docs.Input in : List.of(input(underwriter()).prediction("approve", 0.7, 0.5, 0.8, 3),
                 input(broker("active")).signal("rate", "high", 300).modelAgeDays(200),
