@@ -17,7 +17,9 @@ import java.util.Set;
  *
  * <p><b>Fingerprint.</b> Each feature x_i becomes a = (255 x_i + salt_i) mod 255, with salt_i
  * uniform in [0, 255) from a generator seeded with {@code seed} (the salt is what makes small
- * changes cross a bucket boundary at random places), rounded to a bucket a / quantum. Windows of
+ * changes cross a bucket boundary at random places), rounded to a bucket a / quantum (so the
+ * bucket repeats with period 1 in x_i: the detector is made for values in [0, 1], such as pixels;
+ * every whole number falls in one bucket). Windows of
  * {@code window} consecutive buckets, every {@code step} features, are hashed, and the {@code keep}
  * largest hash values form the fingerprint (a bottom-k min-hash: two queries that share a share s of
  * their windows share about s of their kept hashes). Departures from Blacklight, each for a reason:
