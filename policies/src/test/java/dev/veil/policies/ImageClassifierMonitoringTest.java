@@ -13,6 +13,7 @@ import dev.veil.ReasonCode;
 import dev.veil.ReleasedPrediction;
 import dev.veil.Request;
 import dev.veil.Response;
+import dev.veil.policies.HonestTally.Outcome;
 import dev.veil.policies.tools.BenignTraffic;
 import dev.veil.policies.tools.FashionMnist;
 import java.io.IOException;
@@ -79,11 +80,6 @@ class ImageClassifierMonitoringTest {
                 List.of("analyst"), "acme", Map.of(), clock.instant(), Duration.ofHours(3)));
     }
 
-    /** What monitoring did to one answer: nothing, an alert, a degraded answer, or a block. */
-    enum Outcome {
-        CLEAN, ALERTED, DEGRADED, BLOCKED
-    }
-
     static Outcome outcome(Response r) {
         if (r instanceof Response.Denied d) {
             assertThat(d.reason().code()).as("%s", r).isIn(ReasonCode.BLOCKED, ReasonCode.OUT_OF_DISTRIBUTION);
@@ -101,30 +97,17 @@ class ImageClassifierMonitoringTest {
         List<BenignTraffic.Query> queries = BenignTraffic.queries(testLabels, callers, 30, BenignTraffic.RETRY, 0, 0, 7,
                 START.toEpochMilli());
         Map<String, Credentials> keys = new HashMap<>();
-        Map<String, Outcome> worst = new TreeMap<>();
-        Map<String, List<String>> rules = new TreeMap<>();
+        HonestTally tally = new HonestTally();
         int retries = queries.size() - callers * 30;
         try (Guard<double[]> g = guard(bundle, "benign.jsonl")) {
             for (BenignTraffic.Query q : queries) {
                 clock.advance(Duration.ofMillis(Math.max(0, q.tsMs() - clock.millis())));
                 Credentials c = keys.computeIfAbsent(q.caller(), this::analyst);
                 Response r = g.predict(Request.of(c, test[q.image()]));
-                Outcome o = outcome(r);
-                worst.merge(q.caller(), o, (a, b) -> a.compareTo(b) >= 0 ? a : b);
-                if (r instanceof Response.Released ok && !ok.alerts().isEmpty()) {
-                    rules.computeIfAbsent(q.caller(), k -> new ArrayList<>()).addAll(ok.alerts());
-                }
+                tally.record(q.caller(), r, outcome(r));
             }
         }
-        long degradedOrBlocked = worst.values().stream().filter(o -> o.compareTo(Outcome.DEGRADED) >= 0).count();
-        long alerted = worst.values().stream().filter(o -> o.compareTo(Outcome.ALERTED) >= 0).count();
-        System.out.printf("benign: %d callers, %d queries (%d retries): degraded or blocked %d, alerted %d %s%n",
-                worst.size(), queries.size(), retries, degradedOrBlocked, alerted, rules);
-        assertThat(worst).hasSize(callers);
-        assertThat(retries).as("exact retries in the traffic").isGreaterThan(100);
-        // at most 0.1% of the callers: none of 200
-        assertThat(degradedOrBlocked).as("honest callers degraded or blocked: %s", rules).isZero();
-        assertThat(alerted).as("honest callers alerted: %s", rules).isLessThanOrEqualTo(2);
+        tally.requireAlmostNeverFlagged(callers, queries.size(), retries, 2);
     }
 
     // ------------------------------------------------------------------ attacks

@@ -16,6 +16,7 @@ import dev.veil.Prediction;
 import dev.veil.ReasonCode;
 import dev.veil.Request;
 import dev.veil.Response;
+import dev.veil.policies.HonestTally.Outcome;
 import dev.veil.policies.tools.CreditTraffic;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -141,11 +142,6 @@ class TabularCreditMonitoringTest {
         return Guard.builder(model).policy(b).audit(AuditLog.jsonLines(dir.resolve(audit))).clock(clock).build();
     }
 
-    /** What monitoring did to one answer: nothing, an alert, a degraded answer, or a block. */
-    enum Outcome {
-        CLEAN, ALERTED, DEGRADED, BLOCKED
-    }
-
     static Outcome outcome(Response r) {
         if (r instanceof Response.Denied d) {
             assertThat(d.reason().code()).as("%s", r).isEqualTo(ReasonCode.BLOCKED);
@@ -161,8 +157,7 @@ class TabularCreditMonitoringTest {
     void honestBrokersScoringIndependentApplicantsAreAlmostNeverDegradedOrBlocked() {
         List<CreditTraffic.Query> queries = CreditTraffic.queries(HONEST, 30, CreditTraffic.RETRY, 0.02, 7,
                 START.toEpochMilli());
-        Map<String, Outcome> worst = new TreeMap<>();
-        Map<String, List<String>> rules = new TreeMap<>();
+        HonestTally tally = new HonestTally();
         long retries = queries.stream().map(q -> q.caller() + q.application()).distinct().count();
         retries = queries.size() - retries;
         try (Guard<Map<String, Double>> g = guard(bundle, "benign.jsonl")) {
@@ -170,24 +165,10 @@ class TabularCreditMonitoringTest {
                 clock.advance(Duration.ofMillis(Math.max(0, q.tsMs() - clock.millis())));
                 String broker = "broker-" + q.caller().substring("user-".length());
                 Response r = g.predict(Request.of(key(broker), q.application()));
-                Outcome o = outcome(r);
-                worst.merge(q.caller(), o, (a, b) -> a.compareTo(b) >= 0 ? a : b);
-                if (r instanceof Response.Released ok && !ok.alerts().isEmpty()) {
-                    rules.computeIfAbsent(q.caller(), k -> new ArrayList<>()).addAll(ok.alerts());
-                } else if (r instanceof Response.Denied d) {
-                    rules.computeIfAbsent(q.caller(), k -> new ArrayList<>()).add(d.reason().rule());
-                }
+                tally.record(q.caller(), r, outcome(r));
             }
         }
-        long degradedOrBlocked = worst.values().stream().filter(o -> o.compareTo(Outcome.DEGRADED) >= 0).count();
-        long alerted = worst.values().stream().filter(o -> o.compareTo(Outcome.ALERTED) >= 0).count();
-        System.out.printf("benign: %d callers, %d queries (%d retries): degraded or blocked %d, alerted %d %s%n",
-                worst.size(), queries.size(), retries, degradedOrBlocked, alerted, rules);
-        assertThat(worst).hasSize(HONEST);
-        assertThat(retries).as("exact retries in the traffic").isGreaterThan(100);
-        // at most 0.1% of the callers: none of 200
-        assertThat(degradedOrBlocked).as("honest callers degraded or blocked: %s", rules).isZero();
-        assertThat(alerted).as("honest callers alerted: %s", rules).isLessThanOrEqualTo(2);
+        tally.requireAlmostNeverFlagged(HONEST, queries.size(), retries, 2);
     }
 
     // ------------------------------------------------------------------ attacks
