@@ -450,37 +450,36 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (x.degraded) {
                 spec = settings.degradedRelease();
                 x.rules.add("output:degraded");
-                if (spec.noise() == null && settings.privacy() != null && raw.kind() == Prediction.Kind.REGRESSION) {
-                    // Without noise, a regression's degraded answer is its value, rounded: under a
-                    // privacy budget that would be a free, noise-free answer to a flagged caller.
-                    x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", "a degraded answer of a "
-                            + "regression would carry no noise while output.privacy is set (a regression's answer is "
-                            + "never released without its noise)"));
-                    x.outcome(Stage.OUTPUT, StageOutcome.DENY);
-                    return;
-                }
             } else {
                 var od = rt.policy().output(in.withPrediction(x.summary, false));
                 x.rules.add(rt.label(PolicyRuntime.OUTPUT, od.rule()));
                 spec = od.release();
             }
+            String spent = null; // why the budget could not pay, when it could not
             if (spec.noise() != null) {
                 StateOp.Budget charge = charge(settings, x, spec);
                 if (charge != StateOp.Budget.GRANTED) {
-                    // A regression has no label to fall back on: any release without noise would be
-                    // the value itself, rounded, and the budget would bound nothing. So it is denied.
-                    if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY
-                            || raw.kind() == Prediction.Kind.REGRESSION) {
-                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", budgetMessage(charge)
-                                + (raw.kind() == Prediction.Kind.REGRESSION
-                                        ? " (a regression's answer is never released without its noise)" : "")));
+                    if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
+                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", budgetMessage(charge)));
                         x.outcome(Stage.OUTPUT, StageOutcome.DENY);
                         return;
                     }
                     x.degraded = true;
                     x.rules.add("output:budget_exhausted");
+                    spent = budgetMessage(charge);
                     spec = settings.degradedRelease().noise() == null ? settings.degradedRelease() : ReleaseSpec.LABEL_ONLY;
                 }
+            }
+            // Under a privacy budget a regression is never released without its noise: it has no label
+            // to fall back on, and its degraded form is its value, rounded. One rule for every degraded
+            // answer, whether monitoring, the model's age or a spent budget degraded it.
+            if (x.degraded && spec.noise() == null && settings.privacy() != null
+                    && raw.kind() == Prediction.Kind.REGRESSION) {
+                x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", (spent != null ? spent
+                        : "a degraded answer of a regression would carry no noise while output.privacy is set")
+                        + " (a regression's answer is never released without its noise)"));
+                x.outcome(Stage.OUTPUT, StageOutcome.DENY);
+                return;
             }
             x.release(transformer.apply(raw, spec, spec.noise() == null ? null : randoms.get()));
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
