@@ -142,7 +142,7 @@ public interface Guard<I> extends AutoCloseable {
         public Builder<I> detector(Detector d) {
             Objects.requireNonNull(d, "detector");
             Objects.requireNonNull(d.name(), "detector name");
-            if (d.name().isEmpty() || !wellFormed(d.name())) {
+            if (d.name().isEmpty() || !dev.veil.internal.audit.CanonicalJson.isWellFormed(d.name())) {
                 throw new IllegalArgumentException("a detector's name must be non-empty, well-formed UTF-16 text (it "
                         + "names its signal in the policy input and the audit log), was '" + d.name() + "'");
             }
@@ -157,19 +157,6 @@ public interface Guard<I> extends AutoCloseable {
             }
             detectors.add(d);
             return this;
-        }
-
-        /** Whether {@code s} is well-formed UTF-16: every surrogate in a pair. */
-        private static boolean wellFormed(String s) {
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    i++;
-                } else if (Character.isSurrogate(c)) {
-                    return false;
-                }
-            }
-            return true;
         }
 
         /**

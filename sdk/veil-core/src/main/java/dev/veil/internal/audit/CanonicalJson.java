@@ -23,7 +23,7 @@ import java.util.List;
  * non-finite doubles as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}, strings
  * as well-formed UTF-16 (a lone surrogate becomes U+FFFD). Stateless and thread-safe.
  */
-final class CanonicalJson {
+public final class CanonicalJson {
     /** Generator factory for canonical output. */
     static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
@@ -72,8 +72,8 @@ final class CanonicalJson {
         g.writeString(wellFormed(s));
     }
 
-    /** True when {@code s} has no lone surrogate. */
-    static boolean isWellFormed(String s) {
+    /** True when {@code s} has no lone surrogate (what the audit log can carry as it is). */
+    public static boolean isWellFormed(String s) {
         for (int i = 0, n = s.length(); i < n; i++) {
             char c = s.charAt(i);
             if (Character.isSurrogate(c)) {
