@@ -13,7 +13,9 @@ import dev.veil.ReasonCode;
 import dev.veil.ReleasedPrediction;
 import dev.veil.Request;
 import dev.veil.Response;
-import dev.veil.policies.HonestTally.Outcome;
+import dev.veil.policies.MonitoringTests.Caught;
+import dev.veil.policies.MonitoringTests.HonestTally;
+import dev.veil.policies.MonitoringTests.Outcome;
 import dev.veil.policies.tools.BenignTraffic;
 import dev.veil.policies.tools.FashionMnist;
 import java.io.IOException;
@@ -27,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -241,9 +242,6 @@ class ImageClassifierMonitoringTest {
         return m;
     }
 
-    /** Result of one attack run: the 0-based query at which monitoring first degraded or blocked, and by which rules. */
-    record Caught(int query, Outcome outcome, List<String> rules) {}
-
     /**
      * Runs an attack from {@code accounts} accounts, round-robin, one query a second, for at most
      * {@code budget} queries; stops at the first degraded or blocked answer.
@@ -260,13 +258,12 @@ class ImageClassifierMonitoringTest {
                 Outcome o = outcome(r);
                 if (r instanceof Response.Denied d) {
                     assertThat(o).as("probe %d refused: %s", n, d.reason()).isEqualTo(Outcome.BLOCKED);
-                    return new Caught(n, o, List.of(d.reason().rule()));
                 }
-                Response.Released ok = (Response.Released) r;
-                if (o == Outcome.DEGRADED) {
-                    return new Caught(n, o, ok.alerts());
+                Caught caught = Caught.at(n, r, o);
+                if (caught != null) {
+                    return caught;
                 }
-                attack.answer(ok.prediction());
+                attack.answer(((Response.Released) r).prediction());
             }
         }
         return null;
@@ -316,16 +313,7 @@ class ImageClassifierMonitoringTest {
     Path rateOnlyCopy() throws IOException {
         Path src = Path.of("bundles/image-classifier");
         Path dst = dir.resolve("rate-only");
-        try (Stream<Path> files = Files.walk(src)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path to = dst.resolve(src.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(p, to);
-                }
-            }
-        }
+        MonitoringTests.copyBundle(src, dst);
         Path yaml = dst.resolve("image-classifier.veil.yaml");
         String s = Files.readString(yaml);
         int from = s.indexOf("\nmonitoring:\n");

@@ -16,7 +16,9 @@ import dev.veil.Prediction;
 import dev.veil.ReasonCode;
 import dev.veil.Request;
 import dev.veil.Response;
-import dev.veil.policies.HonestTally.Outcome;
+import dev.veil.policies.MonitoringTests.Caught;
+import dev.veil.policies.MonitoringTests.HonestTally;
+import dev.veil.policies.MonitoringTests.Outcome;
 import dev.veil.policies.tools.CreditTraffic;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,16 +94,7 @@ class TabularCreditMonitoringTest {
      */
     static Path copyWithBrokers(Path dst, boolean rateOnly) throws IOException {
         Path src = Path.of("bundles/tabular-credit");
-        try (Stream<Path> files = Files.walk(src)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path to = dst.resolve(src.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(p, to);
-                }
-            }
-        }
+        MonitoringTests.copyBundle(src, dst);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         @SuppressWarnings("unchecked")
         Map<String, Object> store = json.readValue(dst.resolve("keys.json").toFile(), LinkedHashMap.class);
@@ -269,9 +261,6 @@ class TabularCreditMonitoringTest {
         return m;
     }
 
-    /** Result of one attack run: the 0-based query at which monitoring first degraded or blocked, and by which rules. */
-    record Caught(int query, Outcome outcome, List<String> rules) {}
-
     /**
      * Runs an attack from {@code accounts} broker accounts, round-robin, one query a second, for at
      * most {@code budget} queries; stops at the first degraded or blocked answer.
@@ -281,15 +270,11 @@ class TabularCreditMonitoringTest {
             for (int n = 0; n < budget; n++) {
                 clock.advance(Duration.ofSeconds(1));
                 Response r = g.predict(Request.of(key("mallory-" + (n % accounts)), attack.next()));
-                Outcome o = outcome(r);
-                if (r instanceof Response.Denied d) {
-                    return new Caught(n, o, List.of(d.reason().rule()));
+                Caught caught = Caught.at(n, r, outcome(r));
+                if (caught != null) {
+                    return caught;
                 }
-                Response.Released ok = (Response.Released) r;
-                if (o == Outcome.DEGRADED) {
-                    return new Caught(n, o, ok.alerts());
-                }
-                attack.answer(ok.prediction().label());
+                attack.answer(((Response.Released) r).prediction().label());
             }
         }
         return null;

@@ -1,0 +1,86 @@
+package dev.veil.policies;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.Response;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/** What the shipped bundles' monitoring tests share: outcomes, the honest-traffic tally, attack results. */
+final class MonitoringTests {
+    private MonitoringTests() {}
+
+    /** What monitoring did to one answer: nothing, an alert, a degraded answer, or a block (in that order). */
+    enum Outcome {
+        CLEAN, ALERTED, DEGRADED, BLOCKED
+    }
+
+    /**
+     * Result of one attack run: the 0-based query at which monitoring first degraded or blocked, and
+     * by which rules.
+     */
+    record Caught(int query, Outcome outcome, List<String> rules) {
+        /** What the {@code n}-th answer tells of an attack: caught (degraded or refused), or {@code null}. */
+        static Caught at(int n, Response r, Outcome o) {
+            if (r instanceof Response.Denied d) {
+                return new Caught(n, o, List.of(d.reason().rule()));
+            }
+            return o == Outcome.DEGRADED ? new Caught(n, o, ((Response.Released) r).alerts()) : null;
+        }
+    }
+
+    /** Copies a bundle directory (the shipped one, to adapt in a test). */
+    static void copyBundle(Path src, Path dst) throws IOException {
+        try (Stream<Path> files = Files.walk(src)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path to = dst.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(p, to);
+                }
+            }
+        }
+    }
+
+    /**
+     * What monitoring did to honest callers, for the bundles' false-alarm tests: each caller's
+     * worst answer ({@link Outcome}) and the rules that fired for it.
+     */
+    static final class HonestTally {
+        private final Map<String, Outcome> worst = new TreeMap<>();
+        private final Map<String, List<String>> rules = new TreeMap<>();
+
+        /** Records one answer to {@code caller}, which monitoring treated as {@code outcome}. */
+        void record(String caller, Response r, Outcome outcome) {
+            worst.merge(caller, outcome, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            if (r instanceof Response.Released ok && !ok.alerts().isEmpty()) {
+                rules.computeIfAbsent(caller, k -> new ArrayList<>()).addAll(ok.alerts());
+            } else if (r instanceof Response.Denied d) {
+                rules.computeIfAbsent(caller, k -> new ArrayList<>()).add(d.reason().rule());
+            }
+        }
+
+        /**
+         * Prints the tally and requires that all {@code callers} were seen, that the traffic held more
+         * than 100 exact retries, that no caller was degraded or blocked (at most 0.1% of the callers:
+         * none of a few hundred) and that at most {@code maxAlerted} were alerted.
+         */
+        void requireAlmostNeverFlagged(int callers, int queries, long retries, int maxAlerted) {
+            long degradedOrBlocked = worst.values().stream().filter(o -> o.compareTo(Outcome.DEGRADED) >= 0).count();
+            long alerted = worst.values().stream().filter(o -> o.compareTo(Outcome.ALERTED) >= 0).count();
+            System.out.printf("benign: %d callers, %d queries (%d retries): degraded or blocked %d, alerted %d %s%n",
+                    worst.size(), queries, retries, degradedOrBlocked, alerted, rules);
+            assertThat(worst).hasSize(callers);
+            assertThat(retries).as("exact retries in the traffic").isGreaterThan(100);
+            assertThat(degradedOrBlocked).as("honest callers degraded or blocked: %s", rules).isZero();
+            assertThat(alerted).as("honest callers alerted: %s", rules).isLessThanOrEqualTo(maxAlerted);
+        }
+    }
+}
