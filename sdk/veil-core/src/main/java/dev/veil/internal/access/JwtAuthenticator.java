@@ -195,18 +195,23 @@ public final class JwtAuthenticator {
         Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
         Set<String> kids = new LinkedHashSet<>();
         List<JWK> keys = set.getKeys();
-        int[] at = positionsInFile(jwks, keys.size());
+        // A key's index in the file's "keys" array (nimbus leaves out keys it cannot read), for messages
+        // only: the file is read a second time for it when a message first needs one.
+        int[][] positions = {null};
+        java.util.function.IntUnaryOperator at = k -> (positions[0] != null ? positions[0]
+                : (positions[0] = positionsInFile(jwks, keys.size())))[k];
         for (int k = 0; k < keys.size(); k++) {
             JWK jwk = keys.get(k);
-            int i = at[k]; // the key's index in the file's "keys" array (nimbus leaves out keys it cannot read)
             String kid = jwk.getKeyID();
-            String name = kid != null ? "key '" + Sanitize.text(kid) + "'" : "key #" + i;
+            String name = kid != null ? "key '" + Sanitize.text(kid) + "'" : "key #" + at.applyAsInt(k);
             if (kid != null && !kids.add(kid)) {
-                problems.add("keys[" + i + "].kid", name + ": duplicate kid; every key in a JWKS needs its own kid");
+                problems.add("keys[" + at.applyAsInt(k) + "].kid", name
+                        + ": duplicate kid; every key in a JWKS needs its own kid");
                 continue;
             }
             if ((jwk.getKeyType() == KeyType.RSA || jwk.getKeyType() == KeyType.EC) && jwk.isPrivate()) {
-                problems.add("keys[" + i + "]", name + ": holds private key material; a bundle's JWKS must hold"
+                problems.add("keys[" + at.applyAsInt(k) + "]", name
+                        + ": holds private key material; a bundle's JWKS must hold"
                         + " public keys only"
                         + " (publish JWKSet.toPublicJWKSet())");
                 continue;
