@@ -314,10 +314,6 @@ class ImageClassifierMonitoringTest {
         Path src = Path.of("bundles/image-classifier");
         Path dst = dir.resolve("rate-only");
         MonitoringTests.copyBundle(src, dst);
-        Path yaml = dst.resolve("image-classifier.veil.yaml");
-        String s = Files.readString(yaml);
-        int from = s.indexOf("\nmonitoring:\n");
-        int to = s.indexOf("\nmodel:\n");
         String rate = """
 
                 monitoring:
@@ -328,7 +324,7 @@ class ImageClassifierMonitoringTest {
                     - {id: rate-degrade, when: {signals: {rate: medium}}, action: degrade}
                     - {id: rate-block, when: {signals: {rate: high}}, action: block, cooldown_seconds: 900}
                 """;
-        Files.writeString(yaml, s.substring(0, from) + rate + s.substring(to));
+        MonitoringTests.replaceMonitoring(dst.resolve("image-classifier.veil.yaml"), rate);
         return dst;
     }
 }

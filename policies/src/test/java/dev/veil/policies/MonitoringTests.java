@@ -50,6 +50,20 @@ final class MonitoringTests {
     }
 
     /**
+     * Replaces the {@code monitoring} section of a policy file (up to the {@code model} section that
+     * follows it in the shipped bundles) by {@code section}, which starts with a blank line.
+     */
+    static void replaceMonitoring(Path policy, String section) throws IOException {
+        String s = Files.readString(policy);
+        int from = s.indexOf("\nmonitoring:\n");
+        int to = s.indexOf("\nmodel:\n");
+        if (from < 0 || to < from) {
+            throw new IllegalStateException(policy + ": no monitoring section followed by a model section");
+        }
+        Files.writeString(policy, s.substring(0, from) + section + s.substring(to));
+    }
+
+    /**
      * What monitoring did to honest callers, for the bundles' false-alarm tests: each caller's
      * worst answer ({@link Outcome}) and the rules that fired for it.
      */

@@ -106,10 +106,6 @@ class TabularCreditMonitoringTest {
         store.put("keys", entries);
         json.writeValue(dst.resolve("keys.json").toFile(), store);
         if (rateOnly) {
-            Path yaml = dst.resolve("tabular-credit.veil.yaml");
-            String s = Files.readString(yaml);
-            int from = s.indexOf("\nmonitoring:\n");
-            int to = s.indexOf("\nmodel:\n");
             String rate = """
 
                     monitoring:
@@ -119,7 +115,7 @@ class TabularCreditMonitoringTest {
                         - {id: rate-alert, when: {signals: {rate: low}}, action: alert}
                         - {id: rate-block, when: {signals: {rate: high}, not: {roles: [underwriter]}}, action: block, cooldown_seconds: 3600}
                     """;
-            Files.writeString(yaml, s.substring(0, from) + rate + s.substring(to));
+            MonitoringTests.replaceMonitoring(dst.resolve("tabular-credit.veil.yaml"), rate);
         }
         return dst;
     }
