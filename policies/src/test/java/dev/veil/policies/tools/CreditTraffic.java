@@ -29,7 +29,8 @@ import java.util.SplittableRandom;
  *
  * <p>As a command it writes a replay trace ({@code veil monitor replay}, {@code veil calibrate}):
  * one JSON line per query with the caller (role {@code underwriter}, tenant {@code bank}), the time,
- * the feature values in the order of {@link #FEATURES} and the scores of {@link #score}:
+ * the named features in the order of {@link #FEATURES} (as the Guard sees them: a trace's
+ * {@code features} object) and the scores of {@link #score}:
  *
  * <pre>
  * java -cp "$CP" dev.veil.policies.tools.CreditTraffic OUT.jsonl CALLERS PER_CALLER SEED [HEAVY]
@@ -145,12 +146,12 @@ public final class CreditTraffic {
                 b.setLength(0);
                 b.append("{\"caller\":\"").append(q.caller())
                         .append("\",\"tenant\":\"bank\",\"roles\":[\"underwriter\"],\"ts_ms\":").append(q.tsMs())
-                        .append(",\"features\":[");
+                        .append(",\"features\":{");
                 int i = 0;
-                for (double v : q.application().values()) {
-                    b.append(i++ == 0 ? "" : ",").append(v);
+                for (Map.Entry<String, Double> e : q.application().entrySet()) {
+                    b.append(i++ == 0 ? "\"" : ",\"").append(e.getKey()).append("\":").append(e.getValue());
                 }
-                b.append("],\"scores\":[");
+                b.append("},\"scores\":[");
                 double[] p = score(q.application());
                 for (int k = 0; k < p.length; k++) {
                     b.append(k == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.6g", p[k]));

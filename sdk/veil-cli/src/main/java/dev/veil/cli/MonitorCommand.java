@@ -54,7 +54,9 @@ final class MonitorCommand implements Runnable {
                 "Replay a trace of queries through a bundle's monitoring, as a Guard would run it, and print when "
                         + "each caller was first flagged.",
                 "Trace: JSON lines {\"caller\": \"...\", \"ts_ms\": 1700000000000, \"features\": [..], "
-                        + "\"scores\": [..]} in file order; scores (the model's raw class scores) may be absent, and "
+                        + "\"scores\": [..]} in file order; features may also be an object of named features "
+                        + "{\"income\": 45000, \"age\": 31, ...} (null: absent) for tabular bundles; scores (the "
+                        + "model's raw class scores) may be absent, and "
                         + "detectors that read answers then stay silent; optional \"tenant\" (string) and \"roles\" "
                         + "(strings) describe the caller, who is authenticated by API key.",
                 "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "

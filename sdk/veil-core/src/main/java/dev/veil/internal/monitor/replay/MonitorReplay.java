@@ -205,7 +205,7 @@ public final class MonitorReplay {
         int index = cs.queries++;
         long now = q.timeMillis();
         Caller caller = new Caller(q.caller(), AuthMethod.API_KEY, Set.copyOf(q.roles()), q.tenant(), Map.of());
-        Features features = Features.of(q.features());
+        Features features = q.toFeatures();
         long payload = 8L * features.size();
         PolicyInput in = new PolicyInput(caller, new ModelInfo("model", "0", Instant.ofEpochMilli(now)), 0,
                 features.size(), payload, List.of(), List.of(), false, null);

@@ -16,6 +16,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -28,7 +29,10 @@ import java.util.function.Consumer;
  *   <li>{@code caller} (required): a non-empty string;
  *   <li>{@code ts_ms} (required): an integer, milliseconds since the epoch, in [0, {@value #MAX_TS_MS}]
  *       (up to the year 2255); times may go backwards, file order rules;
- *   <li>{@code features} (required): a non-empty array of finite numbers;
+ *   <li>{@code features} (required): a non-empty array of finite numbers, or, for tabular models
+ *       with named features, a non-empty object of feature names to finite numbers, in the order
+ *       the service builds them ({@code null} marks a feature absent from the request, as in
+ *       {@link dev.veil.Features#named(java.util.Map)});
  *   <li>{@code scores} (optional; {@code null} counts as absent): the model's raw class scores, a
  *       non-empty array of finite numbers {@code >= 0} (probabilities, not logits), labels
  *       {@code "0"} to {@code "n-1"};
@@ -176,6 +180,8 @@ public final class TraceReader {
             List<String> roles = List.of();
             Long ts = null;
             double[] features = null;
+            List<String> names = List.of();
+            BitSet absent = null;
             double[] scores = null;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
@@ -195,7 +201,17 @@ public final class TraceReader {
                     }
                     case "roles" -> roles = strings(p, t, "roles");
                     case "ts_ms" -> ts = timestamp(p, t);
-                    case "features" -> features = numbers(p, t, "features", false);
+                    case "features" -> {
+                        if (t == JsonToken.START_OBJECT) {
+                            names = new ArrayList<>();
+                            absent = new BitSet();
+                            features = named(p, names, absent);
+                        } else {
+                            features = numbers(p, t, "features", false);
+                            names = List.of();
+                            absent = null;
+                        }
+                    }
                     case "scores" -> scores = t == JsonToken.VALUE_NULL ? null : numbers(p, t, "scores", true);
                     default -> throw error("unknown key '" + key + "' (known: " + KNOWN + ")");
                 }
@@ -214,9 +230,9 @@ public final class TraceReader {
                 throw error("missing ts_ms (milliseconds since the epoch)");
             }
             if (features == null) {
-                throw error("missing features (a non-empty array of numbers)");
+                throw error("missing features (a non-empty array of numbers, or an object of named features)");
             }
-            return new TraceQuery(line, caller, tenant, roles, ts, features, scores);
+            return new TraceQuery(line, caller, tenant, roles, ts, names, features, absent, scores);
         } catch (JsonParseException e) {
             throw error(jsonProblem(e));
         } catch (IOException e) {
@@ -263,6 +279,40 @@ public final class TraceReader {
             throw error(key + " must hold at least one number, was []");
         }
         return Arrays.copyOf(out, n);
+    }
+
+    /** The values of a {@code features} object; its names go to {@code names}, its nulls to {@code absent}. */
+    private double[] named(JsonParser p, List<String> names, BitSet absent) throws IOException {
+        double[] out = new double[16];
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            if (name.isEmpty()) {
+                throw error("features: a feature name must not be empty");
+            }
+            t = p.nextToken();
+            int n = names.size();
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
+            }
+            if (t == JsonToken.VALUE_NULL) {
+                absent.set(n);
+                out[n] = Double.NaN;
+            } else if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+                double v = p.getDoubleValue();
+                if (!Double.isFinite(v)) {
+                    throw error("features." + name + " is not a finite number: " + p.getText());
+                }
+                out[n] = v;
+            } else {
+                throw error("features." + name + " must be a number or null (absent), found " + describe(p, t));
+            }
+            names.add(name);
+        }
+        if (names.isEmpty()) {
+            throw error("features must hold at least one feature, was {}");
+        }
+        return Arrays.copyOf(out, names.size());
     }
 
     private List<String> strings(JsonParser p, JsonToken t, String key) throws IOException {

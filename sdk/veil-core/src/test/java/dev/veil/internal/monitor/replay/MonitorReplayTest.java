@@ -124,6 +124,30 @@ class MonitorReplayTest {
     }
 
     @Test
+    void namedFeaturesAreValidatedAsAGuardValidatesThem() {
+        String policy = POLICY.replace("default: { shape: [3], range: { min: 0, max: 1 } }", """
+                default:
+                    shape: []
+                    features:
+                      a: { min: 0, max: 1 }
+                      b: { min: 0, max: 1 }
+                      c: { required: false, min: 0, max: 1 }
+                    cross_field:
+                      - { id: a-below-b, expr: "a <= b" }""");
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
+        List<String> trace = List.of(
+                "{\"caller\": \"x\", \"ts_ms\": 1000, \"features\": {\"a\": 0.1, \"b\": 0.2, \"c\": null}}",
+                "{\"caller\": \"y\", \"ts_ms\": 2000, \"features\": {\"b\": 0.2, \"a\": 0.1}}",
+                "{\"caller\": \"z\", \"ts_ms\": 3000, \"features\": {\"a\": 0.5, \"b\": 0.2}}",
+                "{\"caller\": \"w\", \"ts_ms\": 4000, \"features\": {\"b\": 0.2, \"c\": 0.1}}",
+                "{\"caller\": \"v\", \"ts_ms\": 5000, \"features\": [0.1, 0.2]}");
+        MonitorReplay r = replay(b, trace);
+        assertThat(r.refusals().get(MonitorReplay.Refusal.INVALID_INPUT)).isEqualTo(3);
+        assertThat(r.firstRefusals().get(MonitorReplay.Refusal.INVALID_INPUT))
+                .isEqualTo("line 3 (caller z): default:a-below-b: rule 'a-below-b' failed: a <= b (a = 0.5, b = 0.2)");
+    }
+
+    @Test
     void tenantAndRolesComeFromTheTraceLine() {
         String policy = POLICY.replace("- { id: no-interns, when: { roles: [intern] }, effect: deny, message: "
                 + "\"interns may not query\" }", "- { id: no-interns, when: { roles: [intern] }, effect: deny }\n"

@@ -49,6 +49,28 @@ class TraceReaderTest {
     }
 
     @Test
+    void readsNamedFeaturesInTheirOrderWithNullAsAbsent() {
+        List<TraceQuery> qs = read("""
+                {"caller": "a", "ts_ms": 1, "features": {"income": 45000, "age": 31, "co_income": null, "ratio": 0.25}}
+                {"caller": "a", "ts_ms": 2, "features": [1, 2]}
+                """);
+        TraceQuery named = qs.get(0);
+        assertThat(named.names()).containsExactly("income", "age", "co_income", "ratio");
+        assertThat(named.features()).hasSize(4);
+        assertThat(named.features()[0]).isEqualTo(45000);
+        assertThat(named.features()[3]).isEqualTo(0.25);
+        assertThat(named.absent().stream()).containsExactly(2);
+        dev.veil.Features f = named.toFeatures();
+        assertThat(f.names()).containsExactly("income", "age", "co_income", "ratio");
+        assertThat(f.isAbsent(2)).isTrue();
+        assertThat(f.isAbsent(1)).isFalse();
+        TraceQuery plain = qs.get(1);
+        assertThat(plain.names()).isEmpty();
+        assertThat(plain.toFeatures().names()).isEmpty();
+        assertThat(plain.toFeatures().vector()).containsExactly(1, 2);
+    }
+
+    @Test
     void readsMoreThanSixtyFourFeaturesAndABomAndCrLf() {
         StringBuilder f = new StringBuilder();
         for (int i = 0; i < 784; i++) {
@@ -77,7 +99,7 @@ class TraceReaderTest {
             Arguments.of("{\"caller\": \"a\", \"features\": [1]}",
                     "missing ts_ms (milliseconds since the epoch)"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1}",
-                    "missing features (a non-empty array of numbers)"),
+                    "missing features (a non-empty array of numbers, or an object of named features)"),
             Arguments.of("{\"caller\": \"\", \"ts_ms\": 1, \"features\": [1]}",
                     "caller must be a non-empty string, found the string \"\""),
             Arguments.of("{\"caller\": 7, \"ts_ms\": 1, \"features\": [1]}",
@@ -104,6 +126,20 @@ class TraceReaderTest {
                     "features[1] must be a number, found null"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, [2]]}",
                     "features[1] must be a number, found an array"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {}}",
+                    "features must hold at least one feature, was {}"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"\": 1}}",
+                    "features: a feature name must not be empty"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"age\": \"31\"}}",
+                    "features.age must be a number or null (absent), found the string \"31\""),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"age\": [31]}}",
+                    "features.age must be a number or null (absent), found an array"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"age\": 1e999}}",
+                    "features.age is not a finite number: 1e999"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"age\": NaN}}",
+                    "a number is not finite (NaN or Infinity): every number must be finite"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"age\": 1, \"age\": 2}}",
+                    "duplicate key 'age'"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1e999]}",
                     "features[0] is not a finite number: 1e999"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [NaN]}",
