@@ -90,6 +90,15 @@ public class GuardOverheadBenchmark {
         double[] next(double[][] pool) {
             return pool[next++ & (Fixture.POOL - 1)];
         }
+
+        /**
+         * A fresh copy of the next input, as a service builds one when it decodes a request: the
+         * copy reads the pool's vector (not in this core's caches: the pool is 3 MB) and leaves the
+         * new array in them, where a decoded request's array is when the service calls predict.
+         */
+        double[] fresh(double[][] pool) {
+            return next(pool).clone();
+        }
     }
 
     /**
@@ -190,7 +199,15 @@ public class GuardOverheadBenchmark {
         }
 
         Response predict(Cursor c) {
-            Response r = guard.predict(Request.of(credentials, c.next(shared.pool)));
+            return predict(c.next(shared.pool));
+        }
+
+        Response predictFresh(Cursor c) {
+            return predict(c.fresh(shared.pool));
+        }
+
+        private Response predict(double[] x) {
+            Response r = guard.predict(Request.of(credentials, x));
             if (!r.allowed()) {
                 denied.increment();
             }
@@ -258,6 +275,15 @@ public class GuardOverheadBenchmark {
         }
     }
 
+    /** As {@link FullMask}, the model's input handed over with {@link Features#ofOwned}. */
+    @State(Scope.Benchmark)
+    public static class FullMaskOwned extends FullMask {
+        @Override
+        boolean ownedFeatures() {
+            return true;
+        }
+    }
+
     /** All stages but the distribution check, input masked in the audit record. */
     @State(Scope.Benchmark)
     public static class NoDistributionMask extends GuardState {
@@ -276,6 +302,31 @@ public class GuardOverheadBenchmark {
     @Benchmark
     public Prediction direct(Shared s, Cursor c) {
         return s.model.predict(c.next(s.pool));
+    }
+
+    /**
+     * The baseline of the {@code Fresh} variants: the model called on a fresh copy of the next input
+     * (see {@link Cursor#fresh}), the copy included.
+     */
+    @Benchmark
+    public Prediction directFresh(Shared s, Cursor c) {
+        return s.model.predict(c.fresh(s.pool));
+    }
+
+    /**
+     * As {@link #guardedOwned}, on a fresh copy of the next input (the copy included, as in
+     * {@link #directFresh}): a service that decodes each request into a new array and hands it
+     * over with {@link Features#ofOwned}.
+     */
+    @Benchmark
+    public Response guardedFreshOwned(FullDigestOwned g, Cursor c) {
+        return g.predictFresh(c);
+    }
+
+    /** As {@link #guardedFreshOwned} without the distribution check. */
+    @Benchmark
+    public Response guardedNoDistributionFreshOwned(NoDistributionDigestOwned g, Cursor c) {
+        return g.predictFresh(c);
     }
 
     /** Every stage, distribution check on, audit with the input's digest. */
@@ -310,6 +361,18 @@ public class GuardOverheadBenchmark {
     @Benchmark
     public Response guardedInputMask(FullMask g, Cursor c) {
         return g.predict(c);
+    }
+
+    /** As {@link #guardedInputMask}, the model built with {@link Features#ofOwned}. */
+    @Benchmark
+    public Response guardedInputMaskOwned(FullMaskOwned g, Cursor c) {
+        return g.predict(c);
+    }
+
+    /** As {@link #guardedInputMaskOwned}, on a fresh copy of the next input (see {@link #directFresh}). */
+    @Benchmark
+    public Response guardedInputMaskFreshOwned(FullMaskOwned g, Cursor c) {
+        return g.predictFresh(c);
     }
 
     /** As {@link #guardedNoDistribution}, with the input masked in the audit record. */
