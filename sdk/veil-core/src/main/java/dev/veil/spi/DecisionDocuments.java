@@ -149,10 +149,17 @@ public final class DecisionDocuments {
         }
         InputContract known = contracts.get(contract);
         if (known == null) {
+            CompiledContract compiled;
             try {
-                CompiledContract.compile(contract);
+                compiled = CompiledContract.compile(contract);
             } catch (IllegalArgumentException e) {
                 throw c.fail("cross_field", e.getMessage());
+            }
+            // A contract no request can pass is the policy's mistake, not the caller's: refusing
+            // every request as invalid input would blame the callers.
+            String unsatisfiable = compiled.unsatisfiable();
+            if (unsatisfiable != null) {
+                throw c.fail("features", unsatisfiable);
             }
             if (contracts.size() < 1024) {
                 contracts.put(contract, contract);

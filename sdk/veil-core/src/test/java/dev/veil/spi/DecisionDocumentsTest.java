@@ -260,6 +260,15 @@ class DecisionDocumentsTest {
                 d -> at(d, "contract").put("features", Map.of("age", Map.of("required", true, "min", 0))))))
                 .hasMessage("validation decision: contract.features.age: missing field 'max' (every field is required; "
                         + "null where the reference allows it)");
+        Map<String, Object> five = new java.util.LinkedHashMap<>();
+        for (String f : List.of("a", "b", "c", "d", "e")) {
+            five.put(f, Map.of("required", true, "min", 0, "max", 1));
+        }
+        assertThatThrownBy(() -> reader.validation(edited("validation", Map.of(),
+                d -> at(d, "contract").put("features", five))))
+                .hasMessage("validation decision: contract.features: 5 features must be in every request (5 required "
+                        + "[a, b, c, d, e]) but the shape [4] holds 4 values: no request can carry them all; make some "
+                        + "optional (required: false) or fix the shape");
     }
 
     @Test

@@ -305,6 +305,21 @@ class RegoPolicyEngineTest {
     }
 
     @Test
+    void aContractNoRequestCanPassIsAFailureNotARefusal() {
+        Map<String, String> f = files();
+        f.put("policy/validation.rego", VALIDATION.replace("\"features\": {}",
+                "\"features\": {\"a\": {\"required\": true, \"min\": null, \"max\": null}, "
+                        + "\"b\": {\"required\": true, \"min\": null, \"max\": null}, "
+                        + "\"c\": {\"required\": true, \"min\": null, \"max\": null}}"));
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("validation decision: contract.features: 3 features must be in every request (3 required "
+                        + "[a, b, c]) but the shape [2] holds 2 values: no request can carry them all; make some optional "
+                        + "(required: false) or fix the shape");
+    }
+
+    @Test
     void aBundleUsesOneLanguage() {
         Map<String, String> f = files();
         f.put("other.veil.yaml", "veil: 1\nname: x\n");
