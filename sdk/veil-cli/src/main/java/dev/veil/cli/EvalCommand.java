@@ -1,8 +1,15 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
+import dev.veil.internal.policy.Documents;
+import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.PolicyInput;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,8 +18,10 @@ import picocli.CommandLine.Option;
 /**
  * {@code veil eval --bundle DIR --input FILE.json}: asks every stage question of a bundle's policy
  * for one policy input document ({@link PolicyBundle#evaluate}) and prints the six decision
- * documents as one JSON object. Exit 2 when the bundle does not load (its errors listed one per
- * line) or the input cannot be read, is not a JSON object, or has a field of the wrong type.
+ * documents as one JSON object. Exit 1 when the policy cannot answer a stage's question (that
+ * stage printed as {@code {"error": "..."}}, the others as usual, the error also on standard
+ * error). Exit 2 when the bundle does not load (its errors listed one per line) or the input cannot
+ * be read, is not a JSON object, or has a field of the wrong type.
  */
 @Command(
         name = "eval",
@@ -26,6 +35,9 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:the decisions were printed",
+            "1:the policy could not answer a stage's question (a malformed decision document, an evaluation "
+                    + "error): the other stages are printed, that one as {\"error\": \"...\"}, and the error on "
+                    + "standard error",
             "2:bad usage; the bundle does not load; the input is missing, unreadable, not JSON or has a bad field"
         })
 final class EvalCommand implements Callable<Integer> {
@@ -48,13 +60,41 @@ final class EvalCommand implements Callable<Integer> {
             return VeilCli.EXIT_USAGE;
         }
         Map<String, Object> doc = Json.readObject(input, "--input");
-        Map<String, Object> decisions;
+        PolicyInput in;
         try {
-            decisions = b.evaluate(doc);
+            in = Documents.inputFromDocument(doc);
         } catch (IllegalArgumentException e) {
             throw new CliException(input + ": not a valid policy input: " + e.getMessage(), e);
         }
+        // Every stage is asked, even after one fails: a stage whose question the policy cannot answer
+        // (a malformed decision document, a Rego evaluation error) shows as {"error": ...} in its place.
+        CompiledPolicy p = b.policy();
+        Map<String, Object> decisions = new LinkedHashMap<>();
+        List<String> failures = new ArrayList<>();
+        ask("access", () -> Documents.access(p.access(in)), decisions, failures);
+        ask("validation", () -> Documents.validation(p.validation(in)), decisions, failures);
+        ask("monitoring", () -> Documents.monitoring(p.monitoring(in)), decisions, failures);
+        ask("model", () -> Documents.model(p.model(in)), decisions, failures);
+        ask("output", () -> Documents.output(p.output(in)), decisions, failures);
+        ask("logging", () -> Documents.logging(p.logging(in)), decisions, failures);
         spec.commandLine().getOut().println(Json.print(decisions));
-        return VeilCli.EXIT_OK;
+        for (String f : failures) {
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": the policy could not answer " + f);
+        }
+        return failures.isEmpty() ? VeilCli.EXIT_OK : VeilCli.EXIT_CHECK_FAILED;
+    }
+
+    private static void ask(String stage, Supplier<Map<String, Object>> question, Map<String, Object> decisions,
+            List<String> failures) {
+        try {
+            decisions.put(stage, question.get());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // The engines' own failures: their messages say what went wrong, without a class name.
+            decisions.put(stage, Map.of("error", e.getMessage()));
+            failures.add("the " + stage + " question: " + e.getMessage());
+        } catch (RuntimeException e) {
+            decisions.put(stage, Map.of("error", e.toString()));
+            failures.add("the " + stage + " question: " + e);
+        }
     }
 }

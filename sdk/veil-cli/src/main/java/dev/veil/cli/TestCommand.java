@@ -20,7 +20,9 @@ import picocli.CommandLine.Parameters;
  * {@code veil test BUNDLE}: runs every {@code test_*} rule of the bundle's {@code .rego} modules, like
  * {@code opa test} ({@link PolicyTests}: a test passes when it is defined and not false), and prints
  * one line per test ({@code data.pkg.test_x: PASS}, {@code FAIL}, or {@code ERROR: message}), a rule
- * of dashes, then {@code PASS: n/m} (and {@code FAIL: k/m} when some did not pass). Exit 1 when a test fails, a module does not parse or the modules do not compile (each
+ * of dashes, then {@code PASS: n/m} (and {@code FAIL: k/m} when some did not pass). The modules are
+ * compiled and run as a Guard runs them ({@link PolicyTests}: the same builtins, strict builtin
+ * errors). Exit 1 when a test fails, a module does not parse or the modules do not compile (each
  * error on standard output as {@code FILE:LINE:COLUMN: code: message}).
  */
 @Command(
@@ -29,6 +31,8 @@ import picocli.CommandLine.Parameters;
         description = {
             "Run the policy tests of a Rego bundle: every rule named test_* in its .rego files, evaluated with the "
                     + "bundle's data (like opa test). A test passes when it is defined and not false.",
+            "The modules compile and run as a Guard runs them: http.send and net.lookup_ip_addr are not available, "
+                    + "and a builtin that fails (e.g. to_number(\"abc\")) is an error, not an undefined expression.",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -53,6 +53,98 @@ class RegoCommandsTest {
         assertThat(rego.out()).isEqualTo(yaml.out()).contains("\"rule\" : \"partner-noisy\"");
     }
 
+    /** A copy of the shipped Rego bundle with one module replaced. */
+    private Path shippedWith(String module, String text) throws IOException {
+        Path copy = tmp.resolve("copy");
+        try (var files = Files.walk(SHIPPED)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path to = copy.resolve(SHIPPED.relativize(f).toString());
+                Files.createDirectories(to.getParent());
+                Files.copy(f, to);
+            }
+        }
+        Files.writeString(copy.resolve(module), text);
+        return copy;
+    }
+
+    @Test
+    void evalPrintsEveryStageAndNamesTheOneThePolicyCannotAnswer() throws IOException {
+        Path bundle = shippedWith("veil/logging.rego", """
+                package veil.logging
+
+                import rego.v1
+
+                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask"}
+                """);
+        Path input = write("input.json", "{}");
+        Result r = veil("eval", "--bundle", s(bundle), "--input", s(input));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("\"access\" : {", "\"output\" : {")
+                .contains("\"logging\" : {\n    \"error\" : \"logging decision: missing field 'caller'");
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the logging question: "
+                + "logging decision: missing field 'caller'").doesNotContain("Exception");
+    }
+
+    @Test
+    void aModuleCallingABuiltinAGuardWithholdsDoesNotCompileForTests() throws IOException {
+        write("b/p.rego", """
+                package p
+
+                import rego.v1
+
+                registry := http.send({"method": "GET", "url": "http://127.0.0.1:9/models"}).body
+
+                retired if registry.retired
+                """);
+        write("b/p_test.rego", """
+                package p_test
+
+                import rego.v1
+
+                import data.p
+
+                mock_send(_) := {"body": {"retired": true}}
+
+                test_retired if p.retired with http.send as mock_send
+                """);
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("does not compile").contains("p.rego:5:")
+                .contains("builtin http.send is not available here");
+    }
+
+    @Test
+    void builtinErrorsAreErrorsInTestsAsInAGuardAndPrintedLinesShowForFailures() throws IOException {
+        write("b/p_test.rego", """
+                package p_test
+
+                import rego.v1
+
+                test_not_a_number_is_not_undefined if not to_number("abc")
+
+                test_prints_when_failing if {
+                    print("looked at", 41)
+                    1 == 2
+                }
+
+                test_prints_when_passing if {
+                    print("not shown")
+                }
+                """);
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines()).containsExactly(
+                "data.p_test.test_not_a_number_is_not_undefined: ERROR: p_test.rego:5: eval_builtin_error: "
+                        + "to_number: strconv.ParseFloat: parsing \"abc\": invalid syntax",
+                "data.p_test.test_prints_when_failing: FAIL",
+                "  looked at 41",
+                "data.p_test.test_prints_when_passing: PASS",
+                "-".repeat(80),
+                "PASS: 1/3",
+                "FAIL: 2/3");
+    }
+
     @Test
     void aFailingTestIsReportedAndExitsOne() throws IOException {
         write("b/p.rego", """

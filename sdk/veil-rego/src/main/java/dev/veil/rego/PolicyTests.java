@@ -27,7 +27,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * Runs a policy's tests as {@code opa test} does: every rule whose name starts with {@code test_}
  * passes when it is defined and not {@code false}, fails otherwise, and errors when its evaluation
- * raises an error.
+ * raises an error. Tests run with strict builtin errors, as Veil evaluates a bundle's policy (so a
+ * builtin that fails, such as {@code to_number("abc")}, is an {@code ERROR}, not an undefined
+ * expression that a test could pass on), and with a Guard's builtins ({@code http.send} and
+ * {@code net.lookup_ip_addr} are not available: a module calling them does not compile). What a test
+ * printed with {@code print} is kept for the tests that do not pass.
  */
 public final class PolicyTests {
     private PolicyTests() {
@@ -42,8 +46,18 @@ public final class PolicyTests {
      * @param name    the rule's full name, e.g. {@code data.app.test_allow}
      * @param outcome what happened
      * @param error   the error message for {@link Outcome#ERROR}, else null
+     * @param output  the lines the test printed with {@code print}, for a test that did not pass
+     *     (empty for one that passed)
      */
-    public record Result(String name, Outcome outcome, String error) {
+    public record Result(String name, Outcome outcome, String error, List<String> output) {
+        public Result {
+            output = List.copyOf(output);
+        }
+
+        /** A result without printed output. */
+        public Result(String name, Outcome outcome, String error) {
+            this(name, outcome, error, List.of());
+        }
     }
 
     /** All results, in name order. */
@@ -61,12 +75,16 @@ public final class PolicyTests {
         }
 
         /**
-         * One line per test ({@code data.p.test_x: PASS}, {@code FAIL} or {@code ERROR: message}), then
+         * One line per test ({@code data.p.test_x: PASS}, {@code FAIL} or {@code ERROR: message}), each
+         * line a test that did not pass printed after it, indented by two spaces, then
          * {@code PASS: n/total} and, when some did not pass, {@code FAIL: m/total}.
          */
         public void print(PrintStream out) {
             for (Result r : results) {
                 out.println(r.name() + ": " + r.outcome() + (r.error() == null ? "" : ": " + r.error()));
+                for (String line : r.output()) {
+                    out.println("  " + line);
+                }
             }
             out.println("-".repeat(80));
             out.println("PASS: " + passed() + "/" + results.size());
@@ -88,17 +106,27 @@ public final class PolicyTests {
         if (!(d instanceof ObjectValue o)) {
             throw new IllegalArgumentException("the data document must be an object (a Map) but was a " + d.typeName());
         }
-        Engine engine = Engine.compile(modules, o);
+        // The builtins a Guard's policy has: a module that calls http.send does not load there, so
+        // its tests must not pass here.
+        Engine engine = Engine.compile(modules, o, dev.veil.rego.internal.engine.RegoProgram.WITHHELD);
         List<Result> results = new ArrayList<>();
         for (List<Value> path : engine.rulesNamed("test_")) {
             String name = name(path);
+            java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+            PrintStream printOut = new PrintStream(printed, true, StandardCharsets.UTF_8);
+            Outcome outcome;
+            String error = null;
             try {
-                Value v = engine.document(Evaluator.documentRef(path), null, Engine.Options.DEFAULT);
-                boolean pass = v != null && !v.equals(BooleanValue.FALSE);
-                results.add(new Result(name, pass ? Outcome.PASS : Outcome.FAIL, null));
+                Value v = engine.document(Evaluator.documentRef(path), null, new Engine.Options(true, printOut, 0));
+                outcome = v != null && !v.equals(BooleanValue.FALSE) ? Outcome.PASS : Outcome.FAIL;
             } catch (RegoException e) {
-                results.add(new Result(name, Outcome.ERROR, e.getMessage().replace('\n', ' ')));
+                outcome = Outcome.ERROR;
+                error = e.getMessage().replace('\n', ' ');
             }
+            printOut.flush();
+            List<String> output = outcome == Outcome.PASS ? List.of()
+                    : printed.toString(StandardCharsets.UTF_8).lines().collect(Collectors.toList());
+            results.add(new Result(name, outcome, error, output));
         }
         return new Report(results);
     }

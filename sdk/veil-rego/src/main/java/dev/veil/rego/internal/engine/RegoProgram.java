@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Rego modules and data compiled once; evaluates documents under {@code data} with an input, with
  * strict builtin errors. Immutable and thread-safe: each evaluation has its own evaluator state.
  */
-final class RegoProgram {
+public final class RegoProgram {
     private static final String NO_NETWORK = "a Veil policy runs inside the model server and may not reach the "
             + "network; put what the policy needs in the bundle's data instead";
     private static final Engine.Options STRICT = new Engine.Options(true, null, 0);
@@ -31,7 +31,7 @@ final class RegoProgram {
      * must not reach the network (an HTTP call or a DNS lookup per request, a new way for requests to
      * fail or leak). A bundle calling one does not load.
      */
-    static final Map<String, Builtin> WITHHELD = Map.of(
+    public static final Map<String, Builtin> WITHHELD = Map.of(
             "http.send", Compiler.Withheld.builtin("http.send", NO_NETWORK),
             "net.lookup_ip_addr", Compiler.Withheld.builtin("net.lookup_ip_addr", NO_NETWORK));
 
