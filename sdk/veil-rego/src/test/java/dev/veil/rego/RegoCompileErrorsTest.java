@@ -32,6 +32,57 @@ class RegoCompileErrorsTest {
     }
 
     @Test
+    void aVariableAssignedTwiceInOneBody() {
+        assertError(only("package a\n\np if {\n\tx := 1\n\tx := 2\n}\n"), "rego_compile_error", "var x assigned above",
+                5, 2);
+    }
+
+    @Test
+    void aVariableReferencedBeforeItsDeclaration() {
+        assertError(only("package a\n\np if {\n\tx = 1\n\tx := 2\n}\n"), "rego_compile_error",
+                "var x referenced above", 5, 2);
+        assertError(only("package a\n\np if {\n\t[y, x] := [x, 1]\n}\n"), "rego_compile_error",
+                "var x referenced above", 4, 6);
+    }
+
+    @Test
+    void aVariableDeclaredWithSomeThenAssigned() {
+        assertError(only("package a\n\np if {\n\tsome x\n\tx := 2\n}\n"), "rego_compile_error",
+                "var x declared above", 5, 2);
+        assertError(only("package a\n\np if {\n\tsome x in [1]\n\tx := 2\n}\n"), "rego_compile_error",
+                "var x declared above", 5, 2);
+    }
+
+    @Test
+    void aFunctionArgumentAssignedInTheBody() {
+        assertError(only("package a\n\nf(x) := y if {\n\tx := 1\n\ty := x\n}\n"), "rego_compile_error",
+                "arg x redeclared", 4, 2);
+    }
+
+    @Test
+    void aVariableNamedInputOrData() {
+        assertError(only("package a\n\np if {\n\tinput := 1\n}\n"), "rego_compile_error",
+                "variables must not shadow input (use a different variable name)", 4, 2);
+        assertError(only("package a\n\np if {\n\t[data, y] := [1, 2]\n\ty > 1\n}\n"), "rego_compile_error",
+                "variables must not shadow data (use a different variable name)", 4, 3);
+    }
+
+    @Test
+    void aClosureMayDeclareANameOfItsEnclosingBody() {
+        Rego.compile(Map.of("p.rego", "package a\n\np := [x | some x in [1, 2]] if {\n\tx := 3\n\tx > 2\n}\n"
+                + "q := {x | x := 1} if {\n\tx := 2\n\tx > 1\n}\n"), Map.of());
+    }
+
+    @Test
+    void builtinsOpaRemovedInRegoV1AreUndefined() {
+        for (String call : List.of("re_match(\"a\", \"a\")", "net.cidr_overlap(\"10.0.0.0/8\", \"10.1.0.0/16\")")) {
+            RegoError e = only("package a\n\np if " + call + "\n");
+            assertThat(e.code()).isEqualTo("rego_type_error");
+            assertThat(e.message()).startsWith("undefined function ");
+        }
+    }
+
+    @Test
     void unsafeVariableInHead() {
         assertError(only("package a\n\np := x if {\n\ttrue\n}\n"), "rego_unsafe_var_error", "var x is unsafe", 3, 6);
     }

@@ -359,7 +359,7 @@ public final class Compiler {
         if (r.value() != null) {
             headTerms.add(r.value());
         }
-        prepareScope(scope, ruleBody);
+        prepareScope(scope, ruleBody, args);
         if (args != null) {
             for (Term t : args) {
                 markSeen(t, scope);
@@ -475,6 +475,12 @@ public final class Compiler {
 
     /** Collects the variables a body declares and uses (outside closures) and allocates the declared ones. */
     private void prepareScope(Scope scope, Body body) {
+        prepareScope(scope, body, null);
+    }
+
+    /** As {@link #prepareScope(Scope, Body)}, for a rule's body and its arguments ({@code null}: none). */
+    private void prepareScope(Scope scope, Body body, List<Term> args) {
+        checkDeclarations(body, args);
         for (Expr e : body.exprs()) {
             declarations(e, scope.declared);
             uses(e, scope.seen);
@@ -487,6 +493,96 @@ public final class Compiler {
             if (resolveScope(n, scope) == scope) {
                 slot(scope, n);
             }
+        }
+    }
+
+    /**
+     * OPA's checks of the variables one body declares, in source order (its compiler's rewriting of
+     * declared variables): a variable declared with {@code :=} or {@code some} must not have been
+     * assigned, declared or referenced earlier in the same body, nor be an argument of the function,
+     * nor be named {@code input} or {@code data}. Without them a second {@code x := 2} would be read
+     * as a comparison with the first, and the rule would silently be undefined. A closure's body is
+     * a scope of its own, checked on its own.
+     */
+    private void checkDeclarations(Body body, List<Term> args) {
+        Map<String, String> before = new HashMap<>();
+        if (args != null) {
+            for (Term a : args) {
+                Set<String> names = new HashSet<>();
+                collectVars(a, names);
+                names.forEach(n -> before.putIfAbsent(n, "arg"));
+            }
+        }
+        for (Expr e : body.exprs()) {
+            Statement s = e.statement();
+            if (s instanceof SomeDecl d) {
+                for (Var v : d.vars()) {
+                    declare(v, "declared", before);
+                }
+            } else if (s instanceof SomeIn si) {
+                referenced(si.collection(), before);
+                List<Var> vars = new ArrayList<>();
+                if (si.key() != null) {
+                    declaredVars(si.key(), vars);
+                }
+                declaredVars(si.value(), vars);
+                for (Var v : vars) {
+                    declare(v, "declared", before);
+                }
+            } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
+                referenced(c.args().get(1), before);
+                List<Var> vars = new ArrayList<>();
+                declaredVars(c.args().get(0), vars);
+                for (Var v : vars) {
+                    declare(v, "assigned", before);
+                }
+            } else if (s instanceof Every ev) {
+                referenced(ev.domain(), before);
+            } else if (s instanceof Term t) {
+                referenced(t, before);
+            }
+            for (With w : e.withs()) {
+                referenced(w.value(), before);
+            }
+        }
+    }
+
+    private static void referenced(Term t, Map<String, String> before) {
+        Set<String> names = new HashSet<>();
+        collectVars(t, names);
+        names.forEach(n -> before.putIfAbsent(n, "referenced"));
+    }
+
+    /** The variables a declaration's pattern binds (a variable, or one inside arrays and object values). */
+    private static void declaredVars(Term t, List<Var> out) {
+        if (t instanceof Var v) {
+            out.add(v);
+        } else if (t instanceof Ref r && r.terms().size() == 1 && r.head() instanceof Var v) {
+            out.add(v); // input or data, parsed as a reference to the root document
+        } else if (t instanceof ArrayTerm a) {
+            a.elements().forEach(x -> declaredVars(x, out));
+        } else if (t instanceof ObjectTerm o) {
+            o.entries().forEach(x -> declaredVars(x.value(), out));
+        }
+    }
+
+    private void declare(Var v, String how, Map<String, String> before) {
+        if (v.isWildcard()) {
+            return;
+        }
+        String n = v.name();
+        if (n.equals("input") || n.equals("data")) {
+            error("rego_compile_error", "variables must not shadow " + n + " (use a different variable name)",
+                    v.location());
+            return;
+        }
+        String was = before.get(n);
+        if (was == null) {
+            before.put(n, how);
+        } else if (was.equals("arg")) {
+            error("rego_compile_error", "arg " + n + " redeclared", v.location());
+        } else {
+            error("rego_compile_error", "var " + n + " " + was + " above", v.location());
         }
     }
 

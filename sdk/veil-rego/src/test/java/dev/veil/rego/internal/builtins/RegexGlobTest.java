@@ -18,7 +18,7 @@ class RegexGlobTest {
     @Test
     void matchAndValidity() {
         assertThat(json("regex.match", "\"^[a-z]+\\\\[[0-9]+\\\\]$\"", "\"foo[1]\"")).isEqualTo("true");
-        assertThat(json("re_match", "\"^$\"", "\"x\"")).isEqualTo("false");
+        assertThat(json("regex.match", "\"^$\"", "\"x\"")).isEqualTo("false");
         assertThat(json("regex.match", "\"\"", "\"x\"")).isEqualTo("true");
         assertThat(json("regex.is_valid", "\".+\"")).isEqualTo("true");
         assertThat(json("regex.is_valid", "\"(\"")).isEqualTo("false");
