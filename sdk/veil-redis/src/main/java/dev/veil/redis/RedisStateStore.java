@@ -34,7 +34,7 @@ import java.util.Objects;
  * arithmetic exactly, privacy ledgers the same fixed-point units as the in-memory ledger, windows
  * the same twelve slots; a conformance test runs the same operations against both. Where they
  * differ by design: this store has no memory cap (every key has a time to live instead; size Redis
- * and pick a {@code maxmemory-policy}), no bound on callers with rate or cool-down state, and its
+ * and run it with {@code maxmemory-policy noeviction}, which {@link Builder#build} checks), no bound on callers with rate or cool-down state, and its
  * state is lost if Redis loses it (persistence is Redis's configuration).
  *
  * <p><b>Failures.</b> A connection error, a timeout or an error reply throws
@@ -57,7 +57,23 @@ public final class RedisStateStore implements StateStore {
         this.namespace = b.namespace;
         this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
         this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
+        String policy = client.maxmemoryPolicy();
+        if (policy == null) {
+            LOG.log(System.Logger.Level.WARNING, "could not read maxmemory-policy of Redis at " + client.where()
+                    + " (INFO memory not permitted?); make sure it is noeviction: an evicting Redis drops quotas, "
+                    + "blocks and privacy budgets under memory pressure");
+        } else if (!policy.equals("noeviction") && !b.allowEviction) {
+            client.close();
+            throw new StateUnavailableException("Redis at " + client.where() + " evicts keys (maxmemory-policy "
+                    + policy + "): under memory pressure it would drop Veil's quotas, blocks and privacy budgets, "
+                    + "which would then start again from zero (every Veil key has a time to live, so volatile-* "
+                    + "policies evict Veil's keys first). Set maxmemory-policy noeviction (a full Redis then "
+                    + "refuses writes and the Guard fails closed), or accept the risk with "
+                    + "RedisStateStore.builder(...).allowEviction(true)");
+        }
     }
+
+    private static final System.Logger LOG = System.getLogger(RedisStateStore.class.getName());
 
     /** Starts a store for a Redis URI. */
     public static Builder builder(RedisURI uri) {
@@ -193,6 +209,7 @@ public final class RedisStateStore implements StateStore {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Clock clock = Clock.systemUTC();
         private int maxLedgerCallers = DEFAULT_MAX_LEDGER_CALLERS;
+        private boolean allowEviction;
 
         private Builder(RedisURI uri) {
             this.uri = uri;
@@ -269,9 +286,22 @@ public final class RedisStateStore implements StateStore {
         }
 
         /**
-         * Connects and loads the batch script.
+         * Whether {@link #build} accepts a Redis whose {@code maxmemory-policy} evicts keys (default
+         * {@code false}: it refuses one). An evicting Redis under memory pressure drops quotas,
+         * blocks and privacy budgets, which then start again from zero: limits fail open. Accept it
+         * only for a Redis sized so that it never reaches {@code maxmemory}.
+         */
+        public Builder allowEviction(boolean allow) {
+            this.allowEviction = allow;
+            return this;
+        }
+
+        /**
+         * Connects, loads the batch script and checks Redis's {@code maxmemory-policy}.
          *
-         * @throws StateUnavailableException when Redis cannot be reached (the message names host and port)
+         * @throws StateUnavailableException when Redis cannot be reached (the message names host and
+         *     port, and what went wrong: credentials, database number, TLS), or when it evicts keys and
+         *     {@link #allowEviction} was not given
          */
         public RedisStateStore build() {
             return new RedisStateStore(this);

@@ -91,6 +91,74 @@ class RedisStateStoreTest {
                 .hasMessageEndingWith("; check the URL and that redis-server is running");
     }
 
+    @Test
+    void wrongCredentialsAndAMissingDatabaseAreNamedAsSuch() throws Exception {
+        REDIS.command("ACL", "SETUSER", "veil-test", "on", ">right-password", "~*", "+@all");
+        try {
+            String wrong = "redis://veil-test:wrong-password@127.0.0.1:" + REDIS.port();
+            assertThatThrownBy(() -> RedisStateStore.builder(wrong).connectTimeout(Duration.ofMillis(1000)).build())
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageStartingWith("cannot connect to Redis at 127.0.0.1:" + REDIS.port() + ": ")
+                    .hasMessageContaining("(cause: WRONGPASS")
+                    .hasMessageEndingWith("; Redis refused the credentials; check the user and password in the URL "
+                            + "(redis://user:password@host:port, or redis://:password@host:port)")
+                    .message().doesNotContain("wrong-password");
+        } finally {
+            REDIS.command("ACL", "DELUSER", "veil-test");
+        }
+        assertThatThrownBy(() -> RedisStateStore.builder(REDIS.url() + "/99").connectTimeout(Duration.ofMillis(1000))
+                .build())
+                .isInstanceOf(StateUnavailableException.class)
+                .hasMessageContaining("DB index is out of range")
+                .hasMessageEndingWith("; the database number in the URL (redis://host:port/N) does not exist on this "
+                        + "server");
+    }
+
+    @Test
+    void aRedisThatEvictsKeysIsRefusedUnlessAllowed() throws Exception {
+        REDIS.command("CONFIG", "SET", "maxmemory-policy", "volatile-lru");
+        try {
+            assertThatThrownBy(() -> RedisStateStore.builder(REDIS.url()).build())
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageStartingWith("Redis at 127.0.0.1:" + REDIS.port() + " evicts keys (maxmemory-policy "
+                            + "volatile-lru): under memory pressure it would drop Veil's quotas")
+                    .hasMessageEndingWith("or accept the risk with RedisStateStore.builder(...).allowEviction(true)");
+            try (RedisStateStore accepted = RedisStateStore.builder(REDIS.url()).allowEviction(true).build()) {
+                assertThat(accepted.execute(new StateOp.CountInWindow("evict", CLOCK.millis(), 60_000)))
+                        .containsExactly(1L);
+            }
+        } finally {
+            REDIS.command("CONFIG", "SET", "maxmemory-policy", "noeviction");
+        }
+    }
+
+    @Test
+    void aFullRedisRefusesTheWholeBatch() throws Exception {
+        long now = CLOCK.millis();
+        String caller = "oom-" + now;
+        // Without the script's shebang Redis checked for OOM only at the batch's first write that may
+        // grow memory, and let it through once the batch had written anything: this batch (the
+        // Guard's access stage for a new caller) then wrote the caller's state past maxmemory.
+        REDIS.command("CONFIG", "SET", "maxmemory", "1");
+        try {
+            String before = REDIS.command("DBSIZE");
+            assertThatThrownBy(() -> store.execute(new StateOp.BlockedUntil(caller, now),
+                    new StateOp.Acquire(caller, new RateLimit(1, 5), 10, now)))
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageContaining("OOM");
+            assertThat(REDIS.command("DBSIZE")).isEqualTo(before);
+        } finally {
+            REDIS.command("CONFIG", "SET", "maxmemory", "0");
+        }
+        // the refused request consumed nothing: all 5 tokens are there
+        for (int i = 0; i < 5; i++) {
+            assertThat(store.execute(new StateOp.Acquire(caller, new RateLimit(1, 5), 10, now)))
+                    .as("request %d", i).containsExactly(StateOp.Permit.ALLOWED);
+        }
+        assertThat(store.execute(new StateOp.Acquire(caller, new RateLimit(1, 5), 10, now)))
+                .containsExactly(StateOp.Permit.RATE_LIMITED);
+    }
+
     // ------------------------------------------------------------------ keys
 
     @Test
@@ -257,6 +325,6 @@ class RedisStateStoreTest {
             assertThat(exports).containsExactly("dev.veil.redis");
         }
         assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
-                .startsWith("-- Veil state batch (format 2)");
+                .startsWith("#!lua\n-- Veil state batch (format 2)");
     }
 }

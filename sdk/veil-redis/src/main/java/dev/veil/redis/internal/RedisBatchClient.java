@@ -78,8 +78,7 @@ public final class RedisBatchClient implements AutoCloseable {
             conn = c.connect(ByteArrayCodec.INSTANCE);
         } catch (RuntimeException e) {
             shutdown();
-            throw new StateUnavailableException("cannot connect to Redis at " + where + ": " + message(e)
-                    + "; check the URL and that redis-server is running", e);
+            throw new StateUnavailableException("cannot connect to Redis at " + where + ": " + connectProblem(e), e);
         }
         this.connection = conn;
         this.commands = conn.async();
@@ -228,6 +227,55 @@ public final class RedisBatchClient implements AutoCloseable {
             t = t.getCause();
         }
         return t;
+    }
+
+    /**
+     * The server's {@code maxmemory-policy} from {@code INFO memory}, or {@code null} when it cannot
+     * be read (an ACL user without {@code INFO}, a server that does not report it).
+     */
+    public String maxmemoryPolicy() {
+        String info;
+        try {
+            info = await(commands.info("memory"), "INFO memory");
+        } catch (RuntimeException e) {
+            return null;
+        }
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("maxmemory_policy:")) {
+                return line.substring("maxmemory_policy:".length()).trim();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * What went wrong while connecting, from the innermost cause: Lettuce wraps every failure in
+     * "Unable to connect", which alone sends an operator looking for a stopped server when the
+     * password, the database number or the TLS set-up is wrong.
+     */
+    static String connectProblem(Throwable e) {
+        Throwable root = e;
+        for (Throwable c = e; c != null && c != c.getCause(); c = c.getCause()) {
+            if (c.getMessage() != null && !c.getMessage().isBlank()) {
+                root = c;
+            }
+        }
+        String cause = message(root);
+        String all = cause.toUpperCase(java.util.Locale.ROOT);
+        String hint;
+        if (all.contains("WRONGPASS") || all.contains("NOAUTH") || all.contains("NOPERM")
+                || all.contains("INVALID PASSWORD") || all.contains("AUTH")) {
+            hint = "Redis refused the credentials; check the user and password in the URL "
+                    + "(redis://user:password@host:port, or redis://:password@host:port)";
+        } else if (all.contains("DB INDEX")) {
+            hint = "the database number in the URL (redis://host:port/N) does not exist on this server";
+        } else if (root instanceof javax.net.ssl.SSLException || all.contains("PKIX") || all.contains("SSL")
+                || all.contains("HANDSHAKE") || all.contains("CERTIFICATE")) {
+            hint = "TLS failed; check rediss:// against a TLS port and that the JVM trusts the server's certificate";
+        } else {
+            hint = "check the URL and that redis-server is running";
+        }
+        return message(e) + (root == e ? "" : " (cause: " + cause + ")") + "; " + hint;
     }
 
     private static String message(Throwable e) {

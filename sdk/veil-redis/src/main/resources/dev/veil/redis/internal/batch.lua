@@ -1,6 +1,11 @@
+#!lua
 -- Veil state batch (format 2): runs one request's StateOps in order, atomically, and returns one
 -- result per op. Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes the
 -- arguments and ReplyDecoder.java reads the reply, so the three change together.
+--
+-- The shebang (Redis 7.0 and later) makes Redis refuse the whole batch while it is above maxmemory,
+-- before any command runs. Without it Redis checked at the batch's first write that may grow
+-- memory, and let the batch through once it had written anything, so a full Redis kept growing.
 --
 -- ARGV[1] is the store clock's "now" in ms (for Block and Throttle, which carry no time); then each
 -- op is a one-letter code and its arguments. KEYS are the op's keys in the same order.
