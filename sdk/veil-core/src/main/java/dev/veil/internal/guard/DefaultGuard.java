@@ -75,6 +75,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final GuardListener listener;
     private final List<Detector> customDetectors;
     private final GuardState state;
+    /** Outages of the state store, logged once and then at most once a minute, not once per request. */
+    private final OutageLog outages = new OutageLog(LOG, System::nanoTime);
     private final AuditWriter audit;
     private final ReleaseTransformer transformer = new ReleaseTransformer();
     private final SecureRandoms randoms = new SecureRandoms();
@@ -269,15 +271,16 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             x.stage = Stage.ACCESS;
             results = state.execute(settings.onStateUnavailable(), ops.toArray(new StateOp[ops.size()]));
+            outages.succeeded();
         } catch (StateUnavailableException e) {
             if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {
-                LOG.log(System.Logger.Level.WARNING, "state store unavailable for decision " + x.id + "; denying", e);
+                outages.failed(x.id, "denied", e);
                 x.deny(Reason.of(ReasonCode.STATE_UNAVAILABLE, Stage.ACCESS, "on_state_unavailable",
                         "rate limits and monitoring state cannot be reached; try again later"));
                 x.outcome(Stage.ACCESS, StageOutcome.ERROR);
                 return;
             }
-            LOG.log(System.Logger.Level.WARNING, "state store unavailable for decision " + x.id + "; degrading", e);
+            outages.failed(x.id, "degraded", e);
             results = null;
             x.degraded = true;
             x.rules.add("state:unavailable");

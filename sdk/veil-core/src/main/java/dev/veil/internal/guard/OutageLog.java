@@ -1,0 +1,70 @@
+package dev.veil.internal.guard;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * Logs an outage of the state store without a line per request: a Guard under load would otherwise
+ * write a warning with a stack trace for every refused request. The first failure is logged with
+ * its stack trace; while the outage lasts, at most one line per {@link #EVERY_NANOS} says how many
+ * requests it has affected; the first success after it says that the store is back and how many
+ * requests the outage affected in all. Thread-safe; a success costs one volatile read while the
+ * store is up.
+ */
+final class OutageLog {
+    /** At most one line per minute while an outage lasts. */
+    static final long EVERY_NANOS = 60_000_000_000L;
+
+    private final System.Logger log;
+    private final LongSupplier nanoTime;
+    private final AtomicLong affected = new AtomicLong();
+    private final AtomicLong nextLine = new AtomicLong();
+    private volatile boolean down;
+
+    OutageLog(System.Logger log, LongSupplier nanoTime) {
+        this.log = Objects.requireNonNull(log, "log");
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+    }
+
+    /**
+     * A request's state batch failed.
+     *
+     * @param outcome what the Guard did with the request ({@code "denied"} or {@code "degraded"})
+     */
+    void failed(String decisionId, String outcome, Exception e) {
+        long n = affected.incrementAndGet();
+        long now = nanoTime.getAsLong();
+        if (!down) {
+            synchronized (this) {
+                if (!down) {
+                    down = true;
+                    nextLine.set(now + EVERY_NANOS);
+                    log.log(System.Logger.Level.WARNING, "state store unavailable (decision " + decisionId + " "
+                            + outcome + "); requests are " + outcome + " while it lasts, logged here at most once a "
+                            + "minute", e);
+                    return;
+                }
+            }
+        }
+        long next = nextLine.get();
+        if (now - next >= 0 && nextLine.compareAndSet(next, now + EVERY_NANOS)) {
+            log.log(System.Logger.Level.WARNING, "state store still unavailable: " + n + " requests " + outcome
+                    + " so far (latest: decision " + decisionId + ": " + e.getMessage() + ")");
+        }
+    }
+
+    /** A request's state batch succeeded. */
+    void succeeded() {
+        if (down) {
+            synchronized (this) {
+                if (down) {
+                    down = false;
+                    long n = affected.getAndSet(0);
+                    log.log(System.Logger.Level.WARNING, "state store available again; the outage affected " + n
+                            + " request" + (n == 1 ? "" : "s"));
+                }
+            }
+        }
+    }
+}
