@@ -131,6 +131,8 @@ class RegoCommandsTest {
                 test_prints_when_passing if {
                     print("not shown")
                 }
+
+                todo_test_later if false
                 """);
         Result r = veil("test", s(tmp.resolve("b")));
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
@@ -140,9 +142,11 @@ class RegoCommandsTest {
                 "data.p_test.test_prints_when_failing: FAIL",
                 "  looked at 41",
                 "data.p_test.test_prints_when_passing: PASS",
+                "data.p_test.todo_test_later: SKIP",
                 "-".repeat(80),
-                "PASS: 1/3",
-                "FAIL: 2/3");
+                "PASS: 1/4",
+                "FAIL: 2/4",
+                "SKIPPED: 1/4");
     }
 
     @Test
