@@ -57,6 +57,15 @@ public final class RedisStateStore implements StateStore {
         this.namespace = b.namespace;
         this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
         this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
+        long skew = client.clockSkewMillis();
+        if (Math.abs(skew) > RedisBatchClient.DEADLINE_SLACK_MILLIS / 2) {
+            client.close();
+            throw new StateUnavailableException("the clock of Redis at " + client.where() + " is " + Math.abs(skew)
+                    + " ms " + (skew > 0 ? "ahead of" : "behind") + " this host's: batches carry a deadline on this "
+                    + "host's clock (so that a batch Redis receives after the Guard gave up on it is not applied), "
+                    + "which allows " + RedisBatchClient.DEADLINE_SLACK_MILLIS / 2 + " ms; synchronise the clocks "
+                    + "(NTP)");
+        }
         String policy = client.maxmemoryPolicy();
         if (policy == null) {
             LOG.log(System.Logger.Level.WARNING, "could not read maxmemory-policy of Redis at " + client.where()
@@ -300,8 +309,9 @@ public final class RedisStateStore implements StateStore {
          * Connects, loads the batch script and checks Redis's {@code maxmemory-policy}.
          *
          * @throws StateUnavailableException when Redis cannot be reached (the message names host and
-         *     port, and what went wrong: credentials, database number, TLS), or when it evicts keys and
-         *     {@link #allowEviction} was not given
+         *     port, and what went wrong: credentials, database number, TLS), when it evicts keys and
+         *     {@link #allowEviction} was not given, or when its clock differs from this host's by more
+         *     than 250 ms (a batch carries a deadline on this host's clock: see the module's README)
          */
         public RedisStateStore build() {
             return new RedisStateStore(this);

@@ -159,6 +159,42 @@ class RedisStateStoreTest {
                 .containsExactly(StateOp.Permit.RATE_LIMITED);
     }
 
+    @Test
+    void batchesThatAStalledRedisReceivedAfterTheGuardGaveUpAreNotApplied() throws Exception {
+        String caller = "stall-" + CLOCK.millis();
+        RateLimit sixThenNone = new RateLimit(1e-6, 6);
+        try (RedisStateStore s = RedisStateStore.builder(REDIS.url()).namespace("t:{stall}:")
+                .timeout(Duration.ofMillis(200)).build()) {
+            for (int i = 0; i < 2; i++) {
+                assertThat(s.execute(new StateOp.Acquire(caller, sixThenNone, 0, CLOCK.millis())))
+                        .containsExactly(StateOp.Permit.ALLOWED);
+            }
+            REDIS.pause();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    assertThatThrownBy(() -> s.execute(new StateOp.Acquire(caller, sixThenNone, 0, CLOCK.millis())))
+                            .isInstanceOf(StateUnavailableException.class)
+                            .hasMessageContaining("did not answer the state batch within 200 ms");
+                }
+                Thread.sleep(RedisBatchClientDeadline.SLACK_MILLIS + 200); // past every deadline
+            } finally {
+                REDIS.resume();
+            }
+            // The four refused requests took nothing: four of the six tokens are left.
+            for (int i = 0; i < 4; i++) {
+                assertThat(s.execute(new StateOp.Acquire(caller, sixThenNone, 0, CLOCK.millis())))
+                        .as("request %d after the stall", i).containsExactly(StateOp.Permit.ALLOWED);
+            }
+            assertThat(s.execute(new StateOp.Acquire(caller, sixThenNone, 0, CLOCK.millis())))
+                    .containsExactly(StateOp.Permit.RATE_LIMITED);
+        }
+    }
+
+    /** The slack the deadline allows, from the client (package-private there). */
+    static final class RedisBatchClientDeadline {
+        static final long SLACK_MILLIS = dev.veil.redis.internal.RedisBatchClient.DEADLINE_SLACK_MILLIS;
+    }
+
     // ------------------------------------------------------------------ keys
 
     @Test

@@ -54,6 +54,9 @@ public final class BatchEncoder {
         this.maxLedgerCallers = maxLedgerCallers;
     }
 
+    /** ARGV[2] of a batch that Redis must run whenever it arrives ({@code submit}). */
+    static final byte[] NO_DEADLINE = {'0'};
+
     /** The KEYS and ARGV of one script call. */
     public record Encoded(byte[][] keys, byte[][] args) {}
 
@@ -65,8 +68,9 @@ public final class BatchEncoder {
      */
     public Encoded encode(long clockNow, StateOp... ops) {
         List<byte[]> keys = new ArrayList<>(ops.length * 2);
-        List<byte[]> args = new ArrayList<>(ops.length * 6 + 1);
+        List<byte[]> args = new ArrayList<>(ops.length * 6 + 2);
         args.add(num(clockNow));
+        args.add(NO_DEADLINE); // RedisBatchClient.execute sets the deadline when it sends the batch
         for (StateOp op : ops) {
             if (op instanceof StateOp.BlockedUntil b) {
                 keys.add(key("b:", b.caller()));

@@ -101,6 +101,11 @@ public final class RedisBatchClient implements AutoCloseable {
      *     timeout, or answers with an error
      */
     public Object execute(byte[][] keys, byte[][] args) {
+        // The deadline after which Redis drops the batch unrun: by then this call has given up on it
+        // and the Guard has refused (or locally answered) the request, so the batch must not charge
+        // it in Redis too (a stalled Redis runs what it had received when it wakes up).
+        args[1] = Long.toString(System.currentTimeMillis() + timeout.toMillis() + DEADLINE_SLACK_MILLIS)
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         try {
             return await(dispatch(() -> commands.evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args)),
                     "the state batch");
@@ -227,6 +232,26 @@ public final class RedisBatchClient implements AutoCloseable {
             t = t.getCause();
         }
         return t;
+    }
+
+    /**
+     * How long past this client's own wait a batch may reach Redis and still run: room for the
+     * difference between this host's clock and Redis's ({@link #clockSkewMillis} is checked against
+     * half of it when the store is built).
+     */
+    public static final long DEADLINE_SLACK_MILLIS = 500;
+
+    /**
+     * Redis's clock ({@code TIME}) minus this host's, in ms, measured over one round trip (the local
+     * time taken halfway).
+     */
+    public long clockSkewMillis() {
+        long before = System.currentTimeMillis();
+        java.util.List<byte[]> t = await(commands.time(), "TIME");
+        long after = System.currentTimeMillis();
+        long redisMillis = Long.parseLong(new String(t.get(0), java.nio.charset.StandardCharsets.US_ASCII)) * 1000
+                + Long.parseLong(new String(t.get(1), java.nio.charset.StandardCharsets.US_ASCII)) / 1000;
+        return redisMillis - (before + after) / 2;
     }
 
     /**

@@ -7,10 +7,18 @@
 -- before any command runs. Without it Redis checked at the batch's first write that may grow
 -- memory, and let the batch through once it had written anything, so a full Redis kept growing.
 --
--- ARGV[1] is the store clock's "now" in ms (for Block and Throttle, which carry no time); then each
--- op is a one-letter code and its arguments. KEYS are the op's keys in the same order.
+-- ARGV[1] is the store clock's "now" in ms (for Block and Throttle, which carry no time); ARGV[2]
+-- the batch's deadline in ms since the epoch on the sender's real clock (0: none); then each op is
+-- a one-letter code and its arguments. KEYS are the op's keys in the same order.
 -- Every key written gets a time to live. Times are milliseconds since the epoch from the Guard's
--- clock; nothing here reads the server's clock, so replicas and tests agree on "now".
+-- clock; only the deadline is compared with the server's clock (TIME), so replicas and tests agree
+-- on "now".
+--
+-- The deadline: a sender that waits for the reply gives up after its timeout and treats the
+-- request as refused; a Redis that stalled (a fork, a slow command, a paused process) still runs
+-- what it had received when it wakes up. A batch that arrives after its deadline is therefore not
+-- run at all, so that it does not charge tokens, quota or detector counts for a request the Guard
+-- refused (or, with on_state_unavailable: local, already counted locally).
 --
 -- Numbers: Lua numbers are doubles, exact for integers below 2^53. Millisecond times (~1.7e12),
 -- refill periods in ns (< 2^53 ns = 104 days), token counts and 1e9-based limbs of the privacy
@@ -22,8 +30,17 @@ local MAX_RETAIN = 367 * DAY
 local TWO53 = 9007199254740992
 local LIMB = 1000000000
 
-local ai, ki = 2, 1
+local ai, ki = 3, 1
 local clock_now = tonumber(ARGV[1])
+local deadline = tonumber(ARGV[2])
+if deadline > 0 then
+  local t = redis.call('TIME')
+  local late = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - deadline
+  if late > 0 then
+    return redis.error_reply('VEIL_LATE the batch reached Redis ' .. late .. ' ms after its deadline, when the '
+      .. 'Guard had given up on it; nothing was applied (Redis stalled, or its clock is ahead of the Guard host\'s)')
+  end
+end
 
 local function arg()
   local v = ARGV[ai]
