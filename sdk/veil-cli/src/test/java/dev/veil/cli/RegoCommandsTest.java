@@ -87,6 +87,27 @@ class RegoCommandsTest {
     }
 
     @Test
+    void replayGivesThePolicyTheFeatureNamesOfANamedTrace() throws IOException {
+        Path bundle = shippedWith("veil/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": true, "rule": "named", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    count(input.request.names) > 0
+                } else := {"allow": false, "rule": "unnamed", "message": sprintf("names: %v", [input.request.names]),
+                    "rate_limit": null, "daily_quota": 0}
+                """);
+        Path trace = write("trace.jsonl", """
+                {"caller": "a", "ts_ms": 1000, "features": {"income": 1.0, "age": 2.0}}
+                {"caller": "b", "ts_ms": 2000, "features": [1.0, 2.0]}
+                """);
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace));
+        assertThat(r.out() + r.err()).contains("first access_denied: line 2 (caller b): access rule unnamed: names: []")
+                .doesNotContain("caller a): access rule");
+    }
+
+    @Test
     void aModuleCallingABuiltinAGuardWithholdsDoesNotCompileForTests() throws IOException {
         write("b/p.rego", """
                 package p

@@ -57,28 +57,43 @@ public final class RedisStateStore implements StateStore {
         this.namespace = b.namespace;
         this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
         this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
+        try {
+            checkServer(b);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    /** The clock and the eviction policy of the server, checked once at build (see the README). */
+    private void checkServer(Builder b) {
         long skew = client.clockSkewMillis();
         if (Math.abs(skew) > RedisBatchClient.DEADLINE_SLACK_MILLIS / 2) {
-            client.close();
             throw new StateUnavailableException("the clock of Redis at " + client.where() + " is " + Math.abs(skew)
                     + " ms " + (skew > 0 ? "ahead of" : "behind") + " this host's: batches carry a deadline on this "
                     + "host's clock (so that a batch Redis receives after the Guard gave up on it is not applied), "
                     + "which allows " + RedisBatchClient.DEADLINE_SLACK_MILLIS / 2 + " ms; synchronise the clocks "
                     + "(NTP)");
         }
-        String policy = client.maxmemoryPolicy();
+        String policy = client.memoryInfo("maxmemory_policy");
+        String limit = client.memoryInfo("maxmemory");
         if (policy == null) {
             LOG.log(System.Logger.Level.WARNING, "could not read maxmemory-policy of Redis at " + client.where()
                     + " (INFO memory not permitted?); make sure it is noeviction: an evicting Redis drops quotas, "
                     + "blocks and privacy budgets under memory pressure");
         } else if (!policy.equals("noeviction") && !b.allowEviction) {
-            client.close();
-            throw new StateUnavailableException("Redis at " + client.where() + " evicts keys (maxmemory-policy "
-                    + policy + "): under memory pressure it would drop Veil's quotas, blocks and privacy budgets, "
-                    + "which would then start again from zero (every Veil key has a time to live, so volatile-* "
-                    + "policies evict Veil's keys first). Set maxmemory-policy noeviction (a full Redis then "
-                    + "refuses writes and the Guard fails closed), or accept the risk with "
-                    + "RedisStateStore.builder(...).allowEviction(true)");
+            if ("0".equals(limit)) {
+                LOG.log(System.Logger.Level.WARNING, "Redis at " + client.where() + " has no maxmemory, so it does "
+                        + "not evict now, but its maxmemory-policy " + policy + " would evict Veil's quotas, blocks "
+                        + "and privacy budgets as soon as a limit is set; set maxmemory-policy noeviction");
+            } else {
+                throw new StateUnavailableException("Redis at " + client.where() + " evicts keys (maxmemory-policy "
+                        + policy + ", maxmemory " + limit + "): under memory pressure it would drop Veil's quotas, "
+                        + "blocks and privacy budgets, which would then start again from zero (every Veil key has a "
+                        + "time to live, so volatile-* policies evict Veil's keys first). Set maxmemory-policy "
+                        + "noeviction (a full Redis then refuses writes and the Guard fails closed), or accept the "
+                        + "risk with RedisStateStore.builder(...).allowEviction(true)");
+            }
         }
     }
 

@@ -118,10 +118,13 @@ class RedisStateStoreTest {
     void aRedisThatEvictsKeysIsRefusedUnlessAllowed() throws Exception {
         REDIS.command("CONFIG", "SET", "maxmemory-policy", "volatile-lru");
         try {
+            // without a memory limit Redis does not evict: built (with a warning in the log)
+            RedisStateStore.builder(REDIS.url()).build().close();
+            REDIS.command("CONFIG", "SET", "maxmemory", "1073741824");
             assertThatThrownBy(() -> RedisStateStore.builder(REDIS.url()).build())
                     .isInstanceOf(StateUnavailableException.class)
                     .hasMessageStartingWith("Redis at 127.0.0.1:" + REDIS.port() + " evicts keys (maxmemory-policy "
-                            + "volatile-lru): under memory pressure it would drop Veil's quotas")
+                            + "volatile-lru, maxmemory 1073741824): under memory pressure it would drop Veil's quotas")
                     .hasMessageEndingWith("or accept the risk with RedisStateStore.builder(...).allowEviction(true)");
             try (RedisStateStore accepted = RedisStateStore.builder(REDIS.url()).allowEviction(true).build()) {
                 assertThat(accepted.execute(new StateOp.CountInWindow("evict", CLOCK.millis(), 60_000)))
@@ -129,6 +132,7 @@ class RedisStateStoreTest {
             }
         } finally {
             REDIS.command("CONFIG", "SET", "maxmemory-policy", "noeviction");
+            REDIS.command("CONFIG", "SET", "maxmemory", "0");
         }
     }
 
@@ -193,6 +197,21 @@ class RedisStateStoreTest {
     /** The slack the deadline allows, from the client (package-private there). */
     static final class RedisBatchClientDeadline {
         static final long SLACK_MILLIS = dev.veil.redis.internal.RedisBatchClient.DEADLINE_SLACK_MILLIS;
+    }
+
+    @Test
+    void aFailedCheckAtBuildClosesTheConnection() throws Exception {
+        REDIS.command("ACL", "SETUSER", "no-time", "on", ">pw", "~*", "+@all", "-time");
+        try {
+            String url = "redis://no-time:pw@127.0.0.1:" + REDIS.port();
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> RedisStateStore.builder(url).build())
+                        .isInstanceOf(StateUnavailableException.class).hasMessageContaining("NOPERM");
+            }
+            assertThat(REDIS.command("CLIENT", "LIST")).doesNotContain("user=no-time");
+        } finally {
+            REDIS.command("ACL", "DELUSER", "no-time");
+        }
     }
 
     // ------------------------------------------------------------------ keys

@@ -68,6 +68,19 @@ class RegoCompileErrorsTest {
     }
 
     @Test
+    void everyDeclaresItsKeyAndValueInItsBody() {
+        assertError(only("package a\n\np if {\n\tevery x in [1] {\n\t\tx := 1\n\t}\n}\n"), "rego_compile_error",
+                "var x declared above", 5, 3);
+    }
+
+    @Test
+    void aClosureThatReadsAnOuterVariableAndThenDeclaresItIsRefusedWithItsOwnMessage() {
+        assertError(only("package a\n\np if {\n\tx := 1\n\tys := [y | y := x; x := 2]\n\tys == [1]\n}\n"),
+                "rego_compile_error", "var x of an enclosing body is read above and declared again here: Veil does "
+                        + "not support redeclaring a variable after reading it; rename one of them", 5, 21);
+    }
+
+    @Test
     void aClosureMayDeclareANameOfItsEnclosingBody() {
         Rego.compile(Map.of("p.rego", "package a\n\np := [x | some x in [1, 2]] if {\n\tx := 3\n\tx > 2\n}\n"
                 + "q := {x | x := 1} if {\n\tx := 2\n\tx > 1\n}\n"), Map.of());

@@ -255,10 +255,11 @@ public final class RedisBatchClient implements AutoCloseable {
     }
 
     /**
-     * The server's {@code maxmemory-policy} from {@code INFO memory}, or {@code null} when it cannot
-     * be read (an ACL user without {@code INFO}, a server that does not report it).
+     * One field of the server's {@code INFO memory} (e.g. {@code maxmemory_policy}, {@code maxmemory}),
+     * or {@code null} when it cannot be read (an ACL user without {@code INFO}, a server that does not
+     * report it).
      */
-    public String maxmemoryPolicy() {
+    public String memoryInfo(String field) {
         String info;
         try {
             info = await(commands.info("memory"), "INFO memory");
@@ -266,8 +267,8 @@ public final class RedisBatchClient implements AutoCloseable {
             return null;
         }
         for (String line : info.split("\r?\n")) {
-            if (line.startsWith("maxmemory_policy:")) {
-                return line.substring("maxmemory_policy:".length()).trim();
+            if (line.startsWith(field + ":")) {
+                return line.substring(field.length() + 1).trim();
             }
         }
         return null;

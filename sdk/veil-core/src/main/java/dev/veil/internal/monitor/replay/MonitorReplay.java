@@ -208,7 +208,7 @@ public final class MonitorReplay {
         Features features = q.toFeatures();
         long payload = 8L * features.size();
         PolicyInput in = new PolicyInput(caller, new ModelInfo("model", "0", Instant.ofEpochMilli(now)), 0,
-                features.size(), payload, List.of(), List.of(), false, null);
+                features.size(), payload, features.names(), List.of(), false, null);
 
         AccessDecision ad = policy.access(in);
         if (!ad.allow()) {

@@ -480,7 +480,7 @@ public final class Compiler {
 
     /** As {@link #prepareScope(Scope, Body)}, for a rule's body and its arguments ({@code null}: none). */
     private void prepareScope(Scope scope, Body body, List<Term> args) {
-        checkDeclarations(body, args);
+        checkDeclarations(scope, body, args);
         for (Expr e : body.exprs()) {
             declarations(e, scope.declared);
             uses(e, scope.seen);
@@ -504,7 +504,7 @@ public final class Compiler {
      * as a comparison with the first, and the rule would silently be undefined. A closure's body is
      * a scope of its own, checked on its own.
      */
-    private void checkDeclarations(Body body, List<Term> args) {
+    private void checkDeclarations(Scope scope, Body body, List<Term> args) {
         Map<String, String> before = new HashMap<>();
         if (args != null) {
             for (Term a : args) {
@@ -513,6 +513,16 @@ public final class Compiler {
                 names.forEach(n -> before.putIfAbsent(n, "arg"));
             }
         }
+        // An every body starts with its key and value declared (OPA declares them in its frame).
+        scope.declared.forEach(n -> before.putIfAbsent(n, "declared"));
+        // A variable an enclosing body declared before this one, read here and then declared again:
+        // OPA reads the outer variable up to the declaration and a new one after it. Here a body's
+        // variable is one for the whole body, so that program is refused with its own message
+        // rather than run with other answers.
+        Set<String> outer = new HashSet<>();
+        for (Scope p = scope.parent; p != null; p = p.parent) {
+            outer.addAll(p.declaredNow);
+        }
         for (Expr e : body.exprs()) {
             Statement s = e.statement();
             if (s instanceof SomeDecl d) {
@@ -520,7 +530,7 @@ public final class Compiler {
                     declare(v, "declared", before);
                 }
             } else if (s instanceof SomeIn si) {
-                referenced(si.collection(), before);
+                referenced(si.collection(), before, outer);
                 List<Var> vars = new ArrayList<>();
                 if (si.key() != null) {
                     declaredVars(si.key(), vars);
@@ -530,27 +540,29 @@ public final class Compiler {
                     declare(v, "declared", before);
                 }
             } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
-                referenced(c.args().get(1), before);
+                referenced(c.args().get(1), before, outer);
                 List<Var> vars = new ArrayList<>();
                 declaredVars(c.args().get(0), vars);
                 for (Var v : vars) {
                     declare(v, "assigned", before);
                 }
             } else if (s instanceof Every ev) {
-                referenced(ev.domain(), before);
+                referenced(ev.domain(), before, outer);
             } else if (s instanceof Term t) {
-                referenced(t, before);
+                referenced(t, before, outer);
             }
             for (With w : e.withs()) {
-                referenced(w.value(), before);
+                referenced(w.value(), before, outer);
             }
         }
     }
 
-    private static void referenced(Term t, Map<String, String> before) {
+    private static void referenced(Term t, Map<String, String> before, Set<String> outer) {
         Set<String> names = new HashSet<>();
         collectVars(t, names);
-        names.forEach(n -> before.putIfAbsent(n, "referenced"));
+        for (String n : names) {
+            before.putIfAbsent(n, outer.contains(n) ? "outer" : "referenced");
+        }
     }
 
     /** The variables a declaration's pattern binds (a variable, or one inside arrays and object values). */
@@ -581,6 +593,10 @@ public final class Compiler {
             before.put(n, how);
         } else if (was.equals("arg")) {
             error("rego_compile_error", "arg " + n + " redeclared", v.location());
+        } else if (was.equals("outer")) {
+            error("rego_compile_error", "var " + n + " of an enclosing body is read above and declared again here:"
+                    + " Veil does not support redeclaring a variable after reading it; rename one of them",
+                    v.location());
         } else {
             error("rego_compile_error", "var " + n + " " + was + " above", v.location());
         }
