@@ -502,6 +502,24 @@ class GuardTest {
         assertThat(at(rec, "stages")).isEqualTo(Map.of("access", "allow", "validation", "deny"));
     }
 
+    @Test
+    void theAuditRecordOfARefusedInputQuotesItsValuesOnlyWhenThePolicyKeepsTheInput() {
+        double[] input = {1, 123.25, 3};
+        String toCaller = "value at index 1 is 123.25, outside the allowed range [0, 100]";
+        // default logging: the input is digested, so the reason is recorded without the value
+        Guard<double[]> g = guard(bundle());
+        assertThat(denied(g.predict(ask(ALICE, input)), ReasonCode.INVALID_INPUT, Stage.VALIDATION, "default:range")
+                .reason().message()).isEqualTo(toCaller);
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(firstReason(rec).get("message")).isEqualTo("value at index 1 is outside the allowed range [0, 100]");
+        assertThat(rec.toString()).doesNotContain("123.25");
+        assertThat(at(rec, "rules")).isEqualTo(List.of("access:analysts", "validation:default"));
+        // input: keep: the record has the features anyway, and the reason as the caller got it
+        Guard<double[]> kept = guard(bundle().set("logging", "default: {input: keep}"));
+        denied(kept.predict(ask(ALICE, input)), ReasonCode.INVALID_INPUT, Stage.VALIDATION, "default:range");
+        assertThat(firstReason(audited(kept, 1).get(0)).get("message")).isEqualTo(toCaller);
+    }
+
     static Stream<Arguments> invalidApplications() {
         return Stream.of(
                 Arguments.of("missing age", application(50_000, 100_000, null), "default:features",

@@ -320,8 +320,14 @@ public final class DefaultGuard<I> implements Guard<I> {
         x.outcome(Stage.ACCESS, results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
         x.stage = Stage.VALIDATION;
         if (violation != null) {
-            x.deny(Reason.of(violation.code(), Stage.VALIDATION, vd.rule() + ":" + violation.rule(),
-                    violation.message()));
+            Reason reason = Reason.of(violation.code(), Stage.VALIDATION, vd.rule() + ":" + violation.rule(),
+                    violation.message());
+            x.deny(reason);
+            x.rules.add("validation:" + vd.rule());
+            if (!violation.redacted().equals(violation.message())) {
+                x.quoted = reason;
+                x.redacted = Reason.of(violation.code(), Stage.VALIDATION, reason.rule(), violation.redacted());
+            }
             x.outcome(Stage.VALIDATION, StageOutcome.DENY);
             return;
         }
@@ -610,10 +616,11 @@ public final class DefaultGuard<I> implements Guard<I> {
             // The most protective treatment when the logging question cannot be answered.
             logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
         }
+        Response logged = logging.input() == FieldMode.KEEP ? response : withoutQuotedValues(x, response);
         AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))
                 .bundle(rt.bundle().name(), rt.bundle().revision())
                 .model(m.info())
-                .result(response)
+                .result(logged)
                 .signals(x.signals)
                 .alerts(x.alertRules())
                 .rules(x.rules)
@@ -630,6 +637,18 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /**
+     * The response as a record that does not keep the input shows it: a validation reason that
+     * quotes the values the caller sent is replaced by the same reason without them.
+     */
+    private static Response withoutQuotedValues(Exchange x, Response response) {
+        if (x.quoted == null || !(response instanceof Response.Denied d)) {
+            return response;
+        }
+        return new Response.Denied(d.decisionId(), d.reasons().stream().map(r -> r == x.quoted ? x.redacted : r)
+                .toList());
+    }
+
+    /**
      * The record of a request whose full record could not be built ({@link #record} threw): its id,
      * time, bundle, model, caller (without its attributes when they cannot be recorded), result and
      * stage outcomes, nothing that came from the request's features or from detectors.
@@ -639,7 +658,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))
                 .bundle(rt.bundle().name(), rt.bundle().revision())
                 .model(m.info())
-                .result(response)
+                .result(withoutQuotedValues(x, response))
                 .logging(new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK,
                         FieldMode.DIGEST))
                 .latencyNanos(latencyNanos);
@@ -688,6 +707,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         final List<String> rules = new ArrayList<>(6);
         List<Alert> alerts;
         private List<Reason> denial;
+        /** The validation reason whose message quotes request values, and the same without them. */
+        Reason quoted;
+        Reason redacted;
         private ReleasedPrediction released;
 
         Exchange(String id, long nowMillis) {

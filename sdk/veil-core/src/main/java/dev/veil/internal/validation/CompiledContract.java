@@ -336,8 +336,9 @@ public final class CompiledContract {
             for (int i = 0; i < v.length; i++) {
                 double x = v[i];
                 if (x < min || x > max) {
+                    String bound = "the allowed range [" + num(min) + ", " + num(max) + "]";
                     return new Violation(ReasonCode.INVALID_INPUT, Violation.RANGE, label(i, names) + " is "
-                            + num(x) + ", outside the allowed range [" + num(min) + ", " + num(max) + "]");
+                            + num(x) + ", outside " + bound, label(i, names) + " is outside " + bound);
                 }
             }
         }
@@ -364,8 +365,10 @@ public final class CompiledContract {
             if (p >= 0) {
                 double x = v[p];
                 if (x < specs[s].min() || x > specs[s].max()) {
-                    return features("feature '" + specNames[s] + "' is " + num(x) + ", outside its allowed range ["
-                            + num(specs[s].min()) + ", " + num(specs[s].max()) + "]");
+                    String bound = "its allowed range [" + num(specs[s].min()) + ", " + num(specs[s].max()) + "]";
+                    return new Violation(ReasonCode.INVALID_INPUT, Violation.FEATURES, "feature '" + specNames[s]
+                            + "' is " + num(x) + ", outside " + bound, "feature '" + specNames[s] + "' is outside "
+                            + bound);
                 }
             }
         }
@@ -387,7 +390,7 @@ public final class CompiledContract {
         if (rule.test(v, pos) == CrossFieldExpression.TRUE) {
             return null;
         }
-        return new Violation(ReasonCode.INVALID_INPUT, rule.id(), rule.explain(v, pos));
+        return new Violation(ReasonCode.INVALID_INPUT, rule.id(), rule.explain(v, pos), rule.explainRedacted(v, pos));
     }
 
     /** Names a position: the feature name, or the index (and the position within the shape). */
@@ -556,9 +559,12 @@ public final class CompiledContract {
                 for (int i = 0; i < v.length; i++) {
                     double z = (v[i] - mean[i]) / scale[i];
                     if (!(Math.abs(z) <= maxAbsZ)) {
-                        return ood(cc.label(i, names) + " is " + num(v[i]) + ", |z| = " + fixed(Math.abs(z))
+                        return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION,
+                                cc.label(i, names) + " is " + num(v[i]) + ", |z| = " + fixed(Math.abs(z))
                                 + " from the training mean " + num(mean[i]) + " (std " + num(scale[i])
-                                + "); the limit is |z| <= " + num(maxAbsZ));
+                                + "); the limit is |z| <= " + num(maxAbsZ),
+                                cc.label(i, names) + " is too far from the training mean; the limit is |z| <= "
+                                + num(maxAbsZ));
                     }
                 }
             }

@@ -11,9 +11,12 @@ import java.util.Objects;
  * @param rule which part of the contract failed: {@code payload}, {@code shape}, {@code finite},
  *     {@code range}, {@code features}, a cross-field rule's id, or {@code distribution}
  * @param message what was wrong and the allowed bound; it names positions or feature names and
- *     never repeats the whole input
+ *     never repeats the whole input, but may quote the offending values (for the caller, who sent them)
+ * @param redacted the same without any value of the request, for an audit record whose policy does
+ *     not keep the input ({@code logging.input: mask | digest}); equal to {@code message} when that
+ *     quotes none
  */
-public record Violation(ReasonCode code, String rule, String message) {
+public record Violation(ReasonCode code, String rule, String message, String redacted) {
     /** Rule of a request larger than {@code max_payload_bytes}. */
     public static final String PAYLOAD = "payload";
     /** Rule of a request whose length does not match the contract's shape. */
@@ -31,5 +34,11 @@ public record Violation(ReasonCode code, String rule, String message) {
         Objects.requireNonNull(code, "code");
         Objects.requireNonNull(rule, "rule");
         Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(redacted, "redacted");
+    }
+
+    /** A violation whose message quotes no value of the request. */
+    public Violation(ReasonCode code, String rule, String message) {
+        this(code, rule, message, message);
     }
 }
