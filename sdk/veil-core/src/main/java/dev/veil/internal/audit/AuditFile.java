@@ -92,11 +92,28 @@ final class AuditFile implements Sink {
         return lastHash;
     }
 
+    /**
+     * Writes a batch of whole records. When the write fails part-way (a full disk), the file is cut
+     * back to where the batch began, so that it still ends with a whole record: the log stays
+     * verifiable and a Guard can reopen it once there is room again (the batch's records are the
+     * ones the writer reports as lost, or, durable, whose requests it refuses).
+     */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        long start = channel.position();
         ByteBuffer bb = ByteBuffer.wrap(b, off, len);
-        while (bb.hasRemaining()) {
-            channel.write(bb);
+        try {
+            while (bb.hasRemaining()) {
+                channel.write(bb);
+            }
+        } catch (IOException e) {
+            try {
+                channel.truncate(start);
+                channel.position(start);
+            } catch (IOException cut) {
+                e.addSuppressed(cut);
+            }
+            throw e;
         }
     }
 
