@@ -33,8 +33,10 @@ final class AuditCommand implements Runnable {
                 "Check the hash chain of a JSON-lines audit log written by a Guard.",
                 "Prints 'ok N records', or 'broken: line L (decision D) <what is wrong>' for the first broken "
                         + "record (an edited, removed, inserted, reordered or cut-short line).",
-                "Records cut off the end of the log leave an intact chain: compare the last hash with a copy "
-                        + "kept elsewhere for that."
+                "The chain is not keyed: records cut off the end leave an intact chain, and whoever can write the "
+                        + "file can recompute every hash from an edit on. So an intact log also prints its last hash: "
+                        + "keep a copy elsewhere (another system, a signed ticket) and check it later with "
+                        + "--last-hash."
             },
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {
@@ -49,6 +51,11 @@ final class AuditCommand implements Runnable {
         @Parameters(paramLabel = "FILE", description = "The JSON-lines audit log.")
         Path file;
 
+        @CommandLine.Option(names = "--last-hash", paramLabel = "HASH",
+                description = "The hash the log must end with (as printed by an earlier verify and kept elsewhere; "
+                        + "the log may have grown since only if HASH is the hash of one of its records).")
+        String lastHash;
+
         @Override
         public Integer call() {
             CliFiles.requireReadableFile(file, "audit log");
@@ -58,12 +65,30 @@ final class AuditCommand implements Runnable {
             } catch (VeilException e) {
                 throw new CliException(e.getMessage(), e);
             }
+            if (v.ok() && lastHash != null && !lastHash.equals(v.lastHash()) && !holdsHash(lastHash)) {
+                spec.commandLine().getOut().println("broken: no record of the log has the hash " + lastHash
+                        + " kept from an earlier check (its last record's is " + v.lastHash() + "): records were "
+                        + "removed from its end, or it was rewritten");
+                return VeilCli.EXIT_CHECK_FAILED;
+            }
             if (v.ok()) {
                 spec.commandLine().getOut().println("ok " + v.records() + " records");
+                spec.commandLine().getOut().println("last hash: " + v.lastHash());
                 return VeilCli.EXIT_OK;
             }
             spec.commandLine().getOut().println("broken: " + v.message());
             return VeilCli.EXIT_CHECK_FAILED;
+        }
+
+        /** Whether some record of the (verified) log carries {@code hash}: the log grew since it was kept. */
+        private boolean holdsHash(String hash) {
+            String field = "\"hash\":\"" + hash + "\"";
+            try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(file,
+                    java.nio.charset.StandardCharsets.UTF_8)) {
+                return lines.anyMatch(l -> l.contains(field));
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                throw new CliException("cannot read " + file + ": " + e.getMessage(), e);
+            }
         }
     }
 }

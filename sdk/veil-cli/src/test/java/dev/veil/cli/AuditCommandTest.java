@@ -9,6 +9,7 @@ import static dev.veil.cli.CliTestSupport.veil;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.veil.AuditLog;
 import dev.veil.Guard;
 import dev.veil.Response;
 import dev.veil.cli.CliTestSupport.QuickstartBundle;
@@ -65,15 +66,31 @@ class AuditCommandTest {
     void intactLogIsOk() {
         Result r = veil("audit", "verify", s(log));
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.out()).isEqualTo("ok " + REQUESTS + " records\n");
+        assertThat(r.outLines()).containsExactly("ok " + REQUESTS + " records",
+                "last hash: " + AuditLog.verify(log).lastHash());
         assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void aKeptLastHashCatchesRecordsRemovedFromTheEndAndAcceptsALogThatGrew() throws Exception {
+        List<String> lines = Files.readAllLines(log);
+        String kept = AuditLog.verify(log).lastHash();
+        assertThat(veil("audit", "verify", s(log), "--last-hash", kept).exit()).isZero();
+        // the log grew since the hash was kept: still fine
+        Path shorter = copy(lines.subList(0, lines.size() - 1));
+        String keptEarlier = AuditLog.verify(shorter).lastHash();
+        assertThat(veil("audit", "verify", s(log), "--last-hash", keptEarlier).exit()).isZero();
+        // the last record removed: the chain alone is intact, the kept hash is not there
+        Result r = veil("audit", "verify", s(shorter), "--last-hash", kept);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: no record of the log has the hash " + kept);
     }
 
     @Test
     void emptyLogIsOkWithZeroRecords() throws Exception {
         Result r = veil("audit", "verify", s(copy(List.of())));
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).isEqualTo("ok 0 records\n");
+        assertThat(r.outLines()).containsExactly("ok 0 records", "last hash: " + "0".repeat(64));
     }
 
     @Test
