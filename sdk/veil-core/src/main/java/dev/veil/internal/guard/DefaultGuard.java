@@ -76,7 +76,9 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final List<Detector> customDetectors;
     private final GuardState state;
     /** Outages of the state store, logged once and then at most once a minute, not once per request. */
-    private final OutageLog outages = new OutageLog(LOG, System::nanoTime);
+    private final OutageLog outages = new OutageLog("state store", LOG, System::nanoTime);
+    /** Requests refused because the audit log could not take their record, logged the same way. */
+    private final OutageLog auditOutages = new OutageLog("audit log", LOG, System::nanoTime);
     private final AuditWriter audit;
     private final ReleaseTransformer transformer = new ReleaseTransformer();
     private final SecureRandoms randoms = new SecureRandoms();
@@ -183,9 +185,9 @@ public final class DefaultGuard<I> implements Guard<I> {
                 rec = minimalRecord(rt, m, x, response, System.nanoTime() - t0);
             }
             audit.append(rec);
+            auditOutages.succeeded();
         } catch (Exception e) {
-            LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be written; "
-                    + "answer withheld", e);
+            auditOutages.failed(x.id, "refused (audit_unavailable)", e);
             response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
                     "the audit record could not be written; nothing is released unrecorded")));
         }

@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * Logs an outage of the state store without a line per request: a Guard under load would otherwise
+ * Logs an outage of the state store or of the audit log without a line per request: a Guard under load would otherwise
  * write a warning with a stack trace for every refused request. The first failure is logged with
  * its stack trace; while the outage lasts, at most one line per {@link #EVERY_NANOS} says how many
  * requests it has affected; the first success after it says that the store is back and how many
@@ -16,13 +16,16 @@ final class OutageLog {
     /** At most one line per minute while an outage lasts. */
     static final long EVERY_NANOS = 60_000_000_000L;
 
+    private final String what;
     private final System.Logger log;
     private final LongSupplier nanoTime;
     private final AtomicLong affected = new AtomicLong();
     private final AtomicLong nextLine = new AtomicLong();
     private volatile boolean down;
 
-    OutageLog(System.Logger log, LongSupplier nanoTime) {
+    /** @param what what is out, for the messages: {@code "state store"}, {@code "audit log"} */
+    OutageLog(String what, System.Logger log, LongSupplier nanoTime) {
+        this.what = Objects.requireNonNull(what, "what");
         this.log = Objects.requireNonNull(log, "log");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     }
@@ -40,7 +43,7 @@ final class OutageLog {
                 if (!down) {
                     down = true;
                     nextLine.set(now + EVERY_NANOS);
-                    log.log(System.Logger.Level.WARNING, "state store unavailable (decision " + decisionId + " "
+                    log.log(System.Logger.Level.WARNING, what + " unavailable (decision " + decisionId + " "
                             + outcome + "); requests are " + outcome + " while it lasts, logged here at most once a "
                             + "minute", e);
                     return;
@@ -49,7 +52,7 @@ final class OutageLog {
         }
         long next = nextLine.get();
         if (now - next >= 0 && nextLine.compareAndSet(next, now + EVERY_NANOS)) {
-            log.log(System.Logger.Level.WARNING, "state store still unavailable: " + n + " requests " + outcome
+            log.log(System.Logger.Level.WARNING, what + " still unavailable: " + n + " requests " + outcome
                     + " so far (latest: decision " + decisionId + ": " + e.getMessage() + ")");
         }
     }
@@ -61,7 +64,7 @@ final class OutageLog {
                 if (down) {
                     down = false;
                     long n = affected.getAndSet(0);
-                    log.log(System.Logger.Level.WARNING, "state store available again; the outage affected " + n
+                    log.log(System.Logger.Level.WARNING, what + " available again; the outage affected " + n
                             + " request" + (n == 1 ? "" : "s"));
                 }
             }

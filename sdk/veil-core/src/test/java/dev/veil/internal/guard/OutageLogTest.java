@@ -42,7 +42,7 @@ class OutageLogTest {
     void anOutageIsLoggedOnceWithItsCauseThenAtMostOnceAMinuteThenWhenItEnds() {
         Recorder log = new Recorder();
         AtomicLong now = new AtomicLong(0);
-        OutageLog o = new OutageLog(log, now::get);
+        OutageLog o = new OutageLog("state store", log, now::get);
         StateUnavailableException e = new StateUnavailableException("Redis at h:1 is unavailable");
         o.succeeded();
         assertThat(log.lines).isEmpty();
