@@ -93,7 +93,9 @@ class FullDiskTest {
         assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
         AuditVerification v = AuditLog.verify(file);
         assertThat(v.ok()).as(v.message()).isTrue();
-        assertThat(v.records()).isGreaterThan(0);
+        // the writer batches what the queue holds, so how many batches fitted before the disk filled
+        // varies; what must hold: the disk did fill, and the file has exactly the written records
+        assertThat(w.stats().lost()).as("records of the batch that did not fit").isGreaterThan(0);
         assertThat(w.stats().recordsWritten()).as("records the writer counts as written are in the file")
                 .isEqualTo(v.records());
     }
