@@ -308,7 +308,8 @@ class ImageClassifierPolicyTest {
         double[] bright = ok.clone();
         bright[29] = 1.5;
         assertThat(c.check(Features.of(bright), -1)).isEqualTo(new Violation(ReasonCode.INVALID_INPUT, "range",
-                "value at index 29 (position [1, 1] of shape [28, 28]) is 1.5, outside the allowed range [0, 1]"));
+                "value at index 29 (position [1, 1] of shape [28, 28]) is 1.5, outside the allowed range [0, 1]",
+                "value at index 29 (position [1, 1] of shape [28, 28]) is outside the allowed range [0, 1]"));
         double[] nan = ok.clone();
         nan[0] = Double.NaN;
         assertThat(c.check(Features.of(nan), -1).rule()).isEqualTo("finite");

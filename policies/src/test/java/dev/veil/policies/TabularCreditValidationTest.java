@@ -71,7 +71,8 @@ class TabularCreditValidationTest {
     @Test
     void theCoApplicantIncomeIsOptionalButRangeChecked() {
         assertThat(check(typicalWith("co_applicant_income", -1))).isEqualTo(new Violation(ReasonCode.INVALID_INPUT,
-                "features", "feature 'co_applicant_income' is -1, outside its allowed range [0, 5000000]"));
+                "features", "feature 'co_applicant_income' is -1, outside its allowed range [0, 5000000]",
+                "feature 'co_applicant_income' is outside its allowed range [0, 5000000]"));
     }
 
     @Test
