@@ -214,6 +214,17 @@ class RedisStateStoreTest {
         }
     }
 
+    @Test
+    void aTlsHandshakeThatCannotCompleteFailsWithinTheConnectTimeout() {
+        // rediss:// against this plain-text server: the TLS handshake never completes
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> RedisStateStore.builder("rediss://127.0.0.1:" + REDIS.port())
+                .connectTimeout(Duration.ofMillis(500)).build())
+                .isInstanceOf(StateUnavailableException.class)
+                .hasMessageStartingWith("cannot connect to Redis at 127.0.0.1:" + REDIS.port() + ": ");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    }
+
     // ------------------------------------------------------------------ keys
 
     @Test

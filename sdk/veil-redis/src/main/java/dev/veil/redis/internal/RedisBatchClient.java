@@ -9,6 +9,7 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -70,6 +71,8 @@ public final class RedisBatchClient implements AutoCloseable {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(REQUEST_QUEUE)
                 .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
+                // Lettuce's own TLS handshake timeout (10 s) would otherwise outlast connectTimeout
+                .sslOptions(SslOptions.builder().handshakeTimeout(connectTimeout).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout.plus(connectTimeout)))
                 .build());
         this.client = c;
