@@ -34,8 +34,9 @@ import java.util.Objects;
  * arithmetic exactly, privacy ledgers the same fixed-point units as the in-memory ledger, windows
  * the same twelve slots; a conformance test runs the same operations against both. Where they
  * differ by design: this store has no memory cap (every key has a time to live instead; size Redis
- * and run it with {@code maxmemory-policy noeviction}, which {@link Builder#build} checks), no bound on callers with rate or cool-down state, and its
- * state is lost if Redis loses it (persistence is Redis's configuration).
+ * and run it with {@code maxmemory-policy noeviction}, which {@link Builder#build} checks), no bound
+ * on callers with rate or cool-down state, and its state is lost if Redis loses it (persistence is
+ * Redis's configuration).
  *
  * <p><b>Failures.</b> A connection error, a timeout or an error reply throws
  * {@link StateUnavailableException}; the Guard then applies the policy's

@@ -127,18 +127,18 @@ public final class CrossFieldExpression {
         return root.test(values, positions);
     }
 
-    /**
-     * Why the rule did not hold, for a violation message (allocates; failure path only).
-     *
-     * @param values the request's vector, as given to {@link #test}
-     * @param positions slot to index, as given to {@link #test}
-     */
     /** As {@link #explain}, without the request's values (nor a failed evaluation's detail, which may hold them). */
     String explainRedacted(double[] values, int[] positions) {
         return root.error(values, positions, source) != null ? "rule '" + id + "' could not be evaluated"
                 : "rule '" + id + "' failed: " + source.strip();
     }
 
+    /**
+     * Why the rule did not hold, for a violation message (allocates; failure path only).
+     *
+     * @param values the request's vector, as given to {@link #test}
+     * @param positions slot to index, as given to {@link #test}
+     */
     String explain(double[] values, int[] positions) {
         StringBuilder vals = new StringBuilder();
         for (int k = 0; k < features.size() && k < 10; k++) {
