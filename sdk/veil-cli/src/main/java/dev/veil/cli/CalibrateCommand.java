@@ -56,8 +56,9 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:the thresholds were written and the report printed",
-            "2:bad usage; too few benign callers; a malformed trace line; the bundle is not a directory or does not "
-                    + "load; --out is not a data.json inside the bundle and its roots; nothing was written"
+            "2:bad usage; too few benign callers; a malformed trace line; no benign caller got a score from a "
+                    + "detector whose thresholds the bundle takes from its data; the bundle is not a directory or "
+                    + "does not load; --out is not a data.json inside the bundle and its roots; nothing was written"
         })
 final class CalibrateCommand implements Callable<Integer> {
     /** Default bundle-relative data file. */
@@ -124,6 +125,24 @@ final class CalibrateCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CliException(benign + ": " + e.getMessage(), e);
             }
+        }
+        // A detector no benign caller got a score from cannot be calibrated: any threshold alarms for
+        // none of them, and the one written would alarm for every caller that does get a score. A
+        // bundle that takes that detector's thresholds from the data would block honest callers.
+        Map<String, Map<String, Object>> configs = b.policy().settings().detectors();
+        List<String> blind = new ArrayList<>();
+        for (Calibration.DetectorResult d : result.detectors()) {
+            Map<String, Object> cfg = configs.get(d.name());
+            if (d.skipped() == null && d.scored() == 0 && cfg != null && cfg.containsKey("thresholds")) {
+                blind.add(d.name());
+            }
+        }
+        if (!blind.isEmpty()) {
+            throw new CliException(benign + ": no benign caller got a score from " + String.join(", ", blind)
+                    + " (each caller's stream was too short or its queries never qualified), and the bundle takes "
+                    + (blind.size() == 1 ? "its" : "their") + " thresholds from its data: there is nothing to "
+                    + "calibrate them on. Replay longer benign sessions, or give " + (blind.size() == 1 ? "it" : "them")
+                    + " inline thresholds; nothing was written");
         }
         Map<String, Object> entries = result.data();
         String dataPath = String.join(".", dirs);
@@ -231,7 +250,9 @@ final class CalibrateCommand implements Callable<Integer> {
     }
 
     private static String num(double v) {
-        return BigDecimal.valueOf(v).round(MathContext.DECIMAL64).stripTrailingZeros().toPlainString();
+        BigDecimal d = BigDecimal.valueOf(v).round(MathContext.DECIMAL64).stripTrailingZeros();
+        // plain digits for ordinary thresholds; 1.797...E+308 (Double.MAX_VALUE) stays short
+        return Math.abs(v) >= 1e15 || (v != 0 && Math.abs(v) < 1e-6) ? d.toString() : d.toPlainString();
     }
 
     private static String pct(double share) {

@@ -58,7 +58,10 @@ final class MonitorCommand implements Runnable {
                         + "{\"income\": 45000, \"age\": 31, ...} (null: absent) for tabular bundles; scores (the "
                         + "model's raw class scores) may be absent, and "
                         + "detectors that read answers then stay silent; optional \"tenant\" (string) and \"roles\" "
-                        + "(strings) describe the caller, who is authenticated by API key.",
+                        + "(strings) describe the caller, who is authenticated by API key. The bundle's access "
+                        + "and validation refuse what a Guard would (the shipped bundles need roles); refusals are "
+                        + "counted on standard error, and a trace refused whole by access is an error. Lines are "
+                        + "replayed in file order, also when ts_ms goes back (a note says so): sort by ts_ms.",
                 "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "
                         + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}} (I: 0-based index "
                         + "among the caller's queries of the first query for which a monitoring rule fired, on any "
@@ -68,7 +71,8 @@ final class MonitorCommand implements Runnable {
             exitCodeList = {
                 "0:the replay ran; its results were printed",
                 "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
-                        + "(FILE:LINE: what is wrong); Redis cannot be reached"
+                        + "(FILE:LINE: what is wrong); the bundle's access rules refused every query; Redis cannot be "
+                        + "reached"
             })
     static final class Replay implements Callable<Integer> {
         @CommandLine.Spec
@@ -110,6 +114,13 @@ final class MonitorCommand implements Runnable {
                     }
                 }
             }
+            long denied = replay.refusals().getOrDefault(MonitorReplay.Refusal.ACCESS_DENIED, 0L);
+            if (replay.queries() > 0 && denied == replay.queries()) {
+                throw new CliException(trace + ": the bundle's access rules refused every query of the trace ("
+                        + replay.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED) + "), so no detector saw "
+                        + "any: give the trace's lines the \"roles\" and \"tenant\" its callers have, as the "
+                        + "bundle's access section expects (e.g. \"roles\": [\"analyst\"])");
+            }
             PrintWriter out = spec.commandLine().getOut();
             for (CallerResult c : replay.results()) {
                 out.println(c.toJson());
@@ -117,6 +128,13 @@ final class MonitorCommand implements Runnable {
             out.println(replay.summary());
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
                     replay.firstRefusals());
+            if (replay.backwards() > 0) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": note: " + replay.backwards() + " line"
+                        + (replay.backwards() == 1 ? " is" : "s are") + " earlier than the line before "
+                        + (replay.backwards() == 1 ? "it" : "them") + " (first: line " + replay.firstBackwardsLine()
+                        + "); the trace is replayed in file order, so windows and rates see those queries out of "
+                        + "time order: sort the trace by ts_ms for the results a live service would give");
+            }
             return VeilCli.EXIT_OK;
         }
 

@@ -80,7 +80,11 @@ public final class VeilCli implements Runnable {
      * @return the exit code ({@link #EXIT_OK}, {@link #EXIT_CHECK_FAILED} or {@link #EXIT_USAGE})
      */
     public static int run(String... args) {
-        return run(newCommandLine(), args);
+        // UTF-8 whatever the locale: the results are JSON (RFC 8259: UTF-8), and under a C or POSIX
+        // locale Java 17 would write every non-ASCII character of a caller id as '?'.
+        return run(new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8),
+                true), new PrintWriter(new java.io.OutputStreamWriter(System.err,
+                java.nio.charset.StandardCharsets.UTF_8), true), args);
     }
 
     /**

@@ -151,15 +151,15 @@ class CalibrateCommandTest {
                 "  high   0 (not used) alarms for 0 of 4 benign callers (0%), target 25%; not usable: more than 25% of "
                         + "the benign callers reach the largest score the detector takes (1)",
                 "  medium 0.01         alarms for 3 of 4 benign callers (75%), target 100%; the most permissive "
-                        + "threshold the detector takes",
+                        + "threshold the detector takes (it alarms most)",
                 "  low    0.01         alarms for 3 of 4 benign callers (75%), target 100%; the most permissive "
-                        + "threshold the detector takes",
+                        + "threshold the detector takes (it alarms most)",
                 "rate (rate, higher scores are worse): 4 callers, 4 with a score",
                 "  high   4            alarms for 1 of 4 benign callers (25%), target 25%",
                 "  medium 1            alarms for 4 of 4 benign callers (100%), target 100%; the most permissive "
-                        + "threshold the detector takes",
+                        + "threshold the detector takes (it alarms most)",
                 "  low    1            alarms for 4 of 4 benign callers (100%), target 100%; the most permissive "
-                        + "threshold the detector takes",
+                        + "threshold the detector takes (it alarms most)",
                 "wrote " + data + " (data path monitoring.thresholds.<detector>); use it with 'thresholds: "
                         + "monitoring.thresholds.<detector>' in a detector's configuration");
         assertThat(r.err()).isEmpty();
@@ -170,6 +170,19 @@ class CalibrateCommandTest {
                 + "\"callers\":4}");
         assertThat(doc.get("boundary").toString()).isEqualTo("{\"low\":0.01,\"medium\":0.01,\"high\":0,"
                 + "\"fpr\":0.25,\"callers\":4}");
+    }
+
+    @Test
+    void aDetectorNoBenignCallerGotAScoreFromIsNotCalibratedIntoTheBundlesData() throws IOException {
+        // boundary needs 10 answers per caller; each benign caller sends 5
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25");
+        assertFails(r, 2, "veil calibrate: " + benign + ": no benign caller got a score from boundary (each caller's "
+                + "stream was too short or its queries never qualified), and the bundle takes its thresholds from its "
+                + "data: there is nothing to calibrate them on. Replay longer benign sessions, or give it inline "
+                + "thresholds; nothing was written");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
     }
 
     @Test

@@ -68,6 +68,50 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aTraceTheAccessRulesRefuseWholeIsAnErrorNotACleanRun() throws IOException {
+        Path t = trace("""
+                {"caller": "i1", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "roles": ["intern"]}
+                {"caller": "i2", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3], "roles": ["intern"]}
+                """);
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t));
+        assertFails(r, 2, "veil monitor replay: " + t + ": the bundle's access rules refused every query of the trace "
+                + "(line 1 (caller i1): access rule no-interns: denied by rule no-interns), so no detector "
+                + "saw any: give the trace's lines the \"roles\" and \"tenant\" its callers have, as the bundle's "
+                + "access section expects (e.g. \"roles\": [\"analyst\"])");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void linesThatGoBackInTimeAreReplayedInFileOrderWithANote() throws IOException {
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1700000060000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "b", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1700000120000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3]}
+                """)));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).contains("veil monitor replay: note: 2 lines are earlier than the line before them "
+                + "(first: line 2); the trace is replayed in file order, so windows and rates see those queries out "
+                + "of time order: sort the trace by ts_ms for the results a live service would give");
+    }
+
+    @Test
+    void callerIdsStayIntactUnderACLocale() throws Exception {
+        Path t = trace("{\"caller\": \"\u540d\", \"ts_ms\": 1700000000000, \"features\": [0.1, 0.2, 0.3]}\n"
+                + "{\"caller\": \"\u524d\", \"ts_ms\": 1700000001000, \"features\": [0.1, 0.2, 0.3]}\n");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.veil.cli.VeilCli", "monitor", "replay", "--bundle",
+                s(bundle), "--trace", s(t));
+        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("LANG", "C");
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("{\"caller\": \"\u540d\"", "{\"caller\": \"\u524d\"");
+    }
+
+    @Test
     void printsOneExactLinePerCallerThenTheSummary() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace(TRACE)));
         assertThat(r.exit()).as(r.toString()).isZero();

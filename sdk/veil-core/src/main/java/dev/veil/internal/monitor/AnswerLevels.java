@@ -40,7 +40,16 @@ public record AnswerLevels(double low, double medium, double high, boolean lower
         double low = AnswerLevels.number(c, lowKey, defaults[0], min, max, true);
         double medium = AnswerLevels.number(c, mediumKey, defaults[1], min, max, true);
         double high = AnswerLevels.number(c, highKey, defaults[2], min, max, true);
-        return new AnswerLevels(low, medium, high, lowerIsWorse);
+        try {
+            return new AnswerLevels(low, medium, high, lowerIsWorse);
+        } catch (IllegalArgumentException e) {
+            if (highKey.equals("high")) {
+                throw e;
+            }
+            // name the detector's own key for its top level (extraction: delta), not "high"
+            throw new IllegalArgumentException(e.getMessage().replace(">= high", ">= " + highKey)
+                    .replace("<= high", "<= " + highKey), e);
+        }
     }
 
     /** The level of {@code score} (NONE for NaN). */

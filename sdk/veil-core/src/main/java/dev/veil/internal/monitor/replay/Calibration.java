@@ -334,9 +334,13 @@ public final class Calibration {
         double permissive = higher ? r.min() : r.max();
         double t;
         String note = "";
-        if (k >= worstFirst.length) {
+        if (worstFirst.length == 0) {
             t = permissive;
-            note = "the most permissive threshold the detector takes";
+            note = "NOT CALIBRATED: no benign caller got a score, so this, the threshold the detector takes that "
+                    + "alarms most, would alarm for every caller that gets one; do not use it";
+        } else if (k >= worstFirst.length) {
+            t = permissive;
+            note = "the most permissive threshold the detector takes (it alarms most)";
         } else {
             double v = worstFirst[k];
             int j = k - 1;

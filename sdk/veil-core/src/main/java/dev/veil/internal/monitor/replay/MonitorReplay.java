@@ -121,6 +121,9 @@ public final class MonitorReplay {
     private final EnumMap<Refusal, Long> refusals = new EnumMap<>(Refusal.class);
     private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
     private long queries;
+    private long lastTimeMillis = Long.MIN_VALUE;
+    private long backwards;
+    private int firstBackwardsLine;
 
     private MonitorReplay(CompiledPolicy policy, List<StatefulDetector> detectors, StateStore store, TraceClock clock,
             boolean enforce) {
@@ -199,6 +202,10 @@ public final class MonitorReplay {
 
     /** Replays one query (see the class Javadoc). */
     public Step accept(TraceQuery q) {
+        if (q.timeMillis() < lastTimeMillis && backwards++ == 0) {
+            firstBackwardsLine = q.line();
+        }
+        lastTimeMillis = q.timeMillis();
         clock.set(q.timeMillis());
         queries++;
         CallerState cs = callers.computeIfAbsent(q.caller(), k -> new CallerState(detectors.length));
@@ -344,6 +351,16 @@ public final class MonitorReplay {
     }
 
     /** Queries replayed so far. */
+    /** Lines whose {@code ts_ms} is earlier than the line before them (the replay keeps file order). */
+    public long backwards() {
+        return backwards;
+    }
+
+    /** The first of the {@link #backwards} lines, or 0 when there is none. */
+    public int firstBackwardsLine() {
+        return firstBackwardsLine;
+    }
+
     public long queries() {
         return queries;
     }

@@ -125,7 +125,9 @@ class CalibrationTest {
         Calibration.LevelResult l = Calibration.level("low", 0.1, worstFirst(true, 0.9, 0.5, 0.2), 100, SHARE, true);
         assertThat(l.threshold()).isEqualTo(0.01);
         assertThat(l.alarmed()).isEqualTo(3);
-        assertThat(l.note()).isEqualTo("the most permissive threshold the detector takes");
+        assertThat(l.note()).isEqualTo("the most permissive threshold the detector takes (it alarms most)");
+        Calibration.LevelResult none = Calibration.level("high", 0.01, worstFirst(true), 100, SHARE, true);
+        assertThat(none.note()).startsWith("NOT CALIBRATED: no benign caller got a score");
         Calibration.LevelResult raised = Calibration.level("low", 0.1, worstFirst(true, 0.005, 0.004, 0.003, 0.002,
                 0.001, 0.001, 0.001, 0.001, 0.001, 0.001), 10, SHARE, true);
         assertThat(raised.threshold()).isEqualTo(0.01);
