@@ -87,6 +87,37 @@ class AuditCommandTest {
     }
 
     @Test
+    void aKeptLastHashCannotBeFakedByARecordThatQuotesIt() throws Exception {
+        List<String> lines = Files.readAllLines(log);
+        String kept = AuditLog.verify(log).lastHash();
+        Path shorter = copy(lines.subList(0, lines.size() - 1));
+        String prev = AuditLog.verify(shorter).lastHash();
+        // a forged last record, correctly chained and hashed, that carries the kept hash in a field
+        String body = "{\"decision_id\":\"forged\",\"note\":{\"hash\":\"" + kept + "\"},\"prev_hash\":\"" + prev
+                + "\"}";
+        String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        List<String> forged = new ArrayList<>(lines.subList(0, lines.size() - 1));
+        forged.add("{\"decision_id\":\"forged\",\"hash\":\"" + hash + "\",\"note\":{\"hash\":\"" + kept
+                + "\"},\"prev_hash\":\"" + prev + "\"}");
+        Path f = copy(forged);
+        assertThat(veil("audit", "verify", s(f)).exit()).as("the forged chain itself is intact").isZero();
+        Result r = veil("audit", "verify", s(f), "--last-hash", kept);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: no record of the log has the hash " + kept);
+    }
+
+    @Test
+    void aKeptHashOfTheEmptyLogOrInCapitalsIsAcceptedAndAMalformedOneIsAUsageError() {
+        assertThat(veil("audit", "verify", s(log), "--last-hash", "0".repeat(64)).exit()).isZero();
+        assertThat(veil("audit", "verify", s(log), "--last-hash",
+                AuditLog.verify(log).lastHash().toUpperCase(java.util.Locale.ROOT)).exit()).isZero();
+        assertFails(veil("audit", "verify", s(log), "--last-hash", "abc"), 2,
+                "--last-hash must be 64 hexadecimal digits, as 'veil audit verify' prints after 'last hash:', was "
+                        + "'abc'");
+    }
+
+    @Test
     void emptyLogIsOkWithZeroRecords() throws Exception {
         Result r = veil("audit", "verify", s(copy(List.of())));
         assertThat(r.exit()).isZero();

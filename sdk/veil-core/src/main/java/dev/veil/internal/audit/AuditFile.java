@@ -98,9 +98,13 @@ final class AuditFile implements Sink {
      * verifiable and a Guard can reopen it once there is room again (the batch's records are the
      * ones the writer reports as lost, or, durable, whose requests it refuses).
      */
+    /** Where the last write began (for {@link #abandonLastWrite}). */
+    private long lastWriteStart = -1;
+
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         long start = channel.position();
+        lastWriteStart = start;
         ByteBuffer bb = ByteBuffer.wrap(b, off, len);
         try {
             while (bb.hasRemaining()) {
@@ -114,6 +118,19 @@ final class AuditFile implements Sink {
                 e.addSuppressed(cut);
             }
             throw e;
+        }
+    }
+
+    @Override
+    public void abandonLastWrite() {
+        if (lastWriteStart < 0) {
+            return;
+        }
+        try {
+            channel.truncate(lastWriteStart);
+            channel.position(lastWriteStart);
+        } catch (IOException e) {
+            // best effort: the writer has failed and says so; verify will name what is left
         }
     }
 

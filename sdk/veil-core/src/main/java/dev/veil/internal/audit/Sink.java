@@ -18,6 +18,14 @@ interface Sink extends Closeable {
     /** Forces written bytes to the storage device. */
     void force() throws IOException;
 
+    /**
+     * Takes back the last {@link #write} when it cannot be made durable (its {@link #force} failed),
+     * so that no record stays whose request was refused; best effort (a sink that cannot does
+     * nothing).
+     */
+    default void abandonLastWrite() {
+    }
+
     /** @return a name for messages (the file) */
     String name();
 

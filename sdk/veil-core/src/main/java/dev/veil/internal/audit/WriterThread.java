@@ -66,7 +66,13 @@ abstract class WriterThread implements AuditWriter {
             if (n > 0) {
                 sink.write(buffer.array(), 0, buffer.size());
                 if (force) {
-                    sink.force();
+                    try {
+                        sink.force();
+                    } catch (IOException e) {
+                        // the batch's requests will be refused: their records must not stay
+                        sink.abandonLastWrite();
+                        throw e;
+                    }
                 } else {
                     sink.flush();
                 }

@@ -329,7 +329,8 @@ public final class CompiledContract {
             double x = v[i];
             if (Double.isNaN(x) ? !(absent && f.isAbsent(i)) : Double.isInfinite(x)) {
                 return new Violation(ReasonCode.INVALID_INPUT, Violation.FINITE, label(i, names) + " is "
-                        + num(x) + "; every value must be a finite number");
+                        + num(x) + "; every value must be a finite number", label(i, names)
+                        + " is not a finite number; every value must be a finite number");
             }
         }
         if (hasRange) {
@@ -577,8 +578,10 @@ public final class CompiledContract {
             if (rms) {
                 double r = Math.sqrt(sz2 / n);
                 if (!(r <= maxRmsZ)) {
-                    return ood("the input's RMS z-score over all " + n + " features is " + fixed(r)
-                            + ", above the limit " + num(maxRmsZ));
+                    return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION,
+                            "the input's RMS z-score over all " + n + " features is " + fixed(r) + ", above the limit "
+                            + num(maxRmsZ), "the input's RMS z-score over all " + n + " features is above the limit "
+                            + num(maxRmsZ));
                 }
             }
             if (!summary) {
@@ -609,13 +612,11 @@ public final class CompiledContract {
         }
 
         private static Violation summary(String what, double value, double[] range) {
-            return ood("the input's " + what + " is " + fixed(value) + ", outside the range seen in training ["
-                    + fixed(range[0]) + ", " + fixed(range[1]) + "]");
+            String seen = "the range seen in training [" + fixed(range[0]) + ", " + fixed(range[1]) + "]";
+            return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION, "the input's " + what + " is "
+                    + fixed(value) + ", outside " + seen, "the input's " + what + " is outside " + seen);
         }
 
-        private static Violation ood(String message) {
-            return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION, message);
-        }
     }
 
     /**

@@ -199,6 +199,55 @@ class DurableAuditWriterTest {
     }
 
     @Test
+    void aBatchWhoseSyncFailsLeavesNoRecordInTheFile() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditFile f = AuditFile.open(file, true);
+        java.util.concurrent.atomic.AtomicInteger forces = new java.util.concurrent.atomic.AtomicInteger();
+        Sink secondSyncFails = new Sink() {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                f.write(b, off, len);
+            }
+
+            @Override
+            public void flush() {
+                f.flush();
+            }
+
+            @Override
+            public void force() throws IOException {
+                if (forces.incrementAndGet() == 2) {
+                    throw new IOException("Input/output error");
+                }
+                f.force();
+            }
+
+            @Override
+            public void abandonLastWrite() {
+                f.abandonLastWrite();
+            }
+
+            @Override
+            public String name() {
+                return f.name();
+            }
+
+            @Override
+            public void close() throws IOException {
+                f.close();
+            }
+        };
+        DurableAuditWriter w = new DurableAuditWriter(secondSyncFails, f.lastHash());
+        w.append(AuditFixtures.denial("r0"));
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("r1"))).isInstanceOf(AuditUnavailableException.class);
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
+        // r1's request was refused: its record must not be in the file
+        assertThat(AuditLog.verify(file).ok()).isTrue();
+        assertThat(Files.readAllLines(file)).hasSize(1);
+        assertThat(w.stats().recordsWritten()).isEqualTo(1);
+    }
+
+    @Test
     void shouldRefuseAppendsAfterClose() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());

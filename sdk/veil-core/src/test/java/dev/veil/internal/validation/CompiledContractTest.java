@@ -623,5 +623,17 @@ class CompiledContractTest {
                 0.01, 3, 0, Map.of())).check(Features.of(0, 3.75), -1);
         assertThat(z.message()).contains("3.75");
         assertThat(z.redacted()).isEqualTo("value at index 1 is too far from the training mean; the limit is |z| <= 3");
+        Violation inf = compile(List.of(3), 0, 1).check(Features.of(0, Double.POSITIVE_INFINITY, 0), -1);
+        assertThat(inf.message()).contains("Infinity");
+        assertThat(inf.redacted()).isEqualTo("value at index 1 is not a finite number; every value must be a finite "
+                + "number");
+        Violation rms = withDistribution(List.of(1), new DistributionCheck(new double[] {40}, new double[] {10}, 0.01,
+                0, 3, Map.of())).check(Features.of(77.3), -1);
+        assertThat(rms.message()).contains("3.730");
+        assertThat(rms.redacted()).isEqualTo("the input's RMS z-score over all 1 features is above the limit 3");
+        Violation mean = withDistribution(List.of(1), new DistributionCheck(new double[] {40}, new double[] {10}, 0.01,
+                0, 100, Map.of("mean", new double[] {18, 50}))).check(Features.of(77.3), -1);
+        assertThat(mean.message()).contains("77.30");
+        assertThat(mean.redacted()).isEqualTo("the input's mean is outside the range seen in training [18.00, 50.00]");
     }
 }
