@@ -88,7 +88,8 @@ class TabularCreditValidationTest {
     void infiniteValuesAreRefused() {
         assertThat(check(typicalWith("income", Double.POSITIVE_INFINITY))).isEqualTo(new Violation(
                 ReasonCode.INVALID_INPUT, "finite",
-                "feature 'income' is Infinity; every value must be a finite number"));
+                "feature 'income' is Infinity; every value must be a finite number",
+                "feature 'income' is not a finite number; every value must be a finite number"));
     }
 
     @Test
