@@ -31,8 +31,9 @@ final class AuditCommand implements Runnable {
             mixinStandardHelpOptions = true,
             description = {
                 "Check the hash chain of a JSON-lines audit log written by a Guard.",
-                "Prints 'ok N records', or 'broken: line L (decision D) <what is wrong>' for the first broken "
-                        + "record (an edited, removed, inserted, reordered or cut-short line).",
+                "Prints 'ok N records' and 'last hash: H', or 'broken: ...' naming the first broken line (an "
+                        + "edited, removed, inserted, reordered or cut-short one) or saying that no record has the "
+                        + "--last-hash.",
                 "The chain is not keyed: records cut off the end leave an intact chain, and whoever can write the "
                         + "file can recompute every hash from an edit on. So an intact log also prints its last hash: "
                         + "keep a copy elsewhere (another system, a signed ticket) and check it later with "
@@ -52,8 +53,9 @@ final class AuditCommand implements Runnable {
         Path file;
 
         @CommandLine.Option(names = "--last-hash", paramLabel = "HASH",
-                description = "The hash the log must end with (as printed by an earlier verify and kept elsewhere; "
-                        + "the log may have grown since only if HASH is the hash of one of its records).")
+                description = "A hash kept from an earlier verify (its 'last hash:'): the check fails unless some "
+                        + "record of the log has it as its own hash (the log may have grown since); 64 zeros, the "
+                        + "empty log's, always matches.")
         String lastHash;
 
         @Override

@@ -43,7 +43,8 @@ import picocli.CommandLine.Command;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
-            "1:a check failed (broken audit log, bundle with load errors or an invalid signature, failing policy test)",
+            "1:a check failed (broken audit log, bundle with load errors or an invalid signature, failing policy test, "
+                    + "a stage question veil eval could not answer)",
             "2:bad usage or input that cannot be read or used"
         },
         subcommands = {
