@@ -2,14 +2,11 @@ package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
 import dev.veil.internal.policy.Documents;
-import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.PolicyInput;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -68,33 +65,19 @@ final class EvalCommand implements Callable<Integer> {
         }
         // Every stage is asked, even after one fails: a stage whose question the policy cannot answer
         // (a malformed decision document, a Rego evaluation error) shows as {"error": ...} in its place.
-        CompiledPolicy p = b.policy();
-        Map<String, Object> decisions = new LinkedHashMap<>();
         List<String> failures = new ArrayList<>();
-        ask("access", () -> Documents.access(p.access(in)), decisions, failures);
-        ask("validation", () -> Documents.validation(p.validation(in)), decisions, failures);
-        ask("monitoring", () -> Documents.monitoring(p.monitoring(in)), decisions, failures);
-        ask("model", () -> Documents.model(p.model(in)), decisions, failures);
-        ask("output", () -> Documents.output(p.output(in)), decisions, failures);
-        ask("logging", () -> Documents.logging(p.logging(in)), decisions, failures);
+        Map<String, Object> decisions = Documents.evaluateAll(b.policy(), in, (stage, e) -> {
+            // The engines' own failures (IllegalArgumentException, IllegalStateException): their
+            // messages say what went wrong, without a class name. Anything else keeps its class.
+            String why = (e instanceof IllegalArgumentException || e instanceof IllegalStateException)
+                    && e.getMessage() != null ? e.getMessage() : e.toString();
+            failures.add("the " + stage + " question: " + why);
+            return Map.of("error", why);
+        });
         spec.commandLine().getOut().println(Json.print(decisions));
         for (String f : failures) {
             spec.commandLine().getErr().println(spec.qualifiedName() + ": the policy could not answer " + f);
         }
         return failures.isEmpty() ? VeilCli.EXIT_OK : VeilCli.EXIT_CHECK_FAILED;
-    }
-
-    private static void ask(String stage, Supplier<Map<String, Object>> question, Map<String, Object> decisions,
-            List<String> failures) {
-        try {
-            decisions.put(stage, question.get());
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            // The engines' own failures: their messages say what went wrong, without a class name.
-            decisions.put(stage, Map.of("error", e.getMessage()));
-            failures.add("the " + stage + " question: " + e.getMessage());
-        } catch (RuntimeException e) {
-            decisions.put(stage, Map.of("error", e.toString()));
-            failures.add("the " + stage + " question: " + e);
-        }
     }
 }

@@ -76,8 +76,9 @@ public final class RedisStateStore implements StateStore {
                     + "which allows " + RedisBatchClient.DEADLINE_SLACK_MILLIS / 2 + " ms; synchronise the clocks "
                     + "(NTP)");
         }
-        String policy = client.memoryInfo("maxmemory_policy");
-        String limit = client.memoryInfo("maxmemory");
+        java.util.Map<String, String> memory = client.memoryInfo();
+        String policy = memory.get("maxmemory_policy");
+        String limit = memory.get("maxmemory");
         if (policy == null) {
             LOG.log(System.Logger.Level.WARNING, "could not read maxmemory-policy of Redis at " + client.where()
                     + " (INFO memory not permitted?); make sure it is noeviction: an evicting Redis drops quotas, "

@@ -325,7 +325,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             Reason reason = Reason.of(violation.code(), Stage.VALIDATION, vd.rule() + ":" + violation.rule(),
                     violation.message());
             x.deny(reason);
-            x.rules.add("validation:" + vd.rule());
+            x.rules.add(rt.label(PolicyRuntime.VALIDATION, vd.rule()));
             if (!violation.redacted().equals(violation.message())) {
                 x.quoted = reason;
                 x.redacted = Reason.of(violation.code(), Stage.VALIDATION, reason.rule(), violation.redacted());

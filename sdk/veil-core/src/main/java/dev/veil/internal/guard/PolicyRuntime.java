@@ -43,7 +43,8 @@ final class PolicyRuntime {
     static final int MONITORING = 1;
     static final int MODEL = 2;
     static final int OUTPUT = 3;
-    private static final String[] SECTIONS = {"access:", "monitoring:", "model:", "output:"};
+    static final int VALIDATION = 4;
+    private static final String[] SECTIONS = {"access:", "monitoring:", "model:", "output:", "validation:"};
 
     /** One {@code <section>:<rule id>} entry and the rule id instance it was built from. */
     private record Label(String rule, String text) {}

@@ -35,14 +35,37 @@ public final class Documents {
 
     /** Asks every stage question for one input and returns {@code {"access": ..., ...}}. */
     public static Map<String, Object> evaluateAll(CompiledPolicy p, PolicyInput in) {
+        return evaluateAll(p, in, (stage, e) -> {
+            throw e;
+        });
+    }
+
+    /**
+     * As {@link #evaluateAll(CompiledPolicy, PolicyInput)}, asking every question even after one
+     * fails: a stage whose question throws gets what {@code onFailure} returns for it (given the
+     * stage's name and the exception) in its place.
+     */
+    public static Map<String, Object> evaluateAll(CompiledPolicy p, PolicyInput in,
+            java.util.function.BiFunction<String, RuntimeException, Object> onFailure) {
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("access", access(p.access(in)));
-        out.put("validation", validation(p.validation(in)));
-        out.put("monitoring", monitoring(p.monitoring(in)));
-        out.put("model", model(p.model(in)));
-        out.put("output", output(p.output(in)));
-        out.put("logging", logging(p.logging(in)));
+        ask(out, "access", () -> access(p.access(in)), onFailure);
+        ask(out, "validation", () -> validation(p.validation(in)), onFailure);
+        ask(out, "monitoring", () -> monitoring(p.monitoring(in)), onFailure);
+        ask(out, "model", () -> model(p.model(in)), onFailure);
+        ask(out, "output", () -> output(p.output(in)), onFailure);
+        ask(out, "logging", () -> logging(p.logging(in)), onFailure);
         return out;
+    }
+
+    private static void ask(Map<String, Object> out, String stage, java.util.function.Supplier<Object> question,
+            java.util.function.BiFunction<String, RuntimeException, Object> onFailure) {
+        Object answer;
+        try {
+            answer = question.get();
+        } catch (RuntimeException e) {
+            answer = onFailure.apply(stage, e);
+        }
+        out.put(stage, answer);
     }
 
     public static Map<String, Object> access(AccessDecision d) {

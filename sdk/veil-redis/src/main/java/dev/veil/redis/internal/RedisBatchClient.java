@@ -258,23 +258,24 @@ public final class RedisBatchClient implements AutoCloseable {
     }
 
     /**
-     * One field of the server's {@code INFO memory} (e.g. {@code maxmemory_policy}, {@code maxmemory}),
-     * or {@code null} when it cannot be read (an ACL user without {@code INFO}, a server that does not
-     * report it).
+     * The fields of the server's {@code INFO memory} (e.g. {@code maxmemory_policy}, {@code maxmemory}),
+     * empty when they cannot be read (an ACL user without {@code INFO}).
      */
-    public String memoryInfo(String field) {
+    public java.util.Map<String, String> memoryInfo() {
         String info;
         try {
             info = await(commands.info("memory"), "INFO memory");
         } catch (RuntimeException e) {
-            return null;
+            return java.util.Map.of();
         }
+        java.util.Map<String, String> fields = new java.util.HashMap<>();
         for (String line : info.split("\r?\n")) {
-            if (line.startsWith(field + ":")) {
-                return line.substring(field.length() + 1).trim();
+            int colon = line.indexOf(':');
+            if (colon > 0 && !line.startsWith("#")) {
+                fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
             }
         }
-        return null;
+        return fields;
     }
 
     /**
