@@ -10,7 +10,7 @@ import java.util.OptionalDouble;
  * @param label the released top label; {@code null} for a regression
  * @param scores the released scores, highest first: all classes, the top k, or none (label-only)
  * @param value the released regression value (possibly rounded or noised); empty for a classification
- * @param applied the transforms that were applied, in order, e.g. {@code [top_k(3), round(0.05)]}:
+ * @param applied the transforms that were applied, in order, e.g. {@code [round(0.05), top_k(3)]}:
  *     for the host service, not for the caller (it tells which output rule answered, which may
  *     depend on the raw prediction; see {@link Response.Released})
  */

@@ -56,7 +56,7 @@ class GuardTest {
     private static final double[] VALID = {1, 2, 3};
     private static final List<ScoredLabel> RELEASE_A =
             List.of(new ScoredLabel("cat", 0.6), new ScoredLabel("dog", 0.3));
-    private static final List<String> APPLIED_A = List.of("top_k(2)", "round(0.1)");
+    private static final List<String> APPLIED_A = List.of("round(0.1)", "top_k(2)");
 
     @TempDir
     Path tmp;
@@ -870,8 +870,8 @@ class GuardTest {
         Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
         released(g.predict(ask(ERIN, VALID))); // budgets are per caller
 
-        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "top_k(2)",
-                "round(0.1)");
+        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "round(0.1)",
+                "top_k(2)");
         assertThat(first.prediction().label()).isEqualTo("cat");
         assertThat(d.reason().message()).contains("privacy budget");
         assertThat(modelA.calls()).as("the budget is charged after the model answered").isEqualTo(4);

@@ -33,21 +33,24 @@ import java.util.random.RandomGenerator;
  *       {@code sigma = sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}, independently per
  *       coordinate, sampled by {@link SecureNoise} (snapped to a power-of-two grid against the
  *       floating-point attack); then clipped at 0 and renormalised. If every coordinate is clipped
- *       to 0, the release is the un-noised distribution's top label with score 1;</li>
+ *       to 0, the release is one-hot: at the raw top label, or, with {@code allowLabelChange},
+ *       at the highest noisy value;</li>
+ *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in (0, 1]): each score
+ *       becomes {@code k * step} for an integer {@code k >= 0}, clamped to [0, 1] (the largest
+ *       {@code k} is {@code floor(1 / step + 1e-9)}; a product just above 1 is released as 1).
+ *       {@code value / step} is within 1e-9 of an integer for steps of at least 1e-6 (for smaller
+ *       steps, within double precision of {@code value / step}). Every later step sees only the
+ *       rounded values;</li>
  *   <li><b>min_confidence</b>: scores below {@code minConfidence} are dropped; the released top
  *       label is never dropped. Scores are not renormalised;</li>
  *   <li><b>top_k</b> (whenever {@code topK > 0}, for {@code FULL} as well as {@code TOP_K}): only
  *       the {@code topK} highest scores remain;</li>
- *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in (0, 1]): each released
- *       score is {@code k * step} for an integer {@code k >= 0}, clamped to [0, 1] (the largest
- *       {@code k} is {@code floor(1 / step + 1e-9)}; a product just above 1 is released as 1).
- *       {@code value / step} is within 1e-9 of an integer for steps of at least 1e-6 (for smaller
- *       steps, within double precision of {@code value / step});</li>
  *   <li>the <b>form</b>: {@code FULL} and {@code TOP_K} release what remains, {@code LABEL_ONLY}
  *       releases no scores (steps 4 to 6 cannot change the label, so they are skipped for it).</li>
  * </ol>
- * Released scores are sorted highest first. Ties are ordered by the pre-rounding score, then the
- * raw top label first, then by class index.
+ * Released scores are sorted highest first; ties (which rounding makes) list the released label
+ * first, then the others by class index. The values before rounding never order them: that would
+ * release the ranking that rounding hides.
  *
  * <p><b>Label.</b> Unless {@code spec.allowLabelChange()}, the released label is the raw top label
  * ({@link Prediction#topIndex()}): whenever reverse sigmoid or noise would put another class above
@@ -55,8 +58,7 @@ import java.util.random.RandomGenerator;
  * list it first). Note that this makes the release depend on the raw argmax, so with
  * {@code allowLabelChange = false} only the scores, not the label, are covered by the noise's
  * privacy guarantee. With {@code allowLabelChange = true} the label is the top of the perturbed
- * scores, and ties among perturbed scores never consult the raw order except among exactly equal
- * values (which noise makes a probability-zero event).
+ * scores (the first by class index on ties); the raw order is never consulted.
  *
  * <h2>Regression</h2>
  * Noise (on the value, with the spec's sensitivity; the {@link Noise} record's default sensitivity
@@ -69,8 +71,8 @@ import java.util.random.RandomGenerator;
  *
  * <h2>Applied</h2>
  * {@link ReleasedPrediction#applied()} lists the steps in order, e.g.
- * {@code [reverse_sigmoid(beta=1.0,gamma=0.1), noise(laplace,epsilon=0.5), min_confidence(0.1),
- * top_k(3), round(0.05)]}, a Gaussian as {@code noise(gaussian,epsilon=0.5,delta=1.0E-6)}, and
+ * {@code [reverse_sigmoid(beta=1.0,gamma=0.1), noise(laplace,epsilon=0.5), round(0.05),
+ * min_confidence(0.1), top_k(3)]}, a Gaussian as {@code noise(gaussian,epsilon=0.5,delta=1.0E-6)}, and
  * {@code label_only} last. The list depends only on the spec and the prediction kind, never on the
  * scores (a step that happened to change nothing is still listed), so it leaks nothing.
  *
@@ -180,21 +182,30 @@ public final class ReleaseTransformer {
             if (scratch == null) {
                 scratch = new double[n];
             }
-            addNoise(q, noise, rng, scratch, keepLabel ? top : argmax(q));
+            addNoise(q, noise, rng, scratch, keepLabel ? top : -1);
             if (keepLabel) {
                 keepOnTop(q, top);
             }
         }
 
-        boolean labelOnly = spec.form() == ReleaseSpec.Form.LABEL_ONLY;
-        int limit = labelOnly ? 1 : spec.topK() > 0 ? Math.min(spec.topK(), n) : n;
-        int[] order = order(q, top, limit);
-        String label = labels.get(order[0]);
+        // The released label: the raw top, which the steps above kept on top, or the top of the
+        // perturbed scores (the first on ties, never the raw order).
+        int lead = keepLabel ? top : argmax(q);
         List<String> applied = applied(spec, true);
-        if (labelOnly) {
-            return new ReleasedPrediction(label, List.of(), OptionalDouble.empty(), applied);
+        if (spec.form() == ReleaseSpec.Form.LABEL_ONLY) {
+            return new ReleasedPrediction(labels.get(lead), List.of(), OptionalDouble.empty(), applied);
         }
-
+        // Rounding first, so that what follows sees only the released values: ordering the ties it
+        // makes by the values before rounding would give back the ranking it hides.
+        double step = spec.round();
+        if (step > 0) {
+            double maxSteps = maxSteps(step);
+            for (int i = 0; i < n; i++) {
+                q[i] = roundToGrid(q[i], step, maxSteps);
+            }
+        }
+        int limit = spec.topK() > 0 ? Math.min(spec.topK(), n) : n;
+        int[] order = order(q, lead, limit);
         int count = limit;
         double minConfidence = spec.minConfidence();
         if (minConfidence > 0) {
@@ -204,15 +215,12 @@ public final class ReleaseTransformer {
             }
             count = kept;
         }
-        double step = spec.round();
-        double maxSteps = step > 0 ? maxSteps(step) : 0;
         ScoredLabel[] out = new ScoredLabel[count];
         for (int i = 0; i < count; i++) {
             int c = order[i];
-            double v = step > 0 ? roundToGrid(q[c], step, maxSteps) : q[c];
-            out[i] = new ScoredLabel(labels.get(c), v);
+            out[i] = new ScoredLabel(labels.get(c), q[c]);
         }
-        return new ReleasedPrediction(label, List.of(out), OptionalDouble.empty(), applied);
+        return new ReleasedPrediction(labels.get(lead), List.of(out), OptionalDouble.empty(), applied);
     }
 
     private ReleasedPrediction regression(double value, ReleaseSpec spec, RandomGenerator rng) {
@@ -305,18 +313,26 @@ public final class ReleaseTransformer {
 
     /**
      * Adds noise to each coordinate of the distribution {@code q}, clips at 0 and renormalises, in
-     * place. If everything is clipped, {@code q} becomes one-hot at {@code fallbackTop}.
+     * place. If everything is clipped, {@code q} becomes one-hot at {@code keep}, or, when
+     * {@code keep} is -1, at the highest noisy value: a choice made from the noisy values alone, so
+     * the label stays inside the noise's guarantee.
      */
-    static void addNoise(double[] q, Noise noise, RandomGenerator rng, double[] scratch, int fallbackTop) {
+    static void addNoise(double[] q, Noise noise, RandomGenerator rng, double[] scratch, int keep) {
         double scale = scale(noise);
         boolean laplace = noise.mechanism() == Noise.Mechanism.LAPLACE;
+        int noisyTop = 0;
+        double best = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < q.length; i++) {
             double v = laplace ? SecureNoise.laplace(q[i], scale, rng) : SecureNoise.gaussian(q[i], scale, rng);
+            if (v > best) {
+                best = v;
+                noisyTop = i;
+            }
             scratch[i] = v > 0 ? v : 0;
         }
         if (!normalise(scratch, q)) {
             Arrays.fill(q, 0);
-            q[fallbackTop] = 1.0;
+            q[keep >= 0 ? keep : noisyTop] = 1.0;
         }
     }
 
@@ -442,12 +458,15 @@ public final class ReleaseTransformer {
     /**
      * {@code k * step}, computed as {@code k / n} when the step is {@code 1/n} for a whole n (0.05,
      * 0.01, 0.1, 0.25...): the division gives the double nearest the exact grid value, which prints
-     * as {@code 0.35} where {@code 7 * 0.05} prints as {@code 0.35000000000000003}.
+     * as {@code 0.35} where {@code 7 * 0.05} prints as {@code 0.35000000000000003}. "Is {@code 1/n}"
+     * means within a few units in the last place: a step only near {@code 1/n} (such as
+     * {@code 1.0000000000011E-4}) keeps {@code k * step}, or {@code value / step} would miss
+     * {@code k} by more than the documented 1e-9.
      */
     static double onGrid(double k, double step) {
         double inverse = 1.0 / step;
         double n = Math.rint(inverse);
-        return n >= 1 && Math.abs(inverse - n) <= 1e-9 * n ? k / n : k * step;
+        return n >= 1 && Math.abs(inverse - n) <= 4 * Math.ulp(n) ? k / n : k * step;
     }
 
     /** {@code v} rounded to 2 significant digits, half up. */
@@ -496,14 +515,14 @@ public final class ReleaseTransformer {
         }
         if (classification) {
             if (!labelOnly) {
+                if (spec.round() > 0) {
+                    out.add("round(" + spec.round() + ")");
+                }
                 if (spec.minConfidence() > 0) {
                     out.add("min_confidence(" + spec.minConfidence() + ")");
                 }
                 if (spec.topK() > 0) {
                     out.add("top_k(" + spec.topK() + ")");
-                }
-                if (spec.round() > 0) {
-                    out.add("round(" + spec.round() + ")");
                 }
             }
         } else if (spec.round() > 0) {

@@ -19,6 +19,7 @@ import dev.veil.spi.ReleaseSpec.Noise;
 import dev.veil.spi.ReleaseSpec.Noise.Mechanism;
 import dev.veil.spi.ReleaseSpec.ReverseSigmoid;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -190,8 +191,8 @@ class ReleaseTransformerPropertiesTest {
         Gen<ReleaseSpec> topK = specs().map(s -> new ReleaseSpec(Form.TOP_K, Math.max(1, s.topK()), s.round(),
                 s.minConfidence(), s.reverseSigmoid(), s.noise(), s.allowLabelChange()));
         qt().withExamples(EXAMPLES).forAll(scoreVectors(), topK, longs().all()).checkAssert((s, spec, seed) -> {
-            // the same perturbations and seed, released in full, show the distribution the cut-off saw
-            ReleaseSpec fullSpec = new ReleaseSpec(Form.FULL, 0, 0, 0, spec.reverseSigmoid(), spec.noise(),
+            // the same perturbations, rounding and seed, released in full, show the scores the cut-off saw
+            ReleaseSpec fullSpec = new ReleaseSpec(Form.FULL, 0, spec.round(), 0, spec.reverseSigmoid(), spec.noise(),
                     spec.allowLabelChange());
             ReleasedPrediction full = release(s, fullSpec, seed);
             ReleasedPrediction r = release(s, spec, seed);
@@ -203,6 +204,43 @@ class ReleaseTransformerPropertiesTest {
             List<String> released = r.scores().stream().map(ScoredLabel::label).toList();
             assertThat(released).isEqualTo(fullLabels.subList(0, released.size()));
             assertThat(r.label()).isEqualTo(full.label());
+        });
+    }
+
+    @Test
+    void shouldNotRevealTheRawOrderOfScoresThatRoundToTheSameValue() {
+        // Swapping the raw scores of two classes below the top that round to the same value
+        // must not change the release: rounding hides which of them was higher.
+        Gen<ReleaseSpec> rounding = specs().map(s -> new ReleaseSpec(s.form() == Form.LABEL_ONLY ? Form.FULL : s.form(),
+                s.topK(), s.round() > 0 ? s.round() : 0.1, s.minConfidence(), null, null, false));
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), rounding).checkAssert((s, spec) -> {
+            ReleasedPrediction r = release(s, spec, 0L);
+            int top = prediction(s).topIndex();
+            double sum = 0;
+            for (double v : s) {
+                sum += v;
+            }
+            for (int i = 0; i < s.length; i++) {
+                for (int j = i + 1; j < s.length; j++) {
+                    double a = s[i] / sum / spec.round();
+                    double b = s[j] / sum / spec.round();
+                    // the same grid point, and not so near a cell's edge that summing the scores in
+                    // another order (which moves the last bits) could change it
+                    if (s[i] == s[top] || s[j] == s[top] || s[i] == s[j] || !Double.isFinite(sum) || Math.rint(a) != Math.rint(b)
+                            || Math.abs(Math.abs(a - Math.rint(a)) - 0.5) < 1e-6
+                            || Math.abs(Math.abs(b - Math.rint(b)) - 0.5) < 1e-6) {
+                        continue;
+                    }
+                    double[] swapped = s.clone();
+                    swapped[i] = s[j];
+                    swapped[j] = s[i];
+                    ReleasedPrediction other = release(swapped, spec, 0L);
+                    assertThat(other.label()).as("%s swapped at %d, %d", Arrays.toString(s), i, j)
+                            .isEqualTo(r.label());
+                    assertThat(other.scores()).as("%s swapped at %d, %d", Arrays.toString(s), i, j)
+                            .isEqualTo(r.scores());
+                }
+            }
         });
     }
 

@@ -222,6 +222,17 @@ class ReleaseTransformerTest {
         }
 
         @Test
+        void shouldTakeTheFallbackLabelFromTheNoisyValuesWhenLabelChangeIsAllowed() {
+            // a: 0 + 0, b: 0.6 - 0.7347, c: 0.4 - 0.7347: all clipped, and the highest noisy value is a's,
+            // although b is the top of the distribution the noise was added to
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0, 0.6, 0.4),
+                    spec(Form.FULL, 0, 0, 0, null, laplace, true), longs(ZERO, MINUS, MINUS));
+
+            assertThat(r.label()).isEqualTo("a");
+            assertThat(scores(r)).containsExactly(1.0, 0.0, 0.0);
+        }
+
+        @Test
         void shouldUseReverseSigmoidTopAsFallbackWhenLabelChangeIsAllowed() {
             // reverse sigmoid (beta 2, gamma 1) makes y the top; then noise clips everything
             ReleasedPrediction r = transformer.apply(classes(List.of("x", "y"), 0.6, 0.4),
@@ -392,12 +403,48 @@ class ReleaseTransformerTest {
         }
 
         @Test
+        void shouldOrderScoresThatRoundingTiesByClassIndexNotByTheirRawValues() {
+            // the three low classes all round to 0: their raw order must not show in the release
+            ReleaseSpec round = spec(Form.FULL, 0, 0.1, 0, null, null, false);
+            List<String> abcd = List.of("a", "b", "c", "d");
+            for (double[] raw : new double[][] {{0.97, 0.012, 0.010, 0.008}, {0.97, 0.008, 0.010, 0.012},
+                    {0.97, 0.010, 0.012, 0.008}}) {
+                ReleasedPrediction r = transformer.apply(classes(abcd, raw), round, null);
+
+                assertThat(labels(r)).containsExactly("a", "b", "c", "d");
+                assertThat(scores(r)).containsExactly(1.0, 0.0, 0.0, 0.0);
+            }
+        }
+
+        @Test
+        void shouldChooseTheTopKAmongTiesByClassIndex() {
+            // b, c and d all round to 0.25; which two of them follow the top must not depend on 0.26 > 0.24
+            ReleaseSpec top3 = spec(Form.TOP_K, 3, 0.05, 0, null, null, false);
+            List<String> abcd = List.of("a", "b", "c", "d");
+            ReleasedPrediction r1 = transformer.apply(classes(abcd, 0.26, 0.24, 0.25, 0.25), top3, null);
+            ReleasedPrediction r2 = transformer.apply(classes(abcd, 0.26, 0.25, 0.25, 0.24), top3, null);
+
+            assertThat(labels(r1)).containsExactly("a", "b", "c");
+            assertThat(labels(r2)).isEqualTo(labels(r1));
+        }
+
+        @Test
+        void shouldApplyTheCutOffToTheRoundedScores() {
+            // 0.12 rounds to 0 at a step of 0.25, so it is cut by min_confidence 0.1 rather than released as 0
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.6, 0.28, 0.12),
+                    spec(Form.FULL, 0, 0.25, 0.1, null, null, false), null);
+
+            assertThat(labels(r)).containsExactly("a", "b");
+            assertThat(scores(r)).containsExactly(0.5, 0.25);
+        }
+
+        @Test
         void shouldApplyStepsInSpecOrder() {
             ReleasedPrediction r = transformer.apply(classes(List.of("a", "b", "c", "d"), 0.5, 0.3, 0.15, 0.05),
                     spec(Form.TOP_K, 2, 0.25, 0.1, new ReverseSigmoid(1, 0.1), null, false), null);
 
-            assertThat(r.applied()).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)", "min_confidence(0.1)",
-                    "top_k(2)", "round(0.25)");
+            assertThat(r.applied()).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)", "round(0.25)",
+                    "min_confidence(0.1)", "top_k(2)");
             assertThat(r.label()).isEqualTo("a");
             assertThat(scores(r)).hasSize(2);
         }
@@ -557,7 +604,7 @@ class ReleaseTransformerTest {
             List<String> first = transformer.apply(classes(ABC, 1, 2, 3), s, null).applied();
             List<String> second = transformer.apply(classes(ABC, 3, 2, 1), s, null).applied();
 
-            assertThat(second).isEqualTo(first).containsExactly("top_k(2)", "round(0.05)");
+            assertThat(second).isEqualTo(first).containsExactly("round(0.05)", "top_k(2)");
         }
 
         @Test
@@ -566,7 +613,7 @@ class ReleaseTransformerTest {
                     new Noise(Mechanism.LAPLACE, 0.5, 0, 0), false);
 
             assertThat(ReleaseTransformer.describe(s, true)).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)",
-                    "noise(laplace,epsilon=0.5)", "min_confidence(0.1)", "top_k(3)", "round(0.05)");
+                    "noise(laplace,epsilon=0.5)", "round(0.05)", "min_confidence(0.1)", "top_k(3)");
         }
     }
 }
