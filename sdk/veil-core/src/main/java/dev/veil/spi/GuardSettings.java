@@ -50,10 +50,11 @@ public record GuardSettings(
         // next, and so would the Guard's detectors, the signals in audit records and replay output).
         detectors = detectors == null ? Map.of() : ordered(detectors);
         onStateUnavailable = onStateUnavailable == null ? OnStateUnavailable.DENY : onStateUnavailable;
-        if (degradedRelease.form() != ReleaseSpec.Form.LABEL_ONLY && degradedRelease.noise() == null
-                && degradedRelease.round() == 0) {
-            throw new IllegalArgumentException(
-                    "output.degraded must minimise: label_only, or rounding or noise, was " + degradedRelease);
+        if (degradedRelease.form() != ReleaseSpec.Form.LABEL_ONLY) {
+            throw new IllegalArgumentException("output.degraded must be the most minimised release, form:"
+                    + " label_only (with round for a regression's value), was form: "
+                    + degradedRelease.form().name().toLowerCase(java.util.Locale.ROOT)
+                    + "; a degraded request must never get more than a normal one");
         }
     }
 

@@ -5,8 +5,13 @@ import java.util.Objects;
 
 /**
  * How much of a prediction to release. Transforms apply in this order: reverse sigmoid, noise,
- * confidence cut-off, top-k, rounding; then {@code form} decides what is shown. Every transform
+ * rounding, confidence cut-off, top-k; then {@code form} decides what is shown. Every transform
  * keeps the raw top label as the released top label unless {@code allowLabelChange} is true.
+ *
+ * <p>Noise on a {@link Form#LABEL_ONLY} release needs {@code allowLabelChange}: a label that must
+ * stay the raw top label gets nothing from noise, which would still be charged to the privacy
+ * budget and recorded as applied. (For a regression, whose label-only release is its value rounded
+ * to 2 significant digits, use {@code form: full} with {@code round} for a noisy, coarse value.)
  *
  * @param form what is shown: all scores, the top {@code topK}, or the label alone
  * @param topK for {@link Form#TOP_K}: how many scores ({@code >= 1})
@@ -104,6 +109,11 @@ public record ReleaseSpec(
         }
         if (!(minConfidence >= 0 && minConfidence < 1)) {
             throw new IllegalArgumentException("min_confidence must be in [0, 1), was " + minConfidence);
+        }
+        if (form == Form.LABEL_ONLY && noise != null && !allowLabelChange) {
+            throw new IllegalArgumentException("noise on a label_only release needs allow_label_change: true (the"
+                    + " released label is a noisy top label then); without it the label is always the raw top"
+                    + " label, and the noise would be charged to the privacy budget for nothing");
         }
     }
 

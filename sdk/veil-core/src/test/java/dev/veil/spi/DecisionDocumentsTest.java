@@ -323,7 +323,7 @@ class DecisionDocumentsTest {
                 authentication: { api_keys: { file: keys.json } }
                 monitoring: { detectors: { rate: { window_seconds: 60, low: 10, medium: 20, high: 30 } } }
                 output:
-                  degraded: { form: top_k, top_k: 1, round: 0.1 }
+                  degraded: { form: label_only, round: 0.1 }
                   privacy: { per_caller_epsilon: 5, on_exhausted: degrade }
                 """);
         write(dir, "keys.json", "{\"keys\": []}");
@@ -333,7 +333,7 @@ class DecisionDocumentsTest {
         assertThat(s.onError()).isEqualTo(GuardSettings.OnError.DEGRADE);
         assertThat(s.authentication().apiKeys().file()).isEqualTo("keys.json");
         assertThat(s.detectors()).containsOnlyKeys("rate");
-        assertThat(s.degradedRelease()).isEqualTo(new ReleaseSpec(ReleaseSpec.Form.TOP_K, 1, 0.1, 0, null, null, false));
+        assertThat(s.degradedRelease()).isEqualTo(new ReleaseSpec(ReleaseSpec.Form.LABEL_ONLY, 0, 0.1, 0, null, null, false));
         assertThat(s.privacy().onExhausted()).isEqualTo(GuardSettings.PrivacyBudget.OnExhausted.DEGRADE);
     }
 
@@ -357,7 +357,13 @@ class DecisionDocumentsTest {
         assertThat(settingsError(dir, "authentication: {anonymous: true}\n").getMessage())
                 .contains("missing required key 'name'");
         assertThat(settingsError(dir, "name: x\nauthentication: {anonymous: true}\noutput: {degraded: {form: full}}\n")
-                .getMessage()).contains("output.degraded: output.degraded must minimise");
+                .getMessage()).contains("output.degraded: output.degraded must be the most minimised release, form: "
+                        + "label_only (with round for a regression's value), was form: full");
+        assertThat(settingsError(dir, "name: x\nauthentication: {anonymous: true}\noutput: {degraded: {form: top_k, "
+                + "top_k: 1, round: 0.5}}\n").getMessage()).contains("output.degraded must be the most minimised release");
+        assertThat(settingsError(dir, "name: x\nauthentication: {anonymous: true}\noutput: {degraded: {form: label_only, "
+                + "noise: {mechanism: laplace, epsilon: 1}}, privacy: {per_caller_epsilon: 5}}\n").getMessage())
+                .contains("noise on a label_only release needs allow_label_change: true");
         assertThat(settingsError(dir, "name: x\nauthentication: {anonymous: true}\nmonitoring: {detectors: {rate: "
                 + "{window_seconds: 60, low: 30, medium: 20, high: 10}}}\n").getMessage())
                 .contains("monitoring.detectors.rate: ");

@@ -465,14 +465,18 @@ class ReleaseTransformerTest {
         @Test
         void shouldSkipScoreOnlyStepsButKeepPerturbationsForLabelOnly() {
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3),
-                    spec(Form.LABEL_ONLY, 2, 0.1, 0.2, new ReverseSigmoid(1, 0.1),
-                            new Noise(Mechanism.LAPLACE, 1, 0, 0), false),
-                    new SplittableRandom(5));
+                    spec(Form.LABEL_ONLY, 2, 0.1, 0.2, new ReverseSigmoid(1, 0.1), null, false), null);
 
             assertThat(r.label()).isEqualTo("b");
             assertThat(r.scores()).isEmpty();
-            assertThat(r.applied()).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)",
-                    "noise(laplace,epsilon=1.0)", "label_only");
+            assertThat(r.applied()).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)", "label_only");
+        }
+
+        @Test
+        void shouldRefuseNoiseOnALabelOnlyReleaseThatKeepsTheRawLabel() {
+            assertThatThrownBy(() -> spec(Form.LABEL_ONLY, 0, 0, 0, null, new Noise(Mechanism.LAPLACE, 1, 0, 0), false))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("noise on a label_only release needs allow_label_change: true");
         }
 
         @Test
