@@ -209,7 +209,7 @@ public final class JwtAuthenticator {
                         + ": duplicate kid; every key in a JWKS needs its own kid");
                 continue;
             }
-            if ((jwk.getKeyType() == KeyType.RSA || jwk.getKeyType() == KeyType.EC) && jwk.isPrivate()) {
+            if (jwk.getKeyType() != KeyType.OCT && jwk.isPrivate()) {
                 problems.add("keys[" + at.applyAsInt(k) + "]", name
                         + ": holds private key material; a bundle's JWKS must hold"
                         + " public keys only"
@@ -267,8 +267,11 @@ public final class JwtAuthenticator {
         } catch (JsonProcessingException syntax) {
             JsonLocation loc = syntax.getLocation();
             if (loc != null && loc.getLineNr() > 0) {
+                // Neither the parser's message nor the exception is passed on: both quote the malformed
+                // text, which in this file can be an HMAC secret or a private exponent.
                 return new PolicyLoadException(new PolicyError(problems.file(), loc.getLineNr(), loc.getColumnNr(),
-                        what + "invalid JSON: " + Sanitize.text(syntax.getOriginalMessage())), e);
+                        what + "invalid JSON here (the text is not repeated, since this file holds keys; check"
+                                + " the quotes, commas and brackets around this position)"));
             }
         } catch (IOException | RuntimeException ignored) {
             // not a syntax error: place it by nimbus's message below

@@ -371,10 +371,36 @@ class JwtAuthenticatorTest {
     @Test
     void shouldRejectJwksThatDoesNotParse() {
         assertThat(loadError(ALL, "not json".getBytes(StandardCharsets.UTF_8)).getMessage())
-                .contains("auth/jwks.json:1:1: not a valid JWKS ({\"keys\": [...]}): invalid JSON: ");
+                .contains("auth/jwks.json:1:1: not a valid JWKS ({\"keys\": [...]}): invalid JSON here");
         // valid JSON, but a key nimbus cannot read: the error points at that key
         assertThat(loadError(ALL, "{\"keys\": [{\"kty\": \"RSA\"}]}".getBytes(StandardCharsets.UTF_8)).getMessage())
                 .contains("auth/jwks.json:1:11: not a valid JWKS ({\"keys\": [...]}): Invalid JWK at position 0");
+    }
+
+    @Test
+    void shouldNotRepeatTheTextOfAMalformedJwksWhichMayBeASecret() {
+        String secret = "dQghQp3PYfQQQjq0SGViIYzvuMQAk7duR7g_C5WMwEw";
+        String text = "{\"keys\": [\n  {\"kty\": \"oct\", \"kid\": \"hs-1\", \"alg\": \"HS256\",\n   \"k\": "
+                + secret + "}\n]}";
+        PolicyLoadException e = loadError(ALL, text.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(e.getMessage()).contains("auth/jwks.json:3:9: not a valid JWKS ({\"keys\": [...]}): invalid JSON here")
+                .doesNotContain(secret.substring(0, 8));
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).doesNotContain(secret.substring(0, 8));
+        }
+    }
+
+    @Test
+    void shouldRejectAnOctetKeyPairPrivateKeyInTheJwks() {
+        String x = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]);
+        String d = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[] {1, 2, 3, 4, 5, 6, 7, 8,
+            9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32});
+        String text = "{\"keys\": [" + ec256.toPublicJWK().toJSONString() + ",\n {\"kty\": \"OKP\", \"crv\": \"Ed25519\","
+                + " \"kid\": \"ed\", \"x\": \"" + x + "\", \"d\": \"" + d + "\"}]}";
+
+        assertThat(loadError(ALL, text.getBytes(StandardCharsets.UTF_8)).getMessage())
+                .contains("key 'ed': holds private key material");
     }
 
     @Test
