@@ -52,11 +52,16 @@ public interface Guard<I> extends AutoCloseable {
     /**
      * Installs a new policy bundle atomically. Detector state, rate-limit buckets, blocks and spent
      * privacy budgets are kept. Throws {@link PolicyLoadException} (and keeps the current bundle)
-     * when the bundle's settings cannot be applied, e.g. an API key file that does not parse.
+     * when the bundle's settings cannot be applied, e.g. an API key file that does not parse, and
+     * {@link IllegalStateException} once the Guard is closed. A listener that throws does not make
+     * it throw: when it returns, the new bundle is in force.
      */
     void reload(PolicyBundle bundle);
 
-    /** Replaces the model atomically; requests in flight finish on the old one. */
+    /**
+     * Replaces the model atomically; requests in flight finish on the old one. Throws
+     * {@link IllegalStateException} once the Guard is closed.
+     */
     void swapModel(Model<I> model);
 
     /** The bundle in force. */
@@ -65,7 +70,14 @@ public interface Guard<I> extends AutoCloseable {
     /** The model in force. */
     ModelInfo model();
 
-    /** Drains and closes the audit log. Requests after close are denied with {@code audit_unavailable}. */
+    /**
+     * Drains and closes the audit log and the state store. Requests after close are denied with
+     * {@code audit_unavailable}. Close does not wait for requests already running: they finish,
+     * find the audit log closed and are denied with {@code audit_unavailable}, so keep the model
+     * usable until they have returned. Throws {@link AuditException} when records accepted earlier
+     * could not be written (see {@link AuditLog}); only the first call closes, and later calls do
+     * nothing.
+     */
     @Override
     void close();
 

@@ -1017,6 +1017,56 @@ class GuardTest {
         audited(g, 2);
     }
 
+    @Test
+    void listenerThrowingAnErrorDoesNotChangeDecisions() {
+        // an AssertionError from a test double, or a linkage error from a listener's own dependencies
+        events.toThrow = new AssertionError("listener bug");
+        Guard<double[]> g = guard(maxAge("alert"), modelA.as(OLD), x -> { });
+
+        Response r = g.predict(ask(ALICE, VALID));
+        Response d = g.predict(ask(BOB, VALID));
+        events.toThrow = new ExceptionInInitializerError("listener bug");
+        g.reload(maxAge("alert").set("name", "guard-test-2").load());
+        g.swapModel(modelA.as(INFO_B));
+
+        assertThat(released(r).prediction().scores()).isEqualTo(RELEASE_A);
+        denied(d, ReasonCode.FORBIDDEN, Stage.ACCESS, "default");
+        assertThat(g.policy().name()).isEqualTo("guard-test-2");
+        assertThat(g.model()).isEqualTo(INFO_B);
+        g.close();
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "");
+    }
+
+    @Test
+    void concurrentSwapsReportEachReplacedModelOnceAsPrevious() throws Exception {
+        Guard<double[]> g = guard(bundle());
+        int threads = 8;
+        int swaps = 2_000;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < swaps; i++) {
+                        g.swapModel(modelA.as(new ModelInfo("m", thread + "." + i, INFO_A.trainedAt())));
+                    }
+                }));
+            }
+            for (var f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        // every installed model but the last was replaced exactly once, and the first was the one built with
+        java.util.Map<String, Long> asPrevious = events.swaps.stream().map(e -> e.substring(0, e.indexOf("->")))
+                .collect(java.util.stream.Collectors.groupingBy(v -> v, java.util.stream.Collectors.counting()));
+        assertThat(events.swaps).hasSize(threads * swaps);
+        assertThat(asPrevious.values()).allMatch(n -> n == 1);
+        assertThat(asPrevious).containsKey(INFO_A.version()).doesNotContainKey(g.model().version());
+    }
+
     // ---------------------------------------------------------------- reload
 
     @Test
@@ -1238,5 +1288,21 @@ class GuardTest {
         assertThat(d.reason().message()).contains("audit");
         assertThat(modelA.calls()).as("a closed Guard answers nothing, so it asks the model nothing").isEqualTo(1);
         audited(g, 1);
+    }
+
+    @Test
+    void aClosedGuardRefusesSwapsAndReloadsAndClosesOnce() {
+        Guard<double[]> g = guard(bundle());
+        PolicyBundle other = bundle().set("name", "guard-label").load();
+        g.close();
+        g.close();
+
+        assertThatThrownBy(() -> g.swapModel(modelA.as(INFO_B))).isInstanceOf(IllegalStateException.class)
+                .hasMessage("the Guard is closed");
+        assertThatThrownBy(() -> g.reload(other)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("the Guard is closed");
+        assertThat(g.model()).isEqualTo(INFO_A);
+        assertThat(events.swaps).isEmpty();
+        assertThat(events.reloads).isEmpty();
     }
 }

@@ -116,6 +116,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         Objects.requireNonNull(bundle, "bundle");
         PolicyBundle previous;
         synchronized (reloadLock) {
+            requireOpen();
             PolicyRuntime old = runtime;
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
             runtime = next;
@@ -127,14 +128,29 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public void swapModel(Model<I> next) {
         Objects.requireNonNull(next, "model");
-        ModelInfo previous = model.info();
-        model = next;
-        safely(() -> listener.onModelSwapped(previous, next.info()));
+        Model<I> previous;
+        synchronized (reloadLock) {
+            requireOpen();
+            previous = model;
+            model = next;
+        }
+        safely(() -> listener.onModelSwapped(previous.info(), next.info()));
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the Guard is closed");
+        }
     }
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (reloadLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         try {
             audit.close();
         } finally {
@@ -684,10 +700,17 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
+    /**
+     * Runs a listener callback. Whatever it throws (an {@code AssertionError} or a linkage error as
+     * well as an exception) is logged and ignored, so that it never changes what a request or a
+     * reload returns; only a VirtualMachineError (out of memory, stack overflow) goes on.
+     */
     private static void safely(Runnable r) {
         try {
             r.run();
-        } catch (Exception e) {
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable e) {
             LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", e);
         }
     }

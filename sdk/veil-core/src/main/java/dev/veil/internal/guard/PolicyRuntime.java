@@ -32,6 +32,9 @@ final class PolicyRuntime {
     private final StatefulDetector[] builtins;
     private final Detector[] detectors;
     private final int maxCallers;
+    /** As many distinct contracts as {@code DecisionDocuments} interns. */
+    static final int MAX_CACHED_CONTRACTS = 1024;
+
     private final Map<InputContract, CompiledContract> contracts = new ConcurrentHashMap<>();
     private volatile InputContract lastContract;
     private volatile CompiledContract lastCompiled;
@@ -142,6 +145,11 @@ final class PolicyRuntime {
         return l.text();
     }
 
+    /** How many compiled contracts are kept (for tests). */
+    int cachedContracts() {
+        return contracts.size();
+    }
+
     /** The compiled form of a contract; the YAML engine returns the same instances, so this is one check. */
     CompiledContract contract(InputContract c) {
         if (c == lastContract) {
@@ -150,7 +158,16 @@ final class PolicyRuntime {
                 return cc;
             }
         }
-        CompiledContract cc = contracts.computeIfAbsent(c, CompiledContract::compile);
+        CompiledContract cc = contracts.get(c);
+        if (cc == null) {
+            cc = CompiledContract.compile(c);
+            // A Rego policy may build a contract per request (from the caller or the feature names):
+            // those are compiled each time rather than kept without bound.
+            if (contracts.size() < MAX_CACHED_CONTRACTS) {
+                CompiledContract raced = contracts.putIfAbsent(c, cc);
+                cc = raced != null ? raced : cc;
+            }
+        }
         lastCompiled = cc;
         lastContract = c;
         return cc;
