@@ -9,8 +9,10 @@ import java.util.function.LongSupplier;
  * write a warning with a stack trace for every refused request. The first failure is logged with
  * its stack trace; while the outage lasts, at most one line per {@link #EVERY_NANOS} says how many
  * requests it has affected; the first success after it says that the store is back and how many
- * requests the outage affected in all. Thread-safe; a success costs one volatile read while the
- * store is up.
+ * requests the outage affected in all. An outage that starts less than a minute after the last
+ * logged one started (a store that flaps, or a queue that is full now and then) is counted but
+ * not logged: its requests appear in the next line that is. Thread-safe; a success costs one
+ * volatile read while the store is up.
  */
 final class OutageLog {
     /** At most one line per minute while an outage lasts. */
@@ -22,6 +24,11 @@ final class OutageLog {
     private final AtomicLong affected = new AtomicLong();
     private final AtomicLong nextLine = new AtomicLong();
     private volatile boolean down;
+    /** Whether the current outage was logged (guarded by this). */
+    private boolean reported;
+    /** When the last logged outage started (guarded by this). */
+    private long lastReported;
+    private boolean everReported;
 
     /** @param what what is out, for the messages: {@code "state store"}, {@code "audit log"} */
     OutageLog(String what, System.Logger log, LongSupplier nanoTime) {
@@ -43,9 +50,14 @@ final class OutageLog {
                 if (!down) {
                     down = true;
                     nextLine.set(now + EVERY_NANOS);
-                    log.log(System.Logger.Level.WARNING, what + " unavailable (decision " + decisionId + " "
-                            + outcome + "); requests are " + outcome + " while it lasts, logged here at most once a "
-                            + "minute", e);
+                    reported = !everReported || now - lastReported >= EVERY_NANOS;
+                    if (reported) {
+                        everReported = true;
+                        lastReported = now;
+                        log.log(System.Logger.Level.WARNING, what + " unavailable (decision " + decisionId + " "
+                                + outcome + "); requests are " + outcome + " while it lasts, logged here at most "
+                                + "once a minute", e);
+                    }
                     return;
                 }
             }
@@ -63,9 +75,11 @@ final class OutageLog {
             synchronized (this) {
                 if (down) {
                     down = false;
-                    long n = affected.getAndSet(0);
-                    log.log(System.Logger.Level.WARNING, what + " available again; the outage affected " + n
-                            + " request" + (n == 1 ? "" : "s"));
+                    if (reported) {
+                        long n = affected.getAndSet(0);
+                        log.log(System.Logger.Level.WARNING, what + " available again; the outage affected " + n
+                                + " request" + (n == 1 ? "" : "s"));
+                    }
                 }
             }
         }

@@ -70,4 +70,28 @@ class OutageLogTest {
         assertThat(log.lines.get(3)).startsWith("WARNING state store unavailable (decision d2000 degraded)");
         assertThat(log.thrown.get(3)).isSameAs(e);
     }
+
+    @Test
+    void aFlappingOutageIsLoggedAtMostOnceAMinute() {
+        // an audit queue that is full for one request now and then, as under a burst
+        Recorder log = new Recorder();
+        AtomicLong now = new AtomicLong(0);
+        OutageLog o = new OutageLog("audit log", log, now::get);
+        IllegalStateException e = new IllegalStateException("queue full");
+        for (int i = 0; i < 100; i++) {
+            now.addAndGet(30_000_000L); // 30 ms apart: 3 s in all
+            o.failed("d" + i, "refused (audit_unavailable)", e);
+            o.succeeded();
+        }
+        assertThat(log.lines).hasSize(2);
+        assertThat(log.lines.get(0)).startsWith("WARNING audit log unavailable (decision d0 refused");
+        assertThat(log.lines.get(1)).isEqualTo("WARNING audit log available again; the outage affected 1 request");
+
+        now.addAndGet(60_000_000_000L); // a minute later the next one is logged, with the ones not logged
+        o.failed("d100", "refused (audit_unavailable)", e);
+        o.succeeded();
+        assertThat(log.lines).hasSize(4);
+        assertThat(log.lines.get(2)).startsWith("WARNING audit log unavailable (decision d100 refused");
+        assertThat(log.lines.get(3)).isEqualTo("WARNING audit log available again; the outage affected 100 requests");
+    }
 }
