@@ -59,8 +59,10 @@ final class MonitorCommand implements Runnable {
                         + "model's raw class scores) may be absent, and "
                         + "detectors that read answers then stay silent; optional \"tenant\" (string) and \"roles\" "
                         + "(strings) describe the caller, who is authenticated by API key. The bundle's access "
-                        + "and validation refuse what a Guard would (the shipped bundles need roles); refusals are "
-                        + "counted on standard error, and a trace refused whole by access is an error. Lines are "
+                        + "and validation refuse what a Guard would; refusals are counted on standard error, and a "
+                        + "trace whose described callers access refuses whole is an error. A line without roles and "
+                        + "tenant does not say who its caller is: if access denies it, it is monitored anyway, without "
+                        + "a rate limit or quota, and a note on standard error counts such lines. Lines are "
                         + "replayed in file order, also when ts_ms goes back (a note says so): sort by ts_ms.",
                 "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "
                         + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}} (I: 0-based index "
@@ -71,8 +73,8 @@ final class MonitorCommand implements Runnable {
             exitCodeList = {
                 "0:the replay ran; its results were printed",
                 "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
-                        + "(FILE:LINE: what is wrong); the bundle's access rules refused every query; Redis cannot be "
-                        + "reached"
+                        + "(FILE:LINE: what is wrong); the bundle's access rules refused every query of callers the "
+                        + "trace describes (roles or tenant); Redis cannot be reached"
             })
     static final class Replay implements Callable<Integer> {
         @CommandLine.Spec
@@ -115,7 +117,7 @@ final class MonitorCommand implements Runnable {
                 }
             }
             long denied = replay.refusals().getOrDefault(MonitorReplay.Refusal.ACCESS_DENIED, 0L);
-            if (replay.queries() > 0 && denied == replay.queries()) {
+            if (replay.queries() > 0 && denied == replay.queries()) { // every line described its caller
                 throw new CliException(trace + ": the bundle's access rules refused every query of the trace ("
                         + replay.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED) + "), so no detector saw "
                         + "any: give the trace's lines the \"roles\" and \"tenant\" its callers have, as the "
@@ -128,6 +130,14 @@ final class MonitorCommand implements Runnable {
             out.println(replay.summary());
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
                     replay.firstRefusals());
+            if (replay.undescribed() > 0) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": note: " + replay.undescribed()
+                        + " quer" + (replay.undescribed() == 1 ? "y" : "ies") + " without roles or tenant, which the "
+                        + "bundle's access rules deny (first: " + replay.firstUndescribed() + "), "
+                        + (replay.undescribed() == 1 ? "was" : "were") + " monitored as from callers access lets "
+                        + "through, without a rate limit or quota: give the lines the \"roles\" and \"tenant\" their "
+                        + "callers have to apply the access rules");
+            }
             if (replay.backwards() > 0) {
                 spec.commandLine().getErr().println(spec.qualifiedName() + ": note: " + replay.backwards() + " line"
                         + (replay.backwards() == 1 ? " is" : "s are") + " earlier than the line before "

@@ -82,6 +82,24 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void linesWithoutRolesOrTenantAreMonitoredOnABundleWhoseAccessNeedsRoles() throws IOException {
+        // the replay contract's minimal format against the shipped bundle, which allows only callers with roles
+        String x = java.util.stream.IntStream.range(0, 784).mapToObj(i -> Double.toString((i % 28) / 28.0))
+                .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+        Path t = trace("{\"caller\": \"a\", \"ts_ms\": 1700000000000, \"features\": " + x + "}\n"
+                + "{\"caller\": \"a\", \"ts_ms\": 1700000001000, \"features\": " + x + "}\n");
+        Result r = veil("monitor", "replay", "--bundle", "../../policies/bundles/image-classifier", "--trace", s(t));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines().get(0)).startsWith("{\"caller\": \"a\", \"queries\": 2, ");
+        assertThat(r.errLines()).contains("veil monitor replay: note: 2 queries without roles or tenant, which the "
+                + "bundle's access rules deny (first: line 1 (caller a): access rule default: no access rule allows "
+                + "this caller; ask the ML platform team for the analyst role), were monitored as from callers "
+                + "access lets through, without a rate limit or quota: give the lines the \"roles\" and \"tenant\" "
+                + "their callers have to apply the access rules");
+    }
+
+    @Test
     void linesThatGoBackInTimeAreReplayedInFileOrderWithANote() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
                 {"caller": "a", "ts_ms": 1700000060000, "features": [0.1, 0.2, 0.3]}

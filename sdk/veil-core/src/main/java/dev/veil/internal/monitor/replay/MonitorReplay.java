@@ -43,7 +43,10 @@ import java.util.Set;
  * <ol>
  *   <li>the caller is authenticated by API key, with the line's {@code tenant} and {@code roles}
  *       (none by default), and the policy's {@code access} question is asked; a denied query stops
- *       here, as in the Guard (no state is touched);
+ *       here, as in the Guard (no state is touched). A line that does not describe its caller (no
+ *       roles, no tenant: the replay contract's minimal format) is not stopped by a denial: the
+ *       trace does not say who its caller is, so it is taken as a caller the access rules let
+ *       through, without a rate limit or daily quota ({@link #undescribed()} counts them);
  *   <li>{@code validation}: the input contract is checked (an unnamed feature vector of 8 bytes per
  *       feature; the model is named {@code model}, version {@code 0}, age 0 days);
  *   <li>one batch to the state store: the caller's block, its rate limit and daily quota from the
@@ -121,6 +124,8 @@ public final class MonitorReplay {
     private final EnumMap<Refusal, Long> refusals = new EnumMap<>(Refusal.class);
     private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
     private long queries;
+    private long undescribed;
+    private String firstUndescribed;
     private long lastTimeMillis = Long.MIN_VALUE;
     private long backwards;
     private int firstBackwardsLine;
@@ -218,8 +223,16 @@ public final class MonitorReplay {
                 features.size(), payload, features.names(), List.of(), false, null);
 
         AccessDecision ad = policy.access(in);
+        boolean limited = true;
         if (!ad.allow()) {
-            return refuse(q, index, Refusal.ACCESS_DENIED, "access rule " + ad.rule() + ": " + ad.message());
+            if (!q.roles().isEmpty() || !q.tenant().isEmpty()) {
+                return refuse(q, index, Refusal.ACCESS_DENIED, "access rule " + ad.rule() + ": " + ad.message());
+            }
+            if (undescribed++ == 0) {
+                firstUndescribed = "line " + q.line() + " (caller " + q.caller() + "): access rule " + ad.rule()
+                        + ": " + ad.message();
+            }
+            limited = false;
         }
         ValidationDecision vd = policy.validation(in);
         Violation violation = contracts.computeIfAbsent(vd.contract(), CompiledContract::compile)
@@ -231,7 +244,9 @@ public final class MonitorReplay {
         List<StateOp> ops = new ArrayList<>(2 + 2 * detectors.length);
         if (enforce) {
             ops.add(new StateOp.BlockedUntil(caller.id(), now));
-            ops.add(new StateOp.Acquire(caller.id(), ad.rateLimit(), ad.dailyQuota(), now));
+            if (limited) {
+                ops.add(new StateOp.Acquire(caller.id(), ad.rateLimit(), ad.dailyQuota(), now));
+            }
         }
         if (violation == null) {
             for (int i = 0; i < detectors.length; i++) {
@@ -245,7 +260,7 @@ public final class MonitorReplay {
             if (blockedUntil > now) {
                 return refuse(q, index, Refusal.BLOCKED, "blocked until " + Instant.ofEpochMilli(blockedUntil));
             }
-            switch ((StateOp.Permit) results[1]) {
+            switch (limited ? (StateOp.Permit) results[1] : StateOp.Permit.ALLOWED) {
                 case ALLOWED -> { }
                 case RATE_LIMITED -> {
                     return refuse(q, index, Refusal.RATE_LIMITED, "rate limit of access rule " + ad.rule());
@@ -363,6 +378,19 @@ public final class MonitorReplay {
 
     public long queries() {
         return queries;
+    }
+
+    /**
+     * How many queries the access rules denied but were monitored, because their lines do not
+     * describe the caller (no roles, no tenant).
+     */
+    public long undescribed() {
+        return undescribed;
+    }
+
+    /** The first of those: line, caller and the access rule that denied it; {@code null} if none. */
+    public String firstUndescribed() {
+        return firstUndescribed;
     }
 
     /** How many queries were refused before monitoring, by reason (every reason present, 0 if none). */
