@@ -253,6 +253,21 @@ class RedisStateStoreTest {
     }
 
     @Test
+    void aLedgerThatNeverRenewsHasNoTimeToLive() throws Exception {
+        // period_seconds 0: spending counts for good, so an idle caller must not get a fresh budget
+        // when a key expires (the in-memory ledger never forgets it either)
+        long now = CLOCK.millis();
+        PrivacyBudget never = new PrivacyBudget(1, 5, 0, null);
+        store.execute(new StateOp.Charge("dora", 0.6, 0, new PrivacyBudget(1, 5, 3600, null), now));
+        assertThat(Long.parseLong(REDIS.command("PTTL", "t:{m}:p:c:dora"))).isPositive();
+        store.execute(new StateOp.Charge("dora", 0.3, 0, never, now));
+        assertThat(Long.parseLong(REDIS.command("PTTL", "t:{m}:p:g"))).isEqualTo(-1L);
+        assertThat(Long.parseLong(REDIS.command("PTTL", "t:{m}:p:c:dora"))).isEqualTo(-1L);
+        assertThat(store.execute(new StateOp.Charge("dora", 0.2, 0, never, now))[0])
+                .isEqualTo(StateOp.Budget.CALLER_EXHAUSTED);
+    }
+
+    @Test
     void aLedgerWrittenByTheFormat1ScriptKeepsItsSpendingUntilTheEndOfTheCurrentPeriod() throws Exception {
         // The format 1 script kept the period as floor(epochSecond / periodSeconds), here of a day,
         // and no period end. The budget is now hourly: the day's spending must not be handed out again

@@ -323,12 +323,17 @@ ops.C = function()
   if g == nil then
     g = {p = fmt(now), eh = 0, el = 0, dh = 0, dl = 0, n = 0, r = pend == '' and 'never' or pend}
   end
-  local ttl = 366 * DAY
+  -- A ledger that never renews is kept for good, as in memory: an expiry would hand an idle caller
+  -- a fresh budget. (Its callers are bounded by max callers.)
+  local ttl = nil
   if g.r ~= 'never' then ttl = math.min(math.max(1, tonumber(g.r) * 1000 - now + DAY), TWO53) end
+  local function expire(k)
+    if ttl then redis.call('PEXPIRE', k, fmt(ttl)) else redis.call('PERSIST', k) end
+  end
   local function save_g()
     redis.call('HSET', gk, 'p', g.p, 'eh', fmt(g.eh), 'el', fmt(g.el), 'dh', fmt(g.dh), 'dl', fmt(g.dl),
         'n', fmt(g.n), 'r', g.r)
-    redis.call('PEXPIRE', gk, fmt(ttl))
+    expire(gk)
   end
   local w = redis.call('HMGET', ck, unpack(LG))
   local a = nil
@@ -347,7 +352,7 @@ ops.C = function()
   if global then g.eh, g.el, g.dh, g.dl = geh, gel, gdh, gdl end
   save_g()
   redis.call('HSET', ck, 'p', g.p, 'eh', fmt(neh), 'el', fmt(nel), 'dh', fmt(ndh), 'dl', fmt(ndl))
-  redis.call('PEXPIRE', ck, fmt(ttl))
+  expire(ck)
   return 0
 end
 
