@@ -66,15 +66,23 @@ public record GuardSettings(
     }
 
     /**
-     * Privacy budgets for releases with noise.
+     * Privacy budgets for releases with noise. Basic composition: a period's releases cost the sum of
+     * their epsilons and the sum of their deltas (0 for Laplace).
      *
      * @param perCallerEpsilon each caller's total epsilon per period ({@code > 0})
      * @param globalEpsilon everybody's total epsilon per period (Sybil accounts pool their
      *     answers), {@code 0} for no global ledger
      * @param periodSeconds length of a budget period; 0 means the budget never renews
      * @param onExhausted {@link OnExhausted#DEGRADE} (answer label only) or {@link OnExhausted#DENY}
+     * @param perCallerDelta each caller's total delta per period, in [0, 1)
+     *     ({@link #DEFAULT_DELTA} by the shorter constructor)
+     * @param globalDelta everybody's total delta per period when a global ledger is kept, in [0, 1)
      */
-    public record PrivacyBudget(double perCallerEpsilon, double globalEpsilon, long periodSeconds, OnExhausted onExhausted) {
+    public record PrivacyBudget(double perCallerEpsilon, double globalEpsilon, long periodSeconds, OnExhausted onExhausted,
+            double perCallerDelta, double globalDelta) {
+        /** The delta budget, per caller and global, when the policy names none. */
+        public static final double DEFAULT_DELTA = 1e-3;
+
         /** What happens when a budget is spent. */
         public enum OnExhausted {
             DEGRADE,
@@ -91,7 +99,38 @@ public record GuardSettings(
             if (periodSeconds < 0) {
                 throw new IllegalArgumentException("privacy.period_seconds must be >= 0, was " + periodSeconds);
             }
+            if (!(perCallerDelta >= 0 && perCallerDelta < 1)) {
+                throw new IllegalArgumentException("privacy.per_caller_delta must be in [0, 1), was " + perCallerDelta);
+            }
+            if (!(globalDelta >= 0 && globalDelta < 1)) {
+                throw new IllegalArgumentException("privacy.global_delta must be in [0, 1), was " + globalDelta);
+            }
             onExhausted = onExhausted == null ? OnExhausted.DENY : onExhausted;
+        }
+
+        /** Budgets with the {@link #DEFAULT_DELTA} for each caller and for everybody. */
+        public PrivacyBudget(double perCallerEpsilon, double globalEpsilon, long periodSeconds, OnExhausted onExhausted) {
+            this(perCallerEpsilon, globalEpsilon, periodSeconds, onExhausted, DEFAULT_DELTA, DEFAULT_DELTA);
+        }
+
+        /**
+         * Why a release of {@code noise} could never be charged under these budgets, or {@code null}
+         * when it could: its epsilon or delta exceeds a whole period's budget.
+         */
+        public String unpayable(ReleaseSpec.Noise noise) {
+            if (noise.epsilon() > perCallerEpsilon) {
+                return "its epsilon " + noise.epsilon() + " exceeds privacy.per_caller_epsilon " + perCallerEpsilon;
+            }
+            if (globalEpsilon > 0 && noise.epsilon() > globalEpsilon) {
+                return "its epsilon " + noise.epsilon() + " exceeds privacy.global_epsilon " + globalEpsilon;
+            }
+            if (noise.delta() > perCallerDelta) {
+                return "its delta " + noise.delta() + " exceeds privacy.per_caller_delta " + perCallerDelta;
+            }
+            if (globalEpsilon > 0 && noise.delta() > globalDelta) {
+                return "its delta " + noise.delta() + " exceeds privacy.global_delta " + globalDelta;
+            }
+            return null;
         }
     }
 

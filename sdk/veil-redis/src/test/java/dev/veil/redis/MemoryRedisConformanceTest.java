@@ -63,7 +63,9 @@ class MemoryRedisConformanceTest {
     private static final double[] DELTAS = {0, 0, 1e-6, 1e-4, 5e-4};
     private static final PrivacyBudget[] BUDGETS = {
         new PrivacyBudget(1.0, 0, 0, null), new PrivacyBudget(1.0, 2.0, 60, null),
-        new PrivacyBudget(0.5, 1.2, 3600, null), new PrivacyBudget(2.0, 2.5, 86_400, null)};
+        new PrivacyBudget(0.5, 1.2, 3600, null), new PrivacyBudget(2.0, 2.5, 86_400, null),
+        // delta budgets of their own, each binding before the other at the deltas charged
+        new PrivacyBudget(1.0, 2.0, 60, null, 2e-4, 6e-4), new PrivacyBudget(2.0, 2.5, 86_400, null, 1e-3, 3e-4)};
     /** One budget with different periods: what a charge gets depends on the period alone. */
     private static final PrivacyBudget[] PERIODS = {
         new PrivacyBudget(1.0, 1.5, 86_400, null), new PrivacyBudget(1.0, 1.5, 3600, null),

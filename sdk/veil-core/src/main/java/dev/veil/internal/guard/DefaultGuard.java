@@ -486,14 +486,16 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (spec.noise() != null) {
                 StateOp.Budget charge = charge(settings, x, spec);
                 if (charge != StateOp.Budget.GRANTED) {
+                    String unpayable = settings.privacy().unpayable(spec.noise());
+                    spent = unpayable != null ? "this release can never be charged: " + unpayable
+                            : budgetMessage(charge);
                     if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
-                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", budgetMessage(charge)));
+                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", spent));
                         x.outcome(Stage.OUTPUT, StageOutcome.DENY);
                         return;
                     }
                     x.degraded = true;
                     x.rules.add("output:budget_exhausted");
-                    spent = budgetMessage(charge);
                     spec = settings.degradedRelease().noise() == null ? settings.degradedRelease() : ReleaseSpec.LABEL_ONLY;
                 }
             }
@@ -575,8 +577,9 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     private static String budgetMessage(StateOp.Budget b) {
         return switch (b) {
-            case CALLER_EXHAUSTED -> "this caller's privacy budget is spent for the current period";
-            case GLOBAL_EXHAUSTED -> "the global privacy budget is spent for the current period (or cannot be read)";
+            case CALLER_EXHAUSTED -> "this caller's privacy budget (epsilon or delta) is spent for the current period";
+            case GLOBAL_EXHAUSTED -> "the global privacy budget (epsilon or delta) is spent for the current period (or"
+                    + " cannot be read)";
             case TOO_MANY_CALLERS -> "the privacy ledger tracks as many callers as it may; new callers wait for the "
                     + "next period";
             case GRANTED -> "granted";

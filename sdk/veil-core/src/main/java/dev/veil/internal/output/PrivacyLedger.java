@@ -17,12 +17,12 @@ import java.util.Objects;
  * sum of their epsilons and the sum of their deltas. A charge is granted only if, after it, both
  * <ul>
  *   <li>the caller's epsilon sum is at most {@code perCallerEpsilon} and the caller's delta sum is
- *       at most {@link #DELTA_BUDGET} (1e-3), and</li>
- *   <li>when a global ledger is kept, everybody's epsilon sum is at most {@code globalEpsilon} and
- *       everybody's delta sum is at most {@link #DELTA_BUDGET}.</li>
+ *       at most {@code perCallerDelta}, and</li>
+ *   <li>when a global ledger is kept ({@code globalEpsilon > 0}), everybody's epsilon sum is at most
+ *       {@code globalEpsilon} and everybody's delta sum is at most {@code globalDelta}.</li>
  * </ul>
- * The delta budget is fixed (not configurable in {@link PrivacyBudget}): 1e-3 allows, for example,
- * a thousand Gaussian releases at delta 1e-6 per caller. Laplace releases charge delta 0.
+ * The delta budgets default to {@link PrivacyBudget#DEFAULT_DELTA} (1e-3: for example a thousand
+ * Gaussian releases at delta 1e-6). Laplace releases charge delta 0.
  *
  * <p><b>Exact accounting.</b> Sums are kept in fixed point, epsilon in units of 1e-12 and delta in
  * units of 1e-18, converting each number from its shortest decimal form: three charges of 0.1 spend
@@ -62,8 +62,6 @@ import java.util.Objects;
  * additions); charges only happen for releases with noise, whose sampling costs more.
  */
 public final class PrivacyLedger {
-    /** Delta allowed per caller and globally per period. */
-    public static final double DELTA_BUDGET = 1e-3;
     /** Callers tracked per period by {@link #PrivacyLedger(PrivacyBudget, Clock)}. */
     public static final int DEFAULT_MAX_CALLERS = 100_000;
 
@@ -125,11 +123,12 @@ public final class PrivacyLedger {
 
     private final Clock clock;
     private final int maxCallers;
-    private final long deltaBudget;
     // Budgets: written under the lock by withBudget, read under it by charge.
     private volatile long periodSeconds;
     private long callerEpsilonBudget;
     private long globalEpsilonBudget;
+    private long deltaBudget;
+    private long globalDeltaBudget;
     private boolean global;
 
     private final Object lock = new Object();
@@ -170,7 +169,8 @@ public final class PrivacyLedger {
         this.global = budget.globalEpsilon() > 0;
         this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
                 MAX_EPSILON_UNITS);
-        this.deltaBudget = units(DELTA_BUDGET, DELTA_SCALE, RoundingMode.FLOOR);
+        this.deltaBudget = units(budget.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+        this.globalDeltaBudget = units(budget.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
         this.renewsAt = periodSeconds == 0 ? NEVER
                 : periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
     }
@@ -193,6 +193,8 @@ public final class PrivacyLedger {
             this.global = budget.globalEpsilon() > 0;
             this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
                     MAX_EPSILON_UNITS);
+            this.deltaBudget = units(budget.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+            this.globalDeltaBudget = units(budget.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
         }
         return this;
     }
@@ -231,7 +233,7 @@ public final class PrivacyLedger {
                 return new Charge(Status.CALLER_EXHAUSTED, epsilonOf(callerEpsilonBudget - spentEps),
                         deltaOf(deltaBudget - spentDelta), globalEpsilonLeft(), globalDeltaLeft());
             }
-            if (global && (eps > globalEpsilonBudget - everybody.epsilon || del > deltaBudget - everybody.delta)) {
+            if (global && (eps > globalEpsilonBudget - everybody.epsilon || del > globalDeltaBudget - everybody.delta)) {
                 return new Charge(Status.GLOBAL_EXHAUSTED, epsilonOf(callerEpsilonBudget - spentEps),
                         deltaOf(deltaBudget - spentDelta), globalEpsilonLeft(), globalDeltaLeft());
             }
@@ -267,7 +269,7 @@ public final class PrivacyLedger {
     }
 
     private double globalDeltaLeft() {
-        return global ? deltaOf(deltaBudget - everybody.delta) : Double.POSITIVE_INFINITY;
+        return global ? deltaOf(globalDeltaBudget - everybody.delta) : Double.POSITIVE_INFINITY;
     }
 
     /**

@@ -149,7 +149,7 @@ final class PolicyDocument {
 
     record Privacy(
             @JsonProperty(required = true) Double perCallerEpsilon, Double globalEpsilon, Long periodSeconds,
-            GuardSettings.PrivacyBudget.OnExhausted onExhausted) {}
+            GuardSettings.PrivacyBudget.OnExhausted onExhausted, Double perCallerDelta, Double globalDelta) {}
 
     // logging
     record LoggingSection(@JsonProperty("default") Logging defaults, List<LoggingRule> rules) {}

@@ -75,7 +75,7 @@ final class YamlPolicyCompiler {
         GuardSettings.PrivacyBudget privacy = p == null ? null : privacy(p);
         PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
         ReleaseSpec degraded = s.output() == null || s.output().degraded() == null ? ReleaseSpec.LABEL_ONLY
-                : release(merge(empty, s.output().degraded()), "output.degraded", privacy != null);
+                : release(merge(empty, s.output().degraded()), "output.degraded", privacy);
         Map<String, Map<String, Object>> detectors =
                 detectors(s.monitoring() == null ? null : s.monitoring().detectors(), bundle);
         return at("output.degraded", () -> new GuardSettings(s.name(), s.onError(), auth, degraded, privacy, detectors,
@@ -386,9 +386,9 @@ final class YamlPolicyCompiler {
             privacy[0] = privacy(s.privacy());
         }
         PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
-        ReleaseSpec def = release(merge(empty, s.defaults()), "output.default", privacy[0] != null);
+        ReleaseSpec def = release(merge(empty, s.defaults()), "output.default", privacy[0]);
         degraded[0] = s.degraded() == null ? ReleaseSpec.LABEL_ONLY
-                : release(merge(empty, s.degraded()), "output.degraded", privacy[0] != null);
+                : release(merge(empty, s.degraded()), "output.degraded", privacy[0]);
         List<YamlPolicy.Rule<OutputDecision>> out = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         List<PolicyDocument.OutputRule> rules = s.rules() == null ? List.of() : s.rules();
@@ -402,7 +402,7 @@ final class YamlPolicyCompiler {
                 merged = new PolicyDocument.Release(merged.form(), 0, merged.round(), merged.minConfidence(),
                         merged.reverseSigmoid(), merged.noise(), merged.allowLabelChange());
             }
-            ReleaseSpec spec = release(merged, where + ".release", privacy[0] != null);
+            ReleaseSpec spec = release(merged, where + ".release", privacy[0]);
             out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.OUTPUT),
                     new OutputDecision(r.id(), spec)));
         }
@@ -411,9 +411,12 @@ final class YamlPolicyCompiler {
     }
 
     private static GuardSettings.PrivacyBudget privacy(PolicyDocument.Privacy p) {
+        double defaultDelta = GuardSettings.PrivacyBudget.DEFAULT_DELTA;
         return at("output.privacy", () -> new GuardSettings.PrivacyBudget(p.perCallerEpsilon(),
                 p.globalEpsilon() == null ? 0 : p.globalEpsilon(),
-                p.periodSeconds() == null ? 0 : p.periodSeconds(), p.onExhausted()));
+                p.periodSeconds() == null ? 0 : p.periodSeconds(), p.onExhausted(),
+                p.perCallerDelta() == null ? defaultDelta : p.perCallerDelta(),
+                p.globalDelta() == null ? defaultDelta : p.globalDelta()));
     }
 
     private static PolicyDocument.Release merge(PolicyDocument.Release d, PolicyDocument.Release o) {
@@ -427,7 +430,8 @@ final class YamlPolicyCompiler {
                 o.allowLabelChange() != null ? o.allowLabelChange() : d.allowLabelChange());
     }
 
-    private static ReleaseSpec release(PolicyDocument.Release r, String where, boolean hasBudget) {
+    /** @param budget the policy's privacy budgets, or {@code null} when it has none */
+    private static ReleaseSpec release(PolicyDocument.Release r, String where, GuardSettings.PrivacyBudget budget) {
         if (r.form() == null) {
             throw new PolicyPathException(where + ".form", "is required: full, top_k or label_only");
         }
@@ -439,9 +443,14 @@ final class YamlPolicyCompiler {
             PolicyDocument.Noise n = r.noise();
             noise = at(where + ".noise", () -> new ReleaseSpec.Noise(n.mechanism(), n.epsilon(),
                     n.delta() == null ? 0 : n.delta(), n.sensitivity() == null ? 0 : n.sensitivity()));
-            if (!hasBudget) {
+            if (budget == null) {
                 throw new PolicyPathException(where + ".noise",
                         "a release with noise needs output.privacy: the budget its epsilon is charged to");
+            }
+            String unpayable = budget.unpayable(noise);
+            if (unpayable != null) {
+                throw new PolicyPathException(where + ".noise", "no release with this noise could ever be charged: "
+                        + unpayable);
             }
         }
         ReleaseSpec.Noise noiseFinal = noise;

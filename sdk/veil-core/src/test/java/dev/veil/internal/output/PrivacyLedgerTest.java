@@ -190,7 +190,7 @@ class PrivacyLedgerTest {
             Charge refused = ledger.charge("carol", 0.1, 4e-4);
             assertThat(refused.status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
             assertThat(refused.globalDeltaRemaining()).isCloseTo(2e-4, within(1e-18));
-            assertThat(refused.callerDeltaRemaining()).isEqualTo(PrivacyLedger.DELTA_BUDGET);
+            assertThat(refused.callerDeltaRemaining()).isEqualTo(PrivacyBudget.DEFAULT_DELTA);
         }
     }
 
@@ -491,5 +491,30 @@ class PrivacyLedgerTest {
             assertThatThrownBy(() -> new PrivacyLedger(budget(1.0, 0, 0), null))
                     .isInstanceOf(NullPointerException.class).hasMessage("clock");
         }
+    }
+
+    @Test
+    void shouldKeepTheConfiguredDeltaBudgetsPerCallerAndGlobally() {
+        // per caller 3e-5, everybody 5e-5: two Gaussian releases at 1e-5 for bob, then the global
+        // delta stops carol after two more, although epsilon is plentiful everywhere
+        PrivacyLedger l = new PrivacyLedger(new PrivacyBudget(100, 1000, 0, null, 3e-5, 5e-5),
+                java.time.Clock.systemUTC());
+        assertThat(l.charge("bob", 0.1, 1e-5).status()).isEqualTo(PrivacyLedger.Status.OK);
+        assertThat(l.charge("bob", 0.1, 1e-5).status()).isEqualTo(PrivacyLedger.Status.OK);
+        assertThat(l.charge("bob", 0.1, 1e-5).status()).isEqualTo(PrivacyLedger.Status.OK);
+        assertThat(l.charge("bob", 0.1, 1e-5).status()).isEqualTo(PrivacyLedger.Status.CALLER_EXHAUSTED);
+        assertThat(l.charge("carol", 0.1, 1e-5).status()).isEqualTo(PrivacyLedger.Status.OK);
+        assertThat(l.charge("carol", 0.1, 1e-5).status()).isEqualTo(PrivacyLedger.Status.OK);
+        assertThat(l.charge("carol", 0.1, 1e-5).status()).isEqualTo(PrivacyLedger.Status.GLOBAL_EXHAUSTED);
+        assertThat(l.charge("dan", 0.1, 0).status()).as("Laplace charges no delta").isEqualTo(PrivacyLedger.Status.OK);
+    }
+
+    @Test
+    void shouldRefuseDeltaBudgetsOutsideZeroToOne() {
+        assertThatThrownBy(() -> new PrivacyBudget(1, 0, 0, null, 1, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("privacy.per_caller_delta must be in [0, 1), was 1.0");
+        assertThatThrownBy(() -> new PrivacyBudget(1, 0, 0, null, 0, -1e-9))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("privacy.global_delta must be in [0, 1), was -1.0E-9");
     }
 }

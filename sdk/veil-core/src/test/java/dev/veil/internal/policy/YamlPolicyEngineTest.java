@@ -16,6 +16,7 @@ import dev.veil.spi.FieldMode;
 import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.PredictionSummary;
+import dev.veil.spi.GuardSettings;
 import dev.veil.spi.ReleaseSpec;
 import dev.veil.spi.StaleAction;
 import java.io.IOException;
@@ -343,6 +344,27 @@ class YamlPolicyEngineTest {
                 new PredictionSummary("x", 0.5, 0.1, 1, 3)));
         assertThat(research.release().noise().mechanism()).isEqualTo(ReleaseSpec.Noise.Mechanism.GAUSSIAN);
         assertThat(research.release().noise().sensitivity()).isEqualTo(Math.sqrt(2));
+    }
+
+    @Test
+    void shouldReadDeltaBudgetsAndRejectANoiseNoBudgetCanPay() {
+        String p = POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: gaussian, epsilon: 0.5, delta: 0.00001 } }")
+                .replace("degraded: { form: label_only }",
+                        "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10, global_epsilon: 100,"
+                                + " per_caller_delta: 0.0001, global_delta: 0.01 }");
+        GuardSettings.PrivacyBudget b = load(p).policy().settings().privacy();
+        assertThat(b.perCallerDelta()).isEqualTo(1e-4);
+        assertThat(b.globalDelta()).isEqualTo(0.01);
+        assertThat(load(POLICY.replace("degraded: { form: label_only }", "degraded: { form: label_only }\n"
+                + "  privacy: { per_caller_epsilon: 10 }")).policy().settings().privacy().perCallerDelta())
+                .isEqualTo(GuardSettings.PrivacyBudget.DEFAULT_DELTA);
+
+        PolicyError e = loadError(p.replace("per_caller_delta: 0.0001", "per_caller_delta: 0.000001"));
+        assertThat(e.message()).isEqualTo("output.rules[0].release.noise: no release with this noise could ever be "
+                + "charged: its delta 1.0E-5 exceeds privacy.per_caller_delta 1.0E-6");
+        assertThat(loadError(p.replace("per_caller_epsilon: 10", "per_caller_epsilon: 0.4")).message())
+                .endsWith("its epsilon 0.5 exceeds privacy.per_caller_epsilon 0.4");
     }
 
     @Test

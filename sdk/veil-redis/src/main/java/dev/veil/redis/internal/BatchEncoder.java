@@ -31,7 +31,6 @@ import java.util.List;
 public final class BatchEncoder {
     /** Longest time a bucket may take to refill from empty, as in the in-memory limiter. */
     static final Duration MAX_REFILL = Duration.ofDays(366);
-    static final double DELTA_BUDGET = 1e-3;
     private static final int EPSILON_SCALE = 12;
     private static final int DELTA_SCALE = 18;
     private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L;
@@ -150,7 +149,8 @@ public final class BatchEncoder {
         long del = units(c.delta(), DELTA_SCALE, RoundingMode.CEILING);
         long callerBudget = Math.min(units(b.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
         long globalBudget = Math.min(units(b.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
-        long deltaBudget = units(DELTA_BUDGET, DELTA_SCALE, RoundingMode.FLOOR);
+        long deltaBudget = units(b.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+        long globalDeltaBudget = units(b.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
         long second = Math.floorDiv(c.nowMillis(), 1000L);
         long end = b.periodSeconds() == 0 ? NEVER : periodEnd(second, b.periodSeconds());
         keys.add(key("p:", "g"));
@@ -158,7 +158,7 @@ public final class BatchEncoder {
         args.add(code('C'));
         args.add(num(second));
         args.add(end == NEVER ? new byte[0] : num(end));
-        for (long v : new long[] {eps, del, callerBudget, globalBudget, deltaBudget}) {
+        for (long v : new long[] {eps, del, callerBudget, globalBudget, deltaBudget, globalDeltaBudget}) {
             args.add(num(v / LIMB));
             args.add(num(v % LIMB));
         }

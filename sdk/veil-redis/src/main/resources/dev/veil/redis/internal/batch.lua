@@ -288,8 +288,9 @@ end
 
 -- C: Charge. keys: global ledger, caller ledger. args: second (the charge's epoch second), end (the
 -- epoch second at which the period holding that second ends; '' when budgets never renew), eps
--- (h, l), delta (h, l), caller budget (h, l), global budget (h, l), delta budget (h, l), global
--- (0/1), max callers, now. -> 0 granted, 1 caller exhausted, 2 global exhausted, 3 too many callers
+-- (h, l), delta (h, l), caller budget (h, l), global budget (h, l), caller delta budget (h, l),
+-- global delta budget (h, l), global (0/1), max callers, now. -> 0 granted, 1 caller exhausted,
+-- 2 global exhausted, 3 too many callers
 --
 -- Ledger hashes: p is the period's id, the same in the global and the caller hashes of one period;
 -- the global hash also holds r, the epoch second at which the period's spending stops counting
@@ -306,6 +307,7 @@ ops.C = function()
   local sec, pend = num(), arg()
   local eh, el, dh, dl, cbh, cbl, gbh, gbl, dbh, dbl = num(), num(), num(), num(), num(), num(), num(), num(),
       num(), num()
+  local gdbh, gdbl = num(), num()
   local global, maxc, now = num() == 1, num(), num()
   local v = redis.call('HMGET', gk, unpack(LG))
   local g = nil
@@ -347,7 +349,7 @@ ops.C = function()
   if lgt(neh, nel, cbh, cbl) or lgt(ndh, ndl, dbh, dbl) then save_g(); return 1 end
   local geh, gel = ladd(g.eh, g.el, eh, el)
   local gdh, gdl = ladd(g.dh, g.dl, dh, dl)
-  if global and (lgt(geh, gel, gbh, gbl) or lgt(gdh, gdl, dbh, dbl)) then save_g(); return 2 end
+  if global and (lgt(geh, gel, gbh, gbl) or lgt(gdh, gdl, gdbh, gdbl)) then save_g(); return 2 end
   if a == nil then g.n = g.n + 1 end
   if global then g.eh, g.el, g.dh, g.dl = geh, gel, gdh, gdl end
   save_g()
