@@ -242,6 +242,10 @@ public final class ApiKeyStore {
         if (caller != null && caller.isBlank()) {
             problems.addAt(at + ".caller", "must not be blank");
             caller = null;
+        } else if (caller != null && caller.equals(Caller.ANONYMOUS.id())) {
+            problems.addAt(at + ".caller", "'" + caller + "' is reserved for requests without credentials; give the"
+                    + " key's owner another name");
+            caller = null;
         }
         byte[] salt = base64(m, "salt", at, problems);
         if (salt != null && salt.length < MIN_SALT_BYTES) {
@@ -467,6 +471,9 @@ public final class ApiKeyStore {
             Instant expiresAt, SecureRandom random) {
         if (caller == null || caller.isBlank()) {
             throw new IllegalArgumentException("caller must be a non-blank string, was '" + caller + "'");
+        }
+        if (caller.equals(Caller.ANONYMOUS.id())) {
+            throw new IllegalArgumentException("caller '" + caller + "' is reserved for requests without credentials");
         }
         Objects.requireNonNull(roles, "roles");
         for (String r : roles) {

@@ -42,7 +42,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -258,6 +257,10 @@ public final class JwtAuthenticator {
      * Why a JWKS did not parse, at the line and column of the JSON syntax error (found again with
      * Jackson, whose parser tells where it stopped) or of the key that nimbus could not read.
      */
+    /** 9999-12-31T23:59:59Z: later times in exp or nbf are refused as malformed. */
+    static final long MAX_EPOCH_SECOND = 253_402_300_799L;
+    private static final long BAD_TIME = Long.MIN_VALUE + 1;
+
     private static PolicyLoadException notAJwks(byte[] jwks, Problems problems, Exception e) {
         String what = "not a valid JWKS ({\"keys\": [...]}): ";
         try (JsonParser p = JSON.createParser(jwks)) {
@@ -382,12 +385,20 @@ public final class JwtAuthenticator {
             return AuthResult.failure("malformed token: critical header parameters "
                     + Sanitize.text(jwsHeader.getCriticalParams().toString()) + " are not supported");
         }
+        if (parts[2].toString().isEmpty()) {
+            return AuthResult.failure("malformed token: the signature is empty");
+        }
         SignedJWT jwt;
         JWTClaimsSet claims;
+        Map<String, Object> raw;
         try {
             jwt = new SignedJWT(parts[0], parts[1], parts[2]);
             claims = jwt.getJWTClaimsSet();
+            raw = jwt.getPayload().toJSONObject();
         } catch (ParseException | RuntimeException e) {
+            return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
+        }
+        if (raw == null) {
             return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
         }
         List<JWSVerifier> candidates;
@@ -411,13 +422,17 @@ public final class JwtAuthenticator {
         if (!verifies(jwt, candidates)) {
             return AuthResult.failure("bad signature");
         }
-        Date exp = claims.getExpirationTime();
-        if (exp == null) {
+        // The times as the token states them, in seconds: nimbus's Dates overflow for huge values
+        // (an exp of Long.MAX_VALUE read as 1969).
+        if (raw.get("exp") == null) {
             return AuthResult.failure("token has no expiry (exp); tokens without exp are not accepted");
         }
-        Date nbf = claims.getNotBeforeTime();
-        long expiresAt = exp.getTime();
-        long notBefore = nbf == null ? Long.MIN_VALUE : nbf.getTime();
+        long expiresAt = epochMillis(raw.get("exp"));
+        long notBefore = raw.get("nbf") == null ? Long.MIN_VALUE : epochMillis(raw.get("nbf"));
+        if (expiresAt == BAD_TIME || notBefore == BAD_TIME) {
+            return AuthResult.failure("malformed token: exp and nbf must be numbers of seconds since the epoch, from 0"
+                    + " to " + MAX_EPOCH_SECOND + " (the year 9999)");
+        }
         AuthResult timing = checkTimes(expiresAt, notBefore);
         if (timing != null) {
             return timing;
@@ -432,7 +447,7 @@ public final class JwtAuthenticator {
             return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
                     + settings.audience());
         }
-        AuthResult mapped = toCaller(claims);
+        AuthResult mapped = toCaller(claims, raw);
         if (mapped instanceof AuthResult.Success s) {
             verified.put(token, new Verified(s, expiresAt, notBefore));
         }
@@ -463,11 +478,28 @@ public final class JwtAuthenticator {
         return null;
     }
 
-    private AuthResult toCaller(JWTClaimsSet claims) {
-        Object sub = claims.getClaim(settings.subjectClaim());
+    /** Seconds since the epoch (a JSON number, fractions dropped) in milliseconds, or {@link #BAD_TIME}. */
+    private static long epochMillis(Object seconds) {
+        if (!(seconds instanceof Number n)) {
+            return BAD_TIME;
+        }
+        double v = n.doubleValue();
+        if (!(v >= 0 && v <= MAX_EPOCH_SECOND)) {
+            return BAD_TIME;
+        }
+        return (long) v * 1000L;
+    }
+
+    private AuthResult toCaller(JWTClaimsSet claims, Map<String, Object> raw) {
+        // From the token's own JSON: nimbus reads a numeric "sub" as a string
+        Object sub = raw.get(settings.subjectClaim());
         if (!(sub instanceof String subject) || subject.isBlank()) {
             return AuthResult.failure("missing subject: claim '" + settings.subjectClaim()
                     + "' must be a non-blank string" + (sub == null ? ", the token has none" : ""));
+        }
+        if (subject.equals(Caller.ANONYMOUS.id())) {
+            return AuthResult.failure("subject '" + subject + "' is reserved for requests without credentials; the"
+                    + " identity provider must not issue it");
         }
         Set<String> roles = new LinkedHashSet<>();
         Object rawRoles = claims.getClaim(settings.rolesClaim());

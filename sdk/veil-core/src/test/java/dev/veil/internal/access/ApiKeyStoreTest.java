@@ -339,6 +339,16 @@ class ApiKeyStoreTest {
     }
 
     @Test
+    void shouldRejectTheAnonymousCallersName() throws Exception {
+        // it would share the rate limits, quotas and rules of requests without credentials
+        assertThat(loadError(with(issue("a").entry(), "caller", "anonymous")).getMessage())
+                .contains("keys[0].caller: 'anonymous' is reserved for requests without credentials");
+        assertThatThrownBy(() -> ApiKeyStore.issue("anonymous", List.of(), "", Map.of(), null, RANDOM))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("caller 'anonymous' is reserved for requests without credentials");
+    }
+
+    @Test
     void shouldRejectBadBase64() throws Exception {
         assertThat(loadError(with(issue("a").entry(), "salt", "not base64!")).getMessage())
                 .contains("keys[0].salt: not valid base64");

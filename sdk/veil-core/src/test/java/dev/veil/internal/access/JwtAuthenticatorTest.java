@@ -344,6 +344,27 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRejectANumericOrReservedSubject() throws Exception {
+        assertThat(failure(authenticator(ALL), sign(claims().claim("sub", 42).build())))
+                .isEqualTo("missing subject: claim 'sub' must be a non-blank string");
+        assertThat(failure(authenticator(ALL), sign(claims().subject("anonymous").build())))
+                .isEqualTo("subject 'anonymous' is reserved for requests without credentials; the identity provider "
+                        + "must not issue it");
+    }
+
+    @Test
+    void shouldNameAnEmptySignatureAndTimesOutOfRange() throws Exception {
+        String token = sign(claims().build());
+        assertThat(failure(authenticator(ALL), token.substring(0, token.lastIndexOf('.') + 1)))
+                .isEqualTo("malformed token: the signature is empty");
+        String range = "malformed token: exp and nbf must be numbers of seconds since the epoch, from 0 to "
+                + "253402300799 (the year 9999)";
+        // Long.MAX_VALUE seconds overflows a Date in milliseconds: it read as 1969, 'expired'
+        assertThat(failure(authenticator(ALL), sign(claims().claim("exp", Long.MAX_VALUE).build()))).isEqualTo(range);
+        assertThat(failure(authenticator(ALL), sign(claims().claim("nbf", -5L).build()))).isEqualTo(range);
+    }
+
+    @Test
     void shouldRejectWronglyTypedClaims() throws Exception {
         JwtAuthenticator auth = authenticator(ALL);
         assertThat(failure(auth, sign(claims().claim("roles", 7).build())))
