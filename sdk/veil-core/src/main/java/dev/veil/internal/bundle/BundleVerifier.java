@@ -203,9 +203,7 @@ public final class BundleVerifier {
         }
         JWK key = keys.getKeyByKeyId(keyId);
         if (key == null) {
-            if (all.size() == 1 && all.get(0).getKeyID() == null) {
-                return all.get(0);
-            }
+            // also when the one trusted key has no id: a signature naming a key nobody trusts is refused
             List<String> ids = new ArrayList<>();
             for (JWK k : all) {
                 ids.add(k.getKeyID() == null ? "(no id)" : k.getKeyID());

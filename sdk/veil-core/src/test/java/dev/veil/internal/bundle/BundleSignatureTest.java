@@ -274,6 +274,16 @@ class BundleSignatureTest {
     }
 
     @Test
+    void shouldRejectAKeyIdThatTheOneTrustedKeyWithoutAnIdDoesNotHave() throws Exception {
+        // the signature says it was made with rel-1; a trusted key that names no id is not rel-1
+        BundleSigner.sign(bundle(), rsa, "RS256", "rel-1");
+        com.nimbusds.jose.jwk.JWK noKid = new com.nimbusds.jose.jwk.RSAKey.Builder(rsa.toRSAKey().toRSAPublicKey())
+                .build();
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), new com.nimbusds.jose.jwk.JWKSet(noKid)))
+                .message()).isEqualTo("bad signature: no verification key with id 'rel-1' (configured: [(no id)])");
+    }
+
+    @Test
     void shouldRequireKeyIdWhenSeveralKeysAreConfigured() {
         BundleSigner.sign(bundle(), rsa, "RS256", null);
         assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
