@@ -100,6 +100,8 @@ public interface Guard<I> extends AutoCloseable {
         private GuardListener listener;
         private int maxCallers = 100_000;
         private boolean maxCallersSet;
+        private long stateMemory = 256L << 20;
+        private boolean stateMemorySet;
         private final List<Detector> detectors = new ArrayList<>();
         private StateStore stateStore;
 
@@ -173,7 +175,7 @@ public interface Guard<I> extends AutoCloseable {
 
         /**
          * Where rate buckets, blocks, privacy budgets and monitoring windows are kept. Default: in
-         * this process's memory (capped at 256 MiB). veil-redis provides a store that several
+         * this process's memory (monitoring state capped at 256 MiB: {@link #stateMemory(long)}). veil-redis provides a store that several
          * replicas share, so that an attack spread over replicas is seen as one. The Guard closes
          * the store when it is closed.
          */
@@ -220,6 +222,26 @@ public interface Guard<I> extends AutoCloseable {
         }
 
         /**
+         * The memory cap, in bytes, of the default in-memory state store's monitoring state
+         * (detector histories, fingerprint indexes, windows; default 256 MiB, at least 1 MiB). Under
+         * the cap the least recently used callers' monitoring state is forgotten first. It also caps
+         * the local store that {@code on_state_unavailable: local} falls back to when a
+         * {@link #stateStore(StateStore) shared store} cannot be reached. Rate limits, quotas, blocks
+         * and budgets are bounded by {@link #maxCallers(int)} instead, and never forgotten to make room.
+         */
+        public Builder<I> stateMemory(long bytes) {
+            if (bytes < (1 << 20)) {
+                throw new IllegalArgumentException("stateMemory must be at least 1 MiB (1048576 bytes), was " + bytes);
+            }
+            if (stateMemorySet) {
+                throw new IllegalStateException("stateMemory was already set to " + stateMemory);
+            }
+            stateMemory = bytes;
+            stateMemorySet = true;
+            return this;
+        }
+
+        /**
          * Builds the Guard, opening the audit log.
          *
          * @throws IllegalStateException when the policy or audit log is missing
@@ -235,7 +257,8 @@ public interface Guard<I> extends AutoCloseable {
                 throw new IllegalStateException("a Guard needs an audit log: call audit(AuditLog.jsonLines(...))");
             }
             return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
-                    listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers, stateStore);
+                    listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers, stateStore,
+                    stateMemory);
         }
     }
 }

@@ -90,15 +90,20 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     public DefaultGuard(
             Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
-            List<Detector> customDetectors, int maxCallers, StateStore stateStore) {
+            List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory) {
         this.model = Objects.requireNonNull(model, "model");
         this.clock = clock;
         this.listener = listener;
         this.customDetectors = customDetectors;
-        this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(DEFAULT_STATE_BYTES, clock,
-                maxCallers), () -> new MemoryStateStore(DEFAULT_STATE_BYTES, clock, maxCallers));
+        this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(stateMemory, clock,
+                maxCallers), () -> new MemoryStateStore(stateMemory, clock, maxCallers));
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
         this.audit = AuditWriters.open(auditLog);
+    }
+
+    /** The state store in use (for tests of the builder's options). */
+    StateStore stateStore() {
+        return state.primary();
     }
 
     @Override

@@ -25,6 +25,11 @@ final class GuardState implements AutoCloseable {
         this.localFactory = localFactory;
     }
 
+    /** The store the Guard was built with (or its default in-memory one). */
+    StateStore primary() {
+        return primary;
+    }
+
     Object[] execute(OnStateUnavailable mode, StateOp... ops) {
         try {
             Object[] r = primary.execute(ops);
