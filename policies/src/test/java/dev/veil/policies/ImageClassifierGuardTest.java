@@ -50,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageClassifierGuardTest {
     static final Instant START = Instant.parse("2026-12-01T00:00:00Z");
     static final int TRAINING_IMAGES = 6000;
-    static final int ALERTS_ON_10000 = 20; // measured: 5
+    static final int ALERTS_ON_10000 = 20; // measured: 8 (5 before knn measured on 4x4 tile means)
 
     static PolicyBundle bundle;
     static SoftmaxRegression classifier;

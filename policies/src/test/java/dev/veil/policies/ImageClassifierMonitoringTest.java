@@ -46,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageClassifierMonitoringTest {
     static final Instant START = Instant.parse("2026-12-01T00:00:00Z");
     static final int ATTACK_BUDGET = 50;
+    static final int SPREAD_BUDGET = 100;
 
     static PolicyBundle bundle;
     static SoftmaxRegression classifier;
@@ -238,6 +239,10 @@ class ImageClassifierMonitoringTest {
         m.put("nes-pixel-0.001", nes(start(), "pullover", 0.001, 1));
         m.put("nes-pixel-0.02", nes(start(), "pullover", 0.02, 2));
         m.put("nes-pixel-0.05", nes(start(), "pullover", 0.05, 3));
+        // large probes, whose per-pixel noise hides the walk from distances on raw pixels (a red-team
+        // review's finding): knn and knn_global measure on 4x4 tile means
+        m.put("nes-pixel-0.1", nes(start(), "pullover", 0.1, 5));
+        m.put("nes-pixel-0.2", nes(start(), "pullover", 0.2, 6));
         m.put("hill-climb-3x3-0.1", hillClimb(start(), "pullover", 0.1, 4));
         return m;
     }
@@ -274,7 +279,7 @@ class ImageClassifierMonitoringTest {
         Map<String, Caught> caught = new TreeMap<>();
         attacks().forEach((name, a) -> caught.put(name, run(bundle, a, 1, ATTACK_BUDGET)));
         System.out.println("one account: " + caught);
-        assertThat(caught).hasSize(4).allSatisfy((name, c) -> {
+        assertThat(caught).hasSize(6).allSatisfy((name, c) -> {
             assertThat(c).as(name + " not caught within %d queries", ATTACK_BUDGET).isNotNull();
             assertThat(c.outcome()).as(name).isIn(Outcome.DEGRADED, Outcome.BLOCKED);
             assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-"));
@@ -282,6 +287,8 @@ class ImageClassifierMonitoringTest {
         // the per-pixel NES of sigma 0.02 and more is a walk the caller's knn sees on its sixth query
         assertThat(caught.get("nes-pixel-0.02").query()).isLessThanOrEqualTo(5);
         assertThat(caught.get("nes-pixel-0.05").query()).isLessThanOrEqualTo(5);
+        assertThat(caught.get("nes-pixel-0.1").query()).isLessThanOrEqualTo(5);
+        assertThat(caught.get("nes-pixel-0.2").query()).isLessThanOrEqualTo(5);
         // probes within a quantisation bucket are near duplicates from the second or third query on
         assertThat(caught.get("nes-pixel-0.001").query()).isLessThanOrEqualTo(3);
     }
@@ -289,16 +296,24 @@ class ImageClassifierMonitoringTest {
     @Test
     void theSameAttacksSpreadOverTenAccountsAreCaughtByTheGlobalDetectors() {
         Map<String, Caught> caught = new TreeMap<>();
-        // 10 accounts round-robin: within 50 queries no account sends the 6 queries its own knn needs
-        attacks().forEach((name, a) -> caught.put(name, run(bundle, a, 10, ATTACK_BUDGET)));
+        // 10 accounts round-robin: within 50 queries no account sends the 6 queries its own knn needs;
+        // the budget for a spread attack is 100 queries in total
+        attacks().forEach((name, a) -> caught.put(name, run(bundle, a, 10, SPREAD_BUDGET)));
         System.out.println("ten accounts: " + caught);
-        assertThat(caught).hasSize(4).allSatisfy((name, c) -> {
-            assertThat(c).as(name + " spread over 10 accounts, not caught within %d queries", ATTACK_BUDGET)
+        assertThat(caught).hasSize(6).allSatisfy((name, c) -> {
+            assertThat(c).as(name + " spread over 10 accounts, not caught within %d queries", SPREAD_BUDGET)
                     .isNotNull();
             assertThat(c.outcome()).as(name).isIn(Outcome.DEGRADED, Outcome.BLOCKED);
-            assertThat(c.query()).as(name).isLessThan(ATTACK_BUDGET);
-            assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-global-"));
+            assertThat(c.query()).as(name).isLessThan(SPREAD_BUDGET);
+            assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-"));
         });
+        // all but the largest probes are seen by the global detectors, before any account's own knn could
+        for (String name : List.of("nes-pixel-0.001", "nes-pixel-0.02", "nes-pixel-0.05", "nes-pixel-0.1",
+                "hill-climb-3x3-0.1")) {
+            assertThat(caught.get(name).query()).as(name).isLessThan(ATTACK_BUDGET);
+            assertThat(caught.get(name).rules()).as(name)
+                    .anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-global-"));
+        }
     }
 
     @Test

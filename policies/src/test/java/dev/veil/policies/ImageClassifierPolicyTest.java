@@ -125,7 +125,11 @@ class ImageClassifierPolicyTest {
         assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "knn", "knn_global", "confidence_climb",
                 "class_focus", "boundary");
         // the calibrated thresholds come from the bundle's data (monitoring/thresholds/data.json)
-        assertThat(s.detectors().get("knn")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn"));
+        // and the distance detectors measure on 4x4 tile means of the 28x28 image
+        assertThat(s.detectors().get("knn")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn", "pool", 4,
+                "width", 28));
+        assertThat(s.detectors().get("knn_global")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn_global",
+                "pool", 4, "width", 28, "cell_width", 0.1));
         assertThat(s.detectors().get("rate")).containsEntry("window_seconds", 60).containsEntry("low", 60)
                 .containsEntry("medium", 120).containsEntry("high", 180);
     }

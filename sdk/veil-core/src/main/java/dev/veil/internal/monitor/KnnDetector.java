@@ -57,6 +57,10 @@ import java.util.Set;
  *       distances per feature strictly below which the level is reached (as for every lower-is-worse
  *       detector; until round 2 of issue 3 a score equal to the threshold reached it too); 0 = level
  *       not used; low >= medium >= high</td></tr>
+ *   <tr><td>{@code pool}, {@code width}</td><td>1, 0</td><td>for images: distances between the means
+ *       of pool x pool tiles of an image width features wide ({@link LowPass}), so that probes with
+ *       large per-pixel noise around one point stay close; the score is then per tile, and the
+ *       thresholds must be calibrated for it</td></tr>
  * </table>
  *
  * <p><b>Calibration</b> of the defaults on 784-feature synthetic digit images in [0, 1]
@@ -92,7 +96,7 @@ public final class KnnDetector implements StatefulDetector {
      * @param high for level high (0: not used)
      */
     public record Config(int k, int history, int minHistory, int dimensions, long seed, long ttlSeconds, double low,
-            double medium, double high) {
+            double medium, double high, LowPass lowPass) {
         /**
          * Defaults, calibrated on 784-feature images in [0, 1] (DetectorEfficacyTest): see the class
          * Javadoc of that test for the benign distribution of the score and the attacks' scores.
@@ -116,11 +120,18 @@ public final class KnnDetector implements StatefulDetector {
                 throw new IllegalArgumentException("ttl_seconds must be in [1, 604800], was " + ttlSeconds);
             }
             Thresholds.checkFalling(low, medium, high, "RMS distance per feature");
+            lowPass = lowPass == null ? LowPass.NONE : lowPass;
+        }
+
+        /** A configuration on the features as they are. */
+        public Config(int k, int history, int minHistory, int dimensions, long seed, long ttlSeconds, double low,
+                double medium, double high) {
+            this(k, history, minHistory, dimensions, seed, ttlSeconds, low, medium, high, LowPass.NONE);
         }
 
         /** Every configuration key, checked before any value is read. */
         static final Set<String> KEYS = Set.of("type", "k", "history", "min_history", "dimensions", "seed",
-                "ttl_seconds", "low", "medium", "high");
+                "ttl_seconds", "low", "medium", "high", "pool", "width");
 
         /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
@@ -132,12 +143,12 @@ public final class KnnDetector implements StatefulDetector {
                     c.intValue("min_history", Math.min(k, d.minHistory())), c.intValue("dimensions", d.dimensions()),
                     c.longValue("seed", d.seed()), c.longValue("ttl_seconds", d.ttlSeconds()),
                     c.doubleValue("low", d.low()), c.doubleValue("medium", d.medium()),
-                    c.doubleValue("high", d.high()));
+                    c.doubleValue("high", d.high()), LowPass.from(c));
             return cfg;
         }
     }
 
-    private record Context(long vectorHash, float[] sketch) {}
+    private record Context(long vectorHash, float[] sketch, int features) {}
 
     private final String name;
     private final Config config;
@@ -166,9 +177,10 @@ public final class KnnDetector implements StatefulDetector {
     public Object plan(Query q, List<StateOp> ops) {
         double[] x = q.features().vector();
         long vh = QueryHashing.vectorHash(x, config.seed());
-        float[] s = sketch.project(x);
+        double[] view = config.lowPass().apply(x);
+        float[] s = sketch.project(view);
         ops.add(new StateOp.ListAppend(prefix + q.caller().id(), sketch.encode(vh, s), config.history(), ttlMillis));
-        return new Context(vh, s);
+        return new Context(vh, s, view.length);
     }
 
     @Override
@@ -180,7 +192,7 @@ public final class KnnDetector implements StatefulDetector {
         if (stat < 0) {
             return new Signal(name, Level.NONE, -1);
         }
-        double score = stat / Math.sqrt(Math.max(1, q.features().size()));
+        double score = stat / Math.sqrt(Math.max(1, c.features()));
         return new Signal(name, Thresholds.levelBelow(score, config.low(), config.medium(), config.high()), score);
     }
 

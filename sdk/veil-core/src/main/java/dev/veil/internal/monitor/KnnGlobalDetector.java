@@ -46,6 +46,8 @@ import java.util.SplittableRandom;
  *   <tr><td>{@code seed}</td><td>104729</td><td>sketch and projection seed (integer)</td></tr>
  *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>8, 10, 12</td><td>queries in the
  *       densest cell at which the level is reached; 0 = level not used; non-decreasing</td></tr>
+ *   <tr><td>{@code pool}, {@code width}</td><td>1, 0</td><td>for images: cells of the means of pool x
+ *       pool tiles ({@link LowPass}), as for {@code knn}; {@code cell_width} is then per tile</td></tr>
  * </table>
  *
  * <p><b>Calibration:</b> the counts benign traffic reaches grow with the global query rate and the
@@ -77,7 +79,7 @@ public final class KnnGlobalDetector implements StatefulDetector {
      * @param high count for level high (0: not used)
      */
     public record Config(long windowSeconds, int tables, int projections, double cellWidth, int dimensions, long seed,
-            long low, long medium, long high) {
+            long low, long medium, long high, LowPass lowPass) {
         /** Defaults, calibrated as the class Javadoc says. */
         public static final Config DEFAULT = new Config(60, 3, 10, 0.2, 64, 104_729, 8, 10, 12);
 
@@ -98,11 +100,18 @@ public final class KnnGlobalDetector implements StatefulDetector {
                 throw new IllegalArgumentException("dimensions must be in [8, 512], was " + dimensions);
             }
             Thresholds.checkRising(low, medium, high, 1, Double.POSITIVE_INFINITY, "queries in a cell", "");
+            lowPass = lowPass == null ? LowPass.NONE : lowPass;
+        }
+
+        /** A configuration on the features as they are. */
+        public Config(long windowSeconds, int tables, int projections, double cellWidth, int dimensions, long seed,
+                long low, long medium, long high) {
+            this(windowSeconds, tables, projections, cellWidth, dimensions, seed, low, medium, high, LowPass.NONE);
         }
 
         /** Every configuration key, checked before any value is read. */
         static final Set<String> KEYS = Set.of("type", "window_seconds", "tables", "projections", "cell_width",
-                "dimensions", "seed", "low", "medium", "high");
+                "dimensions", "seed", "low", "medium", "high", "pool", "width");
 
         /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
@@ -112,7 +121,8 @@ public final class KnnGlobalDetector implements StatefulDetector {
             Config cfg = new Config(c.longValue("window_seconds", d.windowSeconds()), c.intValue("tables", d.tables()),
                     c.intValue("projections", d.projections()), c.doubleValue("cell_width", d.cellWidth()),
                     c.intValue("dimensions", d.dimensions()), c.longValue("seed", d.seed()),
-                    c.longValue("low", d.low()), c.longValue("medium", d.medium()), c.longValue("high", d.high()));
+                    c.longValue("low", d.low()), c.longValue("medium", d.medium()), c.longValue("high", d.high()),
+                    LowPass.from(c));
             return cfg;
         }
     }
@@ -170,7 +180,8 @@ public final class KnnGlobalDetector implements StatefulDetector {
     }
 
     /** The query's cell code in each table. */
-    long[] cells(double[] x) {
+    long[] cells(double[] features) {
+        double[] x = config.lowPass().apply(features);
         float[] s = sketch.project(x);
         double inverseWidth = 1 / (config.cellWidth() * Math.sqrt(Math.max(1, x.length)));
         int m = config.dimensions();

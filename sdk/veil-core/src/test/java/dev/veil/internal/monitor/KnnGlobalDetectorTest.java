@@ -41,8 +41,8 @@ class KnnGlobalDetectorTest {
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("window", 60)).hasMessage("unknown key(s) [window] for detector 'knn_global'"
-                + " (known keys: [cell_width, dimensions, high, low, medium, projections, seed, tables, type, "
-                + "window_seconds])");
+                + " (known keys: [cell_width, dimensions, high, low, medium, pool, projections, seed, tables, type, "
+                + "width, window_seconds])");
         assertThatThrownBy(() -> detector("window_seconds", 0)).hasMessage("window_seconds must be in [1, 86400], was 0");
         assertThatThrownBy(() -> detector("tables", 17)).hasMessage("tables must be in [1, 16], was 17");
         assertThatThrownBy(() -> detector("projections", 0)).hasMessage("projections must be in [1, 32], was 0");
