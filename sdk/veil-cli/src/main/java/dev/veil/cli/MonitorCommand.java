@@ -63,7 +63,11 @@ final class MonitorCommand implements Runnable {
                         + "trace whose described callers access refuses whole is an error. A line without roles and "
                         + "tenant does not say who its caller is: if access denies it, it is monitored anyway, without "
                         + "a rate limit or quota, and a note on standard error counts such lines. Lines are "
-                        + "replayed in file order, also when ts_ms goes back (a note says so): sort by ts_ms.",
+                        + "replayed in file order, also when ts_ms goes back (a note says so): sort by ts_ms. "
+                        + "Windows, rates, quotas and blocks run on ts_ms; the time to live of detector state "
+                        + "(ttl_seconds: near_duplicate 1 h and knn 24 h by default) runs on the wall clock, so a "
+                        + "caller who pauses longer than that in the trace keeps a history a live Guard would have "
+                        + "forgotten.",
                 "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "
                         + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}} (I: 0-based index "
                         + "among the caller's queries of the first query for which a monitoring rule fired, on any "
