@@ -199,6 +199,17 @@ final class BundleCommand implements Runnable {
                         + CliFiles.describe(e.getCause()), e);
             }
             JWK check = KeyType.OCT.equals(jwk.getKeyType()) ? jwk : jwk.toPublicJWK();
+            boolean kidGiven = keyId != null && check.getKeyID() == null;
+            if (kidGiven) {
+                // verifiers pick the key by the signature's kid: their copy of the key carries it
+                try {
+                    java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(check.toJSONObject());
+                    json.put("kid", keyId);
+                    check = JWK.parse(json);
+                } catch (ParseException e) {
+                    throw new CliException("--key " + key + ": " + e.getMessage(), e);
+                }
+            }
             BundleSignature signature;
             try {
                 signature = BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(check));
@@ -214,6 +225,11 @@ final class BundleCommand implements Runnable {
             spec.commandLine().getOut().println("signed " + signature.files().size() + " files with "
                     + signature.algorithm() + (keyId == null ? ", no key id" : ", key id " + keyId) + ": wrote "
                     + written);
+            if (kidGiven) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": note: the key has no kid of its own: "
+                        + "the trusted copy of its public half must carry \"kid\": \"" + keyId + "\", or the "
+                        + "signature names a key nobody trusts");
+            }
             return VeilCli.EXIT_OK;
         }
 

@@ -86,6 +86,8 @@ class BundleSignCommandTest {
         Result r = veil("bundle", "sign", s(bundle.dir()), "--key", s(rsaKey), "--kid", "ops-2", "--alg", "PS384");
         assertThat(r.outLines()).as(r.toString()).containsExactly("signed 3 files with PS384, key id ops-2: wrote "
                 + bundle.dir().resolve(".signatures.json"));
+        assertThat(r.errLines()).containsExactly("veil bundle sign: note: the key has no kid of its own: the trusted "
+                + "copy of its public half must carry \"kid\": \"ops-2\", or the signature names a key nobody trusts");
         Files.writeString(trusted, new JWKSet(new RSAKey.Builder(rsa.toRSAPublicKey()).keyID("ops-2").build())
                 .toString());
         assertThat(veil("bundle", "verify", s(bundle.dir()), "--trusted-keys", s(trusted)).outLines())

@@ -212,7 +212,7 @@ class AuthenticationFilesAtLoadTest {
         assertThat(errors.get(0).file()).isEqualTo("jwks.json");
         assertThat(errors.get(0).line()).isEqualTo(3);
         assertThat(errors.get(0).column()).isEqualTo(18);
-        assertThat(errors.get(0).message()).startsWith("not a valid JWKS ({\"keys\": [...]}): invalid JSON: ");
+        assertThat(errors.get(0).message()).startsWith("not a valid JWKS ({\"keys\": [...]}): invalid JSON here ");
     }
 
     @Test
