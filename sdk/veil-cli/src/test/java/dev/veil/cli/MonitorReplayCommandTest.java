@@ -100,6 +100,38 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aRuleThatRefusesAnUndescribedLineByNameOrMethodRefusesItAsInAGuard() throws IOException {
+        // mallory is refused by a rule naming her, not by the default: replayed as a Guard refuses her,
+        // so her lines do not reach the global detector alice is counted by. Caller "anonymous" is a
+        // request without credentials, which the rule for unauthenticated callers lets through.
+        Path b = ReplayFiles.bundle(tmp.resolve("named"), ReplayFiles.POLICY
+                .replace("default: { effect: allow, rate_limit: { per_second: 1, burst: 3 } }",
+                        "default: { effect: deny }")
+                .replace("- { id: no-interns, when: { roles: [intern] }, effect: deny }",
+                        "- { id: banned, when: { callers: [mallory] }, effect: deny }\n"
+                                + "    - { id: guests, when: { authenticated: false }, effect: allow }\n"
+                                + "    - { id: others, when: { authenticated: true }, effect: allow }")
+                .replace("everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }",
+                        "everyone: { type: rate, scope: global, window_seconds: 60, high: 3 }")
+                .replace("- { id: busy, when: { signals: { rate: medium } }, action: alert }",
+                        "- { id: busy, when: { signals: { everyone: high } }, action: alert }"));
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace("""
+                {"caller": "mallory", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "mallory", "ts_ms": 1700000000100, "features": [0.1, 0.2, 0.3]}
+                {"caller": "mallory", "ts_ms": 1700000000200, "features": [0.1, 0.2, 0.3]}
+                {"caller": "anonymous", "ts_ms": 1700000000300, "features": [0.1, 0.2, 0.3]}
+                {"caller": "alice", "ts_ms": 1700000000400, "features": [0.1, 0.2, 0.3]}
+                """)));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).contains(
+                "{\"caller\": \"alice\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
+                        + "\"boundary\": null, \"everyone\": null}}");
+        assertThat(r.errLines()).contains("veil monitor replay: note: first access_denied: line 1 (caller mallory): "
+                + "access rule banned: denied by rule banned").noneMatch(l -> l.contains("without roles or tenant"));
+    }
+
+    @Test
     void linesThatGoBackInTimeAreReplayedInFileOrderWithANote() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
                 {"caller": "a", "ts_ms": 1700000060000, "features": [0.1, 0.2, 0.3]}

@@ -103,8 +103,7 @@ class RegoCommandsTest {
                 {"caller": "b", "ts_ms": 2000, "features": [1.0, 2.0]}
                 """);
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace));
-        // b describes no caller, so its refusal is reported, and it is monitored anyway
-        assertThat(r.out() + r.err()).contains("(first: line 2 (caller b): access rule unnamed: names: [])")
+        assertThat(r.out() + r.err()).contains("first access_denied: line 2 (caller b): access rule unnamed: names: []")
                 .doesNotContain("caller a): access rule");
     }
 

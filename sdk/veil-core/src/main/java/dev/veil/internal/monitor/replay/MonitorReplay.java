@@ -44,9 +44,11 @@ import java.util.Set;
  *   <li>the caller is authenticated by API key, with the line's {@code tenant} and {@code roles}
  *       (none by default), and the policy's {@code access} question is asked; a denied query stops
  *       here, as in the Guard (no state is touched). A line that does not describe its caller (no
- *       roles, no tenant: the replay contract's minimal format) is not stopped by a denial: the
- *       trace does not say who its caller is, so it is taken as a caller the access rules let
- *       through, without a rate limit or daily quota ({@link #undescribed()} counts them);
+ *       roles, no tenant: the replay contract's minimal format) and that only the access
+ *       {@code default} refuses (no rule matched it) is monitored anyway: the trace does not say who
+ *       its caller is, so it is taken as a caller the access rules let through, without a rate
+ *       limit or daily quota (its throttles apply; {@link #undescribed()} counts such lines). A
+ *       line of caller {@code anonymous} without roles or tenant is the anonymous caller;
  *   <li>{@code validation}: the input contract is checked (an unnamed feature vector of 8 bytes per
  *       feature; the model is named {@code model}, version {@code 0}, age 0 days);
  *   <li>one batch to the state store: the caller's block, its rate limit and daily quota from the
@@ -79,6 +81,9 @@ public final class MonitorReplay {
     public static final int DEFAULT_MAX_CALLERS = 100_000;
     /** The latest end of a block or throttle, as in DefaultGuard: the limiter counts nanoseconds in a long. */
     private static final long LATEST_COOL_DOWN_END_MILLIS = (Long.MAX_VALUE / 1_000_000_000L - 1) * 1000L;
+
+    /** The rule of an access decision that no rule matched (both engines' default decision). */
+    private static final String DEFAULT_RULE = "default";
 
     /** Why a query was refused before the monitoring stage, as the Guard would refuse it. */
     public enum Refusal {
@@ -216,7 +221,11 @@ public final class MonitorReplay {
         CallerState cs = callers.computeIfAbsent(q.caller(), k -> new CallerState(detectors.length));
         int index = cs.queries++;
         long now = q.timeMillis();
-        Caller caller = new Caller(q.caller(), AuthMethod.API_KEY, Set.copyOf(q.roles()), q.tenant(), Map.of());
+        boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty();
+        // "anonymous" is what audit records name a request without credentials (no key or token may
+        // carry that id), so a line of that caller is replayed as one
+        Caller caller = !described && q.caller().equals(Caller.ANONYMOUS.id()) ? Caller.ANONYMOUS
+                : new Caller(q.caller(), AuthMethod.API_KEY, Set.copyOf(q.roles()), q.tenant(), Map.of());
         Features features = q.toFeatures();
         long payload = 8L * features.size();
         PolicyInput in = new PolicyInput(caller, new ModelInfo("model", "0", Instant.ofEpochMilli(now)), 0,
@@ -225,7 +234,9 @@ public final class MonitorReplay {
         AccessDecision ad = policy.access(in);
         boolean limited = true;
         if (!ad.allow()) {
-            if (!q.roles().isEmpty() || !q.tenant().isEmpty()) {
+            // Only a line that describes no caller, refused only because no access rule matched it:
+            // a rule that refuses it by name, method or attributes refuses it here as in a Guard.
+            if (described || !ad.rule().equals(DEFAULT_RULE)) {
                 return refuse(q, index, Refusal.ACCESS_DENIED, "access rule " + ad.rule() + ": " + ad.message());
             }
             if (undescribed++ == 0) {
@@ -244,9 +255,10 @@ public final class MonitorReplay {
         List<StateOp> ops = new ArrayList<>(2 + 2 * detectors.length);
         if (enforce) {
             ops.add(new StateOp.BlockedUntil(caller.id(), now));
-            if (limited) {
-                ops.add(new StateOp.Acquire(caller.id(), ad.rateLimit(), ad.dailyQuota(), now));
-            }
+            // without the rule's rate limit and quota when access let an undescribed line through, but
+            // with the caller's throttle, which the same operation enforces
+            ops.add(new StateOp.Acquire(caller.id(), limited ? ad.rateLimit() : null, limited ? ad.dailyQuota() : 0,
+                    now));
         }
         if (violation == null) {
             for (int i = 0; i < detectors.length; i++) {
@@ -260,7 +272,7 @@ public final class MonitorReplay {
             if (blockedUntil > now) {
                 return refuse(q, index, Refusal.BLOCKED, "blocked until " + Instant.ofEpochMilli(blockedUntil));
             }
-            switch (limited ? (StateOp.Permit) results[1] : StateOp.Permit.ALLOWED) {
+            switch ((StateOp.Permit) results[1]) {
                 case ALLOWED -> { }
                 case RATE_LIMITED -> {
                     return refuse(q, index, Refusal.RATE_LIMITED, "rate limit of access rule " + ad.rule());
