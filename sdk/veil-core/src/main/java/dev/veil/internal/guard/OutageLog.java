@@ -11,7 +11,8 @@ import java.util.function.LongSupplier;
  * requests it has affected; the first success after it says that the store is back and how many
  * requests the outage affected in all. An outage that starts less than a minute after the last
  * logged one started (a store that flaps, or a queue that is full now and then) is counted but
- * not logged: its requests appear in the next line that is. Thread-safe; a success costs one
+ * not logged when it starts: its requests appear in the next line that is, and if it lasts a
+ * minute it is logged then, with its cause, and its end too. Thread-safe; a success costs one
  * volatile read while the store is up.
  */
 final class OutageLog {
@@ -64,8 +65,21 @@ final class OutageLog {
         }
         long next = nextLine.get();
         if (now - next >= 0 && nextLine.compareAndSet(next, now + EVERY_NANOS)) {
-            log.log(System.Logger.Level.WARNING, what + " still unavailable: " + n + " requests " + outcome
-                    + " so far (latest: decision " + decisionId + ": " + e.getMessage() + ")");
+            boolean first; // an outage not logged when it started (it followed a logged one within a minute)
+            synchronized (this) {
+                first = down && !reported;
+                if (first) {
+                    reported = true;
+                    lastReported = now;
+                }
+            }
+            if (first) {
+                log.log(System.Logger.Level.WARNING, what + " unavailable for a minute: " + n + " requests " + outcome
+                        + " so far (latest: decision " + decisionId + "); logged here at most once a minute", e);
+            } else {
+                log.log(System.Logger.Level.WARNING, what + " still unavailable: " + n + " requests " + outcome
+                        + " so far (latest: decision " + decisionId + ": " + e.getMessage() + ")");
+            }
         }
     }
 

@@ -94,4 +94,26 @@ class OutageLogTest {
         assertThat(log.lines.get(2)).startsWith("WARNING audit log unavailable (decision d100 refused");
         assertThat(log.lines.get(3)).isEqualTo("WARNING audit log available again; the outage affected 100 requests");
     }
+
+    @Test
+    void anOutageThatStartsRightAfterALoggedFlapIsLoggedWithItsCauseOnceItLastsAMinuteAndWhenItEnds() {
+        Recorder log = new Recorder();
+        AtomicLong now = new AtomicLong(0);
+        OutageLog o = new OutageLog("state store", log, now::get);
+        o.failed("d0", "denied", new IllegalStateException("blip"));
+        o.succeeded();
+        IllegalStateException noauth = new IllegalStateException("NOAUTH");
+        for (int i = 1; i <= 600; i++) { // from 10 s on, a real outage: a failure a second for ten minutes
+            now.set((9L + i) * 1_000_000_000L);
+            o.failed("d" + i, "denied", noauth);
+        }
+        o.succeeded();
+        assertThat(log.lines.get(0)).startsWith("WARNING state store unavailable (decision d0 denied)");
+        assertThat(log.lines.get(1)).isEqualTo("WARNING state store available again; the outage affected 1 request");
+        assertThat(log.lines.get(2)).startsWith("WARNING state store unavailable for a minute: ");
+        assertThat(log.thrown.get(2)).isSameAs(noauth);
+        assertThat(log.lines.get(log.lines.size() - 1)).isEqualTo("WARNING state store available again; the outage "
+                + "affected 600 requests");
+        assertThat(log.lines).hasSizeLessThanOrEqualTo(14);
+    }
 }
