@@ -35,6 +35,15 @@ record LowPass(int block, int width) {
         return new LowPass(block, c.intValue("width", 0));
     }
 
+    /** Why inputs of {@code features} features cannot be tiled this way, or {@code null} when they can. */
+    String misfit(long features) {
+        if (block == 1 || features % width == 0 && (features / width) % block == 0) {
+            return null;
+        }
+        return "pool " + block + " with width " + width + " needs an image of whole rows, a multiple of " + block
+                + " of them; the input has " + features + " features";
+    }
+
     /** Whether this view changes anything. */
     boolean active() {
         return block > 1;
@@ -51,11 +60,11 @@ record LowPass(int block, int width) {
             return x;
         }
         int n = x.length;
-        int rows = n / width;
-        if (n % width != 0 || rows % block != 0) {
-            throw new IllegalArgumentException("pool " + block + " with width " + width + " needs an image of whole "
-                    + "rows, a multiple of " + block + " of them; the input has " + n + " features");
+        String misfit = misfit(n);
+        if (misfit != null) {
+            throw new IllegalArgumentException(misfit);
         }
+        int rows = n / width;
         int outWidth = width / block;
         double[] out = new double[(rows / block) * outWidth];
         for (int r = 0; r < rows; r++) {

@@ -57,6 +57,7 @@ final class YamlPolicyCompiler {
         List<YamlPolicy.Rule<LoggingDecision>> logging = logging();
         Map<String, Map<String, Object>> detectors =
                 detectors(doc.monitoring() == null ? null : doc.monitoring().detectors(), bundle);
+        checkInputSizes(detectors, validation);
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging);
@@ -80,6 +81,32 @@ final class YamlPolicyCompiler {
                 detectors(s.monitoring() == null ? null : s.monitoring().detectors(), bundle);
         return at("output.degraded", () -> new GuardSettings(s.name(), s.onError(), auth, degraded, privacy, detectors,
                 s.onStateUnavailable()));
+    }
+
+    /**
+     * A detector that cannot observe the inputs a validation rule with a fixed shape lets through
+     * (a {@code pool} whose tiles do not fit them) would fail every such request: a load error.
+     */
+    private static void checkInputSizes(Map<String, Map<String, Object>> detectors,
+            List<YamlPolicy.Rule<ValidationDecision>> validation) {
+        for (YamlPolicy.Rule<ValidationDecision> r : validation) {
+            List<Integer> shape = r.outcome().contract().shape();
+            if (shape.isEmpty()) {
+                continue;
+            }
+            long features = 1;
+            for (int d : shape) {
+                features *= d;
+            }
+            for (Map.Entry<String, Map<String, Object>> d : detectors.entrySet()) {
+                String problem = BuiltinDetectors.featuresProblem(d.getKey(), d.getValue(), features);
+                if (problem != null) {
+                    throw new PolicyPathException("monitoring.detectors." + d.getKey(), problem + " (validation "
+                            + (r.id().equals("default") ? "default" : "rule '" + r.id() + "'") + " takes shape "
+                            + shape + ")");
+                }
+            }
+        }
     }
 
     private static Map<String, Map<String, Object>> detectors(Map<String, Map<String, Object>> declared, Bundle bundle) {

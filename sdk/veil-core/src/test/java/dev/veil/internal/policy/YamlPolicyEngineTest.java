@@ -325,6 +325,17 @@ class YamlPolicyEngineTest {
     }
 
     @Test
+    void shouldRejectAPoolThatDoesNotTileTheValidatedShape() {
+        String rate = "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }";
+        // shape [4] as 2 rows of 2 fits tiles of 2; as 1 row of 4 it does not, and every request would fail
+        assertThat(load(POLICY.replace(rate, rate + "\n    knn: { pool: 2, width: 2, low: 0.3 }")).policy()
+                .settings().detectors()).containsKey("knn");
+        PolicyError e = loadError(POLICY.replace(rate, rate + "\n    knn: { pool: 2, width: 4, low: 0.3 }"));
+        assertThat(e.message()).isEqualTo("monitoring.detectors.knn: pool 2 with width 4 needs an image of whole rows,"
+                + " a multiple of 2 of them; the input has 4 features (validation rule 'wide-for-research' takes shape [4])");
+    }
+
+    @Test
     void shouldRejectNoiseWithoutPrivacyBudget() {
         PolicyError e = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
                 "release: { form: full, noise: { mechanism: laplace, epsilon: 0.5 } }"));
