@@ -10,8 +10,9 @@ import java.util.Objects;
  *
  * <p>Noise on a {@link Form#LABEL_ONLY} release needs {@code allowLabelChange}: a label that must
  * stay the raw top label gets nothing from noise, which would still be charged to the privacy
- * budget and recorded as applied. (For a regression, whose label-only release is its value rounded
- * to 2 significant digits, use {@code form: full} with {@code round} for a noisy, coarse value.)
+ * budget and recorded as applied. A regression's label-only release (its value rounded to 2
+ * significant digits) is noised either way; the flag is required there too, so that one rule
+ * covers both kinds of model (or use {@code form: full} with {@code round}).
  *
  * @param form what is shown: all scores, the top {@code topK}, or the label alone
  * @param topK for {@link Form#TOP_K}: how many scores ({@code >= 1})
@@ -111,9 +112,10 @@ public record ReleaseSpec(
             throw new IllegalArgumentException("min_confidence must be in [0, 1), was " + minConfidence);
         }
         if (form == Form.LABEL_ONLY && noise != null && !allowLabelChange) {
-            throw new IllegalArgumentException("noise on a label_only release needs allow_label_change: true (the"
-                    + " released label is a noisy top label then); without it the label is always the raw top"
-                    + " label, and the noise would be charged to the privacy budget for nothing");
+            throw new IllegalArgumentException("noise on a label_only release needs allow_label_change: true (a"
+                    + " classification's label is then the noisy top label; without it, always the raw top label,"
+                    + " and the noise would be charged to the privacy budget for nothing; a regression's label_only"
+                    + " value, rounded to 2 significant digits, is noised either way, so set it there too)");
         }
     }
 

@@ -253,14 +253,14 @@ public final class JwtAuthenticator {
         return new JwtAuthenticator(settings, file, clock, byKid, byAlgorithm);
     }
 
-    /**
-     * Why a JWKS did not parse, at the line and column of the JSON syntax error (found again with
-     * Jackson, whose parser tells where it stopped) or of the key that nimbus could not read.
-     */
     /** 9999-12-31T23:59:59Z: later times in exp or nbf are refused as malformed. */
     static final long MAX_EPOCH_SECOND = 253_402_300_799L;
     private static final long BAD_TIME = Long.MIN_VALUE + 1;
 
+    /**
+     * Why a JWKS did not parse, at the line and column of the JSON syntax error (found again with
+     * Jackson, whose parser tells where it stopped) or of the key that nimbus could not read.
+     */
     private static PolicyLoadException notAJwks(byte[] jwks, Problems problems, Exception e) {
         String what = "not a valid JWKS ({\"keys\": [...]}): ";
         try (JsonParser p = JSON.createParser(jwks)) {

@@ -200,8 +200,9 @@ public final class ReleaseTransformer {
         double step = spec.round();
         if (step > 0) {
             double maxSteps = maxSteps(step);
+            double denominator = gridDenominator(step);
             for (int i = 0; i < n; i++) {
-                q[i] = roundToGrid(q[i], step, maxSteps);
+                q[i] = roundToGrid(q[i], step, maxSteps, denominator);
             }
         }
         int limit = spec.topK() > 0 ? Math.min(spec.topK(), n) : n;
@@ -445,13 +446,18 @@ public final class ReleaseTransformer {
 
     /** {@code v} in [0, 1] rounded to the nearest {@code k * step}, clamped to [0, 1]. */
     static double roundToGrid(double v, double step, double maxSteps) {
+        return roundToGrid(v, step, maxSteps, gridDenominator(step));
+    }
+
+    /** As {@link #roundToGrid(double, double, double)}, with the step's {@link #gridDenominator}. */
+    private static double roundToGrid(double v, double step, double maxSteps, double denominator) {
         double k = Math.rint(v / step);
         if (k > maxSteps) {
             k = maxSteps;
         } else if (k < 0) {
             k = 0;
         }
-        double r = onGrid(k, step);
+        double r = denominator > 0 ? k / denominator : k * step;
         return r > 1.0 ? 1.0 : r;
     }
 
@@ -464,9 +470,15 @@ public final class ReleaseTransformer {
      * {@code k} by more than the documented 1e-9.
      */
     static double onGrid(double k, double step) {
+        double n = gridDenominator(step);
+        return n > 0 ? k / n : k * step;
+    }
+
+    /** The whole n with {@code step == 1/n} (within a few ulps), or 0 when the step is no such fraction. */
+    private static double gridDenominator(double step) {
         double inverse = 1.0 / step;
         double n = Math.rint(inverse);
-        return n >= 1 && Math.abs(inverse - n) <= 4 * Math.ulp(n) ? k / n : k * step;
+        return n >= 1 && Math.abs(inverse - n) <= 4 * Math.ulp(n) ? n : 0;
     }
 
     /** {@code v} rounded to 2 significant digits, half up. */

@@ -233,8 +233,9 @@ class ReleaseTransformerTest {
         }
 
         @Test
-        void shouldUseReverseSigmoidTopAsFallbackWhenLabelChangeIsAllowed() {
-            // reverse sigmoid (beta 2, gamma 1) makes y the top; then noise clips everything
+        void shouldUseTheNoisyTopAfterReverseSigmoidAsFallbackWhenLabelChangeIsAllowed() {
+            // reverse sigmoid (beta 2, gamma 1) makes y the top; then the same noise on both clips
+            // everything, and y stays the highest noisy value
             ReleasedPrediction r = transformer.apply(classes(List.of("x", "y"), 0.6, 0.4),
                     spec(Form.FULL, 0, 0, 0, new ReverseSigmoid(2, 1), laplace, true), longs(MINUS));
 
