@@ -14,7 +14,11 @@ import java.util.SplittableRandom;
  * (as ImageClassifierMonitoringTest's attack, without a Guard in the loop), from {@code accounts}
  * accounts round-robin, {@code spacing} ms apart.
  *
- * <pre>java -cp "$CP" dev.veil.policies.tools.NesTraffic OUT SIGMA ACCOUNTS QUERIES SPACING_MS [PREFIX]</pre>
+ * <p>With {@code BLUR} > 0 the probe directions are smooth: each Gaussian direction is averaged
+ * over a (2 BLUR + 1)-pixel square and rescaled to one per pixel (RMS), the "smooth NES" of
+ * ML-DEFENCES.md section 8.
+ *
+ * <pre>java -cp "$CP" dev.veil.policies.tools.NesTraffic OUT SIGMA ACCOUNTS QUERIES SPACING_MS [PREFIX [BLUR]]</pre>
  */
 public final class NesTraffic {
     private NesTraffic() {}
@@ -28,6 +32,31 @@ public final class NesTraffic {
         return v < 0 ? 0 : v > 1 ? 1 : v;
     }
 
+    /** The box blur of a 28x28 direction over (2 radius + 1)-pixel squares, rescaled to RMS 1. */
+    private static double[] smooth(double[] u, int radius) {
+        double[] out = new double[u.length];
+        double ss = 0;
+        for (int y = 0; y < 28; y++) {
+            for (int x = 0; x < 28; x++) {
+                double sum = 0;
+                for (int dy = -radius; dy <= radius; dy++) {
+                    for (int dx = -radius; dx <= radius; dx++) {
+                        int yy = Math.min(27, Math.max(0, y + dy));
+                        int xx = Math.min(27, Math.max(0, x + dx));
+                        sum += u[yy * 28 + xx];
+                    }
+                }
+                out[y * 28 + x] = sum;
+                ss += sum * sum;
+            }
+        }
+        double scale = Math.sqrt(out.length / ss);
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= scale;
+        }
+        return out;
+    }
+
     /** Writes the trace; see the class comment for the arguments. */
     public static void main(String[] a) throws Exception {
         if (a.length < 5) {
@@ -39,6 +68,7 @@ public final class NesTraffic {
         int queries = Integer.parseInt(a[3]);
         long spacing = Long.parseLong(a[4]);
         String prefix = a.length > 5 ? a[5] : "mallory";
+        int blur = a.length > 6 ? Integer.parseInt(a[6]) : 0;
         SoftmaxRegression model = BenignTraffic.model();
         double[][] test = FashionMnist.testImages(2000);
         int[] labels = FashionMnist.testLabels(2000);
@@ -64,6 +94,9 @@ public final class NesTraffic {
                     u = new double[x.length];
                     for (int i = 0; i < u.length; i++) {
                         u[i] = gaussian(r);
+                    }
+                    if (blur > 0) {
+                        u = smooth(u, blur);
                     }
                 }
                 double[] p = new double[x.length];
