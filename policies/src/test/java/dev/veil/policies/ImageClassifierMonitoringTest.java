@@ -18,6 +18,7 @@ import dev.veil.policies.MonitoringTests.HonestTally;
 import dev.veil.policies.MonitoringTests.Outcome;
 import dev.veil.policies.tools.BenignTraffic;
 import dev.veil.policies.tools.FashionMnist;
+import dev.veil.policies.tools.Nes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,64 +122,23 @@ class ImageClassifierMonitoringTest {
         void answer(ReleasedPrediction p);
     }
 
-    static double clip(double v) {
-        return v < 0 ? 0 : v > 1 ? 1 : v;
-    }
-
     static double score(ReleasedPrediction p, String label) {
         return p.scores().stream().filter(s -> s.label().equals(label)).mapToDouble(s -> s.score()).findFirst()
                 .orElse(0);
     }
 
-    /**
-     * NES (Ilyas et al. 2018; ML-DEFENCES.md section 6): antithetic pairs x +- sigma u with per-pixel
-     * Gaussian u, 10 pairs per step, then a signed step of lr toward a higher released score of the
-     * target class.
-     */
+    /** NES ({@link Nes}) toward a higher released score of the target class. */
     static Attack nes(double[] start, String target, double sigma, long seed) {
+        Nes walk = new Nes(start, sigma, seed, 0);
         return new Attack() {
-            final double[] x = start.clone();
-            final double[] grad = new double[x.length];
-            final SplittableRandom r = new SplittableRandom(seed);
-            double[] u;
-            boolean plus = true;
-            double fPlus;
-            int pairs;
-
             @Override
             public double[] next() {
-                if (plus) {
-                    u = new double[x.length];
-                    for (int i = 0; i < u.length; i++) {
-                        u[i] = gaussian(r);
-                    }
-                }
-                double[] q = new double[x.length];
-                for (int i = 0; i < q.length; i++) {
-                    q[i] = clip(x[i] + (plus ? sigma : -sigma) * u[i]);
-                }
-                return q;
+                return walk.next();
             }
 
             @Override
             public void answer(ReleasedPrediction p) {
-                double f = Math.log(Math.max(1e-3, score(p, target)));
-                if (plus) {
-                    fPlus = f;
-                    plus = false;
-                    return;
-                }
-                plus = true;
-                for (int i = 0; i < grad.length; i++) {
-                    grad[i] += (fPlus - f) * u[i];
-                }
-                if (++pairs == 10) {
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = clip(x[i] + 0.01 * Math.signum(grad[i]));
-                        grad[i] = 0;
-                    }
-                    pairs = 0;
-                }
+                walk.answer(score(p, target));
             }
         };
     }
@@ -201,7 +161,7 @@ class ImageClassifierMonitoringTest {
                     for (int i = 0; i < 3; i++) {
                         for (int j = 0; j < 3; j++) {
                             int k = (row + i) * 28 + col + j;
-                            probe[k] = clip(probe[k] + d);
+                            probe[k] = Nes.clip(probe[k] + d);
                         }
                     }
                 }
@@ -217,11 +177,6 @@ class ImageClassifierMonitoringTest {
                 }
             }
         };
-    }
-
-    static double gaussian(SplittableRandom r) {
-        double u1 = 1 - r.nextDouble();
-        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * r.nextDouble());
     }
 
     /** The start image (a real test image of class 0, t-shirt) and the target (class 2, pullover). */

@@ -11,6 +11,7 @@ import dev.veil.internal.monitor.replay.TraceClock;
 import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.policies.tools.BenignTraffic;
 import dev.veil.policies.tools.FashionMnist;
+import dev.veil.policies.tools.Nes;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -52,11 +53,11 @@ class ImageClassifierReplayTest {
             }
             double[] u = new double[start.length];
             for (int i = 0; i < u.length; i++) {
-                u[i] = ImageClassifierMonitoringTest.gaussian(r);
+                u[i] = Nes.gaussian(r);
             }
             double[] probe = new double[start.length];
             for (int i = 0; i < probe.length; i++) {
-                probe[i] = ImageClassifierMonitoringTest.clip(start[i] + (q % 2 == 0 ? 0.05 : -0.05) * u[i]);
+                probe[i] = Nes.clip(start[i] + (q % 2 == 0 ? 0.05 : -0.05) * u[i]);
             }
             line(trace, "attacker", ts += 50, probe, model);
         }
