@@ -145,7 +145,29 @@ public final class AuditLog {
      */
     public static AuditVerification verify(Path file) {
         Objects.requireNonNull(file, "file");
-        return AuditVerifier.verify(file);
+        return AuditVerifier.verify(file, null);
+    }
+
+    /**
+     * As {@link #verify(Path)}, and also checks that some record still has {@code keptHash} as its
+     * own hash: the {@link AuditVerification#lastHash()} of an earlier check, kept elsewhere. The
+     * chain alone cannot show that records were cut off the end of the log, or that the whole log
+     * was rewritten; a kept hash that no record has does. 64 zeros (an empty log's) always passes.
+     *
+     * @param file the log file
+     * @param keptHash 64 lowercase hexadecimal digits
+     * @return the outcome; not ok (its broken line one past the last) when no record has the hash
+     * @throws IllegalArgumentException when {@code keptHash} is not 64 lowercase hexadecimal digits
+     * @throws VeilException when the file cannot be read at all
+     */
+    public static AuditVerification verify(Path file, String keptHash) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(keptHash, "keptHash");
+        if (!keptHash.matches("[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("keptHash must be 64 lowercase hexadecimal digits, was '"
+                    + keptHash + "'");
+        }
+        return AuditVerifier.verify(file, keptHash);
     }
 
     @Override

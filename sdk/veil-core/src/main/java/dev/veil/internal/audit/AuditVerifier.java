@@ -40,8 +40,16 @@ public final class AuditVerifier {
      * @throws VeilException when the file cannot be read
      */
     public static AuditVerification verify(Path file) {
+        return verify(file, null);
+    }
+
+    /**
+     * Verifies the log in {@code file}, and, when {@code keptHash} is not null, that some record has
+     * it as its own hash ({@link dev.veil.AuditLog#verify(Path, String)}).
+     */
+    public static AuditVerification verify(Path file, String keptHash) {
         try (InputStream in = Files.newInputStream(file)) {
-            return verify(in);
+            return verify(in, keptHash);
         } catch (IOException e) {
             throw new VeilException("cannot read audit log " + file + ": " + e, e);
         }
@@ -55,13 +63,24 @@ public final class AuditVerifier {
      * @throws IOException when reading fails
      */
     public static AuditVerification verify(InputStream in) throws IOException {
+        return verify(in, null);
+    }
+
+    /** As {@link #verify(InputStream)}, with a kept hash as in {@link #verify(Path, String)}. */
+    public static AuditVerification verify(InputStream in, String keptHash) throws IOException {
         LineReader lines = new LineReader(in);
         Checker checker = new Checker();
         String prev = AuditSerializer.ZERO_HASH;
+        boolean keptSeen = keptHash == null || keptHash.equals(AuditSerializer.ZERO_HASH);
         long lineNo = 0;
         while (true) {
             int status = lines.next();
             if (status == LineReader.EOF) {
+                if (!keptSeen) {
+                    return new AuditVerification(false, lineNo, lineNo + 1, "", "no record of the log has the hash "
+                            + keptHash + " kept from an earlier check (its last record's is " + prev + "): records "
+                            + "were removed from its end, or it was rewritten", prev);
+                }
                 return new AuditVerification(true, lineNo, 0, "", "ok " + lineNo + " records", prev);
             }
             lineNo++;
@@ -80,6 +99,7 @@ public final class AuditVerifier {
                 return broken(lineNo, prev, c.decisionId, why);
             }
             prev = c.hash;
+            keptSeen |= prev.equals(keptHash);
         }
     }
 
