@@ -388,10 +388,11 @@ public final class CompiledContract {
                         + "' refers to feature '" + rule.features().get(k) + "', which is absent from the request");
             }
         }
-        if (rule.test(v, pos) == CrossFieldExpression.TRUE) {
+        int outcome = rule.test(v, pos);
+        if (outcome == CrossFieldExpression.TRUE) {
             return null;
         }
-        return new Violation(ReasonCode.INVALID_INPUT, rule.id(), rule.explain(v, pos), rule.explainRedacted(v, pos));
+        return new Violation(ReasonCode.INVALID_INPUT, rule.id(), rule.explain(v, pos), rule.explainRedacted(outcome));
     }
 
     /** Names a position: the feature name, or the index (and the position within the shape). */

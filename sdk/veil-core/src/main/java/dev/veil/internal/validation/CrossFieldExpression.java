@@ -127,9 +127,14 @@ public final class CrossFieldExpression {
         return root.test(values, positions);
     }
 
-    /** As {@link #explain}, without the request's values (nor a failed evaluation's detail, which may hold them). */
-    String explainRedacted(double[] values, int[] positions) {
-        return root.error(values, positions, source) != null ? "rule '" + id + "' could not be evaluated"
+    /**
+     * As {@link #explain}, without the request's values (nor a failed evaluation's detail, which may
+     * hold them).
+     *
+     * @param outcome what {@link #test} returned: {@link #FALSE} or {@link #ERROR}
+     */
+    String explainRedacted(int outcome) {
+        return outcome == ERROR ? "rule '" + id + "' could not be evaluated"
                 : "rule '" + id + "' failed: " + source.strip();
     }
 

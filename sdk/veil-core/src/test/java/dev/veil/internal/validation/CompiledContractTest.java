@@ -72,14 +72,14 @@ class CompiledContractTest {
         @Test
         void shouldRefusePayloadAboveTheLimit() {
             assertThat(limited.check(Features.of(0, 1), 16)).isNull();
-            assertThat(limited.check(Features.of(0, 1), 17)).usingRecursiveComparison().ignoringFields("redacted").isEqualTo(violation(ReasonCode.PAYLOAD_TOO_LARGE,
+            assertThat(limited.check(Features.of(0, 1), 17)).isEqualTo(violation(ReasonCode.PAYLOAD_TOO_LARGE,
                     "payload", "the payload is 17 bytes, above the limit of 16 bytes"));
         }
 
         @Test
         void shouldEstimateUnknownPayloadAtEightBytesPerFeature() {
             assertThat(limited.check(Features.of(0, 1), -1)).isNull();
-            assertThat(limited.check(Features.of(0, 1, 0), -1)).usingRecursiveComparison().ignoringFields("redacted").isEqualTo(violation(ReasonCode.PAYLOAD_TOO_LARGE,
+            assertThat(limited.check(Features.of(0, 1, 0), -1)).isEqualTo(violation(ReasonCode.PAYLOAD_TOO_LARGE,
                     "payload", "the payload of 3 features is about 24 bytes (8 per feature), above the limit of 16 bytes"));
         }
 
@@ -108,9 +108,9 @@ class CompiledContractTest {
             CompiledContract c = compile(List.of(28, 28), 0, 1);
             assertThat(c.check(Features.of(new double[784]), -1)).isNull();
             assertThat(c.check(Features.of(new double[783]), -1))
-                    .usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("shape", "expected 784 features (shape [28, 28]), got 783"));
+                    .isEqualTo(invalid("shape", "expected 784 features (shape [28, 28]), got 783"));
             assertThat(compile(List.of(3), 0, 1).check(Features.of(0, 0, 0, 0), -1))
-                    .usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("shape", "expected 3 features (shape [3]), got 4"));
+                    .isEqualTo(invalid("shape", "expected 3 features (shape [3]), got 4"));
         }
 
         @Test
@@ -229,19 +229,19 @@ class CompiledContractTest {
         void shouldRefuseMissingRequiredFeature() {
             CompiledContract c = named(specs, false);
             assertThat(c.check(features("income", 5e4), -1))
-                    .usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("features", "required feature 'age' is missing"));
+                    .isEqualTo(invalid("features", "required feature 'age' is missing"));
             assertThat(c.check(features("age", null, "income", 5e4), -1))
-                    .usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("features", "required feature 'age' is missing (the request marks it absent)"));
-            assertThat(c.check(Features.of(30, 5e4), -1)).usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("features",
+                    .isEqualTo(invalid("features", "required feature 'age' is missing (the request marks it absent)"));
+            assertThat(c.check(Features.of(30, 5e4), -1)).isEqualTo(invalid("features",
                     "required feature 'age' is missing (the request's features are not named)"));
         }
 
         @Test
         void shouldRefuseUnknownFeatureWhenNotAllowed() {
             assertThat(named(specs, false).check(features("age", 30, "income", 5e4, "colour", 2), -1))
-                    .usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("features", "unknown feature 'colour'; the contract lists [age, income, loan]"
+                    .isEqualTo(invalid("features", "unknown feature 'colour'; the contract lists [age, income, loan]"
                             + " and does not allow other features"));
-            assertThat(named(Map.of(), false).check(features("x", 1), -1)).usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("features",
+            assertThat(named(Map.of(), false).check(features("x", 1), -1)).isEqualTo(invalid("features",
                     "unknown feature 'x'; the contract lists no named features and does not allow other features"));
         }
 
@@ -298,7 +298,7 @@ class CompiledContractTest {
         @Test
         void shouldRefuseRuleOnUnnamedRequest() {
             CompiledContract c = named(Map.of(), true, new CrossFieldRule("pos", "x > 0"));
-            assertThat(c.check(Features.of(1), -1)).usingRecursiveComparison().ignoringFields("redacted").isEqualTo(
+            assertThat(c.check(Features.of(1), -1)).isEqualTo(
                     invalid("pos", "rule 'pos' refers to feature 'x', which is absent from the request"));
         }
 
@@ -474,7 +474,7 @@ class CompiledContractTest {
         void shouldRefuseInputOfAnotherLengthThanTheStatistics() {
             CompiledContract c = withDistribution(List.of(),
                     check(new double[3], new double[] {1, 1, 1}, 0.1, 3, 0, Map.of()));
-            assertThat(c.check(Features.of(0, 0), -1)).usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("distribution", "the input has 2 features but"
+            assertThat(c.check(Features.of(0, 0), -1)).isEqualTo(invalid("distribution", "the input has 2 features but"
                     + " the bundle's distribution statistics describe 3; the statistics do not match this input"));
         }
 
@@ -512,7 +512,7 @@ class CompiledContractTest {
                     Map.of("a", new FeatureSpec(false, -9, 9), "b", new FeatureSpec(false, -9, 9)), false, List.of(),
                     0, check(new double[2], new double[] {1, 1}, 0.1, 0, 0, null)));
             assertThat(c.check(features("a", 1, "b", 1), -1)).isNull();
-            assertThat(c.check(features("a", 1, "b", null), -1)).usingRecursiveComparison().ignoringFields("redacted").isEqualTo(invalid("distribution",
+            assertThat(c.check(features("a", 1, "b", null), -1)).isEqualTo(invalid("distribution",
                     "feature 'b' is absent; the distribution check needs a value for every feature"));
         }
 
@@ -619,6 +619,11 @@ class CompiledContractTest {
         Violation rule = loans.check(features("age", 40.5, "income", 99.75), -1);
         assertThat(rule.message()).contains("40.5").contains("99.75");
         assertThat(rule.redacted()).isEqualTo("rule 'adult-income' failed: income >= age * 10");
+        CompiledContract ratio = named(Map.of("loan", new FeatureSpec(true, 0, INF), "income", new FeatureSpec(true,
+                0, INF)), false, new CrossFieldRule("ratio", "loan / income <= 20"));
+        Violation div = ratio.check(features("loan", 1000, "income", 0), -1);
+        assertThat(div.message()).contains("could not be evaluated").contains("1000");
+        assertThat(div.redacted()).isEqualTo("rule 'ratio' could not be evaluated");
         Violation z = withDistribution(List.of(2), new DistributionCheck(new double[] {0, 0}, new double[] {1, 1},
                 0.01, 3, 0, Map.of())).check(Features.of(0, 3.75), -1);
         assertThat(z.message()).contains("3.75");
