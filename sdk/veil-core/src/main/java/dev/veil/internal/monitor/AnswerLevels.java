@@ -12,8 +12,15 @@ import dev.veil.Level;
  */
 public record AnswerLevels(double low, double medium, double high, boolean lowerIsWorse) {
     public AnswerLevels {
+        check(low, medium, high, lowerIsWorse, "low", "medium", "high");
+    }
+
+    /** The checks of the constructor, naming the detector's own keys (extraction: delta for high). */
+    private static void check(double low, double medium, double high, boolean lowerIsWorse, String lowKey,
+            String mediumKey, String highKey) {
+        String keys = lowKey + ", " + mediumKey + ", " + highKey;
         if (low == 0 && medium == 0 && high == 0) {
-            throw new IllegalArgumentException("set at least one of the low, medium, high thresholds");
+            throw new IllegalArgumentException("set at least one of the " + keys + " thresholds");
         }
         double prev = Double.NaN;
         for (double t : new double[] {low, medium, high}) {
@@ -21,11 +28,10 @@ public record AnswerLevels(double low, double medium, double high, boolean lower
                 continue;
             }
             if (!Double.isNaN(prev) && (lowerIsWorse ? t > prev : t < prev)) {
+                String was = ", was " + plain(low) + ", " + plain(medium) + ", " + plain(high);
                 throw new IllegalArgumentException(lowerIsWorse
-                        ? "thresholds must not increase: low >= medium >= high, was " + plain(low) + ", "
-                                + plain(medium) + ", " + plain(high)
-                        : "thresholds must not decrease: low <= medium <= high, was " + plain(low) + ", "
-                                + plain(medium) + ", " + plain(high));
+                        ? "thresholds must not increase: " + lowKey + " >= " + mediumKey + " >= " + highKey + was
+                        : "thresholds must not decrease: " + lowKey + " <= " + mediumKey + " <= " + highKey + was);
             }
             prev = t;
         }
@@ -40,16 +46,8 @@ public record AnswerLevels(double low, double medium, double high, boolean lower
         double low = AnswerLevels.number(c, lowKey, defaults[0], min, max, true);
         double medium = AnswerLevels.number(c, mediumKey, defaults[1], min, max, true);
         double high = AnswerLevels.number(c, highKey, defaults[2], min, max, true);
-        try {
-            return new AnswerLevels(low, medium, high, lowerIsWorse);
-        } catch (IllegalArgumentException e) {
-            if (highKey.equals("high")) {
-                throw e;
-            }
-            // name the detector's own key for its top level (extraction: delta), not "high"
-            throw new IllegalArgumentException(e.getMessage().replace(">= high", ">= " + highKey)
-                    .replace("<= high", "<= " + highKey), e);
-        }
+        check(low, medium, high, lowerIsWorse, lowKey, mediumKey, highKey);
+        return new AnswerLevels(low, medium, high, lowerIsWorse);
     }
 
     /** The level of {@code score} (NONE for NaN). */

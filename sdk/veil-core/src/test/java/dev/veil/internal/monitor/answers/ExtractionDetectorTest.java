@@ -140,6 +140,8 @@ class ExtractionDetectorTest {
                         + "max_distances, max_set, medium, min_distances, test_every, ttl_seconds, type])");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("low", 0.8, "medium", 0.85)))
                 .hasMessage("thresholds must not increase: low >= medium >= delta, was 0.8, 0.85, 0.9");
+        assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("delta", 0)))
+                .hasMessage("set at least one of the low, medium, delta thresholds");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("delta", 1.2)))
                 .hasMessage("delta must be 0 (level not used) or in [0.01, 1], was 1.2");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("test_every", 0)))
