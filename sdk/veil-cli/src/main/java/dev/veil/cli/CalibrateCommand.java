@@ -3,6 +3,7 @@ package dev.veil.cli;
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.bundle.Roots;
+import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.replay.Calibration;
 import dev.veil.internal.monitor.replay.PendingThresholdsBundle;
 import dev.veil.internal.monitor.replay.TraceClock;
@@ -133,7 +134,7 @@ final class CalibrateCommand implements Callable<Integer> {
         List<String> blind = new ArrayList<>();
         for (Calibration.DetectorResult d : result.detectors()) {
             Map<String, Object> cfg = configs.get(d.name());
-            if (d.skipped() == null && d.scored() == 0 && cfg != null && cfg.containsKey("thresholds")) {
+            if (d.skipped() == null && d.scored() == 0 && cfg != null && cfg.containsKey(BuiltinDetectors.THRESHOLDS_KEY)) {
                 blind.add(d.name());
             }
         }

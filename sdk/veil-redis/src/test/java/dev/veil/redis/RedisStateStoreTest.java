@@ -180,7 +180,7 @@ class RedisStateStoreTest {
                             .isInstanceOf(StateUnavailableException.class)
                             .hasMessageContaining("did not answer the state batch within 200 ms");
                 }
-                Thread.sleep(RedisBatchClientDeadline.SLACK_MILLIS + 200); // past every deadline
+                Thread.sleep(dev.veil.redis.internal.RedisBatchClient.DEADLINE_SLACK_MILLIS + 200); // past every deadline
             } finally {
                 REDIS.resume();
             }
@@ -192,11 +192,6 @@ class RedisStateStoreTest {
             assertThat(s.execute(new StateOp.Acquire(caller, sixThenNone, 0, CLOCK.millis())))
                     .containsExactly(StateOp.Permit.RATE_LIMITED);
         }
-    }
-
-    /** The slack the deadline allows, from the client (package-private there). */
-    static final class RedisBatchClientDeadline {
-        static final long SLACK_MILLIS = dev.veil.redis.internal.RedisBatchClient.DEADLINE_SLACK_MILLIS;
     }
 
     @Test

@@ -293,8 +293,8 @@ public final class RedisBatchClient implements AutoCloseable {
         String cause = message(root);
         String all = cause.toUpperCase(java.util.Locale.ROOT);
         String hint;
-        if (all.contains("WRONGPASS") || all.contains("NOAUTH") || all.contains("NOPERM")
-                || all.contains("INVALID PASSWORD") || all.contains("AUTH")) {
+        if (all.contains("WRONGPASS") || all.contains("NOPERM") || all.contains("INVALID PASSWORD")
+                || all.contains("AUTH")) { // AUTH: NOAUTH and "AUTH failed" alike
             hint = "Redis refused the credentials; check the user and password in the URL "
                     + "(redis://user:password@host:port, or redis://:password@host:port)";
         } else if (all.contains("DB INDEX")) {

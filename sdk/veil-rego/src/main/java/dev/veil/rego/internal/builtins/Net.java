@@ -28,13 +28,6 @@ public final class Net {
     /** Expanding more addresses than this is refused (OPA would run until cancelled). */
     static final long MAX_EXPAND = 1L << 20;
 
-    /**
-     * {@code net.cidr_overlap}: deprecated in OPA (use {@code net.cidr_contains}) and rejected in Rego v1
-     * modules; kept for a v0 mode.
-     */
-    public static final List<Builtin> DEPRECATED = List.of(
-            Builtin.of("net.cidr_overlap", 2, (a, c) -> contains("net.cidr_overlap", a[0], a[1])));
-
     public static final List<Builtin> ALL = List.of(
             Builtin.of("net.cidr_contains", 2, (a, c) -> contains("net.cidr_contains", a[0], a[1])),
             Builtin.of("net.cidr_intersects", 2, Net::intersects),

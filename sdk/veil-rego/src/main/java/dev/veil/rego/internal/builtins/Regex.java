@@ -25,10 +25,6 @@ public final class Regex {
     private Regex() {
     }
 
-    /** {@code re_match}: deprecated in OPA (use {@code regex.match}) and rejected in Rego v1 modules; kept for a v0 mode. */
-    public static final List<Builtin> DEPRECATED = List.of(
-            Builtin.of("re_match", 2, (a, c) -> match("re_match", a)));
-
     public static final List<Builtin> ALL = List.of(
             Builtin.of("regex.is_valid", 1, (a, c) -> bool(a[0] instanceof dev.veil.rego.internal.value.StringValue s
                     && isValid(s.value()))),
