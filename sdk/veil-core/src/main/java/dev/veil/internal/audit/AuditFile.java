@@ -92,35 +92,25 @@ final class AuditFile implements Sink {
         return lastHash;
     }
 
-    /**
-     * Writes a batch of whole records. When the write fails part-way (a full disk), the file is cut
-     * back to where the batch began, so that it still ends with a whole record: the log stays
-     * verifiable and a Guard can reopen it once there is room again (the batch's records are the
-     * ones the writer reports as lost, or, durable, whose requests it refuses).
-     */
-    /** Where the last write began (for {@link #abandonLastWrite}). */
+    /** Where the last write began (for {@link #abandonLastWrite}); -1 before the first. */
     private long lastWriteStart = -1;
 
+    /** Writes a batch of whole records; {@link #abandonLastWrite} takes it back. */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        long start = channel.position();
-        lastWriteStart = start;
+        lastWriteStart = -1;
+        lastWriteStart = channel.position();
         ByteBuffer bb = ByteBuffer.wrap(b, off, len);
-        try {
-            while (bb.hasRemaining()) {
-                channel.write(bb);
-            }
-        } catch (IOException e) {
-            try {
-                channel.truncate(start);
-                channel.position(start);
-            } catch (IOException cut) {
-                e.addSuppressed(cut);
-            }
-            throw e;
+        while (bb.hasRemaining()) {
+            channel.write(bb);
         }
     }
 
+    /**
+     * Cuts the file back to where the last write began, so that it still ends with a whole record
+     * after a write or a force that failed part-way (a full disk): the log stays verifiable, and a
+     * Guard can reopen it once there is room again.
+     */
     @Override
     public void abandonLastWrite() {
         if (lastWriteStart < 0) {

@@ -19,9 +19,9 @@ interface Sink extends Closeable {
     void force() throws IOException;
 
     /**
-     * Takes back the last {@link #write} when it cannot be made durable (its {@link #force} failed),
-     * so that no record stays whose request was refused; best effort (a sink that cannot does
-     * nothing).
+     * Takes back the last {@link #write} when it failed part-way or cannot be made durable (its
+     * {@link #force} failed), so that no record stays whose request was refused and the log still
+     * ends with a whole record; best effort (a sink that cannot does nothing).
      */
     default void abandonLastWrite() {
     }

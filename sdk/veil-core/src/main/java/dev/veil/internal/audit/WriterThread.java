@@ -64,17 +64,18 @@ abstract class WriterThread implements AuditWriter {
         boolean interrupted = Thread.interrupted();
         try {
             if (n > 0) {
-                sink.write(buffer.array(), 0, buffer.size());
-                if (force) {
-                    try {
+                try {
+                    sink.write(buffer.array(), 0, buffer.size());
+                    if (force) {
                         sink.force();
-                    } catch (IOException e) {
-                        // the batch's requests will be refused: their records must not stay
-                        sink.abandonLastWrite();
-                        throw e;
+                    } else {
+                        sink.flush();
                     }
-                } else {
-                    sink.flush();
+                } catch (IOException e) {
+                    // the batch's records count as lost (or, durable, their requests are refused): none
+                    // of it may stay, and the file must end with a whole record
+                    sink.abandonLastWrite();
+                    throw e;
                 }
             }
         } finally {
