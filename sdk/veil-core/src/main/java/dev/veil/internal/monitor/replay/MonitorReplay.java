@@ -377,7 +377,6 @@ public final class MonitorReplay {
         return callers.size();
     }
 
-    /** Queries replayed so far. */
     /** Lines whose {@code ts_ms} is earlier than the line before them (the replay keeps file order). */
     public long backwards() {
         return backwards;
@@ -388,6 +387,7 @@ public final class MonitorReplay {
         return firstBackwardsLine;
     }
 
+    /** Queries replayed so far. */
     public long queries() {
         return queries;
     }

@@ -524,45 +524,50 @@ public final class Compiler {
             outer.addAll(p.declaredNow);
         }
         for (Expr e : body.exprs()) {
-            Statement s = e.statement();
-            if (s instanceof SomeDecl d) {
-                for (Var v : d.vars()) {
-                    declare(v, "declared", before);
-                }
-            } else if (s instanceof SomeIn si) {
-                referenced(si.collection(), before, outer);
-                List<Var> vars = new ArrayList<>();
-                if (si.key() != null) {
-                    declaredVars(si.key(), vars);
-                }
-                declaredVars(si.value(), vars);
-                for (Var v : vars) {
-                    declare(v, "declared", before);
-                }
-            } else if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
-                referenced(c.args().get(1), before, outer);
-                List<Var> vars = new ArrayList<>();
-                declaredVars(c.args().get(0), vars);
-                for (Var v : vars) {
-                    declare(v, "assigned", before);
-                }
-            } else if (s instanceof Every ev) {
-                referenced(ev.domain(), before, outer);
-            } else if (s instanceof Term t) {
-                referenced(t, before, outer);
+            // what the statement reads, then what it declares, then its with values (OPA's order)
+            Set<String> read = new HashSet<>();
+            statementUses(e.statement(), read);
+            referenced(read, before, outer);
+            List<Var> vars = new ArrayList<>();
+            String how = declaredVars(e.statement(), vars);
+            for (Var v : vars) {
+                declare(v, how, before);
             }
             for (With w : e.withs()) {
-                referenced(w.value(), before, outer);
+                Set<String> names = new HashSet<>();
+                collectVars(w.value(), names);
+                referenced(names, before, outer);
             }
         }
     }
 
-    private static void referenced(Term t, Map<String, String> before, Set<String> outer) {
-        Set<String> names = new HashSet<>();
-        collectVars(t, names);
+    private static void referenced(Set<String> names, Map<String, String> before, Set<String> outer) {
         for (String n : names) {
             before.putIfAbsent(n, outer.contains(n) ? "outer" : "referenced");
         }
+    }
+
+    /**
+     * The variables a statement declares ({@code some}, the patterns of {@code some ... in} and of
+     * {@code :=}) into {@code out}, and how: "declared", "assigned", or null when it declares none.
+     */
+    private static String declaredVars(Statement s, List<Var> out) {
+        if (s instanceof SomeDecl d) {
+            out.addAll(d.vars());
+            return "declared";
+        }
+        if (s instanceof SomeIn si) {
+            if (si.key() != null) {
+                declaredVars(si.key(), out);
+            }
+            declaredVars(si.value(), out);
+            return "declared";
+        }
+        if (s instanceof Call c && "assign".equals(c.name()) && c.args().size() == 2) {
+            declaredVars(c.args().get(0), out);
+            return "assigned";
+        }
+        return null;
     }
 
     /** The variables a declaration's pattern binds (a variable, or one inside arrays and object values). */
@@ -620,7 +625,14 @@ public final class Compiler {
 
     /** Variables an expression uses outside closures, not counting what it declares. */
     private static void uses(Expr e, Set<String> names) {
-        Statement s = e.statement();
+        statementUses(e.statement(), names);
+        for (With w : e.withs()) {
+            collectVars(w.value(), names);
+        }
+    }
+
+    /** As {@link #uses}, without the expression's {@code with} values. */
+    private static void statementUses(Statement s, Set<String> names) {
         if (s instanceof SomeIn si) {
             collectVars(si.collection(), names);
         } else if (s instanceof Every ev) {
@@ -629,9 +641,6 @@ public final class Compiler {
             collectVars(c.args().get(1), names);
         } else if (s instanceof Term t) {
             collectVars(t, names);
-        }
-        for (With w : e.withs()) {
-            collectVars(w.value(), names);
         }
     }
 
