@@ -393,12 +393,9 @@ public final class JwtAuthenticator {
         Map<String, Object> raw;
         try {
             jwt = new SignedJWT(parts[0], parts[1], parts[2]);
-            claims = jwt.getJWTClaimsSet();
-            raw = jwt.getPayload().toJSONObject();
+            raw = jwt.getPayload().toJSONObject(); // parsed once: the claims are read from it
+            claims = JWTClaimsSet.parse(raw);
         } catch (ParseException | RuntimeException e) {
-            return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
-        }
-        if (raw == null) {
             return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
         }
         List<JWSVerifier> candidates;

@@ -27,15 +27,15 @@ final class OutageLog {
     private volatile boolean down;
     /** Whether the current outage was logged (guarded by this). */
     private boolean reported;
-    /** When the last logged outage started (guarded by this). */
+    /** When the last logged outage started (guarded by this); a minute before construction at first. */
     private long lastReported;
-    private boolean everReported;
 
     /** @param what what is out, for the messages: {@code "state store"}, {@code "audit log"} */
     OutageLog(String what, System.Logger log, LongSupplier nanoTime) {
         this.what = Objects.requireNonNull(what, "what");
         this.log = Objects.requireNonNull(log, "log");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        this.lastReported = nanoTime.getAsLong() - EVERY_NANOS;
     }
 
     /**
@@ -51,9 +51,8 @@ final class OutageLog {
                 if (!down) {
                     down = true;
                     nextLine.set(now + EVERY_NANOS);
-                    reported = !everReported || now - lastReported >= EVERY_NANOS;
+                    reported = now - lastReported >= EVERY_NANOS;
                     if (reported) {
-                        everReported = true;
                         lastReported = now;
                         log.log(System.Logger.Level.WARNING, what + " unavailable (decision " + decisionId + " "
                                 + outcome + "); requests are " + outcome + " while it lasts, logged here at most "
