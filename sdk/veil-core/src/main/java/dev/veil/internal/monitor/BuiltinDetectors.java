@@ -55,22 +55,6 @@ public final class BuiltinDetectors {
         }
     }
 
-    /**
-     * Why a built-in detector configured as {@code config} cannot observe inputs of {@code features}
-     * features (a {@code pool} whose tiles do not fit them), or {@code null} when it can. The
-     * configuration must have passed {@link #validate}.
-     */
-    public static String featuresProblem(String name, Map<String, Object> config, long features) {
-        String type = typeOf(name, config);
-        if (!"knn".equals(type) && !"knn_global".equals(type)) {
-            return null;
-        }
-        Object pool = config.get("pool");
-        Object width = config.get("width");
-        return pool == null ? null : new LowPass(((Number) pool).intValue(),
-                width == null ? 0 : ((Number) width).intValue()).misfit(features);
-    }
-
     /** Creates a built-in detector; throws IllegalArgumentException for a bad configuration. */
     public static StatefulDetector create(String name, Map<String, Object> config) {
         String type = typeOf(name, config);
@@ -138,12 +122,11 @@ public final class BuiltinDetectors {
     /**
      * As {@link #validate(String, Map)}, resolving a {@code thresholds} data path against the
      * bundle's data ({@code bundle} may be null when there is none).
+     *
+     * @return the detector it made, or {@code null} for an entry that is not built in
      */
-    public static void validate(String name, Map<String, Object> config, Bundle bundle) {
-        String type = typeOf(name, config);
-        if (type != null) {
-            create(name, config, bundle);
-        }
+    public static StatefulDetector validate(String name, Map<String, Object> config, Bundle bundle) {
+        return typeOf(name, config) == null ? null : create(name, config, bundle);
     }
 
     /**

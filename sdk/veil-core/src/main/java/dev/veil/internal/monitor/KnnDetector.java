@@ -169,6 +169,11 @@ public final class KnnDetector implements StatefulDetector {
     }
 
     @Override
+    public String featuresProblem(long features) {
+        return config.lowPass().misfit(features);
+    }
+
+    @Override
     public String name() {
         return name;
     }

@@ -175,6 +175,11 @@ public final class KnnGlobalDetector implements StatefulDetector {
     }
 
     @Override
+    public String featuresProblem(long features) {
+        return config.lowPass().misfit(features);
+    }
+
+    @Override
     public String name() {
         return name;
     }

@@ -52,4 +52,13 @@ public interface StatefulDetector {
     default boolean higherIsWorse() {
         return true;
     }
+
+    /**
+     * Why this detector cannot observe inputs of {@code features} features, or {@code null} when it
+     * can (every input, by default). A policy whose validation fixes a shape the detector cannot take
+     * is refused when it loads.
+     */
+    default String featuresProblem(long features) {
+        return null;
+    }
 }

@@ -2,6 +2,7 @@ package dev.veil.internal.policy;
 
 import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.internal.validation.TrainingStats;
 import dev.veil.spi.AccessDecision;
@@ -55,9 +56,10 @@ final class YamlPolicyCompiler {
         GuardSettings.PrivacyBudget[] privacyHolder = new GuardSettings.PrivacyBudget[1];
         List<YamlPolicy.Rule<OutputDecision>> output = output(degradedHolder, privacyHolder);
         List<YamlPolicy.Rule<LoggingDecision>> logging = logging();
+        List<StatefulDetector> built = new ArrayList<>();
         Map<String, Map<String, Object>> detectors =
-                detectors(doc.monitoring() == null ? null : doc.monitoring().detectors(), bundle);
-        checkInputSizes(detectors, validation);
+                detectors(doc.monitoring() == null ? null : doc.monitoring().detectors(), bundle, built);
+        checkInputSizes(built, validation);
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging);
@@ -78,7 +80,7 @@ final class YamlPolicyCompiler {
         ReleaseSpec degraded = s.output() == null || s.output().degraded() == null ? ReleaseSpec.LABEL_ONLY
                 : release(merge(empty, s.output().degraded()), "output.degraded", privacy);
         Map<String, Map<String, Object>> detectors =
-                detectors(s.monitoring() == null ? null : s.monitoring().detectors(), bundle);
+                detectors(s.monitoring() == null ? null : s.monitoring().detectors(), bundle, null);
         return at("output.degraded", () -> new GuardSettings(s.name(), s.onError(), auth, degraded, privacy, detectors,
                 s.onStateUnavailable()));
     }
@@ -87,7 +89,7 @@ final class YamlPolicyCompiler {
      * A detector that cannot observe the inputs a validation rule with a fixed shape lets through
      * (a {@code pool} whose tiles do not fit them) would fail every such request: a load error.
      */
-    private static void checkInputSizes(Map<String, Map<String, Object>> detectors,
+    private static void checkInputSizes(List<StatefulDetector> detectors,
             List<YamlPolicy.Rule<ValidationDecision>> validation) {
         for (YamlPolicy.Rule<ValidationDecision> r : validation) {
             List<Integer> shape = r.outcome().contract().shape();
@@ -98,10 +100,10 @@ final class YamlPolicyCompiler {
             for (int d : shape) {
                 features *= d;
             }
-            for (Map.Entry<String, Map<String, Object>> d : detectors.entrySet()) {
-                String problem = BuiltinDetectors.featuresProblem(d.getKey(), d.getValue(), features);
+            for (StatefulDetector d : detectors) {
+                String problem = d.featuresProblem(features);
                 if (problem != null) {
-                    throw new PolicyPathException("monitoring.detectors." + d.getKey(), problem + " (validation "
+                    throw new PolicyPathException("monitoring.detectors." + d.name(), problem + " (validation "
                             + (r.id().equals("default") ? "default" : "rule '" + r.id() + "'") + " takes shape "
                             + shape + ")");
                 }
@@ -109,15 +111,20 @@ final class YamlPolicyCompiler {
         }
     }
 
-    private static Map<String, Map<String, Object>> detectors(Map<String, Map<String, Object>> declared, Bundle bundle) {
+    /**
+     * The detectors' configurations, each built-in one checked by making it; those made are added to
+     * {@code built} when it is not null.
+     */
+    private static Map<String, Map<String, Object>> detectors(Map<String, Map<String, Object>> declared, Bundle bundle,
+            List<StatefulDetector> built) {
         Map<String, Map<String, Object>> detectors = new LinkedHashMap<>();
         if (declared != null) {
             declared.forEach((k, v) -> {
                 Map<String, Object> cfg = v == null ? Map.of() : v;
-                at("monitoring.detectors." + k, () -> {
-                    BuiltinDetectors.validate(k, cfg, bundle);
-                    return k;
-                });
+                StatefulDetector d = at("monitoring.detectors." + k, () -> BuiltinDetectors.validate(k, cfg, bundle));
+                if (d != null && built != null) {
+                    built.add(d);
+                }
                 detectors.put(k, cfg);
             });
         }
