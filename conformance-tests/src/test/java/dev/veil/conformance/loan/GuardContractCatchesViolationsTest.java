@@ -133,15 +133,23 @@ class GuardContractCatchesViolationsTest {
 
     @Test
     void aReusedDecisionIdIsCaught() {
-        String[] first = new String[1];
-        GuardContract<Map<String, Double>> c = rewriting(r -> {
-            if (first[0] == null) {
-                first[0] = r.decisionId();
-                return r;
-            }
-            return r instanceof Response.Denied d ? new Response.Denied(first[0], d.reasons())
-                    : new Response.Released(first[0], ((Response.Released) r).prediction(), false, List.of());
-        });
+        // each Guard (one per generated session) reuses its own first id; one id for all sessions made
+        // a one-request session pass and the next fail as 'in 0 audit records' instead
+        GuardContract<Map<String, Double>> c = new BrokenLoanContract().breaking((real, counted, auditFile) ->
+                new ForwardingGuard<>(real) {
+                    private String first;
+
+                    @Override
+                    public Response predict(Request<Map<String, Double>> request) {
+                        Response r = delegate.predict(request);
+                        if (first == null) {
+                            first = r.decisionId();
+                            return r;
+                        }
+                        return r instanceof Response.Denied d ? new Response.Denied(first, d.reasons())
+                                : new Response.Released(first, ((Response.Released) r).prediction(), false, List.of());
+                    }
+                });
         assertThatThrownBy(c::everyDecisionIdAppearsInTheAuditLogExactlyOnce).isInstanceOf(AssertionError.class)
                 .hasMessageContaining("two responses share the decision id");
     }
