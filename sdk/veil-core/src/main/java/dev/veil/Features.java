@@ -63,22 +63,35 @@ public final class Features {
     }
 
     /**
-     * Named features for tabular models, in the map's iteration order. A {@code null} value marks
-     * a feature that is absent from the request: a contract that requires it refuses the request.
-     * A NaN value is a value, not an absence: validation refuses it as not finite.
+     * Named features for tabular models, in the order of their names ({@link String#compareTo}),
+     * whatever the map's order. A {@code null} value marks a feature that is absent from the
+     * request: a contract that requires it refuses the request. A NaN value is a value, not an
+     * absence: validation refuses it as not finite.
+     *
+     * <p>The order matters because the distribution check, the detectors and the audit log's digest
+     * read the vector by position: in the map's own order, a caller who controls it (the key order of
+     * a JSON object, which JSON decoders keep) would be compared feature by feature with the wrong
+     * statistics, and could make its queries look far apart to the detectors by shuffling its keys.
+     * For the distribution check, write the statistics of named features in the order of their names.
      */
     public static Features named(Map<String, Double> named) {
         Objects.requireNonNull(named, "named");
-        double[] v = new double[named.size()];
-        String[] n = new String[named.size()];
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, Double>[] entries = named.entrySet().toArray(new Map.Entry[0]);
+        for (Map.Entry<String, Double> e : entries) {
+            Objects.requireNonNull(e.getKey(), "feature name");
+        }
+        Arrays.sort(entries, Map.Entry.comparingByKey());
+        double[] v = new double[entries.length];
+        String[] n = new String[entries.length];
         long[] absent = null;
         int i = 0;
-        for (Map.Entry<String, Double> e : named.entrySet()) {
-            n[i] = Objects.requireNonNull(e.getKey(), "feature name");
+        for (Map.Entry<String, Double> e : entries) {
+            n[i] = e.getKey();
             Double value = e.getValue();
             if (value == null) {
                 if (absent == null) {
-                    absent = new long[(named.size() + 63) >>> 6];
+                    absent = new long[(entries.length + 63) >>> 6];
                 }
                 absent[i >>> 6] |= 1L << i;
                 v[i] = Double.NaN;

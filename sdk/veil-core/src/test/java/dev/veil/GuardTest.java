@@ -571,6 +571,35 @@ class GuardTest {
     }
 
     @Test
+    void namedFeaturesAreCheckedAgainstTheirOwnStatisticsWhateverTheOrderOfTheKeys() {
+        // statistics in the order of the names: age, income, loan (a newcomer review found the map's
+        // own order used, so that {age, income, loan} was compared with the statistics of income...)
+        Model<Map<String, Double>> loans = Model.of(INFO_A,
+                x -> Prediction.classification(List.of("approve", "refuse"), new double[] {0.8, 0.2}), Features::named);
+        Guard<Map<String, Double>> g = guard(bundle()
+                .file("training/data.json", """
+                        {"stats": {"mean": [40, 60000, 200000], "std": [12, 20000, 50000], "samples": 1000}}
+                        """)
+                .set("logging", "default: {input: keep}")
+                .set("validation", """
+                        default:
+                          shape: [3]
+                          features: {income: {min: 0}, loan: {min: 0}, age: {min: 18, max: 120}}
+                          distribution: {stats: training.stats, max_abs_z: 4, summary: false}
+                        """), loans, x -> { });
+        Map<String, Double> reordered = new LinkedHashMap<>();
+        reordered.put("age", 40.0);
+        reordered.put("income", 50_000.0);
+        reordered.put("loan", 100_000.0);
+
+        released(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()), application(50_000, 100_000, 40.0))));
+        released(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()), reordered)));
+
+        List<Map<String, Object>> records = audited(g, 2);
+        assertThat(at(records.get(1), "input", "features")).isEqualTo(at(records.get(0), "input", "features"));
+    }
+
+    @Test
     void aNaNInAnOptionalFeatureNeverReachesTheModelWhileAnAbsentOneDoes() {
         List<Map<String, Double>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         Model<Map<String, Double>> loans = Model.of(INFO_A, x -> {

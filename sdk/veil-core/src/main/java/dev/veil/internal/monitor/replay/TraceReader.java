@@ -30,9 +30,9 @@ import java.util.function.Consumer;
  *   <li>{@code ts_ms} (required): an integer, milliseconds since the epoch, in [0, {@value #MAX_TS_MS}]
  *       (up to the year 2255); times may go backwards, file order rules;
  *   <li>{@code features} (required): a non-empty array of finite numbers, or, for tabular models
- *       with named features, a non-empty object of feature names to finite numbers, in the order
- *       the service builds them ({@code null} marks a feature absent from the request, as in
- *       {@link dev.veil.Features#named(java.util.Map)});
+ *       with named features, a non-empty object of feature names to finite numbers, taken in the
+ *       order of their names as {@link dev.veil.Features#named(java.util.Map)} takes them, whatever
+ *       the line's order ({@code null} marks a feature absent from the request);
  *   <li>{@code scores} (optional; {@code null} counts as absent): the model's raw class scores, a
  *       non-empty array of finite numbers {@code >= 0} (probabilities, not logits), labels
  *       {@code "0"} to {@code "n-1"};
@@ -312,7 +312,25 @@ public final class TraceReader {
         if (names.isEmpty()) {
             throw error("features must hold at least one feature, was {}");
         }
-        return Arrays.copyOf(out, names.size());
+        // in the order of their names, as Features.named(Map) puts them, whatever the line's order
+        int n = names.size();
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        List<String> given = List.copyOf(names);
+        Arrays.sort(order, (a, b) -> given.get(a).compareTo(given.get(b)));
+        BitSet wasAbsent = (BitSet) absent.clone();
+        double[] sorted = new double[n];
+        names.clear();
+        absent.clear();
+        for (int i = 0; i < n; i++) {
+            int from = order[i];
+            names.add(given.get(from));
+            sorted[i] = out[from];
+            absent.set(i, wasAbsent.get(from));
+        }
+        return sorted;
     }
 
     private List<String> strings(JsonParser p, JsonToken t, String key) throws IOException {

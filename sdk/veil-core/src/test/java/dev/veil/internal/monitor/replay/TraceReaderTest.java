@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -49,21 +50,35 @@ class TraceReaderTest {
     }
 
     @Test
-    void readsNamedFeaturesInTheirOrderWithNullAsAbsent() {
+    void readsNamedFeaturesInTheOrderOfTheirNamesWithNullAsAbsent() {
         List<TraceQuery> qs = read("""
                 {"caller": "a", "ts_ms": 1, "features": {"income": 45000, "age": 31, "co_income": null, "ratio": 0.25}}
                 {"caller": "a", "ts_ms": 2, "features": [1, 2]}
+                {"caller": "a", "ts_ms": 3, "features": {"ratio": 0.25, "co_income": null, "income": 45000, "age": 31}}
                 """);
         TraceQuery named = qs.get(0);
-        assertThat(named.names()).containsExactly("income", "age", "co_income", "ratio");
+        // as Features.named(Map) lays them out: the line's own order would let key order move values
+        assertThat(named.names()).containsExactly("age", "co_income", "income", "ratio");
         assertThat(named.features()).hasSize(4);
-        assertThat(named.features()[0]).isEqualTo(45000);
+        assertThat(named.features()[0]).isEqualTo(31);
+        assertThat(named.features()[2]).isEqualTo(45000);
         assertThat(named.features()[3]).isEqualTo(0.25);
-        assertThat(named.absent().stream()).containsExactly(2);
+        assertThat(named.absent().stream()).containsExactly(1);
         dev.veil.Features f = named.toFeatures();
-        assertThat(f.names()).containsExactly("income", "age", "co_income", "ratio");
-        assertThat(f.isAbsent(2)).isTrue();
-        assertThat(f.isAbsent(1)).isFalse();
+        assertThat(f.names()).containsExactly("age", "co_income", "income", "ratio");
+        assertThat(f.isAbsent(1)).isTrue();
+        assertThat(f.isAbsent(2)).isFalse();
+        Map<String, Double> same = new java.util.HashMap<>();
+        same.put("income", 45000.0);
+        same.put("age", 31.0);
+        same.put("co_income", null);
+        same.put("ratio", 0.25);
+        dev.veil.Features direct = dev.veil.Features.named(same);
+        for (TraceQuery q : List.of(named, qs.get(2))) {
+            assertThat(q.names()).isEqualTo(direct.names());
+            assertThat(q.toFeatures().vector()).containsExactly(direct.vector());
+            assertThat(q.absent().stream()).containsExactly(1);
+        }
         TraceQuery plain = qs.get(1);
         assertThat(plain.names()).isEmpty();
         assertThat(plain.toFeatures().names()).isEmpty();
