@@ -45,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Guard end to end, one test per behaviour, against real components only: bundles written to
@@ -685,6 +686,53 @@ class GuardTest {
 
         assertThat(input).as("the model did change the caller's array").containsExactly(1000, 2000, 3000);
         assertThat(at(audited(g, 1).get(0), "input", "features")).isEqualTo(List.of(1.0, 2.0, 3.0));
+    }
+
+    /**
+     * The same at 20 features, where the check copies the vector as it reads it in blocks (the range
+     * alone, per-feature bounds, and the sums of the distribution check are three passes), for a
+     * released request and for one the distribution check refuses.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"range: {min: 0, max: 100}",
+        "range: {min: 0, max: 100}, distribution: {stats: training.stats, max_abs_z: 4, summary: false}",
+        "range: {min: 0, max: 100}, distribution: {stats: training.stats, max_abs_z: 4, max_rms_z: 3, summary: true}"})
+    void aModelThatChangesALongerInputInPlaceChangesNothingTheGuardRecords(String contract) {
+        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 1000;
+            }
+            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
+        });
+        String twenty = String.join(", ", java.util.Collections.nCopies(20, "10"));
+        Guard<double[]> g = guard(bundle()
+                .file("training/data.json", "{\"stats\": {\"mean\": [" + twenty + "], \"std\": ["
+                        + twenty.replace("10", "1") + "], \"summary\": {\"mean\": [0, 100], \"std\": [0, 100], "
+                        + "\"roughness\": [0, 100]}, \"samples\": 1000}}")
+                .set("logging", "default: {input: keep}")
+                .set("validation", "default: {shape: [20], " + contract + "}"), normalising, b -> { });
+        double[] input = new double[20];
+        java.util.Arrays.fill(input, 10);
+        input[19] = 11;
+        double[] far = input.clone();
+        far[7] = 90; // 80 standard deviations from the mean: inside the range, out of distribution
+
+        released(g.predict(ask(ALICE, input)));
+        Response second = g.predict(ask(ALICE, far));
+        far[7] = 5; // the caller reuses its array once the answer is back
+
+        assertThat(input[0]).as("the model did change the caller's array").isEqualTo(10_000);
+        List<Map<String, Object>> records = audited(g, 2);
+        List<Double> expected = new ArrayList<>(java.util.Collections.nCopies(20, 10.0));
+        expected.set(19, 11.0);
+        assertThat(at(records.get(0), "input", "features")).isEqualTo(expected);
+        if (contract.contains("distribution")) {
+            denied(second, ReasonCode.OUT_OF_DISTRIBUTION, Stage.VALIDATION, "default:distribution");
+        } else {
+            released(second); // and the model scaled that array too
+        }
+        expected.set(7, 90.0);
+        assertThat(at(records.get(1), "input", "features")).isEqualTo(expected);
     }
 
     @Test

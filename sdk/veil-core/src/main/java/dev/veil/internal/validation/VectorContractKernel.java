@@ -188,6 +188,93 @@ final class VectorContractKernel extends ContractKernel {
         return tail(v, body, lo, hi, mean, inv, center, out) & !low.or(high).anyTrue();
     }
 
+    @Override
+    boolean withinCopying(double[] v, double[] copy, double lo, double hi) {
+        if (!wide) {
+            return super.withinCopying(v, copy, lo, hi);
+        }
+        int n = v.length;
+        DoubleVector l = DoubleVector.broadcast(S8, lo);
+        DoubleVector h = DoubleVector.broadcast(S8, hi);
+        VectorMask<Double> low = S8.maskAll(false);
+        VectorMask<Double> high = S8.maskAll(false);
+        int i = 0;
+        for (int up = S8.loopBound(n); i < up; i += LANES) {
+            DoubleVector x = DoubleVector.fromArray(S8, v, i);
+            x.intoArray(copy, i);
+            low = low.or(x.compare(VectorOperators.GE, l).not());
+            high = high.or(x.compare(VectorOperators.GT, h));
+        }
+        System.arraycopy(v, i, copy, i, n - i);
+        return withinFrom(copy, i, lo, hi) & !low.or(high).anyTrue();
+    }
+
+    @Override
+    boolean withinCopying(double[] v, double[] copy, double[] lo, double[] hi) {
+        if (!wide) {
+            return super.withinCopying(v, copy, lo, hi);
+        }
+        int n = v.length;
+        VectorMask<Double> low = S8.maskAll(false);
+        VectorMask<Double> high = S8.maskAll(false);
+        int i = 0;
+        for (int up = S8.loopBound(n); i < up; i += LANES) {
+            DoubleVector x = DoubleVector.fromArray(S8, v, i);
+            x.intoArray(copy, i);
+            low = low.or(x.compare(VectorOperators.GE, DoubleVector.fromArray(S8, lo, i)).not());
+            high = high.or(x.compare(VectorOperators.GT, DoubleVector.fromArray(S8, hi, i)));
+        }
+        System.arraycopy(v, i, copy, i, n - i);
+        return withinFrom(copy, i, lo, hi) & !low.or(high).anyTrue();
+    }
+
+    /**
+     * {@link #sums8} fused with the copy: each block is read from {@code v} once, written to
+     * {@code copy} and summed from the register it was read into. The roughness terms, which need a
+     * block's right neighbour, are then summed from {@code copy} in a pass of their own (in the cache
+     * by then), so that every sum is of the values written; each lane adds the same terms in the same
+     * order as in {@link #sums8}.
+     */
+    @Override
+    boolean sumsCopying(double[] v, double[] copy, double[] lo, double[] hi, boolean uniform, double uniformLo,
+            double uniformHi, double[] mean, double[] inv, double center, double[] out) {
+        if (!wide) {
+            return super.sumsCopying(v, copy, lo, hi, uniform, uniformLo, uniformHi, mean, inv, center, out);
+        }
+        int n = v.length;
+        int body = n - n % LANES;
+        DoubleVector c = DoubleVector.broadcast(S8, center);
+        DoubleVector z2 = DoubleVector.zero(S8);
+        DoubleVector sy = z2;
+        DoubleVector sy2 = z2;
+        DoubleVector ul = DoubleVector.broadcast(S8, uniformLo);
+        DoubleVector uh = DoubleVector.broadcast(S8, uniformHi);
+        VectorMask<Double> low = S8.maskAll(false);
+        VectorMask<Double> high = S8.maskAll(false);
+        for (int k = 0; k < body; k += LANES) {
+            DoubleVector x = DoubleVector.fromArray(S8, v, k);
+            x.intoArray(copy, k);
+            low = low.or(x.compare(VectorOperators.GE, uniform ? ul : DoubleVector.fromArray(S8, lo, k)).not());
+            high = high.or(x.compare(VectorOperators.GT, uniform ? uh : DoubleVector.fromArray(S8, hi, k)));
+            DoubleVector z = x.sub(DoubleVector.fromArray(S8, mean, k)).mul(DoubleVector.fromArray(S8, inv, k));
+            DoubleVector y = x.sub(c);
+            z2 = z2.add(z.mul(z));
+            sy = sy.add(y);
+            sy2 = sy2.add(y.mul(y));
+        }
+        System.arraycopy(v, body, copy, body, n - body);
+        int roughBody = roughBody(n);
+        DoubleVector rough = DoubleVector.zero(S8);
+        for (int k = 0; k < roughBody; k += LANES) {
+            rough = rough.add(DoubleVector.fromArray(S8, copy, k + 1).sub(DoubleVector.fromArray(S8, copy, k)).abs());
+        }
+        out[0] = combine(z2);
+        out[1] = combine(sy);
+        out[2] = combine(sy2);
+        out[3] = roughTail(copy, roughBody, combine(rough));
+        return tail(copy, body, lo, hi, mean, inv, center, out) & !low.or(high).anyTrue();
+    }
+
     /** The eight lanes of a 512-bit accumulator added left to right (the class comment's order). */
     private static double combine(DoubleVector a) {
         double s = a.lane(0);
