@@ -9,7 +9,17 @@ import java.util.Objects;
  * @param stage the stage that decided
  * @param rule the id of the policy rule that decided, or {@code "default"}, or {@code ""} when no
  *     rule was involved (e.g. a failed signature check)
- * @param message a human-readable explanation; never contains secrets or raw inputs
+ * @param message a human-readable explanation; never contains secrets (keys, tokens, signatures).
+ *     A validation message quotes the offending values of the request itself (e.g.
+ *     {@code feature 'age' is 5, outside its allowed range [18, 120]}), so that the caller who sent
+ *     them can correct them; the audit record keeps a redacted copy under the policy's logging of
+ *     the input (docs/audit-log.md). Write {@code code} and {@code rule} to logs that must not hold
+ *     request data, not the message.
+ *
+ * <p><b>What to pass on to an untrusted caller:</b> {@code code} and the message. {@code rule}
+ * names the policy's rule, and for {@code blocked} and {@code rate_limited} that can say which
+ * monitoring rule caught the caller (an attacker learns which of its patterns to change); the
+ * audit record keeps it in any case.
  */
 public record Reason(ReasonCode code, Stage stage, String rule, String message) {
     public Reason {

@@ -48,7 +48,8 @@ public sealed interface Response permits Response.Released, Response.Denied {
 
     /**
      * The request was refused; the model was not called unless the refusal came after it
-     * (model error, audit failure, spent budget with a deny policy).
+     * (model error, audit failure, spent budget with a deny policy). What of each reason to pass
+     * on to an untrusted caller: {@link Reason}.
      *
      * @param decisionId the decision id
      * @param reasons why, never empty

@@ -93,6 +93,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory) {
         this.model = Objects.requireNonNull(model, "model");
         this.clock = clock;
+        requireTrainedBeforeNow(model.info(), clock);
         this.listener = listener;
         this.customDetectors = customDetectors;
         this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(stateMemory, clock,
@@ -133,6 +134,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public void swapModel(Model<I> next) {
         Objects.requireNonNull(next, "model");
+        requireTrainedBeforeNow(next.info(), clock);
         Model<I> previous;
         synchronized (reloadLock) {
             requireOpen();
@@ -140,6 +142,19 @@ public final class DefaultGuard<I> implements Guard<I> {
             model = next;
         }
         safely(() -> listener.onModelSwapped(previous.info(), next.info()));
+    }
+
+    /**
+     * A training date in the future (a typo: 2062 for 2026) would make the model's age negative, so
+     * that no maximum age would ever apply. A day of tolerance for clocks that disagree.
+     */
+    private static void requireTrainedBeforeNow(ModelInfo info, Clock clock) {
+        Instant now = clock.instant();
+        if (info.trainedAt().isAfter(now.plus(java.time.Duration.ofDays(1)))) {
+            throw new IllegalArgumentException("model " + info.name() + "@" + info.version() + " was trained at "
+                    + info.trainedAt() + ", after the Guard clock's time " + now + ": a training date in the "
+                    + "future would keep the policy's maximum model age from ever applying; check ModelInfo.trainedAt");
+        }
     }
 
     private void requireOpen() {
@@ -249,6 +264,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                 }
             } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id
+                        + "; refused as invalid_input", e);
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features: " + e.getClass().getSimpleName()));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
@@ -418,7 +435,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                         actions = actions == null ? new ArrayList<>(2) : actions;
                         actions.add(new StateOp.Block(x.caller.id(), until));
                         x.deny(Reason.of(ReasonCode.BLOCKED, Stage.OBSERVE, a.rule(),
-                                "blocked by monitoring (signal " + a.signal() + ") until " + Instant.ofEpochMilli(until)));
+                                "blocked by monitoring until " + Instant.ofEpochMilli(until)));
                         outcome = StageOutcome.DENY;
                     }
                 }
@@ -479,11 +496,20 @@ public final class DefaultGuard<I> implements Guard<I> {
         Prediction raw;
         try {
             raw = m.predictFunction().predict(request.input());
-            checkPrediction(raw);
-        } catch (Exception e) {
+        } catch (VirtualMachineError e) {
+            throw e; // out of memory, stack overflow: the last line of defence in predict denies
+        } catch (Exception | Error e) {
+            // an assertion or a linkage error of the model's code is the model's failure too
             LOG.log(System.Logger.Level.WARNING, "model failed for decision " + x.id, e);
-            x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer: "
-                    + e.getClass().getSimpleName()));
+            x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer (its failure "
+                    + "is in the service's log, logger dev.veil.Guard)"));
+            x.outcome(Stage.MODEL, StageOutcome.ERROR);
+            return;
+        }
+        String problem = predictionProblem(raw);
+        if (problem != null) {
+            LOG.log(System.Logger.Level.WARNING, "the model's answer for decision " + x.id + " was refused: " + problem);
+            x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model's answer was refused: " + problem));
             x.outcome(Stage.MODEL, StageOutcome.ERROR);
             return;
         }
@@ -622,21 +648,20 @@ public final class DefaultGuard<I> implements Guard<I> {
         x.outcome(x.stage, StageOutcome.ERROR);
     }
 
-    private static void checkPrediction(Prediction p) {
+    /** What is wrong with a model's answer, or {@code null} when nothing is. */
+    private static String predictionProblem(Prediction p) {
         if (p == null) {
-            throw new IllegalStateException("the model returned null");
+            return "the model returned null";
         }
         if (p.kind() == Prediction.Kind.REGRESSION) {
-            if (!Double.isFinite(p.value())) {
-                throw new IllegalStateException("the model returned a non-finite value");
-            }
-            return;
+            return Double.isFinite(p.value()) ? null : "the model returned a non-finite value";
         }
         for (double s : p.scores()) {
             if (!(s >= 0) || Double.isInfinite(s)) {
-                throw new IllegalStateException("the model returned a negative or non-finite score");
+                return "the model returned a negative or non-finite score";
             }
         }
+        return null;
     }
 
     private static double ageDays(ModelInfo info, long nowMillis) {
