@@ -191,8 +191,7 @@ public final class DecisionDocuments {
         if (known == null) {
             Object data = bundle.data(stats);
             if (data == null) {
-                throw d.fail("stats", "no value at data path '" + stats + "' in the bundle's data (revision '"
-                        + bundle.revision() + "')");
+                throw d.fail("stats", dev.veil.internal.policy.DataPaths.missing(bundle, stats));
             }
             InputContract.DistributionCheck all;
             try {

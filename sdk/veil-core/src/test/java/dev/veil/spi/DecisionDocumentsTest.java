@@ -235,7 +235,9 @@ class DecisionDocumentsTest {
         assertThatThrownBy(() -> reader.validation(edited("validation", Map.of(),
                 d -> at(at(d, "contract"), "distribution").put("stats", "training.missing"))))
                 .hasMessage("validation decision: contract.distribution.stats: no value at data path "
-                        + "'training.missing' in the bundle's data (revision '')");
+                        + "'training.missing' in the bundle's data (revision ''); data.training holds [stats]. Data "
+                        + "comes from files named data.json or data.yaml, placed by their directory: training/data.json "
+                        + "holds data.training");
         assertThatThrownBy(() -> reader.validation(edited("validation", Map.of(),
                 d -> at(at(d, "contract"), "distribution").put("features", 5))))
                 .hasMessage("validation decision: contract.distribution.features: the statistics at data path "

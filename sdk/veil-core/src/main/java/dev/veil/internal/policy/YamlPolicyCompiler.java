@@ -145,8 +145,7 @@ final class YamlPolicyCompiler {
                     "file '" + keys.file() + "' is not in the bundle");
         }
         if (keys != null && keys.data() != null && bundle.data(keys.data()) == null) {
-            throw new PolicyPathException("authentication.api_keys.data",
-                    "no value at data path '" + keys.data() + "' in the bundle's data");
+            throw new PolicyPathException("authentication.api_keys.data", DataPaths.missing(bundle, keys.data()));
         }
         GuardSettings.Jwt jwt = null;
         if (a.jwt() != null) {
@@ -304,8 +303,7 @@ final class YamlPolicyCompiler {
             }
             Object data = bundle.data(d.stats());
             if (data == null) {
-                throw new PolicyPathException(dw + ".stats", "no value at data path '" + d.stats()
-                        + "' in the bundle's data (revision '" + bundle.revision() + "')");
+                throw new PolicyPathException(dw + ".stats", DataPaths.missing(bundle, d.stats()));
             }
             dist = at(dw, () -> TrainingStats.fromData(data, "data." + d.stats(),
                     d.stdFloor() == null ? 0.05 : d.stdFloor(),

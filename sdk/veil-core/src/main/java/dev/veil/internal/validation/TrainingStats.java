@@ -312,7 +312,7 @@ public final class TrainingStats {
             }
         } else if (useSummary) {
             throw new IllegalArgumentException(where + ": summary is missing; recompute the statistics with "
-                    + "TrainingStats, or turn the summary check off");
+                    + "veil stats (TrainingStats.compute in Java), or turn the summary check off (summary: false)");
         }
         try {
             return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, useSummary ? summary : Map.of());

@@ -255,8 +255,8 @@ class TrainingStatsTest {
 
         @Test
         void shouldRejectBadSummary() {
-            assertRejected(d -> d.remove("summary"), "summary is missing; recompute the statistics with TrainingStats,"
-                    + " or turn the summary check off");
+            assertRejected(d -> d.remove("summary"), "summary is missing; recompute the statistics with veil stats"
+                    + " (TrainingStats.compute in Java), or turn the summary check off (summary: false)");
             assertRejected(d -> d.put("summary", List.of()),
                     "summary must be an object with fields mean, std, roughness, was a list");
             assertRejected(d -> d.put("summary", Map.of("median", List.of(0, 1))),
