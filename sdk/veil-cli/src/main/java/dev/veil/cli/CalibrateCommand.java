@@ -121,6 +121,8 @@ final class CalibrateCommand implements Callable<Integer> {
                 throw new CliException("bundle " + bundle + ": " + e.getMessage(), e);
             }
             MonitorCommand.replayFile(benign, c::replay);
+            // what the replay would say of the trace (thresholds from an unsorted trace are not a live service's)
+            MonitorCommand.printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), c.replay());
             try {
                 result = c.finish();
             } catch (IllegalArgumentException e) {
@@ -150,9 +152,11 @@ final class CalibrateCommand implements Callable<Integer> {
         for (String name : entries.keySet()) {
             String slashPath = dirs.isEmpty() ? name : String.join("/", dirs) + "/" + name;
             if (!Roots.contains(raw.roots(), slashPath)) {
+                String inside = Roots.contains(raw.roots(), "monitoring/thresholds/" + name) ? DEFAULT_OUT
+                        : raw.roots().get(0) + "/" + DEFAULT_OUT;
                 throw new CliException("--out " + out + ": the thresholds would be data path " + slashPath.replace('/',
                         '.') + ", outside the bundle's roots " + raw.roots() + " (see its .manifest); put the file "
-                        + "under a root, e.g. --out " + raw.roots().get(0) + "/" + DEFAULT_OUT);
+                        + "under a root, e.g. --out " + inside);
             }
         }
         if (!entries.isEmpty()) {
@@ -195,18 +199,56 @@ final class CalibrateCommand implements Callable<Integer> {
         }
         doc.putAll(entries);
         try {
-            Files.createDirectories(target.getParent());
             byte[] bytes = (Json.MAPPER.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
+            requireStillLoads(target, bytes);
+            Files.createDirectories(target.getParent());
             CliFiles.writeAtomically(target, bytes, "--out");
         } catch (IOException e) {
             throw new CliException("--out " + target + ": cannot be written: " + CliFiles.describe(e), e);
         }
     }
 
+    /**
+     * Refuses a write that would keep the bundle from loading (thresholds written over data the
+     * policy reads as something else, say its training statistics): tried on a copy of the bundle
+     * first. Threshold paths that still have no data are not this write's doing, as when reading.
+     */
+    private void requireStillLoads(Path target, byte[] bytes) throws IOException {
+        Path copy = Files.createTempDirectory("veil-calibrate-");
+        try {
+            Path root = bundle.toAbsolutePath().normalize();
+            try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+                for (Path p : (Iterable<Path>) all::iterator) {
+                    Path to = copy.resolve(root.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.copy(p, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+            Path written = copy.resolve(root.relativize(target.toAbsolutePath().normalize()).toString());
+            Files.createDirectories(written.getParent());
+            Files.write(written, bytes);
+            try {
+                PolicyBundle.of(new PendingThresholdsBundle(PolicyBundle.read(copy)));
+            } catch (PolicyLoadException e) {
+                VeilCli.printBundleErrors(spec.commandLine().getErr(), spec.qualifiedName() + ": with the "
+                        + "thresholds written to " + target + " the bundle would not load", e);
+                throw new CliException("--out " + out + ": writing the thresholds there would break the bundle "
+                        + "(above); nothing was written. The default, " + DEFAULT_OUT + ", holds nothing else");
+            }
+        } finally {
+            try (java.util.stream.Stream<Path> all = Files.walk(copy)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     private void report(Calibration.Result r, List<String> missing, Path written, String dataPath) {
         PrintWriter w = spec.commandLine().getOut();
         w.println("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
-                + "false-positive rate " + num(r.fpr()) + " per caller");
+                + "false-positive rate " + num(r.fpr()) + " per caller and detector");
         MonitorCommand.printRefusals(w, "benign", r.refusals(), r.firstRefusals());
         for (Calibration.DetectorResult d : r.detectors()) {
             if (d.skipped() != null) {
@@ -224,6 +266,13 @@ final class CalibrateCommand implements Callable<Integer> {
                         l.note().isEmpty() ? "" : "; " + l.note()));
             }
         }
+        List<String> any = new ArrayList<>();
+        for (int l = r.anyAlarmed().size() - 1; l >= 0; l--) {
+            int k = r.anyAlarmed().get(l);
+            any.add(BuiltinDetectors.LEVELS.get(l) + " " + k + " (" + pct((double) k / r.callers()) + ")");
+        }
+        w.println("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
+                + String.join(", ", any) + " of " + r.callers());
         if (written == null) {
             w.println("nothing written: no detector could be calibrated");
             return;
@@ -251,7 +300,8 @@ final class CalibrateCommand implements Callable<Integer> {
     }
 
     private static String num(double v) {
-        BigDecimal d = BigDecimal.valueOf(v).round(MathContext.DECIMAL64).stripTrailingZeros();
+        // every digit of the double (its shortest decimal form): the report's number is the one written
+        BigDecimal d = BigDecimal.valueOf(v).stripTrailingZeros();
         // plain digits for ordinary thresholds; 1.797...E+308 (Double.MAX_VALUE) stays short
         return Math.abs(v) >= 1e15 || (v != 0 && Math.abs(v) < 1e-6) ? d.toString() : d.toPlainString();
     }

@@ -79,7 +79,8 @@ final class MonitorCommand implements Runnable {
                 "0:the replay ran; its results were printed",
                 "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
                         + "(FILE:LINE: what is wrong); the bundle's access rules refused every query of callers the "
-                        + "trace describes (roles or tenant); Redis cannot be reached"
+                        + "trace describes (roles or tenant), or no query reached the detectors at all (every one "
+                        + "refused before monitoring, e.g. by validation); Redis cannot be reached"
             })
     static final class Replay implements Callable<Integer> {
         @CommandLine.Spec
@@ -128,6 +129,15 @@ final class MonitorCommand implements Runnable {
                         + "any: give the trace's lines the \"roles\" and \"tenant\" its callers have, as the "
                         + "bundle's access section expects (e.g. \"roles\": [\"analyst\"])");
             }
+            long refused = replay.refusals().values().stream().mapToLong(Long::longValue).sum();
+            if (replay.queries() > 0 && refused == replay.queries()) { // "flagged: 0" would say nothing
+                List<String> parts = replay.refusals().entrySet().stream().filter(e -> e.getValue() > 0)
+                        .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + " " + e.getValue()).toList();
+                throw new CliException(trace + ": no query of the trace reached the detectors: the bundle refused "
+                        + "every one before monitoring, as a Guard would (" + String.join(", ", parts) + "; first: "
+                        + replay.firstRefusals().values().iterator().next() + "); check the trace's callers and "
+                        + "features against the bundle's access and validation sections");
+            }
             PrintWriter out = spec.commandLine().getOut();
             for (CallerResult c : replay.results()) {
                 out.println(c.toJson());
@@ -135,21 +145,7 @@ final class MonitorCommand implements Runnable {
             out.println(replay.summary());
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
                     replay.firstRefusals());
-            if (replay.undescribed() > 0) {
-                spec.commandLine().getErr().println(spec.qualifiedName() + ": note: " + replay.undescribed()
-                        + " quer" + (replay.undescribed() == 1 ? "y" : "ies") + " without roles or tenant, which the "
-                        + "bundle's access rules deny (first: " + replay.firstUndescribed() + "), "
-                        + (replay.undescribed() == 1 ? "was" : "were") + " monitored as from callers access lets "
-                        + "through, without a rate limit or quota: give the lines the \"roles\" and \"tenant\" their "
-                        + "callers have to apply the access rules");
-            }
-            if (replay.backwards() > 0) {
-                spec.commandLine().getErr().println(spec.qualifiedName() + ": note: " + replay.backwards() + " line"
-                        + (replay.backwards() == 1 ? " is" : "s are") + " earlier than the line before "
-                        + (replay.backwards() == 1 ? "it" : "them") + " (first: line " + replay.firstBackwardsLine()
-                        + "); the trace is replayed in file order, so windows and rates see those queries out of "
-                        + "time order: sort the trace by ts_ms for the results a live service would give");
-            }
+            printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
             return VeilCli.EXIT_OK;
         }
 
@@ -184,6 +180,24 @@ final class MonitorCommand implements Runnable {
     }
 
     /** One line on standard error counting the queries refused before monitoring, when there were any. */
+    /** Notes on lines without roles or tenant and on lines earlier than the line before them. */
+    static void printTraceNotes(PrintWriter err, String command, MonitorReplay replay) {
+        if (replay.undescribed() > 0) {
+            err.println(command + ": note: " + replay.undescribed() + " quer" + (replay.undescribed() == 1 ? "y" : "ies")
+                    + " without roles or tenant, which the bundle's access rules deny (first: "
+                    + replay.firstUndescribed() + "), " + (replay.undescribed() == 1 ? "was" : "were") + " monitored "
+                    + "as from callers access lets through, without a rate limit or quota: give the lines the "
+                    + "\"roles\" and \"tenant\" their callers have to apply the access rules");
+        }
+        if (replay.backwards() > 0) {
+            err.println(command + ": note: " + replay.backwards() + " line" + (replay.backwards() == 1 ? " is" : "s are")
+                    + " earlier than the line before " + (replay.backwards() == 1 ? "it" : "them") + " (first: line "
+                    + replay.firstBackwardsLine() + "); the trace is replayed in file order, so windows and rates "
+                    + "see those queries out of time order: sort the trace by ts_ms for the results a live service "
+                    + "would give");
+        }
+    }
+
     static void printRefusals(PrintWriter err, String command, Map<MonitorReplay.Refusal, Long> refusals,
             Map<MonitorReplay.Refusal, String> first) {
         List<String> parts = refusals.entrySet().stream().filter(e -> e.getValue() > 0)

@@ -146,7 +146,8 @@ class CalibrateCommandTest {
         Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25");
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.outLines()).containsExactly(
-                "calibrated on 4 benign callers (20 queries), target false-positive rate 0.25 per caller",
+                "calibrated on 4 benign callers (20 queries), target false-positive rate 0.25 per caller and "
+                        + "detector",
                 "boundary (boundary, higher scores are worse): 4 callers, 3 with a score",
                 "  high   0 (not used) alarms for 0 of 4 benign callers (0%), target 25%; not usable: more than 25% of "
                         + "the benign callers reach the largest score the detector takes (1)",
@@ -160,9 +161,14 @@ class CalibrateCommandTest {
                         + "threshold the detector takes (it alarms most)",
                 "  low    1            alarms for 4 of 4 benign callers (100%), target 100%; the most permissive "
                         + "threshold the detector takes (it alarms most)",
+                "all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
+                        + "high 1 (25%), medium 4 (100%), low 4 (100%) of 4",
                 "wrote " + data + " (data path monitoring.thresholds.<detector>); use it with 'thresholds: "
                         + "monitoring.thresholds.<detector>' in a detector's configuration");
-        assertThat(r.err()).isEmpty();
+        // the small trace interleaves callers whose clocks run at different speeds: calibrate says so, as replay does
+        assertThat(r.errLines()).containsExactly("veil calibrate: note: 4 lines are earlier than the line before "
+                + "them (first: line 8); the trace is replayed in file order, so windows and rates see those queries "
+                + "out of time order: sort the trace by ts_ms for the results a live service would give");
         JsonNode doc = JSON.readTree(data.toFile());
         assertThat(doc.fieldNames()).toIterable().containsExactly("other", "rate", "boundary");
         assertThat(doc.get("other").toString()).isEqualTo("{\"low\":1,\"medium\":2,\"high\":3}");
@@ -186,11 +192,41 @@ class CalibrateCommandTest {
     }
 
     @Test
+    void thresholdsThatWouldBreakTheBundleAreRefusedAndNothingIsWritten() throws IOException {
+        // --out under the training statistics: the thresholds would land at data.training.stats.*,
+        // which the distribution check reads as statistics (a detection engineer's review: written
+        // first, exit 0, the bundle broken)
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL.replace(
+                "validation: { default: { shape: [3], range: { min: 0, max: 1 } } }",
+                "validation: { default: { shape: [3], range: { min: 0, max: 1 }, distribution: { stats: training.stats,"
+                        + " max_abs_z: 100, summary: false } } }"));
+        Path stats = bundle.resolve("training/data.json");
+        Files.createDirectories(stats.getParent());
+        String original = "{\"stats\": {\"mean\": [0.1, 0.2, 0.3], \"std\": [1, 1, 1], \"samples\": 10}}\n";
+        Files.writeString(stats, original);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
+                "training/stats/data.json");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).contains("with the thresholds written to " + bundle.resolve("training/stats/data.json")
+                + " the bundle would not load").contains("veil calibrate: --out training/stats/data.json: writing the "
+                + "thresholds there would break the bundle (above); nothing was written. The default, "
+                + "monitoring/thresholds/data.json, holds nothing else");
+        assertThat(bundle.resolve("training/stats")).doesNotExist();
+        assertThat(Files.readString(stats)).isEqualTo(original);
+        assertThat(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25").exit())
+                .as("the default place works").isZero();
+    }
+
+    @Test
     void tooFewCallersIsRefusedAndNothingIsWritten() throws IOException {
         Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
         Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
         Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign));
-        assertFails(r, 2, "veil calibrate: " + benign + ": the benign trace has 4 callers; a false-positive rate of "
+        assertFails(r, 2, "veil calibrate: " + benign + ": the benign trace has 4 callers whose queries reached the "
+                + "detectors; a false-positive rate of "
                 + "0.001 per caller cannot be measured with fewer than 1000 benign callers (1 / fpr): one false alarm "
                 + "would already be a rate of 0.25. Use more benign callers or a larger --fpr");
         assertThat(bundle.resolve("monitoring")).doesNotExist();

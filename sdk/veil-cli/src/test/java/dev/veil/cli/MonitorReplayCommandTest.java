@@ -68,6 +68,21 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aTraceNoQueryOfWhichReachesTheDetectorsIsAnErrorNotACleanRun() throws IOException {
+        // every line one feature short: validation refuses all, and "flagged: 0" would say nothing
+        Path t = trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2]}
+                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2]}
+                """);
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).startsWith("veil monitor replay: " + t + ": no query of the trace reached the detectors: "
+                + "the bundle refused every one before monitoring, as a Guard would (invalid_input 2; first: line 1 "
+                + "(caller a): ").contains("check the trace's callers and features against the bundle's access and validation sections");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
     void aTraceTheAccessRulesRefuseWholeIsAnErrorNotACleanRun() throws IOException {
         Path t = trace("""
                 {"caller": "i1", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "roles": ["intern"]}
@@ -84,7 +99,9 @@ class MonitorReplayCommandTest {
     @Test
     void linesWithoutRolesOrTenantAreMonitoredOnABundleWhoseAccessNeedsRoles() throws IOException {
         // the replay contract's minimal format against the shipped bundle, which allows only callers with roles
-        String x = java.util.stream.IntStream.range(0, 784).mapToObj(i -> Double.toString((i % 28) / 28.0))
+        // a 20 x 12 block of 0.6 (a trouser's silhouette), which the bundle's validation lets through
+        String x = java.util.stream.IntStream.range(0, 784)
+                .mapToObj(i -> i / 28 >= 4 && i / 28 < 24 && i % 28 >= 8 && i % 28 < 20 ? "0.6" : "0")
                 .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
         Path t = trace("{\"caller\": \"a\", \"ts_ms\": 1700000000000, \"features\": " + x + "}\n"
                 + "{\"caller\": \"a\", \"ts_ms\": 1700000001000, \"features\": " + x + "}\n");
@@ -97,6 +114,7 @@ class MonitorReplayCommandTest {
                 + "this caller; ask the ML platform team for the analyst role), were monitored as from callers "
                 + "access lets through, without a rate limit or quota: give the lines the \"roles\" and \"tenant\" "
                 + "their callers have to apply the access rules");
+        assertThat(r.err()).doesNotContain("refused before monitoring");
     }
 
     @Test

@@ -112,15 +112,19 @@ public final class Calibration {
     /**
      * What calibration found.
      *
-     * @param fpr the target false-positive rate of {@code high}
-     * @param callers the benign callers
+     * @param fpr the target false-positive rate of {@code high}, per detector
+     * @param callers the benign callers with a query that reached the detectors
      * @param queries the benign queries
      * @param detectors every configured detector, in the policy's order
      * @param refusals queries refused before the detectors, by reason
      * @param firstRefusals the first of each reason
+     * @param anyAlarmed the benign callers that reach {@code low}, {@code medium} and {@code high} on
+     *     any calibrated detector (a caller is flagged by whichever alarms: up to the number of
+     *     detectors times the target)
      */
     public record Result(double fpr, int callers, long queries, List<DetectorResult> detectors,
-            Map<MonitorReplay.Refusal, Long> refusals, Map<MonitorReplay.Refusal, String> firstRefusals) {
+            Map<MonitorReplay.Refusal, Long> refusals, Map<MonitorReplay.Refusal, String> firstRefusals,
+            List<Integer> anyAlarmed) {
         /** The data document for {@code monitoring/thresholds/data.json}: one entry per calibrated detector. */
         public Map<String, Object> data() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -250,6 +254,9 @@ public final class Calibration {
     /** Replays one benign query. */
     public void accept(TraceQuery q) {
         MonitorReplay.Step step = replay.accept(q);
+        if (step.refusal() != null) {
+            return; // a caller counts once a query of it reached the detectors (nothing else can alarm for it)
+        }
         double[] ext = extremes.computeIfAbsent(q.caller(), k -> {
             double[] a = new double[probes.size()];
             Arrays.fill(a, Double.NaN);
@@ -269,6 +276,11 @@ public final class Calibration {
         }
     }
 
+    /** The replay the benign trace runs through (for its notes on the trace). */
+    public MonitorReplay replay() {
+        return replay;
+    }
+
     /**
      * Picks the thresholds.
      *
@@ -286,7 +298,8 @@ public final class Calibration {
         }
         int need = minimumCallers(fpr);
         if (n < need) {
-            throw new IllegalArgumentException("the benign trace has " + n + " caller" + (n == 1 ? "" : "s") + "; a "
+            throw new IllegalArgumentException("the benign trace has " + n + " caller" + (n == 1 ? "" : "s")
+                    + " whose queries reached the detectors; a "
                     + "false-positive rate of " + fpr + " per caller cannot be measured with fewer than " + need
                     + " benign callers (1 / fpr): one false alarm would already be a rate of " + (n == 0 ? "?"
                     : Double.toString(1.0 / n)) + ". Use more benign callers or a larger --fpr");
@@ -302,7 +315,21 @@ public final class Calibration {
         for (String name : order) {
             out.add(byName.get(name));
         }
-        return new Result(fpr, n, replay.queries(), List.copyOf(out), refusals, replay.firstRefusals());
+        // --fpr is a rate per detector: a caller can reach a level on any of them
+        int[] any = new int[3];
+        for (double[] ext : extremes.values()) {
+            for (int l = 0; l < 3; l++) {
+                for (int i = 0; i < probes.size(); i++) {
+                    DetectorResult d = byName.get(probes.get(i).name());
+                    if (alarms(ext[i], d.levels().get(l).threshold(), d.higherIsWorse(), ranges.get(i))) {
+                        any[l]++;
+                        break;
+                    }
+                }
+            }
+        }
+        return new Result(fpr, n, replay.queries(), List.copyOf(out), refusals, replay.firstRefusals(),
+                List.of(any[0], any[1], any[2]));
     }
 
     private DetectorResult calibrate(int i, int n) {
@@ -373,14 +400,17 @@ public final class Calibration {
             }
         }
         int alarmed = 0;
-        if (t != 0) {
-            for (double v : worstFirst) {
-                if (higher ? v >= t : r.strictBelow() ? v < t : v <= t) {
-                    alarmed++;
-                }
+        for (double v : worstFirst) {
+            if (alarms(v, t, higher, r)) {
+                alarmed++;
             }
         }
         return new LevelResult(level, rate, t, alarmed, note);
+    }
+
+    /** Whether a caller's extreme score {@code v} reaches threshold {@code t} (0: the level is off). */
+    private static boolean alarms(double v, double t, boolean higher, Range r) {
+        return t != 0 && !Double.isNaN(v) && (higher ? v >= t : r.strictBelow() ? v < t : v <= t);
     }
 
     /**

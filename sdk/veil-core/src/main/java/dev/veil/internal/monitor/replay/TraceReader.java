@@ -41,13 +41,15 @@ import java.util.function.Consumer;
  * </ul>
  *
  * The trace is UTF-8 (a leading byte-order mark is skipped), its lines end with {@code \n} or
- * {@code \r\n}. Blank lines are skipped; any other key, a duplicate key, a wrong type, a non-finite number or
+ * {@code \r\n} and hold at most {@value #MAX_LINE_BYTES} bytes. Blank lines are skipped; any other key, a duplicate key, a wrong type, a non-finite number or
  * anything after the object is an error {@code SOURCE:LINE: what is wrong}
  * ({@link TraceFormatException}). Not thread-safe.
  */
 public final class TraceReader {
     /** The latest accepted time: the rate limiter counts nanoseconds since the epoch in a long. */
     public static final long MAX_TS_MS = 9_000_000_000_000L;
+    /** The longest line read (a query of about two million features); a longer one is an error, not a heap exhausted. */
+    public static final int MAX_LINE_BYTES = 16 << 20;
     static final String KNOWN = "caller, ts_ms, features, scores, tenant, roles";
     private static final java.util.regex.Pattern SOURCE_REF =
             java.util.regex.Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
@@ -139,6 +141,10 @@ public final class TraceReader {
                 pos++;
             }
             int len = pos - start;
+            if ((long) n + len > MAX_LINE_BYTES) {
+                throw new TraceFormatException(source, line + 1, "the line is longer than " + MAX_LINE_BYTES
+                        + " bytes (16 MiB): a trace line is one query (is this a JSON lines file?)");
+            }
             if (n + len > lineBytes.length) {
                 lineBytes = java.util.Arrays.copyOf(lineBytes, Math.max(n + len, 2 * lineBytes.length));
             }

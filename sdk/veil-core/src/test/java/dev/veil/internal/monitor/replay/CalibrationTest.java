@@ -328,8 +328,11 @@ class CalibrationTest {
     void tooFewCallersOrDeniedCallersAreRefused() {
         Calibration few = start(POLICY, 0.01);
         few.accept(new TraceQuery(1, "a", "", List.of(), 1, ReplayFixtures.X, null));
+        for (int i = 0; i < 200; i++) { // callers whose only query validation refuses: no detector saw them
+            few.accept(new TraceQuery(2 + i, "invalid-" + i, "", List.of(), 1, new double[] {0.1, 0.2}, null));
+        }
         assertThatThrownBy(few::finish).isInstanceOf(IllegalArgumentException.class).hasMessage("the benign trace has "
-                + "1 caller; a false-positive rate of 0.01 per caller cannot be measured with fewer than 100 benign "
+                + "1 caller whose queries reached the detectors; a false-positive rate of 0.01 per caller cannot be measured with fewer than 100 benign "
                 + "callers (1 / fpr): one false alarm would already be a rate of 1.0. Use more benign callers or a "
                 + "larger --fpr");
         Calibration denied = start(POLICY, 0.5);

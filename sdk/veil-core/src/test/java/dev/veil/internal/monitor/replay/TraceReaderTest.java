@@ -50,6 +50,36 @@ class TraceReaderTest {
     }
 
     @Test
+    void aLineLongerThanTheLimitIsAnErrorNamingItNotAnExhaustedHeap() {
+        // one query of a valid line, then a line one byte over the limit that never ends
+        java.io.InputStream endless = new java.io.InputStream() {
+            private final byte[] first = "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]}\n"
+                    .getBytes(StandardCharsets.UTF_8);
+            private long at;
+
+            @Override
+            public int read() {
+                return at < first.length ? first[(int) at++] : at++ < first.length + TraceReader.MAX_LINE_BYTES + 1L
+                        ? ' ' : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                int n = 0;
+                int c;
+                while (n < len && (c = read()) >= 0) {
+                    b[off + n++] = (byte) c;
+                }
+                return n == 0 ? -1 : n;
+            }
+        };
+        TraceReader r = new TraceReader(endless, "t.jsonl");
+        assertThat(r.next().caller()).isEqualTo("a");
+        assertThatThrownBy(r::next).isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:2: the line is "
+                + "longer than 16777216 bytes (16 MiB): a trace line is one query (is this a JSON lines file?)");
+    }
+
+    @Test
     void readsNamedFeaturesInTheOrderOfTheirNamesWithNullAsAbsent() {
         List<TraceQuery> qs = read("""
                 {"caller": "a", "ts_ms": 1, "features": {"income": 45000, "age": 31, "co_income": null, "ratio": 0.25}}
