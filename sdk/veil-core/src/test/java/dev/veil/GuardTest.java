@@ -690,9 +690,9 @@ class GuardTest {
     }
 
     /**
-     * The same at 20 features, where the check copies the vector as it reads it in blocks (the range
-     * alone, per-feature bounds, and the sums of the distribution check are three passes), for a
-     * released request and for one the distribution check refuses.
+     * The same at 20 features, through each of validation's passes (the range alone, per-feature
+     * bounds, the sums of the distribution check), for a released request and for one the
+     * distribution check refuses, whose array the caller reuses once the answer is back.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"range: {min: 0, max: 100}",

@@ -236,13 +236,10 @@ public final class DefaultGuard<I> implements Guard<I> {
         // ---------------------------------------------------------------- 1 ACCESS (local part)
         x.stage = Stage.ACCESS;
         PolicyInput in;
-        Features features = null;
+        Features features;
         AccessDecision ad;
         ValidationDecision vd;
         Violation violation;
-        // The copy of a plain vector that the contract check fills as it reads (CompiledContract.check),
-        // or null when the features own their vector or are copied at once (named ones)
-        double[] copy = null;
         try {
             AuthResult auth = rt.authenticator().authenticate(request.credentials());
             if (auth instanceof AuthResult.Failure f) {
@@ -257,11 +254,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // array). Features that own their vector need no copy (Features, "Ownership").
                 features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
                 if (!features.isOwned()) {
-                    if (features.isNamed() || features.hasAbsent()) {
-                        features = features.copy();
-                    } else {
-                        copy = new double[features.size()];
-                    }
+                    features = features.copy();
                 }
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id
@@ -271,8 +264,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }
-            // until the check below has filled the copy, an early exit records a copy of its own
-            x.features = copy == null ? features : null;
+            x.features = features;
             long payload = request.payloadBytes() >= 0 ? request.payloadBytes() : 8L * features.size();
             x.payloadBytes = payload;
             in = new PolicyInput(x.caller, m.info(), ageDays(m.info(), x.nowMillis), features.size(), payload,
@@ -280,7 +272,6 @@ public final class DefaultGuard<I> implements Guard<I> {
             ad = rt.policy().access(in);
             x.rules.add(rt.label(PolicyRuntime.ACCESS, ad.rule()));
             if (!ad.allow()) {
-                x.features = features.isOwned() ? features : features.copy();
                 x.deny(Reason.of(ReasonCode.FORBIDDEN, Stage.ACCESS, ad.rule(), ad.message()));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
@@ -291,15 +282,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             // and quota, so the validation boundary cannot be probed for free)
             x.stage = Stage.VALIDATION;
             vd = rt.policy().validation(in);
-            violation = rt.contract(vd.contract()).check(features, payload, copy);
-            if (copy != null) {
-                features = Features.ofOwned(copy);
-                x.features = features;
-            }
+            violation = rt.contract(vd.contract()).check(features, payload);
         } catch (Exception e) {
-            if (x.features == null && features != null) { // the copy may be part-filled: copy again
-                x.features = features.copy();
-            }
             failClosed(x, e);
             return;
         }

@@ -233,39 +233,18 @@ public final class CompiledContract {
      * @throws IllegalArgumentException when {@code payloadBytes} is below {@code -1}
      */
     public Violation check(Features f, long payloadBytes) {
-        return check(f, payloadBytes, null);
-    }
-
-    /**
-     * {@link #check(Features, long)} that also copies the vector: writes {@code f}'s values into
-     * {@code copy} and checks the values it wrote, so that what is checked and what the caller keeps
-     * (and records) are the same even when another thread writes to {@code f}'s vector meanwhile. At
-     * 784 features the copy fused into the check's pass costs less than a copy before it (the vector
-     * is read once).
-     *
-     * @param copy {@code null} (no copy), or an array of {@code f.size()} elements, filled with
-     *     {@code f}'s values on return, whatever the result
-     * @throws IllegalArgumentException when {@code payloadBytes} is below {@code -1}, or {@code copy}
-     *     has another length than the vector
-     */
-    public Violation check(Features f, long payloadBytes, double[] copy) {
         double[] v = f.vector();
         int n = v.length;
         if (payloadBytes < -1) {
             throw new IllegalArgumentException("payloadBytes must be >= 0, or -1 when unknown, was " + payloadBytes);
         }
-        if (copy != null && copy.length != n) {
-            throw new IllegalArgumentException("the copy has " + copy.length + " elements for " + n + " features");
-        }
         if (maxPayloadBytes > 0) {
             long bytes = payloadBytes == -1 ? 8L * n : payloadBytes;
             if (bytes > maxPayloadBytes) {
-                copyOut(v, copy);
                 return payloadViolation(bytes, payloadBytes == -1, n);
             }
         }
         if (dimension >= 0 && n != dimension) {
-            copyOut(v, copy);
             return new Violation(ReasonCode.INVALID_INPUT, Violation.SHAPE, "expected " + dimension
                     + " features (shape " + contract.shape() + "), got " + n);
         }
@@ -281,22 +260,16 @@ public final class CompiledContract {
             // the sums of the statistics when any is checked (ContractKernel: their order, and why).
             if (d.rms || d.summary) {
                 double[] sums = new double[4];
-                boundsOk = copy == null ? KERNEL.sums(v, d.lo, d.hi, d.uniform, lo, hi, d.mean, d.inv, d.center, sums)
-                        : KERNEL.sumsCopying(v, copy, d.lo, d.hi, d.uniform, lo, hi, d.mean, d.inv, d.center, sums);
+                boundsOk = KERNEL.sums(v, d.lo, d.hi, d.uniform, lo, hi, d.mean, d.inv, d.center, sums);
                 sz2 = sums[0];
                 sx = sums[1];
                 sx2 = sums[2];
                 rough = sums[3];
-            } else if (copy == null) {
-                boundsOk = d.uniform ? KERNEL.within(v, lo, hi) : KERNEL.within(v, d.lo, d.hi);
             } else {
-                boundsOk = d.uniform ? KERNEL.withinCopying(v, copy, lo, hi) : KERNEL.withinCopying(v, copy, d.lo, d.hi);
+                boundsOk = d.uniform ? KERNEL.within(v, lo, hi) : KERNEL.within(v, d.lo, d.hi);
             }
         } else {
-            boundsOk = copy == null ? KERNEL.within(v, lo, hi) : KERNEL.withinCopying(v, copy, lo, hi);
-        }
-        if (copy != null) {
-            v = copy; // from here on, only the values written (and checked) are read
+            boundsOk = KERNEL.within(v, lo, hi);
         }
         List<String> names = f.names();
         if (!boundsOk) {
@@ -337,12 +310,6 @@ public final class CompiledContract {
             return d.aggregate(v, sz2, sx, sx2, rough);
         }
         return null;
-    }
-
-    private static void copyOut(double[] v, double[] copy) {
-        if (copy != null) {
-            System.arraycopy(v, 0, copy, 0, v.length);
-        }
     }
 
     // ---------------------------------------------------------------- failure paths (allocate)

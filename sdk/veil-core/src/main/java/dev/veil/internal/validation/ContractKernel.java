@@ -62,31 +62,6 @@ abstract class ContractKernel {
     abstract boolean sums(double[] v, double[] lo, double[] hi, boolean uniform, double uniformLo, double uniformHi,
             double[] mean, double[] inv, double center, double[] out);
 
-    /**
-     * {@link #within(double[], double, double)} on a copy: writes {@code v}'s values into
-     * {@code copy} (of {@code v.length} elements) and answers for the values it wrote, so that the
-     * values checked and the copy a Guard keeps are the same even when another thread writes to
-     * {@code v} meanwhile. A kernel may fuse the copy into its pass, reading {@code v} once (at 784
-     * features it is mostly not in the cache when a request arrives); this default copies first.
-     */
-    boolean withinCopying(double[] v, double[] copy, double lo, double hi) {
-        System.arraycopy(v, 0, copy, 0, v.length);
-        return within(copy, lo, hi);
-    }
-
-    /** {@link #within(double[], double[], double[])} on a copy, as {@link #withinCopying(double[], double[], double, double)}. */
-    boolean withinCopying(double[] v, double[] copy, double[] lo, double[] hi) {
-        System.arraycopy(v, 0, copy, 0, v.length);
-        return within(copy, lo, hi);
-    }
-
-    /** {@link #sums} on a copy, as {@link #withinCopying(double[], double[], double, double)}. */
-    boolean sumsCopying(double[] v, double[] copy, double[] lo, double[] hi, boolean uniform, double uniformLo,
-            double uniformHi, double[] mean, double[] inv, double center, double[] out) {
-        System.arraycopy(v, 0, copy, 0, v.length);
-        return sums(copy, lo, hi, uniform, uniformLo, uniformHi, mean, inv, center, out);
-    }
-
     /** A name for logs and tests. */
     abstract String name();
 

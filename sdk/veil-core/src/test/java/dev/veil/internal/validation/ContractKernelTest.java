@@ -100,34 +100,7 @@ class ContractKernelTest {
                         .isEqualTo(expectedUniform);
                 assertSameSums(k, n, au, bu);
             }
-            for (ContractKernel k : new ContractKernel[] {SCALAR, vectors[0], vectors[1]}) { // copying as they read
-                double[] copy = new double[n];
-                assertThat(k.withinCopying(v, copy, gl, gh)).as(k.name()).isEqualTo(SCALAR.within(v, gl, gh));
-                assertExactCopy(k, v, copy);
-                copy = new double[n];
-                assertThat(k.withinCopying(v, copy, lo, hi)).as(k.name()).isEqualTo(SCALAR.within(v, lo, hi));
-                assertExactCopy(k, v, copy);
-                copy = new double[n];
-                double[] a = new double[4];
-                assertThat(k.sumsCopying(v, copy, lo, hi, false, 0, 0, mean, inv, center, a)).as(k.name())
-                        .isEqualTo(expected);
-                assertSameSums(k, n, a, b);
-                assertExactCopy(k, v, copy);
-                copy = new double[n];
-                double[] au = new double[4];
-                assertThat(k.sumsCopying(v, copy, ulo, uhi, true, gl, gh, mean, inv, center, au))
-                        .as(k.name() + ", uniform").isEqualTo(expectedUniform);
-                assertSameSums(k, n, au, bu);
-                assertExactCopy(k, v, copy);
-            }
         });
-    }
-
-    private static void assertExactCopy(ContractKernel k, double[] v, double[] copy) {
-        for (int i = 0; i < v.length; i++) {
-            assertThat(Double.doubleToRawLongBits(copy[i])).as("%s: copy at %d of %d", k.name(), i, v.length)
-                    .isEqualTo(Double.doubleToRawLongBits(v[i]));
-        }
     }
 
     private static void assertSameSums(ContractKernel k, int n, double[] a, double[] b) {

@@ -1,7 +1,6 @@
 package dev.veil.internal.validation;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
 import static org.quicktheories.generators.SourceDSL.integers;
@@ -89,72 +88,6 @@ class ValidationPropertiesTest {
             assertThat(v.rule()).isEqualTo("finite");
             assertThat(v.message()).startsWith("feature 'f" + index + "' is ");
         });
-    }
-
-    /**
-     * The check that copies as it reads (what a Guard runs on a vector it does not own) answers as
-     * the plain check, and leaves a bit-exact copy of the vector, on every path: a payload or shape
-     * refusal before the pass, each kernel pass (the uniform range, per-feature bounds, the sums of
-     * the distribution check) and each refusal after it.
-     */
-    @Test
-    void shouldAnswerAsThePlainCheckAndLeaveAnExactCopyWhenCopying() {
-        qt().withExamples(1_000).forAll(
-                integers().between(1, 120),
-                integers().between(0, 4),
-                integers().between(0, 3),
-                longs().all()
-        ).checkAssert((n, kind, damage, seed) -> {
-            Random r = new Random(seed);
-            double[] mean = new double[n];
-            double[] std = new double[n];
-            for (int i = 0; i < n; i++) {
-                mean[i] = r.nextDouble();
-                std[i] = r.nextDouble();
-            }
-            CompiledContract c = switch (kind) {
-                case 0 -> fullContract(n, r); // the sums pass
-                case 1 -> CompiledContract.compile(InputContract.ANY); // the uniform range pass, no shape
-                case 2 -> CompiledContract.compile(new InputContract(List.of(n), 0, 1, Map.of(), true, List.of(), 0,
-                        new DistributionCheck(mean, std, 0.05, 3, 0, Map.of()))); // per-feature bounds only
-                case 3 -> CompiledContract.compile(new InputContract(List.of(n), 0, 1, Map.of(), true, List.of(), 0,
-                        null)); // the uniform range pass with a shape
-                default -> CompiledContract.compile(new InputContract(List.of(n), 0, 1, Map.of(), true, List.of(),
-                        4L * n, new DistributionCheck(mean, std, 0.05, 3, 2, Map.of()))); // payload refusals
-            };
-            int length = r.nextInt(6) == 0 ? n + 1 : n; // now and then the wrong shape
-            double[] x = new double[length];
-            for (int i = 0; i < length; i++) {
-                x[i] = r.nextDouble();
-            }
-            for (int d = 0; d < damage; d++) { // out of range, out of distribution, not finite
-                x[r.nextInt(length)] = switch (r.nextInt(4)) {
-                    case 0 -> NON_FINITE[r.nextInt(NON_FINITE.length)];
-                    case 1 -> 1 + r.nextDouble();
-                    case 2 -> -0.0;
-                    default -> Double.longBitsToDouble(0x7ff8_0000_0000_0123L); // a NaN with a payload
-                };
-            }
-            long payload = r.nextBoolean() ? -1 : 8L * length;
-            Violation expected = c.check(Features.of(x), payload);
-            double[] copy = new double[length];
-            java.util.Arrays.fill(copy, 42);
-
-            Violation actual = c.check(Features.of(x), payload, copy);
-
-            assertThat(actual).isEqualTo(expected);
-            for (int i = 0; i < length; i++) {
-                assertThat(Double.doubleToRawLongBits(copy[i])).as("copy at %d of %d", i, length)
-                        .isEqualTo(Double.doubleToRawLongBits(x[i]));
-            }
-        });
-    }
-
-    @Test
-    void shouldRefuseACopyOfAnotherLength() {
-        assertThatThrownBy(() -> CompiledContract.compile(InputContract.ANY).check(Features.of(1, 2), -1, new double[3]))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("the copy has 3 elements for 2 features");
     }
 
     /** One random unnamed case: a range, statistics inside it, and a vector inside range and statistics. */
