@@ -505,6 +505,24 @@ class GuardTest {
     }
 
     @Test
+    void theRecordOfAReleasedRequestNamesTheValidationRuleThatLetItThrough() {
+        // a rule that widens the default's range admitted the input: the record must say so (a
+        // newcomer review found only access and output rules in it)
+        Guard<double[]> g = guard(bundle().set("validation", """
+                default: {shape: [3], range: {min: 0, max: 1}}
+                rules:
+                  - {id: wide, when: {roles: [analyst]}, contract: {range: {min: 0, max: 10}}}
+                """));
+
+        released(g.predict(ask(ALICE, 0.5, 5, 0.5)));
+        denied(g.predict(ask(ALICE, 0.5, 50, 0.5)), ReasonCode.INVALID_INPUT, Stage.VALIDATION, "wide:range");
+
+        List<Map<String, Object>> records = audited(g, 2);
+        assertThat(at(records.get(0), "rules")).isEqualTo(List.of("access:analysts", "validation:wide", "output:default"));
+        assertThat(at(records.get(1), "rules")).isEqualTo(List.of("access:analysts", "validation:wide"));
+    }
+
+    @Test
     void theAuditRecordOfARefusedInputQuotesItsValuesOnlyWhenThePolicyKeepsTheInput() {
         double[] input = {1, 123.25, 3};
         String toCaller = "value at index 1 is 123.25, outside the allowed range [0, 100]";

@@ -372,6 +372,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             return;
         }
         x.outcome(Stage.VALIDATION, StageOutcome.ALLOW);
+        // the contract that let the input through is part of the decision (a rule may widen the default's)
+        x.rules.add(rt.label(PolicyRuntime.VALIDATION, vd.rule()));
 
         // ---------------------------------------------------------------- 3 OBSERVE
         x.stage = Stage.OBSERVE;
