@@ -146,6 +146,10 @@ final class MonitorCommand implements Runnable {
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
                     replay.firstRefusals());
             printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
+            if (replay.queries() == 0) { // the contract's output, but a likely mistake (an empty or wrong file)
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": note: the trace holds no query (it is empty "
+                        + "or blank)");
+            }
             return VeilCli.EXIT_OK;
         }
 

@@ -125,11 +125,15 @@ public final class Calibration {
     public record Result(double fpr, int callers, long queries, List<DetectorResult> detectors,
             Map<MonitorReplay.Refusal, Long> refusals, Map<MonitorReplay.Refusal, String> firstRefusals,
             List<Integer> anyAlarmed) {
-        /** The data document for {@code monitoring/thresholds/data.json}: one entry per calibrated detector. */
+        /**
+         * The data document for {@code monitoring/thresholds/data.json}: one entry per calibrated
+         * detector, none for a detector no benign caller got a score from (its thresholds would
+         * alarm for every caller that gets one).
+         */
         public Map<String, Object> data() {
             Map<String, Object> m = new LinkedHashMap<>();
             for (DetectorResult d : detectors) {
-                if (d.skipped() == null) {
+                if (d.skipped() == null && d.scored() > 0) {
                     m.put(d.name(), d.dataEntry(fpr));
                 }
             }
@@ -364,7 +368,7 @@ public final class Calibration {
         if (worstFirst.length == 0) {
             t = permissive;
             note = "NOT CALIBRATED: no benign caller got a score, so this, the threshold the detector takes that "
-                    + "alarms most, would alarm for every caller that gets one; do not use it";
+                    + "alarms most, would alarm for every caller that gets one; not written to the data";
         } else if (k >= worstFirst.length) {
             t = permissive;
             note = "the most permissive threshold the detector takes (it alarms most)";

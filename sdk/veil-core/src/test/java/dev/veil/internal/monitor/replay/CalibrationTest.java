@@ -345,6 +345,23 @@ class CalibrationTest {
     }
 
     @Test
+    void aDetectorNoBenignCallerGotAScoreFromHasNoEntryInTheData() {
+        // boundary needs 3 answers; every caller sends 2: its thresholds could only be guesses that
+        // alarm for every caller who does get a score (a reviewer found them written anyway)
+        Calibration c = start(POLICY, 0.5);
+        for (int i = 0; i < 4; i++) {
+            c.accept(new TraceQuery(2 * i + 1, "c" + i, "", List.of(), 1, ReplayFixtures.X, ReplayFixtures.UNSURE));
+            c.accept(new TraceQuery(2 * i + 2, "c" + i, "", List.of(), 2, ReplayFixtures.X, ReplayFixtures.UNSURE));
+        }
+        Calibration.Result r = c.finish();
+        Calibration.DetectorResult boundary = r.detectors().get(0);
+        assertThat(boundary.name()).isEqualTo("boundary");
+        assertThat(boundary.scored()).isZero();
+        assertThat(boundary.levels()).allSatisfy(l -> assertThat(l.note()).endsWith("not written to the data"));
+        assertThat(r.data()).containsOnlyKeys("rate");
+    }
+
+    @Test
     void detectorsOfTypesWithoutARangeAreSkippedAndCustomOnesRefused() {
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("skip"), POLICY);
         TraceClock clock = new TraceClock(0);
