@@ -71,7 +71,7 @@ matching contains "confidence-climb-alert" if at_least("confidence_climb", "medi
 
 matching contains "confidence-climb-degrade" if at_least("confidence_climb", "high")
 
-matching contains "class-focus-alert" if at_least("class_focus", "low")
+matching contains "class-focus-alert" if at_least("class_focus", "high")
 
 matching contains "boundary-alert" if at_least("boundary", "high")
 

@@ -49,8 +49,7 @@ test_the_answer_detectors_alert_or_degrade_but_never_block if {
 	rules(monitoring.decision) == ["confidence-climb-alert", "confidence-climb-degrade"]
 		with input as with_signal("confidence_climb", "high", ["analyst"])
 	rules(monitoring.decision) == ["class-focus-alert"] with input as with_signal("class_focus", "high", ["analyst"])
-	rules(monitoring.decision) == ["class-focus-alert"] with input as with_signal("class_focus", "low", ["analyst"])
-	rules(monitoring.decision) == [] with input as with_signal("class_focus", "none", ["analyst"])
+	rules(monitoring.decision) == [] with input as with_signal("class_focus", "medium", ["analyst"])
 	rules(monitoring.decision) == ["boundary-alert"] with input as with_signal("boundary", "high", ["analyst"])
 	rules(monitoring.decision) == [] with input as with_signal("boundary", "medium", ["analyst"])
 }

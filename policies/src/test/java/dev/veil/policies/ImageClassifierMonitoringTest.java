@@ -113,27 +113,6 @@ class ImageClassifierMonitoringTest {
         tally.requireAlmostNeverFlagged(callers, queries.size(), retries, 2);
     }
 
-    @Test
-    void oneClassShopsSendingRealTestImagesAreNeverDegradedOrBlocked() {
-        // a shop that catalogues only trousers sends images that look alike: with thresholds calibrated
-        // on traffic without such callers, knn degraded or blocked 24 of 100 of them (a detection
-        // engineer's review); the bundle is now calibrated with 10% of them among its benign callers.
-        // class_focus alerts on them, by design (alerts only)
-        int callers = 200;
-        List<BenignTraffic.Query> queries = BenignTraffic.queries(testLabels, callers, 30, BenignTraffic.RETRY, 1, 0, 7,
-                START.toEpochMilli());
-        HonestTally tally = new HonestTally();
-        Map<String, Credentials> keys = new HashMap<>();
-        try (Guard<double[]> g = guard(bundle, "one-class.jsonl")) {
-            for (BenignTraffic.Query q : queries) {
-                clock.advance(Duration.ofMillis(Math.max(0, q.tsMs() - clock.millis())));
-                Response r = g.predict(Request.of(keys.computeIfAbsent(q.caller(), this::analyst), test[q.image()]));
-                tally.record(q.caller(), r, outcome(r));
-            }
-        }
-        tally.requireAlmostNeverFlagged(callers, queries.size(), queries.size() - callers * 30, callers);
-    }
-
     // ------------------------------------------------------------------ attacks
 
     /** An inversion attacker: asks for the next probe, reads the released answer. */
