@@ -341,8 +341,7 @@ class ImageClassifierPolicyTest {
             }
         }
         assertThat(contract(b, "analyst").check(Features.of(Probes.blank()), -1).message())
-                .isEqualTo("the input's standard deviation is 0.000, outside the range seen in training "
-                        + "[0.06330, 0.4929]");
+                .isEqualTo("the input's standard deviation is 0.000, outside the range seen in training");
     }
 
     @ParameterizedTest
@@ -351,8 +350,8 @@ class ImageClassifierPolicyTest {
         double[] synthetic = brightened(meanImage(b), 0.4);
         Violation v = contract(b, "analyst").check(Features.of(synthetic), -1);
         assertThat(v.code()).isEqualTo(ReasonCode.OUT_OF_DISTRIBUTION);
-        assertThat(v.message()).startsWith("the input's RMS z-score over all 784 features is 2.8")
-                .endsWith("above the limit 2.5");
+        assertThat(v.message()).isEqualTo("the input as a whole is too far from the training data (its RMS z-score "
+                + "over all 784 features is above the policy's limit)");
         assertThat(contract(b, "researcher").check(Features.of(synthetic), -1)).isNull();
         // brighter still, the image leaves the training range of mean brightness: refused for researchers too
         assertThat(contract(b, "researcher").check(Features.of(brightened(meanImage(b), 0.5)), -1).message())

@@ -9,8 +9,11 @@ import java.util.Objects;
  * @param stage the stage that decided
  * @param rule the id of the policy rule that decided, or {@code "default"}, or {@code ""} when no
  *     rule was involved (e.g. a failed signature check)
- * @param message a human-readable explanation; never contains secrets (keys, tokens, signatures).
- *     A validation message quotes the offending values of the request itself (e.g.
+ * @param message a human-readable explanation; never contains secrets (keys, tokens, signatures)
+ *     nor anything of the training data: a distribution refusal says which value is too far from
+ *     the training data, not the statistics, the z-score or the limit, from which a few probes would
+ *     learn what the training data looks like. A validation message quotes the offending values of
+ *     the request itself and the contract's declared ranges (e.g.
  *     {@code feature 'age' is 5, outside its allowed range [18, 120]}), so that the caller who sent
  *     them can correct them; the audit record keeps a redacted copy under the policy's logging of
  *     the input (docs/audit-log.md). Write {@code code} and {@code rule} to logs that must not hold

@@ -549,6 +549,8 @@ public final class CompiledContract {
             return r == null ? null : r.clone();
         }
 
+        static final String TOO_FAR = "too far from the training data";
+
         /** Absent features and the |z| bound, after the fast pass failed. */
         Violation perFeature(double[] v, List<String> names, CompiledContract cc) {
             for (int i = 0; i < v.length; i++) {
@@ -561,12 +563,11 @@ public final class CompiledContract {
                 for (int i = 0; i < v.length; i++) {
                     double z = (v[i] - mean[i]) / scale[i];
                     if (!(Math.abs(z) <= maxAbsZ)) {
+                        // Neither the training statistics nor the limit nor the z-score: from them
+                        // (and a few probes) a caller learns what the training data looks like
                         return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION,
-                                cc.label(i, names) + " is " + num(v[i]) + ", |z| = " + fixed(Math.abs(z))
-                                + " from the training mean " + num(mean[i]) + " (std " + num(scale[i])
-                                + "); the limit is |z| <= " + num(maxAbsZ),
-                                cc.label(i, names) + " is too far from the training mean; the limit is |z| <= "
-                                + num(maxAbsZ));
+                                cc.label(i, names) + " is " + num(v[i]) + ", " + TOO_FAR,
+                                cc.label(i, names) + " is " + TOO_FAR);
                     }
                 }
             }
@@ -580,9 +581,8 @@ public final class CompiledContract {
                 double r = Math.sqrt(sz2 / n);
                 if (!(r <= maxRmsZ)) {
                     return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION,
-                            "the input's RMS z-score over all " + n + " features is " + fixed(r) + ", above the limit "
-                            + num(maxRmsZ), "the input's RMS z-score over all " + n + " features is above the limit "
-                            + num(maxRmsZ));
+                            "the input as a whole is " + TOO_FAR + " (its RMS z-score over all " + n
+                            + " features is above the policy's limit)");
                 }
             }
             if (!summary) {
@@ -597,13 +597,13 @@ public final class CompiledContract {
             }
             double[] exact = TrainingStats.summaries(v); // failure path: recompute without one-pass rounding
             if (!inside(meanRange, exact[0])) {
-                return summary("mean", exact[0], meanRange);
+                return summary("mean", exact[0]);
             }
             if (!inside(stdRange, exact[1])) {
-                return summary("standard deviation", exact[1], stdRange);
+                return summary("standard deviation", exact[1]);
             }
             if (!inside(roughRange, exact[2])) {
-                return summary("roughness (mean absolute difference of neighbouring values)", exact[2], roughRange);
+                return summary("roughness (mean absolute difference of neighbouring values)", exact[2]);
             }
             return null;
         }
@@ -612,10 +612,11 @@ public final class CompiledContract {
             return range == null || (value >= range[0] && value <= range[1]);
         }
 
-        private static Violation summary(String what, double value, double[] range) {
-            String seen = "the range seen in training [" + fixed(range[0]) + ", " + fixed(range[1]) + "]";
+        /** The input's own statistic (its value is the caller's), not the range seen in training. */
+        private static Violation summary(String what, double value) {
             return new Violation(ReasonCode.OUT_OF_DISTRIBUTION, Violation.DISTRIBUTION, "the input's " + what + " is "
-                    + fixed(value) + ", outside " + seen, "the input's " + what + " is outside " + seen);
+                    + fixed(value) + ", outside the range seen in training", "the input's " + what
+                    + " is outside the range seen in training");
         }
 
     }
