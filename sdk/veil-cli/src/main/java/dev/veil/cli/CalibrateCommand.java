@@ -2,6 +2,7 @@ package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.bundle.BundleLoader;
 import dev.veil.internal.bundle.Roots;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.replay.Calibration;
@@ -160,7 +161,7 @@ final class CalibrateCommand implements Callable<Integer> {
             }
         }
         if (!entries.isEmpty()) {
-            write(target, entries);
+            write(raw, target, entries);
         }
         report(result, pending.missing(), entries.isEmpty() ? null : target, dataPath);
         checkLoads(raw);
@@ -192,7 +193,7 @@ final class CalibrateCommand implements Callable<Integer> {
     }
 
     @SuppressWarnings("unchecked")
-    private void write(Path target, Map<String, Object> entries) {
+    private void write(Bundle raw, Path target, Map<String, Object> entries) {
         Map<String, Object> doc = new LinkedHashMap<>();
         if (Files.exists(target)) {
             doc.putAll(Json.readObject(target, "--out"));
@@ -200,7 +201,7 @@ final class CalibrateCommand implements Callable<Integer> {
         doc.putAll(entries);
         try {
             byte[] bytes = (Json.MAPPER.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
-            requireStillLoads(target, bytes);
+            requireStillLoads(raw, target, bytes);
             Files.createDirectories(target.getParent());
             CliFiles.writeAtomically(target, bytes, "--out");
         } catch (IOException e) {
@@ -210,38 +211,26 @@ final class CalibrateCommand implements Callable<Integer> {
 
     /**
      * Refuses a write that would keep the bundle from loading (thresholds written over data the
-     * policy reads as something else, say its training statistics): tried on a copy of the bundle
-     * first. Threshold paths that still have no data are not this write's doing, as when reading.
+     * policy reads as something else, say its training statistics): tried first on the bundle's
+     * files in memory, with the new file in place. Threshold paths that still have no data are not
+     * this write's doing, as when reading.
      */
-    private void requireStillLoads(Path target, byte[] bytes) throws IOException {
-        Path copy = Files.createTempDirectory("veil-calibrate-");
+    private void requireStillLoads(Bundle raw, Path target, byte[] bytes) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (String f : raw.files()) {
+            files.put(f, raw.read(f));
+        }
+        String rel = bundle.toAbsolutePath().normalize().relativize(target.toAbsolutePath().normalize()).toString()
+                .replace('\\', '/');
+        files.put(rel, bytes);
         try {
-            Path root = bundle.toAbsolutePath().normalize();
-            try (java.util.stream.Stream<Path> all = Files.walk(root)) {
-                for (Path p : (Iterable<Path>) all::iterator) {
-                    Path to = copy.resolve(root.relativize(p).toString());
-                    if (Files.isDirectory(p)) {
-                        Files.createDirectories(to);
-                    } else {
-                        Files.copy(p, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    }
-                }
-            }
-            Path written = copy.resolve(root.relativize(target.toAbsolutePath().normalize()).toString());
-            Files.createDirectories(written.getParent());
-            Files.write(written, bytes);
-            try {
-                PolicyBundle.of(new PendingThresholdsBundle(PolicyBundle.read(copy)));
-            } catch (PolicyLoadException e) {
-                VeilCli.printBundleErrors(spec.commandLine().getErr(), spec.qualifiedName() + ": with the "
-                        + "thresholds written to " + target + " the bundle would not load", e);
-                throw new CliException("--out " + out + ": writing the thresholds there would break the bundle "
-                        + "(above); nothing was written. The default, " + DEFAULT_OUT + ", holds nothing else");
-            }
-        } finally {
-            try (java.util.stream.Stream<Path> all = Files.walk(copy)) {
-                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            PolicyBundle.of(new PendingThresholdsBundle(BundleLoader.fromFiles(bundle.toString(), files)));
+        } catch (PolicyLoadException e) {
+            VeilCli.printBundleErrors(spec.commandLine().getErr(), spec.qualifiedName() + ": with the "
+                    + "thresholds written to " + target + " the bundle would not load", e);
+            throw new CliException("--out " + out + ": writing the thresholds there would break the bundle "
+                    + "(above); nothing was written" + (out.equals(DEFAULT_OUT) ? ""
+                    : ". The default, " + DEFAULT_OUT + ", holds nothing else"));
         }
     }
 
