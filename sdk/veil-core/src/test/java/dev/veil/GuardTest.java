@@ -888,6 +888,26 @@ class GuardTest {
         });
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"exception", "error"})
+    void aFeatureViewThatFailsIsInvalidInputWithoutItsExceptionAndTheModelIsNotCalled(String kind) {
+        Model<double[]> m = Model.of(INFO_A, x -> {
+            throw new IllegalStateException("never called");
+        }, x -> {
+            if (kind.equals("error")) {
+                throw new AssertionError("the secret input was " + x[0]);
+            }
+            throw new NumberFormatException("For input string: \"the secret input\"");
+        });
+        Guard<double[]> g = guard(bundle(), m, b -> { });
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.INVALID_INPUT, Stage.ACCESS, "features");
+
+        assertThat(d.reason().message()).isEqualTo("the input could not be read as features (the failure is in the "
+                + "service's log, logger dev.veil.Guard)");
+        assertThat(audited(g, 1).get(0).toString()).doesNotContain("secret");
+    }
+
     @Test
     void aModelTrainedInTheFutureIsRefusedWhenBuiltAndWhenSwappedIn() {
         // a typo (2062 for 2026) made the model's age negative, so that no maximum age ever applied
@@ -921,6 +941,9 @@ class GuardTest {
                 }, failed),
                 Arguments.of("fails an assertion (an Error, still the model's)", (PredictFunction<double[]>) x -> {
                     throw new AssertionError("boom");
+                }, failed),
+                Arguments.of("overflows the stack", (PredictFunction<double[]>) x -> {
+                    throw new StackOverflowError();
                 }, failed),
                 Arguments.of("NaN score", scores(0.5, Double.NaN, 0.1), refused + "a negative or non-finite score"),
                 Arguments.of("negative score", scores(0.5, -0.01, 0.1), refused + "a negative or non-finite score"),

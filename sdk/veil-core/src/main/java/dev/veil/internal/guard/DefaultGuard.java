@@ -256,11 +256,15 @@ public final class DefaultGuard<I> implements Guard<I> {
                 if (!features.isOwned()) {
                     features = features.copy();
                 }
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id
-                        + "; refused as invalid_input", e);
+            } catch (OutOfMemoryError | InternalError e) {
+                throw e;
+            } catch (Exception | Error e) {
+                // the exception's message may quote the input: the log says what failed, not what it read
+                LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id + " with "
+                        + e.getClass().getName() + "; refused as invalid_input");
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
-                        "the input could not be read as features: " + e.getClass().getSimpleName()));
+                        "the input could not be read as features (the failure is in the service's log, logger "
+                                + "dev.veil.Guard)"));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }
@@ -359,11 +363,13 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         x.outcome(Stage.ACCESS, results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
         x.stage = Stage.VALIDATION;
+        // the contract the input was checked against is part of the decision, passed or not (a rule
+        // may widen the default's)
+        x.rules.add(rt.label(PolicyRuntime.VALIDATION, vd.rule()));
         if (violation != null) {
             Reason reason = Reason.of(violation.code(), Stage.VALIDATION, vd.rule() + ":" + violation.rule(),
                     violation.message());
             x.deny(reason);
-            x.rules.add(rt.label(PolicyRuntime.VALIDATION, vd.rule()));
             if (!violation.redacted().equals(violation.message())) {
                 x.quoted = reason;
                 x.redacted = Reason.of(violation.code(), Stage.VALIDATION, reason.rule(), violation.redacted());
@@ -372,8 +378,6 @@ public final class DefaultGuard<I> implements Guard<I> {
             return;
         }
         x.outcome(Stage.VALIDATION, StageOutcome.ALLOW);
-        // the contract that let the input through is part of the decision (a rule may widen the default's)
-        x.rules.add(rt.label(PolicyRuntime.VALIDATION, vd.rule()));
 
         // ---------------------------------------------------------------- 3 OBSERVE
         x.stage = Stage.OBSERVE;
@@ -482,8 +486,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         Prediction raw;
         try {
             raw = m.predictFunction().predict(request.input());
-        } catch (VirtualMachineError e) {
-            throw e; // out of memory, stack overflow: the last line of defence in predict denies
+        } catch (OutOfMemoryError | InternalError e) {
+            throw e; // the JVM itself: the last line of defence in predict denies (internal_error)
         } catch (Exception | Error e) {
             // an assertion or a linkage error of the model's code is the model's failure too
             LOG.log(System.Logger.Level.WARNING, "model failed for decision " + x.id, e);
