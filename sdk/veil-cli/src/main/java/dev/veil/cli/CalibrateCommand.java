@@ -38,11 +38,12 @@ import picocli.CommandLine.Option;
  * makes them data path {@code monitoring.thresholds.<detector>}, which a detector uses with
  * {@code thresholds: monitoring.thresholds.<detector>}. Entries of other detectors already in the
  * file are kept. The report (standard output) gives per detector the callers, each chosen
- * threshold and the share of benign callers it alarms for. Refused (exit 2, nothing written): fewer
- * than {@code ceil(1 / fpr)} benign callers (the rate cannot be measured), a malformed trace line
+ * threshold and the share of benign callers it alarms for, then the callers that reach each level on
+ * any detector. Refused (exit 2, nothing written): fewer than {@code ceil(1 / fpr)} benign callers
+ * whose queries reach the detectors (the rate cannot be measured), a malformed trace line
  * ({@code FILE:LINE: ...}), benign queries the access policy denies, a bundle that is not a
  * directory or does not load, an {@code --out} outside the bundle, not named {@code data.json}, or
- * outside the manifest's roots.
+ * outside the manifest's roots, thresholds with which the bundle would no longer load.
  */
 @Command(
         name = "calibrate",
@@ -50,9 +51,11 @@ import picocli.CommandLine.Option;
         sortOptions = false,
         description = {
             "Pick the built-in detectors' thresholds from benign traffic for a target false-positive rate per "
-                    + "caller, and write them into the bundle's data.",
-            "high alarms for at most FPR of the benign callers, medium for 10 * FPR, low for 100 * FPR (at most 1). "
-                    + "The benign trace has the format of 'veil monitor replay' and needs at least 1 / FPR callers.",
+                    + "caller and detector, and write them into the bundle's data.",
+            "Each detector's high alarms for at most FPR of the benign callers, medium for 10 * FPR, low for "
+                    + "100 * FPR (at most 1); a caller may reach a level on any detector, and the report says for how "
+                    + "many callers that happens. The benign trace has the format of 'veil monitor replay' and needs "
+                    + "at least 1 / FPR callers whose queries reach the detectors.",
             "Use the thresholds with 'thresholds: monitoring.thresholds.<detector>' in a detector's configuration."
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -77,8 +80,8 @@ final class CalibrateCommand implements Callable<Integer> {
             description = "Benign traffic: a trace in the format of 'veil monitor replay'.")
     Path benign;
 
-    @Option(names = "--fpr", paramLabel = "RATE", description = "Target false-positive rate per caller of the high "
-            + "level, in (0, 1) (default 0.001).")
+    @Option(names = "--fpr", paramLabel = "RATE", description = "Target false-positive rate per caller and "
+            + "detector of the high level, in (0, 1) (default 0.001).")
     double fpr = 0.001;
 
     @Option(names = "--out", paramLabel = "PATH", description = "Data file inside the bundle, named data.json "
@@ -255,13 +258,15 @@ final class CalibrateCommand implements Callable<Integer> {
                         l.note().isEmpty() ? "" : "; " + l.note()));
             }
         }
-        List<String> any = new ArrayList<>();
-        for (int l = r.anyAlarmed().size() - 1; l >= 0; l--) {
-            int k = r.anyAlarmed().get(l);
-            any.add(BuiltinDetectors.LEVELS.get(l) + " " + k + " (" + pct((double) k / r.callers()) + ")");
+        if (written != null) {
+            List<String> any = new ArrayList<>();
+            for (int l = r.anyAlarmed().size() - 1; l >= 0; l--) {
+                int k = r.anyAlarmed().get(l);
+                any.add(BuiltinDetectors.LEVELS.get(l) + " " + k + " (" + pct((double) k / r.callers()) + ")");
+            }
+            w.println("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
+                    + String.join(", ", any) + " of " + r.callers());
         }
-        w.println("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
-                + String.join(", ", any) + " of " + r.callers());
         if (written == null) {
             w.println("nothing written: no detector could be calibrated");
             return;

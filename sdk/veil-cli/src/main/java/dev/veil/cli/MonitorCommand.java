@@ -135,7 +135,7 @@ final class MonitorCommand implements Runnable {
                         .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + " " + e.getValue()).toList();
                 throw new CliException(trace + ": no query of the trace reached the detectors: the bundle refused "
                         + "every one before monitoring, as a Guard would (" + String.join(", ", parts) + "; first: "
-                        + replay.firstRefusals().values().iterator().next() + "); check the trace's callers and "
+                        + replay.firstRefusal() + "); check the trace's callers and "
                         + "features against the bundle's access and validation sections");
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -183,7 +183,6 @@ final class MonitorCommand implements Runnable {
         }
     }
 
-    /** One line on standard error counting the queries refused before monitoring, when there were any. */
     /** Notes on lines without roles or tenant and on lines earlier than the line before them. */
     static void printTraceNotes(PrintWriter err, String command, MonitorReplay replay) {
         if (replay.undescribed() > 0) {
@@ -202,6 +201,7 @@ final class MonitorCommand implements Runnable {
         }
     }
 
+    /** One line on standard error counting the queries refused before monitoring, when there were any. */
     static void printRefusals(PrintWriter err, String command, Map<MonitorReplay.Refusal, Long> refusals,
             Map<MonitorReplay.Refusal, String> first) {
         List<String> parts = refusals.entrySet().stream().filter(e -> e.getValue() > 0)

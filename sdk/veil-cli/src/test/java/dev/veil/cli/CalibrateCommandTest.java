@@ -226,9 +226,9 @@ class CalibrateCommandTest {
         Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
         Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign));
         assertFails(r, 2, "veil calibrate: " + benign + ": the benign trace has 4 callers whose queries reached the "
-                + "detectors; a false-positive rate of "
-                + "0.001 per caller cannot be measured with fewer than 1000 benign callers (1 / fpr): one false alarm "
-                + "would already be a rate of 0.25. Use more benign callers or a larger --fpr");
+                + "detectors; a false-positive rate of 0.001 per caller and detector cannot be measured with fewer "
+                + "than 1000 benign callers (1 / fpr): one false alarm would already be a rate of 0.25. Use more "
+                + "benign callers or a larger --fpr");
         assertThat(bundle.resolve("monitoring")).doesNotExist();
     }
 

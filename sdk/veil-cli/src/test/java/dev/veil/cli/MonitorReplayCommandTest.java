@@ -72,13 +72,14 @@ class MonitorReplayCommandTest {
         // every line one feature short: validation refuses all, and "flagged: 0" would say nothing
         Path t = trace("""
                 {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2]}
-                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2]}
+                {"caller": "i", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3], "roles": ["intern"]}
+                {"caller": "b", "ts_ms": 1700000002000, "features": [0.1, 0.2]}
                 """);
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t));
         assertThat(r.exit()).as(r.toString()).isEqualTo(2);
         assertThat(r.err()).startsWith("veil monitor replay: " + t + ": no query of the trace reached the detectors: "
-                + "the bundle refused every one before monitoring, as a Guard would (invalid_input 2; first: line 1 "
-                + "(caller a): ").contains("check the trace's callers and features against the bundle's access and validation sections");
+                + "the bundle refused every one before monitoring, as a Guard would (access_denied 1, invalid_input 2; "
+                + "first: line 1 (caller a): ").contains("check the trace's callers and features against the bundle's access and validation sections");
         assertThat(r.out()).isEmpty();
     }
 

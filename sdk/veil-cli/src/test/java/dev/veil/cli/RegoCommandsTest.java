@@ -103,9 +103,10 @@ class RegoCommandsTest {
                 {"caller": "b", "ts_ms": 2000, "features": [1.0, 2.0]}
                 """);
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace));
-        // a passes access (its names reach the policy) and then fails the shipped 784-feature contract
-        assertThat(r.out() + r.err()).contains("line 2 (caller b): access rule unnamed: names: []")
-                .doesNotContain("caller a): access rule");
+        // a passes access (its names reach the policy) and then fails the shipped 784-feature contract;
+        // b, unnamed, is denied
+        assertThat(r.out() + r.err()).contains("(access_denied 1, invalid_input 1; first: line 1 (caller a): "
+                + "default:shape:").doesNotContain("caller a): access rule");
     }
 
     @Test

@@ -302,11 +302,14 @@ public final class Calibration {
         }
         int need = minimumCallers(fpr);
         if (n < need) {
+            long refused = refusals.values().stream().mapToLong(Long::longValue).sum();
             throw new IllegalArgumentException("the benign trace has " + n + " caller" + (n == 1 ? "" : "s")
-                    + " whose queries reached the detectors; a "
-                    + "false-positive rate of " + fpr + " per caller cannot be measured with fewer than " + need
-                    + " benign callers (1 / fpr): one false alarm would already be a rate of " + (n == 0 ? "?"
-                    : Double.toString(1.0 / n)) + ". Use more benign callers or a larger --fpr");
+                    + " whose queries reached the detectors" + (refused == 0 ? "" : " (" + refused + " benign "
+                    + "quer" + (refused == 1 ? "y was" : "ies were") + " refused before them, first "
+                    + replay.firstRefusal() + ")") + "; a false-positive rate of " + fpr + " per caller and "
+                    + "detector cannot be measured with fewer than " + need + " benign callers (1 / fpr)"
+                    + (n == 0 ? "" : ": one false alarm would already be a rate of " + 1.0 / n)
+                    + ". Use more benign callers or a larger --fpr");
         }
         Map<String, DetectorResult> byName = new HashMap<>();
         for (DetectorResult d : skipped) {

@@ -128,6 +128,7 @@ public final class MonitorReplay {
     private final Map<Integer, List<String>> labels = new HashMap<>();
     private final EnumMap<Refusal, Long> refusals = new EnumMap<>(Refusal.class);
     private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
+    private String firstOfAll;
     private long queries;
     private long undescribed;
     private String firstUndescribed;
@@ -339,7 +340,11 @@ public final class MonitorReplay {
 
     private Step refuse(TraceQuery q, int index, Refusal r, String why) {
         refusals.merge(r, 1L, Long::sum);
-        firstRefusal.putIfAbsent(r, "line " + q.line() + " (caller " + q.caller() + "): " + why);
+        String at = "line " + q.line() + " (caller " + q.caller() + "): " + why;
+        firstRefusal.putIfAbsent(r, at);
+        if (firstOfAll == null) {
+            firstOfAll = at;
+        }
         return new Step(q.caller(), index, r, List.of(), List.of());
     }
 
@@ -411,6 +416,11 @@ public final class MonitorReplay {
     }
 
     /** The first refusal of each reason that occurred: line, caller and why. */
+    /** The first refused query of any reason, in file order, or {@code null} when none was refused. */
+    public String firstRefusal() {
+        return firstOfAll;
+    }
+
     public Map<Refusal, String> firstRefusals() {
         return Collections.unmodifiableMap(new EnumMap<>(firstRefusal));
     }

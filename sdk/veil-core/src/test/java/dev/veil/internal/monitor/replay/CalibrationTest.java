@@ -332,9 +332,11 @@ class CalibrationTest {
             few.accept(new TraceQuery(2 + i, "invalid-" + i, "", List.of(), 1, new double[] {0.1, 0.2}, null));
         }
         assertThatThrownBy(few::finish).isInstanceOf(IllegalArgumentException.class).hasMessage("the benign trace has "
-                + "1 caller whose queries reached the detectors; a false-positive rate of 0.01 per caller cannot be measured with fewer than 100 benign "
-                + "callers (1 / fpr): one false alarm would already be a rate of 1.0. Use more benign callers or a "
-                + "larger --fpr");
+                + "1 caller whose queries reached the detectors (200 benign queries were refused before them, first "
+                + "line 2 (caller invalid-0): default:shape: expected 3 features (shape [3]), got 2); a false-positive "
+                + "rate of 0.01 per caller and detector cannot be measured with fewer than 100 benign callers "
+                + "(1 / fpr): one false alarm would already be a rate of 1.0. Use more benign callers or a larger "
+                + "--fpr");
         Calibration denied = start(POLICY, 0.5);
         denied.accept(new TraceQuery(7, "a", "", List.of("intern"), 1, ReplayFixtures.X, null));
         denied.accept(new TraceQuery(8, "b", "", List.of(), 1, ReplayFixtures.X, null));
