@@ -92,7 +92,9 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Read only the first N samples.")
     Integer limit;
 
-    @Option(names = "--header", description = "CSV only: the first line names the columns; skip it.")
+    @Option(names = "--header", description = "CSV only: the first line names the columns; skip it. The "
+            + "statistics follow the columns' order, which must be the feature vector's: name order for "
+            + "Features.named(Map).")
     boolean header;
 
     @Option(names = "--scale", paramLabel = "S",
