@@ -57,11 +57,11 @@ public final class DistributionFigures {
             return v.code().code() + ":" + v.rule();
         }
         String m = v.message();
-        if (m.contains("|z|")) {
-            return "max_abs_z";
-        }
         if (m.contains("RMS z-score")) {
             return "max_rms_z";
+        }
+        if (m.contains("too far from the training data")) { // one feature's |z|
+            return "max_abs_z";
         }
         if (m.contains("input's mean")) {
             return "summary mean";
