@@ -4,7 +4,6 @@ import dev.veil.policies.SoftmaxRegression;
 import java.io.BufferedWriter;
 import java.io.FileWriter;
 import java.io.PrintWriter;
-import java.util.Locale;
 
 /**
  * A replay trace of an NES inversion attack ({@code veil monitor replay}'s format, role analyst):
@@ -33,34 +32,14 @@ public final class NesTraffic {
         String prefix = a.length > 5 ? a[5] : "mallory";
         int blur = a.length > 6 ? Integer.parseInt(a[6]) : 0;
         SoftmaxRegression model = BenignTraffic.model();
-        double[][] test = FashionMnist.testImages(2000);
-        int[] labels = FashionMnist.testLabels(2000);
-        double[] x = null;
-        for (int i = 0; i < labels.length && x == null; i++) {
-            if (labels[i] == 0 && model.predict(test[i]).topIndex() == 0) {
-                x = test[i];
-            }
-        }
-        if (x == null) {
-            throw new IllegalStateException("no t-shirt among the first 2,000 test images that the model gets right");
-        }
+        double[] x = AttackTraces.firstTShirt(model);
         Nes walk = new Nes(x, sigma, 42, blur);
         long ts = 1_780_000_000_000L;
         try (PrintWriter w = new PrintWriter(new BufferedWriter(new FileWriter(out)))) {
             for (int q = 0; q < queries; q++) {
                 double[] p = walk.next();
                 double[] s = model.predict(p).scores();
-                StringBuilder sb = new StringBuilder();
-                sb.append("{\"caller\":\"").append(prefix).append('-').append(q % accounts)
-                        .append("\",\"roles\":[\"analyst\"],\"ts_ms\":").append(ts += spacing).append(",\"features\":[");
-                for (int i = 0; i < p.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.5f", p[i]));
-                }
-                sb.append("],\"scores\":[");
-                for (int i = 0; i < s.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(s[i]);
-                }
-                w.println(sb.append("]}"));
+                w.println(AttackTraces.line(prefix + "-" + (q % accounts), ts += spacing, p, s));
                 walk.answer(s[2]); // class 2: pullover
             }
         }

@@ -42,17 +42,7 @@ public final class PriorNesTraffic {
         SoftmaxRegression model = BenignTraffic.model();
         double[][] train = FashionMnist.trainImages(40_000);
         Basis basis = Basis.learn(train, 30_000, 40_000, COMPONENTS, 60);
-        double[][] test = FashionMnist.testImages(2000);
-        int[] labels = FashionMnist.testLabels(2000);
-        double[] start = null;
-        for (int i = 0; i < labels.length && start == null; i++) {
-            if (labels[i] == 0 && model.predict(test[i]).topIndex() == 0) {
-                start = test[i];
-            }
-        }
-        if (start == null) {
-            throw new IllegalStateException("no t-shirt among the first 2,000 test images that the model gets right");
-        }
+        double[] start = AttackTraces.firstTShirt(model);
         double[] z = basis.coefficients(start);
         double[] grad = new double[COMPONENTS];
         double[] u = new double[COMPONENTS];
@@ -77,17 +67,7 @@ public final class PriorNesTraffic {
                     p[i] = Math.rint(p[i] * 1e5) / 1e5; // the 5 decimals the trace holds
                 }
                 double[] s = model.probabilities(p);
-                StringBuilder sb = new StringBuilder();
-                sb.append("{\"caller\":\"mallory-").append(q % accounts).append("\",\"roles\":[\"analyst\"],\"ts_ms\":")
-                        .append(ts += spacing).append(",\"features\":[");
-                for (int i = 0; i < p.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.5f", p[i]));
-                }
-                sb.append("],\"scores\":[");
-                for (int i = 0; i < s.length; i++) {
-                    sb.append(i > 0 ? "," : "").append(s[i]);
-                }
-                w.println(sb.append("]}"));
+                w.println(AttackTraces.line("mallory-" + (q % accounts), ts += spacing, p, s));
                 double f = Math.log(Math.max(1e-12, s[TARGET]));
                 if (plus) {
                     fPlus = f;
