@@ -251,8 +251,34 @@ public final class YamlPolicyEngine implements PolicyEngine {
             String orig = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
             int nl = orig.indexOf('\n');
             msg = "YAML syntax error: " + (nl < 0 ? orig : orig.substring(0, nl));
+            if (orig.startsWith("Duplicate field '") && e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser p
+                    && p.currentTokenLocation() != null && p.currentTokenLocation().getLineNr() > 0) {
+                // the repeated key itself, not the mapping that holds it, and where that mapping is
+                line = p.currentTokenLocation().getLineNr();
+                col = p.currentTokenLocation().getColumnNr();
+                String key = orig.substring("Duplicate field '".length(), orig.indexOf('\'', "Duplicate field '".length()));
+                String where = holderPath(p.getParsingContext());
+                msg = (where.isEmpty() ? "" : where + ": ") + "duplicate key '" + key + "': a mapping holds each key "
+                        + "once";
+            }
         }
         return new PolicyError(file, line, col, msg);
+    }
+
+    /** The dotted path ({@code access.rules[0].when}) of the mapping a parser context is in. */
+    private static String holderPath(com.fasterxml.jackson.core.JsonStreamContext holder) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (com.fasterxml.jackson.core.JsonStreamContext c = holder; c != null && c.getParent() != null;
+                c = c.getParent()) {
+            com.fasterxml.jackson.core.JsonStreamContext parent = c.getParent();
+            if (parent.inArray()) {
+                parts.push("[" + parent.getCurrentIndex() + "]");
+            } else if (parent.inObject()) {
+                parts.push("." + parent.getCurrentName());
+            }
+        }
+        String path = String.join("", parts);
+        return path.startsWith(".") ? path.substring(1) : path;
     }
 
     private static String quote(Object o) {

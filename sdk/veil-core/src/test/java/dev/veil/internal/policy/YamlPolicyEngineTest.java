@@ -273,10 +273,21 @@ class YamlPolicyEngineTest {
     }
 
     @Test
-    void shouldRejectDuplicateKey() {
-        PolicyError e = loadError(POLICY.replace("name: test-policy\n", "name: test-policy\nname: again\n"));
-        assertThat(e.message()).containsIgnoringCase("duplicate").contains("name");
-        assertThat(e.line()).isEqualTo(3);
+    void shouldRejectDuplicateKeyAtTheRepeatedKeyNamingItsMapping() {
+        PolicyError top = loadError(POLICY.replace("name: test-policy\n", "name: test-policy\nname: again\n"));
+        assertThat(top.message()).isEqualTo("duplicate key 'name': a mapping holds each key once");
+        assertThat(top.line()).isEqualTo(3);
+        // nested: a newcomer's review saw the error at the parent mapping's line, not at the repeated key
+        PolicyError nested = loadError(POLICY.replace("  default: { effect: deny }\n",
+                "  default: { effect: deny }\n  default: { effect: allow }\n"));
+        assertThat(nested.message()).isEqualTo("access: duplicate key 'default': a mapping holds each key once");
+        assertThat(nested.line()).isEqualTo(11);
+        assertThat(nested.column()).isEqualTo(3);
+        PolicyError inList = loadError(POLICY.replace("when: { tenants: [partner] }",
+                "when: { tenants: [partner], tenants: [other] }"));
+        assertThat(inList.message()).isEqualTo("model.rules[0].when: duplicate key 'tenants': a mapping holds each "
+                + "key once");
+        assertThat(inList.line()).isEqualTo(8);
     }
 
     @Test
