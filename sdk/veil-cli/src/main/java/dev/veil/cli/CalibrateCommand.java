@@ -77,7 +77,8 @@ final class CalibrateCommand implements Callable<Integer> {
     Path bundle;
 
     @Option(names = "--benign", required = true, paramLabel = "FILE",
-            description = "Benign traffic: a trace in the format of 'veil monitor replay'.")
+            description = "Benign traffic: a trace in the format of 'veil monitor replay' (gzip-compressed or not; "
+                    + "a pipe is read too).")
     Path benign;
 
     @Option(names = "--fpr", paramLabel = "RATE", description = "Target false-positive rate per caller and "
@@ -99,7 +100,7 @@ final class CalibrateCommand implements Callable<Integer> {
             throw new CliException("--bundle " + bundle + ": calibrate writes into the bundle, so it must be a "
                     + "directory (unpack a .tar.gz first)");
         }
-        CliFiles.requireReadableFile(benign, "--benign");
+        MonitorCommand.requireTrace(benign, "--benign");
         List<String> dirs = outDirectories();
         Path target = bundle.resolve(String.join("/", dirs)).resolve("data.json");
 

@@ -90,7 +90,8 @@ final class MonitorCommand implements Runnable {
                 description = "Bundle directory or .tar.gz.")
         Path bundle;
 
-        @Option(names = "--trace", required = true, paramLabel = "FILE", description = "The trace, JSON lines.")
+        @Option(names = "--trace", required = true, paramLabel = "FILE", description = "The trace, JSON lines, "
+                + "gzip-compressed or not (told by its first bytes); a pipe such as /dev/stdin is read too.")
         Path trace;
 
         @Option(names = "--redis", paramLabel = "URL",
@@ -101,7 +102,7 @@ final class MonitorCommand implements Runnable {
         @Override
         public Integer call() {
             CliFiles.requireReadable(bundle, "--bundle");
-            CliFiles.requireReadableFile(trace, "--trace");
+            requireTrace(trace, "--trace");
             PolicyBundle b = VeilCli.loadOrReport(spec, bundle);
             if (b == null) {
                 return VeilCli.EXIT_USAGE;
@@ -171,8 +172,23 @@ final class MonitorCommand implements Runnable {
     }
 
     /** Replays a trace file, turning every failure into a {@link CliException} that names file and line. */
+    /**
+     * Checks a trace argument: an existing, readable file or pipe (a named pipe, /dev/stdin), not a
+     * directory.
+     */
+    static void requireTrace(Path path, String what) {
+        if (Files.isRegularFile(path) || !Files.exists(path) || Files.isDirectory(path)) {
+            CliFiles.requireReadableFile(path, what); // its messages for these cases
+        } else if (!Files.isReadable(path)) {
+            throw new CliException(what + " " + path + ": is not readable (check its permissions)");
+        }
+    }
+
+    /** Replays a trace file, gunzipping it when it starts with gzip's magic bytes. */
     static void replayFile(Path file, TraceSink sink) {
-        try (InputStream in = Files.newInputStream(file)) {
+        // a FileInputStream, not Files.newInputStream: its channel's available() seeks, which a pipe cannot
+        try (InputStream raw = new java.io.BufferedInputStream(new java.io.FileInputStream(file.toFile()), 1 << 16);
+                InputStream in = gunzipped(raw)) {
             sink.replay(in, file.toString());
         } catch (TraceFormatException e) {
             throw new CliException(e.getMessage(), e);
@@ -181,6 +197,15 @@ final class MonitorCommand implements Runnable {
         } catch (IOException e) {
             throw new CliException(file + ": cannot be read: " + CliFiles.describe(e), e);
         }
+    }
+
+    /** {@code in} itself, or a gzip stream over it when it starts with gzip's magic bytes (1f 8b). */
+    private static InputStream gunzipped(InputStream in) throws IOException {
+        in.mark(2);
+        int a = in.read();
+        int b = in.read();
+        in.reset();
+        return a == 0x1f && b == 0x8b ? new java.util.zip.GZIPInputStream(in, 1 << 16) : in;
     }
 
     /** Notes on lines without roles or tenant and on lines earlier than the line before them. */

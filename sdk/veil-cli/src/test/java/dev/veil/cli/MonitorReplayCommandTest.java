@@ -191,6 +191,48 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aGzipTraceAndOneReadFromAPipeReplayAsThePlainFile() throws Exception {
+        Path plain = trace(TRACE);
+        Path gz = tmp.resolve("trace.jsonl.gz");
+        try (java.io.OutputStream o = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            o.write(TRACE.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Result expected = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(plain));
+        assertThat(expected.out()).isEqualTo(EXPECTED);
+
+        Result zipped = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(gz));
+        assertThat(zipped.out()).as(zipped.toString()).isEqualTo(EXPECTED);
+        assertThat(zipped.exit()).isZero();
+
+        Path fifo = tmp.resolve("trace.fifo");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0,
+                "mkfifo is not available");
+        Thread writer = new Thread(() -> {
+            try {
+                Files.writeString(fifo, TRACE);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        Result piped = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(fifo));
+        writer.join(10_000);
+        assertThat(piped.out()).as(piped.toString()).isEqualTo(EXPECTED);
+    }
+
+    @Test
+    void aTruncatedGzipTraceIsAnErrorNamingTheFile() throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.OutputStream o = new java.util.zip.GZIPOutputStream(bytes)) {
+            o.write(TRACE.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Path gz = tmp.resolve("cut.jsonl.gz");
+        Files.write(gz, java.util.Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2));
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(gz));
+        assertFails(r, 2, gz + ": cannot be read: ");
+    }
+
+    @Test
     void anEmptyTraceHasNoCallers() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("\n\n")));
         assertThat(r.exit()).as(r.toString()).isZero();
