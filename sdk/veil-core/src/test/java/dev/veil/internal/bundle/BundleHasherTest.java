@@ -61,8 +61,16 @@ class BundleHasherTest {
     /** Whatever the string, the canonical form is valid JSON that reads back as the same string. */
     @Test
     void shouldEscapeEveryStringReversibly() {
-        qt().withExamples(500).forAll(strings().basicMultilingualPlaneAlphabet().ofLengthBetween(0, 20))
-                .assuming(s -> s.chars().noneMatch(c -> Character.isSurrogate((char) c)))
+        // lone surrogates moved out of the surrogate block (an assumption rejecting them gave up now and
+        // then: about half of all 20-character strings hold one)
+        qt().withExamples(500).forAll(strings().basicMultilingualPlaneAlphabet().ofLengthBetween(0, 20)
+                .map(s -> {
+                    char[] cs = s.toCharArray();
+                    for (int i = 0; i < cs.length; i++) {
+                        cs[i] = Character.isSurrogate(cs[i]) ? (char) (cs[i] - 0x1000) : cs[i];
+                    }
+                    return new String(cs);
+                }))
                 .checkAssert(s -> {
                     StringBuilder sb = new StringBuilder();
                     BundleHasher.writeString(s, sb);
