@@ -328,6 +328,38 @@ class TabularCreditMonitoringTest {
         });
     }
 
+    /** The same attack with co_applicant_income sent as null on every other probe (the same application). */
+    static Attack alternatingNull(Attack attack) {
+        return new Attack() {
+            int n;
+
+            @Override
+            public Map<String, Double> next() {
+                Map<String, Double> probe = new LinkedHashMap<>(attack.next());
+                if (n++ % 2 == 1 && !probe.containsKey("co_applicant_income")) {
+                    probe.put("co_applicant_income", null);
+                }
+                return probe;
+            }
+
+            @Override
+            public void answer(String decision) {
+                attack.answer(decision);
+            }
+        };
+    }
+
+    @Test
+    void sendingAnOptionalFeatureAsNullOnEveryOtherProbeChangesNothingTheDetectorsSee() {
+        // a null once held a place a left-out key did not, so alternating the two shifted every later
+        // feature on every other query: a red-team review extracted the model's boundary unseen
+        attacks().forEach((name, a) -> {
+            Caught inOrder = run(bundle, a.apply(null), 1, ATTACK_BUDGET);
+            Caught alternating = run(bundle, alternatingNull(a.apply(null)), 1, ATTACK_BUDGET);
+            assertThat(alternating).as(name).isEqualTo(inOrder);
+        });
+    }
+
     @Test
     void bothAttacksSpreadOverTenAccountsAreStoppedByTheGlobalDetector() {
         Map<String, Caught> caught = new TreeMap<>();

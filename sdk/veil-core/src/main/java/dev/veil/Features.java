@@ -13,9 +13,10 @@ import java.util.Objects;
  * tabular models, the names of its features. Veil never changes the model's own input type; a
  * {@link FeatureView} derives this view from it.
  *
- * <p><b>Absent features.</b> A named feature can be marked absent (a {@code null} value in
- * {@link #named(Map)}, or the {@code absent} set of {@link #named(List, double[], BitSet)}): its
- * value in the vector is NaN, and a contract that requires it refuses the request. Absence is kept
+ * <p><b>Absent features.</b> A named feature can be absent: left out of (or {@code null} in) the
+ * map of {@link #named(Map)}, which then holds no place for it, or in the {@code absent} set of
+ * {@link #named(List, double[], BitSet)}, whose fixed layout keeps its place with NaN as its value.
+ * A contract that requires an absent feature refuses the request. Absence is kept
  * apart from the values: a NaN that the request itself carries is never taken for an absent feature,
  * so validation refuses it as a value that is not finite, whatever the contract says of that
  * feature, and it cannot reach the model.
@@ -64,43 +65,39 @@ public final class Features {
 
     /**
      * Named features for tabular models, in the order of their names ({@link String#compareTo}),
-     * whatever the map's order. A {@code null} value marks a feature that is absent from the
-     * request: a contract that requires it refuses the request. A NaN value is a value, not an
-     * absence: validation refuses it as not finite.
+     * whatever the map's order. A {@code null} value is the same as leaving the key out: the
+     * feature is absent from the request, and a contract that requires it refuses the request. A
+     * NaN value is a value, not an absence: validation refuses it as not finite.
      *
-     * <p>The order matters because the distribution check, the detectors and the audit log's digest
-     * read the vector by position: in the map's own order, a caller who controls it (the key order of
-     * a JSON object, which JSON decoders keep) would be compared feature by feature with the wrong
-     * statistics, and could make its queries look far apart to the detectors by shuffling its keys.
-     * For the distribution check, write the statistics of named features in the order of their names.
+     * <p>Order and absence matter because the distribution check, the detectors and the audit log's
+     * digest read the vector by position: in the map's own order, a caller who controls it (the key
+     * order of a JSON object, which JSON decoders keep) would be compared feature by feature with the
+     * wrong statistics, and could make its queries look far apart to the detectors by shuffling its
+     * keys; and if a {@code null} kept a place that a left-out key does not, a caller alternating the
+     * two would shift every later feature on every other query (a red-team review extracted a credit
+     * model's boundary that way, unseen). For the distribution check, write the statistics of named
+     * features in the order of their names.
      */
     public static Features named(Map<String, Double> named) {
         Objects.requireNonNull(named, "named");
         @SuppressWarnings("unchecked")
         Map.Entry<String, Double>[] entries = named.entrySet().toArray(new Map.Entry[0]);
+        int present = 0;
         for (Map.Entry<String, Double> e : entries) {
             Objects.requireNonNull(e.getKey(), "feature name");
-        }
-        Arrays.sort(entries, Map.Entry.comparingByKey());
-        double[] v = new double[entries.length];
-        String[] n = new String[entries.length];
-        long[] absent = null;
-        int i = 0;
-        for (Map.Entry<String, Double> e : entries) {
-            n[i] = e.getKey();
-            Double value = e.getValue();
-            if (value == null) {
-                if (absent == null) {
-                    absent = new long[(entries.length + 63) >>> 6];
-                }
-                absent[i >>> 6] |= 1L << i;
-                v[i] = Double.NaN;
-            } else {
-                v[i] = value;
+            if (e.getValue() != null) {
+                entries[present++] = e;
             }
-            i++;
         }
-        return new Features(v, List.of(n), absent, true); // its own array: nobody else holds it
+        entries = Arrays.copyOf(entries, present);
+        Arrays.sort(entries, Map.Entry.comparingByKey());
+        double[] v = new double[present];
+        String[] n = new String[present];
+        for (int i = 0; i < present; i++) {
+            n[i] = entries[i].getKey();
+            v[i] = entries[i].getValue();
+        }
+        return new Features(v, List.of(n), null, true); // its own array: nobody else holds it
     }
 
     /**

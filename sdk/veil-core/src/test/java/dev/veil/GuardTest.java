@@ -571,7 +571,7 @@ class GuardTest {
         }, Features::named);
         Guard<Map<String, Double>> g = guard(bundle().set("validation", """
                 default:
-                  shape: [3]
+                  shape: []
                   features:
                     income: {min: 0, max: 1000000}
                     loan: {min: 0}

@@ -19,8 +19,9 @@ import java.util.SplittableRandom;
  * its false-alarm test sends through a Guard.
  *
  * <p>Each caller scores {@code perCaller} independent applicants ({@link #applicant}): every
- * application passes the bundle's ranges and cross-field rules, with the features always in the
- * order of {@link #FEATURES} (the order the detectors see them in). The gap between a caller's
+ * application passes the bundle's ranges and cross-field rules, its features in the order of
+ * {@link #FEATURES} (the Guard and the replay put them in name order, whatever the map's order;
+ * an applicant without a co-applicant leaves that key out). The gap between a caller's
  * queries is exponential with a mean of {@link #MEAN_GAP_MS}; callers start at uniform times spread
  * so that about {@link #CONCURRENT_RATE} queries a second reach the service from all callers
  * together. After a query, with probability {@code retry}, the caller sends the same application
@@ -29,8 +30,8 @@ import java.util.SplittableRandom;
  *
  * <p>As a command it writes a replay trace ({@code veil monitor replay}, {@code veil calibrate}):
  * one JSON line per query with the caller (role {@code underwriter}, tenant {@code bank}), the time,
- * the named features in the order of {@link #FEATURES} (as the Guard sees them: a trace's
- * {@code features} object) and the scores of {@link #score}:
+ * the named features in the order of {@link #FEATURES} (a trace's {@code features} object, which
+ * the replay puts in name order as the Guard does) and the scores of {@link #score}:
  *
  * <pre>
  * java -cp "$CP" dev.veil.policies.tools.CreditTraffic OUT.jsonl CALLERS PER_CALLER SEED [HEAVY]

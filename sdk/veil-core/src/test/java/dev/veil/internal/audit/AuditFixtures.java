@@ -64,7 +64,9 @@ final class AuditFixtures {
                 .caller(new Caller("alice", AuthMethod.JWT, Set.of("analyst", "admin"), "acme",
                         Map.of("team", "risk", "region", "eu")))
                 .model("fashion-classifier", "2026-11-01.3")
-                .features(Features.named(named))
+                // zip absent in a fixed layout, which keeps its place (NaN): a map would leave it out
+                .features(Features.named(List.copyOf(named.keySet()), new double[] {42.0, 0.25, 0},
+                        java.util.BitSet.valueOf(new long[] {0b100})))
                 .payloadBytes(512)
                 .released(released, false)
                 .stage(Stage.ACCESS, StageOutcome.ALLOW)

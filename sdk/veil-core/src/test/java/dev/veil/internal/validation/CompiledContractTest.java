@@ -32,13 +32,30 @@ class CompiledContractTest {
     }
 
     /** Named features in the given order; a null value marks an absent feature. */
+    /**
+     * Named features in the given order; a {@code null} value marks the feature absent in a fixed
+     * layout ({@link Features#named(List, double[], java.util.BitSet)}, which keeps its place: what
+     * the absent-feature checks see); without one, {@link Features#named(Map)}.
+     */
     private static Features features(Object... nameValue) {
         Map<String, Double> m = new LinkedHashMap<>();
+        java.util.BitSet absent = new java.util.BitSet();
         for (int i = 0; i < nameValue.length; i += 2) {
             Object v = nameValue[i + 1];
+            if (v == null) {
+                absent.set(i / 2);
+            }
             m.put((String) nameValue[i], v == null ? null : ((Number) v).doubleValue());
         }
-        return Features.named(m);
+        if (absent.isEmpty()) {
+            return Features.named(m);
+        }
+        double[] values = new double[m.size()];
+        int k = 0;
+        for (Double v : m.values()) {
+            values[k++] = v == null ? 0 : v;
+        }
+        return Features.named(List.copyOf(m.keySet()), values, absent);
     }
 
     private static Violation violation(ReasonCode code, String rule, String message) {
@@ -232,6 +249,11 @@ class CompiledContractTest {
                     .isEqualTo(invalid("features", "required feature 'age' is missing"));
             assertThat(c.check(features("age", null, "income", 5e4), -1))
                     .isEqualTo(invalid("features", "required feature 'age' is missing (the request marks it absent)"));
+            Map<String, Double> nullAge = new LinkedHashMap<>();
+            nullAge.put("age", null);
+            nullAge.put("income", 5e4);
+            assertThat(c.check(Features.named(nullAge), -1)).as("a null in a map is a left-out key")
+                    .isEqualTo(invalid("features", "required feature 'age' is missing"));
             assertThat(c.check(Features.of(30, 5e4), -1)).isEqualTo(invalid("features",
                     "required feature 'age' is missing (the request's features are not named)"));
         }

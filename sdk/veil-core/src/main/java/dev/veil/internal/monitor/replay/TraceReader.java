@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -30,9 +32,9 @@ import java.util.function.Consumer;
  *   <li>{@code ts_ms} (required): an integer, milliseconds since the epoch, in [0, {@value #MAX_TS_MS}]
  *       (up to the year 2255); times may go backwards, file order rules;
  *   <li>{@code features} (required): a non-empty array of finite numbers, or, for tabular models
- *       with named features, a non-empty object of feature names to finite numbers, taken in the
- *       order of their names as {@link dev.veil.Features#named(java.util.Map)} takes them, whatever
- *       the line's order ({@code null} marks a feature absent from the request);
+ *       with named features, a non-empty object of feature names to finite numbers, taken as
+ *       {@link dev.veil.Features#named(java.util.Map)} takes them: in the order of their names,
+ *       whatever the line's order, a {@code null} (absent) feature left out as a missing key is;
  *   <li>{@code scores} (optional; {@code null} counts as absent): the model's raw class scores, a
  *       non-empty array of finite numbers {@code >= 0} (probabilities, not logits), labels
  *       {@code "0"} to {@code "n-1"};
@@ -318,25 +320,20 @@ public final class TraceReader {
         if (names.isEmpty()) {
             throw error("features must hold at least one feature, was {}");
         }
-        // in the order of their names, as Features.named(Map) puts them, whatever the line's order
-        int n = names.size();
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
+        // as a Guard's Features.named(Map) takes them: absent (null) features hold no place, the rest go
+        // in the order of their names, whatever the line's order
+        Map<String, Double> byName = new HashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            byName.put(names.get(i), absent.get(i) ? null : out[i]);
         }
-        List<String> given = List.copyOf(names);
-        Arrays.sort(order, (a, b) -> given.get(a).compareTo(given.get(b)));
-        BitSet wasAbsent = (BitSet) absent.clone();
-        double[] sorted = new double[n];
+        dev.veil.Features f = dev.veil.Features.named(byName);
+        if (f.size() == 0) {
+            throw error("features: every feature is null (absent); a query needs at least one value");
+        }
         names.clear();
+        names.addAll(f.names());
         absent.clear();
-        for (int i = 0; i < n; i++) {
-            int from = order[i];
-            names.add(given.get(from));
-            sorted[i] = out[from];
-            absent.set(i, wasAbsent.get(from));
-        }
-        return sorted;
+        return f.vector();
     }
 
     private List<String> strings(JsonParser p, JsonToken t, String key) throws IOException {
