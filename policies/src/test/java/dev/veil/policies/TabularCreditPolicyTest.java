@@ -180,6 +180,28 @@ class TabularCreditPolicyTest {
 
     @ParameterizedTest
     @MethodSource("bundles")
+    void aClimbingConfidenceBlocksExternalCallersForWhomADegradeChangesNothing(PolicyBundle b) {
+        // brokers and researchers get the decision only, degraded or not (a red-team review: a
+        // bisection among decoys reached confidence_climb high and went on answered)
+        List<Object> external = List.of(climb("alert", "confidence-climb-alert", 0),
+                climb("degrade", "confidence-climb-degrade", 0), climb("block", "confidence-climb-block", 3600));
+        for (Map<String, Object> c : List.of(broker("active"), researcher("bank"))) {
+            assertThat(at(ask(b, input(c).signal("confidence_climb", "high", 4)), "monitoring.actions"))
+                    .isEqualTo(external);
+        }
+        assertThat(at(ask(b, input(underwriter()).signal("confidence_climb", "high", 4)), "monitoring.actions"))
+                .isEqualTo(external.subList(0, 2));
+        assertThat(at(ask(b, input(broker("active")).signal("confidence_climb", "medium", 3.2)), "monitoring.actions"))
+                .isEqualTo(external.subList(0, 1));
+    }
+
+    static Object climb(String action, String rule, int cooldown) {
+        return Map.of("action", action, "rule", rule, "signal", "confidence_climb", "cooldown_seconds", cooldown,
+                "throttle_per_second", 0.0);
+    }
+
+    @ParameterizedTest
+    @MethodSource("bundles")
     void aModelOlderThan180DaysMustNotDecide(PolicyBundle b) {
         assertThat(at(ask(b, input(underwriter()).modelAgeDays(179.9)), "model"))
                 .isEqualTo(Map.of("rule", "default", "stale", false, "action", "deny"));
