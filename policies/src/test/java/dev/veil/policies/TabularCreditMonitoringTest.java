@@ -293,17 +293,12 @@ class TabularCreditMonitoringTest {
         assertThat(caught.get("boundary-bisection").query()).isLessThanOrEqualTo(10);
     }
 
-    /** The same attack with the keys of every probe in a new random order (JSON decoders keep a body's key order). */
-    static Attack shuffled(Attack attack, long seed) {
-        java.util.Random r = new java.util.Random(seed);
+    /** The same attack, each probe rewritten by {@code rewrite} (the same application, sent otherwise). */
+    static Attack rewritten(Attack attack, java.util.function.UnaryOperator<Map<String, Double>> rewrite) {
         return new Attack() {
             @Override
             public Map<String, Double> next() {
-                List<Map.Entry<String, Double>> entries = new ArrayList<>(attack.next().entrySet());
-                java.util.Collections.shuffle(entries, r);
-                Map<String, Double> probe = new LinkedHashMap<>();
-                entries.forEach(e -> probe.put(e.getKey(), e.getValue()));
-                return probe;
+                return rewrite.apply(new LinkedHashMap<>(attack.next()));
             }
 
             @Override
@@ -311,6 +306,18 @@ class TabularCreditMonitoringTest {
                 attack.answer(decision);
             }
         };
+    }
+
+    /** The same attack with the keys of every probe in a new random order (JSON decoders keep a body's key order). */
+    static Attack shuffled(Attack attack, long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        return rewritten(attack, probe -> {
+            List<Map.Entry<String, Double>> entries = new ArrayList<>(probe.entrySet());
+            java.util.Collections.shuffle(entries, r);
+            Map<String, Double> out = new LinkedHashMap<>();
+            entries.forEach(e -> out.put(e.getKey(), e.getValue()));
+            return out;
+        });
     }
 
     @Test
@@ -330,23 +337,13 @@ class TabularCreditMonitoringTest {
 
     /** The same attack with co_applicant_income sent as null on every other probe (the same application). */
     static Attack alternatingNull(Attack attack) {
-        return new Attack() {
-            int n;
-
-            @Override
-            public Map<String, Double> next() {
-                Map<String, Double> probe = new LinkedHashMap<>(attack.next());
-                if (n++ % 2 == 1 && !probe.containsKey("co_applicant_income")) {
-                    probe.put("co_applicant_income", null);
-                }
-                return probe;
+        int[] n = {0};
+        return rewritten(attack, probe -> {
+            if (n[0]++ % 2 == 1 && !probe.containsKey("co_applicant_income")) {
+                probe.put("co_applicant_income", null);
             }
-
-            @Override
-            public void answer(String decision) {
-                attack.answer(decision);
-            }
-        };
+            return probe;
+        });
     }
 
     @Test
