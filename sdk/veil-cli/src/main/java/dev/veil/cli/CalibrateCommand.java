@@ -168,7 +168,7 @@ final class CalibrateCommand implements Callable<Integer> {
             write(raw, target, entries);
         }
         report(result, pending.missing(), entries.isEmpty() ? null : target, dataPath);
-        checkLoads(raw);
+        notes(raw, pending.missing(), entries, dataPath);
         return VeilCli.EXIT_OK;
     }
 
@@ -280,17 +280,23 @@ final class CalibrateCommand implements Callable<Integer> {
         }
     }
 
-    /** Warns (standard error) when the bundle does not load with what was written, or is signed. */
-    private void checkLoads(Bundle before) {
+    /**
+     * Warns (standard error) when the bundle is signed and its data changed, or does not load yet:
+     * the write was tried before it was made (requireStillLoads), so what can still keep the bundle
+     * from loading is a thresholds path that had no data and that this run did not write.
+     */
+    private void notes(Bundle before, List<String> missing, Map<String, Object> written, String dataPath) {
         PrintWriter err = spec.commandLine().getErr();
-        if (before.files().contains(".signatures.json")) {
+        if (!written.isEmpty() && before.files().contains(".signatures.json")) {
             err.println(spec.qualifiedName() + ": note: the bundle is signed and its data changed: sign it again "
                     + "(veil bundle sign)");
         }
-        try {
-            PolicyBundle.load(bundle);
-        } catch (PolicyLoadException e) {
-            VeilCli.printBundleErrors(err, spec.qualifiedName() + ": note: the bundle does not load yet", e);
+        String prefix = dataPath.isEmpty() ? "" : dataPath + ".";
+        List<String> still = missing.stream()
+                .filter(p -> !(p.startsWith(prefix) && written.containsKey(p.substring(prefix.length())))).toList();
+        if (!still.isEmpty()) {
+            err.println(spec.qualifiedName() + ": note: the bundle does not load yet: no data at threshold path "
+                    + String.join(", ", still) + " (this run wrote data path " + prefix + "<detector>)");
         }
     }
 

@@ -4,10 +4,12 @@ import static dev.veil.cli.CliTestSupport.assertFails;
 import static dev.veil.cli.CliTestSupport.s;
 import static dev.veil.cli.CliTestSupport.veil;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.veil.PolicyBundle;
+import dev.veil.PolicyLoadException;
 import dev.veil.cli.CliTestSupport.Result;
 import dev.veil.internal.monitor.AnswerLevels;
 import dev.veil.internal.monitor.BoundaryDetector;
@@ -189,6 +191,20 @@ class CalibrateCommandTest {
                 + "data: there is nothing to calibrate them on. Replay longer benign sessions, or give it inline "
                 + "thresholds; nothing was written");
         assertThat(bundle.resolve("monitoring")).doesNotExist();
+    }
+
+    @Test
+    void aThresholdsPathThisRunDoesNotWriteIsNotedAsStillMissing() throws IOException {
+        // rate takes its thresholds from another path than the one calibrate writes
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY.replace("thresholds: monitoring.thresholds.rate",
+                "thresholds: other.rate"));
+        Path benign = ReplayFiles.write(tmp.resolve("benign.jsonl"), ReplayFiles.benign(500, 1, "cal"));
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.02");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).containsExactly("veil calibrate: note: the bundle does not load yet: no data at "
+                + "threshold path other.rate (this run wrote data path monitoring.thresholds.<detector>)");
+        assertThatThrownBy(() -> PolicyBundle.load(bundle)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("other.rate");
     }
 
     @Test
