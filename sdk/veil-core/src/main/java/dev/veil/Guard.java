@@ -4,6 +4,7 @@ import dev.veil.internal.guard.DefaultGuard;
 import dev.veil.spi.Detector;
 import dev.veil.spi.StateStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -71,12 +72,15 @@ public interface Guard<I> extends AutoCloseable {
     ModelInfo model();
 
     /**
-     * Drains and closes the audit log and the state store. Requests after close are denied with
-     * {@code audit_unavailable}. Close does not wait for requests already running: they finish,
-     * find the audit log closed and are denied with {@code audit_unavailable}, so keep the model
-     * usable until they have returned. Throws {@link AuditException} when records accepted earlier
-     * could not be written (see {@link AuditLog}); only the first call closes, and later calls do
-     * nothing.
+     * Stops admitting requests, waits for the requests already running to finish (up to
+     * {@link Builder#closeTimeout(Duration)}, 30 seconds by default), then drains and closes the
+     * audit log and the state store. Requests that arrive after close began are denied with
+     * {@code audit_unavailable} (no record can be promised for them, so nothing is released) and
+     * never reach the policy or the model; a request still running when the wait ends is denied
+     * the same way. Keep the model usable until close has returned. Do not call close from a
+     * listener or from the model: the request that calls it is itself running, so close waits for
+     * the whole timeout. Throws {@link AuditException} when records accepted earlier could not be
+     * written (see {@link AuditLog}); only the first call closes, and later calls do nothing.
      */
     @Override
     void close();
@@ -93,6 +97,7 @@ public interface Guard<I> extends AutoCloseable {
      * @param <I> the model's input type
      */
     final class Builder<I> {
+        private static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
         private final Model<I> model;
         private PolicyBundle policy;
         private AuditLog audit;
@@ -102,6 +107,7 @@ public interface Guard<I> extends AutoCloseable {
         private boolean maxCallersSet;
         private long stateMemory = 256L << 20;
         private boolean stateMemorySet;
+        private Duration closeTimeout;
         private final List<Detector> detectors = new ArrayList<>();
         private StateStore stateStore;
 
@@ -242,6 +248,23 @@ public interface Guard<I> extends AutoCloseable {
         }
 
         /**
+         * How long {@link Guard#close()} waits for requests already running to finish (default 30
+         * seconds; zero does not wait). A request still running when the time is up is refused with
+         * {@code audit_unavailable} and has no record, and close logs how many there were.
+         */
+        public Builder<I> closeTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("closeTimeout must not be negative, was " + timeout);
+            }
+            if (closeTimeout != null) {
+                throw new IllegalStateException("closeTimeout was already set to " + closeTimeout);
+            }
+            closeTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Builds the Guard, opening the audit log.
          *
          * @throws IllegalStateException when the policy or audit log is missing
@@ -258,7 +281,7 @@ public interface Guard<I> extends AutoCloseable {
             }
             return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
                     listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers, stateStore,
-                    stateMemory);
+                    stateMemory, closeTimeout == null ? DEFAULT_CLOSE_TIMEOUT : closeTimeout);
         }
     }
 }

@@ -1423,6 +1423,143 @@ class GuardTest {
         audited(g, 1);
     }
 
+    /** A model that signals when it is asked and answers only once released. */
+    private static final class GatedModel implements PredictFunction<double[]> {
+        final CountDownLatch asked = new CountDownLatch(1);
+        final CountDownLatch answer = new CountDownLatch(1);
+
+        @Override
+        public Prediction predict(double[] input) {
+            asked.countDown();
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
+        }
+    }
+
+    @Test
+    void closeWaitsForARunningRequestWhichIsReleasedAndRecorded() throws Exception {
+        GatedModel gated = new GatedModel();
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, gated), x -> { });
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Response> running = pool.submit(() -> g.predict(ask(ALICE, VALID)));
+            assertThat(gated.asked.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<?> closing = pool.submit(g::close);
+            Thread.sleep(200);
+            assertThat(closing.isDone()).as("close returned while a request was still running").isFalse();
+
+            // Admitted no more while close waits: refused before the policy and the model.
+            denied(g.predict(ask(BOB, VALID)), ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "");
+
+            gated.answer.countDown();
+            assertThat(released(running.get(10, TimeUnit.SECONDS)).prediction().scores()).isEqualTo(RELEASE_A);
+            closing.get(10, TimeUnit.SECONDS);
+        } finally {
+            gated.answer.countDown();
+            pool.shutdownNow();
+        }
+        List<Map<String, Object>> records = audited(g, 1);
+        assertThat(at(records.get(0), "caller", "id")).isEqualTo("alice");
+    }
+
+    @Test
+    void closeStopsWaitingAfterItsTimeoutAndTheLateRequestIsRefusedUnrecorded() throws Exception {
+        GatedModel gated = new GatedModel();
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, gated),
+                b -> b.closeTimeout(Duration.ofMillis(100)));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Response> running = pool.submit(() -> g.predict(ask(ALICE, VALID)));
+            assertThat(gated.asked.await(10, TimeUnit.SECONDS)).isTrue();
+            long t0 = System.nanoTime();
+            g.close();
+            assertThat(System.nanoTime() - t0).as("close waited its timeout")
+                    .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
+            gated.answer.countDown();
+            Response.Denied d = denied(running.get(10, TimeUnit.SECONDS), ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "");
+            assertThat(d.reason().message()).contains("nothing is released unrecorded");
+        } finally {
+            gated.answer.countDown();
+            pool.shutdownNow();
+        }
+        audited(g, 0);
+    }
+
+    @Test
+    void anInterruptedCloseStopsWaitingAndKeepsTheInterrupt() throws Exception {
+        GatedModel gated = new GatedModel();
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, gated), x -> { });
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Response> running = pool.submit(() -> g.predict(ask(ALICE, VALID)));
+            assertThat(gated.asked.await(10, TimeUnit.SECONDS)).isTrue();
+            Thread.currentThread().interrupt();
+            long t0 = System.nanoTime();
+            g.close();
+            assertThat(Thread.interrupted()).as("the interrupt is kept for the caller").isTrue();
+            assertThat(System.nanoTime() - t0).as("close did not wait its 30 s").isLessThan(TimeUnit.SECONDS.toNanos(10));
+            gated.answer.countDown();
+            denied(running.get(10, TimeUnit.SECONDS), ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "");
+        } finally {
+            gated.answer.countDown();
+            pool.shutdownNow();
+        }
+        audited(g, 0);
+    }
+
+    @Test
+    void closeUnderLoadLosesNoRecordOfAnAnswer() throws Exception {
+        Guard<double[]> g = guard(bundle(), modelA.as(INFO_A), x -> { });
+        int threads = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch firstAnswer = new CountDownLatch(1);
+        List<Future<int[]>> counts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            ApiKeys.Issued key = t % 2 == 0 ? ALICE : BOB;
+            counts.add(pool.submit(() -> {
+                int answered = 0;
+                int refused = 0;
+                while (true) {
+                    Response r = g.predict(ask(key, VALID));
+                    if (r instanceof Response.Denied d && d.reason().code() == ReasonCode.AUDIT_UNAVAILABLE) {
+                        refused++;
+                        if (refused > 3) {
+                            return new int[] {answered, refused};
+                        }
+                    } else {
+                        answered++;
+                        firstAnswer.countDown();
+                    }
+                }
+            }));
+        }
+        assertThat(firstAnswer.await(30, TimeUnit.SECONDS)).isTrue();
+        Thread.sleep(20);
+        g.close();
+        int answered = 0;
+        for (Future<int[]> f : counts) {
+            answered += f.get(30, TimeUnit.SECONDS)[0];
+        }
+        pool.shutdown();
+        assertThat(answered).isPositive();
+        audited(g, answered);
+    }
+
+    @Test
+    void closeTimeoutIsCheckedAndSetOnce() {
+        Guard.Builder<double[]> b = Guard.builder(modelA.as(INFO_A));
+        assertThatThrownBy(() -> b.closeTimeout(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("closeTimeout must not be negative, was PT-0.001S");
+        b.closeTimeout(Duration.ZERO);
+        assertThatThrownBy(() -> b.closeTimeout(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+                .hasMessage("closeTimeout was already set to PT0S");
+    }
+
     @Test
     void aClosedGuardRefusesSwapsAndReloadsAndClosesOnce() {
         Guard<double[]> g = guard(bundle());

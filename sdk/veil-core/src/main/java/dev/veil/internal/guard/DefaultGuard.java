@@ -45,11 +45,13 @@ import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The Guard: runs the six stages in order over an immutable snapshot of the policy runtime and the
@@ -86,11 +88,24 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     private volatile PolicyRuntime runtime;
     private volatile Model<I> model;
+    /** No new request is admitted (set first by {@link #close}). */
     private volatile boolean closed;
+    /** The audit log is closing: a request still running finds no log for its record. */
+    private volatile boolean auditClosing;
+    /**
+     * Requests that entered and left {@link #predict}: {@link #close} waits until the two are
+     * equal. Two striped counters rather than one shared count, so that threads serving requests do
+     * not contend for one cache line.
+     */
+    private final LongAdder entered = new LongAdder();
+    private final LongAdder left = new LongAdder();
+    private final Duration closeTimeout;
 
     public DefaultGuard(
             Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
-            List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory) {
+            List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory,
+            Duration closeTimeout) {
+        this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
         this.model = Objects.requireNonNull(model, "model");
         this.clock = clock;
         requireTrainedBeforeNow(model.info(), clock);
@@ -171,6 +186,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             closed = true;
         }
+        awaitRunningRequests();
+        auditClosing = true;
         try {
             audit.close();
         } finally {
@@ -178,9 +195,57 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
+    /**
+     * Waits, up to the close timeout, until no request admitted before {@link #closed} was set is
+     * still running, so that each gets its record. Polled: close is rare and the request path stays
+     * two uncontended counter increments.
+     */
+    private void awaitRunningRequests() {
+        long deadline = System.nanoTime() + closeTimeout.toNanos();
+        long running;
+        while ((running = running()) > 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                LOG.log(System.Logger.Level.WARNING, running + " request(s) still running " + closeTimeout.toMillis()
+                        + " ms after close() began; closing the audit log: they will be refused with "
+                        + "audit_unavailable (raise Guard.Builder.closeTimeout to wait longer)");
+                return;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.log(System.Logger.Level.WARNING, "close() was interrupted while " + running + " request(s) "
+                        + "were running; closing the audit log: they will be refused with audit_unavailable");
+                return;
+            }
+        }
+    }
+
+    /**
+     * How many admitted requests have not left yet, at some instant during the call (never fewer):
+     * {@code left} is read before {@code entered}, and each request counts itself in before it
+     * counts itself out, so a 0 means that at the instant {@code left} was read, every request that
+     * had entered had left; one entering later sees {@link #closed}.
+     */
+    private long running() {
+        long out = left.sum();
+        return entered.sum() - out;
+    }
+
     @Override
     public Response predict(Request<I> request) {
         Objects.requireNonNull(request, "request");
+        // Counted in before closed is read: close() either sees this request or this request sees
+        // closed (both are volatile accesses).
+        entered.increment();
+        try {
+            return admitted(request);
+        } finally {
+            left.increment();
+        }
+    }
+
+    private Response admitted(Request<I> request) {
         if (closed) {
             // Nothing can be recorded any more, so nothing may be answered: ask neither the policy
             // nor the model (no rate token, no privacy budget, no model call for a withheld answer).
@@ -205,8 +270,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         Response response = x.response();
         try {
-            if (closed) {
-                throw new IllegalStateException("the Guard is closed");
+            if (auditClosing) {
+                throw new IllegalStateException("the Guard was closed while this request ran, and did not wait for "
+                        + "it (Guard.Builder.closeTimeout)");
             }
             AuditRecord rec;
             try {
