@@ -64,7 +64,7 @@ class ImageClassifierReplayTest {
 
         TraceClock clock = new TraceClock(0);
         MonitorReplay replay = MonitorReplay.of(PolicyBundle.load(java.nio.file.Path.of("bundles/image-classifier")),
-                new MemoryStateStore(DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+                MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
         replay.replay(new ByteArrayInputStream(trace.toString().getBytes(StandardCharsets.UTF_8)), "trace");
 
         Map<String, CallerResult> byCaller = replay.results().stream()

@@ -33,7 +33,7 @@ class TabularCreditReplayTest {
         PolicyBundle bundle = PolicyBundle.load(Path.of("bundles/tabular-credit"));
         TraceClock clock = new TraceClock(0);
         MonitorReplay replay = MonitorReplay.of(bundle,
-                new MemoryStateStore(DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+                MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
         try (InputStream in = Files.newInputStream(trace)) {
             replay.replay(in, trace.toString());
         }

@@ -57,18 +57,20 @@ final class MonitorCommand implements Runnable {
                         + "\"scores\": [..]} in file order; features may also be an object of named features "
                         + "{\"income\": 45000, \"age\": 31, ...} (null: absent) for tabular bundles; scores (the "
                         + "model's raw class scores) may be absent, and "
-                        + "detectors that read answers then stay silent; optional \"tenant\" (string) and \"roles\" "
-                        + "(strings) describe the caller, who is authenticated by API key. The bundle's access "
+                        + "detectors that read answers then stay silent; optional \"tenant\" (string), \"roles\" "
+                        + "(strings) and \"attributes\" (an object of strings) describe the caller, who is "
+                        + "authenticated by API key. The bundle's access "
                         + "and validation refuse what a Guard would; refusals are counted on standard error, and a "
-                        + "trace whose described callers access refuses whole is an error. A line without roles and "
-                        + "tenant does not say who its caller is: if only the access default denies it (no rule "
+                        + "trace whose described callers access refuses whole is an error. A line without roles, "
+                        + "tenant or attributes does not say who its caller is: if only the access default denies it (no rule "
                         + "matched), it is monitored anyway, without a rate limit or quota, and a note on standard "
                         + "error counts such lines; caller \"anonymous\" is a request without credentials. Lines are "
                         + "replayed in file order, also when ts_ms goes back (a note says so): sort by ts_ms. "
-                        + "Windows, rates, quotas and blocks run on ts_ms; the time to live of detector state "
-                        + "(ttl_seconds: near_duplicate 1 h and knn 24 h by default) runs on the wall clock, so a "
-                        + "caller who pauses longer than that in the trace keeps a history a live Guard would have "
-                        + "forgotten.",
+                        + "Windows, rates, quotas, blocks and the time to live of detector state (ttl_seconds: "
+                        + "near_duplicate 1 h and knn 24 h by default) run on ts_ms, so a caller who pauses longer "
+                        + "than that in the trace loses its history as in a live Guard; with --redis the time to "
+                        + "live runs on the Redis server's clock instead, and a replay faster than the trace keeps "
+                        + "such a history.",
                 "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "
                         + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}} (I: 0-based index "
                         + "among the caller's queries of the first query for which a monitoring rule fired, on any "
@@ -79,7 +81,7 @@ final class MonitorCommand implements Runnable {
                 "0:the replay ran; its results were printed",
                 "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
                         + "(FILE:LINE: what is wrong); the bundle's access rules refused every query of callers the "
-                        + "trace describes (roles or tenant), or no query reached the detectors at all (every one "
+                        + "trace describes (roles, tenant or attributes), or no query reached the detectors at all (every one "
                         + "refused before monitoring, e.g. by validation); Redis cannot be reached"
             })
     static final class Replay implements Callable<Integer> {
@@ -127,8 +129,8 @@ final class MonitorCommand implements Runnable {
             if (replay.queries() > 0 && denied == replay.queries()) { // every line described its caller
                 throw new CliException(trace + ": the bundle's access rules refused every query of the trace ("
                         + replay.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED) + "), so no detector saw "
-                        + "any: give the trace's lines the \"roles\" and \"tenant\" its callers have, as the "
-                        + "bundle's access section expects (e.g. \"roles\": [\"analyst\"])");
+                        + "any: give the trace's lines the \"roles\", \"tenant\" and \"attributes\" its callers "
+                        + "have, as the bundle's access section expects (e.g. \"roles\": [\"analyst\"])");
             }
             long refused = replay.refusals().values().stream().mapToLong(Long::longValue).sum();
             if (replay.queries() > 0 && refused == replay.queries()) { // "flagged: 0" would say nothing
@@ -208,14 +210,14 @@ final class MonitorCommand implements Runnable {
         return a == 0x1f && b == 0x8b ? new java.util.zip.GZIPInputStream(in, 1 << 16) : in;
     }
 
-    /** Notes on lines without roles or tenant and on lines earlier than the line before them. */
+    /** Notes on lines without roles, tenant or attributes and on lines earlier than the line before them. */
     static void printTraceNotes(PrintWriter err, String command, MonitorReplay replay) {
         if (replay.undescribed() > 0) {
             err.println(command + ": note: " + replay.undescribed() + " quer" + (replay.undescribed() == 1 ? "y" : "ies")
-                    + " without roles or tenant, which the bundle's access rules deny (first: "
+                    + " without roles, tenant or attributes, which the bundle's access rules deny (first: "
                     + replay.firstUndescribed() + "), " + (replay.undescribed() == 1 ? "was" : "were") + " monitored "
                     + "as from callers access lets through, without a rate limit or quota: give the lines the "
-                    + "\"roles\" and \"tenant\" their callers have to apply the access rules");
+                    + "\"roles\", \"tenant\" and \"attributes\" their callers have to apply the access rules");
         }
         if (replay.backwards() > 0) {
             err.println(command + ": note: " + replay.backwards() + " line" + (replay.backwards() == 1 ? " is" : "s are")

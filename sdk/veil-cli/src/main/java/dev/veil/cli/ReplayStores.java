@@ -28,9 +28,9 @@ final class ReplayStores {
 
     private ReplayStores() {}
 
-    /** A fresh in-memory store, as the Guard creates its default one, on the trace's clock. */
+    /** A fresh in-memory store, as the Guard creates its default one, on the trace's clock (times to live too). */
     static StateStore memory(TraceClock clock) {
-        return new MemoryStateStore(DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS);
+        return MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS);
     }
 
     /** A Redis store in a namespace of its own; {@link #close} deletes every key in it. */

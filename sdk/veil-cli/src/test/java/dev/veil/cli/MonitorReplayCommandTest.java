@@ -110,11 +110,11 @@ class MonitorReplayCommandTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.outLines().get(0)).startsWith("{\"caller\": \"a\", \"queries\": 2, ");
-        assertThat(r.errLines()).contains("veil monitor replay: note: 2 queries without roles or tenant, which the "
+        assertThat(r.errLines()).contains("veil monitor replay: note: 2 queries without roles, tenant or attributes, which the "
                 + "bundle's access rules deny (first: line 1 (caller a): access rule default: no access rule allows "
                 + "this caller; ask the ML platform team for the analyst role), were monitored as from callers "
-                + "access lets through, without a rate limit or quota: give the lines the \"roles\" and \"tenant\" "
-                + "their callers have to apply the access rules");
+                + "access lets through, without a rate limit or quota: give the lines the \"roles\", \"tenant\" and "
+                + "\"attributes\" their callers have to apply the access rules");
         assertThat(r.err()).doesNotContain("refused before monitoring");
     }
 
@@ -147,7 +147,7 @@ class MonitorReplayCommandTest {
                 "{\"caller\": \"alice\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
                         + "\"boundary\": null, \"everyone\": null}}");
         assertThat(r.errLines()).contains("veil monitor replay: note: first access_denied: line 1 (caller mallory): "
-                + "access rule banned: denied by rule banned").noneMatch(l -> l.contains("without roles or tenant"));
+                + "access rule banned: denied by rule banned").noneMatch(l -> l.contains("without roles, tenant or attributes"));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.veil.internal.state;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.veil.internal.access.CallerLimiter;
 import dev.veil.internal.output.PrivacyLedger;
 import dev.veil.spi.GuardSettings;
@@ -64,6 +65,8 @@ public final class MemoryStateStore implements StateStore {
     private final Cache<String, SlidingCounter> counters;
     private final Cache<String, FingerprintIndex> index;
     private final long maxIndexBytes;
+    /** The time the times to live run on (the caches' and the fingerprint index's entries'). */
+    private final Ticker ticker;
     private static final ThreadLocal<FingerprintIndex.Scratch> SCRATCH =
             ThreadLocal.withInitial(FingerprintIndex.Scratch::new);
     private volatile PrivacyLedger ledger;
@@ -78,10 +81,27 @@ public final class MemoryStateStore implements StateStore {
      *     on callers spending privacy budget per period (each fails closed when full: see above)
      */
     public MemoryStateStore(long maxBytes, Clock clock, int maxCallers) {
+        this(maxBytes, clock, maxCallers, Ticker.systemTicker());
+    }
+
+    /**
+     * A store whose monitoring state's times to live run on {@code clock} too, not on the
+     * system's monotonic time: for a replay, whose clock is the trace's time, so that a caller
+     * who pauses longer than a detector's {@code ttl_seconds} in the trace loses its history as it
+     * would in a live Guard, however fast the replay runs. A live Guard's store keeps the monotonic
+     * time, which a wall clock set back or forward does not move.
+     */
+    public static MemoryStateStore onClockTime(long maxBytes, Clock clock, int maxCallers) {
+        long origin = clock.millis(); // nanoseconds since the first time seen: no overflow before 292 years
+        return new MemoryStateStore(maxBytes, clock, maxCallers, () -> (clock.millis() - origin) * 1_000_000L);
+    }
+
+    private MemoryStateStore(long maxBytes, Clock clock, int maxCallers, Ticker ticker) {
         if (maxBytes < (1 << 20)) {
             throw new IllegalArgumentException("state memory cap must be >= 1 MiB, was " + maxBytes + " bytes");
         }
         this.maxBytes = maxBytes;
+        this.ticker = ticker;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.maxCallers = maxCallers;
         this.limiter = new CallerLimiter(clock, maxCallers, CallerLimiter.DEFAULT_IDLE, maxCallers);
@@ -89,12 +109,14 @@ public final class MemoryStateStore implements StateStore {
                 .maximumWeight((long) (maxBytes * LIST_SHARE))
                 .weigher((String k, BoundedList v) -> v.weight(k))
                 .expireAfter(new TtlExpiry<BoundedList>())
+                .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
         this.counters = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * COUNTER_SHARE))
                 .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
                 .expireAfter(new CreatedTtlExpiry<SlidingCounter>())
+                .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
         // one index may take half the index share: a single busy (global) index never crowds out every other
@@ -103,6 +125,7 @@ public final class MemoryStateStore implements StateStore {
                 .maximumWeight((long) (maxBytes * INDEX_SHARE))
                 .weigher((String k, FingerprintIndex v) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(k, v)))
                 .expireAfter(new TtlExpiry<FingerprintIndex>())
+                .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
     }
@@ -223,7 +246,7 @@ public final class MemoryStateStore implements StateStore {
         FingerprintIndex.Scratch scratch = SCRATCH.get();
         index.asMap().compute(f.index(), (k, i) -> {
             FingerprintIndex idx = i == null ? new FingerprintIndex(maxIndexBytes) : i;
-            match[0] = idx.add(f.hashes(), f.member(), f.maxMembersPerHash(), ttlNanos, System.nanoTime(), scratch);
+            match[0] = idx.add(f.hashes(), f.member(), f.maxMembersPerHash(), ttlNanos, ticker.read(), scratch);
             return idx;
         });
         return match[0];

@@ -41,14 +41,15 @@ import java.util.Set;
  *
  * <p>Per trace line, in file order, with the {@link TraceClock} set to the line's time:
  * <ol>
- *   <li>the caller is authenticated by API key, with the line's {@code tenant} and {@code roles}
- *       (none by default), and the policy's {@code access} question is asked; a denied query stops
- *       here, as in the Guard (no state is touched). A line that does not describe its caller (no
- *       roles, no tenant: the replay contract's minimal format) and that only the access
+ *   <li>the caller is authenticated by API key, with the line's {@code tenant}, {@code roles} and
+ *       {@code attributes} (none by default), and the policy's {@code access} question is asked; a
+ *       denied query stops here, as in the Guard (no state is touched). A line that does not
+ *       describe its caller (no roles, tenant or attributes: the replay contract's minimal format)
+ *       and that only the access
  *       {@code default} refuses (no rule matched it) is monitored anyway: the trace does not say who
  *       its caller is, so it is taken as a caller the access rules let through, without a rate
  *       limit or daily quota (its throttles apply; {@link #undescribed()} counts such lines). A
- *       line of caller {@code anonymous} without roles or tenant is the anonymous caller;
+ *       line of caller {@code anonymous} that describes no caller is the anonymous caller;
  *   <li>{@code validation}: the input contract is checked (an unnamed feature vector of 8 bytes per
  *       feature; the model is named {@code model}, version {@code 0}, age 0 days);
  *   <li>one batch to the state store: the caller's block, its rate limit and daily quota from the
@@ -66,13 +67,15 @@ import java.util.Set;
  * Output minimisation, the model-age question and audit records play no part in monitoring and
  * are left out. Replaying the same trace into a fresh store gives the same results.
  *
- * <p>Time: rate limits, quotas, blocks and detector windows run on the trace's time. The time to
- * live of detector state (histories: their {@code ttl_seconds}; a rate window's counter: twice its
- * window) runs on the wall clock, in the in-memory store and in Redis alike. A replay faster than
- * the trace (the usual case) therefore keeps an idle caller's history across gaps that a live Guard
- * would have forgotten; one slower than the trace (a very large trace with a window of a few
- * seconds) can lose a counter that a live Guard would have kept. The in-memory store also evicts
- * under its memory cap ({@code DefaultGuard.DEFAULT_STATE_BYTES}), as the Guard's does.
+ * <p>Time: rate limits, quotas, blocks and detector windows run on the trace's time; so does the
+ * time to live of detector state (histories: their {@code ttl_seconds}; a rate window's counter:
+ * twice its window) in an in-memory store made by {@code MemoryStateStore.onClockTime} on the
+ * replay's clock, so that a caller who pauses longer than a time to live in the trace loses its
+ * history as in a live Guard. In Redis the time to live runs on the server's wall clock: a replay
+ * faster than the trace (the usual case) keeps an idle caller's history across gaps that a live
+ * Guard would have forgotten, and one slower than the trace can lose a counter that a live Guard
+ * would have kept. The in-memory store also evicts under its memory cap
+ * ({@code DefaultGuard.DEFAULT_STATE_BYTES}), as the Guard's does.
  *
  * <p>Not thread-safe: one thread replays one trace.
  */
@@ -222,11 +225,11 @@ public final class MonitorReplay {
         CallerState cs = callers.computeIfAbsent(q.caller(), k -> new CallerState(detectors.length));
         int index = cs.queries++;
         long now = q.timeMillis();
-        boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty();
+        boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty() || !q.attributes().isEmpty();
         // "anonymous" is what audit records name a request without credentials (no key or token may
         // carry that id), so a line of that caller is replayed as one
         Caller caller = !described && q.caller().equals(Caller.ANONYMOUS.id()) ? Caller.ANONYMOUS
-                : new Caller(q.caller(), AuthMethod.API_KEY, Set.copyOf(q.roles()), q.tenant(), Map.of());
+                : new Caller(q.caller(), AuthMethod.API_KEY, Set.copyOf(q.roles()), q.tenant(), q.attributes());
         Features features = q.toFeatures();
         long payload = 8L * features.size();
         PolicyInput in = new PolicyInput(caller, new ModelInfo("model", "0", Instant.ofEpochMilli(now)), 0,
@@ -399,7 +402,7 @@ public final class MonitorReplay {
 
     /**
      * How many queries the access rules denied but were monitored, because their lines do not
-     * describe the caller (no roles, no tenant).
+     * describe the caller (no roles, tenant or attributes).
      */
     public long undescribed() {
         return undescribed;

@@ -3,6 +3,7 @@ package dev.veil.internal.monitor.replay;
 import dev.veil.Features;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -13,6 +14,7 @@ import java.util.Objects;
  * @param caller the caller's id (non-empty)
  * @param tenant the caller's tenant ({@code ""} when the line names none)
  * @param roles the caller's roles (empty when the line names none)
+ * @param attributes the caller's attributes (empty when the line names none)
  * @param timeMillis the query's time, milliseconds since the epoch
  * @param names the features' names, in order, when the line names them; empty for a plain vector
  * @param features the input's feature vector (at least one value; finite, except NaN at the absent
@@ -21,12 +23,13 @@ import java.util.Objects;
  * @param scores the model's raw class scores (finite, {@code >= 0}, at least one; not copied), or
  *     {@code null} when the trace does not have them
  */
-public record TraceQuery(int line, String caller, String tenant, List<String> roles, long timeMillis,
-        List<String> names, double[] features, BitSet absent, double[] scores) {
+public record TraceQuery(int line, String caller, String tenant, List<String> roles, Map<String, String> attributes,
+        long timeMillis, List<String> names, double[] features, BitSet absent, double[] scores) {
     public TraceQuery {
         Objects.requireNonNull(caller, "caller");
         Objects.requireNonNull(tenant, "tenant");
         roles = List.copyOf(roles);
+        attributes = Map.copyOf(attributes);
         names = List.copyOf(names);
         Objects.requireNonNull(features, "features");
         if (!names.isEmpty() && names.size() != features.length) {
@@ -41,7 +44,7 @@ public record TraceQuery(int line, String caller, String tenant, List<String> ro
     /** A query with an unnamed feature vector. */
     public TraceQuery(int line, String caller, String tenant, List<String> roles, long timeMillis,
             double[] features, double[] scores) {
-        this(line, caller, tenant, roles, timeMillis, List.of(), features, null, scores);
+        this(line, caller, tenant, roles, Map.of(), timeMillis, List.of(), features, null, scores);
     }
 
     /** The features as a Guard's model would hand them over: named when the line names them. */

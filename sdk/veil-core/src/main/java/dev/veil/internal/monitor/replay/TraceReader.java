@@ -39,7 +39,9 @@ import java.util.function.Consumer;
  *       non-empty array of finite numbers {@code >= 0} (probabilities, not logits), labels
  *       {@code "0"} to {@code "n-1"};
  *   <li>{@code tenant} (optional): a string, the caller's tenant (default {@code ""});
- *   <li>{@code roles} (optional): an array of strings, the caller's roles (default none).
+ *   <li>{@code roles} (optional): an array of strings, the caller's roles (default none);
+ *   <li>{@code attributes} (optional): an object of strings, the caller's attributes, as a key
+ *       store's entry or a token's {@code attribute_claims} give them (default none).
  * </ul>
  *
  * The trace is UTF-8 (a leading byte-order mark is skipped), its lines end with {@code \n} or
@@ -52,7 +54,7 @@ public final class TraceReader {
     public static final long MAX_TS_MS = 9_000_000_000_000L;
     /** The longest line read (a query of about two million features); a longer one is an error, not a heap exhausted. */
     public static final int MAX_LINE_BYTES = 16 << 20;
-    static final String KNOWN = "caller, ts_ms, features, scores, tenant, roles";
+    static final String KNOWN = "caller, ts_ms, features, scores, tenant, roles, attributes";
     private static final java.util.regex.Pattern SOURCE_REF =
             java.util.regex.Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
     private static final JsonFactory JSON = JsonFactory.builder()
@@ -186,6 +188,7 @@ public final class TraceReader {
             String caller = null;
             String tenant = "";
             List<String> roles = List.of();
+            Map<String, String> attributes = Map.of();
             Long ts = null;
             double[] features = null;
             List<String> names = List.of();
@@ -208,6 +211,7 @@ public final class TraceReader {
                         tenant = p.getText();
                     }
                     case "roles" -> roles = strings(p, t, "roles");
+                    case "attributes" -> attributes = attributes(p, t);
                     case "ts_ms" -> ts = timestamp(p, t);
                     case "features" -> {
                         if (t == JsonToken.START_OBJECT) {
@@ -240,7 +244,7 @@ public final class TraceReader {
             if (features == null) {
                 throw error("missing features (a non-empty array of numbers, or an object of named features)");
             }
-            return new TraceQuery(line, caller, tenant, roles, ts, names, features, absent, scores);
+            return new TraceQuery(line, caller, tenant, roles, attributes, ts, names, features, absent, scores);
         } catch (JsonParseException e) {
             throw error(jsonProblem(e));
         } catch (IOException e) {
@@ -346,6 +350,23 @@ public final class TraceReader {
                 throw error(key + "[" + out.size() + "] must be a string, found " + describe(p, t));
             }
             out.add(p.getText());
+        }
+        return out;
+    }
+
+    private Map<String, String> attributes(JsonParser p, JsonToken t) throws IOException {
+        if (t != JsonToken.START_OBJECT) {
+            throw error("attributes must be an object of strings, found " + describe(p, t));
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            t = p.nextToken();
+            if (t != JsonToken.VALUE_STRING) {
+                throw error("attributes." + name + " must be a string (attributes are compared as strings), found "
+                        + describe(p, t));
+            }
+            out.put(name, p.getText());
         }
         return out;
     }

@@ -89,7 +89,7 @@ class GuardEquivalenceTest {
 
     static List<String> viaReplay(PolicyBundle b, List<TraceQuery> trace) {
         TraceClock clock = new TraceClock(0);
-        MonitorReplay r = MonitorReplay.of(b, new MemoryStateStore(DefaultGuard.DEFAULT_STATE_BYTES, clock,
+        MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock,
                 MonitorReplay.DEFAULT_MAX_CALLERS), clock);
         trace.forEach(r::accept);
         return r.results().stream().map(CallerResult::toJson).toList();

@@ -36,7 +36,7 @@ class MonitorReplayTest {
 
     private static MonitorReplay replay(PolicyBundle b, List<String> trace) {
         TraceClock clock = new TraceClock(0);
-        MemoryStateStore store = new MemoryStateStore(DefaultGuard.DEFAULT_STATE_BYTES, clock,
+        MemoryStateStore store = MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock,
                 MonitorReplay.DEFAULT_MAX_CALLERS);
         MonitorReplay r = MonitorReplay.of(b, store, clock);
         r.replay(reader(trace), "trace.jsonl");
@@ -56,6 +56,22 @@ class MonitorReplayTest {
     void handWrittenTraceGivesTheExpectedResults() {
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
         assertThat(run(b, ReplayFixtures.handTrace(false))).containsExactlyElementsOf(ReplayFixtures.HAND_EXPECTED);
+    }
+
+    @Test
+    void attributesFromTheTraceLineMeetTheAccessRulesAsInAGuard() {
+        String policy = POLICY.replace("    - { id: no-interns,", "    - { id: free-tier, when: { attributes: { tier: "
+                + "free } }, effect: deny, message: \"the free tier may not query\" }\n    - { id: no-interns,");
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
+        String free = "{\"caller\": \"alice\", \"ts_ms\": " + T + ", \"features\": [0.1, 0.2, 0.3], "
+                + "\"attributes\": {\"tier\": \"free\"}}";
+        String gold = "{\"caller\": \"bob\", \"ts_ms\": " + (T + 1) + ", \"features\": [0.1, 0.2, 0.3], "
+                + "\"attributes\": {\"tier\": \"gold\"}}";
+        MonitorReplay r = replay(b, List.of(free, gold));
+        assertThat(r.refusals().get(MonitorReplay.Refusal.ACCESS_DENIED)).isEqualTo(1);
+        assertThat(r.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED))
+                .isEqualTo("line 1 (caller alice): access rule free-tier: the free tier may not query");
+        assertThat(r.undescribed()).isZero();
     }
 
     @Test
@@ -91,6 +107,35 @@ class MonitorReplayTest {
         assertThat(run(b, withScores).get(0)).contains("\"first_alarm\": 3", "\"boundary\": 3");
         assertThat(run(b, without).get(0)).isEqualTo("{\"caller\": \"carol\", \"queries\": 6, \"first_alarm\": null, "
                 + "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}}");
+    }
+
+    /**
+     * Detector state expires on the trace's time, as it would in a live Guard, however fast the
+     * replay runs: a pause longer than {@code ttl_seconds} in the trace forgets the history.
+     */
+    @Test
+    void detectorHistoryExpiresOnTheTracesTime() {
+        String policy = POLICY.replace("    - { id: busy,", "    - { id: copies, when: { signals: { near: high } }, "
+                + "action: alert }\n    - { id: busy,").replace("everyone: { type: rate,",
+                "near: { type: knn, k: 2, min_history: 2, history: 10, ttl_seconds: 60, low: 0.3, medium: 0.2, "
+                        + "high: 0.1 }\n    everyone: { type: rate,");
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), policy);
+        long pause = 2 * 3600_000L; // far beyond the 60 s time to live, and replayed in milliseconds
+        List<String> trace = new ArrayList<>();
+        long[] times = {T, T + 1000, T + pause, T + pause + 1000, T + pause + 2000};
+        for (int i = 0; i < times.length; i++) {
+            trace.add(line("carol", times[i], near(i), CONFIDENT));
+        }
+        // nearly the same input again and again: knn near 0 (high) once 2 distinct earlier queries are
+        // remembered, which after the pause is at the fifth query, not the third
+        assertThat(run(b, trace).get(0)).contains("\"first_alarm\": 4", "\"near\": 4");
+        List<String> together = new ArrayList<>(trace.subList(0, 2));
+        together.add(line("carol", T + 2000, near(2), CONFIDENT));
+        assertThat(run(b, together).get(0)).contains("\"first_alarm\": 2", "\"near\": 2");
+    }
+
+    private static double[] near(int i) {
+        return new double[] {X[0], X[1], X[2] + i * 0.001};
     }
 
     @Test

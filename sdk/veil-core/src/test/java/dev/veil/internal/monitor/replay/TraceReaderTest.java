@@ -31,7 +31,8 @@ class TraceReaderTest {
                 {"caller": "alice", "ts_ms": 1700000000000, "features": [0, 0.5, -1e-3, 2], "scores": [0.9, 0.1]}
 
                    \t
-                {"ts_ms": 5, "features": [1], "caller": "bob", "tenant": "acme", "roles": ["a", "b"], "scores": null}
+                {"ts_ms": 5, "features": [1], "caller": "bob", "tenant": "acme", "roles": ["a", "b"], "scores": null,\
+                 "attributes": {"tier": "gold", "region": "eu"}}
                 """);
         assertThat(qs).hasSize(2);
         TraceQuery a = qs.get(0);
@@ -42,11 +43,13 @@ class TraceReaderTest {
         assertThat(a.scores()).containsExactly(0.9, 0.1);
         assertThat(a.tenant()).isEmpty();
         assertThat(a.roles()).isEmpty();
+        assertThat(a.attributes()).isEmpty();
         TraceQuery b = qs.get(1);
         assertThat(b.line()).isEqualTo(4);
         assertThat(b.scores()).isNull();
         assertThat(b.tenant()).isEqualTo("acme");
         assertThat(b.roles()).containsExactly("a", "b");
+        assertThat(b.attributes()).containsExactlyInAnyOrderEntriesOf(Map.of("tier", "gold", "region", "eu"));
     }
 
     @Test
@@ -199,7 +202,13 @@ class TraceReaderTest {
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": [1]}",
                     "roles[0] must be a string, found the number 1"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"score\": [1]}",
-                    "unknown key 'score' (known: caller, ts_ms, features, scores, tenant, roles)"),
+                    "unknown key 'score' (known: caller, ts_ms, features, scores, tenant, roles, attributes)"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"attributes\": [\"gold\"]}",
+                    "attributes must be an object of strings, found an array"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"attributes\": {\"level\": 3}}",
+                    "attributes.level must be a string (attributes are compared as strings), found the number 3"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"attributes\": {\"a\": \"x\", "
+                    + "\"a\": \"y\"}}", "duplicate key 'a'"),
             Arguments.of("{\"caller\": \"a\", \"caller\": \"b\", \"ts_ms\": 1, \"features\": [1]}",
                     "duplicate key 'caller'"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]} {}",
