@@ -189,7 +189,7 @@ public final class AsyncAuditWriter extends WriterThread {
             queue.drainTo(rest);
             n += rest.stream().filter(o -> o instanceof AuditRecord).count();
             lost = n;
-            logFailure(t, n);
+            logFailure(t, n + " accepted record(s) could not be written although their answers were released");
         }
     }
 

@@ -5,9 +5,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
 
 /**
  * An audit log file opened for appending: locked against a second writer, checked at its end, and
@@ -18,21 +22,35 @@ import java.nio.file.StandardOpenOption;
  * the log is broken, and appending would bury the break). Only the last record is checked here;
  * {@link AuditVerifier} checks the whole chain.
  *
+ * <p>After each batch ({@link #flush} and {@link #force}) the file is looked up again by name: a
+ * file deleted while open would take every later record with it, unseen, so a deleted file is a
+ * write failure (the batch is refused or counted lost, as on a full disk). A file renamed while
+ * open is followed to its new name (found through {@code /proc/self/fd}, Linux): the Guard goes on
+ * writing there, as before. Where the open file cannot be found by its identity, a path that no
+ * longer names it counts as deleted: fail closed.
+ *
  * <p>Used by one writer thread at a time.
  */
 final class AuditFile implements Sink {
     private static final int BLOCK = 1 << 16;
+    private static final Path OPEN_FILES = Path.of("/proc/self/fd");
 
     private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
     private final String lastHash;
+    /** The open file's identity (device and inode), or null where the platform has none. */
+    private final Object fileKey;
+    /** The name under which the open file was last seen: {@link #file}, or where it was renamed to. */
+    private Path seenAs;
 
-    private AuditFile(Path file, FileChannel channel, FileLock lock, String lastHash) {
+    private AuditFile(Path file, FileChannel channel, FileLock lock, String lastHash, Object fileKey) {
         this.file = file;
         this.channel = channel;
         this.lock = lock;
         this.lastHash = lastHash;
+        this.fileKey = fileKey;
+        this.seenAs = file;
     }
 
     /**
@@ -77,7 +95,10 @@ final class AuditFile implements Sink {
             if (!existed && durable && parent != null) {
                 forceDirectory(parent);
             }
-            return new AuditFile(file, ch, lock, last);
+            // Taken by name just after the open: were the name replaced in between, the first batch
+            // would find the open file under no name and fail, not write unseen.
+            Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            return new AuditFile(file, ch, lock, last, key);
         } catch (IOException e) {
             closeQuietly(ch);
             throw new AuditUnavailableException("audit log " + file + " cannot be read: " + e, e);
@@ -125,13 +146,70 @@ final class AuditFile implements Sink {
     }
 
     @Override
-    public void flush() {
+    public void flush() throws IOException {
         // FileChannel writes go straight to the operating system
+        checkStillNamed();
     }
 
     @Override
     public void force() throws IOException {
         channel.force(false);
+        checkStillNamed();
+    }
+
+    /**
+     * Fails when the open file has been deleted: what was written since then is gone. Follows a
+     * rename. One {@code stat} of the name per batch; the search of {@code /proc/self/fd} only when
+     * the name no longer leads to the open file.
+     */
+    private void checkStillNamed() throws IOException {
+        if (fileKey == null || fileKey.equals(keyOf(seenAs))) {
+            return;
+        }
+        Path now = currentName();
+        if (now == null) {
+            throw new IOException("the file was deleted while open (" + seenAs + " no longer names it"
+                    + (seenAs.equals(file) ? "" : "; it had been renamed from " + file) + "): the records written"
+                    + " since are gone. Rotate an audit log by closing the Guard and building a new one");
+        }
+        WriterThread.LOG.log(System.Logger.Level.WARNING, "audit log " + file + " was renamed to " + now
+                + " while open; the Guard goes on writing there. A Guard writes to one file for its whole "
+                + "life: rotate by closing the Guard and building a new one");
+        seenAs = now;
+    }
+
+    private static Object keyOf(Path p) throws IOException {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The name the open file has now, found among this process's open files by its identity; null
+     * when it has none (deleted: no link left) or cannot be found (no {@code /proc}).
+     */
+    private Path currentName() {
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(OPEN_FILES)) {
+            for (Path fd : fds) {
+                try {
+                    if (!Objects.equals(fileKey, Files.readAttributes(fd, BasicFileAttributes.class).fileKey())) {
+                        continue;
+                    }
+                    if (((Number) Files.getAttribute(fd, "unix:nlink")).longValue() == 0) {
+                        return null;
+                    }
+                    Path target = Files.readSymbolicLink(fd);
+                    return Objects.equals(fileKey, keyOf(target)) ? target : null;
+                } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+                    // a descriptor closed meanwhile, or not a file: look at the next one
+                }
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // no /proc: the file cannot be found by identity, so it counts as gone (fail closed)
+        }
+        return null;
     }
 
     @Override

@@ -103,7 +103,8 @@ public final class DurableAuditWriter extends WriterThread {
         try {
             if (failure != null) {
                 throw new AuditUnavailableException("audit log " + sink.name() + " failed; " + failedRecords
-                        + " record(s) were refused to their requests and could not be written: " + failure, failure);
+                        + " request(s) were refused, their records not written (the batch being written and those "
+                        + "waiting behind it): " + failure, failure);
             }
         } finally {
             lock.unlock();
@@ -152,11 +153,13 @@ public final class DurableAuditWriter extends WriterThread {
             } finally {
                 lock.unlock();
             }
-            batch.clear();
             if (error != null) {
-                logFailure(error, 0);
+                logFailure(error, "the " + batch.size() + " request(s) of the batch being written were refused, "
+                        + "their records taken back from the file");
+                batch.clear();
                 return;
             }
+            batch.clear();
         }
     }
 

@@ -132,10 +132,15 @@ abstract class WriterThread implements AuditWriter {
         }
     }
 
-    final void logFailure(Throwable t, long lost) {
-        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": writer failed; " + lost
-                + " accepted record(s) could not be written and every further request is refused"
-                + " (audit_unavailable) until the log is reopened: " + t, t);
+    /**
+     * Logs the writer's failure.
+     *
+     * @param what what the failure cost, e.g. "3 accepted record(s) could not be written"
+     */
+    final void logFailure(Throwable t, String what) {
+        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": writer failed; " + what
+                + ", and every further request is refused (audit_unavailable) until a new Guard opens the log"
+                + " (close this one and build another): " + t, t);
     }
 
     private void closeFromHook() {

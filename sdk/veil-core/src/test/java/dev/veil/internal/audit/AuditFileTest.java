@@ -175,4 +175,91 @@ class AuditFileTest {
                 .isInstanceOf(dev.veil.VeilException.class)
                 .hasMessageStartingWith("cannot read audit log " + file + ": java.nio.file.NoSuchFileException");
     }
+
+    // ---------------------------------------------------------------- deleted or renamed while open
+
+    @Test
+    void aDurableLogWhoseFileIsDeletedRefusesTheNextRecordInsteadOfWritingItUnseen() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
+        w.append(AuditFixtures.denial("kept"));
+        Files.delete(file);
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("unseen")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessageContaining("the file was deleted while open (" + file + " no longer names it)");
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("later"))).isInstanceOf(AuditUnavailableException.class);
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
+                .hasMessageStartingWith("audit log " + file + " failed; 1 request(s) were refused");
+        assertThat(file).doesNotExist();
+    }
+
+    @Test
+    void anAsyncLogWhoseFileIsDeletedCountsWhatWasLostAndRefusesLaterRecords() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).async(16, Duration.ofSeconds(1)));
+        w.append(AuditFixtures.denial("kept"));
+        awaitWritten(w, 1);
+        Files.delete(file);
+
+        int accepted = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            try {
+                w.append(AuditFixtures.denial("unseen-" + accepted));
+                accepted++;
+            } catch (AuditUnavailableException e) {
+                assertThat(e).hasMessageContaining("deleted while open");
+                break;
+            }
+            assertThat(System.nanoTime()).as("the writer never noticed the deletion").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+        assertThat(accepted).isPositive();
+        assertThat(w.stats().lost()).as("every record accepted after the deletion is counted lost").isEqualTo(accepted);
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
+                .hasMessageContaining(accepted + " accepted record(s) could not be written");
+    }
+
+    @Test
+    void aRenamedLogIsFollowedToItsNewNameAndStaysOneChain() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        Path rotated = dir.resolve("audit.jsonl.1");
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
+            w.append(AuditFixtures.denial("before"));
+            Files.move(file, rotated);
+            w.append(AuditFixtures.denial("after-rename"));
+            Files.createFile(file); // as logrotate's 'create' does: a new, empty file under the old name
+            w.append(AuditFixtures.denial("after-create"));
+        }
+        assertThat(Files.size(file)).isZero();
+        AuditVerification v = AuditLog.verify(rotated);
+        assertThat(v.ok()).as(v.message()).isTrue();
+        assertThat(v.records()).isEqualTo(3);
+    }
+
+    @Test
+    void aRenamedLogThatIsThenDeletedFails() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        Path rotated = dir.resolve("audit.jsonl.1");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
+        w.append(AuditFixtures.denial("before"));
+        Files.move(file, rotated);
+        w.append(AuditFixtures.denial("after-rename"));
+        Files.delete(rotated);
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("unseen")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessageContaining("the file was deleted while open (" + rotated + " no longer names it; it had "
+                        + "been renamed from " + file + ")");
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
+    }
+
+    private static void awaitWritten(AuditWriter w, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (w.stats().recordsWritten() < n) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(2);
+        }
+    }
 }

@@ -195,7 +195,7 @@ class DurableAuditWriterTest {
         assertThat(w.stats().recordsWritten()).isZero();
         assertThat(w.stats().lost()).isZero();
         assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
-                .hasMessageStartingWith("audit log lost failed; 1 record(s) were refused");
+                .hasMessageStartingWith("audit log lost failed; 1 request(s) were refused");
     }
 
     @Test
@@ -210,7 +210,7 @@ class DurableAuditWriterTest {
             }
 
             @Override
-            public void flush() {
+            public void flush() throws IOException {
                 f.flush();
             }
 
