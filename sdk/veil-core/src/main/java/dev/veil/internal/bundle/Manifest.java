@@ -14,8 +14,8 @@ import java.util.Set;
  *
  * <p>Accepted keys: {@code revision} (string), {@code roots} (list of strings, slash paths such
  * as {@code "veil"} or {@code "veil/keys"}; leading and trailing slashes are dropped, {@code ""}
- * means everything), {@code metadata} (object), and OPA's {@code rego_version} (0 or 1),
- * {@code file_rego_versions} (object of file globs to 0 or 1) and {@code wasm} (list of objects).
+ * means everything), {@code metadata} (object), and OPA's {@code rego_version} (1 only: Veil runs Rego v1),
+ * {@code file_rego_versions} (object of file globs to 1) and {@code wasm} (list of objects).
  * Any other key is an error, so a misspelt {@code root} is not silently ignored.
  *
  * <p>Immutable and thread-safe.
@@ -96,18 +96,27 @@ public record Manifest(
                     }
                     break;
                 case "rego_version":
-                    if (value instanceof Long l && (l == 0 || l == 1)) {
+                    if (value instanceof Long l && l == 1) {
                         regoVersion = l.intValue();
+                    } else if (value instanceof Long l && l == 0) {
+                        errors.add(error(pos, "'rego_version' 0 (Rego v0 syntax, rules without 'if') is not "
+                                + "supported: Veil runs Rego v1 only; write the modules in v1 syntax and drop the key "
+                                + "or set it to 1"));
                     } else {
-                        errors.add(error(pos, "'rego_version' must be 0 or 1, was " + render(value)));
+                        errors.add(error(pos, "'rego_version' must be 1 (Veil runs Rego v1 only), was " + render(value)));
                     }
                     break;
                 case "file_rego_versions":
                     if (value instanceof Map<?, ?> m && m.values().stream().allMatch(v -> v instanceof Long l
-                            && (l == 0 || l == 1))) {
+                            && l == 1)) {
                         fileRegoVersions = (Map<String, Object>) m;
+                    } else if (value instanceof Map<?, ?> m && m.values().stream().allMatch(v -> v instanceof Long l
+                            && (l == 0 || l == 1))) {
+                        errors.add(error(pos, "'file_rego_versions' names files of Rego v0 syntax (0), which Veil "
+                                + "does not support: it runs Rego v1 only; write those modules in v1 syntax"));
                     } else {
-                        errors.add(error(pos, "'file_rego_versions' must be an object whose values are 0 or 1"));
+                        errors.add(error(pos, "'file_rego_versions' must be an object whose values are 1 (Veil runs "
+                                + "Rego v1 only)"));
                     }
                     break;
                 case "wasm":

@@ -324,13 +324,25 @@ class BundleLoaderDirectoryTest {
 
     @Test
     void shouldAcceptOpaManifestKeys() {
-        write(dir, ".manifest", "{\"revision\": \"\", \"roots\": [\"\"], \"rego_version\": 0,"
-                + " \"file_rego_versions\": {\"*/legacy.rego\": 0}, \"wasm\": [{\"entrypoint\": \"a/b\","
+        write(dir, ".manifest", "{\"revision\": \"\", \"roots\": [\"\"], \"rego_version\": 1,"
+                + " \"file_rego_versions\": {\"*/new.rego\": 1}, \"wasm\": [{\"entrypoint\": \"a/b\","
                 + " \"module\": \"/policy.wasm\"}], \"metadata\": {}}");
         Manifest m = BundleLoader.load(dir).manifest();
-        assertThat(m.regoVersion()).isZero();
-        assertThat(m.fileRegoVersions()).containsEntry("*/legacy.rego", 0L);
+        assertThat(m.regoVersion()).isEqualTo(1);
+        assertThat(m.fileRegoVersions()).containsEntry("*/new.rego", 1L);
         assertThat(m.wasm()).hasSize(1);
+    }
+
+    @Test
+    void shouldRefuseRegoV0InTheManifestSayingVeilRunsV1Only() {
+        write(dir, ".manifest", "{\"revision\": \"\", \"roots\": [\"\"], \"rego_version\": 0,"
+                + " \"file_rego_versions\": {\"*/legacy.rego\": 0}}");
+        List<PolicyError> errors = errors(() -> BundleLoader.load(dir));
+        assertThat(errors).extracting(PolicyError::message).containsExactly(
+                "'rego_version' 0 (Rego v0 syntax, rules without 'if') is not supported: Veil runs Rego v1 only; "
+                        + "write the modules in v1 syntax and drop the key or set it to 1",
+                "'file_rego_versions' names files of Rego v0 syntax (0), which Veil does not support: it runs Rego "
+                        + "v1 only; write those modules in v1 syntax");
     }
 
     @Test
@@ -342,9 +354,9 @@ class BundleLoaderDirectoryTest {
                 "'revision' must be a string, was a number",
                 "'roots' must be a list of strings, was a string",
                 "'metadata' must be an object, was an array",
-                "'rego_version' must be 0 or 1, was 2",
+                "'rego_version' must be 1 (Veil runs Rego v1 only), was 2",
                 "'wasm' must be a list of objects, was an object",
-                "'file_rego_versions' must be an object whose values are 0 or 1");
+                "'file_rego_versions' must be an object whose values are 1 (Veil runs Rego v1 only)");
         assertThat(errors).allSatisfy(e -> assertThat(e.line()).isEqualTo(1));
     }
 

@@ -23,15 +23,50 @@ public final class Engine {
         public static final Options DEFAULT = new Options(false, null, 0);
     }
 
+    /** Where a module declares its package: the package's path under {@code data} (its string steps). */
+    public record PackageSite(dev.veil.rego.internal.ast.Location location, List<String> path) {}
+
+    /**
+     * Where rules (not functions) are defined: their path under {@code data}, the first rule's place,
+     * and whether the value is built from several rules' contributions (partial set or object rules).
+     */
+    public record RuleSite(List<Value> path, dev.veil.rego.internal.ast.Location location, boolean multiValue) {}
+
     private final Compiler.Compiled compiled;
     private final ObjectValue data;
     /** What every evaluation without {@code print} output shares. */
     private final Evaluator.Setup quiet;
+    private final List<PackageSite> packages;
 
-    private Engine(Compiler.Compiled compiled, ObjectValue data) {
+    private Engine(Compiler.Compiled compiled, ObjectValue data, List<PackageSite> packages) {
         this.compiled = compiled;
         this.data = data;
         this.quiet = new Evaluator.Setup(compiled.root(), data, null);
+        this.packages = List.copyOf(packages);
+    }
+
+    /** Every module's package, in file-name order. */
+    public List<PackageSite> packages() {
+        return packages;
+    }
+
+    /** Every path at which rules (not functions) are defined, in path order. */
+    public List<RuleSite> ruleSites() {
+        List<RuleSite> out = new ArrayList<>();
+        collectSites(compiled.root(), out);
+        out.sort(java.util.Comparator.comparing(r -> r.path().toString()));
+        return out;
+    }
+
+    private static void collectSites(dev.veil.rego.internal.compile.RuleNode n, List<RuleSite> out) {
+        if (n.hasRules()) {
+            Plan.Rule first = !n.complete.isEmpty() ? n.complete.get(0)
+                    : n.defaultRule != null ? n.defaultRule : n.partial.get(0);
+            out.add(new RuleSite(n.path, first.loc, !n.partial.isEmpty()));
+        }
+        for (dev.veil.rego.internal.compile.RuleNode c : n.children.values()) {
+            collectSites(c, out);
+        }
     }
 
     /**
@@ -66,7 +101,19 @@ public final class Engine {
         ObjectValue d = data == null ? ObjectValue.EMPTY : data;
         Compiler.Compiled compiled = Compiler.compile(parsed, d, extraBuiltins);
         Evaluator.fold(compiled.root(), d);
-        return new Engine(compiled, d);
+        List<PackageSite> packages = new ArrayList<>();
+        for (Module m : parsed) {
+            List<String> path = new ArrayList<>();
+            dev.veil.rego.internal.ast.Ref ref = m.pkg().path();
+            for (int i = 1; i < ref.size(); i++) {
+                if (ref.get(i) instanceof dev.veil.rego.internal.ast.Scalar s
+                        && s.value() instanceof dev.veil.rego.internal.value.StringValue str) {
+                    path.add(str.value());
+                }
+            }
+            packages.add(new PackageSite(m.pkg().location(), path));
+        }
+        return new Engine(compiled, d, packages);
     }
 
     /**

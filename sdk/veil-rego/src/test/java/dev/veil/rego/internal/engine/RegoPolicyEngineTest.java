@@ -242,6 +242,81 @@ class RegoPolicyEngineTest {
     }
 
     @Test
+    void dataAtTheSamePathAsARuleDoesNotLoadInsteadOfReplacingTheRule() {
+        Map<String, String> f = files();
+        f.put("policy/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                admins := {"admin"}
+
+                decision := {"allow": true, "rule": "admins", "message": "allowed by rule admins",
+                             "rate_limit": null, "daily_quota": 100} if {
+                    some r in input.caller.roles
+                    r in admins
+                } else := {"allow": false, "rule": "default", "message": "no", "rate_limit": null, "daily_quota": 0}
+                """);
+        PolicyBundle ok = load(f);
+        assertThat(ok.policy().access(input(Set.of("analyst"), 1, Level.NONE, null)).allow()).isFalse();
+
+        f.put("veil/access/data.json", "{\"admins\": [\"admin\", \"analyst\"]}");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).singleElement().satisfies(err -> {
+                    assertThat(err.file()).isEqualTo("policy/access.rego");
+                    assertThat(err.line()).isEqualTo(5);
+                    assertThat(err.message()).isEqualTo("conflicting rule for data path veil/access/admins found: "
+                            + "the bundle's data has a value at data.veil.access.admins (or above it), which would "
+                            + "replace the rule; rename the rule or move the data (data files are placed by their "
+                            + "directory)");
+                }));
+    }
+
+    @Test
+    void dataThatIsNotAnObjectAboveARuleConflictsAndDataBesideItDoesNot() {
+        Map<String, String> f = files();
+        f.put("veil/data.json", "{\"access\": {\"note\": \"beside the rules\"}}");
+        assertThat(load(f).engine()).isEqualTo("rego");
+        f.put("veil/data.json", "{\"access\": \"a string above data.veil.access.decision\"}");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("policy/access.rego:5:")
+                .hasMessageContaining("conflicting rule for data path veil/access/decision found");
+    }
+
+    @Test
+    void aModuleOutsideTheManifestRootsDoesNotLoad() {
+        Map<String, String> f = files();
+        f.put(".manifest", "{\"revision\": \"r\", \"roots\": [\"veil\", \"training\"]}");
+        assertThat(load(f).engine()).isEqualTo("rego");
+        f.put("other/x.rego", "package other\n\nimport rego.v1\n\nx := 1\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "other/x.rego:1:1: manifest roots [\"veil\", \"training\"] do not permit 'package other': "
+                                + "move the module under a root or add a root to .manifest"));
+    }
+
+    @Test
+    void rulesUnderTheSettingsAndAMultiValueDecisionDoNotLoad() {
+        Map<String, String> f = files();
+        f.put("policy/settings.rego", "package veil.settings\n\nimport rego.v1\n\nextra := \"degrade\"\n");
+        f.put("policy/model.rego", """
+                package veil.model
+
+                import rego.v1
+
+                decision contains {"stale": false, "action": "none", "rule": "", "max_age_days": null}
+                """);
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/model.rego:5:1: data.veil.model.decision is built by partial set or object rules "
+                                + "('contains' or 'decision[key]'), so its value is a set or an object of "
+                                + "contributions; a decision is one object: write 'decision := {...} if ...'",
+                        "policy/settings.rego:5:1: rule data.veil.settings.extra is never read: the Guard's settings "
+                                + "are the data document data.veil.settings (veil/settings/data.yaml), not rules "
+                                + "(docs/policy-reference.md, section 13)"));
+    }
+
+    @Test
     void everyQuestionNeedsItsDecisionRule() {
         Map<String, String> f = files();
         f.put("policy/model.rego", "package veil.model\n\nimport rego.v1\n\nanswer := 1\n");
