@@ -23,7 +23,9 @@ import java.util.EnumSet;
  * Symbolic links are followed only when their target lies inside the bundle directory (so a
  * Kubernetes ConfigMap mount, whose files are links into a hidden {@code ..data} directory,
  * loads); a link that leaves the bundle, a broken link, a link loop and anything that is neither
- * a regular file nor a directory (device, FIFO, socket) is an error naming the path.
+ * a regular file nor a directory (device, FIFO, socket) is an error naming the path. In that
+ * ConfigMap layout the version {@code ..data} points to is read whole ({@link #pinnedVersion}), so
+ * an update during a load never mixes two versions.
  *
  * <p>Stateless; safe to use from several threads.
  */
@@ -39,11 +41,42 @@ final class DirectoryReader {
             throw EntryCollector.wholeBundle("cannot read bundle directory " + dir + ": " + describe(e));
         }
         try {
-            Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
-                    new Visitor(root, defaultFs, collector));
+            Path walked = defaultFs ? pinnedVersion(root) : root;
+            Files.walkFileTree(walked, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+                    new Visitor(walked, root, defaultFs, collector));
         } catch (IOException e) {
             throw EntryCollector.wholeBundle("cannot read bundle directory " + dir + ": " + describe(e));
         }
+    }
+
+    /**
+     * The directory to read. A Kubernetes ConfigMap or Secret volume updates atomically by writing a
+     * new hidden version directory and swapping the link {@code ..data} to it; its visible entries
+     * are links {@code X -> ..data/X}. Following each entry's link on its own, a load during a swap
+     * could read the manifest of one version and a policy file of the next. When every visible
+     * entry is such a link, the version {@code ..data} points to is resolved once and read whole;
+     * otherwise the directory itself.
+     */
+    static Path pinnedVersion(Path root) throws IOException {
+        Path data = root.resolve("..data");
+        if (!Files.isSymbolicLink(data)) {
+            return root;
+        }
+        boolean any = false;
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+            for (Path e : entries) {
+                String name = e.getFileName().toString();
+                if (name.startsWith("..")) {
+                    continue; // ..data and the version directories
+                }
+                if (!Files.isSymbolicLink(e) || !Files.readSymbolicLink(e).toString().startsWith("..data/")) {
+                    return root;
+                }
+                any = true;
+            }
+        }
+        Path version = data.toRealPath();
+        return any && Files.isDirectory(version) && version.startsWith(root) ? version : root;
     }
 
     private static String describe(IOException e) {
@@ -54,12 +87,16 @@ final class DirectoryReader {
     }
 
     private static final class Visitor extends SimpleFileVisitor<Path> {
+        /** The directory walked (paths in the bundle are relative to it). */
         private final Path root;
+        /** The bundle directory, which no link may leave. */
+        private final Path bundle;
         private final boolean defaultFs;
         private final EntryCollector collector;
 
-        Visitor(Path root, boolean defaultFs, EntryCollector collector) {
+        Visitor(Path root, Path bundle, boolean defaultFs, EntryCollector collector) {
             this.root = root;
+            this.bundle = bundle;
             this.defaultFs = defaultFs;
             this.collector = collector;
         }
@@ -93,7 +130,7 @@ final class DirectoryReader {
             } catch (IOException e) {
                 throw PolicyLoadException.of(rel, "cannot resolve path (broken symbolic link?): " + describe(e));
             }
-            if (!real.startsWith(root)) {
+            if (!real.startsWith(bundle)) {
                 throw PolicyLoadException.of(rel, "symbolic link points outside the bundle directory (to " + real
                         + "); copy the file into the bundle instead");
             }

@@ -446,6 +446,66 @@ class BundleLoaderDirectoryTest {
         assertThat(b.data("a")).isEqualTo(1L);
     }
 
+    /** A ConfigMap volume as Kubernetes writes it: version directories, ..data, and visible links into it. */
+    private void configMap(String... versions) throws Exception {
+        for (String v : versions) {
+            write(dir, "..v_" + v + "/.manifest", "{\"revision\": \"" + v + "\"}");
+            write(dir, "..v_" + v + "/veil/data.json", "{\"version\": \"" + v + "\"}");
+        }
+        Files.createSymbolicLink(dir.resolve("..data"), Path.of("..v_" + versions[0]));
+        Files.createSymbolicLink(dir.resolve(".manifest"), Path.of("..data/.manifest"));
+        Files.createSymbolicLink(dir.resolve("veil"), Path.of("..data/veil"));
+    }
+
+    private void swapDataTo(String version) throws Exception {
+        Path tmp = dir.resolve("..data_tmp");
+        Files.createSymbolicLink(tmp, Path.of("..v_" + version));
+        Files.move(tmp, dir.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void aConfigMapVolumeIsReadFromTheVersionItsDataLinkNames() throws Exception {
+        configMap("a", "b");
+        LoadedBundle a = BundleLoader.load(dir);
+        assertThat(a.files()).containsExactly(".manifest", "veil/data.json");
+        assertThat(a.revision()).isEqualTo("a");
+        assertThat(a.data("veil.version")).isEqualTo("a");
+        swapDataTo("b");
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.revision()).isEqualTo("b");
+        assertThat(b.data("veil.version")).isEqualTo("b");
+    }
+
+    @Test
+    void aConfigMapUpdatedDuringLoadsNeverMixesTwoVersions() throws Exception {
+        configMap("a", "b");
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread swapper = new Thread(() -> {
+            try {
+                for (int i = 0; !stop.get(); i++) {
+                    swapDataTo(i % 2 == 0 ? "b" : "a");
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        swapper.start();
+        int loads = 0;
+        try {
+            long end = System.nanoTime() + 1_500_000_000L;
+            while (System.nanoTime() < end) {
+                LoadedBundle b = BundleLoader.load(dir);
+                assertThat(b.data("veil.version")).as("load %d", loads).isEqualTo(b.revision());
+                loads++;
+            }
+        } finally {
+            stop.set(true);
+            swapper.join();
+        }
+        assertThat(loads).isPositive();
+    }
+
     @Test
     void shouldRejectSymlinkThatLeavesTheBundle(@TempDir Path outside) throws Exception {
         Path bundle = dir.resolve("bundle");
