@@ -115,6 +115,11 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         throw new IOException("redis-server did not answer PING on port " + port + " within " + START_TIMEOUT);
     }
 
+    /** Whether the server's process is alive (a test that failed after {@link #kill()} leaves it dead). */
+    public boolean running() {
+        return process != null && process.isAlive();
+    }
+
     /** Kills the server (SIGKILL): connections drop, nothing is saved. */
     public void kill() {
         if (process != null) {

@@ -33,8 +33,11 @@ class StateUnavailableTest {
     private final List<Guard<double[]>> guards = new ArrayList<>();
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         guards.forEach(Guard::close);
+        if (!REDIS.running()) {
+            REDIS.start(); // a test that failed during its outage must not take the next test's server
+        }
     }
 
     private Guard<double[]> guard(GuardFixture fx, String mode) {
@@ -99,6 +102,50 @@ class StateUnavailableTest {
         }
         assertThat(REDIS.keys("veil:{toy}:r:ratey")).hasSize(1);
         assertThat(code(local.predict(fx.request("ratey", 0.7)))).isEqualTo("ok");
+    }
+
+    /**
+     * Under {@code local}, what must survive the outage does: a block set on local state holds on
+     * Redis once it is back, no privacy budget is spent locally, and the records say which
+     * requests were decided on local state.
+     */
+    @Test
+    void localStateKeepsItsBlocksAfterTheOutageSpendsNoBudgetAndMarksItsRecords() throws Exception {
+        GuardFixture fx = new GuardFixture(dir);
+        Guard<double[]> local = guard(fx, "local");
+        assertThat(code(local.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
+        assertThat(code(local.predict(fx.request("spender", 0.7)))).isEqualTo("ok");
+
+        REDIS.kill();
+        // flooder: 8 queries in the minute reach rate high, and the 8th is blocked for 10 minutes
+        List<String> flood = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            flood.add(code(local.predict(fx.request("flooder", 0.7))));
+        }
+        assertThat(flood).containsExactly("ok", "ok", "ok", "ok", "ok", "ok", "ok", "blocked");
+        assertThat(code(local.predict(fx.request("spender", 0.7)))).as("no budget is spent on local state")
+                .isEqualTo("budget_exhausted");
+
+        REDIS.start();
+        // back on Redis once a request's state lands there (local answers look the same meanwhile)
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (REDIS.keys("veil:{toy}:*").isEmpty() && System.nanoTime() < deadline) {
+            assertThat(code(local.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
+            Thread.sleep(20);
+        }
+        assertThat(REDIS.keys("veil:{toy}:*")).as("the block set during the outage was written to Redis first")
+                .contains("veil:{toy}:b:flooder");
+        assertThat(code(local.predict(fx.request("flooder", 0.7)))).as("the block set during the outage holds")
+                .isEqualTo("blocked");
+        assertThat(code(local.predict(fx.request("spender", 0.7)))).isEqualTo("ok");
+
+        local.close();
+        List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("local.jsonl"));
+        assertThat(lines.subList(0, 2)).as("before the outage").noneMatch(l -> l.contains("\"state:local\""));
+        List<String> flooder = lines.stream().filter(l -> l.contains("\"id\":\"flooder\"")).toList();
+        assertThat(flooder).hasSize(9);
+        assertThat(flooder.subList(0, 8)).as("during the outage").allMatch(l -> l.contains("\"state:local\""));
+        assertThat(flooder.get(8)).as("back on Redis").doesNotContain("\"state:local\"");
     }
 
     /** The first answer that is neither state_unavailable nor degraded, within 10 s (else the last one). */

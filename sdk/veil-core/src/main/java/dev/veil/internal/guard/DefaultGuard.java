@@ -112,7 +112,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         this.listener = listener;
         this.customDetectors = customDetectors;
         this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(stateMemory, clock,
-                maxCallers), () -> new MemoryStateStore(stateMemory, clock, maxCallers));
+                maxCallers), () -> new MemoryStateStore(stateMemory, clock, maxCallers), clock);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
         this.audit = AuditWriters.open(auditLog);
     }
@@ -380,7 +380,12 @@ public final class DefaultGuard<I> implements Guard<I> {
                 }
             }
             x.stage = Stage.ACCESS;
-            results = state.execute(settings.onStateUnavailable(), ops.toArray(new StateOp[ops.size()]));
+            boolean[] local = settings.onStateUnavailable() == GuardSettings.OnStateUnavailable.LOCAL
+                    ? new boolean[1] : null;
+            results = state.execute(settings.onStateUnavailable(), local, ops.toArray(new StateOp[ops.size()]));
+            if (local != null && local[0]) {
+                x.rules.add("state:local"); // decided on this replica's state alone: the record says so
+            }
             outages.succeeded();
         } catch (StateUnavailableException e) {
             if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {

@@ -4,6 +4,12 @@ import dev.veil.spi.GuardSettings.OnStateUnavailable;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -11,18 +17,33 @@ import java.util.function.Supplier;
  * created the first time the shared one cannot be reached. Local state is a deliberate, logged
  * choice of the policy, never a silent fallback: with {@code deny} or {@code degrade} the
  * {@link StateUnavailableException} reaches the Guard.
+ *
+ * <p>What local state must not lose when the shared store returns:
+ * <ul>
+ *   <li>blocks and throttles set on local state are written to the shared store before its first
+ *       batch after the outage (a caller blocked during the outage stays blocked);</li>
+ *   <li>privacy budget is never spent on local state: a {@link StateOp.Charge} during an outage
+ *       fails as under {@code deny}, so the Guard treats the budget as spent; spending recorded in
+ *       one replica's memory would be forgotten when the shared ledger returns.</li>
+ * </ul>
+ * Rate limits, quotas and detector windows count this replica's requests alone during the outage,
+ * and those counts are not added to the shared ones afterwards.
  */
 final class GuardState implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
 
     private final StateStore primary;
     private final Supplier<StateStore> localFactory;
+    private final Clock clock;
     private volatile StateStore local;
     private volatile boolean primaryDown;
+    /** Cool-downs set on local state, for the shared store: the latest per caller and kind. */
+    private final ConcurrentHashMap<String, StateOp> heldBack = new ConcurrentHashMap<>();
 
-    GuardState(StateStore primary, Supplier<StateStore> localFactory) {
+    GuardState(StateStore primary, Supplier<StateStore> localFactory, Clock clock) {
         this.primary = primary;
         this.localFactory = localFactory;
+        this.clock = clock;
     }
 
     /** The store the Guard was built with (or its default in-memory one). */
@@ -31,7 +52,20 @@ final class GuardState implements AutoCloseable {
     }
 
     Object[] execute(OnStateUnavailable mode, StateOp... ops) {
+        return execute(mode, null, ops);
+    }
+
+    /**
+     * Runs a batch on the shared store or, under {@code local} while it cannot be reached, on local
+     * state.
+     *
+     * @param servedLocally when not null, its first element is set to whether local state answered
+     */
+    Object[] execute(OnStateUnavailable mode, boolean[] servedLocally, StateOp... ops) {
         try {
+            if (!heldBack.isEmpty()) {
+                restoreHeldBack();
+            }
             Object[] r = primary.execute(ops);
             if (primaryDown) {
                 primaryDown = false;
@@ -39,7 +73,7 @@ final class GuardState implements AutoCloseable {
             }
             return r;
         } catch (StateUnavailableException e) {
-            if (mode != OnStateUnavailable.LOCAL) {
+            if (mode != OnStateUnavailable.LOCAL || chargesBudget(ops)) {
                 throw e;
             }
             if (!primaryDown) {
@@ -47,8 +81,58 @@ final class GuardState implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "state store '" + primary.name() + "' unavailable; using local "
                         + "state as the policy says (on_state_unavailable: local)", e);
             }
-            return local().execute(ops);
+            Object[] r = local().execute(ops);
+            holdBack(ops);
+            if (servedLocally != null) {
+                servedLocally[0] = true;
+            }
+            return r;
         }
+    }
+
+    private static boolean chargesBudget(StateOp[] ops) {
+        for (StateOp op : ops) {
+            if (op instanceof StateOp.Charge) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Keeps the cool-downs of a batch run on local state, the latest per caller and kind. */
+    private void holdBack(StateOp[] ops) {
+        for (StateOp op : ops) {
+            if (op instanceof StateOp.Block b) {
+                heldBack.merge("b:" + b.caller(), b, (old, nu) -> until(old) >= until(nu) ? old : nu);
+            } else if (op instanceof StateOp.Throttle t) {
+                heldBack.merge("t:" + t.caller(), t, (old, nu) -> until(old) >= until(nu) ? old : nu);
+            }
+        }
+    }
+
+    private static long until(StateOp op) {
+        return op instanceof StateOp.Block b ? b.untilMillis() : ((StateOp.Throttle) op).untilMillis();
+    }
+
+    /**
+     * Writes the cool-downs set on local state to the shared store, those still running; throws
+     * {@link StateUnavailableException} (and keeps them) when it still cannot be reached.
+     */
+    private void restoreHeldBack() {
+        long now = clock.millis();
+        Map<String, StateOp> batch = new HashMap<>(heldBack);
+        List<StateOp> running = new ArrayList<>();
+        for (StateOp op : batch.values()) {
+            if (until(op) > now) {
+                running.add(op);
+            }
+        }
+        if (!running.isEmpty()) {
+            primary.execute(running.toArray(StateOp[]::new));
+            LOG.log(System.Logger.Level.INFO, running.size() + " block(s) and throttle(s) set on local state during the "
+                    + "outage were written to state store '" + primary.name() + "'");
+        }
+        batch.forEach(heldBack::remove); // only those written: a newer one set meanwhile stays
     }
 
     void submit(OnStateUnavailable mode, StateOp... ops) {
