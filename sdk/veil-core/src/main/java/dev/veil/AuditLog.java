@@ -106,12 +106,33 @@ public final class AuditLog {
 
     /**
      * The same log, written with group commit: a request returns only once its record has been
-     * written and forced to the storage device.
+     * written and forced to the storage device. As {@link #durable(Duration)} with
+     * {@link #MAX_MAX_WAIT}.
      *
      * @return a copy in {@link Mode#DURABLE}
      */
     public AuditLog durable() {
-        return new AuditLog(file, Mode.DURABLE, 0, Duration.ZERO);
+        return durable(MAX_MAX_WAIT);
+    }
+
+    /**
+     * The same log, written with group commit, where a request waits at most {@code maxWait} for
+     * its record's batch to begin: a record still waiting behind a slow or stalled write (a full
+     * or frozen disk) is then taken back and its request refused with
+     * {@link ReasonCode#AUDIT_UNAVAILABLE}, instead of every request hanging on the disk. A record
+     * whose batch has begun cannot be taken back: its request waits for that batch's write and
+     * {@code fsync}. A batch that takes longer than a second is logged.
+     *
+     * @param maxWait from 1 ms to {@link #MAX_MAX_WAIT}
+     * @return a copy in {@link Mode#DURABLE}
+     * @throws IllegalArgumentException when {@code maxWait} is out of range
+     */
+    public AuditLog durable(Duration maxWait) {
+        Objects.requireNonNull(maxWait, "maxWait");
+        if (maxWait.compareTo(Duration.ofMillis(1)) < 0 || maxWait.compareTo(MAX_MAX_WAIT) > 0) {
+            throw new IllegalArgumentException("maxWait must be in [1 ms, " + MAX_MAX_WAIT + "], was " + maxWait);
+        }
+        return new AuditLog(file, Mode.DURABLE, 0, maxWait);
     }
 
     /** @return the log file */
@@ -129,7 +150,10 @@ public final class AuditLog {
         return queueCapacity;
     }
 
-    /** @return the longest wait for queue space in {@link Mode#ASYNC}; zero in {@link Mode#DURABLE} */
+    /**
+     * @return the longest wait for queue space in {@link Mode#ASYNC}; for the record's batch to begin
+     *     in {@link Mode#DURABLE}
+     */
     public Duration maxWait() {
         return maxWait;
     }
@@ -185,6 +209,6 @@ public final class AuditLog {
     public String toString() {
         return mode == Mode.ASYNC
                 ? "AuditLog[" + file + ", async, queueCapacity=" + queueCapacity + ", maxWait=" + maxWait + "]"
-                : "AuditLog[" + file + ", durable]";
+                : "AuditLog[" + file + ", durable, maxWait=" + maxWait + "]";
     }
 }

@@ -22,7 +22,7 @@ public final class AuditWriters {
         AuditFile file = AuditFile.open(config.file(), durable);
         try {
             return durable
-                    ? new DurableAuditWriter(file, file.lastHash())
+                    ? new DurableAuditWriter(file, file.lastHash(), config.maxWait())
                     : new AsyncAuditWriter(file, file.lastHash(), config.queueCapacity(), config.maxWait());
         } catch (RuntimeException | Error e) {
             try {

@@ -11,9 +11,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * then releases every appender of that batch. When {@link #append} returns, the record is in the
  * file and on the device. File order is batch order is chain order.
  *
- * <p>Thread-safe. An append waits for at most the batch in progress plus its own; there is no
- * timeout, since a record whose write has begun cannot be taken back. If a write or force fails,
- * every appender of that batch and every later one gets {@link AuditUnavailableException}.
+ * <p>Thread-safe. An append waits for at most the batch in progress plus its own. A record still
+ * waiting for its batch to begin after {@code maxWait} is taken back and refused; a record whose
+ * batch has begun cannot be taken back, so its append waits for that batch. A batch that takes
+ * longer than {@link #SLOW_BATCH_NANOS} is logged (at most once a minute). If a write or force
+ * fails, every appender of that batch and every later one gets {@link AuditUnavailableException}.
  */
 public final class DurableAuditWriter extends WriterThread {
     private final ReentrantLock lock = new ReentrantLock();
@@ -32,15 +34,24 @@ public final class DurableAuditWriter extends WriterThread {
     private long producerWaits;
     private long rejected;
     private long failedRecords;
+    /** The last record number the writer has taken into a batch. */
+    private long taken;
+
+    /** A batch slower than this (write and force) is logged. */
+    static final long SLOW_BATCH_NANOS = 1_000_000_000L;
+    private final long maxWaitNanos;
+    private long lastSlowLog = System.nanoTime() - 120_000_000_000L; // writer thread only
 
     /**
      * Starts a writer thread over {@code sink}.
      *
      * @param sink where lines go; owned (closed) by this writer
      * @param prevHash the chain's previous hash (64 zeros for a new log)
+     * @param maxWait how long a record may wait for its batch to begin
      */
-    DurableAuditWriter(Sink sink, String prevHash) {
+    DurableAuditWriter(Sink sink, String prevHash, java.time.Duration maxWait) {
         super(sink, prevHash, "veil-audit-committer");
+        this.maxWaitNanos = maxWait.toNanos();
         start();
     }
 
@@ -60,15 +71,49 @@ public final class DurableAuditWriter extends WriterThread {
                 producerWaits++;
             }
             workAvailable.signal();
-            while (committed < mine) {
-                if (failure != null) {
-                    rejected++;
-                    throw notOpen();
+            long deadline = System.nanoTime() + maxWaitNanos;
+            boolean interrupted = false;
+            try {
+                while (committed < mine) {
+                    if (failure != null) {
+                        rejected++;
+                        throw notOpen();
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (mine > taken && left <= 0) {
+                        withdraw(record);
+                        rejected++;
+                        throw new AuditUnavailableException("audit log " + sink.name() + ": the record waited "
+                                + maxWaitNanos / 1_000_000 + " ms behind a write that has not finished (a slow or "
+                                + "stalled disk) and was taken back");
+                    }
+                    try {
+                        if (mine > taken) {
+                            batchDone.awaitNanos(left);
+                        } else {
+                            batchDone.await(); // in the batch being written: it cannot be taken back
+                        }
+                    } catch (InterruptedException e) {
+                        interrupted = true; // as before: a record is never abandoned for an interrupt
+                    }
                 }
-                batchDone.awaitUninterruptibly();
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Takes a record that no batch has taken yet out of the pending list (by identity). */
+    private void withdraw(AuditRecord record) {
+        for (int i = pending.size() - 1; i >= 0; i--) {
+            if (pending.get(i) == record) {
+                pending.remove(i);
+                return;
+            }
         }
     }
 
@@ -129,14 +174,23 @@ public final class DurableAuditWriter extends WriterThread {
                 batch = t;
                 busy = true;
                 upTo = enqueued;
+                taken = upTo;
             } finally {
                 lock.unlock();
             }
             Throwable error = null;
+            long t0 = System.nanoTime();
             try {
                 writeBatch(batch, true);
             } catch (Throwable t) {
                 error = t;
+            }
+            long took = System.nanoTime() - t0;
+            if (took > SLOW_BATCH_NANOS && t0 - lastSlowLog > 60_000_000_000L) {
+                lastSlowLog = t0;
+                LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing and syncing a batch of "
+                        + batch.size() + " record(s) took " + took / 1_000_000 + " ms; requests wait for it "
+                        + "(durable mode), and records still waiting after maxWait are refused");
             }
             lock.lock();
             try {

@@ -35,8 +35,8 @@ class AuditLogConfigTest {
         assertThat(async.maxWait()).isEqualTo(Duration.ofMillis(5));
         assertThat(durable.mode()).isEqualTo(AuditLog.Mode.DURABLE);
         assertThat(durable.queueCapacity()).isZero();
-        assertThat(durable.maxWait()).isZero();
-        assertThat(durable).hasToString("AuditLog[audit.jsonl, durable]");
+        assertThat(durable.maxWait()).isEqualTo(AuditLog.MAX_MAX_WAIT);
+        assertThat(durable).hasToString("AuditLog[audit.jsonl, durable, maxWait=PT1M]");
         assertThat(durable.async(16, Duration.ofMillis(5))).isEqualTo(async).hasSameHashCodeAs(async);
         assertThat(async).isNotEqualTo(durable);
     }

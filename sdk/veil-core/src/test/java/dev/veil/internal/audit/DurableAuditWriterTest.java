@@ -141,7 +141,7 @@ class DurableAuditWriterTest {
     @Test
     void shouldCommitAppendsThatArriveDuringASyncAsOneBatchAndReturnNoneBeforeItsSync() throws Exception {
         SlowSyncStream stream = new SlowSyncStream();
-        DurableAuditWriter w = new DurableAuditWriter(Sink.of(stream, "slow"), AuditSerializer.ZERO_HASH);
+        DurableAuditWriter w = new DurableAuditWriter(Sink.of(stream, "slow"), AuditSerializer.ZERO_HASH, AuditLog.MAX_MAX_WAIT);
         List<Thread> appenders = new ArrayList<>();
         List<String> returned = Collections.synchronizedList(new ArrayList<>());
         Thread first = new Thread(() -> {
@@ -181,10 +181,76 @@ class DurableAuditWriterTest {
         assertThat(AuditFixtures.verify(stream.bytes()).ok()).isTrue();
     }
 
+    /** A disk that stalls: the first write blocks until released. */
+    private static final class StalledStream extends OutputStream {
+        final CountDownLatch writing = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            writing.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            synchronized (this) {
+                out.write(b, off, len);
+            }
+        }
+    }
+
+    @Test
+    void aRecordStillWaitingBehindAStalledWriteIsTakenBackAfterMaxWait() throws Exception {
+        StalledStream disk = new StalledStream();
+        DurableAuditWriter w = new DurableAuditWriter(Sink.of(disk, "frozen"), AuditSerializer.ZERO_HASH,
+                java.time.Duration.ofMillis(100));
+        Thread first = new Thread(() -> w.append(AuditFixtures.denial("in-the-batch")));
+        first.start();
+        assertThat(disk.writing.await(10, TimeUnit.SECONDS)).isTrue();
+
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("behind-it")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log frozen: the record waited 100 ms behind a write that has not finished (a slow "
+                        + "or stalled disk) and was taken back");
+        assertThat(System.nanoTime() - t0).isBetween(TimeUnit.MILLISECONDS.toNanos(90), TimeUnit.SECONDS.toNanos(5));
+        first.join(200);
+        assertThat(first.isAlive()).as("a record whose batch has begun waits for it").isTrue();
+
+        disk.release.countDown();
+        first.join(10_000);
+        assertThat(first.isAlive()).isFalse();
+        w.append(AuditFixtures.denial("after"));
+        w.close();
+        assertThat(AuditFixtures.lines(disk.out.toByteArray())).hasSize(2)
+                .allMatch(l -> !l.contains("behind-it"));
+        assertThat(AuditFixtures.verify(disk.out.toByteArray()).ok()).isTrue();
+        assertThat(w.stats().rejected()).isEqualTo(1);
+    }
+
+    @Test
+    void durableMaxWaitIsBounded() {
+        AuditLog log = AuditLog.jsonLines(Path.of("a.jsonl"));
+        assertThat(log.durable().maxWait()).isEqualTo(AuditLog.MAX_MAX_WAIT);
+        assertThat(log.durable(java.time.Duration.ofSeconds(2)).toString())
+                .isEqualTo("AuditLog[a.jsonl, durable, maxWait=PT2S]");
+        assertThatThrownBy(() -> log.durable(java.time.Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxWait must be in [1 ms, PT1M], was PT0S");
+        assertThatThrownBy(() -> log.durable(java.time.Duration.ofMinutes(2)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void shouldRefuseTheBatchAndEveryLaterAppendWhenTheDeviceSyncFails() {
         DurableAuditWriter w = new DurableAuditWriter(Sink.of(new LostDeviceStream(), "lost"),
-                AuditSerializer.ZERO_HASH);
+                AuditSerializer.ZERO_HASH, AuditLog.MAX_MAX_WAIT);
 
         assertThatThrownBy(() -> w.append(AuditFixtures.denial("r0")))
                 .isInstanceOf(AuditUnavailableException.class)
@@ -237,7 +303,7 @@ class DurableAuditWriterTest {
                 f.close();
             }
         };
-        DurableAuditWriter w = new DurableAuditWriter(secondSyncFails, f.lastHash());
+        DurableAuditWriter w = new DurableAuditWriter(secondSyncFails, f.lastHash(), AuditLog.MAX_MAX_WAIT);
         w.append(AuditFixtures.denial("r0"));
         assertThatThrownBy(() -> w.append(AuditFixtures.denial("r1"))).isInstanceOf(AuditUnavailableException.class);
         assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
