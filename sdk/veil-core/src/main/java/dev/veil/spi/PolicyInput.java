@@ -72,6 +72,18 @@ public record PolicyInput(
         return null;
     }
 
+    /**
+     * Reads a policy input document, the layout of {@link #toDocument()}, as {@code veil eval} and
+     * {@code veil test} read one: missing parts take the values a Guard would give them (anonymous
+     * caller, no roles, tenant {@code ""}, no attributes, model age 0, no signals, no prediction).
+     *
+     * @throws IllegalArgumentException naming a key that is unknown, a field of the wrong type or a
+     *     number that is not finite
+     */
+    public static PolicyInput fromDocument(Map<String, Object> doc) {
+        return dev.veil.internal.policy.Documents.inputFromDocument(doc);
+    }
+
     /** The input as a JSON-like document of maps, lists, strings, numbers and booleans. */
     public Map<String, Object> toDocument() {
         Map<String, Object> doc = new LinkedHashMap<>();

@@ -30,8 +30,12 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * raises an error. Tests run with strict builtin errors, as Veil evaluates a bundle's policy (so a
  * builtin that fails, such as {@code to_number("abc")}, is an {@code ERROR}, not an undefined
  * expression that a test could pass on), and with a Guard's builtins ({@code http.send} and
- * {@code net.lookup_ip_addr} are not available: a module calling them does not compile). What a test
- * printed with {@code print} is kept for the tests that do not pass.
+ * {@code net.lookup_ip_addr} are not available: a module calling them does not compile). In a Veil
+ * policy (modules that define a {@code data.veil.<question>.decision}), the input a test sets with
+ * {@code with input as ...} (or {@code with input.caller as ...}) is the input a Guard would give: missing parts filled in as {@code veil eval} fills them (tenant {@code ""}, roles
+ * {@code []}, ...), an unknown key or a wrong type an {@code ERROR}; so a test cannot pass on an
+ * input no Guard sends. What a test printed with {@code print} is kept for the tests that do not
+ * pass.
  */
 public final class PolicyTests {
     private PolicyTests() {
@@ -118,6 +122,12 @@ public final class PolicyTests {
         // The builtins a Guard's policy has: a module that calls http.send does not load there, so
         // its tests must not pass here.
         Engine engine = Engine.compile(modules, o, dev.veil.rego.internal.engine.RegoProgram.WITHHELD);
+        // A Veil policy's tests get the inputs a Guard gives; other Rego's tests their input as written.
+        boolean veilPolicy = engine.rulesNamed("decision").stream().anyMatch(p -> p.size() == 3
+                && p.get(0).equals(StringValue.of("veil")) && p.get(1) instanceof StringValue q
+                && dev.veil.rego.internal.engine.RegoPolicyEngine.QUESTIONS.contains(q.value()));
+        java.util.function.UnaryOperator<Value> completer =
+                veilPolicy ? dev.veil.rego.internal.engine.RegoProgram::asGuardInput : null;
         List<Result> results = new ArrayList<>();
         for (List<Value> path : engine.rulesNamed("test_")) {
             String name = name(path);
@@ -126,7 +136,8 @@ public final class PolicyTests {
             Outcome outcome;
             String error = null;
             try {
-                Value v = engine.document(Evaluator.documentRef(path), null, new Engine.Options(true, printOut, 0));
+                Value v = engine.document(Evaluator.documentRef(path), null, new Engine.Options(true, printOut, 0,
+                        completer));
                 outcome = v != null && !v.equals(BooleanValue.FALSE) ? Outcome.PASS : Outcome.FAIL;
             } catch (RegoException e) {
                 outcome = Outcome.ERROR;

@@ -45,6 +45,48 @@ class PolicyTestsTest {
                 .contains("data.app.test_wrong: FAIL\n").endsWith("PASS: 2/5\nFAIL: 3/5\n");
     }
 
+    /**
+     * In a Veil policy a test's input is the one a Guard would send: a caller without a tenant has
+     * tenant "" (defined), so a test that relied on it being undefined fails here as the policy
+     * would in production; a misspelt key is an error, not an input no Guard sends.
+     */
+    @Test
+    void aVeilPolicysTestsGetTheInputAGuardWouldSend() {
+        String policy = """
+                package veil.access
+
+                import rego.v1
+
+                deny contains "caller has no tenant" if not input.caller.tenant
+
+                decision := {"allow": true} if count(deny) == 0 else := {"allow": false}
+                """;
+        String tests = """
+                package veil.access_test
+
+                import rego.v1
+
+                test_no_tenant_is_denied if {
+                    not data.veil.access.decision.allow with input as {"caller": {"id": "eve", "authenticated": true,
+                        "roles": ["analyst"]}}
+                }
+
+                test_misspelt if data.veil.access.decision with input as {"caler": {"id": "eve"}}
+
+                test_partial_with if {
+                    data.veil.access.decision.allow with input.caller as {"id": "eve", "authenticated": true,
+                        "tenant": "acme"}
+                }
+                """;
+        PolicyTests.Report r = PolicyTests.run(Map.of("veil/access.rego", policy, "veil/access_test.rego", tests), null);
+        assertThat(r.results()).extracting(PolicyTests.Result::name).containsExactly(
+                "data.veil.access_test.test_misspelt", "data.veil.access_test.test_no_tenant_is_denied",
+                "data.veil.access_test.test_partial_with");
+        assertThat(r.results()).extracting(PolicyTests.Result::outcome).containsExactly(PolicyTests.Outcome.ERROR,
+                PolicyTests.Outcome.FAIL, PolicyTests.Outcome.PASS);
+        assertThat(r.results().get(0).error()).contains("with input: unknown key(s) [caler] in the policy input");
+    }
+
     @Test
     void conflictsAreReportedAsErrors() {
         PolicyTests.Report r = PolicyTests.run(

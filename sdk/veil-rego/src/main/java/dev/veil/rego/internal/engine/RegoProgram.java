@@ -35,6 +35,20 @@ public final class RegoProgram {
             "http.send", Compiler.Withheld.builtin("http.send", NO_NETWORK),
             "net.lookup_ip_addr", Compiler.Withheld.builtin("net.lookup_ip_addr", NO_NETWORK));
 
+    /**
+     * An input document as a Guard gives it to a policy: read as {@code veil eval} reads one (missing
+     * parts filled in, unknown keys and wrong types refused with IllegalArgumentException), then
+     * converted as the Guard converts its input.
+     */
+    @SuppressWarnings("unchecked")
+    public static Value asGuardInput(Value doc) {
+        if (!(Values.toJava(doc) instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException("the policy input must be an object (section 8 of "
+                    + "docs/policy-reference.md), was " + doc.typeName());
+        }
+        return InputValues.of(dev.veil.spi.PolicyInput.fromDocument((Map<String, Object>) m));
+    }
+
     private final Engine engine;
     private final Set<List<Value>> rules;
     private final Map<String, Plan.Ref> refs = new ConcurrentHashMap<>();

@@ -19,8 +19,19 @@ import java.util.TreeMap;
  */
 public final class Engine {
     /** Per-evaluation settings. */
-    public record Options(boolean strict, PrintStream printOut, long timeoutNanos) {
+    /**
+     * Per-evaluation settings.
+     *
+     * @param inputCompleter applied to every input a {@code with} sets, or null (see
+     *     {@link Evaluator#completeInputs})
+     */
+    public record Options(boolean strict, PrintStream printOut, long timeoutNanos,
+                          java.util.function.UnaryOperator<Value> inputCompleter) {
         public static final Options DEFAULT = new Options(false, null, 0);
+
+        public Options(boolean strict, PrintStream printOut, long timeoutNanos) {
+            this(strict, printOut, timeoutNanos, null);
+        }
     }
 
     /** Where a module declares its package: the package's path under {@code data} (its string steps). */
@@ -185,6 +196,10 @@ public final class Engine {
         long deadline = opts.timeoutNanos() > 0 ? System.nanoTime() + opts.timeoutNanos() : 0;
         Evaluator.Setup setup = opts.printOut() == null ? quiet : new Evaluator.Setup(compiled.root(), data,
                 opts.printOut());
-        return new Evaluator(setup, input, opts.strict(), now, deadline);
+        Evaluator ev = new Evaluator(setup, input, opts.strict(), now, deadline);
+        if (opts.inputCompleter() != null) {
+            ev.completeInputs(opts.inputCompleter());
+        }
+        return ev;
     }
 }

@@ -75,6 +75,8 @@ public final class Evaluator implements BuiltinContext {
         long now = NOW_ON_FIRST_USE;
         long deadline;
         Map<String, Object> builtinCache;
+        /** Applied to the input a {@code with} sets, or null (see {@link #completeInputs}). */
+        java.util.function.UnaryOperator<Value> inputCompleter;
     }
 
     /** The replacements of the innermost {@code with}: function mocks and data overlays. */
@@ -129,6 +131,15 @@ public final class Evaluator implements BuiltinContext {
             x.now = nowNanos;
             x.deadline = deadline;
         }
+    }
+
+    /**
+     * Makes every input a {@code with} sets go through {@code completer} first (veil test: the input
+     * a Guard gives a policy, with its defaults filled in and unknown keys refused). The
+     * completer's {@link IllegalArgumentException} is an {@code eval_type_error} of the {@code with}.
+     */
+    public void completeInputs(java.util.function.UnaryOperator<Value> completer) {
+        extras().inputCompleter = completer;
     }
 
     private Extras extras() {
@@ -785,6 +796,13 @@ public final class Evaluator implements BuiltinContext {
                     newValues.add(vals[i]);
                 }
                 default -> newMocks.put(w.function, w.replacementFunction != null ? w : vals[i]);
+            }
+        }
+        if (extras != null && extras.inputCompleter != null && newInput != input) {
+            try {
+                newInput = extras.inputCompleter.apply(newInput);
+            } catch (IllegalArgumentException bad) {
+                throw new EvalError("eval_type_error", "with input: " + bad.getMessage(), e.loc);
             }
         }
         Value fInput = newInput;
