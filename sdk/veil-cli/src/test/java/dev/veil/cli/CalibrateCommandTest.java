@@ -308,7 +308,7 @@ class CalibrateCommandTest {
         assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(denied), "--fpr", "0.25"), 2,
                 "veil calibrate: " + denied + ": 1 benign queries were denied by the access policy, first line 21 "
                         + "(caller i): access rule no-interns: denied by rule no-interns; give the trace's lines the "
-                        + "\"roles\" and \"tenant\" the policy allows");
+                        + "\"roles\", \"tenant\" and \"attributes\" the policy allows");
         Path custom = ReplayFiles.bundle(tmp.resolve("custom"), SMALL.replace("rate: { window_seconds: 60, high: 100 }",
                 "my_custom: {}"));
         assertFails(veil("calibrate", "--bundle", s(custom), "--benign", s(benign), "--fpr", "0.25"), 2,

@@ -92,8 +92,8 @@ class MonitorReplayCommandTest {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t));
         assertFails(r, 2, "veil monitor replay: " + t + ": the bundle's access rules refused every query of the trace "
                 + "(line 1 (caller i1): access rule no-interns: denied by rule no-interns), so no detector "
-                + "saw any: give the trace's lines the \"roles\" and \"tenant\" its callers have, as the bundle's "
-                + "access section expects (e.g. \"roles\": [\"analyst\"])");
+                + "saw any: give the trace's lines the \"roles\", \"tenant\" and \"attributes\" its callers have, as "
+                + "the bundle's access section expects (e.g. \"roles\": [\"analyst\"])");
         assertThat(r.out()).isEmpty();
     }
 

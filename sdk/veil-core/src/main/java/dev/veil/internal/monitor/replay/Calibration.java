@@ -298,7 +298,8 @@ public final class Calibration {
         if (denied > 0) {
             throw new IllegalArgumentException(denied + " benign queries were denied by the access policy, first "
                     + replay.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED) + "; give the trace's lines the "
-                    + "\"roles\" and \"tenant\" the policy allows, so that calibration sees what the Guard would see");
+                    + "\"roles\", \"tenant\" and \"attributes\" the policy allows, so that calibration sees what the Guard "
+                    + "would see");
         }
         int need = minimumCallers(fpr);
         if (n < need) {

@@ -342,8 +342,8 @@ class CalibrationTest {
         denied.accept(new TraceQuery(8, "b", "", List.of(), 1, ReplayFixtures.X, null));
         assertThatThrownBy(denied::finish).isInstanceOf(IllegalArgumentException.class).hasMessage("1 benign queries "
                 + "were denied by the access policy, first line 7 (caller a): access rule no-interns: denied by rule "
-                + "no-interns; give the trace's lines the \"roles\" and \"tenant\" the policy allows, so that "
-                + "calibration sees what the Guard would see");
+                + "no-interns; give the trace's lines the \"roles\", \"tenant\" and \"attributes\" the policy allows, "
+                + "so that calibration sees what the Guard would see");
     }
 
     @Test
