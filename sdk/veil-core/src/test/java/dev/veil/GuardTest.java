@@ -1551,6 +1551,32 @@ class GuardTest {
     }
 
     @Test
+    void aCloseTimeoutBeyondWhatNanosecondsHoldWaitsWithoutADeadlineAndCloses() throws Exception {
+        GatedModel gated = new GatedModel();
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, gated),
+                b -> b.closeTimeout(Duration.ofSeconds(Long.MAX_VALUE)));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Response> running = pool.submit(() -> g.predict(ask(ALICE, VALID)));
+            assertThat(gated.asked.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<?> closing = pool.submit(g::close);
+            Thread.sleep(100);
+            assertThat(closing.isDone()).isFalse();
+            gated.answer.countDown();
+            released(running.get(10, TimeUnit.SECONDS));
+            closing.get(10, TimeUnit.SECONDS); // no ArithmeticException; the log is closed, so a new writer opens it
+        } finally {
+            gated.answer.countDown();
+            pool.shutdownNow();
+        }
+        audited(g, 1);
+        try (dev.veil.internal.audit.AuditWriter w = dev.veil.internal.audit.AuditWriters.open(
+                AuditLog.jsonLines(auditFile))) {
+            assertThat(w.stats().recordsWritten()).isZero();
+        }
+    }
+
+    @Test
     void closeTimeoutIsCheckedAndSetOnce() {
         Guard.Builder<double[]> b = Guard.builder(modelA.as(INFO_A));
         assertThatThrownBy(() -> b.closeTimeout(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)

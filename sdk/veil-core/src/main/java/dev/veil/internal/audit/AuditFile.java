@@ -11,7 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.Objects;
+import java.util.List;
 
 /**
  * An audit log file opened for appending: locked against a second writer, checked at its end, and
@@ -22,18 +22,22 @@ import java.util.Objects;
  * the log is broken, and appending would bury the break). Only the last record is checked here;
  * {@link AuditVerifier} checks the whole chain.
  *
- * <p>After each batch ({@link #flush} and {@link #force}) the file is looked up again by name: a
- * file deleted while open would take every later record with it, unseen, so a deleted file is a
- * write failure (the batch is refused or counted lost, as on a full disk). A file renamed while
- * open is followed to its new name (found through {@code /proc/self/fd}, Linux): the Guard goes on
- * writing there, as before. Where the open file cannot be found by its identity, a path that no
- * longer names it counts as deleted: fail closed.
+ * <p>After each batch ({@link #flush} and {@link #force}) the open file is checked: a file deleted
+ * while open would take every later record with it, unseen, so a deleted file (no name left) is a
+ * write failure (the batch is refused or counted lost, as on a full disk). Its link count is read
+ * through this process's descriptor of it ({@code /proc/self/fd} or {@code /dev/fd}), which sees
+ * the file whatever its names: a rename (and a hard link kept while the old name is removed)
+ * leaves it linked, and the Guard goes on writing there, with a warning naming the new name. Where
+ * no descriptor view exists, a name that no longer leads to the open file counts as deleted (fail
+ * closed: a rename cannot be told from a deletion there); where files have no identity at all
+ * ({@code fileKey()} null, e.g. on Windows), neither is noticed.
  *
  * <p>Used by one writer thread at a time.
  */
 final class AuditFile implements Sink {
     private static final int BLOCK = 1 << 16;
-    private static final Path OPEN_FILES = Path.of("/proc/self/fd");
+    /** Where this process's descriptors can be looked at as paths: Linux, then the BSDs and macOS. */
+    private static final List<Path> DESCRIPTOR_VIEWS = List.of(Path.of("/proc/self/fd"), Path.of("/dev/fd"));
 
     private final Path file;
     private final FileChannel channel;
@@ -41,6 +45,8 @@ final class AuditFile implements Sink {
     private final String lastHash;
     /** The open file's identity (device and inode), or null where the platform has none. */
     private final Object fileKey;
+    /** A descriptor of the open file seen as a path ({@code /proc/self/fd/N}), or null where there is no such view. */
+    private Path descriptor;
     /** The name under which the open file was last seen: {@link #file}, or where it was renamed to. */
     private Path seenAs;
 
@@ -51,6 +57,7 @@ final class AuditFile implements Sink {
         this.lastHash = lastHash;
         this.fileKey = fileKey;
         this.seenAs = file;
+        this.descriptor = fileKey == null ? null : findDescriptor(fileKey);
     }
 
     /**
@@ -95,9 +102,15 @@ final class AuditFile implements Sink {
             if (!existed && durable && parent != null) {
                 forceDirectory(parent);
             }
-            // Taken by name just after the open: were the name replaced in between, the first batch
-            // would find the open file under no name and fail, not write unseen.
+            // The identity is read by name, then the name is checked to still lead to the file this
+            // channel has locked (a second lock on it from this JVM overlaps ours): a name replaced
+            // during the open would otherwise give the new file's identity, and every later check
+            // would look at the wrong file while records went to the unlinked one.
             Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            if (!namesLockedFile(file)) {
+                throw new AuditUnavailableException("audit log " + file + ": the name was replaced while the file was "
+                        + "being opened; open it again");
+            }
             return new AuditFile(file, ch, lock, last, key);
         } catch (IOException e) {
             closeQuietly(ch);
@@ -159,23 +172,50 @@ final class AuditFile implements Sink {
 
     /**
      * Fails when the open file has been deleted: what was written since then is gone. Follows a
-     * rename. One {@code stat} of the name per batch; the search of {@code /proc/self/fd} only when
-     * the name no longer leads to the open file.
+     * rename. One {@code stat} of the descriptor and one of the name per batch; a search of the
+     * descriptors only when the name no longer leads to the open file.
      */
     private void checkStillNamed() throws IOException {
-        if (fileKey == null || fileKey.equals(keyOf(seenAs))) {
+        if (fileKey == null) {
             return;
         }
-        Path now = currentName();
-        if (now == null) {
+        boolean named = fileKey.equals(keyOf(seenAs));
+        if (descriptor == null) {
+            if (!named) {
+                throw new IOException(seenAs + " no longer names the open file, which was renamed or deleted (this "
+                        + "system has no /proc/self/fd or /dev/fd to tell which), so the records written since may be "
+                        + "gone. Rotate an audit log by closing the Guard and building a new one");
+            }
+            return;
+        }
+        long links = links(descriptor);
+        if (links < 0) { // the descriptor seen was not this channel's and was closed: look again
+            descriptor = findDescriptor(fileKey);
+            links = descriptor == null ? 0 : links(descriptor);
+        }
+        if (links == 0) {
             throw new IOException("the file was deleted while open (" + seenAs + " no longer names it"
                     + (seenAs.equals(file) ? "" : "; it had been renamed from " + file) + "): the records written"
                     + " since are gone. Rotate an audit log by closing the Guard and building a new one");
         }
-        WriterThread.LOG.log(System.Logger.Level.WARNING, "audit log " + file + " was renamed to " + now
-                + " while open; the Guard goes on writing there. A Guard writes to one file for its whole "
-                + "life: rotate by closing the Guard and building a new one");
-        seenAs = now;
+        if (!named) {
+            Path now = currentName();
+            WriterThread.LOG.log(System.Logger.Level.WARNING, "audit log " + file + " was renamed"
+                    + (now == null ? " (its new name could not be read)" : " to " + now) + " while open; the Guard "
+                    + "goes on writing there. A Guard writes to one file for its whole life: rotate by closing "
+                    + "the Guard and building a new one");
+            seenAs = now == null ? seenAs : now;
+        }
+    }
+
+    /** The open file's link count through a descriptor; -1 when the descriptor no longer shows this file. */
+    private long links(Path fd) {
+        try {
+            java.util.Map<String, Object> a = Files.readAttributes(fd, "unix:nlink,fileKey");
+            return fileKey.equals(a.get("fileKey")) ? ((Number) a.get("nlink")).longValue() : -1;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return -1;
+        }
     }
 
     private static Object keyOf(Path p) throws IOException {
@@ -186,30 +226,49 @@ final class AuditFile implements Sink {
         }
     }
 
-    /**
-     * The name the open file has now, found among this process's open files by its identity; null
-     * when it has none (deleted: no link left) or cannot be found (no {@code /proc}).
-     */
-    private Path currentName() {
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(OPEN_FILES)) {
-            for (Path fd : fds) {
-                try {
-                    if (!Objects.equals(fileKey, Files.readAttributes(fd, BasicFileAttributes.class).fileKey())) {
-                        continue;
-                    }
-                    if (((Number) Files.getAttribute(fd, "unix:nlink")).longValue() == 0) {
-                        return null;
-                    }
-                    Path target = Files.readSymbolicLink(fd);
-                    return Objects.equals(fileKey, keyOf(target)) ? target : null;
-                } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
-                    // a descriptor closed meanwhile, or not a file: look at the next one
-                }
+    /** Whether {@code p} names the file this JVM holds a lock on (the channel's), by trying a second lock. */
+    private static boolean namesLockedFile(Path p) throws IOException {
+        try (FileChannel probe = FileChannel.open(p, StandardOpenOption.READ)) {
+            FileLock l = probe.tryLock(0, Long.MAX_VALUE, true);
+            if (l != null) {
+                l.release();
             }
-        } catch (IOException | UnsupportedOperationException e) {
-            // no /proc: the file cannot be found by identity, so it counts as gone (fail closed)
+            return false; // lockable: another file (or another process's lock, which cannot be ours)
+        } catch (OverlappingFileLockException e) {
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** A descriptor of this process that shows the file with this identity, or null. */
+    private static Path findDescriptor(Object key) {
+        for (Path view : DESCRIPTOR_VIEWS) {
+            try (DirectoryStream<Path> fds = Files.newDirectoryStream(view)) {
+                for (Path fd : fds) {
+                    try {
+                        if (key.equals(Files.readAttributes(fd, BasicFileAttributes.class).fileKey())) {
+                            return fd;
+                        }
+                    } catch (IOException | UnsupportedOperationException e) {
+                        // a descriptor closed meanwhile, or not a file: look at the next one
+                    }
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                // no such view here: try the next
+            }
         }
         return null;
+    }
+
+    /** The name the open file has now, read from its descriptor; null when it has none or it cannot be read. */
+    private Path currentName() {
+        try {
+            Path target = Files.readSymbolicLink(descriptor);
+            return fileKey.equals(keyOf(target)) ? target : null;
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     @Override

@@ -186,12 +186,15 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             closed = true;
         }
-        awaitRunningRequests();
-        auditClosing = true;
         try {
-            audit.close();
+            awaitRunningRequests();
         } finally {
-            state.close();
+            auditClosing = true;
+            try {
+                audit.close();
+            } finally {
+                state.close();
+            }
         }
     }
 
@@ -201,10 +204,12 @@ public final class DefaultGuard<I> implements Guard<I> {
      * two uncontended counter increments.
      */
     private void awaitRunningRequests() {
-        long deadline = System.nanoTime() + closeTimeout.toNanos();
+        // A timeout beyond what a long of nanoseconds holds (about 292 years) waits without a deadline.
+        boolean forever = closeTimeout.compareTo(Duration.ofNanos(Long.MAX_VALUE / 2)) >= 0;
+        long deadline = forever ? 0 : System.nanoTime() + closeTimeout.toNanos();
         long running;
         while ((running = running()) > 0) {
-            if (System.nanoTime() - deadline >= 0) {
+            if (!forever && System.nanoTime() - deadline >= 0) {
                 LOG.log(System.Logger.Level.WARNING, running + " request(s) still running " + closeTimeout.toMillis()
                         + " ms after close() began; closing the audit log: they will be refused with "
                         + "audit_unavailable (raise Guard.Builder.closeTimeout to wait longer)");

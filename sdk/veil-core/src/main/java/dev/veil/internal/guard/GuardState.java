@@ -37,7 +37,7 @@ final class GuardState implements AutoCloseable {
     private final Clock clock;
     private volatile StateStore local;
     private volatile boolean primaryDown;
-    /** Cool-downs set on local state, for the shared store: the latest per caller and kind. */
+    /** Cool-downs set on local state, for the shared store: per caller, a block and a throttle as the stores merge them. */
     private final ConcurrentHashMap<String, StateOp> heldBack = new ConcurrentHashMap<>();
 
     GuardState(StateStore primary, Supplier<StateStore> localFactory, Clock clock) {
@@ -105,7 +105,13 @@ final class GuardState implements AutoCloseable {
             if (op instanceof StateOp.Block b) {
                 heldBack.merge("b:" + b.caller(), b, (old, nu) -> until(old) >= until(nu) ? old : nu);
             } else if (op instanceof StateOp.Throttle t) {
-                heldBack.merge("t:" + t.caller(), t, (old, nu) -> until(old) >= until(nu) ? old : nu);
+                // as the stores merge two throttles: the lower rate until the later end
+                heldBack.merge("t:" + t.caller(), t, (old, nu) -> {
+                    StateOp.Throttle o = (StateOp.Throttle) old;
+                    StateOp.Throttle n = (StateOp.Throttle) nu;
+                    return new StateOp.Throttle(n.caller(), Math.min(o.perSecond(), n.perSecond()),
+                            Math.max(o.untilMillis(), n.untilMillis()));
+                });
             }
         }
     }

@@ -239,6 +239,21 @@ class AuditFileTest {
     }
 
     @Test
+    void aLogWhoseNameIsRemovedWhileAHardLinkKeepsItGoesOnWritingThere() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        Path kept = dir.resolve("kept.jsonl");
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
+            w.append(AuditFixtures.denial("before"));
+            Files.createLink(kept, file);
+            Files.delete(file);
+            w.append(AuditFixtures.denial("after-unlink"));
+        }
+        AuditVerification v = AuditLog.verify(kept);
+        assertThat(v.ok()).as(v.message()).isTrue();
+        assertThat(v.records()).isEqualTo(2);
+    }
+
+    @Test
     void aRenamedLogThatIsThenDeletedFails() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         Path rotated = dir.resolve("audit.jsonl.1");
