@@ -9,8 +9,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,12 +58,9 @@ final class TestCommand implements Callable<Integer> {
             throw new CliException("bundle " + bundle + " holds no .rego file: nothing to test");
         }
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, String> modules = new TreeMap<>();
-        contents.files().stream().filter(f -> f.endsWith(".rego"))
-                .forEach(f -> modules.put(f, new String(contents.read(f), StandardCharsets.UTF_8)));
         PolicyTests.Report report;
         try {
-            report = PolicyTests.run(modules, contents.data());
+            report = PolicyTests.run(contents);
         } catch (RegoException e) {
             out.println("bundle " + bundle + " does not compile (" + e.errors().size() + " error"
                     + (e.errors().size() == 1 ? "" : "s") + "):");

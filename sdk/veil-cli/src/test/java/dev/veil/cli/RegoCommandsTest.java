@@ -214,6 +214,35 @@ class RegoCommandsTest {
     }
 
     @Test
+    void aBundleAGuardWouldNotLoadDoesNotPassItsTests() throws IOException {
+        write("b/.manifest", "{\"revision\": \"r\", \"roots\": [\"p\"]}");
+        write("b/p/p.rego", """
+                package p
+
+                import rego.v1
+
+                admins := {"ann"}
+
+                allow if input.user in admins
+                """);
+        write("b/p/p_test.rego", """
+                package p
+
+                import rego.v1
+
+                test_ann if allow with input as {"user": "ann"}
+                """);
+        assertThat(veil("test", s(tmp.resolve("b"))).exit()).isZero();
+        write("b/p/data.json", "{\"admins\": [\"ann\", \"eve\"]}"); // would replace the rule
+        write("b/other/o.rego", "package other\n\nimport rego.v1\n\ntest_o := true\n");
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("does not compile (2 errors)")
+                .contains("other/o.rego:1:1: bundle_error: manifest roots [\"p\"] do not permit 'package other'")
+                .contains("p/p.rego:5:1: bundle_error: conflicting rule for data path p/admins found");
+    }
+
+    @Test
     void aModuleThatDoesNotCompileExitsOneWithTheError() throws IOException {
         write("b/p.rego", """
                 package p

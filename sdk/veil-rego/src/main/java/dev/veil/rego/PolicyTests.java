@@ -31,8 +31,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * builtin that fails, such as {@code to_number("abc")}, is an {@code ERROR}, not an undefined
  * expression that a test could pass on), and with a Guard's builtins ({@code http.send} and
  * {@code net.lookup_ip_addr} are not available: a module calling them does not compile). In a Veil
- * policy (modules that define a {@code data.veil.<question>.decision}), the input a test sets with
- * {@code with input as ...} (or {@code with input.caller as ...}) is the input a Guard would give: missing parts filled in as {@code veil eval} fills them (tenant {@code ""}, roles
+ * policy (modules that define a {@code data.veil.<question>.decision}), an input a {@code with} sets
+ * that has a key of a policy input ({@code caller}, {@code model}, {@code request}, ...) is the input
+ * a Guard would give: missing parts filled in as {@code veil eval} fills them (tenant {@code ""}, roles
  * {@code []}, ...), an unknown key or a wrong type an {@code ERROR}; so a test cannot pass on an
  * input no Guard sends. What a test printed with {@code print} is kept for the tests that do not
  * pass.
@@ -121,13 +122,15 @@ public final class PolicyTests {
         }
         // The builtins a Guard's policy has: a module that calls http.send does not load there, so
         // its tests must not pass here.
-        Engine engine = Engine.compile(modules, o, dev.veil.rego.internal.engine.RegoProgram.WITHHELD);
+        return run(Engine.compile(modules, o, dev.veil.rego.internal.engine.RegoProgram.WITHHELD));
+    }
+
+    private static Report run(Engine engine) {
         // A Veil policy's tests get the inputs a Guard gives; other Rego's tests their input as written.
         boolean veilPolicy = engine.rulesNamed("decision").stream().anyMatch(p -> p.size() == 3
                 && p.get(0).equals(StringValue.of("veil")) && p.get(1) instanceof StringValue q
                 && dev.veil.rego.internal.engine.RegoPolicyEngine.QUESTIONS.contains(q.value()));
-        java.util.function.UnaryOperator<Value> completer =
-                veilPolicy ? dev.veil.rego.internal.engine.RegoProgram::asGuardInput : null;
+        java.util.function.UnaryOperator<Value> completer = veilPolicy ? PolicyTests::asGuardInput : null;
         List<Result> results = new ArrayList<>();
         for (List<Value> path : engine.rulesNamed("test_")) {
             String name = name(path);
@@ -153,6 +156,30 @@ public final class PolicyTests {
         }
         results.sort(java.util.Comparator.comparing(Result::name));
         return new Report(results);
+    }
+
+    /**
+     * Runs the tests of a bundle as a Guard would load it: its {@code .rego} modules with its data,
+     * after the checks a Guard's load makes beyond compiling (a rule the data would shadow, a module
+     * outside the manifest roots, ...: {@code BundleChecks}), which fail like compile errors.
+     *
+     * @throws RegoException on parse or compile errors, and on what those checks refuse
+     */
+    public static Report run(dev.veil.spi.Bundle bundle) {
+        Map<String, String> modules = new TreeMap<>();
+        bundle.files().stream().filter(f -> f.endsWith(".rego"))
+                .forEach(f -> modules.put(f, new String(bundle.read(f), StandardCharsets.UTF_8)));
+        Value d = Values.fromJava(bundle.data());
+        Engine engine = Engine.compile(modules, (ObjectValue) d, dev.veil.rego.internal.engine.RegoProgram.WITHHELD);
+        List<dev.veil.PolicyError> refused = dev.veil.rego.internal.engine.BundleChecks.check(engine, bundle);
+        if (!refused.isEmpty()) {
+            List<RegoError> errors = new ArrayList<>();
+            for (dev.veil.PolicyError e : refused) {
+                errors.add(new RegoError("bundle_error", e.message(), e.file(), e.line(), e.column()));
+            }
+            throw new RegoException(errors);
+        }
+        return run(engine);
     }
 
     /**
@@ -219,6 +246,23 @@ public final class PolicyTests {
         }
         b.put(at.get(i), merge(child, at, i + 1, v));
         return b.build();
+    }
+
+    /** The top-level keys of a policy input document (docs/policy-reference.md, section 8). */
+    private static final java.util.Set<Value> INPUT_KEYS = java.util.Set.of(StringValue.of("caller"),
+            StringValue.of("model"), StringValue.of("request"), StringValue.of("signals"), StringValue.of("degraded"),
+            StringValue.of("prediction"));
+
+    /**
+     * A test's input as a Guard would send it, when it is one: an object with at least one key of
+     * a policy input document (then every other key is an error); any other value (a helper's own
+     * input shape, {@code {"who": "staff"}}) stays as written.
+     */
+    private static Value asGuardInput(Value input) {
+        if (input instanceof ObjectValue o && o.keys().stream().anyMatch(INPUT_KEYS::contains)) {
+            return dev.veil.rego.internal.engine.RegoProgram.asGuardInput(input);
+        }
+        return input;
     }
 
     private static String name(List<Value> path) {

@@ -48,7 +48,8 @@ class PolicyTestsTest {
     /**
      * In a Veil policy a test's input is the one a Guard would send: a caller without a tenant has
      * tenant "" (defined), so a test that relied on it being undefined fails here as the policy
-     * would in production; a misspelt key is an error, not an input no Guard sends.
+     * would in production; a misspelt key beside a policy input's key is an error, not an input no
+     * Guard sends; a helper's own input shape (no key of a policy input) stays as written.
      */
     @Test
     void aVeilPolicysTestsGetTheInputAGuardWouldSend() {
@@ -60,6 +61,8 @@ class PolicyTestsTest {
                 deny contains "caller has no tenant" if not input.caller.tenant
 
                 decision := {"allow": true} if count(deny) == 0 else := {"allow": false}
+
+                staff if input.who == "staff"
                 """;
         String tests = """
                 package veil.access_test
@@ -71,7 +74,9 @@ class PolicyTestsTest {
                         "roles": ["analyst"]}}
                 }
 
-                test_misspelt if data.veil.access.decision with input as {"caler": {"id": "eve"}}
+                test_misspelt if data.veil.access.decision with input as {"caller": {"id": "eve"}, "modle": {}}
+
+                test_a_helpers_own_input if data.veil.access.staff with input as {"who": "staff"}
 
                 test_partial_with if {
                     data.veil.access.decision.allow with input.caller as {"id": "eve", "authenticated": true,
@@ -80,11 +85,11 @@ class PolicyTestsTest {
                 """;
         PolicyTests.Report r = PolicyTests.run(Map.of("veil/access.rego", policy, "veil/access_test.rego", tests), null);
         assertThat(r.results()).extracting(PolicyTests.Result::name).containsExactly(
-                "data.veil.access_test.test_misspelt", "data.veil.access_test.test_no_tenant_is_denied",
-                "data.veil.access_test.test_partial_with");
-        assertThat(r.results()).extracting(PolicyTests.Result::outcome).containsExactly(PolicyTests.Outcome.ERROR,
-                PolicyTests.Outcome.FAIL, PolicyTests.Outcome.PASS);
-        assertThat(r.results().get(0).error()).contains("with input: unknown key(s) [caler] in the policy input");
+                "data.veil.access_test.test_a_helpers_own_input", "data.veil.access_test.test_misspelt",
+                "data.veil.access_test.test_no_tenant_is_denied", "data.veil.access_test.test_partial_with");
+        assertThat(r.results()).extracting(PolicyTests.Result::outcome).containsExactly(PolicyTests.Outcome.PASS,
+                PolicyTests.Outcome.ERROR, PolicyTests.Outcome.FAIL, PolicyTests.Outcome.PASS);
+        assertThat(r.results().get(1).error()).contains("with input: unknown key(s) [modle] in the policy input");
     }
 
     @Test

@@ -23,20 +23,21 @@ import java.util.Map;
  * the data document, so such a rule would be ignored), and a stage question's {@code decision}
  * built by partial set or object rules (a decision is one object).
  */
-final class BundleChecks {
+public final class BundleChecks {
     private BundleChecks() {}
 
-    static List<PolicyError> check(RegoProgram program, Bundle bundle) {
+    /** What the bundle's compiled modules break of the rules above; empty when nothing. */
+    public static List<PolicyError> check(Engine engine, Bundle bundle) {
         List<PolicyError> errors = new ArrayList<>();
         List<String> roots = bundle.roots();
-        for (Engine.PackageSite p : program.packages()) {
+        for (Engine.PackageSite p : engine.packages()) {
             String slash = String.join("/", p.path());
             if (!underSomeRoot(roots, slash)) {
                 errors.add(error(p.location(), "manifest roots " + quoted(roots) + " do not permit 'package "
                         + String.join(".", p.path()) + "': move the module under a root or add a root to .manifest"));
             }
         }
-        for (Engine.RuleSite r : program.ruleSites()) {
+        for (Engine.RuleSite r : engine.ruleSites()) {
             List<String> path = strings(r.path());
             if (path == null) {
                 continue; // a key that is not a string cannot meet data (as in OPA)
@@ -51,7 +52,7 @@ final class BundleChecks {
             if (path.size() > 2 && path.get(0).equals("veil") && path.get(1).equals("settings")) {
                 errors.add(error(r.location(), "rule " + dotted + " is never read: the Guard's settings are the "
                         + "data document data.veil.settings (veil/settings/data.yaml), not rules "
-                        + "(docs/policy-reference.md, section 13)"));
+                        + "(docs/policy-reference.md, section 6.5)"));
             }
             if (r.multiValue() && path.size() == 3 && path.get(0).equals("veil") && path.get(2).equals("decision")
                     && RegoPolicyEngine.QUESTIONS.contains(path.get(1))) {

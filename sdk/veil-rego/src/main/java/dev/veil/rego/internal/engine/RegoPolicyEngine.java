@@ -57,7 +57,7 @@ public final class RegoPolicyEngine implements PolicyEngine {
         } catch (RegoException e) {
             throw loadException(e);
         }
-        List<PolicyError> missing = new ArrayList<>(BundleChecks.check(program, bundle));
+        List<PolicyError> missing = new ArrayList<>(BundleChecks.check(program.engine(), bundle));
         for (String q : QUESTIONS) {
             if (!program.defines("veil." + q + ".decision")) {
                 missing.add(PolicyError.of("<bundle>", "no rule data.veil." + q + ".decision: a Rego bundle answers "

@@ -68,14 +68,9 @@ public final class RegoProgram {
         return new RegoProgram(engine, new HashSet<>(engine.rulesNamed("")));
     }
 
-    /** Every module's package. */
-    List<Engine.PackageSite> packages() {
-        return engine.packages();
-    }
-
-    /** Every path at which rules (not functions) are defined. */
-    List<Engine.RuleSite> ruleSites() {
-        return engine.ruleSites();
+    /** The compiled modules. */
+    Engine engine() {
+        return engine;
     }
 
     /** Whether some module defines a rule (not a function) at this dotted path under {@code data}. */

@@ -18,7 +18,6 @@ import java.util.TreeMap;
  * runs in its own {@link Evaluator}.
  */
 public final class Engine {
-    /** Per-evaluation settings. */
     /**
      * Per-evaluation settings.
      *

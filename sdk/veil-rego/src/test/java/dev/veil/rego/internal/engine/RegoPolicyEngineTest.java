@@ -313,7 +313,7 @@ class RegoPolicyEngineTest {
                                 + "contributions; a decision is one object: write 'decision := {...} if ...'",
                         "policy/settings.rego:5:1: rule data.veil.settings.extra is never read: the Guard's settings "
                                 + "are the data document data.veil.settings (veil/settings/data.yaml), not rules "
-                                + "(docs/policy-reference.md, section 13)"));
+                                + "(docs/policy-reference.md, section 6.5)"));
     }
 
     @Test
