@@ -1407,6 +1407,30 @@ class GuardTest {
         assertThat(events.swaps).hasSize(100);
     }
 
+    // ---------------------------------------------------------------- tenants
+
+    @Test
+    void callersOfTheSameIdInTwoTenantsShareNoQuotaAndNoBlock() {
+        ApiKeys.Issued acme = ApiKeys.issue("svc", List.of("analyst"), "acme", Map.of(), null);
+        ApiKeys.Issued globex = ApiKeys.issue("svc", List.of("analyst"), "globex", Map.of(), null);
+        Guard<double[]> g = guard(bundle().keys(acme, globex).set("access", """
+                default: {effect: deny}
+                rules:
+                  - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 2}
+                """).set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, high: 3}
+                rules:
+                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
+                """));
+        released(g.predict(ask(globex, VALID)));
+        released(g.predict(ask(globex, VALID)));
+        denied(g.predict(ask(globex, VALID)), ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, "analysts");
+        // globex's svc spent its quota and reached rate high (blocked): acme's svc is another caller
+        released(g.predict(ask(acme, VALID)));
+        released(g.predict(ask(acme, VALID)));
+    }
+
     // ---------------------------------------------------------------- close
 
     @Test

@@ -25,6 +25,7 @@ import dev.veil.internal.audit.AuditWriters;
 import dev.veil.internal.audit.StageOutcome;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.internal.state.StateKeys;
 import dev.veil.internal.output.ReleaseTransformer;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
@@ -373,8 +374,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         Object[] contexts = new Object[builtins.length];
         int[] from = new int[builtins.length];
         List<StateOp> ops = new ArrayList<>(2 + 2 * builtins.length);
-        ops.add(new StateOp.BlockedUntil(x.caller.id(), x.nowMillis));
-        ops.add(new StateOp.Acquire(x.caller.id(), ad.rateLimit(), ad.dailyQuota(), x.nowMillis));
+        String stateKey = StateKeys.of(x.caller); // a caller is its id within its tenant
+        ops.add(new StateOp.BlockedUntil(stateKey, x.nowMillis));
+        ops.add(new StateOp.Acquire(stateKey, ad.rateLimit(), ad.dailyQuota(), x.nowMillis));
         Object[] results;
         try {
             x.stage = Stage.OBSERVE;
@@ -491,7 +493,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     case ALERT -> { }
                     case THROTTLE -> {
                         actions = actions == null ? new ArrayList<>(2) : actions;
-                        actions.add(new StateOp.Throttle(x.caller.id(), a.throttlePerSecond(), until));
+                        actions.add(new StateOp.Throttle(StateKeys.of(x.caller), a.throttlePerSecond(), until));
                     }
                     case DEGRADE -> {
                         x.degraded = true;
@@ -499,7 +501,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                     case BLOCK -> {
                         actions = actions == null ? new ArrayList<>(2) : actions;
-                        actions.add(new StateOp.Block(x.caller.id(), until));
+                        actions.add(new StateOp.Block(StateKeys.of(x.caller), until));
                         x.deny(Reason.of(ReasonCode.BLOCKED, Stage.OBSERVE, a.rule(),
                                 "blocked by monitoring until " + Instant.ofEpochMilli(until)));
                         outcome = StageOutcome.DENY;
@@ -643,7 +645,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             throw new IllegalStateException("a release with noise needs output.privacy");
         }
         try {
-            return (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(x.caller.id(),
+            return (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(StateKeys.of(x.caller),
                     spec.noise().epsilon(), spec.noise().delta(), settings.privacy(), x.nowMillis))[0];
         } catch (StateUnavailableException e) {
             LOG.log(System.Logger.Level.WARNING, "privacy ledger unavailable for decision " + x.id, e);

@@ -31,7 +31,7 @@ abstract class AnswerHistoryDetector implements StatefulDetector {
 
     /** The caller's history list. */
     final String key(Query q) {
-        return keyPrefix + q.caller().id();
+        return keyPrefix + dev.veil.internal.state.StateKeys.of(q.caller());
     }
 
     @Override

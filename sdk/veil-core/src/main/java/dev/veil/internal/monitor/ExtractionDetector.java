@@ -132,11 +132,11 @@ public final class ExtractionDetector implements StatefulDetector {
     }
 
     private String setKey(Query q) {
-        return "prada:" + name + ":g:" + q.caller().id();
+        return "prada:" + name + ":g:" + dev.veil.internal.state.StateKeys.of(q.caller());
     }
 
     private String distanceKey(Query q) {
-        return "prada:" + name + ":d:" + q.caller().id();
+        return "prada:" + name + ":d:" + dev.veil.internal.state.StateKeys.of(q.caller());
     }
 
     @Override

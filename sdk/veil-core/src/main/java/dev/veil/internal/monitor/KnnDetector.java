@@ -184,7 +184,7 @@ public final class KnnDetector implements StatefulDetector {
         long vh = QueryHashing.vectorHash(x, config.seed());
         double[] view = config.lowPass().apply(x);
         float[] s = sketch.project(view);
-        ops.add(new StateOp.ListAppend(prefix + q.caller().id(), sketch.encode(vh, s), config.history(), ttlMillis));
+        ops.add(new StateOp.ListAppend(prefix + dev.veil.internal.state.StateKeys.of(q.caller()), sketch.encode(vh, s), config.history(), ttlMillis));
         return new Context(vh, s, view.length);
     }
 

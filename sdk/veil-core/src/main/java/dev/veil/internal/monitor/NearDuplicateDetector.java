@@ -464,7 +464,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
         }
         String vectorTag = Long.toUnsignedString(QueryHashing.vectorHash(x, config.seed()) >>> 16, 36) + '@';
         String member = vectorTag + Long.toString(q.timeMillis(), 36);
-        String callerId = q.caller().id();
+        String callerId = dev.veil.internal.state.StateKeys.of(q.caller());
         int n = 0;
         if (config.index() != Index.GLOBAL) {
             ops.add(new StateOp.Fingerprint(callerPrefix + callerId, hashes, member, config.maxMembersPerHash(),

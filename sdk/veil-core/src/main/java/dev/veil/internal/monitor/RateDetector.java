@@ -107,7 +107,7 @@ public final class RateDetector implements StatefulDetector {
     @Override
     public Object plan(Query q, List<StateOp> ops) {
         String key = switch (config.scope()) {
-            case CALLER -> keyPrefix.concat(q.caller().id());
+            case CALLER -> keyPrefix.concat(dev.veil.internal.state.StateKeys.of(q.caller()));
             case TENANT -> keyPrefix.concat(q.caller().tenant());
             case GLOBAL -> keyPrefix;
         };

@@ -18,6 +18,7 @@ import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.MonitoringDecision;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.Query;
+import dev.veil.internal.state.StateKeys;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
@@ -258,10 +259,10 @@ public final class MonitorReplay {
         int[] from = new int[detectors.length];
         List<StateOp> ops = new ArrayList<>(2 + 2 * detectors.length);
         if (enforce) {
-            ops.add(new StateOp.BlockedUntil(caller.id(), now));
+            ops.add(new StateOp.BlockedUntil(StateKeys.of(caller), now));
             // without the rule's rate limit and quota when access let an undescribed line through, but
             // with the caller's throttle, which the same operation enforces
-            ops.add(new StateOp.Acquire(caller.id(), limited ? ad.rateLimit() : null, limited ? ad.dailyQuota() : 0,
+            ops.add(new StateOp.Acquire(StateKeys.of(caller), limited ? ad.rateLimit() : null, limited ? ad.dailyQuota() : 0,
                     now));
         }
         if (violation == null) {
@@ -317,9 +318,9 @@ public final class MonitorReplay {
                 long until = coolDownEnd(now, a.cooldownSeconds());
                 switch (a.action()) {
                     case ALERT, DEGRADE -> { }
-                    case THROTTLE -> actions.add(new StateOp.Throttle(caller.id(), a.throttlePerSecond(), until));
+                    case THROTTLE -> actions.add(new StateOp.Throttle(StateKeys.of(caller), a.throttlePerSecond(), until));
                     case BLOCK -> {
-                        actions.add(new StateOp.Block(caller.id(), until));
+                        actions.add(new StateOp.Block(StateKeys.of(caller), until));
                         blocked = true;
                     }
                 }

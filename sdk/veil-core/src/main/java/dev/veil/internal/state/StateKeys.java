@@ -1,0 +1,40 @@
+package dev.veil.internal.state;
+
+import dev.veil.Caller;
+
+/**
+ * The key under which a caller's state is kept: rate buckets and quotas, blocks and throttles,
+ * privacy budgets, and the built-in detectors' per-caller histories.
+ *
+ * <p>A caller is its id within its tenant: two tenants' callers of the same id (an API key
+ * {@code svc-batch} of tenant acme, a token whose subject is {@code svc-batch} in tenant globex)
+ * must not share a quota, nor block each other. The key is the id alone for a caller without a
+ * tenant (the common single-tenant case, and the keys of earlier versions), and
+ * {@code t<length of tenant>:<tenant>:<id>} for one with a tenant. The mapping is one to one: an id
+ * without a tenant that looks like that form ({@code t<digits>:...}) is written
+ * {@code t0::<id>}.
+ */
+public final class StateKeys {
+    private StateKeys() {}
+
+    /** The caller's state key. */
+    public static String of(Caller c) {
+        String tenant = c.tenant();
+        String id = c.id();
+        if (tenant.isEmpty()) {
+            return looksTenanted(id) ? "t0::" + id : id;
+        }
+        return "t" + tenant.length() + ':' + tenant + ':' + id;
+    }
+
+    private static boolean looksTenanted(String id) {
+        if (id.length() < 3 || id.charAt(0) != 't') {
+            return false;
+        }
+        int i = 1;
+        while (i < id.length() && id.charAt(i) >= '0' && id.charAt(i) <= '9') {
+            i++;
+        }
+        return i > 1 && i < id.length() && id.charAt(i) == ':';
+    }
+}
