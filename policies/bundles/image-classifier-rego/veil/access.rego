@@ -13,6 +13,17 @@ decision := {
 } if {
 	input.caller.attributes.status == "suspended"
 } else := {
+	"allow": false,
+	"rule": "internal-roles",
+	"message": "the researcher and analyst roles are for the staff of tenant acme; ask the ML platform team",
+	"rate_limit": null,
+	"daily_quota": 0,
+} if {
+	# researcher and analyst are acme's staff roles, never a partner's
+	some r in input.caller.roles
+	r in {"researcher", "analyst"}
+	input.caller.tenant != "acme"
+} else := {
 	"allow": true,
 	"rule": "researchers",
 	"message": "allowed by rule researchers",

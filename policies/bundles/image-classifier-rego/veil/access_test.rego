@@ -29,6 +29,13 @@ test_a_suspended_account_is_refused_whatever_its_roles if {
 	d.rate_limit == null
 }
 
+test_staff_roles_held_outside_acme_are_refused if {
+	d := access.decision with input as caller("rob", ["researcher"], "northwind", {"contract": "active", "region": "eu"})
+	not d.allow
+	d.rule == "internal-roles"
+	not access.decision.allow with input as caller("ann", ["analyst", "partner"], "", {})
+}
+
 test_the_partner_needs_an_active_contract_in_the_eu_or_uk if {
 	access.decision.allow with input as caller("p", ["partner"], "northwind", {"contract": "active", "region": "uk"})
 	not access.decision.allow with input as caller("p", ["partner"], "northwind", {"contract": "active", "region": "us"})

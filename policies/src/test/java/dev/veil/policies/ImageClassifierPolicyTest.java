@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-30.1");
+            assertThat(b.revision()).isEqualTo("2026-11-30.2");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -225,6 +225,23 @@ class ImageClassifierPolicyTest {
             assertThat(at(d, "access.rule")).isEqualTo("default");
             assertThat(at(d, "access.rate_limit")).isNull();
             assertThat(at(d, "access.daily_quota")).isEqualTo(0);
+        }
+    }
+
+    /** Researcher and analyst are acme's staff roles: held in another tenant (a partner's IdP), they open nothing. */
+    @ParameterizedTest
+    @MethodSource("bundles")
+    void staffRolesHeldOutsideAcmeAreRefused(PolicyBundle b) {
+        for (Map<String, Object> c : List.of(
+                caller("rob", "jwt", List.of("researcher"), "northwind", Map.of("contract", "active", "region", "eu")),
+                caller("ann", "jwt", List.of("analyst", "partner"), "northwind", Map.of("contract", "active",
+                        "region", "eu")),
+                apiKey("x", List.of("researcher"), "", Map.of()))) {
+            Map<String, Object> d = ask(b, input(c));
+            assertThat(at(d, "access.allow")).as("%s", c).isEqualTo(false);
+            assertThat(at(d, "access.rule")).isEqualTo("internal-roles");
+            assertThat(at(d, "access.message")).isEqualTo("the researcher and analyst roles are for the staff of "
+                    + "tenant acme; ask the ML platform team");
         }
     }
 
