@@ -31,10 +31,12 @@ import java.util.ServiceLoader;
 public final class PolicyBundle {
     private final Bundle contents;
     private final CompiledPolicy policy;
+    private final boolean signed;
 
-    private PolicyBundle(Bundle contents, CompiledPolicy policy) {
+    private PolicyBundle(Bundle contents, CompiledPolicy policy, boolean signed) {
         this.contents = contents;
         this.policy = policy;
+        this.signed = signed;
     }
 
     /** Loads a bundle directory or {@code .tar.gz} file and compiles it. */
@@ -55,6 +57,11 @@ public final class PolicyBundle {
      * {@code .manifest} are not part of a bundle, so they are neither signed nor checked. A
      * signature with a {@code scope} is refused.
      *
+     * <p>A valid signature says who made a bundle, not that it is the newest one they made: an
+     * older signed revision put back in the directory verifies too. {@link Guard#reload} therefore
+     * refuses a signed bundle older than the signed one in force; give each release a revision that
+     * orders after the last (dates and counters, {@code 2026-11-30.2}, order as expected).
+     *
      * @param bundle the bundle directory or {@code .tar.gz} file
      * @param trustedJwks a JSON file holding a JWK Set ({@code {"keys": [...]}}) or one JWK: RSA or EC
      *     public keys, or {@code oct} shared secrets for HS algorithms; a private RSA or EC key is refused
@@ -71,7 +78,8 @@ public final class PolicyBundle {
         var keys = TrustedKeys.read(trustedJwks);
         LoadedBundle contents = BundleLoader.load(bundle);
         BundleVerifier.verify(contents, keys);
-        return of(contents);
+        PolicyBundle b = of(contents);
+        return new PolicyBundle(b.contents, b.policy, true);
     }
 
     /** Loads a bundle directory from the class path (in a directory or inside a jar). */
@@ -107,7 +115,16 @@ public final class PolicyBundle {
             throw PolicyLoadException.of("<bundle>", contents.source() + " holds policies for several engines "
                     + engines.stream().map(PolicyEngine::name).toList() + "; a bundle must use exactly one language");
         }
-        return new PolicyBundle(contents, engines.get(0).compile(contents));
+        return new PolicyBundle(contents, engines.get(0).compile(contents), false);
+    }
+
+    /**
+     * Whether {@link #loadSigned} checked this bundle's signature. A Guard whose bundle in force is
+     * signed refuses, on {@link Guard#reload}, a signed bundle of the same name with an older
+     * revision (see there).
+     */
+    public boolean signed() {
+        return signed;
     }
 
     /** The policy's {@code name}. */

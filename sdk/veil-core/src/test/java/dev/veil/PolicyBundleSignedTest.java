@@ -178,4 +178,39 @@ class PolicyBundleSignedTest {
                 .hasMessageEndingWith(keys + ": trusted keys: key 'release-1' is a private key; give only the public"
                         + " key (the private key signs, with `veil bundle sign`, and must stay with the signer)");
     }
+
+    // ---------------------------------------------------------------- rollback
+
+    private Path signedRevision(String revision) throws Exception {
+        Path d = GuardFixtures.bundle(tmp.resolve("bundle-" + revision))
+                .file(".manifest", "{\"revision\": \"" + revision + "\", \"roots\": [\"\"]}").write();
+        BundleSigner.sign(d, release, "ES256", "release-1");
+        return d;
+    }
+
+    @Test
+    void aGuardRefusesToRollBackToAnOlderSignedRevision() throws Exception {
+        Path r8 = signedRevision("2026-11-30.8");
+        Path r10 = signedRevision("2026-11-30.10");
+        try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
+                .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(r10, trusted))
+                .audit(AuditLog.jsonLines(tmp.resolve("audit.jsonl"))).build()) {
+            assertThat(PolicyBundle.loadSigned(r10, trusted).signed()).isTrue();
+            assertThat(PolicyBundle.load(r10).signed()).isFalse();
+
+            PolicyLoadException e = catchThrowableOfType(() -> g.reload(PolicyBundle.loadSigned(r8, trusted)),
+                    PolicyLoadException.class);
+            assertThat(e).isNotNull();
+            assertThat(e.errors()).singleElement().satisfies(err -> assertThat(err.message()).isEqualTo(
+                    "revision '2026-11-30.8' of signed bundle 'guard-test' is older than the signed revision "
+                            + "'2026-11-30.10' in force: a rollback to an older signed release is refused (it may "
+                            + "restore a revoked key or a weaker rule); to roll back on purpose, sign the old content "
+                            + "again with a newer revision"));
+            assertThat(g.policy().revision()).isEqualTo("2026-11-30.10");
+
+            g.reload(PolicyBundle.loadSigned(r10, trusted)); // the same revision again: fine
+            g.reload(PolicyBundle.loadSigned(signedRevision("2026-12-01.1"), trusted));
+            assertThat(g.policy().revision()).isEqualTo("2026-12-01.1");
+        }
+    }
 }

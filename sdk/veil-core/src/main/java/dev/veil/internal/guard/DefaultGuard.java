@@ -10,6 +10,7 @@ import dev.veil.Level;
 import dev.veil.Model;
 import dev.veil.ModelInfo;
 import dev.veil.PolicyBundle;
+import dev.veil.PolicyLoadException;
 import dev.veil.Prediction;
 import dev.veil.Reason;
 import dev.veil.ReasonCode;
@@ -140,11 +141,23 @@ public final class DefaultGuard<I> implements Guard<I> {
         synchronized (reloadLock) {
             requireOpen();
             PolicyRuntime old = runtime;
+            refuseRollback(old.bundle(), bundle);
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
             runtime = next;
             previous = old.bundle();
         }
         safely(() -> listener.onPolicyReloaded(previous, bundle));
+    }
+
+    /** A signed bundle older than the signed one in force (same name) is a rollback: refused. */
+    private static void refuseRollback(PolicyBundle current, PolicyBundle next) {
+        if (current.signed() && next.signed() && current.name().equals(next.name())
+                && Revisions.compare(next.revision(), current.revision()) < 0) {
+            throw PolicyLoadException.of(".manifest", "revision '" + next.revision() + "' of signed bundle '"
+                    + next.name() + "' is older than the signed revision '" + current.revision() + "' in force: a "
+                    + "rollback to an older signed release is refused (it may restore a revoked key or a weaker "
+                    + "rule); to roll back on purpose, sign the old content again with a newer revision");
+        }
     }
 
     @Override
