@@ -1407,6 +1407,17 @@ class GuardTest {
         assertThat(events.swaps).hasSize(100);
     }
 
+    @Test
+    void aRateLimitedCallerReadsTheLimitAndHowLongARequestTakesToRefill() {
+        assertThat(dev.veil.internal.guard.DefaultGuard.rateLimited(new dev.veil.spi.RateLimit(5, 20)))
+                .isEqualTo("rate limit exceeded (5 per second, bursts of 20); slow down: one more request is allowed "
+                        + "every 200 ms");
+        assertThat(dev.veil.internal.guard.DefaultGuard.rateLimited(new dev.veil.spi.RateLimit(0.001, 6)))
+                .endsWith("(0.001 per second, bursts of 6); slow down: one more request is allowed every 1000 s");
+        assertThat(dev.veil.internal.guard.DefaultGuard.rateLimited(null))
+                .isEqualTo("rate limit exceeded; slow down and retry later");
+    }
+
     // ---------------------------------------------------------------- tenants
 
     @Test

@@ -400,13 +400,14 @@ public final class ApiKeyStore {
         }
         if (!match) {
             // One message for both cases, so that the answer does not reveal which key ids exist.
-            return AuthResult.failure("API key '" + id + "' is unknown or its secret is wrong");
+            return AuthResult.failure("API key '" + id + "' is unknown or its secret is wrong; check the key you were "
+                    + "given, or ask its issuer for a new one");
         }
         if (entry.disabled) {
-            return AuthResult.failure("API key '" + id + "' is disabled");
+            return AuthResult.failure("API key '" + id + "' is disabled; ask its issuer for a new one");
         }
         if (entry.expiresAt != null && !clock.instant().isBefore(entry.expiresAt)) {
-            return AuthResult.failure("API key '" + id + "' expired at " + entry.expiresAt);
+            return AuthResult.failure("API key '" + id + "' expired at " + entry.expiresAt + "; ask its issuer for a new one");
         }
         return entry.success;
     }

@@ -95,6 +95,9 @@ import java.util.regex.Pattern;
  * every call. Failures are never cached.
  */
 public final class JwtAuthenticator {
+    /** The refusal of a token whose signature does not verify (no detail: it would help a forger). */
+    static final String BAD_SIGNATURE = "bad signature: the token does not verify with the identity provider's keys; "
+            + "request a new token";
     /** Longest token accepted, in characters. */
     public static final int MAX_TOKEN_CHARS = 16_384;
     static final int CACHE_SIZE = 4_096;
@@ -374,7 +377,10 @@ public final class JwtAuthenticator {
         try {
             header = Header.parse(parts[0]);
         } catch (ParseException | RuntimeException e) {
-            return AuthResult.failure("malformed token: the header is not a JSON object with an 'alg'");
+            return AuthResult.failure(token.regionMatches(true, 0, "Bearer ", 0, 7)
+                    ? "malformed token: it starts with 'Bearer ': pass the token alone (what follows 'Bearer ' in the "
+                            + "Authorization header)"
+                    : "malformed token: the header is not a JSON object with an 'alg'");
         }
         String alg = header.getAlgorithm().getName();
         if (!(header instanceof JWSHeader jwsHeader) || !accepted.contains(alg)) {
@@ -417,7 +423,7 @@ public final class JwtAuthenticator {
             }
         }
         if (!verifies(jwt, candidates)) {
-            return AuthResult.failure("bad signature");
+            return AuthResult.failure(BAD_SIGNATURE);
         }
         // The times as the token states them, in seconds: nimbus's Dates overflow for huge values
         // (an exp of Long.MAX_VALUE read as 1969).
@@ -467,10 +473,11 @@ public final class JwtAuthenticator {
     private AuthResult checkTimes(long expiresAt, long notBefore) {
         long now = clock.millis();
         if (now - skewMillis >= expiresAt) {
-            return AuthResult.failure("token expired at " + Instant.ofEpochMilli(expiresAt));
+            return AuthResult.failure("token expired at " + Instant.ofEpochMilli(expiresAt) + "; request a new token");
         }
         if (notBefore != Long.MIN_VALUE && now + skewMillis < notBefore) {
-            return AuthResult.failure("token not yet valid: not before " + Instant.ofEpochMilli(notBefore));
+            return AuthResult.failure("token not yet valid: not before " + Instant.ofEpochMilli(notBefore)
+                    + "; retry then, or check the clock of the service that issued it");
         }
         return null;
     }

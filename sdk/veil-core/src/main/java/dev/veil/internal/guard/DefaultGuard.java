@@ -149,6 +149,18 @@ public final class DefaultGuard<I> implements Guard<I> {
         safely(() -> listener.onPolicyReloaded(previous, bundle));
     }
 
+    /** What a rate-limited caller reads: the limit that applies, and how long one request takes to refill. */
+    public static String rateLimited(dev.veil.spi.RateLimit limit) {
+        if (limit == null) {
+            return "rate limit exceeded; slow down and retry later";
+        }
+        long refillMillis = (long) Math.ceil(1000 / limit.perSecond());
+        return "rate limit exceeded (" + java.math.BigDecimal.valueOf(limit.perSecond()).stripTrailingZeros()
+                .toPlainString() + " per second" + (limit.burst() > 0 ? ", bursts of " + limit.burst() : "")
+                + "); slow down: one more request is allowed every "
+                + (refillMillis < 10_000 ? refillMillis + " ms" : (refillMillis + 999) / 1000 + " s");
+    }
+
     /** A signed bundle older than the signed one in force (same name) is a rollback: refused. */
     private static void refuseRollback(PolicyBundle current, PolicyBundle next) {
         if (current.signed() && next.signed() && current.name().equals(next.name())
@@ -435,7 +447,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             switch ((StateOp.Permit) results[1]) {
                 case ALLOWED -> { }
                 case RATE_LIMITED -> {
-                    x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, ad.rule(), "rate limit exceeded"));
+                    x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, ad.rule(), rateLimited(ad.rateLimit())));
                     x.outcome(Stage.ACCESS, StageOutcome.DENY);
                     return;
                 }

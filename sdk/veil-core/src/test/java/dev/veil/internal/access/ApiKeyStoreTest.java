@@ -121,7 +121,8 @@ class ApiKeyStoreTest {
         var other = issue("bob");
         ApiKeyStore store = storeOf(issued.entry());
         assertThat(failureMessage(store.authenticate(other.plaintext())))
-                .isEqualTo("API key '" + other.id() + "' is unknown or its secret is wrong");
+                .isEqualTo("API key '" + other.id() + "' is unknown or its secret is wrong; check the key you were given, "
+                        + "or ask its issuer for a new one");
     }
 
     @Test
@@ -130,7 +131,8 @@ class ApiKeyStoreTest {
         var other = issue("alice");
         String forged = "veil_" + issued.id() + "_" + other.plaintext().substring(14);
         String msg = failureMessage(storeOf(issued.entry()).authenticate(forged));
-        assertThat(msg).isEqualTo("API key '" + issued.id() + "' is unknown or its secret is wrong");
+        assertThat(msg).isEqualTo("API key '" + issued.id() + "' is unknown or its secret is wrong; check the key "
+                + "you were given, or ask its issuer for a new one");
         assertThat(msg).doesNotContain(other.plaintext().substring(14));
     }
 
@@ -140,7 +142,7 @@ class ApiKeyStoreTest {
         ApiKeyStore store = storeOf(with(issued.entry(), "disabled", true));
         for (int i = 0; i < 3; i++) { // also once the store recognises the secret without its SHA-256
             assertThat(failureMessage(store.authenticate(issued.plaintext())))
-                    .isEqualTo("API key '" + issued.id() + "' is disabled");
+                    .isEqualTo("API key '" + issued.id() + "' is disabled; ask its issuer for a new one");
         }
     }
 
@@ -188,7 +190,8 @@ class ApiKeyStoreTest {
             assertThat(store.authenticate(alice.plaintext()).succeeded()).isTrue();
             assertThat(store.authenticate(bob.plaintext()).succeeded()).isTrue();
             assertThat(failureMessage(store.authenticate(bobsSecretOnAlicesId)))
-                    .isEqualTo("API key '" + alice.id() + "' is unknown or its secret is wrong");
+                    .isEqualTo("API key '" + alice.id() + "' is unknown or its secret is wrong; check the key you were given, "
+                        + "or ask its issuer for a new one");
         }
         // Another store of the same keys draws its own SipHash key and has checked nothing yet.
         ApiKeyStore fresh = storeOf(List.of(alice.entry(), bob.entry()));
@@ -205,7 +208,7 @@ class ApiKeyStoreTest {
         assertThat(store.authenticate(issued.plaintext()).succeeded()).isTrue();
         clock.advance(Duration.ofSeconds(10));
         assertThat(failureMessage(store.authenticate(issued.plaintext())))
-                .isEqualTo("API key '" + issued.id() + "' expired at 2026-06-01T12:00:10Z");
+                .isEqualTo("API key '" + issued.id() + "' expired at 2026-06-01T12:00:10Z; ask its issuer for a new one");
     }
 
     @Test
@@ -214,7 +217,7 @@ class ApiKeyStoreTest {
         var other = issue("alice");
         ApiKeyStore store = storeOf(with(with(issued.entry(), "disabled", true), "expires_at", "2020-01-01T00:00:00Z"));
         String forged = "veil_" + issued.id() + "_" + other.plaintext().substring(14);
-        assertThat(failureMessage(store.authenticate(forged))).endsWith("is unknown or its secret is wrong");
+        assertThat(failureMessage(store.authenticate(forged))).endsWith("is unknown or its secret is wrong; check the key you were given, or ask its issuer for a new one");
     }
 
     @Test
@@ -408,7 +411,7 @@ class ApiKeyStoreTest {
     void shouldAcceptAnEmptyStore() {
         ApiKeyStore store = ApiKeyStore.parse("{\"keys\": []}".getBytes(StandardCharsets.UTF_8), FILE, clock);
         assertThat(store.size()).isZero();
-        assertThat(failureMessage(store.authenticate(issue("a").plaintext()))).endsWith("is unknown or its secret is wrong");
+        assertThat(failureMessage(store.authenticate(issue("a").plaintext()))).endsWith("is unknown or its secret is wrong; check the key you were given, or ask its issuer for a new one");
     }
 
     @Test

@@ -271,13 +271,15 @@ class JwtAuthenticatorTest {
     void shouldRejectBadSignatures() throws Exception {
         JwtAuthenticator auth = authenticator(ALL);
         assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().build())))
-                .isEqualTo("bad signature");
+                .isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
         assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build())))
-                .isEqualTo("bad signature");
+                .isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
         String good = sign(claims().build());
         String[] parts = good.split("\\.");
         String tampered = parts[0] + "." + sign(claims().subject("mallory").build()).split("\\.")[1] + "." + parts[2];
-        assertThat(failure(auth, tampered)).isEqualTo("bad signature");
+        assertThat(failure(auth, tampered)).isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        assertThat(failure(auth, "Bearer " + tampered)).isEqualTo("malformed token: it starts with 'Bearer ': pass the "
+                + "token alone (what follows 'Bearer ' in the Authorization header)");
     }
 
     @Test
@@ -293,7 +295,7 @@ class JwtAuthenticatorTest {
     void shouldRejectExpiredTokens() throws Exception {
         Instant exp = clock.instant().minusSeconds(31);
         String token = sign(claims().expirationTime(Date.from(exp)).build());
-        assertThat(failure(authenticator(ALL), token)).isEqualTo("token expired at 2026-06-01T11:59:29Z");
+        assertThat(failure(authenticator(ALL), token)).isEqualTo("token expired at 2026-06-01T11:59:29Z; request a new token");
     }
 
     @Test
@@ -306,7 +308,8 @@ class JwtAuthenticatorTest {
     void shouldRejectTokensNotYetValid() throws Exception {
         String token = sign(claims().notBeforeTime(Date.from(clock.instant().plusSeconds(31))).build());
         assertThat(failure(authenticator(ALL), token))
-                .isEqualTo("token not yet valid: not before 2026-06-01T12:00:31Z");
+                .isEqualTo("token not yet valid: not before 2026-06-01T12:00:31Z; retry then, or check the clock of "
+                        + "the service that issued it");
     }
 
     @Test
@@ -316,7 +319,7 @@ class JwtAuthenticatorTest {
         assertThat(auth.authenticate(token).succeeded()).isTrue();
         assertThat(auth.authenticate(token).succeeded()).isTrue();
         clock.advance(Duration.ofSeconds(330));
-        assertThat(failure(auth, token)).isEqualTo("token expired at 2026-06-01T12:05:00Z");
+        assertThat(failure(auth, token)).isEqualTo("token expired at 2026-06-01T12:05:00Z; request a new token");
     }
 
     @Test
@@ -476,7 +479,7 @@ class JwtAuthenticatorTest {
         JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(encryption, rsa.toPublicJWK()), clock);
         assertThat(auth.authenticate(sign(claims().build())).succeeded()).isTrue();
         assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, false, claims().build())))
-                .isEqualTo("bad signature");
+                .isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
         assertThat(auth.jwksFile()).isEqualTo(JWKS_FILE);
     }
 
