@@ -409,7 +409,8 @@ public final class JwtAuthenticator {
         if (kid != null) {
             Map<String, JWSVerifier> forKid = byKid.get(kid);
             if (forKid == null) {
-                return AuthResult.failure("unknown key id '" + Sanitize.text(kid) + "' (not in " + file + ")");
+                return AuthResult.failure("unknown key id '" + Sanitize.text(kid) + "': not one of the identity provider's "
+                        + "keys this service trusts; request a new token");
             }
             JWSVerifier v = forKid.get(alg);
             if (v == null) {
@@ -419,7 +420,7 @@ public final class JwtAuthenticator {
         } else {
             candidates = byAlgorithm.get(alg);
             if (candidates == null) {
-                return AuthResult.failure("no key in " + file + " can verify algorithm " + alg);
+                return AuthResult.failure("no key this service trusts can verify algorithm " + alg);
             }
         }
         if (!verifies(jwt, candidates)) {

@@ -264,7 +264,8 @@ class JwtAuthenticatorTest {
     void shouldRejectUnknownKeyId() throws Exception {
         RSAKey stranger = new RSAKeyGenerator(2048).keyID("rsa9").generate();
         assertThat(failure(authenticator(ALL), sign(stranger, JWSAlgorithm.RS256, true, claims().build())))
-                .isEqualTo("unknown key id 'rsa9' (not in auth/jwks.json)");
+                .isEqualTo("unknown key id 'rsa9': not one of the identity provider's keys this service trusts; request a "
+                        + "new token");
     }
 
     @Test
@@ -288,7 +289,7 @@ class JwtAuthenticatorTest {
         JwtAuthenticator auth = JwtAuthenticator.create(s, jwks(rsa.toPublicJWK()), clock);
         ECKey ec521 = new ECKeyGenerator(Curve.P_521).generate();
         assertThat(failure(auth, sign(ec521, JWSAlgorithm.ES512, false, claims().build())))
-                .isEqualTo("no key in auth/jwks.json can verify algorithm ES512");
+                .isEqualTo("no key this service trusts can verify algorithm ES512");
     }
 
     @Test
