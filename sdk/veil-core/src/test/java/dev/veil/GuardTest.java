@@ -1437,7 +1437,7 @@ class GuardTest {
         released(g.predict(ask(globex, VALID)));
         released(g.predict(ask(globex, VALID)));
         denied(g.predict(ask(globex, VALID)), ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, "analysts");
-        // globex's svc spent its quota and reached rate high (blocked): acme's svc is another caller
+        // globex's svc spent its quota and three of the rate window's count: acme's svc is another caller
         released(g.predict(ask(acme, VALID)));
         released(g.predict(ask(acme, VALID)));
     }
