@@ -57,12 +57,14 @@ public interface Guard<I> extends AutoCloseable {
      * {@link IllegalStateException} once the Guard is closed. A listener that throws does not make
      * it throw: when it returns, the new bundle is in force.
      *
-     * <p>Rollback: when the bundle in force and the new one are both {@link PolicyBundle#signed()}
-     * and have the same name, a new revision that orders before the current one is refused with
-     * {@link PolicyLoadException} (an older signed release put back, say one in which a revoked key
-     * still worked). Revisions are compared in natural order: runs of digits as numbers, the rest
-     * character by character ({@code 2026-11-30.10} is newer than {@code 2026-11-30.2}, {@code v10}
-     * than {@code v9}). To roll back on purpose, sign the old content again with a newer revision.
+     * <p>Rollback: a {@link PolicyBundle#signed()} bundle whose revision orders before that of a
+     * signed bundle of the same name this Guard has had in force (built with or reloaded since) is
+     * refused with {@link PolicyLoadException}: an older signed release put back, say one in which
+     * a revoked key still worked. Only revisions of an ordered scheme are compared, digit runs as
+     * numbers: dates with an optional counter ({@code 2026-11-30.10} is newer than
+     * {@code 2026-11-30.9}) and dotted versions ({@code v10} is newer than {@code v9}); other
+     * revisions (a git commit id) are not. A new Guard starts with no history. To roll back on
+     * purpose, sign the old content again with a newer revision.
      */
     void reload(PolicyBundle bundle);
 

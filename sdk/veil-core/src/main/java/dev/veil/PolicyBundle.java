@@ -59,8 +59,9 @@ public final class PolicyBundle {
      *
      * <p>A valid signature says who made a bundle, not that it is the newest one they made: an
      * older signed revision put back in the directory verifies too. {@link Guard#reload} therefore
-     * refuses a signed bundle older than the signed one in force; give each release a revision that
-     * orders after the last (dates and counters, {@code 2026-11-30.2}, order as expected).
+     * refuses a signed bundle older than one the Guard has had in force; give each release a
+     * revision of an ordered scheme that orders after the last (a date and counter,
+     * {@code 2026-11-30.2}, or a version; see {@link Guard#reload}).
      *
      * @param bundle the bundle directory or {@code .tar.gz} file
      * @param trustedJwks a JSON file holding a JWK Set ({@code {"keys": [...]}}) or one JWK: RSA or EC

@@ -1408,12 +1408,12 @@ class GuardTest {
     }
 
     @Test
-    void aRateLimitedCallerReadsTheLimitAndHowLongARequestTakesToRefill() {
+    void aRateLimitedCallerReadsTheRulesLimit() {
         assertThat(dev.veil.internal.guard.DefaultGuard.rateLimited(new dev.veil.spi.RateLimit(5, 20)))
-                .isEqualTo("rate limit exceeded (5 per second, bursts of 20); slow down: one more request is allowed "
-                        + "every 200 ms");
+                .isEqualTo("rate limit exceeded; slow down and retry later (this access rule allows at most 5 per "
+                        + "second, bursts of 20; a monitoring throttle can allow less)");
         assertThat(dev.veil.internal.guard.DefaultGuard.rateLimited(new dev.veil.spi.RateLimit(0.001, 6)))
-                .endsWith("(0.001 per second, bursts of 6); slow down: one more request is allowed every 1000 s");
+                .contains("at most 0.001 per second, bursts of 6;");
         assertThat(dev.veil.internal.guard.DefaultGuard.rateLimited(null))
                 .isEqualTo("rate limit exceeded; slow down and retry later");
     }
@@ -1437,9 +1437,25 @@ class GuardTest {
         released(g.predict(ask(globex, VALID)));
         released(g.predict(ask(globex, VALID)));
         denied(g.predict(ask(globex, VALID)), ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, "analysts");
-        // globex's svc spent its quota and three of the rate window's count: acme's svc is another caller
+        // globex's svc spent its quota: acme's svc is another caller
         released(g.predict(ask(acme, VALID)));
         released(g.predict(ask(acme, VALID)));
+
+        // without a quota in the way, globex's svc reaches rate high and is blocked; acme's is not
+        ApiKeys.Issued acme2 = ApiKeys.issue("svc2", List.of("analyst"), "acme", Map.of(), null);
+        ApiKeys.Issued globex2 = ApiKeys.issue("svc2", List.of("analyst"), "globex", Map.of(), null);
+        Guard<double[]> h = guard(bundle().keys(acme2, globex2).set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, high: 3}
+                rules:
+                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
+                """));
+        released(h.predict(ask(globex2, VALID)));
+        released(h.predict(ask(globex2, VALID)));
+        denied(h.predict(ask(globex2, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+        denied(h.predict(ask(globex2, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
+        released(h.predict(ask(acme2, VALID)));
+        released(h.predict(ask(acme2, VALID)));
     }
 
     // ---------------------------------------------------------------- close

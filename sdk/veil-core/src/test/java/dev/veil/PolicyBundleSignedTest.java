@@ -203,14 +203,28 @@ class PolicyBundleSignedTest {
             assertThat(e).isNotNull();
             assertThat(e.errors()).singleElement().satisfies(err -> assertThat(err.message()).isEqualTo(
                     "revision '2026-11-30.8' of signed bundle 'guard-test' is older than the signed revision "
-                            + "'2026-11-30.10' in force: a rollback to an older signed release is refused (it may "
-                            + "restore a revoked key or a weaker rule); to roll back on purpose, sign the old content "
-                            + "again with a newer revision"));
+                            + "'2026-11-30.10' this Guard has had in force: a rollback to an older signed release is "
+                            + "refused (it may restore a revoked key or a weaker rule); to roll back on purpose, sign "
+                            + "the old content again with a newer revision"));
             assertThat(g.policy().revision()).isEqualTo("2026-11-30.10");
 
             g.reload(PolicyBundle.loadSigned(r10, trusted)); // the same revision again: fine
+            // an unsigned bundle in between does not reset what the Guard has had in force
+            g.reload(PolicyBundle.load(r10));
+            assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(r8, trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("is older than");
             g.reload(PolicyBundle.loadSigned(signedRevision("2026-12-01.1"), trusted));
             assertThat(g.policy().revision()).isEqualTo("2026-12-01.1");
+        }
+    }
+
+    @Test
+    void revisionsWithoutAnOrderAreNotCompared() throws Exception {
+        try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
+                .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(signedRevision("f1d2d2f9"), trusted))
+                .audit(AuditLog.jsonLines(tmp.resolve("audit.jsonl"))).build()) {
+            g.reload(PolicyBundle.loadSigned(signedRevision("0beec7b5"), trusted)); // git commit ids
+            assertThat(g.policy().revision()).isEqualTo("0beec7b5");
         }
     }
 }

@@ -71,8 +71,10 @@ final class MonitorCommand implements Runnable {
                         + "than that in the trace loses its history as in a live Guard; with --redis the time to "
                         + "live runs on the Redis server's clock instead, and a replay faster than the trace keeps "
                         + "such a history.",
-                "Output: one line per caller, in order of first appearance: {\"caller\": \"...\", \"queries\": N, "
-                        + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}} (I: 0-based index "
+                "Output: one line per caller (an id within its tenant), in order of first appearance: "
+                        + "{\"caller\": \"...\", \"queries\": N, "
+                        + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}}, with \"tenant\" "
+                        + "after the caller when the lines name one (I: 0-based index "
                         + "among the caller's queries of the first query for which a monitoring rule fired, on any "
                         + "signal or on that detector's), then 'callers: N, flagged: K'."
             },

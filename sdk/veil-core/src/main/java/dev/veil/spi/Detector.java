@@ -11,6 +11,10 @@ import dev.veil.Signal;
  * policy input under {@code signals.<name>}; the {@code monitoring} policy turns signals into
  * actions. {@link #afterPrediction} lets detectors that need the model's answer (confidence climb,
  * boundary probing) learn from it; it must not throw.
+ *
+ * <p>A caller is its id within its tenant: state kept per caller should be keyed by both
+ * ({@code query.caller().tenant()} and {@code id()}), as the built-in detectors, rate limits and
+ * budgets do, so that two tenants' callers of one id are not one caller.
  */
 public interface Detector {
     /**

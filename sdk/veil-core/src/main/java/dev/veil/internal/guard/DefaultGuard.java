@@ -116,6 +116,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(stateMemory, clock,
                 maxCallers), () -> new MemoryStateStore(stateMemory, clock, maxCallers), clock);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+        noteSigned(policy);
         this.audit = AuditWriters.open(auditLog);
     }
 
@@ -141,33 +142,50 @@ public final class DefaultGuard<I> implements Guard<I> {
         synchronized (reloadLock) {
             requireOpen();
             PolicyRuntime old = runtime;
-            refuseRollback(old.bundle(), bundle);
+            refuseRollback(bundle);
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
             runtime = next;
+            noteSigned(bundle);
             previous = old.bundle();
         }
         safely(() -> listener.onPolicyReloaded(previous, bundle));
     }
 
-    /** What a rate-limited caller reads: the limit that applies, and how long one request takes to refill. */
+    /**
+     * What a rate-limited caller reads: the rule's limit, and that a monitoring throttle may allow
+     * less (the store reports both as rate limited, and a throttle's rate is not the caller's to
+     * plan on).
+     */
     public static String rateLimited(dev.veil.spi.RateLimit limit) {
         if (limit == null) {
             return "rate limit exceeded; slow down and retry later";
         }
-        long refillMillis = (long) Math.ceil(1000 / limit.perSecond());
-        return "rate limit exceeded (" + java.math.BigDecimal.valueOf(limit.perSecond()).stripTrailingZeros()
-                .toPlainString() + " per second" + (limit.burst() > 0 ? ", bursts of " + limit.burst() : "")
-                + "); slow down: one more request is allowed every "
-                + (refillMillis < 10_000 ? refillMillis + " ms" : (refillMillis + 999) / 1000 + " s");
+        return "rate limit exceeded; slow down and retry later (this access rule allows at most "
+                + java.math.BigDecimal.valueOf(limit.perSecond()).stripTrailingZeros().toPlainString() + " per second"
+                + (limit.burst() > 0 ? ", bursts of " + limit.burst() : "") + "; a monitoring throttle can allow less)";
     }
 
-    /** A signed bundle older than the signed one in force (same name) is a rollback: refused. */
-    private static void refuseRollback(PolicyBundle current, PolicyBundle next) {
-        if (current.signed() && next.signed() && current.name().equals(next.name())
-                && Revisions.compare(next.revision(), current.revision()) < 0) {
+    /**
+     * The newest ordered revision of each signed bundle name this Guard has had in force (guarded
+     * by reloadLock): a rollback is judged against it, not only against the bundle in force, so
+     * that an unsigned bundle or one of another name in between does not open the way back.
+     */
+    private final Map<String, String> signedHighWater = new java.util.HashMap<>();
+
+    private void noteSigned(PolicyBundle b) {
+        if (b.signed() && Revisions.ordered(b.revision())) {
+            signedHighWater.merge(b.name(), b.revision(), (a, n) -> Revisions.compare(n, a) > 0 ? n : a);
+        }
+    }
+
+    /** A signed bundle whose ordered revision comes before one this Guard has had in force: refused. */
+    private void refuseRollback(PolicyBundle next) {
+        String high = signedHighWater.get(next.name());
+        if (next.signed() && high != null && Revisions.ordered(next.revision())
+                && Revisions.compare(next.revision(), high) < 0) {
             throw PolicyLoadException.of(".manifest", "revision '" + next.revision() + "' of signed bundle '"
-                    + next.name() + "' is older than the signed revision '" + current.revision() + "' in force: a "
-                    + "rollback to an older signed release is refused (it may restore a revoked key or a weaker "
+                    + next.name() + "' is older than the signed revision '" + high + "' this Guard has had in force: "
+                    + "a rollback to an older signed release is refused (it may restore a revoked key or a weaker "
                     + "rule); to roll back on purpose, sign the old content again with a newer revision");
         }
     }

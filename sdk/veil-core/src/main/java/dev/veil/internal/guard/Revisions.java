@@ -7,7 +7,21 @@ package dev.veil.internal.guard;
  * first. So {@code 2026-11-30.2 < 2026-11-30.10 < 2026-12-01.1} and {@code v9 < v10}.
  */
 final class Revisions {
+    /**
+     * Revisions whose order means "newer": a dotted version whose first number has at most six
+     * digits ({@code 3}, {@code v1.4.10}), or a date with an optional counter ({@code 2026-11-30},
+     * {@code 2026-11-30.2}, {@code 20261130-1}). A git commit id or any other name has no order, and
+     * no rollback can be told from it.
+     */
+    private static final java.util.regex.Pattern ORDERED = java.util.regex.Pattern.compile(
+            "v?[0-9]{1,6}(\\.[0-9]+)*|[0-9]{4}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])([.\\-_][0-9]+)*");
+
     private Revisions() {}
+
+    /** Whether a revision is of a scheme whose order means newer (see {@link #ORDERED}). */
+    static boolean ordered(String revision) {
+        return ORDERED.matcher(revision).matches();
+    }
 
     static int compare(String a, String b) {
         int i = 0;

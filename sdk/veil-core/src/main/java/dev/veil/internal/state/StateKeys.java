@@ -9,7 +9,7 @@ import dev.veil.Caller;
  * <p>A caller is its id within its tenant: two tenants' callers of the same id (an API key
  * {@code svc-batch} of tenant acme, a token whose subject is {@code svc-batch} in tenant globex)
  * must not share a quota, nor block each other. The key is the id alone for a caller without a
- * tenant (the common single-tenant case, and the keys of earlier versions), and
+ * tenant (the common single-tenant case), and
  * {@code t<length of tenant>:<tenant>:<id>} for one with a tenant. The mapping is one to one: an id
  * without a tenant that looks like that form ({@code t<digits>:...}) is written
  * {@code t0::<id>}.
@@ -19,8 +19,11 @@ public final class StateKeys {
 
     /** The caller's state key. */
     public static String of(Caller c) {
-        String tenant = c.tenant();
-        String id = c.id();
+        return of(c.id(), c.tenant());
+    }
+
+    /** The state key of the caller {@code id} of {@code tenant} ({@code ""}: none). */
+    public static String of(String id, String tenant) {
         if (tenant.isEmpty()) {
             return looksTenanted(id) ? "t0::" + id : id;
         }

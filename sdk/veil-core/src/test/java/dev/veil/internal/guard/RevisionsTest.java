@@ -22,6 +22,16 @@ class RevisionsTest {
         }
     }
 
+    @Test
+    void onlyDatesAndVersionsHaveAnOrder() {
+        for (String r : List.of("2026-11-30", "2026-11-30.2", "20261130-1", "3", "v1.4.10", "v10", "123456")) {
+            assertThat(Revisions.ordered(r)).as(r).isTrue();
+        }
+        for (String r : List.of("", "f1d2d2f9", "0beec7b5", "12345678", "r7", "2026-13-01", "release", "v1.x")) {
+            assertThat(Revisions.ordered(r)).as(r).isFalse();
+        }
+    }
+
     private static Gen<String> revisions() {
         Gen<String> piece = integers().between(0, 6).map(i -> List.of("0", "1", "9", "10", "a", ".", "007").get(i));
         return piece.zip(piece, piece, (a, b, c) -> a + b + c);

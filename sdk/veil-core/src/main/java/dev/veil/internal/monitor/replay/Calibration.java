@@ -261,7 +261,7 @@ public final class Calibration {
         if (step.refusal() != null) {
             return; // a caller counts once a query of it reached the detectors (nothing else can alarm for it)
         }
-        double[] ext = extremes.computeIfAbsent(q.caller(), k -> {
+        double[] ext = extremes.computeIfAbsent(dev.veil.internal.state.StateKeys.of(q.caller(), q.tenant()), k -> {
             double[] a = new double[probes.size()];
             Arrays.fill(a, Double.NaN);
             return a;

@@ -9,15 +9,19 @@ import java.util.Objects;
  * What a replay found for one caller.
  *
  * @param caller the caller's id
+ * @param tenant the caller's tenant ({@code ""} when the trace names none): callers of one id in
+ *     two tenants are two callers
  * @param queries the trace lines of this caller
  * @param firstAlarm the 0-based index, among this caller's queries, of the first query for which a
  *     monitoring rule fired (any action), or {@code null} when none did
  * @param detectors for every configured detector, in the policy's order, the index of the first
  *     query for which a rule fired on that detector's signal, or {@code null}
  */
-public record CallerResult(String caller, int queries, Integer firstAlarm, Map<String, Integer> detectors) {
+public record CallerResult(String caller, String tenant, int queries, Integer firstAlarm,
+        Map<String, Integer> detectors) {
     public CallerResult {
         Objects.requireNonNull(caller, "caller");
+        Objects.requireNonNull(tenant, "tenant");
         detectors = Collections.unmodifiableMap(new LinkedHashMap<>(detectors));
     }
 
@@ -28,12 +32,17 @@ public record CallerResult(String caller, int queries, Integer firstAlarm, Map<S
 
     /**
      * The result as one JSON line, exactly
-     * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}}.
+     * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}},
+     * with {@code "tenant": "..."} after the caller when the caller has a tenant.
      */
     public String toJson() {
         StringBuilder b = new StringBuilder(64 + 24 * detectors.size());
         b.append("{\"caller\": ");
         quote(b, caller);
+        if (!tenant.isEmpty()) {
+            b.append(", \"tenant\": ");
+            quote(b, tenant);
+        }
         b.append(", \"queries\": ").append(queries);
         b.append(", \"first_alarm\": ").append(firstAlarm == null ? "null" : firstAlarm.toString());
         b.append(", \"detectors\": {");

@@ -223,7 +223,9 @@ public final class MonitorReplay {
         lastTimeMillis = q.timeMillis();
         clock.set(q.timeMillis());
         queries++;
-        CallerState cs = callers.computeIfAbsent(q.caller(), k -> new CallerState(detectors.length));
+        // one result per caller within its tenant, as the state is kept
+        CallerState cs = callers.computeIfAbsent(StateKeys.of(q.caller(), q.tenant()),
+                k -> new CallerState(q.caller(), q.tenant(), detectors.length));
         int index = cs.queries++;
         long now = q.timeMillis();
         boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty() || !q.attributes().isEmpty();
@@ -371,12 +373,12 @@ public final class MonitorReplay {
     /** Every caller's result, in order of first appearance in the trace. */
     public List<CallerResult> results() {
         List<CallerResult> out = new ArrayList<>(callers.size());
-        callers.forEach((id, cs) -> {
+        callers.forEach((key, cs) -> {
             Map<String, Integer> d = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) {
                 d.put(names.get(i), cs.firstByDetector[i] < 0 ? null : cs.firstByDetector[i]);
             }
-            out.add(new CallerResult(id, cs.queries, cs.firstAlarm < 0 ? null : cs.firstAlarm, d));
+            out.add(new CallerResult(cs.id, cs.tenant, cs.queries, cs.firstAlarm < 0 ? null : cs.firstAlarm, d));
         });
         return out;
     }
@@ -436,11 +438,15 @@ public final class MonitorReplay {
     }
 
     private static final class CallerState {
+        final String id;
+        final String tenant;
         int queries;
         int firstAlarm = -1;
         final int[] firstByDetector;
 
-        CallerState(int detectors) {
+        CallerState(String id, String tenant, int detectors) {
+            this.id = id;
+            this.tenant = tenant;
             firstByDetector = new int[detectors];
             java.util.Arrays.fill(firstByDetector, -1);
         }

@@ -51,6 +51,7 @@ class GuardEquivalenceTest {
         List<Alert> alerts = new ArrayList<>();
         List<String> names = new ArrayList<>(b.policy().settings().detectors().keySet());
         Map<String, int[]> perCaller = new LinkedHashMap<>(); // queries, first alarm, first per detector...
+        Map<String, String> tenants = new LinkedHashMap<>(); // the tenant each caller's lines name (one key each)
         try (Guard<TraceQuery> g = Guard.builder(model).policy(b).audit(AuditLog.jsonLines(audit)).clock(clock)
                 .listener(new GuardListener() {
                     @Override
@@ -62,6 +63,7 @@ class GuardEquivalenceTest {
                 clock.set(q.timeMillis());
                 alerts.clear();
                 g.predict(Request.of(Credentials.apiKey(keys.get(q.caller())), q));
+                tenants.put(q.caller(), q.tenant());
                 int[] s = perCaller.computeIfAbsent(q.caller(), k -> {
                     int[] a = new int[2 + names.size()];
                     java.util.Arrays.fill(a, -1);
@@ -82,7 +84,7 @@ class GuardEquivalenceTest {
             for (int i = 0; i < names.size(); i++) {
                 d.put(names.get(i), s[2 + i] < 0 ? null : s[2 + i]);
             }
-            out.add(new CallerResult(caller, s[0], s[1] < 0 ? null : s[1], d).toJson());
+            out.add(new CallerResult(caller, tenants.get(caller), s[0], s[1] < 0 ? null : s[1], d).toJson());
         });
         return out;
     }

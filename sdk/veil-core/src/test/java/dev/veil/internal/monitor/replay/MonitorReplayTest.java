@@ -220,15 +220,37 @@ class MonitorReplayTest {
                 "{\"caller\": \"c\", \"ts_ms\": 3000, \"features\": [0, 0, 0], \"tenant\": \"t2\"}",
                 "{\"caller\": \"d\", \"ts_ms\": 4000, \"features\": [0, 0, 0], \"tenant\": \"t1\"}");
         assertThat(run(b, trace)).containsExactly(
-                "{\"caller\": \"a\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
-                        + "\"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"b\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
-                        + "\"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"c\", \"queries\": 1, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
-                        + "\"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"d\", \"queries\": 1, \"first_alarm\": 0, \"detectors\": {\"rate\": null, "
-                        + "\"boundary\": null, \"team\": 0}}",
+                "{\"caller\": \"a\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
+                "{\"caller\": \"b\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
+                "{\"caller\": \"c\", \"tenant\": \"t2\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
+                "{\"caller\": \"d\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": 0, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": 0}}",
                 "callers: 4, flagged: 1");
+    }
+
+    /** Callers of one id in two tenants are two callers, in their state and in the results. */
+    @Test
+    void oneIdInTwoTenantsIsTwoCallers() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        List<String> trace = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            trace.add("{\"caller\": \"svc\", \"ts_ms\": " + (T + i) + ", \"features\": [0.1, 0.2, 0.3], "
+                    + "\"tenant\": \"globex\"}");
+        }
+        for (int i = 0; i < 5; i++) {
+            trace.add("{\"caller\": \"svc\", \"ts_ms\": " + (T + 10 + 1000L * i) + ", \"features\": [0.1, 0.2, 0.3], "
+                    + "\"tenant\": \"acme\"}");
+        }
+        // rate medium (5 in the window) alerts acme's svc at its own fifth query; globex's 3 do not count
+        assertThat(run(b, trace)).containsExactly(
+                "{\"caller\": \"svc\", \"tenant\": \"globex\", \"queries\": 3, \"first_alarm\": null, "
+                        + "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}}",
+                "{\"caller\": \"svc\", \"tenant\": \"acme\", \"queries\": 5, \"first_alarm\": 4, "
+                        + "\"detectors\": {\"rate\": 4, \"boundary\": null, \"everyone\": null}}",
+                "callers: 2, flagged: 1");
     }
 
     @Test
