@@ -224,6 +224,27 @@ public final class ReleaseTransformer {
         return new ReleasedPrediction(labels.get(lead), List.of(out), OptionalDouble.empty(), applied);
     }
 
+    private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
+    /** Whether the warning below was logged (once per transformer, one per Guard: it is a policy's mistake). */
+    private final java.util.concurrent.atomic.AtomicBoolean warnedSensitivity =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * A regression noised with the sensitivity a probability vector defaults to (2 for Laplace, √2
+     * for Gaussian) is most likely a policy that did not set {@code noise.sensitivity}: its epsilon
+     * then covers moves of the value of that size only. Logged, not refused: an explicit 2 cannot be
+     * told from the default.
+     */
+    private void warnIfClassificationSensitivity(Noise noise) {
+        double dflt = noise.mechanism() == Noise.Mechanism.LAPLACE ? 2.0 : Math.sqrt(2.0);
+        if (noise.sensitivity() == dflt && warnedSensitivity.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "a regression is released with " + noise.id() + " noise of "
+                    + "sensitivity " + noise.sensitivity() + ", the default for a vector of probabilities: its epsilon "
+                    + "covers moves of the value of that size only; set output noise.sensitivity to how far one "
+                    + "training record can move the model's value (docs/policy-reference.md, output)");
+        }
+    }
+
     private ReleasedPrediction regression(double value, ReleaseSpec spec, RandomGenerator rng) {
         if (!Double.isFinite(value)) {
             throw new IllegalArgumentException("regression value must be finite, was " + value);
@@ -231,6 +252,7 @@ public final class ReleaseTransformer {
         double v = value;
         Noise noise = spec.noise();
         if (noise != null) {
+            warnIfClassificationSensitivity(noise);
             v = noisy(v, noise, rng);
             if (!Double.isFinite(v)) {
                 throw new IllegalArgumentException("noised regression value is not finite (value too large for the"
