@@ -200,13 +200,19 @@ final class AuditFile implements Sink {
         }
         if (!named) {
             Path now = currentName();
-            WriterThread.LOG.log(System.Logger.Level.WARNING, "audit log " + file + " was renamed"
-                    + (now == null ? " (its new name could not be read)" : " to " + now) + " while open; the Guard "
-                    + "goes on writing there. A Guard writes to one file for its whole life: rotate by closing "
-                    + "the Guard and building a new one");
+            if (now != null || !nameLost) { // a name that cannot be read is reported once, not every batch
+                WriterThread.LOG.log(System.Logger.Level.WARNING, "audit log " + file + " was renamed"
+                        + (now == null ? " (its new name could not be read)" : " to " + now) + " while open; the "
+                        + "Guard goes on writing there. A Guard writes to one file for its whole life: rotate by "
+                        + "closing the Guard and building a new one");
+            }
+            nameLost = now == null;
             seenAs = now == null ? seenAs : now;
         }
     }
+
+    /** Whether the open file's current name could not be read (already reported). */
+    private boolean nameLost;
 
     /** The open file's link count through a descriptor; -1 when the descriptor no longer shows this file. */
     private long links(Path fd) {
