@@ -60,11 +60,13 @@ public interface Guard<I> extends AutoCloseable {
      * <p>Rollback: a {@link PolicyBundle#signed()} bundle whose revision orders before that of a
      * signed bundle of the same name this Guard has had in force (built with or reloaded since) is
      * refused with {@link PolicyLoadException}: an older signed release put back, say one in which
-     * a revoked key still worked. Only revisions of an ordered scheme are compared, digit runs as
-     * numbers: dates with an optional counter ({@code 2026-11-30.10} is newer than
-     * {@code 2026-11-30.9}) and dotted versions ({@code v10} is newer than {@code v9}); other
-     * revisions (a git commit id) are not. A new Guard starts with no history. To roll back on
-     * purpose, sign the old content again with a newer revision.
+     * a revoked key still worked. Revisions are read as numbers and words, separators aside (dates
+     * in any spelling, {@code 2026-11-30.10} newer than {@code 2026-11-30.9} and than
+     * {@code 20261130-1}; versions, {@code v1.4.10} newer than {@code v1.4.9-hotfix} and than
+     * {@code 1.4.10-rc1}; timestamps). A commit id, a revision without a number, or two revisions of
+     * different schemes have no order and are not compared (a signed bundle whose revision has no
+     * order is logged). A new Guard starts with no history. To roll back on purpose, sign the old
+     * content again with a newer revision.
      */
     void reload(PolicyBundle bundle);
 

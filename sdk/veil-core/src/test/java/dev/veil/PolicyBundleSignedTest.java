@@ -215,6 +215,9 @@ class PolicyBundleSignedTest {
                     .isInstanceOf(PolicyLoadException.class).hasMessageContaining("is older than");
             g.reload(PolicyBundle.loadSigned(signedRevision("2026-12-01.1"), trusted));
             assertThat(g.policy().revision()).isEqualTo("2026-12-01.1");
+            // another spelling of an older date is older too
+            assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(signedRevision("20261130-1"), trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("is older than");
         }
     }
 

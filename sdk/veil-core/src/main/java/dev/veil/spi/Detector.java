@@ -14,7 +14,9 @@ import dev.veil.Signal;
  *
  * <p>A caller is its id within its tenant: state kept per caller should be keyed by both
  * ({@code query.caller().tenant()} and {@code id()}), as the built-in detectors, rate limits and
- * budgets do, so that two tenants' callers of one id are not one caller.
+ * budgets do, so that two tenants' callers of one id are not one caller. Use a key that keeps the
+ * two apart, such as {@code List.of(tenant, id)}: a plain {@code tenant + ":" + id} makes tenant
+ * {@code a:b} with id {@code c} the same as tenant {@code a} with id {@code b:c}.
  */
 public interface Detector {
     /**

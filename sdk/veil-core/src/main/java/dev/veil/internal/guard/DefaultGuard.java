@@ -174,15 +174,23 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     private void noteSigned(PolicyBundle b) {
         if (b.signed() && Revisions.ordered(b.revision())) {
-            signedHighWater.merge(b.name(), b.revision(), (a, n) -> Revisions.compare(n, a) > 0 ? n : a);
+            // a revision of another scheme than the mark (no order between them) becomes the mark
+            signedHighWater.merge(b.name(), b.revision(), (a, n) -> {
+                Integer c = Revisions.compare(n, a);
+                return c == null || c > 0 ? n : a;
+            });
+        } else if (b.signed()) {
+            LOG.log(System.Logger.Level.WARNING, "signed bundle '" + b.name() + "' has revision '" + b.revision()
+                    + "', which has no order (a commit id, or no number): a rollback to an older signed release of "
+                    + "it cannot be told; give signed releases a date or version revision (2026-11-30.2, v1.4.10)");
         }
     }
 
     /** A signed bundle whose ordered revision comes before one this Guard has had in force: refused. */
     private void refuseRollback(PolicyBundle next) {
         String high = signedHighWater.get(next.name());
-        if (next.signed() && high != null && Revisions.ordered(next.revision())
-                && Revisions.compare(next.revision(), high) < 0) {
+        Integer order = high == null || !next.signed() ? null : Revisions.compare(next.revision(), high);
+        if (order != null && order < 0) {
             throw PolicyLoadException.of(".manifest", "revision '" + next.revision() + "' of signed bundle '"
                     + next.name() + "' is older than the signed revision '" + high + "' this Guard has had in force: "
                     + "a rollback to an older signed release is refused (it may restore a revoked key or a weaker "

@@ -1,80 +1,116 @@
 package dev.veil.internal.guard;
 
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
 /**
- * Orders bundle revisions naturally: each revision is cut into runs of ASCII digits and runs of other
- * characters; digit runs compare as numbers (of any length, leading zeros ignored, then the shorter
- * run first), other runs character by character; a revision that is a prefix of another comes
- * first. So {@code 2026-11-30.2 < 2026-11-30.10 < 2026-12-01.1} and {@code v9 < v10}.
+ * Orders bundle revisions, where they can be ordered. A revision is read as a list of tokens:
+ * numbers (runs of ASCII digits; an eight-digit run that is a valid date {@code yyyymmdd} counts
+ * as three numbers, so {@code 20261130} and {@code 2026-11-30} read alike) and words (runs of
+ * letters, compared without case); separators ({@code . - _ : T /} and the like) only separate,
+ * and a leading {@code v} before a digit is dropped. Two revisions compare token by token: numbers
+ * as numbers, words as text. Where one has a number and the other a word at the first difference,
+ * they are of different schemes and have no order. When one is the other plus more tokens, the
+ * longer is newer ({@code 2026-11-30.1} after {@code 2026-11-30}), unless its next token is a word
+ * (a pre-release: {@code 1.4.10-rc1} before {@code 1.4.10}). A revision that looks like a commit
+ * id (7 to 40 hexadecimal digits with a letter among them) or has no number has no order.
  */
 final class Revisions {
-    /**
-     * Revisions whose order means "newer": a dotted version whose first number has at most six
-     * digits ({@code 3}, {@code v1.4.10}), or a date with an optional counter ({@code 2026-11-30},
-     * {@code 2026-11-30.2}, {@code 20261130-1}). A git commit id or any other name has no order, and
-     * no rollback can be told from it.
-     */
-    private static final java.util.regex.Pattern ORDERED = java.util.regex.Pattern.compile(
-            "v?[0-9]{1,6}(\\.[0-9]+)*|[0-9]{4}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01])([.\\-_][0-9]+)*");
+    private static final Pattern COMMIT_ID = Pattern.compile("(?i)[0-9a-f]{7,40}");
 
     private Revisions() {}
 
-    /** Whether a revision is of a scheme whose order means newer (see {@link #ORDERED}). */
-    static boolean ordered(String revision) {
-        return ORDERED.matcher(revision).matches();
-    }
-
-    static int compare(String a, String b) {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            boolean da = isDigit(a.charAt(i));
-            boolean db = isDigit(b.charAt(j));
-            if (da && db) {
-                int ei = run(a, i);
-                int ej = run(b, j);
-                int si = skipZeros(a, i, ei);
-                int sj = skipZeros(b, j, ej);
-                int c = Integer.compare(ei - si, ej - sj); // more significant digits: larger
-                if (c == 0) {
-                    c = a.substring(si, ei).compareTo(b.substring(sj, ej));
-                }
-                if (c == 0) {
-                    c = Integer.compare(ei - i, ej - j); // 007 after 7: fewer leading zeros first
-                }
+    /**
+     * The order of two revisions: negative when {@code a} is older, positive when newer, 0 when
+     * they read alike, null when they cannot be ordered (a commit id, no number, different schemes).
+     */
+    static Integer compare(String a, String b) {
+        List<Object> ta = tokens(a);
+        List<Object> tb = tokens(b);
+        if (ta == null || tb == null) {
+            return null;
+        }
+        int n = Math.min(ta.size(), tb.size());
+        for (int i = 0; i < n; i++) {
+            Object x = ta.get(i);
+            Object y = tb.get(i);
+            if (x instanceof BigInteger bx && y instanceof BigInteger by) {
+                int c = bx.compareTo(by);
                 if (c != 0) {
                     return c;
                 }
-                i = ei;
-                j = ej;
+            } else if (x instanceof String sx && y instanceof String sy) {
+                int c = sx.compareTo(sy);
+                if (c != 0) {
+                    return c;
+                }
             } else {
-                int c = Character.compare(a.charAt(i), b.charAt(j));
-                if (c != 0) {
-                    return c;
-                }
-                i++;
-                j++;
+                return null;
             }
         }
-        return Integer.compare(a.length() - i, b.length() - j);
+        if (ta.size() == tb.size()) {
+            return 0;
+        }
+        boolean aLonger = ta.size() > tb.size();
+        Object next = aLonger ? ta.get(n) : tb.get(n);
+        int longerIsNewer = next instanceof String ? -1 : 1; // a word next: a pre-release of the shorter
+        return aLonger ? longerIsNewer : -longerIsNewer;
+    }
+
+    /** Whether a revision can be ordered at all (a number in it, not a commit id). */
+    static boolean ordered(String revision) {
+        return tokens(revision) != null;
+    }
+
+    private static List<Object> tokens(String revision) {
+        if (COMMIT_ID.matcher(revision).matches() && revision.chars().anyMatch(Character::isLetter)) {
+            return null;
+        }
+        String r = revision.length() > 1 && (revision.charAt(0) == 'v' || revision.charAt(0) == 'V')
+                && isDigit(revision.charAt(1)) ? revision.substring(1) : revision;
+        List<Object> out = new ArrayList<>();
+        boolean number = false;
+        int i = 0;
+        while (i < r.length()) {
+            char c = r.charAt(i);
+            int j = i;
+            if (isDigit(c)) {
+                while (j < r.length() && isDigit(r.charAt(j))) {
+                    j++;
+                }
+                addNumber(r.substring(i, j), out);
+                number = true;
+            } else if (Character.isLetter(c)) {
+                while (j < r.length() && Character.isLetter(r.charAt(j)) && !isDigit(r.charAt(j))) {
+                    j++;
+                }
+                out.add(r.substring(i, j).toLowerCase(Locale.ROOT));
+            } else {
+                j = i + 1;
+            }
+            i = j;
+        }
+        return number ? out : null;
+    }
+
+    private static void addNumber(String digits, List<Object> out) {
+        if (digits.length() == 8) {
+            int month = Integer.parseInt(digits.substring(4, 6));
+            int day = Integer.parseInt(digits.substring(6, 8));
+            if (month >= 1 && month <= 12 && day >= 1 && day <= 31) {
+                out.add(new BigInteger(digits.substring(0, 4)));
+                out.add(BigInteger.valueOf(month));
+                out.add(BigInteger.valueOf(day));
+                return;
+            }
+        }
+        out.add(new BigInteger(digits));
     }
 
     private static boolean isDigit(char c) {
         return c >= '0' && c <= '9';
-    }
-
-    private static int run(String s, int from) {
-        int k = from;
-        while (k < s.length() && isDigit(s.charAt(k))) {
-            k++;
-        }
-        return k;
-    }
-
-    private static int skipZeros(String s, int from, int end) {
-        int k = from;
-        while (k < end - 1 && s.charAt(k) == '0') {
-            k++;
-        }
-        return k;
     }
 }

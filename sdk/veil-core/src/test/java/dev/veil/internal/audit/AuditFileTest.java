@@ -242,15 +242,40 @@ class AuditFileTest {
     void aLogWhoseNameIsRemovedWhileAHardLinkKeepsItGoesOnWritingThere() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         Path kept = dir.resolve("kept.jsonl");
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.veil.audit");
+        java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
         try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
             w.append(AuditFixtures.denial("before"));
             Files.createLink(kept, file);
             Files.delete(file);
-            w.append(AuditFixtures.denial("after-unlink"));
+            for (int i = 0; i < 5; i++) {
+                w.append(AuditFixtures.denial("after-unlink-" + i));
+            }
+        } finally {
+            log.removeHandler(h);
         }
         AuditVerification v = AuditLog.verify(kept);
         assertThat(v.ok()).as(v.message()).isTrue();
-        assertThat(v.records()).isEqualTo(2);
+        assertThat(v.records()).isEqualTo(6);
+        assertThat(warnings).as("one warning, not one per batch").singleElement().asString()
+                .contains("was renamed (its new name could not be read) while open");
     }
 
     @Test
