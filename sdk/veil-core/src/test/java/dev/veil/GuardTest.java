@@ -1038,6 +1038,43 @@ class GuardTest {
         assertThat(audited(g, 3).get(2).get("rules")).asList().contains("output:budget_exhausted");
     }
 
+    /**
+     * Noise chosen by the raw margin: once the caller's budget is spent, every release to it is
+     * degraded, not only the noisy rule's, or plain answers far from the boundary and label-only
+     * answers near it would tell the caller, for free, on which side of the margin each input lies.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"degrade", "deny"})
+    void onceTheBudgetIsSpentEveryReleaseToTheCallerIsTreatedAsUnpayable(String onExhausted) {
+        Model<double[]> byFirst = Model.ofVector(INFO_A, x -> x[0] > 50
+                ? Prediction.classification(GuardFixtures.LABELS, new double[] {0.8, 0.1, 0.1})    // margin 0.7
+                : Prediction.classification(GuardFixtures.LABELS, new double[] {0.45, 0.4, 0.15})); // margin 0.05
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: %s}
+                """.formatted(onExhausted)), byFirst, b -> { });
+        double[] near = {1, 2, 3};
+        double[] far = {90, 2, 3};
+        assertThat(released(g.predict(ask(ALICE, far))).prediction().scores()).hasSize(2); // plain, uncharged
+        released(g.predict(ask(ALICE, near)));
+        released(g.predict(ask(ALICE, near))); // the budget of 2 is spent
+        Response third = g.predict(ask(ALICE, near));
+        Response farAfter = g.predict(ask(ALICE, far));
+        if (onExhausted.equals("deny")) {
+            denied(third, ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+            denied(farAfter, ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        } else {
+            assertThat(released(third).prediction().scores()).isEmpty();
+            Response.Released r = released(farAfter);
+            assertThat(r.degraded()).isTrue();
+            assertThat(r.prediction().scores()).as("the far input gets what the near one gets").isEmpty();
+        }
+        assertThat(released(g.predict(ask(ERIN, far))).prediction().scores()).as("other callers are not affected")
+                .hasSize(2);
+    }
+
     @Test
     void aRegressionWhoseBudgetIsSpentIsRefusedEvenUnderDegrade() {
         Model<double[]> price = Model.ofVector(INFO_A, x -> Prediction.regression(0.7349));

@@ -428,6 +428,11 @@ public final class DefaultGuard<I> implements Guard<I> {
         String stateKey = StateKeys.of(x.caller); // a caller is its id within its tenant
         ops.add(new StateOp.BlockedUntil(stateKey, x.nowMillis));
         ops.add(new StateOp.Acquire(stateKey, ad.rateLimit(), ad.dailyQuota(), x.nowMillis));
+        int spentAt = -1;
+        if (settings.privacy() != null) { // whether this caller's budget was found spent this period
+            spentAt = ops.size();
+            ops.add(new StateOp.ListRead(BUDGET_SPENT + stateKey));
+        }
         Object[] results;
         try {
             x.stage = Stage.OBSERVE;
@@ -463,6 +468,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         if (results != null) {
             x.stage = Stage.ACCESS;
+            if (spentAt >= 0) {
+                x.budgetSpentUntil = spentUntil(results[spentAt]);
+            }
             long blockedUntil = (Long) results[0];
             if (blockedUntil > x.nowMillis) {
                 x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "monitoring", "blocked by monitoring until "
@@ -649,21 +657,31 @@ public final class DefaultGuard<I> implements Guard<I> {
                 spec = od.release();
             }
             String spent = null; // why the budget could not pay, when it could not
-            if (spec.noise() != null) {
+            if (x.budgetSpentUntil > x.nowMillis) {
+                // Spent earlier this period: every release to this caller is treated as unpayable, not
+                // only the noisy ones, or the form of the answer (plain here, refused or degraded there)
+                // would keep telling, for free, which rule the raw prediction chose.
+                spent = budgetMessage(StateOp.Budget.CALLER_EXHAUSTED);
+            } else if (spec.noise() != null) {
                 StateOp.Budget charge = charge(settings, x, spec);
                 if (charge != StateOp.Budget.GRANTED) {
                     String unpayable = settings.privacy().unpayable(spec.noise());
                     spent = unpayable != null ? "this release can never be charged: " + unpayable
                             : budgetMessage(charge);
-                    if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
-                        x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", spent));
-                        x.outcome(Stage.OUTPUT, StageOutcome.DENY);
-                        return;
+                    if (charge == StateOp.Budget.CALLER_EXHAUSTED && unpayable == null) {
+                        markSpent(settings, x);
                     }
-                    x.degraded = true;
-                    x.rules.add("output:budget_exhausted");
-                    spec = settings.degradedRelease().noise() == null ? settings.degradedRelease() : ReleaseSpec.LABEL_ONLY;
                 }
+            }
+            if (spent != null) {
+                if (settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
+                    x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy", spent));
+                    x.outcome(Stage.OUTPUT, StageOutcome.DENY);
+                    return;
+                }
+                x.degraded = true;
+                x.rules.add("output:budget_exhausted");
+                spec = settings.degradedRelease().noise() == null ? settings.degradedRelease() : ReleaseSpec.LABEL_ONLY;
             }
             // Under a privacy budget a regression is never released without its noise: it has no label
             // to fall back on, and its degraded form is its value, rounded. One rule for every degraded
@@ -687,6 +705,41 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.degraded = true;
             x.release(labelOnly(raw));
             x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
+        }
+    }
+
+    /** The state list that marks a caller's privacy budget spent for the period: one entry, the period's end. */
+    private static final String BUDGET_SPENT = "budget-spent:";
+
+    /** The latest end among a spent-budget list's entries (8-byte big-endian millis), 0 when none. */
+    private static long spentUntil(Object list) {
+        long until = 0;
+        if (list instanceof List<?> entries) {
+            for (Object e : entries) {
+                if (e instanceof byte[] b && b.length == Long.BYTES) {
+                    until = Math.max(until, java.nio.ByteBuffer.wrap(b).getLong());
+                }
+            }
+        }
+        return until;
+    }
+
+    /**
+     * Marks the caller's budget spent until its period ends (budgets that never renew: for good),
+     * so that later releases to it are treated as unpayable whatever their form. Not waited for;
+     * lost with the store, the ledger itself still refuses every charge.
+     */
+    private void markSpent(GuardSettings settings, Exchange x) {
+        long period = settings.privacy().periodSeconds() * 1000L;
+        long end = period == 0 ? Long.MAX_VALUE : (Math.floorDiv(x.nowMillis, period) + 1) * period;
+        long ttl = period == 0 ? 400L * 86_400_000L : Math.max(1, end - x.nowMillis);
+        byte[] value = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(end).array();
+        try {
+            state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + StateKeys.of(x.caller),
+                    value, 1, ttl));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not mark the privacy budget of decision " + x.id + "'s caller "
+                    + "spent", e);
         }
     }
 
@@ -896,6 +949,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         PolicyInput input;
         PredictionSummary summary;
         boolean degraded;
+        /** Until when the caller's privacy budget is known spent (0: not known spent). */
+        long budgetSpentUntil;
         final StageOutcome[] outcomes = new StageOutcome[AuditRecord.STAGE_COUNT];
         final List<String> rules = new ArrayList<>(6);
         List<Alert> alerts;
