@@ -347,6 +347,18 @@ class CalibrationTest {
     }
 
     @Test
+    void oneIdInTwoTenantsIsTwoBenignCallers() {
+        Calibration c = start(POLICY, 0.5); // 1 / 0.5: at least two callers
+        for (String tenant : List.of("t1", "t2")) {
+            for (int i = 0; i < 3; i++) {
+                c.accept(new TraceQuery(i + 1, "svc", tenant, List.of(), Map.of(), 1000L * i, List.of(),
+                        ReplayFixtures.X, null, ReplayFixtures.UNSURE));
+            }
+        }
+        assertThat(c.finish().callers()).isEqualTo(2);
+    }
+
+    @Test
     void aDetectorNoBenignCallerGotAScoreFromHasNoEntryInTheData() {
         // boundary needs 3 answers; every caller sends 2: its thresholds could only be guesses that
         // alarm for every caller who does get a score (a reviewer found them written anyway)
