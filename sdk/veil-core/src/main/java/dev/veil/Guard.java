@@ -62,10 +62,13 @@ public interface Guard<I> extends AutoCloseable {
      * refused with {@link PolicyLoadException}: an older signed release put back, say one in which
      * a revoked key still worked. Revisions are read as numbers and words, separators aside (dates
      * in any spelling, {@code 2026-11-30.10} newer than {@code 2026-11-30.9} and than
-     * {@code 20261130-1}; versions, {@code v1.4.10} newer than {@code v1.4.9-hotfix} and than
-     * {@code 1.4.10-rc1}; timestamps). A commit id, a revision without a number, or two revisions of
-     * different schemes have no order and are not compared (a signed bundle whose revision has no
-     * order is logged). A new Guard starts with no history. To roll back on purpose, sign the old
+     * {@code 20261130-1}; versions, {@code v1.4.10} newer than {@code v1.4.9} and than the
+     * pre-release {@code 1.4.10-rc1}; build metadata after {@code +} ignored). A commit id (also one
+     * of 7 or more digits alone that do not start with a date), a revision without a number, a word
+     * that is not a pre-release ({@code 1.4.9-hotfix} against {@code 1.4.9}), or two revisions of
+     * different schemes have no order: not compared, and such a revision never raises the mark a
+     * later release is compared with (a signed bundle whose revision has no order at all is
+     * logged). A new Guard starts with no history. To roll back on purpose, sign the old
      * content again with a newer revision.
      */
     void reload(PolicyBundle bundle);

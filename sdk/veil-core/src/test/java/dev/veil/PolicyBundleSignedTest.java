@@ -222,6 +222,18 @@ class PolicyBundleSignedTest {
     }
 
     @Test
+    void aRevisionWithNoOrderAgainstTheNewestDoesNotOpenATwoStepRollback() throws Exception {
+        try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
+                .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(signedRevision("1.4.10.1"), trusted))
+                .audit(AuditLog.jsonLines(tmp.resolve("audit.jsonl"))).build()) {
+            g.reload(PolicyBundle.loadSigned(signedRevision("1.4.10-rc1"), trusted)); // no order against 1.4.10.1
+            assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(signedRevision("1.4.10"), trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("older than the signed revision "
+                            + "'1.4.10.1'");
+        }
+    }
+
+    @Test
     void revisionsWithoutAnOrderAreNotCompared() throws Exception {
         try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
                 .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(signedRevision("f1d2d2f9"), trusted))

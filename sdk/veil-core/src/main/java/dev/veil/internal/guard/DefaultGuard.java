@@ -174,10 +174,10 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     private void noteSigned(PolicyBundle b) {
         if (b.signed() && Revisions.ordered(b.revision())) {
-            // a revision of another scheme than the mark (no order between them) becomes the mark
+            // a revision with no order against the mark does not replace it: it cannot be shown newer
             signedHighWater.merge(b.name(), b.revision(), (a, n) -> {
                 Integer c = Revisions.compare(n, a);
-                return c == null || c > 0 ? n : a;
+                return c != null && c > 0 ? n : a;
             });
         } else if (b.signed()) {
             LOG.log(System.Logger.Level.WARNING, "signed bundle '" + b.name() + "' has revision '" + b.revision()

@@ -8,15 +8,18 @@ import java.util.regex.Pattern;
 
 /**
  * Orders bundle revisions, where they can be ordered. A revision is read as a list of tokens:
- * numbers (runs of ASCII digits; an eight-digit run that is a valid date {@code yyyymmdd} counts
- * as three numbers, so {@code 20261130} and {@code 2026-11-30} read alike) and words (runs of
- * letters, compared without case); separators ({@code . - _ : T /} and the like) only separate,
- * and a leading {@code v} before a digit is dropped. Two revisions compare token by token: numbers
- * as numbers, words as text. Where one has a number and the other a word at the first difference,
- * they are of different schemes and have no order. When one is the other plus more tokens, the
- * longer is newer ({@code 2026-11-30.1} after {@code 2026-11-30}), unless its next token is a word
- * (a pre-release: {@code 1.4.10-rc1} before {@code 1.4.10}). A revision that looks like a commit
- * id (7 to 40 hexadecimal digits with a letter among them) or has no number has no order.
+ * numbers (runs of ASCII digits; a run that starts with a valid date {@code yyyymmdd} counts as
+ * the year, month, day and what follows, so {@code 20261130}, {@code 2026113001} and
+ * {@code 2026-11-30} read alike as far as they go) and words (runs of letters, compared without
+ * case); separators only separate, a leading {@code v} before a digit is dropped, and semver build
+ * metadata (from {@code +} on) is ignored. Two revisions compare token by token, numbers as
+ * numbers and words as text; a number against a word at the first difference means different
+ * schemes: no order. When one is the other plus more tokens, the longer is newer
+ * ({@code 2026-11-30.1} after {@code 2026-11-30}), unless its next token is a pre-release word
+ * (alpha, beta, rc, pre, dev, snapshot: {@code 1.4.10-rc1} before {@code 1.4.10}); any other word
+ * there ({@code -hotfix}) gives no order. A revision has no order at all when it looks like a
+ * commit id (7 to 40 hexadecimal digits with a letter; or 7 or more digits alone that do not start
+ * with a date) or has no number.
  */
 final class Revisions {
     private static final Pattern COMMIT_ID = Pattern.compile("(?i)[0-9a-f]{7,40}");
@@ -56,9 +59,20 @@ final class Revisions {
         }
         boolean aLonger = ta.size() > tb.size();
         Object next = aLonger ? ta.get(n) : tb.get(n);
-        int longerIsNewer = next instanceof String ? -1 : 1; // a word next: a pre-release of the shorter
+        int longerIsNewer;
+        if (next instanceof String word) {
+            if (!PRE_RELEASE.contains(word)) {
+                return null; // 1.4.9-hotfix against 1.4.9: newer or older, a word cannot say
+            }
+            longerIsNewer = -1; // a pre-release of the shorter
+        } else {
+            longerIsNewer = 1;
+        }
         return aLonger ? longerIsNewer : -longerIsNewer;
     }
+
+    private static final java.util.Set<String> PRE_RELEASE = java.util.Set.of("alpha", "beta", "rc", "pre", "dev",
+            "snapshot");
 
     /** Whether a revision can be ordered at all (a number in it, not a commit id). */
     static boolean ordered(String revision) {
@@ -66,11 +80,13 @@ final class Revisions {
     }
 
     private static List<Object> tokens(String revision) {
-        if (COMMIT_ID.matcher(revision).matches() && revision.chars().anyMatch(Character::isLetter)) {
+        int plus = revision.indexOf('+');
+        String r = plus >= 0 ? revision.substring(0, plus) : revision; // build metadata has no order
+        if (COMMIT_ID.matcher(r).matches()
+                && (r.chars().anyMatch(Character::isLetter) || r.length() >= 7 && dateAt(r) < 0)) {
             return null;
         }
-        String r = revision.length() > 1 && (revision.charAt(0) == 'v' || revision.charAt(0) == 'V')
-                && isDigit(revision.charAt(1)) ? revision.substring(1) : revision;
+        r = r.length() > 1 && (r.charAt(0) == 'v' || r.charAt(0) == 'V') && isDigit(r.charAt(1)) ? r.substring(1) : r;
         List<Object> out = new ArrayList<>();
         boolean number = false;
         int i = 0;
@@ -97,17 +113,31 @@ final class Revisions {
     }
 
     private static void addNumber(String digits, List<Object> out) {
-        if (digits.length() == 8) {
-            int month = Integer.parseInt(digits.substring(4, 6));
-            int day = Integer.parseInt(digits.substring(6, 8));
-            if (month >= 1 && month <= 12 && day >= 1 && day <= 31) {
-                out.add(new BigInteger(digits.substring(0, 4)));
-                out.add(BigInteger.valueOf(month));
-                out.add(BigInteger.valueOf(day));
-                return;
+        if (dateAt(digits) == 0) {
+            out.add(new BigInteger(digits.substring(0, 4)));
+            out.add(new BigInteger(digits.substring(4, 6)));
+            out.add(new BigInteger(digits.substring(6, 8)));
+            if (digits.length() > 8) {
+                out.add(new BigInteger(digits.substring(8))); // yyyymmddNN, yyyymmddHHMM
             }
+            return;
         }
         out.add(new BigInteger(digits));
+    }
+
+    /** 0 when {@code s} is 8 or more digits starting with a valid date {@code yyyymmdd}, else -1. */
+    private static int dateAt(String s) {
+        if (s.length() < 8) {
+            return -1;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (!isDigit(s.charAt(i))) {
+                return -1;
+            }
+        }
+        int month = Integer.parseInt(s.substring(4, 6));
+        int day = Integer.parseInt(s.substring(6, 8));
+        return month >= 1 && month <= 12 && day >= 1 && day <= 31 ? 0 : -1;
     }
 
     private static boolean isDigit(char c) {

@@ -22,14 +22,16 @@ class RevisionsTest {
                 List.of("2026-11-30.10", "2026-12-01.1"), List.of("20261130-1", "2026-12-05"),
                 List.of("2026-11-30_2", "2026-11-30.10"), List.of("v1.0", "2.0"), List.of("v9", "v10"),
                 List.of("v1.4.9-hotfix", "v1.4.10"), List.of("1.4.10-rc1", "1.4.10"),
-                List.of("release-2026-11-30.8", "release-2026-11-30.10"), List.of("1700000000", "1732924800"),
-                List.of("2026-01-01T00:00Z", "2026-11-30T12:00Z"));
+                List.of("release-2026-11-30.8", "release-2026-11-30.10"), List.of("2026113001", "2026-12-05"),
+                List.of("202611300915", "2026-12-05"), List.of("2026-12-05", "202612050900"),
+                List.of("2026-01-01T00:00Z", "2026-11-30T12:00Z"), List.of("1.4.10-beta", "1.4.10"));
         for (List<String> p : older) {
             assertThat(sign(p.get(0), p.get(1))).as("%s before %s", p.get(0), p.get(1)).isNegative();
             assertThat(sign(p.get(1), p.get(0))).isPositive();
         }
         assertThat(sign("v1.4.10", "1.4.10")).isZero();
         assertThat(sign("20261130", "2026-11-30")).isZero();
+        assertThat(sign("1.4.10+build.7", "1.4.10")).as("build metadata has no order").isZero();
     }
 
     @Test
@@ -39,7 +41,12 @@ class RevisionsTest {
         }
         assertThat(Revisions.compare("f1d2d2f9", "0beec7b5")).isNull();
         assertThat(Revisions.compare("release-5", "2026-11-30.2")).isNull(); // a word against a number
-        assertThat(Revisions.ordered("1234567")).isTrue(); // digits only: a number, not a commit id
+        assertThat(Revisions.compare("1.4.9-hotfix", "1.4.9")).as("a word that is not a pre-release").isNull();
+        assertThat(Revisions.compare("2026-11-30-hotfix", "2026-11-30")).isNull();
+        for (String digitsOnly : List.of("1234567", "8041234", "1732924800")) { // commit ids, epoch seconds
+            assertThat(Revisions.ordered(digitsOnly)).as(digitsOnly).isFalse();
+        }
+        assertThat(Revisions.ordered("123456")).as("a short number is a counter").isTrue();
     }
 
     private static Gen<String> revisions() {
