@@ -242,34 +242,16 @@ class AuditFileTest {
     void aLogWhoseNameIsRemovedWhileAHardLinkKeepsItGoesOnWritingThere() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         Path kept = dir.resolve("kept.jsonl");
-        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.veil.audit");
-        java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                if (r.getLevel() == java.util.logging.Level.WARNING) {
-                    warnings.add(r.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        log.addHandler(h);
-        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
+        List<String> warnings;
+        try (dev.veil.LogCapture log = dev.veil.LogCapture.warnings("dev.veil.audit");
+                AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable())) {
             w.append(AuditFixtures.denial("before"));
             Files.createLink(kept, file);
             Files.delete(file);
             for (int i = 0; i < 5; i++) {
                 w.append(AuditFixtures.denial("after-unlink-" + i));
             }
-        } finally {
-            log.removeHandler(h);
+            warnings = log.messages();
         }
         AuditVerification v = AuditLog.verify(kept);
         assertThat(v.ok()).as(v.message()).isTrue();

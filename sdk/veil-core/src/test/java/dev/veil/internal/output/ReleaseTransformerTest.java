@@ -549,34 +549,15 @@ class ReleaseTransformerTest {
 
         @Test
         void aRegressionNoisedWithTheProbabilityVectorsDefaultSensitivityIsLoggedOnce() {
-            java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.veil.Guard");
-            List<String> warnings = new java.util.ArrayList<>();
-            java.util.logging.Handler h = new java.util.logging.Handler() {
-                @Override
-                public void publish(java.util.logging.LogRecord r) {
-                    if (r.getLevel() == java.util.logging.Level.WARNING) {
-                        warnings.add(r.getMessage());
-                    }
-                }
-
-                @Override
-                public void flush() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-            log.addHandler(h);
-            try {
+            List<String> warnings;
+            try (dev.veil.LogCapture log = dev.veil.LogCapture.warnings("dev.veil.Guard")) {
                 ReleaseTransformer fresh = new ReleaseTransformer();
                 ReleaseSpec defaulted = spec(Form.FULL, 0, 0, 0, null, new Noise(Mechanism.LAPLACE, 1, 0, 0), false);
                 fresh.apply(Prediction.regression(250_000), defaulted, longs(PLUS));
                 fresh.apply(Prediction.regression(250_000), defaulted, longs(PLUS));
                 fresh.apply(Prediction.regression(250_000), spec(Form.FULL, 0, 0, 0, null,
                         new Noise(Mechanism.LAPLACE, 1, 0, 1000), false), longs(PLUS));
-            } finally {
-                log.removeHandler(h);
+                warnings = log.messages();
             }
             assertThat(warnings).singleElement().asString().startsWith("a regression is released with laplace noise "
                     + "of sensitivity 2.0, the default for a vector of probabilities");
