@@ -18,6 +18,16 @@ public interface Bundle {
     /** The manifest's {@code roots}; {@code [""]} when the manifest names none. */
     List<String> roots();
 
+    /**
+     * Whether a slash path of the data document ({@code veil/access} for {@code data.veil.access})
+     * lies inside one of the {@link #roots()}, as OPA decides it: a root owns itself and what lies
+     * below it ({@code veil} owns {@code veil/keys}, not {@code veilx}); {@code ""} owns everything.
+     * A policy engine checks its modules' packages with it.
+     */
+    default boolean owns(String slashPath) {
+        return dev.veil.internal.bundle.Roots.contains(roots(), slashPath);
+    }
+
     /** Bundle-relative paths of every file, with {@code /} separators. */
     Set<String> files();
 

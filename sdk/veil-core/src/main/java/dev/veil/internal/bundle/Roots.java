@@ -8,8 +8,8 @@ import java.util.List;
  * when the root's segments are a prefix of the path's segments ({@code veil} contains
  * {@code veil/keys} but not {@code veilx}).
  *
- * <p>Policy engines use {@link #contains} to check that a Rego module's package lies inside the
- * bundle's roots, as OPA does. Stateless and thread-safe.
+ * <p>Policy engines reach {@link #contains} through {@code Bundle.owns} to check that a Rego
+ * module's package lies inside the bundle's roots, as OPA does. Stateless and thread-safe.
  */
 public final class Roots {
     private Roots() {}

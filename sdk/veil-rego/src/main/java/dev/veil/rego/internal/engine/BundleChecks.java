@@ -31,8 +31,7 @@ public final class BundleChecks {
         List<PolicyError> errors = new ArrayList<>();
         List<String> roots = bundle.roots();
         for (Engine.PackageSite p : engine.packages()) {
-            String slash = String.join("/", p.path());
-            if (!underSomeRoot(roots, slash)) {
+            if (!bundle.owns(String.join("/", p.path()))) {
                 errors.add(error(p.location(), "manifest roots " + quoted(roots) + " do not permit 'package "
                         + String.join(".", p.path()) + "': move the module under a root or add a root to .manifest"));
             }
@@ -80,16 +79,6 @@ public final class BundleChecks {
             cur = m.get(step);
         }
         return true;
-    }
-
-    /** Whether a slash path lies under (or is) one of the roots; the root {@code ""} holds everything. */
-    static boolean underSomeRoot(List<String> roots, String slash) {
-        for (String root : roots) {
-            if (root.isEmpty() || slash.equals(root) || slash.startsWith(root + "/")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static List<String> strings(List<Value> path) {
