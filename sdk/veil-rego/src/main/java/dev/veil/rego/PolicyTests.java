@@ -166,11 +166,9 @@ public final class PolicyTests {
      * @throws RegoException on parse or compile errors, and on what those checks refuse
      */
     public static Report run(dev.veil.spi.Bundle bundle) {
-        Map<String, String> modules = new TreeMap<>();
-        bundle.files().stream().filter(f -> f.endsWith(".rego"))
-                .forEach(f -> modules.put(f, new String(bundle.read(f), StandardCharsets.UTF_8)));
         Value d = Values.fromJava(bundle.data());
-        Engine engine = Engine.compile(modules, (ObjectValue) d, dev.veil.rego.internal.engine.RegoProgram.WITHHELD);
+        Engine engine = Engine.compile(dev.veil.rego.internal.engine.RegoPolicyEngine.modules(bundle), (ObjectValue) d,
+                dev.veil.rego.internal.engine.RegoProgram.WITHHELD);
         List<dev.veil.PolicyError> refused = dev.veil.rego.internal.engine.BundleChecks.check(engine, bundle);
         if (!refused.isEmpty()) {
             List<RegoError> errors = new ArrayList<>();

@@ -46,14 +46,19 @@ public final class RegoPolicyEngine implements PolicyEngine {
         return path.endsWith(".rego");
     }
 
-    @Override
-    public CompiledPolicy compile(Bundle bundle) {
+    /** The bundle's {@code .rego} modules, file name to source, in file-name order. */
+    public static Map<String, String> modules(Bundle bundle) {
         Map<String, String> modules = new LinkedHashMap<>();
         bundle.files().stream().filter(RegoPolicyEngine::isModule).sorted()
                 .forEach(f -> modules.put(f, new String(bundle.read(f), StandardCharsets.UTF_8)));
+        return modules;
+    }
+
+    @Override
+    public CompiledPolicy compile(Bundle bundle) {
         RegoProgram program;
         try {
-            program = RegoProgram.compile(modules, bundle.data());
+            program = RegoProgram.compile(modules(bundle), bundle.data());
         } catch (RegoException e) {
             throw loadException(e);
         }
