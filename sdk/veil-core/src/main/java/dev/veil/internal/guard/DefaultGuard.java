@@ -426,6 +426,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         int[] from = new int[builtins.length];
         List<StateOp> ops = new ArrayList<>(2 + 2 * builtins.length);
         String stateKey = StateKeys.of(x.caller); // a caller is its id within its tenant
+        x.stateKey = stateKey;
         ops.add(new StateOp.BlockedUntil(stateKey, x.nowMillis));
         ops.add(new StateOp.Acquire(stateKey, ad.rateLimit(), ad.dailyQuota(), x.nowMillis));
         int spentAt = -1;
@@ -552,7 +553,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     case ALERT -> { }
                     case THROTTLE -> {
                         actions = actions == null ? new ArrayList<>(2) : actions;
-                        actions.add(new StateOp.Throttle(StateKeys.of(x.caller), a.throttlePerSecond(), until));
+                        actions.add(new StateOp.Throttle(x.stateKey, a.throttlePerSecond(), until));
                     }
                     case DEGRADE -> {
                         x.degraded = true;
@@ -560,7 +561,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                     case BLOCK -> {
                         actions = actions == null ? new ArrayList<>(2) : actions;
-                        actions.add(new StateOp.Block(StateKeys.of(x.caller), until));
+                        actions.add(new StateOp.Block(x.stateKey, until));
                         x.deny(Reason.of(ReasonCode.BLOCKED, Stage.OBSERVE, a.rule(),
                                 "blocked by monitoring until " + Instant.ofEpochMilli(until)));
                         outcome = StageOutcome.DENY;
@@ -735,7 +736,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         long ttl = period == 0 ? 400L * 86_400_000L : Math.max(1, end - x.nowMillis);
         byte[] value = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(end).array();
         try {
-            state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + StateKeys.of(x.caller),
+            state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + x.stateKey,
                     value, 1, ttl));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "could not mark the privacy budget of decision " + x.id + "'s caller "
@@ -749,7 +750,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             throw new IllegalStateException("a release with noise needs output.privacy");
         }
         try {
-            return (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(StateKeys.of(x.caller),
+            return (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(x.stateKey,
                     spec.noise().epsilon(), spec.noise().delta(), settings.privacy(), x.nowMillis))[0];
         } catch (StateUnavailableException e) {
             LOG.log(System.Logger.Level.WARNING, "privacy ledger unavailable for decision " + x.id, e);
@@ -949,6 +950,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         PolicyInput input;
         PredictionSummary summary;
         boolean degraded;
+        /** The caller's state key ({@link StateKeys#of}), once access has passed; made once per request. */
+        String stateKey;
         /** Until when the caller's privacy budget is known spent (0: not known spent). */
         long budgetSpentUntil;
         final StageOutcome[] outcomes = new StageOutcome[AuditRecord.STAGE_COUNT];
