@@ -22,17 +22,11 @@ class GuardStateTest {
     private final long now = clock.millis();
 
     /** A shared store that can be taken away. */
-    private static final class Switched implements StateStore {
-        final MemoryStateStore inner;
+    private static final class Switched extends dev.veil.ForwardingStateStore {
         boolean down;
 
         Switched(MemoryStateStore inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public String name() {
-            return "switched";
+            super(inner);
         }
 
         @Override
@@ -46,16 +40,6 @@ class GuardStateTest {
         @Override
         public void submit(StateOp... ops) {
             execute(ops);
-        }
-
-        @Override
-        public long bytesUsed() {
-            return inner.bytesUsed();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 

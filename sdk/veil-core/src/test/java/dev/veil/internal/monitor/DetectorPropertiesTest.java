@@ -100,10 +100,13 @@ class DetectorPropertiesTest {
     }
 
     /** A state store that records the operations it is handed, over a real in-memory store. */
-    private static final class RecordingStore implements StateStore {
-        final MemoryStateStore store = new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000);
+    private static final class RecordingStore extends dev.veil.ForwardingStateStore {
         final List<StateOp> ops = new ArrayList<>();
         final List<Object> results = new ArrayList<>();
+
+        RecordingStore() {
+            super(new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000));
+        }
 
         @Override
         public String name() {
@@ -112,7 +115,7 @@ class DetectorPropertiesTest {
 
         @Override
         public Object[] execute(StateOp... batch) {
-            Object[] r = store.execute(batch);
+            Object[] r = inner.execute(batch);
             ops.addAll(List.of(batch));
             results.addAll(Arrays.asList(r));
             return r;
@@ -121,16 +124,6 @@ class DetectorPropertiesTest {
         @Override
         public void submit(StateOp... batch) {
             execute(batch);
-        }
-
-        @Override
-        public long bytesUsed() {
-            return store.bytesUsed();
-        }
-
-        @Override
-        public void close() {
-            store.close();
         }
     }
 

@@ -95,13 +95,12 @@ class PackedReadsTest {
      * A store that counts the packed reads served from an offset and, when {@code plain}, hands out
      * every list as a plain list of arrays, as the Redis store returns them.
      */
-    private static final class Reads implements StateStore {
-        private final StateStore inner;
+    private static final class Reads extends dev.veil.ForwardingStateStore {
         private final boolean plain;
         int fromAnOffset;
 
         Reads(StateStore inner, boolean plain) {
-            this.inner = inner;
+            super(inner);
             this.plain = plain;
         }
 
@@ -126,21 +125,6 @@ class PackedReadsTest {
                 }
             }
             return out;
-        }
-
-        @Override
-        public void submit(StateOp... ops) {
-            inner.submit(ops);
-        }
-
-        @Override
-        public long bytesUsed() {
-            return inner.bytesUsed();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }
