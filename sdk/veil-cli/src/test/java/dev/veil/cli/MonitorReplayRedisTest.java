@@ -97,8 +97,17 @@ class MonitorReplayRedisTest {
 
     @Test
     void generatedTracesReplayDeterministicallyAndAlikeInMemoryAndRedis() {
+        // with a detector of antithetic pairs: inputs 0.1 apart around 0.5 share their midpoint
+        bundle = ReplayFiles.bundle(tmp.resolve("paired"), ReplayFiles.POLICY.replace("""
+                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
+                """, """
+                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
+                    pairs: { type: antithetic, history: 6, matches: 1, min_changed: 1, range: [0, 1], high: 1 }
+                """).replace("    - { id: busy,", "    - { id: paired, when: { signals: { pairs: high } }, action: block, "
+                + "cooldown_seconds: 600 }\n    - { id: busy,"));
         AtomicInteger n = new AtomicInteger();
         AtomicInteger flagged = new AtomicInteger();
+        AtomicInteger paired = new AtomicInteger();
         qt().withExamples(25).forAll(traces()).checkAssert(items -> {
             Path trace = ReplayFiles.write(tmp.resolve("g" + n.incrementAndGet() + ".jsonl"), lines(items));
             Result first = replay(trace, false);
@@ -116,7 +125,10 @@ class MonitorReplayRedisTest {
             assertThat(redis.err()).isEqualTo(first.err());
             flagged.addAndGet(first.outLines().stream().mapToInt(l -> l.contains("\"first_alarm\": null")
                     || l.startsWith("callers:") ? 0 : 1).sum());
+            paired.addAndGet((int) first.outLines().stream().filter(l -> l.contains("\"pairs\": ")
+                    && !l.contains("\"pairs\": null")).count());
         });
+        assertThat(paired.get()).as("the antithetic detector must fire in some traces").isGreaterThan(3);
         assertThat(flagged.get()).as("the generated traces must raise alarms, or the comparison shows little")
                 .isGreaterThan(10);
         try {

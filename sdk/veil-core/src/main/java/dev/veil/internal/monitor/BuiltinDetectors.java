@@ -26,7 +26,8 @@ public final class BuiltinDetectors {
 
     /** Types of the built-in detectors. */
     public static final Set<String> TYPES = Set.of("rate", "near_duplicate", "knn", "knn_global",
-            ConfidenceClimbDetector.TYPE, ClassFocusDetector.TYPE, BoundaryDetector.TYPE, ExtractionDetector.TYPE);
+            ConfidenceClimbDetector.TYPE, ClassFocusDetector.TYPE, BoundaryDetector.TYPE, ExtractionDetector.TYPE,
+            AntitheticDetector.TYPE);
 
     /** The built-in type of an entry, or {@code null} when it names a custom detector. */
     public static String typeOf(String name, Map<String, Object> config) {
@@ -70,6 +71,7 @@ public final class BuiltinDetectors {
         if ("knn_global".equals(type)) {
             return new KnnGlobalDetector(name, KnnGlobalDetector.Config.from(config));
         }
+        if (AntitheticDetector.TYPE.equals(type)) return AntitheticDetector.create(name, config);
         // detectors that read the model's answers (see each class for its configuration)
         if (ConfidenceClimbDetector.TYPE.equals(type)) return ConfidenceClimbDetector.create(name, config);
         if (ClassFocusDetector.TYPE.equals(type)) return ClassFocusDetector.create(name, config);
@@ -106,6 +108,7 @@ public final class BuiltinDetectors {
             case ClassFocusDetector.TYPE -> ClassFocusDetector.Config.KEYS;
             case BoundaryDetector.TYPE -> BoundaryDetector.Config.KEYS;
             case ExtractionDetector.TYPE -> ExtractionDetector.Config.KEYS;
+            case AntitheticDetector.TYPE -> AntitheticDetector.Config.KEYS;
             default -> throw new IllegalArgumentException("'" + type + "' is not a built-in detector (built-in: "
                     + new TreeSet<>(TYPES) + ")");
         };

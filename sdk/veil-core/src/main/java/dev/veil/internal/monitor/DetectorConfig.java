@@ -109,6 +109,24 @@ final class DetectorConfig {
         throw new IllegalArgumentException(key + " must be true or false, was " + describe(v));
     }
 
+    /**
+     * A pair of finite numbers {@code [low, high]} with low < high, or {@code null} when the key is
+     * absent.
+     */
+    double[] range(String key) {
+        Object v = get(key);
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof java.util.List<?> l && l.size() == 2 && l.get(0) instanceof Number a
+                && l.get(1) instanceof Number b && Double.isFinite(a.doubleValue()) && Double.isFinite(b.doubleValue())
+                && a.doubleValue() < b.doubleValue()) {
+            return new double[] {a.doubleValue(), b.doubleValue()};
+        }
+        throw new IllegalArgumentException(key + " must be a list of two finite numbers [low, high] with low < high, "
+                + "was " + describe(v));
+    }
+
     private static String describe(Object v) {
         return v instanceof String s ? "'" + s + "'" : String.valueOf(v);
     }

@@ -35,8 +35,8 @@ class BuiltinDetectorsTest {
     @Test
     void shouldRefuseAnUnknownTypeOrABadConfiguration() {
         assertThatThrownBy(() -> BuiltinDetectors.typeOf("x", Map.of("type", "blacklight")))
-                .hasMessage("type 'blacklight' is not a built-in detector (built-in: [boundary, class_focus, "
-                        + "confidence_climb, extraction, knn, knn_global, near_duplicate, rate])");
+                .hasMessage("type 'blacklight' is not a built-in detector (built-in: [antithetic, boundary, "
+                        + "class_focus, confidence_climb, extraction, knn, knn_global, near_duplicate, rate])");
         assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("k", 0)))
                 .hasMessage("k must be in [1, history (100)], was 0");
         assertThatCode(() -> BuiltinDetectors.validate("near_duplicate", Map.of("type", "knn")))
@@ -52,15 +52,16 @@ class BuiltinDetectorsTest {
     @Test
     void shouldReportUnknownKeysBeforeCheckingValues() {
         // type -> a configuration whose only mistake, apart from the typo, is what the typo left out
-        Map<String, Map<String, Object>> typoOnly = Map.of(
-                "rate", Map.of("window_seconds", 60, "hi", 5),
-                "near_duplicate", Map.of("low", 0, "medium", 0, "high", 0, "hgih", 3),
-                "knn", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.1),
-                "knn_global", Map.of("low", 0, "medium", 0, "high", 0, "hi", 10),
-                "boundary", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.5),
-                "class_focus", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.9),
-                "confidence_climb", Map.of("low", 0, "medium", 0, "high", 0, "hi", 3),
-                "extraction", Map.of("low", 0, "medium", 0, "delta", 0, "dleta", 0.9));
+        Map<String, Map<String, Object>> typoOnly = Map.ofEntries(
+                Map.entry("rate", Map.of("window_seconds", 60, "hi", 5)),
+                Map.entry("near_duplicate", Map.of("low", 0, "medium", 0, "high", 0, "hgih", 3)),
+                Map.entry("knn", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.1)),
+                Map.entry("knn_global", Map.of("low", 0, "medium", 0, "high", 0, "hi", 10)),
+                Map.entry("boundary", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.5)),
+                Map.entry("class_focus", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.9)),
+                Map.entry("confidence_climb", Map.of("low", 0, "medium", 0, "high", 0, "hi", 3)),
+                Map.entry("extraction", Map.of("low", 0, "medium", 0, "delta", 0, "dleta", 0.9)),
+                Map.entry("antithetic", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.3)));
         assertThat(typoOnly.keySet()).isEqualTo(BuiltinDetectors.TYPES);
         typoOnly.forEach((type, config) -> {
             String typo = config.keySet().stream().filter(k -> k.matches("hi|hgih|dleta")).findFirst().orElseThrow();

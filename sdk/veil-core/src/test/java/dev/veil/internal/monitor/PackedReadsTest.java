@@ -38,6 +38,7 @@ class PackedReadsTest {
         configs.put("class_focus", Map.of("window", 6, "min_queries", 2));
         configs.put("boundary", Map.of("window", 5, "min_queries", 1));
         configs.put("extraction", Map.of("min_distances", 20, "max_distances", 40, "max_set", 11, "test_every", 2));
+        configs.put("antithetic", Map.of("history", 8, "matches", 1, "tolerance", 0.05, "min_changed", 4));
         // the scores each detector gave over every example: were one always the same, the comparison
         // would test nothing for it (one short example may leave a detector still; all 30 may not)
         List<Set<Double>> scoresSeen = new ArrayList<>();

@@ -66,7 +66,8 @@ public final class Calibration {
             "boundary", new Range(0.01, 1, false, false),
             "class_focus", new Range(0.01, 1, false, false),
             "confidence_climb", new Range(0.5, 20, false, false),
-            "extraction", new Range(0.01, 1, false, true));
+            "extraction", new Range(0.01, 1, false, true),
+            "antithetic", new Range(0.01, 1, false, false));
 
     /**
      * One level's threshold.

@@ -38,7 +38,7 @@ class BuiltinRegistrationTest {
                 .hasMessageStartingWith("unknown key(s) [margn] for detector 'boundary'");
         assertThatThrownBy(() -> BuiltinDetectors.validate("x", Map.of("type", "confidence_climbing")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("type 'confidence_climbing' is not a built-in detector (built-in: [boundary, "
-                        + "class_focus, confidence_climb, extraction");
+                .hasMessageStartingWith("type 'confidence_climbing' is not a built-in detector (built-in: [antithetic, "
+                        + "boundary, class_focus, confidence_climb, extraction");
     }
 }

@@ -1,0 +1,432 @@
+package dev.veil.internal.monitor;
+
+import dev.veil.Level;
+import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
+import dev.veil.internal.state.StateKeys;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Antithetic pairs: the signature of NES gradient estimation (Ilyas et al. 2018, and every
+ * attack built on it), which sends its probes in pairs {@code x + sigma u}, {@code x - sigma u}
+ * around the point {@code x} it is moving, several pairs per step. Whatever {@code sigma} and
+ * whatever the directions {@code u} (per-pixel noise, smooth noise, or directions in a basis
+ * learned from natural images, whose probes look like natural inputs), the two probes of a pair
+ * have the same midpoint, {@code x}, and so do all the pairs of one step. Two probes of sigma 1
+ * in a natural-image basis are as far apart as two independent images of one class, so distance
+ * detectors ({@code knn}) cannot tell them from a caller who sends one class of images; their
+ * shared midpoints can.
+ *
+ * <p><b>Score.</b> Each query forms a pair with the caller's previous query. Over the features in
+ * which the two differ by more than {@code 2 tolerance} (those the pair says something about),
+ * the agreement with an earlier pair of consecutive queries is the fraction whose midpoints lie
+ * within {@code tolerance} of each other. The score is the {@code matches}-th largest agreement
+ * over the earlier pairs among the last {@code history} queries, in [0, 1]: a midpoint shared by
+ * at least {@code matches} earlier pairs scores high. It is 0 while fewer than {@code matches}
+ * earlier pairs are there, when the two queries differ in fewer than {@code min_changed}
+ * features, or when they are exact copies. Earlier pairs of an input and its retry, and those
+ * that contain an exact copy of either query, are skipped: a pair of an input and its retry says
+ * nothing, and a client retrying two requests in turn (A, B, A, B: every pair has the midpoint of
+ * A and B) is not an attack. Probes clipped to the input's range (a
+ * pixel of 0 cannot go below it) lose their symmetry in the clipped features, which is why the
+ * score is a share, not a distance, and why, with {@code range} set to the range valid inputs are
+ * clipped to, features at either end of it in either query of a pair are left out of the
+ * comparison: on Fashion-MNIST images NES pairs then agree in 60 to 90% of the changed features,
+ * honest callers' pairs in at most about 25% (policies/README.md, "Antithetic pairs").
+ *
+ * <p><b>What it does not see.</b> Pairs are consecutive queries of one caller: an attacker who
+ * sends the two probes of each pair from different accounts, puts other queries between them, or
+ * gives up antithetic sampling (at the price of a noisier gradient estimate: about twice the
+ * queries) is not seen by this detector; {@code knn}, {@code knn_global} and {@code near_duplicate}
+ * still look at such a stream.
+ *
+ * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
+ * {@code antithetic} or any name with {@code type: antithetic}):
+ *
+ * <table>
+ *   <caption>antithetic keys</caption>
+ *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code history}</td><td>12</td><td>recent queries kept per caller, 4..64</td></tr>
+ *   <tr><td>{@code matches}</td><td>3</td><td>earlier pairs that must share the midpoint,
+ *       1..history / 2 - 1</td></tr>
+ *   <tr><td>{@code tolerance}</td><td>0.01</td><td>midpoints within this distance per feature
+ *       agree (in the features' own units: 0.01 for pixels in [0, 1]), in (0, 1000]</td></tr>
+ *   <tr><td>{@code min_changed}</td><td>8</td><td>features a pair must change (by more than 2
+ *       tolerance) before it is scored, 1..1000000</td></tr>
+ *   <tr><td>{@code range}</td><td>none</td><td>{@code [low, high]}, the range inputs are clipped to
+ *       (validation's: {@code [0, 1]} for pixels); features that round to either end (within
+ *       tolerance / 16) are not compared</td></tr>
+ *   <tr><td>{@code features}</td><td>256</td><td>features compared, a fixed sample of the input's
+ *       (all of them when it has no more), 8..4096</td></tr>
+ *   <tr><td>{@code seed}</td><td>6271</td><td>the sample's seed (integer)</td></tr>
+ *   <tr><td>{@code ttl_seconds}</td><td>3600</td><td>how long a caller's history is kept after its
+ *       last query, 60..2592000</td></tr>
+ *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>0.25, 0.28, 0.3</td><td>agreements at
+ *       or above which the level is reached; 0 = level not used, else in [0.01, 1], non-decreasing</td></tr>
+ *   <tr><td>{@code pool}, {@code width}</td><td>1, 0</td><td>for images: work on the means of pool x
+ *       pool tiles ({@link LowPass}) before the sample is drawn</td></tr>
+ * </table>
+ *
+ * <p><b>State:</b> per caller one list of at most {@code history} entries of 8 + 2 n bytes, n
+ * being {@code features} (520 bytes at 256) or the input's size when it is smaller: the detector
+ * compares a fixed sample of {@code features} of the input's features (chosen by {@code seed}),
+ * enough to estimate a share of agreeing features within a few percent, each kept as a 16-bit
+ * multiple of {@code tolerance / 8}; values beyond the 16-bit range (about 4,000 tolerances from 0)
+ * are kept as out of range and not compared.
+ *
+ * <p><b>Cost:</b> one pass over the n sampled features for each earlier pair (at most
+ * {@code history - 2} passes).
+ */
+public final class AntitheticDetector implements StatefulDetector {
+    /** The detector's type name. */
+    public static final String TYPE = "antithetic";
+
+    /** Steps of {@code tolerance} per 16-bit unit. */
+    private static final int UNITS_PER_TOLERANCE = 8;
+    /** A feature beyond the 16-bit range. */
+    private static final short OUT_OF_RANGE = Short.MIN_VALUE;
+
+    /**
+     * Parsed configuration; see the class Javadoc.
+     *
+     * @param history queries kept per caller
+     * @param matches earlier pairs that must share the midpoint
+     * @param tolerance largest difference of agreeing midpoints, per feature
+     * @param minChanged features a pair must change before it is scored
+     * @param features features compared (a sample of the input's)
+     * @param seed the sample's seed
+     * @param ttlSeconds how long a history is kept
+     * @param low agreement for level low (0: not used)
+     * @param medium for level medium (0: not used)
+     * @param high for level high (0: not used)
+     * @param lowPass the view of the features compared
+     * @param range {@code [low, high]} inputs are clipped to, or null
+     */
+    public record Config(int history, int matches, double tolerance, int minChanged, int features, long seed,
+            long ttlSeconds, double low,
+            double medium, double high, LowPass lowPass, double[] range) {
+        /** Defaults: see the class Javadoc. */
+        public static final Config DEFAULT = new Config(12, 3, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
+                0.3, LowPass.NONE, null);
+
+        public Config {
+            if (history < 4 || history > 64) {
+                throw new IllegalArgumentException("history must be in [4, 64], was " + history);
+            }
+            if (matches < 1 || matches > history / 2 - 1) {
+                throw new IllegalArgumentException("matches must be in [1, history / 2 - 1 (" + (history / 2 - 1)
+                        + ")], was " + matches);
+            }
+            if (!(tolerance > 0 && tolerance <= 1000)) {
+                throw new IllegalArgumentException("tolerance must be in (0, 1000], was " + tolerance);
+            }
+            if (minChanged < 1 || minChanged > 1_000_000) {
+                throw new IllegalArgumentException("min_changed must be in [1, 1000000], was " + minChanged);
+            }
+            if (features < 8 || features > 4096) {
+                throw new IllegalArgumentException("features must be in [8, 4096], was " + features);
+            }
+            if (minChanged > features) {
+                throw new IllegalArgumentException("min_changed must be at most features (" + features + "), was "
+                        + minChanged);
+            }
+            if (ttlSeconds < 60 || ttlSeconds > 2_592_000) {
+                throw new IllegalArgumentException("ttl_seconds must be in [60, 2592000], was " + ttlSeconds);
+            }
+            Thresholds.checkRising(low, medium, high, 0.01, 1, "share of changed features", "1");
+            lowPass = lowPass == null ? LowPass.NONE : lowPass;
+            if (range != null && !(range.length == 2 && Double.isFinite(range[0]) && Double.isFinite(range[1])
+                    && range[0] < range[1])) {
+                throw new IllegalArgumentException("range must be [low, high] with finite low < high, was "
+                        + java.util.Arrays.toString(range));
+            }
+            range = range == null ? null : range.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Config c && history == c.history && matches == c.matches
+                    && Double.compare(tolerance, c.tolerance) == 0 && minChanged == c.minChanged
+                    && features == c.features && seed == c.seed && ttlSeconds == c.ttlSeconds
+                    && Double.compare(low, c.low) == 0 && Double.compare(medium, c.medium) == 0
+                    && Double.compare(high, c.high) == 0 && lowPass.equals(c.lowPass)
+                    && java.util.Arrays.equals(range, c.range);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(history, matches, tolerance, minChanged, features, seed, ttlSeconds, low,
+                    medium, high, lowPass, java.util.Arrays.hashCode(range));
+        }
+
+        @Override
+        public double[] range() {
+            return range == null ? null : range.clone();
+        }
+
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "history", "matches", "tolerance", "min_changed",
+                "features", "seed", "ttl_seconds", "low", "medium", "high", "pool", "width", "range");
+
+        /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
+        public static Config from(Map<String, Object> m) {
+            DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
+            c.string("type", TYPE);
+            Config d = DEFAULT;
+            return new Config(c.intValue("history", d.history()), c.intValue("matches", d.matches()),
+                    c.doubleValue("tolerance", d.tolerance()), c.intValue("min_changed", d.minChanged()),
+                    c.intValue("features", d.features()), c.longValue("seed", d.seed()),
+                    c.longValue("ttl_seconds", d.ttlSeconds()), c.doubleValue("low", d.low()),
+                    c.doubleValue("medium", d.medium()), c.doubleValue("high", d.high()), LowPass.from(c),
+                    c.range("range"));
+        }
+    }
+
+    private record Context(long vectorHash, short[] units) {}
+
+    /** The sample of an input size: which features are compared. */
+    private record Sample(int size, int[] indices) {}
+
+    private final String name;
+    private final Config config;
+    private final String prefix;
+    private final long ttlMillis;
+    private final double unitsPerFeatureUnit;
+    /** Units at or below which, and at or above which, a feature is at the end of the range. */
+    private final int lowUnits;
+    private final int highUnits;
+    private volatile Sample sample = new Sample(-1, new int[0]);
+
+    public AntitheticDetector(String name, Config config) {
+        this.name = name;
+        this.config = config;
+        this.prefix = TYPE + ":" + name + ":";
+        this.ttlMillis = config.ttlSeconds() * 1000;
+        this.unitsPerFeatureUnit = UNITS_PER_TOLERANCE / config.tolerance();
+        double[] range = config.range();
+        this.lowUnits = range == null ? Integer.MIN_VALUE : (int) Math.max(-Short.MAX_VALUE - 1.0,
+                Math.min(Short.MAX_VALUE, Math.rint(range[0] * unitsPerFeatureUnit)));
+        this.highUnits = range == null ? Integer.MAX_VALUE : (int) Math.max(-Short.MAX_VALUE - 1.0,
+                Math.min(Short.MAX_VALUE, Math.rint(range[1] * unitsPerFeatureUnit)));
+    }
+
+    /** Whether a feature's units say nothing about a midpoint: out of the 16-bit range, or clipped. */
+    private boolean blind(short u) {
+        return u == OUT_OF_RANGE || u <= lowUnits || u >= highUnits;
+    }
+
+    /** Creates the detector from its configuration map. */
+    static AntitheticDetector create(String name, Map<String, Object> m) {
+        return new AntitheticDetector(name, Config.from(m));
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String featuresProblem(long features) {
+        String misfit = config.lowPass().misfit(features);
+        if (misfit != null) {
+            return misfit;
+        }
+        long tile = (long) config.lowPass().block() * config.lowPass().block();
+        long viewed = features / tile;
+        if (viewed < config.minChanged()) {
+            return "min_changed is " + config.minChanged() + " but the input has " + viewed + " features"
+                    + (config.lowPass().active() ? " after pooling" : "") + ": no pair could ever be scored";
+        }
+        return null;
+    }
+
+    @Override
+    public Object plan(Query q, List<StateOp> ops) {
+        double[] x = q.features().vector();
+        long vh = QueryHashing.vectorHash(x, config.seed());
+        short[] units = quantise(config.lowPass().apply(x));
+        ops.add(new StateOp.ListAppend(prefix + StateKeys.of(q.caller()), encode(vh, units), config.history(),
+                ttlMillis));
+        return new Context(vh, units);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Signal evaluate(Query q, Object context, Object[] results, int from) {
+        Context c = (Context) context;
+        double score = score(c.vectorHash(), c.units(), (List<byte[]>) results[from]);
+        return new Signal(name, Thresholds.levelAtLeast(score, config.low(), config.medium(), config.high()), score);
+    }
+
+    /**
+     * The sampled features as 16-bit multiples of tolerance / 8 ({@link #OUT_OF_RANGE} beyond them
+     * and for NaN, which validation keeps out of a Guard).
+     */
+    short[] quantise(double[] view) {
+        int[] idx = indices(view.length);
+        short[] u = new short[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            double v = Math.rint(view[idx[i]] * unitsPerFeatureUnit);
+            u[i] = v >= -Short.MAX_VALUE && v <= Short.MAX_VALUE ? (short) v : OUT_OF_RANGE;
+        }
+        return u;
+    }
+
+    /**
+     * The features compared for inputs of {@code size} features: all of them when there are at most
+     * {@code features}, else a sample of {@code features} drawn without replacement by {@code seed}
+     * (the same for every query of that size), in ascending order.
+     */
+    int[] indices(int size) {
+        Sample s = sample;
+        if (s.size() == size) {
+            return s.indices();
+        }
+        int[] idx;
+        if (size <= config.features()) {
+            idx = new int[size];
+            for (int i = 0; i < size; i++) {
+                idx[i] = i;
+            }
+        } else {
+            int[] all = new int[size];
+            for (int i = 0; i < size; i++) {
+                all[i] = i;
+            }
+            java.util.SplittableRandom r = new java.util.SplittableRandom(config.seed());
+            for (int i = 0; i < config.features(); i++) { // a partial Fisher-Yates shuffle
+                int j = i + r.nextInt(size - i);
+                int t = all[i];
+                all[i] = all[j];
+                all[j] = t;
+            }
+            idx = java.util.Arrays.copyOf(all, config.features());
+            java.util.Arrays.sort(idx);
+        }
+        sample = new Sample(size, idx);
+        return idx;
+    }
+
+    /** One history entry: the vector hash, then the features' units, big-endian. */
+    static byte[] encode(long vectorHash, short[] units) {
+        byte[] e = new byte[8 + 2 * units.length];
+        for (int i = 0; i < 8; i++) {
+            e[i] = (byte) (vectorHash >>> (56 - 8 * i));
+        }
+        for (int i = 0; i < units.length; i++) {
+            e[8 + 2 * i] = (byte) (units[i] >> 8);
+            e[9 + 2 * i] = (byte) units[i];
+        }
+        return e;
+    }
+
+    private static long hashAt(byte[] a, int off) {
+        long h = 0;
+        for (int i = 0; i < 8; i++) {
+            h = (h << 8) | (a[off + i] & 0xFF);
+        }
+        return h;
+    }
+
+    private static short unitAt(byte[] a, int off, int i) {
+        return (short) ((a[off + 8 + 2 * i] << 8) | (a[off + 9 + 2 * i] & 0xFF));
+    }
+
+    /**
+     * The {@code matches}-th largest agreement of the pair (this query, the newest of
+     * {@code previous}) with the earlier pairs of consecutive entries of {@code previous}; 0 when
+     * it cannot be scored (see the class Javadoc). Entries of another length break the pairs they
+     * are in.
+     */
+    double score(long vectorHash, short[] current, List<byte[]> previous) {
+        int n = current.length;
+        int stride = 8 + 2 * n;
+        // only the newest run of entries of this length forms pairs (another length: another input
+        // size or configuration, and a gap in the run)
+        int first = previous.size();
+        if (!(previous instanceof PackedEntries p && p.stride() == stride)) {
+            while (first > 0 && previous.get(first - 1).length == stride) {
+                first--;
+            }
+            previous = previous.subList(first, previous.size());
+        }
+        PackedEntries packed = PackedEntries.of(previous, stride);
+        int m = packed.size();
+        if (m < 2) {
+            return 0;
+        }
+        byte[] data = packed.array();
+        int base = packed.offset();
+        int newest = base + (m - 1) * stride;
+        long partner = hashAt(data, newest);
+        if (partner == vectorHash) {
+            return 0; // a retry: the pair says nothing
+        }
+        int tol2 = 2 * UNITS_PER_TOLERANCE; // the sums of a pair are twice their midpoint
+        int[] sum = new int[n];
+        boolean[] changed = new boolean[n];
+        int changedCount = 0;
+        for (int i = 0; i < n; i++) {
+            short a = current[i];
+            short b = unitAt(data, newest, i);
+            if (blind(a) || blind(b)) {
+                continue;
+            }
+            sum[i] = a + b;
+            if (Math.abs(a - b) > tol2) {
+                changed[i] = true;
+                changedCount++;
+            }
+        }
+        if (changedCount < config.minChanged()) {
+            return 0;
+        }
+        int k = config.matches();
+        double[] best = new double[k]; // descending
+        int pairs = 0;
+        // earlier pairs (entry j, entry j - 1), newest first; j = m - 1 shares the partner and is not one
+        for (int j = m - 2; j >= 1; j--) {
+            int oj = base + j * stride;
+            int oi = oj - stride;
+            long hj = hashAt(data, oj);
+            long hi = hashAt(data, oi);
+            if (hj == hi || hj == vectorHash || hj == partner || hi == vectorHash || hi == partner) {
+                continue; // a retry and its original, or an exact copy of either query: not a second pair
+            }
+            int agree = 0;
+            for (int f = 0; f < n; f++) {
+                if (!changed[f]) {
+                    continue;
+                }
+                short c = unitAt(data, oj, f);
+                short d = unitAt(data, oi, f);
+                if (!blind(c) && !blind(d) && Math.abs(sum[f] - (c + d)) < tol2) {
+                    agree++;
+                }
+            }
+            pairs++;
+            double a = (double) agree / changedCount;
+            for (int t = 0; t < k; t++) {
+                if (a > best[t]) {
+                    System.arraycopy(best, t, best, t + 1, k - 1 - t);
+                    best[t] = a;
+                    break;
+                }
+            }
+        }
+        return pairs < k ? 0 : best[k - 1];
+    }
+
+    @Override
+    public long bytesPerQuery() {
+        return 8 + 2L * config.features() + 16; // the entry (at most) and the store's overhead per entry
+    }
+}

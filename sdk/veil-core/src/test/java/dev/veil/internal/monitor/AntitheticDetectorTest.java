@@ -1,0 +1,289 @@
+package dev.veil.internal.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.veil.Level;
+import dev.veil.Signal;
+import dev.veil.internal.monitor.traffic.Attack;
+import dev.veil.internal.monitor.traffic.Attacks;
+import dev.veil.internal.monitor.traffic.BenignTraffic;
+import dev.veil.internal.monitor.traffic.Fixtures;
+import dev.veil.internal.monitor.traffic.SoftmaxModel;
+import dev.veil.internal.monitor.traffic.SyntheticDigits;
+import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.spi.StateOp;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.LongFunction;
+import org.junit.jupiter.api.Test;
+
+class AntitheticDetectorTest {
+    private static final long T = 1_700_000_000_000L;
+
+    static AntitheticDetector detector(Object... keyValues) {
+        Map<String, Object> m = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return AntitheticDetector.create("antithetic", m);
+    }
+
+    private static DetectorHarness harness(AntitheticDetector d) {
+        return new DetectorHarness(new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000), d);
+    }
+
+    @Test
+    void shouldReadDefaultsAndEveryKey() {
+        assertThat(AntitheticDetector.Config.from(Map.of())).isEqualTo(AntitheticDetector.Config.DEFAULT);
+        Map<String, Object> every = new HashMap<>(Map.of("type", "antithetic", "history", 20, "matches", 2,
+                "tolerance", 0.05, "min_changed", 10, "features", 64, "seed", 3, "ttl_seconds", 600));
+        every.putAll(Map.of("low", 0, "medium", 0.3, "high", 0.4, "pool", 2, "width", 28, "range", List.of(0, 1.5)));
+        assertThat(AntitheticDetector.Config.from(every)).isEqualTo(new AntitheticDetector.Config(20, 2,
+                0.05, 10, 64, 3, 600, 0, 0.3, 0.4, new LowPass(2, 28), new double[] {0, 1.5}));
+        assertThat(BuiltinDetectors.create("pairs", Map.of("type", "antithetic")))
+                .isInstanceOf(AntitheticDetector.class);
+    }
+
+    @Test
+    void shouldRefuseBadConfiguration() {
+        assertThatThrownBy(() -> detector("window", 5)).hasMessage("unknown key(s) [window] for detector 'antithetic'"
+                + " (known keys: [features, high, history, low, matches, medium, min_changed, pool, range, seed,"
+                + " tolerance, ttl_seconds, type, width])");
+        for (Object bad : new Object[] {List.of(1, 0), List.of(0), List.of(0, Double.NaN), "0..1", List.of("0", 1)}) {
+            assertThatThrownBy(() -> detector("range", bad)).hasMessageStartingWith(
+                    "range must be a list of two finite numbers [low, high] with low < high, was ");
+        }
+        assertThatThrownBy(() -> detector("history", 3)).hasMessage("history must be in [4, 64], was 3");
+        assertThatThrownBy(() -> detector("matches", 6))
+                .hasMessage("matches must be in [1, history / 2 - 1 (5)], was 6");
+        assertThatThrownBy(() -> detector("tolerance", 0)).hasMessage("tolerance must be in (0, 1000], was 0.0");
+        assertThatThrownBy(() -> detector("tolerance", Double.POSITIVE_INFINITY))
+                .hasMessage("tolerance must be in (0, 1000], was Infinity");
+        assertThatThrownBy(() -> detector("features", 4)).hasMessage("features must be in [8, 4096], was 4");
+        assertThatThrownBy(() -> detector("features", 8, "min_changed", 9))
+                .hasMessage("min_changed must be at most features (8), was 9");
+        assertThatThrownBy(() -> detector("min_changed", 0)).hasMessage("min_changed must be in [1, 1000000], was 0");
+        assertThatThrownBy(() -> detector("ttl_seconds", 59))
+                .hasMessage("ttl_seconds must be in [60, 2592000], was 59");
+        assertThatThrownBy(() -> detector("high", 1.5)).hasMessage(
+                "high must be 0 (not used) or in [0.01, 1] (share of changed features), was 1.5");
+        assertThatThrownBy(() -> detector("low", 0.5)).hasMessage("thresholds must not decrease: low <= medium <= "
+                + "high (share of changed features), was 0.5, 0.28, 0.3");
+        assertThatThrownBy(() -> detector("seed", "x")).hasMessage("seed must be an integer, was 'x'");
+        assertThatThrownBy(() -> detector("pool", 3, "width", 28)).hasMessage(
+                "width must be a positive multiple of pool (3) with pool > 1, was 28");
+    }
+
+    @Test
+    void shouldRefuseInputsItCanNeverScore() {
+        assertThat(detector().featuresProblem(784)).isNull();
+        assertThat(detector().featuresProblem(8)).isNull();
+        assertThat(detector().featuresProblem(7))
+                .isEqualTo("min_changed is 8 but the input has 7 features: no pair could ever be scored");
+        assertThat(detector("pool", 4, "width", 28).featuresProblem(28 * 4))
+                .isEqualTo("min_changed is 8 but the input has 7 features after pooling: no pair could ever be scored");
+        assertThat(detector("pool", 2, "width", 28).featuresProblem(27 * 28)).contains("needs an image of whole rows");
+    }
+
+    @Test
+    void shouldCompareAFixedSampleOfTheFeatures() {
+        AntitheticDetector d = detector("features", 128);
+        int[] a = d.indices(784);
+        assertThat(a).hasSize(128).isSorted().doesNotHaveDuplicates();
+        assertThat(a[0]).isGreaterThanOrEqualTo(0);
+        assertThat(a[127]).isLessThan(784);
+        assertThat(detector("features", 128).indices(784)).as("the same for the same seed").isEqualTo(a);
+        assertThat(detector("features", 128, "seed", 1).indices(784)).isNotEqualTo(a);
+        assertThat(d.indices(100)).as("every feature of a small input").hasSize(100).containsExactly(
+                java.util.stream.IntStream.range(0, 100).toArray());
+        assertThat(d.indices(784)).isEqualTo(a);
+    }
+
+    /** Antithetic pairs around one point, however large and whatever their shape, share their midpoint. */
+    @Test
+    void shouldScoreAntitheticPairsAndNotIndependentInputs() {
+        AntitheticDetector d = detector("range", List.of(0, 1));
+        DetectorHarness h = harness(d);
+        SplittableRandom r = new SplittableRandom(5);
+        double[] x = SyntheticDigits.sample(r, 3);
+        List<Signal> s = new ArrayList<>();
+        for (int pair = 0; pair < 6; pair++) {
+            double[] u = new double[x.length];
+            for (int i = 0; i < u.length; i++) {
+                u[i] = SyntheticDigits.gaussian(r);
+            }
+            for (int sign : new int[] {1, -1}) {
+                double[] q = new double[x.length];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = Math.min(1, Math.max(0, x[i] + sign * 0.5 * u[i])); // clipped, as a valid input
+                }
+                s.add(h.observe("mallory", T + s.size() * 1000L, q)[0]);
+            }
+        }
+        // query 7 (0-based) closes the fourth pair: three earlier pairs share its midpoint
+        for (int i = 0; i < 5; i++) {
+            assertThat(s.get(i).score()).as("query %d: fewer than 3 earlier pairs", i).isEqualTo(0);
+        }
+        // query 5 closes the third pair: two earlier pairs share its midpoint, the third is a cross pair
+        assertThat(s.get(5).level()).isEqualTo(Level.NONE);
+        assertThat(s.get(6).level()).isEqualTo(Level.NONE);
+        assertThat(s.get(7).level()).isEqualTo(Level.HIGH);
+        assertThat(s.get(9).level()).isEqualTo(Level.HIGH);
+        assertThat(s.get(11).level()).isEqualTo(Level.HIGH);
+        assertThat(s.get(11).score()).isBetween(0.3, 1.0);
+        // the queries that open a pair form a cross pair with the previous one: no shared midpoint
+        assertThat(s.get(8).level()).isEqualTo(Level.NONE);
+        assertThat(s.get(10).level()).isEqualTo(Level.NONE);
+
+        DetectorHarness honest = harness(detector("range", List.of(0, 1)));
+        double max = 0;
+        for (int i = 0; i < 40; i++) {
+            max = Math.max(max, honest.observe("alice", T + i, SyntheticDigits.sample(r, 3))[0].score());
+        }
+        assertThat(max).as("independent images of one class").isLessThan(0.2);
+    }
+
+    /** A client that retries two requests in turn sends pairs with one midpoint, but no pair is new. */
+    @Test
+    void shouldNotTakeRetriesForPairs() {
+        DetectorHarness h = harness(detector("matches", 1));
+        SplittableRandom r = new SplittableRandom(9);
+        double[] a = SyntheticDigits.sample(r, 1);
+        double[] b = SyntheticDigits.sample(r, 2);
+        double[] c = SyntheticDigits.sample(r, 4);
+        for (int i = 0; i < 30; i++) {
+            double[] q = (i % 3 == 2) ? c : (i % 2 == 0 ? a : b); // a b c b a c ... and runs of one input
+            assertThat(h.observe("bob", T + i, q)[0].score()).as("query %d", i).isEqualTo(0);
+            assertThat(h.observe("bob", T + i, q.clone())[0].score()).as("retry of query %d", i).isEqualTo(0);
+        }
+    }
+
+    @Test
+    void shouldIgnoreFeaturesOutOfRangeAndBreakPairsAtAnotherInputSize() {
+        AntitheticDetector d = detector("matches", 1, "min_changed", 2, "features", 8);
+        short[] u = d.quantise(new double[] {0, 0.5, -0.5, 1e9, -1e9, Double.NaN, 4000 * 0.01});
+        assertThat(u).containsExactly((short) 0, (short) 400, (short) -400, Short.MIN_VALUE, Short.MIN_VALUE,
+                Short.MIN_VALUE, (short) 32000);
+
+        DetectorHarness h = harness(d);
+        // two antithetic pairs around 0.5 in the first two features; the rest out of range: ignored
+        double[][] q = {{0.7, 0.3, 1e9}, {0.3, 0.7, 1e9}, {0.6, 0.2, 1e9}, {0.4, 0.8, 1e9}};
+        assertThat(h.observe("c", T, q[0])[0].score()).isEqualTo(0);
+        assertThat(h.observe("c", T + 1, q[1])[0].score()).isEqualTo(0);
+        assertThat(h.observe("c", T + 2, q[2])[0].score()).isEqualTo(0);
+        assertThat(h.observe("c", T + 3, q[3])[0].score()).isEqualTo(1.0);
+
+        DetectorHarness g = harness(d);
+        g.observe("c", T, q[0]);
+        g.observe("c", T + 1, q[1]);
+        g.observe("c", T + 2, new double[] {0.5, 0.5, 0.5, 0.5}); // another size: the run starts again
+        g.observe("c", T + 3, q[2]);
+        assertThat(g.observe("c", T + 4, q[3])[0].score()).as("no earlier pair in the new run").isEqualTo(0);
+    }
+
+    /**
+     * The issue's benign population (2,000 callers x 50 queries, a fifth sending one class, 3%
+     * retries, 5 batch jobs of 500) reaches no level; the antithetic attacks of every size reach
+     * high within 10 queries of one account, those whose probes are as far apart as natural images
+     * too (sigma 0.5 per pixel, smooth noise, the PCA prior at sigma 1).
+     */
+    @Test
+    void shouldFlagEveryAntitheticAttackEarlyAndNoBenignCaller() {
+        AntitheticDetector d = detector("range", List.of(0, 1));
+        DetectorHarness h = harness(d);
+        Map<String, Double> benignMax = new HashMap<>();
+        for (BenignTraffic.Event e : BenignTraffic.issue()) {
+            double score = h.observe(e.caller(), e.timeMillis(), e.x())[0].score();
+            benignMax.merge(e.caller(), score, Math::max);
+        }
+        double worst = benignMax.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        assertThat(benignMax).hasSizeGreaterThan(2000);
+        assertThat(worst).as("the highest score of any benign caller").isLessThan(d.config().low());
+
+        SoftmaxModel model = Fixtures.model();
+        Map<String, LongFunction<Attack>> attacks = new LinkedHashMap<>();
+        attacks.put("nes-pixel-0.02", s -> Attacks.nes("n", EfficacyScenario.start(s), EfficacyScenario.target(s),
+                0.02, Attacks.Noise.PIXEL, 0.01, s));
+        attacks.put("nes-pixel-0.2", s -> Attacks.nes("n", EfficacyScenario.start(s), EfficacyScenario.target(s), 0.2,
+                Attacks.Noise.PIXEL, 0.01, s));
+        attacks.put("nes-pixel-0.5", s -> Attacks.nes("n", EfficacyScenario.start(s), EfficacyScenario.target(s), 0.5,
+                Attacks.Noise.PIXEL, 0.01, s));
+        attacks.put("nes-smooth-0.2", s -> Attacks.nes("n", EfficacyScenario.start(s), EfficacyScenario.target(s),
+                0.2, Attacks.Noise.SMOOTH_7X7, 0.01, s));
+        attacks.put("nes-smooth-0.3", s -> Attacks.nes("n", EfficacyScenario.start(s), EfficacyScenario.target(s),
+                0.3, Attacks.Noise.SMOOTH_7X7, 0.01, s));
+        attacks.put("pca-search-0.2", s -> Attacks.pcaSearch("p", Fixtures.pca(), EfficacyScenario.start(s),
+                EfficacyScenario.target(s), 0.2, 0.05, s));
+        attacks.put("pca-search-1.0", s -> Attacks.pcaSearch("p", Fixtures.pca(), EfficacyScenario.start(s),
+                EfficacyScenario.target(s), 1.0, 0.05, s));
+        Map<String, Integer> first = new LinkedHashMap<>();
+        long seed = 4001;
+        for (var e : attacks.entrySet()) {
+            Attack a = e.getValue().apply(seed++);
+            int alarm = -1;
+            for (int i = 0; i < 40 && alarm < 0; i++) {
+                double[] x = a.next();
+                Signal sig = h.observe("attacker-" + e.getKey(), T + 10_000_000L + i * 1000L, x)[0];
+                if (sig.level() == Level.HIGH) {
+                    alarm = i;
+                }
+                a.answer(model.scores(x));
+            }
+            first.put(e.getKey(), alarm);
+        }
+        assertThat(first).allSatisfy((name, alarm) -> assertThat(alarm).as(name).isBetween(0, 9));
+    }
+
+    /** Whatever the stream, the score is a share, and a caller's state never exceeds its bound. */
+    @Test
+    void shouldStayBoundedAndScoreAShareOnAnyStream() {
+        qt().withExamples(60).forAll(longs().all(), integers().between(1, 4), integers().between(4, 12))
+                .checkAssert((seed, shape, history) -> {
+                    AntitheticDetector d = detector("history", history, "matches", 1, "min_changed", 1,
+                            "features", 8, "tolerance", 0.05);
+                    MemoryStateStore store = new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000);
+                    DetectorHarness h = new DetectorHarness(store, d);
+                    SplittableRandom r = new SplittableRandom(seed);
+                    double[] last = null;
+                    for (int i = 0; i < 80; i++) {
+                        int n = 4 + (shape == 1 ? 0 : r.nextInt(shape) * 4); // sizes change mid-stream
+                        double[] x;
+                        int kind = r.nextInt(4);
+                        if (kind == 0 && last != null && last.length == n) {
+                            x = last.clone(); // a retry
+                        } else if (kind == 1 && last != null && last.length == n) {
+                            x = new double[n]; // the reflection of the last query through 0.5
+                            for (int f = 0; f < n; f++) {
+                                x[f] = 1 - last[f];
+                            }
+                        } else {
+                            x = new double[n];
+                            for (int f = 0; f < n; f++) {
+                                x[f] = r.nextInt(5) == 0 ? r.nextDouble() * 1e6 - 5e5 : r.nextDouble();
+                            }
+                        }
+                        Signal s = h.observe("c" + r.nextInt(2), T + i, x)[0];
+                        assertThat(s.score()).isBetween(0.0, 1.0);
+                        last = x;
+                    }
+                    for (String c : List.of("c0", "c1")) {
+                        @SuppressWarnings("unchecked")
+                        List<byte[]> kept = (List<byte[]>) store.execute(
+                                new StateOp.ListRead("antithetic:antithetic:" + c))[0];
+                        assertThat(kept.size()).isLessThanOrEqualTo(history);
+                        for (byte[] e : kept) {
+                            assertThat((long) e.length + 16).isLessThanOrEqualTo(d.bytesPerQuery());
+                        }
+                    }
+                });
+    }
+}
