@@ -54,6 +54,8 @@ class PolicySchemaTest {
                             high: 0.6 }
                 prada: { type: extraction, test_every: 10, min_distances: 100, max_distances: 400, max_set: 200,
                          ttl_seconds: 86400, low: 0, medium: 0, delta: 0.9 }
+                antithetic: { history: 12, matches: 3, tolerance: 0.01, min_changed: 8, features: 256, seed: 6271,
+                              range: [0, 1], ttl_seconds: 3600, low: 0.25, medium: 0.28, high: 0.3 }
                 walk: { type: knn }
               rules:
                 - { id: walk, when: { signals: { knn: high } }, action: block, cooldown_seconds: 600 }
@@ -94,7 +96,7 @@ class PolicySchemaTest {
         assertThat(validate(policy)).isEmpty();
         Path dir = Files.createDirectories(tmp.resolve("every"));
         Files.writeString(dir.resolve("every.veil.yaml"), EVERY_DETECTOR);
-        assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(10);
+        assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(11);
     }
 
     @Test
@@ -109,6 +111,10 @@ class PolicySchemaTest {
             {"prada", "high", "0.9"}, // extraction's high threshold is delta
             {"rate", "scope", "\"GLOBAL\""},
             {"walk", "k", "0"},
+            {"antithetic", "range", "[0]"},
+            {"antithetic", "tolerance", "0"},
+            {"antithetic", "history", "65"},
+            {"antithetic", "high", "1.5"},
         };
         for (String[] b : bad) {
             ObjectNode policy = (ObjectNode) YAML.readTree(EVERY_DETECTOR);
