@@ -28,6 +28,9 @@ ladder := [
 	act("alert", "knn-global-alert", "knn_global"),
 	act("degrade", "knn-global-degrade", "knn_global"),
 	block("knn-global-block", "knn_global"),
+	act("alert", "antithetic-alert", "antithetic"),
+	act("degrade", "antithetic-degrade", "antithetic"),
+	block("antithetic-block", "antithetic"),
 	act("alert", "confidence-climb-alert", "confidence_climb"),
 	act("degrade", "confidence-climb-degrade", "confidence_climb"),
 	act("alert", "class-focus-alert", "class_focus"),
@@ -49,7 +52,7 @@ matching contains "rate-throttle-researchers" if {
 }
 
 # Probing: alert at medium; at high labels only, and a 15-minute block for all but researchers.
-probing := {"near_duplicate": "near-duplicate", "knn": "knn", "knn_global": "knn-global"}
+probing := {"near_duplicate": "near-duplicate", "knn": "knn", "knn_global": "knn-global", "antithetic": "antithetic"}
 
 matching contains concat("-", [id, "alert"]) if {
 	some signal, id in probing

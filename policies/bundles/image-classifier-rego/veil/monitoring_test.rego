@@ -41,6 +41,14 @@ test_probing_alerts_at_medium_then_degrades_and_blocks_at_high if {
 	}
 }
 
+test_antithetic_pairs_alert_at_medium_then_degrade_and_block_at_high if {
+	rules(monitoring.decision) == ["antithetic-alert"] with input as with_signal("antithetic", "medium", ["analyst"])
+	rules(monitoring.decision) == ["antithetic-alert", "antithetic-degrade", "antithetic-block"]
+		with input as with_signal("antithetic", "high", ["analyst"])
+	rules(monitoring.decision) == ["antithetic-alert", "antithetic-degrade"]
+		with input as with_signal("antithetic", "high", ["researcher"])
+}
+
 test_researchers_who_probe_get_labels_only_and_are_not_blocked if {
 	rules(monitoring.decision) == ["knn-alert", "knn-degrade"] with input as with_signal("knn", "high", ["researcher"])
 }

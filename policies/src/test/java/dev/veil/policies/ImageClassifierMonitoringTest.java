@@ -122,7 +122,11 @@ class ImageClassifierMonitoringTest {
         void answer(ReleasedPrediction p);
     }
 
+    /** The released score of {@code label}; 0 when it is not released or nothing is ({@code p} null). */
     static double score(ReleasedPrediction p, String label) {
+        if (p == null) {
+            return 0;
+        }
         return p.scores().stream().filter(s -> s.label().equals(label)).mapToDouble(s -> s.score()).findFirst()
                 .orElse(0);
     }
@@ -207,6 +211,15 @@ class ImageClassifierMonitoringTest {
      * {@code budget} queries; stops at the first degraded or blocked answer.
      */
     Caught run(PolicyBundle b, Attack attack, int accounts, int budget) {
+        return run(b, attack, accounts, budget, false);
+    }
+
+    /**
+     * As {@link #run(PolicyBundle, Attack, int, int)}; with {@code refusalsAnswerNothing}, a probe that
+     * validation refuses as out of distribution is answered with no scores (the attack reads 0 for
+     * every class) and the attack goes on.
+     */
+    Caught run(PolicyBundle b, Attack attack, int accounts, int budget, boolean refusalsAnswerNothing) {
         List<Credentials> ids = new ArrayList<>();
         for (int a = 0; a < accounts; a++) {
             ids.add(analyst("mallory-" + a + "@example.com"));
@@ -216,6 +229,11 @@ class ImageClassifierMonitoringTest {
                 clock.advance(Duration.ofSeconds(1));
                 Response r = g.predict(Request.of(ids.get(n % accounts), attack.next()));
                 Outcome o = outcome(r);
+                if (refusalsAnswerNothing && r instanceof Response.Denied d
+                        && d.reason().code() == ReasonCode.OUT_OF_DISTRIBUTION) {
+                    attack.answer(null);
+                    continue;
+                }
                 if (r instanceof Response.Denied d) {
                     assertThat(o).as("probe %d refused: %s", n, d.reason()).isEqualTo(Outcome.BLOCKED);
                 }
@@ -269,6 +287,83 @@ class ImageClassifierMonitoringTest {
             assertThat(caught.get(name).rules()).as(name)
                     .anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-global-"));
         }
+    }
+
+    /**
+     * NES whose probes are as far apart as natural images get past the distance detectors: smooth
+     * directions (averaged over 5x5 pixels), and the prior attacker of ML-DEFENCES.md section 8 at
+     * sigma 1 (NES in a 40-component PCA basis of 10,000 training images, each probe an image). Its
+     * antithetic pairs, x + sigma u then x - sigma u, share their midpoint: the antithetic detector
+     * stops each of them within 50 queries of one account, and without its rules none of them is.
+     */
+    @Test
+    void nesWithProbesAsFarApartAsImagesIsStoppedByItsAntitheticPairs() throws IOException {
+        double[][] train = FashionMnist.trainImages(40_000);
+        dev.veil.internal.monitor.traffic.PcaBasis basis = dev.veil.internal.monitor.traffic.PcaBasis.learn(
+                List.of(java.util.Arrays.copyOfRange(train, 30_000, 40_000)), 40, 7);
+        java.util.function.Supplier<Map<String, Attack>> far = () -> {
+            Map<String, Attack> m = new TreeMap<>();
+            m.put("nes-smooth-0.2", smoothNes(start(), "pullover", 0.2, 7));
+            m.put("prior-pca-1.0", prior(basis, start(), 1.0, 9));
+            return m;
+        };
+        Map<String, Caught> caught = new TreeMap<>();
+        far.get().forEach((name, a) -> caught.put(name, run(bundle, a, 1, ATTACK_BUDGET, true)));
+        System.out.println("probes as far apart as images: " + caught);
+        assertThat(caught).hasSize(2).allSatisfy((name, c) -> {
+            assertThat(c).as(name + " not caught within %d queries", ATTACK_BUDGET).isNotNull();
+            assertThat(c.outcome()).as(name).isIn(Outcome.DEGRADED, Outcome.BLOCKED);
+            assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("antithetic-"));
+            assertThat(c.query()).as(name).isLessThanOrEqualTo(15);
+        });
+
+        Path without = dir.resolve("without-antithetic");
+        MonitoringTests.copyBundle(Path.of("bundles/image-classifier"), without);
+        Path policy = without.resolve("image-classifier.veil.yaml");
+        String yaml = Files.readString(policy);
+        String stripped = yaml.replaceAll("\n    - id: antithetic-[^\n]*\n(?:      [^\n]*\n)*?      (?:action: "
+                + "(?:alert|degrade)|cooldown_seconds: 900)(?=\n)", "");
+        assertThat(stripped).doesNotContain("id: antithetic-").contains("antithetic:");
+        Files.writeString(policy, stripped);
+        PolicyBundle control = PolicyBundle.load(without);
+        far.get().forEach((name, a) -> assertThat(run(control, a, 1, ATTACK_BUDGET, true)).as(name).isNull());
+    }
+
+    /** NES with smooth directions ({@link Nes} with blur 2). */
+    static Attack smoothNes(double[] start, String target, double sigma, long seed) {
+        Nes walk = new Nes(start, sigma, seed, 2);
+        return new Attack() {
+            @Override
+            public double[] next() {
+                return walk.next();
+            }
+
+            @Override
+            public void answer(ReleasedPrediction p) {
+                walk.answer(score(p, target));
+            }
+        };
+    }
+
+    /** veil-core's prior attacker toward pullover on the released scores (classes not released: 0). */
+    static Attack prior(dev.veil.internal.monitor.traffic.PcaBasis basis, double[] start, double sigma, long seed) {
+        dev.veil.internal.monitor.traffic.Attack walk = dev.veil.internal.monitor.traffic.Attacks.pcaSearch("prior",
+                basis, start, 2, sigma, 0.05, seed);
+        return new Attack() {
+            @Override
+            public double[] next() {
+                return walk.next();
+            }
+
+            @Override
+            public void answer(ReleasedPrediction p) {
+                double[] scores = new double[FashionMnist.CLASSES.size()];
+                for (int i = 0; i < scores.length; i++) {
+                    scores[i] = score(p, FashionMnist.CLASSES.get(i));
+                }
+                walk.answer(scores);
+            }
+        };
     }
 
     @Test

@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-30.2");
+            assertThat(b.revision()).isEqualTo("2026-11-30.3");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -122,14 +122,16 @@ class ImageClassifierPolicyTest {
         assertThat(jwt.jwks()).isEqualTo("jwks.json");
         assertThat(jwt.algorithms()).containsExactly("ES256");
         assertThat(jwt.attributeClaims()).containsExactly("contract", "region", "status");
-        assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "knn", "knn_global", "confidence_climb",
-                "class_focus", "boundary");
+        assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "knn", "knn_global", "antithetic",
+                "confidence_climb", "class_focus", "boundary");
         // the calibrated thresholds come from the bundle's data (monitoring/thresholds/data.json)
         // and the distance detectors measure on 4x4 tile means of the 28x28 image
         assertThat(s.detectors().get("knn")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn", "pool", 4,
                 "width", 28));
         assertThat(s.detectors().get("knn_global")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn_global",
                 "pool", 4, "width", 28, "cell_width", 0.1));
+        assertThat(s.detectors().get("antithetic")).isEqualTo(Map.of("thresholds",
+                "monitoring.thresholds.antithetic", "range", java.util.List.of(0, 1)));
         assertThat(s.detectors().get("rate")).containsEntry("window_seconds", 60).containsEntry("low", 60)
                 .containsEntry("medium", 120).containsEntry("high", 180);
     }

@@ -22,7 +22,7 @@ final class AttackTraces {
     /** One line of a replay trace: an analyst's query (pixels to 5 decimals) with the model's raw scores. */
     static String line(String caller, long tsMs, double[] pixels, double[] scores) {
         StringBuilder sb = new StringBuilder();
-        sb.append("{\"caller\":\"").append(caller).append("\",\"roles\":[\"analyst\"],\"ts_ms\":").append(tsMs)
+        sb.append("{\"caller\":\"").append(caller).append("\",\"tenant\":\"acme\",\"roles\":[\"analyst\"],\"ts_ms\":").append(tsMs)
                 .append(",\"features\":[");
         for (int i = 0; i < pixels.length; i++) {
             sb.append(i > 0 ? "," : "").append(String.format(Locale.ROOT, "%.5f", pixels[i]));

@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  * sends ten times as many images as the others (a batch client).
  *
  * <p>As a command it writes a replay trace ({@code veil monitor replay}, {@code veil calibrate}):
- * one JSON line per query with the caller (role {@code analyst}), the time, the pixels (5 decimals)
+ * one JSON line per query with the caller (role {@code analyst} of tenant {@code acme}, whom the bundle admits), the time, the pixels (5 decimals)
  * and the scores of the softmax-regression model the Guard tests train (first 6,000 training
  * images, 5 epochs, seed 1):
  *
@@ -156,7 +156,7 @@ public final class BenignTraffic {
             for (Query q : qs) {
                 double[] x = images[q.image()];
                 b.setLength(0);
-                b.append("{\"caller\":\"").append(q.caller()).append("\",\"roles\":[\"analyst\"],\"ts_ms\":")
+                b.append("{\"caller\":\"").append(q.caller()).append("\",\"tenant\":\"acme\",\"roles\":[\"analyst\"],\"ts_ms\":")
                         .append(q.tsMs()).append(",\"features\":[");
                 for (int i = 0; i < x.length; i++) {
                     b.append(i == 0 ? "" : ",").append(pixel[(int) Math.round(x[i] * 255)]);
