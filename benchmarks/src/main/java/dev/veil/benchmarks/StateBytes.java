@@ -32,8 +32,8 @@ public final class StateBytes {
         System.out.printf(Locale.ROOT, "%d queries from %d callers, 784 features, defaults%n", n, callers);
         System.out.printf(Locale.ROOT, "%-16s %14s %16s %14s%n", "detectors", "heap B/query", "store B/query",
                 "stated bound");
-        for (String set : new String[] {"near_duplicate", "knn", "knn_global", "answers", "rate", "similarity",
-            "all"}) {
+        for (String set : new String[] {"near_duplicate", "knn", "knn_global", "antithetic", "answers", "rate",
+            "similarity", "eight", "all"}) {
             measure(set, n, callers);
         }
     }

@@ -208,15 +208,19 @@ public final class AntitheticDetector implements StatefulDetector {
         this.ttlMillis = config.ttlSeconds() * 1000;
         this.unitsPerFeatureUnit = UNITS_PER_TOLERANCE / config.tolerance();
         double[] range = config.range();
-        this.lowUnits = range == null ? Integer.MIN_VALUE : (int) Math.max(-Short.MAX_VALUE - 1.0,
+        // OUT_OF_RANGE is the lowest 16-bit value, so it is always at or below lowUnits
+        this.lowUnits = range == null ? OUT_OF_RANGE : (int) Math.max(OUT_OF_RANGE,
                 Math.min(Short.MAX_VALUE, Math.rint(range[0] * unitsPerFeatureUnit)));
-        this.highUnits = range == null ? Integer.MAX_VALUE : (int) Math.max(-Short.MAX_VALUE - 1.0,
-                Math.min(Short.MAX_VALUE, Math.rint(range[1] * unitsPerFeatureUnit)));
+        this.highUnits = range == null ? Short.MAX_VALUE + 1 : (int) Math.max(OUT_OF_RANGE,
+                Math.min(Short.MAX_VALUE + 1, Math.rint(range[1] * unitsPerFeatureUnit)));
     }
 
-    /** Whether a feature's units say nothing about a midpoint: out of the 16-bit range, or clipped. */
-    private boolean blind(short u) {
-        return u == OUT_OF_RANGE || u <= lowUnits || u >= highUnits;
+    /**
+     * Whether a feature's units say nothing about a midpoint: out of the 16-bit range
+     * ({@link #OUT_OF_RANGE}, at or below {@link #lowUnits} whatever the range), or clipped.
+     */
+    private boolean blind(int u) {
+        return u <= lowUnits || u >= highUnits;
     }
 
     /** Creates the detector from its configuration map. */
@@ -336,8 +340,11 @@ public final class AntitheticDetector implements StatefulDetector {
         return h;
     }
 
+    private static final java.lang.invoke.VarHandle SHORTS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            short[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
     private static short unitAt(byte[] a, int off, int i) {
-        return (short) ((a[off + 8 + 2 * i] << 8) | (a[off + 9 + 2 * i] & 0xFF));
+        return (short) SHORTS.get(a, off + 8 + 2 * i);
     }
 
     /**
@@ -371,19 +378,16 @@ public final class AntitheticDetector implements StatefulDetector {
             return 0; // a retry: the pair says nothing
         }
         int tol2 = 2 * UNITS_PER_TOLERANCE; // the sums of a pair are twice their midpoint
+        // the features this pair changed (neither query clipped nor out of range there), and its sums
+        int[] changed = new int[n];
         int[] sum = new int[n];
-        boolean[] changed = new boolean[n];
         int changedCount = 0;
-        for (int i = 0; i < n; i++) {
-            short a = current[i];
-            short b = unitAt(data, newest, i);
-            if (blind(a) || blind(b)) {
-                continue;
-            }
-            sum[i] = a + b;
-            if (Math.abs(a - b) > tol2) {
-                changed[i] = true;
-                changedCount++;
+        for (int f = 0; f < n; f++) {
+            int a = current[f];
+            int b = unitAt(data, newest, f);
+            if (!blind(a) && !blind(b) && Math.abs(a - b) > tol2) {
+                changed[changedCount] = f;
+                sum[changedCount++] = a + b;
             }
         }
         if (changedCount < config.minChanged()) {
@@ -402,13 +406,11 @@ public final class AntitheticDetector implements StatefulDetector {
                 continue; // a retry and its original, or an exact copy of either query: not a second pair
             }
             int agree = 0;
-            for (int f = 0; f < n; f++) {
-                if (!changed[f]) {
-                    continue;
-                }
-                short c = unitAt(data, oj, f);
-                short d = unitAt(data, oi, f);
-                if (!blind(c) && !blind(d) && Math.abs(sum[f] - (c + d)) < tol2) {
+            for (int t = 0; t < changedCount; t++) {
+                int f = changed[t];
+                int c = unitAt(data, oj, f);
+                int d = unitAt(data, oi, f);
+                if (!blind(c) && !blind(d) && Math.abs(sum[t] - (c + d)) < tol2) {
                     agree++;
                 }
             }
