@@ -314,7 +314,7 @@ class ImageClassifierMonitoringTest {
             assertThat(c).as(name + " not caught within %d queries", ATTACK_BUDGET).isNotNull();
             assertThat(c.outcome()).as(name).isIn(Outcome.DEGRADED, Outcome.BLOCKED);
             assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("antithetic-"));
-            assertThat(c.query()).as(name).isLessThanOrEqualTo(15);
+            assertThat(c.query()).as(name).isLessThanOrEqualTo(5);
         });
 
         Path without = dir.resolve("without-antithetic");

@@ -36,7 +36,7 @@ import java.util.Set;
  * score is a share, not a distance, and why, with {@code range} set to the range valid inputs are
  * clipped to, features at either end of it in either query of a pair are left out of the
  * comparison: on Fashion-MNIST images NES pairs then agree in 60 to 90% of the changed features,
- * honest callers' pairs in at most about 25% (policies/README.md, "Antithetic pairs").
+ * honest callers' pairs in at most 22% (policies/README.md, "Antithetic pairs").
  *
  * <p><b>What it does not see.</b> Pairs are consecutive queries of one caller: an attacker who
  * sends the two probes of each pair from different accounts, puts other queries between them, or
@@ -50,8 +50,8 @@ import java.util.Set;
  * <table>
  *   <caption>antithetic keys</caption>
  *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code history}</td><td>12</td><td>recent queries kept per caller, 4..64</td></tr>
- *   <tr><td>{@code matches}</td><td>3</td><td>earlier pairs that must share the midpoint,
+ *   <tr><td>{@code history}</td><td>8</td><td>recent queries kept per caller, 4..64</td></tr>
+ *   <tr><td>{@code matches}</td><td>2</td><td>earlier pairs that must share the midpoint,
  *       1..history / 2 - 1</td></tr>
  *   <tr><td>{@code tolerance}</td><td>0.01</td><td>midpoints within this distance per feature
  *       agree (in the features' own units: 0.01 for pixels in [0, 1]), in (0, 1000]</td></tr>
@@ -110,7 +110,7 @@ public final class AntitheticDetector implements StatefulDetector {
             long ttlSeconds, double low,
             double medium, double high, LowPass lowPass, double[] range) {
         /** Defaults: see the class Javadoc. */
-        public static final Config DEFAULT = new Config(12, 3, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
+        public static final Config DEFAULT = new Config(8, 2, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
                 0.3, LowPass.NONE, null);
 
         public Config {
