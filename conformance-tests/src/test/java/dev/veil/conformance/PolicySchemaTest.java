@@ -54,7 +54,7 @@ class PolicySchemaTest {
                             high: 0.6 }
                 prada: { type: extraction, test_every: 10, min_distances: 100, max_distances: 400, max_set: 200,
                          ttl_seconds: 86400, low: 0, medium: 0, delta: 0.9 }
-                antithetic: { history: 8, matches: 2, tolerance: 0.01, min_changed: 8, features: 256, seed: 6271,
+                antithetic: { history: 6, matches: 2, tolerance: 0.01, min_changed: 8, features: 256, seed: 6271,
                               range: [0, 1], ttl_seconds: 3600, low: 0.25, medium: 0.28, high: 0.3 }
                 walk: { type: knn }
               rules:

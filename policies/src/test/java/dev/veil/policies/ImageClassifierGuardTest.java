@@ -50,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageClassifierGuardTest {
     static final Instant START = Instant.parse("2026-12-01T00:00:00Z");
     static final int TRAINING_IMAGES = 6000;
-    static final int ALERTS_ON_10000 = 20; // measured: 8 (5 before knn measured on 4x4 tile means)
+    static final int ALERTS_ON_10000 = 20; // measured: 9, 8 by knn and 1 by antithetic (5 before knn measured on 4x4 tile means)
 
     static PolicyBundle bundle;
     static SoftmaxRegression classifier;
@@ -222,6 +222,7 @@ class ImageClassifierGuardTest {
         int refused = 0;
         int shown = 0;
         int alerted = 0;
+        Map<String, Integer> alerts = new java.util.TreeMap<>();
         // 18 s apart: the analyst's 5,000-a-day quota and the 60-a-minute alert are never reached
         try (Guard<double[]> g = guard("false-refusals.jsonl")) {
             for (double[] x : test) {
@@ -235,8 +236,10 @@ class ImageClassifierGuardTest {
                     assertThat(ok.degraded()).isFalse();
                     if (!ok.alerts().isEmpty()) {
                         // one caller with 10,000 real images: its recent images are alike enough, now
-                        // and then, for knn's alert (medium), never for its degrade or block (high)
-                        assertThat(ok.alerts()).containsOnly("knn-alert");
+                        // and then, for knn's or antithetic's alert (medium), never for a degrade or
+                        // block (high)
+                        assertThat(ok.alerts()).isSubsetOf("knn-alert", "antithetic-alert");
+                        ok.alerts().forEach(a -> alerts.merge(a, 1, Integer::sum));
                         alerted++;
                     }
                     shown++;
@@ -244,7 +247,7 @@ class ImageClassifierGuardTest {
             }
         }
         assertThat(refused + shown).isEqualTo(10_000);
-        System.out.println("one analyst, 10,000 real test images: alerted " + alerted);
+        System.out.println("one analyst, 10,000 real test images: alerted " + alerted + " " + alerts);
         assertThat(alerted).as("answers with an alert").isLessThanOrEqualTo(ALERTS_ON_10000);
         assertThat(refused).as("false refusals among the 10,000 real test images").isLessThanOrEqualTo(50);
         // the Guard refuses exactly what the bundle's contract refuses (the figure in policies/README.md)

@@ -50,7 +50,7 @@ import java.util.Set;
  * <table>
  *   <caption>antithetic keys</caption>
  *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code history}</td><td>8</td><td>recent queries kept per caller, 4..64</td></tr>
+ *   <tr><td>{@code history}</td><td>6</td><td>recent queries kept per caller, 4..64</td></tr>
  *   <tr><td>{@code matches}</td><td>2</td><td>earlier pairs that must share the midpoint,
  *       1..history / 2 - 1</td></tr>
  *   <tr><td>{@code tolerance}</td><td>0.01</td><td>midpoints within this distance per feature
@@ -110,7 +110,7 @@ public final class AntitheticDetector implements StatefulDetector {
             long ttlSeconds, double low,
             double medium, double high, LowPass lowPass, double[] range) {
         /** Defaults: see the class Javadoc. */
-        public static final Config DEFAULT = new Config(8, 2, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
+        public static final Config DEFAULT = new Config(6, 2, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
                 0.3, LowPass.NONE, null);
 
         public Config {

@@ -63,8 +63,8 @@ class AntitheticDetectorTest {
                     "range must be a list of two finite numbers [low, high] with low < high, was ");
         }
         assertThatThrownBy(() -> detector("history", 3)).hasMessage("history must be in [4, 64], was 3");
-        assertThatThrownBy(() -> detector("matches", 4))
-                .hasMessage("matches must be in [1, history / 2 - 1 (3)], was 4");
+        assertThatThrownBy(() -> detector("matches", 3))
+                .hasMessage("matches must be in [1, history / 2 - 1 (2)], was 3");
         assertThatThrownBy(() -> detector("tolerance", 0)).hasMessage("tolerance must be in (0, 1000], was 0.0");
         assertThatThrownBy(() -> detector("tolerance", Double.POSITIVE_INFINITY))
                 .hasMessage("tolerance must be in (0, 1000], was Infinity");
