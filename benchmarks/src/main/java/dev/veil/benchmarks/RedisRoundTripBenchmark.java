@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code redis-server} that the set-up starts on a free loopback port ({@link LocalRedis}):
  *
  * <ul>
- *   <li>{@code monitorAll}: the eight built-in detectors (defaults, 784 features, the benign
+ *   <li>{@code monitorAll}: the nine built-in detectors (defaults, 784 features, the benign
  *       traffic of {@link DetectorTraffic}) on a {@link RedisStateStore}, as the Guard runs them:
  *       one {@code execute} (every detector's reads and updates in one {@code EVALSHA}, waited
  *       for) and one {@code submit} (the answer detectors' history, not waited for);
