@@ -41,7 +41,8 @@ import java.util.Set;
  * <p><b>What it does not see.</b> Pairs are consecutive queries of one caller: an attacker who
  * sends the two probes of each pair from different accounts, puts other queries between them, or
  * gives up antithetic sampling (at the price of a noisier gradient estimate: about twice the
- * queries) is not seen by this detector; {@code knn}, {@code knn_global} and {@code near_duplicate}
+ * queries), or adds fresh noise to each probe (a fifth of sigma is enough: the two probes of a
+ * pair then share their midpoint only within that noise) is not seen by this detector; {@code knn}, {@code knn_global} and {@code near_duplicate}
  * still look at such a stream.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
