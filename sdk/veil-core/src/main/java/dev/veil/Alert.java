@@ -10,6 +10,8 @@ import java.util.Objects;
  *
  * @param decisionId the request that raised it
  * @param callerId who sent it
+ * @param tenant the caller's tenant, {@code ""} when it has none: caller ids are unique within a
+ *     tenant, so two tenants' callers may share an id
  * @param rule the policy rule that fired
  * @param action {@code alert}, {@code throttle}, {@code degrade}, {@code block} or {@code model_stale}
  * @param signal the signal that triggered it, or {@code ""}
@@ -18,15 +20,22 @@ import java.util.Objects;
  * @param at when
  */
 public record Alert(
-        String decisionId, String callerId, String rule, String action, String signal, Level level, double score,
-        Instant at) {
+        String decisionId, String callerId, String tenant, String rule, String action, String signal, Level level,
+        double score, Instant at) {
     public Alert {
         Objects.requireNonNull(decisionId, "decisionId");
         Objects.requireNonNull(callerId, "callerId");
+        Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(rule, "rule");
         Objects.requireNonNull(action, "action");
         Objects.requireNonNull(signal, "signal");
         Objects.requireNonNull(level, "level");
         Objects.requireNonNull(at, "at");
+    }
+
+    /** An alert for a caller without a tenant (the form before {@link #tenant()} was added). */
+    public Alert(String decisionId, String callerId, String rule, String action, String signal, Level level,
+            double score, Instant at) {
+        this(decisionId, callerId, "", rule, action, signal, level, score, at);
     }
 }

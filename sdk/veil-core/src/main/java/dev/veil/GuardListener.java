@@ -9,7 +9,19 @@ public interface GuardListener {
     /** A monitoring rule fired or the model is stale with an {@code alert} policy. */
     default void onAlert(Alert alert) {}
 
-    /** A request was refused. */
+    /**
+     * A request was refused: who asked ({@code ""} when nobody was authenticated) and the caller's
+     * tenant ({@code ""} when none; caller ids are unique within a tenant). The Guard calls this
+     * one; by default it calls {@link #onDenied(Response.Denied, String)}.
+     */
+    default void onDenied(Response.Denied denied, String callerId, String tenant) {
+        onDenied(denied, callerId);
+    }
+
+    /**
+     * A request was refused (without the tenant: override the three-argument form where callers of
+     * different tenants may share an id).
+     */
     default void onDenied(Response.Denied denied, String callerId) {}
 
     /** A policy bundle was installed by {@link Guard#reload(PolicyBundle)}. */

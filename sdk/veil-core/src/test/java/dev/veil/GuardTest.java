@@ -1495,6 +1495,57 @@ class GuardTest {
         released(h.predict(ask(acme2, VALID)));
     }
 
+    /** Listeners learn the tenant too: an alert or a refusal for "svc" says whose svc it was. */
+    @Test
+    void alertsAndRefusalsNameTheCallersTenant() {
+        ApiKeys.Issued acme = ApiKeys.issue("svc", List.of("analyst"), "acme", Map.of(), null);
+        ApiKeys.Issued globex = ApiKeys.issue("svc", List.of("analyst"), "globex", Map.of(), null);
+        List<String> withTenant = new CopyOnWriteArrayList<>();
+        List<String> withoutTenant = new CopyOnWriteArrayList<>();
+        GuardListener threeArguments = new GuardListener() {
+            @Override
+            public void onDenied(Response.Denied d, String callerId, String tenant) {
+                withTenant.add(callerId + "@" + tenant);
+            }
+        };
+        GuardListener twoArguments = new GuardListener() {
+            @Override
+            public void onDenied(Response.Denied d, String callerId) {
+                withoutTenant.add(callerId);
+            }
+        };
+        BundleDir b = bundle().keys(acme, globex).set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, low: 1, high: 2}
+                rules:
+                  - {id: busy, when: {signals: {rate: low}}, action: alert}
+                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
+                """);
+        Guard<double[]> g = Guard.builder(modelA.as(INFO_A)).policy(b.load()).clock(clock).listener(threeArguments)
+                .audit(AuditLog.jsonLines(tmp.resolve("tenants-3.jsonl"))).build();
+        open.add(g);
+        released(g.predict(ask(globex, VALID)));
+        denied(g.predict(ask(globex, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+        released(g.predict(ask(acme, VALID)));
+        Guard<double[]> h = Guard.builder(modelA.as(INFO_A)).policy(b.load()).clock(clock).listener(twoArguments)
+                .audit(AuditLog.jsonLines(tmp.resolve("tenants-2.jsonl"))).build();
+        open.add(h);
+        released(h.predict(ask(acme, VALID)));
+        denied(h.predict(ask(acme, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+
+        assertThat(withTenant).containsExactly("svc@globex");
+        assertThat(withoutTenant).as("a listener written for the two-argument form is still called")
+                .containsExactly("svc");
+        assertThat(events.alerts).as("both Guards have their own listener").isEmpty();
+        Guard<double[]> e = guard(b);
+        released(e.predict(ask(acme, VALID)));
+        released(e.predict(ask(globex, VALID)));
+        assertThat(events.alerts).extracting(a -> a.callerId() + "@" + a.tenant())
+                .containsExactly("svc@acme", "svc@globex");
+        assertThat(new Alert("d", "c", "r", "alert", "", Level.NONE, 0, Instant.EPOCH).tenant())
+                .as("the constructor without a tenant").isEmpty();
+    }
+
     // ---------------------------------------------------------------- close
 
     @Test

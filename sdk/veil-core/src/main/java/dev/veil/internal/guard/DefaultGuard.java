@@ -309,7 +309,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
                     ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
                             + "written, so nothing is released")));
-            safely(() -> listener.onDenied(d, ""));
+            safely(() -> listener.onDenied(d, "", ""));
             return d;
         }
         long t0 = System.nanoTime();
@@ -918,7 +918,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
         }
         if (response instanceof Response.Denied d) {
-            safely(() -> listener.onDenied(d, x.caller == null ? "" : x.caller.id()));
+            safely(() -> listener.onDenied(d, x.caller == null ? "" : x.caller.id(),
+                    x.caller == null ? "" : x.caller.tenant()));
         }
     }
 
@@ -991,7 +992,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (alerts == null) {
                 alerts = new ArrayList<>(1);
             }
-            alerts.add(new Alert(id, caller.id(), rule, action, s == null ? "" : s.name(),
+            alerts.add(new Alert(id, caller.id(), caller.tenant(), rule, action, s == null ? "" : s.name(),
                     s == null ? Level.NONE : s.level(), s == null ? 0 : s.score(), Instant.ofEpochMilli(nowMillis)));
         }
 
