@@ -115,6 +115,8 @@ class PolicySchemaTest {
             {"antithetic", "tolerance", "0"},
             {"antithetic", "history", "65"},
             {"antithetic", "high", "1.5"},
+            {"antithetic", "low", "0.005"},
+            {"antithetic", "tolerance", "1e-300"},
         };
         for (String[] b : bad) {
             ObjectNode policy = (ObjectNode) YAML.readTree(EVERY_DETECTOR);

@@ -24,26 +24,35 @@ import java.util.Set;
  * <p><b>Score.</b> Each query forms a pair with the caller's previous query. Over the features in
  * which the two differ by more than {@code 2 tolerance} (those the pair says something about),
  * the agreement with an earlier pair of consecutive queries is the fraction whose midpoints lie
- * within {@code tolerance} of each other. The score is the {@code matches}-th largest agreement
- * over the earlier pairs among the last {@code history} queries, in [0, 1]: a midpoint shared by
- * at least {@code matches} earlier pairs scores high. It is 0 while fewer than {@code matches}
- * earlier pairs are there, when the two queries differ in fewer than {@code min_changed}
- * features, or when they are exact copies. Earlier pairs of an input and its retry, and those
- * that contain an exact copy of either query, are skipped: a pair of an input and its retry says
- * nothing, and a client retrying two requests in turn (A, B, A, B: every pair has the midpoint of
- * A and B) is not an attack. Probes clipped to the input's range (a
- * pixel of 0 cannot go below it) lose their symmetry in the clipped features, which is why the
- * score is a share, not a distance, and why, with {@code range} set to the range valid inputs are
- * clipped to, features at either end of it in either query of a pair are left out of the
- * comparison: on Fashion-MNIST images NES pairs then agree in 60 to 90% of the changed features,
- * honest callers' pairs in at most 22% (policies/README.md, "Antithetic pairs").
+ * within {@code tolerance} of each other while the earlier pair's values there differ from this
+ * pair's: a feature that switches between the same two values (an explanation client's masked
+ * patches filled with one grey, a binary feature flipped back and forth) gives every pair the
+ * same midpoint without being a probe around a point. The score is the {@code matches}-th
+ * largest agreement over the earlier pairs among the last {@code history} queries, in [0, 1]: a
+ * midpoint shared by at least {@code matches} earlier pairs scores high. It is 0 while fewer than
+ * {@code matches} earlier pairs are there, when the two queries differ in fewer than
+ * {@code min_changed} features, or when they are exact copies. Earlier pairs of an input and its
+ * retry, and those that contain an exact copy of either query, are skipped: a pair of an input
+ * and its retry says nothing, and a client retrying two requests in turn (A, B, A, B: every pair
+ * has the midpoint of A and B) is not an attack. Probes clipped to the input's range (a pixel of
+ * 0 cannot go below it) lose their symmetry in the clipped features, which is why the score is a
+ * share, not a distance, and why, with {@code range} set to the range valid inputs are clipped
+ * to, features at either end of it in either query of a pair are left out of the comparison: on
+ * Fashion-MNIST images NES pairs then agree in 60 to 90% of the changed features, the pairs of
+ * honest callers sending independent images in at most about 21% (policies/README.md,
+ * "Antithetic pairs").
+ *
+ * <p><b>Honest callers it flags.</b> A client that sends each input at symmetric settings on
+ * purpose (a gain or contrast sweep 1, 1.1, 0.9, 1.2, 0.8 around it) sends antithetic pairs too.
+ * Give such clients a role of their own and leave the detector's block out for it.
  *
  * <p><b>What it does not see.</b> Pairs are consecutive queries of one caller: an attacker who
- * sends the two probes of each pair from different accounts, puts other queries between them, or
- * gives up antithetic sampling (at the price of a noisier gradient estimate: about twice the
- * queries), or adds fresh noise to each probe (a fifth of sigma is enough: the two probes of a
- * pair then share their midpoint only within that noise) is not seen by this detector; {@code knn}, {@code knn_global} and {@code near_duplicate}
- * still look at such a stream.
+ * sends the two probes of each pair from different accounts, puts other queries between them (one
+ * ordinary input after each pair is enough), gives up antithetic sampling (at the price of a
+ * noisier gradient estimate: about twice the queries), or adds fresh noise to each probe (a fifth
+ * of sigma is enough: the two probes of a pair then share their midpoint only within that noise)
+ * is not seen by this detector; {@code knn}, {@code knn_global} and {@code near_duplicate} still
+ * look at such a stream.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
  * {@code antithetic} or any name with {@code type: antithetic}):
@@ -55,9 +64,11 @@ import java.util.Set;
  *   <tr><td>{@code matches}</td><td>2</td><td>earlier pairs that must share the midpoint,
  *       1..history / 2 - 1</td></tr>
  *   <tr><td>{@code tolerance}</td><td>0.01</td><td>midpoints within this distance per feature
- *       agree (in the features' own units: 0.01 for pixels in [0, 1]), in (0, 1000]</td></tr>
+ *       agree (in the features' own units: 0.01 for pixels in [0, 1]), in [0.000001, 1000]; with
+ *       {@code range}, at least its largest absolute end / 4,095 (values are kept as 16-bit
+ *       multiples of tolerance / 8)</td></tr>
  *   <tr><td>{@code min_changed}</td><td>8</td><td>features a pair must change (by more than 2
- *       tolerance) before it is scored, 1..1000000</td></tr>
+ *       tolerance) before it is scored, 1..features</td></tr>
  *   <tr><td>{@code range}</td><td>none</td><td>{@code [low, high]}, the range inputs are clipped to
  *       (validation's: {@code [0, 1]} for pixels); features that round to either end (within
  *       tolerance / 16) are not compared</td></tr>
@@ -72,11 +83,13 @@ import java.util.Set;
  *       pool tiles ({@link LowPass}) before the sample is drawn</td></tr>
  * </table>
  *
- * <p><b>State:</b> per caller one list of at most {@code history} entries of 8 + 2 n bytes, n
+ * <p><b>State:</b> per caller one list of at most {@code history} entries of 8 + 2 n bytes (a
+ * header: a tag of the input's size and the configuration, whose change ends the caller's run of
+ * pairs, and a hash of the input, for copies), n
  * being {@code features} (520 bytes at 256) or the input's size when it is smaller: the detector
  * compares a fixed sample of {@code features} of the input's features (chosen by {@code seed}),
  * enough to estimate a share of agreeing features within a few percent, each kept as a 16-bit
- * multiple of {@code tolerance / 8}; values beyond the 16-bit range (about 4,000 tolerances from 0)
+ * multiple of {@code tolerance / 8}; values beyond the 16-bit range (4,095 tolerances from 0)
  * are kept as out of range and not compared.
  *
  * <p><b>Cost:</b> one pass over the n sampled features for each earlier pair (at most
@@ -122,17 +135,14 @@ public final class AntitheticDetector implements StatefulDetector {
                 throw new IllegalArgumentException("matches must be in [1, history / 2 - 1 (" + (history / 2 - 1)
                         + ")], was " + matches);
             }
-            if (!(tolerance > 0 && tolerance <= 1000)) {
-                throw new IllegalArgumentException("tolerance must be in (0, 1000], was " + tolerance);
-            }
-            if (minChanged < 1 || minChanged > 1_000_000) {
-                throw new IllegalArgumentException("min_changed must be in [1, 1000000], was " + minChanged);
+            if (!(tolerance >= 1e-6 && tolerance <= 1000)) {
+                throw new IllegalArgumentException("tolerance must be in [0.000001, 1000], was " + tolerance);
             }
             if (features < 8 || features > 4096) {
                 throw new IllegalArgumentException("features must be in [8, 4096], was " + features);
             }
-            if (minChanged > features) {
-                throw new IllegalArgumentException("min_changed must be at most features (" + features + "), was "
+            if (minChanged < 1 || minChanged > features) {
+                throw new IllegalArgumentException("min_changed must be in [1, features (" + features + ")], was "
                         + minChanged);
             }
             if (ttlSeconds < 60 || ttlSeconds > 2_592_000) {
@@ -144,6 +154,16 @@ public final class AntitheticDetector implements StatefulDetector {
                     && range[0] < range[1])) {
                 throw new IllegalArgumentException("range must be [low, high] with finite low < high, was "
                         + java.util.Arrays.toString(range));
+            }
+            if (range != null && Math.max(Math.abs(range[0]), Math.abs(range[1])) * UNITS_PER_TOLERANCE / tolerance
+                    > Short.MAX_VALUE) {
+                // values are kept as 16-bit multiples of tolerance / 8: beyond them nothing is compared
+                double least = Math.max(Math.abs(range[0]), Math.abs(range[1])) * UNITS_PER_TOLERANCE / Short.MAX_VALUE;
+                throw new IllegalArgumentException("range " + fmt(range[0]) + ".." + fmt(range[1]) + " needs a "
+                        + "tolerance of at least " + new java.math.BigDecimal(least).round(new java.math.MathContext(3,
+                        java.math.RoundingMode.UP)).stripTrailingZeros().toPlainString()
+                        + " (values are kept as 16-bit multiples "
+                        + "of tolerance / 8, up to 4,095 tolerances from 0), was " + tolerance);
             }
             range = range == null ? null : range.clone();
         }
@@ -169,6 +189,10 @@ public final class AntitheticDetector implements StatefulDetector {
             return range == null ? null : range.clone();
         }
 
+        private static String fmt(double v) {
+            return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.valueOf(v);
+        }
+
         /** Every configuration key, checked before any value is read. */
         static final Set<String> KEYS = Set.of("type", "history", "matches", "tolerance", "min_changed",
                 "features", "seed", "ttl_seconds", "low", "medium", "high", "pool", "width", "range");
@@ -187,7 +211,11 @@ public final class AntitheticDetector implements StatefulDetector {
         }
     }
 
-    private record Context(long vectorHash, short[] units) {}
+    /**
+     * One query: its entry's header (the run tag in the high 32 bits, the vector hash in the low
+     * 32) and its units.
+     */
+    private record Context(long header, short[] units) {}
 
     /** The sample of an input size: which features are compared. */
     private record Sample(int size, int[] indices) {}
@@ -197,6 +225,8 @@ public final class AntitheticDetector implements StatefulDetector {
     private final String prefix;
     private final long ttlMillis;
     private final double unitsPerFeatureUnit;
+    /** What entries of one run share besides their length: the configuration that made them. */
+    private final int configTag;
     /** Units at or below which, and at or above which, a feature is at the end of the range. */
     private final int lowUnits;
     private final int highUnits;
@@ -208,6 +238,8 @@ public final class AntitheticDetector implements StatefulDetector {
         this.prefix = TYPE + ":" + name + ":";
         this.ttlMillis = config.ttlSeconds() * 1000;
         this.unitsPerFeatureUnit = UNITS_PER_TOLERANCE / config.tolerance();
+        this.configTag = java.util.Objects.hash(config.tolerance(), config.features(), config.seed(),
+                config.lowPass(), java.util.Arrays.hashCode(config.range()));
         double[] range = config.range();
         // OUT_OF_RANGE is the lowest 16-bit value, so it is always at or below lowUnits
         this.lowUnits = range == null ? OUT_OF_RANGE : (int) Math.max(OUT_OF_RANGE,
@@ -256,18 +288,18 @@ public final class AntitheticDetector implements StatefulDetector {
     @Override
     public Object plan(Query q, List<StateOp> ops) {
         double[] x = q.features().vector();
-        long vh = QueryHashing.vectorHash(x, config.seed());
+        long header = header(x.length, QueryHashing.vectorHash(x, config.seed()));
         short[] units = quantise(config.lowPass().apply(x));
-        ops.add(new StateOp.ListAppend(prefix + StateKeys.of(q.caller()), encode(vh, units), config.history(),
+        ops.add(new StateOp.ListAppend(prefix + StateKeys.of(q.caller()), encode(header, units), config.history(),
                 ttlMillis));
-        return new Context(vh, units);
+        return new Context(header, units);
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public Signal evaluate(Query q, Object context, Object[] results, int from) {
         Context c = (Context) context;
-        double score = score(c.vectorHash(), c.units(), (List<byte[]>) results[from]);
+        double score = score(c.header(), c.units(), (List<byte[]>) results[from]);
         return new Signal(name, Thresholds.levelAtLeast(score, config.low(), config.medium(), config.high()), score);
     }
 
@@ -320,11 +352,22 @@ public final class AntitheticDetector implements StatefulDetector {
         return idx;
     }
 
-    /** One history entry: the vector hash, then the features' units, big-endian. */
-    static byte[] encode(long vectorHash, short[] units) {
+    /**
+     * An entry's header: in the high 32 bits a tag of the input's size and the configuration
+     * (entries of another input size or configuration end a run, even when they have the same
+     * length: two inputs larger than {@code features} both keep {@code features} values), in the
+     * low 32 the vector hash (two entries with the same header are copies of one input).
+     */
+    long header(int inputSize, long vectorHash) {
+        long tag = QueryHashing.mix(configTag * 31L + inputSize);
+        return (tag << 32) | (vectorHash & 0xFFFF_FFFFL);
+    }
+
+    /** One history entry: the header, then the features' units, big-endian. */
+    static byte[] encode(long header, short[] units) {
         byte[] e = new byte[8 + 2 * units.length];
         for (int i = 0; i < 8; i++) {
-            e[i] = (byte) (vectorHash >>> (56 - 8 * i));
+            e[i] = (byte) (header >>> (56 - 8 * i));
         }
         for (int i = 0; i < units.length; i++) {
             e[8 + 2 * i] = (byte) (units[i] >> 8);
@@ -354,40 +397,56 @@ public final class AntitheticDetector implements StatefulDetector {
      * it cannot be scored (see the class Javadoc). Entries of another length break the pairs they
      * are in.
      */
-    double score(long vectorHash, short[] current, List<byte[]> previous) {
+    double score(long header, short[] current, List<byte[]> previous) {
         int n = current.length;
         int stride = 8 + 2 * n;
-        // only the newest run of entries of this length forms pairs (another length: another input
-        // size or configuration, and a gap in the run)
-        int first = previous.size();
-        if (!(previous instanceof PackedEntries p && p.stride() == stride)) {
-            while (first > 0 && previous.get(first - 1).length == stride) {
+        int tag = (int) (header >>> 32);
+        // only the newest run of entries made from inputs of this size with this configuration forms
+        // pairs: an entry of another kind is a gap in the caller's stream as this detector sees it
+        byte[] data;
+        int base;
+        int m;
+        int size = previous.size();
+        int first = size;
+        if (previous instanceof PackedEntries p && p.stride() == stride) {
+            data = p.array();
+            while (first > 0 && (int) (hashAt(data, p.offset() + (first - 1) * stride) >>> 32) == tag) {
                 first--;
             }
-            previous = previous.subList(first, previous.size());
+            base = p.offset() + first * stride;
+        } else {
+            while (first > 0) {
+                byte[] e = previous.get(first - 1);
+                if (e.length != stride || (int) (hashAt(e, 0) >>> 32) != tag) {
+                    break;
+                }
+                first--;
+            }
+            PackedEntries run = PackedEntries.of(previous.subList(first, size), stride);
+            data = run.array();
+            base = run.offset();
         }
-        PackedEntries packed = PackedEntries.of(previous, stride);
-        int m = packed.size();
+        m = size - first;
         if (m < 2) {
             return 0;
         }
-        byte[] data = packed.array();
-        int base = packed.offset();
         int newest = base + (m - 1) * stride;
         long partner = hashAt(data, newest);
-        if (partner == vectorHash) {
+        if (partner == header) {
             return 0; // a retry: the pair says nothing
         }
         int tol2 = 2 * UNITS_PER_TOLERANCE; // the sums of a pair are twice their midpoint
         // the features this pair changed (neither query clipped nor out of range there), and its sums
         int[] changed = new int[n];
         int[] sum = new int[n];
+        int[] mine = new int[n];
         int changedCount = 0;
         for (int f = 0; f < n; f++) {
             int a = current[f];
             int b = unitAt(data, newest, f);
             if (!blind(a) && !blind(b) && Math.abs(a - b) > tol2) {
                 changed[changedCount] = f;
+                mine[changedCount] = a;
                 sum[changedCount++] = a + b;
             }
         }
@@ -403,7 +462,7 @@ public final class AntitheticDetector implements StatefulDetector {
             int oi = oj - stride;
             long hj = hashAt(data, oj);
             long hi = hashAt(data, oi);
-            if (hj == hi || hj == vectorHash || hj == partner || hi == vectorHash || hi == partner) {
+            if (hj == hi || hj == header || hj == partner || hi == header || hi == partner) {
                 continue; // a retry and its original, or an exact copy of either query: not a second pair
             }
             int agree = 0;
@@ -411,7 +470,10 @@ public final class AntitheticDetector implements StatefulDetector {
                 int f = changed[t];
                 int c = unitAt(data, oj, f);
                 int d = unitAt(data, oi, f);
-                if (!blind(c) && !blind(d) && Math.abs(sum[t] - (c + d)) < tol2) {
+                // the same midpoint from other values: a feature switched between the same two values
+                // (an explanation client's mask, a flag flipped back and forth) is no antithetic pair
+                if (!blind(c) && !blind(d) && Math.abs(sum[t] - (c + d)) < tol2
+                        && Math.abs(mine[t] - c) > tol2 && Math.abs(mine[t] - d) > tol2) {
                     agree++;
                 }
             }

@@ -65,13 +65,22 @@ class AntitheticDetectorTest {
         assertThatThrownBy(() -> detector("history", 3)).hasMessage("history must be in [4, 64], was 3");
         assertThatThrownBy(() -> detector("matches", 3))
                 .hasMessage("matches must be in [1, history / 2 - 1 (2)], was 3");
-        assertThatThrownBy(() -> detector("tolerance", 0)).hasMessage("tolerance must be in (0, 1000], was 0.0");
+        assertThatThrownBy(() -> detector("tolerance", 0))
+                .hasMessage("tolerance must be in [0.000001, 1000], was 0.0");
+        assertThatThrownBy(() -> detector("tolerance", 1e-300))
+                .hasMessage("tolerance must be in [0.000001, 1000], was 1.0E-300");
         assertThatThrownBy(() -> detector("tolerance", Double.POSITIVE_INFINITY))
-                .hasMessage("tolerance must be in (0, 1000], was Infinity");
+                .hasMessage("tolerance must be in [0.000001, 1000], was Infinity");
+        // values are kept as 16-bit multiples of tolerance / 8: a range beyond that would never be compared
+        assertThatThrownBy(() -> detector("range", List.of(0, 255))).hasMessage("range 0..255 needs a tolerance of "
+                + "at least 0.0623 (values are kept as 16-bit multiples of tolerance / 8, up to 4,095 "
+                + "tolerances from 0), was 0.01");
+        assertThat(detector("range", List.of(0, 255), "tolerance", 0.0623).config().tolerance()).isEqualTo(0.0623);
+        assertThat(detector("range", List.of(-5, 5)).config().range()).containsExactly(-5, 5);
         assertThatThrownBy(() -> detector("features", 4)).hasMessage("features must be in [8, 4096], was 4");
         assertThatThrownBy(() -> detector("features", 8, "min_changed", 9))
-                .hasMessage("min_changed must be at most features (8), was 9");
-        assertThatThrownBy(() -> detector("min_changed", 0)).hasMessage("min_changed must be in [1, 1000000], was 0");
+                .hasMessage("min_changed must be in [1, features (8)], was 9");
+        assertThatThrownBy(() -> detector("min_changed", 0)).hasMessage("min_changed must be in [1, features (256)], was 0");
         assertThatThrownBy(() -> detector("ttl_seconds", 59))
                 .hasMessage("ttl_seconds must be in [60, 2592000], was 59");
         assertThatThrownBy(() -> detector("high", 1.5)).hasMessage(
@@ -190,6 +199,64 @@ class AntitheticDetectorTest {
         g.observe("c", T + 2, new double[] {0.5, 0.5, 0.5, 0.5}); // another size: the run starts again
         g.observe("c", T + 3, q[2]);
         assertThat(g.observe("c", T + 4, q[3])[0].score()).as("no earlier pair in the new run").isEqualTo(0);
+    }
+
+    /**
+     * An explanation client (LIME, occlusion) hides random patches of one image behind one grey:
+     * every feature it changes switches between the same two values, so every pair has the same
+     * midpoint there, but no pair is a probe around a point.
+     */
+    @Test
+    void shouldNotTakeFeaturesSwitchedBetweenTwoValuesForPairs() {
+        DetectorHarness h = harness(detector("range", List.of(0, 1)));
+        SplittableRandom r = new SplittableRandom(11);
+        double[] image = SyntheticDigits.sample(r, 5);
+        double max = 0;
+        for (int i = 0; i < 60; i++) {
+            double[] q = image.clone();
+            for (int tile = 0; tile < 49; tile++) { // 4x4 tiles, each hidden with probability 1/2
+                if (r.nextBoolean()) {
+                    for (int k = 0; k < 16; k++) {
+                        q[((tile / 7) * 4 + k / 4) * 28 + (tile % 7) * 4 + k % 4] = 0.5;
+                    }
+                }
+            }
+            max = Math.max(max, h.observe("explainer", T + i * 1000L, q)[0].score());
+        }
+        assertThat(max).isLessThan(0.1);
+    }
+
+    /** Two inputs larger than {@code features} keep entries of one length: a change of size still ends the run. */
+    @Test
+    void shouldEndTheRunWhereTheInputSizeChangesAboveTheSample() {
+        AntitheticDetector d = detector("matches", 1, "min_changed", 2, "features", 8);
+        double[] a = new double[9];
+        double[] b = new double[9];
+        java.util.Arrays.fill(a, 0.7);
+        java.util.Arrays.fill(b, 0.3);
+        double[] c = new double[9];
+        double[] e = new double[9];
+        java.util.Arrays.fill(c, 0.6);
+        java.util.Arrays.fill(e, 0.4);
+        DetectorHarness same = harness(d);
+        same.observe("c", T, a);
+        same.observe("c", T + 1, b);
+        same.observe("c", T + 2, c);
+        assertThat(same.observe("c", T + 3, e)[0].score()).as("two pairs around 0.5").isEqualTo(1.0);
+        DetectorHarness other = harness(d);
+        other.observe("c", T, a);
+        other.observe("c", T + 1, b);
+        other.observe("c", T + 2, new double[10]); // 10 features: an entry of the same length
+        other.observe("c", T + 3, c);
+        assertThat(other.observe("c", T + 4, e)[0].score()).as("the run starts again after the 10").isEqualTo(0);
+        // a reload that changes the configuration is a new run too
+        MemoryStateStore store = new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000);
+        DetectorHarness before = new DetectorHarness(store, d);
+        before.observe("c", T, a);
+        before.observe("c", T + 1, b);
+        before.observe("c", T + 2, c);
+        AntitheticDetector tighter = detector("matches", 1, "min_changed", 2, "features", 8, "tolerance", 0.02);
+        assertThat(new DetectorHarness(store, tighter).observe("c", T + 3, e)[0].score()).isEqualTo(0);
     }
 
     /**
