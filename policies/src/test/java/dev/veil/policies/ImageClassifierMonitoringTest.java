@@ -133,7 +133,12 @@ class ImageClassifierMonitoringTest {
 
     /** NES ({@link Nes}) toward a higher released score of the target class. */
     static Attack nes(double[] start, String target, double sigma, long seed) {
-        Nes walk = new Nes(start, sigma, seed, 0);
+        return nes(start, target, sigma, seed, 0);
+    }
+
+    /** NES toward the target; with {@code blur} > 0 the directions are smooth ({@link Nes}). */
+    static Attack nes(double[] start, String target, double sigma, long seed, int blur) {
+        Nes walk = new Nes(start, sigma, seed, blur);
         return new Attack() {
             @Override
             public double[] next() {
@@ -303,7 +308,7 @@ class ImageClassifierMonitoringTest {
                 List.of(java.util.Arrays.copyOfRange(train, 30_000, 40_000)), 40, 7);
         java.util.function.Supplier<Map<String, Attack>> far = () -> {
             Map<String, Attack> m = new TreeMap<>();
-            m.put("nes-smooth-0.2", smoothNes(start(), "pullover", 0.2, 7));
+            m.put("nes-smooth-0.2", nes(start(), "pullover", 0.2, 7, 2));
             m.put("prior-pca-1.0", prior(basis, start(), 1.0, 9));
             return m;
         };
@@ -327,22 +332,6 @@ class ImageClassifierMonitoringTest {
         Files.writeString(policy, stripped);
         PolicyBundle control = PolicyBundle.load(without);
         far.get().forEach((name, a) -> assertThat(run(control, a, 1, ATTACK_BUDGET, true)).as(name).isNull());
-    }
-
-    /** NES with smooth directions ({@link Nes} with blur 2). */
-    static Attack smoothNes(double[] start, String target, double sigma, long seed) {
-        Nes walk = new Nes(start, sigma, seed, 2);
-        return new Attack() {
-            @Override
-            public double[] next() {
-                return walk.next();
-            }
-
-            @Override
-            public void answer(ReleasedPrediction p) {
-                walk.answer(score(p, target));
-            }
-        };
     }
 
     /** veil-core's prior attacker toward pullover on the released scores (classes not released: 0). */
