@@ -121,8 +121,7 @@ public final class AntitheticDetector implements StatefulDetector {
      * @param range {@code [low, high]} inputs are clipped to, or null
      */
     public record Config(int history, int matches, double tolerance, int minChanged, int features, long seed,
-            long ttlSeconds, double low,
-            double medium, double high, LowPass lowPass, double[] range) {
+            long ttlSeconds, double low, double medium, double high, LowPass lowPass, double[] range) {
         /** Defaults: see the class Javadoc. */
         public static final Config DEFAULT = new Config(6, 2, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
                 0.3, LowPass.NONE, null);
@@ -394,8 +393,8 @@ public final class AntitheticDetector implements StatefulDetector {
     /**
      * The {@code matches}-th largest agreement of the pair (this query, the newest of
      * {@code previous}) with the earlier pairs of consecutive entries of {@code previous}; 0 when
-     * it cannot be scored (see the class Javadoc). Entries of another length break the pairs they
-     * are in.
+     * it cannot be scored (see the class Javadoc). Only the newest run of entries of this input size
+     * and configuration counts: an entry of another kind ends it.
      */
     double score(long header, short[] current, List<byte[]> previous) {
         int n = current.length;
@@ -405,7 +404,6 @@ public final class AntitheticDetector implements StatefulDetector {
         // pairs: an entry of another kind is a gap in the caller's stream as this detector sees it
         byte[] data;
         int base;
-        int m;
         int size = previous.size();
         int first = size;
         if (previous instanceof PackedEntries p && p.stride() == stride) {
@@ -426,7 +424,7 @@ public final class AntitheticDetector implements StatefulDetector {
             data = run.array();
             base = run.offset();
         }
-        m = size - first;
+        int m = size - first;
         if (m < 2) {
             return 0;
         }
