@@ -24,10 +24,12 @@ import java.util.Set;
  * <p><b>Score.</b> Each query forms a pair with the caller's previous query. Over the features in
  * which the two differ by more than {@code 2 tolerance} (those the pair says something about),
  * the agreement with an earlier pair of consecutive queries is the fraction whose midpoints lie
- * within {@code tolerance} of each other while the earlier pair's values there differ from this
- * pair's: a feature that switches between the same two values (an explanation client's masked
- * patches filled with one grey, a binary feature flipped back and forth) gives every pair the
- * same midpoint without being a probe around a point. The score is the {@code matches}-th
+ * within {@code tolerance} of each other, except where both pairs switch between the same two
+ * values and one of them is a fill this pair holds in many features (at least an eighth of its
+ * changed features, and 4): an explanation client's patches hidden behind one grey, or binary
+ * features flipped back and forth, give every pair the same midpoint without being probes around
+ * a point. Probes x +- sigma with random signs repeat their values from pair to pair too, but
+ * around per-feature values, not a fill, and count. The score is the {@code matches}-th
  * largest agreement over the earlier pairs among the last {@code history} queries, in [0, 1]: a
  * midpoint shared by at least {@code matches} earlier pairs scores high. It is 0 while fewer than
  * {@code matches} earlier pairs are there, when the two queries differ in fewer than
@@ -39,7 +41,7 @@ import java.util.Set;
  * share, not a distance, and why, with {@code range} set to the range valid inputs are clipped
  * to, features at either end of it in either query of a pair are left out of the comparison: on
  * Fashion-MNIST images NES pairs then agree in 60 to 90% of the changed features, the pairs of
- * honest callers sending independent images in at most about 21% (policies/README.md,
+ * honest callers sending independent images in at most about 22% (policies/README.md,
  * "Antithetic pairs").
  *
  * <p><b>Honest callers it flags.</b> A client that sends each input at symmetric settings on
@@ -65,8 +67,8 @@ import java.util.Set;
  *       1..history / 2 - 1</td></tr>
  *   <tr><td>{@code tolerance}</td><td>0.01</td><td>midpoints within this distance per feature
  *       agree (in the features' own units: 0.01 for pixels in [0, 1]), in [0.000001, 1000]; with
- *       {@code range}, at least its largest absolute end / 4,095 (values are kept as 16-bit
- *       multiples of tolerance / 8)</td></tr>
+ *       {@code range}, at least its width / 8,191 (values are kept as 16-bit multiples of
+ *       tolerance / 8 from its middle) and at most a quarter of its width</td></tr>
  *   <tr><td>{@code min_changed}</td><td>8</td><td>features a pair must change (by more than 2
  *       tolerance) before it is scored, 1..features</td></tr>
  *   <tr><td>{@code range}</td><td>none</td><td>{@code [low, high]}, the range inputs are clipped to
@@ -89,8 +91,9 @@ import java.util.Set;
  * being {@code features} (520 bytes at 256) or the input's size when it is smaller: the detector
  * compares a fixed sample of {@code features} of the input's features (chosen by {@code seed}),
  * enough to estimate a share of agreeing features within a few percent, each kept as a 16-bit
- * multiple of {@code tolerance / 8}; values beyond the 16-bit range (4,095 tolerances from 0)
- * are kept as out of range and not compared.
+ * multiple of {@code tolerance / 8} from the middle of {@code range} (from 0 without one); values
+ * beyond the 16-bit range (4,095 tolerances from there) are kept as out of range and not
+ * compared.
  *
  * <p><b>Cost:</b> one pass over the n sampled features for each earlier pair (at most
  * {@code history - 2} passes).
@@ -154,15 +157,19 @@ public final class AntitheticDetector implements StatefulDetector {
                 throw new IllegalArgumentException("range must be [low, high] with finite low < high, was "
                         + java.util.Arrays.toString(range));
             }
-            if (range != null && Math.max(Math.abs(range[0]), Math.abs(range[1])) * UNITS_PER_TOLERANCE / tolerance
-                    > Short.MAX_VALUE) {
-                // values are kept as 16-bit multiples of tolerance / 8: beyond them nothing is compared
-                double least = Math.max(Math.abs(range[0]), Math.abs(range[1])) * UNITS_PER_TOLERANCE / Short.MAX_VALUE;
+            if (range != null && (range[1] - range[0]) / 2 * UNITS_PER_TOLERANCE / tolerance > Short.MAX_VALUE - 1) {
+                // values are kept as 16-bit multiples of tolerance / 8 from the range's middle
+                double least = (range[1] - range[0]) / 2 * UNITS_PER_TOLERANCE / (Short.MAX_VALUE - 1);
                 throw new IllegalArgumentException("range " + fmt(range[0]) + ".." + fmt(range[1]) + " needs a "
-                        + "tolerance of at least " + new java.math.BigDecimal(least).round(new java.math.MathContext(3,
+                        + "tolerance of at least " + new java.math.BigDecimal(least).round(new java.math.MathContext(4,
                         java.math.RoundingMode.UP)).stripTrailingZeros().toPlainString()
-                        + " (values are kept as 16-bit multiples "
-                        + "of tolerance / 8, up to 4,095 tolerances from 0), was " + tolerance);
+                        + " (values are kept as 16-bit multiples of tolerance / 8 from the range's middle), was "
+                        + tolerance);
+            }
+            if (range != null && range[1] - range[0] < 4 * tolerance) {
+                throw new IllegalArgumentException("range " + fmt(range[0]) + ".." + fmt(range[1]) + " is narrower "
+                        + "than 4 tolerances (" + tolerance + "): no feature inside it could change by more than 2 "
+                        + "tolerances, so no pair would ever be scored; lower the tolerance");
             }
             range = range == null ? null : range.clone();
         }
@@ -224,6 +231,8 @@ public final class AntitheticDetector implements StatefulDetector {
     private final String prefix;
     private final long ttlMillis;
     private final double unitsPerFeatureUnit;
+    /** Where 0 units is: the middle of {@code range}, or 0 without one. */
+    private final double origin;
     /** What entries of one run share besides their length: the configuration that made them. */
     private final int configTag;
     /** Units at or below which, and at or above which, a feature is at the end of the range. */
@@ -240,11 +249,11 @@ public final class AntitheticDetector implements StatefulDetector {
         this.configTag = java.util.Objects.hash(config.tolerance(), config.features(), config.seed(),
                 config.lowPass(), java.util.Arrays.hashCode(config.range()));
         double[] range = config.range();
-        // OUT_OF_RANGE is the lowest 16-bit value, so it is always at or below lowUnits
-        this.lowUnits = range == null ? OUT_OF_RANGE : (int) Math.max(OUT_OF_RANGE,
-                Math.min(Short.MAX_VALUE, Math.rint(range[0] * unitsPerFeatureUnit)));
-        this.highUnits = range == null ? Short.MAX_VALUE + 1 : (int) Math.max(OUT_OF_RANGE,
-                Math.min(Short.MAX_VALUE + 1, Math.rint(range[1] * unitsPerFeatureUnit)));
+        this.origin = range == null ? 0 : (range[0] + range[1]) / 2;
+        // OUT_OF_RANGE is the lowest 16-bit value, so it is always at or below lowUnits; the range's
+        // ends are within the 16-bit range (Config checks it)
+        this.lowUnits = range == null ? OUT_OF_RANGE : (int) Math.rint((range[0] - origin) * unitsPerFeatureUnit);
+        this.highUnits = range == null ? Short.MAX_VALUE + 1 : (int) Math.rint((range[1] - origin) * unitsPerFeatureUnit);
     }
 
     /**
@@ -310,7 +319,7 @@ public final class AntitheticDetector implements StatefulDetector {
         int[] idx = indices(view.length);
         short[] u = new short[idx.length];
         for (int i = 0; i < idx.length; i++) {
-            double v = Math.rint(view[idx[i]] * unitsPerFeatureUnit);
+            double v = Math.rint((view[idx[i]] - origin) * unitsPerFeatureUnit);
             u[i] = v >= -Short.MAX_VALUE && v <= Short.MAX_VALUE ? (short) v : OUT_OF_RANGE;
         }
         return u;
@@ -430,14 +439,15 @@ public final class AntitheticDetector implements StatefulDetector {
         }
         int newest = base + (m - 1) * stride;
         long partner = hashAt(data, newest);
-        if (partner == header) {
+        if (partner == header && sameUnits(current, data, newest)) {
             return 0; // a retry: the pair says nothing
         }
         int tol2 = 2 * UNITS_PER_TOLERANCE; // the sums of a pair are twice their midpoint
-        // the features this pair changed (neither query clipped nor out of range there), and its sums
+        // the features this pair changed (neither query clipped nor out of range there), its values
+        // there and their sums
         int[] changed = new int[n];
-        int[] sum = new int[n];
         int[] mine = new int[n];
+        int[] theirs = new int[n];
         int changedCount = 0;
         for (int f = 0; f < n; f++) {
             int a = current[f];
@@ -445,7 +455,7 @@ public final class AntitheticDetector implements StatefulDetector {
             if (!blind(a) && !blind(b) && Math.abs(a - b) > tol2) {
                 changed[changedCount] = f;
                 mine[changedCount] = a;
-                sum[changedCount++] = a + b;
+                theirs[changedCount++] = b;
             }
         }
         if (changedCount < config.minChanged()) {
@@ -454,25 +464,44 @@ public final class AntitheticDetector implements StatefulDetector {
         int k = config.matches();
         double[] best = new double[k]; // descending
         int pairs = 0;
+        int[] fills = null; // made when needed: see fills()
         // earlier pairs (entry j, entry j - 1), newest first; j = m - 1 shares the partner and is not one
         for (int j = m - 2; j >= 1; j--) {
             int oj = base + j * stride;
             int oi = oj - stride;
-            long hj = hashAt(data, oj);
-            long hi = hashAt(data, oi);
-            if (hj == hi || hj == header || hj == partner || hi == header || hi == partner) {
+            if (copies(data, oj, oi, n, current, header, newest, partner)) {
                 continue; // a retry and its original, or an exact copy of either query: not a second pair
             }
             int agree = 0;
+            int repeated = 0; // agreeing features where the earlier pair holds one of this pair's values
             for (int t = 0; t < changedCount; t++) {
                 int f = changed[t];
                 int c = unitAt(data, oj, f);
                 int d = unitAt(data, oi, f);
-                // the same midpoint from other values: a feature switched between the same two values
-                // (an explanation client's mask, a flag flipped back and forth) is no antithetic pair
-                if (!blind(c) && !blind(d) && Math.abs(sum[t] - (c + d)) < tol2
-                        && Math.abs(mine[t] - c) > tol2 && Math.abs(mine[t] - d) > tol2) {
+                if (!blind(c) && !blind(d) && Math.abs(mine[t] + theirs[t] - (c + d)) < tol2) {
                     agree++;
+                    if (Math.abs(mine[t] - c) <= tol2 || Math.abs(mine[t] - d) <= tol2) {
+                        repeated++;
+                    }
+                }
+            }
+            if (repeated > 0) {
+                // A feature switched between the same two values in both pairs agrees without any probe
+                // around a point when one of the values is a fill shared by many features (an
+                // explanation client's grey, the 0 and 1 of binary features): those do not count. Probes
+                // x +- sigma with per-feature x (sign directions) repeat their values too, but not a fill.
+                if (fills == null) {
+                    fills = fills(mine, theirs, changedCount);
+                }
+                for (int t = 0; t < changedCount && fills.length > 0; t++) {
+                    int f = changed[t];
+                    int c = unitAt(data, oj, f);
+                    int d = unitAt(data, oi, f);
+                    if (!blind(c) && !blind(d) && Math.abs(mine[t] + theirs[t] - (c + d)) < tol2
+                            && (Math.abs(mine[t] - c) <= tol2 || Math.abs(mine[t] - d) <= tol2)
+                            && (isFill(fills, mine[t]) || isFill(fills, theirs[t]))) {
+                        agree--;
+                    }
                 }
             }
             pairs++;
@@ -486,6 +515,64 @@ public final class AntitheticDetector implements StatefulDetector {
             }
         }
         return pairs < k ? 0 : best[k - 1];
+    }
+
+    /**
+     * Whether the earlier pair at {@code oj}, {@code oi} is a retry and its original, or holds an
+     * exact copy of this query or of its partner: the same header (a hash, which an attacker who
+     * knows the seed can match on purpose) and the same units.
+     */
+    private static boolean copies(byte[] data, int oj, int oi, int n, short[] current, long header, int newest,
+            long partner) {
+        long hj = hashAt(data, oj);
+        long hi = hashAt(data, oi);
+        return hj == hi && sameEntry(data, oj, oi, n)
+                || hj == header && sameUnits(current, data, oj)
+                || hi == header && sameUnits(current, data, oi)
+                || hj == partner && sameEntry(data, oj, newest, n)
+                || hi == partner && sameEntry(data, oi, newest, n);
+    }
+
+    private static boolean sameEntry(byte[] data, int a, int b, int n) {
+        return java.util.Arrays.equals(data, a + 8, a + 8 + 2 * n, data, b + 8, b + 8 + 2 * n);
+    }
+
+    private static boolean sameUnits(short[] units, byte[] data, int off) {
+        for (int i = 0; i < units.length; i++) {
+            if (units[i] != unitAt(data, off, i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The fill values of this pair: the units that at least an eighth of its changed features (and at
+     * least 4) hold on one side, sorted; usually none.
+     */
+    static int[] fills(int[] mine, int[] theirs, int count) {
+        int[] all = new int[2 * count];
+        System.arraycopy(mine, 0, all, 0, count);
+        System.arraycopy(theirs, 0, all, count, count);
+        java.util.Arrays.sort(all);
+        int least = Math.max(4, count / 8);
+        int[] out = new int[0];
+        for (int i = 0; i < all.length;) {
+            int j = i;
+            while (j < all.length && all[j] == all[i]) {
+                j++;
+            }
+            if (j - i >= least) {
+                out = java.util.Arrays.copyOf(out, out.length + 1);
+                out[out.length - 1] = all[i];
+            }
+            i = j;
+        }
+        return out;
+    }
+
+    private static boolean isFill(int[] fills, int u) {
+        return java.util.Arrays.binarySearch(fills, u) >= 0;
     }
 
     @Override

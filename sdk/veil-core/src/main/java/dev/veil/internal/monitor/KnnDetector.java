@@ -36,7 +36,10 @@ import java.util.Set;
  * <p><b>Retries.</b> Each history entry carries a hash of the exact vector. Earlier queries that
  * are exact copies of this one are skipped, and copies among the earlier queries count once, so a
  * client that retries a request is compared with its distinct inputs only, and any number of
- * retries of one input leaves the detector at its cold start.
+ * retries of one input leaves the detector at its cold start. A copy has the same hash and the
+ * same sketch (distance 0 to this query, or the same distance as the earlier entry with its hash):
+ * the hash is public, and an attacker who knows the seed could otherwise give every probe one hash
+ * and have them all skipped as copies.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code knn} or
  * any name with {@code type: knn}):
@@ -214,9 +217,13 @@ public final class KnnDetector implements StatefulDetector {
             return -1;
         }
         int bytes = sketch.entryBytes();
-        // open-addressing set of the vector hashes seen (0 marks an empty slot)
+        // open-addressing map of the vector hashes seen (0 marks an empty slot) to the distance of
+        // their first entry: an entry is a copy of an earlier one only when both agree, and a copy of
+        // this query only when its distance is 0 (the hash is public: an attacker who knows the seed
+        // can give different inputs one hash, and so hide its probes as copies)
         int cap = Integer.highestOneBit(Math.max(16, 2 * n + 2)) << 1;
         long[] seen = new long[cap];
+        double[] seenDistance = new double[cap];
         double[] dist = new double[n];
         int distinct = 0;
         long self = vectorHash == 0 ? 1 : vectorHash;
@@ -228,10 +235,11 @@ public final class KnnDetector implements StatefulDetector {
                 int off = base + i * bytes;
                 long h = SparseSketch.entryHash(data, off);
                 h = h == 0 ? 1 : h;
-                if (h == self || !addNew(seen, h)) {
+                double d = sketch.distance(s, data, off);
+                if (h == self && d == 0 || !addNew(seen, seenDistance, h, d)) {
                     continue;
                 }
-                dist[distinct++] = sketch.distance(s, data, off);
+                dist[distinct++] = d;
             }
             previous = List.of(); // done
             n = 0;
@@ -243,10 +251,11 @@ public final class KnnDetector implements StatefulDetector {
             }
             long h = SparseSketch.entryHash(e);
             h = h == 0 ? 1 : h;
-            if (h == self || !addNew(seen, h)) {
+            double d = sketch.distance(s, e);
+            if (h == self && d == 0 || !addNew(seen, seenDistance, h, d)) {
                 continue;
             }
-            dist[distinct++] = sketch.distance(s, e);
+            dist[distinct++] = d;
         }
         if (distinct < minHistory) {
             return -1;
@@ -283,16 +292,21 @@ public final class KnnDetector implements StatefulDetector {
         return sum / m;
     }
 
-    private static boolean addNew(long[] set, long h) {
+    /**
+     * Adds hash {@code h} with distance {@code d}; false when an entry with that hash and the same
+     * distance was added before (a copy of it).
+     */
+    private static boolean addNew(long[] set, double[] distances, long h, double d) {
         int mask = set.length - 1;
         int i = (int) QueryHashing.mix(h) & mask;
         while (set[i] != 0) {
             if (set[i] == h) {
-                return false;
+                return distances[i] != d;
             }
             i = (i + 1) & mask;
         }
         set[i] = h;
+        distances[i] = d;
         return true;
     }
 

@@ -71,12 +71,17 @@ class AntitheticDetectorTest {
                 .hasMessage("tolerance must be in [0.000001, 1000], was 1.0E-300");
         assertThatThrownBy(() -> detector("tolerance", Double.POSITIVE_INFINITY))
                 .hasMessage("tolerance must be in [0.000001, 1000], was Infinity");
-        // values are kept as 16-bit multiples of tolerance / 8: a range beyond that would never be compared
+        // values are kept as 16-bit multiples of tolerance / 8 from the range's middle: a range wider than
+        // that would never be compared, one narrower than 4 tolerances would never change enough
         assertThatThrownBy(() -> detector("range", List.of(0, 255))).hasMessage("range 0..255 needs a tolerance of "
-                + "at least 0.0623 (values are kept as 16-bit multiples of tolerance / 8, up to 4,095 "
-                + "tolerances from 0), was 0.01");
-        assertThat(detector("range", List.of(0, 255), "tolerance", 0.0623).config().tolerance()).isEqualTo(0.0623);
+                + "at least 0.03113 (values are kept as 16-bit multiples of tolerance / 8 from the range's middle), "
+                + "was 0.01");
+        assertThat(detector("range", List.of(0, 255), "tolerance", 0.03113).config().tolerance()).isEqualTo(0.03113);
         assertThat(detector("range", List.of(-5, 5)).config().range()).containsExactly(-5, 5);
+        assertThat(detector("range", List.of(1000, 1001)).config().range()).as("far from 0").containsExactly(1000, 1001);
+        assertThatThrownBy(() -> detector("range", List.of(0, 0.02))).hasMessage("range 0..0.02 is narrower than 4 "
+                + "tolerances (0.01): no feature inside it could change by more than 2 tolerances, so no pair would "
+                + "ever be scored; lower the tolerance");
         assertThatThrownBy(() -> detector("features", 4)).hasMessage("features must be in [8, 4096], was 4");
         assertThatThrownBy(() -> detector("features", 8, "min_changed", 9))
                 .hasMessage("min_changed must be in [1, features (8)], was 9");
@@ -224,6 +229,58 @@ class AntitheticDetectorTest {
             max = Math.max(max, h.observe("explainer", T + i * 1000L, q)[0].score());
         }
         assertThat(max).isLessThan(0.1);
+    }
+
+    /**
+     * Probes x +- sigma s with random signs s (SPSA, or NES with sign directions) repeat their
+     * values from pair to pair as a mask does, but per feature, around per-feature values: they
+     * are pairs. Features in a range far from 0 are compared as well as near it.
+     */
+    @Test
+    void shouldScoreSignProbesAndRangesFarFromZero() {
+        for (double shift : new double[] {0, 1000}) {
+            DetectorHarness h = harness(detector("range", List.of(shift, shift + 1)));
+            SplittableRandom r = new SplittableRandom(3);
+            double[] x = SyntheticDigits.sample(r, 2);
+            double max = 0;
+            for (int pair = 0; pair < 8; pair++) {
+                double[] sign = new double[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    sign[i] = r.nextBoolean() ? 1 : -1;
+                }
+                for (int side : new int[] {1, -1}) {
+                    double[] q = new double[x.length];
+                    for (int i = 0; i < q.length; i++) {
+                        q[i] = shift + Math.min(1, Math.max(0, x[i] + side * 0.2 * sign[i]));
+                    }
+                    max = Math.max(max, h.observe("spsa", T + pair * 2000L + side, q)[0].score());
+                }
+            }
+            assertThat(max).as("shift %s", shift).isGreaterThan(0.5);
+        }
+    }
+
+    /**
+     * The copy exemptions rest on a public hash, which an attacker who knows the seed can make
+     * collide: a probe whose header matches its partner's is still compared unless its units are
+     * the same too.
+     */
+    @Test
+    void shouldNotTakeAForgedHashForACopy() {
+        AntitheticDetector d = detector("matches", 1, "min_changed", 2, "features", 8);
+        short[][] units = {
+            d.quantise(new double[] {0.7, 0.3, 0.6}), d.quantise(new double[] {0.3, 0.7, 0.4}),
+            d.quantise(new double[] {0.6, 0.2, 0.9}), d.quantise(new double[] {0.4, 0.8, 0.1})};
+        long forged = d.header(3, 42); // every probe claims one hash
+        List<byte[]> previous = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            previous.add(AntitheticDetector.encode(forged, units[i]));
+        }
+        assertThat(d.score(forged, units[3], previous)).isEqualTo(1.0);
+        // a true retry of the partner: same header and same units
+        List<byte[]> retry = new ArrayList<>(previous);
+        retry.add(AntitheticDetector.encode(forged, units[2]));
+        assertThat(d.score(forged, units[2], retry)).isEqualTo(0);
     }
 
     /** Two inputs larger than {@code features} keep entries of one length: a change of size still ends the run. */

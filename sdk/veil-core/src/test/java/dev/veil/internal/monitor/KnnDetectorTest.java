@@ -148,6 +148,16 @@ class KnnDetectorTest {
         copies.add(copies.get(0).clone());
         copies.add(copies.get(0).clone());
         assertThat(KnnDetector.meanNearest(99, s, copies, 20, 5, sk)).isCloseTo(3, within(1e-4));
+        // a hash alone makes no copy: it is public, and an attacker who knows the seed can give every
+        // probe this query's hash (or one hash for all) to have them skipped
+        List<byte[]> forged = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) {
+            double[] x = new double[784];
+            x[0] = i;
+            forged.add(entry(sk, i % 2 == 0 ? 99 : 7, x));
+        }
+        assertThat(KnnDetector.meanNearest(99, s, forged, 20, 5, sk)).as("forged hashes: still 6 distinct")
+                .isCloseTo(3, within(1e-4));
         // entries of another sketch size (a changed configuration) are skipped
         List<byte[]> mixed = new ArrayList<>(prev.subList(0, 3));
         SparseSketch other = new SparseSketch(32, 7);
