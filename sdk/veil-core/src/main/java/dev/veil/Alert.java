@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param decisionId the request that raised it
  * @param callerId who sent it
  * @param tenant the caller's tenant, {@code ""} when it has none: caller ids are unique within a
- *     tenant, so two tenants' callers may share an id
+ *     tenant, so two tenants' callers may share an id (added after 0.1.0-SNAPSHOT's first form: a
+ *     record pattern over the eight earlier components must now name nine)
  * @param rule the policy rule that fired
  * @param action {@code alert}, {@code throttle}, {@code degrade}, {@code block} or {@code model_stale}
  * @param signal the signal that triggered it, or {@code ""}

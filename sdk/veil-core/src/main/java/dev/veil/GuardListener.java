@@ -10,9 +10,11 @@ public interface GuardListener {
     default void onAlert(Alert alert) {}
 
     /**
-     * A request was refused: who asked ({@code ""} when nobody was authenticated) and the caller's
-     * tenant ({@code ""} when none; caller ids are unique within a tenant). The Guard calls this
-     * one; by default it calls {@link #onDenied(Response.Denied, String)}.
+     * A request was refused: who asked ({@code ""} when authentication failed or the Guard was
+     * closed) and the caller's tenant ({@code ""} when none; caller ids are unique within a tenant).
+     * The Guard calls this one; by default it calls {@link #onDenied(Response.Denied, String)}. A
+     * listener that forwards events to others must override and forward this form: forwarding only
+     * the two-argument one would never reach a listener that overrides this one.
      */
     default void onDenied(Response.Denied denied, String callerId, String tenant) {
         onDenied(denied, callerId);
