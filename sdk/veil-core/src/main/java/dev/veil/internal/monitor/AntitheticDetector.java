@@ -464,7 +464,7 @@ public final class AntitheticDetector implements StatefulDetector {
         int k = config.matches();
         double[] best = new double[k]; // descending
         int pairs = 0;
-        int[] fills = null; // made when needed: see fills()
+        Fills fills = null; // made when first needed
         // earlier pairs (entry j, entry j - 1), newest first; j = m - 1 shares the partner and is not one
         for (int j = m - 2; j >= 1; j--) {
             int oj = base + j * stride;
@@ -473,36 +473,26 @@ public final class AntitheticDetector implements StatefulDetector {
                 continue; // a retry and its original, or an exact copy of either query: not a second pair
             }
             int agree = 0;
-            int repeated = 0; // agreeing features where the earlier pair holds one of this pair's values
             for (int t = 0; t < changedCount; t++) {
                 int f = changed[t];
                 int c = unitAt(data, oj, f);
                 int d = unitAt(data, oi, f);
-                if (!blind(c) && !blind(d) && Math.abs(mine[t] + theirs[t] - (c + d)) < tol2) {
-                    agree++;
-                    if (Math.abs(mine[t] - c) <= tol2 || Math.abs(mine[t] - d) <= tol2) {
-                        repeated++;
+                if (blind(c) || blind(d) || Math.abs(mine[t] + theirs[t] - (c + d)) >= tol2) {
+                    continue;
+                }
+                if (Math.abs(mine[t] - c) <= tol2 || Math.abs(mine[t] - d) <= tol2) {
+                    // Switched between the same two values in both pairs: a feature holding a fill shared
+                    // by many features (an explanation client's grey, the 0 and 1 of binary features)
+                    // agrees without any probe around a point, and does not count. Probes x +- sigma
+                    // with per-feature x (sign directions) repeat their values too, but hold no fill.
+                    if (fills == null) {
+                        fills = new Fills(mine, theirs, changedCount);
+                    }
+                    if (fills.isFill(mine[t]) || fills.isFill(theirs[t])) {
+                        continue;
                     }
                 }
-            }
-            if (repeated > 0) {
-                // A feature switched between the same two values in both pairs agrees without any probe
-                // around a point when one of the values is a fill shared by many features (an
-                // explanation client's grey, the 0 and 1 of binary features): those do not count. Probes
-                // x +- sigma with per-feature x (sign directions) repeat their values too, but not a fill.
-                if (fills == null) {
-                    fills = fills(mine, theirs, changedCount);
-                }
-                for (int t = 0; t < changedCount && fills.length > 0; t++) {
-                    int f = changed[t];
-                    int c = unitAt(data, oj, f);
-                    int d = unitAt(data, oi, f);
-                    if (!blind(c) && !blind(d) && Math.abs(mine[t] + theirs[t] - (c + d)) < tol2
-                            && (Math.abs(mine[t] - c) <= tol2 || Math.abs(mine[t] - d) <= tol2)
-                            && (isFill(fills, mine[t]) || isFill(fills, theirs[t]))) {
-                        agree--;
-                    }
-                }
+                agree++;
             }
             pairs++;
             double a = (double) agree / changedCount;
@@ -547,32 +537,51 @@ public final class AntitheticDetector implements StatefulDetector {
     }
 
     /**
-     * The fill values of this pair: the units that at least an eighth of its changed features (and at
-     * least 4) hold on one side, sorted; usually none.
+     * The fills of one pair: values that at least an eighth of its {@code count} changed features
+     * (and at least 4) hold on one side or the other. Each value asked about is counted once, by a
+     * pass over both sides, and remembered; after 4 values that are not fills, any other is taken
+     * for none (a fill is frequent, so it is met among the first: a masked feature holds it on one
+     * side; probes x +- sigma with per-feature x repeat many values, none of them a fill, and would
+     * otherwise cost a pass each).
      */
-    static int[] fills(int[] mine, int[] theirs, int count) {
-        int[] all = new int[2 * count];
-        System.arraycopy(mine, 0, all, 0, count);
-        System.arraycopy(theirs, 0, all, count, count);
-        java.util.Arrays.sort(all);
-        int least = Math.max(4, count / 8);
-        int[] out = new int[0];
-        for (int i = 0; i < all.length;) {
-            int j = i;
-            while (j < all.length && all[j] == all[i]) {
-                j++;
-            }
-            if (j - i >= least) {
-                out = java.util.Arrays.copyOf(out, out.length + 1);
-                out[out.length - 1] = all[i];
-            }
-            i = j;
-        }
-        return out;
-    }
+    static final class Fills {
+        private final int[] mine;
+        private final int[] theirs;
+        private final int count;
+        private final int least;
+        private final int[] known = new int[16];
+        private final boolean[] fill = new boolean[16];
+        private int size;
+        private int misses;
 
-    private static boolean isFill(int[] fills, int u) {
-        return java.util.Arrays.binarySearch(fills, u) >= 0;
+        Fills(int[] mine, int[] theirs, int count) {
+            this.mine = mine;
+            this.theirs = theirs;
+            this.count = count;
+            this.least = Math.max(4, count / 8);
+        }
+
+        boolean isFill(int u) {
+            for (int i = 0; i < size; i++) {
+                if (known[i] == u) {
+                    return fill[i];
+                }
+            }
+            if (misses >= 4) {
+                return false;
+            }
+            int n = 0;
+            for (int t = 0; t < count; t++) {
+                n += (mine[t] == u ? 1 : 0) + (theirs[t] == u ? 1 : 0);
+            }
+            boolean f = n >= least;
+            if (size < known.length) {
+                known[size] = u;
+                fill[size++] = f;
+            }
+            misses += f ? 0 : 1;
+            return f;
+        }
     }
 
     @Override
