@@ -139,15 +139,21 @@ class ImageClassifierMonitoringTest {
     /** NES toward the target; with {@code blur} > 0 the directions are smooth ({@link Nes}). */
     static Attack nes(double[] start, String target, double sigma, long seed, int blur) {
         Nes walk = new Nes(start, sigma, seed, blur);
+        return attack(walk::next, p -> walk.answer(score(p, target)));
+    }
+
+    /** An attack of its two halves. */
+    static Attack attack(java.util.function.Supplier<double[]> next,
+            java.util.function.Consumer<ReleasedPrediction> answer) {
         return new Attack() {
             @Override
             public double[] next() {
-                return walk.next();
+                return next.get();
             }
 
             @Override
             public void answer(ReleasedPrediction p) {
-                walk.answer(score(p, target));
+                answer.accept(p);
             }
         };
     }
@@ -338,21 +344,13 @@ class ImageClassifierMonitoringTest {
     static Attack prior(dev.veil.internal.monitor.traffic.PcaBasis basis, double[] start, double sigma, long seed) {
         dev.veil.internal.monitor.traffic.Attack walk = dev.veil.internal.monitor.traffic.Attacks.pcaSearch("prior",
                 basis, start, 2, sigma, 0.05, seed);
-        return new Attack() {
-            @Override
-            public double[] next() {
-                return walk.next();
+        return attack(walk::next, p -> {
+            double[] scores = new double[FashionMnist.CLASSES.size()];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = score(p, FashionMnist.CLASSES.get(i));
             }
-
-            @Override
-            public void answer(ReleasedPrediction p) {
-                double[] scores = new double[FashionMnist.CLASSES.size()];
-                for (int i = 0; i < scores.length; i++) {
-                    scores[i] = score(p, FashionMnist.CLASSES.get(i));
-                }
-                walk.answer(scores);
-            }
-        };
+            walk.answer(scores);
+        });
     }
 
     @Test
