@@ -31,6 +31,9 @@ ladder := [
 	act("alert", "antithetic-alert", "antithetic"),
 	act("degrade", "antithetic-degrade", "antithetic"),
 	block("antithetic-block", "antithetic"),
+	act("alert", "antithetic-tenant-alert", "antithetic_tenant"),
+	act("degrade", "antithetic-tenant-degrade", "antithetic_tenant"),
+	block("antithetic-tenant-block", "antithetic_tenant"),
 	act("alert", "confidence-climb-alert", "confidence_climb"),
 	act("degrade", "confidence-climb-degrade", "confidence_climb"),
 	act("alert", "class-focus-alert", "class_focus"),
@@ -52,7 +55,10 @@ matching contains "rate-throttle-researchers" if {
 }
 
 # Probing: alert at medium; at high labels only, and a 15-minute block for all but researchers.
-probing := {"near_duplicate": "near-duplicate", "knn": "knn", "knn_global": "knn-global", "antithetic": "antithetic"}
+probing := {
+	"near_duplicate": "near-duplicate", "knn": "knn", "knn_global": "knn-global", "antithetic": "antithetic",
+	"antithetic_tenant": "antithetic-tenant",
+}
 
 matching contains concat("-", [id, "alert"]) if {
 	some signal, id in probing

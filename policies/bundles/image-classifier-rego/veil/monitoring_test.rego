@@ -47,6 +47,8 @@ test_antithetic_pairs_alert_at_medium_then_degrade_and_block_at_high if {
 		with input as with_signal("antithetic", "high", ["analyst"])
 	rules(monitoring.decision) == ["antithetic-alert", "antithetic-degrade"]
 		with input as with_signal("antithetic", "high", ["researcher"])
+	rules(monitoring.decision) == ["antithetic-tenant-alert", "antithetic-tenant-degrade", "antithetic-tenant-block"]
+		with input as with_signal("antithetic_tenant", "high", ["partner"])
 }
 
 test_researchers_who_probe_get_labels_only_and_are_not_blocked if {

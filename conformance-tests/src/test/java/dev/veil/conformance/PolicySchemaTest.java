@@ -55,7 +55,7 @@ class PolicySchemaTest {
                 prada: { type: extraction, test_every: 10, min_distances: 100, max_distances: 400, max_set: 200,
                          ttl_seconds: 86400, low: 0, medium: 0, delta: 0.9 }
                 antithetic: { history: 6, matches: 2, tolerance: 0.01, min_changed: 8, features: 256, seed: 6271,
-                              range: [0, 1], ttl_seconds: 3600, low: 0.25, medium: 0.28, high: 0.3 }
+                              range: [0, 1], scope: caller, ttl_seconds: 3600, low: 0.25, medium: 0.28, high: 0.3 }
                 walk: { type: knn }
               rules:
                 - { id: walk, when: { signals: { knn: high } }, action: block, cooldown_seconds: 600 }
@@ -117,6 +117,7 @@ class PolicySchemaTest {
             {"antithetic", "high", "1.5"},
             {"antithetic", "low", "0.005"},
             {"antithetic", "tolerance", "1e-300"},
+            {"antithetic", "scope", "\"tenants\""},
         };
         for (String[] b : bad) {
             ObjectNode policy = (ObjectNode) YAML.readTree(EVERY_DETECTOR);

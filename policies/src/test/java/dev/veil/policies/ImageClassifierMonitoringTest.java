@@ -289,14 +289,16 @@ class ImageClassifierMonitoringTest {
                     .isNotNull();
             assertThat(c.outcome()).as(name).isIn(Outcome.DEGRADED, Outcome.BLOCKED);
             assertThat(c.query()).as(name).isLessThan(SPREAD_BUDGET);
-            assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-"));
+            assertThat(c.rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-")
+                    || r.startsWith("antithetic-tenant-"));
         });
-        // all but the largest probes are seen by the global detectors, before any account's own knn could
+        // every one is seen across the accounts (the global detectors, or the NES pairs in the tenant's
+        // stream), before any account's own knn could
         for (String name : List.of("nes-pixel-0.001", "nes-pixel-0.02", "nes-pixel-0.05", "nes-pixel-0.1",
-                "hill-climb-3x3-0.1")) {
+                "nes-pixel-0.2", "hill-climb-3x3-0.1")) {
             assertThat(caught.get(name).query()).as(name).isLessThan(ATTACK_BUDGET);
-            assertThat(caught.get(name).rules()).as(name)
-                    .anyMatch(r -> r.startsWith("near-duplicate-") || r.startsWith("knn-global-"));
+            assertThat(caught.get(name).rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-")
+                    || r.startsWith("knn-global-") || r.startsWith("antithetic-tenant-"));
         }
     }
 

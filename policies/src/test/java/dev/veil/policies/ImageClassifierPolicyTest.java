@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-30.3");
+            assertThat(b.revision()).isEqualTo("2026-11-30.4");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -123,7 +123,7 @@ class ImageClassifierPolicyTest {
         assertThat(jwt.algorithms()).containsExactly("ES256");
         assertThat(jwt.attributeClaims()).containsExactly("contract", "region", "status");
         assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "knn", "knn_global", "antithetic",
-                "confidence_climb", "class_focus", "boundary");
+                "antithetic_tenant", "confidence_climb", "class_focus", "boundary");
         // the calibrated thresholds come from the bundle's data (monitoring/thresholds/data.json)
         // and the distance detectors measure on 4x4 tile means of the 28x28 image
         assertThat(s.detectors().get("knn")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn", "pool", 4,

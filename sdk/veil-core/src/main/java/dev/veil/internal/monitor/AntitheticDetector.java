@@ -74,6 +74,11 @@ import java.util.Set;
  *   <tr><td>{@code range}</td><td>none</td><td>{@code [low, high]}, the range inputs are clipped to
  *       (validation's: {@code [0, 1]} for pixels); features that round to either end (within
  *       tolerance / 16) are not compared</td></tr>
+ *   <tr><td>{@code scope}</td><td>caller</td><td>whose consecutive queries form pairs: each
+ *       caller's ({@code caller}), each tenant's ({@code tenant}: an attack spread over accounts
+ *       of one tenant, round-robin, still sends its pairs one after the other in the tenant's
+ *       stream, as long as the tenant's other callers are quiet), or everybody's
+ *       ({@code global})</td></tr>
  *   <tr><td>{@code features}</td><td>256</td><td>features compared, a fixed sample of the input's
  *       (all of them when it has no more), 8..4096</td></tr>
  *   <tr><td>{@code seed}</td><td>6271</td><td>the sample's seed (integer)</td></tr>
@@ -122,12 +127,14 @@ public final class AntitheticDetector implements StatefulDetector {
      * @param high for level high (0: not used)
      * @param lowPass the view of the features compared
      * @param range {@code [low, high]} inputs are clipped to, or null
+     * @param scope whose consecutive queries form pairs: each caller's, each tenant's, or everybody's
      */
     public record Config(int history, int matches, double tolerance, int minChanged, int features, long seed,
-            long ttlSeconds, double low, double medium, double high, LowPass lowPass, double[] range) {
+            long ttlSeconds, double low, double medium, double high, LowPass lowPass, double[] range,
+            RateDetector.Scope scope) {
         /** Defaults: see the class Javadoc. */
         public static final Config DEFAULT = new Config(6, 2, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
-                0.3, LowPass.NONE, null);
+                0.3, LowPass.NONE, null, RateDetector.Scope.CALLER);
 
         public Config {
             if (history < 4 || history > 64) {
@@ -172,6 +179,14 @@ public final class AntitheticDetector implements StatefulDetector {
                         + "tolerances, so no pair would ever be scored; lower the tolerance");
             }
             range = range == null ? null : range.clone();
+            scope = scope == null ? RateDetector.Scope.CALLER : scope;
+        }
+
+        /** A configuration of a caller's own stream (the form before {@code scope}). */
+        public Config(int history, int matches, double tolerance, int minChanged, int features, long seed,
+                long ttlSeconds, double low, double medium, double high, LowPass lowPass, double[] range) {
+            this(history, matches, tolerance, minChanged, features, seed, ttlSeconds, low, medium, high, lowPass,
+                    range, RateDetector.Scope.CALLER);
         }
 
         @Override
@@ -181,13 +196,13 @@ public final class AntitheticDetector implements StatefulDetector {
                     && features == c.features && seed == c.seed && ttlSeconds == c.ttlSeconds
                     && Double.compare(low, c.low) == 0 && Double.compare(medium, c.medium) == 0
                     && Double.compare(high, c.high) == 0 && lowPass.equals(c.lowPass)
-                    && java.util.Arrays.equals(range, c.range);
+                    && java.util.Arrays.equals(range, c.range) && scope == c.scope;
         }
 
         @Override
         public int hashCode() {
             return java.util.Objects.hash(history, matches, tolerance, minChanged, features, seed, ttlSeconds, low,
-                    medium, high, lowPass, java.util.Arrays.hashCode(range));
+                    medium, high, lowPass, java.util.Arrays.hashCode(range), scope);
         }
 
         @Override
@@ -201,7 +216,7 @@ public final class AntitheticDetector implements StatefulDetector {
 
         /** Every configuration key, checked before any value is read. */
         static final Set<String> KEYS = Set.of("type", "history", "matches", "tolerance", "min_changed",
-                "features", "seed", "ttl_seconds", "low", "medium", "high", "pool", "width", "range");
+                "features", "seed", "ttl_seconds", "low", "medium", "high", "pool", "width", "range", "scope");
 
         /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
@@ -213,7 +228,17 @@ public final class AntitheticDetector implements StatefulDetector {
                     c.intValue("features", d.features()), c.longValue("seed", d.seed()),
                     c.longValue("ttl_seconds", d.ttlSeconds()), c.doubleValue("low", d.low()),
                     c.doubleValue("medium", d.medium()), c.doubleValue("high", d.high()), LowPass.from(c),
-                    c.range("range"));
+                    c.range("range"), scope(c.string("scope", "caller")));
+        }
+
+        private static RateDetector.Scope scope(String s) {
+            return switch (s) {
+                case "caller" -> RateDetector.Scope.CALLER;
+                case "tenant" -> RateDetector.Scope.TENANT;
+                case "global" -> RateDetector.Scope.GLOBAL;
+                default -> throw new IllegalArgumentException("scope must be caller, tenant or global, was '" + s
+                        + "'");
+            };
         }
     }
 
@@ -298,8 +323,12 @@ public final class AntitheticDetector implements StatefulDetector {
         double[] x = q.features().vector();
         long header = header(x.length, QueryHashing.vectorHash(x, config.seed()));
         short[] units = quantise(config.lowPass().apply(x));
-        ops.add(new StateOp.ListAppend(prefix + StateKeys.of(q.caller()), encode(header, units), config.history(),
-                ttlMillis));
+        String stream = switch (config.scope()) {
+            case CALLER -> "c:" + StateKeys.of(q.caller());
+            case TENANT -> "t:" + q.caller().tenant();
+            case GLOBAL -> "g";
+        };
+        ops.add(new StateOp.ListAppend(prefix + stream, encode(header, units), config.history(), ttlMillis));
         return new Context(header, units);
     }
 

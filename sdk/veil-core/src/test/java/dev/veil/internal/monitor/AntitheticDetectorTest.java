@@ -46,9 +46,10 @@ class AntitheticDetectorTest {
         assertThat(AntitheticDetector.Config.from(Map.of())).isEqualTo(AntitheticDetector.Config.DEFAULT);
         Map<String, Object> every = new HashMap<>(Map.of("type", "antithetic", "history", 20, "matches", 2,
                 "tolerance", 0.05, "min_changed", 10, "features", 64, "seed", 3, "ttl_seconds", 600));
-        every.putAll(Map.of("low", 0, "medium", 0.3, "high", 0.4, "pool", 2, "width", 28, "range", List.of(0, 1.5)));
+        every.putAll(Map.of("low", 0, "medium", 0.3, "high", 0.4, "pool", 2, "width", 28, "range", List.of(0, 1.5),
+                "scope", "tenant"));
         assertThat(AntitheticDetector.Config.from(every)).isEqualTo(new AntitheticDetector.Config(20, 2,
-                0.05, 10, 64, 3, 600, 0, 0.3, 0.4, new LowPass(2, 28), new double[] {0, 1.5}));
+                0.05, 10, 64, 3, 600, 0, 0.3, 0.4, new LowPass(2, 28), new double[] {0, 1.5}, RateDetector.Scope.TENANT));
         assertThat(BuiltinDetectors.create("pairs", Map.of("type", "antithetic")))
                 .isInstanceOf(AntitheticDetector.class);
     }
@@ -56,8 +57,10 @@ class AntitheticDetectorTest {
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("window", 5)).hasMessage("unknown key(s) [window] for detector 'antithetic'"
-                + " (known keys: [features, high, history, low, matches, medium, min_changed, pool, range, seed,"
-                + " tolerance, ttl_seconds, type, width])");
+                + " (known keys: [features, high, history, low, matches, medium, min_changed, pool, range, scope,"
+                + " seed, tolerance, ttl_seconds, type, width])");
+        assertThatThrownBy(() -> detector("scope", "account"))
+                .hasMessage("scope must be caller, tenant or global, was 'account'");
         for (Object bad : new Object[] {List.of(1, 0), List.of(0), List.of(0, Double.NaN), "0..1", List.of("0", 1)}) {
             assertThatThrownBy(() -> detector("range", bad)).hasMessageStartingWith(
                     "range must be a list of two finite numbers [low, high] with low < high, was ");
@@ -261,6 +264,45 @@ class AntitheticDetectorTest {
     }
 
     /**
+     * An attack spread round-robin over accounts sends each pair from two accounts: no caller's
+     * stream holds a pair, the tenant's does (while the tenant's other callers are quiet).
+     */
+    @Test
+    void shouldSeePairsSpreadOverTheAccountsOfOneTenant() {
+        SplittableRandom r = new SplittableRandom(21);
+        double[] x = SyntheticDigits.sample(r, 4);
+        List<double[]> probes = new ArrayList<>();
+        for (int pair = 0; pair < 6; pair++) {
+            double[] u = new double[x.length];
+            for (int i = 0; i < u.length; i++) {
+                u[i] = SyntheticDigits.gaussian(r);
+            }
+            for (int side : new int[] {1, -1}) {
+                double[] q = new double[x.length];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = Math.min(1, Math.max(0, x[i] + side * 0.3 * u[i]));
+                }
+                probes.add(q);
+            }
+        }
+        for (String scope : List.of("caller", "tenant", "global")) {
+            DetectorHarness h = new DetectorHarness(new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000),
+                    detector("range", List.of(0, 1), "scope", scope));
+            double max = 0;
+            for (int i = 0; i < probes.size(); i++) {
+                dev.veil.Caller account = new dev.veil.Caller("mallory-" + (i % 3), dev.veil.AuthMethod.API_KEY,
+                        java.util.Set.of(), "acme", Map.of());
+                max = Math.max(max, h.observe(account, T + i, probes.get(i))[0].score());
+            }
+            if (scope.equals("caller")) {
+                assertThat(max).as("each account alone sees no pair").isLessThan(0.25);
+            } else {
+                assertThat(max).as(scope).isGreaterThan(0.3);
+            }
+        }
+    }
+
+    /**
      * The copy exemptions rest on a public hash, which an attacker who knows the seed can make
      * collide: a probe whose header matches its partner's is still compared unless its units are
      * the same too.
@@ -404,7 +446,7 @@ class AntitheticDetectorTest {
                     for (String c : List.of("c0", "c1")) {
                         @SuppressWarnings("unchecked")
                         List<byte[]> kept = (List<byte[]>) store.execute(
-                                new StateOp.ListRead("antithetic:antithetic:" + c))[0];
+                                new StateOp.ListRead("antithetic:antithetic:c:" + c))[0];
                         assertThat(kept.size()).isLessThanOrEqualTo(history);
                         for (byte[] e : kept) {
                             assertThat((long) e.length + 16).isLessThanOrEqualTo(d.bytesPerQuery());

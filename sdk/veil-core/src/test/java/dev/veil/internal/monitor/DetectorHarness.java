@@ -39,7 +39,16 @@ final class DetectorHarness {
 
     /** As {@link #observe(String, long, double[])}, then {@code answer} (may be null) is recorded. */
     Signal[] observe(String caller, long timeMillis, double[] x, Prediction answer) {
-        Caller c = callers.computeIfAbsent(caller, id -> new Caller(id, AuthMethod.API_KEY, Set.of(), "", Map.of()));
+        return observe(callers.computeIfAbsent(caller, id -> new Caller(id, AuthMethod.API_KEY, Set.of(), "",
+                Map.of())), timeMillis, x, answer);
+    }
+
+    /** As {@link #observe(String, long, double[])}, for a caller of any tenant. */
+    Signal[] observe(Caller caller, long timeMillis, double[] x) {
+        return observe(caller, timeMillis, x, null);
+    }
+
+    private Signal[] observe(Caller c, long timeMillis, double[] x, Prediction answer) {
         Query q = new Query(c, timeMillis, Features.of(x));
         List<StateOp> ops = new ArrayList<>();
         Object[] contexts = new Object[detectors.length];
