@@ -125,26 +125,34 @@ class AntitheticDetectorTest {
         assertThat(d.indices(784)).isEqualTo(a);
     }
 
+    /** {@code count} antithetic pairs x + sigma u, x - sigma u of Gaussian u, clipped to [0, 1] as valid inputs. */
+    static List<double[]> pairs(SplittableRandom r, double[] x, int count, double sigma) {
+        List<double[]> probes = new ArrayList<>();
+        for (int pair = 0; pair < count; pair++) {
+            double[] u = new double[x.length];
+            for (int i = 0; i < u.length; i++) {
+                u[i] = SyntheticDigits.gaussian(r);
+            }
+            for (int side : new int[] {1, -1}) {
+                double[] q = new double[x.length];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = Math.min(1, Math.max(0, x[i] + side * sigma * u[i]));
+                }
+                probes.add(q);
+            }
+        }
+        return probes;
+    }
+
     /** Antithetic pairs around one point, however large and whatever their shape, share their midpoint. */
     @Test
     void shouldScoreAntitheticPairsAndNotIndependentInputs() {
         AntitheticDetector d = detector("range", List.of(0, 1));
         DetectorHarness h = harness(d);
         SplittableRandom r = new SplittableRandom(5);
-        double[] x = SyntheticDigits.sample(r, 3);
         List<Signal> s = new ArrayList<>();
-        for (int pair = 0; pair < 6; pair++) {
-            double[] u = new double[x.length];
-            for (int i = 0; i < u.length; i++) {
-                u[i] = SyntheticDigits.gaussian(r);
-            }
-            for (int sign : new int[] {1, -1}) {
-                double[] q = new double[x.length];
-                for (int i = 0; i < q.length; i++) {
-                    q[i] = Math.min(1, Math.max(0, x[i] + sign * 0.3 * u[i])); // clipped, as a valid input
-                }
-                s.add(h.observe("mallory", T + s.size() * 1000L, q)[0]);
-            }
+        for (double[] q : pairs(r, SyntheticDigits.sample(r, 3), 6, 0.3)) {
+            s.add(h.observe("mallory", T + s.size() * 1000L, q)[0]);
         }
         for (int i = 0; i < 3; i++) {
             assertThat(s.get(i).score()).as("query %d: fewer than 2 earlier pairs", i).isEqualTo(0);
@@ -270,21 +278,7 @@ class AntitheticDetectorTest {
     @Test
     void shouldSeePairsSpreadOverTheAccountsOfOneTenant() {
         SplittableRandom r = new SplittableRandom(21);
-        double[] x = SyntheticDigits.sample(r, 4);
-        List<double[]> probes = new ArrayList<>();
-        for (int pair = 0; pair < 6; pair++) {
-            double[] u = new double[x.length];
-            for (int i = 0; i < u.length; i++) {
-                u[i] = SyntheticDigits.gaussian(r);
-            }
-            for (int side : new int[] {1, -1}) {
-                double[] q = new double[x.length];
-                for (int i = 0; i < q.length; i++) {
-                    q[i] = Math.min(1, Math.max(0, x[i] + side * 0.3 * u[i]));
-                }
-                probes.add(q);
-            }
-        }
+        List<double[]> probes = pairs(r, SyntheticDigits.sample(r, 4), 6, 0.3);
         for (String scope : List.of("caller", "tenant", "global")) {
             DetectorHarness h = new DetectorHarness(new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000),
                     detector("range", List.of(0, 1), "scope", scope));
