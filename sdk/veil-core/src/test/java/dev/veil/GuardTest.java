@@ -348,12 +348,7 @@ class GuardTest {
 
     @Test
     void monitoringBlockDeniesAndKeepsTheCallerBlockedUntilTheCoolDownEnds() {
-        Guard<double[]> g = guard(bundle().set("monitoring", """
-                detectors:
-                  rate: {window_seconds: 60, high: 3}
-                rules:
-                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
-                """));
+        Guard<double[]> g = guard(bundle().set("monitoring", FLOOD_AT_3));
 
         released(g.predict(ask(ALICE, VALID)));
         released(g.predict(ask(ALICE, VALID)));
@@ -1457,6 +1452,14 @@ class GuardTest {
 
     // ---------------------------------------------------------------- tenants
 
+    /** A monitoring section that blocks a caller at its third query in a minute. */
+    private static final String FLOOD_AT_3 = """
+            detectors:
+              rate: {window_seconds: 60, high: 3}
+            rules:
+              - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
+            """;
+
     @Test
     void callersOfTheSameIdInTwoTenantsShareNoQuotaAndNoBlock() {
         ApiKeys.Issued acme = ApiKeys.issue("svc", List.of("analyst"), "acme", Map.of(), null);
@@ -1465,12 +1468,7 @@ class GuardTest {
                 default: {effect: deny}
                 rules:
                   - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 2}
-                """).set("monitoring", """
-                detectors:
-                  rate: {window_seconds: 60, high: 3}
-                rules:
-                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
-                """));
+                """).set("monitoring", FLOOD_AT_3));
         released(g.predict(ask(globex, VALID)));
         released(g.predict(ask(globex, VALID)));
         denied(g.predict(ask(globex, VALID)), ReasonCode.QUOTA_EXHAUSTED, Stage.ACCESS, "analysts");
@@ -1481,12 +1479,7 @@ class GuardTest {
         // without a quota in the way, globex's svc reaches rate high and is blocked; acme's is not
         ApiKeys.Issued acme2 = ApiKeys.issue("svc2", List.of("analyst"), "acme", Map.of(), null);
         ApiKeys.Issued globex2 = ApiKeys.issue("svc2", List.of("analyst"), "globex", Map.of(), null);
-        Guard<double[]> h = guard(bundle().keys(acme2, globex2).set("monitoring", """
-                detectors:
-                  rate: {window_seconds: 60, high: 3}
-                rules:
-                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
-                """));
+        Guard<double[]> h = guard(bundle().keys(acme2, globex2).set("monitoring", FLOOD_AT_3));
         released(h.predict(ask(globex2, VALID)));
         released(h.predict(ask(globex2, VALID)));
         denied(h.predict(ask(globex2, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");

@@ -44,9 +44,7 @@ class AuditFileTest {
         assertThat(lines).hasSize(5);
         assertThat(AuditFixtures.parse(lines.get(3)).get("prev_hash").asText())
                 .isEqualTo(AuditFixtures.parse(lines.get(2)).get("hash").asText());
-        AuditVerification v = AuditLog.verify(file);
-        assertThat(v.ok()).as(v.message()).isTrue();
-        assertThat(v.records()).isEqualTo(5);
+        assertIntact(file, 5);
     }
 
     @Test
@@ -233,9 +231,7 @@ class AuditFileTest {
             w.append(AuditFixtures.denial("after-create"));
         }
         assertThat(Files.size(file)).isZero();
-        AuditVerification v = AuditLog.verify(rotated);
-        assertThat(v.ok()).as(v.message()).isTrue();
-        assertThat(v.records()).isEqualTo(3);
+        assertIntact(rotated, 3);
     }
 
     @Test
@@ -253,9 +249,7 @@ class AuditFileTest {
             }
             warnings = log.messages();
         }
-        AuditVerification v = AuditLog.verify(kept);
-        assertThat(v.ok()).as(v.message()).isTrue();
-        assertThat(v.records()).isEqualTo(6);
+        assertIntact(kept, 6);
         assertThat(warnings).as("one warning, not one per batch").singleElement().asString()
                 .contains("was renamed (its new name could not be read) while open");
     }
@@ -283,5 +277,12 @@ class AuditFileTest {
             assertThat(System.nanoTime()).isLessThan(deadline);
             Thread.sleep(2);
         }
+    }
+
+    /** The file verifies, and holds {@code records} records. */
+    private static void assertIntact(Path file, int records) {
+        AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).as(v.message()).isTrue();
+        assertThat(v.records()).isEqualTo(records);
     }
 }
