@@ -92,7 +92,7 @@ import java.util.Set;
  *
  * <p><b>State:</b> per caller one list of at most {@code history} entries of 8 + 2 n bytes (a
  * header: a tag of the input's size and the configuration, whose change ends the caller's run of
- * pairs, and a hash of the input, for copies), n
+ * pairs, and a hash of the units, a quick test for copies), n
  * being {@code features} (520 bytes at 256) or the input's size when it is smaller: the detector
  * compares a fixed sample of {@code features} of the input's features (chosen by {@code seed}),
  * enough to estimate a share of agreeing features within a few percent, each kept as a 16-bit
@@ -243,7 +243,7 @@ public final class AntitheticDetector implements StatefulDetector {
     }
 
     /**
-     * One query: its entry's header (the run tag in the high 32 bits, the vector hash in the low
+     * One query: its entry's header (the run tag in the high 32 bits, the units' hash in the low
      * 32) and its units.
      */
     private record Context(long header, short[] units) {}
@@ -321,8 +321,8 @@ public final class AntitheticDetector implements StatefulDetector {
     @Override
     public Object plan(Query q, List<StateOp> ops) {
         double[] x = q.features().vector();
-        long header = header(x.length, QueryHashing.vectorHash(x, config.seed()));
         short[] units = quantise(config.lowPass().apply(x));
+        long header = header(x.length, unitsHash(units));
         String stream = switch (config.scope()) {
             case CALLER -> "c:" + StateKeys.of(q.caller());
             case TENANT -> "t:" + q.caller().tenant();
@@ -393,11 +393,24 @@ public final class AntitheticDetector implements StatefulDetector {
      * An entry's header: in the high 32 bits a tag of the input's size and the configuration
      * (entries of another input size or configuration end a run, even when they have the same
      * length: two inputs larger than {@code features} both keep {@code features} values), in the
-     * low 32 the vector hash (two entries with the same header are copies of one input).
+     * low 32 a hash of the units (entries with another header are not copies; with the same header,
+     * their units are compared).
      */
-    long header(int inputSize, long vectorHash) {
+    long header(int inputSize, long unitsHash) {
         long tag = QueryHashing.mix(configTag * 31L + inputSize);
-        return (tag << 32) | (vectorHash & 0xFFFF_FFFFL);
+        return (tag << 32) | (unitsHash & 0xFFFF_FFFFL);
+    }
+
+    /**
+     * A hash of the units: what this detector sees of an input, so two inputs with the same units
+     * are copies to it (they differ only where it does not look, and could form no pair).
+     */
+    static long unitsHash(short[] units) {
+        long h = units.length;
+        for (short u : units) {
+            h = h * QueryHashing.GOLDEN + u;
+        }
+        return QueryHashing.mix(h);
     }
 
     /** One history entry: the header, then the features' units, big-endian. */
@@ -538,8 +551,8 @@ public final class AntitheticDetector implements StatefulDetector {
 
     /**
      * Whether the earlier pair at {@code oj}, {@code oi} is a retry and its original, or holds an
-     * exact copy of this query or of its partner: the same header (a hash, which an attacker who
-     * knows the seed can match on purpose) and the same units.
+     * exact copy of this query or of its partner: the same header (a fast hash, which an attacker
+     * can make collide on purpose) and the same units.
      */
     private static boolean copies(byte[] data, int oj, int oi, int n, short[] current, long header, int newest,
             long partner) {

@@ -38,8 +38,8 @@ import java.util.Set;
  * client that retries a request is compared with its distinct inputs only, and any number of
  * retries of one input leaves the detector at its cold start. A copy has the same hash and the
  * same sketch (distance 0 to this query, or the same distance as the earlier entry with its hash):
- * the hash is public, and an attacker who knows the seed could otherwise give every probe one hash
- * and have them all skipped as copies.
+ * the hash is fast, not collision resistant, and an attacker could otherwise give every probe one
+ * hash and have them all skipped as copies.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code knn} or
  * any name with {@code type: knn}):
