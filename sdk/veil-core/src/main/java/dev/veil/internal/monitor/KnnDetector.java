@@ -219,7 +219,7 @@ public final class KnnDetector implements StatefulDetector {
         int bytes = sketch.entryBytes();
         // open-addressing map of the vector hashes seen (0 marks an empty slot) to the distance of
         // their first entry: an entry is a copy of an earlier one only when both agree, and a copy of
-        // this query only when its distance is 0 (the hash is public: an attacker who knows the seed
+        // this query only when its distance is 0 (the hash is not collision resistant: an attacker
         // can give different inputs one hash, and so hide its probes as copies)
         int cap = Integer.highestOneBit(Math.max(16, 2 * n + 2)) << 1;
         long[] seen = new long[cap];
