@@ -182,13 +182,6 @@ public final class AntitheticDetector implements StatefulDetector {
             scope = scope == null ? RateDetector.Scope.CALLER : scope;
         }
 
-        /** A configuration of a caller's own stream (the form before {@code scope}). */
-        public Config(int history, int matches, double tolerance, int minChanged, int features, long seed,
-                long ttlSeconds, double low, double medium, double high, LowPass lowPass, double[] range) {
-            this(history, matches, tolerance, minChanged, features, seed, ttlSeconds, low, medium, high, lowPass,
-                    range, RateDetector.Scope.CALLER);
-        }
-
         @Override
         public boolean equals(Object o) {
             return o instanceof Config c && history == c.history && matches == c.matches
