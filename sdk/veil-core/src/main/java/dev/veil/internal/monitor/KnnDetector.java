@@ -37,9 +37,9 @@ import java.util.Set;
  * are exact copies of this one are skipped, and copies among the earlier queries count once, so a
  * client that retries a request is compared with its distinct inputs only, and any number of
  * retries of one input leaves the detector at its cold start. A copy has the same hash and the
- * same sketch (distance 0 to this query, or the same distance as the earlier entry with its hash):
- * the hash is fast, not collision resistant, and an attacker could otherwise give every probe one
- * hash and have them all skipped as copies.
+ * same sketch (distance 0 to this query, or the same distance as the earlier entry with its hash).
+ * The hash is {@link CopyHash}, keyed by the seed, so that an attacker who does not know the seed
+ * cannot give probes the hash of one input; the sketch check holds even for one who does.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code knn} or
  * any name with {@code type: knn}):
@@ -156,6 +156,7 @@ public final class KnnDetector implements StatefulDetector {
     private final String name;
     private final Config config;
     private final SparseSketch sketch;
+    private final CopyHash copyHash;
     private final String prefix;
     private final long ttlMillis;
 
@@ -163,6 +164,7 @@ public final class KnnDetector implements StatefulDetector {
         this.name = name;
         this.config = config;
         this.sketch = new SparseSketch(config.dimensions(), config.seed());
+        this.copyHash = new CopyHash(config.seed());
         this.prefix = "knn:" + name + ":";
         this.ttlMillis = config.ttlSeconds() * 1000;
     }
@@ -184,7 +186,7 @@ public final class KnnDetector implements StatefulDetector {
     @Override
     public Object plan(Query q, List<StateOp> ops) {
         double[] x = q.features().vector();
-        long vh = QueryHashing.vectorHash(x, config.seed());
+        long vh = copyHash.of(x);
         double[] view = config.lowPass().apply(x);
         float[] s = sketch.project(view);
         ops.add(new StateOp.ListAppend(prefix + dev.veil.internal.state.StateKeys.of(q.caller()), sketch.encode(vh, s), config.history(), ttlMillis));

@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  *
  * <p><b>Score:</b> the largest count, over the tables, of queries in this query's cell within the
  * window (this one included), less the earlier copies of this exact vector in the window (one more
- * counter, keyed by a hash of the vector), so that retries of an input, by one caller or many, never
+ * counter, keyed by the vector's {@link CopyHash}: with a seed the attacker does not know, probes
+ * cannot be made to pass as copies), so that retries of an input, by one caller or many, never
  * raise the count of their own cell. Known limitation: copies of <em>another</em> vector are not
  * taken off, so a near (not identical) query that lands in the cell of an input being retried in a
  * loop within the same window counts those copies.
@@ -130,6 +131,7 @@ public final class KnnGlobalDetector implements StatefulDetector {
     private final String name;
     private final Config config;
     private final SparseSketch sketch;
+    private final CopyHash copyHash;
     /** directions[t][p * dimensions + j] */
     private final float[][] directions;
     /** offsets[t][p], uniform in [0, 1) (in units of the cell width) */
@@ -142,6 +144,7 @@ public final class KnnGlobalDetector implements StatefulDetector {
         this.name = name;
         this.config = config;
         this.sketch = new SparseSketch(config.dimensions(), config.seed());
+        this.copyHash = new CopyHash(config.seed());
         SplittableRandom r = new SplittableRandom(QueryHashing.mix(config.seed() ^ 0x1B873593L));
         int m = config.dimensions();
         this.directions = new float[config.tables()][config.projections() * m];
@@ -217,8 +220,8 @@ public final class KnnGlobalDetector implements StatefulDetector {
             ops.add(new StateOp.CountInWindow(cellPrefix + t + ':' + Long.toUnsignedString(cells[t], 36), now,
                     windowMillis));
         }
-        ops.add(new StateOp.CountInWindow(vectorPrefix + Long.toUnsignedString(QueryHashing.vectorHash(x,
-                config.seed()), 36), now, windowMillis));
+        ops.add(new StateOp.CountInWindow(vectorPrefix + Long.toUnsignedString(copyHash.of(x), 36), now,
+                windowMillis));
         return null;
     }
 

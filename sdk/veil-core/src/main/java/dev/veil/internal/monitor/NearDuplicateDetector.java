@@ -48,7 +48,9 @@ import java.util.Set;
  * caller's own history through its own.
  *
  * <p><b>Retries.</b> An exact repeat of a query (a client's retry) must not look like an attack:
- * when the best earlier match is the same vector (by its vector hash), the match does not count.
+ * when the best earlier match is the same vector (by its {@link CopyHash}, keyed by the seed: with a
+ * seed the attacker does not know, probes cannot be made to pass as copies), the match does not
+ * count.
  * Every query is its own member (the time in the name keeps a retry from becoming a second copy of
  * the same member, which the store would count twice for any later query near it), so a retry
  * does not inflate later matches either. A retry's own signal is then usually 0 (its best match is
@@ -181,6 +183,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
     private final String globalKey;
     private final long ttlMillis;
     private final double inverseQuantum;
+    private final CopyHash copyHash;
     private volatile Salt salt;
 
     /**
@@ -196,6 +199,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
         this.globalKey = "nd:" + name + ":g";
         this.ttlMillis = config.ttlSeconds() * 1000;
         this.inverseQuantum = 1.0 / config.quantum();
+        this.copyHash = new CopyHash(config.seed());
     }
 
     public Config config() {
@@ -462,7 +466,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
         if (hashes.length == 0) {
             return NO_OPS;
         }
-        String vectorTag = Long.toUnsignedString(QueryHashing.vectorHash(x, config.seed()) >>> 16, 36) + '@';
+        String vectorTag = Long.toUnsignedString(copyHash.of(x) >>> 16, 36) + '@';
         String member = vectorTag + Long.toString(q.timeMillis(), 36);
         String callerId = dev.veil.internal.state.StateKeys.of(q.caller());
         int n = 0;

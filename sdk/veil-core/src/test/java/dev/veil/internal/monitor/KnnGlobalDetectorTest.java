@@ -91,6 +91,22 @@ class KnnGlobalDetectorTest {
     }
 
     @Test
+    void shouldCountProbesForgedToHashAsTheQueryTheyProbe() {
+        // Probes moved by a few units in the last place so that the hash which recognised copies
+        // before CopyHash (a polynomial one) took them all for copies of x, which count once.
+        DetectorHarness h = harness(detector());
+        double[] x = CopyHashTest.image(1);
+        h.observe("account-0", T, x);
+        Signal last = null;
+        for (int i = 1; i < 12; i++) {
+            last = h.observe("account-" + i, T + i * 1000L,
+                    PolynomialCollisions.forge(x, CopyHashTest.probe(x, 0.001, i)))[0];
+            assertThat(last.score()).as("query %d", i).isEqualTo(i + 1);
+        }
+        assertThat(last.level()).isEqualTo(Level.HIGH);
+    }
+
+    @Test
     void shouldStillCountCopiesOfAnotherVectorInTheSameCell() {
         // documented limitation: only copies of the query's own vector are taken off its cell's count
         DetectorHarness h = harness(detector());

@@ -156,6 +156,21 @@ class NearDuplicateDetectorTest {
     }
 
     @Test
+    void shouldFlagProbesForgedToHashAsTheQueryTheyProbe() {
+        // Probes moved by a few units in the last place so that the hash which recognised copies
+        // before CopyHash (a polynomial one) took each for a copy of x, and the detector let it off.
+        double[] x = CopyHashTest.image(4);
+        DetectorHarness h = harness(detector());
+        h.observe("a", T, x);
+        Signal own = h.observe("a", T + 1000, PolynomialCollisions.forge(x, CopyHashTest.probe(x, 0.001, 5)))[0];
+        assertThat(own.level()).as("the caller's own index").isEqualTo(Level.HIGH);
+        DetectorHarness global = harness(detector("index", "global"));
+        global.observe("a", T, x);
+        Signal other = global.observe("b", T + 1000, PolynomialCollisions.forge(x, CopyHashTest.probe(x, 0.001, 6)))[0];
+        assertThat(other.level()).as("the global index, another account").isEqualTo(Level.HIGH);
+    }
+
+    @Test
     void shouldSeeAnAttackSpreadOverAccountsThroughTheGlobalIndex() {
         DetectorHarness h = harness(detector());
         double[] x = image(9);

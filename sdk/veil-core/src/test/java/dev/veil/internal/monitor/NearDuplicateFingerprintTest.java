@@ -59,20 +59,6 @@ class NearDuplicateFingerprintTest {
     }
 
     /** The vector hash as defined: two polynomial hashes over alternate values, one multiply-add each. */
-    static long referenceVectorHash(double[] x, long seed) {
-        long h1 = QueryHashing.mix(seed ^ x.length);
-        long h2 = ~h1;
-        for (int i = 0; i < x.length; i++) {
-            long bits = Double.doubleToRawLongBits(x[i] + 0.0);
-            if (i % 2 == 0) {
-                h1 = h1 * QueryHashing.GOLDEN + bits;
-            } else {
-                h2 = h2 * 0xBF58476D1CE4E5B9L + bits;
-            }
-        }
-        return QueryHashing.mix(h1 ^ QueryHashing.mix(h2));
-    }
-
     /**
      * Feature vectors of the kinds that reach the detector or could break a shortcut: digit images
      * (blank background, ink), uniform values, values on and next to bucket edges, negative, huge and
@@ -182,20 +168,5 @@ class NearDuplicateFingerprintTest {
             assertThat(NearDuplicateDetector.atLeast(v, cut)).isEqualTo(v >= cut ? 1 : 0);
             assertThat(NearDuplicateDetector.atLeast(v, v)).isEqualTo(1);
         });
-    }
-
-    @Test
-    void shouldHashVectorsAsThePlainComputation() {
-        qt().withExamples(500).forAll(longs().all()).checkAssert(seed -> {
-            SplittableRandom r = new SplittableRandom(seed);
-            double[] x = vector(r);
-            if (r.nextBoolean()) {
-                x = Arrays.copyOf(x, r.nextInt(x.length + 1)); // every length, 0 included
-            }
-            long s = r.nextLong();
-            assertThat(QueryHashing.vectorHash(x, s)).as("%d values", x.length).isEqualTo(referenceVectorHash(x, s));
-        });
-        assertThat(QueryHashing.vectorHash(new double[] {0.0, 1}, 3))
-                .as("-0.0 is 0.0").isEqualTo(QueryHashing.vectorHash(new double[] {-0.0, 1}, 3));
     }
 }

@@ -1,0 +1,84 @@
+package dev.veil.internal.monitor;
+
+import java.util.Arrays;
+
+/**
+ * A keyed 64-bit hash of an exact input vector, by which {@code near_duplicate}, {@code knn} and
+ * {@code knn_global} recognise exact copies of an earlier query (a client's retry), which they do
+ * not count against it.
+ *
+ * <p>A copy is let off, so this hash must not collide on inputs an attacker chooses: otherwise
+ * probes made to collide with one input pass as its copies. The polynomial hash it replaces
+ * (Horner's rule over the values' bits with fixed odd multipliers) collided for every seed: the
+ * seed only started the chain, so adding a short vector of the lattice {@code {d : d0 m^2 + d1 m +
+ * d2 = 0 (mod 2^64)}} (entries of about 2^21, invisible in a value's last mantissa bits) to three
+ * values of an NES probe made it hash as the point it probed. This hash is NH (Black, Halevi,
+ * Krawczyk, Krovetz and Rogaway, "UMAC: fast and secure message authentication", CRYPTO 1999) over
+ * the 32-bit halves of each value's bits, twice with keys shifted by two words (the Toeplitz
+ * construction), the two sums finished with {@link QueryHashing#mix}: for two distinct vectors of
+ * the same length, fixed before the key is drawn, the two sums agree with probability at most
+ * 2^-64 over the key. The key words come from the detector's {@code seed}: with a seed the
+ * attacker does not know (see "Seeds are keys" in docs/policy-reference.md), making a probe pass
+ * as a copy comes down to guessing. With the published default seed it does not: an attacker who
+ * knows the key solves for a collision. The length enters through a keyed term of its own.
+ *
+ * <p>Cost: two 32 x 32-bit multiplications per value (the polynomial hash: one 64-bit one). The
+ * key words are drawn once per input length and kept (8 bytes per feature); instances are
+ * thread-safe.
+ */
+final class CopyHash {
+    private static final long LOW = 0xFFFF_FFFFL;
+    /** Separates the key stream from the other uses of a detector's seed. */
+    private static final long DOMAIN = 0x5EED_C0B1_E5L;
+
+    private final long base;
+    /** Key words: word i is {@link #word}(i); grown (never changed) under the lock. */
+    private volatile int[] keys = new int[0];
+
+    CopyHash(long seed) {
+        this.base = QueryHashing.mix(seed ^ DOMAIN);
+    }
+
+    /** Key word {@code i}: the same whichever lengths were hashed before. */
+    private int word(long i) {
+        return (int) (QueryHashing.mix(base + i * QueryHashing.GOLDEN) >>> 32);
+    }
+
+    private synchronized int[] keys(int length) {
+        int[] k = keys;
+        if (k.length >= length) {
+            return k;
+        }
+        int[] grown = Arrays.copyOf(k, length);
+        for (int i = k.length; i < length; i++) {
+            grown[i] = word(i);
+        }
+        keys = grown;
+        return grown;
+    }
+
+    /**
+     * The hash of {@code x}: equal for equal vectors ({@code -0.0} counts as {@code 0.0}, the same
+     * input to a model); for distinct ones, equal only by a chance of about 2^-64 unless the key
+     * (the seed) is known.
+     */
+    long of(double[] x) {
+        int n = x.length;
+        int[] k = keys;
+        if (k.length < 2 * n + 2) {
+            k = keys(2 * n + 2);
+        }
+        long s1 = 0;
+        long s2 = 0;
+        for (int i = 0, j = 0; i < n; i++, j += 2) {
+            // + 0.0 turns -0.0 into 0.0
+            long b = Double.doubleToRawLongBits(x[i] + 0.0);
+            int lo = (int) b;
+            int hi = (int) (b >>> 32);
+            // int additions wrap modulo 2^32 as NH's do; the products of two 32-bit values fit in 64 bits
+            s1 += ((lo + k[j]) & LOW) * ((hi + k[j + 1]) & LOW);
+            s2 += ((lo + k[j + 2]) & LOW) * ((hi + k[j + 3]) & LOW);
+        }
+        return QueryHashing.mix(s1 ^ QueryHashing.mix(s2 + QueryHashing.mix(base ^ n)));
+    }
+}
