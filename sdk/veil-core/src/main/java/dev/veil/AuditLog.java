@@ -16,12 +16,16 @@ import java.util.Objects;
  *       queue; one writer thread serialises, hashes, masks and writes. When the queue is full the
  *       request waits up to {@link #maxWait()}, and past that the request is refused with
  *       {@link ReasonCode#AUDIT_UNAVAILABLE}: a record is never dropped to keep the request going.
- *       A record is acknowledged once queued, so a crash of the whole process, or a write error
- *       (a full disk), loses the records still queued although their answers were released; after
- *       a write error the log accepts no more records and every request is refused. Use
+ *       A record is acknowledged once queued, so a crash of the whole process loses the records
+ *       still queued although their answers were released. After a write error that may pass (a
+ *       full disk) the writer holds what it could not write, every request is refused until a
+ *       write succeeds again, and then everything held is written in order; after a failure for
+ *       good (the file deleted) every request is refused until a new Guard opens the log. Use
  *       {@link Mode#DURABLE} when every released answer must have its record on disk.</li>
  *   <li>{@link Mode#DURABLE}: group commit. Concurrent requests are batched by one writer thread,
- *       which writes the batch and forces it to the storage device before any of them returns.</li>
+ *       which writes the batch and forces it to the storage device before any of them returns. A
+ *       batch that cannot be written refuses its requests; the log works again by itself once the
+ *       disk does.</li>
  * </ul>
  *
  * <p>When the file already exists the writer continues its chain from the last record, after

@@ -1,5 +1,6 @@
 package dev.veil.internal.audit;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,9 +30,13 @@ import java.util.concurrent.locks.LockSupport;
  * wakes it at once. A record thus reaches the file at most about {@value #NAP_MILLIS} ms after it
  * was accepted (plus the time to write the records before it).
  *
- * <p>An accepted record is written unless the process dies first or the sink fails; after a sink
- * failure every append is refused and the records that could not be written are counted in
- * {@link AuditStats#lost()} and logged.
+ * <p>An accepted record is written unless the process dies first or the sink fails for good. A
+ * failed write that may pass (a full disk, an I/O error) whose batch was taken back from the file
+ * is not for good: the writer holds that batch and the queue behind it, refuses every append
+ * meanwhile, and writes them all, in order, once the write succeeds again,
+ * so nothing accepted is lost and appends are accepted again. A failure for good (the file deleted,
+ * a batch that could not be taken back, a close while failing) refuses every later append, and the
+ * records that could not be written are counted in {@link AuditStats#lost()} and logged.
  */
 public final class AsyncAuditWriter extends WriterThread {
     private static final int MAX_BATCH = 1024;
@@ -39,6 +44,10 @@ public final class AsyncAuditWriter extends WriterThread {
     static final long NAP_MILLIS = 1;
     private static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(NAP_MILLIS);
     static final int NAPS_BEFORE_SLEEP = 100;
+    /** The first wait before writing a held batch again after a failure. */
+    static final long RETRY_FIRST_MILLIS = 10;
+    /** The longest wait between two tries of a held batch. */
+    static final long RETRY_MAX_MILLIS = 1000;
     /** Bounds a sleep even though a producer always wakes a sleeping writer. */
     private static final long SLEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -54,7 +63,10 @@ public final class AsyncAuditWriter extends WriterThread {
     private volatile boolean closed;
     /** The writer sleeps until woken (not a timed nap): the next append must wake it. */
     private volatile boolean sleeping;
+    /** Why appends are refused: the write that failed (for good, or while {@link #retrying}). */
     private volatile Throwable failure;
+    /** The writer holds a batch it could not write and tries again: {@link #failure} may pass. */
+    private volatile boolean retrying;
     private volatile long written;
     private volatile long batches;
     private volatile long lost;
@@ -175,7 +187,10 @@ public final class AsyncAuditWriter extends WriterThread {
                 emptyNaps = 0;
                 batch.add(first);
                 queue.drainTo(batch, MAX_BATCH - 1);
-                int n = writeBatch(batch, false);
+                int n = serialize(batch);
+                if (n > 0) {
+                    writeHeld(n);
+                }
                 batch.clear();
                 written += n;
                 if (n > 0) {
@@ -193,6 +208,49 @@ public final class AsyncAuditWriter extends WriterThread {
         }
     }
 
+    /**
+     * Writes the serialised batch of {@code n} records. After a failure that may pass (a full disk,
+     * an I/O error, the batch taken back from the file) it holds the batch, refuses every append
+     * meanwhile, and tries again after {@value #RETRY_FIRST_MILLIS} ms, then at doubling intervals up
+     * to {@value #RETRY_MAX_MILLIS} ms, until the write succeeds (the records queued behind it follow)
+     * or the log is closed (it tries once more then, and gives up).
+     */
+    private void writeHeld(int n) throws IOException {
+        long delay = TimeUnit.MILLISECONDS.toNanos(RETRY_FIRST_MILLIS);
+        long since = 0;
+        while (true) {
+            boolean closing = closed;
+            try {
+                writeSerialized(false);
+                if (failure != null) {
+                    failure = null;
+                    retrying = false;
+                    LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since) + " ms; the " + n
+                            + " held record(s) are written, those queued behind them follow, and requests are "
+                            + "accepted again");
+                }
+                return;
+            } catch (IOException e) {
+                if (!retryable() || closing) {
+                    throw e;
+                }
+                if (failure == null) {
+                    since = System.nanoTime();
+                    retrying = true;
+                    failure = e;
+                    LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + e + "); the "
+                            + n + " record(s) of the batch and the " + queue.size() + " queued behind it are held "
+                            + "and written once it works again (tried again at least every " + RETRY_MAX_MILLIS
+                            + " ms); meanwhile every request is refused (audit_unavailable)", e);
+                }
+                LockSupport.parkNanos(this, delay);
+                Thread.interrupted(); // the writer thread is ours; an interrupt must not stop the log
+                delay = Math.min(2 * delay, TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MILLIS));
+            }
+        }
+    }
+
     private void wakeWriter() {
         LockSupport.unpark(writerThread());
     }
@@ -206,6 +264,10 @@ public final class AsyncAuditWriter extends WriterThread {
 
     private AuditUnavailableException notOpen() {
         Throwable f = failure;
+        if (f != null && retrying) {
+            return new AuditUnavailableException("audit log " + sink.name() + " cannot be written (" + f + ") and "
+                    + "accepts no records until it can; the records it holds are written then");
+        }
         return f != null
                 ? new AuditUnavailableException("audit log " + sink.name() + " failed and accepts no records: " + f)
                 : new AuditUnavailableException("audit log " + sink.name() + " is closed");

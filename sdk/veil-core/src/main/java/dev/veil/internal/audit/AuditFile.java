@@ -24,7 +24,8 @@ import java.util.List;
  *
  * <p>After each batch ({@link #flush} and {@link #force}) the open file is checked: a file deleted
  * while open would take every later record with it, unseen, so a deleted file (no name left) is a
- * write failure (the batch is refused or counted lost, as on a full disk). Its link count is read
+ * write failure for good ({@link Sink.Unrecoverable}: the batch is refused or counted lost, and the
+ * log takes no more records; a full disk, by contrast, may pass). Its link count is read
  * through this process's descriptor of it ({@code /proc/self/fd} or {@code /dev/fd}), which sees
  * the file whatever its names: a rename (and a hard link kept while the old name is removed)
  * leaves it linked, and the Guard goes on writing there, with a warning naming the new name. Where
@@ -146,15 +147,16 @@ final class AuditFile implements Sink {
      * Guard can reopen it once there is room again.
      */
     @Override
-    public void abandonLastWrite() {
+    public boolean abandonLastWrite() {
         if (lastWriteStart < 0) {
-            return;
+            return false; // where it began is not known
         }
         try {
             channel.truncate(lastWriteStart);
             channel.position(lastWriteStart);
+            return channel.size() == lastWriteStart;
         } catch (IOException e) {
-            // best effort: the writer has failed and says so; verify will name what is left
+            return false; // the writer stops for good and says so; verify will name what is left
         }
     }
 
@@ -182,7 +184,7 @@ final class AuditFile implements Sink {
         boolean named = fileKey.equals(keyOf(seenAs));
         if (descriptor == null) {
             if (!named) {
-                throw new IOException(seenAs + " no longer names the open file, which was renamed or deleted (this "
+                throw new Sink.Unrecoverable(seenAs + " no longer names the open file, which was renamed or deleted (this "
                         + "system has no /proc/self/fd or /dev/fd to tell which), so the records written since may be "
                         + "gone. Rotate an audit log by closing the Guard and building a new one");
             }
@@ -194,7 +196,7 @@ final class AuditFile implements Sink {
             links = descriptor == null ? 0 : links(descriptor);
         }
         if (links == 0) {
-            throw new IOException("the file was deleted while open (" + seenAs + " no longer names it"
+            throw new Sink.Unrecoverable("the file was deleted while open (" + seenAs + " no longer names it"
                     + (seenAs.equals(file) ? "" : "; it had been renamed from " + file) + "): the records written"
                     + " since are gone. Rotate an audit log by closing the Guard and building a new one");
         }

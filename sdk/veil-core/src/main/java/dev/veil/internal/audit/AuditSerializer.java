@@ -139,6 +139,17 @@ final class AuditSerializer {
     }
 
     /**
+     * Goes back in the chain: the next record follows the record whose hash is {@code lastHash}
+     * (one of the hashes {@link #lastHash()} returned), as after a batch that was not written.
+     */
+    void rewind(String lastHash) {
+        if (lastHash == null || !HASH.matcher(lastHash).matches()) {
+            throw new IllegalArgumentException("lastHash must be 64 lowercase hex digits, was " + lastHash);
+        }
+        this.prevHash = lastHash;
+    }
+
+    /**
      * Appends one record as a line (with its trailing newline) to {@code out} and advances the chain.
      *
      * @param r the record

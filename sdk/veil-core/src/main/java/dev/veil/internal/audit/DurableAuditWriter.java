@@ -2,6 +2,7 @@ package dev.veil.internal.audit;
 
 import java.util.ArrayList;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -15,7 +16,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * waiting for its batch to begin after {@code maxWait} is taken back and refused; a record whose
  * batch has begun cannot be taken back, so its append waits for that batch. A batch that takes
  * longer than {@link #SLOW_BATCH_NANOS} is logged (at most once a minute). If a write or force
- * fails, every appender of that batch and every later one gets {@link AuditUnavailableException}.
+ * fails, every appender of that batch and of those waiting behind it gets
+ * {@link AuditUnavailableException}, and their records are taken back from the file and the chain.
+ * A failure that may pass (a full disk, an I/O error; the batch taken back) then refuses appends for
+ * {@value #RETRY_FIRST_MILLIS} ms, doubling after each batch that fails again up to
+ * {@value #RETRY_MAX_MILLIS} ms, and lets the next batch try: the log works again by itself once the
+ * disk does. A failure for good (the file deleted, a batch that could not be taken back) refuses
+ * every later append.
  */
 public final class DurableAuditWriter extends WriterThread {
     private final ReentrantLock lock = new ReentrantLock();
@@ -27,7 +34,17 @@ public final class DurableAuditWriter extends WriterThread {
     private long committed;
     private boolean busy;
     private boolean closed;
+    /** Why appends are refused: the last failed write, until a batch succeeds (or for good). */
     private Throwable failure;
+    /** The failure cannot pass: every later append is refused. */
+    private boolean permanent;
+    /** While failing: appends are refused until this {@link System#nanoTime()}, then a batch tries. */
+    private long retryAt;
+    private long retryDelayNanos;
+    /** Records numbered up to this one were refused by a failed batch (theirs or one before it). */
+    private long refusedUpTo;
+    /** When the current failure began (writer thread only, for the log). */
+    private long failingSince;
     private long written;
     private long batches;
     private int maxDepth;
@@ -36,6 +53,11 @@ public final class DurableAuditWriter extends WriterThread {
     private long failedRecords;
     /** The last record number the writer has taken into a batch. */
     private long taken;
+
+    /** The first wait before a batch may try again after a failure. */
+    static final long RETRY_FIRST_MILLIS = 10;
+    /** The longest wait between two batches that try after a failure. */
+    static final long RETRY_MAX_MILLIS = 1000;
 
     /** A batch slower than this (write and force) is logged. */
     static final long SLOW_BATCH_NANOS = 1_000_000_000L;
@@ -60,7 +82,7 @@ public final class DurableAuditWriter extends WriterThread {
         Objects.requireNonNull(record, "record");
         lock.lock();
         try {
-            if (closed || failure != null) {
+            if (closed || failure != null && (permanent || System.nanoTime() - retryAt < 0)) {
                 rejected++;
                 throw notOpen();
             }
@@ -75,7 +97,7 @@ public final class DurableAuditWriter extends WriterThread {
             boolean interrupted = false;
             try {
                 while (committed < mine) {
-                    if (failure != null) {
+                    if (mine <= refusedUpTo) {
                         rejected++;
                         throw notOpen();
                     }
@@ -179,11 +201,14 @@ public final class DurableAuditWriter extends WriterThread {
                 lock.unlock();
             }
             Throwable error = null;
+            boolean again = false;
             long t0 = System.nanoTime();
             try {
                 writeBatch(batch, true);
             } catch (Throwable t) {
                 error = t;
+                again = t instanceof java.io.IOException && retryable();
+                rewind(); // the batch is not in the file: the next record follows the one before it
             }
             long took = System.nanoTime() - t0;
             if (took > SLOW_BATCH_NANOS && t0 - lastSlowLog > 60_000_000_000L) {
@@ -199,15 +224,38 @@ public final class DurableAuditWriter extends WriterThread {
                     committed = upTo;
                     written += batch.size();
                     batches++;
+                    if (failure != null) {
+                        failure = null;
+                        LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
+                                + TimeUnit.NANOSECONDS.toMillis(t0 - failingSince) + " ms; requests are accepted again");
+                    }
                 } else {
+                    // this batch and every record waiting behind it are refused and forgotten
+                    failedRecords += batch.size() + pending.size();
+                    int refusedNow = batch.size() + pending.size();
+                    pending.clear();
+                    refusedUpTo = enqueued;
+                    boolean first = failure == null;
                     failure = error;
-                    failedRecords = enqueued - committed;
+                    permanent = !again;
+                    retryDelayNanos = first ? TimeUnit.MILLISECONDS.toNanos(RETRY_FIRST_MILLIS)
+                            : Math.min(2 * retryDelayNanos, TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MILLIS));
+                    retryAt = System.nanoTime() + retryDelayNanos;
+                    if (first) {
+                        failingSince = t0;
+                        if (again) {
+                            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + error
+                                    + "); the " + refusedNow + " request(s) of the batch and behind it were refused, "
+                                    + "their records taken back from the file; requests are refused until a batch "
+                                    + "can be written (one tries at least every " + RETRY_MAX_MILLIS + " ms)", error);
+                        }
+                    }
                 }
                 batchDone.signalAll();
             } finally {
                 lock.unlock();
             }
-            if (error != null) {
+            if (error != null && !again) {
                 logFailure(error, "the " + batch.size() + " request(s) of the batch being written were refused, "
                         + "their records taken back from the file");
                 batch.clear();
@@ -218,6 +266,11 @@ public final class DurableAuditWriter extends WriterThread {
     }
 
     private AuditUnavailableException notOpen() {
+        if (failure != null && !permanent) {
+            return new AuditUnavailableException("audit log " + sink.name() + " cannot be written (" + failure
+                    + ") and accepts no records until it can: the next batch tries within "
+                    + Math.max(0, TimeUnit.NANOSECONDS.toMillis(retryAt - System.nanoTime())) + " ms");
+        }
         return failure != null
                 ? new AuditUnavailableException("audit log " + sink.name() + " failed and accepts no records: " + failure)
                 : new AuditUnavailableException("audit log " + sink.name() + " is closed");

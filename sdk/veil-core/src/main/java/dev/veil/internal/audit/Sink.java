@@ -21,9 +21,26 @@ interface Sink extends Closeable {
     /**
      * Takes back the last {@link #write} when it failed part-way or cannot be made durable (its
      * {@link #force} failed), so that no record stays whose request was refused and the log still
-     * ends with a whole record; best effort (a sink that cannot does nothing).
+     * ends with a whole record.
+     *
+     * @return whether the sink now ends exactly where that write began, so that the same bytes (or
+     *     others) can be written there again; false when it could not be taken back (a sink that
+     *     cannot, as this default, or a truncation that failed)
      */
-    default void abandonLastWrite() {
+    default boolean abandonLastWrite() {
+        return false;
+    }
+
+    /**
+     * A write failure no retry can mend: the file was deleted while open, so what was written since
+     * is gone and later writes would go nowhere anybody can read.
+     */
+    final class Unrecoverable extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Unrecoverable(String message) {
+            super(message);
+        }
     }
 
     /** @return a name for messages (the file) */

@@ -15,6 +15,9 @@ abstract class WriterThread implements AuditWriter {
     final Sink sink;
     private final AuditSerializer serializer;
     private final ByteSink buffer = new ByteSink(64 * 1024);
+    /** The chain's last hash before the batch in {@link #buffer}. */
+    private String batchStart;
+    private boolean retryable;
     private final Thread thread;
     private final Thread hook;
     private boolean sinkClosed; // guarded by this
@@ -52,7 +55,24 @@ abstract class WriterThread implements AuditWriter {
      * @return the number of records written
      */
     final int writeBatch(List<?> records, boolean force) throws IOException {
+        int n = serialize(records);
+        if (n > 0) {
+            writeSerialized(force);
+        }
+        return n;
+    }
+
+    /**
+     * Serialises {@code records} (skipping anything that is not an AuditRecord) into the batch
+     * buffer, advancing the chain; {@link #writeSerialized} writes them, {@link #rewind} takes them
+     * out of the chain again.
+     *
+     * @return the number of records serialised
+     */
+    final int serialize(List<?> records) throws IOException {
         buffer.reset();
+        retryable = false;
+        batchStart = serializer.lastHash();
         int n = 0;
         for (Object o : records) {
             if (o instanceof AuditRecord r) {
@@ -60,30 +80,53 @@ abstract class WriterThread implements AuditWriter {
                 n++;
             }
         }
+        return n;
+    }
+
+    /**
+     * Writes the serialised batch with one call and, when {@code force}, forces it to the device; may
+     * be called again with the same batch after a failure that {@link #retryable} allows.
+     *
+     * @throws IOException when the sink failed; the batch is then taken back from it
+     */
+    final void writeSerialized(boolean force) throws IOException {
+        retryable = false;
         // An interrupt must not close the FileChannel under us (ClosedByInterruptException).
         boolean interrupted = Thread.interrupted();
         try {
-            if (n > 0) {
-                try {
-                    sink.write(buffer.array(), 0, buffer.size());
-                    if (force) {
-                        sink.force();
-                    } else {
-                        sink.flush();
-                    }
-                } catch (IOException e) {
-                    // the batch's records count as lost (or, durable, their requests are refused): none
-                    // of it may stay, and the file must end with a whole record
-                    sink.abandonLastWrite();
-                    throw e;
+            try {
+                sink.write(buffer.array(), 0, buffer.size());
+                if (force) {
+                    sink.force();
+                } else {
+                    sink.flush();
                 }
+            } catch (IOException e) {
+                // the batch's records are held (async) or their requests are refused (durable): none of
+                // it may stay, and the file must end with a whole record
+                boolean cut = sink.abandonLastWrite();
+                retryable = cut && !(e instanceof Sink.Unrecoverable);
+                throw e;
             }
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
-        return n;
+    }
+
+    /**
+     * Whether the last failed {@link #writeSerialized} left the sink ending with a whole record where
+     * the batch began, and failed for a cause that may pass (a full disk, an I/O error): the batch can
+     * be written again. False after a deleted file, or when the batch could not be taken back.
+     */
+    final boolean retryable() {
+        return retryable;
+    }
+
+    /** Takes the serialised batch out of the chain: the next record follows the one before the batch. */
+    final void rewind() {
+        serializer.rewind(batchStart);
     }
 
     /**
@@ -138,7 +181,7 @@ abstract class WriterThread implements AuditWriter {
      * @param what what the failure cost, e.g. "3 accepted record(s) could not be written"
      */
     final void logFailure(Throwable t, String what) {
-        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": writer failed; " + what
+        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": writer failed for good; " + what
                 + ", and every further request is refused (audit_unavailable) until a new Guard opens the log"
                 + " (close this one and build another): " + t, t);
     }

@@ -289,8 +289,8 @@ class DurableAuditWriterTest {
             }
 
             @Override
-            public void abandonLastWrite() {
-                f.abandonLastWrite();
+            public boolean abandonLastWrite() {
+                return f.abandonLastWrite();
             }
 
             @Override

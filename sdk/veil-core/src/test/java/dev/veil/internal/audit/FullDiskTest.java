@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.AuditLog;
 import dev.veil.AuditVerification;
+import dev.veil.Credentials;
+import dev.veil.Guard;
+import dev.veil.GuardFixtures;
+import dev.veil.ReasonCode;
+import dev.veil.Request;
+import dev.veil.Response;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,5 +104,156 @@ class FullDiskTest {
         assertThat(w.stats().lost()).as("records of the batch that did not fit").isGreaterThan(0);
         assertThat(w.stats().recordsWritten()).as("records the writer counts as written are in the file")
                 .isEqualTo(v.records());
+    }
+
+    /** Takes all but {@code room} bytes of the small disk with a file of its own. */
+    private Path fill(int room) throws IOException {
+        Path filler = mount.resolve("filler");
+        byte[] block = new byte[1024];
+        try (java.io.OutputStream out = Files.newOutputStream(filler)) {
+            while (true) {
+                out.write(block);
+                out.flush();
+            }
+        } catch (IOException full) {
+            // the disk is full: give back what the log may use
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(filler,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(Math.max(0, ch.size() - room));
+        }
+        return filler;
+    }
+
+    /** Appends until an append is accepted again, at most 10 seconds; returns the refusals seen. */
+    private static int appendOnceAccepted(AuditWriter w, String id) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int refused = 0;
+        while (true) {
+            try {
+                w.append(AuditFixtures.fullRelease(id));
+                return refused;
+            } catch (AuditUnavailableException stillFailing) {
+                refused++;
+                assertThat(System.nanoTime()).as("the log did not work again once there was room: " + stillFailing)
+                        .isLessThan(deadline);
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    @Test
+    void anAsyncLogHoldsWhatItCannotWriteAndWritesItAllOnceThereIsRoomAgain() throws Exception {
+        Path file = mount.resolve("audit.jsonl");
+        Path filler = fill(8 * 1024);
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).async(8, java.time.Duration.ofMillis(200)));
+        int accepted = 0;
+        AuditUnavailableException refusal = null;
+        for (int i = 0; i < 10_000 && refusal == null; i++) {
+            try {
+                w.append(AuditFixtures.fullRelease("r" + i));
+                accepted++;
+            } catch (AuditUnavailableException e) {
+                refusal = e;
+            }
+        }
+        assertThat(refusal).as("the disk filled (or the queue, just before)").isNotNull();
+        Thread.sleep(50);
+        assertThatThrownBy(() -> w.append(AuditFixtures.fullRelease("refused")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessageContaining("accepts no records until it can; the records it holds are written then");
+        assertThat(w.stats().lost()).as("nothing accepted is given up").isZero();
+        long inFile = AuditLog.verify(file).records();
+        assertThat(inFile).as("records in the file while the disk is full").isLessThan(accepted);
+
+        Files.delete(filler);
+        appendOnceAccepted(w, "after");
+        for (int i = 0; i < 20; i++) {
+            w.append(AuditFixtures.fullRelease("more" + i));
+        }
+        w.close(); // no failure left to report
+        AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).as(v.message()).isTrue();
+        assertThat(v.records()).as("every accepted record, those held while the disk was full included")
+                .isEqualTo(accepted + 1 + 20);
+        assertThat(w.stats().lost()).isZero();
+        assertThat(w.stats().recordsWritten()).isEqualTo(v.records());
+    }
+
+    @Test
+    void aDurableLogRefusesWhileTheDiskIsFullAndWorksAgainOnceThereIsRoom() throws Exception {
+        Path file = mount.resolve("audit.jsonl");
+        Path filler = fill(8 * 1024);
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
+        int written = 0;
+        AuditUnavailableException refusal = null;
+        for (int i = 0; i < 10_000 && refusal == null; i++) {
+            try {
+                w.append(AuditFixtures.fullRelease("r" + i));
+                written++;
+            } catch (AuditUnavailableException e) {
+                refusal = e;
+            }
+        }
+        assertThat(refusal).as("the disk filled").isNotNull();
+        assertThat(written).isGreaterThan(0);
+        // refused at the door until the next batch may try, then by that batch: the disk is still full
+        for (int i = 0; i < 3; i++) {
+            Thread.sleep(30);
+            assertThatThrownBy(() -> w.append(AuditFixtures.fullRelease("still-full")))
+                    .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("cannot be written");
+        }
+        assertThat(AuditLog.verify(file).records()).as("no refused request has a record").isEqualTo(written);
+
+        Files.delete(filler);
+        appendOnceAccepted(w, "after");
+        for (int i = 0; i < 20; i++) {
+            w.append(AuditFixtures.fullRelease("more" + i));
+        }
+        w.close(); // no failure left to report
+        AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).as("the chain goes on from the last record on disk: " + v.message()).isTrue();
+        assertThat(v.records()).as("every record whose append returned, and no other").isEqualTo(written + 1 + 20);
+    }
+
+    @Test
+    void aGuardWithholdsAnswersWhileItsAuditDiskIsFullAndAnswersAgainOnceThereIsRoom() throws Exception {
+        Path file = mount.resolve("audit.jsonl");
+        Path filler = fill(8 * 1024);
+        GuardFixtures.quietGuardLog(true);
+        GuardFixtures.CountingModel model = new GuardFixtures.CountingModel(GuardFixtures.SCORES_A);
+        Guard<double[]> g = Guard.builder(model.as(GuardFixtures.INFO_A))
+                .policy(GuardFixtures.bundle(tmp.resolve("bundle")).load())
+                .audit(AuditLog.jsonLines(file).durable(java.time.Duration.ofSeconds(5)))
+                .clock(java.time.Clock.fixed(GuardFixtures.NOW, java.time.ZoneOffset.UTC)).build();
+        try {
+            Request<double[]> ask = Request.of(Credentials.apiKey(GuardFixtures.ALICE.plaintext()),
+                    new double[] {1, 2, 3});
+            int released = 0;
+            Response r = g.predict(ask);
+            for (int i = 0; i < 10_000 && r.allowed(); i++) {
+                released++;
+                r = g.predict(ask);
+            }
+            assertThat(r).isInstanceOf(Response.Denied.class);
+            assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
+            assertThat(released).as("answers before the disk filled").isGreaterThan(0);
+
+            Files.delete(filler);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(r = g.predict(ask)).allowed()) {
+                assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
+                assertThat(System.nanoTime()).as("the Guard never answered again").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            released++;
+            g.close();
+            AuditVerification v = AuditLog.verify(file);
+            assertThat(v.ok()).as(v.message()).isTrue();
+            assertThat(v.records()).as("one record per released answer, none for a withheld one").isEqualTo(released);
+        } finally {
+            g.close();
+            GuardFixtures.quietGuardLog(false);
+        }
     }
 }
