@@ -68,8 +68,9 @@ public interface Guard<I> extends AutoCloseable {
      * that is not a pre-release ({@code 1.4.9-hotfix} against {@code 1.4.9}), or two revisions of
      * different schemes have no order: not compared, and such a revision never raises the mark a
      * later release is compared with (a signed bundle whose revision has no order at all is
-     * logged). A new Guard starts with no history. To roll back on purpose, sign the old
-     * content again with a newer revision.
+     * logged). A new Guard starts with no history, unless its {@link Builder#revisionFile} keeps
+     * the marks across restarts. To roll back on purpose, sign the old content again with a newer
+     * revision.
      */
     void reload(PolicyBundle bundle);
 
@@ -124,6 +125,7 @@ public interface Guard<I> extends AutoCloseable {
         private Duration closeTimeout;
         private final List<Detector> detectors = new ArrayList<>();
         private StateStore stateStore;
+        private java.nio.file.Path revisionFile;
 
         private Builder(Model<I> model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -279,10 +281,35 @@ public interface Guard<I> extends AutoCloseable {
         }
 
         /**
+         * Keeps the rollback marks of signed bundles (see {@link Guard#reload}) in {@code file}
+         * across restarts: for each bundle name, the newest ordered revision that any Guard using the
+         * file has had in force. {@link #build()} refuses a signed bundle older than its mark, as
+         * {@link Guard#reload} does, which also reads the file again (another process may have raised
+         * the mark). When a signed bundle with a newer ordered revision comes into force, the file is
+         * rewritten first (a temporary file beside it, forced, renamed over it; under a lock on
+         * {@code file + ".lock"}, merging with what the file holds, so Guards of several processes
+         * may share it and never lower a mark); if that write fails the bundle does not come into
+         * force ({@link PolicyLoadException}): a mark on disk is never behind the bundle in force. A
+         * missing file starts empty (its directory must exist); a file that cannot be read or is not
+         * a revision file fails the build and later reloads: delete it to forget every mark. Without
+         * this a new Guard starts with no history.
+         */
+        public Builder<I> revisionFile(java.nio.file.Path file) {
+            Objects.requireNonNull(file, "file");
+            if (revisionFile != null) {
+                throw new IllegalStateException("revisionFile was already set to " + revisionFile);
+            }
+            revisionFile = file;
+            return this;
+        }
+
+        /**
          * Builds the Guard, opening the audit log.
          *
          * @throws IllegalStateException when the policy or audit log is missing
-         * @throws PolicyLoadException when the bundle's settings cannot be applied
+         * @throws PolicyLoadException when the bundle's settings cannot be applied, when it is a signed
+         *     bundle older than its mark in the {@link #revisionFile revision file}, or that file cannot
+         *     be used
          * @throws AuditException when the audit log cannot be opened (its directory is missing, another
          *     writer holds it, its last record was cut short or edited)
          */
@@ -295,7 +322,7 @@ public interface Guard<I> extends AutoCloseable {
             }
             return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
                     listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers, stateStore,
-                    stateMemory, closeTimeout == null ? DEFAULT_CLOSE_TIMEOUT : closeTimeout);
+                    stateMemory, closeTimeout == null ? DEFAULT_CLOSE_TIMEOUT : closeTimeout, revisionFile);
         }
     }
 }

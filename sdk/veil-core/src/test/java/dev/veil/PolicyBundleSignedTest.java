@@ -242,4 +242,85 @@ class PolicyBundleSignedTest {
             assertThat(g.policy().revision()).isEqualTo("0beec7b5");
         }
     }
+
+    // ---------------------------------------------------------------- rollback across restarts
+
+    private Guard<double[]> guardWithMarks(Path bundle, Path marks) {
+        return Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A).as(GuardFixtures.INFO_A))
+                .policy(PolicyBundle.loadSigned(bundle, trusted)).revisionFile(marks)
+                .audit(AuditLog.jsonLines(tmp.resolve("audit-" + System.nanoTime() + ".jsonl"))).build();
+    }
+
+    @Test
+    void aRevisionFileKeepsTheRollbackMarkAcrossRestarts() throws Exception {
+        Path marks = tmp.resolve("revisions.json");
+        Path r8 = signedRevision("2026-11-30.8");
+        Path r10 = signedRevision("2026-11-30.10");
+        try (Guard<double[]> g = guardWithMarks(r8, marks)) {
+            assertThat(Files.readString(marks)).contains("\"guard-test\" : \"2026-11-30.8\"");
+            g.reload(PolicyBundle.loadSigned(r10, trusted));
+            assertThat(Files.readString(marks)).contains("\"guard-test\" : \"2026-11-30.10\"");
+        }
+        // a restart with the older release: refused at build, the file unchanged
+        assertThatThrownBy(() -> guardWithMarks(r8, marks)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("revision '2026-11-30.8' of signed bundle 'guard-test' is older than the signed "
+                        + "revision '2026-11-30.10' this Guard has had in force (or another Guard using " + marks
+                        + ")");
+        assertThat(Files.readString(marks)).contains("2026-11-30.10");
+        // without the file a new Guard has no history
+        try (Guard<double[]> fresh = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
+                .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(r8, trusted))
+                .audit(AuditLog.jsonLines(tmp.resolve("audit-fresh.jsonl"))).build()) {
+            assertThat(fresh.policy().revision()).isEqualTo("2026-11-30.8");
+        }
+    }
+
+    @Test
+    void guardsSharingARevisionFileSeeEachOthersMarksOnReload() throws Exception {
+        Path marks = tmp.resolve("revisions.json");
+        Path r9 = signedRevision("2026-11-30.9");
+        try (Guard<double[]> a = guardWithMarks(signedRevision("2026-11-30.8"), marks);
+                Guard<double[]> b = guardWithMarks(signedRevision("2026-11-30.8"), marks)) {
+            a.reload(PolicyBundle.loadSigned(signedRevision("2026-11-30.10"), trusted));
+            assertThatThrownBy(() -> b.reload(PolicyBundle.loadSigned(r9, trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("older than the signed revision "
+                            + "'2026-11-30.10'");
+            assertThat(b.policy().revision()).isEqualTo("2026-11-30.8");
+            // unsigned bundles and revisions without an order leave the file alone
+            b.reload(PolicyBundle.load(r9));
+            a.reload(PolicyBundle.loadSigned(signedRevision("f1d2d2f9"), trusted));
+            assertThat(Files.readString(marks)).contains("2026-11-30.10").doesNotContain("f1d2d2f9");
+        }
+    }
+
+    @Test
+    void aRevisionFileThatCannotBeUsedFailsClosed() throws Exception {
+        Path r8 = signedRevision("2026-11-30.8");
+        Path broken = tmp.resolve("broken.json");
+        Files.writeString(broken, "{\"signed_revisions\": {\"guard-test\": \"f1d2d2f9\"}}");
+        assertThatThrownBy(() -> guardWithMarks(r8, broken)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("not a revision file: the mark of bundle 'guard-test' must be a revision with an "
+                        + "order (a date or a version), was \"f1d2d2f9\". Restore it, or delete it to forget every mark");
+        Files.writeString(broken, "[]");
+        assertThatThrownBy(() -> guardWithMarks(r8, broken)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("not a revision file: it must be an object with the one key \"signed_revisions\"");
+        Files.writeString(broken, "{");
+        assertThatThrownBy(() -> guardWithMarks(r8, broken)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("not a revision file: it is not JSON");
+        assertThatThrownBy(() -> guardWithMarks(r8, tmp.resolve("no-such-dir/revisions.json")))
+                .isInstanceOf(PolicyLoadException.class).hasMessageContaining("the directory of the revision file "
+                        + "does not exist");
+
+        // a mark that cannot be written: the newer bundle does not come into force
+        Path marks = tmp.resolve("revisions.json");
+        try (Guard<double[]> g = guardWithMarks(r8, marks)) {
+            Files.createDirectory(tmp.resolve("revisions.json.tmp")); // the temporary file cannot be made
+            assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(signedRevision("2026-11-30.10"), trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("the revision file could not be "
+                            + "written").hasMessageContaining("so revision '2026-11-30.10' of signed bundle 'guard-test' "
+                            + "was not put in force");
+            assertThat(g.policy().revision()).isEqualTo("2026-11-30.8");
+            assertThat(Files.readString(marks)).contains("2026-11-30.8");
+        }
+    }
 }

@@ -106,7 +106,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     public DefaultGuard(
             Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
             List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory,
-            Duration closeTimeout) {
+            Duration closeTimeout, java.nio.file.Path revisionFile) {
         this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
         this.model = Objects.requireNonNull(model, "model");
         this.clock = clock;
@@ -115,7 +115,13 @@ public final class DefaultGuard<I> implements Guard<I> {
         this.customDetectors = customDetectors;
         this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(stateMemory, clock,
                 maxCallers), () -> new MemoryStateStore(stateMemory, clock, maxCallers), clock);
+        this.marks = revisionFile == null ? null : RevisionMarks.open(revisionFile);
+        if (marks != null) {
+            signedHighWater.putAll(marks.marks());
+        }
+        refuseRollback(policy);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+        keepMark(policy);
         noteSigned(policy);
         this.audit = AuditWriters.open(auditLog);
     }
@@ -142,8 +148,18 @@ public final class DefaultGuard<I> implements Guard<I> {
         synchronized (reloadLock) {
             requireOpen();
             PolicyRuntime old = runtime;
+            if (marks != null && bundle.signed()) { // another Guard on the file may have raised it since
+                String kept = marks.mark(bundle.name());
+                if (kept != null) {
+                    signedHighWater.merge(bundle.name(), kept, (a, n) -> {
+                        Integer c = Revisions.compare(n, a);
+                        return c != null && c > 0 ? n : a;
+                    });
+                }
+            }
             refuseRollback(bundle);
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
+            keepMark(bundle);
             runtime = next;
             noteSigned(bundle);
             previous = old.bundle();
@@ -171,6 +187,19 @@ public final class DefaultGuard<I> implements Guard<I> {
      * that an unsigned bundle or one of another name in between does not open the way back.
      */
     private final Map<String, String> signedHighWater = new java.util.HashMap<>();
+    /** Where the marks are kept across restarts ({@code Guard.Builder.revisionFile}), or null. */
+    private final RevisionMarks marks;
+
+    /**
+     * Writes a signed bundle's ordered revision to the revision file when it is newer than the mark
+     * there, before the bundle takes effect; throws (and the bundle does not take effect) when the
+     * file cannot be written.
+     */
+    private void keepMark(PolicyBundle b) {
+        if (marks != null && b.signed() && Revisions.ordered(b.revision())) {
+            marks.raise(b.name(), b.revision());
+        }
+    }
 
     private void noteSigned(PolicyBundle b) {
         if (b.signed() && Revisions.ordered(b.revision())) {
@@ -192,7 +221,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         Integer order = high == null || !next.signed() ? null : Revisions.compare(next.revision(), high);
         if (order != null && order < 0) {
             throw PolicyLoadException.of(".manifest", "revision '" + next.revision() + "' of signed bundle '"
-                    + next.name() + "' is older than the signed revision '" + high + "' this Guard has had in force: "
+                    + next.name() + "' is older than the signed revision '" + high + "' this Guard has had in force"
+                    + (marks == null ? "" : " (or another Guard using " + marks.file() + ")") + ": "
                     + "a rollback to an older signed release is refused (it may restore a revoked key or a weaker "
                     + "rule); to roll back on purpose, sign the old content again with a newer revision");
         }
