@@ -29,9 +29,7 @@ public final class DurableAuditWriter extends WriterThread {
     private final Condition workAvailable = lock.newCondition();
     private final Condition batchDone = lock.newCondition();
     // guarded by lock
-    private ArrayList<AuditRecord> pending = new ArrayList<>();
-    private long enqueued;
-    private long committed;
+    private ArrayList<Ticket> pending = new ArrayList<>();
     private boolean busy;
     private boolean closed;
     /** Why appends are refused: the last failed write, until a batch succeeds (or for good). */
@@ -41,8 +39,6 @@ public final class DurableAuditWriter extends WriterThread {
     /** While failing: appends are refused until this {@link System#nanoTime()}, then a batch tries. */
     private long retryAt;
     private long retryDelayNanos;
-    /** Records numbered up to this one were refused by a failed batch (theirs or one before it). */
-    private long refusedUpTo;
     /** When the current failure began (writer thread only, for the log). */
     private long failingSince;
     private long written;
@@ -51,8 +47,23 @@ public final class DurableAuditWriter extends WriterThread {
     private long producerWaits;
     private long rejected;
     private long failedRecords;
-    /** The last record number the writer has taken into a batch. */
-    private long taken;
+
+    /**
+     * One append's record and what became of it (guarded by lock). Each appender waits on its own
+     * ticket: a later batch that is written says nothing about a record whose batch failed.
+     */
+    private static final class Ticket {
+        final AuditRecord record;
+        /** In a batch being written: it cannot be taken back. */
+        boolean taken;
+        /** Set once: written to the file and forced, or refused. */
+        boolean written;
+        boolean refused;
+
+        Ticket(AuditRecord record) {
+            this.record = record;
+        }
+    }
 
     /** The first wait before a batch may try again after a failure. */
     static final long RETRY_FIRST_MILLIS = 10;
@@ -86,8 +97,8 @@ public final class DurableAuditWriter extends WriterThread {
                 rejected++;
                 throw notOpen();
             }
-            pending.add(record);
-            long mine = ++enqueued;
+            Ticket mine = new Ticket(record);
+            pending.add(mine);
             maxDepth = Math.max(maxDepth, pending.size());
             if (busy) {
                 producerWaits++;
@@ -96,21 +107,21 @@ public final class DurableAuditWriter extends WriterThread {
             long deadline = System.nanoTime() + maxWaitNanos;
             boolean interrupted = false;
             try {
-                while (committed < mine) {
-                    if (mine <= refusedUpTo) {
+                while (!mine.written) {
+                    if (mine.refused) {
                         rejected++;
                         throw notOpen();
                     }
                     long left = deadline - System.nanoTime();
-                    if (mine > taken && left <= 0) {
-                        withdraw(record);
+                    if (!mine.taken && left <= 0) {
+                        withdraw(mine);
                         rejected++;
                         throw new AuditUnavailableException("audit log " + sink.name() + ": the record waited "
                                 + maxWaitNanos / 1_000_000 + " ms behind a write that has not finished (a slow or "
                                 + "stalled disk) and was taken back");
                     }
                     try {
-                        if (mine > taken) {
+                        if (!mine.taken) {
                             batchDone.awaitNanos(left);
                         } else {
                             batchDone.await(); // in the batch being written: it cannot be taken back
@@ -129,10 +140,10 @@ public final class DurableAuditWriter extends WriterThread {
         }
     }
 
-    /** Takes a record that no batch has taken yet out of the pending list (by identity). */
-    private void withdraw(AuditRecord record) {
+    /** Takes a ticket that no batch has taken yet out of the pending list (by identity). */
+    private void withdraw(Ticket ticket) {
         for (int i = pending.size() - 1; i >= 0; i--) {
-            if (pending.get(i) == record) {
+            if (pending.get(i) == ticket) {
                 pending.remove(i);
                 return;
             }
@@ -180,9 +191,9 @@ public final class DurableAuditWriter extends WriterThread {
 
     @Override
     void runWriter() {
-        ArrayList<AuditRecord> batch = new ArrayList<>();
+        ArrayList<Ticket> batch = new ArrayList<>();
+        ArrayList<AuditRecord> records = new ArrayList<>();
         while (true) {
-            long upTo;
             lock.lock();
             try {
                 while (pending.isEmpty() && !closed) {
@@ -191,20 +202,25 @@ public final class DurableAuditWriter extends WriterThread {
                 if (pending.isEmpty()) {
                     return;
                 }
-                ArrayList<AuditRecord> t = pending;
+                ArrayList<Ticket> t = pending;
                 pending = batch;
                 batch = t;
                 busy = true;
-                upTo = enqueued;
-                taken = upTo;
+                for (Ticket ticket : batch) {
+                    ticket.taken = true;
+                }
             } finally {
                 lock.unlock();
             }
             Throwable error = null;
             boolean again = false;
             long t0 = System.nanoTime();
+            records.clear();
+            for (Ticket ticket : batch) {
+                records.add(ticket.record);
+            }
             try {
-                writeBatch(batch, true);
+                writeBatch(records, true);
             } catch (Throwable t) {
                 error = t;
                 again = t instanceof java.io.IOException && retryable();
@@ -221,7 +237,9 @@ public final class DurableAuditWriter extends WriterThread {
             try {
                 busy = false;
                 if (error == null) {
-                    committed = upTo;
+                    for (Ticket ticket : batch) {
+                        ticket.written = true;
+                    }
                     written += batch.size();
                     batches++;
                     if (failure != null) {
@@ -233,8 +251,13 @@ public final class DurableAuditWriter extends WriterThread {
                     // this batch and every record waiting behind it are refused and forgotten
                     failedRecords += batch.size() + pending.size();
                     int refusedNow = batch.size() + pending.size();
+                    for (Ticket ticket : batch) {
+                        ticket.refused = true;
+                    }
+                    for (Ticket ticket : pending) {
+                        ticket.refused = true;
+                    }
                     pending.clear();
-                    refusedUpTo = enqueued;
                     boolean first = failure == null;
                     failure = error;
                     permanent = !again;
