@@ -178,14 +178,13 @@ final class GuardState implements AutoCloseable {
         batch.forEach(heldBack::remove); // only those written: a newer one set meanwhile stays
         // what was written (or was of an earlier day) is taken off; what a request still decided on
         // local state meanwhile added stays, for the next batch
-        spent.forEach((caller, done) -> quotaUsed.computeIfPresent(caller, (k, current) -> {
-            if (current.equals(done)) {
+        spent.forEach((caller, done) -> quotaUsed.computeIfPresent(caller, (k, now2) -> {
+            if (now2.equals(done)) {
                 return null;
             }
-            boolean sameDay = Math.floorDiv(current.nowMillis(), DAY_MILLIS)
-                    == Math.floorDiv(done.nowMillis(), DAY_MILLIS);
-            return sameDay && current.requests() > done.requests() ? new StateOp.SpendQuota(k,
-                    current.requests() - done.requests(), current.dailyQuota(), current.nowMillis()) : current;
+            boolean sameDay = Math.floorDiv(now2.nowMillis(), DAY_MILLIS) == Math.floorDiv(done.nowMillis(), DAY_MILLIS);
+            return sameDay && now2.requests() > done.requests() ? new StateOp.SpendQuota(k,
+                    now2.requests() - done.requests(), now2.dailyQuota(), now2.nowMillis()) : now2;
         }));
     }
 
