@@ -56,35 +56,6 @@ public sealed interface StateOp {
         }
     }
 
-    /**
-     * Adds {@code requests} to the caller's quota count of the UTC day of {@code nowMillis}, as if
-     * that many {@link Acquire}s with that quota had been allowed, without taking rate or throttle
-     * tokens and without refusing: the count may pass the quota (the caller is then out of quota for
-     * the rest of the day). For requests decided elsewhere and added afterwards: the Guard writes the
-     * quota its callers used on local state during an outage of the shared store
-     * ({@code on_state_unavailable: local}) to the shared store once it is back. A count of an
-     * earlier day than the caller's current one is ignored. Result: {@code Long}, the caller's count
-     * for that day after the addition, or -1 when the store did not keep it (an in-memory store that
-     * tracks as many callers as it may, as for {@link Permit#TOO_MANY_CALLERS}).
-     *
-     * @param caller the caller
-     * @param requests requests to add, at least 1
-     * @param dailyQuota the quota the requests were counted against, at least 1
-     * @param nowMillis a time of the day the requests were made; the Guard sends only the running
-     *     day's (for an earlier day the stores may differ once they have forgotten the caller)
-     */
-    record SpendQuota(String caller, long requests, long dailyQuota, long nowMillis) implements StateOp {
-        public SpendQuota {
-            Objects.requireNonNull(caller, "caller");
-            if (requests < 1) {
-                throw new IllegalArgumentException("requests must be >= 1, was " + requests);
-            }
-            if (dailyQuota < 1) {
-                throw new IllegalArgumentException("dailyQuota must be >= 1, was " + dailyQuota);
-            }
-        }
-    }
-
     /** Outcome of {@link Acquire}. */
     enum Permit {
         ALLOWED,

@@ -29,8 +29,7 @@ final class GuardFixture {
     static final ModelInfo INFO = ModelInfo.of("toy", "1", Instant.parse("2026-01-01T00:00:00Z"));
 
     /** Callers with keys in every bundle this fixture writes. */
-    static final List<String> CALLERS = List.of("ratey", "flooder", "spender", "mallory", "alice", "bob", "carol",
-            "quoted");
+    static final List<String> CALLERS = List.of("ratey", "flooder", "spender", "mallory", "alice", "bob", "carol");
 
     private final Path dir;
     private final Map<String, String> keys = new LinkedHashMap<>();
@@ -59,7 +58,7 @@ final class GuardFixture {
     /**
      * Writes a bundle: the policy below with {@code onStateUnavailable} (deny, degrade or local),
      * into {@code dir/name}. Access: everybody may ask; {@code ratey} has a rate limit of 6 with a
-     * very slow refill; {@code quoted} a daily quota of 5. Monitoring: 8 queries of a caller in 60 s block it for 10 minutes. Output:
+     * very slow refill. Monitoring: 8 queries of a caller in 60 s block it for 10 minutes. Output:
      * the top label with its score; {@code spender}'s answers carry Laplace noise of epsilon 0.4
      * against a budget of 1.0 per caller.
      */
@@ -75,7 +74,6 @@ final class GuardFixture {
                   rules:
                     - { id: limited, when: { callers: [ratey] }, effect: allow,
                         rate_limit: { per_second: 0.001, burst: 6 } }
-                    - { id: quoted, when: { callers: [quoted] }, effect: allow, daily_quota: 5 }
                 validation:
                   default: { shape: [4] }
                 monitoring:

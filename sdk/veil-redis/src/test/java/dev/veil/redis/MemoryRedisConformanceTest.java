@@ -373,10 +373,6 @@ class MemoryRedisConformanceTest {
             case 8 -> new StateOp.ListRead(key);
             case 9 -> new StateOp.ListAppend(key, ("v" + s.a()).getBytes(StandardCharsets.UTF_8), 1 + s.b() % 4,
                     60_000);
-            // quota used elsewhere today (the Guard adds only the running day's: an earlier day's
-            // is ignored by both stores while they hold the caller's state, which the in-memory
-            // store's cache forgets by its own clock)
-            case 10 -> new StateOp.SpendQuota(caller, 1 + s.a() % 4, 2 + s.b() % 4, now);
             default -> fingerprint(s);
         };
     }

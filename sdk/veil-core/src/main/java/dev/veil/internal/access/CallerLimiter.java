@@ -268,55 +268,6 @@ public final class CallerLimiter {
     }
 
     /**
-     * Adds {@code requests} to the caller's quota count of the UTC day of {@code nowMillis} without
-     * taking tokens or refusing (see {@code StateOp.SpendQuota}); a count of an earlier day than the
-     * caller's current one is ignored. The caller's rate bucket is left as it is.
-     *
-     * @return the caller's count for that day after the addition, or -1 when the caller has no state
-     *     and the limiter already tracks {@code maxCallers} callers (nothing is kept)
-     * @throws IllegalArgumentException if {@code requests < 1} or {@code dailyQuota < 1}
-     */
-    public long spendQuota(String callerId, long requests, long dailyQuota, long nowMillis) {
-        Objects.requireNonNull(callerId, "callerId");
-        if (requests < 1 || dailyQuota < 1) {
-            throw new IllegalArgumentException("requests and daily_quota must be >= 1, were " + requests + " and "
-                    + dailyQuota);
-        }
-        long now = Math.multiplyExact(nowMillis, 1_000_000L);
-        CallerState s = callers.getIfPresent(callerId);
-        if (s == null) {
-            s = admit(callerId);
-            if (s == null) {
-                return -1;
-            }
-        }
-        boolean retentionChanged;
-        long keep;
-        long used;
-        synchronized (s) {
-            if (now >= s.forgetAtNanos) {
-                s.reset();
-            }
-            retentionChanged = s.configure(null, true);
-            long day = Math.floorDiv(now, DAY_NANOS);
-            if (day > s.quotaDay) {
-                s.quotaDay = day;
-                s.used = 0;
-            }
-            if (day == s.quotaDay) {
-                s.used = saturatedAdd(s.used, requests);
-            }
-            used = day == s.quotaDay ? s.used : 0;
-            keep = retention(s, now);
-            s.forgetAtNanos = Math.max(s.forgetAtNanos, saturatedAdd(now, keep));
-        }
-        if (retentionChanged) {
-            expiration.setExpiresAfter(callerId, Duration.ofNanos(cacheRetention(keep)));
-        }
-        return used;
-    }
-
-    /**
      * A new caller's state, or {@code null} when {@code maxCallers} callers already have state that
      * the cache has not expired (fail closed; see the class comment). Only new callers take the
      * lock, once per retention; a known caller's request never does.

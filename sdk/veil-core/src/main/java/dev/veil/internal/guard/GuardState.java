@@ -24,20 +24,13 @@ import java.util.function.Supplier;
  *       batch after the outage (a caller blocked during the outage stays blocked);</li>
  *   <li>privacy budget is never spent on local state: a {@link StateOp.Charge} during an outage
  *       fails as under {@code deny}, so the Guard treats the budget as spent; spending recorded in
- *       one replica's memory would be forgotten when the shared ledger returns;</li>
- *   <li>daily quota used on local state is added to the shared counts ({@link StateOp.SpendQuota})
- *       before the shared store's first batch after the outage, the requests of the day that is
- *       still running (a caller who used up its quota during the outage is out of quota once it
- *       is back).</li>
+ *       one replica's memory would be forgotten when the shared ledger returns.</li>
  * </ul>
- * Rate limits, quotas and detector windows count this replica's requests alone during the outage
- * (local state does not know the shared counts, so a caller may exceed its quota by what it spends
- * on each replica meanwhile); rate buckets and detector windows are not added to the shared ones
- * afterwards.
+ * Rate limits, quotas and detector windows count this replica's requests alone during the outage,
+ * and those counts are not added to the shared ones afterwards.
  */
 final class GuardState implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
-    private static final long DAY_MILLIS = 86_400_000L;
 
     private final StateStore primary;
     private final Supplier<StateStore> localFactory;
@@ -46,8 +39,6 @@ final class GuardState implements AutoCloseable {
     private volatile boolean primaryDown;
     /** Cool-downs set on local state, for the shared store: per caller, a block and a throttle as the stores merge them. */
     private final ConcurrentHashMap<String, StateOp> heldBack = new ConcurrentHashMap<>();
-    /** Quota used on local state, for the shared store: per caller, the requests of its latest day. */
-    private final ConcurrentHashMap<String, StateOp.SpendQuota> quotaUsed = new ConcurrentHashMap<>();
 
     GuardState(StateStore primary, Supplier<StateStore> localFactory, Clock clock) {
         this.primary = primary;
@@ -72,7 +63,7 @@ final class GuardState implements AutoCloseable {
      */
     Object[] execute(OnStateUnavailable mode, boolean[] servedLocally, StateOp... ops) {
         try {
-            if (!heldBack.isEmpty() || !quotaUsed.isEmpty()) {
+            if (!heldBack.isEmpty()) {
                 restoreHeldBack();
             }
             Object[] r = primary.execute(ops);
@@ -91,7 +82,7 @@ final class GuardState implements AutoCloseable {
                         + "state as the policy says (on_state_unavailable: local)", e);
             }
             Object[] r = local().execute(ops);
-            holdBack(ops, r);
+            holdBack(ops);
             if (servedLocally != null) {
                 servedLocally[0] = true;
             }
@@ -108,26 +99,10 @@ final class GuardState implements AutoCloseable {
         return false;
     }
 
-    /**
-     * Keeps the cool-downs of a batch run on local state, the latest per caller and kind, and counts
-     * the quota its allowed requests used.
-     */
-    private void holdBack(StateOp[] ops, Object[] results) {
-        for (int i = 0; i < ops.length; i++) {
-            StateOp op = ops[i];
-            if (op instanceof StateOp.Acquire a && a.dailyQuota() > 0 && results[i] == StateOp.Permit.ALLOWED) {
-                long day = Math.floorDiv(a.nowMillis(), DAY_MILLIS);
-                quotaUsed.merge(a.caller(), new StateOp.SpendQuota(a.caller(), 1, a.dailyQuota(), a.nowMillis()),
-                        (old, nu) -> {
-                            long oldDay = Math.floorDiv(old.nowMillis(), DAY_MILLIS);
-                            if (oldDay != day) {
-                                return oldDay > day ? old : nu; // a new day: yesterday's count no longer matters
-                            }
-                            return new StateOp.SpendQuota(a.caller(), old.requests() + 1,
-                                    Math.max(old.dailyQuota(), nu.dailyQuota()),
-                                    Math.max(old.nowMillis(), nu.nowMillis()));
-                        });
-            } else if (op instanceof StateOp.Block b) {
+    /** Keeps the cool-downs of a batch run on local state, the latest per caller and kind. */
+    private void holdBack(StateOp[] ops) {
+        for (StateOp op : ops) {
+            if (op instanceof StateOp.Block b) {
                 heldBack.merge("b:" + b.caller(), b, (old, nu) -> until(old) >= until(nu) ? old : nu);
             } else if (op instanceof StateOp.Throttle t) {
                 // as the stores merge two throttles: the lower rate until the later end
@@ -146,46 +121,24 @@ final class GuardState implements AutoCloseable {
     }
 
     /**
-     * Writes the cool-downs set on local state to the shared store, those still running, and adds the
-     * quota used on local state today; throws {@link StateUnavailableException} (and keeps them)
-     * when it still cannot be reached.
+     * Writes the cool-downs set on local state to the shared store, those still running; throws
+     * {@link StateUnavailableException} (and keeps them) when it still cannot be reached.
      */
-    private synchronized void restoreHeldBack() { // one at a time: quota counts must be added once
+    private void restoreHeldBack() {
         long now = clock.millis();
-        long today = Math.floorDiv(now, DAY_MILLIS);
         Map<String, StateOp> batch = new HashMap<>(heldBack);
-        Map<String, StateOp.SpendQuota> spent = new HashMap<>(quotaUsed);
         List<StateOp> running = new ArrayList<>();
         for (StateOp op : batch.values()) {
             if (until(op) > now) {
                 running.add(op);
             }
         }
-        int coolDowns = running.size();
-        long requests = 0;
-        for (StateOp.SpendQuota q : spent.values()) {
-            if (Math.floorDiv(q.nowMillis(), DAY_MILLIS) == today) {
-                running.add(q);
-                requests += q.requests();
-            }
-        }
         if (!running.isEmpty()) {
             primary.execute(running.toArray(StateOp[]::new));
-            LOG.log(System.Logger.Level.INFO, coolDowns + " block(s) and throttle(s) set on local state during the "
-                    + "outage, and " + requests + " request(s) of " + (running.size() - coolDowns) + " caller(s) "
-                    + "counted against daily quotas there, were written to state store '" + primary.name() + "'");
+            LOG.log(System.Logger.Level.INFO, running.size() + " block(s) and throttle(s) set on local state during the "
+                    + "outage were written to state store '" + primary.name() + "'");
         }
         batch.forEach(heldBack::remove); // only those written: a newer one set meanwhile stays
-        // what was written (or was of an earlier day) is taken off; what a request still decided on
-        // local state meanwhile added stays, for the next batch
-        spent.forEach((caller, done) -> quotaUsed.computeIfPresent(caller, (k, now2) -> {
-            if (now2.equals(done)) {
-                return null;
-            }
-            boolean sameDay = Math.floorDiv(now2.nowMillis(), DAY_MILLIS) == Math.floorDiv(done.nowMillis(), DAY_MILLIS);
-            return sameDay && now2.requests() > done.requests() ? new StateOp.SpendQuota(k,
-                    now2.requests() - done.requests(), now2.dailyQuota(), now2.nowMillis()) : now2;
-        }));
     }
 
     void submit(OnStateUnavailable mode, StateOp... ops) {

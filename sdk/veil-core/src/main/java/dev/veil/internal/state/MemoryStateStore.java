@@ -178,8 +178,6 @@ public final class MemoryStateStore implements StateStore {
                 case QUOTA_EXHAUSTED -> StateOp.Permit.QUOTA_EXHAUSTED;
                 case TOO_MANY_CALLERS -> StateOp.Permit.TOO_MANY_CALLERS;
             };
-        } else if (op instanceof StateOp.SpendQuota q) {
-            return limiter.spendQuota(q.caller(), q.requests(), q.dailyQuota(), q.nowMillis());
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);
         } else if (op instanceof StateOp.CountInWindow c) {

@@ -192,31 +192,6 @@ class CallerLimiterTest {
     }
 
     @Test
-    void shouldAddQuotaUsedElsewhereToTheDaysCountWithoutTouchingTheRateBucket() {
-        RateLimit limit = new RateLimit(1, 3);
-        long noon = NOON.toEpochMilli();
-        assertThat(acquire(2, "a", limit, 10)).isEqualTo(times(2, ALLOWED));
-        assertThat(limiter.spendQuota("a", 5, 10, noon)).isEqualTo(7);
-        assertThat(limiter.quotaUsedToday("a")).isEqualTo(7);
-        assertThat(limiter.tryAcquire("a", limit, 10)).as("one rate token left: spending took none").isEqualTo(ALLOWED);
-        assertThat(limiter.tryAcquire("a", limit, 10)).isEqualTo(RATE_LIMITED);
-        // past the quota: the count goes on, and the caller is out of quota for the day
-        assertThat(limiter.spendQuota("a", 4, 10, noon)).isEqualTo(12);
-        clock.advance(Duration.ofSeconds(10));
-        assertThat(limiter.tryAcquire("a", limit, 10)).isEqualTo(QUOTA_EXHAUSTED);
-        // an earlier day's count is ignored; a new day starts from what is added
-        assertThat(limiter.spendQuota("a", 3, 10, noon - 86_400_000L)).isZero();
-        assertThat(limiter.quotaUsedToday("a")).isEqualTo(12);
-        assertThat(limiter.spendQuota("b", 2, 10, noon)).as("a caller without state").isEqualTo(2);
-        clock.set(MIDNIGHT);
-        assertThat(limiter.spendQuota("a", 1, 10, MIDNIGHT.toEpochMilli())).isEqualTo(1);
-        assertThatThrownBy(() -> limiter.spendQuota("a", 0, 10, noon)).isInstanceOf(IllegalArgumentException.class);
-        CallerLimiter full = new CallerLimiter(clock, 1, Duration.ofHours(1), 10);
-        assertThat(full.tryAcquire("x", null, 5)).isEqualTo(ALLOWED);
-        assertThat(full.spendQuota("y", 1, 5, MIDNIGHT.toEpochMilli())).as("no room for another caller").isEqualTo(-1);
-    }
-
-    @Test
     void shouldCompareTheDaysCountWithANewQuota() {
         assertThat(acquire(3, "a", null, 3)).containsOnly(ALLOWED);
         assertThat(limiter.tryAcquire("a", null, 3)).isEqualTo(QUOTA_EXHAUSTED);

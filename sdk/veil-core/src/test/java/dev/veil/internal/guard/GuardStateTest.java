@@ -11,8 +11,6 @@ import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,49 +79,6 @@ class GuardStateTest {
         sawBoth.execute(outage);
         assertThat(allowed(shared, "eve", now)).as("the stricter rate holds").isEqualTo(allowed(sawBoth, "eve", now))
                 .isLessThan(5);
-    }
-
-    @Test
-    void quotaUsedOnLocalStateDuringAnOutageIsAddedToTheSharedCountOnce() {
-        Switched shared = new Switched(memory());
-        GuardState state = new GuardState(shared, this::memory, clock);
-        StateOp.Acquire ask = new StateOp.Acquire("quinn", null, 10, now);
-        for (int i = 0; i < 3; i++) {
-            assertThat(state.execute(OnStateUnavailable.LOCAL, ask)[0]).isEqualTo(StateOp.Permit.ALLOWED);
-        }
-        shared.down = true;
-        boolean[] local = new boolean[1];
-        for (int i = 0; i < 5; i++) { // local state knows nothing of the 3: it allows these 5
-            assertThat(state.execute(OnStateUnavailable.LOCAL, local, ask)[0]).isEqualTo(StateOp.Permit.ALLOWED);
-        }
-        assertThat(local[0]).isTrue();
-        // a caller that local state refused used no quota there
-        assertThat(state.execute(OnStateUnavailable.LOCAL, new StateOp.Acquire("rita", new dev.veil.spi.RateLimit(1, 1),
-                10, now))[0]).isEqualTo(StateOp.Permit.ALLOWED);
-        assertThat(state.execute(OnStateUnavailable.LOCAL, new StateOp.Acquire("rita", new dev.veil.spi.RateLimit(1, 1),
-                10, now))[0]).isEqualTo(StateOp.Permit.RATE_LIMITED);
-
-        shared.down = false;
-        List<Object> after = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            after.add(state.execute(OnStateUnavailable.LOCAL, ask)[0]);
-        }
-        assertThat(after).as("3 before, 5 during the outage: 2 of the 10 left").containsExactly(StateOp.Permit.ALLOWED,
-                StateOp.Permit.ALLOWED, StateOp.Permit.QUOTA_EXHAUSTED, StateOp.Permit.QUOTA_EXHAUSTED);
-        assertThat(shared.execute(new StateOp.SpendQuota("rita", 1, 10, now))[0]).as("rita: 1 during the outage, then 1")
-                .isEqualTo(2L);
-    }
-
-    @Test
-    void quotaUsedOnLocalStateOnADayThatHasEndedIsNotAdded() {
-        Switched shared = new Switched(memory());
-        GuardState state = new GuardState(shared, this::memory, clock);
-        shared.down = true;
-        state.execute(OnStateUnavailable.LOCAL, new StateOp.Acquire("quinn", null, 10, now));
-        clock.advance(java.time.Duration.ofDays(1));
-        shared.down = false;
-        state.execute(OnStateUnavailable.LOCAL, new StateOp.BlockedUntil("quinn", clock.millis()));
-        assertThat(shared.execute(new StateOp.SpendQuota("quinn", 1, 10, clock.millis()))[0]).isEqualTo(1L);
     }
 
     @Test

@@ -17,7 +17,7 @@ import java.util.List;
  * <p>Key layout under the namespace {@code ns} (see the module README):
  * <pre>
  *   ns b:&lt;caller&gt;          hash   block and throttle of a caller (BlockedUntil, Block, Throttle, Acquire)
- *   ns r:&lt;caller&gt;          hash   rate bucket and daily quota of a caller (Acquire, SpendQuota)
+ *   ns r:&lt;caller&gt;          hash   rate bucket and daily quota of a caller (Acquire)
  *   ns p:g                 hash   global privacy ledger and current period (Charge)
  *   ns p:c:&lt;caller&gt;        hash   a caller's privacy ledger (Charge)
  *   ns w:&lt;key&gt;             hash   sliding-window counter, 12 slots (CountInWindow)
@@ -35,8 +35,6 @@ public final class BatchEncoder {
     private static final int DELTA_SCALE = 18;
     private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L;
     private static final long LIMB = 1_000_000_000L;
-    /** The largest integer a Lua number (a double) holds exactly. */
-    private static final long MAX_EXACT = 1L << 53;
     /** A privacy period end that never comes (budgets never renew). */
     private static final long NEVER = Long.MAX_VALUE;
 
@@ -112,15 +110,6 @@ public final class BatchEncoder {
                     args.add(num(Math.floorDiv(period + 999_999, 1_000_000)));
                 }
                 args.add(num(a.dailyQuota()));
-            } else if (op instanceof StateOp.SpendQuota q) {
-                if (q.requests() > MAX_EXACT) {
-                    throw new IllegalArgumentException("requests must be <= 2^53 (exact in Lua), was " + q.requests());
-                }
-                keys.add(key("r:", q.caller()));
-                args.add(code('Q'));
-                args.add(num(q.nowMillis()));
-                args.add(num(q.requests()));
-                args.add(num(q.dailyQuota()));
             } else if (op instanceof StateOp.Charge c) {
                 encodeCharge(c, keys, args);
             } else if (op instanceof StateOp.CountInWindow w) {

@@ -31,8 +31,7 @@ public final class ReplyDecoder {
     }
 
     private static Object decode(StateOp op, Object r) {
-        if (op instanceof StateOp.BlockedUntil || op instanceof StateOp.CountInWindow
-                || op instanceof StateOp.SpendQuota) {
+        if (op instanceof StateOp.BlockedUntil || op instanceof StateOp.CountInWindow) {
             return asLong(r);
         } else if (op instanceof StateOp.Block || op instanceof StateOp.Throttle) {
             return null;

@@ -276,36 +276,6 @@ ops.A = function()
   return outcome
 end
 
--- Q: SpendQuota. keys: rate state. args: now, requests, daily quota. -> the caller's count for now's
--- UTC day after adding requests (0 for a day before the caller's current one, which is ignored).
--- Takes no tokens and refuses nothing; keeps the state at least as long as A would, never shorter
--- than it already was.
-ops.Q = function()
-  local rk = key()
-  local now, n = num(), num()
-  num() -- the quota: the count is kept whatever it is (as in the in-memory limiter)
-  local v = redis.call('HMGET', rk, unpack(RS))
-  local x = tonumber(v[11])
-  if x and now >= x then
-    -- forgotten after its retention (in the Guard's time), as A forgets it
-    redis.call('DEL', rk)
-    v = {}
-    x = nil
-  end
-  local qd, qu = tonumber(v[8]), tonumber(v[9]) or 0
-  local day = math.floor(now / DAY)
-  if qd == nil or day > qd then qd = day; qu = 0 end
-  local result = 0
-  if day == qd then qu = qu + n; result = qu end
-  local keep = math.min(math.max(HOUR, tonumber(v[4]) or 0, DAY - now % DAY), MAX_RETAIN)
-  local until_ = now + keep
-  if x and x > until_ then until_ = x end
-  redis.call('HSET', rk, 'qd', fmt(qd), 'qu', fmt(qu), 'tq', '1', 'x', fmt(until_))
-  local ttl = redis.call('PTTL', rk)
-  if ttl < until_ - now then redis.call('PEXPIRE', rk, fmt(until_ - now)) end
-  return result
-end
-
 -- Privacy units as two base-1e9 limbs (hi, lo), exact beyond 2^53.
 local function ladd(h1, l1, h2, l2)
   local l, h = l1 + l2, h1 + h2
