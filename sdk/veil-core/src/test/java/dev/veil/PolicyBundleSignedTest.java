@@ -323,4 +323,25 @@ class PolicyBundleSignedTest {
             assertThat(Files.readString(marks)).contains("2026-11-30.8");
         }
     }
+
+    @Test
+    void aGuardThatIsNotBuiltRaisesNoMarkAndAMarkThatNeedsNoWriteNeedsNoLock() throws Exception {
+        Path marks = tmp.resolve("revisions.json");
+        Path r1 = signedRevision("2026-11-30.1");
+        Path r2 = signedRevision("2026-11-30.2");
+        guardWithMarks(r1, marks).close();
+        // the audit log cannot be opened: no Guard, and the file keeps .1
+        assertThatThrownBy(() -> Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
+                .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(r2, trusted)).revisionFile(marks)
+                .audit(AuditLog.jsonLines(tmp.resolve("no-such-dir/audit.jsonl"))).build())
+                .isInstanceOf(AuditException.class);
+        assertThat(Files.readString(marks)).contains("2026-11-30.1").doesNotContain("2026-11-30.2");
+        // the lock file cannot be made (here: a directory in its place, as a read-only directory would
+        // refuse it): a bundle that raises nothing still builds, one that would raise the mark does not
+        Files.delete(tmp.resolve("revisions.json.lock"));
+        Files.createDirectory(tmp.resolve("revisions.json.lock"));
+        guardWithMarks(r1, marks).close();
+        assertThatThrownBy(() -> guardWithMarks(r2, marks)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("the revision file could not be written");
+    }
 }

@@ -121,9 +121,18 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         refuseRollback(policy);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
-        keepMark(policy);
         noteSigned(policy);
         this.audit = AuditWriters.open(auditLog);
+        try {
+            keepMark(policy); // the last step that can fail: a Guard that is not built raises no mark
+        } catch (RuntimeException e) {
+            try {
+                audit.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
     }
 
     /** The state store in use (for tests of the builder's options). */

@@ -85,14 +85,15 @@ final class RevisionMarks {
      *     effect, or a restart could accept a release older than it
      */
     void raise(String name, String revision) {
+        if (!raises(read(), name, revision)) {
+            return; // nothing to write: no lock either (the file may be read-only for this process)
+        }
         synchronized (JVM_LOCK) {
             try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = lockChannel.lock()) {
+                    StandardOpenOption.WRITE); FileLock ignored = lock(lockChannel)) {
                 Map<String, String> marks = read();
-                String old = marks.get(name);
-                Integer order = old == null ? Integer.valueOf(1) : Revisions.compare(revision, old);
-                if (order == null || order <= 0) {
-                    return; // as new or newer already there, or no order against it: the mark stays
+                if (!raises(marks, name, revision)) {
+                    return;
                 }
                 marks.put(name, revision);
                 write(marks);
@@ -101,6 +102,38 @@ final class RevisionMarks {
                         + "), so revision '" + revision + "' of signed bundle '" + name + "' was not put in force: "
                         + "otherwise a restart could accept an older signed release. Fix the file's directory (space, "
                         + "permissions) and load the bundle again");
+            }
+        }
+    }
+
+    /** Whether {@code revision} is newer than the mark of {@code name} in {@code marks} (or there is none). */
+    private static boolean raises(Map<String, String> marks, String name, String revision) {
+        String old = marks.get(name);
+        Integer order = old == null ? Integer.valueOf(1) : Revisions.compare(revision, old);
+        return order != null && order > 0; // as new or newer already there, or no order against it: the mark stays
+    }
+
+    /**
+     * The exclusive lock on the lock file. Another copy of Veil in this process (another class
+     * loader, whose JVM-wide lock is its own) may hold it: the operating system does not make a
+     * process wait for its own lock, so this waits for it here, at most 10 seconds.
+     */
+    private FileLock lock(FileChannel channel) throws IOException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return channel.lock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IOException("another copy of Veil in this process (another class loader) has held "
+                            + lockFile + " for 10 seconds");
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for " + lockFile, interrupted);
+                }
             }
         }
     }
