@@ -199,12 +199,20 @@ public final class AsyncAuditWriter extends WriterThread {
             }
         } catch (Throwable t) {
             long n = batch.stream().filter(o -> o instanceof AuditRecord).count();
+            boolean wasRetrying = retrying;
+            retrying = false; // for good now: refusals must not promise that it passes
             failure = t;
             List<Object> rest = new ArrayList<>();
             queue.drainTo(rest);
             n += rest.stream().filter(o -> o instanceof AuditRecord).count();
             lost = n;
-            logFailure(t, n + " accepted record(s) could not be written although their answers were released");
+            if (closed && wasRetrying) {
+                LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": closed while it could not be written; "
+                        + n + " accepted record(s) held or queued could not be written although their answers were "
+                        + "released: " + t, t);
+            } else {
+                logFailure(t, n + " accepted record(s) could not be written although their answers were released");
+            }
         }
     }
 

@@ -198,6 +198,23 @@ class AuditWriterRecoveryTest {
     }
 
     @Test
+    void anAsyncWriterWhoseOutageTurnsIntoAFailureForGoodStopsPromisingRecovery() throws Exception {
+        Switched s = sink();
+        AsyncAuditWriter w = new AsyncAuditWriter(s, s.file.lastHash(), 4, Duration.ZERO);
+        s.fault = Fault.FULL;
+        w.append(AuditFixtures.denial("r0"));
+        waitForFailedWrites(s, 2);
+        assertThat(refusal(w)).hasMessageContaining("accepts no records until it can");
+        s.fault = Fault.DELETED; // the next try finds the file gone
+        waitForFailedWrites(s, s.failedWrites.get() + 1);
+        Thread.sleep(20);
+        assertThat(refusal(w)).hasMessageContaining("failed and accepts no records").hasMessageNotContaining("until it "
+                + "can");
+        assertThat(w.stats().lost()).isEqualTo(1);
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
+    }
+
+    @Test
     void aDurableWriterRefusesTheFailedBatchAndGoesOnFromTheLastRecordInTheFile() throws Exception {
         Switched s = sink();
         DurableAuditWriter w = new DurableAuditWriter(s, s.file.lastHash(), Duration.ofSeconds(5));
