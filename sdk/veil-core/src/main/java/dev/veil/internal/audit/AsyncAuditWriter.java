@@ -136,6 +136,11 @@ public final class AsyncAuditWriter extends WriterThread {
     }
 
     @Override
+    public boolean accepting() {
+        return !closed && failure == null;
+    }
+
+    @Override
     public AuditStats stats() {
         return new AuditStats(written, batches, maxDepth.get(), producerWaits.sum(), rejected.sum(), lost);
     }

@@ -19,6 +19,15 @@ public interface AuditWriter extends AutoCloseable {
      */
     void append(AuditRecord record);
 
+    /**
+     * Whether {@link #append} would accept a record now, as far as the writer knows without trying:
+     * false while the log is closed or cannot be written (a full disk it waits out, a failure for
+     * good). The Guard asks before it runs a request, so that a request whose record would be
+     * refused spends no quota, rate token or privacy budget and never reaches the model. True does
+     * not promise that the next append succeeds.
+     */
+    boolean accepting();
+
     /** @return a snapshot of the writer's counters */
     AuditStats stats();
 

@@ -36,6 +36,10 @@ public final class DurableAuditWriter extends WriterThread {
     private Throwable failure;
     /** The failure cannot pass: every later append is refused. */
     private boolean permanent;
+    /** For {@link #accepting()}: closed or failing ({@link #failure} set), written under the lock. */
+    private volatile boolean refusing;
+    private volatile boolean refusingForGood;
+    private volatile long retryAtVolatile;
     /** While failing: appends are refused until this {@link System#nanoTime()}, then a batch tries. */
     private long retryAt;
     private long retryDelayNanos;
@@ -151,6 +155,12 @@ public final class DurableAuditWriter extends WriterThread {
     }
 
     @Override
+    public boolean accepting() {
+        // no lock: a request thread asks before every request
+        return !refusing || !refusingForGood && System.nanoTime() - retryAtVolatile >= 0;
+    }
+
+    @Override
     public AuditStats stats() {
         lock.lock();
         try {
@@ -165,6 +175,8 @@ public final class DurableAuditWriter extends WriterThread {
         lock.lock();
         try {
             closed = true;
+            refusing = true;
+            refusingForGood = true;
             workAvailable.signal();
         } finally {
             lock.unlock();
@@ -244,6 +256,7 @@ public final class DurableAuditWriter extends WriterThread {
                     batches++;
                     if (failure != null) {
                         failure = null;
+                        refusing = false;
                         LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
                                 + TimeUnit.NANOSECONDS.toMillis(t0 - failingSince) + " ms; requests are accepted again");
                     }
@@ -264,6 +277,9 @@ public final class DurableAuditWriter extends WriterThread {
                     retryDelayNanos = first ? TimeUnit.MILLISECONDS.toNanos(RETRY_FIRST_MILLIS)
                             : Math.min(2 * retryDelayNanos, TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MILLIS));
                     retryAt = System.nanoTime() + retryDelayNanos;
+                    retryAtVolatile = retryAt;
+                    refusingForGood = permanent;
+                    refusing = true;
                     if (first) {
                         failingSince = t0;
                         if (again) {

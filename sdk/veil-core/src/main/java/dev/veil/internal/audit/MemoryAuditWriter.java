@@ -33,6 +33,11 @@ public final class MemoryAuditWriter implements AuditWriter {
     }
 
     @Override
+    public synchronized boolean accepting() {
+        return !closed;
+    }
+
+    @Override
     public synchronized void append(AuditRecord record) {
         Objects.requireNonNull(record, "record");
         if (closed) {

@@ -351,6 +351,19 @@ public final class DefaultGuard<I> implements Guard<I> {
             safely(() -> listener.onDenied(d, "", ""));
             return d;
         }
+        if (!audit.accepting()) {
+            // The log refuses records now (a full disk it waits out, or a failure for good): this
+            // request's record would be refused too, so run nothing that spends (quota, rate tokens,
+            // privacy budget, detector counts) and do not ask the model. No record, as for any
+            // answer whose record cannot be written.
+            Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
+                    ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the audit log cannot take records now; nothing "
+                            + "is released unrecorded")));
+            auditOutages.failed(d.decisionId(), "refused before it ran (audit_unavailable)",
+                    new IllegalStateException("the audit log does not accept records"));
+            safely(() -> listener.onDenied(d, "", ""));
+            return d;
+        }
         long t0 = System.nanoTime();
         PolicyRuntime rt = runtime;
         Model<I> m = model;

@@ -256,4 +256,51 @@ class FullDiskTest {
             GuardFixtures.quietGuardLog(false);
         }
     }
+
+    @Test
+    void whileItsAsyncLogWaitsOutAFullDiskAGuardRunsNothingForARequest() throws Exception {
+        Path file = mount.resolve("audit.jsonl");
+        Path filler = fill(8 * 1024);
+        GuardFixtures.quietGuardLog(true);
+        GuardFixtures.CountingModel model = new GuardFixtures.CountingModel(GuardFixtures.SCORES_A);
+        Guard<double[]> g = Guard.builder(model.as(GuardFixtures.INFO_A))
+                .policy(GuardFixtures.bundle(tmp.resolve("bundle")).set("access", """
+                        default: {effect: deny}
+                        rules:
+                          - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 10000}
+                        """).load())
+                .audit(AuditLog.jsonLines(file).async(8, java.time.Duration.ofMillis(100)))
+                .clock(java.time.Clock.fixed(GuardFixtures.NOW, java.time.ZoneOffset.UTC)).build();
+        try {
+            Request<double[]> ask = Request.of(Credentials.apiKey(GuardFixtures.ALICE.plaintext()),
+                    new double[] {1, 2, 3});
+            int released = 0;
+            Response r = g.predict(ask);
+            for (int i = 0; i < 9_000 && r.allowed(); i++) {
+                released++;
+                r = g.predict(ask);
+            }
+            assertThat(r.allowed()).as("the disk filled").isFalse();
+            Thread.sleep(100); // the writer now holds what it could not write and tries again
+            long calls = model.calls();
+            for (int i = 0; i < 200; i++) {
+                Response during = g.predict(ask);
+                assertThat(((Response.Denied) during).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
+            }
+            // refused before the access stage (so no quota or rate token either): the model is not asked
+            assertThat(model.calls()).as("no model call for an answer that cannot be recorded").isEqualTo(calls);
+
+            Files.delete(filler);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!(r = g.predict(ask)).allowed()) {
+                assertThat(System.nanoTime()).as("the Guard never answered again").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+        } finally {
+            g.close();
+            GuardFixtures.quietGuardLog(false);
+        }
+        AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).as(v.message()).isTrue();
+    }
 }
