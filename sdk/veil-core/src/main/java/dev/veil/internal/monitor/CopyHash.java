@@ -25,11 +25,15 @@ import java.util.Arrays;
  * of 0.8 microseconds at 784 features, against 0.5 for the polynomial hash, and three detectors
  * hash every query.)
  *
- * <p>Cost: one 32 x 32-bit multiplication per value. The key words are drawn once per input length
- * and kept (8 bytes per feature); instances are thread-safe.
+ * <p>Cost: one 32 x 32-bit multiplication per value. The key words are drawn once and kept (8
+ * bytes per feature) for the first {@value #MAX_CACHED_WORDS} words (131,072 features, 1 MiB), and
+ * drawn afresh for each value beyond them, so that one huge input cannot make every detector keep
+ * a key as large as it; instances are thread-safe.
  */
 final class CopyHash {
     private static final long LOW = 0xFFFF_FFFFL;
+    /** Key words kept: for the first 131,072 features. */
+    static final int MAX_CACHED_WORDS = 1 << 18;
     /** Separates the key stream from the other uses of a detector's seed. */
     private static final long DOMAIN = 0x5EED_C0B1_E5L;
 
@@ -39,6 +43,11 @@ final class CopyHash {
 
     CopyHash(long seed) {
         this.base = QueryHashing.mix(seed ^ DOMAIN);
+    }
+
+    /** How many key words are kept now (for tests of the bound). */
+    int cachedWords() {
+        return keys.length;
     }
 
     /** Key word {@code i}: the same whichever lengths were hashed before. */
@@ -66,16 +75,23 @@ final class CopyHash {
      */
     long of(double[] x) {
         int n = x.length;
+        int kept = (int) Math.min(2L * n, MAX_CACHED_WORDS);
         int[] k = keys;
-        if (k.length < 2 * n) {
-            k = keys(2 * n);
+        if (k.length < kept) {
+            k = keys(kept);
         }
         long s = 0;
-        for (int i = 0, j = 0; i < n; i++, j += 2) {
+        int m = kept / 2;
+        for (int i = 0, j = 0; i < m; i++, j += 2) {
             // + 0.0 turns -0.0 into 0.0
             long b = Double.doubleToRawLongBits(x[i] + 0.0);
             // int additions wrap modulo 2^32 as NH's do; the product of two 32-bit values fits in 64 bits
             s += (((int) b + k[j]) & LOW) * (((int) (b >>> 32) + k[j + 1]) & LOW);
+        }
+        for (int i = m; i < n; i++) { // beyond the kept words: the same words, drawn afresh
+            long b = Double.doubleToRawLongBits(x[i] + 0.0);
+            long j = 2L * i;
+            s += (((int) b + word(j)) & LOW) * (((int) (b >>> 32) + word(j + 1)) & LOW);
         }
         return QueryHashing.mix(s + QueryHashing.mix(base ^ n));
     }

@@ -70,6 +70,22 @@ class CopyHashTest {
     }
 
     @Test
+    void shouldKeepABoundedKeyWhateverTheInputsLength() {
+        CopyHash h = new CopyHash(9);
+        double[] huge = new double[CopyHash.MAX_CACHED_WORDS]; // twice as many values as kept words cover
+        java.util.Arrays.fill(huge, 0.25);
+        long first = h.of(huge);
+        assertThat(h.cachedWords()).isEqualTo(CopyHash.MAX_CACHED_WORDS);
+        assertThat(new CopyHash(9).of(huge.clone())).as("the same hash from a fresh instance").isEqualTo(first);
+        double[] changed = huge.clone();
+        changed[huge.length - 1] = 0.5; // a value beyond the kept words
+        assertThat(h.of(changed)).isNotEqualTo(first);
+        CopyHash small = new CopyHash(9);
+        small.of(new double[784]);
+        assertThat(small.cachedWords()).as("an input keeps the words it needs").isEqualTo(2 * 784);
+    }
+
+    @Test
     void shouldDependOnTheSeed() {
         double[] x = image(1);
         Set<Long> hashes = new HashSet<>();
