@@ -238,10 +238,12 @@ public final class AsyncAuditWriter extends WriterThread {
                 if (failure != null) {
                     failure = null;
                     retrying = false;
-                    LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
+                    if (outageEnds()) {
+                        LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
                             + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since) + " ms; the " + n
                             + " held record(s) are written, those queued behind them follow, and requests are "
                             + "accepted again");
+                    }
                 }
                 return;
             } catch (IOException e) {
@@ -252,10 +254,13 @@ public final class AsyncAuditWriter extends WriterThread {
                     since = System.nanoTime();
                     retrying = true;
                     failure = e;
-                    LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + e + "); the "
-                            + n + " record(s) of the batch and the " + queue.size() + " queued behind it are held "
-                            + "and written once it works again (tried again at least every " + RETRY_MAX_MILLIS
-                            + " ms); meanwhile every request is refused (audit_unavailable)", e);
+                    String note = outageStarts();
+                    if (note != null) {
+                        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + e + "); the "
+                                + n + " record(s) of the batch and the " + queue.size() + " queued behind it are held "
+                                + "and written once it works again (tried again at least every " + RETRY_MAX_MILLIS
+                                + " ms); meanwhile every request is refused (audit_unavailable)" + note, e);
+                    }
                 }
                 LockSupport.parkNanos(this, delay);
                 Thread.interrupted(); // the writer thread is ours; an interrupt must not stop the log

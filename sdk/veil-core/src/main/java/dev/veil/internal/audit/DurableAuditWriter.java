@@ -257,8 +257,11 @@ public final class DurableAuditWriter extends WriterThread {
                     if (failure != null) {
                         failure = null;
                         refusing = false;
-                        LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
-                                + TimeUnit.NANOSECONDS.toMillis(t0 - failingSince) + " ms; requests are accepted again");
+                        if (outageEnds()) {
+                            LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
+                                    + TimeUnit.NANOSECONDS.toMillis(t0 - failingSince) + " ms; requests are accepted "
+                                    + "again");
+                        }
                     }
                 } else {
                     // this batch and every record waiting behind it are refused and forgotten
@@ -282,11 +285,13 @@ public final class DurableAuditWriter extends WriterThread {
                     refusing = true;
                     if (first) {
                         failingSince = t0;
-                        if (again) {
+                        String note = again ? outageStarts() : null;
+                        if (note != null) {
                             LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + error
                                     + "); the " + refusedNow + " request(s) of the batch and behind it were refused, "
                                     + "their records taken back from the file; requests are refused until a batch "
-                                    + "can be written (one tries at least every " + RETRY_MAX_MILLIS + " ms)", error);
+                                    + "can be written (one tries at least every " + RETRY_MAX_MILLIS + " ms)" + note,
+                                    error);
                         }
                     }
                 }

@@ -15,6 +15,40 @@ abstract class WriterThread implements AuditWriter {
     final Sink sink;
     private final AuditSerializer serializer;
     private final ByteSink buffer = new ByteSink(64 * 1024);
+    /** When the writer last logged the start of an outage (writer thread only); a minute ago at first. */
+    private long lastOutageLogged = System.nanoTime() - OUTAGE_LOG_NANOS;
+    /** Whether the current outage's start was logged (writer thread only). */
+    private boolean outageLogged;
+    /** Outages since the last one logged that were not (writer thread only). */
+    private long outagesNotLogged;
+    /** At most one outage start a minute is logged: a disk that hovers near full must not flood the log. */
+    static final long OUTAGE_LOG_NANOS = 60_000_000_000L;
+
+    /**
+     * An outage that may pass begins: whether to log it (the first in a minute), and if so, a note of
+     * the outages since the last logged one that were not logged (empty when none). Writer thread only.
+     */
+    final String outageStarts() {
+        long now = System.nanoTime();
+        outageLogged = now - lastOutageLogged >= OUTAGE_LOG_NANOS;
+        if (!outageLogged) {
+            outagesNotLogged++;
+            return null;
+        }
+        lastOutageLogged = now;
+        String note = outagesNotLogged == 0 ? "" : " (" + outagesNotLogged + " shorter outage(s) since the last one "
+                + "logged were not logged: at most one a minute is)";
+        outagesNotLogged = 0;
+        return note;
+    }
+
+    /** The outage ends: whether its start was logged (then so is its end). Writer thread only. */
+    final boolean outageEnds() {
+        boolean logged = outageLogged;
+        outageLogged = false;
+        return logged;
+    }
+
     /** The chain's last hash before the batch in {@link #buffer}. */
     private String batchStart;
     private boolean retryable;

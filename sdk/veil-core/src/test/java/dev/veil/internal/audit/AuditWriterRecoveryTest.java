@@ -253,4 +253,73 @@ class AuditWriterRecoveryTest {
             assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
         }
     }
+
+    /** Log lines of the audit writers while {@code body} runs. */
+    private static List<String> logged(ThrowingRunnable body) throws Exception {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.veil.audit");
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getLevel() + " " + r.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        boolean parents = logger.getUseParentHandlers();
+        logger.addHandler(h);
+        logger.setUseParentHandlers(false);
+        try {
+            body.run();
+        } finally {
+            logger.removeHandler(h);
+            logger.setUseParentHandlers(parents);
+        }
+        return lines;
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    void aDiskThatFlapsIsLoggedOnceAMinuteNotOnceAnOutage() throws Exception {
+        Switched s = sink();
+        AsyncAuditWriter async = new AsyncAuditWriter(s, s.file.lastHash(), 4, Duration.ZERO);
+        List<String> asyncLines = logged(() -> {
+            for (int cycle = 0; cycle < 5; cycle++) {
+                int failedBefore = s.failedWrites.get();
+                s.fault = Fault.FULL;
+                async.append(AuditFixtures.denial("a" + cycle));
+                waitForFailedWrites(s, failedBefore + 2);
+                s.fault = Fault.NONE;
+                appendOnceAccepted(async, "b" + cycle);
+            }
+            async.close();
+        });
+        assertThat(asyncLines.stream().filter(l -> l.contains("cannot write"))).hasSize(1);
+        assertThat(asyncLines.stream().filter(l -> l.contains("writing again"))).hasSize(1);
+        assertThat(ids()).hasSize(10);
+
+        Files.delete(dir.resolve("audit.jsonl"));
+        Switched d = sink();
+        DurableAuditWriter durable = new DurableAuditWriter(d, d.file.lastHash(), Duration.ofSeconds(5));
+        List<String> durableLines = logged(() -> {
+            for (int cycle = 0; cycle < 5; cycle++) {
+                d.fault = Fault.FULL;
+                assertThatThrownBy(() -> durable.append(AuditFixtures.denial("refused")))
+                        .isInstanceOf(AuditUnavailableException.class);
+                d.fault = Fault.NONE;
+                appendOnceAccepted(durable, "c" + cycle);
+            }
+            durable.close();
+        });
+        assertThat(durableLines.stream().filter(l -> l.contains("cannot write"))).hasSize(1);
+        assertThat(durableLines.stream().filter(l -> l.contains("writing again"))).hasSize(1);
+        assertThat(ids()).hasSize(5);
+    }
 }
