@@ -96,32 +96,38 @@ final class PolicyRuntime {
                         + ex.getMessage()));
             }
         }
-        warnOfDefaultSeeds(bundle, s.detectors());
+        warnOfDefaultSeeds(bundle, builtins);
         return new PolicyRuntime(bundle, auth, builtins.toArray(StatefulDetector[]::new),
                 customs.toArray(Detector[]::new), maxCallers);
     }
 
-    /** The built-in types whose sketches, samples or copy hash are keyed by a {@code seed}. */
-    static final Set<String> SEEDED = Set.of("near_duplicate", "knn", "knn_global", "antithetic");
-
     /**
-     * Logs the detectors that run on their published default seed: anyone can compute what they
-     * compute. Not an error: the shipped bundles are examples, and a seed is a deployment's secret.
+     * Logs the detectors that run on their published default seed (left out, or written out at its
+     * default value): anyone can compute what they compute. Not an error: the shipped bundles are
+     * examples, and a seed is a deployment's secret.
      */
-    private static void warnOfDefaultSeeds(PolicyBundle bundle, Map<String, Map<String, Object>> detectors) {
+    private static void warnOfDefaultSeeds(PolicyBundle bundle, List<StatefulDetector> builtins) {
         Set<String> unseeded = new TreeSet<>();
-        detectors.forEach((name, config) -> {
-            String type = BuiltinDetectors.typeOf(name, config);
-            if (type != null && SEEDED.contains(type) && !config.containsKey("seed")) {
-                unseeded.add(name);
+        for (StatefulDetector d : builtins) {
+            boolean published = d instanceof dev.veil.internal.monitor.KnnDetector k
+                    ? k.config().seed() == dev.veil.internal.monitor.KnnDetector.Config.DEFAULT.seed()
+                    : d instanceof dev.veil.internal.monitor.KnnGlobalDetector g
+                    ? g.config().seed() == dev.veil.internal.monitor.KnnGlobalDetector.Config.DEFAULT.seed()
+                    : d instanceof dev.veil.internal.monitor.NearDuplicateDetector n
+                    ? n.config().seed() == dev.veil.internal.monitor.NearDuplicateDetector.Config.DEFAULT.seed()
+                    : d instanceof dev.veil.internal.monitor.AntitheticDetector a
+                    && a.config().seed() == dev.veil.internal.monitor.AntitheticDetector.Config.DEFAULT.seed();
+            if (published) {
+                unseeded.add(d.name());
             }
-        });
+        }
         if (!unseeded.isEmpty()) {
             System.getLogger("dev.veil.Guard").log(System.Logger.Level.WARNING, "bundle '" + bundle.name()
                     + "': detector(s) " + unseeded + " run on their published default seed: an attacker who knows "
                     + "a seed can compute what its detector computes, choose probes it does not see, and make probes "
-                    + "pass as copies of one input (near_duplicate, knn_global). Set your own seed (any integer) for "
-                    + "each in a bundle you do not publish: docs/policy-reference.md, 'Seeds are keys'");
+                    + "pass as copies of one input (near_duplicate, knn_global). Set your own seed (any integer other "
+                    + "than the default) for each in a bundle you do not publish: docs/policy-reference.md, 'Seeds "
+                    + "are keys'");
         }
     }
 

@@ -61,6 +61,12 @@ class DefaultSeedWarningTest {
                 + "[global_copy, knn] run on their published default seed"));
         assertThat(warningsBuilding("""
                 detectors:
+                  knn_global: {seed: 104729}
+                rules: []
+                """)).as("the default written out").singleElement().satisfies(l -> assertThat(l).contains(
+                "[knn_global] run on their published default seed"));
+        assertThat(warningsBuilding("""
+                detectors:
                   knn: {seed: 1}
                   rate: {window_seconds: 60, high: 1000}
                 rules: []
