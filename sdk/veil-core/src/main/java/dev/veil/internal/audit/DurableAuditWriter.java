@@ -175,8 +175,8 @@ public final class DurableAuditWriter extends WriterThread {
         lock.lock();
         try {
             closed = true;
+            refusingForGood = true; // before refusing: a lock-free reader must not see a back-off that is over
             refusing = true;
-            refusingForGood = true;
             workAvailable.signal();
         } finally {
             lock.unlock();
@@ -256,7 +256,7 @@ public final class DurableAuditWriter extends WriterThread {
                     batches++;
                     if (failure != null) {
                         failure = null;
-                        refusing = false;
+                        refusing = closed; // a close during the batch that ended the outage still refuses
                         if (outageEnds()) {
                             LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
                                     + TimeUnit.NANOSECONDS.toMillis(t0 - failingSince) + " ms; requests are accepted "
