@@ -79,10 +79,12 @@ final class RevisionMarks {
 
     /**
      * Raises the mark of {@code name} to {@code revision} (an ordered revision) unless the file holds
-     * one that is not older; waits for other writers.
+     * one that is not older; waits for other writers. Called just before the bundle takes effect,
+     * after the Guard compared it with the mark it had read: another Guard may have raised the mark
+     * since, so a mark found newer here refuses the bundle too.
      *
-     * @throws PolicyLoadException when the file cannot be written: the bundle must then not take
-     *     effect, or a restart could accept a release older than it
+     * @throws PolicyLoadException when the file holds a newer mark, or cannot be written: the bundle
+     *     must then not take effect, or a restart could accept a release older than it
      */
     void raise(String name, String revision) {
         if (!raises(read(), name, revision)) {
@@ -106,11 +108,24 @@ final class RevisionMarks {
         }
     }
 
-    /** Whether {@code revision} is newer than the mark of {@code name} in {@code marks} (or there is none). */
-    private static boolean raises(Map<String, String> marks, String name, String revision) {
+    /**
+     * Whether {@code revision} is newer than the mark of {@code name} in {@code marks} (or there is
+     * none); false when they are equal or have no order.
+     *
+     * @throws PolicyLoadException when the mark is newer (another Guard raised it after this one read
+     *     it)
+     */
+    private boolean raises(Map<String, String> marks, String name, String revision) {
         String old = marks.get(name);
         Integer order = old == null ? Integer.valueOf(1) : Revisions.compare(revision, old);
-        return order != null && order > 0; // as new or newer already there, or no order against it: the mark stays
+        if (order != null && order < 0) {
+            throw PolicyLoadException.of(".manifest", "revision '" + revision + "' of signed bundle '" + name
+                    + "' is older than the signed revision '" + old + "' another Guard using " + file + " has put in "
+                    + "force meanwhile: a rollback to an older signed release is refused (it may restore a revoked "
+                    + "key or a weaker rule); to roll back on purpose, sign the old content again with a newer "
+                    + "revision");
+        }
+        return order != null && order > 0;
     }
 
     /**
