@@ -136,8 +136,8 @@ public final class AsyncAuditWriter extends WriterThread {
     }
 
     @Override
-    public boolean accepting() {
-        return !closed && failure == null;
+    public AuditUnavailableException refusal() {
+        return closed || failure != null ? notOpen() : null;
     }
 
     @Override
@@ -261,6 +261,13 @@ public final class AsyncAuditWriter extends WriterThread {
                                 + "and written once it works again (tried again at least every " + RETRY_MAX_MILLIS
                                 + " ms); meanwhile every request is refused (audit_unavailable)" + note, e);
                     }
+                }
+                String lasting = outageLasts(since);
+                if (lasting != null) {
+                    LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write for a minute (" + e
+                            + "); the " + n + " record(s) of the batch and the " + queue.size() + " queued behind it are "
+                            + "held and written once it works again; meanwhile every request is refused "
+                            + "(audit_unavailable)" + lasting, e);
                 }
                 LockSupport.parkNanos(this, delay);
                 Thread.interrupted(); // the writer thread is ours; an interrupt must not stop the log

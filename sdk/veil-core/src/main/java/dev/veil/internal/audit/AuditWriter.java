@@ -20,13 +20,14 @@ public interface AuditWriter extends AutoCloseable {
     void append(AuditRecord record);
 
     /**
-     * Whether {@link #append} would accept a record now, as far as the writer knows without trying:
-     * false while the log is closed or cannot be written (a full disk it waits out, a failure for
-     * good). The Guard asks before it runs a request, so that a request whose record would be
-     * refused spends no quota, rate token or privacy budget and never reaches the model. True does
-     * not promise that the next append succeeds.
+     * Why {@link #append} would refuse a record now, as far as the writer knows without trying, or
+     * null: the refusal while the log is closed or cannot be written (a full disk it waits out, a
+     * failure for good). The Guard asks before it runs a request, so that a request whose record
+     * would be refused spends no quota, rate token or privacy budget and never reaches the model;
+     * the refusal says why (it is the cause the Guard logs). Null does not promise that the next
+     * append succeeds.
      */
-    boolean accepting();
+    AuditUnavailableException refusal();
 
     /** @return a snapshot of the writer's counters */
     AuditStats stats();

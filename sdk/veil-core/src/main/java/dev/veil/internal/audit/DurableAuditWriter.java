@@ -40,6 +40,8 @@ public final class DurableAuditWriter extends WriterThread {
     private volatile boolean refusing;
     private volatile boolean refusingForGood;
     private volatile long retryAtVolatile;
+    /** The failure, for {@link #refusal()}; written before {@link #refusing}. */
+    private volatile Throwable lastFailure;
     /** While failing: appends are refused until this {@link System#nanoTime()}, then a batch tries. */
     private long retryAt;
     private long retryDelayNanos;
@@ -155,9 +157,19 @@ public final class DurableAuditWriter extends WriterThread {
     }
 
     @Override
-    public boolean accepting() {
+    public AuditUnavailableException refusal() {
         // no lock: a request thread asks before every request
-        return !refusing || !refusingForGood && System.nanoTime() - retryAtVolatile >= 0;
+        if (!refusing || !refusingForGood && System.nanoTime() - retryAtVolatile >= 0) {
+            return null;
+        }
+        Throwable f = lastFailure;
+        if (f == null || closed) {
+            return new AuditUnavailableException("audit log " + sink.name() + " is closed");
+        }
+        return refusingForGood
+                ? new AuditUnavailableException("audit log " + sink.name() + " failed and accepts no records: " + f)
+                : new AuditUnavailableException("audit log " + sink.name() + " cannot be written (" + f + ") and "
+                        + "accepts no records until it can");
     }
 
     @Override
@@ -281,8 +293,17 @@ public final class DurableAuditWriter extends WriterThread {
                             : Math.min(2 * retryDelayNanos, TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MILLIS));
                     retryAt = System.nanoTime() + retryDelayNanos;
                     retryAtVolatile = retryAt;
+                    lastFailure = error;
                     refusingForGood = permanent;
                     refusing = true;
+                    if (!first && again) {
+                        String lasting = outageLasts(failingSince);
+                        if (lasting != null) {
+                            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write for a "
+                                    + "minute (" + error + "); requests are refused until a batch can be written (one "
+                                    + "tries at least every " + RETRY_MAX_MILLIS + " ms)" + lasting, error);
+                        }
+                    }
                     if (first) {
                         failingSince = t0;
                         String note = again ? outageStarts() : null;

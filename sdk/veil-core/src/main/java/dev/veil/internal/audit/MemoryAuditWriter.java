@@ -33,8 +33,8 @@ public final class MemoryAuditWriter implements AuditWriter {
     }
 
     @Override
-    public synchronized boolean accepting() {
-        return !closed;
+    public synchronized AuditUnavailableException refusal() {
+        return closed ? new AuditUnavailableException("in-memory audit log is closed") : null;
     }
 
     @Override

@@ -16,13 +16,21 @@ abstract class WriterThread implements AuditWriter {
     private final AuditSerializer serializer;
     private final ByteSink buffer = new ByteSink(64 * 1024);
     /** When the writer last logged the start of an outage (writer thread only); a minute ago at first. */
-    private long lastOutageLogged = System.nanoTime() - OUTAGE_LOG_NANOS;
+    private volatile long lastOutageLogged = System.nanoTime() - OUTAGE_LOG_NANOS;
     /** Whether the current outage's start was logged (writer thread only). */
     private boolean outageLogged;
     /** Outages since the last one logged that were not (writer thread only). */
     private long outagesNotLogged;
     /** At most one outage start a minute is logged: a disk that hovers near full must not flood the log. */
     static final long OUTAGE_LOG_NANOS = 60_000_000_000L;
+    /** {@link #OUTAGE_LOG_NANOS}, shorter in tests. */
+    private volatile long outageLogNanos = OUTAGE_LOG_NANOS;
+
+    /** For tests: log at most one outage start per {@code nanos} instead of a minute. */
+    final void outageLogInterval(long nanos) {
+        outageLogNanos = nanos;
+        lastOutageLogged = System.nanoTime() - nanos;
+    }
 
     /**
      * An outage that may pass begins: whether to log it (the first in a minute), and if so, a note of
@@ -30,14 +38,35 @@ abstract class WriterThread implements AuditWriter {
      */
     final String outageStarts() {
         long now = System.nanoTime();
-        outageLogged = now - lastOutageLogged >= OUTAGE_LOG_NANOS;
+        outageLogged = now - lastOutageLogged >= outageLogNanos;
         if (!outageLogged) {
             outagesNotLogged++;
             return null;
         }
         lastOutageLogged = now;
-        String note = outagesNotLogged == 0 ? "" : " (" + outagesNotLogged + " shorter outage(s) since the last one "
-                + "logged were not logged: at most one a minute is)";
+        String note = outagesNotLogged == 0 ? "" : " (" + outagesNotLogged + " outage(s) since the last one logged "
+                + "were not logged: the start of one is logged at most once a minute, and one that lasts a minute "
+                + "then)";
+        outagesNotLogged = 0;
+        return note;
+    }
+
+    /**
+     * The outage that began at {@code sinceNanos} goes on: whether to log it now (its start was not
+     * logged, and it has lasted a minute), and if so, the note of {@link #outageStarts}. Writer
+     * thread only.
+     */
+    final String outageLasts(long sinceNanos) {
+        long now = System.nanoTime();
+        if (outageLogged || now - sinceNanos < outageLogNanos) {
+            return null;
+        }
+        outageLogged = true;
+        lastOutageLogged = now;
+        outagesNotLogged--; // this one is logged after all
+        String note = outagesNotLogged == 0 ? "" : " (" + outagesNotLogged + " outage(s) since the last one logged "
+                + "were not logged: the start of one is logged at most once a minute, and one that lasts a minute "
+                + "then)";
         outagesNotLogged = 0;
         return note;
     }

@@ -21,6 +21,7 @@ import dev.veil.Signal;
 import dev.veil.Stage;
 import dev.veil.internal.access.AuthResult;
 import dev.veil.internal.audit.AuditRecord;
+import dev.veil.internal.audit.AuditUnavailableException;
 import dev.veil.internal.audit.AuditWriter;
 import dev.veil.internal.audit.AuditWriters;
 import dev.veil.internal.audit.StageOutcome;
@@ -351,7 +352,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             safely(() -> listener.onDenied(d, "", ""));
             return d;
         }
-        if (!audit.accepting()) {
+        AuditUnavailableException refused = audit.refusal();
+        if (refused != null) {
             // The log refuses records now (a full disk it waits out, or a failure for good): this
             // request's record would be refused too, so run nothing that spends (quota, rate tokens,
             // privacy budget, detector counts) and do not ask the model. No record, as for any
@@ -359,8 +361,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
                     ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the audit log cannot take records now; nothing "
                             + "is released unrecorded")));
-            auditOutages.failed(d.decisionId(), "refused before it ran (audit_unavailable)",
-                    new IllegalStateException("the audit log does not accept records"));
+            auditOutages.failed(d.decisionId(), "refused before it ran (audit_unavailable)", refused);
             safely(() -> listener.onDenied(d, "", ""));
             return d;
         }

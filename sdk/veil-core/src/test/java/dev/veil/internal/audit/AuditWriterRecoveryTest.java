@@ -322,4 +322,33 @@ class AuditWriterRecoveryTest {
         assertThat(durableLines.stream().filter(l -> l.contains("writing again"))).hasSize(1);
         assertThat(ids()).hasSize(5);
     }
+
+    @Test
+    void anOutageNotLoggedWhenItBeganIsLoggedWithItsCauseOnceItHasLastedTheInterval() throws Exception {
+        Switched s = sink();
+        AsyncAuditWriter w = new AsyncAuditWriter(s, s.file.lastHash(), 4, Duration.ZERO);
+        w.outageLogInterval(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300));
+        List<String> lines = logged(() -> {
+            s.fault = Fault.FULL;
+            w.append(AuditFixtures.denial("a"));
+            waitForFailedWrites(s, 2);
+            s.fault = Fault.NONE;
+            appendOnceAccepted(w, "b"); // a short outage, logged: it began first
+            int failed = s.failedWrites.get();
+            s.fault = Fault.FULL;
+            w.append(AuditFixtures.denial("c")); // a second one at once: not logged when it begins
+            waitForFailedWrites(s, failed + 2);
+            assertThat(w.refusal()).as("the refusal says why").hasMessageContaining("No space left on device");
+            Thread.sleep(1_000); // it lasts
+            s.fault = Fault.NONE;
+            appendOnceAccepted(w, "d");
+            w.close();
+        });
+        assertThat(lines.stream().filter(l -> l.contains("cannot write (java.io.IOException: No space left"))).hasSize(1);
+        assertThat(lines.stream().filter(l -> l.contains("cannot write for a minute (java.io.IOException: No space "
+                + "left"))).hasSize(1);
+        assertThat(lines.stream().filter(l -> l.contains("writing again"))).hasSize(2);
+        assertThat(w.refusal()).hasMessageContaining("is closed");
+        assertThat(ids()).containsExactly("a", "b", "c", "d");
+    }
 }
