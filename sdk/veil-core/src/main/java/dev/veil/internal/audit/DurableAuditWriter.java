@@ -294,7 +294,7 @@ public final class DurableAuditWriter extends WriterThread {
                     retryAt = System.nanoTime() + retryDelayNanos;
                     retryAtVolatile = retryAt;
                     lastFailure = error;
-                    refusingForGood = permanent;
+                    refusingForGood = permanent || closed;
                     refusing = true;
                     if (!first && again) {
                         String lasting = outageLasts(failingSince);

@@ -15,7 +15,7 @@ abstract class WriterThread implements AuditWriter {
     final Sink sink;
     private final AuditSerializer serializer;
     private final ByteSink buffer = new ByteSink(64 * 1024);
-    /** When the writer last logged the start of an outage (writer thread only); a minute ago at first. */
+    /** When the writer last logged the start of an outage; a minute ago at first. */
     private volatile long lastOutageLogged = System.nanoTime() - OUTAGE_LOG_NANOS;
     /** Whether the current outage's start was logged (writer thread only). */
     private boolean outageLogged;
@@ -44,6 +44,11 @@ abstract class WriterThread implements AuditWriter {
             return null;
         }
         lastOutageLogged = now;
+        return notLogged();
+    }
+
+    /** A note of the outages not logged since the last one that was (empty when none); counts anew. */
+    private String notLogged() {
         String note = outagesNotLogged == 0 ? "" : " (" + outagesNotLogged + " outage(s) since the last one logged "
                 + "were not logged: the start of one is logged at most once a minute, and one that lasts a minute "
                 + "then)";
@@ -64,11 +69,7 @@ abstract class WriterThread implements AuditWriter {
         outageLogged = true;
         lastOutageLogged = now;
         outagesNotLogged--; // this one is logged after all
-        String note = outagesNotLogged == 0 ? "" : " (" + outagesNotLogged + " outage(s) since the last one logged "
-                + "were not logged: the start of one is logged at most once a minute, and one that lasts a minute "
-                + "then)";
-        outagesNotLogged = 0;
-        return note;
+        return notLogged();
     }
 
     /** The outage ends: whether its start was logged (then so is its end). Writer thread only. */
