@@ -161,13 +161,19 @@ class AuditWriterRecoveryTest {
         assertThat(w.stats().lost()).isZero();
     }
 
-    @Test
-    void anAsyncWriterClosedWhileItCannotWriteCountsWhatItHeldAsLost() throws Exception {
-        Switched s = sink();
+    /** An async writer on {@code s} that holds record r0 through a full disk and tries again. */
+    private static AsyncAuditWriter holdingOneRecord(Switched s) throws InterruptedException {
         AsyncAuditWriter w = new AsyncAuditWriter(s, s.file.lastHash(), 4, Duration.ZERO);
         s.fault = Fault.FULL;
         w.append(AuditFixtures.denial("r0"));
         waitForFailedWrites(s, 2);
+        return w;
+    }
+
+    @Test
+    void anAsyncWriterClosedWhileItCannotWriteCountsWhatItHeldAsLost() throws Exception {
+        Switched s = sink();
+        AsyncAuditWriter w = holdingOneRecord(s);
         refusal(w);
         assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
                 .hasMessageStartingWith("audit log switched failed; 1 accepted record(s) could not be written");
@@ -200,10 +206,7 @@ class AuditWriterRecoveryTest {
     @Test
     void anAsyncWriterWhoseOutageTurnsIntoAFailureForGoodStopsPromisingRecovery() throws Exception {
         Switched s = sink();
-        AsyncAuditWriter w = new AsyncAuditWriter(s, s.file.lastHash(), 4, Duration.ZERO);
-        s.fault = Fault.FULL;
-        w.append(AuditFixtures.denial("r0"));
-        waitForFailedWrites(s, 2);
+        AsyncAuditWriter w = holdingOneRecord(s);
         assertThat(refusal(w)).hasMessageContaining("accepts no records until it can");
         s.fault = Fault.DELETED; // the next try finds the file gone
         waitForFailedWrites(s, s.failedWrites.get() + 1);
@@ -301,8 +304,7 @@ class AuditWriterRecoveryTest {
             }
             async.close();
         });
-        assertThat(asyncLines.stream().filter(l -> l.contains("cannot write"))).hasSize(1);
-        assertThat(asyncLines.stream().filter(l -> l.contains("writing again"))).hasSize(1);
+        assertOneOutageLogged(asyncLines);
         assertThat(ids()).hasSize(10);
 
         Files.delete(dir.resolve("audit.jsonl"));
@@ -318,9 +320,13 @@ class AuditWriterRecoveryTest {
             }
             durable.close();
         });
-        assertThat(durableLines.stream().filter(l -> l.contains("cannot write"))).hasSize(1);
-        assertThat(durableLines.stream().filter(l -> l.contains("writing again"))).hasSize(1);
+        assertOneOutageLogged(durableLines);
         assertThat(ids()).hasSize(5);
+    }
+
+    private static void assertOneOutageLogged(List<String> lines) {
+        assertThat(lines.stream().filter(l -> l.contains("cannot write"))).as("starts").hasSize(1);
+        assertThat(lines.stream().filter(l -> l.contains("writing again"))).as("ends").hasSize(1);
     }
 
     @Test

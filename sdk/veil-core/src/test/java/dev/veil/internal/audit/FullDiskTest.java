@@ -142,22 +142,34 @@ class FullDiskTest {
         }
     }
 
+    /** Appends full records until one is refused (the disk, or the queue just before it, is full); returns those accepted. */
+    private static int appendUntilRefused(AuditWriter w) {
+        for (int i = 0; i < 10_000; i++) {
+            try {
+                w.append(AuditFixtures.fullRelease("r" + i));
+            } catch (AuditUnavailableException full) {
+                return i;
+            }
+        }
+        throw new AssertionError("the disk never filled");
+    }
+
+    /** Frees the disk, appends once it is accepted again and 20 more, and closes the log (nothing to report). */
+    private static void freeAndGoOn(AuditWriter w, Path filler) throws Exception {
+        Files.delete(filler);
+        appendOnceAccepted(w, "after");
+        for (int i = 0; i < 20; i++) {
+            w.append(AuditFixtures.fullRelease("more" + i));
+        }
+        w.close();
+    }
+
     @Test
     void anAsyncLogHoldsWhatItCannotWriteAndWritesItAllOnceThereIsRoomAgain() throws Exception {
         Path file = mount.resolve("audit.jsonl");
         Path filler = fill(8 * 1024);
         AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).async(8, java.time.Duration.ofMillis(200)));
-        int accepted = 0;
-        AuditUnavailableException refusal = null;
-        for (int i = 0; i < 10_000 && refusal == null; i++) {
-            try {
-                w.append(AuditFixtures.fullRelease("r" + i));
-                accepted++;
-            } catch (AuditUnavailableException e) {
-                refusal = e;
-            }
-        }
-        assertThat(refusal).as("the disk filled (or the queue, just before)").isNotNull();
+        int accepted = appendUntilRefused(w);
         Thread.sleep(50);
         assertThatThrownBy(() -> w.append(AuditFixtures.fullRelease("refused")))
                 .isInstanceOf(AuditUnavailableException.class)
@@ -166,12 +178,7 @@ class FullDiskTest {
         long inFile = AuditLog.verify(file).records();
         assertThat(inFile).as("records in the file while the disk is full").isLessThan(accepted);
 
-        Files.delete(filler);
-        appendOnceAccepted(w, "after");
-        for (int i = 0; i < 20; i++) {
-            w.append(AuditFixtures.fullRelease("more" + i));
-        }
-        w.close(); // no failure left to report
+        freeAndGoOn(w, filler);
         AuditVerification v = AuditLog.verify(file);
         assertThat(v.ok()).as(v.message()).isTrue();
         assertThat(v.records()).as("every accepted record, those held while the disk was full included")
@@ -185,17 +192,7 @@ class FullDiskTest {
         Path file = mount.resolve("audit.jsonl");
         Path filler = fill(8 * 1024);
         AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
-        int written = 0;
-        AuditUnavailableException refusal = null;
-        for (int i = 0; i < 10_000 && refusal == null; i++) {
-            try {
-                w.append(AuditFixtures.fullRelease("r" + i));
-                written++;
-            } catch (AuditUnavailableException e) {
-                refusal = e;
-            }
-        }
-        assertThat(refusal).as("the disk filled").isNotNull();
+        int written = appendUntilRefused(w);
         assertThat(written).isGreaterThan(0);
         // refused at the door until the next batch may try, then by that batch: the disk is still full
         for (int i = 0; i < 3; i++) {
@@ -205,15 +202,41 @@ class FullDiskTest {
         }
         assertThat(AuditLog.verify(file).records()).as("no refused request has a record").isEqualTo(written);
 
-        Files.delete(filler);
-        appendOnceAccepted(w, "after");
-        for (int i = 0; i < 20; i++) {
-            w.append(AuditFixtures.fullRelease("more" + i));
-        }
-        w.close(); // no failure left to report
+        freeAndGoOn(w, filler);
         AuditVerification v = AuditLog.verify(file);
         assertThat(v.ok()).as("the chain goes on from the last record on disk: " + v.message()).isTrue();
         assertThat(v.records()).as("every record whose append returned, and no other").isEqualTo(written + 1 + 20);
+    }
+
+    private static final Request<double[]> ASK = Request.of(Credentials.apiKey(GuardFixtures.ALICE.plaintext()),
+            new double[] {1, 2, 3});
+
+    /** Asks until an answer is withheld for want of an audit record; returns how many were released. */
+    private static int predictUntilRefused(Guard<double[]> g) {
+        for (int released = 0; released < 10_000; released++) {
+            Response r = g.predict(ASK);
+            if (!r.allowed()) {
+                assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
+                return released;
+            }
+        }
+        throw new AssertionError("the disk never filled");
+    }
+
+    /** Asks until an answer is released again, at most 10 seconds. */
+    private static void awaitAnswer(Guard<double[]> g) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Response r;
+        while (!(r = g.predict(ASK)).allowed()) {
+            assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
+            assertThat(System.nanoTime()).as("the Guard never answered again").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private Guard<double[]> guard(GuardFixtures.CountingModel model, AuditLog log) {
+        return Guard.builder(model.as(GuardFixtures.INFO_A)).policy(GuardFixtures.bundle(tmp.resolve("bundle")).load())
+                .audit(log).clock(java.time.Clock.fixed(GuardFixtures.NOW, java.time.ZoneOffset.UTC)).build();
     }
 
     @Test
@@ -221,36 +244,18 @@ class FullDiskTest {
         Path file = mount.resolve("audit.jsonl");
         Path filler = fill(8 * 1024);
         GuardFixtures.quietGuardLog(true);
-        GuardFixtures.CountingModel model = new GuardFixtures.CountingModel(GuardFixtures.SCORES_A);
-        Guard<double[]> g = Guard.builder(model.as(GuardFixtures.INFO_A))
-                .policy(GuardFixtures.bundle(tmp.resolve("bundle")).load())
-                .audit(AuditLog.jsonLines(file).durable(java.time.Duration.ofSeconds(5)))
-                .clock(java.time.Clock.fixed(GuardFixtures.NOW, java.time.ZoneOffset.UTC)).build();
+        Guard<double[]> g = guard(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A),
+                AuditLog.jsonLines(file).durable(java.time.Duration.ofSeconds(5)));
         try {
-            Request<double[]> ask = Request.of(Credentials.apiKey(GuardFixtures.ALICE.plaintext()),
-                    new double[] {1, 2, 3});
-            int released = 0;
-            Response r = g.predict(ask);
-            for (int i = 0; i < 10_000 && r.allowed(); i++) {
-                released++;
-                r = g.predict(ask);
-            }
-            assertThat(r).isInstanceOf(Response.Denied.class);
-            assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
+            int released = predictUntilRefused(g);
             assertThat(released).as("answers before the disk filled").isGreaterThan(0);
-
             Files.delete(filler);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!(r = g.predict(ask)).allowed()) {
-                assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
-                assertThat(System.nanoTime()).as("the Guard never answered again").isLessThan(deadline);
-                Thread.sleep(20);
-            }
-            released++;
+            awaitAnswer(g);
             g.close();
             AuditVerification v = AuditLog.verify(file);
             assertThat(v.ok()).as(v.message()).isTrue();
-            assertThat(v.records()).as("one record per released answer, none for a withheld one").isEqualTo(released);
+            assertThat(v.records()).as("one record per released answer, none for a withheld one")
+                    .isEqualTo(released + 1);
         } finally {
             g.close();
             GuardFixtures.quietGuardLog(false);
@@ -263,39 +268,19 @@ class FullDiskTest {
         Path filler = fill(8 * 1024);
         GuardFixtures.quietGuardLog(true);
         GuardFixtures.CountingModel model = new GuardFixtures.CountingModel(GuardFixtures.SCORES_A);
-        Guard<double[]> g = Guard.builder(model.as(GuardFixtures.INFO_A))
-                .policy(GuardFixtures.bundle(tmp.resolve("bundle")).set("access", """
-                        default: {effect: deny}
-                        rules:
-                          - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 10000}
-                        """).load())
-                .audit(AuditLog.jsonLines(file).async(8, java.time.Duration.ofMillis(100)))
-                .clock(java.time.Clock.fixed(GuardFixtures.NOW, java.time.ZoneOffset.UTC)).build();
+        Guard<double[]> g = guard(model, AuditLog.jsonLines(file).async(8, java.time.Duration.ofMillis(100)));
         try {
-            Request<double[]> ask = Request.of(Credentials.apiKey(GuardFixtures.ALICE.plaintext()),
-                    new double[] {1, 2, 3});
-            int released = 0;
-            Response r = g.predict(ask);
-            for (int i = 0; i < 9_000 && r.allowed(); i++) {
-                released++;
-                r = g.predict(ask);
-            }
-            assertThat(r.allowed()).as("the disk filled").isFalse();
+            predictUntilRefused(g);
             Thread.sleep(100); // the writer now holds what it could not write and tries again
             long calls = model.calls();
             for (int i = 0; i < 200; i++) {
-                Response during = g.predict(ask);
+                Response during = g.predict(ASK);
                 assertThat(((Response.Denied) during).reason().code()).isEqualTo(ReasonCode.AUDIT_UNAVAILABLE);
             }
             // refused before the access stage (so no quota or rate token either): the model is not asked
             assertThat(model.calls()).as("no model call for an answer that cannot be recorded").isEqualTo(calls);
-
             Files.delete(filler);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!(r = g.predict(ask)).allowed()) {
-                assertThat(System.nanoTime()).as("the Guard never answered again").isLessThan(deadline);
-                Thread.sleep(20);
-            }
+            awaitAnswer(g);
         } finally {
             g.close();
             GuardFixtures.quietGuardLog(false);
