@@ -33,8 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>An accepted record is written unless the process dies first or the sink fails for good. A
  * failed write that may pass (a full disk, an I/O error) whose batch was taken back from the file
  * is not for good: the writer holds that batch and the queue behind it, refuses every append
- * meanwhile, and writes them all, in order, once the write succeeds again,
- * so nothing accepted is lost and appends are accepted again. A failure for good (the file deleted,
+ * meanwhile, and writes them all, in order, once the write succeeds again, so nothing accepted is
+ * lost and appends are accepted again. A failure for good (the file deleted,
  * a batch that could not be taken back, a close while failing) refuses every later append, and the
  * records that could not be written are counted in {@link AuditStats#lost()} and logged.
  */
