@@ -42,7 +42,8 @@ class FullDiskTest {
     @AfterEach
     void unmount() throws Exception {
         if (mount != null) {
-            run("umount", mount.toString());
+            // lazy: a writer a failed test left open must not keep the mount (and its tmpfs) alive
+            run("umount", "-l", mount.toString());
         }
     }
 
