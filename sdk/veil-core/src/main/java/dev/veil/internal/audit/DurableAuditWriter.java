@@ -31,19 +31,15 @@ public final class DurableAuditWriter extends WriterThread {
     // guarded by lock
     private ArrayList<Ticket> pending = new ArrayList<>();
     private boolean busy;
-    private boolean closed;
+    // Written under the lock, read also without it by refusal() (before every request): volatile,
+    // and permanent and retryAt are written before failure, which is read first.
+    private volatile boolean closed;
     /** Why appends are refused: the last failed write, until a batch succeeds (or for good). */
-    private Throwable failure;
+    private volatile Throwable failure;
     /** The failure cannot pass: every later append is refused. */
-    private boolean permanent;
-    /** For {@link #accepting()}: closed or failing ({@link #failure} set), written under the lock. */
-    private volatile boolean refusing;
-    private volatile boolean refusingForGood;
-    private volatile long retryAtVolatile;
-    /** The failure, for {@link #refusal()}; written before {@link #refusing}. */
-    private volatile Throwable lastFailure;
+    private volatile boolean permanent;
     /** While failing: appends are refused until this {@link System#nanoTime()}, then a batch tries. */
-    private long retryAt;
+    private volatile long retryAt;
     private long retryDelayNanos;
     /** When the current failure began (writer thread only, for the log). */
     private long failingSince;
@@ -99,7 +95,7 @@ public final class DurableAuditWriter extends WriterThread {
         Objects.requireNonNull(record, "record");
         lock.lock();
         try {
-            if (closed || failure != null && (permanent || System.nanoTime() - retryAt < 0)) {
+            if (refusesAtTheDoor()) {
                 rejected++;
                 throw notOpen();
             }
@@ -158,18 +154,19 @@ public final class DurableAuditWriter extends WriterThread {
 
     @Override
     public AuditUnavailableException refusal() {
-        // no lock: a request thread asks before every request
-        if (!refusing || !refusingForGood && System.nanoTime() - retryAtVolatile >= 0) {
-            return null;
+        return refusesAtTheDoor() ? notOpen() : null; // no lock: a request thread asks before every request
+    }
+
+    /**
+     * Whether an append is refused before it joins a batch: closed, failed for good, or failing and
+     * within the back-off. With or without the lock.
+     */
+    private boolean refusesAtTheDoor() {
+        if (closed) {
+            return true;
         }
-        Throwable f = lastFailure;
-        if (f == null || closed) {
-            return new AuditUnavailableException("audit log " + sink.name() + " is closed");
-        }
-        return refusingForGood
-                ? new AuditUnavailableException("audit log " + sink.name() + " failed and accepts no records: " + f)
-                : new AuditUnavailableException("audit log " + sink.name() + " cannot be written (" + f + ") and "
-                        + "accepts no records until it can");
+        Throwable f = failure; // first: permanent and retryAt were written before it
+        return f != null && (permanent || System.nanoTime() - retryAt < 0);
     }
 
     @Override
@@ -187,8 +184,6 @@ public final class DurableAuditWriter extends WriterThread {
         lock.lock();
         try {
             closed = true;
-            refusingForGood = true; // before refusing: a lock-free reader must not see a back-off that is over
-            refusing = true;
             workAvailable.signal();
         } finally {
             lock.unlock();
@@ -268,7 +263,6 @@ public final class DurableAuditWriter extends WriterThread {
                     batches++;
                     if (failure != null) {
                         failure = null;
-                        refusing = closed; // a close during the batch that ended the outage still refuses
                         if (outageEnds()) {
                             LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
                                     + TimeUnit.NANOSECONDS.toMillis(t0 - failingSince) + " ms; requests are accepted "
@@ -287,15 +281,11 @@ public final class DurableAuditWriter extends WriterThread {
                     }
                     pending.clear();
                     boolean first = failure == null;
-                    failure = error;
                     permanent = !again;
                     retryDelayNanos = first ? TimeUnit.MILLISECONDS.toNanos(RETRY_FIRST_MILLIS)
                             : Math.min(2 * retryDelayNanos, TimeUnit.MILLISECONDS.toNanos(RETRY_MAX_MILLIS));
                     retryAt = System.nanoTime() + retryDelayNanos;
-                    retryAtVolatile = retryAt;
-                    lastFailure = error;
-                    refusingForGood = permanent || closed;
-                    refusing = true;
+                    failure = error; // last: refusal() reads it first
                     if (!first && again) {
                         String lasting = outageLasts(failingSince);
                         if (lasting != null) {
@@ -331,13 +321,14 @@ public final class DurableAuditWriter extends WriterThread {
     }
 
     private AuditUnavailableException notOpen() {
-        if (failure != null && !permanent) {
-            return new AuditUnavailableException("audit log " + sink.name() + " cannot be written (" + failure
+        Throwable f = failure;
+        if (f != null && !permanent) {
+            return new AuditUnavailableException("audit log " + sink.name() + " cannot be written (" + f
                     + ") and accepts no records until it can: the next batch tries within "
                     + Math.max(0, TimeUnit.NANOSECONDS.toMillis(retryAt - System.nanoTime())) + " ms");
         }
-        return failure != null
-                ? new AuditUnavailableException("audit log " + sink.name() + " failed and accepts no records: " + failure)
+        return f != null
+                ? new AuditUnavailableException("audit log " + sink.name() + " failed and accepts no records: " + f)
                 : new AuditUnavailableException("audit log " + sink.name() + " is closed");
     }
 }
