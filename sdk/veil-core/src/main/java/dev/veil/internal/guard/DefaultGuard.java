@@ -118,7 +118,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 maxCallers), () -> new MemoryStateStore(stateMemory, clock, maxCallers), clock);
         this.marks = revisionFile == null ? null : RevisionMarks.open(revisionFile);
         if (marks != null) {
-            signedHighWater.putAll(marks.marks());
+            marks.marks().forEach(this::raiseHighWater);
         }
         refuseRollback(policy);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
@@ -161,10 +161,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (marks != null && bundle.signed()) { // another Guard on the file may have raised it since
                 String kept = marks.mark(bundle.name());
                 if (kept != null) {
-                    signedHighWater.merge(bundle.name(), kept, (a, n) -> {
-                        Integer c = Revisions.compare(n, a);
-                        return c != null && c > 0 ? n : a;
-                    });
+                    raiseHighWater(bundle.name(), kept);
                 }
             }
             refuseRollback(bundle);
@@ -213,16 +210,23 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     private void noteSigned(PolicyBundle b) {
         if (b.signed() && Revisions.ordered(b.revision())) {
-            // a revision with no order against the mark does not replace it: it cannot be shown newer
-            signedHighWater.merge(b.name(), b.revision(), (a, n) -> {
-                Integer c = Revisions.compare(n, a);
-                return c != null && c > 0 ? n : a;
-            });
+            raiseHighWater(b.name(), b.revision());
         } else if (b.signed()) {
             LOG.log(System.Logger.Level.WARNING, "signed bundle '" + b.name() + "' has revision '" + b.revision()
                     + "', which has no order (a commit id, or no number): a rollback to an older signed release of "
                     + "it cannot be told; give signed releases a date or version revision (2026-11-30.2, v1.4.10)");
         }
+    }
+
+    /**
+     * Makes {@code revision} the mark of bundle {@code name} when it is newer; a revision with no
+     * order against the mark does not replace it (it cannot be shown newer).
+     */
+    private void raiseHighWater(String name, String revision) {
+        signedHighWater.merge(name, revision, (a, n) -> {
+            Integer c = Revisions.compare(n, a);
+            return c != null && c > 0 ? n : a;
+        });
     }
 
     /** A signed bundle whose ordered revision comes before one this Guard has had in force: refused. */
