@@ -109,15 +109,7 @@ final class PolicyRuntime {
     private static void warnOfDefaultSeeds(PolicyBundle bundle, List<StatefulDetector> builtins) {
         Set<String> unseeded = new TreeSet<>();
         for (StatefulDetector d : builtins) {
-            boolean published = d instanceof dev.veil.internal.monitor.KnnDetector k
-                    ? k.config().seed() == dev.veil.internal.monitor.KnnDetector.Config.DEFAULT.seed()
-                    : d instanceof dev.veil.internal.monitor.KnnGlobalDetector g
-                    ? g.config().seed() == dev.veil.internal.monitor.KnnGlobalDetector.Config.DEFAULT.seed()
-                    : d instanceof dev.veil.internal.monitor.NearDuplicateDetector n
-                    ? n.config().seed() == dev.veil.internal.monitor.NearDuplicateDetector.Config.DEFAULT.seed()
-                    : d instanceof dev.veil.internal.monitor.AntitheticDetector a
-                    && a.config().seed() == dev.veil.internal.monitor.AntitheticDetector.Config.DEFAULT.seed();
-            if (published) {
+            if (d.onPublishedSeed()) {
                 unseeded.add(d.name());
             }
         }

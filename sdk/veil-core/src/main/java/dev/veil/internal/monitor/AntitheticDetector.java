@@ -292,6 +292,11 @@ public final class AntitheticDetector implements StatefulDetector {
     }
 
     @Override
+    public boolean onPublishedSeed() {
+        return config.seed() == Config.DEFAULT.seed();
+    }
+
+    @Override
     public String name() {
         return name;
     }

@@ -174,6 +174,11 @@ public final class KnnDetector implements StatefulDetector {
     }
 
     @Override
+    public boolean onPublishedSeed() {
+        return config.seed() == Config.DEFAULT.seed();
+    }
+
+    @Override
     public String featuresProblem(long features) {
         return config.lowPass().misfit(features);
     }

@@ -207,6 +207,11 @@ public final class NearDuplicateDetector implements StatefulDetector {
     }
 
     @Override
+    public boolean onPublishedSeed() {
+        return config.seed() == Config.DEFAULT.seed();
+    }
+
+    @Override
     public String name() {
         return name;
     }

@@ -26,6 +26,14 @@ public interface StatefulDetector {
     String name();
 
     /**
+     * Whether the detector is keyed by a {@code seed} left at (or written out as) its published
+     * default, so that anyone can compute what it computes. Detectors without a seed: false.
+     */
+    default boolean onPublishedSeed() {
+        return false;
+    }
+
+    /**
      * Adds this detector's operations for {@code q} to {@code ops}.
      *
      * @return an opaque per-query context handed back to {@link #evaluate} (e.g. the sketch), or null
