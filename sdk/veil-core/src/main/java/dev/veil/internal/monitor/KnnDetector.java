@@ -226,8 +226,8 @@ public final class KnnDetector implements StatefulDetector {
         int bytes = sketch.entryBytes();
         // open-addressing map of the vector hashes seen (0 marks an empty slot) to the distance of
         // their first entry: an entry is a copy of an earlier one only when both agree, and a copy of
-        // this query only when its distance is 0 (the hash is not collision resistant: an attacker
-        // can give different inputs one hash, and so hide its probes as copies)
+        // this query only when its distance is 0 (the copy hash resists collisions only while the
+        // seed is secret: an attacker who knows it could give different inputs one hash)
         int cap = Integer.highestOneBit(Math.max(16, 2 * n + 2)) << 1;
         long[] seen = new long[cap];
         double[] seenDistance = new double[cap];
