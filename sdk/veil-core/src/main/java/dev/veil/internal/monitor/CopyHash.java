@@ -21,9 +21,9 @@ import java.util.Arrays;
  * made to pass as a copy passes with that chance, and the attacker learns nothing from a miss but
  * that it missed. With the published default seed it does not hold: an attacker who knows the key
  * solves for a collision. The length enters through a keyed term of its own. (Two passes with
- * shifted keys, the Toeplitz construction, would give 2^-64 at twice the cost: about 1.3 instead
- * of 0.8 microseconds at 784 features, against 0.5 for the polynomial hash, and three detectors
- * hash every query.)
+ * shifted keys, the Toeplitz construction, would give 2^-64 at twice the cost; one pass costs
+ * about 1.7 times the polynomial hash, {@code CopyHashBenchmark} in benchmarks/, and three
+ * detectors hash every query.)
  *
  * <p>Cost: one 32 x 32-bit multiplication per value. The key words are drawn once and kept (8
  * bytes per feature) for the first {@value #MAX_CACHED_WORDS} words (131,072 features, 1 MiB), and
