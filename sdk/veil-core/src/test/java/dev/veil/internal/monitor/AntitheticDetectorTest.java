@@ -30,10 +30,7 @@ class AntitheticDetectorTest {
     private static final long T = 1_700_000_000_000L;
 
     static AntitheticDetector detector(Object... keyValues) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
+        Map<String, Object> m = DetectorHarness.config(keyValues);
         return AntitheticDetector.create("antithetic", m);
     }
 

@@ -28,6 +28,15 @@ final class DetectorHarness {
         this.detectors = detectors;
     }
 
+    /** A detector configuration from key, value, key, value, ... (what a bundle's YAML gives). */
+    static Map<String, Object> config(Object... keyValues) {
+        Map<String, Object> m = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
+    }
+
     StatefulDetector[] detectors() {
         return detectors;
     }

@@ -15,7 +15,6 @@ import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.spi.StateOp;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -25,10 +24,7 @@ class KnnDetectorTest {
     private static final long T = 1_700_000_000_000L;
 
     static KnnDetector detector(Object... keyValues) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
+        Map<String, Object> m = DetectorHarness.config(keyValues);
         return new KnnDetector("knn", KnnDetector.Config.from(m));
     }
 

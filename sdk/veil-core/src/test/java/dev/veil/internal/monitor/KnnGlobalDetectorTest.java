@@ -17,10 +17,7 @@ class KnnGlobalDetectorTest {
     private static final long T = 1_700_000_000_000L;
 
     static KnnGlobalDetector detector(Object... keyValues) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
+        Map<String, Object> m = DetectorHarness.config(keyValues);
         return new KnnGlobalDetector("knn_global", KnnGlobalDetector.Config.from(m));
     }
 

@@ -18,10 +18,7 @@ class NearDuplicateDetectorTest {
     private static final long T = 1_700_000_000_000L;
 
     static NearDuplicateDetector detector(Object... keyValues) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
+        Map<String, Object> m = DetectorHarness.config(keyValues);
         return new NearDuplicateDetector("near_duplicate", NearDuplicateDetector.Config.from(m));
     }
 
