@@ -1,0 +1,175 @@
+package dev.veil.examples.inversion;
+
+import java.util.SplittableRandom;
+
+/**
+ * A black-box inversion attacker (ML-DEFENCES.md sections 6 and 8): it climbs one class's confidence
+ * by NES, zeroth-order gradient estimation from antithetic pairs of probes {@code x + s u} and
+ * {@code x - s u}, and what it ends on is its picture of that class. It sees only what it is
+ * answered: one score per probe, or nothing when the probe is refused, in which case it sends the
+ * same probe again later.
+ */
+abstract class Attacker {
+    /** The confidence the walk climbs: the log of the answered score, floored as the attacker would. */
+    private static final double FLOOR = 1e-3;
+
+    private final int pairsPerStep;
+    private final SplittableRandom random;
+    private double[] direction;
+    private double[] probe;
+    private boolean plus = true;
+    private double fPlus;
+    private int pairs;
+    private final double[] gradient;
+
+    Attacker(int dimensions, int pairsPerStep, long seed) {
+        this.pairsPerStep = pairsPerStep;
+        this.random = new SplittableRandom(seed);
+        this.gradient = new double[dimensions];
+    }
+
+    /** The textbook attacker: per-pixel Gaussian probes of {@code sigma}, signed steps with momentum. */
+    static Attacker pixelNes(double[] start, double sigma, double rate, long seed) {
+        return new PixelNes(start, sigma, rate, seed);
+    }
+
+    /**
+     * The adaptive attacker: NES in the whitened coefficients of a PCA basis learned from public
+     * unlabelled images, pulled toward the mean image by a Gaussian prior, so every probe looks like
+     * a natural image (it passes a distance-to-training check, and output minimisation alone does not
+     * stop it; ML-DEFENCES.md section 8).
+     */
+    static Attacker priorNes(Pca basis, double sigma, double rate, long seed) {
+        return new PriorNes(basis, sigma, rate, seed);
+    }
+
+    /** The next probe to send (the last one again until it is answered). */
+    final double[] next() {
+        if (probe == null) {
+            if (plus) {
+                direction = new double[gradient.length];
+                for (int i = 0; i < direction.length; i++) {
+                    direction[i] = gaussian(random);
+                }
+            }
+            probe = probe(direction, plus ? 1 : -1);
+        }
+        return probe;
+    }
+
+    /** The score the last probe was answered with (0 when its class was not among those released). */
+    final void answer(double score) {
+        probe = null;
+        double f = Math.log(Math.max(FLOOR, score));
+        if (plus) {
+            fPlus = f;
+            plus = false;
+            return;
+        }
+        plus = true;
+        for (int i = 0; i < gradient.length; i++) {
+            gradient[i] += (fPlus - f) * direction[i];
+        }
+        if (++pairs == pairsPerStep) {
+            step(gradient);
+            java.util.Arrays.fill(gradient, 0);
+            pairs = 0;
+        }
+    }
+
+    /** The attacker's current picture of the class. */
+    abstract double[] reconstruction();
+
+    abstract double[] probe(double[] direction, int sign);
+
+    abstract void step(double[] gradient);
+
+    static double gaussian(SplittableRandom r) {
+        double u1 = 1.0 - r.nextDouble();
+        double u2 = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    static double clip(double v) {
+        return Math.max(0, Math.min(1, v));
+    }
+
+    private static final class PixelNes extends Attacker {
+        private final double[] x;
+        private final double[] momentum;
+        private final double sigma;
+        private final double rate;
+
+        PixelNes(double[] start, double sigma, double rate, long seed) {
+            super(start.length, 25, seed);
+            this.x = start.clone();
+            this.momentum = new double[start.length];
+            this.sigma = sigma;
+            this.rate = rate;
+        }
+
+        @Override
+        double[] probe(double[] u, int sign) {
+            double[] q = new double[x.length];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = clip(x[i] + sign * sigma * u[i]);
+            }
+            return q;
+        }
+
+        @Override
+        void step(double[] g) {
+            for (int i = 0; i < x.length; i++) {
+                momentum[i] = 0.9 * momentum[i] + g[i];
+                x[i] = clip(x[i] + rate * Math.signum(momentum[i]));
+            }
+        }
+
+        @Override
+        double[] reconstruction() {
+            return x.clone();
+        }
+    }
+
+    private static final class PriorNes extends Attacker {
+        private final Pca basis;
+        private final double[] z;
+        private final double sigma;
+        private final double rate;
+
+        PriorNes(Pca basis, double sigma, double rate, long seed) {
+            super(basis.size(), 10, seed);
+            this.basis = basis;
+            this.z = new double[basis.size()]; // the mean image
+            this.sigma = sigma;
+            this.rate = rate;
+        }
+
+        @Override
+        double[] probe(double[] u, int sign) {
+            double[] p = new double[z.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = z[i] + sign * sigma * u[i];
+            }
+            return basis.image(p);
+        }
+
+        @Override
+        void step(double[] g) {
+            double norm = 0;
+            for (double v : g) {
+                norm += v * v;
+            }
+            norm = Math.sqrt(norm);
+            for (int i = 0; i < z.length; i++) {
+                // a normalised gradient step, and the Gaussian prior's pull toward the mean image
+                z[i] += rate * (norm == 0 ? 0 : g[i] / norm) * Math.sqrt(z.length) - rate * 0.1 * z[i];
+            }
+        }
+
+        @Override
+        double[] reconstruction() {
+            return basis.image(z);
+        }
+    }
+}

@@ -1,0 +1,661 @@
+package dev.veil.examples.inversion;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.veil.AuditLog;
+import dev.veil.AuditVerification;
+import dev.veil.Credentials;
+import dev.veil.Guard;
+import dev.veil.Model;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.Prediction;
+import dev.veil.ReasonCode;
+import dev.veil.ReleasedPrediction;
+import dev.veil.Request;
+import dev.veil.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Veil's main job, end to end (docs: examples/inversion-demo/README.md). A softmax classifier is
+ * trained here on real Fashion-MNIST; black-box inversion attackers try to recover what each class
+ * of its training data looks like, from the model's confidence scores alone: once against the bare
+ * model, once behind a Guard running Veil's shipped {@code image-classifier} bundle unchanged. Honest
+ * users send real test images through the same bundle. The demo prints one table (what the attackers
+ * got, when they were flagged and blocked, how often honest users were bothered, how accurate the
+ * released labels are), writes the reconstructions as a PNG grid, verifies the audit logs, and exits
+ * with status 1 when a figure contradicts what this demo claims.
+ *
+ * <pre>InversionDemo [--bundle DIR] [--signing-key JWK] [--data DIR] [--out DIR] [--targets N] [--queries N]
+ *               [--honest-callers N] [--images-per-caller N]</pre>
+ */
+public final class InversionDemo {
+    static final Instant START = Instant.parse("2026-12-01T08:00:00Z");
+    static final String ISSUER = "https://login.example.com/";
+    static final String AUDIENCE = "image-classifier";
+    /** Training images of the attacked model: the first half of the training set. */
+    static final int TARGET_TRAINING = 30_000;
+    /** The attacker's public unlabelled images: test images the honest users do not send. */
+    static final int PUBLIC_FROM = 5_000;
+    private static final Pattern TOP_LEVEL_KEY = Pattern.compile("[a-z_]+:");
+
+    private InversionDemo() {}
+
+    /** What to run: where things are, and how much. */
+    record Settings(Path bundle, Path signingKey, Path data, Path out, int targets, int queries, int honestCallers,
+            int imagesPerCaller) {
+        static Settings parse(String[] args) {
+            Map<String, String> given = new HashMap<>();
+            for (int i = 0; i < args.length; i += 2) {
+                if (i + 1 >= args.length || !args[i].startsWith("--")) {
+                    throw new IllegalArgumentException("expected --option value pairs, got '" + String.join(" ", args)
+                            + "'; options: --bundle --signing-key --data --out --targets --queries --honest-callers "
+                            + "--images-per-caller");
+                }
+                given.put(args[i].substring(2), args[i + 1]);
+            }
+            Settings s = new Settings(
+                    Path.of(given.getOrDefault("bundle", "policies/bundles/image-classifier")),
+                    Path.of(given.getOrDefault("signing-key",
+                            "policies/src/test/resources/demo-jwt/image-classifier-es256.private.jwk.json")),
+                    Path.of(given.getOrDefault("data", FashionMnist.DEBIAN_DIR.toString())),
+                    Path.of(given.getOrDefault("out", "inversion-demo-out")),
+                    number(given, "targets", 10, 1, 10),
+                    number(given, "queries", 3000, 100, 5000),
+                    number(given, "honest-callers", 200, 1, 1000),
+                    number(given, "images-per-caller", 25, 1, 50));
+            Set<String> known = Set.of("bundle", "signing-key", "data", "out", "targets", "queries", "honest-callers",
+                    "images-per-caller");
+            for (String k : given.keySet()) {
+                if (!known.contains(k)) {
+                    throw new IllegalArgumentException("unknown option --" + k + "; options: --" + String.join(" --",
+                            known.stream().sorted().toList()));
+                }
+            }
+            if (s.honestCallers * s.imagesPerCaller > PUBLIC_FROM) {
+                throw new IllegalArgumentException("--honest-callers x --images-per-caller is at most " + PUBLIC_FROM
+                        + " (the test images the attacker does not use)");
+            }
+            return s;
+        }
+
+        private static int number(Map<String, String> given, String name, int dflt, int min, int max) {
+            String v = given.get(name);
+            if (v == null) {
+                return dflt;
+            }
+            try {
+                int n = Integer.parseInt(v);
+                if (n >= min && n <= max) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException("--" + name + " must be a whole number from " + min + " to " + max
+                    + ", got '" + v + "'");
+        }
+    }
+
+    /** One attack on one target class: what was sent and answered, when it was flagged, what it got. */
+    record Attack(int target, int sent, int answered, int refusedAsProbe, int firstAlarm, int firstBlock,
+            double[] reconstruction) {}
+
+    /** What the attacker's queries go to. */
+    enum Against {
+        /** The model itself: raw scores. */
+        BARE("bare model"),
+        /** A Guard on the bundle without its monitoring section: access, validation and output minimisation. */
+        NO_MONITORING("no monitoring"),
+        /** A Guard on the bundle as shipped. */
+        VEIL("Veil");
+
+        final String title;
+
+        Against(String title) {
+            this.title = title;
+        }
+    }
+
+    /** One attacker over every target, against one of the three. */
+    record Row(String attacker, Against against, List<Attack> attacks) {}
+
+    /** Honest users through the same bundle. */
+    record Honest(int callers, int queries, int flaggedCallers, int blockedCallers, int refused, int released,
+            int releasedRight, int bareRight) {}
+
+    /** Everything the table shows. */
+    record Result(double targetAccuracy, double judgeAccuracy, List<Row> rows, Honest honest, double[][] classMeans,
+            double[] start, Softmax target, Softmax judge, List<String> audits) {}
+
+    /** Runs the demo; exits 1 when a figure contradicts the demo's claims, 2 on a bad argument or missing data. */
+    public static void main(String[] args) {
+        Settings settings;
+        try {
+            settings = Settings.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("inversion demo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Result result;
+        try {
+            result = run(settings, System.out::println);
+        } catch (IllegalStateException | UncheckedIOException e) {
+            System.err.println("inversion demo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        List<String> broken = check(result);
+        if (!broken.isEmpty()) {
+            System.out.println();
+            broken.forEach(b -> System.out.println("CLAIM FAILED: " + b));
+            System.exit(1);
+        }
+        System.out.println();
+        System.out.println("every claim of the demo held.");
+    }
+
+    /** Runs everything and prints the table through {@code out}. */
+    static Result run(Settings s, java.util.function.Consumer<String> out) {
+        PolicyBundle bundle = PolicyBundle.load(s.bundle);
+        prepare(s.out);
+        PolicyBundle unmonitored = PolicyBundle.load(withoutMonitoring(s.bundle, s.out.resolve("bundle-without-monitoring")));
+        ECKey signingKey = signingKey(s.signingKey);
+        out.accept("loading Fashion-MNIST from " + s.data + " ...");
+        FashionMnist data = FashionMnist.load(s.data);
+        int n = data.trainImages().length;
+        Softmax target = Softmax.train(data.trainImages(), data.trainLabels(), 0, TARGET_TRAINING, 10, 5, 1);
+        Softmax judge = Softmax.train(data.trainImages(), data.trainLabels(), TARGET_TRAINING, n, 10, 5, 2);
+        double targetAccuracy = target.accuracy(data.testImages(), data.testLabels(), 0, data.testImages().length);
+        double judgeAccuracy = judge.accuracy(data.testImages(), data.testLabels(), 0, data.testImages().length);
+        out.accept(String.format(Locale.ROOT, "the model under attack: softmax regression on training images 0 to %,d "
+                + "(test accuracy %.1f%%); the judge: the same on images %,d to %,d (%.1f%%)", TARGET_TRAINING - 1,
+                100 * targetAccuracy, TARGET_TRAINING, n - 1, 100 * judgeAccuracy));
+        double[][] classMeans = classMeans(data, TARGET_TRAINING);
+        Pca basis = Pca.learn(data.testImages(), PUBLIC_FROM, data.testImages().length, 40, 7);
+        double[] start = basis.image(new double[basis.size()]);
+        out.accept(String.format(Locale.ROOT, "the attackers: %d target classes, %,d queries each, one a second, one "
+                + "account per target; both start from the mean of %,d public unlabelled images (test images %,d to "
+                + "%,d), from which the prior attacker also learns 40 principal components", s.targets, s.queries,
+                data.testImages().length - PUBLIC_FROM, PUBLIC_FROM, data.testImages().length - 1));
+
+        Model<double[]> model = Model.ofVector(
+                ModelInfo.of("fashion-softmax", "demo", START.minus(Duration.ofDays(10))),
+                x -> Prediction.classification(FashionMnist.CLASSES, target.probabilities(x)));
+        List<Row> rows = new ArrayList<>();
+        List<String> audits = new ArrayList<>();
+        String[] names = {"pixel NES (textbook)", "prior NES (adaptive)"};
+        for (int a = 0; a < names.length; a++) {
+            int kind = a;
+            Function<Integer, Attacker> attacker = t -> kind == 0
+                    ? Attacker.pixelNes(start, 0.02, 0.01, 100 + t)
+                    : Attacker.priorNes(basis, 0.5, 0.05, 200 + t);
+            String name = a == 0 ? "pixel" : "prior";
+            rows.add(new Row(names[a], Against.BARE, attackBare(target, attacker, s)));
+            Path plain = s.out.resolve("audit-" + name + "-no-monitoring.jsonl");
+            rows.add(new Row(names[a], Against.NO_MONITORING,
+                    attackGuard(model, unmonitored, plain, signingKey, attacker, s)));
+            audits.add(verify(plain));
+            Path audit = s.out.resolve("audit-" + name + ".jsonl");
+            rows.add(new Row(names[a], Against.VEIL, attackGuard(model, bundle, audit, signingKey, attacker, s)));
+            audits.add(verify(audit));
+        }
+        Path honestAudit = s.out.resolve("audit-honest.jsonl");
+        Honest honest = honest(model, bundle, honestAudit, signingKey, target, data, s);
+        audits.add(verify(honestAudit));
+        Result result = new Result(targetAccuracy, judgeAccuracy, rows, honest, classMeans, start, target, judge,
+                audits);
+        print(result, s, out);
+        Path png = s.out.resolve("reconstructions.png");
+        ImageGrid.write(png, grid(result, s.targets));
+        out.accept("");
+        out.accept("reconstructions: " + png.toAbsolutePath() + " (a row per target class; columns: the mean of the "
+                + "class's training images, which the attacker is after; then pixel NES on the bare model, without "
+                + "monitoring, and behind Veil; the same for prior NES)");
+        audits.forEach(line -> out.accept("audit: " + line));
+        return result;
+    }
+
+    private static List<Attack> attackBare(Softmax model, Function<Integer, Attacker> make, Settings s) {
+        List<Attack> attacks = new ArrayList<>();
+        for (int t = 0; t < s.targets; t++) {
+            Attacker attacker = make.apply(t);
+            for (int q = 0; q < s.queries; q++) {
+                attacker.answer(model.probabilities(attacker.next())[t]);
+            }
+            attacks.add(new Attack(t, s.queries, s.queries, 0, -1, -1, attacker.reconstruction()));
+        }
+        return attacks;
+    }
+
+    private static List<Attack> attackGuard(Model<double[]> model, PolicyBundle bundle, Path audit, ECKey key,
+            Function<Integer, Attacker> make, Settings s) {
+        MutableClock clock = new MutableClock(START);
+        List<Attack> attacks = new ArrayList<>();
+        try (Guard<double[]> guard = Guard.builder(model).policy(bundle).audit(AuditLog.jsonLines(audit)).clock(clock)
+                .build()) {
+            for (int t = 0; t < s.targets; t++) {
+                Attacker attacker = make.apply(t);
+                String label = FashionMnist.CLASSES.get(t);
+                Credentials account = Credentials.bearer(token(key, "mallory-" + label, clock.instant()));
+                int answered = 0;
+                int refused = 0;
+                int firstAlarm = -1;
+                int firstBlock = -1;
+                for (int q = 0; q < s.queries; q++) {
+                    clock.advance(Duration.ofSeconds(1));
+                    Response r = guard.predict(Request.of(account, attacker.next()));
+                    if (r instanceof Response.Released ok) {
+                        answered++;
+                        attacker.answer(score(ok.prediction(), label));
+                        if (firstAlarm < 0 && (ok.degraded() || !ok.alerts().isEmpty())) {
+                            firstAlarm = q;
+                        }
+                    } else {
+                        ReasonCode code = ((Response.Denied) r).reason().code();
+                        if (code == ReasonCode.OUT_OF_DISTRIBUTION) {
+                            refused++;
+                        } else if (code == ReasonCode.BLOCKED) {
+                            firstBlock = firstBlock < 0 ? q : firstBlock;
+                            firstAlarm = firstAlarm < 0 ? q : firstAlarm;
+                        }
+                    }
+                }
+                attacks.add(new Attack(t, s.queries, answered, refused, firstAlarm, firstBlock,
+                        attacker.reconstruction()));
+            }
+        }
+        return attacks;
+    }
+
+    /** What the attacker reads from a released answer: the target's score, 0 when it is not released. */
+    static double score(ReleasedPrediction p, String label) {
+        if (p.scores().isEmpty()) { // labels only: all the attacker learns is whether the label is its target
+            return label.equals(p.label()) ? 1 : 0;
+        }
+        return p.scores().stream().filter(x -> x.label().equals(label)).mapToDouble(ReleasedPrediction.ScoredLabel::score)
+                .findFirst().orElse(0);
+    }
+
+    private static Honest honest(Model<double[]> model, PolicyBundle bundle, Path audit, ECKey key, Softmax target,
+            FashionMnist data, Settings s) {
+        MutableClock clock = new MutableClock(START);
+        SplittableRandom random = new SplittableRandom(11);
+        int[] next = new int[s.honestCallers];
+        Credentials[] accounts = new Credentials[s.honestCallers];
+        for (int c = 0; c < accounts.length; c++) {
+            accounts[c] = Credentials.bearer(token(key, "user-" + c, clock.instant()));
+        }
+        Set<Integer> flagged = new HashSet<>();
+        Set<Integer> blocked = new HashSet<>();
+        int queries = s.honestCallers * s.imagesPerCaller;
+        int refused = 0;
+        int released = 0;
+        int releasedRight = 0;
+        int bareRight = 0;
+        // Each caller sends its own distinct images; callers take turns at random, about one query in 0.7 s overall.
+        List<Integer> turns = new ArrayList<>();
+        for (int c = 0; c < s.honestCallers; c++) {
+            for (int i = 0; i < s.imagesPerCaller; i++) {
+                turns.add(c);
+            }
+        }
+        for (int i = turns.size() - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            turns.set(j, turns.set(i, turns.get(j)));
+        }
+        try (Guard<double[]> guard = Guard.builder(model).policy(bundle).audit(AuditLog.jsonLines(audit)).clock(clock)
+                .build()) {
+            for (int caller : turns) {
+                clock.advance(Duration.ofMillis(200 + random.nextInt(1000)));
+                int image = caller * s.imagesPerCaller + next[caller]++;
+                double[] x = data.testImages()[image];
+                String truth = FashionMnist.CLASSES.get(data.testLabels()[image]);
+                if (target.classify(x) == data.testLabels()[image]) {
+                    bareRight++;
+                }
+                Response r = guard.predict(Request.of(accounts[caller], x));
+                if (r instanceof Response.Released ok) {
+                    released++;
+                    releasedRight += truth.equals(ok.prediction().label()) ? 1 : 0;
+                    if (ok.degraded() || !ok.alerts().isEmpty()) {
+                        flagged.add(caller);
+                    }
+                } else if (((Response.Denied) r).reason().code() == ReasonCode.OUT_OF_DISTRIBUTION) {
+                    refused++;
+                } else {
+                    flagged.add(caller);
+                    blocked.add(caller);
+                }
+            }
+        }
+        return new Honest(s.honestCallers, queries, flagged.size(), blocked.size(), refused, released, releasedRight,
+                bareRight);
+    }
+
+    /** Creates {@code out} and removes the audit logs of an earlier run (each run writes new chains). */
+    private static void prepare(Path out) {
+        try {
+            Files.createDirectories(out);
+            for (String name : new String[] {"audit-pixel.jsonl", "audit-prior.jsonl", "audit-pixel-no-monitoring.jsonl",
+                "audit-prior-no-monitoring.jsonl", "audit-honest.jsonl"}) {
+                Files.deleteIfExists(out.resolve(name));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the output directory " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A copy of the bundle at {@code bundle} in {@code copy}, whose policy file has no {@code monitoring}
+     * section: the same access, validation, output and logging, no detectors.
+     */
+    static Path withoutMonitoring(Path bundle, Path copy) {
+        try {
+            if (Files.exists(copy)) {
+                try (Stream<Path> old = Files.walk(copy)) {
+                    for (Path p : old.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            List<Path> policies = new ArrayList<>();
+            try (Stream<Path> files = Files.walk(bundle)) {
+                for (Path p : files.sorted().toList()) {
+                    Path to = copy.resolve(bundle.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.copy(p, to);
+                        if (p.getFileName().toString().endsWith(".veil.yaml")) {
+                            policies.add(to);
+                        }
+                    }
+                }
+            }
+            if (policies.size() != 1) {
+                throw new IllegalStateException("the bundle " + bundle + " should hold one *.veil.yaml file, holds "
+                        + policies.size());
+            }
+            List<String> kept = new ArrayList<>();
+            boolean inMonitoring = false;
+            boolean found = false;
+            for (String line : Files.readAllLines(policies.get(0), StandardCharsets.UTF_8)) {
+                if (TOP_LEVEL_KEY.matcher(line).lookingAt()) {
+                    inMonitoring = line.startsWith("monitoring:");
+                    found |= inMonitoring;
+                }
+                if (!inMonitoring) {
+                    kept.add(line);
+                }
+            }
+            if (!found) {
+                throw new IllegalStateException("the bundle " + bundle + " has no monitoring section to take out");
+            }
+            Files.write(policies.get(0), kept, StandardCharsets.UTF_8);
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the bundle " + bundle + " to " + copy + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String verify(Path audit) {
+        AuditVerification v = AuditLog.verify(audit);
+        return audit.getFileName() + ": " + v;
+    }
+
+    private static double[][] classMeans(FashionMnist data, int to) {
+        double[][] means = new double[10][data.trainImages()[0].length];
+        int[] counts = new int[10];
+        for (int i = 0; i < to; i++) {
+            int y = data.trainLabels()[i];
+            counts[y]++;
+            for (int j = 0; j < means[y].length; j++) {
+                means[y][j] += data.trainImages()[i][j];
+            }
+        }
+        for (int y = 0; y < 10; y++) {
+            for (int j = 0; j < means[y].length; j++) {
+                means[y][j] /= counts[y];
+            }
+        }
+        return means;
+    }
+
+    /**
+     * How far {@code a} went from {@code start} toward {@code goal}: the length of its move along the
+     * line from {@code start} to {@code goal}, as a share of that line. 0 at the start (or moving
+     * across the line), 1 at the goal's distance in its direction.
+     */
+    static double progress(double[] a, double[] goal, double[] start) {
+        double ab = 0;
+        double bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            double y = goal[i] - start[i];
+            ab += (a[i] - start[i]) * y;
+            bb += y * y;
+        }
+        return bb == 0 ? 0 : ab / bb;
+    }
+
+    /** How many of a row's reconstructions the judge takes for their target class. */
+    static int recognised(Result r, Row row) {
+        return (int) row.attacks().stream().filter(a -> r.judge().classify(a.reconstruction()) == a.target()).count();
+    }
+
+    /** The mean confidence of the attacked model in the target class, on the row's reconstructions. */
+    static double meanConfidence(Result r, Row row) {
+        return row.attacks().stream().mapToDouble(a -> r.target().probabilities(a.reconstruction())[a.target()])
+                .average().orElse(0);
+    }
+
+    /** The mean progress of the row's reconstructions toward their class's mean training image. */
+    static double meanProgress(Result r, Row row) {
+        return row.attacks().stream()
+                .mapToDouble(a -> progress(a.reconstruction(), r.classMeans()[a.target()], r.start()))
+                .average().orElse(0);
+    }
+
+    private static String median(List<Attack> attacks, Function<Attack, Integer> f) {
+        int[] v = attacks.stream().mapToInt(f::apply).toArray();
+        if (Arrays.stream(v).allMatch(x -> x < 0)) {
+            return "never";
+        }
+        long never = Arrays.stream(v).filter(x -> x < 0).count();
+        int[] seen = Arrays.stream(v).filter(x -> x >= 0).sorted().toArray();
+        String m = String.valueOf(seen[seen.length / 2]);
+        return never == 0 ? m : m + " (" + never + " never)";
+    }
+
+    private static void print(Result r, Settings s, java.util.function.Consumer<String> out) {
+        out.accept("");
+        String format = "%-22s %-13s %9s %9s %9s %12s %11s %11s %11s %11s";
+        out.accept(String.format(Locale.ROOT, format, "attacker", "against", "queries", "answered", "refused",
+                "first alarm", "blocked at", "p(target)", "recognised", "progress"));
+        out.accept(String.format(Locale.ROOT, format, "(none: the start)", "", "", "", "", "", "",
+                String.format(Locale.ROOT, "%.2f", startConfidence(r, s)), startRecognised(r, s) + "/" + s.targets,
+                "0.00"));
+        for (Row row : r.rows()) {
+            int sent = row.attacks().stream().mapToInt(Attack::sent).sum();
+            int answered = row.attacks().stream().mapToInt(Attack::answered).sum();
+            int refused = row.attacks().stream().mapToInt(Attack::refusedAsProbe).sum();
+            boolean guarded = row.against() != Against.BARE;
+            out.accept(String.format(Locale.ROOT, format, row.attacker(), row.against().title,
+                    String.format(Locale.ROOT, "%,d", sent), String.format(Locale.ROOT, "%,d", answered),
+                    String.format(Locale.ROOT, "%,d", refused),
+                    guarded ? median(row.attacks(), Attack::firstAlarm) : "-",
+                    guarded ? median(row.attacks(), Attack::firstBlock) : "-",
+                    String.format(Locale.ROOT, "%.2f", meanConfidence(r, row)),
+                    recognised(r, row) + "/" + s.targets,
+                    String.format(Locale.ROOT, "%.2f", meanProgress(r, row))));
+        }
+        Honest h = r.honest();
+        out.accept("");
+        out.accept(String.format(Locale.ROOT, "honest users: %d callers sent %,d real test images through Veil: %d "
+                + "flagged (alerted, degraded or blocked), %d blocked, %d images refused as unlike the training data; "
+                + "released labels %.1f%% right (the bare model: %.1f%%)", h.callers(), h.queries(), h.flaggedCallers(),
+                h.blockedCallers(), h.refused(), 100.0 * h.releasedRight() / Math.max(1, h.released()),
+                100.0 * h.bareRight() / h.queries()));
+        out.accept("");
+        out.accept("queries, answered, refused: totals over the targets (refused: as unlike the training images). "
+                + "first alarm, blocked at: the median over targets of the 0-based query at which Veil first alerted, "
+                + "degraded or blocked the attacker's account, and first refused it as blocked. p(target): the attacked "
+                + "model's mean confidence in the target class on the reconstructions. recognised: how many "
+                + "reconstructions an independent classifier (the judge) takes for their target class (chance: 1 in 10). "
+                + "progress: how far the reconstructions went from the start toward the mean training image of the "
+                + "target class (0: not at all, 1: all the way; the mean over targets).");
+    }
+
+    private static double startConfidence(Result r, Settings s) {
+        double sum = 0;
+        for (int t = 0; t < s.targets; t++) {
+            sum += r.target().probabilities(r.start())[t];
+        }
+        return sum / s.targets;
+    }
+
+    private static int startRecognised(Result r, Settings s) {
+        int c = r.judge().classify(r.start());
+        return c < s.targets ? 1 : 0;
+    }
+
+    private static List<List<double[]>> grid(Result r, int targets) {
+        List<List<double[]>> rows = new ArrayList<>();
+        for (int t = 0; t < targets; t++) {
+            List<double[]> row = new ArrayList<>();
+            row.add(r.classMeans()[t]);
+            for (Row attack : r.rows()) {
+                row.add(attack.attacks().get(t).reconstruction());
+            }
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /** The demo's claims; each broken one, said. */
+    static List<String> check(Result r) {
+        List<String> broken = new ArrayList<>();
+        for (Row row : r.rows()) {
+            int targets = row.attacks().size();
+            int recognised = recognised(r, row);
+            if (row.against() != Against.VEIL && row.attacker().startsWith("prior")
+                    && recognised < (targets * 7 + 9) / 10) {
+                broken.add("the prior attacker should recover most classes (at least 70%) against the "
+                        + row.against().title + ", recovered " + recognised + " of " + targets);
+            }
+            if (row.against() == Against.VEIL) {
+                if (recognised > Math.max(1, (targets * 3 + 9) / 10)) {
+                    broken.add(row.attacker() + " behind Veil should recover at most 30% of the classes (chance is "
+                            + "10%), recovered " + recognised + " of " + targets);
+                }
+                if (meanConfidence(r, row) > 0.3) {
+                    broken.add(row.attacker() + " behind Veil should not raise the model's confidence in its targets "
+                            + "above 0.3 on average; it reached " + meanConfidence(r, row));
+                }
+                for (Attack a : row.attacks()) {
+                    if (a.answered() > 0 && (a.firstAlarm() < 0 || a.firstAlarm() >= 50)) {
+                        broken.add(row.attacker() + " behind Veil, target " + FashionMnist.CLASSES.get(a.target())
+                                + ": flagged at query " + a.firstAlarm() + " (-1: never), not within 50");
+                    }
+                }
+            }
+        }
+        Honest h = r.honest();
+        if (h.flaggedCallers() * 100 > h.callers()) {
+            broken.add("at most 1% of honest callers should be flagged; " + h.flaggedCallers() + " of " + h.callers()
+                    + " were");
+        }
+        if (h.releasedRight() * 100L < (long) h.released() * 95 * h.bareRight() / h.queries()) {
+            broken.add("released labels should be about as accurate as the bare model's");
+        }
+        for (String a : r.audits()) {
+            if (!a.contains(": ok ")) {
+                broken.add("an audit log does not verify: " + a);
+            }
+        }
+        return broken;
+    }
+
+    private static ECKey signingKey(Path file) {
+        try {
+            return ECKey.parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the demo signing key " + file + ": " + e.getMessage()
+                    + " (run the demo from the repository's root, or pass --signing-key)", e);
+        } catch (ParseException e) {
+            throw new IllegalStateException("the demo signing key " + file + " is not an EC JWK: " + e.getMessage(), e);
+        }
+    }
+
+    /** An analyst's token of tenant acme for {@code subject}, signed as the bundle's demo identity provider. */
+    private static String token(ECKey key, String subject, Instant now) {
+        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(ISSUER).audience(AUDIENCE).subject(subject)
+                .issueTime(Date.from(now)).expirationTime(Date.from(now.plus(Duration.ofDays(2))))
+                .claim("roles", List.of("analyst")).claim("tenant", "acme").build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
+        try {
+            jwt.sign(new ECDSASigner(key));
+        } catch (JOSEException e) {
+            throw new IllegalStateException("cannot sign a demo token: " + e.getMessage(), e);
+        }
+        return jwt.serialize();
+    }
+
+    /** A clock the demo moves: the attack runs over hours of simulated time in seconds. */
+    static final class MutableClock extends Clock {
+        private volatile Instant now;
+
+        MutableClock(Instant start) {
+            this.now = start;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException("the demo's clock has one zone, UTC");
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.veil.examples.inversion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.assertj.core.data.Offset.offset;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The inversion demo at a smaller size (3 target classes, 1,000 queries each, 50 honest callers): its
+ * claims hold, its figures are the ones it claims, and its checks reject a result in which Veil did
+ * not stop the attack. Skipped, saying why, when Fashion-MNIST is not installed (scripts/test.sh
+ * installs it).
+ */
+class InversionDemoTest {
+    static InversionDemo.Result result;
+    static List<String> printed = new ArrayList<>();
+
+    @TempDir
+    static Path out;
+
+    @BeforeAll
+    static void runTheDemo() {
+        assumeThat(Files.isDirectory(FashionMnist.DEBIAN_DIR))
+                .as("Fashion-MNIST is not installed at " + FashionMnist.DEBIAN_DIR
+                        + "; install the Debian package dataset-fashion-mnist (scripts/test.sh does) to run this test")
+                .isTrue();
+        InversionDemo.Settings s = InversionDemo.Settings.parse(new String[] {
+            "--bundle", "../../policies/bundles/image-classifier",
+            "--signing-key", "../../policies/src/test/resources/demo-jwt/image-classifier-es256.private.jwk.json",
+            "--out", out.toString(), "--targets", "3", "--queries", "1000", "--honest-callers", "50",
+            "--images-per-caller", "10"});
+        result = InversionDemo.run(s, printed::add);
+    }
+
+    InversionDemo.Row row(String attacker, InversionDemo.Against against) {
+        return result.rows().stream().filter(r -> r.attacker().startsWith(attacker) && r.against() == against)
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void everyClaimHolds() {
+        assertThat(InversionDemo.check(result)).isEmpty();
+        assertThat(printed).anyMatch(l -> l.startsWith("prior NES (adaptive)   Veil"));
+        assertThat(out.resolve("reconstructions.png")).isNotEmptyFile();
+    }
+
+    @Test
+    void onTheBareModelBothAttackersRecoverEveryTargetAndThePriorOneLooksLikeTheClass() {
+        for (String attacker : List.of("pixel", "prior")) {
+            InversionDemo.Row bare = row(attacker, InversionDemo.Against.BARE);
+            assertThat(InversionDemo.recognised(result, bare)).as(attacker).isEqualTo(3);
+            assertThat(InversionDemo.meanConfidence(result, bare)).as(attacker).isGreaterThan(0.9);
+        }
+        assertThat(InversionDemo.meanProgress(result, row("prior", InversionDemo.Against.BARE))).isGreaterThan(0.8);
+    }
+
+    @Test
+    void withoutMonitoringOutputMinimisationAloneDoesNotStopThePriorAttacker() {
+        InversionDemo.Row plain = row("prior", InversionDemo.Against.NO_MONITORING);
+        assertThat(plain.attacks()).allSatisfy(a -> assertThat(a.answered()).isEqualTo(1000));
+        assertThat(InversionDemo.recognised(result, plain)).isEqualTo(3);
+        assertThat(InversionDemo.meanProgress(result, plain)).isGreaterThan(0.8);
+    }
+
+    @Test
+    void behindVeilTheAttackersAreBlockedEarlyAndGetAlmostNoAnswers() {
+        for (String attacker : List.of("pixel", "prior")) {
+            InversionDemo.Row veil = row(attacker, InversionDemo.Against.VEIL);
+            int answered = veil.attacks().stream().mapToInt(InversionDemo.Attack::answered).sum();
+            assertThat(answered).as(attacker).isLessThan(100); // of 3,000 sent
+            assertThat(veil.attacks()).allSatisfy(a -> assertThat(a.firstBlock()).isBetween(0, 49));
+            assertThat(InversionDemo.meanProgress(result, veil)).as(attacker).isLessThan(0.3);
+        }
+    }
+
+    @Test
+    void honestUsersAreNotFlaggedAndGetLabelsAsAccurateAsTheModels() {
+        InversionDemo.Honest h = result.honest();
+        assertThat(h.queries()).isEqualTo(500);
+        assertThat(h.flaggedCallers()).isZero();
+        assertThat(h.releasedRight() + h.refused()).isGreaterThanOrEqualTo(h.bareRight() - h.refused());
+    }
+
+    @Test
+    void theAuditLogsVerify() {
+        assertThat(result.audits()).hasSize(5).allMatch(a -> a.contains(": ok "));
+    }
+
+    @Test
+    void theChecksRejectAResultInWhichVeilDidNotStopTheAttack() {
+        List<InversionDemo.Row> rows = new ArrayList<>();
+        for (InversionDemo.Row r : result.rows()) {
+            // what the bare model gave, as if Veil had answered it (and never flagged it)
+            InversionDemo.Row bare = row(r.attacker().substring(0, 5), InversionDemo.Against.BARE);
+            rows.add(r.against() == InversionDemo.Against.VEIL
+                    ? new InversionDemo.Row(r.attacker(), r.against(), bare.attacks()) : r);
+        }
+        InversionDemo.Result unstopped = new InversionDemo.Result(result.targetAccuracy(), result.judgeAccuracy(), rows,
+                result.honest(), result.classMeans(), result.start(), result.target(), result.judge(), result.audits());
+        assertThat(InversionDemo.check(unstopped))
+                .anyMatch(b -> b.startsWith("prior NES (adaptive) behind Veil should recover at most 30%"))
+                .anyMatch(b -> b.contains("should not raise the model's confidence"))
+                .anyMatch(b -> b.contains("not within 50"));
+    }
+
+    @Test
+    void progressIsZeroAtTheStartOneAtTheGoalAndNegativeAwayFromIt() {
+        double[] start = {0.2, 0.2, 0.2};
+        double[] goal = {0.8, 0.2, 0.5};
+        assertThat(InversionDemo.progress(start, goal, start)).isZero();
+        assertThat(InversionDemo.progress(goal, goal, start)).isCloseTo(1.0, offset(1e-12));
+        assertThat(InversionDemo.progress(new double[] {0.5, 0.2, 0.35}, goal, start)).isCloseTo(0.5, offset(1e-12));
+        assertThat(InversionDemo.progress(new double[] {-0.4, 0.2, -0.1}, goal, start)).isCloseTo(-1.0, offset(1e-12));
+        assertThat(InversionDemo.progress(new double[] {0.2, 0.9, 0.2}, goal, start)).isZero(); // across the line
+    }
+
+    @Test
+    void badArgumentsAreRefusedSayingWhatIsAccepted() {
+        assertThatThrownBy(() -> InversionDemo.Settings.parse(new String[] {"--queries", "ten"}))
+                .hasMessage("--queries must be a whole number from 100 to 5000, got 'ten'");
+        assertThatThrownBy(() -> InversionDemo.Settings.parse(new String[] {"--target", "3"}))
+                .hasMessageStartingWith("unknown option --target; options: --bundle");
+        assertThatThrownBy(() -> InversionDemo.Settings.parse(new String[] {"--out"}))
+                .hasMessageStartingWith("expected --option value pairs");
+        assertThatThrownBy(() -> InversionDemo.Settings.parse(new String[] {"--honest-callers", "1000",
+            "--images-per-caller", "50"})).hasMessageContaining("at most 5000");
+    }
+
+    @Test
+    void aMissingDataSetSaysHowToInstallIt(@TempDir Path empty) {
+        assertThatThrownBy(() -> FashionMnist.load(empty)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("apt-get install dataset-fashion-mnist");
+    }
+}
