@@ -8,6 +8,7 @@ import dev.veil.Guard;
 import dev.veil.Response;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateUnavailableException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,6 +103,38 @@ class StateUnavailableTest {
         }
         assertThat(REDIS.keys("veil:{toy}:r:ratey")).hasSize(1);
         assertThat(code(local.predict(fx.request("ratey", 0.7)))).isEqualTo("ok");
+    }
+
+    /**
+     * A request thread interrupted while it waits for Redis is not an outage: Redis is fine, so
+     * neither {@code local} state (where the caller's limits would start afresh) nor an outage log
+     * applies. The request is denied, and the thread keeps its interrupt.
+     */
+    @Test
+    void anInterruptedRequestIsDeniedNotTakenForAnOutage() throws IOException {
+        GuardFixture fx = new GuardFixture(dir);
+        try {
+            interruptedRequest(fx);
+        } finally {
+            REDIS.command("FLUSHALL"); // ratey's spent burst must not reach the other tests
+        }
+    }
+
+    private void interruptedRequest(GuardFixture fx) {
+        Guard<double[]> local = guard(fx, "local");
+        List<String> codes = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            codes.add(code(local.predict(fx.request("ratey", 0.7))));
+        }
+        assertThat(codes).containsExactly("ok", "ok", "ok", "ok", "ok", "ok", "rate_limited");
+
+        Thread.currentThread().interrupt();
+        Response interrupted = local.predict(fx.request("ratey", 0.7));
+        boolean stillInterrupted = Thread.interrupted(); // clears it for the rest of the test
+
+        assertThat(code(interrupted)).as("not answered from fresh local state").isEqualTo("internal_error");
+        assertThat(stillInterrupted).isTrue();
+        assertThat(code(local.predict(fx.request("ratey", 0.7)))).as("Redis still counts").isEqualTo("rate_limited");
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.veil.redis.internal;
 
+import dev.veil.VeilException;
 import dev.veil.spi.StateUnavailableException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -203,7 +204,11 @@ public final class RedisBatchClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             f.cancel(false);
-            throw new StateUnavailableException("interrupted while waiting for Redis at " + where, e);
+            // Not an outage: Redis may be fine. A StateUnavailableException would send the request to
+            // on_state_unavailable (local state, where its quota starts afresh) and log an outage; this
+            // one makes the Guard deny it (internal_error) whatever that setting says.
+            throw new VeilException("interrupted while waiting for Redis at " + where + " (" + what + "); the "
+                    + "request is not evaluated", e);
         } catch (ExecutionException e) {
             Throwable cause = unwrap(e);
             if (cause instanceof RedisNoScriptException) {
