@@ -51,6 +51,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -84,6 +85,10 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final OutageLog outages = new OutageLog("state store", LOG, System::nanoTime);
     /** Requests refused because the audit log could not take their record, logged the same way. */
     private final OutageLog auditOutages = new OutageLog("audit log", LOG, System::nanoTime);
+    /** Failures of the logging question: its records get the most protective treatment. */
+    private final OutageLog loggingOutages = new OutageLog("logging question", LOG, System::nanoTime);
+    /** The rule a record lists when its logging question failed. */
+    static final String LOGGING_ERROR = "logging:error";
     private final AuditWriter audit;
     private final ReleaseTransformer transformer = new ReleaseTransformer();
     private final SecureRandoms randoms = new SecureRandoms();
@@ -391,7 +396,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             AuditRecord rec;
             try {
                 rec = record(rt, m, x, response, System.nanoTime() - t0);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) { // an Error too (a policy that ran out of memory): still a record
                 // A record that cannot be built must not cost the request its record: withhold the
                 // answer and record that, with what is sure to be recordable.
                 LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be built; "
@@ -402,7 +407,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             audit.append(rec);
             auditOutages.succeeded();
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
             auditOutages.failed(x.id, "refused (audit_unavailable)", e);
             response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
                     "the audit record could not be written; nothing is released unrecorded")));
@@ -580,26 +585,41 @@ public final class DefaultGuard<I> implements Guard<I> {
             Detector[] customs = rt.detectors();
             Signal[] signals = new Signal[(results != null ? builtins.length : 0) + customs.length];
             int count = 0;
+            boolean detectorFailed = false;
             if (results != null) {
                 for (int i = 0; i < builtins.length; i++) {
-                    signals[count++] = Objects.requireNonNull(builtins[i].evaluate(query, contexts[i], results,
-                            from[i]), "detector " + builtins[i].name() + " returned null");
+                    try {
+                        signals[count] = Objects.requireNonNull(builtins[i].evaluate(query, contexts[i], results,
+                                from[i]), "detector " + builtins[i].name() + " returned null");
+                        count++;
+                    } catch (RuntimeException e) {
+                        detectorFailed = true;
+                        detectorFailed(settings, x, builtins[i].name(), e);
+                    }
                 }
             }
             for (Detector d : customs) {
-                Signal sig = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
-                if (!sig.name().equals(d.name())) {
-                    // another name could repeat a signal's, and the policy would read the wrong one
-                    throw new IllegalStateException("detector " + d.name() + " returned a signal named '"
-                            + sig.name() + "'; a detector's signal must carry the detector's name");
+                try {
+                    Signal sig = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
+                    if (!sig.name().equals(d.name())) {
+                        // another name could repeat a signal's, and the policy would read the wrong one
+                        throw new IllegalStateException("detector " + d.name() + " returned a signal named '"
+                                + sig.name() + "'; a detector's signal must carry the detector's name");
+                    }
+                    signals[count] = sig;
+                    count++;
+                } catch (RuntimeException e) {
+                    detectorFailed = true;
+                    detectorFailed(settings, x, d.name(), e);
                 }
-                signals[count++] = sig;
             }
-            x.signals = List.of(signals); // immutable (up to two without an array): kept as is downstream
+            // immutable (up to two without an array): kept as is downstream
+            x.signals = List.of(count == signals.length ? signals : Arrays.copyOf(signals, count));
             in = in.withSignals(x.signals, false);
             x.input = in;
             MonitoringDecision md = rt.policy().monitoring(in);
-            StageOutcome outcome = results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW;
+            StageOutcome outcome = detectorFailed ? StageOutcome.ERROR
+                    : results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW;
             List<StateOp> actions = null;
             for (MonitoringAction a : md.actions()) {
                 x.rules.add(rt.label(PolicyRuntime.MONITORING, a.rule()));
@@ -645,6 +665,22 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
 
         modelAndOutput(rt, m, request, x, in, query, contexts, results != null, settings);
+    }
+
+    /**
+     * One detector failed to give its signal. Under {@code on_error: degrade} the request goes on
+     * degraded without that signal, and the others' signals still reach the {@code monitoring}
+     * question (so that an input that trips one detector does not switch off the blocks of the
+     * others); otherwise the failure is rethrown, and the request denied.
+     */
+    private static void detectorFailed(GuardSettings settings, Exchange x, String detector, RuntimeException e) {
+        if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+            throw e;
+        }
+        LOG.log(System.Logger.Level.WARNING, "detector " + detector + " failed for decision " + x.id
+                + "; its signal is left out and the request degraded", e);
+        x.degraded = true;
+        x.rules.add("monitoring:" + detector + ":error");
     }
 
     /**
@@ -700,7 +736,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         x.outcome(Stage.MODEL, StageOutcome.ALLOW);
         x.summary = PredictionSummary.of(raw);
-        learn(rt, query, contexts, raw, stateOk, settings);
+        if (!learn(rt, query, contexts, raw, stateOk, settings, x)) {
+            return;
+        }
 
         // ---------------------------------------------------------------- 5 OUTPUT
         x.stage = Stage.OUTPUT;
@@ -759,6 +797,17 @@ public final class DefaultGuard<I> implements Guard<I> {
                 failClosed(x, e);
                 return;
             }
+            if (x.budgetSpentUntil > x.nowMillis && settings.privacy() != null
+                    && settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
+                // A caller whose budget is spent gets nothing under on_exhausted: deny, whatever failed:
+                // the degraded answer below would give it the top label for free.
+                LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id
+                        + "; the caller's privacy budget is spent (on_exhausted: deny), so denying", e);
+                x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy",
+                        budgetMessage(StateOp.Budget.CALLER_EXHAUSTED)));
+                x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
+                return;
+            }
             LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id + "; degrading", e);
             x.degraded = true;
             x.release(labelOnly(raw));
@@ -815,30 +864,60 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
-    /** Detectors store what later queries need to know about this answer; nothing waits for it. */
-    private void learn(PolicyRuntime rt, Query query, Object[] contexts, Prediction raw, boolean stateOk,
-            GuardSettings settings) {
+    /**
+     * Detectors store what later queries need to know about this answer; nothing waits for it. A
+     * detector that cannot store it, or a store that refuses it now, is handled as the policy says
+     * for a detector failure ({@code on_error}) or an unreachable store ({@code on_state_unavailable}).
+     *
+     * @return false when the request was denied for it ({@code x} says why)
+     */
+    private boolean learn(PolicyRuntime rt, Query query, Object[] contexts, Prediction raw, boolean stateOk,
+            GuardSettings settings, Exchange x) {
         StatefulDetector[] builtins = rt.builtins();
-        if (stateOk && builtins.length > 0) {
-            List<StateOp> later = new ArrayList<>(builtins.length);
-            for (int i = 0; i < builtins.length; i++) {
-                try {
+        Stage at = x.stage;
+        x.stage = Stage.OBSERVE; // what fails here is the detectors' part of the request
+        try {
+            if (stateOk && builtins.length > 0) {
+                List<StateOp> later = new ArrayList<>(builtins.length);
+                for (int i = 0; i < builtins.length; i++) {
                     builtins[i].record(query, contexts[i], raw, later);
-                } catch (Exception e) {
-                    LOG.log(System.Logger.Level.WARNING, "detector " + builtins[i].name() + " failed to record", e);
+                }
+                if (!later.isEmpty()) {
+                    try {
+                        state.submit(settings.onStateUnavailable(), later.toArray(StateOp[]::new));
+                    } catch (StateUnavailableException e) {
+                        // The store went away since this request read it: the detectors would not
+                        // remember this query. on_state_unavailable decides, as for a read.
+                        if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {
+                            outages.failed(x.id, "denied", e);
+                            x.deny(Reason.of(ReasonCode.STATE_UNAVAILABLE, Stage.OBSERVE, "on_state_unavailable",
+                                    "monitoring state cannot be reached; try again later"));
+                            x.outcome(Stage.OBSERVE, StageOutcome.ERROR);
+                            return false;
+                        }
+                        outages.failed(x.id, "degraded", e);
+                        x.degraded = true;
+                        x.rules.add("state:unavailable");
+                    }
                 }
             }
-            if (!later.isEmpty()) {
-                state.submit(settings.onStateUnavailable(), later.toArray(StateOp[]::new));
-            }
-        }
-        for (Detector d : rt.detectors()) {
-            try {
+            for (Detector d : rt.detectors()) {
                 d.afterPrediction(query, raw);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "detector " + d.name() + " failed after prediction", e);
             }
+        } catch (Exception e) {
+            // A detector that cannot remember this query is a detector failure (policy reference 6.3):
+            // deny, or under on_error: degrade answer with the degraded release.
+            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+                failClosed(x, e);
+                return false;
+            }
+            LOG.log(System.Logger.Level.WARNING, "a detector failed to remember decision " + x.id + "; degrading", e);
+            x.outcome(Stage.OBSERVE, StageOutcome.ERROR);
+            x.degraded = true;
+        } finally {
+            x.stage = at;
         }
+        return true;
     }
 
     /**
@@ -909,9 +988,13 @@ public final class DefaultGuard<I> implements Guard<I> {
                         x.features == null ? List.of() : x.features.names(), x.signals, x.degraded, null);
             }
             logging = rt.policy().logging(in);
-        } catch (Exception e) {
-            // The most protective treatment when the logging question cannot be answered.
+            loggingOutages.succeeded();
+        } catch (Exception | Error e) {
+            // The most protective treatment when the logging question cannot be answered, said in the
+            // record's rules and in the log (at most once a minute while it keeps failing).
             logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
+            x.rules.add(LOGGING_ERROR);
+            loggingOutages.failed(x.id, "recorded with input, output and caller digested and raw masked", e);
         }
         Response logged = logging.input() == FieldMode.KEEP ? response : withoutQuotedValues(x, response);
         AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))

@@ -141,14 +141,21 @@ final class GuardState implements AutoCloseable {
         batch.forEach(heldBack::remove); // only those written: a newer one set meanwhile stays
     }
 
+    /**
+     * Sends the ops without waiting for them.
+     *
+     * @throws StateUnavailableException when the store refuses them right now and {@code mode} is not
+     *     {@code LOCAL} (with {@code LOCAL}, local state takes them). A failure after they were sent
+     *     is the store's to count; the next {@link #execute} reports the outage.
+     */
     void submit(OnStateUnavailable mode, StateOp... ops) {
         try {
             primary.submit(ops);
         } catch (StateUnavailableException e) {
-            if (mode == OnStateUnavailable.LOCAL) {
-                local().submit(ops);
+            if (mode != OnStateUnavailable.LOCAL) {
+                throw e;
             }
-            // Otherwise: history that could not be stored; the next execute reports the outage.
+            local().submit(ops);
         }
     }
 

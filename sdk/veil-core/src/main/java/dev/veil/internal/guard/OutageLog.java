@@ -43,7 +43,7 @@ final class OutageLog {
      *
      * @param outcome what the Guard did with the request ({@code "denied"} or {@code "degraded"})
      */
-    void failed(String decisionId, String outcome, Exception e) {
+    void failed(String decisionId, String outcome, Throwable e) {
         long n = affected.incrementAndGet();
         long now = nanoTime.getAsLong();
         if (!down) {

@@ -28,7 +28,8 @@ import java.util.TreeSet;
  * {@value #MARKER}, whose text names the question that throws ({@code access}, {@code validation},
  * {@code monitoring}, {@code model}, {@code output}, {@code logging}, or {@code none}), optionally
  * followed by {@code checked} to throw an undeclared checked exception (as Kotlin or Scala code
- * may) instead of an unchecked one. Every other question is answered by the YAML engine's compiled
+ * may) instead of an unchecked one, or by {@code error} to throw an {@link Error} (as a policy that
+ * runs out of stack or memory does). Every other question is answered by the YAML engine's compiled
  * policy of the bundle's {@value #POLICY} (named so that the YAML engine itself does not claim the
  * bundle).
  *
@@ -61,18 +62,19 @@ public final class FaultyPolicyEngine implements PolicyEngine {
     public CompiledPolicy compile(Bundle bundle) {
         String[] marker = new String(bundle.read(MARKER), StandardCharsets.UTF_8).strip().split("\\s+");
         String question = marker[0];
-        boolean checked = marker.length > 1 && marker[1].equals("checked");
-        boolean known = QUESTIONS.contains(question) || (question.equals(BLOCK_THEN_UNAPPLIABLE) && !checked);
-        if (!known || marker.length > 2 || (marker.length == 2 && !checked)) {
+        String kind = marker.length > 1 ? marker[1] : "unchecked";
+        boolean known = QUESTIONS.contains(question)
+                || (question.equals(BLOCK_THEN_UNAPPLIABLE) && marker.length == 1);
+        if (!known || marker.length > 2 || (marker.length == 2 && !Set.of("checked", "error").contains(kind))) {
             throw PolicyLoadException.of(MARKER, "expected one of " + new TreeSet<>(QUESTIONS)
-                    + ", optionally followed by 'checked', or " + BLOCK_THEN_UNAPPLIABLE + ", was '"
+                    + ", optionally followed by 'checked' or 'error', or " + BLOCK_THEN_UNAPPLIABLE + ", was '"
                     + String.join(" ", marker) + "'");
         }
         if (!bundle.files().contains(POLICY)) {
             throw PolicyLoadException.of("<bundle>", "a faulty bundle needs its YAML policy in " + POLICY);
         }
         CompiledPolicy yaml = new YamlPolicyEngine().compile(new Renamed(bundle));
-        return new Faulty(yaml, question, checked);
+        return new Faulty(yaml, question, kind);
     }
 
     /** The bundle as the YAML engine should see it: {@value #POLICY} presented as a {@code *.veil.yaml} file. */
@@ -114,10 +116,13 @@ public final class FaultyPolicyEngine implements PolicyEngine {
     }
 
     /** The YAML policy with one question that throws. */
-    private record Faulty(CompiledPolicy yaml, String question, boolean checked) implements CompiledPolicy {
+    private record Faulty(CompiledPolicy yaml, String question, String kind) implements CompiledPolicy {
         private void maybeFail(String q) {
             if (q.equals(question)) {
-                if (checked) {
+                if (kind.equals("error")) {
+                    throw new StackOverflowError("injected error in the " + q + " question");
+                }
+                if (kind.equals("checked")) {
                     throw GuardFixtures.sneakyThrow(new IOException("injected checked failure in the " + q
                             + " question"));
                 }

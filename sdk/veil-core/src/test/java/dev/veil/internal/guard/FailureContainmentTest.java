@@ -1,0 +1,312 @@
+package dev.veil.internal.guard;
+
+import static dev.veil.GuardFixtures.ALICE;
+import static dev.veil.GuardFixtures.ERIN;
+import static dev.veil.GuardFixtures.INFO_A;
+import static dev.veil.GuardFixtures.NOW;
+import static dev.veil.GuardFixtures.SCORES_A;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veil.ApiKeys;
+import dev.veil.AuditLog;
+import dev.veil.AuditVerification;
+import dev.veil.Credentials;
+import dev.veil.Guard;
+import dev.veil.GuardFixtures;
+import dev.veil.GuardFixtures.BundleDir;
+import dev.veil.Level;
+import dev.veil.ManualClock;
+import dev.veil.ReasonCode;
+import dev.veil.Request;
+import dev.veil.Response;
+import dev.veil.Signal;
+import dev.veil.Stage;
+import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.spi.Detector;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import dev.veil.spi.StateStore;
+import dev.veil.spi.StateUnavailableException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A failure in one part of a request is contained where the policy says, and never buys the
+ * caller more than the policy allows: a spent privacy budget stays spent when the output question
+ * fails, a detector that throws does not switch off the others' blocks, a detector or a store
+ * that cannot remember an answered query is a failure (not a silent loss), and a logging question
+ * that throws, even an {@link Error}, still yields one record that says so.
+ */
+class FailureContainmentTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final double[] VALID = {1, 2, 3};
+    private static final double[] TRIPS = {1, 60, 3}; // the throwing detector fails on x[1] > 50
+
+    @TempDir
+    Path tmp;
+
+    private final ManualClock clock = new ManualClock(NOW);
+    private final GuardFixtures.CountingModel model = new GuardFixtures.CountingModel(SCORES_A);
+    private final List<Guard<?>> open = new ArrayList<>();
+    private int bundles;
+    private Path auditFile;
+
+    @BeforeAll
+    static void quiet() {
+        GuardFixtures.quietGuardLog(true);
+    }
+
+    @AfterAll
+    static void loud() {
+        GuardFixtures.quietGuardLog(false);
+    }
+
+    @AfterEach
+    void close() {
+        open.forEach(Guard::close);
+    }
+
+    private BundleDir bundle() {
+        return GuardFixtures.bundle(tmp.resolve("bundle-" + (++bundles)));
+    }
+
+    private Guard<double[]> guard(BundleDir b, Consumer<Guard.Builder<double[]>> more) {
+        auditFile = tmp.resolve("audit-" + bundles + ".jsonl");
+        Guard.Builder<double[]> builder = Guard.builder(model.as(INFO_A)).policy(b.load())
+                .audit(AuditLog.jsonLines(auditFile)).clock(clock);
+        more.accept(builder);
+        Guard<double[]> g = builder.build();
+        open.add(g);
+        return g;
+    }
+
+    private static Request<double[]> ask(ApiKeys.Issued key, double... x) {
+        return Request.of(Credentials.apiKey(key.plaintext()), x);
+    }
+
+    private static Response.Denied denied(Response r, ReasonCode code) {
+        assertThat(r).as("response %s", r).isInstanceOf(Response.Denied.class);
+        Response.Denied d = (Response.Denied) r;
+        assertThat(d.reason().code()).as("%s", d.reasons()).isEqualTo(code);
+        return d;
+    }
+
+    private static Response.Released released(Response r) {
+        assertThat(r).as("response %s", r).isInstanceOf(Response.Released.class);
+        return (Response.Released) r;
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Object>> records(Guard<?> g, int n) throws IOException {
+        g.close();
+        AuditVerification v = AuditLog.verify(auditFile);
+        assertThat(v.ok()).as("%s", v).isTrue();
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String line : Files.readAllLines(auditFile)) {
+            out.add(JSON.readValue(line, Map.class));
+        }
+        assertThat(out).hasSize(n);
+        return out;
+    }
+
+    /** A custom detector that throws on inputs whose second value exceeds 50, and counts its calls. */
+    static final class Tripwire implements Detector {
+        final boolean inObserve;
+
+        Tripwire(boolean inObserve) {
+            this.inObserve = inObserve;
+        }
+
+        @Override
+        public String name() {
+            return "tripwire";
+        }
+
+        @Override
+        public Signal observe(Query query) {
+            if (inObserve && query.features().vector()[1] > 50) {
+                throw new IllegalStateException("tripwire tripped");
+            }
+            return new Signal("tripwire", Level.NONE, 0);
+        }
+
+        @Override
+        public void afterPrediction(Query query, dev.veil.Prediction raw) {
+            if (!inObserve && query.features().vector()[1] > 50) {
+                throw new IllegalStateException("tripwire could not remember");
+            }
+        }
+
+        @Override
+        public long stateBytes() {
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- privacy budget
+
+    @Test
+    void aSpentBudgetUnderOnExhaustedDenyStaysDeniedWhenTheOutputQuestionFailsUnderOnErrorDegrade() {
+        String output = """
+                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: deny}
+                """;
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("output", output), b -> { });
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED); // spent: marked for the period
+
+        // the same policy, whose output question now throws
+        g.reload(bundle().set("on_error", "degrade").set("output", output)
+                .policyFile(FaultyPolicyEngine.POLICY).file(FaultyPolicyEngine.MARKER, "output\n").load());
+        Response.Denied spent = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED);
+        Response.Released other = released(g.predict(ask(ERIN, VALID))); // budget left: the degraded answer
+
+        assertThat(spent.reason().stage()).isEqualTo(Stage.OUTPUT);
+        assertThat(other.degraded()).isTrue();
+        assertThat(other.prediction().scores()).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- detectors
+
+    @Test
+    void aDetectorThatThrowsUnderOnErrorDegradeLeavesTheOtherDetectorsBlocksInForce() throws IOException {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, high: 3}
+                  tripwire: {}
+                rules:
+                  - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
+                """), b -> b.detector(new Tripwire(true)));
+
+        Response.Released tripped = released(g.predict(ask(ALICE, TRIPS)));
+        released(g.predict(ask(ALICE, VALID)));
+        Response third = g.predict(ask(ALICE, TRIPS)); // the third in 60 s: rate is high, tripwire throws
+
+        assertThat(tripped.degraded()).as("a failing detector degrades the answer").isTrue();
+        assertThat(denied(third, ReasonCode.BLOCKED).reason().rule()).isEqualTo("flood");
+        assertThat(model.calls()).isEqualTo(2);
+        List<Map<String, Object>> recs = records(g, 3);
+        assertThat((List<Object>) recs.get(0).get("rules")).contains("monitoring:tripwire:error");
+        assertThat((Map<String, Object>) recs.get(0).get("signals")).containsKey("rate").doesNotContainKey("tripwire");
+        assertThat(((Map<String, Object>) recs.get(0).get("stages")).get("observe")).isEqualTo("error");
+    }
+
+    @Test
+    void aDetectorThatThrowsUnderOnErrorDenyDeniesBeforeTheModel() {
+        Guard<double[]> g = guard(bundle().set("monitoring", "detectors: {tripwire: {}}"),
+                b -> b.detector(new Tripwire(true)));
+
+        denied(g.predict(ask(ALICE, TRIPS)), ReasonCode.INTERNAL_ERROR);
+        released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(model.calls()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"deny", "degrade"})
+    void aDetectorThatCannotRememberAnAnsweredQueryIsAFailureNotASilentLoss(String onError) throws IOException {
+        Guard<double[]> g = guard(bundle().set("on_error", onError).set("monitoring", "detectors: {tripwire: {}}"),
+                b -> b.detector(new Tripwire(false)));
+
+        Response r = g.predict(ask(ALICE, TRIPS));
+
+        if (onError.equals("deny")) {
+            assertThat(denied(r, ReasonCode.INTERNAL_ERROR).reason().stage()).isEqualTo(Stage.OBSERVE);
+        } else {
+            assertThat(released(r).degraded()).isTrue();
+            assertThat(released(r).prediction().scores()).isEmpty();
+        }
+        assertThat(((Map<String, Object>) records(g, 1).get(0).get("stages")).get("observe")).isEqualTo("error");
+    }
+
+    /** The in-memory store, except that {@link #submit} refuses while {@link #refuseSubmits} is set. */
+    static final class SubmitsRefused implements StateStore {
+        final MemoryStateStore inner = new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000);
+        final AtomicBoolean refuseSubmits = new AtomicBoolean();
+
+        @Override
+        public String name() {
+            return "flaky";
+        }
+
+        @Override
+        public Object[] execute(StateOp... ops) {
+            return inner.execute(ops);
+        }
+
+        @Override
+        public void submit(StateOp... ops) {
+            if (refuseSubmits.get()) {
+                throw new StateUnavailableException("the store went away after this request read it");
+            }
+            inner.submit(ops);
+        }
+
+        @Override
+        public long bytesUsed() {
+            return inner.bytesUsed();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"deny", "degrade", "local"})
+    void aStoreThatRefusesTheAnsweredQuerysHistoryIsHandledAsOnStateUnavailableSays(String mode) throws IOException {
+        SubmitsRefused store = new SubmitsRefused();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", mode).set("monitoring", """
+                detectors:
+                  class_focus: {}
+                """), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        store.refuseSubmits.set(true);
+
+        Response r = g.predict(ask(ALICE, VALID));
+
+        switch (mode) {
+            case "deny" -> denied(r, ReasonCode.STATE_UNAVAILABLE);
+            case "degrade" -> assertThat(released(r).degraded()).isTrue();
+            default -> assertThat(released(r).degraded()).as("local state took the history").isFalse();
+        }
+        assertThat(model.calls()).isEqualTo(2);
+        List<Map<String, Object>> recs = records(g, 2);
+        if (mode.equals("degrade")) {
+            assertThat((List<Object>) recs.get(1).get("rules")).contains("state:unavailable");
+        }
+    }
+
+    // ---------------------------------------------------------------- logging
+
+    @ParameterizedTest
+    @ValueSource(strings = {"logging", "logging error"})
+    void aLoggingQuestionThatThrowsStillGivesOneRecordThatSaysSo(String marker) throws IOException {
+        Guard<double[]> g = guard(bundle().policyFile(FaultyPolicyEngine.POLICY)
+                .file(FaultyPolicyEngine.MARKER, marker + "\n"), b -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.prediction().label()).isEqualTo("cat");
+        Map<String, Object> rec = records(g, 1).get(0);
+        assertThat((List<Object>) rec.get("rules")).contains(DefaultGuard.LOGGING_ERROR);
+        assertThat((List<Object>) rec.get("erased")).isNotEmpty(); // the most protective treatment
+    }
+}
