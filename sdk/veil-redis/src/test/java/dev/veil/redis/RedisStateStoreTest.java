@@ -91,6 +91,22 @@ class RedisStateStoreTest {
                 .hasMessageEndingWith("; check the URL and that redis-server is running");
     }
 
+    /** A Redis that accepts connections and does not answer (stopped with SIGSTOP) fails build() in connectTimeout. */
+    @Test
+    void aServerThatAcceptsButDoesNotAnswerFailsTheBuildWithinTheConnectTimeout() throws Exception {
+        REDIS.pause();
+        long t0 = System.nanoTime();
+        try {
+            assertThatThrownBy(() -> RedisStateStore.builder(REDIS.url()).connectTimeout(Duration.ofMillis(500)).build())
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageStartingWith("cannot connect to Redis at 127.0.0.1:" + REDIS.port() + ": ");
+        } finally {
+            REDIS.resume();
+        }
+        // Lettuce's handshake would otherwise wait the URI's default timeout, a minute
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    }
+
     @Test
     void wrongCredentialsAndAMissingDatabaseAreNamedAsSuch() throws Exception {
         REDIS.command("ACL", "SETUSER", "veil-test", "on", ">right-password", "~*", "+@all");

@@ -66,7 +66,9 @@ public final class RedisBatchClient implements AutoCloseable {
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
-        RedisClient c = RedisClient.create(resources, uri);
+        // The URI's timeout bounds the connection's handshake (HELLO, AUTH, SELECT): by default a
+        // minute, which a Redis that accepts connections but does not answer would make build() wait.
+        RedisClient c = RedisClient.create(resources, RedisURI.builder(uri).withTimeout(connectTimeout).build());
         c.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
