@@ -85,6 +85,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final OutageLog outages = new OutageLog("state store", LOG, System::nanoTime);
     /** Requests refused because the audit log could not take their record, logged the same way. */
     private final OutageLog auditOutages = new OutageLog("audit log", LOG, System::nanoTime);
+    /** Charges the privacy ledger could not take: those releases are treated as over budget. */
+    private final OutageLog ledgerOutages = new OutageLog("privacy ledger", LOG, System::nanoTime);
     /** Failures of the logging question: its records get the most protective treatment. */
     private final OutageLog loggingOutages = new OutageLog("logging question", LOG, System::nanoTime);
     /** The rule a record lists when its logging question failed. */
@@ -856,10 +858,12 @@ public final class DefaultGuard<I> implements Guard<I> {
             throw new IllegalStateException("a release with noise needs output.privacy");
         }
         try {
-            return (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(x.stateKey,
-                    spec.noise().epsilon(), spec.noise().delta(), settings.privacy(), x.nowMillis))[0];
+            StateOp.Budget b = (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(
+                    x.stateKey, spec.noise().epsilon(), spec.noise().delta(), settings.privacy(), x.nowMillis))[0];
+            ledgerOutages.succeeded();
+            return b;
         } catch (StateUnavailableException e) {
-            LOG.log(System.Logger.Level.WARNING, "privacy ledger unavailable for decision " + x.id, e);
+            ledgerOutages.failed(x.id, "treated as over budget", e);
             return StateOp.Budget.GLOBAL_EXHAUSTED;
         }
     }

@@ -62,6 +62,12 @@ final class GuardState implements AutoCloseable {
      * @param servedLocally when not null, its first element is set to whether local state answered
      */
     Object[] execute(OnStateUnavailable mode, boolean[] servedLocally, StateOp... ops) {
+        if (mode == OnStateUnavailable.LOCAL && primaryDown && chargesBudget(ops)) {
+            // A charge is never made on local state, and while local state is in use the shared
+            // store just failed this request's batch: do not wait for it a second time.
+            throw new StateUnavailableException("state store '" + primary.name() + "' is unavailable (local state "
+                    + "in use); privacy budget is not spent on local state");
+        }
         try {
             if (!heldBack.isEmpty()) {
                 restoreHeldBack();
@@ -149,6 +155,12 @@ final class GuardState implements AutoCloseable {
      *     is the store's to count; the next {@link #execute} reports the outage.
      */
     void submit(OnStateUnavailable mode, StateOp... ops) {
+        if (mode == OnStateUnavailable.LOCAL && primaryDown) {
+            // This request was decided on local state: what its detectors remember goes there too
+            // (a stalled shared store would take it, and time it out, while local state stayed blind).
+            local().submit(ops);
+            return;
+        }
         try {
             primary.submit(ops);
         } catch (StateUnavailableException e) {

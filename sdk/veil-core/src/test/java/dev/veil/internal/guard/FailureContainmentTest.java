@@ -294,6 +294,88 @@ class FailureContainmentTest {
         }
     }
 
+    /**
+     * A shared store that stalls: its batches time out ({@link #execute} throws) while its
+     * connection stays open, so {@link #submit} takes the ops without a word (and loses them).
+     */
+    static final class Stalled implements StateStore {
+        final MemoryStateStore inner = new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000);
+        final AtomicBoolean stalled = new AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicInteger charges = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public String name() {
+            return "stalled";
+        }
+
+        @Override
+        public Object[] execute(StateOp... ops) {
+            for (StateOp op : ops) {
+                if (op instanceof StateOp.Charge) {
+                    charges.incrementAndGet();
+                }
+            }
+            if (stalled.get()) {
+                throw new StateUnavailableException("did not answer the state batch within 200 ms");
+            }
+            return inner.execute(ops);
+        }
+
+        @Override
+        public void submit(StateOp... ops) {
+            if (!stalled.get()) {
+                inner.submit(ops);
+            }
+        }
+
+        @Override
+        public long bytesUsed() {
+            return inner.bytesUsed();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    @Test
+    void underLocalStateTheAnswerDetectorsRememberLocallyWhileTheSharedStoreStalls() {
+        Stalled store = new Stalled();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", "local").set("monitoring", """
+                detectors:
+                  class_focus: {window: 10, min_queries: 5, low: 0.5, medium: 0.7, high: 0.9}
+                rules:
+                  - {id: focus-block, when: {signals: {class_focus: high}}, action: block, cooldown_seconds: 600}
+                """), b -> b.stateStore(store));
+        store.stalled.set(true);
+
+        List<String> outcomes = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Response r = g.predict(ask(ALICE, VALID)); // the model always answers cat
+            outcomes.add(r instanceof Response.Denied d ? d.reason().code().name() : "ok");
+        }
+
+        assertThat(outcomes).as("class_focus sees the answers on local state").contains("BLOCKED");
+        assertThat(outcomes.indexOf("BLOCKED")).isLessThan(8);
+    }
+
+    @Test
+    void underLocalStateANoisyReleaseDoesNotWaitForTheStalledStoreASecondTime() {
+        Stalled store = new Stalled();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", "local").set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
+                privacy: {per_caller_epsilon: 10, on_exhausted: deny}
+                """), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        assertThat(store.charges.get()).isEqualTo(1);
+        store.stalled.set(true);
+
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED); // no budget is spent on local state
+
+        assertThat(store.charges.get()).as("the charge was not sent to the store that just failed").isEqualTo(1);
+    }
+
     // ---------------------------------------------------------------- logging
 
     @ParameterizedTest
