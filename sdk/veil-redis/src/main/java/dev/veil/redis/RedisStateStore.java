@@ -51,6 +51,8 @@ public final class RedisStateStore implements StateStore {
     private final BatchEncoder encoder;
     private final Clock clock;
     private final String namespace;
+    /** The state generation the batches expect in Redis (see batch.lua); renewed when Redis lost it. */
+    private volatile byte[] generation;
     private volatile boolean closed;
 
     private RedisStateStore(Builder b) {
@@ -60,6 +62,7 @@ public final class RedisStateStore implements StateStore {
         this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
         try {
             checkServer(b);
+            generation = client.generation(encoder.generationKey(), newGeneration());
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -100,6 +103,33 @@ public final class RedisStateStore implements StateStore {
     }
 
     private static final System.Logger LOG = System.getLogger(RedisStateStore.class.getName());
+
+    private static byte[] newGeneration() {
+        byte[] token = new byte[16];
+        new java.security.SecureRandom().nextBytes(token);
+        return java.util.HexFormat.of().formatHex(token).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Redis lost Veil's state since this store last wrote to it: says so (once per loss, as an error:
+     * quotas, blocks, privacy budgets and detector windows start again from empty) and takes up the
+     * generation Redis has now (a new one unless another replica set it first).
+     *
+     * @throws StateUnavailableException when the new generation cannot be set
+     */
+    private void renewGeneration(RedisBatchClient.GenerationLost lost) {
+        byte[] was = generation;
+        synchronized (this) {
+            if (generation != was) {
+                return; // another thread renewed it (and said so) meanwhile
+            }
+            generation = client.generation(encoder.generationKey(), newGeneration());
+            LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost Veil's state for namespace '"
+                    + namespace + "' (restarted without persistence, flushed, or evicted): the quotas, rate limits, "
+                    + "blocks, privacy budgets and detector windows kept there start again from empty. Run Redis with "
+                    + "persistence and maxmemory-policy noeviction (veil-redis README). (" + lost.getMessage() + ")");
+        }
+    }
 
     /** Starts a store for a Redis URI. */
     public static Builder builder(RedisURI uri) {
@@ -149,8 +179,20 @@ public final class RedisStateStore implements StateStore {
         if (ops.length == 0) {
             return new Object[0];
         }
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), ops);
-        Object reply = client.execute(e.keys(), e.args());
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), generation, ops);
+        Object reply;
+        try {
+            reply = client.execute(e.keys(), e.args());
+        } catch (RedisBatchClient.GenerationLost lost) {
+            renewGeneration(lost); // says so; the batch then runs on the state Redis has now, empty
+            e = encoder.encode(clock.millis(), generation, ops);
+            try {
+                reply = client.execute(e.keys(), e.args());
+            } catch (RedisBatchClient.GenerationLost again) {
+                throw new StateUnavailableException("Redis at " + client.where() + " lost Veil's state generation "
+                        + "again while this batch was sent: " + again.getMessage(), again);
+            }
+        }
         try {
             return ReplyDecoder.decode(ops, reply);
         } catch (RuntimeException ex) {
@@ -172,7 +214,7 @@ public final class RedisStateStore implements StateStore {
         if (ops.length == 0) {
             return;
         }
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), ops);
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), generation, ops);
         client.submit(e.keys(), e.args());
     }
 

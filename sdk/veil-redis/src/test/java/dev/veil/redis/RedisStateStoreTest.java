@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -47,7 +48,7 @@ class RedisStateStoreTest {
 
     @BeforeEach
     void flush() throws Exception {
-        REDIS.command("FLUSHALL");
+        REDIS.flushKeepingGenerations(); // the class's store keeps its generation
     }
 
     // ------------------------------------------------------------------ builder
@@ -245,8 +246,11 @@ class RedisStateStoreTest {
         store.execute(new StateOp.Charge("alice", 0.1, 0, new PrivacyBudget(1, 5, 3600, null), now),
                 new StateOp.Block("bob", now + 60_000), new StateOp.Throttle("carol", 2, now + 60_000),
                 new StateOp.Acquire("carol", null, 0, now));
-        List<String> keys = REDIS.keys("*");
+        List<String> keys = new ArrayList<>(REDIS.keys("*"));
         assertThat(keys).isNotEmpty().allSatisfy(k -> assertThat(k).startsWith("t:{m}:"));
+        // the one key without a time to live: the state generation, whose loss the store reports
+        assertThat(keys.remove("t:{m}:gen")).isTrue();
+        assertThat(REDIS.command("PTTL", "t:{m}:gen")).isEqualTo("-1");
         // BlockedUntil only reads: a caller without a block or throttle has no b: key.
         StateOp.Fingerprint global = (StateOp.Fingerprint) RoundTripTest.realisticBatch(1, now)[3];
         String firstHash = Long.toHexString(global.hashes()[0]);
@@ -384,6 +388,54 @@ class RedisStateStoreTest {
         }
     }
 
+    /**
+     * A Redis that lost Veil's state (here: FLUSHALL) is said so, once per store, as an error; the
+     * stores go on with the state Redis has now (empty: the bucket is full again) under one new
+     * generation.
+     */
+    @Test
+    void aRedisThatLostVeilsStateIsSaidSoOncePerStoreAndTheStoresGoOn() throws Exception {
+        RateLimit twoThenNone = new RateLimit(1e-6, 2);
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RedisStateStore.class.getName());
+        List<java.util.logging.LogRecord> logged = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        jul.addHandler(h);
+        try (RedisStateStore a = RedisStateStore.builder(REDIS.url()).namespace("t:{lost}:").clock(CLOCK).build();
+                RedisStateStore b = RedisStateStore.builder(REDIS.url()).namespace("t:{lost}:").clock(CLOCK).build()) {
+            StateOp.Acquire take = new StateOp.Acquire("alice", twoThenNone, 0, CLOCK.millis());
+            assertThat(a.execute(take)).containsExactly(StateOp.Permit.ALLOWED);
+            assertThat(b.execute(take)).containsExactly(StateOp.Permit.ALLOWED);
+            assertThat(a.execute(take)).containsExactly(StateOp.Permit.RATE_LIMITED);
+            String before = REDIS.command("GET", "t:{lost}:gen");
+            assertThat(logged).isEmpty();
+
+            REDIS.command("FLUSHALL");
+
+            assertThat(a.execute(take)).as("the bucket starts again").containsExactly(StateOp.Permit.ALLOWED);
+            assertThat(b.execute(take)).containsExactly(StateOp.Permit.ALLOWED);
+            assertThat(a.execute(take)).containsExactly(StateOp.Permit.RATE_LIMITED);
+            assertThat(logged).hasSize(2).allSatisfy(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.SEVERE);
+                assertThat(r.getMessage()).contains("lost Veil's state for namespace 't:{lost}:'")
+                        .contains("start again from empty");
+            });
+            assertThat(REDIS.command("GET", "t:{lost}:gen")).isNotEqualTo(before);
+        } finally {
+            jul.removeHandler(h);
+        }
+    }
+
     @Test
     void anErrorReplyIsUnavailableWithRedisMessage() throws Exception {
         REDIS.command("SET", "t:{m}:l:wrong", "a string, not a list");
@@ -417,6 +469,6 @@ class RedisStateStoreTest {
             assertThat(exports).containsExactly("dev.veil.redis");
         }
         assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
-                .startsWith("#!lua\n-- Veil state batch (format 2)");
+                .startsWith("#!lua\n-- Veil state batch (format 3)");
     }
 }

@@ -16,6 +16,7 @@ import java.util.List;
  *
  * <p>Key layout under the namespace {@code ns} (see the module README):
  * <pre>
+ *   ns gen                 string the state generation every batch checks (no time to live)
  *   ns b:&lt;caller&gt;          hash   block and throttle of a caller (BlockedUntil, Block, Throttle, Acquire)
  *   ns r:&lt;caller&gt;          hash   rate bucket and daily quota of a caller (Acquire)
  *   ns p:g                 hash   global privacy ledger and current period (Charge)
@@ -53,6 +54,11 @@ public final class BatchEncoder {
         this.maxLedgerCallers = maxLedgerCallers;
     }
 
+    /** The key of the namespace's state generation (no time to live; see batch.lua). */
+    public byte[] generationKey() {
+        return key("", "gen");
+    }
+
     /** ARGV[2] of a batch that Redis must run whenever it arrives ({@code submit}). */
     static final byte[] NO_DEADLINE = {'0'};
 
@@ -63,13 +69,16 @@ public final class BatchEncoder {
      * Encodes a batch.
      *
      * @param clockNow the store clock's time, for {@link StateOp.Block} and {@link StateOp.Throttle}
+     * @param generation the state generation the batch expects to find in Redis
      * @throws IllegalArgumentException for a limit or throttle the in-memory store refuses too
      */
-    public Encoded encode(long clockNow, StateOp... ops) {
-        List<byte[]> keys = new ArrayList<>(ops.length * 2);
-        List<byte[]> args = new ArrayList<>(ops.length * 6 + 2);
+    public Encoded encode(long clockNow, byte[] generation, StateOp... ops) {
+        List<byte[]> keys = new ArrayList<>(ops.length * 2 + 1);
+        List<byte[]> args = new ArrayList<>(ops.length * 6 + 3);
+        keys.add(generationKey());
         args.add(num(clockNow));
         args.add(NO_DEADLINE); // RedisBatchClient.execute sets the deadline when it sends the batch
+        args.add(generation);
         for (StateOp op : ops) {
             if (op instanceof StateOp.BlockedUntil b) {
                 keys.add(key("b:", b.caller()));

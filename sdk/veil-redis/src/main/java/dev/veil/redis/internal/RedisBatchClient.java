@@ -112,6 +112,7 @@ public final class RedisBatchClient implements AutoCloseable {
         // it in Redis too (a stalled Redis runs what it had received when it wakes up).
         args[1] = Long.toString(System.currentTimeMillis() + timeout.toMillis() + DEADLINE_SLACK_MILLIS)
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        long start = System.nanoTime();
         try {
             return await(dispatch(() -> commands.evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args)),
                     "the state batch");
@@ -119,8 +120,10 @@ public final class RedisBatchClient implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "Redis at " + where + " lost the batch script (restart or SCRIPT "
                     + "FLUSH); sending it again");
             try {
+                // within the same timeout: a request waits for Redis at most once
+                long left = Math.max(1, timeout.toNanos() - (System.nanoTime() - start));
                 return await(dispatch(() -> commands.eval(script.source(), ScriptOutputType.MULTI, keys, args)),
-                        "the state batch");
+                        "the state batch", left);
             } catch (NoScript impossible) {
                 throw new StateUnavailableException("Redis at " + where + " answered NOSCRIPT to EVAL", impossible);
             }
@@ -176,7 +179,8 @@ public final class RedisBatchClient implements AutoCloseable {
     private void submitFailed(Throwable e) {
         failedSubmits.incrementAndGet();
         if (submitFailing.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.WARNING, "ops submitted to Redis at " + where + " were lost: "
+            // "may not have been applied": a submit that timed out against a stalled Redis runs when it wakes
+            LOG.log(System.Logger.Level.WARNING, "ops submitted to Redis at " + where + " may not have been applied: "
                     + message(unwrap(e)) + " (counted in failedSubmits; logged again after the next success)");
         }
     }
@@ -197,8 +201,12 @@ public final class RedisBatchClient implements AutoCloseable {
     }
 
     private <T> T await(RedisFuture<T> f, String what) {
+        return await(f, what, timeout.toNanos());
+    }
+
+    private <T> T await(RedisFuture<T> f, String what, long waitNanos) {
         try {
-            return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return f.get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             f.cancel(false);
             throw new StateUnavailableException("Redis at " + where + " did not answer " + what + " within "
@@ -217,13 +225,49 @@ public final class RedisBatchClient implements AutoCloseable {
                 throw new NoScript();
             }
             if (cause instanceof RedisCommandExecutionException) {
-                throw new StateUnavailableException("Redis at " + where + " refused " + what + ": " + message(cause),
-                        cause);
+                String m = message(cause);
+                if (m.startsWith(GenerationLost.CODE)) {
+                    throw new GenerationLost("Redis at " + where + " refused " + what + ": " + m, cause);
+                }
+                throw new StateUnavailableException("Redis at " + where + " refused " + what + ": " + m, cause);
             }
             throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(cause), cause);
         } catch (RuntimeException e) {
             throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(e), e);
         }
+    }
+
+    /**
+     * The batch found another state generation in Redis than the store expects, or none: Redis lost
+     * Veil's state since (restarted empty, flushed, evicted). Nothing of the batch was applied.
+     * {@code RedisStateStore} turns it into a {@link StateUnavailableException} after saying so.
+     */
+    public static final class GenerationLost extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final String CODE = "VEIL_LOST";
+
+        GenerationLost(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static final String GENERATION_SCRIPT =
+            "redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])";
+
+    /**
+     * The namespace's state generation: {@code token} when none was set (written without a time to
+     * live), else the one there.
+     *
+     * @throws StateUnavailableException when Redis cannot be reached or refuses
+     */
+    public byte[] generation(byte[] key, byte[] token) {
+        byte[] g = await(commands.<byte[]>eval(GENERATION_SCRIPT, ScriptOutputType.VALUE, new byte[][] {key}, token),
+                "the state generation");
+        if (g == null) {
+            throw new StateUnavailableException("Redis at " + where + " did not keep the state generation it was "
+                    + "just given");
+        }
+        return g;
     }
 
     /** NOSCRIPT: Redis does not have the script (any more). Never leaves this class. */

@@ -1,5 +1,5 @@
 #!lua
--- Veil state batch (format 2): runs one request's StateOps in order, atomically, and returns one
+-- Veil state batch (format 3): runs one request's StateOps in order, atomically, and returns one
 -- result per op. Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes the
 -- arguments and ReplyDecoder.java reads the reply, so the three change together.
 --
@@ -8,8 +8,9 @@
 -- memory, and let the batch through once it had written anything, so a full Redis kept growing.
 --
 -- ARGV[1] is the store clock's "now" in ms (for Block and Throttle, which carry no time); ARGV[2]
--- the batch's deadline in ms since the epoch on the sender's real clock (0: none); then each op is
--- a one-letter code and its arguments. KEYS are the op's keys in the same order.
+-- the batch's deadline in ms since the epoch on the sender's real clock (0: none); ARGV[3] the
+-- generation of the state the sender expects (KEYS[1] holds it); then each op is a one-letter code
+-- and its arguments. KEYS[2..] are the ops' keys in the same order.
 -- Every key written gets a time to live. Times are milliseconds since the epoch from the Guard's
 -- clock; only the deadline is compared with the server's clock (TIME), so replicas and tests agree
 -- on "now".
@@ -30,7 +31,16 @@ local MAX_RETAIN = 367 * DAY
 local TWO53 = 9007199254740992
 local LIMB = 1000000000
 
-local ai, ki = 3, 1
+-- The generation: a token written (without a time to live) when the first store of a namespace was
+-- built. A Redis that lost it (restarted empty, FLUSHALL, evicted) lost Veil's quotas, blocks and
+-- budgets with it: the batch is refused, so that the sender says so, instead of counting from zero.
+local generation = redis.call('GET', KEYS[1])
+if generation ~= ARGV[3] then
+  return redis.error_reply('VEIL_LOST the state generation in Redis is ' .. (generation and 'another one' or 'gone')
+    .. '; nothing was applied')
+end
+
+local ai, ki = 4, 2
 local clock_now = tonumber(ARGV[1])
 local deadline = tonumber(ARGV[2])
 if deadline > 0 then
