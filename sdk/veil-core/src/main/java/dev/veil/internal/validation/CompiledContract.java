@@ -168,6 +168,27 @@ public final class CompiledContract {
     }
 
     /**
+     * A feature declared optional ({@code required: false}) that a cross-field rule reads, said as a
+     * load error, or {@code null}. A rule refuses every request without a feature it reads, so the
+     * feature is not optional after all, and a request without it would be refused by the rule's
+     * message instead of the contract's.
+     */
+    public String optionalReadByRule() {
+        for (CrossFieldExpression r : rules) {
+            for (String f : r.features()) {
+                for (int s = 0; s < specs.length; s++) {
+                    if (specNames[s].equals(f) && !specs[s].required()) {
+                        return "feature '" + f + "' is optional (required: false) but cross_field rule '" + r.id()
+                                + "' reads it, and a rule refuses every request without a feature it reads; make the "
+                                + "feature required, or leave it out of the rule";
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
      * Why no request can pass this contract's shape and named-feature checks together, or
      * {@code null} when some request can. Only true contradictions are reported, for a loader to
      * refuse the contract; {@link #compile} accepts them (a contract built per request refuses
