@@ -77,15 +77,26 @@ public final class Features {
      * two would shift every later feature on every other query (a red-team review extracted a credit
      * model's boundary that way, unseen). For the distribution check, write the statistics of named
      * features in the order of their names.
+     *
+     * <p>Any {@link Number} is read with {@link Number#doubleValue()}, so a map decoded from JSON
+     * ({@code Integer}, {@code Long}, {@code Double}, {@code BigDecimal} values) needs no conversion.
+     *
+     * @throws IllegalArgumentException when a value is not a number (a map that reached here through an
+     *     unchecked cast), naming the feature and the value's type, never the value
      */
-    public static Features named(Map<String, Double> named) {
+    public static Features named(Map<String, ? extends Number> named) {
         Objects.requireNonNull(named, "named");
         @SuppressWarnings("unchecked")
-        Map.Entry<String, Double>[] entries = named.entrySet().toArray(new Map.Entry[0]);
+        Map.Entry<String, Object>[] entries = named.entrySet().toArray(new Map.Entry[0]);
         int present = 0;
-        for (Map.Entry<String, Double> e : entries) {
+        for (Map.Entry<String, Object> e : entries) {
             Objects.requireNonNull(e.getKey(), "feature name");
-            if (e.getValue() != null) {
+            Object value = e.getValue();
+            if (value != null && !(value instanceof Number)) {
+                throw new IllegalArgumentException("feature '" + e.getKey() + "' is a " + value.getClass().getName()
+                        + ", not a number");
+            }
+            if (value != null) {
                 entries[present++] = e;
             }
         }
@@ -95,7 +106,7 @@ public final class Features {
         String[] n = new String[present];
         for (int i = 0; i < present; i++) {
             n[i] = entries[i].getKey();
-            v[i] = entries[i].getValue();
+            v[i] = ((Number) entries[i].getValue()).doubleValue();
         }
         return new Features(v, List.of(n), null, true); // its own array: nobody else holds it
     }

@@ -448,7 +448,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             } catch (Exception | Error e) {
                 // the exception's message may quote the input: the log says what failed, not what it read
                 LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id + " with "
-                        + e.getClass().getName() + "; refused as invalid_input");
+                        + e.getClass().getName() + (fromFeatures(e) ? ": " + e.getMessage() : "")
+                        + "; refused as invalid_input");
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features (the failure is in the service's log, logger "
                                 + "dev.veil.Guard)"));
@@ -667,6 +668,13 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
 
         modelAndOutput(rt, m, request, x, in, query, contexts, results != null, settings);
+    }
+
+    /** Whether {@code e} is one of {@link Features}' own refusals, whose messages quote no value. */
+    private static boolean fromFeatures(Throwable e) {
+        StackTraceElement[] at = e.getStackTrace();
+        return e instanceof IllegalArgumentException && at.length > 0
+                && at[0].getClassName().equals(Features.class.getName());
     }
 
     /**
