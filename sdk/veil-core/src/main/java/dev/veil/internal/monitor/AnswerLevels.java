@@ -28,7 +28,7 @@ public record AnswerLevels(double low, double medium, double high, boolean lower
                 continue;
             }
             if (!Double.isNaN(prev) && (lowerIsWorse ? t > prev : t < prev)) {
-                String was = ", was " + plain(low) + ", " + plain(medium) + ", " + plain(high);
+                String was = ", was " + plain(low) + ", " + plain(medium) + ", " + plain(high) + Thresholds.DEFAULTS_HINT;
                 throw new IllegalArgumentException(lowerIsWorse
                         ? "thresholds must not increase: " + lowKey + " >= " + mediumKey + " >= " + highKey + was
                         : "thresholds must not decrease: " + lowKey + " <= " + mediumKey + " <= " + highKey + was);

@@ -4,6 +4,10 @@ import dev.veil.Level;
 
 /** Checks and applies three-level thresholds (0 = level not used). */
 final class Thresholds {
+    /** Said with an order error: the values quoted may be defaults the bundle did not write. */
+    static final String DEFAULTS_HINT = " (a level left out keeps its default, listed in docs/veil-policy.schema.json; "
+            + "set it to 0 to leave it unused)";
+
     private Thresholds() {}
 
     /**
@@ -17,7 +21,7 @@ final class Thresholds {
         for (double t : new double[] {low, medium, high}) {
             if (t != 0 && t < prev) {
                 throw new IllegalArgumentException("thresholds must not decrease: low <= medium <= high ("
-                        + unit + "), was " + fmt(low) + ", " + fmt(medium) + ", " + fmt(high));
+                        + unit + "), was " + fmt(low) + ", " + fmt(medium) + ", " + fmt(high) + DEFAULTS_HINT);
             }
             prev = t == 0 ? prev : t;
         }
@@ -33,7 +37,8 @@ final class Thresholds {
         for (double t : new double[] {low, medium, high}) {
             if (t != 0 && t > prev) {
                 throw new IllegalArgumentException("thresholds are distances and must not increase: low >= medium "
-                        + ">= high (" + unit + "), was " + fmt(low) + ", " + fmt(medium) + ", " + fmt(high));
+                        + ">= high (" + unit + "), was " + fmt(low) + ", " + fmt(medium) + ", " + fmt(high)
+                        + DEFAULTS_HINT);
             }
             prev = t == 0 ? prev : t;
         }

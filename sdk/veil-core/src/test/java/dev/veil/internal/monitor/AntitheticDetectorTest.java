@@ -91,7 +91,7 @@ class AntitheticDetectorTest {
         assertThatThrownBy(() -> detector("high", 1.5)).hasMessage(
                 "high must be 0 (not used) or in [0.01, 1] (share of changed features), was 1.5");
         assertThatThrownBy(() -> detector("low", 0.5)).hasMessage("thresholds must not decrease: low <= medium <= "
-                + "high (share of changed features), was 0.5, 0.28, 0.3");
+                + "high (share of changed features), was 0.5, 0.28, 0.3 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> detector("seed", "x")).hasMessage("seed must be an integer, was 'x'");
         assertThatThrownBy(() -> detector("pool", 3, "width", 28)).hasMessage(
                 "width must be a positive multiple of pool (3) with pool > 1, was 28");

@@ -58,7 +58,7 @@ class KnnDetectorTest {
         assertThatThrownBy(() -> detector("dimensions", 4)).hasMessage("dimensions must be in [8, 512], was 4");
         assertThatThrownBy(() -> detector("ttl_seconds", 0)).hasMessage("ttl_seconds must be in [1, 604800], was 0");
         assertThatThrownBy(() -> detector("low", 0.1, "medium", 0.2)).hasMessage("thresholds are distances and must "
-                + "not increase: low >= medium >= high (RMS distance per feature), was 0.1, 0.2, 0.115");
+                + "not increase: low >= medium >= high (RMS distance per feature), was 0.1, 0.2, 0.115 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> detector("high", -0.1))
                 .hasMessage("high must be 0 (not used) or > 0 (RMS distance per feature), was -0.1");
         assertThatThrownBy(() -> detector("high", Double.POSITIVE_INFINITY))

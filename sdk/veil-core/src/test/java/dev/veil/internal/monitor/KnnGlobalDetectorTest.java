@@ -47,7 +47,7 @@ class KnnGlobalDetectorTest {
         assertThatThrownBy(() -> detector("cell_width", Double.NaN)).hasMessage("cell_width must be a number, was NaN");
         assertThatThrownBy(() -> detector("dimensions", 1024)).hasMessage("dimensions must be in [8, 512], was 1024");
         assertThatThrownBy(() -> detector("high", 5)).hasMessage(
-                "thresholds must not decrease: low <= medium <= high (queries in a cell), was 8, 10, 5");
+                "thresholds must not decrease: low <= medium <= high (queries in a cell), was 8, 10, 5 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> detector("low", -1))
                 .hasMessage("low must be 0 (not used) or >= 1 (queries in a cell), was -1");
         assertThatThrownBy(() -> detector("high", 2.5)).hasMessage("high must be an integer, was 2.5");

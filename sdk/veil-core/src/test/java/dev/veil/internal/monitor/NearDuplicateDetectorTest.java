@@ -88,7 +88,7 @@ class NearDuplicateDetectorTest {
         assertThatThrownBy(() -> detector("high", 60))
                 .hasMessage("high must be 0 (not used) or in [1, keep (50)] (shared hashes), was 60");
         assertThatThrownBy(() -> detector("low", 30, "medium", 20))
-                .hasMessage("thresholds must not decrease: low <= medium <= high (shared hashes), was 30, 20, 30");
+                .hasMessage("thresholds must not decrease: low <= medium <= high (shared hashes), was 30, 20, 30 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> detector("low", 0, "medium", 0, "high", 0))
                 .hasMessage("set at least one of low, medium, high");
         assertThatThrownBy(() -> detector("seed", 1.5)).hasMessage("seed must be an integer, was 1.5");

@@ -137,7 +137,7 @@ class ClassFocusAndBoundaryTest {
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("high", 1.5)))
                 .hasMessage("high must be 0 (level not used) or in [0.01, 1], was 1.5");
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("low", 0.9, "medium", 0.5)))
-                .hasMessage("thresholds must not decrease: low <= medium <= high, was 0.9, 0.5, 0.95");
+                .hasMessage("thresholds must not decrease: low <= medium <= high, was 0.9, 0.5, 0.95 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> BoundaryDetector.Config.from(Map.of("margin", 0)))
                 .hasMessage("margin must be in (0, 1], was 0.0");
         assertThatThrownBy(() -> BoundaryDetector.Config.from(Map.of("margin", 1.5)))

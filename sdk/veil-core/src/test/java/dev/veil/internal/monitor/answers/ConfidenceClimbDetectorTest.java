@@ -197,7 +197,7 @@ class ConfidenceClimbDetectorTest {
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("max_step", "small")))
                 .hasMessage("max_step must be a number, was 'small'");
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("low", 4, "medium", 3)))
-                .hasMessage("thresholds must not decrease: low <= medium <= high, was 4, 3, 3.5");
+                .hasMessage("thresholds must not decrease: low <= medium <= high, was 4, 3, 3.5 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("high", 25)))
                 .hasMessage("high must be 0 (level not used) or in [0.5, 20], was 25");
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("low", 0, "medium", 0, "high", 0)))
