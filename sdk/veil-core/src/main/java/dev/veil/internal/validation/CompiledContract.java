@@ -168,6 +168,24 @@ public final class CompiledContract {
     }
 
     /**
+     * For a named request, the required features it lacks ({@code "; missing: age, term"}), so that
+     * a wrong count says which; empty otherwise. Names only: they come from the contract.
+     */
+    private String missingRequired(Features f) {
+        if (!f.isNamed() || specs.length == 0) {
+            return "";
+        }
+        java.util.Set<String> sent = new java.util.HashSet<>(f.names());
+        java.util.StringJoiner missing = new java.util.StringJoiner(", ", "; missing: ", "").setEmptyValue("");
+        for (int s = 0; s < specs.length; s++) {
+            if (specs[s].required() && !sent.contains(specNames[s])) {
+                missing.add(specNames[s]);
+            }
+        }
+        return missing.toString();
+    }
+
+    /**
      * A feature declared optional ({@code required: false}) that a cross-field rule reads, said as a
      * load error, or {@code null}. A rule refuses every request without a feature it reads, so the
      * feature is not optional after all, and a request without it would be refused by the rule's
@@ -267,7 +285,7 @@ public final class CompiledContract {
         }
         if (dimension >= 0 && n != dimension) {
             return new Violation(ReasonCode.INVALID_INPUT, Violation.SHAPE, "expected " + dimension
-                    + " features (shape " + contract.shape() + "), got " + n);
+                    + " features (shape " + contract.shape() + "), got " + n + missingRequired(f));
         }
 
         Dist d = dist;

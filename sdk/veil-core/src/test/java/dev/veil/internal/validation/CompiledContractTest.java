@@ -131,6 +131,20 @@ class CompiledContractTest {
         }
 
         @Test
+        void aNamedRequestOfTheWrongCountIsToldWhichRequiredFeaturesItLacks() {
+            CompiledContract c = CompiledContract.compile(new InputContract(List.of(3), -INF, INF,
+                    Map.of("income", new FeatureSpec(true, 0, INF), "loan", new FeatureSpec(true, 0, INF),
+                            "age", new FeatureSpec(true, 18, 120), "bonus", new FeatureSpec(false, 0, INF)),
+                    false, List.of(), 0, null));
+            assertThat(c.check(features("income", 1.0, "loan", 2.0), -1))
+                    .isEqualTo(invalid("shape", "expected 3 features (shape [3]), got 2; missing: age"));
+            assertThat(c.check(features("bonus", 1.0), -1))
+                    .isEqualTo(invalid("shape", "expected 3 features (shape [3]), got 1; missing: age, income, loan"));
+            assertThat(c.check(Features.of(1, 2), -1)).as("an unnamed request has no names to miss")
+                    .isEqualTo(invalid("shape", "expected 3 features (shape [3]), got 2"));
+        }
+
+        @Test
         void shouldCheckShapeBeforeFiniteness() {
             assertThat(compile(List.of(3), 0, 1).check(Features.of(Double.NaN), -1).rule()).isEqualTo("shape");
         }
