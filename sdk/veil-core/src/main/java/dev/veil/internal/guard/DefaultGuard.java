@@ -517,17 +517,11 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             outages.succeeded();
         } catch (StateUnavailableException e) {
-            if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {
-                outages.failed(x.id, "denied", e);
-                x.deny(Reason.of(ReasonCode.STATE_UNAVAILABLE, Stage.ACCESS, "on_state_unavailable",
-                        "rate limits and monitoring state cannot be reached; try again later"));
-                x.outcome(Stage.ACCESS, StageOutcome.ERROR);
+            if (!stateUnavailable(settings, x, e, Stage.ACCESS,
+                    "rate limits and monitoring state cannot be reached; try again later")) {
                 return;
             }
-            outages.failed(x.id, "degraded", e);
             results = null;
-            x.degraded = true;
-            x.rules.add("state:unavailable");
         } catch (Exception e) {
             failClosed(x, e);
             return;
@@ -668,6 +662,25 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
 
         modelAndOutput(rt, m, request, x, in, query, contexts, results != null, settings);
+    }
+
+    /**
+     * The state store could not be reached at {@code stage}: under {@code on_state_unavailable: deny}
+     * the request is denied ({@code state_unavailable}) and this returns false; otherwise (degrade;
+     * local never gets here) the request goes on degraded, marked {@code state:unavailable}.
+     */
+    private boolean stateUnavailable(GuardSettings settings, Exchange x, StateUnavailableException e, Stage stage,
+            String message) {
+        if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {
+            outages.failed(x.id, "denied", e);
+            x.deny(Reason.of(ReasonCode.STATE_UNAVAILABLE, stage, "on_state_unavailable", message));
+            x.outcome(stage, StageOutcome.ERROR);
+            return false;
+        }
+        outages.failed(x.id, "degraded", e);
+        x.degraded = true;
+        x.rules.add("state:unavailable");
+        return true;
     }
 
     /** Whether {@code e} is one of {@link Features}' own refusals, whose messages quote no value. */
@@ -900,16 +913,10 @@ public final class DefaultGuard<I> implements Guard<I> {
                     } catch (StateUnavailableException e) {
                         // The store went away since this request read it: the detectors would not
                         // remember this query. on_state_unavailable decides, as for a read.
-                        if (settings.onStateUnavailable() != GuardSettings.OnStateUnavailable.DEGRADE) {
-                            outages.failed(x.id, "denied", e);
-                            x.deny(Reason.of(ReasonCode.STATE_UNAVAILABLE, Stage.OBSERVE, "on_state_unavailable",
-                                    "monitoring state cannot be reached; try again later"));
-                            x.outcome(Stage.OBSERVE, StageOutcome.ERROR);
+                        if (!stateUnavailable(settings, x, e, Stage.OBSERVE,
+                                "monitoring state cannot be reached; try again later")) {
                             return false;
                         }
-                        outages.failed(x.id, "degraded", e);
-                        x.degraded = true;
-                        x.rules.add("state:unavailable");
                     }
                 }
             }

@@ -12,6 +12,7 @@ import dev.veil.ApiKeys;
 import dev.veil.AuditLog;
 import dev.veil.AuditVerification;
 import dev.veil.Credentials;
+import dev.veil.ForwardingStateStore;
 import dev.veil.Guard;
 import dev.veil.GuardFixtures;
 import dev.veil.GuardFixtures.BundleDir;
@@ -26,7 +27,6 @@ import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.spi.Detector;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
-import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -236,18 +236,11 @@ class FailureContainmentTest {
     }
 
     /** The in-memory store, except that {@link #submit} refuses while {@link #refuseSubmits} is set. */
-    static final class SubmitsRefused implements StateStore {
-        final MemoryStateStore inner = new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000);
+    static final class SubmitsRefused extends ForwardingStateStore {
         final AtomicBoolean refuseSubmits = new AtomicBoolean();
 
-        @Override
-        public String name() {
-            return "flaky";
-        }
-
-        @Override
-        public Object[] execute(StateOp... ops) {
-            return inner.execute(ops);
+        SubmitsRefused() {
+            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
         }
 
         @Override
@@ -256,16 +249,6 @@ class FailureContainmentTest {
                 throw new StateUnavailableException("the store went away after this request read it");
             }
             inner.submit(ops);
-        }
-
-        @Override
-        public long bytesUsed() {
-            return inner.bytesUsed();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 
@@ -298,14 +281,12 @@ class FailureContainmentTest {
      * A shared store that stalls: its batches time out ({@link #execute} throws) while its
      * connection stays open, so {@link #submit} takes the ops without a word (and loses them).
      */
-    static final class Stalled implements StateStore {
-        final MemoryStateStore inner = new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000);
+    static final class Stalled extends ForwardingStateStore {
         final AtomicBoolean stalled = new AtomicBoolean();
         final java.util.concurrent.atomic.AtomicInteger charges = new java.util.concurrent.atomic.AtomicInteger();
 
-        @Override
-        public String name() {
-            return "stalled";
+        Stalled() {
+            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
         }
 
         @Override
@@ -326,16 +307,6 @@ class FailureContainmentTest {
             if (!stalled.get()) {
                 inner.submit(ops);
             }
-        }
-
-        @Override
-        public long bytesUsed() {
-            return inner.bytesUsed();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 
