@@ -13,6 +13,7 @@ import dev.veil.internal.bundle.BundleSignature;
 import dev.veil.internal.bundle.BundleSigner;
 import dev.veil.internal.bundle.BundleVerifier;
 import dev.veil.internal.bundle.TrustedKeys;
+import dev.veil.internal.policy.Documents;
 import dev.veil.spi.Bundle;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.ParseException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -124,9 +126,30 @@ final class BundleCommand implements Runnable {
                 return VeilCli.EXIT_CHECK_FAILED;
             }
             out.println("policy:   " + b.name() + " (engine " + b.engine() + ")");
+            sampleQuestions(b, out);
             out.println("ok");
             return VeilCli.EXIT_OK;
         }
+    }
+
+    /**
+     * A policy input any bundle should be able to answer: an authenticated caller with no roles, no
+     * signals, a two-class prediction. A question that fails on it (a Rego rule that returns a
+     * malformed decision, a conflict) would fail on real requests too, after the model has run.
+     */
+    static final Map<String, Object> SAMPLE_INPUT = Map.of(
+            "caller", Map.of("id", "veil-inspect-sample", "authenticated", true, "method", "api_key",
+                    "roles", List.of(), "tenant", "", "attributes", Map.of()),
+            "prediction", Map.of("top_label", "a", "top_score", 0.6, "margin", 0.2, "entropy", 0.67, "classes", 2));
+
+    /** Asks the six questions for {@link #SAMPLE_INPUT} and prints a warning for each that fails. */
+    static void sampleQuestions(PolicyBundle b, PrintWriter out) {
+        Documents.evaluateAll(b.policy(), Documents.inputFromDocument(SAMPLE_INPUT), (question, e) -> {
+            out.println("warning:  the " + question + " question fails for a sample input (an authenticated caller "
+                    + "without roles): " + e.getMessage() + "; requests that reach it are denied (or degraded): check "
+                    + "it with veil eval");
+            return null;
+        });
     }
 
     /**

@@ -53,6 +53,31 @@ class RegoCommandsTest {
         assertThat(rego.out()).isEqualTo(yaml.out()).contains("\"rule\" : \"partner-noisy\"");
     }
 
+    /**
+     * A bundle whose output decision is malformed for every input loads (Rego decisions are data,
+     * checked when asked), so inspect asks the six questions for a sample input and says which fail.
+     */
+    @Test
+    void inspectWarnsOfAQuestionThatFailsForASampleInput() throws IOException {
+        Result shipped = veil("bundle", "inspect", s(SHIPPED));
+        assertThat(shipped.exit()).as(shipped.toString()).isZero();
+        assertThat(shipped.out()).doesNotContain("warning");
+
+        Path broken = shippedWith("veil/output.rego", """
+                package veil.output
+
+                decision := {"rule": "default", "release": {"form": "top_k", "top_k": 0}}
+                """);
+        Result r = veil("bundle", "inspect", s(broken));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).anySatisfy(l -> assertThat(l).startsWith("warning:  the output question fails for "
+                + "a sample input (an authenticated caller without roles): ").contains("output decision: release").endsWith(
+                "; requests that reach it are denied (or degraded): check it with veil eval"));
+        assertThat(r.outLines()).filteredOn(l -> l.startsWith("warning")).hasSize(1);
+        assertThat(r.outLines().get(r.outLines().size() - 1)).isEqualTo("ok");
+    }
+
     /** A copy of the shipped Rego bundle with one module replaced. */
     private Path shippedWith(String module, String text) throws IOException {
         Path copy = tmp.resolve("copy");
