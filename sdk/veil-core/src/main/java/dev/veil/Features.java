@@ -93,8 +93,8 @@ public final class Features {
             Objects.requireNonNull(e.getKey(), "feature name");
             Object value = e.getValue();
             if (value != null && !(value instanceof Number)) {
-                throw new IllegalArgumentException("feature '" + e.getKey() + "' is a " + value.getClass().getName()
-                        + ", not a number");
+                throw new IllegalArgumentException("feature '" + printable(e.getKey()) + "' is a "
+                        + value.getClass().getName() + ", not a number");
             }
             if (value != null) {
                 entries[present++] = e;
@@ -109,6 +109,24 @@ public final class Features {
             v[i] = ((Number) entries[i].getValue()).doubleValue();
         }
         return new Features(v, List.of(n), null, true); // its own array: nobody else holds it
+    }
+
+    /**
+     * A feature name as a log line may quote it: a request's map keys are the caller's text, so control
+     * characters (a line break would forge a log line) are escaped and the name is cut at 64 characters.
+     */
+    static String printable(String name) {
+        StringBuilder b = new StringBuilder();
+        int i = 0;
+        for (; i < name.length() && b.length() < 64; i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029') {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return i < name.length() ? b + "..." : b.toString();
     }
 
     /**

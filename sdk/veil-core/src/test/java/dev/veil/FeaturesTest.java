@@ -38,6 +38,17 @@ class FeaturesTest {
     }
 
     @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void aFeatureNameInTheMessageCannotForgeALogLine() {
+        Map raw = new HashMap<>(Map.of("age\nSEVERE: FORGED LINE " + "x".repeat(100), "41"));
+
+        assertThatThrownBy(() -> Features.named((Map<String, Double>) raw))
+                .hasMessageStartingWith("feature 'age\\u000aSEVERE: FORGED LINE xxx")
+                .hasMessageContaining("...' is a java.lang.String, not a number")
+                .message().doesNotContain("\n");
+    }
+
+    @Test
     void aModelOverDecodedJsonNeedsNoCast() {
         Model<Map<String, Number>> model = Model.of(ModelInfo.of("m", "1", java.time.Instant.EPOCH),
                 x -> Prediction.classification(List.of("a", "b"), new double[] {0.5, 0.5}), Features::named);

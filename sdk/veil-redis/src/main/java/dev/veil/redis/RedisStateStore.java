@@ -115,13 +115,13 @@ public final class RedisStateStore implements StateStore {
      * quotas, blocks, privacy budgets and detector windows start again from empty) and takes up the
      * generation Redis has now (a new one unless another replica set it first).
      *
+     * @param sent the generation the failed batch carried
      * @throws StateUnavailableException when the new generation cannot be set
      */
-    private void renewGeneration(RedisBatchClient.GenerationLost lost) {
-        byte[] was = generation;
+    private void renewGeneration(byte[] sent, RedisBatchClient.GenerationLost lost) {
         synchronized (this) {
-            if (generation != was) {
-                return; // another thread renewed it (and said so) meanwhile
+            if (generation != sent) {
+                return; // another thread of this store renewed it (and said so) since that batch was sent
             }
             generation = client.generation(encoder.generationKey(), newGeneration());
             LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost Veil's state for namespace '"
@@ -179,12 +179,13 @@ public final class RedisStateStore implements StateStore {
         if (ops.length == 0) {
             return new Object[0];
         }
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), generation, ops);
+        byte[] sent = generation;
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent, ops);
         Object reply;
         try {
             reply = client.execute(e.keys(), e.args());
         } catch (RedisBatchClient.GenerationLost lost) {
-            renewGeneration(lost); // says so; the batch then runs on the state Redis has now, empty
+            renewGeneration(sent, lost); // says so; the batch then runs on the state Redis has now, empty
             e = encoder.encode(clock.millis(), generation, ops);
             try {
                 reply = client.execute(e.keys(), e.args());

@@ -186,6 +186,37 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
+     * Starts a Redis Sentinel on a free port that monitors this server as master {@code master},
+     * waits until it answers PING, and returns its port; {@link #stop()} does not stop it: the caller
+     * destroys the returned process.
+     */
+    public Process startSentinel(Path dir, String master, int[] portOut) throws IOException {
+        int p = freePort();
+        Path conf = dir.resolve("sentinel-" + p + ".conf");
+        Files.writeString(conf, "port " + p + "\nbind 127.0.0.1\nsentinel monitor " + master + " 127.0.0.1 " + port
+                + " 1\n");
+        Process sentinel = new ProcessBuilder(binary.toString(), conf.toString(), "--sentinel").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), p), 1000);
+                s.getOutputStream().write("*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.setSoTimeout(2000);
+                if (line(s.getInputStream()).equals("+PONG")) {
+                    portOut[0] = p;
+                    return sentinel;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            sleep(5);
+        }
+        sentinel.destroyForcibly();
+        throw new IOException("redis-server --sentinel did not answer PING on port " + p + " within " + START_TIMEOUT);
+    }
+
+    /**
      * Deletes every key but the stores' state generations ({@code <namespace>gen}): what the tests
      * mean by an empty Redis between cases, which the stores they keep must not take for a loss.
      */

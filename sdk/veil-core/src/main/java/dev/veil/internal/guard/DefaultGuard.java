@@ -631,7 +631,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                     case DEGRADE -> {
                         x.degraded = true;
-                        outcome = StageOutcome.DEGRADE;
+                        outcome = outcome == StageOutcome.ERROR ? outcome : StageOutcome.DEGRADE; // a failure stays said
                     }
                     case BLOCK -> {
                         actions = actions == null ? new ArrayList<>(2) : actions;
@@ -652,7 +652,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
         } catch (Exception e) {
             // A denial reached before the failure (a block) stands: degrade never turns it into an answer.
-            if (settings.onError() != GuardSettings.OnError.DEGRADE || x.denied()) {
+            if (settings.onError() != GuardSettings.OnError.DEGRADE || x.denied() || interrupted(e)) {
                 failClosed(x, e);
                 return;
             }
@@ -697,7 +697,7 @@ public final class DefaultGuard<I> implements Guard<I> {
      * others); otherwise the failure is rethrown, and the request denied.
      */
     private static void detectorFailed(GuardSettings settings, Exchange x, String detector, RuntimeException e) {
-        if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+        if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {
             throw e;
         }
         LOG.log(System.Logger.Level.WARNING, "detector " + detector + " failed for decision " + x.id
@@ -816,19 +816,24 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.release(transformer.apply(raw, spec, spec.noise() == null ? null : randoms.get()));
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
         } catch (Exception e) {
-            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
+            if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {
                 failClosed(x, e);
                 return;
             }
-            if (x.budgetSpentUntil > x.nowMillis && settings.privacy() != null
+            if (settings.privacy() != null
                     && settings.privacy().onExhausted() == GuardSettings.PrivacyBudget.OnExhausted.DENY) {
-                // A caller whose budget is spent gets nothing under on_exhausted: deny, whatever failed:
-                // the degraded answer below would give it the top label for free.
-                LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id
-                        + "; the caller's privacy budget is spent (on_exhausted: deny), so denying", e);
-                x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy",
-                        budgetMessage(StateOp.Budget.CALLER_EXHAUSTED)));
-                x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
+                // Under on_exhausted: deny an answer nobody paid for is never released: the label below
+                // would be free, whether the budget is spent (marked or not yet), the global one is, or
+                // the ledger was never asked.
+                if (x.budgetSpentUntil > x.nowMillis) {
+                    LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id
+                            + "; the caller's privacy budget is spent (on_exhausted: deny), so denying", e);
+                    x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy",
+                            budgetMessage(StateOp.Budget.CALLER_EXHAUSTED)));
+                    x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
+                } else {
+                    failClosed(x, e);
+                }
                 return;
             }
             LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id + "; degrading", e);
@@ -902,41 +907,72 @@ public final class DefaultGuard<I> implements Guard<I> {
         Stage at = x.stage;
         x.stage = Stage.OBSERVE; // what fails here is the detectors' part of the request
         try {
-            if (stateOk && builtins.length > 0) {
-                List<StateOp> later = new ArrayList<>(builtins.length);
+            // Every detector remembers what it can, whichever failed: one that throws on a chosen input
+            // must not keep the others from seeing the query.
+            Exception failed = null;
+            List<StateOp> later = stateOk && builtins.length > 0 ? new ArrayList<>(builtins.length) : null;
+            if (later != null) {
                 for (int i = 0; i < builtins.length; i++) {
-                    builtins[i].record(query, contexts[i], raw, later);
-                }
-                if (!later.isEmpty()) {
                     try {
-                        state.submit(settings.onStateUnavailable(), later.toArray(StateOp[]::new));
-                    } catch (StateUnavailableException e) {
-                        // The store went away since this request read it: the detectors would not
-                        // remember this query. on_state_unavailable decides, as for a read.
-                        if (!stateUnavailable(settings, x, e, Stage.OBSERVE,
-                                "monitoring state cannot be reached; try again later")) {
-                            return false;
-                        }
+                        builtins[i].record(query, contexts[i], raw, later);
+                    } catch (RuntimeException e) {
+                        failed = rememberFailed(x, builtins[i].name(), e, failed);
                     }
                 }
             }
             for (Detector d : rt.detectors()) {
-                d.afterPrediction(query, raw);
+                try {
+                    d.afterPrediction(query, raw);
+                } catch (Exception e) { // undeclared checked exceptions too (Kotlin, Scala)
+                    failed = rememberFailed(x, d.name(), e, failed);
+                }
             }
-        } catch (Exception e) {
-            // A detector that cannot remember this query is a detector failure (policy reference 6.3):
-            // deny, or under on_error: degrade answer with the degraded release.
-            if (settings.onError() != GuardSettings.OnError.DEGRADE) {
-                failClosed(x, e);
-                return false;
+            if (later != null && !later.isEmpty()) {
+                try {
+                    state.submit(settings.onStateUnavailable(), later.toArray(StateOp[]::new));
+                } catch (StateUnavailableException e) {
+                    // The store went away since this request read it: the detectors would not
+                    // remember this query. on_state_unavailable decides, as for a read.
+                    if (!stateUnavailable(settings, x, e, Stage.OBSERVE,
+                            "monitoring state cannot be reached; try again later")) {
+                        return false;
+                    }
+                }
             }
-            LOG.log(System.Logger.Level.WARNING, "a detector failed to remember decision " + x.id + "; degrading", e);
-            x.outcome(Stage.OBSERVE, StageOutcome.ERROR);
-            x.degraded = true;
+            if (failed != null) {
+                // A detector that cannot remember this query is a detector failure (policy reference
+                // 6.3): deny, or under on_error: degrade answer with the degraded release.
+                if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(failed)) {
+                    failClosed(x, failed);
+                    return false;
+                }
+                x.outcome(Stage.OBSERVE, StageOutcome.ERROR);
+                x.degraded = true;
+            }
         } finally {
             x.stage = at;
         }
         return true;
+    }
+
+    /** A detector failed to remember the query: logged and named in the record; the first failure is kept. */
+    private static Exception rememberFailed(Exchange x, String detector, Exception e, Exception first) {
+        LOG.log(System.Logger.Level.WARNING, "detector " + detector + " failed to remember decision " + x.id, e);
+        x.rules.add("monitoring:" + detector + ":error");
+        return first != null ? first : e;
+    }
+
+    /**
+     * Whether {@code e} comes from an interrupted wait (the state store's, say). An interrupt is not a
+     * failure a policy degrades around: the thread is being stopped, so the request is denied.
+     */
+    static boolean interrupted(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -175,11 +175,43 @@ class FailureContainmentTest {
         g.reload(bundle().set("on_error", "degrade").set("output", output)
                 .policyFile(FaultyPolicyEngine.POLICY).file(FaultyPolicyEngine.MARKER, "output\n").load());
         Response.Denied spent = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED);
-        Response.Released other = released(g.predict(ask(ERIN, VALID))); // budget left: the degraded answer
+        // budget left, but nobody pays for the answer while the question fails: no free label either
+        Response.Denied other = denied(g.predict(ask(ERIN, VALID)), ReasonCode.INTERNAL_ERROR);
 
         assertThat(spent.reason().stage()).isEqualTo(Stage.OUTPUT);
-        assertThat(other.degraded()).isTrue();
-        assertThat(other.prediction().scores()).isEmpty();
+        assertThat(other.reason().stage()).isEqualTo(Stage.OUTPUT);
+    }
+
+    /** Spent by its last granted charge, the budget has no spent mark yet: still no free label. */
+    @Test
+    void aBudgetSpentExactlyByItsLastChargeGivesNoFreeLabelWhenTheOutputQuestionFails() {
+        String output = """
+                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: deny}
+                """;
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("output", output), b -> { });
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID))); // exactly spent; no refused charge, so no mark
+
+        g.reload(bundle().set("on_error", "degrade").set("output", output)
+                .policyFile(FaultyPolicyEngine.POLICY).file(FaultyPolicyEngine.MARKER, "output\n").load());
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(g.predict(ask(ALICE, VALID))).isInstanceOf(Response.Denied.class);
+        }
+    }
+
+    /** Without a privacy budget that denies, on_error: degrade still gives the label when the output question fails. */
+    @Test
+    void withoutABudgetThatDeniesAFailingOutputQuestionUnderDegradeGivesTheLabel() {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").policyFile(FaultyPolicyEngine.POLICY)
+                .file(FaultyPolicyEngine.MARKER, "output\n"), b -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.degraded()).isTrue();
+        assertThat(r.prediction().scores()).isEmpty();
+        assertThat(r.prediction().label()).isEqualTo("cat");
     }
 
     // ---------------------------------------------------------------- detectors
@@ -275,6 +307,96 @@ class FailureContainmentTest {
         if (mode.equals("degrade")) {
             assertThat((List<Object>) recs.get(1).get("rules")).contains("state:unavailable");
         }
+    }
+
+    /** A custom detector that counts what it is asked to remember. */
+    static final class Counter implements Detector {
+        final java.util.concurrent.atomic.AtomicInteger remembered = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public String name() {
+            return "counter";
+        }
+
+        @Override
+        public Signal observe(Query query) {
+            return new Signal("counter", Level.NONE, 0);
+        }
+
+        @Override
+        public void afterPrediction(Query query, dev.veil.Prediction raw) {
+            remembered.incrementAndGet();
+        }
+
+        @Override
+        public long stateBytes() {
+            return 0;
+        }
+    }
+
+    /** One detector that cannot remember a query does not keep the others from remembering it. */
+    @Test
+    void aDetectorThatFailsToRememberDoesNotSilenceTheOthers() throws IOException {
+        Counter counter = new Counter();
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring",
+                "detectors: {tripwire: {}, counter: {}}"), b -> b.detector(new Tripwire(false)).detector(counter));
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(released(g.predict(ask(ALICE, TRIPS))).degraded()).isTrue();
+        }
+
+        assertThat(counter.remembered.get()).isEqualTo(5);
+        assertThat((List<Object>) records(g, 5).get(0).get("rules")).contains("monitoring:tripwire:error");
+    }
+
+    /** A detector's failure stays said in the record's observe stage when a degrade rule also fires. */
+    @Test
+    void theObserveStageSaysErrorWhenADetectorFailedAndADegradeRuleFired() throws IOException {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, medium: 1}
+                  tripwire: {}
+                rules:
+                  - {id: soften, when: {signals: {rate: medium}}, action: degrade}
+                """), b -> b.detector(new Tripwire(true)));
+
+        assertThat(released(g.predict(ask(ALICE, TRIPS))).degraded()).isTrue();
+
+        Map<String, Object> rec = records(g, 1).get(0);
+        assertThat((List<Object>) rec.get("rules")).contains("monitoring:tripwire:error", "monitoring:soften");
+        assertThat(((Map<String, Object>) rec.get("stages")).get("observe")).isEqualTo("error");
+    }
+
+    /** A store whose waits are interrupted: it throws what veil-redis throws for an interrupted wait. */
+    static final class Interrupting extends ForwardingStateStore {
+        final AtomicBoolean onCharge = new AtomicBoolean();
+
+        Interrupting() {
+            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
+        }
+
+        @Override
+        public Object[] execute(StateOp... ops) {
+            if (onCharge.get() && ops.length == 1 && ops[0] instanceof StateOp.Charge) {
+                throw new dev.veil.VeilException("interrupted while waiting for the store", new InterruptedException());
+            }
+            return inner.execute(ops);
+        }
+    }
+
+    /** An interrupted wait is not degraded around: on_error: degrade gives no label for it. */
+    @Test
+    void anInterruptedChargeIsDeniedEvenUnderOnErrorDegrade() {
+        Interrupting store = new Interrupting();
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
+                privacy: {per_caller_epsilon: 10, on_exhausted: degrade}
+                """), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        store.onCharge.set(true);
+
+        assertThat(denied(g.predict(ask(ALICE, VALID)), ReasonCode.INTERNAL_ERROR).reason().stage())
+                .isEqualTo(Stage.OUTPUT);
     }
 
     /**

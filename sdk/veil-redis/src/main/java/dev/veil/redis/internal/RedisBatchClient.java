@@ -68,7 +68,7 @@ public final class RedisBatchClient implements AutoCloseable {
                 .build();
         // The URI's timeout bounds the connection's handshake (HELLO, AUTH, SELECT): by default a
         // minute, which a Redis that accepts connections but does not answer would make build() wait.
-        RedisClient c = RedisClient.create(resources, RedisURI.builder(uri).withTimeout(connectTimeout).build());
+        RedisClient c = RedisClient.create(resources, withTimeout(uri, connectTimeout));
         c.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -98,6 +98,25 @@ public final class RedisBatchClient implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** A copy of {@code uri} whose timeout is {@code timeout}; sentinels and the master id included. */
+    static RedisURI withTimeout(RedisURI uri, Duration timeout) {
+        RedisURI.Builder b = RedisURI.builder(uri).withTimeout(timeout);
+        if (!uri.getSentinels().isEmpty()) {
+            // RedisURI.builder(RedisURI) copies neither (Lettuce 7.7), and a sentinel URI has no host
+            for (RedisURI sentinel : uri.getSentinels()) {
+                b.withSentinel(sentinel);
+            }
+            b.withSentinelMasterId(uri.getSentinelMasterId());
+        }
+        RedisURI copy = b.build();
+        if (!copy.getSentinels().equals(uri.getSentinels()) || !java.util.Objects.equals(copy.getHost(), uri.getHost())
+                || copy.getPort() != uri.getPort() || copy.getDatabase() != uri.getDatabase()
+                || !java.util.Objects.equals(copy.getSentinelMasterId(), uri.getSentinelMasterId())) {
+            throw new IllegalStateException("could not copy the Redis URI " + describe(uri) + " with a timeout");
+        }
+        return copy;
     }
 
     /**
