@@ -14,6 +14,9 @@ act(action, rule, signal) := {
 
 block(rule, signal) := object.union(act("block", rule, signal), {"cooldown_seconds": 900})
 
+# The attack detectors block for a day: an attack that waited out a short block would go on.
+attack_block(rule, signal) := object.union(act("block", rule, signal), {"cooldown_seconds": 86400})
+
 ladder := [
 	act("alert", "rate-alert", "rate"),
 	act("degrade", "rate-degrade", "rate"),
@@ -21,19 +24,19 @@ ladder := [
 	object.union(act("throttle", "rate-throttle-researchers", "rate"), {"cooldown_seconds": 300, "throttle_per_second": 1}),
 	act("alert", "near-duplicate-alert", "near_duplicate"),
 	act("degrade", "near-duplicate-degrade", "near_duplicate"),
-	block("near-duplicate-block", "near_duplicate"),
+	attack_block("near-duplicate-block", "near_duplicate"),
 	act("alert", "knn-alert", "knn"),
 	act("degrade", "knn-degrade", "knn"),
-	block("knn-block", "knn"),
+	attack_block("knn-block", "knn"),
 	act("alert", "knn-global-alert", "knn_global"),
 	act("degrade", "knn-global-degrade", "knn_global"),
-	block("knn-global-block", "knn_global"),
+	attack_block("knn-global-block", "knn_global"),
 	act("alert", "antithetic-alert", "antithetic"),
 	act("degrade", "antithetic-degrade", "antithetic"),
-	block("antithetic-block", "antithetic"),
+	attack_block("antithetic-block", "antithetic"),
 	act("alert", "antithetic-tenant-alert", "antithetic_tenant"),
 	act("degrade", "antithetic-tenant-degrade", "antithetic_tenant"),
-	block("antithetic-tenant-block", "antithetic_tenant"),
+	attack_block("antithetic-tenant-block", "antithetic_tenant"),
 	act("alert", "confidence-climb-alert", "confidence_climb"),
 	act("degrade", "confidence-climb-degrade", "confidence_climb"),
 	act("alert", "class-focus-alert", "class_focus"),

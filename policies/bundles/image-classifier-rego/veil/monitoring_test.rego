@@ -37,7 +37,7 @@ test_probing_alerts_at_medium_then_degrades_and_blocks_at_high if {
 	d := monitoring.decision with input as with_signal("knn_global", "high", ["partner"])
 	d.actions[2] == {
 		"action": "block", "rule": "knn-global-block", "signal": "knn_global",
-		"cooldown_seconds": 900, "throttle_per_second": 0,
+		"cooldown_seconds": 86400, "throttle_per_second": 0,
 	}
 }
 

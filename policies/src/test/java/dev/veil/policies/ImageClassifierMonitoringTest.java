@@ -335,7 +335,7 @@ class ImageClassifierMonitoringTest {
         Path policy = without.resolve("image-classifier.veil.yaml");
         String yaml = Files.readString(policy);
         String stripped = yaml.replaceAll("\n    - id: antithetic-[^\n]*\n(?:      [^\n]*\n)*?      (?:action: "
-                + "(?:alert|degrade)|cooldown_seconds: 900)(?=\n)", "");
+                + "(?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
         assertThat(stripped).doesNotContain("id: antithetic-").contains("antithetic:");
         Files.writeString(policy, stripped);
         PolicyBundle control = PolicyBundle.load(without);

@@ -10,8 +10,8 @@ import java.util.SplittableRandom;
  * same probe again later.
  */
 abstract class Attacker {
-    /** The confidence the walk climbs: the log of the answered score, floored as the attacker would. */
-    private static final double FLOOR = 1e-3;
+    /** The confidence the walk climbs: the log of the answered score; 0 (a class not released) is taken as 1e-9. */
+    private static final double FLOOR = 1e-9;
 
     private final int pairsPerStep;
     private final SplittableRandom random;

@@ -15,7 +15,7 @@ final class Softmax {
         this.b = b;
     }
 
-    /** Trains on images {@code x[from..to)} with labels {@code y}: {@code epochs} passes, batches of 50. */
+    /** Trains on images {@code x[from..to)} with labels {@code y}: {@code epochs} passes, batches of 50, rate 0.5 / (1 + epoch). */
     static Softmax train(double[][] x, int[] y, int from, int to, int classes, int epochs, long seed) {
         int d = x[0].length;
         double[][] w = new double[classes][d];
@@ -29,8 +29,8 @@ final class Softmax {
         }
         SplittableRandom r = new SplittableRandom(seed);
         int batch = 50;
-        double rate = 0.5;
         for (int e = 0; e < epochs; e++) {
+            double rate = 0.5 / (1 + e); // decaying, so that the last epochs settle whatever the shuffle
             for (int i = order.length - 1; i > 0; i--) {
                 int j = r.nextInt(i + 1);
                 int t = order[i];

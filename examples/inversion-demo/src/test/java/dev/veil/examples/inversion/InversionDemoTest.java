@@ -40,26 +40,35 @@ class InversionDemoTest {
         result = InversionDemo.run(s, printed::add);
     }
 
+    /** The row of {@code attacker} (pixel, prior) against {@code against}, sending as plainly as it can. */
     InversionDemo.Row row(String attacker, InversionDemo.Against against) {
-        return result.rows().stream().filter(r -> r.attacker().startsWith(attacker) && r.against() == against)
-                .findFirst().orElseThrow();
+        return result.rows().stream().filter(r -> r.attacker().startsWith(attacker) && r.against() == against
+                && r.variant() == InversionDemo.Variant.PLAIN).findFirst().orElseThrow();
+    }
+
+    InversionDemo.Row variant(String name) {
+        return result.rows().stream().filter(r -> r.variant().name().equals(name)).findFirst().orElseThrow();
     }
 
     @Test
     void everyClaimHolds() {
         assertThat(InversionDemo.check(result)).isEmpty();
-        assertThat(printed).anyMatch(l -> l.startsWith("prior NES (adaptive)   Veil"));
+        assertThat(printed).anyMatch(l -> l.matches("prior NES +Veil .*"));
         assertThat(out.resolve("reconstructions.png")).isNotEmptyFile();
     }
 
+    double start() {
+        return InversionDemo.startSimilarity(result, 3);
+    }
+
     @Test
-    void onTheBareModelBothAttackersRecoverEveryTargetAndThePriorOneLooksLikeTheClass() {
+    void onTheBareModelBothAttackersWinTheModelAndThePriorOneShowsTheClass() {
         for (String attacker : List.of("pixel", "prior")) {
             InversionDemo.Row bare = row(attacker, InversionDemo.Against.BARE);
-            assertThat(InversionDemo.recognised(result, bare)).as(attacker).isEqualTo(3);
             assertThat(InversionDemo.meanConfidence(result, bare)).as(attacker).isGreaterThan(0.9);
         }
-        assertThat(InversionDemo.meanProgress(result, row("prior", InversionDemo.Against.BARE))).isGreaterThan(0.8);
+        // the pixel attacker's images fool the model, not the judge; the prior attacker's show the class
+        assertThat(InversionDemo.recognised(result, row("prior", InversionDemo.Against.BARE))).isEqualTo(3);
     }
 
     @Test
@@ -67,7 +76,7 @@ class InversionDemoTest {
         InversionDemo.Row plain = row("prior", InversionDemo.Against.NO_MONITORING);
         assertThat(plain.attacks()).allSatisfy(a -> assertThat(a.answered()).isEqualTo(1000));
         assertThat(InversionDemo.recognised(result, plain)).isEqualTo(3);
-        assertThat(InversionDemo.meanProgress(result, plain)).isGreaterThan(0.8);
+        assertThat(InversionDemo.meanSimilarity(result, plain)).isGreaterThan(start() + 0.1);
     }
 
     @Test
@@ -77,8 +86,23 @@ class InversionDemoTest {
             int answered = veil.attacks().stream().mapToInt(InversionDemo.Attack::answered).sum();
             assertThat(answered).as(attacker).isLessThan(100); // of 3,000 sent
             assertThat(veil.attacks()).allSatisfy(a -> assertThat(a.firstBlock()).isBetween(0, 49));
-            assertThat(InversionDemo.meanProgress(result, veil)).as(attacker).isLessThan(0.3);
+            assertThat(InversionDemo.meanSimilarity(result, veil)).as(attacker).isLessThan(start() + 0.05);
         }
+    }
+
+    @Test
+    void aPatientAttackerIsStillStoppedByTheDayLongBlocks() {
+        InversionDemo.Row patient = variant("every 20 s");
+        assertThat(patient.attacks().stream().mapToInt(InversionDemo.Attack::answered).sum()).isLessThan(100);
+        assertThat(InversionDemo.recognised(result, patient)).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void theDecoyRowIsShownAsAKnownGapAndNotClaimed() {
+        InversionDemo.Row decoys = variant("every 20 s, 5 accounts, decoys");
+        assertThat(decoys.variant().knownGap()).isTrue();
+        assertThat(decoys.attacks()).allSatisfy(a -> assertThat(a.sent()).isEqualTo(1000));
+        assertThat(printed).anyMatch(l -> l.startsWith("prior NES, every 20 s, 5 accounts, decoys"));
     }
 
     @Test
@@ -86,12 +110,14 @@ class InversionDemoTest {
         InversionDemo.Honest h = result.honest();
         assertThat(h.queries()).isEqualTo(500);
         assertThat(h.flaggedCallers()).isZero();
-        assertThat(h.releasedRight() + h.refused()).isGreaterThanOrEqualTo(h.bareRight() - h.refused());
+        assertThat(h.deniedOtherwise()).isZero();
+        // the released labels are the model's: right as often as the model on the images released
+        assertThat(h.releasedRight()).isBetween(h.bareRight() - h.refused(), h.bareRight());
     }
 
     @Test
     void theAuditLogsVerify() {
-        assertThat(result.audits()).hasSize(5).allMatch(a -> a.contains(": ok "));
+        assertThat(result.audits()).hasSize(8).allMatch(a -> a.contains(": ok "));
     }
 
     @Test
@@ -101,25 +127,22 @@ class InversionDemoTest {
             // what the bare model gave, as if Veil had answered it (and never flagged it)
             InversionDemo.Row bare = row(r.attacker().substring(0, 5), InversionDemo.Against.BARE);
             rows.add(r.against() == InversionDemo.Against.VEIL
-                    ? new InversionDemo.Row(r.attacker(), r.against(), bare.attacks()) : r);
+                    ? new InversionDemo.Row(r.attacker(), r.against(), r.variant(), bare.attacks()) : r);
         }
         InversionDemo.Result unstopped = new InversionDemo.Result(result.targetAccuracy(), result.judgeAccuracy(), rows,
                 result.honest(), result.classMeans(), result.start(), result.target(), result.judge(), result.audits());
         assertThat(InversionDemo.check(unstopped))
-                .anyMatch(b -> b.startsWith("prior NES (adaptive) behind Veil should recover at most 30%"))
+                .anyMatch(b -> b.startsWith("prior NES behind Veil should recover at most 30%"))
                 .anyMatch(b -> b.contains("should not raise the model's confidence"))
                 .anyMatch(b -> b.contains("not within 50"));
     }
 
     @Test
-    void progressIsZeroAtTheStartOneAtTheGoalAndNegativeAwayFromIt() {
-        double[] start = {0.2, 0.2, 0.2};
-        double[] goal = {0.8, 0.2, 0.5};
-        assertThat(InversionDemo.progress(start, goal, start)).isZero();
-        assertThat(InversionDemo.progress(goal, goal, start)).isCloseTo(1.0, offset(1e-12));
-        assertThat(InversionDemo.progress(new double[] {0.5, 0.2, 0.35}, goal, start)).isCloseTo(0.5, offset(1e-12));
-        assertThat(InversionDemo.progress(new double[] {-0.4, 0.2, -0.1}, goal, start)).isCloseTo(-1.0, offset(1e-12));
-        assertThat(InversionDemo.progress(new double[] {0.2, 0.9, 0.2}, goal, start)).isZero(); // across the line
+    void correlationIsOneForTheSameImageMinusOneForItsNegativeAndZeroForAFlatOne() {
+        double[] a = {0.1, 0.5, 0.9};
+        assertThat(InversionDemo.correlation(a, a)).isCloseTo(1.0, offset(1e-12));
+        assertThat(InversionDemo.correlation(a, new double[] {0.9, 0.5, 0.1})).isCloseTo(-1.0, offset(1e-12));
+        assertThat(InversionDemo.correlation(a, new double[] {0.3, 0.3, 0.3})).isZero();
     }
 
     @Test
