@@ -86,9 +86,18 @@ class AuditWriterRecoveryTest {
         return new Switched(AuditFile.open(dir.resolve("audit.jsonl"), false));
     }
 
-    private List<String> ids() throws IOException {
+    /**
+     * The decision ids in the file. A writer that retries a held batch writes part of it and cuts it
+     * back at every try, so a read can land between the two: it is read again until it ends a line.
+     */
+    private List<String> ids() throws IOException, InterruptedException {
+        byte[] bytes = Files.readAllBytes(dir.resolve("audit.jsonl"));
+        for (int tries = 0; bytes.length > 0 && bytes[bytes.length - 1] != '\n' && tries < 1000; tries++) {
+            Thread.sleep(1);
+            bytes = Files.readAllBytes(dir.resolve("audit.jsonl"));
+        }
         List<String> ids = new ArrayList<>();
-        for (String line : AuditFixtures.lines(Files.readAllBytes(dir.resolve("audit.jsonl")))) {
+        for (String line : AuditFixtures.lines(bytes)) {
             ids.add(AuditFixtures.parse(line).get("decision_id").asText());
         }
         return ids;
