@@ -281,8 +281,7 @@ public final class InversionDemo {
         ImageGrid.write(png, grid(result, s.targets));
         out.accept("");
         out.accept("reconstructions: " + png.toAbsolutePath() + " (a row per target class; columns: the mean of the "
-                + "class's training images, which the attacker is after; then pixel NES on the bare model, without "
-                + "monitoring, and behind Veil; the same for prior NES)");
+                + "class's training images, which the attacker is after, then one per row of the table, in its order)");
         audits.forEach(line -> out.accept("audit: " + line));
         return result;
     }
