@@ -5,7 +5,7 @@ package dev.veil.examples.inversion;
  * attacked model never saw. Another family than the softmax model under attack, so that a
  * reconstruction that only fools linear models (adversarial noise) is not taken for its class.
  */
-final class Knn {
+final class Knn implements Classifier {
     private static final int K = 10;
     private final double[][] x;
     private final int[] y;
@@ -20,7 +20,8 @@ final class Knn {
     }
 
     /** The majority class of the 10 nearest images (ties: the nearer). */
-    int classify(double[] q) {
+    @Override
+    public int classify(double[] q) {
         double[] best = new double[K];
         int[] label = new int[K];
         java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
@@ -51,16 +52,5 @@ final class Knn {
             }
         }
         return top;
-    }
-
-    /** The share of {@code q[from..to)} it classifies as labelled. */
-    double accuracy(double[][] q, int[] labels, int qFrom, int qTo) {
-        int right = 0;
-        for (int i = qFrom; i < qTo; i++) {
-            if (classify(q[i]) == labels[i]) {
-                right++;
-            }
-        }
-        return (double) right / (qTo - qFrom);
     }
 }

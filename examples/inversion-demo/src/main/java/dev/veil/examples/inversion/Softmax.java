@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
  * A softmax regression over 784 pixels, trained by mini-batch gradient descent: the model under
  * attack, and (trained on other images) the independent judge of what the attacker reconstructed.
  */
-final class Softmax {
+final class Softmax implements Classifier {
     private final double[][] w; // [class][pixel]
     private final double[] b;
 
@@ -95,7 +95,8 @@ final class Softmax {
     }
 
     /** The most probable class of one image. */
-    int classify(double[] x) {
+    @Override
+    public int classify(double[] x) {
         double[] p = probabilities(x);
         int best = 0;
         for (int c = 1; c < p.length; c++) {
@@ -104,16 +105,5 @@ final class Softmax {
             }
         }
         return best;
-    }
-
-    /** The share of {@code x[from..to)} classified as labelled. */
-    double accuracy(double[][] x, int[] y, int from, int to) {
-        int right = 0;
-        for (int i = from; i < to; i++) {
-            if (classify(x[i]) == y[i]) {
-                right++;
-            }
-        }
-        return (double) right / (to - from);
     }
 }

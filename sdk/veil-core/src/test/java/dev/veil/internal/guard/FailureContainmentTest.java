@@ -160,19 +160,27 @@ class FailureContainmentTest {
 
     // ---------------------------------------------------------------- privacy budget
 
+    /** Noisy answers at epsilon 1 against a budget of 2 per caller, denied when spent. */
+    private static final String NOISY_BUDGET_2 = """
+            default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
+            privacy: {per_caller_epsilon: 2, on_exhausted: deny}
+            """;
+
+    /** A Guard under on_error: degrade whose caller ALICE has had two noisy answers: her budget is spent. */
+    private Guard<double[]> twoNoisyAnswers() {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("output", NOISY_BUDGET_2), b -> { });
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        return g;
+    }
+
     @Test
     void aSpentBudgetUnderOnExhaustedDenyStaysDeniedWhenTheOutputQuestionFailsUnderOnErrorDegrade() {
-        String output = """
-                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
-                privacy: {per_caller_epsilon: 2, on_exhausted: deny}
-                """;
-        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("output", output), b -> { });
-        released(g.predict(ask(ALICE, VALID)));
-        released(g.predict(ask(ALICE, VALID)));
+        Guard<double[]> g = twoNoisyAnswers();
         denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED); // spent: marked for the period
 
         // the same policy, whose output question now throws
-        g.reload(bundle().set("on_error", "degrade").set("output", output)
+        g.reload(bundle().set("on_error", "degrade").set("output", NOISY_BUDGET_2)
                 .policyFile(FaultyPolicyEngine.POLICY).file(FaultyPolicyEngine.MARKER, "output\n").load());
         Response.Denied spent = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED);
         // budget left, but nobody pays for the answer while the question fails: no free label either
@@ -185,15 +193,9 @@ class FailureContainmentTest {
     /** Spent by its last granted charge, the budget has no spent mark yet: still no free label. */
     @Test
     void aBudgetSpentExactlyByItsLastChargeGivesNoFreeLabelWhenTheOutputQuestionFails() {
-        String output = """
-                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
-                privacy: {per_caller_epsilon: 2, on_exhausted: deny}
-                """;
-        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("output", output), b -> { });
-        released(g.predict(ask(ALICE, VALID)));
-        released(g.predict(ask(ALICE, VALID))); // exactly spent; no refused charge, so no mark
+        Guard<double[]> g = twoNoisyAnswers(); // exactly spent; no refused charge, so no mark
 
-        g.reload(bundle().set("on_error", "degrade").set("output", output)
+        g.reload(bundle().set("on_error", "degrade").set("output", NOISY_BUDGET_2)
                 .policyFile(FaultyPolicyEngine.POLICY).file(FaultyPolicyEngine.MARKER, "output\n").load());
 
         for (int i = 0; i < 3; i++) {
