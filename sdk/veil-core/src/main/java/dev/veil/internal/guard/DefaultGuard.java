@@ -605,7 +605,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                     signals[count] = sig;
                     count++;
-                } catch (RuntimeException e) {
+                } catch (Exception e) { // undeclared checked exceptions too (Kotlin, Scala)
                     detectorFailed = true;
                     detectorFailed(settings, x, d.name(), e);
                 }
@@ -696,9 +696,9 @@ public final class DefaultGuard<I> implements Guard<I> {
      * question (so that an input that trips one detector does not switch off the blocks of the
      * others); otherwise the failure is rethrown, and the request denied.
      */
-    private static void detectorFailed(GuardSettings settings, Exchange x, String detector, RuntimeException e) {
+    private static void detectorFailed(GuardSettings settings, Exchange x, String detector, Exception e) {
         if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {
-            throw e;
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("detector " + detector + " failed", e);
         }
         LOG.log(System.Logger.Level.WARNING, "detector " + detector + " failed for decision " + x.id
                 + "; its signal is left out and the request degraded", e);
