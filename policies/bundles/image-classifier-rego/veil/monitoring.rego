@@ -57,7 +57,7 @@ matching contains "rate-throttle-researchers" if {
 	researcher
 }
 
-# Probing: alert at medium; at high labels only, and a 15-minute block for all but researchers.
+# Probing: alert at medium; at high labels only, and a one-day block for all but researchers.
 probing := {
 	"near_duplicate": "near-duplicate", "knn": "knn", "knn_global": "knn-global", "antithetic": "antithetic",
 	"antithetic_tenant": "antithetic-tenant",

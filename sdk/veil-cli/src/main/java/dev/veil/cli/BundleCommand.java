@@ -142,13 +142,25 @@ final class BundleCommand implements Runnable {
                     "roles", List.of(), "tenant", "", "attributes", Map.of()),
             "prediction", Map.of("top_label", "a", "top_score", 0.6, "margin", 0.2, "entropy", 0.67, "classes", 2));
 
-    /** Asks the six questions for {@link #SAMPLE_INPUT} and prints a warning for each that fails. */
+    /**
+     * Asks the six questions for {@link #SAMPLE_INPUT} and prints a warning for each that fails. When
+     * access refuses the sample, a Guard would ask only validation and logging after it, so only
+     * those are reported.
+     */
     static void sampleQuestions(PolicyBundle b, PrintWriter out) {
-        Documents.evaluateAll(b.policy(), Documents.inputFromDocument(SAMPLE_INPUT), (question, e) -> {
-            out.println("warning:  the " + question + " question fails for a sample input (an authenticated caller "
-                    + "without roles): " + e.getMessage() + "; requests that reach it are denied (or degraded): check "
-                    + "it with veil eval");
-            return null;
+        Map<String, String> failures = new java.util.LinkedHashMap<>();
+        Map<String, Object> answers = Documents.evaluateAll(b.policy(), Documents.inputFromDocument(SAMPLE_INPUT),
+                (question, e) -> {
+                    failures.put(question, e.getMessage());
+                    return null;
+                });
+        boolean refused = answers.get("access") instanceof Map<?, ?> access && Boolean.FALSE.equals(access.get("allow"));
+        failures.forEach((question, message) -> {
+            if (!refused || List.of("access", "validation", "logging").contains(question)) {
+                out.println("warning:  the " + question + " question fails for the sample input of 'veil bundle "
+                        + "inspect' (" + message + "); requests that reach it are denied (or degraded) if it fails for "
+                        + "them too: check it with veil eval");
+            }
         });
     }
 

@@ -68,14 +68,43 @@ class RegoCommandsTest {
 
                 decision := {"rule": "default", "release": {"form": "top_k", "top_k": 0}}
                 """);
+        // access lets everybody in, so that the sample caller reaches the output question
+        Files.writeString(broken.resolve("veil/access.rego"), """
+                package veil.access
+
+                decision := {"allow": true, "rule": "everybody", "message": "allowed", "rate_limit": null,
+                    "daily_quota": 0}
+                """);
         Result r = veil("bundle", "inspect", s(broken));
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.outLines()).anySatisfy(l -> assertThat(l).startsWith("warning:  the output question fails for "
-                + "a sample input (an authenticated caller without roles): ").contains("output decision: release").endsWith(
-                "; requests that reach it are denied (or degraded): check it with veil eval"));
+                + "the sample input of 'veil bundle inspect' (").contains("output decision: release").endsWith(
+                "; requests that reach it are denied (or degraded) if it fails for them too: check it with veil eval"));
         assertThat(r.outLines()).filteredOn(l -> l.startsWith("warning")).hasSize(1);
         assertThat(r.outLines().get(r.outLines().size() - 1)).isEqualTo("ok");
+    }
+
+    /**
+     * A caller that access refuses never reaches the later questions: a bundle whose output rule
+     * only answers the roles access lets in gets no warning for the sample (a caller without roles).
+     */
+    @Test
+    void inspectDoesNotWarnOfQuestionsTheSampleCallerNeverReaches() throws IOException {
+        Path analystsOnly = shippedWith("veil/output.rego", """
+                package veil.output
+
+                import rego.v1
+
+                decision := {"rule": "analysts", "release": {"form": "top_k", "top_k": 3, "round": 0.05,
+                    "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}} if {
+                    "analyst" in input.caller.roles
+                }
+                """);
+        Result r = veil("bundle", "inspect", s(analystsOnly));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).doesNotContain("warning");
     }
 
     /** A copy of the shipped Rego bundle with one module replaced. */

@@ -164,10 +164,10 @@ public final class InversionDemo {
     }
 
     /**
-     * How an attacker behind a Guard spends its queries: one every {@code spacingSeconds}, spread
-     * round-robin over {@code accounts} accounts per target, and with {@code decoys} a public image
-     * from the same account after each antithetic pair (which no detector may tell from a real
-     * query). {@code knownGap}: a variant Veil is known not to stop (its figures are shown, not claimed).
+     * How an attacker behind a Guard spends its queries: one every {@code spacingSeconds}, each to
+     * the next of {@code accounts} accounts per target (round-robin), and with {@code decoys} a
+     * public image after each antithetic pair (as the next query, so from the next account; no
+     * detector may tell it from a real query). {@code knownGap}: a variant Veil is known not to stop (its figures are shown, not claimed).
      */
     record Variant(String name, int spacingSeconds, int accounts, boolean decoys, boolean knownGap) {
         static final Variant PLAIN = new Variant("", 1, 1, false, false);
@@ -335,11 +335,13 @@ public final class InversionDemo {
                         }
                     } else {
                         ReasonCode code = ((Response.Denied) r).reason().code();
-                        if (code == ReasonCode.OUT_OF_DISTRIBUTION) {
-                            refused++;
-                        } else if (code == ReasonCode.BLOCKED) {
+                        if (code == ReasonCode.BLOCKED) {
                             firstBlock = firstBlock < 0 ? q : firstBlock;
                             firstAlarm = firstAlarm < 0 ? q : firstAlarm;
+                        } else if (decoy) {
+                            continue; // what happens to a decoy is not the attack's: answered, refused, other
+                        } else if (code == ReasonCode.OUT_OF_DISTRIBUTION) {
+                            refused++;
                         } else {
                             other++;
                         }
@@ -591,8 +593,9 @@ public final class InversionDemo {
                 h.callers(), h.queries(), h.flaggedCallers(), h.blockedCallers(), h.deniedOtherwise(), h.refused(),
                 100.0 * h.releasedRight() / Math.max(1, h.released()), 100.0 * h.bareRight() / h.queries()));
         out.accept("");
-        out.accept("queries, answered, refused, other: totals over the targets (queries include decoys; answered: the "
-                + "attacker's probes; refused: as unlike the training images; other: denied by a rate limit or quota). "
+        out.accept("queries, answered, refused, other: totals over the targets (queries include decoys; answered, "
+                + "refused, other: the attacker's probes, answered, refused as unlike the training images, denied by a "
+                + "rate limit or quota). "
                 + "alarm, blocked: the median over targets of the 0-based query at which Veil first alerted, degraded "
                 + "or blocked the target's accounts, and first refused one as blocked. p(target): the attacked model's "
                 + "mean confidence in the target class on the reconstructions. recognised: how many reconstructions an "

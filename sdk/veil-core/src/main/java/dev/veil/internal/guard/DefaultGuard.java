@@ -910,6 +910,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             // Every detector remembers what it can, whichever failed: one that throws on a chosen input
             // must not keep the others from seeing the query.
             Exception failed = null;
+            boolean interrupt = false; // any failure, not only the first, may be an interrupted wait
             List<StateOp> later = stateOk && builtins.length > 0 ? new ArrayList<>(builtins.length) : null;
             if (later != null) {
                 for (int i = 0; i < builtins.length; i++) {
@@ -917,6 +918,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                         builtins[i].record(query, contexts[i], raw, later);
                     } catch (RuntimeException e) {
                         failed = rememberFailed(x, builtins[i].name(), e, failed);
+                        interrupt |= interrupted(e);
                     }
                 }
             }
@@ -925,6 +927,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     d.afterPrediction(query, raw);
                 } catch (Exception e) { // undeclared checked exceptions too (Kotlin, Scala)
                     failed = rememberFailed(x, d.name(), e, failed);
+                    interrupt |= interrupted(e);
                 }
             }
             if (later != null && !later.isEmpty()) {
@@ -937,12 +940,17 @@ public final class DefaultGuard<I> implements Guard<I> {
                             "monitoring state cannot be reached; try again later")) {
                         return false;
                     }
+                } catch (RuntimeException e) { // a store that fails otherwise (closed, a bug): a detector failure
+                    LOG.log(System.Logger.Level.WARNING, "the detectors' state of decision " + x.id + " could not be "
+                            + "stored", e);
+                    failed = failed != null ? failed : e;
+                    interrupt |= interrupted(e);
                 }
             }
             if (failed != null) {
                 // A detector that cannot remember this query is a detector failure (policy reference
                 // 6.3): deny, or under on_error: degrade answer with the degraded release.
-                if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(failed)) {
+                if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupt) {
                     failClosed(x, failed);
                     return false;
                 }
@@ -958,8 +966,14 @@ public final class DefaultGuard<I> implements Guard<I> {
     /** A detector failed to remember the query: logged and named in the record; the first failure is kept. */
     private static Exception rememberFailed(Exchange x, String detector, Exception e, Exception first) {
         LOG.log(System.Logger.Level.WARNING, "detector " + detector + " failed to remember decision " + x.id, e);
-        x.rules.add("monitoring:" + detector + ":error");
+        addOnce(x.rules, "monitoring:" + detector + ":error"); // it may have failed in observe too
         return first != null ? first : e;
+    }
+
+    private static void addOnce(List<String> rules, String rule) {
+        if (!rules.contains(rule)) {
+            rules.add(rule);
+        }
     }
 
     /**

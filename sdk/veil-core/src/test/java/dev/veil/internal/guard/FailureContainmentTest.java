@@ -125,7 +125,7 @@ class FailureContainmentTest {
     }
 
     /** A custom detector that throws on inputs whose second value exceeds 50, and counts its calls. */
-    static final class Tripwire implements Detector {
+    static class Tripwire implements Detector {
         final boolean inObserve;
 
         Tripwire(boolean inObserve) {
@@ -399,6 +399,87 @@ class FailureContainmentTest {
 
         assertThat(denied(g.predict(ask(ALICE, VALID)), ReasonCode.INTERNAL_ERROR).reason().stage())
                 .isEqualTo(Stage.OUTPUT);
+    }
+
+    /** A store that fails otherwise than unreachable when the detectors' history is sent (closed, a bug). */
+    static final class SubmitBroken extends ForwardingStateStore {
+        SubmitBroken() {
+            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
+        }
+
+        @Override
+        public void submit(StateOp... ops) {
+            throw new IllegalStateException("this store is closed");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"deny", "degrade"})
+    void aStoreThatFailsToTakeTheHistoryIsADetectorFailureAtTheObserveStage(String onError) throws IOException {
+        Guard<double[]> g = guard(bundle().set("on_error", onError).set("monitoring", "detectors: {class_focus: {}}"),
+                b -> b.stateStore(new SubmitBroken()));
+
+        Response r = g.predict(ask(ALICE, VALID));
+
+        if (onError.equals("deny")) {
+            assertThat(denied(r, ReasonCode.INTERNAL_ERROR).reason().stage()).isEqualTo(Stage.OBSERVE);
+        } else {
+            assertThat(released(r).degraded()).isTrue();
+        }
+        Map<String, Object> stages = (Map<String, Object>) records(g, 1).get(0).get("stages");
+        assertThat(stages.get("model")).as("the model answered").isEqualTo("allow");
+        assertThat(stages.get("observe")).isEqualTo("error");
+    }
+
+    /** A custom detector whose afterPrediction's wait is interrupted. */
+    static final class InterruptedRemember implements Detector {
+        @Override
+        public String name() {
+            return "zz-interrupted";
+        }
+
+        @Override
+        public Signal observe(Query query) {
+            return new Signal(name(), Level.NONE, 0);
+        }
+
+        @Override
+        public void afterPrediction(Query query, dev.veil.Prediction raw) {
+            throw new dev.veil.VeilException("interrupted while remembering", new InterruptedException());
+        }
+
+        @Override
+        public long stateBytes() {
+            return 0;
+        }
+    }
+
+    /** An interrupt denies whichever detector failed first. */
+    @Test
+    void anInterruptAfterAnotherDetectorsFailureIsStillDenied() {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring",
+                "detectors: {tripwire: {}, zz-interrupted: {}}"),
+                b -> b.detector(new Tripwire(false)).detector(new InterruptedRemember()));
+
+        denied(g.predict(ask(ALICE, TRIPS)), ReasonCode.INTERNAL_ERROR);
+    }
+
+    /** A detector that throws in observe and again when it remembers is named once in the record. */
+    @Test
+    void aDetectorThatFailsTwiceIsNamedOnce() throws IOException {
+        Detector both = new Tripwire(true) {
+            @Override
+            public void afterPrediction(Query query, dev.veil.Prediction raw) {
+                throw new IllegalStateException("and again");
+            }
+        };
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", "detectors: {tripwire: {}}"),
+                b -> b.detector(both));
+
+        released(g.predict(ask(ALICE, TRIPS)));
+
+        assertThat((List<Object>) records(g, 1).get(0).get("rules")).filteredOn("monitoring:tripwire:error"::equals)
+                .hasSize(1);
     }
 
     /**
