@@ -89,6 +89,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final OutageLog ledgerOutages = new OutageLog("privacy ledger", LOG, System::nanoTime);
     /** Failures of the logging question: its records get the most protective treatment. */
     private final OutageLog loggingOutages = new OutageLog("logging question", LOG, System::nanoTime);
+    /** Detector failures, at most a line a minute per detector. */
+    private final DetectorFailureLog detectorFailures = new DetectorFailureLog(LOG, System::nanoTime);
     /** The rule a record lists when its logging question failed. */
     static final String LOGGING_ERROR = "logging:error";
     private final AuditWriter audit;
@@ -696,12 +698,11 @@ public final class DefaultGuard<I> implements Guard<I> {
      * question (so that an input that trips one detector does not switch off the blocks of the
      * others); otherwise the failure is rethrown, and the request denied.
      */
-    private static void detectorFailed(GuardSettings settings, Exchange x, String detector, Exception e) {
+    private void detectorFailed(GuardSettings settings, Exchange x, String detector, Exception e) {
         if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {
             throw e instanceof RuntimeException r ? r : new IllegalStateException("detector " + detector + " failed", e);
         }
-        LOG.log(System.Logger.Level.WARNING, "detector " + detector + " failed for decision " + x.id
-                + "; its signal is left out and the request degraded", e);
+        detectorFailures.failed(detector, x.id, "to give its signal (left out, the request degraded)", e);
         x.degraded = true;
         x.rules.add("monitoring:" + detector + ":error");
     }
@@ -964,8 +965,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /** A detector failed to remember the query: logged and named in the record; the first failure is kept. */
-    private static Exception rememberFailed(Exchange x, String detector, Exception e, Exception first) {
-        LOG.log(System.Logger.Level.WARNING, "detector " + detector + " failed to remember decision " + x.id, e);
+    private Exception rememberFailed(Exchange x, String detector, Exception e, Exception first) {
+        detectorFailures.failed(detector, x.id, "to remember the query", e);
         addOnce(x.rules, "monitoring:" + detector + ":error"); // it may have failed in observe too
         return first != null ? first : e;
     }
