@@ -1,5 +1,6 @@
 package dev.veil;
 
+import dev.veil.internal.validation.NotANumberException;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
@@ -93,7 +94,7 @@ public final class Features {
             Objects.requireNonNull(e.getKey(), "feature name");
             Object value = e.getValue();
             if (value != null && !(value instanceof Number)) {
-                throw new IllegalArgumentException("feature '" + printable(e.getKey()) + "' is a "
+                throw new NotANumberException("feature '" + printable(e.getKey()) + "' is a "
                         + value.getClass().getName() + ", not a number");
             }
             if (value != null) {

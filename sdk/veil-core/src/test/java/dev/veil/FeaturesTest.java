@@ -33,7 +33,8 @@ class FeaturesTest {
         Map raw = new HashMap<>(Map.of("income", "60000", "age", 41));
         Map<String, Double> cast = (Map<String, Double>) raw; // as an unchecked cast of a decoded map
 
-        assertThatThrownBy(() -> Features.named(cast)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Features.named(cast))
+                .isInstanceOf(dev.veil.internal.validation.NotANumberException.class) // which the Guard's log quotes
                 .hasMessage("feature 'income' is a java.lang.String, not a number");
     }
 

@@ -29,6 +29,7 @@ import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.internal.state.StateKeys;
 import dev.veil.internal.output.ReleaseTransformer;
+import dev.veil.internal.validation.NotANumberException;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
 import dev.veil.spi.Detector;
@@ -450,7 +451,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             } catch (Exception | Error e) {
                 // the exception's message may quote the input: the log says what failed, not what it read
                 LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id + " with "
-                        + e.getClass().getName() + (fromFeatures(e) ? ": " + e.getMessage() : "")
+                        + e.getClass().getName() + (e instanceof NotANumberException ? ": " + e.getMessage() : "")
                         + "; refused as invalid_input");
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features (the failure is in the service's log, logger "
@@ -683,13 +684,6 @@ public final class DefaultGuard<I> implements Guard<I> {
         x.degraded = true;
         x.rules.add("state:unavailable");
         return true;
-    }
-
-    /** Whether {@code e} is one of {@link Features}' own refusals, whose messages quote no value. */
-    private static boolean fromFeatures(Throwable e) {
-        StackTraceElement[] at = e.getStackTrace();
-        return e instanceof IllegalArgumentException && at.length > 0
-                && at[0].getClassName().equals(Features.class.getName());
     }
 
     /**

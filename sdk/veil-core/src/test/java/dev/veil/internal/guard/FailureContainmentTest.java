@@ -124,17 +124,37 @@ class FailureContainmentTest {
         return out;
     }
 
-    /** A custom detector that throws on inputs whose second value exceeds 50, and counts its calls. */
-    static class Tripwire implements Detector {
-        final boolean inObserve;
+    /** A custom detector that reports nothing; the tests' detectors override what they do. */
+    abstract static class QuietDetector implements Detector {
+        private final String name;
 
-        Tripwire(boolean inObserve) {
-            this.inObserve = inObserve;
+        QuietDetector(String name) {
+            this.name = name;
         }
 
         @Override
         public String name() {
-            return "tripwire";
+            return name;
+        }
+
+        @Override
+        public Signal observe(Query query) {
+            return new Signal(name, Level.NONE, 0);
+        }
+
+        @Override
+        public long stateBytes() {
+            return 0;
+        }
+    }
+
+    /** A custom detector that throws on inputs whose second value exceeds 50, in observe or afterPrediction. */
+    static class Tripwire extends QuietDetector {
+        final boolean inObserve;
+
+        Tripwire(boolean inObserve) {
+            super("tripwire");
+            this.inObserve = inObserve;
         }
 
         @Override
@@ -142,7 +162,7 @@ class FailureContainmentTest {
             if (inObserve && query.features().vector()[1] > 50) {
                 throw new IllegalStateException("tripwire tripped");
             }
-            return new Signal("tripwire", Level.NONE, 0);
+            return super.observe(query);
         }
 
         @Override
@@ -150,11 +170,6 @@ class FailureContainmentTest {
             if (!inObserve && query.features().vector()[1] > 50) {
                 throw new IllegalStateException("tripwire could not remember");
             }
-        }
-
-        @Override
-        public long stateBytes() {
-            return 0;
         }
     }
 
@@ -312,27 +327,16 @@ class FailureContainmentTest {
     }
 
     /** A custom detector that counts what it is asked to remember. */
-    static final class Counter implements Detector {
+    static final class Counter extends QuietDetector {
         final java.util.concurrent.atomic.AtomicInteger remembered = new java.util.concurrent.atomic.AtomicInteger();
 
-        @Override
-        public String name() {
-            return "counter";
-        }
-
-        @Override
-        public Signal observe(Query query) {
-            return new Signal("counter", Level.NONE, 0);
+        Counter() {
+            super("counter");
         }
 
         @Override
         public void afterPrediction(Query query, dev.veil.Prediction raw) {
             remembered.incrementAndGet();
-        }
-
-        @Override
-        public long stateBytes() {
-            return 0;
         }
     }
 
@@ -432,25 +436,14 @@ class FailureContainmentTest {
     }
 
     /** A custom detector whose afterPrediction's wait is interrupted. */
-    static final class InterruptedRemember implements Detector {
-        @Override
-        public String name() {
-            return "zz-interrupted";
-        }
-
-        @Override
-        public Signal observe(Query query) {
-            return new Signal(name(), Level.NONE, 0);
+    static final class InterruptedRemember extends QuietDetector {
+        InterruptedRemember() {
+            super("zz-interrupted");
         }
 
         @Override
         public void afterPrediction(Query query, dev.veil.Prediction raw) {
             throw new dev.veil.VeilException("interrupted while remembering", new InterruptedException());
-        }
-
-        @Override
-        public long stateBytes() {
-            return 0;
         }
     }
 
