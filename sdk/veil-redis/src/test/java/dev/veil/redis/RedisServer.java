@@ -185,12 +185,14 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
+    /** A Redis Sentinel process and its port; the caller destroys it ({@link #stop()} does not). */
+    public record Sentinel(Process process, int port) {}
+
     /**
-     * Starts a Redis Sentinel on a free port that monitors this server as master {@code master},
-     * waits until it answers PING, and returns its port; {@link #stop()} does not stop it: the caller
-     * destroys the returned process.
+     * Starts a Redis Sentinel on a free port that monitors this server as master {@code master} and
+     * waits until it answers PING.
      */
-    public Process startSentinel(Path dir, String master, int[] portOut) throws IOException {
+    public Sentinel startSentinel(Path dir, String master) throws IOException {
         int p = freePort();
         Path conf = dir.resolve("sentinel-" + p + ".conf");
         Files.writeString(conf, "port " + p + "\nbind 127.0.0.1\nsentinel monitor " + master + " 127.0.0.1 " + port
@@ -204,8 +206,7 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
                 s.getOutputStream().write("*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
                 s.setSoTimeout(2000);
                 if (line(s.getInputStream()).equals("+PONG")) {
-                    portOut[0] = p;
-                    return sentinel;
+                    return new Sentinel(sentinel, p);
                 }
             } catch (IOException notYet) {
                 // not listening yet

@@ -111,14 +111,13 @@ class RedisStateStoreTest {
     /** A redis-sentinel:// URL goes through the same client (the handshake timeout must keep the sentinels). */
     @Test
     void aSentinelUrlReachesTheMasterItNames(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        int[] port = new int[1];
-        Process sentinel = REDIS.startSentinel(dir, "veilmaster", port);
-        try (RedisStateStore s = RedisStateStore.builder("redis-sentinel://127.0.0.1:" + port[0] + "#veilmaster")
+        RedisServer.Sentinel sentinel = REDIS.startSentinel(dir, "veilmaster");
+        try (RedisStateStore s = RedisStateStore.builder("redis-sentinel://127.0.0.1:" + sentinel.port() + "#veilmaster")
                 .namespace("t:{sentinel}:").connectTimeout(Duration.ofSeconds(2)).build()) {
             s.execute(new StateOp.ListAppend("via-sentinel", new byte[] {1}, 3, 60_000));
             assertThat(REDIS.keys("t:{sentinel}:l:via-sentinel")).hasSize(1);
         } finally {
-            sentinel.destroyForcibly().waitFor();
+            sentinel.process().destroyForcibly().waitFor();
         }
     }
 
