@@ -21,16 +21,18 @@ import java.util.Set;
  * detectors ({@code knn}) cannot tell them from a caller who sends one class of images; their
  * shared midpoints can.
  *
- * <p><b>Score.</b> Each query forms a pair with the caller's previous query. Over the features in
+ * <p><b>Score.</b> Each query forms a pair with the caller's previous query (and, with {@code gap}
+ * g, with each of its g previous queries). Over the features in
  * which the two differ by more than {@code 2 tolerance} (those the pair says something about),
- * the agreement with an earlier pair of consecutive queries is the fraction whose midpoints lie
+ * the agreement with an earlier pair of queries (consecutive, or at most g apart) is the fraction whose midpoints lie
  * within {@code tolerance} of each other, except where both pairs switch between the same two
  * values and one of them is a fill this pair holds in many features (at least an eighth of its
  * changed features, and 4): an explanation client's patches hidden behind one grey, or binary
  * features flipped back and forth, give every pair the same midpoint without being probes around
  * a point. Probes x +- sigma with random signs repeat their values from pair to pair too, but
  * around per-feature values, not a fill, and count. The score is the {@code matches}-th
- * largest agreement over the earlier pairs among the last {@code history} queries, in [0, 1]: a
+ * largest agreement over the earlier pairs among the last {@code history} queries (those holding
+ * the partner left out; with g above 1, the highest over the g pairs of this query), in [0, 1]: a
  * midpoint shared by at least {@code matches} earlier pairs scores high. It is 0 while fewer than
  * {@code matches} earlier pairs are there, when the two queries differ in fewer than
  * {@code min_changed} features, or when they are exact copies. Earlier pairs of an input and its
@@ -48,9 +50,19 @@ import java.util.Set;
  * purpose (a gain or contrast sweep 1, 1.1, 0.9, 1.2, 0.8 around it) sends antithetic pairs too.
  * Give such clients a role of their own and leave the detector's block out for it.
  *
- * <p><b>What it does not see.</b> Pairs are consecutive queries of one caller: an attacker who
- * sends the two probes of each pair from different accounts, puts other queries between them (one
- * ordinary input after each pair is enough), gives up antithetic sampling (at the price of a
+ * <p><b>Other queries between the probes.</b> With the default {@code gap} of 1, pairs are
+ * consecutive queries: one ordinary input after each pair leaves only one earlier pair in the last
+ * 6 queries, and one between the two probes of each pair (or a refusal that shifts the attacker's
+ * schedule) leaves none. {@code gap: 3} with {@code history: 12} sees pairs whose probes are up to
+ * two other queries apart and keeps enough of them (the image-classifier bundle's setting: the
+ * inversion demo's attacker with a decoy after each pair, spread over 5 accounts of one tenant,
+ * got 110 answers instead of 2,072), at about 4 times the cost (each query pairs with g earlier
+ * ones, each compared with about g history other pairs), and with thresholds calibrated for it:
+ * more pairs compared means higher scores for honest callers too.
+ *
+ * <p><b>What it does not see.</b> An attacker who sends the two probes of each pair from
+ * accounts of different tenants (or among a busy tenant's other callers), puts more than
+ * {@code gap - 1} other queries between them, gives up antithetic sampling (at the price of a
  * noisier gradient estimate: about twice the queries), or adds fresh noise to each probe (a fifth
  * of sigma is enough: the two probes of a pair then share their midpoint only within that noise)
  * is not seen by this detector; {@code knn}, {@code knn_global} and {@code near_duplicate} still
@@ -65,6 +77,9 @@ import java.util.Set;
  *   <tr><td>{@code history}</td><td>6</td><td>recent queries kept per caller, 4..64</td></tr>
  *   <tr><td>{@code matches}</td><td>2</td><td>earlier pairs that must share the midpoint,
  *       1..history / 2 - 1</td></tr>
+ *   <tr><td>{@code gap}</td><td>1</td><td>how far apart the two queries of a pair may be: 1 for
+ *       consecutive queries, g to also pair queries with up to g - 1 others between them;
+ *       1..min(8, history - 2)</td></tr>
  *   <tr><td>{@code tolerance}</td><td>0.01</td><td>midpoints within this distance per feature
  *       agree (in the features' own units: 0.01 for pixels in [0, 1]), in [0.000001, 1000]; with
  *       {@code range}, at least its width / 8,191 (values are kept as 16-bit multiples of
@@ -100,8 +115,12 @@ import java.util.Set;
  * beyond the 16-bit range (4,095 tolerances from there) are kept as out of range and not
  * compared.
  *
- * <p><b>Cost:</b> one pass over the n sampled features for each earlier pair (at most
- * {@code history - 2} passes).
+ * <p><b>Cost:</b> one pass over the n sampled features to decode each kept entry, then, for each
+ * of the g pairs of this query, one over the n features for each earlier pair (at most g
+ * {@code history} of them; {@link PairKernel}, vectorised with {@code jdk.incubator.vector}); a
+ * second pass, over the pair's changed features, only for the few earlier pairs that decide the
+ * score and hold features switched between the same two values. Working arrays per thread:
+ * about 4 (history (g + 1) + 5) n bytes.
  */
 public final class AntitheticDetector implements StatefulDetector {
     /** The detector's type name. */
@@ -109,6 +128,8 @@ public final class AntitheticDetector implements StatefulDetector {
 
     /** Steps of {@code tolerance} per 16-bit unit. */
     private static final int UNITS_PER_TOLERANCE = 8;
+    /** The largest {@code gap}: each query is paired with at most this many earlier ones. */
+    static final int MAX_GAP = 8;
     /** A feature beyond the 16-bit range. */
     private static final short OUT_OF_RANGE = Short.MIN_VALUE;
 
@@ -128,17 +149,22 @@ public final class AntitheticDetector implements StatefulDetector {
      * @param lowPass the view of the features compared
      * @param range {@code [low, high]} inputs are clipped to, or null
      * @param scope whose consecutive queries form pairs: each caller's, each tenant's, or everybody's
+     * @param gap how far apart in the stream the two queries of a pair may be (1: consecutive)
      */
     public record Config(int history, int matches, double tolerance, int minChanged, int features, long seed,
             long ttlSeconds, double low, double medium, double high, LowPass lowPass, double[] range,
-            RateDetector.Scope scope) {
+            RateDetector.Scope scope, int gap) {
         /** Defaults: see the class Javadoc. */
         public static final Config DEFAULT = new Config(6, 2, 0.01, 8, 256, 6271, 3600, 0.25, 0.28,
-                0.3, LowPass.NONE, null, RateDetector.Scope.CALLER);
+                0.3, LowPass.NONE, null, RateDetector.Scope.CALLER, 1);
 
         public Config {
             if (history < 4 || history > 64) {
                 throw new IllegalArgumentException("history must be in [4, 64], was " + history);
+            }
+            if (gap < 1 || gap > Math.min(MAX_GAP, history - 2)) {
+                throw new IllegalArgumentException("gap must be in [1, " + Math.min(MAX_GAP, history - 2)
+                        + "] (at most " + MAX_GAP + " and history - 2), was " + gap);
             }
             if (matches < 1 || matches > history / 2 - 1) {
                 throw new IllegalArgumentException("matches must be in [1, history / 2 - 1 (" + (history / 2 - 1)
@@ -189,13 +215,13 @@ public final class AntitheticDetector implements StatefulDetector {
                     && features == c.features && seed == c.seed && ttlSeconds == c.ttlSeconds
                     && Double.compare(low, c.low) == 0 && Double.compare(medium, c.medium) == 0
                     && Double.compare(high, c.high) == 0 && lowPass.equals(c.lowPass)
-                    && java.util.Arrays.equals(range, c.range) && scope == c.scope;
+                    && java.util.Arrays.equals(range, c.range) && scope == c.scope && gap == c.gap;
         }
 
         @Override
         public int hashCode() {
             return java.util.Objects.hash(history, matches, tolerance, minChanged, features, seed, ttlSeconds, low,
-                    medium, high, lowPass, java.util.Arrays.hashCode(range), scope);
+                    medium, high, lowPass, java.util.Arrays.hashCode(range), scope, gap);
         }
 
         @Override
@@ -209,7 +235,7 @@ public final class AntitheticDetector implements StatefulDetector {
 
         /** Every configuration key, checked before any value is read. */
         static final Set<String> KEYS = Set.of("type", "history", "matches", "tolerance", "min_changed",
-                "features", "seed", "ttl_seconds", "low", "medium", "high", "pool", "width", "range", "scope");
+                "features", "seed", "ttl_seconds", "low", "medium", "high", "pool", "width", "range", "scope", "gap");
 
         /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
@@ -221,7 +247,7 @@ public final class AntitheticDetector implements StatefulDetector {
                     c.intValue("features", d.features()), c.longValue("seed", d.seed()),
                     c.longValue("ttl_seconds", d.ttlSeconds()), c.doubleValue("low", d.low()),
                     c.doubleValue("medium", d.medium()), c.doubleValue("high", d.high()), LowPass.from(c),
-                    c.range("range"), scope(c.string("scope", "caller")));
+                    c.range("range"), scope(c.string("scope", "caller")), c.intValue("gap", d.gap()));
         }
 
         private static RateDetector.Scope scope(String s) {
@@ -440,10 +466,11 @@ public final class AntitheticDetector implements StatefulDetector {
     }
 
     /**
-     * The {@code matches}-th largest agreement of the pair (this query, the newest of
-     * {@code previous}) with the earlier pairs of consecutive entries of {@code previous}; 0 when
-     * it cannot be scored (see the class Javadoc). Only the newest run of entries of this input size
-     * and configuration counts: an entry of another kind ends it.
+     * The highest score of the pairs of this query with each of the {@code gap} newest entries of
+     * {@code previous}: for each, the {@code matches}-th largest agreement with the other pairs of
+     * entries of {@code previous} at most {@code gap} apart (those holding the partner left out); 0
+     * when no pair can be scored (see the class Javadoc). Only the newest run of entries of this
+     * input size and configuration counts: an entry of another kind ends it.
      */
     double score(long header, short[] current, List<byte[]> previous) {
         int n = current.length;
@@ -477,90 +504,220 @@ public final class AntitheticDetector implements StatefulDetector {
         if (m < 2) {
             return 0;
         }
-        int newest = base + (m - 1) * stride;
-        long partner = hashAt(data, newest);
-        if (partner == header && sameUnits(current, data, newest)) {
-            return 0; // a retry: the pair says nothing
+        Scratch w = SCRATCH.get().fit(m, n, config.gap());
+        // the run's units, decoded once (FAR where blind), and which entries are copies of which (the
+        // first of each set of copies stands for it) or of this query: the same header (a fast hash,
+        // which an attacker can make collide on purpose) and the same units
+        int[] u = w.units;
+        for (int e = 0; e < m; e++) {
+            int oe = base + e * stride;
+            for (int f = 0; f < n; f++) {
+                int v = unitAt(data, oe, f);
+                u[e * n + f] = blind(v) ? FAR : v;
+            }
+            long h = hashAt(data, oe);
+            w.headers[e] = h;
+            w.same[e] = e;
+            for (int d = 0; d < e; d++) {
+                if (w.headers[d] == h && sameEntry(data, base + d * stride, oe, n)) {
+                    w.same[e] = w.same[d];
+                    break;
+                }
+            }
+            w.copyOfCurrent[e] = h == header && sameUnits(current, data, oe);
         }
+        // the earlier pairs: entries (i, j) at most gap apart, neither a copy of the other nor of this query
+        int pairs = 0;
+        for (int j = 1; j < m; j++) {
+            for (int i = j - 1; i >= Math.max(0, j - config.gap()); i--) {
+                if (w.same[i] != w.same[j] && !w.copyOfCurrent[i] && !w.copyOfCurrent[j]) {
+                    w.pairI[pairs] = i;
+                    w.pairJ[pairs++] = j;
+                }
+            }
+        }
+        double score = 0;
+        for (int p = m - 1; p >= Math.max(0, m - config.gap()); p--) {
+            if (!w.copyOfCurrent[p]) { // else a retry: the pair says nothing
+                score = Math.max(score, pairScore(current, n, p, pairs, w));
+            }
+        }
+        return score;
+    }
+
+    /**
+     * A blind feature's units in {@link Scratch#units}: the sum of a pair holding it lies at least
+     * {@code FAR - 2^16} from any midpoint sum, and a midpoint sum of {@code -2 FAR} (a feature the
+     * pair did not change) at least {@code FAR} from any pair's sum, far beyond {@code 2 tolerance}.
+     */
+    private static final int FAR = 1 << 24;
+
+    /** Per-thread working arrays of {@link #score}, grown as needed. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        int[] units = new int[0];
+        long[] headers = new long[0];
+        int[] same = new int[0];
+        boolean[] copyOfCurrent = new boolean[0];
+        int[] pairI = new int[0];
+        int[] pairJ = new int[0];
+        int[] agree = new int[0];
+        int[] plain = new int[0];
+        int[] order = new int[0];
+        int[] sums = new int[0];
+        int[] values = new int[0];
+        int[] changed = new int[0];
+        int[] mine = new int[0];
+        int[] theirs = new int[0];
+
+        Scratch fit(int m, int n, int gap) {
+            if (headers.length < m) {
+                headers = new long[m];
+                same = new int[m];
+                copyOfCurrent = new boolean[m];
+            }
+            if (units.length < m * n) {
+                units = new int[m * n];
+            }
+            int pairs = m * gap;
+            if (pairI.length < pairs) {
+                pairI = new int[pairs];
+                pairJ = new int[pairs];
+                agree = new int[pairs];
+                plain = new int[pairs];
+                order = new int[pairs];
+            }
+            if (changed.length < n) {
+                sums = new int[n];
+                values = new int[n];
+                changed = new int[n];
+                mine = new int[n];
+                theirs = new int[n];
+            }
+            return this;
+        }
+    }
+
+    /**
+     * The {@code matches}-th largest agreement of the pair (this query, entry {@code p} of the run)
+     * with the earlier pairs in {@code w} that do not hold entry {@code p} or a copy of it; 0 when it
+     * cannot be scored.
+     */
+    private double pairScore(short[] current, int n, int p, int pairs, Scratch w) {
+        int[] u = w.units;
         int tol2 = 2 * UNITS_PER_TOLERANCE; // the sums of a pair are twice their midpoint
         // the features this pair changed (neither query clipped nor out of range there), its values
-        // there and their sums
-        int[] changed = new int[n];
-        int[] mine = new int[n];
-        int[] theirs = new int[n];
+        // there, and its midpoint sums (-2 FAR elsewhere, which no pair's sum comes near)
+        int[] sums = w.sums;
+        int[] values = w.values;
+        int[] changed = w.changed;
+        int[] mine = w.mine;
+        int[] theirs = w.theirs;
         int changedCount = 0;
+        int op = p * n;
         for (int f = 0; f < n; f++) {
             int a = current[f];
-            int b = unitAt(data, newest, f);
-            if (!blind(a) && !blind(b) && Math.abs(a - b) > tol2) {
+            int b = u[op + f];
+            if (!blind(a) && b != FAR && Math.abs(a - b) > tol2) {
                 changed[changedCount] = f;
                 mine[changedCount] = a;
                 theirs[changedCount++] = b;
+                sums[f] = a + b;
+                values[f] = a;
+            } else {
+                sums[f] = -2 * FAR;
             }
         }
         if (changedCount < config.minChanged()) {
             return 0;
         }
+        // for each counting pair, in one pass over all features (PairKernel): the changed features
+        // whose midpoints agree, those of them switched between the same two values in both pairs
+        // (which count unless one value is a fill, below) and the others (which count)
+        int partnerSet = w.same[p];
+        int candidates = 0;
+        for (int q = 0; q < pairs; q++) {
+            int i = w.pairI[q];
+            int j = w.pairJ[q];
+            if (w.same[i] == partnerSet || w.same[j] == partnerSet) {
+                continue; // holds the partner or a copy of it
+            }
+            int oi = i * n;
+            int oj = j * n;
+            long counts = PairKernel.INSTANCE.count(sums, values, u, oi, oj, n, tol2);
+            int plain = (int) counts;
+            int switched = (int) (counts >>> 32);
+            // insertion into the candidates by the most they can count, highest first
+            int most = plain + switched;
+            int at = candidates++;
+            while (at > 0 && w.agree[at - 1] < most) {
+                w.agree[at] = w.agree[at - 1];
+                w.plain[at] = w.plain[at - 1];
+                w.order[at] = w.order[at - 1];
+                at--;
+            }
+            w.agree[at] = most;
+            w.plain[at] = switched == 0 ? plain : -1;
+            w.order[at] = q;
+        }
         int k = config.matches();
-        double[] best = new double[k]; // descending
-        int pairs = 0;
+        if (candidates < k) {
+            return 0;
+        }
+        // the k-th largest count once the fills are out (which only lowers a count): take the pairs by
+        // the most they can count, highest first, until k are known whose k-th is at least the next most
+        int[] best = new int[k]; // descending
+        int known = 0;
         Fills fills = null; // made when first needed
-        // earlier pairs (entry j, entry j - 1), newest first; j = m - 1 shares the partner and is not one
-        for (int j = m - 2; j >= 1; j--) {
-            int oj = base + j * stride;
-            int oi = oj - stride;
-            if (copies(data, oj, oi, n, current, header, newest, partner)) {
-                continue; // a retry and its original, or an exact copy of either query: not a second pair
+        for (int r = 0; r < candidates && (known < k || best[k - 1] < w.agree[r]); r++) {
+            int a = w.plain[r]; // exact when no agreeing feature was switched between the same values
+            if (a < 0) {
+                fills = fills == null ? new Fills(mine, theirs, changedCount) : fills;
+                a = counted(u, w.pairI[w.order[r]] * n, w.pairJ[w.order[r]] * n, changed, mine, theirs, changedCount,
+                        fills);
             }
-            int agree = 0;
-            for (int t = 0; t < changedCount; t++) {
-                int f = changed[t];
-                int c = unitAt(data, oj, f);
-                int d = unitAt(data, oi, f);
-                if (blind(c) || blind(d) || Math.abs(mine[t] + theirs[t] - (c + d)) >= tol2) {
-                    continue;
+            int at = known < k ? known++ : k;
+            while (at > 0 && best[at - 1] < a) {
+                if (at < k) {
+                    best[at] = best[at - 1];
                 }
-                if (Math.abs(mine[t] - c) <= tol2 || Math.abs(mine[t] - d) <= tol2) {
-                    // Switched between the same two values in both pairs: a feature holding a fill shared
-                    // by many features (an explanation client's grey, the 0 and 1 of binary features)
-                    // agrees without any probe around a point, and does not count. Probes x +- sigma
-                    // with per-feature x (sign directions) repeat their values too, but hold no fill.
-                    if (fills == null) {
-                        fills = new Fills(mine, theirs, changedCount);
-                    }
-                    if (fills.isFill(mine[t]) || fills.isFill(theirs[t])) {
-                        continue;
-                    }
-                }
-                agree++;
+                at--;
             }
-            pairs++;
-            double a = (double) agree / changedCount;
-            for (int t = 0; t < k; t++) {
-                if (a > best[t]) {
-                    System.arraycopy(best, t, best, t + 1, k - 1 - t);
-                    best[t] = a;
-                    break;
-                }
+            if (at < k) {
+                best[at] = a;
             }
         }
-        return pairs < k ? 0 : best[k - 1];
+        return (double) best[k - 1] / changedCount;
     }
 
     /**
-     * Whether the earlier pair at {@code oj}, {@code oi} is a retry and its original, or holds an
-     * exact copy of this query or of its partner: the same header (a fast hash, which an attacker
-     * can make collide on purpose) and the same units.
+     * The changed features (the pair's {@code changed}, {@code mine}, {@code theirs}) whose midpoints
+     * agree with those of the earlier pair at {@code oi}, {@code oj} in {@code u}, except where both
+     * pairs switch between the same two values and one of them is a fill of the pair.
      */
-    private static boolean copies(byte[] data, int oj, int oi, int n, short[] current, long header, int newest,
-            long partner) {
-        long hj = hashAt(data, oj);
-        long hi = hashAt(data, oi);
-        return hj == hi && sameEntry(data, oj, oi, n)
-                || hj == header && sameUnits(current, data, oj)
-                || hi == header && sameUnits(current, data, oi)
-                || hj == partner && sameEntry(data, oj, newest, n)
-                || hi == partner && sameEntry(data, oi, newest, n);
+    private static int counted(int[] u, int oi, int oj, int[] changed, int[] mine, int[] theirs, int changedCount,
+            Fills fills) {
+        int tol2 = 2 * UNITS_PER_TOLERANCE;
+        int a = 0;
+        for (int t = 0; t < changedCount; t++) {
+            int f = changed[t];
+            int c = u[oj + f];
+            int d = u[oi + f];
+            if (Math.abs(mine[t] + theirs[t] - (c + d)) >= tol2) {
+                continue; // also where c or d is blind (FAR)
+            }
+            if ((Math.abs(mine[t] - c) <= tol2 || Math.abs(mine[t] - d) <= tol2)
+                    && (fills.isFill(mine[t]) || fills.isFill(theirs[t]))) {
+                // Switched between the same two values in both pairs, one of them a fill shared by many
+                // features (an explanation client's grey, the 0 and 1 of binary features): agrees without
+                // any probe around a point, and does not count. Probes x +- sigma with per-feature x (sign
+                // directions) repeat their values too, but hold no fill.
+                continue;
+            }
+            a++;
+        }
+        return a;
     }
 
     private static boolean sameEntry(byte[] data, int a, int b, int n) {

@@ -44,9 +44,10 @@ class AntitheticDetectorTest {
         Map<String, Object> every = new HashMap<>(Map.of("type", "antithetic", "history", 20, "matches", 2,
                 "tolerance", 0.05, "min_changed", 10, "features", 64, "seed", 3, "ttl_seconds", 600));
         every.putAll(Map.of("low", 0, "medium", 0.3, "high", 0.4, "pool", 2, "width", 28, "range", List.of(0, 1.5),
-                "scope", "tenant"));
+                "scope", "tenant", "gap", 3));
         assertThat(AntitheticDetector.Config.from(every)).isEqualTo(new AntitheticDetector.Config(20, 2,
-                0.05, 10, 64, 3, 600, 0, 0.3, 0.4, new LowPass(2, 28), new double[] {0, 1.5}, RateDetector.Scope.TENANT));
+                0.05, 10, 64, 3, 600, 0, 0.3, 0.4, new LowPass(2, 28), new double[] {0, 1.5}, RateDetector.Scope.TENANT,
+                3));
         assertThat(BuiltinDetectors.create("pairs", Map.of("type", "antithetic")))
                 .isInstanceOf(AntitheticDetector.class);
     }
@@ -54,8 +55,8 @@ class AntitheticDetectorTest {
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("window", 5)).hasMessage("unknown key(s) [window] for detector 'antithetic'"
-                + " (known keys: [features, high, history, low, matches, medium, min_changed, pool, range, scope,"
-                + " seed, tolerance, ttl_seconds, type, width])");
+                + " (known keys: [features, gap, high, history, low, matches, medium, min_changed, pool, range,"
+                + " scope, seed, tolerance, ttl_seconds, type, width])");
         assertThatThrownBy(() -> detector("scope", "account"))
                 .hasMessage("scope must be caller, tenant or global, was 'account'");
         for (Object bad : new Object[] {List.of(1, 0), List.of(0), List.of(0, Double.NaN), "0..1", List.of("0", 1)}) {
@@ -63,6 +64,11 @@ class AntitheticDetectorTest {
                     "range must be a list of two finite numbers [low, high] with low < high, was ");
         }
         assertThatThrownBy(() -> detector("history", 3)).hasMessage("history must be in [4, 64], was 3");
+        assertThatThrownBy(() -> detector("gap", 0)).hasMessage("gap must be in [1, 4] (at most 8 and history - 2), was 0");
+        assertThatThrownBy(() -> detector("gap", 5)).hasMessage("gap must be in [1, 4] (at most 8 and history - 2), was 5");
+        assertThatThrownBy(() -> detector("gap", 9, "history", 64))
+                .hasMessage("gap must be in [1, 8] (at most 8 and history - 2), was 9");
+        assertThat(detector("gap", 8, "history", 10).config().gap()).isEqualTo(8);
         assertThatThrownBy(() -> detector("matches", 3))
                 .hasMessage("matches must be in [1, history / 2 - 1 (2)], was 3");
         assertThatThrownBy(() -> detector("tolerance", 0))
@@ -174,6 +180,143 @@ class AntitheticDetectorTest {
             max = Math.max(max, honest.observe("alice", T + i, SyntheticDigits.sample(r, 3))[0].score());
         }
         assertThat(max).as("independent images of one class").isLessThan(0.2);
+    }
+
+    /**
+     * An attacker who sends an ordinary input between the two probes of each pair breaks every pair
+     * of consecutive queries; with {@code gap: 2} the probes two apart still form pairs.
+     */
+    @Test
+    void shouldSeePairsWithAQueryBetweenTheirProbesWithAGap() {
+        SplittableRandom r = new SplittableRandom(8);
+        List<double[]> probes = pairs(r, SyntheticDigits.sample(r, 3), 8, 0.3);
+        List<double[]> stream = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i += 2) {
+            stream.add(probes.get(i));
+            stream.add(SyntheticDigits.sample(r, r.nextInt(10))); // a decoy between the probes
+            stream.add(probes.get(i + 1));
+        }
+        DetectorHarness consecutive = harness(detector("range", List.of(0, 1), "history", 12));
+        DetectorHarness gapped = harness(detector("range", List.of(0, 1), "history", 12, "gap", 2));
+        double maxConsecutive = 0;
+        int firstHigh = -1;
+        for (int i = 0; i < stream.size(); i++) {
+            maxConsecutive = Math.max(maxConsecutive, consecutive.observe("mallory", T + i * 1000L, stream.get(i))[0].score());
+            if (gapped.observe("mallory", T + i * 1000L, stream.get(i))[0].level() == Level.HIGH && firstHigh < 0) {
+                firstHigh = i;
+            }
+        }
+        assertThat(maxConsecutive).as("no two consecutive queries are a pair").isLessThan(0.25);
+        // query 8 closes the third pair (probes at 6 and 8): two earlier pairs share its midpoint
+        assertThat(firstHigh).isEqualTo(8);
+    }
+
+    /**
+     * The detector's score is what the class Javadoc defines, written out plainly here: for each of
+     * the gap newest entries, the pair with this query, its changed features, and the matches-th
+     * largest share of them whose midpoints agree with another pair of entries at most gap apart (not
+     * holding the partner, not a copy); the highest over the gap pairs. Inputs of continuous values,
+     * so that no value is a fill.
+     */
+    @Test
+    void shouldScoreWhatTheDefinitionSays() {
+        qt().withExamples(150).forAll(longs().all(), integers().between(1, 4), integers().between(1, 3))
+                .checkAssert((seed, gap, matches) -> {
+                    int history = Math.max(gap + 2, 2 * matches + 2) + (int) Math.floorMod(seed, 6L);
+                    int n = 24;
+                    AntitheticDetector d = detector("range", List.of(0, 1), "history", history, "gap", gap,
+                            "matches", matches, "min_changed", 4, "features", 8 + n);
+                    DetectorHarness h = harness(d);
+                    SplittableRandom r = new SplittableRandom(seed);
+                    List<short[]> kept = new ArrayList<>();
+                    double[] centre = randomImage(r, n);
+                    double[] last = centre;
+                    for (int i = 0; i < 60; i++) {
+                        double[] x;
+                        int kind = r.nextInt(6);
+                        if (kind == 0) {
+                            x = last.clone(); // a retry
+                        } else if (kind == 1) {
+                            x = randomImage(r, n); // a decoy
+                        } else if (kind == 2) {
+                            centre = randomImage(r, n); // a new point
+                            x = centre;
+                        } else {
+                            x = new double[n + 8]; // a probe around the point: x +- sigma u, clipped
+                            double sign = r.nextBoolean() ? 1 : -1;
+                            for (int f = 0; f < x.length; f++) {
+                                x[f] = Math.min(1, Math.max(0, centre[f] + sign * 0.2 * SyntheticDigits.gaussian(r)));
+                            }
+                        }
+                        short[] units = d.quantise(x);
+                        double expected = definition(units, kept, gap, matches, 4);
+                        assertThat(h.observe("c", T + i * 1000L, x)[0].score()).as("query %d", i).isEqualTo(expected);
+                        kept.add(units);
+                        if (kept.size() > history) {
+                            kept.remove(0);
+                        }
+                        last = x;
+                    }
+                });
+    }
+
+    private static double[] randomImage(SplittableRandom r, int n) {
+        double[] x = new double[n + 8];
+        for (int f = 0; f < x.length; f++) {
+            x[f] = r.nextInt(8) == 0 ? 0 : r.nextDouble();
+        }
+        return x;
+    }
+
+    /** range [0, 1], tolerance 0.01: units of tolerance / 8 from 0.5; at or beyond 0 or 1 blind. */
+    private static boolean blind(int u) {
+        return u <= -400 || u >= 400;
+    }
+
+    private static double definition(short[] cur, List<short[]> prev, int gap, int matches, int minChanged) {
+        int m = prev.size();
+        int n = cur.length;
+        int tol2 = 16;
+        double best = 0;
+        for (int p = Math.max(0, m - gap); p < m; p++) {
+            short[] partner = prev.get(p);
+            if (java.util.Arrays.equals(cur, partner)) {
+                continue; // a retry
+            }
+            List<Integer> changed = new ArrayList<>();
+            for (int f = 0; f < n; f++) {
+                if (!blind(cur[f]) && !blind(partner[f]) && Math.abs(cur[f] - partner[f]) > tol2) {
+                    changed.add(f);
+                }
+            }
+            if (changed.size() < minChanged) {
+                continue;
+            }
+            List<Double> agreements = new ArrayList<>();
+            for (int j = 0; j < m; j++) {
+                for (int i = Math.max(0, j - gap); i < j; i++) {
+                    short[] a = prev.get(i);
+                    short[] b = prev.get(j);
+                    if (i == p || j == p || java.util.Arrays.equals(a, b) || java.util.Arrays.equals(a, cur)
+                            || java.util.Arrays.equals(b, cur) || java.util.Arrays.equals(a, partner)
+                            || java.util.Arrays.equals(b, partner)) {
+                        continue;
+                    }
+                    int agree = 0;
+                    for (int f : changed) {
+                        if (!blind(a[f]) && !blind(b[f]) && Math.abs(cur[f] + partner[f] - a[f] - b[f]) < tol2) {
+                            agree++;
+                        }
+                    }
+                    agreements.add((double) agree / changed.size());
+                }
+            }
+            if (agreements.size() >= matches) {
+                agreements.sort(java.util.Comparator.reverseOrder());
+                best = Math.max(best, agreements.get(matches - 1));
+            }
+        }
+        return best;
     }
 
     /** A client that retries two requests in turn sends pairs with one midpoint, but no pair is new. */
