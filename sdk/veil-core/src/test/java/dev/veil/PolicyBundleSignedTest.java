@@ -221,6 +221,35 @@ class PolicyBundleSignedTest {
         }
     }
 
+    /**
+     * A lab bundle signed with the release key verifies too: put in the directory a Guard reloads
+     * from, it must not replace the production bundle (whatever its revision).
+     */
+    @Test
+    void aGuardRefusesASignedBundleOfAnotherName() throws Exception {
+        Path lab = GuardFixtures.bundle(tmp.resolve("lab")).set("name", "guard-lab")
+                .file(".manifest", "{\"revision\": \"2027-01-01.1\", \"roots\": [\"\"]}").write();
+        BundleSigner.sign(lab, release, "ES256", "release-1");
+        try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
+                .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(signedRevision("2026-11-30.5"), trusted))
+                .audit(AuditLog.jsonLines(tmp.resolve("audit.jsonl"))).build()) {
+            PolicyLoadException e = catchThrowableOfType(() -> g.reload(PolicyBundle.loadSigned(lab, trusted)),
+                    PolicyLoadException.class);
+            assertThat(e).isNotNull();
+            assertThat(e.errors()).singleElement().satisfies(err -> assertThat(err.message()).isEqualTo(
+                    "signed bundle 'guard-lab' is not the signed bundle this Guard serves ('guard-test'): a valid "
+                            + "signature says who made a bundle, not which service it is for, so a reload keeps to one "
+                            + "signed bundle name; build a new Guard to serve another bundle"));
+            assertThat(g.policy().name()).isEqualTo("guard-test");
+            // not after an unsigned bundle in between either
+            g.reload(PolicyBundle.load(lab));
+            assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(lab, trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("is not the signed bundle");
+            g.reload(PolicyBundle.loadSigned(signedRevision("2026-11-30.6"), trusted)); // its own name: fine
+            assertThat(g.policy().revision()).isEqualTo("2026-11-30.6");
+        }
+    }
+
     @Test
     void aRevisionWithNoOrderAgainstTheNewestDoesNotOpenATwoStepRollback() throws Exception {
         try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)

@@ -174,6 +174,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     raiseHighWater(bundle.name(), kept);
                 }
             }
+            refuseOtherSignedName(bundle);
             refuseRollback(bundle);
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
             keepMark(bundle);
@@ -219,6 +220,9 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     private void noteSigned(PolicyBundle b) {
+        if (b.signed() && signedName == null) {
+            signedName = b.name();
+        }
         if (b.signed() && Revisions.ordered(b.revision())) {
             raiseHighWater(b.name(), b.revision());
         } else if (b.signed()) {
@@ -237,6 +241,23 @@ public final class DefaultGuard<I> implements Guard<I> {
             Integer c = Revisions.compare(n, a);
             return c != null && c > 0 ? n : a;
         });
+    }
+
+    /** The name of the first signed bundle this Guard had in force (guarded by reloadLock), or null. */
+    private String signedName;
+
+    /**
+     * A signed bundle of another name than the signed bundle this Guard serves: refused. A valid
+     * signature says who made a bundle, not which service it is for: a lab bundle signed with the
+     * release key must not replace the production one through the directory the Guard reloads from.
+     */
+    private void refuseOtherSignedName(PolicyBundle next) {
+        if (next.signed() && signedName != null && !signedName.equals(next.name())) {
+            throw PolicyLoadException.of(".manifest", "signed bundle '" + next.name() + "' is not the signed bundle "
+                    + "this Guard serves ('" + signedName + "'): a valid signature says who made a bundle, not which "
+                    + "service it is for, so a reload keeps to one signed bundle name; build a new Guard to serve "
+                    + "another bundle");
+        }
     }
 
     /** A signed bundle whose ordered revision comes before one this Guard has had in force: refused. */
