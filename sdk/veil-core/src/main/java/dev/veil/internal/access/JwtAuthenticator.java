@@ -46,9 +46,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -70,6 +72,14 @@ import java.util.regex.Pattern;
  *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
  *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
  *       {@code aud} value is in {@link GuardSettings.Jwt#audience()} ("wrong audience");
+ *   <li>when {@link GuardSettings.Jwt#types()} is not empty, the {@code typ} header is one of them,
+ *       compared as RFC 7515 (section 4.1.9) says: letter case ignored, {@code application/} implied
+ *       when the value holds no {@code /} ("token type 'logout+jwt' is not accepted"); a token
+ *       without {@code typ} is refused. This keeps out the other tokens the identity provider signs
+ *       for the same audience (ID tokens, logout tokens), whose claims can differ (RFC 8725, section
+ *       3.11);
+ *   <li>each of {@link GuardSettings.Jwt#requiredClaims()} is a string claim of exactly that value
+ *       ("claim 'token_use' must be 'access'");
  *   <li>the subject claim is a non-blank string ("missing subject"); the roles claim, when present, is
  *       a list of strings or a space-separated string; the tenant claim, when present, a string; each
  *       attribute claim, when present, a string, number or boolean.
@@ -112,6 +122,8 @@ public final class JwtAuthenticator {
     private final Clock clock;
     private final long skewMillis;
     private final Set<String> accepted;
+    /** {@link GuardSettings.Jwt#types()} as {@link #mediaType} compares them; empty: no check. */
+    private final Set<String> types;
     private final Map<String, Map<String, JWSVerifier>> byKid;
     private final Map<String, List<JWSVerifier>> byAlgorithm;
     private final Cache<String, Verified> verified;
@@ -123,6 +135,7 @@ public final class JwtAuthenticator {
         this.clock = clock;
         this.skewMillis = settings.clockSkewSeconds() * 1000L;
         this.accepted = Set.copyOf(settings.algorithms());
+        this.types = settings.types().stream().map(JwtAuthenticator::mediaType).collect(Collectors.toUnmodifiableSet());
         this.byKid = Map.copyOf(byKid);
         this.byAlgorithm = Map.copyOf(byAlgorithm);
         this.verified = Caffeine.newBuilder()
@@ -451,11 +464,49 @@ public final class JwtAuthenticator {
             return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
                     + settings.audience());
         }
+        AuthResult kind = checkKind(jwsHeader, raw);
+        if (kind != null) {
+            return kind;
+        }
         AuthResult mapped = toCaller(claims, raw);
         if (mapped instanceof AuthResult.Success s) {
             verified.put(token, new Verified(s, expiresAt, notBefore));
         }
         return mapped;
+    }
+
+    /**
+     * A {@code typ} header value as RFC 7515, section 4.1.9, compares it: in lower case (media types
+     * are case-insensitive), with {@code application/} prepended when it holds no {@code /}
+     * ({@code at+jwt} is {@code application/at+jwt}).
+     */
+    static String mediaType(String typ) {
+        String t = typ.strip().toLowerCase(Locale.ROOT);
+        return t.indexOf('/') < 0 ? "application/" + t : t;
+    }
+
+    /** Why the token is not of an accepted type or lacks a required claim value, or {@code null}. */
+    private AuthResult checkKind(JWSHeader header, Map<String, Object> raw) {
+        if (!types.isEmpty()) {
+            String typ = header.getType() == null ? null : header.getType().getType();
+            if (typ == null) {
+                return AuthResult.failure("token has no type (typ header); accepted: "
+                        + String.join(", ", settings.types()));
+            }
+            if (!types.contains(mediaType(typ))) {
+                return AuthResult.failure("token type '" + Sanitize.text(typ) + "' is not accepted (accepted: "
+                        + String.join(", ", settings.types()) + ")");
+            }
+        }
+        for (Map.Entry<String, String> required : settings.requiredClaims().entrySet()) {
+            Object v = raw.get(required.getKey());
+            if (!required.getValue().equals(v)) {
+                return AuthResult.failure("claim '" + required.getKey() + "' must be '" + required.getValue() + "', "
+                        + (v == null ? "the token has none" : v instanceof String s ? "was '" + Sanitize.text(s) + "'"
+                                : "was " + Problems.describe(v)));
+            }
+        }
+        return null;
     }
 
     private static boolean verifies(SignedJWT jwt, List<JWSVerifier> candidates) {

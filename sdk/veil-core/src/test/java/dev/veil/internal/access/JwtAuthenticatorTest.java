@@ -192,6 +192,67 @@ class JwtAuthenticatorTest {
                 .succeeded()).isTrue();
     }
 
+    // ---- token type and required claims ----
+
+    private static GuardSettings.Jwt kinds(List<String> types, Map<String, String> requiredClaims) {
+        return new GuardSettings.Jwt(ISSUER, List.of("veil-api"), JWKS_FILE, List.of("ES256"), null, null, null,
+                List.of(), 30, types, requiredClaims);
+    }
+
+    private static String typed(String typ, JWTClaimsSet claims) throws JOSEException {
+        JWSHeader.Builder h = new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(ec256.getKeyID());
+        if (typ != null) {
+            h.type(new com.nimbusds.jose.JOSEObjectType(typ));
+        }
+        SignedJWT jwt = new SignedJWT(h.build(), claims);
+        jwt.sign(new ECDSASigner(ec256));
+        return jwt.serialize();
+    }
+
+    @Test
+    void shouldRefuseATokenOfATypeNotListed() throws Exception {
+        JwtAuthenticator auth = authenticator(kinds(List.of("at+jwt", "JWT"), null));
+        JWTClaimsSet c = claims().build();
+        // a logout token (or an ID token) the identity provider signed for the same audience
+        assertThat(failure(auth, typed("logout+jwt", c)))
+                .isEqualTo("token type 'logout+jwt' is not accepted (accepted: at+jwt, JWT)");
+        assertThat(failure(auth, typed(null, c))).isEqualTo("token has no type (typ header); accepted: at+jwt, JWT");
+        // RFC 7515, section 4.1.9: letter case is ignored and "application/" is implied
+        for (String typ : List.of("at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT", "JWT", "jwt")) {
+            assertThat(auth.authenticate(typed(typ, c)).succeeded()).as(typ).isTrue();
+        }
+        assertThat(failure(auth, typed("application/jwt+x", c))).startsWith("token type 'application/jwt+x' is not");
+    }
+
+    @Test
+    void shouldNotCheckTheTypeWhenNoTypesAreListed() throws Exception {
+        assertThat(authenticator(kinds(null, null)).authenticate(typed("logout+jwt", claims().build())).succeeded())
+                .isTrue();
+    }
+
+    @Test
+    void shouldRefuseATokenWithoutTheRequiredClaimValues() throws Exception {
+        JwtAuthenticator auth = authenticator(kinds(null, Map.of("token_use", "access")));
+        assertThat(auth.authenticate(typed(null, claims().claim("token_use", "access").build())).succeeded()).isTrue();
+        assertThat(failure(auth, typed(null, claims().claim("token_use", "id").build())))
+                .isEqualTo("claim 'token_use' must be 'access', was 'id'");
+        assertThat(failure(auth, typed(null, claims().build())))
+                .isEqualTo("claim 'token_use' must be 'access', the token has none");
+        assertThat(failure(auth, typed(null, claims().claim("token_use", List.of("access")).build())))
+                .isEqualTo("claim 'token_use' must be 'access', was a list");
+        assertThat(failure(auth, typed(null, claims().claim("token_use", "ACCESS").build())))
+                .as("compared exactly").isEqualTo("claim 'token_use' must be 'access', was 'ACCESS'");
+    }
+
+    @Test
+    void shouldRefuseBlankTypesAndClaimNamesInTheSettings() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> kinds(List.of(" "), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("jwt.types: a token type must be");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> kinds(null, Map.of("", "x")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("jwt.required_claims: claim names must be non-blank");
+    }
+
     // ---- refused tokens ----
 
     @Test
