@@ -96,6 +96,9 @@ import java.util.regex.Pattern;
  * algorithms is a {@link PolicyLoadException} naming the file, with the line and column of the
  * syntax error or of the key at fault ({@code keys} itself when no key is usable).
  *
+ * <p>An HMAC secret ({@code kty oct}) is accepted but named in {@link #warnings()}: anyone who can
+ * read the bundle can sign tokens with it.
+ *
  * <h2>Threading and cost</h2>
  *
  * <p>Immutable after construction and thread-safe. Verifiers are built once at load. Successful
@@ -127,10 +130,13 @@ public final class JwtAuthenticator {
     private final Map<String, Map<String, JWSVerifier>> byKid;
     private final Map<String, List<JWSVerifier>> byAlgorithm;
     private final Cache<String, Verified> verified;
+    private final List<String> warnings;
 
     private JwtAuthenticator(GuardSettings.Jwt settings, String file, Clock clock,
-            Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm) {
+            Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm,
+            List<String> warnings) {
         this.settings = settings;
+        this.warnings = List.copyOf(warnings);
         this.file = file;
         this.clock = clock;
         this.skewMillis = settings.clockSkewSeconds() * 1000L;
@@ -206,6 +212,7 @@ public final class JwtAuthenticator {
             throw notAJwks(jwks, problems, e);
         }
         List<String> skipped = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
         Map<String, Map<String, JWSVerifier>> byKid = new HashMap<>();
         Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
         Set<String> kids = new LinkedHashSet<>();
@@ -230,6 +237,11 @@ public final class JwtAuthenticator {
                         + " public keys only"
                         + " (publish JWKSet.toPublicJWKSet())");
                 continue;
+            }
+            if (jwk.getKeyType() == KeyType.OCT) {
+                warnings.add("jwt.jwks file '" + file + "' holds " + name + ", a shared HMAC secret (kty oct):"
+                        + " anyone who can read the bundle can sign tokens with it, as any caller and tenant;"
+                        + " prefer the identity provider's RS256 or ES256 public keys");
             }
             String unusable = unusable(jwk);
             if (unusable != null) {
@@ -266,7 +278,7 @@ public final class JwtAuthenticator {
             throw problems.exception();
         }
         byAlgorithm.replaceAll((alg, list) -> List.copyOf(list));
-        return new JwtAuthenticator(settings, file, clock, byKid, byAlgorithm);
+        return new JwtAuthenticator(settings, file, clock, byKid, byAlgorithm, warnings);
     }
 
     /** 9999-12-31T23:59:59Z: later times in exp or nbf are refused as malformed. */
@@ -600,6 +612,15 @@ public final class JwtAuthenticator {
             }
         }
         return AuthResult.success(new Caller(subject, AuthMethod.JWT, roles, tenant, attributes));
+    }
+
+    /**
+     * What is accepted but unsafe in the JWKS, one sentence each: its HMAC secrets ({@code kty oct}),
+     * which anyone who reads the bundle can sign tokens with. Logged when a Guard installs the
+     * bundle and shown by {@code veil bundle inspect}.
+     */
+    public List<String> warnings() {
+        return warnings;
     }
 
     /** The JWKS file this authenticator was built from. */

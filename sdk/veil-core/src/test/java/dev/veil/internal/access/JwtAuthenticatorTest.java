@@ -253,6 +253,18 @@ class JwtAuthenticatorTest {
                 .hasMessageStartingWith("jwt.required_claims: claim names must be non-blank");
     }
 
+    // ---- warnings ----
+
+    @Test
+    void shouldWarnOfAnHmacSecretInTheJwksByItsKid() {
+        assertThat(authenticator(ALL).warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'hs1', a"
+                + " shared HMAC secret (kty oct): anyone who can read the bundle can sign tokens with it, as any caller"
+                + " and tenant; prefer the identity provider's RS256 or ES256 public keys");
+        JwtAuthenticator publicKeysOnly = JwtAuthenticator.create(ALL, jwks(rsa.toPublicJWK(), ec256.toPublicJWK()),
+                clock);
+        assertThat(publicKeysOnly.warnings()).isEmpty();
+    }
+
     // ---- refused tokens ----
 
     @Test
