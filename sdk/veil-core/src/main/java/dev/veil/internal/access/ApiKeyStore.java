@@ -49,7 +49,8 @@ import java.util.regex.Pattern;
  * <p>{@code id}, {@code caller}, {@code salt} and {@code hash} are required; {@code roles} (list of
  * strings), {@code tenant} (string), {@code attributes} (object of strings), {@code expires_at}
  * (ISO-8601 instant) and {@code disabled} (boolean) are optional. Parsing is strict: an unknown
- * field, a duplicate JSON member, a duplicate key id, bad base64, a hash that is not 32 bytes or a
+ * field, a caller, role or tenant with leading or trailing whitespace or a control character
+ * ({@link #nameProblem}), a duplicate JSON member, a duplicate key id, bad base64, a hash that is not 32 bytes or a
  * bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
  * entry; in a file, each problem also has the line and column of the value at fault (of the entry
  * for a missing field, of the document for a top-level problem). Every problem in the file is
@@ -242,6 +243,9 @@ public final class ApiKeyStore {
         if (caller != null && caller.isBlank()) {
             problems.addAt(at + ".caller", "must not be blank");
             caller = null;
+        } else if (caller != null && nameProblem(caller) != null) {
+            problems.addAt(at + ".caller", nameProblem(caller));
+            caller = null;
         } else if (caller != null && caller.equals(Caller.ANONYMOUS.id())) {
             problems.addAt(at + ".caller", "'" + caller + "' is reserved for requests without credentials; give the"
                     + " key's owner another name");
@@ -262,7 +266,10 @@ public final class ApiKeyStore {
         if (rawRoles != null) {
             if (rawRoles instanceof List<?> rl) {
                 for (int j = 0; j < rl.size(); j++) {
-                    if (rl.get(j) instanceof String s && !s.isBlank()) {
+                    if (rl.get(j) instanceof String s && !s.isBlank() && nameProblem(s) != null) {
+                        problems.addAt(at + ".roles[" + j + "]", nameProblem(s));
+                        ok = false;
+                    } else if (rl.get(j) instanceof String s && !s.isBlank()) {
                         roles.add(s);
                     } else {
                         problems.addAt(at + ".roles[" + j + "]", "must be a non-blank string, was "
@@ -278,7 +285,10 @@ public final class ApiKeyStore {
         String tenant = "";
         Object rawTenant = m.get("tenant");
         if (rawTenant != null) {
-            if (rawTenant instanceof String s) {
+            if (rawTenant instanceof String s && nameProblem(s) != null) {
+                problems.addAt(at + ".tenant", nameProblem(s));
+                ok = false;
+            } else if (rawTenant instanceof String s) {
                 tenant = s;
             } else {
                 problems.addAt(at + ".tenant", "must be a string, was " + Problems.describe(rawTenant));
@@ -338,6 +348,36 @@ public final class ApiKeyStore {
         }
         Caller c = new Caller(caller, AuthMethod.API_KEY, roles, tenant, attributes);
         return new Entry(id, salt, hash, new AuthResult.Success(c), expiresAt, disabled);
+    }
+
+    /**
+     * Why a caller id, role or tenant cannot be stored as written, or {@code null}: leading or
+     * trailing whitespace (they are compared exactly, so {@code "alice "} would be a second caller
+     * beside {@code "alice"}, with rate limits and quotas of its own, and a role {@code "analyst "}
+     * would match no rule), or a control character. Shared by the store's parser, {@link #issue} and
+     * {@code veil key create}.
+     *
+     * @param value a caller id, role or tenant
+     * @return the problem, as a phrase to follow the field's name; {@code null} when there is none
+     */
+    public static String nameProblem(String value) {
+        int n = value.length();
+        if (n > 0 && (isSpace(value.charAt(0)) || isSpace(value.charAt(n - 1)))) {
+            return "has leading or trailing whitespace ('" + Sanitize.text(value) + "'); it is compared exactly, so it"
+                    + " would not be '" + Sanitize.text(value.strip()) + "': remove the whitespace";
+        }
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c)) {
+                return "contains a control character (U+" + String.format(java.util.Locale.ROOT, "%04X", (int) c)
+                        + " at position " + i + ", '" + Sanitize.text(value) + "'): remove it";
+            }
+        }
+        return null;
+    }
+
+    private static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     private static String requiredString(Map<?, ?> m, String field, String at, Problems problems) {
@@ -459,9 +499,9 @@ public final class ApiKeyStore {
      * {@link IssuedKey#entry()} is what goes into the store's {@code keys} list. The id is random;
      * check it with {@link #containsId} against the existing store and issue again on a clash.
      *
-     * @param caller the caller id the key authenticates as (non-blank)
-     * @param roles the caller's roles (non-blank strings)
-     * @param tenant the tenant, {@code ""} for none
+     * @param caller the caller id the key authenticates as (non-blank, see {@link #nameProblem})
+     * @param roles the caller's roles (non-blank strings, see {@link #nameProblem})
+     * @param tenant the tenant, {@code ""} for none (see {@link #nameProblem})
      * @param attributes further attributes (non-blank names, non-null values)
      * @param expiresAt when the key stops working, or {@code null} for never
      * @param random the source of the id, salt and secret
@@ -473,6 +513,9 @@ public final class ApiKeyStore {
         if (caller == null || caller.isBlank()) {
             throw new IllegalArgumentException("caller must be a non-blank string, was '" + caller + "'");
         }
+        if (nameProblem(caller) != null) {
+            throw new IllegalArgumentException("caller " + nameProblem(caller));
+        }
         if (caller.equals(Caller.ANONYMOUS.id())) {
             throw new IllegalArgumentException("caller '" + caller + "' is reserved for requests without credentials");
         }
@@ -481,8 +524,14 @@ public final class ApiKeyStore {
             if (r == null || r.isBlank()) {
                 throw new IllegalArgumentException("roles must be non-blank strings, was " + roles);
             }
+            if (nameProblem(r) != null) {
+                throw new IllegalArgumentException("role " + nameProblem(r));
+            }
         }
         Objects.requireNonNull(tenant, "tenant");
+        if (nameProblem(tenant) != null) {
+            throw new IllegalArgumentException("tenant " + nameProblem(tenant));
+        }
         Objects.requireNonNull(attributes, "attributes");
         for (Map.Entry<String, String> a : attributes.entrySet()) {
             if (a.getKey() == null || a.getKey().isBlank() || a.getValue() == null) {
