@@ -100,6 +100,9 @@ public final class ApiKeyStore {
 
     static final String MALFORMED = "malformed API key: expected veil_<8 characters a-z 0-9>_<43-character"
             + " base64url secret>, as issued by 'veil key create'";
+    /** The refusal of a key with whitespace around it (never stripped: a credential is used as presented). */
+    static final String SURROUNDING_WHITESPACE =
+            "the API key has surrounding whitespace (a trailing newline from a file?): strip it";
 
     private static final int HASH_BYTES = 32;
     private static final int SECRET_BYTES = 32;
@@ -362,7 +365,7 @@ public final class ApiKeyStore {
      */
     public static String nameProblem(String value) {
         int n = value.length();
-        if (n > 0 && (isSpace(value.charAt(0)) || isSpace(value.charAt(n - 1)))) {
+        if (Sanitize.hasSurroundingSpace(value)) {
             return "has leading or trailing whitespace ('" + Sanitize.text(value) + "'); it is compared exactly, so it"
                     + " would not be '" + Sanitize.text(value.strip()) + "': remove the whitespace";
         }
@@ -374,10 +377,6 @@ public final class ApiKeyStore {
             }
         }
         return null;
-    }
-
-    private static boolean isSpace(char c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     private static String requiredString(Map<?, ?> m, String field, String at, Problems problems) {
@@ -408,12 +407,12 @@ public final class ApiKeyStore {
      *
      * @param presented the key as the caller sent it
      * @return a success with the key's caller ({@link AuthMethod#API_KEY}), or a failure saying the
-     *     key is malformed, is unknown or has the wrong secret (one message, so that ids cannot be
+     *     key has whitespace around it (it is not stripped), is malformed, is unknown or has the wrong secret (one message, so that ids cannot be
      *     probed), is disabled or has expired (only told to a caller who holds the right secret)
      */
     public AuthResult authenticate(String presented) {
         if (!wellFormed(presented)) {
-            return AuthResult.failure(MALFORMED);
+            return AuthResult.failure(Sanitize.hasSurroundingSpace(presented) ? SURROUNDING_WHITESPACE : MALFORMED);
         }
         String id = presented.substring(PREFIX.length(), PREFIX.length() + ID_LENGTH);
         Entry entry = byId.get(id);

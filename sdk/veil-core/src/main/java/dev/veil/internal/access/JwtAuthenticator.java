@@ -61,8 +61,11 @@ import java.util.regex.Pattern;
  * <h2>What is checked, in this order</h2>
  *
  * <ol>
- *   <li>the token is a compact JWS of at most {@value #MAX_TOKEN_CHARS} characters with no
- *       {@code crit} header parameters ("malformed token");
+ *   <li>the token has no whitespace around it (it is not stripped: "the bearer token has surrounding
+ *       whitespace"), as {@link ApiKeyStore} does for API keys;
+ *   <li>the token is a compact JWS of at most {@value #MAX_TOKEN_CHARS} characters of base64url and
+ *       dots (no inner whitespace or padding either) with no {@code crit} header parameters
+ *       ("malformed token");
  *   <li>its {@code alg} is one of {@link GuardSettings.Jwt#algorithms()} ("algorithm not accepted";
  *       {@code none} is never accepted);
  *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
@@ -111,6 +114,9 @@ public final class JwtAuthenticator {
     /** The refusal of a token whose signature does not verify (no detail: it would help a forger). */
     static final String BAD_SIGNATURE = "bad signature: the token does not verify with the identity provider's keys; "
             + "request a new token";
+    /** The refusal of a token with whitespace around it (never stripped: a credential is used as presented). */
+    static final String SURROUNDING_WHITESPACE =
+            "the bearer token has surrounding whitespace (a trailing newline from a file?): strip it";
     /** Longest token accepted, in characters. */
     public static final int MAX_TOKEN_CHARS = 16_384;
     static final int CACHE_SIZE = 4_096;
@@ -388,6 +394,21 @@ public final class JwtAuthenticator {
             AuthResult timing = checkTimes(hit.expiresAt(), hit.notBefore());
             return timing != null ? timing : hit.success();
         }
+        if (Sanitize.hasSurroundingSpace(token)) {
+            return AuthResult.failure(SURROUNDING_WHITESPACE);
+        }
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                    || c == '.')) {
+                // nimbus would skip such characters in the signature, giving one token many spellings
+                return AuthResult.failure(token.regionMatches(true, 0, "Bearer ", 0, 7)
+                        ? "malformed token: it starts with 'Bearer ': pass the token alone (what follows 'Bearer ' in"
+                                + " the Authorization header)"
+                        : "malformed token: character " + (i + 1) + " is not base64url (A-Z a-z 0-9 - _) or a dot; a"
+                                + " compact JWS has no other characters (no spaces, line breaks or '=' padding)");
+            }
+        }
         Base64URL[] parts;
         try {
             parts = JOSEObject.split(token);
@@ -402,10 +423,7 @@ public final class JwtAuthenticator {
         try {
             header = Header.parse(parts[0]);
         } catch (ParseException | RuntimeException e) {
-            return AuthResult.failure(token.regionMatches(true, 0, "Bearer ", 0, 7)
-                    ? "malformed token: it starts with 'Bearer ': pass the token alone (what follows 'Bearer ' in the "
-                            + "Authorization header)"
-                    : "malformed token: the header is not a JSON object with an 'alg'");
+            return AuthResult.failure("malformed token: the header is not a JSON object with an 'alg'");
         }
         String alg = header.getAlgorithm().getName();
         if (!(header instanceof JWSHeader jwsHeader) || !accepted.contains(alg)) {

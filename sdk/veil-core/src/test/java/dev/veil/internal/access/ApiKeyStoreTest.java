@@ -116,6 +116,18 @@ class ApiKeyStoreTest {
     }
 
     @Test
+    void shouldNameSurroundingWhitespaceInsteadOfTheFormat() throws Exception {
+        var issued = issue("alice");
+        ApiKeyStore store = storeOf(issued.entry());
+        String good = issued.plaintext();
+        for (String key : List.of(good + "\n", good + "\r\n", " " + good, "\t" + good + " ", good + "\u00a0")) {
+            assertThat(failureMessage(store.authenticate(key))).as(key)
+                    .isEqualTo("the API key has surrounding whitespace (a trailing newline from a file?): strip it");
+        }
+        assertThat(store.authenticate(good).succeeded()).isTrue();
+    }
+
+    @Test
     void shouldRejectUnknownKeyId() throws Exception {
         var issued = issue("alice");
         var other = issue("bob");

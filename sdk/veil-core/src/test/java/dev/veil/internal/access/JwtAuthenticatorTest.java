@@ -287,6 +287,31 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRefuseATokenWithSurroundingWhitespace() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(claims().build());
+        for (String t : List.of(" " + token, token + "\n", "\n" + token, token + " ", token + "\u2003")) {
+            assertThat(failure(auth, t)).isEqualTo(JwtAuthenticator.SURROUNDING_WHITESPACE);
+        }
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldRefuseCharactersOtherThanBase64UrlAndDotsInsideAToken() throws Exception {
+        // nimbus skips them in the signature: the same token would pass under many spellings
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(claims().build());
+        int inSignature = token.lastIndexOf('.') + 5;
+        for (String inner : List.of(" ", "\n", "%", "=")) {
+            String t = token.substring(0, inSignature) + inner + token.substring(inSignature);
+            assertThat(failure(auth, t)).as(inner).isEqualTo("malformed token: character " + (inSignature + 1)
+                    + " is not base64url (A-Z a-z 0-9 - _) or a dot; a compact JWS has no other characters (no spaces,"
+                    + " line breaks or '=' padding)");
+        }
+        assertThat(failure(auth, token + "==")).startsWith("malformed token: character " + (token.length() + 1));
+    }
+
+    @Test
     void shouldRejectOverlongTokens() {
         assertThat(failure(authenticator(ALL), "a".repeat(JwtAuthenticator.MAX_TOKEN_CHARS + 1)))
                 .isEqualTo("malformed token: longer than 16384 characters");
