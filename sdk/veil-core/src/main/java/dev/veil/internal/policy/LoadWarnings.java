@@ -8,7 +8,8 @@ import java.util.Objects;
 
 /**
  * What a bundle that loads allows but probably should not: not errors (the bundle is valid), but
- * risks its author should know of. The Guard logs them when it installs the bundle; {@code veil
+ * risks its author should know of: an HMAC secret in the JWKS ({@link Authenticator#warnings()}),
+ * a YAML {@code allow} rule on {@code callers} without {@code tenants}. The Guard logs them when it installs the bundle; {@code veil
  * bundle inspect} prints them. Stateless and thread-safe.
  */
 public final class LoadWarnings {
@@ -24,6 +25,9 @@ public final class LoadWarnings {
     public static List<String> of(CompiledPolicy policy, Authenticator authenticator) {
         Objects.requireNonNull(policy, "policy");
         List<String> warnings = new ArrayList<>(authenticator.warnings());
+        if (policy instanceof YamlPolicy yaml) {
+            warnings.addAll(yaml.warnings());
+        }
         return List.copyOf(warnings);
     }
 }
