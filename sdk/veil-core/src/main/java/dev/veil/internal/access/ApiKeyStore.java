@@ -50,8 +50,8 @@ import java.util.regex.Pattern;
  * strings), {@code tenant} (string), {@code attributes} (object of strings), {@code expires_at}
  * (ISO-8601 instant) and {@code disabled} (boolean) are optional. Parsing is strict: an unknown
  * field, a caller, role or tenant with leading or trailing whitespace or a control character
- * ({@link #nameProblem}), a duplicate JSON member, a duplicate key id, bad base64, a hash that is not 32 bytes or a
- * bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
+ * ({@link #nameProblem}), a duplicate JSON member, a duplicate key id, bad base64, a hash that is
+ * not 32 bytes or a bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
  * entry; in a file, each problem also has the line and column of the value at fault (of the entry
  * for a missing field, of the document for a top-level problem). Every problem in the file is
  * reported at once.
@@ -407,8 +407,8 @@ public final class ApiKeyStore {
      *
      * @param presented the key as the caller sent it
      * @return a success with the key's caller ({@link AuthMethod#API_KEY}), or a failure saying the
-     *     key has whitespace around it (it is not stripped), is malformed, is unknown or has the wrong secret (one message, so that ids cannot be
-     *     probed), is disabled or has expired (only told to a caller who holds the right secret)
+     *     key has whitespace around it (it is not stripped), is malformed, is unknown or has the wrong
+     *     secret (one message, so that ids cannot be probed), is disabled or has expired (only told to a caller who holds the right secret)
      */
     public AuthResult authenticate(String presented) {
         if (!wellFormed(presented)) {

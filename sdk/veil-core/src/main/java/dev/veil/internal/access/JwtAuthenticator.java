@@ -50,9 +50,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Verifies JWT bearer tokens against a JWKS file from the bundle and maps their claims to a
@@ -511,7 +511,7 @@ public final class JwtAuthenticator {
      * ({@code at+jwt} is {@code application/at+jwt}).
      */
     static String mediaType(String typ) {
-        String t = typ.strip().toLowerCase(Locale.ROOT);
+        String t = typ.toLowerCase(Locale.ROOT);
         return t.indexOf('/') < 0 ? "application/" + t : t;
     }
 

@@ -9,8 +9,8 @@ import java.util.Objects;
 /**
  * What a bundle that loads allows but probably should not: not errors (the bundle is valid), but
  * risks its author should know of: an HMAC secret in the JWKS ({@link Authenticator#warnings()}),
- * a YAML {@code allow} rule on {@code callers} without {@code tenants}. The Guard logs them when it installs the bundle; {@code veil
- * bundle inspect} prints them. Stateless and thread-safe.
+ * a YAML {@code allow} rule on {@code callers} without {@code tenants}. The Guard logs them when it
+ * installs the bundle; {@code veil bundle inspect} prints them. Stateless and thread-safe.
  */
 public final class LoadWarnings {
     private LoadWarnings() {}
