@@ -100,6 +100,35 @@ class PolicySchemaTest {
     }
 
     @Test
+    void jwtTokenTypesAndRequiredClaimsValidateAndLoad() throws Exception {
+        String policy = """
+                veil: 1
+                name: typed-tokens
+                authentication:
+                  jwt: { issuer: "https://idp.test/", audience: [veil], jwks: jwks.json, algorithms: [ES256],
+                         types: [at+jwt, JWT], required_claims: { token_use: access } }
+                access: { default: { effect: allow } }
+                validation: { default: { shape: [3], range: { min: 0, max: 1 } } }
+                output: { default: { form: label_only } }
+                """;
+        assertThat(validate(YAML.readTree(policy))).isEmpty();
+        Path dir = Files.createDirectories(tmp.resolve("typed"));
+        Files.writeString(dir.resolve("typed.veil.yaml"), policy);
+        Files.writeString(dir.resolve("jwks.json"), new com.nimbusds.jose.jwk.JWKSet(
+                new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256).keyID("e1").generate()
+                        .toPublicJWK()).toString());
+        assertThat(PolicyBundle.load(dir).policy().settings().authentication().jwt().types())
+                .containsExactly("at+jwt", "JWT");
+        for (String bad : List.of("required_claims: { email_verified: true }", "types: [\" \"]", "types: at+jwt")) {
+            ObjectNode p = (ObjectNode) YAML.readTree(policy);
+            JsonNode value = YAML.readTree("{" + bad + "}");
+            ObjectNode jwt = (ObjectNode) p.get("authentication").get("jwt");
+            value.fields().forEachRemaining(f -> jwt.set(f.getKey(), f.getValue()));
+            assertThat(validate(p)).as(bad).isNotEmpty();
+        }
+    }
+
+    @Test
     void anUnknownKeyOrABadValueOfABuiltInDetectorFails() throws IOException {
         String[][] bad = {
             {"knn", "neighbours", "5"},

@@ -46,7 +46,9 @@ public final class ApiKeys {
      * @param tenant the tenant, {@code ""} for none
      * @param attributes further attributes
      * @param expiresAt when the key stops working, or {@code null} for never
-     * @throws IllegalArgumentException when an argument is blank or malformed
+     * @throws IllegalArgumentException when an argument is blank or malformed, or when the caller, a
+     *     role or the tenant has leading or trailing whitespace or a control character (they are
+     *     compared exactly: {@code "alice "} would be a caller of its own beside {@code "alice"})
      */
     public static Issued issue(String caller, List<String> roles, String tenant, Map<String, String> attributes,
             Instant expiresAt) {

@@ -7,12 +7,19 @@ import java.util.Objects;
  */
 public sealed interface Credentials permits Credentials.ApiKey, Credentials.Bearer, Credentials.Anonymous {
 
-    /** An API key of the form {@code veil_<keyId>_<secret>}, as issued by {@code veil key create}. */
+    /**
+     * An API key of the form {@code veil_<keyId>_<secret>}, as issued by {@code veil key create}. It
+     * is used exactly as given: a key with whitespace around it (a newline read from a file) is
+     * refused, not stripped.
+     */
     static Credentials apiKey(String key) {
         return new ApiKey(key);
     }
 
-    /** A JWT bearer token (the part after {@code Bearer }). */
+    /**
+     * A JWT bearer token (the part after {@code Bearer }). It is used exactly as given: a token with
+     * whitespace around or inside it is refused, not stripped.
+     */
     static Credentials bearer(String token) {
         return new Bearer(token);
     }

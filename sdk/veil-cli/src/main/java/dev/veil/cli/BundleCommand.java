@@ -8,12 +8,14 @@ import com.nimbusds.jose.jwk.KeyType;
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.bundle.BundleLoader;
 import dev.veil.internal.bundle.BundleSignature;
 import dev.veil.internal.bundle.BundleSigner;
 import dev.veil.internal.bundle.BundleVerifier;
 import dev.veil.internal.bundle.TrustedKeys;
 import dev.veil.internal.policy.Documents;
+import dev.veil.internal.policy.LoadWarnings;
 import dev.veil.spi.Bundle;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -21,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.ParseException;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -48,7 +51,9 @@ final class BundleCommand implements Runnable {
     /**
      * {@code veil bundle inspect BUNDLE}: prints the source, revision, roots, files with their
      * sizes, the top-level keys of the data document, the signature, the policy's name and engine,
-     * and {@code ok} (exit 0); or, when the bundle does not load, what could be read and then the load
+     * a {@code warning:} line for each risk the bundle allows ({@link LoadWarnings}: an HMAC secret in
+     * the JWKS, ...) and for each question that fails for a sample input, and {@code ok} (exit 0); or,
+     * when the bundle does not load, what could be read and then the load
      * errors one per line (exit 1). Without {@code --trusted-keys} the signature is not checked:
      * {@code signature: none}, or {@code signature: present, not verified (use --trusted-keys)}. With
      * it the bundle must be validly signed by one of the keys, as {@link PolicyBundle#loadSigned}
@@ -59,7 +64,8 @@ final class BundleCommand implements Runnable {
             mixinStandardHelpOptions = true,
             description = {
                 "Show what a policy bundle holds: source, revision, roots, files and sizes, data keys, the "
-                        + "signature, the policy name and engine, then 'ok'.",
+                        + "signature, the policy name and engine, a 'warning:' line for each risk the bundle allows "
+                        + "(such as an HMAC secret in its JWKS), then 'ok'.",
                 "The signature is checked only with --trusted-keys; then a bundle that is not validly signed by "
                         + "one of the keys is rejected.",
                 "When it does not load, prints 'rejected (N errors):' and one FILE:LINE:COLUMN: message line per "
@@ -126,6 +132,10 @@ final class BundleCommand implements Runnable {
                 return VeilCli.EXIT_CHECK_FAILED;
             }
             out.println("policy:   " + b.name() + " (engine " + b.engine() + ")");
+            for (String warning : LoadWarnings.of(b.policy(),
+                    Authenticator.from(b.policy().settings().authentication(), contents, Clock.systemUTC()))) {
+                out.println("warning:  " + warning);
+            }
             sampleQuestions(b, out);
             out.println("ok");
             return VeilCli.EXIT_OK;

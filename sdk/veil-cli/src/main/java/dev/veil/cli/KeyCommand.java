@@ -142,10 +142,19 @@ final class KeyCommand implements Runnable {
             if (caller.isBlank()) {
                 throw new CliException("--caller must not be blank");
             }
+            if (ApiKeyStore.nameProblem(caller) != null) {
+                throw new CliException("--caller " + ApiKeyStore.nameProblem(caller));
+            }
             for (String r : roles) {
                 if (r.isBlank()) {
                     throw new CliException("--role must not be blank");
                 }
+                if (ApiKeyStore.nameProblem(r) != null) {
+                    throw new CliException("--role " + ApiKeyStore.nameProblem(r));
+                }
+            }
+            if (ApiKeyStore.nameProblem(tenant) != null) {
+                throw new CliException("--tenant " + ApiKeyStore.nameProblem(tenant));
             }
             for (String name : attributes.keySet()) {
                 if (name.isBlank()) {

@@ -52,6 +52,24 @@ class BundleCommandTest {
     }
 
     @Test
+    void anHmacSecretInTheJwksIsAWarning() throws Exception {
+        Path policy = bundle.dir().resolve("loan.veil.yaml");
+        Files.writeString(policy, Files.readString(policy).replace("  api_keys: { file: keys.json }\n",
+                "  api_keys: { file: keys.json }\n  jwt: { issuer: \"https://idp.test/\", audience: [loan],"
+                        + " jwks: jwks.json, algorithms: [HS256] }\n"));
+        Files.writeString(bundle.dir().resolve("jwks.json"), new com.nimbusds.jose.jwk.JWKSet(
+                new com.nimbusds.jose.jwk.gen.OctetSequenceKeyGenerator(256).keyID("shared-1").generate())
+                .toString(false));
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).filteredOn(l -> l.startsWith("warning:")).containsExactly("warning:  jwt.jwks file "
+                + "'jwks.json' holds key 'shared-1', a shared HMAC secret (kty oct): anyone who can read the bundle can"
+                + " sign tokens with it, as any caller and tenant; prefer the identity provider's RS256 or ES256 public"
+                + " keys");
+        assertThat(r.outLines()).last().isEqualTo("ok");
+    }
+
+    @Test
     void bundleWithoutManifestOrData() throws Exception {
         Files.delete(bundle.dir().resolve(".manifest"));
         Result r = veil("bundle", "inspect", s(bundle.dir()));

@@ -202,6 +202,22 @@ class KeyCommandTest {
     }
 
     @Test
+    void surroundingWhitespaceInCallerRoleOrTenantIsRefusedAndTheStoreUnchanged() throws Exception {
+        String before = Files.readString(bundle.keys());
+        // "alice " would be a second caller beside "alice", with its own rate bucket and quota
+        assertFails(veil("key", "create", "--caller", "alice ", "--store", s(bundle.keys())), 2,
+                "veil key create: --caller has leading or trailing whitespace ('alice '); it is compared exactly, so"
+                        + " it would not be 'alice': remove the whitespace");
+        assertFails(veil("key", "create", "--caller", "x", "--role", " analyst", "--store", s(bundle.keys())), 2,
+                "veil key create: --role has leading or trailing whitespace (' analyst')");
+        assertFails(veil("key", "create", "--caller", "x", "--tenant", "acme\n", "--store", s(bundle.keys())), 2,
+                "veil key create: --tenant has leading or trailing whitespace ('acme?')");
+        assertFails(veil("key", "create", "--caller", "al\tice", "--store", s(bundle.keys())), 2,
+                "veil key create: --caller contains a control character (U+0009 at position 2, 'al?ice'): remove it");
+        assertThat(Files.readString(bundle.keys())).isEqualTo(before);
+    }
+
+    @Test
     void attributeWithoutValue() {
         assertFails(veil("key", "create", "--caller", "x", "--attr", "team", "--store", s(bundle.keys())), 2,
                 "should be in KEY=VALUE format but was team");

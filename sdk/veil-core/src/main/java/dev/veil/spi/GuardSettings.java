@@ -172,10 +172,23 @@ public record GuardSettings(
      * @param tenantClaim claim holding the tenant (default {@code tenant})
      * @param attributeClaims further string claims copied into the caller's attributes
      * @param clockSkewSeconds tolerance on {@code exp} and {@code nbf} (default 30, at most 300)
+     * @param types accepted values of the token's {@code typ} header, compared as RFC 7515 says (letter
+     *     case ignored, {@code application/} implied when there is no {@code /}), e.g.
+     *     {@code [at+jwt]}; empty (the default) means the type is not checked
+     * @param requiredClaims claims the token must carry with exactly these string values, e.g.
+     *     {@code token_use: access}; empty (the default) means none
      */
     public record Jwt(
             String issuer, List<String> audience, String jwks, List<String> algorithms, String subjectClaim,
-            String rolesClaim, String tenantClaim, List<String> attributeClaims, long clockSkewSeconds) {
+            String rolesClaim, String tenantClaim, List<String> attributeClaims, long clockSkewSeconds,
+            List<String> types, Map<String, String> requiredClaims) {
+        /** Settings that check neither the token type nor further claims. */
+        public Jwt(String issuer, List<String> audience, String jwks, List<String> algorithms, String subjectClaim,
+                String rolesClaim, String tenantClaim, List<String> attributeClaims, long clockSkewSeconds) {
+            this(issuer, audience, jwks, algorithms, subjectClaim, rolesClaim, tenantClaim, attributeClaims,
+                    clockSkewSeconds, null, null);
+        }
+
         public Jwt {
             if (issuer == null || issuer.isBlank()) {
                 throw new IllegalArgumentException("jwt.issuer is required");
@@ -200,6 +213,26 @@ public record GuardSettings(
             attributeClaims = attributeClaims == null ? List.of() : List.copyOf(attributeClaims);
             if (clockSkewSeconds < 0 || clockSkewSeconds > 300) {
                 throw new IllegalArgumentException("jwt.clock_skew_seconds must be in [0, 300], was " + clockSkewSeconds);
+            }
+            types = types == null ? List.of() : List.copyOf(types);
+            for (String t : types) {
+                if (t.isBlank() || !t.equals(t.strip())) {
+                    throw new IllegalArgumentException("jwt.types: a token type must be non-blank, without surrounding"
+                            + " whitespace (such as at+jwt), was '" + t + "'");
+                }
+            }
+            if (requiredClaims == null) {
+                requiredClaims = Map.of();
+            } else {
+                Map<String, String> copy = new java.util.LinkedHashMap<>();
+                requiredClaims.forEach((claim, value) -> {
+                    if (claim == null || claim.isBlank()) {
+                        throw new IllegalArgumentException("jwt.required_claims: claim names must be non-blank, was '"
+                                + claim + "'");
+                    }
+                    copy.put(claim, Objects.requireNonNull(value, "jwt.required_claims." + claim));
+                });
+                requiredClaims = java.util.Collections.unmodifiableMap(copy);
             }
         }
     }

@@ -49,8 +49,9 @@ import java.util.regex.Pattern;
  * <p>{@code id}, {@code caller}, {@code salt} and {@code hash} are required; {@code roles} (list of
  * strings), {@code tenant} (string), {@code attributes} (object of strings), {@code expires_at}
  * (ISO-8601 instant) and {@code disabled} (boolean) are optional. Parsing is strict: an unknown
- * field, a duplicate JSON member, a duplicate key id, bad base64, a hash that is not 32 bytes or a
- * bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
+ * field, a caller, role or tenant with leading or trailing whitespace or a control character
+ * ({@link #nameProblem}), a duplicate JSON member, a duplicate key id, bad base64, a hash that is
+ * not 32 bytes or a bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
  * entry; in a file, each problem also has the line and column of the value at fault (of the entry
  * for a missing field, of the document for a top-level problem). Every problem in the file is
  * reported at once.
@@ -99,6 +100,9 @@ public final class ApiKeyStore {
 
     static final String MALFORMED = "malformed API key: expected veil_<8 characters a-z 0-9>_<43-character"
             + " base64url secret>, as issued by 'veil key create'";
+    /** The refusal of a key with whitespace around it (never stripped: a credential is used as presented). */
+    static final String SURROUNDING_WHITESPACE =
+            "the API key has surrounding whitespace (a trailing newline from a file?): strip it";
 
     private static final int HASH_BYTES = 32;
     private static final int SECRET_BYTES = 32;
@@ -242,6 +246,9 @@ public final class ApiKeyStore {
         if (caller != null && caller.isBlank()) {
             problems.addAt(at + ".caller", "must not be blank");
             caller = null;
+        } else if (caller != null && nameProblem(caller) != null) {
+            problems.addAt(at + ".caller", nameProblem(caller));
+            caller = null;
         } else if (caller != null && caller.equals(Caller.ANONYMOUS.id())) {
             problems.addAt(at + ".caller", "'" + caller + "' is reserved for requests without credentials; give the"
                     + " key's owner another name");
@@ -262,7 +269,10 @@ public final class ApiKeyStore {
         if (rawRoles != null) {
             if (rawRoles instanceof List<?> rl) {
                 for (int j = 0; j < rl.size(); j++) {
-                    if (rl.get(j) instanceof String s && !s.isBlank()) {
+                    if (rl.get(j) instanceof String s && !s.isBlank() && nameProblem(s) != null) {
+                        problems.addAt(at + ".roles[" + j + "]", nameProblem(s));
+                        ok = false;
+                    } else if (rl.get(j) instanceof String s && !s.isBlank()) {
                         roles.add(s);
                     } else {
                         problems.addAt(at + ".roles[" + j + "]", "must be a non-blank string, was "
@@ -278,7 +288,10 @@ public final class ApiKeyStore {
         String tenant = "";
         Object rawTenant = m.get("tenant");
         if (rawTenant != null) {
-            if (rawTenant instanceof String s) {
+            if (rawTenant instanceof String s && nameProblem(s) != null) {
+                problems.addAt(at + ".tenant", nameProblem(s));
+                ok = false;
+            } else if (rawTenant instanceof String s) {
                 tenant = s;
             } else {
                 problems.addAt(at + ".tenant", "must be a string, was " + Problems.describe(rawTenant));
@@ -340,6 +353,32 @@ public final class ApiKeyStore {
         return new Entry(id, salt, hash, new AuthResult.Success(c), expiresAt, disabled);
     }
 
+    /**
+     * Why a caller id, role or tenant cannot be stored as written, or {@code null}: leading or
+     * trailing whitespace (they are compared exactly, so {@code "alice "} would be a second caller
+     * beside {@code "alice"}, with rate limits and quotas of its own, and a role {@code "analyst "}
+     * would match no rule), or a control character. Shared by the store's parser, {@link #issue} and
+     * {@code veil key create}.
+     *
+     * @param value a caller id, role or tenant
+     * @return the problem, as a phrase to follow the field's name; {@code null} when there is none
+     */
+    public static String nameProblem(String value) {
+        int n = value.length();
+        if (Sanitize.hasSurroundingSpace(value)) {
+            return "has leading or trailing whitespace ('" + Sanitize.text(value) + "'); it is compared exactly, so it"
+                    + " would not be '" + Sanitize.text(value.strip()) + "': remove the whitespace";
+        }
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c)) {
+                return "contains a control character (U+" + String.format(java.util.Locale.ROOT, "%04X", (int) c)
+                        + " at position " + i + ", '" + Sanitize.text(value) + "'): remove it";
+            }
+        }
+        return null;
+    }
+
     private static String requiredString(Map<?, ?> m, String field, String at, Problems problems) {
         Object v = m.get(field);
         if (v instanceof String s) {
@@ -368,12 +407,12 @@ public final class ApiKeyStore {
      *
      * @param presented the key as the caller sent it
      * @return a success with the key's caller ({@link AuthMethod#API_KEY}), or a failure saying the
-     *     key is malformed, is unknown or has the wrong secret (one message, so that ids cannot be
-     *     probed), is disabled or has expired (only told to a caller who holds the right secret)
+     *     key has whitespace around it (it is not stripped), is malformed, is unknown or has the wrong
+     *     secret (one message, so that ids cannot be probed), is disabled or has expired (only told to a caller who holds the right secret)
      */
     public AuthResult authenticate(String presented) {
         if (!wellFormed(presented)) {
-            return AuthResult.failure(MALFORMED);
+            return AuthResult.failure(Sanitize.hasSurroundingSpace(presented) ? SURROUNDING_WHITESPACE : MALFORMED);
         }
         String id = presented.substring(PREFIX.length(), PREFIX.length() + ID_LENGTH);
         Entry entry = byId.get(id);
@@ -459,9 +498,9 @@ public final class ApiKeyStore {
      * {@link IssuedKey#entry()} is what goes into the store's {@code keys} list. The id is random;
      * check it with {@link #containsId} against the existing store and issue again on a clash.
      *
-     * @param caller the caller id the key authenticates as (non-blank)
-     * @param roles the caller's roles (non-blank strings)
-     * @param tenant the tenant, {@code ""} for none
+     * @param caller the caller id the key authenticates as (non-blank, see {@link #nameProblem})
+     * @param roles the caller's roles (non-blank strings, see {@link #nameProblem})
+     * @param tenant the tenant, {@code ""} for none (see {@link #nameProblem})
      * @param attributes further attributes (non-blank names, non-null values)
      * @param expiresAt when the key stops working, or {@code null} for never
      * @param random the source of the id, salt and secret
@@ -473,6 +512,9 @@ public final class ApiKeyStore {
         if (caller == null || caller.isBlank()) {
             throw new IllegalArgumentException("caller must be a non-blank string, was '" + caller + "'");
         }
+        if (nameProblem(caller) != null) {
+            throw new IllegalArgumentException("caller " + nameProblem(caller));
+        }
         if (caller.equals(Caller.ANONYMOUS.id())) {
             throw new IllegalArgumentException("caller '" + caller + "' is reserved for requests without credentials");
         }
@@ -481,8 +523,14 @@ public final class ApiKeyStore {
             if (r == null || r.isBlank()) {
                 throw new IllegalArgumentException("roles must be non-blank strings, was " + roles);
             }
+            if (nameProblem(r) != null) {
+                throw new IllegalArgumentException("role " + nameProblem(r));
+            }
         }
         Objects.requireNonNull(tenant, "tenant");
+        if (nameProblem(tenant) != null) {
+            throw new IllegalArgumentException("tenant " + nameProblem(tenant));
+        }
         Objects.requireNonNull(attributes, "attributes");
         for (Map.Entry<String, String> a : attributes.entrySet()) {
             if (a.getKey() == null || a.getKey().isBlank() || a.getValue() == null) {

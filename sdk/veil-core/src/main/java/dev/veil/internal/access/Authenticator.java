@@ -103,6 +103,14 @@ public final class Authenticator {
         return allowAnonymous ? ANONYMOUS : AuthResult.failure(ANONYMOUS_NOT_ACCEPTED);
     }
 
+    /**
+     * What the credentials configuration accepts but should not, one sentence each (an HMAC secret
+     * in the JWKS, {@link JwtAuthenticator#warnings()}); empty when nothing.
+     */
+    public java.util.List<String> warnings() {
+        return jwt == null ? java.util.List.of() : jwt.warnings();
+    }
+
     /** Whether anonymous callers are let through to the access policy. */
     public boolean allowsAnonymous() {
         return allowAnonymous;

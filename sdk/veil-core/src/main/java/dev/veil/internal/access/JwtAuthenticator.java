@@ -46,11 +46,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Verifies JWT bearer tokens against a JWKS file from the bundle and maps their claims to a
@@ -59,8 +61,11 @@ import java.util.regex.Pattern;
  * <h2>What is checked, in this order</h2>
  *
  * <ol>
- *   <li>the token is a compact JWS of at most {@value #MAX_TOKEN_CHARS} characters with no
- *       {@code crit} header parameters ("malformed token");
+ *   <li>the token has no whitespace around it (it is not stripped: "the bearer token has surrounding
+ *       whitespace"), as {@link ApiKeyStore} does for API keys;
+ *   <li>the token is a compact JWS of at most {@value #MAX_TOKEN_CHARS} characters of base64url and
+ *       dots (no inner whitespace or padding either) with no {@code crit} header parameters
+ *       ("malformed token");
  *   <li>its {@code alg} is one of {@link GuardSettings.Jwt#algorithms()} ("algorithm not accepted";
  *       {@code none} is never accepted);
  *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
@@ -70,6 +75,14 @@ import java.util.regex.Pattern;
  *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
  *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
  *       {@code aud} value is in {@link GuardSettings.Jwt#audience()} ("wrong audience");
+ *   <li>when {@link GuardSettings.Jwt#types()} is not empty, the {@code typ} header is one of them,
+ *       compared as RFC 7515 (section 4.1.9) says: letter case ignored, {@code application/} implied
+ *       when the value holds no {@code /} ("token type 'logout+jwt' is not accepted"); a token
+ *       without {@code typ} is refused. This keeps out the other tokens the identity provider signs
+ *       for the same audience (ID tokens, logout tokens), whose claims can differ (RFC 8725, section
+ *       3.11);
+ *   <li>each of {@link GuardSettings.Jwt#requiredClaims()} is a string claim of exactly that value
+ *       ("claim 'token_use' must be 'access'");
  *   <li>the subject claim is a non-blank string ("missing subject"); the roles claim, when present, is
  *       a list of strings or a space-separated string; the tenant claim, when present, a string; each
  *       attribute claim, when present, a string, number or boolean.
@@ -86,6 +99,9 @@ import java.util.regex.Pattern;
  * algorithms is a {@link PolicyLoadException} naming the file, with the line and column of the
  * syntax error or of the key at fault ({@code keys} itself when no key is usable).
  *
+ * <p>An HMAC secret ({@code kty oct}) is accepted but named in {@link #warnings()}: anyone who can
+ * read the bundle can sign tokens with it.
+ *
  * <h2>Threading and cost</h2>
  *
  * <p>Immutable after construction and thread-safe. Verifiers are built once at load. Successful
@@ -98,6 +114,9 @@ public final class JwtAuthenticator {
     /** The refusal of a token whose signature does not verify (no detail: it would help a forger). */
     static final String BAD_SIGNATURE = "bad signature: the token does not verify with the identity provider's keys; "
             + "request a new token";
+    /** The refusal of a token with whitespace around it (never stripped: a credential is used as presented). */
+    static final String SURROUNDING_WHITESPACE =
+            "the bearer token has surrounding whitespace (a trailing newline from a file?): strip it";
     /** Longest token accepted, in characters. */
     public static final int MAX_TOKEN_CHARS = 16_384;
     static final int CACHE_SIZE = 4_096;
@@ -112,17 +131,23 @@ public final class JwtAuthenticator {
     private final Clock clock;
     private final long skewMillis;
     private final Set<String> accepted;
+    /** {@link GuardSettings.Jwt#types()} as {@link #mediaType} compares them; empty: no check. */
+    private final Set<String> types;
     private final Map<String, Map<String, JWSVerifier>> byKid;
     private final Map<String, List<JWSVerifier>> byAlgorithm;
     private final Cache<String, Verified> verified;
+    private final List<String> warnings;
 
     private JwtAuthenticator(GuardSettings.Jwt settings, String file, Clock clock,
-            Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm) {
+            Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm,
+            List<String> warnings) {
         this.settings = settings;
+        this.warnings = List.copyOf(warnings);
         this.file = file;
         this.clock = clock;
         this.skewMillis = settings.clockSkewSeconds() * 1000L;
         this.accepted = Set.copyOf(settings.algorithms());
+        this.types = settings.types().stream().map(JwtAuthenticator::mediaType).collect(Collectors.toUnmodifiableSet());
         this.byKid = Map.copyOf(byKid);
         this.byAlgorithm = Map.copyOf(byAlgorithm);
         this.verified = Caffeine.newBuilder()
@@ -193,6 +218,7 @@ public final class JwtAuthenticator {
             throw notAJwks(jwks, problems, e);
         }
         List<String> skipped = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
         Map<String, Map<String, JWSVerifier>> byKid = new HashMap<>();
         Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
         Set<String> kids = new LinkedHashSet<>();
@@ -217,6 +243,11 @@ public final class JwtAuthenticator {
                         + " public keys only"
                         + " (publish JWKSet.toPublicJWKSet())");
                 continue;
+            }
+            if (jwk.getKeyType() == KeyType.OCT) {
+                warnings.add("jwt.jwks file '" + file + "' holds " + name + ", a shared HMAC secret (kty oct):"
+                        + " anyone who can read the bundle can sign tokens with it, as any caller and tenant;"
+                        + " prefer the identity provider's RS256 or ES256 public keys");
             }
             String unusable = unusable(jwk);
             if (unusable != null) {
@@ -253,7 +284,7 @@ public final class JwtAuthenticator {
             throw problems.exception();
         }
         byAlgorithm.replaceAll((alg, list) -> List.copyOf(list));
-        return new JwtAuthenticator(settings, file, clock, byKid, byAlgorithm);
+        return new JwtAuthenticator(settings, file, clock, byKid, byAlgorithm, warnings);
     }
 
     /** 9999-12-31T23:59:59Z: later times in exp or nbf are refused as malformed. */
@@ -363,6 +394,21 @@ public final class JwtAuthenticator {
             AuthResult timing = checkTimes(hit.expiresAt(), hit.notBefore());
             return timing != null ? timing : hit.success();
         }
+        if (Sanitize.hasSurroundingSpace(token)) {
+            return AuthResult.failure(SURROUNDING_WHITESPACE);
+        }
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                    || c == '.')) {
+                // nimbus would skip such characters in the signature, giving one token many spellings
+                return AuthResult.failure(token.regionMatches(true, 0, "Bearer ", 0, 7)
+                        ? "malformed token: it starts with 'Bearer ': pass the token alone (what follows 'Bearer ' in"
+                                + " the Authorization header)"
+                        : "malformed token: character " + (i + 1) + " is not base64url (A-Z a-z 0-9 - _) or a dot; a"
+                                + " compact JWS has no other characters (no spaces, line breaks or '=' padding)");
+            }
+        }
         Base64URL[] parts;
         try {
             parts = JOSEObject.split(token);
@@ -377,10 +423,7 @@ public final class JwtAuthenticator {
         try {
             header = Header.parse(parts[0]);
         } catch (ParseException | RuntimeException e) {
-            return AuthResult.failure(token.regionMatches(true, 0, "Bearer ", 0, 7)
-                    ? "malformed token: it starts with 'Bearer ': pass the token alone (what follows 'Bearer ' in the "
-                            + "Authorization header)"
-                    : "malformed token: the header is not a JSON object with an 'alg'");
+            return AuthResult.failure("malformed token: the header is not a JSON object with an 'alg'");
         }
         String alg = header.getAlgorithm().getName();
         if (!(header instanceof JWSHeader jwsHeader) || !accepted.contains(alg)) {
@@ -451,11 +494,49 @@ public final class JwtAuthenticator {
             return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
                     + settings.audience());
         }
+        AuthResult kind = checkKind(jwsHeader, raw);
+        if (kind != null) {
+            return kind;
+        }
         AuthResult mapped = toCaller(claims, raw);
         if (mapped instanceof AuthResult.Success s) {
             verified.put(token, new Verified(s, expiresAt, notBefore));
         }
         return mapped;
+    }
+
+    /**
+     * A {@code typ} header value as RFC 7515, section 4.1.9, compares it: in lower case (media types
+     * are case-insensitive), with {@code application/} prepended when it holds no {@code /}
+     * ({@code at+jwt} is {@code application/at+jwt}).
+     */
+    static String mediaType(String typ) {
+        String t = typ.toLowerCase(Locale.ROOT);
+        return t.indexOf('/') < 0 ? "application/" + t : t;
+    }
+
+    /** Why the token is not of an accepted type or lacks a required claim value, or {@code null}. */
+    private AuthResult checkKind(JWSHeader header, Map<String, Object> raw) {
+        if (!types.isEmpty()) {
+            String typ = header.getType() == null ? null : header.getType().getType();
+            if (typ == null) {
+                return AuthResult.failure("token has no type (typ header); accepted: "
+                        + String.join(", ", settings.types()));
+            }
+            if (!types.contains(mediaType(typ))) {
+                return AuthResult.failure("token type '" + Sanitize.text(typ) + "' is not accepted (accepted: "
+                        + String.join(", ", settings.types()) + ")");
+            }
+        }
+        for (Map.Entry<String, String> required : settings.requiredClaims().entrySet()) {
+            Object v = raw.get(required.getKey());
+            if (!required.getValue().equals(v)) {
+                return AuthResult.failure("claim '" + required.getKey() + "' must be '" + required.getValue() + "', "
+                        + (v == null ? "the token has none" : v instanceof String s ? "was '" + Sanitize.text(s) + "'"
+                                : "was " + Problems.describe(v)));
+            }
+        }
+        return null;
     }
 
     private static boolean verifies(SignedJWT jwt, List<JWSVerifier> candidates) {
@@ -549,6 +630,15 @@ public final class JwtAuthenticator {
             }
         }
         return AuthResult.success(new Caller(subject, AuthMethod.JWT, roles, tenant, attributes));
+    }
+
+    /**
+     * What is accepted but unsafe in the JWKS, one sentence each: its HMAC secrets ({@code kty oct}),
+     * which anyone who reads the bundle can sign tokens with. Logged when a Guard installs the
+     * bundle and shown by {@code veil bundle inspect}.
+     */
+    public List<String> warnings() {
+        return warnings;
     }
 
     /** The JWKS file this authenticator was built from. */

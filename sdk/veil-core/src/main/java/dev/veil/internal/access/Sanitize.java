@@ -9,6 +9,18 @@ final class Sanitize {
 
     private Sanitize() {}
 
+    /**
+     * Whether {@code s} starts or ends with whitespace (including no-break spaces and line breaks), as a
+     * credential read from a file with its trailing newline does.
+     */
+    static boolean hasSurroundingSpace(String s) {
+        return s != null && !s.isEmpty() && (isSpace(s.charAt(0)) || isSpace(s.charAt(s.length() - 1)));
+    }
+
+    static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
+    }
+
     /** {@code s} with control characters replaced and at most {@value #MAX} characters kept. */
     static String text(String s) {
         if (s == null) {

@@ -6,6 +6,7 @@ import dev.veil.PolicyLoadException;
 import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
+import dev.veil.internal.policy.LoadWarnings;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.Detector;
@@ -97,6 +98,10 @@ final class PolicyRuntime {
             }
         }
         warnOfDefaultSeeds(bundle, builtins);
+        for (String warning : LoadWarnings.of(bundle.policy(), auth)) {
+            System.getLogger("dev.veil.Guard").log(System.Logger.Level.WARNING, "bundle '" + bundle.name() + "': "
+                    + warning);
+        }
         return new PolicyRuntime(bundle, auth, builtins.toArray(StatefulDetector[]::new),
                 customs.toArray(Detector[]::new), maxCallers);
     }

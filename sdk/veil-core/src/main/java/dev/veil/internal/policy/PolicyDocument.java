@@ -54,7 +54,8 @@ final class PolicyDocument {
 
     record Jwt(
             String issuer, List<String> audience, String jwks, List<String> algorithms, String subjectClaim,
-            String rolesClaim, String tenantClaim, List<String> attributeClaims, Long clockSkewSeconds) {}
+            String rolesClaim, String tenantClaim, List<String> attributeClaims, Long clockSkewSeconds,
+            List<String> types, Map<String, String> requiredClaims) {}
 
     /** Conditions; every one that is present must hold. */
     record When(

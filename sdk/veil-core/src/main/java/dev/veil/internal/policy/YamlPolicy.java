@@ -34,6 +34,7 @@ final class YamlPolicy implements CompiledPolicy {
     private final Rule<OutputDecision>[] output;
     private final Rule<LoggingDecision>[] logging;
     private final ModelDecision[] staleModel;
+    private final List<String> warnings;
 
     @SuppressWarnings("unchecked")
     YamlPolicy(
@@ -43,8 +44,10 @@ final class YamlPolicy implements CompiledPolicy {
             List<Rule<MonitoringAction>> monitoring,
             List<Rule<ModelDecision>> model,
             List<Rule<OutputDecision>> output,
-            List<Rule<LoggingDecision>> logging) {
+            List<Rule<LoggingDecision>> logging,
+            List<String> warnings) {
         this.settings = settings;
+        this.warnings = List.copyOf(warnings);
         this.access = access.toArray(Rule[]::new);
         this.validation = validation.toArray(Rule[]::new);
         this.monitoring = monitoring.toArray(Rule[]::new);
@@ -66,6 +69,11 @@ final class YamlPolicy implements CompiledPolicy {
     @Override
     public GuardSettings settings() {
         return settings;
+    }
+
+    /** What the policy's rules allow but probably should not, one sentence each ({@link LoadWarnings}). */
+    List<String> warnings() {
+        return warnings;
     }
 
     private static <T> T first(Rule<T>[] rules, PolicyInput in) {

@@ -31,6 +31,7 @@ final class YamlPolicyCompiler {
     private final PolicyDocument.File doc;
     private final Bundle bundle;
     private final Set<String> signalNames;
+    private final List<String> warnings = new ArrayList<>();
 
     YamlPolicyCompiler(PolicyDocument.File doc, Bundle bundle) {
         this.doc = doc;
@@ -62,7 +63,7 @@ final class YamlPolicyCompiler {
         checkInputSizes(built, validation);
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
-        return new YamlPolicy(settings, access, validation, monitoring, model, output, logging);
+        return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings);
     }
 
     /**
@@ -152,7 +153,7 @@ final class YamlPolicyCompiler {
             PolicyDocument.Jwt j = a.jwt();
             jwt = at("authentication.jwt", () -> new GuardSettings.Jwt(j.issuer(), j.audience(), j.jwks(), j.algorithms(),
                     j.subjectClaim(), j.rolesClaim(), j.tenantClaim(), j.attributeClaims(),
-                    j.clockSkewSeconds() == null ? 30 : j.clockSkewSeconds()));
+                    j.clockSkewSeconds() == null ? 30 : j.clockSkewSeconds(), j.types(), j.requiredClaims()));
             if (!bundle.files().contains(jwt.jwks())) {
                 throw new PolicyPathException("authentication.jwt.jwks", "file '" + jwt.jwks() + "' is not in the bundle");
             }
@@ -193,6 +194,13 @@ final class YamlPolicyCompiler {
             RateLimit rl = r.rateLimit() == null ? defRate : rate(r.rateLimit(), where + ".rate_limit");
             long q = r.dailyQuota() == null ? defQuota : quota(r.dailyQuota(), where + ".daily_quota");
             String msg = r.message() != null ? r.message() : allow ? "allowed by rule " + r.id() : "denied by rule " + r.id();
+            List<String> untenanted = allow ? callersWithoutTenants(r.when(), false) : List.of();
+            if (!untenanted.isEmpty()) {
+                warnings.add(where + " (rule '" + r.id() + "') allows callers " + untenanted + " with no tenants"
+                        + " condition in the same when: a caller is a tenant and an id, and 'callers' compares the id"
+                        + " alone, so a caller of such an id in any other tenant (another tenant's key or token) gets"
+                        + " this grant too; add tenants: [...] beside callers (docs/policy-reference.md, section 4)");
+            }
             out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.ACCESS),
                     new AccessDecision(allow, r.id(), msg, allow ? rl : null, allow ? q : 0)));
         }
@@ -202,6 +210,27 @@ final class YamlPolicyCompiler {
         out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS,
                 new AccessDecision(allow, "default", msg, allow ? defRate : null, allow ? defQuota : 0)));
         return out;
+    }
+
+    /**
+     * The ids a {@code callers} condition lets in without a {@code tenants} condition in its block or
+     * an enclosing one ({@code any} branches inherit their block's; a negated block grants nothing).
+     */
+    private static List<String> callersWithoutTenants(PolicyDocument.When w, boolean tenantsAbove) {
+        if (w == null) {
+            return List.of();
+        }
+        boolean tenants = tenantsAbove || w.tenants() != null;
+        List<String> found = new ArrayList<>();
+        if (w.callers() != null && !tenants) {
+            found.addAll(w.callers());
+        }
+        if (w.any() != null) {
+            for (PolicyDocument.When branch : w.any()) {
+                found.addAll(callersWithoutTenants(branch, tenants));
+            }
+        }
+        return found;
     }
 
     private static RateLimit rate(PolicyDocument.Rate r, String where) {

@@ -116,6 +116,18 @@ class ApiKeyStoreTest {
     }
 
     @Test
+    void shouldNameSurroundingWhitespaceInsteadOfTheFormat() throws Exception {
+        var issued = issue("alice");
+        ApiKeyStore store = storeOf(issued.entry());
+        String good = issued.plaintext();
+        for (String key : List.of(good + "\n", good + "\r\n", " " + good, "\t" + good + " ", good + "\u00a0")) {
+            assertThat(failureMessage(store.authenticate(key))).as(key)
+                    .isEqualTo("the API key has surrounding whitespace (a trailing newline from a file?): strip it");
+        }
+        assertThat(store.authenticate(good).succeeded()).isTrue();
+    }
+
+    @Test
     void shouldRejectUnknownKeyId() throws Exception {
         var issued = issue("alice");
         var other = issue("bob");
@@ -342,6 +354,35 @@ class ApiKeyStoreTest {
     }
 
     @Test
+    void shouldRejectSurroundingWhitespaceAndControlCharactersInCallerRolesAndTenant() throws Exception {
+        Map<String, Object> entry = issue("a").entry();
+        // compared exactly: "alice " would be a second caller (own rate bucket and quota), "analyst " a role no rule names
+        assertThat(loadError(with(entry, "caller", "alice ")).getMessage()).contains("keys[0].caller: has leading or"
+                + " trailing whitespace ('alice '); it is compared exactly, so it would not be 'alice': remove the"
+                + " whitespace");
+        assertThat(loadError(with(entry, "caller", "\u00a0alice")).getMessage())
+                .contains("keys[0].caller: has leading or trailing whitespace");
+        assertThat(loadError(with(entry, "roles", List.of("ops", "analyst "))).getMessage())
+                .contains("keys[0].roles[1]: has leading or trailing whitespace ('analyst ')");
+        assertThat(loadError(with(entry, "tenant", " acme")).getMessage())
+                .contains("keys[0].tenant: has leading or trailing whitespace (' acme')");
+        assertThat(loadError(with(entry, "tenant", " ")).getMessage())
+                .contains("keys[0].tenant: has leading or trailing whitespace");
+        assertThat(loadError(with(entry, "caller", "ali\u0000ce")).getMessage())
+                .contains("keys[0].caller: contains a control character (U+0000 at position 3, 'ali?ce'): remove it");
+        assertThat(storeOf(with(entry, "caller", "alice smith")).size()).as("inner spaces are allowed").isOne();
+        assertThatThrownBy(() -> ApiKeyStore.issue("alice ", List.of(), "", Map.of(), null, RANDOM))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("caller has leading or trailing whitespace ('alice ')");
+        assertThatThrownBy(() -> ApiKeyStore.issue("a", List.of("analyst\n"), "", Map.of(), null, RANDOM))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("role has leading or trailing whitespace ('analyst?')");
+        assertThatThrownBy(() -> ApiKeyStore.issue("a", List.of(), "acme ", Map.of(), null, RANDOM))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("tenant has leading or trailing whitespace ('acme ')");
+    }
+
+    @Test
     void shouldRejectTheAnonymousCallersName() throws Exception {
         // it would share the rate limits, quotas and rules of requests without credentials
         assertThat(loadError(with(issue("a").entry(), "caller", "anonymous")).getMessage())
@@ -469,7 +510,9 @@ class ApiKeyStoreTest {
                 .forAll(strings().allPossible().ofLengthBetween(1, 30),
                         lists().of(strings().basicLatinAlphabet().ofLengthBetween(1, 10)).ofSizeBetween(0, 4),
                         strings().basicLatinAlphabet().ofLengthBetween(0, 10))
-                .assuming((caller, roles, tenant) -> !caller.isBlank() && roles.stream().noneMatch(String::isBlank))
+                .assuming((caller, roles, tenant) -> !caller.isBlank() && ApiKeyStore.nameProblem(caller) == null
+                        && roles.stream().noneMatch(r -> r.isBlank() || ApiKeyStore.nameProblem(r) != null)
+                        && ApiKeyStore.nameProblem(tenant) == null)
                 .checkAssert((caller, roles, tenant) -> {
                     var issued = ApiKeyStore.issue(caller, roles, tenant, Map.of("t", tenant), null, RANDOM);
                     byte[] json;

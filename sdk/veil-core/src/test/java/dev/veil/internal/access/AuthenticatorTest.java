@@ -90,6 +90,23 @@ class AuthenticatorTest {
     }
 
     @Test
+    void shouldRefuseWhitespaceAroundEitherCredentialWithTheSameMessage() throws Exception {
+        var auth = Authenticator.from(new AuthenticationSettings(false, new ApiKeys("auth/keys.json", null), JWT),
+                bundle().build(), clock);
+        String token = token();
+        for (String around : List.of(" %s", "%s\n", "%s\r\n", "\t%s ", "%s\u00a0")) {
+            assertThat(failure(auth.authenticate(Credentials.bearer(around.formatted(token))))).as(around)
+                    .isEqualTo("the bearer token has surrounding whitespace (a trailing newline from a file?): strip it");
+            assertThat(failure(auth.authenticate(Credentials.apiKey(around.formatted(key.plaintext()))))).as(around)
+                    .isEqualTo("the API key has surrounding whitespace (a trailing newline from a file?): strip it");
+        }
+        assertThat(auth.authenticate(Credentials.bearer(token)).succeeded()).isTrue();
+        // not even once the token has been verified (and is remembered)
+        assertThat(failure(auth.authenticate(Credentials.bearer(token + "\n"))))
+                .startsWith("the bearer token has surrounding whitespace");
+    }
+
+    @Test
     void shouldAcceptBothKindsWhenBothAreConfigured() throws Exception {
         var auth = Authenticator.from(new AuthenticationSettings(false, new ApiKeys("auth/keys.json", null), JWT),
                 bundle().build(), clock);

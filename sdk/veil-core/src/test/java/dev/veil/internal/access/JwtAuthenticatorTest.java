@@ -192,6 +192,79 @@ class JwtAuthenticatorTest {
                 .succeeded()).isTrue();
     }
 
+    // ---- token type and required claims ----
+
+    private static GuardSettings.Jwt kinds(List<String> types, Map<String, String> requiredClaims) {
+        return new GuardSettings.Jwt(ISSUER, List.of("veil-api"), JWKS_FILE, List.of("ES256"), null, null, null,
+                List.of(), 30, types, requiredClaims);
+    }
+
+    private static String typed(String typ, JWTClaimsSet claims) throws JOSEException {
+        JWSHeader.Builder h = new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(ec256.getKeyID());
+        if (typ != null) {
+            h.type(new com.nimbusds.jose.JOSEObjectType(typ));
+        }
+        SignedJWT jwt = new SignedJWT(h.build(), claims);
+        jwt.sign(new ECDSASigner(ec256));
+        return jwt.serialize();
+    }
+
+    @Test
+    void shouldRefuseATokenOfATypeNotListed() throws Exception {
+        JwtAuthenticator auth = authenticator(kinds(List.of("at+jwt", "JWT"), null));
+        JWTClaimsSet c = claims().build();
+        // a logout token (or an ID token) the identity provider signed for the same audience
+        assertThat(failure(auth, typed("logout+jwt", c)))
+                .isEqualTo("token type 'logout+jwt' is not accepted (accepted: at+jwt, JWT)");
+        assertThat(failure(auth, typed(null, c))).isEqualTo("token has no type (typ header); accepted: at+jwt, JWT");
+        // RFC 7515, section 4.1.9: letter case is ignored and "application/" is implied
+        for (String typ : List.of("at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT", "JWT", "jwt")) {
+            assertThat(auth.authenticate(typed(typ, c)).succeeded()).as(typ).isTrue();
+        }
+        assertThat(failure(auth, typed("application/jwt+x", c))).startsWith("token type 'application/jwt+x' is not");
+    }
+
+    @Test
+    void shouldNotCheckTheTypeWhenNoTypesAreListed() throws Exception {
+        assertThat(authenticator(kinds(null, null)).authenticate(typed("logout+jwt", claims().build())).succeeded())
+                .isTrue();
+    }
+
+    @Test
+    void shouldRefuseATokenWithoutTheRequiredClaimValues() throws Exception {
+        JwtAuthenticator auth = authenticator(kinds(null, Map.of("token_use", "access")));
+        assertThat(auth.authenticate(typed(null, claims().claim("token_use", "access").build())).succeeded()).isTrue();
+        assertThat(failure(auth, typed(null, claims().claim("token_use", "id").build())))
+                .isEqualTo("claim 'token_use' must be 'access', was 'id'");
+        assertThat(failure(auth, typed(null, claims().build())))
+                .isEqualTo("claim 'token_use' must be 'access', the token has none");
+        assertThat(failure(auth, typed(null, claims().claim("token_use", List.of("access")).build())))
+                .isEqualTo("claim 'token_use' must be 'access', was a list");
+        assertThat(failure(auth, typed(null, claims().claim("token_use", "ACCESS").build())))
+                .as("compared exactly").isEqualTo("claim 'token_use' must be 'access', was 'ACCESS'");
+    }
+
+    @Test
+    void shouldRefuseBlankTypesAndClaimNamesInTheSettings() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> kinds(List.of(" "), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("jwt.types: a token type must be");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> kinds(null, Map.of("", "x")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("jwt.required_claims: claim names must be non-blank");
+    }
+
+    // ---- warnings ----
+
+    @Test
+    void shouldWarnOfAnHmacSecretInTheJwksByItsKid() {
+        assertThat(authenticator(ALL).warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'hs1', a"
+                + " shared HMAC secret (kty oct): anyone who can read the bundle can sign tokens with it, as any caller"
+                + " and tenant; prefer the identity provider's RS256 or ES256 public keys");
+        JwtAuthenticator publicKeysOnly = JwtAuthenticator.create(ALL, jwks(rsa.toPublicJWK(), ec256.toPublicJWK()),
+                clock);
+        assertThat(publicKeysOnly.warnings()).isEmpty();
+    }
+
     // ---- refused tokens ----
 
     @Test
@@ -211,6 +284,31 @@ class JwtAuthenticatorTest {
                 + ".c2ln";
         assertThat(failure(auth, badExp))
                 .isEqualTo("malformed token: the payload is not a JSON object of valid claims");
+    }
+
+    @Test
+    void shouldRefuseATokenWithSurroundingWhitespace() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(claims().build());
+        for (String t : List.of(" " + token, token + "\n", "\n" + token, token + " ", token + "\u2003")) {
+            assertThat(failure(auth, t)).isEqualTo(JwtAuthenticator.SURROUNDING_WHITESPACE);
+        }
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+    }
+
+    @Test
+    void shouldRefuseCharactersOtherThanBase64UrlAndDotsInsideAToken() throws Exception {
+        // nimbus skips them in the signature: the same token would pass under many spellings
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(claims().build());
+        int inSignature = token.lastIndexOf('.') + 5;
+        for (String inner : List.of(" ", "\n", "%", "=")) {
+            String t = token.substring(0, inSignature) + inner + token.substring(inSignature);
+            assertThat(failure(auth, t)).as(inner).isEqualTo("malformed token: character " + (inSignature + 1)
+                    + " is not base64url (A-Z a-z 0-9 - _) or a dot; a compact JWS has no other characters (no spaces,"
+                    + " line breaks or '=' padding)");
+        }
+        assertThat(failure(auth, token + "==")).startsWith("malformed token: character " + (token.length() + 1));
     }
 
     @Test

@@ -238,6 +238,39 @@ class AuthenticationFilesAtLoadTest {
     }
 
     @Test
+    void tokenTypesAndRequiredClaimsAreRead() throws Exception {
+        write("policy.veil.yaml", JWT_POLICY.replace("algorithms: [ES256] }",
+                "algorithms: [ES256], types: [at+jwt, JWT], required_claims: {token_use: access} }"));
+        write("jwks.json", publicJwks("e1"));
+        var jwt = PolicyBundle.load(dir).policy().settings().authentication().jwt();
+        assertThat(jwt.types()).containsExactly("at+jwt", "JWT");
+        assertThat(jwt.requiredClaims()).containsExactly(Map.entry("token_use", "access"));
+    }
+
+    @Test
+    void theRegoEnginesSettingsReadTokenTypesAndRequiredClaimsToo() throws Exception {
+        write("jwks.json", publicJwks("e1"));
+        write("veil/settings/data.yaml", "name: s\nauthentication:\n  jwt: {issuer: \"https://idp.test/\", "
+                + "audience: [veil], jwks: jwks.json, algorithms: [ES256], types: [at+jwt],"
+                + " required_claims: {token_use: access}}\n");
+        var bundle = PolicyBundle.read(dir);
+        var jwt = new dev.veil.spi.DecisionDocuments(bundle).settings(bundle.data("veil.settings"),
+                "veil/settings/data.yaml").authentication().jwt();
+        assertThat(jwt.types()).containsExactly("at+jwt");
+        assertThat(jwt.requiredClaims()).containsExactly(Map.entry("token_use", "access"));
+    }
+
+    @Test
+    void aRequiredClaimValueMustBeAString() throws Exception {
+        List<PolicyError> errors = loadErrors(JWT_POLICY.replace("algorithms: [ES256] }",
+                "algorithms: [ES256], required_claims: {email_verified: true} }"), "jwks.json", publicJwks("e1"));
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0).file()).isEqualTo("policy.veil.yaml");
+        assertThat(errors.get(0).message()).isEqualTo(
+                "authentication.jwt.required_claims.email_verified: invalid value true: expected a string");
+    }
+
+    @Test
     void jwksWithoutAUsableKeyPointsAtItsKeys() {
         List<PolicyError> errors = loadErrors(JWT_POLICY, "jwks.json", "{\n  \"keys\": []\n}\n");
         assertThat(errors).containsExactly(new PolicyError("jwks.json", 2, 3,
