@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-30.5");
+            assertThat(b.revision()).isEqualTo("2026-11-30.6");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -131,7 +131,7 @@ class ImageClassifierPolicyTest {
         assertThat(s.detectors().get("knn_global")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn_global",
                 "pool", 4, "width", 28, "cell_width", 0.1));
         assertThat(s.detectors().get("antithetic")).isEqualTo(Map.of("thresholds",
-                "monitoring.thresholds.antithetic", "range", java.util.List.of(0, 1)));
+                "monitoring.thresholds.antithetic", "range", java.util.List.of(0, 1), "gap", 3, "history", 12));
         assertThat(s.detectors().get("rate")).containsEntry("window_seconds", 60).containsEntry("low", 60)
                 .containsEntry("medium", 120).containsEntry("high", 180);
     }
