@@ -43,7 +43,9 @@ import picocli.CommandLine.Option;
  * whose queries reach the detectors (the rate cannot be measured), a malformed trace line
  * ({@code FILE:LINE: ...}), benign queries the access policy denies, a bundle that is not a
  * directory or does not load, an {@code --out} outside the bundle, not named {@code data.json}, or
- * outside the manifest's roots, thresholds with which the bundle would no longer load.
+ * outside the manifest's roots, thresholds with which the bundle would no longer load, a report
+ * that cannot be written to standard output (it is printed, and checked, before the data file is
+ * written).
  */
 @Command(
         name = "calibrate",
@@ -63,7 +65,8 @@ import picocli.CommandLine.Option;
             "0:the thresholds were written and the report printed",
             "2:bad usage; too few benign callers; a malformed trace line; no benign caller got a score from a "
                     + "detector whose thresholds the bundle takes from its data; the bundle is not a directory or "
-                    + "does not load; --out is not a data.json inside the bundle and its roots; nothing was written"
+                    + "does not load; --out is not a data.json inside the bundle and its roots; standard output "
+                    + "cannot be written (the report is lost); nothing was written"
         })
 final class CalibrateCommand implements Callable<Integer> {
     /** Default bundle-relative data file. */
@@ -164,10 +167,20 @@ final class CalibrateCommand implements Callable<Integer> {
                         + "under a root, e.g. --out " + inside);
             }
         }
-        if (!entries.isEmpty()) {
-            write(raw, target, entries);
+        byte[] bytes = entries.isEmpty() ? null : prepare(raw, target, entries);
+        report(result, bytes != null);
+        if (bytes == null) {
+            spec.commandLine().getOut().println("nothing written: no detector could be calibrated");
+            return VeilCli.EXIT_OK;
         }
-        report(result, pending.missing(), entries.isEmpty() ? null : target, dataPath);
+        // the report first: thresholds written without it would be thresholds nobody has seen
+        if (!VeilCli.stdoutWritten(spec)) {
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": the report could not be shown, so the "
+                    + "thresholds were not written: " + target + " is unchanged");
+            return VeilCli.EXIT_USAGE;
+        }
+        write(target, bytes);
+        reportWritten(pending.missing(), target, dataPath);
         notes(raw, pending.missing(), entries, dataPath);
         return VeilCli.EXIT_OK;
     }
@@ -196,21 +209,30 @@ final class CalibrateCommand implements Callable<Integer> {
         return List.copyOf(dirs);
     }
 
-    @SuppressWarnings("unchecked")
-    private void write(Bundle raw, Path target, Map<String, Object> entries) {
+    /** The data file with the entries merged in, checked to leave the bundle loading; nothing written yet. */
+    private byte[] prepare(Bundle raw, Path target, Map<String, Object> entries) {
         Map<String, Object> doc = new LinkedHashMap<>();
         if (Files.exists(target)) {
             doc.putAll(Json.readObject(target, "--out"));
         }
         doc.putAll(entries);
+        byte[] bytes;
         try {
-            byte[] bytes = (Json.MAPPER.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
-            requireStillLoads(raw, target, bytes);
+            bytes = (Json.MAPPER.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("the thresholds do not serialise: " + e.getMessage(), e);
+        }
+        requireStillLoads(raw, target, bytes);
+        return bytes;
+    }
+
+    private void write(Path target, byte[] bytes) {
+        try {
             Files.createDirectories(target.getParent());
-            CliFiles.writeAtomically(target, bytes, "--out");
         } catch (IOException e) {
             throw new CliException("--out " + target + ": cannot be written: " + CliFiles.describe(e), e);
         }
+        CliFiles.writeAtomically(target, bytes, "--out");
     }
 
     /**
@@ -238,7 +260,8 @@ final class CalibrateCommand implements Callable<Integer> {
         }
     }
 
-    private void report(Calibration.Result r, List<String> missing, Path written, String dataPath) {
+    /** The report up to what was written: the detectors' thresholds, and how many callers reach each level. */
+    private void report(Calibration.Result r, boolean writing) {
         PrintWriter w = spec.commandLine().getOut();
         w.println("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
                 + "false-positive rate " + num(r.fpr()) + " per caller and detector");
@@ -259,7 +282,7 @@ final class CalibrateCommand implements Callable<Integer> {
                         l.note().isEmpty() ? "" : "; " + l.note()));
             }
         }
-        if (written != null) {
+        if (writing) {
             List<String> any = new ArrayList<>();
             for (int l = r.anyAlarmed().size() - 1; l >= 0; l--) {
                 int k = r.anyAlarmed().get(l);
@@ -268,10 +291,11 @@ final class CalibrateCommand implements Callable<Integer> {
             w.println("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
                     + String.join(", ", any) + " of " + r.callers());
         }
-        if (written == null) {
-            w.println("nothing written: no detector could be calibrated");
-            return;
-        }
+    }
+
+    /** The end of the report once the data file is written. */
+    private void reportWritten(List<String> missing, Path written, String dataPath) {
+        PrintWriter w = spec.commandLine().getOut();
         String prefix = dataPath.isEmpty() ? "" : dataPath + ".";
         w.println("wrote " + written + " (data path " + prefix + "<detector>); use it with 'thresholds: " + prefix
                 + "<detector>' in a detector's configuration");

@@ -318,4 +318,17 @@ class CalibrateCommandTest {
         assertFails(veil("calibrate", "--bundle", s(broken), "--benign", s(benign), "--fpr", "0.25"), 2,
                 "veil calibrate: bundle " + broken + " does not load (1 error):", "high must be an integer, was 1.5");
     }
+
+    @Test
+    void aReportThatCannotBeShownWritesNoThresholds() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        Result r = CliTestSupport.veilWithFullStdout("calibrate", "--bundle", s(bundle), "--benign", s(benign),
+                "--fpr", "0.25");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.errLines()).contains("veil calibrate: the report could not be shown, so the thresholds were not "
+                + "written: " + bundle.resolve("monitoring/thresholds/data.json") + " is unchanged")
+                .last().isEqualTo("veil: cannot write standard output");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
+    }
 }
