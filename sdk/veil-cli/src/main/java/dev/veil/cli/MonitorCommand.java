@@ -38,7 +38,8 @@ final class MonitorCommand implements Runnable {
      * through the bundle's monitoring as a Guard runs it ({@link MonitorReplay}) and prints, for every
      * caller in order of first appearance, exactly one line
      * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}}
-     * (detectors in the policy's order; I is a 0-based index among the caller's queries), then
+     * (detectors in the policy's order; I is a 0-based index among the caller's queries; a caller
+     * with a tenant, an id within it, gets {@code , "tenant": "..."} after the detectors), then
      * {@code callers: N, flagged: K}. The trace format is {@link dev.veil.internal.monitor.replay.TraceReader}'s.
      *
      * <p>With {@code --redis URL} the state lives in Redis, in a fresh namespace deleted afterwards;
@@ -73,8 +74,9 @@ final class MonitorCommand implements Runnable {
                         + "such a history.",
                 "Output: one line per caller (an id within its tenant), in order of first appearance: "
                         + "{\"caller\": \"...\", \"queries\": N, "
-                        + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}}, with \"tenant\" "
-                        + "after the caller when the lines name one (I: 0-based index "
+                        + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}}, with "
+                        + "\"tenant\": \"...\" last, after the detectors, when the lines name one (one id in two "
+                        + "tenants is two callers) (I: 0-based index "
                         + "among the caller's queries of the first query for which a monitoring rule fired, on any "
                         + "signal or on that detector's), then 'callers: N, flagged: K'."
             },

@@ -191,6 +191,23 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aLineOfACallerWithATenantKeepsTheContractsFormatAndAddsTheTenantLast() throws IOException {
+        // the contract: {"caller": ..., "queries": N, "first_alarm": I or null, "detectors": {...}}, in that order
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "u", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "tenant": "acme"}
+                {"caller": "u", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3], "tenant": "globex"}
+                {"caller": "u", "ts_ms": 1700000002000, "features": [0.1, 0.2, 0.3]}
+                """)));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        String detectors = "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}";
+        assertThat(r.outLines()).containsExactly(
+                "{\"caller\": \"u\", \"queries\": 1, \"first_alarm\": null, " + detectors + ", \"tenant\": \"acme\"}",
+                "{\"caller\": \"u\", \"queries\": 1, \"first_alarm\": null, " + detectors + ", \"tenant\": \"globex\"}",
+                "{\"caller\": \"u\", \"queries\": 1, \"first_alarm\": null, " + detectors + "}",
+                "callers: 3, flagged: 0");
+    }
+
+    @Test
     void aGzipTraceAndOneReadFromAPipeReplayAsThePlainFile() throws Exception {
         Path plain = trace(TRACE);
         Path gz = tmp.resolve("trace.jsonl.gz");

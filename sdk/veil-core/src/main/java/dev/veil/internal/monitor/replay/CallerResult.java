@@ -33,16 +33,13 @@ public record CallerResult(String caller, String tenant, int queries, Integer fi
     /**
      * The result as one JSON line, exactly
      * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}},
-     * with {@code "tenant": "..."} after the caller when the caller has a tenant.
+     * with {@code , "tenant": "..."} after the detectors when the caller has a tenant: the replay
+     * contract's keys come first and in its order, for harnesses that read the line as that format.
      */
     public String toJson() {
         StringBuilder b = new StringBuilder(64 + 24 * detectors.size());
         b.append("{\"caller\": ");
         quote(b, caller);
-        if (!tenant.isEmpty()) {
-            b.append(", \"tenant\": ");
-            quote(b, tenant);
-        }
         b.append(", \"queries\": ").append(queries);
         b.append(", \"first_alarm\": ").append(firstAlarm == null ? "null" : firstAlarm.toString());
         b.append(", \"detectors\": {");
@@ -55,7 +52,12 @@ public record CallerResult(String caller, String tenant, int queries, Integer fi
             quote(b, e.getKey());
             b.append(": ").append(e.getValue() == null ? "null" : e.getValue().toString());
         }
-        return b.append("}}").toString();
+        b.append('}');
+        if (!tenant.isEmpty()) {
+            b.append(", \"tenant\": ");
+            quote(b, tenant);
+        }
+        return b.append('}').toString();
     }
 
     /**

@@ -220,14 +220,14 @@ class MonitorReplayTest {
                 "{\"caller\": \"c\", \"ts_ms\": 3000, \"features\": [0, 0, 0], \"tenant\": \"t2\"}",
                 "{\"caller\": \"d\", \"ts_ms\": 4000, \"features\": [0, 0, 0], \"tenant\": \"t1\"}");
         assertThat(run(b, trace)).containsExactly(
-                "{\"caller\": \"a\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"b\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"c\", \"tenant\": \"t2\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"d\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": 0, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": 0}}",
+                "{\"caller\": \"a\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}, \"tenant\": \"t1\"}",
+                "{\"caller\": \"b\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}, \"tenant\": \"t1\"}",
+                "{\"caller\": \"c\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}, \"tenant\": \"t2\"}",
+                "{\"caller\": \"d\", \"queries\": 1, \"first_alarm\": 0, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": 0}, \"tenant\": \"t1\"}",
                 "callers: 4, flagged: 1");
     }
 
@@ -246,10 +246,10 @@ class MonitorReplayTest {
         }
         // rate medium (5 in the window) alerts acme's svc at its own fifth query; globex's 3 do not count
         assertThat(run(b, trace)).containsExactly(
-                "{\"caller\": \"svc\", \"tenant\": \"globex\", \"queries\": 3, \"first_alarm\": null, "
-                        + "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}}",
-                "{\"caller\": \"svc\", \"tenant\": \"acme\", \"queries\": 5, \"first_alarm\": 4, "
-                        + "\"detectors\": {\"rate\": 4, \"boundary\": null, \"everyone\": null}}",
+                "{\"caller\": \"svc\", \"queries\": 3, \"first_alarm\": null, "
+                        + "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}, \"tenant\": \"globex\"}",
+                "{\"caller\": \"svc\", \"queries\": 5, \"first_alarm\": 4, "
+                        + "\"detectors\": {\"rate\": 4, \"boundary\": null, \"everyone\": null}, \"tenant\": \"acme\"}",
                 "callers: 2, flagged: 1");
     }
 
