@@ -1,6 +1,7 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
+import dev.veil.internal.monitor.replay.CallerBoundException;
 import dev.veil.internal.monitor.replay.CallerResult;
 import dev.veil.internal.monitor.replay.MonitorReplay;
 import dev.veil.internal.monitor.replay.TraceClock;
@@ -45,7 +46,11 @@ final class MonitorCommand implements Runnable {
      * <p>With {@code --redis URL} the state lives in Redis, in a fresh namespace deleted afterwards;
      * the output is the same as in memory. Queries refused before monitoring (access denied, blocked,
      * rate limited, quota, invalid input) are counted on standard error. A malformed line fails with
-     * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2).
+     * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2). In memory the store
+     * holds rate-limit, quota and cool-down state for at most {@code --max-callers} callers at once
+     * (default {@link MonitorReplay#DEFAULT_MAX_CALLERS}, the Guard's); a trace that needs more fails
+     * the same way at the line that would have been refused, rather than printing figures the bound
+     * changed (new callers refused, so never flagged, where {@code --redis} flags them).
      */
     @Command(
             name = "replay",
@@ -86,7 +91,8 @@ final class MonitorCommand implements Runnable {
                 "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
                         + "(FILE:LINE: what is wrong); the bundle's access rules refused every query of callers the "
                         + "trace describes (roles, tenant or attributes), or no query reached the detectors at all (every one "
-                        + "refused before monitoring, e.g. by validation); Redis cannot be reached"
+                        + "refused before monitoring, e.g. by validation); in memory, more callers with rate-limit, "
+                        + "quota or cool-down state at once than --max-callers; Redis cannot be reached"
             })
     static final class Replay implements Callable<Integer> {
         @CommandLine.Spec
@@ -105,8 +111,19 @@ final class MonitorCommand implements Runnable {
                         + "afterwards, instead of in memory.")
         String redis;
 
+        @Option(names = "--max-callers", paramLabel = "N",
+                description = "In memory: the most callers with rate-limit, quota or cool-down state at once, as "
+                        + "Guard.Builder.maxCallers (default: ${DEFAULT-VALUE}, the Guard's). A trace that needs more "
+                        + "is an error (exit 2) naming the line, not figures a bound changed: raise N (more memory) "
+                        + "or use --redis, which has no such bound.")
+        int maxCallers = MonitorReplay.DEFAULT_MAX_CALLERS;
+
         @Override
         public Integer call() {
+            if (maxCallers < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--max-callers must be at least 1, was "
+                        + maxCallers);
+            }
             CliFiles.requireReadable(bundle, "--bundle");
             requireTrace(trace, "--trace");
             PolicyBundle b = VeilCli.loadOrReport(spec, bundle);
@@ -116,7 +133,7 @@ final class MonitorCommand implements Runnable {
             TraceClock clock = new TraceClock(0);
             MonitorReplay replay;
             if (redis == null) {
-                try (StateStore store = ReplayStores.memory(clock)) {
+                try (StateStore store = ReplayStores.memory(clock, maxCallers)) {
                     replay = run(b, store, clock);
                 }
             } else {
@@ -163,12 +180,30 @@ final class MonitorCommand implements Runnable {
         private MonitorReplay run(PolicyBundle b, StateStore store, TraceClock clock) {
             MonitorReplay replay;
             try {
-                replay = MonitorReplay.of(b, store, clock);
+                replay = MonitorReplay.of(b, store, clock).failAtCallerBound();
             } catch (IllegalArgumentException e) {
                 throw new CliException("bundle " + bundle + ": " + e.getMessage(), e);
             }
-            replayFile(trace, (in, source) -> replay.replay(in, source));
+            replayFile(trace, (in, source) -> {
+                try {
+                    replay.replay(in, source);
+                } catch (CallerBoundException e) {
+                    throw callerBound(source, e);
+                }
+            });
             return replay;
+        }
+
+        private CliException callerBound(String source, CallerBoundException e) {
+            String what = e.kind() == CallerBoundException.Kind.RATE_LIMITER
+                    ? "is one caller more than the " + maxCallers + " that may have rate-limit or quota state at once "
+                            + "(--max-callers): a Guard with this bound would refuse it (rate_limited, rule "
+                            + "max_callers), and every new caller after it, so the replay would stop monitoring them"
+                    : "needs a block or throttle while " + maxCallers + " callers have one (--max-callers): a Guard "
+                            + "with this bound would block every caller until it ends";
+            return new CliException(source + ":" + e.line() + ": caller " + e.caller() + " " + what + "; raise "
+                    + "--max-callers (the JVM may need more memory, -Xmx) or replay with --redis, which has no such "
+                    + "bound; nothing was printed", e);
         }
     }
 

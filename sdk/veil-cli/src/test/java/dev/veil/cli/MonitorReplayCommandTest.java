@@ -305,6 +305,29 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void moreCallersWithRateLimitStateThanMaxCallersIsAnErrorNotCallersSilentlyLeftUnmonitored() throws IOException {
+        // every caller keeps rate-limit state (the bundle's default rule has a rate limit)
+        Path t = trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1700000002000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "c", "ts_ms": 1700000003000, "features": [0.1, 0.2, 0.3]}
+                """);
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--max-callers", "2");
+        assertFails(r, 2, "veil monitor replay: " + t + ":4: caller c is one caller more than the 2 that may have "
+                + "rate-limit or quota state at once (--max-callers): a Guard with this bound would refuse it "
+                + "(rate_limited, rule max_callers), and every new caller after it, so the replay would stop "
+                + "monitoring them; raise --max-callers (the JVM may need more memory, -Xmx) or replay with --redis, "
+                + "which has no such bound; nothing was printed");
+        Result roomy = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--max-callers", "3");
+        assertThat(roomy.exit()).as(roomy.toString()).isZero();
+        assertThat(roomy.outLines()).last().isEqualTo("callers: 3, flagged: 0");
+        assertFails(veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--max-callers", "0"), 2,
+                "--max-callers must be at least 1, was 0");
+        assertThat(veil("monitor", "replay", "--help").out()).contains("--max-callers=N", "default: 100000");
+    }
+
+    @Test
     void aBadOrUnreachableRedisIsAUsageError() throws IOException {
         Path t = trace(TRACE);
         assertFails(veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--redis", "http://x"), 2,

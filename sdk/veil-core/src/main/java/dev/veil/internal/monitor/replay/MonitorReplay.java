@@ -127,6 +127,7 @@ public final class MonitorReplay {
     private final StateStore store;
     private final TraceClock clock;
     private final boolean enforce;
+    private boolean failAtCallerBound;
     private final Map<String, CallerState> callers = new LinkedHashMap<>();
     private final Map<InputContract, CompiledContract> contracts = new HashMap<>();
     private final Map<Integer, List<String>> labels = new HashMap<>();
@@ -178,6 +179,19 @@ public final class MonitorReplay {
     static MonitorReplay observing(PolicyBundle bundle, List<StatefulDetector> detectors, StateStore store,
             TraceClock clock) {
         return new MonitorReplay(bundle.policy(), detectors, store, clock, false);
+    }
+
+    /**
+     * Makes the replay fail with {@link CallerBoundException} where the in-memory store reaches its
+     * bound on callers (its {@code maxCallers}), instead of refusing new callers
+     * ({@link Refusal#RATE_LIMITED}) or blocking everybody as a Guard with that bound would: from
+     * there on the figures would be the bound's, not the detectors'. A Redis store has no such bound.
+     *
+     * @return this replay
+     */
+    public MonitorReplay failAtCallerBound() {
+        this.failAtCallerBound = true;
+        return this;
     }
 
     /** The bundle's built-in detectors in the policy's order, as the Guard creates them. */
@@ -277,6 +291,10 @@ public final class MonitorReplay {
         if (enforce) {
             long blockedUntil = (Long) results[0];
             if (blockedUntil > now) {
+                if (failAtCallerBound && blockedUntil > cs.blockedUntil) {
+                    // no block of this caller's ends then: the store's cool-down table overflowed
+                    throw new CallerBoundException(CallerBoundException.Kind.COOL_DOWNS, q.line(), q.caller());
+                }
                 return refuse(q, index, Refusal.BLOCKED, "blocked until " + Instant.ofEpochMilli(blockedUntil));
             }
             switch ((StateOp.Permit) results[1]) {
@@ -288,6 +306,9 @@ public final class MonitorReplay {
                     return refuse(q, index, Refusal.QUOTA_EXHAUSTED, "daily quota of access rule " + ad.rule());
                 }
                 case TOO_MANY_CALLERS -> {
+                    if (failAtCallerBound) {
+                        throw new CallerBoundException(CallerBoundException.Kind.RATE_LIMITER, q.line(), q.caller());
+                    }
                     return refuse(q, index, Refusal.RATE_LIMITED,
                             "new caller refused: the in-memory rate limiter is at its max_callers bound");
                 }
@@ -323,6 +344,7 @@ public final class MonitorReplay {
                     case THROTTLE -> actions.add(new StateOp.Throttle(StateKeys.of(caller), a.throttlePerSecond(), until));
                     case BLOCK -> {
                         actions.add(new StateOp.Block(StateKeys.of(caller), until));
+                        cs.blockedUntil = Math.max(cs.blockedUntil, until);
                         blocked = true;
                     }
                 }
@@ -442,6 +464,8 @@ public final class MonitorReplay {
         final String tenant;
         int queries;
         int firstAlarm = -1;
+        /** The latest end of the blocks this replay wrote for the caller. */
+        long blockedUntil = Long.MIN_VALUE;
         final int[] firstByDetector;
 
         CallerState(String id, String tenant, int detectors) {

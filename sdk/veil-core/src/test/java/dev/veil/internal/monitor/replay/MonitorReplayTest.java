@@ -52,6 +52,56 @@ class MonitorReplayTest {
      * confident answers, then low margins, a query a second: rate medium at 4, boundary high at 6
      * (block). ivan: his second query is earlier than his first.
      */
+    private static MonitorReplay bounded(PolicyBundle b, int maxCallers) {
+        TraceClock clock = new TraceClock(0);
+        return MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, maxCallers),
+                clock);
+    }
+
+    @Test
+    void atTheCallerBoundANewCallerIsRefusedAsByAGuardOrTheReplayFailsWhenAskedTo() {
+        // each caller keeps rate-limit state (the default rule's rate_limit); the store holds 2
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        List<String> trace = List.of(line("alice", T, X, null), line("bob", T + 1, X, null),
+                line("carol", T + 2, X, null));
+        MonitorReplay asGuard = bounded(b, 2);
+        asGuard.replay(reader(trace), "t");
+        assertThat(asGuard.refusals().get(MonitorReplay.Refusal.RATE_LIMITED)).isEqualTo(1);
+
+        assertThatThrownBy(() -> bounded(b, 2).failAtCallerBound().replay(reader(trace), "t"))
+                .isInstanceOfSatisfying(CallerBoundException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(CallerBoundException.Kind.RATE_LIMITER);
+                    assertThat(e.line()).isEqualTo(3);
+                    assertThat(e.caller()).isEqualTo("carol");
+                });
+        MonitorReplay roomy = bounded(b, 3).failAtCallerBound();
+        roomy.replay(reader(trace), "t");
+        assertThat(roomy.refusals().values()).containsOnly(0L);
+    }
+
+    @Test
+    void aFullCoolDownTableFailsAReplayAskedToFailAtTheBound() {
+        // no rate limit, so no rate-limit state; carol and henry are blocked for probing at their 4th query,
+        // where one cool-down fits: henry's block overflows the table, and alice (line 9) finds herself blocked
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY.replace(
+                "default: { effect: allow, rate_limit: { per_second: 1, burst: 3 } }", "default: { effect: allow }"));
+        List<String> trace = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            trace.add(line("carol", T + 10_000L * i, X, UNSURE));
+            trace.add(line("henry", T + 10_000L * i + 1, X, UNSURE));
+        }
+        trace.add(line("alice", T + 50_000L, X, CONFIDENT));
+        assertThatThrownBy(() -> bounded(b, 1).failAtCallerBound().replay(reader(trace), "t"))
+                .isInstanceOfSatisfying(CallerBoundException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(CallerBoundException.Kind.COOL_DOWNS);
+                    assertThat(e.line()).isEqualTo(9);
+                    assertThat(e.caller()).isEqualTo("alice");
+                });
+        MonitorReplay roomy = bounded(b, 2).failAtCallerBound();
+        roomy.replay(reader(trace), "t");
+        assertThat(roomy.summary()).isEqualTo("callers: 3, flagged: 2");
+    }
+
     @Test
     void handWrittenTraceGivesTheExpectedResults() {
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
