@@ -82,8 +82,9 @@ final class MonitorCommand implements Runnable {
                         + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}}, with "
                         + "\"tenant\": \"...\" last, after the detectors, when the lines name one (one id in two "
                         + "tenants is two callers) (I: 0-based index "
-                        + "among the caller's queries of the first query for which a monitoring rule fired, on any "
-                        + "signal or on that detector's), then 'callers: N, flagged: K'."
+                        + "among the caller's queries of the first query for which a monitoring rule fired: any rule for "
+                        + "first_alarm; for a detector, a rule that needed its signal, so a rule on several signals "
+                        + "(signals: {rate: low, burst: low}) counts for each of them), then 'callers: N, flagged: K'."
             },
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {

@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param firstAlarm the 0-based index, among this caller's queries, of the first query for which a
  *     monitoring rule fired (any action), or {@code null} when none did
  * @param detectors for every configured detector, in the policy's order, the index of the first
- *     query for which a rule fired on that detector's signal, or {@code null}
+ *     query for which a rule fired that needed that detector's signal (every signal of a YAML rule's
+ *     {@code when.signals}; the action's signal for another engine's rule), or {@code null}
  */
 public record CallerResult(String caller, String tenant, int queries, Integer firstAlarm,
         Map<String, Integer> detectors) {

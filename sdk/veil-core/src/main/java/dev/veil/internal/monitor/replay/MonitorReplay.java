@@ -9,6 +9,7 @@ import dev.veil.Prediction;
 import dev.veil.Signal;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
+import dev.veil.internal.policy.YamlPolicyEngine;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
@@ -58,7 +59,11 @@ import java.util.Set;
  *   <li>a blocked, rate-limited or quota-exhausted caller, and an invalid input, are refused here:
  *       no signal, no monitoring rule (the detectors' operations have run, as in the Guard);
  *   <li>the detectors' signals, then the policy's {@code monitoring} question; every rule that
- *       fires is an <b>alarm</b> for this query; blocks and throttles are written to the store
+ *       fires is an <b>alarm</b> for this query, credited to every detector the rule needed: each
+ *       one its {@code when.signals} names (a YAML rule on several signals fires only when all of
+ *       them reach their levels, while its action, as the decision document carries it, names the
+ *       first), or, for a policy of another engine, the signal its action names; blocks and
+ *       throttles are written to the store
  *       (so the caller's later queries are refused as by the Guard) and a block ends the query;
  *   <li>after the "model": when the line has {@code scores}, the detectors record the answer (a
  *       classification with labels {@code "0"} to {@code "n-1"}); without scores nothing is
@@ -123,6 +128,8 @@ public final class MonitorReplay {
     private final CompiledPolicy policy;
     private final List<String> names;
     private final Map<String, Integer> detectorIndex = new HashMap<>();
+    /** For each YAML monitoring rule, the detectors its {@code when.signals} names. */
+    private final Map<String, int[]> ruleDetectors = new HashMap<>();
     private final StatefulDetector[] detectors;
     private final StateStore store;
     private final TraceClock clock;
@@ -151,6 +158,8 @@ public final class MonitorReplay {
             n.add(d.name());
         }
         this.names = List.copyOf(n);
+        YamlPolicyEngine.monitoringRuleSignals(policy).forEach((rule, signals) -> ruleDetectors.put(rule,
+                signals.stream().filter(detectorIndex::containsKey).mapToInt(detectorIndex::get).toArray()));
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.enforce = enforce;
@@ -334,9 +343,19 @@ public final class MonitorReplay {
                 if (cs.firstAlarm < 0) {
                     cs.firstAlarm = index;
                 }
-                Integer d = detectorIndex.get(a.signal());
-                if (d != null && cs.firstByDetector[d] < 0) {
-                    cs.firstByDetector[d] = index;
+                // every detector the rule needed: its action names only the first of them
+                int[] needed = ruleDetectors.get(a.rule());
+                if (needed != null) {
+                    for (int d : needed) {
+                        if (cs.firstByDetector[d] < 0) {
+                            cs.firstByDetector[d] = index;
+                        }
+                    }
+                } else {
+                    Integer d = detectorIndex.get(a.signal());
+                    if (d != null && cs.firstByDetector[d] < 0) {
+                        cs.firstByDetector[d] = index;
+                    }
                 }
                 long until = coolDownEnd(now, a.cooldownSeconds());
                 switch (a.action()) {

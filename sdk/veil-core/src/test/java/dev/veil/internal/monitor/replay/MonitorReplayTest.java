@@ -103,6 +103,24 @@ class MonitorReplayTest {
     }
 
     @Test
+    void aRuleOnSeveralSignalsIsCreditedToEveryDetectorItNeeded() {
+        // two rate detectors; the rule fires only when both are low (3 in 60 s), at the caller's third query
+        for (String signals : List.of("{ rate: low, burst: low }", "{ burst: low, rate: low }")) {
+            String policy = POLICY.replace("everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }",
+                    "burst: { type: rate, window_seconds: 60, low: 3 }")
+                    .replace("    - { id: busy,", "    - { id: both, when: { signals: " + signals + " }, action: alert }\n"
+                            + "    - { id: busy,");
+            PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b" + signals.hashCode()), policy);
+            List<String> trace = List.of(line("alice", T, X, null), line("alice", T + 1000, X, null),
+                    line("alice", T + 2000, X, null));
+            assertThat(run(b, trace)).as(signals).containsExactly(
+                    "{\"caller\": \"alice\", \"queries\": 3, \"first_alarm\": 2, \"detectors\": {\"rate\": 2, "
+                            + "\"boundary\": null, \"burst\": 2}}",
+                    "callers: 1, flagged: 1");
+        }
+    }
+
+    @Test
     void handWrittenTraceGivesTheExpectedResults() {
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
         assertThat(run(b, ReplayFixtures.handTrace(false))).containsExactlyElementsOf(ReplayFixtures.HAND_EXPECTED);
