@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * {@code veil calibrate --bundle DIR --benign FILE [--fpr 0.001] [--out monitoring/thresholds/data.json]}:
  * replays benign traffic through the bundle's built-in detectors and writes, per detector, the
  * {@code low}, {@code medium} and {@code high} thresholds that at most {@code 100 * fpr},
- * {@code 10 * fpr} and {@code fpr} of the benign callers reach ({@link Calibration}).
+ * {@code 10 * fpr} and {@code fpr} of the benign callers reach ({@link Calibration}); a level whose
+ * target is 100% or more is written as {@code 0}, not used.
  *
  * <p>The thresholds go into the bundle's data file {@code --out} (a path inside the bundle
  * directory; default {@code monitoring/thresholds/data.json}), placed by its directory: the default
@@ -55,7 +56,9 @@ import picocli.CommandLine.Option;
             "Pick the built-in detectors' thresholds from benign traffic for a target false-positive rate per "
                     + "caller and detector, and write them into the bundle's data.",
             "Each detector's high alarms for at most FPR of the benign callers, medium for 10 * FPR, low for "
-                    + "100 * FPR (at most 1); a caller may reach a level on any detector, and the report says for how "
+                    + "100 * FPR; a level whose target reaches 100% (low from FPR 0.01 on, medium from 0.1) is not "
+                    + "used (0, and the report says so), since only a threshold that alarms on every query would be "
+                    + "left to pick. A caller may reach a level on any detector, and the report says for how "
                     + "many callers that happens. The benign trace has the format of 'veil monitor replay' and needs "
                     + "at least 1 / FPR callers whose queries reach the detectors.",
             "Use the thresholds with 'thresholds: monitoring.thresholds.<detector>' in a detector's configuration."
@@ -154,6 +157,21 @@ final class CalibrateCommand implements Callable<Integer> {
                     + (blind.size() == 1 ? "its" : "their") + " thresholds from its data: there is nothing to "
                     + "calibrate them on. Replay longer benign sessions, or give " + (blind.size() == 1 ? "it" : "them")
                     + " inline thresholds; nothing was written");
+        }
+        // No usable level at all (high not usable, the others' targets 100% or more): the detector
+        // refuses all-zero thresholds, so the bundle that takes them from the data would not load.
+        List<String> unusable = new ArrayList<>();
+        for (Calibration.DetectorResult d : result.detectors()) {
+            Map<String, Object> cfg = configs.get(d.name());
+            if (d.skipped() == null && d.scored() > 0 && d.levels().stream().allMatch(l -> l.threshold() == 0)
+                    && cfg != null && cfg.containsKey(BuiltinDetectors.THRESHOLDS_KEY)) {
+                unusable.add(d.name() + " (high " + d.levels().get(2).note() + ")");
+            }
+        }
+        if (!unusable.isEmpty()) {
+            throw new CliException(benign + ": at --fpr " + num(fpr) + " no level of " + String.join(", ", unusable)
+                    + " can be used, and the bundle takes its thresholds from its data: use a smaller --fpr or more "
+                    + "benign callers; nothing was written");
         }
         Map<String, Object> entries = result.data();
         String dataPath = String.join(".", dirs);
