@@ -44,7 +44,10 @@ final class MonitorCommand implements Runnable {
      * {@code callers: N, flagged: K}. The trace format is {@link dev.veil.internal.monitor.replay.TraceReader}'s.
      *
      * <p>With {@code --redis URL} the state lives in Redis, in a fresh namespace deleted afterwards;
-     * the output is the same as in memory. Queries refused before monitoring (access denied, blocked,
+     * the output is the same as in memory, except where the trace pauses longer than a time to live
+     * of detector state: Redis expires keys on its server's clock, so a replay faster than the trace
+     * keeps state that the in-memory replay (on the trace's time, as a live Guard) forgets; a warning
+     * on standard error names the first such pause. Queries refused before monitoring (access denied, blocked,
      * rate limited, quota, invalid input) are counted on standard error. A malformed line fails with
      * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2). In memory the store
      * holds rate-limit, quota and cool-down state for at most {@code --max-callers} callers at once
@@ -76,7 +79,8 @@ final class MonitorCommand implements Runnable {
                         + "near_duplicate 1 h and knn 24 h by default) run on ts_ms, so a caller who pauses longer "
                         + "than that in the trace loses its history as in a live Guard; with --redis the time to "
                         + "live runs on the Redis server's clock instead, and a replay faster than the trace keeps "
-                        + "such a history.",
+                        + "such a history, so results may differ from the in-memory replay's: a warning on standard "
+                        + "error names the first pause longer than the detectors' shortest time to live.",
                 "Output: one line per caller (an id within its tenant), in order of first appearance: "
                         + "{\"caller\": \"...\", \"queries\": N, "
                         + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}}, with "
@@ -171,6 +175,9 @@ final class MonitorCommand implements Runnable {
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
                     replay.firstRefusals());
             printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
+            if (redis != null && replay.ttlPauses() > 0) {
+                printTtlWarning(spec.commandLine().getErr(), spec.qualifiedName(), replay);
+            }
             if (replay.queries() == 0) { // the contract's output, but a likely mistake (an empty or wrong file)
                 spec.commandLine().getErr().println(spec.qualifiedName() + ": note: the trace holds no query (it is empty "
                         + "or blank)");
@@ -266,6 +273,41 @@ final class MonitorCommand implements Runnable {
                     + "see those queries out of time order: sort the trace by ts_ms for the results a live service "
                     + "would give");
         }
+    }
+
+    /**
+     * The warning of a {@code --redis} replay whose trace pauses longer than a time to live of
+     * detector state: Redis expires keys on its server's clock (batch.lua's PEXPIRE), the in-memory
+     * replay on the trace's.
+     */
+    static void printTtlWarning(PrintWriter err, String command, MonitorReplay replay) {
+        MonitorReplay.TtlPause p = replay.firstTtlPause();
+        long more = replay.ttlPauses() - 1;
+        err.println(command + ": warning: --redis keeps state on the Redis server's clock; this trace pauses "
+                + duration(p.pauseMillis()) + " at line " + p.line() + " (" + (p.wholeTrace()
+                        ? "no query since line " + p.previousLine()
+                        : "caller " + p.caller() + "'s previous query: line " + p.previousLine())
+                + "), longer than the detectors' time to live (" + duration(p.ttlMillis()) + "): the in-memory replay "
+                + "forgets state there, as a live Guard would, Redis does not; results may differ"
+                + (more == 0 ? "" : " (" + more + " more line" + (more == 1 ? "" : "s") + " after such a pause)"));
+    }
+
+    /** A duration in the largest unit it reaches, with at most 3 significant digits: 2 h, 90 min, 1.5 s. */
+    static String duration(long millis) {
+        double v;
+        String unit;
+        if (millis >= 3_600_000) {
+            v = millis / 3_600_000.0;
+            unit = " h";
+        } else if (millis >= 60_000) {
+            v = millis / 60_000.0;
+            unit = " min";
+        } else {
+            v = millis / 1000.0;
+            unit = " s";
+        }
+        return java.math.BigDecimal.valueOf(v).round(new java.math.MathContext(3)).stripTrailingZeros()
+                .toPlainString() + unit;
     }
 
     /** One line on standard error counting the queries refused before monitoring, when there were any. */

@@ -80,7 +80,8 @@ import java.util.Set;
  * history as in a live Guard. In Redis the time to live runs on the server's wall clock: a replay
  * faster than the trace (the usual case) keeps an idle caller's history across gaps that a live
  * Guard would have forgotten, and one slower than the trace can lose a counter that a live Guard
- * would have kept. The in-memory store also evicts under its memory cap
+ * would have kept ({@link #ttlPauses} counts the lines after a pause longer than the shortest time
+ * to live written before it, where the two can differ). The in-memory store also evicts under its memory cap
  * ({@code DefaultGuard.DEFAULT_STATE_BYTES}), as the Guard's does.
  *
  * <p>Not thread-safe: one thread replays one trace.
@@ -125,6 +126,24 @@ public final class MonitorReplay {
         }
     }
 
+    /**
+     * A pause in the trace longer than a time to live of detector state the replay has written
+     * before it: the in-memory store (on trace time) forgets that state there, as a live Guard
+     * would; Redis, whose times to live run on its server's clock, keeps it when the replay runs
+     * faster than the trace.
+     *
+     * @param line the 1-based line after the pause
+     * @param caller the line's caller
+     * @param previousLine the line before the pause: the caller's previous query, or for a pause of
+     *     the whole trace the line before this one
+     * @param wholeTrace whether the whole trace pauses (no query of any caller in between), so that
+     *     state shared by callers (global or tenant scopes) is forgotten too
+     * @param pauseMillis how long the pause is in the trace's time
+     * @param ttlMillis the shortest time to live of detector state written before the pause
+     */
+    public record TtlPause(int line, String caller, int previousLine, boolean wholeTrace, long pauseMillis,
+            long ttlMillis) {}
+
     private final CompiledPolicy policy;
     private final List<String> names;
     private final Map<String, Integer> detectorIndex = new HashMap<>();
@@ -145,6 +164,11 @@ public final class MonitorReplay {
     private long undescribed;
     private String firstUndescribed;
     private long lastTimeMillis = Long.MIN_VALUE;
+    private int lastLine;
+    /** The shortest time to live of the histories and fingerprints written so far. */
+    private long shortestTtlMillis = Long.MAX_VALUE;
+    private long ttlPauses;
+    private TtlPause firstTtlPause;
     private long backwards;
     private int firstBackwardsLine;
 
@@ -243,12 +267,16 @@ public final class MonitorReplay {
         if (q.timeMillis() < lastTimeMillis && backwards++ == 0) {
             firstBackwardsLine = q.line();
         }
+        long previousMillis = lastTimeMillis;
+        int previousLine = lastLine;
         lastTimeMillis = q.timeMillis();
+        lastLine = q.line();
         clock.set(q.timeMillis());
         queries++;
         // one result per caller within its tenant, as the state is kept
         CallerState cs = callers.computeIfAbsent(StateKeys.of(q.caller(), q.tenant()),
                 k -> new CallerState(q.caller(), q.tenant(), detectors.length));
+        notePause(q, cs, previousMillis, previousLine);
         int index = cs.queries++;
         long now = q.timeMillis();
         boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty() || !q.attributes().isEmpty();
@@ -296,6 +324,7 @@ public final class MonitorReplay {
                 contexts[i] = detectors[i].plan(query, ops);
             }
         }
+        noteTtls(ops);
         Object[] results = ops.isEmpty() ? new Object[0] : store.execute(ops.toArray(StateOp[]::new));
         if (enforce) {
             long blockedUntil = (Long) results[0];
@@ -379,10 +408,58 @@ public final class MonitorReplay {
                 detectors[i].record(query, contexts[i], raw, later);
             }
             if (!later.isEmpty()) {
+                noteTtls(later);
                 store.submit(later.toArray(StateOp[]::new));
             }
         }
         return new Step(q.caller(), index, null, Collections.unmodifiableList(signals), fired);
+    }
+
+    /** Counts a pause longer than the shortest time to live written so far, of the caller or of the whole trace. */
+    private void notePause(TraceQuery q, CallerState cs, long previousMillis, int previousLine) {
+        long now = q.timeMillis();
+        if (shortestTtlMillis != Long.MAX_VALUE) {
+            boolean whole = queries > 1 && now - previousMillis > shortestTtlMillis;
+            boolean own = cs.queries > 0 && now - cs.lastMillis > shortestTtlMillis;
+            if (whole || own) {
+                if (ttlPauses++ == 0) {
+                    firstTtlPause = whole
+                            ? new TtlPause(q.line(), q.caller(), previousLine, true, now - previousMillis,
+                                    shortestTtlMillis)
+                            : new TtlPause(q.line(), q.caller(), cs.lastLine, false, now - cs.lastMillis,
+                                    shortestTtlMillis);
+                }
+            }
+        }
+        cs.lastMillis = now;
+        cs.lastLine = q.line();
+    }
+
+    /**
+     * Notes the times to live of histories and fingerprints (a window counter's does not matter: its
+     * slots count by the query's time, however long Redis keeps them).
+     */
+    private void noteTtls(List<StateOp> ops) {
+        for (StateOp op : ops) {
+            long ttl = op instanceof StateOp.ListAppend a ? a.ttlMillis()
+                    : op instanceof StateOp.Fingerprint f ? f.ttlMillis() : Long.MAX_VALUE;
+            if (ttl < shortestTtlMillis) {
+                shortestTtlMillis = ttl;
+            }
+        }
+    }
+
+    /**
+     * Lines that follow a pause (of their caller, or of the whole trace) longer than the shortest time
+     * to live of the detector state written before them; see {@link TtlPause}.
+     */
+    public long ttlPauses() {
+        return ttlPauses;
+    }
+
+    /** The first of the {@link #ttlPauses}, or {@code null} when there is none. */
+    public TtlPause firstTtlPause() {
+        return firstTtlPause;
     }
 
     private Step refuse(TraceQuery q, int index, Refusal r, String why) {
@@ -483,6 +560,8 @@ public final class MonitorReplay {
         final String tenant;
         int queries;
         int firstAlarm = -1;
+        long lastMillis;
+        int lastLine;
         /** The latest end of the blocks this replay wrote for the caller. */
         long blockedUntil = Long.MIN_VALUE;
         final int[] firstByDetector;

@@ -121,6 +121,26 @@ class MonitorReplayTest {
     }
 
     @Test
+    void pausesLongerThanTheShortestTimeToLiveWrittenAreCounted() {
+        // boundary keeps each caller's answers for 1 h (its default ttl_seconds); rate's window counts by time
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        long min = 60_000L;
+        MonitorReplay r = replay(b, List.of(
+                line("alice", T, X, CONFIDENT),
+                line("bob", T + 50 * min, X, CONFIDENT),
+                line("bob", T + 100 * min, X, CONFIDENT),
+                line("alice", T + 120 * min, X, CONFIDENT), // alice: 2 h since line 1, the trace: 20 min
+                line("bob", T + 300 * min, X, CONFIDENT))); // everybody: 3 h
+        assertThat(r.ttlPauses()).isEqualTo(2);
+        assertThat(r.firstTtlPause()).isEqualTo(new MonitorReplay.TtlPause(4, "alice", 1, false, 120 * min, 60 * min));
+
+        // no history written before the pause (no answers): nothing Redis could keep longer
+        MonitorReplay silent = replay(b, List.of(line("alice", T, X, null), line("alice", T + 120 * min, X, null)));
+        assertThat(silent.ttlPauses()).isZero();
+        assertThat(silent.firstTtlPause()).isNull();
+    }
+
+    @Test
     void handWrittenTraceGivesTheExpectedResults() {
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
         assertThat(run(b, ReplayFixtures.handTrace(false))).containsExactlyElementsOf(ReplayFixtures.HAND_EXPECTED);
