@@ -84,7 +84,7 @@ final class CalibrateCommand implements Callable<Integer> {
 
     @Option(names = "--benign", required = true, paramLabel = "FILE",
             description = "Benign traffic: a trace in the format of 'veil monitor replay' (gzip-compressed or not; "
-                    + "a pipe is read too).")
+                    + "a pipe is read too, and - reads standard input).")
     Path benign;
 
     @Option(names = "--fpr", paramLabel = "RATE", description = "Target false-positive rate per caller and "

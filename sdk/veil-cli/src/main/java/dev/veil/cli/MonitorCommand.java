@@ -108,7 +108,8 @@ final class MonitorCommand implements Runnable {
         Path bundle;
 
         @Option(names = "--trace", required = true, paramLabel = "FILE", description = "The trace, JSON lines, "
-                + "gzip-compressed or not (told by its first bytes); a pipe such as /dev/stdin is read too.")
+                + "gzip-compressed or not (told by its first bytes); a pipe such as /dev/stdin is read too, and - "
+                + "reads standard input.")
         Path trace;
 
         @Option(names = "--redis", paramLabel = "URL",
@@ -226,6 +227,9 @@ final class MonitorCommand implements Runnable {
      * directory.
      */
     static void requireTrace(Path path, String what) {
+        if (isStdin(path)) {
+            return;
+        }
         if (Files.isRegularFile(path) || !Files.exists(path) || Files.isDirectory(path)) {
             CliFiles.requireReadableFile(path, what); // its messages for these cases
         } else if (!Files.isReadable(path)) {
@@ -233,18 +237,33 @@ final class MonitorCommand implements Runnable {
         }
     }
 
-    /** Replays a trace file, gunzipping it when it starts with gzip's magic bytes. */
+    /** Whether a trace argument is {@code -}, standard input. */
+    static boolean isStdin(Path path) {
+        return path.toString().equals("-");
+    }
+
+    /**
+     * Replays a trace file ({@code -}: standard input, named {@code <stdin>} in messages), gunzipping
+     * it when it starts with gzip's magic bytes.
+     */
     static void replayFile(Path file, TraceSink sink) {
+        boolean stdin = isStdin(file);
+        String source = stdin ? "<stdin>" : file.toString();
         // a FileInputStream, not Files.newInputStream: its channel's available() seeks, which a pipe cannot
-        try (InputStream raw = new java.io.BufferedInputStream(new java.io.FileInputStream(file.toFile()), 1 << 16);
+        try (InputStream raw = new java.io.BufferedInputStream(stdin ? new java.io.FilterInputStream(System.in) {
+                    @Override
+                    public void close() {
+                        // standard input stays open: it is not ours
+                    }
+                } : new java.io.FileInputStream(file.toFile()), 1 << 16);
                 InputStream in = gunzipped(raw)) {
-            sink.replay(in, file.toString());
+            sink.replay(in, source);
         } catch (TraceFormatException e) {
             throw new CliException(e.getMessage(), e);
         } catch (StateUnavailableException | IllegalStateException | UncheckedIOException e) {
             throw new CliException(e.getMessage(), e);
         } catch (IOException e) {
-            throw new CliException(file + ": cannot be read: " + CliFiles.describe(e), e);
+            throw new CliException(source + ": cannot be read: " + CliFiles.describe(e), e);
         }
     }
 

@@ -238,6 +238,27 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aTraceOfDashIsReadFromStandardInput() throws Exception {
+        Path t = trace(TRACE);
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.veil.cli.VeilCli", "monitor", "replay", "--bundle",
+                s(bundle), "--trace", "-");
+        pb.redirectInput(t.toFile());
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).isEqualTo(EXPECTED);
+
+        Path bad = trace("{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [0.1, 0.2]]}\n");
+        pb.redirectInput(bad.toFile()).redirectError(ProcessBuilder.Redirect.PIPE);
+        p = pb.start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(err).isEqualTo(2);
+        assertThat(err).startsWith("veil monitor replay: <stdin>:1: invalid JSON at column ");
+    }
+
+    @Test
     void aTruncatedGzipTraceIsAnErrorNamingTheFile() throws IOException {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try (java.io.OutputStream o = new java.util.zip.GZIPOutputStream(bytes)) {
