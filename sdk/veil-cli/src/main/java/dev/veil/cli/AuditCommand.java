@@ -3,6 +3,10 @@ package dev.veil.cli;
 import dev.veil.AuditLog;
 import dev.veil.AuditVerification;
 import dev.veil.VeilException;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -33,7 +37,8 @@ final class AuditCommand implements Runnable {
                 "Check the hash chain of a JSON-lines audit log written by a Guard.",
                 "Prints 'ok N records' and 'last hash: H', or 'broken: ...' naming the first broken line (an "
                         + "edited, removed, inserted, reordered or cut-short one) or saying that no record has the "
-                        + "--last-hash.",
+                        + "--last-hash. A file that is not an audit log at all (gzip-compressed, or no line of it a "
+                        + "JSON object) is said to be none, on standard error (exit 2), rather than a broken one.",
                 "The chain is not keyed: records cut off the end leave an intact chain, and whoever can write the "
                         + "file can recompute every hash from an edit on. So an intact log also prints its last hash: "
                         + "keep a copy elsewhere (another system, a signed ticket) and check it later with "
@@ -43,7 +48,8 @@ final class AuditCommand implements Runnable {
             exitCodeList = {
                 "0:the chain is intact",
                 "1:the chain is broken",
-                "2:bad usage, or the file is missing or unreadable"
+                "2:bad usage, or the file is missing or unreadable, or is not an audit log at all (gzip-compressed, "
+                        + "or no line of it is a JSON object: 'not an audit log (line 1 is not JSON)')"
             })
     static final class Verify implements Callable<Integer> {
         @CommandLine.Spec
@@ -72,6 +78,12 @@ final class AuditCommand implements Runnable {
             } catch (VeilException e) {
                 throw new CliException(e.getMessage(), e);
             }
+            if (!v.ok() && v.records() == 0 && v.firstBrokenLine() == 1) {
+                String notALog = notAnAuditLog(file);
+                if (notALog != null) {
+                    throw new CliException("audit log " + file + ": " + notALog);
+                }
+            }
             if (v.ok()) {
                 spec.commandLine().getOut().println("ok " + v.records() + " records");
                 spec.commandLine().getOut().println("last hash: " + v.lastHash());
@@ -79,6 +91,47 @@ final class AuditCommand implements Runnable {
             }
             spec.commandLine().getOut().println("broken: " + v.message());
             return VeilCli.EXIT_CHECK_FAILED;
+        }
+
+        /**
+         * Why a file whose first line is broken is not an audit log at all, or {@code null} when it may
+         * be one (a log whose line 1 was damaged is broken, exit 1): gzip-compressed, or no line of it
+         * starts a JSON object, as every record does.
+         */
+        static String notAnAuditLog(Path file) {
+            java.io.ByteArrayOutputStream firstLine = new java.io.ByteArrayOutputStream();
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                in.mark(2);
+                if (in.read() == 0x1f && in.read() == 0x8b) {
+                    return "not an audit log (line 1 is not JSON): it is gzip-compressed; verify the decompressed "
+                            + "log (gunzip -k " + file + ")";
+                }
+                in.reset();
+                boolean inFirst = true;
+                boolean atStart = true; // nothing but white space yet on this line
+                for (int b; (b = in.read()) != -1; ) {
+                    if (b == '\n') {
+                        inFirst = false;
+                        atStart = true;
+                        continue;
+                    }
+                    if (atStart && b == '{') {
+                        return null; // a line that starts a record: a log, perhaps a damaged one
+                    }
+                    if (inFirst && firstLine.size() < (1 << 20)) {
+                        firstLine.write(b);
+                    }
+                    atStart &= b == ' ' || b == '\t' || b == '\r';
+                }
+            } catch (IOException e) {
+                return null; // verify read it: its result stands
+            }
+            try {
+                Json.MAPPER.readTree(firstLine.toByteArray());
+                return "not an audit log (no line of it is a JSON object, as every record is)";
+            } catch (IOException e) {
+                return "not an audit log (line 1 is not JSON)";
+            }
         }
     }
 }

@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * {@code veil calibrate --bundle DIR --benign FILE [--fpr 0.001] [--out monitoring/thresholds/data.json]}:
  * replays benign traffic through the bundle's built-in detectors and writes, per detector, the
  * {@code low}, {@code medium} and {@code high} thresholds that at most {@code 100 * fpr},
- * {@code 10 * fpr} and {@code fpr} of the benign callers reach ({@link Calibration}).
+ * {@code 10 * fpr} and {@code fpr} of the benign callers reach ({@link Calibration}); a level whose
+ * target is 100% or more is written as {@code 0}, not used.
  *
  * <p>The thresholds go into the bundle's data file {@code --out} (a path inside the bundle
  * directory; default {@code monitoring/thresholds/data.json}), placed by its directory: the default
@@ -43,7 +44,9 @@ import picocli.CommandLine.Option;
  * whose queries reach the detectors (the rate cannot be measured), a malformed trace line
  * ({@code FILE:LINE: ...}), benign queries the access policy denies, a bundle that is not a
  * directory or does not load, an {@code --out} outside the bundle, not named {@code data.json}, or
- * outside the manifest's roots, thresholds with which the bundle would no longer load.
+ * outside the manifest's roots, thresholds with which the bundle would no longer load, a report
+ * that cannot be written to standard output (it is printed, and checked, before the data file is
+ * written).
  */
 @Command(
         name = "calibrate",
@@ -53,7 +56,9 @@ import picocli.CommandLine.Option;
             "Pick the built-in detectors' thresholds from benign traffic for a target false-positive rate per "
                     + "caller and detector, and write them into the bundle's data.",
             "Each detector's high alarms for at most FPR of the benign callers, medium for 10 * FPR, low for "
-                    + "100 * FPR (at most 1); a caller may reach a level on any detector, and the report says for how "
+                    + "100 * FPR; a level whose target reaches 100% (low from FPR 0.01 on, medium from 0.1) is not "
+                    + "used (0, and the report says so), since only a threshold that alarms on every query would be "
+                    + "left to pick. A caller may reach a level on any detector, and the report says for how "
                     + "many callers that happens. The benign trace has the format of 'veil monitor replay' and needs "
                     + "at least 1 / FPR callers whose queries reach the detectors.",
             "Use the thresholds with 'thresholds: monitoring.thresholds.<detector>' in a detector's configuration."
@@ -63,7 +68,8 @@ import picocli.CommandLine.Option;
             "0:the thresholds were written and the report printed",
             "2:bad usage; too few benign callers; a malformed trace line; no benign caller got a score from a "
                     + "detector whose thresholds the bundle takes from its data; the bundle is not a directory or "
-                    + "does not load; --out is not a data.json inside the bundle and its roots; nothing was written"
+                    + "does not load; --out is not a data.json inside the bundle and its roots; standard output "
+                    + "cannot be written (the report is lost); nothing was written"
         })
 final class CalibrateCommand implements Callable<Integer> {
     /** Default bundle-relative data file. */
@@ -78,7 +84,7 @@ final class CalibrateCommand implements Callable<Integer> {
 
     @Option(names = "--benign", required = true, paramLabel = "FILE",
             description = "Benign traffic: a trace in the format of 'veil monitor replay' (gzip-compressed or not; "
-                    + "a pipe is read too).")
+                    + "a pipe is read too, and - reads standard input).")
     Path benign;
 
     @Option(names = "--fpr", paramLabel = "RATE", description = "Target false-positive rate per caller and "
@@ -152,6 +158,21 @@ final class CalibrateCommand implements Callable<Integer> {
                     + "calibrate them on. Replay longer benign sessions, or give " + (blind.size() == 1 ? "it" : "them")
                     + " inline thresholds; nothing was written");
         }
+        // No usable level at all (high not usable, the others' targets 100% or more): the detector
+        // refuses all-zero thresholds, so the bundle that takes them from the data would not load.
+        List<String> unusable = new ArrayList<>();
+        for (Calibration.DetectorResult d : result.detectors()) {
+            Map<String, Object> cfg = configs.get(d.name());
+            if (d.skipped() == null && d.scored() > 0 && d.levels().stream().allMatch(l -> l.threshold() == 0)
+                    && cfg != null && cfg.containsKey(BuiltinDetectors.THRESHOLDS_KEY)) {
+                unusable.add(d.name() + " (high " + d.levels().get(2).note() + ")");
+            }
+        }
+        if (!unusable.isEmpty()) {
+            throw new CliException(benign + ": at --fpr " + num(fpr) + " no level of " + String.join(", ", unusable)
+                    + " can be used, and the bundle takes its thresholds from its data: use a smaller --fpr or more "
+                    + "benign callers; nothing was written");
+        }
         Map<String, Object> entries = result.data();
         String dataPath = String.join(".", dirs);
         for (String name : entries.keySet()) {
@@ -164,10 +185,20 @@ final class CalibrateCommand implements Callable<Integer> {
                         + "under a root, e.g. --out " + inside);
             }
         }
-        if (!entries.isEmpty()) {
-            write(raw, target, entries);
+        byte[] bytes = entries.isEmpty() ? null : prepare(raw, target, entries);
+        report(result, bytes != null);
+        if (bytes == null) {
+            spec.commandLine().getOut().println("nothing written: no detector could be calibrated");
+            return VeilCli.EXIT_OK;
         }
-        report(result, pending.missing(), entries.isEmpty() ? null : target, dataPath);
+        // the report first: thresholds written without it would be thresholds nobody has seen
+        if (!VeilCli.stdoutWritten(spec)) {
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": the report could not be shown, so the "
+                    + "thresholds were not written: " + target + " is unchanged");
+            return VeilCli.EXIT_USAGE;
+        }
+        write(target, bytes);
+        reportWritten(pending.missing(), target, dataPath);
         notes(raw, pending.missing(), entries, dataPath);
         return VeilCli.EXIT_OK;
     }
@@ -196,21 +227,30 @@ final class CalibrateCommand implements Callable<Integer> {
         return List.copyOf(dirs);
     }
 
-    @SuppressWarnings("unchecked")
-    private void write(Bundle raw, Path target, Map<String, Object> entries) {
+    /** The data file with the entries merged in, checked to leave the bundle loading; nothing written yet. */
+    private byte[] prepare(Bundle raw, Path target, Map<String, Object> entries) {
         Map<String, Object> doc = new LinkedHashMap<>();
         if (Files.exists(target)) {
             doc.putAll(Json.readObject(target, "--out"));
         }
         doc.putAll(entries);
+        byte[] bytes;
         try {
-            byte[] bytes = (Json.MAPPER.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
-            requireStillLoads(raw, target, bytes);
+            bytes = (Json.MAPPER.writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("the thresholds do not serialise: " + e.getMessage(), e);
+        }
+        requireStillLoads(raw, target, bytes);
+        return bytes;
+    }
+
+    private void write(Path target, byte[] bytes) {
+        try {
             Files.createDirectories(target.getParent());
-            CliFiles.writeAtomically(target, bytes, "--out");
         } catch (IOException e) {
             throw new CliException("--out " + target + ": cannot be written: " + CliFiles.describe(e), e);
         }
+        CliFiles.writeAtomically(target, bytes, "--out");
     }
 
     /**
@@ -238,7 +278,8 @@ final class CalibrateCommand implements Callable<Integer> {
         }
     }
 
-    private void report(Calibration.Result r, List<String> missing, Path written, String dataPath) {
+    /** The report up to what was written: the detectors' thresholds, and how many callers reach each level. */
+    private void report(Calibration.Result r, boolean writing) {
         PrintWriter w = spec.commandLine().getOut();
         w.println("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
                 + "false-positive rate " + num(r.fpr()) + " per caller and detector");
@@ -259,7 +300,7 @@ final class CalibrateCommand implements Callable<Integer> {
                         l.note().isEmpty() ? "" : "; " + l.note()));
             }
         }
-        if (written != null) {
+        if (writing) {
             List<String> any = new ArrayList<>();
             for (int l = r.anyAlarmed().size() - 1; l >= 0; l--) {
                 int k = r.anyAlarmed().get(l);
@@ -268,10 +309,11 @@ final class CalibrateCommand implements Callable<Integer> {
             w.println("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
                     + String.join(", ", any) + " of " + r.callers());
         }
-        if (written == null) {
-            w.println("nothing written: no detector could be calibrated");
-            return;
-        }
+    }
+
+    /** The end of the report once the data file is written. */
+    private void reportWritten(List<String> missing, Path written, String dataPath) {
+        PrintWriter w = spec.commandLine().getOut();
         String prefix = dataPath.isEmpty() ? "" : dataPath + ".";
         w.println("wrote " + written + " (data path " + prefix + "<detector>); use it with 'thresholds: " + prefix
                 + "<detector>' in a detector's configuration");

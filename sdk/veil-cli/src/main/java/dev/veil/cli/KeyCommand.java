@@ -52,7 +52,9 @@ final class KeyCommand implements Runnable {
      * standard output, and appends the salted-hash entry to the key store file.
      *
      * <p>The store is created when missing. An existing store must be a valid key store (as the
-     * Guard parses it); otherwise it is refused and left unchanged. The new file is written beside
+     * Guard parses it); otherwise it is refused and left unchanged. The key is printed before the
+     * store is written: when standard output cannot be written, the key is not stored and the store
+     * is left unchanged (exit 2). The new file is written beside
      * the old one and renamed over it, so a reader sees the old store or the new one, never a part.
      * Two {@code veil key create} runs on the same store at the same moment are not serialised: the
      * later rename wins, so issue keys one at a time.
@@ -68,8 +70,9 @@ final class KeyCommand implements Runnable {
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {
                 "0:the key was issued and stored",
-                "2:bad usage or a bad value; the store is not a valid key store or cannot be written "
-                        + "(nothing was changed)"
+                "2:bad usage or a bad value; the store is not a valid key store or cannot be written; standard "
+                        + "output cannot be written, so the key could not be shown (in every case the store is left "
+                        + "unchanged)"
             })
     static final class Create implements Callable<Integer> {
         private static final int MAX_ID_TRIES = 100;
@@ -130,8 +133,20 @@ final class KeyCommand implements Runnable {
             } catch (PolicyLoadException e) {
                 throw new IllegalStateException("the updated key store does not parse: " + e.getMessage(), e);
             }
-            CliFiles.writeAtomically(target, updated, "--store");
+            // the key first: a key that could not be shown must not be stored (nobody could ever use it,
+            // and the store would hold an entry for a secret that is lost)
             spec.commandLine().getOut().println(issued.plaintext());
+            if (!VeilCli.stdoutWritten(spec)) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": the new key could not be shown, so it "
+                        + "was not added: --store " + store + " is unchanged");
+                return VeilCli.EXIT_USAGE;
+            }
+            try {
+                CliFiles.writeAtomically(target, updated, "--store");
+            } catch (CliException e) {
+                throw new CliException(e.getMessage() + "; the key printed above was not stored and does not work",
+                        e);
+            }
             spec.commandLine().getErr().println("added key " + issued.id() + " for caller " + caller + " to "
                     + store + " (" + keys.size() + " key" + (keys.size() == 1 ? "" : "s")
                     + "); the key above is shown only this once: hand it over now");

@@ -1,6 +1,7 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
+import dev.veil.internal.monitor.replay.CallerBoundException;
 import dev.veil.internal.monitor.replay.CallerResult;
 import dev.veil.internal.monitor.replay.MonitorReplay;
 import dev.veil.internal.monitor.replay.TraceClock;
@@ -38,13 +39,21 @@ final class MonitorCommand implements Runnable {
      * through the bundle's monitoring as a Guard runs it ({@link MonitorReplay}) and prints, for every
      * caller in order of first appearance, exactly one line
      * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}}
-     * (detectors in the policy's order; I is a 0-based index among the caller's queries), then
+     * (detectors in the policy's order; I is a 0-based index among the caller's queries; a caller
+     * with a tenant, an id within it, gets {@code , "tenant": "..."} after the detectors), then
      * {@code callers: N, flagged: K}. The trace format is {@link dev.veil.internal.monitor.replay.TraceReader}'s.
      *
      * <p>With {@code --redis URL} the state lives in Redis, in a fresh namespace deleted afterwards;
-     * the output is the same as in memory. Queries refused before monitoring (access denied, blocked,
+     * the output is the same as in memory, except where the trace pauses longer than a time to live
+     * of detector state: Redis expires keys on its server's clock, so a replay faster than the trace
+     * keeps state that the in-memory replay (on the trace's time, as a live Guard) forgets; a warning
+     * on standard error names the first such pause. Queries refused before monitoring (access denied, blocked,
      * rate limited, quota, invalid input) are counted on standard error. A malformed line fails with
-     * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2).
+     * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2). In memory the store
+     * holds rate-limit, quota and cool-down state for at most {@code --max-callers} callers at once
+     * (default {@link MonitorReplay#DEFAULT_MAX_CALLERS}, the Guard's); a trace that needs more fails
+     * the same way at the line that would have been refused, rather than printing figures the bound
+     * changed (new callers refused, so never flagged, where {@code --redis} flags them).
      */
     @Command(
             name = "replay",
@@ -70,13 +79,16 @@ final class MonitorCommand implements Runnable {
                         + "near_duplicate 1 h and knn 24 h by default) run on ts_ms, so a caller who pauses longer "
                         + "than that in the trace loses its history as in a live Guard; with --redis the time to "
                         + "live runs on the Redis server's clock instead, and a replay faster than the trace keeps "
-                        + "such a history.",
+                        + "such a history, so results may differ from the in-memory replay's: a warning on standard "
+                        + "error names the first pause longer than the detectors' shortest time to live.",
                 "Output: one line per caller (an id within its tenant), in order of first appearance: "
                         + "{\"caller\": \"...\", \"queries\": N, "
-                        + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}}, with \"tenant\" "
-                        + "after the caller when the lines name one (I: 0-based index "
-                        + "among the caller's queries of the first query for which a monitoring rule fired, on any "
-                        + "signal or on that detector's), then 'callers: N, flagged: K'."
+                        + "\"first_alarm\": I or null, \"detectors\": {\"<name>\": I or null, ...}}, with "
+                        + "\"tenant\": \"...\" last, after the detectors, when the lines name one (one id in two "
+                        + "tenants is two callers) (I: 0-based index "
+                        + "among the caller's queries of the first query for which a monitoring rule fired: any rule for "
+                        + "first_alarm; for a detector, a rule that needed its signal, so a rule on several signals "
+                        + "(signals: {rate: low, burst: low}) counts for each of them), then 'callers: N, flagged: K'."
             },
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {
@@ -84,7 +96,8 @@ final class MonitorCommand implements Runnable {
                 "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
                         + "(FILE:LINE: what is wrong); the bundle's access rules refused every query of callers the "
                         + "trace describes (roles, tenant or attributes), or no query reached the detectors at all (every one "
-                        + "refused before monitoring, e.g. by validation); Redis cannot be reached"
+                        + "refused before monitoring, e.g. by validation); in memory, more callers with rate-limit, "
+                        + "quota or cool-down state at once than --max-callers; Redis cannot be reached"
             })
     static final class Replay implements Callable<Integer> {
         @CommandLine.Spec
@@ -95,7 +108,8 @@ final class MonitorCommand implements Runnable {
         Path bundle;
 
         @Option(names = "--trace", required = true, paramLabel = "FILE", description = "The trace, JSON lines, "
-                + "gzip-compressed or not (told by its first bytes); a pipe such as /dev/stdin is read too.")
+                + "gzip-compressed or not (told by its first bytes); a pipe such as /dev/stdin is read too, and - "
+                + "reads standard input.")
         Path trace;
 
         @Option(names = "--redis", paramLabel = "URL",
@@ -103,8 +117,19 @@ final class MonitorCommand implements Runnable {
                         + "afterwards, instead of in memory.")
         String redis;
 
+        @Option(names = "--max-callers", paramLabel = "N",
+                description = "In memory: the most callers with rate-limit, quota or cool-down state at once, as "
+                        + "Guard.Builder.maxCallers (default: ${DEFAULT-VALUE}, the Guard's). A trace that needs more "
+                        + "is an error (exit 2) naming the line, not figures a bound changed: raise N (more memory) "
+                        + "or use --redis, which has no such bound.")
+        int maxCallers = MonitorReplay.DEFAULT_MAX_CALLERS;
+
         @Override
         public Integer call() {
+            if (maxCallers < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--max-callers must be at least 1, was "
+                        + maxCallers);
+            }
             CliFiles.requireReadable(bundle, "--bundle");
             requireTrace(trace, "--trace");
             PolicyBundle b = VeilCli.loadOrReport(spec, bundle);
@@ -114,7 +139,7 @@ final class MonitorCommand implements Runnable {
             TraceClock clock = new TraceClock(0);
             MonitorReplay replay;
             if (redis == null) {
-                try (StateStore store = ReplayStores.memory(clock)) {
+                try (StateStore store = ReplayStores.memory(clock, maxCallers)) {
                     replay = run(b, store, clock);
                 }
             } else {
@@ -151,6 +176,9 @@ final class MonitorCommand implements Runnable {
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
                     replay.firstRefusals());
             printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
+            if (redis != null && replay.ttlPauses() > 0) {
+                printTtlWarning(spec.commandLine().getErr(), spec.qualifiedName(), replay);
+            }
             if (replay.queries() == 0) { // the contract's output, but a likely mistake (an empty or wrong file)
                 spec.commandLine().getErr().println(spec.qualifiedName() + ": note: the trace holds no query (it is empty "
                         + "or blank)");
@@ -161,12 +189,30 @@ final class MonitorCommand implements Runnable {
         private MonitorReplay run(PolicyBundle b, StateStore store, TraceClock clock) {
             MonitorReplay replay;
             try {
-                replay = MonitorReplay.of(b, store, clock);
+                replay = MonitorReplay.of(b, store, clock).failAtCallerBound();
             } catch (IllegalArgumentException e) {
                 throw new CliException("bundle " + bundle + ": " + e.getMessage(), e);
             }
-            replayFile(trace, (in, source) -> replay.replay(in, source));
+            replayFile(trace, (in, source) -> {
+                try {
+                    replay.replay(in, source);
+                } catch (CallerBoundException e) {
+                    throw callerBound(source, e);
+                }
+            });
             return replay;
+        }
+
+        private CliException callerBound(String source, CallerBoundException e) {
+            String what = e.kind() == CallerBoundException.Kind.RATE_LIMITER
+                    ? "is one caller more than the " + maxCallers + " that may have rate-limit or quota state at once "
+                            + "(--max-callers): a Guard with this bound would refuse it (rate_limited, rule "
+                            + "max_callers), and every new caller after it, so the replay would stop monitoring them"
+                    : "needs a block or throttle while " + maxCallers + " callers have one (--max-callers): a Guard "
+                            + "with this bound would block every caller until it ends";
+            return new CliException(source + ":" + e.line() + ": caller " + e.caller() + " " + what + "; raise "
+                    + "--max-callers (the JVM may need more memory, -Xmx) or replay with --redis, which has no such "
+                    + "bound; nothing was printed", e);
         }
     }
 
@@ -181,6 +227,9 @@ final class MonitorCommand implements Runnable {
      * directory.
      */
     static void requireTrace(Path path, String what) {
+        if (isStdin(path)) {
+            return;
+        }
         if (Files.isRegularFile(path) || !Files.exists(path) || Files.isDirectory(path)) {
             CliFiles.requireReadableFile(path, what); // its messages for these cases
         } else if (!Files.isReadable(path)) {
@@ -188,18 +237,33 @@ final class MonitorCommand implements Runnable {
         }
     }
 
-    /** Replays a trace file, gunzipping it when it starts with gzip's magic bytes. */
+    /** Whether a trace argument is {@code -}, standard input. */
+    static boolean isStdin(Path path) {
+        return path.toString().equals("-");
+    }
+
+    /**
+     * Replays a trace file ({@code -}: standard input, named {@code <stdin>} in messages), gunzipping
+     * it when it starts with gzip's magic bytes.
+     */
     static void replayFile(Path file, TraceSink sink) {
+        boolean stdin = isStdin(file);
+        String source = stdin ? "<stdin>" : file.toString();
         // a FileInputStream, not Files.newInputStream: its channel's available() seeks, which a pipe cannot
-        try (InputStream raw = new java.io.BufferedInputStream(new java.io.FileInputStream(file.toFile()), 1 << 16);
+        try (InputStream raw = new java.io.BufferedInputStream(stdin ? new java.io.FilterInputStream(System.in) {
+                    @Override
+                    public void close() {
+                        // standard input stays open: it is not ours
+                    }
+                } : new java.io.FileInputStream(file.toFile()), 1 << 16);
                 InputStream in = gunzipped(raw)) {
-            sink.replay(in, file.toString());
+            sink.replay(in, source);
         } catch (TraceFormatException e) {
             throw new CliException(e.getMessage(), e);
         } catch (StateUnavailableException | IllegalStateException | UncheckedIOException e) {
             throw new CliException(e.getMessage(), e);
         } catch (IOException e) {
-            throw new CliException(file + ": cannot be read: " + CliFiles.describe(e), e);
+            throw new CliException(source + ": cannot be read: " + CliFiles.describe(e), e);
         }
     }
 
@@ -228,6 +292,41 @@ final class MonitorCommand implements Runnable {
                     + "see those queries out of time order: sort the trace by ts_ms for the results a live service "
                     + "would give");
         }
+    }
+
+    /**
+     * The warning of a {@code --redis} replay whose trace pauses longer than a time to live of
+     * detector state: Redis expires keys on its server's clock (batch.lua's PEXPIRE), the in-memory
+     * replay on the trace's.
+     */
+    static void printTtlWarning(PrintWriter err, String command, MonitorReplay replay) {
+        MonitorReplay.TtlPause p = replay.firstTtlPause();
+        long more = replay.ttlPauses() - 1;
+        err.println(command + ": warning: --redis keeps state on the Redis server's clock; this trace pauses "
+                + duration(p.pauseMillis()) + " at line " + p.line() + " (" + (p.wholeTrace()
+                        ? "no query since line " + p.previousLine()
+                        : "caller " + p.caller() + "'s previous query: line " + p.previousLine())
+                + "), longer than the detectors' time to live (" + duration(p.ttlMillis()) + "): the in-memory replay "
+                + "forgets state there, as a live Guard would, Redis does not; results may differ"
+                + (more == 0 ? "" : " (" + more + " more line" + (more == 1 ? "" : "s") + " after such a pause)"));
+    }
+
+    /** A duration in the largest unit it reaches, with at most 3 significant digits: 2 h, 90 min, 1.5 s. */
+    static String duration(long millis) {
+        double v;
+        String unit;
+        if (millis >= 3_600_000) {
+            v = millis / 3_600_000.0;
+            unit = " h";
+        } else if (millis >= 60_000) {
+            v = millis / 60_000.0;
+            unit = " min";
+        } else {
+            v = millis / 1000.0;
+            unit = " s";
+        }
+        return java.math.BigDecimal.valueOf(v).round(new java.math.MathContext(3)).stripTrailingZeros()
+                .toPlainString() + unit;
     }
 
     /** One line on standard error counting the queries refused before monitoring, when there were any. */

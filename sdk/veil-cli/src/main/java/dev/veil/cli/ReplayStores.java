@@ -30,7 +30,15 @@ final class ReplayStores {
 
     /** A fresh in-memory store, as the Guard creates its default one, on the trace's clock (times to live too). */
     static StateStore memory(TraceClock clock) {
-        return MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS);
+        return memory(clock, MonitorReplay.DEFAULT_MAX_CALLERS);
+    }
+
+    /**
+     * As {@link #memory(TraceClock)}, holding rate-limit, quota and cool-down state for at most
+     * {@code maxCallers} callers at once (as {@code Guard.Builder.maxCallers}).
+     */
+    static StateStore memory(TraceClock clock, int maxCallers) {
+        return MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, maxCallers);
     }
 
     /** A Redis store in a namespace of its own; {@link #close} deletes every key in it. */

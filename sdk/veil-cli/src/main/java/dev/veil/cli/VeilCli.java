@@ -3,6 +3,7 @@ package dev.veil.cli;
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +26,11 @@ import picocli.CommandLine.Command;
  *   <li>{@value #EXIT_USAGE}: bad usage (unknown command or option, a missing or malformed
  *       option value, no command at all) or input the command cannot use (a path that does not
  *       exist, a file that cannot be read or does not parse, a bundle that does not load for
- *       {@code eval}, a key store that is not one). Nothing was written.</li>
+ *       {@code eval}, a key store that is not one). Nothing was written. Also when standard output
+ *       cannot be written (a full disk, {@code > /dev/full}, a closed pipe): {@code veil: cannot
+ *       write standard output} on standard error, whatever the command found, since its results
+ *       are lost; {@code key create} and {@code calibrate} check standard output before they change
+ *       a file and then leave it unchanged.</li>
  * </ul>
  *
  * <p>Results go to standard output; diagnostics go to standard error as
@@ -45,7 +50,8 @@ import picocli.CommandLine.Command;
             "0:success",
             "1:a check failed (broken audit log, bundle with load errors or an invalid signature, failing policy test, "
                     + "a stage question veil eval could not answer)",
-            "2:bad usage or input that cannot be read or used"
+            "2:bad usage or input that cannot be read or used, or standard output cannot be written "
+                    + "('veil: cannot write standard output')"
         },
         subcommands = {
             EvalCommand.class,
@@ -64,8 +70,10 @@ public final class VeilCli implements Runnable {
     public static final int EXIT_OK = 0;
     /** Exit code: a check ran and failed (broken audit log, bundle with load errors). */
     public static final int EXIT_CHECK_FAILED = 1;
-    /** Exit code: bad usage, or input that cannot be read or used. */
+    /** Exit code: bad usage, or input that cannot be read or used, or standard output cannot be written. */
     public static final int EXIT_USAGE = 2;
+    /** What standard error says when standard output cannot be written. */
+    static final String CANNOT_WRITE_STDOUT = "veil: cannot write standard output";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -83,14 +91,29 @@ public final class VeilCli implements Runnable {
     public static int run(String... args) {
         // UTF-8 whatever the locale: the results are JSON (RFC 8259: UTF-8), and under a C or POSIX
         // locale Java 17 would write every non-ASCII character of a caller id as '?'.
-        return run(new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8),
-                true), new PrintWriter(new java.io.OutputStreamWriter(System.err,
-                java.nio.charset.StandardCharsets.UTF_8), true), args);
+        return run(utf8(System.out), utf8(System.err), args);
+    }
+
+    /**
+     * A UTF-8 writer on a print stream whose {@link PrintWriter#checkError} also reports the stream's
+     * errors: a {@link PrintStream} never throws, so the writer alone would never see that a write
+     * to a full disk or a closed pipe failed.
+     */
+    private static PrintWriter utf8(PrintStream stream) {
+        return new PrintWriter(new java.io.OutputStreamWriter(stream, java.nio.charset.StandardCharsets.UTF_8), true) {
+            @Override
+            public boolean checkError() {
+                boolean mine = super.checkError(); // flushes into the stream first
+                return stream.checkError() || mine;
+            }
+        };
     }
 
     /**
      * Runs the command line in this JVM, printing results to {@code out} and diagnostics to
-     * {@code err} (both flushed before returning); for tests and embedding.
+     * {@code err} (both flushed before returning); for tests and embedding. When {@code out} reports
+     * an error ({@link PrintWriter#checkError}), the results are lost whatever the command found:
+     * prints {@value #CANNOT_WRITE_STDOUT} on {@code err} and returns {@link #EXIT_USAGE}.
      *
      * @return the exit code ({@link #EXIT_OK}, {@link #EXIT_CHECK_FAILED} or {@link #EXIT_USAGE})
      */
@@ -98,12 +121,28 @@ public final class VeilCli implements Runnable {
         CommandLine cl = newCommandLine();
         cl.setOut(out);
         cl.setErr(err);
+        int exit;
         try {
-            return run(cl, args);
+            exit = run(cl, args);
         } finally {
             out.flush();
             err.flush();
         }
+        if (out.checkError()) {
+            err.println(CANNOT_WRITE_STDOUT);
+            err.flush();
+            return EXIT_USAGE;
+        }
+        return exit;
+    }
+
+    /**
+     * Flushes a command's standard output and tells whether everything written to it so far got
+     * through: a command that is about to change a file calls it first, so that a result it cannot
+     * show (the key {@code key create} issues) is not recorded either.
+     */
+    static boolean stdoutWritten(CommandLine.Model.CommandSpec spec) {
+        return !spec.commandLine().getOut().checkError();
     }
 
     private static int run(CommandLine cl, String... args) {

@@ -204,13 +204,36 @@ class AuditCommandTest {
     }
 
     @Test
-    void binaryFileIsBrokenNotACrash() throws Exception {
+    void binaryFileIsNotAnAuditLogNotACrash() throws Exception {
         Path p = tmp.resolve("bin");
         Files.write(p, new byte[] {0, 1, 2, (byte) 0xff, '\n'});
-        Result r = veil("audit", "verify", s(p));
-        assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.out()).startsWith("broken: line 1 ");
+        assertFails(veil("audit", "verify", s(p)), 2, "veil audit verify: audit log " + p + ": not an audit log "
+                + "(line 1 is not JSON)");
         assertThat(Files.readAllBytes(p)).as("verify never changes the file")
                 .containsExactly(0, 1, 2, (byte) 0xff, '\n');
+    }
+
+    @Test
+    void aFileThatIsNotALogAtAllIsSaidToBeNoneRatherThanBroken() throws Exception {
+        // a rotated log compressed with gzip: its bytes, not a damaged chain
+        Path gz = tmp.resolve("audit.jsonl.gz");
+        try (java.io.OutputStream o = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            o.write(Files.readAllBytes(log));
+        }
+        assertFails(veil("audit", "verify", s(gz)), 2, "veil audit verify: audit log " + gz + ": not an audit log "
+                + "(line 1 is not JSON): it is gzip-compressed; verify the decompressed log (gunzip -k " + gz + ")");
+        assertFails(veil("audit", "verify", s(copy(List.of("hello", "world")))), 2,
+                ": not an audit log (line 1 is not JSON)");
+        assertFails(veil("audit", "verify", s(copy(List.of("[1, 2]")))), 2,
+                ": not an audit log (no line of it is a JSON object, as every record is)");
+
+        // a log whose first record was overwritten is still a broken log, as is one whose first record is cut
+        List<String> damaged = new ArrayList<>(lines);
+        damaged.set(0, "hello");
+        Result r = veil("audit", "verify", s(copy(damaged)));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line 1 is not valid JSON");
+        Result cut = veil("audit", "verify", s(copy(List.of(lines.get(0).substring(0, 40)))));
+        assertThat(cut.exit()).as(cut.toString()).isEqualTo(1);
     }
 }

@@ -153,18 +153,14 @@ class CalibrateCommandTest {
                 "boundary (boundary, higher scores are worse): 4 callers, 3 with a score",
                 "  high   0 (not used) alarms for 0 of 4 benign callers (0%), target 25%; not usable: more than 25% of "
                         + "the benign callers reach the largest score the detector takes (1)",
-                "  medium 0.01         alarms for 3 of 4 benign callers (75%), target 100%; the most permissive "
-                        + "threshold the detector takes (it alarms most)",
-                "  low    0.01         alarms for 3 of 4 benign callers (75%), target 100%; the most permissive "
-                        + "threshold the detector takes (it alarms most)",
+                "  medium 0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_MEDIUM,
+                "  low    0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_LOW,
                 "rate (rate, higher scores are worse): 4 callers, 4 with a score",
                 "  high   4            alarms for 1 of 4 benign callers (25%), target 25%",
-                "  medium 1            alarms for 4 of 4 benign callers (100%), target 100%; the most permissive "
-                        + "threshold the detector takes (it alarms most)",
-                "  low    1            alarms for 4 of 4 benign callers (100%), target 100%; the most permissive "
-                        + "threshold the detector takes (it alarms most)",
+                "  medium 0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_MEDIUM,
+                "  low    0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_LOW,
                 "all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
-                        + "high 1 (25%), medium 4 (100%), low 4 (100%) of 4",
+                        + "high 1 (25%), medium 0 (0%), low 0 (0%) of 4",
                 "wrote " + data + " (data path monitoring.thresholds.<detector>); use it with 'thresholds: "
                         + "monitoring.thresholds.<detector>' in a detector's configuration");
         // the small trace interleaves callers whose clocks run at different speeds: calibrate says so, as replay does
@@ -174,10 +170,44 @@ class CalibrateCommandTest {
         JsonNode doc = JSON.readTree(data.toFile());
         assertThat(doc.fieldNames()).toIterable().containsExactly("other", "rate", "boundary");
         assertThat(doc.get("other").toString()).isEqualTo("{\"low\":1,\"medium\":2,\"high\":3}");
-        assertThat(doc.get("rate").toString()).isEqualTo("{\"low\":1,\"medium\":1,\"high\":4,\"fpr\":0.25,"
+        assertThat(doc.get("rate").toString()).isEqualTo("{\"low\":0,\"medium\":0,\"high\":4,\"fpr\":0.25,"
                 + "\"callers\":4}");
-        assertThat(doc.get("boundary").toString()).isEqualTo("{\"low\":0.01,\"medium\":0.01,\"high\":0,"
+        assertThat(doc.get("boundary").toString()).isEqualTo("{\"low\":0,\"medium\":0,\"high\":0,"
                 + "\"fpr\":0.25,\"callers\":4}");
+    }
+
+    static final String NOT_USED_MEDIUM = "not used: its target, 10 x the fpr, is 100% or more of the benign "
+            + "callers, which a threshold that alarms on every query would meet; an fpr below 0.1 calibrates it";
+    static final String NOT_USED_LOW = "not used: its target, 100 x the fpr, is 100% or more of the benign "
+            + "callers, which a threshold that alarms on every query would meet; an fpr below 0.01 calibrates it";
+
+    @Test
+    void anFprOf1PercentLeavesLowUnusedInsteadOfAlarmingOnEveryQuery() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY);
+        Path benign = ReplayFiles.write(tmp.resolve("benign.jsonl"), ReplayFiles.benign(500, 1, "cal"));
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.01");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).contains("  low    0 (not used) alarms for 0 of 500 benign callers (0%), target "
+                + "100%; " + NOT_USED_LOW);
+        JsonNode doc = JSON.readTree(bundle.resolve("monitoring/thresholds/data.json").toFile());
+        assertThat(doc.at("/rate/low").longValue()).as("was 1: a rate of one query alarms").isZero();
+        assertThat(doc.at("/boundary/low").doubleValue()).isZero();
+        assertThat(doc.at("/rate/medium").longValue()).isGreaterThan(1);
+    }
+
+    @Test
+    void aDetectorWithNoUsableLevelIsNotWrittenIntoTheDataItsBundleReads() throws IOException {
+        // at fpr 0.25 boundary's high is not usable (2 of 4 callers reach share 1), nor medium and low
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY.replace(
+                "boundary: { window: 20, min_queries: 10, margin: 0.1, thresholds: monitoring.thresholds.boundary }",
+                "boundary: { window: 4, min_queries: 3, thresholds: monitoring.thresholds.boundary }"));
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25");
+        assertFails(r, 2, "veil calibrate: " + benign + ": at --fpr 0.25 no level of boundary (high not usable: more "
+                + "than 25% of the benign callers reach the largest score the detector takes (1)) can be used, and "
+                + "the bundle takes its thresholds from its data: use a smaller --fpr or more benign callers; nothing "
+                + "was written");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
     }
 
     @Test
@@ -317,5 +347,18 @@ class CalibrateCommandTest {
         Path broken = ReplayFiles.bundle(tmp.resolve("broken"), SMALL.replace("high: 100", "high: 1.5"));
         assertFails(veil("calibrate", "--bundle", s(broken), "--benign", s(benign), "--fpr", "0.25"), 2,
                 "veil calibrate: bundle " + broken + " does not load (1 error):", "high must be an integer, was 1.5");
+    }
+
+    @Test
+    void aReportThatCannotBeShownWritesNoThresholds() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        Result r = CliTestSupport.veilWithFullStdout("calibrate", "--bundle", s(bundle), "--benign", s(benign),
+                "--fpr", "0.25");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.errLines()).contains("veil calibrate: the report could not be shown, so the thresholds were not "
+                + "written: " + bundle.resolve("monitoring/thresholds/data.json") + " is unchanged")
+                .last().isEqualTo("veil: cannot write standard output");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
     }
 }

@@ -56,6 +56,23 @@ final class CliTestSupport {
         return new Result(exit, out.toString(), err.toString());
     }
 
+    /**
+     * Runs {@code veil args...} in this JVM with a standard output every write to which fails, as to
+     * {@code /dev/full} (the out of the result is empty), capturing standard error.
+     */
+    static Result veilWithFullStdout(String... args) {
+        java.io.OutputStream full = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
+            }
+        };
+        StringWriter err = new StringWriter();
+        int exit = VeilCli.run(new PrintWriter(new java.io.OutputStreamWriter(full,
+                java.nio.charset.StandardCharsets.UTF_8)), new PrintWriter(err), args);
+        return new Result(exit, "", err.toString());
+    }
+
     /** Asserts a failure: the exit code, nothing on stdout, and stderr containing every fragment. */
     static void assertFails(Result r, int exit, String... errFragments) {
         assertThat(r.exit()).as(r.toString()).isEqualTo(exit);

@@ -233,4 +233,17 @@ class KeyCommandTest {
     void requiredOptions() {
         assertFails(veil("key", "create"), 2, "Missing required options: '--caller=CALLER', '--store=FILE'");
     }
+
+    @Test
+    void aKeyThatCannotBeShownIsNotStoredAndTheStoreIsUnchanged() throws Exception {
+        Path store = bundle.keys();
+        String before = Files.readString(store);
+        Result r = CliTestSupport.veilWithFullStdout("key", "create", "--caller", "carol", "--store", s(store));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("veil key create: the new key could not be shown, so it was not "
+                + "added: --store " + store + " is unchanged", "veil: cannot write standard output");
+        assertThat(Files.readString(store)).isEqualTo(before);
+        assertThat(files(store.getParent())).as("no temporary file left").containsExactly(
+                ".manifest", "keys.json", "loan.veil.yaml");
+    }
 }

@@ -191,6 +191,23 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aLineOfACallerWithATenantKeepsTheContractsFormatAndAddsTheTenantLast() throws IOException {
+        // the contract: {"caller": ..., "queries": N, "first_alarm": I or null, "detectors": {...}}, in that order
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "u", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "tenant": "acme"}
+                {"caller": "u", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3], "tenant": "globex"}
+                {"caller": "u", "ts_ms": 1700000002000, "features": [0.1, 0.2, 0.3]}
+                """)));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        String detectors = "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}";
+        assertThat(r.outLines()).containsExactly(
+                "{\"caller\": \"u\", \"queries\": 1, \"first_alarm\": null, " + detectors + ", \"tenant\": \"acme\"}",
+                "{\"caller\": \"u\", \"queries\": 1, \"first_alarm\": null, " + detectors + ", \"tenant\": \"globex\"}",
+                "{\"caller\": \"u\", \"queries\": 1, \"first_alarm\": null, " + detectors + "}",
+                "callers: 3, flagged: 0");
+    }
+
+    @Test
     void aGzipTraceAndOneReadFromAPipeReplayAsThePlainFile() throws Exception {
         Path plain = trace(TRACE);
         Path gz = tmp.resolve("trace.jsonl.gz");
@@ -218,6 +235,27 @@ class MonitorReplayCommandTest {
         Result piped = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(fifo));
         writer.join(10_000);
         assertThat(piped.out()).as(piped.toString()).isEqualTo(EXPECTED);
+    }
+
+    @Test
+    void aTraceOfDashIsReadFromStandardInput() throws Exception {
+        Path t = trace(TRACE);
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.veil.cli.VeilCli", "monitor", "replay", "--bundle",
+                s(bundle), "--trace", "-");
+        pb.redirectInput(t.toFile());
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).isEqualTo(EXPECTED);
+
+        Path bad = trace("{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [0.1, 0.2]]}\n");
+        pb.redirectInput(bad.toFile()).redirectError(ProcessBuilder.Redirect.PIPE);
+        p = pb.start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(err).isEqualTo(2);
+        assertThat(err).startsWith("veil monitor replay: <stdin>:1: invalid JSON at column ");
     }
 
     @Test
@@ -285,6 +323,29 @@ class MonitorReplayCommandTest {
                         + "(added in code with Guard.Builder.detector); a replay runs built-in detectors only");
         assertFails(veil("monitor", "replay", "--bundle", s(bundle)), 2, "Missing required option: '--trace=FILE'");
         assertFails(veil("monitor"), 2, "Missing command: choose one of replay");
+    }
+
+    @Test
+    void moreCallersWithRateLimitStateThanMaxCallersIsAnErrorNotCallersSilentlyLeftUnmonitored() throws IOException {
+        // every caller keeps rate-limit state (the bundle's default rule has a rate limit)
+        Path t = trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1700000002000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "c", "ts_ms": 1700000003000, "features": [0.1, 0.2, 0.3]}
+                """);
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--max-callers", "2");
+        assertFails(r, 2, "veil monitor replay: " + t + ":4: caller c is one caller more than the 2 that may have "
+                + "rate-limit or quota state at once (--max-callers): a Guard with this bound would refuse it "
+                + "(rate_limited, rule max_callers), and every new caller after it, so the replay would stop "
+                + "monitoring them; raise --max-callers (the JVM may need more memory, -Xmx) or replay with --redis, "
+                + "which has no such bound; nothing was printed");
+        Result roomy = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--max-callers", "3");
+        assertThat(roomy.exit()).as(roomy.toString()).isZero();
+        assertThat(roomy.outLines()).last().isEqualTo("callers: 3, flagged: 0");
+        assertFails(veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--max-callers", "0"), 2,
+                "--max-callers must be at least 1, was 0");
+        assertThat(veil("monitor", "replay", "--help").out()).contains("--max-callers=N", "default: 100000");
     }
 
     @Test

@@ -67,6 +67,31 @@ class MonitorReplayRedisTest {
         assertThat(REDIS.keys("veil:replay:*")).isEmpty();
     }
 
+    @Test
+    void aTraceThatPausesLongerThanATimeToLiveIsWarnedAboutWithRedisOnly() throws IOException {
+        // boundary keeps answers for 1 h (its default) on the trace's time in memory, on the server's in Redis
+        long h = 3_600_000L;
+        double[] x = {0.1, 0.2, 0.3};
+        double[] unsure = {0.5, 0.5, 0};
+        Path trace = ReplayFiles.write(tmp.resolve("pause.jsonl"), List.of(
+                ReplayFiles.line("carol", ReplayFiles.T, x, unsure),
+                ReplayFiles.line("carol", ReplayFiles.T + 10_000, x, unsure),
+                ReplayFiles.line("carol", ReplayFiles.T + 2 * h + 20_000, x, unsure),
+                ReplayFiles.line("carol", ReplayFiles.T + 2 * h + 30_000, x, unsure)));
+        Result memory = replay(trace, false);
+        Result redis = replay(trace, true);
+        assertThat(memory.exit()).as(memory.toString()).isZero();
+        assertThat(redis.exit()).as(redis.toString()).isZero();
+        assertThat(memory.err()).isEmpty();
+        assertThat(redis.errLines()).containsExactly("veil monitor replay: warning: --redis keeps state on the Redis "
+                + "server's clock; this trace pauses 2 h at line 3 (no query since line 2), longer than the detectors' "
+                + "time to live (1 h): the in-memory replay forgets state there, as a live Guard would, Redis does "
+                + "not; results may differ");
+        // and they do: Redis still holds carol's first two answers, so boundary reaches high at her 4th query
+        assertThat(memory.outLines().get(0)).contains("\"first_alarm\": null");
+        assertThat(redis.outLines().get(0)).contains("\"first_alarm\": 3");
+    }
+
     /** One generated line: caller, time step in ms (negative: back in time), input kind, answer kind. */
     record Item(int caller, int step, int input, int answer) {}
 

@@ -1,11 +1,18 @@
 package dev.veil.cli;
 
 import static dev.veil.cli.CliTestSupport.assertFails;
+import static dev.veil.cli.CliTestSupport.s;
 import static dev.veil.cli.CliTestSupport.veil;
+import static dev.veil.cli.CliTestSupport.veilWithFullStdout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.cli.CliTestSupport.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,6 +24,8 @@ class VeilCliTest {
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("eval", "audit", "bundle", "key", "stats", "Exit codes:",
                 "0   success", "1   a check failed", "2   bad usage");
+        assertThat(r.out().replaceAll("\\s+", " ")).contains("or standard output cannot be written ('veil: cannot "
+                + "write standard output')");
         assertThat(r.err()).isEmpty();
     }
 
@@ -54,6 +63,42 @@ class VeilCliTest {
     void aGroupWithoutItsSubcommandIsAUsageError(String group) {
         Result r = veil(group);
         assertFails(r, 2, "Missing command: choose one of", "Usage: veil " + group);
+    }
+
+    @Test
+    void aStandardOutputThatCannotBeWrittenIsAnErrorWhateverTheCommandFound(@TempDir Path tmp) throws Exception {
+        Path log = Files.writeString(tmp.resolve("audit.jsonl"), ""); // an intact, empty log: "ok 0 records"
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), ReplayFiles.POLICY);
+        Path trace = ReplayFiles.write(tmp.resolve("t.jsonl"), List.of(
+                "{\"caller\": \"a\", \"ts_ms\": 1700000000000, \"features\": [0.1, 0.2, 0.3]}"));
+        for (String[] args : new String[][] {
+            {"audit", "verify", s(log)},
+            {"monitor", "replay", "--bundle", s(bundle), "--trace", s(trace)},
+            {"--version"},
+        }) {
+            assertThat(veil(args).exit()).as("with a working standard output").isZero();
+            Result r = veilWithFullStdout(args);
+            assertThat(r.exit()).as(String.join(" ", args) + ": " + r).isEqualTo(2);
+            assertThat(r.errLines()).last().isEqualTo("veil: cannot write standard output");
+        }
+    }
+
+    @Test
+    void aKeyCreatedIntoDevFullIsNotStoredAndTheProcessFails(@TempDir Path tmp) throws Exception {
+        // through main and System.out, as from a shell: a PrintStream hides its errors from a writer on it
+        Path full = Path.of("/dev/full");
+        Assumptions.assumeTrue(Files.exists(full), "no /dev/full");
+        Path store = tmp.resolve("ks.json");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.veil.cli.VeilCli", "key", "create", "--caller",
+                "carol", "--store", s(store));
+        pb.redirectOutput(full.toFile());
+        Process p = pb.start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(err).isEqualTo(2);
+        assertThat(err).contains("veil key create: the new key could not be shown, so it was not added: --store "
+                + store + " is unchanged", "veil: cannot write standard output");
+        assertThat(store).doesNotExist();
     }
 
     @Test

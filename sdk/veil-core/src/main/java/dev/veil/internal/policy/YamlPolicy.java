@@ -11,7 +11,10 @@ import dev.veil.spi.OutputDecision;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.ValidationDecision;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A compiled YAML policy. Immutable and lock-free; every question walks a precompiled rule array
@@ -35,6 +38,7 @@ final class YamlPolicy implements CompiledPolicy {
     private final Rule<LoggingDecision>[] logging;
     private final ModelDecision[] staleModel;
     private final List<String> warnings;
+    private final Map<String, List<String>> monitoringSignals;
 
     @SuppressWarnings("unchecked")
     YamlPolicy(
@@ -45,9 +49,11 @@ final class YamlPolicy implements CompiledPolicy {
             List<Rule<ModelDecision>> model,
             List<Rule<OutputDecision>> output,
             List<Rule<LoggingDecision>> logging,
-            List<String> warnings) {
+            List<String> warnings,
+            Map<String, List<String>> monitoringSignals) {
         this.settings = settings;
         this.warnings = List.copyOf(warnings);
+        this.monitoringSignals = Collections.unmodifiableMap(new LinkedHashMap<>(monitoringSignals));
         this.access = access.toArray(Rule[]::new);
         this.validation = validation.toArray(Rule[]::new);
         this.monitoring = monitoring.toArray(Rule[]::new);
@@ -59,6 +65,15 @@ final class YamlPolicy implements CompiledPolicy {
             ModelDecision d = this.model[i].outcome();
             staleModel[i] = new ModelDecision(d.rule(), true, d.action());
         }
+    }
+
+    /**
+     * The signals each monitoring rule names in its {@code when.signals}, by rule id, in the file's
+     * order: a rule fires only when every one of them reaches its level, while its action names
+     * only the first ({@link MonitoringAction#signal()}).
+     */
+    Map<String, List<String>> monitoringSignals() {
+        return monitoringSignals;
     }
 
     @Override

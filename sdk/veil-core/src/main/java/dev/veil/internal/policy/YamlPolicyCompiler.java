@@ -63,7 +63,19 @@ final class YamlPolicyCompiler {
         checkInputSizes(built, validation);
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
-        return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings);
+        return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings,
+                ruleSignals());
+    }
+
+    /** Each monitoring rule's {@code when.signals} names, by rule id, in the file's order (rules checked). */
+    private Map<String, List<String>> ruleSignals() {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (doc.monitoring() != null && doc.monitoring().rules() != null) {
+            for (PolicyDocument.MonitoringRule r : doc.monitoring().rules()) {
+                out.put(r.id(), List.copyOf(r.when().signals().keySet()));
+            }
+        }
+        return out;
     }
 
     /**

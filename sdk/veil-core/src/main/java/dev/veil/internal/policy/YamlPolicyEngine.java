@@ -26,6 +26,7 @@ import dev.veil.spi.GuardSettings;
 import dev.veil.spi.PolicyEngine;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -64,6 +65,16 @@ public final class YamlPolicyEngine implements PolicyEngine {
     @Override
     public String name() {
         return "yaml";
+    }
+
+    /**
+     * The detectors each monitoring rule of a YAML policy names in its {@code when.signals}, by rule
+     * id, in the file's order (a rule fires only when all of them reach their levels; its action's
+     * {@code signal}, as the decision document carries it, is the first); empty for a policy of
+     * another engine, whose rules are code.
+     */
+    public static Map<String, List<String>> monitoringRuleSignals(CompiledPolicy policy) {
+        return policy instanceof YamlPolicy y ? y.monitoringSignals() : Map.of();
     }
 
     @Override

@@ -38,7 +38,10 @@ import java.util.Map;
  * is moved into the range the detector takes:
  * towards fewer alarms freely; a threshold that would have to move towards more alarms makes the
  * level unusable ({@code 0}, level not used). {@code high} targets {@code fpr}, {@code medium}
- * {@code 10 * fpr} and {@code low} {@code 100 * fpr}, capped at 1.
+ * {@code 10 * fpr} and {@code low} {@code 100 * fpr}. A level whose target is 1 or more (every
+ * benign caller may alarm: {@code low} from {@code fpr} 0.01 on, {@code medium} from 0.1) is not
+ * used either ({@code 0}, with a note): any threshold meets such a target, the one that alarms on
+ * every query too, so none would be a calibration.
  *
  * <p>Types whose threshold range is not known here are reported as skipped. Not thread-safe.
  */
@@ -352,11 +355,21 @@ public final class Calibration {
         }
         List<LevelResult> levels = new ArrayList<>(3);
         for (int l = 0; l < 3; l++) {
-            double rate = Math.min(1, RATE_FACTORS[l] * fpr);
-            levels.add(level(BuiltinDetectors.LEVELS.get(l), rate, eligible, n, r, higher));
+            double target = RATE_FACTORS[l] * fpr;
+            String name = BuiltinDetectors.LEVELS.get(l);
+            // (a detector no caller got a score from is not calibrated at all: level() says so)
+            levels.add(target >= 1 - 1e-9 && eligible.length > 0 ? everyCaller(name, RATE_FACTORS[l])
+                    : level(name, Math.min(1, target), eligible, n, r, higher));
         }
         return new DetectorResult(d.name(), types.get(i), higher, n, eligible.length, List.copyOf(levels), null,
                 r.integer());
+    }
+
+    /** A level whose target, {@code factor * fpr}, is every benign caller: not used. */
+    static LevelResult everyCaller(String level, double factor) {
+        return new LevelResult(level, 1, 0, 0, "not used: its target, " + plain(factor) + " x the fpr, is 100% or "
+                + "more of the benign callers, which a threshold that alarms on every query would meet; an fpr below "
+                + plain(1 / factor) + " calibrates it");
     }
 
     /**

@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param firstAlarm the 0-based index, among this caller's queries, of the first query for which a
  *     monitoring rule fired (any action), or {@code null} when none did
  * @param detectors for every configured detector, in the policy's order, the index of the first
- *     query for which a rule fired on that detector's signal, or {@code null}
+ *     query for which a rule fired that needed that detector's signal (every signal of a YAML rule's
+ *     {@code when.signals}; the action's signal for another engine's rule), or {@code null}
  */
 public record CallerResult(String caller, String tenant, int queries, Integer firstAlarm,
         Map<String, Integer> detectors) {
@@ -33,16 +34,13 @@ public record CallerResult(String caller, String tenant, int queries, Integer fi
     /**
      * The result as one JSON line, exactly
      * {@code {"caller": "...", "queries": N, "first_alarm": I or null, "detectors": {"<name>": I or null, ...}}},
-     * with {@code "tenant": "..."} after the caller when the caller has a tenant.
+     * with {@code , "tenant": "..."} after the detectors when the caller has a tenant: the replay
+     * contract's keys come first and in its order, for harnesses that read the line as that format.
      */
     public String toJson() {
         StringBuilder b = new StringBuilder(64 + 24 * detectors.size());
         b.append("{\"caller\": ");
         quote(b, caller);
-        if (!tenant.isEmpty()) {
-            b.append(", \"tenant\": ");
-            quote(b, tenant);
-        }
         b.append(", \"queries\": ").append(queries);
         b.append(", \"first_alarm\": ").append(firstAlarm == null ? "null" : firstAlarm.toString());
         b.append(", \"detectors\": {");
@@ -55,7 +53,12 @@ public record CallerResult(String caller, String tenant, int queries, Integer fi
             quote(b, e.getKey());
             b.append(": ").append(e.getValue() == null ? "null" : e.getValue().toString());
         }
-        return b.append("}}").toString();
+        b.append('}');
+        if (!tenant.isEmpty()) {
+            b.append(", \"tenant\": ");
+            quote(b, tenant);
+        }
+        return b.append('}').toString();
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.veil.Prediction;
 import dev.veil.Signal;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
+import dev.veil.internal.policy.YamlPolicyEngine;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
@@ -58,7 +59,11 @@ import java.util.Set;
  *   <li>a blocked, rate-limited or quota-exhausted caller, and an invalid input, are refused here:
  *       no signal, no monitoring rule (the detectors' operations have run, as in the Guard);
  *   <li>the detectors' signals, then the policy's {@code monitoring} question; every rule that
- *       fires is an <b>alarm</b> for this query; blocks and throttles are written to the store
+ *       fires is an <b>alarm</b> for this query, credited to every detector the rule needed: each
+ *       one its {@code when.signals} names (a YAML rule on several signals fires only when all of
+ *       them reach their levels, while its action, as the decision document carries it, names the
+ *       first), or, for a policy of another engine, the signal its action names; blocks and
+ *       throttles are written to the store
  *       (so the caller's later queries are refused as by the Guard) and a block ends the query;
  *   <li>after the "model": when the line has {@code scores}, the detectors record the answer (a
  *       classification with labels {@code "0"} to {@code "n-1"}); without scores nothing is
@@ -75,7 +80,8 @@ import java.util.Set;
  * history as in a live Guard. In Redis the time to live runs on the server's wall clock: a replay
  * faster than the trace (the usual case) keeps an idle caller's history across gaps that a live
  * Guard would have forgotten, and one slower than the trace can lose a counter that a live Guard
- * would have kept. The in-memory store also evicts under its memory cap
+ * would have kept ({@link #ttlPauses} counts the lines after a pause longer than the shortest time
+ * to live written before it, where the two can differ). The in-memory store also evicts under its memory cap
  * ({@code DefaultGuard.DEFAULT_STATE_BYTES}), as the Guard's does.
  *
  * <p>Not thread-safe: one thread replays one trace.
@@ -120,13 +126,34 @@ public final class MonitorReplay {
         }
     }
 
+    /**
+     * A pause in the trace longer than a time to live of detector state the replay has written
+     * before it: the in-memory store (on trace time) forgets that state there, as a live Guard
+     * would; Redis, whose times to live run on its server's clock, keeps it when the replay runs
+     * faster than the trace.
+     *
+     * @param line the 1-based line after the pause
+     * @param caller the line's caller
+     * @param previousLine the line before the pause: the caller's previous query, or for a pause of
+     *     the whole trace the line before this one
+     * @param wholeTrace whether the whole trace pauses (no query of any caller in between), so that
+     *     state shared by callers (global or tenant scopes) is forgotten too
+     * @param pauseMillis how long the pause is in the trace's time
+     * @param ttlMillis the shortest time to live of detector state written before the pause
+     */
+    public record TtlPause(int line, String caller, int previousLine, boolean wholeTrace, long pauseMillis,
+            long ttlMillis) {}
+
     private final CompiledPolicy policy;
     private final List<String> names;
     private final Map<String, Integer> detectorIndex = new HashMap<>();
+    /** For each YAML monitoring rule, the detectors its {@code when.signals} names. */
+    private final Map<String, int[]> ruleDetectors = new HashMap<>();
     private final StatefulDetector[] detectors;
     private final StateStore store;
     private final TraceClock clock;
     private final boolean enforce;
+    private boolean failAtCallerBound;
     private final Map<String, CallerState> callers = new LinkedHashMap<>();
     private final Map<InputContract, CompiledContract> contracts = new HashMap<>();
     private final Map<Integer, List<String>> labels = new HashMap<>();
@@ -137,6 +164,11 @@ public final class MonitorReplay {
     private long undescribed;
     private String firstUndescribed;
     private long lastTimeMillis = Long.MIN_VALUE;
+    private int lastLine;
+    /** The shortest time to live of the histories and fingerprints written so far. */
+    private long shortestTtlMillis = Long.MAX_VALUE;
+    private long ttlPauses;
+    private TtlPause firstTtlPause;
     private long backwards;
     private int firstBackwardsLine;
 
@@ -150,6 +182,8 @@ public final class MonitorReplay {
             n.add(d.name());
         }
         this.names = List.copyOf(n);
+        YamlPolicyEngine.monitoringRuleSignals(policy).forEach((rule, signals) -> ruleDetectors.put(rule,
+                signals.stream().filter(detectorIndex::containsKey).mapToInt(detectorIndex::get).toArray()));
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.enforce = enforce;
@@ -178,6 +212,19 @@ public final class MonitorReplay {
     static MonitorReplay observing(PolicyBundle bundle, List<StatefulDetector> detectors, StateStore store,
             TraceClock clock) {
         return new MonitorReplay(bundle.policy(), detectors, store, clock, false);
+    }
+
+    /**
+     * Makes the replay fail with {@link CallerBoundException} where the in-memory store reaches its
+     * bound on callers (its {@code maxCallers}), instead of refusing new callers
+     * ({@link Refusal#RATE_LIMITED}) or blocking everybody as a Guard with that bound would: from
+     * there on the figures would be the bound's, not the detectors'. A Redis store has no such bound.
+     *
+     * @return this replay
+     */
+    public MonitorReplay failAtCallerBound() {
+        this.failAtCallerBound = true;
+        return this;
     }
 
     /** The bundle's built-in detectors in the policy's order, as the Guard creates them. */
@@ -220,12 +267,16 @@ public final class MonitorReplay {
         if (q.timeMillis() < lastTimeMillis && backwards++ == 0) {
             firstBackwardsLine = q.line();
         }
+        long previousMillis = lastTimeMillis;
+        int previousLine = lastLine;
         lastTimeMillis = q.timeMillis();
+        lastLine = q.line();
         clock.set(q.timeMillis());
         queries++;
         // one result per caller within its tenant, as the state is kept
         CallerState cs = callers.computeIfAbsent(StateKeys.of(q.caller(), q.tenant()),
                 k -> new CallerState(q.caller(), q.tenant(), detectors.length));
+        notePause(q, cs, previousMillis, previousLine);
         int index = cs.queries++;
         long now = q.timeMillis();
         boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty() || !q.attributes().isEmpty();
@@ -273,10 +324,15 @@ public final class MonitorReplay {
                 contexts[i] = detectors[i].plan(query, ops);
             }
         }
+        noteTtls(ops);
         Object[] results = ops.isEmpty() ? new Object[0] : store.execute(ops.toArray(StateOp[]::new));
         if (enforce) {
             long blockedUntil = (Long) results[0];
             if (blockedUntil > now) {
+                if (failAtCallerBound && blockedUntil > cs.blockedUntil) {
+                    // no block of this caller's ends then: the store's cool-down table overflowed
+                    throw new CallerBoundException(CallerBoundException.Kind.COOL_DOWNS, q.line(), q.caller());
+                }
                 return refuse(q, index, Refusal.BLOCKED, "blocked until " + Instant.ofEpochMilli(blockedUntil));
             }
             switch ((StateOp.Permit) results[1]) {
@@ -288,6 +344,9 @@ public final class MonitorReplay {
                     return refuse(q, index, Refusal.QUOTA_EXHAUSTED, "daily quota of access rule " + ad.rule());
                 }
                 case TOO_MANY_CALLERS -> {
+                    if (failAtCallerBound) {
+                        throw new CallerBoundException(CallerBoundException.Kind.RATE_LIMITER, q.line(), q.caller());
+                    }
                     return refuse(q, index, Refusal.RATE_LIMITED,
                             "new caller refused: the in-memory rate limiter is at its max_callers bound");
                 }
@@ -313,9 +372,19 @@ public final class MonitorReplay {
                 if (cs.firstAlarm < 0) {
                     cs.firstAlarm = index;
                 }
-                Integer d = detectorIndex.get(a.signal());
-                if (d != null && cs.firstByDetector[d] < 0) {
-                    cs.firstByDetector[d] = index;
+                // every detector the rule needed: its action names only the first of them
+                int[] needed = ruleDetectors.get(a.rule());
+                if (needed != null) {
+                    for (int d : needed) {
+                        if (cs.firstByDetector[d] < 0) {
+                            cs.firstByDetector[d] = index;
+                        }
+                    }
+                } else {
+                    Integer d = detectorIndex.get(a.signal());
+                    if (d != null && cs.firstByDetector[d] < 0) {
+                        cs.firstByDetector[d] = index;
+                    }
                 }
                 long until = coolDownEnd(now, a.cooldownSeconds());
                 switch (a.action()) {
@@ -323,6 +392,7 @@ public final class MonitorReplay {
                     case THROTTLE -> actions.add(new StateOp.Throttle(StateKeys.of(caller), a.throttlePerSecond(), until));
                     case BLOCK -> {
                         actions.add(new StateOp.Block(StateKeys.of(caller), until));
+                        cs.blockedUntil = Math.max(cs.blockedUntil, until);
                         blocked = true;
                     }
                 }
@@ -338,10 +408,58 @@ public final class MonitorReplay {
                 detectors[i].record(query, contexts[i], raw, later);
             }
             if (!later.isEmpty()) {
+                noteTtls(later);
                 store.submit(later.toArray(StateOp[]::new));
             }
         }
         return new Step(q.caller(), index, null, Collections.unmodifiableList(signals), fired);
+    }
+
+    /** Counts a pause longer than the shortest time to live written so far, of the caller or of the whole trace. */
+    private void notePause(TraceQuery q, CallerState cs, long previousMillis, int previousLine) {
+        long now = q.timeMillis();
+        if (shortestTtlMillis != Long.MAX_VALUE) {
+            boolean whole = queries > 1 && now - previousMillis > shortestTtlMillis;
+            boolean own = cs.queries > 0 && now - cs.lastMillis > shortestTtlMillis;
+            if (whole || own) {
+                if (ttlPauses++ == 0) {
+                    firstTtlPause = whole
+                            ? new TtlPause(q.line(), q.caller(), previousLine, true, now - previousMillis,
+                                    shortestTtlMillis)
+                            : new TtlPause(q.line(), q.caller(), cs.lastLine, false, now - cs.lastMillis,
+                                    shortestTtlMillis);
+                }
+            }
+        }
+        cs.lastMillis = now;
+        cs.lastLine = q.line();
+    }
+
+    /**
+     * Notes the times to live of histories and fingerprints (a window counter's does not matter: its
+     * slots count by the query's time, however long Redis keeps them).
+     */
+    private void noteTtls(List<StateOp> ops) {
+        for (StateOp op : ops) {
+            long ttl = op instanceof StateOp.ListAppend a ? a.ttlMillis()
+                    : op instanceof StateOp.Fingerprint f ? f.ttlMillis() : Long.MAX_VALUE;
+            if (ttl < shortestTtlMillis) {
+                shortestTtlMillis = ttl;
+            }
+        }
+    }
+
+    /**
+     * Lines that follow a pause (of their caller, or of the whole trace) longer than the shortest time
+     * to live of the detector state written before them; see {@link TtlPause}.
+     */
+    public long ttlPauses() {
+        return ttlPauses;
+    }
+
+    /** The first of the {@link #ttlPauses}, or {@code null} when there is none. */
+    public TtlPause firstTtlPause() {
+        return firstTtlPause;
     }
 
     private Step refuse(TraceQuery q, int index, Refusal r, String why) {
@@ -442,6 +560,10 @@ public final class MonitorReplay {
         final String tenant;
         int queries;
         int firstAlarm = -1;
+        long lastMillis;
+        int lastLine;
+        /** The latest end of the blocks this replay wrote for the caller. */
+        long blockedUntil = Long.MIN_VALUE;
         final int[] firstByDetector;
 
         CallerState(String id, String tenant, int detectors) {

@@ -89,6 +89,8 @@ public final class TraceReader {
             } catch (StateUnavailableException e) {
                 throw new StateUnavailableException(source + ":" + q.line()
                         + ": the state store failed: " + e.getMessage(), e);
+            } catch (CallerBoundException e) {
+                throw e; // names its line; the caller words it for its own options
             } catch (RuntimeException e) {
                 throw new IllegalStateException(source + ":" + q.line() + ": the replay failed: " + e, e);
             }

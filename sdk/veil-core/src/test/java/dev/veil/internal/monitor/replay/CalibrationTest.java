@@ -267,18 +267,48 @@ class CalibrationTest {
         assertThat(boundary.name()).isEqualTo("boundary");
         // counted shares (3 or more answers remembered): c0 1, c1 1, c2 1/3 then 1/4, c3 none counted (share 0)
         assertThat(boundary.scored()).isEqualTo(3);
-        // high: k = 1 of 4; second worst 1 and nothing worse: not usable; medium: 10 * 0.25 -> all may alarm
+        // high: k = 1 of 4; second worst 1 and nothing worse: not usable; medium: 10 * 0.25 -> every caller
+        // may alarm, which only a threshold alarming on every query would meet: not used either
         assertThat(boundary.levels()).extracting(Calibration.LevelResult::level).containsExactly("low", "medium",
                 "high");
-        assertThat(boundary.levels().get(2).threshold()).isZero();
-        assertThat(boundary.levels().get(1).threshold()).isEqualTo(0.01);
+        assertThat(boundary.levels()).extracting(Calibration.LevelResult::threshold).containsOnly(0.0);
+        assertThat(boundary.levels().get(1).note()).isEqualTo("not used: its target, 10 x the fpr, is 100% or more "
+                + "of the benign callers, which a threshold that alarms on every query would meet; an fpr below 0.1 "
+                + "calibrates it");
         Calibration.DetectorResult rate = r.detectors().get(1);
         // maximum counts in the window: c3 5, the others 3 (20 s apart in a 60 s window): halfway is 4
         assertThat(rate.levels().get(2).threshold()).isEqualTo(4);
         assertThat(rate.levels().get(2).alarmed()).isEqualTo(1);
         assertThat(r.data()).containsOnlyKeys("boundary", "rate");
-        assertThat(rate.dataEntry(0.25)).containsExactly(Map.entry("low", 1L), Map.entry("medium", 1L),
+        assertThat(rate.dataEntry(0.25)).containsExactly(Map.entry("low", 0L), Map.entry("medium", 0L),
                 Map.entry("high", 4L), Map.entry("fpr", 0.25), Map.entry("callers", 4L));
+    }
+
+    @Test
+    void aLevelWhoseTargetIsEveryCallerIsNotUsedRatherThanAlarmingOnEveryQuery() {
+        // 120 callers: one sends 5 queries in a minute, the others 3
+        List<String> lines = new ArrayList<>();
+        for (int c = 0; c < 120; c++) {
+            for (int i = 0; i < (c == 0 ? 5 : 3); i++) {
+                lines.add(ReplayFixtures.line("c" + c, ReplayFixtures.T + c * 100_000L + i * 1000L, ReplayFixtures.X,
+                        ReplayFixtures.CONFIDENT));
+            }
+        }
+        for (double fpr : new double[] {0.01, 0.05}) {
+            Calibration c = start(POLICY, fpr);
+            c.replay(ReplayFixtures.reader(lines), "benign");
+            Calibration.DetectorResult rate = c.finish().detectors().get(1);
+            Calibration.LevelResult low = rate.levels().get(0);
+            assertThat(low.threshold()).as("low at fpr " + fpr + " (was 1: every query alarms)").isZero();
+            assertThat(low.alarmed()).isZero();
+            assertThat(low.note()).startsWith("not used: its target, 100 x the fpr, is 100% or more");
+            assertThat(rate.levels().get(2).threshold()).as("high").isEqualTo(4);
+        }
+        Calibration c = start(POLICY, 0.009);
+        c.replay(ReplayFixtures.reader(lines), "benign");
+        Calibration.LevelResult low = c.finish().detectors().get(1).levels().get(0);
+        assertThat(low.threshold()).as("low at 0.009: 90% may alarm, 108 of 120").isEqualTo(4);
+        assertThat(low.note()).isEmpty();
     }
 
     /**
@@ -310,7 +340,8 @@ class CalibrationTest {
         Calibration.LevelResult high = knn.levels().get(2);
         assertThat(high.alarmed()).isEqualTo(1);
         assertThat(high.threshold()).isPositive();
-        assertThat(knn.levels().get(0).alarmed()).isEqualTo(8); // low and medium may alarm all (rates 1 and 1)
+        // low and medium: targets 12.5 and 1.25, every caller: not used
+        assertThat(knn.levels().subList(0, 2)).extracting(Calibration.LevelResult::threshold).containsOnly(0.0);
         assertThat(knn.dataEntry(0.125).get("high")).isInstanceOf(Double.class);
 
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("knn" + System.nanoTime()), policy.replace(

@@ -52,6 +52,94 @@ class MonitorReplayTest {
      * confident answers, then low margins, a query a second: rate medium at 4, boundary high at 6
      * (block). ivan: his second query is earlier than his first.
      */
+    private static MonitorReplay bounded(PolicyBundle b, int maxCallers) {
+        TraceClock clock = new TraceClock(0);
+        return MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, maxCallers),
+                clock);
+    }
+
+    @Test
+    void atTheCallerBoundANewCallerIsRefusedAsByAGuardOrTheReplayFailsWhenAskedTo() {
+        // each caller keeps rate-limit state (the default rule's rate_limit); the store holds 2
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        List<String> trace = List.of(line("alice", T, X, null), line("bob", T + 1, X, null),
+                line("carol", T + 2, X, null));
+        MonitorReplay asGuard = bounded(b, 2);
+        asGuard.replay(reader(trace), "t");
+        assertThat(asGuard.refusals().get(MonitorReplay.Refusal.RATE_LIMITED)).isEqualTo(1);
+
+        assertThatThrownBy(() -> bounded(b, 2).failAtCallerBound().replay(reader(trace), "t"))
+                .isInstanceOfSatisfying(CallerBoundException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(CallerBoundException.Kind.RATE_LIMITER);
+                    assertThat(e.line()).isEqualTo(3);
+                    assertThat(e.caller()).isEqualTo("carol");
+                });
+        MonitorReplay roomy = bounded(b, 3).failAtCallerBound();
+        roomy.replay(reader(trace), "t");
+        assertThat(roomy.refusals().values()).containsOnly(0L);
+    }
+
+    @Test
+    void aFullCoolDownTableFailsAReplayAskedToFailAtTheBound() {
+        // no rate limit, so no rate-limit state; carol and henry are blocked for probing at their 4th query,
+        // where one cool-down fits: henry's block overflows the table, and alice (line 9) finds herself blocked
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY.replace(
+                "default: { effect: allow, rate_limit: { per_second: 1, burst: 3 } }", "default: { effect: allow }"));
+        List<String> trace = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            trace.add(line("carol", T + 10_000L * i, X, UNSURE));
+            trace.add(line("henry", T + 10_000L * i + 1, X, UNSURE));
+        }
+        trace.add(line("alice", T + 50_000L, X, CONFIDENT));
+        assertThatThrownBy(() -> bounded(b, 1).failAtCallerBound().replay(reader(trace), "t"))
+                .isInstanceOfSatisfying(CallerBoundException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(CallerBoundException.Kind.COOL_DOWNS);
+                    assertThat(e.line()).isEqualTo(9);
+                    assertThat(e.caller()).isEqualTo("alice");
+                });
+        MonitorReplay roomy = bounded(b, 2).failAtCallerBound();
+        roomy.replay(reader(trace), "t");
+        assertThat(roomy.summary()).isEqualTo("callers: 3, flagged: 2");
+    }
+
+    @Test
+    void aRuleOnSeveralSignalsIsCreditedToEveryDetectorItNeeded() {
+        // two rate detectors; the rule fires only when both are low (3 in 60 s), at the caller's third query
+        for (String signals : List.of("{ rate: low, burst: low }", "{ burst: low, rate: low }")) {
+            String policy = POLICY.replace("everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }",
+                    "burst: { type: rate, window_seconds: 60, low: 3 }")
+                    .replace("    - { id: busy,", "    - { id: both, when: { signals: " + signals + " }, action: alert }\n"
+                            + "    - { id: busy,");
+            PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b" + signals.hashCode()), policy);
+            List<String> trace = List.of(line("alice", T, X, null), line("alice", T + 1000, X, null),
+                    line("alice", T + 2000, X, null));
+            assertThat(run(b, trace)).as(signals).containsExactly(
+                    "{\"caller\": \"alice\", \"queries\": 3, \"first_alarm\": 2, \"detectors\": {\"rate\": 2, "
+                            + "\"boundary\": null, \"burst\": 2}}",
+                    "callers: 1, flagged: 1");
+        }
+    }
+
+    @Test
+    void pausesLongerThanTheShortestTimeToLiveWrittenAreCounted() {
+        // boundary keeps each caller's answers for 1 h (its default ttl_seconds); rate's window counts by time
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        long min = 60_000L;
+        MonitorReplay r = replay(b, List.of(
+                line("alice", T, X, CONFIDENT),
+                line("bob", T + 50 * min, X, CONFIDENT),
+                line("bob", T + 100 * min, X, CONFIDENT),
+                line("alice", T + 120 * min, X, CONFIDENT), // alice: 2 h since line 1, the trace: 20 min
+                line("bob", T + 300 * min, X, CONFIDENT))); // everybody: 3 h
+        assertThat(r.ttlPauses()).isEqualTo(2);
+        assertThat(r.firstTtlPause()).isEqualTo(new MonitorReplay.TtlPause(4, "alice", 1, false, 120 * min, 60 * min));
+
+        // no history written before the pause (no answers): nothing Redis could keep longer
+        MonitorReplay silent = replay(b, List.of(line("alice", T, X, null), line("alice", T + 120 * min, X, null)));
+        assertThat(silent.ttlPauses()).isZero();
+        assertThat(silent.firstTtlPause()).isNull();
+    }
+
     @Test
     void handWrittenTraceGivesTheExpectedResults() {
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
@@ -220,14 +308,14 @@ class MonitorReplayTest {
                 "{\"caller\": \"c\", \"ts_ms\": 3000, \"features\": [0, 0, 0], \"tenant\": \"t2\"}",
                 "{\"caller\": \"d\", \"ts_ms\": 4000, \"features\": [0, 0, 0], \"tenant\": \"t1\"}");
         assertThat(run(b, trace)).containsExactly(
-                "{\"caller\": \"a\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"b\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"c\", \"tenant\": \"t2\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": null}}",
-                "{\"caller\": \"d\", \"tenant\": \"t1\", \"queries\": 1, \"first_alarm\": 0, \"detectors\": "
-                        + "{\"rate\": null, \"boundary\": null, \"team\": 0}}",
+                "{\"caller\": \"a\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}, \"tenant\": \"t1\"}",
+                "{\"caller\": \"b\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}, \"tenant\": \"t1\"}",
+                "{\"caller\": \"c\", \"queries\": 1, \"first_alarm\": null, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": null}, \"tenant\": \"t2\"}",
+                "{\"caller\": \"d\", \"queries\": 1, \"first_alarm\": 0, \"detectors\": "
+                        + "{\"rate\": null, \"boundary\": null, \"team\": 0}, \"tenant\": \"t1\"}",
                 "callers: 4, flagged: 1");
     }
 
@@ -246,10 +334,10 @@ class MonitorReplayTest {
         }
         // rate medium (5 in the window) alerts acme's svc at its own fifth query; globex's 3 do not count
         assertThat(run(b, trace)).containsExactly(
-                "{\"caller\": \"svc\", \"tenant\": \"globex\", \"queries\": 3, \"first_alarm\": null, "
-                        + "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}}",
-                "{\"caller\": \"svc\", \"tenant\": \"acme\", \"queries\": 5, \"first_alarm\": 4, "
-                        + "\"detectors\": {\"rate\": 4, \"boundary\": null, \"everyone\": null}}",
+                "{\"caller\": \"svc\", \"queries\": 3, \"first_alarm\": null, "
+                        + "\"detectors\": {\"rate\": null, \"boundary\": null, \"everyone\": null}, \"tenant\": \"globex\"}",
+                "{\"caller\": \"svc\", \"queries\": 5, \"first_alarm\": 4, "
+                        + "\"detectors\": {\"rate\": 4, \"boundary\": null, \"everyone\": null}, \"tenant\": \"acme\"}",
                 "callers: 2, flagged: 1");
     }
 
