@@ -50,7 +50,8 @@ import java.util.zip.GZIPInputStream;
  * errors.
  *
  * <h2>Safety</h2>
- * A bundle is untrusted input. Every entry path must be relative with no {@code ..} segment; an
+ * A bundle is untrusted input. Every entry path must be relative with no {@code ..} segment, at
+ * most 4,096 bytes long and at most 256 segments deep; an
  * archive may hold only regular files and directories (no links or devices) and no duplicate
  * entries; a directory's symbolic links must stay inside it; and the {@link BundleLimits} apply
  * (10,000 files, 16 MiB per file, 64 MiB in total by default). A {@code .tar.gz} is read as a
