@@ -25,10 +25,14 @@ import java.util.ServiceLoader;
  * half-built. Immutable and thread-safe; hand a new one to {@link Guard#reload(PolicyBundle)} to
  * swap policies at run time.
  *
- * <p>{@link #load} does not check a bundle's {@code .signatures.json}; use {@link #loadSigned} to
- * accept only a bundle signed by a trusted key.
+ * <p>{@link #load} and {@link #classpath} do not check a bundle's {@code .signatures.json} (they
+ * log a warning when a bundle has one); use {@link #loadSigned} to accept only a bundle signed by a
+ * trusted key.
  */
 public final class PolicyBundle {
+    private static final System.Logger LOG = System.getLogger(PolicyBundle.class.getName());
+    private static final String SIGNATURES = ".signatures.json";
+
     private final Bundle contents;
     private final CompiledPolicy policy;
     private final boolean signed;
@@ -39,10 +43,14 @@ public final class PolicyBundle {
         this.signed = signed;
     }
 
-    /** Loads a bundle directory or {@code .tar.gz} file and compiles it. */
+    /**
+     * Loads a bundle directory or {@code .tar.gz} file and compiles it. A signature
+     * ({@code .signatures.json}) is not checked: when the bundle has one, a warning says so and
+     * names {@link #loadSigned}, which checks it.
+     */
     public static PolicyBundle load(Path path) {
         Objects.requireNonNull(path, "path");
-        return of(BundleLoader.load(path));
+        return of(warnIfSignatureUnchecked(BundleLoader.load(path)));
     }
 
     /**
@@ -83,11 +91,30 @@ public final class PolicyBundle {
         return new PolicyBundle(b.contents, b.policy, true);
     }
 
-    /** Loads a bundle directory from the class path (in a directory or inside a jar). */
+    /**
+     * Loads a bundle directory from the class path (in a directory or inside a jar). As with
+     * {@link #load}, a signature is not checked, and a bundle that has one is loaded with a warning.
+     */
     public static PolicyBundle classpath(String resourceDir) {
         Objects.requireNonNull(resourceDir, "resourceDir");
         ClassLoader cl = Thread.currentThread().getContextClassLoader();
-        return of(BundleLoader.loadClasspath(resourceDir, cl != null ? cl : PolicyBundle.class.getClassLoader()));
+        return of(warnIfSignatureUnchecked(
+                BundleLoader.loadClasspath(resourceDir, cl != null ? cl : PolicyBundle.class.getClassLoader())));
+    }
+
+    /**
+     * A signed bundle loaded without its signature being checked is most likely a mistake (the
+     * signature was meant to be enforced), and a changed file would go unnoticed: say so.
+     */
+    private static LoadedBundle warnIfSignatureUnchecked(LoadedBundle contents) {
+        if (contents.files().contains(SIGNATURES)) {
+            LOG.log(System.Logger.Level.WARNING, "bundle " + contents.source() + " has a signature ("
+                    + SIGNATURES + ") that was NOT verified: PolicyBundle.load and PolicyBundle.classpath do not"
+                    + " check signatures, so a file changed after signing goes unnoticed; load it with"
+                    + " PolicyBundle.loadSigned(bundle, trustedKeys) to accept it only when validly signed by a key"
+                    + " you trust (veil bundle verify BUNDLE --trusted-keys FILE checks it from the command line)");
+        }
+        return contents;
     }
 
     /**

@@ -50,7 +50,8 @@ final class BundleCommand implements Runnable {
      * sizes, the top-level keys of the data document, the signature, the policy's name and engine,
      * and {@code ok} (exit 0); or, when the bundle does not load, what could be read and then the load
      * errors one per line (exit 1). Without {@code --trusted-keys} the signature is not checked:
-     * {@code signature: none}, or {@code signature: present, not verified (use --trusted-keys)}. With
+     * {@code signature: none}, or {@code signature: present, NOT verified: ...} saying that
+     * {@link PolicyBundle#load} would not check it either and that {@code --trusted-keys} does. With
      * it the bundle must be validly signed by one of the keys, as {@link PolicyBundle#loadSigned}
      * requires, or it is rejected.
      */
@@ -106,7 +107,10 @@ final class BundleCommand implements Runnable {
                     ? "(none)" : String.join(", ", contents.data().keySet().stream().sorted().toList())));
             if (keys == null) {
                 out.println("signature: " + (contents.files().contains(SIGNATURES)
-                        ? "present, not verified (use --trusted-keys)" : "none"));
+                        ? "present, NOT verified: PolicyBundle.load does not check it and loads the bundle even if a"
+                                + " file was changed after signing; check it with --trusted-keys, as"
+                                + " PolicyBundle.loadSigned does"
+                        : "none"));
             } else {
                 BundleSignature signature;
                 try {

@@ -167,7 +167,9 @@ class BundleSignCommandTest {
         Files.writeString(bundle.dir().resolve(".signatures.json"), "{\"signatures\":[\"not-a-jws\"]}");
         Result unchecked = veil("bundle", "inspect", s(bundle.dir()));
         assertThat(unchecked.exit()).as(unchecked.toString()).isZero();
-        assertThat(unchecked.outLines()).contains("signature: present, not verified (use --trusted-keys)")
+        assertThat(unchecked.outLines()).contains("signature: present, NOT verified: PolicyBundle.load does not check"
+                + " it and loads the bundle even if a file was changed after signing; check it with --trusted-keys, as"
+                + " PolicyBundle.loadSigned does")
                 .last().isEqualTo("ok");
 
         Result rejected = veil("bundle", "inspect", s(bundle.dir()), "--trusted-keys", s(trusted));
