@@ -60,7 +60,8 @@ public final class PolicyBundle {
      *
      * <p>The signature must be one compact JWS (HS, RS, PS or ES with 256, 384 or 512 bits) whose
      * key is chosen by its {@code kid} (a signature without one verifies only against a file holding
-     * a single key), and its payload must list every file of the bundle but
+     * a single key) and must be valid now by its JWK {@code exp} and {@code nbf}, if it has them, and
+     * its payload must list every file of the bundle but
      * {@code .signatures.json}, each with an unchanged hash. Hidden files other than
      * {@code .manifest} are not part of a bundle, so they are neither signed nor checked. A
      * signature with a {@code scope} is refused.
@@ -77,7 +78,8 @@ public final class PolicyBundle {
      * @throws PolicyLoadException when the bundle does not load or compile, the trusted-keys file cannot
      *     be read or used, or the signature is not valid; the message starts with the kind of failure:
      *     {@code missing signature} (no {@code .signatures.json}, or no JWS in it), {@code bad signature}
-     *     (malformed file or JWS, a key id not among the trusted keys, a signature that does not verify),
+     *     (malformed file or JWS, a key id not among the trusted keys, a key past its JWK {@code exp} or
+     *     before its {@code nbf}, a signature that does not verify),
      *     {@code unsupported algorithm}, {@code file list mismatch} (a file added or removed since signing,
      *     one error per file, naming it) or {@code hash mismatch} (a file changed since signing, naming it)
      */

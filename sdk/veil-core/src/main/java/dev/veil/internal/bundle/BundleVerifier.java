@@ -16,6 +16,7 @@ import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -35,7 +36,9 @@ import java.util.TreeSet;
  * <ul>
  *   <li>{@code missing signature}: there is no {@code .signatures.json}, or it holds no JWS;
  *   <li>{@code bad signature}: the file or the JWS is malformed, there is more than one JWS, the
- *       key cannot be found or does not fit, the signature does not verify, or the scope differs;
+ *       key cannot be found, does not fit, has expired or is not valid yet (its JWK {@code exp} and
+ *       {@code nbf}, against the clock at verification), the signature does not verify, or the
+ *       scope differs;
  *   <li>{@code unsupported algorithm}: a JWS algorithm outside HS/RS/PS/ES 256/384/512, or a
  *       file hash algorithm other than SHA-224/256/384/512 (MD5 and SHA-1 are refused);
  *   <li>{@code file list mismatch}: a bundle file the signature does not list, or a listed file
@@ -120,6 +123,7 @@ public final class BundleVerifier {
             keyId = legacy instanceof String s && !s.isEmpty() ? s : null;
         }
         JWK key = selectKey(keys, ignoreKeyId ? null : keyId);
+        checkValidNow(key, Instant.now());
         JWSAlgorithm algorithm = jws.getHeader().getAlgorithm();
         String problem = JwsAlgorithms.keyProblem(key, algorithm, false);
         if (problem != null) {
@@ -211,6 +215,22 @@ public final class BundleVerifier {
             throw fail("bad signature: no verification key with id '" + keyId + "' (configured: " + ids + ")");
         }
         return key;
+    }
+
+    /**
+     * Refuses a key outside its validity period: past its JWK {@code exp} (expiration time) or
+     * before its {@code nbf} (not before). A key set may keep an expired key during a rotation; it
+     * is only refused when a signature names it.
+     */
+    static void checkValidNow(JWK key, Instant now) {
+        if (key.getExpirationTime() != null && !now.isBefore(key.getExpirationTime().toInstant())) {
+            throw fail("bad signature: key" + describe(key) + " expired at " + key.getExpirationTime().toInstant()
+                    + " (its JWK exp); sign the bundle with a current key");
+        }
+        if (key.getNotBeforeTime() != null && now.isBefore(key.getNotBeforeTime().toInstant())) {
+            throw fail("bad signature: key" + describe(key) + " is not valid before "
+                    + key.getNotBeforeTime().toInstant() + " (its JWK nbf)");
+        }
     }
 
     private static Map<String, Map<?, ?>> listedFiles(Map<?, ?> payload) {

@@ -266,6 +266,45 @@ class BundleSignatureTest {
     }
 
     @Test
+    void shouldRejectAKeyPastItsExpirationOrBeforeItsNotBeforeTime() throws Exception {
+        BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
+        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(p256.toPublicJWK().toJSONObject());
+        json.put("exp", 1_000_000_000L);
+        JWK expired = JWK.parse(json);
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(expired))).message())
+                .isEqualTo("bad signature: key 'ec-256' expired at 2001-09-09T01:46:40Z (its JWK exp); sign the"
+                        + " bundle with a current key");
+        json.remove("exp");
+        json.put("nbf", 4_000_000_000L);
+        JWK notYet = JWK.parse(json);
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(notYet))).message())
+                .isEqualTo("bad signature: key 'ec-256' is not valid before 2096-10-02T07:06:40Z (its JWK nbf)");
+        json.put("nbf", 1_000_000_000L);
+        json.put("exp", 4_000_000_000L);
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(JWK.parse(json))).keyId())
+                .isEqualTo("ec-256");
+        // an expired key beside the one that signed (a rotation) is not in the way
+        json.put("kid", "old");
+        json.put("exp", 1_000_000_000L);
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(List.of(JWK.parse(json),
+                p256.toPublicJWK()))).keyId()).isEqualTo("ec-256");
+    }
+
+    @Test
+    void shouldCompareTheValidityPeriodWithTheTimeOfVerification() throws Exception {
+        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(p256.toPublicJWK().toJSONObject());
+        json.put("nbf", 1_000L);
+        json.put("exp", 2_000L);
+        JWK key = JWK.parse(json);
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(999)))
+                .hasMessageContaining("is not valid before 1970-01-01T00:16:40Z");
+        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(1_000));
+        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(1_999));
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(2_000)))
+                .hasMessageContaining("expired at 1970-01-01T00:33:20Z");
+    }
+
+    @Test
     void shouldRejectUnknownKeyId() {
         BundleSigner.sign(bundle(), rsa, "RS256", "rotated-away");
         assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
