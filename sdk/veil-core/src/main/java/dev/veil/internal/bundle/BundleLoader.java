@@ -46,8 +46,9 @@ import java.util.zip.GZIPInputStream;
  * (larger integers), {@link Double} (every other number: decimals are rounded to the nearest
  * binary64 value) and {@code null}, all unmodifiable. YAML is parsed as YAML 1.1 by
  * jackson-dataformat-yaml: unquoted {@code yes}, {@code no}, {@code on}, {@code off} are booleans,
- * so quote such strings. Duplicate keys, YAML aliases and numbers beyond the double range are
- * errors.
+ * so quote such strings. Duplicate keys, YAML aliases, numbers beyond the double range and strings
+ * holding an unpaired UTF-16 surrogate (an escape such as U+D800 alone, which OPA's signature hash
+ * reads as U+FFFD) are errors.
  *
  * <h2>Safety</h2>
  * A bundle is untrusted input. Every entry path must be relative with no {@code ..} segment, at

@@ -220,6 +220,19 @@ class BundleSignatureTest {
         assertThat(e.message()).startsWith("hash mismatch: 'veil/data.json'");
     }
 
+    /** OPA's hash reads a lone surrogate as U+FFFD: a signed U+FFFD would vouch for a lone surrogate. */
+    @Test
+    void shouldNotLoadALoneSurrogateWhereTheSignedDataHeldTheReplacementCharacter() {
+        write(bundle(), "veil/data.json", "{\"s\": \"\\ufffd\"}");
+        BundleSigner.sign(dir, p256, "ES256", "ec-256");
+        assertThat(BundleLoader.load(dir).data()).isEqualTo(java.util.Map.of("veil", java.util.Map.of("s", "\ufffd",
+                "keys", java.util.Map.of("alice", "reader"))));
+        write(dir, "veil/data.json", "{\"s\": \"\\ud800\"}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("veil/data.json");
+        assertThat(e.message()).startsWith("the string at s holds an unpaired surrogate \\ud800,");
+    }
+
     @Test
     void shouldHashOtherYamlFilesOverTheirBytesAsOpaDoes() {
         BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
