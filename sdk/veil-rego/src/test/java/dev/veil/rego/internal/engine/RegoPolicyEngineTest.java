@@ -236,6 +236,21 @@ class RegoPolicyEngineTest {
                                 + (source.length - 2) + "); save the module as UTF-8"));
     }
 
+    /** A long operator chain used to overflow the compiler's stack: an Error, not a load error. */
+    @Test
+    void aLongOperatorChainIsALoadErrorNotAStackOverflow() {
+        Map<String, String> f = files();
+        f.put("policy/extra.rego", "package veil.extra\n\nx := 1" + " + 1".repeat(2000) + "\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).singleElement().satisfies(err -> {
+                    assertThat(err.file()).isEqualTo("policy/extra.rego");
+                    assertThat(err.line()).isEqualTo(3);
+                    assertThat(err.message()).startsWith("rego_parse_error: max parsing recursion depth exceeded");
+                }));
+        f.put("policy/extra.rego", "package veil.extra\n\nx := 1" + " + 1".repeat(190) + "\n");
+        assertThat(load(f).engine()).isEqualTo("rego");
+    }
+
     @Test
     void aCompileErrorNamesTheFileAndTheVariable() {
         Map<String, String> f = files();
