@@ -34,7 +34,9 @@ import java.util.TreeSet;
  * {@link PolicyLoadException} on {@code .signatures.json} whose message starts with the kind of
  * failure:
  * <ul>
- *   <li>{@code missing signature}: there is no {@code .signatures.json}, or it holds no JWS;
+ *   <li>{@code missing signature}: there is no {@code .signatures.json}, or it holds no JWS (when
+ *       the bundle's entries all lie in a folder holding one, the message says so and how to pack
+ *       or load the bundle instead);
  *   <li>{@code bad signature}: the file or the JWS is malformed, there is more than one JWS, the
  *       key cannot be found, does not fit, has expired or is not valid yet (its JWK {@code exp} and
  *       {@code nbf}, against the clock at verification), the signature does not verify, or the
@@ -103,7 +105,10 @@ public final class BundleVerifier {
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(scope, "scope");
         if (!bundle.files().contains(FILE)) {
-            throw fail("missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`");
+            String hint = bundle instanceof LoadedBundle loaded ? loaded.packingHint() : null;
+            throw fail(hint == null
+                    ? "missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`"
+                    : "missing signature: the bundle has no .signatures.json at its top; " + hint);
         }
         String token = readToken(bundle.read(FILE));
         JWSObject jws;

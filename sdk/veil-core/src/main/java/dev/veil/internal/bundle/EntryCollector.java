@@ -3,7 +3,9 @@ package dev.veil.internal.bundle;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -55,6 +57,13 @@ final class EntryCollector {
      * before it, and an entry below a new path is the one right after it.
      */
     private final TreeMap<String, Boolean> entries = new TreeMap<>(BY_SEGMENTS);
+    /**
+     * The first segment of every entry that is not ignored, while they all share one; {@code ""}
+     * once two differ or a file lies at the top; {@code null} before the first entry.
+     */
+    private String commonFolder;
+    /** {@code .manifest} and {@code .signatures.json} files ignored one folder down, by folder. */
+    private final Map<String, List<String>> nestedSpecialFiles = new TreeMap<>();
     private int fileCount;
     private long totalBytes;
 
@@ -156,6 +165,10 @@ final class EntryCollector {
         }
         checkNoFileAbove(path, entry);
         entries.put(path, Boolean.FALSE);
+        if (!isIgnored(path)) {
+            int slash = path.indexOf('/');
+            noteFolder(slash < 0 ? path : path.substring(0, slash));
+        }
     }
 
     /**
@@ -200,7 +213,38 @@ final class EntryCollector {
         totalBytes += bytes.length;
         if (!isIgnored(path)) {
             files.put(path, bytes);
+            int slash = path.indexOf('/');
+            noteFolder(slash < 0 ? "" : path.substring(0, slash));
+        } else {
+            noteIgnored(path);
         }
+    }
+
+    /**
+     * Records a hidden file that was not read (a directory source skips them): a {@code .manifest}
+     * or {@code .signatures.json} one folder down is remembered for {@link #packedInFolder}.
+     */
+    void noteIgnored(String path) {
+        int slash = path.indexOf('/');
+        String name = path.substring(slash + 1);
+        if (slash > 0 && (name.equals(MANIFEST) || name.equals(SIGNATURES))) {
+            nestedSpecialFiles.computeIfAbsent(path.substring(0, slash), k -> new ArrayList<>()).add(name);
+        }
+    }
+
+    private void noteFolder(String first) {
+        commonFolder = commonFolder == null || commonFolder.equals(first) ? first : "";
+    }
+
+    /**
+     * The folder every entry lies in when that folder holds a {@code .manifest} or
+     * {@code .signatures.json} (ignored there: only those at the top count), with their names; that
+     * is a bundle packed with its folder ({@code tar -czf b.tar.gz rb}) instead of its contents.
+     * {@code null} otherwise.
+     */
+    Map.Entry<String, List<String>> packedInFolder() {
+        List<String> special = commonFolder == null ? null : nestedSpecialFiles.get(commonFolder);
+        return special == null ? null : Map.entry(commonFolder, special.stream().sorted().toList());
     }
 
     /** The files kept so far, sorted by path. */

@@ -126,6 +126,38 @@ class BundleSignatureTest {
         assertThat(BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()).keyId()).isEqualTo("ec-256");
     }
 
+    /** tar -czf b.tar.gz rb puts rb/.signatures.json in the archive, where it is a hidden file. */
+    @Test
+    void shouldExplainAMissingSignatureInAnArchivePackedWithItsFolder(@TempDir Path out) {
+        BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
+        String folder = dir.getFileName().toString();
+        Path tgz = out.resolve("b.tar.gz");
+        Fixtures.run(dir.getParent(), "tar", "-czf", tgz.toString(), folder);
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()));
+        assertThat(e.file()).isEqualTo(".signatures.json");
+        assertThat(e.message()).isEqualTo("missing signature: the bundle has no .signatures.json at its top; every"
+                + " entry is in the folder '" + folder + "/', whose " + folder + "/.manifest and " + folder
+                + "/.signatures.json are ignored (only the bundle's top holds them): the archive was packed with its"
+                + " folder; pack the contents: tar -C " + folder + " -czf b.tar.gz .");
+
+        Fixtures.run(dir.getParent(), "tar", "-C", folder, "-czf", tgz.toString(), ".");
+        assertThat(BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()).keyId()).isEqualTo("ec-256");
+    }
+
+    @Test
+    void shouldExplainAMissingSignatureInTheFolderAboveABundle(@TempDir Path out) {
+        write(out, "rb/.signatures.json", "{\"signatures\": []}");
+        write(out, "rb/veil/policy.rego", "package veil\n");
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(out), publicKeys()));
+        assertThat(e.message()).isEqualTo("missing signature: the bundle has no .signatures.json at its top; every"
+                + " entry is in the folder 'rb/', whose rb/.signatures.json is ignored (only the bundle's top holds"
+                + " them): that folder is the bundle; load " + out.resolve("rb") + " instead");
+        // a file beside the folder: not a bundle packed in a folder
+        write(out, "README", "x");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(out), publicKeys())).message())
+                .isEqualTo("missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`");
+    }
+
     @Test
     void shouldVerifyWithPlainPublicKeys() throws JOSEException {
         BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
