@@ -47,6 +47,10 @@ class BundleSignatureTest {
     @TempDir
     Path dir;
 
+    /** Archives of {@link #dir} are written here: not inside the bundle, not beside the temporary directory. */
+    @TempDir
+    Path archiveDir;
+
     @BeforeAll
     static void keys() throws JOSEException {
         rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
@@ -122,7 +126,7 @@ class BundleSignatureTest {
     @Test
     void shouldVerifyTarGzMadeFromSignedDirectory() {
         BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
-        Path tgz = tarGz(dir, dir.getParent().resolve("signed-" + System.nanoTime() + ".tar.gz"));
+        Path tgz = tarGz(dir, archiveDir.resolve("signed.tar.gz"));
         assertThat(BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()).keyId()).isEqualTo("ec-256");
     }
 
