@@ -188,7 +188,8 @@ class BundleSignCommandTest {
     void verifyAlsoRequiresThePolicyToCompile() throws Exception {
         Path policy = bundle.dir().resolve("loan.veil.yaml");
         Files.writeString(policy, Files.readString(policy).replace("top_k: 2", "top_k: 2, bogus: 1"));
-        sign();
+        // signed elsewhere (veil bundle sign refuses it, see below)
+        dev.veil.internal.bundle.BundleSigner.sign(bundle.dir(), ec, "ES256", "release-1");
         Result r = veil("bundle", "verify", s(bundle.dir()), "--trusted-keys", s(trusted));
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.outLines()).first().isEqualTo("rejected (1 error):");
@@ -224,6 +225,16 @@ class BundleSignCommandTest {
         Result r = veil("bundle", "sign", s(bundle.dir()), "--key", s(privateKey));
         assertFails(r, 2, "veil bundle sign: bundle " + bundle.dir() + " does not load, not signed (1 error):",
                 "data.json:");
+        assertThat(bundle.dir().resolve(".signatures.json")).doesNotExist();
+    }
+
+    @Test
+    void signingRefusesABundleWhosePolicyDoesNotCompile() throws Exception {
+        Path policy = bundle.dir().resolve("loan.veil.yaml");
+        Files.writeString(policy, Files.readString(policy).replace("top_k: 2", "top_k: 2, bogus: 1"));
+        Result r = veil("bundle", "sign", s(bundle.dir()), "--key", s(privateKey));
+        assertFails(r, 2, "veil bundle sign: bundle " + bundle.dir() + " does not load, not signed (1 error):",
+                "loan.veil.yaml:", "unknown key 'bogus'");
         assertThat(bundle.dir().resolve(".signatures.json")).doesNotExist();
     }
 
