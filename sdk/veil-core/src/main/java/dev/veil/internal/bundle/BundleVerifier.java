@@ -1,8 +1,11 @@
 package dev.veil.internal.bundle;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.Header;
+import com.nimbusds.jose.JOSEObject;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.PlainHeader;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
@@ -41,7 +44,8 @@ import java.util.TreeSet;
  *       key cannot be found, does not fit, has expired or is not valid yet (its JWK {@code exp} and
  *       {@code nbf}, against the clock at verification), the signature does not verify, or the
  *       scope differs;
- *   <li>{@code unsupported algorithm}: a JWS algorithm outside HS/RS/PS/ES 256/384/512, or a
+ *   <li>{@code unsupported algorithm}: a JWS algorithm outside HS/RS/PS/ES 256/384/512 ({@code none}
+ *       included), or a
  *       file hash algorithm other than SHA-224/256/384/512 (MD5 and SHA-1 are refused);
  *   <li>{@code file list mismatch}: a bundle file the signature does not list, or a listed file
  *       the bundle lacks (one error per file, naming it);
@@ -115,6 +119,10 @@ public final class BundleVerifier {
         try {
             jws = JWSObject.parse(token);
         } catch (ParseException e) {
+            if (isUnsecured(token)) {
+                throw fail("unsupported algorithm: the signature uses alg none (an unsecured JWS, which anyone can"
+                        + " make), which is always refused; accepted: " + JwsAlgorithms.SUPPORTED);
+            }
             throw fail("bad signature: the signature is not a compact JWS (" + e.getMessage() + ")");
         }
         String alg = jws.getHeader().getAlgorithm().getName();
@@ -152,6 +160,15 @@ public final class BundleVerifier {
         Map<String, Map<?, ?>> listed = listedFiles(payload);
         checkFiles(bundle, listed);
         return new BundleSignature(keyId, alg, scope, new ArrayList<>(listed.keySet()));
+    }
+
+    /** Whether the token's header says {@code "alg": "none"} (an unsecured JOSE object, not a JWS). */
+    private static boolean isUnsecured(String token) {
+        try {
+            return Header.parse(JOSEObject.split(token)[0]) instanceof PlainHeader;
+        } catch (ParseException e) {
+            return false;
+        }
     }
 
     private static String readToken(byte[] bytes) {

@@ -424,9 +424,15 @@ class BundleSignatureTest {
             writeToken(header + "." + payload + ".c2ln");
             PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
             assertThat(e.message()).as(alg).startsWith(alg.equals("none")
-                    ? "bad signature: the signature is not a compact JWS"
+                    ? "unsupported algorithm: the signature uses alg none (an unsecured JWS, which anyone can make),"
+                            + " which is always refused; accepted: [HS256"
                     : "unsupported algorithm: the signature uses " + alg + "; accepted: [HS256");
         }
+        // an unsecured JWS proper: no signature part
+        String none = Base64URL.encode("{\"alg\":\"none\"}") + "." + Base64URL.encode("{\"files\": []}") + ".";
+        writeToken(none);
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .startsWith("unsupported algorithm: the signature uses alg none");
     }
 
     @Test
