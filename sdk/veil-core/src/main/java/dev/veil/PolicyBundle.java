@@ -25,10 +25,14 @@ import java.util.ServiceLoader;
  * half-built. Immutable and thread-safe; hand a new one to {@link Guard#reload(PolicyBundle)} to
  * swap policies at run time.
  *
- * <p>{@link #load} does not check a bundle's {@code .signatures.json}; use {@link #loadSigned} to
- * accept only a bundle signed by a trusted key.
+ * <p>{@link #load} and {@link #classpath} do not check a bundle's {@code .signatures.json} (they
+ * log a warning when a bundle has one); use {@link #loadSigned} to accept only a bundle signed by a
+ * trusted key.
  */
 public final class PolicyBundle {
+    private static final System.Logger LOG = System.getLogger(PolicyBundle.class.getName());
+    private static final String SIGNATURES = ".signatures.json";
+
     private final Bundle contents;
     private final CompiledPolicy policy;
     private final boolean signed;
@@ -39,10 +43,14 @@ public final class PolicyBundle {
         this.signed = signed;
     }
 
-    /** Loads a bundle directory or {@code .tar.gz} file and compiles it. */
+    /**
+     * Loads a bundle directory or {@code .tar.gz} file and compiles it. A signature
+     * ({@code .signatures.json}) is not checked: when the bundle has one, a warning says so and
+     * names {@link #loadSigned}, which checks it.
+     */
     public static PolicyBundle load(Path path) {
         Objects.requireNonNull(path, "path");
-        return of(BundleLoader.load(path));
+        return of(warnIfSignatureUnchecked(BundleLoader.load(path)));
     }
 
     /**
@@ -52,7 +60,8 @@ public final class PolicyBundle {
      *
      * <p>The signature must be one compact JWS (HS, RS, PS or ES with 256, 384 or 512 bits) whose
      * key is chosen by its {@code kid} (a signature without one verifies only against a file holding
-     * a single key), and its payload must list every file of the bundle but
+     * a single key) and must be valid now by its JWK {@code exp} and {@code nbf}, if it has them, and
+     * its payload must list every file of the bundle but
      * {@code .signatures.json}, each with an unchanged hash. Hidden files other than
      * {@code .manifest} are not part of a bundle, so they are neither signed nor checked. A
      * signature with a {@code scope} is refused.
@@ -69,7 +78,8 @@ public final class PolicyBundle {
      * @throws PolicyLoadException when the bundle does not load or compile, the trusted-keys file cannot
      *     be read or used, or the signature is not valid; the message starts with the kind of failure:
      *     {@code missing signature} (no {@code .signatures.json}, or no JWS in it), {@code bad signature}
-     *     (malformed file or JWS, a key id not among the trusted keys, a signature that does not verify),
+     *     (malformed file or JWS, a key id not among the trusted keys, a key past its JWK {@code exp} or
+     *     before its {@code nbf}, a signature that does not verify),
      *     {@code unsupported algorithm}, {@code file list mismatch} (a file added or removed since signing,
      *     one error per file, naming it) or {@code hash mismatch} (a file changed since signing, naming it)
      */
@@ -83,11 +93,30 @@ public final class PolicyBundle {
         return new PolicyBundle(b.contents, b.policy, true);
     }
 
-    /** Loads a bundle directory from the class path (in a directory or inside a jar). */
+    /**
+     * Loads a bundle directory from the class path (in a directory or inside a jar). As with
+     * {@link #load}, a signature is not checked, and a bundle that has one is loaded with a warning.
+     */
     public static PolicyBundle classpath(String resourceDir) {
         Objects.requireNonNull(resourceDir, "resourceDir");
         ClassLoader cl = Thread.currentThread().getContextClassLoader();
-        return of(BundleLoader.loadClasspath(resourceDir, cl != null ? cl : PolicyBundle.class.getClassLoader()));
+        return of(warnIfSignatureUnchecked(
+                BundleLoader.loadClasspath(resourceDir, cl != null ? cl : PolicyBundle.class.getClassLoader())));
+    }
+
+    /**
+     * A signed bundle loaded without its signature being checked is most likely a mistake (the
+     * signature was meant to be enforced), and a changed file would go unnoticed: say so.
+     */
+    private static LoadedBundle warnIfSignatureUnchecked(LoadedBundle contents) {
+        if (contents.files().contains(SIGNATURES)) {
+            LOG.log(System.Logger.Level.WARNING, "bundle " + contents.source() + " has a signature ("
+                    + SIGNATURES + ") that was NOT verified: PolicyBundle.load and PolicyBundle.classpath do not"
+                    + " check signatures, so a file changed after signing goes unnoticed; load it with"
+                    + " PolicyBundle.loadSigned(bundle, trustedKeys) to accept it only when validly signed by a key"
+                    + " you trust (veil bundle verify BUNDLE --trusted-keys FILE checks it from the command line)");
+        }
+        return contents;
     }
 
     /**

@@ -125,6 +125,26 @@ class PolicyBundleSignedTest {
                 "hash mismatch: 'policy.veil.yaml' differs from the signed version; it was changed after signing");
     }
 
+    /** load does not check the signature; a bundle that has one is loaded, but not silently. */
+    @Test
+    void loadWarnsThatTheSignatureOfASignedBundleWasNotVerified() throws Exception {
+        Files.writeString(dir.resolve("policy.veil.yaml"),
+                Files.readString(dir.resolve("policy.veil.yaml")).replace("top_k: 2", "top_k: 3"));
+        try (LogCapture log = LogCapture.warnings(PolicyBundle.class.getName())) {
+            PolicyBundle b = PolicyBundle.load(dir);
+            assertThat(b.signed()).isFalse();
+            assertThat(log.messages()).singleElement().asString()
+                    .startsWith("bundle " + dir + " has a signature (.signatures.json) that was NOT verified:")
+                    .contains("PolicyBundle.loadSigned(bundle, trustedKeys)");
+        }
+        Files.delete(dir.resolve(".signatures.json"));
+        try (LogCapture log = LogCapture.warnings(PolicyBundle.class.getName())) {
+            PolicyBundle.load(dir);
+            PolicyBundle.loadSigned(signedRevision("2026-11-30.1"), trusted);
+            assertThat(log.messages()).as("an unsigned bundle, and loadSigned, warn of nothing").isEmpty();
+        }
+    }
+
     @Test
     void refusesFilesAddedOrRemovedAfterSigningNamingEach() throws Exception {
         Files.writeString(dir.resolve("data.json"), "{\"extra\": 1}");

@@ -55,7 +55,8 @@ final class BundleCommand implements Runnable {
      * the JWKS, ...) and for each question that fails for a sample input, and {@code ok} (exit 0); or,
      * when the bundle does not load, what could be read and then the load
      * errors one per line (exit 1). Without {@code --trusted-keys} the signature is not checked:
-     * {@code signature: none}, or {@code signature: present, not verified (use --trusted-keys)}. With
+     * {@code signature: none}, or {@code signature: present, NOT verified: ...} saying that
+     * {@link PolicyBundle#load} would not check it either and that {@code --trusted-keys} does. With
      * it the bundle must be validly signed by one of the keys, as {@link PolicyBundle#loadSigned}
      * requires, or it is rejected.
      */
@@ -112,7 +113,10 @@ final class BundleCommand implements Runnable {
                     ? "(none)" : String.join(", ", contents.data().keySet().stream().sorted().toList())));
             if (keys == null) {
                 out.println("signature: " + (contents.files().contains(SIGNATURES)
-                        ? "present, not verified (use --trusted-keys)" : "none"));
+                        ? "present, NOT verified: PolicyBundle.load does not check it and loads the bundle even if a"
+                                + " file was changed after signing; check it with --trusted-keys, as"
+                                + " PolicyBundle.loadSigned does"
+                        : "none"));
             } else {
                 BundleSignature signature;
                 try {
@@ -175,10 +179,11 @@ final class BundleCommand implements Runnable {
     }
 
     /**
-     * {@code veil bundle sign DIR --key PRIVATE_JWK_FILE [--kid ID] [--alg ALG]}: writes
-     * {@code DIR/.signatures.json} in OPA's format with {@link BundleSigner}, then checks it with the
-     * key's public half and prints {@code signed N files with ALG, key id ID: wrote PATH}. Never
-     * prints key material.
+     * {@code veil bundle sign DIR --key PRIVATE_JWK_FILE [--kid ID] [--alg ALG]}: checks that the
+     * bundle loads and its policy compiles (a signed bundle that {@link PolicyBundle#loadSigned} then
+     * refuses helps nobody), writes {@code DIR/.signatures.json} in OPA's format with
+     * {@link BundleSigner}, checks it with the key's public half and prints
+     * {@code signed N files with ALG, key id ID: wrote PATH}. Never prints key material.
      */
     @Command(
             name = "sign",
@@ -186,13 +191,14 @@ final class BundleCommand implements Runnable {
             description = {
                 "Sign a bundle directory: writes DIR/.signatures.json (OPA's format: one JWS over the SHA-256 "
                         + "hash of every file), replacing any earlier signature.",
-                "The bundle must load. Sign the directory, then pack it: the signature stays valid in a .tar.gz."
+                "The bundle must load and its policy compile. Sign the directory, then pack its contents "
+                        + "(tar -C DIR -czf DIR.tar.gz .): the signature stays valid in a .tar.gz."
             },
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {
                 "0:the bundle was signed",
-                "2:bad usage; the bundle does not load, the key cannot be read or does not fit the algorithm "
-                        + "(nothing was written)"
+                "2:bad usage; the bundle does not load or its policy does not compile, the key cannot be read "
+                        + "or does not fit the algorithm (nothing was written)"
             })
     static final class Sign implements Callable<Integer> {
         @CommandLine.Spec
@@ -230,6 +236,13 @@ final class BundleCommand implements Runnable {
             }
             String keyId = kid != null ? kid : jwk.getKeyID();
             String algorithm = alg != null ? alg : defaultAlgorithm(jwk);
+            try {
+                PolicyBundle.of(BundleLoader.load(dir));
+            } catch (PolicyLoadException e) {
+                VeilCli.printBundleErrors(spec.commandLine().getErr(), spec.qualifiedName() + ": bundle " + dir
+                        + " does not load, not signed", e);
+                return VeilCli.EXIT_USAGE;
+            }
             Path written;
             try {
                 written = BundleSigner.sign(dir, jwk, algorithm, keyId);

@@ -167,7 +167,9 @@ class BundleSignCommandTest {
         Files.writeString(bundle.dir().resolve(".signatures.json"), "{\"signatures\":[\"not-a-jws\"]}");
         Result unchecked = veil("bundle", "inspect", s(bundle.dir()));
         assertThat(unchecked.exit()).as(unchecked.toString()).isZero();
-        assertThat(unchecked.outLines()).contains("signature: present, not verified (use --trusted-keys)")
+        assertThat(unchecked.outLines()).contains("signature: present, NOT verified: PolicyBundle.load does not check"
+                + " it and loads the bundle even if a file was changed after signing; check it with --trusted-keys, as"
+                + " PolicyBundle.loadSigned does")
                 .last().isEqualTo("ok");
 
         Result rejected = veil("bundle", "inspect", s(bundle.dir()), "--trusted-keys", s(trusted));
@@ -186,7 +188,8 @@ class BundleSignCommandTest {
     void verifyAlsoRequiresThePolicyToCompile() throws Exception {
         Path policy = bundle.dir().resolve("loan.veil.yaml");
         Files.writeString(policy, Files.readString(policy).replace("top_k: 2", "top_k: 2, bogus: 1"));
-        sign();
+        // signed elsewhere (veil bundle sign refuses it, see below)
+        dev.veil.internal.bundle.BundleSigner.sign(bundle.dir(), ec, "ES256", "release-1");
         Result r = veil("bundle", "verify", s(bundle.dir()), "--trusted-keys", s(trusted));
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.outLines()).first().isEqualTo("rejected (1 error):");
@@ -222,6 +225,16 @@ class BundleSignCommandTest {
         Result r = veil("bundle", "sign", s(bundle.dir()), "--key", s(privateKey));
         assertFails(r, 2, "veil bundle sign: bundle " + bundle.dir() + " does not load, not signed (1 error):",
                 "data.json:");
+        assertThat(bundle.dir().resolve(".signatures.json")).doesNotExist();
+    }
+
+    @Test
+    void signingRefusesABundleWhosePolicyDoesNotCompile() throws Exception {
+        Path policy = bundle.dir().resolve("loan.veil.yaml");
+        Files.writeString(policy, Files.readString(policy).replace("top_k: 2", "top_k: 2, bogus: 1"));
+        Result r = veil("bundle", "sign", s(bundle.dir()), "--key", s(privateKey));
+        assertFails(r, 2, "veil bundle sign: bundle " + bundle.dir() + " does not load, not signed (1 error):",
+                "loan.veil.yaml:", "unknown key 'bogus'");
         assertThat(bundle.dir().resolve(".signatures.json")).doesNotExist();
     }
 

@@ -205,7 +205,7 @@ public final class PolicyTests {
                 String n = f.getFileName().toString();
                 String rel = dir.relativize(f).toString().replace('\\', '/');
                 if (n.endsWith(".rego")) {
-                    modules.put(rel, Files.readString(f, StandardCharsets.UTF_8));
+                    modules.put(rel, dev.veil.rego.internal.engine.RegoPolicyEngine.decode(rel, Files.readAllBytes(f)));
                 } else if (n.equals("data.json") || n.equals("data.yaml") || n.equals("data.yml")) {
                     String text = Files.readString(f, StandardCharsets.UTF_8);
                     Value v = n.equals("data.json") ? Values.parseJson(text)

@@ -109,5 +109,10 @@ class PolicyTestsTest {
         Files.writeString(dir.resolve("bad.rego"), "package t\ntest_x if { y }\n");
         assertThatThrownBy(() -> PolicyTests.run(dir)).isInstanceOf(RegoException.class)
                 .hasMessageContaining("var y is unsafe");
+        byte[] latin1 = "package t\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(dir.resolve("bad.rego"), latin1);
+        assertThatThrownBy(() -> PolicyTests.run(dir)).isInstanceOf(RegoException.class)
+                .hasMessage("bad.rego:1:10: rego_parse_error: not valid UTF-8 (byte 0xe9 at offset 9); save the module"
+                        + " as UTF-8");
     }
 }

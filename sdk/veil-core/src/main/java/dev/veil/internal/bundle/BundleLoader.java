@@ -46,11 +46,13 @@ import java.util.zip.GZIPInputStream;
  * (larger integers), {@link Double} (every other number: decimals are rounded to the nearest
  * binary64 value) and {@code null}, all unmodifiable. YAML is parsed as YAML 1.1 by
  * jackson-dataformat-yaml: unquoted {@code yes}, {@code no}, {@code on}, {@code off} are booleans,
- * so quote such strings. Duplicate keys, YAML aliases and numbers beyond the double range are
- * errors.
+ * so quote such strings. Duplicate keys, YAML aliases, numbers beyond the double range and strings
+ * holding an unpaired UTF-16 surrogate (an escape such as U+D800 alone, which OPA's signature hash
+ * reads as U+FFFD) are errors.
  *
  * <h2>Safety</h2>
- * A bundle is untrusted input. Every entry path must be relative with no {@code ..} segment; an
+ * A bundle is untrusted input. Every entry path must be relative with no {@code ..} segment, at
+ * most 4,096 bytes long and at most 256 segments deep; an
  * archive may hold only regular files and directories (no links or devices) and no duplicate
  * entries; a directory's symbolic links must stay inside it; and the {@link BundleLimits} apply
  * (10,000 files, 16 MiB per file, 64 MiB in total by default). A {@code .tar.gz} is read as a
@@ -89,10 +91,12 @@ public final class BundleLoader {
         Objects.requireNonNull(limits, "limits");
         String source = path.toString();
         EntryCollector collector = new EntryCollector(source, limits);
+        boolean archive = false;
         if (Files.isDirectory(path)) {
             DirectoryReader.read(path, collector);
         } else if (Files.isRegularFile(path)) {
             readArchive(path, collector);
+            archive = true;
         } else if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             throw EntryCollector.wholeBundle("bundle " + source + " does not exist; expected a directory or a"
                     + " .tar.gz file");
@@ -100,7 +104,29 @@ public final class BundleLoader {
             throw EntryCollector.wholeBundle("bundle " + source + " is neither a directory nor a regular file;"
                     + " expected a directory or a .tar.gz file");
         }
-        return assemble(source, collector.files());
+        return assemble(source, collector.files(), packingHint(path, archive, collector));
+    }
+
+    /**
+     * For a bundle whose entries all lie in one folder holding a {@code .manifest} or
+     * {@code .signatures.json} (ignored below the top), the usual cause and its fix: an archive made
+     * with {@code tar -czf b.tar.gz rb}, or the folder above the bundle given.
+     */
+    private static String packingHint(Path path, boolean archive, EntryCollector collector) {
+        Map.Entry<String, List<String>> packed = collector.packedInFolder();
+        if (packed == null) {
+            return null;
+        }
+        String folder = packed.getKey();
+        String found = String.join(" and ", packed.getValue().stream().map(n -> folder + "/" + n).toList());
+        String what = "every entry is in the folder '" + folder + "/', whose " + found
+                + (packed.getValue().size() > 1 ? " are" : " is") + " ignored (only the bundle's top holds them): ";
+        if (archive) {
+            String name = path.getFileName() == null ? "bundle.tar.gz" : path.getFileName().toString();
+            return what + "the archive was packed with its folder; pack the contents: tar -C " + folder + " -czf "
+                    + name + " .";
+        }
+        return what + "that folder is the bundle; load " + path.resolve(folder) + " instead";
     }
 
     /** {@link #loadClasspath(String, ClassLoader, BundleLimits)} with {@link BundleLimits#DEFAULTS}. */
@@ -284,6 +310,11 @@ public final class BundleLoader {
 
     /** Parses the manifest and the data files and builds the bundle; collects document errors. */
     static LoadedBundle assemble(String source, Map<String, byte[]> files) {
+        return assemble(source, files, null);
+    }
+
+    /** As {@link #assemble(String, Map)}, keeping a {@link LoadedBundle#packingHint()}. */
+    static LoadedBundle assemble(String source, Map<String, byte[]> files, String packingHint) {
         List<PolicyError> errors = new ArrayList<>();
         Manifest manifest = Manifest.DEFAULT;
         boolean manifestOk = true;
@@ -323,7 +354,7 @@ public final class BundleLoader {
         if (!errors.isEmpty()) {
             throw new PolicyLoadException(errors);
         }
-        return new LoadedBundle(source, manifest, files, merger.data());
+        return new LoadedBundle(source, manifest, files, merger.data(), packingHint);
     }
 
     /** Whether a bundle path is a data document ({@code data.json}, {@code data.yaml}, {@code data.yml}). */

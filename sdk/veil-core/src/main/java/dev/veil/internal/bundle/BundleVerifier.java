@@ -1,8 +1,11 @@
 package dev.veil.internal.bundle;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.Header;
+import com.nimbusds.jose.JOSEObject;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.PlainHeader;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
@@ -16,6 +19,7 @@ import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -33,10 +37,15 @@ import java.util.TreeSet;
  * {@link PolicyLoadException} on {@code .signatures.json} whose message starts with the kind of
  * failure:
  * <ul>
- *   <li>{@code missing signature}: there is no {@code .signatures.json}, or it holds no JWS;
+ *   <li>{@code missing signature}: there is no {@code .signatures.json}, or it holds no JWS (when
+ *       the bundle's entries all lie in a folder holding one, the message says so and how to pack
+ *       or load the bundle instead);
  *   <li>{@code bad signature}: the file or the JWS is malformed, there is more than one JWS, the
- *       key cannot be found or does not fit, the signature does not verify, or the scope differs;
- *   <li>{@code unsupported algorithm}: a JWS algorithm outside HS/RS/PS/ES 256/384/512, or a
+ *       key cannot be found, does not fit, has expired or is not valid yet (its JWK {@code exp} and
+ *       {@code nbf}, against the clock at verification), the signature does not verify, or the
+ *       scope differs;
+ *   <li>{@code unsupported algorithm}: a JWS algorithm outside HS/RS/PS/ES 256/384/512 ({@code none}
+ *       included), or a
  *       file hash algorithm other than SHA-224/256/384/512 (MD5 and SHA-1 are refused);
  *   <li>{@code file list mismatch}: a bundle file the signature does not list, or a listed file
  *       the bundle lacks (one error per file, naming it);
@@ -100,13 +109,20 @@ public final class BundleVerifier {
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(scope, "scope");
         if (!bundle.files().contains(FILE)) {
-            throw fail("missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`");
+            String hint = bundle instanceof LoadedBundle loaded ? loaded.packingHint() : null;
+            throw fail(hint == null
+                    ? "missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`"
+                    : "missing signature: the bundle has no .signatures.json at its top; " + hint);
         }
         String token = readToken(bundle.read(FILE));
         JWSObject jws;
         try {
             jws = JWSObject.parse(token);
         } catch (ParseException e) {
+            if (isUnsecured(token)) {
+                throw fail("unsupported algorithm: the signature uses alg none (an unsecured JWS, which anyone can"
+                        + " make), which is always refused; accepted: " + JwsAlgorithms.SUPPORTED);
+            }
             throw fail("bad signature: the signature is not a compact JWS (" + e.getMessage() + ")");
         }
         String alg = jws.getHeader().getAlgorithm().getName();
@@ -120,6 +136,7 @@ public final class BundleVerifier {
             keyId = legacy instanceof String s && !s.isEmpty() ? s : null;
         }
         JWK key = selectKey(keys, ignoreKeyId ? null : keyId);
+        checkValidNow(key, Instant.now());
         JWSAlgorithm algorithm = jws.getHeader().getAlgorithm();
         String problem = JwsAlgorithms.keyProblem(key, algorithm, false);
         if (problem != null) {
@@ -143,6 +160,15 @@ public final class BundleVerifier {
         Map<String, Map<?, ?>> listed = listedFiles(payload);
         checkFiles(bundle, listed);
         return new BundleSignature(keyId, alg, scope, new ArrayList<>(listed.keySet()));
+    }
+
+    /** Whether the token's header says {@code "alg": "none"} (an unsecured JOSE object, not a JWS). */
+    private static boolean isUnsecured(String token) {
+        try {
+            return Header.parse(JOSEObject.split(token)[0]) instanceof PlainHeader;
+        } catch (ParseException e) {
+            return false;
+        }
     }
 
     private static String readToken(byte[] bytes) {
@@ -211,6 +237,22 @@ public final class BundleVerifier {
             throw fail("bad signature: no verification key with id '" + keyId + "' (configured: " + ids + ")");
         }
         return key;
+    }
+
+    /**
+     * Refuses a key outside its validity period: past its JWK {@code exp} (expiration time) or
+     * before its {@code nbf} (not before). A key set may keep an expired key during a rotation; it
+     * is only refused when a signature names it.
+     */
+    static void checkValidNow(JWK key, Instant now) {
+        if (key.getExpirationTime() != null && !now.isBefore(key.getExpirationTime().toInstant())) {
+            throw fail("bad signature: key" + describe(key) + " expired at " + key.getExpirationTime().toInstant()
+                    + " (its JWK exp); sign the bundle with a current key");
+        }
+        if (key.getNotBeforeTime() != null && now.isBefore(key.getNotBeforeTime().toInstant())) {
+            throw fail("bad signature: key" + describe(key) + " is not valid before "
+                    + key.getNotBeforeTime().toInstant() + " (its JWK nbf)");
+        }
     }
 
     private static Map<String, Map<?, ?>> listedFiles(Map<?, ?> payload) {

@@ -155,6 +155,7 @@ final class DirectoryReader {
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             String rel = relative(file);
             if (EntryCollector.isIgnored(rel)) {
+                collector.noteIgnored(rel);
                 return FileVisitResult.CONTINUE;
             }
             String path = EntryCollector.normalise(rel);

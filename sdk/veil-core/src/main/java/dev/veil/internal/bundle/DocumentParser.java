@@ -27,7 +27,10 @@ import java.util.Map;
  *
  * <p>Stricter than a plain Jackson tree read, so that what the bundle means is unambiguous:
  * duplicate keys, numbers that overflow a double ({@code 1e400}), YAML aliases, YAML binary or
- * other embedded values, an empty file and a second document in the same file are all errors.
+ * other embedded values, an empty file and a second document in the same file are all errors. So
+ * is a string or key holding an unpaired UTF-16 surrogate (a JSON escape of U+D800 alone): it is
+ * not a Unicode character, and OPA's hash (so {@link BundleHasher}) sees U+FFFD in its place, so
+ * a signature over one string would verify another.
  *
  * <p>YAML is read by jackson-dataformat-yaml, which follows YAML 1.1: unquoted {@code yes},
  * {@code no}, {@code on} and {@code off} are booleans and {@code 0x1F} is a number. Quote such
@@ -125,6 +128,8 @@ final class DocumentParser {
         private final JsonParser p;
         private final String file;
         private final boolean literalNumbers;
+        /** Keys (String) and indices (Integer) from the top to the value being read, for messages. */
+        private final List<Object> path = new ArrayList<>();
 
         Reader(JsonParser p, String file, boolean literalNumbers) {
             this.p = p;
@@ -149,6 +154,8 @@ final class DocumentParser {
                     while (p.nextToken() != JsonToken.END_OBJECT) {
                         String key = p.currentName();
                         JsonLocation keyLoc = p.currentTokenLocation();
+                        path.add(key);
+                        checkSurrogates(key, keyLoc, "key");
                         if (map.containsKey(key)) {
                             throw error(keyLoc, "duplicate key '" + key + "'");
                         }
@@ -157,6 +164,7 @@ final class DocumentParser {
                                     Math.max(0, keyLoc.getColumnNr())));
                         }
                         map.put(key, value(p.nextToken(), null));
+                        path.remove(path.size() - 1);
                     }
                     return map;
                 }
@@ -164,12 +172,17 @@ final class DocumentParser {
                     List<Object> list = new ArrayList<>();
                     JsonToken t;
                     while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                        path.add(list.size());
                         list.add(value(t, null));
+                        path.remove(path.size() - 1);
                     }
                     return list;
                 }
-                case VALUE_STRING:
-                    return p.getText();
+                case VALUE_STRING: {
+                    String text = p.getText();
+                    checkSurrogates(text, p.currentTokenLocation(), "string");
+                    return text;
+                }
                 case VALUE_NUMBER_INT:
                     if (literalNumbers) {
                         return new NumberLiteral(p.getText());
@@ -201,6 +214,50 @@ final class DocumentParser {
                 default:
                     throw error(p.currentTokenLocation(), "unexpected " + token);
             }
+        }
+
+        /** Refuses a string (or key) holding an unpaired surrogate, naming where it is. */
+        private void checkSurrogates(String text, JsonLocation loc, String what) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    throw error(loc, "the " + what + " at " + renderPath() + " holds an unpaired surrogate "
+                            + String.format("\\u%04x", (int) c) + ", which is not a Unicode character; write the"
+                            + " character itself, or both halves of a surrogate pair");
+                }
+            }
+        }
+
+        /** {@code a.b[2]["x y"]}, or {@code (top level)}; quotes, controls and surrogates escaped as in JSON. */
+        private String renderPath() {
+            if (path.isEmpty()) {
+                return "(top level)";
+            }
+            StringBuilder sb = new StringBuilder();
+            for (Object step : path) {
+                if (step instanceof Integer index) {
+                    sb.append('[').append(index).append(']');
+                    continue;
+                }
+                String key = (String) step;
+                boolean plain = !key.isEmpty() && !Character.isDigit(key.charAt(0));
+                StringBuilder escaped = new StringBuilder();
+                for (int i = 0; i < key.length(); i++) {
+                    char c = key.charAt(i);
+                    plain &= c == '_' || (c < 0x80 && Character.isLetterOrDigit(c));
+                    escaped.append(Character.isSurrogate(c) || c < 0x20 || c == '"' || c == '\\'
+                            ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+                }
+                if (plain) {
+                    sb.append(sb.length() == 0 ? "" : ".").append(key);
+                } else {
+                    sb.append("[\"").append(escaped).append("\"]");
+                }
+            }
+            return sb.toString();
         }
     }
 

@@ -27,10 +27,13 @@ class BundleHasherTest {
     @Test
     void shouldEscapeStringsAsGoDoesWithoutHtmlEscaping() {
         String doc = "{\"s\": \"<foo></foo> & \\\"q\\\" \\\\ \\n\\r\\t\\b\\f \\u0001 \\u2028\\u2029 \\u00e9"
-                + " \\ud83d\\ude00"
-                + " \\ud800\"}";
+                + " \\ud83d\\ude00\"}";
         assertThat(canonical("a/data.json", doc)).isEqualTo("{\"s\":\"<foo></foo> & \\\"q\\\" \\\\ \\n\\r\\t\\b\\f"
-                + " \\u0001 \\u2028\\u2029 \u00e9 \ud83d\ude00 \ufffd\"}");
+                + " \\u0001 \\u2028\\u2029 \u00e9 \ud83d\ude00\"}");
+        // as Go: a lone surrogate becomes U+FFFD (the loader refuses such strings, see DocumentParser)
+        StringBuilder lone = new StringBuilder();
+        BundleHasher.writeString("a\ud800b", lone);
+        assertThat(lone.toString()).isEqualTo("\"a\ufffdb\"");
     }
 
     @Test

@@ -290,6 +290,17 @@ class BundleLoaderArchiveTest {
                 + " rejected as a possible gzip bomb");
     }
 
+    /** A few hundred bytes of gzip used to make the loader keep every prefix of the name: about 1 GB. */
+    @Test
+    void shouldRejectAPaxPathOfThirtyTwoThousandSegmentsBeforeBuildingAnythingFromIt() throws IOException {
+        String name = "a/".repeat(32_000) + "f";
+        byte[] gz = new TestTar().paxPath(name).file("ignored", "x").end().gzipped();
+        assertThat(gz.length).isLessThan(1024);
+        PolicyError e = error(() -> BundleLoader.load(archive(gz)));
+        assertThat(e.file()).isEqualTo("a/".repeat(30) + "... (64001 bytes)");
+        assertThat(e.message()).isEqualTo("entry path is 64001 bytes long; a bundle path may be at most 4096 bytes");
+    }
+
     @Test
     void shouldRejectOversizedPaxHeader() throws IOException {
         byte[] records = TestTar.paxRecord("comment", "x".repeat(70_000));

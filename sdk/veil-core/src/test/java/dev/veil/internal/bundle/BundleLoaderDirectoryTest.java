@@ -254,6 +254,38 @@ class BundleLoaderDirectoryTest {
         assertThat(e.line()).isEqualTo(1);
     }
 
+    /** A lone surrogate is hashed (as OPA does) as U+FFFD: loading it would load what was not signed. */
+    @Test
+    void shouldRejectUnpairedSurrogatesNamingWhereTheyAre() {
+        write(dir, "a/data.json", "{\"list\": [\"ok\", {\"s\": \"x\\ud800\"}]}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("a/data.json");
+        assertThat(e.line()).isEqualTo(1);
+        assertThat(e.message()).isEqualTo("the string at list[1].s holds an unpaired surrogate \\ud800, which is not"
+                + " a Unicode character; write the character itself, or both halves of a surrogate pair");
+
+        write(dir, "a/data.json", "{\"k \\ud800\": 1}"); // Jackson's own check, for keys
+        assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("syntax error: Broken surrogate pair");
+
+        write(dir, "a/data.json", "\"\\ud83d\"");
+        assertThat(error(() -> BundleLoader.load(dir)).message())
+                .startsWith("the string at (top level) holds an unpaired surrogate \\ud83d,");
+
+        write(dir, "a/data.json", "{\"pair\": \"\\ud83d\\ude00\"}");
+        assertThat(BundleLoader.load(dir).data()).isEqualTo(Map.of("a", Map.of("pair", "\ud83d\ude00")));
+    }
+
+    @Test
+    void shouldRejectUnpairedSurrogatesInYaml() {
+        write(dir, "data.yaml", "a:\n  - \"\\ud800\"\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("data.yaml");
+        assertThat(e.message()).startsWith("the string at a[0] holds an unpaired surrogate \\ud800,");
+        write(dir, "data.yaml", "\"x\\udc00\": 1\n");
+        assertThat(error(() -> BundleLoader.load(dir)).message())
+                .startsWith("the key at [\"x\\udc00\"] holds an unpaired surrogate \\udc00,");
+    }
+
     @Test
     void shouldRejectYamlAliases() {
         write(dir, "data.yaml", "a: &x 5\nb: *x\n");

@@ -47,6 +47,10 @@ class BundleSignatureTest {
     @TempDir
     Path dir;
 
+    /** Archives of {@link #dir} are written here: not inside the bundle, not beside the temporary directory. */
+    @TempDir
+    Path archiveDir;
+
     @BeforeAll
     static void keys() throws JOSEException {
         rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
@@ -122,8 +126,40 @@ class BundleSignatureTest {
     @Test
     void shouldVerifyTarGzMadeFromSignedDirectory() {
         BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
-        Path tgz = tarGz(dir, dir.getParent().resolve("signed-" + System.nanoTime() + ".tar.gz"));
+        Path tgz = tarGz(dir, archiveDir.resolve("signed.tar.gz"));
         assertThat(BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()).keyId()).isEqualTo("ec-256");
+    }
+
+    /** tar -czf b.tar.gz rb puts rb/.signatures.json in the archive, where it is a hidden file. */
+    @Test
+    void shouldExplainAMissingSignatureInAnArchivePackedWithItsFolder(@TempDir Path out) {
+        BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
+        String folder = dir.getFileName().toString();
+        Path tgz = out.resolve("b.tar.gz");
+        Fixtures.run(dir.getParent(), "tar", "-czf", tgz.toString(), folder);
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()));
+        assertThat(e.file()).isEqualTo(".signatures.json");
+        assertThat(e.message()).isEqualTo("missing signature: the bundle has no .signatures.json at its top; every"
+                + " entry is in the folder '" + folder + "/', whose " + folder + "/.manifest and " + folder
+                + "/.signatures.json are ignored (only the bundle's top holds them): the archive was packed with its"
+                + " folder; pack the contents: tar -C " + folder + " -czf b.tar.gz .");
+
+        Fixtures.run(dir.getParent(), "tar", "-C", folder, "-czf", tgz.toString(), ".");
+        assertThat(BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()).keyId()).isEqualTo("ec-256");
+    }
+
+    @Test
+    void shouldExplainAMissingSignatureInTheFolderAboveABundle(@TempDir Path out) {
+        write(out, "rb/.signatures.json", "{\"signatures\": []}");
+        write(out, "rb/veil/policy.rego", "package veil\n");
+        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(out), publicKeys()));
+        assertThat(e.message()).isEqualTo("missing signature: the bundle has no .signatures.json at its top; every"
+                + " entry is in the folder 'rb/', whose rb/.signatures.json is ignored (only the bundle's top holds"
+                + " them): that folder is the bundle; load " + out.resolve("rb") + " instead");
+        // a file beside the folder: not a bundle packed in a folder
+        write(out, "README", "x");
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(out), publicKeys())).message())
+                .isEqualTo("missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`");
     }
 
     @Test
@@ -220,6 +256,19 @@ class BundleSignatureTest {
         assertThat(e.message()).startsWith("hash mismatch: 'veil/data.json'");
     }
 
+    /** OPA's hash reads a lone surrogate as U+FFFD: a signed U+FFFD would vouch for a lone surrogate. */
+    @Test
+    void shouldNotLoadALoneSurrogateWhereTheSignedDataHeldTheReplacementCharacter() {
+        write(bundle(), "veil/data.json", "{\"s\": \"\\ufffd\"}");
+        BundleSigner.sign(dir, p256, "ES256", "ec-256");
+        assertThat(BundleLoader.load(dir).data()).isEqualTo(java.util.Map.of("veil", java.util.Map.of("s", "\ufffd",
+                "keys", java.util.Map.of("alice", "reader"))));
+        write(dir, "veil/data.json", "{\"s\": \"\\ud800\"}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("veil/data.json");
+        assertThat(e.message()).startsWith("the string at s holds an unpaired surrogate \\ud800,");
+    }
+
     @Test
     void shouldHashOtherYamlFilesOverTheirBytesAsOpaDoes() {
         BundleSigner.sign(bundle(), rsa, "RS256", "rsa-1");
@@ -263,6 +312,45 @@ class BundleSignatureTest {
         write(dir, ".signatures.json", "{\"signatures\": [\"" + parts[0] + "." + forged + "." + parts[2] + "\"]}");
         assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
                 .startsWith("bad signature: the JWS does not verify");
+    }
+
+    @Test
+    void shouldRejectAKeyPastItsExpirationOrBeforeItsNotBeforeTime() throws Exception {
+        BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
+        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(p256.toPublicJWK().toJSONObject());
+        json.put("exp", 1_000_000_000L);
+        JWK expired = JWK.parse(json);
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(expired))).message())
+                .isEqualTo("bad signature: key 'ec-256' expired at 2001-09-09T01:46:40Z (its JWK exp); sign the"
+                        + " bundle with a current key");
+        json.remove("exp");
+        json.put("nbf", 4_000_000_000L);
+        JWK notYet = JWK.parse(json);
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(notYet))).message())
+                .isEqualTo("bad signature: key 'ec-256' is not valid before 2096-10-02T07:06:40Z (its JWK nbf)");
+        json.put("nbf", 1_000_000_000L);
+        json.put("exp", 4_000_000_000L);
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(JWK.parse(json))).keyId())
+                .isEqualTo("ec-256");
+        // an expired key beside the one that signed (a rotation) is not in the way
+        json.put("kid", "old");
+        json.put("exp", 1_000_000_000L);
+        assertThat(BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(List.of(JWK.parse(json),
+                p256.toPublicJWK()))).keyId()).isEqualTo("ec-256");
+    }
+
+    @Test
+    void shouldCompareTheValidityPeriodWithTheTimeOfVerification() throws Exception {
+        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(p256.toPublicJWK().toJSONObject());
+        json.put("nbf", 1_000L);
+        json.put("exp", 2_000L);
+        JWK key = JWK.parse(json);
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(999)))
+                .hasMessageContaining("is not valid before 1970-01-01T00:16:40Z");
+        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(1_000));
+        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(1_999));
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(2_000)))
+                .hasMessageContaining("expired at 1970-01-01T00:33:20Z");
     }
 
     @Test
@@ -336,9 +424,15 @@ class BundleSignatureTest {
             writeToken(header + "." + payload + ".c2ln");
             PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys()));
             assertThat(e.message()).as(alg).startsWith(alg.equals("none")
-                    ? "bad signature: the signature is not a compact JWS"
+                    ? "unsupported algorithm: the signature uses alg none (an unsecured JWS, which anyone can make),"
+                            + " which is always refused; accepted: [HS256"
                     : "unsupported algorithm: the signature uses " + alg + "; accepted: [HS256");
         }
+        // an unsecured JWS proper: no signature part
+        String none = Base64URL.encode("{\"alg\":\"none\"}") + "." + Base64URL.encode("{\"files\": []}") + ".";
+        writeToken(none);
+        assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), publicKeys())).message())
+                .startsWith("unsupported algorithm: the signature uses alg none");
     }
 
     @Test

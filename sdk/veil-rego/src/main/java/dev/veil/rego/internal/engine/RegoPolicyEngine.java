@@ -9,6 +9,11 @@ import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.DecisionDocuments;
 import dev.veil.spi.GuardSettings;
 import dev.veil.spi.PolicyEngine;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,12 +51,59 @@ public final class RegoPolicyEngine implements PolicyEngine {
         return path.endsWith(".rego");
     }
 
-    /** The bundle's {@code .rego} modules, file name to source, in file-name order. */
+    /**
+     * The bundle's {@code .rego} modules, file name to source, in file-name order.
+     *
+     * @throws RegoException ({@code rego_parse_error}) naming the file, line and column of the first
+     *     byte sequence that is not UTF-8, in every module that has one
+     */
     public static Map<String, String> modules(Bundle bundle) {
         Map<String, String> modules = new LinkedHashMap<>();
-        bundle.files().stream().filter(RegoPolicyEngine::isModule).sorted()
-                .forEach(f -> modules.put(f, new String(bundle.read(f), StandardCharsets.UTF_8)));
+        List<RegoError> errors = new ArrayList<>();
+        bundle.files().stream().filter(RegoPolicyEngine::isModule).sorted().forEach(f -> {
+            try {
+                modules.put(f, decode(f, bundle.read(f)));
+            } catch (RegoException e) {
+                errors.addAll(e.errors());
+            }
+        });
+        if (!errors.isEmpty()) {
+            throw new RegoException(errors);
+        }
         return modules;
+    }
+
+    /**
+     * Decodes a module's bytes as UTF-8, strictly: a module that is not UTF-8 is refused (as OPA
+     * refuses it, and as the bundle's YAML and JSON files are) rather than read with U+FFFD in
+     * place of what the author wrote.
+     *
+     * @throws RegoException a {@code rego_parse_error} at the line and column (in characters, as
+     *     the parser counts them) of the first malformed byte, giving its offset in the file
+     */
+    public static String decode(String file, byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            int offset = in.position();
+            out.flip();
+            String before = out.toString();
+            int lineStart = before.lastIndexOf('\n') + 1;
+            int line = (int) before.chars().filter(c -> c == '\n').count() + 1;
+            int column = before.codePointCount(lineStart, before.length()) + 1;
+            throw new RegoException(new RegoError("rego_parse_error", "not valid UTF-8 (byte 0x"
+                    + String.format("%02x", bytes[offset] & 0xff) + " at offset " + offset + "); save the module as"
+                    + " UTF-8", file, line, column));
+        }
+        out.flip();
+        return out.toString();
     }
 
     @Override

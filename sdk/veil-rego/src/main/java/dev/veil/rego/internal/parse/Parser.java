@@ -97,14 +97,19 @@ import java.util.Set;
  *
  * <p>Every failure is a {@link RegoParseException} with file, line, column and OPA's message, e.g.
  * {@code p.rego:3:9: rego_parse_error: unexpected } token: expected term}. Nesting deeper than
- * {@link #MAX_DEPTH} is refused with a parse error, so that no input overflows the stack; terms are
+ * {@link #MAX_DEPTH} is refused with a parse error, so that no input overflows the stack (here or in
+ * the compiler and evaluator, which walk the tree recursively); as in OPA, each operator of a chain
+ * such as {@code 1 + 1 + 1} counts as one level, since {@code ((1 + 1) + 1)} nests; terms are
  * memoised by position, so backtracking (comprehension or not, {@code some x in xs} or
  * {@code some x}) never repeats work.
  *
  * <p>Not thread-safe; use one instance per parse (the static methods do).
  */
 public final class Parser {
-    /** The deepest nesting of terms (arrays, objects, calls, comprehensions, parentheses...) accepted. */
+    /**
+     * The deepest nesting accepted: of terms (arrays, objects, calls, comprehensions, parentheses...)
+     * and of the calls an operator chain builds ({@code a + b + c} is {@code plus(plus(a, b), c)}).
+     */
     public static final int MAX_DEPTH = 200;
 
     private static final Set<TokenKind> RELATION = EnumSet.of(EQUAL, NEQ, LT, GT, LTE, GTE);
@@ -296,7 +301,8 @@ public final class Parser {
             depth--;
             Token t = tok();
             throw new Failure(new RegoError(RegoParseException.CODE, "max parsing recursion depth exceeded (more than "
-                    + MAX_DEPTH + " nested terms): flatten the expression", file, t.line(), t.column()), pos, true);
+                    + MAX_DEPTH + " levels of nested terms and chained operators): split the expression, e.g. into"
+                    + " several variables or rules", file, t.line(), t.column()), pos, true);
         }
     }
 
@@ -1043,88 +1049,135 @@ public final class Parser {
     /** {@code in} (lowest precedence) and, when {@code keyVal}, the {@code k, v in xs} form. */
     private Term termInfixCall(boolean keyVal) {
         Term lhs = relation();
-        while (true) {
-            if (keyVal && kind() == COMMA) {
-                int save = pos;
-                try {
-                    next();
-                    Term mhs = relation();
-                    if (at(IN)) {
-                        Token op = tok();
+        int chained = 0; // each operator nests the calls so far one level deeper (see enter)
+        try {
+            while (true) {
+                if (keyVal && kind() == COMMA) {
+                    int save = pos;
+                    int saveChained = chained;
+                    try {
                         next();
-                        Term rhs = relation();
-                        lhs = member(lhs, op, lhs, mhs, rhs);
+                        Term mhs = relation();
                         if (at(IN)) {
-                            continue;
+                            Token op = tok();
+                            enter();
+                            chained++;
+                            next();
+                            Term rhs = relation();
+                            lhs = member(lhs, op, lhs, mhs, rhs);
+                            if (at(IN)) {
+                                continue;
+                            }
+                            return lhs;
                         }
-                        return lhs;
+                    } catch (Failure f) {
+                        if (f.tooDeep) {
+                            throw f;
+                        }
                     }
-                } catch (Failure f) {
-                    if (f.tooDeep) {
-                        throw f;
-                    }
+                    pos = save;
+                    depth -= chained - saveChained;
+                    chained = saveChained;
                 }
-                pos = save;
+                if (at(IN)) {
+                    Token op = tok();
+                    enter();
+                    chained++;
+                    next();
+                    Term rhs = relation();
+                    lhs = member(lhs, op, lhs, rhs);
+                    continue;
+                }
+                return lhs;
             }
-            if (at(IN)) {
-                Token op = tok();
-                next();
-                Term rhs = relation();
-                lhs = member(lhs, op, lhs, rhs);
-                continue;
-            }
-            return lhs;
+        } finally {
+            depth -= chained;
         }
     }
 
     private Term relation() {
         Term lhs = or();
-        while (RELATION.contains(kind())) {
-            Token op = tok();
-            next();
-            lhs = call(lhs, op, op.kind().display(), lhs, or());
+        int chained = 0;
+        try {
+            while (RELATION.contains(kind())) {
+                Token op = tok();
+                enter();
+                chained++;
+                next();
+                lhs = call(lhs, op, op.kind().display(), lhs, or());
+            }
+            return lhs;
+        } finally {
+            depth -= chained;
         }
-        return lhs;
     }
 
     private Term or() {
         Term lhs = and();
-        while (kind() == OR) {
-            Token op = tok();
-            next();
-            lhs = call(lhs, op, "or", lhs, and());
+        int chained = 0;
+        try {
+            while (kind() == OR) {
+                Token op = tok();
+                enter();
+                chained++;
+                next();
+                lhs = call(lhs, op, "or", lhs, and());
+            }
+            return lhs;
+        } finally {
+            depth -= chained;
         }
-        return lhs;
     }
 
     private Term and() {
         Term lhs = arith();
-        while (kind() == AND) {
-            Token op = tok();
-            next();
-            lhs = call(lhs, op, "and", lhs, arith());
+        int chained = 0;
+        try {
+            while (kind() == AND) {
+                Token op = tok();
+                enter();
+                chained++;
+                next();
+                lhs = call(lhs, op, "and", lhs, arith());
+            }
+            return lhs;
+        } finally {
+            depth -= chained;
         }
-        return lhs;
     }
 
     private Term arith() {
         Term lhs = factor();
-        while (kind() == ADD || kind() == SUB) {
-            Token op = tok();
-            next();
-            lhs = call(lhs, op, op.kind().display(), lhs, factor());
+        int chained = 0;
+        try {
+            while (kind() == ADD || kind() == SUB) {
+                Token op = tok();
+                enter();
+                chained++;
+                next();
+                lhs = call(lhs, op, op.kind().display(), lhs, factor());
+            }
+            return lhs;
+        } finally {
+            depth -= chained;
         }
-        return lhs;
     }
 
     private Term factor() {
         Term lhs = term();
-        while (kind() == MUL || kind() == QUO || kind() == REM) {
-            Token op = tok();
-            next();
-            lhs = call(lhs, op, op.kind().display(), lhs, term());
+        int chained = 0;
+        try {
+            while (kind() == MUL || kind() == QUO || kind() == REM) {
+                Token op = tok();
+                enter();
+                chained++;
+                next();
+                lhs = call(lhs, op, op.kind().display(), lhs, term());
+            }
+            return lhs;
+        } finally {
+            depth -= chained;
         }
-        return lhs;
     }
 
     // ------------------------------------------------------------------ terms

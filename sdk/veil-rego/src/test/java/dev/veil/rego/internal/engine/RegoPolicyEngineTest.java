@@ -22,6 +22,7 @@ import dev.veil.spi.ReleaseSpec;
 import dev.veil.spi.StaleAction;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -216,6 +217,38 @@ class RegoPolicyEngineTest {
             assertThat(err.column()).isGreaterThan(0);
             assertThat(err.message()).startsWith("rego_parse_error: ");
         });
+    }
+
+    /** As the YAML and JSON files of a bundle: bytes that are not UTF-8 are an error, not U+FFFD. */
+    @Test
+    void aModuleThatIsNotUtf8IsAParseErrorAtItsFirstBadByte() throws IOException {
+        load(files());
+        byte[] source = "package veil.model\n\nimport rego.v1\n\n# caf\u00e9 \u00e9 X\n"
+                .getBytes(StandardCharsets.UTF_8);
+        source[source.length - 2] = (byte) 0xff; // the X
+        Files.write(dir.resolve("policy/model.rego"), source);
+        Files.write(dir.resolve("policy/extra.rego"), new byte[] {'#', ' ', (byte) 0xc3});
+        assertThatThrownBy(() -> PolicyBundle.load(dir)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/extra.rego:1:3: rego_parse_error: not valid UTF-8 (byte 0xc3 at offset 2); save the"
+                                + " module as UTF-8",
+                        "policy/model.rego:5:10: rego_parse_error: not valid UTF-8 (byte 0xff at offset "
+                                + (source.length - 2) + "); save the module as UTF-8"));
+    }
+
+    /** A long operator chain used to overflow the compiler's stack: an Error, not a load error. */
+    @Test
+    void aLongOperatorChainIsALoadErrorNotAStackOverflow() {
+        Map<String, String> f = files();
+        f.put("policy/extra.rego", "package veil.extra\n\nx := 1" + " + 1".repeat(2000) + "\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).singleElement().satisfies(err -> {
+                    assertThat(err.file()).isEqualTo("policy/extra.rego");
+                    assertThat(err.line()).isEqualTo(3);
+                    assertThat(err.message()).startsWith("rego_parse_error: max parsing recursion depth exceeded");
+                }));
+        f.put("policy/extra.rego", "package veil.extra\n\nx := 1" + " + 1".repeat(190) + "\n");
+        assertThat(load(f).engine()).isEqualTo("rego");
     }
 
     @Test

@@ -189,6 +189,31 @@ class ParseErrorTest {
         assertThat(Parser.parseModule("ok.rego", "package p\np := " + ok).rules()).hasSize(1);
     }
 
+    /**
+     * {@code 1 + 1 + 1} is {@code plus(plus(1, 1), 1)}: a chain nests as deep as it is long, and the
+     * compiler walks it recursively, so (as in OPA) each chained operator counts as a level.
+     */
+    @Test
+    void operatorChainsBeyondTheLimitAreAParseError() {
+        int n = Parser.MAX_DEPTH + 1;
+        for (String op : new String[] {" + ", " - ", " * ", " / ", " % ", " | ", " & ", " == ", " < ", " in "}) {
+            String chain = "1" + (op + "1").repeat(n);
+            assertThatThrownBy(() -> Parser.parseModule("chain.rego", "package p\n\np := " + chain))
+                    .as(op).isInstanceOf(RegoParseException.class)
+                    .hasMessage("chain.rego:3:" + (6 + (op.length() + 1) * Parser.MAX_DEPTH)
+                            + ": rego_parse_error: max parsing recursion depth exceeded (more than 200 levels of"
+                            + " nested terms and chained operators): split the expression, e.g. into several variables"
+                            + " or rules");
+        }
+        // chains count together with the nesting they are in, and each chain for itself
+        String nested = "[".repeat(100) + "1" + " + 1".repeat(99) + "]".repeat(100);
+        assertThat(Parser.parseModule("ok.rego", "package p\np := " + nested).rules()).hasSize(1);
+        assertThatThrownBy(() -> Parser.parseModule("deep.rego", "package p\np := " + "[".repeat(100) + "1"
+                + " + 1".repeat(101) + "]".repeat(100))).hasMessageContaining("max parsing recursion depth exceeded");
+        String sideBySide = "[" + ("1" + " + 1".repeat(150) + ", ").repeat(20) + "1]";
+        assertThat(Parser.parseModule("ok.rego", "package p\np := " + sideBySide).rules()).hasSize(1);
+    }
+
     @Test
     void backtrackingStaysLinear() {
         // Each of these makes a naive backtracking parser retry alternatives at every level.
