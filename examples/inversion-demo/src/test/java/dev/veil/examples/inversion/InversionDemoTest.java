@@ -98,10 +98,14 @@ class InversionDemoTest {
     }
 
     @Test
-    void theDecoyRowIsShownAsAKnownGapAndNotClaimed() {
-        InversionDemo.Row decoys = variant("every 20 s, 5 accounts, decoys");
-        assertThat(decoys.variant().knownGap()).isTrue();
-        assertThat(decoys.attacks()).allSatisfy(a -> assertThat(a.sent()).isEqualTo(1000));
+    void attackersSpreadOverAccountsAndSendingDecoysAreStoppedToo() {
+        for (String name : List.of("every 20 s, 5 accounts", "every 20 s, 5 accounts, decoys")) {
+            InversionDemo.Row spread = variant(name);
+            assertThat(spread.attacks()).as(name).allSatisfy(a -> assertThat(a.sent()).isEqualTo(1000));
+            assertThat(spread.attacks().stream().mapToInt(InversionDemo.Attack::answered).sum()).as(name)
+                    .isLessThan(300); // of 3,000 sent
+            assertThat(InversionDemo.recognised(result, spread)).as(name).isLessThanOrEqualTo(1);
+        }
         assertThat(printed).anyMatch(l -> l.startsWith("prior NES, every 20 s, 5 accounts, decoys"));
     }
 
@@ -133,6 +137,7 @@ class InversionDemoTest {
                 result.honest(), result.classMeans(), result.start(), result.target(), result.judge(), result.audits());
         assertThat(InversionDemo.check(unstopped))
                 .anyMatch(b -> b.startsWith("prior NES behind Veil should recover at most 30%"))
+                .anyMatch(b -> b.startsWith("prior NES, every 20 s, 5 accounts, decoys behind Veil should recover"))
                 .anyMatch(b -> b.contains("should not raise the model's confidence"))
                 .anyMatch(b -> b.contains("not within 50"));
     }
