@@ -371,6 +371,102 @@ class GuardTest {
         assertThat(at(records.get(2), "signals", "rate", "level")).isEqualTo("high");
     }
 
+    /**
+     * Interns have a daily quota of 30, erin a rate limit of 10 (one token per 1000 s), alice
+     * neither; five queries of a caller within 60 s block it for 10 minutes.
+     */
+    private static final String LIMITED_ROLES = """
+            default: {effect: deny}
+            rules:
+              - {id: bulk, when: {roles: [intern]}, effect: allow, daily_quota: 30}
+              - {id: metered, when: {callers: [erin]}, effect: allow, rate_limit: {per_second: 0.001, burst: 10}}
+              - {id: analysts, when: {roles: [analyst]}, effect: allow}
+            """;
+    private static final String BLOCK_AT_5 = """
+            detectors:
+              rate: {window_seconds: 60, low: 3, medium: 4, high: 5}
+            rules:
+              - {id: flood, when: {signals: {rate: high}}, action: block, cooldown_seconds: 600}
+            """;
+
+    private static String code(Response r) {
+        return r instanceof Response.Denied d ? d.reason().code().code() : "ok";
+    }
+
+    /**
+     * Five queries 1 s apart (the fifth is blocked), 25 retries 1 s apart during the block, then,
+     * 700 s later (the block is over), queries 20 s apart (three in a window: below high) until one
+     * is refused or {@code max} were sent: every answer, in order.
+     */
+    private List<String> blockedAndRetrying(Guard<double[]> g, ApiKeys.Issued key, int max) {
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            got.add(code(g.predict(ask(key, VALID))));
+            clock.advance(Duration.ofSeconds(1));
+        }
+        clock.advance(Duration.ofSeconds(700));
+        for (int i = 0; i < max; i++) {
+            String c = code(g.predict(ask(key, VALID)));
+            got.add(c);
+            if (!c.equals("ok")) {
+                break;
+            }
+            clock.advance(Duration.ofSeconds(20));
+        }
+        return got;
+    }
+
+    @Test
+    void aBlockedCallersRetriesUseNoneOfItsDailyQuota() {
+        Guard<double[]> g = guard(bundle().set("access", LIMITED_ROLES).set("monitoring", BLOCK_AT_5));
+
+        List<String> got = blockedAndRetrying(g, BOB, 40);
+
+        // The five queries before the block count (the fifth was refused by monitoring, after the
+        // limits): 25 of the 30 are left after the block, however often the caller retried during it.
+        List<String> expected = new ArrayList<>(List.of("ok", "ok", "ok", "ok", "blocked"));
+        expected.addAll(Collections.nCopies(25, "blocked"));
+        expected.addAll(Collections.nCopies(25, "ok"));
+        expected.add("quota_exhausted");
+        assertThat(got).containsExactlyElementsOf(expected);
+        assertThat(modelA.calls()).isEqualTo(29);
+    }
+
+    @Test
+    void aBlockedCallersRetriesTakeNoRateTokens() {
+        Guard<double[]> g = guard(bundle().set("access", LIMITED_ROLES).set("monitoring", BLOCK_AT_5));
+
+        List<String> got = blockedAndRetrying(g, ERIN, 40);
+
+        // Burst 10, five taken before the block, under one token refilled since: five more after it.
+        assertThat(got.subList(30, got.size())).containsExactly("ok", "ok", "ok", "ok", "ok", "rate_limited");
+        assertThat(modelA.calls()).isEqualTo(9);
+    }
+
+    @Test
+    void aBlockedCallersRetriesFeedNoDetector() {
+        Guard<double[]> g = guard(bundle().set("access", LIMITED_ROLES).set("monitoring", BLOCK_AT_5));
+
+        for (int i = 0; i < 4; i++) {
+            released(g.predict(ask(ALICE, VALID)));
+            clock.advance(Duration.ofSeconds(1));
+        }
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+        // retries every 10 s while the block lasts: the last minute of them would fill the rate window
+        for (int i = 0; i < 59; i++) {
+            clock.advance(Duration.ofSeconds(10));
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
+        }
+        clock.advance(Duration.ofSeconds(10)); // 2026-06-01T12:10:04Z: the block is over
+
+        Response after = g.predict(ask(ALICE, VALID));
+
+        assertThat(code(after)).isEqualTo("ok");
+        List<Map<String, Object>> records = audited(g, 65);
+        // the rate window counts this query alone: none of the 59 blocked retries entered it
+        assertThat(at(records.get(64), "signals", "rate", "score")).isEqualTo(1.0);
+    }
+
     @Test
     void blockWithACoolDownBeyondTheCalendarStillBlocksUnderOnErrorDegrade() {
         Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", """

@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * One operation on a {@link StateStore}. A request's operations are handed over together, so that
  * a remote store answers them in one round trip. Each operation is atomic on its own; a batch is
- * not a transaction. The result type of each operation is given in its Javadoc.
+ * not a transaction, with one exception: a {@link BlockedUntil} that finds its caller blocked ends
+ * the batch (see there). The result type of each operation is given in its Javadoc.
  *
  * <p>Keys are chosen by Veil (prefixed by detector or purpose); a store may add its own namespace.
  * Times are milliseconds since the epoch from the Guard's clock, so that every replica uses the
@@ -14,7 +15,16 @@ import java.util.Objects;
  */
 public sealed interface StateOp {
 
-    /** Result: {@code Long}, the time until which the caller is blocked, or 0. */
+    /**
+     * Result: {@code Long}, the time until which the caller is blocked, or 0.
+     *
+     * <p>When that time is later than {@code nowMillis} (the caller is blocked at the request's
+     * time), the store runs none of the batch's later operations, and their results are
+     * {@code null}: a blocked caller's request is refused before anything else (docs/policy-reference.md,
+     * 6.1), so it must take no rate token, no quota and no detector state. A remote store checks the
+     * block and skips the rest in the same atomic step; the in-memory store skips what follows the
+     * check.
+     */
     record BlockedUntil(String caller, long nowMillis) implements StateOp {
         public BlockedUntil {
             Objects.requireNonNull(caller, "caller");

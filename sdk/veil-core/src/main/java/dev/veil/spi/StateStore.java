@@ -15,15 +15,18 @@ public interface StateStore extends AutoCloseable {
 
     /**
      * Runs the operations in order and waits for their results; {@code result[i]} answers
-     * {@code ops[i]} (see each {@link StateOp} for its result type).
+     * {@code ops[i]} (see each {@link StateOp} for its result type). A {@link StateOp.BlockedUntil}
+     * that finds its caller blocked ends the batch: the operations after it are not run and their
+     * results are {@code null}.
      *
      * @throws StateUnavailableException when the store cannot be reached or did not answer in time
      */
     Object[] execute(StateOp... ops);
 
     /**
-     * Runs the operations without waiting (history that only later requests read). A failure is
-     * reported by the next {@link #execute} or counted by the store; it never blocks the caller.
+     * Runs the operations without waiting (history that only later requests read), ending at a
+     * {@link StateOp.BlockedUntil} that finds its caller blocked, as {@link #execute} does. A failure
+     * is reported by the next {@link #execute} or counted by the store; it never blocks the caller.
      */
     void submit(StateOp... ops);
 

@@ -89,6 +89,11 @@ final class GuardFixture {
                       release: { noise: { mechanism: laplace, epsilon: 0.4 } }
                   privacy: { per_caller_epsilon: 1.0, on_exhausted: deny }
                 """.formatted(name, onStateUnavailable);
+        return bundleOf(name, policy);
+    }
+
+    /** Writes a bundle of this policy text, with the fixture's keys, into {@code dir/name}. */
+    PolicyBundle bundleOf(String name, String policy) {
         try {
             Path b = Files.createDirectories(dir.resolve(name));
             Files.writeString(b.resolve(name + ".veil.yaml"), policy);

@@ -30,7 +30,7 @@ import org.quicktheories.core.Gen;
  * are Bucket4j's and whose ledger is PrivacyLedger) for the same operations at the same times.
  *
  * <p>Each example is a random sequence of batches over a few callers and keys: blocks and
- * throttles, permits under rate limits that change, daily quotas across a UTC midnight, privacy
+ * throttles (a BlockedUntil that finds its caller blocked ends its batch in both), permits under rate limits that change, daily quotas across a UTC midnight, privacy
  * charges over periods and budgets that change, windows, lists and fingerprints, with time moving
  * by 0 ms to a day, sometimes backwards. Both stores run it against one {@link MutableClock}; every
  * result must be identical. One property reloads privacy budgets whose only difference is the
@@ -198,23 +198,19 @@ class MemoryRedisConformanceTest {
         // set back, a request of the caller without a rate limit had moved the in-memory bucket's time
         // to its own later time, so that bucket later refilled less than Redis's (RATE_LIMITED where
         // Redis said ALLOWED). The bucket's time is now the time of the request that uses it.
-        List<Step> s = List.of(new Step(0, 496, 12, 2134, 218, 1), new Step(1, 527, 1767, 2712, 418, 1),
-                new Step(0, 1191, 908, 30, 33, 0), new Step(1, 1219, 5454, 4, 39, 2),
-                new Step(0, 319, 15, 1716, 301, 6), new Step(3, 378, 8, 288, 11, 0), new Step(0, 79, 642, 4999, 1042, 2),
-                new Step(4, 750, 1810, 6730, 7886, 8), new Step(0, 1105, 6666, 2364, 565, 0),
+        // (Without the sequence's BlockedUntil checks, which read only but now end a batch when they
+        // find the caller blocked: they would skip the permits this is about. Their clock moves stay.)
+        List<Step> s = List.of(new Step(1, 527, 1767, 2712, 418, 1), new Step(1, 1219, 5454, 4, 39, 2),
+                new Step(3, 378, 8, 288, 11, 6), new Step(4, 750, 1810, 6730, 7886, 8),
                 new Step(5, 6414, 262, 313, 2897, 1), new Step(4, 3588, 1218, 171, 3129, 7),
                 new Step(4, 542, 4580, 196, 8398, 12), new Step(2, 407, 23, 380, 5547, 6),
-                new Step(0, 3833, 159, 2065, 7245, 1), new Step(3, 162, 2239, 1, 1843, 0), new Step(2, 59, 448, 939, 23, 5),
+                new Step(3, 162, 2239, 1, 1843, 0), new Step(2, 59, 448, 939, 23, 5),
                 new Step(1, 2081, 838, 5, 4550, 8), new Step(3, 3724, 383, 5140, 3802, 1),
-                new Step(0, 1886, 1896, 9460, 1351, 2), new Step(2, 229, 139, 1983, 450, 0),
-                new Step(3, 4109, 158, 546, 1596, 1));
+                new Step(2, 229, 139, 1983, 450, 0), new Step(3, 4109, 158, 546, 1596, 1));
         List<Object> results = replay(s, LIMITS_OF_ONE_CALLER, redis, 1000); // fails at the first disagreement
-        long block1 = T0 + 60_000;
-        long block2 = T0 + 600_000;
-        assertThat(results).containsExactly(0L, null, block1, null, block2, StateOp.Permit.ALLOWED, block2,
-                StateOp.Permit.ALLOWED, block2, StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED,
-                StateOp.Permit.RATE_LIMITED, null, block2, StateOp.Permit.ALLOWED, null, null, StateOp.Permit.ALLOWED,
-                block2, null, StateOp.Permit.QUOTA_EXHAUSTED);
+        assertThat(results).containsExactly(null, null, StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED,
+                StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED, null,
+                StateOp.Permit.ALLOWED, null, null, StateOp.Permit.ALLOWED, null, StateOp.Permit.QUOTA_EXHAUSTED);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.veil.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.spi.GuardSettings.PrivacyBudget;
 import dev.veil.spi.RateLimit;
 import dev.veil.spi.StateOp;
@@ -334,6 +335,40 @@ class RedisStateStoreTest {
     }
 
     @Test
+    void aBatchEndsAtABlockAndWritesNothingAfterIt() throws Exception {
+        long now = CLOCK.millis();
+        MemoryStateStore memory = new MemoryStateStore(1 << 24, CLOCK, 1000);
+        StateOp block = new StateOp.Block("caller1", now + 60_000);
+        StateOp[] batch = RoundTripTest.realisticBatch(1, now);
+        assertThat(store.execute(block)).containsExactly((Object) null);
+        memory.execute(block);
+
+        Object[] fromRedis = store.execute(batch);
+        store.submit(batch); // a submitted batch ends there too
+        Object[] fromMemory = memory.execute(batch);
+        memory.submit(batch);
+
+        // one result, the block's end; the permit, fingerprints, list and window were not run
+        assertThat(fromRedis).containsExactly(now + 60_000, null, null, null, null, null);
+        assertThat(fromMemory).containsExactly(fromRedis);
+        store.execute(new StateOp.BlockedUntil("caller1", now)); // after the submit, on the same connection
+        assertThat(REDIS.keys("t:{m}:*")).containsExactlyInAnyOrder("t:{m}:gen", "t:{m}:b:caller1");
+        // once the block is over the same batch runs whole, as on a first request
+        CLOCK.set(now + 60_000);
+        try {
+            StateOp[] later = RoundTripTest.realisticBatch(1, now + 60_000);
+            Object[] r = store.execute(later);
+            assertThat(r[0]).isEqualTo(0L);
+            assertThat(r[1]).isEqualTo(StateOp.Permit.ALLOWED);
+            assertThat(r[5]).as("the window counts this request alone").isEqualTo(1L);
+            assertThat(memory.execute(later)).containsExactly(r);
+        } finally {
+            CLOCK.set(now);
+            memory.close();
+        }
+    }
+
+    @Test
     void anEmptyBatchSendsNothing() throws Exception {
         RedisServer.Monitor m = REDIS.monitor();
         assertThat(store.execute()).isEmpty();
@@ -533,6 +568,6 @@ class RedisStateStoreTest {
             assertThat(exports).containsExactly("dev.veil.redis");
         }
         assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
-                .startsWith("#!lua\n-- Veil state batch (format 3)");
+                .startsWith("#!lua\n-- Veil state batch (format 4)");
     }
 }

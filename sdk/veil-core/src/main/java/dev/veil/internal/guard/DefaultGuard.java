@@ -507,8 +507,12 @@ public final class DefaultGuard<I> implements Guard<I> {
         // ---------------------------------------------------------------- state: one batch
         // Blocks, the rate limit and quota (stage 1) and, for a valid input, every built-in
         // detector's reads and writes (stage 3) go to the state store together: one round trip to a
-        // shared store. Detectors also see valid requests the limiter then refuses (which only gives
-        // them more to go on); they never see an invalid input.
+        // shared store. The block comes first, and a caller found blocked ends the batch there
+        // (StateOp.BlockedUntil): its request takes no rate token, no quota and no detector state,
+        // as a request refused before the limits must not (docs/policy-reference.md 6.1); otherwise a
+        // client retrying through a 10-minute block would use up its quota until UTC midnight.
+        // Detectors also see valid requests the limiter then refuses (which only gives them more to
+        // go on); they never see an invalid input or a blocked caller's.
         Query query = new Query(x.caller, x.nowMillis, features);
         StatefulDetector[] builtins = rt.builtins();
         Object[] contexts = new Object[builtins.length];
@@ -552,15 +556,15 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         if (results != null) {
             x.stage = Stage.ACCESS;
-            if (spentAt >= 0) {
-                x.budgetSpentUntil = spentUntil(results[spentAt]);
-            }
             long blockedUntil = (Long) results[0];
-            if (blockedUntil > x.nowMillis) {
+            if (blockedUntil > x.nowMillis) { // the store ran nothing after the block: the other results are null
                 x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "monitoring", "blocked by monitoring until "
                         + Instant.ofEpochMilli(blockedUntil)));
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
+            }
+            if (spentAt >= 0) {
+                x.budgetSpentUntil = spentUntil(results[spentAt]);
             }
             switch ((StateOp.Permit) results[1]) {
                 case ALLOWED -> { }

@@ -141,8 +141,16 @@ public final class MemoryStateStore implements StateStore {
         Object[] out = new Object[ops.length];
         for (int i = 0; i < ops.length; i++) {
             out[i] = apply(ops[i]);
+            if (endsBatch(ops[i], out[i])) {
+                break; // a blocked caller's request takes nothing (StateOp.BlockedUntil): the rest stay null
+            }
         }
         return out;
+    }
+
+    /** Whether {@code op} is a {@link StateOp.BlockedUntil} that found its caller blocked at its time. */
+    private static boolean endsBatch(StateOp op, Object result) {
+        return op instanceof StateOp.BlockedUntil b && (Long) result > b.nowMillis();
     }
 
     @Override
@@ -156,8 +164,8 @@ public final class MemoryStateStore implements StateStore {
                     list.append(a.value(), a.maxLength(), a.ttlMillis());
                     return list;
                 });
-            } else {
-                apply(op);
+            } else if (endsBatch(op, apply(op))) {
+                return;
             }
         }
     }

@@ -13,21 +13,31 @@ public final class ReplyDecoder {
     private ReplyDecoder() {}
 
     /**
-     * Decodes a reply.
+     * Decodes a reply. A reply shorter than the batch is one that a {@link StateOp.BlockedUntil}
+     * ended (its caller blocked): the ops after it were not run, and their results are {@code null}.
      *
      * @throws IllegalStateException when the reply does not have the shape the ops need (a script
      *     of another version answered)
      */
     public static Object[] decode(StateOp[] ops, Object reply) {
-        if (!(reply instanceof List<?> list) || list.size() != ops.length) {
-            throw new IllegalStateException("the batch script answered " + describe(reply) + " for " + ops.length
-                    + " operations; is another version of veil-redis using this Redis with the same script?");
+        if (!(reply instanceof List<?> list) || list.size() > ops.length || list.isEmpty() && ops.length > 0) {
+            throw mismatch(ops, reply);
         }
         Object[] out = new Object[ops.length];
-        for (int i = 0; i < ops.length; i++) {
+        for (int i = 0; i < list.size(); i++) {
             out[i] = decode(ops[i], list.get(i));
         }
+        int last = list.size() - 1;
+        if (list.size() < ops.length
+                && !(ops[last] instanceof StateOp.BlockedUntil b && (Long) out[last] > b.nowMillis())) {
+            throw mismatch(ops, reply); // only a block ends a batch early
+        }
         return out;
+    }
+
+    private static IllegalStateException mismatch(StateOp[] ops, Object reply) {
+        return new IllegalStateException("the batch script answered " + describe(reply) + " for " + ops.length
+                + " operations; is another version of veil-redis using this Redis with the same script?");
     }
 
     private static Object decode(StateOp op, Object r) {

@@ -1,7 +1,10 @@
 #!lua
--- Veil state batch (format 3): runs one request's StateOps in order, atomically, and returns one
--- result per op. Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes the
--- arguments and ReplyDecoder.java reads the reply, so the three change together.
+-- Veil state batch (format 4): runs one request's StateOps in order, atomically, and returns one
+-- result per op, up to and including a BlockedUntil that finds its caller blocked: that ends the
+-- batch (the reply is shorter than the batch), so that a blocked caller's request takes no rate
+-- token, no quota and no detector state, as in memory (StateOp.BlockedUntil). Loaded once (SCRIPT
+-- LOAD) and called with EVALSHA; BatchEncoder.java writes the arguments and ReplyDecoder.java reads
+-- the reply, so the three change together.
 --
 -- The shebang (Redis 7.0 and later) makes Redis refuse the whole batch while it is above maxmemory,
 -- before any command runs. Without it Redis checked at the batch's first write that may grow
@@ -163,7 +166,7 @@ end
 
 local ops = {}
 
--- U: BlockedUntil. keys: cool-down. args: now. -> until or 0
+-- U: BlockedUntil. keys: cool-down. args: now. -> until (> now: the batch ends here) or 0
 ops.U = function()
   local k = key()
   local now = num()
@@ -439,6 +442,11 @@ while ai <= #ARGV do
   local op = ops[code]
   if op == nil then return redis.error_reply('veil batch: unknown op code ' .. tostring(code)) end
   i = i + 1
-  out[i] = op()
+  local r = op()
+  out[i] = r
+  if code == 'U' and r ~= 0 then
+    -- the caller is blocked: nothing after the check runs (ReplyDecoder reads the rest as null)
+    return out
+  end
 end
 return out

@@ -55,9 +55,11 @@ import java.util.Set;
  *   <li>{@code validation}: the input contract is checked (an unnamed feature vector of 8 bytes per
  *       feature; the model is named {@code model}, version {@code 0}, age 0 days);
  *   <li>one batch to the state store: the caller's block, its rate limit and daily quota from the
- *       access decision, and, for a valid input, every built-in detector's operations;
+ *       access decision, and, for a valid input, every built-in detector's operations; a caller
+ *       found blocked ends the batch at the block, as in the Guard (nothing else is counted);
  *   <li>a blocked, rate-limited or quota-exhausted caller, and an invalid input, are refused here:
- *       no signal, no monitoring rule (the detectors' operations have run, as in the Guard);
+ *       no signal, no monitoring rule (the detectors' operations have run, as in the Guard, except
+ *       for a blocked caller's);
  *   <li>the detectors' signals, then the policy's {@code monitoring} question; every rule that
  *       fires is an <b>alarm</b> for this query, credited to every detector the rule needed: each
  *       one its {@code when.signals} names (a YAML rule on several signals fires only when all of
