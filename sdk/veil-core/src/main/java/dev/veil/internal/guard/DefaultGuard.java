@@ -532,7 +532,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         if (results != null) {
             x.stage = Stage.ACCESS;
             if (spentAt >= 0) {
-                x.budgetSpentUntil = spentUntil(results[spentAt]);
+                x.budgetSpentUntil = spentUntil(results[spentAt], settings.privacy());
             }
             long blockedUntil = (Long) results[0];
             if (blockedUntil > x.nowMillis) {
@@ -838,32 +838,57 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
-    /** The state list that marks a caller's privacy budget spent for the period: one entry, the period's end. */
+    /**
+     * The state list that marks a caller's privacy budget spent for the period: one entry, the
+     * period's end and the caller's budget it was spent under ({@link #spentMark}).
+     */
     private static final String BUDGET_SPENT = "budget-spent:";
+    /** Bytes of a spent mark: its end, then period_seconds, per_caller_epsilon and per_caller_delta. */
+    private static final int SPENT_MARK_BYTES = 4 * Long.BYTES;
 
-    /** The latest end among a spent-budget list's entries (8-byte big-endian millis), 0 when none. */
-    private static long spentUntil(Object list) {
+    /**
+     * The latest end among a spent-budget list's entries (millis) that were set under the caller
+     * budget in force ({@code privacy}'s period and per-caller epsilon and delta), 0 when none. A
+     * mark set under other settings says nothing about these: after a reload that changes them the
+     * ledger alone decides (policy reference 5.6), and its next refusal sets a mark again. Entries
+     * of another length (from a release that kept only the end) are ignored the same way.
+     */
+    private static long spentUntil(Object list, GuardSettings.PrivacyBudget privacy) {
         long until = 0;
-        if (list instanceof List<?> entries) {
+        if (list instanceof List<?> entries && privacy != null) {
             for (Object e : entries) {
-                if (e instanceof byte[] b && b.length == Long.BYTES) {
-                    until = Math.max(until, java.nio.ByteBuffer.wrap(b).getLong());
+                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES) {
+                    java.nio.ByteBuffer mark = java.nio.ByteBuffer.wrap(b);
+                    long end = mark.getLong();
+                    if (mark.getLong() == privacy.periodSeconds()
+                            && mark.getLong() == Double.doubleToLongBits(privacy.perCallerEpsilon())
+                            && mark.getLong() == Double.doubleToLongBits(privacy.perCallerDelta())) {
+                        until = Math.max(until, end);
+                    }
                 }
             }
         }
         return until;
     }
 
+    /** A spent mark: {@code end}, then the caller budget it holds for ({@link #spentUntil}). */
+    private static byte[] spentMark(long end, GuardSettings.PrivacyBudget privacy) {
+        return java.nio.ByteBuffer.allocate(SPENT_MARK_BYTES).putLong(end).putLong(privacy.periodSeconds())
+                .putLong(Double.doubleToLongBits(privacy.perCallerEpsilon()))
+                .putLong(Double.doubleToLongBits(privacy.perCallerDelta())).array();
+    }
+
     /**
      * Marks the caller's budget spent until its period ends (budgets that never renew: for good),
      * so that later releases to it are treated as unpayable whatever their form. Not waited for;
-     * lost with the store, the ledger itself still refuses every charge.
+     * lost with the store, the ledger itself still refuses every charge. The mark holds only while
+     * the caller budget stays what it was set under ({@link #spentUntil}).
      */
     private void markSpent(GuardSettings settings, Exchange x) {
         long period = settings.privacy().periodSeconds() * 1000L;
         long end = period == 0 ? Long.MAX_VALUE : (Math.floorDiv(x.nowMillis, period) + 1) * period;
         long ttl = period == 0 ? 400L * 86_400_000L : Math.max(1, end - x.nowMillis);
-        byte[] value = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(end).array();
+        byte[] value = spentMark(end, settings.privacy());
         try {
             state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + x.stateKey,
                     value, 1, ttl));
