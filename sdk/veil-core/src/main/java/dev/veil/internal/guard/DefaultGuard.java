@@ -132,6 +132,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         refuseRollback(policy);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+        warnIfLedgerInMemory(policy, runtime);
         noteSigned(policy);
         this.audit = AuditWriters.open(auditLog);
         try {
@@ -178,10 +179,28 @@ public final class DefaultGuard<I> implements Guard<I> {
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
             keepMark(bundle);
             runtime = next;
+            warnIfLedgerInMemory(bundle, next);
             noteSigned(bundle);
             previous = old.bundle();
         }
         safely(() -> listener.onPolicyReloaded(previous, bundle));
+    }
+
+    /**
+     * A privacy budget on the default in-memory store lasts as long as this process and holds for
+     * this replica only: said at every load of a bundle with {@code output.privacy}, since nothing
+     * else would (budgets that "never renew" renew at each restart, and n replicas give n budgets).
+     */
+    private void warnIfLedgerInMemory(PolicyBundle bundle, PolicyRuntime rt) {
+        if (rt.settings().privacy() != null && state.primary() instanceof MemoryStateStore) {
+            LOG.log(System.Logger.Level.WARNING, "bundle '" + bundle.name() + "' sets output.privacy, but the privacy "
+                    + "ledger is kept in this process's memory (the default state store): what callers spent is "
+                    + "forgotten at every restart, even under period_seconds: 0 (never renews), and every replica "
+                    + "keeps its own, so each caller gets a full budget from each replica and after each restart. "
+                    + "For one ledger that replicas share and that outlives restarts, build the Guard with "
+                    + "veil-redis's RedisStateStore (Guard.Builder.stateStore) on a Redis with persistence "
+                    + "(appendonly yes); docs/policy-reference.md section 5.6");
+        }
     }
 
     /**
