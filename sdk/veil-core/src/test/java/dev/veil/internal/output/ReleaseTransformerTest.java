@@ -262,12 +262,17 @@ class ReleaseTransformerTest {
         }
 
         @Test
-        void shouldRejectNoiseScaleThatOverflows() {
-            Noise huge = new Noise(Mechanism.LAPLACE, Double.MIN_VALUE, 0, 1e300);
-            assertThatThrownBy(() -> transformer.apply(classes(ABC, 1, 1, 1),
-                    spec(Form.FULL, 0, 0, 0, null, huge, true), new SplittableRandom(1)))
+        void shouldRejectNoiseScaleThatOverflowsBeforeAnythingIsReleased() {
+            // refused when the spec is built (the policy's load), before any charge or sample
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, Double.MIN_VALUE, 0, 1e300))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("laplace scale (sensitivity / epsilon) must be a positive finite number, was Infinity");
+                    .hasMessageStartingWith("the laplace scale sensitivity / epsilon = 1.0E300 / 4.9E-324 is Infinity");
+            assertThatThrownBy(() -> new Noise(Mechanism.GAUSSIAN, 1e-300, 1e-6, 1e10))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("gaussian sigma").hasMessageContaining("is Infinity");
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, 1, 0, 1e307))
+                    .as("finite, but a sample of 37 scales would not be").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("is 1.0E307; it must be a positive finite number below 2.8E306");
         }
     }
 

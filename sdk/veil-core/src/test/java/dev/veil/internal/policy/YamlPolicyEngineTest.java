@@ -389,6 +389,35 @@ class YamlPolicyEngineTest {
                 .endsWith("its epsilon 0.5 exceeds privacy.per_caller_epsilon 0.4");
     }
 
+    /**
+     * A noise whose scale overflows (or underflows to 0) can never be sampled: a load error at the
+     * noise's line, not a policy that loads, is charged, and then fails every request.
+     */
+    @Test
+    void shouldRejectANoiseWhoseScaleIsNotAPositiveFiniteNumber() {
+        String budget = "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10 }";
+        String overflow = POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: laplace, epsilon: 1.0e-300, sensitivity: 1.0e10 } }")
+                .replace("degraded: { form: label_only }", budget);
+        PolicyError laplace = loadError(overflow);
+        assertThat(laplace.file()).isEqualTo("policy.veil.yaml");
+        List<String> lines = overflow.lines().toList();
+        assertThat(laplace.line()).as("the noise's line").isEqualTo(1 + lines.indexOf(lines.stream()
+                .filter(l -> l.contains("epsilon: 1.0e-300")).findFirst().orElseThrow()));
+        assertThat(laplace.message()).isEqualTo("output.rules[0].release.noise: the laplace scale sensitivity / epsilon"
+                + " = 1.0E10 / 1.0E-300 is Infinity; it must be a positive finite number below 2.8E306 (a sample can"
+                + " reach 37 scales): raise epsilon or lower sensitivity");
+        PolicyError tiny = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: laplace, epsilon: 2, sensitivity: 4.9e-324 } }")
+                .replace("degraded: { form: label_only }", budget));
+        assertThat(tiny.message()).contains("the laplace scale sensitivity / epsilon = 4.9E-324 / 2.0 is 0.0");
+        PolicyError gaussian = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: gaussian, epsilon: 1.0e-300, delta: 1.0e-6,"
+                        + " sensitivity: 1.0e10 } }").replace("degraded: { form: label_only }", budget));
+        assertThat(gaussian.message()).startsWith("output.rules[0].release.noise: the gaussian sigma sensitivity * "
+                + "sqrt(2 ln(1.25 / delta)) / epsilon = 1.0E10 * sqrt(2 ln(1.25 / 1.0E-6)) / 1.0E-300 is Infinity");
+    }
+
     @Test
     void shouldRejectPolicyNobodyCanPass() {
         PolicyError e = loadError(POLICY.replace("  api_keys: { file: keys.json }\n", "  anonymous: false\n"));
