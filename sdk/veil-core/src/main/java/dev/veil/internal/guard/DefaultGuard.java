@@ -796,13 +796,18 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // would keep telling, for free, which rule the raw prediction chose.
                 spent = budgetMessage(StateOp.Budget.CALLER_EXHAUSTED);
             } else if (spec.noise() != null) {
-                StateOp.Budget charge = charge(settings, x, spec);
-                if (charge != StateOp.Budget.GRANTED) {
-                    String unpayable = settings.privacy().unpayable(spec.noise());
-                    spent = unpayable != null ? "this release can never be charged: " + unpayable
-                            : budgetMessage(charge);
-                    if (charge == StateOp.Budget.CALLER_EXHAUSTED && unpayable == null) {
-                        markSpent(settings, x);
+                // Checked before charging (the YAML engine refuses both at load; a Rego decision is
+                // read per request): no budget, or a release no budget can pay, spends nothing.
+                String unpayable = unpayable(settings, spec);
+                if (unpayable != null) {
+                    spent = "this release can never be charged: " + unpayable;
+                } else {
+                    StateOp.Budget charge = charge(settings, x, spec);
+                    if (charge != StateOp.Budget.GRANTED) {
+                        spent = budgetMessage(charge);
+                        if (charge == StateOp.Budget.CALLER_EXHAUSTED) {
+                            markSpent(settings, x);
+                        }
                     }
                 }
             }
@@ -917,11 +922,32 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
+    /**
+     * An output decision the Guard cannot carry out because of how the policy is written; its
+     * message names the cause and is safe to tell the caller (it quotes the policy, not the request).
+     */
+    static final class UnreleasableException extends IllegalStateException {
+        UnreleasableException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Why a release with noise can never be charged under the policy's budgets (its epsilon or
+     * delta exceeds a whole period's), or null when it can.
+     *
+     * @throws UnreleasableException when the policy has no {@code output.privacy} at all
+     */
+    private static String unpayable(GuardSettings settings, ReleaseSpec spec) {
+        if (settings.privacy() == null) {
+            throw new UnreleasableException("a release with noise needs output.privacy, the budget its epsilon is "
+                    + "charged to: this output decision names noise and the policy's settings have no output.privacy");
+        }
+        return settings.privacy().unpayable(spec.noise());
+    }
+
     /** Charges a noisy release; an unreachable store under degrade or deny counts as a spent budget. */
     private StateOp.Budget charge(GuardSettings settings, Exchange x, ReleaseSpec spec) {
-        if (settings.privacy() == null) {
-            throw new IllegalStateException("a release with noise needs output.privacy");
-        }
         try {
             StateOp.Budget b = (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(
                     x.stateKey, spec.noise().epsilon(), spec.noise().delta(), settings.privacy(), x.nowMillis))[0];
@@ -1061,7 +1087,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static void failClosed(Exchange x, Exception e) {
         LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
                 + "; denying", e);
-        x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"));
+        x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"
+                + (e instanceof UnreleasableException ? ": " + e.getMessage() : "")));
         x.outcome(x.stage, StageOutcome.ERROR);
     }
 
