@@ -383,6 +383,19 @@ class ReleaseTransformerTest {
         }
 
         @Test
+        void shouldReleaseTheDecimalMultiplesOfAStepThatIsNotOneOverN() {
+            // 10 x 0.07 and 3 x 0.07 are 0.7000000000000001 and 0.21000000000000002 in doubles
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
+                    spec(Form.FULL, 0, 0.07, 0, null, null, false), null);
+            assertThat(scores(r)).containsExactly(0.7, 0.21, 0.07);
+            assertThat(r.scores()).extracting(x -> String.valueOf(x.score())).containsExactly("0.7", "0.21", "0.07");
+
+            ReleasedPrediction v = transformer.apply(Prediction.regression(1.05),
+                    spec(Form.FULL, 0, 0.15, 0, null, null, false), null);
+            assertThat(v.value()).hasValue(1.05); // 7 x 0.15 is 1.0499999999999998 in doubles
+        }
+
+        @Test
         void shouldClampToTheLargestGridPointNotAboveOne() {
             ReleasedPrediction r = transformer.apply(classes(List.of("only"), 1.0),
                     spec(Form.FULL, 0, 0.6, 0, null, null, false), null);
