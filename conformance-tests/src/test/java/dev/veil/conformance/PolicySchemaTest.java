@@ -165,4 +165,37 @@ class PolicySchemaTest {
         knn.put("thresholds", "monitoring.thresholds.knn");
         assertThat(validate(fromData)).as("thresholds from the bundle's data").isEmpty();
     }
+
+    /** A rule turns off the default's noise and reverse sigmoid with none; the default cannot use it. */
+    @Test
+    void aRulesNoneForNoiseAndReverseSigmoidValidatesAndLoads() throws IOException {
+        String policy = """
+                veil: 1
+                name: none-in-a-rule
+                authentication: { anonymous: true }
+                access: { default: { effect: allow } }
+                validation: { default: { shape: [2] } }
+                output:
+                  default: { form: top_k, top_k: 2, noise: { mechanism: laplace, epsilon: 0.5 },
+                             reverse_sigmoid: { beta: 0.5, gamma: 0.2 } }
+                  privacy: { per_caller_epsilon: 10 }
+                  rules:
+                    - { id: plain, when: { roles: [research] }, release: { noise: none, reverse_sigmoid: none } }
+                """;
+        assertThat(validate(YAML.readTree(policy))).isEmpty();
+        Path dir = Files.createDirectories(tmp.resolve("none"));
+        Files.writeString(dir.resolve("none.veil.yaml"), policy);
+        assertThat(PolicyBundle.load(dir).name()).isEqualTo("none-in-a-rule");
+
+        ObjectNode inDefault = (ObjectNode) YAML.readTree(policy);
+        ((ObjectNode) inDefault.get("output").get("default")).put("noise", "none");
+        assertThat(validate(inDefault)).as("none in output.default").isNotEmpty();
+        ObjectNode other = (ObjectNode) YAML.readTree(policy);
+        ((ObjectNode) other.get("output").get("rules").get(0).get("release")).put("noise", "off");
+        assertThat(validate(other)).as("a word other than none").isNotEmpty();
+        ObjectNode noBudget = (ObjectNode) YAML.readTree(policy);
+        ((ObjectNode) noBudget.get("output").get("default")).remove("noise");
+        ((ObjectNode) noBudget.get("output")).remove("privacy");
+        assertThat(validate(noBudget)).as("noise: none needs no output.privacy").isEmpty();
+    }
 }

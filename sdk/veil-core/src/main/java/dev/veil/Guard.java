@@ -199,7 +199,9 @@ public interface Guard<I> extends AutoCloseable {
          * Where rate buckets, blocks, privacy budgets and monitoring windows are kept. Default: in
          * this process's memory (monitoring state capped at 256 MiB: {@link #stateMemory(long)}). veil-redis provides a store that several
          * replicas share, so that an attack spread over replicas is seen as one. The Guard closes
-         * the store when it is closed.
+         * the store when it is closed. In memory, privacy budgets last as long as the process and
+         * hold per replica (a restart gives every caller a full budget again); a Guard built or
+         * reloaded with {@code output.privacy} on it logs a warning.
          */
         public Builder<I> stateStore(StateStore store) {
             Objects.requireNonNull(store, "store");

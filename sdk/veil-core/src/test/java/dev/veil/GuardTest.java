@@ -1466,6 +1466,64 @@ class GuardTest {
         denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
     }
 
+    private BundleDir budget(double perCallerEpsilon, long periodSeconds) {
+        return bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 0.5}}
+                privacy: {per_caller_epsilon: %s, period_seconds: %d, on_exhausted: deny}
+                """.formatted(perCallerEpsilon, periodSeconds));
+    }
+
+    /** How many of {@code n} requests by {@code key} are released. */
+    private static int releasedOf(Guard<double[]> g, ApiKeys.Issued key, int n) {
+        int released = 0;
+        for (int i = 0; i < n; i++) {
+            if (g.predict(ask(key, VALID)) instanceof Response.Released) {
+                released++;
+            }
+        }
+        return released;
+    }
+
+    /**
+     * A budget that never renews, then a reload to a daily one: what was spent counts until the end
+     * of that day (policy reference 5.6), and a refused request before the reload changes nothing.
+     * The mark a refused charge left under the old period must not hold for 400 days.
+     */
+    @Test
+    void aSpentMarkLeftUnderABudgetThatNeverRenewsEndsWithTheNewPeriod() {
+        Guard<double[]> g = guard(budget(1, 0));
+        assertThat(releasedOf(g, ALICE, 3)).as("alice spends her budget, then is refused once").isEqualTo(2);
+        assertThat(releasedOf(g, ERIN, 2)).as("erin spends hers, nothing more").isEqualTo(2);
+
+        g.reload(budget(1, 86_400).set("name", "daily").load());
+        assertThat(releasedOf(g, ALICE, 1)).as("the day of the reload: spent").isZero();
+        assertThat(releasedOf(g, ERIN, 1)).as("the day of the reload: spent").isZero();
+        for (int day = 1; day <= 3; day++) {
+            clock.advance(Duration.ofDays(1));
+            assertThat(releasedOf(g, ERIN, 3)).as("erin, day %d", day).isEqualTo(2);
+            assertThat(releasedOf(g, ALICE, 3)).as("alice, day %d: as erin", day).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A reload that raises the budget gives the spent callers the difference (the ledger keeps what
+     * was spent and charges against the new budget): alice, refused once more than bob, too.
+     */
+    @Test
+    void aSpentMarkLeftUnderASmallerBudgetDoesNotOutliveARaise() {
+        Guard<double[]> g = guard(budget(5, 86_400));
+        assertThat(releasedOf(g, ALICE, 11)).isEqualTo(10);
+        assertThat(releasedOf(g, ERIN, 10)).isEqualTo(10);
+
+        g.reload(budget(10, 86_400).set("name", "raised").load());
+        assertThat(releasedOf(g, ERIN, 11)).as("erin: the 5 added").isEqualTo(10);
+        assertThat(releasedOf(g, ALICE, 11)).as("alice: the 5 added, as erin").isEqualTo(10);
+        g.reload(budget(5, 86_400).set("name", "lowered").load());
+        assertThat(releasedOf(g, ALICE, 1)).as("lowered again: 10 spent of 5").isZero();
+        clock.advance(Duration.ofDays(1));
+        assertThat(releasedOf(g, ALICE, 11)).as("the next day").isEqualTo(10);
+    }
+
     // ---------------------------------------------------------------- swap model
 
     @Test

@@ -163,7 +163,8 @@ final class BundleCommand implements Runnable {
      */
     static void sampleQuestions(PolicyBundle b, PrintWriter out) {
         Map<String, String> failures = new java.util.LinkedHashMap<>();
-        Map<String, Object> answers = Documents.evaluateAll(b.policy(), Documents.inputFromDocument(SAMPLE_INPUT),
+        dev.veil.spi.PolicyInput sample = Documents.inputFromDocument(SAMPLE_INPUT);
+        Map<String, Object> answers = Documents.evaluateAll(b.policy(), sample,
                 (question, e) -> {
                     failures.put(question, e.getMessage());
                     return null;
@@ -176,6 +177,34 @@ final class BundleCommand implements Runnable {
                         + "them too: check it with veil eval");
             }
         });
+        if (!refused && !failures.containsKey("output")) {
+            unchargeableSample(b, sample, out);
+        }
+    }
+
+    /**
+     * A Rego output decision is read per request, so a release with noise that no budget can pay
+     * (the YAML engine refuses it at load) loads: warns when the sample input gets one.
+     */
+    private static void unchargeableSample(PolicyBundle b, dev.veil.spi.PolicyInput sample, PrintWriter out) {
+        dev.veil.spi.OutputDecision d;
+        try {
+            d = b.policy().output(sample);
+        } catch (RuntimeException e) {
+            return; // reported above if it fails for the sample
+        }
+        dev.veil.spi.ReleaseSpec.Noise noise = d.release().noise();
+        if (noise == null) {
+            return;
+        }
+        dev.veil.spi.GuardSettings.PrivacyBudget privacy = b.policy().settings().privacy();
+        String why = privacy == null ? "has noise, but the settings have no output.privacy (a release with noise "
+                + "needs output.privacy, the budget its epsilon is charged to)" : privacy.unpayable(noise);
+        if (why != null) {
+            out.println("warning:  the release of output rule '" + d.rule() + "' for the sample input of 'veil bundle "
+                    + "inspect' can never be charged: " + (privacy == null ? "it " : "") + why + "; requests that get "
+                    + "it are denied (docs/policy-reference.md section 13)");
+        }
     }
 
     /**

@@ -86,6 +86,34 @@ class RegoCommandsTest {
     }
 
     /**
+     * A release with noise that no budget can pay loads from Rego (the Guard denies it per request),
+     * so inspect says so when the sample input gets one.
+     */
+    @Test
+    void inspectWarnsOfASampleReleaseWithNoiseThatCanNeverBeCharged() throws IOException {
+        Path noisy = shippedWith("veil/output.rego", """
+                package veil.output
+
+                decision := {"rule": "noisy", "release": {"form": "top_k", "top_k": 1, "round": 0,
+                    "min_confidence": 0, "reverse_sigmoid": null, "allow_label_change": false,
+                    "noise": {"mechanism": "laplace", "epsilon": 1000, "delta": 0, "sensitivity": 0}}}
+                """);
+        Files.writeString(noisy.resolve("veil/access.rego"), """
+                package veil.access
+
+                decision := {"allow": true, "rule": "everybody", "message": "allowed", "rate_limit": null,
+                    "daily_quota": 0}
+                """);
+        Result r = veil("bundle", "inspect", s(noisy));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).filteredOn(l -> l.startsWith("warning")).singleElement().satisfies(l -> assertThat(l)
+                .startsWith("warning:  the release of output rule 'noisy' for the sample input of 'veil bundle "
+                        + "inspect' can never be charged: its epsilon 1000.0 exceeds privacy.per_caller_epsilon ")
+                .endsWith("; requests that get it are denied (docs/policy-reference.md section 13)"));
+    }
+
+    /**
      * A caller that access refuses never reaches the later questions: a bundle whose output rule
      * only answers the roles access lets in gets no warning for the sample (a caller without roles).
      */

@@ -58,7 +58,10 @@ public record ReleaseSpec(
      * @param epsilon per-release epsilon, {@code > 0}
      * @param delta per-release delta for Gaussian, in (0, 1); must be 0 for Laplace
      * @param sensitivity L1 (Laplace) or L2 (Gaussian) sensitivity of the released vector;
-     *     0 means the default for a probability vector: 2 for L1, sqrt(2) for L2
+     *     0 means the default for a probability vector: 2 for L1, sqrt(2) for L2. The noise scale
+     *     these give (Laplace {@code sensitivity / epsilon}, Gaussian
+     *     {@code sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}) must be positive and finite,
+     *     below 2.8E306, or the constructor throws: such noise could never be sampled
      */
     public record Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity) {
         /** Noise mechanisms. */
@@ -90,7 +93,28 @@ public record ReleaseSpec(
             if (sensitivity == 0) {
                 sensitivity = mechanism == Mechanism.LAPLACE ? 2.0 : Math.sqrt(2.0);
             }
+            double scale;
+            String what;
+            if (mechanism == Mechanism.LAPLACE) {
+                scale = sensitivity / epsilon;
+                what = "laplace scale sensitivity / epsilon = " + sensitivity + " / " + epsilon;
+            } else {
+                scale = sensitivity * Math.sqrt(2 * Math.log(1.25 / delta)) / epsilon;
+                what = "gaussian sigma sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon = " + sensitivity
+                        + " * sqrt(2 ln(1.25 / " + delta + ")) / " + epsilon;
+            }
+            if (!(scale > 0 && scale < MAX_SCALE)) {
+                throw new IllegalArgumentException("the " + what + " is " + scale + "; it must be a positive finite "
+                        + "number below 2.8E306 (a sample can reach 37 scales): "
+                        + (scale > 0 ? "raise epsilon or lower sensitivity" : "lower epsilon or raise sensitivity"));
+            }
         }
+
+        /**
+         * Noise scales (Laplace {@code b}, Gaussian {@code sigma}) must stay below this, so that a
+         * sample, at most about 37 scales, is finite.
+         */
+        private static final double MAX_SCALE = Double.MAX_VALUE / 64;
 
         public String id() {
             return mechanism.name().toLowerCase(Locale.ROOT);

@@ -63,6 +63,11 @@ final class GuardFixture {
      * against a budget of 1.0 per caller.
      */
     PolicyBundle bundle(String name, String onStateUnavailable) {
+        return bundle(name, onStateUnavailable, 1.0);
+    }
+
+    /** As {@link #bundle(String, String)}, with a per-caller budget of {@code perCallerEpsilon}. */
+    PolicyBundle bundle(String name, String onStateUnavailable, double perCallerEpsilon) {
         String policy = """
                 veil: 1
                 name: %s
@@ -87,8 +92,8 @@ final class GuardFixture {
                     - id: noisy
                       when: { callers: [spender] }
                       release: { noise: { mechanism: laplace, epsilon: 0.4 } }
-                  privacy: { per_caller_epsilon: 1.0, on_exhausted: deny }
-                """.formatted(name, onStateUnavailable);
+                  privacy: { per_caller_epsilon: %s, on_exhausted: deny }
+                """.formatted(name, onStateUnavailable, perCallerEpsilon);
         return bundleOf(name, policy);
     }
 

@@ -96,4 +96,31 @@ class SharedGuardsTest {
         // Callers without noise spend nothing.
         assertThat(code(b.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
     }
+
+    /**
+     * The mark a refused charge leaves in Redis (every release to a spent caller is then unpayable)
+     * holds only under the budget it was set under: after both Guards reload with a larger budget,
+     * the caller gets the difference, as the shared ledger says, through either Guard.
+     */
+    @Test
+    void aSpentMarkInRedisDoesNotOutliveARaiseOfTheBudget() throws Exception {
+        assertThat(code(a.predict(fx.request("spender", 0.7)))).isEqualTo("ok");
+        assertThat(code(b.predict(fx.request("spender", 0.7)))).isEqualTo("ok");
+        assertThat(code(a.predict(fx.request("spender", 0.7)))).isEqualTo("budget_exhausted");
+        long deadline = System.nanoTime() + 5_000_000_000L; // the mark is written without waiting
+        while (REDIS.keys("*budget-spent*").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(REDIS.keys("*budget-spent*")).as("the spent mark in Redis").hasSize(1);
+
+        PolicyBundle raised = fx.bundle("raised", "deny", 2.0);
+        a.reload(raised);
+        b.reload(raised);
+        // 0.8 spent of 2.0: three more answers of epsilon 0.4, whichever Guard gives them.
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < 4; i++) { // 7 queries in all: below the rate detector's block at 8
+            got.add(code((i % 2 == 0 ? b : a).predict(fx.request("spender", 0.7))));
+        }
+        assertThat(got).containsExactly("ok", "ok", "ok", "budget_exhausted");
+    }
 }

@@ -132,6 +132,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         refuseRollback(policy);
         this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+        warnIfLedgerInMemory(policy, runtime);
         noteSigned(policy);
         this.audit = AuditWriters.open(auditLog);
         try {
@@ -179,10 +180,28 @@ public final class DefaultGuard<I> implements Guard<I> {
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
             keepMark(bundle);
             runtime = next;
+            warnIfLedgerInMemory(bundle, next);
             noteSigned(bundle);
             previous = old.bundle();
         }
         safely(() -> listener.onPolicyReloaded(previous, bundle));
+    }
+
+    /**
+     * A privacy budget on the default in-memory store lasts as long as this process and holds for
+     * this replica only: said at every load of a bundle with {@code output.privacy}, since nothing
+     * else would (budgets that "never renew" renew at each restart, and n replicas give n budgets).
+     */
+    private void warnIfLedgerInMemory(PolicyBundle bundle, PolicyRuntime rt) {
+        if (rt.settings().privacy() != null && state.primary() instanceof MemoryStateStore) {
+            LOG.log(System.Logger.Level.WARNING, "bundle '" + bundle.name() + "' sets output.privacy, but the privacy "
+                    + "ledger is kept in this process's memory (the default state store): what callers spent is "
+                    + "forgotten at every restart, even under period_seconds: 0 (never renews), and every replica "
+                    + "keeps its own, so each caller gets a full budget from each replica and after each restart. "
+                    + "For one ledger that replicas share and that outlives restarts, build the Guard with "
+                    + "veil-redis's RedisStateStore (Guard.Builder.stateStore) on a Redis with persistence "
+                    + "(appendonly yes); docs/policy-reference.md section 5.6");
+        }
     }
 
     /**
@@ -564,7 +583,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
             if (spentAt >= 0) {
-                x.budgetSpentUntil = spentUntil(results[spentAt]);
+                x.budgetSpentUntil = spentUntil(results[spentAt], settings.privacy());
             }
             switch ((StateOp.Permit) results[1]) {
                 case ALLOWED -> { }
@@ -802,13 +821,18 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // would keep telling, for free, which rule the raw prediction chose.
                 spent = budgetMessage(StateOp.Budget.CALLER_EXHAUSTED);
             } else if (spec.noise() != null) {
-                StateOp.Budget charge = charge(settings, x, spec);
-                if (charge != StateOp.Budget.GRANTED) {
-                    String unpayable = settings.privacy().unpayable(spec.noise());
-                    spent = unpayable != null ? "this release can never be charged: " + unpayable
-                            : budgetMessage(charge);
-                    if (charge == StateOp.Budget.CALLER_EXHAUSTED && unpayable == null) {
-                        markSpent(settings, x);
+                // Checked before charging (the YAML engine refuses both at load; a Rego decision is
+                // read per request): no budget, or a release no budget can pay, spends nothing.
+                String unpayable = unpayable(settings, spec);
+                if (unpayable != null) {
+                    spent = "this release can never be charged: " + unpayable;
+                } else {
+                    StateOp.Budget charge = charge(settings, x, spec);
+                    if (charge != StateOp.Budget.GRANTED) {
+                        spent = budgetMessage(charge);
+                        if (charge == StateOp.Budget.CALLER_EXHAUSTED) {
+                            markSpent(settings, x);
+                        }
                     }
                 }
             }
@@ -863,32 +887,57 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
-    /** The state list that marks a caller's privacy budget spent for the period: one entry, the period's end. */
+    /**
+     * The state list that marks a caller's privacy budget spent for the period: one entry, the
+     * period's end and the caller's budget it was spent under ({@link #spentMark}).
+     */
     private static final String BUDGET_SPENT = "budget-spent:";
+    /** Bytes of a spent mark: its end, then period_seconds, per_caller_epsilon and per_caller_delta. */
+    private static final int SPENT_MARK_BYTES = 4 * Long.BYTES;
 
-    /** The latest end among a spent-budget list's entries (8-byte big-endian millis), 0 when none. */
-    private static long spentUntil(Object list) {
+    /**
+     * The latest end among a spent-budget list's entries (millis) that were set under the caller
+     * budget in force ({@code privacy}'s period and per-caller epsilon and delta), 0 when none. A
+     * mark set under other settings says nothing about these: after a reload that changes them the
+     * ledger alone decides (policy reference 5.6), and its next refusal sets a mark again. Entries
+     * of another length (from a release that kept only the end) are ignored the same way.
+     */
+    private static long spentUntil(Object list, GuardSettings.PrivacyBudget privacy) {
         long until = 0;
-        if (list instanceof List<?> entries) {
+        if (list instanceof List<?> entries && privacy != null) {
             for (Object e : entries) {
-                if (e instanceof byte[] b && b.length == Long.BYTES) {
-                    until = Math.max(until, java.nio.ByteBuffer.wrap(b).getLong());
+                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES) {
+                    java.nio.ByteBuffer mark = java.nio.ByteBuffer.wrap(b);
+                    long end = mark.getLong();
+                    if (mark.getLong() == privacy.periodSeconds()
+                            && mark.getLong() == Double.doubleToLongBits(privacy.perCallerEpsilon())
+                            && mark.getLong() == Double.doubleToLongBits(privacy.perCallerDelta())) {
+                        until = Math.max(until, end);
+                    }
                 }
             }
         }
         return until;
     }
 
+    /** A spent mark: {@code end}, then the caller budget it holds for ({@link #spentUntil}). */
+    private static byte[] spentMark(long end, GuardSettings.PrivacyBudget privacy) {
+        return java.nio.ByteBuffer.allocate(SPENT_MARK_BYTES).putLong(end).putLong(privacy.periodSeconds())
+                .putLong(Double.doubleToLongBits(privacy.perCallerEpsilon()))
+                .putLong(Double.doubleToLongBits(privacy.perCallerDelta())).array();
+    }
+
     /**
      * Marks the caller's budget spent until its period ends (budgets that never renew: for good),
      * so that later releases to it are treated as unpayable whatever their form. Not waited for;
-     * lost with the store, the ledger itself still refuses every charge.
+     * lost with the store, the ledger itself still refuses every charge. The mark holds only while
+     * the caller budget stays what it was set under ({@link #spentUntil}).
      */
     private void markSpent(GuardSettings settings, Exchange x) {
         long period = settings.privacy().periodSeconds() * 1000L;
         long end = period == 0 ? Long.MAX_VALUE : (Math.floorDiv(x.nowMillis, period) + 1) * period;
         long ttl = period == 0 ? 400L * 86_400_000L : Math.max(1, end - x.nowMillis);
-        byte[] value = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(end).array();
+        byte[] value = spentMark(end, settings.privacy());
         try {
             state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + x.stateKey,
                     value, 1, ttl));
@@ -898,11 +947,32 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
+    /**
+     * An output decision the Guard cannot carry out because of how the policy is written; its
+     * message names the cause and is safe to tell the caller (it quotes the policy, not the request).
+     */
+    static final class UnreleasableException extends IllegalStateException {
+        UnreleasableException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Why a release with noise can never be charged under the policy's budgets (its epsilon or
+     * delta exceeds a whole period's), or null when it can.
+     *
+     * @throws UnreleasableException when the policy has no {@code output.privacy} at all
+     */
+    private static String unpayable(GuardSettings settings, ReleaseSpec spec) {
+        if (settings.privacy() == null) {
+            throw new UnreleasableException("a release with noise needs output.privacy, the budget its epsilon is "
+                    + "charged to: this output decision names noise and the policy's settings have no output.privacy");
+        }
+        return settings.privacy().unpayable(spec.noise());
+    }
+
     /** Charges a noisy release; an unreachable store under degrade or deny counts as a spent budget. */
     private StateOp.Budget charge(GuardSettings settings, Exchange x, ReleaseSpec spec) {
-        if (settings.privacy() == null) {
-            throw new IllegalStateException("a release with noise needs output.privacy");
-        }
         try {
             StateOp.Budget b = (StateOp.Budget) state.execute(settings.onStateUnavailable(), new StateOp.Charge(
                     x.stateKey, spec.noise().epsilon(), spec.noise().delta(), settings.privacy(), x.nowMillis))[0];
@@ -1042,7 +1112,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static void failClosed(Exchange x, Exception e) {
         LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
                 + "; denying", e);
-        x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"));
+        x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"
+                + (e instanceof UnreleasableException ? ": " + e.getMessage() : "")));
         x.outcome(x.stage, StageOutcome.ERROR);
     }
 

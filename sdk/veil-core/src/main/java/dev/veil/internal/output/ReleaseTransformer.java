@@ -36,7 +36,8 @@ import java.util.random.RandomGenerator;
  *       to 0, the release is one-hot: at the raw top label, or, with {@code allowLabelChange},
  *       at the highest noisy value;</li>
  *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in (0, 1]): each score
- *       becomes {@code k * step} for an integer {@code k >= 0}, clamped to [0, 1] (the largest
+ *       becomes {@code k * step} for an integer {@code k >= 0} (the double nearest that multiple of
+ *       the step as written in decimal: 0.21 for 3 x 0.07), clamped to [0, 1] (the largest
  *       {@code k} is {@code floor(1 / step + 1e-9)}; a product just above 1 is released as 1).
  *       {@code value / step} is within 1e-9 of an integer for steps of at least 1e-6 (for smaller
  *       steps, within double precision of {@code value / step}). Every later step sees only the
@@ -200,9 +201,9 @@ public final class ReleaseTransformer {
         double step = spec.round();
         if (step > 0) {
             double maxSteps = maxSteps(step);
-            double denominator = gridDenominator(step);
+            Grid grid = grid(step);
             for (int i = 0; i < n; i++) {
-                q[i] = roundToGrid(q[i], step, maxSteps, denominator);
+                q[i] = roundToGrid(q[i], grid, maxSteps);
             }
         }
         int limit = spec.topK() > 0 ? Math.min(spec.topK(), n) : n;
@@ -267,7 +268,7 @@ public final class ReleaseTransformer {
                 throw new IllegalArgumentException(
                         "regression value " + v + " is too large to round to a step of " + step);
             }
-            v = onGrid(k, step);
+            v = grid(step).at(k);
         } else if (labelOnly) {
             v = roundSignificant(v);
         }
@@ -468,32 +469,81 @@ public final class ReleaseTransformer {
 
     /** {@code v} in [0, 1] rounded to the nearest {@code k * step}, clamped to [0, 1]. */
     static double roundToGrid(double v, double step, double maxSteps) {
-        return roundToGrid(v, step, maxSteps, gridDenominator(step));
+        return roundToGrid(v, Grid.of(step), maxSteps);
     }
 
-    /** As {@link #roundToGrid(double, double, double)}, with the step's {@link #gridDenominator}. */
-    private static double roundToGrid(double v, double step, double maxSteps, double denominator) {
-        double k = Math.rint(v / step);
+    /** As {@link #roundToGrid(double, double, double)}, on the step's {@link Grid}. */
+    private static double roundToGrid(double v, Grid grid, double maxSteps) {
+        double k = Math.rint(v / grid.step());
         if (k > maxSteps) {
             k = maxSteps;
         } else if (k < 0) {
             k = 0;
         }
-        double r = denominator > 0 ? k / denominator : k * step;
+        double r = grid.at(k);
         return r > 1.0 ? 1.0 : r;
     }
 
+    /** The last grid looked up: a policy rounds to a few steps, and {@link Grid#of} formats the step. Racy but safe. */
+    private volatile Grid lastGrid;
+
+    private Grid grid(double step) {
+        Grid g = lastGrid;
+        if (g == null || g.step() != step) {
+            g = Grid.of(step);
+            lastGrid = g;
+        }
+        return g;
+    }
+
+    /** 10^0 to 10^22: the powers of ten that doubles hold exactly. */
+    private static final double[] POWERS_OF_TEN = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
     /**
-     * {@code k * step}, computed as {@code k / n} when the step is {@code 1/n} for a whole n (0.05,
-     * 0.01, 0.1, 0.25...): the division gives the double nearest the exact grid value, which prints
-     * as {@code 0.35} where {@code 7 * 0.05} prints as {@code 0.35000000000000003}. "Is {@code 1/n}"
-     * means within a few units in the last place: a step only near {@code 1/n} (such as
-     * {@code 1.0000000000011E-4}) keeps {@code k * step}, or {@code value / step} would miss
-     * {@code k} by more than the documented 1e-9.
+     * How to compute the grid values {@code k * step} of a rounding step so that they print as the
+     * decimal multiples (0.21, not the {@code 3 * 0.07 = 0.21000000000000002} of doubles):
+     * <ul>
+     *   <li>a step that is {@code 1/n} for a whole n (0.05, 0.01, 0.25, 1/3...): {@code k / n}, the
+     *       double nearest the exact grid value. "Is {@code 1/n}" means within a few units in the
+     *       last place: a step only near {@code 1/n} (such as {@code 1.0000000000011E-4}) is not,
+     *       or {@code value / step} would miss {@code k} by more than the documented 1e-9;</li>
+     *   <li>otherwise a step whose decimal form (as {@link Double#toString} writes it) has at most 15
+     *       significant digits and 22 decimals, {@code m / 10^d} (0.07 is 7 / 10^2):
+     *       {@code (k * m) / 10^d}, both operands exact while {@code |k * m| <= 2^53}, so the one
+     *       division gives the double nearest {@code k x step} written in decimal;</li>
+     *   <li>else (a step with 16 or 17 digits, or a product too large) {@code k * step}.</li>
+     * </ul>
+     * A comparison, a multiplication and a division per value: no BigDecimal per score.
+     *
+     * @param n the whole n with {@code step == 1/n}, or 0
+     * @param digits m, the step's decimal digits, or 0 when the decimal form is not used
+     * @param scale 10^d
+     * @param maxK the largest {@code |k|} with {@code |k * m| <= 2^53}
      */
-    static double onGrid(double k, double step) {
-        double n = gridDenominator(step);
-        return n > 0 ? k / n : k * step;
+    private record Grid(double step, double n, double digits, double scale, double maxK) {
+        static Grid of(double step) {
+            double n = gridDenominator(step);
+            if (n == 0) {
+                BigDecimal d = BigDecimal.valueOf(step).stripTrailingZeros();
+                if (d.scale() > 0 && d.scale() < POWERS_OF_TEN.length && d.precision() <= 15) {
+                    long m = d.unscaledValue().longValueExact();
+                    return new Grid(step, 0, m, POWERS_OF_TEN[d.scale()], (double) ((1L << 53) / m));
+                }
+            }
+            return new Grid(step, n, 0, 0, 0);
+        }
+
+        /** The grid value {@code k} ({@code k} a whole number). */
+        double at(double k) {
+            if (n > 0) {
+                return k / n;
+            }
+            if (digits > 0 && Math.abs(k) <= maxK) {
+                return k * digits / scale;
+            }
+            return k * step;
+        }
     }
 
     /** The whole n with {@code step == 1/n} (within a few ulps), or 0 when the step is no such fraction. */

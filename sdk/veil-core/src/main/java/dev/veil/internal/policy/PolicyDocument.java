@@ -1,5 +1,6 @@
 package dev.veil.internal.policy;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.veil.spi.GuardSettings;
 import dev.veil.spi.MonitoringAction;
@@ -142,11 +143,48 @@ final class PolicyDocument {
             ReleaseSpec.Form form, Integer topK, Double round, Double minConfidence, ReverseSigmoid reverseSigmoid,
             Noise noise, Boolean allowLabelChange) {}
 
-    record ReverseSigmoid(@JsonProperty(required = true) Double beta, @JsonProperty(required = true) Double gamma) {}
+    /** A mapping, or the word {@code none} ({@link #NONE}): in a rule, no reverse sigmoid whatever the default has. */
+    record ReverseSigmoid(@JsonProperty(required = true) Double beta, @JsonProperty(required = true) Double gamma) {
+        /** {@code reverse_sigmoid: none}; compare by identity. */
+        static final ReverseSigmoid NONE = new ReverseSigmoid(null, null);
 
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        ReverseSigmoid {
+        }
+
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static ReverseSigmoid of(String word) {
+            if (NONE_WORD.equals(word)) {
+                return NONE;
+            }
+            throw new IllegalArgumentException("expected a mapping (beta, gamma), or none to release without the "
+                    + "default's reverse sigmoid, was '" + word + "'");
+        }
+    }
+
+    /** A mapping, or the word {@code none} ({@link #NONE}): in a rule, no noise whatever the default has. */
     record Noise(
             @JsonProperty(required = true) ReleaseSpec.Noise.Mechanism mechanism,
-            @JsonProperty(required = true) Double epsilon, Double delta, Double sensitivity) {}
+            @JsonProperty(required = true) Double epsilon, Double delta, Double sensitivity) {
+        /** {@code noise: none}; compare by identity. */
+        static final Noise NONE = new Noise(null, null, null, null);
+
+        @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+        Noise {
+        }
+
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static Noise of(String word) {
+            if (NONE_WORD.equals(word)) {
+                return NONE;
+            }
+            throw new IllegalArgumentException("expected a mapping (mechanism, epsilon, delta, sensitivity), or none "
+                    + "to release without the default's noise, was '" + word + "'");
+        }
+    }
+
+    /** How a rule turns off the default's noise or reverse sigmoid (as {@code round: 0} turns off rounding). */
+    static final String NONE_WORD = "none";
 
     record Privacy(
             @JsonProperty(required = true) Double perCallerEpsilon, Double globalEpsilon, Long periodSeconds,

@@ -91,7 +91,8 @@ final class YamlPolicyCompiler {
         GuardSettings.PrivacyBudget privacy = p == null ? null : privacy(p);
         PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
         ReleaseSpec degraded = s.output() == null || s.output().degraded() == null ? ReleaseSpec.LABEL_ONLY
-                : release(merge(empty, s.output().degraded()), "output.degraded", privacy);
+                : release(merge(empty, withoutNone(s.output().degraded(), "output.degraded")), "output.degraded",
+                        privacy);
         Map<String, Map<String, Object>> detectors =
                 detectors(s.monitoring() == null ? null : s.monitoring().detectors(), bundle, null);
         return at("output.degraded", () -> new GuardSettings(s.name(), s.onError(), auth, degraded, privacy, detectors,
@@ -463,9 +464,10 @@ final class YamlPolicyCompiler {
             privacy[0] = privacy(s.privacy());
         }
         PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
-        ReleaseSpec def = release(merge(empty, s.defaults()), "output.default", privacy[0]);
+        ReleaseSpec def = release(merge(empty, withoutNone(s.defaults(), "output.default")), "output.default",
+                privacy[0]);
         degraded[0] = s.degraded() == null ? ReleaseSpec.LABEL_ONLY
-                : release(merge(empty, s.degraded()), "output.degraded", privacy[0]);
+                : release(merge(empty, withoutNone(s.degraded(), "output.degraded")), "output.degraded", privacy[0]);
         List<YamlPolicy.Rule<OutputDecision>> out = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         List<PolicyDocument.OutputRule> rules = s.rules() == null ? List.of() : s.rules();
@@ -507,16 +509,37 @@ final class YamlPolicyCompiler {
                 o.allowLabelChange() != null ? o.allowLabelChange() : d.allowLabelChange());
     }
 
-    /** @param budget the policy's privacy budgets, or {@code null} when it has none */
+    /**
+     * {@code r}, a release that is not a rule's ({@code output.default}, {@code output.degraded}):
+     * {@code none} turns off what a rule would inherit, and here there is nothing to turn off.
+     */
+    private static PolicyDocument.Release withoutNone(PolicyDocument.Release r, String where) {
+        if (r.noise() == PolicyDocument.Noise.NONE) {
+            throw new PolicyPathException(where + ".noise", "none is for a rule, to turn off the default's noise; "
+                    + "here leave noise out");
+        }
+        if (r.reverseSigmoid() == PolicyDocument.ReverseSigmoid.NONE) {
+            throw new PolicyPathException(where + ".reverse_sigmoid", "none is for a rule, to turn off the "
+                    + "default's reverse sigmoid; here leave reverse_sigmoid out");
+        }
+        return r;
+    }
+
+    /**
+     * @param r the release merged over the default; {@code none} (a rule's) means no noise or no
+     *     reverse sigmoid
+     * @param budget the policy's privacy budgets, or {@code null} when it has none
+     */
     private static ReleaseSpec release(PolicyDocument.Release r, String where, GuardSettings.PrivacyBudget budget) {
         if (r.form() == null) {
             throw new PolicyPathException(where + ".form", "is required: full, top_k or label_only");
         }
-        ReleaseSpec.ReverseSigmoid rs = r.reverseSigmoid() == null ? null
+        ReleaseSpec.ReverseSigmoid rs = r.reverseSigmoid() == null
+                || r.reverseSigmoid() == PolicyDocument.ReverseSigmoid.NONE ? null
                 : at(where + ".reverse_sigmoid", () -> new ReleaseSpec.ReverseSigmoid(r.reverseSigmoid().beta(),
                         r.reverseSigmoid().gamma()));
         ReleaseSpec.Noise noise = null;
-        if (r.noise() != null) {
+        if (r.noise() != null && r.noise() != PolicyDocument.Noise.NONE) {
             PolicyDocument.Noise n = r.noise();
             noise = at(where + ".noise", () -> new ReleaseSpec.Noise(n.mechanism(), n.epsilon(),
                     n.delta() == null ? 0 : n.delta(), n.sensitivity() == null ? 0 : n.sensitivity()));

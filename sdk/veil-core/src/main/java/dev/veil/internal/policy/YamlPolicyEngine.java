@@ -320,6 +320,10 @@ public final class YamlPolicyEngine implements PolicyEngine {
         if (List.class.isAssignableFrom(t)) {
             return "a list";
         }
+        if (t == PolicyDocument.Noise.class || t == PolicyDocument.ReverseSigmoid.class) {
+            return "a mapping, or none (in a rule: release without the default's "
+                    + (t == PolicyDocument.Noise.class ? "noise" : "reverse sigmoid") + ")";
+        }
         if (java.util.Map.class.isAssignableFrom(t) || t.isRecord()) {
             return "a mapping";
         }

@@ -167,6 +167,35 @@ class ReleaseTransformerPropertiesTest {
         });
     }
 
+    /**
+     * A step that is no {@code 1/n} (0.07, 0.3...) still releases the decimal multiples: the double
+     * nearest {@code k x step} with the step as written, 0.21 and not 0.21000000000000002.
+     */
+    @Test
+    void shouldReleaseTheDecimalMultiplesOfADecimalStep() {
+        Gen<Double> decimalSteps = arbitrary().pick(0.07, 0.03, 0.15, 0.3, 0.45, 0.12, 0.7, 0.35, 0.009, 0.0007);
+        Gen<ReleaseSpec> rounding = specs().zip(decimalSteps, (s, step) -> spec(
+                s.form() == Form.LABEL_ONLY ? Form.FULL : s.form(), s.topK(), step, 0, s.reverseSigmoid(),
+                s.noise(), s.allowLabelChange()));
+        qt().withExamples(EXAMPLES).forAll(scoreVectors(), rounding, longs().all()).checkAssert((s, spec, seed) -> {
+            for (double v : scoresOf(release(s, spec, seed))) {
+                assertThat(v).isEqualTo(decimalMultiple(Math.rint(v / spec.round()), spec.round()));
+            }
+        });
+        Gen<Double> values = doubles().between(-1e6, 1e6);
+        qt().withExamples(EXAMPLES).forAll(values, rounding, longs().all()).checkAssert((x, spec, seed) -> {
+            double released = transformer.apply(Prediction.regression(x), spec, new SplittableRandom(seed)).value()
+                    .orElseThrow();
+            assertThat(released).isEqualTo(decimalMultiple(Math.rint(released / spec.round()), spec.round()));
+        });
+    }
+
+    /** The double nearest {@code k x step}, the step written in decimal as Java prints it. */
+    private static double decimalMultiple(double k, double step) {
+        return new java.math.BigDecimal(Double.toString(step)).multiply(java.math.BigDecimal.valueOf((long) k))
+                .doubleValue();
+    }
+
     @Test
     void shouldReleaseNoScoresForLabelOnly() {
         Gen<ReleaseSpec> labelOnly = specs().map(s -> spec(Form.LABEL_ONLY, s.topK(), s.round(),

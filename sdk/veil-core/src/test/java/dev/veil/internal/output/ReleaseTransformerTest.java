@@ -262,12 +262,17 @@ class ReleaseTransformerTest {
         }
 
         @Test
-        void shouldRejectNoiseScaleThatOverflows() {
-            Noise huge = new Noise(Mechanism.LAPLACE, Double.MIN_VALUE, 0, 1e300);
-            assertThatThrownBy(() -> transformer.apply(classes(ABC, 1, 1, 1),
-                    spec(Form.FULL, 0, 0, 0, null, huge, true), new SplittableRandom(1)))
+        void shouldRejectNoiseScaleThatOverflowsBeforeAnythingIsReleased() {
+            // refused when the spec is built (the policy's load), before any charge or sample
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, Double.MIN_VALUE, 0, 1e300))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("laplace scale (sensitivity / epsilon) must be a positive finite number, was Infinity");
+                    .hasMessageStartingWith("the laplace scale sensitivity / epsilon = 1.0E300 / 4.9E-324 is Infinity");
+            assertThatThrownBy(() -> new Noise(Mechanism.GAUSSIAN, 1e-300, 1e-6, 1e10))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("gaussian sigma").hasMessageContaining("is Infinity");
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, 1, 0, 1e307))
+                    .as("finite, but a sample of 37 scales would not be").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("is 1.0E307; it must be a positive finite number below 2.8E306");
         }
     }
 
@@ -375,6 +380,19 @@ class ReleaseTransformerTest {
 
             // 0.62 / 0.07 = 8.86 -> 9; 0.27 / 0.07 = 3.86 -> 4; 0.11 / 0.07 = 1.57 -> 2
             assertThat(scores(r)).containsExactly(new double[] {0.63, 0.28, 0.14}, within(1e-12));
+        }
+
+        @Test
+        void shouldReleaseTheDecimalMultiplesOfAStepThatIsNotOneOverN() {
+            // 10 x 0.07 and 3 x 0.07 are 0.7000000000000001 and 0.21000000000000002 in doubles
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
+                    spec(Form.FULL, 0, 0.07, 0, null, null, false), null);
+            assertThat(scores(r)).containsExactly(0.7, 0.21, 0.07);
+            assertThat(r.scores()).extracting(x -> String.valueOf(x.score())).containsExactly("0.7", "0.21", "0.07");
+
+            ReleasedPrediction v = transformer.apply(Prediction.regression(1.05),
+                    spec(Form.FULL, 0, 0.15, 0, null, null, false), null);
+            assertThat(v.value()).hasValue(1.05); // 7 x 0.15 is 1.0499999999999998 in doubles
         }
 
         @Test

@@ -389,6 +389,81 @@ class YamlPolicyEngineTest {
                 .endsWith("its epsilon 0.5 exceeds privacy.per_caller_epsilon 0.4");
     }
 
+    /**
+     * A noise whose scale overflows (or underflows to 0) can never be sampled: a load error at the
+     * noise's line, not a policy that loads, is charged, and then fails every request.
+     */
+    @Test
+    void shouldRejectANoiseWhoseScaleIsNotAPositiveFiniteNumber() {
+        String budget = "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10 }";
+        String overflow = POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: laplace, epsilon: 1.0e-300, sensitivity: 1.0e10 } }")
+                .replace("degraded: { form: label_only }", budget);
+        PolicyError laplace = loadError(overflow);
+        assertThat(laplace.file()).isEqualTo("policy.veil.yaml");
+        List<String> lines = overflow.lines().toList();
+        assertThat(laplace.line()).as("the noise's line").isEqualTo(1 + lines.indexOf(lines.stream()
+                .filter(l -> l.contains("epsilon: 1.0e-300")).findFirst().orElseThrow()));
+        assertThat(laplace.message()).isEqualTo("output.rules[0].release.noise: the laplace scale sensitivity / epsilon"
+                + " = 1.0E10 / 1.0E-300 is Infinity; it must be a positive finite number below 2.8E306 (a sample can"
+                + " reach 37 scales): raise epsilon or lower sensitivity");
+        PolicyError tiny = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: laplace, epsilon: 2, sensitivity: 4.9e-324 } }")
+                .replace("degraded: { form: label_only }", budget));
+        assertThat(tiny.message()).contains("the laplace scale sensitivity / epsilon = 4.9E-324 / 2.0 is 0.0");
+        PolicyError gaussian = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: gaussian, epsilon: 1.0e-300, delta: 1.0e-6,"
+                        + " sensitivity: 1.0e10 } }").replace("degraded: { form: label_only }", budget));
+        assertThat(gaussian.message()).startsWith("output.rules[0].release.noise: the gaussian sigma sensitivity * "
+                + "sqrt(2 ln(1.25 / delta)) / epsilon = 1.0E10 * sqrt(2 ln(1.25 / 1.0E-6)) / 1.0E-300 is Infinity");
+    }
+
+    /**
+     * A rule turns off the default's noise and reverse sigmoid with {@code none}, as {@code round: 0}
+     * turns off its rounding; anything else that is not a mapping is refused, and so is {@code none}
+     * where there is nothing to turn off.
+     */
+    @Test
+    void aRuleTurnsOffTheDefaultsNoiseAndReverseSigmoidWithNone() {
+        String noisy = POLICY.replace("default: { form: top_k, top_k: 3, round: 0.05 }",
+                "default: { form: top_k, top_k: 3, round: 0.05, noise: { mechanism: laplace, epsilon: 0.5 },"
+                        + " reverse_sigmoid: { beta: 0.5, gamma: 0.2 } }")
+                .replace("degraded: { form: label_only }",
+                        "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10 }")
+                // a label_only rule could not take the default's noise without allow_label_change
+                .replace("release: { form: label_only }", "release: { form: label_only, noise: none }");
+        CompiledPolicy p = load(noisy.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, round: 0.01, noise: none, reverse_sigmoid: none }")).policy();
+        PredictionSummary unsure = new PredictionSummary("x", 0.5, 0.1, 1, 3);
+        ReleaseSpec research = p.output(input(caller("r", "", Map.of(), "research"), 1, List.of(), unsure)).release();
+        assertThat(research.noise()).isNull();
+        assertThat(research.reverseSigmoid()).isNull();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> document = (Map<String, Object>) Documents.output(p.output(input(caller("r", "",
+                Map.of(), "research"), 1, List.of(), unsure))).get("release");
+        assertThat(document).as("the decision document: what a Rego rule writes for the same release")
+                .containsEntry("noise", null).containsEntry("reverse_sigmoid", null);
+        ReleaseSpec plain = p.output(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), unsure)).release();
+        assertThat(plain.noise()).isNotNull();
+        assertThat(plain.reverseSigmoid()).isNotNull();
+
+        PolicyError other = loadError(noisy.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: nothing }"));
+        assertThat(other.message()).isEqualTo("output.rules[0].release.noise: expected a mapping (mechanism, epsilon, "
+                + "delta, sensitivity), or none to release without the default's noise, was 'nothing'");
+        assertThat(loadError(noisy.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: false }")).message()).isEqualTo("output.rules[0].release.noise: wrong "
+                + "type: expected a mapping, or none (in a rule: release without the default's noise)");
+        assertThat(loadError(noisy.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, reverse_sigmoid: None }")).message()).isEqualTo("output.rules[0].release"
+                + ".reverse_sigmoid: expected a mapping (beta, gamma), or none to release without the default's "
+                + "reverse sigmoid, was 'None'");
+        PolicyError inDefault = loadError(POLICY.replace("default: { form: top_k, top_k: 3, round: 0.05 }",
+                "default: { form: top_k, top_k: 3, round: 0.05, noise: none }"));
+        assertThat(inDefault.message()).isEqualTo("output.default.noise: none is for a rule, to turn off the "
+                + "default's noise; here leave noise out");
+    }
+
     @Test
     void shouldRejectPolicyNobodyCanPass() {
         PolicyError e = loadError(POLICY.replace("  api_keys: { file: keys.json }\n", "  anonymous: false\n"));
