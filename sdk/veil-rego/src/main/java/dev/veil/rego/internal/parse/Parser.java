@@ -1096,83 +1096,42 @@ public final class Parser {
     }
 
     private Term relation() {
-        Term lhs = or();
-        int chained = 0;
-        try {
-            while (RELATION.contains(kind())) {
-                Token op = tok();
-                enter();
-                chained++;
-                next();
-                lhs = call(lhs, op, op.kind().display(), lhs, or());
-            }
-            return lhs;
-        } finally {
-            depth -= chained;
-        }
+        return chain(this::or, RELATION::contains, op -> op.kind().display());
     }
 
     private Term or() {
-        Term lhs = and();
-        int chained = 0;
-        try {
-            while (kind() == OR) {
-                Token op = tok();
-                enter();
-                chained++;
-                next();
-                lhs = call(lhs, op, "or", lhs, and());
-            }
-            return lhs;
-        } finally {
-            depth -= chained;
-        }
+        return chain(this::and, k -> k == OR, op -> "or");
     }
 
     private Term and() {
-        Term lhs = arith();
-        int chained = 0;
-        try {
-            while (kind() == AND) {
-                Token op = tok();
-                enter();
-                chained++;
-                next();
-                lhs = call(lhs, op, "and", lhs, arith());
-            }
-            return lhs;
-        } finally {
-            depth -= chained;
-        }
+        return chain(this::arith, k -> k == AND, op -> "and");
     }
 
     private Term arith() {
-        Term lhs = factor();
-        int chained = 0;
-        try {
-            while (kind() == ADD || kind() == SUB) {
-                Token op = tok();
-                enter();
-                chained++;
-                next();
-                lhs = call(lhs, op, op.kind().display(), lhs, factor());
-            }
-            return lhs;
-        } finally {
-            depth -= chained;
-        }
+        return chain(this::factor, k -> k == ADD || k == SUB, op -> op.kind().display());
     }
 
     private Term factor() {
-        Term lhs = term();
+        return chain(this::term, k -> k == MUL || k == QUO || k == REM, op -> op.kind().display());
+    }
+
+    /**
+     * A left-associative chain {@code operand (op operand)*} of the operators {@code isOperator}
+     * accepts, each a call of the built-in {@code name} gives it; each operator nests the calls so far
+     * one level deeper (see enter), so that a long chain meets the depth limit instead of overflowing
+     * the compiler's stack.
+     */
+    private Term chain(java.util.function.Supplier<Term> operand, java.util.function.Predicate<TokenKind> isOperator,
+            java.util.function.Function<Token, String> name) {
+        Term lhs = operand.get();
         int chained = 0;
         try {
-            while (kind() == MUL || kind() == QUO || kind() == REM) {
+            while (isOperator.test(kind())) {
                 Token op = tok();
                 enter();
                 chained++;
                 next();
-                lhs = call(lhs, op, op.kind().display(), lhs, term());
+                lhs = call(lhs, op, name.apply(op), lhs, operand.get());
             }
             return lhs;
         } finally {
