@@ -120,7 +120,7 @@ import java.util.Set;
  * {@code history} of them; {@link PairKernel}, vectorised with {@code jdk.incubator.vector}); a
  * second pass, over the pair's changed features, only for the few earlier pairs that decide the
  * score and hold features switched between the same two values. Working arrays per thread:
- * about 4 (history (g + 1) + 5) n bytes.
+ * about 4 (history + 5) n bytes (the kept entries decoded to ints).
  */
 public final class AntitheticDetector implements StatefulDetector {
     /** The detector's type name. */
