@@ -1059,10 +1059,8 @@ public final class Parser {
                         next();
                         Term mhs = relation();
                         if (at(IN)) {
-                            Token op = tok();
-                            enter();
+                            Token op = chainedOperator();
                             chained++;
-                            next();
                             Term rhs = relation();
                             lhs = member(lhs, op, lhs, mhs, rhs);
                             if (at(IN)) {
@@ -1080,10 +1078,8 @@ public final class Parser {
                     chained = saveChained;
                 }
                 if (at(IN)) {
-                    Token op = tok();
-                    enter();
+                    Token op = chainedOperator();
                     chained++;
-                    next();
                     Term rhs = relation();
                     lhs = member(lhs, op, lhs, rhs);
                     continue;
@@ -1116,6 +1112,17 @@ public final class Parser {
     }
 
     /**
+     * Takes the operator at the cursor of a chain: one nesting level deeper (see enter; the caller
+     * counts it, and gives the levels back when the chain ends) and the token after it.
+     */
+    private Token chainedOperator() {
+        Token op = tok();
+        enter();
+        next();
+        return op;
+    }
+
+    /**
      * A left-associative chain {@code operand (op operand)*} of the operators {@code isOperator}
      * accepts, each a call of the built-in {@code name} gives it; each operator nests the calls so far
      * one level deeper (see enter), so that a long chain meets the depth limit instead of overflowing
@@ -1127,10 +1134,8 @@ public final class Parser {
         int chained = 0;
         try {
             while (isOperator.test(kind())) {
-                Token op = tok();
-                enter();
+                Token op = chainedOperator();
                 chained++;
-                next();
                 lhs = call(lhs, op, name.apply(op), lhs, operand.get());
             }
             return lhs;
