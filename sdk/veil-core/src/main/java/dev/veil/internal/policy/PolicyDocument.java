@@ -154,11 +154,7 @@ final class PolicyDocument {
 
         @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
         static ReverseSigmoid of(String word) {
-            if (NONE_WORD.equals(word)) {
-                return NONE;
-            }
-            throw new IllegalArgumentException("expected a mapping (beta, gamma), or none to release without the "
-                    + "default's reverse sigmoid, was '" + word + "'");
+            return none(word, NONE, "beta, gamma", "reverse sigmoid");
         }
     }
 
@@ -175,16 +171,24 @@ final class PolicyDocument {
 
         @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
         static Noise of(String word) {
-            if (NONE_WORD.equals(word)) {
-                return NONE;
-            }
-            throw new IllegalArgumentException("expected a mapping (mechanism, epsilon, delta, sensitivity), or none "
-                    + "to release without the default's noise, was '" + word + "'");
+            return none(word, NONE, "mechanism, epsilon, delta, sensitivity", "noise");
         }
     }
 
     /** How a rule turns off the default's noise or reverse sigmoid (as {@code round: 0} turns off rounding). */
     static final String NONE_WORD = "none";
+
+    /**
+     * {@code none} for a release setting given as a word instead of its mapping (whose {@code keys}
+     * the error lists); any other word is an error.
+     */
+    private static <T> T none(String word, T none, String keys, String setting) {
+        if (NONE_WORD.equals(word)) {
+            return none;
+        }
+        throw new IllegalArgumentException("expected a mapping (" + keys + "), or none to release without the "
+                + "default's " + setting + ", was '" + word + "'");
+    }
 
     record Privacy(
             @JsonProperty(required = true) Double perCallerEpsilon, Double globalEpsilon, Long periodSeconds,
