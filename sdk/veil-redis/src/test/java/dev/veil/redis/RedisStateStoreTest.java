@@ -122,6 +122,42 @@ class RedisStateStoreTest {
         }
     }
 
+    /**
+     * Lettuce 7.7 can lose the server's handshake refusal to its own "Connection closed prematurely"
+     * (about 1 connect in 100 under load); build() tries again so that the refusal is what it reports.
+     */
+    @Test
+    void aHandshakeWhoseReplyIsLostIsTriedAgainUntilTheServerAnswers() throws Exception {
+        REDIS.command("ACL", "SETUSER", "veil-test", "on", ">right-password", "~*", "+@all");
+        try (DroppingProxy proxy = new DroppingProxy(REDIS.port(), 3)) {
+            String wrong = "redis://veil-test:wrong-password@127.0.0.1:" + proxy.port();
+            assertThatThrownBy(() -> RedisStateStore.builder(wrong).connectTimeout(Duration.ofMillis(1000)).build())
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageContaining("(cause: WRONGPASS")
+                    .hasMessageEndingWith("; Redis refused the credentials; check the user and password in the URL "
+                            + "(redis://user:password@host:port, or redis://:password@host:port)");
+            assertThat(proxy.accepted()).isEqualTo(4);
+        } finally {
+            REDIS.command("ACL", "DELUSER", "veil-test");
+        }
+    }
+
+    /** A server that closes every connection during the handshake fails build() after a few quick attempts. */
+    @Test
+    void aServerThatAlwaysHangsUpIsReportedAfterFourAttempts() throws Exception {
+        try (DroppingProxy proxy = new DroppingProxy(REDIS.port(), Integer.MAX_VALUE)) {
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> RedisStateStore.builder("redis://127.0.0.1:" + proxy.port())
+                    .connectTimeout(Duration.ofMillis(1000)).build())
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageStartingWith("cannot connect to Redis at 127.0.0.1:" + proxy.port() + ": ")
+                    .hasMessageContaining("Connection closed prematurely")
+                    .hasMessageEndingWith("; check the URL and that redis-server is running");
+            assertThat(proxy.accepted()).isEqualTo(4);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+        }
+    }
+
     @Test
     void wrongCredentialsAndAMissingDatabaseAreNamedAsSuch() throws Exception {
         REDIS.command("ACL", "SETUSER", "veil-test", "on", ">right-password", "~*", "+@all");

@@ -41,6 +41,8 @@ public final class RedisBatchClient implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.veil.redis");
     /** Bound on commands waiting for a reply, so that submit never grows memory without limit. */
     private static final int REQUEST_QUEUE = 65_536;
+    /** How many times {@link #connect} tries when Lettuce loses the server's handshake reply. */
+    static final int HANDSHAKE_ATTEMPTS = 4;
 
     private final String where;
     private final Duration timeout;
@@ -81,7 +83,7 @@ public final class RedisBatchClient implements AutoCloseable {
         this.client = c;
         StatefulRedisConnection<byte[], byte[]> conn;
         try {
-            conn = c.connect(ByteArrayCodec.INSTANCE);
+            conn = connect(c);
         } catch (RuntimeException e) {
             shutdown();
             throw new StateUnavailableException("cannot connect to Redis at " + where + ": " + connectProblem(e), e);
@@ -98,6 +100,39 @@ public final class RedisBatchClient implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Connects, trying again while the failure is one that Lettuce made up itself: when the server
+     * refuses the handshake (WRONGPASS, an out-of-range database), Lettuce 7.7 closes the channel,
+     * and that close can race the server's reply, so that about 1 connect in 100 under load reports
+     * "Connection closed prematurely" or "RedisHandshakeHandler not registered" instead of what the
+     * server said. A server that really closes every connection fails each attempt in a moment.
+     */
+    static StatefulRedisConnection<byte[], byte[]> connect(RedisClient client) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client.connect(ByteArrayCodec.INSTANCE);
+            } catch (RuntimeException e) {
+                if (attempt >= HANDSHAKE_ATTEMPTS || !lostTheServersReply(e)) {
+                    throw e;
+                }
+                LOG.log(System.Logger.Level.DEBUG, "connect attempt " + attempt + " lost the server's reply ("
+                        + connectProblem(e) + "); trying again");
+            }
+        }
+    }
+
+    /** Whether {@code e} is Lettuce's own word for a handshake whose reply it lost, not the server's. */
+    static boolean lostTheServersReply(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && (m.equals("Connection closed prematurely")
+                    || m.contains("RedisHandshakeHandler not registered"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A copy of {@code uri} whose timeout is {@code timeout}; sentinels and the master id included. */
