@@ -146,15 +146,18 @@ class RedisStateStoreTest {
     @Test
     void aServerThatAlwaysHangsUpIsReportedAfterFourAttempts() throws Exception {
         try (DroppingProxy proxy = new DroppingProxy(REDIS.port(), Integer.MAX_VALUE)) {
-            long t0 = System.nanoTime();
             assertThatThrownBy(() -> RedisStateStore.builder("redis://127.0.0.1:" + proxy.port())
                     .connectTimeout(Duration.ofMillis(1000)).build())
                     .isInstanceOf(StateUnavailableException.class)
                     .hasMessageStartingWith("cannot connect to Redis at 127.0.0.1:" + proxy.port() + ": ")
-                    .hasMessageContaining("Connection closed prematurely")
-                    .hasMessageEndingWith("; check the URL and that redis-server is running");
+                    .hasMessageEndingWith(" (cause: the server closed the connection during the handshake); check "
+                            + "that the URL names a redis-server, and rediss:// if that port expects TLS");
+            // the proxy's thread may count the last connection after the client has given up on it
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (proxy.accepted() < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             assertThat(proxy.accepted()).isEqualTo(4);
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
         }
     }
 

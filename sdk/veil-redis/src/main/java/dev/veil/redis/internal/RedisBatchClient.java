@@ -389,6 +389,11 @@ public final class RedisBatchClient implements AutoCloseable {
      * password, the database number or the TLS set-up is wrong.
      */
     static String connectProblem(Throwable e) {
+        if (lostTheServersReply(e)) {
+            // Lettuce's two words for it differ by a race; "RedisHandshakeHandler" would also read as TLS below
+            return message(e) + " (cause: the server closed the connection during the handshake); check that the "
+                    + "URL names a redis-server, and rediss:// if that port expects TLS";
+        }
         Throwable root = e;
         for (Throwable c = e; c != null && c != c.getCause(); c = c.getCause()) {
             if (c.getMessage() != null && !c.getMessage().isBlank()) {
