@@ -41,12 +41,15 @@ final class YamlPolicyCompiler {
                 : Set.copyOf(doc.monitoring().detectors().keySet());
     }
 
+    private static final String BLANK_NAME =
+            "must not be blank (white space alone, no-break spaces included): give the policy a name";
+
     YamlPolicy compile() {
         if (doc.veil() != 1) {
             throw new PolicyPathException("veil", "unsupported format version " + doc.veil() + "; this Veil reads veil: 1");
         }
-        if (doc.name().isBlank()) {
-            throw new PolicyPathException("name", "must not be blank");
+        if (Names.isBlank(doc.name())) {
+            throw new PolicyPathException("name", BLANK_NAME);
         }
         GuardSettings.AuthenticationSettings auth = authentication(doc.authentication(), bundle);
         List<YamlPolicy.Rule<AccessDecision>> access = access();
@@ -83,8 +86,8 @@ final class YamlPolicyCompiler {
      * in the order and with the messages of {@link #compile()}.
      */
     static GuardSettings settings(PolicyDocument.Settings s, Bundle bundle) {
-        if (s.name().isBlank()) {
-            throw new PolicyPathException("name", "must not be blank");
+        if (Names.isBlank(s.name())) {
+            throw new PolicyPathException("name", BLANK_NAME);
         }
         GuardSettings.AuthenticationSettings auth = authentication(s.authentication(), bundle);
         PolicyDocument.Privacy p = s.output() == null ? null : s.output().privacy();
@@ -591,8 +594,9 @@ final class YamlPolicyCompiler {
     }
 
     private static void uniqueId(Set<String> ids, String id, String where) {
-        if (id.isBlank() || id.equals("default")) {
-            throw new PolicyPathException(where + ".id", "rule ids must be non-blank and not 'default', was '" + id + "'");
+        if (Names.isBlank(id) || id.equals("default")) {
+            throw new PolicyPathException(where + ".id", "rule ids must be non-blank (white space alone, no-break "
+                    + "spaces included, is blank) and not 'default', was '" + id + "'");
         }
         if (!ids.add(id)) {
             throw new PolicyPathException(where + ".id", "duplicate rule id '" + id + "' in this section");
