@@ -63,7 +63,7 @@ final class YamlPolicyCompiler {
         List<StatefulDetector> built = new ArrayList<>();
         Map<String, Map<String, Object>> detectors =
                 detectors(doc.monitoring() == null ? null : doc.monitoring().detectors(), bundle, built);
-        checkInputSizes(built, validation);
+        checkInputSizes(built, detectors, validation);
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings,
@@ -106,7 +106,7 @@ final class YamlPolicyCompiler {
      * A detector that cannot observe the inputs a validation rule with a fixed shape lets through
      * (a {@code pool} whose tiles do not fit them) would fail every such request: a load error.
      */
-    private static void checkInputSizes(List<StatefulDetector> detectors,
+    private static void checkInputSizes(List<StatefulDetector> detectors, Map<String, Map<String, Object>> configs,
             List<YamlPolicy.Rule<ValidationDecision>> validation) {
         for (YamlPolicy.Rule<ValidationDecision> r : validation) {
             List<Integer> shape = r.outcome().contract().shape();
@@ -120,6 +120,7 @@ final class YamlPolicyCompiler {
             for (StatefulDetector d : detectors) {
                 String problem = d.featuresProblem(features);
                 if (problem != null) {
+                    problem = BuiltinDetectors.noteDefault(d.name(), configs.get(d.name()), problem);
                     throw new PolicyPathException("monitoring.detectors." + d.name(), problem + " (validation "
                             + (r.id().equals("default") ? "default" : "rule '" + r.id() + "'") + " takes shape "
                             + shape + ")");

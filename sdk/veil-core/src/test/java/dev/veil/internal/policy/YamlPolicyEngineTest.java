@@ -640,4 +640,26 @@ class YamlPolicyEngineTest {
         assertThat(loadError(POLICY.replace("- id: banned", "- id: \"\\u2003\"")).message())
                 .startsWith("access.rules[0].id: rule ids must be non-blank");
     }
+
+    @Test
+    void shouldRejectADetectorTypeThatContradictsABuiltInName() {
+        PolicyError e = loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }\n    knn: { type: rate, high: 3 }"));
+        assertThat(e.message()).startsWith("monitoring.detectors.knn: type 'rate' contradicts the entry's name: "
+                + "'knn' is the built-in knn detector; to run a rate detector, name the entry rate or another name");
+        assertThat(e.line()).isPositive();
+    }
+
+    @Test
+    void shouldSayWhichValueInADetectorErrorIsADefault() {
+        assertThat(loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }\n    knn: { seed: 1, history: 10 }"))
+                .message()).isEqualTo("monitoring.detectors.knn: k must be in [1, history (10)], was 20 (the default; "
+                        + "set k to change it)");
+        assertThat(loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }\n    antithetic: { seed: 1, history: 6 }"))
+                .message()).isEqualTo("monitoring.detectors.antithetic: min_changed is 8 (the default; set min_changed "
+                        + "to change it) but the input has 4 features: no pair could ever be scored (validation "
+                        + "rule 'wide-for-research' takes shape [4])");
+    }
 }
