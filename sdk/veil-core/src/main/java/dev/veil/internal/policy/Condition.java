@@ -234,7 +234,7 @@ interface Condition {
         return l;
     }
 
-    /** Whether a block has no condition ({@code {}}, or a YAML null in an {@code any} list). */
+    /** Whether a block has no condition ({@code {}}; a null is refused when the file is read). */
     private static boolean isEmpty(PolicyDocument.When w) {
         return w == null || w.equals(new PolicyDocument.When(null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null));
