@@ -1,6 +1,7 @@
 package dev.veil.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,6 +11,7 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import dev.veil.PolicyBundle;
+import dev.veil.PolicyLoadException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -164,6 +166,53 @@ class PolicySchemaTest {
         knn.remove(List.of("low", "medium", "high"));
         knn.put("thresholds", "monitoring.thresholds.knn");
         assertThat(validate(fromData)).as("thresholds from the bundle's data").isEmpty();
+    }
+
+    /**
+     * Conditions that would hold for every caller or for none, names that would never match as
+     * written, and names that are only (Unicode) space: the schema refuses what the engine refuses.
+     */
+    @Test
+    void conditionsThatCannotBeMeantAreRefusedBySchemaAndEngine() throws IOException {
+        String policy = """
+                veil: 1
+                name: conditions
+                authentication: { anonymous: true }
+                access:
+                  default: { effect: deny }
+                  rules:
+                    - { id: vip, when: { WHEN }, effect: allow }
+                validation: { default: { shape: [2] } }
+                output: { default: { form: label_only } }
+                """;
+        List<String> good = List.of("attributes: { tier: [gold, ''], level: 1 }", "tenants: ['', acme]",
+                "roles: [analyst, 'data team']", "any: [{ roles: [a] }], not: { callers: [b] }");
+        List<String> bad = List.of("attributes: {}", "roles: ['intern ']", "tenants: ['acme ']", "roles: ['']",
+                "roles_all: [\"\\u00a0\"]", "callers: [\"a\\tb\"]", "attributes: { 'tier ': gold }",
+                "attributes: { tier: [gold, ' silver'] }", "any: [{ roles: [a] }, {}]", "not: {}");
+        int n = 0;
+        for (String when : good) {
+            String text = policy.replace("WHEN", when);
+            assertThat(validate(YAML.readTree(text))).as(when).isEmpty();
+            Path dir = Files.createDirectories(tmp.resolve("good" + n++));
+            Files.writeString(dir.resolve("p.veil.yaml"), text);
+            assertThat(PolicyBundle.load(dir).name()).isEqualTo("conditions");
+        }
+        for (String when : bad) {
+            String text = policy.replace("WHEN", when);
+            assertThat(validate(YAML.readTree(text))).as(when).isNotEmpty();
+            Path dir = Files.createDirectories(tmp.resolve("bad" + n++));
+            Files.writeString(dir.resolve("p.veil.yaml"), text);
+            assertThatThrownBy(() -> PolicyBundle.load(dir)).as(when).isInstanceOf(PolicyLoadException.class);
+        }
+        for (String[] blank : new String[][] {{"name: conditions", "name: \"\\u00a0\""},
+                {"id: vip", "id: \"\\u2003\""}}) {
+            String text = policy.replace("WHEN", "roles: [a]").replace(blank[0], blank[1]);
+            assertThat(validate(YAML.readTree(text))).as(blank[1]).isNotEmpty();
+            Path dir = Files.createDirectories(tmp.resolve("blank" + n++));
+            Files.writeString(dir.resolve("p.veil.yaml"), text);
+            assertThatThrownBy(() -> PolicyBundle.load(dir)).as(blank[1]).isInstanceOf(PolicyLoadException.class);
+        }
     }
 
     /** A rule turns off the default's noise and reverse sigmoid with none; the default cannot use it. */

@@ -51,8 +51,8 @@ final class BundleCommand implements Runnable {
     /**
      * {@code veil bundle inspect BUNDLE}: prints the source, revision, roots, files with their
      * sizes, the top-level keys of the data document, the signature, the policy's name and engine,
-     * a {@code warning:} line for each risk the bundle allows ({@link LoadWarnings}: an HMAC secret in
-     * the JWKS, ...) and for each question that fails for a sample input, and {@code ok} (exit 0); or,
+     * a {@code warning:} line for each risk the bundle allows ({@link LoadWarnings}: detectors on their
+     * published default seed, an HMAC secret in the JWKS, ...) and for each question that fails for a sample input, and {@code ok} (exit 0); or,
      * when the bundle does not load, what could be read and then the load
      * errors one per line (exit 1). Without {@code --trusted-keys} the signature is not checked:
      * {@code signature: none}, or {@code signature: present, NOT verified: ...} saying that
@@ -66,7 +66,7 @@ final class BundleCommand implements Runnable {
             description = {
                 "Show what a policy bundle holds: source, revision, roots, files and sizes, data keys, the "
                         + "signature, the policy name and engine, a 'warning:' line for each risk the bundle allows "
-                        + "(such as an HMAC secret in its JWKS), then 'ok'.",
+                        + "(such as detectors on their published default seed or an HMAC secret in its JWKS), then 'ok'.",
                 "The signature is checked only with --trusted-keys; then a bundle that is not validly signed by "
                         + "one of the keys is rejected.",
                 "When it does not load, prints 'rejected (N errors):' and one FILE:LINE:COLUMN: message line per "
@@ -137,7 +137,8 @@ final class BundleCommand implements Runnable {
             }
             out.println("policy:   " + b.name() + " (engine " + b.engine() + ")");
             for (String warning : LoadWarnings.of(b.policy(),
-                    Authenticator.from(b.policy().settings().authentication(), contents, Clock.systemUTC()))) {
+                    Authenticator.from(b.policy().settings().authentication(), contents, Clock.systemUTC()),
+                    contents)) {
                 out.println("warning:  " + warning);
             }
             sampleQuestions(b, out);

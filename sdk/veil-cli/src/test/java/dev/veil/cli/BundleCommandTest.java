@@ -69,6 +69,30 @@ class BundleCommandTest {
         assertThat(r.outLines()).last().isEqualTo("ok");
     }
 
+    /** The Guard logs it when it installs the bundle; inspect printed nothing before one was built. */
+    @Test
+    void detectorsOnTheirPublishedDefaultSeedAreAWarning() throws Exception {
+        Path policy = bundle.dir().resolve("loan.veil.yaml");
+        String seeded = "    rate: { window_seconds: 60, low: 10, medium: 20, high: 25 }\n"
+                + "    knn_global: { seed: 5 }\n";
+        Files.writeString(policy, Files.readString(policy).replace(
+                "    rate: { window_seconds: 60, low: 10, medium: 20, high: 25 }\n", seeded
+                        + "    knn: {}\n    copies: { type: near_duplicate, seed: 666 }\n"));
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).filteredOn(l -> l.startsWith("warning:")).containsExactly("warning:  detector(s) "
+                + "[copies, knn] run on their published default seed: an attacker who knows a seed can compute what"
+                + " its detector computes, choose probes it does not see, and make probes pass as copies of one input"
+                + " (near_duplicate, knn_global). Set your own seed (any integer other than the default) for each in a"
+                + " bundle you do not publish: docs/policy-reference.md, 'Seeds are keys'");
+        assertThat(r.outLines()).last().isEqualTo("ok");
+
+        Files.writeString(policy, Files.readString(policy).replace("    knn: {}\n", "")
+                .replace("seed: 666", "seed: 667"));
+        assertThat(veil("bundle", "inspect", s(bundle.dir())).outLines()).as("every seed set")
+                .noneMatch(l -> l.startsWith("warning:"));
+    }
+
     @Test
     void bundleWithoutManifestOrData() throws Exception {
         Files.delete(bundle.dir().resolve(".manifest"));

@@ -97,35 +97,12 @@ final class PolicyRuntime {
                         + ex.getMessage()));
             }
         }
-        warnOfDefaultSeeds(bundle, builtins);
-        for (String warning : LoadWarnings.of(bundle.policy(), auth)) {
+        for (String warning : LoadWarnings.of(bundle.policy(), auth, builtins)) {
             System.getLogger("dev.veil.Guard").log(System.Logger.Level.WARNING, "bundle '" + bundle.name() + "': "
                     + warning);
         }
         return new PolicyRuntime(bundle, auth, builtins.toArray(StatefulDetector[]::new),
                 customs.toArray(Detector[]::new), maxCallers);
-    }
-
-    /**
-     * Logs the detectors that run on their published default seed (left out, or written out at its
-     * default value): anyone can compute what they compute. Not an error: the shipped bundles are
-     * examples, and a seed is a deployment's secret.
-     */
-    private static void warnOfDefaultSeeds(PolicyBundle bundle, List<StatefulDetector> builtins) {
-        Set<String> unseeded = new TreeSet<>();
-        for (StatefulDetector d : builtins) {
-            if (d.onPublishedSeed()) {
-                unseeded.add(d.name());
-            }
-        }
-        if (!unseeded.isEmpty()) {
-            System.getLogger("dev.veil.Guard").log(System.Logger.Level.WARNING, "bundle '" + bundle.name()
-                    + "': detector(s) " + unseeded + " run on their published default seed: an attacker who knows "
-                    + "a seed can compute what its detector computes, choose probes it does not see, and make probes "
-                    + "pass as copies of one input (near_duplicate, knn_global). Set your own seed (any integer other "
-                    + "than the default) for each in a bundle you do not publish: docs/policy-reference.md, 'Seeds "
-                    + "are keys'");
-        }
     }
 
     PolicyBundle bundle() {

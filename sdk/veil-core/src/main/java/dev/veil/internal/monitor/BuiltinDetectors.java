@@ -10,7 +10,8 @@ import java.util.TreeSet;
 /**
  * The detectors Veil ships. A detector entry under {@code monitoring.detectors} is built in when
  * its name is a built-in type, or when it says {@code type: <built-in type>} (so that one policy
- * can run, say, a per-caller and a global {@code rate} detector side by side).
+ * can run, say, a per-caller and a global {@code rate} detector side by side). An entry named after a
+ * built-in type is that type; a {@code type} naming another is an error ({@link #typeOf}).
  *
  * <p><b>Thresholds from the bundle's data.</b> Instead of writing its {@code low}, {@code medium}
  * and {@code high} thresholds inline (extraction: {@code low}, {@code medium}, {@code delta}), a
@@ -29,13 +30,24 @@ public final class BuiltinDetectors {
             ConfidenceClimbDetector.TYPE, ClassFocusDetector.TYPE, BoundaryDetector.TYPE, ExtractionDetector.TYPE,
             AntitheticDetector.TYPE);
 
-    /** The built-in type of an entry, or {@code null} when it names a custom detector. */
+    /**
+     * The built-in type of an entry, or {@code null} when it names a custom detector. An entry named
+     * after a built-in type is that type: a {@code type} that says another ({@code knn: {type: rate}})
+     * is an error.
+     */
     public static String typeOf(String name, Map<String, Object> config) {
         Object t = config == null ? null : config.get("type");
         if (t instanceof String s) {
             if (!TYPES.contains(s)) {
                 throw new IllegalArgumentException("type '" + s + "' is not a built-in detector (built-in: "
                         + new java.util.TreeSet<>(TYPES) + ")");
+            }
+            if (TYPES.contains(name) && !s.equals(name)) {
+                throw new IllegalArgumentException("type '" + s + "' contradicts the entry's name: '" + name
+                        + "' is the built-in " + name + " detector; to run a " + s + " detector, name the entry "
+                        + s + " or another name that is not a built-in type (e.g. " + s + "-" + name.replace('_', '-')
+                        + ": {type: " + s + ", ...}); for a " + name + " detector, write type: " + name
+                        + " or leave type out");
             }
             return s;
         }
@@ -56,8 +68,71 @@ public final class BuiltinDetectors {
         }
     }
 
-    /** Creates a built-in detector; throws IllegalArgumentException for a bad configuration. */
+    /**
+     * Creates a built-in detector; throws IllegalArgumentException for a bad configuration. A
+     * {@code thresholds} data path cannot be resolved without the bundle: use
+     * {@link #create(String, Map, Bundle)}.
+     */
     public static StatefulDetector create(String name, Map<String, Object> config) {
+        if (config != null && config.containsKey(THRESHOLDS_KEY)) {
+            return create(name, config, null);
+        }
+        try {
+            return make(name, config);
+        } catch (IllegalArgumentException e) {
+            String noted = noteDefault(name, config, e.getMessage());
+            throw noted.equals(e.getMessage()) ? e : new IllegalArgumentException(noted, e);
+        }
+    }
+
+    /**
+     * {@code message}, a problem of a built-in detector's configuration that starts with a key's name
+     * ({@code k must be in [1, history (10)], was 20}), with {@code (the default; set k to change it)}
+     * after the value when the configuration does not set that key: the value is one the user never
+     * wrote. Other messages are returned as they are.
+     *
+     * @param name the entry's name
+     * @param config the entry's configuration as written (levels may come from a {@code thresholds} data path)
+     */
+    public static String noteDefault(String name, Map<String, Object> config, String message) {
+        String type;
+        try {
+            type = typeOf(name, config);
+        } catch (IllegalArgumentException e) {
+            return message;
+        }
+        int space = message == null ? -1 : message.indexOf(' ');
+        if (type == null || space < 1) {
+            return message;
+        }
+        // a bound taken from another key's default: "history (100)" -> "history (100, the default)"
+        for (String other : keys(type)) {
+            if (!written(config, type, other) && message.contains(" " + other + " (")) {
+                message = message.replaceAll("(?<=[\\[ ])" + java.util.regex.Pattern.quote(other)
+                        + " \\(([^()]*)\\)", other + " ($1, the default)");
+            }
+        }
+        String key = message.substring(0, space);
+        if (written(config, type, key) || "type".equals(key) || !keys(type).contains(key)) {
+            return message;
+        }
+        String note = " (the default; set " + key + " to change it)";
+        String is = key + " is ";
+        if (message.startsWith(is)) {
+            // "min_changed is 8 but the input has 4 features": after the value
+            int end = message.indexOf(' ', is.length());
+            return end < 0 ? message + note : message.substring(0, end) + note + message.substring(end);
+        }
+        return message + note;
+    }
+
+    /** Whether {@code config} sets {@code key} (a level, also through a {@code thresholds} data path). */
+    private static boolean written(Map<String, Object> config, String type, String key) {
+        return config != null && (config.containsKey(key)
+                || config.containsKey(THRESHOLDS_KEY) && levelKeys(type).contains(key));
+    }
+
+    private static StatefulDetector make(String name, Map<String, Object> config) {
         String type = typeOf(name, config);
         if ("rate".equals(type)) {
             return new RateDetector(name, RateDetector.Config.from(config));
@@ -97,7 +172,10 @@ public final class BuiltinDetectors {
     public static final List<String> LEVELS = List.of("low", "medium", "high");
     private static final Set<String> THRESHOLD_DATA_KEYS = Set.of("low", "medium", "high", "fpr", "callers");
 
-    /** Every configuration key of a built-in type (without {@value #THRESHOLDS_KEY}, resolved before). */
+    /**
+     * Every configuration key of a built-in type, without {@value #THRESHOLDS_KEY}: resolved before,
+     * and added by {@link DetectorConfig#rejectUnknown} to the known keys it lists.
+     */
     static Set<String> keys(String type) {
         return switch (type) {
             case "rate" -> RateDetector.Config.KEYS;

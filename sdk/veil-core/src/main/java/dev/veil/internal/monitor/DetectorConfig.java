@@ -43,8 +43,12 @@ final class DetectorConfig {
             }
         }
         if (!unknown.isEmpty()) {
+            // thresholds (a data path) is resolved before the detector reads its map, so its own key
+            // set lacks it; every built-in detector takes it.
+            Set<String> listed = new TreeSet<>(known);
+            listed.add(BuiltinDetectors.THRESHOLDS_KEY);
             throw new IllegalArgumentException("unknown key(s) " + unknown + " for detector '" + detector
-                    + "' (known keys: " + new TreeSet<>(known) + ")");
+                    + "' (known keys: " + listed + ")");
         }
     }
 

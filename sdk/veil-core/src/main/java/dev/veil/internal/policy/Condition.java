@@ -3,6 +3,7 @@ package dev.veil.internal.policy;
 import dev.veil.AuthMethod;
 import dev.veil.Level;
 import dev.veil.Signal;
+import dev.veil.internal.access.ApiKeyStore;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.PredictionSummary;
 import java.util.ArrayList;
@@ -60,11 +61,11 @@ interface Condition {
             parts.add(in -> frozen.contains(in.caller().method()));
         }
         if (w.callers() != null) {
-            Set<String> ids = Set.copyOf(nonEmpty(w.callers(), where + ".callers"));
+            Set<String> ids = Set.copyOf(names(w.callers(), where + ".callers", "caller id"));
             parts.add(in -> ids.contains(in.caller().id()));
         }
         if (w.roles() != null) {
-            String[] roles = nonEmpty(w.roles(), where + ".roles").toArray(String[]::new);
+            String[] roles = names(w.roles(), where + ".roles", "role").toArray(String[]::new);
             parts.add(in -> {
                 Set<String> have = in.caller().roles();
                 for (String r : roles) {
@@ -76,16 +77,24 @@ interface Condition {
             });
         }
         if (w.rolesAll() != null) {
-            Set<String> roles = Set.copyOf(nonEmpty(w.rolesAll(), where + ".roles_all"));
+            Set<String> roles = Set.copyOf(names(w.rolesAll(), where + ".roles_all", "role"));
             parts.add(in -> in.caller().roles().containsAll(roles));
         }
         if (w.tenants() != null) {
-            Set<String> ts = Set.copyOf(nonEmpty(w.tenants(), where + ".tenants"));
+            Set<String> ts = Set.copyOf(names(w.tenants(), where + ".tenants", null));
             parts.add(in -> ts.contains(in.caller().tenant()));
         }
         if (w.attributes() != null) {
+            if (w.attributes().isEmpty()) {
+                throw new PolicyPathException(where + ".attributes", "must name at least one attribute "
+                        + "(attributes: {} would hold for every caller)");
+            }
             for (Map.Entry<String, Object> e : w.attributes().entrySet()) {
                 String key = e.getKey();
+                String problem = nameProblem(key, "an attribute name");
+                if (problem != null) {
+                    throw new PolicyPathException(where + ".attributes", "attribute name " + problem);
+                }
                 Set<String> allowed = new HashSet<>();
                 if (e.getValue() instanceof List<?> l) {
                     if (l.isEmpty()) {
@@ -173,6 +182,10 @@ interface Condition {
             }
             Condition[] alts = new Condition[w.any().size()];
             for (int i = 0; i < alts.length; i++) {
+                if (isEmpty(w.any().get(i))) {
+                    throw new PolicyPathException(where + ".any[" + i + "]", "must hold at least one condition "
+                            + "(an empty block always holds, so the any would hold for every caller)");
+                }
                 alts[i] = compile(w.any().get(i), where + ".any[" + i + "]", signalNames, section);
             }
             parts.add(in -> {
@@ -185,6 +198,10 @@ interface Condition {
             });
         }
         if (w.not() != null) {
+            if (isEmpty(w.not())) {
+                throw new PolicyPathException(where + ".not", "must hold at least one condition "
+                        + "(an empty block always holds, so not: {} would hold for no caller)");
+            }
             Condition inner = compile(w.not(), where + ".not", signalNames, section);
             parts.add(in -> !inner.test(in));
         }
@@ -217,8 +234,55 @@ interface Condition {
         return l;
     }
 
+    /** Whether a block has no condition ({@code {}}; a null is refused when the file is read). */
+    private static boolean isEmpty(PolicyDocument.When w) {
+        return w == null || w.equals(new PolicyDocument.When(null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null));
+    }
+
+    /**
+     * {@code l} ({@link #nonEmpty}) when no entry is blank or has whitespace around it or a control
+     * character: names are compared exactly, so {@code 'intern '} would match no caller's role, as the
+     * key store refuses such names ({@link ApiKeyStore#nameProblem}).
+     *
+     * @param what the kind of name, for messages ("role"); {@code null} for tenants, where {@code ""}
+     *     is the tenant of callers without one
+     */
+    private static List<String> names(List<String> l, String where, String what) {
+        nonEmpty(l, where);
+        for (int i = 0; i < l.size(); i++) {
+            String problem = what == null ? ApiKeyStore.nameProblem(l.get(i)) : nameProblem(l.get(i), "a " + what);
+            if (problem != null) {
+                throw new PolicyPathException(where + "[" + i + "]", problem);
+            }
+        }
+        return l;
+    }
+
+    /**
+     * Why a name in a condition would never match as written, or {@code null}: blank (empty, or only
+     * white or Unicode space), whitespace around it, a control character.
+     *
+     * @param what "a role", for the blank message
+     */
+    private static String nameProblem(String name, String what) {
+        if (Names.isBlank(name)) {
+            return "is blank; " + what + " is never blank, so it would match no caller: write the name or "
+                    + "remove the entry";
+        }
+        return ApiKeyStore.nameProblem(name);
+    }
+
     private static String scalar(Object o, String where) {
-        if (o instanceof String || o instanceof Number || o instanceof Boolean) {
+        if (o instanceof String s) {
+            // "" is a value an attribute can have; padding is not
+            String problem = ApiKeyStore.nameProblem(s);
+            if (problem != null) {
+                throw new PolicyPathException(where, problem);
+            }
+            return s;
+        }
+        if (o instanceof Number || o instanceof Boolean) {
             return String.valueOf(o);
         }
         throw new PolicyPathException(where, "must be a string, number or boolean, or a list of them");

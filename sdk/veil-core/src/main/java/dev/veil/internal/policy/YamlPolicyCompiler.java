@@ -41,12 +41,15 @@ final class YamlPolicyCompiler {
                 : Set.copyOf(doc.monitoring().detectors().keySet());
     }
 
+    private static final String BLANK_NAME =
+            "must not be blank (white space alone, no-break spaces included): give the policy a name";
+
     YamlPolicy compile() {
         if (doc.veil() != 1) {
             throw new PolicyPathException("veil", "unsupported format version " + doc.veil() + "; this Veil reads veil: 1");
         }
-        if (doc.name().isBlank()) {
-            throw new PolicyPathException("name", "must not be blank");
+        if (Names.isBlank(doc.name())) {
+            throw new PolicyPathException("name", BLANK_NAME);
         }
         GuardSettings.AuthenticationSettings auth = authentication(doc.authentication(), bundle);
         List<YamlPolicy.Rule<AccessDecision>> access = access();
@@ -60,7 +63,7 @@ final class YamlPolicyCompiler {
         List<StatefulDetector> built = new ArrayList<>();
         Map<String, Map<String, Object>> detectors =
                 detectors(doc.monitoring() == null ? null : doc.monitoring().detectors(), bundle, built);
-        checkInputSizes(built, validation);
+        checkInputSizes(built, detectors, validation);
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings,
@@ -83,8 +86,8 @@ final class YamlPolicyCompiler {
      * in the order and with the messages of {@link #compile()}.
      */
     static GuardSettings settings(PolicyDocument.Settings s, Bundle bundle) {
-        if (s.name().isBlank()) {
-            throw new PolicyPathException("name", "must not be blank");
+        if (Names.isBlank(s.name())) {
+            throw new PolicyPathException("name", BLANK_NAME);
         }
         GuardSettings.AuthenticationSettings auth = authentication(s.authentication(), bundle);
         PolicyDocument.Privacy p = s.output() == null ? null : s.output().privacy();
@@ -103,7 +106,7 @@ final class YamlPolicyCompiler {
      * A detector that cannot observe the inputs a validation rule with a fixed shape lets through
      * (a {@code pool} whose tiles do not fit them) would fail every such request: a load error.
      */
-    private static void checkInputSizes(List<StatefulDetector> detectors,
+    private static void checkInputSizes(List<StatefulDetector> detectors, Map<String, Map<String, Object>> configs,
             List<YamlPolicy.Rule<ValidationDecision>> validation) {
         for (YamlPolicy.Rule<ValidationDecision> r : validation) {
             List<Integer> shape = r.outcome().contract().shape();
@@ -117,6 +120,7 @@ final class YamlPolicyCompiler {
             for (StatefulDetector d : detectors) {
                 String problem = d.featuresProblem(features);
                 if (problem != null) {
+                    problem = BuiltinDetectors.noteDefault(d.name(), configs.get(d.name()), problem);
                     throw new PolicyPathException("monitoring.detectors." + d.name(), problem + " (validation "
                             + (r.id().equals("default") ? "default" : "rule '" + r.id() + "'") + " takes shape "
                             + shape + ")");
@@ -591,8 +595,9 @@ final class YamlPolicyCompiler {
     }
 
     private static void uniqueId(Set<String> ids, String id, String where) {
-        if (id.isBlank() || id.equals("default")) {
-            throw new PolicyPathException(where + ".id", "rule ids must be non-blank and not 'default', was '" + id + "'");
+        if (Names.isBlank(id) || id.equals("default")) {
+            throw new PolicyPathException(where + ".id", "rule ids must be non-blank (white space alone, no-break "
+                    + "spaces included, is blank) and not 'default', was '" + id + "'");
         }
         if (!ids.add(id)) {
             throw new PolicyPathException(where + ".id", "duplicate rule id '" + id + "' in this section");

@@ -56,7 +56,7 @@ class AntitheticDetectorTest {
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("window", 5)).hasMessage("unknown key(s) [window] for detector 'antithetic'"
                 + " (known keys: [features, gap, high, history, low, matches, medium, min_changed, pool, range,"
-                + " scope, seed, tolerance, ttl_seconds, type, width])");
+                + " scope, seed, thresholds, tolerance, ttl_seconds, type, width])");
         assertThatThrownBy(() -> detector("scope", "account"))
                 .hasMessage("scope must be caller, tenant or global, was 'account'");
         for (Object bad : new Object[] {List.of(1, 0), List.of(0), List.of(0, Double.NaN), "0..1", List.of("0", 1)}) {

@@ -1,7 +1,6 @@
 package dev.veil.internal.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veil.spi.Bundle;
@@ -38,10 +37,46 @@ class BuiltinDetectorsTest {
                 .hasMessage("type 'blacklight' is not a built-in detector (built-in: [antithetic, boundary, "
                         + "class_focus, confidence_climb, extraction, knn, knn_global, near_duplicate, rate])");
         assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("k", 0)))
-                .hasMessage("k must be in [1, history (100)], was 0");
-        assertThatCode(() -> BuiltinDetectors.validate("near_duplicate", Map.of("type", "knn")))
-                .as("a name that is a type may say another type").doesNotThrowAnyException();
-        assertThat(BuiltinDetectors.create("near_duplicate", Map.of("type", "knn"))).isInstanceOf(KnnDetector.class);
+                .hasMessage("k must be in [1, history (100, the default)], was 0");
+    }
+
+    /** {@code knn: {type: rate}} ran a rate detector named knn; a built-in type's name is that type. */
+    @Test
+    void shouldRefuseATypeThatContradictsABuiltInName() {
+        assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("type", "rate", "high", 3)))
+                .hasMessage("type 'rate' contradicts the entry's name: 'knn' is the built-in knn detector; to run a "
+                        + "rate detector, name the entry rate or another name that is not a built-in type (e.g. "
+                        + "rate-knn: {type: rate, ...}); for a knn detector, write type: knn or leave type out");
+        assertThatThrownBy(() -> BuiltinDetectors.typeOf("rate", Map.of("type", "knn")))
+                .hasMessageStartingWith("type 'knn' contradicts the entry's name: 'rate' is the built-in rate detector");
+        assertThatThrownBy(() -> BuiltinDetectors.create("near_duplicate", Map.of("type", "knn")))
+                .hasMessageStartingWith("type 'knn' contradicts the entry's name");
+        assertThat(BuiltinDetectors.typeOf("knn", Map.of("type", "knn"))).isEqualTo("knn");
+        assertThat(BuiltinDetectors.typeOf("busy", Map.of("type", "rate"))).isEqualTo("rate");
+    }
+
+    /** A value the user never wrote is named as the default, with the key that changes it. */
+    @Test
+    void shouldSayWhenAValueInAnErrorIsTheDefault() {
+        assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("seed", 1, "history", 10)))
+                .hasMessage("k must be in [1, history (10)], was 20 (the default; set k to change it)");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("k", 200)))
+                .hasMessage("k must be in [1, history (100, the default)], was 200");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("antithetic", Map.of("history", 4)))
+                .hasMessage("matches must be in [1, history / 2 - 1 (1)], was 2 (the default; set matches to change "
+                        + "it)");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("k", 200, "history", 100)))
+                .as("written values are not defaults").hasMessage("k must be in [1, history (100)], was 200");
+    }
+
+    /** veil calibrate writes thresholds: a data path, which every built-in detector takes. */
+    @Test
+    void shouldListThresholdsAmongTheKnownKeys() {
+        for (String type : BuiltinDetectors.TYPES) {
+            assertThatThrownBy(() -> BuiltinDetectors.validate(type, Map.of("seed", 12345, "threshold", 0.1)))
+                    .as(type).hasMessageContaining("for detector '" + type + "' (known keys: [")
+                    .hasMessageContaining(", thresholds");
+        }
     }
 
     /**
@@ -82,7 +117,7 @@ class BuiltinDetectorsTest {
                 "keep", 8, "kepe", 8))).hasMessageStartingWith("unknown key(s) [kepe] for detector 'near_duplicate'");
         assertThatThrownBy(() -> BuiltinDetectors.validate("extraction", Map.of("test_every", "often",
                 "min_distance", 50))).hasMessageStartingWith("unknown key(s) [min_distance] for detector 'extraction'");
-        assertThatThrownBy(() -> BuiltinDetectors.validate("rate", Map.of("type", "knn", "scope", "caller")))
+        assertThatThrownBy(() -> BuiltinDetectors.validate("busy", Map.of("type", "knn", "scope", "caller")))
                 .as("the type decides which keys are known")
                 .hasMessageStartingWith("unknown key(s) [scope] for detector 'knn'");
     }

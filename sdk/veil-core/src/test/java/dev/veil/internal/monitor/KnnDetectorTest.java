@@ -51,7 +51,8 @@ class KnnDetectorTest {
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("neighbours", 5)).hasMessage("unknown key(s) [neighbours] for detector 'knn'"
-                + " (known keys: [dimensions, high, history, k, low, medium, min_history, pool, seed, ttl_seconds, type, width])");
+                + " (known keys: [dimensions, high, history, k, low, medium, min_history, pool, seed, thresholds, ttl_seconds, "
+                + "type, width])");
         assertThatThrownBy(() -> detector("k", 200)).hasMessage("k must be in [1, history (100)], was 200");
         assertThatThrownBy(() -> detector("history", 0)).hasMessage("history must be in [1, 1000], was 0");
         assertThatThrownBy(() -> detector("min_history", 30)).hasMessage("min_history must be in [1, k (20)], was 30");

@@ -38,7 +38,7 @@ class KnnGlobalDetectorTest {
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("window", 60)).hasMessage("unknown key(s) [window] for detector 'knn_global'"
-                + " (known keys: [cell_width, dimensions, high, low, medium, pool, projections, seed, tables, type, "
+                + " (known keys: [cell_width, dimensions, high, low, medium, pool, projections, seed, tables, thresholds, type, "
                 + "width, window_seconds])");
         assertThatThrownBy(() -> detector("window_seconds", 0)).hasMessage("window_seconds must be in [1, 86400], was 0");
         assertThatThrownBy(() -> detector("tables", 17)).hasMessage("tables must be in [1, 16], was 17");

@@ -73,7 +73,7 @@ class NearDuplicateDetectorTest {
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("hi", 30)).hasMessage("unknown key(s) [hi] for detector 'near_duplicate' "
-                + "(known keys: [high, index, keep, low, max_members_per_hash, medium, quantum, seed, step, ttl_seconds, "
+                + "(known keys: [high, index, keep, low, max_members_per_hash, medium, quantum, seed, step, thresholds, ttl_seconds, "
                 + "type, window])");
         assertThatThrownBy(() -> detector("window", "20")).hasMessage("window must be an integer, was '20'");
         assertThatThrownBy(() -> detector("quantum", 0)).hasMessage("quantum must be in [1, 255], was 0");

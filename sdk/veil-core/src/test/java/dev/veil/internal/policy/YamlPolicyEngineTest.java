@@ -585,4 +585,81 @@ class YamlPolicyEngineTest {
         assertThat(loadError(POLICY.replace("roles: [analyst], authenticated", "roles: [], authenticated")).message())
                 .contains("access.rules[1].when.roles").contains("at least one value");
     }
+
+    @Test
+    void shouldRejectEmptyAttributesAndEmptyBlocksThatWouldHoldForEveryone() {
+        PolicyError e = loadError(POLICY.replace("when: { callers: [mallory] }", "when: { attributes: {} }")
+                .replace("effect: deny\n      message: \"mallory is banned\"", "effect: allow"));
+        assertThat(e.message()).isEqualTo("access.rules[0].when.attributes: must name at least one attribute "
+                + "(attributes: {} would hold for every caller)");
+        assertThat(e.line()).isEqualTo(13);
+        assertThat(loadError(POLICY.replace("when: { callers: [mallory] }",
+                "when: { any: [{ roles: [x] }, {}] }")).message())
+                .startsWith("access.rules[0].when.any[1]: must hold at least one condition");
+        assertThat(loadError(POLICY.replace("when: { callers: [mallory] }", "when: { not: {} }")).message())
+                .startsWith("access.rules[0].when.not: must hold at least one condition");
+    }
+
+    @Test
+    void shouldRejectPaddedAndBlankNamesInConditions() {
+        PolicyError padded = loadError(POLICY.replace("roles: [analyst], authenticated",
+                "roles: [analyst, 'intern '], authenticated"));
+        assertThat(padded.message()).isEqualTo("access.rules[1].when.roles[1]: has leading or trailing whitespace "
+                + "('intern '); it is compared exactly, so it would not be 'intern': remove the whitespace");
+        assertThat(padded.file()).isEqualTo("policy.veil.yaml");
+        assertThat(padded.line()).isEqualTo(17);
+        assertThat(loadError(POLICY.replace("tenants: [partner], attributes", "tenants: ['acme '], attributes"))
+                .message()).startsWith("access.rules[2].when.tenants[0]: has leading or trailing whitespace ('acme ')");
+        assertThat(loadError(POLICY.replace("roles: [analyst], authenticated", "roles: [''], authenticated"))
+                .message()).isEqualTo("access.rules[1].when.roles[0]: is blank; a role is never blank, so it would "
+                        + "match no caller: write the name or remove the entry");
+        assertThat(loadError(POLICY.replace("roles: [analyst], authenticated", "roles_all: [\"\\u00a0\"], "
+                + "authenticated")).message()).startsWith("access.rules[1].when.roles_all[0]: is blank");
+        assertThat(loadError(POLICY.replace("callers: [mallory]", "callers: [' mallory']")).message())
+                .startsWith("access.rules[0].when.callers[0]: has leading or trailing whitespace");
+        assertThat(loadError(POLICY.replace("tier: [gold, silver]", "'tier ': [gold, silver]")).message())
+                .startsWith("access.rules[2].when.attributes: attribute name has leading or trailing whitespace");
+        assertThat(loadError(POLICY.replace("tier: [gold, silver]", "'': [gold, silver]")).message())
+                .startsWith("access.rules[2].when.attributes: attribute name is blank");
+        assertThat(loadError(POLICY.replace("tier: [gold, silver]", "tier: [gold, 'silver ']")).message())
+                .startsWith("access.rules[2].when.attributes.tier: has leading or trailing whitespace ('silver ')");
+        assertThat(loadError(POLICY.replace("tier: [gold, silver]", "tier: \"gold\\t\"")).message())
+                .startsWith("access.rules[2].when.attributes.tier: has leading or trailing whitespace");
+        // "" is the tenant of callers without one
+        CompiledPolicy p = load(POLICY.replace("tenants: [partner], attributes", "tenants: [''], attributes"))
+                .policy();
+        assertThat(p.access(input(caller("p", "", Map.of("tier", "gold")), 1, List.of(), null)).rule())
+                .isEqualTo("partners");
+    }
+
+    @Test
+    void shouldRejectNamesAndRuleIdsOfUnicodeSpacesAlone() {
+        assertThat(loadError(POLICY.replace("name: test-policy", "name: \"\\u00a0\"")).message())
+                .isEqualTo("name: must not be blank (white space alone, no-break spaces included): give the policy "
+                        + "a name");
+        assertThat(loadError(POLICY.replace("- id: banned", "- id: \"\\u2003\"")).message())
+                .startsWith("access.rules[0].id: rule ids must be non-blank");
+    }
+
+    @Test
+    void shouldRejectADetectorTypeThatContradictsABuiltInName() {
+        PolicyError e = loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }\n    knn: { type: rate, high: 3 }"));
+        assertThat(e.message()).startsWith("monitoring.detectors.knn: type 'rate' contradicts the entry's name: "
+                + "'knn' is the built-in knn detector; to run a rate detector, name the entry rate or another name");
+        assertThat(e.line()).isPositive();
+    }
+
+    @Test
+    void shouldSayWhichValueInADetectorErrorIsADefault() {
+        assertThat(loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }\n    knn: { seed: 1, history: 10 }"))
+                .message()).isEqualTo("monitoring.detectors.knn: k must be in [1, history (10)], was 20 (the default; "
+                        + "set k to change it)");
+        assertThat(loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }\n    antithetic: { seed: 1, history: 6 }"))
+                .message()).isEqualTo("monitoring.detectors.antithetic: min_changed is 8 (the default; set min_changed "
+                        + "to change it) but the input has 4 features: no pair could ever be scored (validation "
+                        + "rule 'wide-for-research' takes shape [4])");
+    }
 }

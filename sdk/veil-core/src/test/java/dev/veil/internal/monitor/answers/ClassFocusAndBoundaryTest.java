@@ -131,7 +131,7 @@ class ClassFocusAndBoundaryTest {
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("max_share", 0.5)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown key(s) [max_share] for detector 'class_focus' (known keys: [high, low, medium, "
-                        + "min_queries, ttl_seconds, type, window])");
+                        + "min_queries, thresholds, ttl_seconds, type, window])");
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("window", 10, "min_queries", 11)))
                 .hasMessage("min_queries must be an integer in [1, 10], was 11");
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("high", 1.5)))

@@ -137,7 +137,7 @@ class ExtractionDetectorTest {
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("shapiro_threshold", 0.9)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unknown key(s) [shapiro_threshold] for detector 'extraction' (known keys: [delta, low, "
-                        + "max_distances, max_set, medium, min_distances, test_every, ttl_seconds, type])");
+                        + "max_distances, max_set, medium, min_distances, test_every, thresholds, ttl_seconds, type])");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("low", 0.8, "medium", 0.85)))
                 .hasMessage("thresholds must not increase: low >= medium >= delta, was 0.8, 0.85, 0.9 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("delta", 0)))
