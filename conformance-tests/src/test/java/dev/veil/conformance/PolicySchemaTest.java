@@ -215,6 +215,70 @@ class PolicySchemaTest {
         }
     }
 
+    /**
+     * What the engine refuses inside one object, the schema refuses too where JSON Schema can say it
+     * (the rest is listed in docs/policy-reference.md section 11); each case next to one both accept.
+     */
+    @Test
+    void whatTheEngineRefusesInsideOneObjectTheSchemaRefuses() throws IOException {
+        String base = """
+                veil: 1
+                name: one-object
+                authentication: { anonymous: true }
+                access: { default: { effect: allow } }
+                validation: { default: { shape: [784], range: { min: 0, max: 1 } } }
+                output: { default: { form: label_only } }
+                """;
+        String noise = "noise: { mechanism: laplace, epsilon: 0.5 }";
+        String[][] cases = { // {section, refused, accepted}
+            {"output", "degraded: { form: full, round: 0.1 }", "degraded: { form: label_only, round: 0.1 }"},
+            {"output", "degraded: { form: top_k, top_k: 1 }", "degraded: { form: label_only }"},
+            {"output", "degraded: { form: label_only, " + noise + " }",
+                "degraded: { form: label_only, " + noise + ", allow_label_change: true }"},
+            {"output", "default: { form: label_only, " + noise + ", allow_label_change: false }",
+                "default: { form: top_k, top_k: 2, " + noise + " }"},
+            {"detectors", "knn: { low: 0, medium: 0, high: 0 }", "knn: { low: 0, medium: 0 }"},
+            {"detectors", "class_focus: { low: 0, medium: 0, high: 0 }", "class_focus: { low: 0 }"},
+            {"detectors", "near_duplicate: { low: 0, medium: 0, high: 0 }", "near_duplicate: { high: 30 }"},
+            {"detectors", "boundary: { low: 0, medium: 0, high: 0 }", "boundary: { low: 0, medium: 0 }"},
+            {"detectors", "extraction: { low: 0, medium: 0, delta: 0 }", "extraction: { low: 0, medium: 0 }"},
+            {"detectors", "knn: { history: 10 }", "knn: { history: 20 }"},
+            {"detectors", "knn: { min_history: 21 }", "knn: { min_history: 20 }"},
+            {"detectors", "extraction: { max_distances: 99 }", "extraction: { min_distances: 20, max_distances: 20 }"},
+            {"detectors", "antithetic: { history: 4 }", "antithetic: { history: 4, matches: 1 }"},
+            {"detectors", "antithetic: { gap: 5 }", "antithetic: { gap: 4 }"},
+            {"detectors", "antithetic: { matches: 3 }", "antithetic: { matches: 3, history: 8 }"},
+            {"detectors", "knn: { pool: 2 }", "knn: { pool: 2, width: 28 }"},
+            {"detectors", "knn_global: { width: 28 }", "knn_global: { pool: 4, width: 28 }"},
+            {"detectors", "antithetic: { pool: 1, width: 28 }", "antithetic: { pool: 1 }"},
+            {"detectors", "knn: { seed: 99999999999999999999 }", "knn: { seed: 9223372036854775807 }"},
+            {"detectors", "near_duplicate: { seed: -9223372036854775809 }",
+                "near_duplicate: { seed: -9223372036854775808 }"},
+        };
+        int n = 0;
+        for (String[] c : cases) {
+            for (int i = 1; i <= 2; i++) {
+                String release = c[i].startsWith("default") ? c[i] : "default: { form: label_only }, " + c[i];
+                String policy = c[0].equals("output")
+                        ? base.replace("output: { default: { form: label_only } }",
+                                "output: { " + release + ", privacy: { per_caller_epsilon: 10 } }")
+                        : base + "monitoring: { detectors: { " + c[i] + " } }\n";
+                boolean refused = i == 1;
+                assertThat(validate(YAML.readTree(policy)).isEmpty()).as("schema on %s", c[i]).isEqualTo(!refused);
+                Path dir = Files.createDirectories(tmp.resolve("case" + n++));
+                Files.writeString(dir.resolve("p.veil.yaml"), policy);
+                boolean loads;
+                try {
+                    PolicyBundle.load(dir);
+                    loads = true;
+                } catch (PolicyLoadException e) {
+                    loads = false;
+                }
+                assertThat(loads).as("engine on %s", c[i]).isEqualTo(!refused);
+            }
+        }
+    }
+
     /** A rule turns off the default's noise and reverse sigmoid with none; the default cannot use it. */
     @Test
     void aRulesNoneForNoiseAndReverseSigmoidValidatesAndLoads() throws IOException {

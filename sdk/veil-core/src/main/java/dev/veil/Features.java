@@ -77,7 +77,8 @@ public final class Features {
      * keys; and if a {@code null} kept a place that a left-out key does not, a caller alternating the
      * two would shift every later feature on every other query (a red-team review extracted a credit
      * model's boundary that way, unseen). For the distribution check, write the statistics of named
-     * features in the order of their names.
+     * features in the order of their names ({@code veil stats --csv FILE --header} does, and names them so
+     * that the bundle loader can check them against the contract's features).
      *
      * <p>Any {@link Number} is read with {@link Number#doubleValue()}, so a map decoded from JSON
      * ({@code Integer}, {@code Long}, {@code Double}, {@code BigDecimal} values) needs no conversion.

@@ -710,6 +710,46 @@ class GuardTest {
         assertThat(at(records.get(1), "input", "features")).isEqualTo(at(records.get(0), "input", "features"));
     }
 
+    /**
+     * Statistics that name their features are checked against the contract's features when the
+     * bundle loads: statistics in another order than the vector's (name order) would compare each
+     * feature with another's mean, and refuse normal requests (an income of 60000 against the mean
+     * age) while passing odd ones.
+     */
+    @Test
+    void namedStatisticsMustNameTheContractsFeaturesInNameOrder() {
+        String validation = """
+                default:
+                  shape: [2]
+                  features: {income: {}, age: {}}
+                  distribution: {stats: training.stats, max_abs_z: 4, summary: false}
+                """;
+        Model<Map<String, Double>> loans = Model.of(INFO_A,
+                x -> Prediction.classification(List.of("approve", "refuse"), new double[] {0.8, 0.2}), Features::named);
+        Guard<Map<String, Double>> g = guard(bundle().file("training/data.json", """
+                {"stats": {"names": ["age", "income"], "mean": [40, 60000], "std": [12, 20000]}}
+                """).set("validation", validation), loans, x -> { });
+        released(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()), Map.of("income", 60_000.0, "age", 40.0))));
+
+        assertThatThrownBy(() -> bundle().file("training/data.json", """
+                {"stats": {"names": ["income", "age"], "mean": [60000, 40], "std": [20000, 12]}}
+                """).set("validation", validation).load()).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("validation.default.distribution")
+                .hasMessageContaining("names must be in name order [age, income], the order in which named "
+                        + "features reach the distribution check, was [income, age]");
+        assertThatThrownBy(() -> bundle().file("training/data.json", """
+                {"stats": {"names": ["age", "salary"], "mean": [40, 60000], "std": [12, 20000]}}
+                """).set("validation", validation).load()).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("the statistics describe the features [age, salary] but the contract declares "
+                        + "[age, income]; no statistics for [income]; not in the contract: [salary]");
+        assertThatThrownBy(() -> bundle().file("training/data.json", """
+                {"stats": {"names": ["age", "income"], "mean": [40, 60000], "std": [12, 20000]}}
+                """).set("validation", "default: {shape: [2], distribution: {stats: training.stats, max_abs_z: 4, summary: false}}")
+                .load()).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("the statistics name their features [age, income] but the contract declares "
+                        + "none");
+    }
+
     @Test
     void aNaNInAnOptionalFeatureNeverReachesTheModelWhileAnAbsentOneDoes() {
         List<Map<String, Double>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -309,7 +309,9 @@ abstract class Samples implements Iterable<double[]>, Closeable {
 
     /**
      * Comma-separated numbers, one sample per line; blank lines are skipped, spaces around values
-     * ignored, and with {@code header} the first non-blank line is skipped.
+     * ignored. With {@code header} the first non-blank line names the columns: each sample is then
+     * returned with its values in name order ({@link String#compareTo}, see {@link #names()}), the
+     * order in which {@code Features.named(Map)} puts a request's features.
      */
     static final class Csv extends Text {
         private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
@@ -317,10 +319,25 @@ abstract class Samples implements Iterable<double[]>, Closeable {
         private static final Pattern INF = Pattern.compile("[+-]?inf(inity)?", Pattern.CASE_INSENSITIVE);
 
         private boolean skipHeader;
+        private String[] header; // the columns' names, in the file's order
+        private int[] order; // order[k]: the column of the k-th name in name order
+        private int headerLine;
 
         Csv(Path file, double scale, int limit, boolean header) {
             super(file, scale, limit, "--csv");
             this.skipHeader = header;
+        }
+
+        /** The columns' names in name order (the order of the samples' values), or null without a header. */
+        java.util.List<String> names() {
+            if (order == null) {
+                return null;
+            }
+            java.util.List<String> out = new java.util.ArrayList<>(order.length);
+            for (int k : order) {
+                out.add(header[k]);
+            }
+            return out;
         }
 
         @Override
@@ -328,6 +345,7 @@ abstract class Samples implements Iterable<double[]>, Closeable {
             String line = nextLine();
             if (line != null && skipHeader) {
                 skipHeader = false;
+                readHeader(line);
                 line = nextLine();
             }
             if (line == null) {
@@ -343,7 +361,43 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                 x[i] = parse(t, at, i);
                 column += raw.length() + 1;
             }
+            if (order != null) {
+                if (x.length != order.length) {
+                    throw new CliException(file + ":" + lineNo + ":1: this row has " + x.length + " values, but the "
+                            + "header (line " + headerLine + ") names " + order.length + " columns; every row must "
+                            + "have one value per column");
+                }
+                double[] sorted = new double[x.length];
+                for (int k = 0; k < order.length; k++) {
+                    sorted[k] = x[order[k]];
+                }
+                x = sorted;
+            }
             return checkLength(x, 1);
+        }
+
+        /** Reads the columns' names: each non-blank and distinct, since they must match the policy's features. */
+        private void readHeader(String line) {
+            headerLine = lineNo;
+            String[] fields = line.split(",", -1);
+            java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+            for (int i = 0; i < fields.length; i++) {
+                String name = fields[i].strip();
+                if (name.isEmpty()) {
+                    throw new CliException(file + ":" + lineNo + ": column " + (i + 1) + " of the header has no "
+                            + "name; with --header every column must be named as the policy's feature it holds");
+                }
+                Integer before = seen.putIfAbsent(name, i);
+                if (before != null) {
+                    throw new CliException(file + ":" + lineNo + ": columns " + (before + 1) + " and " + (i + 1)
+                            + " of the header are both named '" + abbreviate(name) + "'; each feature is named once");
+                }
+                fields[i] = name;
+            }
+            header = fields;
+            order = java.util.stream.IntStream.range(0, fields.length).boxed()
+                    .sorted(java.util.Comparator.comparing(k -> fields[k]))
+                    .mapToInt(Integer::intValue).toArray();
         }
 
         private double parse(String t, int column, int index) {

@@ -26,8 +26,11 @@ import picocli.CommandLine.Option;
  *       compressed or not: big-endian magic {@code 0x00000803}, count, rows, columns, then one
  *       unsigned byte per pixel; each byte is divided by {@code --scale} (default 255, giving
  *       [0, 1]);</li>
- *   <li>{@code --csv FILE} comma-separated numbers, one sample per line ({@code --header} skips
- *       the first line);</li>
+ *   <li>{@code --csv FILE} comma-separated numbers, one sample per line; with {@code --header} the
+ *       first line names the columns (the policy's features): the statistics are then written in
+ *       name order, the order {@code Features.named(Map)} gives a request's features, with those
+ *       names in a {@code names} field that the bundle loader checks against the contract's
+ *       {@code features};</li>
  *   <li>{@code --jsonl FILE} one flat JSON array of numbers per line.</li>
  * </ul>
  * For the text formats {@code --scale} defaults to 1 (values kept as they are). Blank lines are
@@ -92,9 +95,11 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Read only the first N samples.")
     Integer limit;
 
-    @Option(names = "--header", description = "CSV only: the first line names the columns; skip it. The "
-            + "statistics follow the columns' order, which must be the feature vector's: name order for "
-            + "Features.named(Map).")
+    @Option(names = "--header", description = "CSV only: the first line names the columns, as the policy's "
+            + "features. The statistics are written in name order (the order Features.named(Map) gives a "
+            + "request's features), whatever the columns' order, with the names in a names field that the "
+            + "bundle loader checks against the contract's features. Without --header the statistics follow the "
+            + "columns' order, which must then be the feature vector's.")
     boolean header;
 
     @Option(names = "--scale", paramLabel = "S",
@@ -127,6 +132,9 @@ final class StatsCommand implements Callable<Integer> {
             }
             layout = samples.layout();
             requireFinite(in, stats);
+            if (samples instanceof Samples.Csv csv && csv.names() != null) {
+                stats = stats.withNames(csv.names());
+            }
         } catch (IOException e) {
             throw new CliException(in + ": cannot be closed: " + CliFiles.describe(e), e);
         }

@@ -9,7 +9,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.veil.Credentials;
+import dev.veil.Features;
+import dev.veil.Guard;
+import dev.veil.Model;
+import dev.veil.ModelInfo;
 import dev.veil.PolicyBundle;
+import dev.veil.Prediction;
+import dev.veil.Request;
+import dev.veil.Response;
 import dev.veil.cli.CliTestSupport.Result;
 import dev.veil.internal.validation.TrainingStats;
 import java.io.ByteArrayOutputStream;
@@ -158,6 +166,68 @@ class StatsCommandTest {
         Map<String, Object> dist = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>)
                 b.evaluate(Map.of()).get("validation")).get("contract")).get("distribution");
         assertThat(dist).containsEntry("features", 4).containsEntry("max_rms_z", 4.0);
+    }
+
+    /**
+     * A CSV whose columns are not in name order: the statistics must still line up with the vector
+     * Features.named(Map) builds (name order), or a normal applicant is refused as out of distribution.
+     */
+    @Test
+    void csvHeaderStatisticsAreWrittenInNameOrderWithTheirNames() throws Exception {
+        StringBuilder csv = new StringBuilder("income,age\n");
+        for (int i = 0; i < 50; i++) {
+            csv.append(50_000 + 400 * i).append(',').append(30 + i % 20).append('\n');
+        }
+        Path in = file("applicants.csv", csv.toString());
+        Path bundle = Files.createDirectories(tmp.resolve("bundle"));
+        Result r = veil("stats", "--csv", s(in), "--header", "--data-path", "training.stats",
+                "--out", s(bundle.resolve("data.json")));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        JsonNode stats = JsonMapper.builder().build().readTree(bundle.resolve("data.json").toFile()).at("/training/stats");
+        assertThat(stats.get("names")).hasToString("[\"age\",\"income\"]");
+        List<Double> mean = doubles(stats.get("mean"));
+        assertThat(mean.get(0)).as("age").isCloseTo(38.5, within(1e-9));
+        assertThat(mean.get(1)).as("income").isCloseTo(59_800.0, within(1e-6));
+        Files.writeString(bundle.resolve("loan.veil.yaml"), """
+                veil: 1
+                name: loans
+                authentication: { anonymous: true }
+                access:
+                  default: { effect: allow }
+                validation:
+                  default:
+                    shape: [2]
+                    features: { income: {}, age: {} }
+                    distribution: { stats: training.stats, max_abs_z: 4, summary: false }
+                output:
+                  default: { form: label_only }
+                """);
+        Model<Map<String, Double>> model = Model.of(ModelInfo.of("loan", "1", java.time.Instant.now()),
+                x -> Prediction.classification(List.of("approve", "decline"), new double[] {0.9, 0.1}),
+                Features::named);
+        Guard<Map<String, Double>> guard = Guard.builder(model).policy(PolicyBundle.load(bundle))
+                .audit(dev.veil.AuditLog.jsonLines(tmp.resolve("audit.jsonl"))).build();
+        Response normal = guard.predict(Request.of(Credentials.anonymous(), Map.of("income", 60_000.0, "age", 40.0)));
+        assertThat(normal.allowed()).as(normal.toString()).isTrue();
+        Response odd = guard.predict(Request.of(Credentials.anonymous(), Map.of("income", 40.0, "age", 60_000.0)));
+        assertThat(odd.allowed()).as(odd.toString()).isFalse();
+    }
+
+    @Test
+    void csvHeaderWithARepeatedOrBlankName() throws Exception {
+        Path twice = file("twice.csv", "a,b, a\n1,2,3\n");
+        assertFailsWithoutOutput(stats("--csv", s(twice), "--header"), "veil stats: " + twice
+                + ":1: columns 1 and 3 of the header are both named 'a'; each feature is named once");
+        Path blank = file("blank.csv", "a,,c\n1,2,3\n");
+        assertFailsWithoutOutput(stats("--csv", s(blank), "--header"), "veil stats: " + blank
+                + ":1: column 2 of the header has no name");
+    }
+
+    @Test
+    void csvRowLongerThanTheHeader() throws Exception {
+        Path in = file("train.csv", "a,b\n1,2,3\n");
+        assertFailsWithoutOutput(stats("--csv", s(in), "--header"), "veil stats: " + in
+                + ":2:1: this row has 3 values, but the header (line 1) names 2 columns");
     }
 
     @Test

@@ -135,7 +135,7 @@ public final class DecisionDocuments {
         long maxPayload = c.integer("max_payload_bytes", 0);
         InputContract.DistributionCheck dist = null;
         if (c.get("distribution") != null) {
-            dist = distribution(c.child("distribution", DISTRIBUTION));
+            dist = distribution(c.child("distribution", DISTRIBUTION), features.keySet());
         }
         InputContract contract;
         try {
@@ -169,7 +169,7 @@ public final class DecisionDocuments {
         return new ValidationDecision(rule, known);
     }
 
-    private InputContract.DistributionCheck distribution(Doc d) {
+    private InputContract.DistributionCheck distribution(Doc d, Set<String> featureNames) {
         String stats = d.str("stats");
         long features = d.integer("features", 1);
         double stdFloor = d.number("std_floor");
@@ -186,7 +186,7 @@ public final class DecisionDocuments {
                 throw d.fail("summary[" + i + "]", "expected one of mean, roughness, std (each once), was " + show(o));
             }
         }
-        List<Object> key = List.of(stats, stdFloor, maxAbsZ, maxRmsZ, List.copyOf(summary));
+        List<Object> key = List.of(stats, stdFloor, maxAbsZ, maxRmsZ, List.copyOf(summary), Set.copyOf(featureNames));
         InputContract.DistributionCheck known = checks.get(key);
         if (known == null) {
             Object data = bundle.data(stats);
@@ -195,7 +195,8 @@ public final class DecisionDocuments {
             }
             InputContract.DistributionCheck all;
             try {
-                all = TrainingStats.fromData(data, "data." + stats, stdFloor, maxAbsZ, maxRmsZ, !summary.isEmpty());
+                all = TrainingStats.fromData(data, "data." + stats, featureNames, stdFloor, maxAbsZ, maxRmsZ,
+                        !summary.isEmpty());
             } catch (IllegalArgumentException e) {
                 throw d.fail("stats", e.getMessage());
             }

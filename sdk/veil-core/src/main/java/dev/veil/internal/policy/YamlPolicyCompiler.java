@@ -351,7 +351,7 @@ final class YamlPolicyCompiler {
             if (data == null) {
                 throw new PolicyPathException(dw + ".stats", DataPaths.missing(bundle, d.stats()));
             }
-            dist = at(dw, () -> TrainingStats.fromData(data, "data." + d.stats(),
+            dist = at(dw, () -> TrainingStats.fromData(data, "data." + d.stats(), features.keySet(),
                     d.stdFloor() == null ? 0.05 : d.stdFloor(),
                     d.maxAbsZ() == null ? 0 : d.maxAbsZ(),
                     d.maxRmsZ() == null ? 0 : d.maxRmsZ(),

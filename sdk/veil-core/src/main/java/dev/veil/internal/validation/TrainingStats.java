@@ -23,23 +23,33 @@ import java.util.Set;
  * {@link #fromData}):
  *
  * <pre>
- * {"mean": [m_0, ..., m_(d-1)], "std": [s_0, ..., s_(d-1)],
+ * {"names": [n_0, ..., n_(d-1)],
+ *  "mean": [m_0, ..., m_(d-1)], "std": [s_0, ..., s_(d-1)],
  *  "summary": {"mean": [lo, hi], "std": [lo, hi], "roughness": [lo, hi]},
  *  "samples": N}
  * </pre>
+ *
+ * <p>{@code names} is optional: the statistics of named features ({@code veil stats --csv --header})
+ * name them, in name order ({@link String#compareTo}), the order in which
+ * {@link dev.veil.Features#named(java.util.Map)} puts a request's features. The vector is read by
+ * position, so statistics of named features in another order would compare each feature with
+ * another's mean and spread; {@link #fromData} therefore refuses names out of name order or other
+ * than the contract's features. Statistics without names are read in their own order, unchecked.
  *
  * <p>Immutable and thread-safe; accessors return copies.
  */
 public final class TrainingStats {
     private static final List<String> SUMMARY_KEYS = List.of("mean", "std", "roughness");
-    private static final Set<String> TOP_KEYS = Set.of("mean", "std", "summary", "samples");
+    private static final Set<String> TOP_KEYS = Set.of("names", "mean", "std", "summary", "samples");
 
+    private final List<String> names; // empty: unnamed; else one per feature, in name order
     private final double[] mean;
     private final double[] std;
     private final double[][] ranges; // per SUMMARY_KEYS: [low, high]
     private final long samples;
 
-    private TrainingStats(double[] mean, double[] std, double[][] ranges, long samples) {
+    private TrainingStats(List<String> names, double[] mean, double[] std, double[][] ranges, long samples) {
+        this.names = names;
         this.mean = mean;
         this.std = std;
         this.ranges = ranges;
@@ -128,7 +138,51 @@ public final class TrainingStats {
             double widen = 0.1 * (hi - lo);
             ranges[k] = new double[] {lo - widen, hi + widen};
         }
-        return new TrainingStats(mean, std, ranges, n);
+        return new TrainingStats(List.of(), mean, std, ranges, n);
+    }
+
+    /**
+     * These statistics naming their features, for {@link #toData()} to write. The samples must have
+     * been in name order already: names only label the values, they do not reorder them.
+     *
+     * @param names one distinct, non-blank name per feature, in name order ({@link String#compareTo})
+     * @return new statistics with the names
+     * @throws IllegalArgumentException when the names are not one per feature, repeat, are blank or
+     *     are out of name order
+     */
+    public TrainingStats withNames(List<String> names) {
+        String problem = namesProblem(names, mean.length);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        return new TrainingStats(List.copyOf(names), mean, std, ranges, samples);
+    }
+
+    /** What is wrong with {@code names} as the names of {@code dim} features, or null. */
+    private static String namesProblem(List<?> names, int dim) {
+        if (names.size() != dim) {
+            return "names must name each of the " + dim + " features once, had " + names.size() + " names";
+        }
+        Set<Object> seen = new java.util.HashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            Object o = names.get(i);
+            if (!(o instanceof String n) || n.isBlank()) {
+                return "names[" + i + "] must be a non-blank string, was "
+                        + (o instanceof String ? "'" + o + "'" : typeOf(o));
+            }
+            if (!seen.add(n)) {
+                return "names[" + i + "] repeats '" + n + "'; each feature is named once";
+            }
+        }
+        List<String> sorted = new ArrayList<>();
+        names.forEach(o -> sorted.add((String) o));
+        sorted.sort(null);
+        if (!sorted.equals(names)) {
+            return "names must be in name order " + sorted + ", the order in which named features reach the "
+                    + "distribution check, was " + names + "; recompute the statistics with veil stats --csv FILE "
+                    + "--header, which writes them in that order";
+        }
+        return null;
     }
 
     /**
@@ -189,6 +243,11 @@ public final class TrainingStats {
         return m;
     }
 
+    /** The features' names in name order, or an empty list when the statistics do not name them. */
+    public List<String> names() {
+        return names;
+    }
+
     /** Number of samples the statistics were computed from. */
     public long samples() {
         return samples;
@@ -204,6 +263,9 @@ public final class TrainingStats {
             summary.put(SUMMARY_KEYS.get(k), toList(ranges[k]));
         }
         Map<String, Object> data = new LinkedHashMap<>();
+        if (!names.isEmpty()) {
+            data.put("names", new ArrayList<>(names));
+        }
         data.put("mean", toList(mean));
         data.put("std", toList(std));
         data.put("summary", summary);
@@ -242,7 +304,8 @@ public final class TrainingStats {
      * {@code >= 0}. {@code summary} is required when {@code useSummary}, and checked whenever present:
      * only the keys {@code mean}, {@code std}, {@code roughness}, each {@code [low, high]} with
      * {@code low <= high}. {@code samples}, when present, is an integer {@code >= 1}. Any other field is
-     * an error, so a misspelt field cannot silently turn a check off.
+     * an error, so a misspelt field cannot silently turn a check off. A document with {@code names} is
+     * refused here: use the overload that takes the contract's features.
      *
      * @param data the parsed document
      * @param where where the document came from, e.g. {@code "bundle /b/data.json at veil.stats"};
@@ -252,11 +315,34 @@ public final class TrainingStats {
      * @param maxRmsZ RMS z limit, {@code 0}: off
      * @param useSummary whether the check uses the summary ranges
      * @return the check
-     * @throws IllegalArgumentException naming {@code where} and the bad field: missing, wrong type,
-     *     wrong length, not finite, or out of range; or a bad bound
+     * @throws IllegalArgumentException naming {@code where} and the bad field
      */
     public static DistributionCheck fromData(Object data, String where, double stdFloor, double maxAbsZ,
             double maxRmsZ, boolean useSummary) {
+        return fromData(data, where, Set.of(), stdFloor, maxAbsZ, maxRmsZ, useSummary);
+    }
+
+    /**
+     * Parses the document {@link #toData()} writes, as {@link #fromData(Object, String, double,
+     * double, double, boolean)}, checking its {@code names}, when present, against the features the
+     * contract declares: they must be the same set, and in name order. Neither is repaired by
+     * reordering: the summary range of {@code roughness} depends on the features' order and cannot
+     * be recomputed from the document, so statistics in another order must be computed again.
+     *
+     * @param data the parsed document
+     * @param where where the document came from, e.g. {@code "data.training.stats"}; starts every
+     *     error message
+     * @param features the names of the features the contract declares, empty when it declares none
+     * @param stdFloor smallest standard deviation divided by, {@code > 0}
+     * @param maxAbsZ per-feature |z| limit, {@code 0}: off
+     * @param maxRmsZ RMS z limit, {@code 0}: off
+     * @param useSummary whether the check uses the summary ranges
+     * @return the check
+     * @throws IllegalArgumentException naming {@code where} and the bad field: missing, wrong type,
+     *     wrong length, not finite, or out of range; or a bad bound
+     */
+    public static DistributionCheck fromData(Object data, String where, Set<String> features, double stdFloor,
+            double maxAbsZ, double maxRmsZ, boolean useSummary) {
         if (!(data instanceof Map<?, ?> doc)) {
             throw new IllegalArgumentException(where + ": the statistics must be an object with fields mean, std, "
                     + "summary and samples, was " + typeOf(data));
@@ -264,7 +350,7 @@ public final class TrainingStats {
         for (Object key : doc.keySet()) {
             if (!TOP_KEYS.contains(key)) {
                 throw new IllegalArgumentException(where + ": unknown field '" + key
-                        + "'; the statistics have the fields mean, std, summary, samples");
+                        + "'; the statistics have the fields names, mean, std, summary, samples");
             }
         }
         double[] mean = numbers(doc, "mean", where);
@@ -280,6 +366,9 @@ public final class TrainingStats {
             if (std[i] < 0) {
                 throw new IllegalArgumentException(where + ": std[" + i + "] must be >= 0, was " + std[i]);
             }
+        }
+        if (doc.containsKey("names")) {
+            checkNames(doc.get("names"), mean.length, features, where);
         }
         Object samples = doc.get("samples");
         if (samples != null || doc.containsKey("samples")) {
@@ -318,6 +407,33 @@ public final class TrainingStats {
             return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, useSummary ? summary : Map.of());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkNames(Object value, int dim, Set<String> features, String where) {
+        if (!(value instanceof List<?> names)) {
+            throw new IllegalArgumentException(where + ": names must be a list of the features' names, was "
+                    + typeOf(value));
+        }
+        String problem = namesProblem(names, dim);
+        if (problem != null) {
+            throw new IllegalArgumentException(where + ": " + problem);
+        }
+        if (features.isEmpty()) {
+            throw new IllegalArgumentException(where + ": the statistics name their features " + names
+                    + " but the contract declares none, so nothing says the requests' features come in that "
+                    + "order; declare them under features, or delete names to use the statistics in their own order");
+        }
+        Set<String> missing = new java.util.TreeSet<>(features);
+        names.forEach(missing::remove);
+        Set<Object> extra = new java.util.TreeSet<>(names);
+        extra.removeAll(features);
+        if (!missing.isEmpty() || !extra.isEmpty()) {
+            throw new IllegalArgumentException(where + ": the statistics describe the features " + names
+                    + " but the contract declares " + new java.util.TreeSet<>(features)
+                    + (missing.isEmpty() ? "" : "; no statistics for " + missing)
+                    + (extra.isEmpty() ? "" : "; not in the contract: " + extra)
+                    + "; compute the statistics from columns named exactly as the features");
         }
     }
 

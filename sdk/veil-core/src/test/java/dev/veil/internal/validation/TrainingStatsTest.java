@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Random;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Nested;
@@ -200,6 +201,43 @@ class TrainingStatsTest {
         }
 
         @Test
+        void shouldWriteNamesFirstAndCheckThemAgainstTheContractsFeatures() {
+            Map<String, Object> data = stats.withNames(List.of("a", "b", "c")).toData();
+            assertThat(List.copyOf(data.keySet())).containsExactly("names", "mean", "std", "summary", "samples");
+            assertThat(data.get("names")).isEqualTo(List.of("a", "b", "c"));
+            Set<String> features = Set.of("c", "a", "b");
+            assertThat(TrainingStats.fromData(data, WHERE, features, 0.01, 4, 3, true).mean())
+                    .containsExactly(stats.mean());
+            assertThatThrownBy(() -> TrainingStats.fromData(data, WHERE, 0.01, 4, 3, true))
+                    .hasMessageStartingWith(WHERE + ": the statistics name their features [a, b, c] but the contract "
+                            + "declares none");
+            assertThatThrownBy(() -> TrainingStats.fromData(data, WHERE, Set.of("a", "b"), 0.01, 4, 3, true))
+                    .hasMessageStartingWith(WHERE + ": the statistics describe the features [a, b, c] but the "
+                            + "contract declares [a, b]; not in the contract: [c]");
+        }
+
+        @Test
+        void shouldRejectBadNames() {
+            Set<String> abc = Set.of("a", "b", "c");
+            for (Object[] c : new Object[][] {
+                {"a,b,c", "names must be a list of the features' names, was a string"},
+                {List.of("a", "b"), "names must name each of the 3 features once, had 2 names"},
+                {List.of("a", "b", " "), "names[2] must be a non-blank string, was ' '"},
+                {List.of("a", "b", 3), "names[2] must be a non-blank string, was a number"},
+                {List.of("a", "b", "a"), "names[2] repeats 'a'; each feature is named once"},
+                {List.of("b", "a", "c"), "names must be in name order [a, b, c], the order in which named features "
+                        + "reach the distribution check, was [b, a, c]"}}) {
+                Map<String, Object> data = stats.toData();
+                data.put("names", c[0]);
+                assertThatThrownBy(() -> TrainingStats.fromData(data, WHERE, abc, 0.01, 4, 3, true))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageStartingWith(WHERE + ": " + c[1]);
+            }
+            assertThatThrownBy(() -> stats.withNames(List.of("b", "a", "c")))
+                    .hasMessageStartingWith("names must be in name order [a, b, c]");
+        }
+
+        @Test
         void shouldRejectDocumentThatIsNotAnObject() {
             assertThatThrownBy(() -> TrainingStats.fromData(List.of(1), WHERE, 0.01, 4, 3, true))
                     .isInstanceOf(IllegalArgumentException.class)
@@ -212,7 +250,7 @@ class TrainingStatsTest {
         @Test
         void shouldRejectUnknownField() {
             assertRejected(d -> d.put("means", List.of()),
-                    "unknown field 'means'; the statistics have the fields mean, std, summary, samples");
+                    "unknown field 'means'; the statistics have the fields names, mean, std, summary, samples");
         }
 
         @Test
