@@ -148,6 +148,37 @@ class AuditFileTest {
     }
 
     @Test
+    void shouldRefuseDevNullAndALinkToItInEitherMode() throws Exception {
+        Path devNull = Path.of("/dev/null");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(devNull));
+        Path link = Files.createSymbolicLink(dir.resolve("audit.jsonl"), devNull);
+        for (Path file : List.of(devNull, link)) {
+            for (AuditLog log : List.of(AuditLog.jsonLines(file), AuditLog.jsonLines(file).durable())) {
+                assertThatThrownBy(() -> AuditWriters.open(log))
+                        .isInstanceOf(AuditUnavailableException.class)
+                        .hasMessage("audit log " + file + " is not a regular file (a device such as /dev/null, a pipe "
+                                + "or a socket, or a symbolic link to one): records written there would not be kept; "
+                                + "name a regular file, or a path where one can be created");
+            }
+        }
+    }
+
+    @Test
+    void aLinkToARegularFileIsFollowedAndLockedBesideItsTarget() throws Exception {
+        Path target = writeLog("real.jsonl", 2);
+        Path link = Files.createSymbolicLink(dir.resolve("audit.jsonl"), target);
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(link).durable())) {
+            assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(target))) // one file, one lock
+                    .isInstanceOf(AuditUnavailableException.class)
+                    .hasMessageContaining("is already open for writing in this process");
+            w.append(AuditFixtures.denial("through-the-link"));
+        }
+        assertThat(dir.resolve("real.jsonl.lock")).exists();
+        assertThat(dir.resolve("audit.jsonl.lock")).doesNotExist();
+        assertIntact(target, 3);
+    }
+
+    @Test
     void shouldVerifyAFileThroughThePublicApi() throws Exception {
         Path file = writeLog("audit.jsonl", 4);
         List<String> lines = Files.readAllLines(file);
