@@ -37,6 +37,10 @@ import java.util.Set;
  * the log is broken, and appending would bury the break). Only the last record is checked here;
  * {@link AuditVerifier} checks the whole chain.
  *
+ * <p>Before each batch the file must not be shorter than what this writer wrote: a file truncated
+ * by another process (logrotate's {@code copytruncate}) is a write failure for good, like a deleted
+ * one, rather than records written after a hole of zero bytes.
+ *
  * <p>After each batch ({@link #flush} and {@link #force}) the open file is checked: a file deleted
  * while open would take every later record with it, unseen, so a deleted file (no name left) is a
  * write failure for good ({@link Sink.Unrecoverable}: the batch is refused or counted lost, and the
@@ -210,11 +214,24 @@ final class AuditFile implements Sink {
     /** Where the last write began (for {@link #abandonLastWrite}); -1 before the first. */
     private long lastWriteStart = -1;
 
-    /** Writes a batch of whole records; {@link #abandonLastWrite} takes it back. */
+    /**
+     * Writes a batch of whole records; {@link #abandonLastWrite} takes it back. Fails for good, and
+     * writes nothing, when the file has become shorter than where this writer is: another process
+     * truncated it (logrotate's {@code copytruncate}), and writing on would leave a hole of zero
+     * bytes where the records were, before a record whose chain no longer leads anywhere.
+     */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         lastWriteStart = -1;
-        lastWriteStart = channel.position();
+        long at = channel.position();
+        long size = channel.size();
+        if (size < at) { // not cut back by abandonLastWrite: the file is not this writer's to change any more
+            throw new Sink.Unrecoverable("the file was truncated by another process while open (" + size
+                    + " bytes left of the " + at + " written; logrotate's copytruncate does this): the records cut "
+                    + "off are gone from it, and writing on would leave a hole of zero bytes. Rotate an audit log by "
+                    + "closing the Guard, moving the file away and building a new Guard, not with copytruncate");
+        }
+        lastWriteStart = at;
         ByteBuffer bb = ByteBuffer.wrap(b, off, len);
         while (bb.hasRemaining()) {
             channel.write(bb);

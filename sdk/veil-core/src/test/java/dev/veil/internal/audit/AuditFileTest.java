@@ -205,6 +205,55 @@ class AuditFileTest {
                 .hasMessageStartingWith("cannot read audit log " + file + ": java.nio.file.NoSuchFileException");
     }
 
+    // ---------------------------------------------------------------- truncated while open
+
+    @Test
+    void aDurableLogTruncatedByAnotherProcessRefusesTheNextBatchInsteadOfWritingAfterAHole() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
+        w.append(AuditFixtures.denial("copied"));
+        w.append(AuditFixtures.denial("copied-too"));
+        long written = Files.size(file);
+        truncate(file); // what logrotate's copytruncate does after the copy
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("after-the-cut")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessageContaining("the file was truncated by another process while open (0 bytes left of the "
+                        + written + " written; logrotate's copytruncate does this)")
+                .hasMessageContaining("not with copytruncate");
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("later"))).isInstanceOf(AuditUnavailableException.class);
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
+        assertThat(Files.size(file)).as("nothing written after the cut, no hole of zero bytes").isZero();
+    }
+
+    @Test
+    void anAsyncLogTruncatedByAnotherProcessStopsAndCountsWhatItCouldNotWrite() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).async(16, Duration.ofSeconds(1)));
+        w.append(AuditFixtures.denial("copied"));
+        awaitWritten(w, 1);
+        truncate(file);
+
+        w.append(AuditFixtures.denial("after-the-cut"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (w.stats().lost() == 0) {
+            assertThat(System.nanoTime()).as("the writer never noticed the truncation").isLessThan(deadline);
+            Thread.sleep(2);
+        }
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("later")))
+                .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("truncated by another process");
+        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
+                .hasMessageContaining("1 accepted record(s) could not be written");
+        assertThat(Files.size(file)).isZero();
+    }
+
+    private static void truncate(Path file) throws java.io.IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(0);
+        }
+    }
+
     // ---------------------------------------------------------------- deleted or renamed while open
 
     @Test
