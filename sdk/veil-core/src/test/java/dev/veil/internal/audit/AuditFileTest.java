@@ -222,7 +222,7 @@ class AuditFileTest {
                         + written + " written; logrotate's copytruncate does this)")
                 .hasMessageContaining("not with copytruncate");
         assertThatThrownBy(() -> w.append(AuditFixtures.denial("later"))).isInstanceOf(AuditUnavailableException.class);
-        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
+        w.close();
         assertThat(Files.size(file)).as("nothing written after the cut, no hole of zero bytes").isZero();
     }
 
@@ -267,8 +267,7 @@ class AuditFileTest {
                 .isInstanceOf(AuditUnavailableException.class)
                 .hasMessageContaining("the file was deleted while open (" + file + " no longer names it)");
         assertThatThrownBy(() -> w.append(AuditFixtures.denial("later"))).isInstanceOf(AuditUnavailableException.class);
-        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class)
-                .hasMessageStartingWith("audit log " + file + " failed; 1 request(s) were refused");
+        w.close(); // the refused requests were refused, not lost: nothing to report
         assertThat(file).doesNotExist();
     }
 
@@ -348,7 +347,7 @@ class AuditFileTest {
                 .isInstanceOf(AuditUnavailableException.class)
                 .hasMessageContaining("the file was deleted while open (" + rotated + " no longer names it; it had "
                         + "been renamed from " + file + ")");
-        assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
+        w.close(); // the request was refused, not lost
     }
 
     private static void awaitWritten(AuditWriter w, long n) throws InterruptedException {
