@@ -90,8 +90,9 @@ final class AuditFile implements Sink {
      * @param file the log file; its directory must exist
      * @param durable whether to force the directory entry of a new file to the device
      * @return the open file
-     * @throws AuditUnavailableException when the file cannot be opened, is locked by another writer,
-     *     or its last record is truncated or altered
+     * @throws AuditUnavailableException when the file cannot be opened, is not a regular file, is
+     *     locked by another writer (or its lock file cannot be used), or its last record is truncated
+     *     or altered
      */
     static AuditFile open(Path file, boolean durable) {
         Path parent = file.toAbsolutePath().getParent();
