@@ -30,7 +30,11 @@ import java.util.Objects;
  *
  * <p>When the file already exists the writer continues its chain from the last record, after
  * checking that this record is complete and unaltered; it refuses to append to a file whose last
- * line was cut short or edited. Only one writer may have a file open at a time (it is locked).
+ * line was cut short or edited. Only one writer may have a file open at a time, in this process or
+ * another: it holds an exclusive lock on the lock file {@code <file>.lock} beside the log (created
+ * readable and writable by its owner only, and left there; one left by a crashed process blocks
+ * nobody). The file must be a regular file (a symbolic link to one is followed); {@code /dev/null}
+ * and other devices, pipes and sockets are refused.
  *
  * <p>Instances are immutable values and thread-safe; {@link #async(int, Duration)} and
  * {@link #durable()} return modified copies:

@@ -141,6 +141,7 @@ class GuardFuzzTest {
         assertThat(v.ok()).as(v.message()).isTrue();
         assertThat(v.records()).isEqualTo(requests);
         Files.delete(audit);
+        Files.deleteIfExists(audit.resolveSibling(audit.getFileName() + ".lock")); // the Guard leaves its lock file
     }
 
     /** What reached the model that validation must have refused (a value that is not finite): must stay empty. */

@@ -1106,6 +1106,25 @@ class GuardTest {
     }
 
     @Test
+    void aModelFailureIsLoggedByItsClassAndDecisionIdWithoutItsMessageWhichMayQuoteTheInput() {
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, x -> {
+            throw new IllegalArgumentException("cannot score age=" + x[0], new RuntimeException("row " + x[1]));
+        }), x -> { });
+        GuardFixtures.quietGuardLog(false);
+        try (LogCapture log = LogCapture.warnings("dev.veil.Guard")) {
+            Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.MODEL_ERROR, Stage.MODEL, "");
+
+            assertThat(log.messages()).contains("model failed for decision " + d.decisionId() + " with "
+                    + "java.lang.IllegalArgumentException (its message and stack trace are left out: they may quote the "
+                    + "input; a model that needs them logs them in its own predict function)");
+            assertThat(log.messages()).noneMatch(m -> m.contains("age=") || m.contains("row "));
+            assertThat(log.thrown()).isEmpty();
+        } finally {
+            GuardFixtures.quietGuardLog(true);
+        }
+    }
+
+    @Test
     void outputRulesSeeTheNormalisedTopScoreAndMarginEvenWhenTheRawScoresOverflowASum() {
         AtomicInteger calls = new AtomicInteger();
         Guard<double[]> g = guard(bundle().set("output", """

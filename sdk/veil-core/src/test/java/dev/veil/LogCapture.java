@@ -11,11 +11,15 @@ import java.util.logging.Logger;
 public final class LogCapture implements AutoCloseable {
     private final Logger logger;
     private final List<String> warnings = new CopyOnWriteArrayList<>();
+    private final List<Throwable> thrown = new CopyOnWriteArrayList<>();
     private final Handler handler = new Handler() {
         @Override
         public void publish(LogRecord r) {
             if (r.getLevel() == Level.WARNING) {
                 warnings.add(r.getMessage());
+                if (r.getThrown() != null) {
+                    thrown.add(r.getThrown());
+                }
             }
         }
 
@@ -41,6 +45,11 @@ public final class LogCapture implements AutoCloseable {
     /** The warnings logged so far. */
     public List<String> messages() {
         return List.copyOf(warnings);
+    }
+
+    /** The throwables logged with those warnings so far. */
+    public List<Throwable> thrown() {
+        return List.copyOf(thrown);
     }
 
     @Override

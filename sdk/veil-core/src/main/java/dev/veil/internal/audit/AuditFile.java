@@ -6,21 +6,40 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An audit log file opened for appending: locked against a second writer, checked at its end, and
  * positioned after its last record.
  *
+ * <p>The log must be a regular file (a symbolic link is followed: a link to a regular file is
+ * fine, one to {@code /dev/null} is refused like {@code /dev/null} itself). The lock against a
+ * second writer, in this process or another, is an exclusive lock on the lock file {@code
+ * <file>.lock} beside the (real) file, which nothing else opens: a lock on the log itself would be
+ * dropped (on Linux) as soon as anything in this process closed another descriptor of the log, e.g.
+ * {@code AuditLog.verify}. The lock file is created readable and writable by its owner only, holds
+ * nothing, and stays after close; one left by a crashed writer blocks nobody, since the operating
+ * system drops the lock with the process. Two names of one file by hard link get two lock files:
+ * they are not told apart.
+ *
  * <p>Opening continues the chain from the last line, which must end with a newline and whose hash
  * must match its content; otherwise the file is refused (a truncated or edited last record means
  * the log is broken, and appending would bury the break). Only the last record is checked here;
  * {@link AuditVerifier} checks the whole chain.
+ *
+ * <p>Before each batch the file must not be shorter than what this writer wrote: a file truncated
+ * by another process (logrotate's {@code copytruncate}) is a write failure for good, like a deleted
+ * one, rather than records written after a hole of zero bytes.
  *
  * <p>After each batch ({@link #flush} and {@link #force}) the open file is checked: a file deleted
  * while open would take every later record with it, unseen, so a deleted file (no name left) is a
@@ -42,6 +61,8 @@ final class AuditFile implements Sink {
 
     private final Path file;
     private final FileChannel channel;
+    /** The lock file's channel ({@link #lockFileOf}), which holds {@link #lock}: nothing else opens it. */
+    private final FileChannel lockChannel;
     private final FileLock lock;
     private final String lastHash;
     /** The open file's identity (device and inode), or null where the platform has none. */
@@ -51,14 +72,16 @@ final class AuditFile implements Sink {
     /** The name under which the open file was last seen: {@link #file}, or where it was renamed to. */
     private Path seenAs;
 
-    private AuditFile(Path file, FileChannel channel, FileLock lock, String lastHash, Object fileKey) {
+    private AuditFile(Path file, FileChannel channel, FileChannel lockChannel, FileLock lock, String lastHash,
+            Object fileKey, Path descriptor) {
         this.file = file;
         this.channel = channel;
+        this.lockChannel = lockChannel;
         this.lock = lock;
         this.lastHash = lastHash;
         this.fileKey = fileKey;
         this.seenAs = file;
-        this.descriptor = fileKey == null ? null : findDescriptor(fileKey);
+        this.descriptor = descriptor;
     }
 
     /**
@@ -67,8 +90,9 @@ final class AuditFile implements Sink {
      * @param file the log file; its directory must exist
      * @param durable whether to force the directory entry of a new file to the device
      * @return the open file
-     * @throws AuditUnavailableException when the file cannot be opened, is locked by another writer,
-     *     or its last record is truncated or altered
+     * @throws AuditUnavailableException when the file cannot be opened, is not a regular file, is
+     *     locked by another writer (or its lock file cannot be used), or its last record is truncated
+     *     or altered
      */
     static AuditFile open(Path file, boolean durable) {
         Path parent = file.toAbsolutePath().getParent();
@@ -79,6 +103,9 @@ final class AuditFile implements Sink {
         if (Files.isDirectory(file)) {
             throw new AuditUnavailableException("audit log " + file + " is a directory; name a file");
         }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw notARegularFile(file);
+        }
         boolean existed = Files.exists(file);
         FileChannel ch;
         try {
@@ -86,39 +113,97 @@ final class AuditFile implements Sink {
         } catch (IOException e) {
             throw new AuditUnavailableException("audit log " + file + " cannot be opened for appending: " + e, e);
         }
+        FileChannel lockChannel = null;
         try {
+            // The lock is held on a file of its own, which nothing else opens: on Linux, closing any
+            // descriptor of a file drops every lock the process holds on it, so a lock on the log
+            // itself would vanish as soon as anything in this process (AuditLog.verify, a second
+            // Guard trying its luck) opened and closed the log.
+            Path lockFile = lockFileOf(file);
+            lockChannel = openLockFile(file, lockFile);
             FileLock lock;
             try {
-                lock = ch.tryLock();
+                lock = lockChannel.tryLock();
             } catch (OverlappingFileLockException e) {
                 throw new AuditUnavailableException("audit log " + file
                         + " is already open for writing in this process; close the other Guard or use another file");
             }
             if (lock == null) {
-                throw new AuditUnavailableException("audit log " + file
-                        + " is locked by another process; each writer needs its own file");
+                throw new AuditUnavailableException("audit log " + file + " is locked by another process (its lock file "
+                        + lockFile + "); each writer needs its own file");
+            }
+            // Read by name, after the open: the name must still lead to a regular file, and to the one
+            // this channel has open (a descriptor of this process shows it; the log itself is not
+            // opened again). A name replaced during the open would otherwise give the new file's
+            // identity, and every later check would look at the wrong file while records went to the
+            // unlinked one.
+            BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+            if (!attrs.isRegularFile()) {
+                throw notARegularFile(file);
+            }
+            Object key = attrs.fileKey();
+            Path descriptor = key == null ? null : findDescriptor(key);
+            if (key != null && descriptor == null && hasDescriptorView()) {
+                throw new AuditUnavailableException("audit log " + file + ": the name was replaced while the file was "
+                        + "being opened; open it again");
             }
             String last = lastHash(ch, file);
             ch.position(ch.size());
             if (!existed && durable && parent != null) {
                 forceDirectory(parent);
             }
-            // The identity is read by name, then the name is checked to still lead to the file this
-            // channel has locked (a second lock on it from this JVM overlaps ours): a name replaced
-            // during the open would otherwise give the new file's identity, and every later check
-            // would look at the wrong file while records went to the unlinked one.
-            Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
-            if (!namesLockedFile(file)) {
-                throw new AuditUnavailableException("audit log " + file + ": the name was replaced while the file was "
-                        + "being opened; open it again");
-            }
-            return new AuditFile(file, ch, lock, last, key);
+            return new AuditFile(file, ch, lockChannel, lock, last, key, descriptor);
         } catch (IOException e) {
             closeQuietly(ch);
+            closeQuietly(lockChannel);
             throw new AuditUnavailableException("audit log " + file + " cannot be read: " + e, e);
         } catch (RuntimeException e) {
             closeQuietly(ch);
+            closeQuietly(lockChannel);
             throw e;
+        }
+    }
+
+    private static AuditUnavailableException notARegularFile(Path file) {
+        return new AuditUnavailableException("audit log " + file + " is not a regular file (a device such as "
+                + "/dev/null, a pipe or a socket, or a symbolic link to one): records written there would not be kept; "
+                + "name a regular file, or a path where one can be created");
+    }
+
+    /**
+     * The lock file of {@code file}: beside the file a symbolic link leads to, named after it with
+     * {@code .lock} appended, so that two names of one file (a link and its target, a relative and an
+     * absolute path) share one lock. {@code file} exists (it was just opened).
+     */
+    static Path lockFileOf(Path file) throws IOException {
+        Path real = file.toRealPath();
+        return real.resolveSibling(real.getFileName() + ".lock");
+    }
+
+    /**
+     * Opens (creating when missing, readable and writable by its owner only) the lock file. A lock
+     * file left behind by a writer that crashed is used again: only the lock on it matters, and the
+     * operating system drops that with the process. It is never deleted: a writer that deleted it
+     * on close could leave another waiting on the deleted one while a third locks a new one.
+     */
+    private static FileChannel openLockFile(Path file, Path lockFile) {
+        if (Files.exists(lockFile, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+            throw new AuditUnavailableException("audit log " + file + ": its lock file " + lockFile + " is not a "
+                    + "regular file (a directory, a symbolic link or a device); remove it, and a Guard creates it again");
+        }
+        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
+        try {
+            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                // nobody else may hold it (a shared lock needs only read access) and keep the Guard from starting
+                return FileChannel.open(lockFile, options,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            return FileChannel.open(lockFile, options);
+        } catch (IOException e) {
+            throw new AuditUnavailableException("audit log " + file + ": its lock file " + lockFile + " cannot be opened ("
+                    + e + "); it must be a regular file this user can read and write, or absent where this user can "
+                    + "create it", e);
         }
     }
 
@@ -130,11 +215,24 @@ final class AuditFile implements Sink {
     /** Where the last write began (for {@link #abandonLastWrite}); -1 before the first. */
     private long lastWriteStart = -1;
 
-    /** Writes a batch of whole records; {@link #abandonLastWrite} takes it back. */
+    /**
+     * Writes a batch of whole records; {@link #abandonLastWrite} takes it back. Fails for good, and
+     * writes nothing, when the file has become shorter than where this writer is: another process
+     * truncated it (logrotate's {@code copytruncate}), and writing on would leave a hole of zero
+     * bytes where the records were, before a record whose chain no longer leads anywhere.
+     */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         lastWriteStart = -1;
-        lastWriteStart = channel.position();
+        long at = channel.position();
+        long size = channel.size();
+        if (size < at) { // not cut back by abandonLastWrite: the file is not this writer's to change any more
+            throw new Sink.Unrecoverable("the file was truncated by another process while open (" + size
+                    + " bytes left of the " + at + " written; logrotate's copytruncate does this): the records cut "
+                    + "off are gone from it, and writing on would leave a hole of zero bytes. Rotate an audit log by "
+                    + "closing the Guard, moving the file away and building a new Guard, not with copytruncate");
+        }
+        lastWriteStart = at;
         ByteBuffer bb = ByteBuffer.wrap(b, off, len);
         while (bb.hasRemaining()) {
             channel.write(bb);
@@ -234,19 +332,14 @@ final class AuditFile implements Sink {
         }
     }
 
-    /** Whether {@code p} names the file this JVM holds a lock on (the channel's), by trying a second lock. */
-    private static boolean namesLockedFile(Path p) throws IOException {
-        try (FileChannel probe = FileChannel.open(p, StandardOpenOption.READ)) {
-            FileLock l = probe.tryLock(0, Long.MAX_VALUE, true);
-            if (l != null) {
-                l.release();
+    /** Whether this process's descriptors can be looked at as paths here. */
+    private static boolean hasDescriptorView() {
+        for (Path view : DESCRIPTOR_VIEWS) {
+            if (Files.isDirectory(view)) {
+                return true;
             }
-            return false; // lockable: another file (or another process's lock, which cannot be ours)
-        } catch (OverlappingFileLockException e) {
-            return true;
-        } catch (NoSuchFileException e) {
-            return false;
         }
+        return false;
     }
 
     /** A descriptor of this process that shows the file with this identity, or null. */
@@ -287,11 +380,15 @@ final class AuditFile implements Sink {
     @Override
     public void close() throws IOException {
         try {
-            if (lock.isValid()) {
-                lock.release();
-            }
-        } finally {
             channel.close();
+        } finally {
+            try {
+                if (lock.isValid()) {
+                    lock.release();
+                }
+            } finally {
+                lockChannel.close(); // the lock file stays: see openLockFile
+            }
         }
     }
 
@@ -394,6 +491,9 @@ final class AuditFile implements Sink {
     }
 
     private static void closeQuietly(FileChannel ch) {
+        if (ch == null) {
+            return;
+        }
         try {
             ch.close();
         } catch (IOException ignored) {

@@ -782,8 +782,12 @@ public final class DefaultGuard<I> implements Guard<I> {
         } catch (OutOfMemoryError | InternalError e) {
             throw e; // the JVM itself: the last line of defence in predict denies (internal_error)
         } catch (Exception | Error e) {
-            // an assertion or a linkage error of the model's code is the model's failure too
-            LOG.log(System.Logger.Level.WARNING, "model failed for decision " + x.id, e);
+            // an assertion or a linkage error of the model's code is the model's failure too. Its message
+            // (and a cause's, in the stack trace) may quote the input, which the policy may mask in the
+            // audit log: as for the feature view, the log says what failed, not what it read.
+            LOG.log(System.Logger.Level.WARNING, "model failed for decision " + x.id + " with " + e.getClass().getName()
+                    + " (its message and stack trace are left out: they may quote the input; a model that needs "
+                    + "them logs them in its own predict function)");
             x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer (its failure "
                     + "is in the service's log, logger dev.veil.Guard)"));
             x.outcome(Stage.MODEL, StageOutcome.ERROR);

@@ -262,7 +262,7 @@ class AuditWriterRecoveryTest {
             Thread.sleep(1200); // longer than the longest wait between tries
             assertThatThrownBy(() -> w.append(AuditFixtures.denial("r1"))).as(fault.name())
                     .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("failed and accepts no records");
-            assertThatThrownBy(w::close).isInstanceOf(AuditUnavailableException.class);
+            w.close(); // both requests were refused, no accepted record lost: nothing to report
         }
     }
 
