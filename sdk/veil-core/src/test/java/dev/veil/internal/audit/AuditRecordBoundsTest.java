@@ -11,7 +11,6 @@ import dev.veil.ReasonCode;
 import dev.veil.Stage;
 import dev.veil.spi.FieldMode;
 import dev.veil.spi.LoggingDecision;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,7 +48,11 @@ class AuditRecordBoundsTest {
         AuditVerification v = AuditFixtures.verify(log);
         assertThat(v.ok()).as(v.message()).isTrue();
         assertThat(log.length - 1).isLessThanOrEqualTo(AuditVerifier.MAX_LINE_BYTES);
-        return new Written(log.length - 1, AuditFixtures.parse(new String(log, StandardCharsets.UTF_8)));
+        try {
+            return new Written(log.length - 1, CanonicalJson.READER.readTree(log)); // the verifier's limits
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private record Written(int bytes, JsonNode json) {}
@@ -152,6 +155,22 @@ class AuditRecordBoundsTest {
         assertThat(recorded).startsWith("\u0001".repeat(AuditSerializer.MAX_RECORDED_MESSAGE_CHARS - 1) + "...")
                 .endsWith("(cut: " + huge.length() + " characters in all)");
         assertThat(AuditSerializer.recordedMessage("short")).isEqualTo("short");
+    }
+
+    @Test
+    void shouldVerifyStringsAndKeysLongerThanJacksonsDefaultLimits() {
+        // Jackson reads at most 20,000,000 characters a string and 50,000 a name by default; the
+        // verifier's only limit is the line (a caller id and an attribute name here come from the service)
+        Caller caller = new Caller("c".repeat(21_000_000), dev.veil.AuthMethod.API_KEY, java.util.Set.of(), "t",
+                java.util.Map.of("k".repeat(60_000), "v"));
+        AuditRecord r = record(Features.of(1)).caller(caller).denied(List.of(
+                Reason.of(ReasonCode.FORBIDDEN, Stage.ACCESS, "default", "no"))).build();
+
+        Written w = write(r);
+
+        assertThat(w.json.get("caller").get("id").asText()).hasSize(21_000_000);
+        assertThat(CanonicalJson.READ_CONSTRAINTS.getMaxStringLength()).isEqualTo(AuditVerifier.MAX_LINE_BYTES);
+        assertThat(CanonicalJson.READ_CONSTRAINTS.getMaxNameLength()).isEqualTo(AuditVerifier.MAX_LINE_BYTES);
     }
 
     @Test
