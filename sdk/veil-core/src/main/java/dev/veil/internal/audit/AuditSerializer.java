@@ -61,7 +61,8 @@ final class AuditSerializer {
     /**
      * The most characters (UTF-16 units) the feature names of a record hold together: longer names,
      * or more than {@link #MAX_RECORDED_FEATURES} of them, are recorded as the digest of their
-     * canonical JSON. At most 6 bytes a character ({@code \u0001}) and 3 a name (quotes, comma): 9 MB.
+     * canonical JSON. At most 6 bytes a character (a control character's escape) and 3 a name
+     * (quotes, comma): 9 MB.
      */
     static final int MAX_RECORDED_NAME_CHARS = 1_000_000;
 
@@ -141,7 +142,7 @@ final class AuditSerializer {
     private final MessageDigest sha = CanonicalJson.sha256();
     private final ByteSink body = new ByteSink(4096);
     private final ByteSink scratch = new ByteSink(1024);
-    /** Scratch space for a feature vector's bytes ({@link #vectorDigest}); grows to the largest vector. */
+    /** Scratch space for a feature vector's bytes ({@link #vectorDigest}); grows to 64 KiB at most. */
     private byte[] vectorBytes = new byte[8 * 1024];
     private final String[] erased = new String[5];
     private final String[] masked = new String[5];
@@ -217,8 +218,6 @@ final class AuditSerializer {
                 inputMode = FieldMode.DIGEST;
             }
             sizeRecorded = vectorTooLarge || namesTooLarge;
-        }
-        if (features != null) {
             switch (inputMode) {
                 case MASK -> erased[nErased++] = PATH_INPUT_FEATURES;
                 case DIGEST -> {

@@ -100,7 +100,7 @@ class AuditRecordBoundsTest {
 
     @Test
     void shouldKeepNamesUpToTheirBudgetEvenWhenEveryCharacterIsEscapedAndVerifyThem() {
-        // 1,000 names of 1,000 characters, each (but the digits that make them unique) written as \u0001
+        // 1,000 names of 1,000 characters: U+0001 (six bytes escaped) but for the digits that tell them apart
         List<String> names = names(1000, 1000, '\u0001');
         assertThat(names.stream().mapToInt(String::length).sum()).isEqualTo(AuditSerializer.MAX_RECORDED_NAME_CHARS);
 
