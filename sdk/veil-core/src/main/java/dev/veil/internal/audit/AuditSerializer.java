@@ -7,9 +7,11 @@ import com.fasterxml.jackson.core.io.SerializedString;
 import dev.veil.Caller;
 import dev.veil.Features;
 import dev.veil.Reason;
+import dev.veil.ReasonCode;
 import dev.veil.ReleasedPrediction;
 import dev.veil.Signal;
 import dev.veil.Stage;
+import dev.veil.internal.validation.Violation;
 import dev.veil.spi.FieldMode;
 import dev.veil.spi.LoggingDecision;
 import dev.veil.spi.PredictionSummary;
@@ -24,6 +26,7 @@ import java.time.format.DateTimeFormatterBuilder;
 import java.time.temporal.ChronoField;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,8 +47,30 @@ final class AuditSerializer {
 
     static final String PATH_CALLER_ATTRIBUTES = "/caller/attributes";
     static final String PATH_INPUT_FEATURES = "/input/features";
+    static final String PATH_INPUT_NAMES = "/input/names";
     static final String PATH_RAW = "/raw";
     static final String PATH_RESULT_RELEASED = "/result/released";
+
+    /**
+     * The most feature values a record holds as values: a longer vector is recorded as its digest,
+     * whatever the policy's {@code logging.input}, with {@code input.size}. At most 25 bytes each
+     * (a comma and {@code -2.2250738585072014E-308}), so at most 25 MB.
+     */
+    static final int MAX_RECORDED_FEATURES = 1_000_000;
+
+    /**
+     * The most characters (UTF-16 units) the feature names of a record hold together: longer names,
+     * or more than {@link #MAX_RECORDED_FEATURES} of them, are recorded as the digest of their
+     * canonical JSON. At most 6 bytes a character (a control character's escape) and 3 a name
+     * (quotes, comma): 9 MB.
+     */
+    static final int MAX_RECORDED_NAME_CHARS = 1_000_000;
+
+    /**
+     * The most characters of a reason's message a record holds (a message can quote the request's
+     * feature names); a longer one is cut there and says how long it was.
+     */
+    static final int MAX_RECORDED_MESSAGE_CHARS = 4096;
 
     private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
 
@@ -103,6 +128,7 @@ final class AuditSerializer {
     private static final SerializableString K_RULES = new SerializedString("rules");
     private static final SerializableString K_SCORE = new SerializedString("score");
     private static final SerializableString K_SCORES = new SerializedString("scores");
+    private static final SerializableString K_SIZE = new SerializedString("size");
     private static final SerializableString K_SIGNALS = new SerializedString("signals");
     private static final SerializableString K_STAGE = new SerializedString("stage");
     private static final SerializableString K_STAGES = new SerializedString("stages");
@@ -116,10 +142,10 @@ final class AuditSerializer {
     private final MessageDigest sha = CanonicalJson.sha256();
     private final ByteSink body = new ByteSink(4096);
     private final ByteSink scratch = new ByteSink(1024);
-    /** Scratch space for a feature vector's bytes ({@link #vectorDigest}); grows to the largest vector. */
+    /** Scratch space for a feature vector's bytes ({@link #vectorDigest}); grows to 64 KiB at most. */
     private byte[] vectorBytes = new byte[8 * 1024];
-    private final String[] erased = new String[4];
-    private final String[] masked = new String[4];
+    private final String[] erased = new String[5];
+    private final String[] masked = new String[5];
     private String prevHash;
 
     /**
@@ -169,6 +195,7 @@ final class AuditSerializer {
         int nMasked = 0;
         String attributesDigest = null;
         String featuresDigest = null;
+        String namesDigest = null;
         String rawDigest = null;
         String releasedDigest = null;
         switch (ld.caller()) {
@@ -179,14 +206,29 @@ final class AuditSerializer {
             }
             case KEEP -> { }
         }
+        // An input too large to hold (or refused for its size or shape, as an attacker's would be) is
+        // recorded as its digest and its size, so that every record stays one the verifier reads.
+        FieldMode inputMode = ld.input();
+        boolean namesTooLarge = false;
+        boolean sizeRecorded = false;
         if (features != null) {
-            switch (ld.input()) {
+            boolean vectorTooLarge = features.size() > MAX_RECORDED_FEATURES || refusedForSize(r);
+            namesTooLarge = features.isNamed() && !namesFit(features.names());
+            if (vectorTooLarge && inputMode == FieldMode.KEEP) {
+                inputMode = FieldMode.DIGEST;
+            }
+            sizeRecorded = vectorTooLarge || namesTooLarge;
+            switch (inputMode) {
                 case MASK -> erased[nErased++] = PATH_INPUT_FEATURES;
                 case DIGEST -> {
                     masked[nMasked++] = PATH_INPUT_FEATURES;
                     featuresDigest = vectorDigest(features.vector());
                 }
                 case KEEP -> { }
+            }
+            if (namesTooLarge) {
+                masked[nMasked++] = PATH_INPUT_NAMES;
+                namesDigest = digest(g -> writeNames(g, features.names()));
             }
         }
         if (raw != null) {
@@ -272,24 +314,27 @@ final class AuditSerializer {
             g.writeFieldName(K_INPUT);
             g.writeStartObject();
             if (features != null) {
-                if (ld.input() == FieldMode.KEEP) {
+                if (inputMode == FieldMode.KEEP) {
                     g.writeFieldName(K_FEATURES);
                     writeVector(g, features.vector());
-                } else if (ld.input() == FieldMode.DIGEST) {
+                } else if (inputMode == FieldMode.DIGEST) {
                     g.writeFieldName(K_FEATURES);
                     g.writeString(featuresDigest);
                 }
-                if (features.isNamed()) {
+                if (namesTooLarge) {
                     g.writeFieldName(K_NAMES);
-                    g.writeStartArray();
-                    for (String name : features.names()) {
-                        CanonicalJson.writeString(g, name);
-                    }
-                    g.writeEndArray();
+                    g.writeString(namesDigest);
+                } else if (features.isNamed()) {
+                    g.writeFieldName(K_NAMES);
+                    writeNames(g, features.names());
                 }
             }
             g.writeFieldName(K_PAYLOAD_BYTES);
             g.writeNumber(r.payloadBytes());
+            if (sizeRecorded) {
+                g.writeFieldName(K_SIZE);
+                g.writeNumber(features.size());
+            }
             g.writeEndObject();
 
             g.writeFieldName(K_LATENCY_NS);
@@ -348,7 +393,7 @@ final class AuditSerializer {
                     g.writeFieldName(K_CODE);
                     g.writeString(reason.code().code());
                     g.writeFieldName(K_MESSAGE);
-                    CanonicalJson.writeString(g, reason.message());
+                    CanonicalJson.writeString(g, recordedMessage(reason.message()));
                     g.writeFieldName(K_RULE);
                     CanonicalJson.writeString(g, reason.rule());
                     g.writeFieldName(K_STAGE);
@@ -477,10 +522,26 @@ final class AuditSerializer {
      * way; {@link #vectorDigestBytes} is how to compute it elsewhere.
      */
     private String vectorDigest(double[] v) {
-        byte[] buf = vectorBytes.length >= 8 * v.length ? vectorBytes : (vectorBytes = new byte[8 * v.length]);
-        int len = vectorDigestBytes(v, buf);
-        return "sha256:" + CanonicalJson.sha256Hex(sha, buf, len);
+        if (v.length <= VECTOR_CHUNK) {
+            byte[] buf = vectorBytes.length >= 8 * v.length ? vectorBytes : (vectorBytes = new byte[8 * v.length]);
+            int len = vectorDigestBytes(v, buf);
+            return "sha256:" + CanonicalJson.sha256Hex(sha, buf, len);
+        }
+        // a long vector (an oversized request's) in chunks, so that the scratch space stays small
+        byte[] buf = vectorBytes.length >= 8 * VECTOR_CHUNK ? vectorBytes : (vectorBytes = new byte[8 * VECTOR_CHUNK]);
+        sha.reset();
+        for (int from = 0; from < v.length; from += VECTOR_CHUNK) {
+            int n = Math.min(VECTOR_CHUNK, v.length - from);
+            for (int i = 0; i < n; i++) {
+                BIG_ENDIAN_DOUBLE.set(buf, 8 * i, Double.doubleToLongBits(v[from + i]));
+            }
+            sha.update(buf, 0, 8 * n);
+        }
+        return "sha256:" + HexFormat.of().formatHex(sha.digest());
     }
+
+    /** Values a vector digest converts at a time once the vector is longer (64 KiB of scratch space). */
+    private static final int VECTOR_CHUNK = 8 * 1024;
 
     /**
      * Writes the bytes {@link #vectorDigest} hashes into {@code buf} (at least {@code 8 * v.length}
@@ -504,6 +565,52 @@ final class AuditSerializer {
             }
         }
         g.writeEndObject();
+    }
+
+    /** True when a request was refused for its payload's size or its shape (its input may be huge). */
+    private static boolean refusedForSize(AuditRecord r) {
+        if (r.allowed()) {
+            return false;
+        }
+        for (Reason reason : r.reasons()) {
+            if (reason.stage() == Stage.VALIDATION && (reason.code() == ReasonCode.PAYLOAD_TOO_LARGE
+                    || reason.rule().endsWith(":" + Violation.SHAPE))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when the names are few and short enough to be recorded as they are. */
+    static boolean namesFit(List<String> names) {
+        if (names.size() > MAX_RECORDED_FEATURES) {
+            return false;
+        }
+        long chars = 0;
+        for (String name : names) {
+            chars += name.length();
+        }
+        return chars <= MAX_RECORDED_NAME_CHARS;
+    }
+
+    /** {@code message}, cut after {@link #MAX_RECORDED_MESSAGE_CHARS} characters (not inside a pair). */
+    static String recordedMessage(String message) {
+        if (message.length() <= MAX_RECORDED_MESSAGE_CHARS) {
+            return message;
+        }
+        int cut = MAX_RECORDED_MESSAGE_CHARS;
+        if (Character.isHighSurrogate(message.charAt(cut - 1))) {
+            cut--;
+        }
+        return message.substring(0, cut) + "... (cut: " + message.length() + " characters in all)";
+    }
+
+    private static void writeNames(JsonGenerator g, List<String> names) throws IOException {
+        g.writeStartArray();
+        for (String name : names) {
+            CanonicalJson.writeString(g, name);
+        }
+        g.writeEndArray();
     }
 
     private static void writeVector(JsonGenerator g, double[] v) throws IOException {

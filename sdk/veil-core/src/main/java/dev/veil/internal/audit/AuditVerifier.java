@@ -3,7 +3,6 @@ package dev.veil.internal.audit;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.veil.AuditVerification;
 import dev.veil.VeilException;
 import java.io.IOException;
@@ -12,21 +11,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
  * Checks the hash chain of an audit log, front to back, and reports the first broken line.
  *
- * <p>A line is intact when it is a JSON object without duplicate keys whose {@code hash} is the
- * SHA-256 of the canonical JSON of the object without {@code hash} ({@link CanonicalJson}) and
- * whose {@code prev_hash} is the {@code hash} of the line before (64 zeros for line 1). The file
+ * <p>A line is intact when it is UTF-8 text, a JSON object without duplicate keys, byte for byte in
+ * canonical form ({@link CanonicalJson}), whose {@code hash} is the SHA-256 of the canonical JSON of
+ * the object without {@code hash} and whose {@code prev_hash} is the {@code hash} of the line before
+ * (64 zeros for line 1). The file
  * must end with a newline; a last line without one is reported as truncated.
  *
  * <p>Stateless and thread-safe; each call reads its input once.
  */
 public final class AuditVerifier {
     /** Lines longer than this are not audit records (and are not buffered further). */
-    static final int MAX_LINE_BYTES = 64 * 1024 * 1024;
+    static final int MAX_LINE_BYTES = CanonicalJson.MAX_RECORD_BYTES;
+
+    private static final HexFormat HEX = HexFormat.of();
 
     private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
 
@@ -136,6 +139,11 @@ public final class AuditVerifier {
             if (len == 0) {
                 return new Checked(null, "", "is empty: not an audit record");
             }
+            int bad = firstInvalidUtf8(buf, len);
+            if (bad >= 0) {
+                return new Checked(null, "", "is not valid UTF-8 (at byte " + bad + "): audit records are UTF-8"
+                        + " text, so it was edited or re-encoded");
+            }
             JsonNode tree;
             try {
                 tree = CanonicalJson.READER.readTree(buf, 0, len);
@@ -159,15 +167,31 @@ public final class AuditVerifier {
                 return new Checked(null, decisionId, "has no valid prev_hash (64 lowercase hex digits)");
             }
             canonical.reset();
+            long hashSpan;
             try (JsonGenerator g = CanonicalJson.FACTORY.createGenerator(canonical, JsonEncoding.UTF8)) {
-                CanonicalJson.writeTree(g, (ObjectNode) tree, "hash");
+                hashSpan = CanonicalJson.writeRecord(g, canonical, tree, "hash");
             } catch (IOException e) {
                 return new Checked(null, decisionId, "cannot be put in canonical form: " + firstLine(e.getMessage()));
             }
-            String actual = CanonicalJson.sha256Hex(sha, canonical.array(), canonical.size());
+            // The hash covers the canonical form without the field hash: the canonical bytes less its span.
+            byte[] c = canonical.array();
+            int from = (int) (hashSpan >>> 32);
+            int to = (int) hashSpan;
+            sha.reset();
+            sha.update(c, 0, from);
+            sha.update(c, to, canonical.size() - to);
+            String actual = HEX.formatHex(sha.digest());
             String claimed = hashNode.textValue();
             if (!actual.equals(claimed)) {
                 return new Checked(null, decisionId, "was altered: its hash does not match its content");
+            }
+            // The bytes themselves must be the canonical form, or an edit that parses to the same
+            // values (other spacing, key order, escapes, number spellings, a byte order mark) would pass.
+            int at = Arrays.mismatch(buf, 0, len, c, 0, canonical.size());
+            if (at >= 0) {
+                return new Checked(null, decisionId, "is not in canonical form (from byte " + at + " on it differs "
+                        + "from the one way the log writes this record: sorted keys, no whitespace, shortest "
+                        + "numbers, minimal escapes), so it was edited");
             }
             if (expectedPrev != null && !prevNode.textValue().equals(expectedPrev)) {
                 String why = expectedPrev.equals(AuditSerializer.ZERO_HASH)
@@ -179,6 +203,52 @@ public final class AuditVerifier {
             }
             return new Checked(claimed, decisionId, null);
         }
+    }
+
+    /**
+     * The offset of the first byte of {@code b[0, len)} that is not part of well-formed UTF-8 (RFC 3629:
+     * no overlong form, no surrogate, nothing above U+10FFFF), or -1 when all are.
+     */
+    static int firstInvalidUtf8(byte[] b, int len) {
+        int i = 0;
+        while (i < len) {
+            int x = b[i] & 0xff;
+            if (x < 0x80) {
+                i++;
+                continue;
+            }
+            int n;
+            int lo = 0x80;
+            int hi = 0xbf;
+            if (x >= 0xc2 && x <= 0xdf) {
+                n = 1;
+            } else if (x >= 0xe0 && x <= 0xef) {
+                n = 2;
+                lo = x == 0xe0 ? 0xa0 : 0x80;
+                hi = x == 0xed ? 0x9f : 0xbf;
+            } else if (x >= 0xf0 && x <= 0xf4) {
+                n = 3;
+                lo = x == 0xf0 ? 0x90 : 0x80;
+                hi = x == 0xf4 ? 0x8f : 0xbf;
+            } else {
+                return i;
+            }
+            if (i + n >= len) {
+                return i;
+            }
+            int second = b[i + 1] & 0xff;
+            if (second < lo || second > hi) {
+                return i;
+            }
+            for (int k = 2; k <= n; k++) {
+                int y = b[i + k] & 0xff;
+                if (y < 0x80 || y > 0xbf) {
+                    return i;
+                }
+            }
+            i += n + 1;
+        }
+        return -1;
     }
 
     private static String firstLine(String s) {

@@ -2,6 +2,7 @@ package dev.veil.internal.audit;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -30,8 +31,30 @@ public final class CanonicalJson {
             .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
             .build();
 
-    /** Reader for verification: rejects duplicate keys and trailing content. */
-    static final ObjectMapper READER = JsonMapper.builder()
+    /**
+     * The longest line the verifier reads as a record, in bytes. Every record the writers produce is
+     * shorter ({@link AuditSerializer#MAX_RECORDED_FEATURES}, {@link AuditSerializer#MAX_RECORDED_NAME_CHARS}).
+     */
+    static final int MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+    /**
+     * What the verifier's parser accepts: any string, name or document that fits in a line of
+     * {@link #MAX_RECORD_BYTES} (so the line length is the only size limit, not Jackson's defaults of
+     * 20M characters per string and 50,000 per name), numbers as long as the longest the writers
+     * produce needs many times over, and the writers' nesting depth (5) with room to spare.
+     */
+    static final StreamReadConstraints READ_CONSTRAINTS = StreamReadConstraints.builder()
+            .maxDocumentLength(MAX_RECORD_BYTES)
+            .maxStringLength(MAX_RECORD_BYTES)
+            .maxNameLength(MAX_RECORD_BYTES)
+            .maxNumberLength(1000)
+            .maxNestingDepth(100)
+            .build();
+
+    /** Reader for verification: rejects duplicate keys and trailing content, limits as {@link #READ_CONSTRAINTS}. */
+    static final ObjectMapper READER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(READ_CONSTRAINTS)
+                    .build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
@@ -104,6 +127,40 @@ public final class CanonicalJson {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * Writes a parsed record in canonical form, its field {@code field} included, into {@code out}
+     * (through {@code g}, which writes to it), and returns where that field's bytes lie in
+     * {@code out}: {@code start << 32 | end}, the comma that separates it from its neighbour included,
+     * so that leaving out that range gives exactly the canonical form without the field; -1 when the
+     * record has no such field.
+     */
+    static long writeRecord(JsonGenerator g, ByteSink out, JsonNode n, String field) throws IOException {
+        List<String> names = new ArrayList<>(n.size());
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            names.add(it.next());
+        }
+        names.sort(null);
+        long span = -1;
+        g.writeStartObject();
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            boolean marked = name.equals(field);
+            if (marked) {
+                g.flush();
+            }
+            int start = out.size();
+            g.writeFieldName(wellFormed(name));
+            writeTree(g, n.get(name), null);
+            if (marked) {
+                g.flush();
+                // ",\"f\":v" when it follows another field; "\"f\":v," when it is the first of several
+                span = (long) start << 32 | (out.size() + (i == 0 && names.size() > 1 ? 1 : 0));
+            }
+        }
+        g.writeEndObject();
+        return span;
     }
 
     /**

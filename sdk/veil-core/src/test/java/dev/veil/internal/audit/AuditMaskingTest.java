@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.quicktheories.QuickTheory.qt;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.veil.ReasonCode;
+import dev.veil.Stage;
 import dev.veil.spi.FieldMode;
 import dev.veil.spi.LoggingDecision;
 import java.nio.charset.StandardCharsets;
@@ -105,7 +107,11 @@ class AuditMaskingTest {
             List<String> erased = new ArrayList<>();
             List<String> masked = new ArrayList<>();
             check(j.get("caller"), "attributes", true, ld.caller(), "/caller/attributes", erased, masked);
-            check(j.get("input"), "features", r.features() != null, ld.input(), "/input/features", erased, masked);
+            // the input of a request refused for its size or shape is not kept (AuditRecordBoundsTest)
+            boolean refusedForSize = !r.allowed() && r.reasons().stream().anyMatch(x -> x.stage() == Stage.VALIDATION
+                    && (x.code() == ReasonCode.PAYLOAD_TOO_LARGE || x.rule().endsWith(":shape")));
+            FieldMode input = refusedForSize && ld.input() == K ? FieldMode.DIGEST : ld.input();
+            check(j.get("input"), "features", r.features() != null, input, "/input/features", erased, masked);
             check(j, "raw", r.raw() != null, ld.raw(), "/raw", erased, masked);
             check(j.get("result"), "released", r.released() != null, ld.output(), "/result/released", erased, masked);
             assertThat(j.get("erased").toString()).isEqualTo(AuditFixtures.JSON.valueToTree(erased).toString());
