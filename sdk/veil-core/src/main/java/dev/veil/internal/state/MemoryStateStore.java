@@ -115,7 +115,7 @@ public final class MemoryStateStore implements StateStore {
         this.counters = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * COUNTER_SHARE))
                 .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
-                .expireAfter(new CreatedTtlExpiry<SlidingCounter>())
+                .expireAfter(new LastUseTtlExpiry<SlidingCounter>())
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
@@ -189,9 +189,9 @@ public final class MemoryStateStore implements StateStore {
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);
         } else if (op instanceof StateOp.CountInWindow c) {
-            // A count that does not give the counter its slot arrays keeps its weight, and its expiry
-            // was set when it was created: it is counted under the counter's own lock, without the
-            // cache's write path (a quarter of the cost). Only the count that takes a one-slot
+            // A count that does not give the counter its slot arrays keeps its weight, and the read
+            // renews its expiry (LastUseTtlExpiry): it is counted under the counter's own lock, without
+            // the cache's write path (a quarter of the cost). Only the count that takes a one-slot
             // counter to a second slot goes through compute, which weighs it again. A counter
             // evicted or expired meanwhile loses this count, as if it had been evicted just after
             // it: the next request starts a new one either way.
@@ -326,8 +326,12 @@ public final class MemoryStateStore implements StateStore {
         }
     }
 
-    /** Entries expire after the time to live they were created with; updates do not extend it. */
-    private static final class CreatedTtlExpiry<V extends Expiring> implements Expiry<String, V> {
+    /**
+     * Entries expire their time to live after they were last used: a counter is only ever read to be
+     * counted (its fast path counts under its own lock after {@code getIfPresent}, a read), so a
+     * read renews it as an update does, as batch.lua's PEXPIRE does on every count in Redis.
+     */
+    private static final class LastUseTtlExpiry<V extends Expiring> implements Expiry<String, V> {
         @Override
         public long expireAfterCreate(String key, V value, long currentTime) {
             return value.ttlNanos();
@@ -335,12 +339,12 @@ public final class MemoryStateStore implements StateStore {
 
         @Override
         public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
-            return currentDuration;
+            return value.ttlNanos();
         }
 
         @Override
         public long expireAfterRead(String key, V value, long currentTime, long currentDuration) {
-            return currentDuration;
+            return value.ttlNanos();
         }
     }
 

@@ -5,8 +5,10 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.veil.ManualClock;
 import dev.veil.spi.StateOp;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -25,7 +27,6 @@ class SlidingCounterTest {
         qt().withExamples(300).forAll(longs().all(), integers().between(1, 600), integers().between(1, 4))
                 .checkAssert((seed, steps, keys) -> {
                     SplittableRandom r = new SplittableRandom(seed);
-                    MemoryStateStore store = new MemoryStateStore(64L << 20, Clock.systemUTC(), 100);
                     long window = 12L * (1 + r.nextInt(1000));
                     long slotMillis = window / MemoryStateStore.COUNTER_SLOTS;
                     List<List<Long>> events = new ArrayList<>();
@@ -33,9 +34,14 @@ class SlidingCounterTest {
                         events.add(new ArrayList<>());
                     }
                     long now = 1_700_000_000_000L + r.nextInt(1_000_000);
+                    // the counters' times to live run on the events' time (not this machine's, which a
+                    // pause of a few ms would make expire a 12 ms window's counter mid-example)
+                    ManualClock clock = new ManualClock(Instant.ofEpochMilli(now));
+                    MemoryStateStore store = MemoryStateStore.onClockTime(64L << 20, clock, 100);
                     for (int i = 0; i < steps; i++) {
                         // mostly small steps (many events per slot), sometimes a jump past the window
-                        now += r.nextInt(10) == 0 ? r.nextLong(2 * window) : r.nextLong(1 + slotMillis / 3);
+                        now += r.nextInt(10) == 0 ? r.nextLong(3 * window) : r.nextLong(1 + slotMillis / 3);
+                        clock.set(Instant.ofEpochMilli(now));
                         int k = r.nextInt(keys);
                         events.get(k).add(now);
                         long current = Math.floorDiv(now, slotMillis);
@@ -46,6 +52,32 @@ class SlidingCounterTest {
                         assertThat(got).as("step %d key %d", i, k).isEqualTo(expected);
                     }
                 });
+    }
+
+    /**
+     * A counter in use is kept: it expires two windows after its last count, as in Redis (which
+     * renews its PEXPIRE on every count), not two windows after it was made, which dropped a busy
+     * caller's count to 1 every two windows.
+     */
+    @Test
+    void aBusyCounterIsNotDroppedTwoWindowsAfterItWasMade() {
+        long t = 1_700_000_000_000L;
+        ManualClock clock = new ManualClock(Instant.ofEpochMilli(t));
+        MemoryStateStore store = MemoryStateStore.onClockTime(64L << 20, clock, 100);
+        long window = 1_000;
+        long last = 0;
+        for (int i = 0; i < 100; i++) { // one count every 50 ms for 5 s: 20 a window once the first is full
+            clock.set(Instant.ofEpochMilli(t + 50L * i));
+            last = (long) store.execute(new StateOp.CountInWindow("rate:busy", t + 50L * i, window))[0];
+            if (i >= 20) {
+                assertThat(last).as("count %d", i).isBetween(19L, 21L);
+            }
+        }
+        // idle for more than two windows: the counter is gone, and a new one starts at 1
+        clock.set(Instant.ofEpochMilli(t + 50L * 99 + 2 * window + 1));
+        store.execute(new StateOp.CountInWindow("rate:other", t + 50L * 99 + 2 * window + 1, window)); // maintenance
+        assertThat(store.execute(new StateOp.CountInWindow("rate:busy", t + 50L * 99 + 2 * window + 1, window))[0])
+                .isEqualTo(1L);
     }
 
     @Test
