@@ -62,7 +62,7 @@ public final class RedisStateStore implements StateStore {
         this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
         try {
             checkServer(b);
-            generation = client.generation(encoder.generationKey(), newGeneration());
+            generation = client.generation(encoder.generationKey(), newGeneration(), true);
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -123,7 +123,7 @@ public final class RedisStateStore implements StateStore {
             if (generation != sent) {
                 return; // another thread of this store renewed it (and said so) since that batch was sent
             }
-            generation = client.generation(encoder.generationKey(), newGeneration());
+            generation = client.generation(encoder.generationKey(), newGeneration(), false);
             LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost Veil's state for namespace '"
                     + namespace + "' (restarted without persistence, flushed, or evicted): the quotas, rate limits, "
                     + "blocks, privacy budgets and detector windows kept there start again from empty. Run Redis with "

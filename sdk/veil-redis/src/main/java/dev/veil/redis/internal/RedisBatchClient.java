@@ -46,6 +46,8 @@ public final class RedisBatchClient implements AutoCloseable {
 
     private final String where;
     private final Duration timeout;
+    /** What the checks when the store is built wait: a busy host's first commands can take longer. */
+    private final Duration setupTimeout;
     private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> connection;
@@ -62,6 +64,7 @@ public final class RedisBatchClient implements AutoCloseable {
     public RedisBatchClient(RedisURI uri, Duration timeout, Duration connectTimeout) {
         this.where = describe(uri);
         this.timeout = timeout;
+        this.setupTimeout = timeout.compareTo(connectTimeout) >= 0 ? timeout : connectTimeout;
         this.resources = ClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
@@ -91,7 +94,7 @@ public final class RedisBatchClient implements AutoCloseable {
         this.connection = conn;
         this.commands = conn.async();
         try {
-            String sha = await(commands.scriptLoad(script.source()), "SCRIPT LOAD");
+            String sha = await(commands.scriptLoad(script.source()), "SCRIPT LOAD", setupTimeout);
             if (!script.sha1().equals(sha)) {
                 throw new StateUnavailableException("Redis at " + where + " named the batch script " + sha
                         + " but its SHA-1 is " + script.sha1());
@@ -177,7 +180,7 @@ public final class RedisBatchClient implements AutoCloseable {
                 // within the same timeout: a request waits for Redis at most once
                 long left = Math.max(1, timeout.toNanos() - (System.nanoTime() - start));
                 return await(dispatch(() -> commands.eval(script.source(), ScriptOutputType.MULTI, keys, args)),
-                        "the state batch", left);
+                        "the state batch", left, timeout);
             } catch (NoScript impossible) {
                 throw new StateUnavailableException("Redis at " + where + " answered NOSCRIPT to EVAL", impossible);
             }
@@ -255,16 +258,22 @@ public final class RedisBatchClient implements AutoCloseable {
     }
 
     private <T> T await(RedisFuture<T> f, String what) {
-        return await(f, what, timeout.toNanos());
+        return await(f, what, timeout);
     }
 
-    private <T> T await(RedisFuture<T> f, String what, long waitNanos) {
+    private <T> T await(RedisFuture<T> f, String what, Duration wait) {
+        return await(f, what, wait.toNanos(), wait);
+    }
+
+    /** Waits {@code waitNanos}, what is left of {@code wait}, which a timeout's message names. */
+    private <T> T await(RedisFuture<T> f, String what, long waitNanos, Duration wait) {
         try {
             return f.get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             f.cancel(false);
             throw new StateUnavailableException("Redis at " + where + " did not answer " + what + " within "
-                    + timeout.toMillis() + " ms (raise RedisStateStore.builder(...).timeout if Redis is slow)", e);
+                    + wait.toMillis() + " ms (raise RedisStateStore.builder(...)." + (wait == timeout ? "timeout"
+                    : "timeout or connectTimeout") + " if Redis is slow)", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             f.cancel(false);
@@ -314,9 +323,9 @@ public final class RedisBatchClient implements AutoCloseable {
      *
      * @throws StateUnavailableException when Redis cannot be reached or refuses
      */
-    public byte[] generation(byte[] key, byte[] token) {
+    public byte[] generation(byte[] key, byte[] token, boolean atBuild) {
         byte[] g = await(commands.<byte[]>eval(GENERATION_SCRIPT, ScriptOutputType.VALUE, new byte[][] {key}, token),
-                "the state generation");
+                "the state generation", atBuild ? setupTimeout : timeout);
         if (g == null) {
             throw new StateUnavailableException("Redis at " + where + " did not keep the state generation it was "
                     + "just given");
@@ -350,16 +359,25 @@ public final class RedisBatchClient implements AutoCloseable {
     public static final long DEADLINE_SLACK_MILLIS = 500;
 
     /**
-     * Redis's clock ({@code TIME}) minus this host's, in ms, measured over one round trip (the local
-     * time taken halfway).
+     * Redis's clock ({@code TIME}) minus this host's, in ms: of three round trips, the quickest (the
+     * local time taken halfway), so that a reply left unread for a while (a pause of this JVM or of a
+     * busy host) is not taken for a skew.
      */
     public long clockSkewMillis() {
-        long before = System.currentTimeMillis();
-        java.util.List<byte[]> t = await(commands.time(), "TIME");
-        long after = System.currentTimeMillis();
-        long redisMillis = Long.parseLong(new String(t.get(0), java.nio.charset.StandardCharsets.US_ASCII)) * 1000
-                + Long.parseLong(new String(t.get(1), java.nio.charset.StandardCharsets.US_ASCII)) / 1000;
-        return redisMillis - (before + after) / 2;
+        long best = Long.MAX_VALUE;
+        long skew = 0;
+        for (int i = 0; i < 3; i++) {
+            long before = System.currentTimeMillis();
+            java.util.List<byte[]> t = await(commands.time(), "TIME", setupTimeout);
+            long after = System.currentTimeMillis();
+            long redisMillis = Long.parseLong(new String(t.get(0), java.nio.charset.StandardCharsets.US_ASCII)) * 1000
+                    + Long.parseLong(new String(t.get(1), java.nio.charset.StandardCharsets.US_ASCII)) / 1000;
+            if (after - before < best) {
+                best = after - before;
+                skew = redisMillis - (before + after) / 2;
+            }
+        }
+        return skew;
     }
 
     /**
@@ -369,7 +387,7 @@ public final class RedisBatchClient implements AutoCloseable {
     public java.util.Map<String, String> memoryInfo() {
         String info;
         try {
-            info = await(commands.info("memory"), "INFO memory");
+            info = await(commands.info("memory"), "INFO memory", setupTimeout);
         } catch (RuntimeException e) {
             return java.util.Map.of();
         }
