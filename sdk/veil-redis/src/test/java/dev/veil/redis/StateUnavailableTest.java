@@ -43,7 +43,9 @@ class StateUnavailableTest {
 
     private Guard<double[]> guard(GuardFixture fx, String mode) {
         RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{toy}:").clock(clock)
-                .timeout(Duration.ofMillis(500)).connectTimeout(Duration.ofMillis(500)).build();
+                // the outages here fail at once (commands refused while disconnected), not by these
+                // times; a first connect of a cold JVM on a busy host can take longer than 500 ms
+                .timeout(Duration.ofSeconds(2)).connectTimeout(Duration.ofSeconds(2)).build();
         Guard<double[]> g = fx.guard(fx.bundle("p-" + mode, mode), store, clock, mode);
         guards.add(g);
         return g;

@@ -81,9 +81,11 @@ class TwoJvmAttackTest {
             assertThat(code(guard.predict(fx.request("mallory", 0.9)))).isEqualTo("blocked");
 
             // The rate detector's window saw every query of both JVMs up to the 8th, which set the
-            // block (and this op); the blocked ones after it changed no state.
-            assertThat(store.execute(new StateOp.CountInWindow("rate:rate:c:mallory", NOW, 60_000)))
-                    .containsExactly(9L);
+            // block (and this op); the blocked ones after it changed no state. The block is written
+            // in the batch after the 8th's, so a query of the other JVM may pass the block check
+            // before it lands and count too (up to all 5 refused ones, on a very busy host).
+            assertThat((Long) store.execute(new StateOp.CountInWindow("rate:rate:c:mallory", NOW, 60_000))[0])
+                    .isBetween(9L, 14L);
             // The fingerprint index holds the other JVM's queries: a probe like query 11 (sent by
             // the second JVM) finds it, sharing all 10 hashes.
             StateOp.Fingerprint probe = AttackHalf.fingerprint(11, "probe");
