@@ -16,9 +16,18 @@ ensure_packages() {
   echo "installing Debian packages: ${missing[*]}"
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q >/dev/null || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
-    || die "could not install ${missing[*]}"
+  # a mirror's hiccup or another apt holding the dpkg lock (a fresh machine's unattended upgrades)
+  # should not fail the run: wait for the lock up to 2 minutes, and try 3 times
+  local try
+  for try in 1 2 3; do
+    if $sudo apt-get -o DPkg::Lock::Timeout=120 update -q >/dev/null \
+        && DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=120 install -y -q "${missing[@]}" \
+          >/dev/null; then
+      return 0
+    fi
+    [ "$try" -lt 3 ] && { echo "apt-get failed (attempt $try of 3); trying again in 10 s" >&2; sleep 10; }
+  done
+  die "could not install ${missing[*]} (apt-get update or install failed 3 times; see its output above)"
 }
 
 ensure_toolchain() {
