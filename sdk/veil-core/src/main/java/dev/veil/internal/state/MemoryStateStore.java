@@ -329,7 +329,9 @@ public final class MemoryStateStore implements StateStore {
     /**
      * Entries expire their time to live after they were last used: a counter is only ever read to be
      * counted (its fast path counts under its own lock after {@code getIfPresent}, a read), so a
-     * read renews it as an update does, as batch.lua's PEXPIRE does on every count in Redis.
+     * read renews it as an update does, as batch.lua's PEXPIRE does on every count in Redis. The
+     * cache may skip a renewal by less than its tolerance, so the time to live carries that too
+     * ({@link SlidingCounter#TTL_TOLERANCE}).
      */
     private static final class LastUseTtlExpiry<V extends Expiring> implements Expiry<String, V> {
         @Override
@@ -482,8 +484,14 @@ public final class MemoryStateStore implements StateStore {
         private final long ttlNanos;
 
         SlidingCounter(long windowMillis) {
-            this.ttlNanos = Duration.ofMillis(windowMillis).toNanos() * 2;
+            // two windows after its last count, as in Redis, and TTL_TOLERANCE: the cache skips a
+            // renewal that moves the expiry by less than its tolerance (Caffeine 3.3: 1 s), so a
+            // counter could otherwise go up to 1 s before its last count has left the window
+            this.ttlNanos = Duration.ofMillis(windowMillis).toNanos() * 2 + TTL_TOLERANCE.toNanos();
         }
+
+        /** What a counter is kept beyond two windows after its last count (see the constructor). */
+        static final Duration TTL_TOLERANCE = Duration.ofSeconds(2);
 
         /** The slot (a twelfth of the window, at least 1 ms) that {@code nowMillis} falls in. */
         private static long slot(long nowMillis, long windowMillis) {
