@@ -166,7 +166,7 @@ public final class Conformance {
 
     private static String runOne(TestCase c, ExecutorService[] exec) {
         String outcome = runOnce(c, exec);
-        return outcome.equals("timeout") ? runOnce(c, exec) : outcome;
+        return "timeout".equals(outcome) ? runOnce(c, exec) : outcome; // null: passed
     }
 
     private static String runOnce(TestCase c, ExecutorService[] exec) {

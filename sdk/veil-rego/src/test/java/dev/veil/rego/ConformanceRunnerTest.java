@@ -108,7 +108,9 @@ class ConformanceRunnerTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         long t0 = System.nanoTime();
         Conformance.Report r = Conformance.run(dir, true, new PrintStream(buf, true, StandardCharsets.UTF_8));
-        assertThat(System.nanoTime() - t0).isLessThan(Conformance.CASE_TIMEOUT_SECONDS * 2_000_000_000L);
+        // run twice (a first run's one-off work could have made it slow), each stopped at the limit
+        assertThat(System.nanoTime() - t0).isBetween(Conformance.CASE_TIMEOUT_SECONDS * 2_000_000_000L,
+                Conformance.CASE_TIMEOUT_SECONDS * 3_000_000_000L);
         assertThat(r.failures()).containsEntry("slow/forever", "timeout");
     }
 
