@@ -268,40 +268,7 @@ class DurableAuditWriterTest {
         Path file = dir.resolve("audit.jsonl");
         AuditFile f = AuditFile.open(file, true);
         java.util.concurrent.atomic.AtomicInteger forces = new java.util.concurrent.atomic.AtomicInteger();
-        Sink secondSyncFails = new Sink() {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                f.write(b, off, len);
-            }
-
-            @Override
-            public void flush() throws IOException {
-                f.flush();
-            }
-
-            @Override
-            public void force() throws IOException {
-                if (forces.incrementAndGet() == 2) {
-                    throw new IOException("Input/output error");
-                }
-                f.force();
-            }
-
-            @Override
-            public boolean abandonLastWrite() {
-                return f.abandonLastWrite();
-            }
-
-            @Override
-            public String name() {
-                return f.name();
-            }
-
-            @Override
-            public void close() throws IOException {
-                f.close();
-            }
-        };
+        Sink secondSyncFails = failingSync(f, () -> forces.incrementAndGet() == 2, "Input/output error");
         DurableAuditWriter w = new DurableAuditWriter(secondSyncFails, f.lastHash(), AuditLog.MAX_MAX_WAIT);
         w.append(AuditFixtures.denial("r0"));
         assertThatThrownBy(() -> w.append(AuditFixtures.denial("r1"))).isInstanceOf(AuditUnavailableException.class);
@@ -317,40 +284,7 @@ class DurableAuditWriterTest {
         Path file = dir.resolve("audit.jsonl");
         AuditFile f = AuditFile.open(file, true);
         java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean();
-        Sink disk = new Sink() {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                f.write(b, off, len);
-            }
-
-            @Override
-            public void flush() throws IOException {
-                f.flush();
-            }
-
-            @Override
-            public void force() throws IOException {
-                if (full.get()) {
-                    throw new IOException("No space left on device");
-                }
-                f.force();
-            }
-
-            @Override
-            public boolean abandonLastWrite() {
-                return f.abandonLastWrite();
-            }
-
-            @Override
-            public String name() {
-                return f.name();
-            }
-
-            @Override
-            public void close() throws IOException {
-                f.close();
-            }
-        };
+        Sink disk = failingSync(f, full::get, "No space left on device");
         DurableAuditWriter w = new DurableAuditWriter(disk, f.lastHash(), AuditLog.MAX_MAX_WAIT);
         List<String> answered = new ArrayList<>();
         w.append(AuditFixtures.denial("r0"));
@@ -394,5 +328,43 @@ class DurableAuditWriterTest {
 
         assertThatThrownBy(() -> w.append(AuditFixtures.denial("late")))
                 .isInstanceOf(AuditUnavailableException.class).hasMessage("audit log " + file + " is closed");
+    }
+
+    /** The file as a sink whose sync (force) fails with {@code message} whenever {@code fails} says so. */
+    private static Sink failingSync(AuditFile f, java.util.function.BooleanSupplier fails, String message) {
+        return new Sink() {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                f.write(b, off, len);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                f.flush();
+            }
+
+            @Override
+            public void force() throws IOException {
+                if (fails.getAsBoolean()) {
+                    throw new IOException(message);
+                }
+                f.force();
+            }
+
+            @Override
+            public boolean abandonLastWrite() {
+                return f.abandonLastWrite();
+            }
+
+            @Override
+            public String name() {
+                return f.name();
+            }
+
+            @Override
+            public void close() throws IOException {
+                f.close();
+            }
+        };
     }
 }
