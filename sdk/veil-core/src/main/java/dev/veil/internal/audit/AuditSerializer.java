@@ -142,8 +142,8 @@ final class AuditSerializer {
     private final MessageDigest sha = CanonicalJson.sha256();
     private final ByteSink body = new ByteSink(4096);
     private final ByteSink scratch = new ByteSink(1024);
-    /** Scratch space for a feature vector's bytes ({@link #vectorDigest}); grows to 64 KiB at most. */
-    private byte[] vectorBytes = new byte[8 * 1024];
+    /** Scratch space for a feature vector's bytes ({@link #vectorDigest}), a chunk at a time. */
+    private final byte[] vectorBytes = new byte[8 * VECTOR_CHUNK];
     private final String[] erased = new String[5];
     private final String[] masked = new String[5];
     private String prevHash;
@@ -519,40 +519,23 @@ final class AuditSerializer {
      * the other digests are: formatting 784 numbers as shortest round-trip decimals took the writer
      * thread about 54 microseconds per record, hashing their 6272 bytes takes about 4 (a tight loop of
      * Guard calls was limited to the writer's speed). The digest identifies the same vectors either
-     * way; {@link #vectorDigestBytes} is how to compute it elsewhere.
+     * way.
      */
     private String vectorDigest(double[] v) {
-        if (v.length <= VECTOR_CHUNK) {
-            byte[] buf = vectorBytes.length >= 8 * v.length ? vectorBytes : (vectorBytes = new byte[8 * v.length]);
-            int len = vectorDigestBytes(v, buf);
-            return "sha256:" + CanonicalJson.sha256Hex(sha, buf, len);
-        }
-        // a long vector (an oversized request's) in chunks, so that the scratch space stays small
-        byte[] buf = vectorBytes.length >= 8 * VECTOR_CHUNK ? vectorBytes : (vectorBytes = new byte[8 * VECTOR_CHUNK]);
+        // in chunks of VECTOR_CHUNK values, so that an oversized request's vector needs no more scratch
         sha.reset();
         for (int from = 0; from < v.length; from += VECTOR_CHUNK) {
             int n = Math.min(VECTOR_CHUNK, v.length - from);
             for (int i = 0; i < n; i++) {
-                BIG_ENDIAN_DOUBLE.set(buf, 8 * i, Double.doubleToLongBits(v[from + i]));
+                BIG_ENDIAN_DOUBLE.set(vectorBytes, 8 * i, Double.doubleToLongBits(v[from + i]));
             }
-            sha.update(buf, 0, 8 * n);
+            sha.update(vectorBytes, 0, 8 * n);
         }
         return "sha256:" + HexFormat.of().formatHex(sha.digest());
     }
 
-    /** Values a vector digest converts at a time once the vector is longer (64 KiB of scratch space). */
+    /** Values a vector digest converts at a time (64 KiB of scratch space). */
     private static final int VECTOR_CHUNK = 8 * 1024;
-
-    /**
-     * Writes the bytes {@link #vectorDigest} hashes into {@code buf} (at least {@code 8 * v.length}
-     * long) and returns their number.
-     */
-    static int vectorDigestBytes(double[] v, byte[] buf) {
-        for (int i = 0; i < v.length; i++) {
-            BIG_ENDIAN_DOUBLE.set(buf, 8 * i, Double.doubleToLongBits(v[i]));
-        }
-        return 8 * v.length;
-    }
 
     private static void writeAttributes(JsonGenerator g, Map<String, String> attributes) throws IOException {
         g.writeStartObject();
