@@ -100,6 +100,43 @@ public final class Fixture {
         }
     }
 
+    /**
+     * A model that reads its input once and does almost nothing else: the sum of the 784 values
+     * shifts a fixed distribution over the 10 labels by at most 1e-9. It stands in for the softmax
+     * model where the question is what the Guard itself costs: its time is the one pass over the
+     * input (the memory reads a real model also makes) without the softmax model's 7,840
+     * multiply-adds, whose speed moves by a microsecond or more from fork to fork on a shared VM
+     * (benchmarks/README.md, round 20).
+     */
+    public static Prediction onePass(double[] x) {
+        double s0 = 0;
+        double s1 = 0;
+        int i = 0;
+        for (; i + 1 < x.length; i += 2) {
+            s0 += x[i];
+            s1 += x[i + 1];
+        }
+        if (i < x.length) {
+            s0 += x[i];
+        }
+        double shift = 1e-9 * ((s0 + s1) / Math.max(1, x.length)); // inputs in [0, 1]: at most 1e-9
+        double[] p = new double[CLASSES];
+        for (int c = 0; c < CLASSES; c++) {
+            p[c] = 1.0 / CLASSES;
+        }
+        p[3] += shift; // a clear top label whatever the input: the release keeps it
+        p[5] -= shift;
+        p[3] += 0.05;
+        p[7] -= 0.05;
+        return Prediction.classification(LABELS, p);
+    }
+
+    /** {@link #onePass} as the Guard sees it (the vector copied by the Guard, as in {@link #model}). */
+    public static Model<double[]> onePassModel() {
+        return Model.ofVector(ModelInfo.of("bench-one-pass", "1", Instant.now().minus(30, ChronoUnit.DAYS)),
+                Fixture::onePass);
+    }
+
     /** The model as the Guard sees it, trained (by its {@link ModelInfo}) 30 days ago. */
     public static Model<double[]> model(SoftmaxModel m) {
         return Model.ofVector(ModelInfo.of("bench-softmax", "1", Instant.now().minus(30, ChronoUnit.DAYS)), m::predict);

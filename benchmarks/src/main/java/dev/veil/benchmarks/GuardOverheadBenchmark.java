@@ -144,6 +144,11 @@ public class GuardOverheadBenchmark {
             return false;
         }
 
+        /** Whether the Guard wraps {@link Fixture#onePass} instead of the softmax model. */
+        boolean onePassModel() {
+            return false;
+        }
+
         @Setup(Level.Trial)
         public void loadBundle(Shared s) {
             shared = s;
@@ -158,7 +163,8 @@ public class GuardOverheadBenchmark {
         public void openGuard() {
             iteration++;
             auditFile = shared.dir.resolve(getClass().getSimpleName() + "-audit-" + iteration + ".jsonl");
-            guard = Guard.builder(ownedFeatures() ? Fixture.ownedModel(shared.model) : Fixture.model(shared.model))
+            guard = Guard.builder(onePassModel() ? Fixture.onePassModel()
+                            : ownedFeatures() ? Fixture.ownedModel(shared.model) : Fixture.model(shared.model))
                     .policy(bundle)
                     .audit(AuditLog.jsonLines(auditFile).async(AuditLog.DEFAULT_QUEUE_CAPACITY,
                             AuditLog.DEFAULT_MAX_WAIT))
@@ -284,6 +290,24 @@ public class GuardOverheadBenchmark {
         }
     }
 
+    /** As {@link FullDigest}, wrapping {@link Fixture#onePass} instead of the softmax model. */
+    @State(Scope.Benchmark)
+    public static class FullDigestOnePass extends FullDigest {
+        @Override
+        boolean onePassModel() {
+            return true;
+        }
+    }
+
+    /** As {@link NoDistributionDigest}, wrapping {@link Fixture#onePass} instead of the softmax model. */
+    @State(Scope.Benchmark)
+    public static class NoDistributionDigestOnePass extends NoDistributionDigest {
+        @Override
+        boolean onePassModel() {
+            return true;
+        }
+    }
+
     /** All stages but the distribution check, input masked in the audit record. */
     @State(Scope.Benchmark)
     public static class NoDistributionMask extends GuardState {
@@ -302,6 +326,28 @@ public class GuardOverheadBenchmark {
     @Benchmark
     public Prediction direct(Shared s, Cursor c) {
         return s.model.predict(c.next(s.pool));
+    }
+
+    /**
+     * The baseline of the {@code OnePass} variants: {@link Fixture#onePass} alone, a model whose
+     * time is one read of its input, so that what the Guard adds is not lost in the softmax model's
+     * fork-to-fork variation.
+     */
+    @Benchmark
+    public Prediction directOnePass(Shared s, Cursor c) {
+        return Fixture.onePass(c.next(s.pool));
+    }
+
+    /** As {@link #guarded}, wrapping {@link Fixture#onePass}: the Guard's own cost, every stage. */
+    @Benchmark
+    public Response guardedOnePass(FullDigestOnePass g, Cursor c) {
+        return g.predict(c);
+    }
+
+    /** As {@link #guardedNoDistribution}, wrapping {@link Fixture#onePass}. */
+    @Benchmark
+    public Response guardedNoDistributionOnePass(NoDistributionDigestOnePass g, Cursor c) {
+        return g.predict(c);
     }
 
     /**
