@@ -1056,6 +1056,29 @@ class GuardTest {
         assertThat(g.model()).isEqualTo(skewed);
     }
 
+    @Test
+    void aTrainingDateOutsideYears1To9999OrNoneIsRefusedWithWhatToSet() {
+        // Instant.MIN as a placeholder used to build, and then every request was denied internal_error
+        // (the model's age overflowed a long of milliseconds)
+        String range = "set ModelInfo.trainedAt to when the model's training data was fixed, a date from "
+                + "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (the policy's max_age_days is measured "
+                + "from it)";
+        for (Instant unreal : List.of(Instant.MIN, Instant.MAX, Instant.parse("-0001-12-31T23:59:59Z"),
+                Instant.parse("+10000-01-01T00:00:00Z"))) {
+            assertThatThrownBy(() -> ModelInfo.of("animals", "A", unreal)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("model animals@A was trained at " + unreal + ", which is not a real training date: "
+                            + range);
+        }
+        assertThatThrownBy(() -> ModelInfo.of("animals", "A", null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("model animals@A has no training date (trainedAt is null): " + range);
+
+        // the earliest date accepted is one the Guard can measure an age from
+        Guard<double[]> g = guard(maxAge("deny"), modelA.as(ModelInfo.of("animals", "old",
+                Instant.parse("0001-01-01T00:00:00Z"))), x -> { });
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.MODEL_STALE, Stage.MODEL, "default");
+        audited(g, 1);
+    }
+
     // ---------------------------------------------------------------- model errors
 
     static Stream<Arguments> brokenModels() {
