@@ -199,7 +199,10 @@ public interface Guard<I> extends AutoCloseable {
          * Where rate buckets, blocks, privacy budgets and monitoring windows are kept. Default: in
          * this process's memory (monitoring state capped at 256 MiB: {@link #stateMemory(long)}). veil-redis provides a store that several
          * replicas share, so that an attack spread over replicas is seen as one. The Guard closes
-         * the store when it is closed. In memory, privacy budgets last as long as the process and
+         * the store when it is closed, and a {@link #build()} that fails closes it too (so that a store
+         * created inline, which the caller cannot reach, leaves no connection or thread behind); only a
+         * build refused for a missing {@link #policy} or {@link #audit} leaves it open, for the
+         * builder to be completed. In memory, privacy budgets last as long as the process and
          * hold per replica (a restart gives every caller a full budget again); a Guard built or
          * reloaded with {@code output.privacy} on it logs a warning.
          */
@@ -306,7 +309,8 @@ public interface Guard<I> extends AutoCloseable {
         }
 
         /**
-         * Builds the Guard, opening the audit log.
+         * Builds the Guard, opening the audit log. When it throws for anything but a missing policy or
+         * audit log, it has closed the {@link #stateStore state store} and the audit log it had opened.
          *
          * @throws IllegalStateException when the policy or audit log is missing
          * @throws PolicyLoadException when the bundle's settings cannot be applied, when it is a signed
@@ -314,6 +318,8 @@ public interface Guard<I> extends AutoCloseable {
          *     be used
          * @throws AuditException when the audit log cannot be opened (its directory is missing, another
          *     writer holds it, its last record was cut short or edited)
+         * @throws IllegalArgumentException when the model was trained more than a day after the clock's
+         *     time
          */
         public Guard<I> build() {
             if (policy == null) {

@@ -1079,6 +1079,54 @@ class GuardTest {
         audited(g, 1);
     }
 
+    /** A real in-memory state store that counts its close() calls. */
+    private static final class CloseCountingStore extends ForwardingStateStore {
+        final AtomicInteger closes = new AtomicInteger();
+
+        CloseCountingStore() {
+            super(new dev.veil.internal.state.MemoryStateStore(1 << 20, java.time.Clock.systemUTC(), 100));
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+            super.close();
+        }
+    }
+
+    @Test
+    void aBuildThatFailsClosesTheStateStoreItWasGiven() {
+        // The caller passes a store created inline and never sees a Guard to close, so a failed build
+        // closes it (a Redis store would otherwise keep its connection and client threads).
+        Path noDir = tmp.resolve("no-such-dir");
+        Map<String, Consumer<Guard.Builder<double[]>>> failures = new LinkedHashMap<>();
+        failures.put("audit log in a missing directory", b -> b.policy(bundle().load())
+                .audit(AuditLog.jsonLines(noDir.resolve("audit.jsonl"))));
+        failures.put("revision file in a missing directory", b -> b.policy(bundle().load())
+                .audit(AuditLog.jsonLines(tmp.resolve("audit-marks.jsonl"))).revisionFile(noDir.resolve("r.json")));
+        failures.put("bundle naming an unknown detector", b -> b.policy(bundle().set("monitoring",
+                "detectors: {nosuch: {}}").load()).audit(AuditLog.jsonLines(tmp.resolve("audit-detector.jsonl"))));
+        failures.put("model trained in the future", b -> b.policy(bundle().load())
+                .audit(AuditLog.jsonLines(tmp.resolve("audit-future.jsonl"))));
+        failures.forEach((failure, setUp) -> {
+            CloseCountingStore store = new CloseCountingStore();
+            ModelInfo info = failure.startsWith("model") ? ModelInfo.of("animals", "typo", NOW.plus(Duration.ofDays(2)))
+                    : INFO_A;
+            Guard.Builder<double[]> b = Guard.builder(modelA.as(info)).clock(clock).stateStore(store);
+            setUp.accept(b);
+            assertThatThrownBy(b::build).as(failure).isInstanceOf(RuntimeException.class);
+            assertThat(store.closes).as(failure).hasValue(1);
+        });
+        // a missing policy leaves the builder to be completed: the store stays open for it
+        CloseCountingStore store = new CloseCountingStore();
+        Guard.Builder<double[]> b = Guard.builder(modelA.as(INFO_A)).stateStore(store)
+                .audit(AuditLog.jsonLines(tmp.resolve("audit-later.jsonl")));
+        assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class);
+        assertThat(store.closes).hasValue(0);
+        b.policy(bundle().load()).build().close();
+        assertThat(store.closes).hasValue(1);
+    }
+
     // ---------------------------------------------------------------- model errors
 
     static Stream<Arguments> brokenModels() {

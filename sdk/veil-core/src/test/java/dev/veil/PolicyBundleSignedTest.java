@@ -392,5 +392,24 @@ class PolicyBundleSignedTest {
         guardWithMarks(r1, marks).close();
         assertThatThrownBy(() -> guardWithMarks(r2, marks)).isInstanceOf(PolicyLoadException.class)
                 .hasMessageContaining("the revision file could not be written");
+        // the last step of build failed: the audit log it had opened and the state store it was given
+        // are closed (the store was created inline, so no one else could close it)
+        Path audit = tmp.resolve("audit-unbuilt.jsonl");
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        dev.veil.spi.StateStore store = new ForwardingStateStore(new dev.veil.internal.state.MemoryStateStore(1 << 20,
+                java.time.Clock.systemUTC(), 100)) {
+            @Override
+            public void close() {
+                closes.incrementAndGet();
+                super.close();
+            }
+        };
+        assertThatThrownBy(() -> Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
+                .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(r2, trusted)).revisionFile(marks)
+                .stateStore(store).audit(AuditLog.jsonLines(audit)).build()).isInstanceOf(PolicyLoadException.class);
+        assertThat(closes).hasValue(1);
+        try (dev.veil.internal.audit.AuditWriter w = dev.veil.internal.audit.AuditWriters.open(AuditLog.jsonLines(audit))) {
+            assertThat(w.stats().recordsWritten()).isZero(); // its file is free for a new writer
+        }
     }
 }

@@ -118,32 +118,48 @@ public final class DefaultGuard<I> implements Guard<I> {
             Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
             List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory,
             Duration closeTimeout, java.nio.file.Path revisionFile) {
-        this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
-        this.model = Objects.requireNonNull(model, "model");
-        this.clock = clock;
-        requireTrainedBeforeNow(model.info(), clock);
-        this.listener = listener;
-        this.customDetectors = customDetectors;
-        this.state = new GuardState(stateStore != null ? stateStore : new MemoryStateStore(stateMemory, clock,
-                maxCallers), () -> new MemoryStateStore(stateMemory, clock, maxCallers), clock);
-        this.marks = revisionFile == null ? null : RevisionMarks.open(revisionFile);
-        if (marks != null) {
-            marks.marks().forEach(this::raiseHighWater);
-        }
-        refuseRollback(policy);
-        this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
-        warnIfLedgerInMemory(policy, runtime);
-        noteSigned(policy);
-        this.audit = AuditWriters.open(auditLog);
+        // The Guard owns the state store from here: one that is not built closes it, and the audit
+        // log it opened, since the caller may have created the store inline and gets no Guard to close.
+        GuardState takenState = null;
+        AuditWriter opened = null;
         try {
-            keepMark(policy); // the last step that can fail: a Guard that is not built raises no mark
-        } catch (RuntimeException e) {
-            try {
-                audit.close();
-            } catch (RuntimeException closing) {
-                e.addSuppressed(closing);
+            this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
+            this.model = Objects.requireNonNull(model, "model");
+            this.clock = clock;
+            this.listener = listener;
+            this.customDetectors = customDetectors;
+            this.state = takenState = new GuardState(stateStore != null ? stateStore
+                    : new MemoryStateStore(stateMemory, clock, maxCallers),
+                    () -> new MemoryStateStore(stateMemory, clock, maxCallers), clock);
+            requireTrainedBeforeNow(model.info(), clock);
+            this.marks = revisionFile == null ? null : RevisionMarks.open(revisionFile);
+            if (marks != null) {
+                marks.marks().forEach(this::raiseHighWater);
             }
+            refuseRollback(policy);
+            this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+            warnIfLedgerInMemory(policy, runtime);
+            noteSigned(policy);
+            this.audit = opened = AuditWriters.open(auditLog);
+            keepMark(policy); // the last step that can fail: a Guard that is not built raises no mark
+        } catch (RuntimeException | Error e) {
+            if (opened != null) {
+                closeAfterFailedBuild(opened, e);
+            }
+            closeAfterFailedBuild(takenState != null ? takenState : stateStore, e);
             throw e;
+        }
+    }
+
+    /** Closes what a build that failed with {@code failure} had taken; a failure to close is added to it. */
+    private static void closeAfterFailedBuild(AutoCloseable taken, Throwable failure) {
+        if (taken == null) {
+            return;
+        }
+        try {
+            taken.close();
+        } catch (Exception | Error closing) {
+            failure.addSuppressed(closing);
         }
     }
 
