@@ -95,7 +95,15 @@ public interface Guard<I> extends AutoCloseable {
      * the same way. Keep the model usable until close has returned. Do not call close from a
      * listener or from the model: the request that calls it is itself running, so close waits for
      * the whole timeout. Throws {@link AuditException} when records accepted earlier could not be
-     * written (see {@link AuditLog}); only the first call closes, and later calls do nothing.
+     * written (see {@link AuditLog}).
+     *
+     * <p>Only the first call closes. A later call, also one made while the first is still closing
+     * (a shutdown hook and a {@code finally} block that both close), waits until the first has
+     * finished, so that when any call returns the records are written; it then returns, or, when
+     * the first call found records it could not write, throws an {@link AuditException} of its own
+     * with the same message and the first one as its cause. The wait is not interruptible (an
+     * interrupt is kept for the caller). A failure to close the state store is thrown by the first
+     * call only.
      */
     @Override
     void close();

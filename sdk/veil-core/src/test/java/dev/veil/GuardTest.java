@@ -2002,6 +2002,73 @@ class GuardTest {
     }
 
     @Test
+    void aSecondCloseWaitsUntilTheFirstHasWrittenTheRecordsOfRunningRequests() throws Exception {
+        // A shutdown hook and a finally block may both close: the second used to return at once,
+        // before the first had drained the audit log, and the process could exit with records lost.
+        GatedModel gated = new GatedModel();
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, gated), x -> { });
+        Path file = auditFile;
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            Future<Response> running = pool.submit(() -> g.predict(ask(ALICE, VALID)));
+            assertThat(gated.asked.await(10, TimeUnit.SECONDS)).isTrue();
+            Future<?> first = pool.submit(g::close);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) { // until the first close has begun (a swap is then refused)
+                try {
+                    g.swapModel(Model.ofVector(INFO_A, gated));
+                } catch (IllegalStateException closed) {
+                    break;
+                }
+                assertThat(System.nanoTime()).as("close never began").isLessThan(deadline);
+                Thread.sleep(5);
+            }
+            Future<AuditVerification> second = pool.submit(() -> {
+                g.close();
+                return AuditLog.verify(file); // what the file holds when the second close returns
+            });
+            Thread.sleep(100);
+            assertThat(second.isDone()).as("the second close returned while the first was still waiting").isFalse();
+
+            gated.answer.countDown();
+            released(running.get(10, TimeUnit.SECONDS));
+            AuditVerification whenSecondReturned = second.get(10, TimeUnit.SECONDS);
+            assertThat(whenSecondReturned.ok()).as(whenSecondReturned.message()).isTrue();
+            assertThat(whenSecondReturned.records()).isEqualTo(1);
+            first.get(10, TimeUnit.SECONDS);
+        } finally {
+            gated.answer.countDown();
+            pool.shutdownNow();
+        }
+        audited(g, 1);
+    }
+
+    @Test
+    void aLaterCloseReportsTheRecordsTheFirstCloseCouldNotWrite() throws Exception {
+        Guard<double[]> g = guard(bundle());
+        open.remove(g); // its close throws: closed here
+        Path file = auditFile;
+        released(g.predict(ask(ALICE, VALID)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (java.nio.file.Files.size(file) == 0) { // the async writer has written the first record
+            assertThat(System.nanoTime()).as("the first record was never written").isLessThan(deadline);
+            Thread.sleep(2);
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(0); // another process cuts the log: the writer stops, the next record is lost
+        }
+        released(g.predict(ask(ALICE, VALID)));
+
+        AuditException firstFailure = org.assertj.core.api.Assertions.catchThrowableOfType(g::close,
+                AuditException.class);
+        assertThat(firstFailure).hasMessageContaining("1 accepted record(s) could not be written");
+        assertThatThrownBy(g::close).as("a later close").isInstanceOf(AuditException.class)
+                .hasMessage(firstFailure.getMessage())
+                .satisfies(later -> assertThat(later.getCause()).isSameAs(firstFailure));
+    }
+
+    @Test
     void closeTimeoutIsCheckedAndSetOnce() {
         Guard.Builder<double[]> b = Guard.builder(modelA.as(INFO_A));
         assertThatThrownBy(() -> b.closeTimeout(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)

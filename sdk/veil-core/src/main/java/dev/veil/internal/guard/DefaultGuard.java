@@ -1,6 +1,7 @@
 package dev.veil.internal.guard;
 
 import dev.veil.Alert;
+import dev.veil.AuditException;
 import dev.veil.AuditLog;
 import dev.veil.Caller;
 import dev.veil.Features;
@@ -113,6 +114,10 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final LongAdder entered = new LongAdder();
     private final LongAdder left = new LongAdder();
     private final Duration closeTimeout;
+    /** Counted down when the first {@link #close} has finished: later calls wait for it. */
+    private final java.util.concurrent.CountDownLatch closeFinished = new java.util.concurrent.CountDownLatch(1);
+    /** What the first {@link #close} threw because records accepted earlier could not be written, or null. */
+    private volatile AuditException lostRecords;
 
     public DefaultGuard(
             Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
@@ -342,11 +347,14 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     @Override
     public void close() {
+        boolean first;
         synchronized (reloadLock) {
-            if (closed) {
-                return;
-            }
+            first = !closed;
             closed = true;
+        }
+        if (!first) {
+            awaitFirstClose();
+            return;
         }
         try {
             awaitRunningRequests();
@@ -354,9 +362,41 @@ public final class DefaultGuard<I> implements Guard<I> {
             auditClosing = true;
             try {
                 audit.close();
+            } catch (AuditException e) {
+                lostRecords = e;
+                throw e;
             } finally {
-                state.close();
+                try {
+                    state.close();
+                } finally {
+                    closeFinished.countDown();
+                }
             }
+        }
+    }
+
+    /**
+     * A later close: returns once the first has finished (a shutdown hook and a finally block that
+     * both close must not let the process exit before the records are written), and reports records
+     * the first could not write as the first did. Not interruptible: returning early would break
+     * that promise; an interrupt is kept for the caller.
+     */
+    private void awaitFirstClose() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                closeFinished.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        AuditException lost = lostRecords;
+        if (lost != null) {
+            throw new AuditException(lost.getMessage(), lost);
         }
     }
 
