@@ -26,9 +26,24 @@ public interface GuardListener {
      */
     default void onDenied(Response.Denied denied, String callerId) {}
 
-    /** A policy bundle was installed by {@link Guard#reload(PolicyBundle)}. */
+    /**
+     * A policy bundle was installed by {@link Guard#reload(PolicyBundle)}. See
+     * {@link #onModelSwapped} for the order and thread of these two callbacks.
+     */
     default void onPolicyReloaded(PolicyBundle previous, PolicyBundle current) {}
 
-    /** The model was replaced by {@link Guard#swapModel(Model)}. */
+    /**
+     * The model was replaced by {@link Guard#swapModel(Model)}.
+     *
+     * <p>This and {@link #onPolicyReloaded} are called one at a time, in the order the changes
+     * took effect, with no lock of the Guard held: each event's {@code previous} is the
+     * {@code current} of the one before, and once all are delivered the last {@code current} is
+     * what {@link Guard#model()} or {@link Guard#policy()} returns. Usually on the thread that made the
+     * change, before its {@code swapModel} or {@code reload} returns; when another thread is
+     * delivering an earlier change's event at that moment, that thread delivers this one after it,
+     * and the call may return first. A callback may call the Guard, {@code reload} and
+     * {@code swapModel} included (that change is reported after the callback returns), and may wait
+     * for another thread that does.
+     */
     default void onModelSwapped(ModelInfo previous, ModelInfo current) {}
 }

@@ -35,6 +35,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -1456,6 +1457,89 @@ class GuardTest {
         assertThat(events.swaps).hasSize(threads * swaps);
         assertThat(asPrevious.values()).allMatch(n -> n == 1);
         assertThat(asPrevious).containsKey(INFO_A.version()).doesNotContainKey(g.model().version());
+    }
+
+    @Test
+    void racingSwapsAndReloadsAreReportedInTheOrderTheyTookEffect() throws Exception {
+        // The callbacks ran after the change lock was let go: a thread could report its change after
+        // a later one, so that a listener's last model was not the model in force.
+        Guard<double[]> g = guard(bundle());
+        List<PolicyBundle> bundles = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            bundles.add(bundle().set("name", "guard-race-" + i).load());
+        }
+        int rounds = 1_000;
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < rounds; i++) {
+                        if (thread < 2) {
+                            g.swapModel(modelA.as(new ModelInfo("m", thread + "." + i, INFO_A.trainedAt())));
+                        } else if (i % 10 == 0) {
+                            g.reload(bundles.get((thread + i / 10) % bundles.size()));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(events.swaps).hasSize(2 * rounds);
+        assertThat(events.reloads).hasSize(2 * rounds / 10);
+        assertInOrder("swaps", events.swaps, INFO_A.version(), g.model().version());
+        assertInOrder("reloads", events.reloads, "guard-test", g.policy().name());
+    }
+
+    @Test
+    void aListenerMayWaitForAnotherThreadsSwapWithoutADeadlock() throws Exception {
+        // no lock of the Guard is held while a callback runs: one that waits for a swap made on
+        // another thread gets it, reported after the callback returns
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        List<String> swaps = new CopyOnWriteArrayList<>();
+        AtomicReference<Guard<double[]>> guard = new AtomicReference<>();
+        GuardListener waits = new GuardListener() {
+            @Override
+            public void onModelSwapped(ModelInfo previous, ModelInfo current) {
+                swaps.add(previous.version() + "->" + current.version());
+                if (current.equals(INFO_B)) {
+                    try {
+                        pool.submit(() -> guard.get().swapModel(modelA.as(OLD))).get(10, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        swaps.add("failed: " + e);
+                    }
+                }
+            }
+        };
+        try (Guard<double[]> g = Guard.builder(modelA.as(INFO_A)).policy(bundle().load()).clock(clock)
+                .audit(AuditLog.jsonLines(tmp.resolve("audit-listener.jsonl"))).listener(waits).build()) {
+            guard.set(g);
+            g.swapModel(modelA.as(INFO_B));
+            assertThat(g.model()).isEqualTo(OLD);
+            assertThat(swaps).containsExactly("A->B", "B->old");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Each event's previous is the current of the event before it; the last current is the one in force. */
+    private static void assertInOrder(String what, List<String> events, String first, String last) {
+        String current = first;
+        for (int i = 0; i < events.size(); i++) {
+            String e = events.get(i);
+            assertThat(e.substring(0, e.indexOf("->"))).as("%s: previous of event %d (%s)", what, i, e).isEqualTo(current);
+            current = e.substring(e.indexOf("->") + 2);
+        }
+        assertThat(current).as("%s: the last current reported", what).isEqualTo(last);
     }
 
     // ---------------------------------------------------------------- reload

@@ -204,8 +204,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             warnIfLedgerInMemory(bundle, next);
             noteSigned(bundle);
             previous = old.bundle();
+            enqueueChange(() -> listener.onPolicyReloaded(previous, bundle));
         }
-        safely(() -> listener.onPolicyReloaded(previous, bundle));
+        deliverChangeEvents();
     }
 
     /**
@@ -317,13 +318,65 @@ public final class DefaultGuard<I> implements Guard<I> {
     public void swapModel(Model<I> next) {
         Objects.requireNonNull(next, "model");
         requireTrainedBeforeNow(next.info(), clock);
-        Model<I> previous;
         synchronized (reloadLock) {
             requireOpen();
-            previous = model;
+            Model<I> previous = model;
             model = next;
+            enqueueChange(() -> listener.onModelSwapped(previous.info(), next.info()));
         }
-        safely(() -> listener.onModelSwapped(previous.info(), next.info()));
+        deliverChangeEvents();
+    }
+
+    /**
+     * Reload and swap events not delivered yet, in the order the changes took effect (added under
+     * reloadLock, together with the change). Guarded by itself.
+     */
+    private final java.util.ArrayDeque<Runnable> changeEvents = new java.util.ArrayDeque<>();
+    /** A thread is delivering {@link #changeEvents} (guarded by changeEvents). */
+    private boolean deliveringChanges;
+
+    /** Queues the event of a change; called under reloadLock, with the change, so the queue keeps their order. */
+    private void enqueueChange(Runnable event) {
+        synchronized (changeEvents) {
+            changeEvents.add(event);
+        }
+    }
+
+    /**
+     * Delivers the change events one at a time, in order, holding no lock of the Guard while the
+     * listener runs: a thread that finds another delivering leaves its event to that thread (which
+     * delivers it after the ones before it), so that a listener may call the Guard, reload and swap
+     * included, and may wait for a thread that does, without a deadlock. A callback that calls
+     * reload or swapModel has that change's event delivered after it returns.
+     */
+    private void deliverChangeEvents() {
+        synchronized (changeEvents) {
+            if (deliveringChanges) {
+                return;
+            }
+            deliveringChanges = true;
+        }
+        boolean emptied = false;
+        try {
+            while (true) {
+                Runnable event;
+                synchronized (changeEvents) {
+                    event = changeEvents.poll();
+                    if (event == null) {
+                        deliveringChanges = false;
+                        emptied = true;
+                        return;
+                    }
+                }
+                safely(event);
+            }
+        } finally {
+            if (!emptied) { // a VirtualMachineError: the next change delivers what is left
+                synchronized (changeEvents) {
+                    deliveringChanges = false;
+                }
+            }
+        }
     }
 
     /**
