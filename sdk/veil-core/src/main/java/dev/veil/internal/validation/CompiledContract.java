@@ -395,7 +395,7 @@ public final class CompiledContract {
             }
         }
         if (!allowUnknown && layout.firstUnknown >= 0) {
-            return features("unknown feature '" + names.get(layout.firstUnknown) + "'; "
+            return features("unknown feature '" + FeatureNames.printable(names.get(layout.firstUnknown)) + "'; "
                     + (specs.length == 0 ? "the contract lists no named features"
                             : "the contract lists " + listNames(Arrays.asList(specNames)))
                     + " and does not allow other features");
@@ -434,10 +434,13 @@ public final class CompiledContract {
         return new Violation(ReasonCode.INVALID_INPUT, rule.id(), rule.explain(v, pos), rule.explainRedacted(outcome));
     }
 
-    /** Names a position: the feature name, or the index (and the position within the shape). */
+    /**
+     * Names a position: the feature name (the request's text, so {@link FeatureNames#printable}), or the
+     * index (and the position within the shape).
+     */
     String label(int i, List<String> names) {
         if (!names.isEmpty()) {
-            return "feature '" + names.get(i) + "'";
+            return "feature '" + FeatureNames.printable(names.get(i)) + "'";
         }
         List<Integer> shape = contract.shape();
         if (shape.size() < 2 || dimension < 0) {

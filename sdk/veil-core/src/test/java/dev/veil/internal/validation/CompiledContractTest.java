@@ -307,6 +307,31 @@ class CompiledContractTest {
             assertThat(named(specs, false).check(features("loan", 1), -1).message())
                     .isEqualTo("required feature 'age' is missing");
         }
+
+        @Test
+        void shouldQuoteTheRequestsFeatureNamesEscapedAndCut() {
+            String forged = "evil\nINJECTED {\"allowed\":true}";
+            Violation unknown = named(specs, false).check(features("age", 30, "income", 5e4, forged, 1), -1);
+            assertThat(unknown.message()).startsWith("unknown feature 'evil\\u000aINJECTED {\"allowed\":true}'; ")
+                    .doesNotContain("\n");
+            assertThat(unknown.redacted()).doesNotContain("\n");
+
+            String longName = "n".repeat(20_000);
+            Map<String, Double> many = new LinkedHashMap<>();
+            for (int i = 0; i < 200; i++) {
+                many.put(i + longName, 1.0);
+            }
+            assertThat(named(Map.of(), false).check(Features.named(many), -1).message()).as("unknown, cut")
+                    .startsWith("unknown feature '0" + "n".repeat(63) + "...'; ").hasSizeLessThan(300);
+
+            // every per-feature message names the feature through label()
+            Violation range = compile(List.of(), 0, 1).check(features(forged + longName, 2), -1);
+            assertThat(range.message()).isEqualTo("feature 'evil\\u000aINJECTED {\"allowed\":true}"
+                    + "n".repeat(29) + "...' is 2, outside the allowed range [0, 1]");
+            assertThat(range.redacted()).doesNotContain("\n").hasSizeLessThan(200);
+            Violation nan = compile(List.of(), -INF, INF).check(features(forged, Double.POSITIVE_INFINITY), -1);
+            assertThat(nan.message()).startsWith("feature 'evil\\u000aINJECTED").doesNotContain("\n");
+        }
     }
 
     @Nested
