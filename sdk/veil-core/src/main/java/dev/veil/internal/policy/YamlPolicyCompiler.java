@@ -356,6 +356,11 @@ final class YamlPolicyCompiler {
                     d.maxAbsZ() == null ? 0 : d.maxAbsZ(),
                     d.maxRmsZ() == null ? 0 : d.maxRmsZ(),
                     d.summary() == null || d.summary()).withStats(d.stats()));
+            if (dist.maxAbsZ() == 0 && dist.maxRmsZ() == 0 && dist.summary().isEmpty()) {
+                // What was read, not what was asked: the statistics decide which summary ranges exist.
+                throw new PolicyPathException(dw, "this check refuses nothing: set max_abs_z, max_rms_z or summary: "
+                        + "true, or enabled: false");
+            }
         }
         InputContract.DistributionCheck distFinal = dist;
         InputContract contract = at(where, () -> new InputContract(
