@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Validation sections that would check less than they say are refused when the bundle loads, with
- * the file, line and column: summary statistics with ranges missing.
+ * the file, line and column: summary statistics with ranges missing, a cross-field rule reading a
+ * feature the contract does not list.
  */
 class ValidationLoadTest {
     /** The policy, with {@code VALIDATION} replaced by a validation section. */
@@ -77,5 +78,32 @@ class ValidationLoadTest {
         // not used: only what is there is validated
         load(SUMMARY_CHECK.replace("summary: true", "summary: false, max_abs_z: 4"),
                 stats.replace("SUMMARY", "{\"roughness\": [0, 10]}"));
+    }
+
+    @Test
+    void aCrossFieldRuleReadsOnlyListedFeaturesEvenWhenOthersAreAllowed() {
+        String contract = """
+                  default:
+                    shape: []
+                    allow_unknown_features: true
+                    features:
+                      income: {min: 0}
+                      loan: {min: 0}
+                    cross_field:
+                      - {id: loan-vs-income, expr: "loan <= 20 * INCOME"}
+                """;
+        PolicyError e = rejected(contract.replace("INCOME", "incme"), null);
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 12, 5, "validation.default.cross_field: "
+                + "cross_field rule 'loan-vs-income': unknown feature 'incme'; a rule reads only the features the"
+                + " contract lists [income, loan]: list it under features or fix the name at column 14 of"
+                + " 'loan <= 20 * incme'"));
+        assertThat(rejected("""
+                  default:
+                    shape: []
+                    cross_field:
+                      - {id: positive, expr: "x > 0"}
+                """, null).message()).contains("unknown feature 'x'; a rule reads only the features the contract"
+                        + " lists (none): ");
+        load(contract.replace("INCOME", "income"), null);
     }
 }
