@@ -315,6 +315,9 @@ final class YamlPolicyCompiler {
     }
 
     private InputContract contract(PolicyDocument.Contract c, String where) {
+        // The shape alone first, so that its errors (a dimension below 1, a size beyond an int) point at it.
+        at(where + ".shape", () -> new InputContract(c.shape(), Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY,
+                null, true, null, 0, null));
         Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
         if (c.features() != null) {
             for (Map.Entry<String, PolicyDocument.Feature> e : c.features().entrySet()) {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Validation sections that would check less than they say are refused when the bundle loads, with
  * the file, line and column: summary statistics with ranges missing, a cross-field rule reading a
- * feature the contract does not list.
+ * feature the contract does not list, a shape whose size does not fit an int.
  */
 class ValidationLoadTest {
     /** The policy, with {@code VALIDATION} replaced by a validation section. */
@@ -105,5 +105,30 @@ class ValidationLoadTest {
                 """, null).message()).contains("unknown feature 'x'; a rule reads only the features the contract"
                         + " lists (none): ");
         load(contract.replace("INCOME", "income"), null);
+    }
+
+    @Test
+    void aShapeWhoseSizeDoesNotFitAnIntIsRefusedNotWrapped() {
+        // 16 * 26983373 * 218641 * 1954213 is 784 modulo 2^64
+        PolicyError e = rejected("""
+                  default:
+                    shape: [16, 26983373, 218641, 1954213]
+                """, null);
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 7, 5, "validation.default.shape: the shape"
+                + " [16, 26983373, 218641, 1954213] holds more than 2147483647 values (the largest array a Java"
+                + " vector can hold); check its dimensions"));
+        assertThat(rejected("""
+                  default:
+                    shape: [784]
+                  rules:
+                    - id: huge
+                      when: {roles: [x]}
+                      contract: {shape: [65536, 32768]}
+                """, null).message()).startsWith("validation.rules[0].contract.shape: the shape [65536, 32768] holds"
+                        + " more than 2147483647 values");
+        load("""
+                  default:
+                    shape: [1, 2147483647]
+                """, null);
     }
 }
