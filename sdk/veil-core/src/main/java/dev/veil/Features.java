@@ -1,5 +1,6 @@
 package dev.veil;
 
+import dev.veil.internal.validation.FeatureNames;
 import dev.veil.internal.validation.NotANumberException;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -118,17 +119,7 @@ public final class Features {
      * characters (a line break would forge a log line) are escaped and the name is cut at 64 characters.
      */
     static String printable(String name) {
-        StringBuilder b = new StringBuilder();
-        int i = 0;
-        for (; i < name.length() && b.length() < 64; i++) {
-            char c = name.charAt(i);
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029') {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return i < name.length() ? b + "..." : b.toString();
+        return FeatureNames.printable(name);
     }
 
     /**

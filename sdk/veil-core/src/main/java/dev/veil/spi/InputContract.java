@@ -8,7 +8,7 @@ import java.util.Objects;
  * What a valid input looks like. Finiteness (no NaN, no infinity) is always required.
  *
  * @param shape the expected shape, e.g. {@code [28, 28]}; the feature vector must have the product
- *     of its dimensions as length. Empty: any length.
+ *     of its dimensions as length, at most {@link Integer#MAX_VALUE}. Empty: any length.
  * @param min lowest allowed value of every feature ({@code -Infinity}: none)
  * @param max highest allowed value of every feature ({@code +Infinity}: none)
  * @param features per named feature: required or not, and its own range
@@ -115,9 +115,14 @@ public record InputContract(
 
     public InputContract {
         shape = shape == null ? List.of() : List.copyOf(shape);
+        long size = 1;
         for (Integer d : shape) {
             if (d == null || d < 1) {
                 throw new IllegalArgumentException("shape dimensions must be >= 1, was " + shape);
+            }
+            size = size * d; // at most Integer.MAX_VALUE squared before the check below: no overflow
+            if (size > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(tooLarge(shape));
             }
         }
         if (Double.isNaN(min) || Double.isNaN(max) || min > max) {
@@ -135,11 +140,16 @@ public record InputContract(
         if (shape.isEmpty()) {
             return -1;
         }
-        long p = 1;
+        int p = 1;
         for (int d : shape) {
-            p *= d;
+            p = Math.multiplyExact(p, d); // the constructor refused products above Integer.MAX_VALUE
         }
-        return (int) Math.min(Integer.MAX_VALUE, p);
+        return p;
+    }
+
+    private static String tooLarge(List<Integer> shape) {
+        return "the shape " + shape + " holds more than " + Integer.MAX_VALUE + " values (the largest array a "
+                + "Java vector can hold); check its dimensions";
     }
 
     /** Accepts any finite input. */

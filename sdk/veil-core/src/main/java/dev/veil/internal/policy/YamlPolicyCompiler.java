@@ -315,6 +315,9 @@ final class YamlPolicyCompiler {
     }
 
     private InputContract contract(PolicyDocument.Contract c, String where) {
+        // The shape alone first, so that its errors (a dimension below 1, a size beyond an int) point at it.
+        at(where + ".shape", () -> new InputContract(c.shape(), Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY,
+                null, true, null, 0, null));
         Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
         if (c.features() != null) {
             for (Map.Entry<String, PolicyDocument.Feature> e : c.features().entrySet()) {
@@ -356,6 +359,11 @@ final class YamlPolicyCompiler {
                     d.maxAbsZ() == null ? 0 : d.maxAbsZ(),
                     d.maxRmsZ() == null ? 0 : d.maxRmsZ(),
                     d.summary() == null || d.summary()).withStats(d.stats()));
+            if (dist.maxAbsZ() == 0 && dist.maxRmsZ() == 0 && dist.summary().isEmpty()) {
+                // What was read, not what was asked: the statistics decide which summary ranges exist.
+                throw new PolicyPathException(dw, "this check refuses nothing: set max_abs_z, max_rms_z or summary: "
+                        + "true, or enabled: false");
+            }
         }
         InputContract.DistributionCheck distFinal = dist;
         InputContract contract = at(where, () -> new InputContract(

@@ -128,7 +128,9 @@ public final class CompiledContract {
         this.allowUnknown = c.allowUnknownFeatures();
         this.namedChecks = specs.length > 0 || !allowUnknown;
 
-        List<String> known = specs.length > 0 && !allowUnknown ? List.of(specNames) : null;
+        // Only listed features, even when unknown ones are allowed: a name the contract does not list
+        // (a typo) would be the caller's to send, and so the rule's outcome.
+        List<String> known = List.of(specNames);
         Set<String> ids = new HashSet<>();
         this.rules = new CrossFieldExpression[c.crossField().size()];
         for (int r = 0; r < rules.length; r++) {
@@ -152,7 +154,7 @@ public final class CompiledContract {
      * @return the compiled contract, safe to share between threads
      * @throws IllegalArgumentException for a cross-field expression that does not parse (naming the
      *     rule id, the column and what was expected), a rule using a feature the contract does not
-     *     list while unknown features are not allowed, duplicate rule ids, or distribution
+     *     list (even when unknown features are allowed), duplicate rule ids, or distribution
      *     statistics that are empty, not finite, negative (std) or of another dimension than the shape
      */
     public static CompiledContract compile(InputContract c) {
@@ -395,7 +397,7 @@ public final class CompiledContract {
             }
         }
         if (!allowUnknown && layout.firstUnknown >= 0) {
-            return features("unknown feature '" + names.get(layout.firstUnknown) + "'; "
+            return features("unknown feature '" + FeatureNames.printable(names.get(layout.firstUnknown)) + "'; "
                     + (specs.length == 0 ? "the contract lists no named features"
                             : "the contract lists " + listNames(Arrays.asList(specNames)))
                     + " and does not allow other features");
@@ -434,10 +436,13 @@ public final class CompiledContract {
         return new Violation(ReasonCode.INVALID_INPUT, rule.id(), rule.explain(v, pos), rule.explainRedacted(outcome));
     }
 
-    /** Names a position: the feature name, or the index (and the position within the shape). */
+    /**
+     * Names a position: the feature name (the request's text, so {@link FeatureNames#printable}), or the
+     * index (and the position within the shape).
+     */
     String label(int i, List<String> names) {
         if (!names.isEmpty()) {
-            return "feature '" + names.get(i) + "'";
+            return "feature '" + FeatureNames.printable(names.get(i)) + "'";
         }
         List<Integer> shape = contract.shape();
         if (shape.size() < 2 || dimension < 0) {

@@ -88,9 +88,10 @@ public final class CrossFieldExpression {
         if (knownFeatures != null) {
             for (int i = 0; i < p.names.size(); i++) {
                 if (!knownFeatures.contains(p.names.get(i))) {
-                    throw p.error("unknown feature '" + p.names.get(i) + "'; the contract lists "
-                            + CompiledContract.listNames(knownFeatures.stream().sorted().toList())
-                            + " and does not allow other features", p.nameColumns.get(i));
+                    throw p.error("unknown feature '" + p.names.get(i) + "'; a rule reads only the features the "
+                            + "contract lists " + (knownFeatures.isEmpty() ? "(none)"
+                                    : CompiledContract.listNames(knownFeatures.stream().sorted().toList()))
+                            + ": list it under features or fix the name", p.nameColumns.get(i));
                 }
             }
         }

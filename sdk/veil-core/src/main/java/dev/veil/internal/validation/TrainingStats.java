@@ -313,7 +313,8 @@ public final class TrainingStats {
      * @param stdFloor smallest standard deviation divided by, {@code > 0}
      * @param maxAbsZ per-feature |z| limit, {@code 0}: off
      * @param maxRmsZ RMS z limit, {@code 0}: off
-     * @param useSummary whether the check uses the summary ranges
+     * @param useSummary whether the check uses the summary ranges; then {@code summary} must hold all
+     *     three of them
      * @return the check
      * @throws IllegalArgumentException naming {@code where} and the bad field
      */
@@ -336,10 +337,12 @@ public final class TrainingStats {
      * @param stdFloor smallest standard deviation divided by, {@code > 0}
      * @param maxAbsZ per-feature |z| limit, {@code 0}: off
      * @param maxRmsZ RMS z limit, {@code 0}: off
-     * @param useSummary whether the check uses the summary ranges
+     * @param useSummary whether the check uses the summary ranges; then {@code summary} must hold all
+     *     three of them
      * @return the check
      * @throws IllegalArgumentException naming {@code where} and the bad field: missing, wrong type,
-     *     wrong length, not finite, or out of range; or a bad bound
+     *     wrong length, not finite, or out of range (a summary range missing while {@code useSummary});
+     *     or a bad bound
      */
     public static DistributionCheck fromData(Object data, String where, Set<String> features, double stdFloor,
             double maxAbsZ, double maxRmsZ, boolean useSummary) {
@@ -390,6 +393,13 @@ public final class TrainingStats {
                 }
             }
             for (String key : SUMMARY_KEYS) {
+                if (useSummary && !sm.containsKey(key)) {
+                    // A check reading only the ranges that happen to be there would check less than
+                    // summary: true says, down to nothing for "summary": {}.
+                    throw new IllegalArgumentException(where + ": summary." + key + " is missing; the summary check "
+                            + "needs the ranges of mean, std and roughness: recompute the statistics with veil stats "
+                            + "(TrainingStats.compute in Java), or turn the summary check off (summary: false)");
+                }
                 if (sm.containsKey(key)) {
                     double[] r = numbers(sm, key, where, "summary.");
                     if (r.length != 2 || !(r[0] <= r[1])) {

@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param rule which part of the contract failed: {@code payload}, {@code shape}, {@code finite},
  *     {@code range}, {@code features}, a cross-field rule's id, or {@code distribution}
  * @param message what was wrong and the allowed bound; it names positions or feature names and
- *     never repeats the whole input, but may quote the offending values (for the caller, who sent them)
+ *     never repeats the whole input, but may quote the offending values (for the caller, who sent them);
+ *     a feature name taken from the request is quoted through {@link FeatureNames#printable}
  * @param redacted the same without any value of the request, for an audit record whose policy does
  *     not keep the input ({@code logging.input: mask | digest}); equal to {@code message} when that
  *     quotes none

@@ -198,6 +198,7 @@ class ContractContradictionTest {
                   default:
                     shape: [3]
                     allow_unknown_features: true
+                    features: {a: {}, b: {}}
                     cross_field:
                       - {id: r, expr: "a <= b"}
                 """);

@@ -307,6 +307,31 @@ class CompiledContractTest {
             assertThat(named(specs, false).check(features("loan", 1), -1).message())
                     .isEqualTo("required feature 'age' is missing");
         }
+
+        @Test
+        void shouldQuoteTheRequestsFeatureNamesEscapedAndCut() {
+            String forged = "evil\nINJECTED {\"allowed\":true}";
+            Violation unknown = named(specs, false).check(features("age", 30, "income", 5e4, forged, 1), -1);
+            assertThat(unknown.message()).startsWith("unknown feature 'evil\\u000aINJECTED {\"allowed\":true}'; ")
+                    .doesNotContain("\n");
+            assertThat(unknown.redacted()).doesNotContain("\n");
+
+            String longName = "n".repeat(20_000);
+            Map<String, Double> many = new LinkedHashMap<>();
+            for (int i = 0; i < 200; i++) {
+                many.put(i + longName, 1.0);
+            }
+            assertThat(named(Map.of(), false).check(Features.named(many), -1).message()).as("unknown, cut")
+                    .startsWith("unknown feature '0" + "n".repeat(63) + "...'; ").hasSizeLessThan(300);
+
+            // every per-feature message names the feature through label()
+            Violation range = compile(List.of(), 0, 1).check(features(forged + longName, 2), -1);
+            assertThat(range.message()).isEqualTo("feature 'evil\\u000aINJECTED {\"allowed\":true}"
+                    + "n".repeat(29) + "...' is 2, outside the allowed range [0, 1]");
+            assertThat(range.redacted()).doesNotContain("\n").hasSizeLessThan(200);
+            Violation nan = compile(List.of(), -INF, INF).check(features(forged, Double.POSITIVE_INFINITY), -1);
+            assertThat(nan.message()).startsWith("feature 'evil\\u000aINJECTED").doesNotContain("\n");
+        }
     }
 
     @Nested
@@ -333,7 +358,8 @@ class CompiledContractTest {
 
         @Test
         void shouldRefuseRuleOnUnnamedRequest() {
-            CompiledContract c = named(Map.of(), true, new CrossFieldRule("pos", "x > 0"));
+            CompiledContract c = named(Map.of("x", new FeatureSpec(false, -INF, INF)), true,
+                    new CrossFieldRule("pos", "x > 0"));
             assertThat(c.check(Features.of(1), -1)).isEqualTo(
                     invalid("pos", "rule 'pos' refers to feature 'x', which is absent from the request"));
         }
@@ -365,16 +391,24 @@ class CompiledContractTest {
         void shouldRejectRuleUsingUnlistedFeatureWhenUnknownFeaturesAreNotAllowed() {
             assertThatThrownBy(() -> named(specs, false, new CrossFieldRule("cap", "loan <= 10 * salary")))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("cross_field rule 'cap': unknown feature 'salary'; the contract lists [income, loan]"
-                            + " and does not allow other features at column 14 of 'loan <= 10 * salary'");
+                    .hasMessage("cross_field rule 'cap': unknown feature 'salary'; a rule reads only the features the"
+                            + " contract lists [income, loan]: list it under features or fix the name at column 14 of"
+                            + " 'loan <= 10 * salary'");
         }
 
+        /** Else the caller, who may send any feature, would supply the unlisted one and decide the rule. */
         @Test
-        void shouldAcceptRuleUsingUnlistedFeatureWhenAllowedOrNothingListed() {
-            assertThat(named(specs, true, new CrossFieldRule("cap", "loan <= 10 * salary"))
-                    .check(features("loan", 1, "salary", 1), -1)).isNull();
-            assertThat(named(Map.of(), true, new CrossFieldRule("cap", "loan <= 10 * salary"))
-                    .check(features("loan", 1, "salary", 1), -1)).isNull();
+        void shouldRejectRuleUsingUnlistedFeatureEvenWhenUnknownFeaturesAreAllowed() {
+            assertThatThrownBy(() -> named(specs, true, new CrossFieldRule("cap", "loan <= 20 * incme")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cross_field rule 'cap': unknown feature 'incme'; a rule reads only the features the"
+                            + " contract lists [income, loan]: list it under features or fix the name at column 14 of"
+                            + " 'loan <= 20 * incme'");
+            assertThatThrownBy(() -> named(Map.of(), true, new CrossFieldRule("cap", "loan <= 10 * salary")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cross_field rule 'cap': unknown feature 'loan'; a rule reads only the features the"
+                            + " contract lists (none): list it under features or fix the name at column 1 of"
+                            + " 'loan <= 10 * salary'");
         }
 
         @Test
@@ -398,7 +432,8 @@ class CompiledContractTest {
 
         @Test
         void shouldResolvePositionsForEachLayoutEvenWhenLayoutsAlternate() {
-            CompiledContract c = named(Map.of(), true, new CrossFieldRule("diff", "a - b == 1"));
+            FeatureSpec any = new FeatureSpec(true, -INF, INF);
+            CompiledContract c = named(Map.of("a", any, "b", any), true, new CrossFieldRule("diff", "a - b == 1"));
             for (int i = 0; i < 3; i++) {
                 assertThat(c.check(features("a", 3, "b", 2), -1)).isNull();
                 assertThat(c.check(features("b", 2, "a", 3), -1)).isNull();
@@ -554,7 +589,8 @@ class CompiledContractTest {
         void shouldCheckDistributionLastAndGlobalRangeFirst() {
             DistributionCheck d = check(new double[2], new double[] {1, 1}, 0.1, 2, 0, null);
             CompiledContract c = CompiledContract.compile(new InputContract(List.of(), -5, 5,
-                    Map.of(), true, List.of(new CrossFieldRule("small", "a < 1")), 0, d));
+                    Map.of("a", new FeatureSpec(true, -INF, INF)), true, List.of(new CrossFieldRule("small", "a < 1")),
+                    0, d));
             assertThat(c.check(features("a", 0, "b", 1), -1)).isNull();
             // a is out of the distribution (|z| = 3) and breaks the rule: the rule is reported
             assertThat(c.check(features("a", 3, "b", 0), -1).rule()).isEqualTo("small");
@@ -624,10 +660,12 @@ class CompiledContractTest {
 
         @Test
         void featuresReadByRulesCount() {
-            CompiledContract c = contract(List.of(2), Map.of("a", required), true, new CrossFieldRule("r", "b <= c"));
+            CompiledContract c = contract(List.of(2), Map.of("a", required, "b", optional, "c", optional), true,
+                    new CrossFieldRule("r", "b <= c"));
             assertThat(c.unsatisfiable()).startsWith("3 features must be in every request (1 required [a] and 2 read"
                     + " by cross_field rules [b, c]) but the shape [2] holds 2 values");
-            CompiledContract onlyRules = contract(List.of(1), Map.of(), true, new CrossFieldRule("r", "b <= c"));
+            CompiledContract onlyRules = contract(List.of(1), Map.of("b", optional, "c", optional), true,
+                    new CrossFieldRule("r", "b <= c"));
             assertThat(onlyRules.unsatisfiable()).startsWith("2 features must be in every request (2 read by"
                     + " cross_field rules [b, c]) but the shape [1] holds 1 value:");
         }

@@ -217,8 +217,9 @@ class CrossFieldExpressionTest {
     void shouldRejectUnknownFeatureWhenTheNamesAreKnown() {
         assertThatThrownBy(() -> CrossFieldExpression.compile("cap", "loan <= 10 * incme", List.of("loan", "income")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cross_field rule 'cap': unknown feature 'incme'; the contract lists [income, loan] and "
-                        + "does not allow other features at column 14 of 'loan <= 10 * incme'");
+                .hasMessage("cross_field rule 'cap': unknown feature 'incme'; a rule reads only the features the "
+                        + "contract lists [income, loan]: list it under features or fix the name at column 14 of "
+                        + "'loan <= 10 * incme'");
     }
 
     @Test

@@ -181,15 +181,39 @@ class TrainingStatsTest {
         }
 
         @Test
-        void shouldAcceptAnyNumberTypeAndPartialSummary() {
+        void shouldAcceptAnyNumberTypeAndPartialSummaryWhenTheSummaryIsNotUsed() {
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("mean", List.of(1, 2L, new BigDecimal("0.5")));
             data.put("std", List.of(BigInteger.ONE, 0.5f, 0));
             data.put("summary", Map.of("roughness", List.of(0, 1)));
-            DistributionCheck d = TrainingStats.fromData(data, WHERE, 0.1, 3, 0, true);
+            DistributionCheck d = TrainingStats.fromData(data, WHERE, 0.1, 3, 0, false);
             assertThat(d.mean()).containsExactly(1, 2, 0.5);
             assertThat(d.std()).containsExactly(1, 0.5, 0);
-            assertThat(d.summary()).containsOnlyKeys("roughness");
+            assertThat(d.summary()).isEmpty();
+        }
+
+        /** A summary check reading only the ranges that are there would check less, or nothing at all. */
+        @Test
+        void shouldRequireEverySummaryRangeWhenTheSummaryIsUsed() {
+            assertRejected(d -> d.put("summary", Map.of()), "summary.mean is missing; the summary check needs the"
+                    + " ranges of mean, std and roughness: recompute the statistics with veil stats"
+                    + " (TrainingStats.compute in Java), or turn the summary check off (summary: false)");
+            assertRejected(d -> summary(d).remove("std"),
+                    "summary.std is missing; the summary check needs the ranges of mean, std and roughness:"
+                    + " recompute the statistics with veil stats (TrainingStats.compute in Java), or turn the"
+                    + " summary check off (summary: false)");
+            assertRejected(d -> summary(d).remove("roughness"),
+                    "summary.roughness is missing; the summary check needs the ranges of mean, std and roughness:"
+                    + " recompute the statistics with veil stats (TrainingStats.compute in Java), or turn the"
+                    + " summary check off (summary: false)");
+        }
+
+        /** The document's summary, made changeable. */
+        @SuppressWarnings("unchecked")
+        private static Map<String, Object> summary(Map<String, Object> data) {
+            Map<String, Object> m = new LinkedHashMap<>((Map<String, Object>) data.get("summary"));
+            data.put("summary", m);
+            return m;
         }
 
         private void assertRejected(Consumer<Map<String, Object>> change, String message) {
@@ -299,11 +323,11 @@ class TrainingStatsTest {
                     "summary must be an object with fields mean, std, roughness, was a list");
             assertRejected(d -> d.put("summary", Map.of("median", List.of(0, 1))),
                     "unknown field 'summary.median'; the summary statistics are mean, std, roughness");
-            assertRejected(d -> d.put("summary", Map.of("mean", List.of(1))),
+            assertRejected(d -> summary(d).put("mean", List.of(1)),
                     "summary.mean must be [low, high] with low <= high, was [1.0]");
-            assertRejected(d -> d.put("summary", Map.of("std", List.of(0, false))),
+            assertRejected(d -> summary(d).put("std", List.of(0, false)),
                     "summary.std[1] must be a number, was a boolean");
-            assertRejected(d -> d.put("summary", Map.of("roughness", "low")),
+            assertRejected(d -> summary(d).put("roughness", "low"),
                     "summary.roughness must be a list of numbers, was a string");
         }
 
