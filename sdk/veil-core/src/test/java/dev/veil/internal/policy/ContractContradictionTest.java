@@ -144,6 +144,26 @@ class ContractContradictionTest {
         assertThat(e.column()).isEqualTo(5);
     }
 
+    /** Unnamed requests are refused by a contract that lists features, so optional ones cannot fill the shape. */
+    @Test
+    void optionalFeaturesThatCannotFillTheShapeWhileUnknownFeaturesAreRefused() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: [4]
+                    features: {a: {required: false}}
+                """);
+        assertThat(e.message()).isEqualTo("validation.default.features: the shape [4] holds 4 values but the"
+                + " contract lists only 1 feature [a] and does not allow other features: a named request cannot"
+                + " name all its values, and an unnamed one is refused, as the contract's features are named;"
+                + " list every feature of the shape, set allow_unknown_features: true, or fix the shape");
+        load("""
+                  default:
+                    shape: [4]
+                    allow_unknown_features: true
+                    features: {a: {required: false}}
+                """);
+    }
+
     @Test
     void aValidationRuleThatShrinksTheShapeIsCheckedAsMerged() {
         PolicyError e = rejected("""
@@ -186,12 +206,6 @@ class ContractContradictionTest {
                     shape: [4]
                     allow_unknown_features: true
                     features: {a: {}}
-                """);
-        // fewer listed features than values, none of them required: an unnamed request passes
-        load("""
-                  default:
-                    shape: [4]
-                    features: {a: {required: false}}
                 """);
         // a rule reading fewer features than the shape holds
         load("""
