@@ -381,6 +381,10 @@ final class YamlPolicyCompiler {
         if (optionalRead != null) {
             throw new PolicyPathException(where + ".cross_field", optionalRead);
         }
+        String optionalScored = compiled.optionalWithDistribution();
+        if (optionalScored != null) {
+            throw new PolicyPathException(where + ".distribution", optionalScored);
+        }
         return contract;
     }
 

@@ -209,6 +209,26 @@ public final class CompiledContract {
     }
 
     /**
+     * A feature declared optional ({@code required: false}) in a contract with a distribution check,
+     * said as a load error, or {@code null}. The check scores a value for every feature of its
+     * statistics and refuses a request without one (as input it cannot score), so the feature is
+     * not optional after all.
+     */
+    public String optionalWithDistribution() {
+        if (dist == null) {
+            return null;
+        }
+        for (int s = 0; s < specs.length; s++) {
+            if (!specs[s].required()) {
+                return "feature '" + specNames[s] + "' is optional (required: false) but the contract has a"
+                        + " distribution check, which needs a value for every feature and refuses every request"
+                        + " without one; make the feature required, or turn the distribution check off";
+            }
+        }
+        return null;
+    }
+
+    /**
      * Why no request can pass this contract's shape and named-feature checks together, or
      * {@code null} when some request can. Only true contradictions are reported, for a loader to
      * refuse the contract; {@link #compile} accepts them (a contract built per request refuses

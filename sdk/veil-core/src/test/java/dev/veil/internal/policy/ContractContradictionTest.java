@@ -126,6 +126,33 @@ class ContractContradictionTest {
         load(contract.replace("INCOME", "income"));
     }
 
+    /**
+     * The distribution check scores every feature and refuses a request without one, blaming the
+     * statistics: an optional feature is refused at load, as one a rule reads is.
+     */
+    @Test
+    void anOptionalFeatureInAContractWithADistributionCheckIsRefused() throws IOException {
+        Files.createDirectories(dir.resolve("training"));
+        Files.writeString(dir.resolve("training/data.json"), "{\"stats\": {\"names\": [\"a\", \"b\", \"c\"],"
+                + " \"mean\": [5, 5, 5], \"std\": [1, 1, 1]}}", StandardCharsets.UTF_8);
+        String contract = """
+                  default:
+                    shape: []
+                    features:
+                      a: {required: false}
+                      b: {required: false}
+                      c: {REQUIRED}
+                    distribution: {stats: training.stats, max_rms_z: 4, summary: false}
+                """;
+        PolicyError e = rejected(contract.replace("REQUIRED", "required: false"));
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 12, 5, "validation.default.distribution:"
+                + " feature 'a' is optional (required: false) but the contract has a distribution check, which needs"
+                + " a value for every feature and refuses every request without one; make the feature required, or"
+                + " turn the distribution check off"));
+        load(contract.replace("REQUIRED", "").replace("a: {required: false}", "a: {}")
+                .replace("b: {required: false}", "b: {}"));
+    }
+
     @Test
     void aListThatCannotFillTheShapeWhileUnknownFeaturesAreRefused() {
         // a named request needs 4 listed names; an unnamed one lacks 'income'
