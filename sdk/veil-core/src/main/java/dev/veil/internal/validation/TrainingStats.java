@@ -48,6 +48,29 @@ public final class TrainingStats {
     private final double[][] ranges; // per SUMMARY_KEYS: [low, high]
     private final long samples;
 
+    /**
+     * A statistics document {@link #fromData} cannot use, naming the offending field so that a
+     * loader can point at it in the data file. The message starts with the document's
+     * {@code where}, as every {@link #fromData} error does.
+     */
+    public static final class FieldException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final String field;
+
+        FieldException(String where, String field, String message) {
+            super(where + ": " + message);
+            this.field = field;
+        }
+
+        /**
+         * The offending field as a path inside the document: {@code std[0]}, {@code summary.mean},
+         * {@code names}; {@code ""} for the document as a whole.
+         */
+        public String field() {
+            return field;
+        }
+    }
+
     private TrainingStats(List<String> names, double[] mean, double[] std, double[][] ranges, long samples) {
         this.names = names;
         this.mean = mean;
@@ -339,32 +362,33 @@ public final class TrainingStats {
      * @param useSummary whether the check uses the summary ranges
      * @return the check
      * @throws IllegalArgumentException naming {@code where} and the bad field: missing, wrong type,
-     *     wrong length, not finite, or out of range; or a bad bound
+     *     wrong length, not finite, or out of range; or a bad bound. A {@link FieldException} says
+     *     which field as a path inside the document
      */
     public static DistributionCheck fromData(Object data, String where, Set<String> features, double stdFloor,
             double maxAbsZ, double maxRmsZ, boolean useSummary) {
         if (!(data instanceof Map<?, ?> doc)) {
-            throw new IllegalArgumentException(where + ": the statistics must be an object with fields mean, std, "
+            throw new FieldException(where, "", "the statistics must be an object with fields mean, std, "
                     + "summary and samples, was " + typeOf(data));
         }
         for (Object key : doc.keySet()) {
             if (!TOP_KEYS.contains(key)) {
-                throw new IllegalArgumentException(where + ": unknown field '" + key
+                throw new FieldException(where, String.valueOf(key), "unknown field '" + key
                         + "'; the statistics have the fields names, mean, std, summary, samples");
             }
         }
         double[] mean = numbers(doc, "mean", where);
         double[] std = numbers(doc, "std", where);
         if (mean.length == 0) {
-            throw new IllegalArgumentException(where + ": mean must list at least one value, was empty");
+            throw new FieldException(where, "mean", "mean must list at least one value, was empty");
         }
         if (std.length != mean.length) {
-            throw new IllegalArgumentException(where + ": std must have one value per feature like mean ("
+            throw new FieldException(where, "std", "std must have one value per feature like mean ("
                     + mean.length + "), had " + std.length);
         }
         for (int i = 0; i < std.length; i++) {
             if (std[i] < 0) {
-                throw new IllegalArgumentException(where + ": std[" + i + "] must be >= 0, was " + std[i]);
+                throw new FieldException(where, "std[" + i + "]", "std[" + i + "] must be >= 0, was " + std[i]);
             }
         }
         if (doc.containsKey("names")) {
@@ -373,7 +397,7 @@ public final class TrainingStats {
         Object samples = doc.get("samples");
         if (samples != null || doc.containsKey("samples")) {
             if (!(samples instanceof Number s) || !isWholeNumber(s) || s.doubleValue() < 1) {
-                throw new IllegalArgumentException(where + ": samples must be a whole number >= 1, was "
+                throw new FieldException(where, "samples", "samples must be a whole number >= 1, was "
                         + (samples instanceof Number ? samples : typeOf(samples)));
             }
         }
@@ -412,15 +436,15 @@ public final class TrainingStats {
 
     private static void checkNames(Object value, int dim, Set<String> features, String where) {
         if (!(value instanceof List<?> names)) {
-            throw new IllegalArgumentException(where + ": names must be a list of the features' names, was "
+            throw new FieldException(where, "names", "names must be a list of the features' names, was "
                     + typeOf(value));
         }
         String problem = namesProblem(names, dim);
         if (problem != null) {
-            throw new IllegalArgumentException(where + ": " + problem);
+            throw new FieldException(where, "names", problem);
         }
         if (features.isEmpty()) {
-            throw new IllegalArgumentException(where + ": the statistics name their features " + names
+            throw new FieldException(where, "names", "the statistics name their features " + names
                     + " but the contract declares none, so nothing says the requests' features come in that "
                     + "order; declare them under features, or delete names to use the statistics in their own order");
         }
@@ -429,7 +453,7 @@ public final class TrainingStats {
         Set<Object> extra = new java.util.TreeSet<>(names);
         extra.removeAll(features);
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            throw new IllegalArgumentException(where + ": the statistics describe the features " + names
+            throw new FieldException(where, "names", "the statistics describe the features " + names
                     + " but the contract declares " + new java.util.TreeSet<>(features)
                     + (missing.isEmpty() ? "" : "; no statistics for " + missing)
                     + (extra.isEmpty() ? "" : "; not in the contract: " + extra)
@@ -444,22 +468,25 @@ public final class TrainingStats {
     private static double[] numbers(Map<?, ?> doc, String key, String where, String prefix) {
         String field = prefix + key;
         if (!doc.containsKey(key)) {
-            throw new IllegalArgumentException(where + ": " + field + " is missing");
+            // the field is not there: point at the object that lacks it
+            throw new FieldException(where, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
+                    field + " is missing");
         }
         if (!(doc.get(key) instanceof List<?> list)) {
-            throw new IllegalArgumentException(where + ": " + field + " must be a list of numbers, was "
+            throw new FieldException(where, field, field + " must be a list of numbers, was "
                     + typeOf(doc.get(key)));
         }
         double[] out = new double[list.size()];
         for (int i = 0; i < out.length; i++) {
             Object o = list.get(i);
             if (!(o instanceof Number num)) {
-                throw new IllegalArgumentException(where + ": " + field + "[" + i + "] must be a number, was "
+                throw new FieldException(where, field + "[" + i + "]", field + "[" + i + "] must be a number, was "
                         + typeOf(o));
             }
             out[i] = num.doubleValue();
             if (!Double.isFinite(out[i])) {
-                throw new IllegalArgumentException(where + ": " + field + "[" + i + "] must be finite, was " + out[i]);
+                throw new FieldException(where, field + "[" + i + "]", field + "[" + i + "] must be finite, was "
+                        + out[i]);
             }
         }
         return out;
