@@ -735,8 +735,8 @@ class GuardTest {
         assertThatThrownBy(() -> bundle().file("training/data.json", """
                 {"stats": {"names": ["income", "age"], "mean": [60000, 40], "std": [20000, 12]}}
                 """).set("validation", validation).load()).isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("validation.default.distribution")
-                .hasMessageContaining("names must be in name order [age, income], the order in which named "
+                .hasMessageContaining("training/data.json:1:")
+                .hasMessageContaining("data.training.stats: names must be in name order [age, income], the order in which named "
                         + "features reach the distribution check, was [income, age]");
         assertThatThrownBy(() -> bundle().file("training/data.json", """
                 {"stats": {"names": ["age", "salary"], "mean": [40, 60000], "std": [12, 20000]}}

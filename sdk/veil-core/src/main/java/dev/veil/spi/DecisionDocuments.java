@@ -161,6 +161,11 @@ public final class DecisionDocuments {
             if (unsatisfiable != null) {
                 throw c.fail("features", unsatisfiable);
             }
+            // As the YAML engine refuses it at load: the policy's mistake, said as such.
+            String optionalScored = compiled.optionalWithDistribution();
+            if (optionalScored != null) {
+                throw c.fail("distribution", optionalScored);
+            }
             if (contracts.size() < 1024) {
                 contracts.put(contract, contract);
             }

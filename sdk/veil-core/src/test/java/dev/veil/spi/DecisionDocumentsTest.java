@@ -271,6 +271,15 @@ class DecisionDocumentsTest {
                 .hasMessage("validation decision: contract.features: 5 features must be in every request (5 required "
                         + "[a, b, c, d, e]) but the shape [4] holds 4 values: no request can carry them all; make some "
                         + "optional (required: false) or fix the shape");
+        Map<String, Object> oneOptional = new java.util.LinkedHashMap<>();
+        for (String f : List.of("a", "b", "c", "d")) {
+            oneOptional.put(f, Map.of("required", !f.equals("c"), "min", 0, "max", 1));
+        }
+        assertThatThrownBy(() -> reader.validation(edited("validation", Map.of(),
+                d -> at(d, "contract").put("features", oneOptional))))
+                .hasMessage("validation decision: contract.distribution: feature 'c' is optional (required: false) "
+                        + "but the contract has a distribution check, which needs a value for every feature and refuses "
+                        + "every request without one; make the feature required, or turn the distribution check off");
     }
 
     @Test

@@ -1,14 +1,72 @@
 package dev.veil.internal.policy;
 
+import dev.veil.PolicyError;
 import dev.veil.spi.Bundle;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /** The load error of a data path that holds nothing, with what the data does hold near it. */
 public final class DataPaths {
     private static final int MAX_KEYS = 20;
 
+    private static final Set<String> DATA_FILES = Set.of("data.json", "data.yaml", "data.yml");
+
     private DataPaths() {}
+
+    /**
+     * An error in a value of the bundle's data, at the data file that holds it: the file whose
+     * content reaches furthest along {@code dottedPath} then {@code inner}, with the line and column
+     * of that value, or of its nearest enclosing value the file holds.
+     *
+     * @param dottedPath the value's data path ({@code training.stats})
+     * @param inner a path inside the value ({@code std[0]}, {@code summary.mean}), {@code ""} for the
+     *     value itself
+     * @return the error, or {@code null} when no data file holds any part of the path
+     */
+    static PolicyError locate(Bundle bundle, String dottedPath, String inner, String message) {
+        String[] keys = dottedPath.isEmpty() ? new String[0] : dottedPath.split("\\.");
+        PolicyError best = null;
+        int bestReach = -1;
+        for (String file : new TreeSet<>(bundle.files())) {
+            int slash = file.lastIndexOf('/');
+            if (!DATA_FILES.contains(file.substring(slash + 1))) {
+                continue;
+            }
+            // a/b/data.json holds data.a.b
+            String[] dir = slash < 0 ? new String[0] : file.substring(0, slash).split("/");
+            if (dir.length > keys.length || !Arrays.equals(dir, Arrays.copyOf(keys, dir.length))) {
+                continue;
+            }
+            String path = String.join(".", Arrays.copyOfRange(keys, dir.length, keys.length));
+            if (!inner.isEmpty()) {
+                path = path.isEmpty() ? inner : path + "." + inner;
+            }
+            YamlLocations locations = YamlLocations.index(file.endsWith(".json") ? YamlPolicyEngine.JSON.getFactory()
+                    : YamlPolicyEngine.FACTORY, bundle.read(file));
+            String held = path;
+            while (held != null && !locations.has(held)) {
+                held = held.isEmpty() ? null : enclosing(held);
+            }
+            if (held == null) {
+                continue;
+            }
+            int reach = String.join(".", dir).length() + 1 + held.length();
+            if (reach > bestReach) {
+                int[] lc = locations.find(held);
+                best = new PolicyError(file, lc[0], lc[1], message);
+                bestReach = reach;
+            }
+        }
+        return best;
+    }
+
+    /** {@code a.b[2]} for {@code a.b[2].c}, {@code a.b} for {@code a.b[2]}, {@code ""} for {@code a}. */
+    private static String enclosing(String path) {
+        int cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+        return cut <= 0 ? "" : path.substring(0, cut);
+    }
 
     /**
      * {@code no value at data path 'a.b.c' in the bundle's data (revision 'r')}, then the keys of

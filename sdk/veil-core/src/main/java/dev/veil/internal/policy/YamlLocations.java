@@ -105,6 +105,11 @@ public final class YamlLocations {
         return sb.toString();
     }
 
+    /** Whether the document holds a value (or key) at exactly this path. */
+    boolean has(String path) {
+        return byPath.containsKey(path);
+    }
+
     /** {line, column} of the path, or of its nearest enclosing path that is known; {0, 0} if none. */
     public int[] find(String path) {
         String p = path;

@@ -341,6 +341,10 @@ final class YamlPolicyCompiler {
         PolicyDocument.Distribution d = c.distribution();
         if (d != null && !Boolean.FALSE.equals(d.enabled())) {
             String dw = where + ".distribution";
+            // The policy's own bounds first, each at its key: an error here is not the statistics'.
+            bound(d.stdFloor(), dw + ".std_floor", false);
+            bound(d.maxAbsZ(), dw + ".max_abs_z", true);
+            bound(d.maxRmsZ(), dw + ".max_rms_z", true);
             if (d.stats() == null) {
                 throw new PolicyPathException(dw + ".stats", "is required: the data path of the training statistics "
                         + "(write them with `veil stats`)");
@@ -354,7 +358,7 @@ final class YamlPolicyCompiler {
             if (data == null) {
                 throw new PolicyPathException(dw + ".stats", DataPaths.missing(bundle, d.stats()));
             }
-            dist = at(dw, () -> TrainingStats.fromData(data, "data." + d.stats(), features.keySet(),
+            dist = statistics(d.stats(), dw, () -> TrainingStats.fromData(data, "data." + d.stats(), features.keySet(),
                     d.stdFloor() == null ? 0.05 : d.stdFloor(),
                     d.maxAbsZ() == null ? 0 : d.maxAbsZ(),
                     d.maxRmsZ() == null ? 0 : d.maxRmsZ(),
@@ -389,7 +393,37 @@ final class YamlPolicyCompiler {
         if (optionalRead != null) {
             throw new PolicyPathException(where + ".cross_field", optionalRead);
         }
+        String optionalScored = compiled.optionalWithDistribution();
+        if (optionalScored != null) {
+            throw new PolicyPathException(where + ".distribution", optionalScored);
+        }
         return contract;
+    }
+
+    /** A distribution bound of the policy: {@code > 0}, or {@code >= 0} where 0 turns it off. */
+    private static void bound(Double value, String where, boolean zeroIsOff) {
+        if (value != null && (zeroIsOff ? !(value >= 0) : !(value > 0))) {
+            throw new PolicyPathException(where, zeroIsOff ? "must be >= 0 (0 = off), was " + value
+                    : "must be > 0, was " + value);
+        }
+    }
+
+    /**
+     * Reads the statistics at a data path; an error in them is reported at the data file that holds
+     * them (line and column of the bad field when it is known, else of the statistics), not at the
+     * policy, which only names them.
+     */
+    private <T> T statistics(String dataPath, String where, Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (IllegalArgumentException e) {
+            String field = e instanceof TrainingStats.FieldException f ? f.field() : "";
+            dev.veil.PolicyError at = DataPaths.locate(bundle, dataPath, field, e.getMessage());
+            if (at == null) {
+                throw new PolicyPathException(where + ".stats", e.getMessage());
+            }
+            throw new dev.veil.PolicyLoadException(at);
+        }
     }
 
     // ---------------------------------------------------------------- monitoring

@@ -31,8 +31,10 @@ import java.util.function.DoublePredicate;
  *       ({@link Features#isAbsent}, NaN in the vector) is left to the named-feature checks, but a NaN
  *       value is refused here whatever the contract says of its feature;
  *   <li>the global range {@code [min, max]} [{@code range}];
- *   <li>named features [{@code features}]: a required feature missing, a
- *       feature not listed when unknown ones are not allowed, a value outside its own range;
+ *   <li>named features [{@code features}]: a required feature missing, unnamed values when the
+ *       contract lists features and does not allow unknown ones (even if every listed feature is
+ *       optional), a feature not listed when unknown ones are not allowed, a value outside its own
+ *       range;
  *   <li>cross-field rules in contract order [the rule's id];
  *   <li>the distribution check [{@code distribution}], {@link ReasonCode#OUT_OF_DISTRIBUTION}
  *       (see below).
@@ -209,6 +211,26 @@ public final class CompiledContract {
     }
 
     /**
+     * A feature declared optional ({@code required: false}) in a contract with a distribution check,
+     * said as a load error, or {@code null}. The check scores a value for every feature of its
+     * statistics and refuses a request without one (as input it cannot score), so the feature is
+     * not optional after all.
+     */
+    public String optionalWithDistribution() {
+        if (dist == null) {
+            return null;
+        }
+        for (int s = 0; s < specs.length; s++) {
+            if (!specs[s].required()) {
+                return "feature '" + specNames[s] + "' is optional (required: false) but the contract has a"
+                        + " distribution check, which needs a value for every feature and refuses every request"
+                        + " without one; make the feature required, or turn the distribution check off";
+            }
+        }
+        return null;
+    }
+
+    /**
      * Why no request can pass this contract's shape and named-feature checks together, or
      * {@code null} when some request can. Only true contradictions are reported, for a loader to
      * refuse the contract; {@link #compile} accepts them (a contract built per request refuses
@@ -219,12 +241,12 @@ public final class CompiledContract {
      *       cross-field rule reads (a rule refuses a request without them), while a request has
      *       {@code d} values, at most one per name;
      *   <li>unknown features are not allowed, the contract lists fewer than {@code d} features, and
-     *       some feature must be in every request: a named request cannot name its {@code d}
-     *       values, and an unnamed one has none of the features that must be there.
+     *       it lists some feature or some feature must be in every request: a named request cannot
+     *       name its {@code d} values, and an unnamed one is refused ({@link #check}: named
+     *       features expected) or has none of the features that must be there.
      * </ul>
      *
-     * <p>Without a shape (any length), or when every feature is optional and no rule reads one,
-     * some request can pass and nothing is reported.
+     * <p>Without a shape (any length) some request can pass and nothing is reported.
      */
     public String unsatisfiable() {
         if (dimension < 0) {
@@ -252,12 +274,13 @@ public final class CompiledContract {
             return needed + " features must be in every request (" + which + ") but " + holds
                     + ": no request can carry them all; make some optional (required: false) or fix the shape";
         }
-        if (!allowUnknown && needed > 0 && specs.length < dimension) {
-            String first = required.isEmpty() ? readByRules.first() : required.first();
+        if (!allowUnknown && (needed > 0 || specs.length > 0) && specs.length < dimension) {
+            String unnamed = needed == 0 ? "is refused, as the contract's features are named"
+                    : "lacks '" + (required.isEmpty() ? readByRules.first() : required.first()) + "'";
             return holds + " but the contract lists only " + specs.length + " feature"
                     + (specs.length == 1 ? "" : "s") + " " + listNames(Arrays.asList(specNames))
                     + " and does not allow other features: a named request cannot name all its values, and an"
-                    + " unnamed one lacks '" + first + "'; list every feature of the shape, set"
+                    + " unnamed one " + unnamed + "; list every feature of the shape, set"
                     + " allow_unknown_features: true, or fix the shape";
         }
         return null;
@@ -395,6 +418,13 @@ public final class CompiledContract {
                         : p >= 0 ? " (the request marks it absent)" : "";
                 return features("required feature '" + specNames[s] + "' is missing" + why);
             }
+        }
+        if (!allowUnknown && specs.length > 0 && names.isEmpty() && v.length > 0) {
+            // Unnamed values cannot be matched to the listed features, so none of their ranges
+            // could be checked: refused even when every listed feature is optional.
+            return features("the request's features are not named, but the contract lists named features "
+                    + listNames(Arrays.asList(specNames)) + " and does not allow other features; send the "
+                    + "features by name (a JSON object such as {\"" + specNames[0] + "\": ...}, or Features.named)");
         }
         if (!allowUnknown && layout.firstUnknown >= 0) {
             return features("unknown feature '" + FeatureNames.printable(names.get(layout.firstUnknown)) + "'; "

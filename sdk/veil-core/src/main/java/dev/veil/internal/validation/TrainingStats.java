@@ -48,6 +48,29 @@ public final class TrainingStats {
     private final double[][] ranges; // per SUMMARY_KEYS: [low, high]
     private final long samples;
 
+    /**
+     * A statistics document {@link #fromData} cannot use, naming the offending field so that a
+     * loader can point at it in the data file. The message starts with the document's
+     * {@code where}, as every {@link #fromData} error does.
+     */
+    public static final class FieldException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final String field;
+
+        FieldException(String where, String field, String message) {
+            super(where + ": " + message);
+            this.field = field;
+        }
+
+        /**
+         * The offending field as a path inside the document: {@code std[0]}, {@code summary.mean},
+         * {@code names}; {@code ""} for the document as a whole.
+         */
+        public String field() {
+            return field;
+        }
+    }
+
     private TrainingStats(List<String> names, double[] mean, double[] std, double[][] ranges, long samples) {
         this.names = names;
         this.mean = mean;
@@ -342,32 +365,32 @@ public final class TrainingStats {
      * @return the check
      * @throws IllegalArgumentException naming {@code where} and the bad field: missing, wrong type,
      *     wrong length, not finite, or out of range (a summary range missing while {@code useSummary});
-     *     or a bad bound
+     *     or a bad bound. A {@link FieldException} says which field as a path inside the document
      */
     public static DistributionCheck fromData(Object data, String where, Set<String> features, double stdFloor,
             double maxAbsZ, double maxRmsZ, boolean useSummary) {
         if (!(data instanceof Map<?, ?> doc)) {
-            throw new IllegalArgumentException(where + ": the statistics must be an object with fields mean, std, "
+            throw new FieldException(where, "", "the statistics must be an object with fields mean, std, "
                     + "summary and samples, was " + typeOf(data));
         }
         for (Object key : doc.keySet()) {
             if (!TOP_KEYS.contains(key)) {
-                throw new IllegalArgumentException(where + ": unknown field '" + key
+                throw new FieldException(where, String.valueOf(key), "unknown field '" + key
                         + "'; the statistics have the fields names, mean, std, summary, samples");
             }
         }
         double[] mean = numbers(doc, "mean", where);
         double[] std = numbers(doc, "std", where);
         if (mean.length == 0) {
-            throw new IllegalArgumentException(where + ": mean must list at least one value, was empty");
+            throw new FieldException(where, "mean", "mean must list at least one value, was empty");
         }
         if (std.length != mean.length) {
-            throw new IllegalArgumentException(where + ": std must have one value per feature like mean ("
+            throw new FieldException(where, "std", "std must have one value per feature like mean ("
                     + mean.length + "), had " + std.length);
         }
         for (int i = 0; i < std.length; i++) {
             if (std[i] < 0) {
-                throw new IllegalArgumentException(where + ": std[" + i + "] must be >= 0, was " + std[i]);
+                throw new FieldException(where, "std[" + i + "]", "std[" + i + "] must be >= 0, was " + std[i]);
             }
         }
         if (doc.containsKey("names")) {
@@ -376,19 +399,19 @@ public final class TrainingStats {
         Object samples = doc.get("samples");
         if (samples != null || doc.containsKey("samples")) {
             if (!(samples instanceof Number s) || !isWholeNumber(s) || s.doubleValue() < 1) {
-                throw new IllegalArgumentException(where + ": samples must be a whole number >= 1, was "
+                throw new FieldException(where, "samples", "samples must be a whole number >= 1, was "
                         + (samples instanceof Number ? samples : typeOf(samples)));
             }
         }
         Map<String, double[]> summary = new LinkedHashMap<>();
         if (doc.containsKey("summary")) {
             if (!(doc.get("summary") instanceof Map<?, ?> sm)) {
-                throw new IllegalArgumentException(where + ": summary must be an object with fields mean, std, "
+                throw new FieldException(where, "summary", "summary must be an object with fields mean, std, "
                         + "roughness, was " + typeOf(doc.get("summary")));
             }
             for (Object key : sm.keySet()) {
                 if (!SUMMARY_KEYS.contains(key)) {
-                    throw new IllegalArgumentException(where + ": unknown field 'summary." + key
+                    throw new FieldException(where, "summary", "unknown field 'summary." + key
                             + "'; the summary statistics are mean, std, roughness");
                 }
             }
@@ -396,21 +419,21 @@ public final class TrainingStats {
                 if (useSummary && !sm.containsKey(key)) {
                     // A check reading only the ranges that happen to be there would check less than
                     // summary: true says, down to nothing for "summary": {}.
-                    throw new IllegalArgumentException(where + ": summary." + key + " is missing; the summary check "
+                    throw new FieldException(where, "summary", "summary." + key + " is missing; the summary check "
                             + "needs the ranges of mean, std and roughness: recompute the statistics with veil stats "
                             + "(TrainingStats.compute in Java), or turn the summary check off (summary: false)");
                 }
                 if (sm.containsKey(key)) {
                     double[] r = numbers(sm, key, where, "summary.");
                     if (r.length != 2 || !(r[0] <= r[1])) {
-                        throw new IllegalArgumentException(where + ": summary." + key
+                        throw new FieldException(where, "summary." + key, "summary." + key
                                 + " must be [low, high] with low <= high, was " + Arrays.toString(r));
                     }
                     summary.put(key, r);
                 }
             }
         } else if (useSummary) {
-            throw new IllegalArgumentException(where + ": summary is missing; recompute the statistics with "
+            throw new FieldException(where, "", "summary is missing; recompute the statistics with "
                     + "veil stats (TrainingStats.compute in Java), or turn the summary check off (summary: false)");
         }
         try {
@@ -422,15 +445,15 @@ public final class TrainingStats {
 
     private static void checkNames(Object value, int dim, Set<String> features, String where) {
         if (!(value instanceof List<?> names)) {
-            throw new IllegalArgumentException(where + ": names must be a list of the features' names, was "
+            throw new FieldException(where, "names", "names must be a list of the features' names, was "
                     + typeOf(value));
         }
         String problem = namesProblem(names, dim);
         if (problem != null) {
-            throw new IllegalArgumentException(where + ": " + problem);
+            throw new FieldException(where, "names", problem);
         }
         if (features.isEmpty()) {
-            throw new IllegalArgumentException(where + ": the statistics name their features " + names
+            throw new FieldException(where, "names", "the statistics name their features " + names
                     + " but the contract declares none, so nothing says the requests' features come in that "
                     + "order; declare them under features, or delete names to use the statistics in their own order");
         }
@@ -439,7 +462,7 @@ public final class TrainingStats {
         Set<Object> extra = new java.util.TreeSet<>(names);
         extra.removeAll(features);
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            throw new IllegalArgumentException(where + ": the statistics describe the features " + names
+            throw new FieldException(where, "names", "the statistics describe the features " + names
                     + " but the contract declares " + new java.util.TreeSet<>(features)
                     + (missing.isEmpty() ? "" : "; no statistics for " + missing)
                     + (extra.isEmpty() ? "" : "; not in the contract: " + extra)
@@ -454,22 +477,25 @@ public final class TrainingStats {
     private static double[] numbers(Map<?, ?> doc, String key, String where, String prefix) {
         String field = prefix + key;
         if (!doc.containsKey(key)) {
-            throw new IllegalArgumentException(where + ": " + field + " is missing");
+            // the field is not there: point at the object that lacks it
+            throw new FieldException(where, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
+                    field + " is missing");
         }
         if (!(doc.get(key) instanceof List<?> list)) {
-            throw new IllegalArgumentException(where + ": " + field + " must be a list of numbers, was "
+            throw new FieldException(where, field, field + " must be a list of numbers, was "
                     + typeOf(doc.get(key)));
         }
         double[] out = new double[list.size()];
         for (int i = 0; i < out.length; i++) {
             Object o = list.get(i);
             if (!(o instanceof Number num)) {
-                throw new IllegalArgumentException(where + ": " + field + "[" + i + "] must be a number, was "
+                throw new FieldException(where, field + "[" + i + "]", field + "[" + i + "] must be a number, was "
                         + typeOf(o));
             }
             out[i] = num.doubleValue();
             if (!Double.isFinite(out[i])) {
-                throw new IllegalArgumentException(where + ": " + field + "[" + i + "] must be finite, was " + out[i]);
+                throw new FieldException(where, field + "[" + i + "]", field + "[" + i + "] must be finite, was "
+                        + out[i]);
             }
         }
         return out;

@@ -126,6 +126,33 @@ class ContractContradictionTest {
         load(contract.replace("INCOME", "income"));
     }
 
+    /**
+     * The distribution check scores every feature and refuses a request without one, blaming the
+     * statistics: an optional feature is refused at load, as one a rule reads is.
+     */
+    @Test
+    void anOptionalFeatureInAContractWithADistributionCheckIsRefused() throws IOException {
+        Files.createDirectories(dir.resolve("training"));
+        Files.writeString(dir.resolve("training/data.json"), "{\"stats\": {\"names\": [\"a\", \"b\", \"c\"],"
+                + " \"mean\": [5, 5, 5], \"std\": [1, 1, 1]}}", StandardCharsets.UTF_8);
+        String contract = """
+                  default:
+                    shape: []
+                    features:
+                      a: {required: false}
+                      b: {required: false}
+                      c: {REQUIRED}
+                    distribution: {stats: training.stats, max_rms_z: 4, summary: false}
+                """;
+        PolicyError e = rejected(contract.replace("REQUIRED", "required: false"));
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 12, 5, "validation.default.distribution:"
+                + " feature 'a' is optional (required: false) but the contract has a distribution check, which needs"
+                + " a value for every feature and refuses every request without one; make the feature required, or"
+                + " turn the distribution check off"));
+        load(contract.replace("REQUIRED", "").replace("a: {required: false}", "a: {}")
+                .replace("b: {required: false}", "b: {}"));
+    }
+
     @Test
     void aListThatCannotFillTheShapeWhileUnknownFeaturesAreRefused() {
         // a named request needs 4 listed names; an unnamed one lacks 'income'
@@ -142,6 +169,26 @@ class ContractContradictionTest {
                 + " set allow_unknown_features: true, or fix the shape");
         assertThat(e.line()).isEqualTo(8);
         assertThat(e.column()).isEqualTo(5);
+    }
+
+    /** Unnamed requests are refused by a contract that lists features, so optional ones cannot fill the shape. */
+    @Test
+    void optionalFeaturesThatCannotFillTheShapeWhileUnknownFeaturesAreRefused() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: [4]
+                    features: {a: {required: false}}
+                """);
+        assertThat(e.message()).isEqualTo("validation.default.features: the shape [4] holds 4 values but the"
+                + " contract lists only 1 feature [a] and does not allow other features: a named request cannot"
+                + " name all its values, and an unnamed one is refused, as the contract's features are named;"
+                + " list every feature of the shape, set allow_unknown_features: true, or fix the shape");
+        load("""
+                  default:
+                    shape: [4]
+                    allow_unknown_features: true
+                    features: {a: {required: false}}
+                """);
     }
 
     @Test
@@ -186,12 +233,6 @@ class ContractContradictionTest {
                     shape: [4]
                     allow_unknown_features: true
                     features: {a: {}}
-                """);
-        // fewer listed features than values, none of them required: an unnamed request passes
-        load("""
-                  default:
-                    shape: [4]
-                    features: {a: {required: false}}
                 """);
         // a rule reading fewer features than the shape holds
         load("""

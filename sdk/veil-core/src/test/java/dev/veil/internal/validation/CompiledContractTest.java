@@ -272,6 +272,28 @@ class CompiledContractTest {
                     "required feature 'age' is missing (the request's features are not named)"));
         }
 
+        /** Unnamed values match no listed feature, so no range of theirs is checked: refused, whatever is required. */
+        @Test
+        void anUnnamedRequestIsRefusedWhenTheContractListsFeaturesEvenIfAllAreOptional() {
+            Map<String, FeatureSpec> optional = Map.of(
+                    "income", new FeatureSpec(false, 0, 1e7),
+                    "age", new FeatureSpec(false, 18, 120));
+            CompiledContract c = named(optional, false);
+            assertThat(c.check(features("age", 5), -1)).usingRecursiveComparison().ignoringFields("redacted")
+                    .isEqualTo(invalid("features", "feature 'age' is 5, outside its allowed range [18, 120]"));
+            assertThat(c.check(Features.of(-1e300, 5, 7), -1)).isEqualTo(invalid("features",
+                    "the request's features are not named, but the contract lists named features [age, income] and"
+                            + " does not allow other features; send the features by name (a JSON object such as"
+                            + " {\"age\": ...}, or Features.named)"));
+            assertThat(c.check(features("age", 30), -1)).isNull();
+            assertThat(c.check(Features.of(), -1)).as("no values: nothing escapes a range").isNull();
+            assertThat(named(optional, true).check(Features.of(-1e300, 5, 7), -1))
+                    .as("a contract that allows other features takes unnamed values as other features").isNull();
+            assertThat(named(specs, false).check(Features.of(30, 5e4), -1).message())
+                    .as("with required features the missing one is named first, as before")
+                    .isEqualTo("required feature 'age' is missing (the request's features are not named)");
+        }
+
         @Test
         void shouldRefuseUnknownFeatureWhenNotAllowed() {
             assertThat(named(specs, false).check(features("age", 30, "income", 5e4, "colour", 2), -1))
@@ -653,9 +675,20 @@ class CompiledContractTest {
             CompiledContract open = contract(List.of(3), Map.of("a", required), true);
             assertThat(open.unsatisfiable()).isNull();
             assertThat(open.check(features("a", 1, "x", 2, "y", 3), -1)).isNull();
-            CompiledContract unnamed = contract(List.of(3), Map.of("a", optional), false);
+            CompiledContract unnamed = contract(List.of(3), Map.of("a", optional), true);
             assertThat(unnamed.unsatisfiable()).isNull();
             assertThat(unnamed.check(Features.of(1, 2, 3), -1)).isNull();
+        }
+
+        @Test
+        void optionalFeaturesTooFewForTheShapeWhileOthersAreRefused() {
+            // a named request cannot name 3 values, and an unnamed one is refused as unnamed
+            CompiledContract c = contract(List.of(3), Map.of("a", optional), false);
+            assertThat(c.unsatisfiable()).isEqualTo("the shape [3] holds 3 values but the contract lists only 1"
+                    + " feature [a] and does not allow other features: a named request cannot name all its values,"
+                    + " and an unnamed one is refused, as the contract's features are named; list every feature of"
+                    + " the shape, set allow_unknown_features: true, or fix the shape");
+            assertThat(c.check(Features.of(1, 2, 3), -1).rule()).isEqualTo(Violation.FEATURES);
         }
 
         @Test
