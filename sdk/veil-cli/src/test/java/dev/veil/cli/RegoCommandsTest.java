@@ -178,6 +178,29 @@ class RegoCommandsTest {
     }
 
     @Test
+    void evalStopsAQuestionThatNeverFinishesAtTheLimitAndSaysSo() throws IOException {
+        Path bundle = shippedWith("veil/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": false, "rule": "never", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    some i in numbers.range(1, 100000 + count(input.caller.id))
+                    some j in numbers.range(1, 100000)
+                    i * j == -1
+                } else := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                """);
+        Path input = write("input.json", "{}");
+        Result r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> veil("eval", "--bundle", s(bundle), "--input", s(input)));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("\"access\" : {\n    \"error\" : \"data.veil.access.decision could not be "
+                + "evaluated: evaluation took longer than its limit of 1s (system property veil.rego.timeout");
+        assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the access question: "
+                + "data.veil.access.decision could not be evaluated: evaluation took longer than its limit of 1s");
+    }
+
+    @Test
     void replayGivesThePolicyTheFeatureNamesOfANamedTrace() throws IOException {
         Path bundle = shippedWith("veil/access.rego", """
                 package veil.access

@@ -108,9 +108,15 @@ public final class RegoPolicyEngine implements PolicyEngine {
 
     @Override
     public CompiledPolicy compile(Bundle bundle) {
+        java.time.Duration timeout;
+        try {
+            timeout = RegoProgram.configuredTimeout();
+        } catch (IllegalArgumentException e) {
+            throw PolicyLoadException.of("<bundle>", e.getMessage());
+        }
         RegoProgram program;
         try {
-            program = RegoProgram.compile(modules(bundle), bundle.data());
+            program = RegoProgram.compile(modules(bundle), bundle.data(), timeout);
         } catch (RegoException e) {
             throw loadException(e);
         }
