@@ -123,15 +123,17 @@ class RegoEvaluationLimitTest {
     }
 
     @Test
-    void aLimitThatIsNotAPositiveDurationDoesNotLoad() {
-        for (String bad : List.of("0", "0s", "-1s", "soon", "1 s", "PT-1S")) {
+    void aLimitThatIsNotAPositiveDurationOfAtMostADayDoesNotLoad() {
+        for (String bad : List.of("0", "0s", "-1s", "soon", "1 s", "PT-1S", "PT25H", "999999999999ms")) {
             System.setProperty("veil.rego.timeout", bad);
             Throwable e = catchThrowable(() -> guard(LOOPING_ACCESS));
             assertThat(e).as(bad).isInstanceOf(PolicyLoadException.class);
             assertThat(e.getMessage()).as(bad).contains("system property veil.rego.timeout: invalid value '" + bad
-                    + "': expected how long one evaluation of a policy question may take, greater than 0");
+                    + "': expected how long one evaluation of a policy question may take, greater than 0 and at "
+                    + "most 1 day, in milliseconds or seconds (1500ms, 2s) or as an ISO-8601 duration (PT2S); unset, "
+                    + "it is 1s");
         }
-        for (String good : List.of("1500ms", "2s", "PT0.5S")) {
+        for (String good : List.of("1500ms", "2s", "PT0.5S", "PT24H")) {
             System.setProperty("veil.rego.timeout", good);
             PolicyBundle.load(write(LOOPING_ACCESS));
         }

@@ -31,6 +31,9 @@ public final class RegoProgram {
     /** How long one question's evaluation may take unless {@link #TIMEOUT_PROPERTY} says otherwise. */
     public static final java.time.Duration DEFAULT_TIMEOUT = java.time.Duration.ofSeconds(1);
 
+    /** The longest {@link #configuredTimeout()}: a deadline must stay far from overflowing {@link System#nanoTime()}. */
+    private static final java.time.Duration MAX_TIMEOUT = java.time.Duration.ofDays(1);
+
     /**
      * How long one evaluation of a Guard's policy may take (one question, or one {@code veil test}
      * rule): the system property {@value #TIMEOUT_PROPERTY} as a whole number of milliseconds or
@@ -38,7 +41,8 @@ public final class RegoProgram {
      * {@link #DEFAULT_TIMEOUT} when it is not set. A policy that never finishes (a loop over huge
      * ranges) would otherwise hold the request thread for good.
      *
-     * @throws IllegalArgumentException when the property is set to anything else, or to zero or less
+     * @throws IllegalArgumentException when the property is set to anything else, to zero or less, or to more
+     *     than a day
      */
     public static java.time.Duration configuredTimeout() {
         String raw = System.getProperty(TIMEOUT_PROPERTY);
@@ -58,11 +62,11 @@ public final class RegoProgram {
         } catch (java.time.format.DateTimeParseException e) {
             d = null;
         }
-        if (d == null || d.isNegative() || d.isZero()) {
+        if (d == null || d.isNegative() || d.isZero() || d.compareTo(MAX_TIMEOUT) > 0) {
             throw new IllegalArgumentException("system property " + TIMEOUT_PROPERTY + ": invalid value '" + raw
-                    + "': expected how long one evaluation of a policy question may take, greater than 0, in "
-                    + "milliseconds or seconds (1500ms, 2s) or as an ISO-8601 duration (PT2S); unset, it is "
-                    + DEFAULT_TIMEOUT.toMillis() + "ms");
+                    + "': expected how long one evaluation of a policy question may take, greater than 0 and at "
+                    + "most 1 day, in milliseconds or seconds (1500ms, 2s) or as an ISO-8601 duration (PT2S); "
+                    + "unset, it is " + describe(DEFAULT_TIMEOUT));
         }
         return d;
     }
