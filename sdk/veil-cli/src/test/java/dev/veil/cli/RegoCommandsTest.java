@@ -69,7 +69,10 @@ class RegoCommandsTest {
         Path broken = shippedWith("veil/output.rego", """
                 package veil.output
 
-                decision := {"rule": "default", "release": {"form": "top_k", "top_k": 0}}
+                # computed (a rule's value), so read per request: a constant decision is checked at load
+                decision := {"rule": "default", "release": release}
+
+                release := {"form": "top_k", "top_k": 0}
                 """);
         // access lets everybody in, so that the sample caller reaches the output question
         Files.writeString(broken.resolve("veil/access.rego"), """
@@ -165,7 +168,10 @@ class RegoCommandsTest {
 
                 import rego.v1
 
-                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask"}
+                # computed (a rule's value), so read per request: a constant decision is checked at load
+                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": raw}
+
+                raw := "mask"
                 """);
         Path input = write("input.json", "{}");
         Result r = veil("eval", "--bundle", s(bundle), "--input", s(input));
