@@ -69,7 +69,10 @@ class RegoCommandsTest {
         Path broken = shippedWith("veil/output.rego", """
                 package veil.output
 
-                decision := {"rule": "default", "release": {"form": "top_k", "top_k": 0}}
+                # computed (a rule's value), so read per request: a constant decision is checked at load
+                decision := {"rule": "default", "release": release}
+
+                release := {"form": "top_k", "top_k": 0}
                 """);
         // access lets everybody in, so that the sample caller reaches the output question
         Files.writeString(broken.resolve("veil/access.rego"), """
@@ -165,7 +168,10 @@ class RegoCommandsTest {
 
                 import rego.v1
 
-                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask"}
+                # computed (a rule's value), so read per request: a constant decision is checked at load
+                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": raw}
+
+                raw := "mask"
                 """);
         Path input = write("input.json", "{}");
         Result r = veil("eval", "--bundle", s(bundle), "--input", s(input));
@@ -175,6 +181,29 @@ class RegoCommandsTest {
         assertThat(r.errLines()).hasSize(1);
         assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the logging question: "
                 + "logging decision: missing field 'caller'").doesNotContain("Exception");
+    }
+
+    @Test
+    void evalStopsAQuestionThatNeverFinishesAtTheLimitAndSaysSo() throws IOException {
+        Path bundle = shippedWith("veil/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": false, "rule": "never", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    some i in numbers.range(1, 100000 + count(input.caller.id))
+                    some j in numbers.range(1, 100000)
+                    i * j == -1
+                } else := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                """);
+        Path input = write("input.json", "{}");
+        Result r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> veil("eval", "--bundle", s(bundle), "--input", s(input)));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("\"access\" : {\n    \"error\" : \"data.veil.access.decision could not be "
+                + "evaluated: evaluation took longer than its limit of 1s (system property veil.rego.timeout");
+        assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the access question: "
+                + "data.veil.access.decision could not be evaluated: evaluation took longer than its limit of 1s");
     }
 
     @Test

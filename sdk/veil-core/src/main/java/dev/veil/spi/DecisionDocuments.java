@@ -73,7 +73,7 @@ public final class DecisionDocuments {
     public AccessDecision access(Object document) {
         Doc d = new Doc("access", document, "", ACCESS);
         boolean allow = d.bool("allow");
-        String rule = d.str("rule");
+        String rule = d.rule();
         String message = d.str("message");
         RateLimit rl = null;
         Object rate = d.get("rate_limit");
@@ -96,7 +96,7 @@ public final class DecisionDocuments {
     /** Reads a {@code validation} decision document; the distribution statistics come from the bundle's data. */
     public ValidationDecision validation(Object document) {
         Doc d = new Doc("validation", document, "", VALIDATION);
-        String rule = d.str("rule");
+        String rule = d.rule();
         Doc c = d.child("contract", CONTRACT);
         List<Integer> shape = new ArrayList<>();
         List<?> sl = c.list("shape");
@@ -259,7 +259,7 @@ public final class DecisionDocuments {
                 throw a.fail("throttle_per_second", "must be 0 for " + lower(kind) + " (only throttle takes it), was "
                         + fmt(throttle));
             }
-            out.add(new MonitoringAction(kind, a.str("rule"), a.str("signal"), cooldown, throttle));
+            out.add(new MonitoringAction(kind, a.rule(), a.str("signal"), cooldown, throttle));
         }
         return new MonitoringDecision(out);
     }
@@ -269,7 +269,7 @@ public final class DecisionDocuments {
     /** Reads a {@code model} decision document. */
     public ModelDecision model(Object document) {
         Doc d = new Doc("model", document, "", MODEL);
-        return new ModelDecision(d.str("rule"), d.bool("stale"), d.enumValue("action", StaleAction.class));
+        return new ModelDecision(d.rule(), d.bool("stale"), d.enumValue("action", StaleAction.class));
     }
 
     // ---------------------------------------------------------------- output
@@ -277,7 +277,7 @@ public final class DecisionDocuments {
     /** Reads an {@code output} decision document. */
     public OutputDecision output(Object document) {
         Doc d = new Doc("output", document, "", OUTPUT);
-        String rule = d.str("rule");
+        String rule = d.rule();
         Doc r = d.child("release", RELEASE);
         ReleaseSpec.Form form = r.enumValue("form", ReleaseSpec.Form.class);
         long topK = r.integer("top_k", 0);
@@ -322,7 +322,7 @@ public final class DecisionDocuments {
     /** Reads a {@code logging} decision document. */
     public LoggingDecision logging(Object document) {
         Doc d = new Doc("logging", document, "", LOGGING);
-        return new LoggingDecision(d.str("rule"), d.enumValue("input", FieldMode.class),
+        return new LoggingDecision(d.rule(), d.enumValue("input", FieldMode.class),
                 d.enumValue("output", FieldMode.class), d.enumValue("raw", FieldMode.class),
                 d.enumValue("caller", FieldMode.class));
     }
@@ -420,6 +420,22 @@ public final class DecisionDocuments {
                 return s;
             }
             throw fail(field, "expected a string, was " + show(o));
+        }
+
+        /**
+         * The {@code rule} field: the id the audit record and the reasons show, so not blank (white
+         * space alone, no-break spaces included, is blank), as a YAML rule id may not be.
+         */
+        String rule() {
+            String s = str("rule");
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (!Character.isWhitespace(c) && !Character.isSpaceChar(c)) {
+                    return s;
+                }
+            }
+            throw fail("rule", "expected a rule id, a non-blank string (white space alone, no-break spaces included, "
+                    + "is blank), was " + show(s));
         }
 
         boolean bool(String field) {

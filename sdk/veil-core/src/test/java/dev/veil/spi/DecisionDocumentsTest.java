@@ -282,6 +282,30 @@ class DecisionDocumentsTest {
                         + "every request without one; make the feature required, or turn the distribution check off");
     }
 
+    /** The rule id is what the audit record and the reasons show: every question's is refused when blank. */
+    @Test
+    void aBlankRuleIdIsRefusedInEveryQuestion() {
+        String expected = ": expected a rule id, a non-blank string (white space alone, no-break spaces included, "
+                + "is blank), was ";
+        for (String blank : List.of("", " ", "\u00a0\t")) {
+            String shown = "\"" + blank + "\"";
+            assertThatThrownBy(() -> reader.access(edited("access", ANALYST, d -> d.put("rule", blank))))
+                    .hasMessage("access decision: rule" + expected + shown);
+            assertThatThrownBy(() -> reader.validation(edited("validation", Map.of(), d -> d.put("rule", blank))))
+                    .hasMessage("validation decision: rule" + expected + shown);
+            assertThatThrownBy(() -> reader.monitoring(Map.of("actions", List.of(Map.of("action", "alert", "rule",
+                    blank, "signal", "rate", "cooldown_seconds", 0, "throttle_per_second", 0)))))
+                    .hasMessage("monitoring decision: actions[0].rule" + expected + shown);
+            assertThatThrownBy(() -> reader.model(edited("model", Map.of(), d -> d.put("rule", blank))))
+                    .hasMessage("model decision: rule" + expected + shown);
+            assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> d.put("rule", blank))))
+                    .hasMessage("output decision: rule" + expected + shown);
+            assertThatThrownBy(() -> reader.logging(edited("logging", Map.of(), d -> d.put("rule", blank))))
+                    .hasMessage("logging decision: rule" + expected + shown);
+        }
+        assertThat(reader.access(edited("access", ANALYST, d -> d.put("rule", " x "))).rule()).isEqualTo(" x ");
+    }
+
     @Test
     void monitoringModelOutputAndLoggingErrorsNameTheField() {
         Map<String, Object> busy = Map.of("signals", Map.of("rate", Map.of("level", "high", "score", 40)));

@@ -109,7 +109,10 @@ public final class PolicyTests {
     }
 
     /**
-     * Compiles modules and runs their tests.
+     * Compiles modules and runs their tests. Each test has the time limit of one question of a
+     * Guard's policy (system property {@code veil.rego.timeout}, 1s unless set): a test that takes
+     * longer, or whose thread is interrupted, is an {@code ERROR} ({@code eval_cancel_error}); a
+     * property set to something that is not a positive duration is an IllegalArgumentException.
      *
      * @param modules Rego sources by file name
      * @param data    the base data document (a Map) or null
@@ -131,6 +134,7 @@ public final class PolicyTests {
                 && p.get(0).equals(StringValue.of("veil")) && p.get(1) instanceof StringValue q
                 && dev.veil.rego.internal.engine.RegoPolicyEngine.QUESTIONS.contains(q.value()));
         java.util.function.UnaryOperator<Value> completer = veilPolicy ? PolicyTests::asGuardInput : null;
+        long timeout = dev.veil.rego.internal.engine.RegoProgram.configuredTimeout().toNanos(); // a Guard's limit, per test
         List<Result> results = new ArrayList<>();
         for (List<Value> path : engine.rulesNamed("test_")) {
             String name = name(path);
@@ -139,8 +143,8 @@ public final class PolicyTests {
             Outcome outcome;
             String error = null;
             try {
-                Value v = engine.document(Evaluator.documentRef(path), null, new Engine.Options(true, printOut, 0,
-                        completer));
+                Value v = engine.document(Evaluator.documentRef(path), null, new Engine.Options(true, printOut,
+                        timeout, completer));
                 outcome = v != null && !v.equals(BooleanValue.FALSE) ? Outcome.PASS : Outcome.FAIL;
             } catch (RegoException e) {
                 outcome = Outcome.ERROR;

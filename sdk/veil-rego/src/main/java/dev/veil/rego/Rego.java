@@ -82,7 +82,9 @@ public final class Rego {
 
     /**
      * This policy with a time limit per evaluation: an evaluation running longer fails with a
-     * {@link RegoException} of code {@code eval_cancel_error}. Zero or negative means no limit (the default).
+     * {@link RegoException} of code {@code eval_cancel_error} (message {@code timeout}). Zero or negative
+     * means no limit (the default). Whatever the limit, an evaluation whose thread is interrupted stops
+     * the same way (message {@code interrupted}; the thread keeps its interrupt).
      */
     public Rego timeout(java.time.Duration limit) {
         return new Rego(engine, strict, printOut, limit == null || limit.isNegative() ? 0 : limit.toNanos());

@@ -45,6 +45,28 @@ class PolicyTestsTest {
                 .contains("data.app.test_wrong: FAIL\n").endsWith("PASS: 2/5\nFAIL: 3/5\n");
     }
 
+    /** A test gets the time limit of a Guard's question (1s unless set): one that never finishes is an ERROR. */
+    @Test
+    void aTestThatNeverFinishesIsAnErrorAfterTheGuardsLimit() {
+        PolicyTests.Report r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(30), () -> PolicyTests.run(Map.of("p_test.rego", """
+                package p
+
+                import rego.v1
+
+                test_forever if {
+                    some i in numbers.range(1, 100000)
+                    some j in numbers.range(1, 100000)
+                    i * j == -1
+                }
+
+                test_quick if 1 + 1 == 2
+                """), null));
+        assertThat(r.results()).extracting(PolicyTests.Result::outcome).containsExactly(PolicyTests.Outcome.ERROR,
+                PolicyTests.Outcome.PASS);
+        assertThat(r.results().get(0).error()).startsWith("p_test.rego:").endsWith(": eval_cancel_error: timeout");
+    }
+
     /**
      * In a Veil policy a test's input is the one a Guard would send: a caller without a tenant has
      * tenant "" (defined), so a test that relied on it being undefined fails here as the policy

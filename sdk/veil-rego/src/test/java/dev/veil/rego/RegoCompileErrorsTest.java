@@ -150,6 +150,41 @@ class RegoCompileErrorsTest {
                 "rule data.a.p is recursive: data.a.p -> data.a.p", 3, 1);
     }
 
+    /** {@code r1 := r2 + 1}, ..., {@code r<n-1> := r<n> + 1}, then {@code r<n> := last}. */
+    private static String chain(int n, String last) {
+        StringBuilder b = new StringBuilder("package a\n\n");
+        for (int i = 1; i < n; i++) {
+            b.append("r").append(i).append(" := r").append(i + 1).append(" + 1\n");
+        }
+        return b.append("r").append(n).append(" := ").append(last).append('\n').toString();
+    }
+
+    /** Runs a compilation on a thread with a small stack, as a request or loader thread may have. */
+    private static Throwable compileOnASmallStack(String source) throws InterruptedException {
+        Throwable[] thrown = new Throwable[1];
+        Thread t = new Thread(null, () -> thrown[0] = org.assertj.core.api.Assertions.catchThrowable(
+                () -> Rego.compile(Map.of("p.rego", source), Map.of())), "small-stack", 256 * 1024);
+        t.start();
+        t.join();
+        return thrown[0];
+    }
+
+    @Test
+    void aLongChainOfRulesCompilesWhateverTheStack() throws InterruptedException {
+        assertThat(compileOnASmallStack(chain(4900, "count(input.x)"))).isNull();
+    }
+
+    @Test
+    void aLongCycleOfRulesIsARecursionErrorNotAStackOverflow() throws InterruptedException {
+        Throwable e = compileOnASmallStack(chain(4900, "r1 + 1"));
+        assertThat(e).isInstanceOf(RegoException.class);
+        RegoError err = ((RegoException) e).errors().get(0);
+        assertThat(err.code()).isEqualTo("rego_recursion_error");
+        assertThat(err.message()).startsWith("rule data.a.r1 is recursive: data.a.r1 -> data.a.r2 -> data.a.r3 -> ")
+                .endsWith(" -> data.a.r4900 -> data.a.r1");
+        assertThat(err.line()).isEqualTo(3);
+    }
+
     @Test
     void conflictingRuleKinds() {
         assertError(only("package a\n\np := 1\n\np contains 2\n"), "rego_type_error",

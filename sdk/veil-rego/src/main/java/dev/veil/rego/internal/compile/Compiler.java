@@ -1227,14 +1227,43 @@ public final class Compiler {
         Map<RuleNode, Integer> state = new IdentityHashMap<>();
         Set<RuleNode> reported = new HashSet<>();
         for (RuleNode n : deps.keySet()) {
-            dfs(n, new ArrayList<>(), state, reported);
+            dfs(n, state, reported);
         }
     }
 
-    private void dfs(RuleNode n, List<RuleNode> stack, Map<RuleNode, Integer> state, Set<RuleNode> reported) {
+    /**
+     * A depth-first walk of the rules {@code n} may read, reporting each cycle once. Iterative, with
+     * its own stack: a chain of thousands of rules ({@code r1 := r2 + 1}, ...) must not overflow the
+     * thread's stack while the bundle loads.
+     */
+    private void dfs(RuleNode n, Map<RuleNode, Integer> state, Set<RuleNode> reported) {
+        List<RuleNode> stack = new ArrayList<>();
+        java.util.ArrayDeque<java.util.Iterator<RuleNode>> pending = new java.util.ArrayDeque<>();
+        if (enter(n, stack, state, reported)) {
+            pending.push(readBy(n));
+        }
+        while (!pending.isEmpty()) {
+            java.util.Iterator<RuleNode> next = pending.peek();
+            if (!next.hasNext()) {
+                pending.pop();
+                state.put(stack.remove(stack.size() - 1), 2);
+            } else {
+                RuleNode target = next.next();
+                if (enter(target, stack, state, reported)) {
+                    pending.push(readBy(target));
+                }
+            }
+        }
+    }
+
+    /**
+     * Starts the walk of {@code n}: false when it was walked already or is on the walk's stack (a
+     * cycle, reported the first time).
+     */
+    private boolean enter(RuleNode n, List<RuleNode> stack, Map<RuleNode, Integer> state, Set<RuleNode> reported) {
         Integer st = state.get(n);
         if (st != null && st == 2) {
-            return;
+            return false;
         }
         if (st != null && st == 1) {
             int i = stack.indexOf(n);
@@ -1247,19 +1276,49 @@ public final class Compiler {
                 b.append(n.name);
                 error("rego_recursion_error", "rule " + n.name + " is recursive: " + b, firstLoc.get(n));
             }
-            return;
+            return false;
         }
         state.put(n, 1);
         stack.add(n);
-        for (List<Value> d : deps.getOrDefault(n, Set.of())) {
-            for (RuleNode target : deps.keySet()) {
-                if (matches(d, target.path)) {
-                    dfs(target, stack, state, reported);
+        return true;
+    }
+
+    /** The rules {@code n} may read, in the order of its references, then of {@link #deps}; computed as walked. */
+    private java.util.Iterator<RuleNode> readBy(RuleNode n) {
+        java.util.Iterator<List<Value>> refs = deps.getOrDefault(n, Set.of()).iterator();
+        return new java.util.Iterator<>() {
+            private List<Value> ref;
+            private java.util.Iterator<RuleNode> targets = java.util.Collections.emptyIterator();
+            private RuleNode found;
+
+            @Override
+            public boolean hasNext() {
+                while (found == null) {
+                    if (targets.hasNext()) {
+                        RuleNode t = targets.next();
+                        if (matches(ref, t.path)) {
+                            found = t;
+                        }
+                    } else if (refs.hasNext()) {
+                        ref = refs.next();
+                        targets = deps.keySet().iterator();
+                    } else {
+                        return false;
+                    }
                 }
+                return true;
             }
-        }
-        stack.remove(stack.size() - 1);
-        state.put(n, 2);
+
+            @Override
+            public RuleNode next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                RuleNode t = found;
+                found = null;
+                return t;
+            }
+        };
     }
 
     /** True when a reference with this path pattern may read the rule at {@code path}. */

@@ -79,6 +79,15 @@ final class RegoPolicy implements CompiledPolicy {
         try {
             v = program.evaluate(ref, input);
         } catch (RegoException e) {
+            if ("eval_cancel_error".equals(e.code())) {
+                // One message per cause, naming the question and the limit: the Guard logs it and fails closed.
+                throw new IllegalStateException("data." + path(question) + " could not be evaluated: "
+                        + (e.errors().get(0).message().equals("interrupted")
+                        ? "the request thread was interrupted; evaluation stopped"
+                        : "evaluation took longer than its limit of " + RegoProgram.describe(program.timeout())
+                        + " (system property " + RegoProgram.TIMEOUT_PROPERTY + "; docs/policy-reference.md, "
+                        + "section 13)") + "; stopped at " + e.getMessage(), e);
+            }
             throw new IllegalStateException("data." + path(question) + " failed: " + e.getMessage(), e);
         }
         if (v == null) {

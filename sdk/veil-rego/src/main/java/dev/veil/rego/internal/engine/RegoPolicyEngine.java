@@ -4,6 +4,10 @@ import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.rego.RegoError;
 import dev.veil.rego.RegoException;
+import dev.veil.rego.internal.ast.Location;
+import dev.veil.rego.internal.value.StringValue;
+import dev.veil.rego.internal.value.Value;
+import dev.veil.rego.internal.value.Values;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.DecisionDocuments;
@@ -108,9 +112,15 @@ public final class RegoPolicyEngine implements PolicyEngine {
 
     @Override
     public CompiledPolicy compile(Bundle bundle) {
+        java.time.Duration timeout;
+        try {
+            timeout = RegoProgram.configuredTimeout();
+        } catch (IllegalArgumentException e) {
+            throw PolicyLoadException.of("<bundle>", e.getMessage());
+        }
         RegoProgram program;
         try {
-            program = RegoProgram.compile(modules(bundle), bundle.data());
+            program = RegoProgram.compile(modules(bundle), bundle.data(), timeout);
         } catch (RegoException e) {
             throw loadException(e);
         }
@@ -134,7 +144,43 @@ public final class RegoPolicyEngine implements PolicyEngine {
                     + "veil/settings/data.yaml (docs/policy-reference.md, section 13)");
         }
         GuardSettings settings = documents.settings(settingsDoc, settingsFile);
+        List<PolicyError> constants = checkConstantDecisions(program, documents);
+        if (!constants.isEmpty()) {
+            throw new PolicyLoadException(constants);
+        }
         return new RegoPolicy(program, documents, settings);
+    }
+
+    /**
+     * A decision written as a constant ({@code decision := {"allow": "yes", ...}}) is read as every
+     * request that reaches it would read it: one of the wrong shape is refused at load, at the place
+     * of the constant, rather than failing each such request. A decision the policy computes is read
+     * per request.
+     */
+    private static List<PolicyError> checkConstantDecisions(RegoProgram program, DecisionDocuments documents) {
+        List<PolicyError> errors = new ArrayList<>();
+        for (String q : QUESTIONS) {
+            java.util.function.Function<Object, ?> reader = switch (q) {
+                case "access" -> documents::access;
+                case "validation" -> documents::validation;
+                case "monitoring" -> documents::monitoring;
+                case "model" -> documents::model;
+                case "output" -> documents::output;
+                default -> documents::logging;
+            };
+            List<Value> path = List.of(StringValue.of("veil"), StringValue.of(q), StringValue.of("decision"));
+            for (Map.Entry<Location, Value> c : program.engine().constantValues(path)) {
+                try {
+                    reader.apply(Values.toJava(c.getValue()));
+                } catch (RuntimeException e) {
+                    Location at = c.getKey();
+                    errors.add(new PolicyError(at.file().isEmpty() ? "<bundle>" : at.file(), Math.max(0, at.line()),
+                            Math.max(0, at.column()), "data.veil." + q + ".decision: " + e.getMessage()
+                            + " (this constant is the answer to every input that reaches it)"));
+                }
+            }
+        }
+        return errors;
     }
 
     private static String settingsFile(Bundle bundle) {

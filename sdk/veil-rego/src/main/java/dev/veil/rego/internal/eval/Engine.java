@@ -171,6 +171,31 @@ public final class Engine {
         }
     }
 
+    /**
+     * The values of the rules at {@code path} that are written as constants ({@code p := {"a": 1}},
+     * {@code default p := ...}, an {@code else := ...} with a constant), each with its place, in
+     * source order; empty when there is no rule there.
+     */
+    public List<Map.Entry<dev.veil.rego.internal.ast.Location, Value>> constantValues(List<Value> path) {
+        dev.veil.rego.internal.compile.RuleNode n = compiled.root().find(path);
+        List<Map.Entry<dev.veil.rego.internal.ast.Location, Value>> out = new ArrayList<>();
+        if (n == null) {
+            return out;
+        }
+        List<Plan.Rule> rules = new ArrayList<>(n.complete);
+        if (n.defaultRule != null) {
+            rules.add(n.defaultRule);
+        }
+        for (Plan.Rule first : rules) {
+            for (Plan.Rule r = first; r != null; r = r.elseRule) {
+                if (r.kind == Plan.Rule.Kind.COMPLETE && r.value instanceof Plan.Const c) {
+                    out.add(Map.entry(r.value.loc, c.value));
+                }
+            }
+        }
+        return out;
+    }
+
     /** The paths of the rules (not functions) whose name starts with {@code prefix}, sorted by name. */
     public List<List<Value>> rulesNamed(String prefix) {
         List<List<Value>> out = new ArrayList<>();

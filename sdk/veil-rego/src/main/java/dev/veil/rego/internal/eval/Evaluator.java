@@ -102,7 +102,7 @@ public final class Evaluator implements BuiltinContext {
     private Scope scope;
     /** Rule and function nesting, at most {@link #MAX_DEPTH} (a short keeps the evaluator small). */
     private short depth;
-    /** Steps since the deadline was last checked, below 1024. */
+    /** Steps since the deadline and the thread's interrupt flag were last checked, below 1024. */
     private short ticks;
 
     /**
@@ -358,6 +358,9 @@ public final class Evaluator implements BuiltinContext {
                 Extras x = extras;
                 if (x != null && x.deadline != 0 && System.nanoTime() > x.deadline) {
                     throw new EvalError("eval_cancel_error", "timeout", e.loc);
+                }
+                if (Thread.currentThread().isInterrupted()) { // the flag stays set for the caller
+                    throw new EvalError("eval_cancel_error", "interrupted", e.loc);
                 }
             }
             int t = test(e, f);

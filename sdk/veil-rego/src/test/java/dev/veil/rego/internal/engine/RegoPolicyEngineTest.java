@@ -328,6 +328,44 @@ class RegoPolicyEngineTest {
                                 + "move the module under a root or add a root to .manifest"));
     }
 
+    /** A decision written as a constant of the wrong shape would fail every request that reaches it: refused at load. */
+    @Test
+    void aConstantDecisionOfTheWrongShapeDoesNotLoad() {
+        Map<String, String> f = files();
+        f.put("policy/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": "yes", "rule": "admins", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    "admin" in input.caller.roles
+                } else := {"allow": false, "rule": "default", "message": "", "rate_limit": null, "daily_quota": 0}
+                """);
+        f.put("policy/logging.rego", """
+                package veil.logging
+
+                import rego.v1
+
+                default decision := {"rule": "default", "input": "hash", "output": "keep", "raw": "mask", "caller": "keep"}
+
+                decision := {"rule": "r", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"} if {
+                    input.caller.id == "ann"
+                }
+                """);
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/access.rego:5:13: data.veil.access.decision: access decision: allow: expected true or "
+                                + "false, was \"yes\" (this constant is the answer to every input that reaches it)",
+                        "policy/logging.rego:5:21: data.veil.logging.decision: logging decision: input: expected one of "
+                                + "keep, mask, digest, was \"hash\" (this constant is the answer to every input that "
+                                + "reaches it)"));
+        // A decision the policy computes is read per request, as before.
+        f.put("policy/access.rego", ACCESS.replace("\"allow\": true", "\"allow\": yes").replace("import rego.v1\n",
+                "import rego.v1\n\nyes := \"yes\"\n"));
+        f.put("policy/logging.rego", LOGGING);
+        assertThat(load(f).engine()).isEqualTo("rego");
+    }
+
     @Test
     void rulesUnderTheSettingsAndAMultiValueDecisionDoNotLoad() {
         Map<String, String> f = files();
@@ -382,8 +420,9 @@ class RegoPolicyEngineTest {
     @Test
     void anUndefinedDecisionIsAFailureNotAnAnswer() {
         Map<String, String> f = files();
+        // computed from the input, so read per request (a constant decision is checked at load)
         f.put("policy/access.rego", "package veil.access\n\nimport rego.v1\n\n"
-                + "decision := {\"allow\": true} if input.caller.id == \"nobody\"\n");
+                + "decision := {\"allow\": true, \"who\": input.caller.id} if input.caller.id == \"nobody\"\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.access(input(Set.of(), 0, Level.NONE, null)))
                 .isInstanceOf(IllegalStateException.class)
@@ -405,7 +444,8 @@ class RegoPolicyEngineTest {
     @Test
     void aDocumentOfTheWrongShapeIsAFailureNamingTheField() {
         Map<String, String> f = files();
-        f.put("policy/logging.rego", LOGGING.replace("\"raw\": \"mask\"", "\"raw\": \"hash\""));
+        // computed (a rule's value), so read per request (a constant decision is checked at load)
+        f.put("policy/logging.rego", LOGGING.replace("\"raw\": \"mask\"", "\"raw\": raw") + "\nraw := \"hash\"\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.logging(input(Set.of(), 0, Level.NONE, null)))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -415,10 +455,11 @@ class RegoPolicyEngineTest {
     @Test
     void aContractNoRequestCanPassIsAFailureNotARefusal() {
         Map<String, String> f = files();
-        f.put("policy/validation.rego", VALIDATION.replace("\"features\": {}",
-                "\"features\": {\"a\": {\"required\": true, \"min\": null, \"max\": null}, "
-                        + "\"b\": {\"required\": true, \"min\": null, \"max\": null}, "
-                        + "\"c\": {\"required\": true, \"min\": null, \"max\": null}}"));
+        // computed (a rule's value), so read per request (a constant decision is checked at load)
+        f.put("policy/validation.rego", VALIDATION.replace("\"features\": {}", "\"features\": features")
+                + "\nfeatures := {\"a\": {\"required\": true, \"min\": null, \"max\": null}, "
+                + "\"b\": {\"required\": true, \"min\": null, \"max\": null}, "
+                + "\"c\": {\"required\": true, \"min\": null, \"max\": null}}\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -1,0 +1,266 @@
+package dev.veil.rego;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.veil.AuditLog;
+import dev.veil.Credentials;
+import dev.veil.Guard;
+import dev.veil.Model;
+import dev.veil.ModelInfo;
+import dev.veil.PolicyBundle;
+import dev.veil.PolicyLoadException;
+import dev.veil.Prediction;
+import dev.veil.ReasonCode;
+import dev.veil.Request;
+import dev.veil.Response;
+import dev.veil.Stage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Rego question that never finishes does not hold the request thread: each evaluation has a time
+ * limit (system property {@code veil.rego.timeout}, 1s unless set) and stops when its thread is
+ * interrupted; the Guard then fails closed with {@code internal_error} and logs the question and
+ * the limit.
+ */
+class RegoEvaluationLimitTest {
+    /** About 10^10 steps for a caller with an id: never finishes in a test's lifetime. */
+    private static final String LOOPING_ACCESS = """
+            package veil.access
+
+            import rego.v1
+
+            heavy if {
+                some i in numbers.range(1, 100000 + count(input.caller.id))
+                some j in numbers.range(1, 100000)
+                i * j == -1
+            }
+
+            decision := {"allow": false, "rule": "heavy", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                heavy
+            } else := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+            """;
+
+    private static final Logger GUARD_LOG = Logger.getLogger("dev.veil.Guard");
+
+    @TempDir
+    Path dir;
+
+    private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            logged.add(r);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private Guard<double[]> guard;
+
+    @BeforeEach
+    void listen() {
+        GUARD_LOG.setUseParentHandlers(false);
+        GUARD_LOG.addHandler(capture);
+    }
+
+    @AfterEach
+    void restore() {
+        GUARD_LOG.removeHandler(capture);
+        GUARD_LOG.setUseParentHandlers(true);
+        System.clearProperty("veil.rego.timeout");
+        if (guard != null) {
+            guard.close();
+        }
+    }
+
+    @Test
+    void aQuestionThatNeverFinishesIsDeniedWithinTheDefaultLimitOfOneSecond() {
+        Guard<double[]> g = guard(LOOPING_ACCESS);
+        long t0 = System.nanoTime();
+        Response r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> ask(g));
+        long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(tookMillis).isBetween(1000L, 15_000L);
+        deniedAtAccess(r);
+        assertThat(causeLogged()).startsWith("data.veil.access.decision could not be evaluated: evaluation took "
+                        + "longer than its limit of 1s (system property veil.rego.timeout")
+                .contains("stopped at policy/access.rego:", "eval_cancel_error: timeout");
+    }
+
+    @Test
+    void theServiceSetsTheLimitWithASystemProperty() {
+        System.setProperty("veil.rego.timeout", "250ms");
+        Guard<double[]> g = guard(LOOPING_ACCESS);
+        System.clearProperty("veil.rego.timeout"); // read when the bundle loads
+        long t0 = System.nanoTime();
+        Response r = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> ask(g));
+        assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(250L, 15_000L);
+        deniedAtAccess(r);
+        assertThat(causeLogged()).contains("limit of 250ms");
+    }
+
+    @Test
+    void aLimitThatIsNotAPositiveDurationOfAtMostADayDoesNotLoad() {
+        for (String bad : List.of("0", "0s", "-1s", "soon", "1 s", "PT-1S", "PT25H", "999999999999ms")) {
+            System.setProperty("veil.rego.timeout", bad);
+            Throwable e = catchThrowable(() -> guard(LOOPING_ACCESS));
+            assertThat(e).as(bad).isInstanceOf(PolicyLoadException.class);
+            assertThat(e.getMessage()).as(bad).contains("system property veil.rego.timeout: invalid value '" + bad
+                    + "': expected how long one evaluation of a policy question may take, greater than 0 and at "
+                    + "most 1 day, in milliseconds or seconds (1500ms, 2s) or as an ISO-8601 duration (PT2S); unset, "
+                    + "it is 1s");
+        }
+        for (String good : List.of("1500ms", "2s", "PT0.5S", "PT24H")) {
+            System.setProperty("veil.rego.timeout", good);
+            PolicyBundle.load(write(LOOPING_ACCESS));
+        }
+    }
+
+    @Test
+    void anInterruptedRequestStopsItsEvaluationAndIsDenied() throws Exception {
+        System.setProperty("veil.rego.timeout", "600s"); // only the interrupt can stop it
+        Guard<double[]> g = guard(LOOPING_ACCESS);
+        AtomicReference<Response> response = new AtomicReference<>();
+        AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
+        Thread request = new Thread(() -> {
+            response.set(ask(g));
+            stillInterrupted.set(Thread.currentThread().isInterrupted());
+        });
+        request.start();
+        Thread.sleep(300);
+        request.interrupt();
+        request.join(15_000);
+        assertThat(request.isAlive()).as("the request still runs 15 s after its interrupt").isFalse();
+        deniedAtAccess(response.get());
+        assertThat(stillInterrupted.get()).as("the request thread keeps its interrupt").isTrue();
+        assertThat(causeLogged()).startsWith("data.veil.access.decision could not be evaluated: the request thread "
+                + "was interrupted; evaluation stopped");
+    }
+
+    @Test
+    void anInterruptedEvaluationStopsWithoutALimit() throws Exception {
+        Rego r = Rego.compile(Map.of("p.rego", """
+                package p
+
+                import rego.v1
+
+                forever if {
+                    some i in numbers.range(1, 100000)
+                    some j in numbers.range(1, 100000)
+                    i * j == -1
+                }
+                """), Map.of());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            failure.set(catchThrowable(() -> r.evaluate("data.p.forever", null)));
+            stillInterrupted.set(Thread.currentThread().isInterrupted());
+        });
+        t.start();
+        Thread.sleep(200);
+        t.interrupt();
+        t.join(15_000);
+        assertThat(t.isAlive()).as("the evaluation still runs 15 s after its interrupt").isFalse();
+        assertThat(failure.get()).isInstanceOf(RegoException.class);
+        RegoException e = (RegoException) failure.get();
+        assertThat(e.code()).isEqualTo("eval_cancel_error");
+        assertThat(e.errors().get(0).message()).isEqualTo("interrupted");
+        assertThat(stillInterrupted.get()).isTrue();
+    }
+
+    private String causeLogged() {
+        LogRecord r = logged.stream().filter(l -> l.getLevel() == Level.SEVERE && l.getThrown() != null)
+                .findFirst().orElseThrow(() -> new AssertionError("nothing logged with a cause: " + logged));
+        assertThat(r.getMessage()).startsWith("stage access could not be evaluated for decision ");
+        return r.getThrown().getMessage();
+    }
+
+    private static void deniedAtAccess(Response r) {
+        assertThat(r).as("response %s", r).isInstanceOf(Response.Denied.class);
+        Response.Denied d = (Response.Denied) r;
+        assertThat(d.reason().code()).as("code of %s", d.reasons()).isEqualTo(ReasonCode.INTERNAL_ERROR);
+        assertThat(d.reason().stage()).isEqualTo(Stage.ACCESS);
+    }
+
+    private static Response ask(Guard<double[]> g) {
+        return g.predict(Request.of(Credentials.anonymous(), new double[] {0.5, 0.5}));
+    }
+
+    private Guard<double[]> guard(String access) {
+        Model<double[]> model = Model.ofVector(ModelInfo.of("m", "1", Instant.parse("2026-01-01T00:00:00Z")),
+                x -> Prediction.classification(List.of("yes", "no"), new double[] {x[0], 1 - x[0]}));
+        guard = Guard.builder(model).policy(PolicyBundle.load(write(access)))
+                .audit(AuditLog.jsonLines(dir.resolve("audit.jsonl"))).build();
+        return guard;
+    }
+
+    private Path write(String access) {
+        Path b = dir.resolve("bundle");
+        write(b, "veil/settings/data.yaml", """
+                name: rego-limit
+                authentication: { anonymous: true }
+                """);
+        write(b, "policy/access.rego", access);
+        write(b, "policy/validation.rego", """
+                package veil.validation
+
+                decision := {"rule": "default", "contract": {"shape": [2], "min": 0, "max": 1, "features": {},
+                    "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
+                """);
+        write(b, "policy/monitoring.rego", """
+                package veil.monitoring
+
+                decision := {"actions": []}
+                """);
+        write(b, "policy/model.rego", """
+                package veil.model
+
+                decision := {"rule": "default", "stale": false, "action": "alert"}
+                """);
+        write(b, "policy/output.rego", """
+                package veil.output
+
+                decision := {"rule": "default", "release": {"form": "top_k", "top_k": 1, "round": 0,
+                    "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}}
+                """);
+        write(b, "policy/logging.rego", """
+                package veil.logging
+
+                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
+                """);
+        return b;
+    }
+
+    private static void write(Path bundle, String name, String text) {
+        try {
+            Path p = bundle.resolve(name);
+            Files.createDirectories(p.getParent());
+            Files.writeString(p, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
