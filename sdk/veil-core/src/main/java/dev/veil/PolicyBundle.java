@@ -132,14 +132,21 @@ public final class PolicyBundle {
     public static PolicyBundle of(Bundle contents) {
         Objects.requireNonNull(contents, "contents");
         List<PolicyEngine> engines = new ArrayList<>();
+        List<String> registered = new ArrayList<>();
         for (PolicyEngine e : ServiceLoader.load(PolicyEngine.class, PolicyBundle.class.getClassLoader())) {
+            registered.add(e.name());
             if (e.handles(contents)) {
                 engines.add(e);
             }
         }
         if (engines.isEmpty()) {
+            boolean rego = contents.files().stream().anyMatch(f -> f.endsWith(".rego"));
             throw PolicyLoadException.of("<bundle>", "no policy in " + contents.source()
-                    + ": expected one *.veil.yaml file (or .rego modules with veil-rego on the class path)");
+                    + ": expected one *.veil.yaml file (or .rego modules with veil-rego on the class path)"
+                    + (rego ? "; the bundle has .rego modules but the policy engines registered are " + registered
+                            + ": put veil-rego on the class path; in a shaded jar, merge the"
+                            + " META-INF/services files (maven-shade-plugin's ServicesResourceTransformer), or"
+                            + " veil-rego's registration is lost" : ""));
         }
         if (engines.size() > 1) {
             throw PolicyLoadException.of("<bundle>", contents.source() + " holds policies for several engines "

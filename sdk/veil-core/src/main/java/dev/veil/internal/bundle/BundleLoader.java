@@ -98,8 +98,10 @@ public final class BundleLoader {
             readArchive(path, collector);
             archive = true;
         } else if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            throw EntryCollector.wholeBundle("bundle " + source + " does not exist; expected a directory or a"
-                    + " .tar.gz file");
+            // a relative path is most often wrong for the working directory: say which one was searched
+            throw EntryCollector.wholeBundle("bundle " + source + " does not exist"
+                    + (path.isAbsolute() ? "" : " (looked for " + path.toAbsolutePath() + ")")
+                    + "; expected a directory or a .tar.gz file");
         } else {
             throw EntryCollector.wholeBundle("bundle " + source + " is neither a directory nor a regular file;"
                     + " expected a directory or a .tar.gz file");

@@ -617,6 +617,14 @@ class BundleLoaderDirectoryTest {
     }
 
     @Test
+    void shouldNameTheDirectorySearchedForARelativePathThatDoesNotExist() {
+        Path relative = Path.of("no-such-bundle-" + System.nanoTime());
+        PolicyError e = error(() -> BundleLoader.load(relative));
+        assertThat(e.message()).contains("bundle " + relative + " does not exist (looked for "
+                + relative.toAbsolutePath() + "); expected a directory or a .tar.gz file");
+    }
+
+    @Test
     void shouldRejectPlainFileThatIsNotGzipSayingWhatIsAccepted() {
         Path p = write(dir, "bundle.zip", "PK...");
         assertThat(error(() -> BundleLoader.load(p)).message()).contains("is not a gzip-compressed file; a bundle must"
