@@ -133,6 +133,8 @@ public interface Guard<I> extends AutoCloseable {
         private Duration closeTimeout;
         private final List<Detector> detectors = new ArrayList<>();
         private StateStore stateStore;
+        /** Why a failed {@link #build()} closed {@link #stateStore}, or null: this builder cannot build again. */
+        private String storeClosedBy;
         private java.nio.file.Path revisionFile;
 
         private Builder(Model<I> model) {
@@ -210,7 +212,8 @@ public interface Guard<I> extends AutoCloseable {
          * the store when it is closed, and a {@link #build()} that fails closes it too (so that a store
          * created inline, which the caller cannot reach, leaves no connection or thread behind); only a
          * build refused for a missing {@link #policy} or {@link #audit} leaves it open, for the
-         * builder to be completed. In memory, privacy budgets last as long as the process and
+         * builder to be completed. After a failed build that closed it, the builder refuses to build
+         * again: start again with a new builder and a new store. In memory, privacy budgets last as long as the process and
          * hold per replica (a restart gives every caller a full budget again); a Guard built or
          * reloaded with {@code output.privacy} on it logs a warning.
          */
@@ -318,9 +321,11 @@ public interface Guard<I> extends AutoCloseable {
 
         /**
          * Builds the Guard, opening the audit log. When it throws for anything but a missing policy or
-         * audit log, it has closed the {@link #stateStore state store} and the audit log it had opened.
+         * audit log, it has closed the {@link #stateStore state store} and the audit log it had opened,
+         * and this builder cannot build again with that store.
          *
-         * @throws IllegalStateException when the policy or audit log is missing
+         * @throws IllegalStateException when the policy or audit log is missing, or an earlier build of
+         *     this builder failed and closed its state store
          * @throws PolicyLoadException when the bundle's settings cannot be applied, when it is a signed
          *     bundle older than its mark in the {@link #revisionFile revision file}, or that file cannot
          *     be used
@@ -336,9 +341,23 @@ public interface Guard<I> extends AutoCloseable {
             if (audit == null) {
                 throw new IllegalStateException("a Guard needs an audit log: call audit(AuditLog.jsonLines(...))");
             }
-            return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
-                    listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers, stateStore,
-                    stateMemory, closeTimeout == null ? DEFAULT_CLOSE_TIMEOUT : closeTimeout, revisionFile);
+            if (storeClosedBy != null) {
+                // a Guard on a closed store would deny every request (internal_error): refuse it here
+                throw new IllegalStateException("this builder's state store (" + stateStore.name() + ") was closed "
+                        + "when an earlier build() failed (" + storeClosedBy + "); start again with a new builder "
+                        + "and a new store");
+            }
+            try {
+                return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
+                        listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers,
+                        stateStore, stateMemory, closeTimeout == null ? DEFAULT_CLOSE_TIMEOUT : closeTimeout,
+                        revisionFile);
+            } catch (RuntimeException | Error e) {
+                if (stateStore != null) { // closed by the failed build (see stateStore)
+                    storeClosedBy = e.getClass().getSimpleName() + ": " + e.getMessage();
+                }
+                throw e;
+            }
         }
     }
 }

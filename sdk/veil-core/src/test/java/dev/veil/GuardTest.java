@@ -1117,6 +1117,11 @@ class GuardTest {
             setUp.accept(b);
             assertThatThrownBy(b::build).as(failure).isInstanceOf(RuntimeException.class);
             assertThat(store.closes).as(failure).hasValue(1);
+            // a retry with the same builder would run on the closed store and deny every request
+            assertThatThrownBy(b::build).as(failure).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("state store (" + store.name() + ") was closed when an earlier build() failed")
+                    .hasMessageContaining("start again with a new builder and a new store");
+            assertThat(store.closes).as(failure).hasValue(1);
         });
         // a missing policy leaves the builder to be completed: the store stays open for it
         CloseCountingStore store = new CloseCountingStore();
