@@ -161,6 +161,28 @@ class RegoEvaluationLimitTest {
     }
 
     @Test
+    void anInterruptedRequestIsDeniedWhateverThePolicysSize() {
+        // a constant decision takes no evaluation step: it must fail as a long one does, or whether an
+        // interrupted request is answered would depend on how many steps its policy happens to take
+        Guard<double[]> g = guard("""
+                package veil.access
+
+                decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                """);
+        assertThat(ask(g).allowed()).as("not interrupted").isTrue();
+        Thread.currentThread().interrupt();
+        Response r;
+        try {
+            r = ask(g);
+        } finally {
+            assertThat(Thread.interrupted()).as("the request thread keeps its interrupt").isTrue();
+        }
+        deniedAtAccess(r);
+        assertThat(causeLogged()).startsWith("data.veil.access.decision could not be evaluated: the request thread "
+                + "was interrupted; evaluation stopped");
+    }
+
+    @Test
     void anInterruptedEvaluationStopsWithoutALimit() throws Exception {
         Rego r = Rego.compile(Map.of("p.rego", """
                 package p

@@ -151,6 +151,12 @@ public final class Engine {
      * @throws RegoException on evaluation errors
      */
     public Value document(Plan.Ref path, Value input, Options opts) {
+        if (Thread.currentThread().isInterrupted()) {
+            // Checked before any step as well as every 1,024 steps: an interrupted thread's evaluation
+            // fails whatever the policy's size (a constant decision takes no step), so the outcome
+            // does not depend on how long the policy runs. The flag stays set for the caller.
+            throw new RegoException(dev.veil.rego.RegoError.of("eval_cancel_error", "interrupted"));
+        }
         return run(() -> evaluator(input, opts).document(path));
     }
 
