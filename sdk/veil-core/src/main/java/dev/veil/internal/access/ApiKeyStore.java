@@ -375,6 +375,14 @@ public final class ApiKeyStore {
                 return "contains a control character (U+" + String.format(java.util.Locale.ROOT, "%04X", (int) c)
                         + " at position " + i + ", '" + Sanitize.text(value) + "'): remove it";
             }
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++; // a pair: one character
+            } else if (Character.isSurrogate(c)) {
+                // the audit log writes a lone surrogate as U+FFFD, so its record would not tell this
+                // name from others that differ in that place
+                return "contains a lone UTF-16 surrogate (U+" + String.format(java.util.Locale.ROOT, "%04X", (int) c)
+                        + " at position " + i + ", '" + Sanitize.text(value) + "'), which is not text: remove it";
+            }
         }
         return null;
     }

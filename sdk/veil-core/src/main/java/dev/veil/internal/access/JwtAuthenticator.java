@@ -583,6 +583,12 @@ public final class JwtAuthenticator {
             return AuthResult.failure("missing subject: claim '" + settings.subjectClaim()
                     + "' must be a non-blank string" + (sub == null ? ", the token has none" : ""));
         }
+        // As for the names in a key store: "alice " or "alice\u0000" would be another caller, with its
+        // own rate limit and quota, and a lone surrogate reads as U+FFFD in the audit record
+        String subjectProblem = ApiKeyStore.nameProblem(subject);
+        if (subjectProblem != null) {
+            return AuthResult.failure("claim '" + settings.subjectClaim() + "' " + subjectProblem);
+        }
         if (subject.equals(Caller.ANONYMOUS.id())) {
             return AuthResult.failure("subject '" + subject + "' is reserved for requests without credentials; the"
                     + " identity provider must not issue it");
@@ -608,9 +614,20 @@ public final class JwtAuthenticator {
             return AuthResult.failure("claim '" + settings.rolesClaim()
                     + "' must be a list of strings or a space-separated string, was " + Problems.describe(rawRoles));
         }
+        for (String r : roles) {
+            String problem = ApiKeyStore.nameProblem(r);
+            if (problem != null || r.isEmpty()) {
+                return AuthResult.failure("claim '" + settings.rolesClaim() + "': role '" + Sanitize.text(r) + "' "
+                        + (problem != null ? problem : "is empty"));
+            }
+        }
         String tenant = "";
         Object rawTenant = claims.getClaim(settings.tenantClaim());
         if (rawTenant instanceof String t) {
+            String problem = ApiKeyStore.nameProblem(t);
+            if (problem != null) {
+                return AuthResult.failure("claim '" + settings.tenantClaim() + "' " + problem);
+            }
             tenant = t;
         } else if (rawTenant != null) {
             return AuthResult.failure("claim '" + settings.tenantClaim() + "' must be a string, was "

@@ -455,6 +455,55 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRejectNamesThatWouldBeAnotherCallerOrUnreadableInTheRecord() throws Exception {
+        // "alice " would be a second caller with its own quota; a lone surrogate is written as U+FFFD,
+        // so the audit record could not tell such callers apart (the key store refuses the same names)
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(failure(auth, sign(claims().subject("alice ").build())))
+                .startsWith("claim 'sub' has leading or trailing whitespace");
+        assertThat(failure(auth, sign(claims().subject("alice\u00a0").build())))
+                .startsWith("claim 'sub' has leading or trailing whitespace");
+        assertThat(failure(auth, sign(claims().subject("al\u0000ice").build())))
+                .startsWith("claim 'sub' contains a control character (U+0000 at position 2");
+        // a lone surrogate travels as a JSON escape (UTF-8 cannot carry it): written into the payload by hand
+        assertThat(failure(auth, withRawSubject("\"X\\ud800\"")))
+                .startsWith("claim 'sub' contains a lone UTF-16 surrogate (U+D800 at position 1");
+        assertThat(failure(auth, withRawSubject("\"X\\udc00Y\"")))
+                .startsWith("claim 'sub' contains a lone UTF-16 surrogate (U+DC00 at position 1");
+        assertThat(failure(auth, sign(claims().claim("tenant", " acme").build())))
+                .startsWith("claim 'tenant' has leading or trailing whitespace");
+        assertThat(failure(auth, sign(claims().claim("roles", List.of("analyst ")).build())))
+                .startsWith("claim 'roles': role 'analyst ' has leading or trailing whitespace");
+        assertThat(failure(auth, sign(claims().claim("roles", List.of("")).build())))
+                .isEqualTo("claim 'roles': role '' is empty");
+        assertThat(failure(auth, sign(claims().claim("roles", List.of("x\u001b[31m")).build())))
+                .startsWith("claim 'roles': role 'x?[31m' contains a control character");
+        // a pair of surrogates is one character, and a fine name
+        assertThat(auth.authenticate(sign(claims().subject("alice\ud83d\ude00").build())).succeeded()).isTrue();
+    }
+
+    /** A token of {@link #claims()} whose {@code sub} is the JSON text {@code json}, as written. */
+    private String withRawSubject(String json) throws JOSEException {
+        String payload = claims().subject("SUBJECT-HERE").build().toString().replace("\"SUBJECT-HERE\"", json);
+        com.nimbusds.jose.JWSObject o = new com.nimbusds.jose.JWSObject(
+                new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(rsa.getKeyID()).build(),
+                new com.nimbusds.jose.Payload(payload));
+        o.sign(new RSASSASigner(rsa));
+        return o.serialize();
+    }
+
+    @Test
+    void shouldNotLetLineSeparatorsOrBidiOverridesIntoMessages() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        String kid = "x\u2028ERROR forged line\u2029\u0085\u202edetalia\u200b";
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(kid).build(), claims().build());
+        jwt.sign(new RSASSASigner(rsa));
+        String message = failure(auth, jwt.serialize());
+        assertThat(message).startsWith("unknown key id 'x?ERROR forged line???detalia?'");
+        assertThat(message.split("\\R")).hasSize(1);
+    }
+
+    @Test
     void shouldNameAnEmptySignatureAndTimesOutOfRange() throws Exception {
         String token = sign(claims().build());
         assertThat(failure(authenticator(ALL), token.substring(0, token.lastIndexOf('.') + 1)))
