@@ -161,7 +161,11 @@ public final class DecisionDocuments {
             if (unsatisfiable != null) {
                 throw c.fail("features", unsatisfiable);
             }
-            // As the YAML engine refuses it at load: the policy's mistake, said as such.
+            // As the YAML engine refuses these at load: the policy's mistake, said as such.
+            String optionalRead = compiled.optionalReadByRule();
+            if (optionalRead != null) {
+                throw c.fail("cross_field", optionalRead);
+            }
             String optionalScored = compiled.optionalWithDistribution();
             if (optionalScored != null) {
                 throw c.fail("distribution", optionalScored);
