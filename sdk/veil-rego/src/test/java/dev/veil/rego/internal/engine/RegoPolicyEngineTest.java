@@ -498,6 +498,27 @@ class RegoPolicyEngineTest {
         assertThat(load(f).engine()).isEqualTo("rego");
     }
 
+    /**
+     * A bad field of the statistics a validation decision names is reported at the data file that
+     * holds it, with its line and column, as the YAML engine reports it: at load for a constant
+     * decision, in the message of each request for a computed one.
+     */
+    @Test
+    void badStatisticsAreReportedAtTheirDataFile() {
+        Map<String, String> f = files();
+        f.put("training/data.json", "{\"stats\": {\"mean\": [0.5, 0.5],\n  \"std\": [0.1, -0.2]}}\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "training/data.json:2:16: data.training.stats: std[1] must be >= 0, was -0.2"));
+        f.put("policy/validation.rego", VALIDATION.replace("\"stats\": \"training.stats\"", "\"stats\": stats")
+                + "\nstats := \"training.stats\"\n");
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("validation decision: contract.distribution.stats: data.training.stats: std[1] must be >= 0, "
+                        + "was -0.2 (training/data.json:2:16)");
+    }
+
     @Test
     void aBundleUsesOneLanguage() {
         Map<String, String> f = files();
