@@ -751,6 +751,44 @@ class GuardTest {
                         + "none");
     }
 
+    /**
+     * A contract that allows unknown features passes a request with one: the distribution check
+     * scores the listed features (the ones its statistics describe) wherever the extra one sorts, and
+     * still refuses a listed feature that is too far, so adding a feature skips nothing. Before, the
+     * extra feature made the vector longer than the statistics and the request was refused, blaming
+     * the statistics.
+     */
+    @Test
+    void anExtraFeatureAllowedByTheContractIsNotScoredAndTheListedOnesStillAre() {
+        Model<Map<String, Double>> loans = Model.of(INFO_A,
+                x -> Prediction.classification(List.of("approve", "refuse"), new double[] {0.8, 0.2}), Features::named);
+        Guard<Map<String, Double>> g = guard(bundle().file("training/data.json", """
+                {"stats": {"names": ["age", "income"], "mean": [40, 60000], "std": [12, 20000],
+                           "summary": {"mean": [0, 100000], "std": [0, 100000], "roughness": [0, 100000]}}}
+                """).set("validation", """
+                default:
+                  shape: []
+                  features: {income: {min: 0}, age: {min: 18, max: 120}}
+                  allow_unknown_features: true
+                  distribution: {stats: training.stats, max_abs_z: 4, max_rms_z: 3}
+                """), loans, x -> { });
+        // 'bonus' sorts between 'age' and 'income'; 'zip' after both
+        released(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()),
+                Map.of("age", 40.0, "bonus", 1e9, "income", 60_000.0))));
+        released(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()),
+                Map.of("age", 40.0, "income", 60_000.0, "zip", -5.0))));
+        Response.Denied d = denied(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()),
+                Map.of("age", 40.0, "bonus", 0.0, "income", 10_000_000.0))), ReasonCode.OUT_OF_DISTRIBUTION,
+                Stage.VALIDATION, "default:distribution");
+        assertThat(d.reason().message()).contains("feature 'income' is").contains("too far from the training data");
+        // the RMS z-score and the summaries are over the listed features too
+        denied(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()),
+                Map.of("age", 85.0, "bonus", 0.0, "income", 130_000.0))), ReasonCode.OUT_OF_DISTRIBUTION,
+                Stage.VALIDATION, "default:distribution");
+        released(g.predict(Request.of(Credentials.apiKey(ALICE.plaintext()),
+                Map.of("age", 40.0, "bonus", 500_000.0, "income", 60_000.0))));
+    }
+
     @Test
     void aNaNInAnOptionalFeatureNeverReachesTheModelWhileAnAbsentOneDoes() {
         List<Map<String, Double>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -23,7 +23,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * present with the documented type and range, and no other field is accepted; a bad document is an
  * {@link IllegalArgumentException} naming the question, the field and what was expected, e.g.
  * {@code access decision: rate_limit.burst: expected an integer >= 1, was 2.5}. The Guard treats it
- * as a question that could not be answered and fails closed.
+ * as a question that could not be answered and fails closed. A bad field of the statistics a
+ * validation decision names is said at the data file that holds it ({@code ... std[1] must be >= 0,
+ * was -0.2 (training/data.json:2:16)}), and the exception's cause is then a
+ * {@link PolicyLoadException} with that file, line and column, the error the YAML engine reports at
+ * load, for an engine that reads decisions at load to report.
  *
  * <p>One instance per bundle: the validation decision's {@code contract.distribution.stats} names
  * a data path of that bundle, whose statistics are read once and shared by every decision naming
@@ -161,7 +165,11 @@ public final class DecisionDocuments {
             if (unsatisfiable != null) {
                 throw c.fail("features", unsatisfiable);
             }
-            // As the YAML engine refuses it at load: the policy's mistake, said as such.
+            // As the YAML engine refuses these at load: the policy's mistake, said as such.
+            String optionalRead = compiled.optionalReadByRule();
+            if (optionalRead != null) {
+                throw c.fail("cross_field", optionalRead);
+            }
             String optionalScored = compiled.optionalWithDistribution();
             if (optionalScored != null) {
                 throw c.fail("distribution", optionalScored);
@@ -203,7 +211,17 @@ public final class DecisionDocuments {
                 all = TrainingStats.fromData(data, "data." + stats, featureNames, stdFloor, maxAbsZ, maxRmsZ,
                         !summary.isEmpty());
             } catch (IllegalArgumentException e) {
-                throw d.fail("stats", e.getMessage());
+                // At the data file, as the YAML engine reports it: the decision only names the statistics.
+                String field = e instanceof TrainingStats.FieldException f ? f.field() : "";
+                dev.veil.PolicyError at = dev.veil.internal.policy.DataPaths.locate(bundle, stats, field,
+                        e.getMessage());
+                if (at == null) {
+                    throw d.fail("stats", e.getMessage());
+                }
+                IllegalArgumentException located = d.fail("stats", e.getMessage() + " (" + at.file() + ":"
+                        + at.line() + ":" + at.column() + ")");
+                located.initCause(new PolicyLoadException(at));
+                throw located;
             }
             if (!all.summary().keySet().containsAll(summary)) {
                 throw d.fail("summary", "the statistics at data path '" + stats + "' have summary ranges for "

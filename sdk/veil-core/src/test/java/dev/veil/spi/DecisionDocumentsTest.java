@@ -280,6 +280,17 @@ class DecisionDocumentsTest {
                 .hasMessage("validation decision: contract.distribution: feature 'c' is optional (required: false) "
                         + "but the contract has a distribution check, which needs a value for every feature and refuses "
                         + "every request without one; make the feature required, or turn the distribution check off");
+        // The YAML loader refuses an optional feature a rule reads at the contract's cross_field; so does the reader.
+        Map<String, Object> research = Map.of("caller", Map.of("id", "r", "method", "api_key", "roles",
+                List.of("research")));
+        assertThatThrownBy(() -> reader.validation(edited("validation", research, d -> at(d, "contract")
+                .put("cross_field", List.of(Map.of("id", "adult", "expr", "age >= 18"),
+                        Map.of("id", "earns", "expr", "income > 0"))))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("validation decision: contract.cross_field: feature 'income' is optional (required: false) "
+                        + "but cross_field rule 'earns' reads it, and a rule refuses every request without a feature it "
+                        + "reads; make the feature required, or leave it out of the rule");
+        assertThat(reader.validation(edited("validation", research, d -> { })).contract().crossField()).hasSize(1);
     }
 
     /** The rule id is what the audit record and the reasons show: every question's is refused when blank. */

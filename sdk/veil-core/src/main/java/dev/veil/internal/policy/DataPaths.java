@@ -25,7 +25,7 @@ public final class DataPaths {
      *     value itself
      * @return the error, or {@code null} when no data file holds any part of the path
      */
-    static PolicyError locate(Bundle bundle, String dottedPath, String inner, String message) {
+    public static PolicyError locate(Bundle bundle, String dottedPath, String inner, String message) {
         String[] keys = dottedPath.isEmpty() ? new String[0] : dottedPath.split("\\.");
         PolicyError best = null;
         int bestReach = -1;

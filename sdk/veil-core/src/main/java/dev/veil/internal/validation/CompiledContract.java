@@ -6,6 +6,7 @@ import dev.veil.spi.InputContract;
 import dev.veil.spi.InputContract.CrossFieldRule;
 import dev.veil.spi.InputContract.DistributionCheck;
 import dev.veil.spi.InputContract.FeatureSpec;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -70,6 +71,11 @@ import java.util.function.DoublePredicate;
  * with them does not compile, and (without a shape) a request of another length is refused with
  * {@link ReasonCode#INVALID_INPUT} and rule {@code distribution}. A named request with an absent
  * (NaN) feature is refused by the distribution check the same way, since it cannot be scored.
+ * One exception: when the contract lists as many features as the statistics describe and allows
+ * unknown ones, a named request that carries features it does not list is scored on its listed
+ * features only (in the request's order, as a request without the others would be); the others
+ * have no statistics and are not scored. Every listed feature is still scored, so adding features
+ * skips nothing.
  *
  * <h2>Cost and thread safety</h2>
  *
@@ -360,6 +366,10 @@ public final class CompiledContract {
         }
 
         if (d != null) {
+            if (n != d.dim && allowUnknown && specs.length == d.dim && !names.isEmpty()
+                    && layout(names).firstUnknown >= 0) {
+                return listedOnly(d, v, names);
+            }
             if (n != d.dim) {
                 return new Violation(ReasonCode.INVALID_INPUT, Violation.DISTRIBUTION, "the input has " + n
                         + " features but the bundle's distribution statistics describe " + d.dim
@@ -374,6 +384,37 @@ public final class CompiledContract {
             return d.aggregate(v, sz2, sx, sx2, rough);
         }
         return null;
+    }
+
+    /**
+     * The distribution check of a named request that carries features the contract does not list
+     * (it allows them): the statistics describe the listed features, so those are scored, in the
+     * request's order as for a request without the others, and the others are not. Every listed
+     * feature is still scored, so adding features skips nothing. Off the fast path (allocates).
+     */
+    private Violation listedOnly(Dist d, double[] v, List<String> names) {
+        int[] pos = layout(names).specPos.clone();
+        for (int s = 0; s < pos.length; s++) {
+            if (pos[s] < 0) {
+                return new Violation(ReasonCode.INVALID_INPUT, Violation.DISTRIBUTION, "feature '" + specNames[s]
+                        + "' is absent; the distribution check needs a value for every feature");
+            }
+        }
+        Arrays.sort(pos);
+        double[] sub = new double[pos.length];
+        List<String> subNames = new ArrayList<>(pos.length);
+        for (int k = 0; k < pos.length; k++) {
+            sub[k] = v[pos[k]];
+            subNames.add(names.get(pos[k]));
+        }
+        double[] sums = new double[4];
+        if (!KERNEL.sums(sub, d.lo, d.hi, d.uniform, lo, hi, d.mean, d.inv, d.center, sums)) {
+            Violation x = d.perFeature(sub, subNames, this);
+            if (x != null) {
+                return x;
+            }
+        }
+        return d.aggregate(sub, sums[0], sums[1], sums[2], sums[3]);
     }
 
     // ---------------------------------------------------------------- failure paths (allocate)

@@ -569,6 +569,30 @@ class CompiledContractTest {
                     + " the bundle's distribution statistics describe 3; the statistics do not match this input"));
         }
 
+        /**
+         * Features the contract does not list but allows are not scored (the statistics describe the
+         * listed ones); the listed ones still are, in the request's order, wherever the others sit.
+         */
+        @Test
+        void shouldScoreOnlyTheListedFeaturesOfARequestWithOthersTheContractAllows() {
+            Map<String, FeatureSpec> listed = Map.of("a", new FeatureSpec(true, -INF, INF),
+                    "c", new FeatureSpec(true, -INF, INF));
+            CompiledContract c = CompiledContract.compile(new InputContract(List.of(), -INF, INF, listed, true,
+                    List.of(), 0, check(new double[] {0, 100}, new double[] {1, 1}, 0.1, 3, 0, Map.of())));
+            assertThat(c.check(features("a", 1, "b", 1e9, "c", 101, "d", -1e9), -1)).isNull();
+            assertThat(c.check(features("a", 1, "b", 0, "c", 110), -1)).isEqualTo(new Violation(
+                    ReasonCode.OUT_OF_DISTRIBUTION, "distribution", "feature 'c' is 110, too far from the training data",
+                    "feature 'c' is too far from the training data"));
+            // a service's own layout: the listed features in its order, as without the others
+            assertThat(c.check(Features.named(List.of("c", "x", "a"), new double[] {0, 1e9, 100}), -1)).isNull();
+            // statistics of another length than the listed features: still the length mismatch
+            CompiledContract three = CompiledContract.compile(new InputContract(List.of(), -INF, INF, listed, true,
+                    List.of(), 0, check(new double[3], new double[] {1, 1, 1}, 0.1, 3, 0, Map.of())));
+            assertThat(three.check(features("a", 0, "b", 0, "c", 0, "d", 0), -1)).isEqualTo(invalid("distribution",
+                    "the input has 4 features but the bundle's distribution statistics describe 3; the statistics do "
+                            + "not match this input"));
+        }
+
         @Test
         void shouldRejectStatisticsThatDisagreeWithTheShape() {
             assertThatThrownBy(() -> withDistribution(List.of(2, 2),

@@ -155,7 +155,8 @@ public final class RegoPolicyEngine implements PolicyEngine {
      * A decision written as a constant ({@code decision := {"allow": "yes", ...}}) is read as every
      * request that reaches it would read it: one of the wrong shape is refused at load, at the place
      * of the constant, rather than failing each such request. A decision the policy computes is read
-     * per request.
+     * per request. Bad statistics a constant validation decision names are reported at the data file
+     * that holds them, with the line and column of the bad field, as the YAML engine reports them.
      */
     private static List<PolicyError> checkConstantDecisions(RegoProgram program, DecisionDocuments documents) {
         List<PolicyError> errors = new ArrayList<>();
@@ -173,6 +174,11 @@ public final class RegoPolicyEngine implements PolicyEngine {
                 try {
                     reader.apply(Values.toJava(c.getValue()));
                 } catch (RuntimeException e) {
+                    if (e.getCause() instanceof PolicyLoadException inData) {
+                        // bad statistics: at their data file, as the YAML engine reports them (once)
+                        inData.errors().stream().filter(x -> !errors.contains(x)).forEach(errors::add);
+                        continue;
+                    }
                     Location at = c.getKey();
                     errors.add(new PolicyError(at.file().isEmpty() ? "<bundle>" : at.file(), Math.max(0, at.line()),
                             Math.max(0, at.column()), "data.veil." + q + ".decision: " + e.getMessage()

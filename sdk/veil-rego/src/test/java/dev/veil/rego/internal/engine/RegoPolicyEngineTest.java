@@ -468,6 +468,57 @@ class RegoPolicyEngineTest {
                         + "(required: false) or fix the shape");
     }
 
+    /**
+     * An optional feature a cross_field rule reads would refuse every request without it; the YAML
+     * loader refuses it, and so does the Rego engine: at load for a constant decision, per request
+     * (a failure, not a refusal) for a computed one.
+     */
+    @Test
+    void anOptionalFeatureARuleReadsIsAFailureNotARefusal() {
+        Map<String, String> f = files();
+        String contract = VALIDATION.replace("\"features\": {}", "\"features\": FEATURES")
+                .replace("\"cross_field\": []", "\"cross_field\": [{\"id\": \"small-b\", \"expr\": \"b < 1\"}]")
+                .replaceAll("(?s)\"distribution\": \\{.*\\}\\}\\}", "\"distribution\": null}}");
+        String features = "{\"a\": {\"required\": true, \"min\": null, \"max\": null}, "
+                + "\"b\": {\"required\": false, \"min\": null, \"max\": null}}";
+        String message = "validation decision: contract.cross_field: feature 'b' is optional (required: false) but "
+                + "cross_field rule 'small-b' reads it, and a rule refuses every request without a feature it reads; "
+                + "make the feature required, or leave it out of the rule";
+        f.put("policy/validation.rego", contract.replace("FEATURES", features));
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/validation.rego:5:13: data.veil.validation.decision: " + message
+                                + " (this constant is the answer to every input that reaches it)"));
+        f.put("policy/validation.rego", contract.replace("FEATURES", "features") + "\nfeatures := " + features + "\n");
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+        // required, it loads
+        f.put("policy/validation.rego", contract.replace("FEATURES", features.replace("false", "true")));
+        assertThat(load(f).engine()).isEqualTo("rego");
+    }
+
+    /**
+     * A bad field of the statistics a validation decision names is reported at the data file that
+     * holds it, with its line and column, as the YAML engine reports it: at load for a constant
+     * decision, in the message of each request for a computed one.
+     */
+    @Test
+    void badStatisticsAreReportedAtTheirDataFile() {
+        Map<String, String> f = files();
+        f.put("training/data.json", "{\"stats\": {\"mean\": [0.5, 0.5],\n  \"std\": [0.1, -0.2]}}\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "training/data.json:2:16: data.training.stats: std[1] must be >= 0, was -0.2"));
+        f.put("policy/validation.rego", VALIDATION.replace("\"stats\": \"training.stats\"", "\"stats\": stats")
+                + "\nstats := \"training.stats\"\n");
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("validation decision: contract.distribution.stats: data.training.stats: std[1] must be >= 0, "
+                        + "was -0.2 (training/data.json:2:16)");
+    }
+
     @Test
     void aBundleUsesOneLanguage() {
         Map<String, String> f = files();
