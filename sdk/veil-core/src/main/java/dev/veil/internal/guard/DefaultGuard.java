@@ -1002,9 +1002,10 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     /**
      * The state list that marks a caller's privacy budget spent for the period: one entry, the
-     * period's end and the caller's budget it was spent under ({@link #spentMark}).
+     * period's end and the caller's budget it was spent under ({@link #spentMark}). Protecting
+     * state: the in-memory store never evicts it ({@link StateKeys#BUDGET_SPENT}).
      */
-    private static final String BUDGET_SPENT = "budget-spent:";
+    private static final String BUDGET_SPENT = StateKeys.BUDGET_SPENT;
     /** Bytes of a spent mark: its end, then period_seconds, per_caller_epsilon and per_caller_delta. */
     private static final int SPENT_MARK_BYTES = 4 * Long.BYTES;
 
@@ -1043,7 +1044,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     /**
      * Marks the caller's budget spent until its period ends (budgets that never renew: for good),
      * so that later releases to it are treated as unpayable whatever their form. Not waited for;
-     * lost with the store, the ledger itself still refuses every charge. The mark holds only while
+     * lost with the store (never to make room in it), the ledger itself still refuses every charge.
+     * The mark holds only while
      * the caller budget stays what it was set under ({@link #spentUntil}).
      */
     private void markSpent(GuardSettings settings, Exchange x) {

@@ -22,7 +22,7 @@ import java.util.Objects;
 /**
  * The embedded state store: everything in this process, bounded by a memory cap.
  *
- * <p>Monitoring state (windows, lists, fingerprint indexes) lives in weighted caches that share
+ * <p>Monitoring state (windows, detectors' lists, fingerprint indexes) lives in weighted caches that share
  * the cap and evict the least recently used entries first (an idle caller's history goes before an
  * active one's); each entry also expires after its time to live. A fingerprint index is one entry
  * per index (per caller, or global) in primitive arrays ({@link FingerprintIndex}); one index may
@@ -42,7 +42,17 @@ import java.util.Objects;
  *       have active cool-downs and another must be recorded, every caller is blocked until that
  *       cool-down ends;</li>
  *   <li>spent privacy budget ({@link PrivacyLedger}): a new caller's charge is refused with
- *       {@link StateOp.Budget#TOO_MANY_CALLERS} until the next period.</li>
+ *       {@link StateOp.Budget#TOO_MANY_CALLERS} until the next period;</li>
+ *   <li>the marks that say a caller's privacy budget is spent for the period (the lists of
+ *       {@link StateKeys#BUDGET_SPENT}, which the Guard writes when the ledger refuses a caller's
+ *       charge and reads for every request, so that a spent budget holds for releases without
+ *       noise too): kept apart from the detectors' lists until their time to live ends (the end of
+ *       the period), outside the memory cap like the ledger. A marked caller has spent in the
+ *       ledger this period, so their number stays within {@code maxCallers}; when
+ *       {@code maxCallers} callers have live marks anyway (marks of another period length or budget
+ *       left by a reload) and another must be recorded, its mark is answered for <em>every</em>
+ *       caller until it ends, so every caller's budget is treated as spent (logged as a warning;
+ *       raise {@code maxCallers}).</li>
  * </ul>
  * The Redis store has none of these bounds (its keys expire by time to live), so the two stores
  * answer alike until a bound is reached (MemoryRedisConformanceTest).
@@ -71,6 +81,8 @@ public final class MemoryStateStore implements StateStore {
             ThreadLocal.withInitial(FingerprintIndex.Scratch::new);
     private volatile PrivacyLedger ledger;
     private volatile GuardSettings.PrivacyBudget ledgerBudget;
+    /** The spent-budget marks: protecting, never evicted (see the class comment). */
+    private final SpentMarks spent;
 
     /**
      * A store.
@@ -105,6 +117,7 @@ public final class MemoryStateStore implements StateStore {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.maxCallers = maxCallers;
         this.limiter = new CallerLimiter(clock, maxCallers, CallerLimiter.DEFAULT_IDLE, maxCallers);
+        this.spent = new SpentMarks(maxCallers, ticker);
         this.lists = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * LIST_SHARE))
                 .weigher((String k, BoundedList v) -> v.weight(k))
@@ -157,7 +170,7 @@ public final class MemoryStateStore implements StateStore {
     public void submit(StateOp... ops) {
         SCRATCH.get().lastHashes = null;
         for (StateOp op : ops) {
-            if (op instanceof StateOp.ListAppend a) {
+            if (op instanceof StateOp.ListAppend a && !SpentMarks.holds(a.key())) {
                 // Nobody reads the previous entries of a submitted append: skip copying them.
                 lists.asMap().compute(a.key(), (k, l) -> {
                     BoundedList list = l == null ? new BoundedList() : l;
@@ -210,6 +223,10 @@ public final class MemoryStateStore implements StateStore {
                 return counter;
             });
             return total[0];
+        } else if (op instanceof StateOp.ListRead r && SpentMarks.holds(r.key())) {
+            return spent.read(r.key());
+        } else if (op instanceof StateOp.ListAppend a && SpentMarks.holds(a.key())) {
+            return spent.append(a.key(), a.value(), a.maxLength(), a.ttlMillis());
         } else if (op instanceof StateOp.ListRead r) {
             BoundedList l = lists.getIfPresent(r.key());
             return l == null ? List.of() : l.snapshot();
@@ -352,6 +369,101 @@ public final class MemoryStateStore implements StateStore {
 
     interface Expiring {
         long ttlNanos();
+    }
+
+    /**
+     * The lists of {@link StateKeys#BUDGET_SPENT}: protecting state, never evicted to make room (see
+     * the class comment). One list per key, each kept until the time to live of its last append
+     * ends (on the store's ticker, as the detectors' lists), at most {@code maxCallers} of them
+     * with time to live left. A new list beyond that is not kept: its entry is answered for every
+     * key of the table until its time to live ends ({@link #overflow}), so that no mark is lost.
+     * Reads take no lock; appends (one per refused charge) take the table's.
+     */
+    static final class SpentMarks {
+        private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
+        private final int maxKeys;
+        private final Ticker ticker;
+        private final java.util.concurrent.ConcurrentHashMap<String, Marks> marks =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        /** Entries answered for every key (each distinct entry once) and when they end, in ticker nanos. */
+        private volatile Map<java.nio.ByteBuffer, Long> overflow = Map.of();
+
+        /** One key's list and when it ends (ticker nanos); the end is written under the table's lock. */
+        private static final class Marks {
+            final BoundedList list = new BoundedList();
+            volatile long endsAt;
+
+            boolean over(long now) {
+                return now - endsAt >= 0;
+            }
+        }
+
+        SpentMarks(int maxKeys, Ticker ticker) {
+            this.maxKeys = maxKeys;
+            this.ticker = ticker;
+        }
+
+        /** Whether {@code key} is a spent-budget list's. */
+        static boolean holds(String key) {
+            return key.startsWith(StateKeys.BUDGET_SPENT);
+        }
+
+        List<byte[]> read(String key) {
+            long now = ticker.read();
+            Marks m = marks.get(key);
+            List<byte[]> own = m == null || m.over(now) ? List.of() : m.list.snapshot();
+            Map<java.nio.ByteBuffer, Long> all = overflow;
+            if (all.isEmpty()) {
+                return own;
+            }
+            List<byte[]> out = new ArrayList<>(own);
+            all.forEach((entry, endsAt) -> {
+                if (now - endsAt < 0) {
+                    out.add(entry.array().clone());
+                }
+            });
+            return out;
+        }
+
+        synchronized List<byte[]> append(String key, byte[] value, int maxLength, long ttlMillis) {
+            long now = ticker.read();
+            long endsAt = now + Duration.ofMillis(ttlMillis).toNanos();
+            Marks m = marks.get(key);
+            if (m != null && m.over(now)) {
+                marks.remove(key);
+                m = null;
+            }
+            if (m == null) {
+                if (marks.size() >= maxKeys) {
+                    marks.values().removeIf(x -> x.over(now));
+                }
+                if (marks.size() >= maxKeys) {
+                    overflow(value, now, endsAt);
+                    return List.of();
+                }
+                m = new Marks();
+                m.endsAt = endsAt;
+                marks.put(key, m);
+            }
+            List<byte[]> before = m.list.appendReturningPrevious(value, maxLength, ttlMillis);
+            m.endsAt = endsAt;
+            return before;
+        }
+
+        /** Keeps {@code value} for every key until {@code endsAt} (the later end of an equal entry). */
+        private void overflow(byte[] value, long now, long endsAt) {
+            Map<java.nio.ByteBuffer, Long> next = new HashMap<>();
+            overflow.forEach((entry, end) -> {
+                if (now - end < 0) {
+                    next.put(entry, end);
+                }
+            });
+            next.merge(java.nio.ByteBuffer.wrap(value.clone()), endsAt, (a, b) -> a - b > 0 ? a : b);
+            overflow = Map.copyOf(next);
+            LOG.log(System.Logger.Level.WARNING, "the in-memory state store keeps spent privacy budgets for "
+                    + maxKeys + " callers (Guard.Builder.maxCallers) and all of them are in use: the budget of "
+                    + "every caller is treated as spent until this period ends; raise Guard.Builder.maxCallers");
+        }
     }
 
     /**

@@ -17,6 +17,14 @@ import dev.veil.Caller;
 public final class StateKeys {
     private StateKeys() {}
 
+    /**
+     * The prefix of the list that marks a caller's privacy budget spent for the period
+     * ({@link dev.veil.spi.StateOp.ListAppend} and {@link dev.veil.spi.StateOp.ListRead} of this
+     * prefix and the caller's key). The mark protects: the in-memory store keeps these lists apart
+     * from the detectors' and never forgets one to make room ({@link MemoryStateStore}).
+     */
+    public static final String BUDGET_SPENT = "budget-spent:";
+
     /** The caller's state key. */
     public static String of(Caller c) {
         return of(c.id(), c.tenant());
