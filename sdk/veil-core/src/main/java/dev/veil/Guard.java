@@ -241,7 +241,10 @@ public interface Guard<I> extends AutoCloseable {
          *   <li>blocks and throttles: when {@code n} callers have active cool-downs and another must
          *       be recorded, every caller is blocked until that cool-down ends;</li>
          *   <li>privacy budgets: a new caller beyond {@code n} in a budget period cannot spend budget
-         *       until the next period ({@code output.privacy.on_exhausted} applies).</li>
+         *       until the next period ({@code output.privacy.on_exhausted} applies). The marks that say
+         *       a caller's budget is spent (so that it holds for releases without noise too) are kept
+         *       until the period ends; when {@code n} callers have one and another must be recorded,
+         *       every caller's budget is treated as spent until that period ends.</li>
          * </ul>
          * Set it above the number of distinct callers expected per day. A store passed to
          * {@link #stateStore(StateStore)} has its own bounds (veil-redis: none, its keys expire by
@@ -265,7 +268,8 @@ public interface Guard<I> extends AutoCloseable {
          * the cap the least recently used callers' monitoring state is forgotten first. It also caps
          * the local store that {@code on_state_unavailable: local} falls back to when a
          * {@link #stateStore(StateStore) shared store} cannot be reached. Rate limits, quotas, blocks
-         * and budgets are bounded by {@link #maxCallers(int)} instead, and never forgotten to make room.
+         * and budgets (with the marks of spent budgets) are bounded by {@link #maxCallers(int)}
+         * instead, and never forgotten to make room.
          */
         public Builder<I> stateMemory(long bytes) {
             if (bytes < (1 << 20)) {
