@@ -262,7 +262,10 @@ public interface Guard<I> extends AutoCloseable {
         /**
          * The memory cap, in bytes, of the default in-memory state store's monitoring state
          * (detector histories, fingerprint indexes, windows; default 256 MiB, at least 1 MiB). Under
-         * the cap the least recently used callers' monitoring state is forgotten first. It also caps
+         * the cap the least recently used callers' monitoring state is forgotten first, within the share
+         * of the cap its kind has: detector histories, counters per caller or tenant ({@code rate}),
+         * counters per input ({@code knn_global}) and fingerprint indexes each have their own, so that a
+         * flood of distinct inputs cannot evict other callers' rate windows. It also caps
          * the local store that {@code on_state_unavailable: local} falls back to when a
          * {@link #stateStore(StateStore) shared store} cannot be reached. Rate limits, quotas, blocks
          * and budgets are bounded by {@link #maxCallers(int)} instead, and never forgotten to make room.

@@ -345,6 +345,33 @@ class GuardTest {
                 .containsEntry("rule", "max_callers");
     }
 
+    @Test
+    void distinctInputsOfOneTenantDoNotEvictAnotherTenantsRateWindows() {
+        ApiKeys.Issued mallory = ApiKeys.issue("mallory", List.of("analyst"), "evil", Map.of(), null);
+        Guard<double[]> g = guard(bundle().keys(mallory).set("monitoring", """
+                detectors:
+                  rate_c: {type: rate, scope: caller, window_seconds: 600, low: 10}
+                  rate_t: {type: rate, scope: tenant, window_seconds: 600, low: 10}
+                  knn_global: {tables: 16}
+                rules:
+                  - {id: caller_busy, when: {signals: {rate_c: low}}, action: alert}
+                  - {id: tenant_busy, when: {signals: {rate_t: low}}, action: alert}
+                """), modelA.as(INFO_A), b -> b.stateMemory(1 << 20));
+
+        for (int i = 0; i < 9; i++) {
+            released(g.predict(ask(ALICE, VALID)));
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int i = 0; i < 5_000; i++) { // distinct inputs: tables + 1 counters each in knn_global
+            g.predict(ask(mallory, random.nextDouble(100), random.nextDouble(100), random.nextDouble(100)));
+        }
+        released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(events.alerts).filteredOn(a -> a.callerId().equals("alice"))
+                .extracting(Alert::rule).containsExactly("caller_busy", "tenant_busy");
+        g.close();
+    }
+
     // ---------------------------------------------------------------- monitoring
 
     @Test
