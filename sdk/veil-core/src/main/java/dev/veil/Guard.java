@@ -237,7 +237,8 @@ public interface Guard<I> extends AutoCloseable {
          *       {@code n} callers have such state, a request of a new caller that has a
          *       {@code rate_limit} or {@code daily_quota} is denied ({@code rate_limited}, rule
          *       {@code max_callers}); known callers are served as before, and the new caller is
-         *       admitted once another caller's state has expired;</li>
+         *       admitted once another caller's state has expired (a warning in the
+         *       {@code dev.veil.Guard} log each time the table fills);</li>
          *   <li>blocks and throttles: when {@code n} callers have active cool-downs and another must
          *       be recorded, every caller is blocked until that cool-down ends;</li>
          *   <li>privacy budgets: a new caller beyond {@code n} in a budget period cannot spend budget

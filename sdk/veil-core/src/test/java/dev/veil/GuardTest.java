@@ -346,6 +346,34 @@ class GuardTest {
     }
 
     @Test
+    void aFullCallerTableIsLoggedOnceEachTimeItFills() {
+        GuardFixtures.quietGuardLog(false);
+        try (LogCapture log = LogCapture.warnings("dev.veil.Guard")) {
+            Guard<double[]> g = guard(bundle().set("access", """
+                    default: {effect: deny}
+                    rules:
+                      - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 1}
+                    """), modelA.as(INFO_A), b -> b.maxCallers(1));
+
+            released(g.predict(ask(ALICE, VALID)));
+            for (int i = 0; i < 3; i++) {
+                denied(g.predict(ask(ERIN, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers");
+            }
+            assertThat(log.messages()).filteredOn(m -> m.contains("table of callers is full")).hasSize(1)
+                    .allSatisfy(m -> assertThat(m).contains("1 callers").contains("Guard.Builder.maxCallers"));
+            // Alice's slot is free a minute after midnight; Erin takes it, and the table is full again for Alice
+            clock.set(Instant.parse("2026-06-02T00:01:02Z"));
+            released(g.predict(ask(ERIN, VALID)));
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers");
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers");
+            assertThat(log.messages()).filteredOn(m -> m.contains("table of callers is full")).hasSize(2);
+            g.close();
+        } finally {
+            GuardFixtures.quietGuardLog(true);
+        }
+    }
+
+    @Test
     void distinctInputsOfOneTenantDoNotEvictAnotherTenantsRateWindows() {
         ApiKeys.Issued mallory = ApiKeys.issue("mallory", List.of("analyst"), "evil", Map.of(), null);
         Guard<double[]> g = guard(bundle().keys(mallory).set("monitoring", """

@@ -58,7 +58,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * entry expires, a minute after its retention ends. Callers already tracked are served as before,
  * and a request with neither limit nor quota needs no state and is never refused for this.
  * {@link #estimatedCallers()} against {@link #maxCallers()} tells monitoring how close the table is
- * to full. The Redis store has no such bound (its keys expire by time to live alone), so the two
+ * to full, and the limiter logs a warning (logger {@code dev.veil.Guard}) once each time the
+ * table fills. The Redis store has no such bound (its keys expire by time to live alone), so the two
  * stores answer alike whenever the bound is not reached.
  *
  * <h2>Cool-downs</h2>
@@ -128,6 +129,11 @@ public final class CallerLimiter {
     private final int maxCoolDowns;
     private final Object coolDownLock = new Object();
     private volatile Instant overflowUntil;
+    /** Whether the last new caller was refused for a full table (guarded by admissionLock): logged once per time it fills. */
+    private boolean tableFull;
+
+    /** The Guard's logger: a full table is the operator's to fix (raise {@code maxCallers}). */
+    private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
 
     /** A limiter with the default bounds. */
     public CallerLimiter(Clock clock) {
@@ -283,8 +289,20 @@ public final class CallerLimiter {
                 // makes this cost what there is to remove, not the size of the table.
                 callers.cleanUp();
                 if (callers.estimatedSize() >= maxCallers) {
+                    if (!tableFull) { // once per time the table fills, not once per refused request
+                        tableFull = true;
+                        LOG.log(System.Logger.Level.WARNING, "the rate limiter's table of callers is full ("
+                                + maxCallers + " callers with rate-limit or quota state that still counts): new callers"
+                                + " with a rate_limit or daily_quota are refused (rate_limited, rule max_callers) until"
+                                + " another caller's state expires; raise Guard.Builder.maxCallers");
+                    }
                     return null;
                 }
+            }
+            if (tableFull) {
+                tableFull = false;
+                LOG.log(System.Logger.Level.INFO, "the rate limiter's table of callers has room again; new callers"
+                        + " are admitted");
             }
             s = new CallerState();
             callers.put(callerId, s);
