@@ -374,6 +374,45 @@ class GuardTest {
     }
 
     @Test
+    void aFullTableOfBlockedCallersBlocksEveryoneUnderItsOwnRuleAndIsLogged() {
+        GuardFixtures.quietGuardLog(false);
+        try (LogCapture log = LogCapture.warnings("dev.veil.Guard")) {
+            Guard<double[]> g = guard(bundle().set("monitoring", FLOOD_AT_3), modelA.as(INFO_A), b -> b.maxCallers(1));
+
+            released(g.predict(ask(ALICE, VALID)));
+            released(g.predict(ask(ALICE, VALID)));
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood"); // the table's one entry
+            clock.advance(Duration.ofSeconds(10));
+            released(g.predict(ask(ERIN, VALID)));
+            released(g.predict(ask(ERIN, VALID)));
+            // Erin's block cannot be recorded: every caller is blocked until it would have ended
+            denied(g.predict(ask(ERIN, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+            assertThat(log.messages()).filteredOn(m -> m.contains("every caller is blocked")).singleElement()
+                    .satisfies(m -> assertThat(m).contains("until 2026-06-01T12:10:10Z").contains("1 callers")
+                            .contains("Guard.Builder.maxCallers"));
+
+            Response.Denied innocent = denied(g.predict(ask(ERIN, VALID)), ReasonCode.BLOCKED, Stage.ACCESS,
+                    "max_callers");
+            assertThat(innocent.reason().message()).startsWith("every caller is refused: the table of blocked and "
+                    + "throttled callers is full").contains("until 2026-06-01T12:10:10Z")
+                    .contains("Guard.Builder.maxCallers");
+            // a caller blocked on its own is still told so
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
+            clock.advance(Duration.ofSeconds(595)); // Alice's block is over, the overflow is not
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "max_callers");
+            clock.advance(Duration.ofSeconds(5));
+            released(g.predict(ask(ERIN, VALID)));
+            assertThat(log.messages()).filteredOn(m -> m.contains("every caller is blocked")).hasSize(1);
+            assertThat(log.messages()).filteredOn(m -> m.contains("no longer all blocked")).singleElement()
+                    .satisfies(m -> assertThat(m).contains("2026-06-01T12:10:10Z"));
+            assertThat(firstReason(audited(g, 10).get(6))).containsEntry("code", "blocked")
+                    .containsEntry("rule", "max_callers");
+        } finally {
+            GuardFixtures.quietGuardLog(true);
+        }
+    }
+
+    @Test
     void distinctInputsOfOneTenantDoNotEvictAnotherTenantsRateWindows() {
         ApiKeys.Issued mallory = ApiKeys.issue("mallory", List.of("analyst"), "evil", Map.of(), null);
         Guard<double[]> g = guard(bundle().keys(mallory).set("monitoring", """

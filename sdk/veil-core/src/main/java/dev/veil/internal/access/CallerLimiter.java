@@ -441,10 +441,43 @@ public final class CallerLimiter {
                 coolDowns.remove(callerId, cd);
             }
         }
-        if (overflow != null && now.isBefore(overflow)) {
-            result = later(result, overflow);
+        if (overflow != null) {
+            if (now.isBefore(overflow)) {
+                result = later(result, overflow);
+            } else {
+                endOverflow(overflow);
+            }
         }
         return result;
+    }
+
+    /** Clears an overflow that has ended (once: the first request after its end logs it). */
+    private void endOverflow(Instant ended) {
+        synchronized (coolDownLock) {
+            if (overflowUntil == ended) {
+                overflowUntil = null;
+                LOG.log(System.Logger.Level.WARNING, "callers are no longer all blocked: the overflow of the table of"
+                        + " callers with blocks or throttles ended at " + ended);
+            }
+        }
+    }
+
+    /**
+     * Whether the caller is blocked now only because every caller is blocked during
+     * {@linkplain #overflowing() overflow}, not by a block of its own.
+     */
+    public boolean blockedOnlyByOverflow(String callerId) {
+        Objects.requireNonNull(callerId, "callerId");
+        Instant overflow = overflowUntil;
+        if (overflow == null) {
+            return false;
+        }
+        Instant now = clock.instant();
+        if (!now.isBefore(overflow)) {
+            return false;
+        }
+        CoolDown cd = coolDowns.get(callerId);
+        return cd == null || cd.blockedUntil() == null || !now.isBefore(cd.blockedUntil());
     }
 
     /** When the caller's throttle ends, if one is active now. */
@@ -458,7 +491,9 @@ public final class CallerLimiter {
 
     /**
      * Whether the cool-down map was full and every caller is treated as blocked until
-     * {@link #overflowUntil()}. Monitoring should alert on this: raise {@code maxCoolDowns}.
+     * {@link #overflowUntil()}. Monitoring should alert on this: raise {@code maxCoolDowns}. The
+     * limiter logs a warning (logger {@code dev.veil.Guard}) when an overflow begins and when the
+     * first request after its end finds it over.
      */
     public boolean overflowing() {
         Instant o = overflowUntil;
@@ -509,7 +544,16 @@ public final class CallerLimiter {
             return true;
         }
         Instant o = overflowUntil;
-        overflowUntil = o != null && now.isBefore(o) ? later(o, until) : until;
+        if (o != null && now.isBefore(o)) {
+            overflowUntil = later(o, until);
+        } else {
+            overflowUntil = until;
+            LOG.log(System.Logger.Level.WARNING, "every caller is blocked until " + until + ": the table of callers"
+                    + " with blocks or throttles is full (" + maxCoolDowns + " callers whose cool-down is still"
+                    + " running) and monitoring could not record another; requests are denied (blocked, rule"
+                    + " max_callers) until then. Raise Guard.Builder.maxCallers, or shorten the policy's"
+                    + " cooldown_seconds");
+        }
         return false;
     }
 

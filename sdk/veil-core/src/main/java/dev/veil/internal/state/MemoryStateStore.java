@@ -45,7 +45,8 @@ import java.util.Objects;
  *       {@link StateOp.Permit#TOO_MANY_CALLERS} and known callers are served as before;</li>
  *   <li>blocks and throttles (also in the {@link CallerLimiter}): when {@code maxCallers} callers
  *       have active cool-downs and another must be recorded, every caller is blocked until that
- *       cool-down ends;</li>
+ *       cool-down ends ({@link #blockedOnlyByOverflow}; the Guard reports it as {@code blocked} with
+ *       the rule {@code max_callers}, and the limiter logs when it begins and ends);</li>
  *   <li>spent privacy budget ({@link PrivacyLedger}): a new caller's charge is refused with
  *       {@link StateOp.Budget#TOO_MANY_CALLERS} until the next period.</li>
  * </ul>
@@ -319,6 +320,15 @@ public final class MemoryStateStore implements StateStore {
             }
         }
         return b;
+    }
+
+    /**
+     * Whether the caller is blocked now only because the table of callers with blocks or throttles
+     * is full and every caller is blocked ({@link CallerLimiter#overflowing()}), not by a block of
+     * its own: the Guard then says so, instead of reporting a monitoring block.
+     */
+    public boolean blockedOnlyByOverflow(String caller) {
+        return limiter.blockedOnlyByOverflow(caller);
     }
 
     /** The memory cap. */
