@@ -237,9 +237,12 @@ public interface Guard<I> extends AutoCloseable {
          *       {@code n} callers have such state, a request of a new caller that has a
          *       {@code rate_limit} or {@code daily_quota} is denied ({@code rate_limited}, rule
          *       {@code max_callers}); known callers are served as before, and the new caller is
-         *       admitted once another caller's state has expired;</li>
+         *       admitted once another caller's state has expired (a warning in the
+         *       {@code dev.veil.Guard} log each time the table fills);</li>
          *   <li>blocks and throttles: when {@code n} callers have active cool-downs and another must
-         *       be recorded, every caller is blocked until that cool-down ends;</li>
+         *       be recorded, every caller is blocked until that cool-down ends (denied {@code blocked}
+         *       with the rule {@code max_callers}, and a warning in the {@code dev.veil.Guard} log when
+         *       it begins and when it ends);</li>
          *   <li>privacy budgets: a new caller beyond {@code n} in a budget period cannot spend budget
          *       until the next period ({@code output.privacy.on_exhausted} applies). The marks that say
          *       a caller's budget is spent (so that it holds for releases without noise too) are kept
@@ -265,7 +268,10 @@ public interface Guard<I> extends AutoCloseable {
         /**
          * The memory cap, in bytes, of the default in-memory state store's monitoring state
          * (detector histories, fingerprint indexes, windows; default 256 MiB, at least 1 MiB). Under
-         * the cap the least recently used callers' monitoring state is forgotten first. It also caps
+         * the cap the least recently used callers' monitoring state is forgotten first, within the share
+         * of the cap its kind has: detector histories, counters per caller or tenant ({@code rate}),
+         * counters per input ({@code knn_global}) and fingerprint indexes each have their own, so that a
+         * flood of distinct inputs cannot evict other callers' rate windows. It also caps
          * the local store that {@code on_state_unavailable: local} falls back to when a
          * {@link #stateStore(StateStore) shared store} cannot be reached. Rate limits, quotas, blocks
          * and budgets (with the marks of spent budgets) are bounded by {@link #maxCallers(int)}

@@ -345,6 +345,100 @@ class GuardTest {
                 .containsEntry("rule", "max_callers");
     }
 
+    @Test
+    void aFullCallerTableIsLoggedOnceEachTimeItFills() {
+        GuardFixtures.quietGuardLog(false);
+        try (LogCapture log = LogCapture.warnings("dev.veil.Guard")) {
+            Guard<double[]> g = guard(bundle().set("access", """
+                    default: {effect: deny}
+                    rules:
+                      - {id: analysts, when: {roles: [analyst]}, effect: allow, daily_quota: 1}
+                    """), modelA.as(INFO_A), b -> b.maxCallers(1));
+
+            released(g.predict(ask(ALICE, VALID)));
+            for (int i = 0; i < 3; i++) {
+                denied(g.predict(ask(ERIN, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers");
+            }
+            assertThat(log.messages()).filteredOn(m -> m.contains("table of callers is full")).hasSize(1)
+                    .allSatisfy(m -> assertThat(m).contains("1 callers").contains("Guard.Builder.maxCallers"));
+            // Alice's slot is free a minute after midnight; Erin takes it, and the table is full again for Alice
+            clock.set(Instant.parse("2026-06-02T00:01:02Z"));
+            released(g.predict(ask(ERIN, VALID)));
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers");
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers");
+            assertThat(log.messages()).filteredOn(m -> m.contains("table of callers is full")).hasSize(2);
+            g.close();
+        } finally {
+            GuardFixtures.quietGuardLog(true);
+        }
+    }
+
+    @Test
+    void aFullTableOfBlockedCallersBlocksEveryoneUnderItsOwnRuleAndIsLogged() {
+        GuardFixtures.quietGuardLog(false);
+        try (LogCapture log = LogCapture.warnings("dev.veil.Guard")) {
+            Guard<double[]> g = guard(bundle().set("monitoring", FLOOD_AT_3), modelA.as(INFO_A), b -> b.maxCallers(1));
+
+            released(g.predict(ask(ALICE, VALID)));
+            released(g.predict(ask(ALICE, VALID)));
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood"); // the table's one entry
+            clock.advance(Duration.ofSeconds(10));
+            released(g.predict(ask(ERIN, VALID)));
+            released(g.predict(ask(ERIN, VALID)));
+            // Erin's block cannot be recorded: every caller is blocked until it would have ended
+            denied(g.predict(ask(ERIN, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+            assertThat(log.messages()).filteredOn(m -> m.contains("every caller is blocked")).singleElement()
+                    .satisfies(m -> assertThat(m).contains("until 2026-06-01T12:10:10Z").contains("1 callers")
+                            .contains("Guard.Builder.maxCallers"));
+
+            Response.Denied innocent = denied(g.predict(ask(ERIN, VALID)), ReasonCode.BLOCKED, Stage.ACCESS,
+                    "max_callers");
+            assertThat(innocent.reason().message()).startsWith("every caller is refused: the table of blocked and "
+                    + "throttled callers is full").contains("until 2026-06-01T12:10:10Z")
+                    .contains("Guard.Builder.maxCallers");
+            // a caller blocked on its own is still told so
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
+            clock.advance(Duration.ofSeconds(595)); // Alice's block is over, the overflow is not
+            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "max_callers");
+            clock.advance(Duration.ofSeconds(5));
+            released(g.predict(ask(ERIN, VALID)));
+            assertThat(log.messages()).filteredOn(m -> m.contains("every caller is blocked")).hasSize(1);
+            assertThat(log.messages()).filteredOn(m -> m.contains("no longer all blocked")).singleElement()
+                    .satisfies(m -> assertThat(m).contains("2026-06-01T12:10:10Z"));
+            assertThat(firstReason(audited(g, 10).get(6))).containsEntry("code", "blocked")
+                    .containsEntry("rule", "max_callers");
+        } finally {
+            GuardFixtures.quietGuardLog(true);
+        }
+    }
+
+    @Test
+    void distinctInputsOfOneTenantDoNotEvictAnotherTenantsRateWindows() {
+        ApiKeys.Issued mallory = ApiKeys.issue("mallory", List.of("analyst"), "evil", Map.of(), null);
+        Guard<double[]> g = guard(bundle().keys(mallory).set("monitoring", """
+                detectors:
+                  rate_c: {type: rate, scope: caller, window_seconds: 600, low: 10}
+                  rate_t: {type: rate, scope: tenant, window_seconds: 600, low: 10}
+                  knn_global: {tables: 16}
+                rules:
+                  - {id: caller_busy, when: {signals: {rate_c: low}}, action: alert}
+                  - {id: tenant_busy, when: {signals: {rate_t: low}}, action: alert}
+                """), modelA.as(INFO_A), b -> b.stateMemory(1 << 20));
+
+        for (int i = 0; i < 9; i++) {
+            released(g.predict(ask(ALICE, VALID)));
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int i = 0; i < 5_000; i++) { // distinct inputs: tables + 1 counters each in knn_global
+            g.predict(ask(mallory, random.nextDouble(100), random.nextDouble(100), random.nextDouble(100)));
+        }
+        released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(events.alerts).filteredOn(a -> a.callerId().equals("alice"))
+                .extracting(Alert::rule).containsExactly("caller_busy", "tenant_busy");
+        g.close();
+    }
+
     // ---------------------------------------------------------------- monitoring
 
     @Test

@@ -58,7 +58,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * entry expires, a minute after its retention ends. Callers already tracked are served as before,
  * and a request with neither limit nor quota needs no state and is never refused for this.
  * {@link #estimatedCallers()} against {@link #maxCallers()} tells monitoring how close the table is
- * to full. The Redis store has no such bound (its keys expire by time to live alone), so the two
+ * to full, and the limiter logs a warning (logger {@code dev.veil.Guard}) once each time the
+ * table fills. The Redis store has no such bound (its keys expire by time to live alone), so the two
  * stores answer alike whenever the bound is not reached.
  *
  * <h2>Cool-downs</h2>
@@ -128,6 +129,11 @@ public final class CallerLimiter {
     private final int maxCoolDowns;
     private final Object coolDownLock = new Object();
     private volatile Instant overflowUntil;
+    /** Whether the last new caller was refused for a full table (guarded by admissionLock): logged once per time it fills. */
+    private boolean tableFull;
+
+    /** The Guard's logger: a full table is the operator's to fix (raise {@code maxCallers}). */
+    private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
 
     /** A limiter with the default bounds. */
     public CallerLimiter(Clock clock) {
@@ -283,8 +289,20 @@ public final class CallerLimiter {
                 // makes this cost what there is to remove, not the size of the table.
                 callers.cleanUp();
                 if (callers.estimatedSize() >= maxCallers) {
+                    if (!tableFull) { // once per time the table fills, not once per refused request
+                        tableFull = true;
+                        LOG.log(System.Logger.Level.WARNING, "the rate limiter's table of callers is full ("
+                                + maxCallers + " callers with rate-limit or quota state that still counts): new callers"
+                                + " with a rate_limit or daily_quota are refused (rate_limited, rule max_callers) until"
+                                + " another caller's state expires; raise Guard.Builder.maxCallers");
+                    }
                     return null;
                 }
+            }
+            if (tableFull) {
+                tableFull = false;
+                LOG.log(System.Logger.Level.INFO, "the rate limiter's table of callers has room again; new callers"
+                        + " are admitted");
             }
             s = new CallerState();
             callers.put(callerId, s);
@@ -423,10 +441,43 @@ public final class CallerLimiter {
                 coolDowns.remove(callerId, cd);
             }
         }
-        if (overflow != null && now.isBefore(overflow)) {
-            result = later(result, overflow);
+        if (overflow != null) {
+            if (now.isBefore(overflow)) {
+                result = later(result, overflow);
+            } else {
+                endOverflow(overflow);
+            }
         }
         return result;
+    }
+
+    /** Clears an overflow that has ended (once: the first request after its end logs it). */
+    private void endOverflow(Instant ended) {
+        synchronized (coolDownLock) {
+            if (overflowUntil == ended) {
+                overflowUntil = null;
+                LOG.log(System.Logger.Level.WARNING, "callers are no longer all blocked: the overflow of the table of"
+                        + " callers with blocks or throttles ended at " + ended);
+            }
+        }
+    }
+
+    /**
+     * Whether the caller is blocked now only because every caller is blocked during
+     * {@linkplain #overflowing() overflow}, not by a block of its own.
+     */
+    public boolean blockedOnlyByOverflow(String callerId) {
+        Objects.requireNonNull(callerId, "callerId");
+        Instant overflow = overflowUntil;
+        if (overflow == null) {
+            return false;
+        }
+        Instant now = clock.instant();
+        if (!now.isBefore(overflow)) {
+            return false;
+        }
+        CoolDown cd = coolDowns.get(callerId);
+        return cd == null || cd.blockedUntil() == null || !now.isBefore(cd.blockedUntil());
     }
 
     /** When the caller's throttle ends, if one is active now. */
@@ -440,7 +491,9 @@ public final class CallerLimiter {
 
     /**
      * Whether the cool-down map was full and every caller is treated as blocked until
-     * {@link #overflowUntil()}. Monitoring should alert on this: raise {@code maxCoolDowns}.
+     * {@link #overflowUntil()}. Monitoring should alert on this: raise {@code maxCoolDowns}. The
+     * limiter logs a warning (logger {@code dev.veil.Guard}) when an overflow begins and when the
+     * first request after its end finds it over.
      */
     public boolean overflowing() {
         Instant o = overflowUntil;
@@ -491,7 +544,16 @@ public final class CallerLimiter {
             return true;
         }
         Instant o = overflowUntil;
-        overflowUntil = o != null && now.isBefore(o) ? later(o, until) : until;
+        if (o != null && now.isBefore(o)) {
+            overflowUntil = later(o, until);
+        } else {
+            overflowUntil = until;
+            LOG.log(System.Logger.Level.WARNING, "every caller is blocked until " + until + ": the table of callers"
+                    + " with blocks or throttles is full (" + maxCoolDowns + " callers whose cool-down is still"
+                    + " running) and monitoring could not record another; requests are denied (blocked, rule"
+                    + " max_callers) until then. Raise Guard.Builder.maxCallers, or shorten the policy's"
+                    + " cooldown_seconds");
+        }
         return false;
     }
 

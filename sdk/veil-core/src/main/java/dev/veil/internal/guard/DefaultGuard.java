@@ -78,6 +78,14 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static final String TOO_MANY_CALLERS_MESSAGE = "the rate limiter tracks as many callers as it may (its "
             + "max_callers bound) and cannot take a new one until another caller's limits and quota expire; "
             + "raise the bound with Guard.Builder.maxCallers";
+    /**
+     * Why every caller is refused while the in-memory limiter's table of blocked and throttled
+     * callers is full (fail closed: a block monitoring could not record must not be dropped);
+     * reported as {@code blocked} with the rule {@code max_callers}, not as a monitoring block.
+     */
+    private static final String COOL_DOWN_OVERFLOW_MESSAGE = "every caller is refused: the table of blocked and "
+            + "throttled callers is full (its max_callers bound), so monitoring could not record another block or "
+            + "throttle and blocks every caller until ";
     
     private final Clock clock;
     private final GuardListener listener;
@@ -656,6 +664,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             ops.add(new StateOp.ListRead(BUDGET_SPENT + stateKey));
         }
         Object[] results;
+        boolean[] local = settings.onStateUnavailable() == GuardSettings.OnStateUnavailable.LOCAL
+                ? new boolean[1] : null;
         try {
             x.stage = Stage.OBSERVE;
             if (violation == null) {
@@ -665,8 +675,6 @@ public final class DefaultGuard<I> implements Guard<I> {
                 }
             }
             x.stage = Stage.ACCESS;
-            boolean[] local = settings.onStateUnavailable() == GuardSettings.OnStateUnavailable.LOCAL
-                    ? new boolean[1] : null;
             results = state.execute(settings.onStateUnavailable(), local, ops.toArray(new StateOp[ops.size()]));
             if (local != null && local[0]) {
                 x.rules.add("state:local"); // decided on this replica's state alone: the record says so
@@ -686,8 +694,15 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.stage = Stage.ACCESS;
             long blockedUntil = (Long) results[0];
             if (blockedUntil > x.nowMillis) { // the store ran nothing after the block: the other results are null
-                x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "monitoring", "blocked by monitoring until "
-                        + Instant.ofEpochMilli(blockedUntil)));
+                if (state.blockedByOverflow(stateKey, local != null && local[0])) {
+                    x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "max_callers",
+                            COOL_DOWN_OVERFLOW_MESSAGE + Instant.ofEpochMilli(blockedUntil)
+                                    + "; raise the bound with Guard.Builder.maxCallers (the service's log, logger"
+                                    + " dev.veil.Guard, says when this began)"));
+                } else {
+                    x.deny(Reason.of(ReasonCode.BLOCKED, Stage.ACCESS, "monitoring", "blocked by monitoring until "
+                            + Instant.ofEpochMilli(blockedUntil)));
+                }
                 x.outcome(Stage.ACCESS, StageOutcome.DENY);
                 return;
             }

@@ -1,5 +1,6 @@
 package dev.veil.internal.guard;
 
+import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.spi.GuardSettings.OnStateUnavailable;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
@@ -49,6 +50,18 @@ final class GuardState implements AutoCloseable {
     /** The store the Guard was built with (or its default in-memory one). */
     StateStore primary() {
         return primary;
+    }
+
+    /**
+     * Whether the store that answered a batch found the caller blocked only because its table of
+     * blocked and throttled callers overflowed (the in-memory store's fail-closed state; see
+     * {@link MemoryStateStore}), not by a block of the caller's own.
+     *
+     * @param servedLocally whether local state answered the batch
+     */
+    boolean blockedByOverflow(String caller, boolean servedLocally) {
+        StateStore s = servedLocally ? local : primary;
+        return s instanceof MemoryStateStore m && m.blockedOnlyByOverflow(caller);
     }
 
     Object[] execute(OnStateUnavailable mode, StateOp... ops) {

@@ -1,6 +1,7 @@
 package dev.veil.internal.monitor;
 
 import dev.veil.Signal;
+import dev.veil.internal.state.StateKeys;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
@@ -157,8 +158,8 @@ public final class KnnGlobalDetector implements StatefulDetector {
                 offsets[t][p] = r.nextDouble();
             }
         }
-        this.cellPrefix = "kg:" + name + ":";
-        this.vectorPrefix = "kg:" + name + ":v:";
+        this.cellPrefix = StateKeys.PER_INPUT + name + ":"; // its own share of the memory cap
+        this.vectorPrefix = StateKeys.PER_INPUT + name + ":v:";
         this.windowMillis = config.windowSeconds() * 1000;
     }
 

@@ -22,11 +22,16 @@ import java.util.Objects;
 /**
  * The embedded state store: everything in this process, bounded by a memory cap.
  *
- * <p>Monitoring state (windows, detectors' lists, fingerprint indexes) lives in weighted caches that share
- * the cap and evict the least recently used entries first (an idle caller's history goes before an
- * active one's); each entry also expires after its time to live. A fingerprint index is one entry
- * per index (per caller, or global) in primitive arrays ({@link FingerprintIndex}); one index may
- * take at most half of the fingerprint share and forgets its oldest queries first beyond that.
+ * <p>Monitoring state (windows, detectors' lists, fingerprint indexes) lives in weighted caches, each with
+ * its share of the cap (lists 50%, counters of callers and tenants 10%, counters per input 10%,
+ * fingerprint indexes 30%), that evict the least recently used entries first (an idle caller's
+ * history goes before an active one's); each entry also expires after its time to live. Counters
+ * per input ({@link StateKeys#PER_INPUT}: {@code knn_global}'s, one per occupied cell and one per
+ * distinct input) have their share to themselves: anyone can open as many as they send distinct
+ * inputs, and they must not evict the {@code rate} detector's windows of other callers and tenants.
+ * A fingerprint index is one entry per index (per caller, or global) in primitive arrays
+ * ({@link FingerprintIndex}); one index may take at most half of the fingerprint share and
+ * forgets its oldest queries first beyond that.
  * Every entry is weighed by the heap it holds (objects, array headers, key, cache node), which
  * StateAccountingTest checks against the heap. Monitoring state is the only state forgotten under
  * memory pressure.
@@ -40,7 +45,8 @@ import java.util.Objects;
  *       {@link StateOp.Permit#TOO_MANY_CALLERS} and known callers are served as before;</li>
  *   <li>blocks and throttles (also in the {@link CallerLimiter}): when {@code maxCallers} callers
  *       have active cool-downs and another must be recorded, every caller is blocked until that
- *       cool-down ends;</li>
+ *       cool-down ends ({@link #blockedOnlyByOverflow}; the Guard reports it as {@code blocked} with
+ *       the rule {@code max_callers}, and the limiter logs when it begins and ends);</li>
  *   <li>spent privacy budget ({@link PrivacyLedger}): a new caller's charge is refused with
  *       {@link StateOp.Budget#TOO_MANY_CALLERS} until the next period;</li>
  *   <li>the marks that say a caller's privacy budget is spent for the period (the lists of
@@ -61,9 +67,14 @@ import java.util.Objects;
  * caller's first permit the limiter's short admission lock).
  */
 public final class MemoryStateStore implements StateStore {
-    /** Share of the cap for lists (detector histories), counters and the fingerprint index. */
-    private static final double LIST_SHARE = 0.6;
+    /**
+     * Share of the cap for lists (detector histories), counters of callers and tenants (the
+     * {@code rate} detector's windows), counters per input ({@link StateKeys#PER_INPUT}:
+     * {@code knn_global}'s cells and vectors) and the fingerprint index.
+     */
+    private static final double LIST_SHARE = 0.5;
     private static final double COUNTER_SHARE = 0.1;
+    private static final double INPUT_COUNTER_SHARE = 0.1;
     private static final double INDEX_SHARE = 0.3;
     static final int COUNTER_SLOTS = 12;
 
@@ -73,6 +84,8 @@ public final class MemoryStateStore implements StateStore {
     private final int maxCallers;
     private final Cache<String, BoundedList> lists;
     private final Cache<String, SlidingCounter> counters;
+    /** Counters keyed by input ({@link StateKeys#PER_INPUT}): a flood of distinct inputs evicts only these. */
+    private final Cache<String, SlidingCounter> inputCounters;
     private final Cache<String, FingerprintIndex> index;
     private final long maxIndexBytes;
     /** The time the times to live run on (the caches' and the fingerprint index's entries'). */
@@ -125,13 +138,8 @@ public final class MemoryStateStore implements StateStore {
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
-        this.counters = Caffeine.newBuilder()
-                .maximumWeight((long) (maxBytes * COUNTER_SHARE))
-                .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
-                .expireAfter(new LastUseTtlExpiry<SlidingCounter>())
-                .ticker(ticker)
-                .executor(Runnable::run)
-                .build();
+        this.counters = counterCache((long) (maxBytes * COUNTER_SHARE), ticker);
+        this.inputCounters = counterCache((long) (maxBytes * INPUT_COUNTER_SHARE), ticker);
         // one index may take half the index share: a single busy (global) index never crowds out every other
         this.maxIndexBytes = (long) (maxBytes * INDEX_SHARE / 2);
         this.index = Caffeine.newBuilder()
@@ -141,6 +149,21 @@ public final class MemoryStateStore implements StateStore {
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
+    }
+
+    private static Cache<String, SlidingCounter> counterCache(long maxWeight, Ticker ticker) {
+        return Caffeine.newBuilder()
+                .maximumWeight(maxWeight)
+                .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
+                .expireAfter(new LastUseTtlExpiry<SlidingCounter>())
+                .ticker(ticker)
+                .executor(Runnable::run)
+                .build();
+    }
+
+    /** The cache a counter's key belongs to: per input, or per caller, tenant or everybody. */
+    private Cache<String, SlidingCounter> countersFor(String key) {
+        return key.startsWith(StateKeys.PER_INPUT) ? inputCounters : counters;
     }
 
     @Override
@@ -208,7 +231,8 @@ public final class MemoryStateStore implements StateStore {
             // counter to a second slot goes through compute, which weighs it again. A counter
             // evicted or expired meanwhile loses this count, as if it had been evicted just after
             // it: the next request starts a new one either way.
-            SlidingCounter present = counters.getIfPresent(c.key());
+            Cache<String, SlidingCounter> cache = countersFor(c.key());
+            SlidingCounter present = cache.getIfPresent(c.key());
             if (present != null) {
                 long n = present.addKeepingWeight(c.nowMillis(), c.windowMillis());
                 if (n >= 0) {
@@ -217,7 +241,7 @@ public final class MemoryStateStore implements StateStore {
             }
             // compute, not get: the weight grows when a counter takes its second slot
             long[] total = new long[1];
-            counters.asMap().compute(c.key(), (k, v) -> {
+            cache.asMap().compute(c.key(), (k, v) -> {
                 SlidingCounter counter = v == null ? new SlidingCounter(c.windowMillis()) : v;
                 total[0] = counter.add(c.nowMillis(), c.windowMillis());
                 return counter;
@@ -307,10 +331,21 @@ public final class MemoryStateStore implements StateStore {
         for (var e : index.asMap().entrySet()) {
             b += indexWeight(e.getKey(), e.getValue());
         }
-        for (var e : counters.asMap().entrySet()) {
-            b += keyBytes(e.getKey()) + NODE_BYTES + e.getValue().bytes();
+        for (Cache<String, SlidingCounter> c : List.of(counters, inputCounters)) {
+            for (var e : c.asMap().entrySet()) {
+                b += keyBytes(e.getKey()) + NODE_BYTES + e.getValue().bytes();
+            }
         }
         return b;
+    }
+
+    /**
+     * Whether the caller is blocked now only because the table of callers with blocks or throttles
+     * is full and every caller is blocked ({@link CallerLimiter#overflowing()}), not by a block of
+     * its own: the Guard then says so, instead of reporting a monitoring block.
+     */
+    public boolean blockedOnlyByOverflow(String caller) {
+        return limiter.blockedOnlyByOverflow(caller);
     }
 
     /** The memory cap. */
@@ -322,6 +357,7 @@ public final class MemoryStateStore implements StateStore {
     public void close() {
         lists.invalidateAll();
         counters.invalidateAll();
+        inputCounters.invalidateAll();
         index.invalidateAll();
     }
 
