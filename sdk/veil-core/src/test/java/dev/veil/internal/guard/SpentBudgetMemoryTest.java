@@ -86,8 +86,10 @@ class SpentBudgetMemoryTest {
                 }
             }
             long used = ((DefaultGuard<double[]>) g).stateStore().bytesUsed();
-            assertThat(used).as("the monitoring share is full: least recently used lists were evicted")
-                    .isGreaterThan((1L << 20) / 2);
+            // 10 x 500 knn entries of about 290 B (1.4 MB) went through the lists' share, half of the
+            // 1 MiB cap: least recently used lists were evicted, and the store holds most of a share
+            assertThat(used).as("the store is full enough that its lists were evicted")
+                    .isGreaterThan((1L << 20) * 3 / 10);
 
             budgetExhausted(g.predict(ask(ALICE, PLAIN)));
             budgetExhausted(g.predict(ask(ALICE, NOISY)));
