@@ -18,14 +18,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The verifier holds every line to its canonical bytes; this checks that the writers never write
@@ -35,21 +34,12 @@ import org.quicktheories.generators.Generate;
  * with control characters, non-BMP characters and lone surrogates), with values such as -0.0,
  * subnormals, 1e22 and NaN; the log they leave must verify, record for record.
  */
+@ExtendWith(QuietGuardLog.class)
 class AuditCanonicalOutputPropertiesTest {
     private static final int EXAMPLES = 150;
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void quiet() {
-        GuardFixtures.quietGuardLog(true);
-    }
-
-    @AfterAll
-    static void loud() {
-        GuardFixtures.quietGuardLog(false);
-    }
 
     static Stream<Arguments> writersAndModes() {
         List<Arguments> all = new ArrayList<>();

@@ -11,16 +11,16 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A caller who passes access cannot break the audit log with one oversized request: the record of a
  * request refused for its size or shape holds the digest and size of its input, names beyond their
  * budget are digested, and the log still verifies and opens for the next Guard.
  */
+@ExtendWith(QuietGuardLog.class)
 class AuditOversizedInputTest {
     /** The quickstart bundle's validation section (three named features, at most 4 KiB). */
     private static final String VALIDATION = """
@@ -35,16 +35,6 @@ class AuditOversizedInputTest {
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void quiet() {
-        GuardFixtures.quietGuardLog(true);
-    }
-
-    @AfterAll
-    static void loud() {
-        GuardFixtures.quietGuardLog(false);
-    }
 
     /** The same for an unnamed vector. */
     private static final String VECTOR_VALIDATION = """

@@ -38,15 +38,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The Guard end to end, one test per behaviour, against real components only: bundles written to
@@ -54,6 +53,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link ApiKeys#issue}, tokens signed by a test identity provider, a {@link ManualClock}, and a
  * real JSON-lines audit log checked with {@link AuditLog#verify}.
  */
+@ExtendWith(QuietGuardLog.class)
 class GuardTest {
     private static final double[] VALID = {1, 2, 3};
     private static final List<ScoredLabel> RELEASE_A =
@@ -69,16 +69,6 @@ class GuardTest {
     private final RecordingListener events = new RecordingListener();
     private int bundles;
     private Path auditFile;
-
-    @BeforeAll
-    static void quiet() {
-        GuardFixtures.quietGuardLog(true); // failures these tests provoke are logged; the assertions say what matters
-    }
-
-    @AfterAll
-    static void loud() {
-        GuardFixtures.quietGuardLog(false);
-    }
 
     @AfterEach
     void closeGuards() {

@@ -37,13 +37,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.extension.ExtendWith;
+import dev.veil.QuietGuardLog;
 
 /**
  * A failure in one part of a request is contained where the policy says, and never buys the
@@ -52,6 +52,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * that cannot remember an answered query is a failure (not a silent loss), and a logging question
  * that throws, even an {@link Error}, still yields one record that says so.
  */
+@ExtendWith(QuietGuardLog.class)
 class FailureContainmentTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final double[] VALID = {1, 2, 3};
@@ -65,16 +66,6 @@ class FailureContainmentTest {
     private final List<Guard<?>> open = new ArrayList<>();
     private int bundles;
     private Path auditFile;
-
-    @BeforeAll
-    static void quiet() {
-        GuardFixtures.quietGuardLog(true);
-    }
-
-    @AfterAll
-    static void loud() {
-        GuardFixtures.quietGuardLog(false);
-    }
 
     @AfterEach
     void close() {

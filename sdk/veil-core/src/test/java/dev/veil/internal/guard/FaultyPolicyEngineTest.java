@@ -21,31 +21,22 @@ import dev.veil.Request;
 import dev.veil.Response;
 import dev.veil.Stage;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.extension.ExtendWith;
+import dev.veil.QuietGuardLog;
 
 /**
  * The test-only {@link FaultyPolicyEngine} claims exactly the bundles it should and refuses bad
  * markers; and through it, the Guard keeps a denial that monitoring reached even when a later
  * monitoring action cannot be applied.
  */
+@ExtendWith(QuietGuardLog.class)
 class FaultyPolicyEngineTest {
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void quiet() {
-        GuardFixtures.quietGuardLog(true);
-    }
-
-    @AfterAll
-    static void loud() {
-        GuardFixtures.quietGuardLog(false);
-    }
 
     private BundleDir faulty(String name, String marker) {
         return GuardFixtures.bundle(tmp.resolve(name)).policyFile(FaultyPolicyEngine.POLICY)
