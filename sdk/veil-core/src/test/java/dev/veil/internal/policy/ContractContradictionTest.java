@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyError;
-import dev.veil.PolicyLoadException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,38 +17,15 @@ import org.junit.jupiter.api.io.TempDir;
  * numbers; a contract that some request can pass loads.
  */
 class ContractContradictionTest {
-    /** The policy, with {@code VALIDATION} replaced by a validation section. */
-    private static final String POLICY = """
-            veil: 1
-            name: contradictions
-            authentication: { anonymous: true }
-            access: { default: { effect: allow } }
-            validation:
-            VALIDATION
-            output: { default: { form: full } }
-            """;
-
     @TempDir
     Path dir;
 
     private PolicyBundle load(String validation) {
-        try {
-            Files.writeString(dir.resolve("policy.veil.yaml"), POLICY.replace("VALIDATION\n", validation),
-                    StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return PolicyBundle.load(dir);
+        return ValidationPolicies.load(dir, "contradictions", validation, null);
     }
 
     private PolicyError rejected(String validation) {
-        try {
-            load(validation);
-        } catch (PolicyLoadException e) {
-            assertThat(e.errors()).hasSize(1);
-            return e.errors().get(0);
-        }
-        throw new AssertionError("expected the policy to be rejected:\n" + validation);
+        return ValidationPolicies.rejected(dir, "contradictions", validation, null);
     }
 
     @Test

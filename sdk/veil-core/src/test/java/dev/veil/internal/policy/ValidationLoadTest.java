@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyError;
-import dev.veil.PolicyLoadException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,43 +14,15 @@ import org.junit.jupiter.api.io.TempDir;
  * feature the contract does not list, a shape whose size does not fit an int.
  */
 class ValidationLoadTest {
-    /** The policy, with {@code VALIDATION} replaced by a validation section. */
-    private static final String POLICY = """
-            veil: 1
-            name: validation-load
-            authentication: { anonymous: true }
-            access: { default: { effect: allow } }
-            validation:
-            VALIDATION
-            output: { default: { form: full } }
-            """;
-
     @TempDir
     Path dir;
 
     private PolicyBundle load(String validation, String stats) {
-        try {
-            Files.writeString(dir.resolve("policy.veil.yaml"), POLICY.replace("VALIDATION\n", validation),
-                    StandardCharsets.UTF_8);
-            if (stats != null) {
-                Files.createDirectories(dir.resolve("training"));
-                Files.writeString(dir.resolve("training/data.json"), "{\"stats\": " + stats + "}",
-                        StandardCharsets.UTF_8);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return PolicyBundle.load(dir);
+        return ValidationPolicies.load(dir, "validation-load", validation, stats);
     }
 
     private PolicyError rejected(String validation, String stats) {
-        try {
-            load(validation, stats);
-        } catch (PolicyLoadException e) {
-            assertThat(e.errors()).hasSize(1);
-            return e.errors().get(0);
-        }
-        throw new AssertionError("expected the policy to be rejected:\n" + validation);
+        return ValidationPolicies.rejected(dir, "validation-load", validation, stats);
     }
 
     private static final String SUMMARY_CHECK = """
