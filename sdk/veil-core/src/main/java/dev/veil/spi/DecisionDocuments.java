@@ -446,11 +446,8 @@ public final class DecisionDocuments {
          */
         String rule() {
             String s = str("rule");
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (!Character.isWhitespace(c) && !Character.isSpaceChar(c)) {
-                    return s;
-                }
+            if (!dev.veil.internal.policy.Names.isBlank(s)) {
+                return s;
             }
             throw fail("rule", "expected a rule id, a non-blank string (white space alone, no-break spaces included, "
                     + "is blank), was " + show(s));
