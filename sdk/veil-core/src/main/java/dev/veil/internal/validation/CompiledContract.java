@@ -366,9 +366,11 @@ public final class CompiledContract {
         }
 
         if (d != null) {
-            if (n != d.dim && allowUnknown && specs.length == d.dim && !names.isEmpty()
-                    && layout(names).firstUnknown >= 0) {
-                return listedOnly(d, v, names);
+            if (n != d.dim && allowUnknown && specs.length == d.dim && !names.isEmpty()) {
+                Layout layout = layout(names);
+                if (layout.firstUnknown >= 0) {
+                    return listedOnly(d, v, names, layout);
+                }
             }
             if (n != d.dim) {
                 return new Violation(ReasonCode.INVALID_INPUT, Violation.DISTRIBUTION, "the input has " + n
@@ -392,8 +394,8 @@ public final class CompiledContract {
      * request's order as for a request without the others, and the others are not. Every listed
      * feature is still scored, so adding features skips nothing. Off the fast path (allocates).
      */
-    private Violation listedOnly(Dist d, double[] v, List<String> names) {
-        int[] pos = layout(names).specPos.clone();
+    private Violation listedOnly(Dist d, double[] v, List<String> names, Layout layout) {
+        int[] pos = layout.specPos.clone();
         for (int s = 0; s < pos.length; s++) {
             if (pos[s] < 0) {
                 return new Violation(ReasonCode.INVALID_INPUT, Violation.DISTRIBUTION, "feature '" + specNames[s]
