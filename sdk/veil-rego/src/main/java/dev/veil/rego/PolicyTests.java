@@ -130,9 +130,7 @@ public final class PolicyTests {
 
     private static Report run(Engine engine) {
         // A Veil policy's tests get the inputs a Guard gives; other Rego's tests their input as written.
-        boolean veilPolicy = engine.rulesNamed("decision").stream().anyMatch(p -> p.size() == 3
-                && p.get(0).equals(StringValue.of("veil")) && p.get(1) instanceof StringValue q
-                && dev.veil.rego.internal.engine.RegoPolicyEngine.QUESTIONS.contains(q.value()));
+        boolean veilPolicy = dev.veil.rego.internal.engine.BundleChecks.isVeilPolicy(engine);
         java.util.function.UnaryOperator<Value> completer = veilPolicy ? PolicyTests::asGuardInput : null;
         long timeout = dev.veil.rego.internal.engine.RegoProgram.configuredTimeout().toNanos(); // a Guard's limit, per test
         List<Result> results = new ArrayList<>();

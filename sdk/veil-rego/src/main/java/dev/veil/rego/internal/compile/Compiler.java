@@ -109,15 +109,32 @@ public final class Compiler {
      * The compiled policy: the rule tree, and the builtins it was compiled with beyond the engine's own
      * (for queries against it).
      */
-    public record Compiled(RuleNode root, Map<String, Builtin> extraBuiltins) {
+    public record Compiled(RuleNode root, Map<String, Builtin> extraBuiltins, List<InputRef> inputRefs) {
         public Compiled {
             extraBuiltins = Map.copyOf(extraBuiltins);
+            inputRefs = List.copyOf(inputRefs);
         }
 
         public Compiled(RuleNode root) {
-            this(root, Map.of());
+            this(root, Map.of(), List.of());
         }
     }
+
+    /**
+     * A reference into {@code input} that the modules make, as written or through an import
+     * ({@code import input.caller} then {@code caller.roles} is {@code input.caller.roles}).
+     *
+     * @param path its steps after {@code input}: a constant's value, or null for a step that is not a
+     *     constant ({@code input.signals[name]})
+     */
+    public record InputRef(Location location, List<Value> path) {
+        public InputRef {
+            path = java.util.Collections.unmodifiableList(new ArrayList<>(path));
+        }
+    }
+
+    /** Every reference into input, in the order compiled (a module's queries are not among them). */
+    private final List<InputRef> inputRefs = new ArrayList<>();
 
     /** Builtins beyond the engine's own (e.g. {@code test.sleep} of the conformance runner). */
     private Map<String, Builtin> extraBuiltins = Map.of();
@@ -168,7 +185,7 @@ public final class Compiler {
             throw new RegoException(c.errors);
         }
         c.root.buildIndex();
-        return new Compiled(c.root, c.extraBuiltins);
+        return new Compiled(c.root, c.extraBuiltins, c.inputRefs);
     }
 
     /**
@@ -1190,6 +1207,13 @@ public final class Compiler {
         }
         Plan.Ref out = new Plan.Ref(r.location(), head, path.toArray(new Plan.T[0]));
         addDep(out);
+        if (head instanceof Plan.Root root && root.input && ctx != null) {
+            List<Value> steps = new ArrayList<>(path.size());
+            for (Plan.T t : path) {
+                steps.add(t instanceof Plan.Const c ? c.value : null);
+            }
+            inputRefs.add(new InputRef(r.location(), steps));
+        }
         return out;
     }
 

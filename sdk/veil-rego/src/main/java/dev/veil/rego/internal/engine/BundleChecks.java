@@ -19,7 +19,10 @@ import java.util.Map;
  *   <li>a module whose package is not under a manifest root (OPA: {@code manifest roots ... do not
  *       permit 'package ...' in module ...});</li>
  * </ul>
- * and what only Veil refuses: rules under {@code veil.settings} (the Guard reads its settings from
+ * and what only Veil refuses: in a Veil policy ({@link #isVeilPolicy}), a reference into {@code input}
+ * that no policy input document has (a typo such as {@code input.caller.rolez}, which OPA refuses only
+ * when given the input's schema: {@code rego_type_error: undefined ref}; test files, {@code *_test.rego},
+ * are not checked: their inputs are the tests' own), rules under {@code veil.settings} (the Guard reads its settings from
  * the data document, so such a rule would be ignored), and a stage question's {@code decision}
  * built by partial set or object rules (a decision is one object).
  */
@@ -34,6 +37,15 @@ public final class BundleChecks {
             if (!bundle.owns(String.join("/", p.path()))) {
                 errors.add(error(p.location(), "manifest roots " + quoted(roots) + " do not permit 'package "
                         + String.join(".", p.path()) + "': move the module under a root or add a root to .manifest"));
+            }
+        }
+        java.util.Set<Location> seen = new java.util.HashSet<>();
+        for (dev.veil.rego.internal.compile.Compiler.InputRef ref : isVeilPolicy(engine) ? engine.inputRefs()
+                : List.<dev.veil.rego.internal.compile.Compiler.InputRef>of()) {
+            String why = ref.location().file().endsWith("_test.rego") ? null : InputShape.undefined(ref.path());
+            if (why != null && seen.add(ref.location())) {
+                errors.add(error(ref.location(), "rego_type_error: undefined ref: " + shown(ref.path()) + ": " + why
+                        + " (the policy input document: docs/policy-reference.md, section 8)"));
             }
         }
         for (Engine.RuleSite r : engine.ruleSites()) {
@@ -64,6 +76,17 @@ public final class BundleChecks {
     }
 
     /**
+     * Whether the modules are a Veil policy: one of them defines a stage question's
+     * {@code data.veil.<question>.decision}. Only a Veil policy is evaluated with the policy input
+     * document; other Rego (run by {@code veil test}) keeps the inputs its tests give it.
+     */
+    public static boolean isVeilPolicy(Engine engine) {
+        return engine.rulesNamed("decision").stream().anyMatch(p -> p.size() == 3
+                && p.get(0).equals(StringValue.of("veil")) && p.get(1) instanceof StringValue q
+                && RegoPolicyEngine.QUESTIONS.contains(q.value()));
+    }
+
+    /**
      * OPA's test (storage.NonEmpty): the data has a value at the path, or the nearest ancestor the
      * data has is not an object.
      */
@@ -90,6 +113,19 @@ public final class BundleChecks {
             out.add(s.value());
         }
         return out;
+    }
+
+    /** {@code input.caller.rolez}, {@code input.signals[_]} for a step that is not a constant. */
+    private static String shown(List<Value> path) {
+        StringBuilder b = new StringBuilder("input");
+        for (Value step : path) {
+            if (step instanceof StringValue s && dev.veil.rego.internal.ast.Ref.isIdentifier(s.value())) {
+                b.append('.').append(s.value());
+            } else {
+                b.append('[').append(step == null ? "_" : step.toString()).append(']');
+            }
+        }
+        return b.toString();
     }
 
     private static String quoted(List<String> roots) {

@@ -60,6 +60,11 @@ public final class Engine {
         return packages;
     }
 
+    /** Every reference the modules make into {@code input}, in the order they were compiled. */
+    public List<Compiler.InputRef> inputRefs() {
+        return compiled.inputRefs();
+    }
+
     /** Every path at which rules (not functions) are defined, in path order. */
     public List<RuleSite> ruleSites() {
         List<RuleSite> out = new ArrayList<>();

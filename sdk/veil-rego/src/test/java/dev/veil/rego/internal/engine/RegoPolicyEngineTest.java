@@ -388,6 +388,98 @@ class RegoPolicyEngineTest {
     }
 
     @Test
+    void aReferenceNoPolicyInputHasDoesNotLoad() {
+        Map<String, String> f = files();
+        // A typo in a deny rule's condition would leave the rule undefined for every request: the
+        // suspended caller would be allowed. Direct, through an import, with a bracket, below a scalar,
+        // a string step into a list and a number step into an object: all refused, each where written.
+        f.put("policy/access.rego", """
+                package veil.access
+
+                import input.caller as who
+                import rego.v1
+
+                suspended if input.caller.atributes.status == "suspended"
+
+                suspended if who.rolez[_] == "banned"
+
+                suspended if input["signals"]["rate"]["levle"] == "high"
+
+                suspended if input.caller.tenant.name == "x"
+
+                suspended if input.caller.roles.first == "x"
+
+                suspended if input.model[0] == "x"
+
+                decision := {"allow": false, "rule": "suspended", "message": "suspended",
+                             "rate_limit": null, "daily_quota": 0} if {
+                    suspended
+                } else := {"allow": true, "rule": "admins", "message": "allowed by rule admins",
+                           "rate_limit": null, "daily_quota": 0}
+                """);
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/access.rego:6:14: rego_type_error: undefined ref: input.caller.atributes.status: "
+                                + "input.caller has no key \"atributes\"; it has id, authenticated, method, roles, "
+                                + "tenant, attributes (the policy input document: docs/policy-reference.md, section 8)",
+                        "policy/access.rego:8:14: rego_type_error: undefined ref: input.caller.rolez[_]: "
+                                + "input.caller has no key \"rolez\"; it has id, authenticated, method, roles, "
+                                + "tenant, attributes (the policy input document: docs/policy-reference.md, section 8)",
+                        "policy/access.rego:10:14: rego_type_error: undefined ref: input.signals.rate.levle: "
+                                + "input.signals.rate has no key \"levle\"; it has level, score (the policy input "
+                                + "document: docs/policy-reference.md, section 8)",
+                        "policy/access.rego:12:14: rego_type_error: undefined ref: input.caller.tenant.name: "
+                                + "input.caller.tenant is a string: nothing lies below it (the policy input document: "
+                                + "docs/policy-reference.md, section 8)",
+                        "policy/access.rego:14:14: rego_type_error: undefined ref: input.caller.roles.first: "
+                                + "input.caller.roles is a list: index it with a number, not \"first\" (the policy "
+                                + "input document: docs/policy-reference.md, section 8)",
+                        "policy/access.rego:16:14: rego_type_error: undefined ref: input.model[0]: input.model has "
+                                + "no key 0; it has name, version, age_days (the policy input document: "
+                                + "docs/policy-reference.md, section 8)"));
+        // What the document has loads: open maps (attributes, signals by detector name), list indexes,
+        // steps that are not constants, and the whole of input or of one of its parts.
+        f.put("policy/access.rego", """
+                package veil.access
+
+                import input.caller as who
+                import rego.v1
+
+                suspended if input.caller.attributes.status == "suspended"
+
+                suspended if who.roles[0] == "banned"
+
+                suspended if input.signals.my_detector.level == "high"
+
+                suspended if {
+                    some k
+                    input.prediction[k] == 1
+                    input.request.names[_] == "x"
+                    input.caller.attributes[k] == input.caller.tenant
+                    count(input) > 99
+                    count(input.signals) > 99
+                }
+
+                decision := {"allow": false, "rule": "suspended", "message": "suspended",
+                             "rate_limit": null, "daily_quota": 0} if {
+                    suspended
+                } else := {"allow": true, "rule": "admins", "message": "allowed by rule admins",
+                           "rate_limit": null, "daily_quota": 0}
+                """);
+        // Test files set their own inputs, of any shape: not checked.
+        f.put("policy/access_test.rego", """
+                package veil.access_test
+
+                import rego.v1
+
+                staff if input.who == "staff"
+
+                test_staff if staff with input as {"who": "staff"}
+                """);
+        assertThat(load(f).engine()).isEqualTo("rego");
+    }
+
+    @Test
     void everyQuestionNeedsItsDecisionRule() {
         Map<String, String> f = files();
         f.put("policy/model.rego", "package veil.model\n\nimport rego.v1\n\nanswer := 1\n");
