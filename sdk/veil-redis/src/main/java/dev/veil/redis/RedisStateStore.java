@@ -289,8 +289,16 @@ public final class RedisStateStore implements StateStore {
          * the same namespace; give each model its own. With Redis Cluster put a hash tag in it,
          * e.g. {@code veil:{fashion}:}, so that a batch's keys share one slot.
          *
-         * @throws IllegalArgumentException when blank, longer than 200 characters, or holding
-         *     whitespace or control characters
+         * <p>A key is the namespace, a kind ({@code b:}, {@code f:}, {@code l:}, {@code p:},
+         * {@code r:}, {@code w:}) and a name (a caller's, a detector's), so two namespaces must never
+         * be such that one's keys can be the other's: a namespace ends with {@code :} and has none of
+         * those kinds as a part between two {@code :} ({@code veil:r:} is refused: its keys would be
+         * the rate keys of callers {@code r:...} of {@code veil:}, its state generation the rate key of
+         * caller {@code r:gen}). Then no two namespaces that are accepted share a key.
+         *
+         * @throws IllegalArgumentException when blank, longer than 200 characters, holding
+         *     whitespace or control characters, not ending with {@code :}, or holding a part
+         *     {@code :b:}, {@code :f:}, {@code :l:}, {@code :p:}, {@code :r:} or {@code :w:}
          */
         public Builder namespace(String ns) {
             Objects.requireNonNull(ns, "namespace");
@@ -305,9 +313,30 @@ public final class RedisStateStore implements StateStore {
                             + " was '" + ns.replaceAll("\\p{Cntrl}", "?") + "'");
                 }
             }
+            if (!ns.endsWith(":")) {
+                throw new IllegalArgumentException("namespace must end with ':', e.g. 'veil:{fashion}:' (so that it is "
+                        + "never the start of another namespace's keys), was '" + ns + "'");
+            }
+            for (int i = ns.indexOf(':'); i >= 0 && i + 2 < ns.length(); i = ns.indexOf(':', i + 1)) {
+                char kind = ns.charAt(i + 1);
+                if (ns.charAt(i + 2) == ':' && KEY_KINDS.indexOf(kind) >= 0) {
+                    throw new IllegalArgumentException("namespace must not have '" + kind + "' as a part between two "
+                            + "':' (b, f, l, p, r and w are kinds of Veil's keys): its keys would be keys of the "
+                            + "namespace '" + ns.substring(0, i + 1) + "' too; give that part a longer name, was '" + ns
+                            + "'");
+                }
+            }
             this.namespace = ns;
             return this;
         }
+
+        /**
+         * The first letters of the kinds of keys after the namespace (BatchEncoder): {@code b:},
+         * {@code f:}, {@code l:}, {@code p:} ({@code p:g}, {@code p:c:}), {@code r:}, {@code w:}.
+         * (The state generation, {@code gen}, cannot be the start of another namespace's keys: every
+         * key after a namespace begins with one of these or is {@code gen} itself.)
+         */
+        private static final String KEY_KINDS = "bflprw";
 
         /**
          * How long {@link RedisStateStore#execute} waits for Redis (default 200 ms) before it throws
