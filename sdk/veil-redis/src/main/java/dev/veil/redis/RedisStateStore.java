@@ -34,14 +34,20 @@ import java.util.Objects;
  * arithmetic exactly, privacy ledgers the same fixed-point units as the in-memory ledger, windows
  * the same twelve slots; a conformance test runs the same operations against both. Where they
  * differ by design: this store has no memory cap (every key has a time to live instead; size Redis
- * and run it with {@code maxmemory-policy noeviction}, which {@link Builder#build} checks), no bound
+ * and run it with {@code maxmemory-policy noeviction}, which {@link Builder#build} checks and the
+ * store checks again every {@link Builder#SERVER_CHECK_INTERVAL}), no bound
  * on callers with rate or cool-down state, and its state is lost if Redis loses it (persistence is
  * Redis's configuration).
  *
  * <p><b>Failures.</b> A connection error, a timeout or an error reply throws
  * {@link StateUnavailableException}; the Guard then applies the policy's
  * {@code on_state_unavailable} ({@code deny}, {@code degrade} or {@code local}). The client
- * reconnects in the background and the next batch after Redis is back succeeds.
+ * reconnects in the background and the next batch after Redis is back succeeds. A Redis found to
+ * evict keys after the store was built (its {@code maxmemory-policy} and {@code maxmemory} are read
+ * again every {@link Builder#SERVER_CHECK_INTERVAL}, off the requests' path) is unavailable too:
+ * every batch throws {@link StateUnavailableException} without being sent, and an error is logged
+ * once, until Redis is set back to {@code noeviction} (unless {@link Builder#allowEviction}). Keys
+ * that Redis evicted since the last check ({@code evicted_keys}) are logged as an error either way.
  *
  * <p>Thread-safe; one store (one connection) serves any number of threads. Close it (the Guard
  * closes the store it was given) to close the connection.
@@ -54,10 +60,23 @@ public final class RedisStateStore implements StateStore {
     /** The state generation the batches expect in Redis (see batch.lua); renewed when Redis lost it. */
     private volatile byte[] generation;
     private volatile boolean closed;
+    private final boolean allowEviction;
+    /**
+     * Why every batch is refused now (Redis was found to evict keys after build, see
+     * {@link #serverChecked}), or null.
+     */
+    private volatile String refusal;
+    /** Whether an {@code INFO} of the periodic check is on its way (one at a time). */
+    private final java.util.concurrent.atomic.AtomicBoolean checking = new java.util.concurrent.atomic.AtomicBoolean();
+    /** {@code maxmemory_policy} and {@code maxmemory} last read (guarded by this); null when unknown. */
+    private String evictionSettings;
+    /** {@code evicted_keys} last read (guarded by this); -1 when unknown. */
+    private long evictedKeys = -1;
 
     private RedisStateStore(Builder b) {
         this.clock = b.clock;
         this.namespace = b.namespace;
+        this.allowEviction = b.allowEviction;
         this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
         this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
         try {
@@ -67,9 +86,14 @@ public final class RedisStateStore implements StateStore {
             client.close();
             throw e;
         }
+        client.every(b.serverCheckInterval, this::checkServerAgain);
     }
 
-    /** The clock and the eviction policy of the server, checked once at build (see the README). */
+    /**
+     * The clock and the eviction policy of the server, checked at build (see the README); the
+     * eviction policy and the count of evicted keys are read again every
+     * {@link Builder#SERVER_CHECK_INTERVAL} ({@link #checkServerAgain}).
+     */
     private void checkServer(Builder b) {
         long skew = client.clockSkewMillis();
         if (Math.abs(skew) > RedisBatchClient.DEADLINE_SLACK_MILLIS / 2) {
@@ -79,9 +103,13 @@ public final class RedisStateStore implements StateStore {
                     + "which allows " + RedisBatchClient.DEADLINE_SLACK_MILLIS / 2 + " ms; synchronise the clocks "
                     + "(NTP)");
         }
-        java.util.Map<String, String> memory = client.memoryInfo();
+        java.util.Map<String, String> memory = client.serverInfo();
         String policy = memory.get("maxmemory_policy");
         String limit = memory.get("maxmemory");
+        synchronized (this) {
+            evictionSettings = policy == null || limit == null ? null : policy + " " + limit;
+            evictedKeys = evictedKeys(memory);
+        }
         if (policy == null) {
             LOG.log(System.Logger.Level.WARNING, "could not read maxmemory-policy of Redis at " + client.where()
                     + " (INFO memory not permitted?); make sure it is noeviction: an evicting Redis drops quotas, "
@@ -103,6 +131,84 @@ public final class RedisStateStore implements StateStore {
     }
 
     private static final System.Logger LOG = System.getLogger(RedisStateStore.class.getName());
+
+    /**
+     * Reads Redis's eviction settings and evicted-key count again (without waiting: one {@code INFO}
+     * on the shared connection, its reply handled by {@link #serverChecked}). Runs every
+     * {@link Builder#SERVER_CHECK_INTERVAL} on the client's own threads, never on a request's.
+     */
+    void checkServerAgain() {
+        if (closed || !checking.compareAndSet(false, true)) {
+            return;
+        }
+        client.serverInfoLater().whenComplete((info, e) -> {
+            try {
+                if (e == null && !closed) {
+                    serverChecked(info);
+                }
+            } finally {
+                checking.set(false);
+            }
+        });
+    }
+
+    /**
+     * What the periodic check read. A {@code maxmemory-policy} that evicts (with a {@code maxmemory}
+     * set, and {@link Builder#allowEviction} not given) makes every batch fail with
+     * {@link StateUnavailableException} (the Guard then applies {@code on_state_unavailable}) until
+     * Redis is set back; evicted keys since the last check are an error in the log either way (some
+     * may have been Veil's). Each change is logged once. Fields that cannot be read (Redis
+     * unreachable, an ACL user without {@code INFO}) change nothing.
+     */
+    synchronized void serverChecked(java.util.Map<String, String> info) {
+        String policy = info.get("maxmemory_policy");
+        String limit = info.get("maxmemory");
+        if (policy != null && limit != null && !(policy + " " + limit).equals(evictionSettings)) {
+            evictionSettings = policy + " " + limit;
+            boolean evicts = !policy.equals("noeviction") && !"0".equals(limit) && !allowEviction;
+            if (evicts) {
+                refusal = "Redis at " + client.where() + " evicts keys since this store was built (maxmemory-policy "
+                        + policy + ", maxmemory " + limit + "): under memory pressure it drops Veil's quotas, blocks "
+                        + "and privacy budgets, which then start again from zero, so this store refuses every batch "
+                        + "(the Guard applies the policy's on_state_unavailable) until Redis is set back: "
+                        + "CONFIG SET maxmemory-policy noeviction (and in redis.conf), or build the store with "
+                        + "allowEviction(true) to accept the risk";
+                LOG.log(System.Logger.Level.ERROR, refusal);
+            } else {
+                if (refusal != null) {
+                    refusal = null;
+                    LOG.log(System.Logger.Level.INFO, "Redis at " + client.where() + " no longer evicts keys "
+                            + "(maxmemory-policy " + policy + ", maxmemory " + limit + "): batches go to it again");
+                }
+                if (!policy.equals("noeviction") && "0".equals(limit) && !allowEviction) {
+                    LOG.log(System.Logger.Level.WARNING, "Redis at " + client.where() + " has no maxmemory, so it "
+                            + "does not evict now, but its maxmemory-policy " + policy + " would evict Veil's quotas, "
+                            + "blocks and privacy budgets as soon as a limit is set; set maxmemory-policy noeviction");
+                }
+            }
+        }
+        long evicted = evictedKeys(info);
+        if (evicted >= 0) {
+            if (evictedKeys >= 0 && evicted > evictedKeys) {
+                LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " evicted " + (evicted - evictedKeys)
+                        + " key(s) since it was last checked (evicted_keys " + evicted + ", maxmemory-policy now "
+                        + policy + "): any of them may have been Veil's quotas, rate limits, blocks, privacy budgets "
+                        + "or detector windows of namespace '" + namespace + "', which then start again from empty. "
+                        + "Size Redis for the state and set maxmemory-policy noeviction (veil-redis README)");
+            }
+            evictedKeys = evicted;
+        }
+    }
+
+    /** {@code evicted_keys} of an {@code INFO}, or -1. */
+    private static long evictedKeys(java.util.Map<String, String> info) {
+        try {
+            String v = info.get("evicted_keys");
+            return v == null ? -1 : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
 
     private static byte[] newGeneration() {
         byte[] token = new byte[16];
@@ -179,6 +285,7 @@ public final class RedisStateStore implements StateStore {
         if (ops.length == 0) {
             return new Object[0];
         }
+        refuseWhileEvicting();
         byte[] sent = generation;
         BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent, ops);
         Object reply;
@@ -215,6 +322,7 @@ public final class RedisStateStore implements StateStore {
         if (ops.length == 0) {
             return;
         }
+        refuseWhileEvicting();
         BatchEncoder.Encoded e = encoder.encode(clock.millis(), generation, ops);
         client.submit(e.keys(), e.args());
     }
@@ -250,6 +358,14 @@ public final class RedisStateStore implements StateStore {
         return "RedisStateStore[" + client.where() + ", namespace=" + namespace + "]";
     }
 
+    /** Throws while Redis was last found to evict keys (without {@link Builder#allowEviction}). */
+    private void refuseWhileEvicting() {
+        String r = refusal;
+        if (r != null) {
+            throw new StateUnavailableException(r);
+        }
+    }
+
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("this RedisStateStore (" + client.where() + ") is closed");
@@ -271,6 +387,11 @@ public final class RedisStateStore implements StateStore {
         /** Default bound on callers spending privacy budget per period (as the Guard's maxCallers). */
         public static final int DEFAULT_MAX_LEDGER_CALLERS = 100_000;
         private static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
+        /**
+         * How often a store reads Redis's {@code maxmemory-policy}, {@code maxmemory} and
+         * {@code evicted_keys} again after {@link #build} (one {@code INFO}, not on a request's path).
+         */
+        public static final Duration SERVER_CHECK_INTERVAL = Duration.ofSeconds(10);
 
         private final RedisURI uri;
         private String namespace = DEFAULT_NAMESPACE;
@@ -279,6 +400,7 @@ public final class RedisStateStore implements StateStore {
         private Clock clock = Clock.systemUTC();
         private int maxLedgerCallers = DEFAULT_MAX_LEDGER_CALLERS;
         private boolean allowEviction;
+        private Duration serverCheckInterval = SERVER_CHECK_INTERVAL;
 
         private Builder(RedisURI uri) {
             this.uri = uri;
@@ -289,8 +411,16 @@ public final class RedisStateStore implements StateStore {
          * the same namespace; give each model its own. With Redis Cluster put a hash tag in it,
          * e.g. {@code veil:{fashion}:}, so that a batch's keys share one slot.
          *
-         * @throws IllegalArgumentException when blank, longer than 200 characters, or holding
-         *     whitespace or control characters
+         * <p>A key is the namespace, a kind ({@code b:}, {@code f:}, {@code l:}, {@code p:},
+         * {@code r:}, {@code w:}) and a name (a caller's, a detector's), so two namespaces must never
+         * be such that one's keys can be the other's: a namespace ends with {@code :} and has none of
+         * those kinds as a part between two {@code :} ({@code veil:r:} is refused: its keys would be
+         * the rate keys of callers {@code r:...} of {@code veil:}, its state generation the rate key of
+         * caller {@code r:gen}). Then no two namespaces that are accepted share a key.
+         *
+         * @throws IllegalArgumentException when blank, longer than 200 characters, holding
+         *     whitespace or control characters, not ending with {@code :}, or holding a part
+         *     {@code :b:}, {@code :f:}, {@code :l:}, {@code :p:}, {@code :r:} or {@code :w:}
          */
         public Builder namespace(String ns) {
             Objects.requireNonNull(ns, "namespace");
@@ -305,9 +435,30 @@ public final class RedisStateStore implements StateStore {
                             + " was '" + ns.replaceAll("\\p{Cntrl}", "?") + "'");
                 }
             }
+            if (!ns.endsWith(":")) {
+                throw new IllegalArgumentException("namespace must end with ':', e.g. 'veil:{fashion}:' (so that it is "
+                        + "never the start of another namespace's keys), was '" + ns + "'");
+            }
+            for (int i = ns.indexOf(':'); i >= 0 && i + 2 < ns.length(); i = ns.indexOf(':', i + 1)) {
+                char kind = ns.charAt(i + 1);
+                if (ns.charAt(i + 2) == ':' && KEY_KINDS.indexOf(kind) >= 0) {
+                    throw new IllegalArgumentException("namespace must not have '" + kind + "' as a part between two "
+                            + "':' (b, f, l, p, r and w are kinds of Veil's keys): its keys would be keys of the "
+                            + "namespace '" + ns.substring(0, i + 1) + "' too; give that part a longer name, was '" + ns
+                            + "'");
+                }
+            }
             this.namespace = ns;
             return this;
         }
+
+        /**
+         * The first letters of the kinds of keys after the namespace (BatchEncoder): {@code b:},
+         * {@code f:}, {@code l:}, {@code p:} ({@code p:g}, {@code p:c:}), {@code r:}, {@code w:}.
+         * (The state generation, {@code gen}, cannot be the start of another namespace's keys: every
+         * key after a namespace begins with one of these or is {@code gen} itself.)
+         */
+        private static final String KEY_KINDS = "bflprw";
 
         /**
          * How long {@link RedisStateStore#execute} waits for Redis (default 200 ms) before it throws
@@ -356,17 +507,26 @@ public final class RedisStateStore implements StateStore {
 
         /**
          * Whether {@link #build} accepts a Redis whose {@code maxmemory-policy} evicts keys (default
-         * {@code false}: it refuses one). An evicting Redis under memory pressure drops quotas,
+         * {@code false}: it refuses one, and a store that finds Redis evicting later refuses every
+         * batch until it no longer does). An evicting Redis under memory pressure drops quotas,
          * blocks and privacy budgets, which then start again from zero: limits fail open. Accept it
-         * only for a Redis sized so that it never reaches {@code maxmemory}.
+         * only for a Redis sized so that it never reaches {@code maxmemory}; keys it evicts are
+         * still logged as an error.
          */
         public Builder allowEviction(boolean allow) {
             this.allowEviction = allow;
             return this;
         }
 
+        /** For tests: how often the built store checks Redis's eviction settings again. */
+        Builder serverCheckInterval(Duration interval) {
+            this.serverCheckInterval = Objects.requireNonNull(interval, "interval");
+            return this;
+        }
+
         /**
-         * Connects, loads the batch script and checks Redis's {@code maxmemory-policy}.
+         * Connects, loads the batch script and checks Redis's {@code maxmemory-policy} (which the
+         * store checks again every {@link #SERVER_CHECK_INTERVAL}, see {@link RedisStateStore}).
          *
          * @throws StateUnavailableException when Redis cannot be reached (the message names host and
          *     port, and what went wrong: credentials, database number, TLS), when it evicts keys and

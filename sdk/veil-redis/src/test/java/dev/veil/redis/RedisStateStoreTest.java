@@ -375,6 +375,71 @@ class RedisStateStoreTest {
         }
     }
 
+    /**
+     * Keys are the namespace, a kind ({@code b:}, {@code r:}, ...) and a name: with namespaces
+     * {@code veil:} and {@code veil:r:} on one Redis, caller {@code r:bob} of the first was caller
+     * {@code bob} of the second, and its caller {@code gen} the second's state generation. A
+     * namespace that could be the start of another's keys is refused.
+     */
+    @Test
+    void aNamespaceWhoseKeysCouldBeAnothersIsRefused() {
+        RedisStateStore.Builder b = RedisStateStore.builder(REDIS.url());
+        assertThatThrownBy(() -> b.namespace("veil")).isInstanceOf(IllegalArgumentException.class).hasMessage(
+                "namespace must end with ':', e.g. 'veil:{fashion}:' (so that it is never the start of another "
+                        + "namespace's keys), was 'veil'");
+        for (String kind : List.of("b", "f", "l", "p", "r", "w")) {
+            assertThatThrownBy(() -> b.namespace("veil:" + kind + ":")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("namespace must not have '" + kind + "' as a part between two ':' (b, f, l, p, r and w "
+                            + "are kinds of Veil's keys): its keys would be keys of the namespace 'veil:' too; "
+                            + "give that part a longer name, was 'veil:" + kind + ":'");
+        }
+        assertThatThrownBy(() -> b.namespace("veil:{a:p:c}:")).hasMessageContaining(
+                "its keys would be keys of the namespace 'veil:{a:' too");
+        for (String ok : List.of("veil:", "veil:{fashion}:", "t:{m}:", "veil:replay:0a1b2c:", "r:", "veil:rr:",
+                "veil:{r}:", "veil:web:", "veil:ml:", "veil:gen:")) {
+            assertThat(b.namespace(ok)).as(ok).isSameAs(b);
+        }
+    }
+
+    /** Namespaces that begin alike (all accepted) share no key, whatever the callers are called. */
+    @Test
+    void storesWhoseNamespacesBeginAlikeShareNothing() throws Exception {
+        try {
+            namespacesThatBeginAlike();
+        } finally {
+            // callers named like generations, and the other stores' generations, which a flush keeps
+            REDIS.command("EVAL", "for _, k in ipairs(redis.call('KEYS', 't:{m}:*')) do "
+                    + "if k ~= 't:{m}:gen' then redis.call('DEL', k) end end return 'OK'", "0");
+        }
+    }
+
+    private void namespacesThatBeginAlike() {
+        long now = CLOCK.millis();
+        for (String ns : List.of("t:{m}:rr:", "t:{m}:{r}:", "t:{m}:gen:", "t:{m}:x:")) {
+            String tail = ns.substring("t:{m}:".length());
+            List<String> callers = List.of(tail + "b:mallory", tail + "r:mallory", "r:b:mallory", "b:mallory",
+                    "r:mallory", tail + "gen", "r:" + tail + "gen", "gen", "r:gen", tail + "p:g", "p:c:" + tail);
+            try (RedisStateStore other = RedisStateStore.builder(REDIS.url()).namespace(ns).clock(CLOCK)
+                    .timeout(TWO_S).build()) {
+                for (String c : callers) {
+                    store.execute(new StateOp.Block(c, now + 60_000));
+                    store.execute(new StateOp.Acquire(c, new RateLimit(1e-6, 1), 5, now));
+                }
+                assertThat(other.execute(new StateOp.BlockedUntil("mallory", now))).as(ns).containsExactly(0L);
+                assertThat(other.execute(new StateOp.Acquire("mallory", new RateLimit(1e-6, 1), 5, now)))
+                        .as(ns).containsExactly(StateOp.Permit.ALLOWED);
+                other.execute(new StateOp.Block("mallory", now + 60_000));
+                for (String c : callers) {
+                    assertThat(store.execute(new StateOp.BlockedUntil(c, now))).as(ns + " " + c)
+                            .containsExactly(now + 60_000);
+                    assertThat(store.execute(new StateOp.Acquire(c, new RateLimit(1e-6, 1), 5, now)))
+                            .as(ns + " " + c).containsExactly(StateOp.Permit.RATE_LIMITED);
+                }
+                assertThat(other.execute(new StateOp.BlockedUntil("gen", now))).as(ns).containsExactly(0L);
+            }
+        }
+    }
+
     @Test
     void aBatchEndsAtABlockAndWritesNothingAfterIt() throws Exception {
         long now = CLOCK.millis();

@@ -381,16 +381,32 @@ public final class RedisBatchClient implements AutoCloseable {
     }
 
     /**
-     * The fields of the server's {@code INFO memory} (e.g. {@code maxmemory_policy}, {@code maxmemory}),
-     * empty when they cannot be read (an ACL user without {@code INFO}).
+     * The fields of the server's {@code INFO} (its default sections: {@code maxmemory_policy} and
+     * {@code maxmemory} of {@code memory}, {@code evicted_keys} of {@code stats}, ...), empty when
+     * they cannot be read (an ACL user without {@code INFO}).
      */
-    public java.util.Map<String, String> memoryInfo() {
-        String info;
+    public java.util.Map<String, String> serverInfo() {
         try {
-            info = await(commands.info("memory"), "INFO memory", setupTimeout);
+            return parseInfo(await(commands.info(), "INFO", setupTimeout));
         } catch (RuntimeException e) {
             return java.util.Map.of();
         }
+    }
+
+    /**
+     * As {@link #serverInfo()} without waiting: one {@code INFO} on the shared connection, whose
+     * reply completes the stage (exceptionally when Redis cannot be reached or refuses it, or after
+     * the connection's command timeout).
+     */
+    public java.util.concurrent.CompletionStage<java.util.Map<String, String>> serverInfoLater() {
+        try {
+            return commands.info().thenApply(RedisBatchClient::parseInfo);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static java.util.Map<String, String> parseInfo(String info) {
         java.util.Map<String, String> fields = new java.util.HashMap<>();
         for (String line : info.split("\r?\n")) {
             int colon = line.indexOf(':');
@@ -399,6 +415,23 @@ public final class RedisBatchClient implements AutoCloseable {
             }
         }
         return fields;
+    }
+
+    /**
+     * Runs {@code task} every {@code interval} (the first time one interval from now) on this
+     * client's own computation threads (Lettuce's event executors: no thread of its own) until
+     * {@link #close}. The task must not block; one that throws is logged and runs again next time.
+     */
+    public void every(Duration interval, Runnable task) {
+        long ms = Math.max(1, interval.toMillis());
+        java.util.concurrent.ScheduledExecutorService executors = resources.eventExecutorGroup();
+        executors.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "a periodic check of Redis at " + where + " failed", e);
+            }
+        }, ms, ms, TimeUnit.MILLISECONDS);
     }
 
     /**
