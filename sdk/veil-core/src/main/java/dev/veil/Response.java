@@ -9,7 +9,11 @@ import java.util.Objects;
  */
 public sealed interface Response permits Response.Released, Response.Denied {
 
-    /** The id of this decision; the audit log holds exactly one record with it. */
+    /**
+     * The id of this decision. The audit log holds exactly one record with it, except for an
+     * {@link ReasonCode#AUDIT_UNAVAILABLE} denial, which has none: its record could not be written
+     * (the Guard is closed, or its audit log refuses records), so nothing was released.
+     */
     String decisionId();
 
     boolean allowed();

@@ -2187,6 +2187,48 @@ class GuardTest {
     }
 
     @Test
+    void closeUnderSteadyTrafficWaitsOnlyForRequestsAdmittedBeforeIt() throws Exception {
+        // Callers that go on sending after close() began are refused at once; they are not requests
+        // close() waits for, so it returns long before its timeout (and logs no stragglers).
+        Guard<double[]> g = guard(bundle(), modelA.as(INFO_A), b -> b.closeTimeout(Duration.ofSeconds(20)));
+        int threads = 32;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        CountDownLatch firstAnswer = new CountDownLatch(1);
+        List<Future<Integer>> answers = new ArrayList<>();
+        try {
+            for (int t = 0; t < threads; t++) {
+                ApiKeys.Issued key = t % 2 == 0 ? ALICE : BOB;
+                answers.add(pool.submit(() -> {
+                    int answered = 0;
+                    while (!stop.get()) {
+                        Response r = g.predict(ask(key, VALID));
+                        if (!(r instanceof Response.Denied d && d.reason().code() == ReasonCode.AUDIT_UNAVAILABLE)) {
+                            answered++;
+                            firstAnswer.countDown();
+                        }
+                    }
+                    return answered;
+                }));
+            }
+            assertThat(firstAnswer.await(30, TimeUnit.SECONDS)).isTrue();
+            Thread.sleep(50);
+            long t0 = System.nanoTime();
+            g.close();
+            assertThat(System.nanoTime() - t0).as("close() waited for refusals").isLessThan(TimeUnit.SECONDS.toNanos(10));
+        } finally {
+            stop.set(true);
+            pool.shutdown();
+        }
+        int answered = 0;
+        for (Future<Integer> f : answers) {
+            answered += f.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(answered).isPositive();
+        audited(g, answered);
+    }
+
+    @Test
     void aCloseTimeoutBeyondWhatNanosecondsHoldWaitsWithoutADeadlineAndCloses() throws Exception {
         GatedModel gated = new GatedModel();
         Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, gated),

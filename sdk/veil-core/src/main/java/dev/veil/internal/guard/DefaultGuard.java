@@ -503,8 +503,13 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public Response predict(Request<I> request) {
         Objects.requireNonNull(request, "request");
-        // Counted in before closed is read: close() either sees this request or this request sees
-        // closed (both are volatile accesses).
+        if (closed) {
+            // Not counted in: close() waits only for requests admitted before it began, and a steady
+            // stream of refusals counted in and out would rarely let the count reach 0.
+            return closedDenial();
+        }
+        // Counted in before closed is read again: close() either sees this request or this request
+        // sees closed (both are volatile accesses).
         entered.increment();
         try {
             return admitted(request);
@@ -513,15 +518,22 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
+    /**
+     * The answer of a closed Guard: nothing can be recorded any more, so nothing may be answered; ask
+     * neither the policy nor the model (no rate token, no privacy budget, no model call for a withheld
+     * answer).
+     */
+    private Response closedDenial() {
+        Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
+                ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
+                        + "written, so nothing is released")));
+        safely(() -> listener.onDenied(d, "", ""));
+        return d;
+    }
+
     private Response admitted(Request<I> request) {
         if (closed) {
-            // Nothing can be recorded any more, so nothing may be answered: ask neither the policy
-            // nor the model (no rate token, no privacy budget, no model call for a withheld answer).
-            Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
-                    ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
-                            + "written, so nothing is released")));
-            safely(() -> listener.onDenied(d, "", ""));
-            return d;
+            return closedDenial();
         }
         AuditUnavailableException refused = audit.refusal();
         if (refused != null) {
