@@ -166,6 +166,11 @@ class PolicySchemaTest {
         knn.remove(List.of("low", "medium", "high"));
         knn.put("thresholds", "monitoring.thresholds.knn");
         assertThat(validate(fromData)).as("thresholds from the bundle's data").isEmpty();
+        ObjectNode nearDuplicate = (ObjectNode) fromData.get("monitoring").get("detectors").get("near_duplicate");
+        nearDuplicate.remove(List.of("low", "medium", "high"));
+        nearDuplicate.put("keep", 5);
+        nearDuplicate.put("thresholds", "monitoring.thresholds.near_duplicate");
+        assertThat(validate(fromData)).as("keep against thresholds from the bundle's data, not the defaults").isEmpty();
     }
 
     /**
@@ -251,6 +256,24 @@ class PolicySchemaTest {
             {"detectors", "knn: { pool: 2 }", "knn: { pool: 2, width: 28 }"},
             {"detectors", "knn_global: { width: 28 }", "knn_global: { pool: 4, width: 28 }"},
             {"detectors", "antithetic: { pool: 1, width: 28 }", "antithetic: { pool: 1 }"},
+            // a key against another key's default, the other key left out
+            {"detectors", "extraction: { delta: 0 }", "extraction: { low: 0.5, delta: 0 }"},
+            {"detectors", "extraction: { medium: 0, delta: 0 }", "extraction: { medium: 0.5, delta: 0 }"},
+            {"detectors", "knn: { k: 1000 }", "knn: { k: 1000, history: 1000 }"},
+            {"detectors", "knn: { k: 101 }", "knn: { k: 100 }"},
+            {"detectors", "near_duplicate: { keep: 1 }", "near_duplicate: { keep: 1, low: 1, medium: 0, high: 0 }"},
+            {"detectors", "near_duplicate: { keep: 29 }", "near_duplicate: { keep: 30 }"},
+            {"detectors", "near_duplicate: { keep: 25, high: 25 }", "near_duplicate: { keep: 26, high: 26 }"},
+            {"detectors", "near_duplicate: { high: 51 }", "near_duplicate: { high: 50 }"},
+            {"detectors", "boundary: { min_queries: 1000 }", "boundary: { min_queries: 1000, window: 1000 }"},
+            {"detectors", "boundary: { min_queries: 21 }", "boundary: { min_queries: 20 }"},
+            {"detectors", "class_focus: { min_queries: 1000 }", "class_focus: { min_queries: 1000, window: 1000 }"},
+            {"detectors", "class_focus: { min_queries: 51 }", "class_focus: { min_queries: 50 }"},
+            {"detectors", "confidence_climb: { min_points: 256 }",
+                "confidence_climb: { min_points: 256, window: 256 }"},
+            {"detectors", "confidence_climb: { min_points: 49 }", "confidence_climb: { min_points: 48 }"},
+            {"detectors", "antithetic: { min_changed: 784 }", "antithetic: { min_changed: 784, features: 784 }"},
+            {"detectors", "antithetic: { min_changed: 257 }", "antithetic: { min_changed: 256 }"},
             {"detectors", "knn: { seed: 99999999999999999999 }", "knn: { seed: 9223372036854775807 }"},
             {"detectors", "near_duplicate: { seed: -9223372036854775809 }",
                 "near_duplicate: { seed: -9223372036854775808 }"},

@@ -88,11 +88,26 @@ public record AnswerLevels(double low, double medium, double high, boolean lower
 
     /** An integer in [min, max]. */
     static int integer(DetectorConfig c, String key, long dflt, long min, long max) {
+        return integer(c, key, dflt, null, min, null, max);
+    }
+
+    /**
+     * An integer in [min, max], where a bound may be another key's value: {@code minKey} or
+     * {@code maxKey} (null for a fixed bound) is named beside it in the error ({@code min_queries must
+     * be an integer in [1, window (20)], was 30}), so that {@link BuiltinDetectors#noteDefault} can say
+     * when that key was left at its default.
+     */
+    static int integer(DetectorConfig c, String key, long dflt, String minKey, long min, String maxKey, long max) {
         long v = c.longValue(key, dflt);
         if (v < min || v > max) {
-            throw new IllegalArgumentException(key + " must be an integer in [" + min + ", " + max + "], was " + v);
+            throw new IllegalArgumentException(key + " must be an integer in [" + bound(minKey, min) + ", "
+                    + bound(maxKey, max) + "], was " + v);
         }
         return (int) v;
+    }
+
+    private static String bound(String key, long value) {
+        return key == null ? Long.toString(value) : key + " (" + value + ")";
     }
 
     /** The time-to-live of a caller's history, from {@code ttl_seconds} in [60, 30 days]. */

@@ -164,7 +164,7 @@ public final class AntitheticDetector implements StatefulDetector {
             }
             if (gap < 1 || gap > Math.min(MAX_GAP, history - 2)) {
                 throw new IllegalArgumentException("gap must be in [1, " + Math.min(MAX_GAP, history - 2)
-                        + "] (at most " + MAX_GAP + " and history - 2), was " + gap);
+                        + "] (at most " + MAX_GAP + " and history (" + history + ") - 2), was " + gap);
             }
             if (matches < 1 || matches > history / 2 - 1) {
                 throw new IllegalArgumentException("matches must be in [1, history / 2 - 1 (" + (history / 2 - 1)

@@ -61,7 +61,8 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
             DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
             AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 20, 2, 1000);
-            int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(10, window), 1, window);
+            int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(10, window), null, 1, "window",
+                    window);
             double margin = c.doubleValue("margin", 0.1);
             if (!(margin > 0 && margin <= 1)) {
                 throw new IllegalArgumentException("margin must be in (0, 1], was " + margin);

@@ -107,7 +107,8 @@ public final class BuiltinDetectors {
         }
         // a bound taken from another key's default: "history (100)" -> "history (100, the default)"
         for (String other : keys(type)) {
-            if (!written(config, type, other) && message.contains(" " + other + " (")) {
+            if (!written(config, type, other)
+                    && (message.contains(" " + other + " (") || message.contains("[" + other + " ("))) {
                 message = message.replaceAll("(?<=[\\[ ])" + java.util.regex.Pattern.quote(other)
                         + " \\(([^()]*)\\)", other + " ($1, the default)");
             }

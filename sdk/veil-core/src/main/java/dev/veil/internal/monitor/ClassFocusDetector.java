@@ -64,7 +64,8 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
             DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
             AnswerLevels.type(c, TYPE);
             int window = AnswerLevels.integer(c, "window", 50, 2, 1000);
-            int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(20, window), 1, window);
+            int minQueries = AnswerLevels.integer(c, "min_queries", Math.min(20, window), null, 1, "window",
+                    window);
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "high", new double[] {0.6, 0.8, 0.95}, 0.01,
                     1, false);
             long ttl = AnswerLevels.ttlMillis(c, 3600);

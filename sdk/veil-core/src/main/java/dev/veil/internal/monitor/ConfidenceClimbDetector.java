@@ -90,7 +90,7 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
             if (!(maxStep > 0 && maxStep <= 10)) {
                 throw new IllegalArgumentException("max_step must be in (0, 10], was " + maxStep);
             }
-            int minPoints = AnswerLevels.integer(c, "min_points", Math.min(8, window), 4, window);
+            int minPoints = AnswerLevels.integer(c, "min_points", Math.min(8, window), null, 4, "window", window);
             AnswerLevels levels = AnswerLevels.read(c, "low", "medium", "high", new double[] {2.5, 3, 3.5}, 0.5, 20,
                     false);
             long ttl = AnswerLevels.ttlMillis(c, 3600);

@@ -94,8 +94,8 @@ public final class ExtractionDetector implements StatefulDetector {
                     true);
             int testEvery = AnswerLevels.integer(c, "test_every", 10, 1, 1000);
             int minDistances = AnswerLevels.integer(c, "min_distances", 100, 20, ShapiroWilk.MAX_N);
-            int maxDistances = AnswerLevels.integer(c, "max_distances", Math.max(400, minDistances), minDistances,
-                    ShapiroWilk.MAX_N);
+            int maxDistances = AnswerLevels.integer(c, "max_distances", Math.max(400, minDistances),
+                    "min_distances", minDistances, null, ShapiroWilk.MAX_N);
             int maxSet = AnswerLevels.integer(c, "max_set", 200, 10, 5000);
             long ttl = AnswerLevels.ttlMillis(c, 86_400);
             return new Config(levels, testEvery, minDistances, maxDistances, maxSet, ttl);

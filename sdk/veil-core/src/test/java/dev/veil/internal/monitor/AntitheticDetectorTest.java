@@ -64,10 +64,10 @@ class AntitheticDetectorTest {
                     "range must be a list of two finite numbers [low, high] with low < high, was ");
         }
         assertThatThrownBy(() -> detector("history", 3)).hasMessage("history must be in [4, 64], was 3");
-        assertThatThrownBy(() -> detector("gap", 0)).hasMessage("gap must be in [1, 4] (at most 8 and history - 2), was 0");
-        assertThatThrownBy(() -> detector("gap", 5)).hasMessage("gap must be in [1, 4] (at most 8 and history - 2), was 5");
+        assertThatThrownBy(() -> detector("gap", 0)).hasMessage("gap must be in [1, 4] (at most 8 and history (6) - 2), was 0");
+        assertThatThrownBy(() -> detector("gap", 5)).hasMessage("gap must be in [1, 4] (at most 8 and history (6) - 2), was 5");
         assertThatThrownBy(() -> detector("gap", 9, "history", 64))
-                .hasMessage("gap must be in [1, 8] (at most 8 and history - 2), was 9");
+                .hasMessage("gap must be in [1, 8] (at most 8 and history (64) - 2), was 9");
         assertThat(detector("gap", 8, "history", 10).config().gap()).isEqualTo(8);
         assertThatThrownBy(() -> detector("matches", 3))
                 .hasMessage("matches must be in [1, history / 2 - 1 (2)], was 3");

@@ -65,6 +65,19 @@ class BuiltinDetectorsTest {
         assertThatThrownBy(() -> BuiltinDetectors.validate("antithetic", Map.of("history", 4)))
                 .hasMessage("matches must be in [1, history / 2 - 1 (1)], was 2 (the default; set matches to change "
                         + "it)");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("boundary", Map.of("min_queries", 1000)))
+                .hasMessage("min_queries must be an integer in [1, window (20, the default)], was 1000");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("class_focus", Map.of("min_queries", 1000)))
+                .hasMessage("min_queries must be an integer in [1, window (50, the default)], was 1000");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("confidence_climb", Map.of("min_points", 256)))
+                .hasMessage("min_points must be an integer in [4, window (48, the default)], was 256");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("extraction", Map.of("max_distances", 50)))
+                .hasMessage("max_distances must be an integer in [min_distances (100, the default), 5000], was 50");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("antithetic", Map.of("gap", 5)))
+                .hasMessage("gap must be in [1, 4] (at most 8 and history (6, the default) - 2), was 5");
+        assertThatThrownBy(() -> BuiltinDetectors.validate("boundary", Map.of("window", 5, "min_queries", 6)))
+                .as("written values are not defaults")
+                .hasMessage("min_queries must be an integer in [1, window (5)], was 6");
         assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("k", 200, "history", 100)))
                 .as("written values are not defaults").hasMessage("k must be in [1, history (100)], was 200");
     }

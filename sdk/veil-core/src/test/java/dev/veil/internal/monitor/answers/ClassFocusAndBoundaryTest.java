@@ -133,7 +133,7 @@ class ClassFocusAndBoundaryTest {
                 .hasMessage("unknown key(s) [max_share] for detector 'class_focus' (known keys: [high, low, medium, "
                         + "min_queries, thresholds, ttl_seconds, type, window])");
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("window", 10, "min_queries", 11)))
-                .hasMessage("min_queries must be an integer in [1, 10], was 11");
+                .hasMessage("min_queries must be an integer in [1, window (10)], was 11");
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("high", 1.5)))
                 .hasMessage("high must be 0 (level not used) or in [0.01, 1], was 1.5");
         assertThatThrownBy(() -> ClassFocusDetector.Config.from(Map.of("low", 0.9, "medium", 0.5)))

@@ -191,7 +191,7 @@ class ConfidenceClimbDetectorTest {
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("window", 3)))
                 .hasMessage("window must be an integer in [4, 256], was 3");
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("window", 10, "min_points", 11)))
-                .hasMessage("min_points must be an integer in [4, 10], was 11");
+                .hasMessage("min_points must be an integer in [4, window (10)], was 11");
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("max_step", 0)))
                 .hasMessage("max_step must be in (0, 10], was 0.0");
         assertThatThrownBy(() -> ConfidenceClimbDetector.Config.from(Map.of("max_step", "small")))

@@ -149,7 +149,7 @@ class ExtractionDetectorTest {
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("min_distances", 10)))
                 .hasMessage("min_distances must be an integer in [20, 5000], was 10");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("max_distances", 50)))
-                .hasMessage("max_distances must be an integer in [100, 5000], was 50");
+                .hasMessage("max_distances must be an integer in [min_distances (100), 5000], was 50");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("max_set", 5)))
                 .hasMessage("max_set must be an integer in [10, 5000], was 5");
         assertThatThrownBy(() -> ExtractionDetector.Config.from(Map.of("delta", "0.9")))

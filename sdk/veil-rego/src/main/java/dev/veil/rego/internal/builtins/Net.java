@@ -44,14 +44,24 @@ public final class Net {
             return ip.length * 8;
         }
 
+        /**
+         * Go's {@code IPNet.Contains}: an IPv4-mapped network ({@code ::ffff:a.b.c.d/96+n}) is compared as the
+         * IPv4 network {@code a.b.c.d/n} and an IPv4-mapped address as its IPv4 address, so IPv4 and IPv6
+         * networks never hold each other's addresses ({@code ::/0} holds no IPv4 address).
+         */
         boolean contains(byte[] addr) {
-            byte[] x = addr.length == 16 && ip.length == 4 ? to4(addr) : addr;
-            if (x == null || x.length != ip.length) {
+            byte[] nn = to4(ip);
+            int bits = nn == null ? prefix : prefix - (ip.length - 4) * 8;
+            if (nn == null) {
+                nn = ip;
+            }
+            byte[] x = to4(addr) == null ? addr : to4(addr);
+            if (x.length != nn.length) {
                 return false;
             }
-            byte[] mask = mask(prefix, ip.length);
-            for (int i = 0; i < ip.length; i++) {
-                if ((ip[i] & mask[i]) != (x[i] & mask[i])) {
+            byte[] mask = mask(bits, nn.length);
+            for (int i = 0; i < nn.length; i++) {
+                if ((nn[i] & mask[i]) != (x[i] & mask[i])) {
                     return false;
                 }
             }

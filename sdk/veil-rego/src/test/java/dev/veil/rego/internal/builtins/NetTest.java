@@ -34,6 +34,32 @@ class NetTest {
         typeError("net.cidr_contains: operand 1 must be string but got number", "net.cidr_contains", "1", "\"x\"");
     }
 
+    /**
+     * Go's {@code IPNet.Contains}: an IPv4-mapped network ({@code ::ffff:a.b.c.d/96+n}) is the IPv4 network
+     * {@code a.b.c.d/n}, and an IPv4-mapped address is its IPv4 address; an IPv6 network that is not
+     * IPv4-mapped contains no IPv4 address, even {@code ::/0}.
+     */
+    @Test
+    void ipv4MappedNetworksAreIpv4Networks() {
+        assertThat(json("net.cidr_contains", "\"::ffff:10.0.0.0/104\"", "\"10.1.2.3\"")).isEqualTo("true");
+        assertThat(json("net.cidr_contains", "\"::ffff:10.0.0.0/104\"", "\"::ffff:10.1.2.3\"")).isEqualTo("true");
+        assertThat(json("net.cidr_contains", "\"::ffff:10.0.0.0/104\"", "\"11.1.2.3\"")).isEqualTo("false");
+        assertThat(json("net.cidr_contains", "\"::ffff:0:0/96\"", "\"192.0.2.1\"")).isEqualTo("true");
+        assertThat(json("net.cidr_contains", "\"::ffff:10.0.0.0/104\"", "\"10.1.0.0/16\"")).isEqualTo("true");
+        assertThat(json("net.cidr_contains", "\"::ffff:10.0.0.0/104\"", "\"::ffff:10.1.0.0/112\"")).isEqualTo("true");
+        assertThat(json("net.cidr_contains", "\"::ffff:10.0.0.0/104\"", "\"10.0.0.0/7\"")).isEqualTo("false");
+        assertThat(json("net.cidr_contains", "\"10.0.0.0/8\"", "\"::ffff:10.1.0.0/112\"")).isEqualTo("true");
+        assertThat(json("net.cidr_contains", "\"::/0\"", "\"::ffff:10.1.2.3\"")).isEqualTo("false");
+        assertThat(json("net.cidr_contains", "\"::/0\"", "\"10.1.2.3\"")).isEqualTo("false");
+        assertThat(json("net.cidr_contains", "\"::/0\"", "\"2001:db8::1\"")).isEqualTo("true");
+        assertThat(json("net.cidr_contains_matches", "[\"::ffff:10.0.0.0/104\"]", "[\"10.1.2.3\"]"))
+                .isEqualTo("[[0,0]]");
+        assertThat(json("net.cidr_intersects", "\"::ffff:10.0.0.0/104\"", "\"10.1.0.0/16\"")).isEqualTo("true");
+        assertThat(json("net.cidr_intersects", "\"10.1.0.0/16\"", "\"::ffff:10.0.0.0/104\"")).isEqualTo("true");
+        assertThat(json("net.cidr_intersects", "\"::/0\"", "\"10.1.0.0/16\"")).isEqualTo("false");
+        assertThat(json("net.cidr_expand", "\"::ffff:10.0.0.0/127\"")).isEqualTo("[\"10.0.0.0\",\"10.0.0.1\"]");
+    }
+
     @Test
     void isValidFollowsGoSyntax() {
         assertThat(json("net.cidr_is_valid", "\"10.0.0.0/8\"")).isEqualTo("true");

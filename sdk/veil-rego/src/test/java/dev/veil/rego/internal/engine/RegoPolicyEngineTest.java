@@ -509,6 +509,16 @@ class RegoPolicyEngineTest {
                         "veil/settings/data.yaml", 3, 1, "on_error: invalid value 'maybe': expected one of deny, degrade")));
     }
 
+    /** The settings' detectors are checked by the YAML engine's code, which names a default bound as the default. */
+    @Test
+    void aDetectorBoundThatIsAnotherKeysDefaultSaysSo() {
+        Map<String, String> f = files();
+        f.put("veil/settings/data.yaml", "name: tiny\nauthentication: { anonymous: true }\n"
+                + "monitoring: { detectors: { boundary: { min_queries: 1000 } } }\n");
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("min_queries must be an integer in [1, window (20, the default)], was 1000");
+    }
+
     @Test
     void anUndefinedDecisionIsAFailureNotAnAnswer() {
         Map<String, String> f = files();
