@@ -58,6 +58,10 @@ class NetTest {
         assertThat(json("net.cidr_intersects", "\"10.1.0.0/16\"", "\"::ffff:10.0.0.0/104\"")).isEqualTo("true");
         assertThat(json("net.cidr_intersects", "\"::/0\"", "\"10.1.0.0/16\"")).isEqualTo("false");
         assertThat(json("net.cidr_expand", "\"::ffff:10.0.0.0/127\"")).isEqualTo("[\"10.0.0.0\",\"10.0.0.1\"]");
+        // Below /96 Go's ParseCIDR masks the ffff away: the network is IPv6 and holds no IPv4 address.
+        assertThat(json("net.cidr_contains", "\"::ffff:0:0/80\"", "\"10.1.2.3\"")).isEqualTo("false");
+        assertThat(json("net.cidr_contains", "\"::ffff:0:0/95\"", "\"10.1.2.3\"")).isEqualTo("false");
+        assertThat(json("net.cidr_intersects", "\"::ffff:0:0/80\"", "\"10.1.0.0/16\"")).isEqualTo("false");
     }
 
     @Test
