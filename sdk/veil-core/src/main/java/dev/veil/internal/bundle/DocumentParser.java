@@ -32,9 +32,10 @@ import java.util.Map;
  * not a Unicode character, and OPA's hash (so {@link BundleHasher}) sees U+FFFD in its place, so
  * a signature over one string would verify another.
  *
- * <p>YAML is read by jackson-dataformat-yaml, which follows YAML 1.1: unquoted {@code yes},
- * {@code no}, {@code on} and {@code off} are booleans and {@code 0x1F} is a number. Quote such
- * strings.
+ * <p>YAML is read by jackson-dataformat-yaml, which follows YAML 1.1, while OPA reads bundle YAML
+ * with go-yaml v2 and other tools follow YAML 1.2. An unquoted scalar or key they would read
+ * differently ({@code yes}, {@code y}, {@code 010}, {@code 0x1F}, {@code 1_000}, {@code 0o10}...)
+ * is an error that says how to write it; see {@link YamlScalars}. Quoted scalars are strings.
  *
  * <p>Thread-safe (the factories are shared and immutable after construction).
  */
@@ -44,7 +45,7 @@ final class DocumentParser {
     private static final JsonFactory JSON = JsonFactory.builder()
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
             .build();
-    private static final YAMLFactory YAML = yamlFactory();
+    static final YAMLFactory YAML = yamlFactory();
 
     /** Document syntaxes. */
     enum Format {
@@ -86,7 +87,7 @@ final class DocumentParser {
     static Document parse(byte[] bytes, Format format, String file, boolean literalNumbers) {
         JsonFactory factory = format == Format.YAML ? YAML : JSON;
         try (JsonParser p = factory.createParser(bytes)) {
-            Reader reader = new Reader(p, file, literalNumbers && format == Format.JSON);
+            Reader reader = new Reader(p, file, literalNumbers && format == Format.JSON, format == Format.YAML);
             JsonToken first = p.nextToken();
             if (first == null) {
                 throw PolicyLoadException.of(file, "file is empty; expected a " + format + " document");
@@ -128,13 +129,15 @@ final class DocumentParser {
         private final JsonParser p;
         private final String file;
         private final boolean literalNumbers;
+        private final boolean yaml;
         /** Keys (String) and indices (Integer) from the top to the value being read, for messages. */
         private final List<Object> path = new ArrayList<>();
 
-        Reader(JsonParser p, String file, boolean literalNumbers) {
+        Reader(JsonParser p, String file, boolean literalNumbers, boolean yaml) {
             this.p = p;
             this.file = file;
             this.literalNumbers = literalNumbers;
+            this.yaml = yaml;
         }
 
         PolicyLoadException error(JsonLocation loc, String message) {
@@ -148,6 +151,7 @@ final class DocumentParser {
                 throw error(p.currentTokenLocation(), "YAML aliases (*" + p.getText()
                         + ") are not supported in bundle files; repeat the value instead");
             }
+            checkScalar(token);
             switch (token) {
                 case START_OBJECT: {
                     Map<String, Object> map = new LinkedHashMap<>();
@@ -155,6 +159,7 @@ final class DocumentParser {
                         String key = p.currentName();
                         JsonLocation keyLoc = p.currentTokenLocation();
                         path.add(key);
+                        checkScalar(JsonToken.FIELD_NAME);
                         checkSurrogates(key, keyLoc, "key");
                         if (map.containsKey(key)) {
                             throw error(keyLoc, "duplicate key '" + key + "'");
@@ -213,6 +218,16 @@ final class DocumentParser {
                             + " in bundle files; use a string");
                 default:
                     throw error(p.currentTokenLocation(), "unexpected " + token);
+            }
+        }
+
+        /** Refuses a YAML scalar or key whose meaning depends on the YAML reader; see {@link YamlScalars}. */
+        private void checkScalar(JsonToken token) throws IOException {
+            if (yaml) {
+                String problem = YamlScalars.problem(p, token, this::renderPath);
+                if (problem != null) {
+                    throw error(p.currentTokenLocation(), problem);
+                }
             }
         }
 
@@ -276,11 +291,11 @@ final class DocumentParser {
             optionsClass.getMethod("setCodePointLimit", int.class).invoke(options, Integer.MAX_VALUE);
             YAMLFactoryBuilder builder = YAMLFactory.builder();
             YAMLFactoryBuilder.class.getMethod("loaderOptions", optionsClass).invoke(builder, options);
-            return builder.disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
+            return YamlScalars.factory(builder.disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.WARNING, "could not raise the YAML code point limit; YAML bundle files"
                     + " larger than 3 MiB will be rejected: " + e);
-            return YAMLFactory.builder().disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
+            return YamlScalars.factory(YAMLFactory.builder().disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION));
         }
     }
 }

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.bundle.YamlScalars;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.GuardSettings;
@@ -101,6 +102,8 @@ public final class YamlPolicyEngine implements PolicyEngine {
         if (isBlank(bytes)) {
             throw PolicyLoadException.of(file, "the policy file is empty");
         }
+        // `yes`, `010`, `0x10`... mean different things to different YAML readers: refuse them first.
+        YamlScalars.check(bytes, file);
         YamlLocations locations = YamlLocations.index(FACTORY, bytes);
         if (locations.firstNull() != null) {
             // An explicit null (`key: ~`, `key:` with nothing after it, `- ~`) is never meaningful in

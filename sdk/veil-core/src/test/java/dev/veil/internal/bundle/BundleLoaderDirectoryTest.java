@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,12 +86,97 @@ class BundleLoaderDirectoryTest {
         assertThat(d.keySet()).containsExactly("i", "neg", "big", "d", "e", "s", "t", "f", "n", "l");
     }
 
+    /**
+     * OPA reads data.yaml with go-yaml v2 ({@code y} is true), YAML 1.2 tools with the core schema
+     * ({@code yes} and {@code 0o10} are strings, {@code 010} is 10), Jackson as YAML 1.1 ({@code 010} is 8):
+     * an unquoted scalar they disagree on is an error, not a guess.
+     */
     @Test
-    void shouldParseYamlAsYaml11() {
-        write(dir, "data.yaml", "a: yes\nb: off\nc: \"no\"\nd: 0x1F\n");
+    void shouldRejectUnquotedYamlScalarsWhoseMeaningDependsOnTheReader() {
+        write(dir, "data.yaml", "a: 1\nregions: [GB, NO, y, n]\n");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo("data.yaml");
+        assertThat(e.line()).isEqualTo(2);
+        assertThat(e.column()).isEqualTo(15);
+        assertThat(e.message()).isEqualTo("unquoted NO at regions[1] is the boolean false to some YAML readers and"
+                + " the string \"NO\" to others; write false for a boolean, or quote it (\"NO\") for a string");
+
+        Map<String, String> cases = new LinkedHashMap<>();
+        for (String bool : List.of("y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off",
+                "Off", "OFF")) {
+            cases.put(bool, "is the boolean");
+        }
+        for (String number : List.of("010", "0777", "0x10", "-0x1F", "0b101", "1_000", "0x_1", "00", "+0b1")) {
+            cases.put(number, "is a number not written in plain decimal");
+        }
+        cases.put("1_0.5", "is a number written with '_' or ':'");
+        cases.put("0.1_", "is a number written with '_' or ':'");
+        for (String number : List.of("08", "0o10", "0O10", "0X10", "0B11", "1e3_", "0_", "-0o7")) {
+            cases.put(number, "is a string to this YAML reader but a number to others");
+        }
+        cases.put("1:30", "is a base-60 number to YAML 1.1 readers");
+        cases.put("-190:20:30.15", "is a number written with '_' or ':'");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            write(dir, "data.yaml", "k: [1, " + c.getKey() + "]\n");
+            PolicyError ce = error(() -> BundleLoader.load(dir));
+            assertThat(ce.message()).as(c.getKey())
+                    .startsWith("unquoted " + c.getKey() + " at k[1] " + c.getValue())
+                    .contains("quote it (\"" + c.getKey() + "\") for a string");
+            assertThat(ce.column()).as(c.getKey()).isEqualTo(8);
+        }
+        assertThat(error(() -> BundleLoader.load(writeData("k: !!int '010'\n"))).message())
+                .startsWith("unquoted 010 at k is a number not written in plain decimal");
+        assertThat(error(() -> BundleLoader.load(writeData("k: !!bool yes\n"))).message())
+                .startsWith("unquoted yes at k is the boolean true");
+    }
+
+    /**
+     * go-yaml turns typed keys into strings: OPA would see {@code "true"} for {@code yes:} and {@code "8"} for
+     * {@code 010:}, and refuses a null key.
+     */
+    @Test
+    void shouldRejectUnquotedYamlKeysThatAnotherReaderReadsAsAnotherKey() {
+        for (String key : List.of("yes", "y", "Off", "True", "FALSE", "null", "Null", "~", "010", "0x1", "1.5", "1e3",
+                "+1", "-0", "08", "1:30", "1_000", "1234567890123456789")) {
+            write(dir, "data.yaml", "a:\n  " + key + ": 1\n");
+            PolicyError e = error(() -> BundleLoader.load(dir));
+            assertThat(e.message()).as(key).startsWith("unquoted key " + key + " at a").endsWith(" is a boolean,"
+                    + " null or number to some YAML readers, which then use another key (OPA would not see \"" + key
+                    + "\"); quote the key (\"" + key + "\")");
+            assertThat(e.line()).as(key).isEqualTo(2);
+            assertThat(e.column()).as(key).isEqualTo(3);
+        }
+        write(dir, "data.yaml", "true: 1\nfalse: 2\n'null': 3\n0: 4\n-12: 5\n123456789012345678: 6\nyes_no: 7\n"
+                + "'yes': 8\n\"010\": 9\nv1.5: 10\n");
+        assertThat(BundleLoader.load(dir).data().keySet()).containsExactly("true", "false", "null", "0", "-12",
+                "123456789012345678", "yes_no", "yes", "010", "v1.5");
+    }
+
+    @Test
+    void shouldReadYamlScalarsEveryReaderAgreesOn() {
+        write(dir, "data.yaml", """
+                t: [true, True, TRUE, false, False, FALSE]
+                z: [null, Null, NULL, ~, '']
+                i: [0, 7, -7, +7, -0, 9223372036854775807, 123456789012345678901234567890]
+                f: [0.5, -1.25, .5, 1., 1e3, 1E-3, +2.5e+2, 01.5, 09.5]
+                s: [yes please, 'yes', "no", 'y', "010", '0x10', !!str on, tRue, nO, 2001-12-14, x1, 1.2.3, 0xG, v010]
+                b: |
+                  010
+                """);
         Map<String, Object> d = BundleLoader.load(dir).data();
-        assertThat(d).containsEntry("a", true).containsEntry("b", false).containsEntry("c", "no")
-                .containsEntry("d", 31L);
+        assertThat(d.get("t")).isEqualTo(List.of(true, true, true, false, false, false));
+        assertThat(d.get("z")).isEqualTo(Arrays.asList(null, null, null, null, ""));
+        assertThat(d.get("i")).isEqualTo(List.of(0L, 7L, -7L, 7L, 0L, Long.MAX_VALUE,
+                new BigInteger("123456789012345678901234567890")));
+        assertThat(d.get("f")).isEqualTo(List.of(0.5, -1.25, 0.5, 1.0, 1000.0, 0.001, 250.0, 1.5, 9.5));
+        assertThat(d.get("s")).isEqualTo(List.of("yes please", "yes", "no", "y", "010", "0x10", "on", "tRue", "nO",
+                "2001-12-14", "x1", "1.2.3", "0xG", "v010"));
+        assertThat(d.get("b")).isEqualTo("010\n");
+    }
+
+    private Path writeData(String yaml) {
+        write(dir, "data.yaml", yaml);
+        return dir;
     }
 
     @Test
@@ -121,7 +207,7 @@ class BundleLoaderDirectoryTest {
     @Test
     void shouldMergeObjectsFromSeveralFilesRecursively() {
         write(dir, "data.json", "{\"veil\": {\"a\": 1, \"nested\": {\"x\": 1}}}");
-        write(dir, "veil/data.yaml", "b: 2\nnested: {y: 2}\n");
+        write(dir, "veil/data.yaml", "b: 2\nnested: {'y': 2}\n");
         write(dir, "veil/data.json", "{\"c\": 3}");
         write(dir, "veil/nested/data.json", "{\"z\": 3}");
         LoadedBundle b = BundleLoader.load(dir);

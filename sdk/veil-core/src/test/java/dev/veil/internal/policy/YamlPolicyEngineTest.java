@@ -254,6 +254,52 @@ class YamlPolicyEngineTest {
         assertThat(e.message()).contains("access.rules[1].daily_quota").contains("an integer");
     }
 
+    /** YAML 1.1 (Jackson), YAML 1.2 and OPA's go-yaml read these differently: the loader refuses to guess. */
+    @Test
+    void shouldRejectUnquotedScalarsWhoseMeaningDependsOnTheYamlReader() {
+        PolicyError e = loadError(POLICY.replace("daily_quota: 1000", "daily_quota: 010"));
+        assertThat(e.file()).isEqualTo("policy.veil.yaml");
+        assertThat(e.line()).isEqualTo(20);
+        assertThat(e.column()).isEqualTo(20);
+        assertThat(e.message()).isEqualTo("unquoted 010 at access.rules[1].daily_quota is a number not written in"
+                + " plain decimal (a leading zero, a 0x, 0o or 0b prefix, or '_'), which YAML readers read"
+                + " differently (this one as 8); write the number in decimal, or quote it (\"010\") for a string");
+        assertThat(loadError(POLICY.replace("daily_quota: 1000", "daily_quota: 0x10")).message())
+                .startsWith("unquoted 0x10 at access.rules[1].daily_quota is a number not written in plain decimal");
+        assertThat(loadError(POLICY.replace("daily_quota: 1000", "daily_quota: 1_000")).message())
+                .contains("(this one as 1000)");
+
+        e = loadError(POLICY.replace("authenticated: true", "authenticated: yes"));
+        assertThat(e.line()).isEqualTo(17);
+        assertThat(e.column()).isEqualTo(48);
+        assertThat(e.message()).isEqualTo("unquoted yes at access.rules[1].when.authenticated is the boolean true to"
+                + " some YAML readers and the string \"yes\" to others; write true for a boolean, or quote it"
+                + " (\"yes\") for a string");
+        assertThat(loadError(POLICY.replace("roles: [analyst]", "roles: [no]")).message())
+                .startsWith("unquoted no at access.rules[1].when.roles[0] is the boolean false to some YAML readers");
+        assertThat(loadError(POLICY.replace("roles: [analyst]", "roles: [analyst, n]")).message())
+                .startsWith("unquoted n at access.rules[1].when.roles[1] is the boolean false to some YAML readers");
+
+        // Quoted, they are strings to every reader; True and FALSE are booleans to every reader.
+        CompiledPolicy p = load(POLICY.replace("roles: [analyst]", "roles: [\"no\", 'y']")
+                .replace("authenticated: true", "authenticated: True")).policy();
+        assertThat(p.access(input(caller("alice", "", Map.of(), "no"), 1, List.of(), null)).rule())
+                .isEqualTo("analysts");
+    }
+
+    @Test
+    void shouldRejectAnAmbiguousScalarInADataFileOfAYamlPolicyBundle() {
+        write("veil/data.yaml", "regions: [GB, NO, y, n]\n");
+        PolicyError e = loadError(POLICY);
+        assertThat(e.file()).isEqualTo("veil/data.yaml");
+        assertThat(e.line()).isEqualTo(1);
+        assertThat(e.column()).isEqualTo(15);
+        assertThat(e.message()).startsWith("unquoted NO at regions[1] is the boolean false");
+
+        write("veil/data.yaml", "regions: [GB, \"NO\", \"y\", 'n']\n");
+        assertThat(load(POLICY).contents().data("veil.regions")).isEqualTo(List.of("GB", "NO", "y", "n"));
+    }
+
     @Test
     void shouldRejectUnknownEnumValue() {
         PolicyError e = loadError(POLICY.replace("effect: allow\n      rate_limit", "effect: permit\n      rate_limit"));

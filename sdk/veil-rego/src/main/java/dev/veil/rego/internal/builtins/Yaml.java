@@ -13,15 +13,19 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.constructor.AbstractConstruct;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeId;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.Tag;
 import org.yaml.snakeyaml.representer.Representer;
 import org.yaml.snakeyaml.resolver.Resolver;
@@ -29,8 +33,8 @@ import org.yaml.snakeyaml.resolver.Resolver;
 /**
  * {@code yaml.marshal}, {@code yaml.unmarshal} and {@code yaml.is_valid}, as OPA does them through
  * JSON ({@code sigs.k8s.io/yaml}): unmarshalling reads the first YAML document (SnakeYAML, safe
- * constructor, implicit types as go-yaml v2: dates stay strings, {@code 1e3} is a number) with object
- * keys turned into strings; marshalling writes
+ * constructor, implicit types as go-yaml v2: dates stay strings, {@code 1e3} is a number, {@code y}
+ * and {@code n} are booleans) with object keys turned into strings; marshalling writes
  * block YAML as go-yaml v2 does (sorted keys, sequences inside mappings not indented, strings that
  * would read back as another type double-quoted). Parse errors read like go-yaml's
  * ({@code yaml: line 1: did not find expected ',' or ']'}).
@@ -41,9 +45,12 @@ public final class Yaml {
 
     /**
      * Implicit types as go-yaml v2 resolves them for {@code interface{}}: no timestamps (a date stays a
-     * string), floats without a point ({@code 1e3}), no sexagesimal numbers.
+     * string), floats without a point ({@code 1e3}), no sexagesimal numbers, and {@code y}, {@code Y},
+     * {@code n}, {@code N} booleans besides YAML 1.1's {@code yes}, {@code on}, {@code off}...
      */
     private static final class GoResolver extends Resolver {
+        private static final Pattern BOOL = Pattern.compile(
+                "^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$");
         private static final Pattern INT = Pattern.compile(
                 "^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$");
         private static final Pattern FLOAT = Pattern.compile(
@@ -83,8 +90,25 @@ public final class Yaml {
         options.setMaxAliasesForCollections(50);
         options.setCodePointLimit(16 * 1024 * 1024);
         DumperOptions dumper = new DumperOptions();
-        return new org.yaml.snakeyaml.Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options,
+        return new org.yaml.snakeyaml.Yaml(new GoConstructor(options), new Representer(dumper), dumper, options,
                 new GoResolver());
+    }
+
+    /** SnakeYAML's safe constructor, with go-yaml v2's booleans ({@code y} and {@code n} too). */
+    private static final class GoConstructor extends SafeConstructor {
+        private static final Map<String, Boolean> BOOLEANS = Map.of("y", true, "yes", true, "true", true, "on", true,
+                "n", false, "no", false, "false", false, "off", false);
+
+        GoConstructor(LoaderOptions options) {
+            super(options);
+            yamlConstructors.put(Tag.BOOL, new AbstractConstruct() {
+                @Override
+                public Object construct(Node node) {
+                    // an explicit !!bool of another word is null, as in SnakeYAML's own constructor
+                    return BOOLEANS.get(constructScalar((ScalarNode) node).toLowerCase(Locale.ROOT));
+                }
+            });
+        }
     }
 
     /** The first document as a value (null YAML, or no document, is null). */

@@ -207,6 +207,13 @@ class CastsAndEncodingTest {
         assertThat(call("yaml.unmarshal", s(""))).isEqualTo(NullValue.NULL);
         assertThat(call("yaml.unmarshal", s("d: 2001-12-14\nf: 1e3\nt: 1:20\no: 0x1F\n")))
                 .isEqualTo(j("{\"d\": \"2001-12-14\", \"f\": 1000, \"t\": \"1:20\", \"o\": 31}"));
+        // go-yaml v2 (so OPA) reads y, Y, n and N as booleans too; yEs and quoted y stay strings
+        assertThat(call("yaml.unmarshal", s("[y, Y, n, N, yes, No, on, OFF, True, yEs, 'y', \"n\", !!bool y]")))
+                .isEqualTo(j("[true, true, false, false, true, false, true, false, true, \"yEs\", \"y\", \"n\","
+                        + " true]"));
+        assertThat(call("yaml.unmarshal", s("regions: [GB, NO, y, n]\n")))
+                .isEqualTo(j("{\"regions\": [\"GB\", false, true, false]}"));
+        assertThat(call("yaml.unmarshal", s("y: 1\n"))).isEqualTo(j("{\"true\": 1}"));
         assertThat(call("yaml.marshal", j("{\"d\": \"2001-12-14\", \"f\": \"1e3\"}")))
                 .isEqualTo(s("d: \"2001-12-14\"\nf: \"1e3\"\n"));
         builtinError("yaml.unmarshal", "yaml.unmarshal: yaml: line 1: did not find expected ',' or ']'",
