@@ -100,7 +100,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     /** Failures of the logging question: its records get the most protective treatment. */
     private final OutageLog loggingOutages = new OutageLog("logging question", LOG, System::nanoTime);
     /** Detector failures, at most a line a minute per detector. */
-    private final DetectorFailureLog detectorFailures = new DetectorFailureLog(LOG, System::nanoTime);
+    /** Detector failures and stages that cannot be evaluated: logged at most once a minute each. */
+    private final DetectorFailureLog failures = new DetectorFailureLog(LOG, System::nanoTime);
     /** The rule a record lists when its logging question failed. */
     static final String LOGGING_ERROR = "logging:error";
     private final AuditWriter audit;
@@ -559,7 +560,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             // language without checked exceptions (Kotlin, Scala) throwing an undeclared one. Deny.
             x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
             x.outcome(x.stage, StageOutcome.ERROR);
-            LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id, e);
+            LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id,
+                    Failures.loggable(e));
         }
         Response response = x.response();
         try {
@@ -574,7 +576,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // A record that cannot be built must not cost the request its record: withhold the
                 // answer and record that, with what is sure to be recordable.
                 LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be built; "
-                        + "answer withheld, a minimal record written", e);
+                        + "answer withheld, a minimal record written", Failures.loggable(e));
                 response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.INTERNAL_ERROR, Stage.AUDIT, "",
                         "the audit record could not be built; nothing is released unrecorded")));
                 rec = minimalRecord(rt, m, x, response, System.nanoTime() - t0);
@@ -839,7 +841,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 failClosed(x, e);
                 return;
             }
-            LOG.log(System.Logger.Level.WARNING, "monitoring failed for decision " + x.id + "; degrading", e);
+            failures.log("stage observe", System.Logger.Level.WARNING, "monitoring failed for decision " + x.id
+                    + "; degrading", "stage", e);
             x.outcome(Stage.OBSERVE, StageOutcome.ERROR);
             x.degraded = true;
         }
@@ -876,7 +879,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {
             throw e instanceof RuntimeException r ? r : new IllegalStateException("detector " + detector + " failed", e);
         }
-        detectorFailures.failed(detector, x.id, "to give its signal (left out, the request degraded)", e);
+        failures.failed(detector, x.id, "to give its signal (left out, the request degraded)", e);
         x.degraded = true;
         x.rules.add("monitoring:" + detector + ":error");
     }
@@ -1011,7 +1014,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // the ledger was never asked.
                 if (x.budgetSpentUntil > x.nowMillis) {
                     LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id
-                            + "; the caller's privacy budget is spent (on_exhausted: deny), so denying", e);
+                            + "; the caller's privacy budget is spent (on_exhausted: deny), so denying",
+                            Failures.loggable(e));
                     x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy",
                             budgetMessage(StateOp.Budget.CALLER_EXHAUSTED)));
                     x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
@@ -1020,7 +1024,12 @@ public final class DefaultGuard<I> implements Guard<I> {
                 }
                 return;
             }
-            LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id + "; degrading", e);
+            if (raw.kind() == Prediction.Kind.REGRESSION) {
+                failClosed(x, e); // no label to fall back on: a regression's most minimised release is none
+                return;
+            }
+            failures.log("stage output", System.Logger.Level.WARNING, "output minimisation failed for decision "
+                    + x.id + "; degrading", "stage", e);
             x.degraded = true;
             x.release(labelOnly(raw));
             x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
@@ -1174,7 +1183,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                 } catch (RuntimeException e) { // a store that fails otherwise (closed, a bug): a detector failure
                     LOG.log(System.Logger.Level.WARNING, "the detectors' state of decision " + x.id + " could not be "
-                            + "stored", e);
+                            + "stored", Failures.loggable(e));
                     failed = failed != null ? failed : e;
                     interrupt |= interrupted(e);
                 }
@@ -1197,7 +1206,7 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     /** A detector failed to remember the query: logged and named in the record; the first failure is kept. */
     private Exception rememberFailed(Exchange x, String detector, Exception e, Exception first) {
-        detectorFailures.failed(detector, x.id, "to remember the query", e);
+        failures.failed(detector, x.id, "to remember the query", e);
         addOnce(x.rules, "monitoring:" + detector + ":error"); // it may have failed in observe too
         return first != null ? first : e;
     }
@@ -1251,9 +1260,9 @@ public final class DefaultGuard<I> implements Guard<I> {
                 List.of("label_only"));
     }
 
-    private static void failClosed(Exchange x, Exception e) {
-        LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " could not be evaluated for decision " + x.id
-                + "; denying", e);
+    private void failClosed(Exchange x, Exception e) {
+        failures.log("stage " + x.stage.id(), System.Logger.Level.ERROR, "stage " + x.stage.id()
+                + " could not be evaluated for decision " + x.id + "; denying", "stage", e);
         x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"
                 + (e instanceof UnreleasableException ? ": " + e.getMessage() : "")));
         x.outcome(x.stage, StageOutcome.ERROR);
@@ -1376,7 +1385,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         } catch (VirtualMachineError e) {
             throw e;
         } catch (Throwable e) {
-            LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", e);
+            LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", Failures.loggable(e));
         }
     }
 

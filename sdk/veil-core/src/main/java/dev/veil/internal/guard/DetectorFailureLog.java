@@ -6,10 +6,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * Logs detector failures at most once a minute per detector, with the number of failures since the
- * last line. A caller who can make a detector throw on every request (an input chosen to trip it)
- * must not fill the service's log: the audit record of every such request names the failure anyway
- * ({@code monitoring:<detector>:error}). Thread-safe.
+ * Logs detector failures, and the other failures a request can cause on every request (a stage that
+ * cannot be evaluated), at most once a minute per detector or stage, with the number of failures
+ * since the last line, and without the messages that may quote the request ({@link Failures}). A
+ * caller who can make a detector throw on every request (an input chosen to trip it) must not fill
+ * the service's log: the audit record of every such request names the failure anyway
+ * ({@code monitoring:<detector>:error}, the stage's outcome). Thread-safe.
  */
 final class DetectorFailureLog {
     private static final long EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -38,14 +40,23 @@ final class DetectorFailureLog {
      * failed to do and what the Guard did.
      */
     void failed(String detector, String decisionId, String what, Throwable e) {
+        log("detector " + detector, System.Logger.Level.WARNING, "detector " + detector + " failed " + what
+                + " for decision " + decisionId, "detector", e);
+    }
+
+    /**
+     * Logs {@code line} and {@code e} (as {@link Failures#loggable}) unless a line of {@code key} was
+     * logged less than a minute ago; then counts it for the next line. {@code per} names what a key
+     * is, for the line ({@code logged at most once a minute per stage}).
+     */
+    void log(String key, System.Logger.Level level, String line, String per, Throwable e) {
         long now = nanoTime.getAsLong();
-        Window w = windows.computeIfAbsent(detector, d -> new Window(now));
+        Window w = windows.computeIfAbsent(key, d -> new Window(now));
         long next = w.nextLine.get();
         if (now - next >= 0 && w.nextLine.compareAndSet(next, now + EVERY_NANOS)) {
             long more = w.unlogged.getAndSet(0);
-            log.log(System.Logger.Level.WARNING, "detector " + detector + " failed " + what + " for decision "
-                    + decisionId + (more == 0 ? "" : " (and " + more + " time" + (more == 1 ? "" : "s")
-                    + " since its last line)") + "; logged at most once a minute per detector", e);
+            log.log(level, line + (more == 0 ? "" : " (and " + more + " time" + (more == 1 ? "" : "s")
+                    + " since its last line)") + "; logged at most once a minute per " + per, Failures.loggable(e));
         } else {
             w.unlogged.incrementAndGet();
         }

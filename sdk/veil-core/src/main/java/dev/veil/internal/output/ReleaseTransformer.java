@@ -266,7 +266,7 @@ public final class ReleaseTransformer {
             double k = Math.rint(v / step);
             if (!Double.isFinite(k)) {
                 throw new IllegalArgumentException(
-                        "regression value " + v + " is too large to round to a step of " + step);
+                        "the regression value is too large to round to a step of " + step); // no value: it is raw
             }
             v = grid(step).at(k);
         } else if (labelOnly) {

@@ -222,6 +222,27 @@ class FailureContainmentTest {
         assertThat(r.prediction().label()).isEqualTo("cat");
     }
 
+    /**
+     * A regression whose output step fails under on_error: degrade has no label to fall back on: it is
+     * denied (internal_error at the output stage), not answered, and not failed a second time.
+     */
+    @Test
+    void aRegressionWhoseOutputFailsUnderOnErrorDegradeIsDenied() throws IOException {
+        auditFile = tmp.resolve("audit-regression.jsonl");
+        Guard<double[]> g = Guard.builder(dev.veil.Model.ofVector(INFO_A,
+                        x -> dev.veil.Prediction.regression(x[0] * 1.79e308)))
+                .policy(bundle().set("on_error", "degrade").set("output", "default: {form: full, round: 0.01}").load())
+                .audit(AuditLog.jsonLines(auditFile)).clock(clock).build();
+        open.add(g);
+
+        Response.Denied d = denied(g.predict(ask(ALICE, 0.95, 2, 3)), ReasonCode.INTERNAL_ERROR);
+        released(g.predict(ask(ALICE, 1e-300, 2, 3)));
+
+        assertThat(d.reason().stage()).isEqualTo(Stage.OUTPUT);
+        assertThat(d.reason().message()).isEqualTo("stage output could not be evaluated");
+        assertThat(((Map<String, Object>) records(g, 2).get(0).get("stages")).get("output")).isEqualTo("error");
+    }
+
     // ---------------------------------------------------------------- detectors
 
     @Test
@@ -245,6 +266,65 @@ class FailureContainmentTest {
         assertThat((List<Object>) recs.get(0).get("rules")).contains("monitoring:tripwire:error");
         assertThat((Map<String, Object>) recs.get(0).get("signals")).containsKey("rate").doesNotContainKey("tripwire");
         assertThat(((Map<String, Object>) recs.get(0).get("stages")).get("observe")).isEqualTo("error");
+    }
+
+    /**
+     * A failure on the request path reaches the service's log without what it may quote: a custom
+     * detector whose message (and its cause's) quotes the input and the raw prediction, tripped on
+     * every request under on_error: deny, gives one line a minute for the stage, with the failure's
+     * class and stack trace only.
+     */
+    @Test
+    void aFailureIsLoggedWithoutItsMessageAndAtMostOnceAMinutePerStage() {
+        class Quoting extends QuietDetector {
+            Quoting() {
+                super("quoting");
+            }
+
+            @Override
+            public Signal observe(Query query) {
+                throw new IllegalStateException("saw input " + java.util.Arrays.toString(query.features().vector()),
+                        new IllegalArgumentException("raw top score 0.987654"));
+            }
+        }
+        Guard<double[]> g = guard(bundle().set("monitoring", "detectors: {quoting: {}}"), b -> b.detector(new Quoting()));
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.veil.Guard");
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Level before = jul.getLevel();
+        jul.setLevel(java.util.logging.Level.ALL);
+        jul.addHandler(h);
+        try {
+            for (int i = 0; i < 3; i++) {
+                denied(g.predict(ask(ALICE, 1, 2.71828, 3)), ReasonCode.INTERNAL_ERROR);
+            }
+        } finally {
+            jul.removeHandler(h);
+            jul.setLevel(before);
+        }
+        assertThat(logged).singleElement().satisfies(r -> {
+            assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.SEVERE);
+            assertThat(r.getMessage()).startsWith("stage observe could not be evaluated for decision ")
+                    .endsWith("; denying; logged at most once a minute per stage");
+            java.io.StringWriter trace = new java.io.StringWriter();
+            r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+            assertThat(trace.toString()).contains("java.lang.IllegalStateException (its message is left out",
+                    "java.lang.IllegalArgumentException (its message is left out", "Quoting.observe")
+                    .doesNotContain("2.71828").doesNotContain("0.987654");
+        });
     }
 
     @Test
