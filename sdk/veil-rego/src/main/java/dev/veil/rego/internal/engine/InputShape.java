@@ -51,15 +51,26 @@ sealed interface InputShape {
 
     /**
      * Why no input document has a value at {@code path} (its steps after {@code input}; null for a
-     * step that is not a constant, which may be anything and ends the check), or null when some
-     * input may.
+     * step that is not a constant), or null when some input may. A step that is not a constant goes
+     * on into a list's items or an open object's values, which all have the same shape
+     * ({@code input.signals[name].level}); into an object with fixed keys it ends the check.
      */
     static String undefined(List<Value> path) {
         InputShape at = DOCUMENT;
         StringBuilder where = new StringBuilder("input");
         for (Value step : path) {
             if (step == null) {
-                return null;
+                if (at instanceof Open o) {
+                    at = o.values();
+                } else if (at instanceof Items it) {
+                    at = it.item();
+                } else if (at instanceof Closed) {
+                    return null; // any of its keys
+                } else {
+                    return where + " is a " + ((Scalar) at).type() + ": nothing lies below it";
+                }
+                where.append("[_]");
+                continue;
             }
             String shown = step instanceof StringValue s && dev.veil.rego.internal.ast.Ref.isIdentifier(s.value())
                     ? "." + s.value() : "[" + step + "]";

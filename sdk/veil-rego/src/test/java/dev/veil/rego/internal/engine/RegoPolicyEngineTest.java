@@ -411,6 +411,12 @@ class RegoPolicyEngineTest {
 
                 suspended if input.model[0] == "x"
 
+                suspended if { some name; input.signals[name].levle == "high" }
+
+                suspended if input.request.names[_].x == "y"
+
+                suspended if input.caller.id[_] == "x"
+
                 decision := {"allow": false, "rule": "suspended", "message": "suspended",
                              "rate_limit": null, "daily_quota": 0} if {
                     suspended
@@ -436,6 +442,15 @@ class RegoPolicyEngineTest {
                                 + "input document: docs/policy-reference.md, section 8)",
                         "policy/access.rego:16:14: rego_type_error: undefined ref: input.model[0]: input.model has "
                                 + "no key 0; it has name, version, age_days (the policy input document: "
+                                + "docs/policy-reference.md, section 8)",
+                        "policy/access.rego:18:27: rego_type_error: undefined ref: input.signals[_].levle: "
+                                + "input.signals[_] has no key \"levle\"; it has level, score (the policy input "
+                                + "document: docs/policy-reference.md, section 8)",
+                        "policy/access.rego:20:14: rego_type_error: undefined ref: input.request.names[_].x: "
+                                + "input.request.names[_] is a string: nothing lies below it (the policy input "
+                                + "document: docs/policy-reference.md, section 8)",
+                        "policy/access.rego:22:14: rego_type_error: undefined ref: input.caller.id[_]: "
+                                + "input.caller.id is a string: nothing lies below it (the policy input document: "
                                 + "docs/policy-reference.md, section 8)"));
         // What the document has loads: open maps (attributes, signals by detector name), list indexes,
         // steps that are not constants, and the whole of input or of one of its parts.
