@@ -36,6 +36,8 @@ import org.yaml.snakeyaml.events.ScalarEvent;
  *       {@code _};
  *   <li>a string here that another reader takes for a number: {@code 08} or {@code 0o10};
  *   <li>a YAML 1.1 base-60 number ({@code 1:30}, which YAML 1.1 defines as 90);
+ *   <li>a merge key {@code <<} (go-yaml merges the mapping in; Jackson keeps a key {@code "<<"});
+ *   <li>{@code .inf} and {@code .nan}, which no bundle can hold (JSON has neither);
  *   <li>a mapping key that go-yaml or YAML 1.2 would turn into a different key ({@code yes},
  *       {@code True}, {@code ~}, {@code 1.5}, {@code 010}: OPA would see {@code "true"},
  *       {@code "null"}, {@code "8"}...); keys {@code true}, {@code false} and plain decimal
@@ -140,6 +142,10 @@ public final class YamlScalars {
         switch (token) {
             case FIELD_NAME: {
                 String key = p.currentName();
+                if (plain(p) && key.equals("<<")) {
+                    return "merge key << at " + path.get() + ": YAML readers differ on it (OPA's merges the mapping"
+                            + " in, this one keeps a key \"<<\"); write the keys out";
+                }
                 return plain(p) && !keyAgrees(key) ? "unquoted key " + key + " at " + path.get()
                         + " is a boolean, null or number to some YAML readers, which then use another key"
                         + " (OPA would not see \"" + key + "\"); quote the key (\"" + key + "\")" : null;
@@ -165,6 +171,11 @@ public final class YamlScalars {
                 String text = p.getText();
                 if (FLOAT.matcher(text).matches()) {
                     return null;
+                }
+                if (text.replaceFirst("^[-+]", "").toLowerCase(java.util.Locale.ROOT).matches("\\.(inf|nan)")) {
+                    return "unquoted " + text + " at " + path.get() + " is an infinity or NaN, which a bundle cannot"
+                            + " hold (JSON has neither); write a finite number, or quote it (\"" + text + "\") for a"
+                            + " string";
                 }
                 String read;
                 try {

@@ -124,6 +124,17 @@ class BundleLoaderDirectoryTest {
                     .contains("quote it (\"" + c.getKey() + "\") for a string");
             assertThat(ce.column()).as(c.getKey()).isEqualTo(8);
         }
+        for (String nonFinite : List.of(".inf", "-.inf", "+.Inf", ".nan", ".NaN")) {
+            write(dir, "data.yaml", "k: [1, " + nonFinite + "]\n");
+            assertThat(error(() -> BundleLoader.load(dir)).message()).as(nonFinite).isEqualTo("unquoted " + nonFinite
+                    + " at k[1] is an infinity or NaN, which a bundle cannot hold (JSON has neither); write a finite"
+                    + " number, or quote it (\"" + nonFinite + "\") for a string");
+        }
+        write(dir, "data.yaml", "x:\n  <<: {a: 1}\n  b: 2\n");
+        PolicyError merge = error(() -> BundleLoader.load(dir));
+        assertThat(merge.message()).isEqualTo("merge key << at x[\"<<\"]: YAML readers differ on it (OPA's merges the mapping"
+                + " in, this one keeps a key \"<<\"); write the keys out");
+        assertThat(merge.line()).isEqualTo(2);
         assertThat(error(() -> BundleLoader.load(writeData("k: !!int '010'\n"))).message())
                 .startsWith("unquoted 010 at k is a number not written in plain decimal");
         assertThat(error(() -> BundleLoader.load(writeData("k: !!bool yes\n"))).message())
