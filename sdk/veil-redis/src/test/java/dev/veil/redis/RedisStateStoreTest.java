@@ -208,6 +208,24 @@ class RedisStateStoreTest {
         }
     }
 
+    /** A least-privilege user allowed only INFO memory still has the eviction policy read, and refused. */
+    @Test
+    void aUserAllowedOnlyInfoMemoryIsStillRefusedAnEvictingRedis() throws Exception {
+        REDIS.command("ACL", "SETUSER", "info-memory", "on", ">pw", "~*", "&*", "+@all", "-info", "+info|memory");
+        REDIS.command("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+        REDIS.command("CONFIG", "SET", "maxmemory", "1073741824");
+        try {
+            assertThatThrownBy(() -> RedisStateStore.builder("redis://info-memory:pw@127.0.0.1:" + REDIS.port()).build())
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageStartingWith("Redis at 127.0.0.1:" + REDIS.port() + " evicts keys (maxmemory-policy "
+                            + "allkeys-lru, maxmemory 1073741824)");
+        } finally {
+            REDIS.command("CONFIG", "SET", "maxmemory-policy", "noeviction");
+            REDIS.command("CONFIG", "SET", "maxmemory", "0");
+            REDIS.command("ACL", "DELUSER", "info-memory");
+        }
+    }
+
     @Test
     void aFullRedisRefusesTheWholeBatch() throws Exception {
         long now = CLOCK.millis();

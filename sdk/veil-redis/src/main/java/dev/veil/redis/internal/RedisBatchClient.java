@@ -19,6 +19,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -381,26 +382,40 @@ public final class RedisBatchClient implements AutoCloseable {
     }
 
     /**
-     * The fields of the server's {@code INFO} (its default sections: {@code maxmemory_policy} and
-     * {@code maxmemory} of {@code memory}, {@code evicted_keys} of {@code stats}, ...), empty when
-     * they cannot be read (an ACL user without {@code INFO}).
+     * The fields of the server's {@code INFO memory} ({@code maxmemory_policy}, {@code maxmemory})
+     * and {@code INFO stats} ({@code evicted_keys}), each section asked for on its own, so that an
+     * ACL user allowed only {@code INFO memory} ({@code +info|memory}) still has its eviction policy
+     * read; a section that cannot be read (an ACL user without it) adds nothing.
      */
     public java.util.Map<String, String> serverInfo() {
-        try {
-            return parseInfo(await(commands.info(), "INFO", setupTimeout));
-        } catch (RuntimeException e) {
-            return java.util.Map.of();
+        java.util.Map<String, String> fields = new java.util.HashMap<>();
+        for (String section : new String[] {"memory", "stats"}) {
+            try {
+                fields.putAll(parseInfo(await(commands.info(section), "INFO " + section, setupTimeout)));
+            } catch (RuntimeException e) {
+                // not permitted or not reachable: the caller treats the missing fields as unknown
+            }
         }
+        return fields;
     }
 
     /**
-     * As {@link #serverInfo()} without waiting: one {@code INFO} on the shared connection, whose
-     * reply completes the stage (exceptionally when Redis cannot be reached or refuses it, or after
-     * the connection's command timeout).
+     * As {@link #serverInfo()} without waiting: {@code INFO memory} and {@code INFO stats} on the
+     * shared connection. The stage completes exceptionally when {@code INFO memory} fails (Redis
+     * unreachable, refused, or the connection's command timeout); a failed {@code INFO stats} only
+     * leaves its fields out.
      */
     public java.util.concurrent.CompletionStage<java.util.Map<String, String>> serverInfoLater() {
         try {
-            return commands.info().thenApply(RedisBatchClient::parseInfo);
+            CompletionStage<java.util.Map<String, String>> stats = commands.info("stats")
+                    .thenApply(RedisBatchClient::parseInfo)
+                    .exceptionally(e -> java.util.Map.of());
+            return commands.info("memory").thenApply(RedisBatchClient::parseInfo)
+                    .thenCombine(stats, (memory, s) -> {
+                        java.util.Map<String, String> fields = new java.util.HashMap<>(s);
+                        fields.putAll(memory);
+                        return fields;
+                    });
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
