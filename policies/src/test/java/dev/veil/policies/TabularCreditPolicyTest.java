@@ -247,12 +247,12 @@ class TabularCreditPolicyTest {
     }
 
     static Map<String, Object> logging(String rule, String raw) {
-        return Map.of("rule", rule, "input", "digest", "output", "keep", "raw", raw, "caller", "keep");
+        return Map.of("rule", rule, "input", "mask", "output", "keep", "raw", raw, "caller", "keep");
     }
 
     @ParameterizedTest
     @MethodSource("bundles")
-    void applicationsAreLoggedAsDigestsAndUnderwritersRawSummariesKept(PolicyBundle b) {
+    void applicationsAreMaskedInTheLogAndUnderwritersRawSummariesKept(PolicyBundle b) {
         assertThat(at(ask(b, input(broker("active"))), "logging")).isEqualTo(logging("default", "mask"));
         assertThat(at(ask(b, input(researcher("bank"))), "logging")).isEqualTo(logging("default", "mask"));
         assertThat(at(ask(b, input(underwriter())), "logging")).isEqualTo(logging("underwriters-raw-kept", "keep"));

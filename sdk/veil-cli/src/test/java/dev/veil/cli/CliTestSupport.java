@@ -129,7 +129,9 @@ final class CliTestSupport {
               degraded: { form: label_only }
 
             logging:
-              default: { input: digest, output: keep, raw: mask, caller: keep }
+              # mask, not digest: an application has few possible values (age, income, amount), so anyone with
+              # the log could hash every candidate and find the one whose digest matches
+              default: { input: mask, output: keep, raw: mask, caller: keep }
             """;
 
     /** A quickstart bundle in a directory, with the plaintext keys of its two callers. */

@@ -59,7 +59,7 @@ class EvalCommandTest {
         assertThat(d.at("/output/release/form").textValue()).isEqualTo("top_k");
         assertThat(d.at("/output/release/top_k").intValue()).isEqualTo(2);
         assertThat(d.at("/output/release/round").doubleValue()).isEqualTo(0.05);
-        assertThat(d.at("/logging/input").textValue()).isEqualTo("digest");
+        assertThat(d.at("/logging/input").textValue()).isEqualTo("mask");
     }
 
     @Test

@@ -10,11 +10,14 @@ import dev.veil.ModelInfo;
 import dev.veil.PolicyBundle;
 import dev.veil.Request;
 import dev.veil.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -86,9 +89,24 @@ public final class Quickstart {
         if (!v.ok() || v.records() != 7 + sent - 1) {
             failures++;
         }
+        // The policy masks the applications (logging: input: mask): no record holds them, not even as
+        // a digest, which anyone with the log could reverse by hashing every plausible application.
+        long withInput = records(auditFile).stream().filter(line -> line.contains("\"features\":")).count();
+        System.out.println("9. records holding an application, in clear or as a digest: " + withInput);
+        if (withInput != 0) {
+            failures++;
+        }
         System.out.println(failures == 0 ? "quickstart: all steps behaved as expected" : "quickstart: " + failures
                 + " step(s) did not behave as expected");
         return failures;
+    }
+
+    private static List<String> records(Path auditFile) {
+        try {
+            return Files.readAllLines(auditFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static Map<String, Double> application(double income, double loan, double age) {
