@@ -56,7 +56,7 @@ import picocli.CommandLine.Option;
             "Pick the built-in detectors' thresholds from benign traffic for a target false-positive rate per "
                     + "caller and detector, and write them into the bundle's data.",
             "Each detector's high alarms for at most FPR of the benign callers, medium for 10 * FPR, low for "
-                    + "100 * FPR; a level whose target reaches 100% (low from FPR 0.01 on, medium from 0.1) is not "
+                    + "100 * FPR; a level whose target reaches 100%% (low from FPR 0.01 on, medium from 0.1) is not "
                     + "used (0, and the report says so), since only a threshold that alarms on every query would be "
                     + "left to pick. A caller may reach a level on any detector, and the report says for how "
                     + "many callers that happens. The benign trace has the format of 'veil monitor replay' and needs "

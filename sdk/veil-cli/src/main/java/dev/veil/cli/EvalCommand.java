@@ -67,10 +67,15 @@ final class EvalCommand implements Callable<Integer> {
         // (a malformed decision document, a Rego evaluation error) shows as {"error": ...} in its place.
         List<String> failures = new ArrayList<>();
         Map<String, Object> decisions = Documents.evaluateAll(b.policy(), in, (stage, e) -> {
-            // The engines' own failures (IllegalArgumentException, IllegalStateException): their
-            // messages say what went wrong, without a class name. Anything else keeps its class.
-            String why = (e instanceof IllegalArgumentException || e instanceof IllegalStateException)
-                    && e.getMessage() != null ? e.getMessage() : e.toString();
+            // The engines' own failures (VeilException, IllegalArgumentException, IllegalStateException):
+            // their messages say what went wrong, without a class name. Anything else keeps its class.
+            String why = (e instanceof dev.veil.VeilException || e instanceof IllegalArgumentException
+                    || e instanceof IllegalStateException) && e.getMessage() != null ? e.getMessage() : e.toString();
+            if (e.getCause() instanceof dev.veil.rego.RegoException re) {
+                // The Guard logs the error without what it may quote of the request; here the input is
+                // the author's own, so the whole error helps.
+                why += "; in full: " + re.getMessage();
+            }
             failures.add("the " + stage + " question: " + why);
             return Map.of("error", why);
         });

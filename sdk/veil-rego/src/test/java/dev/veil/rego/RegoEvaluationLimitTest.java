@@ -213,6 +213,67 @@ class RegoEvaluationLimitTest {
         assertThat(stillInterrupted.get()).isTrue();
     }
 
+    /**
+     * A builtin's error quotes its operand, which may be a value of the request (here the caller's id;
+     * the raw top label at the output question): the Guard's log names the question, the place and
+     * the builtin, not the operand.
+     */
+    @Test
+    void aBuiltinErrorIsLoggedWithoutTheValueItQuotes() {
+        Guard<double[]> g = guard("""
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": false, "rule": "numbered", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    to_number(input.caller.id) > 100
+                } else := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                """);
+        deniedAtAccess(ask(g));
+        LogRecord r = logged.stream().filter(l -> l.getLevel() == Level.SEVERE && l.getThrown() != null)
+                .findFirst().orElseThrow(() -> new AssertionError("nothing logged with a cause: " + logged));
+        java.io.StringWriter trace = new java.io.StringWriter();
+        r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+        assertThat(r.getThrown().getMessage()).startsWith("data.veil.access.decision failed: policy/access.rego:")
+                .contains("eval_builtin_error: to_number: (message left out: it may quote the request");
+        assertThat(trace.toString()).doesNotContain("\"anonymous\"").doesNotContain("ParseFloat");
+    }
+
+    /** The logging question's failure is logged the same way (the record is still written, most protected). */
+    @Test
+    void aLoggingQuestionsBuiltinErrorIsLoggedWithoutTheValueItQuotes() {
+        Path b = write("""
+                package veil.access
+
+                decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                """);
+        write(b, "policy/logging.rego", """
+                package veil.logging
+
+                import rego.v1
+
+                decision := {"rule": "cleared", "input": "keep", "output": "keep", "raw": "keep", "caller": "keep"} if {
+                    to_number(input.caller.id) > 3
+                } else := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "digest"}
+                """);
+        Model<double[]> model = Model.ofVector(ModelInfo.of("m", "1", Instant.parse("2026-01-01T00:00:00Z")),
+                x -> Prediction.classification(List.of("yes", "no"), new double[] {x[0], 1 - x[0]}));
+        guard = Guard.builder(model).policy(PolicyBundle.load(b)).audit(AuditLog.jsonLines(dir.resolve("audit.jsonl")))
+                .build();
+        assertThat(ask(guard)).isInstanceOf(Response.Released.class);
+        StringBuilder all = new StringBuilder();
+        for (LogRecord r : logged) {
+            all.append(r.getMessage()).append('\n');
+            if (r.getThrown() != null) {
+                java.io.StringWriter trace = new java.io.StringWriter();
+                r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+                all.append(trace);
+            }
+        }
+        assertThat(all.toString()).contains("logging question unavailable", "eval_builtin_error: to_number:")
+                .doesNotContain("\"anonymous\"").doesNotContain("ParseFloat");
+    }
+
     private String causeLogged() {
         LogRecord r = logged.stream().filter(l -> l.getLevel() == Level.SEVERE && l.getThrown() != null)
                 .findFirst().orElseThrow(() -> new AssertionError("nothing logged with a cause: " + logged));

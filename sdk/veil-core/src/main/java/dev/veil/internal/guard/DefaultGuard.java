@@ -1305,7 +1305,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             // record's rules and in the log (at most once a minute while it keeps failing).
             logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
             x.rules.add(LOGGING_ERROR);
-            loggingOutages.failed(x.id, "recorded with input, output and caller digested and raw masked", e);
+            loggingOutages.failed(x.id, "recorded with input, output and caller digested and raw masked",
+                    Failures.loggable(e));
         }
         Response logged = logging.input() == FieldMode.KEEP ? response : withoutQuotedValues(x, response);
         AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))

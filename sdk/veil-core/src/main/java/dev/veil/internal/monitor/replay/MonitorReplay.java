@@ -355,8 +355,9 @@ public final class MonitorReplay {
             }
         }
         if (violation != null) {
+            // Without the values (a trace is real traffic: the report must not carry one caller's data).
             return refuse(q, index, Refusal.INVALID_INPUT, vd.rule() + ":" + violation.rule() + ": "
-                    + violation.message());
+                    + violation.redacted());
         }
 
         List<Signal> signals = new ArrayList<>(detectors.length);

@@ -1,5 +1,6 @@
 package dev.veil.rego.internal.engine;
 
+import dev.veil.VeilException;
 import dev.veil.rego.RegoException;
 import dev.veil.rego.internal.compile.Plan;
 import dev.veil.rego.internal.value.Value;
@@ -81,20 +82,49 @@ final class RegoPolicy implements CompiledPolicy {
         } catch (RegoException e) {
             if ("eval_cancel_error".equals(e.code())) {
                 // One message per cause, naming the question and the limit: the Guard logs it and fails closed.
-                throw new IllegalStateException("data." + path(question) + " could not be evaluated: "
+                throw new VeilException("data." + path(question) + " could not be evaluated: "
                         + (e.errors().get(0).message().equals("interrupted")
                         ? "the request thread was interrupted; evaluation stopped"
                         : "evaluation took longer than its limit of " + RegoProgram.describe(program.timeout())
                         + " (system property " + RegoProgram.TIMEOUT_PROPERTY + "; docs/policy-reference.md, "
-                        + "section 13)") + "; stopped at " + e.getMessage(), e);
+                        + "section 13)") + "; stopped at " + valueFree(e), e);
             }
-            throw new IllegalStateException("data." + path(question) + " failed: " + e.getMessage(), e);
+            throw new VeilException("data." + path(question) + " failed: " + valueFree(e), e);
         }
         if (v == null) {
-            throw new IllegalStateException("data." + path(question) + " is undefined for this input: the rule must "
+            throw new VeilException("data." + path(question) + " is undefined for this input: the rule must "
                     + "answer every input (give it a default, or end its else chain without a condition)");
         }
         return v;
+    }
+
+    /** Codes whose messages name rules and types, never a value of the input. */
+    private static final java.util.Set<String> VALUE_FREE = java.util.Set.of("eval_conflict_error",
+            "eval_cancel_error", "eval_recursion_error", "eval_type_error");
+
+    /**
+     * The evaluation error as the Guard may log it: where and which error, without a message that may
+     * quote a value of the policy input (a builtin's error quotes its operand: {@code to_number:
+     * strconv.ParseFloat: parsing "sneaker"}, the raw top label). The whole error stays in the cause.
+     */
+    static String valueFree(RegoException e) {
+        StringBuilder b = new StringBuilder();
+        for (dev.veil.rego.RegoError err : e.errors()) {
+            if (b.length() > 0) {
+                b.append("; ");
+            }
+            if (VALUE_FREE.contains(err.code())) {
+                b.append(err);
+                continue;
+            }
+            String m = err.message();
+            int colon = m.indexOf(':');
+            String builtin = colon > 0 && m.substring(0, colon).matches("[a-z][a-z0-9_.]*") ? m.substring(0, colon) : "";
+            b.append(new dev.veil.rego.RegoError(err.code(), (builtin.isEmpty() ? "" : builtin + ": ")
+                    + "(message left out: it may quote the request; veil eval shows it)", err.file(), err.line(),
+                    err.column()));
+        }
+        return b.toString();
     }
 
     /** The record for a decision document: read once per distinct document (up to {@link #CACHED}). */
@@ -103,7 +133,14 @@ final class RegoPolicy implements CompiledPolicy {
         if (known != null) {
             return known;
         }
-        T fresh = reader.apply(Values.toJava(doc));
+        T fresh;
+        try {
+            fresh = reader.apply(Values.toJava(doc));
+        } catch (IllegalArgumentException e) {
+            // A decision document of the wrong shape: the policy could not answer (the message names
+            // the question and the field, and is the Guard's to log).
+            throw new VeilException(e.getMessage(), e);
+        }
         if (cache.size() < CACHED) {
             cache.putIfAbsent(doc, fresh);
         }

@@ -542,7 +542,7 @@ class RegoPolicyEngineTest {
                 + "decision := {\"allow\": true, \"who\": input.caller.id} if input.caller.id == \"nobody\"\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.access(input(Set.of(), 0, Level.NONE, null)))
-                .isInstanceOf(IllegalStateException.class)
+                .isInstanceOf(dev.veil.VeilException.class)
                 .hasMessage("data.veil.access.decision is undefined for this input: the rule must answer every input "
                         + "(give it a default, or end its else chain without a condition)");
     }
@@ -553,7 +553,7 @@ class RegoPolicyEngineTest {
         f.put("policy/model.rego", MODEL + "\ndecision := {\"rule\": \"other\", \"stale\": false, \"action\": \"deny\"}\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.model(input(Set.of(), 0, Level.NONE, null)))
-                .isInstanceOf(IllegalStateException.class)
+                .isInstanceOf(dev.veil.VeilException.class)
                 .hasMessageStartingWith("data.veil.model.decision failed: ")
                 .hasMessageContaining("eval_conflict_error");
     }
@@ -565,7 +565,7 @@ class RegoPolicyEngineTest {
         f.put("policy/logging.rego", LOGGING.replace("\"raw\": \"mask\"", "\"raw\": raw") + "\nraw := \"hash\"\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.logging(input(Set.of(), 0, Level.NONE, null)))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(dev.veil.VeilException.class)
                 .hasMessage("logging decision: raw: expected one of keep, mask, digest, was \"hash\"");
     }
 
@@ -579,7 +579,7 @@ class RegoPolicyEngineTest {
                 + "\"c\": {\"required\": true, \"min\": null, \"max\": null}}\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(dev.veil.VeilException.class)
                 .hasMessage("validation decision: contract.features: 3 features must be in every request (3 required "
                         + "[a, b, c]) but the shape [2] holds 2 values: no request can carry them all; make some optional "
                         + "(required: false) or fix the shape");
@@ -609,7 +609,7 @@ class RegoPolicyEngineTest {
         f.put("policy/validation.rego", contract.replace("FEATURES", "features") + "\nfeatures := " + features + "\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+                .isInstanceOf(dev.veil.VeilException.class).hasMessage(message);
         // required, it loads
         f.put("policy/validation.rego", contract.replace("FEATURES", features.replace("false", "true")));
         assertThat(load(f).engine()).isEqualTo("rego");
@@ -631,7 +631,7 @@ class RegoPolicyEngineTest {
                 + "\nstats := \"training.stats\"\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(dev.veil.VeilException.class)
                 .hasMessage("validation decision: contract.distribution.stats: data.training.stats: std[1] must be >= 0, "
                         + "was -0.2 (training/data.json:2:16)");
     }
