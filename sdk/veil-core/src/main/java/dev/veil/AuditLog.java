@@ -8,7 +8,9 @@ import java.util.Objects;
 /**
  * Where and how the Guard writes its audit log: JSON lines, exactly one record per request, each
  * record chained to the one before it by a SHA-256 hash so that {@link #verify(Path)} finds an
- * edited, removed, inserted, reordered or truncated record.
+ * edited, removed, inserted, reordered or truncated record; records removed from the end of the
+ * file (also what an {@link Mode#ASYNC} log loses in a crash) only {@link #verify(Path, String)} with
+ * a last hash kept elsewhere finds.
  *
  * <p>Two write modes:
  * <ul>
@@ -17,7 +19,8 @@ import java.util.Objects;
  *       request waits up to {@link #maxWait()}, and past that the request is refused with
  *       {@link ReasonCode#AUDIT_UNAVAILABLE}: a record is never dropped to keep the request going.
  *       A record is acknowledged once queued, so a crash of the whole process loses the records
- *       still queued although their answers were released. After a write error that may pass (a
+ *       still queued and the batch the writer was writing (at most the capacity plus 1,024
+ *       records), although their answers were released. After a write error that may pass (a
  *       full disk) the writer holds what it could not write, every request is refused until a
  *       write succeeds again, and then everything held is written in order; after a failure for
  *       good (the file deleted) every request is refused until a new Guard opens the log. Use

@@ -27,8 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@value #NAP_MILLIS} ms when it finds the queue empty and takes what gathered in one batch;
  * producers never signal it then. Only after {@value #NAPS_BEFORE_SLEEP} empty naps in a row does it
  * sleep until the next append wakes it; a producer that finds the queue full, or {@link #close()},
- * wakes it at once. A record thus reaches the file at most about {@value #NAP_MILLIS} ms after it
- * was accepted (plus the time to write the records before it).
+ * wakes it at once. A record thus reaches the file about {@value #NAP_MILLIS} ms after it was
+ * accepted, plus the time to serialise and write its batch (up to {@value #MAX_BATCH} records,
+ * written together: seconds for very large records).
  *
  * <p>An accepted record is written unless the process dies first or the sink fails for good. A
  * failed write that may pass (a full disk, an I/O error) whose batch was taken back from the file

@@ -397,6 +397,11 @@ final class AuditFile implements Sink {
         if (size == 0) {
             return AuditSerializer.ZERO_HASH;
         }
+        if (size >= 2 && byteAt(ch, 0) == 0x1f && byteAt(ch, 1) == (byte) 0x8b) {
+            throw new AuditUnavailableException("audit log " + file + " is gzip-compressed, not a JSON-lines log a"
+                    + " Guard can append to: give the Guard a new file (gunzip -k a rotated log only to read or"
+                    + " verify it)");
+        }
         if (byteAt(ch, size - 1) != '\n') {
             long line = countNewlines(ch, size) + 1;
             throw refused(file, line, "", "is truncated: the file does not end with a newline"

@@ -149,9 +149,10 @@ public final class AuditVerifier {
                 tree = CanonicalJson.READER.readTree(buf, 0, len);
             } catch (IOException e) {
                 // Jackson's own text, without its source and location notes (the line is named already)
-                return new Checked(null, "", "is not valid JSON: " + firstLine(
-                        e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
-                                : e.getMessage()));
+                String why = firstLine(e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                        ? j.getOriginalMessage() : e.getMessage());
+                int marker = why.indexOf(" (start marker at ");
+                return new Checked(null, "", "is not valid JSON: " + (marker < 0 ? why : why.substring(0, marker)));
             }
             if (tree == null || !tree.isObject()) {
                 return new Checked(null, "", "is not a JSON object: not an audit record");

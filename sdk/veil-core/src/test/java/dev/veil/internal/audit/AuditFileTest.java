@@ -87,6 +87,32 @@ class AuditFileTest {
     }
 
     @Test
+    void shouldRefuseAGzippedLogAsSuch() throws Exception {
+        Path plain = writeLog("audit.jsonl", 3);
+        Path gz = dir.resolve("audit.jsonl.gz");
+        try (java.io.OutputStream out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            Files.copy(plain, out);
+        }
+
+        assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(gz).durable()))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log " + gz + " is gzip-compressed, not a JSON-lines log a Guard can append to: give"
+                        + " the Guard a new file (gunzip -k a rotated log only to read or verify it)");
+    }
+
+    /** A record torn inside an array: the message names the line, without Jackson's location notes. */
+    @Test
+    void aTornRecordIsReportedWithoutTheParsersLocationNotes() throws Exception {
+        Path file = writeLog("audit.jsonl", 2);
+        Files.writeString(file, "{\"decision_id\": \"x\", \"rules\": [\"a\"\n", java.nio.file.StandardOpenOption.APPEND);
+
+        dev.veil.AuditVerification v = AuditLog.verify(file);
+        assertThat(v.ok()).isFalse();
+        assertThat(v.message()).startsWith("line 3 is not valid JSON: ").doesNotContain("start marker")
+                .doesNotContain("Source");
+    }
+
+    @Test
     void shouldRefuseToAppendWhenTheLastLineIsNotARecord() throws Exception {
         Path file = writeLog("audit.jsonl", 2);
         Files.writeString(file, "garbage\n", java.nio.file.StandardOpenOption.APPEND);
