@@ -112,10 +112,9 @@ public final class YamlScalars {
                     path.add(new int[] {-1});
                 }
             }
-        } catch (PolicyLoadException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            // a syntax error: the caller's parser reports it with its location
+        } catch (IOException e) {
+            // a syntax error (Jackson wraps the YAML parser's): the caller's parser reports it with its
+            // location. Anything else is not swallowed: the check must not be skipped silently.
         }
     }
 

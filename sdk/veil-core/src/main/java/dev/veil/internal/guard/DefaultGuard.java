@@ -101,7 +101,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final OutageLog loggingOutages = new OutageLog("logging question", LOG, System::nanoTime);
     /** Detector failures, at most a line a minute per detector. */
     /** Detector failures and stages that cannot be evaluated: logged at most once a minute each. */
-    private final DetectorFailureLog failures = new DetectorFailureLog(LOG, System::nanoTime);
+    private final FailureLog failures = new FailureLog(LOG, System::nanoTime);
     /** The rule a record lists when its logging question failed. */
     static final String LOGGING_ERROR = "logging:error";
     private final AuditWriter audit;

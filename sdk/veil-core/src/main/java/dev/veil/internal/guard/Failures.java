@@ -49,17 +49,20 @@ final class Failures {
     static final class Logged extends RuntimeException {
         private static final long serialVersionUID = 1L;
         private final String className;
+        private final boolean kept;
 
         Logged(String className, String message, Throwable cause) {
             super(message != null ? message
                     : className + " (its message is left out of the log: it may quote the input or the raw prediction)",
                     cause, false, true);
             this.className = className;
+            this.kept = message != null;
         }
 
+        /** As the original's: {@code class: message}; a left-out message already names the class. */
         @Override
         public String toString() {
-            return getMessage().startsWith(className + " (") ? getMessage() : className + ": " + getMessage();
+            return kept ? className + ": " + getMessage() : getMessage();
         }
     }
 }

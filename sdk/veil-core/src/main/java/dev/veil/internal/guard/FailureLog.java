@@ -13,7 +13,7 @@ import java.util.function.LongSupplier;
  * the service's log: the audit record of every such request names the failure anyway
  * ({@code monitoring:<detector>:error}, the stage's outcome). Thread-safe.
  */
-final class DetectorFailureLog {
+final class FailureLog {
     private static final long EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final System.Logger log;
@@ -30,7 +30,7 @@ final class DetectorFailureLog {
         }
     }
 
-    DetectorFailureLog(System.Logger log, LongSupplier nanoTime) {
+    FailureLog(System.Logger log, LongSupplier nanoTime) {
         this.log = log;
         this.nanoTime = nanoTime;
     }

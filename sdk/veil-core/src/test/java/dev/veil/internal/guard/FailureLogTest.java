@@ -7,13 +7,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** A detector that fails on every request logs a line a minute, with the count of the others. */
-class DetectorFailureLogTest {
+class FailureLogTest {
 
     @Test
     void aDetectorFailingOnEveryRequestLogsOnceAMinutePerDetector() {
         OutageLogTest.Recorder log = new OutageLogTest.Recorder();
         AtomicLong now = new AtomicLong(0);
-        DetectorFailureLog d = new DetectorFailureLog(log, now::get);
+        FailureLog d = new FailureLog(log, now::get);
         RuntimeException e = new IllegalStateException("tripped");
 
         for (int i = 0; i < 1000; i++) {
