@@ -232,11 +232,9 @@ class RegoEvaluationLimitTest {
         deniedAtAccess(ask(g));
         LogRecord r = logged.stream().filter(l -> l.getLevel() == Level.SEVERE && l.getThrown() != null)
                 .findFirst().orElseThrow(() -> new AssertionError("nothing logged with a cause: " + logged));
-        java.io.StringWriter trace = new java.io.StringWriter();
-        r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
         assertThat(r.getThrown().getMessage()).startsWith("data.veil.access.decision failed: policy/access.rego:")
                 .contains("eval_builtin_error: to_number: (message left out: it may quote the request");
-        assertThat(trace.toString()).doesNotContain("\"anonymous\"").doesNotContain("ParseFloat");
+        assertThat(trace(r.getThrown())).doesNotContain("\"anonymous\"").doesNotContain("ParseFloat");
     }
 
     /** The logging question's failure is logged the same way (the record is still written, most protected). */
@@ -256,19 +254,10 @@ class RegoEvaluationLimitTest {
                     to_number(input.caller.id) > 3
                 } else := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "digest"}
                 """);
-        Model<double[]> model = Model.ofVector(ModelInfo.of("m", "1", Instant.parse("2026-01-01T00:00:00Z")),
-                x -> Prediction.classification(List.of("yes", "no"), new double[] {x[0], 1 - x[0]}));
-        guard = Guard.builder(model).policy(PolicyBundle.load(b)).audit(AuditLog.jsonLines(dir.resolve("audit.jsonl")))
-                .build();
-        assertThat(ask(guard)).isInstanceOf(Response.Released.class);
+        assertThat(ask(guardOn(b))).isInstanceOf(Response.Released.class);
         StringBuilder all = new StringBuilder();
         for (LogRecord r : logged) {
-            all.append(r.getMessage()).append('\n');
-            if (r.getThrown() != null) {
-                java.io.StringWriter trace = new java.io.StringWriter();
-                r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
-                all.append(trace);
-            }
+            all.append(r.getMessage()).append('\n').append(r.getThrown() == null ? "" : trace(r.getThrown()));
         }
         assertThat(all.toString()).contains("logging question unavailable", "eval_builtin_error: to_number:")
                 .doesNotContain("\"anonymous\"").doesNotContain("ParseFloat");
@@ -293,11 +282,22 @@ class RegoEvaluationLimitTest {
     }
 
     private Guard<double[]> guard(String access) {
+        return guardOn(write(access));
+    }
+
+    private Guard<double[]> guardOn(Path bundle) {
         Model<double[]> model = Model.ofVector(ModelInfo.of("m", "1", Instant.parse("2026-01-01T00:00:00Z")),
                 x -> Prediction.classification(List.of("yes", "no"), new double[] {x[0], 1 - x[0]}));
-        guard = Guard.builder(model).policy(PolicyBundle.load(write(access)))
+        guard = Guard.builder(model).policy(PolicyBundle.load(bundle))
                 .audit(AuditLog.jsonLines(dir.resolve("audit.jsonl"))).build();
         return guard;
+    }
+
+    /** A logged failure as printed: its messages and its causes'. */
+    private static String trace(Throwable t) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        t.printStackTrace(new java.io.PrintWriter(out));
+        return out.toString();
     }
 
     private Path write(String access) {
