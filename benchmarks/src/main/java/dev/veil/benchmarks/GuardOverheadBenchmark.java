@@ -308,6 +308,24 @@ public class GuardOverheadBenchmark {
         }
     }
 
+    /** As {@link FullMask}, wrapping {@link Fixture#onePass} instead of the softmax model. */
+    @State(Scope.Benchmark)
+    public static class FullMaskOnePass extends FullMask {
+        @Override
+        boolean onePassModel() {
+            return true;
+        }
+    }
+
+    /** As {@link NoDistributionMask}, wrapping {@link Fixture#onePass} instead of the softmax model. */
+    @State(Scope.Benchmark)
+    public static class NoDistributionMaskOnePass extends NoDistributionMask {
+        @Override
+        boolean onePassModel() {
+            return true;
+        }
+    }
+
     /** All stages but the distribution check, input masked in the audit record. */
     @State(Scope.Benchmark)
     public static class NoDistributionMask extends GuardState {
@@ -347,6 +365,21 @@ public class GuardOverheadBenchmark {
     /** As {@link #guardedNoDistribution}, wrapping {@link Fixture#onePass}. */
     @Benchmark
     public Response guardedNoDistributionOnePass(NoDistributionDigestOnePass g, Cursor c) {
+        return g.predict(c);
+    }
+
+    /**
+     * As {@link #guardedOnePass}, the input masked in the audit record, as the shipped policies log
+     * it: nothing reads the features after the model, so the Guard does not copy them.
+     */
+    @Benchmark
+    public Response guardedInputMaskOnePass(FullMaskOnePass g, Cursor c) {
+        return g.predict(c);
+    }
+
+    /** As {@link #guardedInputMaskOnePass} without the distribution check. */
+    @Benchmark
+    public Response guardedNoDistributionInputMaskOnePass(NoDistributionMaskOnePass g, Cursor c) {
         return g.predict(c);
     }
 

@@ -27,11 +27,15 @@ import java.util.Objects;
  * change: a model that changes its input in place (say, to normalise it) or a caller that reuses
  * its array for the next request must not change what Veil checked, remembered or logged. So a
  * Guard takes its own {@link #copy()} of features whose vector others may hold ({@link #of},
- * {@link #named(List, double[])}), as soon as it has read them. Features whose vector is Veil's
- * alone need no copy ({@link #isOwned()}): {@link #named(Map)} builds its own array, and
- * {@link #ofOwned} hands an array over for good. The copy is not free: at 784 features it is about
- * 6 KB of fresh memory per request and, on a 2-vCPU machine, about a microsecond
- * (benchmarks/README.md, round 10).
+ * {@link #named(List, double[])}), as soon as it has read them, whenever something reads them after
+ * the model has had them: an audit log that may keep or digest the input (any policy but a YAML
+ * policy that masks the input in every {@code logging} rule), a custom detector, or a built-in
+ * detector that sketches the input when it records its answer ({@code confidence_climb},
+ * {@code extraction}). Otherwise every read of the values is over before the model is called, and
+ * the Guard uses them as they are. Features whose vector is Veil's alone never need a copy
+ * ({@link #isOwned()}): {@link #named(Map)} builds its own array, and {@link #ofOwned} hands an
+ * array over for good. The copy is not free: at 784 features it is about 6 KB of fresh memory per
+ * request and, on a 2-vCPU machine, about half a microsecond (benchmarks/README.md, rounds 10 and 22).
  */
 public final class Features {
     private final double[] vector;

@@ -1008,6 +1008,60 @@ class GuardTest {
         assertThat(at(records.get(1), "input", "features")).isEqualTo(expected);
     }
 
+    /**
+     * A policy that masks the input by default but keeps it for some callers: the Guard still copies
+     * the features (only a policy that masks the input in every logging rule lets it skip the copy),
+     * so the record of a caller whose rule keeps the input holds what was sent, not what the model
+     * made of it.
+     */
+    @Test
+    void aLoggingRuleThatKeepsTheInputUnderAMaskingDefaultStillRecordsWhatWasSent() {
+        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 1000;
+            }
+            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
+        });
+        Guard<double[]> g = guard(bundle().set("logging", """
+                default: {input: mask}
+                rules:
+                  - {id: analysts-kept, when: {roles: [analyst]}, logging: {input: keep}}
+                """), normalising, b -> { });
+        double[] input = {1, 2, 3};
+
+        released(g.predict(ask(ALICE, input)));
+
+        assertThat(input).as("the model did change the caller's array").containsExactly(1000, 2000, 3000);
+        assertThat(at(audited(g, 1).get(0), "input", "features")).isEqualTo(List.of(1.0, 2.0, 3.0));
+    }
+
+    /**
+     * A policy that masks the input in every logging rule: the Guard uses the caller's array without
+     * a copy (nothing reads it after the model), and a model that changes it in place changes nothing
+     * the Guard decided or recorded.
+     */
+    @Test
+    void aModelThatChangesItsInputInPlaceUnderAMaskingPolicyIsAnsweredAndRecordedWithoutTheInput() {
+        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 1000; // far outside the contract's range [0, 100]
+            }
+            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
+        });
+        Guard<double[]> g = guard(bundle().set("logging", "default: {input: mask}"), normalising, b -> { });
+        double[] input = {1, 2, 3};
+
+        released(g.predict(ask(ALICE, input)));
+        released(g.predict(ask(ALICE, 4, 5, 6)));
+
+        assertThat(input).as("the model did change the caller's array").containsExactly(1000, 2000, 3000);
+        List<Map<String, Object>> records = audited(g, 2);
+        for (Map<String, Object> r : records) {
+            assertThat(((Map<?, ?>) at(r, "input")).containsKey("features")).as("record %s", r).isFalse();
+            assertThat(r.get("erased")).asList().contains("/input/features");
+        }
+    }
+
     @Test
     void onlyFeaturesThatOwnTheirVectorAreUsedWithoutACopy() {
         double[] shared = {1, 2, 3};

@@ -612,10 +612,15 @@ public final class DefaultGuard<I> implements Guard<I> {
             try {
                 // Features nobody else can change: what is validated, monitored and recorded must not
                 // change under the Guard (a model normalising its input in place, a caller reusing its
-                // array). Features that own their vector need no copy (Features, "Ownership").
+                // array). Features that own their vector need no copy (Features, "Ownership"), nor do
+                // features that nothing reads after the model has had them (PolicyRuntime.copiesFeatures).
                 features = Objects.requireNonNull(m.featureView().features(request.input()), "feature view returned null");
                 if (!features.isOwned()) {
-                    features = features.copy();
+                    if (rt.copiesFeatures()) {
+                        features = features.copy();
+                    } else {
+                        x.featuresBorrowed = true;
+                    }
                 }
             } catch (OutOfMemoryError | InternalError e) {
                 throw e;
@@ -1302,11 +1307,21 @@ public final class DefaultGuard<I> implements Guard<I> {
             loggingOutages.succeeded();
         } catch (Exception | Error e) {
             // The most protective treatment when the logging question cannot be answered, said in the
-            // record's rules and in the log (at most once a minute while it keeps failing).
-            logging = new LoggingDecision("error", FieldMode.DIGEST, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
+            // record's rules and in the log (at most once a minute while it keeps failing). Features
+            // the Guard did not copy may have changed since they were checked: masked, not digested.
+            logging = new LoggingDecision("error", x.featuresBorrowed ? FieldMode.MASK : FieldMode.DIGEST,
+                    FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
             x.rules.add(LOGGING_ERROR);
             loggingOutages.failed(x.id, "recorded with input, output and caller digested and raw masked",
                     Failures.loggable(e));
+        }
+        if (x.featuresBorrowed && logging.input() != FieldMode.MASK) {
+            // Not copied because the policy masks the input in every logging rule: an answer that does
+            // not would record values that may have changed since they were checked. The caller
+            // catches this: the answer is withheld and a minimal record written.
+            throw new IllegalStateException("logging rule '" + logging.rule() + "' records the input ("
+                    + logging.input().name().toLowerCase(java.util.Locale.ROOT) + "), but the policy was "
+                    + "compiled as masking it in every logging rule, and the features were not copied");
         }
         Response logged = logging.input() == FieldMode.KEEP ? response : withoutQuotedValues(x, response);
         AuditRecord.Builder b = AuditRecord.builder(x.id, Instant.ofEpochMilli(x.nowMillis))
@@ -1397,6 +1412,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         Stage stage = Stage.ACCESS;
         Caller caller;
         Features features;
+        /** Whether {@link #features} are the caller's, not copied (PolicyRuntime.copiesFeatures). */
+        boolean featuresBorrowed;
         long payloadBytes = -1;
         List<Signal> signals = List.of();
         /** The policy input after the observe stage (signals known, no prediction): reused for the logging question. */

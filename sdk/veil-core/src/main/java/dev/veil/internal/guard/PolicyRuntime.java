@@ -7,6 +7,7 @@ import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.policy.LoadWarnings;
+import dev.veil.internal.policy.YamlPolicyEngine;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.Detector;
@@ -33,6 +34,8 @@ final class PolicyRuntime {
     private final StatefulDetector[] builtins;
     private final Detector[] detectors;
     private final int maxCallers;
+    /** Whether anything reads a request's feature values after the model has had them (see {@link #copiesFeatures}). */
+    private final boolean copiesFeatures;
     /** As many distinct contracts as {@code DecisionDocuments} interns. */
     static final int MAX_CACHED_CONTRACTS = 1024;
 
@@ -61,6 +64,11 @@ final class PolicyRuntime {
         this.builtins = builtins;
         this.detectors = detectors;
         this.maxCallers = maxCallers;
+        boolean readAfterModel = !YamlPolicyEngine.alwaysMasksInput(policy) || detectors.length > 0;
+        for (StatefulDetector d : builtins) {
+            readAfterModel |= d.readsFeaturesInRecord();
+        }
+        this.copiesFeatures = readAfterModel;
     }
 
     /**
@@ -133,6 +141,20 @@ final class PolicyRuntime {
 
     int maxCallers() {
         return maxCallers;
+    }
+
+    /**
+     * Whether a request's features must be copied when they are not the Guard's own
+     * ({@link dev.veil.Features#isOwned}): true when anything reads their values after the model has
+     * had them, which may change them in place (and after {@code predict} returns, the caller may
+     * reuse the array): an audit log that may keep or digest the input (any policy but a YAML policy
+     * that masks the input in every logging rule), a custom detector, or a built-in detector that
+     * reads them when it records ({@link StatefulDetector#readsFeaturesInRecord}). Otherwise every
+     * read of the values (validation, the detectors' plans and signals) is over before the model is
+     * called, and the copy would protect nothing.
+     */
+    boolean copiesFeatures() {
+        return copiesFeatures;
     }
 
     /**

@@ -782,6 +782,11 @@ public final class AntitheticDetector implements StatefulDetector {
     }
 
     @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
     public long bytesPerQuery() {
         return 8 + 2L * config.features() + 16; // the entry (at most) and the store's overhead per entry
     }

@@ -121,6 +121,11 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
     }
 
     @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
     public long bytesPerQuery() {
         return ENTRY_BYTES;
     }

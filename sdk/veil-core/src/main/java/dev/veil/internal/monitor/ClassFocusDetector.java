@@ -124,6 +124,11 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
     }
 
     @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
     public long bytesPerQuery() {
         return ENTRY_BYTES;
     }

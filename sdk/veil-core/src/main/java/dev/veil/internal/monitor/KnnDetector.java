@@ -324,6 +324,11 @@ public final class KnnDetector implements StatefulDetector {
     }
 
     @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
     public long bytesPerQuery() {
         return sketch.entryBytes() + 16; // the store's per-entry overhead
     }

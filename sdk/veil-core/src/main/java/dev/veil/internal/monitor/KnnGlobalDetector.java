@@ -244,6 +244,11 @@ public final class KnnGlobalDetector implements StatefulDetector {
 
     /** Nothing per remembered query: counters per occupied cell (tables of them) and per distinct vector. */
     @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
     public long bytesPerQuery() {
         // in the worst case every query opens new counters: tables + 1 of them, 2 x key + 256 bytes each
         return (config.tables() + 1L) * (2L * (cellPrefix.length() + 16) + 256);

@@ -525,6 +525,11 @@ public final class NearDuplicateDetector implements StatefulDetector {
      * query really takes is measured in benchmarks/README.md.
      */
     @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
         long perQuery = 16 + 4L * config.keep() + 72 + 48 + 15L * config.keep();

@@ -135,6 +135,11 @@ public final class RateDetector implements StatefulDetector {
     }
 
     @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
     public long bytesPerQuery() {
         return 0; // a counter per caller, not per query
     }

@@ -49,6 +49,17 @@ public interface StatefulDetector {
     /** Adds the operations that store this query's answer for later queries. Default: none. */
     default void record(Query q, Object context, Prediction raw, List<StateOp> ops) {}
 
+    /**
+     * Whether {@link #record} reads the query's feature values, which by then the model has had (and
+     * may have changed in place). A Guard skips its copy of features it does not own only when
+     * nothing reads them after the model: no detector for which this is true, no custom detector, and
+     * an audit log that masks the input. Default: true; a detector whose {@code record} reads only
+     * the caller, the context and the answer says false.
+     */
+    default boolean readsFeaturesInRecord() {
+        return true;
+    }
+
     /** Approximate bytes of state this detector keeps per remembered query. */
     long bytesPerQuery();
 

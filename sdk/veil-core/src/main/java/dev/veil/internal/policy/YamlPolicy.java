@@ -1,6 +1,7 @@
 package dev.veil.internal.policy;
 
 import dev.veil.spi.AccessDecision;
+import dev.veil.spi.FieldMode;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.GuardSettings;
 import dev.veil.spi.LoggingDecision;
@@ -139,6 +140,16 @@ final class YamlPolicy implements CompiledPolicy {
     @Override
     public OutputDecision output(PolicyInput in) {
         return first(output, in);
+    }
+
+    /** Whether every logging rule (the default among them) masks the input. */
+    boolean alwaysMasksInput() {
+        for (Rule<LoggingDecision> r : logging) {
+            if (r.outcome().input() != FieldMode.MASK) {
+                return false;
+            }
+        }
+        return logging.length > 0;
     }
 
     @Override

@@ -78,6 +78,16 @@ public final class YamlPolicyEngine implements PolicyEngine {
         return policy instanceof YamlPolicy y ? y.monitoringSignals() : Map.of();
     }
 
+    /**
+     * Whether every answer the policy can give to the logging question masks the input: true only
+     * for a YAML policy whose {@code logging} default and every {@code logging} rule say
+     * {@code input: mask} (a policy of another engine, whose rules are code, may answer anything:
+     * false).
+     */
+    public static boolean alwaysMasksInput(CompiledPolicy policy) {
+        return policy instanceof YamlPolicy y && y.alwaysMasksInput();
+    }
+
     @Override
     public boolean handles(Bundle bundle) {
         return bundle.files().stream().anyMatch(YamlPolicyEngine::isPolicyFile);

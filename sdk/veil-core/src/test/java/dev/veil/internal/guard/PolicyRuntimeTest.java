@@ -27,4 +27,70 @@ class PolicyRuntimeTest {
 
         assertThat(rt.cachedContracts()).isEqualTo(PolicyRuntime.MAX_CACHED_CONTRACTS);
     }
+
+    /**
+     * The Guard copies features it does not own unless nothing reads them after the model: only a
+     * YAML policy that masks the input in every logging rule, with no custom detector and no
+     * built-in detector that reads them when it records, lets it skip the copy.
+     */
+    @Test
+    void copiesFeaturesUnlessNothingReadsThemAfterTheModel(@TempDir Path dir) {
+        String masked = "default: {input: mask}";
+        String rate = "detectors: {rate: {window_seconds: 1, low: 50}}";
+
+        assertThat(copies(dir.resolve("a"), null, null, List.of())).as("the default logging digests").isTrue();
+        assertThat(copies(dir.resolve("b"), masked, null, List.of())).isFalse();
+        assertThat(copies(dir.resolve("c"), "default: {input: digest}", null, List.of())).isTrue();
+        assertThat(copies(dir.resolve("d"), "default: {input: keep}", null, List.of())).isTrue();
+        assertThat(copies(dir.resolve("e"), """
+                default: {input: mask}
+                rules:
+                  - {id: interns, when: {roles: [intern]}, logging: {input: digest}}
+                """, null, List.of())).as("one rule digests").isTrue();
+        assertThat(copies(dir.resolve("f"), """
+                default: {input: mask}
+                rules:
+                  - {id: interns, when: {roles: [intern]}, logging: {raw: keep}}
+                """, null, List.of())).as("a rule that keeps another field").isFalse();
+        assertThat(copies(dir.resolve("g"), masked, rate + "\n", List.of())).isFalse();
+        assertThat(copies(dir.resolve("h"), masked, """
+                detectors:
+                  rate: {window_seconds: 1, low: 50}
+                  knn: {}
+                  near_duplicate: {}
+                """, List.of())).isFalse();
+        assertThat(copies(dir.resolve("i"), masked, """
+                detectors:
+                  rate: {window_seconds: 1, low: 50}
+                  climb: {type: confidence_climb}
+                """, List.of())).as("confidence_climb sketches the input when it records").isTrue();
+        assertThat(copies(dir.resolve("j"), masked, "detectors: {custom: {}}",
+                List.of(new dev.veil.spi.Detector() {
+                    @Override
+                    public String name() {
+                        return "custom";
+                    }
+
+                    @Override
+                    public dev.veil.Signal observe(dev.veil.spi.Query q) {
+                        return dev.veil.Signal.none("custom");
+                    }
+
+                    @Override
+                    public long stateBytes() {
+                        return 0;
+                    }
+                }))).as("a custom detector sees the query after the model too").isTrue();
+    }
+
+    private static boolean copies(Path dir, String logging, String monitoring, List<dev.veil.spi.Detector> custom) {
+        GuardFixtures.BundleDir b = GuardFixtures.bundle(dir);
+        if (logging != null) {
+            b.set("logging", logging);
+        }
+        if (monitoring != null) {
+            b.set("monitoring", monitoring);
+        }
+        return PolicyRuntime.create(b.load(), null, custom, Clock.systemUTC(), 100).copiesFeatures();
+    }
 }

@@ -22,6 +22,8 @@ final class DetectorHarness {
     private final StateStore store;
     private final StatefulDetector[] detectors;
     private final Map<String, Caller> callers = new HashMap<>();
+    /** Whether the input is overwritten between evaluate and record, as a model that writes to it would. */
+    private boolean overwriteBeforeRecord;
 
     DetectorHarness(StateStore store, StatefulDetector... detectors) {
         this.store = store;
@@ -39,6 +41,15 @@ final class DetectorHarness {
 
     StatefulDetector[] detectors() {
         return detectors;
+    }
+
+    /**
+     * From now on, overwrites each query's vector after the detectors' signals and before they
+     * record it, as a model that changes its input in place would between the two.
+     */
+    DetectorHarness overwritingBeforeRecord() {
+        overwriteBeforeRecord = true;
+        return this;
     }
 
     /** The detectors' signals for one query, in detector order; no answer is recorded. */
@@ -70,6 +81,11 @@ final class DetectorHarness {
         Signal[] signals = new Signal[detectors.length];
         for (int i = 0; i < detectors.length; i++) {
             signals[i] = detectors[i].evaluate(q, contexts[i], results, from[i]);
+        }
+        if (overwriteBeforeRecord) {
+            for (int j = 0; j < x.length; j++) {
+                x[j] = (7 * x[j] + 0.618 * j) % 1;
+            }
         }
         List<StateOp> later = new ArrayList<>();
         for (int i = 0; i < detectors.length; i++) {

@@ -1,0 +1,93 @@
+package dev.veil.internal.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.Prediction;
+import dev.veil.Signal;
+import dev.veil.internal.state.MemoryStateStore;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link StatefulDetector#readsFeaturesInRecord} tells the truth, both ways: a Guard skips its copy
+ * of the caller's features only when no detector reads them after the model has had them. A
+ * detector that says false gives, at every query, the signals it gives when the model does not write
+ * to its input; one that says true would give others (so its copy is needed).
+ */
+class RecordReadsTest {
+    private static final List<String> LABELS = List.of("c0", "c1", "c2", "c3", "c4");
+    private static final int FEATURES = 784;
+
+    @Test
+    void aDetectorThatDoesNotReadFeaturesWhenItRecordsIsUnmovedByAModelWritingToItsInput() {
+        Map<String, Map<String, Object>> configs = new LinkedHashMap<>();
+        configs.put("rate", Map.of("window_seconds", 1, "low", 50));
+        configs.put("near_duplicate", Map.of());
+        configs.put("knn", Map.of("history", 9, "k", 3, "min_history", 2));
+        configs.put("knn_global", Map.of());
+        configs.put("confidence_climb", Map.of("window", 7, "min_points", 4, "max_step", 0.02));
+        configs.put("class_focus", Map.of("window", 6, "min_queries", 2));
+        configs.put("boundary", Map.of("window", 5, "min_queries", 1));
+        configs.put("extraction", Map.of("min_distances", 20, "max_distances", 40, "max_set", 11, "test_every", 2));
+        configs.put("antithetic", Map.of("history", 8, "matches", 1, "tolerance", 0.05, "min_changed", 4));
+        assertThat(configs.keySet()).as("every built-in type").isEqualTo(BuiltinDetectors.TYPES);
+        List<String> readers = new ArrayList<>();
+        for (Map.Entry<String, Map<String, Object>> e : configs.entrySet()) {
+            StatefulDetector detector = BuiltinDetectors.create(e.getKey(), e.getValue());
+            boolean differed = false;
+            Set<Double> scores = new HashSet<>();
+            for (long seed = 1; seed <= 3; seed++) {
+                try (MemoryStateStore plainStore = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000);
+                        MemoryStateStore writtenStore = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000)) {
+                    DetectorHarness plain = new DetectorHarness(plainStore, detector);
+                    DetectorHarness written = new DetectorHarness(writtenStore, detector).overwritingBeforeRecord();
+                    SplittableRandom r = new SplittableRandom(seed);
+                    double[][] xs = {new double[FEATURES], new double[FEATURES]};
+                    for (int i = 0; i < 300; i++) {
+                        // caller c0 climbs by small steps toward class 0; c1 jumps about at random
+                        int c = r.nextInt(2);
+                        double[] x = xs[c];
+                        if (c == 1 || r.nextInt(8) == 0) {
+                            for (int j = 0; j < x.length; j++) {
+                                x[j] = r.nextDouble();
+                            }
+                        } else {
+                            x[r.nextInt(x.length)] += 0.01 * (r.nextDouble() - 0.5);
+                        }
+                        double[] s = new double[LABELS.size()];
+                        for (int j = 0; j < s.length; j++) {
+                            s[j] = c == 0 ? 0.1 * r.nextDouble() : r.nextInt(3) == 0 ? 0 : r.nextDouble();
+                        }
+                        if (c == 0) {
+                            s[0] = 0.3 + 0.6 * i / 300 + 0.05 * r.nextDouble();
+                        }
+                        Prediction answer = Prediction.classification(LABELS, s);
+                        long t = 1_700_000_000_000L + 10L * i;
+                        Signal a = plain.observe("c" + c, t, x.clone(), answer)[0];
+                        Signal b = written.observe("c" + c, t, x.clone(), answer)[0];
+                        scores.add(a.score());
+                        if (!detector.readsFeaturesInRecord()) {
+                            assertThat(b).as("%s, seed %d, query %d", e.getKey(), seed, i).isEqualTo(a);
+                        }
+                        differed |= !a.equals(b);
+                    }
+                }
+            }
+            // a detector whose score never moved would make the comparison test nothing
+            assertThat(scores).as("scores of %s", e.getKey()).hasSizeGreaterThan(1);
+            if (detector.readsFeaturesInRecord()) {
+                assertThat(differed).as("%s says it reads the features when it records: its signals must show it",
+                        e.getKey()).isTrue();
+                readers.add(e.getKey());
+            }
+        }
+        assertThat(readers).containsExactly("confidence_climb", "extraction");
+    }
+}
