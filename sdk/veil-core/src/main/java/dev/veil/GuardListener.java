@@ -2,8 +2,9 @@ package dev.veil;
 
 /**
  * Receives the Guard's events. Called on the request thread after the decision is made: keep it
- * fast and do not throw (an exception from a listener is reported to {@code System.Logger} and
- * otherwise ignored; it never changes a decision).
+ * fast and do not throw (an exception from a listener is reported to {@code System.Logger}, logger
+ * {@code dev.veil.Guard}, as its class and stack trace without its message, at most once a minute
+ * per callback, and otherwise ignored; it never changes a decision).
  */
 public interface GuardListener {
     /** A monitoring rule fired or the model is stale with an {@code alert} policy. */

@@ -377,7 +377,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                         return;
                     }
                 }
-                safely(event);
+                safely("onPolicyReloaded or onModelSwapped", event);
             }
         } finally {
             if (!emptied) { // a VirtualMachineError: the next change delivers what is left
@@ -528,7 +528,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
                 ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
                         + "written, so nothing is released")));
-        safely(() -> listener.onDenied(d, "", ""));
+        safely("onDenied", () -> listener.onDenied(d, "", ""));
         return d;
     }
 
@@ -546,7 +546,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the audit log cannot take records now; nothing "
                             + "is released unrecorded")));
             auditOutages.failed(d.decisionId(), "refused before it ran (audit_unavailable)", refused);
-            safely(() -> listener.onDenied(d, "", ""));
+            safely("onDenied", () -> listener.onDenied(d, "", ""));
             return d;
         }
         long t0 = System.nanoTime();
@@ -1381,11 +1381,11 @@ public final class DefaultGuard<I> implements Guard<I> {
     private void publish(Exchange x, Response response) {
         if (x.alerts != null) {
             for (Alert a : x.alerts) {
-                safely(() -> listener.onAlert(a));
+                safely("onAlert", () -> listener.onAlert(a));
             }
         }
         if (response instanceof Response.Denied d) {
-            safely(() -> listener.onDenied(d, x.caller == null ? "" : x.caller.id(),
+            safely("onDenied", () -> listener.onDenied(d, x.caller == null ? "" : x.caller.id(),
                     x.caller == null ? "" : x.caller.tenant()));
         }
     }
@@ -1393,15 +1393,18 @@ public final class DefaultGuard<I> implements Guard<I> {
     /**
      * Runs a listener callback. Whatever it throws (an {@code AssertionError} or a linkage error as
      * well as an exception) is logged and ignored, so that it never changes what a request or a
-     * reload returns; only a VirtualMachineError (out of memory, stack overflow) goes on.
+     * reload returns; only a VirtualMachineError (out of memory, stack overflow) goes on. A listener
+     * that throws on every denial would log on every request: at most once a minute per callback
+     * ({@link FailureLog}), which counts the others.
      */
-    private static void safely(Runnable r) {
+    private void safely(String callback, Runnable r) {
         try {
             r.run();
         } catch (VirtualMachineError e) {
             throw e;
         } catch (Throwable e) {
-            LOG.log(System.Logger.Level.WARNING, "a GuardListener threw; ignored", Failures.loggable(e));
+            failures.log("listener " + callback, System.Logger.Level.WARNING, "a GuardListener threw from "
+                    + callback + "; ignored", "callback", e);
         }
     }
 

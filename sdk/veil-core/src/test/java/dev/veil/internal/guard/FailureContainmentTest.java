@@ -288,6 +288,55 @@ class FailureContainmentTest {
             }
         }
         Guard<double[]> g = guard(bundle().set("monitoring", "detectors: {quoting: {}}"), b -> b.detector(new Quoting()));
+        List<java.util.logging.LogRecord> logged = guardLog(() -> {
+            for (int i = 0; i < 3; i++) {
+                denied(g.predict(ask(ALICE, 1, 2.71828, 3)), ReasonCode.INTERNAL_ERROR);
+            }
+        });
+        assertThat(logged).singleElement().satisfies(r -> {
+            assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.SEVERE);
+            assertThat(r.getMessage()).startsWith("stage observe could not be evaluated for decision ")
+                    .endsWith("; denying; logged at most once a minute per stage");
+            java.io.StringWriter trace = new java.io.StringWriter();
+            r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+            assertThat(trace.toString()).contains("java.lang.IllegalStateException (its message is left out",
+                    "java.lang.IllegalArgumentException (its message is left out", "Quoting.observe")
+                    .doesNotContain("2.71828").doesNotContain("0.987654");
+        });
+    }
+
+    /**
+     * A listener that throws on every denial (its message quoting what it was given) is logged once
+     * a minute per callback, without the message, and never changes an answer.
+     */
+    @Test
+    void aListenerThatThrowsOnEveryDenialIsLoggedAtMostOnceAMinuteWithoutItsMessage() {
+        Guard<double[]> g = guard(bundle(), b -> b.listener(new dev.veil.GuardListener() {
+            @Override
+            public void onDenied(Response.Denied denial, String callerId, String tenant) {
+                throw new IllegalStateException("cannot forward " + denial.reasons() + " of " + callerId);
+            }
+        }));
+
+        List<java.util.logging.LogRecord> logged = guardLog(() -> {
+            for (int i = 0; i < 3; i++) {
+                denied(g.predict(ask(ALICE, 1, 2, 999.25)), ReasonCode.INVALID_INPUT);
+            }
+        });
+
+        assertThat(logged).singleElement().satisfies(r -> {
+            assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+            assertThat(r.getMessage()).isEqualTo("a GuardListener threw from onDenied; ignored; logged at most once a "
+                    + "minute per callback");
+            java.io.StringWriter trace = new java.io.StringWriter();
+            r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+            assertThat(trace.toString()).contains("java.lang.IllegalStateException (its message is left out")
+                    .doesNotContain("999.25").doesNotContain("alice");
+        });
+    }
+
+    /** What the Guard's logger published while {@code during} ran, at every level. */
+    private static List<java.util.logging.LogRecord> guardLog(Runnable during) {
         java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.veil.Guard");
         List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.logging.Handler h = new java.util.logging.Handler() {
@@ -308,23 +357,12 @@ class FailureContainmentTest {
         jul.setLevel(java.util.logging.Level.ALL);
         jul.addHandler(h);
         try {
-            for (int i = 0; i < 3; i++) {
-                denied(g.predict(ask(ALICE, 1, 2.71828, 3)), ReasonCode.INTERNAL_ERROR);
-            }
+            during.run();
         } finally {
             jul.removeHandler(h);
             jul.setLevel(before);
         }
-        assertThat(logged).singleElement().satisfies(r -> {
-            assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.SEVERE);
-            assertThat(r.getMessage()).startsWith("stage observe could not be evaluated for decision ")
-                    .endsWith("; denying; logged at most once a minute per stage");
-            java.io.StringWriter trace = new java.io.StringWriter();
-            r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
-            assertThat(trace.toString()).contains("java.lang.IllegalStateException (its message is left out",
-                    "java.lang.IllegalArgumentException (its message is left out", "Quoting.observe")
-                    .doesNotContain("2.71828").doesNotContain("0.987654");
-        });
+        return logged;
     }
 
     @Test
