@@ -3,6 +3,7 @@ package dev.veil.cli;
 import dev.veil.AuditLog;
 import dev.veil.AuditVerification;
 import dev.veil.VeilException;
+import dev.veil.internal.audit.AuditVerifier;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,8 +38,9 @@ final class AuditCommand implements Runnable {
                 "Check the hash chain of a JSON-lines audit log written by a Guard.",
                 "Prints 'ok N records' and 'last hash: H', or 'broken: ...' naming the first broken line (an "
                         + "edited, removed, inserted, reordered or cut-short one) or saying that no record has the "
-                        + "--last-hash. A file that is not an audit log at all (gzip-compressed, or no line of it a "
-                        + "JSON object) is said to be none, on standard error (exit 2), rather than a broken one.",
+                        + "--last-hash. A gzip-compressed log (a rotated one) is checked as it is. A file that is "
+                        + "not an audit log at all (no line of it a JSON object) is said to be none, on standard "
+                        + "error (exit 2), rather than a broken one.",
                 "The chain is not keyed: records cut off the end leave an intact chain, and whoever can write the "
                         + "file can recompute every hash from an edit on. So an intact log also prints its last hash: "
                         + "keep a copy elsewhere (another system, a signed ticket) and check it later with "
@@ -48,14 +50,14 @@ final class AuditCommand implements Runnable {
             exitCodeList = {
                 "0:the chain is intact",
                 "1:the chain is broken",
-                "2:bad usage, or the file is missing or unreadable, or is not an audit log at all (gzip-compressed, "
-                        + "or no line of it is a JSON object: 'not an audit log (line 1 is not JSON)')"
+                "2:bad usage, or the file is missing or unreadable (a damaged .gz file too), or is not an audit "
+                        + "log at all (no line of it is a JSON object: 'not an audit log (line 1 is not JSON)')"
             })
     static final class Verify implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Parameters(paramLabel = "FILE", description = "The JSON-lines audit log.")
+        @Parameters(paramLabel = "FILE", description = "The JSON-lines audit log, plain or gzip-compressed.")
         Path file;
 
         @CommandLine.Option(names = "--last-hash", paramLabel = "HASH",
@@ -71,15 +73,27 @@ final class AuditCommand implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--last-hash must be 64 hexadecimal "
                         + "digits, as 'veil audit verify' prints after 'last hash:', was '" + lastHash + "'");
             }
+            String kept = lastHash == null ? null : lastHash.toLowerCase(java.util.Locale.ROOT);
+            boolean gzip = isGzip(file);
             AuditVerification v;
-            try {
-                v = lastHash == null ? AuditLog.verify(file)
-                        : AuditLog.verify(file, lastHash.toLowerCase(java.util.Locale.ROOT));
-            } catch (VeilException e) {
-                throw new CliException(e.getMessage(), e);
+            if (gzip) {
+                // a log rotated and compressed (logrotate's compress): checked as it is, decompressed on the fly
+                try (InputStream in = gunzipped(file)) {
+                    v = AuditVerifier.verify(in, kept);
+                } catch (IOException e) {
+                    throw new CliException("audit log " + file + ": its gzip-compressed content cannot be read ("
+                            + CliFiles.describe(e) + "): a cut-short or damaged .gz file cannot be verified; check "
+                            + "it with 'gzip -t " + file + "'", e);
+                }
+            } else {
+                try {
+                    v = kept == null ? AuditLog.verify(file) : AuditLog.verify(file, kept);
+                } catch (VeilException e) {
+                    throw new CliException(e.getMessage(), e);
+                }
             }
             if (!v.ok() && v.records() == 0 && v.firstBrokenLine() == 1) {
-                String notALog = notAnAuditLog(file);
+                String notALog = notAnAuditLog(file, gzip);
                 if (notALog != null) {
                     throw new CliException("audit log " + file + ": " + notALog);
                 }
@@ -93,20 +107,28 @@ final class AuditCommand implements Runnable {
             return VeilCli.EXIT_CHECK_FAILED;
         }
 
+        /** Whether {@code file} starts with gzip's magic bytes (1f 8b); false when it cannot be read. */
+        static boolean isGzip(Path file) {
+            try (InputStream in = Files.newInputStream(file)) {
+                return in.read() == 0x1f && in.read() == 0x8b;
+            } catch (IOException e) {
+                return false; // verify reports it
+            }
+        }
+
+        private static InputStream gunzipped(Path file) throws IOException {
+            return new java.util.zip.GZIPInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16),
+                    1 << 16);
+        }
+
         /**
          * Why a file whose first line is broken is not an audit log at all, or {@code null} when it may
-         * be one (a log whose line 1 was damaged is broken, exit 1): gzip-compressed, or no line of it
-         * starts a JSON object, as every record does.
+         * be one (a log whose line 1 was damaged is broken, exit 1): no line of it (decompressed, when
+         * {@code gzip}) starts a JSON object, as every record does.
          */
-        static String notAnAuditLog(Path file) {
+        static String notAnAuditLog(Path file, boolean gzip) {
             java.io.ByteArrayOutputStream firstLine = new java.io.ByteArrayOutputStream();
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-                in.mark(2);
-                if (in.read() == 0x1f && in.read() == 0x8b) {
-                    return "not an audit log (line 1 is not JSON): it is gzip-compressed; verify the decompressed "
-                            + "log (gunzip -k " + file + ")";
-                }
-                in.reset();
+            try (InputStream in = gzip ? gunzipped(file) : new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
                 boolean inFirst = true;
                 boolean atStart = true; // nothing but white space yet on this line
                 for (int b; (b = in.read()) != -1; ) {

@@ -213,15 +213,72 @@ class AuditCommandTest {
                 .containsExactly(0, 1, 2, (byte) 0xff, '\n');
     }
 
+    /** A log rotated and compressed with gzip is checked as it is: the same records, hash and breaks. */
+    @Test
+    void aGzipCompressedLogIsVerifiedAsItIs() throws Exception {
+        Result plain = veil("audit", "verify", s(log));
+        Path gz = gzipped("audit.jsonl.gz", Files.readAllBytes(log));
+
+        Result r = veil("audit", "verify", s(gz));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo(plain.out()).startsWith("ok " + lines.size() + " records");
+        String lastHash = plain.out().substring(plain.out().indexOf("last hash: ") + 11).strip();
+        assertThat(veil("audit", "verify", s(gz), "--last-hash", lastHash).exit()).isZero();
+
+        // two gzip members, as 'cat a.gz b.gz' makes: one log
+        byte[] all = Files.readAllBytes(log);
+        int half = String.join("\n", lines.subList(0, lines.size() / 2)).length() + 1;
+        Path twoMembers = tmp.resolve("two.jsonl.gz");
+        Files.write(twoMembers, concat(gzip(java.util.Arrays.copyOfRange(all, 0, half)),
+                gzip(java.util.Arrays.copyOfRange(all, half, all.length))));
+        assertThat(veil("audit", "verify", s(twoMembers)).out()).isEqualTo(plain.out());
+
+        // a record removed inside the compressed log: broken, at the line after it
+        List<String> removed = new ArrayList<>(lines);
+        removed.remove(2);
+        Result broken = veil("audit", "verify", s(gzipped("removed.jsonl.gz",
+                (String.join("\n", removed) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        assertThat(broken.exit()).as(broken.toString()).isEqualTo(1);
+        assertThat(broken.out()).startsWith("broken: line 3");
+
+        // cut short (a copy interrupted mid-file): cannot be checked, and said so
+        byte[] whole = Files.readAllBytes(gz);
+        Path cut = tmp.resolve("cut.jsonl.gz");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length / 2));
+        assertFails(veil("audit", "verify", s(cut)), 2, "veil audit verify: audit log " + cut + ": its gzip-compressed "
+                + "content cannot be read (");
+        assertFails(veil("audit", "verify", s(cut)), 2, "a cut-short or damaged .gz file cannot be verified; check it "
+                + "with 'gzip -t " + cut + "'");
+
+        // compressed text that is no log is none, as uncompressed
+        assertFails(veil("audit", "verify", s(gzipped("words.gz", "hello\nworld\n".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)))), 2, ": not an audit log (line 1 is not JSON)");
+        assertThat(Files.readAllBytes(gz)).as("verify never changes the file").isEqualTo(whole);
+    }
+
+    private Path gzipped(String name, byte[] content) throws Exception {
+        Path p = tmp.resolve(name);
+        Files.write(p, gzip(content));
+        return p;
+    }
+
+    private static byte[] gzip(byte[] content) throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.OutputStream o = new java.util.zip.GZIPOutputStream(bytes)) {
+            o.write(content);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void aFileThatIsNotALogAtAllIsSaidToBeNoneRatherThanBroken() throws Exception {
-        // a rotated log compressed with gzip: its bytes, not a damaged chain
-        Path gz = tmp.resolve("audit.jsonl.gz");
-        try (java.io.OutputStream o = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
-            o.write(Files.readAllBytes(log));
-        }
-        assertFails(veil("audit", "verify", s(gz)), 2, "veil audit verify: audit log " + gz + ": not an audit log "
-                + "(line 1 is not JSON): it is gzip-compressed; verify the decompressed log (gunzip -k " + gz + ")");
         assertFails(veil("audit", "verify", s(copy(List.of("hello", "world")))), 2,
                 ": not an audit log (line 1 is not JSON)");
         assertFails(veil("audit", "verify", s(copy(List.of("[1, 2]")))), 2,

@@ -399,8 +399,8 @@ final class AuditFile implements Sink {
         }
         if (size >= 2 && byteAt(ch, 0) == 0x1f && byteAt(ch, 1) == (byte) 0x8b) {
             throw new AuditUnavailableException("audit log " + file + " is gzip-compressed, not a JSON-lines log a"
-                    + " Guard can append to: give the Guard a new file (gunzip -k a rotated log only to read or"
-                    + " verify it)");
+                    + " Guard can append to: give the Guard a new file ('veil audit verify' checks a rotated,"
+                    + " compressed log as it is)");
         }
         if (byteAt(ch, size - 1) != '\n') {
             long line = countNewlines(ch, size) + 1;

@@ -97,7 +97,7 @@ class AuditFileTest {
         assertThatThrownBy(() -> AuditWriters.open(AuditLog.jsonLines(gz).durable()))
                 .isInstanceOf(AuditUnavailableException.class)
                 .hasMessage("audit log " + gz + " is gzip-compressed, not a JSON-lines log a Guard can append to: give"
-                        + " the Guard a new file (gunzip -k a rotated log only to read or verify it)");
+                        + " the Guard a new file ('veil audit verify' checks a rotated, compressed log as it is)");
     }
 
     /** A record torn inside an array: the message names the line, without Jackson's location notes. */
