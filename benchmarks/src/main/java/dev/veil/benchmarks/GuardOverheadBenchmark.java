@@ -369,8 +369,8 @@ public class GuardOverheadBenchmark {
     }
 
     /**
-     * As {@link #guardedOnePass}, the input masked in the audit record, as the shipped policies log
-     * it: nothing reads the features after the model, so the Guard does not copy them.
+     * As {@link #guardedOnePass}, the input masked in the audit record: nothing reads the features
+     * after the model, so the Guard does not copy them.
      */
     @Benchmark
     public Response guardedInputMaskOnePass(FullMaskOnePass g, Cursor c) {

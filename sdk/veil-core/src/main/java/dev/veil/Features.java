@@ -35,7 +35,8 @@ import java.util.Objects;
  * the Guard uses them as they are. Features whose vector is Veil's alone never need a copy
  * ({@link #isOwned()}): {@link #named(Map)} builds its own array, and {@link #ofOwned} hands an
  * array over for good. The copy is not free: at 784 features it is about 6 KB of fresh memory per
- * request and, on a 2-vCPU machine, about half a microsecond (benchmarks/README.md, rounds 10 and 22).
+ * request, about a quarter of a Guard's own time per call on a 2-vCPU machine (benchmarks/README.md,
+ * rounds 20 and 22).
  */
 public final class Features {
     private final double[] vector;

@@ -24,10 +24,11 @@ public final class Model<I> {
     }
 
     /**
-     * For models whose input already is a {@code double[]}. The Guard validates, monitors and records
-     * its own copy of the array, since the model receives the caller's array and may change it. When
-     * the service builds a fresh array per request and the model does not write to its input,
-     * {@code Model.of(info, predict, Features::ofOwned)} saves the copy (see {@link Features}).
+     * For models whose input already is a {@code double[]}. The model receives the caller's array and
+     * may change it, so the Guard takes its own copy whenever something reads the values after the
+     * model has had them (an audit log that keeps or digests the input, some detectors: see
+     * {@link Features}, "Ownership"). When the service builds a fresh array per request and the model
+     * does not write to its input, {@code Model.of(info, predict, Features::ofOwned)} saves the copy.
      */
     public static Model<double[]> ofVector(ModelInfo info, PredictFunction<double[]> predict) {
         return new Model<>(info, predict, Features::of);

@@ -1312,7 +1312,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             logging = new LoggingDecision("error", x.featuresBorrowed ? FieldMode.MASK : FieldMode.DIGEST,
                     FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
             x.rules.add(LOGGING_ERROR);
-            loggingOutages.failed(x.id, "recorded with input, output and caller digested and raw masked",
+            loggingOutages.failed(x.id, x.featuresBorrowed ? "recorded with output and caller digested and input and "
+                    + "raw masked" : "recorded with input, output and caller digested and raw masked",
                     Failures.loggable(e));
         }
         if (x.featuresBorrowed && logging.input() != FieldMode.MASK) {

@@ -242,12 +242,12 @@ public final class KnnGlobalDetector implements StatefulDetector {
         return new Signal(name, Thresholds.levelAtLeast(score, config.low(), config.medium(), config.high()), score);
     }
 
-    /** Nothing per remembered query: counters per occupied cell (tables of them) and per distinct vector. */
     @Override
     public boolean readsFeaturesInRecord() {
         return false;
     }
 
+    /** Nothing per remembered query: counters per occupied cell (tables of them) and per distinct vector. */
     @Override
     public long bytesPerQuery() {
         // in the worst case every query opens new counters: tables + 1 of them, 2 x key + 256 bytes each

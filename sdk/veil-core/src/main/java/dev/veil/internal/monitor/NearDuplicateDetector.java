@@ -514,6 +514,11 @@ public final class NearDuplicateDetector implements StatefulDetector {
         return new Signal(name, Thresholds.levelAtLeast(shared, config.low(), config.medium(), config.high()), shared);
     }
 
+    @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
     /**
      * An upper bound of the bytes per remembered query as the in-memory store counts them, per
      * index used: the query's array of 32-bit hash halves ({@code 16 + 4 keep}) and member string
@@ -524,11 +529,6 @@ public final class NearDuplicateDetector implements StatefulDetector {
      * {@value #INDEX_FIXED_BYTES} bytes), which every index has at least one query to carry. What a
      * query really takes is measured in benchmarks/README.md.
      */
-    @Override
-    public boolean readsFeaturesInRecord() {
-        return false;
-    }
-
     @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
