@@ -14,13 +14,13 @@ import java.util.random.RandomGenerator;
  *   <li>the granularity {@code g} is the smallest power of two {@code >= scale * 2^-20}
  *       ({@link #granularity(double)}); powers of two make every sum below exact in doubles;</li>
  *   <li>the input is snapped to the grid: {@code x_g = g * rint(x / g)};</li>
- *   <li>Laplace: inverse CDF on the grid. One 64-bit draw gives a sign (its top bit) and a
- *       uniform {@code U} (53 further bits); the magnitude is the exponential {@code -ln U} of mean
- *       {@code scale} snapped down to the grid, {@code floor(-ln(U) * scale / g)}, which is
- *       geometric; a negative zero is rejected and drawn again so that 0 is not counted twice. The
- *       noise is thus a discrete Laplace on the grid with {@code P(k g)} proportional to
- *       {@code exp(-|k| g / scale)} (the same law as the difference of two snapped exponentials, at
- *       half the randomness: about one draw per sample). Snapping moves each coordinate
+ *   <li>Laplace: inverse CDF on the grid. A sign and a uniform {@code U} in {@code (0, 1)}
+ *       ({@link #uniform}); the magnitude is the exponential {@code -ln U} of mean {@code scale}
+ *       snapped down to the grid, {@code floor(-ln(U) * scale / g)}, which is geometric; a negative
+ *       zero is rejected and drawn again so that 0 is not counted twice. The noise is thus a
+ *       discrete Laplace on the grid with {@code P(k g)} proportional to {@code exp(-|k| g / scale)}
+ *       (the same law as the difference of two snapped exponentials, at half the randomness: about
+ *       two 64-bit draws per sample). Snapping moves each coordinate
  *       by at most {@code g / 2}, so for {@code n} coordinates with L1 sensitivity {@code D} the
  *       privacy loss is at most {@code (D + n g) / scale <= epsilon + n * 2^-19} (exactly
  *       {@code epsilon} when inputs already lie on the grid);</li>
@@ -32,20 +32,28 @@ import java.util.random.RandomGenerator;
  *       carry nothing about {@code x}.</li>
  * </ol>
  *
- * <p>Uniforms are drawn with 53 random bits from {@code (0, 1]}, so a Laplace magnitude is at most
- * {@code 53 ln 2 ~ 36.7} scales: the tail beyond that (probability {@code e^-36.7 ~ 1e-16}) is cut.
- * The geometric variates come from double-precision logarithms, so their probabilities are right
- * to about 1e-15 relative; an exact sampler (Google's binary-search geometric) would remove that
- * residue. Randomness quality is the caller's: pass a {@link java.security.SecureRandom} (or a
- * generator backed by one); a seeded generator is only for tests.
+ * <p>The uniform has the full relative precision of a double at every magnitude: its binade
+ * {@code [2^-(k+1), 2^-k)} is drawn with probability {@code 2^-(k+1)} (the leading zeros of random
+ * bits) and its 52-bit mantissa uniformly. A grid step of the magnitude is an interval of relative
+ * width {@code g / scale >= 2^-20} of {@code U}, so every step, however far out in the tail, holds
+ * about {@code 2^32} equally likely uniforms: no grid point is unreachable, and each has its
+ * probability to within about {@code m * 2^-32} relative at {@code m} scales (from the uniform's
+ * spacing and the double-precision logarithm). (A uniform with a fixed spacing of {@code 2^-53}
+ * instead leaves most grid points beyond about 23 scales unreachable, which makes the release
+ * {@code (epsilon, delta)} with {@code delta} about {@code 5e-10} per value.) The tail is cut only
+ * beyond {@code 1000 ln 2 ~ 693} scales (probability {@code e^-693}). Randomness quality is the
+ * caller's: pass a {@link java.security.SecureRandom} (or a generator backed by one); a seeded
+ * generator is only for tests.
  *
  * <p>Stateless and thread-safe when the generator is (each thread should pass its own).
  */
 final class SecureNoise {
     /** Granularity relative to the noise scale: {@code 2^-20}. */
     static final double RELATIVE_GRANULARITY = 0x1.0p-20;
-    /** Bits 10..62 of a draw: the uniform's 53 bits (bit 63 is the sign). */
-    private static final long UNIFORM_MASK = (1L << 53) - 1;
+    /** Bits 0..51 of a draw: the uniform's mantissa (bit 63 is the sign). */
+    private static final long MANTISSA_MASK = (1L << 52) - 1;
+    /** Binades of the uniform beyond which its tail is cut (at {@code 2^-1000}, still a normal double). */
+    private static final int MAX_BINADE = 999;
 
     private SecureNoise() {
     }
@@ -81,13 +89,31 @@ final class SecureNoise {
         while (true) {
             long bits = rng.nextLong();
             boolean negative = bits < 0;
-            double u = (((bits >>> 10) & UNIFORM_MASK) + 1) * 0x1.0p-53;
+            double u = uniform(bits & MANTISSA_MASK, rng);
             double magnitude = Math.floor(-Math.log(u) * t);
             if (negative && magnitude == 0) {
                 continue; // reject -0: +0 alone carries 0, so P(k) stays proportional to exp(-|k| g / scale)
             }
             return snap(x, g) + (negative ? -magnitude : magnitude) * g;
         }
+    }
+
+    /**
+     * A uniform in {@code (0, 1)} with a double's full relative precision at every magnitude: the
+     * binade {@code [2^-(k+1), 2^-k)} with probability {@code 2^-(k+1)}, from the leading zeros of
+     * further draws (cut at {@value #MAX_BINADE}), and {@code mantissa} (52 random bits) within it.
+     */
+    static double uniform(long mantissa, RandomGenerator rng) {
+        int k = 0;
+        long b;
+        while ((b = rng.nextLong()) == 0) {
+            k += 64;
+            if (k > MAX_BINADE) {
+                return Math.scalb(1.0 + mantissa * 0x1.0p-52, -(MAX_BINADE + 1));
+            }
+        }
+        k = Math.min(MAX_BINADE, k + Long.numberOfLeadingZeros(b));
+        return Math.scalb(1.0 + mantissa * 0x1.0p-52, -(k + 1));
     }
 
     /**

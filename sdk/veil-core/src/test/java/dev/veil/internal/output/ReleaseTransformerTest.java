@@ -20,12 +20,16 @@ import org.junit.jupiter.api.Test;
 
 class ReleaseTransformerTest {
     private static final List<String> ABC = List.of("a", "b", "c");
-    /** {@code -ln(2^-53)}: the largest Laplace magnitude, in scales. */
-    private static final double MAX_EXPONENTIAL = 53 * Math.log(2);
-    /** Laplace draws (sign bit, then a 53-bit uniform): +36.74 scales, -36.74 scales, and 0. */
-    private static final long PLUS = 0;
-    private static final long MINUS = Long.MIN_VALUE;
-    private static final long ZERO = Long.MAX_VALUE;
+    /** {@code -ln(2^-64)}: the Laplace magnitude of {@link #PLUS} and {@link #MINUS}, in scales. */
+    private static final double MAX_EXPONENTIAL = 64 * Math.log(2);
+    /**
+     * The two draws of one Laplace sample (sign bit and mantissa, then the uniform's binade from
+     * leading zeros): +44.36 scales (mantissa 0, 63 leading zeros: U = 2^-64), -44.36 scales, and 0
+     * (mantissa all ones, binade 0: U = 1 - 2^-53).
+     */
+    private static final long[] PLUS = {0, 1};
+    private static final long[] MINUS = {Long.MIN_VALUE, 1};
+    private static final long[] ZERO = {Long.MAX_VALUE, -1};
 
     private final ReleaseTransformer transformer = new ReleaseTransformer();
 
@@ -38,8 +42,9 @@ class ReleaseTransformerTest {
         return Prediction.classification(labels, scores);
     }
 
-    /** A generator returning {@code values} in turn, cycling: drives the Laplace sampler exactly. */
-    private static RandomGenerator longs(long... values) {
+    /** A generator returning the draws of {@code samples} in turn, cycling: drives the Laplace sampler exactly. */
+    private static RandomGenerator longs(long[]... samples) {
+        long[] values = java.util.Arrays.stream(samples).flatMapToLong(java.util.Arrays::stream).toArray();
         int[] next = {0};
         return () -> values[next[0]++ % values.length];
     }
@@ -181,7 +186,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddLaplaceNoiseClipAndRenormalise() {
-            // a gets 0 noise, b gets +36.74 * 0.02 = 0.7347, c gets -0.7347
+            // a gets 0 noise, b gets +44.36 * 0.02 = 0.8873, c gets -0.8873
             RandomGenerator rng = longs(ZERO, PLUS, MINUS);
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
@@ -212,7 +217,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldReleaseUnNoisedTopAsOneWhenNoiseClipsEverything() {
-            RandomGenerator rng = longs(MINUS); // every coordinate gets -0.7347
+            RandomGenerator rng = longs(MINUS); // every coordinate gets -0.8873
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
 
@@ -223,7 +228,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldTakeTheFallbackLabelFromTheNoisyValuesWhenLabelChangeIsAllowed() {
-            // a: 0 + 0, b: 0.6 - 0.7347, c: 0.4 - 0.7347: all clipped, and the highest noisy value is a's,
+            // a: 0 + 0, b: 0.6 - 0.8873, c: 0.4 - 0.8873: all clipped, and the highest noisy value is a's,
             // although b is the top of the distribution the noise was added to
             ReleasedPrediction r = transformer.apply(classes(ABC, 0, 0.6, 0.4),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), longs(ZERO, MINUS, MINUS));
@@ -500,7 +505,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldReleaseNoisyTopAsLabelWhenLabelChangeIsAllowed() {
-            // a: 0 noise, b: +0.7347, c: -0.7347
+            // a: 0 noise, b: +0.8873, c: -0.8873
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.LABEL_ONLY, 0, 0, 0, null, new Noise(Mechanism.LAPLACE, 100, 0, 0), true),
                     longs(ZERO, PLUS, MINUS));
@@ -555,7 +560,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddNoiseWithTheSpecSensitivityAndIgnoreClassificationSteps() {
-            // sensitivity 1, epsilon 1: scale 1; PLUS adds +36.74
+            // sensitivity 1, epsilon 1: scale 1; PLUS adds +44.36
             Noise noise = new Noise(Mechanism.LAPLACE, 1, 0, 1);
             ReleasedPrediction r = transformer.apply(Prediction.regression(10),
                     spec(Form.TOP_K, 3, 0.01, 0.5, new ReverseSigmoid(1, 1), noise, false), longs(PLUS));

@@ -101,17 +101,68 @@ class SecureNoiseTest {
 
     @Test
     void shouldDrawAgainOnNegativeZeroSoThatZeroIsNotCountedTwice() {
-        long[] draws = {-1L, 0L}; // -1: sign set, uniform 1, magnitude 0 (rejected); 0: +36.74 scales
+        // -1, -1: sign set, mantissa all ones, binade 0: U = 1 - 2^-53, magnitude 0 (rejected);
+        // then 0, 1: sign clear, mantissa 0, 63 leading zeros: U = 2^-64, 64 ln 2 scales
+        long[] draws = {-1L, -1L, 0L, 1L};
         int[] next = {0};
         double x = SecureNoise.laplace(0, 1.0, () -> draws[next[0]++]);
 
-        assertThat(next[0]).isEqualTo(2);
-        assertThat(x).isCloseTo(53 * Math.log(2), within(1e-5));
+        assertThat(next[0]).isEqualTo(4);
+        assertThat(x).isCloseTo(64 * Math.log(2), within(1e-5));
     }
 
     @Test
     void shouldReleaseZeroNoiseForPositiveZeroDraw() {
-        assertThat(SecureNoise.laplace(0.5, 1.0, () -> Long.MAX_VALUE)).isEqualTo(0.5);
+        long[] draws = {Long.MAX_VALUE, -1L}; // sign clear, U = 1 - 2^-53: magnitude 0
+        int[] next = {0};
+        assertThat(SecureNoise.laplace(0.5, 1.0, () -> draws[next[0]++])).isEqualTo(0.5);
+    }
+
+    /**
+     * The tail is not cut where 53 random bits would cut it (36.7 scales): a uniform from further
+     * binades (here 2^-256, from three zero draws) reaches 256 ln 2 = 177 scales.
+     */
+    @Test
+    void shouldReachTheFarTailOfTheLaplaceLaw() {
+        long[] draws = {0L, 0L, 0L, 0L, 1L};
+        int[] next = {0};
+        double x = SecureNoise.laplace(0, 1.0, () -> draws[next[0]++]);
+
+        assertThat(x).isCloseTo(256 * Math.log(2), within(1e-5));
+        long[] deepest = new long[20];
+        deepest[19] = 1; // nineteen zero draws after the sign: the cut at 2^-1000
+        int[] at = {0};
+        assertThat(SecureNoise.laplace(0, 1.0, () -> deepest[at[0]++]))
+                .isCloseTo(1000 * Math.log(2), within(1e-5));
+    }
+
+    /**
+     * Far in the tail, uniforms next to each other give grid points next to each other: no grid point
+     * is skipped, so none is impossible for one input and possible for its neighbour (a uniform of
+     * fixed spacing 2^-53 skips tens of thousands of grid steps there).
+     */
+    @Test
+    void shouldSkipNoGridPointFarInTheTail() {
+        double scale = 1.0;
+        double g = SecureNoise.granularity(scale);
+        SplittableRandom rng = new SplittableRandom(7);
+        for (int binade : new int[] {0, 20, 33, 40, 60, 200}) {
+            long binadeDraw = -1L >>> (binade % 64); // binade % 64 leading zeros, after binade / 64 zero draws
+            for (int trial = 0; trial < 200; trial++) {
+                long mantissa = rng.nextLong() & ((1L << 52) - 2);
+                double a = tail(mantissa, binade, binadeDraw, scale);
+                double b = tail(mantissa + 1, binade, binadeDraw, scale);
+                assertThat(Math.abs(a - b)).as("binade %d, mantissa %d", binade, mantissa).isLessThanOrEqualTo(g);
+            }
+        }
+    }
+
+    private static double tail(long mantissa, int binade, long binadeDraw, double scale) {
+        long[] draws = new long[2 + binade / 64];
+        draws[0] = mantissa; // sign clear
+        draws[draws.length - 1] = binadeDraw;
+        int[] next = {0};
+        return SecureNoise.laplace(0, scale, () -> draws[next[0]++]);
     }
 
     @Test
