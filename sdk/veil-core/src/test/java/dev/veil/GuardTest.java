@@ -1530,6 +1530,57 @@ class GuardTest {
                 .hasSize(2);
     }
 
+    /**
+     * Where callers normally get a noisy label that may change, a degraded answer (here: a stale
+     * model under on_stale: degrade; monitoring's degrade takes the same path) is not the exact top
+     * label for free: it carries the normal release's noise and is charged for it, so under
+     * on_exhausted: deny the budget ends the answers as it does for normal ones.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"deny", "degrade"})
+    void aDegradedAnswerNextToNoisyLabelsCarriesTheirNoiseAndIsCharged(String onExhausted) {
+        Model<double[]> stale = Model.ofVector(ModelInfo.of("m", "1", NOW.minus(Duration.ofDays(400))),
+                x -> Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone()));
+        Guard<double[]> g = guard(bundle().set("model", "default: {max_age_days: 365, on_stale: degrade}")
+                .set("output", """
+                        default: {form: label_only, allow_label_change: true, noise: {mechanism: laplace, epsilon: 1}}
+                        privacy: {per_caller_epsilon: 2, on_exhausted: %s}
+                        """.formatted(onExhausted)), stale, b -> { });
+
+        Response.Released first = released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        Response third = g.predict(ask(ALICE, VALID));
+
+        assertThat(first.degraded()).isTrue();
+        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "label_only");
+        if (onExhausted.equals("deny")) {
+            denied(third, ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        } else {
+            assertThat(released(third).prediction().applied()).as("spent: the documented free label")
+                    .containsExactly("label_only");
+        }
+        List<Map<String, Object>> records = audited(g, 3);
+        assertThat(records.get(0).get("rules")).asList().contains("output:degraded", "output:degraded_with_noise");
+    }
+
+    @Test
+    void aDegradedAnswerNextToNoisyReleasesThatKeepTheLabelIsTheLabelUncharged() {
+        // allow_label_change: false keeps the exact top label in every normal answer: the degraded
+        // label tells nothing more, and costs nothing
+        Model<double[]> stale = Model.ofVector(ModelInfo.of("m", "1", NOW.minus(Duration.ofDays(400))),
+                x -> Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone()));
+        Guard<double[]> g = guard(bundle().set("model", "default: {max_age_days: 365, on_stale: degrade}")
+                .set("output", """
+                        default: {form: top_k, top_k: 2, noise: {mechanism: laplace, epsilon: 1}}
+                        privacy: {per_caller_epsilon: 2, on_exhausted: deny}
+                        """), stale, b -> { });
+
+        for (int i = 0; i < 4; i++) {
+            assertThat(released(g.predict(ask(ALICE, VALID))).prediction().applied()).containsExactly("label_only");
+        }
+        audited(g, 4);
+    }
+
     @Test
     void aRegressionWhoseBudgetIsSpentIsRefusedEvenUnderDegrade() {
         Model<double[]> price = Model.ofVector(INFO_A, x -> Prediction.regression(0.7349));

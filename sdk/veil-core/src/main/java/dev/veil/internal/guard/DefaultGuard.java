@@ -957,6 +957,16 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (x.degraded) {
                 spec = settings.degradedRelease();
                 x.rules.add("output:degraded");
+                if (spec.noise() == null && settings.privacy() != null && raw.kind() == Prediction.Kind.CLASSIFICATION) {
+                    // A degraded answer must never tell more than the normal one: next to a noisy label
+                    // that may change (allow_label_change), the exact top label is more, and free. It
+                    // carries the normal release's noise then, and is charged for it like the normal one.
+                    ReleaseSpec normal = rt.policy().output(in.withPrediction(x.summary, false)).release();
+                    if (normal.noise() != null && normal.allowLabelChange()) {
+                        spec = new ReleaseSpec(ReleaseSpec.Form.LABEL_ONLY, 0, 0, 0, null, normal.noise(), true);
+                        x.rules.add("output:degraded_with_noise");
+                    }
+                }
             } else {
                 var od = rt.policy().output(in.withPrediction(x.summary, false));
                 x.rules.add(rt.label(PolicyRuntime.OUTPUT, od.rule()));
