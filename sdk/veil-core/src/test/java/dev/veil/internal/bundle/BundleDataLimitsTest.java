@@ -1,17 +1,19 @@
 package dev.veil.internal.bundle;
 
 import static dev.veil.internal.bundle.Fixtures.error;
+import static dev.veil.internal.bundle.Fixtures.errors;
 import static dev.veil.internal.bundle.Fixtures.write;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.PolicyError;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bounds a small bundle cannot get past: the number of values in the data. */
+/** Bounds a small bundle cannot get past: values in the data, roots, and keys that look like paths. */
 class BundleDataLimitsTest {
     @TempDir
     Path dir;
@@ -87,5 +89,71 @@ class BundleDataLimitsTest {
                 .isInstanceOf(UnsupportedOperationException.class);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.entrySet().iterator().next().setValue(1))
                 .isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void shouldRejectManifestWithMoreRootsThanTheLimit() {
+        List<String> roots = new ArrayList<>();
+        for (int i = 0; i <= 1000; i++) {
+            roots.add("\"r" + i + "\"");
+        }
+        write(dir, ".manifest", "{\"roots\": " + roots + "}");
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isEqualTo(".manifest");
+        assertThat(e.message()).startsWith("'roots' has 1001 entries; a bundle may have at most 1000");
+    }
+
+    @Test
+    void shouldCheckManyRootsAndDataUnderThemQuickly() {
+        List<String> roots = new ArrayList<>();
+        StringBuilder data = new StringBuilder("{\"a\": {");
+        for (int i = 0; i < 1000; i++) {
+            roots.add("\"a/r" + i + "\"");
+            data.append(i == 0 ? "" : ",").append("\"r").append(i).append("\": {\"v\": ").append(i).append('}');
+        }
+        write(dir, ".manifest", "{\"roots\": " + roots + "}");
+        write(dir, "data.json", data.append("}}").toString());
+        LoadedBundle b = BundleLoader.load(dir);
+        assertThat(b.data("a.r999.v")).isEqualTo(999L);
+        write(dir, ".manifest", "{\"roots\": [\"a/r1\", \"b\", \"a/r10\", \"c/d\", \"a/r1/x\"]}");
+        assertThat(error(() -> BundleLoader.load(dir)).message())
+                .isEqualTo("'roots' overlap: 'a/r1' and 'a/r1/x'; each part of the data may belong to only one root");
+        write(dir, ".manifest", "{\"roots\": [\"b\", \"a/r1/x\", \"a/r1\"]}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("'roots' overlap: 'a/r1' and 'a/r1/x'");
+        write(dir, ".manifest", "{\"roots\": [\"b\", \"c\", \"/b/\"]}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("'roots' overlap: 'b' and 'b'");
+        write(dir, ".manifest", "{\"roots\": [\"b\", \"\"]}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("'roots' overlap: '' and 'b'");
+    }
+
+    @Test
+    void shouldTreatKeysHoldingSlashOrEmptyAsOneSegmentOutsideTheRoots() {
+        write(dir, ".manifest", "{\"roots\": [\"monitoring\", \"veil\"]}");
+        write(dir, "data.json", "{\"monitoring/../secrets\": {\"a\": 1}, \"\": {\"veil\": {\"b\": 2}},"
+                + " \"monitoring\": {\"ok\": 1}}");
+        List<PolicyError> errors = errors(() -> BundleLoader.load(dir));
+        assertThat(errors).extracting(PolicyError::file).containsOnly("data.json");
+        assertThat(errors).extracting(PolicyError::message).containsExactly(
+                "data[\"monitoring/../secrets\"] (path /monitoring/../secrets) is outside the manifest roots"
+                        + " [\"monitoring\", \"veil\"]; move the file under a root or add a root to .manifest",
+                "data[\"\"] (path /) is outside the manifest roots [\"monitoring\", \"veil\"]; move the file under a"
+                        + " root or add a root to .manifest");
+    }
+
+    @Test
+    void shouldMatchRootsSegmentBySegment() {
+        write(dir, ".manifest", "{\"roots\": [\"veil/keys\"]}");
+        write(dir, "data.json", "{\"veil/keys\": {\"a\": 1}}");
+        assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("data[\"veil/keys\"] (path /veil/keys)"
+                + " is outside");
+        write(dir, "data.json", "{\"veil\": {\"keys\": {\"a/b\": 1, \"\": 2}}}");
+        assertThat(BundleLoader.load(dir).data("veil.keys")).isEqualTo(Map.of("a/b", 1L, "", 2L));
+    }
+
+    @Test
+    void shouldLetTheEmptyRootCoverEveryKey() {
+        write(dir, ".manifest", "{\"roots\": [\"\"]}");
+        write(dir, "data.json", "{\"a/../b\": 1, \"\": {\"c\": 2}}");
+        assertThat(BundleLoader.load(dir).data()).containsOnlyKeys("a/../b", "");
     }
 }
