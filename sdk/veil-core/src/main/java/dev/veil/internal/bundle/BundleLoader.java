@@ -55,7 +55,8 @@ import java.util.zip.GZIPInputStream;
  * most 4,096 bytes long and at most 256 segments deep; an
  * archive may hold only regular files and directories (no links or devices) and no duplicate
  * entries; a directory's symbolic links must stay inside it; and the {@link BundleLimits} apply
- * (10,000 files, 16 MiB per file, 64 MiB in total by default). A {@code .tar.gz} is read as a
+ * (10,000 files, 16 MiB per file, 64 MiB in total, 1,000,000 values in the data files by default:
+ * bytes alone do not bound the memory of many tiny values). A {@code .tar.gz} is read as a
  * stream and abandoned as soon as a limit is passed, so a gzip bomb costs at most
  * {@link BundleLimits#maxStreamBytes()} bytes of decompression. Corrupt gzip data, a bad tar
  * header checksum and a truncated archive are errors.
@@ -106,7 +107,7 @@ public final class BundleLoader {
             throw EntryCollector.wholeBundle("bundle " + source + " is neither a directory nor a regular file;"
                     + " expected a directory or a .tar.gz file");
         }
-        return assemble(source, collector.files(), packingHint(path, archive, collector));
+        return assemble(source, collector.files(), limits, packingHint(path, archive, collector));
     }
 
     /**
@@ -193,7 +194,7 @@ public final class BundleLoader {
                 throw EntryCollector.wholeBundle("bundle " + source + " resolves to " + url + "; only file: and"
                         + " jar: class path resources can be loaded (copy the bundle to a directory instead)");
         }
-        return assemble(source, collector.files());
+        return assemble(source, collector.files(), collector.limits(), null);
     }
 
     /**
@@ -211,7 +212,7 @@ public final class BundleLoader {
             collector.beginFile(path, e.getKey(), e.getValue().length);
             collector.addFile(path, e.getKey(), e.getValue().clone());
         }
-        return assemble(source, collector.files());
+        return assemble(source, collector.files(), collector.limits(), null);
     }
 
     private static void readFileUrl(URL url, String source, EntryCollector collector) {
@@ -312,11 +313,14 @@ public final class BundleLoader {
 
     /** Parses the manifest and the data files and builds the bundle; collects document errors. */
     static LoadedBundle assemble(String source, Map<String, byte[]> files) {
-        return assemble(source, files, null);
+        return assemble(source, files, BundleLimits.DEFAULTS, null);
     }
 
-    /** As {@link #assemble(String, Map)}, keeping a {@link LoadedBundle#packingHint()}. */
-    static LoadedBundle assemble(String source, Map<String, byte[]> files, String packingHint) {
+    /**
+     * As {@link #assemble(String, Map)}, counting the data values against
+     * {@link BundleLimits#maxDataValues()} and keeping a {@link LoadedBundle#packingHint()}.
+     */
+    static LoadedBundle assemble(String source, Map<String, byte[]> files, BundleLimits limits, String packingHint) {
         List<PolicyError> errors = new ArrayList<>();
         Manifest manifest = Manifest.DEFAULT;
         boolean manifestOk = true;
@@ -339,14 +343,19 @@ public final class BundleLoader {
         dataFiles.sort(Comparator.<String>comparingLong(p -> p.chars().filter(c -> c == '/').count())
                 .thenComparing(Comparator.naturalOrder()));
         DataMerger merger = new DataMerger();
+        DocumentParser.ValueBudget budget = new DocumentParser.ValueBudget(limits.maxDataValues(), "the data files hold");
         boolean dataOk = true;
         for (String path : dataFiles) {
             try {
-                Object value = DocumentParser.parse(files.get(path), DocumentParser.Format.of(path), path).value();
+                Object value = DocumentParser.parse(files.get(path), DocumentParser.Format.of(path), path, false,
+                        budget).value();
                 merger.add(path, value);
             } catch (PolicyLoadException e) {
                 errors.addAll(e.errors());
                 dataOk = false;
+                if (budget.exceeded()) {
+                    break; // every later file would fail the same way
+                }
             }
         }
         if (dataOk && merger.errors().isEmpty() && manifestOk) {

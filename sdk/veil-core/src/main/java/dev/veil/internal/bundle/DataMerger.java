@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * Builds the data document: each data file's value is placed at the path of its directory
  * ({@code a/b/data.json} at {@code data.a.b}) and objects are merged recursively. A key that two
  * files define, unless both define it as an object, is a conflict; the error names both files.
- * Then OPA's root check: every part of the data must lie inside one of the manifest's roots.
+ * Then OPA's root check: every part of the data must lie inside one of the manifest's roots,
+ * compared segment by segment (a key holding {@code /}, or the empty key, is one segment).
  *
  * <p>Remembers which file created every node so that errors can name it. Not thread-safe: one
  * merger per load.
@@ -128,36 +129,34 @@ final class DataMerger {
      * node, naming the file that put it there.
      */
     void checkRoots(List<String> roots) {
-        for (Map.Entry<String, Object> e : root.entrySet()) {
-            checkRoots(roots, List.of(e.getKey()), e.getValue());
+        Roots.Tree tree = Roots.Tree.of(roots);
+        if (!tree.covered()) {
+            checkRoots(roots, tree, List.of(), root);
         }
     }
 
+    /**
+     * Checks the children of an object at {@code path} that leads towards a root ({@code tree} is
+     * the roots below it). Each key is one segment, compared whole: a key {@code "a/b"} or
+     * {@code ""} matches no root segment but itself.
+     */
     @SuppressWarnings("unchecked")
-    private void checkRoots(List<String> roots, List<String> path, Object node) {
-        String slash = String.join("/", path);
-        if (Roots.contains(roots, slash)) {
-            return;
-        }
-        if (node instanceof Map) {
-            boolean leadsToRoot = false;
-            for (String r : roots) {
-                if (Roots.rootContains(slash, r)) {
-                    leadsToRoot = true;
-                    break;
-                }
+    private void checkRoots(List<String> roots, Roots.Tree tree, List<String> path, Map<String, Object> node) {
+        for (Map.Entry<String, Object> e : node.entrySet()) {
+            List<String> child = new ArrayList<>(path);
+            child.add(e.getKey());
+            Roots.Tree below = tree.child(e.getKey());
+            if (below != null && below.covered()) {
+                continue;
             }
-            if (leadsToRoot) {
-                for (Map.Entry<String, Object> e : ((Map<String, Object>) node).entrySet()) {
-                    List<String> child = new ArrayList<>(path);
-                    child.add(e.getKey());
-                    checkRoots(roots, child, e.getValue());
-                }
-                return;
+            if (below != null && e.getValue() instanceof Map) {
+                checkRoots(roots, below, child, (Map<String, Object>) e.getValue());
+                continue;
             }
+            errors.add(PolicyError.of(ownerOf(child), render(child) + " (path /" + String.join("/", child)
+                    + ") is outside the manifest roots " + describeRoots(roots)
+                    + "; move the file under a root or add a root to .manifest"));
         }
-        errors.add(PolicyError.of(ownerOf(path), render(path) + " (path /" + slash + ") is outside the manifest roots "
-                + describeRoots(roots) + "; move the file under a root or add a root to .manifest"));
     }
 
     static String describeRoots(List<String> roots) {

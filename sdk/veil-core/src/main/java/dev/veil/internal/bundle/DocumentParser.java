@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -74,20 +75,52 @@ final class DocumentParser {
 
     private DocumentParser() {}
 
-    /** Parses one document; see the class comment for the value types. */
+    /**
+     * A count of parsed values shared by the documents of one load, so that many tiny values (each
+     * far larger in memory than in the file) cannot exhaust memory. Not thread-safe.
+     */
+    static final class ValueBudget {
+        private final int max;
+        private final String what;
+        private long used;
+
+        /**
+         * @param max the most values the documents may hold together
+         * @param what the documents and verb, for the message ({@code "the data files hold"})
+         */
+        ValueBudget(int max, String what) {
+            this.max = max;
+            this.what = what;
+        }
+
+        /** Whether a parse has gone past the limit. */
+        boolean exceeded() {
+            return used > max;
+        }
+    }
+
+    /** Parses one document of at most {@link BundleLimits#DEFAULT_MAX_DATA_VALUES} values; see the class comment. */
     static Document parse(byte[] bytes, Format format, String file) {
         return parse(bytes, format, file, false);
+    }
+
+    /** As {@link #parse(byte[], Format, String, boolean, ValueBudget)} with a budget of its own. */
+    static Document parse(byte[] bytes, Format format, String file, boolean literalNumbers) {
+        return parse(bytes, format, file, literalNumbers,
+                new ValueBudget(BundleLimits.DEFAULT_MAX_DATA_VALUES, "the file holds"));
     }
 
     /**
      * Parses one document.
      *
      * @param literalNumbers keep JSON numbers as {@link NumberLiteral}s instead of converting them
+     * @param budget counts the values; a PolicyLoadException at the value that passes its limit
      */
-    static Document parse(byte[] bytes, Format format, String file, boolean literalNumbers) {
+    static Document parse(byte[] bytes, Format format, String file, boolean literalNumbers, ValueBudget budget) {
         JsonFactory factory = format == Format.YAML ? YAML : JSON;
         try (JsonParser p = factory.createParser(bytes)) {
-            Reader reader = new Reader(p, file, literalNumbers && format == Format.JSON, format == Format.YAML);
+            Reader reader = new Reader(p, file, literalNumbers && format == Format.JSON, format == Format.YAML,
+                    budget);
             JsonToken first = p.nextToken();
             if (first == null) {
                 throw PolicyLoadException.of(file, "file is empty; expected a " + format + " document");
@@ -130,14 +163,16 @@ final class DocumentParser {
         private final String file;
         private final boolean literalNumbers;
         private final boolean yaml;
+        private final ValueBudget budget;
         /** Keys (String) and indices (Integer) from the top to the value being read, for messages. */
         private final List<Object> path = new ArrayList<>();
 
-        Reader(JsonParser p, String file, boolean literalNumbers, boolean yaml) {
+        Reader(JsonParser p, String file, boolean literalNumbers, boolean yaml, ValueBudget budget) {
             this.p = p;
             this.file = file;
             this.literalNumbers = literalNumbers;
             this.yaml = yaml;
+            this.budget = budget;
         }
 
         PolicyLoadException error(JsonLocation loc, String message) {
@@ -147,6 +182,13 @@ final class DocumentParser {
         }
 
         Object value(JsonToken token, Map<String, Position> keyPositions) throws IOException {
+            if (++budget.used > budget.max) {
+                throw error(p.currentTokenLocation(), String.format(Locale.ROOT, "%s more than %,d values"
+                        + " (objects, arrays, strings, numbers, booleans and nulls counted together; the value at %s"
+                        + " is past the limit). The limit (BundleLimits.maxDataValues) keeps a small bundle of many"
+                        + " tiny values from exhausting memory; put less data in the bundle",
+                        budget.what, budget.max, renderPath()));
+            }
             if (p instanceof YAMLParser y && y.isCurrentAlias()) {
                 throw error(p.currentTokenLocation(), "YAML aliases (*" + p.getText()
                         + ") are not supported in bundle files; repeat the value instead");

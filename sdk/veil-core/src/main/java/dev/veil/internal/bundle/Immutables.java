@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Deep, order-preserving, unmodifiable copies of parsed documents. Stateless. */
+/** Deep, order-preserving, unmodifiable copies and views of parsed documents. Stateless. */
 final class Immutables {
     private Immutables() {}
 
@@ -31,5 +31,27 @@ final class Immutables {
             return Collections.unmodifiableList(copy);
         }
         return value;
+    }
+
+    /**
+     * Makes a document built of {@link LinkedHashMap}s and {@link ArrayList}s (as the parser and
+     * the data merger build them) unmodifiable in place, wrapping each collection instead of copying
+     * it, so that a large document is not held twice; any other collection is {@link #deepCopy
+     * deep-copied}. The caller hands the document over: nothing else may keep a reference to its
+     * collections.
+     */
+    @SuppressWarnings("unchecked")
+    static Object freeze(Object value) {
+        if (value instanceof LinkedHashMap<?, ?> map) {
+            for (Map.Entry<String, Object> e : ((Map<String, Object>) map).entrySet()) {
+                e.setValue(freeze(e.getValue()));
+            }
+            return Collections.unmodifiableMap(map);
+        }
+        if (value instanceof ArrayList<?> list) {
+            ((List<Object>) list).replaceAll(Immutables::freeze);
+            return Collections.unmodifiableList(list);
+        }
+        return deepCopy(value);
     }
 }

@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * {@link Manifest} and the merged data document.
  *
  * <p>Immutable and thread-safe: the file map, the data document (unmodifiable
- * {@link java.util.LinkedHashMap}s and {@link java.util.ArrayList}s all the way down) and the
+ * views of {@link java.util.LinkedHashMap}s and {@link java.util.ArrayList}s all the way down) and the
  * manifest cannot change, and {@link #read} returns a fresh copy of a file's bytes.
  * {@link #files()} includes {@code .manifest} and {@code .signatures.json} when the bundle has
  * them; ignored hidden files are not included.
@@ -26,7 +26,8 @@ public final class LoadedBundle implements Bundle {
     private final String packingHint;
 
     /**
-     * Wraps already validated parts; the file map is copied, the data document deep-copied.
+     * Wraps already validated parts; the file map is copied, the data document made unmodifiable
+     * in place (see {@link Immutables#freeze}: the caller hands it over and must not keep it).
      *
      * @param source where the bundle came from, for messages
      * @param manifest the manifest ({@link Manifest#DEFAULT} when there was none)
@@ -46,7 +47,7 @@ public final class LoadedBundle implements Bundle {
         this.source = Objects.requireNonNull(source, "source");
         this.manifest = Objects.requireNonNull(manifest, "manifest");
         this.files = Collections.unmodifiableMap(new TreeMap<>(files));
-        this.data = (Map<String, Object>) Immutables.deepCopy(data);
+        this.data = (Map<String, Object>) Immutables.freeze(data);
         this.packingHint = packingHint;
     }
 

@@ -12,7 +12,7 @@ import java.util.Set;
  * A bundle's {@code .manifest}, as OPA defines it. Every key is optional; a bundle without a
  * manifest has revision {@code ""} and roots {@code [""]} (everything).
  *
- * <p>Accepted keys: {@code revision} (string), {@code roots} (list of strings, slash paths such
+ * <p>Accepted keys: {@code revision} (string), {@code roots} (list of at most 1,000 strings, slash paths such
  * as {@code "veil"} or {@code "veil/keys"}; leading and trailing slashes are dropped, {@code ""}
  * means everything), {@code metadata} (object), and OPA's {@code rego_version} (1 only: Veil runs Rego v1),
  * {@code file_rego_versions} (object of file globs to 1) and {@code wasm} (list of objects).
@@ -74,7 +74,11 @@ public record Manifest(
                     }
                     break;
                 case "roots":
-                    if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
+                    if (value instanceof List<?> list && list.size() > Roots.MAX_ROOTS) {
+                        errors.add(error(pos, "'roots' has " + list.size() + " entries; a bundle may have at most "
+                                + Roots.MAX_ROOTS + " (each root is a prefix such as \"veil\" that owns all the data"
+                                + " below it, so a few suffice)"));
+                    } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
                         List<String> normalised = new ArrayList<>();
                         for (Object r : list) {
                             normalised.add(Roots.normalise((String) r));

@@ -13,6 +13,13 @@ class BundleLimitsTest {
         assertThat(BundleLimits.DEFAULTS.maxTotalBytes()).isEqualTo(64L * 1024 * 1024);
         assertThat(BundleLimits.DEFAULTS.maxStreamBytes())
                 .isEqualTo(64L * 1024 * 1024 + 4096L * 10_000 + 1024 * 1024);
+        assertThat(BundleLimits.DEFAULTS.maxDataValues()).isEqualTo(1_000_000);
+    }
+
+    @Test
+    void shouldRejectNonPositiveDataValueCount() {
+        assertThatThrownBy(() -> new BundleLimits(1, 10, 10, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxDataValues must be at least 1, was 0");
     }
 
     @Test
