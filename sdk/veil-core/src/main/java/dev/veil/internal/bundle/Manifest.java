@@ -68,13 +68,29 @@ public record Manifest(
             switch (key) {
                 case "revision":
                     if (value instanceof String s) {
-                        revision = s;
+                        int control = EntryCollector.controlCharAt(s);
+                        if (control >= 0) {
+                            errors.add(error(pos, "'revision' contains the control character "
+                                    + EntryCollector.codePoint(s.charAt(control)) + " (at character " + (control + 1)
+                                    + "); write the revision in printable characters only (a line break or "
+                                    + "terminal escape would print as output of its own wherever it is shown)"));
+                        } else {
+                            revision = s;
+                        }
                     } else {
                         errors.add(error(pos, "'revision' must be a string, was " + typeName(value)));
                     }
                     break;
                 case "roots":
-                    if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
+                    if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)
+                            && list.stream().anyMatch(r -> EntryCollector.controlCharAt((String) r) >= 0)) {
+                        String bad = (String) list.stream().filter(r -> EntryCollector.controlCharAt((String) r) >= 0)
+                                .findFirst().orElseThrow();
+                        errors.add(error(pos, "a root contains the control character "
+                                + EntryCollector.codePoint(bad.charAt(EntryCollector.controlCharAt(bad)))
+                                + " ('" + EntryCollector.printable(bad) + "'); roots are bundle paths: write them in "
+                                + "printable characters only"));
+                    } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
                         List<String> normalised = new ArrayList<>();
                         for (Object r : list) {
                             normalised.add(Roots.normalise((String) r));
