@@ -102,15 +102,17 @@ final class BundleCommand implements Runnable {
                 return VeilCli.EXIT_CHECK_FAILED;
             }
             out.println("source:   " + contents.source());
-            out.println("revision: " + (contents.revision().isEmpty() ? "(none)" : contents.revision()));
+            out.println("revision: "
+                    + (contents.revision().isEmpty() ? "(none)" : VeilCli.printable(contents.revision())));
             out.println("roots:    " + contents.roots().stream().map(r -> r.isEmpty() ? "\"\"" : r).toList());
             List<String> files = contents.files().stream().sorted().toList();
             out.println("files:    " + files.size());
             for (String f : files) {
-                out.println("  " + f + " (" + contents.read(f).length + " bytes)");
+                out.println("  " + VeilCli.printable(f) + " (" + contents.read(f).length + " bytes)");
             }
             out.println("data:     " + (contents.data().isEmpty()
-                    ? "(none)" : String.join(", ", contents.data().keySet().stream().sorted().toList())));
+                    ? "(none)"
+                    : VeilCli.printable(String.join(", ", contents.data().keySet().stream().sorted().toList()))));
             if (keys == null) {
                 out.println("signature: " + (contents.files().contains(SIGNATURES)
                         ? "present, NOT verified: PolicyBundle.load does not check it and loads the bundle even if a"
@@ -135,11 +137,11 @@ final class BundleCommand implements Runnable {
                 VeilCli.printBundleErrors(out, "rejected", e);
                 return VeilCli.EXIT_CHECK_FAILED;
             }
-            out.println("policy:   " + b.name() + " (engine " + b.engine() + ")");
+            out.println("policy:   " + VeilCli.printable(b.name()) + " (engine " + b.engine() + ")");
             for (String warning : LoadWarnings.of(b.policy(),
                     Authenticator.from(b.policy().settings().authentication(), contents, Clock.systemUTC()),
                     contents)) {
-                out.println("warning:  " + warning);
+                out.println("warning:  " + VeilCli.printable(warning));
             }
             sampleQuestions(b, out);
             out.println("ok");
@@ -174,7 +176,7 @@ final class BundleCommand implements Runnable {
         failures.forEach((question, message) -> {
             if (!refused || List.of("access", "validation", "logging").contains(question)) {
                 out.println("warning:  the " + question + " question fails for the sample input of 'veil bundle "
-                        + "inspect' (" + message + "); requests that reach it are denied (or degraded) if it fails for "
+                        + "inspect' (" + VeilCli.printable(String.valueOf(message)) + "); requests that reach it are denied (or degraded) if it fails for "
                         + "them too: check it with veil eval");
             }
         });

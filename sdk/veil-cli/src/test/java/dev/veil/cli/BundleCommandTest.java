@@ -146,6 +146,34 @@ class BundleCommandTest {
     }
 
     @Test
+    void controlCharactersInNamesAndTheRevisionAreRefusedAndNeverPrintedAsTheyAre() throws Exception {
+        String fake = "signature: verified (signed by release-1)";
+        Files.writeString(bundle.dir().resolve("x\n" + fake + "\nnote.txt"), "hi");
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines()).containsExactly("rejected (1 error):", "x\\n" + fake + "\\nnote.txt: entry name "
+                + "contains the control character U+000A (at character 2); rename the file using printable "
+                + "characters only (control characters would print as line breaks or terminal commands in every "
+                + "message that names it)");
+
+        Files.delete(bundle.dir().resolve("x\n" + fake + "\nnote.txt"));
+        Path manifest = bundle.dir().resolve(".manifest");
+        Files.writeString(manifest, "{\"revision\": \"1\\n\\u001b[1A" + fake + "\"}");
+        r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines()).containsExactly("rejected (1 error):", ".manifest:1:2: 'revision' contains the "
+                + "control character U+000A (at character 2); write the revision in printable characters only (a "
+                + "line break or terminal escape would print as output of its own wherever it is shown)");
+
+        // A data key is the bundle's own business, but is printed escaped.
+        Files.delete(manifest);
+        Files.writeString(bundle.dir().resolve("data.json"), "{\"a\\n\\u001b[1A" + fake + "\": 1}");
+        r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.out()).as(r.toString()).contains("data:     a\\n\\u001b[1A" + fake + "\n");
+        assertThat(r.outLines()).noneMatch(l -> l.startsWith("signature: verified")).noneMatch(l -> l.contains("\u001b"));
+    }
+
+    @Test
     void bundleWithoutPolicy() throws Exception {
         Files.delete(bundle.dir().resolve("loan.veil.yaml"));
         Result r = veil("bundle", "inspect", s(bundle.dir()));

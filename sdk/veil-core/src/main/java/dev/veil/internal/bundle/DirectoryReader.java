@@ -8,11 +8,14 @@ import java.nio.file.FileSystems;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.EnumSet;
+import java.util.Objects;
 
 /**
  * Reads a bundle directory (on the default file system or inside a zip/jar file system) into an
@@ -26,6 +29,13 @@ import java.util.EnumSet;
  * a regular file nor a directory (device, FIFO, socket) is an error naming the path. In that
  * ConfigMap layout the version {@code ..data} points to is read whole ({@link #pinnedVersion}), so
  * an update during a load never mixes two versions.
+ *
+ * <p>A file is read from the real path that was checked, opened without following a link there,
+ * and only when that path still names the same regular file after it is opened: a link swapped
+ * during the load (to a file outside the bundle, or to a FIFO that would block the read) is never
+ * followed a second time. This holds against links changed inside the bundle; a directory that
+ * others can write to while it is loaded (replacing real files or directories) is not a safe
+ * boundary, and no check here makes it one.
  *
  * <p>Stateless; safe to use from several threads.
  */
@@ -120,9 +130,10 @@ final class DirectoryReader {
             return sb.toString();
         }
 
-        private void checkInside(Path p, String rel) {
+        /** The real path of {@code p}, checked to lie inside the bundle ({@code p} itself in a zip). */
+        private Path checkInside(Path p, String rel) {
             if (!defaultFs) {
-                return; // zip file systems have no links
+                return p; // zip file systems have no links
             }
             Path real;
             try {
@@ -134,6 +145,20 @@ final class DirectoryReader {
                 throw PolicyLoadException.of(rel, "symbolic link points outside the bundle directory (to " + real
                         + "); copy the file into the bundle instead");
             }
+            return real;
+        }
+
+        /**
+         * The attributes of the regular file at {@code real}, read without following a link; an
+         * error when it is not one (it was replaced since the walk read it).
+         */
+        private BasicFileAttributes regularFile(Path real, String rel) throws IOException {
+            BasicFileAttributes now = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!now.isRegularFile()) {
+                throw PolicyLoadException.of(rel, "not a regular file (a link, device, FIFO or socket, or it was "
+                        + "replaced while the bundle was read); a bundle may hold only regular files and directories");
+            }
+            return now;
         }
 
         @Override
@@ -167,12 +192,33 @@ final class DirectoryReader {
                 throw PolicyLoadException.of(rel, "not a regular file (device, FIFO or socket); a bundle may hold"
                         + " only regular files and directories");
             }
-            checkInside(file, rel);
-            collector.beginFile(path, rel, attrs.size());
+            Path real = checkInside(file, rel);
             long max = collector.limits().maxFileBytes();
             byte[] bytes;
-            try (InputStream in = Files.newInputStream(file)) {
-                bytes = in.readNBytes((int) (max + 1)); // one more than allowed, to notice a growing file
+            if (!defaultFs) {
+                collector.beginFile(path, rel, attrs.size());
+                try (InputStream in = Files.newInputStream(file)) {
+                    bytes = in.readNBytes((int) (max + 1)); // one more than allowed, to notice a growing file
+                } catch (IOException e) {
+                    throw PolicyLoadException.of(rel, "cannot read: " + describe(e));
+                }
+                collector.addFile(path, rel, bytes);
+                return FileVisitResult.CONTINUE;
+            }
+            // Read what was checked: the real path, not the link again (which may point elsewhere by
+            // now), and only if it is still the regular file it was before it was opened (opening a
+            // FIFO put there would block until something writes to it).
+            try {
+                BasicFileAttributes before = regularFile(real, rel);
+                collector.beginFile(path, rel, before.size());
+                try (InputStream in = Files.newInputStream(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                    BasicFileAttributes after = regularFile(real, rel);
+                    if (before.fileKey() != null && !Objects.equals(before.fileKey(), after.fileKey())) {
+                        throw PolicyLoadException.of(rel, "the file was replaced while the bundle was read; load "
+                                + "it again when it no longer changes");
+                    }
+                    bytes = in.readNBytes((int) (max + 1)); // one more than allowed, to notice a growing file
+                }
             } catch (IOException e) {
                 throw PolicyLoadException.of(rel, "cannot read: " + describe(e));
             }

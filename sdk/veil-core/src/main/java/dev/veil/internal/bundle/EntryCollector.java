@@ -84,8 +84,8 @@ final class EntryCollector {
      * Turns an entry name into a bundle-relative path: {@code ./} and empty segments are dropped,
      * a trailing {@code /} is removed. Returns {@code ""} for the bundle root.
      *
-     * @throws PolicyLoadException for an absolute path, a {@code ..} segment, a backslash, a NUL, an
-     *     empty name, a name longer than {@value #MAX_PATH_BYTES} bytes or a path of more than
+     * @throws PolicyLoadException for an absolute path, a {@code ..} segment, a backslash, a NUL or
+     *     another control character (see {@link #controlCharAt}), an empty name, a name longer than {@value #MAX_PATH_BYTES} bytes or a path of more than
      *     {@value #MAX_PATH_SEGMENTS} segments; the error names the entry (a long one shortened)
      */
     static String normalise(String raw) {
@@ -101,6 +101,13 @@ final class EntryCollector {
         }
         if (raw.indexOf('\0') >= 0) {
             throw PolicyLoadException.of(printable(raw), "entry name contains a NUL character");
+        }
+        int control = controlCharAt(raw);
+        if (control >= 0) {
+            throw PolicyLoadException.of(printable(raw), "entry name contains the control character "
+                    + codePoint(raw.charAt(control)) + " (at character " + (control + 1) + "); rename the file "
+                    + "using printable characters only (control characters would print as line breaks or "
+                    + "terminal commands in every message that names it)");
         }
         if (raw.indexOf('\\') >= 0) {
             throw PolicyLoadException.of(raw, "entry name contains a backslash; bundle paths use '/' as separator");
@@ -295,7 +302,50 @@ final class EntryCollector {
     }
 
     static String printable(String raw) {
-        return raw.replace("\0", "\\0");
+        if (controlCharAt(raw) < 0) {
+            return raw;
+        }
+        StringBuilder sb = new StringBuilder(raw.length() + 16);
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '\0') {
+                sb.append("\\0");
+            } else if (c == '\n') {
+                sb.append("\\n");
+            } else if (c == '\r') {
+                sb.append("\\r");
+            } else if (c == '\t') {
+                sb.append("\\t");
+            } else if (isControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The index of the first control character in {@code s} (U+0000 to U+001F and U+007F to
+     * U+009F: line breaks, tabs, the escape that starts a terminal command), or -1. Bundle names
+     * and the revision may hold none, so that what is printed about a bundle is what it says.
+     */
+    static int controlCharAt(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (isControl(s.charAt(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isControl(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+    }
+
+    /** {@code U+001B} for the escape character. */
+    static String codePoint(char c) {
+        return String.format("U+%04X", (int) c);
     }
 
     static PolicyLoadException wholeBundle(String message) {

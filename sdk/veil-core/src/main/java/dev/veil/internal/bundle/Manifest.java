@@ -68,7 +68,15 @@ public record Manifest(
             switch (key) {
                 case "revision":
                     if (value instanceof String s) {
-                        revision = s;
+                        int control = EntryCollector.controlCharAt(s);
+                        if (control >= 0) {
+                            errors.add(error(pos, "'revision' contains the control character "
+                                    + EntryCollector.codePoint(s.charAt(control)) + " (at character " + (control + 1)
+                                    + "); write the revision in printable characters only (a line break or "
+                                    + "terminal escape would print as output of its own wherever it is shown)"));
+                        } else {
+                            revision = s;
+                        }
                     } else {
                         errors.add(error(pos, "'revision' must be a string, was " + typeName(value)));
                     }
@@ -78,6 +86,14 @@ public record Manifest(
                         errors.add(error(pos, "'roots' has " + list.size() + " entries; a bundle may have at most "
                                 + Roots.MAX_ROOTS + " (each root is a prefix such as \"veil\" that owns all the data"
                                 + " below it, so a few suffice)"));
+                    } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)
+                            && list.stream().anyMatch(r -> EntryCollector.controlCharAt((String) r) >= 0)) {
+                        String bad = (String) list.stream().filter(r -> EntryCollector.controlCharAt((String) r) >= 0)
+                                .findFirst().orElseThrow();
+                        errors.add(error(pos, "a root contains the control character "
+                                + EntryCollector.codePoint(bad.charAt(EntryCollector.controlCharAt(bad)))
+                                + " ('" + EntryCollector.printable(bad) + "'); roots are bundle paths: write them in "
+                                + "printable characters only"));
                     } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
                         List<String> normalised = new ArrayList<>();
                         for (Object r : list) {

@@ -26,6 +26,11 @@ import java.util.Objects;
  * feature    = [A-Za-z_][A-Za-z0-9_.]*          (not "and", "or", "not")
  * </pre>
  *
+ * <p>An expression nests at most {@value #MAX_DEPTH} levels deep: each parenthesis, function call,
+ * {@code not}, unary minus and each operator of a chain ({@code a + b + c} is two) adds a level. A
+ * deeper one is refused when it is compiled, so that neither compiling nor evaluating it can
+ * exhaust the thread's stack.
+ *
  * <p>Precedence, loosest first: {@code or}, {@code and}, {@code not}, comparisons, {@code + -},
  * {@code * /}, unary minus. Operators of one level associate to the left. Whitespace is free. The
  * operands of arithmetic and comparisons must be numbers; the operands of {@code and}, {@code or}
@@ -47,6 +52,9 @@ public final class CrossFieldExpression {
     static final int FALSE = 0;
     static final int TRUE = 1;
     static final int ERROR = 2;
+
+    /** The deepest an expression may nest; see the class comment. */
+    public static final int MAX_DEPTH = 200;
 
     private static final List<String> KEYWORDS = List.of("and", "or", "not");
     private static final List<String> FUNCTIONS = List.of("abs", "min", "max");
@@ -71,8 +79,8 @@ public final class CrossFieldExpression {
      * @param knownFeatures the feature names the rule may use, or {@code null} for any name
      * @return the compiled rule
      * @throws IllegalArgumentException naming the rule id, the 1-based column and what was expected
-     *     when the expression does not parse, mixes numbers and conditions, or uses an unknown
-     *     feature or function
+     *     when the expression does not parse, mixes numbers and conditions, uses an unknown
+     *     feature or function, or nests deeper than {@link #MAX_DEPTH} levels
      */
     public static CrossFieldExpression compile(String id, String source, Collection<String> knownFeatures) {
         Objects.requireNonNull(id, "id");
@@ -169,10 +177,13 @@ public final class CrossFieldExpression {
     private abstract static class Node {
         final int start;
         final int end;
+        /** Levels of nodes from this one down to its deepest leaf, this one included. */
+        final int depth;
 
-        Node(int start, int end) {
+        Node(int start, int end, int depth) {
             this.start = start;
             this.end = end;
+            this.depth = depth;
         }
 
         String text(String src) {
@@ -182,8 +193,8 @@ public final class CrossFieldExpression {
 
     /** A numeric node: evaluates to a finite double or NaN ("could not be evaluated"). */
     private abstract static class Num extends Node {
-        Num(int start, int end) {
-            super(start, end);
+        Num(int start, int end, int depth) {
+            super(start, end, depth);
         }
 
         abstract double eval(double[] v, int[] pos);
@@ -196,8 +207,8 @@ public final class CrossFieldExpression {
 
     /** A condition node: TRUE, FALSE or ERROR. */
     private abstract static class Cond extends Node {
-        Cond(int start, int end) {
-            super(start, end);
+        Cond(int start, int end, int depth) {
+            super(start, end, depth);
         }
 
         abstract int test(double[] v, int[] pos);
@@ -209,7 +220,7 @@ public final class CrossFieldExpression {
         private final double value;
 
         Const(int start, int end, double value) {
-            super(start, end);
+            super(start, end, 1);
             this.value = value;
         }
 
@@ -223,7 +234,7 @@ public final class CrossFieldExpression {
         private final int slot;
 
         Feature(int start, int end, int slot) {
-            super(start, end);
+            super(start, end, 1);
             this.slot = slot;
         }
 
@@ -237,7 +248,7 @@ public final class CrossFieldExpression {
         private final Num operand;
 
         Neg(int start, Num operand) {
-            super(start, operand.end);
+            super(start, operand.end, operand.depth + 1);
             this.operand = operand;
         }
 
@@ -258,7 +269,7 @@ public final class CrossFieldExpression {
         private final Num right;
 
         Binary(char op, Num left, Num right) {
-            super(left.start, right.end);
+            super(left.start, right.end, Math.max(left.depth, right.depth) + 1);
             this.op = op;
             this.left = left;
             this.right = right;
@@ -315,7 +326,7 @@ public final class CrossFieldExpression {
         private final Num b; // null for abs
 
         Call(int start, int end, String fn, Num a, Num b) {
-            super(start, end);
+            super(start, end, Math.max(a.depth, b == null ? 0 : b.depth) + 1);
             this.fn = FUNCTIONS.indexOf(fn);
             this.a = a;
             this.b = b;
@@ -348,7 +359,7 @@ public final class CrossFieldExpression {
         private final Num right;
 
         Compare(String op, Num left, Num right) {
-            super(left.start, right.end);
+            super(left.start, right.end, Math.max(left.depth, right.depth) + 1);
             this.op = OPS.indexOf(op);
             this.left = left;
             this.right = right;
@@ -398,7 +409,7 @@ public final class CrossFieldExpression {
         private final Cond right;
 
         Logic(boolean isAnd, Cond left, Cond right) {
-            super(left.start, right.end);
+            super(left.start, right.end, Math.max(left.depth, right.depth) + 1);
             this.isAnd = isAnd;
             this.left = left;
             this.right = right;
@@ -431,7 +442,7 @@ public final class CrossFieldExpression {
         private final Cond operand;
 
         Not(int start, Cond operand) {
-            super(start, operand.end);
+            super(start, operand.end, operand.depth + 1);
             this.operand = operand;
         }
 
@@ -461,6 +472,7 @@ public final class CrossFieldExpression {
         int tokEnd;
         final List<String> names = new ArrayList<>();
         final List<Integer> nameColumns = new ArrayList<>();
+        private int nesting; // open parentheses, calls, 'not's and unary '-'s around the next token
 
         Parser(String id, String src) {
             this.id = id;
@@ -471,6 +483,27 @@ public final class CrossFieldExpression {
         IllegalArgumentException error(String what, int offset) {
             return new IllegalArgumentException("cross_field rule '" + id + "': " + what + " at column "
                     + (offset + 1) + " of '" + src + "'");
+        }
+
+        /** Enters one level of nesting at {@code offset}; refuses a level past {@link #MAX_DEPTH}. */
+        private void nest(int offset) {
+            if (++nesting > MAX_DEPTH) {
+                throw tooDeep(offset);
+            }
+        }
+
+        /** A node built from parts; refused when it is deeper than {@link #MAX_DEPTH}. */
+        private <T extends Node> T deep(T n, int offset) {
+            if (n.depth > MAX_DEPTH) {
+                throw tooDeep(offset);
+            }
+            return n;
+        }
+
+        private IllegalArgumentException tooDeep(int offset) {
+            return error("the expression nests more than " + MAX_DEPTH + " levels deep (each parenthesis, "
+                    + "function call, 'not', unary '-' and each operator of a chain adds one); split it into "
+                    + "several rules (a request must pass all of them) or simplify it", offset);
         }
 
         private String found() {
@@ -586,9 +619,10 @@ public final class CrossFieldExpression {
         Node parseOr() {
             Node left = parseAnd();
             while (isKeyword("or")) {
+                int at = tokStart;
                 advance();
                 Node right = parseAnd();
-                left = new Logic(false, cond(left, "before 'or'"), cond(right, "after 'or'"));
+                left = deep(new Logic(false, cond(left, "before 'or'"), cond(right, "after 'or'")), at);
             }
             return left;
         }
@@ -596,9 +630,10 @@ public final class CrossFieldExpression {
         private Node parseAnd() {
             Node left = parseNot();
             while (isKeyword("and")) {
+                int at = tokStart;
                 advance();
                 Node right = parseNot();
-                left = new Logic(true, cond(left, "before 'and'"), cond(right, "after 'and'"));
+                left = deep(new Logic(true, cond(left, "before 'and'"), cond(right, "after 'and'")), at);
             }
             return left;
         }
@@ -606,8 +641,11 @@ public final class CrossFieldExpression {
         private Node parseNot() {
             if (isKeyword("not")) {
                 int start = tokStart;
+                nest(start);
                 advance();
-                return new Not(start, cond(parseNot(), "after 'not'"));
+                Not n = deep(new Not(start, cond(parseNot(), "after 'not'")), start);
+                nesting--;
+                return n;
             }
             return parseComparison();
         }
@@ -618,9 +656,10 @@ public final class CrossFieldExpression {
                 return left;
             }
             String op = text;
+            int at = tokStart;
             advance();
             Node right = parseSum();
-            Compare c = new Compare(op, num(left, "before '" + op + "'"), num(right, "after '" + op + "'"));
+            Compare c = deep(new Compare(op, num(left, "before '" + op + "'"), num(right, "after '" + op + "'")), at);
             if (isComparison()) {
                 throw error("comparisons cannot be chained; join them with 'and'", tokStart);
             }
@@ -631,9 +670,10 @@ public final class CrossFieldExpression {
             Node left = parseProduct();
             while (isOp("+") || isOp("-")) {
                 char op = text.charAt(0);
+                int at = tokStart;
                 advance();
                 Node right = parseProduct();
-                left = new Binary(op, num(left, "before '" + op + "'"), num(right, "after '" + op + "'"));
+                left = deep(new Binary(op, num(left, "before '" + op + "'"), num(right, "after '" + op + "'")), at);
             }
             return left;
         }
@@ -642,9 +682,10 @@ public final class CrossFieldExpression {
             Node left = parseUnary();
             while (isOp("*") || isOp("/")) {
                 char op = text.charAt(0);
+                int at = tokStart;
                 advance();
                 Node right = parseUnary();
-                left = new Binary(op, num(left, "before '" + op + "'"), num(right, "after '" + op + "'"));
+                left = deep(new Binary(op, num(left, "before '" + op + "'"), num(right, "after '" + op + "'")), at);
             }
             return left;
         }
@@ -652,8 +693,11 @@ public final class CrossFieldExpression {
         private Node parseUnary() {
             if (isOp("-")) {
                 int start = tokStart;
+                nest(start);
                 advance();
-                return new Neg(start, num(parseUnary(), "after unary '-'"));
+                Neg n = deep(new Neg(start, num(parseUnary(), "after unary '-'")), start);
+                nesting--;
+                return n;
             }
             return parsePrimary();
         }
@@ -670,6 +714,7 @@ public final class CrossFieldExpression {
                 return new Const(start, end, v);
             }
             if (isOp("(")) {
+                nest(start);
                 advance();
                 Node inner = parseOr();
                 if (!isOp(")")) {
@@ -678,7 +723,8 @@ public final class CrossFieldExpression {
                 }
                 int end = tokEnd;
                 advance();
-                return reframe(inner, start, end);
+                nesting--;
+                return deep(reframe(inner, start, end), start);
             }
             if (kind == Tok.NAME && !KEYWORDS.contains(text)) {
                 String name = text;
@@ -702,6 +748,7 @@ public final class CrossFieldExpression {
             if (!FUNCTIONS.contains(fn)) {
                 throw error("unknown function '" + fn + "'; the functions are abs(x), min(a, b), max(a, b)", start);
             }
+            nest(start);
             advance(); // '('
             Num a = num(parseOr(), "as the argument of " + fn);
             Num b = null;
@@ -718,7 +765,8 @@ public final class CrossFieldExpression {
             }
             int end = tokEnd;
             advance();
-            return new Call(start, end, fn, a, b);
+            nesting--;
+            return deep(new Call(start, end, fn, a, b), start);
         }
 
         /** A parenthesised node quotes with its parentheses, so messages point at what was written. */
@@ -746,7 +794,7 @@ public final class CrossFieldExpression {
         private final Num inner;
 
         Paren(int start, int end, Num inner) {
-            super(start, end);
+            super(start, end, inner.depth + 1);
             this.inner = inner;
         }
 
@@ -765,7 +813,7 @@ public final class CrossFieldExpression {
         private final Cond inner;
 
         ParenCond(int start, int end, Cond inner) {
-            super(start, end);
+            super(start, end, inner.depth + 1);
             this.inner = inner;
         }
 

@@ -680,6 +680,87 @@ class BundleLoaderDirectoryTest {
         assertThat(e.message()).contains("not a regular file");
     }
 
+    /** Points the link {@code link} at {@code target} atomically (a new link renamed over it). */
+    private static void relink(Path link, Path target) throws Exception {
+        Path tmp = link.resolveSibling(".relink");
+        Files.deleteIfExists(tmp);
+        Files.createSymbolicLink(tmp, target);
+        Files.move(tmp, link, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Loads the bundle {@code dir} again and again for a second and a half while another thread
+     * points {@code x/data.json} at {@code other} and back at {@code .in/data.json}; each load runs
+     * with a deadline, and each one that succeeds must have read the file inside the bundle.
+     */
+    private int loadWhileSwapping(Path other) throws Exception {
+        write(dir, ".in/data.json", "{\"v\": \"inside\"}");
+        Files.createDirectories(dir.resolve("x"));
+        Path link = dir.resolve("x/data.json");
+        Path inside = dir.resolve(".in/data.json");
+        Files.createSymbolicLink(link, inside);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread swapper = new Thread(() -> {
+            try {
+                for (int i = 0; !stop.get(); i++) {
+                    relink(link, i % 2 == 0 ? other : inside);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        java.util.concurrent.ExecutorService loader = java.util.concurrent.Executors.newSingleThreadExecutor();
+        swapper.start();
+        int loaded = 0;
+        try {
+            long end = System.nanoTime() + 1_500_000_000L;
+            while (System.nanoTime() < end) {
+                java.util.concurrent.Future<Object> f = loader.submit(() -> {
+                    try {
+                        return BundleLoader.load(dir).data("x.v");
+                    } catch (PolicyLoadException e) {
+                        return null; // refused: the link was outside, or changed, when it was checked
+                    }
+                });
+                Object v;
+                try {
+                    v = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("a load blocked for 10 s", e);
+                }
+                if (v != null) {
+                    assertThat(v).as("what a load read").isEqualTo("inside");
+                    loaded++;
+                }
+            }
+        } finally {
+            stop.set(true);
+            swapper.join();
+            loader.shutdownNow();
+        }
+        return loaded;
+    }
+
+    @Test
+    void aLinkSwappedDuringLoadsNeverReadsAFileOutsideTheBundle(@TempDir Path outside) throws Exception {
+        write(outside, "data.json", "{\"v\": \"outside\"}");
+        assertThat(loadWhileSwapping(outside.resolve("data.json"))).isPositive();
+    }
+
+    @Test
+    void aLinkSwappedToAFifoDuringLoadsNeverBlocksTheLoad() throws Exception {
+        Files.createDirectories(dir.resolve(".in"));
+        run(dir.resolve(".in"), "mkfifo", "pipe");
+        Path pipe = dir.resolve(".in/pipe");
+        try {
+            assertThat(loadWhileSwapping(pipe)).isPositive();
+        } finally {
+            // Releases a load blocked opening the FIFO (read-write does not block), so the test ends.
+            new java.io.RandomAccessFile(pipe.toFile(), "rw").close();
+        }
+    }
+
     @Test
     void shouldRejectFileOverTheSizeLimit() {
         write(dir, "big.bin", new byte[2049]);

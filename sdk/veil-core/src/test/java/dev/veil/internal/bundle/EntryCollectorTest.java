@@ -109,4 +109,17 @@ class EntryCollectorTest {
         }
         return null;
     }
+
+    @Test
+    void shouldRefuseControlCharactersInEntryNamesQuotingThemEscaped() {
+        for (char c : new char[] {'\n', '\r', '\t', 0x1b, 0x7f, 0x85, 0x9f}) {
+            String name = "x" + c + "signature: verified/note.txt";
+            PolicyError e = error(() -> EntryCollector.normalise(name));
+            assertThat(e.file()).as("U+%04X", (int) c).doesNotContainPattern("[\\x00-\\x1f\\x7f-\\x9f]")
+                    .startsWith("x\\").endsWith("signature: verified/note.txt");
+            assertThat(e.message()).startsWith(String.format("entry name contains the control character U+%04X (at "
+                    + "character 2); rename the file", (int) c));
+        }
+        assertThat(EntryCollector.normalise("caf\u00e9 \u00a0x/y.json")).isEqualTo("caf\u00e9 \u00a0x/y.json");
+    }
 }

@@ -76,6 +76,22 @@ class ValidationLoadTest {
     }
 
     @Test
+    void aCrossFieldRuleNestedTooDeeplyIsALoadErrorNotAStackOverflow() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: []
+                    features: {age: {min: 0}, years_employed: {min: 0}}
+                    cross_field:
+                      - {id: tenure, expr: "years_employed <= PARENS - 14"}
+                """.replace("PARENS", "(".repeat(3000) + "age" + ")".repeat(3000)), null);
+        assertThat(e.file()).isEqualTo("policy.veil.yaml");
+        assertThat(e.line()).isEqualTo(9);
+        assertThat(e.column()).isEqualTo(5);
+        assertThat(e.message()).startsWith("validation.default.cross_field: cross_field rule 'tenure': the "
+                + "expression nests more than 200 levels deep").contains(" at column 219 of ");
+    }
+
+    @Test
     void aShapeWhoseSizeDoesNotFitAnIntIsRefusedNotWrapped() {
         // 16 * 26983373 * 218641 * 1954213 is 784 modulo 2^64
         PolicyError e = rejected("""

@@ -229,4 +229,48 @@ class CrossFieldExpressionTest {
         assertThat(CrossFieldExpression.compile("cap", "anything.at_all_1 > 0", null).features())
                 .containsExactly("anything.at_all_1");
     }
+    @Test
+    void shouldRefuseNestingDeeperThanTheLimitInsteadOfOverflowingTheStack() {
+        String deep = "a <= " + "(".repeat(3000) + "b" + ")".repeat(3000) + " - 14";
+        assertThatThrownBy(() -> compile(deep))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("cross_field rule 'r': the expression nests more than 200 levels deep (each "
+                        + "parenthesis, function call, 'not', unary '-' and each operator of a chain adds one); split "
+                        + "it into several rules (a request must pass all of them) or simplify it at column 206 of");
+        // Every way to nest: calls, 'not', unary minus, and long chains (which the parser reads in a
+        // loop but which evaluation would descend recursively).
+        for (String e : List.of(
+                "abs(".repeat(5000) + "a" + ")".repeat(5000) + " > 0",
+                "not ".repeat(5000) + "a > 0",
+                "-".repeat(5000) + "a > 0",
+                "- ".repeat(5000) + "a > 0",
+                "a" + " + a".repeat(100_000) + " > 0",
+                "a > 0" + " and a > 0".repeat(100_000),
+                "a > 0" + " or a > 0".repeat(100_000),
+                "a" + " * a / a".repeat(100_000) + " > 0")) {
+            assertThatThrownBy(() -> compile(e)).as(e.substring(0, 20))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nests more than 200 levels");
+        }
+    }
+
+    @Test
+    void shouldAcceptAndEvaluateNestingUpToTheLimit() {
+        // The feature, 198 levels above it and the comparison: 200 levels; one more is refused.
+        for (int k : new int[] {198, 199}) {
+            List<String> exprs = List.of(
+                    "(".repeat(k) + "a" + ")".repeat(k) + " == 2",
+                    "a" + " + 0".repeat(k) + " == 2",
+                    "a > 0" + " and a > 0".repeat(k),
+                    "not ".repeat(k) + "a > 0",
+                    "-".repeat(k) + "a == 2",
+                    "abs(".repeat(k) + "a" + ")".repeat(k) + " == 2");
+            for (String e : exprs) {
+                if (k == 198) {
+                    assertThat(eval(e)).as(e).isEqualTo(TRUE);
+                } else {
+                    assertThatThrownBy(() -> compile(e)).as(e).hasMessageContaining("nests more than 200 levels");
+                }
+            }
+        }
+    }
 }
