@@ -5,7 +5,6 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
-import dev.veil.Prediction;
 import dev.veil.Signal;
 import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.internal.state.PackedEntries;
@@ -18,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +26,6 @@ import org.junit.jupiter.api.Test;
  * Redis store returns. Small windows make every list wrap many times.
  */
 class PackedReadsTest {
-    private static final List<String> LABELS = List.of("c0", "c1", "c2", "c3", "c4");
 
     @Test
     void propertyInPlaceReadsGiveTheSignalsOfPlainLists() {
@@ -52,32 +49,11 @@ class PackedReadsTest {
                     Reads plain = new Reads(new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000), true)) {
                 DetectorHarness inPlace = new DetectorHarness(packed, detectors);
                 DetectorHarness asLists = new DetectorHarness(plain, detectors);
-                SplittableRandom r = new SplittableRandom(seed);
-                // caller c0 climbs: small steps, class 0's confidence rising (the answer detectors'
-                // tests then run, and their signals move); caller c1 jumps about at random
-                double[][] xs = {new double[24], new double[24]};
-                for (int i = 0; i < queries; i++) {
-                    int c = r.nextInt(2);
-                    double[] x = xs[c];
-                    if (c == 1 || r.nextInt(8) == 0) {
-                        for (int j = 0; j < x.length; j++) {
-                            x[j] = r.nextDouble();
-                        }
-                    } else {
-                        x[r.nextInt(x.length)] += 0.01 * (r.nextDouble() - 0.5);
-                    }
-                    double[] scores = new double[LABELS.size()];
-                    for (int j = 0; j < scores.length; j++) {
-                        scores[j] = c == 0 ? 0.1 * r.nextDouble() : r.nextInt(3) == 0 ? 0 : r.nextDouble();
-                    }
-                    if (c == 0) {
-                        scores[0] = 0.3 + 0.6 * i / queries + 0.05 * r.nextDouble();
-                    }
-                    Prediction answer = Prediction.classification(LABELS, scores);
-                    String caller = "c" + c;
-                    long t = 1_700_000_000_000L + 10L * i;
-                    Signal[] a = inPlace.observe(caller, t, x.clone(), answer);
-                    Signal[] b = asLists.observe(caller, t, x.clone(), answer);
+                ClimbingTraffic traffic = new ClimbingTraffic(seed, 24, queries);
+                for (int i = 0; traffic.hasNext(); i++) {
+                    ClimbingTraffic.Query q = traffic.next();
+                    Signal[] a = inPlace.observe(q.caller(), q.timeMillis(), q.x(), q.answer());
+                    Signal[] b = asLists.observe(q.caller(), q.timeMillis(), q.x().clone(), q.answer());
                     assertThat(a).as("query %d", i).containsExactly(b);
                     for (int d = 0; d < detectors.length; d++) {
                         scoresSeen.get(d).add(a[d].score());

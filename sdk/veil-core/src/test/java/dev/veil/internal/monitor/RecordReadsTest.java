@@ -2,7 +2,6 @@ package dev.veil.internal.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veil.Prediction;
 import dev.veil.Signal;
 import dev.veil.internal.state.MemoryStateStore;
 import java.time.Clock;
@@ -12,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.Test;
  * to its input; one that says true would give others (so its copy is needed).
  */
 class RecordReadsTest {
-    private static final List<String> LABELS = List.of("c0", "c1", "c2", "c3", "c4");
     private static final int FEATURES = 784;
 
     @Test
@@ -48,33 +45,14 @@ class RecordReadsTest {
                         MemoryStateStore writtenStore = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000)) {
                     DetectorHarness plain = new DetectorHarness(plainStore, detector);
                     DetectorHarness written = new DetectorHarness(writtenStore, detector).overwritingBeforeRecord();
-                    SplittableRandom r = new SplittableRandom(seed);
-                    double[][] xs = {new double[FEATURES], new double[FEATURES]};
-                    for (int i = 0; i < 300; i++) {
-                        // caller c0 climbs by small steps toward class 0; c1 jumps about at random
-                        int c = r.nextInt(2);
-                        double[] x = xs[c];
-                        if (c == 1 || r.nextInt(8) == 0) {
-                            for (int j = 0; j < x.length; j++) {
-                                x[j] = r.nextDouble();
-                            }
-                        } else {
-                            x[r.nextInt(x.length)] += 0.01 * (r.nextDouble() - 0.5);
-                        }
-                        double[] s = new double[LABELS.size()];
-                        for (int j = 0; j < s.length; j++) {
-                            s[j] = c == 0 ? 0.1 * r.nextDouble() : r.nextInt(3) == 0 ? 0 : r.nextDouble();
-                        }
-                        if (c == 0) {
-                            s[0] = 0.3 + 0.6 * i / 300 + 0.05 * r.nextDouble();
-                        }
-                        Prediction answer = Prediction.classification(LABELS, s);
-                        long t = 1_700_000_000_000L + 10L * i;
-                        Signal a = plain.observe("c" + c, t, x.clone(), answer)[0];
-                        Signal b = written.observe("c" + c, t, x.clone(), answer)[0];
+                    ClimbingTraffic traffic = new ClimbingTraffic(seed, FEATURES, 300);
+                    while (traffic.hasNext()) {
+                        ClimbingTraffic.Query q = traffic.next();
+                        Signal a = plain.observe(q.caller(), q.timeMillis(), q.x().clone(), q.answer())[0];
+                        Signal b = written.observe(q.caller(), q.timeMillis(), q.x().clone(), q.answer())[0];
                         scores.add(a.score());
                         if (!detector.readsFeaturesInRecord()) {
-                            assertThat(b).as("%s, seed %d, query %d", e.getKey(), seed, i).isEqualTo(a);
+                            assertThat(b).as("%s, seed %d, query at %d", e.getKey(), seed, q.timeMillis()).isEqualTo(a);
                         }
                         differed |= !a.equals(b);
                     }
