@@ -954,6 +954,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         x.stage = Stage.OUTPUT;
         try {
             ReleaseSpec spec;
+            boolean borrowedNoise = false; // a degraded answer carrying the normal release's noise
             if (x.degraded) {
                 spec = settings.degradedRelease();
                 x.rules.add("output:degraded");
@@ -964,7 +965,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     ReleaseSpec normal = rt.policy().output(in.withPrediction(x.summary, false)).release();
                     if (normal.noise() != null && normal.allowLabelChange()) {
                         spec = new ReleaseSpec(ReleaseSpec.Form.LABEL_ONLY, 0, 0, 0, null, normal.noise(), true);
-                        x.rules.add("output:degraded_with_noise");
+                        borrowedNoise = true;
                     }
                 }
             } else {
@@ -978,6 +979,10 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // only the noisy ones, or the form of the answer (plain here, refused or degraded there)
                 // would keep telling, for free, which rule the raw prediction chose.
                 spent = budgetMessage(StateOp.Budget.CALLER_EXHAUSTED);
+            } else if (borrowedNoise && !stateOk) {
+                // The store did not answer this request's batch: the ledger cannot be asked either
+                // (asking would cost a second timeout), so the noise cannot be paid for.
+                spent = "the privacy ledger cannot be reached (the state store is unavailable)";
             } else if (spec.noise() != null) {
                 // Checked before charging (the YAML engine refuses both at load; a Rego decision is
                 // read per request): no budget, or a release no budget can pay, spends nothing.
@@ -1002,6 +1007,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 }
                 x.degraded = true;
                 x.rules.add("output:budget_exhausted");
+                borrowedNoise = false;
                 spec = settings.degradedRelease().noise() == null ? settings.degradedRelease() : ReleaseSpec.LABEL_ONLY;
             }
             // Under a privacy budget a regression is never released without its noise: it has no label
@@ -1014,6 +1020,9 @@ public final class DefaultGuard<I> implements Guard<I> {
                         + " (a regression's answer is never released without its noise)"));
                 x.outcome(Stage.OUTPUT, StageOutcome.DENY);
                 return;
+            }
+            if (borrowedNoise) {
+                x.rules.add("output:degraded_with_noise"); // paid for: the answer carries it
             }
             x.release(transformer.apply(raw, spec, spec.noise() == null ? null : randoms.get()));
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);

@@ -435,6 +435,66 @@ class FailureContainmentTest {
         }
     }
 
+    /** A store that is down for good once asked to be, counting the calls it refused. */
+    static final class DownStore extends ForwardingStateStore {
+        final AtomicBoolean down = new AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+
+        DownStore() {
+            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
+        }
+
+        @Override
+        public Object[] execute(StateOp... ops) {
+            refuseWhenDown();
+            return inner.execute(ops);
+        }
+
+        @Override
+        public void submit(StateOp... ops) {
+            refuseWhenDown();
+            inner.submit(ops);
+        }
+
+        private void refuseWhenDown() {
+            if (down.get()) {
+                refused.incrementAndGet();
+                throw new StateUnavailableException("the store is down");
+            }
+        }
+    }
+
+    /**
+     * A request degraded because the store is down, next to noisy labels under a privacy budget:
+     * the ledger (in the same store) cannot pay for the noise, so it is not asked a second time;
+     * on_exhausted decides, and the record does not claim noise the answer did not carry.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"deny", "degrade"})
+    void aDegradedAnswerWhoseNoiseCannotBePaidForWithTheStoreDownAsksTheStoreOnce(String onExhausted)
+            throws IOException {
+        DownStore store = new DownStore();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", "degrade").set("output", """
+                default: {form: label_only, allow_label_change: true, noise: {mechanism: laplace, epsilon: 0.1}}
+                privacy: {per_caller_epsilon: 10, on_exhausted: %s}
+                """.formatted(onExhausted)), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        store.down.set(true);
+
+        Response r = g.predict(ask(ALICE, VALID));
+
+        assertThat(store.refused.get()).as("store calls refused for the one request").isEqualTo(1);
+        if (onExhausted.equals("deny")) {
+            denied(r, ReasonCode.BUDGET_EXHAUSTED);
+            assertThat(((Response.Denied) r).reason().message()).contains("privacy ledger cannot be reached");
+        } else {
+            assertThat(released(r).prediction().applied()).containsExactly("label_only");
+        }
+        @SuppressWarnings("unchecked")
+        List<Object> rules = (List<Object>) records(g, 2).get(1).get("rules");
+        assertThat(rules).contains("state:unavailable", "output:degraded").doesNotContain("output:degraded_with_noise");
+    }
+
     /** A custom detector that counts what it is asked to remember. */
     static final class Counter extends QuietDetector {
         final java.util.concurrent.atomic.AtomicInteger remembered = new java.util.concurrent.atomic.AtomicInteger();
