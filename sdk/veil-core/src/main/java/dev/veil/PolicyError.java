@@ -5,7 +5,10 @@ import java.util.Objects;
 /**
  * One problem in a policy bundle: where it is and what is wrong.
  *
- * @param file the bundle-relative file, or {@code "<bundle>"} for the bundle as a whole
+ * @param file the bundle-relative file, or {@code "<bundle>"} for the bundle as a whole; control
+ *     characters in it (U+0000 to U+001F, U+007F to U+009F, which a hostile archive's entry names
+ *     may hold) are written as escapes ({@code \n}, {@code \u001b}), so that the error prints as
+ *     one line of its own text
  * @param line 1-based line, or 0 when unknown
  * @param column 1-based column, or 0 when unknown
  * @param message what is wrong and, where it helps, how to fix it
@@ -14,6 +17,23 @@ public record PolicyError(String file, int line, int column, String message) {
     public PolicyError {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(message, "message");
+        file = escapeControls(file);
+    }
+
+    private static String escapeControls(String s) {
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+            if (control && sb == null) {
+                sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+            }
+            if (sb != null) {
+                sb.append(!control ? String.valueOf(c) : c == '\n' ? "\\n" : c == '\0' ? "\\0"
+                        : String.format("\\u%04x", (int) c));
+            }
+        }
+        return sb == null ? s : sb.toString();
     }
 
     public static PolicyError of(String file, String message) {

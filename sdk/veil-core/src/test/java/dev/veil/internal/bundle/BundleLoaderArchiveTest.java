@@ -396,6 +396,24 @@ class BundleLoaderArchiveTest {
                 .contains("entry name is not valid UTF-8");
     }
 
+    /**
+     * A name refused before its control characters are checked (not UTF-8) still prints as one line:
+     * the error's file escapes them, so no fake line ("signature: verified") reaches a log.
+     */
+    @Test
+    void shouldEscapeControlCharactersOfANameThatIsNotUtf8() throws IOException {
+        byte[] header = TestTar.header("x\nsignature: verified\n\u001b[1A\u00ff.txt", '0', 0, "", "");
+        int ff = new String(header, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf('\u00c3');
+        header[ff] = (byte) 0xff; // breaks the UTF-8 of the last character
+        TestTar.fixChecksum(header);
+
+        dev.veil.PolicyError e = error(() -> BundleLoader.load(archive(TestTar.gzip(concat(header, new byte[1024])))));
+
+        assertThat(e.message()).contains("entry name is not valid UTF-8");
+        assertThat(e.toString()).doesNotContain("\n").doesNotContain("\u001b")
+                .startsWith("x\\nsignature: verified\\n\\u001b[1A");
+    }
+
     @Test
     void shouldRejectMalformedPaxRecord() throws IOException {
         byte[] gz = new TestTar().paxRecords('x', "99 path=x\n".getBytes(StandardCharsets.UTF_8))
