@@ -26,10 +26,11 @@ import java.util.Objects;
  * feature    = [A-Za-z_][A-Za-z0-9_.]*          (not "and", "or", "not")
  * </pre>
  *
- * <p>An expression nests at most {@value #MAX_DEPTH} levels deep: each parenthesis, function call,
- * {@code not}, unary minus and each operator of a chain ({@code a + b + c} is two) adds a level. A
- * deeper one is refused when it is compiled, so that neither compiling nor evaluating it can
- * exhaust the thread's stack.
+ * <p>An expression nests at most {@value #MAX_DEPTH} levels deep (each parenthesis, function call,
+ * {@code not} and unary minus is a level), and its tree of operations is at most
+ * {@value #MAX_TREE_DEPTH} deep (a chain {@code a + b + c} adds one per operator: a sum of 999
+ * features is fine, a longer one is grouped with parentheses). A deeper one is refused when it is
+ * compiled, so that neither compiling nor evaluating it can exhaust the thread's stack.
  *
  * <p>Precedence, loosest first: {@code or}, {@code and}, {@code not}, comparisons, {@code + -},
  * {@code * /}, unary minus. Operators of one level associate to the left. Whitespace is free. The
@@ -53,8 +54,10 @@ public final class CrossFieldExpression {
     static final int TRUE = 1;
     static final int ERROR = 2;
 
-    /** The deepest an expression may nest; see the class comment. */
+    /** The deepest an expression may nest in parentheses, calls, {@code not} and unary minus; see the class comment. */
     public static final int MAX_DEPTH = 200;
+    /** The deepest an expression's tree of operations may be; see the class comment. */
+    public static final int MAX_TREE_DEPTH = 1000;
 
     private static final List<String> KEYWORDS = List.of("and", "or", "not");
     private static final List<String> FUNCTIONS = List.of("abs", "min", "max");
@@ -492,18 +495,21 @@ public final class CrossFieldExpression {
             }
         }
 
-        /** A node built from parts; refused when it is deeper than {@link #MAX_DEPTH}. */
+        /** A node built from parts; refused when it is deeper than {@link #MAX_TREE_DEPTH}. */
         private <T extends Node> T deep(T n, int offset) {
-            if (n.depth > MAX_DEPTH) {
-                throw tooDeep(offset);
+            if (n.depth > MAX_TREE_DEPTH) {
+                throw error("the expression is more than " + MAX_TREE_DEPTH + " operations deep (a chain such as "
+                        + "a + b + c counts one per operator); group a long chain with parentheses, e.g. (a + b + "
+                        + "...) + (c + d + ...), or split it into several rules (a request must pass all of them)",
+                        offset);
             }
             return n;
         }
 
         private IllegalArgumentException tooDeep(int offset) {
             return error("the expression nests more than " + MAX_DEPTH + " levels deep (each parenthesis, "
-                    + "function call, 'not', unary '-' and each operator of a chain adds one); split it into "
-                    + "several rules (a request must pass all of them) or simplify it", offset);
+                    + "function call, 'not' and unary '-' adds one); split it into several rules (a request must "
+                    + "pass all of them) or simplify it", offset);
         }
 
         private String found() {

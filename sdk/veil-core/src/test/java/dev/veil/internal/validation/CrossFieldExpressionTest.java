@@ -235,42 +235,61 @@ class CrossFieldExpressionTest {
         assertThatThrownBy(() -> compile(deep))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("cross_field rule 'r': the expression nests more than 200 levels deep (each "
-                        + "parenthesis, function call, 'not', unary '-' and each operator of a chain adds one); split "
-                        + "it into several rules (a request must pass all of them) or simplify it at column 206 of");
-        // Every way to nest: calls, 'not', unary minus, and long chains (which the parser reads in a
-        // loop but which evaluation would descend recursively).
+                        + "parenthesis, function call, 'not' and unary '-' adds one); split it into several rules (a "
+                        + "request must pass all of them) or simplify it at column 206 of");
+        // Every way to nest: calls, 'not', unary minus
         for (String e : List.of(
                 "abs(".repeat(5000) + "a" + ")".repeat(5000) + " > 0",
                 "not ".repeat(5000) + "a > 0",
                 "-".repeat(5000) + "a > 0",
-                "- ".repeat(5000) + "a > 0",
+                "- ".repeat(5000) + "a > 0")) {
+            assertThatThrownBy(() -> compile(e)).as(e.substring(0, 20))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nests more than 200 levels");
+        }
+        // and long chains, which the parser reads in a loop but evaluation would descend recursively
+        for (String e : List.of(
                 "a" + " + a".repeat(100_000) + " > 0",
                 "a > 0" + " and a > 0".repeat(100_000),
                 "a > 0" + " or a > 0".repeat(100_000),
                 "a" + " * a / a".repeat(100_000) + " > 0")) {
             assertThatThrownBy(() -> compile(e)).as(e.substring(0, 20))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nests more than 200 levels");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("more than 1000 operations deep")
+                    .hasMessageContaining("group a long chain with parentheses");
         }
     }
 
     @Test
     void shouldAcceptAndEvaluateNestingUpToTheLimit() {
-        // The feature, 198 levels above it and the comparison: 200 levels; one more is refused.
-        for (int k : new int[] {198, 199}) {
+        // 200 levels of nesting are accepted, 201 refused
+        for (int k : new int[] {200, 201}) {
             List<String> exprs = List.of(
                     "(".repeat(k) + "a" + ")".repeat(k) + " == 2",
-                    "a" + " + 0".repeat(k) + " == 2",
-                    "a > 0" + " and a > 0".repeat(k),
                     "not ".repeat(k) + "a > 0",
-                    "-".repeat(k) + "a == 2",
+                    "-".repeat(k) + (k % 2 == 0 ? "a == 2" : "a == -2"),
                     "abs(".repeat(k) + "a" + ")".repeat(k) + " == 2");
             for (String e : exprs) {
-                if (k == 198) {
-                    assertThat(eval(e)).as(e).isEqualTo(TRUE);
+                if (k == 200) {
+                    assertThat(eval(e)).as(e.substring(0, 12)).isEqualTo(k % 2 == 0 || !e.startsWith("not") ? TRUE : FALSE);
                 } else {
-                    assertThatThrownBy(() -> compile(e)).as(e).hasMessageContaining("nests more than 200 levels");
+                    assertThatThrownBy(() -> compile(e)).as(e.substring(0, 12))
+                            .hasMessageContaining("nests more than 200 levels");
                 }
             }
         }
+        // A sum of 999 features is fine (the feature, 998 additions above it, the comparison: 1000
+        // operations), one more operator is refused; grouped, far longer chains are fine
+        for (int k : new int[] {998, 999}) {
+            for (String e : List.of("a" + " + 0".repeat(k) + " == 2", "a > 0" + " and a > 0".repeat(k))) {
+                if (k == 998) {
+                    assertThat(eval(e)).as("%d operators", k).isEqualTo(TRUE);
+                } else {
+                    assertThatThrownBy(() -> compile(e)).as("%d operators", k)
+                            .hasMessageContaining("more than 1000 operations deep");
+                }
+            }
+        }
+        String group = "(0" + " + 0".repeat(99) + ")";
+        assertThat(eval("a" + (" + " + group).repeat(100) + " == 2")).as("10,000 terms in groups").isEqualTo(TRUE);
     }
 }
