@@ -83,6 +83,8 @@ final class DocumentParser {
         private final int max;
         private final String what;
         private long used;
+        /** Values counted per file, in the order the files were read. */
+        private final Map<String, Long> perFile = new LinkedHashMap<>();
 
         /**
          * @param max the most values the documents may hold together
@@ -96,6 +98,21 @@ final class DocumentParser {
         /** Whether a parse has gone past the limit. */
         boolean exceeded() {
             return used > max;
+        }
+
+        /** Counts one value of {@code file}; true when it is past the limit. */
+        boolean count(String file) {
+            perFile.merge(file, 1L, Long::sum);
+            return ++used > max;
+        }
+
+        /** The files that hold the most values, largest first ({@code a.json: 999,990 values, ...}). */
+        String largest() {
+            return perFile.entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .limit(3)
+                    .map(e -> String.format(Locale.ROOT, "%s: %,d", e.getKey(), e.getValue()))
+                    .collect(java.util.stream.Collectors.joining(", "));
         }
     }
 
@@ -182,12 +199,12 @@ final class DocumentParser {
         }
 
         Object value(JsonToken token, Map<String, Position> keyPositions) throws IOException {
-            if (++budget.used > budget.max) {
+            if (budget.count(file)) {
                 throw error(p.currentTokenLocation(), String.format(Locale.ROOT, "%s more than %,d values"
                         + " (objects, arrays, strings, numbers, booleans and nulls counted together; the value at %s"
-                        + " is past the limit). The limit (BundleLimits.maxDataValues) keeps a small bundle of many"
-                        + " tiny values from exhausting memory; put less data in the bundle",
-                        budget.what, budget.max, renderPath()));
+                        + " is past the limit; values so far, the largest first: %s). The limit keeps a small"
+                        + " bundle of many tiny values from exhausting memory; put less data in the bundle",
+                        budget.what, budget.max, renderPath(), budget.largest()));
             }
             if (p instanceof YAMLParser y && y.isCurrentAlias()) {
                 throw error(p.currentTokenLocation(), "YAML aliases (*" + p.getText()

@@ -34,7 +34,8 @@ class BundleDataLimitsTest {
         assertThat(e.file()).isEqualTo("monitoring/a/data.json");
         assertThat(e.line()).isEqualTo(1);
         assertThat(e.message()).startsWith("the data files hold more than 1,000,000 values");
-        assertThat(e.message()).contains("BundleLimits");
+        assertThat(e.message()).contains("values so far, the largest first: monitoring/a/data.json: 1,000,001)")
+                .doesNotContain("BundleLimits"); // not a setting a user of the SDK can reach
     }
 
     @Test
@@ -52,7 +53,8 @@ class BundleDataLimitsTest {
         PolicyError e = error(() -> BundleLoader.load(dir));
         assertThat(e.file()).isEqualTo("b/data.yaml");
         assertThat(e.line()).isPositive();
-        assertThat(e.message()).startsWith("the data files hold more than 1,000,000 values");
+        assertThat(e.message()).startsWith("the data files hold more than 1,000,000 values")
+                .contains("the largest first: a/data.json: 600,001, b/data.yaml: 400,000)");
     }
 
     @Test
