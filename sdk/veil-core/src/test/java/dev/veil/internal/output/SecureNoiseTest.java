@@ -130,7 +130,7 @@ class SecureNoiseTest {
 
         assertThat(x).isCloseTo(256 * Math.log(2), within(1e-5));
         long[] deepest = new long[20];
-        deepest[19] = 1; // nineteen zero draws after the sign: the cut at 2^-1000
+        deepest[19] = 1; // zero draws after the sign: the sampler stops at the cut, 2^-1000, after 16 of them
         int[] at = {0};
         assertThat(SecureNoise.laplace(0, 1.0, () -> deepest[at[0]++]))
                 .isCloseTo(1000 * Math.log(2), within(1e-5));
