@@ -176,8 +176,8 @@ final class BundleCommand implements Runnable {
         failures.forEach((question, message) -> {
             if (!refused || List.of("access", "validation", "logging").contains(question)) {
                 out.println("warning:  the " + question + " question fails for the sample input of 'veil bundle "
-                        + "inspect' (" + VeilCli.printable(String.valueOf(message)) + "); requests that reach it are denied (or degraded) if it fails for "
-                        + "them too: check it with veil eval");
+                        + "inspect' (" + VeilCli.printable(String.valueOf(message)) + "); requests that reach it "
+                        + "are denied (or degraded) if it fails for them too: check it with veil eval");
             }
         });
         if (!refused && !failures.containsKey("output")) {

@@ -85,7 +85,8 @@ final class EntryCollector {
      * a trailing {@code /} is removed. Returns {@code ""} for the bundle root.
      *
      * @throws PolicyLoadException for an absolute path, a {@code ..} segment, a backslash, a NUL or
-     *     another control character (see {@link #controlCharAt}), an empty name, a name longer than {@value #MAX_PATH_BYTES} bytes or a path of more than
+     *     another control character (see {@link #controlCharAt}), an empty name, a name longer than
+     *     {@value #MAX_PATH_BYTES} bytes or a path of more than
      *     {@value #MAX_PATH_SEGMENTS} segments; the error names the entry (a long one shortened)
      */
     static String normalise(String raw) {
