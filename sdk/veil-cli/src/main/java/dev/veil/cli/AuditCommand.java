@@ -50,7 +50,8 @@ final class AuditCommand implements Runnable {
             exitCodeList = {
                 "0:the chain is intact",
                 "1:the chain is broken",
-                "2:bad usage, or the file is missing or unreadable (a damaged .gz file too), or is not an audit "
+                "2:bad usage, or the file is missing or unreadable (a damaged .gz file too: any member's header, "
+                        + "CRC or length, or bytes after the last member, as 'gzip -t' checks it), or is not an audit "
                         + "log at all (no line of it is a JSON object: 'not an audit log (line 1 is not JSON)')"
             })
     static final class Verify implements Callable<Integer> {
@@ -116,9 +117,14 @@ final class AuditCommand implements Runnable {
             }
         }
 
+        /**
+         * The decompressed content of a gzip file of one or more members, read strictly: a damaged
+         * member, a bad CRC, a cut-short file or bytes after the last member fail the read (as
+         * {@code gzip -t}), where {@link java.util.zip.GZIPInputStream} would end quietly at a bad
+         * header after the first member and so verify a part of the log as all of it.
+         */
         private static InputStream gunzipped(Path file) throws IOException {
-            return new java.util.zip.GZIPInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16),
-                    1 << 16);
+            return new BufferedInputStream(new StrictGzipInputStream(Files.newInputStream(file)), 1 << 16);
         }
 
         /**

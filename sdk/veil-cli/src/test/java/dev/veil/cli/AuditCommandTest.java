@@ -257,6 +257,122 @@ class AuditCommandTest {
         assertThat(Files.readAllBytes(gz)).as("verify never changes the file").isEqualTo(whole);
     }
 
+    /**
+     * A damaged .gz is exit 2 with a pointer to 'gzip -t', wherever the damage is: java.util.zip's
+     * GZIPInputStream took a bad header after the first member for the end of the file and verified
+     * the first member's records alone as "ok".
+     */
+    @Test
+    void aDamagedMultiMemberGzipIsNotVerifiedAsTheFirstMemberAlone() throws Exception {
+        byte[] all = Files.readAllBytes(log);
+        int half = String.join("\n", lines.subList(0, lines.size() / 2)).length() + 1;
+        byte[] first = gzip(java.util.Arrays.copyOfRange(all, 0, half));
+        byte[] second = gzip(java.util.Arrays.copyOfRange(all, half, all.length));
+        byte[] two = concat(first, second);
+        Result plain = veil("audit", "verify", s(log));
+        assertThat(veil("audit", "verify", s(write("two.gz", two))).out()).isEqualTo(plain.out());
+
+        // the second member's magic (byte 1) or flags (byte 3) damaged, as 'gzip -t' reports
+        byte[] badMagic = two.clone();
+        badMagic[first.length + 1] ^= (byte) 0xff;
+        assertGzipDamaged("bad-magic.gz", badMagic, "trailing garbage or a damaged gzip member at byte offset "
+                + first.length + ": found 1f 74 where a gzip member (1f 8b) or the end of the file must follow "
+                + "gzip member 1");
+        byte[] badFlags = two.clone();
+        badFlags[first.length + 3] ^= (byte) 0xff;
+        assertGzipDamaged("bad-flags.gz", badFlags, "gzip member 2 (at byte offset " + first.length + ") has "
+                + "reserved flag bits set (FLG ff): a damaged header");
+        byte[] badMethod = two.clone();
+        badMethod[first.length + 2] = 7;
+        assertGzipDamaged("bad-method.gz", badMethod, "gzip member 2 (at byte offset " + first.length + ") has "
+                + "compression method 7, not 8 (deflate)");
+
+        // bytes after the last member, one member or two
+        assertGzipDamaged("garbage.gz", concat(two, "garbage\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                "trailing garbage or a damaged gzip member at byte offset " + two.length + ": found 67 61");
+        assertGzipDamaged("zero.gz", concat(first, new byte[1]), "at byte offset " + first.length + ": found 00 and "
+                + "then the end of the file");
+
+        // a trailer whose CRC-32 or length does not match the data (in the last member, so nothing follows)
+        byte[] badCrc = two.clone();
+        badCrc[two.length - 8] ^= 1;
+        assertGzipDamaged("bad-crc.gz", badCrc, "gzip member 2 (at byte offset " + first.length + "): CRC-32 "
+                + "mismatch (its trailer at byte offset " + (two.length - 8) + " says ");
+        byte[] badSize = two.clone();
+        badSize[two.length - 4] ^= 1;
+        assertGzipDamaged("bad-size.gz", badSize, "gzip member 2 (at byte offset " + first.length + "): length "
+                + "mismatch");
+        byte[] badCrcFirst = two.clone();
+        badCrcFirst[first.length - 8] ^= 1;
+        assertGzipDamaged("bad-crc-1.gz", badCrcFirst, "gzip member 1 (at byte offset 0): CRC-32 mismatch");
+
+        // a member cut short: inside its data, its trailer, its header
+        assertGzipDamaged("cut-data.gz", java.util.Arrays.copyOf(two, first.length + second.length / 2),
+                "cut short: the file ends at byte offset " + (first.length + second.length / 2) + " inside the "
+                        + "compressed data of gzip member 2 (at byte offset " + first.length + ")");
+        assertGzipDamaged("cut-trailer.gz", java.util.Arrays.copyOf(two, two.length - 3), "cut short: the file "
+                + "ends at byte offset " + (two.length - 3) + " inside the trailer of gzip member 2");
+        assertGzipDamaged("cut-header.gz", java.util.Arrays.copyOf(two, first.length + 5), "cut short: the file "
+                + "ends at byte offset " + (first.length + 5) + " inside the header of gzip member 2");
+    }
+
+    /** Members with the optional header fields (a file name, as 'gzip file' writes, and the others) verify. */
+    @Test
+    void gzipMembersWithOptionalHeaderFieldsAreVerified() throws Exception {
+        Result plain = veil("audit", "verify", s(log));
+        byte[] all = Files.readAllBytes(log);
+        byte[] named = withHeaderFields(gzip(all), 8, "audit.jsonl\0".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Result r = veil("audit", "verify", s(write("named.jsonl.gz", named)));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo(plain.out());
+
+        // FEXTRA (2-byte length, then the field), FNAME, FCOMMENT and FHCRC (the header's CRC-32, low 16 bits)
+        byte[] fields = concat(new byte[] {3, 0, 'a', 'b', 'c'}, "name\0comment\0".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
+        byte[] every = withHeaderFields(gzip(all), 4 | 8 | 16 | 2, fields);
+        Result e = veil("audit", "verify", s(write("every.jsonl.gz", every)));
+        assertThat(e.exit()).as(e.toString()).isZero();
+        assertThat(e.out()).isEqualTo(plain.out());
+        byte[] badHeaderCrc = every.clone();
+        badHeaderCrc[10 + fields.length] ^= 1;
+        assertGzipDamaged("bad-hcrc.gz", badHeaderCrc, "gzip member 1 (at byte offset 0): header CRC mismatch");
+    }
+
+    private void assertGzipDamaged(String name, byte[] content, String why) throws Exception {
+        Path p = write(name, content);
+        Result r = veil("audit", "verify", s(p));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.out()).as(r.toString()).isEmpty();
+        assertThat(r.err()).as(r.toString()).contains("veil audit verify: audit log " + p + ": its gzip-compressed "
+                + "content cannot be read (").contains(why).contains("a cut-short or damaged .gz file cannot be "
+                + "verified; check it with 'gzip -t " + p + "'");
+    }
+
+    /**
+     * {@code member} (as GZIPOutputStream writes it: a 10-byte header, no flags) with flags {@code flg}
+     * and their {@code fields} (FEXTRA, FNAME, FCOMMENT in that order) added, and the header CRC when
+     * {@code flg} has FHCRC (2).
+     */
+    private static byte[] withHeaderFields(byte[] member, int flg, byte[] fields) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        byte[] header = java.util.Arrays.copyOf(member, 10);
+        header[3] = (byte) flg;
+        out.writeBytes(header);
+        out.writeBytes(fields);
+        if ((flg & 2) != 0) {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(out.toByteArray());
+            out.write((int) crc.getValue());
+            out.write((int) (crc.getValue() >> 8));
+        }
+        out.write(member, 10, member.length - 10);
+        return out.toByteArray();
+    }
+
+    private Path write(String name, byte[] content) throws Exception {
+        return Files.write(tmp.resolve(name), content);
+    }
+
     private Path gzipped(String name, byte[] content) throws Exception {
         Path p = tmp.resolve(name);
         Files.write(p, gzip(content));

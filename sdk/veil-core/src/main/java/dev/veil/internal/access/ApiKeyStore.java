@@ -9,6 +9,7 @@ import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.policy.ValueCount;
 import dev.veil.internal.policy.YamlLocations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -151,12 +152,14 @@ public final class ApiKeyStore {
      * @param file the bundle-relative file name, used in every error
      * @param clock the clock against which {@code expires_at} is checked on each authentication
      * @return the store; never {@code null}
-     * @throws PolicyLoadException naming {@code file}, with the line and column of each problem
+     * @throws PolicyLoadException naming {@code file}, with the line and column of each problem (a
+     *     file of more than {@link ValueCount#MAX_VALUES} values is refused before it is parsed)
      */
     public static ApiKeyStore parse(byte[] json, String file, Clock clock) {
         Objects.requireNonNull(json, "json");
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(clock, "clock");
+        ValueCount.check(JSON.getFactory(), json, file, "key file");
         Object root;
         try {
             root = JSON.readValue(json, Object.class);

@@ -33,6 +33,7 @@ import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.policy.ValueCount;
 import dev.veil.internal.policy.YamlLocations;
 import dev.veil.spi.GuardSettings;
 import java.io.IOException;
@@ -203,13 +204,15 @@ public final class JwtAuthenticator {
      * @param jwks the JWKS file's bytes (UTF-8 JSON, {@code {"keys": [...]}})
      * @param clock the clock for {@code exp} and {@code nbf}
      * @return the authenticator; never {@code null}
-     * @throws PolicyLoadException naming the JWKS file if it does not parse or has no usable key
+     * @throws PolicyLoadException naming the JWKS file if it does not parse, has no usable key or
+     *     holds more than {@link ValueCount#MAX_VALUES} values
      */
     public static JwtAuthenticator create(GuardSettings.Jwt settings, byte[] jwks, Clock clock) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(jwks, "jwks");
         Objects.requireNonNull(clock, "clock");
         String file = settings.jwks();
+        ValueCount.check(JSON, jwks, file, "JWKS");
         Problems problems = new Problems(file, () -> YamlLocations.index(JSON, jwks));
         JWKSet set;
         try {

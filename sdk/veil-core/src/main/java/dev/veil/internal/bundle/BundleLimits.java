@@ -17,7 +17,9 @@ package dev.veil.internal.bundle;
  * while they are parsed, and the load stops when there are more. The default, 1,000,000, is far
  * above realistic data (training statistics of 784 features with 100-bin histograms are about
  * 80,000 values; a list of 100,000 API keys is 100,000) and holds the parsed data to a few hundred
- * MiB at most.
+ * MiB at most. The files the policy engines parse themselves (the policy file, the key file, the
+ * JWKS file) are held to {@link #DEFAULT_MAX_DATA_VALUES} values each, counted before they are
+ * parsed ({@link dev.veil.internal.policy.ValueCount}).
  *
  * <p>Immutable and thread-safe.
  *

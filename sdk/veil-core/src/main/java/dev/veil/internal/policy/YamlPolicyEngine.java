@@ -112,6 +112,8 @@ public final class YamlPolicyEngine implements PolicyEngine {
         if (isBlank(bytes)) {
             throw PolicyLoadException.of(file, "the policy file is empty");
         }
+        // Before anything that keeps every value (the locations index, the mapper): as many as a data file may hold.
+        ValueCount.check(FACTORY, bytes, file, "policy file");
         // `yes`, `010`, `0x10`... mean different things to different YAML readers: refuse them first.
         YamlScalars.check(bytes, file);
         YamlLocations locations = YamlLocations.index(FACTORY, bytes);

@@ -1,0 +1,134 @@
+package dev.veil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link StrictGzipInputStream} gives back exactly what was compressed, in one member or several,
+ * whatever the sizes of the reads on either side; and a file cut short anywhere but between two
+ * members (which leaves a valid, shorter gzip file) is an error, never a shorter content.
+ */
+class StrictGzipInputStreamPropertyTest {
+
+    /** {@code size} bytes from {@code seed}: runs of repeated text and random bytes, so some compress. */
+    private static byte[] content(int size, long seed) {
+        Random r = new Random(seed);
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; ) {
+            int run = Math.min(size - i, 1 + r.nextInt(2000));
+            if (r.nextBoolean()) {
+                for (int j = 0; j < run; j++) {
+                    b[i + j] = (byte) r.nextInt(256);
+                }
+            } else {
+                for (int j = 0; j < run; j++) {
+                    b[i + j] = (byte) "{\"decision\":\"allow\"}\n".charAt(j % 21);
+                }
+            }
+            i += run;
+        }
+        return b;
+    }
+
+    /**
+     * {@code content} compressed as members split at {@code cuts} (positions in per mille), each at a
+     * level 0 to 9 picked by {@code seed}; the offsets where members end are added to {@code ends}.
+     */
+    private static byte[] members(byte[] content, List<Integer> cuts, long seed, List<Integer> ends)
+            throws IOException {
+        Random r = new Random(seed);
+        int[] at = cuts.stream().mapToInt(c -> (int) ((long) c * content.length / 1000)).sorted().toArray();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int from = 0;
+        for (int i = 0; i <= at.length; i++) {
+            int to = i < at.length ? at[i] : content.length;
+            int level = r.nextInt(10);
+            try (GZIPOutputStream g = new GZIPOutputStream(out) {
+                {
+                    def.setLevel(level);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    finish(); // leave out open: the next member follows
+                }
+            }) {
+                g.write(content, from, to - from);
+            }
+            ends.add(out.size());
+            from = to;
+        }
+        return out.toByteArray();
+    }
+
+    /** Hands out at most {@code chunk} bytes per read, as a pipe or a slow disk may. */
+    private static InputStream chunked(byte[] bytes, int chunk) {
+        return new ByteArrayInputStream(bytes) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, chunk));
+            }
+        };
+    }
+
+    private static byte[] readAll(InputStream in, int readSize) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] b = new byte[readSize];
+        for (int n; (n = in.read(b, 0, readSize)) != -1; ) {
+            out.write(b, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void decompressesEveryMemberAndRefusesEveryCut() {
+        qt().withExamples(60).forAll(integers().between(0, 200_000), lists().of(integers().between(0, 1000))
+                .ofSizeBetween(0, 3), integers().between(1, 70_000), integers().all()).checkAssert(
+                        (size, cuts, chunk, seed) -> {
+                            try {
+                                byte[] content = content(size, seed);
+                                List<Integer> ends = new java.util.ArrayList<>();
+                                byte[] gz = members(content, cuts, seed, ends);
+                                int readSize = 1 + Math.floorMod(seed, 9000);
+                                try (InputStream in = new StrictGzipInputStream(chunked(gz, chunk))) {
+                                    assertThat(readAll(in, readSize)).isEqualTo(content);
+                                }
+                                int cut = Math.floorMod(seed * 31L + size, gz.length);
+                                if (ends.contains(cut)) {
+                                    return; // cut between members: a shorter gzip file, as valid as any
+                                }
+                                assertThatThrownBy(() -> readAll(new StrictGzipInputStream(chunked(
+                                        java.util.Arrays.copyOf(gz, cut), chunk)), readSize))
+                                        .isInstanceOf(IOException.class)
+                                        .hasMessageContaining(cut == 0 ? "not gzip data" : "cut short");
+                            } catch (IOException e) {
+                                throw new AssertionError(e);
+                            }
+                        });
+    }
+
+    @Test
+    void singleByteReadsGiveTheSameContent() throws IOException {
+        byte[] content = content(50_000, 7);
+        byte[] gz = members(content, List.of(100, 500, 501), 7, new java.util.ArrayList<>());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (InputStream in = new StrictGzipInputStream(chunked(gz, 3))) {
+            for (int b; (b = in.read()) != -1; ) {
+                out.write(b);
+            }
+        }
+        assertThat(out.toByteArray()).isEqualTo(content);
+    }
+}
