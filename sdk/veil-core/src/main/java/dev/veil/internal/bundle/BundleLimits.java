@@ -16,7 +16,8 @@ package dev.veil.internal.bundle;
  * counts every value (object, array, string, number, boolean, null) of all data files together
  * while they are parsed, and the load stops when there are more. The default, 1,000,000, is far
  * above realistic data (training statistics of 784 features with 100-bin histograms are about
- * 80,000 values; a list of 100,000 API keys is 100,000) and holds the parsed data to a few hundred
+ * 80,000 values; an API key entry is about 11, so a key file, counted on its own, holds up to about
+ * 90,000 keys) and holds the parsed data to a few hundred
  * MiB at most. The files the policy engines parse themselves (the policy file, the key file, the
  * JWKS file) are held to {@link #DEFAULT_MAX_DATA_VALUES} values each, counted before they are
  * parsed ({@link dev.veil.internal.policy.ValueCount}).
