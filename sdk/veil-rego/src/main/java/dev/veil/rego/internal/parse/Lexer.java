@@ -26,6 +26,12 @@ final class Lexer {
     private int i;
     private int line = 1;
     private int col = 1;
+    /**
+     * The most tokens a module may have: a 16 MiB module of tiny terms ({@code [{},{},...]}) would
+     * otherwise be millions of tokens and syntax nodes, gigabytes, within the bundle's byte limits.
+     * Policies are a few thousand tokens; the next token is an error (a parse error where it is).
+     */
+    static final int MAX_TOKENS = 1_000_000;
     private final List<Token> out = new ArrayList<>();
     private final List<Comment> comments = new ArrayList<>();
     private final String file;
@@ -103,6 +109,13 @@ final class Lexer {
             int tl = line;
             int tc = col;
             if (i >= n) {
+                out.add(new Token(TokenKind.EOF, "", tl, tc, space, newline));
+                return;
+            }
+            if (out.size() >= MAX_TOKENS) {
+                out.add(new Token(TokenKind.ILLEGAL, String.format(java.util.Locale.ROOT, "the module has more than "
+                        + "%,d tokens; a policy module is far smaller: move large data into the bundle's data files",
+                        MAX_TOKENS), tl, tc, space, newline));
                 out.add(new Token(TokenKind.EOF, "", tl, tc, space, newline));
                 return;
             }

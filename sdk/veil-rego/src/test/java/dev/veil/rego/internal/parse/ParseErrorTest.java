@@ -189,6 +189,19 @@ class ParseErrorTest {
         assertThat(Parser.parseModule("ok.rego", "package p\np := " + ok).rules()).hasSize(1);
     }
 
+    /** A module of millions of tiny terms is a parse error at its millionth token, not gigabytes of syntax. */
+    @Test
+    void aModuleOfMoreThanAMillionTokensIsAParseError() {
+        String big = "package p\n\nx := [" + "{},".repeat(400_000) + "{}]\n";
+
+        assertThatThrownBy(() -> Parser.parseModule("big.rego", big)).isInstanceOf(RegoParseException.class)
+                .hasMessageStartingWith("big.rego:3:")
+                .hasMessageContaining("rego_parse_error: the module has more than 1,000,000 tokens; a policy module is "
+                        + "far smaller: move large data into the bundle's data files");
+        String fits = "package p\n\nx := [" + "1,".repeat(100_000) + "1]\n";
+        assertThat(Parser.parseModule("fits.rego", fits).rules()).hasSize(1);
+    }
+
     /**
      * {@code 1 + 1 + 1} is {@code plus(plus(1, 1), 1)}: a chain nests as deep as it is long, and the
      * compiler walks it recursively, so (as in OPA) each chained operator counts as a level.
