@@ -17,23 +17,7 @@ public record PolicyError(String file, int line, int column, String message) {
     public PolicyError {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(message, "message");
-        file = escapeControls(file);
-    }
-
-    private static String escapeControls(String s) {
-        StringBuilder sb = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
-            if (control && sb == null) {
-                sb = new StringBuilder(s.length() + 16).append(s, 0, i);
-            }
-            if (sb != null) {
-                sb.append(!control ? String.valueOf(c) : c == '\n' ? "\\n" : c == '\0' ? "\\0"
-                        : String.format("\\u%04x", (int) c));
-            }
-        }
-        return sb == null ? s : sb.toString();
+        file = dev.veil.internal.bundle.ControlChars.escaped(file);
     }
 
     public static PolicyError of(String file, String message) {

@@ -209,25 +209,6 @@ public final class VeilCli implements Runnable {
      * on a terminal: a line break or a terminal command in it must not print as output of its own.
      */
     static String printable(String s) {
-        StringBuilder sb = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
-            if (control && sb == null) {
-                sb = new StringBuilder(s.length() + 16).append(s, 0, i);
-            }
-            if (sb != null) {
-                if (c == '\n') {
-                    sb.append("\\n");
-                } else if (c == '\t') {
-                    sb.append("\\t");
-                } else if (control) {
-                    sb.append(String.format("\\u%04x", (int) c));
-                } else {
-                    sb.append(c);
-                }
-            }
-        }
-        return sb == null ? s : sb.toString();
+        return dev.veil.internal.bundle.ControlChars.escaped(s);
     }
 }

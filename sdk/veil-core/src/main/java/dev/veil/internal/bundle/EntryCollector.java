@@ -303,50 +303,17 @@ final class EntryCollector {
     }
 
     static String printable(String raw) {
-        if (controlCharAt(raw) < 0) {
-            return raw;
-        }
-        StringBuilder sb = new StringBuilder(raw.length() + 16);
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            if (c == '\0') {
-                sb.append("\\0");
-            } else if (c == '\n') {
-                sb.append("\\n");
-            } else if (c == '\r') {
-                sb.append("\\r");
-            } else if (c == '\t') {
-                sb.append("\\t");
-            } else if (isControl(c)) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
+        return ControlChars.escaped(raw);
     }
 
-    /**
-     * The index of the first control character in {@code s} (U+0000 to U+001F and U+007F to
-     * U+009F: line breaks, tabs, the escape that starts a terminal command), or -1. Bundle names
-     * and the revision may hold none, so that what is printed about a bundle is what it says.
-     */
+    /** The index of the first control character in {@code s}, or -1 ({@link ControlChars}). */
     static int controlCharAt(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (isControl(s.charAt(i))) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static boolean isControl(char c) {
-        return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+        return ControlChars.indexIn(s);
     }
 
     /** {@code U+001B} for the escape character. */
     static String codePoint(char c) {
-        return String.format("U+%04X", (int) c);
+        return ControlChars.codePoint(c);
     }
 
     static PolicyLoadException wholeBundle(String message) {

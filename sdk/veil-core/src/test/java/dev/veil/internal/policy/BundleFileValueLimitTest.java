@@ -39,11 +39,7 @@ class BundleFileValueLimitTest {
 
     /** {@code [{},{},...]} with n empty objects: n + 1 values in 3n + 1 bytes. */
     private static String emptyObjects(int n) {
-        StringBuilder sb = new StringBuilder(3 * n + 2).append('[');
-        for (int i = 0; i < n; i++) {
-            sb.append(i == 0 ? "{}" : ",{}");
-        }
-        return sb.append(']').toString();
+        return "[" + String.join(",", java.util.Collections.nCopies(n, "{}")) + "]";
     }
 
     private void write(String name, String content) throws IOException {
