@@ -70,7 +70,7 @@ public final class ValueCount {
                     path.push(new int[] {-1});
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             return; // a syntax error (or a parser limit): the caller's parser reports it
         }
         if (at == null) {
