@@ -273,7 +273,8 @@ final class MonitorCommand implements Runnable {
         int a = in.read();
         int b = in.read();
         in.reset();
-        return a == 0x1f && b == 0x8b ? new java.util.zip.GZIPInputStream(in, 1 << 16) : in;
+        // strict: a damaged later member or trailing bytes are an error, not a quietly shorter trace
+        return a == 0x1f && b == 0x8b ? new StrictGzipInputStream(in) : in;
     }
 
     /** Notes on lines without roles, tenant or attributes and on lines earlier than the line before them. */

@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
@@ -130,7 +129,7 @@ abstract class Samples implements Iterable<double[]>, Closeable {
                 int b0 = raw.read();
                 int b1 = raw.read();
                 raw.reset();
-                InputStream data = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(raw, 1 << 16) : raw;
+                InputStream data = b0 == 0x1f && b1 == 0x8b ? new StrictGzipInputStream(raw) : raw;
                 this.in = new DataInputStream(new BufferedInputStream(data, 1 << 16));
                 byte[] header = new byte[HEADER_BYTES];
                 int got = readFully(header);

@@ -268,6 +268,15 @@ class MonitorReplayCommandTest {
         Files.write(gz, java.util.Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2));
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(gz));
         assertFails(r, 2, gz + ": cannot be read: ");
+
+        // a whole member followed by bytes that are no gzip member (a damaged second one): an error,
+        // not a trace that quietly ends after the first member
+        byte[] garbage = java.util.Arrays.copyOf(bytes.toByteArray(), bytes.size() + 3);
+        garbage[bytes.size()] = 0x1f;
+        garbage[bytes.size() + 1] = 0x74;
+        Path tail = tmp.resolve("tail.jsonl.gz");
+        Files.write(tail, garbage);
+        assertFails(veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(tail)), 2, tail + ": cannot be read: ");
     }
 
     @Test

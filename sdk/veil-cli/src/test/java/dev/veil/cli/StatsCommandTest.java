@@ -264,7 +264,7 @@ class StatsCommandTest {
         byte[] gz = gzip(idx(0x803, 3, 2, 2, PIXELS));
         Path in = file("cut.gz", Arrays.copyOf(gz, gz.length - 12));
         Result r = stats("--idx-images", s(in));
-        assertFailsWithoutOutput(r, "veil stats: " + in + ": truncated");
+        assertFailsWithoutOutput(r, "veil stats: " + in + ": cannot be read: cut short: the file ends at byte offset ");
     }
 
     @Test
