@@ -1064,7 +1064,7 @@ class GuardTest {
 
     /**
      * The copy is skipped for real: at 4,096 features (32 KB a vector) a Guard whose policy masks the
-     * input allocates less than one vector's worth per call on the request thread (once the JIT has
+     * input allocates less than a quarter of a vector per call on the request thread (once the JIT has
      * compiled the request path: interpreted, the Vector API allocates on every step), and one whose
      * policy digests it at least one vector more (its copy, which the audit writer digests later).
      */
@@ -1079,13 +1079,15 @@ class GuardTest {
         double[] x = new double[n];
         java.util.Arrays.fill(x, 1);
 
+        // Until the JIT has compiled the path (interpreted, the Vector API allocates tens of KB a call),
+        // or for good when the Guard copies: a compiled masked call allocates about 2 KB.
         long maskedPerCall = Long.MAX_VALUE;
-        for (int round = 0; round < 60 && maskedPerCall >= vector; round++) {
-            maskedPerCall = allocatedPerCall(masked, x); // until compiled, or a copy per call for good
+        for (int round = 0; round < 100 && maskedPerCall >= vector / 4; round++) {
+            maskedPerCall = allocatedPerCall(masked, x);
         }
         long digestedPerCall = allocatedPerCall(digested, x);
 
-        assertThat(maskedPerCall).as("bytes per call, input masked").isLessThan(vector);
+        assertThat(maskedPerCall).as("bytes per call, input masked").isLessThan(vector / 4);
         assertThat(digestedPerCall).as("bytes per call, input digested").isGreaterThan(maskedPerCall + vector);
     }
 
