@@ -7,7 +7,7 @@ import java.util.Objects;
  *
  * @param file the bundle-relative file, or {@code "<bundle>"} for the bundle as a whole; control
  *     characters in it (U+0000 to U+001F, U+007F to U+009F, which a hostile archive's entry names
- *     may hold) are written as escapes ({@code \n}, {@code \u001b}), so that the error prints as
+ *     may hold) are written as escapes ({@code \\u000a}, {@code \\u001b}), so that the error prints as
  *     one line of its own text
  * @param line 1-based line, or 0 when unknown
  * @param column 1-based column, or 0 when unknown
@@ -17,7 +17,7 @@ public record PolicyError(String file, int line, int column, String message) {
     public PolicyError {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(message, "message");
-        file = dev.veil.internal.bundle.ControlChars.escaped(file);
+        file = dev.veil.internal.text.ControlChars.escaped(file);
     }
 
     public static PolicyError of(String file, String message) {

@@ -16,6 +16,7 @@ import dev.veil.internal.bundle.BundleVerifier;
 import dev.veil.internal.bundle.TrustedKeys;
 import dev.veil.internal.policy.Documents;
 import dev.veil.internal.policy.LoadWarnings;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.spi.Bundle;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -103,16 +104,16 @@ final class BundleCommand implements Runnable {
             }
             out.println("source:   " + contents.source());
             out.println("revision: "
-                    + (contents.revision().isEmpty() ? "(none)" : VeilCli.printable(contents.revision())));
+                    + (contents.revision().isEmpty() ? "(none)" : ControlChars.escaped(contents.revision())));
             out.println("roots:    " + contents.roots().stream().map(r -> r.isEmpty() ? "\"\"" : r).toList());
             List<String> files = contents.files().stream().sorted().toList();
             out.println("files:    " + files.size());
             for (String f : files) {
-                out.println("  " + VeilCli.printable(f) + " (" + contents.read(f).length + " bytes)");
+                out.println("  " + ControlChars.escaped(f) + " (" + contents.read(f).length + " bytes)");
             }
             out.println("data:     " + (contents.data().isEmpty()
                     ? "(none)"
-                    : VeilCli.printable(String.join(", ", contents.data().keySet().stream().sorted().toList()))));
+                    : ControlChars.escaped(String.join(", ", contents.data().keySet().stream().sorted().toList()))));
             if (keys == null) {
                 out.println("signature: " + (contents.files().contains(SIGNATURES)
                         ? "present, NOT verified: PolicyBundle.load does not check it and loads the bundle even if a"
@@ -137,11 +138,11 @@ final class BundleCommand implements Runnable {
                 VeilCli.printBundleErrors(out, "rejected", e);
                 return VeilCli.EXIT_CHECK_FAILED;
             }
-            out.println("policy:   " + VeilCli.printable(b.name()) + " (engine " + b.engine() + ")");
+            out.println("policy:   " + ControlChars.escaped(b.name()) + " (engine " + b.engine() + ")");
             for (String warning : LoadWarnings.of(b.policy(),
                     Authenticator.from(b.policy().settings().authentication(), contents, Clock.systemUTC()),
                     contents)) {
-                out.println("warning:  " + VeilCli.printable(warning));
+                out.println("warning:  " + ControlChars.escaped(warning));
             }
             sampleQuestions(b, out);
             out.println("ok");
@@ -176,7 +177,7 @@ final class BundleCommand implements Runnable {
         failures.forEach((question, message) -> {
             if (!refused || List.of("access", "validation", "logging").contains(question)) {
                 out.println("warning:  the " + question + " question fails for the sample input of 'veil bundle "
-                        + "inspect' (" + VeilCli.printable(String.valueOf(message)) + "); requests that reach it "
+                        + "inspect' (" + ControlChars.escaped(String.valueOf(message)) + "); requests that reach it "
                         + "are denied (or degraded) if it fails for them too: check it with veil eval");
             }
         });

@@ -3,6 +3,7 @@ package dev.veil.cli;
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.text.ControlChars;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -199,16 +200,7 @@ public final class VeilCli implements Runnable {
         List<PolicyError> errors = e.errors();
         w.println(header + " (" + errors.size() + " error" + (errors.size() == 1 ? "" : "s") + "):");
         for (PolicyError err : errors) {
-            w.println(printable(Json.stripSourceRefs(err.toString()).replaceAll("\\R", " ")));
+            w.println(ControlChars.escaped(Json.stripSourceRefs(err.toString()).replaceAll("\\R", " ")));
         }
-    }
-
-    /**
-     * {@code s} with every control character (U+0000 to U+001F, U+007F to U+009F) written as an
-     * escape ({@code \\n}, {@code \\u001b}), for a string from a bundle or a request that is printed
-     * on a terminal: a line break or a terminal command in it must not print as output of its own.
-     */
-    static String printable(String s) {
-        return dev.veil.internal.bundle.ControlChars.escaped(s);
     }
 }

@@ -151,8 +151,8 @@ class BundleCommandTest {
         Files.writeString(bundle.dir().resolve("x\n" + fake + "\nnote.txt"), "hi");
         Result r = veil("bundle", "inspect", s(bundle.dir()));
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
-        assertThat(r.outLines()).containsExactly("rejected (1 error):", "x\\n" + fake + "\\nnote.txt: entry name "
-                + "contains the control character U+000A (at character 2); rename the file using printable "
+        assertThat(r.outLines()).containsExactly("rejected (1 error):", "x\\u000a" + fake + "\\u000anote.txt: "
+                + "entry name contains the control character U+000A (at character 2); rename the file using printable "
                 + "characters only (control characters would print as line breaks or terminal commands in every "
                 + "message that names it)");
 
@@ -169,7 +169,7 @@ class BundleCommandTest {
         Files.delete(manifest);
         Files.writeString(bundle.dir().resolve("data.json"), "{\"a\\n\\u001b[1A" + fake + "\": 1}");
         r = veil("bundle", "inspect", s(bundle.dir()));
-        assertThat(r.out()).as(r.toString()).contains("data:     a\\n\\u001b[1A" + fake + "\n");
+        assertThat(r.out()).as(r.toString()).contains("data:     a\\u000a\\u001b[1A" + fake + "\n");
         assertThat(r.outLines()).noneMatch(l -> l.startsWith("signature: verified")).noneMatch(l -> l.contains("\u001b"));
     }
 

@@ -1,7 +1,9 @@
 package dev.veil.internal.bundle;
 
+
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.text.ControlChars;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -101,12 +103,12 @@ final class EntryCollector {
             }
         }
         if (raw.indexOf('\0') >= 0) {
-            throw PolicyLoadException.of(printable(raw), "entry name contains a NUL character");
+            throw PolicyLoadException.of(raw, "entry name contains a NUL character"); // PolicyError escapes it
         }
-        int control = controlCharAt(raw);
+        int control = ControlChars.indexIn(raw);
         if (control >= 0) {
-            throw PolicyLoadException.of(printable(raw), "entry name contains the control character "
-                    + codePoint(raw.charAt(control)) + " (at character " + (control + 1) + "); rename the file "
+            throw PolicyLoadException.of(raw, "entry name contains the control character "
+                    + ControlChars.codePoint(raw.charAt(control)) + " (at character " + (control + 1) + "); rename the file "
                     + "using printable characters only (control characters would print as line breaks or "
                     + "terminal commands in every message that names it)");
         }
@@ -140,7 +142,7 @@ final class EntryCollector {
 
     /** A name too long to quote whole: its start and its length. */
     private static String abbreviate(String raw, int bytes) {
-        return printable(raw.substring(0, 60)) + "... (" + bytes + " bytes)";
+        return raw.substring(0, 60) + "... (" + bytes + " bytes)";
     }
 
     /**
@@ -300,20 +302,6 @@ final class EntryCollector {
             return (bytes >> 20) + " MiB (" + bytes + " bytes)";
         }
         return bytes + " bytes";
-    }
-
-    static String printable(String raw) {
-        return ControlChars.escaped(raw);
-    }
-
-    /** The index of the first control character in {@code s}, or -1 ({@link ControlChars}). */
-    static int controlCharAt(String s) {
-        return ControlChars.indexIn(s);
-    }
-
-    /** {@code U+001B} for the escape character. */
-    static String codePoint(char c) {
-        return ControlChars.codePoint(c);
     }
 
     static PolicyLoadException wholeBundle(String message) {

@@ -1,7 +1,9 @@
 package dev.veil.internal.bundle;
 
+
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.text.ControlChars;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,10 +70,10 @@ public record Manifest(
             switch (key) {
                 case "revision":
                     if (value instanceof String s) {
-                        int control = EntryCollector.controlCharAt(s);
+                        int control = ControlChars.indexIn(s);
                         if (control >= 0) {
                             errors.add(error(pos, "'revision' contains the control character "
-                                    + EntryCollector.codePoint(s.charAt(control)) + " (at character " + (control + 1)
+                                    + ControlChars.codePoint(s.charAt(control)) + " (at character " + (control + 1)
                                     + "); write the revision in printable characters only (a line break or "
                                     + "terminal escape would print as output of its own wherever it is shown)"));
                         } else {
@@ -87,12 +89,12 @@ public record Manifest(
                                 + Roots.MAX_ROOTS + " (each root is a prefix such as \"veil\" that owns all the data"
                                 + " below it, so a few suffice)"));
                     } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)
-                            && list.stream().anyMatch(r -> EntryCollector.controlCharAt((String) r) >= 0)) {
-                        String bad = (String) list.stream().filter(r -> EntryCollector.controlCharAt((String) r) >= 0)
+                            && list.stream().anyMatch(r -> ControlChars.indexIn((String) r) >= 0)) {
+                        String bad = (String) list.stream().filter(r -> ControlChars.indexIn((String) r) >= 0)
                                 .findFirst().orElseThrow();
                         errors.add(error(pos, "a root contains the control character "
-                                + EntryCollector.codePoint(bad.charAt(EntryCollector.controlCharAt(bad)))
-                                + " ('" + EntryCollector.printable(bad) + "'); roots are bundle paths: write them in "
+                                + ControlChars.codePoint(bad.charAt(ControlChars.indexIn(bad)))
+                                + " ('" + ControlChars.escaped(bad) + "'); roots are bundle paths: write them in "
                                 + "printable characters only"));
                     } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
                         List<String> normalised = new ArrayList<>();

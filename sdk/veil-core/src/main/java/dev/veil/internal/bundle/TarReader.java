@@ -1,6 +1,8 @@
 package dev.veil.internal.bundle;
 
+
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.text.ControlChars;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -187,7 +189,7 @@ final class TarReader {
     private static String nameHint(byte[] header) {
         int end = indexOfNul(header, 0, 100);
         String name = new String(header, 0, end, StandardCharsets.ISO_8859_1);
-        return name.isEmpty() ? "" : " at entry '" + EntryCollector.printable(name) + "'";
+        return name.isEmpty() ? "" : " at entry '" + ControlChars.escaped(name) + "'";
     }
 
     private static String headerName(byte[] header, EntryCollector collector) {

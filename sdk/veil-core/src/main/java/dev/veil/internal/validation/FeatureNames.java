@@ -1,5 +1,7 @@
 package dev.veil.internal.validation;
 
+import dev.veil.internal.text.ControlChars;
+
 /** Feature names of a request as messages may quote them. */
 public final class FeatureNames {
     /** Longest part of a name a message quotes. */
@@ -16,12 +18,7 @@ public final class FeatureNames {
         StringBuilder b = new StringBuilder();
         int i = 0;
         for (; i < name.length() && b.length() < MAX_QUOTED; i++) {
-            char c = name.charAt(i);
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029') {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
+            ControlChars.append(b, name.charAt(i));
         }
         return i < name.length() ? b + "..." : b.toString();
     }

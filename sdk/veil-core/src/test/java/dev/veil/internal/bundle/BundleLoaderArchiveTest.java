@@ -411,7 +411,7 @@ class BundleLoaderArchiveTest {
 
         assertThat(e.message()).contains("entry name is not valid UTF-8");
         assertThat(e.toString()).doesNotContain("\n").doesNotContain("\u001b")
-                .startsWith("x\\nsignature: verified\\n\\u001b[1A");
+                .startsWith("x\\u000asignature: verified\\u000a\\u001b[1A");
     }
 
     @Test

@@ -112,10 +112,10 @@ class EntryCollectorTest {
 
     @Test
     void shouldRefuseControlCharactersInEntryNamesQuotingThemEscaped() {
-        for (char c : new char[] {'\n', '\r', '\t', 0x1b, 0x7f, 0x85, 0x9f}) {
+        for (char c : new char[] {'\n', '\r', '\t', 0x1b, 0x7f, 0x85, 0x9f, '\u2028', '\u2029'}) {
             String name = "x" + c + "signature: verified/note.txt";
             PolicyError e = error(() -> EntryCollector.normalise(name));
-            assertThat(e.file()).as("U+%04X", (int) c).doesNotContainPattern("[\\x00-\\x1f\\x7f-\\x9f]")
+            assertThat(e.file()).as("U+%04X", (int) c).doesNotContainPattern("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]")
                     .startsWith("x\\").endsWith("signature: verified/note.txt");
             assertThat(e.message()).startsWith(String.format("entry name contains the control character U+%04X (at "
                     + "character 2); rename the file", (int) c));
