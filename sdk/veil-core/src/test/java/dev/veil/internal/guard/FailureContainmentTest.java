@@ -393,27 +393,10 @@ class FailureContainmentTest {
         assertThat(((Map<String, Object>) records(g, 1).get(0).get("stages")).get("observe")).isEqualTo("error");
     }
 
-    /** The in-memory store, except that {@link #submit} refuses while {@link #refuseSubmits} is set. */
-    static final class SubmitsRefused extends ForwardingStateStore {
-        final AtomicBoolean refuseSubmits = new AtomicBoolean();
-
-        SubmitsRefused() {
-            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
-        }
-
-        @Override
-        public void submit(StateOp... ops) {
-            if (refuseSubmits.get()) {
-                throw new StateUnavailableException("the store went away after this request read it");
-            }
-            inner.submit(ops);
-        }
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"deny", "degrade", "local"})
     void aStoreThatRefusesTheAnsweredQuerysHistoryIsHandledAsOnStateUnavailableSays(String mode) throws IOException {
-        SubmitsRefused store = new SubmitsRefused();
+        FlakyStore store = new FlakyStore();
         Guard<double[]> g = guard(bundle().set("on_state_unavailable", mode).set("monitoring", """
                 detectors:
                   class_focus: {}
@@ -435,31 +418,36 @@ class FailureContainmentTest {
         }
     }
 
-    /** A store that is down for good once asked to be, counting the calls it refused. */
-    static final class DownStore extends ForwardingStateStore {
+    /**
+     * The in-memory store, except that it refuses every call while {@link #down} is set, and its
+     * {@link #submit}s alone while {@link #refuseSubmits} is (the store went away after a request
+     * read it); {@link #refused} counts the refusals.
+     */
+    static final class FlakyStore extends ForwardingStateStore {
         final AtomicBoolean down = new AtomicBoolean();
+        final AtomicBoolean refuseSubmits = new AtomicBoolean();
         final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
 
-        DownStore() {
+        FlakyStore() {
             super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
         }
 
         @Override
         public Object[] execute(StateOp... ops) {
-            refuseWhenDown();
+            refuseIf(down.get(), "the store is down");
             return inner.execute(ops);
         }
 
         @Override
         public void submit(StateOp... ops) {
-            refuseWhenDown();
+            refuseIf(down.get() || refuseSubmits.get(), "the store went away after this request read it");
             inner.submit(ops);
         }
 
-        private void refuseWhenDown() {
-            if (down.get()) {
+        private void refuseIf(boolean refuse, String why) {
+            if (refuse) {
                 refused.incrementAndGet();
-                throw new StateUnavailableException("the store is down");
+                throw new StateUnavailableException(why);
             }
         }
     }
@@ -473,7 +461,7 @@ class FailureContainmentTest {
     @ValueSource(strings = {"deny", "degrade"})
     void aDegradedAnswerWhoseNoiseCannotBePaidForWithTheStoreDownAsksTheStoreOnce(String onExhausted)
             throws IOException {
-        DownStore store = new DownStore();
+        FlakyStore store = new FlakyStore();
         Guard<double[]> g = guard(bundle().set("on_state_unavailable", "degrade").set("output", """
                 default: {form: label_only, allow_label_change: true, noise: {mechanism: laplace, epsilon: 0.1}}
                 privacy: {per_caller_epsilon: 10, on_exhausted: %s}
