@@ -307,31 +307,7 @@ final class DocumentParser {
 
         /** {@code a.b[2]["x y"]}, or {@code (top level)}; quotes, controls and surrogates escaped as in JSON. */
         private String renderPath() {
-            if (path.isEmpty()) {
-                return "(top level)";
-            }
-            StringBuilder sb = new StringBuilder();
-            for (Object step : path) {
-                if (step instanceof Integer index) {
-                    sb.append('[').append(index).append(']');
-                    continue;
-                }
-                String key = (String) step;
-                boolean plain = !key.isEmpty() && !Character.isDigit(key.charAt(0));
-                StringBuilder escaped = new StringBuilder();
-                for (int i = 0; i < key.length(); i++) {
-                    char c = key.charAt(i);
-                    plain &= c == '_' || (c < 0x80 && Character.isLetterOrDigit(c));
-                    escaped.append(Character.isSurrogate(c) || c < 0x20 || c == '"' || c == '\\'
-                            ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-                }
-                if (plain) {
-                    sb.append(sb.length() == 0 ? "" : ".").append(key);
-                } else {
-                    sb.append("[\"").append(escaped).append("\"]");
-                }
-            }
-            return sb.toString();
+            return DocPath.render(path);
         }
     }
 

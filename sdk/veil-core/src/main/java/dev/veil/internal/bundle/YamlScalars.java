@@ -100,7 +100,7 @@ public final class YamlScalars {
                 } else if (!path.isEmpty() && path.get(path.size() - 1) instanceof int[] index) {
                     index[0]++;
                 }
-                String problem = problem(p, t, () -> render(path));
+                String problem = problem(p, t, () -> DocPath.render(path));
                 if (problem != null) {
                     JsonLocation loc = p.currentTokenLocation();
                     throw new PolicyLoadException(new PolicyError(file, Math.max(0, loc.getLineNr()),
@@ -116,18 +116,6 @@ public final class YamlScalars {
             // a syntax error (Jackson wraps the YAML parser's): the caller's parser reports it with its
             // location. Anything else is not swallowed: the check must not be skipped silently.
         }
-    }
-
-    private static String render(List<Object> path) {
-        StringBuilder sb = new StringBuilder();
-        for (Object step : path) {
-            if (step instanceof int[] index) {
-                sb.append('[').append(index[0]).append(']');
-            } else {
-                sb.append(sb.length() == 0 ? "" : ".").append(step);
-            }
-        }
-        return sb.length() == 0 ? "(top level)" : sb.toString();
     }
 
     /**

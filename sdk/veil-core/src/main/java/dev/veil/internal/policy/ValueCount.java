@@ -7,10 +7,13 @@ import com.fasterxml.jackson.core.JsonToken;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.bundle.BundleLimits;
+import dev.veil.internal.bundle.DocPath;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -24,7 +27,6 @@ import java.util.Locale;
 public final class ValueCount {
     /** The most values one such file may hold: {@link BundleLimits#DEFAULT_MAX_DATA_VALUES}. */
     public static final int MAX_VALUES = BundleLimits.DEFAULT_MAX_DATA_VALUES;
-    private static final int MAX_KEY_CHARS = 80;
 
     private ValueCount() {}
 
@@ -79,44 +81,24 @@ public final class ValueCount {
         throw new PolicyLoadException(new PolicyError(file, Math.max(0, at.getLineNr()), Math.max(0, at.getColumnNr()),
                 String.format(Locale.ROOT, "the file holds more than %,d values (objects, arrays, strings, numbers,"
                         + " booleans and nulls counted together; the value at %s is past the limit). A bundle file is"
-                        + " read within this limit (the default of BundleLimits.maxDataValues, which the data files share) so that"
-                        + " many tiny values cannot exhaust memory; a %s needs far fewer: check what was put in it",
+                        + " read within this limit, as the data files are together, so that many tiny values cannot"
+                        + " exhaust memory; a %s needs far fewer: check what was put in it",
                         max, render(path), what)));
     }
 
-    /** {@code keys[2].roles}, {@code x["a b"]}, or {@code (top level)}; keys cut and escaped for a message. */
+    /** The path as {@link DocPath} writes it, from the top ({@code path} is innermost first). */
     private static String render(Deque<Object> path) {
-        if (path.isEmpty()) {
-            return "(top level)";
-        }
-        StringBuilder sb = new StringBuilder();
+        List<Object> steps = new ArrayList<>();
         for (Iterator<Object> it = path.descendingIterator(); it.hasNext(); ) {
             Object step = it.next();
-            if (step instanceof int[] index) {
-                sb.append('[').append(index[0]).append(']');
-                continue;
-            }
-            String key = ((String[]) step)[0];
-            if (key == null) {
-                continue; // an object's first key not read yet: cannot be, the count is at a value
-            }
-            if (key.matches("[A-Za-z_][A-Za-z0-9_-]{0," + (MAX_KEY_CHARS - 1) + "}")) {
-                sb.append(sb.length() == 0 ? "" : ".").append(key);
-                continue;
-            }
-            sb.append("[\"");
-            for (int i = 0; i < key.length() && i < MAX_KEY_CHARS; i++) {
-                char c = key.charAt(i);
-                if (c == '"' || c == '\\') {
-                    sb.append('\\').append(c);
-                } else if (c < 0x20 || c > 0x7e) {
-                    sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                } else {
-                    sb.append(c);
+            if (step instanceof String[] key) {
+                if (key[0] != null) { // an object's first key not read yet: cannot be, the count is at a value
+                    steps.add(key[0]);
                 }
+            } else {
+                steps.add(step);
             }
-            sb.append(key.length() > MAX_KEY_CHARS ? "...\"]" : "\"]");
         }
-        return sb.toString();
+        return DocPath.render(steps);
     }
 }
