@@ -24,10 +24,12 @@ import java.util.random.RandomGenerator;
  *       by at most {@code g / 2}, so for {@code n} coordinates with L1 sensitivity {@code D} the
  *       privacy loss is at most {@code (D + n g) / scale <= epsilon + n * 2^-19} (exactly
  *       {@code epsilon} when inputs already lie on the grid);</li>
- *   <li>Gaussian: {@code g * rint(sigma * Z / g)} with {@code Z} from
- *       {@link RandomGenerator#nextGaussian()}. Because {@code x_g / g} is an integer, the result
- *       equals {@code snap(x_g + sigma * Z)}: post-processing of the Gaussian mechanism on the
- *       snapped input, whose L2 sensitivity grows by at most {@code sqrt(n) g};</li>
+ *   <li>Gaussian: {@code g * rint(sigma * Z / g)} with a standard normal {@code Z} drawn by
+ *       Box-Muller, {@code sqrt(-2 ln U) cos(2 pi V)}, from the full-precision uniform {@code U}
+ *       ({@link #uniform}) and a 53-bit {@code V} ({@link #standardNormal}). Because
+ *       {@code x_g / g} is an integer, the result equals {@code snap(x_g + sigma * Z)}:
+ *       post-processing of the Gaussian mechanism on the snapped input, whose L2 sensitivity grows
+ *       by at most {@code sqrt(n) g};</li>
  *   <li>the result {@code x_g + noise} is an exact multiple of {@code g}, and its low-order bits
  *       carry nothing about {@code x}.</li>
  * </ol>
@@ -41,7 +43,13 @@ import java.util.random.RandomGenerator;
  * spacing and the double-precision logarithm). (A uniform with a fixed spacing of {@code 2^-53}
  * instead leaves most grid points beyond about 23 scales unreachable, which makes the release
  * {@code (epsilon, delta)} with {@code delta} about {@code 5e-10} per value.) The tail is cut only
- * beyond {@code 1000 ln 2 ~ 693} scales (probability {@code e^-693}). Randomness quality is the
+ * beyond {@code 1000 ln 2 ~ 693} scales (probability {@code e^-693}). The Gaussian's radius
+ * {@code sqrt(-2 ln U)} inherits that precision: a grid step at {@code r} sigmas is a change of
+ * about {@code r 2^-20} in {@code -ln U}, which holds about {@code 2^32 r} uniforms, so every grid
+ * point out to the cut at {@code sqrt(2000 ln 2) ~ 37.2} sigmas can be drawn (probability beyond:
+ * {@code 2^-1000}). (The JDK's {@code nextGaussian} builds its normal from 53-bit doubles, whose
+ * spacing leaves grid points far in its tail unreachable, and cuts the tail near 12 to 13 sigmas.)
+ * Randomness quality is the
  * caller's: pass a {@link java.security.SecureRandom} (or a generator backed by one); a seeded
  * generator is only for tests.
  *
@@ -127,7 +135,19 @@ final class SecureNoise {
      */
     static double gaussian(double x, double sigma, RandomGenerator rng) {
         double g = granularity(sigma);
-        return snap(x, g) + Math.rint(sigma * rng.nextGaussian() / g) * g;
+        return snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g;
+    }
+
+    /**
+     * A standard normal by Box-Muller, {@code sqrt(-2 ln U) cos(2 pi V)}: {@code U} from
+     * {@link #uniform} (the first draw's low 52 bits are its mantissa, further draws its binade),
+     * {@code V} from the next draw's high 53 bits. One normal per call (the sine half is not kept,
+     * so no state is carried between calls).
+     */
+    static double standardNormal(RandomGenerator rng) {
+        double u = uniform(rng.nextLong() & MANTISSA_MASK, rng);
+        double v = (rng.nextLong() >>> 11) * 0x1.0p-53;
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
 
     /** The Laplace scale {@code sensitivity / epsilon}. */

@@ -165,6 +165,77 @@ class SecureNoiseTest {
         return SecureNoise.laplace(0, scale, () -> draws[next[0]++]);
     }
 
+    /**
+     * The normal's two-sided tail {@code P(|Z| > k)} for k = 1..4 (0.3173, 0.0455, 0.0027, 6.3e-5):
+     * the Box-Muller draw has the standard normal's law, not only its variance.
+     */
+    @Test
+    void shouldDrawTheStandardNormalsTails() {
+        double[] expected = {0.31731050786, 0.04550026390, 0.00269979606, 0.00006334248};
+        int draws = 2_000_000;
+        int[] beyond = new int[expected.length];
+        SplittableRandom rng = new SplittableRandom(45);
+        for (int i = 0; i < draws; i++) {
+            double z = Math.abs(SecureNoise.standardNormal(rng));
+            for (int k = 0; k < expected.length; k++) {
+                if (z > k + 1) {
+                    beyond[k]++;
+                }
+            }
+        }
+        for (int k = 0; k < expected.length; k++) {
+            double p = expected[k];
+            double sd = Math.sqrt(p * (1 - p) / draws);
+            assertThat(beyond[k] / (double) draws).as("P(|Z| > %d)", k + 1).isCloseTo(p, within(5 * sd));
+        }
+    }
+
+    /**
+     * The Gaussian's tail is not cut where 53-bit doubles would cut it (about 12 to 13 sigmas for the
+     * JDK's {@code nextGaussian}): a uniform of 2^-256 gives a radius of sqrt(512 ln 2) = 18.8
+     * sigmas, and the deepest one, 2^-1000, sqrt(2000 ln 2) = 37.2.
+     */
+    @Test
+    void shouldReachTheFarTailOfTheGaussianLaw() {
+        long[] draws = {0L, 0L, 0L, 0L, 1L, 0L}; // mantissa 0; binade 255; angle 0
+        int[] next = {0};
+        assertThat(SecureNoise.gaussian(0, 1.0, () -> draws[next[0]++]))
+                .isCloseTo(Math.sqrt(512 * Math.log(2)), within(1e-5));
+        assertThat(next[0]).isEqualTo(6);
+        long[] deepest = new long[20];
+        int[] at = {0};
+        assertThat(SecureNoise.gaussian(0, 1.0, () -> deepest[at[0]++]))
+                .isCloseTo(Math.sqrt(2000 * Math.log(2)), within(1e-5));
+    }
+
+    /** As for Laplace: neighbouring uniforms give neighbouring grid points far in the Gaussian's tail. */
+    @Test
+    void shouldSkipNoGaussianGridPointFarInTheTail() {
+        double sigma = 1.0;
+        double g = SecureNoise.granularity(sigma);
+        SplittableRandom rng = new SplittableRandom(8);
+        for (int binade : new int[] {0, 20, 60, 130, 300, 900}) {
+            long binadeDraw = -1L >>> (binade % 64);
+            for (int trial = 0; trial < 200; trial++) {
+                long mantissa = rng.nextLong() & ((1L << 52) - 2);
+                long angle = rng.nextLong() >>> 20; // cos(2 pi V) near 1, so the radius shows
+                double a = gaussianTail(mantissa, binade, binadeDraw, angle, sigma);
+                double b = gaussianTail(mantissa + 1, binade, binadeDraw, angle, sigma);
+                assertThat(Math.abs(a - b)).as("binade %d, mantissa %d", binade, mantissa).isLessThanOrEqualTo(g);
+                assertThat(a).isGreaterThanOrEqualTo(0.99 * Math.sqrt(2 * binade * Math.log(2))); // U < 2^-binade
+            }
+        }
+    }
+
+    private static double gaussianTail(long mantissa, int binade, long binadeDraw, long angle, double sigma) {
+        long[] draws = new long[3 + binade / 64];
+        draws[0] = mantissa;
+        draws[draws.length - 2] = binadeDraw;
+        draws[draws.length - 1] = angle;
+        int[] next = {0};
+        return SecureNoise.gaussian(0, sigma, () -> draws[next[0]++]);
+    }
+
     @Test
     void shouldComputeLaplaceScaleAsSensitivityOverEpsilon() {
         assertThat(SecureNoise.laplaceScale(2, 0.5)).isEqualTo(4.0);
