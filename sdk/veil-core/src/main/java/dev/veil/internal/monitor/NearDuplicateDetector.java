@@ -3,6 +3,11 @@ package dev.veil.internal.monitor;
 import dev.veil.Signal;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -460,8 +465,8 @@ public final class NearDuplicateDetector implements StatefulDetector {
                 m += used[k];
             }
         }
-        java.util.Arrays.sort(above, 0, m);
-        return java.util.Arrays.copyOfRange(above, Math.max(0, m - keep), m);
+        Arrays.sort(above, 0, m);
+        return Arrays.copyOfRange(above, Math.max(0, m - keep), m);
     }
 
     @Override
@@ -482,12 +487,34 @@ public final class NearDuplicateDetector implements StatefulDetector {
         }
         String callerTag = "";
         if (config.index() != Index.CALLER) {
-            callerTag = Long.toUnsignedString(QueryHashing.stringHash(callerId, config.seed()) >>> 24, 36) + '.';
+            callerTag = callerTag(callerId);
             ops.add(new StateOp.Fingerprint(globalKey, hashes, callerTag + member, config.maxMembersPerHash(),
                     ttlMillis));
             n++;
         }
         return new Context(n, vectorTag, callerTag);
+    }
+
+    /** SHA-256, one per thread (a caller tag per query). */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    });
+
+    /**
+     * The tag by which the global index recognises a caller's own queries, which it does not count
+     * (the caller's index does): the first 96 bits of the SHA-256 of the caller's state key, 16
+     * URL-safe base64 characters (never '.' or '@'), then '.'. A 40-bit seeded hash served before:
+     * with the seed known, a birthday search found two account names of one tag in seconds, and
+     * each account's queries then went unseen by the other's. Finding two caller keys of one
+     * 96-bit tag takes about 2^48 SHA-256 evaluations, whatever the seed.
+     */
+    static String callerTag(String callerStateKey) {
+        byte[] d = SHA256.get().digest(callerStateKey.getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(d, 12)) + '.';
     }
 
     @Override
@@ -522,7 +549,8 @@ public final class NearDuplicateDetector implements StatefulDetector {
     /**
      * An upper bound of the bytes per remembered query as the in-memory store counts them, per
      * index used: the query's array of 32-bit hash halves ({@code 16 + 4 keep}) and member string
-     * (at most 30 characters, 72 bytes), its slot in the index's ring of queries (24 bytes, twice
+     * (at most 37 characters, 80 bytes: a 17-character caller tag in the global index, a vector tag of
+     * at most 11 and a time of at most 9), its slot in the index's ring of queries (24 bytes, twice
      * over just after the ring grew) and {@code keep} table entries of 8 bytes at a load of at least
      * 56% (15 bytes each; see FingerprintIndex#grown), plus the fixed part of one index (its object,
      * cache node, a key of up to 64 characters, and the smallest table and ring:
@@ -532,7 +560,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
     @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
-        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 15L * config.keep();
+        long perQuery = 16 + 4L * config.keep() + 80 + 48 + 15L * config.keep();
         return indexes * (perQuery + INDEX_FIXED_BYTES);
     }
 

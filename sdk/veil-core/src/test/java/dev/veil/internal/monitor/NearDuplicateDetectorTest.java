@@ -3,14 +3,18 @@ package dev.veil.internal.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
 import dev.veil.Level;
 import dev.veil.Signal;
 import dev.veil.internal.monitor.traffic.SyntheticDigits;
 import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.internal.state.StateKeys;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -188,6 +192,32 @@ class NearDuplicateDetectorTest {
         assertThat(h.observe("a", T + 1000, perturb(x, 0.001, 12))[0].score()).as("own query").isZero();
         assertThat(h.observe("b", T + 2000, perturb(x, 0.001, 13))[0].score()).as("another caller's")
                 .isGreaterThanOrEqualTo(40);
+    }
+
+    /**
+     * Two account names chosen to share the 40-bit seeded caller tag that marked a caller's own
+     * queries in the global index before (found by a birthday search under the default seed): each
+     * account's queries were taken for the other's own and not counted. The tag is now 96 bits of
+     * SHA-256, and the second account's near copy counts.
+     */
+    @Test
+    void shouldTellApartAccountsChosenToShareAShortCallerHash() {
+        String first = StateKeys.of(acme("user331458"));
+        String second = StateKeys.of(acme("user554512"));
+        long seed = NearDuplicateDetector.Config.DEFAULT.seed();
+        assertThat(QueryHashing.stringHash(first, seed) >>> 24).as("the old tags collide")
+                .isEqualTo(QueryHashing.stringHash(second, seed) >>> 24);
+        assertThat(NearDuplicateDetector.callerTag(first)).isNotEqualTo(NearDuplicateDetector.callerTag(second))
+                .hasSize(17).endsWith(".").doesNotContain("@").matches("[A-Za-z0-9_-]{16}\\.");
+
+        DetectorHarness h = harness(detector("index", "global"));
+        double[] x = image(15);
+        h.observe(acme("user331458"), T, perturb(x, 0.001, 16));
+        assertThat(h.observe(acme("user554512"), T + 10_000, x)[0].level()).isEqualTo(Level.HIGH);
+    }
+
+    private static Caller acme(String id) {
+        return new Caller(id, AuthMethod.API_KEY, Set.of("analyst"), "acme", Map.of());
     }
 
     @Test
