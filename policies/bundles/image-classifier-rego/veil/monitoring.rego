@@ -25,18 +25,18 @@ ladder := [
 	act("alert", "near-duplicate-alert", "near_duplicate"),
 	act("degrade", "near-duplicate-degrade", "near_duplicate"),
 	attack_block("near-duplicate-block", "near_duplicate"),
+	act("alert", "near-duplicate-global-alert", "near_duplicate_global"),
+	act("degrade", "near-duplicate-global-degrade", "near_duplicate_global"),
 	act("alert", "knn-alert", "knn"),
 	act("degrade", "knn-degrade", "knn"),
 	attack_block("knn-block", "knn"),
 	act("alert", "knn-global-alert", "knn_global"),
 	act("degrade", "knn-global-degrade", "knn_global"),
-	attack_block("knn-global-block", "knn_global"),
 	act("alert", "antithetic-alert", "antithetic"),
 	act("degrade", "antithetic-degrade", "antithetic"),
 	attack_block("antithetic-block", "antithetic"),
 	act("alert", "antithetic-tenant-alert", "antithetic_tenant"),
 	act("degrade", "antithetic-tenant-degrade", "antithetic_tenant"),
-	attack_block("antithetic-tenant-block", "antithetic_tenant"),
 	act("alert", "confidence-climb-alert", "confidence_climb"),
 	act("degrade", "confidence-climb-degrade", "confidence_climb"),
 	act("alert", "class-focus-alert", "class_focus"),
@@ -57,11 +57,17 @@ matching contains "rate-throttle-researchers" if {
 	researcher
 }
 
-# Probing: alert at medium; at high labels only, and a one-day block for all but researchers.
-probing := {
-	"near_duplicate": "near-duplicate", "knn": "knn", "knn_global": "knn-global", "antithetic": "antithetic",
+# Probing: alert at medium; at high labels only, and a one-day block for all but researchers. The
+# signals that count other callers' queries alert and degrade but never block: one query sent by
+# somebody else, a near copy of what an honest caller will send, would otherwise block that caller.
+own_probing := {"near_duplicate": "near-duplicate", "knn": "knn", "antithetic": "antithetic"}
+
+shared_probing := {
+	"near_duplicate_global": "near-duplicate-global", "knn_global": "knn-global",
 	"antithetic_tenant": "antithetic-tenant",
 }
+
+probing := object.union(own_probing, shared_probing)
 
 matching contains concat("-", [id, "alert"]) if {
 	some signal, id in probing
@@ -74,7 +80,7 @@ matching contains concat("-", [id, "degrade"]) if {
 }
 
 matching contains concat("-", [id, "block"]) if {
-	some signal, id in probing
+	some signal, id in own_probing
 	at_least(signal, "high")
 	not researcher
 }

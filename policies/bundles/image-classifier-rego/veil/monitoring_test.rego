@@ -34,11 +34,23 @@ test_probing_alerts_at_medium_then_degrades_and_blocks_at_high if {
 	rules(monitoring.decision) == ["knn-alert"] with input as with_signal("knn", "medium", ["analyst"])
 	rules(monitoring.decision) == ["near-duplicate-alert", "near-duplicate-degrade", "near-duplicate-block"]
 		with input as with_signal("near_duplicate", "high", ["analyst"])
-	d := monitoring.decision with input as with_signal("knn_global", "high", ["partner"])
+	d := monitoring.decision with input as with_signal("knn", "high", ["partner"])
 	d.actions[2] == {
-		"action": "block", "rule": "knn-global-block", "signal": "knn_global",
+		"action": "block", "rule": "knn-block", "signal": "knn",
 		"cooldown_seconds": 86400, "throttle_per_second": 0,
 	}
+}
+
+# Other callers' queries make these signals: a block on them could be someone else's doing.
+test_signals_that_count_other_callers_alert_and_degrade_but_never_block if {
+	rules(monitoring.decision) == ["near-duplicate-global-alert", "near-duplicate-global-degrade"]
+		with input as with_signal("near_duplicate_global", "high", ["analyst"])
+	rules(monitoring.decision) == ["near-duplicate-global-alert"]
+		with input as with_signal("near_duplicate_global", "medium", ["analyst"])
+	rules(monitoring.decision) == ["knn-global-alert", "knn-global-degrade"]
+		with input as with_signal("knn_global", "high", ["partner"])
+	rules(monitoring.decision) == ["antithetic-tenant-alert", "antithetic-tenant-degrade"]
+		with input as with_signal("antithetic_tenant", "high", ["partner"])
 }
 
 test_antithetic_pairs_alert_at_medium_then_degrade_and_block_at_high if {
@@ -47,8 +59,6 @@ test_antithetic_pairs_alert_at_medium_then_degrade_and_block_at_high if {
 		with input as with_signal("antithetic", "high", ["analyst"])
 	rules(monitoring.decision) == ["antithetic-alert", "antithetic-degrade"]
 		with input as with_signal("antithetic", "high", ["researcher"])
-	rules(monitoring.decision) == ["antithetic-tenant-alert", "antithetic-tenant-degrade", "antithetic-tenant-block"]
-		with input as with_signal("antithetic_tenant", "high", ["partner"])
 }
 
 test_researchers_who_probe_get_labels_only_and_are_not_blocked if {

@@ -343,6 +343,41 @@ class ImageClassifierGuardTest {
                 .contains("output:budget_exhausted");
     }
 
+    /**
+     * Framing: another tenant's account sends near copies of an image an honest analyst is about to
+     * send. The analyst's query is then close to other callers' queries, so the signals that count
+     * them fire on it; they degrade that answer but do not block her (a one-day block was what one
+     * such query cost before).
+     */
+    @Test
+    void anotherCallersNearCopiesDegradeAnHonestCallerButDoNotBlockHer() {
+        Credentials partner = Credentials.apiKey(DemoKeys.key("image-classifier", "demo-partner-app"));
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        double[] x = test[40];
+        try (Guard<double[]> g = guard("framing.jsonl")) {
+            for (int i = 0; i < 5; i++) {
+                clock.advance(Duration.ofSeconds(1));
+                double[] copy = x.clone();
+                for (int p = 0; p < copy.length; p++) {
+                    if (copy[p] > 0) {
+                        copy[p] = Math.max(0, Math.min(1, copy[p] + 0.01 * random.nextGaussian()));
+                    }
+                }
+                g.predict(Request.of(partner, copy)); // whatever the partner gets
+            }
+            clock.advance(Duration.ofSeconds(10));
+            Response.Released hers = released(g.predict(Request.of(analystKey(), x.clone())));
+            assertThat(hers.alerts()).as("the signals that count other callers' queries fired on her query")
+                    .containsAnyOf("near-duplicate-global-degrade", "knn-global-degrade")
+                    .noneMatch(rule -> rule.endsWith("-block"));
+            assertThat(hers.degraded()).isTrue();
+            clock.advance(Duration.ofSeconds(30));
+            Response.Released next = released(g.predict(Request.of(analystKey(), test[30])));
+            assertThat(next.degraded()).as("her next, unrelated query").isFalse();
+        }
+        assertAuditIntact("framing.jsonl");
+    }
+
     @Test
     void aFloodIsFlaggedThenDegradedThenBlocked() {
         List<Integer> firstAlert = new ArrayList<>();

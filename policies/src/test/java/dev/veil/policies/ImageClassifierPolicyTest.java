@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-30.6");
+            assertThat(b.revision()).isEqualTo("2026-12-01.1");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -122,8 +122,13 @@ class ImageClassifierPolicyTest {
         assertThat(jwt.jwks()).isEqualTo("jwks.json");
         assertThat(jwt.algorithms()).containsExactly("ES256");
         assertThat(jwt.attributeClaims()).containsExactly("contract", "region", "status");
-        assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "knn", "knn_global", "antithetic",
-                "antithetic_tenant", "confidence_climb", "class_focus", "boundary");
+        assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "near_duplicate_global", "knn",
+                "knn_global", "antithetic", "antithetic_tenant", "confidence_climb", "class_focus", "boundary");
+        // near_duplicate's two indexes are two detectors, so that the global one can be kept from blocking
+        assertThat(s.detectors().get("near_duplicate")).isEqualTo(Map.of("index", "caller", "thresholds",
+                "monitoring.thresholds.near_duplicate"));
+        assertThat(s.detectors().get("near_duplicate_global")).isEqualTo(Map.of("type", "near_duplicate", "index",
+                "global", "thresholds", "monitoring.thresholds.near_duplicate"));
         // the calibrated thresholds come from the bundle's data (monitoring/thresholds/data.json)
         // and the distance detectors measure on 4x4 tile means of the 28x28 image
         assertThat(s.detectors().get("knn")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn", "pool", 4,
@@ -410,6 +415,29 @@ class ImageClassifierPolicyTest {
         assertThat(actions(ask(b, input(researcher()).signal("rate", "high", 400)))).containsExactly(
                 action("alert", "rate-alert", 0, 0.0), action("degrade", "rate-degrade", 0, 0.0),
                 action("throttle", "rate-throttle-researchers", 300, 1.0));
+    }
+
+    /**
+     * A signal that counts other callers' queries can be raised by somebody else (one near copy of
+     * what an honest caller will send), so it alerts and degrades but never blocks; the caller's own
+     * probing signals still block for a day.
+     */
+    @ParameterizedTest
+    @MethodSource("bundles")
+    @SuppressWarnings("unchecked")
+    void signalsThatCountOtherCallersNeverBlock(PolicyBundle b) {
+        Map<String, String> shared = Map.of("near_duplicate_global", "near-duplicate-global", "knn_global",
+                "knn-global", "antithetic_tenant", "antithetic-tenant");
+        Map<String, String> own = Map.of("near_duplicate", "near-duplicate", "knn", "knn", "antithetic",
+                "antithetic");
+        for (Map<String, Object> c : List.of(analyst(), partner("active", "eu"))) {
+            shared.forEach((signal, id) -> assertThat(actions(ask(b, input(c).signal(signal, "high", 1))))
+                    .as(signal).extracting(a -> ((Map<String, Object>) a).get("rule"))
+                    .containsExactly(id + "-alert", id + "-degrade"));
+            own.forEach((signal, id) -> assertThat(actions(ask(b, input(c).signal(signal, "high", 1))))
+                    .as(signal).extracting(a -> ((Map<String, Object>) a).get("rule"))
+                    .containsExactly(id + "-alert", id + "-degrade", id + "-block"));
+        }
     }
 
     // ------------------------------------------------------------------ model
