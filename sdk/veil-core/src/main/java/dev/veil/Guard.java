@@ -268,7 +268,8 @@ public interface Guard<I> extends AutoCloseable {
         /**
          * The memory cap, in bytes, of the default in-memory state store's monitoring state
          * (detector histories, fingerprint indexes, windows; default 256 MiB, at least 1 MiB). Under
-         * the cap the least recently used callers' monitoring state is forgotten first, within the share
+         * the cap monitoring state used rarely and not recently is forgotten first (Caffeine's Window
+         * TinyLFU: an idle caller's before an active one's), within the share
          * of the cap its kind has: detector histories, counters per caller or tenant ({@code rate}),
          * counters per input ({@code knn_global}) and fingerprint indexes each have their own, so that a
          * flood of distinct inputs cannot evict other callers' rate windows. It also caps

@@ -24,8 +24,9 @@ import java.util.Objects;
  *
  * <p>Monitoring state (windows, detectors' lists, fingerprint indexes) lives in weighted caches, each with
  * its share of the cap (lists 50%, counters of callers and tenants 10%, counters per input 10%,
- * fingerprint indexes 30%), that evict the least recently used entries first (an idle caller's
- * history goes before an active one's); each entry also expires after its time to live. Counters
+ * fingerprint indexes 30%), that evict entries used rarely and not recently first (Caffeine's
+ * Window TinyLFU, not strictly least recently used: an idle caller's history goes before an active
+ * one's); each entry also expires after its time to live. Counters
  * per input ({@link StateKeys#PER_INPUT}: {@code knn_global}'s, one per occupied cell and one per
  * distinct input) have their share to themselves: anyone can open as many as they send distinct
  * inputs, and they must not evict the {@code rate} detector's windows of other callers and tenants.
