@@ -28,7 +28,6 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.PolicyError;
@@ -65,8 +64,9 @@ import java.util.stream.Collectors;
  *   <li>the token has no whitespace around it (it is not stripped: "the bearer token has surrounding
  *       whitespace"), as {@link ApiKeyStore} does for API keys;
  *   <li>the token is a compact JWS of at most {@value #MAX_TOKEN_CHARS} characters of base64url and
- *       dots (no inner whitespace or padding either) with no {@code crit} header parameters
- *       ("malformed token");
+ *       dots (no inner whitespace or padding either), its encoded header at most
+ *       {@value #MAX_HEADER_CHARS} characters, with no {@code crit} header parameters ("malformed
+ *       token");
  *   <li>its {@code alg} is one of {@link GuardSettings.Jwt#algorithms()} ("algorithm not accepted";
  *       {@code none} is never accepted);
  *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
@@ -120,6 +120,8 @@ public final class JwtAuthenticator {
             "the bearer token has surrounding whitespace (a trailing newline from a file?): strip it";
     /** Longest token accepted, in characters. */
     public static final int MAX_TOKEN_CHARS = 16_384;
+    /** Longest encoded header accepted, in characters (a header holds alg, kid, typ: a few dozen). */
+    static final int MAX_HEADER_CHARS = 2_048;
     static final int CACHE_SIZE = 4_096;
     static final int CACHE_MINUTES = 10;
     private static final int MIN_RSA_BITS = 2048;
@@ -422,9 +424,13 @@ public final class JwtAuthenticator {
             return AuthResult.failure(
                     "malformed token: an encrypted JWT (JWE) was sent; only signed JWTs are accepted");
         }
+        if (parts[0].toString().length() > MAX_HEADER_CHARS) {
+            return AuthResult.failure("malformed token: the header has more than " + MAX_HEADER_CHARS
+                    + " characters; a token's header (alg, kid, typ) needs far fewer");
+        }
         Header header;
         try {
-            header = Header.parse(parts[0]);
+            header = Header.parse(parts[0]); // the only parse of the header: it is verified as parsed here
         } catch (ParseException | RuntimeException e) {
             return AuthResult.failure("malformed token: the header is not a JSON object with an 'alg'");
         }
@@ -440,12 +446,11 @@ public final class JwtAuthenticator {
         if (parts[2].toString().isEmpty()) {
             return AuthResult.failure("malformed token: the signature is empty");
         }
-        SignedJWT jwt;
         JWTClaimsSet claims;
         Map<String, Object> raw;
         try {
-            jwt = new SignedJWT(parts[0], parts[1], parts[2]);
-            raw = jwt.getPayload().toJSONObject(); // parsed once: the claims are read from it
+            // parsed once (bounded by MAX_TOKEN_CHARS): the claims are read from it
+            raw = JSONObjectUtils.parse(parts[1].decodeToString());
             claims = JWTClaimsSet.parse(raw);
         } catch (ParseException | RuntimeException e) {
             return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
@@ -469,7 +474,7 @@ public final class JwtAuthenticator {
                 return AuthResult.failure("no key this service trusts can verify algorithm " + alg);
             }
         }
-        if (!verifies(jwt, candidates)) {
+        if (!verifies(jwsHeader, parts, candidates)) {
             return AuthResult.failure(BAD_SIGNATURE);
         }
         // The times as the token states them, in seconds: nimbus's Dates overflow for huge values
@@ -542,10 +547,16 @@ public final class JwtAuthenticator {
         return null;
     }
 
-    private static boolean verifies(SignedJWT jwt, List<JWSVerifier> candidates) {
+    /**
+     * Whether one of the candidates verifies the signature: over the header and payload as sent
+     * (RFC 7515, section 5.2), with the header parsed once ({@code b64: false}, which changes the
+     * signing input, needs {@code crit} and is refused before).
+     */
+    private static boolean verifies(JWSHeader header, Base64URL[] parts, List<JWSVerifier> candidates) {
+        byte[] signingInput = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
         for (JWSVerifier v : candidates) {
             try {
-                if (jwt.verify(v)) {
+                if (v.verify(header, signingInput, parts[2])) {
                     return true;
                 }
             } catch (JOSEException | RuntimeException e) {

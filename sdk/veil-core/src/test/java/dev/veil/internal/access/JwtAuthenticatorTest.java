@@ -318,6 +318,25 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRefuseAnOverlongHeaderBeforeParsingIt() throws Exception {
+        JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa1")
+                .customParam("pad", "x".repeat(1600)).build();
+        SignedJWT jwt = new SignedJWT(header, claims().build());
+        jwt.sign(new RSASSASigner(rsa));
+        String token = jwt.serialize();
+        assertThat(token.indexOf('.')).isGreaterThan(JwtAuthenticator.MAX_HEADER_CHARS);
+        assertThat(failure(authenticator(ALL), token)).isEqualTo("malformed token: the header has more than "
+                + JwtAuthenticator.MAX_HEADER_CHARS + " characters; a token's header (alg, kid, typ) needs far fewer");
+        // at the limit, a header is read as before
+        JWSHeader fits = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa1").customParam("pad", "x".repeat(1400))
+                .build();
+        SignedJWT near = new SignedJWT(fits, claims().build());
+        near.sign(new RSASSASigner(rsa));
+        assertThat(near.serialize().indexOf('.')).isLessThanOrEqualTo(JwtAuthenticator.MAX_HEADER_CHARS);
+        assertThat(authenticator(ALL).authenticate(near.serialize()).succeeded()).isTrue();
+    }
+
+    @Test
     void shouldRejectEncryptedTokens() {
         assertThat(failure(authenticator(ALL), "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"))
                 .startsWith("malformed token: an encrypted JWT (JWE) was sent");
