@@ -50,6 +50,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -71,11 +72,12 @@ import java.util.stream.Collectors;
  *       {@code none} is never accepted);
  *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
  *       algorithm; without a {@code kid} every key usable for the algorithm is tried;
- *   <li>the signature ("bad signature");
  *   <li>{@code exp} is present and not passed, {@code nbf} (when present) has been reached, both with
  *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
  *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
  *       {@code aud} value is in {@link GuardSettings.Jwt#audience()} ("wrong audience");
+ *   <li>the signature ("bad signature"): only now, so that a token refused by the checks above, which
+ *       need no signature and can only refuse, costs no signature verification;
  *   <li>when {@link GuardSettings.Jwt#types()} is not empty, the {@code typ} header is one of them,
  *       compared as RFC 7515 (section 4.1.9) says: letter case ignored, {@code application/} implied
  *       when the value holds no {@code /} ("token type 'logout+jwt' is not accepted"); a token
@@ -140,6 +142,8 @@ public final class JwtAuthenticator {
     private final Map<String, List<JWSVerifier>> byAlgorithm;
     private final Cache<String, Verified> verified;
     private final List<String> warnings;
+    /** Signature verifications run (each key tried counts), for tests: the costly step. */
+    private final LongAdder signatureChecks = new LongAdder();
 
     private JwtAuthenticator(GuardSettings.Jwt settings, String file, Clock clock,
             Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm,
@@ -474,9 +478,8 @@ public final class JwtAuthenticator {
                 return AuthResult.failure("no key this service trusts can verify algorithm " + alg);
             }
         }
-        if (!verifies(jwsHeader, parts, candidates)) {
-            return AuthResult.failure(BAD_SIGNATURE);
-        }
+        // Before the signature, what needs none and can only refuse: an expired token replayed, or one for
+        // another issuer or audience, costs no signature verification.
         // The times as the token states them, in seconds: nimbus's Dates overflow for huge values
         // (an exp of Long.MAX_VALUE read as 1969).
         if (raw.get("exp") == null) {
@@ -501,6 +504,9 @@ public final class JwtAuthenticator {
         if (aud.stream().noneMatch(settings.audience()::contains)) {
             return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
                     + settings.audience());
+        }
+        if (!verifies(jwsHeader, parts, candidates)) {
+            return AuthResult.failure(BAD_SIGNATURE);
         }
         AuthResult kind = checkKind(jwsHeader, raw);
         if (kind != null) {
@@ -552,9 +558,10 @@ public final class JwtAuthenticator {
      * (RFC 7515, section 5.2), with the header parsed once ({@code b64: false}, which changes the
      * signing input, needs {@code crit} and is refused before).
      */
-    private static boolean verifies(JWSHeader header, Base64URL[] parts, List<JWSVerifier> candidates) {
+    private boolean verifies(JWSHeader header, Base64URL[] parts, List<JWSVerifier> candidates) {
         byte[] signingInput = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
         for (JWSVerifier v : candidates) {
+            signatureChecks.increment();
             try {
                 if (v.verify(header, signingInput, parts[2])) {
                     return true;
@@ -670,6 +677,11 @@ public final class JwtAuthenticator {
      */
     public List<String> warnings() {
         return warnings;
+    }
+
+    /** How many signature verifications this authenticator has run (each key tried counts once). */
+    long signatureChecks() {
+        return signatureChecks.sum();
     }
 
     /** The JWKS file this authenticator was built from. */

@@ -401,6 +401,31 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRefuseOnTheClaimsBeforeCheckingTheSignature() throws Exception {
+        // Each of these needs no signature and can only refuse: a forged or replayed token that fails one
+        // costs no signature verification, and is told what is wrong with it.
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true,
+                claims().expirationTime(Date.from(clock.instant().minusSeconds(31))).build())))
+                .isEqualTo("token expired at 2026-06-01T11:59:29Z; request a new token");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true,
+                claims().notBeforeTime(Date.from(clock.instant().plusSeconds(31))).build())))
+                .startsWith("token not yet valid: not before 2026-06-01T12:00:31Z");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().expirationTime(null).build())))
+                .isEqualTo("token has no expiry (exp); tokens without exp are not accepted");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().issuer("https://evil.example")
+                .build()))).isEqualTo("wrong issuer 'https://evil.example', expected 'https://idp.example'");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().audience("crm").build())))
+                .isEqualTo("wrong audience [crm], expected one of [veil-api, veil-admin]");
+        assertThat(auth.signatureChecks()).isZero();
+        // within the clock skew, the signature decides
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true,
+                claims().expirationTime(Date.from(clock.instant().minusSeconds(29))).build())))
+                .isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        assertThat(auth.signatureChecks()).isEqualTo(1);
+    }
+
+    @Test
     void shouldRejectAlgorithmWithNoFittingKey() throws Exception {
         var s = settings(List.of("RS256", "ES512"));
         JwtAuthenticator auth = JwtAuthenticator.create(s, jwks(rsa.toPublicJWK()), clock);
