@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.Algorithm;
 import com.nimbusds.jose.Header;
 import com.nimbusds.jose.JOSEException;
@@ -36,7 +37,10 @@ import dev.veil.internal.policy.ValueCount;
 import dev.veil.internal.policy.YamlLocations;
 import dev.veil.spi.GuardSettings;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -111,7 +115,10 @@ import java.util.stream.Collectors;
  * verifications are remembered in a bounded cache keyed by the exact token text (at most
  * {@value #CACHE_SIZE} tokens, each for at most {@value #CACHE_MINUTES} minutes), so a caller that
  * repeats its token pays for the signature once; {@code exp} and {@code nbf} are checked again on
- * every call. Failures are never cached.
+ * every call. A token whose signature does not verify is remembered too, by the SHA-256 of its text
+ * (at most {@value #REFUSED_SIZE}, each for {@value #REFUSED_MINUTES} minute), so that replaying it
+ * costs a lookup and gets the same refusal; no other failure is remembered (a refusal for the time
+ * could turn into an acceptance), but each of the checks above the signature's is made first.
  */
 public final class JwtAuthenticator {
     /** The refusal of a token whose signature does not verify (no detail: it would help a forger). */
@@ -126,6 +133,9 @@ public final class JwtAuthenticator {
     static final int MAX_HEADER_CHARS = 2_048;
     static final int CACHE_SIZE = 4_096;
     static final int CACHE_MINUTES = 10;
+    /** Tokens refused for their signature that are remembered, and for how long. */
+    static final int REFUSED_SIZE = 4_096;
+    static final int REFUSED_MINUTES = 1;
     private static final int MIN_RSA_BITS = 2048;
     private static final JsonFactory JSON = new JsonFactory();
     /** How nimbus names the key it could not parse: "Invalid JWK at position 2: ...". */
@@ -141,6 +151,13 @@ public final class JwtAuthenticator {
     private final Map<String, Map<String, JWSVerifier>> byKid;
     private final Map<String, List<JWSVerifier>> byAlgorithm;
     private final Cache<String, Verified> verified;
+    /**
+     * Tokens whose signature did not verify, by the SHA-256 of their text (never the text: a 16 KiB
+     * token would be kept whole), with their refusal. The keys are fixed for this authenticator's
+     * life, so a bad signature stays bad; kept apart from {@link #verified} so that forgeries cannot
+     * evict good tokens.
+     */
+    private final Cache<ByteBuffer, AuthResult> badSignatures;
     private final List<String> warnings;
     /** Signature verifications run (each key tried counts), for tests: the costly step. */
     private final LongAdder signatureChecks = new LongAdder();
@@ -157,13 +174,20 @@ public final class JwtAuthenticator {
         this.types = settings.types().stream().map(JwtAuthenticator::mediaType).collect(Collectors.toUnmodifiableSet());
         this.byKid = Map.copyOf(byKid);
         this.byAlgorithm = Map.copyOf(byAlgorithm);
+        Ticker ticker = () -> {
+            Instant now = clock.instant();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        };
         this.verified = Caffeine.newBuilder()
                 .maximumSize(CACHE_SIZE)
                 .expireAfterWrite(Duration.ofMinutes(CACHE_MINUTES))
-                .ticker(() -> {
-                    Instant now = clock.instant();
-                    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-                })
+                .ticker(ticker)
+                .executor(Runnable::run)
+                .build();
+        this.badSignatures = Caffeine.newBuilder()
+                .maximumSize(REFUSED_SIZE)
+                .expireAfterWrite(Duration.ofMinutes(REFUSED_MINUTES))
+                .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
     }
@@ -505,8 +529,16 @@ public final class JwtAuthenticator {
             return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
                     + settings.audience());
         }
+        // Only a bad signature is remembered: it cannot turn good, while a refusal for the time could
+        ByteBuffer fingerprint = fingerprint(token);
+        AuthResult refused = badSignatures.getIfPresent(fingerprint);
+        if (refused != null) {
+            return refused;
+        }
         if (!verifies(jwsHeader, parts, candidates)) {
-            return AuthResult.failure(BAD_SIGNATURE);
+            refused = AuthResult.failure(BAD_SIGNATURE);
+            badSignatures.put(fingerprint, refused);
+            return refused;
         }
         AuthResult kind = checkKind(jwsHeader, raw);
         if (kind != null) {
@@ -677,6 +709,16 @@ public final class JwtAuthenticator {
      */
     public List<String> warnings() {
         return warnings;
+    }
+
+    /** The SHA-256 of a token's text (ASCII, checked before), as a key of {@link #badSignatures}. */
+    private static ByteBuffer fingerprint(String token) {
+        try {
+            byte[] text = token.getBytes(StandardCharsets.US_ASCII);
+            return ByteBuffer.wrap(MessageDigest.getInstance("SHA-256").digest(text));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM, which every Java SE runtime has", e);
+        }
     }
 
     /** How many signature verifications this authenticator has run (each key tried counts once). */

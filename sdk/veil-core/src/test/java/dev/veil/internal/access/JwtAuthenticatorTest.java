@@ -426,6 +426,28 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRememberABadSignatureSoThatAReplayCostsNoVerification() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        String forged = sign(impostorRsa, JWSAlgorithm.RS256, true, claims().build());
+        for (int i = 0; i < 5; i++) {
+            assertThat(failure(auth, forged)).isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        }
+        assertThat(auth.signatureChecks()).isEqualTo(1);
+        // another forgery is verified once too; a good token is not refused for sharing the cache
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().subject("bob").build())))
+                .isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        assertThat(auth.authenticate(sign(claims().build())).succeeded()).isTrue();
+        assertThat(auth.signatureChecks()).isEqualTo(3);
+        // remembered for a short while only; the checks that need no signature still come first
+        clock.advance(Duration.ofMinutes(JwtAuthenticator.REFUSED_MINUTES).plusSeconds(1));
+        assertThat(failure(auth, forged)).isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        assertThat(auth.signatureChecks()).isEqualTo(4);
+        clock.advance(Duration.ofSeconds(300));
+        assertThat(failure(auth, forged)).startsWith("token expired at ");
+        assertThat(auth.signatureChecks()).isEqualTo(4);
+    }
+
+    @Test
     void shouldRejectAlgorithmWithNoFittingKey() throws Exception {
         var s = settings(List.of("RS256", "ES512"));
         JwtAuthenticator auth = JwtAuthenticator.create(s, jwks(rsa.toPublicJWK()), clock);
