@@ -75,7 +75,9 @@ import java.util.stream.Collectors;
  *   <li>its {@code alg} is one of {@link GuardSettings.Jwt#algorithms()} ("algorithm not accepted";
  *       {@code none} is never accepted);
  *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
- *       algorithm; without a {@code kid} every key usable for the algorithm is tried;
+ *       algorithm; a token without {@code kid} is refused when several keys can verify its algorithm
+ *       ("token has no key id (kid) and 2 keys this service trusts can verify ES256"), and checked
+ *       with the one key otherwise;
  *   <li>{@code exp} is present and not passed, {@code nbf} (when present) has been reached, both with
  *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
  *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
@@ -107,7 +109,8 @@ import java.util.stream.Collectors;
  * syntax error or of the key at fault ({@code keys} itself when no key is usable).
  *
  * <p>An HMAC secret ({@code kty oct}) is accepted but named in {@link #warnings()}: anyone who can
- * read the bundle can sign tokens with it.
+ * read the bundle can sign tokens with it. So is a key without {@code kid} beside other keys for one
+ * of its algorithms: the tokens it signs carry no {@code kid} and are refused.
  *
  * <h2>Threading and cost</h2>
  *
@@ -255,6 +258,7 @@ public final class JwtAuthenticator {
         Map<String, Map<String, JWSVerifier>> byKid = new HashMap<>();
         Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
         Set<String> kids = new LinkedHashSet<>();
+        Map<String, Set<String>> withoutKid = new LinkedHashMap<>();
         List<JWK> keys = set.getKeys();
         // A key's index in the file's "keys" array (nimbus leaves out keys it cannot read), for messages
         // only: the file is read a second time for it when a message first needs one.
@@ -308,8 +312,19 @@ public final class JwtAuthenticator {
             verifiers.forEach((alg, v) -> byAlgorithm.computeIfAbsent(alg, a -> new ArrayList<>()).add(v));
             if (kid != null) {
                 byKid.put(kid, Map.copyOf(verifiers));
+            } else {
+                withoutKid.put(name, verifiers.keySet());
             }
         }
+        // A token without kid is refused when several keys fit its algorithm: such a key signs in vain
+        withoutKid.forEach((name, algs) -> {
+            List<String> shared = algs.stream().filter(alg -> byAlgorithm.get(alg).size() > 1).toList();
+            if (!shared.isEmpty()) {
+                warnings.add("jwt.jwks file '" + file + "' holds " + name + " without a kid beside other keys for "
+                        + String.join(", ", shared) + ": the tokens it signs carry no kid and are refused; give every"
+                        + " key a kid");
+            }
+        });
         problems.throwIfAny();
         if (byAlgorithm.isEmpty()) {
             problems.add("keys", "no usable key for the accepted algorithms " + settings.algorithms()
@@ -500,6 +515,12 @@ public final class JwtAuthenticator {
             candidates = byAlgorithm.get(alg);
             if (candidates == null) {
                 return AuthResult.failure("no key this service trusts can verify algorithm " + alg);
+            }
+            if (candidates.size() > 1) {
+                // Trying each key would multiply the cost of a forgery by the size of the JWKS
+                return AuthResult.failure("token has no key id (kid) and " + candidates.size() + " keys this service"
+                        + " trusts can verify " + alg + ": the identity provider must name the signing key in the"
+                        + " token's kid header; request a new token");
             }
         }
         // Before the signature, what needs none and can only refuse: an expired token replayed, or one for
@@ -703,9 +724,10 @@ public final class JwtAuthenticator {
     }
 
     /**
-     * What is accepted but unsafe in the JWKS, one sentence each: its HMAC secrets ({@code kty oct}),
-     * which anyone who reads the bundle can sign tokens with. Logged when a Guard installs the
-     * bundle and shown by {@code veil bundle inspect}.
+     * What is accepted but unsafe or useless in the JWKS, one sentence each: its HMAC secrets
+     * ({@code kty oct}), which anyone who reads the bundle can sign tokens with, and its keys without
+     * {@code kid} beside other keys for one of their algorithms, whose tokens are refused. Logged when
+     * a Guard installs the bundle and shown by {@code veil bundle inspect}.
      */
     public List<String> warnings() {
         return warnings;

@@ -154,6 +154,37 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRefuseATokenWithoutKidWhenSeveralKeysFitItsAlgorithm() throws Exception {
+        // During a key rotation the JWKS holds the old and the new key: a token must say which one signed it
+        ECKey next = new ECKeyGenerator(Curve.P_256).keyID("ec256-next").generate();
+        JwtAuthenticator auth = JwtAuthenticator.create(settings(List.of("ES256")),
+                jwks(ec256.toPublicJWK(), next.toPublicJWK()), clock);
+        assertThat(failure(auth, sign(next, JWSAlgorithm.ES256, false, claims().build())))
+                .isEqualTo("token has no key id (kid) and 2 keys this service trusts can verify ES256: the identity"
+                        + " provider must name the signing key in the token's kid header; request a new token");
+        assertThat(auth.signatureChecks()).isZero();
+        assertThat(auth.authenticate(sign(next, JWSAlgorithm.ES256, true, claims().build())).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(ec256, JWSAlgorithm.ES256, true, claims().build())).succeeded()).isTrue();
+        assertThat(auth.warnings()).isEmpty();
+    }
+
+    @Test
+    void shouldWarnOfAKeyWithoutKidBesideOthersForItsAlgorithm() throws Exception {
+        ECKey anonymous = new ECKeyGenerator(Curve.P_256).generate();
+        JwtAuthenticator auth = JwtAuthenticator.create(settings(List.of("ES256")),
+                jwks(ec256.toPublicJWK(), anonymous.toPublicJWK()), clock);
+        assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key #1 without a kid"
+                + " beside other keys for ES256: the tokens it signs carry no kid and are refused; give every key a"
+                + " kid");
+        // alone for its algorithm, a key needs no kid
+        JwtAuthenticator single = JwtAuthenticator.create(settings(List.of("ES256")), jwks(anonymous.toPublicJWK()),
+                clock);
+        assertThat(single.warnings()).isEmpty();
+        assertThat(single.authenticate(sign(anonymous, JWSAlgorithm.ES256, false, claims().build())).succeeded())
+                .isTrue();
+    }
+
+    @Test
     void shouldReadRolesFromASpaceSeparatedString() throws Exception {
         AuthResult r = authenticator(ALL).authenticate(sign(claims().claim("roles", " analyst  ops ").build()));
         assertThat(((AuthResult.Success) r).caller().roles()).containsExactlyInAnyOrder("analyst", "ops");
