@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import com.nimbusds.jose.Algorithm;
 import com.nimbusds.jose.Header;
 import com.nimbusds.jose.JOSEException;
@@ -28,7 +29,6 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.PolicyError;
@@ -37,7 +37,10 @@ import dev.veil.internal.policy.ValueCount;
 import dev.veil.internal.policy.YamlLocations;
 import dev.veil.spi.GuardSettings;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,6 +54,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -65,17 +69,21 @@ import java.util.stream.Collectors;
  *   <li>the token has no whitespace around it (it is not stripped: "the bearer token has surrounding
  *       whitespace"), as {@link ApiKeyStore} does for API keys;
  *   <li>the token is a compact JWS of at most {@value #MAX_TOKEN_CHARS} characters of base64url and
- *       dots (no inner whitespace or padding either) with no {@code crit} header parameters
- *       ("malformed token");
+ *       dots (no inner whitespace or padding either), its encoded header at most
+ *       {@value #MAX_HEADER_CHARS} characters, with no {@code crit} header parameters ("malformed
+ *       token");
  *   <li>its {@code alg} is one of {@link GuardSettings.Jwt#algorithms()} ("algorithm not accepted";
  *       {@code none} is never accepted);
  *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
- *       algorithm; without a {@code kid} every key usable for the algorithm is tried;
- *   <li>the signature ("bad signature");
+ *       algorithm; a token without {@code kid} is refused when several keys can verify its algorithm
+ *       ("token has no key id (kid) and 2 keys this service trusts can verify ES256"), and checked
+ *       with the one key otherwise;
  *   <li>{@code exp} is present and not passed, {@code nbf} (when present) has been reached, both with
  *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
  *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
  *       {@code aud} value is in {@link GuardSettings.Jwt#audience()} ("wrong audience");
+ *   <li>the signature ("bad signature"): only now, so that a token refused by the checks above, which
+ *       need no signature and can only refuse, costs no signature verification;
  *   <li>when {@link GuardSettings.Jwt#types()} is not empty, the {@code typ} header is one of them,
  *       compared as RFC 7515 (section 4.1.9) says: letter case ignored, {@code application/} implied
  *       when the value holds no {@code /} ("token type 'logout+jwt' is not accepted"); a token
@@ -101,7 +109,8 @@ import java.util.stream.Collectors;
  * syntax error or of the key at fault ({@code keys} itself when no key is usable).
  *
  * <p>An HMAC secret ({@code kty oct}) is accepted but named in {@link #warnings()}: anyone who can
- * read the bundle can sign tokens with it.
+ * read the bundle can sign tokens with it. So is a key without {@code kid} beside other keys for one
+ * of its algorithms: the tokens it signs carry no {@code kid} and are refused.
  *
  * <h2>Threading and cost</h2>
  *
@@ -109,7 +118,10 @@ import java.util.stream.Collectors;
  * verifications are remembered in a bounded cache keyed by the exact token text (at most
  * {@value #CACHE_SIZE} tokens, each for at most {@value #CACHE_MINUTES} minutes), so a caller that
  * repeats its token pays for the signature once; {@code exp} and {@code nbf} are checked again on
- * every call. Failures are never cached.
+ * every call. A token whose signature does not verify is remembered too, by the SHA-256 of its text
+ * (at most {@value #REFUSED_SIZE}, each for {@value #REFUSED_MINUTES} minute), so that replaying it
+ * costs a lookup and gets the same refusal; no other failure is remembered (a refusal for the time
+ * could turn into an acceptance), but each of the checks above the signature's is made first.
  */
 public final class JwtAuthenticator {
     /** The refusal of a token whose signature does not verify (no detail: it would help a forger). */
@@ -120,8 +132,13 @@ public final class JwtAuthenticator {
             "the bearer token has surrounding whitespace (a trailing newline from a file?): strip it";
     /** Longest token accepted, in characters. */
     public static final int MAX_TOKEN_CHARS = 16_384;
+    /** Longest encoded header accepted, in characters (a header holds alg, kid, typ: a few dozen). */
+    static final int MAX_HEADER_CHARS = 2_048;
     static final int CACHE_SIZE = 4_096;
     static final int CACHE_MINUTES = 10;
+    /** Tokens refused for their signature that are remembered, and for how long. */
+    static final int REFUSED_SIZE = 4_096;
+    static final int REFUSED_MINUTES = 1;
     private static final int MIN_RSA_BITS = 2048;
     private static final JsonFactory JSON = new JsonFactory();
     /** How nimbus names the key it could not parse: "Invalid JWK at position 2: ...". */
@@ -137,7 +154,16 @@ public final class JwtAuthenticator {
     private final Map<String, Map<String, JWSVerifier>> byKid;
     private final Map<String, List<JWSVerifier>> byAlgorithm;
     private final Cache<String, Verified> verified;
+    /**
+     * Tokens whose signature did not verify, by the SHA-256 of their text (never the text: a 16 KiB
+     * token would be kept whole), with their refusal. The keys are fixed for this authenticator's
+     * life, so a bad signature stays bad; kept apart from {@link #verified} so that forgeries cannot
+     * evict good tokens.
+     */
+    private final Cache<ByteBuffer, AuthResult> badSignatures;
     private final List<String> warnings;
+    /** Signature verifications run (each key tried counts), for tests: the costly step. */
+    private final LongAdder signatureChecks = new LongAdder();
 
     private JwtAuthenticator(GuardSettings.Jwt settings, String file, Clock clock,
             Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm,
@@ -151,13 +177,20 @@ public final class JwtAuthenticator {
         this.types = settings.types().stream().map(JwtAuthenticator::mediaType).collect(Collectors.toUnmodifiableSet());
         this.byKid = Map.copyOf(byKid);
         this.byAlgorithm = Map.copyOf(byAlgorithm);
+        Ticker ticker = () -> {
+            Instant now = clock.instant();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        };
         this.verified = Caffeine.newBuilder()
                 .maximumSize(CACHE_SIZE)
                 .expireAfterWrite(Duration.ofMinutes(CACHE_MINUTES))
-                .ticker(() -> {
-                    Instant now = clock.instant();
-                    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-                })
+                .ticker(ticker)
+                .executor(Runnable::run)
+                .build();
+        this.badSignatures = Caffeine.newBuilder()
+                .maximumSize(REFUSED_SIZE)
+                .expireAfterWrite(Duration.ofMinutes(REFUSED_MINUTES))
+                .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
     }
@@ -225,6 +258,7 @@ public final class JwtAuthenticator {
         Map<String, Map<String, JWSVerifier>> byKid = new HashMap<>();
         Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
         Set<String> kids = new LinkedHashSet<>();
+        Map<String, Set<String>> withoutKid = new LinkedHashMap<>();
         List<JWK> keys = set.getKeys();
         // A key's index in the file's "keys" array (nimbus leaves out keys it cannot read), for messages
         // only: the file is read a second time for it when a message first needs one.
@@ -278,8 +312,19 @@ public final class JwtAuthenticator {
             verifiers.forEach((alg, v) -> byAlgorithm.computeIfAbsent(alg, a -> new ArrayList<>()).add(v));
             if (kid != null) {
                 byKid.put(kid, Map.copyOf(verifiers));
+            } else {
+                withoutKid.put(name, verifiers.keySet());
             }
         }
+        // A token without kid is refused when several keys fit its algorithm: such a key signs in vain
+        withoutKid.forEach((name, algs) -> {
+            List<String> shared = algs.stream().filter(alg -> byAlgorithm.get(alg).size() > 1).toList();
+            if (!shared.isEmpty()) {
+                warnings.add("jwt.jwks file '" + file + "' holds " + name + " without a kid beside other keys for "
+                        + String.join(", ", shared) + ": the tokens it signs carry no kid and are refused; give every"
+                        + " key a kid");
+            }
+        });
         problems.throwIfAny();
         if (byAlgorithm.isEmpty()) {
             problems.add("keys", "no usable key for the accepted algorithms " + settings.algorithms()
@@ -422,9 +467,13 @@ public final class JwtAuthenticator {
             return AuthResult.failure(
                     "malformed token: an encrypted JWT (JWE) was sent; only signed JWTs are accepted");
         }
+        if (parts[0].toString().length() > MAX_HEADER_CHARS) {
+            return AuthResult.failure("malformed token: the header has more than " + MAX_HEADER_CHARS
+                    + " characters; a token's header (alg, kid, typ) needs far fewer");
+        }
         Header header;
         try {
-            header = Header.parse(parts[0]);
+            header = Header.parse(parts[0]); // the only parse of the header: it is verified as parsed here
         } catch (ParseException | RuntimeException e) {
             return AuthResult.failure("malformed token: the header is not a JSON object with an 'alg'");
         }
@@ -440,12 +489,11 @@ public final class JwtAuthenticator {
         if (parts[2].toString().isEmpty()) {
             return AuthResult.failure("malformed token: the signature is empty");
         }
-        SignedJWT jwt;
         JWTClaimsSet claims;
         Map<String, Object> raw;
         try {
-            jwt = new SignedJWT(parts[0], parts[1], parts[2]);
-            raw = jwt.getPayload().toJSONObject(); // parsed once: the claims are read from it
+            // parsed once (bounded by MAX_TOKEN_CHARS): the claims are read from it
+            raw = JSONObjectUtils.parse(parts[1].decodeToString());
             claims = JWTClaimsSet.parse(raw);
         } catch (ParseException | RuntimeException e) {
             return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
@@ -468,10 +516,15 @@ public final class JwtAuthenticator {
             if (candidates == null) {
                 return AuthResult.failure("no key this service trusts can verify algorithm " + alg);
             }
+            if (candidates.size() > 1) {
+                // Trying each key would multiply the cost of a forgery by the size of the JWKS
+                return AuthResult.failure("token has no key id (kid) and " + candidates.size() + " keys this service"
+                        + " trusts can verify " + alg + ": the identity provider must name the signing key in the"
+                        + " token's kid header; request a new token");
+            }
         }
-        if (!verifies(jwt, candidates)) {
-            return AuthResult.failure(BAD_SIGNATURE);
-        }
+        // Before the signature, what needs none and can only refuse: an expired token replayed, or one for
+        // another issuer or audience, costs no signature verification.
         // The times as the token states them, in seconds: nimbus's Dates overflow for huge values
         // (an exp of Long.MAX_VALUE read as 1969).
         if (raw.get("exp") == null) {
@@ -496,6 +549,17 @@ public final class JwtAuthenticator {
         if (aud.stream().noneMatch(settings.audience()::contains)) {
             return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
                     + settings.audience());
+        }
+        // Only a bad signature is remembered: it cannot turn good, while a refusal for the time could
+        ByteBuffer fingerprint = fingerprint(token);
+        AuthResult refused = badSignatures.getIfPresent(fingerprint);
+        if (refused != null) {
+            return refused;
+        }
+        if (!verifies(jwsHeader, parts, candidates)) {
+            refused = AuthResult.failure(BAD_SIGNATURE);
+            badSignatures.put(fingerprint, refused);
+            return refused;
         }
         AuthResult kind = checkKind(jwsHeader, raw);
         if (kind != null) {
@@ -542,10 +606,17 @@ public final class JwtAuthenticator {
         return null;
     }
 
-    private static boolean verifies(SignedJWT jwt, List<JWSVerifier> candidates) {
+    /**
+     * Whether one of the candidates verifies the signature: over the header and payload as sent
+     * (RFC 7515, section 5.2), with the header parsed once ({@code b64: false}, which changes the
+     * signing input, needs {@code crit} and is refused before).
+     */
+    private boolean verifies(JWSHeader header, Base64URL[] parts, List<JWSVerifier> candidates) {
+        byte[] signingInput = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
         for (JWSVerifier v : candidates) {
+            signatureChecks.increment();
             try {
-                if (jwt.verify(v)) {
+                if (v.verify(header, signingInput, parts[2])) {
                     return true;
                 }
             } catch (JOSEException | RuntimeException e) {
@@ -653,12 +724,28 @@ public final class JwtAuthenticator {
     }
 
     /**
-     * What is accepted but unsafe in the JWKS, one sentence each: its HMAC secrets ({@code kty oct}),
-     * which anyone who reads the bundle can sign tokens with. Logged when a Guard installs the
-     * bundle and shown by {@code veil bundle inspect}.
+     * What is accepted but unsafe or useless in the JWKS, one sentence each: its HMAC secrets
+     * ({@code kty oct}), which anyone who reads the bundle can sign tokens with, and its keys without
+     * {@code kid} beside other keys for one of their algorithms, whose tokens are refused. Logged when
+     * a Guard installs the bundle and shown by {@code veil bundle inspect}.
      */
     public List<String> warnings() {
         return warnings;
+    }
+
+    /** The SHA-256 of a token's text (ASCII, checked before), as a key of {@link #badSignatures}. */
+    private static ByteBuffer fingerprint(String token) {
+        try {
+            byte[] text = token.getBytes(StandardCharsets.US_ASCII);
+            return ByteBuffer.wrap(MessageDigest.getInstance("SHA-256").digest(text));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM, which every Java SE runtime has", e);
+        }
+    }
+
+    /** How many signature verifications this authenticator has run (each key tried counts once). */
+    long signatureChecks() {
+        return signatureChecks.sum();
     }
 
     /** The JWKS file this authenticator was built from. */

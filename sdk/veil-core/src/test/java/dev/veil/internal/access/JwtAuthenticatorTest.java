@@ -154,6 +154,37 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRefuseATokenWithoutKidWhenSeveralKeysFitItsAlgorithm() throws Exception {
+        // During a key rotation the JWKS holds the old and the new key: a token must say which one signed it
+        ECKey next = new ECKeyGenerator(Curve.P_256).keyID("ec256-next").generate();
+        JwtAuthenticator auth = JwtAuthenticator.create(settings(List.of("ES256")),
+                jwks(ec256.toPublicJWK(), next.toPublicJWK()), clock);
+        assertThat(failure(auth, sign(next, JWSAlgorithm.ES256, false, claims().build())))
+                .isEqualTo("token has no key id (kid) and 2 keys this service trusts can verify ES256: the identity"
+                        + " provider must name the signing key in the token's kid header; request a new token");
+        assertThat(auth.signatureChecks()).isZero();
+        assertThat(auth.authenticate(sign(next, JWSAlgorithm.ES256, true, claims().build())).succeeded()).isTrue();
+        assertThat(auth.authenticate(sign(ec256, JWSAlgorithm.ES256, true, claims().build())).succeeded()).isTrue();
+        assertThat(auth.warnings()).isEmpty();
+    }
+
+    @Test
+    void shouldWarnOfAKeyWithoutKidBesideOthersForItsAlgorithm() throws Exception {
+        ECKey anonymous = new ECKeyGenerator(Curve.P_256).generate();
+        JwtAuthenticator auth = JwtAuthenticator.create(settings(List.of("ES256")),
+                jwks(ec256.toPublicJWK(), anonymous.toPublicJWK()), clock);
+        assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key #1 without a kid"
+                + " beside other keys for ES256: the tokens it signs carry no kid and are refused; give every key a"
+                + " kid");
+        // alone for its algorithm, a key needs no kid
+        JwtAuthenticator single = JwtAuthenticator.create(settings(List.of("ES256")), jwks(anonymous.toPublicJWK()),
+                clock);
+        assertThat(single.warnings()).isEmpty();
+        assertThat(single.authenticate(sign(anonymous, JWSAlgorithm.ES256, false, claims().build())).succeeded())
+                .isTrue();
+    }
+
+    @Test
     void shouldReadRolesFromASpaceSeparatedString() throws Exception {
         AuthResult r = authenticator(ALL).authenticate(sign(claims().claim("roles", " analyst  ops ").build()));
         assertThat(((AuthResult.Success) r).caller().roles()).containsExactlyInAnyOrder("analyst", "ops");
@@ -318,6 +349,25 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void shouldRefuseAnOverlongHeaderBeforeParsingIt() throws Exception {
+        JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa1")
+                .customParam("pad", "x".repeat(1600)).build();
+        SignedJWT jwt = new SignedJWT(header, claims().build());
+        jwt.sign(new RSASSASigner(rsa));
+        String token = jwt.serialize();
+        assertThat(token.indexOf('.')).isGreaterThan(JwtAuthenticator.MAX_HEADER_CHARS);
+        assertThat(failure(authenticator(ALL), token)).isEqualTo("malformed token: the header has more than "
+                + JwtAuthenticator.MAX_HEADER_CHARS + " characters; a token's header (alg, kid, typ) needs far fewer");
+        // at the limit, a header is read as before
+        JWSHeader fits = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa1").customParam("pad", "x".repeat(1400))
+                .build();
+        SignedJWT near = new SignedJWT(fits, claims().build());
+        near.sign(new RSASSASigner(rsa));
+        assertThat(near.serialize().indexOf('.')).isLessThanOrEqualTo(JwtAuthenticator.MAX_HEADER_CHARS);
+        assertThat(authenticator(ALL).authenticate(near.serialize()).succeeded()).isTrue();
+    }
+
+    @Test
     void shouldRejectEncryptedTokens() {
         assertThat(failure(authenticator(ALL), "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d"))
                 .startsWith("malformed token: an encrypted JWT (JWE) was sent");
@@ -379,6 +429,53 @@ class JwtAuthenticatorTest {
         assertThat(failure(auth, tampered)).isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
         assertThat(failure(auth, "Bearer " + tampered)).isEqualTo("malformed token: it starts with 'Bearer ': pass the "
                 + "token alone (what follows 'Bearer ' in the Authorization header)");
+    }
+
+    @Test
+    void shouldRefuseOnTheClaimsBeforeCheckingTheSignature() throws Exception {
+        // Each of these needs no signature and can only refuse: a forged or replayed token that fails one
+        // costs no signature verification, and is told what is wrong with it.
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true,
+                claims().expirationTime(Date.from(clock.instant().minusSeconds(31))).build())))
+                .isEqualTo("token expired at 2026-06-01T11:59:29Z; request a new token");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true,
+                claims().notBeforeTime(Date.from(clock.instant().plusSeconds(31))).build())))
+                .startsWith("token not yet valid: not before 2026-06-01T12:00:31Z");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().expirationTime(null).build())))
+                .isEqualTo("token has no expiry (exp); tokens without exp are not accepted");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().issuer("https://evil.example")
+                .build()))).isEqualTo("wrong issuer 'https://evil.example', expected 'https://idp.example'");
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().audience("crm").build())))
+                .isEqualTo("wrong audience [crm], expected one of [veil-api, veil-admin]");
+        assertThat(auth.signatureChecks()).isZero();
+        // within the clock skew, the signature decides
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true,
+                claims().expirationTime(Date.from(clock.instant().minusSeconds(29))).build())))
+                .isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        assertThat(auth.signatureChecks()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRememberABadSignatureSoThatAReplayCostsNoVerification() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        String forged = sign(impostorRsa, JWSAlgorithm.RS256, true, claims().build());
+        for (int i = 0; i < 5; i++) {
+            assertThat(failure(auth, forged)).isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        }
+        assertThat(auth.signatureChecks()).isEqualTo(1);
+        // another forgery is verified once too; a good token is not refused for sharing the cache
+        assertThat(failure(auth, sign(impostorRsa, JWSAlgorithm.RS256, true, claims().subject("bob").build())))
+                .isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        assertThat(auth.authenticate(sign(claims().build())).succeeded()).isTrue();
+        assertThat(auth.signatureChecks()).isEqualTo(3);
+        // remembered for a short while only; the checks that need no signature still come first
+        clock.advance(Duration.ofMinutes(JwtAuthenticator.REFUSED_MINUTES).plusSeconds(1));
+        assertThat(failure(auth, forged)).isEqualTo(JwtAuthenticator.BAD_SIGNATURE);
+        assertThat(auth.signatureChecks()).isEqualTo(4);
+        clock.advance(Duration.ofSeconds(300));
+        assertThat(failure(auth, forged)).startsWith("token expired at ");
+        assertThat(auth.signatureChecks()).isEqualTo(4);
     }
 
     @Test
