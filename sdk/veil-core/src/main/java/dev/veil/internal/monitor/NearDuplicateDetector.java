@@ -45,10 +45,12 @@ import java.util.Set;
  *
  * <p><b>Index.</b> The fingerprint is added to the caller's index and to one global index, and
  * each {@link StateOp.Fingerprint} returns the earlier member that shares most hashes. A member
- * names one query: {@code <vector>@<time>} in the caller's index and
- * {@code <caller>.<vector>@<time>} in the global one, where {@code <vector>} is a 48-bit hash of
- * the exact feature vector, {@code <caller>} a 40-bit hash of the caller id and {@code <time>} the
- * query's time in milliseconds (base 36). A global match counts only when that member is another
+ * names one query: {@code <vector><time>} in the caller's index and
+ * {@code <caller><vector><time>} in the global one, fixed-width fields of URL-safe base64, where
+ * {@code <vector>} (8 characters) is 48 bits of a keyed hash of the exact feature vector,
+ * {@code <caller>} (16) the first 96 bits of the SHA-256 of the caller's state key and
+ * {@code <time>} (7) the query's time in milliseconds, modulo 2^42 (139 years; members need to
+ * differ only within the time to live). A global match counts only when that member is another
  * caller's query: one attack spread over many accounts is seen through the global index, the
  * caller's own history through its own.
  *
@@ -476,8 +478,8 @@ public final class NearDuplicateDetector implements StatefulDetector {
         if (hashes.length == 0) {
             return NO_OPS;
         }
-        String vectorTag = Long.toUnsignedString(copyHash.of(x) >>> 16, 36) + '@';
-        String member = vectorTag + Long.toString(q.timeMillis(), 36);
+        String vectorTag = base64(copyHash.of(x) >>> 16, VECTOR_CHARS);
+        String member = vectorTag + base64(q.timeMillis(), TIME_CHARS);
         String callerId = dev.veil.internal.state.StateKeys.of(q.caller());
         int n = 0;
         if (config.index() != Index.GLOBAL) {
@@ -507,14 +509,31 @@ public final class NearDuplicateDetector implements StatefulDetector {
     /**
      * The tag by which the global index recognises a caller's own queries, which it does not count
      * (the caller's index does): the first 96 bits of the SHA-256 of the caller's state key, 16
-     * URL-safe base64 characters (never '.' or '@'), then '.'. A 40-bit seeded hash served before:
-     * with the seed known, a birthday search found two account names of one tag in seconds, and
-     * each account's queries then went unseen by the other's. Finding two caller keys of one
-     * 96-bit tag takes about 2^48 SHA-256 evaluations, whatever the seed.
+     * URL-safe base64 characters. A 40-bit seeded hash served before: with the seed known, a
+     * birthday search found two account names of one tag in seconds, and each account's queries
+     * then went unseen by the other's. Finding two caller keys of one 96-bit tag takes about 2^48
+     * SHA-256 evaluations, whatever the seed.
      */
     static String callerTag(String callerStateKey) {
         byte[] d = SHA256.get().digest(callerStateKey.getBytes(StandardCharsets.UTF_8));
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(d, 12)) + '.';
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(d, CALLER_CHARS * 6 / 8));
+    }
+
+    /** Characters of a member's fields: caller tag (96 bits), vector tag (48 bits), time (42 bits). */
+    static final int CALLER_CHARS = 16;
+    static final int VECTOR_CHARS = 8;
+    static final int TIME_CHARS = 7;
+    private static final char[] BASE64 =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".toCharArray();
+
+    /** The low {@code 6 chars} bits of {@code v} in URL-safe base64, most significant first. */
+    static String base64(long v, int chars) {
+        char[] c = new char[chars];
+        for (int i = chars - 1; i >= 0; i--) {
+            c[i] = BASE64[(int) v & 63];
+            v >>>= 6;
+        }
+        return new String(c);
     }
 
     @Override
@@ -532,8 +551,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
             StateOp.FingerprintMatch m = (StateOp.FingerprintMatch) results[i];
             String member = m.member();
             boolean ownQuery = member.startsWith(c.callerTag());
-            int dot = member.indexOf('.');
-            boolean sameVector = dot >= 0 && member.startsWith(c.vectorTag(), dot + 1);
+            boolean sameVector = member.startsWith(c.vectorTag(), CALLER_CHARS);
             if (!ownQuery && !sameVector) {
                 shared = Math.max(shared, m.shared());
             }
@@ -549,8 +567,8 @@ public final class NearDuplicateDetector implements StatefulDetector {
     /**
      * An upper bound of the bytes per remembered query as the in-memory store counts them, per
      * index used: the query's array of 32-bit hash halves ({@code 16 + 4 keep}) and member string
-     * (at most 37 characters, 80 bytes: a 17-character caller tag in the global index, a vector tag of
-     * at most 11 and a time of at most 9), its slot in the index's ring of queries (24 bytes, twice
+     * (31 characters in the global index, 72 bytes: a caller tag of 16, a vector tag of 8 and a time of
+     * 7; 15 characters, 56 bytes, in the caller's), its slot in the index's ring of queries (24 bytes, twice
      * over just after the ring grew) and {@code keep} table entries of 8 bytes at a load of at least
      * 56% (15 bytes each; see FingerprintIndex#grown), plus the fixed part of one index (its object,
      * cache node, a key of up to 64 characters, and the smallest table and ring:
@@ -560,7 +578,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
     @Override
     public long bytesPerQuery() {
         int indexes = config.index() == Index.BOTH ? 2 : 1;
-        long perQuery = 16 + 4L * config.keep() + 80 + 48 + 15L * config.keep();
+        long perQuery = 16 + 4L * config.keep() + 72 + 48 + 15L * config.keep();
         return indexes * (perQuery + INDEX_FIXED_BYTES);
     }
 
