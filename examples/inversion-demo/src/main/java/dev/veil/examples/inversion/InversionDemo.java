@@ -760,14 +760,14 @@ public final class InversionDemo {
                     .sorted().toArray();
             long neverBlocked = attacks.stream().filter(a -> a.firstBlock() < 0).count();
             String figures = String.format(Locale.ROOT, "%d of %d classes recognised, %,d answers of %,d queries; "
-                    + "answers before the first block %s; first alarm at query %s (%s), first block at %s (%s); %d of "
-                    + "%d accounts never blocked", recognised(r, row), attacks.size(),
+                    + "answers before the first block %s; %s; %s; %d of %d accounts never blocked", recognised(r, row),
+                    attacks.size(),
                     attacks.stream().mapToInt(Attack::answered).sum(), attacks.stream().mapToInt(Attack::sent).sum(),
                     before.length == 0 ? "(none blocked)" : String.format(Locale.ROOT, "(the %d accounts blocked): "
                             + "median %,d, %,d to %,d", before.length, before[before.length / 2], before[0],
                             before[before.length - 1]),
-                    median(attacks, Attack::firstAlarm), rules(attacks, Attack::alarmRule),
-                    median(attacks, Attack::firstBlock), rules(attacks, Attack::blockRule), neverBlocked,
+                    first("alarm", median(attacks, Attack::firstAlarm), attacks, Attack::alarmRule),
+                    first("block", median(attacks, Attack::firstBlock), attacks, Attack::blockRule), neverBlocked,
                     attacks.size());
             lines.add(stopFailures(r, row).isEmpty()
                     ? "not claimed, but stopped in this run: " + row.title() + " behind Veil: " + figures
@@ -777,11 +777,13 @@ public final class InversionDemo {
         return lines;
     }
 
-    /** The distinct monitoring rules {@code f} names over the attacks ("none" when none does). */
-    private static String rules(List<Attack> attacks, Function<Attack, String> f) {
-        String names = attacks.stream().map(f).filter(x -> !x.isEmpty()).distinct().sorted()
-                .reduce((a, b) -> a + ", " + b).orElse("");
-        return names.isEmpty() ? "by none" : "by " + names;
+    /** "first alarm at query 63 (median) by rate-alert", or "no alarm" when no target had one. */
+    private static String first(String what, String median, List<Attack> attacks, Function<Attack, String> rule) {
+        if (median.equals("never")) {
+            return "no " + what;
+        }
+        return "first " + what + " at query " + median + " (median) by " + String.join(", ",
+                attacks.stream().map(rule).filter(x -> !x.isEmpty()).distinct().sorted().toList());
     }
 
     private static ECKey signingKey(Path file) {
