@@ -37,6 +37,7 @@ ladder := [
 	attack_block("antithetic-block", "antithetic"),
 	act("alert", "antithetic-tenant-alert", "antithetic_tenant"),
 	act("degrade", "antithetic-tenant-degrade", "antithetic_tenant"),
+	attack_block("antithetic-tenant-block", "antithetic_tenant"),
 	act("alert", "confidence-climb-alert", "confidence_climb"),
 	act("degrade", "confidence-climb-degrade", "confidence_climb"),
 	act("alert", "class-focus-alert", "class_focus"),
@@ -58,14 +59,15 @@ matching contains "rate-throttle-researchers" if {
 }
 
 # Probing: alert at medium; at high labels only, and a one-day block for all but researchers. The
-# signals that count other callers' queries alert and degrade but never block: one query sent by
+# signals that count every tenant's queries alert and degrade but never block: one query sent by
 # somebody else, a near copy of what an honest caller will send, would otherwise block that caller.
-own_probing := {"near_duplicate": "near-duplicate", "knn": "knn", "antithetic": "antithetic"}
-
-shared_probing := {
-	"near_duplicate_global": "near-duplicate-global", "knn_global": "knn-global",
+# antithetic_tenant counts the caller's own tenant only, and blocks.
+own_probing := {
+	"near_duplicate": "near-duplicate", "knn": "knn", "antithetic": "antithetic",
 	"antithetic_tenant": "antithetic-tenant",
 }
+
+shared_probing := {"near_duplicate_global": "near-duplicate-global", "knn_global": "knn-global"}
 
 probing := object.union(own_probing, shared_probing)
 

@@ -41,7 +41,7 @@ test_probing_alerts_at_medium_then_degrades_and_blocks_at_high if {
 	}
 }
 
-# Other callers' queries make these signals: a block on them could be someone else's doing.
+# Every tenant's queries make these signals: a block on them could be someone else's doing.
 test_signals_that_count_other_callers_alert_and_degrade_but_never_block if {
 	rules(monitoring.decision) == ["near-duplicate-global-alert", "near-duplicate-global-degrade"]
 		with input as with_signal("near_duplicate_global", "high", ["analyst"])
@@ -49,8 +49,6 @@ test_signals_that_count_other_callers_alert_and_degrade_but_never_block if {
 		with input as with_signal("near_duplicate_global", "medium", ["analyst"])
 	rules(monitoring.decision) == ["knn-global-alert", "knn-global-degrade"]
 		with input as with_signal("knn_global", "high", ["partner"])
-	rules(monitoring.decision) == ["antithetic-tenant-alert", "antithetic-tenant-degrade"]
-		with input as with_signal("antithetic_tenant", "high", ["partner"])
 }
 
 test_antithetic_pairs_alert_at_medium_then_degrade_and_block_at_high if {
@@ -59,6 +57,8 @@ test_antithetic_pairs_alert_at_medium_then_degrade_and_block_at_high if {
 		with input as with_signal("antithetic", "high", ["analyst"])
 	rules(monitoring.decision) == ["antithetic-alert", "antithetic-degrade"]
 		with input as with_signal("antithetic", "high", ["researcher"])
+	rules(monitoring.decision) == ["antithetic-tenant-alert", "antithetic-tenant-degrade", "antithetic-tenant-block"]
+		with input as with_signal("antithetic_tenant", "high", ["partner"])
 }
 
 test_researchers_who_probe_get_labels_only_and_are_not_blocked if {

@@ -418,18 +418,18 @@ class ImageClassifierPolicyTest {
     }
 
     /**
-     * A signal that counts other callers' queries can be raised by somebody else (one near copy of
+     * A signal that counts every tenant's queries can be raised by somebody else (one near copy of
      * what an honest caller will send), so it alerts and degrades but never blocks; the caller's own
-     * probing signals still block for a day.
+     * probing signals, and the tenant's antithetic pairs, still block for a day.
      */
     @ParameterizedTest
     @MethodSource("bundles")
     @SuppressWarnings("unchecked")
     void signalsThatCountOtherCallersNeverBlock(PolicyBundle b) {
         Map<String, String> shared = Map.of("near_duplicate_global", "near-duplicate-global", "knn_global",
-                "knn-global", "antithetic_tenant", "antithetic-tenant");
+                "knn-global");
         Map<String, String> own = Map.of("near_duplicate", "near-duplicate", "knn", "knn", "antithetic",
-                "antithetic");
+                "antithetic", "antithetic_tenant", "antithetic-tenant");
         for (Map<String, Object> c : List.of(analyst(), partner("active", "eu"))) {
             shared.forEach((signal, id) -> assertThat(actions(ask(b, input(c).signal(signal, "high", 1))))
                     .as(signal).extracting(a -> ((Map<String, Object>) a).get("rule"))
