@@ -202,8 +202,11 @@ public final class NearDuplicateDetector implements StatefulDetector {
     public NearDuplicateDetector(String name, Config config) {
         this.name = name;
         this.config = config;
-        this.callerPrefix = "nd:" + name + ":c:";
-        this.globalKey = "nd:" + name + ":g";
+        // "nd2": the members' format of 2026-12 (fixed-width fields). Indexes written in the earlier
+        // format ("nd:") are never read: their members would not parse, and an exact retry would match
+        // its own earlier entry as a near copy. They expire after ttl_seconds.
+        this.callerPrefix = "nd2:" + name + ":c:";
+        this.globalKey = "nd2:" + name + ":g";
         this.ttlMillis = config.ttlSeconds() * 1000;
         this.inverseQuantum = 1.0 / config.quantum();
         this.copyHash = new CopyHash(config.seed());
@@ -523,6 +526,8 @@ public final class NearDuplicateDetector implements StatefulDetector {
     static final int CALLER_CHARS = 16;
     static final int VECTOR_CHARS = 8;
     static final int TIME_CHARS = 7;
+    /** A member of a caller's index: vector tag and time (the global index's adds the caller tag first). */
+    static final int CALLER_MEMBER_CHARS = VECTOR_CHARS + TIME_CHARS;
     private static final char[] BASE64 =
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".toCharArray();
 
@@ -543,7 +548,8 @@ public final class NearDuplicateDetector implements StatefulDetector {
         int i = from;
         if (c.ops() > 0 && config.index() != Index.GLOBAL) {
             StateOp.FingerprintMatch m = (StateOp.FingerprintMatch) results[i++];
-            if (!m.member().startsWith(c.vectorTag())) { // not a copy of this vector (a retry)
+            if (m.member().length() == CALLER_MEMBER_CHARS && !m.member().startsWith(c.vectorTag())) {
+                // not a copy of this vector (a retry), nor an entry of another format
                 shared = m.shared();
             }
         }
@@ -552,7 +558,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
             String member = m.member();
             boolean ownQuery = member.startsWith(c.callerTag());
             boolean sameVector = member.startsWith(c.vectorTag(), CALLER_CHARS);
-            if (!ownQuery && !sameVector) {
+            if (member.length() == CALLER_CHARS + CALLER_MEMBER_CHARS && !ownQuery && !sameVector) {
                 shared = Math.max(shared, m.shared());
             }
         }

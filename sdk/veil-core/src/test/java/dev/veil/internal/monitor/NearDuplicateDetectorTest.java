@@ -227,6 +227,32 @@ class NearDuplicateDetectorTest {
         assertThat(NearDuplicateDetector.callerTag("")).hasSize(NearDuplicateDetector.CALLER_CHARS);
     }
 
+    /**
+     * State written by an earlier version: members of another format (base-36 fields with '@' and
+     * '.') in the index an exact retry is matched against. Read as members of this format they were
+     * never this vector's, so the retry counted all its hashes and a review's client was blocked for
+     * a day. The indexes now have keys of their own ("nd2:"), and a member of another length never
+     * counts.
+     */
+    @Test
+    void shouldNotCountMembersOfAnotherFormatAgainstAnExactRetry() {
+        NearDuplicateDetector d = detector();
+        MemoryStateStore store = new MemoryStateStore(16 << 20, Clock.systemUTC(), 1000);
+        double[] x = image(17);
+        java.util.List<dev.veil.spi.StateOp> ops = new java.util.ArrayList<>();
+        d.plan(new dev.veil.spi.Query(acme("alice"), T, dev.veil.Features.of(x)), ops);
+        assertThat(ops).allSatisfy(op -> assertThat(((dev.veil.spi.StateOp.Fingerprint) op).index())
+                .startsWith("nd2:near_duplicate:"));
+        long[] hashes = d.fingerprint(x);
+        for (dev.veil.spi.StateOp op : ops) {
+            String index = ((dev.veil.spi.StateOp.Fingerprint) op).index();
+            String old = index.endsWith(":g") ? "2oqmxuho.a140slbl@mx44tr4q" : "a140slbl@mx44tr4q";
+            store.execute(new dev.veil.spi.StateOp.Fingerprint(index, hashes, old, 8, 3_600_000));
+        }
+        DetectorHarness h = new DetectorHarness(store, d);
+        assertThat(h.observe(acme("alice"), T + 1000, x.clone())[0].level()).isEqualTo(Level.NONE);
+    }
+
     private static Caller acme(String id) {
         return new Caller(id, AuthMethod.API_KEY, Set.of("analyst"), "acme", Map.of());
     }
