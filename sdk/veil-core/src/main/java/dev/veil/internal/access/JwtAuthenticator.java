@@ -76,12 +76,13 @@ import java.util.stream.Collectors;
  *       {@code none} is never accepted);
  *   <li>a {@code kid}, when present, names a key of the JWKS ("unknown key id") that can verify that
  *       algorithm; a token without {@code kid} is refused when several keys can verify its algorithm
- *       ("token has no key id (kid) and 2 keys this service trusts can verify ES256"), and checked
+ *       ("token has no key id (kid) and several keys this service trusts can verify ES256"), and checked
  *       with the one key otherwise;
  *   <li>{@code exp} is present and not passed, {@code nbf} (when present) has been reached, both with
  *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
  *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
- *       {@code aud} value is in {@link GuardSettings.Jwt#audience()} ("wrong audience");
+ *       {@code aud} value is in {@link GuardSettings.Jwt#audience()} ("wrong audience"); checked
+ *       before the signature, so these messages do not say what the service expects;
  *   <li>the signature ("bad signature"): only now, so that a token refused by the checks above, which
  *       need no signature and can only refuse, costs no signature verification;
  *   <li>when {@link GuardSettings.Jwt#types()} is not empty, the {@code typ} header is one of them,
@@ -518,7 +519,7 @@ public final class JwtAuthenticator {
             }
             if (candidates.size() > 1) {
                 // Trying each key would multiply the cost of a forgery by the size of the JWKS
-                return AuthResult.failure("token has no key id (kid) and " + candidates.size() + " keys this service"
+                return AuthResult.failure("token has no key id (kid) and several keys this service"
                         + " trusts can verify " + alg + ": the identity provider must name the signing key in the"
                         + " token's kid header; request a new token");
             }
@@ -540,15 +541,19 @@ public final class JwtAuthenticator {
         if (timing != null) {
             return timing;
         }
+        // Checked before the signature, so the messages name what the token says, never what this
+        // service expects: a forger would learn the issuer and audiences it trusts (they are in the
+        // bundle's jwt settings for whoever runs the service).
         if (!settings.issuer().equals(claims.getIssuer())) {
-            return AuthResult.failure(claims.getIssuer() == null ? "wrong issuer: token has no iss, expected '"
-                    + settings.issuer() + "'" : "wrong issuer '" + Sanitize.text(claims.getIssuer())
-                    + "', expected '" + settings.issuer() + "'");
+            return AuthResult.failure(claims.getIssuer() == null
+                    ? "wrong issuer: token has no iss; request a token from the identity provider this service trusts"
+                    : "wrong issuer '" + Sanitize.text(claims.getIssuer()) + "': not the identity provider this"
+                            + " service trusts");
         }
         List<String> aud = claims.getAudience();
         if (aud.stream().noneMatch(settings.audience()::contains)) {
-            return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString()) + ", expected one of "
-                    + settings.audience());
+            return AuthResult.failure("wrong audience " + Sanitize.text(aud.toString())
+                    + ": the token is not for this service; request one for it");
         }
         // Only a bad signature is remembered: it cannot turn good, while a refusal for the time could
         ByteBuffer fingerprint = fingerprint(token);
