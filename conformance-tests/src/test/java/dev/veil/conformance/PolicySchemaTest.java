@@ -58,6 +58,8 @@ class PolicySchemaTest {
                          ttl_seconds: 86400, low: 0, medium: 0, delta: 0.9 }
                 antithetic: { history: 6, matches: 2, tolerance: 0.01, min_changed: 8, features: 256, seed: 6271,
                               range: [0, 1], scope: caller, ttl_seconds: 3600, low: 0.25, medium: 0.28, high: 0.3 }
+                smooth: { width: 28, floor: 0.238, window_seconds: 600, min_queries: 20, low: 0.2, medium: 0.25,
+                          high: 0.3 }
                 walk: { type: knn }
               rules:
                 - { id: walk, when: { signals: { knn: high } }, action: block, cooldown_seconds: 600 }
@@ -149,6 +151,10 @@ class PolicySchemaTest {
             {"antithetic", "low", "0.005"},
             {"antithetic", "tolerance", "1e-300"},
             {"antithetic", "scope", "\"tenants\""},
+            {"smooth", "width", "2"},
+            {"smooth", "floor", "0"},
+            {"smooth", "high", "1.5"},
+            {"smooth", "window", "60"},
         };
         for (String[] b : bad) {
             ObjectNode policy = (ObjectNode) YAML.readTree(EVERY_DETECTOR);

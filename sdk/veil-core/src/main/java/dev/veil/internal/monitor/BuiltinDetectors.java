@@ -28,7 +28,7 @@ public final class BuiltinDetectors {
     /** Types of the built-in detectors. */
     public static final Set<String> TYPES = Set.of("rate", "near_duplicate", "knn", "knn_global",
             ConfidenceClimbDetector.TYPE, ClassFocusDetector.TYPE, BoundaryDetector.TYPE, ExtractionDetector.TYPE,
-            AntitheticDetector.TYPE);
+            AntitheticDetector.TYPE, SmoothDetector.TYPE);
 
     /**
      * The built-in type of an entry, or {@code null} when it names a custom detector. An entry named
@@ -148,6 +148,7 @@ public final class BuiltinDetectors {
             return new KnnGlobalDetector(name, KnnGlobalDetector.Config.from(config));
         }
         if (AntitheticDetector.TYPE.equals(type)) return AntitheticDetector.create(name, config);
+        if (SmoothDetector.TYPE.equals(type)) return SmoothDetector.create(name, config);
         // detectors that read the model's answers (see each class for its configuration)
         if (ConfidenceClimbDetector.TYPE.equals(type)) return ConfidenceClimbDetector.create(name, config);
         if (ClassFocusDetector.TYPE.equals(type)) return ClassFocusDetector.create(name, config);
@@ -188,6 +189,7 @@ public final class BuiltinDetectors {
             case BoundaryDetector.TYPE -> BoundaryDetector.Config.KEYS;
             case ExtractionDetector.TYPE -> ExtractionDetector.Config.KEYS;
             case AntitheticDetector.TYPE -> AntitheticDetector.Config.KEYS;
+            case SmoothDetector.TYPE -> SmoothDetector.Config.KEYS;
             default -> throw new IllegalArgumentException("'" + type + "' is not a built-in detector (built-in: "
                     + new TreeSet<>(TYPES) + ")");
         };

@@ -34,6 +34,7 @@ class RecordReadsTest {
         configs.put("boundary", Map.of("window", 5, "min_queries", 1));
         configs.put("extraction", Map.of("min_distances", 20, "max_distances", 40, "max_set", 11, "test_every", 2));
         configs.put("antithetic", Map.of("history", 8, "matches", 1, "tolerance", 0.05, "min_changed", 4));
+        configs.put("smooth", Map.of("min_queries", 2, "floor", 1.3)); // some of its images smooth, some not
         assertThat(configs.keySet()).as("every built-in type").isEqualTo(BuiltinDetectors.TYPES);
         List<String> readers = new ArrayList<>();
         for (Map.Entry<String, Map<String, Object>> e : configs.entrySet()) {

@@ -70,7 +70,8 @@ public final class Calibration {
             "class_focus", new Range(0.01, 1, false, false),
             "confidence_climb", new Range(0.5, 20, false, false),
             "extraction", new Range(0.01, 1, false, true),
-            "antithetic", new Range(0.01, 1, false, false));
+            "antithetic", new Range(0.01, 1, false, false),
+            "smooth", new Range(0.01, 1, false, false));
 
     /**
      * One level's threshold.

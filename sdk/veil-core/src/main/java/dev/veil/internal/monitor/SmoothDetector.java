@@ -1,0 +1,196 @@
+package dev.veil.internal.monitor;
+
+import dev.veil.Signal;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Images too smooth to be natural: the share of a caller's recent queries that lack the fine detail
+ * of real images. An inversion attacker that draws its probes from a low-dimensional basis learned
+ * from public images (NES in the coefficients of a few dozen principal components, ML-DEFENCES.md
+ * section 8) sends images that look natural to every distance check, and, without antithetic
+ * pairs, get past {@code antithetic}; but a few dozen components cannot carry the edges and texture
+ * of a real image, so nearly half of its probes are smoother than all but 1% of real ones, while an
+ * honest caller of any one class sends at most a few per cent of such images.
+ *
+ * <p><b>Per query:</b> the features are read as an image {@code width} values wide (rows after
+ * rows), and its roughness is the RMS difference between the image and its 3x3 box blur (edges
+ * replicated) divided by the RMS deviation of its values from their mean. The query is smooth when
+ * its roughness is below {@code floor} (a constant image, which has no deviation, is smooth). The
+ * default floor, 0.238, is the 1st percentile of the 10,000 Fashion-MNIST test images.
+ *
+ * <p><b>Score:</b> the share of the caller's queries in the last {@code window_seconds} that were
+ * smooth, this one included, given on smooth queries once the caller has sent {@code min_queries}
+ * in the window (otherwise 0, level {@code none}: a query with detail raises nothing). Rises with
+ * suspicion. Decoys dilute it: natural images sent between the probes lower the share.
+ *
+ * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code smooth} or
+ * any name with {@code type: smooth}): {@code width} (integer in [3, 4096], default 28: the image's
+ * width; the number of features must be a multiple of it, with at least 3 rows), {@code floor}
+ * (roughness in (0, 10], default 0.238), {@code window_seconds} (in [1, 86400], default 600),
+ * {@code min_queries} (in [1, 100000], default 20), {@code low}, {@code medium}, {@code high}
+ * (shares, 0 = level not used, else in [0.01, 1], non-decreasing; defaults 0.2, 0.25, 0.3).
+ * The defaults fit 28x28 grey-scale images like Fashion-MNIST; for other images, set {@code floor} to
+ * a low percentile of the roughness of your own images (blurred or upscaled inputs are smooth too).
+ *
+ * <p><b>State:</b> two sliding-window counters per caller (its queries, its smooth queries), not
+ * per query. <b>Cost:</b> one pass of nine reads per feature.
+ */
+public final class SmoothDetector implements StatefulDetector {
+    /** The built-in type. */
+    public static final String TYPE = "smooth";
+
+    /**
+     * Parsed configuration.
+     *
+     * @param width the image's width in features
+     * @param floor roughness below which a query is smooth
+     * @param windowSeconds the window the shares are counted in
+     * @param minQueries queries in the window needed for a level
+     * @param low share for level low (0: not used)
+     * @param medium share for level medium (0: not used)
+     * @param high share for level high (0: not used)
+     */
+    public record Config(int width, double floor, long windowSeconds, long minQueries, double low, double medium,
+            double high) {
+        /** Defaults for 28x28 grey-scale images (Fashion-MNIST: see the class Javadoc). */
+        public static final Config DEFAULT = new Config(28, 0.238, 600, 20, 0.2, 0.25, 0.3);
+
+        public Config {
+            if (width < 3 || width > 4096) {
+                throw new IllegalArgumentException("width must be in [3, 4096], was " + width);
+            }
+            if (!(floor > 0 && floor <= 10)) {
+                throw new IllegalArgumentException("floor must be in (0, 10], was " + floor);
+            }
+            if (windowSeconds < 1 || windowSeconds > 86_400) {
+                throw new IllegalArgumentException("window_seconds must be in [1, 86400], was " + windowSeconds);
+            }
+            if (minQueries < 1 || minQueries > 100_000) {
+                throw new IllegalArgumentException("min_queries must be in [1, 100000], was " + minQueries);
+            }
+            Thresholds.checkRising(low, medium, high, 0.01, 1, "shares of smooth queries", "1");
+        }
+
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "width", "floor", "window_seconds", "min_queries", "low",
+                "medium", "high");
+
+        /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
+        public static Config from(Map<String, Object> m) {
+            DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
+            c.string("type", TYPE);
+            Config d = DEFAULT;
+            return new Config(c.intValue("width", d.width()), c.doubleValue("floor", d.floor()),
+                    c.longValue("window_seconds", d.windowSeconds()), c.longValue("min_queries", d.minQueries()),
+                    c.doubleValue("low", d.low()), c.doubleValue("medium", d.medium()),
+                    c.doubleValue("high", d.high()));
+        }
+    }
+
+    private final String name;
+    private final Config config;
+    private final long windowMillis;
+    private final String allPrefix;
+    private final String smoothPrefix;
+
+    public SmoothDetector(String name, Config config) {
+        this.name = name;
+        this.config = config;
+        this.windowMillis = config.windowSeconds() * 1000;
+        this.allPrefix = "smooth:" + name + ":a:";
+        this.smoothPrefix = "smooth:" + name + ":s:";
+    }
+
+    /** Creates the detector from its configuration map. */
+    static SmoothDetector create(String name, Map<String, Object> config) {
+        return new SmoothDetector(name, Config.from(config));
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String featuresProblem(long features) {
+        if (features % config.width() != 0 || features / config.width() < 3) {
+            return "width is " + config.width() + " but " + features + " features do not form an image of rows "
+                    + config.width() + " wide with at least 3 rows";
+        }
+        return null;
+    }
+
+    @Override
+    public Object plan(Query q, List<StateOp> ops) {
+        double[] x = q.features().vector();
+        String problem = featuresProblem(x.length);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        boolean smooth = roughness(x, config.width()) < config.floor();
+        String caller = dev.veil.internal.state.StateKeys.of(q.caller());
+        ops.add(new StateOp.CountInWindow(allPrefix.concat(caller), q.timeMillis(), windowMillis));
+        if (smooth) {
+            ops.add(new StateOp.CountInWindow(smoothPrefix.concat(caller), q.timeMillis(), windowMillis));
+        }
+        return smooth;
+    }
+
+    @Override
+    public Signal evaluate(Query q, Object context, Object[] results, int from) {
+        long all = (Long) results[from];
+        if (!(Boolean) context || all < config.minQueries()) {
+            return new Signal(name, dev.veil.Level.NONE, 0);
+        }
+        double share = Math.min(1, (Long) results[from + 1] / (double) all);
+        return new Signal(name, Thresholds.levelAtLeast(share, config.low(), config.medium(), config.high()), share);
+    }
+
+    /**
+     * The RMS difference between the image ({@code width} values a row) and its 3x3 box blur, edges
+     * replicated, over the RMS deviation of its values from their mean; 0 for a constant image.
+     */
+    static double roughness(double[] x, int width) {
+        int rows = x.length / width;
+        double mean = 0;
+        for (double v : x) {
+            mean += v;
+        }
+        mean /= x.length;
+        double spread = 0;
+        double detail = 0;
+        for (int r = 0; r < rows; r++) {
+            int up = Math.max(0, r - 1) * width;
+            int row = r * width;
+            int down = Math.min(rows - 1, r + 1) * width;
+            for (int c = 0; c < width; c++) {
+                int left = Math.max(0, c - 1);
+                int right = Math.min(width - 1, c + 1);
+                double blur = (x[up + left] + x[up + c] + x[up + right] + x[row + left] + x[row + c] + x[row + right]
+                        + x[down + left] + x[down + c] + x[down + right]) / 9;
+                double v = x[row + c];
+                detail += (v - blur) * (v - blur);
+                spread += (v - mean) * (v - mean);
+            }
+        }
+        return spread == 0 ? 0 : Math.sqrt(detail / spread);
+    }
+
+    @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    @Override
+    public long bytesPerQuery() {
+        return 0; // two counters per caller, not per query
+    }
+}
