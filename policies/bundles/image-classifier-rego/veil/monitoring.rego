@@ -35,6 +35,9 @@ ladder := [
 	act("alert", "antithetic-alert", "antithetic"),
 	act("degrade", "antithetic-degrade", "antithetic"),
 	attack_block("antithetic-block", "antithetic"),
+	act("alert", "smooth-alert", "smooth"),
+	act("degrade", "smooth-degrade", "smooth"),
+	attack_block("smooth-block", "smooth"),
 	act("alert", "antithetic-tenant-alert", "antithetic_tenant"),
 	act("degrade", "antithetic-tenant-degrade", "antithetic_tenant"),
 	attack_block("antithetic-tenant-block", "antithetic_tenant"),
@@ -63,7 +66,7 @@ matching contains "rate-throttle-researchers" if {
 # somebody else, a near copy of what an honest caller will send, would otherwise block that caller.
 # antithetic_tenant counts the caller's own tenant only, and blocks.
 own_probing := {
-	"near_duplicate": "near-duplicate", "knn": "knn", "antithetic": "antithetic",
+	"near_duplicate": "near-duplicate", "knn": "knn", "antithetic": "antithetic", "smooth": "smooth",
 	"antithetic_tenant": "antithetic-tenant",
 }
 

@@ -61,6 +61,13 @@ test_antithetic_pairs_alert_at_medium_then_degrade_and_block_at_high if {
 		with input as with_signal("antithetic_tenant", "high", ["partner"])
 }
 
+test_smooth_images_alert_at_medium_then_degrade_and_block_at_high if {
+	rules(monitoring.decision) == ["smooth-alert"] with input as with_signal("smooth", "medium", ["analyst"])
+	rules(monitoring.decision) == ["smooth-alert", "smooth-degrade", "smooth-block"]
+		with input as with_signal("smooth", "high", ["analyst"])
+	rules(monitoring.decision) == ["smooth-alert", "smooth-degrade"] with input as with_signal("smooth", "high", ["researcher"])
+}
+
 test_researchers_who_probe_get_labels_only_and_are_not_blocked if {
 	rules(monitoring.decision) == ["knn-alert", "knn-degrade"] with input as with_signal("knn", "high", ["researcher"])
 }

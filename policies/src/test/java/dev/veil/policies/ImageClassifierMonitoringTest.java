@@ -341,6 +341,21 @@ class ImageClassifierMonitoringTest {
                 + "(?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
         assertThat(stripped).doesNotContain("id: antithetic-").contains("antithetic:");
         Files.writeString(policy, stripped);
+        // without the antithetic rules, the prior attacker's probes (drawn from 40 principal
+        // components) are still too smooth to be real images; the smooth NES's (a real image plus a
+        // smooth direction) are not
+        Map<String, Caught> withoutAntithetic = new TreeMap<>();
+        PolicyBundle smoothOnly = PolicyBundle.load(without);
+        far.get().forEach((name, a) -> withoutAntithetic.put(name, run(smoothOnly, a, 1, ATTACK_BUDGET, true)));
+        System.out.println("without the antithetic rules: " + withoutAntithetic);
+        assertThat(withoutAntithetic.get("nes-smooth-0.2")).isNull();
+        assertThat(withoutAntithetic.get("prior-pca-1.0")).isNotNull();
+        assertThat(withoutAntithetic.get("prior-pca-1.0").rules()).contains("smooth-block");
+        assertThat(withoutAntithetic.get("prior-pca-1.0").query()).isLessThan(ATTACK_BUDGET);
+        String neither = stripped.replaceAll("\n    - id: smooth-[^\n]*\n(?:      [^\n]*\n)*?      (?:action: "
+                + "(?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
+        assertThat(neither).doesNotContain("id: smooth-").contains("smooth:");
+        Files.writeString(policy, neither);
         PolicyBundle control = PolicyBundle.load(without);
         far.get().forEach((name, a) -> assertThat(run(control, a, 1, ATTACK_BUDGET, true)).as(name).isNull());
     }

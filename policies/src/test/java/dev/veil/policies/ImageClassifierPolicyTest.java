@@ -123,7 +123,8 @@ class ImageClassifierPolicyTest {
         assertThat(jwt.algorithms()).containsExactly("ES256");
         assertThat(jwt.attributeClaims()).containsExactly("contract", "region", "status");
         assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "near_duplicate_global", "knn",
-                "knn_global", "antithetic", "antithetic_tenant", "confidence_climb", "class_focus", "boundary");
+                "knn_global", "antithetic", "antithetic_tenant", "smooth", "confidence_climb", "class_focus",
+                "boundary");
         // near_duplicate's two indexes are two detectors, so that the global one can be kept from blocking
         assertThat(s.detectors().get("near_duplicate")).isEqualTo(Map.of("index", "caller", "thresholds",
                 "monitoring.thresholds.near_duplicate"));
@@ -429,7 +430,7 @@ class ImageClassifierPolicyTest {
         Map<String, String> shared = Map.of("near_duplicate_global", "near-duplicate-global", "knn_global",
                 "knn-global");
         Map<String, String> own = Map.of("near_duplicate", "near-duplicate", "knn", "knn", "antithetic",
-                "antithetic", "antithetic_tenant", "antithetic-tenant");
+                "antithetic", "antithetic_tenant", "antithetic-tenant", "smooth", "smooth");
         for (Map<String, Object> c : List.of(analyst(), partner("active", "eu"))) {
             shared.forEach((signal, id) -> assertThat(actions(ask(b, input(c).signal(signal, "high", 1))))
                     .as(signal).extracting(a -> ((Map<String, Object>) a).get("rule"))

@@ -90,7 +90,8 @@ class ImageClassifierTwinTest {
 
     /** The detectors the bundles configure. */
     static final List<String> DETECTORS = List.of("rate", "near_duplicate", "near_duplicate_global", "knn",
-            "knn_global", "antithetic", "antithetic_tenant", "confidence_climb", "class_focus", "boundary");
+            "knn_global", "antithetic", "antithetic_tenant", "smooth", "confidence_climb", "class_focus",
+            "boundary");
 
     /** Signals of any of the detectors, each at any level or absent; mostly one or two present. */
     static Gen<Map<String, Object>> signals() {
