@@ -158,7 +158,7 @@ public final class SmoothDetector implements StatefulDetector {
      * The RMS difference between the image ({@code width} values a row) and its 3x3 box blur, edges
      * replicated, over the RMS deviation of its values from their mean; 0 for a constant image.
      */
-    static double roughness(double[] x, int width) {
+    public static double roughness(double[] x, int width) {
         int rows = x.length / width;
         double mean = 0;
         for (double v : x) {
