@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector") // vectorised knn distances, as recommended
 public class DetectorBenchmark {
-    @Param({"all", "eight", "antithetic", "near_duplicate", "knn", "knn_global", "answers", "rate"})
+    @Param({"all", "nine", "eight", "smooth", "antithetic", "near_duplicate", "knn", "knn_global", "answers", "rate"})
     public String detectors;
 
     /**

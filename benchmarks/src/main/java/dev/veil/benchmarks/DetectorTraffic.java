@@ -36,8 +36,12 @@ import java.util.SplittableRandom;
 public final class DetectorTraffic {
     /** The detector sets the benchmarks measure. */
     public static final Map<String, String[]> SETS = Map.ofEntries(
-            Map.entry("all", new String[] {"rate", "near_duplicate", "knn", "knn_global", "antithetic",
+            Map.entry("all", new String[] {"rate", "near_duplicate", "knn", "knn_global", "antithetic", "smooth",
                 "confidence_climb", "class_focus", "boundary", "extraction"}),
+            // "all" until the smooth detector (round 22)
+            Map.entry("nine", new String[] {"rate", "near_duplicate", "knn", "knn_global", "antithetic",
+                "confidence_climb", "class_focus", "boundary", "extraction"}),
+            Map.entry("smooth", new String[] {"smooth"}),
             // "all" until the antithetic detector (round 15): the figures of earlier rounds
             Map.entry("eight", new String[] {"rate", "near_duplicate", "knn", "knn_global", "confidence_climb",
                 "class_focus", "boundary", "extraction"}),
