@@ -75,9 +75,24 @@ class EvictionAfterBuildTest {
 
     /** 20,000 cache entries of 200 bytes with a time to live, as an application sharing Redis writes them. */
     private static void fillWithCache() throws Exception {
-        for (int from = 0; from < 20_000; from += 1000) {
+        fillWithCache(0);
+    }
+
+    private static void fillWithCache(int first) throws Exception {
+        for (int from = first; from < first + 20_000; from += 1000) {
             REDIS.command("EVAL", "for i = tonumber(ARGV[1]), tonumber(ARGV[1]) + 999 do redis.call('SET', 'cache:' .. i, "
                     + "string.rep('x', 200), 'EX', 3600) end return 0", "0", Integer.toString(from));
+        }
+    }
+
+    /**
+     * Fills the cache until Redis has evicted every key matching {@code pattern}: its LRU samples a few
+     * keys per eviction, so one fill leaves a recently read key (a block the Guard has just checked)
+     * in place now and then; each further fill writes 20,000 more keys.
+     */
+    private static void fillUntilEvicted(String pattern) throws Exception {
+        for (int round = 0; round < 20 && !REDIS.keys(pattern).isEmpty(); round++) {
+            fillWithCache(round * 20_000);
         }
     }
 
@@ -108,7 +123,7 @@ class EvictionAfterBuildTest {
 
             REDIS.command("CONFIG", "SET", "maxmemory-policy", "volatile-lru");
             REDIS.command("CONFIG", "SET", "maxmemory", "3mb");
-            fillWithCache();
+            fillUntilEvicted("veil:{toy}:b:*");
             assertThat(REDIS.keys("veil:{toy}:b:*")).as("Redis evicted the block").isEmpty();
 
             // Before: the block was gone and mallory answered; now every request is refused as the policy says.
