@@ -100,7 +100,7 @@ class PolicySchemaTest {
         assertThat(validate(policy)).isEmpty();
         Path dir = Files.createDirectories(tmp.resolve("every"));
         Files.writeString(dir.resolve("every.veil.yaml"), EVERY_DETECTOR);
-        assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(11);
+        assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(12);
     }
 
     @Test
