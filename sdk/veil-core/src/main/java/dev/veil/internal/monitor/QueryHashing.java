@@ -23,14 +23,4 @@ final class QueryHashing {
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
     }
-
-    /** A hash of a string (its UTF-16 code units). */
-    static long stringHash(String s, long seed) {
-        long h = mix(seed ^ s.length());
-        for (int i = 0; i < s.length(); i++) {
-            h = (h + s.charAt(i)) * GOLDEN;
-            h ^= h >>> 29;
-        }
-        return mix(h);
-    }
 }
