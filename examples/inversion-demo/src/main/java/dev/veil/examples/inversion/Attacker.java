@@ -54,7 +54,7 @@ abstract class Attacker {
      * stop it; ML-DEFENCES.md section 8).
      */
     static Attacker priorNes(Pca basis, double sigma, double rate, long seed) {
-        return new PriorNes(basis, sigma, rate, false, seed);
+        return new PriorNes(basis, sigma, rate, false, 0, seed);
     }
 
     /**
@@ -68,7 +68,18 @@ abstract class Attacker {
      * does not stop").
      */
     static Attacker priorNesOneSided(Pca basis, double sigma, double rate, long seed) {
-        return new PriorNes(basis, sigma, rate, true, seed);
+        return new PriorNes(basis, sigma, rate, true, 0, seed);
+    }
+
+    /**
+     * {@link #priorNesOneSided} that knows the {@code smooth} detector: to every probe it adds a fixed
+     * checker of {@code +-texture} on the pixels of at least 0.05 (then clipped), fine detail that makes
+     * its probes as rough as real images and costs its search nothing (the pattern is the same in every
+     * probe, so it cancels out of the confidence differences the gradient is made of). Its picture of
+     * the class is the point of the walk, without the pattern.
+     */
+    static Attacker priorNesOneSidedTextured(Pca basis, double sigma, double rate, double texture, long seed) {
+        return new PriorNes(basis, sigma, rate, true, texture, seed);
     }
 
     /** The next probe to send (the last one again until it is answered). */
@@ -180,13 +191,15 @@ abstract class Attacker {
         private final double[] z;
         private final double sigma;
         private final double rate;
+        private final double texture;
 
-        PriorNes(Pca basis, double sigma, double rate, boolean oneSided, long seed) {
+        PriorNes(Pca basis, double sigma, double rate, boolean oneSided, double texture, long seed) {
             super(basis.size(), 10, oneSided, seed);
             this.basis = basis;
             this.z = new double[basis.size()]; // the mean image
             this.sigma = sigma;
             this.rate = rate;
+            this.texture = texture;
         }
 
         @Override
@@ -195,7 +208,15 @@ abstract class Attacker {
             for (int i = 0; i < p.length; i++) {
                 p[i] = z[i] + sign * sigma * u[i];
             }
-            return basis.image(p);
+            double[] image = basis.image(p);
+            if (texture > 0) {
+                for (int i = 0; i < image.length; i++) {
+                    if (image[i] >= 0.05) {
+                        image[i] = clip(image[i] + ((i / 28 + i % 28) % 2 == 0 ? texture : -texture));
+                    }
+                }
+            }
+            return image;
         }
 
         @Override
