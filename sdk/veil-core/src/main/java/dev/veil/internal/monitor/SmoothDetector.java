@@ -156,9 +156,27 @@ public final class SmoothDetector implements StatefulDetector {
 
     /**
      * The RMS difference between the image ({@code width} values a row) and its 3x3 box blur, edges
-     * replicated, over the RMS deviation of its values from their mean; 0 for a constant image.
+     * replicated, over the RMS deviation of its values from their mean; 0 for a constant image. The
+     * same for any scale of the values: values so large that their squares overflow are scaled down
+     * first (else the ratio would be NaN, and a smooth image of huge values not smooth).
      */
     public static double roughness(double[] x, int width) {
+        double r = unscaledRoughness(x, width);
+        if (Double.isFinite(r)) {
+            return r;
+        }
+        double max = 0;
+        for (double v : x) {
+            max = Math.max(max, Math.abs(v));
+        }
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = x[i] / max;
+        }
+        return unscaledRoughness(y, width);
+    }
+
+    private static double unscaledRoughness(double[] x, int width) {
         int rows = x.length / width;
         double mean = 0;
         for (double v : x) {

@@ -119,6 +119,23 @@ class SmoothDetectorTest {
                 });
     }
 
+    /** Values so large that their squares overflow: scaled down, not NaN (which would never count as smooth). */
+    @Test
+    void shouldMeasureImagesOfHugeValuesAsTheirScaledCopies() {
+        for (double scale : new double[] {1e155, 1e200, 1e300}) {
+            double[] x = smooth(3);
+            double[] y = x.clone();
+            for (int i = 0; i < y.length; i++) {
+                y[i] *= scale;
+            }
+            assertThat(SmoothDetector.roughness(y, 28)).as("scale %s", scale)
+                    .isCloseTo(SmoothDetector.roughness(x, 28), within(1e-9));
+        }
+        double[] spike = rough(4);
+        spike[300] = 1e200;
+        assertThat(SmoothDetector.roughness(spike, 28)).isFinite();
+    }
+
     @Test
     void shouldFlagACallerWhoseQueriesAreMostlySmooth() {
         DetectorHarness h = harness(detector());
