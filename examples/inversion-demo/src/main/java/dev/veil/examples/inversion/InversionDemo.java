@@ -239,7 +239,7 @@ public final class InversionDemo {
         }
         System.out.println();
         System.out.println("every claim of the demo held; it does not claim that Veil stops " + ADAPTED
-                + " (the NOT STOPPED line above).");
+                + " (the line after the table).");
     }
 
     /** Runs everything and prints the table through {@code out}. */
