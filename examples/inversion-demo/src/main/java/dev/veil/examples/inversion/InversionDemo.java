@@ -160,11 +160,11 @@ public final class InversionDemo {
     /**
      * One attack on one target class: what was sent (decoys included) and answered (the attacker's
      * probes), refused as unlike the training images, denied otherwise (rate limit, quota: not
-     * blocked), when it was first flagged and blocked (and by which monitoring rule: "" when never),
+     * blocked), when it was first flagged and blocked (and by which monitoring rule it was blocked: "" when never),
      * how many of its probes were answered before that block, and what it got.
      */
     record Attack(int target, int sent, int answered, int refusedAsProbe, int deniedOtherwise, int firstAlarm,
-            int firstBlock, String alarmRule, String blockRule, int answeredBeforeBlock, double[] reconstruction) {}
+            int firstBlock, String blockRule, int answeredBeforeBlock, double[] reconstruction) {}
 
     /** What the attacker's queries go to. */
     enum Against {
@@ -328,7 +328,7 @@ public final class InversionDemo {
             for (int q = 0; q < s.queries; q++) {
                 attacker.answer(model.probabilities(attacker.next())[t]);
             }
-            attacks.add(new Attack(t, s.queries, s.queries, 0, 0, -1, -1, "", "", s.queries,
+            attacks.add(new Attack(t, s.queries, s.queries, 0, 0, -1, -1, "", s.queries,
                     attacker.reconstruction()));
         }
         return attacks;
@@ -353,7 +353,6 @@ public final class InversionDemo {
                 int other = 0;
                 int firstAlarm = -1;
                 int firstBlock = -1;
-                String alarmRule = "";
                 String blockRule = "";
                 int answeredBeforeBlock = 0;
                 for (int q = 0; q < s.queries; q++) {
@@ -372,7 +371,6 @@ public final class InversionDemo {
                         }
                         if (firstAlarm < 0 && (ok.degraded() || !ok.alerts().isEmpty())) {
                             firstAlarm = q;
-                            alarmRule = ok.alerts().isEmpty() ? "degraded" : String.join("+", ok.alerts());
                         }
                     } else {
                         ReasonCode code = ((Response.Denied) r).reason().code();
@@ -383,7 +381,6 @@ public final class InversionDemo {
                             }
                             if (firstAlarm < 0) {
                                 firstAlarm = q;
-                                alarmRule = blockRule;
                             }
                         } else if (decoy) {
                             continue; // what happens to a decoy is not the attack's: answered, refused, other
@@ -394,7 +391,7 @@ public final class InversionDemo {
                         }
                     }
                 }
-                attacks.add(new Attack(t, s.queries, answered, refused, other, firstAlarm, firstBlock, alarmRule,
+                attacks.add(new Attack(t, s.queries, answered, refused, other, firstAlarm, firstBlock,
                         blockRule, answeredBeforeBlock, attacker.reconstruction()));
             }
         }
