@@ -944,14 +944,19 @@ class GuardTest {
                 .hasMessageContaining("non-empty");
     }
 
-    @Test
-    void aModelThatChangesItsInputInPlaceChangesNothingTheGuardRecords() {
-        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
+    /** A model that multiplies its input by 1,000 in place, far outside the contract's range [0, 100]. */
+    static Model<double[]> scalingItsInput() {
+        return Model.ofVector(INFO_A, x -> {
             for (int i = 0; i < x.length; i++) {
-                x[i] *= 1000; // far outside the contract's range [0, 100]
+                x[i] *= 1000;
             }
             return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
         });
+    }
+
+    @Test
+    void aModelThatChangesItsInputInPlaceChangesNothingTheGuardRecords() {
+        Model<double[]> normalising = scalingItsInput();
         Guard<double[]> g = guard(bundle().set("logging", "default: {input: keep}"), normalising, b -> { });
         double[] input = {1, 2, 3};
 
@@ -971,12 +976,7 @@ class GuardTest {
         "range: {min: 0, max: 100}, distribution: {stats: training.stats, max_abs_z: 4, summary: false}",
         "range: {min: 0, max: 100}, distribution: {stats: training.stats, max_abs_z: 4, max_rms_z: 3, summary: true}"})
     void aModelThatChangesALongerInputInPlaceChangesNothingTheGuardRecords(String contract) {
-        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
-            for (int i = 0; i < x.length; i++) {
-                x[i] *= 1000;
-            }
-            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
-        });
+        Model<double[]> normalising = scalingItsInput();
         String twenty = String.join(", ", java.util.Collections.nCopies(20, "10"));
         Guard<double[]> g = guard(bundle()
                 .file("training/data.json", "{\"stats\": {\"mean\": [" + twenty + "], \"std\": ["
@@ -1016,12 +1016,7 @@ class GuardTest {
      */
     @Test
     void aLoggingRuleThatKeepsTheInputUnderAMaskingDefaultStillRecordsWhatWasSent() {
-        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
-            for (int i = 0; i < x.length; i++) {
-                x[i] *= 1000;
-            }
-            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
-        });
+        Model<double[]> normalising = scalingItsInput();
         Guard<double[]> g = guard(bundle().set("logging", """
                 default: {input: mask}
                 rules:
@@ -1042,12 +1037,7 @@ class GuardTest {
      */
     @Test
     void aModelThatChangesItsInputInPlaceUnderAMaskingPolicyIsAnsweredAndRecordedWithoutTheInput() {
-        Model<double[]> normalising = Model.ofVector(INFO_A, x -> {
-            for (int i = 0; i < x.length; i++) {
-                x[i] *= 1000; // far outside the contract's range [0, 100]
-            }
-            return Prediction.classification(GuardFixtures.LABELS, SCORES_A.clone());
-        });
+        Model<double[]> normalising = scalingItsInput();
         Guard<double[]> g = guard(bundle().set("logging", "default: {input: mask}"), normalising, b -> { });
         double[] input = {1, 2, 3};
 
