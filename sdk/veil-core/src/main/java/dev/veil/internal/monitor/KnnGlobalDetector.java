@@ -223,10 +223,10 @@ public final class KnnGlobalDetector implements StatefulDetector {
         long[] cells = cells(x);
         long now = q.timeMillis();
         for (int t = 0; t < cells.length; t++) {
-            ops.add(new StateOp.CountInWindow(cellPrefix + t + ':' + Long.toUnsignedString(cells[t], 36), now,
+            ops.add(new StateOp.CountInWindow(cellPrefix + t + ':' + QueryHashing.unsignedBase36(cells[t]), now,
                     windowMillis));
         }
-        ops.add(new StateOp.CountInWindow(vectorPrefix + Long.toUnsignedString(copyHash.of(x), 36), now,
+        ops.add(new StateOp.CountInWindow(vectorPrefix + QueryHashing.unsignedBase36(copyHash.of(x)), now,
                 windowMillis));
         return null;
     }

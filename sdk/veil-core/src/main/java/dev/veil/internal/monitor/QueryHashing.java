@@ -23,4 +23,18 @@ final class QueryHashing {
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
     }
+
+    /**
+     * {@code v} as an unsigned number in base 36: exactly {@link Long#toUnsignedString(long, int)
+     * Long.toUnsignedString(v, 36)}, the form state keys have always had, without the
+     * {@code BigInteger} that method builds for every negative value (half of all hashes).
+     */
+    static String unsignedBase36(long v) {
+        if (v >= 0) {
+            return Long.toString(v, 36);
+        }
+        long quotient = Long.divideUnsigned(v, 36);
+        int remainder = (int) Long.remainderUnsigned(v, 36);
+        return Long.toString(quotient, 36).concat(String.valueOf(Character.forDigit(remainder, 36)));
+    }
 }
