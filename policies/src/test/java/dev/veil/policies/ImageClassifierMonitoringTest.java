@@ -13,6 +13,7 @@ import dev.veil.ReasonCode;
 import dev.veil.ReleasedPrediction;
 import dev.veil.Request;
 import dev.veil.Response;
+import dev.veil.internal.monitor.SmoothDetector;
 import dev.veil.policies.MonitoringTests.Caught;
 import dev.veil.policies.MonitoringTests.HonestTally;
 import dev.veil.policies.MonitoringTests.Outcome;
@@ -111,6 +112,37 @@ class ImageClassifierMonitoringTest {
             }
         }
         tally.requireAlmostNeverFlagged(callers, queries.size(), retries, 2);
+    }
+
+    /**
+     * A client that resends one of the 1% of real images that are smooth (a retry loop: 40 times in
+     * 10 minutes, among 60 other real images) is neither flagged by {@code smooth} nor blocked: the
+     * copies count once.
+     */
+    @Test
+    void aClientRetryingOneSmoothRealImageIsNotFlagged() {
+        int retried = -1;
+        List<Integer> rough = new ArrayList<>();
+        for (int i = 0; i < test.length && (retried < 0 || rough.size() < 60); i++) {
+            if (SmoothDetector.roughness(test[i], 28) < SmoothDetector.Config.DEFAULT.floor()) {
+                retried = retried < 0 ? i : retried;
+            } else if (rough.size() < 60) {
+                rough.add(i);
+            }
+        }
+        Credentials c = analyst("retrier");
+        try (Guard<double[]> g = guard(bundle, "retry.jsonl")) {
+            int next = 0;
+            for (int q = 0; q < 100; q++) {
+                double[] x = q % 5 < 2 ? test[retried].clone() : test[rough.get(next++)];
+                Response r = g.predict(Request.of(c, x));
+                assertThat(outcome(r)).as("query %d: %s", q, r).isNotEqualTo(Outcome.BLOCKED);
+                if (r instanceof Response.Released ok) {
+                    assertThat(ok.alerts()).as("query %d", q).noneMatch(a -> a.startsWith("smooth"));
+                }
+                clock.advance(Duration.ofMillis(5_900));
+            }
+        }
     }
 
     // ------------------------------------------------------------------ attacks

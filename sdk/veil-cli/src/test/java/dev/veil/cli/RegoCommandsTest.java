@@ -363,6 +363,17 @@ class RegoCommandsTest {
     }
 
     @Test
+    void dataFilesOverTheValuesCapAreRefusedAsAGuardsLoadRefusesThem() throws IOException {
+        write("b/p.rego", "package p\n\nimport rego.v1\n\ntest_t := true\n");
+        // 1,000,001 values: the top object and a million numbers
+        write("b/data.json", "{\"xs\": [" + "0,".repeat(999_999) + "0]}");
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertFails(r, 2, "bundle " + tmp.resolve("b") + " cannot be read: ");
+        assertThat(r.err()).contains("data.json:1:").contains("the data files hold more than 1,000,000 values");
+        assertThat(r.out()).doesNotContain("PASS");
+    }
+
+    @Test
     void aModuleThatDoesNotCompileExitsOneWithTheError() throws IOException {
         write("b/p.rego", """
                 package p

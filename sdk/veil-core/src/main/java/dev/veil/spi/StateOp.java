@@ -120,6 +120,50 @@ public sealed interface StateOp {
     }
 
     /**
+     * Counts one event in the sliding window of {@code key}, as {@link CountInWindow} does (the same
+     * counter, if both are used on one key), unless it repeats a recent event of the key: one with
+     * the same {@code member} (say, a hash of the query) that this key counted less than
+     * {@code windowMillis} before {@code nowMillis} and still remembers. A repeat adds nothing: its
+     * result is the count as it stands, read without adding to it. Result: {@code Long}, the events
+     * in the window, this one included when it was counted.
+     *
+     * <p>Remembering, in this order, as both stores do (MemoryRedisConformanceTest):
+     * <ol>
+     *   <li>the key forgets the members it counted {@code windowMillis} or more before
+     *       {@code nowMillis};</li>
+     *   <li>a member it still remembers is a repeat: nothing else changes (a repeat does not renew
+     *       the member's time, so a member sent all along counts once a window, as the window holds
+     *       each count once);</li>
+     *   <li>otherwise the event is counted and the member remembered with {@code nowMillis}; beyond
+     *       {@code maxMembers} the key forgets the members counted earliest (on equal times, the
+     *       smaller as an unsigned number). A member forgotten counts again when it comes back.</li>
+     * </ol>
+     * State per key: the counter and at most {@code maxMembers} members with their times, kept
+     * as long as the counter (two windows after the last use).
+     *
+     * @param key the counter
+     * @param member what makes two events the same (equal members: a repeat)
+     * @param nowMillis the event's time
+     * @param windowMillis the window, in which a member counts once
+     * @param maxMembers most members the key remembers, in [1, {@value #MAX_MEMBERS}]
+     */
+    record CountNewInWindow(String key, long member, long nowMillis, long windowMillis, int maxMembers)
+            implements StateOp {
+        /** Most members one key may remember. */
+        public static final int MAX_MEMBERS = 1024;
+
+        public CountNewInWindow {
+            Objects.requireNonNull(key, "key");
+            if (windowMillis < 1) {
+                throw new IllegalArgumentException("windowMillis must be >= 1, was " + windowMillis);
+            }
+            if (maxMembers < 1 || maxMembers > MAX_MEMBERS) {
+                throw new IllegalArgumentException("maxMembers must be in [1, " + MAX_MEMBERS + "], was " + maxMembers);
+            }
+        }
+    }
+
+    /**
      * Reads a bounded list. Result: {@code java.util.List<byte[]>}, oldest first (empty when absent).
      */
     record ListRead(String key) implements StateOp {

@@ -123,7 +123,15 @@ class MemoryRedisConformanceTest {
      */
     record Profile(int kinds, int callers, long[] steps, boolean chargesOnly, PrivacyBudget[] budgets) {}
 
-    private static final Profile EVERYTHING = new Profile(12, 2, STEPS, false, BUDGETS);
+    private static final Profile EVERYTHING = new Profile(13, 2, STEPS, false, BUDGETS);
+    /**
+     * Window counts only, with and without members ({@code kinds} 7 and 12: see {@link #op}), the
+     * clock moving within and across the windows, sometimes backwards, so that members repeat, leave
+     * the window and are forgotten beyond their bound (ties on equal times included).
+     */
+    private static final Profile WINDOWS_ONLY = new Profile(2, 2,
+            new long[] {0, 0, 0, 1, 100, 1000, 4999, 11_999, 12_000, 30_000, 60_000, 100_000, -20, -2000, -12_000},
+            false, BUDGETS);
     /** Blocks, throttles and permits of one caller, the clock moving by less than the cool-downs. */
     private static final Profile LIMITS_OF_ONE_CALLER = new Profile(6, 1,
             new long[] {0, 0, 0, 1, 50, 250, 700, 1000, 1500, 3000, 60_000, 3_600_000, -300}, false, BUDGETS);
@@ -138,6 +146,35 @@ class MemoryRedisConformanceTest {
         qt().withExamples(150).withShrinkCycles(200)
                 .forAll(lists().of(steps(EVERYTHING)).ofSizeBetween(1, 80))
                 .checkAssert(s -> replay(s, EVERYTHING, redis, 1000));
+    }
+
+    @Test
+    void windowCountsOfNewMembersAnswerAsInMemory() {
+        qt().withExamples(200).withShrinkCycles(200)
+                .forAll(lists().of(steps(WINDOWS_ONLY)).ofSizeBetween(1, 80))
+                .checkAssert(s -> replay(s, WINDOWS_ONLY, redis, 1000));
+    }
+
+    /**
+     * A member counts once in its window, is forgotten when the window has passed or beyond the
+     * bound (the earliest first; on equal times the smaller as an unsigned number), and then counts
+     * again: the same answers in both stores.
+     */
+    @Test
+    void aRepeatedMemberCountsOnceUntilForgotten() {
+        // kind 12 with who 0 (key 0), a: window 12 s, b: max members 1 + b % 4, c: member (c % 6) - 2
+        List<Step> s = List.of(new Step(12, 0, 0, 1, 3, 0), // member 1, max 2: 1
+                new Step(12, 0, 0, 1, 3, 3), // +1 ms, a repeat: 1
+                new Step(12, 0, 0, 1, 0, 0), // member -2: 2
+                new Step(12, 0, 0, 1, 1, 0), // member -1: 3; forgets 1 (the earliest)
+                new Step(12, 0, 0, 1, 3, 0), // member 1 again: 4; forgets 1 again (equal times: the smaller
+                                             // unsigned, where signed it would be -2)
+                new Step(12, 0, 0, 1, 0, 0), // -2 is remembered: 4
+                new Step(12, 0, 0, 1, 3, 0), // 1 was forgotten: 5
+                new Step(7, 0, 0, 1, 0, 0), // CountInWindow on the same key: 6
+                new Step(12, 0, 0, 1, 3, 8), // +12 s: the window has passed; 1 counts again: 1
+                new Step(12, 0, 0, 1, 3, 13)); // -2 s: 1 was counted at a later time, a repeat: 1
+        assertThat(replay(s, WINDOWS_ONLY, redis, 1000)).containsExactly(1L, 1L, 2L, 3L, 4L, 4L, 5L, 6L, 1L, 1L);
     }
 
     @Test
@@ -331,7 +368,10 @@ class MemoryRedisConformanceTest {
                     batch.clear();
                 }
                 now += dt;
-                batch.add(p.chargesOnly() ? charge(st, now, p) : op(st, now, p));
+                batch.add(p.chargesOnly() ? charge(st, now, p)
+                        : p == WINDOWS_ONLY ? op(new Step(st.kind() % 7 == 0 ? 7 : 12, st.who(), st.a(), st.b(), st.c(),
+                                st.step()), now, p)
+                        : op(st, now, p));
             }
             run(batch, memory, store, all, trace, now);
         }
@@ -369,6 +409,9 @@ class MemoryRedisConformanceTest {
             case 8 -> new StateOp.ListRead(key);
             case 9 -> new StateOp.ListAppend(key, ("v" + s.a()).getBytes(StandardCharsets.UTF_8), 1 + s.b() % 4,
                     60_000);
+            // few members, negative ones (large unsigned) included, so that they repeat and tie
+            case 12 -> new StateOp.CountNewInWindow(key, s.c() % 6 - 2, now, WINDOWS[s.a() % WINDOWS.length],
+                    1 + s.b() % 4);
             default -> fingerprint(s);
         };
     }

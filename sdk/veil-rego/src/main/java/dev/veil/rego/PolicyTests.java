@@ -8,21 +8,14 @@ import dev.veil.rego.internal.value.ObjectValue;
 import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
 import dev.veil.rego.internal.value.Values;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * Runs a policy's tests as {@code opa test} does: every rule whose name starts with {@code test_}
@@ -185,67 +178,22 @@ public final class PolicyTests {
     /**
      * Runs the tests of a bundle directory: every {@code *.rego} file below it, and as base data every
      * {@code data.json} / {@code data.yaml} / {@code data.yml}, placed at its directory's path (as in
-     * an OPA bundle).
+     * an OPA bundle). The directory is read by the bundle loader, as {@code veil test} and a Guard
+     * read it ({@link dev.veil.PolicyBundle#read}): within its limits (file sizes, and at most
+     * 1,000,000 values in the data files together), with its errors. Unlike {@link #run(dev.veil.spi.Bundle)}
+     * it does not make a Guard's further checks (manifest roots, rules the data would shadow).
      *
-     * @throws UncheckedIOException on read errors
+     * @throws IllegalArgumentException when {@code dir} is not a directory
+     * @throws dev.veil.PolicyLoadException when the directory cannot be read as a bundle, or its data
+     *     files do not parse or pass the loader's limits
      * @throws RegoException        on parse or compile errors
      */
     public static Report run(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + " is not a directory: give the bundle's folder");
         }
-        Map<String, String> modules = new TreeMap<>();
-        ObjectValue data = ObjectValue.EMPTY;
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(dir)) {
-            files = s.filter(Files::isRegularFile).sorted().collect(Collectors.toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
-        }
-        try {
-            for (Path f : files) {
-                String n = f.getFileName().toString();
-                String rel = dir.relativize(f).toString().replace('\\', '/');
-                if (n.endsWith(".rego")) {
-                    modules.put(rel, dev.veil.rego.internal.engine.RegoPolicyEngine.decode(rel, Files.readAllBytes(f)));
-                } else if (n.equals("data.json") || n.equals("data.yaml") || n.equals("data.yml")) {
-                    String text = Files.readString(f, StandardCharsets.UTF_8);
-                    Value v = n.equals("data.json") ? Values.parseJson(text)
-                            : Values.fromJava(new Yaml(new SafeConstructor(new LoaderOptions())).load(text));
-                    List<Value> at = new ArrayList<>();
-                    Path parent = dir.relativize(f.getParent());
-                    for (Path seg : parent) {
-                        if (!seg.toString().isEmpty()) {
-                            at.add(StringValue.of(seg.toString()));
-                        }
-                    }
-                    data = (ObjectValue) merge(data, at, 0, v);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the bundle " + dir + ": " + e.getMessage(), e);
-        }
-        return run(modules, data);
-    }
-
-    private static Value merge(Value base, List<Value> at, int i, Value v) {
-        if (i == at.size()) {
-            if (base instanceof ObjectValue bo && v instanceof ObjectValue vo) {
-                ObjectValue.Builder b = ObjectValue.builder();
-                bo.forEach(b::put);
-                vo.forEach((k, x) -> b.put(k, merge(bo.get(k), List.of(), 0, x)));
-                return b.build();
-            }
-            return v;
-        }
-        ObjectValue.Builder b = ObjectValue.builder();
-        Value child = null;
-        if (base instanceof ObjectValue bo) {
-            bo.forEach(b::put);
-            child = bo.get(at.get(i));
-        }
-        b.put(at.get(i), merge(child, at, i + 1, v));
-        return b.build();
+        dev.veil.spi.Bundle bundle = dev.veil.PolicyBundle.read(dir);
+        return run(dev.veil.rego.internal.engine.RegoPolicyEngine.modules(bundle), bundle.data());
     }
 
     /** The top-level keys of a policy input document (docs/policy-reference.md, section 8). */

@@ -124,6 +124,17 @@ class PolicyTestsTest {
         });
     }
 
+    /** Data files are read as a Guard's load reads them: within its values cap, with its error. */
+    @Test
+    void dataFilesOverTheValuesCapAreRefusedAsTheBundleLoaderRefusesThem(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("t.rego"), "package t\ntest_t := true\n");
+        // 1,000,001 values: the top object and a million numbers
+        Files.writeString(dir.resolve("data.json"), "{\"xs\": [" + "0,".repeat(999_999) + "0]}");
+        assertThatThrownBy(() -> PolicyTests.run(dir)).isInstanceOf(dev.veil.PolicyLoadException.class)
+                .hasMessageContaining("data.json:1:")
+                .hasMessageContaining("the data files hold more than 1,000,000 values");
+    }
+
     @Test
     void compileErrorsAndBadDirectoriesAreRaised(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> PolicyTests.run(dir.resolve("nope"))).isInstanceOf(IllegalArgumentException.class)

@@ -3,6 +3,11 @@ package dev.veil.internal.monitor;
 import dev.veil.Signal;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +32,18 @@ import java.util.Set;
  * in the window (otherwise 0, level {@code none}: a query with detail raises nothing). Rises with
  * suspicion. Decoys dilute it: natural images sent between the probes lower the share.
  *
+ * <p><b>Repeats count once.</b> An exact copy of a query the caller sent in the window (a client's
+ * retry) counts in neither the smooth queries nor all queries: a client that resends one smooth
+ * real image is not taken for a prober, and resending one image with detail does not dilute the
+ * share either. A query is a copy when the first 64 bits of the SHA-256 of its values (each as its
+ * IEEE bits, {@code -0.0} as {@code 0.0}) equal an earlier one's: no key, so an attacker who knows
+ * everything about the bundle still cannot make a probe pass as a copy of another query short of
+ * a 2^32-step birthday search per probe (a rough decoy per probe is cheaper). Each counter remembers
+ * the last {@value #RECENT_QUERIES} queries it counted ({@link StateOp.CountNewInWindow}); a copy
+ * of a query older than those counts again, which can only lower a caller's share by one query in
+ * {@value #RECENT_QUERIES} distinct ones, or, for a caller that resends an image after
+ * {@value #RECENT_QUERIES} distinct smooth ones, raise it.
+ *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code smooth} or
  * any name with {@code type: smooth}): {@code width} (integer in [3, 4096], default 28: the image's
  * width; the number of features must be a multiple of it, with at least 3 rows), {@code floor}
@@ -36,12 +53,17 @@ import java.util.Set;
  * The defaults fit 28x28 grey-scale images like Fashion-MNIST; for other images, set {@code floor} to
  * a low percentile of the roughness of your own images (blurred or upscaled inputs are smooth too).
  *
- * <p><b>State:</b> two sliding-window counters per caller (its queries, its smooth queries), not
- * per query. <b>Cost:</b> one pass of nine reads per feature.
+ * <p><b>State:</b> two sliding-window counters per caller (its queries, its smooth queries), each
+ * with the hashes and times of its last {@value #RECENT_QUERIES} queries, not per query.
+ * <b>Cost:</b> one pass of nine reads per feature, and one SHA-256 over the values (8 bytes a
+ * feature).
  */
 public final class SmoothDetector implements StatefulDetector {
     /** The built-in type. */
     public static final String TYPE = "smooth";
+
+    /** Queries each counter remembers to recognise copies of (see the class Javadoc). */
+    static final int RECENT_QUERIES = 32;
 
     /**
      * Parsed configuration.
@@ -137,9 +159,12 @@ public final class SmoothDetector implements StatefulDetector {
         }
         boolean smooth = roughness(x, config.width()) < config.floor();
         String caller = dev.veil.internal.state.StateKeys.of(q.caller());
-        ops.add(new StateOp.CountInWindow(allPrefix.concat(caller), q.timeMillis(), windowMillis));
+        long copy = copyHash(x);
+        ops.add(new StateOp.CountNewInWindow(allPrefix.concat(caller), copy, q.timeMillis(), windowMillis,
+                RECENT_QUERIES));
         if (smooth) {
-            ops.add(new StateOp.CountInWindow(smoothPrefix.concat(caller), q.timeMillis(), windowMillis));
+            ops.add(new StateOp.CountNewInWindow(smoothPrefix.concat(caller), copy, q.timeMillis(), windowMillis,
+                    RECENT_QUERIES));
         }
         return smooth;
     }
@@ -152,6 +177,44 @@ public final class SmoothDetector implements StatefulDetector {
         }
         double share = Math.min(1, (Long) results[from + 1] / (double) all);
         return new Signal(name, Thresholds.levelAtLeast(share, config.low(), config.medium(), config.high()), share);
+    }
+
+    /** A SHA-256 and the buffer its values are written to, per thread. */
+    private static final class Hasher {
+        final MessageDigest sha;
+        final byte[] buffer = new byte[8 * 512];
+
+        Hasher() {
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java platform has SHA-256", e);
+            }
+        }
+    }
+
+    private static final ThreadLocal<Hasher> HASHER = ThreadLocal.withInitial(Hasher::new);
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * The first 64 bits of the SHA-256 of the values' IEEE bits, little-endian ({@code -0.0} as
+     * {@code 0.0}, the same input to a model): equal for copies, for distinct inputs only by a
+     * birthday search (see the class Javadoc).
+     */
+    static long copyHash(double[] x) {
+        Hasher h = HASHER.get();
+        byte[] b = h.buffer;
+        int p = 0;
+        for (double v : x) {
+            if (p == b.length) {
+                h.sha.update(b, 0, p);
+                p = 0;
+            }
+            LONGS.set(b, p, Double.doubleToRawLongBits(v + 0.0)); // + 0.0 turns -0.0 into 0.0
+            p += 8;
+        }
+        h.sha.update(b, 0, p);
+        return (long) LONGS.get(h.sha.digest(), 0);
     }
 
     /**
@@ -209,6 +272,6 @@ public final class SmoothDetector implements StatefulDetector {
 
     @Override
     public long bytesPerQuery() {
-        return 0; // two counters per caller, not per query
+        return 0; // two counters per caller, each with a bounded list of hashes, not per query
     }
 }

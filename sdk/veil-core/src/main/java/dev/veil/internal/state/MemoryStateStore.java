@@ -248,6 +248,23 @@ public final class MemoryStateStore implements StateStore {
                 return counter;
             });
             return total[0];
+        } else if (op instanceof StateOp.CountNewInWindow c) {
+            // as CountInWindow: under the counter's own lock while its weight stays, else through compute
+            Cache<String, SlidingCounter> cache = countersFor(c.key());
+            SlidingCounter present = cache.getIfPresent(c.key());
+            if (present != null) {
+                long n = present.addNewKeepingWeight(c.member(), c.nowMillis(), c.windowMillis(), c.maxMembers());
+                if (n >= 0) {
+                    return n;
+                }
+            }
+            long[] total = new long[1];
+            cache.asMap().compute(c.key(), (k, v) -> {
+                SlidingCounter counter = v == null ? new SlidingCounter(c.windowMillis()) : v;
+                total[0] = counter.addNew(c.member(), c.nowMillis(), c.windowMillis(), c.maxMembers());
+                return counter;
+            });
+            return total[0];
         } else if (op instanceof StateOp.ListRead r && SpentMarks.holds(r.key())) {
             return spent.read(r.key());
         } else if (op instanceof StateOp.ListAppend a && SpentMarks.holds(a.key())) {
@@ -622,14 +639,20 @@ public final class MemoryStateStore implements StateStore {
      * with the same counts as if they had had them from the start.
      */
     static final class SlidingCounter implements Expiring {
-        /** Heap bytes of a counter with one slot: header, two references, three longs. */
-        static final int INLINE_BYTES = 48;
+        /** Heap bytes of a counter with one slot: header, three references, three longs, an int. */
+        static final int INLINE_BYTES = 56;
         /** Heap bytes of the two slot arrays, with their headers. */
         static final int SLOTS_BYTES = 2 * (16 + 8 * COUNTER_SLOTS);
         private long[] slotStart;
         private long[] counts;
         private long slot0;
         private long count0;
+        /**
+         * The members {@link StateOp.CountNewInWindow} remembers: pairs of member and the time it was
+         * counted, {@code maxMembers + 1} pairs long; null until the first such count.
+         */
+        private long[] recent;
+        private int recentCount;
         private final long ttlNanos;
 
         SlidingCounter(long windowMillis) {
@@ -686,9 +709,83 @@ public final class MemoryStateStore implements StateStore {
             return add(nowMillis, windowMillis);
         }
 
+        /** The count in the window at {@code nowMillis}, without adding: what {@link #add} would give, less one. */
+        private long read(long nowMillis, long windowMillis) {
+            long slot = slot(nowMillis, windowMillis);
+            if (slotStart == null) {
+                // add would take count0 over into slot arrays, unless it is in this slot or its place
+                boolean kept = count0 != 0 && (slot == slot0 || (slot - slot0 < COUNTER_SLOTS
+                        && Math.floorMod(slot0, COUNTER_SLOTS) != Math.floorMod(slot, COUNTER_SLOTS)));
+                return kept ? count0 : 0;
+            }
+            int i = (int) Math.floorMod(slot, COUNTER_SLOTS);
+            long total = 0;
+            for (int j = 0; j < COUNTER_SLOTS; j++) {
+                if (j == i ? slotStart[j] == slot : slot - slotStart[j] < COUNTER_SLOTS) {
+                    total += counts[j];
+                }
+            }
+            return total;
+        }
+
+        /** {@link StateOp.CountNewInWindow}: counts unless {@code member} is a recent one (see there). */
+        synchronized long addNew(long member, long nowMillis, long windowMillis, int maxMembers) {
+            int kept = 0; // forget the members counted a window or more ago
+            for (int p = 0; p < recentCount; p++) {
+                if (nowMillis - recent[2 * p + 1] < windowMillis) {
+                    recent[2 * kept] = recent[2 * p];
+                    recent[2 * kept + 1] = recent[2 * p + 1];
+                    kept++;
+                }
+            }
+            recentCount = kept;
+            for (int p = 0; p < recentCount; p++) {
+                if (recent[2 * p] == member) {
+                    return read(nowMillis, windowMillis);
+                }
+            }
+            if (recent == null || recent.length < 2 * (recentCount + 1)) {
+                recent = java.util.Arrays.copyOf(recent == null ? new long[0] : recent, 2 * (Math.max(recentCount,
+                        maxMembers) + 1));
+            }
+            recent[2 * recentCount] = member;
+            recent[2 * recentCount + 1] = nowMillis;
+            recentCount++;
+            while (recentCount > maxMembers) { // forget the earliest, on equal times the smaller member
+                int e = 0;
+                for (int p = 1; p < recentCount; p++) {
+                    long dt = Long.compare(recent[2 * p + 1], recent[2 * e + 1]);
+                    if (dt < 0 || dt == 0 && Long.compareUnsigned(recent[2 * p], recent[2 * e]) < 0) {
+                        e = p;
+                    }
+                }
+                recentCount--;
+                recent[2 * e] = recent[2 * recentCount];
+                recent[2 * e + 1] = recent[2 * recentCount + 1];
+            }
+            if (recent.length != 2 * (maxMembers + 1)) { // maxMembers changed: hold as many as it says
+                recent = java.util.Arrays.copyOf(recent, 2 * (maxMembers + 1));
+            }
+            return add(nowMillis, windowMillis);
+        }
+
+        /**
+         * {@link #addNew}, unless it would change this counter's weight (slot arrays for a one-slot
+         * counter, or remembered members not yet held or held for another {@code maxMembers}): then
+         * -1 and nothing counted or remembered.
+         */
+        synchronized long addNewKeepingWeight(long member, long nowMillis, long windowMillis, int maxMembers) {
+            if (recent == null || recent.length != 2 * (maxMembers + 1)
+                    || slotStart == null && count0 != 0 && slot(nowMillis, windowMillis) != slot0) {
+                return -1;
+            }
+            return addNew(member, nowMillis, windowMillis, maxMembers);
+        }
+
         /** Heap bytes of this counter. */
         synchronized int bytes() {
-            return slotStart == null ? INLINE_BYTES : INLINE_BYTES + SLOTS_BYTES;
+            return (slotStart == null ? INLINE_BYTES : INLINE_BYTES + SLOTS_BYTES)
+                    + (recent == null ? 0 : 16 + 8 * recent.length);
         }
 
         @Override

@@ -186,6 +186,55 @@ class SmoothDetectorTest {
         assertThat(s.score()).isEqualTo(1.0 / 20);
     }
 
+    /**
+     * A client that resends one smooth real image (a retry loop) among its rough ones is not taken
+     * for a prober: the copies count once, in the smooth queries and in all of them.
+     */
+    @Test
+    void shouldNotFlagAClientRetryingOneSmoothImage() {
+        DetectorHarness h = harness(detector());
+        double[] retried = smooth(1000);
+        for (int q = 0; q < 100; q++) { // 40 sends of the one image among 60 rough ones, in 10 minutes
+            double[] x = q % 5 < 2 ? retried.clone() : rough(q);
+            Signal s = h.observe("a", T + q * 5_900L, x)[0];
+            assertThat(s.level()).as("query %d", q).isEqualTo(Level.NONE);
+        }
+        for (int q = 0; q < 40; q++) { // and alone
+            assertThat(h.observe("b", T + q * 14_000L, retried)[0].level()).isEqualTo(Level.NONE);
+        }
+    }
+
+    /** Copies of a rough image do not dilute the share: 20 smooth probes among 100 copies are 20 of 21. */
+    @Test
+    void shouldNotLetCopiesOfARoughImageDiluteTheShare() {
+        DetectorHarness h = harness(detector());
+        Signal s = null;
+        for (int q = 0; q < 120; q++) {
+            s = h.observe("a", T + q * 1000L, q % 6 == 5 ? smooth(q) : rough(1))[0];
+        }
+        assertThat(s.score()).isEqualTo(20.0 / 21);
+        assertThat(s.level()).isEqualTo(Level.HIGH);
+    }
+
+    /** A copy is the same values: -0.0 and 0.0 alike, any other difference (one bit) not. */
+    @Test
+    void shouldHashCopiesAlikeAndOtherInputsApart() {
+        double[] x = rough(5);
+        assertThat(SmoothDetector.copyHash(x.clone())).isEqualTo(SmoothDetector.copyHash(x));
+        double[] zero = new double[784];
+        double[] negativeZero = new double[784];
+        negativeZero[17] = -0.0;
+        assertThat(SmoothDetector.copyHash(negativeZero)).isEqualTo(SmoothDetector.copyHash(zero));
+        double[] y = x.clone();
+        y[400] = Math.nextUp(y[400]);
+        assertThat(SmoothDetector.copyHash(y)).isNotEqualTo(SmoothDetector.copyHash(x));
+        assertThat(SmoothDetector.copyHash(new double[783])).isNotEqualTo(SmoothDetector.copyHash(zero));
+        double[] wide = new double[2000]; // more values than the buffer holds at once
+        double[] wide2 = wide.clone();
+        wide2[1999] = 1;
+        assertThat(SmoothDetector.copyHash(wide2)).isNotEqualTo(SmoothDetector.copyHash(wide));
+    }
+
     @Test
     void shouldCountEachCallerApart() {
         DetectorHarness h = harness(detector("min_queries", 3));

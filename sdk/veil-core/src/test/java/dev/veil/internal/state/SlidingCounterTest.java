@@ -108,4 +108,28 @@ class SlidingCounterTest {
         }
         assertThat(store.bytesUsed()).isEqualTo(grown);
     }
+    /** A counter of new members is weighed with the members it may remember, and repeats keep its weight. */
+    @Test
+    void aCounterOfNewMembersIsWeighedWithItsMembers() {
+        MemoryStateStore store = new MemoryStateStore(64L << 20, Clock.systemUTC(), 100);
+        long t = 1_700_000_000_000L;
+        store.execute(new StateOp.CountInWindow("rate:a", t, 60_000));
+        long plain = store.bytesUsed();
+        assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 7, t, 60_000, 32))[0]).isEqualTo(2L);
+        long withMembers = store.bytesUsed();
+        assertThat(withMembers - plain).isEqualTo(16 + 8 * 2 * 33);
+        for (int i = 1; i < 100; i++) { // the same slot, members within the bound: the fast path, the weight stays
+            assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", i % 10, t + 40L * i, 60_000, 32))[0])
+                    .isEqualTo(i < 10 ? 2L + i - (i >= 7 ? 1 : 0) : 11L);
+        }
+        assertThat(store.bytesUsed()).isEqualTo(withMembers);
+        for (int i = 0; i < 1000; i++) { // many members: still as many remembered as the bound
+            store.execute(new StateOp.CountNewInWindow("rate:a", 1000 + i, t + 4000, 60_000, 32));
+        }
+        assertThat(store.bytesUsed()).isEqualTo(withMembers);
+        assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 1999, t + 4000, 60_000, 32))[0])
+                .as("the last member is remembered").isEqualTo(1011L);
+        assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 1000, t + 4000, 60_000, 32))[0])
+                .as("the first of them is forgotten").isEqualTo(1012L);
+    }
 }

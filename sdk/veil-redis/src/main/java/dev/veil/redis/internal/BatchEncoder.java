@@ -21,7 +21,8 @@ import java.util.List;
  *   ns r:&lt;caller&gt;          hash   rate bucket and daily quota of a caller (Acquire)
  *   ns p:g                 hash   global privacy ledger and current period (Charge)
  *   ns p:c:&lt;caller&gt;        hash   a caller's privacy ledger (Charge)
- *   ns w:&lt;key&gt;             hash   sliding-window counter, 12 slots (CountInWindow)
+ *   ns w:&lt;key&gt;             hash   sliding-window counter, 12 slots (CountInWindow), and the members
+ *                                 it remembers with their times (CountNewInWindow)
  *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
  *   ns f:&lt;index&gt;:&lt;hex&gt;     list   members under one fingerprint hash (Fingerprint)
  * </pre>
@@ -126,6 +127,13 @@ public final class BatchEncoder {
                 args.add(code('W'));
                 args.add(num(w.nowMillis()));
                 args.add(num(w.windowMillis()));
+            } else if (op instanceof StateOp.CountNewInWindow w) {
+                keys.add(key("w:", w.key()));
+                args.add(code('N'));
+                args.add(ascii(String.format("%016x", w.member())));
+                args.add(num(w.nowMillis()));
+                args.add(num(w.windowMillis()));
+                args.add(num(w.maxMembers()));
             } else if (op instanceof StateOp.ListRead r) {
                 keys.add(key("l:", r.key()));
                 args.add(code('R'));

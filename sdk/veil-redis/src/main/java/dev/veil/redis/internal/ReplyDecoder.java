@@ -41,7 +41,8 @@ public final class ReplyDecoder {
     }
 
     private static Object decode(StateOp op, Object r) {
-        if (op instanceof StateOp.BlockedUntil || op instanceof StateOp.CountInWindow) {
+        if (op instanceof StateOp.BlockedUntil || op instanceof StateOp.CountInWindow
+                || op instanceof StateOp.CountNewInWindow) {
             return asLong(r);
         } else if (op instanceof StateOp.Block || op instanceof StateOp.Throttle) {
             return null;

@@ -375,9 +375,9 @@ end
 -- Twelve slots, as the in-memory SlidingCounter: fields s0..s11 (slot numbers), c0..c11 (counts).
 local WF = {}
 for i = 0, 11 do WF[i + 1] = 's' .. i; WF[i + 13] = 'c' .. i end
-ops.W = function()
-  local k = key()
-  local now, win = num(), num()
+-- The count of window k at now, this event added when add is true (as SlidingCounter.add), else
+-- as it stands (SlidingCounter.read: the slot of now counts only when it is now's).
+local function window(k, now, win, add)
   local slot_ms = math.max(1, math.floor(win / 12))
   local slot = math.floor(now / slot_ms)
   local i = slot % 12
@@ -388,12 +388,58 @@ ops.W = function()
     counts[j] = tonumber(v[j + 13]) or 0
   end
   if starts[i] ~= slot then starts[i] = slot; counts[i] = 0 end
-  counts[i] = counts[i] + 1
+  if add then counts[i] = counts[i] + 1 end
   local total = 0
   for j = 0, 11 do
     if slot - starts[j] < 12 then total = total + counts[j] end
   end
-  redis.call('HSET', k, 's' .. i, fmt(slot), 'c' .. i, fmt(counts[i]))
+  if add then redis.call('HSET', k, 's' .. i, fmt(slot), 'c' .. i, fmt(counts[i])) end
+  return total
+end
+ops.W = function()
+  local k = key()
+  local now, win = num(), num()
+  local total = window(k, now, win, true)
+  redis.call('PEXPIRE', k, fmt(2 * win))
+  return total
+end
+
+-- N: CountNewInWindow. keys: window. args: member (16 hex digits), now, window ms, max members.
+-- -> count in the window, this one included unless it repeats a member the window remembers.
+-- The members are fields m<member> of the window's hash, valued by the time each was counted, so
+-- that they live and expire with the counter as in memory; on equal times the earliest is the
+-- smaller member, which the fixed-width hex orders as the in-memory store's unsigned comparison.
+-- The steps are StateOp.CountNewInWindow's.
+ops.N = function()
+  local k = key()
+  local member, now, win, max = 'm' .. arg(), num(), num(), num()
+  local all = redis.call('HGETALL', k)
+  local kept, gone = {}, {}
+  local seen = false
+  for j = 1, #all, 2 do
+    local f = all[j]
+    if string.byte(f, 1) == 109 then -- 'm': a member
+      local t = tonumber(all[j + 1])
+      if now - t >= win then
+        gone[#gone + 1] = f
+      else
+        kept[#kept + 1] = {f, t}
+        if f == member then seen = true end
+      end
+    end
+  end
+  if #gone > 0 then redis.call('HDEL', k, unpack(gone)) end
+  local total = window(k, now, win, not seen)
+  if not seen then
+    redis.call('HSET', k, member, fmt(now))
+    kept[#kept + 1] = {member, now}
+    if #kept > max then
+      table.sort(kept, function(a, b) if a[2] ~= b[2] then return a[2] < b[2] end return a[1] < b[1] end)
+      local drop = {}
+      for j = 1, #kept - max do drop[j] = kept[j][1] end
+      redis.call('HDEL', k, unpack(drop))
+    end
+  end
   redis.call('PEXPIRE', k, fmt(2 * win))
   return total
 end
