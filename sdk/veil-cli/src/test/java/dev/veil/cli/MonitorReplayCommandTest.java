@@ -209,6 +209,27 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aLineWithEmptyFeaturesIsRefusedByValidationAsInAGuardNotTheEndOfTheReplay() throws IOException {
+        // a Guard given no features refuses them at validation (shape [3])
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1700000001000, "features": []}
+                {"caller": "a", "ts_ms": 1700000002000, "features": {}}
+                {"caller": "a", "ts_ms": 1700000003000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1700000004000, "features": [0.1, 0.2, 0.3]}
+                """)));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).containsExactly(
+                "{\"caller\": \"a\", \"queries\": 5, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
+                        + "\"boundary\": null, \"everyone\": null}}",
+                "callers: 1, flagged: 0");
+        assertThat(r.errLines()).contains("veil monitor replay: note: queries refused before monitoring, as a Guard "
+                + "would refuse them: invalid_input 2","veil monitor replay: note: first invalid_input: line 2 (caller a): "
+                + "default:shape: expected 3 features (shape [3]), got 0");
+    }
+
+    @Test
     void printsOneExactLinePerCallerThenTheSummary() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace(TRACE)));
         assertThat(r.exit()).as(r.toString()).isZero();
