@@ -73,6 +73,8 @@ public final class TraceReader {
     private int limit;
     private byte[] lineBytes = new byte[1 << 12];
     private int line;
+    /** Whether the line last read ended with a line feed (not: the file's last line, cut short?). */
+    private boolean ended;
 
     /**
      * Reads every line of a trace in file order and hands each query to {@code each}; a failure while
@@ -126,7 +128,12 @@ public final class TraceReader {
             if (text.isBlank()) {
                 continue;
             }
-            return parse(text);
+            try {
+                return parse(text);
+            } catch (TraceFormatException e) {
+                String hint = hint(text, e.problem());
+                throw hint == null ? e : new TraceFormatException(source, e.line(), e.problem() + hint);
+            }
         }
     }
 
@@ -166,6 +173,7 @@ public final class TraceReader {
         if (!any) {
             return null;
         }
+        ended = pos > 0 && chunk[pos - 1] == '\n';
         line++;
         if (n > 0 && lineBytes[n - 1] == '\r') {
             n--;
@@ -173,7 +181,13 @@ public final class TraceReader {
         try {
             return utf8.reset().decode(ByteBuffer.wrap(lineBytes, 0, n)).toString();
         } catch (CharacterCodingException e) {
-            throw new TraceFormatException(source, line, "not UTF-8 text");
+            boolean utf16 = line == 1 && n >= 2 && (lineBytes[0] == (byte) 0xFF && lineBytes[1] == (byte) 0xFE
+                    || lineBytes[0] == (byte) 0xFE && lineBytes[1] == (byte) 0xFF);
+            for (int i = 0; i < n && !utf16; i++) {
+                utf16 = lineBytes[i] == 0;
+            }
+            throw new TraceFormatException(source, line, "not UTF-8 text" + (utf16 ? " (it looks like UTF-16, as "
+                    + "some Windows tools write: convert the trace to UTF-8, e.g. iconv -f UTF-16 -t UTF-8)" : ""));
         }
     }
 
@@ -368,6 +382,24 @@ public final class TraceReader {
             out.put(name, p.getText());
         }
         return out;
+    }
+
+    /**
+     * What a malformed line's problem most likely comes from, when its text shows it: a file cut short,
+     * JSON spread over several lines, lines ended by a carriage return alone; or {@code null}.
+     */
+    private String hint(String text, String problem) {
+        if (text.indexOf('\r') >= 0) {
+            return "; the line holds a carriage return (\\r): lines must end with \\n or \\r\\n, not \\r alone";
+        }
+        if (problem.contains("end-of-input")) {
+            return ended
+                    ? "; the line ends before its JSON object does: a trace holds one JSON object per line "
+                            + "(JSON lines), not JSON spread over several lines"
+                    : "; the file's last line ends before its JSON object does: the trace was cut short (a copy "
+                            + "interrupted, a file still being written?)";
+        }
+        return null;
     }
 
     private TraceFormatException error(String problem) {

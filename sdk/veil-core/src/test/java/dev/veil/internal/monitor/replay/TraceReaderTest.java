@@ -226,7 +226,8 @@ class TraceReaderTest {
                     "found an object after the JSON object: one query per line"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]",
                     "invalid JSON at column 44: Unexpected end-of-input: expected close marker for Object "
-                            + "(start marker at column 1)"),
+                            + "(start marker at column 1); the line ends before its JSON object does: a trace holds "
+                            + "one JSON object per line (JSON lines), not JSON spread over several lines"),
             Arguments.of("{\"caller\": \"a\", ts_ms: 1}",
                     "invalid JSON at column 17: Unexpected character ('t' (code 116)): was expecting "
                             + "double-quote to start field name"));
@@ -251,5 +252,23 @@ class TraceReaderTest {
         TraceReader r = new TraceReader(new ByteArrayInputStream(bytes), "t.jsonl");
         assertThat(r.next()).isNotNull();
         assertThatThrownBy(r::next).isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:2: not UTF-8 text");
+    }
+
+    @Test
+    void aCutLastLineCarriageReturnsAloneAndUtf16AreNamedAsSuch() {
+        String ok = "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]}";
+        assertThatThrownBy(() -> read(ok + "\n" + ok.substring(0, 30))).isInstanceOfSatisfying(
+                TraceFormatException.class, e -> assertThat(e.getMessage()).startsWith("t.jsonl:2: invalid JSON")
+                        .endsWith("; the file's last line ends before its JSON object does: the trace was cut short "
+                                + "(a copy interrupted, a file still being written?)"));
+        assertThatThrownBy(() -> read(ok + "\r" + ok + "\r")).isInstanceOfSatisfying(TraceFormatException.class,
+                e -> assertThat(e.getMessage()).isEqualTo("t.jsonl:1: found an object after the JSON object: one "
+                        + "query per line; the line holds a carriage return (\\r): lines must end with \\n or "
+                        + "\\r\\n, not \\r alone"));
+        byte[] utf16 = ("\uFEFF" + ok + "\r\n").getBytes(StandardCharsets.UTF_16LE);
+        assertThatThrownBy(() -> new TraceReader(new ByteArrayInputStream(utf16), "t.jsonl").next())
+                .isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:1: not UTF-8 text (it looks like "
+                        + "UTF-16, as some Windows tools write: convert the trace to UTF-8, e.g. iconv -f UTF-16 -t "
+                        + "UTF-8)");
     }
 }
