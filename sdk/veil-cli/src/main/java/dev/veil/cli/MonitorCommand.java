@@ -69,7 +69,9 @@ final class MonitorCommand implements Runnable {
                         + "detectors that read answers then stay silent; optional \"tenant\" (string), \"roles\" "
                         + "(strings) and \"attributes\" (an object of strings) describe the caller, who is "
                         + "authenticated by API key. The bundle's access "
-                        + "and validation refuse what a Guard would; refusals are counted on standard error, and a "
+                        + "and validation refuse what a Guard would, and so does a detector that cannot take a line's "
+                        + "features (not rows of its width, in a bundle that fixes no shape: each such line is named "
+                        + "on standard error and the replay goes on); refusals are counted on standard error, and a "
                         + "trace whose described callers access refuses whole is an error. A line without roles, "
                         + "tenant or attributes does not say who its caller is: if only the access default denies it (no rule "
                         + "matched), it is monitored anyway, without a rate limit or quota, and a note on standard "
@@ -166,7 +168,9 @@ final class MonitorCommand implements Runnable {
                 throw new CliException(trace + ": no query of the trace reached the detectors: the bundle refused "
                         + "every one before monitoring, as a Guard would (" + String.join(", ", parts) + "; first: "
                         + replay.firstRefusal() + "); check the trace's callers and "
-                        + "features against the bundle's access and validation sections");
+                        + "features against the bundle's access and validation sections"
+                        + (replay.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED) > 0
+                                ? " and the width its image detectors read" : ""));
             }
             PrintWriter out = spec.commandLine().getOut();
             for (CallerResult c : replay.results()) {
@@ -277,7 +281,11 @@ final class MonitorCommand implements Runnable {
         return a == 0x1f && b == 0x8b ? new StrictGzipInputStream(in) : in;
     }
 
-    /** Notes on lines without roles, tenant or attributes and on lines earlier than the line before them. */
+    /**
+     * Notes on lines without roles, tenant or attributes, on lines a detector could not take (one note
+     * each, up to {@link MonitorReplay#LISTED_DETECTOR_FAILURES}) and on lines earlier than the line
+     * before them.
+     */
     static void printTraceNotes(PrintWriter err, String command, MonitorReplay replay) {
         if (replay.undescribed() > 0) {
             err.println(command + ": note: " + replay.undescribed() + " quer" + (replay.undescribed() == 1 ? "y" : "ies")
@@ -285,6 +293,16 @@ final class MonitorCommand implements Runnable {
                     + replay.firstUndescribed() + "), " + (replay.undescribed() == 1 ? "was" : "were") + " monitored "
                     + "as from callers access lets through, without a rate limit or quota: give the lines the "
                     + "\"roles\", \"tenant\" and \"attributes\" their callers have to apply the access rules");
+        }
+        List<String> failed = replay.detectorFailures();
+        for (String f : failed) {
+            err.println(command + ": note: not observed: " + f + " (a Guard denies such a request, internal_error, "
+                    + "before it counts it: the bundle's validation fixes no shape that the detector can take)");
+        }
+        long unlisted = replay.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED) - failed.size();
+        if (unlisted > 0) {
+            err.println(command + ": note: not observed: " + unlisted + " more line" + (unlisted == 1 ? "" : "s")
+                    + " that a detector could not take (only the first " + failed.size() + " are listed)");
         }
         if (replay.backwards() > 0) {
             err.println(command + ": note: " + replay.backwards() + " line" + (replay.backwards() == 1 ? " is" : "s are")

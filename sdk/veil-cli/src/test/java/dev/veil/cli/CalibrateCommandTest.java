@@ -47,6 +47,30 @@ class CalibrateCommandTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Test
+    void aBenignLineThatADetectorCannotTakeIsLeftOutAsAGuardRefusesItNotTheEndOfCalibration() throws IOException {
+        // no shape fixed, and an image detector 3 wide: 3 features form no image of 3 rows, 9 do
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY
+                .replace("shape: [3], range: { min: 0, max: 1 }", "shape: []")
+                .replace("boundary: { window: 20,", "smooth: { width: 3 }\n    boundary: { window: 20,"));
+        List<String> lines = new java.util.ArrayList<>();
+        for (String l : ReplayFiles.benign(500, 1, "cal")) { // every line's 3 features three times: an image
+            lines.add(l.replaceFirst("\"features\": \\[([^\\]]*)\\]", "\"features\": [$1, $1, $1]"));
+        }
+        int misfit = 7;
+        lines.set(misfit - 1, ReplayFiles.benign(500, 1, "cal").get(misfit - 1)); // 3 features
+        Path benign = ReplayFiles.write(tmp.resolve("benign.jsonl"), lines);
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.02");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).contains("benign: note: queries refused before monitoring, as a Guard would refuse "
+                + "them: detector_failed 1");
+        assertThat(r.errLines()).singleElement().asString().startsWith("veil calibrate: note: not observed: line "
+                + misfit + " (caller ").contains("detector smooth: width is 3 but 3 features do not form an image");
+        assertThat(JSON.readTree(bundle.resolve("monitoring/thresholds/data.json").toFile()).fieldNames())
+                .toIterable().containsExactly("rate", "boundary");
+    }
+
+    @Test
     void calibratedThresholdsAlarmForAboutFprOfFreshBenignCallers() throws IOException {
         // the policy names thresholds that are not written yet: calibrate loads it with placeholders
         Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY);

@@ -181,6 +181,55 @@ class MonitorReplayCommandTest {
     }
 
     @Test
+    void aLineWhoseFeaturesASmoothDetectorCannotTakeIsRefusedAndNamedNotTheEndOfTheReplay() throws IOException {
+        // no shape fixed: smooth reads any input as an image 3 wide, and 4 features are none (a Guard
+        // denies such a request before counting it); the replay goes on past it
+        Path b = ReplayFiles.bundle(tmp.resolve("no-shape"), ReplayFiles.POLICY
+                .replace("default: { shape: [3], range: { min: 0, max: 1 } }", "default: { shape: [] }")
+                .replace("everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }",
+                        "smooth: { width: 3, min_queries: 1 }"));
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 6; i++) { // bob: a 3x3 image a second, with one of 4 features as his 3rd query
+            t.append("{\"caller\": \"bob\", \"ts_ms\": ").append(1_700_000_000_000L + i * 1000L)
+                    .append(", \"features\": ").append(i == 2 ? "[0.1, 0.2, 0.3, 0.4]" : "[0, 1, 0, 1, 0, 1, 0, 1, 0]")
+                    .append("}\n");
+        }
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        // the refused query holds its index (2) but counts for no rate: medium (5) is reached at index 5
+        assertThat(r.outLines()).containsExactly(
+                "{\"caller\": \"bob\", \"queries\": 6, \"first_alarm\": 5, \"detectors\": {\"rate\": 5, "
+                        + "\"boundary\": null, \"smooth\": null}}",
+                "callers: 1, flagged: 1");
+        assertThat(r.errLines()).contains("veil monitor replay: note: not observed: line 3 (caller bob): detector smooth: "
+                + "width is 3 but 4 features do not form an image of rows 3 wide with at least 3 rows (a Guard denies "
+                + "such a request, internal_error, before it counts it: the bundle's validation fixes no shape that "
+                + "the detector can take)");
+    }
+
+    @Test
+    void aLineWithEmptyFeaturesIsRefusedByValidationAsInAGuardNotTheEndOfTheReplay() throws IOException {
+        // a Guard given no features refuses them at validation (shape [3])
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1700000001000, "features": []}
+                {"caller": "a", "ts_ms": 1700000002000, "features": {}}
+                {"caller": "a", "ts_ms": 1700000003000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1700000004000, "features": [0.1, 0.2, 0.3]}
+                """)));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).containsExactly(
+                "{\"caller\": \"a\", \"queries\": 5, \"first_alarm\": null, \"detectors\": {\"rate\": null, "
+                        + "\"boundary\": null, \"everyone\": null}}",
+                "callers: 1, flagged: 0");
+        assertThat(r.errLines()).contains("veil monitor replay: note: queries refused before monitoring, as a Guard "
+                + "would refuse them: invalid_input 2","veil monitor replay: note: first invalid_input: line 2 (caller a): "
+                + "default:shape: expected 3 features (shape [3]), got 0");
+    }
+
+    @Test
     void printsOneExactLinePerCallerThenTheSummary() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace(TRACE)));
         assertThat(r.exit()).as(r.toString()).isZero();

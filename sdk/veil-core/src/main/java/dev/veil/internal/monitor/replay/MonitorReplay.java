@@ -53,7 +53,10 @@ import java.util.Set;
  *       limit or daily quota (its throttles apply; {@link #undescribed()} counts such lines). A
  *       line of caller {@code anonymous} that describes no caller is the anonymous caller;
  *   <li>{@code validation}: the input contract is checked (an unnamed feature vector of 8 bytes per
- *       feature; the model is named {@code model}, version {@code 0}, age 0 days);
+ *       feature; the model is named {@code model}, version {@code 0}, age 0 days); for a valid input,
+ *       each built-in detector plans its state operations: one that cannot take the input (features
+ *       that form no image of its {@code width}, in a bundle that fixes no shape) refuses the query
+ *       here ({@link Refusal#DETECTOR_FAILED}), as the Guard denies it, and nothing is counted;
  *   <li>one batch to the state store: the caller's block, its rate limit and daily quota from the
  *       access decision, and, for a valid input, every built-in detector's operations; a caller
  *       found blocked ends the batch at the block, as in the Guard (nothing else is counted);
@@ -94,6 +97,9 @@ public final class MonitorReplay {
     /** The latest end of a block or throttle, as in DefaultGuard: the limiter counts nanoseconds in a long. */
     private static final long LATEST_COOL_DOWN_END_MILLIS = (Long.MAX_VALUE / 1_000_000_000L - 1) * 1000L;
 
+    /** How many {@link Refusal#DETECTOR_FAILED} lines {@link #detectorFailures()} lists (the rest are counted). */
+    public static final int LISTED_DETECTOR_FAILURES = 100;
+
     /** The rule of an access decision that no rule matched (both engines' default decision). */
     private static final String DEFAULT_RULE = "default";
 
@@ -108,7 +114,14 @@ public final class MonitorReplay {
         /** The caller's daily quota was used up. */
         QUOTA_EXHAUSTED,
         /** The input broke the validation contract. */
-        INVALID_INPUT
+        INVALID_INPUT,
+        /**
+         * A built-in detector could not take the input (features that form no image of its
+         * {@code width}, in a bundle whose validation fixes no shape): the Guard denies such a
+         * request as a failure ({@code internal_error}, stage observe, whatever {@code on_error}
+         * says) before it touches any state, so the query counts for no rate, quota or detector.
+         */
+        DETECTOR_FAILED
     }
 
     /**
@@ -161,6 +174,7 @@ public final class MonitorReplay {
     private final Map<Integer, List<String>> labels = new HashMap<>();
     private final EnumMap<Refusal, Long> refusals = new EnumMap<>(Refusal.class);
     private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
+    private final List<String> detectorFailures = new ArrayList<>();
     private String firstOfAll;
     private long queries;
     private long undescribed;
@@ -323,7 +337,14 @@ public final class MonitorReplay {
         if (violation == null) {
             for (int i = 0; i < detectors.length; i++) {
                 from[i] = ops.size();
-                contexts[i] = detectors[i].plan(query, ops);
+                try {
+                    contexts[i] = detectors[i].plan(query, ops);
+                } catch (RuntimeException e) {
+                    // as DefaultGuard: a detector that cannot plan fails the request closed, before the
+                    // state batch (no block read, no rate token, no detector state)
+                    return refuse(q, index, Refusal.DETECTOR_FAILED, "detector " + detectors[i].name() + ": "
+                            + e.getMessage());
+                }
             }
         }
         noteTtls(ops);
@@ -468,6 +489,9 @@ public final class MonitorReplay {
     private Step refuse(TraceQuery q, int index, Refusal r, String why) {
         refusals.merge(r, 1L, Long::sum);
         String at = "line " + q.line() + " (caller " + q.caller() + "): " + why;
+        if (r == Refusal.DETECTOR_FAILED && detectorFailures.size() < LISTED_DETECTOR_FAILURES) {
+            detectorFailures.add(at);
+        }
         firstRefusal.putIfAbsent(r, at);
         if (firstOfAll == null) {
             firstOfAll = at;
@@ -542,12 +566,20 @@ public final class MonitorReplay {
         return Collections.unmodifiableMap(new EnumMap<>(refusals));
     }
 
-    /** The first refusal of each reason that occurred: line, caller and why. */
     /** The first refused query of any reason, in file order, or {@code null} when none was refused. */
     public String firstRefusal() {
         return firstOfAll;
     }
 
+    /**
+     * The first {@value #LISTED_DETECTOR_FAILURES} queries refused as {@link Refusal#DETECTOR_FAILED},
+     * in file order: line, caller, the detector and why it could not take the input.
+     */
+    public List<String> detectorFailures() {
+        return Collections.unmodifiableList(detectorFailures);
+    }
+
+    /** The first refusal of each reason that occurred: line, caller and why. */
     public Map<Refusal, String> firstRefusals() {
         return Collections.unmodifiableMap(new EnumMap<>(firstRefusal));
     }

@@ -31,10 +31,12 @@ import java.util.function.Consumer;
  *   <li>{@code caller} (required): a non-empty string;
  *   <li>{@code ts_ms} (required): an integer, milliseconds since the epoch, in [0, {@value #MAX_TS_MS}]
  *       (up to the year 2255); times may go backwards, file order rules;
- *   <li>{@code features} (required): a non-empty array of finite numbers, or, for tabular models
- *       with named features, a non-empty object of feature names to finite numbers, taken as
+ *   <li>{@code features} (required): an array of finite numbers, or, for tabular models with named
+ *       features, an object of feature names to finite numbers, taken as
  *       {@link dev.veil.Features#named(java.util.Map)} takes them: in the order of their names,
- *       whatever the line's order, a {@code null} (absent) feature left out as a missing key is;
+ *       whatever the line's order, a {@code null} (absent) feature left out as a missing key is. An
+ *       empty array or object (or one of nulls only) is a query of no features, which the replay
+ *       hands to the bundle as a Guard would (a fixed shape refuses it at validation);
  *   <li>{@code scores} (optional; {@code null} counts as absent): the model's raw class scores, a
  *       non-empty array of finite numbers {@code >= 0} (probabilities, not logits), labels
  *       {@code "0"} to {@code "n-1"};
@@ -71,6 +73,8 @@ public final class TraceReader {
     private int limit;
     private byte[] lineBytes = new byte[1 << 12];
     private int line;
+    /** Whether the line last read ended with a line feed (not: the file's last line, cut short?). */
+    private boolean ended;
 
     /**
      * Reads every line of a trace in file order and hands each query to {@code each}; a failure while
@@ -124,7 +128,12 @@ public final class TraceReader {
             if (text.isBlank()) {
                 continue;
             }
-            return parse(text);
+            try {
+                return parse(text);
+            } catch (TraceFormatException e) {
+                String hint = hint(text, e.problem());
+                throw hint == null ? e : new TraceFormatException(source, e.line(), e.problem() + hint);
+            }
         }
     }
 
@@ -164,6 +173,7 @@ public final class TraceReader {
         if (!any) {
             return null;
         }
+        ended = pos > 0 && chunk[pos - 1] == '\n';
         line++;
         if (n > 0 && lineBytes[n - 1] == '\r') {
             n--;
@@ -171,7 +181,13 @@ public final class TraceReader {
         try {
             return utf8.reset().decode(ByteBuffer.wrap(lineBytes, 0, n)).toString();
         } catch (CharacterCodingException e) {
-            throw new TraceFormatException(source, line, "not UTF-8 text");
+            boolean utf16 = line == 1 && n >= 2 && (lineBytes[0] == (byte) 0xFF && lineBytes[1] == (byte) 0xFE
+                    || lineBytes[0] == (byte) 0xFE && lineBytes[1] == (byte) 0xFF);
+            for (int i = 0; i < n && !utf16; i++) {
+                utf16 = lineBytes[i] == 0;
+            }
+            throw new TraceFormatException(source, line, "not UTF-8 text" + (utf16 ? " (it looks like UTF-16, as "
+                    + "some Windows tools write: convert the trace to UTF-8, e.g. iconv -f UTF-16 -t UTF-8)" : ""));
         }
     }
 
@@ -221,12 +237,12 @@ public final class TraceReader {
                             absent = new BitSet();
                             features = named(p, names, absent);
                         } else {
-                            features = numbers(p, t, "features", false);
+                            features = numbers(p, t, "features", false, false);
                             names = List.of();
                             absent = null;
                         }
                     }
-                    case "scores" -> scores = t == JsonToken.VALUE_NULL ? null : numbers(p, t, "scores", true);
+                    case "scores" -> scores = t == JsonToken.VALUE_NULL ? null : numbers(p, t, "scores", true, true);
                     default -> throw error("unknown key '" + key + "' (known: " + KNOWN + ")");
                 }
             }
@@ -244,7 +260,7 @@ public final class TraceReader {
                 throw error("missing ts_ms (milliseconds since the epoch)");
             }
             if (features == null) {
-                throw error("missing features (a non-empty array of numbers, or an object of named features)");
+                throw error("missing features (an array of numbers, or an object of named features)");
             }
             return new TraceQuery(line, caller, tenant, roles, attributes, ts, names, features, absent, scores);
         } catch (JsonParseException e) {
@@ -266,7 +282,8 @@ public final class TraceReader {
         return p.getLongValue();
     }
 
-    private double[] numbers(JsonParser p, JsonToken t, String key, boolean nonNegative) throws IOException {
+    private double[] numbers(JsonParser p, JsonToken t, String key, boolean nonNegative, boolean nonEmpty)
+            throws IOException {
         if (t != JsonToken.START_ARRAY) {
             throw error(key + " must be an array of numbers, found " + describe(p, t));
         }
@@ -289,7 +306,7 @@ public final class TraceReader {
             }
             out[n++] = v;
         }
-        if (n == 0) {
+        if (n == 0 && nonEmpty) {
             throw error(key + " must hold at least one number, was []");
         }
         return Arrays.copyOf(out, n);
@@ -323,19 +340,13 @@ public final class TraceReader {
             }
             names.add(name);
         }
-        if (names.isEmpty()) {
-            throw error("features must hold at least one feature, was {}");
-        }
         // as a Guard's Features.named(Map) takes them: absent (null) features hold no place, the rest go
         // in the order of their names, whatever the line's order
         Map<String, Double> byName = new HashMap<>();
         for (int i = 0; i < names.size(); i++) {
             byName.put(names.get(i), absent.get(i) ? null : out[i]);
         }
-        dev.veil.Features f = dev.veil.Features.named(byName);
-        if (f.size() == 0) {
-            throw error("features: every feature is null (absent); a query needs at least one value");
-        }
+        dev.veil.Features f = dev.veil.Features.named(byName); // none at all: an empty (unnamed) vector
         names.clear();
         names.addAll(f.names());
         absent.clear();
@@ -371,6 +382,24 @@ public final class TraceReader {
             out.put(name, p.getText());
         }
         return out;
+    }
+
+    /**
+     * What a malformed line's problem most likely comes from, when its text shows it: a file cut short,
+     * JSON spread over several lines, lines ended by a carriage return alone; or {@code null}.
+     */
+    private String hint(String text, String problem) {
+        if (text.indexOf('\r') >= 0) {
+            return "; the line holds a carriage return (\\r): lines must end with \\n or \\r\\n, not \\r alone";
+        }
+        if (problem.contains("end-of-input")) {
+            return ended
+                    ? "; the line ends before its JSON object does: a trace holds one JSON object per line "
+                            + "(JSON lines), not JSON spread over several lines"
+                    : "; the file's last line ends before its JSON object does: the trace was cut short (a copy "
+                            + "interrupted, a file still being written?)";
+        }
+        return null;
     }
 
     private TraceFormatException error(String problem) {

@@ -166,4 +166,86 @@ class GuardEquivalenceTest {
         assertThat(flagged.get()).as("the generated traces must raise alarms, or the comparison shows little")
                 .isGreaterThan(10);
     }
+
+    /**
+     * A bundle that fixes no shape, with detectors that read the features as an image 3 wide
+     * ({@code smooth}; {@code knn} on 3x3 tiles): a line whose features form no such image fails
+     * those detectors' planning, which a Guard answers by denying the request (internal_error,
+     * whatever {@code on_error} says) before any state is touched. The replay refuses that query the
+     * same way and goes on with the next line.
+     */
+    static final String NO_SHAPE = """
+            veil: 1
+            name: no-shape
+            on_error: %s
+            authentication:
+              api_keys: { file: keys.json }
+            access:
+              default: { effect: allow, rate_limit: { per_second: 1, burst: 3 } }
+            validation:
+              default: { shape: [] }
+            monitoring:
+              detectors:
+                rate: { window_seconds: 60, low: 3, medium: 5, high: 8 }
+                smooth: { width: 3, min_queries: 2, floor: 0.5, low: 0.5, medium: 0.75, high: 1 }
+                knn: { pool: 3, width: 3, k: 1, min_history: 1, low: 0.5, medium: 0.2, high: 0.1 }
+                boundary: { window: 4, min_queries: 3, margin: 0.2, low: 0.5, medium: 0.75, high: 1 }
+              rules:
+                - { id: busy, when: { signals: { rate: medium } }, action: alert }
+                - { id: flood, when: { signals: { rate: high } }, action: block, cooldown_seconds: 20 }
+                - { id: smooth, when: { signals: { smooth: low } }, action: alert }
+                - { id: walk, when: { signals: { knn: medium } }, action: alert }
+                - { id: probing, when: { signals: { boundary: high } }, action: block, cooldown_seconds: 20 }
+            output:
+              default: { form: label_only }
+            """;
+
+    @Test
+    void linesWhoseFeaturesFitNoImageAreRefusedAsInAGuard() throws Exception {
+        for (String onError : List.of("deny", "degrade")) {
+            Path dir = tmp.resolve("no-shape-" + onError);
+            Map<String, String> keys = ReplayFixtures.writeBundle(dir, NO_SHAPE.formatted(onError));
+            PolicyBundle b = PolicyBundle.load(dir);
+            AtomicInteger run = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            Files.createDirectories(tmp.resolve("audit-" + onError));
+            qt().withExamples(30).forAll(traces()).checkAssert(items -> {
+                List<String> lines = new ArrayList<>();
+                long ts = T;
+                int misfits = 0;
+                for (Item it : items) {
+                    ts = Math.max(0, ts + it.step());
+                    String caller = it.caller() == 5 ? "erin" : "c" + it.caller();
+                    // 9 features: a 3x3 image (smooth or rough); 3 or 10: no image 3 wide with 3 rows
+                    double[] x = switch (it.input() % 5) {
+                        case 0 -> new double[] {0.1, 0.2, 0.3};
+                        case 1 -> new double[] {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
+                        case 2 -> new double[] {0, 1, 0, 1, 0, 1, 0, 1, 0};
+                        default -> new double[] {0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.3, 0.3, it.input() / 10.0};
+                    };
+                    misfits += x.length == 9 ? 0 : 1;
+                    double[] scores = it.answer() == 0 ? ReplayFixtures.UNSURE : ReplayFixtures.CONFIDENT;
+                    lines.add(ReplayFixtures.line(caller, ts, x, scores));
+                }
+                List<TraceQuery> trace = parse(lines);
+                Path audit = tmp.resolve("audit-" + onError).resolve(run.incrementAndGet() + ".jsonl");
+                List<String> guard = viaGuard(b, keys, trace, audit);
+                TraceClock clock = new TraceClock(0);
+                MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES,
+                        clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+                trace.forEach(r::accept);
+                assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
+                assertThat(r.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED)).isEqualTo(misfits);
+                try {
+                    // the Guard denied each of them as a failure, before the rate limit or a block
+                    assertThat(Files.readAllLines(audit).stream().filter(l -> l.contains("internal_error")).count())
+                            .isEqualTo(misfits);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                refused.addAndGet(misfits);
+            });
+            assertThat(refused.get()).as("the generated traces must hold misfit lines").isGreaterThan(10);
+        }
+    }
 }

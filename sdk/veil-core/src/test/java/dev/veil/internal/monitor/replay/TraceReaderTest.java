@@ -112,6 +112,21 @@ class TraceReaderTest {
     }
 
     @Test
+    void emptyFeaturesAreAQueryOfNoFeaturesForTheBundleToRefuseAsAGuardWould() {
+        List<TraceQuery> qs = read("""
+                {"caller": "a", "ts_ms": 1, "features": []}
+                {"caller": "a", "ts_ms": 2, "features": {}}
+                {"caller": "a", "ts_ms": 3, "features": {"co_income": null}}
+                """);
+        assertThat(qs).hasSize(3).allSatisfy(q -> {
+            assertThat(q.features()).isEmpty();
+            assertThat(q.names()).isEmpty();
+            assertThat(q.toFeatures().size()).isZero();
+            assertThat(q.toFeatures().names()).isEmpty();
+        });
+    }
+
+    @Test
     void readsMoreThanSixtyFourFeaturesAndABomAndCrLf() {
         StringBuilder f = new StringBuilder();
         for (int i = 0; i < 784; i++) {
@@ -140,7 +155,7 @@ class TraceReaderTest {
             Arguments.of("{\"caller\": \"a\", \"features\": [1]}",
                     "missing ts_ms (milliseconds since the epoch)"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1}",
-                    "missing features (a non-empty array of numbers, or an object of named features)"),
+                    "missing features (an array of numbers, or an object of named features)"),
             Arguments.of("{\"caller\": \"\", \"ts_ms\": 1, \"features\": [1]}",
                     "caller must be a non-empty string, found the string \"\""),
             Arguments.of("{\"caller\": 7, \"ts_ms\": 1, \"features\": [1]}",
@@ -161,14 +176,10 @@ class TraceReaderTest {
                             + "99999999999999999999"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": 1}",
                     "features must be an array of numbers, found the number 1"),
-            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": []}",
-                    "features must hold at least one number, was []"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, null]}",
                     "features[1] must be a number, found null"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1, [2]]}",
                     "features[1] must be a number, found an array"),
-            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {}}",
-                    "features must hold at least one feature, was {}"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"\": 1}}",
                     "features: a feature name must not be empty"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": {\"age\": \"31\"}}",
@@ -215,7 +226,8 @@ class TraceReaderTest {
                     "found an object after the JSON object: one query per line"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]",
                     "invalid JSON at column 44: Unexpected end-of-input: expected close marker for Object "
-                            + "(start marker at column 1)"),
+                            + "(start marker at column 1); the line ends before its JSON object does: a trace holds "
+                            + "one JSON object per line (JSON lines), not JSON spread over several lines"),
             Arguments.of("{\"caller\": \"a\", ts_ms: 1}",
                     "invalid JSON at column 17: Unexpected character ('t' (code 116)): was expecting "
                             + "double-quote to start field name"));
@@ -240,5 +252,23 @@ class TraceReaderTest {
         TraceReader r = new TraceReader(new ByteArrayInputStream(bytes), "t.jsonl");
         assertThat(r.next()).isNotNull();
         assertThatThrownBy(r::next).isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:2: not UTF-8 text");
+    }
+
+    @Test
+    void aCutLastLineCarriageReturnsAloneAndUtf16AreNamedAsSuch() {
+        String ok = "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]}";
+        assertThatThrownBy(() -> read(ok + "\n" + ok.substring(0, 30))).isInstanceOfSatisfying(
+                TraceFormatException.class, e -> assertThat(e.getMessage()).startsWith("t.jsonl:2: invalid JSON")
+                        .endsWith("; the file's last line ends before its JSON object does: the trace was cut short "
+                                + "(a copy interrupted, a file still being written?)"));
+        assertThatThrownBy(() -> read(ok + "\r" + ok + "\r")).isInstanceOfSatisfying(TraceFormatException.class,
+                e -> assertThat(e.getMessage()).isEqualTo("t.jsonl:1: found an object after the JSON object: one "
+                        + "query per line; the line holds a carriage return (\\r): lines must end with \\n or "
+                        + "\\r\\n, not \\r alone"));
+        byte[] utf16 = ("\uFEFF" + ok + "\r\n").getBytes(StandardCharsets.UTF_16LE);
+        assertThatThrownBy(() -> new TraceReader(new ByteArrayInputStream(utf16), "t.jsonl").next())
+                .isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:1: not UTF-8 text (it looks like "
+                        + "UTF-16, as some Windows tools write: convert the trace to UTF-8, e.g. iconv -f UTF-16 -t "
+                        + "UTF-8)");
     }
 }
