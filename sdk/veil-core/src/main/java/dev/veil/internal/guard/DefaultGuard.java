@@ -1326,13 +1326,11 @@ public final class DefaultGuard<I> implements Guard<I> {
             loggingOutages.succeeded();
         } catch (Exception | Error e) {
             // The most protective treatment when the logging question cannot be answered, said in the
-            // record's rules and in the log (at most once a minute while it keeps failing). Features
-            // the Guard did not copy may have changed since they were checked: masked, not digested.
-            logging = new LoggingDecision("error", x.featuresBorrowed ? FieldMode.MASK : FieldMode.DIGEST,
-                    FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
+            // record's rules and in the log (at most once a minute while it keeps failing). The input
+            // is masked, as by default: a digest of features with few possible values is reversible.
+            logging = new LoggingDecision("error", FieldMode.MASK, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
             x.rules.add(LOGGING_ERROR);
-            loggingOutages.failed(x.id, x.featuresBorrowed ? "recorded with output and caller digested and input and "
-                    + "raw masked" : "recorded with input, output and caller digested and raw masked",
+            loggingOutages.failed(x.id, "recorded with output and caller digested and input and raw masked",
                     Failures.loggable(e));
         }
         if (x.featuresBorrowed && logging.input() != FieldMode.MASK) {

@@ -13,6 +13,7 @@ import dev.veil.PolicyLoadException;
 import dev.veil.Signal;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.FieldMode;
+import dev.veil.spi.LoggingDecision;
 import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.PredictionSummary;
@@ -213,6 +214,14 @@ class YamlPolicyEngineTest {
         var other = p.logging(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), null));
         assertThat(other.input()).isEqualTo(FieldMode.DIGEST);
         assertThat(other.raw()).isEqualTo(FieldMode.MASK);
+    }
+
+    @Test
+    void withoutALoggingSectionTheInputIsMaskedNotDigested() {
+        CompiledPolicy p = load(POLICY.substring(0, POLICY.indexOf("logging:"))).policy();
+        var d = p.logging(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), null));
+        assertThat(d).isEqualTo(new LoggingDecision("default", FieldMode.MASK, FieldMode.KEEP, FieldMode.MASK,
+                FieldMode.KEEP));
     }
 
     @Test
