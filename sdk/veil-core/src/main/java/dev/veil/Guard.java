@@ -183,7 +183,9 @@ public interface Guard<I> extends AutoCloseable {
 
         /**
          * A custom detector. The policy enables it by listing its name under
-         * {@code monitoring.detectors}; its signals then enter the policy input.
+         * {@code monitoring.detectors} (as {@code <name>: {}}); its signals then enter the policy
+         * input. A detector the bundle does not list never runs: the Guard logs a warning naming it
+         * when it is built and at each reload.
          */
         public Builder<I> detector(Detector d) {
             Objects.requireNonNull(d, "detector");
