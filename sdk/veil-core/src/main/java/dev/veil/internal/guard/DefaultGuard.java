@@ -787,11 +787,17 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             for (Detector d : customs) {
                 try {
-                    Signal sig = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
+                    Signal sig = d.observe(query);
+                    if (sig == null) {
+                        throw new DetectorContractException("custom detector '" + printable(d.name())
+                                + "' returned null; a detector must return a signal (new Signal(name(), Level.NONE, "
+                                + "0) when it sees nothing)");
+                    }
                     if (!sig.name().equals(d.name())) {
                         // another name could repeat a signal's, and the policy would read the wrong one
-                        throw new IllegalStateException("detector " + d.name() + " returned a signal named '"
-                                + sig.name() + "'; a detector's signal must carry the detector's name");
+                        throw new DetectorContractException("custom detector '" + printable(d.name())
+                                + "' returned a signal named '" + printable(sig.name()) + "'; a detector's signal must "
+                                + "carry the detector's name ('" + printable(d.name()) + "')");
                     }
                     signals[count] = sig;
                     count++;
@@ -1120,6 +1126,21 @@ public final class DefaultGuard<I> implements Guard<I> {
             LOG.log(System.Logger.Level.WARNING, "could not mark the privacy budget of decision " + x.id + "'s caller "
                     + "spent", e);
         }
+    }
+
+    /**
+     * A custom detector that broke the SPI's contract (no signal, or one under another name). The
+     * message is Veil's, naming the detector, so the log keeps it ({@link Failures}).
+     */
+    static final class DetectorContractException extends IllegalStateException {
+        DetectorContractException(String message) {
+            super(message);
+        }
+    }
+
+    /** A detector's or signal's name as the log may quote it: escaped and cut like a feature name. */
+    private static String printable(String name) {
+        return dev.veil.internal.validation.FeatureNames.printable(name);
     }
 
     /**
