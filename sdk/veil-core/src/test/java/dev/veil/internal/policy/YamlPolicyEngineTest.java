@@ -533,6 +533,22 @@ class YamlPolicyEngineTest {
     }
 
     @Test
+    void aKeyFileWrittenAsAPathOfTheFileSystemSaysHowBundlePathsAreWritten() {
+        for (String path : List.of("./keys.json", "/keys.json")) {
+            assertThat(loadError(POLICY.replace("file: keys.json", "file: " + path)).message()).isEqualTo(
+                    "authentication.api_keys.file: file '" + path + "' is not in the bundle; paths are relative to "
+                            + "the bundle's root, with / separators and without ./, / or .. (write 'keys.json'); the "
+                            + "bundle's files closest to the name: [keys.json, policy.veil.yaml]");
+        }
+        assertThat(loadError(POLICY.replace("file: keys.json", "file: ../keys.json")).message())
+                .contains("without ./, / or ..; the bundle's files closest to the name: [keys.json, ");
+        assertThat(loadError(POLICY.replace("file: keys.json", "file: key.json")).message())
+                .endsWith("is not in the bundle; paths are relative to the bundle's root, with / separators and "
+                        + "without ./, / or ..; the bundle's files closest to the name: [keys.json, "
+                        + "policy.veil.yaml]");
+    }
+
+    @Test
     void shouldRejectUnsupportedVersion() {
         PolicyError e = loadError(POLICY.replace("veil: 1", "veil: 2"));
         assertThat(e.message()).contains("unsupported format version 2");
