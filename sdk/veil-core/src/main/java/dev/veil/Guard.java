@@ -35,6 +35,10 @@ import java.util.Objects;
  * take effect atomically between requests; a request in flight finishes with the policy and model
  * it started with.
  *
+ * <p>No deadline: {@link #predict} calls the model on the calling thread and waits for it, so a slow
+ * model holds the request. Put your own timeout inside the predict function (a predict function that
+ * throws when its time is up gets the request denied with {@code model_error}).
+ *
  * <pre>{@code
  * Guard<double[]> guard = Guard.builder(Model.ofVector(info, myModel::predict))
  *         .policy(PolicyBundle.load(Path.of("policies/fashion")))
