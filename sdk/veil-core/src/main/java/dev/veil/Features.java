@@ -132,8 +132,11 @@ public final class Features {
      * every request (e.g. a constant) and validation resolves cross-field rules by identity, at no
      * cost per request. A NaN value is a value, which validation refuses as not finite; to mark
      * features absent use {@link #named(List, double[], BitSet)}. The values array is not copied.
-     * The vector keeps the list's order (which the distribution statistics then follow); unlike
-     * {@link #named(Map)}, which puts features in name order, it trusts the service to build it.
+     * The vector keeps the list's order; unlike {@link #named(Map)}, which puts features in name
+     * order, it trusts the service to build it. Distribution statistics that name their features
+     * ({@code veil stats --csv FILE --header}) are in name order, and validation refuses a request
+     * whose names come in another order (checked once per distinct list) rather than score each
+     * value against another feature's statistics: list the names in name order.
      *
      * @throws IllegalArgumentException when the lengths differ or a name repeats
      */

@@ -35,6 +35,10 @@ import java.util.Objects;
  * take effect atomically between requests; a request in flight finishes with the policy and model
  * it started with.
  *
+ * <p>No deadline: {@link #predict} calls the model on the calling thread and waits for it, so a slow
+ * model holds the request. Put your own timeout inside the predict function (a predict function that
+ * throws when its time is up gets the request denied with {@code model_error}).
+ *
  * <pre>{@code
  * Guard<double[]> guard = Guard.builder(Model.ofVector(info, myModel::predict))
  *         .policy(PolicyBundle.load(Path.of("policies/fashion")))
@@ -183,7 +187,9 @@ public interface Guard<I> extends AutoCloseable {
 
         /**
          * A custom detector. The policy enables it by listing its name under
-         * {@code monitoring.detectors}; its signals then enter the policy input.
+         * {@code monitoring.detectors} (as {@code <name>: {}}); its signals then enter the policy
+         * input. A detector the bundle does not list never runs: the Guard logs a warning naming it
+         * when it is built and at each reload.
          */
         public Builder<I> detector(Detector d) {
             Objects.requireNonNull(d, "detector");

@@ -71,19 +71,28 @@ public record InputContract(
      * @param stats the dotted data path the statistics were read from ({@code training.stats}), as the
      *     decision document's {@code contract.distribution.stats} reports it; {@code null} for
      *     statistics built in code
+     * @param names the features' names, in the order of {@code mean}, when the statistics name them
+     *     ({@code veil stats --csv FILE --header}), else {@code null}: a named request must then carry
+     *     the features they describe in this order, and one that does not is refused
      */
     public record DistributionCheck(
             double[] mean, double[] std, double stdFloor, double maxAbsZ, double maxRmsZ,
-            Map<String, double[]> summary, String stats) {
+            Map<String, double[]> summary, String stats, List<String> names) {
         /** A check whose statistics were built in code, not read from a data path. */
         public DistributionCheck(double[] mean, double[] std, double stdFloor, double maxAbsZ, double maxRmsZ,
                 Map<String, double[]> summary) {
-            this(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, null);
+            this(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, null, null);
+        }
+
+        /** A check whose statistics do not name their features. */
+        public DistributionCheck(double[] mean, double[] std, double stdFloor, double maxAbsZ, double maxRmsZ,
+                Map<String, double[]> summary, String stats) {
+            this(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, stats, null);
         }
 
         /** The same check, reporting {@code dataPath} as where its statistics come from. */
         public DistributionCheck withStats(String dataPath) {
-            return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, dataPath);
+            return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, dataPath, names);
         }
 
         public DistributionCheck {
@@ -100,6 +109,13 @@ public record InputContract(
                 throw new IllegalArgumentException("distribution bounds must be >= 0 (0 = off)");
             }
             summary = summary == null ? Map.of() : Map.copyOf(summary);
+            if (names != null) {
+                names = List.copyOf(names);
+                if (names.size() != mean.length) {
+                    throw new IllegalArgumentException("distribution names must name each of the " + mean.length
+                            + " features once, had " + names.size() + " names");
+                }
+            }
             for (Map.Entry<String, double[]> e : summary.entrySet()) {
                 if (!List.of("mean", "std", "roughness").contains(e.getKey())) {
                     throw new IllegalArgumentException("distribution.summary key must be one of mean, std, roughness, was '"

@@ -396,7 +396,9 @@ class DecisionDocumentsTest {
                         + "api_keys, jwt or anonymous: true (nobody could pass this policy)"));
         assertThat(settingsError(dir, "name: x\nauthentication:\n  api_keys: {file: nope.json}\n").errors())
                 .containsExactly(new PolicyError(SETTINGS_FILE, 3, 14,
-                        "authentication.api_keys.file: file 'nope.json' is not in the bundle"));
+                        "authentication.api_keys.file: file 'nope.json' is not in the bundle; paths are relative to the "
+                        + "bundle's root, with / separators and without ./, / or ..; the bundle's files closest to the "
+                        + "name: [keys.json, veil/settings/data.yaml]"));
         assertThat(settingsError(dir, "name: x\nauthentication: {anonymous: true}\ndescription: ~\n").errors())
                 .containsExactly(new PolicyError(SETTINGS_FILE, 3, 1,
                         "description: must not be null (nothing after the colon): give a value or leave the key out"));

@@ -76,7 +76,7 @@ public final class Authenticator {
     private static byte[] read(Bundle bundle, String path, String setting) {
         if (!bundle.files().contains(path)) {
             throw PolicyLoadException.of(path, "file not found in bundle " + bundle.source() + " (named by "
-                    + setting + "); paths are bundle-relative with '/' separators");
+                    + setting + "); " + dev.veil.internal.policy.DataPaths.missingFile(bundle, path));
         }
         try {
             return bundle.read(path);

@@ -787,11 +787,17 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             for (Detector d : customs) {
                 try {
-                    Signal sig = Objects.requireNonNull(d.observe(query), "detector " + d.name() + " returned null");
+                    Signal sig = d.observe(query);
+                    if (sig == null) {
+                        throw new DetectorContractException("custom detector '" + printable(d.name())
+                                + "' returned null; a detector must return a signal (new Signal(name(), Level.NONE, "
+                                + "0) when it sees nothing)");
+                    }
                     if (!sig.name().equals(d.name())) {
                         // another name could repeat a signal's, and the policy would read the wrong one
-                        throw new IllegalStateException("detector " + d.name() + " returned a signal named '"
-                                + sig.name() + "'; a detector's signal must carry the detector's name");
+                        throw new DetectorContractException("custom detector '" + printable(d.name())
+                                + "' returned a signal named '" + printable(sig.name()) + "'; a detector's signal must "
+                                + "carry the detector's name ('" + printable(d.name()) + "')");
                     }
                     signals[count] = sig;
                     count++;
@@ -1123,6 +1129,21 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /**
+     * A custom detector that broke the SPI's contract (no signal, or one under another name). The
+     * message is Veil's, naming the detector, so the log keeps it ({@link Failures}).
+     */
+    static final class DetectorContractException extends IllegalStateException {
+        DetectorContractException(String message) {
+            super(message);
+        }
+    }
+
+    /** A detector's or signal's name as the log may quote it: escaped and cut like a feature name. */
+    private static String printable(String name) {
+        return dev.veil.internal.validation.FeatureNames.printable(name);
+    }
+
+    /**
      * An output decision the Guard cannot carry out because of how the policy is written; its
      * message names the cause and is safe to tell the caller (it quotes the policy, not the request).
      */
@@ -1326,13 +1347,11 @@ public final class DefaultGuard<I> implements Guard<I> {
             loggingOutages.succeeded();
         } catch (Exception | Error e) {
             // The most protective treatment when the logging question cannot be answered, said in the
-            // record's rules and in the log (at most once a minute while it keeps failing). Features
-            // the Guard did not copy may have changed since they were checked: masked, not digested.
-            logging = new LoggingDecision("error", x.featuresBorrowed ? FieldMode.MASK : FieldMode.DIGEST,
-                    FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
+            // record's rules and in the log (at most once a minute while it keeps failing). The input
+            // is masked, as by default: a digest of features with few possible values is reversible.
+            logging = new LoggingDecision("error", FieldMode.MASK, FieldMode.DIGEST, FieldMode.MASK, FieldMode.DIGEST);
             x.rules.add(LOGGING_ERROR);
-            loggingOutages.failed(x.id, x.featuresBorrowed ? "recorded with output and caller digested and input and "
-                    + "raw masked" : "recorded with input, output and caller digested and raw masked",
+            loggingOutages.failed(x.id, "recorded with output and caller digested and input and raw masked",
                     Failures.loggable(e));
         }
         if (x.featuresBorrowed && logging.input() != FieldMode.MASK) {

@@ -9,8 +9,9 @@ import dev.veil.VeilException;
  * may mask in the audit log, so such an exception is logged as its class and stack trace, without its
  * message. The messages Veil writes for the log are kept: a {@link VeilException} itself (what a
  * policy engine throws when a question cannot be answered, see {@link dev.veil.spi.CompiledPolicy}),
- * a state store outage, an audit failure: they name what failed in the policy or the infrastructure,
- * not the data. Causes are rewritten the same way, whatever kept their effect.
+ * a state store outage, an audit failure, a custom detector that broke the SPI's contract (a signal
+ * under another name): they name what failed in the policy, the infrastructure or the detector, not
+ * the data. Causes are rewritten the same way, whatever kept their effect.
  */
 final class Failures {
     /** How many causes deep a failure is rewritten; deeper ones are left out. */
@@ -39,7 +40,8 @@ final class Failures {
     /** Whether {@code e}'s message is one Veil wrote for the log. */
     private static boolean keepsMessage(Throwable e) {
         return e.getClass() == VeilException.class || e instanceof dev.veil.spi.StateUnavailableException
-                || e instanceof dev.veil.AuditException || e instanceof DefaultGuard.UnreleasableException;
+                || e instanceof dev.veil.AuditException || e instanceof DefaultGuard.UnreleasableException
+                || e instanceof DefaultGuard.DetectorContractException;
     }
 
     /**

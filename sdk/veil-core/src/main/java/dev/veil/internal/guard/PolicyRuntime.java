@@ -105,7 +105,17 @@ final class PolicyRuntime {
                         + ex.getMessage()));
             }
         }
-        for (String warning : LoadWarnings.of(bundle.policy(), auth, builtins)) {
+        List<String> warnings = new ArrayList<>(LoadWarnings.of(bundle.policy(), auth, builtins));
+        Set<String> idle = new TreeSet<>();
+        custom.forEach(d -> idle.add(d.name()));
+        idle.removeAll(s.detectors().keySet());
+        if (!idle.isEmpty()) {
+            // Not an error (a bundle may turn a detector off), but easy to miss: it runs without a word.
+            warnings.add("custom detector(s) " + idle + " added with Guard.Builder.detector are not listed under "
+                    + "monitoring.detectors, so they do not run; to run one, add '" + idle.iterator().next()
+                    + ": {}' (and likewise each other) under monitoring.detectors");
+        }
+        for (String warning : warnings) {
             System.getLogger("dev.veil.Guard").log(System.Logger.Level.WARNING, "bundle '" + bundle.name() + "': "
                     + warning);
         }

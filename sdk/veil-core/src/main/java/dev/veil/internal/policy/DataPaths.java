@@ -13,7 +13,58 @@ public final class DataPaths {
 
     private static final Set<String> DATA_FILES = Set.of("data.json", "data.yaml", "data.yml");
 
+    private static final int MAX_FILES = 5;
+
     private DataPaths() {}
+
+    /**
+     * What to say of a file a policy names that the bundle does not hold: how paths are written and
+     * the bundle's files closest to the name, e.g. {@code paths are relative to the bundle's root,
+     * with / separators and without ./, / or .. (write 'keys.json'); the bundle's files closest to
+     * the name: [keys.json, policy.veil.yaml]}.
+     *
+     * @param bundle the bundle
+     * @param path the path as the policy wrote it
+     * @return the explanation, without a leading separator
+     */
+    public static String missingFile(Bundle bundle, String path) {
+        StringBuilder sb = new StringBuilder("paths are relative to the bundle's root, with / separators and without "
+                + "./, / or ..");
+        String plain = path.replace('\\', '/');
+        while (plain.startsWith("./") || plain.startsWith("/")) {
+            plain = plain.substring(plain.startsWith("/") ? 1 : 2);
+        }
+        if (!plain.equals(path) && bundle.files().contains(plain)) {
+            sb.append(" (write '").append(plain).append("')");
+        }
+        String target = plain;
+        java.util.List<String> closest = bundle.files().stream()
+                .sorted(java.util.Comparator.<String>comparingInt(f -> distance(f, target)).thenComparing(f -> f))
+                .limit(MAX_FILES).toList();
+        sb.append(closest.isEmpty() ? "; the bundle holds no files"
+                : "; the bundle's files closest to the name: " + closest);
+        return sb.toString();
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j], cur[j - 1]) + 1);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
 
     /**
      * An error in a value of the bundle's data, at the data file that holds it: the file whose

@@ -160,7 +160,7 @@ final class YamlPolicyCompiler {
                 : at("authentication.api_keys", () -> new GuardSettings.ApiKeys(a.apiKeys().file(), a.apiKeys().data()));
         if (keys != null && keys.file() != null && !bundle.files().contains(keys.file())) {
             throw new PolicyPathException("authentication.api_keys.file",
-                    "file '" + keys.file() + "' is not in the bundle");
+                    "file '" + keys.file() + "' is not in the bundle; " + DataPaths.missingFile(bundle, keys.file()));
         }
         if (keys != null && keys.data() != null && bundle.data(keys.data()) == null) {
             throw new PolicyPathException("authentication.api_keys.data", DataPaths.missing(bundle, keys.data()));
@@ -172,7 +172,8 @@ final class YamlPolicyCompiler {
                     j.subjectClaim(), j.rolesClaim(), j.tenantClaim(), j.attributeClaims(),
                     j.clockSkewSeconds() == null ? 30 : j.clockSkewSeconds(), j.types(), j.requiredClaims()));
             if (!bundle.files().contains(jwt.jwks())) {
-                throw new PolicyPathException("authentication.jwt.jwks", "file '" + jwt.jwks() + "' is not in the bundle");
+                throw new PolicyPathException("authentication.jwt.jwks", "file '" + jwt.jwks() + "' is not in the bundle; "
+                        + DataPaths.missingFile(bundle, jwt.jwks()));
             }
         }
         GuardSettings.AuthenticationSettings settings =

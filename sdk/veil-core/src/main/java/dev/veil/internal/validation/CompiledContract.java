@@ -75,7 +75,10 @@ import java.util.function.DoublePredicate;
  * unknown ones, a named request that carries features it does not list is scored on its listed
  * features only (in the request's order, as a request without the others would be); the others
  * have no statistics and are not scored. Every listed feature is still scored, so adding features
- * skips nothing.
+ * skips nothing. Statistics that name their features score a named request only when the features
+ * it is scored on come in the statistics' order; a request in another order is refused with
+ * {@link ReasonCode#INVALID_INPUT} and rule {@code distribution}, naming the first position that
+ * differs (decided once per names list, in the layout cache).
  *
  * <h2>Cost and thread safety</h2>
  *
@@ -193,6 +196,28 @@ public final class CompiledContract {
             }
         }
         return missing.toString();
+    }
+
+    /**
+     * For a named request to a contract that lists features, those it carries that the contract does
+     * not list ({@code "; unknown: bonus, zzz"}), so that a wrong count says which; empty otherwise.
+     * The names are the request's text, so {@link FeatureNames#printable} and at most ten.
+     */
+    private String unknown(Features f) {
+        if (!f.isNamed() || specs.length == 0) {
+            return "";
+        }
+        List<String> unknown = new ArrayList<>();
+        for (String name : f.names()) {
+            if (!specIndex.containsKey(name)) {
+                unknown.add(FeatureNames.printable(name));
+            }
+        }
+        if (unknown.isEmpty()) {
+            return "";
+        }
+        String listed = listNames(unknown);
+        return "; unknown: " + listed.substring(1, listed.length() - 1);
     }
 
     /**
@@ -316,7 +341,7 @@ public final class CompiledContract {
         }
         if (dimension >= 0 && n != dimension) {
             return new Violation(ReasonCode.INVALID_INPUT, Violation.SHAPE, "expected " + dimension
-                    + " features (shape " + contract.shape() + "), got " + n + missingRequired(f));
+                    + " features (shape " + contract.shape() + "), got " + n + missingRequired(f) + unknown(f));
         }
 
         Dist d = dist;
@@ -366,6 +391,14 @@ public final class CompiledContract {
         }
 
         if (d != null) {
+            if (d.names != null && !names.isEmpty()) {
+                // Named statistics score the request by position: its features must come in their order.
+                // Decided once per distinct names list (the layout cache), not per request.
+                String wrongOrder = layout(names).wrongOrder;
+                if (wrongOrder != null) {
+                    return new Violation(ReasonCode.INVALID_INPUT, Violation.DISTRIBUTION, wrongOrder);
+                }
+            }
             if (n != d.dim && allowUnknown && specs.length == d.dim && !names.isEmpty()) {
                 Layout layout = layout(names);
                 if (layout.firstUnknown >= 0) {
@@ -561,6 +594,11 @@ public final class CompiledContract {
         final int[] specPos;
         final int firstUnknown;
         final int[][] rulePos;
+        /**
+         * Why these names do not line up with the distribution statistics' names, or null: the first
+         * scored position whose feature is not the one the statistics describe there.
+         */
+        final String wrongOrder;
 
         Layout(List<String> names) {
             this.names = names;
@@ -587,6 +625,33 @@ public final class CompiledContract {
                     rulePos[r][k] = at.getOrDefault(used.get(k), -1);
                 }
             }
+            this.wrongOrder = wrongOrder(names);
+        }
+
+        private String wrongOrder(List<String> names) {
+            Dist d = dist;
+            if (d == null || d.names == null || names.isEmpty()) {
+                return null;
+            }
+            // Of a request of another length than the statistics only the listed features are scored
+            // (listedOnly), in the request's order; a request of their length is scored whole.
+            boolean listedOnly = names.size() != d.dim;
+            int k = 0;
+            for (int i = 0; i < names.size() && k < d.dim; i++) {
+                String name = names.get(i);
+                if (listedOnly && !specIndex.containsKey(name)) {
+                    continue;
+                }
+                if (!name.equals(d.names.get(k))) {
+                    return "feature '" + FeatureNames.printable(name) + "' is at position " + i
+                            + " of the request, where the distribution statistics describe '" + d.names.get(k)
+                            + "'; the statistics are in name order, so the features must reach the check in that "
+                            + "order: build Features.named(List, double[]) with the names in name order "
+                            + listNames(d.names) + ", or use Features.named(Map), which sorts them";
+                }
+                k++;
+            }
+            return null;
         }
     }
 
@@ -609,9 +674,11 @@ public final class CompiledContract {
         final double[] roughRange;
         final boolean rms; // the RMS z-score is checked
         final boolean summary; // some summary range is checked
+        final List<String> names; // the statistics' names, in their order, or null when they have none
 
         Dist(DistributionCheck c, int dimension, List<Integer> shape, double globalLo, double globalHi) {
             dim = c.mean().length;
+            names = c.names();
             if (dim == 0) {
                 throw new IllegalArgumentException("distribution statistics must describe at least one feature, "
                         + "were empty");

@@ -393,8 +393,13 @@ public final class TrainingStats {
                 throw new FieldException(where, "std[" + i + "]", "std[" + i + "] must be >= 0, was " + std[i]);
             }
         }
+        List<String> names = null;
         if (doc.containsKey("names")) {
             checkNames(doc.get("names"), mean.length, features, where);
+            names = new ArrayList<>();
+            for (Object o : (List<?>) doc.get("names")) {
+                names.add((String) o);
+            }
         }
         Object samples = doc.get("samples");
         if (samples != null || doc.containsKey("samples")) {
@@ -437,7 +442,8 @@ public final class TrainingStats {
                     + "veil stats (TrainingStats.compute in Java), or turn the summary check off (summary: false)");
         }
         try {
-            return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, useSummary ? summary : Map.of());
+            return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, useSummary ? summary : Map.of(), null,
+                    names);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }

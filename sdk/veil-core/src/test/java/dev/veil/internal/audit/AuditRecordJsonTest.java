@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.veil.Caller;
 import dev.veil.Features;
 import dev.veil.ReleasedPrediction;
+import dev.veil.spi.FieldMode;
 import dev.veil.spi.LoggingDecision;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -169,9 +170,21 @@ class AuditRecordJsonTest {
 
         JsonNode j = parse(onlyLine(r));
 
-        assertThat(j.get("masked").toString()).isEqualTo("[\"/input/features\"]");
-        assertThat(j.get("erased").toString()).isEqualTo("[\"/raw\"]");
+        // input masked (a digest of few possible values is reversed by brute force), raw masked
+        assertThat(j.path("masked").isEmpty()).isTrue();
+        assertThat(j.get("erased").toString()).isEqualTo("[\"/input/features\",\"/raw\"]");
         assertThat(j.has("raw")).isFalse();
         assertThat(j.get("result").get("released").get("label").asText()).isEqualTo("cat");
+    }
+
+    @Test
+    void shouldDigestTheInputWhenTheDecisionSaysSo() {
+        AuditRecord r = AuditFixtures.fullReleaseBuilder("d-8").logging(new LoggingDecision("r", FieldMode.DIGEST,
+                FieldMode.KEEP, FieldMode.MASK, FieldMode.KEEP)).build();
+
+        JsonNode j = parse(onlyLine(r));
+
+        assertThat(j.get("masked").toString()).isEqualTo("[\"/input/features\"]");
+        assertThat(j.get("erased").toString()).isEqualTo("[\"/raw\"]");
     }
 }

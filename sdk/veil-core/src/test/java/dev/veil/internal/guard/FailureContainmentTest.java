@@ -306,6 +306,47 @@ class FailureContainmentTest {
     }
 
     /**
+     * What Veil itself says of a custom detector that breaks the SPI's contract (a signal under another
+     * name, or none) is its own text, not the input's: it is logged, and names the detector.
+     */
+    @Test
+    void aDetectorThatBreaksTheContractIsNamedInTheLog() {
+        class Misnamed extends QuietDetector {
+            Misnamed() {
+                super("mine");
+            }
+
+            @Override
+            public Signal observe(Query query) {
+                return new Signal("other", Level.NONE, 0);
+            }
+        }
+        class Silent extends QuietDetector {
+            Silent() {
+                super("silent");
+            }
+
+            @Override
+            public Signal observe(Query query) {
+                return null;
+            }
+        }
+        for (QuietDetector d : List.of(new Misnamed(), new Silent())) {
+            Guard<double[]> g = guard(bundle().set("monitoring", "detectors: {" + d.name() + ": {}}"),
+                    b -> b.detector(d));
+            List<java.util.logging.LogRecord> logged = guardLog(() ->
+                    denied(g.predict(ask(ALICE, VALID)), ReasonCode.INTERNAL_ERROR));
+            assertThat(logged).singleElement().satisfies(r -> {
+                java.io.StringWriter trace = new java.io.StringWriter();
+                r.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+                assertThat(trace.toString()).doesNotContain("its message is left out").contains(d.name().equals("mine") ? "custom detector 'mine' returned a signal named 'other'; a "
+                                + "detector's signal must carry the detector's name ('mine')"
+                                : "custom detector 'silent' returned null; a detector must return a signal");
+            });
+        }
+    }
+
+    /**
      * A listener that throws on every denial (its message quoting what it was given) is logged once
      * a minute per callback, without the message, and never changes an answer.
      */
@@ -715,6 +756,9 @@ class FailureContainmentTest {
         assertThat(r.prediction().label()).isEqualTo("cat");
         Map<String, Object> rec = records(g, 1).get(0);
         assertThat((List<Object>) rec.get("rules")).contains(DefaultGuard.LOGGING_ERROR);
-        assertThat((List<Object>) rec.get("erased")).isNotEmpty(); // the most protective treatment
+        // the most protective treatment: the input masked, not digested (a digest of few possible values
+        // is reversed by hashing every candidate), as when a policy says nothing of the input
+        assertThat((List<Object>) rec.get("erased")).contains("/input/features", "/raw");
+        assertThat((List<Object>) rec.get("masked")).doesNotContain("/input/features");
     }
 }

@@ -38,7 +38,7 @@ class PolicyRuntimeTest {
         String masked = "default: {input: mask}";
         String rate = "detectors: {rate: {window_seconds: 1, low: 50}}";
 
-        assertThat(copies(dir.resolve("a"), null, null, List.of())).as("the default logging digests").isTrue();
+        assertThat(copies(dir.resolve("a"), null, null, List.of())).as("the default logging masks the input").isFalse();
         assertThat(copies(dir.resolve("b"), masked, null, List.of())).isFalse();
         assertThat(copies(dir.resolve("c"), "default: {input: digest}", null, List.of())).isTrue();
         assertThat(copies(dir.resolve("d"), "default: {input: keep}", null, List.of())).isTrue();

@@ -13,6 +13,7 @@ import dev.veil.PolicyLoadException;
 import dev.veil.Signal;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.FieldMode;
+import dev.veil.spi.LoggingDecision;
 import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.PredictionSummary;
@@ -213,6 +214,14 @@ class YamlPolicyEngineTest {
         var other = p.logging(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), null));
         assertThat(other.input()).isEqualTo(FieldMode.DIGEST);
         assertThat(other.raw()).isEqualTo(FieldMode.MASK);
+    }
+
+    @Test
+    void withoutALoggingSectionTheInputIsMaskedNotDigested() {
+        CompiledPolicy p = load(POLICY.substring(0, POLICY.indexOf("logging:"))).policy();
+        var d = p.logging(input(caller("a", "", Map.of(), "analyst"), 1, List.of(), null));
+        assertThat(d).isEqualTo(new LoggingDecision("default", FieldMode.MASK, FieldMode.KEEP, FieldMode.MASK,
+                FieldMode.KEEP));
     }
 
     @Test
@@ -521,6 +530,22 @@ class YamlPolicyEngineTest {
         PolicyError e = loadError(POLICY.replace("file: keys.json", "file: nokeys.json"));
         assertThat(e.message()).contains("'nokeys.json' is not in the bundle");
         assertThat(e.line()).isEqualTo(4);
+    }
+
+    @Test
+    void aKeyFileWrittenAsAPathOfTheFileSystemSaysHowBundlePathsAreWritten() {
+        for (String path : List.of("./keys.json", "/keys.json")) {
+            assertThat(loadError(POLICY.replace("file: keys.json", "file: " + path)).message()).isEqualTo(
+                    "authentication.api_keys.file: file '" + path + "' is not in the bundle; paths are relative to "
+                            + "the bundle's root, with / separators and without ./, / or .. (write 'keys.json'); the "
+                            + "bundle's files closest to the name: [keys.json, policy.veil.yaml]");
+        }
+        assertThat(loadError(POLICY.replace("file: keys.json", "file: ../keys.json")).message())
+                .contains("without ./, / or ..; the bundle's files closest to the name: [keys.json, ");
+        assertThat(loadError(POLICY.replace("file: keys.json", "file: key.json")).message())
+                .endsWith("is not in the bundle; paths are relative to the bundle's root, with / separators and "
+                        + "without ./, / or ..; the bundle's files closest to the name: [keys.json, "
+                        + "policy.veil.yaml]");
     }
 
     @Test

@@ -145,6 +145,20 @@ class CompiledContractTest {
         }
 
         @Test
+        void aNamedRequestOfTheWrongCountIsToldWhichFeaturesAreUnknown() {
+            CompiledContract c = CompiledContract.compile(new InputContract(List.of(2), -INF, INF,
+                    Map.of("income", new FeatureSpec(true, 0, INF), "age", new FeatureSpec(true, 18, 120)),
+                    false, List.of(), 0, null));
+            assertThat(c.check(features("income", 1.0, "age", 30.0, "zzz", 2.0), -1))
+                    .isEqualTo(invalid("shape", "expected 2 features (shape [2]), got 3; unknown: zzz"));
+            assertThat(c.check(features("income", 1.0, "bonus", 2.0, "zzz", 2.0), -1))
+                    .isEqualTo(invalid("shape", "expected 2 features (shape [2]), got 3; missing: age; unknown: bonus, "
+                            + "zzz"));
+            assertThat(c.check(Features.named(List.of("a\nb"), new double[] {1}), -1).message())
+                    .as("the request's text, escaped").endsWith("missing: age, income; unknown: a\\u000ab");
+        }
+
+        @Test
         void shouldCheckShapeBeforeFiniteness() {
             assertThat(compile(List.of(3), 0, 1).check(Features.of(Double.NaN), -1).rule()).isEqualTo("shape");
         }
@@ -470,6 +484,57 @@ class CompiledContractTest {
         private DistributionCheck check(double[] mean, double[] std, double floor, double absZ, double rmsZ,
                 Map<String, double[]> summary) {
             return new DistributionCheck(mean, std, floor, absZ, rmsZ, summary);
+        }
+
+        /** Statistics named [age, income] (as veil stats --header writes them) over a contract of those features. */
+        private CompiledContract namedStats(boolean allowUnknown) {
+            DistributionCheck d = new DistributionCheck(new double[] {40, 50_000}, new double[] {10, 10_000}, 0.05, 4,
+                    0, Map.of(), "training.stats", List.of("age", "income"));
+            return CompiledContract.compile(new InputContract(List.of(), -INF, INF,
+                    Map.of("age", new FeatureSpec(true, 0, INF), "income", new FeatureSpec(true, 0, INF)),
+                    allowUnknown, List.of(), 0, d));
+        }
+
+        @Test
+        void aListInAnotherOrderThanNamedStatisticsIsRefusedNotScoredAgainstTheWrongFeatures() {
+            CompiledContract c = namedStats(false);
+            // age 50,000 and income 40: far out for both, but each would sit on the other's mean
+            Features probe = Features.named(Map.of("age", 50_000, "income", 40));
+            assertThat(c.check(probe, -1).code()).isEqualTo(ReasonCode.OUT_OF_DISTRIBUTION);
+            List<String> swapped = List.of("income", "age");
+            Violation v = c.check(Features.named(swapped, new double[] {40, 50_000}), -1);
+            assertThat(v).isEqualTo(invalid("distribution", "feature 'income' is at position 0 of the request, where "
+                    + "the distribution statistics describe 'age'; the statistics are in name order, so the features "
+                    + "must reach the check in that order: build Features.named(List, double[]) with the names in "
+                    + "name order [age, income], or use Features.named(Map), which sorts them"));
+            assertThat(c.check(Features.named(swapped, new double[] {50_000, 40}), -1))
+                    .as("even a typical input: the order is wrong for every request").isEqualTo(v);
+            List<String> ordered = new java.util.ArrayList<>(List.of("age", "income"));
+            assertThat(c.check(Features.named(ordered, new double[] {40, 50_000}), -1)).isNull();
+            assertThat(c.check(Features.named(ordered, new double[] {50_000, 40}), -1).code())
+                    .isEqualTo(ReasonCode.OUT_OF_DISTRIBUTION);
+            assertThat(c.check(Features.named(swapped, new double[] {40, 50_000}), -1))
+                    .as("after another list was checked").isEqualTo(v);
+        }
+
+        @Test
+        void withUnknownFeaturesAllowedTheListedOnesMustComeInTheStatisticsOrder() {
+            CompiledContract c = namedStats(true);
+            assertThat(c.check(Features.named(List.of("age", "bonus", "income"), new double[] {40, 1, 50_000}), -1))
+                    .isNull();
+            assertThat(c.check(Features.named(List.of("income", "bonus", "age"), new double[] {40, 1, 50_000}), -1)
+                    .message()).startsWith("feature 'income' is at position 0 of the request, where the distribution "
+                            + "statistics describe 'age';");
+        }
+
+        @Test
+        void statisticsWithoutNamesAreReadInTheirOwnOrder() {
+            DistributionCheck d = new DistributionCheck(new double[] {50_000, 40}, new double[] {10_000, 10}, 0.05, 4,
+                    0, Map.of());
+            CompiledContract c = CompiledContract.compile(new InputContract(List.of(), -INF, INF,
+                    Map.of("age", new FeatureSpec(true, 0, INF), "income", new FeatureSpec(true, 0, INF)),
+                    false, List.of(), 0, d));
+            assertThat(c.check(Features.named(List.of("income", "age"), new double[] {50_000, 40}), -1)).isNull();
         }
 
         @Test

@@ -232,6 +232,10 @@ class TrainingStatsTest {
             Set<String> features = Set.of("c", "a", "b");
             assertThat(TrainingStats.fromData(data, WHERE, features, 0.01, 4, 3, true).mean())
                     .containsExactly(stats.mean());
+            assertThat(TrainingStats.fromData(data, WHERE, features, 0.01, 4, 3, true).names())
+                    .as("kept, so that validation can check a request's order against them")
+                    .containsExactly("a", "b", "c");
+            assertThat(TrainingStats.fromData(stats.toData(), WHERE, features, 0.01, 4, 3, true).names()).isNull();
             assertThatThrownBy(() -> TrainingStats.fromData(data, WHERE, 0.01, 4, 3, true))
                     .hasMessageStartingWith(WHERE + ": the statistics name their features [a, b, c] but the contract "
                             + "declares none");
