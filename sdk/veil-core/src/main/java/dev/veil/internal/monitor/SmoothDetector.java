@@ -32,17 +32,17 @@ import java.util.Set;
  * in the window (otherwise 0, level {@code none}: a query with detail raises nothing). Rises with
  * suspicion. Decoys dilute it: natural images sent between the probes lower the share.
  *
- * <p><b>Repeats count once.</b> An exact copy of a query the caller sent in the window (a client's
- * retry) counts in neither the smooth queries nor all queries: a client that resends one smooth
- * real image is not taken for a prober, and resending one image with detail does not dilute the
- * share either. A query is a copy when the first 64 bits of the SHA-256 of its values (each as its
- * IEEE bits, {@code -0.0} as {@code 0.0}) equal an earlier one's: no key, so an attacker who knows
- * everything about the bundle still cannot make a probe pass as a copy of another query short of
- * a 2^32-step birthday search per probe (a rough decoy per probe is cheaper). Each counter remembers
- * the last {@value #RECENT_QUERIES} queries it counted ({@link StateOp.CountNewInWindow}); a copy
- * of a query older than those counts again, which can only lower a caller's share by one query in
- * {@value #RECENT_QUERIES} distinct ones, or, for a caller that resends an image after
- * {@value #RECENT_QUERIES} distinct smooth ones, raise it.
+ * <p><b>A smooth query repeated counts once.</b> An exact copy of a smooth query the caller sent in
+ * the window (a client's retry) does not count again among the smooth queries, so a client that
+ * resends one of the few smooth real images is not taken for a prober. A query is a copy when the
+ * first 64 bits of the SHA-256 of its values (each as its IEEE bits, {@code -0.0} as {@code 0.0})
+ * equal an earlier one's: no key, so an attacker who knows everything about the bundle still cannot
+ * make a probe pass as a copy of another query short of a 2^32-step birthday search per probe. The
+ * smooth counter remembers the last {@value #RECENT_QUERIES} smooth queries it counted
+ * ({@link StateOp.CountNewInWindow}); a copy of an older one counts again. All queries count among
+ * all queries, copies too: copies of an image with detail dilute the share as other natural images
+ * between the probes do (decoys, above), which an attacker with public images has anyway. Only
+ * smooth queries are hashed (about 1% of real images), so the hash costs nothing on most traffic.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code smooth} or
  * any name with {@code type: smooth}): {@code width} (integer in [3, 4096], default 28: the image's
@@ -53,10 +53,10 @@ import java.util.Set;
  * The defaults fit 28x28 grey-scale images like Fashion-MNIST; for other images, set {@code floor} to
  * a low percentile of the roughness of your own images (blurred or upscaled inputs are smooth too).
  *
- * <p><b>State:</b> two sliding-window counters per caller (its queries, its smooth queries), each
- * with the hashes and times of its last {@value #RECENT_QUERIES} queries, not per query.
- * <b>Cost:</b> one pass of nine reads per feature, and one SHA-256 over the values (8 bytes a
- * feature).
+ * <p><b>State:</b> two sliding-window counters per caller (its queries, its smooth queries), the
+ * second with the hashes and times of its last {@value #RECENT_QUERIES} smooth queries, not per
+ * query. <b>Cost:</b> one pass of nine reads per feature; for a smooth query, one SHA-256 over the
+ * values (8 bytes a feature).
  */
 public final class SmoothDetector implements StatefulDetector {
     /** The built-in type. */
@@ -159,12 +159,10 @@ public final class SmoothDetector implements StatefulDetector {
         }
         boolean smooth = roughness(x, config.width()) < config.floor();
         String caller = dev.veil.internal.state.StateKeys.of(q.caller());
-        long copy = copyHash(x);
-        ops.add(new StateOp.CountNewInWindow(allPrefix.concat(caller), copy, q.timeMillis(), windowMillis,
-                RECENT_QUERIES));
+        ops.add(new StateOp.CountInWindow(allPrefix.concat(caller), q.timeMillis(), windowMillis));
         if (smooth) {
-            ops.add(new StateOp.CountNewInWindow(smoothPrefix.concat(caller), copy, q.timeMillis(), windowMillis,
-                    RECENT_QUERIES));
+            ops.add(new StateOp.CountNewInWindow(smoothPrefix.concat(caller), copyHash(x), q.timeMillis(),
+                    windowMillis, RECENT_QUERIES));
         }
         return smooth;
     }
@@ -272,6 +270,6 @@ public final class SmoothDetector implements StatefulDetector {
 
     @Override
     public long bytesPerQuery() {
-        return 0; // two counters per caller, each with a bounded list of hashes, not per query
+        return 0; // two counters per caller, the smooth one with a bounded list of hashes, not per query
     }
 }

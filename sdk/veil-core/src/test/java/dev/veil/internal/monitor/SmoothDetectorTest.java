@@ -188,7 +188,7 @@ class SmoothDetectorTest {
 
     /**
      * A client that resends one smooth real image (a retry loop) among its rough ones is not taken
-     * for a prober: the copies count once, in the smooth queries and in all of them.
+     * for a prober: the copies count once among the smooth queries.
      */
     @Test
     void shouldNotFlagAClientRetryingOneSmoothImage() {
@@ -204,16 +204,30 @@ class SmoothDetectorTest {
         }
     }
 
-    /** Copies of a rough image do not dilute the share: 20 smooth probes among 100 copies are 20 of 21. */
+    /** Distinct smooth probes each count, copies of a smooth probe once: 20 probes sent twice are 20 of 40. */
     @Test
-    void shouldNotLetCopiesOfARoughImageDiluteTheShare() {
+    void shouldCountDistinctSmoothProbesEachAndTheirCopiesOnce() {
+        DetectorHarness h = harness(detector());
+        Signal s = null;
+        for (int q = 0; q < 40; q++) {
+            s = h.observe("a", T + q * 1000L, smooth(q / 2))[0];
+        }
+        assertThat(s.score()).isEqualTo(20.0 / 40);
+        assertThat(s.level()).isEqualTo(Level.HIGH);
+    }
+
+    /**
+     * Every query counts among all queries, copies too: copies of a rough image dilute the share
+     * as distinct natural images (decoys) do; 20 smooth probes among 100 copies are 20 of 120.
+     */
+    @Test
+    void shouldCountCopiesOfARoughImageAmongAllQueriesAsDecoysCount() {
         DetectorHarness h = harness(detector());
         Signal s = null;
         for (int q = 0; q < 120; q++) {
             s = h.observe("a", T + q * 1000L, q % 6 == 5 ? smooth(q) : rough(1))[0];
         }
-        assertThat(s.score()).isEqualTo(20.0 / 21);
-        assertThat(s.level()).isEqualTo(Level.HIGH);
+        assertThat(s.score()).isEqualTo(20.0 / 120);
     }
 
     /** A copy is the same values: -0.0 and 0.0 alike, any other difference (one bit) not. */
