@@ -186,8 +186,7 @@ public final class TraceReader {
             for (int i = 0; i < n && !utf16; i++) {
                 utf16 = lineBytes[i] == 0;
             }
-            throw new TraceFormatException(source, line, "not UTF-8 text" + (utf16 ? " (it looks like UTF-16, as "
-                    + "some Windows tools write: convert the trace to UTF-8, e.g. iconv -f UTF-16 -t UTF-8)" : ""));
+            throw new TraceFormatException(source, line, "not UTF-8 text" + (utf16 ? UTF16 : ""));
         }
     }
 
@@ -389,6 +388,10 @@ public final class TraceReader {
      * JSON spread over several lines, lines ended by a carriage return alone; or {@code null}.
      */
     private String hint(String text, String problem) {
+        if (text.indexOf('\0') >= 0) {
+            // UTF-16 without a byte-order mark: its ASCII is valid UTF-8 with a NUL after each character
+            return UTF16;
+        }
         if (text.indexOf('\r') >= 0) {
             return "; the line holds a carriage return (\\r): lines must end with \\n or \\r\\n, not \\r alone";
         }
@@ -401,6 +404,9 @@ public final class TraceReader {
         }
         return null;
     }
+
+    private static final String UTF16 = " (it looks like UTF-16, as some Windows tools write: convert the trace to "
+            + "UTF-8, e.g. iconv -f UTF-16 -t UTF-8)";
 
     private TraceFormatException error(String problem) {
         return new TraceFormatException(source, line, problem);

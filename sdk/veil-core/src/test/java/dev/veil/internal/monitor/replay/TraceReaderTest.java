@@ -270,5 +270,10 @@ class TraceReaderTest {
                 .isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:1: not UTF-8 text (it looks like "
                         + "UTF-16, as some Windows tools write: convert the trace to UTF-8, e.g. iconv -f UTF-16 -t "
                         + "UTF-8)");
+        byte[] noMark = (ok + "\n").getBytes(StandardCharsets.UTF_16LE); // its ASCII decodes as UTF-8, with NULs
+        assertThatThrownBy(() -> new TraceReader(new ByteArrayInputStream(noMark), "t.jsonl").next())
+                .isInstanceOf(TraceFormatException.class).hasMessageStartingWith("t.jsonl:1: invalid JSON")
+                .hasMessageEndingWith(" (it looks like UTF-16, as some Windows tools write: convert the trace to "
+                        + "UTF-8, e.g. iconv -f UTF-16 -t UTF-8)");
     }
 }
