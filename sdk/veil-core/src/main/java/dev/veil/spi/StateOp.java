@@ -12,6 +12,14 @@ import java.util.Objects;
  * <p>Keys are chosen by Veil (prefixed by detector or purpose); a store may add its own namespace.
  * Times are milliseconds since the epoch from the Guard's clock, so that every replica uses the
  * same notion of "now" as its requests.
+ *
+ * <p><b>New operations may be added</b> (the interface is sealed so that a store can switch over
+ * it; a new version of Veil adds a permitted type when a detector needs one). A {@link StateStore}
+ * written outside Veil must handle every type of the version it runs with: an operation it does not
+ * know fails the request's state batch, so the requests whose detectors send it are denied
+ * ({@code internal_error}), and only those. {@link CountNewInWindow} was added on 2026-12-01, for
+ * the {@code smooth} detector's smooth queries: a store written before must add it (its rules are
+ * in its Javadoc; veil-core's {@code MemoryStateStore} and veil-redis implement it).
  */
 public sealed interface StateOp {
 
@@ -138,6 +146,11 @@ public sealed interface StateOp {
      *       {@code maxMembers} the key forgets the members counted earliest (on equal times, the
      *       smaller as an unsigned number). A member forgotten counts again when it comes back.</li>
      * </ol>
+     * The window's count and its members age differently: the count forgets events by whole slots
+     * (each a twelfth of the window, as {@link CountInWindow}'s counter in both stores), so an event's
+     * count can leave the window up to one slot before its member is forgotten. A repeat in that
+     * gap adds nothing, and for up to a twelfth of the window such a member counts zero times, not
+     * once.
      * State per key: the counter and at most {@code maxMembers} members with their times, kept
      * as long as the counter (two windows after the last use).
      *

@@ -8,6 +8,9 @@ package dev.veil.spi;
  * <p>Implementations are thread-safe. A remote store answers one {@link #execute} call in one
  * round trip (pipelined) and throws {@link StateUnavailableException} when it cannot; what the
  * Guard then does is the policy's {@code on_state_unavailable} (deny, degrade or local).
+ *
+ * <p>An implementation handles every {@link StateOp} type, and new versions of Veil may add types
+ * (see {@link StateOp}): check the permitted types when upgrading Veil.
  */
 public interface StateStore extends AutoCloseable {
     /** Short name for messages and audit records, e.g. {@code memory} or {@code redis}. */

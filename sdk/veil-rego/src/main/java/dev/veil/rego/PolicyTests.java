@@ -180,8 +180,12 @@ public final class PolicyTests {
      * {@code data.json} / {@code data.yaml} / {@code data.yml}, placed at its directory's path (as in
      * an OPA bundle). The directory is read by the bundle loader, as {@code veil test} and a Guard
      * read it ({@link dev.veil.PolicyBundle#read}): within its limits (file sizes, and at most
-     * 1,000,000 values in the data files together), with its errors. Unlike {@link #run(dev.veil.spi.Bundle)}
-     * it does not make a Guard's further checks (manifest roots, rules the data would shadow).
+     * 1,000,000 values in the data files together), with its errors. So, as for a Guard, a
+     * {@code .manifest}'s roots must hold the data files (a data file outside them is a load error), and
+     * hidden files and directories (names starting with a dot) are left out, {@code *.rego} files
+     * among them. Unlike {@link #run(dev.veil.spi.Bundle)} it does not check rules the data would
+     * shadow. (Before 2026-12-01 this method walked the directory itself: it ran hidden
+     * {@code *.rego} files and ignored the manifest.)
      *
      * @throws IllegalArgumentException when {@code dir} is not a directory
      * @throws dev.veil.PolicyLoadException when the directory cannot be read as a bundle, or its data
