@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.veil.AuditLog;
 import dev.veil.Guard;
 import dev.veil.GuardFixtures;
-import dev.veil.Level;
-import dev.veil.Signal;
 import dev.veil.spi.Detector;
-import dev.veil.spi.Query;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,22 +37,7 @@ class UnlistedDetectorWarningTest {
     };
 
     private static Detector quiet(String name) {
-        return new Detector() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public Signal observe(Query query) {
-                return new Signal(name, Level.NONE, 0);
-            }
-
-            @Override
-            public long stateBytes() {
-                return 0;
-            }
-        };
+        return new FailureContainmentTest.QuietDetector(name) {};
     }
 
     private GuardFixtures.BundleDir bundle(String monitoring) {
