@@ -639,8 +639,10 @@ public final class MemoryStateStore implements StateStore {
      * with the same counts as if they had had them from the start.
      */
     static final class SlidingCounter implements Expiring {
-        /** Heap bytes of a counter with one slot: header, three references, three longs, an int. */
-        static final int INLINE_BYTES = 56;
+        /** Heap bytes of a counter with one slot: header, three references, three longs. */
+        static final int INLINE_BYTES = 48;
+        /** Heap bytes of a {@link Members} without its array: header, a reference, an int. */
+        static final int MEMBERS_BYTES = 24;
         /** Heap bytes of the two slot arrays, with their headers. */
         static final int SLOTS_BYTES = 2 * (16 + 8 * COUNTER_SLOTS);
         private long[] slotStart;
@@ -648,12 +650,20 @@ public final class MemoryStateStore implements StateStore {
         private long slot0;
         private long count0;
         /**
-         * The members {@link StateOp.CountNewInWindow} remembers: pairs of member and the time it was
-         * counted, {@code maxMembers + 1} pairs long; null until the first such count.
+         * The members {@link StateOp.CountNewInWindow} remembers; null until the first such count (in
+         * an object of its own, so that the counters that never see one stay at {@link #INLINE_BYTES}).
          */
-        private long[] recent;
-        private int recentCount;
+        private Members members;
         private final long ttlNanos;
+
+        /**
+         * Pairs of member and the time it was counted, {@code maxMembers + 1} pairs long, the first
+         * {@code count} of them in use.
+         */
+        private static final class Members {
+            long[] recent;
+            int count;
+        }
 
         SlidingCounter(long windowMillis) {
             // two windows after its last count, as in Redis, and TTL_TOLERANCE: the cache skips a
@@ -730,6 +740,12 @@ public final class MemoryStateStore implements StateStore {
 
         /** {@link StateOp.CountNewInWindow}: counts unless {@code member} is a recent one (see there). */
         synchronized long addNew(long member, long nowMillis, long windowMillis, int maxMembers) {
+            if (members == null) {
+                members = new Members();
+                members.recent = new long[2 * (maxMembers + 1)];
+            }
+            long[] recent = members.recent;
+            int recentCount = members.count;
             int kept = 0; // forget the members counted a window or more ago
             for (int p = 0; p < recentCount; p++) {
                 if (nowMillis - recent[2 * p + 1] < windowMillis) {
@@ -741,12 +757,12 @@ public final class MemoryStateStore implements StateStore {
             recentCount = kept;
             for (int p = 0; p < recentCount; p++) {
                 if (recent[2 * p] == member) {
+                    members.count = recentCount;
                     return read(nowMillis, windowMillis);
                 }
             }
-            if (recent == null || recent.length < 2 * (recentCount + 1)) {
-                recent = java.util.Arrays.copyOf(recent == null ? new long[0] : recent, 2 * (Math.max(recentCount,
-                        maxMembers) + 1));
+            if (recent.length < 2 * (recentCount + 1)) {
+                recent = java.util.Arrays.copyOf(recent, 2 * (Math.max(recentCount, maxMembers) + 1));
             }
             recent[2 * recentCount] = member;
             recent[2 * recentCount + 1] = nowMillis;
@@ -766,6 +782,8 @@ public final class MemoryStateStore implements StateStore {
             if (recent.length != 2 * (maxMembers + 1)) { // maxMembers changed: hold as many as it says
                 recent = java.util.Arrays.copyOf(recent, 2 * (maxMembers + 1));
             }
+            members.recent = recent;
+            members.count = recentCount;
             return add(nowMillis, windowMillis);
         }
 
@@ -775,7 +793,7 @@ public final class MemoryStateStore implements StateStore {
          * -1 and nothing counted or remembered.
          */
         synchronized long addNewKeepingWeight(long member, long nowMillis, long windowMillis, int maxMembers) {
-            if (recent == null || recent.length != 2 * (maxMembers + 1)
+            if (members == null || members.recent.length != 2 * (maxMembers + 1)
                     || slotStart == null && count0 != 0 && slot(nowMillis, windowMillis) != slot0) {
                 return -1;
             }
@@ -785,7 +803,7 @@ public final class MemoryStateStore implements StateStore {
         /** Heap bytes of this counter. */
         synchronized int bytes() {
             return (slotStart == null ? INLINE_BYTES : INLINE_BYTES + SLOTS_BYTES)
-                    + (recent == null ? 0 : 16 + 8 * recent.length);
+                    + (members == null ? 0 : MEMBERS_BYTES + 16 + 8 * members.recent.length);
         }
 
         @Override

@@ -117,7 +117,7 @@ class SlidingCounterTest {
         long plain = store.bytesUsed();
         assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 7, t, 60_000, 32))[0]).isEqualTo(2L);
         long withMembers = store.bytesUsed();
-        assertThat(withMembers - plain).isEqualTo(16 + 8 * 2 * 33);
+        assertThat(withMembers - plain).isEqualTo(MemoryStateStore.SlidingCounter.MEMBERS_BYTES + 16 + 8 * 2 * 33);
         for (int i = 1; i < 100; i++) { // the same slot, members within the bound: the fast path, the weight stays
             assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", i % 10, t + 40L * i, 60_000, 32))[0])
                     .isEqualTo(i < 10 ? 2L + i - (i >= 7 ? 1 : 0) : 11L);
