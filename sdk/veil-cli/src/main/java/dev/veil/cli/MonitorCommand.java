@@ -177,8 +177,11 @@ final class MonitorCommand implements Runnable {
                 out.println(c.toJson());
             }
             out.println(replay.summary());
-            printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(),
-                    replay.firstRefusals());
+            // the trace notes below list the lines a detector could not take, the first among them
+            Map<MonitorReplay.Refusal, String> first = new java.util.EnumMap<>(MonitorReplay.Refusal.class);
+            first.putAll(replay.firstRefusals());
+            first.remove(MonitorReplay.Refusal.DETECTOR_FAILED);
+            printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(), first);
             printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
             if (redis != null && replay.ttlPauses() > 0) {
                 printTtlWarning(spec.commandLine().getErr(), spec.qualifiedName(), replay);

@@ -206,6 +206,10 @@ class MonitorReplayCommandTest {
                 + "width is 3 but 4 features do not form an image of rows 3 wide with at least 3 rows (a Guard denies "
                 + "such a request, internal_error, before it counts it: the bundle's validation fixes no shape that "
                 + "the detector can take)");
+        // said once: the count of refusals, then the line itself, not again as the first of its kind
+        assertThat(r.errLines()).contains("veil monitor replay: note: queries refused before monitoring, as a Guard "
+                + "would refuse them: detector_failed 1");
+        assertThat(r.errLines()).noneMatch(l -> l.contains("first detector_failed"));
     }
 
     @Test
