@@ -178,26 +178,25 @@ public final class PolicyTests {
     /**
      * Runs the tests of a bundle directory: every {@code *.rego} file below it, and as base data every
      * {@code data.json} / {@code data.yaml} / {@code data.yml}, placed at its directory's path (as in
-     * an OPA bundle). The directory is read by the bundle loader, as {@code veil test} and a Guard
-     * read it ({@link dev.veil.PolicyBundle#read}): within its limits (file sizes, and at most
-     * 1,000,000 values in the data files together), with its errors. So, as for a Guard, a
-     * {@code .manifest}'s roots must hold the data files (a data file outside them is a load error), and
-     * hidden files and directories (names starting with a dot) are left out, {@code *.rego} files
-     * among them. Unlike {@link #run(dev.veil.spi.Bundle)} it does not check rules the data would
-     * shadow. (Before 2026-12-01 this method walked the directory itself: it ran hidden
-     * {@code *.rego} files and ignored the manifest.)
+     * an OPA bundle). The directory is read by the bundle loader and checked, as {@code veil test} and
+     * a Guard load it ({@link dev.veil.PolicyBundle#read}, then {@link #run(dev.veil.spi.Bundle)}):
+     * within the loader's limits (file sizes, and at most 1,000,000 values in the data files together),
+     * with its errors, and with the checks a Guard's load makes beyond compiling. So a
+     * {@code .manifest}'s roots must hold the data files and the modules' packages, a rule the data
+     * would shadow is refused, and hidden files and directories (names starting with a dot) are left
+     * out, {@code *.rego} files among them. (Before 2026-12-01 this method walked the directory itself:
+     * it ran hidden {@code *.rego} files, ignored the manifest and made none of those checks.)
      *
      * @throws IllegalArgumentException when {@code dir} is not a directory
      * @throws dev.veil.PolicyLoadException when the directory cannot be read as a bundle, or its data
      *     files do not parse or pass the loader's limits
-     * @throws RegoException        on parse or compile errors
+     * @throws RegoException        on parse or compile errors, and on what the load's checks refuse
      */
     public static Report run(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + " is not a directory: give the bundle's folder");
         }
-        dev.veil.spi.Bundle bundle = dev.veil.PolicyBundle.read(dir);
-        return run(dev.veil.rego.internal.engine.RegoPolicyEngine.modules(bundle), bundle.data());
+        return run(dev.veil.PolicyBundle.read(dir));
     }
 
     /** The top-level keys of a policy input document (docs/policy-reference.md, section 8). */

@@ -135,6 +135,16 @@ class PolicyTestsTest {
                 .hasMessageContaining("the data files hold more than 1,000,000 values");
     }
 
+    /** A directory is checked as a Guard's load checks it: a module outside the manifest's roots is refused. */
+    @Test
+    void aModuleOutsideTheManifestRootsIsRefusedAsAGuardRefusesIt(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve(".manifest"), "{\"roots\": [\"veil\"]}");
+        Files.createDirectories(dir.resolve("other"));
+        Files.writeString(dir.resolve("other/t.rego"), "package other\ntest_x := true\n");
+        assertThatThrownBy(() -> PolicyTests.run(dir)).isInstanceOf(RegoException.class)
+                .hasMessageContaining("bundle_error").hasMessageContaining("package other");
+    }
+
     @Test
     void compileErrorsAndBadDirectoriesAreRaised(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> PolicyTests.run(dir.resolve("nope"))).isInstanceOf(IllegalArgumentException.class)
