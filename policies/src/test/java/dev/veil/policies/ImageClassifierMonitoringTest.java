@@ -339,7 +339,7 @@ class ImageClassifierMonitoringTest {
 
     /**
      * NES whose probes are as far apart as natural images get past the distance detectors: smooth
-     * directions (averaged over 5x5 pixels), and the prior attacker of ML-DEFENCES.md section 8 at
+     * directions (averaged over 5x5 pixels), and the prior attacker (NES in a PCA basis) at
      * sigma 1 (NES in a 40-component PCA basis of 10,000 training images, each probe an image). Its
      * antithetic pairs, x + sigma u then x - sigma u, share their midpoint: the antithetic detector
      * stops each of them within 50 queries of one account, and without its rules none of them is.

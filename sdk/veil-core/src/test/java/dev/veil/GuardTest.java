@@ -702,7 +702,7 @@ class GuardTest {
     void theAuditRecordOfARefusedInputQuotesItsValuesOnlyWhenThePolicyKeepsTheInput() {
         double[] input = {1, 123.25, 3};
         String toCaller = "value at index 1 is 123.25, outside the allowed range [0, 100]";
-        // default logging: the input is digested, so the reason is recorded without the value
+        // default logging: the input is masked, so the reason is recorded without the value
         Guard<double[]> g = guard(bundle());
         assertThat(denied(g.predict(ask(ALICE, input)), ReasonCode.INVALID_INPUT, Stage.VALIDATION, "default:range")
                 .reason().message()).isEqualTo(toCaller);
@@ -710,6 +710,13 @@ class GuardTest {
         assertThat(firstReason(rec).get("message")).isEqualTo("value at index 1 is outside the allowed range [0, 100]");
         assertThat(rec.toString()).doesNotContain("123.25");
         assertThat(at(rec, "rules")).isEqualTo(List.of("access:analysts", "validation:default"));
+        // input: digest: likewise
+        Guard<double[]> digested = guard(bundle().set("logging", "default: {input: digest}"));
+        denied(digested.predict(ask(ALICE, input)), ReasonCode.INVALID_INPUT, Stage.VALIDATION, "default:range");
+        Map<String, Object> digestedRecord = audited(digested, 1).get(0);
+        assertThat(firstReason(digestedRecord).get("message"))
+                .isEqualTo("value at index 1 is outside the allowed range [0, 100]");
+        assertThat(digestedRecord.toString()).doesNotContain("123.25").contains("sha256:");
         // input: keep: the record has the features anyway, and the reason as the caller got it
         Guard<double[]> kept = guard(bundle().set("logging", "default: {input: keep}"));
         denied(kept.predict(ask(ALICE, input)), ReasonCode.INVALID_INPUT, Stage.VALIDATION, "default:range");

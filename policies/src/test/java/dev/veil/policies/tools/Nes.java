@@ -3,7 +3,7 @@ package dev.veil.policies.tools;
 import java.util.SplittableRandom;
 
 /**
- * NES (Ilyas et al. 2018; ML-DEFENCES.md section 6) on a 28x28 image in [0, 1]: antithetic pairs
+ * NES (Ilyas et al., ICML 2018) on a 28x28 image in [0, 1]: antithetic pairs
  * x +- sigma u with per-pixel Gaussian u, ten pairs per signed step of 0.01 toward a higher target
  * score. With {@code blur} > 0 the directions are smooth: each u is averaged over a
  * (2 blur + 1)-pixel square and rescaled to an RMS of one per pixel. The walk is the same for a given

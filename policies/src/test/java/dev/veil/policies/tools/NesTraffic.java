@@ -12,7 +12,7 @@ import java.io.PrintWriter;
  * without a Guard in the loop), from {@code accounts} accounts round-robin, {@code spacing} ms apart.
  *
  * <p>With {@code BLUR} > 0 the probe directions are smooth (see {@link Nes}), the "smooth NES" of
- * ML-DEFENCES.md section 8.
+ * issue 3's efficacy tests.
  *
  * <pre>java -cp "$CP" dev.veil.policies.tools.NesTraffic OUT SIGMA ACCOUNTS QUERIES SPACING_MS [PREFIX [BLUR]]</pre>
  */

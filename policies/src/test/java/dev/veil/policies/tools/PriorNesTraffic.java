@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A replay trace of the prior attacker of ML-DEFENCES.md section 8 ({@code veil monitor replay}'s
+ * A replay trace of the prior attacker (NES in a PCA basis; {@code veil monitor replay}'s
  * format, role analyst), on real Fashion-MNIST: veil-core's test attack {@code Attacks.pcaSearch}
  * (NES in the whitened coefficients of a PCA basis, antithetic pairs, a Gaussian prior pulling
  * toward the mean image, so every probe looks like an image rather than like noise) with a

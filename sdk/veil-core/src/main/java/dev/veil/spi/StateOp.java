@@ -15,9 +15,13 @@ import java.util.Objects;
  *
  * <p><b>New operations may be added</b> (the interface is sealed so that a store can switch over
  * it; a new version of Veil adds a permitted type when a detector needs one). A {@link StateStore}
- * written outside Veil must handle every type of the version it runs with: an operation it does not
- * know fails the request's state batch, so the requests whose detectors send it are denied
- * ({@code internal_error}), and only those. {@link CountNewInWindow} was added on 2026-12-01, for
+ * written outside Veil must handle every type of the version it runs with. What an operation it does
+ * not know costs depends on what the store throws: any exception but
+ * {@link StateUnavailableException} fails the request's state batch, so the requests whose detectors
+ * send that operation are denied ({@code internal_error} at stage {@code access}, where the batch
+ * runs), and only those; a {@code StateUnavailableException} is taken for an outage, so those
+ * requests get the policy's {@code on_state_unavailable} and the Guard logs an outage that comes
+ * and goes with them. {@link CountNewInWindow} was added on 2026-12-01, for
  * the {@code smooth} detector's smooth queries: a store written before must add it (its rules are
  * in its Javadoc; veil-core's {@code MemoryStateStore} and veil-redis implement it).
  */

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A black-box inversion attacker (ML-DEFENCES.md sections 6 and 8): it climbs one class's confidence
+ * A black-box inversion attacker (NES: Ilyas et al., ICML 2018): it climbs one class's confidence
  * by NES, zeroth-order gradient estimation from probes {@code x + s u}, and what it ends on is its
  * picture of that class. The textbook attackers send antithetic pairs {@code x + s u} and
  * {@code x - s u}; the one-sided one ({@link #priorNesOneSided}) a fresh direction with every probe.
@@ -51,7 +51,7 @@ abstract class Attacker {
      * The adaptive attacker: NES in the whitened coefficients of a PCA basis learned from public
      * unlabelled images, pulled toward the mean image by a Gaussian prior, so every probe looks like
      * a natural image (it passes a distance-to-training check, and output minimisation alone does not
-     * stop it; ML-DEFENCES.md section 8).
+     * stop it: the demo's "no monitoring" rows).
      */
     static Attacker priorNes(Pca basis, double sigma, double rate, long seed) {
         return new PriorNes(basis, sigma, rate, false, 0, seed);

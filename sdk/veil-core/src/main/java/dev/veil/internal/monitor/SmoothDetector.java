@@ -15,8 +15,8 @@ import java.util.Set;
 /**
  * Images too smooth to be natural: the share of a caller's recent queries that lack the fine detail
  * of real images. An inversion attacker that draws its probes from a low-dimensional basis learned
- * from public images (NES in the coefficients of a few dozen principal components, ML-DEFENCES.md
- * section 8) sends images that look natural to every distance check, and, without antithetic
+ * from public images (NES, Ilyas et al., ICML 2018, in the coefficients of a few dozen principal
+ * components) sends images that look natural to every distance check, and, without antithetic
  * pairs, get past {@code antithetic}; but a few dozen components cannot carry the edges and texture
  * of a real image, so nearly half of its probes are smoother than all but 1% of real ones, while an
  * honest caller of any one class sends at most a few per cent of such images.

@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 
 /**
  * A principal-component basis learned from "public" unlabeled images of the same distribution, as
- * the prior attacker of ML-DEFENCES.md section 8 uses: mean, the top components (orthonormal) and
+ * the prior attacker ({@link Attacks#pcaSearch}) uses: mean, the top components (orthonormal) and
  * their standard deviations, found by subspace iteration on the covariance.
  */
 public final class PcaBasis {
