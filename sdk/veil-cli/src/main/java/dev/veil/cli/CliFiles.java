@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Set;
 
@@ -72,9 +73,20 @@ final class CliFiles {
     /**
      * Replaces {@code target} with {@code content} so that a reader sees either the old file or the
      * new one, never a part: writes a temporary file beside it, forces it to disk, then renames it
-     * over the target. An existing target keeps its POSIX permissions.
+     * over the target. An existing target keeps its POSIX permissions, owner and group.
      */
     static void writeAtomically(Path target, byte[] content, String what) {
+        stage(target, content, what).commit();
+    }
+
+    /**
+     * The first half of {@link #writeAtomically}: the content written to a temporary file beside
+     * {@code target}, forced to disk, with the target's permissions, owner and group, so that only
+     * the rename is left ({@link Staged#commit}) or the file is dropped ({@link Staged#abandon}).
+     * What can fail (a directory that cannot be written, an owner that cannot be kept) fails here,
+     * before anything is shown or changed.
+     */
+    static Staged stage(Path target, byte[] content, String what) {
         requireWritableTarget(target, what);
         Path dir = directoryOf(target);
         Path tmp = null;
@@ -84,36 +96,95 @@ final class CliFiles {
             try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
-            copyPermissions(target, tmp);
-            try {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            copyAttributes(target, tmp, what);
+            Staged staged = new Staged(target, tmp, what);
             tmp = null;
+            return staged;
         } catch (IOException e) {
             throw new CliException(what + " " + target + ": cannot be written: " + describe(e), e);
         } finally {
-            if (tmp != null) {
+            delete(tmp);
+        }
+    }
+
+    /** A file written beside its target, waiting to be renamed over it. */
+    static final class Staged {
+        private final Path target;
+        private final Path tmp;
+        private final String what;
+
+        private Staged(Path target, Path tmp, String what) {
+            this.target = target;
+            this.tmp = tmp;
+            this.what = what;
+        }
+
+        /** Renames the staged file over the target (atomically where the file system can). */
+        void commit() {
+            boolean moved = false;
+            try {
                 try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the temporary file is hidden and named after the target
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
                 }
+                moved = true;
+            } catch (IOException e) {
+                throw new CliException(what + " " + target + ": cannot be written: " + describe(e), e);
+            } finally {
+                if (!moved) {
+                    delete(tmp);
+                }
+            }
+        }
+
+        /** Drops the staged file: the target stays as it was. */
+        void abandon() {
+            delete(tmp);
+        }
+    }
+
+    private static void delete(Path tmp) {
+        if (tmp != null) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // best effort: the temporary file is hidden and named after the target
             }
         }
     }
 
-    private static void copyPermissions(Path from, Path to) throws IOException {
+    /**
+     * Gives {@code to} the permissions, owner and group of {@code from} (a new file: owner read and
+     * write, others read). A rename replaces the file with the one written, so without this a key
+     * store written by root would leave the service that reads it unable to.
+     */
+    private static void copyAttributes(Path from, Path to, String what) throws IOException {
         PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
         if (view == null) {
             return;
         }
-        Set<PosixFilePermission> perms = Files.exists(from)
-                ? Files.getPosixFilePermissions(from)
-                : Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                        PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
-        view.setPermissions(perms);
+        if (!Files.exists(from)) {
+            view.setPermissions(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                    PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ));
+            return;
+        }
+        PosixFileAttributes was = Files.readAttributes(from, PosixFileAttributes.class);
+        PosixFileAttributes now = view.readAttributes();
+        try {
+            if (!now.owner().equals(was.owner())) {
+                view.setOwner(was.owner());
+            }
+            if (!now.group().equals(was.group())) {
+                view.setGroup(was.group());
+            }
+        } catch (IOException e) {
+            throw new CliException(what + " " + from + ": belongs to " + was.owner().getName() + ":"
+                    + was.group().getName() + ", which this user (" + now.owner().getName() + ") cannot give the "
+                    + "file it writes; run the command as " + was.owner().getName() + " (or as root), so that "
+                    + "whoever reads " + from.getFileName() + " still can; nothing was changed", e);
+        }
+        view.setPermissions(was.permissions());
     }
 
     private static Path directoryOf(Path path) {

@@ -65,7 +65,11 @@ final class KeyCommand implements Runnable {
             description = {
                 "Issue an API key: prints the key (veil_<id>_<secret>) once on standard output and appends its "
                         + "salted hash to the key store file, which is created if missing and replaced atomically.",
-                "An existing file that is not a valid key store is refused and left unchanged."
+                "An existing file that is not a valid key store is refused and left unchanged. The store keeps "
+                        + "its permissions, owner and group (a user who cannot give the file its owner is refused: "
+                        + "run as that owner); the key is printed only once the new store is on disk beside the old, "
+                        + "so a store that cannot be written shows no key. Adding a key to a signed bundle breaks its "
+                        + "signature: a note says to re-sign it."
             },
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {
@@ -133,16 +137,19 @@ final class KeyCommand implements Runnable {
             } catch (PolicyLoadException e) {
                 throw new IllegalStateException("the updated key store does not parse: " + e.getMessage(), e);
             }
-            // the key first: a key that could not be shown must not be stored (nobody could ever use it,
-            // and the store would hold an entry for a secret that is lost)
+            // The store written beside it first (what can fail, fails before the key is shown), then the
+            // key: a key that could not be shown must not be stored (nobody could ever use it, and the
+            // store would hold an entry for a secret that is lost); then only the rename is left.
+            CliFiles.Staged staged = CliFiles.stage(target, updated, "--store");
             spec.commandLine().getOut().println(issued.plaintext());
             if (!VeilCli.stdoutWritten(spec)) {
+                staged.abandon();
                 spec.commandLine().getErr().println(spec.qualifiedName() + ": the new key could not be shown, so it "
                         + "was not added: --store " + store + " is unchanged");
                 return VeilCli.EXIT_USAGE;
             }
             try {
-                CliFiles.writeAtomically(target, updated, "--store");
+                staged.commit();
             } catch (CliException e) {
                 throw new CliException(e.getMessage() + "; the key printed above was not stored and does not work",
                         e);
@@ -150,7 +157,23 @@ final class KeyCommand implements Runnable {
             spec.commandLine().getErr().println("added key " + issued.id() + " for caller " + caller + " to "
                     + store + " (" + keys.size() + " key" + (keys.size() == 1 ? "" : "s")
                     + "); the key above is shown only this once: hand it over now");
+            Path signed = signedBundleOf(target);
+            if (signed != null) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": note: " + signed.resolve(".signatures.json")
+                        + " signs the bundle that holds " + store + ", and no longer matches it: re-sign it with "
+                        + "'veil bundle sign " + signed + " --key ...', or a signed load refuses the bundle");
+            }
             return VeilCli.EXIT_OK;
+        }
+
+        /** The nearest directory above {@code file} that holds a bundle signature, or null. */
+        private static Path signedBundleOf(Path file) {
+            for (Path dir = file.toAbsolutePath().getParent(); dir != null; dir = dir.getParent()) {
+                if (Files.isRegularFile(dir.resolve(".signatures.json"))) {
+                    return dir;
+                }
+            }
+            return null;
         }
 
         private void checkValues() {

@@ -157,6 +157,17 @@ class AuditCommandTest {
         assertThat(r.out()).startsWith("broken: line 4 (decision " + decisionIds.get(4) + ")");
     }
 
+    /** A log converted to CR LF line endings is still broken, but said to be converted, not edited. */
+    @Test
+    void crlfLineEndingsAreBrokenAndSaidToBeAConversion() throws Exception {
+        Path crlf = tmp.resolve("crlf.jsonl");
+        Files.writeString(crlf, String.join("\r\n", lines) + "\r\n");
+        Result r = veil("audit", "verify", s(crlf));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line 1 (decision " + decisionIds.get(0) + ")")
+                .contains("ends with a carriage return").contains("converted in transit").doesNotContain("edited");
+    }
+
     @Test
     void lastLineCutShortIsBroken() throws Exception {
         byte[] all = Files.readAllBytes(log);

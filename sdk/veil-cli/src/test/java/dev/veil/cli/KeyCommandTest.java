@@ -234,6 +234,38 @@ class KeyCommandTest {
         assertFails(veil("key", "create"), 2, "Missing required options: '--caller=CALLER', '--store=FILE'");
     }
 
+    /**
+     * The store keeps its owner and group: written by root for a service that runs as another user,
+     * it must stay readable by that user (the rename replaces the file with the one written).
+     */
+    @Test
+    void theStoreKeepsItsOwnerAndGroup() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "only root can give a file to another user");
+        Path store = bundle.keys();
+        var view = Files.getFileAttributeView(store, java.nio.file.attribute.PosixFileAttributeView.class);
+        var users = store.getFileSystem().getUserPrincipalLookupService();
+        view.setOwner(users.lookupPrincipalByName("nobody"));
+        view.setGroup(users.lookupPrincipalByGroupName("nogroup"));
+        Files.setPosixFilePermissions(store, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+        issuedKey(veil("key", "create", "--caller", "carol", "--store", s(store)));
+        var after = Files.readAttributes(store, java.nio.file.attribute.PosixFileAttributes.class);
+        assertThat(after.owner().getName()).isEqualTo("nobody");
+        assertThat(after.group().getName()).isEqualTo("nogroup");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(after.permissions())).isEqualTo("rw-r-----");
+    }
+
+    /** A key added to a signed bundle breaks its signature: said, with how to re-sign. */
+    @Test
+    void aKeyAddedToASignedBundleSaysToReSignIt() throws Exception {
+        Path store = bundle.keys();
+        Files.writeString(store.getParent().resolve(".signatures.json"), "{\"signatures\": []}");
+        Result r = veil("key", "create", "--caller", "carol", "--store", s(store));
+        issuedKey(r);
+        assertThat(r.errLines()).anyMatch(l -> l.startsWith("veil key create: note: " + store.getParent()
+                .resolve(".signatures.json")) && l.contains("re-sign it with 'veil bundle sign " + store.getParent()));
+    }
+
     @Test
     void aKeyThatCannotBeShownIsNotStoredAndTheStoreIsUnchanged() throws Exception {
         Path store = bundle.keys();

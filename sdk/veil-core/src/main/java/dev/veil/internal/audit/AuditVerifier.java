@@ -189,6 +189,14 @@ public final class AuditVerifier {
             // The bytes themselves must be the canonical form, or an edit that parses to the same
             // values (other spacing, key order, escapes, number spellings, a byte order mark) would pass.
             int at = Arrays.mismatch(buf, 0, len, c, 0, canonical.size());
+            if (at >= 0 && at == canonical.size() && len == at + 1 && buf[at] == '\r') {
+                // the record itself is intact: only its line ends in CR LF, as a copy through Windows
+                // tools or a text-mode transfer leaves it; still not the log as written, so still broken
+                return new Checked(null, decisionId, "ends with a carriage return (\\r\\n line endings: the "
+                        + "file was converted in transit, e.g. by a text-mode transfer or a Windows tool?); the "
+                        + "log is written with \\n alone, so verify the original file, or convert this one back "
+                        + "(e.g. sed 's/\\r$//')");
+            }
             if (at >= 0) {
                 return new Checked(null, decisionId, "is not in canonical form (from byte " + at + " on it differs "
                         + "from the one way the log writes this record: sorted keys, no whitespace, shortest "
