@@ -14,9 +14,12 @@ echo
 echo "the inversion demo (about a minute and a half; reconstructions and audit logs go to $out):"
 mvn -B -ntp -q -Dstyle.color=never -f examples/inversion-demo/pom.xml exec:java \
   -Dexec.args="--bundle $veil_root/policies/bundles/image-classifier --signing-key $veil_root/policies/src/test/resources/demo-jwt/image-classifier-es256.private.jwk.json --out $out" \
-  2> >(grep -v -e 'warnOfDefaultSeeds' -e 'run on their published default seed' >&2)
+  2> >(grep -v -e 'warnOfDefaultSeeds' -e 'run on their published default seed' \
+    -e 'carries published demo credentials' >&2)
 echo "(the image-classifier bundle's detectors run on their published default seeds, which Veil warns of"
 echo " at load and this script does not repeat: fine for a demo, not for a deployment; docs/policy-reference.md,"
 echo " \"Seeds are keys\")"
+echo "(its demo API keys and JWT signing key are published on purpose, in DEMO-KEYS.md, and Veil warns of them"
+echo " too: replace them before deploying a copy; policies/README.md, \"Adapting a bundle\")"
 echo
 echo "demo done."

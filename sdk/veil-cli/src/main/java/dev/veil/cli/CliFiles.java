@@ -1,6 +1,8 @@
 package dev.veil.cli;
 
+import dev.veil.internal.bundle.BundleLimits;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -46,14 +48,40 @@ final class CliFiles {
         }
     }
 
-    /** Reads a whole file after {@link #requireReadableFile}. */
+    /**
+     * The largest file {@link #read} reads: the bundle loader's per-file limit, 16 MiB. An input
+     * document, key store or key file is far smaller; a larger file is the wrong file, and reading
+     * it whole would run out of memory.
+     */
+    static final long MAX_READ_BYTES = BundleLimits.DEFAULTS.maxFileBytes();
+
+    /**
+     * Reads a whole file after {@link #requireReadableFile}; a file larger than
+     * {@link #MAX_READ_BYTES} is refused, naming its size.
+     */
     static byte[] read(Path path, String what) {
         requireReadableFile(path, what);
         try {
-            return Files.readAllBytes(path);
+            long size = Files.size(path);
+            if (size > MAX_READ_BYTES) {
+                throw tooLarge(path, what, size + " bytes");
+            }
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(path)) {
+                bytes = in.readNBytes((int) MAX_READ_BYTES + 1); // a file that grew since
+            }
+            if (bytes.length > MAX_READ_BYTES) {
+                throw tooLarge(path, what, "more than " + MAX_READ_BYTES + " bytes");
+            }
+            return bytes;
         } catch (IOException e) {
             throw new CliException(what + " " + path + ": cannot be read: " + describe(e), e);
         }
+    }
+
+    private static CliException tooLarge(Path path, String what, String size) {
+        return new CliException(what + " " + path + ": is " + size + ", more than the " + (MAX_READ_BYTES >> 20)
+                + " MiB (" + MAX_READ_BYTES + " bytes) a file read here may hold; is it the right file?");
     }
 
     /**

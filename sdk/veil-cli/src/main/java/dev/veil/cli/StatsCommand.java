@@ -1,13 +1,17 @@
 package dev.veil.cli;
 
+import dev.veil.internal.text.ControlChars;
 import dev.veil.internal.validation.TrainingStats;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -41,7 +45,9 @@ import picocli.CommandLine.Option;
  * root serves it under {@code stats: a.b}. Errors (exit 2): wrong IDX magic, a truncated file,
  * data after the last image, ragged rows, values that are not numbers, NaN or infinite values,
  * no samples, values so large that the statistics overflow; each names the file and, for text,
- * {@code LINE:COLUMN}. Nothing is written then.
+ * {@code LINE:COLUMN}. Nothing is written then. An {@code --out} that is the input file, or an
+ * existing file holding more than what this command writes there (the statistics document, or
+ * the data path's top-level key only), is refused (exit 2) before anything is read: it would be lost.
  */
 @Command(
         name = "stats",
@@ -58,7 +64,7 @@ import picocli.CommandLine.Option;
         exitCodeList = {
             "0:the statistics were written",
             "2:bad usage; the input is missing, unreadable or malformed (wrong magic, truncated, ragged rows, "
-                    + "NaN or non-numeric values); nothing was written"
+                    + "NaN or non-numeric values); --out is the input or holds other data; nothing was written"
         })
 final class StatsCommand implements Callable<Integer> {
     /** Default scale of IDX bytes: 255 maps them to [0, 1]. */
@@ -84,7 +90,9 @@ final class StatsCommand implements Callable<Integer> {
     }
 
     @Option(names = "--out", required = true, paramLabel = "FILE",
-            description = "Where to write the JSON document (replaced atomically).")
+            description = "Where to write the JSON document (replaced atomically). An existing file is replaced "
+                    + "only if it holds nothing but what this command writes there (the statistics document, or "
+                    + "the top-level key of --data-path): a data.json with other data, or the input, is refused.")
     Path out;
 
     @Option(names = "--data-path", paramLabel = "PATH",
@@ -117,6 +125,7 @@ final class StatsCommand implements Callable<Integer> {
         checkOptions();
         Path in = source.idx != null ? source.idx : source.csv != null ? source.csv : source.jsonl;
         CliFiles.requireWritableTarget(out, "--out");
+        requireReplaceableOut(in);
         double s = scale != null ? scale : source.idx != null ? IDX_SCALE : 1;
         int max = limit != null ? limit : Integer.MAX_VALUE;
         TrainingStats stats;
@@ -180,6 +189,53 @@ final class StatsCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--data-path must be dot-separated names without spaces, "
                     + "such as training.stats, was '" + dataPath + "'");
         }
+    }
+
+    /** The top-level keys of the statistics document ({@link TrainingStats#toData()}). */
+    private static final Set<String> STATS_KEYS = Set.of("names", "mean", "std", "summary", "samples");
+
+    /**
+     * Refuses an {@code --out} that is the input, or an existing file that holds anything but what
+     * this command writes (a re-run may replace its own output): a bundle's {@code data.json}
+     * holding other data, or a training file, would be lost.
+     */
+    private void requireReplaceableOut(Path in) {
+        if (!Files.exists(out)) {
+            return;
+        }
+        String option = source.idx != null ? "--idx-images" : source.csv != null ? "--csv" : "--jsonl";
+        try {
+            if (Files.isSameFile(out, in)) {
+                throw new CliException("--out " + out + ": is the input file (" + option + " " + in + "), which "
+                        + "writing would replace; give --out another file name");
+            }
+        } catch (IOException e) {
+            return; // the input is missing or unreadable: reading it says so
+        }
+        String top = dataPath != null ? dataPath.split("\\.")[0] : null;
+        Object old;
+        try {
+            byte[] bytes = CliFiles.read(out, "--out");
+            old = new String(bytes, StandardCharsets.UTF_8).isBlank() ? Map.of() : Json.MAPPER.readValue(bytes,
+                    Object.class);
+        } catch (IOException e) {
+            old = null; // not JSON: not ours
+        }
+        if (!(old instanceof Map<?, ?> m)) {
+            throw refusedOut("data that is not a JSON object", top);
+        }
+        if (top != null ? !m.keySet().stream().allMatch(top::equals) : !STATS_KEYS.containsAll(m.keySet())) {
+            Set<String> keys = new TreeSet<>();
+            m.keySet().forEach(k -> keys.add(ControlChars.escaped(String.valueOf(k))));
+            throw refusedOut("the keys " + keys, top);
+        }
+    }
+
+    private CliException refusedOut(String held, String top) {
+        return new CliException("--out " + out + ": exists and holds " + held + ", not only "
+                + (top != null ? "the statistics under '" + ControlChars.escaped(top) + "'" : "a statistics document")
+                + ", which writing would replace; give --out a file of its own (such as training/stats/data.json "
+                + "in the bundle) or delete this one first");
     }
 
     /** Values near the largest double make the variance overflow; the document must hold finite numbers only. */

@@ -37,7 +37,9 @@ import picocli.CommandLine.Command;
  * <p>Results go to standard output; diagnostics go to standard error as
  * {@code veil COMMAND: what was wrong}, with {@code FILE:LINE:COLUMN} for JSON syntax errors and one
  * {@code FILE:LINE:COLUMN: message} line per bundle load error (file relative to the bundle; line
- * and column left out when unknown). The checks of {@code audit verify} and {@code bundle inspect}
+ * and column left out when unknown). A usage error prints {@code veil COMMAND: message}, picocli's
+ * suggestions for a misspelt option or command, and {@code see 'veil COMMAND --help'} (not the
+ * whole usage). The checks of {@code audit verify} and {@code bundle inspect}
  * are their results, so they print them on standard output. No command ever prints a secret except
  * {@code key create}, which prints the new key, once, on standard output.
  */
@@ -147,6 +149,7 @@ public final class VeilCli implements Runnable {
     }
 
     private static int run(CommandLine cl, String... args) {
+        cl.setParameterExceptionHandler(VeilCli::usageError);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             String name = cmd.getCommandSpec().qualifiedName();
             if (ex instanceof CliException) {
@@ -158,6 +161,31 @@ public final class VeilCli implements Runnable {
             return EXIT_USAGE;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * A usage error (unknown option, missing or malformed value, no command): {@code veil COMMAND:
+     * message}, picocli's suggestions for a misspelt option or command, and where the help is, on
+     * standard error; not the whole usage, which would bury the one line that matters.
+     */
+    private static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        String message = ex.getMessage();
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException) && !cmd.getUnmatchedArguments().isEmpty()) {
+            // picocli checks required options first: for 'eval --bundel x' the misspelling is the error
+            ex = new CommandLine.UnmatchedArgumentException(cmd, cmd.getUnmatchedArguments());
+            message = ex.getMessage();
+        }
+        // picocli's message for a bad map value says "option option '--attr'"
+        message = message.replace("option option '", "option '").replaceAll("\\R", " ");
+        PrintWriter err = cmd.getErr();
+        err.println(name + ": " + ControlChars.escaped(message));
+        if (ex instanceof CommandLine.UnmatchedArgumentException unmatched) {
+            CommandLine.UnmatchedArgumentException.printSuggestions(unmatched, err);
+        }
+        err.println("see '" + name + " --help'");
+        return EXIT_USAGE;
     }
 
     private static CommandLine newCommandLine() {

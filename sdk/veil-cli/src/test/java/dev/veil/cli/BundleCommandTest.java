@@ -52,6 +52,24 @@ class BundleCommandTest {
     }
 
     @Test
+    void theShippedBundlesAndACopyThatKeepsTheirDemoKeysWarnOfPublishedCredentials() throws Exception {
+        for (String shipped : new String[] {"tabular-credit", "image-classifier", "image-classifier-rego"}) {
+            Result r = veil("bundle", "inspect", "../../policies/bundles/" + shipped);
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.outLines()).as(shipped).contains("warning:  the bundle holds DEMO-KEYS.md: it carries"
+                    + " published demo credentials (API keys, and the signing key of its jwks.json if it has one,"
+                    + " whose secrets are public) that anyone can use to call as its demo callers; before deploying,"
+                    + " replace keys.json and jwks.json with your own keys and delete DEMO-KEYS.md"
+                    + " (policies/README.md)");
+        }
+        Files.writeString(bundle.dir().resolve("DEMO-KEYS.md"), "# Demo API keys: DEMO ONLY\n");
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).filteredOn(l -> l.startsWith("warning:")).singleElement()
+                .satisfies(l -> assertThat(l).startsWith("warning:  the bundle holds DEMO-KEYS.md:"));
+    }
+
+    @Test
     void anHmacSecretInTheJwksIsAWarning() throws Exception {
         Path policy = bundle.dir().resolve("loan.veil.yaml");
         Files.writeString(policy, Files.readString(policy).replace("  api_keys: { file: keys.json }\n",

@@ -61,9 +61,11 @@ class RegoCommandsTest {
     void inspectWarnsOfAQuestionThatFailsForASampleInput() throws IOException {
         Result shipped = veil("bundle", "inspect", s(SHIPPED));
         assertThat(shipped.exit()).as(shipped.toString()).isZero();
-        // a published example sets no seeds (docs/policy-reference.md, 'Seeds are keys')
-        assertThat(shipped.outLines()).filteredOn(l -> l.startsWith("warning")).singleElement().satisfies(l ->
-                assertThat(l).startsWith("warning:  detector(s) [").contains("run on their published default seed"));
+        // a published example sets no seeds (docs/policy-reference.md, 'Seeds are keys') and publishes its keys
+        assertThat(shipped.outLines()).filteredOn(l -> l.startsWith("warning")).satisfiesExactly(
+                l -> assertThat(l).startsWith("warning:  the bundle holds DEMO-KEYS.md: it carries published demo"
+                        + " credentials"),
+                l -> assertThat(l).startsWith("warning:  detector(s) [").contains("run on their published default seed"));
         assertThat(otherWarnings(shipped)).isEmpty();
 
         Path broken = shippedWith("veil/output.rego", """
@@ -141,10 +143,11 @@ class RegoCommandsTest {
         assertThat(otherWarnings(r)).isEmpty();
     }
 
-    /** inspect's warnings but the shipped bundle's, on its detectors' published default seeds. */
+    /** inspect's warnings but the shipped bundle's: its detectors' published default seeds, its demo keys. */
     private static java.util.List<String> otherWarnings(Result r) {
         return r.outLines().stream().filter(l -> l.startsWith("warning")
-                && !l.contains("run on their published default seed")).toList();
+                && !l.contains("run on their published default seed")
+                && !l.contains("carries published demo credentials")).toList();
     }
 
     /** A copy of the shipped Rego bundle with one module replaced. */

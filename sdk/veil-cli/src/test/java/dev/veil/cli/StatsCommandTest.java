@@ -559,11 +559,54 @@ class StatsCommandTest {
     }
 
     @Test
+    void outThatIsTheInputIsRefused() throws Exception {
+        Path in = file("train.csv", "1,2\n3,4\n");
+        assertFails(veil("stats", "--csv", s(in), "--out", s(in)), 2, "veil stats: --out " + in + ": is the input"
+                + " file (--csv " + in + "), which writing would replace; give --out another file name");
+        assertThat(Files.readString(in)).isEqualTo("1,2\n3,4\n");
+        Path link = Files.createSymbolicLink(tmp.resolve("link.csv"), in);
+        assertFails(veil("stats", "--csv", s(in), "--out", s(link)), 2, "is the input file");
+        assertThat(Files.readString(in)).isEqualTo("1,2\n3,4\n");
+    }
+
+    @Test
+    void outHoldingOtherDataIsRefusedAndItsOwnOutputReplaced() throws Exception {
+        Path in = file("train.csv", "1,2\n3,4\n");
+        Path data = tmp.resolve("data.json");
+        String monitoring = "{\"monitoring\": {\"thresholds\": {}}, \"training\": {\"stats\": {}}}";
+        Files.writeString(data, monitoring);
+        assertFails(veil("stats", "--csv", s(in), "--data-path", "training.stats", "--out", s(data)), 2,
+                "veil stats: --out " + data + ": exists and holds the keys [monitoring, training], not only the"
+                        + " statistics under 'training', which writing would replace; give --out a file of its own"
+                        + " (such as training/stats/data.json in the bundle) or delete this one first");
+        assertThat(Files.readString(data)).isEqualTo(monitoring);
+        Files.writeString(data, "{\"samples\": 3}");
+        assertFails(veil("stats", "--csv", s(in), "--data-path", "training.stats", "--out", s(data)), 2,
+                "holds the keys [samples], not only the statistics under 'training'");
+        Files.writeString(data, "1,2\n");
+        assertFails(veil("stats", "--csv", s(in), "--out", s(data)), 2,
+                "holds data that is not a JSON object, not only a statistics document");
+
+        // a re-run replaces its own output, with and without a data path; an empty file holds nothing
+        Files.writeString(data, "");
+        for (int run = 0; run < 2; run++) {
+            Result r = veil("stats", "--csv", s(in), "--data-path", "training.stats", "--out", s(data));
+            assertThat(r.exit()).as(r.toString()).isZero();
+        }
+        assertThat(Files.readString(data)).startsWith("{\n  \"training\" : {\n    \"stats\" : {");
+        for (int run = 0; run < 2; run++) {
+            Result r = stats("--csv", s(file("named.csv", "a,b\n1,2\n3,4\n")), "--header");
+            assertThat(r.exit()).as(r.toString()).isZero();
+        }
+        assertThat(written().get("names")).isNotNull();
+    }
+
+    @Test
     void anExistingOutputIsLeftAloneWhenTheInputIsBad() throws Exception {
-        Files.writeString(out(), "{\"old\": true}");
+        Files.writeString(out(), "{\"samples\": 7}");
         Path in = file("train.csv", "1,2\n3\n");
         assertFails(stats("--csv", s(in)), 2, "ragged rows");
-        assertThat(Files.readString(out())).isEqualTo("{\"old\": true}");
+        assertThat(Files.readString(out())).isEqualTo("{\"samples\": 7}");
         try (var files = Files.list(tmp)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("out.json", "train.csv");
         }

@@ -55,14 +55,36 @@ class VeilCliTest {
     @Test
     void noCommandIsAUsageError() {
         Result r = veil();
-        assertFails(r, 2, "Missing command: choose one of eval, audit, bundle, key, stats", "Usage: veil");
+        assertFails(r, 2, "see 'veil");
+        assertThat(r.errLines()).containsExactly("veil: Missing command: choose one of eval, audit, bundle, key, stats,"
+                + " monitor, calibrate, test, rego", "see 'veil --help'");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"audit", "bundle", "key"})
     void aGroupWithoutItsSubcommandIsAUsageError(String group) {
         Result r = veil(group);
-        assertFails(r, 2, "Missing command: choose one of", "Usage: veil " + group);
+        assertFails(r, 2, "veil " + group + ": Missing command: choose one of");
+        assertThat(r.errLines()).hasSize(2).last().isEqualTo("see 'veil " + group + " --help'");
+    }
+
+    @Test
+    void aMisspeltOptionIsOneLineWithItsSuggestionNotTheUsage() {
+        // picocli checks required options first; the misspelling is what to fix
+        Result r = veil("eval", "--bundel", "x");
+        assertFails(r, 2, "see 'veil");
+        assertThat(r.errLines()).containsExactly("veil eval: Unknown options: '--bundel', 'x'",
+                "Possible solutions: --bundle", "see 'veil eval --help'");
+    }
+
+    @Test
+    void aMalformedOptionValueIsOneLineNamingTheOptionOnce(@TempDir Path tmp) {
+        Path store = tmp.resolve("ks.json");
+        Result r = veil("key", "create", "--caller", "a", "--attr", "noeq", "--store", s(store));
+        assertFails(r, 2, "see 'veil");
+        assertThat(r.errLines()).containsExactly("veil key create: Value for option '--attr' (NAME=VALUE) should be"
+                + " in KEY=VALUE format but was noeq", "see 'veil key create --help'");
+        assertThat(store).doesNotExist();
     }
 
     @Test
@@ -103,11 +125,16 @@ class VeilCliTest {
 
     @Test
     void unknownCommandIsAUsageError() {
-        assertFails(veil("frobnicate"), 2, "Unmatched argument at index 0: 'frobnicate'");
+        assertFails(veil("frobnicate"), 2, "veil: Unmatched argument at index 0: 'frobnicate'", "see 'veil --help'");
+        assertThat(veil("evl").errLines()).containsExactly("veil: Unmatched argument at index 0: 'evl'",
+                "Did you mean: veil eval?", "see 'veil --help'");
     }
 
     @Test
     void unknownOptionIsAUsageError() {
-        assertFails(veil("audit", "verify", "--frob", "x"), 2, "Unknown option: '--frob'");
+        Result r = veil("audit", "verify", "--frob", "x");
+        assertFails(r, 2, "see 'veil");
+        assertThat(r.errLines()).containsExactly("veil audit verify: Unknown option: '--frob'",
+                "see 'veil audit verify --help'");
     }
 }

@@ -8,6 +8,8 @@ import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.veil.PolicyLoadException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -31,15 +33,30 @@ public final class TrustedKeys {
     /**
      * Reads and checks a trusted-keys file.
      *
-     * @throws PolicyLoadException on the file when it cannot be read, is not a JWK or JWK Set,
+     * @throws PolicyLoadException on the file when it cannot be read, is larger than a bundle file may
+     *     be ({@link BundleLimits#DEFAULTS}, 16 MiB), is not a JWK or JWK Set,
      *     holds no key, or holds a private RSA or EC key
      */
     public static JWKSet read(Path file) {
         Objects.requireNonNull(file, "file");
         String where = file.toString();
         String json;
+        long cap = BundleLimits.DEFAULTS.maxFileBytes();
         try {
-            json = Files.readString(file, StandardCharsets.UTF_8);
+            long size = Files.size(file);
+            byte[] bytes = new byte[0];
+            if (size <= cap) {
+                try (InputStream in = Files.newInputStream(file)) {
+                    bytes = in.readNBytes((int) cap + 1); // a file that grew since
+                }
+            }
+            if (size > cap || bytes.length > cap) {
+                // a JWK Set is a few kilobytes; reading a huge file whole would run out of memory
+                throw PolicyLoadException.of(where, "trusted keys: the file is " + Math.max(size, bytes.length)
+                        + " bytes, more than the " + EntryCollector.describe(cap) + " a trusted-keys file may "
+                        + "hold (a bundle file's limit); give the JWK Set file");
+            }
+            json = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
         } catch (NoSuchFileException e) {
             throw PolicyLoadException.of(where, "trusted keys: no such file");
         } catch (IOException e) {

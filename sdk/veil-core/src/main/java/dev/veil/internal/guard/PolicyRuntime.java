@@ -105,7 +105,7 @@ final class PolicyRuntime {
                         + ex.getMessage()));
             }
         }
-        List<String> warnings = new ArrayList<>(LoadWarnings.of(bundle.policy(), auth, builtins));
+        List<String> warnings = new ArrayList<>(LoadWarnings.of(bundle.policy(), auth, builtins, bundle.contents()));
         Set<String> idle = new TreeSet<>();
         custom.forEach(d -> idle.add(d.name()));
         idle.removeAll(s.detectors().keySet());

@@ -16,10 +16,14 @@ import java.util.TreeSet;
  * What a bundle that loads allows but probably should not: not errors (the bundle is valid), but
  * risks its author should know of: built-in detectors on their published default seed, an HMAC
  * secret in the JWKS ({@link Authenticator#warnings()}), a YAML {@code allow} rule on {@code callers}
- * without {@code tenants}. The Guard logs them when it installs the bundle; {@code veil bundle inspect}
+ * without {@code tenants}, a {@value #DEMO_KEYS} file (the shipped bundles' published demo credentials,
+ * kept in a copy). The Guard logs them when it installs the bundle; {@code veil bundle inspect}
  * prints them. Stateless and thread-safe.
  */
 public final class LoadWarnings {
+    /** The file in which the shipped bundles publish their demo keys' secrets. */
+    static final String DEMO_KEYS = "DEMO-KEYS.md";
+
     private LoadWarnings() {}
 
     /**
@@ -29,12 +33,22 @@ public final class LoadWarnings {
      * @param authenticator the authenticator built from the policy's authentication settings
      * @param builtins the built-in detectors made from the policy's settings (entries that are
      *     custom detectors left out)
+     * @param contents the bundle's files
      * @return the warnings; empty when there are none
      */
     public static List<String> of(CompiledPolicy policy, Authenticator authenticator,
-            List<? extends StatefulDetector> builtins) {
+            List<? extends StatefulDetector> builtins, Bundle contents) {
         Objects.requireNonNull(policy, "policy");
         List<String> warnings = new ArrayList<>();
+        String demoKeys = contents.files().stream()
+                .filter(f -> f.equals(DEMO_KEYS) || f.endsWith("/" + DEMO_KEYS)).sorted().findFirst().orElse(null);
+        if (demoKeys != null) {
+            // The shipped bundles publish their demo keys' secrets on purpose; a copy that keeps them is open to all.
+            warnings.add("the bundle holds " + demoKeys + ": it carries published demo credentials (API keys, "
+                    + "and the signing key of its jwks.json if it has one, whose secrets are public) that anyone can "
+                    + "use to call as its demo callers; before deploying, replace keys.json and jwks.json with your "
+                    + "own keys and delete " + demoKeys + " (policies/README.md)");
+        }
         Set<String> unseeded = new TreeSet<>();
         for (StatefulDetector d : builtins) {
             if (d.onPublishedSeed()) {
@@ -57,7 +71,7 @@ public final class LoadWarnings {
     }
 
     /**
-     * As {@link #of(CompiledPolicy, Authenticator, List)} for a bundle without custom detectors
+     * As {@link #of(CompiledPolicy, Authenticator, List, Bundle)} for a bundle without custom detectors
      * ({@code veil bundle inspect}): every entry whose name or {@code type} is a built-in type is made
      * from the policy's settings and {@code contents}' data.
      */
@@ -68,6 +82,6 @@ public final class LoadWarnings {
                 builtins.add(BuiltinDetectors.create(e.getKey(), e.getValue(), contents));
             }
         }
-        return of(policy, authenticator, builtins);
+        return of(policy, authenticator, builtins, contents);
     }
 }

@@ -68,6 +68,19 @@ class LoadWarningsTest {
     }
 
     @Test
+    void aDemoKeysFileIsLoggedAsPublishedCredentials() {
+        // a copy of a shipped bundle that keeps its published demo keys
+        List<String> warnings = warningsBuilding(bundle().file("DEMO-KEYS.md", "# Demo API keys: DEMO ONLY\n"));
+        assertThat(warnings).containsExactly("bundle 'guard-test': the bundle holds DEMO-KEYS.md: it carries"
+                + " published demo credentials (API keys, and the signing key of its jwks.json if it has one, whose"
+                + " secrets are public) that anyone can use to call as its demo callers; before deploying, replace"
+                + " keys.json and jwks.json with your own keys and delete DEMO-KEYS.md (policies/README.md)");
+        assertThat(warningsBuilding(bundle().file("docs/DEMO-KEYS.md", "keys\n"))).singleElement()
+                .satisfies(w -> assertThat(w).startsWith("bundle 'guard-test': the bundle holds docs/DEMO-KEYS.md:"));
+        assertThat(warningsBuilding(bundle().file("DEMO-KEYS.txt", "not the file\n"))).isEmpty();
+    }
+
+    @Test
     void publicKeysAloneGiveNoWarning() {
         assertThat(warningsBuilding(bundle())).isEmpty();
     }
