@@ -681,11 +681,27 @@ public final class MemoryStateStore implements StateStore {
         }
 
         synchronized long add(long nowMillis, long windowMillis) {
+            return count(nowMillis, windowMillis, true);
+        }
+
+        /**
+         * The count in the window at {@code nowMillis}, this event added when {@code add} (else what
+         * adding would give, less one, and nothing changes): the one rule for both, as batch.lua's
+         * {@code window}. A one-slot counter takes its slot arrays only when it adds in a second slot.
+         */
+        private long count(long nowMillis, long windowMillis, boolean add) {
             long slot = slot(nowMillis, windowMillis);
             if (slotStart == null) {
                 if (count0 == 0 || slot == slot0) {
+                    if (!add) {
+                        return count0;
+                    }
                     slot0 = slot;
                     return ++count0;
+                }
+                if (!add) { // as if moved into the slot arrays: kept unless too old or in this slot's place
+                    return slot - slot0 < COUNTER_SLOTS
+                            && Math.floorMod(slot0, COUNTER_SLOTS) != Math.floorMod(slot, COUNTER_SLOTS) ? count0 : 0;
                 }
                 slotStart = new long[COUNTER_SLOTS];
                 counts = new long[COUNTER_SLOTS];
@@ -694,14 +710,17 @@ public final class MemoryStateStore implements StateStore {
                 counts[i0] = count0;
             }
             int i = (int) Math.floorMod(slot, COUNTER_SLOTS);
-            if (slotStart[i] != slot) {
-                slotStart[i] = slot;
-                counts[i] = 0;
+            if (add) {
+                if (slotStart[i] != slot) {
+                    slotStart[i] = slot;
+                    counts[i] = 0;
+                }
+                counts[i]++;
             }
-            counts[i]++;
             long total = 0;
             for (int j = 0; j < COUNTER_SLOTS; j++) {
-                if (slot - slotStart[j] < COUNTER_SLOTS) {
+                // this slot's place counts only if it holds this slot (adding would have cleared it)
+                if (j == i ? slotStart[j] == slot : slot - slotStart[j] < COUNTER_SLOTS) {
                     total += counts[j];
                 }
             }
@@ -717,25 +736,6 @@ public final class MemoryStateStore implements StateStore {
                 return -1;
             }
             return add(nowMillis, windowMillis);
-        }
-
-        /** The count in the window at {@code nowMillis}, without adding: what {@link #add} would give, less one. */
-        private long read(long nowMillis, long windowMillis) {
-            long slot = slot(nowMillis, windowMillis);
-            if (slotStart == null) {
-                // add would take count0 over into slot arrays, unless it is in this slot or its place
-                boolean kept = count0 != 0 && (slot == slot0 || (slot - slot0 < COUNTER_SLOTS
-                        && Math.floorMod(slot0, COUNTER_SLOTS) != Math.floorMod(slot, COUNTER_SLOTS)));
-                return kept ? count0 : 0;
-            }
-            int i = (int) Math.floorMod(slot, COUNTER_SLOTS);
-            long total = 0;
-            for (int j = 0; j < COUNTER_SLOTS; j++) {
-                if (j == i ? slotStart[j] == slot : slot - slotStart[j] < COUNTER_SLOTS) {
-                    total += counts[j];
-                }
-            }
-            return total;
         }
 
         /** {@link StateOp.CountNewInWindow}: counts unless {@code member} is a recent one (see there). */
@@ -758,7 +758,7 @@ public final class MemoryStateStore implements StateStore {
             for (int p = 0; p < recentCount; p++) {
                 if (recent[2 * p] == member) {
                     members.count = recentCount;
-                    return read(nowMillis, windowMillis);
+                    return count(nowMillis, windowMillis, false);
                 }
             }
             if (recent.length < 2 * (recentCount + 1)) {
