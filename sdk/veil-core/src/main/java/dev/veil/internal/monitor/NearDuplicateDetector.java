@@ -4,8 +4,6 @@ import dev.veil.Signal;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -500,15 +498,6 @@ public final class NearDuplicateDetector implements StatefulDetector {
         return new Context(n, vectorTag, callerTag);
     }
 
-    /** SHA-256, one per thread (a caller tag per query). */
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-        }
-    });
-
     /**
      * The tag by which the global index recognises a caller's own queries, which it does not count
      * (the caller's index does): the first 96 bits of the SHA-256 of the caller's state key, 16
@@ -518,7 +507,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
      * SHA-256 evaluations, whatever the seed.
      */
     static String callerTag(String callerStateKey) {
-        byte[] d = SHA256.get().digest(callerStateKey.getBytes(StandardCharsets.UTF_8));
+        byte[] d = QueryHashing.sha256().digest(callerStateKey.getBytes(StandardCharsets.UTF_8));
         return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(d, CALLER_CHARS * 6 / 8));
     }
 

@@ -1,5 +1,8 @@
 package dev.veil.internal.monitor;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
 /**
  * Fast non-cryptographic 64-bit hashing for the similarity detectors.
  *
@@ -9,13 +12,33 @@ package dev.veil.internal.monitor;
  * SHA-256 window hashes per 784-feature query alone would use the whole per-query budget. The
  * hashes only need to spread distinct inputs evenly and to be stable for the same seed; they are
  * not meant to resist an attacker who chooses inputs to collide. Exact copies, which detectors let
- * off, are recognised by {@link CopyHash}, which is meant to.
+ * off, are recognised by {@link CopyHash}, which is meant to while its seed is secret; where no seed
+ * may be assumed secret (a caller's tag, {@code smooth}'s copies), the detectors use SHA-256
+ * ({@link #sha256}).
  */
 final class QueryHashing {
     /** An odd 64-bit multiplier (the golden-ratio constant) for polynomial hashing. */
     static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    });
+
     private QueryHashing() {}
+
+    /**
+     * This thread's SHA-256, reset: for one digest from the first update to {@code digest()}, with no
+     * other use of it in between (the detectors' hashes are each computed in one call).
+     */
+    static MessageDigest sha256() {
+        MessageDigest md = SHA256.get();
+        md.reset();
+        return md;
+    }
 
     /** The SplitMix64 finaliser (Stafford's variant 13). */
     static long mix(long z) {

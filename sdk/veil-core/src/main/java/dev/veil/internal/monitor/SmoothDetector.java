@@ -7,7 +7,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -177,21 +176,8 @@ public final class SmoothDetector implements StatefulDetector {
         return new Signal(name, Thresholds.levelAtLeast(share, config.low(), config.medium(), config.high()), share);
     }
 
-    /** A SHA-256 and the buffer its values are written to, per thread. */
-    private static final class Hasher {
-        final MessageDigest sha;
-        final byte[] buffer = new byte[8 * 512];
-
-        Hasher() {
-            try {
-                sha = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every Java platform has SHA-256", e);
-            }
-        }
-    }
-
-    private static final ThreadLocal<Hasher> HASHER = ThreadLocal.withInitial(Hasher::new);
+    /** The buffer the values are written to for {@link #copyHash}, per thread. */
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[8 * 512]);
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /**
@@ -200,19 +186,19 @@ public final class SmoothDetector implements StatefulDetector {
      * birthday search (see the class Javadoc).
      */
     static long copyHash(double[] x) {
-        Hasher h = HASHER.get();
-        byte[] b = h.buffer;
+        MessageDigest sha = QueryHashing.sha256();
+        byte[] b = BUFFER.get();
         int p = 0;
         for (double v : x) {
             if (p == b.length) {
-                h.sha.update(b, 0, p);
+                sha.update(b, 0, p);
                 p = 0;
             }
             LONGS.set(b, p, Double.doubleToRawLongBits(v + 0.0)); // + 0.0 turns -0.0 into 0.0
             p += 8;
         }
-        h.sha.update(b, 0, p);
-        return (long) LONGS.get(h.sha.digest(), 0);
+        sha.update(b, 0, p);
+        return (long) LONGS.get(sha.digest(), 0);
     }
 
     /**
