@@ -1,8 +1,8 @@
 package dev.veil.cli;
 
 import dev.veil.internal.bundle.BundleLimits;
+import dev.veil.internal.bundle.CappedFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -62,16 +62,9 @@ final class CliFiles {
     static byte[] read(Path path, String what) {
         requireReadableFile(path, what);
         try {
-            long size = Files.size(path);
-            if (size > MAX_READ_BYTES) {
-                throw tooLarge(path, what, size + " bytes");
-            }
-            byte[] bytes;
-            try (InputStream in = Files.newInputStream(path)) {
-                bytes = in.readNBytes((int) MAX_READ_BYTES + 1); // a file that grew since
-            }
-            if (bytes.length > MAX_READ_BYTES) {
-                throw tooLarge(path, what, "more than " + MAX_READ_BYTES + " bytes");
+            byte[] bytes = CappedFiles.read(path, MAX_READ_BYTES);
+            if (bytes == null) {
+                throw tooLarge(path, what, Files.size(path) + " bytes");
             }
             return bytes;
         } catch (IOException e) {

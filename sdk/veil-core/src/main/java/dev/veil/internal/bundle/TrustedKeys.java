@@ -8,7 +8,6 @@ import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.veil.PolicyLoadException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,18 +42,12 @@ public final class TrustedKeys {
         String json;
         long cap = BundleLimits.DEFAULTS.maxFileBytes();
         try {
-            long size = Files.size(file);
-            byte[] bytes = new byte[0];
-            if (size <= cap) {
-                try (InputStream in = Files.newInputStream(file)) {
-                    bytes = in.readNBytes((int) cap + 1); // a file that grew since
-                }
-            }
-            if (size > cap || bytes.length > cap) {
+            byte[] bytes = CappedFiles.read(file, cap);
+            if (bytes == null) {
                 // a JWK Set is a few kilobytes; reading a huge file whole would run out of memory
-                throw PolicyLoadException.of(where, "trusted keys: the file is " + Math.max(size, bytes.length)
-                        + " bytes, more than the " + EntryCollector.describe(cap) + " a trusted-keys file may "
-                        + "hold (a bundle file's limit); give the JWK Set file");
+                throw PolicyLoadException.of(where, "trusted keys: the file is " + Files.size(file)
+                        + " bytes, more than the " + EntryCollector.describe(cap) + " a trusted-keys file may hold (a bundle file's limit); "
+                        + "give the JWK Set file");
             }
             json = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
         } catch (NoSuchFileException e) {
