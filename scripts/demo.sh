@@ -11,7 +11,7 @@ cd "$veil_root"
 "$veil_root/scripts/quickstart.sh"
 out="${VEIL_DEMO_OUT:-$veil_root/inversion-demo-out}"
 echo
-echo "the inversion demo (about a minute and a half; reconstructions and audit logs go to $out):"
+echo "the inversion demo (about a minute; reconstructions and audit logs go to $out):"
 mvn -B -ntp -q -Dstyle.color=never -f examples/inversion-demo/pom.xml exec:java \
   -Dexec.args="--bundle $veil_root/policies/bundles/image-classifier --signing-key $veil_root/policies/src/test/resources/demo-jwt/image-classifier-es256.private.jwk.json --out $out" \
   2> >(awk '
