@@ -169,7 +169,7 @@ public final class MonitorReplay {
      * @param pauseMillis how long the pause is in the trace's time
      * @param ttlMillis the shortest time to live of detector state written before the pause
      */
-    public record TtlPause(int line, String caller, int previousLine, boolean wholeTrace, long pauseMillis,
+    public record TtlPause(long line, String caller, long previousLine, boolean wholeTrace, long pauseMillis,
             long ttlMillis) {}
 
     private final CompiledPolicy policy;
@@ -196,13 +196,13 @@ public final class MonitorReplay {
     private long undescribed;
     private String firstUndescribed;
     private long lastTimeMillis = Long.MIN_VALUE;
-    private int lastLine;
+    private long lastLine;
     /** The shortest time to live of the histories and fingerprints written so far. */
     private long shortestTtlMillis = Long.MAX_VALUE;
     private long ttlPauses;
     private TtlPause firstTtlPause;
     private long backwards;
-    private int firstBackwardsLine;
+    private long firstBackwardsLine;
 
     private MonitorReplay(CompiledPolicy policy, List<StatefulDetector> detectors, StateStore store, TraceClock clock,
             boolean enforce) {
@@ -312,7 +312,7 @@ public final class MonitorReplay {
             firstBackwardsLine = q.line();
         }
         long previousMillis = lastTimeMillis;
-        int previousLine = lastLine;
+        long previousLine = lastLine;
         lastTimeMillis = q.timeMillis();
         lastLine = q.line();
         clock.set(q.timeMillis());
@@ -495,7 +495,7 @@ public final class MonitorReplay {
     }
 
     /** Counts a pause longer than the shortest time to live written so far, of the caller or of the whole trace. */
-    private void notePause(TraceQuery q, CallerState cs, long previousMillis, int previousLine) {
+    private void notePause(TraceQuery q, CallerState cs, long previousMillis, long previousLine) {
         long now = q.timeMillis();
         if (shortestTtlMillis != Long.MAX_VALUE) {
             boolean whole = queries > 1 && now - previousMillis > shortestTtlMillis;
@@ -602,7 +602,7 @@ public final class MonitorReplay {
     }
 
     /** The first of the {@link #backwards} lines, or 0 when there is none. */
-    public int firstBackwardsLine() {
+    public long firstBackwardsLine() {
         return firstBackwardsLine;
     }
 
@@ -669,7 +669,7 @@ public final class MonitorReplay {
         int queries;
         int firstAlarm = -1;
         long lastMillis;
-        int lastLine;
+        long lastLine;
         /** The latest end of the blocks this replay wrote for the caller. */
         long blockedUntil = Long.MIN_VALUE;
         final int[] firstByDetector;
