@@ -340,8 +340,9 @@ final class KeyCommand implements Runnable {
                 Files.deleteIfExists(outPrivate); // nothing half-written: no private key without its public one
                 throw e;
             }
-            spec.commandLine().getOut().println("wrote " + alg + " key pair, key id " + key.getKeyID()
-                    + ": private key " + outPrivate + " (keep it secret), public key set " + outPublic);
+            String id = key.getKeyID();
+            VeilCli.confirm(spec, outPrivate + " and " + outPublic, w -> w.println("wrote " + alg + " key pair, key id "
+                    + id + ": private key " + outPrivate + " (keep it secret), public key set " + outPublic));
             return VeilCli.EXIT_OK;
         }
 
