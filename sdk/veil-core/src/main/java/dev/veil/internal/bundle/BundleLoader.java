@@ -241,7 +241,7 @@ public final class BundleLoader {
             jarUrl = jar.getJarFileURL();
             entry = jar.getEntryName();
         } catch (IOException e) {
-            throw EntryCollector.wholeBundle("bundle " + source + ": cannot open " + url + ": " + e.getMessage());
+            throw EntryCollector.wholeBundle("bundle " + source + ": cannot open " + url + ": " + FileErrors.reason(e));
         }
         if (!"file".equals(jarUrl.getProtocol()) || entry == null) {
             throw EntryCollector.wholeBundle("bundle " + source + " is inside a nested jar (" + url + "), which is"
@@ -263,7 +263,7 @@ public final class BundleLoader {
             DirectoryReader.read(dir, collector);
         } catch (IOException e) {
             throw EntryCollector.wholeBundle("bundle " + source + ": cannot open jar " + jarPath + ": "
-                    + e.getMessage());
+                    + FileErrors.reason(e));
         }
     }
 
@@ -285,7 +285,7 @@ public final class BundleLoader {
             }
             readGzip(in, collector);
         } catch (IOException e) {
-            throw EntryCollector.wholeBundle("cannot read bundle " + source + ": " + e.getMessage());
+            throw EntryCollector.wholeBundle("cannot read bundle " + source + ": " + FileErrors.reason(e));
         }
     }
 
