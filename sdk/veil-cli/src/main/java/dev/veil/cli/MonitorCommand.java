@@ -1,6 +1,7 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
+import dev.veil.internal.io.StrictGzipInputStream;
 import dev.veil.internal.monitor.replay.CallerBoundException;
 import dev.veil.internal.monitor.replay.CallerResult;
 import dev.veil.internal.monitor.replay.MonitorReplay;

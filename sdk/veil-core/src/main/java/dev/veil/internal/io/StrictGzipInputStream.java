@@ -1,4 +1,4 @@
-package dev.veil.cli;
+package dev.veil.internal.io;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +17,7 @@ import java.util.zip.Inflater;
  * intact file. Errors are {@link IOException}s that say what is wrong and at which byte offset
  * (from 0) of the compressed file.
  */
-final class StrictGzipInputStream extends InputStream {
+public final class StrictGzipInputStream extends InputStream {
     private static final int FHCRC = 2;
     private static final int FEXTRA = 4;
     private static final int FNAME = 8;
@@ -42,7 +42,7 @@ final class StrictGzipInputStream extends InputStream {
     private boolean closed;
     private final byte[] one = new byte[1];
 
-    StrictGzipInputStream(InputStream in) {
+    public StrictGzipInputStream(InputStream in) {
         this.in = in;
     }
 

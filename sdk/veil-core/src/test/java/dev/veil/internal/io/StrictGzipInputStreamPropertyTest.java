@@ -1,4 +1,4 @@
-package dev.veil.cli;
+package dev.veil.internal.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
