@@ -4,6 +4,7 @@ import dev.veil.AuditLog;
 import dev.veil.AuditVerification;
 import dev.veil.VeilException;
 import dev.veil.internal.audit.AuditVerifier;
+import dev.veil.internal.io.StrictGzipInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -313,9 +313,9 @@ final class BundleCommand implements Runnable {
                 throw new CliException("the signature made does not verify with the key's public half, so it was"
                         + " removed: " + e.getMessage(), e);
             }
-            spec.commandLine().getOut().println("signed " + signature.files().size() + " files with "
+            VeilCli.confirm(spec, written.toString(), w -> w.println("signed " + signature.files().size() + " files with "
                     + signature.algorithm() + (keyId == null ? ", no key id" : ", key id " + keyId) + ": wrote "
-                    + written);
+                    + written));
             if (kidGiven) {
                 spec.commandLine().getErr().println(spec.qualifiedName() + ": note: the key has no kid of its own: "
                         + "the trusted copy of its public half must carry \"kid\": \"" + keyId + "\", or the "

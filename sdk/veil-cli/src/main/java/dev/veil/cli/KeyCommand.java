@@ -94,7 +94,8 @@ final class KeyCommand implements Runnable {
         @Option(names = "--tenant", paramLabel = "TENANT", defaultValue = "", description = "Tenant (default: none).")
         String tenant;
 
-        @Option(names = "--attr", paramLabel = "NAME=VALUE", description = "An attribute (repeatable).")
+        @Option(names = "--attr", paramLabel = "NAME=VALUE",
+                description = "An attribute (repeatable, each NAME once).")
         Map<String, String> attributes = new LinkedHashMap<>();
 
         @Option(names = "--expires", paramLabel = "INSTANT",
@@ -197,6 +198,27 @@ final class KeyCommand implements Runnable {
             for (String name : attributes.keySet()) {
                 if (name.isBlank()) {
                     throw new CliException("--attr needs a non-blank NAME in NAME=VALUE");
+                }
+            }
+            requireDistinctAttributes();
+        }
+
+        /**
+         * Refuses an attribute named twice: the map keeps the last value, which a user who wrote two
+         * would not notice (picocli splits {@code NAME=VALUE} at the first {@code =}, as here).
+         */
+        private void requireDistinctAttributes() {
+            CommandLine.Model.OptionSpec attr = spec.commandLine().getParseResult().matchedOption("--attr");
+            if (attr == null) {
+                return;
+            }
+            Map<String, String> seen = new LinkedHashMap<>();
+            for (String given : attr.originalStringValues()) {
+                String name = given.substring(0, Math.max(0, given.indexOf('=')));
+                String earlier = seen.putIfAbsent(name, given);
+                if (earlier != null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--attr " + name + " is given twice ("
+                            + earlier + ", then " + given + "): give each attribute once");
                 }
             }
         }
@@ -340,8 +362,9 @@ final class KeyCommand implements Runnable {
                 Files.deleteIfExists(outPrivate); // nothing half-written: no private key without its public one
                 throw e;
             }
-            spec.commandLine().getOut().println("wrote " + alg + " key pair, key id " + key.getKeyID()
-                    + ": private key " + outPrivate + " (keep it secret), public key set " + outPublic);
+            String id = key.getKeyID();
+            VeilCli.confirm(spec, outPrivate + " and " + outPublic, w -> w.println("wrote " + alg + " key pair, key id "
+                    + id + ": private key " + outPrivate + " (keep it secret), public key set " + outPublic));
             return VeilCli.EXIT_OK;
         }
 

@@ -1,6 +1,7 @@
 package dev.veil.cli;
 
 import dev.veil.PolicyBundle;
+import dev.veil.internal.io.StrictGzipInputStream;
 import dev.veil.internal.monitor.replay.CallerBoundException;
 import dev.veil.internal.monitor.replay.CallerResult;
 import dev.veil.internal.monitor.replay.MonitorReplay;
@@ -71,7 +72,10 @@ final class MonitorCommand implements Runnable {
                         + "authenticated by API key. The bundle's access "
                         + "and validation refuse what a Guard would, and so does a detector that cannot take a line's "
                         + "features (not rows of its width, in a bundle that fixes no shape: each such line is named "
-                        + "on standard error and the replay goes on); refusals are counted on standard error, and a "
+                        + "on standard error and the replay goes on); a detector that fails to give its signal or to "
+                        + "remember an answer is handled as the bundle's on_error says (deny: the line is refused; "
+                        + "degrade: that signal is left out), named on standard error, and the replay goes on; "
+                        + "refusals are counted on standard error, and a "
                         + "trace whose described callers access refuses whole is an error. A line without roles, "
                         + "tenant or attributes does not say who its caller is: if only the access default denies it (no rule "
                         + "matched), it is monitored anyway, without a rate limit or quota, and a note on standard "
@@ -285,7 +289,8 @@ final class MonitorCommand implements Runnable {
     }
 
     /**
-     * Notes on lines without roles, tenant or attributes, on lines a detector could not take (one note
+     * Notes on lines without roles, tenant or attributes, on detector failures (lines a detector
+     * could not take, or on which it failed to give its signal or to remember the answer: one note
      * each, up to {@link MonitorReplay#LISTED_DETECTOR_FAILURES}) and on lines earlier than the line
      * before them.
      */
@@ -299,13 +304,12 @@ final class MonitorCommand implements Runnable {
         }
         List<String> failed = replay.detectorFailures();
         for (String f : failed) {
-            err.println(command + ": note: not observed: " + f + " (a Guard denies such a request, internal_error, "
-                    + "before it counts it: the bundle's validation fixes no shape that the detector can take)");
+            err.println(command + ": note: " + f);
         }
-        long unlisted = replay.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED) - failed.size();
+        long unlisted = replay.detectorFailureCount() - failed.size();
         if (unlisted > 0) {
-            err.println(command + ": note: not observed: " + unlisted + " more line" + (unlisted == 1 ? "" : "s")
-                    + " that a detector could not take (only the first " + failed.size() + " are listed)");
+            err.println(command + ": note: " + unlisted + " more detector failure" + (unlisted == 1 ? "" : "s")
+                    + " (only the first " + failed.size() + " are listed)");
         }
         if (replay.backwards() > 0) {
             err.println(command + ": note: " + replay.backwards() + " line" + (replay.backwards() == 1 ? " is" : "s are")

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import dev.veil.internal.io.StrictGzipInputStream;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.Closeable;

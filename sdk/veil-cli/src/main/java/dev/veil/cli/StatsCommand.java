@@ -157,7 +157,9 @@ final class StatsCommand implements Callable<Integer> {
             }
         }
         CliFiles.writeAtomically(out, (Json.print(doc) + "\n").getBytes(StandardCharsets.UTF_8), "--out");
-        printSummary(spec.commandLine().getOut(), in, stats, layout);
+        TrainingStats computed = stats;
+        String read = layout;
+        VeilCli.confirm(spec, out.toString(), w -> printSummary(w, in, computed, read));
         return VeilCli.EXIT_OK;
     }
 

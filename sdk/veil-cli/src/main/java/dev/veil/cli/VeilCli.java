@@ -31,7 +31,11 @@ import picocli.CommandLine.Command;
  *       cannot be written (a full disk, {@code > /dev/full}, a closed pipe): {@code veil: cannot
  *       write standard output} on standard error, whatever the command found, since its results
  *       are lost; {@code key create} and {@code calibrate} check standard output before they change
- *       a file and then leave it unchanged.</li>
+ *       a file and then leave it unchanged. A command whose result is the files it wrote
+ *       ({@code stats}, {@code key pair}, {@code bundle sign}) and that can only not print its
+ *       confirmation afterwards exits 0: its work is done, and standard error says so
+ *       ({@code veil stats: wrote FILE; could not print the confirmation: standard output cannot be
+ *       written}).</li>
  * </ul>
  *
  * <p>Results go to standard output; diagnostics go to standard error as
@@ -54,7 +58,8 @@ import picocli.CommandLine.Command;
             "1:a check failed (broken audit log, bundle with load errors or an invalid signature, failing policy test, "
                     + "a stage question veil eval could not answer)",
             "2:bad usage or input that cannot be read or used, or standard output cannot be written "
-                    + "('veil: cannot write standard output')"
+                    + "('veil: cannot write standard output'; stats, key pair and bundle sign exit 0 when they wrote "
+                    + "their files and only their confirmation could not be printed, and say so on standard error)"
         },
         subcommands = {
             EvalCommand.class,
@@ -80,6 +85,9 @@ public final class VeilCli implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Whether a command said on standard error that its confirmation was lost ({@link #confirm}). */
+    private boolean confirmationLostReported;
 
     /** Runs the command line and exits the JVM with its exit code. */
     public static void main(String[] args) {
@@ -131,7 +139,7 @@ public final class VeilCli implements Runnable {
             out.flush();
             err.flush();
         }
-        if (out.checkError()) {
+        if (out.checkError() && !(exit == EXIT_OK && cl.<VeilCli>getCommand().confirmationLostReported)) {
             err.println(CANNOT_WRITE_STDOUT);
             err.flush();
             return EXIT_USAGE;
@@ -146,6 +154,27 @@ public final class VeilCli implements Runnable {
      */
     static boolean stdoutWritten(CommandLine.Model.CommandSpec spec) {
         return !spec.commandLine().getOut().checkError();
+    }
+
+    /**
+     * Prints the confirmation of a command whose result is the files it has written: when standard
+     * output cannot be written, the work is done all the same, so instead of failing the command
+     * (exit {@link #EXIT_USAGE}, as for a result that is lost) this says on standard error
+     * {@code veil COMMAND: wrote WHAT; could not print the confirmation: standard output cannot be
+     * written}, and the command exits as it returns.
+     *
+     * @param wrote the files written, as the message names them
+     */
+    static void confirm(CommandLine.Model.CommandSpec spec, String wrote, java.util.function.Consumer<PrintWriter> lines) {
+        PrintWriter out = spec.commandLine().getOut();
+        lines.accept(out);
+        if (!stdoutWritten(spec)) {
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": wrote " + wrote + "; could not print the "
+                    + "confirmation: standard output cannot be written");
+            if (spec.root().userObject() instanceof VeilCli root) {
+                root.confirmationLostReported = true;
+            }
+        }
     }
 
     private static int run(CommandLine cl, String... args) {

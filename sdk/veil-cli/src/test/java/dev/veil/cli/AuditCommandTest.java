@@ -301,8 +301,9 @@ class AuditCommandTest {
         // bytes after the last member, one member or two
         assertGzipDamaged("garbage.gz", concat(two, "garbage\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                 "trailing garbage or a damaged gzip member at byte offset " + two.length + ": found 67 61");
-        assertGzipDamaged("zero.gz", concat(first, new byte[1]), "at byte offset " + first.length + ": found 00 and "
-                + "then the end of the file");
+        assertGzipDamaged("zero.gz", concat(first, new byte[1]), "1 zero byte after the end of the gzip stream (at "
+                + "byte offset " + first.length + "): gzip ignores trailing zeros, but the file must end where its gzip "
+                + "stream does: truncate it to " + first.length + " bytes");
 
         // a trailer whose CRC-32 or length does not match the data (in the last member, so nothing follows)
         byte[] badCrc = two.clone();

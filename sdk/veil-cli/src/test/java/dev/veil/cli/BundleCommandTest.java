@@ -10,6 +10,7 @@ import dev.veil.cli.CliTestSupport.QuickstartBundle;
 import dev.veil.cli.CliTestSupport.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -161,6 +162,38 @@ class BundleCommandTest {
         assertThat(r.outLines().get(1)).isEqualTo(".manifest:1:2: 'roots' must be a list of strings, was a number");
         assertThat(r.outLines().get(2)).startsWith("data.json:2:1: syntax error");
         assertThat(r.outLines().get(3)).matches("x/data\\.yaml:\\d+:\\d+: syntax error.*");
+    }
+
+    /**
+     * A file the operating system refuses to read (here: its path is longer than the system takes,
+     * which root cannot bypass as it can a permission) is named with the system's reason in words,
+     * not a Java exception class, by {@code bundle inspect} (exit 1) and by {@code eval} (exit 2).
+     */
+    @Test
+    void aFileTheSystemCannotReadIsNamedWithTheReasonInWords() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/sh")), "no /bin/sh");
+        String segment = "d".repeat(200);
+        // 25 levels of 200 characters: more than PATH_MAX (4096), made one level at a time
+        Process mk = new ProcessBuilder("/bin/sh", "-c", "cd \"$0\" && i=0 && while [ $i -lt 25 ]; do mkdir " + segment
+                + " && cd -P " + segment + " || exit 1; i=$((i+1)); done && echo 'package x' > deep.rego",
+                bundle.dir().toString()).start();
+        try {
+            Assumptions.assumeTrue(mk.waitFor() == 0, "cannot make a deep directory here");
+            // the first directory whose path is too long (which depends on the temporary directory's)
+            String error = "(" + segment + "/)*" + segment + ": cannot read: file name too long";
+            Result r = veil("bundle", "inspect", s(bundle.dir()));
+            assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+            assertThat(r.outLines()).contains("rejected (1 error):").last().asString().matches(error);
+
+            Path input = Files.writeString(tmp.resolve("input.json"), "{}");
+            Result eval = veil("eval", "--bundle", s(bundle.dir()), "--input", s(input));
+            assertFails(eval, 2, "does not load");
+            assertThat(eval.errLines()).containsExactly("veil eval: bundle " + bundle.dir() + " does not load (1 "
+                    + "error):", eval.errLines().get(1)).last().asString().matches(error);
+        } finally {
+            // rm works one level at a time; the JVM's own deletion of the temporary directory could not
+            new ProcessBuilder("rm", "-rf", bundle.dir().resolve(segment).toString()).start().waitFor();
+        }
     }
 
     @Test

@@ -224,6 +224,17 @@ class KeyCommandTest {
     }
 
     @Test
+    void anAttributeGivenTwiceIsAUsageErrorNotTheLastValueKept() throws Exception {
+        String before = Files.readString(bundle.keys());
+        Result r = veil("key", "create", "--caller", "x", "--attr", "team=risk", "--attr", "site=lyon", "--attr",
+                "team=ops", "--store", s(bundle.keys()));
+        assertFails(r, 2, "see 'veil key create --help'");
+        assertThat(r.errLines()).first().isEqualTo("veil key create: --attr team is given twice (team=risk, then "
+                + "team=ops): give each attribute once");
+        assertThat(Files.readString(bundle.keys())).isEqualTo(before);
+    }
+
+    @Test
     void attributeWithBlankName() {
         assertFails(veil("key", "create", "--caller", "x", "--attr", " =x", "--store", s(bundle.keys())), 2,
                 "veil key create: --attr needs a non-blank NAME in NAME=VALUE");

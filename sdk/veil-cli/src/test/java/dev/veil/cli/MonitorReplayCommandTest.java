@@ -410,6 +410,58 @@ class MonitorReplayCommandTest {
         assertThat(veil("monitor", "replay", "--help").out()).contains("--max-callers=N", "default: 100000");
     }
 
+    /** Runs {@code veil args...} in a JVM of its own: its standard error is all the process printed there. */
+    private static Result veilProcess(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+                "java").toString(), "-cp", System.getProperty("java.class.path"), "dev.veil.cli.VeilCli"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getErrorStream().readAllBytes();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        int exit = p.waitFor();
+        return new Result(exit, out, new String(err.get(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void atTheCallerBoundOnlyTheCommandsOwnAdviceIsPrinted() throws Exception {
+        // the in-memory store's own warning names Guard.Builder.maxCallers, which a CLI user cannot call
+        Path t = trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "c", "ts_ms": 1700000003000, "features": [0.1, 0.2, 0.3]}
+                """);
+        Result limiter = veilProcess("monitor", "replay", "--bundle", s(bundle), "--trace", s(t), "--max-callers", "2");
+        assertFails(limiter, 2, "--max-callers");
+        assertThat(limiter.errLines()).as(limiter.toString()).singleElement().asString()
+                .startsWith("veil monitor replay: " + t + ":3: caller c is one caller more than the 2");
+
+        // no rate limit; carol and henry are blocked for probing at their 4th query, where one cool-down
+        // fits: henry's block overflows the table, and alice (line 9) finds herself blocked
+        Path noLimit = ReplayFiles.bundle(tmp.resolve("no-limit"), ReplayFiles.POLICY.replace(
+                "default: { effect: allow, rate_limit: { per_second: 1, burst: 3 } }", "default: { effect: allow }"));
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            for (String c : List.of("carol", "henry")) {
+                lines.append("{\"caller\": \"").append(c).append("\", \"ts_ms\": ")
+                        .append(1_700_000_000_000L + 10_000L * i + (c.equals("henry") ? 1 : 0))
+                        .append(", \"features\": [0.1, 0.2, 0.3], \"scores\": [0.5, 0.5, 0]}\n");
+            }
+        }
+        lines.append("{\"caller\": \"alice\", \"ts_ms\": 1700000050000, \"features\": [0.1, 0.2, 0.3]}\n");
+        Result coolDowns = veilProcess("monitor", "replay", "--bundle", s(noLimit), "--trace",
+                s(trace(lines.toString())), "--max-callers", "1");
+        assertFails(coolDowns, 2, "--max-callers");
+        assertThat(coolDowns.errLines()).as(coolDowns.toString()).singleElement().asString()
+                .contains(":9: caller alice needs a block or throttle while 1 callers have one (--max-callers)");
+    }
+
     @Test
     void aBadOrUnreachableRedisIsAUsageError() throws IOException {
         Path t = trace(TRACE);

@@ -25,7 +25,8 @@ class VeilCliTest {
         assertThat(r.out()).contains("eval", "audit", "bundle", "key", "stats", "Exit codes:",
                 "0   success", "1   a check failed", "2   bad usage");
         assertThat(r.out().replaceAll("\\s+", " ")).contains("or standard output cannot be written ('veil: cannot "
-                + "write standard output')");
+                + "write standard output'; stats, key pair and bundle sign exit 0 when they wrote their files and only "
+                + "their confirmation could not be printed, and say so on standard error)");
         assertThat(r.err()).isEmpty();
     }
 
@@ -102,6 +103,54 @@ class VeilCliTest {
             Result r = veilWithFullStdout(args);
             assertThat(r.exit()).as(String.join(" ", args) + ": " + r).isEqualTo(2);
             assertThat(r.errLines()).last().isEqualTo("veil: cannot write standard output");
+        }
+    }
+
+    /**
+     * {@code stats}, {@code key pair} and {@code bundle sign} write their files, then confirm on
+     * standard output: when only the confirmation is lost, the work is done, so the exit status is 0
+     * and standard error says what was written.
+     */
+    @Test
+    void filesWrittenBeforeAConfirmationThatCannotBePrintedAreASuccess(@TempDir Path tmp) throws Exception {
+        Path csv = Files.writeString(tmp.resolve("train.csv"), "0.1,0.2\n0.3,0.4\n0.5,0.1\n");
+        Path stats = tmp.resolve("stats.json");
+        Path priv = tmp.resolve("k.private.jwk");
+        Path pub = tmp.resolve("k.public.jwks");
+        Path bundle = CliTestSupport.quickstartBundle(tmp.resolve("bundle")).dir();
+        Path signatures = bundle.resolve(".signatures.json");
+        String lost = "; could not print the confirmation: standard output cannot be written";
+
+        Result r = veilWithFullStdout("stats", "--csv", s(csv), "--out", s(stats));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).containsExactly("veil stats: wrote " + stats + lost);
+        assertThat(stats).isNotEmptyFile();
+
+        r = veilWithFullStdout("key", "pair", "--out-private", s(priv), "--out-public", s(pub));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).containsExactly("veil key pair: wrote " + priv + " and " + pub + lost);
+        assertThat(priv).isNotEmptyFile();
+        assertThat(pub).isNotEmptyFile();
+
+        r = veilWithFullStdout("bundle", "sign", s(bundle), "--key", s(priv));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).containsExactly("veil bundle sign: wrote " + signatures + lost);
+        assertThat(signatures).isNotEmptyFile();
+
+        // through main and System.out, as from a shell: standard output on /dev/full, and closed
+        Assumptions.assumeTrue(Files.exists(Path.of("/dev/full")) && Files.isExecutable(Path.of("/bin/sh")),
+                "no /dev/full or /bin/sh");
+        for (String redirect : List.of(">/dev/full", ">&-")) {
+            Files.delete(stats);
+            ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", "exec \"$0\" \"$@\" " + redirect,
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), "dev.veil.cli.VeilCli", "stats", "--csv", s(csv), "--out",
+                    s(stats));
+            Process p = pb.start();
+            String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(redirect + ": " + err).isZero();
+            assertThat(err.lines()).as(redirect).containsExactly("veil stats: wrote " + stats + lost);
+            assertThat(stats).isNotEmptyFile();
         }
     }
 

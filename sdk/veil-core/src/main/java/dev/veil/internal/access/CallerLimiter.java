@@ -134,6 +134,8 @@ public final class CallerLimiter {
 
     /** The Guard's logger: a full table is the operator's to fix (raise {@code maxCallers}). */
     private static final System.Logger LOG = System.getLogger("dev.veil.Guard");
+    /** Whether full tables (and their end) are logged; off where the caller reports them itself. */
+    private final boolean logFullTables;
 
     /** A limiter with the default bounds. */
     public CallerLimiter(Clock clock) {
@@ -151,6 +153,16 @@ public final class CallerLimiter {
      * @throws IllegalArgumentException if a bound is out of range
      */
     public CallerLimiter(Clock clock, long maxCallers, Duration idle, int maxCoolDowns) {
+        this(clock, maxCallers, idle, maxCoolDowns, true);
+    }
+
+    /**
+     * As {@link #CallerLimiter(Clock, long, Duration, int)}; with {@code logFullTables} false a full
+     * table (and its end) is not logged: for a user of the limiter that reports it itself in its own
+     * terms (a replay, whose bound is a command-line option, not {@code Guard.Builder.maxCallers}).
+     */
+    public CallerLimiter(Clock clock, long maxCallers, Duration idle, int maxCoolDowns, boolean logFullTables) {
+        this.logFullTables = logFullTables;
         this.clock = Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(idle, "idle");
         if (maxCallers < 1) {
@@ -291,7 +303,7 @@ public final class CallerLimiter {
                 if (callers.estimatedSize() >= maxCallers) {
                     if (!tableFull) { // once per time the table fills, not once per refused request
                         tableFull = true;
-                        LOG.log(System.Logger.Level.WARNING, "the rate limiter's table of callers is full ("
+                        log(System.Logger.Level.WARNING, "the rate limiter's table of callers is full ("
                                 + maxCallers + " callers with rate-limit or quota state that still counts): new callers"
                                 + " with a rate_limit or daily_quota are refused (rate_limited, rule max_callers) until"
                                 + " another caller's state expires; raise Guard.Builder.maxCallers");
@@ -301,7 +313,7 @@ public final class CallerLimiter {
             }
             if (tableFull) {
                 tableFull = false;
-                LOG.log(System.Logger.Level.INFO, "the rate limiter's table of callers has room again; new callers"
+                log(System.Logger.Level.INFO, "the rate limiter's table of callers has room again; new callers"
                         + " are admitted");
             }
             s = new CallerState();
@@ -456,7 +468,7 @@ public final class CallerLimiter {
         synchronized (coolDownLock) {
             if (overflowUntil == ended) {
                 overflowUntil = null;
-                LOG.log(System.Logger.Level.WARNING, "callers are no longer all blocked: the overflow of the table of"
+                log(System.Logger.Level.WARNING, "callers are no longer all blocked: the overflow of the table of"
                         + " callers with blocks or throttles ended at " + ended);
             }
         }
@@ -548,13 +560,19 @@ public final class CallerLimiter {
             overflowUntil = later(o, until);
         } else {
             overflowUntil = until;
-            LOG.log(System.Logger.Level.WARNING, "every caller is blocked until " + until + ": the table of callers"
+            log(System.Logger.Level.WARNING, "every caller is blocked until " + until + ": the table of callers"
                     + " with blocks or throttles is full (" + maxCoolDowns + " callers whose cool-down is still"
                     + " running) and monitoring could not record another; requests are denied (blocked, rule"
                     + " max_callers) until then. Raise Guard.Builder.maxCallers, or shorten the policy's"
                     + " cooldown_seconds");
         }
         return false;
+    }
+
+    private void log(System.Logger.Level level, String message) {
+        if (logFullTables) {
+            LOG.log(level, message);
+        }
     }
 
     private static Instant later(Instant a, Instant b) {

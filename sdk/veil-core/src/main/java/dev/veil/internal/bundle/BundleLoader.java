@@ -2,6 +2,7 @@ package dev.veil.internal.bundle;
 
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.io.StrictGzipInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +20,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Loads policy bundles in OPA's bundle layout from a directory, a {@code .tar.gz} file or a
@@ -241,7 +241,7 @@ public final class BundleLoader {
             jarUrl = jar.getJarFileURL();
             entry = jar.getEntryName();
         } catch (IOException e) {
-            throw EntryCollector.wholeBundle("bundle " + source + ": cannot open " + url + ": " + e.getMessage());
+            throw EntryCollector.wholeBundle("bundle " + source + ": cannot open " + url + ": " + FileErrors.reason(e));
         }
         if (!"file".equals(jarUrl.getProtocol()) || entry == null) {
             throw EntryCollector.wholeBundle("bundle " + source + " is inside a nested jar (" + url + "), which is"
@@ -263,7 +263,7 @@ public final class BundleLoader {
             DirectoryReader.read(dir, collector);
         } catch (IOException e) {
             throw EntryCollector.wholeBundle("bundle " + source + ": cannot open jar " + jarPath + ": "
-                    + e.getMessage());
+                    + FileErrors.reason(e));
         }
     }
 
@@ -285,7 +285,7 @@ public final class BundleLoader {
             }
             readGzip(in, collector);
         } catch (IOException e) {
-            throw EntryCollector.wholeBundle("cannot read bundle " + source + ": " + e.getMessage());
+            throw EntryCollector.wholeBundle("cannot read bundle " + source + ": " + FileErrors.reason(e));
         }
     }
 
@@ -294,7 +294,8 @@ public final class BundleLoader {
         String source = collector.source();
         long cap = collector.limits().maxStreamBytes();
         try {
-            GZIPInputStream gz = new GZIPInputStream(compressed, 1 << 16);
+            // strict: bytes after the gzip stream are an error, not ignored (GZIPInputStream ignores them)
+            StrictGzipInputStream gz = new StrictGzipInputStream(compressed);
             CappedInputStream in = new CappedInputStream(gz, cap);
             TarReader.read(in, collector);
             // Read to the end so that the gzip trailer (CRC-32 and length) is verified.
@@ -306,8 +307,8 @@ public final class BundleLoader {
             throw EntryCollector.wholeBundle("bundle " + source + " decompresses to more than "
                     + EntryCollector.describe(cap) + "; rejected as a possible gzip bomb");
         } catch (IOException e) {
-            throw EntryCollector.wholeBundle("bundle " + source + " is not a valid gzip stream (corrupt or"
-                    + " truncated): " + e.getMessage());
+            // StrictGzipInputStream's messages say what is wrong and where; the tar reader's say so too
+            throw EntryCollector.wholeBundle("bundle " + source + ": " + e.getMessage());
         }
     }
 

@@ -9,7 +9,6 @@ import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
@@ -90,10 +89,7 @@ final class DirectoryReader {
     }
 
     private static String describe(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file or directory: " + e.getMessage();
-        }
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
+        return FileErrors.reason(e);
     }
 
     private static final class Visitor extends SimpleFileVisitor<Path> {

@@ -53,7 +53,7 @@ public final class TrustedKeys {
         } catch (NoSuchFileException e) {
             throw PolicyLoadException.of(where, "trusted keys: no such file");
         } catch (IOException e) {
-            throw PolicyLoadException.of(where, "trusted keys: cannot be read: " + e);
+            throw PolicyLoadException.of(where, "trusted keys: cannot be read: " + FileErrors.reason(e));
         }
         return parse(json, where);
     }

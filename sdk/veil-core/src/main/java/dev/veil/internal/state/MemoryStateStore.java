@@ -116,13 +116,21 @@ public final class MemoryStateStore implements StateStore {
      * who pauses longer than a detector's {@code ttl_seconds} in the trace loses its history as it
      * would in a live Guard, however fast the replay runs. A live Guard's store keeps the monotonic
      * time, which a wall clock set back or forward does not move.
+     *
+     * <p>A full table of callers is not logged: a replay reports it itself (a refusal, or the line
+     * where it stops), in its own terms; the Guard's warning would tell a command-line user to raise
+     * {@code Guard.Builder.maxCallers}.
      */
     public static MemoryStateStore onClockTime(long maxBytes, Clock clock, int maxCallers) {
         long origin = clock.millis(); // nanoseconds since the first time seen: no overflow before 292 years
-        return new MemoryStateStore(maxBytes, clock, maxCallers, () -> (clock.millis() - origin) * 1_000_000L);
+        return new MemoryStateStore(maxBytes, clock, maxCallers, () -> (clock.millis() - origin) * 1_000_000L, false);
     }
 
     private MemoryStateStore(long maxBytes, Clock clock, int maxCallers, Ticker ticker) {
+        this(maxBytes, clock, maxCallers, ticker, true);
+    }
+
+    private MemoryStateStore(long maxBytes, Clock clock, int maxCallers, Ticker ticker, boolean logFullTables) {
         if (maxBytes < (1 << 20)) {
             throw new IllegalArgumentException("state memory cap must be >= 1 MiB, was " + maxBytes + " bytes");
         }
@@ -130,7 +138,7 @@ public final class MemoryStateStore implements StateStore {
         this.ticker = ticker;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.maxCallers = maxCallers;
-        this.limiter = new CallerLimiter(clock, maxCallers, CallerLimiter.DEFAULT_IDLE, maxCallers);
+        this.limiter = new CallerLimiter(clock, maxCallers, CallerLimiter.DEFAULT_IDLE, maxCallers, logFullTables);
         this.spent = new SpentMarks(maxCallers, ticker);
         this.lists = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * LIST_SHARE))

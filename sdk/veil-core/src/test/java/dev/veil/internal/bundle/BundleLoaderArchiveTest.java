@@ -309,26 +309,51 @@ class BundleLoaderArchiveTest {
                 .startsWith("pax global header is " + records.length + " bytes; at most 65536 are accepted");
     }
 
+    /**
+     * Bytes after the end of the gzip stream are refused, saying how many and where they start:
+     * zero bytes, which {@code gzip -t} ignores with a warning, as well as other bytes (a bundle is
+     * signed content; what follows its stream is no part of it). A second gzip member is part of the
+     * stream, as for gzip.
+     */
+    @Test
+    void shouldRejectBytesAfterTheEndOfTheGzipStreamSayingHowManyAndWhere() throws IOException {
+        byte[] gz = new TestTar().file("a.rego", "package a").end().gzipped();
+        Path padded = archive(concat(gz, new byte[1024]));
+        assertThat(error(() -> BundleLoader.load(padded)).message()).isEqualTo("bundle " + padded + ": 1024 zero "
+                + "bytes after the end of the gzip stream (at byte offset " + gz.length + "): gzip ignores trailing "
+                + "zeros, but the file must end where its gzip stream does: truncate it to " + gz.length + " bytes");
+        Path garbage = archive(concat(gz, "garbage!".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        assertThat(error(() -> BundleLoader.load(garbage)).message()).isEqualTo("bundle " + garbage + ": trailing "
+                + "garbage or a damaged gzip member at byte offset " + gz.length + ": found 67 61 where a gzip member "
+                + "(1f 8b) or the end of the file must follow gzip member 1 (8 bytes after the end of the gzip "
+                + "stream)");
+        byte[] empty = TestTar.gzip(new byte[0]);
+        assertThat(BundleLoader.load(archive(concat(gz, empty))).files()).contains("a.rego");
+    }
+
     @Test
     void shouldRejectCorruptGzipTrailer() throws IOException {
         byte[] gz = new TestTar().file("a.rego", "package a").end().gzipped();
         gz[gz.length - 6] ^= 0x55; // inside the CRC-32
         assertThat(error(() -> BundleLoader.load(archive(gz))).message())
-                .contains("is not a valid gzip stream (corrupt or truncated)");
+                .contains(": gzip member 1 (at byte offset 0): CRC-32 mismatch (its trailer at byte offset "
+                        + (gz.length - 8) + " says ").endsWith("the data is damaged");
     }
 
     @Test
     void shouldRejectTruncatedGzip() throws IOException {
         byte[] gz = new TestTar().file("a.rego", "package a".repeat(500)).end().gzipped();
         byte[] cut = Arrays.copyOf(gz, gz.length / 2);
-        assertThat(error(() -> BundleLoader.load(archive(cut))).message()).contains("is not a valid gzip stream");
+        assertThat(error(() -> BundleLoader.load(archive(cut))).message()).contains(": cut short: the file ends at "
+                + "byte offset " + cut.length + " inside the compressed data of gzip member 1 (at byte offset 0)");
     }
 
     @Test
     void shouldRejectGzipWithBadHeader() throws IOException {
         byte[] gz = new TestTar().file("a.rego", "package a").end().gzipped();
         gz[2] = 7; // compression method other than deflate
-        assertThat(error(() -> BundleLoader.load(archive(gz))).message()).contains("is not a valid gzip stream");
+        assertThat(error(() -> BundleLoader.load(archive(gz))).message()).endsWith(": gzip member 1 (at byte offset 0) "
+                + "has compression method 7, not 8 (deflate): a damaged header");
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code veil calibrate}: picks each built-in detector's thresholds from benign traffic so that a
@@ -42,6 +43,11 @@ import java.util.Map;
  * benign caller may alarm: {@code low} from {@code fpr} 0.01 on, {@code medium} from 0.1) is not
  * used either ({@code 0}, with a note): any threshold meets such a target, the one that alarms on
  * every query too, so none would be a calibration.
+ *
+ * <p>A detector that fails to give its signal is handled as the policy's {@code on_error} says, as
+ * in the replay: under {@code deny} the query is refused and counts for no detector, under
+ * {@code degrade} only that detector's score is missing; either way the failure is listed
+ * ({@link MonitorReplay#detectorFailures}).
  *
  * <p>Types whose threshold range is not known here are reported as skipped. Not thread-safe.
  */
@@ -154,6 +160,8 @@ public final class Calibration {
     private final List<Range> ranges;
     private final List<String> types;
     private final Map<String, double[]> extremes = new HashMap<>();
+    /** Each probe's index in {@link #probes}, by its name (its signal's). */
+    private final Map<String, Integer> probeIndex = new HashMap<>();
 
     private Calibration(double fpr, MonitorReplay replay, List<String> order, List<StatefulDetector> probes,
             List<Range> ranges, List<String> types, List<DetectorResult> skipped) {
@@ -164,6 +172,9 @@ public final class Calibration {
         this.ranges = ranges;
         this.types = types;
         this.skipped = skipped;
+        for (int i = 0; i < probes.size(); i++) {
+            probeIndex.put(probes.get(i).name(), i);
+        }
     }
 
     /** The fewest benign callers with which a false-positive rate of {@code fpr} can be measured: ceil(1 / fpr). */
@@ -192,6 +203,15 @@ public final class Calibration {
     /** As {@link #start(PolicyBundle, StateStore, TraceClock, double)} with the given known ranges. */
     static Calibration start(PolicyBundle bundle, StateStore store, TraceClock clock, double fpr,
             Map<String, Range> known) {
+        return start(bundle, store, clock, fpr, known, UnaryOperator.identity());
+    }
+
+    /**
+     * As above, running {@code probe.apply(p)} for each probe {@code p}, with its name: for tests,
+     * which need detectors that fail where a built-in must not.
+     */
+    static Calibration start(PolicyBundle bundle, StateStore store, TraceClock clock, double fpr,
+            Map<String, Range> known, UnaryOperator<StatefulDetector> probe) {
         checkFpr(fpr);
         List<String> order = new ArrayList<>();
         List<StatefulDetector> probes = new ArrayList<>();
@@ -214,13 +234,13 @@ public final class Calibration {
                 continue;
             }
             Map<String, Object> cfg = probeConfig(name, e.getValue(), type, r);
-            StatefulDetector probe;
+            StatefulDetector p;
             try {
-                probe = BuiltinDetectors.create(name, cfg);
+                p = BuiltinDetectors.create(name, cfg);
             } catch (IllegalArgumentException ex) {
                 throw new IllegalArgumentException("monitoring.detectors." + name + ": " + ex.getMessage(), ex);
             }
-            probes.add(probe);
+            probes.add(probe.apply(p));
             ranges.add(r);
             types.add(type);
         }
@@ -254,7 +274,8 @@ public final class Calibration {
      *
      * @throws TraceFormatException for a malformed line ({@code SOURCE:LINE: what is wrong})
      * @throws StateUnavailableException when the state store fails
-     * @throws IllegalStateException when the policy or a detector fails on a line
+     * @throws IllegalStateException when the policy fails on a line (a detector's failure is handled as
+     *     {@code on_error} says)
      */
     public void replay(InputStream in, String source) {
         TraceReader.forEach(in, source, this::accept);
@@ -271,12 +292,13 @@ public final class Calibration {
             Arrays.fill(a, Double.NaN);
             return a;
         });
-        List<Signal> signals = step.signals();
-        for (int i = 0; i < signals.size(); i++) {
-            Signal s = signals.get(i);
-            if (s.level() == Level.NONE || Double.isNaN(s.score())) {
+        // by name: a detector that failed to give its signal under on_error: degrade has none in the list
+        for (Signal s : step.signals()) {
+            Integer at = probeIndex.get(s.name());
+            if (at == null || s.level() == Level.NONE || Double.isNaN(s.score())) {
                 continue;
             }
+            int i = at;
             double cur = ext[i];
             boolean higher = probes.get(i).higherIsWorse();
             if (Double.isNaN(cur) || (higher ? s.score() > cur : s.score() < cur)) {

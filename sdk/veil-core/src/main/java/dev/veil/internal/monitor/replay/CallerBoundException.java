@@ -18,10 +18,10 @@ public final class CallerBoundException extends IllegalStateException {
     }
 
     private final Kind kind;
-    private final int line;
+    private final long line;
     private final String caller;
 
-    CallerBoundException(Kind kind, int line, String caller) {
+    CallerBoundException(Kind kind, long line, String caller) {
         super("line " + line + " (caller " + caller + "): " + (kind == Kind.RATE_LIMITER
                 ? "the in-memory rate limiter is at its bound on callers with rate-limit or quota state"
                 : "the in-memory store is at its bound on callers with blocks or throttles, so it blocks everybody"));
@@ -36,7 +36,7 @@ public final class CallerBoundException extends IllegalStateException {
     }
 
     /** The 1-based trace line. */
-    public int line() {
+    public long line() {
         return line;
     }
 

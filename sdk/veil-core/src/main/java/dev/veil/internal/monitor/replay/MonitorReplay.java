@@ -14,6 +14,7 @@ import dev.veil.internal.validation.CompiledContract;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
 import dev.veil.spi.CompiledPolicy;
+import dev.veil.spi.GuardSettings;
 import dev.veil.spi.InputContract;
 import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.MonitoringDecision;
@@ -63,7 +64,11 @@ import java.util.Set;
  *   <li>a blocked, rate-limited or quota-exhausted caller, and an invalid input, are refused here:
  *       no signal, no monitoring rule (the detectors' operations have run, as in the Guard, except
  *       for a blocked caller's);
- *   <li>the detectors' signals, then the policy's {@code monitoring} question; every rule that
+ *   <li>the detectors' signals: a detector that fails to give its signal is handled as the policy's
+ *       {@code on_error} says, as in the Guard: under {@code deny} the query is refused here
+ *       ({@link Refusal#DETECTOR_FAILED}; its rate token and the detectors' state are already
+ *       counted), under {@code degrade} its signal is left out and the others' go on;
+ *   <li>the policy's {@code monitoring} question; every rule that
  *       fires is an <b>alarm</b> for this query, credited to every detector the rule needed: each
  *       one its {@code when.signals} names (a YAML rule on several signals fires only when all of
  *       them reach their levels, while its action, as the decision document carries it, names the
@@ -72,8 +77,13 @@ import java.util.Set;
  *       (so the caller's later queries are refused as by the Guard) and a block ends the query;
  *   <li>after the "model": when the line has {@code scores}, the detectors record the answer (a
  *       classification with labels {@code "0"} to {@code "n-1"}); without scores nothing is
- *       recorded, so detectors that read answers stay silent.
+ *       recorded, so detectors that read answers stay silent. A detector that fails to record it
+ *       is listed, whatever {@code on_error} says (a Guard withholds the answer under {@code deny}
+ *       and degrades it under {@code degrade}, and in both cases stores what the other detectors
+ *       recorded), and the replay goes on.
  * </ol>
+ * Every detector failure is listed ({@link #detectorFailures}) and counted
+ * ({@link #detectorFailureCount}).
  * Custom detectors (added in code) cannot be replayed: a policy that configures one is refused.
  * Output minimisation, the model-age question and audit records play no part in monitoring and
  * are left out. Replaying the same trace into a fresh store gives the same results.
@@ -120,6 +130,9 @@ public final class MonitorReplay {
          * {@code width}, in a bundle whose validation fixes no shape): the Guard denies such a
          * request as a failure ({@code internal_error}, stage observe, whatever {@code on_error}
          * says) before it touches any state, so the query counts for no rate, quota or detector.
+         * Also a detector that failed to give its signal under {@code on_error: deny}: the Guard
+         * denies that request ({@code internal_error}) after the state batch, so the query has
+         * counted for its caller's rate limit and quota and for the detectors' state.
          */
         DETECTOR_FAILED
     }
@@ -156,7 +169,7 @@ public final class MonitorReplay {
      * @param pauseMillis how long the pause is in the trace's time
      * @param ttlMillis the shortest time to live of detector state written before the pause
      */
-    public record TtlPause(int line, String caller, int previousLine, boolean wholeTrace, long pauseMillis,
+    public record TtlPause(long line, String caller, long previousLine, boolean wholeTrace, long pauseMillis,
             long ttlMillis) {}
 
     private final CompiledPolicy policy;
@@ -168,6 +181,8 @@ public final class MonitorReplay {
     private final StateStore store;
     private final TraceClock clock;
     private final boolean enforce;
+    /** Whether the policy's {@code on_error} is {@code degrade} (else {@code deny}). */
+    private final boolean degradeOnError;
     private boolean failAtCallerBound;
     private final Map<String, CallerState> callers = new LinkedHashMap<>();
     private final Map<InputContract, CompiledContract> contracts = new HashMap<>();
@@ -175,18 +190,19 @@ public final class MonitorReplay {
     private final EnumMap<Refusal, Long> refusals = new EnumMap<>(Refusal.class);
     private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
     private final List<String> detectorFailures = new ArrayList<>();
+    private long detectorFailureCount;
     private String firstOfAll;
     private long queries;
     private long undescribed;
     private String firstUndescribed;
     private long lastTimeMillis = Long.MIN_VALUE;
-    private int lastLine;
+    private long lastLine;
     /** The shortest time to live of the histories and fingerprints written so far. */
     private long shortestTtlMillis = Long.MAX_VALUE;
     private long ttlPauses;
     private TtlPause firstTtlPause;
     private long backwards;
-    private int firstBackwardsLine;
+    private long firstBackwardsLine;
 
     private MonitorReplay(CompiledPolicy policy, List<StatefulDetector> detectors, StateStore store, TraceClock clock,
             boolean enforce) {
@@ -203,6 +219,7 @@ public final class MonitorReplay {
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.enforce = enforce;
+        this.degradeOnError = policy.settings().onError() == GuardSettings.OnError.DEGRADE;
         for (Refusal r : Refusal.values()) {
             refusals.put(r, 0L);
         }
@@ -218,6 +235,16 @@ public final class MonitorReplay {
      */
     public static MonitorReplay of(PolicyBundle bundle, StateStore store, TraceClock clock) {
         return new MonitorReplay(bundle.policy(), detectors(bundle), store, clock, true);
+    }
+
+    /**
+     * As {@link #of}, with {@code detectors} in place of the bundle's (one per entry of the policy's
+     * {@code monitoring.detectors}, in its order, each named as its entry): for tests, which need
+     * detectors that fail where a built-in must not.
+     */
+    static MonitorReplay withDetectors(PolicyBundle bundle, List<StatefulDetector> detectors, StateStore store,
+            TraceClock clock) {
+        return new MonitorReplay(bundle.policy(), detectors, store, clock, true);
     }
 
     /**
@@ -272,7 +299,8 @@ public final class MonitorReplay {
      *
      * @throws TraceFormatException for a malformed line ({@code SOURCE:LINE: what is wrong})
      * @throws StateUnavailableException when the state store fails (the message names the line)
-     * @throws IllegalStateException when the policy or a detector fails on a line (the message names it)
+     * @throws IllegalStateException when the policy fails on a line (the message names it; a detector's
+     *     failure is handled as {@code on_error} says, see the class Javadoc)
      */
     public void replay(InputStream in, String source) {
         TraceReader.forEach(in, source, this::accept);
@@ -284,7 +312,7 @@ public final class MonitorReplay {
             firstBackwardsLine = q.line();
         }
         long previousMillis = lastTimeMillis;
-        int previousLine = lastLine;
+        long previousLine = lastLine;
         lastTimeMillis = q.timeMillis();
         lastLine = q.line();
         clock.set(q.timeMillis());
@@ -342,8 +370,10 @@ public final class MonitorReplay {
                 } catch (RuntimeException e) {
                     // as DefaultGuard: a detector that cannot plan fails the request closed, before the
                     // state batch (no block read, no rate token, no detector state)
-                    return refuse(q, index, Refusal.DETECTOR_FAILED, "detector " + detectors[i].name() + ": "
-                            + e.getMessage());
+                    String why = "detector " + detectors[i].name() + ": " + e.getMessage();
+                    detectorFailed("not observed: " + at(q, why) + " (a Guard denies such a request, internal_error, "
+                            + "before it counts it: the bundle's validation fixes no shape that the detector can take)");
+                    return refuse(q, index, Refusal.DETECTOR_FAILED, why);
                 }
             }
         }
@@ -383,8 +413,22 @@ public final class MonitorReplay {
 
         List<Signal> signals = new ArrayList<>(detectors.length);
         for (int i = 0; i < detectors.length; i++) {
-            signals.add(Objects.requireNonNull(detectors[i].evaluate(query, contexts[i], results, from[i]),
-                    "detector " + detectors[i].name() + " returned null"));
+            try {
+                signals.add(Objects.requireNonNull(detectors[i].evaluate(query, contexts[i], results, from[i]),
+                        "detector " + detectors[i].name() + " returned null"));
+            } catch (RuntimeException e) {
+                // as DefaultGuard.detectorFailed: on_error decides, after the state batch
+                String why = "detector " + detectors[i].name() + " failed to give its signal: " + e;
+                if (!degradeOnError) {
+                    detectorFailed("not observed: " + at(q, why) + " (a Guard denies such a request, internal_error, "
+                            + "as the bundle's on_error: deny says, after counting it for rate limits, quotas and "
+                            + "the detectors' state)");
+                    return refuse(q, index, Refusal.DETECTOR_FAILED, why);
+                }
+                detectorFailed(at(q, why) + "; its signal was left out (a Guard answers such a request degraded, as "
+                        + "the bundle's on_error: degrade says: the other detectors' signals still reach the "
+                        + "monitoring rules)");
+            }
         }
         List<MonitoringAction> fired = List.of();
         boolean blocked = false;
@@ -429,7 +473,18 @@ public final class MonitorReplay {
             Prediction raw = Prediction.classification(labels(q.scores().length), q.scores());
             List<StateOp> later = new ArrayList<>(detectors.length);
             for (int i = 0; i < detectors.length; i++) {
-                detectors[i].record(query, contexts[i], raw, later);
+                try {
+                    detectors[i].record(query, contexts[i], raw, later);
+                } catch (RuntimeException e) {
+                    // as DefaultGuard.learn: the others still remember the query; the answer's fate
+                    // (withheld or degraded) changes nothing a replay counts
+                    detectorFailed(at(q, "detector " + detectors[i].name() + " failed to remember the answer: " + e)
+                            + (degradeOnError
+                                    ? " (a Guard releases such an answer degraded, as the bundle's on_error: degrade says"
+                                    : " (a Guard withholds such an answer, internal_error, as the bundle's on_error: "
+                                            + "deny says")
+                            + "; the other detectors remember it)");
+                }
             }
             if (!later.isEmpty()) {
                 noteTtls(later);
@@ -440,7 +495,7 @@ public final class MonitorReplay {
     }
 
     /** Counts a pause longer than the shortest time to live written so far, of the caller or of the whole trace. */
-    private void notePause(TraceQuery q, CallerState cs, long previousMillis, int previousLine) {
+    private void notePause(TraceQuery q, CallerState cs, long previousMillis, long previousLine) {
         long now = q.timeMillis();
         if (shortestTtlMillis != Long.MAX_VALUE) {
             boolean whole = queries > 1 && now - previousMillis > shortestTtlMillis;
@@ -486,12 +541,20 @@ public final class MonitorReplay {
         return firstTtlPause;
     }
 
+    private static String at(TraceQuery q, String why) {
+        return "line " + q.line() + " (caller " + q.caller() + "): " + why;
+    }
+
+    /** Counts a detector failure and lists the first {@value #LISTED_DETECTOR_FAILURES}. */
+    private void detectorFailed(String note) {
+        if (detectorFailureCount++ < LISTED_DETECTOR_FAILURES) {
+            detectorFailures.add(note);
+        }
+    }
+
     private Step refuse(TraceQuery q, int index, Refusal r, String why) {
         refusals.merge(r, 1L, Long::sum);
-        String at = "line " + q.line() + " (caller " + q.caller() + "): " + why;
-        if (r == Refusal.DETECTOR_FAILED && detectorFailures.size() < LISTED_DETECTOR_FAILURES) {
-            detectorFailures.add(at);
-        }
+        String at = at(q, why);
         firstRefusal.putIfAbsent(r, at);
         if (firstOfAll == null) {
             firstOfAll = at;
@@ -539,7 +602,7 @@ public final class MonitorReplay {
     }
 
     /** The first of the {@link #backwards} lines, or 0 when there is none. */
-    public int firstBackwardsLine() {
+    public long firstBackwardsLine() {
         return firstBackwardsLine;
     }
 
@@ -572,11 +635,21 @@ public final class MonitorReplay {
     }
 
     /**
-     * The first {@value #LISTED_DETECTOR_FAILURES} queries refused as {@link Refusal#DETECTOR_FAILED},
-     * in file order: line, caller, the detector and why it could not take the input.
+     * The first {@value #LISTED_DETECTOR_FAILURES} detector failures, in file order, each a note of
+     * its own: line, caller, the detector, what failed (planning, giving its signal or remembering
+     * the answer) and what a Guard does about it. A query refused as {@link Refusal#DETECTOR_FAILED}
+     * starts with {@code not observed: }.
      */
     public List<String> detectorFailures() {
         return Collections.unmodifiableList(detectorFailures);
+    }
+
+    /**
+     * How many times a detector failed: could not take a query, give its signal or remember the
+     * answer (one query can count more than once when several detectors fail on it).
+     */
+    public long detectorFailureCount() {
+        return detectorFailureCount;
     }
 
     /** The first refusal of each reason that occurred: line, caller and why. */
@@ -596,7 +669,7 @@ public final class MonitorReplay {
         int queries;
         int firstAlarm = -1;
         long lastMillis;
-        int lastLine;
+        long lastLine;
         /** The latest end of the blocks this replay wrote for the caller. */
         long blockedUntil = Long.MIN_VALUE;
         final int[] firstByDetector;

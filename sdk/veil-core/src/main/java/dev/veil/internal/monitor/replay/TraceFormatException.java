@@ -7,10 +7,10 @@ public final class TraceFormatException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final String source;
-    private final int line;
+    private final long line;
     private final String problem;
 
-    public TraceFormatException(String source, int line, String problem) {
+    public TraceFormatException(String source, long line, String problem) {
         super(source + ":" + line + ": " + problem);
         this.source = source;
         this.line = line;
@@ -23,7 +23,7 @@ public final class TraceFormatException extends RuntimeException {
     }
 
     /** The 1-based line. */
-    public int line() {
+    public long line() {
         return line;
     }
 

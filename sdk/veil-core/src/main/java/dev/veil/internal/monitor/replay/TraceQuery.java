@@ -23,7 +23,7 @@ import java.util.Objects;
  * @param scores the model's raw class scores (finite, {@code >= 0}, at least one; not copied), or
  *     {@code null} when the trace does not have them
  */
-public record TraceQuery(int line, String caller, String tenant, List<String> roles, Map<String, String> attributes,
+public record TraceQuery(long line, String caller, String tenant, List<String> roles, Map<String, String> attributes,
         long timeMillis, List<String> names, double[] features, BitSet absent, double[] scores) {
     public TraceQuery {
         Objects.requireNonNull(caller, "caller");
@@ -42,7 +42,7 @@ public record TraceQuery(int line, String caller, String tenant, List<String> ro
     }
 
     /** A query with an unnamed feature vector. */
-    public TraceQuery(int line, String caller, String tenant, List<String> roles, long timeMillis,
+    public TraceQuery(long line, String caller, String tenant, List<String> roles, long timeMillis,
             double[] features, double[] scores) {
         this(line, caller, tenant, roles, Map.of(), timeMillis, List.of(), features, null, scores);
     }

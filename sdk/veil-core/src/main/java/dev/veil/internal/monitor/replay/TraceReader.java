@@ -72,7 +72,9 @@ public final class TraceReader {
     private int pos;
     private int limit;
     private byte[] lineBytes = new byte[1 << 12];
-    private int line;
+    private long line;
+    /** The number of the reader's first line (1 unless it reads a part of a longer trace). */
+    private final long firstLine;
     /** Whether the line last read ended with a line feed (not: the file's last line, cut short?). */
     private boolean ended;
 
@@ -106,8 +108,21 @@ public final class TraceReader {
      * messages.
      */
     public TraceReader(InputStream in, String source) {
+        this(in, source, 0);
+    }
+
+    /**
+     * A reader of {@code in} whose first line is line {@code linesBefore + 1} (a part of a longer
+     * trace): messages and queries count lines from there.
+     */
+    TraceReader(InputStream in, String source, long linesBefore) {
+        if (linesBefore < 0) {
+            throw new IllegalArgumentException("linesBefore must be >= 0, was " + linesBefore);
+        }
         this.in = in;
         this.source = source;
+        this.line = linesBefore;
+        this.firstLine = linesBefore + 1;
     }
 
     /** The next query, or {@code null} at the end of the trace. */
@@ -122,7 +137,7 @@ public final class TraceReader {
             if (text == null) {
                 return null;
             }
-            if (line == 1 && text.startsWith("\uFEFF")) {
+            if (line == firstLine && text.startsWith("\uFEFF")) {
                 text = text.substring(1);
             }
             if (text.isBlank()) {
@@ -181,7 +196,7 @@ public final class TraceReader {
         try {
             return utf8.reset().decode(ByteBuffer.wrap(lineBytes, 0, n)).toString();
         } catch (CharacterCodingException e) {
-            boolean utf16 = line == 1 && n >= 2 && (lineBytes[0] == (byte) 0xFF && lineBytes[1] == (byte) 0xFE
+            boolean utf16 = line == firstLine && n >= 2 && (lineBytes[0] == (byte) 0xFF && lineBytes[1] == (byte) 0xFE
                     || lineBytes[0] == (byte) 0xFE && lineBytes[1] == (byte) 0xFF);
             for (int i = 0; i < n && !utf16; i++) {
                 utf16 = lineBytes[i] == 0;
@@ -191,7 +206,7 @@ public final class TraceReader {
     }
 
     /** The 1-based number of the line last read. */
-    public int line() {
+    public long line() {
         return line;
     }
 

@@ -8,8 +8,12 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 
 import dev.veil.PolicyBundle;
+import dev.veil.Signal;
 import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -427,5 +431,81 @@ class CalibrationTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("monitoring.detectors.knn_custom: "
                         + "'knn_custom' is a custom detector (added in code with Guard.Builder.detector); only "
                         + "built-in detectors can be calibrated");
+    }
+
+    /** A probe that fails to give its signal on every query, as a built-in must not. */
+    private static StatefulDetector failingAtEvaluate(StatefulDetector d) {
+        return new StatefulDetector() {
+            @Override
+            public String name() {
+                return d.name();
+            }
+
+            @Override
+            public Object plan(Query q, List<StateOp> ops) {
+                return d.plan(q, ops);
+            }
+
+            @Override
+            public Signal evaluate(Query q, Object context, Object[] results, int from) {
+                throw new IllegalStateException("no signal today");
+            }
+
+            @Override
+            public long bytesPerQuery() {
+                return d.bytesPerQuery();
+            }
+
+            @Override
+            public boolean higherIsWorse() {
+                return d.higherIsWorse();
+            }
+        };
+    }
+
+    @Test
+    void aDetectorThatFailsToGiveItsSignalIsHandledAsOnErrorSays() {
+        // boundary fails on every query; rate's scores must stay rate's (the signals are matched by name)
+        List<TraceQuery> trace = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            for (int c = 0; c < 4; c++) { // c3 sends its 4 queries within a minute, the others 20 s apart
+                trace.add(new TraceQuery(trace.size() + 1, "c" + c, "", List.of(), ReplayFixtures.T
+                        + i * (c == 3 ? 1000L : 20_000L) + c, ReplayFixtures.X, ReplayFixtures.UNSURE));
+            }
+        }
+        TraceClock clock = new TraceClock(0);
+        Calibration plain = Calibration.start(ReplayFixtures.bundle(tmp.resolve("plain"), POLICY),
+                new MemoryStateStore(1 << 24, clock, 1000), clock, 0.25);
+        trace.forEach(plain::accept);
+        Calibration.DetectorResult rate = plain.finish().detectors().get(1);
+
+        PolicyBundle degrade = ReplayFixtures.bundle(tmp.resolve("degrade"), POLICY.replace("name: cal",
+                "name: cal\non_error: degrade"));
+        TraceClock clock2 = new TraceClock(0);
+        Calibration c = Calibration.start(degrade, new MemoryStateStore(1 << 24, clock2, 1000), clock2, 0.25,
+                Calibration.RANGES, p -> p.name().equals("boundary") ? failingAtEvaluate(p) : p);
+        trace.forEach(c::accept);
+        Calibration.Result r = c.finish();
+        assertThat(r.detectors().get(0).name()).isEqualTo("boundary");
+        assertThat(r.detectors().get(0).scored()).isZero();
+        assertThat(r.detectors().get(1)).isEqualTo(rate);
+        assertThat(r.data()).containsOnlyKeys("rate");
+        assertThat(c.replay().detectorFailureCount()).isEqualTo(16);
+        assertThat(c.replay().detectorFailures()).first().asString().isEqualTo("line 1 (caller c0): detector boundary "
+                + "failed to give its signal: java.lang.IllegalStateException: no signal today; its signal was left "
+                + "out (a Guard answers such a request degraded, as the bundle's on_error: degrade says: the other "
+                + "detectors' signals still reach the monitoring rules)");
+
+        // deny: every query is refused, so no caller reached the detectors
+        PolicyBundle deny = ReplayFixtures.bundle(tmp.resolve("deny"), POLICY);
+        TraceClock clock3 = new TraceClock(0);
+        Calibration d = Calibration.start(deny, new MemoryStateStore(1 << 24, clock3, 1000), clock3, 0.25,
+                Calibration.RANGES, p -> p.name().equals("boundary") ? failingAtEvaluate(p) : p);
+        trace.forEach(d::accept);
+        assertThat(d.replay().refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED)).isEqualTo(16);
+        assertThatThrownBy(d::finish).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(
+                "the benign trace has 0 callers whose queries reached the detectors (16 benign queries were refused "
+                        + "before them, first line 1 (caller c0): detector boundary failed to give its signal: "
+                        + "java.lang.IllegalStateException: no signal today)");
     }
 }

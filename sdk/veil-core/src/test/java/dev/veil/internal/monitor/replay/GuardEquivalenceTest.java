@@ -13,13 +13,20 @@ import dev.veil.Credentials;
 import dev.veil.Features;
 import dev.veil.Guard;
 import dev.veil.GuardListener;
+import dev.veil.Level;
 import dev.veil.Model;
 import dev.veil.ModelInfo;
 import dev.veil.PolicyBundle;
 import dev.veil.Prediction;
 import dev.veil.Request;
+import dev.veil.Signal;
 import dev.veil.internal.guard.DefaultGuard;
+import dev.veil.internal.monitor.BuiltinDetectors;
+import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.spi.Detector;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -45,6 +52,12 @@ class GuardEquivalenceTest {
 
     /** Results as the Guard's alerts show them, in the replay's output format. */
     static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit) {
+        return viaGuard(b, keys, trace, audit, List.of());
+    }
+
+    /** As above, with custom detectors added to the Guard (the policy lists them). */
+    static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit,
+            List<Detector> detectors) {
         TraceClock clock = new TraceClock(0);
         Model<TraceQuery> model = Model.of(ModelInfo.of("m", "1", Instant.EPOCH),
                 q -> Prediction.classification(LABELS, q.scores()), q -> Features.of(q.features()));
@@ -52,13 +65,15 @@ class GuardEquivalenceTest {
         List<String> names = new ArrayList<>(b.policy().settings().detectors().keySet());
         Map<String, int[]> perCaller = new LinkedHashMap<>(); // queries, first alarm, first per detector...
         Map<String, String> tenants = new LinkedHashMap<>(); // the tenant each caller's lines name (one key each)
-        try (Guard<TraceQuery> g = Guard.builder(model).policy(b).audit(AuditLog.jsonLines(audit)).clock(clock)
+        Guard.Builder<TraceQuery> builder = Guard.builder(model).policy(b).audit(AuditLog.jsonLines(audit)).clock(clock)
                 .listener(new GuardListener() {
                     @Override
                     public void onAlert(Alert a) {
                         alerts.add(a);
                     }
-                }).build()) {
+                });
+        detectors.forEach(builder::detector);
+        try (Guard<TraceQuery> g = builder.build()) {
             for (TraceQuery q : trace) {
                 clock.set(q.timeMillis());
                 alerts.clear();
@@ -246,6 +261,142 @@ class GuardEquivalenceTest {
                 refused.addAndGet(misfits);
             });
             assertThat(refused.get()).as("the generated traces must hold misfit lines").isGreaterThan(10);
+        }
+    }
+
+    /**
+     * A detector that fails after planning, in one phase, on the inputs whose first feature is 0.3 or
+     * 0.7 (and otherwise gives {@code high} when it is 0.5): run as a custom detector by the Guard,
+     * whose failures of custom and built-in detectors take one path ({@code detectorFailed},
+     * {@code learn}), and as a stateful one by the replay, which runs built-in detectors only.
+     */
+    static final class Flaky implements Detector, StatefulDetector {
+        private final boolean atEvaluate;
+
+        Flaky(boolean atEvaluate) {
+            this.atEvaluate = atEvaluate;
+        }
+
+        static boolean fails(Query q) {
+            return fails(q.features().vector()[0]);
+        }
+
+        static boolean fails(double firstFeature) {
+            return firstFeature == 0.3 || firstFeature == 0.7;
+        }
+
+        @Override
+        public String name() {
+            return "flaky";
+        }
+
+        @Override
+        public Signal observe(Query q) {
+            if (atEvaluate && fails(q)) {
+                throw new IllegalStateException("flaky cannot score this one");
+            }
+            return new Signal("flaky", q.features().vector()[0] == 0.5 ? Level.HIGH : Level.NONE, 0);
+        }
+
+        @Override
+        public void afterPrediction(Query q, Prediction raw) {
+            if (!atEvaluate && fails(q)) {
+                throw new IllegalStateException("flaky cannot remember this one");
+            }
+        }
+
+        @Override
+        public Object plan(Query q, List<StateOp> ops) {
+            return null;
+        }
+
+        @Override
+        public Signal evaluate(Query q, Object context, Object[] results, int from) {
+            return observe(q);
+        }
+
+        @Override
+        public void record(Query q, Object context, Prediction raw, List<StateOp> ops) {
+            afterPrediction(q, raw);
+        }
+
+        @Override
+        public long stateBytes() {
+            return 0;
+        }
+
+        @Override
+        public long bytesPerQuery() {
+            return 0;
+        }
+    }
+
+    /** {@link #SHORT_BLOCKS} with a custom detector {@code flaky} in place of the global rate detector. */
+    static final String FLAKY = SHORT_BLOCKS.replace("name: replay-test", "name: replay-test\non_error: %s")
+            .replace("everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }", "flaky: {}")
+            .replace("    - { id: busy,", "    - { id: odd, when: { signals: { flaky: high } }, action: alert }\n"
+                    + "    - { id: busy,");
+
+    /**
+     * A detector that fails while giving its signal or while remembering the answer: a Guard denies
+     * the request ({@code internal_error}) under {@code on_error: deny}, and under {@code degrade}
+     * goes on without that signal (the others' still fire their rules) or degrades the answer; either
+     * way the stream goes on. The replay does the same, and lists every such failure.
+     */
+    @Test
+    void aDetectorThatFailsAfterPlanningIsHandledAsTheGuardHandlesItUnderEitherOnError() throws Exception {
+        for (String onError : List.of("deny", "degrade")) {
+            for (boolean atEvaluate : List.of(true, false)) {
+                String name = onError + (atEvaluate ? "-evaluate" : "-record");
+                Path dir = tmp.resolve("flaky-" + name);
+                Map<String, String> keys = ReplayFixtures.writeBundle(dir, FLAKY.formatted(onError));
+                PolicyBundle b = PolicyBundle.load(dir);
+                Flaky flaky = new Flaky(atEvaluate);
+                AtomicInteger run = new AtomicInteger();
+                AtomicInteger failedAlarmed = new AtomicInteger();
+                Files.createDirectories(tmp.resolve("audit-" + name));
+                qt().withExamples(40).forAll(traces()).checkAssert(items -> {
+                    List<TraceQuery> trace = parse(lines(items, true));
+                    Path audit = tmp.resolve("audit-" + name).resolve(run.incrementAndGet() + ".jsonl");
+                    List<String> guard = viaGuard(b, keys, trace, audit, List.of(flaky));
+                    TraceClock clock = new TraceClock(0);
+                    List<StatefulDetector> detectors = new ArrayList<>();
+                    b.policy().settings().detectors().forEach((n, config) -> detectors.add(n.equals("flaky") ? flaky
+                            : BuiltinDetectors.create(n, config, b.contents())));
+                    MonitorReplay r = MonitorReplay.withDetectors(b, detectors, MemoryStateStore.onClockTime(
+                            DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+                    long alarmsOnFailures = 0;
+                    for (TraceQuery q : trace) {
+                        MonitorReplay.Step step = r.accept(q);
+                        if (Flaky.fails(q.features()[0]) && step.alarm()) {
+                            alarmsOnFailures++;
+                        }
+                    }
+                    assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
+                    List<String> records;
+                    try {
+                        records = Files.readAllLines(audit);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    // every failure the Guard met is one the replay lists
+                    long failures = onError.equals("deny")
+                            ? records.stream().filter(l -> l.contains("internal_error")).count()
+                            : records.stream().filter(l -> l.contains("monitoring:flaky:error")).count();
+                    assertThat(r.detectorFailureCount()).isEqualTo(failures);
+                    assertThat(r.detectorFailures()).hasSize((int) Math.min(failures,
+                            MonitorReplay.LISTED_DETECTOR_FAILURES)).allSatisfy(f -> assertThat(f).contains(
+                                    "detector flaky failed to " + (atEvaluate ? "give its signal" : "remember the answer"),
+                                    "on_error: " + onError));
+                    assertThat(r.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED))
+                            .isEqualTo(onError.equals("deny") && atEvaluate ? failures : 0);
+                    failedAlarmed.addAndGet((int) alarmsOnFailures);
+                });
+                if (!(onError.equals("deny") && atEvaluate)) {
+                    // the failing queries themselves raised alarms: the comparison covers them
+                    assertThat(failedAlarmed.get()).as(name).isGreaterThan(5);
+                }
+            }
         }
     }
 }

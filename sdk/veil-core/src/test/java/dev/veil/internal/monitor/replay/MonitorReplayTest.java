@@ -398,4 +398,19 @@ class MonitorReplayTest {
         assertThat(b.policy().settings().detectors().keySet()).containsExactly("rate", "boundary", "everyone");
         assertThatThrownBy(() -> s.detectors().put("x", Map.of())).isInstanceOf(UnsupportedOperationException.class);
     }
+
+    @Test
+    void linesPastTheLargestIntAreNamedByTheirNumbers() {
+        // the trace's lines 2^31 and 2^31 + 1: one earlier than the line before it, one the access rules refuse
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY);
+        TraceReader in = new TraceReader(reader(List.of(line("alice", T + 1000, X, null), line("bob", T, X, null),
+                line("erin", T + 2000, X, null))), "t", Integer.MAX_VALUE - 1L);
+        MonitorReplay r = replay(b, List.of());
+        TraceQuery q;
+        while ((q = in.next()) != null) {
+            r.accept(q);
+        }
+        assertThat(r.firstBackwardsLine()).isEqualTo(2_147_483_648L);
+        assertThat(r.firstRefusal()).startsWith("line 2147483649 (caller erin): access rule no-interns");
+    }
 }

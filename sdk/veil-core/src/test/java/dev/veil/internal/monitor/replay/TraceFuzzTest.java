@@ -31,7 +31,7 @@ class TraceFuzzTest {
         try {
             TraceReader.forEach(new ByteArrayInputStream(input), "fuzz.jsonl", read::add);
         } catch (TraceFormatException e) {
-            assertThat(e.line()).isBetween(1, (int) newlines + 1);
+            assertThat(e.line()).isBetween(1L, newlines + 1L);
             assertThat(e.getMessage()).startsWith("fuzz.jsonl:").isNotBlank();
         }
         for (TraceQuery q : read) {

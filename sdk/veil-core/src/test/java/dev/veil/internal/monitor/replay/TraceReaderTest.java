@@ -276,4 +276,21 @@ class TraceReaderTest {
                 .hasMessageEndingWith(" (it looks like UTF-16, as some Windows tools write: convert the trace to "
                         + "UTF-8, e.g. iconv -f UTF-16 -t UTF-8)");
     }
+
+    @Test
+    void linesPastTheLargestIntKeepTheirNumbers() {
+        // a reader of a part of a trace whose first line is 2^31 - 1: a trace can be that long
+        TraceReader r = new TraceReader(new ByteArrayInputStream("""
+                {"caller": "a", "ts_ms": 1, "features": [0.1]}
+                {"caller": "b", "ts_ms": 2, "features": [0.2]}
+                {"caller": "c", "ts_ms": 3}
+                """.getBytes(StandardCharsets.UTF_8)), "t.jsonl", Integer.MAX_VALUE - 1L);
+        assertThat(r.next().line()).isEqualTo(2_147_483_647L);
+        assertThat(r.next().line()).isEqualTo(2_147_483_648L);
+        assertThat(r.line()).isEqualTo(2_147_483_648L);
+        assertThatThrownBy(r::next).isInstanceOfSatisfying(TraceFormatException.class, e -> {
+            assertThat(e.line()).isEqualTo(2_147_483_649L);
+            assertThat(e.getMessage()).startsWith("t.jsonl:2147483649: ");
+        });
+    }
 }

@@ -1,4 +1,4 @@
-package dev.veil.cli;
+package dev.veil.internal.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -130,5 +130,42 @@ class StrictGzipInputStreamPropertyTest {
             }
         }
         assertThat(out.toByteArray()).isEqualTo(content);
+    }
+
+    /** What follows the last member, read in chunks of {@code chunk} bytes: the error's message. */
+    private static String after(byte[] gz, byte[] tail, int chunk) {
+        byte[] all = java.util.Arrays.copyOf(gz, gz.length + tail.length);
+        System.arraycopy(tail, 0, all, gz.length, tail.length);
+        try {
+            readAll(new StrictGzipInputStream(chunked(all, chunk)), 4096);
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("no error for " + tail.length + " bytes after the stream");
+    }
+
+    @Test
+    void bytesAfterTheStreamAreCountedAndZerosSaidToBePadding() throws IOException {
+        byte[] gz = members(content(10_000, 3), List.of(500), 3, new java.util.ArrayList<>());
+        int n = gz.length;
+        String fix = "): gzip ignores trailing zeros, but the file must end where its gzip stream does: truncate it to "
+                + n + " bytes";
+        for (int chunk : List.of(1, 7, 70_000)) {
+            assertThat(after(gz, new byte[1], chunk)).isEqualTo("1 zero byte after the end of the gzip stream (at "
+                    + "byte offset " + n + fix);
+            assertThat(after(gz, new byte[512], chunk)).isEqualTo("512 zero bytes after the end of the gzip stream "
+                    + "(at byte offset " + n + fix);
+            byte[] many = new byte[StrictGzipInputStream.COUNTED_AFTER + 10];
+            assertThat(after(gz, many, chunk)).isEqualTo("at least " + StrictGzipInputStream.COUNTED_AFTER + " zero "
+                    + "bytes, and more bytes after them, after the end of the gzip stream (at byte offset " + n + fix);
+            byte[] late = new byte[600];
+            late[599] = 'x';
+            assertThat(after(gz, late, chunk)).isEqualTo("trailing garbage or a damaged gzip member at byte offset "
+                    + n + ": found 00 00 where a gzip member (1f 8b) or the end of the file must follow gzip member 2 "
+                    + "(600 bytes after the end of the gzip stream)");
+            assertThat(after(gz, new byte[] {0x1f}, chunk)).isEqualTo("trailing garbage or a damaged gzip member at "
+                    + "byte offset " + n + ": found 1f and then the end of the file where a gzip member (1f 8b) or the "
+                    + "end of the file must follow gzip member 2 (1 byte after the end of the gzip stream)");
+        }
     }
 }

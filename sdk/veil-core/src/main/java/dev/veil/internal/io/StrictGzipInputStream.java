@@ -1,4 +1,4 @@
-package dev.veil.cli;
+package dev.veil.internal.io;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,14 +10,16 @@ import java.util.zip.Inflater;
  * Decompresses a gzip file of one or more members (as {@code cat a.gz b.gz} makes) and fails on
  * anything damaged, as {@code gzip -t} does: each member's header is checked (RFC 1952: magic
  * 1f 8b, method 8, no reserved flag bits, its header CRC when FHCRC is set) and its trailer's CRC-32
- * and length; after a member the file ends or another member starts, any other byte is an error.
+ * and length; after a member the file ends or another member starts, any other byte is an error,
+ * zero bytes too (which {@code gzip -t} ignores with a warning): the error says how many bytes
+ * follow the stream and where it ends.
  *
  * <p>{@link java.util.zip.GZIPInputStream} instead ends the stream quietly when what follows a
  * member is not a valid header, so a damaged second member or trailing garbage read as a shorter,
  * intact file. Errors are {@link IOException}s that say what is wrong and at which byte offset
  * (from 0) of the compressed file.
  */
-final class StrictGzipInputStream extends InputStream {
+public final class StrictGzipInputStream extends InputStream {
     private static final int FHCRC = 2;
     private static final int FEXTRA = 4;
     private static final int FNAME = 8;
@@ -42,7 +44,7 @@ final class StrictGzipInputStream extends InputStream {
     private boolean closed;
     private final byte[] one = new byte[1];
 
-    StrictGzipInputStream(InputStream in) {
+    public StrictGzipInputStream(InputStream in) {
         this.in = in;
     }
 
@@ -132,9 +134,10 @@ final class StrictGzipInputStream extends InputStream {
         if (id1 != 0x1f || id2 != 0x8b) {
             String found = id1 == -1 ? "the end of the file" : id2 == -1 ? String.format("%02x and then the end of "
                     + "the file", id1) : String.format("%02x %02x", id1, id2);
-            throw new IOException((member == 0 ? "not gzip data" : "trailing garbage or a damaged gzip member")
+            String problem = (member == 0 ? "not gzip data" : "trailing garbage or a damaged gzip member")
                     + " at byte offset " + memberStart + ": found " + found + " where a gzip member (1f 8b) "
-                    + (member == 0 ? "must start" : "or the end of the file must follow gzip member " + member));
+                    + (member == 0 ? "must start" : "or the end of the file must follow gzip member " + member);
+            throw new IOException(member == 0 ? problem : afterTheStream(problem, id1, id2));
         }
         member++;
         int cm = requireHeaderByte();
@@ -180,6 +183,35 @@ final class StrictGzipInputStream extends InputStream {
         crc.reset();
         inMember = true;
         return true;
+    }
+
+    /** How far {@link #afterTheStream} reads the bytes after the stream to count them. */
+    static final int COUNTED_AFTER = 1 << 20;
+
+    /**
+     * The error for bytes after the last member ({@code first} and {@code second} read already,
+     * {@code second} -1 at the end of the file): how many there are, up to {@value #COUNTED_AFTER}
+     * (read to count them), and, when all of them are zero bytes (padding, which {@code gzip -t}
+     * ignores with a warning), what to do; otherwise {@code problem} with the count.
+     */
+    private String afterTheStream(String problem, int first, int second) throws IOException {
+        long end = memberStart;
+        long n = second == -1 ? 1 : 2;
+        boolean zeros = first == 0 && second <= 0;
+        int b;
+        while (n <= COUNTED_AFTER && (b = nextByte()) != -1) {
+            zeros &= b == 0;
+            n++;
+        }
+        boolean all = n <= COUNTED_AFTER;
+        String count = (all ? n + "" : "more than " + COUNTED_AFTER) + (zeros ? " zero" : "") + " byte"
+                + (n == 1 ? "" : "s") + " after the end of the gzip stream";
+        if (!zeros) {
+            return problem + " (" + count + ")";
+        }
+        return (all ? count : "at least " + COUNTED_AFTER + " zero bytes, and more bytes after them,"
+                + " after the end of the gzip stream") + " (at byte offset " + end + "): gzip ignores trailing "
+                + "zeros, but the file must end where its gzip stream does: truncate it to " + end + " bytes";
     }
 
     private void readTrailer() throws IOException {
