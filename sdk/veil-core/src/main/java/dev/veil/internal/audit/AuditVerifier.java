@@ -1,5 +1,6 @@
 package dev.veil.internal.audit;
 
+import dev.veil.internal.io.FileErrors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -54,7 +55,7 @@ public final class AuditVerifier {
         try (InputStream in = Files.newInputStream(file)) {
             return verify(in, keptHash);
         } catch (IOException e) {
-            throw new VeilException("cannot read audit log " + file + ": " + e, e);
+            throw new VeilException("cannot read audit log " + file + ": " + FileErrors.reason(e), e);
         }
     }
 

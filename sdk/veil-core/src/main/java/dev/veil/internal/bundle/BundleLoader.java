@@ -1,5 +1,6 @@
 package dev.veil.internal.bundle;
 
+import dev.veil.internal.io.FileErrors;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.io.StrictGzipInputStream;

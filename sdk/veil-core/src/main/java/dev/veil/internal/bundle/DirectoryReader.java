@@ -1,5 +1,6 @@
 package dev.veil.internal.bundle;
 
+import dev.veil.internal.io.FileErrors;
 import dev.veil.PolicyLoadException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package dev.veil.internal.bundle;
 
+import dev.veil.internal.io.FileErrors;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyOperation;

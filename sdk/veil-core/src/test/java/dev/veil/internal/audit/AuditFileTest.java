@@ -228,7 +228,7 @@ class AuditFileTest {
 
         assertThatThrownBy(() -> AuditLog.verify(file))
                 .isInstanceOf(dev.veil.VeilException.class)
-                .hasMessageStartingWith("cannot read audit log " + file + ": java.nio.file.NoSuchFileException");
+                .hasMessage("cannot read audit log " + file + ": no such file or directory");
     }
 
     // ---------------------------------------------------------------- truncated while open

@@ -1,4 +1,4 @@
-package dev.veil.internal.bundle;
+package dev.veil.internal.io;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -10,12 +10,13 @@ import java.util.Locale;
 /**
  * Why a file could not be read, in words for a load error: the operating system's reason, not the
  * name of the Java exception that carried it ({@code file name too long}, {@code permission denied}).
- * The message names the file itself.
+ * The message names the file itself. Used by the bundle loader and the audit log's verifier.
  */
-final class FileErrors {
+public final class FileErrors {
     private FileErrors() {}
 
-    static String reason(IOException e) {
+    /** The reason {@code e} gives, in words (lower case, without the file's name). */
+    public static String reason(IOException e) {
         if (e instanceof NoSuchFileException) {
             return "no such file or directory";
         }

@@ -1,4 +1,4 @@
-package dev.veil.internal.bundle;
+package dev.veil.internal.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
