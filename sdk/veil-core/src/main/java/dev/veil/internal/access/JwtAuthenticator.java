@@ -401,7 +401,9 @@ public final class JwtAuthenticator {
             if (jwk.getKeyType() != KeyType.RSA) {
                 return "needs kty RSA";
             }
-            int bits = jwk.size();
+            // The modulus' own length: JWK.size() counts its octets, so a short modulus written with
+            // leading zero octets would pass for a long one
+            int bits = ((RSAKey) jwk).getModulus().decodeToBigInteger().bitLength();
             return bits < MIN_RSA_BITS ? "RSA key has " + bits + " bits, needs at least " + MIN_RSA_BITS : null;
         }
         if (JWSAlgorithm.Family.EC.contains(alg)) {

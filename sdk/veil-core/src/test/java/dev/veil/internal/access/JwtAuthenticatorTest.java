@@ -708,6 +708,15 @@ class JwtAuthenticatorTest {
         RSAKey weak = new RSAKeyGenerator(1024, true).keyID("weak").generate();
         assertThat(loadError(settings(List.of("RS256")), jwks(weak.toPublicJWK())).getMessage())
                 .contains("RS256: RSA key has 1024 bits, needs at least 2048");
+        // The same modulus in 256 octets (leading zeros) is still 1024 bits, though JWK.size() says 2048
+        byte[] n = weak.getModulus().decode();
+        byte[] padded = new byte[256];
+        System.arraycopy(n, 0, padded, 256 - n.length, n.length);
+        RSAKey paddedWeak = new RSAKey.Builder(Base64URL.encode(padded), weak.getPublicExponent()).keyID("weak")
+                .build();
+        assertThat(paddedWeak.size()).isEqualTo(2048);
+        assertThat(loadError(settings(List.of("RS256")), jwks(paddedWeak)).getMessage())
+                .contains("RS256: RSA key has 1024 bits, needs at least 2048");
         RSAKey encryption = new RSAKey.Builder(rsa.toPublicJWK()).keyUse(KeyUse.ENCRYPTION).build();
         assertThat(loadError(settings(List.of("RS256")), jwks(encryption)).getMessage())
                 .contains("key 'rsa1' has use 'enc', not 'sig'");
