@@ -296,6 +296,59 @@ class JwtAuthenticatorTest {
         assertThat(publicKeysOnly.warnings()).isEmpty();
     }
 
+    // ---- the keys' own exp and nbf ----
+
+    private static ECKey ec256Valid(Instant notBefore, Instant expiresAt) {
+        return new ECKey.Builder(ec256).notBeforeTime(notBefore == null ? null : Date.from(notBefore))
+                .expirationTime(expiresAt == null ? null : Date.from(expiresAt)).build();
+    }
+
+    @Test
+    void shouldRefuseTokensOfAKeyPastItsOwnExpAndWarnOfItAtLoad() throws Exception {
+        Instant yearAgo = clock.instant().minus(Duration.ofDays(365));
+        ECKey retired = ec256Valid(null, yearAgo);
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(retired.toPublicJWK(), rsa.toPublicJWK()), clock);
+        assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'ec256', which expired"
+                + " at " + yearAgo + " (its exp in the JWKS): it verifies no token (the identity provider has retired"
+                + " it); remove it from the JWKS");
+        assertThat(failure(auth, sign(retired, JWSAlgorithm.ES256, true, claims().build())))
+                .isEqualTo("the token's signing key 'ec256' expired at " + yearAgo + " (its exp in the JWKS): the"
+                        + " identity provider has retired it; request a new token");
+        assertThat(auth.authenticate(sign(claims().build())).succeeded()).as("the other key").isTrue();
+    }
+
+    /** The JWKS is a file of the bundle: a key stops working when its exp passes, while the bundle is installed. */
+    @Test
+    void shouldRefuseAKeyFromTheMomentItsExpPassesEvenForATokenAlreadyVerified() throws Exception {
+        Instant keyExp = clock.instant().plusSeconds(100);
+        ECKey retiring = ec256Valid(null, keyExp);
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(retiring.toPublicJWK()), clock);
+        assertThat(auth.warnings()).isEmpty();
+        String token = sign(retiring, JWSAlgorithm.ES256, true, claims().build()); // valid for 300 s
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.advance(Duration.ofSeconds(100 + 29)); // within the 30 s of clock skew
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' expired at " + keyExp);
+        assertThat(failure(auth, sign(retiring, JWSAlgorithm.ES256, true, claims().build())))
+                .startsWith("the token's signing key 'ec256' expired at " + keyExp);
+    }
+
+    @Test
+    void shouldRefuseTokensOfAKeyBeforeItsOwnNbfAndWarnOfItAtLoad() throws Exception {
+        Instant keyNbf = clock.instant().plus(Duration.ofDays(1));
+        ECKey next = ec256Valid(keyNbf, null);
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(next.toPublicJWK()), clock);
+        assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'ec256', which is not"
+                + " valid before " + keyNbf + " (its nbf in the JWKS): it verifies no token until then; check the"
+                + " key's nbf, or the clock of this service");
+        String early = sign(next, JWSAlgorithm.ES256, true, claims().build());
+        assertThat(failure(auth, early)).isEqualTo("the token's signing key 'ec256' is not valid before " + keyNbf
+                + " (its nbf in the JWKS); retry then, or request a new token");
+        clock.set(keyNbf);
+        assertThat(auth.authenticate(sign(next, JWSAlgorithm.ES256, true, claims().build())).succeeded()).isTrue();
+    }
+
     // ---- refused tokens ----
 
     @Test
