@@ -99,8 +99,14 @@ import java.util.stream.Collectors;
  *   <li>each of {@link GuardSettings.Jwt#requiredClaims()} is a string claim of exactly that value
  *       ("claim 'token_use' must be 'access'");
  *   <li>the subject claim is a non-blank string ("missing subject"); the roles claim, when present, is
- *       a list of strings or a space-separated string; the tenant claim, when present, a string; each
- *       attribute claim, when present, a string, number or boolean.
+ *       a list of strings or a space-separated string; the tenant claim, when present, a string; the
+ *       subject, each role and the tenant pass {@link ApiKeyStore#nameProblem}; each attribute claim,
+ *       when present, a string, a boolean ({@code "true"}, {@code "false"}) or an integer from
+ *       -2<sup>63</sup> to 2<sup>63</sup>-1 written without fraction or exponent (its decimal digits);
+ *       another number is refused, since the JSON parser reads it as a double and distinct values
+ *       could become one attribute ({@code 10000000000000000001} read as {@code 1.0E19}). The claims
+ *       are read from the token's JSON as it is, so {@code iat}, {@code exp} and {@code nbf} are
+ *       integers and a single {@code aud} a string.
  * </ol>
  *
  * <h2>Keys</h2>
@@ -599,7 +605,7 @@ public final class JwtAuthenticator {
         if (kind != null) {
             return kind;
         }
-        AuthResult mapped = toCaller(claims, raw);
+        AuthResult mapped = toCaller(raw);
         if (mapped instanceof AuthResult.Success s) {
             verified.put(token, new Verified(s, key, expiresAt, notBefore));
         }
@@ -697,8 +703,12 @@ public final class JwtAuthenticator {
         return (long) v * 1000L;
     }
 
-    private AuthResult toCaller(JWTClaimsSet claims, Map<String, Object> raw) {
-        // From the token's own JSON: nimbus reads a numeric "sub" as a string
+    /**
+     * The caller the claims name, read from the token's own JSON (not from nimbus's claims set, which
+     * reads a numeric {@code sub} as a string, {@code iat}, {@code exp} and {@code nbf} as Dates and
+     * {@code aud} as a list), or why it cannot be.
+     */
+    private AuthResult toCaller(Map<String, Object> raw) {
         Object sub = raw.get(settings.subjectClaim());
         if (!(sub instanceof String subject) || subject.isBlank()) {
             return AuthResult.failure("missing subject: claim '" + settings.subjectClaim()
@@ -715,7 +725,7 @@ public final class JwtAuthenticator {
                     + " identity provider must not issue it");
         }
         Set<String> roles = new LinkedHashSet<>();
-        Object rawRoles = claims.getClaim(settings.rolesClaim());
+        Object rawRoles = raw.get(settings.rolesClaim());
         if (rawRoles instanceof String s) {
             for (String r : s.trim().split("\\s+")) {
                 if (!r.isEmpty()) {
@@ -743,7 +753,7 @@ public final class JwtAuthenticator {
             }
         }
         String tenant = "";
-        Object rawTenant = claims.getClaim(settings.tenantClaim());
+        Object rawTenant = raw.get(settings.tenantClaim());
         if (rawTenant instanceof String t) {
             String problem = ApiKeyStore.nameProblem(t);
             if (problem != null) {
@@ -756,12 +766,22 @@ public final class JwtAuthenticator {
         }
         Map<String, String> attributes = new LinkedHashMap<>();
         for (String name : settings.attributeClaims()) {
-            Object v = claims.getClaim(name);
+            // From the token's own JSON, as the subject: nimbus turns iat, exp and nbf into Dates and aud into a list
+            Object v = raw.get(name);
             if (v == null) {
                 continue;
             }
-            if (v instanceof String || v instanceof Number || v instanceof Boolean) {
+            if (v instanceof String || v instanceof Boolean) {
                 attributes.put(name, v.toString());
+            } else if (v instanceof Long || v instanceof Integer) {
+                attributes.put(name, v.toString()); // an integer as the token wrote it: its decimal digits
+            } else if (v instanceof Number n) {
+                // The JSON parser reads any other number as a double: 10000000000000000001 would become
+                // "1.0E19", the same attribute as 10000000000000000000
+                return AuthResult.failure("claim '" + name + "' is a number that is not an integer from -2^63 to"
+                        + " 2^63-1 written without fraction or exponent (read as " + n + "); such a number cannot be"
+                        + " made an attribute exactly (distinct values could read the same): the identity provider"
+                        + " must send it as a string");
             } else {
                 return AuthResult.failure("claim '" + name + "' must be a string, number or boolean, was "
                         + Problems.describe(v));

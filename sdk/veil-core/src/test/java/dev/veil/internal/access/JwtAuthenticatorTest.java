@@ -134,6 +134,45 @@ class JwtAuthenticatorTest {
                 Map.of("team", "red", "level", "3", "admin", "true"))));
     }
 
+    /** Registered claims are read from the token's JSON as they are: nimbus makes iat, exp, nbf Dates and aud a list. */
+    @Test
+    void shouldMapRegisteredClaimsToAttributesAsTheTokenWritesThem() throws Exception {
+        GuardSettings.Jwt s = new GuardSettings.Jwt(ISSUER, List.of("veil-api"), JWKS_FILE, List.of("RS256"), null, null,
+                null, List.of("iat", "exp", "nbf", "aud"), 30);
+        JwtAuthenticator auth = JwtAuthenticator.create(s, jwks(rsa.toPublicJWK()), clock);
+        long now = clock.instant().getEpochSecond();
+        AuthResult r = auth.authenticate(sign(claims().notBeforeTime(Date.from(clock.instant())).build()));
+        assertThat(r.succeeded()).as("%s", r).isTrue();
+        assertThat(((AuthResult.Success) r).caller().attributes()).isEqualTo(Map.of("iat", Long.toString(now),
+                "exp", Long.toString(now + 300), "nbf", Long.toString(now), "aud", "veil-api"));
+        // a tenant claim naming a registered time claim is a number, not a Date
+        GuardSettings.Jwt iatTenant = new GuardSettings.Jwt(ISSUER, List.of("veil-api"), JWKS_FILE, List.of("RS256"),
+                null, null, "iat", List.of(), 30);
+        assertThat(failure(JwtAuthenticator.create(iatTenant, jwks(rsa.toPublicJWK()), clock), sign(claims().build())))
+                .isEqualTo("claim 'iat' must be a string, was a number");
+    }
+
+    /** An integer becomes its digits; another number is refused: parsed as a double, distinct values could meet. */
+    @Test
+    void shouldMapIntegerAttributesToTheirDigitsAndRefuseOtherNumbers() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        for (Object level : List.of(3, -7, 0L, Long.MAX_VALUE, Long.MIN_VALUE)) {
+            AuthResult r = auth.authenticate(sign(claims().claim("level", level).build()));
+            assertThat(((AuthResult.Success) r).caller().attributes()).as("%s", level)
+                    .containsEntry("level", level.toString());
+        }
+        for (Object level : List.of(3.0, 2.5, 1e3, new java.math.BigInteger("10000000000000000000"),
+                new java.math.BigInteger("10000000000000000001"), new java.math.BigInteger("-9223372036854775809"))) {
+            assertThat(failure(auth, sign(claims().claim("level", level).build()))).as("%s", level)
+                    .startsWith("claim 'level' is a number that is not an integer from -2^63 to 2^63-1 written"
+                            + " without fraction or exponent (read as ")
+                    .endsWith("); such a number cannot be made an attribute exactly (distinct values could read"
+                            + " the same): the identity provider must send it as a string");
+        }
+        assertThat(failure(auth, sign(claims().claim("level", new java.math.BigInteger("10000000000000000001"))
+                .build()))).contains("(read as 1.0E19)");
+    }
+
     @Test
     void shouldAcceptEveryConfiguredAlgorithmFamily() throws Exception {
         JwtAuthenticator auth = authenticator(ALL);
