@@ -382,6 +382,36 @@ class ApiKeyStoreTest {
                 .hasMessageStartingWith("tenant has leading or trailing whitespace ('acme ')");
     }
 
+    /** "al<U+200B>ice" would be a caller of its own that reads as alice in every record and message. */
+    @Test
+    void shouldRejectFormatCharactersAndLineSeparatorsInNames() throws Exception {
+        assertThat(ApiKeyStore.nameProblem("al\u200bice")).isEqualTo("contains an invisible format character (U+200B at"
+                + " position 2, 'al?ice'): it would be a name of its own that reads as another; remove it");
+        assertThat(ApiKeyStore.nameProblem("admin\u202e")).startsWith("contains an invisible format character (U+202E");
+        assertThat(ApiKeyStore.nameProblem("ali\u00adce")).startsWith("contains an invisible format character (U+00AD");
+        assertThat(ApiKeyStore.nameProblem("\ufeffalice")).startsWith("contains an invisible format character (U+FEFF");
+        // outside the basic plane too: U+E0041 TAG LATIN CAPITAL LETTER A, a surrogate pair
+        assertThat(ApiKeyStore.nameProblem("alice\udb40\udc41x")).startsWith("contains an invisible format character"
+                + " (U+E0041 at position 5");
+        assertThat(ApiKeyStore.nameProblem("ac\u2028me")).isEqualTo("contains a line or paragraph separator (U+2028 at"
+                + " position 2, 'ac?me'): remove it");
+        assertThat(ApiKeyStore.nameProblem("ac\u2029me")).startsWith("contains a line or paragraph separator (U+2029");
+        assertThat(ApiKeyStore.nameProblem("al\u0085ice")).startsWith("contains a control character (U+0085");
+        assertThat(ApiKeyStore.nameProblem("X\ud800")).startsWith("contains a lone UTF-16 surrogate (U+D800 at position 1");
+        for (String fine : List.of("alice", "alice smith", "zoë", "ŝ-team", "東京", "alice\ud83d\ude00", "")) {
+            assertThat(ApiKeyStore.nameProblem(fine)).as(fine).isNull();
+        }
+        Map<String, Object> entry = issue("a").entry();
+        assertThat(loadError(with(entry, "caller", "al\u200bice")).getMessage())
+                .contains("keys[0].caller: contains an invisible format character (U+200B at position 2");
+        assertThat(loadError(with(entry, "tenant", "ac\u2028me")).getMessage())
+                .contains("keys[0].tenant: contains a line or paragraph separator (U+2028 at position 2");
+        assertThat(loadError(with(entry, "roles", List.of("ad\u202emin"))).getMessage())
+                .contains("keys[0].roles[0]: contains an invisible format character (U+202E");
+        assertThatThrownBy(() -> ApiKeyStore.issue("al\u200bice", List.of(), "", Map.of(), null, RANDOM))
+                .hasMessageStartingWith("caller contains an invisible format character (U+200B");
+    }
+
     @Test
     void shouldRejectTheAnonymousCallersName() throws Exception {
         // it would share the rate limits, quotas and rules of requests without credentials

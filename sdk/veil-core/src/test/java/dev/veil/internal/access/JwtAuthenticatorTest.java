@@ -667,6 +667,15 @@ class JwtAuthenticatorTest {
                 .isEqualTo("claim 'roles': role '' is empty");
         assertThat(failure(auth, sign(claims().claim("roles", List.of("x\u001b[31m")).build())))
                 .startsWith("claim 'roles': role 'x?[31m' contains a control character");
+        // invisible and line-breaking characters: "al<U+200B>ice" would be a caller that reads as alice
+        assertThat(failure(auth, sign(claims().subject("al\u200bice").build())))
+                .startsWith("claim 'sub' contains an invisible format character (U+200B at position 2");
+        assertThat(failure(auth, sign(claims().claim("tenant", "ac\u2028me").build())))
+                .startsWith("claim 'tenant' contains a line or paragraph separator (U+2028 at position 2");
+        assertThat(failure(auth, sign(claims().claim("roles", List.of("ad\u202emin")).build())))
+                .startsWith("claim 'roles': role 'ad?min' contains an invisible format character (U+202E");
+        assertThat(failure(auth, withRawSubject("\"al\\u2029ice\"")))
+                .startsWith("claim 'sub' contains a line or paragraph separator (U+2029");
         // a pair of surrogates is one character, and a fine name
         assertThat(auth.authenticate(sign(claims().subject("alice\ud83d\ude00").build())).succeeded()).isTrue();
     }

@@ -703,6 +703,12 @@ class YamlPolicyEngineTest {
                 .startsWith("access.rules[2].when.attributes.tier: has leading or trailing whitespace ('silver ')");
         assertThat(loadError(POLICY.replace("tier: [gold, silver]", "tier: \"gold\\t\"")).message())
                 .startsWith("access.rules[2].when.attributes.tier: has leading or trailing whitespace");
+        // invisible and line-breaking characters: no caller could carry such a name (the key store and
+        // tokens refuse them), so the rule could never match
+        assertThat(loadError(POLICY.replace("callers: [mallory]", "callers: [\"mal\\u200blory\"]")).message())
+                .startsWith("access.rules[0].when.callers[0]: contains an invisible format character (U+200B");
+        assertThat(loadError(POLICY.replace("tier: [gold, silver]", "tier: [gold, \"sil\\u2028ver\"]")).message())
+                .startsWith("access.rules[2].when.attributes.tier: contains a line or paragraph separator (U+2028");
         // "" is the tenant of callers without one
         CompiledPolicy p = load(POLICY.replace("tenants: [partner], attributes", "tenants: [''], attributes"))
                 .policy();
