@@ -9,6 +9,7 @@ import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.policy.Names;
 import dev.veil.internal.policy.ValueCount;
 import dev.veil.internal.policy.YamlLocations;
 import java.io.IOException;
@@ -50,8 +51,9 @@ import java.util.regex.Pattern;
  * <p>{@code id}, {@code caller}, {@code salt} and {@code hash} are required; {@code roles} (list of
  * strings), {@code tenant} (string), {@code attributes} (object of strings), {@code expires_at}
  * (ISO-8601 instant) and {@code disabled} (boolean) are optional. Parsing is strict: an unknown
- * field, a caller, role or tenant with leading or trailing whitespace, a control, format or line
- * separator character or a lone surrogate ({@link #nameProblem}), a duplicate JSON member, a duplicate key id, bad base64, a hash that is
+ * field, a caller, role, tenant or attribute name with leading or trailing whitespace, a control,
+ * format or line separator character or a lone surrogate ({@link #nameProblem}; an attribute value
+ * likewise, though it may be empty), a blank attribute name, a duplicate JSON member, a duplicate key id, bad base64, a hash that is
  * not 32 bytes or a bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
  * entry; in a file, each problem also has the line and column of the value at fault (of the entry
  * for a missing field, of the document for a top-level problem). Every problem in the file is
@@ -306,8 +308,17 @@ public final class ApiKeyStore {
         if (rawAttrs != null) {
             if (rawAttrs instanceof Map<?, ?> am) {
                 for (Map.Entry<?, ?> a : am.entrySet()) {
-                    if (a.getValue() instanceof String s) {
-                        attributes.put(String.valueOf(a.getKey()), s);
+                    String name = String.valueOf(a.getKey());
+                    String nameProblem = attributeNameProblem(name);
+                    if (nameProblem != null) {
+                        problems.add(at + ".attributes." + name, at + ".attributes: " + nameProblem);
+                        ok = false;
+                    } else if (a.getValue() instanceof String s && nameProblem(s) != null) {
+                        problems.add(at + ".attributes." + name, at + ".attributes." + name + ": "
+                                + nameProblem(s));
+                        ok = false;
+                    } else if (a.getValue() instanceof String s) {
+                        attributes.put(name, s);
                     } else {
                         problems.add(at + ".attributes." + a.getKey(), at + ".attributes."
                                 + Sanitize.text(String.valueOf(a.getKey())) + ": must be a string, was "
@@ -404,6 +415,20 @@ public final class ApiKeyStore {
             i += Character.charCount(cp);
         }
         return null;
+    }
+
+    /**
+     * Why an attribute name cannot be stored, or {@code null}: blank, or a {@link #nameProblem}. A
+     * policy cannot name such an attribute (its conditions refuse the same names), so no rule could
+     * ever match it.
+     */
+    static String attributeNameProblem(String name) {
+        if (Names.isBlank(name)) {
+            return "attribute name '" + Sanitize.text(name) + "' is blank: no policy rule can name it; write the name"
+                    + " or remove the attribute";
+        }
+        String problem = nameProblem(name);
+        return problem == null ? null : "attribute name " + problem;
     }
 
     private static String codePoint(int cp) {
@@ -532,7 +557,8 @@ public final class ApiKeyStore {
      * @param caller the caller id the key authenticates as (non-blank, see {@link #nameProblem})
      * @param roles the caller's roles (non-blank strings, see {@link #nameProblem})
      * @param tenant the tenant, {@code ""} for none (see {@link #nameProblem})
-     * @param attributes further attributes (non-blank names, non-null values)
+     * @param attributes further attributes: non-blank names and values ({@code ""} allowed), both
+     *     without the problems of {@link #nameProblem}
      * @param expiresAt when the key stops working, or {@code null} for never
      * @param random the source of the id, salt and secret
      * @return the plaintext key and its store entry
@@ -564,9 +590,17 @@ public final class ApiKeyStore {
         }
         Objects.requireNonNull(attributes, "attributes");
         for (Map.Entry<String, String> a : attributes.entrySet()) {
-            if (a.getKey() == null || a.getKey().isBlank() || a.getValue() == null) {
+            if (a.getKey() == null || a.getValue() == null) {
                 throw new IllegalArgumentException(
-                        "attributes must have non-blank names and non-null values, was " + attributes.keySet());
+                        "attributes must have non-null names and values, was " + attributes.keySet());
+            }
+            // Checked as the store's parser checks them: a policy could never match such a name or value
+            String nameProblem = attributeNameProblem(a.getKey());
+            if (nameProblem != null) {
+                throw new IllegalArgumentException(nameProblem);
+            }
+            if (nameProblem(a.getValue()) != null) {
+                throw new IllegalArgumentException("attribute '" + a.getKey() + "': value " + nameProblem(a.getValue()));
             }
         }
         Objects.requireNonNull(random, "random");

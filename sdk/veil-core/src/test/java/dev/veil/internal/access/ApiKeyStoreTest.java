@@ -493,7 +493,53 @@ class ApiKeyStoreTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("roles must be non-blank strings");
         assertThatThrownBy(() -> ApiKeyStore.issue("a", List.of(), "", Map.of(" ", "v"), null, RANDOM))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("attributes must have non-blank names");
+                .hasMessage("attribute name ' ' is blank: no policy rule can name it; write the name or remove the"
+                        + " attribute");
+    }
+
+    /**
+     * An attribute name or value a policy condition refuses ("region ", "", a NUL, a U+2028) could
+     * never be matched by a rule: the store refuses it as it refuses such a caller, role or tenant.
+     */
+    @Test
+    void shouldRejectAttributeNamesAndValuesNoRuleCouldMatch() throws Exception {
+        Map<String, Object> entry = issue("a").entry();
+        assertThat(loadError(with(entry, "attributes", Map.of("region ", "eu"))).getMessage())
+                .contains("keys[0].attributes: attribute name has leading or trailing whitespace ('region '); it is"
+                        + " compared exactly, so it would not be 'region': remove the whitespace");
+        assertThat(loadError(with(entry, "attributes", Map.of("", "x"))).getMessage())
+                .contains("keys[0].attributes: attribute name '' is blank: no policy rule can name it; write the name"
+                        + " or remove the attribute");
+        assertThat(loadError(with(entry, "attributes", Map.of("re\u200bgion", "eu"))).getMessage())
+                .contains("keys[0].attributes: attribute name contains an invisible format character (U+200B");
+        assertThat(loadError(with(entry, "attributes", Map.of("dept", "a\u0000b"))).getMessage())
+                .contains("keys[0].attributes.dept: contains a control character (U+0000 at position 1, 'a?b'):"
+                        + " remove it");
+        assertThat(loadError(with(entry, "attributes", Map.of("note", "a\tb"))).getMessage())
+                .contains("keys[0].attributes.note: contains a control character (U+0009");
+        assertThat(loadError(with(entry, "attributes", Map.of("dept", "r&d\u2028x"))).getMessage())
+                .contains("keys[0].attributes.dept: contains a line or paragraph separator (U+2028");
+        assertThat(loadError(with(entry, "attributes", Map.of("dept", "risk "))).getMessage())
+                .contains("keys[0].attributes.dept: has leading or trailing whitespace ('risk ')");
+        // every problem of the entry at once
+        assertThat(loadError(with(entry, "attributes", new java.util.TreeMap<>(Map.of("region ", "eu", "dept", "a\u0000b"))))
+                .errors()).hasSize(2);
+        // "" is a value an attribute can have (a policy condition accepts it too); inner spaces are fine
+        assertThat(storeOf(with(entry, "attributes", Map.of("status", "", "team", "risk and audit"))).size()).isOne();
+
+        // issuing a key (ApiKeys.issue, which `veil key create --attr` calls) checks the same
+        assertThatThrownBy(() -> dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("region ", "eu"), null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("attribute name has leading or trailing whitespace ('region '); it is compared exactly, so"
+                        + " it would not be 'region': remove the whitespace");
+        assertThatThrownBy(() -> dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("note", "a\tb"), null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("attribute 'note': value contains a control character (U+0009 at position 1, 'a?b'):"
+                        + " remove it");
+        assertThatThrownBy(() -> dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("dept", "r&d\u2028x"), null))
+                .hasMessageStartingWith("attribute 'dept': value contains a line or paragraph separator (U+2028");
+        assertThat(dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("status", ""), null).entry().get("attributes"))
+                .isEqualTo(Map.of("status", ""));
     }
 
     // ---- properties ----
