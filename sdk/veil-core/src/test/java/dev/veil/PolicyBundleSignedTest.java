@@ -199,6 +199,25 @@ class PolicyBundleSignedTest {
                         + " key (the private key signs, with `veil bundle sign`, and must stay with the signer)");
     }
 
+    /** A 1024-bit modulus written in 256 octets (leading zeros) is a 1024-bit key: JWK.size() counts octets. */
+    @Test
+    void refusesAShortRsaTrustedKeyPaddedWithLeadingZeroOctets() throws Exception {
+        com.nimbusds.jose.jwk.RSAKey small = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(1024, true)
+                .keyID("padded").generate();
+        byte[] n = small.getModulus().decode();
+        byte[] padded = new byte[256];
+        System.arraycopy(n, 0, padded, 256 - n.length, n.length);
+        com.nimbusds.jose.jwk.RSAKey pub = new com.nimbusds.jose.jwk.RSAKey.Builder(
+                com.nimbusds.jose.util.Base64URL.encode(padded), small.getPublicExponent()).keyID("padded").build();
+        assertThat(pub.size()).isEqualTo(2048);
+        Path keys = tmp.resolve("keys.json");
+        Files.writeString(keys, new JWKSet(pub).toString(false));
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(dir, keys))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageEndingWith(keys + ": trusted keys: key 'padded' is an RSA key of 1024 bits; at least 2048"
+                        + " are needed");
+    }
+
     // ---------------------------------------------------------------- rollback
 
     private Path signedRevision(String revision) throws Exception {

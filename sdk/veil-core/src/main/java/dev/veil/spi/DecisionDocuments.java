@@ -85,7 +85,11 @@ public final class DecisionDocuments {
             Doc r = d.child("rate_limit", List.of("per_second", "burst"));
             double ps = r.positive("per_second");
             long burst = r.integer("burst", 1);
-            rl = new RateLimit(ps, burst);
+            try {
+                rl = new RateLimit(ps, burst);
+            } catch (IllegalArgumentException e) {
+                throw d.fail("rate_limit", e.getMessage()); // a bucket too slow for the limiters to count
+            }
         }
         long quota = d.integer("daily_quota", 0);
         if (!allow && (rl != null || quota != 0)) {

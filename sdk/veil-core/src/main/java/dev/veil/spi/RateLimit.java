@@ -1,12 +1,32 @@
 package dev.veil.spi;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.time.Duration;
+
 /**
  * A token-bucket rate limit for one caller.
+ *
+ * <p>A bucket must refill from empty within {@link #MAX_REFILL} (366 days): {@code burst / perSecond}
+ * seconds at most, i.e. {@code perSecond >= burst / 31,622,400}. Both state stores keep a bucket's
+ * refill period in nanoseconds and a caller's state for as long as its bucket refills, so a slower
+ * limit could not be counted; it is refused here, where a policy file's limit is built (a load error
+ * at its {@code rate_limit}) and where a decision document's is read (the request fails, naming it).
  *
  * @param perSecond sustained requests per second, {@code > 0}
  * @param burst bucket capacity, {@code >= 1}; 0 in a policy file means "same as perSecond, at least 1"
  */
 public record RateLimit(double perSecond, long burst) {
+    /** The longest time a bucket may take to refill from empty (366 days); a slower limit is refused. */
+    public static final Duration MAX_REFILL = Duration.ofDays(366);
+
+    /**
+     * Checks the limit.
+     *
+     * @throws IllegalArgumentException if {@code perSecond} is not a positive finite number,
+     *     {@code burst} is negative, or the bucket would take longer than {@link #MAX_REFILL} to refill
+     */
     public RateLimit {
         if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
             throw new IllegalArgumentException("rate_limit.per_second must be a positive finite number, was " + perSecond);
@@ -17,5 +37,23 @@ public record RateLimit(double perSecond, long burst) {
         if (burst == 0) {
             burst = Math.max(1, (long) Math.ceil(perSecond));
         }
+        // The very computation of the limiters' refill period (CallerLimiter, BatchEncoder), so that a
+        // limit accepted here is one they can count.
+        double nanos = burst * 1e9 / perSecond;
+        if (!(nanos <= MAX_REFILL.toNanos())) {
+            long maxSeconds = MAX_REFILL.toSeconds();
+            BigDecimal least = BigDecimal.valueOf(burst).divide(BigDecimal.valueOf(maxSeconds),
+                    new MathContext(3, RoundingMode.UP));
+            throw new IllegalArgumentException("a bucket of burst " + burst + " at per_second "
+                    + perSecond + " takes " + days(burst / perSecond) + " days to refill, longer than the "
+                    + MAX_REFILL.toDays() + " days a rate limit may take: per_second must be at least burst / "
+                    + maxSeconds + " (" + least.toPlainString() + " for burst " + burst + "); raise per_second or"
+                    + " lower burst");
+        }
+    }
+
+    private static String days(double seconds) {
+        double d = seconds / 86_400;
+        return d < 1e12 ? Long.toString(Math.round(d)) : String.format(java.util.Locale.ROOT, "%.3e", d);
     }
 }

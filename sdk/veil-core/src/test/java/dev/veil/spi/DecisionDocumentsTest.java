@@ -217,6 +217,12 @@ class DecisionDocumentsTest {
                 .hasMessage("access decision: rate_limit.burst: expected an integer >= 1, was 2.5");
         assertThatThrownBy(() -> reader.access(edited("access", ANALYST, d -> at(d, "rate_limit").put("per_second", 0))))
                 .hasMessage("access decision: rate_limit.per_second: expected a number > 0, was 0");
+        assertThatThrownBy(() -> reader.access(edited("access", ANALYST, d -> {
+            at(d, "rate_limit").put("per_second", 0.000001);
+            at(d, "rate_limit").put("burst", 100);
+        }))).hasMessage("access decision: rate_limit: a bucket of burst 100 at per_second 1.0E-6 takes 1157 days to"
+                + " refill, longer than the 366 days a rate limit may take: per_second must be at least burst /"
+                + " 31622400 (0.00000317 for burst 100); raise per_second or lower burst");
         assertThatThrownBy(() -> reader.access(edited("access", ANALYST, d -> d.put("daily_quota", -1))))
                 .hasMessage("access decision: daily_quota: expected an integer >= 0, was -1");
         assertThatThrownBy(() -> reader.access(edited("access", Map.of(), d -> d.put("daily_quota", 5))))

@@ -518,11 +518,11 @@ class RedisStateStoreTest {
     // ------------------------------------------------------------------ failures
 
     @Test
-    void aRateLimitTheInMemoryStoreRefusesIsRefusedHereToo() {
-        assertThatThrownBy(() -> store.execute(
-                new StateOp.Acquire("a", new RateLimit(1e-9, 1000), 0, CLOCK.millis())))
+    void aThrottleTheInMemoryStoreRefusesIsRefusedHereToo() {
+        // (a rate limit that slow cannot be made: RateLimit refuses it)
+        assertThatThrownBy(() -> store.execute(new StateOp.Throttle("a", 1e-9, CLOCK.millis() + 10_000)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("rate_limit: a bucket of 1000 at 1.0E-9 per second takes longer than 366 days");
+                .hasMessageStartingWith("rate_limit: a bucket of 1 at 1.0E-9 per second takes longer than 366 days");
         assertThatThrownBy(() -> store.execute(new StateOp.Throttle("a", Double.POSITIVE_INFINITY, 1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("throttle_per_second must be a positive finite number, was Infinity");

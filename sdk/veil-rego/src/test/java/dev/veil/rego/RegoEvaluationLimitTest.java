@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A Rego question that never finishes does not hold the request thread: each evaluation has a time
  * limit (system property {@code veil.rego.timeout}, 1s unless set) and stops when its thread is
  * interrupted; the Guard then fails closed with {@code internal_error} and logs the question and
- * the limit.
+ * the limit. So does a question whose answer the Guard cannot use (a rate limit too slow for the
+ * limiters to count), naming what is wrong with it.
  */
 class RegoEvaluationLimitTest {
     /** About 10^10 steps for a caller with an id: never finishes in a test's lifetime. */
@@ -261,6 +262,32 @@ class RegoEvaluationLimitTest {
         }
         assertThat(all.toString()).contains("logging question unavailable", "eval_builtin_error: to_number:")
                 .doesNotContain("\"anonymous\"").doesNotContain("ParseFloat");
+    }
+
+    /**
+     * A Rego access decision whose rate limit refills in more than 366 days fails the request, and the
+     * Guard's log names the field and the bound; a constant one does not load (as in a YAML policy).
+     */
+    @Test
+    void anAccessDecisionWithARateLimitTooSlowToCountIsDeniedAndTheLogSaysWhy() {
+        String slow = """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": true, "rule": "slow", "message": "", "rate_limit": {"per_second": rate,
+                    "burst": 100}, "daily_quota": 0}
+
+                rate := 0.000001 if input.caller.id == "anonymous" else := 5
+                """;
+        assertThat(catchThrowable(() -> PolicyBundle.load(write(slow.replace("rate,", "0.000001,")))))
+                .isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("access decision: rate_limit: a bucket of burst 100 at per_second 1.0E-6");
+        Guard<double[]> g = guard(slow);
+        deniedAtAccess(ask(g));
+        assertThat(causeLogged()).isEqualTo("access decision: rate_limit: a bucket of burst 100 at per_second 1.0E-6"
+                + " takes 1157 days to refill, longer than the 366 days a rate limit may take: per_second must be at"
+                + " least burst / 31622400 (0.00000317 for burst 100); raise per_second or lower burst");
     }
 
     private String causeLogged() {

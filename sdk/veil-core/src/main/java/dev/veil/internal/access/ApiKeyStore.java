@@ -9,6 +9,7 @@ import dev.veil.AuthMethod;
 import dev.veil.Caller;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.policy.Names;
 import dev.veil.internal.policy.ValueCount;
 import dev.veil.internal.policy.YamlLocations;
 import java.io.IOException;
@@ -50,8 +51,9 @@ import java.util.regex.Pattern;
  * <p>{@code id}, {@code caller}, {@code salt} and {@code hash} are required; {@code roles} (list of
  * strings), {@code tenant} (string), {@code attributes} (object of strings), {@code expires_at}
  * (ISO-8601 instant) and {@code disabled} (boolean) are optional. Parsing is strict: an unknown
- * field, a caller, role or tenant with leading or trailing whitespace or a control character
- * ({@link #nameProblem}), a duplicate JSON member, a duplicate key id, bad base64, a hash that is
+ * field, a caller, role, tenant or attribute name with leading or trailing whitespace, a control,
+ * format or line separator character or a lone surrogate ({@link #nameProblem}; an attribute value
+ * likewise, though it may be empty), a blank attribute name, a duplicate JSON member, a duplicate key id, bad base64, a hash that is
  * not 32 bytes or a bad timestamp is a {@link PolicyLoadException} naming the file (or {@code data.<path>}) and the
  * entry; in a file, each problem also has the line and column of the value at fault (of the entry
  * for a missing field, of the document for a top-level problem). Every problem in the file is
@@ -306,8 +308,17 @@ public final class ApiKeyStore {
         if (rawAttrs != null) {
             if (rawAttrs instanceof Map<?, ?> am) {
                 for (Map.Entry<?, ?> a : am.entrySet()) {
-                    if (a.getValue() instanceof String s) {
-                        attributes.put(String.valueOf(a.getKey()), s);
+                    String name = String.valueOf(a.getKey());
+                    String nameProblem = attributeNameProblem(name);
+                    if (nameProblem != null) {
+                        problems.add(at + ".attributes." + name, at + ".attributes: " + nameProblem);
+                        ok = false;
+                    } else if (a.getValue() instanceof String s && nameProblem(s) != null) {
+                        problems.add(at + ".attributes." + name, at + ".attributes." + name + ": "
+                                + nameProblem(s));
+                        ok = false;
+                    } else if (a.getValue() instanceof String s) {
+                        attributes.put(name, s);
                     } else {
                         problems.add(at + ".attributes." + a.getKey(), at + ".attributes."
                                 + Sanitize.text(String.valueOf(a.getKey())) + ": must be a string, was "
@@ -360,8 +371,13 @@ public final class ApiKeyStore {
      * Why a caller id, role or tenant cannot be stored as written, or {@code null}: leading or
      * trailing whitespace (they are compared exactly, so {@code "alice "} would be a second caller
      * beside {@code "alice"}, with rate limits and quotas of its own, and a role {@code "analyst "}
-     * would match no rule), or a control character. Shared by the store's parser, {@link #issue} and
-     * {@code veil key create}.
+     * would match no rule), a control character, an invisible format character (a zero-width space
+     * U+200B, a bidi override U+202E, a soft hyphen U+00AD: "al&lt;U+200B&gt;ice" would be a caller of
+     * its own that reads as alice in every record and message), a line or paragraph separator
+     * (U+2028, U+2029), or a lone UTF-16 surrogate (the audit log writes it as U+FFFD and the Redis
+     * state store's keys as {@code ?}, so names that differ only there could not be told apart).
+     * Shared by the store's parser, {@link #issue}, {@code veil key create}, the JWT subject, roles
+     * and tenant, and the names and values of policy conditions.
      *
      * @param value a caller id, role or tenant
      * @return the problem, as a phrase to follow the field's name; {@code null} when there is none
@@ -372,22 +388,51 @@ public final class ApiKeyStore {
             return "has leading or trailing whitespace ('" + Sanitize.text(value) + "'); it is compared exactly, so it"
                     + " would not be '" + Sanitize.text(value.strip()) + "': remove the whitespace";
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; ) {
             char c = value.charAt(i);
-            if (Character.isISOControl(c)) {
-                return "contains a control character (U+" + String.format(java.util.Locale.ROOT, "%04X", (int) c)
-                        + " at position " + i + ", '" + Sanitize.text(value) + "'): remove it";
-            }
+            int cp;
             if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
-                i++; // a pair: one character
+                cp = Character.toCodePoint(c, value.charAt(i + 1)); // a pair: one character
             } else if (Character.isSurrogate(c)) {
-                // the audit log writes a lone surrogate as U+FFFD, so its record would not tell this
-                // name from others that differ in that place
-                return "contains a lone UTF-16 surrogate (U+" + String.format(java.util.Locale.ROOT, "%04X", (int) c)
-                        + " at position " + i + ", '" + Sanitize.text(value) + "'), which is not text: remove it";
+                return "contains a lone UTF-16 surrogate (" + codePoint(c) + " at position " + i + ", '"
+                        + Sanitize.text(value) + "'), which is not text: remove it";
+            } else {
+                cp = c;
             }
+            if (Character.isISOControl(cp)) {
+                return "contains a control character (" + codePoint(cp) + " at position " + i + ", '"
+                        + Sanitize.text(value) + "'): remove it";
+            }
+            int type = Character.getType(cp);
+            if (type == Character.FORMAT) {
+                return "contains an invisible format character (" + codePoint(cp) + " at position " + i + ", '"
+                        + Sanitize.text(value) + "'): it would be a name of its own that reads as another; remove it";
+            }
+            if (type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                return "contains a line or paragraph separator (" + codePoint(cp) + " at position " + i + ", '"
+                        + Sanitize.text(value) + "'): remove it";
+            }
+            i += Character.charCount(cp);
         }
         return null;
+    }
+
+    /**
+     * Why an attribute name cannot be stored, or {@code null}: blank, or a {@link #nameProblem}. A
+     * policy cannot name such an attribute (its conditions refuse the same names), so no rule could
+     * ever match it.
+     */
+    static String attributeNameProblem(String name) {
+        if (Names.isBlank(name)) {
+            return "attribute name '" + Sanitize.text(name) + "' is blank: no policy rule can name it; write the name"
+                    + " or remove the attribute";
+        }
+        String problem = nameProblem(name);
+        return problem == null ? null : "attribute name " + problem;
+    }
+
+    private static String codePoint(int cp) {
+        return String.format(java.util.Locale.ROOT, "U+%04X", cp);
     }
 
     private static String requiredString(Map<?, ?> m, String field, String at, Problems problems) {
@@ -512,7 +557,8 @@ public final class ApiKeyStore {
      * @param caller the caller id the key authenticates as (non-blank, see {@link #nameProblem})
      * @param roles the caller's roles (non-blank strings, see {@link #nameProblem})
      * @param tenant the tenant, {@code ""} for none (see {@link #nameProblem})
-     * @param attributes further attributes (non-blank names, non-null values)
+     * @param attributes further attributes: non-blank names and values ({@code ""} allowed), both
+     *     without the problems of {@link #nameProblem}
      * @param expiresAt when the key stops working, or {@code null} for never
      * @param random the source of the id, salt and secret
      * @return the plaintext key and its store entry
@@ -544,9 +590,17 @@ public final class ApiKeyStore {
         }
         Objects.requireNonNull(attributes, "attributes");
         for (Map.Entry<String, String> a : attributes.entrySet()) {
-            if (a.getKey() == null || a.getKey().isBlank() || a.getValue() == null) {
+            if (a.getKey() == null || a.getValue() == null) {
                 throw new IllegalArgumentException(
-                        "attributes must have non-blank names and non-null values, was " + attributes.keySet());
+                        "attributes must have non-null names and values, was " + attributes.keySet());
+            }
+            // Checked as the store's parser checks them: a policy could never match such a name or value
+            String nameProblem = attributeNameProblem(a.getKey());
+            if (nameProblem != null) {
+                throw new IllegalArgumentException(nameProblem);
+            }
+            if (nameProblem(a.getValue()) != null) {
+                throw new IllegalArgumentException("attribute '" + a.getKey() + "': value " + nameProblem(a.getValue()));
             }
         }
         Objects.requireNonNull(random, "random");

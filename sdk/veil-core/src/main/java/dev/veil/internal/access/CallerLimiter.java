@@ -108,8 +108,11 @@ public final class CallerLimiter {
     public static final Duration DEFAULT_IDLE = Duration.ofHours(1);
     /** Default bound on callers with active blocks or throttles. */
     public static final int DEFAULT_MAX_COOL_DOWNS = 100_000;
-    /** Longest time a bucket may take to refill from empty; a slower limit is refused. */
-    public static final Duration MAX_REFILL = Duration.ofDays(366);
+    /**
+     * Longest time a bucket may take to refill from empty; a slower limit is refused (by
+     * {@link RateLimit}'s constructor already; checked again here for the throttles).
+     */
+    public static final Duration MAX_REFILL = RateLimit.MAX_REFILL;
 
     private static final long DAY_MILLIS = 86_400_000L;
     private static final long DAY_NANOS = DAY_MILLIS * 1_000_000L;
@@ -196,8 +199,8 @@ public final class CallerLimiter {
      * @return {@link Outcome#ALLOWED}, or why not; on a refusal nothing was consumed.
      *     {@link Outcome#TOO_MANY_CALLERS} only for a caller with neither rate nor quota state while
      *     the limiter is full (see the class comment)
-     * @throws IllegalArgumentException if {@code dailyQuota < 0}, or the limit's bucket would take
-     *     longer than {@link #MAX_REFILL} to refill (the Guard then fails closed)
+     * @throws IllegalArgumentException if {@code dailyQuota < 0} (a {@link RateLimit} whose bucket
+     *     would take longer than {@link #MAX_REFILL} to refill cannot be made)
      */
     public Outcome tryAcquire(String callerId, RateLimit limitOrNull, long dailyQuota) {
         return tryAcquireAt(callerId, limitOrNull, dailyQuota, meter.currentTimeNanos());

@@ -78,6 +78,11 @@ import java.util.stream.Collectors;
  *       algorithm; a token without {@code kid} is refused when several keys can verify its algorithm
  *       ("token has no key id (kid) and several keys this service trusts can verify ES256"), and checked
  *       with the one key otherwise;
+ *   <li>that key's own {@code exp} has not passed and its {@code nbf} (when the JWKS gives them) has
+ *       been reached, now, with {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("the
+ *       token's signing key 'k1' expired at ..."): the JWKS is a file of the bundle, so a key the
+ *       identity provider has retired stops working when its {@code exp} passes, not when the bundle
+ *       is next replaced;
  *   <li>{@code exp} is present and not passed, {@code nbf} (when present) has been reached, both with
  *       {@link GuardSettings.Jwt#clockSkewSeconds()} of tolerance ("expired", "not yet valid");
  *   <li>{@code iss} equals {@link GuardSettings.Jwt#issuer()} ("wrong issuer"), and at least one
@@ -94,8 +99,14 @@ import java.util.stream.Collectors;
  *   <li>each of {@link GuardSettings.Jwt#requiredClaims()} is a string claim of exactly that value
  *       ("claim 'token_use' must be 'access'");
  *   <li>the subject claim is a non-blank string ("missing subject"); the roles claim, when present, is
- *       a list of strings or a space-separated string; the tenant claim, when present, a string; each
- *       attribute claim, when present, a string, number or boolean.
+ *       a list of strings or a space-separated string; the tenant claim, when present, a string; the
+ *       subject, each role and the tenant pass {@link ApiKeyStore#nameProblem}; each attribute claim,
+ *       when present, a string, a boolean ({@code "true"}, {@code "false"}) or an integer from
+ *       -2<sup>63</sup> to 2<sup>63</sup>-1 written without fraction or exponent (its decimal digits);
+ *       another number is refused, since the JSON parser reads it as a double and distinct values
+ *       could become one attribute ({@code 10000000000000000001} read as {@code 1.0E19}). The claims
+ *       are read from the token's JSON as it is, so {@code iat}, {@code exp} and {@code nbf} are
+ *       integers and a single {@code aud} a string.
  * </ol>
  *
  * <h2>Keys</h2>
@@ -111,15 +122,17 @@ import java.util.stream.Collectors;
  *
  * <p>An HMAC secret ({@code kty oct}) is accepted but named in {@link #warnings()}: anyone who can
  * read the bundle can sign tokens with it. So is a key without {@code kid} beside other keys for one
- * of its algorithms: the tokens it signs carry no {@code kid} and are refused.
+ * of its algorithms: the tokens it signs carry no {@code kid} and are refused; and a key whose own
+ * {@code exp} has already passed, or whose {@code nbf} has not yet come, when the JWKS loads: it
+ * verifies no token (then).
  *
  * <h2>Threading and cost</h2>
  *
  * <p>Immutable after construction and thread-safe. Verifiers are built once at load. Successful
  * verifications are remembered in a bounded cache keyed by the exact token text (at most
  * {@value #CACHE_SIZE} tokens, each for at most {@value #CACHE_MINUTES} minutes), so a caller that
- * repeats its token pays for the signature once; {@code exp} and {@code nbf} are checked again on
- * every call. A token whose signature does not verify is remembered too, by the SHA-256 of its text
+ * repeats its token pays for the signature once; {@code exp} and {@code nbf}, the token's and its
+ * key's, are checked again on every call. A token whose signature does not verify is remembered too, by the SHA-256 of its text
  * (at most {@value #REFUSED_SIZE}, each for {@value #REFUSED_MINUTES} minute), so that replaying it
  * costs a lookup and gets the same refusal; no other failure is remembered (a refusal for the time
  * could turn into an acceptance), but each of the checks above the signature's is made first.
@@ -152,8 +165,8 @@ public final class JwtAuthenticator {
     private final Set<String> accepted;
     /** {@link GuardSettings.Jwt#types()} as {@link #mediaType} compares them; empty: no check. */
     private final Set<String> types;
-    private final Map<String, Map<String, JWSVerifier>> byKid;
-    private final Map<String, List<JWSVerifier>> byAlgorithm;
+    private final Map<String, Map<String, Key>> byKid;
+    private final Map<String, List<Key>> byAlgorithm;
     private final Cache<String, Verified> verified;
     /**
      * Tokens whose signature did not verify, by the SHA-256 of their text (never the text: a 16 KiB
@@ -167,7 +180,7 @@ public final class JwtAuthenticator {
     private final LongAdder signatureChecks = new LongAdder();
 
     private JwtAuthenticator(GuardSettings.Jwt settings, String file, Clock clock,
-            Map<String, Map<String, JWSVerifier>> byKid, Map<String, List<JWSVerifier>> byAlgorithm,
+            Map<String, Map<String, Key>> byKid, Map<String, List<Key>> byAlgorithm,
             List<String> warnings) {
         this.settings = settings;
         this.warnings = List.copyOf(warnings);
@@ -256,8 +269,10 @@ public final class JwtAuthenticator {
         }
         List<String> skipped = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
-        Map<String, Map<String, JWSVerifier>> byKid = new HashMap<>();
-        Map<String, List<JWSVerifier>> byAlgorithm = new LinkedHashMap<>();
+        Map<String, Map<String, Key>> byKid = new HashMap<>();
+        Map<String, List<Key>> byAlgorithm = new LinkedHashMap<>();
+        long skewMillis = settings.clockSkewSeconds() * 1000L;
+        long loadedAt = clock.millis();
         Set<String> kids = new LinkedHashSet<>();
         Map<String, Set<String>> withoutKid = new LinkedHashMap<>();
         List<JWK> keys = set.getKeys();
@@ -292,7 +307,8 @@ public final class JwtAuthenticator {
                 skipped.add(name + " " + unusable);
                 continue;
             }
-            Map<String, JWSVerifier> verifiers = new LinkedHashMap<>();
+            Key.Window window = Key.window(jwk, name);
+            Map<String, Key> verifiers = new LinkedHashMap<>();
             List<String> why = new ArrayList<>();
             for (String alg : settings.algorithms()) {
                 String reason = incompatible(jwk, JWSAlgorithm.parse(alg));
@@ -301,7 +317,7 @@ public final class JwtAuthenticator {
                     continue;
                 }
                 try {
-                    verifiers.put(alg, verifier(jwk));
+                    verifiers.put(alg, new Key(verifier(jwk), window));
                 } catch (JOSEException e) {
                     why.add(alg + ": " + Sanitize.text(e.getMessage()));
                 }
@@ -309,6 +325,15 @@ public final class JwtAuthenticator {
             if (verifiers.isEmpty()) {
                 skipped.add(name + " fits no accepted algorithm (" + String.join("; ", why) + ")");
                 continue;
+            }
+            // A key past its own exp, or before its nbf, verifies no token (checked per request, as the
+            // time passes); one that already does not at load is most likely a forgotten rotation
+            String outside = window.refusal(loadedAt, skewMillis);
+            if (outside != null) {
+                warnings.add("jwt.jwks file '" + file + "' holds " + name + ", which " + outside
+                        + ": it verifies no token " + (window.expired(loadedAt, skewMillis)
+                        ? "(the identity provider has retired it); remove it from the JWKS"
+                        : "until then; check the key's nbf, or the clock of this service"));
             }
             verifiers.forEach((alg, v) -> byAlgorithm.computeIfAbsent(alg, a -> new ArrayList<>()).add(v));
             if (kid != null) {
@@ -401,7 +426,9 @@ public final class JwtAuthenticator {
             if (jwk.getKeyType() != KeyType.RSA) {
                 return "needs kty RSA";
             }
-            int bits = jwk.size();
+            // The modulus' own length: JWK.size() counts its octets, so a short modulus written with
+            // leading zero octets would pass for a long one
+            int bits = ((RSAKey) jwk).getModulus().decodeToBigInteger().bitLength();
             return bits < MIN_RSA_BITS ? "RSA key has " + bits + " bits, needs at least " + MIN_RSA_BITS : null;
         }
         if (JWSAlgorithm.Family.EC.contains(alg)) {
@@ -440,7 +467,10 @@ public final class JwtAuthenticator {
         }
         Verified hit = verified.getIfPresent(token);
         if (hit != null) {
-            AuthResult timing = checkTimes(hit.expiresAt(), hit.notBefore());
+            AuthResult timing = keyTimes(hit.key());
+            if (timing == null) {
+                timing = checkTimes(hit.expiresAt(), hit.notBefore());
+            }
             return timing != null ? timing : hit.success();
         }
         if (Sanitize.hasSurroundingSpace(token)) {
@@ -499,15 +529,15 @@ public final class JwtAuthenticator {
         } catch (ParseException | RuntimeException e) {
             return AuthResult.failure("malformed token: the payload is not a JSON object of valid claims");
         }
-        List<JWSVerifier> candidates;
+        List<Key> candidates;
         String kid = jwsHeader.getKeyID();
         if (kid != null) {
-            Map<String, JWSVerifier> forKid = byKid.get(kid);
+            Map<String, Key> forKid = byKid.get(kid);
             if (forKid == null) {
                 return AuthResult.failure("unknown key id '" + Sanitize.text(kid) + "': not one of the identity provider's "
                         + "keys this service trusts; request a new token");
             }
-            JWSVerifier v = forKid.get(alg);
+            Key v = forKid.get(alg);
             if (v == null) {
                 return AuthResult.failure("key '" + Sanitize.text(kid) + "' cannot verify algorithm " + alg);
             }
@@ -524,8 +554,13 @@ public final class JwtAuthenticator {
                         + " token's kid header; request a new token");
             }
         }
-        // Before the signature, what needs none and can only refuse: an expired token replayed, or one for
-        // another issuer or audience, costs no signature verification.
+        // Before the signature, what needs none and can only refuse: a token of a retired key, an expired
+        // token replayed, or one for another issuer or audience, costs no signature verification.
+        Key key = candidates.get(0); // the one candidate: several are refused above
+        AuthResult retired = keyTimes(key);
+        if (retired != null) {
+            return retired;
+        }
         // The times as the token states them, in seconds: nimbus's Dates overflow for huge values
         // (an exp of Long.MAX_VALUE read as 1969).
         if (raw.get("exp") == null) {
@@ -570,9 +605,9 @@ public final class JwtAuthenticator {
         if (kind != null) {
             return kind;
         }
-        AuthResult mapped = toCaller(claims, raw);
+        AuthResult mapped = toCaller(raw);
         if (mapped instanceof AuthResult.Success s) {
-            verified.put(token, new Verified(s, expiresAt, notBefore));
+            verified.put(token, new Verified(s, key, expiresAt, notBefore));
         }
         return mapped;
     }
@@ -616,12 +651,12 @@ public final class JwtAuthenticator {
      * (RFC 7515, section 5.2), with the header parsed once ({@code b64: false}, which changes the
      * signing input, needs {@code crit} and is refused before).
      */
-    private boolean verifies(JWSHeader header, Base64URL[] parts, List<JWSVerifier> candidates) {
+    private boolean verifies(JWSHeader header, Base64URL[] parts, List<Key> candidates) {
         byte[] signingInput = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
-        for (JWSVerifier v : candidates) {
+        for (Key k : candidates) {
             signatureChecks.increment();
             try {
-                if (v.verify(header, signingInput, parts[2])) {
+                if (k.verifier().verify(header, signingInput, parts[2])) {
                     return true;
                 }
             } catch (JOSEException | RuntimeException e) {
@@ -629,6 +664,19 @@ public final class JwtAuthenticator {
             }
         }
         return false;
+    }
+
+    /** Why the key is not valid now (its own exp passed, its nbf not reached), or {@code null}. */
+    private AuthResult keyTimes(Key key) {
+        Key.Window w = key.window();
+        long now = clock.millis();
+        String outside = w.refusal(now, skewMillis);
+        if (outside == null) {
+            return null;
+        }
+        return AuthResult.failure("the token's signing " + w.name() + " " + outside + (w.expired(now, skewMillis)
+                ? ": the identity provider has retired it; request a new token"
+                : "; retry then, or request a new token"));
     }
 
     private AuthResult checkTimes(long expiresAt, long notBefore) {
@@ -655,8 +703,12 @@ public final class JwtAuthenticator {
         return (long) v * 1000L;
     }
 
-    private AuthResult toCaller(JWTClaimsSet claims, Map<String, Object> raw) {
-        // From the token's own JSON: nimbus reads a numeric "sub" as a string
+    /**
+     * The caller the claims name, read from the token's own JSON (not from nimbus's claims set, which
+     * reads a numeric {@code sub} as a string, {@code iat}, {@code exp} and {@code nbf} as Dates and
+     * {@code aud} as a list), or why it cannot be.
+     */
+    private AuthResult toCaller(Map<String, Object> raw) {
         Object sub = raw.get(settings.subjectClaim());
         if (!(sub instanceof String subject) || subject.isBlank()) {
             return AuthResult.failure("missing subject: claim '" + settings.subjectClaim()
@@ -673,7 +725,7 @@ public final class JwtAuthenticator {
                     + " identity provider must not issue it");
         }
         Set<String> roles = new LinkedHashSet<>();
-        Object rawRoles = claims.getClaim(settings.rolesClaim());
+        Object rawRoles = raw.get(settings.rolesClaim());
         if (rawRoles instanceof String s) {
             for (String r : s.trim().split("\\s+")) {
                 if (!r.isEmpty()) {
@@ -701,7 +753,7 @@ public final class JwtAuthenticator {
             }
         }
         String tenant = "";
-        Object rawTenant = claims.getClaim(settings.tenantClaim());
+        Object rawTenant = raw.get(settings.tenantClaim());
         if (rawTenant instanceof String t) {
             String problem = ApiKeyStore.nameProblem(t);
             if (problem != null) {
@@ -714,12 +766,22 @@ public final class JwtAuthenticator {
         }
         Map<String, String> attributes = new LinkedHashMap<>();
         for (String name : settings.attributeClaims()) {
-            Object v = claims.getClaim(name);
+            // From the token's own JSON, as the subject: nimbus turns iat, exp and nbf into Dates and aud into a list
+            Object v = raw.get(name);
             if (v == null) {
                 continue;
             }
-            if (v instanceof String || v instanceof Number || v instanceof Boolean) {
+            if (v instanceof String || v instanceof Boolean) {
                 attributes.put(name, v.toString());
+            } else if (v instanceof Long || v instanceof Integer) {
+                attributes.put(name, v.toString()); // an integer as the token wrote it: its decimal digits
+            } else if (v instanceof Number n) {
+                // The JSON parser reads any other number as a double: 10000000000000000001 would become
+                // "1.0E19", the same attribute as 10000000000000000000
+                return AuthResult.failure("claim '" + name + "' is a number that is not an integer from -2^63 to"
+                        + " 2^63-1 written without fraction or exponent (read as " + n + "); such a number cannot be"
+                        + " made an attribute exactly (distinct values could read the same): the identity provider"
+                        + " must send it as a string");
             } else {
                 return AuthResult.failure("claim '" + name + "' must be a string, number or boolean, was "
                         + Problems.describe(v));
@@ -731,8 +793,9 @@ public final class JwtAuthenticator {
     /**
      * What is accepted but unsafe or useless in the JWKS, one sentence each: its HMAC secrets
      * ({@code kty oct}), which anyone who reads the bundle can sign tokens with, and its keys without
-     * {@code kid} beside other keys for one of their algorithms, whose tokens are refused. Logged when
-     * a Guard installs the bundle and shown by {@code veil bundle inspect}.
+     * {@code kid} beside other keys for one of their algorithms, whose tokens are refused, and its keys
+     * already past their own {@code exp} (or before their {@code nbf}) when it loaded, which verify no
+     * token. Logged when a Guard installs the bundle and shown by {@code veil bundle inspect}.
      */
     public List<String> warnings() {
         return warnings;
@@ -764,6 +827,44 @@ public final class JwtAuthenticator {
                 + "]";
     }
 
-    /** A token that verified: its caller and validity window (epoch millis). */
-    private record Verified(AuthResult.Success success, long expiresAt, long notBefore) {}
+    /** A token that verified: its caller, the key that verified it and its validity window (epoch millis). */
+    private record Verified(AuthResult.Success success, Key key, long expiresAt, long notBefore) {}
+
+    /**
+     * A key of the JWKS, for one algorithm: its verifier and its own validity.
+     *
+     * @param verifier checks signatures with the key
+     * @param window the key's own {@code nbf} and {@code exp}
+     */
+    private record Key(JWSVerifier verifier, Window window) {
+        /**
+         * A key's name for messages ({@code key 'kid'}, or {@code key #i} for a key without kid) and its
+         * {@code nbf} and {@code exp} members in epoch millis ({@link Long#MIN_VALUE},
+         * {@link Long#MAX_VALUE} when absent).
+         */
+        record Window(String name, long notBefore, long expiresAt) {
+            /** Whether the key's exp has passed at {@code now}, with {@code skew} of tolerance. */
+            boolean expired(long now, long skew) {
+                return expiresAt != Long.MAX_VALUE && now - skew >= expiresAt;
+            }
+
+            /** {@code "expired at ..."} or {@code "is not valid before ..."}, or {@code null} when valid at {@code now}. */
+            String refusal(long now, long skew) {
+                if (expired(now, skew)) {
+                    return "expired at " + Instant.ofEpochMilli(expiresAt) + " (its exp in the JWKS)";
+                }
+                if (notBefore != Long.MIN_VALUE && now + skew < notBefore) {
+                    return "is not valid before " + Instant.ofEpochMilli(notBefore) + " (its nbf in the JWKS)";
+                }
+                return null;
+            }
+        }
+
+        static Window window(JWK jwk, String name) {
+            java.util.Date nbf = jwk.getNotBeforeTime();
+            java.util.Date exp = jwk.getExpirationTime();
+            return new Window(name, nbf == null ? Long.MIN_VALUE : nbf.getTime(),
+                    exp == null ? Long.MAX_VALUE : exp.getTime());
+        }
+    }
 }

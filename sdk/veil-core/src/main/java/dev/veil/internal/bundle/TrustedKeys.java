@@ -6,6 +6,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyOperation;
 import com.nimbusds.jose.jwk.KeyType;
 import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.veil.PolicyLoadException;
 import java.io.IOException;
@@ -98,8 +99,11 @@ public final class TrustedKeys {
             if (key.getKeyRevocation() != null) {
                 throw PolicyLoadException.of(where, name + " is revoked");
             }
-            if (KeyType.RSA.equals(key.getKeyType()) && key.size() < 2048) {
-                throw PolicyLoadException.of(where, name + " is an RSA key of " + key.size()
+            // The modulus' own length: JWK.size() counts its octets, so a short modulus written with
+            // leading zero octets would pass for a long one
+            int bits = key instanceof RSAKey rsa ? rsa.getModulus().decodeToBigInteger().bitLength() : 0;
+            if (KeyType.RSA.equals(key.getKeyType()) && bits < 2048) {
+                throw PolicyLoadException.of(where, name + " is an RSA key of " + bits
                         + " bits; at least 2048 are needed");
             }
         }

@@ -382,6 +382,36 @@ class ApiKeyStoreTest {
                 .hasMessageStartingWith("tenant has leading or trailing whitespace ('acme ')");
     }
 
+    /** "al<U+200B>ice" would be a caller of its own that reads as alice in every record and message. */
+    @Test
+    void shouldRejectFormatCharactersAndLineSeparatorsInNames() throws Exception {
+        assertThat(ApiKeyStore.nameProblem("al\u200bice")).isEqualTo("contains an invisible format character (U+200B at"
+                + " position 2, 'al?ice'): it would be a name of its own that reads as another; remove it");
+        assertThat(ApiKeyStore.nameProblem("admin\u202e")).startsWith("contains an invisible format character (U+202E");
+        assertThat(ApiKeyStore.nameProblem("ali\u00adce")).startsWith("contains an invisible format character (U+00AD");
+        assertThat(ApiKeyStore.nameProblem("\ufeffalice")).startsWith("contains an invisible format character (U+FEFF");
+        // outside the basic plane too: U+E0041 TAG LATIN CAPITAL LETTER A, a surrogate pair
+        assertThat(ApiKeyStore.nameProblem("alice\udb40\udc41x")).startsWith("contains an invisible format character"
+                + " (U+E0041 at position 5");
+        assertThat(ApiKeyStore.nameProblem("ac\u2028me")).isEqualTo("contains a line or paragraph separator (U+2028 at"
+                + " position 2, 'ac?me'): remove it");
+        assertThat(ApiKeyStore.nameProblem("ac\u2029me")).startsWith("contains a line or paragraph separator (U+2029");
+        assertThat(ApiKeyStore.nameProblem("al\u0085ice")).startsWith("contains a control character (U+0085");
+        assertThat(ApiKeyStore.nameProblem("X\ud800")).startsWith("contains a lone UTF-16 surrogate (U+D800 at position 1");
+        for (String fine : List.of("alice", "alice smith", "zoë", "ŝ-team", "東京", "alice\ud83d\ude00", "")) {
+            assertThat(ApiKeyStore.nameProblem(fine)).as(fine).isNull();
+        }
+        Map<String, Object> entry = issue("a").entry();
+        assertThat(loadError(with(entry, "caller", "al\u200bice")).getMessage())
+                .contains("keys[0].caller: contains an invisible format character (U+200B at position 2");
+        assertThat(loadError(with(entry, "tenant", "ac\u2028me")).getMessage())
+                .contains("keys[0].tenant: contains a line or paragraph separator (U+2028 at position 2");
+        assertThat(loadError(with(entry, "roles", List.of("ad\u202emin"))).getMessage())
+                .contains("keys[0].roles[0]: contains an invisible format character (U+202E");
+        assertThatThrownBy(() -> ApiKeyStore.issue("al\u200bice", List.of(), "", Map.of(), null, RANDOM))
+                .hasMessageStartingWith("caller contains an invisible format character (U+200B");
+    }
+
     @Test
     void shouldRejectTheAnonymousCallersName() throws Exception {
         // it would share the rate limits, quotas and rules of requests without credentials
@@ -463,7 +493,53 @@ class ApiKeyStoreTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("roles must be non-blank strings");
         assertThatThrownBy(() -> ApiKeyStore.issue("a", List.of(), "", Map.of(" ", "v"), null, RANDOM))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("attributes must have non-blank names");
+                .hasMessage("attribute name ' ' is blank: no policy rule can name it; write the name or remove the"
+                        + " attribute");
+    }
+
+    /**
+     * An attribute name or value a policy condition refuses ("region ", "", a NUL, a U+2028) could
+     * never be matched by a rule: the store refuses it as it refuses such a caller, role or tenant.
+     */
+    @Test
+    void shouldRejectAttributeNamesAndValuesNoRuleCouldMatch() throws Exception {
+        Map<String, Object> entry = issue("a").entry();
+        assertThat(loadError(with(entry, "attributes", Map.of("region ", "eu"))).getMessage())
+                .contains("keys[0].attributes: attribute name has leading or trailing whitespace ('region '); it is"
+                        + " compared exactly, so it would not be 'region': remove the whitespace");
+        assertThat(loadError(with(entry, "attributes", Map.of("", "x"))).getMessage())
+                .contains("keys[0].attributes: attribute name '' is blank: no policy rule can name it; write the name"
+                        + " or remove the attribute");
+        assertThat(loadError(with(entry, "attributes", Map.of("re\u200bgion", "eu"))).getMessage())
+                .contains("keys[0].attributes: attribute name contains an invisible format character (U+200B");
+        assertThat(loadError(with(entry, "attributes", Map.of("dept", "a\u0000b"))).getMessage())
+                .contains("keys[0].attributes.dept: contains a control character (U+0000 at position 1, 'a?b'):"
+                        + " remove it");
+        assertThat(loadError(with(entry, "attributes", Map.of("note", "a\tb"))).getMessage())
+                .contains("keys[0].attributes.note: contains a control character (U+0009");
+        assertThat(loadError(with(entry, "attributes", Map.of("dept", "r&d\u2028x"))).getMessage())
+                .contains("keys[0].attributes.dept: contains a line or paragraph separator (U+2028");
+        assertThat(loadError(with(entry, "attributes", Map.of("dept", "risk "))).getMessage())
+                .contains("keys[0].attributes.dept: has leading or trailing whitespace ('risk ')");
+        // every problem of the entry at once
+        assertThat(loadError(with(entry, "attributes", new java.util.TreeMap<>(Map.of("region ", "eu", "dept", "a\u0000b"))))
+                .errors()).hasSize(2);
+        // "" is a value an attribute can have (a policy condition accepts it too); inner spaces are fine
+        assertThat(storeOf(with(entry, "attributes", Map.of("status", "", "team", "risk and audit"))).size()).isOne();
+
+        // issuing a key (ApiKeys.issue, which `veil key create --attr` calls) checks the same
+        assertThatThrownBy(() -> dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("region ", "eu"), null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("attribute name has leading or trailing whitespace ('region '); it is compared exactly, so"
+                        + " it would not be 'region': remove the whitespace");
+        assertThatThrownBy(() -> dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("note", "a\tb"), null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("attribute 'note': value contains a control character (U+0009 at position 1, 'a?b'):"
+                        + " remove it");
+        assertThatThrownBy(() -> dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("dept", "r&d\u2028x"), null))
+                .hasMessageStartingWith("attribute 'dept': value contains a line or paragraph separator (U+2028");
+        assertThat(dev.veil.ApiKeys.issue("a", List.of(), "", Map.of("status", ""), null).entry().get("attributes"))
+                .isEqualTo(Map.of("status", ""));
     }
 
     // ---- properties ----

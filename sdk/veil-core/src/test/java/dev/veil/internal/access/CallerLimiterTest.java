@@ -156,11 +156,34 @@ class CallerLimiterTest {
     }
 
     @Test
-    void shouldRefuseALimitThatWouldTakeMoreThanAYearToRefill() {
-        RateLimit glacial = new RateLimit(1e-9, 1);
-        assertThatThrownBy(() -> limiter.tryAcquire("a", glacial, 0))
+    void shouldRefuseAThrottleThatWouldTakeMoreThanAYearToRefill() {
+        // A RateLimit that slow cannot be made (RateLimitTest); a throttle's rate is checked here
+        assertThatThrownBy(() -> limiter.throttle("a", 1e-9, NOON.plusSeconds(10)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("takes longer than 366 days to refill");
+    }
+
+    /** The bound of RateLimit's constructor is the limiter's own: a limit that can be made can be counted. */
+    @Test
+    void everyRateLimitThatCanBeMadeCanBeCounted() {
+        long maxSeconds = CallerLimiter.MAX_REFILL.toSeconds();
+        qt().withExamples(2_000)
+                .forAll(longs().between(0, 1_000_000_000L), doubles().between(0.999, 1.001))
+                .checkAssert((burst, factor) -> {
+                    double perSecond = Math.max(1, burst) / (double) maxSeconds * factor;
+                    RateLimit made;
+                    try {
+                        made = new RateLimit(perSecond, burst);
+                    } catch (IllegalArgumentException refused) {
+                        assertThatThrownBy(() -> CallerLimiter.refillNanos(Math.max(1, burst), perSecond))
+                                .as("refused at construction, refused by the limiter: %s/%s", perSecond, burst)
+                                .hasMessageContaining("takes longer than 366 days to refill");
+                        return;
+                    }
+                    assertThat(CallerLimiter.refillNanos(made.burst(), made.perSecond()))
+                            .isLessThanOrEqualTo(CallerLimiter.MAX_REFILL.toNanos());
+                    assertThat(new CallerLimiter(clock).tryAcquire("a", made, 0)).isEqualTo(ALLOWED);
+                });
     }
 
     @Test

@@ -134,6 +134,45 @@ class JwtAuthenticatorTest {
                 Map.of("team", "red", "level", "3", "admin", "true"))));
     }
 
+    /** Registered claims are read from the token's JSON as they are: nimbus makes iat, exp, nbf Dates and aud a list. */
+    @Test
+    void shouldMapRegisteredClaimsToAttributesAsTheTokenWritesThem() throws Exception {
+        GuardSettings.Jwt s = new GuardSettings.Jwt(ISSUER, List.of("veil-api"), JWKS_FILE, List.of("RS256"), null, null,
+                null, List.of("iat", "exp", "nbf", "aud"), 30);
+        JwtAuthenticator auth = JwtAuthenticator.create(s, jwks(rsa.toPublicJWK()), clock);
+        long now = clock.instant().getEpochSecond();
+        AuthResult r = auth.authenticate(sign(claims().notBeforeTime(Date.from(clock.instant())).build()));
+        assertThat(r.succeeded()).as("%s", r).isTrue();
+        assertThat(((AuthResult.Success) r).caller().attributes()).isEqualTo(Map.of("iat", Long.toString(now),
+                "exp", Long.toString(now + 300), "nbf", Long.toString(now), "aud", "veil-api"));
+        // a tenant claim naming a registered time claim is a number, not a Date
+        GuardSettings.Jwt iatTenant = new GuardSettings.Jwt(ISSUER, List.of("veil-api"), JWKS_FILE, List.of("RS256"),
+                null, null, "iat", List.of(), 30);
+        assertThat(failure(JwtAuthenticator.create(iatTenant, jwks(rsa.toPublicJWK()), clock), sign(claims().build())))
+                .isEqualTo("claim 'iat' must be a string, was a number");
+    }
+
+    /** An integer becomes its digits; another number is refused: parsed as a double, distinct values could meet. */
+    @Test
+    void shouldMapIntegerAttributesToTheirDigitsAndRefuseOtherNumbers() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        for (Object level : List.of(3, -7, 0L, Long.MAX_VALUE, Long.MIN_VALUE)) {
+            AuthResult r = auth.authenticate(sign(claims().claim("level", level).build()));
+            assertThat(((AuthResult.Success) r).caller().attributes()).as("%s", level)
+                    .containsEntry("level", level.toString());
+        }
+        for (Object level : List.of(3.0, 2.5, 1e3, new java.math.BigInteger("10000000000000000000"),
+                new java.math.BigInteger("10000000000000000001"), new java.math.BigInteger("-9223372036854775809"))) {
+            assertThat(failure(auth, sign(claims().claim("level", level).build()))).as("%s", level)
+                    .startsWith("claim 'level' is a number that is not an integer from -2^63 to 2^63-1 written"
+                            + " without fraction or exponent (read as ")
+                    .endsWith("); such a number cannot be made an attribute exactly (distinct values could read"
+                            + " the same): the identity provider must send it as a string");
+        }
+        assertThat(failure(auth, sign(claims().claim("level", new java.math.BigInteger("10000000000000000001"))
+                .build()))).contains("(read as 1.0E19)");
+    }
+
     @Test
     void shouldAcceptEveryConfiguredAlgorithmFamily() throws Exception {
         JwtAuthenticator auth = authenticator(ALL);
@@ -294,6 +333,59 @@ class JwtAuthenticatorTest {
         JwtAuthenticator publicKeysOnly = JwtAuthenticator.create(ALL, jwks(rsa.toPublicJWK(), ec256.toPublicJWK()),
                 clock);
         assertThat(publicKeysOnly.warnings()).isEmpty();
+    }
+
+    // ---- the keys' own exp and nbf ----
+
+    private static ECKey ec256Valid(Instant notBefore, Instant expiresAt) {
+        return new ECKey.Builder(ec256).notBeforeTime(notBefore == null ? null : Date.from(notBefore))
+                .expirationTime(expiresAt == null ? null : Date.from(expiresAt)).build();
+    }
+
+    @Test
+    void shouldRefuseTokensOfAKeyPastItsOwnExpAndWarnOfItAtLoad() throws Exception {
+        Instant yearAgo = clock.instant().minus(Duration.ofDays(365));
+        ECKey retired = ec256Valid(null, yearAgo);
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(retired.toPublicJWK(), rsa.toPublicJWK()), clock);
+        assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'ec256', which expired"
+                + " at " + yearAgo + " (its exp in the JWKS): it verifies no token (the identity provider has retired"
+                + " it); remove it from the JWKS");
+        assertThat(failure(auth, sign(retired, JWSAlgorithm.ES256, true, claims().build())))
+                .isEqualTo("the token's signing key 'ec256' expired at " + yearAgo + " (its exp in the JWKS): the"
+                        + " identity provider has retired it; request a new token");
+        assertThat(auth.authenticate(sign(claims().build())).succeeded()).as("the other key").isTrue();
+    }
+
+    /** The JWKS is a file of the bundle: a key stops working when its exp passes, while the bundle is installed. */
+    @Test
+    void shouldRefuseAKeyFromTheMomentItsExpPassesEvenForATokenAlreadyVerified() throws Exception {
+        Instant keyExp = clock.instant().plusSeconds(100);
+        ECKey retiring = ec256Valid(null, keyExp);
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(retiring.toPublicJWK()), clock);
+        assertThat(auth.warnings()).isEmpty();
+        String token = sign(retiring, JWSAlgorithm.ES256, true, claims().build()); // valid for 300 s
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.advance(Duration.ofSeconds(100 + 29)); // within the 30 s of clock skew
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' expired at " + keyExp);
+        assertThat(failure(auth, sign(retiring, JWSAlgorithm.ES256, true, claims().build())))
+                .startsWith("the token's signing key 'ec256' expired at " + keyExp);
+    }
+
+    @Test
+    void shouldRefuseTokensOfAKeyBeforeItsOwnNbfAndWarnOfItAtLoad() throws Exception {
+        Instant keyNbf = clock.instant().plus(Duration.ofDays(1));
+        ECKey next = ec256Valid(keyNbf, null);
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(next.toPublicJWK()), clock);
+        assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'ec256', which is not"
+                + " valid before " + keyNbf + " (its nbf in the JWKS): it verifies no token until then; check the"
+                + " key's nbf, or the clock of this service");
+        String early = sign(next, JWSAlgorithm.ES256, true, claims().build());
+        assertThat(failure(auth, early)).isEqualTo("the token's signing key 'ec256' is not valid before " + keyNbf
+                + " (its nbf in the JWKS); retry then, or request a new token");
+        clock.set(keyNbf);
+        assertThat(auth.authenticate(sign(next, JWSAlgorithm.ES256, true, claims().build())).succeeded()).isTrue();
     }
 
     // ---- refused tokens ----
@@ -575,6 +667,15 @@ class JwtAuthenticatorTest {
                 .isEqualTo("claim 'roles': role '' is empty");
         assertThat(failure(auth, sign(claims().claim("roles", List.of("x\u001b[31m")).build())))
                 .startsWith("claim 'roles': role 'x?[31m' contains a control character");
+        // invisible and line-breaking characters: "al<U+200B>ice" would be a caller that reads as alice
+        assertThat(failure(auth, sign(claims().subject("al\u200bice").build())))
+                .startsWith("claim 'sub' contains an invisible format character (U+200B at position 2");
+        assertThat(failure(auth, sign(claims().claim("tenant", "ac\u2028me").build())))
+                .startsWith("claim 'tenant' contains a line or paragraph separator (U+2028 at position 2");
+        assertThat(failure(auth, sign(claims().claim("roles", List.of("ad\u202emin")).build())))
+                .startsWith("claim 'roles': role 'ad?min' contains an invisible format character (U+202E");
+        assertThat(failure(auth, withRawSubject("\"al\\u2029ice\"")))
+                .startsWith("claim 'sub' contains a line or paragraph separator (U+2029");
         // a pair of surrogates is one character, and a fine name
         assertThat(auth.authenticate(sign(claims().subject("alice\ud83d\ude00").build())).succeeded()).isTrue();
     }
@@ -707,6 +808,15 @@ class JwtAuthenticatorTest {
                 .contains("HS512: secret has 256 bits, needs at least 512");
         RSAKey weak = new RSAKeyGenerator(1024, true).keyID("weak").generate();
         assertThat(loadError(settings(List.of("RS256")), jwks(weak.toPublicJWK())).getMessage())
+                .contains("RS256: RSA key has 1024 bits, needs at least 2048");
+        // The same modulus in 256 octets (leading zeros) is still 1024 bits, though JWK.size() says 2048
+        byte[] n = weak.getModulus().decode();
+        byte[] padded = new byte[256];
+        System.arraycopy(n, 0, padded, 256 - n.length, n.length);
+        RSAKey paddedWeak = new RSAKey.Builder(Base64URL.encode(padded), weak.getPublicExponent()).keyID("weak")
+                .build();
+        assertThat(paddedWeak.size()).isEqualTo(2048);
+        assertThat(loadError(settings(List.of("RS256")), jwks(paddedWeak)).getMessage())
                 .contains("RS256: RSA key has 1024 bits, needs at least 2048");
         RSAKey encryption = new RSAKey.Builder(rsa.toPublicJWK()).keyUse(KeyUse.ENCRYPTION).build();
         assertThat(loadError(settings(List.of("RS256")), jwks(encryption)).getMessage())

@@ -358,6 +358,13 @@ class YamlPolicyEngineTest {
                 .contains("output.default").contains("round must be in [0, 1]");
         assertThat(loadError(POLICY.replace("per_second: 5, burst: 10", "per_second: -5, burst: 10")).message())
                 .contains("access.rules[1].rate_limit").contains("per_second must be a positive");
+        // A bucket the limiters cannot count (a refill of more than 366 days) fails the load at its rule,
+        // not every request under that rule at run time.
+        PolicyError slow = loadError(POLICY.replace("per_second: 5, burst: 10", "per_second: 0.000001, burst: 100"));
+        assertThat(slow.message()).isEqualTo("access.rules[1].rate_limit: a bucket of burst 100 at per_second 1.0E-6"
+                + " takes 1157 days to refill, longer than the 366 days a rate limit may take: per_second must be at"
+                + " least burst / 31622400 (0.00000317 for burst 100); raise per_second or lower burst");
+        assertThat(slow.line()).isEqualTo(19);
         assertThat(loadError(POLICY.replace("form: top_k, top_k: 3", "form: top_k")).message())
                 .contains("top_k must be >= 1");
         assertThat(loadError(POLICY.replace("range: { min: 0, max: 1 }", "range: { min: 2, max: 1 }")).message())
@@ -696,6 +703,12 @@ class YamlPolicyEngineTest {
                 .startsWith("access.rules[2].when.attributes.tier: has leading or trailing whitespace ('silver ')");
         assertThat(loadError(POLICY.replace("tier: [gold, silver]", "tier: \"gold\\t\"")).message())
                 .startsWith("access.rules[2].when.attributes.tier: has leading or trailing whitespace");
+        // invisible and line-breaking characters: no caller could carry such a name (the key store and
+        // tokens refuse them), so the rule could never match
+        assertThat(loadError(POLICY.replace("callers: [mallory]", "callers: [\"mal\\u200blory\"]")).message())
+                .startsWith("access.rules[0].when.callers[0]: contains an invisible format character (U+200B");
+        assertThat(loadError(POLICY.replace("tier: [gold, silver]", "tier: [gold, \"sil\\u2028ver\"]")).message())
+                .startsWith("access.rules[2].when.attributes.tier: contains a line or paragraph separator (U+2028");
         // "" is the tenant of callers without one
         CompiledPolicy p = load(POLICY.replace("tenants: [partner], attributes", "tenants: [''], attributes"))
                 .policy();

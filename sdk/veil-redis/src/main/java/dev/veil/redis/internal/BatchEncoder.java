@@ -32,7 +32,7 @@ import java.util.List;
  */
 public final class BatchEncoder {
     /** Longest time a bucket may take to refill from empty, as in the in-memory limiter. */
-    static final Duration MAX_REFILL = Duration.ofDays(366);
+    static final Duration MAX_REFILL = RateLimit.MAX_REFILL;
     private static final int EPSILON_SCALE = 12;
     private static final int DELTA_SCALE = 18;
     private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L;
