@@ -355,6 +355,66 @@ class RedisStateStoreTest {
                 .isEqualTo(StateOp.Budget.CALLER_EXHAUSTED);
     }
 
+    /**
+     * A caller spends its budget under a renewing period; the policy is reloaded to a budget that
+     * never renews. Its refused charges must keep its ledger for good, as the global one: before,
+     * a refusal wrote only the global ledger, so the caller's kept the old period's time to live
+     * (the old hour's end + 1 day) and, once it ran out, the exhausted caller had a fresh budget
+     * meant never to renew. The in-memory store answers the same sequence alike throughout.
+     */
+    @Test
+    void aRefusedChargeKeepsTheCallersLedgerForGoodAfterAReloadToABudgetThatNeverRenews() throws Exception {
+        long now = CLOCK.millis();
+        PrivacyBudget hourly = new PrivacyBudget(1.0, 1.5, 3600, null);
+        PrivacyBudget never = new PrivacyBudget(1.0, 1.5, 0, null);
+        try (MemoryStateStore memory = new MemoryStateStore(64L << 20, CLOCK, 1000)) {
+            List<StateOp> charges = List.of(new StateOp.Charge("eve", 0.6, 0, hourly, now),
+                    new StateOp.Charge("eve", 0.6, 0, hourly, now), // caller exhausted
+                    new StateOp.Charge("fay", 0.8, 0, hourly, now), // the global ledger holds 1.4 of 1.5
+                    new StateOp.Charge("fay", 0.3, 0, never, now + 1000), // reload: fay refused (caller)
+                    new StateOp.Charge("eve", 0.6, 0, never, now + 1000), // eve refused (caller)
+                    new StateOp.Charge("fay", 0.15, 0, never, now + 1000)); // fay refused (global)
+            List<Object> answers = new ArrayList<>();
+            for (StateOp c : charges) {
+                Object expected = memory.execute(c)[0];
+                assertThat(store.execute(c)[0]).as("%s", c).isEqualTo(expected);
+                answers.add(expected);
+            }
+            assertThat(answers).containsExactly(StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED,
+                    StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.CALLER_EXHAUSTED,
+                    StateOp.Budget.GLOBAL_EXHAUSTED);
+            for (String k : List.of("t:{m}:p:g", "t:{m}:p:c:eve", "t:{m}:p:c:fay")) {
+                assertThat(REDIS.command("PTTL", k)).as("time to live of %s", k).isEqualTo("-1");
+            }
+            // long after the old hour's end + 1 day (server time), both stores still refuse eve
+            StateOp later = new StateOp.Charge("eve", 0.6, 0, never, now + 30L * 86_400_000);
+            assertThat(memory.execute(later)[0]).isEqualTo(StateOp.Budget.CALLER_EXHAUSTED);
+            assertThat(store.execute(later)[0]).isEqualTo(StateOp.Budget.CALLER_EXHAUSTED);
+        }
+    }
+
+    /**
+     * The reverse reload, from a budget that never renews to an hourly one: a refused charge gives
+     * the caller's ledger the period's time to live as a granted one does, so that no ledger is left
+     * without one (before, a refused caller's ledger stayed without a time to live for good).
+     */
+    @Test
+    void aRefusedChargeGivesTheCallersLedgerTheTimeToLiveOfARenewingPeriodAfterAReload() throws Exception {
+        long now = CLOCK.millis();
+        PrivacyBudget never = new PrivacyBudget(1.0, 5, 0, null);
+        PrivacyBudget hourly = new PrivacyBudget(1.0, 5, 3600, null);
+        store.execute(new StateOp.Charge("gus", 0.6, 0, never, now), new StateOp.Charge("hal", 0.6, 0, never, now));
+        assertThat(REDIS.command("PTTL", "t:{m}:p:c:gus")).isEqualTo("-1");
+        // reloaded: what was spent counts until the end of the hour, so gus is refused and hal granted
+        assertThat(store.execute(new StateOp.Charge("gus", 0.6, 0, hourly, now + 1000),
+                new StateOp.Charge("hal", 0.1, 0, hourly, now + 1000)))
+                .containsExactly(StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.GRANTED);
+        for (String k : List.of("t:{m}:p:g", "t:{m}:p:c:gus", "t:{m}:p:c:hal")) {
+            assertThat(Long.parseLong(REDIS.command("PTTL", k))).as("time to live of %s", k)
+                    .isBetween(86_400_000L, 86_400_000L + 3_600_000L);
+        }
+    }
+
     @Test
     void aLedgerWrittenByTheFormat1ScriptKeepsItsSpendingUntilTheEndOfTheCurrentPeriod() throws Exception {
         // The format 1 script kept the period as floor(epochSecond / periodSeconds), here of a day,
