@@ -78,10 +78,11 @@ public final class RedisStateStore implements StateStore {
         this.namespace = b.namespace;
         this.allowEviction = b.allowEviction;
         this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
-        this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
+        this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout);
         try {
             checkServer(b);
             generation = client.generation(encoder.generationKey(), newGeneration(), true);
+            checkCommands();
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -128,6 +129,30 @@ public final class RedisStateStore implements StateStore {
                         + "risk with RedisStateStore.builder(...).allowEviction(true)");
             }
         }
+    }
+
+    /**
+     * Whether the connection's ACL user may run every command of a batch (README, "ACL users"): so
+     * that a user without one fails {@link Builder#build}, naming it, instead of every batch that
+     * needs it (every request then denied, or degraded, as {@code state_unavailable}). Tries those of
+     * the batch script without changing anything, then sends an empty batch ({@code EVALSHA}).
+     * {@link #checkServer} and the state generation ran the others ({@code SCRIPT LOAD},
+     * {@code TIME}, {@code EVAL}, {@code GET}, {@code SET}); a refusal of one of those says the same
+     * ({@code RedisBatchClient}).
+     */
+    private void checkCommands() {
+        java.util.Map<String, String> refused = client.refusedCommands(encoder.generationKey(), encoder.aclCheckKey());
+        if (!refused.isEmpty()) {
+            StringBuilder names = new StringBuilder();
+            for (String c : refused.keySet()) {
+                names.append(names.length() == 0 ? "" : ", ").append(c.toUpperCase(java.util.Locale.ROOT));
+            }
+            throw new StateUnavailableException("Redis at " + client.where() + " refuses commands the batches run ("
+                    + names + ": " + refused.values().iterator().next() + "); "
+                    + RedisBatchClient.aclAdvice(namespace));
+        }
+        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), generation);
+        client.execute(empty.keys(), empty.args());
     }
 
     private static final System.Logger LOG = System.getLogger(RedisStateStore.class.getName());
@@ -525,11 +550,14 @@ public final class RedisStateStore implements StateStore {
         }
 
         /**
-         * Connects, loads the batch script and checks Redis's {@code maxmemory-policy} (which the
-         * store checks again every {@link #SERVER_CHECK_INTERVAL}, see {@link RedisStateStore}).
+         * Connects, loads the batch script, checks Redis's {@code maxmemory-policy} (which the
+         * store checks again every {@link #SERVER_CHECK_INTERVAL}, see {@link RedisStateStore}) and
+         * that the connection's ACL user may run every command of a batch (without changing anything).
          *
          * @throws StateUnavailableException when Redis cannot be reached (the message names host and
-         *     port, and what went wrong: credentials, database number, TLS), when it evicts keys and
+         *     port, and what went wrong: credentials, database number, TLS), when the ACL user may not
+         *     run a command the store needs (the message names it and the list: module README, "ACL
+         *     users"), when it evicts keys and
          *     {@link #allowEviction} was not given, or when its clock differs from this host's by more
          *     than 250 ms (a batch carries a deadline on this host's clock: see the module's README)
          */
