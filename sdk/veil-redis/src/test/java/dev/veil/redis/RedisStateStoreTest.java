@@ -284,6 +284,86 @@ class RedisStateStoreTest {
         }
     }
 
+    /**
+     * The clocks step apart after build() (here this host's, as the store sees it): the periodic
+     * check measures Redis's clock again and warns, saying what it does and how to fix it, once per
+     * change (before, only build() measured it: batches then failed as late, or a stalled Redis
+     * applied batches the Guard had given up on, without a word of why).
+     */
+    @Test
+    void clocksThatStepApartAfterBuildAreWarnedOfByThePeriodicCheck() throws Exception {
+        java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
+        List<java.util.logging.LogRecord> logged = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RedisStateStore.class.getName());
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        jul.addHandler(h);
+        try (RedisStateStore s = RedisStateStore.builder(REDIS.url()).namespace("t:{skew}:").clock(CLOCK)
+                .timeout(Duration.ofMillis(300)).serverCheckInterval(Duration.ofHours(1))
+                .hostClock(() -> System.currentTimeMillis() + offset.get()).build()) {
+            StateOp count = new StateOp.CountInWindow("w", CLOCK.millis(), 60_000);
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(logged).isEmpty();
+
+            offset.set(-2000); // this host's clock steps 2 s back: Redis's is 2 s ahead
+            assertThatThrownBy(() -> s.execute(count)).isInstanceOf(StateUnavailableException.class)
+                    .hasMessageContaining("VEIL_LATE");
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS); // said once
+            assertThat(logged).singleElement().satisfies(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+                assertThat(r.getMessage()).startsWith("the clock of Redis at 127.0.0.1:" + REDIS.port() + " is now ")
+                        .contains(" ms ahead of this host's (build() allows 250 ms)",
+                                "Redis now takes every batch for late and applies none (VEIL_LATE",
+                                "Synchronise the clocks of this host and of Redis's host (NTP)");
+            });
+
+            offset.set(0);
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(s.execute(count)).containsExactly(1L);
+            assertThat(logged).hasSize(2);
+            assertThat(logged.get(1).getLevel()).isEqualTo(java.util.logging.Level.INFO);
+            assertThat(logged.get(1).getMessage()).contains("agrees with this host's again");
+
+            offset.set(2000); // Redis's clock 2 s behind: batches run, but late ones too
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(s.execute(count)).containsExactly(2L);
+            assertThat(logged).hasSize(3);
+            assertThat(logged.get(2).getMessage()).contains(" ms behind this host's", "Redis now still applies a "
+                    + "batch that reaches it up to ");
+        } finally {
+            jul.removeHandler(h);
+        }
+    }
+
+    /** The measurement and the message, on given clocks. */
+    @Test
+    void theSkewIsRedisTimeMinusTheMidpointOfTheRoundTrip() {
+        java.util.function.Function<String, byte[]> b = t -> t.getBytes(StandardCharsets.US_ASCII);
+        // TIME 1790000001 s 250000 us = 1790000001250 ms, asked at ...000 and answered at ...100 (midpoint ...050)
+        assertThat(dev.veil.redis.internal.RedisBatchClient.skewMillis(1_790_000_001_000L, 1_790_000_001_100L,
+                List.of(b.apply("1790000001"), b.apply("250000")))).isEqualTo(200);
+        assertThat(dev.veil.redis.internal.RedisBatchClient.skewMillis(1_790_000_001_600L, 1_790_000_001_600L,
+                List.of(b.apply("1790000001"), b.apply("250999")))).isEqualTo(-350);
+        Duration t = Duration.ofMillis(200);
+        assertThat(RedisStateStore.clockApartMessage("h:1", 400, t)).contains("is now 400 ms ahead of this host's",
+                "its timeout (200 ms) + 500 ms after it is sent",
+                "takes a batch that reaches it more than 300 ms after it was sent for late");
+        assertThat(RedisStateStore.clockApartMessage("h:1", 700, t)).contains("takes every batch for late");
+        assertThat(RedisStateStore.clockApartMessage("h:1", -400, t)).contains("is now 400 ms behind this host's",
+                "still applies a batch that reaches it up to 1100 ms after it was sent");
+    }
+
     @Test
     void aFailedCheckAtBuildClosesTheConnection() throws Exception {
         REDIS.command("ACL", "SETUSER", "no-time", "on", ">pw", "~*", "+@all", "-time");

@@ -49,6 +49,8 @@ public final class RedisBatchClient implements AutoCloseable {
     /** What an error reply that an ACL refused gets appended: the commands and keys a store needs. */
     private final String aclAdvice;
     private final Duration timeout;
+    /** This host's real clock (ms since the epoch), which batches' deadlines are on; a test's may differ. */
+    private final java.util.function.LongSupplier hostClock;
     /** What the checks when the store is built wait: a busy host's first commands can take longer. */
     private final Duration setupTimeout;
     private final ClientResources resources;
@@ -63,11 +65,15 @@ public final class RedisBatchClient implements AutoCloseable {
      * Connects and loads the script.
      *
      * @param namespace the store's key prefix (named in the advice of an ACL refusal)
+     * @param hostClock this host's real clock in ms since the epoch ({@code System::currentTimeMillis}
+     *     but in tests): batches' deadlines are on it, and Redis's clock is compared with it
      * @throws StateUnavailableException when Redis cannot be reached or refuses the script
      */
-    public RedisBatchClient(RedisURI uri, String namespace, Duration timeout, Duration connectTimeout) {
+    public RedisBatchClient(RedisURI uri, String namespace, Duration timeout, Duration connectTimeout,
+            java.util.function.LongSupplier hostClock) {
         this.where = describe(uri);
         this.aclAdvice = aclAdvice(namespace);
+        this.hostClock = hostClock;
         this.timeout = timeout;
         this.setupTimeout = timeout.compareTo(connectTimeout) >= 0 ? timeout : connectTimeout;
         this.resources = ClientResources.builder()
@@ -172,7 +178,7 @@ public final class RedisBatchClient implements AutoCloseable {
         // The deadline after which Redis drops the batch unrun: by then this call has given up on it
         // and the Guard has refused (or locally answered) the request, so the batch must not charge
         // it in Redis too (a stalled Redis runs what it had received when it wakes up).
-        args[1] = Long.toString(System.currentTimeMillis() + timeout.toMillis() + DEADLINE_SLACK_MILLIS)
+        args[1] = Long.toString(hostClock.getAsLong() + timeout.toMillis() + DEADLINE_SLACK_MILLIS)
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         long start = System.nanoTime();
         try {
@@ -479,17 +485,48 @@ public final class RedisBatchClient implements AutoCloseable {
         long best = Long.MAX_VALUE;
         long skew = 0;
         for (int i = 0; i < 3; i++) {
-            long before = System.currentTimeMillis();
+            long before = hostClock.getAsLong();
             java.util.List<byte[]> t = await(commands.time(), "TIME", setupTimeout);
-            long after = System.currentTimeMillis();
-            long redisMillis = Long.parseLong(new String(t.get(0), java.nio.charset.StandardCharsets.US_ASCII)) * 1000
-                    + Long.parseLong(new String(t.get(1), java.nio.charset.StandardCharsets.US_ASCII)) / 1000;
+            long after = hostClock.getAsLong();
             if (after - before < best) {
                 best = after - before;
-                skew = redisMillis - (before + after) / 2;
+                skew = skewMillis(before, after, t);
             }
         }
         return skew;
+    }
+
+    /**
+     * Redis's clock minus this host's, measured once ({@code TIME}): {@code millis}, within
+     * {@code uncertainty} ms (half the round trip, the local time being taken halfway).
+     */
+    public record Skew(long millis, long uncertainty) {}
+
+    /**
+     * As {@link #clockSkewMillis()}, in one round trip and without waiting (for the periodic check,
+     * on the client's own threads). Completes exceptionally when {@code TIME} fails.
+     */
+    public CompletionStage<Skew> clockSkewLater() {
+        try {
+            long before = hostClock.getAsLong();
+            return commands.time().thenApply(t -> {
+                long after = hostClock.getAsLong();
+                return new Skew(skewMillis(before, after, t), (after - before + 1) / 2);
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Redis's clock minus this host's, in ms, from a {@code TIME} reply (seconds, microseconds)
+     * received between {@code beforeMillis} and {@code afterMillis} on this host's clock: Redis's
+     * time is taken to be that of the midpoint.
+     */
+    public static long skewMillis(long beforeMillis, long afterMillis, java.util.List<byte[]> time) {
+        long redisMillis = Long.parseLong(new String(time.get(0), java.nio.charset.StandardCharsets.US_ASCII)) * 1000
+                + Long.parseLong(new String(time.get(1), java.nio.charset.StandardCharsets.US_ASCII)) / 1000;
+        return redisMillis - (beforeMillis + (afterMillis - beforeMillis) / 2);
     }
 
     /**
