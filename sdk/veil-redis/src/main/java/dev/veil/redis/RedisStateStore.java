@@ -155,9 +155,10 @@ public final class RedisStateStore implements StateStore {
             for (String c : refused.keySet()) {
                 names.append(names.length() == 0 ? "" : ", ").append(c.toUpperCase(java.util.Locale.ROOT));
             }
+            String first = refused.values().iterator().next();
             throw new StateUnavailableException("Redis at " + client.where() + " refuses commands the batches run ("
-                    + names + ": " + refused.values().iterator().next() + "); "
-                    + RedisBatchClient.aclAdvice(namespace));
+                    + names + ": " + first + ")" + (RedisBatchClient.refusedByAcl(first)
+                            ? "; " + RedisBatchClient.aclAdvice(namespace) : ""));
         }
         BatchEncoder.Encoded empty = encoder.encode(clock.millis(), generation);
         client.execute(empty.keys(), empty.args());

@@ -357,7 +357,7 @@ public final class RedisBatchClient implements AutoCloseable {
      * one a script ran (Redis 7.0: "The user executing the script can't ...", 7.2 and later: "ACL
      * failure in script").
      */
-    static boolean refusedByAcl(String message) {
+    public static boolean refusedByAcl(String message) {
         return message.contains("NOPERM") || message.contains("The user executing the script can't")
                 || message.contains("ACL failure") || message.contains("no permissions");
     }
