@@ -61,6 +61,13 @@ public final class RedisStateStore implements StateStore {
     private volatile byte[] generation;
     private volatile boolean closed;
     private final boolean allowEviction;
+    /** How long a batch is waited for (named when the clocks step apart). */
+    private final java.time.Duration timeout;
+    /**
+     * Whether Redis's clock was last found ahead of this host's by more than the bound (1), behind
+     * it (-1), or within it (0), by the periodic check (guarded by this).
+     */
+    private int clockApart;
     /**
      * Why every batch is refused now (Redis was found to evict keys after build, see
      * {@link #serverChecked}), or null.
@@ -77,11 +84,13 @@ public final class RedisStateStore implements StateStore {
         this.clock = b.clock;
         this.namespace = b.namespace;
         this.allowEviction = b.allowEviction;
+        this.timeout = b.timeout;
         this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
-        this.client = new RedisBatchClient(b.uri, b.timeout, b.connectTimeout);
+        this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout, b.hostClock);
         try {
             checkServer(b);
             generation = client.generation(encoder.generationKey(), newGeneration(), true);
+            checkCommands();
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -91,7 +100,7 @@ public final class RedisStateStore implements StateStore {
 
     /**
      * The clock and the eviction policy of the server, checked at build (see the README); the
-     * eviction policy and the count of evicted keys are read again every
+     * clock, the eviction policy and the count of evicted keys are read again every
      * {@link Builder#SERVER_CHECK_INTERVAL} ({@link #checkServerAgain}).
      */
     private void checkServer(Builder b) {
@@ -130,26 +139,104 @@ public final class RedisStateStore implements StateStore {
         }
     }
 
+    /**
+     * Whether the connection's ACL user may run every command of a batch (README, "ACL users"): so
+     * that a user without one fails {@link Builder#build}, naming it, instead of every batch that
+     * needs it (every request then denied, or degraded, as {@code state_unavailable}). Tries those of
+     * the batch script without changing anything, then sends an empty batch ({@code EVALSHA}).
+     * {@link #checkServer} and the state generation ran the others ({@code SCRIPT LOAD},
+     * {@code TIME}, {@code EVAL}, {@code GET}, {@code SET}); a refusal of one of those says the same
+     * ({@code RedisBatchClient}).
+     */
+    private void checkCommands() {
+        java.util.Map<String, String> refused = client.refusedCommands(encoder.generationKey(), encoder.aclCheckKey());
+        if (!refused.isEmpty()) {
+            StringBuilder names = new StringBuilder();
+            for (String c : refused.keySet()) {
+                names.append(names.length() == 0 ? "" : ", ").append(c.toUpperCase(java.util.Locale.ROOT));
+            }
+            String first = refused.values().iterator().next();
+            throw new StateUnavailableException("Redis at " + client.where() + " refuses commands the batches run ("
+                    + names + ": " + first + ")" + (RedisBatchClient.refusedByAcl(first)
+                            ? "; " + RedisBatchClient.aclAdvice(namespace) : ""));
+        }
+        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), generation);
+        client.execute(empty.keys(), empty.args());
+    }
+
     private static final System.Logger LOG = System.getLogger(RedisStateStore.class.getName());
 
     /**
-     * Reads Redis's eviction settings and evicted-key count again (without waiting: one {@code INFO}
-     * on the shared connection, its reply handled by {@link #serverChecked}). Runs every
+     * Reads Redis's eviction settings, evicted-key count and clock again (without waiting:
+     * {@code INFO} and {@code TIME} on the shared connection, their replies handled by
+     * {@link #serverChecked} and {@link #clockChecked}). Runs every
      * {@link Builder#SERVER_CHECK_INTERVAL} on the client's own threads, never on a request's.
+     *
+     * @return when the replies were handled (at once when a check is still on its way)
      */
-    void checkServerAgain() {
+    java.util.concurrent.CompletableFuture<Void> checkServerAgain() {
         if (closed || !checking.compareAndSet(false, true)) {
-            return;
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
-        client.serverInfoLater().whenComplete((info, e) -> {
-            try {
-                if (e == null && !closed) {
-                    serverChecked(info);
-                }
-            } finally {
-                checking.set(false);
+        java.util.concurrent.CompletableFuture<Void> info = client.serverInfoLater().<Void>handle((i, e) -> {
+            if (e == null && !closed) {
+                serverChecked(i);
             }
-        });
+            return null;
+        }).toCompletableFuture();
+        java.util.concurrent.CompletableFuture<Void> time = client.clockSkewLater().<Void>handle((skew, e) -> {
+            if (e == null && !closed) {
+                clockChecked(skew);
+            }
+            return null;
+        }).toCompletableFuture();
+        return java.util.concurrent.CompletableFuture.allOf(info, time).whenComplete((r, e) -> checking.set(false));
+    }
+
+    /**
+     * What the periodic check measured of Redis's clock: when it is found apart from this host's by
+     * more than {@code build()} allows (beyond the measurement's uncertainty), a warning says what
+     * that does and how to fix it, once until it is found within again (said too), or apart the
+     * other way. Batches carry a deadline on this host's clock ({@code RedisBatchClient#execute}).
+     */
+    synchronized void clockChecked(RedisBatchClient.Skew skew) {
+        long bound = RedisBatchClient.DEADLINE_SLACK_MILLIS / 2;
+        long apart = Math.abs(skew.millis());
+        if (apart - skew.uncertainty() > bound) {
+            int side = skew.millis() > 0 ? 1 : -1;
+            if (clockApart != side) {
+                clockApart = side;
+                LOG.log(System.Logger.Level.WARNING, clockApartMessage(client.where(), skew.millis(), timeout));
+            }
+        } else if (clockApart != 0 && apart + skew.uncertainty() <= bound) {
+            clockApart = 0;
+            LOG.log(System.Logger.Level.INFO, "the clock of Redis at " + client.where() + " agrees with this host's "
+                    + "again (" + skew.millis() + " ms apart, within " + bound + " ms): batches' deadlines work again");
+        }
+    }
+
+    /** What a clock of Redis {@code skewMillis} ms ahead of this host's (behind when negative) does. */
+    static String clockApartMessage(String where, long skewMillis, java.time.Duration timeout) {
+        long apart = Math.abs(skewMillis);
+        long allowed = timeout.toMillis() + RedisBatchClient.DEADLINE_SLACK_MILLIS;
+        String start = "the clock of Redis at " + where + " is now " + apart + " ms " + (skewMillis > 0 ? "ahead of"
+                : "behind") + " this host's (build() allows " + RedisBatchClient.DEADLINE_SLACK_MILLIS / 2 + " ms): "
+                + "each batch carries a deadline on this host's clock, its timeout (" + timeout.toMillis() + " ms) + "
+                + RedisBatchClient.DEADLINE_SLACK_MILLIS + " ms after it is sent, so that Redis does not apply a "
+                + "batch the Guard gave up on. ";
+        String end = " Synchronise the clocks of this host and of Redis's host (NTP); this is said again when they "
+                + "agree.";
+        if (skewMillis > 0) {
+            return start + (apart >= allowed
+                    ? "Redis now takes every batch for late and applies none (VEIL_LATE: the Guard applies the "
+                            + "policy's on_state_unavailable to every request)."
+                    : "Redis now takes a batch that reaches it more than " + (allowed - apart) + " ms after it was "
+                            + "sent for late and applies none of it (VEIL_LATE: the request gets the policy's "
+                            + "on_state_unavailable).") + end;
+        }
+        return start + "Redis now still applies a batch that reaches it up to " + (allowed + apart) + " ms after it "
+                + "was sent: after a stall of Redis, the batches of requests the Guard refused may still take quota, "
+                + "rate tokens and detector counts." + end;
     }
 
     /**
@@ -401,6 +488,7 @@ public final class RedisStateStore implements StateStore {
         private int maxLedgerCallers = DEFAULT_MAX_LEDGER_CALLERS;
         private boolean allowEviction;
         private Duration serverCheckInterval = SERVER_CHECK_INTERVAL;
+        private java.util.function.LongSupplier hostClock = System::currentTimeMillis;
 
         private Builder(RedisURI uri) {
             this.uri = uri;
@@ -518,18 +606,31 @@ public final class RedisStateStore implements StateStore {
             return this;
         }
 
-        /** For tests: how often the built store checks Redis's eviction settings again. */
+        /**
+         * For tests: this host's real clock (default {@code System::currentTimeMillis}), which
+         * batches' deadlines are on and Redis's clock is compared with (not {@link #clock}, the
+         * Guard's time for blocks and throttles).
+         */
+        Builder hostClock(java.util.function.LongSupplier c) {
+            this.hostClock = Objects.requireNonNull(c, "hostClock");
+            return this;
+        }
+
+        /** For tests: how often the built store checks Redis's eviction settings and clock again. */
         Builder serverCheckInterval(Duration interval) {
             this.serverCheckInterval = Objects.requireNonNull(interval, "interval");
             return this;
         }
 
         /**
-         * Connects, loads the batch script and checks Redis's {@code maxmemory-policy} (which the
-         * store checks again every {@link #SERVER_CHECK_INTERVAL}, see {@link RedisStateStore}).
+         * Connects, loads the batch script, checks Redis's {@code maxmemory-policy} (which the
+         * store checks again every {@link #SERVER_CHECK_INTERVAL}, see {@link RedisStateStore}) and
+         * that the connection's ACL user may run every command of a batch (without changing anything).
          *
          * @throws StateUnavailableException when Redis cannot be reached (the message names host and
-         *     port, and what went wrong: credentials, database number, TLS), when it evicts keys and
+         *     port, and what went wrong: credentials, database number, TLS), when the ACL user may not
+         *     run a command the store needs (the message names it and the list: module README, "ACL
+         *     users"), when it evicts keys and
          *     {@link #allowEviction} was not given, or when its clock differs from this host's by more
          *     than 250 ms (a batch carries a deadline on this host's clock: see the module's README)
          */

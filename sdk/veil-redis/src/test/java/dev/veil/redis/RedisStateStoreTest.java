@@ -284,6 +284,86 @@ class RedisStateStoreTest {
         }
     }
 
+    /**
+     * The clocks step apart after build() (here this host's, as the store sees it): the periodic
+     * check measures Redis's clock again and warns, saying what it does and how to fix it, once per
+     * change (before, only build() measured it: batches then failed as late, or a stalled Redis
+     * applied batches the Guard had given up on, without a word of why).
+     */
+    @Test
+    void clocksThatStepApartAfterBuildAreWarnedOfByThePeriodicCheck() throws Exception {
+        java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
+        List<java.util.logging.LogRecord> logged = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RedisStateStore.class.getName());
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        jul.addHandler(h);
+        try (RedisStateStore s = RedisStateStore.builder(REDIS.url()).namespace("t:{skew}:").clock(CLOCK)
+                .timeout(Duration.ofMillis(300)).serverCheckInterval(Duration.ofHours(1))
+                .hostClock(() -> System.currentTimeMillis() + offset.get()).build()) {
+            StateOp count = new StateOp.CountInWindow("w", CLOCK.millis(), 60_000);
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(logged).isEmpty();
+
+            offset.set(-2000); // this host's clock steps 2 s back: Redis's is 2 s ahead
+            assertThatThrownBy(() -> s.execute(count)).isInstanceOf(StateUnavailableException.class)
+                    .hasMessageContaining("VEIL_LATE");
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS); // said once
+            assertThat(logged).singleElement().satisfies(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+                assertThat(r.getMessage()).startsWith("the clock of Redis at 127.0.0.1:" + REDIS.port() + " is now ")
+                        .contains(" ms ahead of this host's (build() allows 250 ms)",
+                                "Redis now takes every batch for late and applies none (VEIL_LATE",
+                                "Synchronise the clocks of this host and of Redis's host (NTP)");
+            });
+
+            offset.set(0);
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(s.execute(count)).containsExactly(1L);
+            assertThat(logged).hasSize(2);
+            assertThat(logged.get(1).getLevel()).isEqualTo(java.util.logging.Level.INFO);
+            assertThat(logged.get(1).getMessage()).contains("agrees with this host's again");
+
+            offset.set(2000); // Redis's clock 2 s behind: batches run, but late ones too
+            s.checkServerAgain().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(s.execute(count)).containsExactly(2L);
+            assertThat(logged).hasSize(3);
+            assertThat(logged.get(2).getMessage()).contains(" ms behind this host's", "Redis now still applies a "
+                    + "batch that reaches it up to ");
+        } finally {
+            jul.removeHandler(h);
+        }
+    }
+
+    /** The measurement and the message, on given clocks. */
+    @Test
+    void theSkewIsRedisTimeMinusTheMidpointOfTheRoundTrip() {
+        java.util.function.Function<String, byte[]> b = t -> t.getBytes(StandardCharsets.US_ASCII);
+        // TIME 1790000001 s 250000 us = 1790000001250 ms, asked at ...000 and answered at ...100 (midpoint ...050)
+        assertThat(dev.veil.redis.internal.RedisBatchClient.skewMillis(1_790_000_001_000L, 1_790_000_001_100L,
+                List.of(b.apply("1790000001"), b.apply("250000")))).isEqualTo(200);
+        assertThat(dev.veil.redis.internal.RedisBatchClient.skewMillis(1_790_000_001_600L, 1_790_000_001_600L,
+                List.of(b.apply("1790000001"), b.apply("250999")))).isEqualTo(-350);
+        Duration t = Duration.ofMillis(200);
+        assertThat(RedisStateStore.clockApartMessage("h:1", 400, t)).contains("is now 400 ms ahead of this host's",
+                "its timeout (200 ms) + 500 ms after it is sent",
+                "takes a batch that reaches it more than 300 ms after it was sent for late");
+        assertThat(RedisStateStore.clockApartMessage("h:1", 700, t)).contains("takes every batch for late");
+        assertThat(RedisStateStore.clockApartMessage("h:1", -400, t)).contains("is now 400 ms behind this host's",
+                "still applies a batch that reaches it up to 1100 ms after it was sent");
+    }
+
     @Test
     void aFailedCheckAtBuildClosesTheConnection() throws Exception {
         REDIS.command("ACL", "SETUSER", "no-time", "on", ">pw", "~*", "+@all", "-time");
@@ -353,6 +433,66 @@ class RedisStateStoreTest {
         assertThat(Long.parseLong(REDIS.command("PTTL", "t:{m}:p:c:dora"))).isEqualTo(-1L);
         assertThat(store.execute(new StateOp.Charge("dora", 0.2, 0, never, now))[0])
                 .isEqualTo(StateOp.Budget.CALLER_EXHAUSTED);
+    }
+
+    /**
+     * A caller spends its budget under a renewing period; the policy is reloaded to a budget that
+     * never renews. Its refused charges must keep its ledger for good, as the global one: before,
+     * a refusal wrote only the global ledger, so the caller's kept the old period's time to live
+     * (the old hour's end + 1 day) and, once it ran out, the exhausted caller had a fresh budget
+     * meant never to renew. The in-memory store answers the same sequence alike throughout.
+     */
+    @Test
+    void aRefusedChargeKeepsTheCallersLedgerForGoodAfterAReloadToABudgetThatNeverRenews() throws Exception {
+        long now = CLOCK.millis();
+        PrivacyBudget hourly = new PrivacyBudget(1.0, 1.5, 3600, null);
+        PrivacyBudget never = new PrivacyBudget(1.0, 1.5, 0, null);
+        try (MemoryStateStore memory = new MemoryStateStore(64L << 20, CLOCK, 1000)) {
+            List<StateOp> charges = List.of(new StateOp.Charge("eve", 0.6, 0, hourly, now),
+                    new StateOp.Charge("eve", 0.6, 0, hourly, now), // caller exhausted
+                    new StateOp.Charge("fay", 0.8, 0, hourly, now), // the global ledger holds 1.4 of 1.5
+                    new StateOp.Charge("fay", 0.3, 0, never, now + 1000), // reload: fay refused (caller)
+                    new StateOp.Charge("eve", 0.6, 0, never, now + 1000), // eve refused (caller)
+                    new StateOp.Charge("fay", 0.15, 0, never, now + 1000)); // fay refused (global)
+            List<Object> answers = new ArrayList<>();
+            for (StateOp c : charges) {
+                Object expected = memory.execute(c)[0];
+                assertThat(store.execute(c)[0]).as("%s", c).isEqualTo(expected);
+                answers.add(expected);
+            }
+            assertThat(answers).containsExactly(StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED,
+                    StateOp.Budget.GRANTED, StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.CALLER_EXHAUSTED,
+                    StateOp.Budget.GLOBAL_EXHAUSTED);
+            for (String k : List.of("t:{m}:p:g", "t:{m}:p:c:eve", "t:{m}:p:c:fay")) {
+                assertThat(REDIS.command("PTTL", k)).as("time to live of %s", k).isEqualTo("-1");
+            }
+            // long after the old hour's end + 1 day (server time), both stores still refuse eve
+            StateOp later = new StateOp.Charge("eve", 0.6, 0, never, now + 30L * 86_400_000);
+            assertThat(memory.execute(later)[0]).isEqualTo(StateOp.Budget.CALLER_EXHAUSTED);
+            assertThat(store.execute(later)[0]).isEqualTo(StateOp.Budget.CALLER_EXHAUSTED);
+        }
+    }
+
+    /**
+     * The reverse reload, from a budget that never renews to an hourly one: a refused charge gives
+     * the caller's ledger the period's time to live as a granted one does, so that no ledger is left
+     * without one (before, a refused caller's ledger stayed without a time to live for good).
+     */
+    @Test
+    void aRefusedChargeGivesTheCallersLedgerTheTimeToLiveOfARenewingPeriodAfterAReload() throws Exception {
+        long now = CLOCK.millis();
+        PrivacyBudget never = new PrivacyBudget(1.0, 5, 0, null);
+        PrivacyBudget hourly = new PrivacyBudget(1.0, 5, 3600, null);
+        store.execute(new StateOp.Charge("gus", 0.6, 0, never, now), new StateOp.Charge("hal", 0.6, 0, never, now));
+        assertThat(REDIS.command("PTTL", "t:{m}:p:c:gus")).isEqualTo("-1");
+        // reloaded: what was spent counts until the end of the hour, so gus is refused and hal granted
+        assertThat(store.execute(new StateOp.Charge("gus", 0.6, 0, hourly, now + 1000),
+                new StateOp.Charge("hal", 0.1, 0, hourly, now + 1000)))
+                .containsExactly(StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.GRANTED);
+        for (String k : List.of("t:{m}:p:g", "t:{m}:p:c:gus", "t:{m}:p:c:hal")) {
+            assertThat(Long.parseLong(REDIS.command("PTTL", k))).as("time to live of %s", k)
+                    .isBetween(86_400_000L, 86_400_000L + 3_600_000L);
+        }
     }
 
     @Test

@@ -840,7 +840,24 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             if (actions != null) {
                 // Blocks and throttles must hold on every replica before the next request: wait for them.
-                state.execute(settings.onStateUnavailable(), actions.toArray(StateOp[]::new));
+                try {
+                    state.execute(settings.onStateUnavailable(), actions.toArray(StateOp[]::new));
+                } catch (StateUnavailableException e) {
+                    // The store went away since this request's batch (local never gets here): an
+                    // outage, which on_state_unavailable decides, not on_error. A block's denial of
+                    // this request stands whatever it says (degrade never turns a block into an
+                    // answer); the record says the block was not written. A throttle that was not
+                    // written denies the request (deny) or degrades it (degrade).
+                    if (x.denied()) {
+                        outages.failed(x.id, "denied", e);
+                        x.rules.add("state:unavailable");
+                    } else if (!stateUnavailable(settings, x, e, Stage.OBSERVE,
+                            "monitoring state cannot be reached; try again later")) {
+                        return;
+                    } else if (outcome != StageOutcome.ERROR) {
+                        outcome = StageOutcome.DEGRADE;
+                    }
+                }
             }
             x.outcome(Stage.OBSERVE, outcome);
             if (x.denied()) {

@@ -459,6 +459,80 @@ class FailureContainmentTest {
         }
     }
 
+    /** A throttle at the third request of a caller in 60 s (or a block, {@code action}). */
+    private static String thirdRequestIn60s(String action) {
+        return """
+                detectors:
+                  rate: {window_seconds: 60, high: 3}
+                rules:
+                  - {id: slow-down, when: {signals: {rate: high}}, action: %s, cooldown_seconds: 600%s}
+                """.formatted(action, action.equals("throttle") ? ", throttle_per_second: 0.01" : "");
+    }
+
+    /**
+     * The store answers the request's batch, then refuses the one that writes the throttle a rule
+     * set: that is the store being unavailable, and on_state_unavailable decides, whatever on_error
+     * says (before, the failure went to on_error: internal_error, or a degraded answer under a
+     * policy that says deny).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"deny, deny", "deny, degrade", "degrade, deny", "degrade, degrade"})
+    void aThrottleThatCannotBeWrittenIsHandledAsOnStateUnavailableSays(String mode, String onError)
+            throws IOException {
+        FlakyStore store = new FlakyStore();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", mode).set("on_error", onError)
+                .set("monitoring", thirdRequestIn60s("throttle")), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        store.refuseActions.set(true);
+
+        Response r = g.predict(ask(ALICE, VALID)); // rate high: the throttle is not written
+
+        assertThat(store.refused.get()).isEqualTo(1);
+        Map<String, Object> rec = records(g, 3).get(2);
+        Map<String, Object> stages = (Map<String, Object>) rec.get("stages");
+        if (mode.equals("deny")) {
+            Response.Denied d = denied(r, ReasonCode.STATE_UNAVAILABLE);
+            assertThat(d.reason().stage()).isEqualTo(Stage.OBSERVE);
+            assertThat(d.reason().rule()).isEqualTo("on_state_unavailable");
+            assertThat(model.calls()).isEqualTo(2);
+            assertThat(stages.get("observe")).isEqualTo("error");
+        } else {
+            assertThat(released(r).degraded()).isTrue();
+            assertThat(released(r).prediction().scores()).isEmpty();
+            assertThat((List<Object>) rec.get("rules")).contains("monitoring:slow-down", "state:unavailable");
+            assertThat(stages.get("observe")).isEqualTo("degrade");
+        }
+    }
+
+    /**
+     * A block that cannot be written still denies the request that set it, under every
+     * on_state_unavailable and on_error (degrade never turns a block into an answer); the record
+     * says the block was not written ({@code state:unavailable}).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"deny, deny", "deny, degrade", "degrade, deny", "degrade, degrade",
+        "local, deny"})
+    void aBlockThatCannotBeWrittenStillDeniesTheRequestThatSetIt(String mode, String onError) throws IOException {
+        FlakyStore store = new FlakyStore();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", mode).set("on_error", onError)
+                .set("monitoring", thirdRequestIn60s("block")), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        store.refuseActions.set(true);
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED);
+
+        assertThat(d.reasons()).hasSize(1);
+        assertThat(d.reason().rule()).isEqualTo("slow-down");
+        assertThat(model.calls()).isEqualTo(2);
+        Map<String, Object> rec = records(g, 3).get(2);
+        assertThat(((Map<String, Object>) rec.get("stages")).get("observe")).isEqualTo("deny");
+        if (!mode.equals("local")) { // local state took the block (and writes it to the store when it is back)
+            assertThat((List<Object>) rec.get("rules")).contains("monitoring:slow-down", "state:unavailable");
+        }
+    }
+
     /**
      * The in-memory store, except that it refuses every call while {@link #down} is set, and its
      * {@link #submit}s alone while {@link #refuseSubmits} is (the store went away after a request
@@ -467,6 +541,8 @@ class FailureContainmentTest {
     static final class FlakyStore extends ForwardingStateStore {
         final AtomicBoolean down = new AtomicBoolean();
         final AtomicBoolean refuseSubmits = new AtomicBoolean();
+        /** Refuse the batches that write a monitoring action (a Block or a Throttle) alone. */
+        final AtomicBoolean refuseActions = new AtomicBoolean();
         final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
 
         FlakyStore() {
@@ -476,6 +552,9 @@ class FailureContainmentTest {
         @Override
         public Object[] execute(StateOp... ops) {
             refuseIf(down.get(), "the store is down");
+            refuseIf(refuseActions.get() && java.util.Arrays.stream(ops)
+                    .anyMatch(o -> o instanceof StateOp.Block || o instanceof StateOp.Throttle),
+                    "the store went away after this request read it");
             return inner.execute(ops);
         }
 

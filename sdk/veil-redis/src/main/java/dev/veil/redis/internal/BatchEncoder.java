@@ -60,6 +60,15 @@ public final class BatchEncoder {
         return key("", "gen");
     }
 
+    /**
+     * A key of the namespace that no store writes, which {@code build()} names when it tries the ACL
+     * user's commands without changing anything (RedisBatchClient.refusedCommands). It cannot be
+     * another namespace's key: after a namespace, another's keys go on with a kind or {@code gen}.
+     */
+    public byte[] aclCheckKey() {
+        return key("", "gen:acl-check");
+    }
+
     /** ARGV[2] of a batch that Redis must run whenever it arrives ({@code submit}). */
     static final byte[] NO_DEADLINE = {'0'};
 

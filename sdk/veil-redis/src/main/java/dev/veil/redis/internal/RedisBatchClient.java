@@ -46,7 +46,11 @@ public final class RedisBatchClient implements AutoCloseable {
     static final int HANDSHAKE_ATTEMPTS = 4;
 
     private final String where;
+    /** What an error reply that an ACL refused gets appended: the commands and keys a store needs. */
+    private final String aclAdvice;
     private final Duration timeout;
+    /** This host's real clock (ms since the epoch), which batches' deadlines are on; a test's may differ. */
+    private final java.util.function.LongSupplier hostClock;
     /** What the checks when the store is built wait: a busy host's first commands can take longer. */
     private final Duration setupTimeout;
     private final ClientResources resources;
@@ -60,10 +64,16 @@ public final class RedisBatchClient implements AutoCloseable {
     /**
      * Connects and loads the script.
      *
+     * @param namespace the store's key prefix (named in the advice of an ACL refusal)
+     * @param hostClock this host's real clock in ms since the epoch ({@code System::currentTimeMillis}
+     *     but in tests): batches' deadlines are on it, and Redis's clock is compared with it
      * @throws StateUnavailableException when Redis cannot be reached or refuses the script
      */
-    public RedisBatchClient(RedisURI uri, Duration timeout, Duration connectTimeout) {
+    public RedisBatchClient(RedisURI uri, String namespace, Duration timeout, Duration connectTimeout,
+            java.util.function.LongSupplier hostClock) {
         this.where = describe(uri);
+        this.aclAdvice = aclAdvice(namespace);
+        this.hostClock = hostClock;
         this.timeout = timeout;
         this.setupTimeout = timeout.compareTo(connectTimeout) >= 0 ? timeout : connectTimeout;
         this.resources = ClientResources.builder()
@@ -168,7 +178,7 @@ public final class RedisBatchClient implements AutoCloseable {
         // The deadline after which Redis drops the batch unrun: by then this call has given up on it
         // and the Guard has refused (or locally answered) the request, so the batch must not charge
         // it in Redis too (a stalled Redis runs what it had received when it wakes up).
-        args[1] = Long.toString(System.currentTimeMillis() + timeout.toMillis() + DEADLINE_SLACK_MILLIS)
+        args[1] = Long.toString(hostClock.getAsLong() + timeout.toMillis() + DEADLINE_SLACK_MILLIS)
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         long start = System.nanoTime();
         try {
@@ -293,7 +303,8 @@ public final class RedisBatchClient implements AutoCloseable {
                 if (m.startsWith(GenerationLost.CODE)) {
                     throw new GenerationLost("Redis at " + where + " refused " + what + ": " + m, cause);
                 }
-                throw new StateUnavailableException("Redis at " + where + " refused " + what + ": " + m, cause);
+                throw new StateUnavailableException("Redis at " + where + " refused " + what + ": " + m
+                        + (refusedByAcl(m) ? "; " + aclAdvice : ""), cause);
             }
             throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(cause), cause);
         } catch (RuntimeException e) {
@@ -315,8 +326,114 @@ public final class RedisBatchClient implements AutoCloseable {
         }
     }
 
-    private static final String GENERATION_SCRIPT =
-            "redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])";
+    /**
+     * Every command a store sends ({@code EVALSHA}, {@code EVAL}, {@code SCRIPT LOAD}, {@code TIME})
+     * or runs in its scripts ({@code batch.lua}, {@link #GENERATION_SCRIPT}), in ACL syntax: what the
+     * ACL user of a store needs, on the keys of its namespace. The module README's ACL line lists
+     * exactly these ({@code AclUserTest} holds the three together). {@code INFO} is optional.
+     */
+    public static final java.util.List<String> ACL_COMMANDS = java.util.List.of("evalsha", "eval", "script|load",
+            "time", "get", "set", "hmget", "hset", "hgetall", "hdel", "del", "lrange", "rpush", "ltrim", "pexpire",
+            "persist");
+
+    /** What to do about an ACL refusal: the commands and the key pattern a store's user needs. */
+    public static String aclAdvice(String namespace) {
+        StringBuilder cmds = new StringBuilder();
+        for (String c : ACL_COMMANDS) {
+            cmds.append(" +").append(c);
+        }
+        return "the connection's ACL user may not run a command, or use a key, that a Veil store needs: it needs "
+                + "these commands on the keys of the namespace (ACL SETUSER <user> ~" + globEscape(namespace) + "*"
+                + cmds + "; INFO is optional: veil-redis README, \"ACL users\")";
+    }
+
+    /** {@code s} with Redis's glob characters escaped, for a key pattern. */
+    static String globEscape(String s) {
+        return s.replaceAll("([\\\\*?\\[\\]])", "\\\\$1");
+    }
+
+    /**
+     * Whether an error reply is an ACL's refusal: a command Redis refused itself ({@code NOPERM}) or
+     * one a script ran (Redis 7.0: "The user executing the script can't ...", 7.2 and later: "ACL
+     * failure in script").
+     */
+    public static boolean refusedByAcl(String message) {
+        return message.contains("NOPERM") || message.contains("The user executing the script can't")
+                || message.contains("ACL failure") || message.contains("no permissions");
+    }
+
+    /**
+     * Tries, in one script run that changes nothing, each command {@code batch.lua} runs that
+     * {@link #generation} did not ({@link #ACL_COMMANDS} but the client's own): those that create
+     * a key on the state generation (a string, so that they answer WRONGTYPE, or SET NX), the others
+     * on a key that does not exist ({@code KEYS[2]}; checked first with GET). Returns, per refused
+     * command, its name and Redis's error; a key at {@code KEYS[2]} is an error reply.
+     */
+    static final String ACL_CHECK_SCRIPT = """
+            local refused = {}
+            local function try(name, ...)
+              local r = redis.pcall(...)
+              if type(r) == 'table' and r.err and string.sub(r.err, 1, 9) ~= 'WRONGTYPE' then
+                refused[#refused + 1] = name
+                refused[#refused + 1] = r.err
+              end
+              return r
+            end
+            try('hset', 'HSET', KEYS[1], 'veil-acl-check', '1')
+            try('rpush', 'RPUSH', KEYS[1], 'veil-acl-check')
+            try('set', 'SET', KEYS[1], 'veil-acl-check', 'NX')
+            try('time', 'TIME')
+            local there = try('get', 'GET', KEYS[2])
+            if there then
+              if type(there) == 'table' and there.err then return refused end
+              return redis.error_reply('VEIL_ACL_CHECK the key ' .. KEYS[2] .. ' exists')
+            end
+            try('hmget', 'HMGET', KEYS[2], 'veil-acl-check')
+            try('hgetall', 'HGETALL', KEYS[2])
+            try('hdel', 'HDEL', KEYS[2], 'veil-acl-check')
+            try('lrange', 'LRANGE', KEYS[2], 0, -1)
+            try('ltrim', 'LTRIM', KEYS[2], 0, -1)
+            try('pexpire', 'PEXPIRE', KEYS[2], 1000)
+            try('persist', 'PERSIST', KEYS[2])
+            try('del', 'DEL', KEYS[2])
+            return refused
+            """;
+
+    /**
+     * The commands of {@code batch.lua} that Redis refuses this connection's ACL user, tried without
+     * changing anything ({@link #ACL_CHECK_SCRIPT}): empty when it may run them all.
+     *
+     * @param generationKey the namespace's state generation, which must hold a string
+     * @param absentKey a key of the namespace that no store writes
+     * @return per refused command, its name in ACL syntax and Redis's error
+     * @throws StateUnavailableException when Redis cannot be reached, refuses the check itself, or
+     *     holds a key at {@code absentKey}
+     */
+    public java.util.Map<String, String> refusedCommands(byte[] generationKey, byte[] absentKey) {
+        java.util.List<Object> r = await(commands.<java.util.List<Object>>eval(ACL_CHECK_SCRIPT, ScriptOutputType.MULTI,
+                new byte[][] {generationKey, absentKey}), "the check of the ACL user's commands", setupTimeout);
+        java.util.Map<String, String> refused = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < r.size(); i += 2) {
+            refused.put(text(r.get(i)), text(r.get(i + 1)));
+        }
+        return refused;
+    }
+
+    private static String text(Object o) {
+        return o instanceof byte[] b ? new String(b, java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(o);
+    }
+
+    /**
+     * Sets the state generation unless there is one, and returns the one there. A command the ACL
+     * user may not run is named (Redis's own message for a script does not).
+     */
+    private static final String GENERATION_SCRIPT = """
+            for _, c in ipairs({{'SET', KEYS[1], ARGV[1], 'NX'}, {'GET', KEYS[1]}}) do
+              local r = redis.pcall(unpack(c))
+              if type(r) == 'table' and r.err then return redis.error_reply(c[1] .. ': ' .. r.err) end
+              if c[1] == 'GET' then return r end
+            end
+            """;
 
     /**
      * The namespace's state generation: {@code token} when none was set (written without a time to
@@ -368,17 +485,48 @@ public final class RedisBatchClient implements AutoCloseable {
         long best = Long.MAX_VALUE;
         long skew = 0;
         for (int i = 0; i < 3; i++) {
-            long before = System.currentTimeMillis();
+            long before = hostClock.getAsLong();
             java.util.List<byte[]> t = await(commands.time(), "TIME", setupTimeout);
-            long after = System.currentTimeMillis();
-            long redisMillis = Long.parseLong(new String(t.get(0), java.nio.charset.StandardCharsets.US_ASCII)) * 1000
-                    + Long.parseLong(new String(t.get(1), java.nio.charset.StandardCharsets.US_ASCII)) / 1000;
+            long after = hostClock.getAsLong();
             if (after - before < best) {
                 best = after - before;
-                skew = redisMillis - (before + after) / 2;
+                skew = skewMillis(before, after, t);
             }
         }
         return skew;
+    }
+
+    /**
+     * Redis's clock minus this host's, measured once ({@code TIME}): {@code millis}, within
+     * {@code uncertainty} ms (half the round trip, the local time being taken halfway).
+     */
+    public record Skew(long millis, long uncertainty) {}
+
+    /**
+     * As {@link #clockSkewMillis()}, in one round trip and without waiting (for the periodic check,
+     * on the client's own threads). Completes exceptionally when {@code TIME} fails.
+     */
+    public CompletionStage<Skew> clockSkewLater() {
+        try {
+            long before = hostClock.getAsLong();
+            return commands.time().thenApply(t -> {
+                long after = hostClock.getAsLong();
+                return new Skew(skewMillis(before, after, t), (after - before + 1) / 2);
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Redis's clock minus this host's, in ms, from a {@code TIME} reply (seconds, microseconds)
+     * received between {@code beforeMillis} and {@code afterMillis} on this host's clock: Redis's
+     * time is taken to be that of the midpoint.
+     */
+    public static long skewMillis(long beforeMillis, long afterMillis, java.util.List<byte[]> time) {
+        long redisMillis = Long.parseLong(new String(time.get(0), java.nio.charset.StandardCharsets.US_ASCII)) * 1000
+                + Long.parseLong(new String(time.get(1), java.nio.charset.StandardCharsets.US_ASCII)) / 1000;
+        return redisMillis - (beforeMillis + (afterMillis - beforeMillis) / 2);
     }
 
     /**

@@ -356,13 +356,21 @@ ops.C = function()
     a = {eh = tonumber(w[2]), el = tonumber(w[3]), dh = tonumber(w[4]), dl = tonumber(w[5])}
   end
   if a == nil and g.n >= maxc then save_g(); return 3 end
+  -- A refusal keeps the caller's spending of this period as long as the global ledger's: after a
+  -- reload that changed the period (to none, or from none) the caller's hash still has the old
+  -- expiry (or none), and an exhausted caller must not get a fresh budget when it runs out.
+  local function refuse(outcome)
+    save_g()
+    if a then expire(ck) end
+    return outcome
+  end
   local sa = a or {eh = 0, el = 0, dh = 0, dl = 0}
   local neh, nel = ladd(sa.eh, sa.el, eh, el)
   local ndh, ndl = ladd(sa.dh, sa.dl, dh, dl)
-  if lgt(neh, nel, cbh, cbl) or lgt(ndh, ndl, dbh, dbl) then save_g(); return 1 end
+  if lgt(neh, nel, cbh, cbl) or lgt(ndh, ndl, dbh, dbl) then return refuse(1) end
   local geh, gel = ladd(g.eh, g.el, eh, el)
   local gdh, gdl = ladd(g.dh, g.dl, dh, dl)
-  if global and (lgt(geh, gel, gbh, gbl) or lgt(gdh, gdl, gdbh, gdbl)) then save_g(); return 2 end
+  if global and (lgt(geh, gel, gbh, gbl) or lgt(gdh, gdl, gdbh, gdbl)) then return refuse(2) end
   if a == nil then g.n = g.n + 1 end
   if global then g.eh, g.el, g.dh, g.dl = geh, gel, gdh, gdl end
   save_g()
