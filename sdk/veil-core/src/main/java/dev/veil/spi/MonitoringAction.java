@@ -20,8 +20,8 @@ import java.util.Objects;
  * @param rule id of the rule
  * @param signal the signal that triggered it
  * @param cooldownSeconds for {@link Kind#BLOCK} and {@link Kind#THROTTLE}: how long it lasts
- * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate, finite, {@code > 0}
- *     and at least {@code 1 / 31,622,400} (see above)
+ * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate, {@code > 0} and at
+ *     least {@code 1 / 31,622,400} (see above); the limiters refuse an infinite one when it is applied
  */
 public record MonitoringAction(Kind action, String rule, String signal, long cooldownSeconds, double throttlePerSecond) {
     /** Actions, from mildest to strongest. */
@@ -40,7 +40,7 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
      * Checks the action.
      *
      * @throws IllegalArgumentException if a cool-down is negative, or missing on a block or throttle,
-     *     or a throttle's rate is not a finite number {@code > 0} or its bucket would take longer than
+     *     or a throttle's rate is not {@code > 0} or its bucket would take longer than
      *     {@link RateLimit#MAX_REFILL} to refill
      */
     public MonitoringAction {
@@ -68,7 +68,9 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
      */
     private static void checkThrottleRate(double perSecond) {
         if (Double.isInfinite(perSecond)) {
-            throw new IllegalArgumentException("throttle_per_second must be a finite number, was " + perSecond);
+            // no policy file or decision document can give one (JSON has no infinity); an engine that
+            // does is refused by the limiters when the throttle is applied, and the Guard fails closed
+            return;
         }
         long capacity = Math.max(1, (long) Math.ceil(perSecond));
         double nanos = capacity * 1e9 / perSecond;
