@@ -71,6 +71,35 @@ class PolicyBundleSignedTest {
         assertThat(PolicyBundle.loadSigned(dir, trusted).name()).isEqualTo("guard-test");
     }
 
+    /**
+     * A trusted key's own JWK exp and nbf, read from the trusted-keys file, are checked against the
+     * system clock when the bundle loads: a bundle signed with a key past its exp, or before its nbf,
+     * does not load, and the message gives the clock's time.
+     */
+    @Test
+    void refusesABundleSignedWithATrustedKeyOutsideItsOwnExpOrNbf() throws Exception {
+        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(release.toPublicJWK().toJSONObject());
+        long now = java.time.Instant.now().getEpochSecond();
+        json.put("exp", now - 3_600);
+        Files.writeString(trusted, com.nimbusds.jose.util.JSONObjectUtils.toJSONString(json));
+        PolicyError expired = rejection();
+        assertThat(expired.file()).isEqualTo(".signatures.json");
+        assertThat(expired.message()).startsWith("bad signature: key 'release-1' expired at "
+                        + java.time.Instant.ofEpochSecond(now - 3_600) + " (its JWK exp; now is ")
+                .endsWith(" by the system clock); sign the bundle with a current key");
+        json.remove("exp");
+        json.put("nbf", now + 3_600);
+        Files.writeString(trusted, com.nimbusds.jose.util.JSONObjectUtils.toJSONString(json));
+        assertThat(rejection().message()).startsWith("bad signature: key 'release-1' is not valid before "
+                        + java.time.Instant.ofEpochSecond(now + 3_600) + " (its JWK nbf; now is ")
+                .endsWith(" by the system clock); sign the bundle with a key valid now, or check this machine's"
+                        + " clock");
+        json.put("nbf", now - 3_600);
+        json.put("exp", now + 3_600);
+        Files.writeString(trusted, new JWKSet(com.nimbusds.jose.jwk.JWK.parse(json)).toString());
+        assertThat(PolicyBundle.loadSigned(dir, trusted).name()).isEqualTo("guard-test");
+    }
+
     @Test
     void refusesABundleWithoutSignature() throws Exception {
         Files.delete(dir.resolve(".signatures.json"));

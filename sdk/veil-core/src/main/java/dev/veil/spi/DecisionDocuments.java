@@ -281,7 +281,14 @@ public final class DecisionDocuments {
                 throw a.fail("throttle_per_second", "must be 0 for " + lower(kind) + " (only throttle takes it), was "
                         + fmt(throttle));
             }
-            out.add(new MonitoringAction(kind, a.rule(), a.str("signal"), cooldown, throttle));
+            String rule = a.rule();
+            String signal = a.str("signal");
+            try {
+                out.add(new MonitoringAction(kind, rule, signal, cooldown, throttle));
+            } catch (IllegalArgumentException e) {
+                // what is left to refuse (the fields above are checked): a throttle too slow for the limiters
+                throw a.fail("throttle_per_second", e.getMessage());
+            }
         }
         return new MonitoringDecision(out);
     }

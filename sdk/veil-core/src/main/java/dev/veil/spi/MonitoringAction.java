@@ -1,15 +1,27 @@
 package dev.veil.spi;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
  * One action a {@code monitoring} rule asks for.
  *
+ * <p>A throttle's bucket holds {@code max(1, ceil(throttlePerSecond))} tokens and must refill from
+ * empty within {@link RateLimit#MAX_REFILL} (366 days), as a rate limit's must: both state stores
+ * count a refill in nanoseconds. Below 1 per second that is {@code throttlePerSecond >= 1 / 31,622,400};
+ * a slower throttle is refused here, where a policy file's action is built (a load error at its
+ * {@code throttle_per_second}) and where a decision document's is read (the request fails, naming it),
+ * not when a request applies it.
+ *
  * @param action what to do
  * @param rule id of the rule
  * @param signal the signal that triggered it
  * @param cooldownSeconds for {@link Kind#BLOCK} and {@link Kind#THROTTLE}: how long it lasts
- * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate
+ * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate, {@code > 0} and at
+ *     least {@code 1 / 31,622,400} (see above); the limiters refuse an infinite one when it is applied
  */
 public record MonitoringAction(Kind action, String rule, String signal, long cooldownSeconds, double throttlePerSecond) {
     /** Actions, from mildest to strongest. */
@@ -24,6 +36,13 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
         BLOCK
     }
 
+    /**
+     * Checks the action.
+     *
+     * @throws IllegalArgumentException if a cool-down is negative, or missing on a block or throttle,
+     *     or a throttle's rate is not {@code > 0} or its bucket would take longer than
+     *     {@link RateLimit#MAX_REFILL} to refill
+     */
     public MonitoringAction {
         Objects.requireNonNull(action, "action");
         Objects.requireNonNull(rule, "rule");
@@ -34,9 +53,40 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
         if (action == Kind.THROTTLE && !(throttlePerSecond > 0)) {
             throw new IllegalArgumentException("a throttle needs throttle_per_second > 0, was " + throttlePerSecond);
         }
+        if (action == Kind.THROTTLE) {
+            checkThrottleRate(throttlePerSecond);
+        }
         if ((action == Kind.BLOCK || action == Kind.THROTTLE) && cooldownSeconds == 0) {
             throw new IllegalArgumentException("a " + action.name().toLowerCase(java.util.Locale.ROOT)
                     + " needs cooldown_seconds > 0");
+        }
+    }
+
+    /**
+     * Refuses a throttle rate the limiters cannot count, with their very computation (CallerLimiter,
+     * the Redis BatchEncoder), so that a throttle accepted here is one they can apply.
+     */
+    private static void checkThrottleRate(double perSecond) {
+        if (Double.isInfinite(perSecond)) {
+            // no policy file or decision document can give one (JSON has no infinity); an engine that
+            // does is refused by the limiters when the throttle is applied, and the Guard fails closed
+            return;
+        }
+        long capacity = Math.max(1, (long) Math.ceil(perSecond));
+        double nanos = capacity * 1e9 / perSecond;
+        if (!(nanos <= RateLimit.MAX_REFILL.toNanos())) {
+            long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
+            BigDecimal least = BigDecimal.ONE.divide(BigDecimal.valueOf(maxSeconds), new MathContext(3, RoundingMode.UP));
+            // exact: 1 / perSecond overflows a double for the smallest rates
+            BigDecimal days = BigDecimal.ONE.divide(BigDecimal.valueOf(perSecond).multiply(BigDecimal.valueOf(86_400)),
+                    MathContext.DECIMAL64);
+            throw new IllegalArgumentException("a throttle at throttle_per_second " + perSecond + " lets one request"
+                    + " through every " + (days.compareTo(BigDecimal.valueOf(1e12)) < 0
+                            ? days.setScale(0, RoundingMode.HALF_UP).toPlainString()
+                            : String.format(Locale.ROOT, "%.3e", days))
+                    + " days, longer than the " + RateLimit.MAX_REFILL.toDays() + " days a throttle's bucket may take to"
+                    + " refill: throttle_per_second must be at least 1 / " + maxSeconds + " (" + least.toPlainString()
+                    + "); raise throttle_per_second, or use action: block to refuse the caller for the cool-down");
         }
     }
 }

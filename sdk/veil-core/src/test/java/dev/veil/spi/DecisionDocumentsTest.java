@@ -333,6 +333,14 @@ class DecisionDocumentsTest {
                 "signal", "rate", "cooldown_seconds", 0, "throttle_per_second", 1)))))
                 .hasMessage("monitoring decision: actions[0].throttle_per_second: must be 0 for alert (only throttle "
                         + "takes it), was 1");
+        // A throttle the limiters cannot count (its one token refills in more than 366 days) fails here, naming
+        // the field, not when the Guard applies it.
+        assertThatThrownBy(() -> reader.monitoring(Map.of("actions", List.of(Map.of("action", "throttle", "rule", "r",
+                "signal", "rate", "cooldown_seconds", 60, "throttle_per_second", 0.00000001)))))
+                .hasMessage("monitoring decision: actions[0].throttle_per_second: a throttle at throttle_per_second"
+                        + " 1.0E-8 lets one request through every 1157 days, longer than the 366 days a throttle's bucket"
+                        + " may take to refill: throttle_per_second must be at least 1 / 31622400 (0.0000000317); raise"
+                        + " throttle_per_second, or use action: block to refuse the caller for the cool-down");
         assertThatThrownBy(() -> reader.monitoring(edited("monitoring", busy,
                 d -> first(d, "actions").put("action", "BLOCK"))))
                 .hasMessage("monitoring decision: actions[0].action: expected one of alert, throttle, degrade, block, "

@@ -422,7 +422,7 @@ public final class ApiKeyStore {
      * policy cannot name such an attribute (its conditions refuse the same names), so no rule could
      * ever match it.
      */
-    static String attributeNameProblem(String name) {
+    public static String attributeNameProblem(String name) {
         if (Names.isBlank(name)) {
             return "attribute name '" + Sanitize.text(name) + "' is blank: no policy rule can name it; write the name"
                     + " or remove the attribute";

@@ -101,7 +101,7 @@ import java.util.stream.Collectors;
  *   <li>the subject claim is a non-blank string ("missing subject"); the roles claim, when present, is
  *       a list of strings or a space-separated string; the tenant claim, when present, a string; the
  *       subject, each role and the tenant pass {@link ApiKeyStore#nameProblem}; each attribute claim,
- *       when present, a string, a boolean ({@code "true"}, {@code "false"}) or an integer from
+ *       when present, a string that passes it too (it may be empty, as an API key's attribute value), a boolean ({@code "true"}, {@code "false"}) or an integer from
  *       -2<sup>63</sup> to 2<sup>63</sup>-1 written without fraction or exponent (its decimal digits);
  *       another number is refused, since the JSON parser reads it as a double and distinct values
  *       could become one attribute ({@code 10000000000000000001} read as {@code 1.0E19}). The claims
@@ -771,7 +771,15 @@ public final class JwtAuthenticator {
             if (v == null) {
                 continue;
             }
-            if (v instanceof String || v instanceof Boolean) {
+            if (v instanceof String value) {
+                // As for an API key's attribute in the key store: "red\u200b" would be a value that reads as
+                // "red" yet matches no rule naming it, and a lone surrogate reads as U+FFFD in the audit record
+                String problem = ApiKeyStore.nameProblem(value);
+                if (problem != null) {
+                    return AuthResult.failure("claim '" + name + "' " + problem);
+                }
+                attributes.put(name, value);
+            } else if (v instanceof Boolean) {
                 attributes.put(name, v.toString());
             } else if (v instanceof Long || v instanceof Integer) {
                 attributes.put(name, v.toString()); // an integer as the token wrote it: its decimal digits

@@ -20,6 +20,7 @@ import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -42,8 +43,8 @@ import java.util.TreeSet;
  *       or load the bundle instead);
  *   <li>{@code bad signature}: the file or the JWS is malformed, there is more than one JWS, the
  *       key cannot be found, does not fit, has expired or is not valid yet (its JWK {@code exp} and
- *       {@code nbf}, against the clock at verification), the signature does not verify, or the
- *       scope differs;
+ *       {@code nbf}, against the system clock at verification, without tolerance), the signature does
+ *       not verify, or the scope differs;
  *   <li>{@code unsupported algorithm}: a JWS algorithm outside HS/RS/PS/ES 256/384/512 ({@code none}
  *       included), or a
  *       file hash algorithm other than SHA-224/256/384/512 (MD5 and SHA-1 are refused);
@@ -242,16 +243,20 @@ public final class BundleVerifier {
     /**
      * Refuses a key outside its validity period: past its JWK {@code exp} (expiration time) or
      * before its {@code nbf} (not before). A key set may keep an expired key during a rotation; it
-     * is only refused when a signature names it.
+     * is only refused when a signature names it. {@code now} is the system clock's time when the
+     * bundle is verified (loading has no clock of its own), compared without tolerance: the message
+     * gives that time, so that a clock set wrong shows.
      */
     static void checkValidNow(JWK key, Instant now) {
+        String clock = "now is " + now.truncatedTo(ChronoUnit.SECONDS) + " by the system clock";
         if (key.getExpirationTime() != null && !now.isBefore(key.getExpirationTime().toInstant())) {
             throw fail("bad signature: key" + describe(key) + " expired at " + key.getExpirationTime().toInstant()
-                    + " (its JWK exp); sign the bundle with a current key");
+                    + " (its JWK exp; " + clock + "); sign the bundle with a current key");
         }
         if (key.getNotBeforeTime() != null && now.isBefore(key.getNotBeforeTime().toInstant())) {
             throw fail("bad signature: key" + describe(key) + " is not valid before "
-                    + key.getNotBeforeTime().toInstant() + " (its JWK nbf)");
+                    + key.getNotBeforeTime().toInstant() + " (its JWK nbf; " + clock + "); sign the bundle with a"
+                    + " key valid now, or check this machine's clock");
         }
     }
 

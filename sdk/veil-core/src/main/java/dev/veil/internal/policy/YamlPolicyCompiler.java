@@ -455,6 +455,12 @@ final class YamlPolicyCompiler {
                 throw new PolicyPathException(where + ".throttle_per_second", "only throttle takes throttle_per_second");
             }
             String signal = r.when().signals().keySet().iterator().next();
+            if (r.action() == MonitoringAction.Kind.THROTTLE && r.throttlePerSecond() != null) {
+                // The rate alone (a cool-down of 1), so that a rate the limiters cannot count (not > 0, or
+                // a bucket that refills in more than 366 days) is reported at its own key.
+                at(where + ".throttle_per_second", () -> new MonitoringAction(r.action(), r.id(), signal, 1,
+                        r.throttlePerSecond()));
+            }
             MonitoringAction a = at(where, () -> new MonitoringAction(r.action(), r.id(), signal,
                     r.cooldownSeconds() == null ? 0 : r.cooldownSeconds(),
                     r.throttlePerSecond() == null ? 0 : r.throttlePerSecond()));

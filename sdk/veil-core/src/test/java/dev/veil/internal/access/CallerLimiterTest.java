@@ -12,6 +12,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.RateLimit;
 import java.time.Duration;
 import java.time.Instant;
@@ -183,6 +184,28 @@ class CallerLimiterTest {
                     assertThat(CallerLimiter.refillNanos(made.burst(), made.perSecond()))
                             .isLessThanOrEqualTo(CallerLimiter.MAX_REFILL.toNanos());
                     assertThat(new CallerLimiter(clock).tryAcquire("a", made, 0)).isEqualTo(ALLOWED);
+                });
+    }
+
+    /** MonitoringAction's bound is the limiter's own: a throttle that can be made can be applied. */
+    @Test
+    void everyThrottleThatCanBeMadeCanBeApplied() {
+        long maxSeconds = CallerLimiter.MAX_REFILL.toSeconds();
+        qt().withExamples(2_000)
+                .forAll(doubles().between(0.999, 1.001), integers().between(0, 12))
+                .checkAssert((factor, scale) -> {
+                    double perSecond = factor / maxSeconds * Math.pow(10, scale);
+                    try {
+                        new MonitoringAction(MonitoringAction.Kind.THROTTLE, "r", "rate", 60, perSecond);
+                    } catch (IllegalArgumentException refused) {
+                        assertThatThrownBy(() -> new CallerLimiter(clock).throttle("a", perSecond, NOON.plusSeconds(60)))
+                                .as("refused at construction, refused by the limiter: %s", perSecond)
+                                .hasMessageContaining("takes longer than 366 days to refill");
+                        return;
+                    }
+                    CallerLimiter l = new CallerLimiter(clock);
+                    l.throttle("a", perSecond, NOON.plusSeconds(60));
+                    assertThat(l.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
                 });
     }
 

@@ -680,6 +680,38 @@ class JwtAuthenticatorTest {
         assertThat(auth.authenticate(sign(claims().subject("alice\ud83d\ude00").build())).succeeded()).isTrue();
     }
 
+    /** Attribute values as the key store checks an API key's: refused naming the claim, as roles and tenant are. */
+    @Test
+    void shouldRejectAttributeValuesWithControlFormatOrSeparatorCharacters() throws Exception {
+        JwtAuthenticator auth = authenticator(ALL);
+        assertThat(failure(auth, sign(claims().claim("team", "r\u0000ed").build())))
+                .isEqualTo("claim 'team' contains a control character (U+0000 at position 1, 'r?ed'): remove it");
+        assertThat(failure(auth, sign(claims().claim("team", "r\u001fed").build())))
+                .startsWith("claim 'team' contains a control character (U+001F at position 1");
+        assertThat(failure(auth, sign(claims().claim("team", "red\u200b").build())))
+                .startsWith("claim 'team' contains an invisible format character (U+200B at position 3");
+        assertThat(failure(auth, sign(claims().claim("team", "\u202eder").build())))
+                .startsWith("claim 'team' contains an invisible format character (U+202E at position 0");
+        assertThat(failure(auth, sign(claims().claim("team", "re\u2028d").build())))
+                .startsWith("claim 'team' contains a line or paragraph separator (U+2028 at position 2");
+        assertThat(failure(auth, sign(claims().claim("team", " red").build())))
+                .startsWith("claim 'team' has leading or trailing whitespace");
+        String loneSurrogate = claims().claim("team", "TEAM-HERE").build().toString().replace("\"TEAM-HERE\"",
+                "\"r\\ud800ed\"");
+        com.nimbusds.jose.JWSObject o = new com.nimbusds.jose.JWSObject(
+                new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(rsa.getKeyID()).build(),
+                new com.nimbusds.jose.Payload(loneSurrogate));
+        o.sign(new RSASSASigner(rsa));
+        assertThat(failure(auth, o.serialize()))
+                .startsWith("claim 'team' contains a lone UTF-16 surrogate (U+D800 at position 1");
+        // an empty value is a value (as in the key store); a pair of surrogates is one character
+        for (String fine : List.of("", "red\ud83d\ude00", "r\u00e9d")) {
+            AuthResult r = auth.authenticate(sign(claims().claim("team", fine).build()));
+            assertThat(r.succeeded()).as("%s: %s", fine, r).isTrue();
+            assertThat(((AuthResult.Success) r).caller().attributes()).containsEntry("team", fine);
+        }
+    }
+
     /** A token of {@link #claims()} whose {@code sub} is the JSON text {@code json}, as written. */
     private String withRawSubject(String json) throws JOSEException {
         String payload = claims().subject("SUBJECT-HERE").build().toString().replace("\"SUBJECT-HERE\"", json);

@@ -371,6 +371,19 @@ class YamlPolicyEngineTest {
                 .contains("validation.default").contains("min <= max");
         assertThat(loadError(POLICY.replace("cooldown_seconds: 600", "cooldown_seconds: 0")).message())
                 .contains("monitoring.rules[2]").contains("cooldown_seconds > 0");
+        // A throttle the limiters cannot count (its one token refills in more than 366 days) fails the load at
+        // its throttle_per_second, not every request it applies to at run time.
+        String throttle = "action: throttle, cooldown_seconds: 600, throttle_per_second: ";
+        PolicyError glacial = loadError(POLICY.replace("action: block, cooldown_seconds: 600", throttle + "0.00000001"));
+        assertThat(glacial.message()).isEqualTo("monitoring.rules[2].throttle_per_second: a throttle at"
+                + " throttle_per_second 1.0E-8 lets one request through every 1157 days, longer than the 366 days a"
+                + " throttle's bucket may take to refill: throttle_per_second must be at least 1 / 31622400"
+                + " (0.0000000317); raise throttle_per_second, or use action: block to refuse the caller for the"
+                + " cool-down");
+        assertThat(glacial.line()).isEqualTo(38);
+        assertThat(loadError(POLICY.replace("action: block, cooldown_seconds: 600", throttle + "0")).message())
+                .isEqualTo("monitoring.rules[2].throttle_per_second: a throttle needs throttle_per_second > 0, was 0.0");
+        load(POLICY.replace("action: block, cooldown_seconds: 600", throttle + "0.0000000317")); // the bound
     }
 
     @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import dev.veil.internal.access.ApiKeyStore;
 import dev.veil.spi.StateUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,7 +48,10 @@ import java.util.function.Consumer;
  * </ul>
  *
  * The trace is UTF-8 (a leading byte-order mark is skipped), its lines end with {@code \n} or
- * {@code \r\n} and hold at most {@value #MAX_LINE_BYTES} bytes. Blank lines are skipped; any other key, a duplicate key, a wrong type, a non-finite number or
+ * {@code \r\n} and hold at most {@value #MAX_LINE_BYTES} bytes. Blank lines are skipped; any other key, a duplicate key, a wrong type, a non-finite number,
+ * a caller id, tenant, role, attribute name or value that no Guard's caller could have (the key
+ * store's rules, {@link ApiKeyStore#nameProblem}: surrounding whitespace, a control or format
+ * character, a line separator, a lone surrogate; an empty role or a blank attribute name), or
  * anything after the object is an error {@code SOURCE:LINE: what is wrong}
  * ({@link TraceFormatException}). Not thread-safe.
  */
@@ -234,13 +238,13 @@ public final class TraceReader {
                         if (t != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
                             throw error("caller must be a non-empty string, found " + describe(p, t));
                         }
-                        caller = p.getText();
+                        caller = name("caller", p.getText());
                     }
                     case "tenant" -> {
                         if (t != JsonToken.VALUE_STRING) {
                             throw error("tenant must be a string, found " + describe(p, t));
                         }
-                        tenant = p.getText();
+                        tenant = name("tenant", p.getText());
                     }
                     case "roles" -> roles = strings(p, t, "roles");
                     case "attributes" -> attributes = attributes(p, t);
@@ -376,7 +380,10 @@ public final class TraceReader {
             if (t != JsonToken.VALUE_STRING) {
                 throw error(key + "[" + out.size() + "] must be a string, found " + describe(p, t));
             }
-            out.add(p.getText());
+            if (p.getText().isEmpty()) {
+                throw error(key + "[" + out.size() + "] is empty: a role is a non-empty string");
+            }
+            out.add(name(key + "[" + out.size() + "]", p.getText()));
         }
         return out;
     }
@@ -388,12 +395,16 @@ public final class TraceReader {
         Map<String, String> out = new java.util.LinkedHashMap<>();
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
+            String nameProblem = ApiKeyStore.attributeNameProblem(name);
+            if (nameProblem != null) {
+                throw error("attributes: " + nameProblem + NO_SUCH_CALLER);
+            }
             t = p.nextToken();
             if (t != JsonToken.VALUE_STRING) {
                 throw error("attributes." + name + " must be a string (attributes are compared as strings), found "
                         + describe(p, t));
             }
-            out.put(name, p.getText());
+            out.put(name, name("attributes." + name, p.getText()));
         }
         return out;
     }
@@ -422,6 +433,23 @@ public final class TraceReader {
 
     private static final String UTF16 = " (it looks like UTF-16, as some Windows tools write: convert the trace to "
             + "UTF-8, e.g. iconv -f UTF-16 -t UTF-8)";
+
+    /**
+     * {@code value}, a caller id, tenant, role or attribute value, when a Guard's caller could have it
+     * ({@link ApiKeyStore#nameProblem}: no surrounding whitespace, control or format character, line
+     * separator or lone surrogate); otherwise the line is malformed. Such ids could otherwise meet in
+     * the state store's keys ({@code --redis} writes a lone surrogate as {@code ?}).
+     */
+    private String name(String key, String value) {
+        String problem = ApiKeyStore.nameProblem(value);
+        if (problem != null) {
+            throw error(key + " " + problem + NO_SUCH_CALLER);
+        }
+        return value;
+    }
+
+    private static final String NO_SUCH_CALLER = " (a Guard's key store and tokens refuse such a name, so no request"
+            + " could carry it)";
 
     private TraceFormatException error(String problem) {
         return new TraceFormatException(source, line, problem);

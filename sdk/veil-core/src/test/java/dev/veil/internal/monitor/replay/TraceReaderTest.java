@@ -146,6 +146,9 @@ class TraceReaderTest {
         assertThat(qs.get(40).timeMillis()).isEqualTo(TraceReader.MAX_TS_MS);
     }
 
+    private static final String NO_SUCH_CALLER = " (a Guard's key store and tokens refuse such a name, so no"
+            + " request could carry it)";
+
     static Stream<Arguments> malformed() {
         return Stream.of(
             Arguments.of("[1, 2]",
@@ -222,6 +225,36 @@ class TraceReaderTest {
                     + "\"a\": \"y\"}}", "duplicate key 'a'"),
             Arguments.of("{\"caller\": \"a\", \"caller\": \"b\", \"ts_ms\": 1, \"features\": [1]}",
                     "duplicate key 'caller'"),
+            // names no Guard's caller could have (the key store and tokens refuse them): with --redis, ids that
+            // differ only in a lone surrogate would share state keys (UTF-8 writes it as '?')
+            Arguments.of("{\"caller\": \"X\\ud800\", \"ts_ms\": 1, \"features\": [1]}",
+                    "caller contains a lone UTF-16 surrogate (U+D800 at position 1, 'X?'), which is not text: remove"
+                            + " it" + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"al\\u0000ice\", \"ts_ms\": 1, \"features\": [1]}",
+                    "caller contains a control character (U+0000 at position 2, 'al?ice'): remove it" + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"al\u200bice\", \"ts_ms\": 1, \"features\": [1]}",
+                    "caller contains an invisible format character (U+200B at position 2, 'al?ice'): it would be a"
+                            + " name of its own that reads as another; remove it" + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"alice \", \"ts_ms\": 1, \"features\": [1]}",
+                    "caller has leading or trailing whitespace ('alice '); it is compared exactly, so it would not"
+                            + " be 'alice': remove the whitespace" + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"tenant\": \"ac\u2028me\"}",
+                    "tenant contains a line or paragraph separator (U+2028 at position 2, 'ac?me'): remove it"
+                            + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"tenant\": \"\\udc00\"}",
+                    "tenant contains a lone UTF-16 surrogate (U+DC00 at position 0, '?'), which is not text: remove"
+                            + " it" + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": [\"x\", \"ad\u202emin\"]}",
+                    "roles[1] contains an invisible format character (U+202E at position 2, 'ad?min'): it would be a"
+                            + " name of its own that reads as another; remove it" + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"roles\": [\"\"]}",
+                    "roles[0] is empty: a role is a non-empty string"),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"attributes\": {\"note\": \"a\\tb\"}}",
+                    "attributes.note contains a control character (U+0009 at position 1, 'a?b'): remove it"
+                            + NO_SUCH_CALLER),
+            Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"attributes\": {\"region \": \"eu\"}}",
+                    "attributes: attribute name has leading or trailing whitespace ('region '); it is compared"
+                            + " exactly, so it would not be 'region': remove the whitespace" + NO_SUCH_CALLER),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]} {}",
                     "found an object after the JSON object: one query per line"),
             Arguments.of("{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]",

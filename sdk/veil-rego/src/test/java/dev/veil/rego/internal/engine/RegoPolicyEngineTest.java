@@ -11,6 +11,7 @@ import dev.veil.PolicyBundle;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.Signal;
+import dev.veil.VeilException;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.FieldMode;
 import dev.veil.spi.GuardSettings;
@@ -204,6 +205,40 @@ class RegoPolicyEngineTest {
         assertThat(p.monitoring(in).actions()).isEmpty();
         PolicyInput nan = in.withSignals(List.of(new Signal("rate", Level.HIGH, Double.POSITIVE_INFINITY)), false);
         assertThat(p.monitoring(nan).actions()).extracting(MonitoringAction::rule).containsExactly("nan");
+    }
+
+    /**
+     * A throttle whose one token refills in more than 366 days (the limiters cannot count it) is refused
+     * where the decision is read, naming the field: a constant one at load, a computed one per request
+     * (the Guard then fails the request closed), not when the Guard applies it.
+     */
+    @Test
+    void aThrottleTooSlowForTheLimitersIsRefusedNamingItsField() {
+        String message = "monitoring decision: actions[0].throttle_per_second: a throttle at throttle_per_second 1.0E-8"
+                + " lets one request through every 1157 days, longer than the 366 days a throttle's bucket may take to"
+                + " refill: throttle_per_second must be at least 1 / 31622400 (0.0000000317); raise"
+                + " throttle_per_second, or use action: block to refuse the caller for the cool-down";
+        String crawl = """
+                package veil.monitoring
+
+                import rego.v1
+
+                decision := {"actions": [{"action": "throttle", "rule": "crawl", "signal": "rate",
+                    "cooldown_seconds": 60, "throttle_per_second": 0.00000001}]}
+                """;
+        Map<String, String> f = files();
+        f.put("policy/monitoring.rego", crawl);
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/monitoring.rego:5:13: data.veil.monitoring.decision: " + message
+                                + " (this constant is the answer to every input that reaches it)"));
+        f.put("policy/monitoring.rego", crawl.replace("0.00000001", "rate")
+                + "\nrate := 0.00000001 if input.signals.rate.level == \"high\" else := 0.5\n");
+        CompiledPolicy p = load(f).policy();
+        assertThat(p.monitoring(input(Set.of(), 1, Level.LOW, null)).actions())
+                .extracting(MonitoringAction::throttlePerSecond).containsExactly(0.5);
+        assertThatThrownBy(() -> p.monitoring(input(Set.of(), 1, Level.HIGH, null)))
+                .isInstanceOf(VeilException.class).hasMessage(message);
     }
 
     @Test
@@ -609,7 +644,7 @@ class RegoPolicyEngineTest {
         f.put("policy/validation.rego", contract.replace("FEATURES", "features") + "\nfeatures := " + features + "\n");
         CompiledPolicy p = load(f).policy();
         assertThatThrownBy(() -> p.validation(input(Set.of(), 0, Level.NONE, null)))
-                .isInstanceOf(dev.veil.VeilException.class).hasMessage(message);
+                .isInstanceOf(VeilException.class).hasMessage(message);
         // required, it loads
         f.put("policy/validation.rego", contract.replace("FEATURES", features.replace("false", "true")));
         assertThat(load(f).engine()).isEqualTo("rego");

@@ -1,0 +1,43 @@
+package dev.veil.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veil.spi.MonitoringAction.Kind;
+import org.junit.jupiter.api.Test;
+
+class MonitoringActionTest {
+    private static MonitoringAction throttle(double perSecond) {
+        return new MonitoringAction(Kind.THROTTLE, "slow-down", "rate", 60, perSecond);
+    }
+
+    @Test
+    void aThrottleWhoseOneTokenTakesLongerThan366DaysToRefillIsRefusedSayingHowToFixIt() {
+        assertThatThrownBy(() -> throttle(0.00000001))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a throttle at throttle_per_second 1.0E-8 lets one request through every 1157 days, longer"
+                        + " than the 366 days a throttle's bucket may take to refill: throttle_per_second must be at"
+                        + " least 1 / 31622400 (0.0000000317); raise throttle_per_second, or use action: block to"
+                        + " refuse the caller for the cool-down");
+        assertThatThrownBy(() -> throttle(Double.MIN_VALUE))
+                .hasMessageContaining("lets one request through every 2.362e+318 days");
+    }
+
+    @Test
+    void theBoundIs366DaysExactly() {
+        long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
+        assertThat(throttle(1.0 / maxSeconds).throttlePerSecond()).isEqualTo(1.0 / maxSeconds);
+        assertThatThrownBy(() -> throttle(Math.nextDown(1.0 / maxSeconds)))
+                .hasMessageContaining("throttle_per_second must be at least 1 / 31622400");
+        assertThat(throttle(0.0000000317).throttlePerSecond()).isEqualTo(0.0000000317); // the rounded bound shown
+        assertThat(throttle(1e300).throttlePerSecond()).isEqualTo(1e300);
+    }
+
+    @Test
+    void aThrottleNeedsARatePositiveAndOnlyAThrottleIsChecked() {
+        assertThatThrownBy(() -> throttle(0)).hasMessage("a throttle needs throttle_per_second > 0, was 0.0");
+        assertThatThrownBy(() -> throttle(Double.NaN)).hasMessage("a throttle needs throttle_per_second > 0, was NaN");
+        // only a throttle's rate is checked: the other actions carry 0
+        assertThat(new MonitoringAction(Kind.BLOCK, "flood", "rate", 60, 0).throttlePerSecond()).isZero();
+    }
+}
