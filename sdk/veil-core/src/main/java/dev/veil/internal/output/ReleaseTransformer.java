@@ -35,7 +35,7 @@ import java.util.random.RandomGenerator;
  *       floating-point attack); then clipped at 0 and renormalised. If every coordinate is clipped
  *       to 0, the release is one-hot: at the raw top label, or, with {@code allowLabelChange},
  *       at the highest noisy value;</li>
- *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in (0, 1]): each score
+ *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in [1e-12, 1], as {@link ReleaseSpec} checks): each score
  *       becomes {@code k * step} for an integer {@code k >= 0} (the double nearest that multiple of
  *       the step as written in decimal: 0.21 for 3 x 0.07), clamped to [0, 1] (the largest
  *       {@code k} is {@code floor(1 / step + 1e-9)}; a product just above 1 is released as 1).

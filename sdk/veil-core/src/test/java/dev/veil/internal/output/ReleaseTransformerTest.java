@@ -408,6 +408,25 @@ class ReleaseTransformerTest {
             assertThat(scores(r)).containsExactly(0.6);
         }
 
+        /**
+         * A subnormal step made {@code 1 / step} infinite, and every class was released with score 1.0
+         * (1e-310); a step below 1e-12 is refused where specs are made, YAML and Rego alike.
+         */
+        @Test
+        void shouldRefuseAStepTooFineToMatter() {
+            for (double step : new double[] {1e-310, Double.MIN_VALUE, 9.99e-13}) {
+                assertThatThrownBy(() -> spec(Form.FULL, 0, step, 0, null, null, false))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("round must be 0 (no rounding) or at least 1.0E-12, was " + step + ": a finer step"
+                                + " moves a score by less than 5e-13, which hides nothing (a model's float32 scores"
+                                + " carry about 7 significant digits), and near the smallest doubles 1 / step"
+                                + " overflows");
+            }
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.6, 0.3, 0.1),
+                    spec(Form.FULL, 0, 1e-12, 0, null, null, false), null);
+            assertThat(scores(r)).containsExactly(new double[] {0.6, 0.3, 0.1}, within(1e-12));
+        }
+
         @Test
         void shouldReleaseOneForAStepThatDividesOne() {
             ReleasedPrediction r = transformer.apply(classes(List.of("only"), 1.0),

@@ -356,6 +356,8 @@ class YamlPolicyEngineTest {
     void shouldRejectImpossibleValues() {
         assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 2")).message())
                 .contains("output.default").contains("round must be in [0, 1]");
+        assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 1.0e-310")).message())
+                .contains("output.default").contains("round must be 0 (no rounding) or at least 1.0E-12, was 1.0E-310");
         assertThat(loadError(POLICY.replace("per_second: 5, burst: 10", "per_second: -5, burst: 10")).message())
                 .contains("access.rules[1].rate_limit").contains("per_second must be a positive");
         // A bucket the limiters cannot count (a refill of more than 366 days) fails the load at its rule,
