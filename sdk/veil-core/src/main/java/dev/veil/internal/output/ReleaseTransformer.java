@@ -467,6 +467,18 @@ public final class ReleaseTransformer {
         return Math.floor(1.0 / step + GRID_TOLERANCE);
     }
 
+    /**
+     * The largest score a classification rounded to {@code step} can release: 1 when the step divides
+     * 1, else the largest multiple of the step below 1 (0.6 for a step of 0.6), to which every score
+     * above it is clamped. Scores above {@code largestScore(step) + step / 2} therefore move by more
+     * than half a step, by up to {@code 1 - largestScore(step)}.
+     *
+     * @param step a rounding step in (0, 1]
+     */
+    public static double largestScore(double step) {
+        return roundToGrid(1.0, step, maxSteps(step));
+    }
+
     /** {@code v} in [0, 1] rounded to the nearest {@code k * step}, clamped to [0, 1]. */
     static double roundToGrid(double v, double step, double maxSteps) {
         return roundToGrid(v, Grid.of(step), maxSteps);

@@ -427,6 +427,29 @@ class ReleaseTransformerTest {
             assertThat(scores(r)).containsExactly(new double[] {0.6, 0.3, 0.1}, within(1e-12));
         }
 
+        /**
+         * The documented bound (policy reference, section 9): a score moves by at most half a step, or,
+         * above the largest multiple of a step that does not divide 1, by up to 1 minus that multiple
+         * (0.95 is released as 0.6 at a step of 0.6).
+         */
+        @Test
+        void shouldMoveAScoreByAtMostHalfAStepOrToTheLargestMultipleBelowOne() {
+            assertThat(ReleaseTransformer.largestScore(0.6)).isEqualTo(0.6);
+            assertThat(ReleaseTransformer.largestScore(0.3)).isEqualTo(0.9);
+            assertThat(ReleaseTransformer.largestScore(0.05)).isEqualTo(1.0);
+            assertThat(scores(transformer.apply(classes(List.of("a", "b"), 0.95, 0.05),
+                    spec(Form.FULL, 0, 0.6, 0, null, null, false), null))).containsExactly(0.6, 0.0);
+            for (double step : new double[] {0.6, 0.51, 0.33333334, 0.3, 0.7, 0.05, 1.0}) {
+                double bound = Math.max(step / 2, 1 - ReleaseTransformer.largestScore(step)) + 1e-12;
+                for (double v = 0; v <= 1; v += 0.01) {
+                    double released = scores(transformer.apply(classes(List.of("a", "b"), v, 1 - v),
+                            spec(Form.FULL, 0, step, 0, null, null, false), null))[0];
+                    assertThat(Math.abs(released - Math.max(v, 1 - v))).as("step %s, score %s", step, v)
+                            .isLessThanOrEqualTo(bound);
+                }
+            }
+        }
+
         @Test
         void shouldReleaseOneForAStepThatDividesOne() {
             ReleasedPrediction r = transformer.apply(classes(List.of("only"), 1.0),
