@@ -1530,6 +1530,32 @@ class GuardTest {
     }
 
     /**
+     * The spent mark holds for every period the policy accepts: its end was period_seconds * 1000 in
+     * a long, which 9.3e15 s overflowed, so the mark ended at 0, was ignored, and once the budget was
+     * spent the plain rule kept answering (the tell the mark exists to stop). It now saturates, as the
+     * ledger does: such a period ends beyond what a long holds.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {86_400L, 9_300_000_000_000_000L, Long.MAX_VALUE / 1000 + 1, Long.MAX_VALUE})
+    void theSpentMarkHoldsForEveryAcceptedPeriodLength(long period) {
+        Model<double[]> byFirst = Model.ofVector(INFO_A, x -> x[0] > 50
+                ? Prediction.classification(GuardFixtures.LABELS, new double[] {0.8, 0.1, 0.1})
+                : Prediction.classification(GuardFixtures.LABELS, new double[] {0.45, 0.4, 0.15}));
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: deny, period_seconds: %d}
+                """.formatted(period)), byFirst, b -> { });
+        double[] near = {1, 2, 3};
+        double[] far = {90, 2, 3};
+        released(g.predict(ask(ALICE, near)));
+        released(g.predict(ask(ALICE, near)));
+        denied(g.predict(ask(ALICE, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        denied(g.predict(ask(ALICE, far)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+    }
+
+    /**
      * Where callers normally get a noisy label that may change, a degraded answer (here: a stale
      * model under on_stale: degrade; monitoring's degrade takes the same path) is not the exact top
      * label for free: it carries the normal release's noise and is charged for it, so under
