@@ -1,8 +1,6 @@
 package dev.veil.internal.output;
 
 import dev.veil.spi.GuardSettings.PrivacyBudget;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,11 +22,13 @@ import java.util.Objects;
  * The delta budgets default to {@link PrivacyBudget#DEFAULT_DELTA} (1e-3: for example a thousand
  * Gaussian releases at delta 1e-6). Laplace releases charge delta 0.
  *
- * <p><b>Exact accounting.</b> Sums are kept in fixed point, epsilon in units of 1e-12 and delta in
- * units of 1e-18, converting each number from its shortest decimal form: three charges of 0.1 spend
- * exactly a budget of 0.3. Charges round up and budgets round down to those units, so rounding never
- * grants more than the budget. Epsilon budgets above 1e6 are treated as 1e6, and a charge above
- * 1e6 is always refused.
+ * <p><b>Exact accounting.</b> Sums are kept in fixed point ({@link PrivacyUnits}), epsilon in units
+ * of 1e-12 and delta in units of 1e-18, converting each number from its shortest decimal form: three
+ * charges of 0.1 spend exactly a budget of 0.3. Charges round up and budgets round down to those
+ * units, so rounding never grants more than the budget. Epsilon budgets above 1e6 are treated as
+ * 1e6, and a charge above 1e6 is always refused. The load-time check that a release could ever be
+ * charged ({@link PrivacyBudget#unpayable}) counts in the same units, so a policy loads only with
+ * releases this ledger can grant.
  *
  * <p><b>Atomicity.</b> {@link #charge} charges the caller's and the global ledger together or
  * neither; concurrent charges never overspend either. When both would refuse, the caller's
@@ -65,11 +65,6 @@ public final class PrivacyLedger {
     /** Callers tracked per period by {@link #PrivacyLedger(PrivacyBudget, Clock)}. */
     public static final int DEFAULT_MAX_CALLERS = 100_000;
 
-    private static final int EPSILON_SCALE = 12;
-    private static final int DELTA_SCALE = 18;
-    private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L; // epsilon 1e6
-    private static final double EPSILON_UNITS_PER_ONE = 1e12;
-    private static final double DELTA_UNITS_PER_ONE = 1e18;
     /** {@link #renewsAt} of spending that never renews. */
     private static final long NEVER = Long.MAX_VALUE;
 
@@ -164,13 +159,11 @@ public final class PrivacyLedger {
         }
         this.maxCallers = maxCallers;
         this.periodSeconds = budget.periodSeconds();
-        this.callerEpsilonBudget = Math.min(units(budget.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                MAX_EPSILON_UNITS);
+        this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
         this.global = budget.globalEpsilon() > 0;
-        this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                MAX_EPSILON_UNITS);
-        this.deltaBudget = units(budget.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
-        this.globalDeltaBudget = units(budget.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+        this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
+        this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
+        this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
         this.renewsAt = periodSeconds == 0 ? NEVER
                 : periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
     }
@@ -188,13 +181,11 @@ public final class PrivacyLedger {
         Objects.requireNonNull(budget, "budget");
         synchronized (lock) {
             this.periodSeconds = budget.periodSeconds();
-            this.callerEpsilonBudget = Math.min(units(budget.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                    MAX_EPSILON_UNITS);
+            this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
             this.global = budget.globalEpsilon() > 0;
-            this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                    MAX_EPSILON_UNITS);
-            this.deltaBudget = units(budget.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
-            this.globalDeltaBudget = units(budget.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+            this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
+            this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
+            this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
         }
         return this;
     }
@@ -218,8 +209,8 @@ public final class PrivacyLedger {
         if (!(delta >= 0 && delta < 1)) {
             throw new IllegalArgumentException("privacy charge delta must be in [0, 1), was " + delta);
         }
-        long eps = Math.min(units(epsilon, EPSILON_SCALE, RoundingMode.CEILING), MAX_EPSILON_UNITS + 1);
-        long del = units(delta, DELTA_SCALE, RoundingMode.CEILING);
+        long eps = PrivacyUnits.epsilonCharge(epsilon);
+        long del = PrivacyUnits.deltaCharge(delta);
         long second = Math.floorDiv(clock.millis(), 1000L);
         synchronized (lock) {
             advance(second);
@@ -299,16 +290,11 @@ public final class PrivacyLedger {
         return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
     }
 
-    private static long units(double value, int scale, RoundingMode mode) {
-        BigDecimal units = BigDecimal.valueOf(value).movePointRight(scale).setScale(0, mode);
-        return units.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0 ? Long.MAX_VALUE / 2 : units.longValue();
-    }
-
     private static double epsilonOf(long units) {
-        return units / EPSILON_UNITS_PER_ONE;
+        return PrivacyUnits.epsilonOf(units);
     }
 
     private static double deltaOf(long units) {
-        return units / DELTA_UNITS_PER_ONE;
+        return PrivacyUnits.deltaOf(units);
     }
 }
