@@ -9,7 +9,10 @@ import java.util.Objects;
 /**
  * In-memory privacy-budget ledger for releases with noise: one ledger per caller and, when
  * {@link PrivacyBudget#globalEpsilon()} is positive, a global one (Sybil accounts pool their
- * answers, so the training-data guarantee is the composition over everybody's releases).
+ * answers, so the training-data guarantee is the composition over everybody's releases). The
+ * global sum is kept whether or not a global budget is set, and tested only while one is: a reload
+ * that sets a global budget mid-period finds everything granted earlier in the period, so it never
+ * hands out fresh budget (the sum saturates rather than wraps).
  *
  * <p><b>Composition.</b> Basic (sequential) composition: a caller's releases in a period cost the
  * sum of their epsilons and the sum of their deltas. A charge is granted only if, after it, both
@@ -234,10 +237,10 @@ public final class PrivacyLedger {
             }
             account.epsilon += eps;
             account.delta += del;
-            if (global) {
-                everybody.epsilon += eps;
-                everybody.delta += del;
-            }
+            // Always summed, tested only while a global budget is set: a reload that sets one mid-period
+            // must find what was spent this period without it, not start from zero.
+            everybody.epsilon = PrivacyUnits.add(everybody.epsilon, eps);
+            everybody.delta = PrivacyUnits.add(everybody.delta, del);
             return new Charge(Status.OK, epsilonOf(callerEpsilonBudget - account.epsilon),
                     deltaOf(deltaBudget - account.delta), globalEpsilonLeft(), globalDeltaLeft());
         }

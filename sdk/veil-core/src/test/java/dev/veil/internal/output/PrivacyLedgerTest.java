@@ -158,6 +158,42 @@ class PrivacyLedgerTest {
             assertThat(ledger.charge("carol", 0.5, 0).granted()).isTrue();
         }
 
+        /**
+         * A reload that sets a global budget mid-period must not hand out a fresh one: the ledger started
+         * the global sum from zero, forgetting the 5.0 spent this period while it was off.
+         */
+        @Test
+        void shouldCountWhatWasSpentThisPeriodBeforeAReloadSetAGlobalBudget() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 86_400), clock);
+            for (int c = 0; c < 5; c++) {
+                assertThat(ledger.charge("caller" + c, 1.0, 0).granted()).isTrue();
+            }
+            ledger.withBudget(budget(1.0, 2.0, 86_400));
+            Charge refused = ledger.charge("caller9", 1.0, 0);
+            assertThat(refused.status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+            assertThat(refused.globalEpsilonRemaining()).isEqualTo(-3.0);
+
+            // off, 5 more spent, on again: the same; and the next day the global budget is whole
+            ledger.withBudget(budget(1.0, 0, 86_400));
+            ledger.charge("caller9", 0.5, 0);
+            ledger.withBudget(budget(1.0, 6.0, 86_400));
+            assertThat(ledger.charge("caller8", 0.6, 0).status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+            assertThat(ledger.charge("caller8", 0.5, 0).granted()).isTrue();
+            clock.setMillis(clock.millis() + 86_400_000L);
+            assertThat(ledger.charge("caller8", 1.0, 0).globalEpsilonRemaining()).isEqualTo(5.0);
+        }
+
+        /** Everybody's sum saturates rather than wraps while no global budget tests it. */
+        @Test
+        void shouldNotWrapEverybodysSumWithoutAGlobalBudget() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1e6, 0, 0), clock);
+            for (int c = 0; c < 20; c++) {
+                assertThat(ledger.charge("caller" + c, 1e6, 0).granted()).isTrue();
+            }
+            ledger.withBudget(budget(1e6, 1e6, 0));
+            assertThat(ledger.charge("late", 1e-12, 0).status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+        }
+
         @Test
         void shouldReportCallerRefusalFirstWhenBothAreExhausted() {
             PrivacyLedger ledger = new PrivacyLedger(budget(0.5, 0.5, 0), clock);
