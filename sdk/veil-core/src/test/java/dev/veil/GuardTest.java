@@ -1468,8 +1468,9 @@ class GuardTest {
         Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
         released(g.predict(ask(ERIN, VALID))); // budgets are per caller
 
-        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "round(0.1)",
-                "top_k(2)");
+        // keep_label: the label is the raw top (allow_label_change: false), outside the epsilon named before it
+        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "keep_label",
+                "round(0.1)", "top_k(2)");
         assertThat(first.prediction().label()).isEqualTo("cat");
         assertThat(d.reason().message()).contains("privacy budget");
         assertThat(modelA.calls()).as("the budget is charged after the model answered").isEqualTo(4);

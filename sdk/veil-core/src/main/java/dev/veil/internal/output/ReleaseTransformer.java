@@ -74,8 +74,11 @@ import java.util.random.RandomGenerator;
  * {@link ReleasedPrediction#applied()} lists the steps in order, e.g.
  * {@code [reverse_sigmoid(beta=1.0,gamma=0.1), noise(laplace,epsilon=0.5), round(0.05),
  * min_confidence(0.1), top_k(3)]}, a Gaussian as {@code noise(gaussian,epsilon=0.5,delta=1.0E-6)}, and
- * {@code label_only} last. The list depends only on the spec and the prediction kind, never on the
- * scores (a step that happened to change nothing is still listed), so it leaks nothing.
+ * {@code label_only} last. A classification's noise without {@code allowLabelChange} is followed by
+ * {@value #KEEP_LABEL}: the label is the raw top label, so the release is not epsilon-DP as a whole
+ * (only its scores are covered), and the list says so next to the epsilon it names. The list depends
+ * only on the spec and the prediction kind, never on the scores (a step that happened to change
+ * nothing is still listed), so it leaks nothing.
  *
  * <h2>Errors</h2>
  * Scores that are negative or not finite, and a regression value that is not finite, throw
@@ -596,6 +599,14 @@ public final class ReleaseTransformer {
         return list;
     }
 
+    /**
+     * The {@code applied} entry after the noise of a classification whose label is kept
+     * ({@code allowLabelChange = false}): the released label is the raw top label, read from the raw
+     * scores, so the release is not epsilon-differentially private as a whole; only the scores are
+     * covered by the noise's guarantee.
+     */
+    public static final String KEEP_LABEL = "keep_label";
+
     /** The {@code applied} list for a spec; depends on nothing else. */
     static List<String> describe(ReleaseSpec spec, boolean classification) {
         List<String> out = new ArrayList<>(6);
@@ -608,6 +619,9 @@ public final class ReleaseTransformer {
         if (noise != null) {
             out.add("noise(" + noise.id() + ",epsilon=" + noise.epsilon()
                     + (noise.mechanism() == Noise.Mechanism.GAUSSIAN ? ",delta=" + noise.delta() : "") + ")");
+            if (classification && !spec.allowLabelChange()) {
+                out.add(KEEP_LABEL); // the label is the raw top: outside the noise's guarantee
+            }
         }
         if (classification) {
             if (!labelOnly) {

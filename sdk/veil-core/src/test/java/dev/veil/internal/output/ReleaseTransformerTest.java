@@ -699,7 +699,32 @@ class ReleaseTransformerTest {
                     new Noise(Mechanism.LAPLACE, 0.5, 0, 0), false);
 
             assertThat(ReleaseTransformer.describe(s, true)).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)",
-                    "noise(laplace,epsilon=0.5)", "round(0.05)", "min_confidence(0.1)", "top_k(3)");
+                    "noise(laplace,epsilon=0.5)", "keep_label", "round(0.05)", "min_confidence(0.1)", "top_k(3)");
+        }
+
+        /**
+         * With noise and allow_label_change: false the label is the raw top label, so the release is not
+         * epsilon-DP as a whole: the list says keep_label right after the noise (it said only the noise,
+         * as if the epsilon covered everything). A label that may change, a regression (no label) and a
+         * release without noise get no such entry.
+         */
+        @Test
+        void shouldSayTheLabelIsTheRawTopWhenNoiseKeepsIt() {
+            Noise laplace = new Noise(Mechanism.LAPLACE, 0.5, 0, 0);
+            Noise gaussian = new Noise(Mechanism.GAUSSIAN, 0.5, 1e-6, 0);
+            assertThat(transformer.apply(classes(ABC, 0.5, 0.3, 0.2), spec(Form.FULL, 0, 0, 0, null, laplace, false),
+                    new SplittableRandom(1)).applied()).containsExactly("noise(laplace,epsilon=0.5)", "keep_label");
+            assertThat(ReleaseTransformer.describe(spec(Form.TOP_K, 2, 0.1, 0, null, gaussian, false), true))
+                    .containsExactly("noise(gaussian,epsilon=0.5,delta=1.0E-6)", "keep_label", "round(0.1)",
+                            "top_k(2)");
+            assertThat(ReleaseTransformer.describe(spec(Form.FULL, 0, 0, 0, null, laplace, true), true))
+                    .containsExactly("noise(laplace,epsilon=0.5)");
+            assertThat(ReleaseTransformer.describe(spec(Form.LABEL_ONLY, 0, 0, 0, null, laplace, true), true))
+                    .containsExactly("noise(laplace,epsilon=0.5)", "label_only");
+            assertThat(ReleaseTransformer.describe(spec(Form.FULL, 0, 0, 0, null, laplace, false), false))
+                    .containsExactly("noise(laplace,epsilon=0.5)");
+            assertThat(ReleaseTransformer.describe(spec(Form.FULL, 0, 0.1, 0, new ReverseSigmoid(1, 1), null, false),
+                    true)).containsExactly("reverse_sigmoid(beta=1.0,gamma=1.0)", "round(0.1)");
         }
     }
 }
