@@ -32,7 +32,9 @@ import java.util.random.RandomGenerator;
  *   <li><b>noise</b>: Laplace with scale {@code sensitivity / epsilon} or Gaussian with
  *       {@code sigma = sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}, independently per
  *       coordinate, sampled by {@link SecureNoise} (snapped to a power-of-two grid against the
- *       floating-point attack); then clipped at 0 and renormalised. If every coordinate is clipped
+ *       floating-point attack, the scale raised by what the snapping of the {@code n} coordinates
+ *       adds to the sensitivity, so that the loss stays within epsilon: a factor of at most
+ *       {@code 1 + 2^-20} for Laplace); then clipped at 0 and renormalised. If every coordinate is clipped
  *       to 0, the release is one-hot: at the raw top label, or, with {@code allowLabelChange},
  *       at the highest noisy value;</li>
  *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in [1e-12, 1], as {@link ReleaseSpec} checks): each score
@@ -345,12 +347,11 @@ public final class ReleaseTransformer {
      * the label stays inside the noise's guarantee.
      */
     static void addNoise(double[] q, Noise noise, RandomGenerator rng, double[] scratch, int keep) {
-        double scale = scale(noise);
-        boolean laplace = noise.mechanism() == Noise.Mechanism.LAPLACE;
+        SecureNoise.Calibrated calibrated = calibrate(noise, q.length);
         int noisyTop = 0;
         double best = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < q.length; i++) {
-            double v = laplace ? SecureNoise.laplace(q[i], scale, rng) : SecureNoise.gaussian(q[i], scale, rng);
+            double v = calibrated.add(q[i], rng);
             if (v > best) {
                 best = v;
                 noisyTop = i;
@@ -364,16 +365,17 @@ public final class ReleaseTransformer {
     }
 
     private static double noisy(double v, Noise noise, RandomGenerator rng) {
-        double scale = scale(noise);
-        return noise.mechanism() == Noise.Mechanism.LAPLACE
-                ? SecureNoise.laplace(v, scale, rng)
-                : SecureNoise.gaussian(v, scale, rng);
+        return calibrate(noise, 1).add(v, rng);
     }
 
-    private static double scale(Noise noise) {
+    /**
+     * The noise for a release of {@code n} values, calibrated so that its privacy loss, the sampler's
+     * snapping to a grid included, is at most the epsilon charged ({@link SecureNoise}).
+     */
+    static SecureNoise.Calibrated calibrate(Noise noise, int n) {
         return noise.mechanism() == Noise.Mechanism.LAPLACE
-                ? SecureNoise.laplaceScale(noise.sensitivity(), noise.epsilon())
-                : SecureNoise.gaussianSigma(noise.sensitivity(), noise.epsilon(), noise.delta());
+                ? SecureNoise.laplace(noise.sensitivity(), noise.epsilon(), n)
+                : SecureNoise.gaussian(noise.sensitivity(), noise.epsilon(), noise.delta(), n);
     }
 
     /** Swaps {@code q[top]} with the maximum if another coordinate is strictly higher. */

@@ -20,16 +20,16 @@ import org.junit.jupiter.api.Test;
 
 class ReleaseTransformerTest {
     private static final List<String> ABC = List.of("a", "b", "c");
-    /** {@code -ln(2^-64)}: the Laplace magnitude of {@link #PLUS} and {@link #MINUS}, in scales. */
-    private static final double MAX_EXPONENTIAL = 64 * Math.log(2);
     /**
-     * The two draws of one Laplace sample (sign bit and mantissa, then the uniform's binade from
-     * leading zeros): +44.36 scales (mantissa 0, 63 leading zeros: U = 2^-64), -44.36 scales, and 0
-     * (mantissa all ones, binade 0: U = 1 - 2^-53).
+     * The four draws of one Laplace sample (sign bit and mantissa, the uniform's binade from leading
+     * zeros, the place in the block and its acceptance; {@link SecureNoise}): about +44 scales
+     * (mantissa 0, 63 leading zeros: U = 2^-64, -ln U = 44.36, whole blocks of at most one scale;
+     * place 0, kept), about -44 scales, and 0 (mantissa all ones, binade 0: U = 1 - 2^-53; place 0).
+     * {@link #bump} gives the exact value.
      */
-    private static final long[] PLUS = {0, 1};
-    private static final long[] MINUS = {Long.MIN_VALUE, 1};
-    private static final long[] ZERO = {Long.MAX_VALUE, -1};
+    private static final long[] PLUS = {0, 1, 0, 0};
+    private static final long[] MINUS = {Long.MIN_VALUE, 1, 0, 0};
+    private static final long[] ZERO = {Long.MAX_VALUE, -1, 0, 0};
 
     private final ReleaseTransformer transformer = new ReleaseTransformer();
 
@@ -47,6 +47,11 @@ class ReleaseTransformerTest {
         long[] values = java.util.Arrays.stream(samples).flatMapToLong(java.util.Arrays::stream).toArray();
         int[] next = {0};
         return () -> values[next[0]++ % values.length];
+    }
+
+    /** The noise {@link #PLUS} draws for {@code noise} on a release of {@code n} values (43 to 44.4 scales). */
+    private static double bump(Noise noise, int n) {
+        return ReleaseTransformer.calibrate(noise, n).add(0, longs(PLUS));
     }
 
     private static double[] scores(ReleasedPrediction r) {
@@ -186,12 +191,13 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddLaplaceNoiseClipAndRenormalise() {
-            // a gets 0 noise, b gets +44.36 * 0.02 = 0.8873, c gets -0.8873
+            // a gets 0 noise, b gets about +44 * 0.02 = 0.88, c about -0.88
             RandomGenerator rng = longs(ZERO, PLUS, MINUS);
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
 
-            double bump = MAX_EXPONENTIAL * 0.02;
+            double bump = bump(laplace, 3);
+            assertThat(bump).isBetween(43 * 0.02, 44.4 * 0.02);
             double sum = 0.7 + 0.2 + bump;
             assertThat(r.label()).isEqualTo("b");
             assertThat(labels(r)).containsExactly("b", "a", "c");
@@ -207,7 +213,7 @@ class ReleaseTransformerTest {
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, false), rng);
 
-            double bump = MAX_EXPONENTIAL * 0.02;
+            double bump = bump(laplace, 3);
             double sum = 0.7 + 0.2 + bump;
             assertThat(r.label()).isEqualTo("a");
             assertThat(labels(r)).containsExactly("a", "b", "c");
@@ -217,7 +223,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldReleaseUnNoisedTopAsOneWhenNoiseClipsEverything() {
-            RandomGenerator rng = longs(MINUS); // every coordinate gets -0.8873
+            RandomGenerator rng = longs(MINUS); // every coordinate gets about -0.88
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
 
@@ -228,7 +234,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldTakeTheFallbackLabelFromTheNoisyValuesWhenLabelChangeIsAllowed() {
-            // a: 0 + 0, b: 0.6 - 0.8873, c: 0.4 - 0.8873: all clipped, and the highest noisy value is a's,
+            // a: 0 + 0, b: 0.6 - 0.88, c: 0.4 - 0.88: all clipped, and the highest noisy value is a's,
             // although b is the top of the distribution the noise was added to
             ReleasedPrediction r = transformer.apply(classes(ABC, 0, 0.6, 0.4),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), longs(ZERO, MINUS, MINUS));
@@ -547,7 +553,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldReleaseNoisyTopAsLabelWhenLabelChangeIsAllowed() {
-            // a: 0 noise, b: +0.8873, c: -0.8873
+            // a: 0 noise, b: about +0.88, c: about -0.88
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.LABEL_ONLY, 0, 0, 0, null, new Noise(Mechanism.LAPLACE, 100, 0, 0), true),
                     longs(ZERO, PLUS, MINUS));
@@ -602,12 +608,12 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddNoiseWithTheSpecSensitivityAndIgnoreClassificationSteps() {
-            // sensitivity 1, epsilon 1: scale 1; PLUS adds +44.36
+            // sensitivity 1, epsilon 1: scale 1; PLUS adds about +44
             Noise noise = new Noise(Mechanism.LAPLACE, 1, 0, 1);
             ReleasedPrediction r = transformer.apply(Prediction.regression(10),
                     spec(Form.TOP_K, 3, 0.01, 0.5, new ReverseSigmoid(1, 1), noise, false), longs(PLUS));
 
-            assertThat(r.value().getAsDouble()).isCloseTo(10 + MAX_EXPONENTIAL, within(0.006));
+            assertThat(r.value().getAsDouble()).isCloseTo(10 + bump(noise, 1), within(0.006));
             assertThat(r.applied()).containsExactly("noise(laplace,epsilon=1.0)", "round(0.01)");
             assertThat(r.label()).isNull();
         }
