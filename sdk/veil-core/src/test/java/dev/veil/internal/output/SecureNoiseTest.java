@@ -3,6 +3,9 @@ package dev.veil.internal.output;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.doubles;
+import static org.quicktheories.generators.SourceDSL.integers;
 
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -77,6 +80,29 @@ class SecureNoiseTest {
                     assertThat(noise.lambda() * (2.0 + n * g) / g).isLessThanOrEqualTo(eps);
                 }
             }
+        }
+
+        /**
+         * For any sensitivity, epsilon and value count: the loss bound lambda (D + n g) / g is within
+         * epsilon, g is a power of two, and, away from the corners (n / epsilon above 2^30), the scale
+         * is less than 2^-20 above D / epsilon.
+         */
+        @Test
+        void shouldBoundTheLossByEpsilonForEveryCalibration() {
+            qt().withExamples(2000).forAll(doubles().between(1e-6, 1e3), doubles().between(1e-4, 100),
+                    integers().between(1, 1_000_000)).checkAssert((d, eps, n) -> {
+                        SecureNoise.Laplace noise = SecureNoise.laplace(d, eps, n);
+                        double g = noise.granularity();
+                        assertThat(Math.scalb(1.0, Math.getExponent(g))).isEqualTo(g);
+                        assertThat(noise.lambda() * (d + n * g) / g).isLessThanOrEqualTo(eps);
+                        if (n / eps < 0x1.0p30) {
+                            assertThat(noise.scale()).isLessThan(d / eps * (1 + 0x1.0p-20));
+                        }
+                        SecureNoise.Gaussian gaussian = SecureNoise.gaussian(d, Math.min(eps, 1), 1e-6, n);
+                        assertThat(gaussian.scale()).isGreaterThanOrEqualTo(
+                                SecureNoise.gaussianSigma(d + Math.sqrt(n) * gaussian.granularity(), Math.min(eps, 1),
+                                        1e-6));
+                    });
         }
 
         @Test
