@@ -322,6 +322,28 @@ class ReleaseTransformerPropertiesTest {
         });
     }
 
+    /**
+     * The release order (insertion for short lists, merge sort beyond 16) is a reference sort's: score
+     * descending, the released label first among ties, then class index; over up to 300 classes with
+     * many ties, cut at any length.
+     */
+    @Test
+    void shouldOrderClassesAsAReferenceSortDoes() {
+        Gen<double[]> tied = lists().of(integers().between(0, 5).map(k -> k * 0.1)).ofSizeBetween(1, 300)
+                .map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
+        qt().withExamples(EXAMPLES).forAll(tied, integers().between(0, 299), integers().between(1, 300))
+                .checkAssert((q, t, l) -> {
+                    int n = q.length;
+                    int top = t % n;
+                    int limit = 1 + (l - 1) % n;
+                    Integer[] ref = IntStream.range(0, n).boxed().toArray(Integer[]::new);
+                    Arrays.sort(ref, (a, b) -> q[a] != q[b] ? Double.compare(q[b], q[a])
+                            : a == top ? -1 : b == top ? 1 : Integer.compare(a, b));
+                    assertThat(ReleaseTransformer.order(q, top, limit))
+                            .containsExactly(Arrays.stream(ref).limit(limit).mapToInt(Integer::intValue).toArray());
+                });
+    }
+
     @Test
     void shouldReleaseEachLabelAtMostOnceAndOnlyKnownLabels() {
         qt().withExamples(EXAMPLES).forAll(scoreVectors(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
