@@ -316,6 +316,7 @@ class ImageClassifierGuardTest {
                 Response.Released ok = released(g.predict(Request.of(partner, test[i])));
                 assertThat(ok.degraded()).isFalse();
                 assertThat(ok.prediction().applied()).first().asString().startsWith("noise(laplace");
+                assertThat(ok.prediction().applied().get(1)).as("the label is the raw top").isEqualTo("keep_label");
                 assertThat(ok.prediction().scores()).hasSize(3);
                 Prediction raw = classifier.predict(test[i]);
                 assertThat(ok.prediction().label()).isEqualTo(raw.labels().get(raw.topIndex()));

@@ -168,6 +168,7 @@ class TabularCreditGuardTest {
                 ReleasedPrediction p = released(g.predict(Request.of(key("demo-risk-researcher"), typical())))
                         .prediction();
                 assertThat(p.applied()).first().asString().startsWith("noise(gaussian");
+                assertThat(p.applied().get(1)).as("the label is the raw top").isEqualTo("keep_label");
                 assertThat(p.scores()).hasSize(3);
                 p.scores().forEach(s -> assertOnGrid(s.score()));
                 assertThat(p.label()).isEqualTo(top(typical()));

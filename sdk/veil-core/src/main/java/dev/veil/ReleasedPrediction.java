@@ -12,7 +12,9 @@ import java.util.OptionalDouble;
  * @param value the released regression value (possibly rounded or noised); empty for a classification
  * @param applied the transforms that were applied, in order, e.g. {@code [round(0.05), top_k(3)]}:
  *     for the host service, not for the caller (it tells which output rule answered, which may
- *     depend on the raw prediction; see {@link Response.Released})
+ *     depend on the raw prediction; see {@link Response.Released}). {@code keep_label} after a
+ *     classification's {@code noise(...)} says the label is the raw top label: the noise's epsilon
+ *     then covers the scores, not the label (docs/policy-reference.md, section 9)
  */
 public record ReleasedPrediction(String label, List<ScoredLabel> scores, OptionalDouble value, List<String> applied) {
     public ReleasedPrediction {

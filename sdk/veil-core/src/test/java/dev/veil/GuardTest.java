@@ -1468,8 +1468,9 @@ class GuardTest {
         Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
         released(g.predict(ask(ERIN, VALID))); // budgets are per caller
 
-        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "round(0.1)",
-                "top_k(2)");
+        // keep_label: the label is the raw top (allow_label_change: false), outside the epsilon named before it
+        assertThat(first.prediction().applied()).containsExactly("noise(laplace,epsilon=1.0)", "keep_label",
+                "round(0.1)", "top_k(2)");
         assertThat(first.prediction().label()).isEqualTo("cat");
         assertThat(d.reason().message()).contains("privacy budget");
         assertThat(modelA.calls()).as("the budget is charged after the model answered").isEqualTo(4);
@@ -1527,6 +1528,32 @@ class GuardTest {
         }
         assertThat(released(g.predict(ask(ERIN, far))).prediction().scores()).as("other callers are not affected")
                 .hasSize(2);
+    }
+
+    /**
+     * The spent mark holds for every period the policy accepts: its end was period_seconds * 1000 in
+     * a long, which 9.3e15 s overflowed, so the mark ended at 0, was ignored, and once the budget was
+     * spent the plain rule kept answering (the tell the mark exists to stop). It now saturates, as the
+     * ledger does: such a period ends beyond what a long holds.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {86_400L, 9_300_000_000_000_000L, Long.MAX_VALUE / 1000 + 1, Long.MAX_VALUE})
+    void theSpentMarkHoldsForEveryAcceptedPeriodLength(long period) {
+        Model<double[]> byFirst = Model.ofVector(INFO_A, x -> x[0] > 50
+                ? Prediction.classification(GuardFixtures.LABELS, new double[] {0.8, 0.1, 0.1})
+                : Prediction.classification(GuardFixtures.LABELS, new double[] {0.45, 0.4, 0.15}));
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: deny, period_seconds: %d}
+                """.formatted(period)), byFirst, b -> { });
+        double[] near = {1, 2, 3};
+        double[] far = {90, 2, 3};
+        released(g.predict(ask(ALICE, near)));
+        released(g.predict(ask(ALICE, near)));
+        denied(g.predict(ask(ALICE, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        denied(g.predict(ask(ALICE, far)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
     }
 
     /**

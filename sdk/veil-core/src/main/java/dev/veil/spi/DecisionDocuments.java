@@ -317,6 +317,10 @@ public final class DecisionDocuments {
         if (!(round >= 0 && round <= 1)) {
             throw r.fail("round", "expected a number in [0, 1] (0 = no rounding), was " + fmt(round));
         }
+        if (round > 0 && round < ReleaseSpec.MIN_ROUND) {
+            throw r.fail("round", "expected 0 (no rounding) or a number of at least " + ReleaseSpec.MIN_ROUND
+                    + ", was " + fmt(round) + ": " + ReleaseSpec.ROUND_TOO_FINE);
+        }
         double minConfidence = r.number("min_confidence");
         if (!(minConfidence >= 0 && minConfidence < 1)) {
             throw r.fail("min_confidence", "expected a number in [0, 1), was " + fmt(minConfidence));

@@ -1,5 +1,6 @@
 package dev.veil.spi;
 
+import dev.veil.internal.output.PrivacyUnits;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -115,22 +116,47 @@ public record GuardSettings(
 
         /**
          * Why a release of {@code noise} could never be charged under these budgets, or {@code null}
-         * when it could: its epsilon or delta exceeds a whole period's budget.
+         * when it could: its epsilon or delta exceeds a whole period's budget as the privacy ledger
+         * counts them, in fixed-point units of 1e-12 epsilon and 1e-18 delta, charges rounded up and
+         * budgets down, epsilon budgets above 1e6 counting as 1e6 and charges above 1e6 refused. So
+         * the check and the ledger agree: a release this check lets through is one a fresh period's
+         * budget grants (a budget of 1e-13 is 0 units, and no release can ever be charged to it).
          */
         public String unpayable(ReleaseSpec.Noise noise) {
-            if (noise.epsilon() > perCallerEpsilon) {
-                return "its epsilon " + noise.epsilon() + " exceeds privacy.per_caller_epsilon " + perCallerEpsilon;
+            String eps = unpayable("epsilon", noise.epsilon(), PrivacyUnits.epsilonCharge(noise.epsilon()),
+                    "privacy.per_caller_epsilon", perCallerEpsilon, PrivacyUnits.epsilonBudget(perCallerEpsilon));
+            if (eps == null && globalEpsilon > 0) {
+                eps = unpayable("epsilon", noise.epsilon(), PrivacyUnits.epsilonCharge(noise.epsilon()),
+                        "privacy.global_epsilon", globalEpsilon, PrivacyUnits.epsilonBudget(globalEpsilon));
             }
-            if (globalEpsilon > 0 && noise.epsilon() > globalEpsilon) {
-                return "its epsilon " + noise.epsilon() + " exceeds privacy.global_epsilon " + globalEpsilon;
+            if (eps != null) {
+                return eps;
             }
-            if (noise.delta() > perCallerDelta) {
-                return "its delta " + noise.delta() + " exceeds privacy.per_caller_delta " + perCallerDelta;
+            String delta = unpayable("delta", noise.delta(), PrivacyUnits.deltaCharge(noise.delta()),
+                    "privacy.per_caller_delta", perCallerDelta, PrivacyUnits.deltaBudget(perCallerDelta));
+            if (delta == null && globalEpsilon > 0) {
+                delta = unpayable("delta", noise.delta(), PrivacyUnits.deltaCharge(noise.delta()),
+                        "privacy.global_delta", globalDelta, PrivacyUnits.deltaBudget(globalDelta));
             }
-            if (globalEpsilon > 0 && noise.delta() > globalDelta) {
-                return "its delta " + noise.delta() + " exceeds privacy.global_delta " + globalDelta;
+            return delta;
+        }
+
+        private static String unpayable(String what, double charge, long chargeUnits, String budgetName, double budget,
+                long budgetUnits) {
+            if (chargeUnits <= budgetUnits) {
+                return null;
             }
-            return null;
+            String exceeds = "its " + what + " " + charge + " exceeds " + budgetName + " " + budget;
+            if (charge > budget) {
+                return exceeds;
+            }
+            if (what.equals("epsilon") && charge > PrivacyUnits.MAX_EPSILON) {
+                return "its epsilon " + charge + " is above 1e6, the largest epsilon the privacy ledger charges (it"
+                        + " counts budgets above 1e6 as 1e6)";
+            }
+            return exceeds + " as the privacy ledger counts them, in whole units of " + (what.equals("epsilon")
+                    ? "1e-12" : "1e-18") + " (charges rounded up, budgets down): " + chargeUnits + " unit(s) against "
+                    + budgetUnits;
         }
     }
 

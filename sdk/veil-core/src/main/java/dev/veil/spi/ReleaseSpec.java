@@ -16,7 +16,10 @@ import java.util.Objects;
  *
  * @param form what is shown: all scores, the top {@code topK}, or the label alone
  * @param topK for {@link Form#TOP_K}: how many scores ({@code >= 1})
- * @param round grid step for released scores, e.g. 0.05 ({@code 0} = no rounding); any step in (0, 1]
+ * @param round grid step for released scores, e.g. 0.05 ({@code 0} = no rounding); any step in
+ *     [1e-12, 1] (a finer one moves a score by less than 5e-13, which hides nothing: a model's
+ *     float32 scores carry about 7 significant digits; and near the smallest doubles the rounding
+ *     arithmetic breaks, {@code 1 / step} overflowing)
  * @param minConfidence scores below this are not released ({@code 0} = all)
  * @param reverseSigmoid Lee et al.'s deceptive perturbation, or {@code null}
  * @param noise calibrated noise spending privacy budget, or {@code null}
@@ -132,6 +135,10 @@ public record ReleaseSpec(
         if (!(round >= 0 && round <= 1)) {
             throw new IllegalArgumentException("round must be in [0, 1] (0 = no rounding), was " + round);
         }
+        if (round > 0 && round < MIN_ROUND) {
+            throw new IllegalArgumentException("round must be 0 (no rounding) or at least " + MIN_ROUND + ", was "
+                    + round + ": " + ROUND_TOO_FINE);
+        }
         if (!(minConfidence >= 0 && minConfidence < 1)) {
             throw new IllegalArgumentException("min_confidence must be in [0, 1), was " + minConfidence);
         }
@@ -142,6 +149,18 @@ public record ReleaseSpec(
                     + " value, rounded to 2 significant digits, is noised either way, so set it there too)");
         }
     }
+
+    /**
+     * The finest rounding step: a finer one moves a score by less than 5e-13, which hides nothing
+     * rounding is for, and a step near the smallest doubles breaks the rounding arithmetic (at
+     * 1e-310, {@code 1 / step} overflows and every class was released with score 1.0).
+     */
+    static final double MIN_ROUND = 1e-12;
+
+    /** Why a {@code round} in (0, {@link #MIN_ROUND}) is refused (shared with {@link DecisionDocuments}). */
+    static final String ROUND_TOO_FINE = "a finer step moves a score by less than 5e-13, which hides nothing (a"
+            + " model's float32 scores carry about 7 significant digits), and near the smallest doubles 1 / step"
+            + " overflows";
 
     /** Every score, untouched. */
     public static final ReleaseSpec FULL = new ReleaseSpec(Form.FULL, 0, 0, 0, null, null, false);

@@ -349,6 +349,11 @@ class DecisionDocumentsTest {
                 .hasMessage("model decision: action: expected one of deny, degrade, alert, was \"ignore\"");
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("round", 1.5))))
                 .hasMessage("output decision: release.round: expected a number in [0, 1] (0 = no rounding), was 1.5");
+        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("round", 1e-310))))
+                .hasMessage("output decision: release.round: expected 0 (no rounding) or a number of at least 1.0E-12,"
+                        + " was 1.0E-310: a finer step moves a score by less than 5e-13, which hides nothing (a model's"
+                        + " float32 scores carry about 7 significant digits), and near the smallest doubles 1 / step"
+                        + " overflows");
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("top_k", 0))))
                 .hasMessage("output decision: release.top_k: expected an integer >= 1 when form is top_k, was 0");
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise",

@@ -73,6 +73,13 @@ class MemoryRedisConformanceTest {
         new PrivacyBudget(1.0, 1.5, 86_400, null), new PrivacyBudget(1.0, 1.5, 3600, null),
         new PrivacyBudget(1.0, 1.5, 0, null), new PrivacyBudget(1.0, 1.5, 60, null),
         new PrivacyBudget(1.0, 1.5, 90, null)};
+    /**
+     * One period, with and without a global budget (and global delta budgets of their own): a reload
+     * that sets a global budget mid-period must count what was spent in the period without one.
+     */
+    private static final PrivacyBudget[] GLOBAL_SWITCHES = {
+        new PrivacyBudget(1.0, 0, 3600, null), new PrivacyBudget(1.0, 1.5, 3600, null),
+        new PrivacyBudget(2.0, 0, 3600, null, 1e-3, 1e-3), new PrivacyBudget(2.0, 2.5, 3600, null, 1e-3, 3e-4)};
     private static final int DAILY = 0;
     private static final int HOURLY = 1;
     private static final long[] WINDOWS = {12_000, 60_000, 100_000, 300_000};
@@ -138,6 +145,8 @@ class MemoryRedisConformanceTest {
     private static final Profile LIMITS_OF_ONE_CALLER = new Profile(6, 1,
             new long[] {0, 0, 0, 1, 50, 250, 700, 1000, 1500, 3000, 60_000, 3_600_000, -300}, false, BUDGETS);
     private static final Profile LEDGER = new Profile(1, 4, STEPS, true, BUDGETS);
+    /** Charges under one period's budgets, a global one switched on and off between them. */
+    private static final Profile GLOBAL_ON_AND_OFF = new Profile(1, 3, STEPS, true, GLOBAL_SWITCHES);
     /** Charges under one budget whose period changes, the clock moving across its boundaries. */
     private static final Profile PERIOD_CHANGES = new Profile(1, 3,
             new long[] {0, 0, 0, 1000, 29_999, 30_000, 60_000, 300_000, 1_800_000, 3_600_000, 21_600_000, 86_400_000,
@@ -191,6 +200,27 @@ class MemoryRedisConformanceTest {
         qt().withExamples(60).withShrinkCycles(200)
                 .forAll(lists().of(steps(LEDGER)).ofSizeBetween(1, 40))
                 .checkAssert(s -> replay(s, LEDGER, redisTwoCallers, 2, true));
+    }
+
+    @Test
+    void privacyLedgersAnswerAsInMemoryWhileAGlobalBudgetIsSwitchedOnAndOff() {
+        qt().withExamples(100).withShrinkCycles(200)
+                .forAll(lists().of(steps(GLOBAL_ON_AND_OFF)).ofSizeBetween(1, 40))
+                .checkAssert(s -> replay(s, GLOBAL_ON_AND_OFF, redis, 1000, true));
+    }
+
+    /**
+     * Three callers spend 0.7 each while no global budget is set; a reload then sets one of 1.5. Both
+     * stores count the 2.1 already spent (they started the global sum from zero: a reload handed out
+     * a fresh global budget).
+     */
+    @Test
+    void aGlobalBudgetSetMidPeriodCountsWhatWasSpentWithoutOneInBothStores() {
+        // who: the caller; a 5: epsilon 0.7, a 0: 0.1; c: the budget (0 without a global one, 1 with 1.5)
+        List<Step> s = List.of(new Step(0, 0, 5, 0, 0, 0), new Step(0, 1, 5, 0, 0, 0), new Step(0, 2, 5, 0, 0, 0),
+                new Step(0, 0, 0, 0, 1, 4), new Step(0, 1, 0, 0, 0, 0));
+        assertThat(replay(s, GLOBAL_ON_AND_OFF, redis, 1000)).containsExactly(StateOp.Budget.GRANTED,
+                StateOp.Budget.GRANTED, StateOp.Budget.GRANTED, StateOp.Budget.GLOBAL_EXHAUSTED, StateOp.Budget.GRANTED);
     }
 
     @Test

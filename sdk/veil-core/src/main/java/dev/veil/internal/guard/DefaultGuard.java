@@ -1132,9 +1132,9 @@ public final class DefaultGuard<I> implements Guard<I> {
      * the caller budget stays what it was set under ({@link #spentUntil}).
      */
     private void markSpent(GuardSettings settings, Exchange x) {
-        long period = settings.privacy().periodSeconds() * 1000L;
-        long end = period == 0 ? Long.MAX_VALUE : (Math.floorDiv(x.nowMillis, period) + 1) * period;
-        long ttl = period == 0 ? 400L * 86_400_000L : Math.max(1, end - x.nowMillis);
+        long end = spentMarkEnd(x.nowMillis, settings.privacy().periodSeconds());
+        long ttl = end == Long.MAX_VALUE ? NEVER_ENDING_MARK_TTL
+                : Math.min(Math.max(1, end - x.nowMillis), MAX_MARK_TTL);
         byte[] value = spentMark(end, settings.privacy());
         try {
             state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + x.stateKey,
@@ -1143,6 +1143,28 @@ public final class DefaultGuard<I> implements Guard<I> {
             LOG.log(System.Logger.Level.WARNING, "could not mark the privacy budget of decision " + x.id + "'s caller "
                     + "spent", e);
         }
+    }
+
+    /** How long a spent mark that never ends is kept (the ledger itself keeps refusing after it goes). */
+    private static final long NEVER_ENDING_MARK_TTL = 400L * 86_400_000L;
+    /** The longest time to live of a spent mark: 2^53 ms (285,000 years), as the Redis ledger's own. */
+    private static final long MAX_MARK_TTL = 1L << 53;
+
+    /**
+     * The end, in epoch millis, of the privacy period of {@code periodSeconds} holding
+     * {@code nowMillis}: {@link Long#MAX_VALUE} for budgets that never renew ({@code 0}) and for a
+     * period whose end lies beyond what a long of millis holds. Saturating, not overflowing: a
+     * {@code period_seconds} of 9.3e15 (accepted, as the ledger renews at epoch seconds and
+     * saturates the same way) wrapped {@code periodSeconds * 1000} negative, the mark ended at 0
+     * and was ignored, and a spent caller's plain answers went on telling which rule chose noise.
+     */
+    static long spentMarkEnd(long nowMillis, long periodSeconds) {
+        if (periodSeconds == 0 || periodSeconds > Long.MAX_VALUE / 1000) {
+            return Long.MAX_VALUE;
+        }
+        long period = periodSeconds * 1000;
+        long next = Math.floorDiv(nowMillis, period) + 1;
+        return next > Long.MAX_VALUE / period ? Long.MAX_VALUE : next * period;
     }
 
     /**

@@ -1,8 +1,6 @@
 package dev.veil.internal.output;
 
 import dev.veil.spi.GuardSettings.PrivacyBudget;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -11,7 +9,10 @@ import java.util.Objects;
 /**
  * In-memory privacy-budget ledger for releases with noise: one ledger per caller and, when
  * {@link PrivacyBudget#globalEpsilon()} is positive, a global one (Sybil accounts pool their
- * answers, so the training-data guarantee is the composition over everybody's releases).
+ * answers, so the training-data guarantee is the composition over everybody's releases). The
+ * global sum is kept whether or not a global budget is set, and tested only while one is: a reload
+ * that sets a global budget mid-period finds everything granted earlier in the period, so it never
+ * hands out fresh budget (the sum saturates rather than wraps).
  *
  * <p><b>Composition.</b> Basic (sequential) composition: a caller's releases in a period cost the
  * sum of their epsilons and the sum of their deltas. A charge is granted only if, after it, both
@@ -24,11 +25,13 @@ import java.util.Objects;
  * The delta budgets default to {@link PrivacyBudget#DEFAULT_DELTA} (1e-3: for example a thousand
  * Gaussian releases at delta 1e-6). Laplace releases charge delta 0.
  *
- * <p><b>Exact accounting.</b> Sums are kept in fixed point, epsilon in units of 1e-12 and delta in
- * units of 1e-18, converting each number from its shortest decimal form: three charges of 0.1 spend
- * exactly a budget of 0.3. Charges round up and budgets round down to those units, so rounding never
- * grants more than the budget. Epsilon budgets above 1e6 are treated as 1e6, and a charge above
- * 1e6 is always refused.
+ * <p><b>Exact accounting.</b> Sums are kept in fixed point ({@link PrivacyUnits}), epsilon in units
+ * of 1e-12 and delta in units of 1e-18, converting each number from its shortest decimal form: three
+ * charges of 0.1 spend exactly a budget of 0.3. Charges round up and budgets round down to those
+ * units, so rounding never grants more than the budget. Epsilon budgets above 1e6 are treated as
+ * 1e6, and a charge above 1e6 is always refused. The load-time check that a release could ever be
+ * charged ({@link PrivacyBudget#unpayable}) counts in the same units, so a policy loads only with
+ * releases this ledger can grant.
  *
  * <p><b>Atomicity.</b> {@link #charge} charges the caller's and the global ledger together or
  * neither; concurrent charges never overspend either. When both would refuse, the caller's
@@ -65,11 +68,6 @@ public final class PrivacyLedger {
     /** Callers tracked per period by {@link #PrivacyLedger(PrivacyBudget, Clock)}. */
     public static final int DEFAULT_MAX_CALLERS = 100_000;
 
-    private static final int EPSILON_SCALE = 12;
-    private static final int DELTA_SCALE = 18;
-    private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L; // epsilon 1e6
-    private static final double EPSILON_UNITS_PER_ONE = 1e12;
-    private static final double DELTA_UNITS_PER_ONE = 1e18;
     /** {@link #renewsAt} of spending that never renews. */
     private static final long NEVER = Long.MAX_VALUE;
 
@@ -164,13 +162,11 @@ public final class PrivacyLedger {
         }
         this.maxCallers = maxCallers;
         this.periodSeconds = budget.periodSeconds();
-        this.callerEpsilonBudget = Math.min(units(budget.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                MAX_EPSILON_UNITS);
+        this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
         this.global = budget.globalEpsilon() > 0;
-        this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                MAX_EPSILON_UNITS);
-        this.deltaBudget = units(budget.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
-        this.globalDeltaBudget = units(budget.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+        this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
+        this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
+        this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
         this.renewsAt = periodSeconds == 0 ? NEVER
                 : periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
     }
@@ -188,13 +184,11 @@ public final class PrivacyLedger {
         Objects.requireNonNull(budget, "budget");
         synchronized (lock) {
             this.periodSeconds = budget.periodSeconds();
-            this.callerEpsilonBudget = Math.min(units(budget.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                    MAX_EPSILON_UNITS);
+            this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
             this.global = budget.globalEpsilon() > 0;
-            this.globalEpsilonBudget = Math.min(units(budget.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR),
-                    MAX_EPSILON_UNITS);
-            this.deltaBudget = units(budget.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
-            this.globalDeltaBudget = units(budget.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+            this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
+            this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
+            this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
         }
         return this;
     }
@@ -218,8 +212,8 @@ public final class PrivacyLedger {
         if (!(delta >= 0 && delta < 1)) {
             throw new IllegalArgumentException("privacy charge delta must be in [0, 1), was " + delta);
         }
-        long eps = Math.min(units(epsilon, EPSILON_SCALE, RoundingMode.CEILING), MAX_EPSILON_UNITS + 1);
-        long del = units(delta, DELTA_SCALE, RoundingMode.CEILING);
+        long eps = PrivacyUnits.epsilonCharge(epsilon);
+        long del = PrivacyUnits.deltaCharge(delta);
         long second = Math.floorDiv(clock.millis(), 1000L);
         synchronized (lock) {
             advance(second);
@@ -243,10 +237,10 @@ public final class PrivacyLedger {
             }
             account.epsilon += eps;
             account.delta += del;
-            if (global) {
-                everybody.epsilon += eps;
-                everybody.delta += del;
-            }
+            // Always summed, tested only while a global budget is set: a reload that sets one mid-period
+            // must find what was spent this period without it, not start from zero.
+            everybody.epsilon = PrivacyUnits.add(everybody.epsilon, eps);
+            everybody.delta = PrivacyUnits.add(everybody.delta, del);
             return new Charge(Status.OK, epsilonOf(callerEpsilonBudget - account.epsilon),
                     deltaOf(deltaBudget - account.delta), globalEpsilonLeft(), globalDeltaLeft());
         }
@@ -299,16 +293,11 @@ public final class PrivacyLedger {
         return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
     }
 
-    private static long units(double value, int scale, RoundingMode mode) {
-        BigDecimal units = BigDecimal.valueOf(value).movePointRight(scale).setScale(0, mode);
-        return units.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0 ? Long.MAX_VALUE / 2 : units.longValue();
-    }
-
     private static double epsilonOf(long units) {
-        return units / EPSILON_UNITS_PER_ONE;
+        return PrivacyUnits.epsilonOf(units);
     }
 
     private static double deltaOf(long units) {
-        return units / DELTA_UNITS_PER_ONE;
+        return PrivacyUnits.deltaOf(units);
     }
 }

@@ -32,10 +32,12 @@ import java.util.random.RandomGenerator;
  *   <li><b>noise</b>: Laplace with scale {@code sensitivity / epsilon} or Gaussian with
  *       {@code sigma = sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}, independently per
  *       coordinate, sampled by {@link SecureNoise} (snapped to a power-of-two grid against the
- *       floating-point attack); then clipped at 0 and renormalised. If every coordinate is clipped
+ *       floating-point attack, the scale raised by what the snapping of the {@code n} coordinates
+ *       adds to the sensitivity, so that the loss stays within epsilon: a factor of at most
+ *       {@code 1 + 2^-20} for Laplace); then clipped at 0 and renormalised. If every coordinate is clipped
  *       to 0, the release is one-hot: at the raw top label, or, with {@code allowLabelChange},
  *       at the highest noisy value;</li>
- *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in (0, 1]): each score
+ *   <li><b>round</b> to the grid {@code step = spec.round()} (any step in [1e-12, 1], as {@link ReleaseSpec} checks): each score
  *       becomes {@code k * step} for an integer {@code k >= 0} (the double nearest that multiple of
  *       the step as written in decimal: 0.21 for 3 x 0.07), clamped to [0, 1] (the largest
  *       {@code k} is {@code floor(1 / step + 1e-9)}; a product just above 1 is released as 1).
@@ -74,8 +76,11 @@ import java.util.random.RandomGenerator;
  * {@link ReleasedPrediction#applied()} lists the steps in order, e.g.
  * {@code [reverse_sigmoid(beta=1.0,gamma=0.1), noise(laplace,epsilon=0.5), round(0.05),
  * min_confidence(0.1), top_k(3)]}, a Gaussian as {@code noise(gaussian,epsilon=0.5,delta=1.0E-6)}, and
- * {@code label_only} last. The list depends only on the spec and the prediction kind, never on the
- * scores (a step that happened to change nothing is still listed), so it leaks nothing.
+ * {@code label_only} last. A classification's noise without {@code allowLabelChange} is followed by
+ * {@value #KEEP_LABEL}: the label is the raw top label, so the release is not epsilon-DP as a whole
+ * (only its scores are covered), and the list says so next to the epsilon it names. The list depends
+ * only on the spec and the prediction kind, never on the scores (a step that happened to change
+ * nothing is still listed), so it leaks nothing.
  *
  * <h2>Errors</h2>
  * Scores that are negative or not finite, and a regression value that is not finite, throw
@@ -342,12 +347,11 @@ public final class ReleaseTransformer {
      * the label stays inside the noise's guarantee.
      */
     static void addNoise(double[] q, Noise noise, RandomGenerator rng, double[] scratch, int keep) {
-        double scale = scale(noise);
-        boolean laplace = noise.mechanism() == Noise.Mechanism.LAPLACE;
+        SecureNoise.Calibrated calibrated = calibrate(noise, q.length);
         int noisyTop = 0;
         double best = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < q.length; i++) {
-            double v = laplace ? SecureNoise.laplace(q[i], scale, rng) : SecureNoise.gaussian(q[i], scale, rng);
+            double v = calibrated.add(q[i], rng);
             if (v > best) {
                 best = v;
                 noisyTop = i;
@@ -361,16 +365,17 @@ public final class ReleaseTransformer {
     }
 
     private static double noisy(double v, Noise noise, RandomGenerator rng) {
-        double scale = scale(noise);
-        return noise.mechanism() == Noise.Mechanism.LAPLACE
-                ? SecureNoise.laplace(v, scale, rng)
-                : SecureNoise.gaussian(v, scale, rng);
+        return calibrate(noise, 1).add(v, rng);
     }
 
-    private static double scale(Noise noise) {
+    /**
+     * The noise for a release of {@code n} values, calibrated so that its privacy loss, the sampler's
+     * snapping to a grid included, is at most the epsilon charged ({@link SecureNoise}).
+     */
+    static SecureNoise.Calibrated calibrate(Noise noise, int n) {
         return noise.mechanism() == Noise.Mechanism.LAPLACE
-                ? SecureNoise.laplaceScale(noise.sensitivity(), noise.epsilon())
-                : SecureNoise.gaussianSigma(noise.sensitivity(), noise.epsilon(), noise.delta());
+                ? SecureNoise.laplace(noise.sensitivity(), noise.epsilon(), n)
+                : SecureNoise.gaussian(noise.sensitivity(), noise.epsilon(), noise.delta(), n);
     }
 
     /** Swaps {@code q[top]} with the maximum if another coordinate is strictly higher. */
@@ -465,6 +470,18 @@ public final class ReleaseTransformer {
     /** The largest grid index whose value is at most 1 (within 1e-9 steps). */
     static double maxSteps(double step) {
         return Math.floor(1.0 / step + GRID_TOLERANCE);
+    }
+
+    /**
+     * The largest score a classification rounded to {@code step} can release: 1 when the step divides
+     * 1, else the largest multiple of the step below 1 (0.6 for a step of 0.6), to which every score
+     * above it is clamped. Scores above {@code largestScore(step) + step / 2} therefore move by more
+     * than half a step, by up to {@code 1 - largestScore(step)}.
+     *
+     * @param step a rounding step in (0, 1]
+     */
+    public static double largestScore(double step) {
+        return roundToGrid(1.0, step, maxSteps(step));
     }
 
     /** {@code v} in [0, 1] rounded to the nearest {@code k * step}, clamped to [0, 1]. */
@@ -584,6 +601,14 @@ public final class ReleaseTransformer {
         return list;
     }
 
+    /**
+     * The {@code applied} entry after the noise of a classification whose label is kept
+     * ({@code allowLabelChange = false}): the released label is the raw top label, read from the raw
+     * scores, so the release is not epsilon-differentially private as a whole; only the scores are
+     * covered by the noise's guarantee.
+     */
+    public static final String KEEP_LABEL = "keep_label";
+
     /** The {@code applied} list for a spec; depends on nothing else. */
     static List<String> describe(ReleaseSpec spec, boolean classification) {
         List<String> out = new ArrayList<>(6);
@@ -596,6 +621,9 @@ public final class ReleaseTransformer {
         if (noise != null) {
             out.add("noise(" + noise.id() + ",epsilon=" + noise.epsilon()
                     + (noise.mechanism() == Noise.Mechanism.GAUSSIAN ? ",delta=" + noise.delta() : "") + ")");
+            if (classification && !spec.allowLabelChange()) {
+                out.add(KEEP_LABEL); // the label is the raw top: outside the noise's guarantee
+            }
         }
         if (classification) {
             if (!labelOnly) {

@@ -1,80 +1,276 @@
 package dev.veil.internal.output;
 
+import java.math.BigDecimal;
 import java.util.random.RandomGenerator;
 
 /**
  * Noise samplers for the Laplace and Gaussian mechanisms that avoid the floating-point attack on
  * textbook samplers (Mironov, "On significance of the least significant bits for differential
- * privacy", CCS 2012).
+ * privacy", CCS 2012), calibrated so that the privacy loss of a release of {@code n} values is at
+ * most the epsilon charged for it, the snapping the defence needs included.
  *
  * <p>The attack: {@code x + scale * ln(U)} computed in doubles can only produce certain doubles,
  * and which ones depends on {@code x}, so a single output may reveal {@code x} exactly. The defence
  * used here keeps every output on a fixed grid that does not depend on {@code x}:
  * <ol>
- *   <li>the granularity {@code g} is the smallest power of two {@code >= scale * 2^-20}
- *       ({@link #granularity(double)}); powers of two make every sum below exact in doubles;</li>
- *   <li>the input is snapped to the grid: {@code x_g = g * rint(x / g)};</li>
- *   <li>Laplace: inverse CDF on the grid. A sign and a uniform {@code U} in {@code (0, 1)}
- *       ({@link #uniform}); the magnitude is the exponential {@code -ln U} of mean {@code scale}
- *       snapped down to the grid, {@code floor(-ln(U) * scale / g)}, which is geometric; a negative
- *       zero is rejected and drawn again so that 0 is not counted twice. The noise is thus a
- *       discrete Laplace on the grid with {@code P(k g)} proportional to {@code exp(-|k| g / scale)}
- *       (the same law as the difference of two snapped exponentials, at half the randomness: about
- *       two 64-bit draws per sample). Snapping moves each coordinate
- *       by at most {@code g / 2}, so for {@code n} coordinates with L1 sensitivity {@code D} the
- *       privacy loss is at most {@code (D + n g) / scale <= epsilon + n * 2^-19} (exactly
- *       {@code epsilon} when inputs already lie on the grid);</li>
- *   <li>Gaussian: {@code g * rint(sigma * Z / g)} with a standard normal {@code Z} drawn by
- *       Box-Muller, {@code sqrt(-2 ln U) cos(2 pi V)}, from the full-precision uniform {@code U}
- *       ({@link #uniform}) and a 53-bit {@code V} ({@link #standardNormal}). Because
- *       {@code x_g / g} is an integer, the result equals {@code snap(x_g + sigma * Z)}:
- *       post-processing of the Gaussian mechanism on the snapped input, whose L2 sensitivity grows
- *       by at most {@code sqrt(n) g};</li>
- *   <li>the result {@code x_g + noise} is an exact multiple of {@code g}, and its low-order bits
- *       carry nothing about {@code x}.</li>
+ *   <li>a grid step {@code g}, a power of two (which makes every sum below exact in doubles), chosen
+ *       from the mechanism's parameters and the number {@code n} of values released together (the
+ *       model's class count, never the values themselves);</li>
+ *   <li>each value is snapped to the grid, {@code x_g = g * rint(x / g)}, and noise that is a whole
+ *       number of grid steps is added;</li>
+ *   <li>the result, {@code x_g + k g} rounded once to a double, is a function of the exact grid
+ *       point {@code x_g + k g} alone: its low-order bits carry nothing about {@code x}.</li>
  * </ol>
+ *
+ * <p><b>What snapping costs, and who pays.</b> Snapping moves each value by up to {@code g / 2}, so
+ * the snapped vectors of two neighbouring inputs can differ by up to the sensitivity {@code D} plus
+ * {@code n g}: in L1 for Laplace, {@code D + n g}; in L2 for Gaussian, {@code D + sqrt(n) g}. The
+ * noise is calibrated to that larger sensitivity, so the release's privacy loss is at most the
+ * epsilon charged (not {@code epsilon + n g / scale}, which at a grid of {@code 2^-20} scales and
+ * 300,000 classes was about twice the epsilon charged):
+ * <ul>
+ *   <li><b>Laplace</b> ({@link #laplace(double, double, int)}): {@code g} is the largest power of two
+ *       {@code <= 2^-21 D / n}, and the noise is a discrete Laplace on the grid, {@code P(k g)}
+ *       proportional to {@code exp(-lambda |k|)}, with {@code lambda = epsilon g / (D + n g)}
+ *       (rounded down): the privacy loss is at most {@code lambda (D + n g) / g = epsilon}, and the
+ *       scale {@code g / lambda = (D + n g) / epsilon} exceeds the textbook {@code D / epsilon} by a
+ *       factor below {@code 1 + 2^-20}. Two corners: when {@code n / epsilon} exceeds about
+ *       {@code 2^30}, the grid is coarsened to about {@code 2^-51} scales, so that a sample fits a
+ *       64-bit integer, and the scale grows by up to {@code 1 + n 2^-50 / epsilon} (beyond
+ *       {@code n / epsilon = 2^51} no grid works and the noise is refused); when {@code D / n} is below
+ *       about {@code 2^-1001}, the grid stops at the smallest normal double and the scale grows by
+ *       {@code n g / D}. The loss stays within epsilon in both.</li>
+ *   <li><b>Gaussian</b> ({@link #gaussian(double, double, double, int)}): {@code g} is the smallest
+ *       power of two {@code >= sigma0 2^-20}, {@code sigma0 = D c / epsilon} the textbook sigma
+ *       ({@code c = sqrt(2 ln(1.25 / delta))}), and {@code sigma = (D + sqrt(n) g) c / epsilon}:
+ *       the classic Gaussian mechanism for the snapped input, whose L2 sensitivity is at most
+ *       {@code D + sqrt(n) g}. Sigma exceeds sigma0 by a factor of at most
+ *       {@code 1 + sqrt(n) 2^-19 c / epsilon} (1.00003 for 10 classes at epsilon 1 and delta 1e-6,
+ *       1.003 for 1,000 classes at epsilon 0.1, 1.03 to 1.06 for 300,000 classes at 0.1).</li>
+ * </ul>
+ *
+ * <p><b>Laplace sampling, exact on a fine grid.</b> A grid of {@code 2^-20 D / n} is a tiny fraction
+ * of the scale ({@code 2^-20 epsilon / n} of it), finer than a double's uniform can resolve by
+ * inversion ({@code floor(-ln(U) * scale / g)} gives each grid point about {@code 2^52 g / scale}
+ * uniforms, a handful at {@code n = 10^5}). So the magnitude {@code K} is drawn in two parts, as
+ * {@code K = A m + B} with a block of {@code m} grid points, {@code m} the largest power of two
+ * {@code <= 1 / lambda} (so a block is between a half and one scale):
+ * <ol>
+ *   <li>{@code A}, the block, is geometric with ratio {@code exp(-lambda m)}, by inversion:
+ *       {@code floor(-ln(U) / (lambda m))}, {@code U} a uniform in {@code (0, 1)} with a double's full
+ *       relative precision at every magnitude ({@link #uniform}). A block is an interval of width
+ *       {@code lambda m >= 1/2} in {@code -ln U}, so it holds about {@code 2^51} uniforms or more at
+ *       every depth of the tail, and each block's probability is right to within about
+ *       {@code (1 + a) 2^-51} relative at {@code a} blocks from the value;</li>
+ *   <li>{@code B}, the place in the block, is drawn uniformly from {@code 0..m-1} (64 random bits
+ *       masked: exact, {@code m} being a power of two) and kept with probability
+ *       {@code exp(-lambda B)} (at least {@code e^-1}), against a 53-bit uniform: a truncated
+ *       geometric, each value's probability right to within about {@code 2^-51} relative;</li>
+ *   <li>{@code K = A m + B} then has {@code P(K)} proportional to {@code exp(-lambda K)}; a sign is
+ *       drawn, and a negative zero is rejected and drawn again so that 0 is not counted twice.</li>
+ * </ol>
+ * No grid point is unreachable and none has a probability off by more than about
+ * {@code (2 + a) 2^-51} relative, however fine the grid. The tail is cut only beyond
+ * {@code 1000 ln 2 ~ 693} blocks (probability {@code 2^-1000}). About five 64-bit draws per value.
+ *
+ * <p><b>Gaussian sampling.</b> {@code g * rint(sigma * Z / g)} with a standard normal {@code Z}
+ * drawn by Box-Muller, {@code sqrt(-2 ln U) cos(2 pi V)}, from the full-precision uniform {@code U}
+ * ({@link #uniform}) and a 53-bit {@code V} ({@link #standardNormal}). Because {@code x_g / g} is an
+ * integer, the result equals {@code snap(x_g + sigma * Z)}: post-processing of the Gaussian
+ * mechanism on the snapped input. Its grid is {@code 2^-20} to {@code 2^-19} of sigma0 (a little
+ * less of sigma), so a grid step at {@code r} sigmas is a change of about {@code r 2^-20} in
+ * {@code -ln U}, which holds about {@code 2^32 r} uniforms: every grid point out to the cut at
+ * {@code sqrt(2000 ln 2) ~ 37.2} sigmas can be drawn (probability beyond: {@code 2^-1000}). (The
+ * JDK's {@code nextGaussian} builds its normal from 53-bit doubles, whose spacing leaves grid points
+ * far in its tail unreachable, and cuts the tail near 12 to 13 sigmas.)
  *
  * <p>The uniform has the full relative precision of a double at every magnitude: its binade
  * {@code [2^-(k+1), 2^-k)} is drawn with probability {@code 2^-(k+1)} (the leading zeros of random
- * bits) and its 52-bit mantissa uniformly. A grid step of the magnitude is an interval of relative
- * width {@code g / scale >= 2^-20} of {@code U}, so every step, however far out in the tail, holds
- * about {@code 2^32} equally likely uniforms: no grid point is unreachable, and each has its
- * probability to within about {@code m * 2^-32} relative at {@code m} scales (from the uniform's
- * spacing and the double-precision logarithm). (A uniform with a fixed spacing of {@code 2^-53}
- * instead leaves most grid points beyond about 23 scales unreachable, which makes the release
- * {@code (epsilon, delta)} with {@code delta} about {@code 5e-10} per value.) The tail is cut only
- * beyond {@code 1000 ln 2 ~ 693} scales (probability {@code e^-693}). The Gaussian's radius
- * {@code sqrt(-2 ln U)} inherits that precision: a grid step at {@code r} sigmas is a change of
- * about {@code r 2^-20} in {@code -ln U}, which holds about {@code 2^32 r} uniforms, so every grid
- * point out to the cut at {@code sqrt(2000 ln 2) ~ 37.2} sigmas can be drawn (probability beyond:
- * {@code 2^-1000}). (The JDK's {@code nextGaussian} builds its normal from 53-bit doubles, whose
- * spacing leaves grid points far in its tail unreachable, and cuts the tail near 12 to 13 sigmas.)
- * Randomness quality is the
- * caller's: pass a {@link java.security.SecureRandom} (or a generator backed by one); a seeded
+ * bits) and its 52-bit mantissa uniformly. (A uniform with a fixed spacing of {@code 2^-53} instead
+ * leaves most grid points beyond about 23 scales unreachable, which makes the release
+ * {@code (epsilon, delta)} with {@code delta} about {@code 5e-10} per value.) Randomness quality is
+ * the caller's: pass a {@link java.security.SecureRandom} (or a generator backed by one); a seeded
  * generator is only for tests.
  *
  * <p>Stateless and thread-safe when the generator is (each thread should pass its own).
  */
 final class SecureNoise {
-    /** Granularity relative to the noise scale: {@code 2^-20}. */
+    /** The Gaussian grid relative to the textbook sigma: {@code 2^-20}. */
     static final double RELATIVE_GRANULARITY = 0x1.0p-20;
+    /** The Laplace grid's share of the sensitivity, per value released: {@code g <= 2^-21 D / n}. */
+    static final double LAPLACE_GRID_SHARE = 0x1.0p-21;
+    /** The most grid steps a Laplace scale may span ({@code 1 / lambda}), so that a sample fits a long. */
+    static final double MAX_STEPS_PER_SCALE = 0x1.0p52;
     /** Bits 0..51 of a draw: the uniform's mantissa (bit 63 is the sign). */
     private static final long MANTISSA_MASK = (1L << 52) - 1;
     /** Binades of the uniform beyond which its tail is cut (at {@code 2^-1000}, still a normal double). */
     private static final int MAX_BINADE = 999;
+    /** Below this, {@code k * g} is exact and {@code x_g + k g} needs one double addition. */
+    private static final long EXACT_STEPS = 1L << 53;
 
     private SecureNoise() {
     }
 
+    /** Noise calibrated for a release of a number of values: its grid, its scale, and a sampler. */
+    interface Calibrated {
+        /** The grid step {@code g}, a power of two: every output is {@code x_g + k g} rounded once. */
+        double granularity();
+
+        /** The noise's scale as calibrated: Laplace {@code b = g / lambda}, Gaussian {@code sigma}. */
+        double scale();
+
+        /**
+         * {@code x} snapped to the grid plus noise.
+         *
+         * @param x the true value, finite
+         * @param rng the randomness (SecureRandom quality in production)
+         */
+        double add(double x, RandomGenerator rng);
+    }
+
     /**
-     * The grid step for noise of the given scale: the smallest power of two {@code >= scale * 2^-20}.
+     * Laplace noise for the release of {@code n} values of L1 sensitivity {@code sensitivity}, with a
+     * privacy loss of at most {@code epsilon}, snapping included (class Javadoc).
      *
-     * @param scale a positive finite scale (Laplace {@code b} or Gaussian {@code sigma})
+     * @throws IllegalArgumentException if the parameters are not positive and finite, or
+     *     {@code n / epsilon} is too large for any grid (above {@code 2^51})
+     */
+    static Laplace laplace(double sensitivity, double epsilon, int n) {
+        double textbook = laplaceScale(sensitivity, epsilon);
+        checkScale("epsilon", epsilon);
+        if (n < 1) {
+            throw new IllegalArgumentException("noise needs at least one value, was " + n);
+        }
+        double g = Math.max(powerOfTwoAtMost(LAPLACE_GRID_SHARE * sensitivity / n),
+                powerOfTwoAtLeast(textbook * 0x1.0p-51));
+        // lambda = epsilon g / (D + n g), rounded down past the three roundings of its computation
+        double lambda = g * epsilon / (sensitivity + n * g) * (1 - 0x1.0p-50);
+        if (!(1 / lambda <= MAX_STEPS_PER_SCALE)) {
+            throw new IllegalArgumentException("laplace noise for " + n + " values at epsilon " + epsilon
+                    + " cannot be sampled exactly: a scale would span more than 2^52 grid steps (the grid must be"
+                    + " fine enough for " + n + " values); release fewer values at once or raise epsilon");
+        }
+        return new Laplace(g, lambda);
+    }
+
+    /**
+     * Gaussian noise for the release of {@code n} values of L2 sensitivity {@code sensitivity}, the
+     * classic mechanism at {@code (epsilon, delta)} for the snapped input (class Javadoc).
+     *
+     * @throws IllegalArgumentException if the parameters are out of range or sigma is not finite
+     */
+    static Gaussian gaussian(double sensitivity, double epsilon, double delta, int n) {
+        double sigma0 = gaussianSigma(sensitivity, epsilon, delta);
+        if (n < 1) {
+            throw new IllegalArgumentException("noise needs at least one value, was " + n);
+        }
+        double g = granularity(sigma0);
+        double sigma = gaussianSigma(sensitivity + Math.sqrt(n) * g, epsilon, delta) * (1 + 0x1.0p-50);
+        return new Gaussian(g, checkScale("gaussian sigma", sigma));
+    }
+
+    /** Calibrated Laplace noise: a discrete Laplace with decay {@code lambda} per step of a grid {@code g}. */
+    static final class Laplace implements Calibrated {
+        private final double g;
+        private final double lambda;
+        /** Grid points per block: the largest power of two {@code <= 1 / lambda}, at least 1. */
+        private final long m;
+        /** The block's decay, {@code lambda m} (exact: {@code m} is a power of two). */
+        private final double blockLambda;
+
+        Laplace(double g, double lambda) {
+            this.g = g;
+            this.lambda = lambda;
+            this.m = 1 / lambda >= 2 ? Long.highestOneBit((long) (1 / lambda)) : 1;
+            this.blockLambda = lambda * m;
+        }
+
+        @Override
+        public double granularity() {
+            return g;
+        }
+
+        @Override
+        public double scale() {
+            return g / lambda;
+        }
+
+        /** The decay per grid step: {@code P(k g)} is proportional to {@code exp(-lambda |k|)}. */
+        double lambda() {
+            return lambda;
+        }
+
+        /** Grid points per block ({@code m} in the class Javadoc). */
+        long block() {
+            return m;
+        }
+
+        @Override
+        public double add(double x, RandomGenerator rng) {
+            double xg = snap(x, g);
+            while (true) {
+                long bits = rng.nextLong();
+                boolean negative = bits < 0;
+                double u = uniform(bits & MANTISSA_MASK, rng);
+                long k = (long) Math.floor(-Math.log(u) / blockLambda) * m + (m == 1 ? 0 : offset(rng));
+                if (negative && k == 0) {
+                    continue; // reject -0: +0 alone carries 0, so P(k) stays proportional to exp(-lambda |k|)
+                }
+                return onGrid(xg, negative ? -k : k, g);
+            }
+        }
+
+        /** A place in the block: {@code 0..m-1} with probability proportional to {@code exp(-lambda j)}. */
+        private long offset(RandomGenerator rng) {
+            while (true) {
+                long j = rng.nextLong() & (m - 1);
+                if ((rng.nextLong() >>> 11) * 0x1.0p-53 < Math.exp(-lambda * j)) {
+                    return j;
+                }
+            }
+        }
+    }
+
+    /** Calibrated Gaussian noise: {@code snap(x) + g rint(sigma Z / g)}. */
+    static final class Gaussian implements Calibrated {
+        private final double g;
+        private final double sigma;
+
+        Gaussian(double g, double sigma) {
+            this.g = g;
+            this.sigma = sigma;
+        }
+
+        @Override
+        public double granularity() {
+            return g;
+        }
+
+        @Override
+        public double scale() {
+            return sigma;
+        }
+
+        @Override
+        public double add(double x, RandomGenerator rng) {
+            return snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g;
+        }
+    }
+
+    /**
+     * The grid step for Gaussian noise of textbook sigma {@code scale}: the smallest power of two
+     * {@code >= scale * 2^-20}.
+     *
+     * @param scale a positive finite scale
      * @throws IllegalArgumentException if {@code scale} is not positive and finite
      */
     static double granularity(double scale) {
         checkScale("noise scale", scale);
-        double x = scale * RELATIVE_GRANULARITY;
+        return powerOfTwoAtLeast(scale * RELATIVE_GRANULARITY);
+    }
+
+    /** The smallest power of two {@code >= x} (a normal double: at least {@link Double#MIN_NORMAL}). */
+    private static double powerOfTwoAtLeast(double x) {
         if (x < Double.MIN_NORMAL) {
             return Double.MIN_NORMAL;
         }
@@ -83,27 +279,20 @@ final class SecureNoise {
         return p == x ? p : Math.scalb(1.0, e + 1);
     }
 
+    /** The largest power of two {@code <= x} (a normal double: at least {@link Double#MIN_NORMAL}). */
+    private static double powerOfTwoAtMost(double x) {
+        return x < Double.MIN_NORMAL ? Double.MIN_NORMAL : Math.scalb(1.0, Math.getExponent(x));
+    }
+
     /**
-     * {@code x} plus discrete Laplace noise of scale {@code scale}, snapped to {@link #granularity}.
-     *
-     * @param x the true value, finite
-     * @param scale Laplace scale {@code b = sensitivity / epsilon}, positive and finite
-     * @param rng the randomness (SecureRandom quality in production)
-     * @return a multiple of {@code granularity(scale)}
+     * {@code x_g + k g} rounded once to a double: a function of the grid point {@code x_g / g + k}
+     * alone (class Javadoc). One addition while {@code k g} is exact, else exact decimal arithmetic.
      */
-    static double laplace(double x, double scale, RandomGenerator rng) {
-        double g = granularity(scale);
-        double t = scale / g;
-        while (true) {
-            long bits = rng.nextLong();
-            boolean negative = bits < 0;
-            double u = uniform(bits & MANTISSA_MASK, rng);
-            double magnitude = Math.floor(-Math.log(u) * t);
-            if (negative && magnitude == 0) {
-                continue; // reject -0: +0 alone carries 0, so P(k) stays proportional to exp(-|k| g / scale)
-            }
-            return snap(x, g) + (negative ? -magnitude : magnitude) * g;
+    static double onGrid(double xg, long k, double g) {
+        if (k > -EXACT_STEPS && k < EXACT_STEPS) {
+            return xg + k * g;
         }
+        return new BigDecimal(xg).add(new BigDecimal(k).multiply(new BigDecimal(g))).doubleValue();
     }
 
     /**
@@ -122,20 +311,6 @@ final class SecureNoise {
         }
         k = Math.min(MAX_BINADE, k + Long.numberOfLeadingZeros(b));
         return Math.scalb(1.0 + mantissa * 0x1.0p-52, -(k + 1));
-    }
-
-    /**
-     * {@code x} plus Gaussian noise of standard deviation {@code sigma}, rounded to
-     * {@link #granularity}.
-     *
-     * @param x the true value, finite
-     * @param sigma standard deviation, positive and finite
-     * @param rng the randomness (SecureRandom quality in production)
-     * @return a multiple of {@code granularity(sigma)}
-     */
-    static double gaussian(double x, double sigma, RandomGenerator rng) {
-        double g = granularity(sigma);
-        return snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g;
     }
 
     /**

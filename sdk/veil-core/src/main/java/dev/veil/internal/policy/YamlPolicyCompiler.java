@@ -519,6 +519,8 @@ final class YamlPolicyCompiler {
         PolicyDocument.Release empty = new PolicyDocument.Release(null, null, null, null, null, null, null);
         ReleaseSpec def = release(merge(empty, withoutNone(s.defaults(), "output.default")), "output.default",
                 privacy[0]);
+        Set<Double> roundWarned = new HashSet<>();
+        warnIfRoundingClampsBeyondHalfAStep(def, "output.default", roundWarned);
         degraded[0] = s.degraded() == null ? ReleaseSpec.LABEL_ONLY
                 : release(merge(empty, withoutNone(s.degraded(), "output.degraded")), "output.degraded", privacy[0]);
         List<YamlPolicy.Rule<OutputDecision>> out = new ArrayList<>();
@@ -535,11 +537,35 @@ final class YamlPolicyCompiler {
                         merged.reverseSigmoid(), merged.noise(), merged.allowLabelChange());
             }
             ReleaseSpec spec = release(merged, where + ".release", privacy[0]);
+            warnIfRoundingClampsBeyondHalfAStep(spec, where + ".release", roundWarned);
             out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.OUTPUT),
                     new OutputDecision(r.id(), spec)));
         }
         out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, new OutputDecision("default", def)));
         return out;
+    }
+
+    /**
+     * A warning, once per step, when rounding a classification's scores to {@code spec.round()}
+     * clamps the highest scores by more than half a step: a step that does not divide 1 leaves a
+     * largest released score below 1 (0.6 for a step of 0.6), and every score above it is released
+     * as it (0.95 as 0.6). Not an error: a step such as 0.3 (largest score 0.9) stays within half a
+     * step, and the policy's author may mean it.
+     */
+    private void warnIfRoundingClampsBeyondHalfAStep(ReleaseSpec spec, String where, Set<Double> warned) {
+        double step = spec.round();
+        if (step == 0 || spec.form() == ReleaseSpec.Form.LABEL_ONLY) {
+            return;
+        }
+        double largest = dev.veil.internal.output.ReleaseTransformer.largestScore(step);
+        if (1 - largest > step / 2 + 1e-12 && warned.add(step)) {
+            warnings.add(where + ": round " + step + " does not divide 1: the largest score it releases is " + largest
+                    + ", so a classification's scores above " + largest + " (up to 1) are released as " + largest
+                    + ", moving by up to " + java.math.BigDecimal.ONE.subtract(java.math.BigDecimal.valueOf(largest))
+                            .toPlainString() + ", more than half a step (" + step / 2 + "); a step"
+                    + " that divides 1 (such as 0.5, 0.25, 0.1 or 1/3 written with more digits) keeps every score"
+                    + " within half a step (docs/policy-reference.md, section 9)");
+        }
     }
 
     private static GuardSettings.PrivacyBudget privacy(PolicyDocument.Privacy p) {

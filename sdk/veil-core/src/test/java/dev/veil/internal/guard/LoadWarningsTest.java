@@ -80,6 +80,36 @@ class LoadWarningsTest {
         assertThat(warningsBuilding(bundle().file("DEMO-KEYS.txt", "not the file\n"))).isEmpty();
     }
 
+    /**
+     * At a step of 0.6 the largest score released is 0.6, so 0.95 is released as 0.6, a move of 0.35,
+     * more than the half step (0.3) the docs promise; 1/3 written as 0.33333334 likewise. A step such
+     * as 0.3 (largest 0.9) or 0.7 (largest 0.7: a move of at most 0.3) stays within half a step and is
+     * not warned of, nor is a step that divides 1; each step is named once.
+     */
+    @Test
+    void aRoundingStepThatClampsScoresBeyondHalfAStepIsLogged() {
+        List<String> warnings = warningsBuilding(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.6}
+                rules:
+                  - {id: same, when: {roles: [analyst]}, release: {form: full}}
+                  - {id: third, when: {roles: [auditor]}, release: {round: 0.33333334}}
+                  - {id: fine, when: {roles: [ops]}, release: {round: 0.3}}
+                  - {id: seven, when: {roles: [guest]}, release: {round: 0.7}}
+                  - {id: tenth, when: {roles: [partner]}, release: {round: 0.1}}
+                """));
+        assertThat(warnings).containsExactly(
+                "bundle 'guard-test': output.default: round 0.6 does not divide 1: the largest score it releases is"
+                        + " 0.6, so a classification's scores above 0.6 (up to 1) are released as 0.6, moving by up to"
+                        + " 0.4, more than half a step (0.3); a step that divides 1 (such as 0.5, 0.25, 0.1 or 1/3"
+                        + " written with more digits) keeps every score within half a step (docs/policy-reference.md,"
+                        + " section 9)",
+                "bundle 'guard-test': output.rules[1].release: round 0.33333334 does not divide 1: the largest score"
+                        + " it releases is 0.66666668, so a classification's scores above 0.66666668 (up to 1) are"
+                        + " released as 0.66666668, moving by up to 0.33333332, more than half a step (0.16666667); a"
+                        + " step that divides 1 (such as 0.5, 0.25, 0.1 or 1/3 written with more digits) keeps every"
+                        + " score within half a step (docs/policy-reference.md, section 9)");
+    }
+
     @Test
     void publicKeysAloneGiveNoWarning() {
         assertThat(warningsBuilding(bundle())).isEmpty();

@@ -8,6 +8,8 @@ import dev.veil.internal.output.PrivacyLedger.Charge;
 import dev.veil.internal.output.PrivacyLedger.Status;
 import dev.veil.spi.GuardSettings.PrivacyBudget;
 import dev.veil.spi.GuardSettings.PrivacyBudget.OnExhausted;
+import dev.veil.spi.ReleaseSpec.Noise;
+import dev.veil.spi.ReleaseSpec.Noise.Mechanism;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
@@ -154,6 +156,42 @@ class PrivacyLedgerTest {
             Charge bob = ledger.charge("bob", 0.5, 0);
             assertThat(bob.globalEpsilonRemaining()).isEqualTo(0.5);
             assertThat(ledger.charge("carol", 0.5, 0).granted()).isTrue();
+        }
+
+        /**
+         * A reload that sets a global budget mid-period must not hand out a fresh one: the ledger started
+         * the global sum from zero, forgetting the 5.0 spent this period while it was off.
+         */
+        @Test
+        void shouldCountWhatWasSpentThisPeriodBeforeAReloadSetAGlobalBudget() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1.0, 0, 86_400), clock);
+            for (int c = 0; c < 5; c++) {
+                assertThat(ledger.charge("caller" + c, 1.0, 0).granted()).isTrue();
+            }
+            ledger.withBudget(budget(1.0, 2.0, 86_400));
+            Charge refused = ledger.charge("caller9", 1.0, 0);
+            assertThat(refused.status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+            assertThat(refused.globalEpsilonRemaining()).isEqualTo(-3.0);
+
+            // off, 5 more spent, on again: the same; and the next day the global budget is whole
+            ledger.withBudget(budget(1.0, 0, 86_400));
+            ledger.charge("caller9", 0.5, 0);
+            ledger.withBudget(budget(1.0, 6.0, 86_400));
+            assertThat(ledger.charge("caller8", 0.6, 0).status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
+            assertThat(ledger.charge("caller8", 0.5, 0).granted()).isTrue();
+            clock.setMillis(clock.millis() + 86_400_000L);
+            assertThat(ledger.charge("caller8", 1.0, 0).globalEpsilonRemaining()).isEqualTo(5.0);
+        }
+
+        /** Everybody's sum saturates rather than wraps while no global budget tests it. */
+        @Test
+        void shouldNotWrapEverybodysSumWithoutAGlobalBudget() {
+            PrivacyLedger ledger = new PrivacyLedger(budget(1e6, 0, 0), clock);
+            for (int c = 0; c < 20; c++) {
+                assertThat(ledger.charge("caller" + c, 1e6, 0).granted()).isTrue();
+            }
+            ledger.withBudget(budget(1e6, 1e6, 0));
+            assertThat(ledger.charge("late", 1e-12, 0).status()).isEqualTo(Status.GLOBAL_EXHAUSTED);
         }
 
         @Test
@@ -491,6 +529,40 @@ class PrivacyLedgerTest {
             assertThatThrownBy(() -> new PrivacyLedger(budget(1.0, 0, 0), null))
                     .isInstanceOf(NullPointerException.class).hasMessage("clock");
         }
+    }
+
+    /**
+     * The load-time check ({@link PrivacyBudget#unpayable}) and the ledger agree on whether a release
+     * can ever be charged: the check compared doubles while the ledger rounds charges up and budgets
+     * down to units of 1e-12 epsilon and 1e-18 delta and caps epsilon at 1e6, so a budget of 1e-13 (0
+     * units) or of 3e6 against a charge of 2e6 loaded, and the first charge was refused.
+     */
+    @Test
+    void theLoadTimeCheckAgreesWithAFreshLedgerOnWhatCanEverBeCharged() {
+        double[] epsilons = {1e-13, 1.5e-12, 1e-12, 2e-12, 2.5e-12, 0.1, 0.3, 0.1 + 0.2, 1.0000000000005, 1e6, 1e6 + 1,
+            2e6, 3e6, 1e300};
+        for (double budget : epsilons) {
+            for (double global : new double[] {0, budget, 1.5e-12, 1e6, 5e6}) {
+                for (double eps : epsilons) {
+                    check(new PrivacyBudget(budget, global, 0, null, 1e-3, 1e-3), new Noise(Mechanism.LAPLACE, eps, 0,
+                            0));
+                }
+            }
+        }
+        double[] deltas = {1e-19, 1.5e-18, 1e-18, 1e-6, 1e-6 + 1e-22, 5e-4};
+        for (double budget : deltas) {
+            for (double global : new double[] {budget, 1e-19, 1e-3}) {
+                for (double delta : deltas) {
+                    check(new PrivacyBudget(1, 2, 0, null, budget, global), new Noise(Mechanism.GAUSSIAN, 0.5, delta,
+                            0));
+                }
+            }
+        }
+    }
+
+    private static void check(PrivacyBudget b, Noise noise) {
+        boolean granted = new PrivacyLedger(b, Clock.systemUTC()).charge("a", noise.epsilon(), noise.delta()).granted();
+        assertThat(b.unpayable(noise) == null).as("%s, %s: %s", b, noise, b.unpayable(noise)).isEqualTo(granted);
     }
 
     @Test

@@ -31,9 +31,11 @@ import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
 
 /**
- * Invariants of {@link ReleaseTransformer} over generated score vectors (2 to 20 classes, positive
- * scores with ties, tiny and large values) and generated specs (every form and transform,
- * including noise driven by a generated seed).
+ * Invariants of {@link ReleaseTransformer} over generated score vectors (1 to 80 classes, mostly up
+ * to 20, scores with ties, zeros, all zeros, tiny and large values; labels distinct or repeated, as
+ * a model may return them) and generated specs (every form and transform, including noise driven by
+ * a generated seed). One invariant needs distinct labels: with repeated ones a label can be released
+ * twice, once per class that carries it.
  */
 class ReleaseTransformerPropertiesTest {
     private static final int EXAMPLES = 1000;
@@ -47,9 +49,37 @@ class ReleaseTransformerPropertiesTest {
                 Pair.of(6, doubles().between(1e-12, 1.0)),
                 Pair.of(3, arbitrary().pick(0.1, 0.25, 0.5, 1.0)),
                 Pair.of(1, arbitrary().pick(Double.MIN_VALUE, 1e-300, 1e-15, 1e-9)),
+                Pair.of(1, arbitrary().constant(0.0)),
                 Pair.of(1, doubles().between(1.0, 1e6)));
-        return lists().of(score).ofSizeBetween(2, 20)
+        Gen<List<Double>> few = lists().of(score).ofSizeBetween(1, 20);
+        Gen<List<Double>> many = lists().of(score).ofSizeBetween(21, 80); // sorted by merge sort, not insertion
+        Gen<List<Double>> zeros = integers().between(1, 30).map(n -> java.util.Collections.nCopies(n, 0.0));
+        return Generate.frequency(Pair.of(16, few), Pair.of(3, many), Pair.of(1, zeros))
                 .map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** Scores and their labels: distinct ({@code c0, c1...}) or, one time in four, three names repeated. */
+    private record Case(double[] s, List<String> labels) {
+        static Case distinct(double[] s) {
+            return new Case(s, IntStream.range(0, s.length).mapToObj(i -> "c" + i).toList());
+        }
+
+        static Case repeated(double[] s) {
+            return new Case(s, IntStream.range(0, s.length).mapToObj(i -> "c" + i % 3).toList());
+        }
+
+        Case with(double[] scores) {
+            return new Case(scores, labels);
+        }
+
+        @Override
+        public String toString() {
+            return Arrays.toString(s) + " " + labels;
+        }
+    }
+
+    private static Gen<Case> cases() {
+        return scoreVectors().zip(integers().between(0, 3), (s, r) -> r == 0 ? Case.repeated(s) : Case.distinct(s));
     }
 
     private static Gen<Double> steps() {
@@ -105,23 +135,31 @@ class ReleaseTransformerPropertiesTest {
     // ---- helpers ---------------------------------------------------------------------------------
 
     private static Prediction prediction(double[] scores) {
-        List<String> labels = IntStream.range(0, scores.length).mapToObj(i -> "c" + i).toList();
-        return Prediction.classification(labels, scores.clone());
+        return prediction(Case.distinct(scores));
     }
 
-    /** The first index of the highest raw score, computed independently of the code under test. */
-    private static String rawTop(double[] scores) {
+    private static Prediction prediction(Case c) {
+        return Prediction.classification(c.labels(), c.s().clone());
+    }
+
+    /** The label of the first index of the highest raw score, computed independently of the code under test. */
+    private static String rawTop(Case c) {
+        double[] scores = c.s();
         int best = 0;
         for (int i = 1; i < scores.length; i++) {
             if (scores[i] > scores[best]) {
                 best = i;
             }
         }
-        return "c" + best;
+        return c.labels().get(best);
     }
 
     private ReleasedPrediction release(double[] scores, ReleaseSpec spec, long seed) {
-        return transformer.apply(prediction(scores), spec, new SplittableRandom(seed));
+        return release(Case.distinct(scores), spec, seed);
+    }
+
+    private ReleasedPrediction release(Case c, ReleaseSpec spec, long seed) {
+        return transformer.apply(prediction(c), spec, new SplittableRandom(seed));
     }
 
     private static double[] scoresOf(ReleasedPrediction r) {
@@ -132,7 +170,7 @@ class ReleaseTransformerPropertiesTest {
 
     @Test
     void shouldReleaseScoresSortedHighestFirst() {
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
+        qt().withExamples(EXAMPLES).forAll(cases(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
             double[] released = scoresOf(release(s, spec, seed));
             for (int i = 1; i < released.length; i++) {
                 assertThat(released[i]).isLessThanOrEqualTo(released[i - 1]);
@@ -144,7 +182,7 @@ class ReleaseTransformerPropertiesTest {
     void shouldKeepRawTopLabelOnTopWhenLabelChangeIsNotAllowed() {
         Gen<ReleaseSpec> keeping = specs().map(s -> spec(s.form(), s.topK(), s.round(),
                 s.minConfidence(), s.reverseSigmoid(), s.noise(), false));
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), keeping, longs().all()).checkAssert((s, spec, seed) -> {
+        qt().withExamples(EXAMPLES).forAll(cases(), keeping, longs().all()).checkAssert((s, spec, seed) -> {
             ReleasedPrediction r = release(s, spec, seed);
             String top = rawTop(s);
             assertThat(r.label()).isEqualTo(top);
@@ -156,7 +194,7 @@ class ReleaseTransformerPropertiesTest {
 
     @Test
     void shouldReleaseScoresOnTheRoundingGridWithinZeroAndOne() {
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
+        qt().withExamples(EXAMPLES).forAll(cases(), specs(), longs().all()).checkAssert((s, spec, seed) -> {
             for (double v : scoresOf(release(s, spec, seed))) {
                 assertThat(v).isBetween(0.0, 1.0);
                 if (spec.round() > 0) {
@@ -177,7 +215,7 @@ class ReleaseTransformerPropertiesTest {
         Gen<ReleaseSpec> rounding = specs().zip(decimalSteps, (s, step) -> spec(
                 s.form() == Form.LABEL_ONLY ? Form.FULL : s.form(), s.topK(), step, 0, s.reverseSigmoid(),
                 s.noise(), s.allowLabelChange()));
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), rounding, longs().all()).checkAssert((s, spec, seed) -> {
+        qt().withExamples(EXAMPLES).forAll(cases(), rounding, longs().all()).checkAssert((s, spec, seed) -> {
             for (double v : scoresOf(release(s, spec, seed))) {
                 assertThat(v).isEqualTo(decimalMultiple(Math.rint(v / spec.round()), spec.round()));
             }
@@ -200,7 +238,7 @@ class ReleaseTransformerPropertiesTest {
     void shouldReleaseNoScoresForLabelOnly() {
         Gen<ReleaseSpec> labelOnly = specs().map(s -> spec(Form.LABEL_ONLY, s.topK(), s.round(),
                 s.minConfidence(), s.reverseSigmoid(), s.noise(), s.allowLabelChange()));
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), labelOnly, longs().all()).checkAssert((s, spec, seed) -> {
+        qt().withExamples(EXAMPLES).forAll(cases(), labelOnly, longs().all()).checkAssert((s, spec, seed) -> {
             ReleasedPrediction r = release(s, spec, seed);
             assertThat(r.scores()).isEmpty();
             assertThat(r.value()).isEmpty();
@@ -213,9 +251,9 @@ class ReleaseTransformerPropertiesTest {
     void shouldReleaseADistributionForFullWithoutRoundingOrCutOff() {
         Gen<ReleaseSpec> full = specs().map(s -> spec(Form.FULL, 0, 0, 0, s.reverseSigmoid(), s.noise(),
                 s.allowLabelChange()));
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), full, longs().all()).checkAssert((s, spec, seed) -> {
+        qt().withExamples(EXAMPLES).forAll(cases(), full, longs().all()).checkAssert((s, spec, seed) -> {
             ReleasedPrediction r = release(s, spec, seed);
-            assertThat(r.scores()).hasSize(s.length);
+            assertThat(r.scores()).hasSize(s.s().length);
             double sum = 0;
             for (double v : scoresOf(r)) {
                 assertThat(v).isBetween(0.0, 1.0);
@@ -229,7 +267,7 @@ class ReleaseTransformerPropertiesTest {
     void shouldReleaseTopKOfTheClassesThatPassTheCutOff() {
         Gen<ReleaseSpec> topK = specs().map(s -> spec(Form.TOP_K, Math.max(1, s.topK()), s.round(),
                 s.minConfidence(), s.reverseSigmoid(), s.noise(), s.allowLabelChange()));
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), topK, longs().all()).checkAssert((s, spec, seed) -> {
+        qt().withExamples(EXAMPLES).forAll(cases(), topK, longs().all()).checkAssert((s, spec, seed) -> {
             // the same perturbations, rounding and seed, released in full, show the scores the cut-off saw
             ReleaseSpec fullSpec = spec(Form.FULL, 0, spec.round(), 0, spec.reverseSigmoid(), spec.noise(),
                     spec.allowLabelChange());
@@ -252,9 +290,10 @@ class ReleaseTransformerPropertiesTest {
         // must not change the release: rounding hides which of them was higher.
         Gen<ReleaseSpec> rounding = specs().map(s -> spec(s.form() == Form.LABEL_ONLY ? Form.FULL : s.form(),
                 s.topK(), s.round() > 0 ? s.round() : 0.1, s.minConfidence(), null, null, false));
-        qt().withExamples(EXAMPLES).forAll(scoreVectors(), rounding).checkAssert((s, spec) -> {
-            ReleasedPrediction r = release(s, spec, 0L);
-            int top = prediction(s).topIndex();
+        qt().withExamples(EXAMPLES).forAll(cases(), rounding).checkAssert((c, spec) -> {
+            double[] s = c.s();
+            ReleasedPrediction r = release(c, spec, 0L);
+            int top = prediction(c).topIndex();
             double sum = 0;
             for (double v : s) {
                 sum += v;
@@ -273,14 +312,36 @@ class ReleaseTransformerPropertiesTest {
                     double[] swapped = s.clone();
                     swapped[i] = s[j];
                     swapped[j] = s[i];
-                    ReleasedPrediction other = release(swapped, spec, 0L);
-                    assertThat(other.label()).as("%s swapped at %d, %d", Arrays.toString(s), i, j)
+                    ReleasedPrediction other = release(c.with(swapped), spec, 0L);
+                    assertThat(other.label()).as("%s swapped at %d, %d", c, i, j)
                             .isEqualTo(r.label());
-                    assertThat(other.scores()).as("%s swapped at %d, %d", Arrays.toString(s), i, j)
+                    assertThat(other.scores()).as("%s swapped at %d, %d", c, i, j)
                             .isEqualTo(r.scores());
                 }
             }
         });
+    }
+
+    /**
+     * The release order (insertion for short lists, merge sort beyond 16) is a reference sort's: score
+     * descending, the released label first among ties, then class index; over up to 300 classes with
+     * many ties, cut at any length.
+     */
+    @Test
+    void shouldOrderClassesAsAReferenceSortDoes() {
+        Gen<double[]> tied = lists().of(integers().between(0, 5).map(k -> k * 0.1)).ofSizeBetween(1, 300)
+                .map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
+        qt().withExamples(EXAMPLES).forAll(tied, integers().between(0, 299), integers().between(1, 300))
+                .checkAssert((q, t, l) -> {
+                    int n = q.length;
+                    int top = t % n;
+                    int limit = 1 + (l - 1) % n;
+                    Integer[] ref = IntStream.range(0, n).boxed().toArray(Integer[]::new);
+                    Arrays.sort(ref, (a, b) -> q[a] != q[b] ? Double.compare(q[b], q[a])
+                            : a == top ? -1 : b == top ? 1 : Integer.compare(a, b));
+                    assertThat(ReleaseTransformer.order(q, top, limit))
+                            .containsExactly(Arrays.stream(ref).limit(limit).mapToInt(Integer::intValue).toArray());
+                });
     }
 
     @Test
@@ -311,7 +372,8 @@ class ReleaseTransformerPropertiesTest {
             }
             for (ScoredLabel x : r.scores()) {
                 int i = Integer.parseInt(x.label().substring(1));
-                assertThat(x.score()).isCloseTo(s[i] / max / sum, within(1e-12));
+                // all zero: the uniform distribution
+                assertThat(x.score()).isCloseTo(max == 0 ? 1.0 / s.length : s[i] / max / sum, within(1e-12));
             }
             assertThat(r.applied()).isEmpty();
         });

@@ -20,16 +20,16 @@ import org.junit.jupiter.api.Test;
 
 class ReleaseTransformerTest {
     private static final List<String> ABC = List.of("a", "b", "c");
-    /** {@code -ln(2^-64)}: the Laplace magnitude of {@link #PLUS} and {@link #MINUS}, in scales. */
-    private static final double MAX_EXPONENTIAL = 64 * Math.log(2);
     /**
-     * The two draws of one Laplace sample (sign bit and mantissa, then the uniform's binade from
-     * leading zeros): +44.36 scales (mantissa 0, 63 leading zeros: U = 2^-64), -44.36 scales, and 0
-     * (mantissa all ones, binade 0: U = 1 - 2^-53).
+     * The four draws of one Laplace sample (sign bit and mantissa, the uniform's binade from leading
+     * zeros, the place in the block and its acceptance; {@link SecureNoise}): about +44 scales
+     * (mantissa 0, 63 leading zeros: U = 2^-64, -ln U = 44.36, whole blocks of at most one scale;
+     * place 0, kept), about -44 scales, and 0 (mantissa all ones, binade 0: U = 1 - 2^-53; place 0).
+     * {@link #bump} gives the exact value.
      */
-    private static final long[] PLUS = {0, 1};
-    private static final long[] MINUS = {Long.MIN_VALUE, 1};
-    private static final long[] ZERO = {Long.MAX_VALUE, -1};
+    private static final long[] PLUS = {0, 1, 0, 0};
+    private static final long[] MINUS = {Long.MIN_VALUE, 1, 0, 0};
+    private static final long[] ZERO = {Long.MAX_VALUE, -1, 0, 0};
 
     private final ReleaseTransformer transformer = new ReleaseTransformer();
 
@@ -47,6 +47,11 @@ class ReleaseTransformerTest {
         long[] values = java.util.Arrays.stream(samples).flatMapToLong(java.util.Arrays::stream).toArray();
         int[] next = {0};
         return () -> values[next[0]++ % values.length];
+    }
+
+    /** The noise {@link #PLUS} draws for {@code noise} on a release of {@code n} values (43 to 44.4 scales). */
+    private static double bump(Noise noise, int n) {
+        return ReleaseTransformer.calibrate(noise, n).add(0, longs(PLUS));
     }
 
     private static double[] scores(ReleasedPrediction r) {
@@ -186,12 +191,13 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddLaplaceNoiseClipAndRenormalise() {
-            // a gets 0 noise, b gets +44.36 * 0.02 = 0.8873, c gets -0.8873
+            // a gets 0 noise, b gets about +44 * 0.02 = 0.88, c about -0.88
             RandomGenerator rng = longs(ZERO, PLUS, MINUS);
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
 
-            double bump = MAX_EXPONENTIAL * 0.02;
+            double bump = bump(laplace, 3);
+            assertThat(bump).isBetween(43 * 0.02, 44.4 * 0.02);
             double sum = 0.7 + 0.2 + bump;
             assertThat(r.label()).isEqualTo("b");
             assertThat(labels(r)).containsExactly("b", "a", "c");
@@ -207,7 +213,7 @@ class ReleaseTransformerTest {
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, false), rng);
 
-            double bump = MAX_EXPONENTIAL * 0.02;
+            double bump = bump(laplace, 3);
             double sum = 0.7 + 0.2 + bump;
             assertThat(r.label()).isEqualTo("a");
             assertThat(labels(r)).containsExactly("a", "b", "c");
@@ -217,7 +223,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldReleaseUnNoisedTopAsOneWhenNoiseClipsEverything() {
-            RandomGenerator rng = longs(MINUS); // every coordinate gets -0.8873
+            RandomGenerator rng = longs(MINUS); // every coordinate gets about -0.88
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.2, 0.5, 0.3),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), rng);
 
@@ -228,7 +234,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldTakeTheFallbackLabelFromTheNoisyValuesWhenLabelChangeIsAllowed() {
-            // a: 0 + 0, b: 0.6 - 0.8873, c: 0.4 - 0.8873: all clipped, and the highest noisy value is a's,
+            // a: 0 + 0, b: 0.6 - 0.88, c: 0.4 - 0.88: all clipped, and the highest noisy value is a's,
             // although b is the top of the distribution the noise was added to
             ReleasedPrediction r = transformer.apply(classes(ABC, 0, 0.6, 0.4),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), longs(ZERO, MINUS, MINUS));
@@ -408,6 +414,48 @@ class ReleaseTransformerTest {
             assertThat(scores(r)).containsExactly(0.6);
         }
 
+        /**
+         * A subnormal step made {@code 1 / step} infinite, and every class was released with score 1.0
+         * (1e-310); a step below 1e-12 is refused where specs are made, YAML and Rego alike.
+         */
+        @Test
+        void shouldRefuseAStepTooFineToMatter() {
+            for (double step : new double[] {1e-310, Double.MIN_VALUE, 9.99e-13}) {
+                assertThatThrownBy(() -> spec(Form.FULL, 0, step, 0, null, null, false))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("round must be 0 (no rounding) or at least 1.0E-12, was " + step + ": a finer step"
+                                + " moves a score by less than 5e-13, which hides nothing (a model's float32 scores"
+                                + " carry about 7 significant digits), and near the smallest doubles 1 / step"
+                                + " overflows");
+            }
+            ReleasedPrediction r = transformer.apply(classes(ABC, 0.6, 0.3, 0.1),
+                    spec(Form.FULL, 0, 1e-12, 0, null, null, false), null);
+            assertThat(scores(r)).containsExactly(new double[] {0.6, 0.3, 0.1}, within(1e-12));
+        }
+
+        /**
+         * The documented bound (policy reference, section 9): a score moves by at most half a step, or,
+         * above the largest multiple of a step that does not divide 1, by up to 1 minus that multiple
+         * (0.95 is released as 0.6 at a step of 0.6).
+         */
+        @Test
+        void shouldMoveAScoreByAtMostHalfAStepOrToTheLargestMultipleBelowOne() {
+            assertThat(ReleaseTransformer.largestScore(0.6)).isEqualTo(0.6);
+            assertThat(ReleaseTransformer.largestScore(0.3)).isEqualTo(0.9);
+            assertThat(ReleaseTransformer.largestScore(0.05)).isEqualTo(1.0);
+            assertThat(scores(transformer.apply(classes(List.of("a", "b"), 0.95, 0.05),
+                    spec(Form.FULL, 0, 0.6, 0, null, null, false), null))).containsExactly(0.6, 0.0);
+            for (double step : new double[] {0.6, 0.51, 0.33333334, 0.3, 0.7, 0.05, 1.0}) {
+                double bound = Math.max(step / 2, 1 - ReleaseTransformer.largestScore(step)) + 1e-12;
+                for (double v = 0; v <= 1; v += 0.01) {
+                    double released = scores(transformer.apply(classes(List.of("a", "b"), v, 1 - v),
+                            spec(Form.FULL, 0, step, 0, null, null, false), null))[0];
+                    assertThat(Math.abs(released - Math.max(v, 1 - v))).as("step %s, score %s", step, v)
+                            .isLessThanOrEqualTo(bound);
+                }
+            }
+        }
+
         @Test
         void shouldReleaseOneForAStepThatDividesOne() {
             ReleasedPrediction r = transformer.apply(classes(List.of("only"), 1.0),
@@ -505,7 +553,7 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldReleaseNoisyTopAsLabelWhenLabelChangeIsAllowed() {
-            // a: 0 noise, b: +0.8873, c: -0.8873
+            // a: 0 noise, b: about +0.88, c: about -0.88
             ReleasedPrediction r = transformer.apply(classes(ABC, 0.7, 0.2, 0.1),
                     spec(Form.LABEL_ONLY, 0, 0, 0, null, new Noise(Mechanism.LAPLACE, 100, 0, 0), true),
                     longs(ZERO, PLUS, MINUS));
@@ -560,12 +608,12 @@ class ReleaseTransformerTest {
 
         @Test
         void shouldAddNoiseWithTheSpecSensitivityAndIgnoreClassificationSteps() {
-            // sensitivity 1, epsilon 1: scale 1; PLUS adds +44.36
+            // sensitivity 1, epsilon 1: scale 1; PLUS adds about +44
             Noise noise = new Noise(Mechanism.LAPLACE, 1, 0, 1);
             ReleasedPrediction r = transformer.apply(Prediction.regression(10),
                     spec(Form.TOP_K, 3, 0.01, 0.5, new ReverseSigmoid(1, 1), noise, false), longs(PLUS));
 
-            assertThat(r.value().getAsDouble()).isCloseTo(10 + MAX_EXPONENTIAL, within(0.006));
+            assertThat(r.value().getAsDouble()).isCloseTo(10 + bump(noise, 1), within(0.006));
             assertThat(r.applied()).containsExactly("noise(laplace,epsilon=1.0)", "round(0.01)");
             assertThat(r.label()).isNull();
         }
@@ -657,7 +705,32 @@ class ReleaseTransformerTest {
                     new Noise(Mechanism.LAPLACE, 0.5, 0, 0), false);
 
             assertThat(ReleaseTransformer.describe(s, true)).containsExactly("reverse_sigmoid(beta=1.0,gamma=0.1)",
-                    "noise(laplace,epsilon=0.5)", "round(0.05)", "min_confidence(0.1)", "top_k(3)");
+                    "noise(laplace,epsilon=0.5)", "keep_label", "round(0.05)", "min_confidence(0.1)", "top_k(3)");
+        }
+
+        /**
+         * With noise and allow_label_change: false the label is the raw top label, so the release is not
+         * epsilon-DP as a whole: the list says keep_label right after the noise (it said only the noise,
+         * as if the epsilon covered everything). A label that may change, a regression (no label) and a
+         * release without noise get no such entry.
+         */
+        @Test
+        void shouldSayTheLabelIsTheRawTopWhenNoiseKeepsIt() {
+            Noise laplace = new Noise(Mechanism.LAPLACE, 0.5, 0, 0);
+            Noise gaussian = new Noise(Mechanism.GAUSSIAN, 0.5, 1e-6, 0);
+            assertThat(transformer.apply(classes(ABC, 0.5, 0.3, 0.2), spec(Form.FULL, 0, 0, 0, null, laplace, false),
+                    new SplittableRandom(1)).applied()).containsExactly("noise(laplace,epsilon=0.5)", "keep_label");
+            assertThat(ReleaseTransformer.describe(spec(Form.TOP_K, 2, 0.1, 0, null, gaussian, false), true))
+                    .containsExactly("noise(gaussian,epsilon=0.5,delta=1.0E-6)", "keep_label", "round(0.1)",
+                            "top_k(2)");
+            assertThat(ReleaseTransformer.describe(spec(Form.FULL, 0, 0, 0, null, laplace, true), true))
+                    .containsExactly("noise(laplace,epsilon=0.5)");
+            assertThat(ReleaseTransformer.describe(spec(Form.LABEL_ONLY, 0, 0, 0, null, laplace, true), true))
+                    .containsExactly("noise(laplace,epsilon=0.5)", "label_only");
+            assertThat(ReleaseTransformer.describe(spec(Form.FULL, 0, 0, 0, null, laplace, false), false))
+                    .containsExactly("noise(laplace,epsilon=0.5)");
+            assertThat(ReleaseTransformer.describe(spec(Form.FULL, 0, 0.1, 0, new ReverseSigmoid(1, 1), null, false),
+                    true)).containsExactly("reverse_sigmoid(beta=1.0,gamma=1.0)", "round(0.1)");
         }
     }
 }

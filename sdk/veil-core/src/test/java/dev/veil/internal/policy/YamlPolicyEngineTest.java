@@ -356,6 +356,8 @@ class YamlPolicyEngineTest {
     void shouldRejectImpossibleValues() {
         assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 2")).message())
                 .contains("output.default").contains("round must be in [0, 1]");
+        assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 1.0e-310")).message())
+                .contains("output.default").contains("round must be 0 (no rounding) or at least 1.0E-12, was 1.0E-310");
         assertThat(loadError(POLICY.replace("per_second: 5, burst: 10", "per_second: -5, burst: 10")).message())
                 .contains("access.rules[1].rate_limit").contains("per_second must be a positive");
         // A bucket the limiters cannot count (a refill of more than 366 days) fails the load at its rule,
@@ -462,6 +464,21 @@ class YamlPolicyEngineTest {
                 + "charged: its delta 1.0E-5 exceeds privacy.per_caller_delta 1.0E-6");
         assertThat(loadError(p.replace("per_caller_epsilon: 10", "per_caller_epsilon: 0.4")).message())
                 .endsWith("its epsilon 0.5 exceeds privacy.per_caller_epsilon 0.4");
+        // equal as doubles, but not as the ledger counts them: the budget rounds down to 0 units of 1e-12
+        // and the charge up to 1; such a policy loaded, and the first release was refused (marking the
+        // caller spent)
+        String tiny = POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: laplace, epsilon: 1.0e-13 } }")
+                .replace("degraded: { form: label_only }",
+                        "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 1.0e-13 }");
+        assertThat(loadError(tiny).message()).isEqualTo("output.rules[0].release.noise: no release with this noise"
+                + " could ever be charged: its epsilon 1.0E-13 exceeds privacy.per_caller_epsilon 1.0E-13 as the"
+                + " privacy ledger counts them, in whole units of 1e-12 (charges rounded up, budgets down): 1 unit(s)"
+                + " against 0");
+        assertThat(loadError(tiny.replace("epsilon: 1.0e-13 }", "epsilon: 2000000 }")
+                .replace("per_caller_epsilon: 1.0e-13", "per_caller_epsilon: 3000000")).message())
+                .endsWith("its epsilon 2000000.0 is above 1e6, the largest epsilon the privacy ledger charges (it"
+                        + " counts budgets above 1e6 as 1e6)");
     }
 
     /**

@@ -221,7 +221,11 @@ public final class BatchEncoder {
         return Math.max(1, (long) Math.ceil(nanos));
     }
 
-    /** Fixed-point privacy units from a number's shortest decimal form, as {@code PrivacyLedger}. */
+    /**
+     * Fixed-point privacy units from a number's shortest decimal form, as veil-core's
+     * {@code PrivacyUnits} (which this module cannot see: it is not exported), the units the in-memory
+     * ledger and the load-time check count in; the conformance test holds the two stores to the same answers.
+     */
     static long units(double value, int scale, RoundingMode mode) {
         BigDecimal units = BigDecimal.valueOf(value).movePointRight(scale).setScale(0, mode);
         return units.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0 ? Long.MAX_VALUE / 2 : units.longValue();

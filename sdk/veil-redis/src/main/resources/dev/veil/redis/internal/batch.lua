@@ -372,7 +372,9 @@ ops.C = function()
   local gdh, gdl = ladd(g.dh, g.dl, dh, dl)
   if global and (lgt(geh, gel, gbh, gbl) or lgt(gdh, gdl, gdbh, gdbl)) then return refuse(2) end
   if a == nil then g.n = g.n + 1 end
-  if global then g.eh, g.el, g.dh, g.dl = geh, gel, gdh, gdl end
+  -- Always summed, tested only under a global budget (as PrivacyLedger): a reload that sets one
+  -- mid-period finds what was spent this period without it.
+  g.eh, g.el, g.dh, g.dl = geh, gel, gdh, gdl
   save_g()
   redis.call('HSET', ck, 'p', g.p, 'eh', fmt(neh), 'el', fmt(nel), 'dh', fmt(ndh), 'dl', fmt(ndl))
   expire(ck)
