@@ -1384,7 +1384,10 @@ class GuardTest {
                 Arguments.of("negative score", scores(0.5, -0.01, 0.1), refused + "a negative or non-finite score"),
                 Arguments.of("infinite score", scores(Double.POSITIVE_INFINITY, 0.1, 0.1),
                         refused + "a negative or non-finite score"),
-                Arguments.of("null prediction", (PredictFunction<double[]>) x -> null, refused + "null"));
+                Arguments.of("null prediction", (PredictFunction<double[]>) x -> null, refused + "null"),
+                Arguments.of("a label given twice", (PredictFunction<double[]>) x -> Prediction.classification(
+                        List.of("cat", "dog", "cat"), new double[] {0.5, 0.3, 0.2}),
+                        refused + "the same label at 0 and 2 (a classification's labels must be distinct)"));
     }
 
     private static PredictFunction<double[]> scores(double... s) {

@@ -1353,7 +1353,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /** What is wrong with a model's answer, or {@code null} when nothing is. */
-    private static String predictionProblem(Prediction p) {
+    private String predictionProblem(Prediction p) {
         if (p == null) {
             return "the model returned null";
         }
@@ -1365,6 +1365,33 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return "the model returned a negative or non-finite score";
             }
         }
+        return repeatedLabel(p.labels());
+    }
+
+    /**
+     * The last label list found distinct: a model returns the same list instance with every answer as a
+     * rule ({@link Prediction#classification} keeps an immutable list as it is), so the check costs one
+     * comparison. Racy but safe: a list is only ever stored after it was found distinct.
+     */
+    private volatile List<String> distinctLabels;
+
+    /**
+     * Why {@code labels} cannot be released: a label given twice would be released twice, with two
+     * scores, and the answer would not say which class it meant. {@code null} when they are distinct.
+     * The labels are not quoted (they are the model's, and may hold anything).
+     */
+    private String repeatedLabel(List<String> labels) {
+        if (labels == distinctLabels) {
+            return null;
+        }
+        Map<String, Integer> seen = new java.util.HashMap<>(labels.size() * 2);
+        for (int i = 0; i < labels.size(); i++) {
+            Integer first = seen.putIfAbsent(labels.get(i), i);
+            if (first != null) {
+                return "the model returned the same label at " + first + " and " + i + " (a classification's labels must be distinct)";
+            }
+        }
+        distinctLabels = labels;
         return null;
     }
 
