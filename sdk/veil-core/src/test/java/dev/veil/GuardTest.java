@@ -1387,7 +1387,15 @@ class GuardTest {
                 Arguments.of("null prediction", (PredictFunction<double[]>) x -> null, refused + "null"),
                 Arguments.of("a label given twice", (PredictFunction<double[]>) x -> Prediction.classification(
                         List.of("cat", "dog", "cat"), new double[] {0.5, 0.3, 0.2}),
-                        refused + "the same label at 0 and 2 (a classification's labels must be distinct)"));
+                        refused + "the same label at 0 and 2 (a classification's labels must be distinct)"),
+                Arguments.of("a label given twice among many", (PredictFunction<double[]>) x -> {
+                    List<String> labels = new java.util.ArrayList<>();
+                    for (int i = 0; i < 40; i++) {
+                        labels.add("class " + i);
+                    }
+                    labels.set(39, "class 7");
+                    return Prediction.classification(labels, new double[40]);
+                }, refused + "the same label at 7 and 39 (a classification's labels must be distinct)"));
     }
 
     private static PredictFunction<double[]> scores(double... s) {

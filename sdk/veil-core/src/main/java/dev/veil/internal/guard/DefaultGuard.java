@@ -1384,15 +1384,34 @@ public final class DefaultGuard<I> implements Guard<I> {
         if (labels == distinctLabels) {
             return null;
         }
-        Map<String, Integer> seen = new java.util.HashMap<>(labels.size() * 2);
-        for (int i = 0; i < labels.size(); i++) {
-            Integer first = seen.putIfAbsent(labels.get(i), i);
-            if (first != null) {
-                return "the model returned the same label at " + first + " and " + i + " (a classification's labels must be distinct)";
+        int n = labels.size();
+        if (n <= 32) { // pairwise, on the strings' cached hash codes first: no map for a model's few classes
+            for (int i = 1; i < n; i++) {
+                String b = labels.get(i);
+                int h = b.hashCode();
+                for (int j = 0; j < i; j++) {
+                    String a = labels.get(j);
+                    if (a.hashCode() == h && a.equals(b)) {
+                        return repeated(j, i);
+                    }
+                }
+            }
+        } else {
+            Map<String, Integer> seen = new java.util.HashMap<>(n * 2);
+            for (int i = 0; i < n; i++) {
+                Integer first = seen.putIfAbsent(labels.get(i), i);
+                if (first != null) {
+                    return repeated(first, i);
+                }
             }
         }
         distinctLabels = labels;
         return null;
+    }
+
+    private static String repeated(int first, int second) {
+        return "the model returned the same label at " + first + " and " + second
+                + " (a classification's labels must be distinct)";
     }
 
     private static double ageDays(ModelInfo info, long nowMillis) {
