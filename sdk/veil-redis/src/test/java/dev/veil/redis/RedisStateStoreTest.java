@@ -293,20 +293,9 @@ class RedisStateStoreTest {
     @Test
     void clocksThatStepApartAfterBuildAreWarnedOfByThePeriodicCheck() throws Exception {
         java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
-        List<java.util.logging.LogRecord> logged = java.util.Collections.synchronizedList(new ArrayList<>());
         java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RedisStateStore.class.getName());
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                logged.add(r);
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
+        Captured h = new Captured();
+        List<java.util.logging.LogRecord> logged = h.records;
         jul.addHandler(h);
         try (RedisStateStore s = RedisStateStore.builder(REDIS.url()).namespace("t:{skew}:").clock(CLOCK)
                 .timeout(Duration.ofMillis(300)).serverCheckInterval(Duration.ofHours(1))
@@ -709,19 +698,8 @@ class RedisStateStoreTest {
     void aRedisThatLostVeilsStateIsSaidSoOncePerStoreAndTheStoresGoOn() throws Exception {
         RateLimit twoThenNone = new RateLimit(1e-6, 2);
         java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RedisStateStore.class.getName());
-        List<java.util.logging.LogRecord> logged = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                logged.add(r);
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
+        Captured h = new Captured();
+        List<java.util.logging.LogRecord> logged = h.records;
         jul.addHandler(h);
         try (RedisStateStore a = RedisStateStore.builder(REDIS.url()).namespace("t:{lost}:").clock(CLOCK).timeout(TWO_S).build();
                 RedisStateStore b = RedisStateStore.builder(REDIS.url()).namespace("t:{lost}:").clock(CLOCK).timeout(TWO_S).build()) {
@@ -752,21 +730,7 @@ class RedisStateStoreTest {
     @Test
     void oneLossMetByManyThreadsIsSaidOncePerStore() throws Exception {
         java.util.logging.Logger jul = java.util.logging.Logger.getLogger(RedisStateStore.class.getName());
-        java.util.concurrent.atomic.AtomicInteger losses = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                if (r.getMessage().contains("lost Veil's state")) {
-                    losses.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
+        Captured h = new Captured();
         jul.addHandler(h);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
         try (RedisStateStore a = RedisStateStore.builder(REDIS.url()).namespace("t:{many}:").clock(CLOCK).timeout(TWO_S).build();
@@ -792,7 +756,8 @@ class RedisStateStoreTest {
             for (java.util.concurrent.Future<?> r : runs) {
                 r.get(60, java.util.concurrent.TimeUnit.SECONDS); // no batch failed
             }
-            assertThat(losses.get()).as("one error per store for the one loss").isEqualTo(2);
+            assertThat(h.records).filteredOn(r -> r.getMessage().contains("lost Veil's state"))
+                    .as("one error per store for the one loss").hasSize(2);
         } finally {
             pool.shutdownNow();
             jul.removeHandler(h);
@@ -833,5 +798,21 @@ class RedisStateStoreTest {
         }
         assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
                 .startsWith("#!lua\n-- Veil state batch (format 4)");
+    }
+
+    /** What the store logs through java.util.logging, kept for the test to read. */
+    private static final class Captured extends java.util.logging.Handler {
+        final List<java.util.logging.LogRecord> records = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void publish(java.util.logging.LogRecord r) {
+            records.add(r);
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
     }
 }
