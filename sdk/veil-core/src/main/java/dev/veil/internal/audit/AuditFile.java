@@ -410,16 +410,17 @@ final class AuditFile implements Sink {
         long end = size - 1;
         long start = lineStart(ch, end);
         long len = end - start;
-        long line = countNewlines(ch, start) + 1;
+        // The line's number is counted only for the message of a broken log: counting reads the
+        // whole file, which opening a sound log of gigabytes must not.
         if (len > AuditVerifier.MAX_LINE_BYTES) {
-            throw refused(file, line, "", "is longer than " + AuditVerifier.MAX_LINE_BYTES
+            throw refused(file, countNewlines(ch, start) + 1, "", "is longer than " + AuditVerifier.MAX_LINE_BYTES
                     + " bytes: not an audit record");
         }
         byte[] bytes = new byte[(int) len];
         readFully(ch, ByteBuffer.wrap(bytes), start);
         AuditVerifier.Checked c = new AuditVerifier.Checker().check(bytes, bytes.length, null);
         if (c.problem != null) {
-            throw refused(file, line, c.decisionId, c.problem);
+            throw refused(file, countNewlines(ch, start) + 1, c.decisionId, c.problem);
         }
         return c.hash;
     }
