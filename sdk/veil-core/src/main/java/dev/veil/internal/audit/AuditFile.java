@@ -87,14 +87,14 @@ final class AuditFile implements Sink {
     /**
      * Opens (creating when missing) {@code file} for appending.
      *
-     * @param file the log file; its directory must exist
-     * @param durable whether to force the directory entry of a new file to the device
+     * @param file the log file; its directory must exist (the entry of a new file is forced to the
+     *     device, so that the records forced later are not lost with it)
      * @return the open file
      * @throws AuditUnavailableException when the file cannot be opened, is not a regular file, is
      *     locked by another writer (or its lock file cannot be used), or its last record is truncated
      *     or altered
      */
-    static AuditFile open(Path file, boolean durable) {
+    static AuditFile open(Path file) {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) {
             throw new AuditUnavailableException("audit log " + file + ": directory " + parent
@@ -149,7 +149,7 @@ final class AuditFile implements Sink {
             }
             String last = lastHash(ch, file);
             ch.position(ch.size());
-            if (!existed && durable && parent != null) {
+            if (!existed && parent != null) {
                 forceDirectory(parent);
             }
             return new AuditFile(file, ch, lockChannel, lock, last, key, descriptor);

@@ -75,7 +75,7 @@ class AuditFileOpenLargeTest {
         String hash = AuditFixtures.parse(new String(record, StandardCharsets.UTF_8).trim()).get("hash").asText();
         Path file = terabyteEndingWith(record);
 
-        AuditFile opened = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> AuditFile.open(file, false));
+        AuditFile opened = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> AuditFile.open(file));
         try {
             assertThat(opened.lastHash()).isEqualTo(hash);
         } finally {
@@ -88,7 +88,7 @@ class AuditFileOpenLargeTest {
         // the error path counts the lines before the broken one (here 2 newlines: before it, 3 lines)
         Path file = mount.resolve("broken.jsonl");
         Files.write(file, ("x\n\n" + "{\"decision_id\":\"d\"}\n").getBytes(StandardCharsets.UTF_8));
-        assertThatThrownBy(() -> AuditFile.open(file, false)).isInstanceOf(AuditUnavailableException.class)
+        assertThatThrownBy(() -> AuditFile.open(file)).isInstanceOf(AuditUnavailableException.class)
                 .hasMessageContaining("is broken: line 3 ");
     }
 }
