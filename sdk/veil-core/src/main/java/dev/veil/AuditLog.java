@@ -15,15 +15,20 @@ import java.util.Objects;
  * <p>Two write modes:
  * <ul>
  *   <li>{@link Mode#ASYNC} (the default): the request thread only hands the record to a bounded
- *       queue; one writer thread serialises, hashes, masks and writes. When the queue is full the
+ *       queue (at most {@link #queueCapacity()} records, and at most 64 MiB of records by an
+ *       estimate of their size in the log); one writer thread serialises, hashes, masks and writes,
+ *       and forces the file to the device about once a second. When the queue is full the
  *       request waits up to {@link #maxWait()}, and past that the request is refused with
  *       {@link ReasonCode#AUDIT_UNAVAILABLE}: a record is never dropped to keep the request going.
  *       A record is acknowledged once queued, so a crash of the whole process loses the records
- *       still queued and the batch the writer was writing (at most the capacity plus 1,024
- *       records), although their answers were released. After a write error that may pass (a
- *       full disk) the writer holds what it could not write, every request is refused until a
- *       write succeeds again, and then everything held is written in order; after a failure for
- *       good (the file deleted) every request is refused until a new Guard opens the log. Use
+ *       still queued and those the writer had taken from the queue and not yet written (at most
+ *       the capacity plus 1,024 records), although their answers were released; a power loss
+ *       also those written in the last second or so, not yet forced to the device (the writer
+ *       forces at most one second, plus the time to write one batch, after a write). After a
+ *       write error that may pass (a full disk) the writer holds what it could not write, every
+ *       request is refused until a write succeeds again, and then everything held is written in
+ *       order; after a failure for good (the file deleted) every request is refused until a new
+ *       Guard opens the log. Use
  *       {@link Mode#DURABLE} when every released answer must have its record on disk.</li>
  *   <li>{@link Mode#DURABLE}: group commit. Concurrent requests are batched by one writer thread,
  *       which writes the batch and forces it to the storage device before any of them returns. A

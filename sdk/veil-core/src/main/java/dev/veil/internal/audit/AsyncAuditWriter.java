@@ -8,8 +8,12 @@ import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * Asynchronous audit writer: request threads put records in a bounded queue; one writer thread
@@ -29,7 +33,23 @@ import java.util.concurrent.locks.LockSupport;
  * sleep until the next append wakes it; a producer that finds the queue full, or {@link #close()},
  * wakes it at once. A record thus reaches the file about {@value #NAP_MILLIS} ms after it was
  * accepted, plus the time to serialise and write its batch (up to {@value #MAX_BATCH} records,
- * written together: seconds for very large records).
+ * written in pieces of at most {@link AuditLimits#batchBytes()}).
+ *
+ * <p>Bounded in bytes as well as in records: the records accepted and not yet written take at most
+ * {@link AuditLimits#queueBytes()} by their estimates ({@link AuditRecord#estimatedBytes()}; one
+ * record alone may take more), and an append that finds no room waits, then is refused, as one that
+ * finds the queue full. The writer writes out what it serialised before a record that would take
+ * its buffer past {@link AuditLimits#batchBytes()} by its estimate: each write holds at most that
+ * many bytes, or one record bigger than that alone, so that what it holds in memory does not grow
+ * with the records' size. A record that cannot be serialised (the heap
+ * ran out, say) is that record's failure: its answer was released, so the writer writes its
+ * {@link AuditRecord#minimal() minimal record} in its place, says so in the log, and goes on.
+ *
+ * <p>The writer forces the file to the device (fdatasync) after a batch, or when it finds the queue
+ * empty (it looks every {@value #NAP_MILLIS} ms, and does not sleep while it has written records it
+ * has not forced), once {@link AuditLimits#forceNanos()} (a second) has passed since it last did: a
+ * record written is on the device a second later at most, plus the time to write one batch. A force
+ * that fails is a failed write of the batch it followed (held and tried again).
  *
  * <p>An accepted record is written unless the process dies first or the sink fails for good. A
  * failed write that may pass (a full disk, an I/O error) whose batch was taken back from the file
@@ -53,6 +73,18 @@ public final class AsyncAuditWriter extends WriterThread {
     private static final long SLEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final ArrayBlockingQueue<Object> queue;
+    /** The estimates of the records accepted and not yet written (or given up): at most limits.queueBytes(), or one record. */
+    private final AtomicLong pendingBytes = new AtomicLong();
+    /** Producers waiting for {@link #pendingBytes} to shrink wait on {@link #roomFreed}. */
+    private final ReentrantLock roomLock = new ReentrantLock();
+    private final Condition roomFreed = roomLock.newCondition();
+    private final AtomicInteger roomWaiters = new AtomicInteger();
+    /** {@link System#nanoTime()}, or a test's clock, for the forces. */
+    private final LongSupplier clock;
+    /** When the writer last forced the file (writer thread only). */
+    private long lastForce;
+    /** Whether the writer wrote since it last forced the file (writer thread only). */
+    private boolean unforced;
     private final int capacity;
     private final Duration maxWait;
     private final long maxWaitNanos;
@@ -81,7 +113,22 @@ public final class AsyncAuditWriter extends WriterThread {
      * @param maxWait longest wait for queue space, at least zero
      */
     AsyncAuditWriter(Sink sink, String prevHash, int capacity, Duration maxWait) {
-        super(sink, prevHash, "veil-audit-writer");
+        this(sink, prevHash, capacity, maxWait, AuditLimits.DEFAULT, System::nanoTime);
+    }
+
+    /**
+     * Starts a writer thread over {@code sink} with the given bounds and clock.
+     *
+     * @param sink where lines go; owned (closed) by this writer
+     * @param prevHash the chain's previous hash (64 zeros for a new log)
+     * @param capacity queue capacity, at least 1
+     * @param maxWait longest wait for queue space, at least zero
+     * @param limits the bounds of the queue's bytes, the batches and the forces
+     * @param clock {@link System#nanoTime()}, or a test's, for the forces
+     */
+    AsyncAuditWriter(Sink sink, String prevHash, int capacity, Duration maxWait, AuditLimits limits,
+            LongSupplier clock) {
+        super(sink, prevHash, "veil-audit-writer", limits);
         if (capacity < 1) {
             throw new IllegalArgumentException("queueCapacity must be >= 1, was " + capacity);
         }
@@ -94,6 +141,8 @@ public final class AsyncAuditWriter extends WriterThread {
         this.maxWait = maxWait;
         this.maxWaitNanos = maxWait.toNanos();
         this.wakeDepth = Math.max(1, Math.min(MAX_BATCH, capacity / 2));
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.lastForce = clock.getAsLong();
         start();
     }
 
@@ -101,21 +150,44 @@ public final class AsyncAuditWriter extends WriterThread {
     public void append(AuditRecord record) {
         Objects.requireNonNull(record, "record");
         checkOpen();
-        if (!queue.offer(record)) {
+        long bytes = record.estimatedBytes();
+        long waitStart = 0; // when this append began to wait (for room or for a slot), 0 if it did not
+        if (!tryReserve(bytes)) {
             producerWaits.increment();
             wakeWriter(); // it may be napping
-            boolean accepted;
-            try {
-                accepted = maxWaitNanos > 0 && queue.offer(record, maxWaitNanos, TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            waitStart = System.nanoTime();
+            if (!awaitRoom(bytes, maxWaitNanos)) {
                 rejected.increment();
-                throw new AuditUnavailableException("audit log " + sink.name()
-                        + ": interrupted while waiting for queue space; the record was not accepted");
+                throw AuditUnavailableException.queueFullOfBytes(sink.name(), limits.queueBytes(), maxWait);
             }
-            if (!accepted) {
-                rejected.increment();
-                throw AuditUnavailableException.queueFull(sink.name(), capacity, maxWait);
+        }
+        boolean queued = false;
+        try {
+            if (!queue.offer(record)) {
+                if (waitStart == 0) {
+                    producerWaits.increment();
+                    waitStart = System.nanoTime();
+                }
+                wakeWriter(); // it may be napping
+                long left = maxWaitNanos - (System.nanoTime() - waitStart);
+                boolean accepted;
+                try {
+                    accepted = left > 0 && queue.offer(record, left, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    rejected.increment();
+                    throw new AuditUnavailableException("audit log " + sink.name()
+                            + ": interrupted while waiting for queue space; the record was not accepted");
+                }
+                if (!accepted) {
+                    rejected.increment();
+                    throw AuditUnavailableException.queueFull(sink.name(), capacity, maxWait);
+                }
+            }
+            queued = true;
+        } finally {
+            if (!queued) {
+                release(bytes);
             }
         }
         int depth = queue.size();
@@ -131,8 +203,78 @@ public final class AsyncAuditWriter extends WriterThread {
         // A close or failure that raced with the insertion: take the record back if the writer did
         // not; if it did, the writer writes it (or counts it lost on failure).
         if ((closed || failure != null) && queue.remove(record)) {
+            release(bytes);
             rejected.increment();
             throw notOpen();
+        }
+    }
+
+    /**
+     * Takes room for {@code bytes} in the queue's byte bound, without waiting: when the records
+     * accepted and not yet written leave room for them, or there are none (a record bigger than the
+     * bound is accepted alone).
+     */
+    private boolean tryReserve(long bytes) {
+        while (true) {
+            long now = pendingBytes.get();
+            if (now > 0 && now + bytes > limits.queueBytes()) {
+                return false;
+            }
+            if (pendingBytes.compareAndSet(now, now + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    /** Waits up to {@code nanos} for room for {@code bytes}; false when there was none. */
+    private boolean awaitRoom(long bytes, long nanos) {
+        long left = nanos;
+        boolean interrupted = false;
+        roomLock.lock();
+        roomWaiters.incrementAndGet(); // then look again: the writer frees room, then reads the waiters
+        try {
+            while (!tryReserve(bytes)) {
+                if (closed || failure != null) {
+                    rejected.increment();
+                    throw notOpen();
+                }
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    left = roomFreed.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    break;
+                }
+            }
+            if (!interrupted) {
+                return true;
+            }
+        } finally {
+            roomWaiters.decrementAndGet();
+            roomLock.unlock();
+        }
+        Thread.currentThread().interrupt();
+        rejected.increment();
+        throw new AuditUnavailableException("audit log " + sink.name()
+                + ": interrupted while waiting for queue space; the record was not accepted");
+    }
+
+    /** Gives back the room of records written, given up or not accepted, and wakes who waits for it. */
+    private void release(long bytes) {
+        pendingBytes.addAndGet(-bytes);
+        if (roomWaiters.get() > 0) {
+            wakeRoomWaiters();
+        }
+    }
+
+    private void wakeRoomWaiters() {
+        roomLock.lock();
+        try {
+            roomFreed.signalAll();
+        } finally {
+            roomLock.unlock();
         }
     }
 
@@ -155,6 +297,7 @@ public final class AsyncAuditWriter extends WriterThread {
             }
         }
         wakeWriter();
+        wakeRoomWaiters(); // they see closed
         joinAndCloseSink(() -> failure == null);
         Throwable f = failure;
         if (f != null) {
@@ -167,6 +310,7 @@ public final class AsyncAuditWriter extends WriterThread {
     void runWriter() {
         List<Object> batch = new ArrayList<>(Math.min(MAX_BATCH, capacity + 1));
         int emptyNaps = 0;
+        int done = 0; // the records of the batch before this index are written
         try {
             while (true) {
                 // Read closed before polling: a producer whose record lands after our last poll
@@ -177,8 +321,12 @@ public final class AsyncAuditWriter extends WriterThread {
                     if (closing) {
                         return;
                     }
-                    if (emptyNaps < NAPS_BEFORE_SLEEP) {
-                        emptyNaps++;
+                    if (unforced && clock.getAsLong() - lastForce >= limits.forceNanos()) {
+                        beginBatch(); // nothing to write: only the force, held and tried again as a batch
+                        writeHeld(0, 0, true);
+                    }
+                    if (emptyNaps < NAPS_BEFORE_SLEEP || unforced) { // never asleep with records not forced
+                        emptyNaps = Math.min(emptyNaps + 1, NAPS_BEFORE_SLEEP);
                         LockSupport.parkNanos(this, NAP_NANOS);
                     } else {
                         sleeping = true;
@@ -193,24 +341,46 @@ public final class AsyncAuditWriter extends WriterThread {
                 emptyNaps = 0;
                 batch.add(first);
                 queue.drainTo(batch, MAX_BATCH - 1);
-                int n = serialize(batch);
-                if (n > 0) {
-                    writeHeld(n);
+                done = 0;
+                while (done < batch.size()) {
+                    // One write of at most limits.batchBytes(), or of one record bigger than that: the
+                    // buffer is written out before a record whose estimate (never less than its bytes)
+                    // would take it past the bound.
+                    beginBatch();
+                    int end = done;
+                    int n = 0;
+                    long bytes = 0;
+                    while (end < batch.size()) {
+                        if (batch.get(end) instanceof AuditRecord r) {
+                            if (n > 0 && bufferedBytes() + r.estimatedBytes() > limits.batchBytes()) {
+                                break;
+                            }
+                            serializeOrMinimal(r);
+                            n++;
+                            bytes += r.estimatedBytes();
+                        }
+                        end++;
+                    }
+                    if (n > 0) {
+                        writeHeld(n, countRecords(batch, end), clock.getAsLong() - lastForce >= limits.forceNanos());
+                        written += n;
+                        batches++;
+                    }
+                    done = end;
+                    release(bytes);
                 }
                 batch.clear();
-                written += n;
-                if (n > 0) {
-                    batches++;
-                }
+                done = 0;
             }
         } catch (Throwable t) {
-            long n = batch.stream().filter(o -> o instanceof AuditRecord).count();
+            long n = countRecords(batch, done);
             boolean wasRetrying = retrying;
             retrying = false; // for good now: refusals must not promise that it passes
             failure = t;
+            wakeRoomWaiters(); // they see the failure
             List<Object> rest = new ArrayList<>();
             queue.drainTo(rest);
-            n += rest.stream().filter(o -> o instanceof AuditRecord).count();
+            n += countRecords(rest, 0);
             lost = n;
             if (closed && wasRetrying) {
                 LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": closed while it could not be written; "
@@ -222,27 +392,76 @@ public final class AsyncAuditWriter extends WriterThread {
         }
     }
 
+    /** The records in {@code list} from index {@code from} on (the list also holds the close marker). */
+    private static long countRecords(List<Object> list, int from) {
+        long n = 0;
+        for (int i = from; i < list.size(); i++) {
+            if (list.get(i) instanceof AuditRecord) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /**
-     * Writes the serialised batch of {@code n} records. After a failure that may pass (a full disk,
-     * an I/O error, the batch taken back from the file) it holds the batch, refuses every append
-     * meanwhile, and tries again after {@value #RETRY_FIRST_MILLIS} ms, then at doubling intervals up
-     * to {@value #RETRY_MAX_MILLIS} ms, until the write succeeds (the records queued behind it follow)
-     * or the log is closed (it tries once more then, and gives up).
+     * Serialises {@code r} into the batch; when it cannot be (the heap ran out, say), its minimal
+     * record instead, logged: its answer was released, so it must have a record, and the failure is
+     * this record's, not the log's.
+     *
+     * @throws IllegalStateException when not even the minimal record can be serialised: the log fails for good
      */
-    private void writeHeld(int n) throws IOException {
+    private void serializeOrMinimal(AuditRecord r) {
+        Throwable failed = serializeOne(r);
+        if (failed == null) {
+            return;
+        }
+        Throwable again;
+        try {
+            again = serializeOne(r.minimal());
+        } catch (RuntimeException | Error e) {
+            again = e;
+        }
+        if (again != null) {
+            again.addSuppressed(failed);
+            throw new IllegalStateException("the record of decision " + r.decisionId() + " could not be serialised ("
+                    + failed + "), nor its minimal record (" + again + ")", again);
+        }
+        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": the record of decision " + r.decisionId()
+                + " could not be serialised (" + failed + "); its answer was released, so a minimal record stands in"
+                + " its place (rule " + AuditRecord.MINIMAL_RULE + ": no input, signals, raw summary or released "
+                + "prediction), and the log goes on", failed);
+    }
+
+    /**
+     * Writes the serialised batch of {@code n} records and, when {@code force}, forces the file to the
+     * device. After a failure that may pass (a full disk, an I/O error, a failed force; the batch taken
+     * back from the file) it holds the batch, refuses every append meanwhile, and tries again after
+     * {@value #RETRY_FIRST_MILLIS} ms, then at doubling intervals up to {@value #RETRY_MAX_MILLIS} ms,
+     * until the write succeeds (the records behind it follow) or the log is closed (it tries once
+     * more then, and gives up).
+     *
+     * @param behind the records taken from the queue with this batch that follow it
+     */
+    private void writeHeld(int n, long behind, boolean force) throws IOException {
         long delay = TimeUnit.MILLISECONDS.toNanos(RETRY_FIRST_MILLIS);
         long since = 0;
         while (true) {
             boolean closing = closed;
             try {
-                writeSerialized(false);
+                writeSerialized(force);
+                if (force) {
+                    lastForce = clock.getAsLong();
+                    unforced = false;
+                } else {
+                    unforced = true;
+                }
                 if (failure != null) {
                     failure = null;
                     retrying = false;
                     if (outageEnds()) {
                         LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
                             + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since) + " ms; the " + n
-                            + " held record(s) are written, those queued behind them follow, and requests are "
+                            + " held record(s) are written, those behind them follow, and requests are "
                             + "accepted again");
                     }
                 }
@@ -255,10 +474,11 @@ public final class AsyncAuditWriter extends WriterThread {
                     since = System.nanoTime();
                     retrying = true;
                     failure = e;
+                    wakeRoomWaiters(); // they see the failure
                     String note = outageStarts();
                     if (note != null) {
                         LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + e + "); the "
-                                + n + " record(s) of the batch and the " + queue.size() + " queued behind it are held "
+                                + n + " record(s) of the batch and the " + (behind + queue.size()) + " behind it are held "
                                 + "and written once it works again (tried again at least every " + RETRY_MAX_MILLIS
                                 + " ms); meanwhile every request is refused (audit_unavailable)" + note, e);
                     }
@@ -266,7 +486,7 @@ public final class AsyncAuditWriter extends WriterThread {
                 String lasting = outageLasts(since);
                 if (lasting != null) {
                     LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write for a minute (" + e
-                            + "); the " + n + " record(s) of the batch and the " + queue.size() + " queued behind it are "
+                            + "); the " + n + " record(s) of the batch and the " + (behind + queue.size()) + " behind it are "
                             + "held and written once it works again; meanwhile every request is refused "
                             + "(audit_unavailable)" + lasting, e);
                 }

@@ -87,14 +87,14 @@ final class AuditFile implements Sink {
     /**
      * Opens (creating when missing) {@code file} for appending.
      *
-     * @param file the log file; its directory must exist
-     * @param durable whether to force the directory entry of a new file to the device
+     * @param file the log file; its directory must exist (the entry of a new file is forced to the
+     *     device, so that the records forced later are not lost with it)
      * @return the open file
      * @throws AuditUnavailableException when the file cannot be opened, is not a regular file, is
      *     locked by another writer (or its lock file cannot be used), or its last record is truncated
      *     or altered
      */
-    static AuditFile open(Path file, boolean durable) {
+    static AuditFile open(Path file) {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) {
             throw new AuditUnavailableException("audit log " + file + ": directory " + parent
@@ -149,7 +149,7 @@ final class AuditFile implements Sink {
             }
             String last = lastHash(ch, file);
             ch.position(ch.size());
-            if (!existed && durable && parent != null) {
+            if (!existed && parent != null) {
                 forceDirectory(parent);
             }
             return new AuditFile(file, ch, lockChannel, lock, last, key, descriptor);
@@ -410,16 +410,17 @@ final class AuditFile implements Sink {
         long end = size - 1;
         long start = lineStart(ch, end);
         long len = end - start;
-        long line = countNewlines(ch, start) + 1;
+        // The line's number is counted only for the message of a broken log: counting reads the
+        // whole file, which opening a sound log of gigabytes must not.
         if (len > AuditVerifier.MAX_LINE_BYTES) {
-            throw refused(file, line, "", "is longer than " + AuditVerifier.MAX_LINE_BYTES
+            throw refused(file, countNewlines(ch, start) + 1, "", "is longer than " + AuditVerifier.MAX_LINE_BYTES
                     + " bytes: not an audit record");
         }
         byte[] bytes = new byte[(int) len];
         readFully(ch, ByteBuffer.wrap(bytes), start);
         AuditVerifier.Checked c = new AuditVerifier.Checker().check(bytes, bytes.length, null);
         if (c.problem != null) {
-            throw refused(file, line, c.decisionId, c.problem);
+            throw refused(file, countNewlines(ch, start) + 1, c.decisionId, c.problem);
         }
         return c.hash;
     }

@@ -8,6 +8,7 @@ import dev.veil.ReleasedPrediction;
 import dev.veil.Response;
 import dev.veil.Signal;
 import dev.veil.Stage;
+import dev.veil.spi.FieldMode;
 import dev.veil.spi.LoggingDecision;
 import dev.veil.spi.PredictionSummary;
 import java.time.Instant;
@@ -59,6 +60,11 @@ public final class AuditRecord {
     private final PredictionSummary raw;
     private final LoggingDecision logging;
     private final long latencyNanos;
+    /** {@link AuditSerializer#estimatedBytes}, computed once on the thread that builds the record. */
+    private final long estimatedBytes;
+
+    /** The rule a minimal record ({@link #minimal()}) adds to the record's rules. */
+    public static final String MINIMAL_RULE = "audit:minimal";
 
     private AuditRecord(Builder b) {
         this.decisionId = b.decisionId;
@@ -82,6 +88,51 @@ public final class AuditRecord {
         this.raw = b.raw;
         this.logging = b.logging;
         this.latencyNanos = b.latencyNanos;
+        this.estimatedBytes = AuditSerializer.estimatedBytes(this);
+    }
+
+    /**
+     * About how many bytes this record takes in the log, never fewer ({@link
+     * AuditSerializer#estimatedBytes}): what the writers bound their queue and batches with.
+     *
+     * @return the estimate, in bytes
+     */
+    public long estimatedBytes() {
+        return estimatedBytes;
+    }
+
+    /**
+     * This record with only its parts of small, bounded size, for a writer that could not serialise
+     * it whole (it ran out of memory, say): id, time, path, bundle, model, the caller without its
+     * attributes, whether it was allowed and why (the reasons), the stages, rules and alerts, the
+     * payload size and latency; the input (features and names), signals, raw summary and released
+     * prediction are left out, the last two and the attributes listed in {@code erased}. Its rules
+     * end with {@value #MINIMAL_RULE}.
+     *
+     * @return the minimal record
+     */
+    AuditRecord minimal() {
+        Builder b = builder(decisionId, timestamp).path(path).bundle(bundleName, bundleRevision)
+                .caller(new Caller(caller.id(), caller.method(), caller.roles(), caller.tenant(), Map.of()))
+                .model(modelName, modelVersion)
+                .payloadBytes(payloadBytes)
+                .stages(stageOutcomes)
+                .alerts(alerts)
+                .logging(new LoggingDecision(MINIMAL_RULE, FieldMode.MASK, FieldMode.MASK, FieldMode.MASK,
+                        FieldMode.MASK))
+                .latencyNanos(latencyNanos);
+        List<String> withMarker = new ArrayList<>(rules);
+        withMarker.add(MINIMAL_RULE);
+        b.rules(withMarker);
+        if (allowed) {
+            b.released(released, degraded, reasons);
+        } else {
+            b.denied(reasons);
+        }
+        if (raw != null) {
+            b.raw(raw);
+        }
+        return b.build();
     }
 
     /**

@@ -550,6 +550,81 @@ final class AuditSerializer {
         g.writeEndObject();
     }
 
+    /** What a record's fixed parts take at most: keys, hashes, timestamp, numbers, brackets. */
+    private static final long FIXED_BYTES = 1536;
+    /** A digest written in place of a value ({@code "sha256:<hex>"}, quotes and comma). */
+    private static final long DIGEST_BYTES = 74;
+    /** A double at most ({@code -2.2250738585072014E-308}) and its comma. */
+    private static final long DOUBLE_BYTES = 25;
+
+    /**
+     * About how many bytes {@link #append} writes for {@code r}, and never fewer: every string at 6
+     * bytes a UTF-16 unit (a control character's escape) plus its quotes and comma, every double at
+     * {@value #DOUBLE_BYTES}, after the same masking, digesting and size rules as {@link #append}
+     * (a kept input of n features counts 25 n bytes). The writers bound their queue and their batches
+     * with it. Walks the record's strings (names, attributes, reasons, rules), not its feature values.
+     */
+    static long estimatedBytes(AuditRecord r) {
+        LoggingDecision ld = r.logging();
+        long n = FIXED_BYTES + text(r.decisionId()) + text(r.path()) + text(r.bundleName())
+                + text(r.bundleRevision()) + text(r.modelName()) + text(r.modelVersion());
+        Caller caller = r.caller();
+        n += text(caller.id()) + text(caller.tenant()) + texts(caller.roles());
+        if (ld.caller() == FieldMode.KEEP) {
+            for (Map.Entry<String, String> a : caller.attributes().entrySet()) {
+                n += text(a.getKey()) + text(a.getValue());
+            }
+        } else if (ld.caller() == FieldMode.DIGEST) {
+            n += DIGEST_BYTES;
+        }
+        Features features = r.features();
+        if (features != null) {
+            boolean vectorTooLarge = features.size() > MAX_RECORDED_FEATURES || refusedForSize(r);
+            FieldMode input = vectorTooLarge && ld.input() == FieldMode.KEEP ? FieldMode.DIGEST : ld.input();
+            n += input == FieldMode.KEEP ? DOUBLE_BYTES * features.size() : input == FieldMode.DIGEST ? DIGEST_BYTES : 0;
+            if (features.isNamed()) {
+                n += namesFit(features.names()) ? texts(features.names()) : DIGEST_BYTES;
+            }
+        }
+        PredictionSummary raw = r.raw();
+        if (raw != null) {
+            n += ld.raw() == FieldMode.KEEP ? text(raw.topLabel()) + 3 * DOUBLE_BYTES
+                    : ld.raw() == FieldMode.DIGEST ? DIGEST_BYTES : 0;
+        }
+        ReleasedPrediction released = r.released();
+        if (released != null) {
+            n += texts(released.applied());
+            if (ld.output() == FieldMode.KEEP) {
+                n += text(released.label()) + DOUBLE_BYTES;
+                for (ReleasedPrediction.ScoredLabel s : released.scores()) {
+                    n += text(s.label()) + DOUBLE_BYTES + 2;
+                }
+            } else if (ld.output() == FieldMode.DIGEST) {
+                n += DIGEST_BYTES;
+            }
+        }
+        for (Reason reason : r.reasons()) {
+            n += 128 + text(reason.rule()) + 6L * Math.min(reason.message().length(), MAX_RECORDED_MESSAGE_CHARS + 64);
+        }
+        n += texts(r.rules()) + texts(r.alerts());
+        for (Signal s : r.signals()) {
+            n += 48 + text(s.name()) + DOUBLE_BYTES;
+        }
+        return n;
+    }
+
+    private static long text(String s) {
+        return s == null ? 0 : 6L * s.length() + 3;
+    }
+
+    private static long texts(java.util.Collection<String> all) {
+        long n = 0;
+        for (String s : all) {
+            n += text(s);
+        }
+        return n;
+    }
+
     /** True when a request was refused for its payload's size or its shape (its input may be huge). */
     private static boolean refusedForSize(AuditRecord r) {
         if (r.allowed()) {

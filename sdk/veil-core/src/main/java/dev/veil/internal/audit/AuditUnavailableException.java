@@ -46,4 +46,19 @@ public final class AuditUnavailableException extends AuditException {
                 + " records) for " + maxWait.toMillis() + " ms: the writer cannot keep up or is stalled;"
                 + " raise the queue capacity or maxWait, or check the disk", false);
     }
+
+    /**
+     * The records waiting to be written took the queue's whole byte bound for the whole wait.
+     *
+     * @param log the log's name (its file)
+     * @param queueBytes the bound, in bytes
+     * @param maxWait how long the producer waited
+     * @return an exception without a stack trace
+     */
+    public static AuditUnavailableException queueFullOfBytes(String log, long queueBytes, Duration maxWait) {
+        return new AuditUnavailableException("audit log " + log + ": queue full (the records waiting to be written take"
+                + " about " + (queueBytes >= 1 << 20 ? (queueBytes >> 20) + " MiB" : queueBytes + " bytes") + ", the most it holds) for " + maxWait.toMillis() + " ms: the"
+                + " writer cannot keep up with records this large or is stalled; raise maxWait, record large inputs as"
+                + " digests or not at all (the policy's logging section, input: digest or mask), or check the disk", false);
+    }
 }

@@ -8,6 +8,12 @@ public final class AuditWriters {
     private AuditWriters() {}
 
     /**
+     * The bounds the writers opened from now on get: {@link AuditLimits#DEFAULT}, which only a test
+     * changes (and restores), to see what happens at a bound in seconds and a small heap.
+     */
+    static volatile AuditLimits limits = AuditLimits.DEFAULT;
+
+    /**
      * Opens the configured log for appending and starts its writer thread. An existing file
      * continues its chain from its last record.
      *
@@ -19,11 +25,13 @@ public final class AuditWriters {
     public static AuditWriter open(AuditLog config) {
         Objects.requireNonNull(config, "config");
         boolean durable = config.mode() == AuditLog.Mode.DURABLE;
-        AuditFile file = AuditFile.open(config.file(), durable);
+        AuditLimits bounds = limits;
+        AuditFile file = AuditFile.open(config.file());
         try {
             return durable
-                    ? new DurableAuditWriter(file, file.lastHash(), config.maxWait())
-                    : new AsyncAuditWriter(file, file.lastHash(), config.queueCapacity(), config.maxWait());
+                    ? new DurableAuditWriter(file, file.lastHash(), config.maxWait(), bounds)
+                    : new AsyncAuditWriter(file, file.lastHash(), config.queueCapacity(), config.maxWait(), bounds,
+                            System::nanoTime);
         } catch (RuntimeException | Error e) {
             try {
                 file.close();

@@ -7,13 +7,33 @@ import java.util.Arrays;
 
 /**
  * A growable byte buffer that is an {@link OutputStream}, so a JSON generator can write into it and
- * the bytes can be read back without a copy. Not thread-safe: one per writer thread.
+ * the bytes can be read back without a copy. It doubles as it grows, and at the end grows to exactly
+ * its limit ({@link #MAX_LIMIT}, the most a Java array holds, unless a smaller one is given); a write
+ * past the limit throws {@link IllegalStateException} and leaves the buffer as it was. Not
+ * thread-safe: one per writer thread.
  */
 final class ByteSink extends OutputStream {
+    /** The most bytes a buffer can hold: the longest byte array every common JVM allocates (2 GiB less a little). */
+    static final int MAX_LIMIT = Integer.MAX_VALUE - 16;
+
+    private final int limit;
     private byte[] buf;
     private int len;
 
     ByteSink(int initialCapacity) {
+        this(initialCapacity, MAX_LIMIT);
+    }
+
+    /**
+     * @param initialCapacity the first array's length
+     * @param limit the most bytes the buffer may hold, from {@code initialCapacity} to {@link #MAX_LIMIT}
+     */
+    ByteSink(int initialCapacity, int limit) {
+        if (initialCapacity < 0 || limit < initialCapacity || limit > MAX_LIMIT) {
+            throw new IllegalArgumentException("need 0 <= initialCapacity <= limit <= " + MAX_LIMIT + ", was "
+                    + initialCapacity + " and " + limit);
+        }
+        this.limit = limit;
         buf = new byte[initialCapacity];
     }
 
@@ -47,6 +67,14 @@ final class ByteSink extends OutputStream {
         len = 0;
     }
 
+    /** Drops what was written after the first {@code size} bytes (a mark taken with {@link #size()}). */
+    void truncate(int size) {
+        if (size < 0 || size > len) {
+            throw new IllegalArgumentException("size must be in [0, " + len + "], was " + size);
+        }
+        len = size;
+    }
+
     int size() {
         return len;
     }
@@ -70,11 +98,14 @@ final class ByteSink extends OutputStream {
     }
 
     private void ensure(int extra) {
-        if (len + extra > buf.length) {
-            long want = Math.max((long) buf.length * 2, (long) len + extra);
-            if (want > Integer.MAX_VALUE - 16) {
-                throw new IllegalStateException("audit buffer would exceed 2 GiB");
+        long need = (long) len + extra;
+        if (need > buf.length) {
+            if (need > limit) {
+                throw new IllegalStateException("an audit buffer cannot hold " + need + " bytes: it holds at most "
+                        + limit + (limit == MAX_LIMIT ? " (the longest Java array)" : "") + "; " + len
+                        + " bytes were in it");
             }
+            long want = Math.min(Math.max((long) buf.length * 2, need), limit);
             buf = Arrays.copyOf(buf, (int) want);
         }
     }

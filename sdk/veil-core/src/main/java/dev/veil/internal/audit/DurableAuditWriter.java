@@ -1,6 +1,7 @@
 package dev.veil.internal.audit;
 
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -12,9 +13,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * then releases every appender of that batch. When {@link #append} returns, the record is in the
  * file and on the device. File order is batch order is chain order.
  *
- * <p>Thread-safe. An append waits for at most the batch in progress plus its own. A record still
+ * <p>Thread-safe. A batch takes the records waiting, in order, as long as their estimates
+ * ({@link AuditRecord#estimatedBytes()}) sum to at most {@link AuditLimits#batchBytes()} (a record
+ * bigger than that goes alone), so that what the writer holds in memory does not grow with the
+ * records' size; an append waits for the batches before its own. A record still
  * waiting for its batch to begin after {@code maxWait} is taken back and refused; a record whose
- * batch has begun cannot be taken back, so its append waits for that batch. A batch that takes
+ * batch has begun cannot be taken back, so its append waits for that batch. A record that cannot be
+ * serialised (the heap ran out, say) refuses its own request only; the rest of its batch is written. A batch that takes
  * longer than {@link #SLOW_BATCH_NANOS} is logged (at most once a minute). If a write or force
  * fails, every appender of that batch and of those waiting behind it gets
  * {@link AuditUnavailableException}, and their records are taken back from the file and the chain.
@@ -60,6 +65,8 @@ public final class DurableAuditWriter extends WriterThread {
         /** Set once: written to the file and forced, or refused. */
         boolean written;
         boolean refused;
+        /** Why this record alone was refused (it could not be serialised), or null. */
+        Throwable error;
 
         Ticket(AuditRecord record) {
             this.record = record;
@@ -84,7 +91,19 @@ public final class DurableAuditWriter extends WriterThread {
      * @param maxWait how long a record may wait for its batch to begin
      */
     DurableAuditWriter(Sink sink, String prevHash, java.time.Duration maxWait) {
-        super(sink, prevHash, "veil-audit-committer");
+        this(sink, prevHash, maxWait, AuditLimits.DEFAULT);
+    }
+
+    /**
+     * Starts a writer thread over {@code sink} with the given bounds.
+     *
+     * @param sink where lines go; owned (closed) by this writer
+     * @param prevHash the chain's previous hash (64 zeros for a new log)
+     * @param maxWait how long a record may wait for its batch to begin
+     * @param limits the bound of a batch's bytes
+     */
+    DurableAuditWriter(Sink sink, String prevHash, java.time.Duration maxWait, AuditLimits limits) {
+        super(sink, prevHash, "veil-audit-committer", limits);
         this.maxWaitNanos = maxWait.toNanos();
         start();
     }
@@ -111,6 +130,11 @@ public final class DurableAuditWriter extends WriterThread {
                 while (!mine.written) {
                     if (mine.refused) {
                         rejected++;
+                        if (mine.error != null) {
+                            throw new AuditUnavailableException("audit log " + sink.name() + ": the record of this "
+                                    + "request could not be serialised (" + mine.error + "); the request is refused, "
+                                    + "and the log goes on", mine.error);
+                        }
                         throw notOpen();
                     }
                     long left = deadline - System.nanoTime();
@@ -202,7 +226,6 @@ public final class DurableAuditWriter extends WriterThread {
     @Override
     void runWriter() {
         ArrayList<Ticket> batch = new ArrayList<>();
-        ArrayList<AuditRecord> records = new ArrayList<>();
         while (true) {
             lock.lock();
             try {
@@ -212,9 +235,16 @@ public final class DurableAuditWriter extends WriterThread {
                 if (pending.isEmpty()) {
                     return;
                 }
-                ArrayList<Ticket> t = pending;
-                pending = batch;
-                batch = t;
+                int take = batchLength(pending);
+                if (take == pending.size()) {
+                    ArrayList<Ticket> t = pending;
+                    pending = batch;
+                    batch = t;
+                } else {
+                    List<Ticket> head = pending.subList(0, take);
+                    batch.addAll(head);
+                    head.clear();
+                }
                 busy = true;
                 for (Ticket ticket : batch) {
                     ticket.taken = true;
@@ -225,12 +255,18 @@ public final class DurableAuditWriter extends WriterThread {
             Throwable error = null;
             boolean again = false;
             long t0 = System.nanoTime();
-            records.clear();
-            for (Ticket ticket : batch) {
-                records.add(ticket.record);
-            }
+            int n = 0;
             try {
-                writeBatch(records, true);
+                beginBatch();
+                for (Ticket ticket : batch) {
+                    ticket.error = serializeOne(ticket.record);
+                    if (ticket.error == null) {
+                        n++;
+                    }
+                }
+                if (n > 0) {
+                    writeSerialized(true);
+                }
             } catch (Throwable t) {
                 error = t;
                 again = t instanceof java.io.IOException && retryable();
@@ -248,10 +284,16 @@ public final class DurableAuditWriter extends WriterThread {
                 busy = false;
                 if (error == null) {
                     for (Ticket ticket : batch) {
-                        ticket.written = true;
+                        if (ticket.error == null) {
+                            ticket.written = true;
+                        } else {
+                            ticket.refused = true; // this record alone: the others are written
+                        }
                     }
-                    written += batch.size();
-                    batches++;
+                    written += n;
+                    if (n > 0) {
+                        batches++;
+                    }
                     if (failure != null) {
                         failure = null;
                         if (outageEnds()) {
@@ -265,6 +307,7 @@ public final class DurableAuditWriter extends WriterThread {
                     int refusedNow = batch.size() + pending.size();
                     for (Ticket ticket : batch) {
                         ticket.refused = true;
+                        ticket.error = null; // refused with the batch, for the batch's failure
                     }
                     for (Ticket ticket : pending) {
                         ticket.refused = true;
@@ -300,6 +343,16 @@ public final class DurableAuditWriter extends WriterThread {
             } finally {
                 lock.unlock();
             }
+            if (error == null && n < batch.size()) {
+                for (Ticket ticket : batch) {
+                    if (ticket.error != null) {
+                        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": the record of decision "
+                                + ticket.record.decisionId() + " could not be serialised (" + ticket.error + "); its "
+                                + "request is refused (audit_unavailable), the rest of its batch is written, and the log "
+                                + "goes on", ticket.error);
+                    }
+                }
+            }
             if (error != null && !again) {
                 logFailure(error, "the " + batch.size() + " request(s) of the batch being written were refused, "
                         + "their records taken back from the file");
@@ -308,6 +361,21 @@ public final class DurableAuditWriter extends WriterThread {
             }
             batch.clear();
         }
+    }
+
+    /**
+     * How many of the records waiting, from the first, the next batch takes: as many as their
+     * estimates allow within {@link AuditLimits#batchBytes()}, at least one.
+     */
+    private int batchLength(List<Ticket> waiting) {
+        long bytes = 0;
+        for (int i = 0; i < waiting.size(); i++) {
+            bytes += waiting.get(i).record.estimatedBytes();
+            if (i > 0 && bytes > limits.batchBytes()) {
+                return i;
+            }
+        }
+        return waiting.size();
     }
 
     private AuditUnavailableException notOpen() {

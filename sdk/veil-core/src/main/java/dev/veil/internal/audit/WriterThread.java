@@ -1,20 +1,22 @@
 package dev.veil.internal.audit;
 
 import java.io.IOException;
-import java.util.List;
 
 /**
  * What both file writers share: the sink, the chain's serialiser, the one writer thread, and a
  * shutdown hook that closes the writer (drains it) when the JVM exits without {@code close()}.
  *
- * <p>{@link #writeBatch} and {@link #buffer} belong to the writer thread alone.
+ * <p>The batch ({@link #beginBatch}, {@link #serializeOne}, {@link #writeSerialized}, {@link #rewind})
+ * and {@link #buffer} belong to the writer thread alone.
  */
 abstract class WriterThread implements AuditWriter {
     static final System.Logger LOG = System.getLogger("dev.veil.audit");
 
     final Sink sink;
     private final AuditSerializer serializer;
-    private final ByteSink buffer = new ByteSink(64 * 1024);
+    private final ByteSink buffer;
+    /** The bounds of the batches, the queue, the buffer and the forces. */
+    final AuditLimits limits;
     /** When the writer last logged the start of an outage; a minute ago at first. */
     private volatile long lastOutageLogged = System.nanoTime() - OUTAGE_LOG_NANOS;
     /** Whether the current outage's start was logged (writer thread only). */
@@ -86,8 +88,10 @@ abstract class WriterThread implements AuditWriter {
     private final Thread hook;
     private boolean sinkClosed; // guarded by this
 
-    WriterThread(Sink sink, String prevHash, String threadName) {
+    WriterThread(Sink sink, String prevHash, String threadName, AuditLimits limits) {
         this.sink = sink;
+        this.limits = java.util.Objects.requireNonNull(limits, "limits");
+        this.buffer = new ByteSink(Math.min(64 * 1024, limits.bufferLimit()), limits.bufferLimit());
         this.serializer = new AuditSerializer(prevHash);
         this.thread = new Thread(this::runWriter, threadName);
         this.thread.setDaemon(true);
@@ -113,38 +117,36 @@ abstract class WriterThread implements AuditWriter {
     abstract void runWriter();
 
     /**
-     * Serialises {@code records} (skipping anything that is not an AuditRecord) in order, writes them
-     * with one call and, when {@code force}, forces them to the device.
-     *
-     * @return the number of records written
+     * Starts a new batch in the batch buffer: empties it and notes where the chain stands, for
+     * {@link #rewind}. Then {@link #serializeOne} each record, {@link #writeSerialized} them.
      */
-    final int writeBatch(List<?> records, boolean force) throws IOException {
-        int n = serialize(records);
-        if (n > 0) {
-            writeSerialized(force);
-        }
-        return n;
-    }
-
-    /**
-     * Serialises {@code records} (skipping anything that is not an AuditRecord) into the batch
-     * buffer, advancing the chain; {@link #writeSerialized} writes them, {@link #rewind} takes them
-     * out of the chain again.
-     *
-     * @return the number of records serialised
-     */
-    final int serialize(List<?> records) throws IOException {
+    final void beginBatch() {
         buffer.reset();
         retryable = false;
         batchStart = serializer.lastHash();
-        int n = 0;
-        for (Object o : records) {
-            if (o instanceof AuditRecord r) {
-                serializer.append(r, buffer);
-                n++;
-            }
+    }
+
+    /**
+     * Serialises one record at the end of the batch buffer, advancing the chain. A record that cannot
+     * be serialised (the generator failed, the buffer cannot hold it, the heap ran out) leaves the
+     * buffer and the chain as they were: it is that record's failure, not the batch's.
+     *
+     * @return null when the record is in the buffer, else why it could not be serialised
+     */
+    final Throwable serializeOne(AuditRecord r) {
+        int mark = buffer.size();
+        try {
+            serializer.append(r, buffer);
+            return null;
+        } catch (Exception | Error e) { // an OutOfMemoryError too: the record's, whose memory is freed with it
+            buffer.truncate(mark);
+            return e;
         }
-        return n;
+    }
+
+    /** @return the bytes serialised into the batch buffer since {@link #beginBatch} */
+    final int bufferedBytes() {
+        return buffer.size();
     }
 
     /**

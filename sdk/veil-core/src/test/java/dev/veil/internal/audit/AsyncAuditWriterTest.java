@@ -316,8 +316,10 @@ class AsyncAuditWriterTest {
 
     @Test
     void shouldWakeASleepingWriterForTheNextRecordInsteadOfWaitingForItsTimeout() throws Exception {
+        // forced with every batch (an interval of 0): a writer never sleeps with records not forced
+        AuditLimits forceEveryBatch = new AuditLimits(1 << 20, 1 << 20, ByteSink.MAX_LIMIT, 0);
         AsyncAuditWriter w = new AsyncAuditWriter(Sink.of(new ByteArrayOutputStream(), "mem"),
-                AuditSerializer.ZERO_HASH, 16, Duration.ofSeconds(1));
+                AuditSerializer.ZERO_HASH, 16, Duration.ofSeconds(1), forceEveryBatch, System::nanoTime);
         w.append(AuditFixtures.denial("r0"));
         awaitWritten(w, 1, Duration.ofSeconds(10));
         // Idle long enough for every nap to pass: the writer now sleeps until an append wakes it.
@@ -347,5 +349,137 @@ class AsyncAuditWriterTest {
 
         assertThat(ids(out.toByteArray())).containsExactly("r0", "r1");
         assertThat(AuditFixtures.verify(out.toByteArray()).ok()).isTrue();
+    }
+
+    /** A record of about {@code features} x 25 bytes by its estimate, all of it kept. */
+    static AuditRecord large(String id, int features) {
+        double[] v = new double[features];
+        java.util.Arrays.fill(v, 12.125);
+        return AuditRecord.builder(id, AuditFixtures.T0).bundle("b", "1").caller(dev.veil.Caller.ANONYMOUS)
+                .model("m", "1").features(dev.veil.Features.of(v)).logging(AuditFixtures.KEEP_ALL)
+                .denied(List.of(dev.veil.Reason.of(dev.veil.ReasonCode.INTERNAL_ERROR, dev.veil.Stage.MODEL, "", "x")))
+                .build();
+    }
+
+    @Test
+    void shouldBoundTheRecordsWaitingInBytesAsInNumberAndRefuseAfterMaxWaitNeverDrop() throws Exception {
+        RecordingSink sink = new RecordingSink(true);
+        long each = AuditFixtures.denial("r0").estimatedBytes();
+        AuditLimits limits = new AuditLimits(1 << 20, 3 * each, ByteSink.MAX_LIMIT, Long.MAX_VALUE);
+        AsyncAuditWriter w = new AsyncAuditWriter(sink, AuditSerializer.ZERO_HASH, 100, Duration.ofMillis(200),
+                limits, System::nanoTime);
+        w.append(AuditFixtures.denial("r0"));
+        assertThat(sink.firstWriteEntered.await(10, TimeUnit.SECONDS)).isTrue(); // r0 taken, not written
+        w.append(AuditFixtures.denial("r1"));
+        w.append(AuditFixtures.denial("r2")); // r0 to r2 take the 3 x each bytes: 3 of the 100 places
+
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("r3")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessage("audit log recording: queue full (the records waiting to be written take about " + 3 * each
+                        + " bytes, the most it holds) for 200 ms: the writer cannot keep up with records this large or"
+                        + " is stalled; raise maxWait, record large inputs as digests or not at all (the policy's"
+                        + " logging section, input: digest or mask), or check the disk");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        assertThat(w.stats().rejected()).isEqualTo(1);
+
+        sink.gate.countDown(); // once written, their room is free again
+        w.append(AuditFixtures.denial("r4"));
+        w.close();
+        assertThat(ids(sink.bytes())).containsExactly("r0", "r1", "r2", "r4");
+        assertThat(AuditFixtures.verify(sink.bytes()).ok()).isTrue();
+    }
+
+    @Test
+    void shouldAcceptARecordBiggerThanTheByteBoundWhenNoneWaitsAndHoldTheNextUntilItIsWritten() throws Exception {
+        RecordingSink sink = new RecordingSink(true);
+        AuditLimits limits = new AuditLimits(1 << 20, 4096, ByteSink.MAX_LIMIT, Long.MAX_VALUE);
+        AsyncAuditWriter w = new AsyncAuditWriter(sink, AuditSerializer.ZERO_HASH, 100, Duration.ofSeconds(30),
+                limits, System::nanoTime);
+        w.append(large("big", 1000)); // 25 KB by its estimate, alone
+        assertThat(sink.firstWriteEntered.await(10, TimeUnit.SECONDS)).isTrue();
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        Thread producer = new Thread(() -> w.append(AuditFixtures.denial("small")));
+        producer.setUncaughtExceptionHandler((x, e) -> error.set(e));
+        producer.start();
+        while (producer.getState() != Thread.State.TIMED_WAITING) { // waiting for room
+            assertThat(producer.isAlive()).isTrue();
+            Thread.sleep(5);
+        }
+        assertThat(w.stats().producerWaits()).isEqualTo(1);
+        sink.gate.countDown();
+        producer.join();
+        w.close();
+        assertThat(error.get()).isNull();
+        assertThat(ids(sink.bytes())).containsExactly("big", "small");
+    }
+
+    @Test
+    void shouldWriteABatchInPiecesOfAtMostTheBoundAndARecordBiggerThanItAlone() throws Exception {
+        RecordingSink sink = new RecordingSink(true);
+        int bound = 8192;
+        AuditLimits limits = new AuditLimits(bound, Long.MAX_VALUE, ByteSink.MAX_LIMIT, Long.MAX_VALUE);
+        AsyncAuditWriter w = new AsyncAuditWriter(sink, AuditSerializer.ZERO_HASH, 100, Duration.ofSeconds(30),
+                limits, System::nanoTime);
+        w.append(AuditFixtures.denial("first"));
+        assertThat(sink.firstWriteEntered.await(10, TimeUnit.SECONDS)).isTrue(); // the rest gathers behind it
+        List<String> expected = new ArrayList<>(List.of("first"));
+        for (int i = 0; i < 30; i++) {
+            String id = "r" + i;
+            w.append(i == 12 ? large(id, 2000) : AuditFixtures.denial(id)); // one of 50 KB among records of 2 KB
+            expected.add(id);
+        }
+        sink.gate.countDown();
+        w.close();
+
+        assertThat(ids(sink.bytes())).containsExactlyElementsOf(expected);
+        assertThat(AuditFixtures.verify(sink.bytes()).ok()).isTrue();
+        List<byte[]> writes = sink.writes();
+        assertThat(writes.size()).isGreaterThan(3); // not one write of everything that gathered
+        for (byte[] write : writes) {
+            List<String> lines = AuditFixtures.lines(write);
+            if (lines.size() > 1) {
+                assertThat(write.length).as("a write of %d records", lines.size()).isLessThanOrEqualTo(bound);
+            }
+        }
+        assertThat(writes).anySatisfy(write -> assertThat(ids(write)).containsExactly("r12"));
+    }
+
+    @Test
+    void shouldForceTheFileAfterABatchOnlyOnceTheIntervalHasPassedSinceTheLastForce() throws Exception {
+        RecordingSink sink = new RecordingSink(false);
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+        AuditLimits limits = new AuditLimits(1 << 20, 1 << 20, ByteSink.MAX_LIMIT, 1_000_000_000L);
+        AsyncAuditWriter w = new AsyncAuditWriter(sink, AuditSerializer.ZERO_HASH, 100, Duration.ofSeconds(30),
+                limits, now::get);
+        w.append(AuditFixtures.denial("r0"));
+        awaitWritten(w, 1, Duration.ofSeconds(10));
+        Thread.sleep(150); // the writer looks at each nap, and does not sleep: still within the second
+        assertThat(sink.forces.get()).isZero();
+
+        now.addAndGet(999_000_000L);
+        w.append(AuditFixtures.denial("r1"));
+        awaitWritten(w, 2, Duration.ofSeconds(10));
+        Thread.sleep(50);
+        assertThat(sink.forces.get()).isZero();
+
+        now.addAndGet(1_000_000L); // a second since the writer started: the next look forces
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (sink.forces.get() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(sink.forces.get()).isEqualTo(1);
+        Thread.sleep(50);
+        assertThat(sink.forces.get()).as("nothing written since: no force").isEqualTo(1);
+
+        now.addAndGet(2_000_000_000L);
+        w.append(AuditFixtures.denial("r2")); // forced with its batch, or at the next look
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (sink.forces.get() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(sink.forces.get()).isEqualTo(2);
+        w.close();
+        assertThat(sink.forces.get()).isEqualTo(3); // and once at close
     }
 }

@@ -83,7 +83,7 @@ class AuditWriterRecoveryTest {
     }
 
     private Switched sink() {
-        return new Switched(AuditFile.open(dir.resolve("audit.jsonl"), false));
+        return new Switched(AuditFile.open(dir.resolve("audit.jsonl")));
     }
 
     /**

@@ -266,7 +266,7 @@ class DurableAuditWriterTest {
     @Test
     void aBatchWhoseSyncFailsLeavesNoRecordInTheFile() throws Exception {
         Path file = dir.resolve("audit.jsonl");
-        AuditFile f = AuditFile.open(file, true);
+        AuditFile f = AuditFile.open(file);
         java.util.concurrent.atomic.AtomicInteger forces = new java.util.concurrent.atomic.AtomicInteger();
         Sink secondSyncFails = failingSync(f, () -> forces.incrementAndGet() == 2, "Input/output error");
         DurableAuditWriter w = new DurableAuditWriter(secondSyncFails, f.lastHash(), AuditLog.MAX_MAX_WAIT);
@@ -282,7 +282,7 @@ class DurableAuditWriterTest {
     @Test
     void closeDoesNotThrowForRequestsThatWereRefusedOnlyForRecordsThatWereLost() throws Exception {
         Path file = dir.resolve("audit.jsonl");
-        AuditFile f = AuditFile.open(file, true);
+        AuditFile f = AuditFile.open(file);
         java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean();
         Sink disk = failingSync(f, full::get, "No space left on device");
         DurableAuditWriter w = new DurableAuditWriter(disk, f.lastHash(), AuditLog.MAX_MAX_WAIT);
@@ -366,5 +366,43 @@ class DurableAuditWriterTest {
                 f.close();
             }
         };
+    }
+
+    @Test
+    void shouldTakeIntoOneBatchOnlyTheRecordsWhoseEstimatesFitTheBound() throws Exception {
+        RecordingSink sink = new RecordingSink(true);
+        AuditRecord big = AsyncAuditWriterTest.large("probe", 1000); // 25 KB by its estimate
+        int bound = (int) (2.5 * big.estimatedBytes()); // two of them
+        DurableAuditWriter w = new DurableAuditWriter(sink, AuditSerializer.ZERO_HASH, AuditLog.MAX_MAX_WAIT,
+                new AuditLimits(bound, 1 << 20, ByteSink.MAX_LIMIT, 0));
+        List<Thread> appenders = new ArrayList<>();
+        Thread first = new Thread(() -> w.append(AsyncAuditWriterTest.large("r0", 1000)));
+        first.start();
+        assertThat(sink.firstWriteEntered.await(10, TimeUnit.SECONDS)).isTrue(); // r0's batch stalls
+        for (int i = 1; i <= 6; i++) {
+            String id = "r" + i;
+            Thread t = new Thread(() -> w.append(AsyncAuditWriterTest.large(id, 1000)));
+            appenders.add(t);
+            t.start();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (w.stats().maxQueueDepth() < 6 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(w.stats().maxQueueDepth()).isEqualTo(6); // all six wait behind r0
+        sink.gate.countDown();
+        first.join();
+        for (Thread t : appenders) {
+            t.join();
+        }
+        w.close();
+
+        assertThat(w.stats().recordsWritten()).isEqualTo(7);
+        assertThat(w.stats().batches()).isEqualTo(4); // r0, then the six two by two (not all six at once)
+        for (byte[] write : sink.writes()) {
+            assertThat(write.length).isLessThanOrEqualTo(bound);
+        }
+        assertThat(AuditFixtures.lines(sink.bytes())).hasSize(7);
+        assertThat(AuditFixtures.verify(sink.bytes()).ok()).isTrue();
     }
 }

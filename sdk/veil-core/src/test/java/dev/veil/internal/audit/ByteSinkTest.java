@@ -1,0 +1,57 @@
+package dev.veil.internal.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ByteSinkTest {
+
+    @Test
+    void shouldGrowToExactlyItsLimitRatherThanFailAtHalfOfIt() {
+        // Doubling alone would go 64 -> 128 and refuse at 65 bytes, as the default buffer refused at
+        // 1 GiB (doubling past the 2 GiB an array holds) while it said "2 GiB".
+        ByteSink sink = new ByteSink(64, 100);
+        sink.write(new byte[70], 0, 70);
+        sink.write(new byte[30], 0, 30);
+        assertThat(sink.size()).isEqualTo(100);
+        assertThat(sink.array()).hasSize(100);
+    }
+
+    @Test
+    void shouldRefuseAWritePastItsLimitWithTheSizesAndLeaveItsBytesAsTheyWere() {
+        ByteSink sink = new ByteSink(16, 100);
+        sink.writeAscii("x".repeat(90));
+        assertThatThrownBy(() -> sink.write(new byte[11], 0, 11))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("an audit buffer cannot hold 101 bytes: it holds at most 100; 90 bytes were in it");
+        assertThat(sink.toString()).isEqualTo("x".repeat(90));
+    }
+
+    @Test
+    void shouldNameTheLongestJavaArrayAsTheDefaultLimit() {
+        ByteSink sink = new ByteSink(0);
+        sink.writeAscii("ab");
+        assertThatThrownBy(() -> sink.write(new byte[0], 0, ByteSink.MAX_LIMIT))
+                .hasMessage("an audit buffer cannot hold " + (ByteSink.MAX_LIMIT + 2L) + " bytes: it holds at most "
+                        + ByteSink.MAX_LIMIT + " (the longest Java array); 2 bytes were in it");
+    }
+
+    @Test
+    void shouldTruncateBackToAMark() {
+        ByteSink sink = new ByteSink(4);
+        sink.writeAscii("keep");
+        int mark = sink.size();
+        sink.writeAscii("drop");
+        sink.truncate(mark);
+        assertThat(sink.toString()).isEqualTo("keep");
+        assertThatThrownBy(() -> sink.truncate(5)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("size must be in [0, 4], was 5");
+    }
+
+    @Test
+    void shouldRefuseALimitOutsideItsRange() {
+        assertThatThrownBy(() -> new ByteSink(10, 5)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("need 0 <= initialCapacity <= limit <= " + ByteSink.MAX_LIMIT + ", was 10 and 5");
+    }
+}
