@@ -16,8 +16,9 @@ import java.util.random.RandomGenerator;
  *   <li>a grid step {@code g}, a power of two (which makes every sum below exact in doubles), chosen
  *       from the mechanism's parameters and the number {@code n} of values released together (the
  *       model's class count, never the values themselves);</li>
- *   <li>each value is snapped to the grid, {@code x_g = g * rint(x / g)}, and noise that is a whole
- *       number of grid steps is added;</li>
+ *   <li>each value is snapped to the grid, {@code x_g = g * rint(x / g)} (never {@code -0.0}: its
+ *       sign would tell apart inputs on one grid point), and noise that is a whole number of grid
+ *       steps is added;</li>
  *   <li>the result, {@code x_g + k g} rounded once to a double, is a function of the exact grid
  *       point {@code x_g + k g} alone: its low-order bits carry nothing about {@code x}.</li>
  * </ol>
@@ -253,6 +254,7 @@ final class SecureNoise {
 
         @Override
         public double add(double x, RandomGenerator rng) {
+            // snap(x, g) is never -0.0, so neither is the sum (x + -0.0 is x; a sum that cancels is +0.0)
             return snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g;
         }
     }
@@ -335,9 +337,15 @@ final class SecureNoise {
         return checkScale("gaussian sigma", sensitivity * Math.sqrt(2 * Math.log(1.25 / delta)) / epsilon);
     }
 
-    /** {@code g * rint(x / g)}; exact for a power-of-two {@code g}. */
+    /**
+     * {@code g * rint(x / g)}; exact for a power-of-two {@code g}. Never {@code -0.0}: a negative
+     * {@code x} within half a step of 0 snaps to {@code +0.0}, as a positive one does (the
+     * {@code + 0.0} turns {@code -0.0} into {@code +0.0} and changes nothing else). Otherwise the sign
+     * of zero would tell apart two inputs on the same grid point, and survive the noise whenever the
+     * noise is {@code -0.0} too (a Gaussian's {@code g * rint(sigma Z / g)} for a small negative Z).
+     */
     static double snap(double x, double g) {
-        return Math.rint(x / g) * g;
+        return Math.rint(x / g) * g + 0.0;
     }
 
     private static double checkScale(String what, double scale) {

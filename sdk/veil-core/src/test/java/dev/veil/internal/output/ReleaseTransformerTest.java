@@ -264,6 +264,19 @@ class ReleaseTransformerTest {
             assertThat(r.applied()).containsExactly("noise(gaussian,epsilon=1.0,delta=0.5)");
         }
 
+        /** The review's probe through the transform: -1e-12 and +1e-12 snap to one grid point, so release the same bits. */
+        @Test
+        void shouldReleaseTheSameBitsForRegressionValuesThatSnapToZeroFromEitherSide() {
+            ReleaseSpec gaussian = spec(Form.FULL, 0, 0, 0, null, new Noise(Mechanism.GAUSSIAN, 0.5, 1e-6, 1.0), false);
+            long[] zeroSteps = {0x000FFFFFFFFFFFFFL, -1L, 1L << 63}; // U = 1 - 2^-53, V = 1/2: -0 grid steps
+            double minus = transformer.apply(Prediction.regression(-1e-12), gaussian, longs(zeroSteps)).value()
+                    .getAsDouble();
+            double plus = transformer.apply(Prediction.regression(1e-12), gaussian, longs(zeroSteps)).value()
+                    .getAsDouble();
+            assertThat(Double.doubleToRawLongBits(minus)).as("released %s and %s", minus, plus)
+                    .isEqualTo(Double.doubleToRawLongBits(plus));
+        }
+
         @Test
         void shouldRejectMissingRandomGeneratorWhenSpecHasNoise() {
             assertThatThrownBy(() -> transformer.apply(classes(ABC, 1, 1, 1),

@@ -365,6 +365,26 @@ class SecureNoiseTest {
          * Snapping grows the L2 sensitivity by up to sqrt(n) g: sigma is the classic one for that
          * sensitivity, so the (epsilon, delta) charged covers the snapped input.
          */
+        /**
+         * The review's -0.0: an input that snaps to -0.0 plus noise of -0.0 grid steps (U = 1 - 2^-53,
+         * V = 1/2: Z about -1.5e-8) summed to -0.0, which no input that snaps to +0.0 can give: the
+         * sign of zero told neighbours apart (about 2e-7 per release, far above delta). Every
+         * snapped value and every release is +0.0 at zero now.
+         */
+        @Test
+        void shouldNotReleaseTheSignOfASnappedZero() {
+            SecureNoise.Gaussian noise = SecureNoise.gaussian(1.0, 0.5, 1e-6, 1);
+            long[] zeroSteps = {0x000FFFFFFFFFFFFFL, -1L, 1L << 63};
+            double minus = noise.add(-1e-12, draws(zeroSteps));
+            double plus = noise.add(1e-12, draws(zeroSteps));
+            assertThat(Double.doubleToRawLongBits(minus)).as("released %s and %s", minus, plus)
+                    .isEqualTo(Double.doubleToRawLongBits(plus)).isEqualTo(Double.doubleToRawLongBits(0.0));
+            assertThat(Double.doubleToRawLongBits(SecureNoise.snap(-1e-12, noise.granularity())))
+                    .isEqualTo(Double.doubleToRawLongBits(0.0));
+            assertThat(Double.doubleToRawLongBits(SecureNoise.snap(-0.0, noise.granularity())))
+                    .isEqualTo(Double.doubleToRawLongBits(0.0));
+        }
+
         @Test
         void shouldCalibrateSigmaToTheSnappedSensitivity() {
             for (int n : new int[] {1, 10, 300_000}) {
