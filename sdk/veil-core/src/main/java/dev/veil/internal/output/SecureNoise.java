@@ -32,7 +32,7 @@ import java.util.random.RandomGenerator;
  * <ul>
  *   <li><b>Laplace</b> ({@link #laplace(double, double, int)}): {@code g} is the largest power of two
  *       {@code <= 2^-21 D / n}, and the noise is a discrete Laplace on the grid, {@code P(k g)}
- *       proportional to {@code exp(-lambda |k|)}, with {@code lambda = epsilon g / (D + n g)}
+ *       proportional to {@code exp(-lambda |k|)}, with {@code lambda = epsilon / (D / g + n)}
  *       (rounded down): the privacy loss is at most {@code lambda (D + n g) / g = epsilon}, and the
  *       scale {@code g / lambda = (D + n g) / epsilon} exceeds the textbook {@code D / epsilon} by a
  *       factor below {@code 1 + 2^-20}. Two corners: when {@code n / epsilon} exceeds about
@@ -144,8 +144,11 @@ final class SecureNoise {
         }
         double g = Math.max(powerOfTwoAtMost(LAPLACE_GRID_SHARE * sensitivity / n),
                 powerOfTwoAtLeast(textbook * 0x1.0p-51));
-        // lambda = epsilon g / (D + n g), rounded down past the three roundings of its computation
-        double lambda = g * epsilon / (sensitivity + n * g) * (1 - 0x1.0p-50);
+        // lambda = epsilon / (D / g + n), rounded down past the three roundings of its computation (D / g
+        // is exact: g is a power of two and the quotient a normal double). Not g epsilon / (D + n g):
+        // for D below about 4e-294, g is the smallest normal double and g epsilon a subnormal that
+        // loses its low bits, so lambda could come out above the bound and the loss above epsilon.
+        double lambda = epsilon / (sensitivity / g + n) * (1 - 0x1.0p-50);
         if (!(1 / lambda <= MAX_STEPS_PER_SCALE)) {
             throw new IllegalArgumentException("laplace noise for " + n + " values at epsilon " + epsilon
                     + " cannot be sampled exactly: a scale would span more than 2^52 grid steps (the grid must be"

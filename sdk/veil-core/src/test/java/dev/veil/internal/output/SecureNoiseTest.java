@@ -7,6 +7,8 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
 import static org.quicktheories.generators.SourceDSL.integers;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Nested;
@@ -103,6 +105,29 @@ class SecureNoiseTest {
                                 SecureNoise.gaussianSigma(d + Math.sqrt(n) * gaussian.granularity(), Math.min(eps, 1),
                                         1e-6));
                     });
+        }
+
+        /**
+         * The review's corner: below a sensitivity of about 4e-294 the grid stops at the smallest
+         * normal double, and {@code g * epsilon} was a subnormal that lost its low bits, so lambda
+         * came out above epsilon g / (D + n g) and the loss above epsilon. The bound is computed
+         * exactly here (decimal), for one value and for several.
+         */
+        @Test
+        void shouldBoundTheLossByEpsilonForATinySensitivity() {
+            for (double d : new double[] {1e-305, 3e-300, 4e-294, Double.MIN_NORMAL, 1e-307}) {
+                for (double eps : new double[] {1e-12, 1e-3, 0.37, 7}) {
+                    for (int n : new int[] {1, 3, 1000}) {
+                        SecureNoise.Laplace l = SecureNoise.laplace(d, eps, n);
+                        BigDecimal g = new BigDecimal(l.granularity());
+                        BigDecimal loss = new BigDecimal(l.lambda())
+                                .multiply(new BigDecimal(d).add(g.multiply(BigDecimal.valueOf(n))))
+                                .divide(g, MathContext.DECIMAL128);
+                        assertThat(loss).as("D %s, epsilon %s, n %d", d, eps, n)
+                                .isLessThanOrEqualTo(new BigDecimal(eps));
+                    }
+                }
+            }
         }
 
         @Test
