@@ -64,7 +64,8 @@ public record ReleaseSpec(
      *     0 means the default for a probability vector: 2 for L1, sqrt(2) for L2. The noise scale
      *     these give (Laplace {@code sensitivity / epsilon}, Gaussian
      *     {@code sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}) must be positive and finite,
-     *     below 2.8E306, or the constructor throws: such noise could never be sampled
+     *     below 4.0E304 for Laplace and 2.8E306 for Gaussian, or the constructor throws: such noise
+     *     could draw samples past the largest double
      */
     public record Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity) {
         /** Noise mechanisms. */
@@ -106,18 +107,32 @@ public record ReleaseSpec(
                 what = "gaussian sigma sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon = " + sensitivity
                         + " * sqrt(2 ln(1.25 / " + delta + ")) / " + epsilon;
             }
-            if (!(scale > 0 && scale < MAX_SCALE)) {
+            boolean laplace = mechanism == Mechanism.LAPLACE;
+            if (!(scale > 0 && scale < (laplace ? MAX_LAPLACE_SCALE : MAX_GAUSSIAN_SIGMA))) {
                 throw new IllegalArgumentException("the " + what + " is " + scale + "; it must be a positive finite "
-                        + "number below 2.8E306 (a sample can reach 37 scales): "
+                        + "number below " + (laplace ? MAX_LAPLACE_SCALE + " (a sample can reach about 694 scales, and"
+                                + " the grid's calibration can raise the scale a few times)"
+                                : MAX_GAUSSIAN_SIGMA_TEXT + " (a sample can reach 37 sigmas)") + ": "
                         + (scale > 0 ? "raise epsilon or lower sensitivity" : "lower epsilon or raise sensitivity"));
             }
         }
 
         /**
-         * Noise scales (Laplace {@code b}, Gaussian {@code sigma}) must stay below this, so that a
-         * sample, at most about 37 scales, is finite.
+         * Laplace scales must stay below this: a sample reaches at most about 694 calibrated scales
+         * (its tail is cut at {@code 2^-1000}), and the calibration for the grid can raise the scale
+         * above {@code sensitivity / epsilon} (the review measured up to 3.04 times, where {@code n / epsilon} is
+         * near its limit), so that {@code 4.0E304 * 694 * 3} stays below {@link Double#MAX_VALUE}. The
+         * transform still checks every sample and fails rather than release an infinity.
          */
-        private static final double MAX_SCALE = Double.MAX_VALUE / 64;
+        private static final double MAX_LAPLACE_SCALE = 4.0E304;
+
+        /**
+         * Gaussian sigmas must stay below this, so that a sample, at most about 37 sigmas, is finite
+         * (the calibration for many classes at a tiny epsilon can raise sigma further: the transform
+         * checks every sample and fails rather than release an infinity).
+         */
+        private static final double MAX_GAUSSIAN_SIGMA = Double.MAX_VALUE / 64;
+        private static final String MAX_GAUSSIAN_SIGMA_TEXT = "2.8E306";
 
         public String id() {
             return mechanism.name().toLowerCase(Locale.ROOT);

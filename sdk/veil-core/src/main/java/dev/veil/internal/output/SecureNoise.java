@@ -220,7 +220,7 @@ final class SecureNoise {
                 if (negative && k == 0) {
                     continue; // reject -0: +0 alone carries 0, so P(k) stays proportional to exp(-lambda |k|)
                 }
-                return onGrid(xg, negative ? -k : k, g);
+                return finite(onGrid(xg, negative ? -k : k, g), "laplace noise of scale", scale());
             }
         }
 
@@ -258,7 +258,8 @@ final class SecureNoise {
         @Override
         public double add(double x, RandomGenerator rng) {
             // snap(x, g) is never -0.0, so neither is the sum (x + -0.0 is x; a sum that cancels is +0.0)
-            return snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g;
+            return finite(snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g,
+                    "gaussian noise of sigma", sigma);
         }
     }
 
@@ -349,6 +350,20 @@ final class SecureNoise {
      */
     static double snap(double x, double g) {
         return Math.rint(x / g) * g + 0.0;
+    }
+
+    /**
+     * {@code v}, a release, if finite. A sample past the largest double fails (closed: the Guard
+     * releases nothing then): an infinity would become NaN scores once renormalised. The spec's
+     * limits on the scale make this rare (ReleaseSpec.Noise); this check covers what they cannot,
+     * a scale calibrated far above the textbook one, or a regression value near the largest double.
+     */
+    private static double finite(double v, String what, double scale) {
+        if (Double.isInfinite(v)) {
+            throw new IllegalArgumentException(what + " " + scale + " drew a sample beyond the largest double;"
+                    + " lower the noise's sensitivity or raise its epsilon");
+        }
+        return v;
     }
 
     private static double checkScale(String what, double scale) {

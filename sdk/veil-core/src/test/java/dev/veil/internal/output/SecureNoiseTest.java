@@ -299,6 +299,22 @@ class SecureNoiseTest {
             assertThat(rng.used).isEqualTo(8);
         }
 
+        /**
+         * The deepest draw (U at the cut, 2^-1000: 693 scales, 694 with the place in the block) of a
+         * scale of 2^1019 is past the largest double: it fails, as the review asked, rather than
+         * releasing an infinity that the transform's renormalising turns into NaN scores.
+         */
+        @Test
+        void shouldFailRatherThanReleaseASampleBeyondTheLargestDouble() {
+            long[] deepest = new long[19];
+            deepest[0] = 0x000FFFFFFFFFFFFFL; // sign clear, mantissa all ones; 16 zero draws: the binade cut
+            deepest[17] = -1L; // the last place in the block, kept by the draw of 0
+            SecureNoise.Laplace huge = new SecureNoise.Laplace(0x1.0p1015, 0x1.0p-4);
+            assertThatThrownBy(() -> huge.add(0.5, draws(deepest))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("laplace noise of scale 5.617791046444737E306 drew a sample beyond the largest double;"
+                            + " lower the noise's sensitivity or raise its epsilon");
+        }
+
         @Test
         void shouldReleaseZeroNoiseForPositiveZeroDraw() {
             // sign clear, U = 1 - 2^-53: block 0; place 0 kept
