@@ -58,7 +58,8 @@ public record ReleaseSpec(
      * {@code delta}) from the caller's and the global budget.
      *
      * @param mechanism Laplace (pure epsilon) or Gaussian (epsilon, delta; epsilon at most 1)
-     * @param epsilon per-release epsilon, {@code > 0}
+     * @param epsilon per-release epsilon, {@code > 0}; for Laplace at least {@code 2^-51} (about 4.4E-16),
+     *     below which no grid can sample the noise exactly
      * @param delta per-release delta for Gaussian, in (0, 1); must be 0 for Laplace
      * @param sensitivity L1 (Laplace) or L2 (Gaussian) sensitivity of the released vector;
      *     0 means the default for a probability vector: 2 for L1, sqrt(2) for L2. The noise scale
@@ -115,7 +116,23 @@ public record ReleaseSpec(
                                 : MAX_GAUSSIAN_SIGMA_TEXT + " (a sample can reach 37 sigmas)") + ": "
                         + (scale > 0 ? "raise epsilon or lower sensitivity" : "lower epsilon or raise sensitivity"));
             }
+            if (laplace && epsilon < MIN_LAPLACE_EPSILON) {
+                throw new IllegalArgumentException("noise.epsilon for laplace must be at least 2^-51 ("
+                        + MIN_LAPLACE_EPSILON + "), was " + epsilon + ": below it the noise cannot be sampled exactly even"
+                        + " for a single value at most sensitivities (values / epsilon must stay below about 2^51);"
+                        + " raise epsilon");
+            }
         }
+
+        /**
+         * The smallest Laplace epsilon, {@code 2^-51}: the exact sampler needs {@code n / epsilon}
+         * below about {@code 2^51} to {@code 2^52} (depending on the sensitivity) for {@code n} values,
+         * so below this one value can be sampled at few sensitivities, and none below {@code 2^-52}.
+         * From here to {@code 2^-50}, whether one value can depends on the sensitivity; that, and
+         * larger class counts, are checked per release, where the count is known (the Guard refuses
+         * before charging, saying why).
+         */
+        private static final double MIN_LAPLACE_EPSILON = 0x1.0p-51;
 
         /**
          * Laplace scales must stay below this: a sample reaches at most about 694 calibrated scales

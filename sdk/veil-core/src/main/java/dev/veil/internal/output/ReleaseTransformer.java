@@ -369,6 +369,28 @@ public final class ReleaseTransformer {
     }
 
     /**
+     * Why the noise of {@code spec} cannot be sampled for {@code raw} (the class count decides it:
+     * Laplace needs {@code n / epsilon} below about {@code 2^51} to {@code 2^52}), or null when it
+     * can or the spec has none. For the Guard to refuse such a release before charging for it.
+     *
+     * @param raw the model's output (only its kind and class count are read)
+     * @param spec the release spec about to be applied
+     */
+    public static String noiseProblem(Prediction raw, ReleaseSpec spec) {
+        Noise noise = spec.noise();
+        if (noise == null) {
+            return null;
+        }
+        int n = raw.kind() == Prediction.Kind.REGRESSION ? 1 : raw.scores().length;
+        try {
+            calibrate(noise, n);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
      * The noise for a release of {@code n} values, calibrated so that its privacy loss, the sampler's
      * snapping to a grid included, is at most the epsilon charged ({@link SecureNoise}).
      */

@@ -307,6 +307,29 @@ class ReleaseTransformerTest {
                     .hasMessage("rng is required when the release spec has noise");
         }
 
+        /**
+         * Below a Laplace epsilon of 2^-51 a single value can be sampled at few sensitivities (none
+         * below 2^-52: n / epsilon must stay below 2^51 to 2^52): the spec is refused when it is built
+         * (the policy's load, or a Rego decision), before any charge. From 2^-50 one value always
+         * works; between, it depends on the sensitivity and the Guard refuses per release (GuardTest).
+         */
+        @Test
+        void shouldRefuseALaplaceEpsilonBelowWhichNoGridCanSampleEvenOneValue() {
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, 1e-16, 0, 0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("noise.epsilon for laplace must be at least 2^-51 (4.440892098500626E-16), was 1.0E-16:"
+                            + " below it the noise cannot be sampled exactly even for a single value at most"
+                            + " sensitivities (values / epsilon must stay below about 2^51); raise epsilon");
+            assertThat(new Noise(Mechanism.LAPLACE, 0x1.0p-51, 0, 0).epsilon()).isEqualTo(0x1.0p-51);
+            for (int e = -1000; e <= 950; e += 7) { // up to the largest scale a spec admits
+                for (double f : new double[] {1, 1.3, 1.999}) {
+                    double d = Math.scalb(f, e);
+                    Noise smallest = new Noise(Mechanism.LAPLACE, 0x1.0p-50, 0, d);
+                    assertThat(ReleaseTransformer.calibrate(smallest, 1).scale()).as("sensitivity %s", d).isPositive();
+                }
+            }
+        }
+
         @Test
         void shouldRejectNoiseScaleThatOverflowsBeforeAnythingIsReleased() {
             // refused when the spec is built (the policy's load), before any charge or sample
