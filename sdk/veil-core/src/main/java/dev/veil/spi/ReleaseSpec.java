@@ -137,8 +137,9 @@ public record ReleaseSpec(
         /**
          * Laplace scales must stay below this: a sample reaches at most about 694 calibrated scales
          * (its tail is cut at {@code 2^-1000}), and the calibration for the grid can raise the scale
-         * above {@code sensitivity / epsilon} (the review measured up to 3.04 times, where {@code n / epsilon} is
-         * near its limit), so that {@code 4.0E304 * 694 * 3} stays below {@link Double#MAX_VALUE}. The
+         * above {@code sensitivity / epsilon} (where {@code n / epsilon} is near its limit: up to about
+         * 4 times; 3.04 was measured), so that {@code 4.0E304 * 694 * 4} stays below
+         * {@link Double#MAX_VALUE}. The
          * transform still checks every sample and fails rather than release an infinity.
          */
         private static final double MAX_LAPLACE_SCALE = 4.0E304;

@@ -37,8 +37,10 @@ import java.util.random.RandomGenerator;
  *       scale {@code g / lambda = (D + n g) / epsilon} exceeds the textbook {@code D / epsilon} by a
  *       factor below {@code 1 + 2^-20}. Two corners: when {@code n / epsilon} exceeds about
  *       {@code 2^30}, the grid is coarsened to about {@code 2^-51} scales, so that a sample fits a
- *       64-bit integer, and the scale grows by up to {@code 1 + n 2^-50 / epsilon} (beyond
- *       {@code n / epsilon = 2^51} no grid works and the noise is refused); when {@code D / n} is below
+ *       64-bit integer, and the scale grows by up to {@code 1 + n 2^-50 / epsilon}, at most about 4
+ *       times {@code D / epsilon} (the review measured up to 3.04); beyond an {@code n / epsilon}
+ *       between {@code 2^51} and {@code 2^52}, depending on {@code D / epsilon}, no grid works and
+ *       the noise is refused; when {@code D / n} is below
  *       about {@code 2^-1001}, the grid stops at the smallest normal double and the scale grows by
  *       {@code n g / D}. The loss stays within epsilon in both.</li>
  *   <li><b>Gaussian</b> ({@link #gaussian(double, double, double, int)}): {@code g} is the smallest
@@ -72,7 +74,9 @@ import java.util.random.RandomGenerator;
  * </ol>
  * No grid point is unreachable and none has a probability off by more than about
  * {@code (2 + a) 2^-51} relative, however fine the grid. The tail is cut only beyond
- * {@code 1000 ln 2 ~ 693} blocks (probability {@code 2^-1000}). About five 64-bit draws per value.
+ * {@code 1000 ln 2 ~ 693} scales (probability {@code 2^-1000}; that is 693 to 1,386 blocks, a block
+ * being half a scale to one), so a sample is at most about 694 scales. About five 64-bit draws per
+ * value.
  *
  * <p><b>Gaussian sampling.</b> {@code g * rint(sigma * Z / g)} with a standard normal {@code Z}
  * drawn by Box-Muller, {@code sqrt(-2 ln U) cos(2 pi V)}, from the full-precision uniform {@code U}
@@ -134,7 +138,8 @@ final class SecureNoise {
      * privacy loss of at most {@code epsilon}, snapping included (class Javadoc).
      *
      * @throws IllegalArgumentException if the parameters are not positive and finite, or
-     *     {@code n / epsilon} is too large for any grid (above {@code 2^51})
+     *     {@code n / epsilon} is too large for any grid (above {@code 2^51} to {@code 2^52}, depending
+     *     on {@code D / epsilon})
      */
     static Laplace laplace(double sensitivity, double epsilon, int n) {
         double textbook = laplaceScale(sensitivity, epsilon);
