@@ -1618,6 +1618,39 @@ class GuardTest {
         audited(g, 4);
     }
 
+    /**
+     * The review's case: Laplace noise that no grid can sample for the model's class count (1,000
+     * classes at epsilon 1e-15: n / epsilon near 2^60) was charged, then failed in the transform as
+     * internal_error with its reason in the log only. It is refused before the charge now, saying why;
+     * the budget (two releases: the ledger charges at least 1e-12) then still pays the two one-class answers that follow.
+     */
+    @Test
+    void laplaceNoiseThatCannotBeSampledForTheClassCountIsRefusedWithItsReasonAndNotCharged() {
+        AtomicInteger calls = new AtomicInteger();
+        List<String> many = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "c" + i).toList();
+        Model<double[]> m = Model.ofVector(INFO_A, x -> calls.incrementAndGet() <= 3
+                ? Prediction.classification(many, new double[1000]) : Prediction.classification(List.of("only"),
+                        new double[] {1}));
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: full, allow_label_change: true, noise: {mechanism: laplace, epsilon: 1.0e-15}}
+                privacy: {per_caller_epsilon: 2.0e-12, on_exhausted: deny}
+                """), m, b -> { });
+
+        for (int i = 0; i < 3; i++) {
+            Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT,
+                    "privacy");
+            assertThat(d.reason().message()).isEqualTo("this release's noise cannot be sampled for 1000 classes:"
+                    + " laplace noise for 1000 values at epsilon 1.0E-15 cannot be sampled exactly: a scale would span"
+                    + " more than 2^52 grid steps (the grid must be fine enough for 1000 values); release fewer values"
+                    + " at once or raise epsilon");
+        }
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        assertThat(denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy")
+                .reason().message()).doesNotContain("cannot be sampled");
+        assertThat(at(audited(g, 6).get(0), "stages", "output")).isEqualTo("deny");
+    }
+
     @Test
     void aRegressionWhoseBudgetIsSpentIsRefusedEvenUnderDegrade() {
         Model<double[]> price = Model.ofVector(INFO_A, x -> Prediction.regression(0.7349));

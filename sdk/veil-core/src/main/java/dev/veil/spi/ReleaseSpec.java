@@ -58,13 +58,15 @@ public record ReleaseSpec(
      * {@code delta}) from the caller's and the global budget.
      *
      * @param mechanism Laplace (pure epsilon) or Gaussian (epsilon, delta; epsilon at most 1)
-     * @param epsilon per-release epsilon, {@code > 0}
+     * @param epsilon per-release epsilon, {@code > 0}; for Laplace at least {@code 2^-51} (about 4.4E-16),
+     *     below which no grid can sample the noise exactly
      * @param delta per-release delta for Gaussian, in (0, 1); must be 0 for Laplace
      * @param sensitivity L1 (Laplace) or L2 (Gaussian) sensitivity of the released vector;
      *     0 means the default for a probability vector: 2 for L1, sqrt(2) for L2. The noise scale
      *     these give (Laplace {@code sensitivity / epsilon}, Gaussian
      *     {@code sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}) must be positive and finite,
-     *     below 2.8E306, or the constructor throws: such noise could never be sampled
+     *     below 4.0E304 for Laplace and 2.8E306 for Gaussian, or the constructor throws: such noise
+     *     could draw samples past the largest double
      */
     public record Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity) {
         /** Noise mechanisms. */
@@ -106,18 +108,49 @@ public record ReleaseSpec(
                 what = "gaussian sigma sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon = " + sensitivity
                         + " * sqrt(2 ln(1.25 / " + delta + ")) / " + epsilon;
             }
-            if (!(scale > 0 && scale < MAX_SCALE)) {
+            boolean laplace = mechanism == Mechanism.LAPLACE;
+            if (!(scale > 0 && scale < (laplace ? MAX_LAPLACE_SCALE : MAX_GAUSSIAN_SIGMA))) {
                 throw new IllegalArgumentException("the " + what + " is " + scale + "; it must be a positive finite "
-                        + "number below 2.8E306 (a sample can reach 37 scales): "
+                        + "number below " + (laplace ? MAX_LAPLACE_SCALE + " (a sample can reach about 694 scales, and"
+                                + " the grid's calibration can raise the scale a few times)"
+                                : MAX_GAUSSIAN_SIGMA_TEXT + " (a sample can reach 37 sigmas)") + ": "
                         + (scale > 0 ? "raise epsilon or lower sensitivity" : "lower epsilon or raise sensitivity"));
+            }
+            if (laplace && epsilon < MIN_LAPLACE_EPSILON) {
+                throw new IllegalArgumentException("noise.epsilon for laplace must be at least 2^-51 ("
+                        + MIN_LAPLACE_EPSILON + "), was " + epsilon + ": below it the noise cannot be sampled exactly even"
+                        + " for a single value at most sensitivities (values / epsilon must stay below about 2^51);"
+                        + " raise epsilon");
             }
         }
 
         /**
-         * Noise scales (Laplace {@code b}, Gaussian {@code sigma}) must stay below this, so that a
-         * sample, at most about 37 scales, is finite.
+         * The smallest Laplace epsilon, {@code 2^-51}: the exact sampler needs {@code n / epsilon}
+         * below about {@code 2^51} to {@code 2^52} (depending on the sensitivity) for {@code n} values,
+         * so below this one value can be sampled at few sensitivities, and none below {@code 2^-52}.
+         * From here to {@code 2^-50}, whether one value can depends on the sensitivity; that, and
+         * larger class counts, are checked per release, where the count is known (the Guard refuses
+         * before charging, saying why).
          */
-        private static final double MAX_SCALE = Double.MAX_VALUE / 64;
+        private static final double MIN_LAPLACE_EPSILON = 0x1.0p-51;
+
+        /**
+         * Laplace scales must stay below this: a sample reaches at most about 694 calibrated scales
+         * (its tail is cut at {@code 2^-1000}), and the calibration for the grid can raise the scale
+         * above {@code sensitivity / epsilon} (where {@code n / epsilon} is near its limit: up to about
+         * 4 times; 3.04 was measured), so that {@code 4.0E304 * 694 * 4} stays below
+         * {@link Double#MAX_VALUE}. The
+         * transform still checks every sample and fails rather than release an infinity.
+         */
+        private static final double MAX_LAPLACE_SCALE = 4.0E304;
+
+        /**
+         * Gaussian sigmas must stay below this, so that a sample, at most about 37 sigmas, is finite
+         * (the calibration for many classes at a tiny epsilon can raise sigma further: the transform
+         * checks every sample and fails rather than release an infinity).
+         */
+        private static final double MAX_GAUSSIAN_SIGMA = Double.MAX_VALUE / 64;
+        private static final String MAX_GAUSSIAN_SIGMA_TEXT = "2.8E306";
 
         public String id() {
             return mechanism.name().toLowerCase(Locale.ROOT);

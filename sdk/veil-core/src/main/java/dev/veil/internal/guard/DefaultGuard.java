@@ -1010,8 +1010,15 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // Checked before charging (the YAML engine refuses both at load; a Rego decision is
                 // read per request): no budget, or a release no budget can pay, spends nothing.
                 String unpayable = unpayable(settings, spec);
+                // Noise that cannot be sampled for this model's class count (Laplace at a tiny epsilon
+                // and many classes: the spec checks one value only) is refused here, before the charge,
+                // saying why, rather than charged and then failing in the transform as internal_error.
+                String unsampleable = unpayable == null ? ReleaseTransformer.noiseProblem(raw, spec) : null;
                 if (unpayable != null) {
                     spent = "this release can never be charged: " + unpayable;
+                } else if (unsampleable != null) {
+                    spent = "this release's noise cannot be sampled for " + (raw.kind() == Prediction.Kind.REGRESSION
+                            ? "a regression" : raw.scores().length + " classes") + ": " + unsampleable;
                 } else {
                     StateOp.Budget charge = charge(settings, x, spec);
                     if (charge != StateOp.Budget.GRANTED) {

@@ -16,8 +16,9 @@ import java.util.random.RandomGenerator;
  *   <li>a grid step {@code g}, a power of two (which makes every sum below exact in doubles), chosen
  *       from the mechanism's parameters and the number {@code n} of values released together (the
  *       model's class count, never the values themselves);</li>
- *   <li>each value is snapped to the grid, {@code x_g = g * rint(x / g)}, and noise that is a whole
- *       number of grid steps is added;</li>
+ *   <li>each value is snapped to the grid, {@code x_g = g * rint(x / g)} (never {@code -0.0}: its
+ *       sign would tell apart inputs on one grid point), and noise that is a whole number of grid
+ *       steps is added;</li>
  *   <li>the result, {@code x_g + k g} rounded once to a double, is a function of the exact grid
  *       point {@code x_g + k g} alone: its low-order bits carry nothing about {@code x}.</li>
  * </ol>
@@ -31,13 +32,15 @@ import java.util.random.RandomGenerator;
  * <ul>
  *   <li><b>Laplace</b> ({@link #laplace(double, double, int)}): {@code g} is the largest power of two
  *       {@code <= 2^-21 D / n}, and the noise is a discrete Laplace on the grid, {@code P(k g)}
- *       proportional to {@code exp(-lambda |k|)}, with {@code lambda = epsilon g / (D + n g)}
+ *       proportional to {@code exp(-lambda |k|)}, with {@code lambda = epsilon / (D / g + n)}
  *       (rounded down): the privacy loss is at most {@code lambda (D + n g) / g = epsilon}, and the
  *       scale {@code g / lambda = (D + n g) / epsilon} exceeds the textbook {@code D / epsilon} by a
  *       factor below {@code 1 + 2^-20}. Two corners: when {@code n / epsilon} exceeds about
  *       {@code 2^30}, the grid is coarsened to about {@code 2^-51} scales, so that a sample fits a
- *       64-bit integer, and the scale grows by up to {@code 1 + n 2^-50 / epsilon} (beyond
- *       {@code n / epsilon = 2^51} no grid works and the noise is refused); when {@code D / n} is below
+ *       64-bit integer, and the scale grows by up to {@code 1 + n 2^-50 / epsilon}, at most about 4
+ *       times {@code D / epsilon} (the review measured up to 3.04); beyond an {@code n / epsilon}
+ *       between {@code 2^51} and {@code 2^52}, depending on {@code D / epsilon}, no grid works and
+ *       the noise is refused; when {@code D / n} is below
  *       about {@code 2^-1001}, the grid stops at the smallest normal double and the scale grows by
  *       {@code n g / D}. The loss stays within epsilon in both.</li>
  *   <li><b>Gaussian</b> ({@link #gaussian(double, double, double, int)}): {@code g} is the smallest
@@ -71,7 +74,9 @@ import java.util.random.RandomGenerator;
  * </ol>
  * No grid point is unreachable and none has a probability off by more than about
  * {@code (2 + a) 2^-51} relative, however fine the grid. The tail is cut only beyond
- * {@code 1000 ln 2 ~ 693} blocks (probability {@code 2^-1000}). About five 64-bit draws per value.
+ * {@code 1000 ln 2 ~ 693} scales (probability {@code 2^-1000}; that is 693 to 1,386 blocks, a block
+ * being half a scale to one), so a sample is at most about 694 scales. About five 64-bit draws per
+ * value.
  *
  * <p><b>Gaussian sampling.</b> {@code g * rint(sigma * Z / g)} with a standard normal {@code Z}
  * drawn by Box-Muller, {@code sqrt(-2 ln U) cos(2 pi V)}, from the full-precision uniform {@code U}
@@ -133,7 +138,8 @@ final class SecureNoise {
      * privacy loss of at most {@code epsilon}, snapping included (class Javadoc).
      *
      * @throws IllegalArgumentException if the parameters are not positive and finite, or
-     *     {@code n / epsilon} is too large for any grid (above {@code 2^51})
+     *     {@code n / epsilon} is too large for any grid (above {@code 2^51} to {@code 2^52}, depending
+     *     on {@code D / epsilon})
      */
     static Laplace laplace(double sensitivity, double epsilon, int n) {
         double textbook = laplaceScale(sensitivity, epsilon);
@@ -143,8 +149,11 @@ final class SecureNoise {
         }
         double g = Math.max(powerOfTwoAtMost(LAPLACE_GRID_SHARE * sensitivity / n),
                 powerOfTwoAtLeast(textbook * 0x1.0p-51));
-        // lambda = epsilon g / (D + n g), rounded down past the three roundings of its computation
-        double lambda = g * epsilon / (sensitivity + n * g) * (1 - 0x1.0p-50);
+        // lambda = epsilon / (D / g + n), rounded down past the three roundings of its computation (D / g
+        // is exact: g is a power of two and the quotient a normal double). Not g epsilon / (D + n g):
+        // for D below about 4e-294, g is the smallest normal double and g epsilon a subnormal that
+        // loses its low bits, so lambda could come out above the bound and the loss above epsilon.
+        double lambda = epsilon / (sensitivity / g + n) * (1 - 0x1.0p-50);
         if (!(1 / lambda <= MAX_STEPS_PER_SCALE)) {
             throw new IllegalArgumentException("laplace noise for " + n + " values at epsilon " + epsilon
                     + " cannot be sampled exactly: a scale would span more than 2^52 grid steps (the grid must be"
@@ -216,7 +225,7 @@ final class SecureNoise {
                 if (negative && k == 0) {
                     continue; // reject -0: +0 alone carries 0, so P(k) stays proportional to exp(-lambda |k|)
                 }
-                return onGrid(xg, negative ? -k : k, g);
+                return finite(onGrid(xg, negative ? -k : k, g), "laplace noise of scale", scale());
             }
         }
 
@@ -253,7 +262,9 @@ final class SecureNoise {
 
         @Override
         public double add(double x, RandomGenerator rng) {
-            return snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g;
+            // snap(x, g) is never -0.0, so neither is the sum (x + -0.0 is x; a sum that cancels is +0.0)
+            return finite(snap(x, g) + Math.rint(sigma * standardNormal(rng) / g) * g,
+                    "gaussian noise of sigma", sigma);
         }
     }
 
@@ -335,9 +346,29 @@ final class SecureNoise {
         return checkScale("gaussian sigma", sensitivity * Math.sqrt(2 * Math.log(1.25 / delta)) / epsilon);
     }
 
-    /** {@code g * rint(x / g)}; exact for a power-of-two {@code g}. */
+    /**
+     * {@code g * rint(x / g)}; exact for a power-of-two {@code g}. Never {@code -0.0}: a negative
+     * {@code x} within half a step of 0 snaps to {@code +0.0}, as a positive one does (the
+     * {@code + 0.0} turns {@code -0.0} into {@code +0.0} and changes nothing else). Otherwise the sign
+     * of zero would tell apart two inputs on the same grid point, and survive the noise whenever the
+     * noise is {@code -0.0} too (a Gaussian's {@code g * rint(sigma Z / g)} for a small negative Z).
+     */
     static double snap(double x, double g) {
-        return Math.rint(x / g) * g;
+        return Math.rint(x / g) * g + 0.0;
+    }
+
+    /**
+     * {@code v}, a release, if finite. A sample past the largest double fails (closed: the Guard
+     * releases nothing then): an infinity would become NaN scores once renormalised. The spec's
+     * limits on the scale make this rare (ReleaseSpec.Noise); this check covers what they cannot,
+     * a scale calibrated far above the textbook one, or a regression value near the largest double.
+     */
+    private static double finite(double v, String what, double scale) {
+        if (Double.isInfinite(v)) {
+            throw new IllegalArgumentException(what + " " + scale + " drew a sample beyond the largest double;"
+                    + " lower the noise's sensitivity or raise its epsilon");
+        }
+        return v;
     }
 
     private static double checkScale(String what, double scale) {

@@ -264,12 +264,70 @@ class ReleaseTransformerTest {
             assertThat(r.applied()).containsExactly("noise(gaussian,epsilon=1.0,delta=0.5)");
         }
 
+        /** The review's probe through the transform: -1e-12 and +1e-12 snap to one grid point, so release the same bits. */
+        @Test
+        void shouldReleaseTheSameBitsForRegressionValuesThatSnapToZeroFromEitherSide() {
+            ReleaseSpec gaussian = spec(Form.FULL, 0, 0, 0, null, new Noise(Mechanism.GAUSSIAN, 0.5, 1e-6, 1.0), false);
+            long[] zeroSteps = {0x000FFFFFFFFFFFFFL, -1L, 1L << 63}; // U = 1 - 2^-53, V = 1/2: -0 grid steps
+            double minus = transformer.apply(Prediction.regression(-1e-12), gaussian, longs(zeroSteps)).value()
+                    .getAsDouble();
+            double plus = transformer.apply(Prediction.regression(1e-12), gaussian, longs(zeroSteps)).value()
+                    .getAsDouble();
+            assertThat(Double.doubleToRawLongBits(minus)).as("released %s and %s", minus, plus)
+                    .isEqualTo(Double.doubleToRawLongBits(plus));
+        }
+
+        /**
+         * A Gaussian for 1,000 classes at a tiny epsilon is calibrated about 30 times above its
+         * textbook sigma (the snapped sensitivity; SecureNoise): a sigma of about 1.6E307 passes the
+         * spec's check of the textbook 5.3E305, and a sample at the tail's cut (37 sigmas) is past
+         * the largest double. The release fails (nothing released) rather than renormalising an
+         * infinity into NaN scores.
+         */
+        @Test
+        void shouldFailRatherThanReleaseScoresFromANoiseSampleBeyondTheLargestDouble() {
+            Noise gaussian = new Noise(Mechanism.GAUSSIAN, 1e-5, 1e-6, 1e300);
+            double[] raw = new double[1000];
+            java.util.Arrays.fill(raw, 1);
+            List<String> labels = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "c" + i).toList();
+            long[] deepest = new long[18]; // mantissa all ones, 16 zero draws (the binade cut), V = 0: +37.2 sigmas
+            deepest[0] = 0x000FFFFFFFFFFFFFL;
+            assertThatThrownBy(() -> transformer.apply(classes(labels, raw), spec(Form.FULL, 0, 0, 0, null, gaussian, true),
+                    longs(deepest))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("gaussian noise of sigma ")
+                    .hasMessageEndingWith(" drew a sample beyond the largest double; lower the noise's sensitivity or"
+                            + " raise its epsilon");
+        }
+
         @Test
         void shouldRejectMissingRandomGeneratorWhenSpecHasNoise() {
             assertThatThrownBy(() -> transformer.apply(classes(ABC, 1, 1, 1),
                     spec(Form.FULL, 0, 0, 0, null, laplace, true), null))
                     .isInstanceOf(NullPointerException.class)
                     .hasMessage("rng is required when the release spec has noise");
+        }
+
+        /**
+         * Below a Laplace epsilon of 2^-51 a single value can be sampled at few sensitivities (none
+         * below 2^-52: n / epsilon must stay below 2^51 to 2^52): the spec is refused when it is built
+         * (the policy's load, or a Rego decision), before any charge. From 2^-50 one value always
+         * works; between, it depends on the sensitivity and the Guard refuses per release (GuardTest).
+         */
+        @Test
+        void shouldRefuseALaplaceEpsilonBelowWhichNoGridCanSampleEvenOneValue() {
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, 1e-16, 0, 0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("noise.epsilon for laplace must be at least 2^-51 (4.440892098500626E-16), was 1.0E-16:"
+                            + " below it the noise cannot be sampled exactly even for a single value at most"
+                            + " sensitivities (values / epsilon must stay below about 2^51); raise epsilon");
+            assertThat(new Noise(Mechanism.LAPLACE, 0x1.0p-51, 0, 0).epsilon()).isEqualTo(0x1.0p-51);
+            for (int e = -1000; e <= 950; e += 7) { // up to the largest scale a spec admits
+                for (double f : new double[] {1, 1.3, 1.999}) {
+                    double d = Math.scalb(f, e);
+                    Noise smallest = new Noise(Mechanism.LAPLACE, 0x1.0p-50, 0, d);
+                    assertThat(ReleaseTransformer.calibrate(smallest, 1).scale()).as("sensitivity %s", d).isPositive();
+                }
+            }
         }
 
         @Test
@@ -281,9 +339,18 @@ class ReleaseTransformerTest {
             assertThatThrownBy(() -> new Noise(Mechanism.GAUSSIAN, 1e-300, 1e-6, 1e10))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("gaussian sigma").hasMessageContaining("is Infinity");
-            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, 1, 0, 1e307))
-                    .as("finite, but a sample of 37 scales would not be").isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("is 1.0E307; it must be a positive finite number below 2.8E306");
+            assertThatThrownBy(() -> new Noise(Mechanism.GAUSSIAN, 1, 0.5, 1e307))
+                    .as("finite, but a sample of 37 sigmas would not be").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("is 1.3537287260556712E307; it must be a positive finite number below"
+                            + " 2.8E306 (a sample can reach 37 sigmas)");
+            // the review's scale: a Laplace sample reaches about 694 scales, 1e306 x 694 is past the largest double
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, 1, 0, 1e306))
+                    .as("finite, but a sample of 694 scales would not be").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("the laplace scale sensitivity / epsilon = 1.0E306 / 1.0 is 1.0E306; it must be a"
+                            + " positive finite number below 4.0E304 (a sample can reach about 694 scales, and the"
+                            + " grid's calibration can raise the scale a few times): raise epsilon or lower"
+                            + " sensitivity");
+            assertThat(new Noise(Mechanism.LAPLACE, 1, 0, 3.9e304).sensitivity()).isEqualTo(3.9e304);
         }
     }
 

@@ -7,6 +7,8 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
 import static org.quicktheories.generators.SourceDSL.integers;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Nested;
@@ -103,6 +105,29 @@ class SecureNoiseTest {
                                 SecureNoise.gaussianSigma(d + Math.sqrt(n) * gaussian.granularity(), Math.min(eps, 1),
                                         1e-6));
                     });
+        }
+
+        /**
+         * The review's corner: below a sensitivity of about 4e-294 the grid stops at the smallest
+         * normal double, and {@code g * epsilon} was a subnormal that lost its low bits, so lambda
+         * came out above epsilon g / (D + n g) and the loss above epsilon. The bound is computed
+         * exactly here (decimal), for one value and for several.
+         */
+        @Test
+        void shouldBoundTheLossByEpsilonForATinySensitivity() {
+            for (double d : new double[] {1e-305, 3e-300, 4e-294, Double.MIN_NORMAL, 1e-307}) {
+                for (double eps : new double[] {1e-12, 1e-3, 0.37, 7}) {
+                    for (int n : new int[] {1, 3, 1000}) {
+                        SecureNoise.Laplace l = SecureNoise.laplace(d, eps, n);
+                        BigDecimal g = new BigDecimal(l.granularity());
+                        BigDecimal loss = new BigDecimal(l.lambda())
+                                .multiply(new BigDecimal(d).add(g.multiply(BigDecimal.valueOf(n))))
+                                .divide(g, MathContext.DECIMAL128);
+                        assertThat(loss).as("D %s, epsilon %s, n %d", d, eps, n)
+                                .isLessThanOrEqualTo(new BigDecimal(eps));
+                    }
+                }
+            }
         }
 
         @Test
@@ -274,6 +299,22 @@ class SecureNoiseTest {
             assertThat(rng.used).isEqualTo(8);
         }
 
+        /**
+         * The deepest draw (U at the cut, 2^-1000: 693 scales, 694 with the place in the block) of a
+         * scale of 2^1019 is past the largest double: it fails, as the review asked, rather than
+         * releasing an infinity that the transform's renormalising turns into NaN scores.
+         */
+        @Test
+        void shouldFailRatherThanReleaseASampleBeyondTheLargestDouble() {
+            long[] deepest = new long[19];
+            deepest[0] = 0x000FFFFFFFFFFFFFL; // sign clear, mantissa all ones; 16 zero draws: the binade cut
+            deepest[17] = -1L; // the last place in the block, kept by the draw of 0
+            SecureNoise.Laplace huge = new SecureNoise.Laplace(0x1.0p1015, 0x1.0p-4);
+            assertThatThrownBy(() -> huge.add(0.5, draws(deepest))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("laplace noise of scale 5.617791046444737E306 drew a sample beyond the largest double;"
+                            + " lower the noise's sensitivity or raise its epsilon");
+        }
+
         @Test
         void shouldReleaseZeroNoiseForPositiveZeroDraw() {
             // sign clear, U = 1 - 2^-53: block 0; place 0 kept
@@ -365,6 +406,26 @@ class SecureNoiseTest {
          * Snapping grows the L2 sensitivity by up to sqrt(n) g: sigma is the classic one for that
          * sensitivity, so the (epsilon, delta) charged covers the snapped input.
          */
+        /**
+         * The review's -0.0: an input that snaps to -0.0 plus noise of -0.0 grid steps (U = 1 - 2^-53,
+         * V = 1/2: Z about -1.5e-8) summed to -0.0, which no input that snaps to +0.0 can give: the
+         * sign of zero told neighbours apart (about 2e-7 per release, far above delta). Every
+         * snapped value and every release is +0.0 at zero now.
+         */
+        @Test
+        void shouldNotReleaseTheSignOfASnappedZero() {
+            SecureNoise.Gaussian noise = SecureNoise.gaussian(1.0, 0.5, 1e-6, 1);
+            long[] zeroSteps = {0x000FFFFFFFFFFFFFL, -1L, 1L << 63};
+            double minus = noise.add(-1e-12, draws(zeroSteps));
+            double plus = noise.add(1e-12, draws(zeroSteps));
+            assertThat(Double.doubleToRawLongBits(minus)).as("released %s and %s", minus, plus)
+                    .isEqualTo(Double.doubleToRawLongBits(plus)).isEqualTo(Double.doubleToRawLongBits(0.0));
+            assertThat(Double.doubleToRawLongBits(SecureNoise.snap(-1e-12, noise.granularity())))
+                    .isEqualTo(Double.doubleToRawLongBits(0.0));
+            assertThat(Double.doubleToRawLongBits(SecureNoise.snap(-0.0, noise.granularity())))
+                    .isEqualTo(Double.doubleToRawLongBits(0.0));
+        }
+
         @Test
         void shouldCalibrateSigmaToTheSnappedSensitivity() {
             for (int n : new int[] {1, 10, 300_000}) {

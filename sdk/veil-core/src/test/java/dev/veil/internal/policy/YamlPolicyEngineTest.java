@@ -497,8 +497,9 @@ class YamlPolicyEngineTest {
         assertThat(laplace.line()).as("the noise's line").isEqualTo(1 + lines.indexOf(lines.stream()
                 .filter(l -> l.contains("epsilon: 1.0e-300")).findFirst().orElseThrow()));
         assertThat(laplace.message()).isEqualTo("output.rules[0].release.noise: the laplace scale sensitivity / epsilon"
-                + " = 1.0E10 / 1.0E-300 is Infinity; it must be a positive finite number below 2.8E306 (a sample can"
-                + " reach 37 scales): raise epsilon or lower sensitivity");
+                + " = 1.0E10 / 1.0E-300 is Infinity; it must be a positive finite number below 4.0E304 (a sample can"
+                + " reach about 694 scales, and the grid's calibration can raise the scale a few times): raise epsilon"
+                + " or lower sensitivity");
         PolicyError tiny = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
                 "release: { form: full, noise: { mechanism: laplace, epsilon: 2, sensitivity: 4.9e-324 } }")
                 .replace("degraded: { form: label_only }", budget));
