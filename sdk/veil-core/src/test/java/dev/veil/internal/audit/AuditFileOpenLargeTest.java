@@ -11,9 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,28 +32,12 @@ class AuditFileOpenLargeTest {
 
     @BeforeEach
     void mountSmallDisk() throws Exception {
-        mount = tmp.resolve("small");
-        Files.createDirectories(mount);
-        boolean mounted = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.toString()) == 0;
-        Assumptions.assumeTrue(mounted, "cannot mount a 1 MiB tmpfs (needs root and the mount command): the test of "
-                + "opening a terabyte log is skipped");
+        mount = SmallTmpfs.mount(tmp, "1m", "the test of opening a terabyte log is skipped");
     }
 
     @AfterEach
     void unmount() throws Exception {
-        if (mount != null) {
-            run("umount", "-l", mount.toString());
-        }
-    }
-
-    private static int run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
+        SmallTmpfs.unmount(mount);
     }
 
     /** A terabyte of zero bytes without a newline, a newline, then {@code last} (one line, with its newline). */

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,29 +31,12 @@ class FullDiskTest {
 
     @BeforeEach
     void mountSmallDisk() throws Exception {
-        mount = tmp.resolve("small");
-        Files.createDirectories(mount);
-        boolean mounted = run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount.toString()) == 0;
-        Assumptions.assumeTrue(mounted, "cannot mount a 64 KiB tmpfs (needs root and the mount command): the "
-                + "full-disk tests of the audit log are skipped");
+        mount = SmallTmpfs.mount(tmp, "64k", "the full-disk tests of the audit log are skipped");
     }
 
     @AfterEach
     void unmount() throws Exception {
-        if (mount != null) {
-            // lazy: a writer a failed test left open must not keep the mount (and its tmpfs) alive
-            run("umount", "-l", mount.toString());
-        }
-    }
-
-    private static int run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
+        SmallTmpfs.unmount(mount);
     }
 
     @Test
