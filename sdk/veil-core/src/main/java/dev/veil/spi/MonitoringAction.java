@@ -63,8 +63,8 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
     }
 
     /**
-     * Refuses a throttle rate the limiters cannot count, with their very computation (CallerLimiter,
-     * the Redis BatchEncoder), so that a throttle accepted here is one they can apply.
+     * Refuses a throttle rate the limiters cannot count, with their own computation
+     * ({@link RateLimit#refillNanos}), so that a throttle accepted here is one they can apply.
      */
     private static void checkThrottleRate(double perSecond) {
         if (Double.isInfinite(perSecond)) {
@@ -72,9 +72,7 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
             // does is refused by the limiters when the throttle is applied, and the Guard fails closed
             return;
         }
-        long capacity = Math.max(1, (long) Math.ceil(perSecond));
-        double nanos = capacity * 1e9 / perSecond;
-        if (!(nanos <= RateLimit.MAX_REFILL.toNanos())) {
+        if (RateLimit.refillNanos(RateLimit.defaultBurst(perSecond), perSecond) < 0) {
             long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
             BigDecimal least = BigDecimal.ONE.divide(BigDecimal.valueOf(maxSeconds), new MathContext(3, RoundingMode.UP));
             // exact: 1 / perSecond overflows a double for the smallest rates

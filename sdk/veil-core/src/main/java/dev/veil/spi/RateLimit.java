@@ -35,12 +35,10 @@ public record RateLimit(double perSecond, long burst) {
             throw new IllegalArgumentException("rate_limit.burst must be >= 0, was " + burst);
         }
         if (burst == 0) {
-            burst = Math.max(1, (long) Math.ceil(perSecond));
+            burst = defaultBurst(perSecond);
         }
-        // The very computation of the limiters' refill period (CallerLimiter, BatchEncoder), so that a
-        // limit accepted here is one they can count.
-        double nanos = burst * 1e9 / perSecond;
-        if (!(nanos <= MAX_REFILL.toNanos())) {
+        // The limiters' own computation, so that a limit accepted here is one they can count.
+        if (refillNanos(burst, perSecond) < 0) {
             long maxSeconds = MAX_REFILL.toSeconds();
             BigDecimal least = BigDecimal.valueOf(burst).divide(BigDecimal.valueOf(maxSeconds),
                     new MathContext(3, RoundingMode.UP));
@@ -50,6 +48,33 @@ public record RateLimit(double perSecond, long burst) {
                     + maxSeconds + " (" + least.toPlainString() + " for burst " + burst + "); raise per_second or"
                     + " lower burst");
         }
+    }
+
+    /**
+     * The bucket size of a rate of {@code perSecond} that names none: {@code max(1, ceil(perSecond))}.
+     * A limit's {@code burst} of 0 means this, and a monitoring throttle's bucket holds this many.
+     *
+     * @param perSecond the rate, {@code > 0}
+     * @return the bucket size
+     */
+    public static long defaultBurst(double perSecond) {
+        return Math.max(1, (long) Math.ceil(perSecond));
+    }
+
+    /**
+     * How long a bucket of {@code capacity} tokens takes to refill from empty at {@code perSecond}, in
+     * nanoseconds, rounded up (never faster than the policy says) and at least 1; the one computation
+     * both state stores count buckets with, and that this record and {@link MonitoringAction} check a
+     * rate against.
+     *
+     * @param capacity the bucket's size, {@code >= 1}
+     * @param perSecond the rate, {@code > 0}
+     * @return the refill time in nanoseconds, or {@code -1} when it is longer than {@link #MAX_REFILL}
+     *     (or not a number)
+     */
+    public static long refillNanos(long capacity, double perSecond) {
+        double nanos = capacity * 1e9 / perSecond;
+        return nanos <= MAX_REFILL.toNanos() ? Math.max(1, (long) Math.ceil(nanos)) : -1;
     }
 
     private static String days(double seconds) {

@@ -30,4 +30,19 @@ class RateLimitTest {
                 .hasMessageContaining("per_second must be at least burst / 31622400");
         assertThat(new RateLimit(1.0 / 3600, 2).perSecond()).isEqualTo(1.0 / 3600);
     }
+
+    @Test
+    void refillNanosIsTheStoresOneComputationRoundedUpOrMinusOneBeyondTheBound() {
+        long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
+        assertThat(RateLimit.refillNanos(3, 3)).isEqualTo(1_000_000_000L);
+        assertThat(RateLimit.refillNanos(1, 3)).isEqualTo(333_333_334L); // up: never faster than the policy
+        assertThat(RateLimit.refillNanos(1, 1e12)).isEqualTo(1); // at least 1
+        assertThat(RateLimit.refillNanos(1, 1.0 / maxSeconds)).isBetween(RateLimit.MAX_REFILL.toNanos() - 100,
+                RateLimit.MAX_REFILL.toNanos()); // the bound itself is in (1 / maxSeconds is not exact)
+        assertThat(RateLimit.refillNanos(1, Math.nextDown(1.0 / maxSeconds))).isEqualTo(-1);
+        assertThat(RateLimit.refillNanos(1, Double.NaN)).isEqualTo(-1);
+        assertThat(RateLimit.defaultBurst(0.2)).isEqualTo(1);
+        assertThat(RateLimit.defaultBurst(2.5)).isEqualTo(3);
+        assertThat(new RateLimit(2.5, 0).burst()).isEqualTo(RateLimit.defaultBurst(2.5));
+    }
 }

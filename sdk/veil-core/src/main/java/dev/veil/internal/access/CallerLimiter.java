@@ -617,19 +617,18 @@ public final class CallerLimiter {
     }
 
     private static Bandwidth throttleBandwidth(double perSecond) {
-        return bandwidth(Math.max(1, (long) Math.ceil(perSecond)), perSecond);
+        return bandwidth(RateLimit.defaultBurst(perSecond), perSecond);
     }
 
-    /** Nanoseconds to refill {@code capacity} tokens at {@code perSecond}, at least 1. */
+    /** Nanoseconds to refill {@code capacity} tokens at {@code perSecond} ({@link RateLimit#refillNanos}), at least 1. */
     static long refillNanos(long capacity, double perSecond) {
-        double nanos = capacity * 1e9 / perSecond;
-        if (!(nanos <= MAX_REFILL.toNanos())) {
+        long nanos = RateLimit.refillNanos(capacity, perSecond);
+        if (nanos < 0) {
             throw new IllegalArgumentException("rate_limit: a bucket of " + capacity + " at " + perSecond
                     + " per second takes longer than " + MAX_REFILL.toDays() + " days to refill; per_second must be"
                     + " at least burst / " + MAX_REFILL.toSeconds() + ", was " + perSecond);
         }
-        // Rounding up never refills faster than the policy says.
-        return Math.max(1, (long) Math.ceil(nanos));
+        return nanos;
     }
 
     private static Bandwidth bandwidth(long capacity, double perSecond) {

@@ -103,7 +103,7 @@ public final class BatchEncoder {
                     throw new IllegalArgumentException(
                             "throttle_per_second must be a positive finite number, was " + t.perSecond());
                 }
-                long cap = throttleCapacity(t.perSecond());
+                long cap = RateLimit.defaultBurst(t.perSecond());
                 keys.add(key("b:", t.caller()));
                 args.add(code('T'));
                 args.add(ascii(Double.toString(t.perSecond())));
@@ -202,23 +202,18 @@ public final class BatchEncoder {
         return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
     }
 
-    /** Capacity of a throttle bucket, as the in-memory limiter sizes it. */
-    static long throttleCapacity(double perSecond) {
-        return Math.max(1, (long) Math.ceil(perSecond));
-    }
-
     /**
-     * Nanoseconds to refill {@code capacity} tokens at {@code perSecond}, at least 1, rounded up
-     * (never faster than the policy says), exactly as the in-memory limiter computes it.
+     * Nanoseconds to refill {@code capacity} tokens at {@code perSecond} ({@link RateLimit#refillNanos},
+     * as the in-memory limiter), or the limiter's refusal of a bucket that refills too slowly.
      */
     static long refillNanos(long capacity, double perSecond) {
-        double nanos = capacity * 1e9 / perSecond;
-        if (!(nanos <= MAX_REFILL.toNanos())) {
+        long nanos = RateLimit.refillNanos(capacity, perSecond);
+        if (nanos < 0) {
             throw new IllegalArgumentException("rate_limit: a bucket of " + capacity + " at " + perSecond
                     + " per second takes longer than " + MAX_REFILL.toDays() + " days to refill; per_second must be"
                     + " at least burst / " + MAX_REFILL.toSeconds() + ", was " + perSecond);
         }
-        return Math.max(1, (long) Math.ceil(nanos));
+        return nanos;
     }
 
     /**
