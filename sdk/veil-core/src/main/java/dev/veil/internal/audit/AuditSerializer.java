@@ -563,13 +563,20 @@ final class AuditSerializer {
      * {@value #DOUBLE_BYTES}, after the same masking, digesting and size rules as {@link #append}
      * (a kept input of n features counts 25 n bytes). The writers bound their queue and their batches
      * with it. Walks the record's strings (names, attributes, reasons, rules), not its feature values.
+     *
+     * <p>Computed on the request thread for every record, so each collection has its own loop: one
+     * shared helper's {@code iterator()} call sees every collection class (lists and sets of one, two
+     * and more elements), is not inlined, and allocates an iterator per collection.
      */
     static long estimatedBytes(AuditRecord r) {
         LoggingDecision ld = r.logging();
         long n = FIXED_BYTES + text(r.decisionId()) + text(r.path()) + text(r.bundleName())
                 + text(r.bundleRevision()) + text(r.modelName()) + text(r.modelVersion());
         Caller caller = r.caller();
-        n += text(caller.id()) + text(caller.tenant()) + texts(caller.roles());
+        n += text(caller.id()) + text(caller.tenant());
+        for (String role : caller.roles()) {
+            n += text(role);
+        }
         if (ld.caller() == FieldMode.KEEP) {
             for (Map.Entry<String, String> a : caller.attributes().entrySet()) {
                 n += text(a.getKey()) + text(a.getValue());
@@ -583,7 +590,13 @@ final class AuditSerializer {
             FieldMode input = vectorTooLarge && ld.input() == FieldMode.KEEP ? FieldMode.DIGEST : ld.input();
             n += input == FieldMode.KEEP ? DOUBLE_BYTES * features.size() : input == FieldMode.DIGEST ? DIGEST_BYTES : 0;
             if (features.isNamed()) {
-                n += namesFit(features.names()) ? texts(features.names()) : DIGEST_BYTES;
+                if (namesFit(features.names())) {
+                    for (String name : features.names()) {
+                        n += text(name);
+                    }
+                } else {
+                    n += DIGEST_BYTES;
+                }
             }
         }
         PredictionSummary raw = r.raw();
@@ -593,7 +606,9 @@ final class AuditSerializer {
         }
         ReleasedPrediction released = r.released();
         if (released != null) {
-            n += texts(released.applied());
+            for (String applied : released.applied()) {
+                n += text(applied);
+            }
             if (ld.output() == FieldMode.KEEP) {
                 n += text(released.label()) + DOUBLE_BYTES;
                 for (ReleasedPrediction.ScoredLabel s : released.scores()) {
@@ -606,7 +621,12 @@ final class AuditSerializer {
         for (Reason reason : r.reasons()) {
             n += 128 + text(reason.rule()) + 6L * Math.min(reason.message().length(), MAX_RECORDED_MESSAGE_CHARS + 64);
         }
-        n += texts(r.rules()) + texts(r.alerts());
+        for (String rule : r.rules()) {
+            n += text(rule);
+        }
+        for (String alert : r.alerts()) {
+            n += text(alert);
+        }
         for (Signal s : r.signals()) {
             n += 48 + text(s.name()) + DOUBLE_BYTES;
         }
@@ -615,14 +635,6 @@ final class AuditSerializer {
 
     private static long text(String s) {
         return s == null ? 0 : 6L * s.length() + 3;
-    }
-
-    private static long texts(java.util.Collection<String> all) {
-        long n = 0;
-        for (String s : all) {
-            n += text(s);
-        }
-        return n;
     }
 
     /** True when a request was refused for its payload's size or its shape (its input may be huge). */
