@@ -173,6 +173,7 @@ class MonitorReplayTest {
         expected.put(MonitorReplay.Refusal.QUOTA_EXHAUSTED, 0L);
         expected.put(MonitorReplay.Refusal.INVALID_INPUT, 3L); // grace
         expected.put(MonitorReplay.Refusal.DETECTOR_FAILED, 0L);
+        expected.put(MonitorReplay.Refusal.MONITORING_FAILED, 0L);
         assertThat(r.refusals()).containsExactlyEntriesOf(expected);
         List<String> trace = ReplayFixtures.handTrace(false);
         int erin = 1 + trace.indexOf(trace.stream().filter(l -> l.contains("erin")).findFirst().orElseThrow());
