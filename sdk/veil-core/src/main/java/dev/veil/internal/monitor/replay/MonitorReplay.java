@@ -159,7 +159,7 @@ public final class MonitorReplay {
      * @param signals the built-in detectors' signals (empty when refused)
      * @param actions the monitoring rules that fired (empty when refused or when none fired)
      */
-    public record Step(String caller, int index, Refusal refusal, List<Signal> signals,
+    public record Step(String caller, long index, Refusal refusal, List<Signal> signals,
             List<MonitoringAction> actions) {
         /** Whether a monitoring rule fired. */
         public boolean alarm() {
@@ -304,6 +304,15 @@ public final class MonitorReplay {
         return out;
     }
 
+    /**
+     * For tests: sets the number of queries already replayed for a caller (created if new), so that
+     * a test can reach per-caller counts near {@link Integer#MAX_VALUE} without that many lines.
+     */
+    void presetQueries(String caller, String tenant, long queries) {
+        callers.computeIfAbsent(StateKeys.of(caller, tenant), k -> new CallerState(caller, tenant, detectors.length))
+                .queries = queries;
+    }
+
     /** The detectors' names, in the policy's order. */
     public List<String> detectorNames() {
         return names;
@@ -337,7 +346,7 @@ public final class MonitorReplay {
         CallerState cs = callers.computeIfAbsent(StateKeys.of(q.caller(), q.tenant()),
                 k -> new CallerState(q.caller(), q.tenant(), detectors.length));
         notePause(q, cs, previousMillis, previousLine);
-        int index = cs.queries++;
+        long index = cs.queries++;
         long now = q.timeMillis();
         boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty() || !q.attributes().isEmpty();
         // "anonymous" is what audit records name a request without credentials (no key or token may
@@ -591,7 +600,7 @@ public final class MonitorReplay {
         }
     }
 
-    private Step refuse(TraceQuery q, int index, Refusal r, String why) {
+    private Step refuse(TraceQuery q, long index, Refusal r, String why) {
         refusals.merge(r, 1L, Long::sum);
         String at = at(q, why);
         firstRefusal.putIfAbsent(r, at);
@@ -621,7 +630,7 @@ public final class MonitorReplay {
     public List<CallerResult> results() {
         List<CallerResult> out = new ArrayList<>(callers.size());
         callers.forEach((key, cs) -> {
-            Map<String, Integer> d = new LinkedHashMap<>();
+            Map<String, Long> d = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) {
                 d.put(names.get(i), cs.firstByDetector[i] < 0 ? null : cs.firstByDetector[i]);
             }
@@ -720,18 +729,19 @@ public final class MonitorReplay {
     private static final class CallerState {
         final String id;
         final String tenant;
-        int queries;
-        int firstAlarm = -1;
+        // longs: one caller's trace may hold more than 2^31 lines
+        long queries;
+        long firstAlarm = -1;
         long lastMillis;
         long lastLine;
         /** The latest end of the blocks this replay wrote for the caller. */
         long blockedUntil = Long.MIN_VALUE;
-        final int[] firstByDetector;
+        final long[] firstByDetector;
 
         CallerState(String id, String tenant, int detectors) {
             this.id = id;
             this.tenant = tenant;
-            firstByDetector = new int[detectors];
+            firstByDetector = new long[detectors];
             java.util.Arrays.fill(firstByDetector, -1);
         }
     }

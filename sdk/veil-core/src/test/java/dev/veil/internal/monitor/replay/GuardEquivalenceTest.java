@@ -96,11 +96,11 @@ class GuardEquivalenceTest {
         }
         List<String> out = new ArrayList<>();
         perCaller.forEach((caller, s) -> {
-            Map<String, Integer> d = new LinkedHashMap<>();
+            Map<String, Long> d = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) {
-                d.put(names.get(i), s[2 + i] < 0 ? null : s[2 + i]);
+                d.put(names.get(i), s[2 + i] < 0 ? null : (long) s[2 + i]);
             }
-            out.add(new CallerResult(caller, tenants.get(caller), s[0], s[1] < 0 ? null : s[1], d).toJson());
+            out.add(new CallerResult(caller, tenants.get(caller), s[0], s[1] < 0 ? null : (long) s[1], d).toJson());
         });
         return out;
     }
