@@ -36,8 +36,9 @@ import java.util.TreeSet;
  * <p>One more mode, {@value #BLOCK_THEN_UNAPPLIABLE}, answers the monitoring question with a block
  * followed by a throttle the Guard cannot apply (an infinite rate, which {@link MonitoringAction}
  * accepts and the caller limiter refuses): a failure in monitoring after a denial was reached.
- * Another, {@value #MONITORING_FOR_C1}, fails the monitoring question for caller {@code c1} only
- * (as a Rego rule that errs for some inputs does) and answers it for everybody else.
+ * Another, {@value #MONITORING_FOR_C1}, fails the monitoring question for caller {@code c1} while
+ * its {@code rate} signal is {@code low} (as a Rego rule that errs for some inputs does), and
+ * answers it otherwise: c1's later queries then show what its failed ones counted.
  */
 public final class FaultyPolicyEngine implements PolicyEngine {
     /** The marker file naming the failing question. */
@@ -49,7 +50,7 @@ public final class FaultyPolicyEngine implements PolicyEngine {
             "logging", "none");
     /** The mode whose monitoring answer is a block and then an action that cannot be applied. */
     public static final String BLOCK_THEN_UNAPPLIABLE = "monitoring-block-then-unappliable";
-    /** The mode whose monitoring question fails for caller {@code c1} only. */
+    /** The mode whose monitoring question fails for caller {@code c1} while its rate signal is low. */
     public static final String MONITORING_FOR_C1 = "monitoring-for-c1";
 
     @Override
@@ -161,7 +162,8 @@ public final class FaultyPolicyEngine implements PolicyEngine {
         @Override
         public MonitoringDecision monitoring(PolicyInput input) {
             maybeFail("monitoring");
-            if (question.equals(MONITORING_FOR_C1) && input.caller().id().equals("c1")) {
+            if (question.equals(MONITORING_FOR_C1) && input.caller().id().equals("c1")
+                    && input.signal("rate") != null && input.signal("rate").level() == dev.veil.Level.LOW) {
                 throw new IllegalStateException("injected failure in the monitoring question for caller c1");
             }
             if (question.equals(BLOCK_THEN_UNAPPLIABLE)) {
