@@ -86,13 +86,13 @@ class PolicyBundleSignedTest {
         assertThat(expired.file()).isEqualTo(".signatures.json");
         assertThat(expired.message()).startsWith("bad signature: key 'release-1' expired at "
                         + java.time.Instant.ofEpochSecond(now - 3_600) + " (its JWK exp; now is ")
-                .endsWith(" by the system clock); sign the bundle with a current key");
+                .endsWith(" by the system clock, with 30 s of tolerance); sign the bundle with a current key");
         json.remove("exp");
         json.put("nbf", now + 3_600);
         Files.writeString(trusted, com.nimbusds.jose.util.JSONObjectUtils.toJSONString(json));
         assertThat(rejection().message()).startsWith("bad signature: key 'release-1' is not valid before "
                         + java.time.Instant.ofEpochSecond(now + 3_600) + " (its JWK nbf; now is ")
-                .endsWith(" by the system clock); sign the bundle with a key valid now, or check this machine's"
+                .endsWith(" by the system clock, with 30 s of tolerance); sign the bundle with a key valid now, or check this machine's"
                         + " clock");
         json.put("nbf", now - 3_600);
         json.put("exp", now + 3_600);

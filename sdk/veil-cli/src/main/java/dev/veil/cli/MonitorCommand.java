@@ -75,6 +75,9 @@ final class MonitorCommand implements Runnable {
                         + "on standard error and the replay goes on); a detector that fails to give its signal or to "
                         + "remember an answer is handled as the bundle's on_error says (deny: the line is refused; "
                         + "degrade: that signal is left out), named on standard error, and the replay goes on; "
+                        + "so is a line on which the bundle's monitoring question itself fails (a Rego rule that "
+                        + "errs or is undefined for it: deny: the line is refused; degrade: no monitoring rule "
+                        + "applies to it); "
                         + "refusals are counted on standard error, and a "
                         + "trace whose described callers access refuses whole is an error. A line without roles, "
                         + "tenant or attributes does not say who its caller is: if only the access default denies it (no rule "
@@ -174,17 +177,21 @@ final class MonitorCommand implements Runnable {
                         + replay.firstRefusal() + "); check the trace's callers and "
                         + "features against the bundle's access and validation sections"
                         + (replay.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED) > 0
-                                ? " and the width its image detectors read" : ""));
+                                ? " and the width its image detectors read" : "")
+                        + (replay.refusals().get(MonitorReplay.Refusal.MONITORING_FAILED) > 0
+                                ? ", and its monitoring question, which failed" : ""));
             }
             PrintWriter out = spec.commandLine().getOut();
             for (CallerResult c : replay.results()) {
                 out.println(c.toJson());
             }
             out.println(replay.summary());
-            // the trace notes below list the lines a detector could not take, the first among them
+            // the trace notes below list the lines a detector or the monitoring question failed on, the
+            // first among them
             Map<MonitorReplay.Refusal, String> first = new java.util.EnumMap<>(MonitorReplay.Refusal.class);
             first.putAll(replay.firstRefusals());
             first.remove(MonitorReplay.Refusal.DETECTOR_FAILED);
+            first.remove(MonitorReplay.Refusal.MONITORING_FAILED);
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(), first);
             printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
             if (redis != null && replay.ttlPauses() > 0) {
@@ -291,8 +298,8 @@ final class MonitorCommand implements Runnable {
     /**
      * Notes on lines without roles, tenant or attributes, on detector failures (lines a detector
      * could not take, or on which it failed to give its signal or to remember the answer: one note
-     * each, up to {@link MonitorReplay#LISTED_DETECTOR_FAILURES}) and on lines earlier than the line
-     * before them.
+     * each, up to {@link MonitorReplay#LISTED_DETECTOR_FAILURES}), on lines the monitoring question
+     * failed on (as many) and on lines earlier than the line before them.
      */
     static void printTraceNotes(PrintWriter err, String command, MonitorReplay replay) {
         if (replay.undescribed() > 0) {
@@ -310,6 +317,15 @@ final class MonitorCommand implements Runnable {
         if (unlisted > 0) {
             err.println(command + ": note: " + unlisted + " more detector failure" + (unlisted == 1 ? "" : "s")
                     + " (only the first " + failed.size() + " are listed)");
+        }
+        List<String> policy = replay.monitoringFailures();
+        for (String f : policy) {
+            err.println(command + ": note: " + f);
+        }
+        long more = replay.monitoringFailureCount() - policy.size();
+        if (more > 0) {
+            err.println(command + ": note: " + more + " more line" + (more == 1 ? "" : "s") + " on which the "
+                    + "monitoring question failed (only the first " + policy.size() + " are listed)");
         }
         if (replay.backwards() > 0) {
             err.println(command + ": note: " + replay.backwards() + " line" + (replay.backwards() == 1 ? " is" : "s are")

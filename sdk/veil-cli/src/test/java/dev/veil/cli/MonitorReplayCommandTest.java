@@ -233,6 +233,89 @@ class MonitorReplayCommandTest {
                 + "default:shape: expected 3 features (shape [3]), got 0");
     }
 
+    /**
+     * A Rego bundle whose monitoring decision is undefined for caller mallory (a rule that cannot be
+     * evaluated for some inputs): a Guard fails those requests as its on_error says; the replay
+     * refuses (deny) or observes without a rule (degrade) each such line, names it, and goes on.
+     */
+    @Test
+    void aLineTheMonitoringQuestionFailsOnIsHandledAsOnErrorSaysNotTheEndOfTheReplay() throws IOException {
+        for (String onError : List.of("deny", "degrade")) {
+            Path b = tmp.resolve("rego-" + onError);
+            Files.createDirectories(b.resolve("veil/settings"));
+            Files.writeString(b.resolve("veil/settings/data.yaml"), """
+                    name: rego-replay
+                    on_error: %s
+                    authentication: { anonymous: true }
+                    monitoring:
+                      detectors:
+                        rate: { window_seconds: 60, low: 2, medium: 3, high: 100 }
+                    """.formatted(onError));
+            rego(b, "access", """
+                    decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                    """);
+            rego(b, "validation", """
+                    decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                        "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
+                    """);
+            rego(b, "monitoring", """
+                    # undefined for mallory
+                    decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]} if {
+                        input.caller.id != "mallory"
+                    }
+
+                    alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
+                        "throttle_per_second": 0}]
+                    """);
+            rego(b, "model", """
+                    decision := {"rule": "default", "stale": false, "action": "alert"}
+                    """);
+            rego(b, "output", """
+                    decision := {"rule": "default", "release": {"form": "label_only", "top_k": 1, "round": 0,
+                        "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}}
+                    """);
+            rego(b, "logging", """
+                    decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
+                    """);
+            StringBuilder t = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                for (String caller : List.of("alice", "mallory")) {
+                    t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
+                            .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
+                }
+            }
+            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.outLines()).as(onError).containsExactly(
+                    "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
+                    "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                    "callers: 2, flagged: 1");
+            String why = "line 2 (caller mallory): the bundle's monitoring question failed: "
+                    + "data.veil.monitoring.decision is undefined for this input: the rule must answer every input (give "
+                    + "it a default, or end its else chain without a condition)";
+            // mallory's four lines, each named; under deny refused (their rate tokens counted: no alarm but
+            // no refusal either, as in a Guard), under degrade observed without a rule
+            assertThat(r.errLines()).as(onError).filteredOn(l -> l.contains("monitoring question failed")).hasSize(4);
+            if (onError.equals("deny")) {
+                assertThat(r.errLines()).contains("veil monitor replay: note: not observed: " + why + " (a Guard denies "
+                        + "such a request, internal_error, as the bundle's on_error: deny says, after counting it for "
+                        + "rate limits, quotas and the detectors' state)",
+                        "veil monitor replay: note: queries refused before monitoring, as a Guard would refuse them: "
+                                + "monitoring_failed 4");
+            } else {
+                assertThat(r.errLines()).hasSize(4).contains("veil monitor replay: note: " + why + "; no monitoring "
+                        + "rule was applied to it (a Guard answers such a request degraded, as the bundle's on_error: "
+                        + "degrade says, and its detectors remember the answer)");
+            }
+        }
+    }
+
+    private static void rego(Path bundle, String question, String rules) throws IOException {
+        Files.writeString(bundle.resolve("veil/" + question + ".rego"), "package veil." + question + "\n\nimport rego.v1\n\n"
+                + rules);
+    }
+
     @Test
     void printsOneExactLinePerCallerThenTheSummary() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace(TRACE)));

@@ -146,6 +146,11 @@ public final class JwtAuthenticator {
             "the bearer token has surrounding whitespace (a trailing newline from a file?): strip it";
     /** Longest token accepted, in characters. */
     public static final int MAX_TOKEN_CHARS = 16_384;
+    /**
+     * The default of {@code jwt.clock_skew_seconds}: the tolerance on a token's and its JWKS key's
+     * {@code exp} and {@code nbf}; also the tolerance on a bundle-signing key's (BundleVerifier).
+     */
+    public static final long DEFAULT_CLOCK_SKEW_SECONDS = 30;
     /** Longest encoded header accepted, in characters (a header holds alg, kid, typ: a few dozen). */
     static final int MAX_HEADER_CHARS = 2_048;
     static final int CACHE_SIZE = 4_096;

@@ -9,14 +9,25 @@ import java.util.Arrays;
  * A growable byte buffer that is an {@link OutputStream}, so a JSON generator can write into it and
  * the bytes can be read back without a copy. It doubles as it grows, and at the end grows to exactly
  * its limit ({@link #MAX_LIMIT}, the most a Java array holds, unless a smaller one is given); a write
- * past the limit throws {@link IllegalStateException} and leaves the buffer as it was. Not
- * thread-safe: one per writer thread.
+ * past the limit throws {@link IllegalStateException} and leaves the buffer as it was. A buffer
+ * that one very large record (or batch) grew past {@value #SHRINK_FACTOR} times its initial
+ * capacity shrinks back to that capacity at the first {@link #reset} after a use that fit it again,
+ * rather than keeping its peak size for the life of its writer; a buffer used for large contents
+ * every time keeps its size (no reallocation per use). Not thread-safe: one per writer thread.
  */
 final class ByteSink extends OutputStream {
     /** The most bytes a buffer can hold: the longest byte array every common JVM allocates (2 GiB less a little). */
     static final int MAX_LIMIT = Integer.MAX_VALUE - 16;
 
+    /**
+     * How many times its initial capacity a buffer may keep after a use that fit the initial
+     * capacity: beyond, {@link #reset} shrinks it back.
+     */
+    static final int SHRINK_FACTOR = 4;
+
     private final int limit;
+    /** The initial capacity: the size the buffer shrinks back to. */
+    private final int normal;
     private byte[] buf;
     private int len;
 
@@ -34,6 +45,7 @@ final class ByteSink extends OutputStream {
                     + initialCapacity + " and " + limit);
         }
         this.limit = limit;
+        this.normal = initialCapacity;
         buf = new byte[initialCapacity];
     }
 
@@ -63,8 +75,21 @@ final class ByteSink extends OutputStream {
         write(other.buf, from, to - from);
     }
 
+    /**
+     * Empties the buffer. When it holds more than {@value #SHRINK_FACTOR} times its initial capacity
+     * and what it held fits that capacity (the large contents that grew it are gone), its array is
+     * replaced by one of the initial capacity.
+     */
     void reset() {
+        if (buf.length > (long) SHRINK_FACTOR * normal && len <= normal) {
+            buf = new byte[normal];
+        }
         len = 0;
+    }
+
+    /** The length of the buffer's array (for tests: that a large use does not keep it large). */
+    int capacity() {
+        return buf.length;
     }
 
     /** Drops what was written after the first {@code size} bytes (a mark taken with {@link #size()}). */

@@ -299,10 +299,26 @@ public final class BundleLoader {
             StrictGzipInputStream gz = new StrictGzipInputStream(compressed);
             CappedInputStream in = new CappedInputStream(gz, cap);
             TarReader.read(in, collector);
-            // Read to the end so that the gzip trailer (CRC-32 and length) is verified.
+            long end = in.count();
+            // Read to the end so that the gzip trailer (CRC-32 and length) is verified. Zero padding
+            // after the end-of-archive marker is normal (tar fills its last record, 10240 bytes by
+            // default); anything else is no part of the archive, and a bundle is signed content.
             byte[] sink = new byte[8192];
-            while (in.read(sink) >= 0) {
-                // discard the zero padding after the end-of-archive marker
+            long firstData = -1;
+            int n;
+            while ((n = in.read(sink)) >= 0) {
+                for (int i = 0; i < n && firstData < 0; i++) {
+                    if (sink[i] != 0) {
+                        firstData = in.count() - n + i;
+                    }
+                }
+            }
+            if (firstData >= 0) {
+                throw EntryCollector.wholeBundle("bundle " + source + ": data after the tar archive's end-of-archive "
+                        + "marker: the archive ends at byte offset " + end + " of the decompressed tar, but a non-zero "
+                        + "byte follows at offset " + firstData + " (" + (in.count() - end) + " bytes after the marker; "
+                        + "only zero padding may follow it): a second archive appended to the first, or a damaged "
+                        + "one; build the .tar.gz again from the bundle's directory (tar -C bundle -czf bundle.tar.gz .)");
             }
         } catch (CappedInputStream.CapExceededException e) {
             throw EntryCollector.wholeBundle("bundle " + source + " decompresses to more than "

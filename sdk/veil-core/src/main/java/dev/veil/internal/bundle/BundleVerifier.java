@@ -13,6 +13,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.access.JwtAuthenticator;
 import dev.veil.spi.Bundle;
 import java.security.MessageDigest;
 import java.security.PublicKey;
@@ -43,7 +44,8 @@ import java.util.TreeSet;
  *       or load the bundle instead);
  *   <li>{@code bad signature}: the file or the JWS is malformed, there is more than one JWS, the
  *       key cannot be found, does not fit, has expired or is not valid yet (its JWK {@code exp} and
- *       {@code nbf}, against the system clock at verification, without tolerance), the signature does
+ *       {@code nbf}, against the system clock at verification, with
+ *       {@value #CLOCK_SKEW_SECONDS} s of tolerance, as a JWT's), the signature does
  *       not verify, or the scope differs;
  *   <li>{@code unsupported algorithm}: a JWS algorithm outside HS/RS/PS/ES 256/384/512 ({@code none}
  *       included), or a
@@ -241,19 +243,32 @@ public final class BundleVerifier {
     }
 
     /**
+     * The tolerance on a signing key's JWK {@code exp} and {@code nbf}: the default of
+     * {@code jwt.clock_skew_seconds}, the tolerance a JWKS key of the JWT path gets, so that both
+     * kinds of key expire alike. A constant, not a setting of the bundle: the bundle's own settings
+     * are not trusted before its signature is checked.
+     */
+    static final long CLOCK_SKEW_SECONDS = JwtAuthenticator.DEFAULT_CLOCK_SKEW_SECONDS;
+
+    /**
      * Refuses a key outside its validity period: past its JWK {@code exp} (expiration time) or
-     * before its {@code nbf} (not before). A key set may keep an expired key during a rotation; it
-     * is only refused when a signature names it. {@code now} is the system clock's time when the
-     * bundle is verified (loading has no clock of its own), compared without tolerance: the message
-     * gives that time, so that a clock set wrong shows.
+     * before its {@code nbf} (not before), both with {@value #CLOCK_SKEW_SECONDS} s of tolerance,
+     * as the JWT path checks a JWKS key's (expired once {@code now - skew >= exp}, not valid yet
+     * while {@code now + skew < nbf}). A key set may keep an expired key during a rotation; it is
+     * only refused when a signature names it. {@code now} is the system clock's time when the
+     * bundle is verified (loading has no clock of its own): the message gives that time, so that a
+     * clock set wrong shows.
      */
     static void checkValidNow(JWK key, Instant now) {
-        String clock = "now is " + now.truncatedTo(ChronoUnit.SECONDS) + " by the system clock";
-        if (key.getExpirationTime() != null && !now.isBefore(key.getExpirationTime().toInstant())) {
+        String clock = "now is " + now.truncatedTo(ChronoUnit.SECONDS) + " by the system clock, with "
+                + CLOCK_SKEW_SECONDS + " s of tolerance";
+        if (key.getExpirationTime() != null
+                && !now.minusSeconds(CLOCK_SKEW_SECONDS).isBefore(key.getExpirationTime().toInstant())) {
             throw fail("bad signature: key" + describe(key) + " expired at " + key.getExpirationTime().toInstant()
                     + " (its JWK exp; " + clock + "); sign the bundle with a current key");
         }
-        if (key.getNotBeforeTime() != null && now.isBefore(key.getNotBeforeTime().toInstant())) {
+        if (key.getNotBeforeTime() != null
+                && now.plusSeconds(CLOCK_SKEW_SECONDS).isBefore(key.getNotBeforeTime().toInstant())) {
             throw fail("bad signature: key" + describe(key) + " is not valid before "
                     + key.getNotBeforeTime().toInstant() + " (its JWK nbf; " + clock + "); sign the bundle with a"
                     + " key valid now, or check this machine's clock");

@@ -24,7 +24,8 @@ import java.util.Objects;
  * a file holding a single JWK. RSA and EC keys must be public: a private key in a trusted-keys
  * file means the signing key is being handed out with the bundle, so it is refused. Shared
  * secrets ({@code oct} keys, for HS256/384/512) are accepted as they are. A key's validity period
- * (JWK {@code exp} and {@code nbf}, kept as read) is checked against the system clock when a
+ * (JWK {@code exp} and {@code nbf}, kept as read) is checked against the system clock, with the
+ * JWT path's default tolerance of 30 s, when a
  * signature made with it is verified ({@link BundleVerifier}), not here, so an expired key may stay
  * in the file during a rotation. Stateless.
  */

@@ -69,7 +69,8 @@ import java.util.random.RandomGenerator;
  * <h2>Regression</h2>
  * Noise (on the value, with the spec's sensitivity; the {@link Noise} record's default sensitivity
  * of 2 or sqrt(2) is meant for probability vectors, so set it explicitly for a regression) and
- * rounding to {@code k * step} (no clamping) apply to the value; the label is {@code null} and the
+ * rounding to {@code k * step} (no clamping; a value that rounds to 0 is +0.0, also from below, so
+ * that a released 0 does not tell the sign of the value) apply to the value; the label is {@code null} and the
  * scores are empty. {@code LABEL_ONLY} releases the value rounded to the step if one is set,
  * otherwise rounded to 2 significant digits (half up, e.g. 1234.5 -> 1200, 0.01349 -> 0.013),
  * recorded as {@code round_significant(2)}. Reverse sigmoid, min_confidence and top_k do not apply
@@ -159,7 +160,7 @@ public final class ReleaseTransformer {
                 throw new IllegalArgumentException(
                         "prediction scores must be finite and >= 0, was " + s + " at index " + i);
             }
-            q[i] = s;
+            q[i] = s + 0.0; // -0.0 (which passes s >= 0) as +0.0: no step below may release a negative zero
             sum += s;
             if (s > best) {
                 best = s;
@@ -276,7 +277,9 @@ public final class ReleaseTransformer {
                 throw new IllegalArgumentException(
                         "the regression value is too large to round to a step of " + step); // no value: it is raw
             }
-            v = grid(step).at(k);
+            // + 0.0: a value that rounds to 0 from below (k = -0.0) is released as +0.0, not -0.0,
+            // which would tell its sign
+            v = grid(step).at(k) + 0.0;
         } else if (labelOnly) {
             v = roundSignificant(v);
         }

@@ -170,7 +170,8 @@ final class YamlPolicyCompiler {
             PolicyDocument.Jwt j = a.jwt();
             jwt = at("authentication.jwt", () -> new GuardSettings.Jwt(j.issuer(), j.audience(), j.jwks(), j.algorithms(),
                     j.subjectClaim(), j.rolesClaim(), j.tenantClaim(), j.attributeClaims(),
-                    j.clockSkewSeconds() == null ? 30 : j.clockSkewSeconds(), j.types(), j.requiredClaims()));
+                    j.clockSkewSeconds() == null ? dev.veil.internal.access.JwtAuthenticator.DEFAULT_CLOCK_SKEW_SECONDS
+                            : j.clockSkewSeconds(), j.types(), j.requiredClaims()));
             if (!bundle.files().contains(jwt.jwks())) {
                 throw new PolicyPathException("authentication.jwt.jwks", "file '" + jwt.jwks() + "' is not in the bundle; "
                         + DataPaths.missingFile(bundle, jwt.jwks()));

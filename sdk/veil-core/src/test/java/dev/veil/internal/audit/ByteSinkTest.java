@@ -54,4 +54,32 @@ class ByteSinkTest {
         assertThatThrownBy(() -> new ByteSink(10, 5)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("need 0 <= initialCapacity <= limit <= " + ByteSink.MAX_LIMIT + ", was 10 and 5");
     }
+    /**
+     * A buffer grown past 4 times its initial capacity by one large use shrinks back at the first
+     * reset after a use that fits the initial capacity; one used for large contents every time keeps
+     * its array (no reallocation per use), and so does one grown only to 4 times.
+     */
+    @Test
+    void shouldShrinkBackAfterALargeUseOnceAUseFitsTheInitialCapacityAgain() {
+        ByteSink sink = new ByteSink(64);
+        sink.write(new byte[1000], 0, 1000);
+        assertThat(sink.capacity()).isEqualTo(1000);
+        sink.reset(); // dropping 1000 bytes: the next use may be as large
+        assertThat(sink.capacity()).isEqualTo(1000);
+        sink.write(new byte[900], 0, 900);
+        sink.reset();
+        assertThat(sink.capacity()).isEqualTo(1000);
+        sink.writeAscii("small");
+        sink.reset(); // a use that fit 64 bytes: back to them
+        assertThat(sink.capacity()).isEqualTo(64);
+        assertThat(sink.size()).isZero();
+        sink.writeAscii("x".repeat(200));
+        assertThat(sink.toString()).isEqualTo("x".repeat(200));
+
+        ByteSink four = new ByteSink(64);
+        four.write(new byte[256], 0, 256); // 4 times: kept
+        four.reset();
+        four.reset();
+        assertThat(four.capacity()).isEqualTo(256);
+    }
 }

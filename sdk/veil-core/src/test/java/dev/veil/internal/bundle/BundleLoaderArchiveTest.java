@@ -398,6 +398,32 @@ class BundleLoaderArchiveTest {
                 .contains("its last block has 100 of 512 bytes");
     }
 
+    /**
+     * After the end-of-archive marker only zero padding may follow (tar fills its last record of
+     * 10240 bytes with zeros, and that must still load); other data there, such as a second archive
+     * appended to the first, is refused, saying where the archive ends and where the data starts.
+     */
+    @Test
+    void shouldRejectDataAfterTheEndOfArchiveMarkerButLoadZeroPadding() throws IOException {
+        byte[] tar = new TestTar().file("a.rego", "package a").end().bytes(); // 512 + 512 + 1024 bytes
+        byte[] record = Arrays.copyOf(tar, 10240); // as tar writes it: padded to its record size
+        assertThat(BundleLoader.load(archive(TestTar.gzip(record))).files()).contains("a.rego");
+        assertThat(BundleLoader.load(archive(TestTar.gzip(concat(record, new byte[100_000])))).files())
+                .contains("a.rego");
+
+        Path appended = archive(TestTar.gzip(concat(tar, new TestTar().file("b.rego", "package b").end().bytes())));
+        assertThat(error(() -> BundleLoader.load(appended)).message()).isEqualTo("bundle " + appended + ": data after "
+                + "the tar archive's end-of-archive marker: the archive ends at byte offset 2048 of the decompressed "
+                + "tar, but a non-zero byte follows at offset 2048 (2048 bytes after the marker; only zero padding may "
+                + "follow it): a second archive appended to the first, or a damaged one; build the .tar.gz again from "
+                + "the bundle's directory (tar -C bundle -czf bundle.tar.gz .)");
+        byte[] stray = record.clone();
+        stray[10239] = 1; // the last byte of the record
+        Path late = archive(TestTar.gzip(stray));
+        assertThat(error(() -> BundleLoader.load(late)).message()).contains("the archive ends at byte offset 2048 of "
+                + "the decompressed tar, but a non-zero byte follows at offset 10239 (8192 bytes after the marker;");
+    }
+
     @Test
     void shouldRejectEntriesAfterASingleZeroBlock() throws IOException {
         byte[] tar = concat(new byte[512], new TestTar().file("a.rego", "x").end().bytes());

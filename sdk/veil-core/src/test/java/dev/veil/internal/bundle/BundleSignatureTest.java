@@ -322,13 +322,13 @@ class BundleSignatureTest {
         JWK expired = JWK.parse(json);
         assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(expired))).message())
                 .matches("bad signature: key 'ec-256' expired at 2001-09-09T01:46:40Z \\(its JWK exp; now is"
-                        + " \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ by the system clock\\); sign the bundle with a current key");
+                        + " \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ by the system clock, with 30 s of tolerance\\); sign the bundle with a current key");
         json.remove("exp");
         json.put("nbf", 4_000_000_000L);
         JWK notYet = JWK.parse(json);
         assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(notYet))).message())
                 .startsWith("bad signature: key 'ec-256' is not valid before 2096-10-02T07:06:40Z (its JWK nbf; now is ")
-                .endsWith(" by the system clock); sign the bundle with a key valid now, or check this machine's clock");
+                .endsWith(" by the system clock, with 30 s of tolerance); sign the bundle with a key valid now, or check this machine's clock");
         json.put("nbf", 1_000_000_000L);
         json.put("exp", 4_000_000_000L);
         assertThat(BundleVerifier.verify(BundleLoader.load(dir), new JWKSet(JWK.parse(json))).keyId())
@@ -340,23 +340,33 @@ class BundleSignatureTest {
                 p256.toPublicJWK()))).keyId()).isEqualTo("ec-256");
     }
 
+    /**
+     * A signing key's exp and nbf get the tolerance a JWKS key of the JWT path gets (the default
+     * jwt.clock_skew_seconds, 30 s), with the same edges: valid from nbf - 30 s, expired from
+     * exp + 30 s.
+     */
     @Test
-    void shouldCompareTheValidityPeriodWithTheTimeOfVerification() throws Exception {
+    void shouldCompareTheValidityPeriodWithTheTimeOfVerificationWithTheJwtPathsTolerance() throws Exception {
+        assertThat(BundleVerifier.CLOCK_SKEW_SECONDS).isEqualTo(30)
+                .isEqualTo(dev.veil.internal.access.JwtAuthenticator.DEFAULT_CLOCK_SKEW_SECONDS);
         java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(p256.toPublicJWK().toJSONObject());
         json.put("nbf", 1_000L);
         json.put("exp", 2_000L);
         JWK key = JWK.parse(json);
-        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(999, 999_999_999)))
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(969, 999_999_999)))
                 .hasMessage("policy bundle rejected: .signatures.json: bad signature: key 'ec-256' is not valid before"
                         + " 1970-01-01T00:16:40Z (its JWK nbf; now is"
-                        + " 1970-01-01T00:16:39Z by the system clock); sign the bundle with a key valid now, or check"
-                        + " this machine's clock");
+                        + " 1970-01-01T00:16:09Z by the system clock, with 30 s of tolerance); sign the bundle with a key"
+                        + " valid now, or check this machine's clock");
+        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(970));
         BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(1_000));
-        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(1_999));
-        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(2_000)))
+        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(2_000)); // exp itself: within the tolerance
+        BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(2_029, 999_999_999));
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(key, java.time.Instant.ofEpochSecond(2_030)))
                 .hasMessage("policy bundle rejected: .signatures.json: bad signature: key 'ec-256' expired at"
                         + " 1970-01-01T00:33:20Z (its JWK exp; now is"
-                        + " 1970-01-01T00:33:20Z by the system clock); sign the bundle with a current key");
+                        + " 1970-01-01T00:33:50Z by the system clock, with 30 s of tolerance); sign the bundle with a"
+                        + " current key");
     }
 
     @Test

@@ -36,6 +36,9 @@ import java.util.TreeSet;
  * <p>One more mode, {@value #BLOCK_THEN_UNAPPLIABLE}, answers the monitoring question with a block
  * followed by a throttle the Guard cannot apply (an infinite rate, which {@link MonitoringAction}
  * accepts and the caller limiter refuses): a failure in monitoring after a denial was reached.
+ * Another, {@value #MONITORING_FOR_C1}, fails the monitoring question for caller {@code c1} while
+ * its {@code rate} signal is {@code low} (as a Rego rule that errs for some inputs does), and
+ * answers it otherwise: c1's later queries then show what its failed ones counted.
  */
 public final class FaultyPolicyEngine implements PolicyEngine {
     /** The marker file naming the failing question. */
@@ -47,6 +50,8 @@ public final class FaultyPolicyEngine implements PolicyEngine {
             "logging", "none");
     /** The mode whose monitoring answer is a block and then an action that cannot be applied. */
     public static final String BLOCK_THEN_UNAPPLIABLE = "monitoring-block-then-unappliable";
+    /** The mode whose monitoring question fails for caller {@code c1} while its rate signal is low. */
+    public static final String MONITORING_FOR_C1 = "monitoring-for-c1";
 
     @Override
     public String name() {
@@ -64,10 +69,12 @@ public final class FaultyPolicyEngine implements PolicyEngine {
         String question = marker[0];
         String kind = marker.length > 1 ? marker[1] : "unchecked";
         boolean known = QUESTIONS.contains(question)
-                || (question.equals(BLOCK_THEN_UNAPPLIABLE) && marker.length == 1);
+                || ((question.equals(BLOCK_THEN_UNAPPLIABLE) || question.equals(MONITORING_FOR_C1))
+                        && marker.length == 1);
         if (!known || marker.length > 2 || (marker.length == 2 && !Set.of("checked", "error").contains(kind))) {
             throw PolicyLoadException.of(MARKER, "expected one of " + new TreeSet<>(QUESTIONS)
-                    + ", optionally followed by 'checked' or 'error', or " + BLOCK_THEN_UNAPPLIABLE + ", was '"
+                    + ", optionally followed by 'checked' or 'error', or " + BLOCK_THEN_UNAPPLIABLE + " or "
+                    + MONITORING_FOR_C1 + ", was '"
                     + String.join(" ", marker) + "'");
         }
         if (!bundle.files().contains(POLICY)) {
@@ -155,6 +162,10 @@ public final class FaultyPolicyEngine implements PolicyEngine {
         @Override
         public MonitoringDecision monitoring(PolicyInput input) {
             maybeFail("monitoring");
+            if (question.equals(MONITORING_FOR_C1) && input.caller().id().equals("c1")
+                    && input.signal("rate") != null && input.signal("rate").level() == dev.veil.Level.LOW) {
+                throw new IllegalStateException("injected failure in the monitoring question for caller c1");
+            }
             if (question.equals(BLOCK_THEN_UNAPPLIABLE)) {
                 return new MonitoringDecision(List.of(
                         new MonitoringAction(MonitoringAction.Kind.BLOCK, "injected-block", "rate", 60, 0),

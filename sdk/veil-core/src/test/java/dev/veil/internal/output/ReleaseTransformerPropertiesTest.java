@@ -395,4 +395,45 @@ class ReleaseTransformerPropertiesTest {
             }
         });
     }
+    /**
+     * A value rounded to a step, or to 2 significant digits (label only), is never released as -0.0:
+     * a tiny negative value (noise around 0) that rounds to 0 is released as +0.0, which does not
+     * tell its sign. Only a raw value released as it is (no rounding, no noise) keeps its own sign.
+     */
+    @Test
+    void shouldNeverReleaseARoundedRegressionValueAsNegativeZero() {
+        Gen<Double> nearZero = Generate.frequency(
+                Pair.of(4, doubles().between(-1e-3, 1e-3)),
+                Pair.of(2, arbitrary().pick(-0.0, 0.0, -Double.MIN_VALUE, -1e-300, -1e-12, 1e-12)),
+                Pair.of(1, doubles().between(-0.5, 0.5)));
+        qt().withExamples(EXAMPLES).forAll(nearZero, specs(), longs().all()).checkAssert((v, spec, seed) -> {
+            double released = transformer.apply(Prediction.regression(v), spec, new SplittableRandom(seed)).value()
+                    .orElseThrow();
+            if (spec.round() > 0 || spec.form() == Form.LABEL_ONLY || spec.noise() != null) {
+                assertThat(Double.doubleToRawLongBits(released)).as("%s released as %s", v, released)
+                        .isNotEqualTo(Double.doubleToRawLongBits(-0.0));
+            }
+            if (spec.round() > 0 && spec.noise() == null && Math.abs(v) < spec.round() / 2) {
+                assertThat(Double.doubleToRawLongBits(released)).isEqualTo(Double.doubleToRawLongBits(0.0));
+            }
+        });
+    }
+
+    /** No released score is -0.0, whatever the spec, also when the model gives -0.0 (which is >= 0). */
+    @Test
+    void shouldNeverReleaseAScoreAsNegativeZero() {
+        Gen<double[]> scores = lists().of(Generate.frequency(
+                Pair.of(3, doubles().between(0, 1e-3)),
+                Pair.of(2, arbitrary().pick(-0.0, 0.0, Double.MIN_VALUE, 1e-300)),
+                Pair.of(2, doubles().between(0, 1))))
+                .ofSizeBetween(1, 12).map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
+        qt().withExamples(EXAMPLES).forAll(scores, specs(), longs().all()).checkAssert((s, spec, seed) -> {
+            ReleasedPrediction r = transformer.apply(Prediction.classification(Case.distinct(s).labels(), s), spec,
+                    new SplittableRandom(seed));
+            for (ScoredLabel x : r.scores()) {
+                assertThat(Double.doubleToRawLongBits(x.score())).as("%s in %s", x, Arrays.toString(s))
+                        .isNotEqualTo(Double.doubleToRawLongBits(-0.0));
+            }
+        });
+    }
 }

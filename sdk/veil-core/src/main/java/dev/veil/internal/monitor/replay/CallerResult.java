@@ -18,8 +18,8 @@ import java.util.Objects;
  *     query for which a rule fired that needed that detector's signal (every signal of a YAML rule's
  *     {@code when.signals}; the action's signal for another engine's rule), or {@code null}
  */
-public record CallerResult(String caller, String tenant, int queries, Integer firstAlarm,
-        Map<String, Integer> detectors) {
+public record CallerResult(String caller, String tenant, long queries, Long firstAlarm,
+        Map<String, Long> detectors) {
     public CallerResult {
         Objects.requireNonNull(caller, "caller");
         Objects.requireNonNull(tenant, "tenant");
@@ -45,7 +45,7 @@ public record CallerResult(String caller, String tenant, int queries, Integer fi
         b.append(", \"first_alarm\": ").append(firstAlarm == null ? "null" : firstAlarm.toString());
         b.append(", \"detectors\": {");
         boolean first = true;
-        for (Map.Entry<String, Integer> e : detectors.entrySet()) {
+        for (Map.Entry<String, Long> e : detectors.entrySet()) {
             if (!first) {
                 b.append(", ");
             }

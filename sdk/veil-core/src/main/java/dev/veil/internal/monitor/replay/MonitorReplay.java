@@ -68,7 +68,11 @@ import java.util.Set;
  *       {@code on_error} says, as in the Guard: under {@code deny} the query is refused here
  *       ({@link Refusal#DETECTOR_FAILED}; its rate token and the detectors' state are already
  *       counted), under {@code degrade} its signal is left out and the others' go on;
- *   <li>the policy's {@code monitoring} question; every rule that
+ *   <li>the policy's {@code monitoring} question; when it fails (throws) for the query, the
+ *       policy's {@code on_error} decides, as in the Guard: under {@code deny} the query is
+ *       refused here ({@link Refusal#MONITORING_FAILED}; its rate token and the detectors' state
+ *       are already counted), under {@code degrade} no rule applies to it and the replay goes
+ *       on to the answer; either way the line is listed ({@link #monitoringFailures}). Every rule that
  *       fires is an <b>alarm</b> for this query, credited to every detector the rule needed: each
  *       one its {@code when.signals} names (a YAML rule on several signals fires only when all of
  *       them reach their levels, while its action, as the decision document carries it, names the
@@ -134,7 +138,16 @@ public final class MonitorReplay {
          * denies that request ({@code internal_error}) after the state batch, so the query has
          * counted for its caller's rate limit and quota and for the detectors' state.
          */
-        DETECTOR_FAILED
+        DETECTOR_FAILED,
+        /**
+         * The policy's {@code monitoring} question failed on the query (a Rego rule that errs or is
+         * undefined for this input, say) under {@code on_error: deny}: the Guard denies that request
+         * ({@code internal_error}) after the state batch, so, as for a detector that fails to give
+         * its signal, the query has counted for its caller's rate limit and quota and for the
+         * detectors' state. Under {@code on_error: degrade} the Guard answers degraded, with no
+         * monitoring rule applied: the replay observes the query without an alarm instead.
+         */
+        MONITORING_FAILED
     }
 
     /**
@@ -146,7 +159,7 @@ public final class MonitorReplay {
      * @param signals the built-in detectors' signals (empty when refused)
      * @param actions the monitoring rules that fired (empty when refused or when none fired)
      */
-    public record Step(String caller, int index, Refusal refusal, List<Signal> signals,
+    public record Step(String caller, long index, Refusal refusal, List<Signal> signals,
             List<MonitoringAction> actions) {
         /** Whether a monitoring rule fired. */
         public boolean alarm() {
@@ -191,6 +204,8 @@ public final class MonitorReplay {
     private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
     private final List<String> detectorFailures = new ArrayList<>();
     private long detectorFailureCount;
+    private final List<String> monitoringFailures = new ArrayList<>();
+    private long monitoringFailureCount;
     private String firstOfAll;
     private long queries;
     private long undescribed;
@@ -289,6 +304,15 @@ public final class MonitorReplay {
         return out;
     }
 
+    /**
+     * For tests: sets the number of queries already replayed for a caller (created if new), so that
+     * a test can reach per-caller counts near {@link Integer#MAX_VALUE} without that many lines.
+     */
+    void presetQueries(String caller, String tenant, long queries) {
+        callers.computeIfAbsent(StateKeys.of(caller, tenant), k -> new CallerState(caller, tenant, detectors.length))
+                .queries = queries;
+    }
+
     /** The detectors' names, in the policy's order. */
     public List<String> detectorNames() {
         return names;
@@ -299,8 +323,9 @@ public final class MonitorReplay {
      *
      * @throws TraceFormatException for a malformed line ({@code SOURCE:LINE: what is wrong})
      * @throws StateUnavailableException when the state store fails (the message names the line)
-     * @throws IllegalStateException when the policy fails on a line (the message names it; a detector's
-     *     failure is handled as {@code on_error} says, see the class Javadoc)
+     * @throws IllegalStateException when the policy's access or validation question fails on a line
+     *     (the message names it; a detector's failure and a failure of the monitoring question are
+     *     handled as {@code on_error} says, see the class Javadoc)
      */
     public void replay(InputStream in, String source) {
         TraceReader.forEach(in, source, this::accept);
@@ -321,7 +346,7 @@ public final class MonitorReplay {
         CallerState cs = callers.computeIfAbsent(StateKeys.of(q.caller(), q.tenant()),
                 k -> new CallerState(q.caller(), q.tenant(), detectors.length));
         notePause(q, cs, previousMillis, previousLine);
-        int index = cs.queries++;
+        long index = cs.queries++;
         long now = q.timeMillis();
         boolean described = !q.roles().isEmpty() || !q.tenant().isEmpty() || !q.attributes().isEmpty();
         // "anonymous" is what audit records name a request without credentials (no key or token may
@@ -433,7 +458,23 @@ public final class MonitorReplay {
         List<MonitoringAction> fired = List.of();
         boolean blocked = false;
         if (enforce) {
-            MonitoringDecision md = policy.monitoring(in.withSignals(signals, false));
+            MonitoringDecision md;
+            try {
+                md = policy.monitoring(in.withSignals(signals, false));
+            } catch (RuntimeException e) {
+                // as DefaultGuard's observe stage: on_error decides, after the state batch
+                String why = "the bundle's monitoring question failed: " + Objects.toString(e.getMessage(), e.toString());
+                if (!degradeOnError) {
+                    monitoringFailed("not observed: " + at(q, why) + " (a Guard denies such a request, "
+                            + "internal_error, as the bundle's on_error: deny says, after counting it for rate limits, "
+                            + "quotas and the detectors' state)");
+                    return refuse(q, index, Refusal.MONITORING_FAILED, why);
+                }
+                monitoringFailed(at(q, why) + "; no monitoring rule was applied to it (a Guard answers such a "
+                        + "request degraded, as the bundle's on_error: degrade says, and its detectors remember the "
+                        + "answer)");
+                md = MonitoringDecision.NONE;
+            }
             fired = md.actions();
             List<StateOp> actions = new ArrayList<>(2);
             for (MonitoringAction a : fired) {
@@ -552,7 +593,14 @@ public final class MonitorReplay {
         }
     }
 
-    private Step refuse(TraceQuery q, int index, Refusal r, String why) {
+    /** Counts a failure of the monitoring question and lists the first {@value #LISTED_DETECTOR_FAILURES}. */
+    private void monitoringFailed(String note) {
+        if (monitoringFailureCount++ < LISTED_DETECTOR_FAILURES) {
+            monitoringFailures.add(note);
+        }
+    }
+
+    private Step refuse(TraceQuery q, long index, Refusal r, String why) {
         refusals.merge(r, 1L, Long::sum);
         String at = at(q, why);
         firstRefusal.putIfAbsent(r, at);
@@ -582,7 +630,7 @@ public final class MonitorReplay {
     public List<CallerResult> results() {
         List<CallerResult> out = new ArrayList<>(callers.size());
         callers.forEach((key, cs) -> {
-            Map<String, Integer> d = new LinkedHashMap<>();
+            Map<String, Long> d = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) {
                 d.put(names.get(i), cs.firstByDetector[i] < 0 ? null : cs.firstByDetector[i]);
             }
@@ -652,6 +700,21 @@ public final class MonitorReplay {
         return detectorFailureCount;
     }
 
+    /**
+     * The first {@value #LISTED_DETECTOR_FAILURES} lines on which the policy's {@code monitoring}
+     * question failed, in file order, each a note of its own: line, caller, the failure and what a
+     * Guard does about it ({@code on_error}). A query refused as {@link Refusal#MONITORING_FAILED}
+     * starts with {@code not observed: }.
+     */
+    public List<String> monitoringFailures() {
+        return Collections.unmodifiableList(monitoringFailures);
+    }
+
+    /** How many lines the policy's {@code monitoring} question failed on. */
+    public long monitoringFailureCount() {
+        return monitoringFailureCount;
+    }
+
     /** The first refusal of each reason that occurred: line, caller and why. */
     public Map<Refusal, String> firstRefusals() {
         return Collections.unmodifiableMap(new EnumMap<>(firstRefusal));
@@ -666,18 +729,19 @@ public final class MonitorReplay {
     private static final class CallerState {
         final String id;
         final String tenant;
-        int queries;
-        int firstAlarm = -1;
+        // longs: one caller's trace may hold more than 2^31 lines
+        long queries;
+        long firstAlarm = -1;
         long lastMillis;
         long lastLine;
         /** The latest end of the blocks this replay wrote for the caller. */
         long blockedUntil = Long.MIN_VALUE;
-        final int[] firstByDetector;
+        final long[] firstByDetector;
 
         CallerState(String id, String tenant, int detectors) {
             this.id = id;
             this.tenant = tenant;
-            firstByDetector = new int[detectors];
+            firstByDetector = new long[detectors];
             java.util.Arrays.fill(firstByDetector, -1);
         }
     }

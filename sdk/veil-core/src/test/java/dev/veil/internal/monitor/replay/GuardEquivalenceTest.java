@@ -21,6 +21,7 @@ import dev.veil.Prediction;
 import dev.veil.Request;
 import dev.veil.Signal;
 import dev.veil.internal.guard.DefaultGuard;
+import dev.veil.internal.guard.FaultyPolicyEngine;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.state.MemoryStateStore;
@@ -95,11 +96,11 @@ class GuardEquivalenceTest {
         }
         List<String> out = new ArrayList<>();
         perCaller.forEach((caller, s) -> {
-            Map<String, Integer> d = new LinkedHashMap<>();
+            Map<String, Long> d = new LinkedHashMap<>();
             for (int i = 0; i < names.size(); i++) {
-                d.put(names.get(i), s[2 + i] < 0 ? null : s[2 + i]);
+                d.put(names.get(i), s[2 + i] < 0 ? null : (long) s[2 + i]);
             }
-            out.add(new CallerResult(caller, tenants.get(caller), s[0], s[1] < 0 ? null : s[1], d).toJson());
+            out.add(new CallerResult(caller, tenants.get(caller), s[0], s[1] < 0 ? null : (long) s[1], d).toJson());
         });
         return out;
     }
@@ -397,6 +398,63 @@ class GuardEquivalenceTest {
                     assertThat(failedAlarmed.get()).as(name).isGreaterThan(5);
                 }
             }
+        }
+    }
+    /**
+     * The policy's monitoring question fails for some of one caller's queries ({@code c1} while its
+     * rate signal is low; a Rego rule that errs for some inputs): a Guard denies those requests
+     * ({@code internal_error}) under
+     * {@code on_error: deny}, after counting them for rate limits and the detectors' state, and under
+     * {@code degrade} answers them degraded with no monitoring rule applied; the other callers'
+     * queries go on. The replay does the same, names every such line and goes on.
+     */
+    @Test
+    void aMonitoringQuestionThatFailsForSomeLinesIsHandledAsTheGuardHandlesItUnderEitherOnError() throws Exception {
+        for (String onError : List.of("deny", "degrade")) {
+            Path dir = tmp.resolve("faulty-" + onError);
+            Map<String, String> keys = ReplayFixtures.writeBundle(dir,
+                    SHORT_BLOCKS.replace("name: replay-test", "name: replay-test\non_error: " + onError));
+            Files.move(dir.resolve("policy.veil.yaml"), dir.resolve(FaultyPolicyEngine.POLICY));
+            Files.writeString(dir.resolve(FaultyPolicyEngine.MARKER), FaultyPolicyEngine.MONITORING_FOR_C1 + "\n");
+            PolicyBundle b = PolicyBundle.load(dir);
+            AtomicInteger run = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            AtomicInteger flagged = new AtomicInteger();
+            AtomicInteger c1Flagged = new AtomicInteger();
+            Files.createDirectories(tmp.resolve("audit-faulty-" + onError));
+            qt().withExamples(40).forAll(traces()).checkAssert(items -> {
+                List<TraceQuery> trace = parse(lines(items, true));
+                Path audit = tmp.resolve("audit-faulty-" + onError).resolve(run.incrementAndGet() + ".jsonl");
+                List<String> guard = viaGuard(b, keys, trace, audit);
+                TraceClock clock = new TraceClock(0);
+                MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES,
+                        clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+                trace.forEach(r::accept);
+                assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
+                List<String> records;
+                try {
+                    records = Files.readAllLines(audit);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                // every request of c1 whose monitoring question the Guard asked and saw fail
+                long failures = records.stream().filter(l -> l.contains("\"observe\":\"error\"")).count();
+                assertThat(r.monitoringFailureCount()).isEqualTo(failures);
+                assertThat(r.monitoringFailures()).hasSize((int) Math.min(failures,
+                        MonitorReplay.LISTED_DETECTOR_FAILURES)).allSatisfy(f -> assertThat(f).contains(
+                                "(caller c1): the bundle's monitoring question failed: injected failure",
+                                "on_error: " + onError));
+                assertThat(r.refusals().get(MonitorReplay.Refusal.MONITORING_FAILED))
+                        .isEqualTo(onError.equals("deny") ? failures : 0);
+                assertThat(r.detectorFailureCount()).isZero();
+                failed.addAndGet((int) failures);
+                flagged.addAndGet((int) guard.stream().filter(l -> !l.contains("\"first_alarm\": null")).count());
+                c1Flagged.addAndGet((int) guard.stream().filter(l -> l.startsWith("{\"caller\": \"c1\"")
+                        && !l.contains("\"first_alarm\": null")).count());
+            });
+            assertThat(failed.get()).as("the generated traces must reach c1's monitoring question").isGreaterThan(10);
+            assertThat(flagged.get()).as("the callers must still raise alarms").isGreaterThan(10);
+            assertThat(c1Flagged.get()).as("c1's later queries must raise alarms").isGreaterThan(3);
         }
     }
 }

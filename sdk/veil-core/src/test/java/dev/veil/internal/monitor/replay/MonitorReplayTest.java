@@ -173,6 +173,7 @@ class MonitorReplayTest {
         expected.put(MonitorReplay.Refusal.QUOTA_EXHAUSTED, 0L);
         expected.put(MonitorReplay.Refusal.INVALID_INPUT, 3L); // grace
         expected.put(MonitorReplay.Refusal.DETECTOR_FAILED, 0L);
+        expected.put(MonitorReplay.Refusal.MONITORING_FAILED, 0L);
         assertThat(r.refusals()).containsExactlyEntriesOf(expected);
         List<String> trace = ReplayFixtures.handTrace(false);
         int erin = 1 + trace.indexOf(trace.stream().filter(l -> l.contains("erin")).findFirst().orElseThrow());
@@ -240,7 +241,7 @@ class MonitorReplayTest {
         trace.add(line("carol", T + 631_000, X, UNSURE));
         MonitorReplay r = replay(b, trace);
         assertThat(r.refusals().get(MonitorReplay.Refusal.BLOCKED)).isEqualTo(2);
-        assertThat(r.results().get(0).firstAlarm()).isEqualTo(3);
+        assertThat(r.results().get(0).firstAlarm()).isEqualTo(3L);
         // the last query is evaluated: its history still holds low margins, so it is blocked again
         TraceClock clock = new TraceClock(0);
         MonitorReplay steps = MonitorReplay.of(b, new MemoryStateStore(1 << 24, clock, 100), clock);
@@ -354,7 +355,7 @@ class MonitorReplayTest {
         MonitorReplay r = replay(b, trace);
         // rate low (3 in the window) throttles bob to one query per 10 s from query 2 on; the throttle's
         // bucket starts with one token: query 3 passes, 4 and 5 (a second apart) are refused
-        assertThat(r.results().get(0).firstAlarm()).isEqualTo(2);
+        assertThat(r.results().get(0).firstAlarm()).isEqualTo(2L);
         assertThat(r.refusals().get(MonitorReplay.Refusal.RATE_LIMITED)).isEqualTo(2);
     }
 
@@ -412,5 +413,35 @@ class MonitorReplayTest {
         }
         assertThat(r.firstBackwardsLine()).isEqualTo(2_147_483_648L);
         assertThat(r.firstRefusal()).startsWith("line 2147483649 (caller erin): access rule no-interns");
+    }
+    /**
+     * A caller's query index, first alarm and detector indexes go past 2^31 - 1 (a trace of more
+     * than 2^31 lines for one caller): they count on, as longs, instead of wrapping to negative
+     * numbers (which read as "no alarm").
+     */
+    @Test
+    void perCallerIndexesGoPastTheLargestInt() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("b"), POLICY.replace("rate_limit: { per_second: 1, burst: 3 }",
+                "rate_limit: { per_second: 1000, burst: 1000 }"));
+        TraceClock clock = new TraceClock(0);
+        MonitorReplay r = MonitorReplay.of(b, dev.veil.internal.state.MemoryStateStore.onClockTime(
+                dev.veil.internal.guard.DefaultGuard.DEFAULT_STATE_BYTES, clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+        r.presetQueries("bob", "", Integer.MAX_VALUE - 2L);
+        List<String> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) { // bob, a query a second: rate medium (an alert) at his 5th in the window
+            lines.add(ReplayFixtures.line("bob", ReplayFixtures.T + i * 1000L, new double[] {0.5, 0.5, 0.5}, null));
+        }
+        List<MonitorReplay.Step> steps = new java.util.ArrayList<>();
+        GuardEquivalenceTest.parse(lines).forEach(q -> steps.add(r.accept(q)));
+        assertThat(steps.get(0).index()).isEqualTo(Integer.MAX_VALUE - 2L);
+        assertThat(steps.get(9).index()).isEqualTo(Integer.MAX_VALUE + 7L);
+        CallerResult bob = r.results().get(0);
+        assertThat(bob.queries()).isEqualTo(Integer.MAX_VALUE + 8L);
+        long alarm = Integer.MAX_VALUE - 2L + steps.stream().filter(MonitorReplay.Step::alarm).findFirst().orElseThrow()
+                .index() - steps.get(0).index();
+        assertThat(alarm).isGreaterThan(Integer.MAX_VALUE);
+        assertThat(bob.toJson()).startsWith("{\"caller\": \"bob\", \"queries\": " + (Integer.MAX_VALUE + 8L)
+                + ", \"first_alarm\": " + alarm + ", \"detectors\": {\"rate\": " + alarm + ", ");
+        assertThat(r.summary()).isEqualTo("callers: 1, flagged: 1");
     }
 }

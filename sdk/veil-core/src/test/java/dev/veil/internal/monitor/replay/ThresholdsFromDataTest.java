@@ -89,7 +89,7 @@ class ThresholdsFromDataTest {
         MonitorReplay r = MonitorReplay.of(b, new dev.veil.internal.state.MemoryStateStore(1 << 24, clock, 100), clock);
         r.accept(new TraceQuery(1, "a", "", List.of(), 1000, new double[] {1}, null));
         r.accept(new TraceQuery(2, "a", "", List.of(), 2000, new double[] {1}, null));
-        assertThat(r.results().get(0).firstAlarm()).isEqualTo(1);
+        assertThat(r.results().get(0).firstAlarm()).isEqualTo(1L);
         Model<double[]> m = Model.ofVector(ModelInfo.of("m", "1", Instant.EPOCH),
                 x -> Prediction.classification(List.of("a"), new double[] {1}));
         try (Guard<double[]> g = Guard.builder(m).policy(b).audit(AuditLog.jsonLines(tmp.resolve("a.jsonl"))).build()) {
