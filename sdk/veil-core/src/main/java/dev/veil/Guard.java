@@ -51,7 +51,13 @@ import java.util.Objects;
  */
 public interface Guard<I> extends AutoCloseable {
 
-    /** Runs one request through every stage. Never throws for a request it refuses: see {@link Response}. */
+    /**
+     * Runs one request through every stage. Never throws for a request it refuses: see
+     * {@link Response}. (Only the JVM's own failures from a {@link GuardListener} go on, after the
+     * record was written: see there.) When user code (the feature view, the model, a custom
+     * detector) reports an interrupt with an {@link InterruptedException}, the request is denied,
+     * its record written, and the thread's interrupt flag set again before this returns.
+     */
     Response predict(Request<I> request);
 
     /**
@@ -59,7 +65,8 @@ public interface Guard<I> extends AutoCloseable {
      * privacy budgets are kept. Throws {@link PolicyLoadException} (and keeps the current bundle)
      * when the bundle's settings cannot be applied, e.g. an API key file that does not parse, and
      * {@link IllegalStateException} once the Guard is closed. A listener that throws does not make
-     * it throw: when it returns, the new bundle is in force.
+     * it throw (but for an {@code OutOfMemoryError}, see {@link GuardListener}): when it returns,
+     * the new bundle is in force.
      *
      * <p>Rollback: a {@link PolicyBundle#signed()} bundle whose revision orders before that of a
      * signed bundle of the same name this Guard has had in force (built with or reloaded since) is
@@ -91,12 +98,14 @@ public interface Guard<I> extends AutoCloseable {
     ModelInfo model();
 
     /**
-     * Stops admitting requests, waits for the requests already running to finish (up to
-     * {@link Builder#closeTimeout(Duration)}, 30 seconds by default), then drains and closes the
-     * audit log and the state store. Requests that arrive after close began are denied with
-     * {@code audit_unavailable} (no record can be promised for them, so nothing is released) and
-     * never reach the policy or the model; a request still running when the wait ends is denied
-     * the same way. Keep the model usable until close has returned. Do not call close from a
+     * Stops admitting requests, waits until the requests already running have had their audit
+     * records appended (up to {@link Builder#closeTimeout(Duration)}, 30 seconds by default; not for
+     * their {@link GuardListener} callbacks, which run after and may still run when close returns),
+     * then drains and closes the audit log and the state store. Requests that arrive after close
+     * began are denied with {@code audit_unavailable} (no record can be promised for them, so
+     * nothing is released) and never reach the policy or the model; a request still running when the
+     * wait ends is denied the same way, unless the audit log took its record before it closed (then
+     * it gets the answer its record says), and close logs how many it stopped waiting for. Keep the model usable until close has returned. Do not call close from a
      * listener or from the model: the request that calls it is itself running, so close waits for
      * the whole timeout. Throws {@link AuditException} when records accepted earlier could not be
      * written (see {@link AuditLog}).
@@ -297,9 +306,11 @@ public interface Guard<I> extends AutoCloseable {
         }
 
         /**
-         * How long {@link Guard#close()} waits for requests already running to finish (default 30
-         * seconds; zero does not wait). A request still running when the time is up is refused with
-         * {@code audit_unavailable} and has no record, and close logs how many there were.
+         * How long {@link Guard#close()} waits for requests already running to have their audit
+         * records appended (default 30 seconds; zero does not wait; listener callbacks are not waited
+         * for). A request whose record the audit log has not taken when it closes is refused with
+         * {@code audit_unavailable} and has no record; close logs how many requests it stopped
+         * waiting for.
          */
         public Builder<I> closeTimeout(Duration timeout) {
             Objects.requireNonNull(timeout, "timeout");

@@ -1,10 +1,19 @@
 package dev.veil;
 
 /**
- * Receives the Guard's events. Called on the request thread after the decision is made: keep it
- * fast and do not throw (an exception from a listener is reported to {@code System.Logger}, logger
- * {@code dev.veil.Guard}, as its class and stack trace without its message, at most once a minute
- * per callback, and otherwise ignored; it never changes a decision).
+ * Receives the Guard's events. Called on the request thread after the decision is made and the
+ * request's audit record appended (when it has one): keep it fast and do not throw (an exception from a listener, or
+ * an {@link Error} such as an {@code AssertionError} or a {@code StackOverflowError}, is reported to
+ * {@code System.Logger}, logger {@code dev.veil.Guard}, as its class and stack trace without its
+ * message, at most once a minute per callback, and otherwise ignored; it never changes a decision).
+ *
+ * <p>The JVM's own failures are not ignored: an {@code OutOfMemoryError} (or an
+ * {@code InternalError}) from a callback goes on, out of {@code predict} after the request's record
+ * was written (the caller loses an answer that record may say was released), and out of
+ * {@code reload} or {@code swapModel} after the change took effect.
+ *
+ * <p>{@link Guard#close()} does not wait for the callbacks of requests whose records are appended:
+ * a request blocked in a callback while the Guard closes still gets the answer its record says.
  */
 public interface GuardListener {
     /** A monitoring rule fired or the model is stale with an {@code alert} policy. */

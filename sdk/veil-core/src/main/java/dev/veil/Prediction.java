@@ -7,6 +7,13 @@ import java.util.Objects;
  * A raw model output: class scores with their labels, or a regression value. The raw prediction
  * never leaves the Guard; callers receive a {@link ReleasedPrediction}.
  *
+ * <p><b>A fresh scores array per answer.</b> The Guard reads the scores array of a classification
+ * without copying it, from its checks until the answer is released: a model that hands the same
+ * array to two calls (a native runtime's output buffer, reused) and writes the second answer into
+ * it while the first request is still in the Guard, on another thread, gets the second caller's
+ * answer released to the first caller, under the first caller's audit record. Copy such a buffer
+ * ({@code buffer.clone()}) before passing it to {@link #classification}.
+ *
  * <p>Scores must be finite and non-negative; the Guard refuses (with {@link ReasonCode#MODEL_ERROR})
  * a prediction that is not. They need not sum to one: transforms that need a distribution
  * normalise first.
@@ -32,7 +39,8 @@ public final class Prediction {
 
     /**
      * Class scores. {@code labels} and {@code scores} must have the same length (at least one); the
-     * scores array is not copied, so do not change it afterwards.
+     * scores array is not copied, so do not change it afterwards, nor pass it to another call: see
+     * the class Javadoc (another request's answer may be released).
      */
     public static Prediction classification(List<String> labels, double[] scores) {
         Objects.requireNonNull(labels, "labels");

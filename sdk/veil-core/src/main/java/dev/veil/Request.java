@@ -6,7 +6,9 @@ import java.util.Objects;
  * One prediction request: who asks and what.
  *
  * @param credentials what the caller presented
- * @param input the model input
+ * @param input the model input. The Guard reads features from it to validate them, and later
+ *     gives the model this same object: it must not change until {@link Guard#predict} returns
+ *     (values written in between reach the model unvalidated)
  * @param payloadBytes size of the request as received (e.g. the HTTP body), checked against the
  *     policy's maximum payload size; {@code -1} when unknown, in which case the Guard uses
  *     8 bytes per feature

@@ -1780,7 +1780,7 @@ class GuardTest {
 
     static List<Throwable> listenerFailures() {
         return List.of(new IOException("alert sink unreachable"), new AssertionError("listener bug"),
-                new ExceptionInInitializerError("listener bug"));
+                new ExceptionInInitializerError("listener bug"), new StackOverflowError("a recursive log formatter"));
     }
 
     @Test

@@ -116,9 +116,10 @@ public final class DefaultGuard<I> implements Guard<I> {
     /** The audit log is closing: a request still running finds no log for its record. */
     private volatile boolean auditClosing;
     /**
-     * Requests that entered and left {@link #predict}: {@link #close} waits until the two are
-     * equal. Two striped counters rather than one shared count, so that threads serving requests do
-     * not contend for one cache line.
+     * Requests that entered {@link #predict}, and those of them whose record was appended (or
+     * refused) since: {@link #close} waits until the two are equal, not for the listeners, which
+     * run after. Two striped counters rather than one shared count, so that threads serving
+     * requests do not contend for one cache line.
      */
     private final LongAdder entered = new LongAdder();
     private final LongAdder left = new LongAdder();
@@ -463,9 +464,9 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /**
-     * Waits, up to the close timeout, until no request admitted before {@link #closed} was set is
-     * still running, so that each gets its record. Polled: close is rare and the request path stays
-     * two uncontended counter increments.
+     * Waits, up to the close timeout, until every request admitted before {@link #closed} was set
+     * has had its record appended (or refused), so that each gets its record. Polled: close is rare
+     * and the request path stays two uncontended counter increments.
      */
     private void awaitRunningRequests() {
         // A timeout beyond what a long of nanoseconds holds (about 292 years) waits without a deadline.
@@ -474,17 +475,19 @@ public final class DefaultGuard<I> implements Guard<I> {
         long running;
         while ((running = running()) > 0) {
             if (!forever && System.nanoTime() - deadline >= 0) {
-                LOG.log(System.Logger.Level.WARNING, running + " request(s) still running " + closeTimeout.toMillis()
-                        + " ms after close() began; closing the audit log: they will be refused with "
-                        + "audit_unavailable (raise Guard.Builder.closeTimeout to wait longer)");
+                LOG.log(System.Logger.Level.WARNING, running + " request(s) whose audit record the log had not taken "
+                        + "were still running " + closeTimeout.toMillis() + " ms after close() began; closing the audit "
+                        + "log: a request whose record it has not taken by then is refused with audit_unavailable "
+                        + "(raise Guard.Builder.closeTimeout to wait longer)");
                 return;
             }
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                LOG.log(System.Logger.Level.WARNING, "close() was interrupted while " + running + " request(s) "
-                        + "were running; closing the audit log: they will be refused with audit_unavailable");
+                LOG.log(System.Logger.Level.WARNING, "close() was interrupted while " + running + " request(s) whose "
+                        + "audit record the log had not taken were running; closing the audit log: a request whose "
+                        + "record it has not taken by then is refused with audit_unavailable");
                 return;
             }
         }
@@ -512,11 +515,16 @@ public final class DefaultGuard<I> implements Guard<I> {
         // Counted in before closed is read again: close() either sees this request or this request
         // sees closed (both are volatile accesses).
         entered.increment();
+        Exchange x;
         try {
-            return admitted(request);
+            x = admitted(request);
         } finally {
+            // Counted out once its record was appended (or refused): that is what close() waits for.
+            // The listeners run after, unwaited: a request blocked in one has its answer and record.
             left.increment();
         }
+        publish(x, x.answer);
+        return x.answer;
     }
 
     /**
@@ -525,16 +533,31 @@ public final class DefaultGuard<I> implements Guard<I> {
      * answer).
      */
     private Response closedDenial() {
-        Response.Denied d = new Response.Denied(DecisionIds.next(), List.of(Reason.of(
-                ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
-                        + "written, so nothing is released")));
+        Response.Denied d = closedDenialUnpublished();
         safely("onDenied", () -> listener.onDenied(d, "", ""));
         return d;
     }
 
-    private Response admitted(Request<I> request) {
+    private static Response.Denied closedDenialUnpublished() {
+        return new Response.Denied(DecisionIds.next(), List.of(Reason.of(
+                ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
+                        + "written, so nothing is released")));
+    }
+
+    /** A request refused before it ran, with no record: {@code d} is its answer, published as any other. */
+    private static Exchange unrecorded(Response.Denied d) {
+        Exchange x = new Exchange(d.decisionId(), 0); // no record, so no time: no caller, no alerts
+        x.answer = d;
+        return x;
+    }
+
+    /**
+     * Runs an admitted request up to its audit record: returns its exchange with its answer
+     * ({@link Exchange#answer}), whose listeners {@link #predict} calls.
+     */
+    private Exchange admitted(Request<I> request) {
         if (closed) {
-            return closedDenial();
+            return unrecorded(closedDenialUnpublished());
         }
         AuditUnavailableException refused = audit.refusal();
         if (refused != null) {
@@ -546,8 +569,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the audit log cannot take records now; nothing "
                             + "is released unrecorded")));
             auditOutages.failed(d.decisionId(), "refused before it ran (audit_unavailable)", refused);
-            safely("onDenied", () -> listener.onDenied(d, "", ""));
-            return d;
+            return unrecorded(d);
         }
         long t0 = System.nanoTime();
         PolicyRuntime rt = runtime;
@@ -558,6 +580,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         } catch (Exception | Error e) {
             // Last line of defence: a bug in the pipeline itself, or an extension point written in a
             // language without checked exceptions (Kotlin, Scala) throwing an undeclared one. Deny.
+            keepInterrupt(x, e);
             x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
             x.outcome(x.stage, StageOutcome.ERROR);
             LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id,
@@ -588,8 +611,11 @@ public final class DefaultGuard<I> implements Guard<I> {
             response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
                     "the audit record could not be written; nothing is released unrecorded")));
         }
-        publish(x, response);
-        return response;
+        if (x.interrupted) {
+            Thread.currentThread().interrupt(); // what user code's InterruptedException cleared (keepInterrupt)
+        }
+        x.answer = response;
+        return x;
     }
 
     private void run(PolicyRuntime rt, Model<I> m, Request<I> request, Exchange x) {
@@ -625,6 +651,16 @@ public final class DefaultGuard<I> implements Guard<I> {
             } catch (OutOfMemoryError | InternalError e) {
                 throw e;
             } catch (Exception | Error e) {
+                if (interrupted(e)) {
+                    // The service cancelled the request while its input was read: not the caller's fault.
+                    keepInterrupt(x, e);
+                    LOG.log(System.Logger.Level.WARNING, "the feature view was interrupted for decision " + x.id
+                            + "; refused as internal_error");
+                    x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, Stage.ACCESS, "", "the request was interrupted "
+                            + "while its input was read as features (the service stopped it); try again"));
+                    x.outcome(Stage.ACCESS, StageOutcome.ERROR);
+                    return;
+                }
                 // the exception's message may quote the input: the log says what failed, not what it read
                 LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id + " with "
                         + e.getClass().getName() + (e instanceof NotANumberException ? ": " + e.getMessage() : "")
@@ -768,8 +804,12 @@ public final class DefaultGuard<I> implements Guard<I> {
 
         // ---------------------------------------------------------------- 3 OBSERVE
         x.stage = Stage.OBSERVE;
+        Detector[] customs = rt.detectors();
+        // Custom detectors get their own copy of the features (the SPI's Query): one that writes
+        // them (normalising in place) must not change what the built-in detectors read and the
+        // record keeps. Made only when custom detectors are listed: the built-in ones are Veil's.
+        Query customQuery = customs.length == 0 ? null : new Query(x.caller, x.nowMillis, features.copy());
         try {
-            Detector[] customs = rt.detectors();
             Signal[] signals = new Signal[(results != null ? builtins.length : 0) + customs.length];
             int count = 0;
             boolean detectorFailed = false;
@@ -787,7 +827,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             for (Detector d : customs) {
                 try {
-                    Signal sig = d.observe(query);
+                    Signal sig = d.observe(customQuery);
                     if (sig == null) {
                         throw new DetectorContractException("custom detector '" + printable(d.name())
                                 + "' returned null; a detector must return a signal (new Signal(name(), Level.NONE, "
@@ -801,7 +841,9 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                     signals[count] = sig;
                     count++;
-                } catch (Exception e) { // undeclared checked exceptions too (Kotlin, Scala)
+                } catch (OutOfMemoryError | InternalError e) {
+                    throw e; // the JVM itself: the last line of defence in predict denies (internal_error)
+                } catch (Exception | Error e) { // undeclared checked exceptions and assertions too, as for the model
                     detectorFailed = true;
                     detectorFailed(settings, x, d.name(), e);
                 }
@@ -875,7 +917,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             x.degraded = true;
         }
 
-        modelAndOutput(rt, m, request, x, in, query, contexts, results != null, settings);
+        modelAndOutput(rt, m, request, x, in, query, customQuery, contexts, results != null, settings);
     }
 
     /**
@@ -903,7 +945,8 @@ public final class DefaultGuard<I> implements Guard<I> {
      * question (so that an input that trips one detector does not switch off the blocks of the
      * others); otherwise the failure is rethrown, and the request denied.
      */
-    private void detectorFailed(GuardSettings settings, Exchange x, String detector, Exception e) {
+    private void detectorFailed(GuardSettings settings, Exchange x, String detector, Throwable e) {
+        keepInterrupt(x, e);
         if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {
             throw e instanceof RuntimeException r ? r : new IllegalStateException("detector " + detector + " failed", e);
         }
@@ -918,7 +961,7 @@ public final class DefaultGuard<I> implements Guard<I> {
      * reached the compiler's node limit, which then stopped inlining the output stage's calls.
      */
     private void modelAndOutput(PolicyRuntime rt, Model<I> m, Request<I> request, Exchange x, PolicyInput in,
-            Query query, Object[] contexts, boolean stateOk, GuardSettings settings) {
+            Query query, Query customQuery, Object[] contexts, boolean stateOk, GuardSettings settings) {
         // The model's age is checked even when monitoring failed: a stale model under a deny policy
         // must not answer, degraded or not. A failure here always denies.
         x.stage = Stage.MODEL;
@@ -949,6 +992,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         } catch (OutOfMemoryError | InternalError e) {
             throw e; // the JVM itself: the last line of defence in predict denies (internal_error)
         } catch (Exception | Error e) {
+            keepInterrupt(x, e); // a predict function's own timeout, say (Future.get), interrupted
             // an assertion or a linkage error of the model's code is the model's failure too. Its message
             // (and a cause's, in the stack trace) may quote the input, which the policy may mask in the
             // audit log: as for the feature view, the log says what failed, not what it read.
@@ -969,7 +1013,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         x.outcome(Stage.MODEL, StageOutcome.ALLOW);
         x.summary = PredictionSummary.of(raw);
-        if (!learn(rt, query, contexts, raw, stateOk, settings, x)) {
+        if (!learn(rt, query, customQuery, contexts, raw, stateOk, settings, x)) {
             return;
         }
 
@@ -1233,15 +1277,15 @@ public final class DefaultGuard<I> implements Guard<I> {
      *
      * @return false when the request was denied for it ({@code x} says why)
      */
-    private boolean learn(PolicyRuntime rt, Query query, Object[] contexts, Prediction raw, boolean stateOk,
-            GuardSettings settings, Exchange x) {
+    private boolean learn(PolicyRuntime rt, Query query, Query customQuery, Object[] contexts, Prediction raw,
+            boolean stateOk, GuardSettings settings, Exchange x) {
         StatefulDetector[] builtins = rt.builtins();
         Stage at = x.stage;
         x.stage = Stage.OBSERVE; // what fails here is the detectors' part of the request
         try {
             // Every detector remembers what it can, whichever failed: one that throws on a chosen input
             // must not keep the others from seeing the query.
-            Exception failed = null;
+            Throwable failed = null;
             boolean interrupt = false; // any failure, not only the first, may be an interrupted wait
             List<StateOp> later = stateOk && builtins.length > 0 ? new ArrayList<>(builtins.length) : null;
             if (later != null) {
@@ -1254,10 +1298,17 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                 }
             }
-            for (Detector d : rt.detectors()) {
+            Detector[] customs = rt.detectors();
+            // Their own copy of the scores too: one that sorts them in place must not change the
+            // answer released from them after this. (Labels and a regression's value are immutable.)
+            Prediction theirs = customs.length == 0 || raw.kind() == Prediction.Kind.REGRESSION ? raw
+                    : Prediction.classification(raw.labels(), raw.scores().clone());
+            for (Detector d : customs) {
                 try {
-                    d.afterPrediction(query, raw);
-                } catch (Exception e) { // undeclared checked exceptions too (Kotlin, Scala)
+                    d.afterPrediction(customQuery, theirs);
+                } catch (OutOfMemoryError | InternalError e) {
+                    throw e; // the JVM itself: the last line of defence in predict denies (internal_error)
+                } catch (Exception | Error e) { // undeclared checked exceptions and assertions too, as for the model
                     failed = rememberFailed(x, d.name(), e, failed);
                     interrupt |= interrupted(e);
                 }
@@ -1296,7 +1347,8 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /** A detector failed to remember the query: logged and named in the record; the first failure is kept. */
-    private Exception rememberFailed(Exchange x, String detector, Exception e, Exception first) {
+    private Throwable rememberFailed(Exchange x, String detector, Throwable e, Throwable first) {
+        keepInterrupt(x, e);
         failures.failed(detector, x.id, "to remember the query", e);
         addOnce(x.rules, "monitoring:" + detector + ":error"); // it may have failed in observe too
         return first != null ? first : e;
@@ -1319,6 +1371,19 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
         }
         return false;
+    }
+
+    /**
+     * Notes that {@code e} comes from an interrupted wait (an InterruptedException that user code,
+     * the feature view, the model or a custom detector, let through, which cleared the thread's
+     * interrupt flag): the flag is set again once the request's record was appended
+     * ({@link #admitted}), so that the service's thread still knows it was interrupted, and the
+     * record is not refused for it (an asynchronous log's wait for queue space is interruptible).
+     */
+    private static void keepInterrupt(Exchange x, Throwable e) {
+        if (interrupted(e)) {
+            x.interrupted = true;
+        }
     }
 
     /**
@@ -1351,7 +1416,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 List.of("label_only"));
     }
 
-    private void failClosed(Exchange x, Exception e) {
+    private void failClosed(Exchange x, Throwable e) {
+        keepInterrupt(x, e);
         failures.log("stage " + x.stage.id(), System.Logger.Level.ERROR, "stage " + x.stage.id()
                 + " could not be evaluated for decision " + x.id + "; denying", "stage", e);
         x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "stage " + x.stage.id() + " could not be evaluated"
@@ -1522,18 +1588,21 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /**
-     * Runs a listener callback. Whatever it throws (an {@code AssertionError} or a linkage error as
-     * well as an exception) is logged and ignored, so that it never changes what a request or a
-     * reload returns; only a VirtualMachineError (out of memory, stack overflow) goes on. A listener
-     * that throws on every denial would log on every request: at most once a minute per callback
+     * Runs a listener callback. Whatever it throws (an {@code AssertionError}, a linkage error or a
+     * {@code StackOverflowError}, which a recursive formatter throws and which leaves the JVM sound
+     * once the stack has unwound, as well as an exception) is logged and ignored, so that it never
+     * changes what a request or a reload returns; only the JVM's own failures (out of memory, an
+     * internal error) go on, after the request's record or the change. A listener that throws on
+     * every denial would log on every request: at most once a minute per callback
      * ({@link FailureLog}), which counts the others.
      */
     private void safely(String callback, Runnable r) {
         try {
             r.run();
-        } catch (VirtualMachineError e) {
-            throw e;
         } catch (Throwable e) {
+            if (e instanceof VirtualMachineError vm && !(e instanceof StackOverflowError)) {
+                throw vm;
+            }
             failures.log("listener " + callback, System.Logger.Level.WARNING, "a GuardListener threw from "
                     + callback + "; ignored", "callback", e);
         }
@@ -1558,6 +1627,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         String stateKey;
         /** Until when the caller's privacy budget is known spent (0: not known spent). */
         long budgetSpentUntil;
+        /** Whether user code reported an interrupt ({@link #keepInterrupt}): the flag is set again at the end. */
+        boolean interrupted;
         final StageOutcome[] outcomes = new StageOutcome[AuditRecord.STAGE_COUNT];
         final List<String> rules = new ArrayList<>(6);
         List<Alert> alerts;
@@ -1566,6 +1637,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         Reason quoted;
         Reason redacted;
         private ReleasedPrediction released;
+        /** The answer the caller gets, once the record was appended or refused. */
+        Response answer;
 
         Exchange(String id, long nowMillis) {
             this.id = id;
