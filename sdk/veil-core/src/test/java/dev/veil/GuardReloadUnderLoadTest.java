@@ -18,8 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,49 +33,10 @@ class GuardReloadUnderLoadTest {
     Path tmp;
 
     private final ManualClock clock = new ManualClock(NOW);
-    private final List<Guard<?>> open = new ArrayList<>();
     private int bundles;
-    private Path auditFile;
-
-    @AfterEach
-    void closeGuards() {
-        for (Guard<?> g : open) {
-            try {
-                g.close();
-            } catch (RuntimeException | Error ignored) {
-                // a test's Guard may have been left in any state
-            }
-        }
-        Thread.interrupted(); // never leak an interrupt into the next test
-    }
 
     private BundleDir bundle() {
         return GuardFixtures.bundle(tmp.resolve("bundle-" + (++bundles)));
-    }
-
-    private <I> Guard<I> guard(BundleDir b, Model<I> model, Consumer<Guard.Builder<I>> more) {
-        return guard(b, model, AuditLog.jsonLines(tmp.resolve("audit-" + bundles + ".jsonl"))
-                .async(AuditLog.DEFAULT_QUEUE_CAPACITY, Duration.ofSeconds(30)), more);
-    }
-
-    private <I> Guard<I> guard(BundleDir b, Model<I> model, AuditLog log, Consumer<Guard.Builder<I>> more) {
-        auditFile = log.file();
-        Guard.Builder<I> builder = Guard.builder(model).policy(b.load()).audit(log).clock(clock);
-        more.accept(builder);
-        Guard<I> g = builder.build();
-        open.add(g);
-        return g;
-    }
-
-    private static Request<double[]> ask(ApiKeys.Issued key, double... x) {
-        return Request.of(Credentials.apiKey(key.plaintext()), x);
-    }
-
-    private List<Map<String, Object>> audited(Guard<?> g) {
-        g.close();
-        AuditVerification v = AuditLog.verify(auditFile);
-        assertThat(v.ok()).as("audit chain: %s", v.message()).isTrue();
-        return auditRecords(auditFile);
     }
 
     /**
@@ -97,7 +56,11 @@ class GuardReloadUnderLoadTest {
             ModelInfo info = ModelInfo.of("animals", Integer.toString(i), NOW.minus(Duration.ofDays(1)));
             models.add(Model.ofVector(info, x -> Prediction.classification(LABELS, SCORES_A.clone())));
         }
-        Guard<double[]> g = guard(bundle().set("name", "gen-0"), models.get(0), b -> { });
+        Path auditFile = tmp.resolve("audit.jsonl");
+        Guard<double[]> g = Guard.builder(models.get(0)).policy(bundle().set("name", "gen-0").load())
+                .audit(AuditLog.jsonLines(auditFile).async(AuditLog.DEFAULT_QUEUE_CAPACITY, Duration.ofSeconds(30)))
+                .clock(clock).build();
+        Request<double[]> ask = Request.of(Credentials.apiKey(ALICE.plaintext()), VALID);
         g.reload(gens.get(0));
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -107,7 +70,7 @@ class GuardReloadUnderLoadTest {
             for (int t = 0; t < 8; t++) {
                 workers.add(pool.submit(() -> {
                     while (!done.get()) {
-                        g.predict(ask(ALICE, VALID));
+                        g.predict(ask);
                         asked.incrementAndGet();
                     }
                     return null;
@@ -124,8 +87,11 @@ class GuardReloadUnderLoadTest {
             }
         } finally {
             pool.shutdownNow();
+            g.close();
         }
-        List<Map<String, Object>> recs = audited(g);
+        AuditVerification v = AuditLog.verify(auditFile);
+        assertThat(v.ok()).as("audit chain: %s", v.message()).isTrue();
+        List<Map<String, Object>> recs = auditRecords(auditFile);
         int bad = 0;
         for (Map<String, Object> r : recs) {
             int gen = Integer.parseInt(((Map<?, ?>) r.get("bundles")).keySet().iterator().next().toString().substring(4));

@@ -100,6 +100,18 @@ class GuardUserCodeTest {
 
     /** A custom detector whose afterPrediction runs {@code after} (and sees nothing otherwise). */
     private static Detector detector(String name, java.util.function.BiConsumer<Query, Prediction> after) {
+        return detector(name, q -> new Signal(name, Level.NONE, 0), after);
+    }
+
+    /** A custom detector that observes nothing and throws {@code thrown} from observe (when not null). */
+    private static Detector throwingInObserve(String name, Throwable thrown) {
+        return detector(name, q -> {
+            throw GuardFixtures.sneakyThrow(thrown);
+        }, (q, raw) -> { });
+    }
+
+    private static Detector detector(String name, java.util.function.Function<Query, Signal> observe,
+            java.util.function.BiConsumer<Query, Prediction> after) {
         return new Detector() {
             @Override
             public String name() {
@@ -108,32 +120,12 @@ class GuardUserCodeTest {
 
             @Override
             public Signal observe(Query query) {
-                return new Signal(name, Level.NONE, 0);
+                return observe.apply(query);
             }
 
             @Override
             public void afterPrediction(Query query, Prediction raw) {
                 after.accept(query, raw);
-            }
-
-            @Override
-            public long stateBytes() {
-                return 0;
-            }
-        };
-    }
-
-    /** A custom detector that observes nothing and throws {@code thrown} from observe (when not null). */
-    private static Detector throwingInObserve(String name, Throwable thrown) {
-        return new Detector() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public Signal observe(Query query) {
-                throw GuardFixtures.sneakyThrow(thrown);
             }
 
             @Override
@@ -188,31 +180,13 @@ class GuardUserCodeTest {
                     modelSaw.set(x.clone());
                     return Prediction.classification(LABELS, SCORES_A.clone());
                 }, x -> Features.ofOwned(x)),
-                b -> b.detector(new Detector() {
-                    @Override
-                    public String name() {
-                        return "norm";
+                b -> b.detector(detector("norm", query -> {
+                    double[] v = query.features().vector();
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] /= 3; // scale to [0, 1] for its own distance computation
                     }
-
-                    @Override
-                    public Signal observe(Query query) {
-                        double[] v = query.features().vector();
-                        for (int i = 0; i < v.length; i++) {
-                            v[i] /= 3; // scale to [0, 1] for its own distance computation
-                        }
-                        return new Signal("norm", Level.NONE, 0);
-                    }
-
-                    @Override
-                    public void afterPrediction(Query query, Prediction raw) {
-                        afterSaw.set(query.features().vector().clone());
-                    }
-
-                    @Override
-                    public long stateBytes() {
-                        return 0;
-                    }
-                }));
+                    return new Signal("norm", Level.NONE, 0);
+                }, (query, raw) -> afterSaw.set(query.features().vector().clone()))));
 
         g.predict(ask(ALICE, 1, 2, 3));
         Object recorded = at(audited(g).get(0), "input", "features");

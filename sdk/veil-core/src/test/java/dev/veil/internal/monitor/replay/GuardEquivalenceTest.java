@@ -51,6 +51,15 @@ class GuardEquivalenceTest {
 
     private static final List<String> LABELS = List.of("0", "1", "2");
 
+    /** The trace replayed in memory, on the trace's own clock, as {@code veil monitor replay} does. */
+    private static MonitorReplay replayed(PolicyBundle b, List<TraceQuery> trace) {
+        TraceClock clock = new TraceClock(0);
+        MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock,
+                MonitorReplay.DEFAULT_MAX_CALLERS), clock);
+        trace.forEach(r::accept);
+        return r;
+    }
+
     /** Results as the Guard's alerts show them, in the replay's output format. */
     static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit) {
         return viaGuard(b, keys, trace, audit, List.of());
@@ -106,10 +115,7 @@ class GuardEquivalenceTest {
     }
 
     static List<String> viaReplay(PolicyBundle b, List<TraceQuery> trace) {
-        TraceClock clock = new TraceClock(0);
-        MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock,
-                MonitorReplay.DEFAULT_MAX_CALLERS), clock);
-        trace.forEach(r::accept);
+        MonitorReplay r = replayed(b, trace);
         return r.results().stream().map(CallerResult::toJson).toList();
     }
 
@@ -246,10 +252,7 @@ class GuardEquivalenceTest {
                 List<TraceQuery> trace = parse(lines);
                 Path audit = tmp.resolve("audit-" + onError).resolve(run.incrementAndGet() + ".jsonl");
                 List<String> guard = viaGuard(b, keys, trace, audit);
-                TraceClock clock = new TraceClock(0);
-                MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES,
-                        clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
-                trace.forEach(r::accept);
+                MonitorReplay r = replayed(b, trace);
                 assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
                 assertThat(r.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED)).isEqualTo(misfits);
                 try {
@@ -426,10 +429,7 @@ class GuardEquivalenceTest {
                 List<TraceQuery> trace = parse(lines(items, true));
                 Path audit = tmp.resolve("audit-faulty-" + onError).resolve(run.incrementAndGet() + ".jsonl");
                 List<String> guard = viaGuard(b, keys, trace, audit);
-                TraceClock clock = new TraceClock(0);
-                MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES,
-                        clock, MonitorReplay.DEFAULT_MAX_CALLERS), clock);
-                trace.forEach(r::accept);
+                MonitorReplay r = replayed(b, trace);
                 assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
                 List<String> records;
                 try {
