@@ -62,3 +62,12 @@ start_redis() {
 stop_redis() {
   redis-cli -p "${1:?stop_redis needs a port}" shutdown nosave >/dev/null 2>&1 || true
 }
+
+# ensure_numpy: numpy for python3 (only policies/evaluation/ needs it): Debian's python3-numpy when
+# python3 has none; fails when the python3 on PATH is not Debian's and still has none.
+ensure_numpy() {
+  python3 -c 'import numpy' 2>/dev/null && return 0
+  ensure_packages python3-numpy
+  python3 -c 'import numpy' 2>/dev/null \
+    || die "python3 ($(command -v python3)) does not see numpy after installing python3-numpy (a python3 other than Debian's /usr/bin/python3 first on PATH?): pip install numpy for it, or put /usr/bin first"
+}

@@ -7,18 +7,10 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 
-import dev.veil.Alert;
-import dev.veil.AuditLog;
-import dev.veil.Credentials;
-import dev.veil.Features;
 import dev.veil.Guard;
-import dev.veil.GuardListener;
 import dev.veil.Level;
-import dev.veil.Model;
-import dev.veil.ModelInfo;
 import dev.veil.PolicyBundle;
 import dev.veil.Prediction;
-import dev.veil.Request;
 import dev.veil.Signal;
 import dev.veil.internal.guard.DefaultGuard;
 import dev.veil.internal.guard.FaultyPolicyEngine;
@@ -30,9 +22,7 @@ import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,84 +39,23 @@ class GuardEquivalenceTest {
     @TempDir
     Path tmp;
 
-    private static final List<String> LABELS = List.of("0", "1", "2");
-
-    /** The trace replayed in memory, on the trace's own clock, as {@code veil monitor replay} does. */
-    private static MonitorReplay replayed(PolicyBundle b, List<TraceQuery> trace) {
-        TraceClock clock = new TraceClock(0);
-        MonitorReplay r = MonitorReplay.of(b, MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock,
-                MonitorReplay.DEFAULT_MAX_CALLERS), clock);
-        trace.forEach(r::accept);
-        return r;
-    }
-
-    /** Results as the Guard's alerts show them, in the replay's output format. */
+    /** {@link GuardReplayHarness#viaGuard(PolicyBundle, Map, List, Path)}. */
     static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit) {
-        return viaGuard(b, keys, trace, audit, List.of());
+        return GuardReplayHarness.viaGuard(b, keys, trace, audit);
     }
 
-    /** As above, with custom detectors added to the Guard (the policy lists them). */
+    /** {@link GuardReplayHarness#viaGuard(PolicyBundle, Map, List, Path, List)}. */
     static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit,
             List<Detector> detectors) {
-        TraceClock clock = new TraceClock(0);
-        Model<TraceQuery> model = Model.of(ModelInfo.of("m", "1", Instant.EPOCH),
-                q -> Prediction.classification(LABELS, q.scores()), q -> Features.of(q.features()));
-        List<Alert> alerts = new ArrayList<>();
-        List<String> names = new ArrayList<>(b.policy().settings().detectors().keySet());
-        Map<String, int[]> perCaller = new LinkedHashMap<>(); // queries, first alarm, first per detector...
-        Map<String, String> tenants = new LinkedHashMap<>(); // the tenant each caller's lines name (one key each)
-        Guard.Builder<TraceQuery> builder = Guard.builder(model).policy(b).audit(AuditLog.jsonLines(audit)).clock(clock)
-                .listener(new GuardListener() {
-                    @Override
-                    public void onAlert(Alert a) {
-                        alerts.add(a);
-                    }
-                });
-        detectors.forEach(builder::detector);
-        try (Guard<TraceQuery> g = builder.build()) {
-            for (TraceQuery q : trace) {
-                clock.set(q.timeMillis());
-                alerts.clear();
-                g.predict(Request.of(Credentials.apiKey(keys.get(q.caller())), q));
-                tenants.put(q.caller(), q.tenant());
-                int[] s = perCaller.computeIfAbsent(q.caller(), k -> {
-                    int[] a = new int[2 + names.size()];
-                    java.util.Arrays.fill(a, -1);
-                    a[0] = 0;
-                    return a;
-                });
-                int index = s[0]++;
-                for (Alert a : alerts) {
-                    s[1] = s[1] < 0 ? index : s[1];
-                    int d = names.indexOf(a.signal());
-                    s[2 + d] = s[2 + d] < 0 ? index : s[2 + d];
-                }
-            }
-        }
-        List<String> out = new ArrayList<>();
-        perCaller.forEach((caller, s) -> {
-            Map<String, Long> d = new LinkedHashMap<>();
-            for (int i = 0; i < names.size(); i++) {
-                d.put(names.get(i), s[2 + i] < 0 ? null : (long) s[2 + i]);
-            }
-            out.add(new CallerResult(caller, tenants.get(caller), s[0], s[1] < 0 ? null : (long) s[1], d).toJson());
-        });
-        return out;
+        return GuardReplayHarness.viaGuard(b, keys, trace, audit, detectors);
     }
 
     static List<String> viaReplay(PolicyBundle b, List<TraceQuery> trace) {
-        MonitorReplay r = replayed(b, trace);
-        return r.results().stream().map(CallerResult::toJson).toList();
+        return GuardReplayHarness.viaReplay(b, trace);
     }
 
     static List<TraceQuery> parse(List<String> lines) {
-        TraceReader in = new TraceReader(ReplayFixtures.reader(lines), "t");
-        List<TraceQuery> out = new ArrayList<>();
-        TraceQuery q;
-        while ((q = in.next()) != null) {
-            out.add(q);
-        }
-        return out;
+        return GuardReplayHarness.parse(lines);
     }
 
     @Test
@@ -252,7 +181,7 @@ class GuardEquivalenceTest {
                 List<TraceQuery> trace = parse(lines);
                 Path audit = tmp.resolve("audit-" + onError).resolve(run.incrementAndGet() + ".jsonl");
                 List<String> guard = viaGuard(b, keys, trace, audit);
-                MonitorReplay r = replayed(b, trace);
+                MonitorReplay r = GuardReplayHarness.replayed(b, trace);
                 assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
                 assertThat(r.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED)).isEqualTo(misfits);
                 try {
@@ -429,7 +358,7 @@ class GuardEquivalenceTest {
                 List<TraceQuery> trace = parse(lines(items, true));
                 Path audit = tmp.resolve("audit-faulty-" + onError).resolve(run.incrementAndGet() + ".jsonl");
                 List<String> guard = viaGuard(b, keys, trace, audit);
-                MonitorReplay r = replayed(b, trace);
+                MonitorReplay r = GuardReplayHarness.replayed(b, trace);
                 assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
                 List<String> records;
                 try {
