@@ -1,4 +1,4 @@
-"""Attack trace generator (review-evaluator, s29). Written without reading the repo's generators.
+"""Attack trace generator (an outside evaluation, 1 December 2026). Written without reading the repo's generators.
 
 python3 policies/evaluation/attacks.py OUT KIND [key=value ...]   (OUT: a path outside the repository)
   common keys: n=300 (queries), accounts=1 (round-robin over accounts), pace_ms=1000, seed=0,

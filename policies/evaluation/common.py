@@ -1,4 +1,4 @@
-"""Shared pieces of the outside evaluator's trace generators (review-evaluator, s29; see README.md).
+"""Shared pieces of the outside evaluator's trace generators (an outside evaluation, 1 December 2026; see README.md).
 
 Fashion-MNIST from Debian's dataset-fashion-mnist, a softmax-regression model trained here (its
 scores go into the traces), a PCA basis of the public training images, a validation pre-check that

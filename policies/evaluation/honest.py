@@ -1,4 +1,4 @@
-"""Honest trace generator (review-evaluator, s29).
+"""Honest trace generator (an outside evaluation, 1 December 2026).
 
 python3 policies/evaluation/honest.py OUT [callers=1000] [per=30] [mode=replace|disjoint] [retry=0.1] [retry_p=0.1]
                       [batch=500] [batch_pace_ms=1000] [gap_s=10] [seed=1] [who=none|analyst]

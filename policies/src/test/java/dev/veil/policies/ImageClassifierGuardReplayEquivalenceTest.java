@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * retried; NES attackers from one account and spread over ten accounts of the tenant; a hill climber;
  * a caller resending near copies of one image) through a Guard on a copy of the bundle whose
  * keys.json holds an analyst key of tenant acme per caller, and through the replay: the same first
- * alarm per caller and per detector. (An outside evaluation, s29, compared the two the same way on
- * its own traces.) Skipped when the data set is not installed.
+ * alarm per caller and per detector. (The outside evaluation of policies/README.md compared the two
+ * the same way on its own traces.) Skipped when the data set is not installed.
  */
 class ImageClassifierGuardReplayEquivalenceTest {
     static final long T0 = 1_764_547_200_000L; // 2025-12-01T00:00:00Z
