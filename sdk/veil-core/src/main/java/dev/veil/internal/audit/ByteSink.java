@@ -11,9 +11,10 @@ import java.util.Arrays;
  * its limit ({@link #MAX_LIMIT}, the most a Java array holds, unless a smaller one is given); a write
  * past the limit throws {@link IllegalStateException} and leaves the buffer as it was. A buffer
  * that one very large record (or batch) grew past {@value #SHRINK_FACTOR} times its initial
- * capacity shrinks back to that capacity at the first {@link #reset} after a use that fit it again,
- * rather than keeping its peak size for the life of its writer; a buffer used for large contents
- * every time keeps its size (no reallocation per use). Not thread-safe: one per writer thread.
+ * capacity shrinks back to that capacity after {@value #SHRINK_AFTER_USES} uses in a row that fit
+ * it again, rather than keeping its peak size for the life of its writer; a buffer used for large
+ * contents now and then keeps its size (no reallocation per use when large and small records
+ * alternate). Not thread-safe: one per writer thread.
  */
 final class ByteSink extends OutputStream {
     /** The most bytes a buffer can hold: the longest byte array every common JVM allocates (2 GiB less a little). */
@@ -25,11 +26,16 @@ final class ByteSink extends OutputStream {
      */
     static final int SHRINK_FACTOR = 4;
 
+    /** How many uses in a row must fit the initial capacity before a grown buffer shrinks back. */
+    static final int SHRINK_AFTER_USES = 16;
+
     private final int limit;
     /** The initial capacity: the size the buffer shrinks back to. */
     private final int normal;
     private byte[] buf;
     private int len;
+    /** Uses in a row, up to the last {@link #reset}, whose contents fit the initial capacity. */
+    private int smallUses;
 
     ByteSink(int initialCapacity) {
         this(initialCapacity, MAX_LIMIT);
@@ -76,13 +82,16 @@ final class ByteSink extends OutputStream {
     }
 
     /**
-     * Empties the buffer. When it holds more than {@value #SHRINK_FACTOR} times its initial capacity
-     * and what it held fits that capacity (the large contents that grew it are gone), its array is
-     * replaced by one of the initial capacity.
+     * Empties the buffer. When its array is more than {@value #SHRINK_FACTOR} times its initial
+     * capacity and the last {@value #SHRINK_AFTER_USES} uses (this one included) each fit that
+     * capacity (the large contents that grew it are gone, and do not come back every few uses), the
+     * array is replaced by one of the initial capacity.
      */
     void reset() {
-        if (buf.length > (long) SHRINK_FACTOR * normal && len <= normal) {
+        smallUses = len <= normal ? smallUses + 1 : 0;
+        if (smallUses >= SHRINK_AFTER_USES && buf.length > (long) SHRINK_FACTOR * normal) {
             buf = new byte[normal];
+            smallUses = 0;
         }
         len = 0;
     }

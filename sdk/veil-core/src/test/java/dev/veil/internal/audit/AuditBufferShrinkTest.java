@@ -34,12 +34,14 @@ class AuditBufferShrinkTest {
         try {
             assertThat(w.bufferCapacity()).isEqualTo(NORMAL);
             w.append(large("big"));
-            w.append(AuditFixtures.fullRelease("n1")); // its batch starts while the large one was the last
-            w.append(AuditFixtures.fullRelease("n2"));
+            // each its own batch (a durable append waits for its batch), enough in a row to shrink
+            for (int i = 0; i <= ByteSink.SHRINK_AFTER_USES; i++) {
+                w.append(AuditFixtures.fullRelease("n" + i));
+            }
         } finally {
             w.close();
         }
-        assertThat(w.stats().recordsWritten()).isEqualTo(3);
+        assertThat(w.stats().recordsWritten()).isEqualTo(ByteSink.SHRINK_AFTER_USES + 2);
         assertThat(w.bufferCapacity()).isEqualTo(NORMAL);
     }
 
@@ -50,10 +52,10 @@ class AuditBufferShrinkTest {
         try {
             w.append(large("big"));
             awaitWritten(() -> w.stats().recordsWritten(), 1); // a batch of its own
-            w.append(AuditFixtures.fullRelease("n1"));
-            awaitWritten(() -> w.stats().recordsWritten(), 2);
-            w.append(AuditFixtures.fullRelease("n2"));
-            awaitWritten(() -> w.stats().recordsWritten(), 3);
+            for (int i = 0; i <= ByteSink.SHRINK_AFTER_USES; i++) { // each a batch of its own
+                w.append(AuditFixtures.fullRelease("n" + i));
+                awaitWritten(() -> w.stats().recordsWritten(), i + 2);
+            }
         } finally {
             w.close(); // the writer thread has ended: its buffer can be read
         }

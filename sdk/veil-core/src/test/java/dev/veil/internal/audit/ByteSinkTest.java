@@ -55,22 +55,25 @@ class ByteSinkTest {
                 .hasMessage("need 0 <= initialCapacity <= limit <= " + ByteSink.MAX_LIMIT + ", was 10 and 5");
     }
     /**
-     * A buffer grown past 4 times its initial capacity by one large use shrinks back at the first
-     * reset after a use that fits the initial capacity; one used for large contents every time keeps
-     * its array (no reallocation per use), and so does one grown only to 4 times.
+     * A buffer grown past 4 times its initial capacity by one large use shrinks back after
+     * {@link ByteSink#SHRINK_AFTER_USES} uses in a row that fit the initial capacity; one used for
+     * large contents every few uses keeps its array (no reallocation per use), and so does one
+     * grown only to 4 times.
      */
     @Test
-    void shouldShrinkBackAfterALargeUseOnceAUseFitsTheInitialCapacityAgain() {
+    void shouldShrinkBackAfterALargeUseOnceUsesFitTheInitialCapacityAgain() {
         ByteSink sink = new ByteSink(64);
         sink.write(new byte[1000], 0, 1000);
         assertThat(sink.capacity()).isEqualTo(1000);
         sink.reset(); // dropping 1000 bytes: the next use may be as large
         assertThat(sink.capacity()).isEqualTo(1000);
-        sink.write(new byte[900], 0, 900);
-        sink.reset();
-        assertThat(sink.capacity()).isEqualTo(1000);
+        for (int i = 1; i < ByteSink.SHRINK_AFTER_USES; i++) {
+            sink.writeAscii("small");
+            sink.reset();
+        }
+        assertThat(sink.capacity()).as("one small use short").isEqualTo(1000);
         sink.writeAscii("small");
-        sink.reset(); // a use that fit 64 bytes: back to them
+        sink.reset(); // the last small use in a row: back to 64
         assertThat(sink.capacity()).isEqualTo(64);
         assertThat(sink.size()).isZero();
         sink.writeAscii("x".repeat(200));
@@ -78,8 +81,27 @@ class ByteSinkTest {
 
         ByteSink four = new ByteSink(64);
         four.write(new byte[256], 0, 256); // 4 times: kept
-        four.reset();
-        four.reset();
+        for (int i = 0; i <= ByteSink.SHRINK_AFTER_USES; i++) {
+            four.reset();
+        }
         assertThat(four.capacity()).isEqualTo(256);
+    }
+
+    /** Large and small contents alternating (kept inputs and denials): the array is not reallocated per use. */
+    @Test
+    void shouldNotReallocateWhenLargeAndSmallUsesAlternate() {
+        ByteSink sink = new ByteSink(4096);
+        int changes = 0;
+        byte[] last = null;
+        for (int i = 0; i < 1000; i++) {
+            int n = i % 2 == 0 ? 20_000 : 600;
+            sink.write(new byte[n], 0, n);
+            sink.reset();
+            if (sink.capacity() != (last == null ? -1 : last.length)) {
+                changes++;
+                last = new byte[sink.capacity()];
+            }
+        }
+        assertThat(changes).as("array sizes seen").isEqualTo(1);
     }
 }
