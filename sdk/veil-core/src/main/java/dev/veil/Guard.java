@@ -56,7 +56,9 @@ public interface Guard<I> extends AutoCloseable {
      * {@link Response}. (Only the JVM's own failures from a {@link GuardListener} go on, after the
      * record was written: see there.) When user code (the feature view, the model, a custom
      * detector) reports an interrupt with an {@link InterruptedException}, the request is denied,
-     * its record written, and the thread's interrupt flag set again before this returns.
+     * its record written, and the thread's interrupt flag set again before this returns (after the
+     * listeners, which run with the flag clear). A flag already set when the record is written is
+     * cleared for the write, so that the record is not refused, and set again the same way.
      */
     Response predict(Request<I> request);
 

@@ -270,6 +270,47 @@ class GuardUserCodeTest {
         assertThat(audited(g2)).hasSize(1);
     }
 
+    /**
+     * The listeners of an interrupted request run with the flag clear, and it is set again after
+     * them: a listener that hands the denial on (a blocking queue, an HTTP call) would otherwise fail
+     * and lose it. Both when the model reports the interrupt (InterruptedException, flag cleared) and
+     * when it sets the flag and throws a wrapper (flag still set when the record is appended, which
+     * an async log's wait for queue space would refuse).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"reported", "pending"})
+    void theListenersOfAnInterruptedRequestRunWithTheFlagClearAndItIsSetAfterThem(String how) throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Boolean> flagInListener = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.BlockingQueue<Response.Denied> handedOn = new java.util.concurrent.ArrayBlockingQueue<>(4);
+        GuardListener l = new GuardListener() {
+            @Override
+            public void onDenied(Response.Denied denied, String callerId) {
+                flagInListener.set(Thread.currentThread().isInterrupted());
+                try {
+                    handedOn.offer(denied, 1, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A, x -> {
+            Thread.currentThread().interrupt(); // the service cancels the request while the model waits
+            if (how.equals("pending")) {
+                throw new IllegalStateException("model call cancelled"); // flag left set, as many wrappers do
+            }
+            return new java.util.concurrent.CompletableFuture<Prediction>().get(5, TimeUnit.SECONDS);
+        }), b -> b.listener(l));
+
+        Response r = g.predict(ask(ALICE, VALID));
+        boolean kept = Thread.interrupted();
+
+        assertThat(r).isInstanceOf(Response.Denied.class);
+        assertThat(flagInListener.get()).as("flag seen by the listener").isFalse();
+        assertThat(handedOn).hasSize(1);
+        assertThat(kept).as("flag after predict").isTrue();
+        assertThat(audited(g)).hasSize(1);
+    }
+
     /** An interrupt pending when the request reaches the durable log: one record, released, flag kept. */
     @Test
     void anInterruptPendingAtTheDurableAppendKeepsOneRecordAndTheFlag() {

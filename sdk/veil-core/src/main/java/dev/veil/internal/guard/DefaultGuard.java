@@ -524,6 +524,12 @@ public final class DefaultGuard<I> implements Guard<I> {
             left.increment();
         }
         publish(x, x.answer);
+        if (x.interrupted) {
+            // Set again only now, after the record and the listeners: an interrupted thread would
+            // have the record refused (an async log's wait for queue space is interruptible) and a
+            // listener's hand-over (a queue, an HTTP call) fail.
+            Thread.currentThread().interrupt();
+        }
         return x.answer;
     }
 
@@ -587,6 +593,11 @@ public final class DefaultGuard<I> implements Guard<I> {
                     Failures.loggable(e));
         }
         Response response = x.response();
+        if (Thread.interrupted()) {
+            // Interrupted and not yet reported by user code (a Redis wait, a model that sets the flag
+            // and throws a wrapper): kept and set again at the end, not left to refuse the record.
+            x.interrupted = true;
+        }
         try {
             if (auditClosing) {
                 throw new IllegalStateException("the Guard was closed while this request ran, and did not wait for "
@@ -610,9 +621,6 @@ public final class DefaultGuard<I> implements Guard<I> {
             auditOutages.failed(x.id, "refused (audit_unavailable)", e);
             response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "",
                     "the audit record could not be written; nothing is released unrecorded")));
-        }
-        if (x.interrupted) {
-            Thread.currentThread().interrupt(); // what user code's InterruptedException cleared (keepInterrupt)
         }
         x.answer = response;
         return x;
@@ -1376,9 +1384,10 @@ public final class DefaultGuard<I> implements Guard<I> {
     /**
      * Notes that {@code e} comes from an interrupted wait (an InterruptedException that user code,
      * the feature view, the model or a custom detector, let through, which cleared the thread's
-     * interrupt flag): the flag is set again once the request's record was appended
-     * ({@link #admitted}), so that the service's thread still knows it was interrupted, and the
-     * record is not refused for it (an asynchronous log's wait for queue space is interruptible).
+     * interrupt flag): the flag is set again once the request's record was appended and its
+     * listeners have run ({@link #predict}), so that the service's thread still knows it was
+     * interrupted, and neither the record (an asynchronous log's wait for queue space is
+     * interruptible) nor a listener's hand-over is refused for it.
      */
     private static void keepInterrupt(Exchange x, Throwable e) {
         if (interrupted(e)) {
@@ -1627,7 +1636,10 @@ public final class DefaultGuard<I> implements Guard<I> {
         String stateKey;
         /** Until when the caller's privacy budget is known spent (0: not known spent). */
         long budgetSpentUntil;
-        /** Whether user code reported an interrupt ({@link #keepInterrupt}): the flag is set again at the end. */
+        /**
+         * Whether the request was interrupted: user code reported it ({@link #keepInterrupt}), or the
+         * flag was still set when the record was to be appended. Set again after the listeners.
+         */
         boolean interrupted;
         final StageOutcome[] outcomes = new StageOutcome[AuditRecord.STAGE_COUNT];
         final List<String> rules = new ArrayList<>(6);
