@@ -3,6 +3,9 @@ package dev.veil.rego.internal.engine;
 import dev.veil.VeilException;
 import dev.veil.rego.RegoException;
 import dev.veil.rego.internal.compile.Plan;
+import dev.veil.rego.internal.value.ArrayValue;
+import dev.veil.rego.internal.value.ObjectValue;
+import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
 import dev.veil.rego.internal.value.Values;
 import dev.veil.spi.AccessDecision;
@@ -127,15 +130,68 @@ final class RegoPolicy implements CompiledPolicy {
         return b.toString();
     }
 
+    /**
+     * The decision document as plain Java for {@link DecisionDocuments}, or an
+     * {@link IllegalArgumentException} naming the question and the place when it is not a JSON
+     * document: a set (which {@link Values#toJava} would turn into a sorted list without duplicates,
+     * so {@code "shape": {28, 28}} would read as {@code [28]} and a set of monitoring actions would lose
+     * its rule order) or an object key that is not a string (which would become its JSON text, so
+     * {@code {1: a, "1": b}} would keep one of the two). The YAML engine's documents have neither.
+     */
+    static Object document(String question, Value doc) {
+        String problem = notJson(doc, "");
+        if (problem != null) {
+            throw new IllegalArgumentException(question + " decision: " + problem);
+        }
+        return Values.toJava(doc);
+    }
+
+    /** Where a value is not JSON and why ({@code contract.shape: expected a list, was a set ...}), or null. */
+    private static String notJson(Value v, String path) {
+        switch (v.kind()) {
+            case SET:
+                return (path.isEmpty() ? "" : path + ": ") + "expected " + (path.isEmpty() ? "an object" : "a list")
+                        + ", was a set " + Values.toJson(v).replaceFirst("^(.{40}).+$", "$1...")
+                        + " (a set has no order and holds each value once; write an array: [...], or [x | ...] for "
+                        + "a comprehension)";
+            case ARRAY: {
+                ArrayValue a = (ArrayValue) v;
+                for (int i = 0; i < a.size(); i++) {
+                    String p = notJson(a.get(i), path + "[" + i + "]");
+                    if (p != null) {
+                        return p;
+                    }
+                }
+                return null;
+            }
+            case OBJECT: {
+                ObjectValue o = (ObjectValue) v;
+                for (Value k : o.keys()) {
+                    if (!(k instanceof StringValue s)) {
+                        return (path.isEmpty() ? "" : path + ": ") + "keys must be strings, was the " + k.typeName()
+                                + " " + Values.toJson(k).replaceFirst("^(.{40}).+$", "$1...");
+                    }
+                    String p = notJson(o.get(k), path.isEmpty() ? s.value() : path + "." + s.value());
+                    if (p != null) {
+                        return p;
+                    }
+                }
+                return null;
+            }
+            default:
+                return null;
+        }
+    }
+
     /** The record for a decision document: read once per distinct document (up to {@link #CACHED}). */
-    private static <T> T read(Map<Value, T> cache, Value doc, Function<Object, T> reader) {
+    private static <T> T read(String question, Map<Value, T> cache, Value doc, Function<Object, T> reader) {
         T known = cache.get(doc);
         if (known != null) {
             return known;
         }
         T fresh;
         try {
-            fresh = reader.apply(Values.toJava(doc));
+            fresh = reader.apply(document(question, doc));
         } catch (IllegalArgumentException e) {
             // A decision document of the wrong shape: the policy could not answer (the message names
             // the question and the field, and is the Guard's to log).
@@ -149,31 +205,31 @@ final class RegoPolicy implements CompiledPolicy {
 
     @Override
     public AccessDecision access(PolicyInput input) {
-        return read(access, decide("access", accessRef, input), documents::access);
+        return read("access", access, decide("access", accessRef, input), documents::access);
     }
 
     @Override
     public ValidationDecision validation(PolicyInput input) {
-        return read(validation, decide("validation", validationRef, input), documents::validation);
+        return read("validation", validation, decide("validation", validationRef, input), documents::validation);
     }
 
     @Override
     public MonitoringDecision monitoring(PolicyInput input) {
-        return read(monitoring, decide("monitoring", monitoringRef, input), documents::monitoring);
+        return read("monitoring", monitoring, decide("monitoring", monitoringRef, input), documents::monitoring);
     }
 
     @Override
     public ModelDecision model(PolicyInput input) {
-        return read(model, decide("model", modelRef, input), documents::model);
+        return read("model", model, decide("model", modelRef, input), documents::model);
     }
 
     @Override
     public OutputDecision output(PolicyInput input) {
-        return read(output, decide("output", outputRef, input), documents::output);
+        return read("output", output, decide("output", outputRef, input), documents::output);
     }
 
     @Override
     public LoggingDecision logging(PolicyInput input) {
-        return read(logging, decide("logging", loggingRef, input), documents::logging);
+        return read("logging", logging, decide("logging", loggingRef, input), documents::logging);
     }
 }

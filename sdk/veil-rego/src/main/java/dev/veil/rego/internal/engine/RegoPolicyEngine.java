@@ -7,7 +7,6 @@ import dev.veil.rego.RegoException;
 import dev.veil.rego.internal.ast.Location;
 import dev.veil.rego.internal.value.StringValue;
 import dev.veil.rego.internal.value.Value;
-import dev.veil.rego.internal.value.Values;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.DecisionDocuments;
@@ -172,7 +171,7 @@ public final class RegoPolicyEngine implements PolicyEngine {
             List<Value> path = List.of(StringValue.of("veil"), StringValue.of(q), StringValue.of("decision"));
             for (Map.Entry<Location, Value> c : program.engine().constantValues(path)) {
                 try {
-                    reader.apply(Values.toJava(c.getValue()));
+                    reader.apply(RegoPolicy.document(q, c.getValue()));
                 } catch (RuntimeException e) {
                     if (e.getCause() instanceof PolicyLoadException inData) {
                         // bad statistics: at their data file, as the YAML engine reports them (once)

@@ -604,6 +604,48 @@ class RegoPolicyEngineTest {
                 .hasMessage("logging decision: raw: expected one of keep, mask, digest, was \"hash\"");
     }
 
+    /**
+     * A decision document is JSON, as the YAML engine's are: a set where it has a list would be read
+     * as a sorted list without duplicates ({@code "shape": {2, 2}} as {@code [2]}, a set of monitoring
+     * actions out of rule order), and a key that is not a string as its JSON text (so {@code 1} and
+     * {@code "1"} would collide). Both are failures naming the field, computed or constant.
+     */
+    @Test
+    void aSetOrANonStringKeyInADecisionIsAFailureNotAList() {
+        Map<String, String> f = files();
+        f.put("policy/monitoring.rego", """
+                package veil.monitoring
+
+                import rego.v1
+
+                decision := {"actions": fired}
+
+                fired contains {"action": "block", "rule": "flood", "signal": "rate", "cooldown_seconds": 60,
+                    "throttle_per_second": 0} if input.signals.rate.level == "high"
+
+                fired contains {"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
+                    "throttle_per_second": 0} if input.signals.rate.level in {"medium", "high"}
+                """);
+        f.put("policy/validation.rego", VALIDATION.replace("\"features\": {}", "\"features\": features")
+                + "\nfeatures[k] := {\"required\": true, \"min\": 0, \"max\": 1} if some k in [1, \"1\"]\n");
+        CompiledPolicy p = load(f).policy();
+        PolicyInput high = input(Set.of(), 0, Level.HIGH, null);
+        assertThatThrownBy(() -> p.monitoring(high)).isInstanceOf(dev.veil.VeilException.class)
+                .hasMessageStartingWith("monitoring decision: actions: expected a list, was a set [{\"action\":")
+                .hasMessageEndingWith("(a set has no order and holds each value once; write an array: [...], or "
+                        + "[x | ...] for a comprehension)");
+        assertThatThrownBy(() -> p.monitoring(input(Set.of(), 0, Level.NONE, null)))
+                .hasMessageStartingWith("monitoring decision: actions: expected a list, was a set [] (");
+        assertThatThrownBy(() -> p.validation(high)).isInstanceOf(dev.veil.VeilException.class)
+                .hasMessage("validation decision: contract.features: keys must be strings, was the number 1");
+
+        Map<String, String> constant = files();
+        constant.put("policy/validation.rego", VALIDATION.replace("\"shape\": [2]", "\"shape\": {2, 2}"));
+        assertThatThrownBy(() -> load(constant)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("policy/validation.rego:5:13: data.veil.validation.decision: validation "
+                        + "decision: contract.shape: expected a list, was a set [2] (a set has no order");
+    }
+
     @Test
     void aContractNoRequestCanPassIsAFailureNotARefusal() {
         Map<String, String> f = files();
