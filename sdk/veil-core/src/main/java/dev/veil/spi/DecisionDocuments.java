@@ -488,6 +488,13 @@ public final class DecisionDocuments {
             Object o = map.get(field);
             if (o instanceof Number n) {
                 double d = n.doubleValue();
+                if (d == 0 && !zero(n)) {
+                    // An exact decimal (Rego's numbers) below the smallest double: read as 0, a round of
+                    // 1e-400 would be "no rounding" and a max_abs_z of 1e-400 no check at all.
+                    throw fail(field, "expected a number, was " + (n instanceof BigDecimal b ? b.toString() : show(o))
+                            + ": it is too close to 0 for a double (" + Double.MIN_VALUE + " is the smallest) and "
+                            + "would be read as 0; write 0, or a number a double holds");
+                }
                 if (Double.isFinite(d)) {
                     return d;
                 }
@@ -545,6 +552,17 @@ public final class DecisionDocuments {
             throw fail(field, "expected one of " + String.join(", ",
                     Arrays.stream(all).map(DecisionDocuments::lower).toList()) + ", was " + show(o));
         }
+    }
+
+    /** Whether a number is exactly zero (a {@link BigDecimal} of 1e-400 is not, though its double is). */
+    private static boolean zero(Number n) {
+        if (n instanceof BigDecimal b) {
+            return b.signum() == 0;
+        }
+        if (n instanceof BigInteger b) {
+            return b.signum() == 0;
+        }
+        return n.doubleValue() == 0;
     }
 
     /** The value of a whole number of any Java type (2.0 counts: JSON has one number type), or null. */

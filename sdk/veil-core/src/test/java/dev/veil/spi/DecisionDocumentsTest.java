@@ -354,6 +354,18 @@ class DecisionDocumentsTest {
                         + " was 1.0E-310: a finer step moves a score by less than 5e-13, which hides nothing (a model's"
                         + " float32 scores carry about 7 significant digits), and near the smallest doubles 1 / step"
                         + " overflows");
+        // A number of an engine with exact decimals (Rego) too close to 0 for a double is not read as 0: a round
+        // of 1e-400 would be "no rounding", a max_abs_z of 1e-400 no per-feature check.
+        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("round",
+                new java.math.BigDecimal("1e-400")))))
+                .hasMessage("output decision: release.round: expected a number, was 1E-400: it is too close to 0 for a "
+                        + "double (4.9E-324 is the smallest) and would be read as 0; write 0, or a number a double holds");
+        assertThatThrownBy(() -> reader.validation(edited("validation", Map.of(), d -> at(at(d, "contract"),
+                "distribution").put("max_abs_z", new java.math.BigDecimal("-1e-400")))))
+                .hasMessageStartingWith("validation decision: contract.distribution.max_abs_z: expected a number, was "
+                        + "-1E-400: it is too close to 0");
+        assertThat(reader.output(edited("output", Map.of(), d -> at(d, "release").put("round",
+                new java.math.BigDecimal("0E-400")))).release().round()).isZero();
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("top_k", 0))))
                 .hasMessage("output decision: release.top_k: expected an integer >= 1 when form is top_k, was 0");
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise",

@@ -646,6 +646,18 @@ class RegoPolicyEngineTest {
                         + "decision: contract.shape: expected a list, was a set [2] (a set has no order");
     }
 
+    /** Rego's numbers are exact: one too close to 0 for a double is a failure, not 0 ("no rounding"). */
+    @Test
+    void aRoundTooSmallForADoubleIsAFailureNotNoRounding() {
+        Map<String, String> f = files();
+        f.put("policy/output.rego", OUTPUT.replace("\"round\": 0.05", "\"round\": step") + "\nstep := 1e-400\n");
+        CompiledPolicy p = load(f).policy();
+        assertThatThrownBy(() -> p.output(input(Set.of(), 0, Level.NONE, new PredictionSummary("cat", 0.9, 0.8, 0.3, 3))))
+                .isInstanceOf(dev.veil.VeilException.class)
+                .hasMessageStartingWith("output decision: release.round: expected a number, was 1E-400: it is too close "
+                        + "to 0 for a double");
+    }
+
     @Test
     void aContractNoRequestCanPassIsAFailureNotARefusal() {
         Map<String, String> f = files();
