@@ -8,8 +8,10 @@ import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaException;
 import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
+import com.networknt.schema.regex.RegularExpression;
 import com.networknt.schema.resource.SchemaLoader;
 import dev.veil.rego.internal.value.ArrayValue;
 import dev.veil.rego.internal.value.BooleanValue;
@@ -37,7 +39,25 @@ public final class JsonSchema {
             "string");
     /** Never fetches a remote {@code $ref}: schemas may come from input, and a fetch would be an outbound request. */
     private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7,
-            b -> b.schemaLoader(SchemaLoader.getDefault()));
+            b -> b.schemaLoader(SchemaLoader.getDefault()).schemaRegistryConfig(SchemaRegistryConfig.builder()
+                    .regularExpressionFactory(JsonSchema::re2).build()));
+
+    /**
+     * A schema's pattern ({@code pattern}, {@code patternProperties}) with RE2 semantics, as gojsonschema's
+     * Go regexp in OPA: Go's syntax, no lookaround or backreferences, {@code $} the end of the text, found
+     * anywhere in the string, and linear time (the validator's default, java.util.regex, backtracks: a
+     * pattern from a policy or its data could hold one builtin call, and so the request, for minutes,
+     * and the time limit is checked between calls).
+     */
+    private static RegularExpression re2(String pattern) {
+        com.google.re2j.Pattern p;
+        try {
+            p = com.google.re2j.Pattern.compile(pattern);
+        } catch (com.google.re2j.PatternSyntaxException e) {
+            throw new IllegalArgumentException("invalid pattern '" + pattern + "': " + e.getMessage(), e);
+        }
+        return text -> p.matcher(text).find();
+    }
 
     /** Compiled schemas by their JSON text, as OPA caches them between queries; lock-free. */
     private static final int CACHE_SIZE = 256;

@@ -44,6 +44,28 @@ class JsonSchemaTest {
                 .contains("\"type\":\"format\"", "Does not match format 'date-time'");
     }
 
+    /**
+     * Patterns ({@code pattern}, {@code patternProperties}) are RE2's, as in OPA, whose gojsonschema uses
+     * Go's regexp: Go's syntax compiles ({@code (?P<name>...)}), lookaround does not, {@code $} is the
+     * end of the text, and a pattern java.util.regex backtracks on for minutes runs in linear time (the
+     * evaluation's time limit is checked between builtin calls, so one call must end by itself).
+     */
+    @Test
+    void patternsAreRe2sAsInOpa() {
+        Value named = j("{\"properties\": {\"x\": {\"type\": \"string\", \"pattern\": \"^(?P<first>a)b$\"}}}");
+        assertThat(json(call("json.match_schema", j("{\"x\": \"ab\"}"), named))).isEqualTo("[true,[]]");
+        assertThat(json(call("json.match_schema", j("{\"x\": \"ab\\n\"}"), named))).startsWith("[false,");
+        assertThat(json(call("json.verify_schema",
+                j("{\"properties\": {\"x\": {\"pattern\": \"^(?=a)ab$\"}}}")))).startsWith("[false,\"jsonschema: ");
+        assertThat(json(call("json.match_schema", j("{\"k1\": 1, \"k\": \"s\"}"),
+                j("{\"patternProperties\": {\"^k\\\\d$\": {\"type\": \"string\"}}}"))))
+                .contains("\"field\":\"k1\"");
+        Value slow = j("{\"properties\": {\"x\": {\"type\": \"string\", \"pattern\": \"^(.*a){12}$\"}}}");
+        Value doc = j("{\"x\": \"" + "a".repeat(60) + "!\"}");
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () ->
+                assertThat(json(call("json.match_schema", doc, slow))).startsWith("[false,"));
+    }
+
     @Test
     void arrayDocumentsAndNoRemoteReferences() {
         assertThat(json(call("json.match_schema", j("[{\"a\": \"b\"}]"),
