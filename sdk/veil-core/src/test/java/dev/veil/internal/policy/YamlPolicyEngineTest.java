@@ -352,6 +352,19 @@ class YamlPolicyEngineTest {
         assertThat(e.line()).isEqualTo(21);
     }
 
+    /**
+     * A number below the smallest double is refused where it is written, not read as 0: a round of 1e-400
+     * would be "no rounding" (full-precision scores), a max_abs_z of 1e-400 no check.
+     */
+    @Test
+    void aRoundTooSmallForADoubleIsRefusedNotNoRounding() {
+        assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 1e-400")).message())
+                .isEqualTo("output.default.round: the number 1e-400 is too close to 0 for a double (4.9E-324 is the "
+                        + "smallest) and would be read as 0; write 0, or a number a double holds");
+        assertThat(load(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 0.0e-400")).engine())
+                .isEqualTo("yaml"); // 0 written with an exponent is still 0
+    }
+
     @Test
     void shouldRejectImpossibleValues() {
         assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 2")).message())
