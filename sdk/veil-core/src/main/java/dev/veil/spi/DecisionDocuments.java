@@ -261,6 +261,7 @@ public final class DecisionDocuments {
             return MonitoringDecision.NONE;
         }
         List<MonitoringAction> out = new ArrayList<>(l.size());
+        Map<String, Integer> rules = new java.util.HashMap<>();
         for (int i = 0; i < l.size(); i++) {
             Doc a = d.element("actions", i, l.get(i), MONITORING_ACTION);
             MonitoringAction.Kind kind = a.enumValue("action", MonitoringAction.Kind.class);
@@ -282,6 +283,13 @@ public final class DecisionDocuments {
                         + fmt(throttle));
             }
             String rule = a.rule();
+            Integer earlier = rules.putIfAbsent(rule, i);
+            if (earlier != null) {
+                // As in the YAML engine, whose rule ids are unique in a section: a rule twice (an alert
+                // and a block) would leave the audit record's rules ambiguous.
+                throw a.fail("rule", "duplicate rule '" + rule + "' (actions[" + earlier + "] has it too): one action "
+                        + "per matching rule");
+            }
             String signal = a.str("signal");
             try {
                 out.add(new MonitoringAction(kind, rule, signal, cooldown, throttle));

@@ -345,6 +345,15 @@ class DecisionDocumentsTest {
                 d -> first(d, "actions").put("action", "BLOCK"))))
                 .hasMessage("monitoring decision: actions[0].action: expected one of alert, throttle, degrade, block, "
                         + "was \"BLOCK\"");
+        // One action per matching rule, as the YAML engine's documents (rule ids are unique in a section):
+        // a rule twice, say an alert and a block, would leave the audit record's rules ambiguous.
+        Map<String, Object> alert = Map.of("action", "alert", "rule", "busy", "signal", "rate", "cooldown_seconds", 0,
+                "throttle_per_second", 0);
+        Map<String, Object> block = Map.of("action", "block", "rule", "busy", "signal", "rate", "cooldown_seconds", 60,
+                "throttle_per_second", 0);
+        assertThatThrownBy(() -> reader.monitoring(Map.of("actions", List.of(alert, block))))
+                .hasMessage("monitoring decision: actions[1].rule: duplicate rule 'busy' (actions[0] has it too): one "
+                        + "action per matching rule");
         assertThatThrownBy(() -> reader.model(Map.of("rule", "r", "stale", false, "action", "ignore")))
                 .hasMessage("model decision: action: expected one of deny, degrade, alert, was \"ignore\"");
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("round", 1.5))))
