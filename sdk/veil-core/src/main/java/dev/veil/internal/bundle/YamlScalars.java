@@ -37,6 +37,8 @@ import org.yaml.snakeyaml.events.ScalarEvent;
  *   <li>a string here that another reader takes for a number: {@code 08} or {@code 0o10};
  *   <li>a YAML 1.1 base-60 number ({@code 1:30}, which YAML 1.1 defines as 90);
  *   <li>a merge key {@code <<} (go-yaml merges the mapping in; Jackson keeps a key {@code "<<"});
+ *   <li>in {@link #check} (the policy file), an alias {@code *m}, which Jackson reads as the string
+ *       {@code "m"}, not the anchored value (data files refuse aliases in {@link DocumentParser});
  *   <li>{@code .inf} and {@code .nan}, which no bundle can hold (JSON has neither);
  *   <li>a mapping key that go-yaml or YAML 1.2 would turn into a different key ({@code yes},
  *       {@code True}, {@code ~}, {@code 1.5}, {@code 010}: OPA would see {@code "true"},
@@ -100,7 +102,8 @@ public final class YamlScalars {
                 } else if (!path.isEmpty() && path.get(path.size() - 1) instanceof int[] index) {
                     index[0]++;
                 }
-                String problem = problem(p, t, () -> DocPath.render(path));
+                String problem = p instanceof YAMLParser y && y.isCurrentAlias() ? alias(p.getText(), DocPath.render(path))
+                        : problem(p, t, () -> DocPath.render(path));
                 if (problem != null) {
                     JsonLocation loc = p.currentTokenLocation();
                     throw new PolicyLoadException(new PolicyError(file, Math.max(0, loc.getLineNr()),
@@ -197,6 +200,17 @@ public final class YamlScalars {
             default:
                 return null;
         }
+    }
+
+    /**
+     * An alias ({@code *m}): Jackson's YAML reader does not resolve it but hands on the anchor's name
+     * as a string, so a deny rule's {@code callers: [*m]} would name a caller "m" rather than the
+     * value anchored as {@code &m}.
+     */
+    private static String alias(String anchor, String path) {
+        return "YAML alias *" + anchor + " at " + path + ": this YAML reader takes it for the string \"" + anchor
+                + "\", not the value anchored as &" + anchor + "; aliases are not supported in a policy file, repeat the"
+                + " value instead";
     }
 
     private static String ambiguousBoolean(String text, String path) {

@@ -296,6 +296,30 @@ class YamlPolicyEngineTest {
                 .isEqualTo("analysts");
     }
 
+    /**
+     * This YAML reader takes an alias for the string of its anchor's name ({@code *m} for "m", not
+     * the anchored "mallory"): a deny rule naming {@code [*m]} would ban a caller "m" and let mallory
+     * in. Every alias is refused, at its line and column.
+     */
+    @Test
+    void shouldRejectYamlAliasesWhichThisReaderTakesForTheAnchorsName() {
+        String aliased = POLICY.replace("callers: [mallory]", "callers: [&m mallory]")
+                .replace("when: { tenants: [partner], attributes", "when: { callers: [*m], attributes");
+        PolicyError e = loadError(aliased);
+        assertThat(e.file()).isEqualTo("policy.veil.yaml");
+        assertThat(e.line()).isEqualTo(22);
+        assertThat(e.column()).isEqualTo(25);
+        assertThat(e.message()).isEqualTo("YAML alias *m at access.rules[2].when.callers[0]: this YAML reader takes it"
+                + " for the string \"m\", not the value anchored as &m; aliases are not supported in a policy file,"
+                + " repeat the value instead");
+        // a whole mapping too, where it would be an error only by luck of the expected type
+        e = loadError(POLICY.replace("default: { max_age_days: 100, on_stale: degrade }",
+                "default: &d { max_age_days: 100, on_stale: degrade }").replace("output:\n", "x: *d\noutput:\n"));
+        assertThat(e.message()).startsWith("YAML alias *d at x: ");
+        // an anchor alone changes nothing
+        load(POLICY.replace("callers: [mallory]", "callers: [&m mallory]"));
+    }
+
     @Test
     void shouldRejectAnAmbiguousScalarInADataFileOfAYamlPolicyBundle() {
         write("veil/data.yaml", "regions: [GB, NO, y, n]\n");
