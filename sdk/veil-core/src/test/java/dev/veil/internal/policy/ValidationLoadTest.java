@@ -115,4 +115,54 @@ class ValidationLoadTest {
                     shape: [1, 2147483647]
                 """, null);
     }
+
+    private static final String STATS_2 = """
+            {"mean": [0, 0], "std": [1, 1], "summary": {"mean": [-1, 1], "std": [0, 2], "roughness": [0, 3]}}""";
+
+    /**
+     * A number beyond the double range reads as an infinity, and a non-zero one below it as 0: a
+     * bound of 1e400 then passed the "refuses nothing" check while refusing nothing, a feature min of
+     * 1e400 made a contract no request passes, and max_rms_z 1e-400 turned the RMS check off. Data
+     * files already refuse such numbers; the policy file does too, at their line and column.
+     */
+    @Test
+    void aNumberBeyondTheDoubleRangeOrBelowItIsRefusedNotReadAsInfinityOrZero() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: [2]
+                    distribution: {stats: training.stats, max_abs_z: 1e400, summary: false}
+                """, STATS_2);
+        assertThat(e.line()).isEqualTo(8);
+        assertThat(e.column()).isEqualTo(54);
+        assertThat(e.message()).isEqualTo("number 1e400 at validation.default.distribution.max_abs_z is out of range"
+                + " (not a finite 64-bit floating point number, whose largest is about 1.8e308); write a smaller"
+                + " number, or leave the key out for no bound where the key allows it");
+        assertThat(rejected("""
+                  default:
+                    shape: []
+                    features: {a: {min: -1e999}}
+                """, null).message()).startsWith("number -1e999 at validation.default.features.a.min is out of range");
+        assertThat(rejected("""
+                  default:
+                    shape: []
+                    range: {max: 1%s}
+                """.formatted("0".repeat(400)), null).message())
+                .startsWith("number 1" + "0".repeat(400) + " at validation.default.range.max is out of range");
+        e = rejected("""
+                  default:
+                    shape: [2]
+                    distribution: {stats: training.stats, max_rms_z: 1e-400}
+                """, STATS_2);
+        assertThat(e.line()).isEqualTo(8);
+        assertThat(e.message()).isEqualTo("number 1e-400 at validation.default.distribution.max_rms_z is too close"
+                + " to 0 for a 64-bit floating point number and would read as 0 (which turns some checks off);"
+                + " write a larger number, or 0");
+        // what a double holds still loads: the largest, the smallest subnormal, zero written any way
+        load("""
+                  default:
+                    shape: [2]
+                    range: {min: -1.7976931348623157e308, max: 4.9e-324}
+                    distribution: {stats: training.stats, max_abs_z: 0.0e-999, max_rms_z: 3, summary: false}
+                """, STATS_2);
+    }
 }
