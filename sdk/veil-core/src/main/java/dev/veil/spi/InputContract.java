@@ -145,6 +145,11 @@ public record InputContract(
             throw new IllegalArgumentException("range needs min <= max, was [" + min + ", " + max + "]");
         }
         features = features == null ? Map.of() : Map.copyOf(features);
+        String clash = dev.veil.internal.validation.FeatureNames.unicodeFormClash(
+                new java.util.TreeSet<>(features.keySet()));
+        if (clash != null) {
+            throw new IllegalArgumentException(clash);
+        }
         crossField = crossField == null ? List.of() : List.copyOf(crossField);
         if (maxPayloadBytes < 0) {
             throw new IllegalArgumentException("max_payload_bytes must be >= 0 (0 = no limit), was " + maxPayloadBytes);

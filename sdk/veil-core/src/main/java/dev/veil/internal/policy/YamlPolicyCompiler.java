@@ -4,6 +4,7 @@ import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.validation.CompiledContract;
+import dev.veil.internal.validation.FeatureNames;
 import dev.veil.internal.validation.TrainingStats;
 import dev.veil.spi.AccessDecision;
 import dev.veil.spi.Bundle;
@@ -322,6 +323,10 @@ final class YamlPolicyCompiler {
                 null, true, null, 0, null));
         Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
         if (c.features() != null) {
+            String clash = FeatureNames.unicodeFormClash(c.features().keySet());
+            if (clash != null) {
+                throw new PolicyPathException(where + ".features", clash);
+            }
             for (Map.Entry<String, PolicyDocument.Feature> e : c.features().entrySet()) {
                 PolicyDocument.Feature f = e.getValue() == null ? new PolicyDocument.Feature(null, null, null) : e.getValue();
                 features.put(e.getKey(), at(where + ".features." + e.getKey(), () -> new InputContract.FeatureSpec(

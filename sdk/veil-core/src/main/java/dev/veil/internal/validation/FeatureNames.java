@@ -1,6 +1,10 @@
 package dev.veil.internal.validation;
 
 import dev.veil.internal.text.ControlChars;
+import java.text.Normalizer;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Feature names of a request as messages may quote them. */
 public final class FeatureNames {
@@ -21,5 +25,39 @@ public final class FeatureNames {
             ControlChars.append(b, name.charAt(i));
         }
         return i < name.length() ? b + "..." : b.toString();
+    }
+
+    /**
+     * Two of a contract's feature names that are one name in two Unicode forms (NFC "caf&eacute;"
+     * and NFD "cafe" followed by U+0301), said as a load error, or {@code null}. They print alike, so a
+     * policy author cannot see that they are two features, and a request's key matches only the
+     * form it is written in.
+     */
+    public static String unicodeFormClash(Collection<String> names) {
+        Map<String, String> seen = new HashMap<>();
+        for (String name : names) {
+            String nfc = Normalizer.normalize(name, Normalizer.Form.NFC);
+            String other = seen.putIfAbsent(nfc, name);
+            if (other != null) {
+                return "features '" + escaped(other) + "' and '" + escaped(name) + "' are one name in two Unicode forms"
+                        + " (they print alike, and a request's key matches only the form it is written in); list the"
+                        + " feature once, in one form (NFC: '" + escaped(nfc) + "')";
+            }
+        }
+        return null;
+    }
+
+    /** A name with every character outside printable ASCII as a backslash-u escape of four hex digits. */
+    private static String escaped(String name) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 0x20 && c < 0x7f) {
+                b.append(c);
+            } else {
+                b.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return b.toString();
     }
 }

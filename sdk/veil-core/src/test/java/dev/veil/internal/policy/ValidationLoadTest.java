@@ -165,4 +165,29 @@ class ValidationLoadTest {
                     distribution: {stats: training.stats, max_abs_z: 0.0e-999, max_rms_z: 3, summary: false}
                 """, STATS_2);
     }
+
+    /**
+     * "caf\u00e9" (NFC) and "cafe\u0301" (NFD) print the same but are two keys: the duplicate-key
+     * check missed them, and the contract loaded two features that look like one, with different
+     * bounds, each refused as missing from a request that sends the other. Refused at the features.
+     */
+    @Test
+    void twoFeatureNamesThatDifferOnlyInUnicodeNormalisationAreRefused() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: []
+                    features: {"caf\u00e9": {max: 1}, "cafe\u0301": {max: 2}}
+                """, null);
+        assertThat(e.line()).isEqualTo(8);
+        assertThat(e.column()).isEqualTo(5);
+        assertThat(e.message()).isEqualTo("validation.default.features: features 'caf\\u00e9' and 'cafe\\u0301' are"
+                + " one name in two Unicode forms (they print alike, and a request's key matches only the form it is"
+                + " written in); list the feature once, in one form (NFC: 'caf\\u00e9')");
+        // one form alone loads, whichever
+        load("""
+                  default:
+                    shape: []
+                    features: {"cafe\u0301": {max: 2}}
+                """, null);
+    }
 }

@@ -81,6 +81,16 @@ class CompiledContractTest {
                 .hasMessage("contract must not be null");
     }
 
+    /** Any engine's contract (a Rego bundle's too): two features that print alike are one name. */
+    @Test
+    void shouldRefuseFeatureNamesThatDifferOnlyInUnicodeNormalisation() {
+        FeatureSpec any = new FeatureSpec(true, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        assertThatThrownBy(() -> new InputContract(List.of(), Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY,
+                Map.of("cafe\u0301", any, "caf\u00e9", any), false, List.of(), 0, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("features 'cafe\\u0301' and 'caf\\u00e9' are one name in two Unicode forms");
+    }
+
     @Nested
     class Payload {
         private final CompiledContract limited = CompiledContract.compile(
