@@ -273,6 +273,16 @@ public final class YamlPolicyEngine implements PolicyEngine {
             } else {
                 msg = at + "wrong type: expected " + describe(m.getTargetType());
             }
+        } else if (coercion(e) != null) {
+            // an integer too large for its key: not a syntax error, and the key is known
+            com.fasterxml.jackson.core.exc.InputCoercionException c = coercion(e);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^Numeric value \\(([^)]*)\\)")
+                    .matcher(String.valueOf(c.getOriginalMessage()));
+            Class<?> t = c.getTargetType();
+            String range = t == int.class || t == Integer.class ? Integer.MIN_VALUE + " to " + Integer.MAX_VALUE
+                    : t == long.class || t == Long.class ? Long.MIN_VALUE + " to " + Long.MAX_VALUE : null;
+            msg = at + (m.find() ? m.group(1) : "the number") + " is out of range: expected "
+                    + (range == null ? describe(t) : "an integer from " + range);
         } else {
             String orig = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
             int nl = orig.indexOf('\n');
@@ -289,6 +299,16 @@ public final class YamlPolicyEngine implements PolicyEngine {
             }
         }
         return new PolicyError(file, line, col, msg);
+    }
+
+    /** The number-too-large-for-its-type error in {@code e}'s causes, or {@code null}. */
+    private static com.fasterxml.jackson.core.exc.InputCoercionException coercion(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof com.fasterxml.jackson.core.exc.InputCoercionException c) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** The dotted path ({@code access.rules[0].when}) of the mapping a parser context is in. */

@@ -320,6 +320,21 @@ class YamlPolicyEngineTest {
         load(POLICY.replace("callers: [mallory]", "callers: [&m mallory]"));
     }
 
+    /** An integer too large for its key was reported as a "YAML syntax error" without the key. */
+    @Test
+    void shouldNameTheKeyOfAnIntegerTooLargeForIt() {
+        PolicyError e = loadError(POLICY.replace("shape: [4]", "shape: [4, 3000000000]"));
+        assertThat(e.line()).isEqualTo(26);
+        assertThat(e.column()).isEqualTo(16);
+        assertThat(e.message()).isEqualTo("validation.default.shape[1]: 3000000000 is out of range: expected an"
+                + " integer from -2147483648 to 2147483647");
+        e = loadError(POLICY.replace("shape: [4]", "shape: [4]\n    max_payload_bytes: 99999999999999999999"));
+        assertThat(e.line()).isEqualTo(27);
+        assertThat(e.column()).isEqualTo(5);
+        assertThat(e.message()).isEqualTo("validation.default.max_payload_bytes: 99999999999999999999 is out of range:"
+                + " expected an integer from -9223372036854775808 to 9223372036854775807");
+    }
+
     @Test
     void shouldRejectAnAmbiguousScalarInADataFileOfAYamlPolicyBundle() {
         write("veil/data.yaml", "regions: [GB, NO, y, n]\n");
