@@ -413,6 +413,9 @@ final class YamlPolicyCompiler {
             throw new PolicyPathException(where, zeroIsOff ? "must be >= 0 (0 = off), was " + value
                     : "must be > 0, was " + value);
         }
+        if (!zeroIsOff && value != null && value < Double.MIN_NORMAL) {
+            throw new PolicyPathException(where, InputContract.DistributionCheck.STD_FLOOR_TOO_SMALL + ", was " + value);
+        }
     }
 
     /**

@@ -190,4 +190,28 @@ class ValidationLoadTest {
                     features: {"cafe\u0301": {max: 2}}
                 """, null);
     }
+
+    /**
+     * A std_floor below the smallest normal double (1e-310) made 1 / std_floor infinite, so the RMS
+     * z-score of an input exactly at the training mean was 0 * infinity = NaN: refused as "too far
+     * from the training data", against the documented z = (x - mean) / max(std, std_floor) = 0.
+     */
+    @Test
+    void aStdFloorWhoseInverseOverflowsIsRefused() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: [2]
+                    distribution: {stats: training.stats, std_floor: 1e-310, max_rms_z: 3, summary: false}
+                """, STATS_2.replace("\"std\": [1, 1]", "\"std\": [0, 1]"));
+        assertThat(e.line()).isEqualTo(8);
+        assertThat(e.column()).isEqualTo(43);
+        assertThat(e.message()).isEqualTo("validation.default.distribution.std_floor: must be at least"
+                + " 2.2250738585072014E-308 (below it 1 / std_floor overflows and z-scores are infinite or NaN), was"
+                + " 1.0E-310");
+        load("""
+                  default:
+                    shape: [2]
+                    distribution: {stats: training.stats, std_floor: 2.2250738585072014e-308, max_rms_z: 3, summary: false}
+                """, STATS_2);
+    }
 }
