@@ -155,6 +155,12 @@ public record InputContract(
             throw new IllegalArgumentException("range needs min <= max, was [" + min + ", " + max + "]");
         }
         features = features == null ? Map.of() : Map.copyOf(features);
+        for (String name : new java.util.TreeSet<>(features.keySet())) {
+            String problem = dev.veil.internal.validation.FeatureNames.contractNameProblem(name);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+        }
         String clash = dev.veil.internal.validation.FeatureNames.unicodeFormClash(
                 new java.util.TreeSet<>(features.keySet()));
         if (clash != null) {

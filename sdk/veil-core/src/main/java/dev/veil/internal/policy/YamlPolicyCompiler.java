@@ -323,6 +323,12 @@ final class YamlPolicyCompiler {
                 null, true, null, 0, null));
         Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
         if (c.features() != null) {
+            for (String name : c.features().keySet()) {
+                String problem = FeatureNames.contractNameProblem(name);
+                if (problem != null) {
+                    throw new PolicyPathException(where + ".features", problem);
+                }
+            }
             String clash = FeatureNames.unicodeFormClash(c.features().keySet());
             if (clash != null) {
                 throw new PolicyPathException(where + ".features", clash);

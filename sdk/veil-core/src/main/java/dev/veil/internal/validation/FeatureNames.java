@@ -60,4 +60,29 @@ public final class FeatureNames {
         }
         return b.toString();
     }
+
+    /**
+     * Why a contract cannot list this feature name, or {@code null}: blank (no-break spaces
+     * included), or a name that reads as another ({@link dev.veil.internal.access.ApiKeyStore#nameProblem}:
+     * surrounding white space, an invisible format character, a control character...). Such a name
+     * matches no request's feature of the name it reads as, so that feature would go unchecked
+     * where other features are allowed.
+     */
+    public static String contractNameProblem(String name) {
+        if (dev.veil.internal.policy.Names.isBlank(name)) {
+            return "feature names must be non-blank (white space alone, no-break spaces included, is blank), was '"
+                    + escapedControls(name) + "'";
+        }
+        String problem = dev.veil.internal.access.ApiKeyStore.nameProblem(name);
+        return problem == null ? null : "feature name " + problem;
+    }
+
+    private static String escapedControls(String name) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            b.append(c == ' ' || c >= 0x20 && c < 0x7f ? String.valueOf(c) : " ");
+        }
+        return b.toString();
+    }
 }

@@ -214,4 +214,37 @@ class ValidationLoadTest {
                     distribution: {stats: training.stats, std_floor: 2.2250738585072014e-308, max_rms_z: 3, summary: false}
                 """, STATS_2);
     }
+
+    /**
+     * A feature name with an invisible character ("income" + U+200B) read as "income" in the policy
+     * but matched no request's "income": declared optional with other features allowed, the real
+     * income passed unchecked (1e9 against a max of 100). Feature names get the checks caller ids and
+     * roles get (and must not be blank); refused at the contract's features.
+     */
+    @Test
+    void aFeatureNameThatReadsAsAnotherIsRefused() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: []
+                    allow_unknown_features: true
+                    features: {"income\u200b": {required: false, max: 100}}
+                """, null);
+        assertThat(e.line()).isEqualTo(9);
+        assertThat(e.column()).isEqualTo(5);
+        assertThat(e.message()).isEqualTo("validation.default.features: feature name contains an invisible format"
+                + " character (U+200B at position 6, 'income?'): it would be a name of its own that reads as another;"
+                + " remove it");
+        assertThat(rejected("""
+                  default:
+                    shape: []
+                    features: {"income ": {}}
+                """, null).message()).startsWith("validation.default.features: feature name has leading or trailing"
+                + " whitespace ('income ')");
+        assertThat(rejected("""
+                  default:
+                    shape: []
+                    features: {"\u00a0": {}}
+                """, null).message()).isEqualTo("validation.default.features: feature names must be non-blank (white"
+                + " space alone, no-break spaces included, is blank), was ' '");
+    }
 }
