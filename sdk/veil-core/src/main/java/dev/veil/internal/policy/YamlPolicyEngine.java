@@ -263,6 +263,12 @@ public final class YamlPolicyEngine implements PolicyEngine {
             msg = at + "invalid value " + quote(f.getValue()) + ": expected " + describe(f.getTargetType());
         } else if (e instanceof MismatchedInputException m) {
             String orig = m.getOriginalMessage();
+            if (orig != null && orig.startsWith("Trailing token")) {
+                // FAIL_ON_TRAILING_TOKENS: the parser stands at the second document's first token
+                return new PolicyError(file, loc == null ? 0 : loc.getLineNr(), loc == null ? 0 : loc.getColumnNr(),
+                        "a second YAML document starts here (after ---); a policy file holds one document: remove"
+                                + " the second, or put it in a bundle of its own");
+            }
             if (orig != null && orig.startsWith("Missing required creator property")) {
                 String prop = orig.replaceAll("^Missing required creator property '([^']*)'.*$", "$1");
                 String key = PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(prop);

@@ -335,6 +335,16 @@ class YamlPolicyEngineTest {
                 + " expected an integer from -9223372036854775808 to 9223372036854775807");
     }
 
+    /** A second document was reported as "wrong type: expected a mapping", which says nothing of it. */
+    @Test
+    void shouldSayThatAPolicyFileHoldsOneDocument() {
+        PolicyError e = loadError(POLICY + "---\nveil: 1\n");
+        assertThat(e.line()).isEqualTo(POLICY.split("\n", -1).length + 1);
+        assertThat(e.column()).isEqualTo(1);
+        assertThat(e.message()).isEqualTo("a second YAML document starts here (after ---); a policy file holds one"
+                + " document: remove the second, or put it in a bundle of its own");
+    }
+
     @Test
     void shouldRejectAnAmbiguousScalarInADataFileOfAYamlPolicyBundle() {
         write("veil/data.yaml", "regions: [GB, NO, y, n]\n");
