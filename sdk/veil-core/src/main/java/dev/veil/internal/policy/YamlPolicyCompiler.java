@@ -402,6 +402,10 @@ final class YamlPolicyCompiler {
             // Every request would be denied: say so now rather than at the first request.
             throw new PolicyPathException(where + ".features", unsatisfiable);
         }
+        String distUnsatisfiable = compiled.distributionUnsatisfiable();
+        if (distUnsatisfiable != null) {
+            throw new PolicyPathException(where + ".distribution", distUnsatisfiable);
+        }
         String optionalRead = compiled.optionalReadByRule();
         if (optionalRead != null) {
             throw new PolicyPathException(where + ".cross_field", optionalRead);
