@@ -15,14 +15,25 @@ public final class FeatureNames {
 
     /**
      * A feature name as a log line may quote it: a request's map keys are the caller's text, so control
-     * characters (a line break would forge a log line) are escaped and the name is cut at 64 characters
-     * (followed by {@code ...}).
+     * characters (a line break would forge a log line), invisible format characters (U+200B; U+202E,
+     * which reverses the rest of the line on screen) and lone surrogates are escaped, and the name is
+     * cut at 64 characters (followed by {@code ...}).
      */
     public static String printable(String name) {
         StringBuilder b = new StringBuilder();
         int i = 0;
         for (; i < name.length() && b.length() < MAX_QUOTED; i++) {
-            ControlChars.append(b, name.charAt(i));
+            char c = name.charAt(i);
+            if (Character.getType(c) == Character.FORMAT || Character.isSurrogate(c)
+                    && !(Character.isHighSurrogate(c) && i + 1 < name.length()
+                            && Character.isLowSurrogate(name.charAt(i + 1)))
+                    && !(Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(name.charAt(i - 1)))) {
+                // invisible (U+200B) or reordering (U+202E) characters, and lone surrogates: a name
+                // that reads as another, or a log line that reads otherwise on screen
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                ControlChars.append(b, c);
+            }
         }
         return i < name.length() ? b + "..." : b.toString();
     }

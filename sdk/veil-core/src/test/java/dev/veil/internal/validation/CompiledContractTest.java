@@ -380,6 +380,22 @@ class CompiledContractTest {
         }
     }
 
+    /**
+     * A request's feature name with an invisible character (U+200B) or a bidi override (U+202E,
+     * which reverses the rest of a log line on screen) was quoted raw: "unknown feature 'income';
+     * the contract lists [income]" read as nonsense, and a log line could be made to read otherwise.
+     */
+    @Test
+    void shouldEscapeInvisibleFormatCharactersInTheRequestsFeatureNames() {
+        CompiledContract c = CompiledContract.compile(new InputContract(List.of(), -INF, INF,
+                Map.of("income", new FeatureSpec(false, -INF, INF)), false, List.of(), 0, null));
+        assertThat(c.check(Features.named(Map.of("income\u200b", 1.0)), -1).message())
+                .isEqualTo("unknown feature 'income\\u200b'; the contract lists [income] and does not allow other"
+                        + " features");
+        assertThat(c.check(Features.named(Map.of("\u202edeifitrec", 1.0)), -1).message())
+                .startsWith("unknown feature '\\u202edeifitrec'; ");
+    }
+
     @Nested
     class CrossField {
         private final Map<String, FeatureSpec> specs = Map.of(
