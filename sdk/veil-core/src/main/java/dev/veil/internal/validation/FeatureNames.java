@@ -58,6 +58,25 @@ public final class FeatureNames {
         return null;
     }
 
+    /**
+     * For names of the statistics that the contract lacks ({@code extra}) and contract features
+     * without statistics ({@code missing}), the first pair that is one name in two Unicode forms, said
+     * as the end of an error ({@code "; 'x' in the statistics and 'y' in the contract are ..."}), or
+     * {@code ""}: printed as they are, the two would look the same.
+     */
+    static String unicodeFormsOf(Collection<?> extra, Collection<String> missing) {
+        for (Object e : extra) {
+            String nfc = Normalizer.normalize(String.valueOf(e), Normalizer.Form.NFC);
+            for (String m : missing) {
+                if (Normalizer.normalize(m, Normalizer.Form.NFC).equals(nfc)) {
+                    return "; '" + escaped(String.valueOf(e)) + "' in the statistics and '" + escaped(m)
+                            + "' in the contract are one name in two Unicode forms: write both in one form (NFC)";
+                }
+            }
+        }
+        return "";
+    }
+
     /** A name with every character outside printable ASCII as a backslash-u escape of four hex digits. */
     private static String escaped(String name) {
         StringBuilder b = new StringBuilder();
