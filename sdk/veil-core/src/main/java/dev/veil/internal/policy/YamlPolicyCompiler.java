@@ -4,6 +4,7 @@ import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.validation.CompiledContract;
+import dev.veil.internal.validation.CrossFieldExpression;
 import dev.veil.internal.validation.FeatureNames;
 import dev.veil.internal.validation.TrainingStats;
 import dev.veil.spi.AccessDecision;
@@ -347,6 +348,9 @@ final class YamlPolicyCompiler {
             for (int i = 0; i < c.crossField().size(); i++) {
                 PolicyDocument.CrossField x = c.crossField().get(i);
                 uniqueId(ids, x.id(), where + ".cross_field[" + i + "]");
+                // parsed here too, so that an error points at the rule's own expr, not the list
+                List<String> known = features.keySet().stream().sorted().toList();
+                at(where + ".cross_field[" + i + "].expr", () -> CrossFieldExpression.compile(x.id(), x.expr(), known));
                 cross.add(new InputContract.CrossFieldRule(x.id(), x.expr()));
             }
         }

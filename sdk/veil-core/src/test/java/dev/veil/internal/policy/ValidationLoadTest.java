@@ -61,7 +61,8 @@ class ValidationLoadTest {
                       - {id: loan-vs-income, expr: "loan <= 20 * INCOME"}
                 """;
         PolicyError e = rejected(contract.replace("INCOME", "incme"), null);
-        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 12, 5, "validation.default.cross_field: "
+        // at the rule's expr, not the cross_field list (line 12)
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 13, 30, "validation.default.cross_field[0].expr: "
                 + "cross_field rule 'loan-vs-income': unknown feature 'incme'; a rule reads only the features the"
                 + " contract lists [income, loan]: list it under features or fix the name at column 14 of"
                 + " 'loan <= 20 * incme'"));
@@ -85,9 +86,9 @@ class ValidationLoadTest {
                       - {id: tenure, expr: "years_employed <= PARENS - 14"}
                 """.replace("PARENS", "(".repeat(3000) + "age" + ")".repeat(3000)), null);
         assertThat(e.file()).isEqualTo("policy.veil.yaml");
-        assertThat(e.line()).isEqualTo(9);
-        assertThat(e.column()).isEqualTo(5);
-        assertThat(e.message()).startsWith("validation.default.cross_field: cross_field rule 'tenure': the "
+        assertThat(e.line()).isEqualTo(10);
+        assertThat(e.column()).isEqualTo(22);
+        assertThat(e.message()).startsWith("validation.default.cross_field[0].expr: cross_field rule 'tenure': the "
                 + "expression nests more than 200 levels deep").contains(" at column 219 of ");
     }
 
