@@ -169,6 +169,10 @@ public final class DecisionDocuments {
             if (unsatisfiable != null) {
                 throw c.fail("features", unsatisfiable);
             }
+            String distUnsatisfiable = compiled.distributionUnsatisfiable();
+            if (distUnsatisfiable != null) {
+                throw c.fail("distribution", distUnsatisfiable);
+            }
             // As the YAML engine refuses these at load: the policy's mistake, said as such.
             String optionalRead = compiled.optionalReadByRule();
             if (optionalRead != null) {

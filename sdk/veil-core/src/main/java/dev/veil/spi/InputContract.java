@@ -95,6 +95,13 @@ public record InputContract(
             return new DistributionCheck(mean, std, stdFloor, maxAbsZ, maxRmsZ, summary, dataPath, names);
         }
 
+        /**
+         * Why a positive std_floor below {@link Double#MIN_NORMAL} is refused: {@code 1 / std_floor}
+         * overflows, so a value at its feature's mean would score {@code 0 * infinity = NaN}.
+         */
+        public static final String STD_FLOOR_TOO_SMALL = "must be at least " + Double.MIN_NORMAL
+                + " (below it 1 / std_floor overflows and z-scores are infinite or NaN)";
+
         public DistributionCheck {
             Objects.requireNonNull(mean, "distribution.mean");
             Objects.requireNonNull(std, "distribution.std");
@@ -104,6 +111,9 @@ public record InputContract(
             }
             if (!(stdFloor > 0)) {
                 throw new IllegalArgumentException("distribution.std_floor must be > 0, was " + stdFloor);
+            }
+            if (stdFloor < Double.MIN_NORMAL) {
+                throw new IllegalArgumentException("distribution.std_floor " + STD_FLOOR_TOO_SMALL + ", was " + stdFloor);
             }
             if (!(maxAbsZ >= 0) || !(maxRmsZ >= 0)) {
                 throw new IllegalArgumentException("distribution bounds must be >= 0 (0 = off)");
@@ -145,6 +155,17 @@ public record InputContract(
             throw new IllegalArgumentException("range needs min <= max, was [" + min + ", " + max + "]");
         }
         features = features == null ? Map.of() : Map.copyOf(features);
+        for (String name : new java.util.TreeSet<>(features.keySet())) {
+            String problem = dev.veil.internal.validation.FeatureNames.contractNameProblem(name);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+        }
+        String clash = dev.veil.internal.validation.FeatureNames.unicodeFormClash(
+                new java.util.TreeSet<>(features.keySet()));
+        if (clash != null) {
+            throw new IllegalArgumentException(clash);
+        }
         crossField = crossField == null ? List.of() : List.copyOf(crossField);
         if (maxPayloadBytes < 0) {
             throw new IllegalArgumentException("max_payload_bytes must be >= 0 (0 = no limit), was " + maxPayloadBytes);

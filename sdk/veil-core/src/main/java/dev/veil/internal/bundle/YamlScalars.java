@@ -37,6 +37,10 @@ import org.yaml.snakeyaml.events.ScalarEvent;
  *   <li>a string here that another reader takes for a number: {@code 08} or {@code 0o10};
  *   <li>a YAML 1.1 base-60 number ({@code 1:30}, which YAML 1.1 defines as 90);
  *   <li>a merge key {@code <<} (go-yaml merges the mapping in; Jackson keeps a key {@code "<<"});
+ *   <li>in {@link #check} (the policy file), an alias {@code *m}, which Jackson reads as the string
+ *       {@code "m"}, not the anchored value (data files refuse aliases in {@link DocumentParser});
+ *   <li>in {@link #check}, a number a double cannot hold: beyond its range ({@code 1e400}, read as an
+ *       infinity) or non-zero below it ({@code 1e-400}, read as 0);
  *   <li>{@code .inf} and {@code .nan}, which no bundle can hold (JSON has neither);
  *   <li>a mapping key that go-yaml or YAML 1.2 would turn into a different key ({@code yes},
  *       {@code True}, {@code ~}, {@code 1.5}, {@code 010}: OPA would see {@code "true"},
@@ -100,7 +104,11 @@ public final class YamlScalars {
                 } else if (!path.isEmpty() && path.get(path.size() - 1) instanceof int[] index) {
                     index[0]++;
                 }
-                String problem = problem(p, t, () -> DocPath.render(path));
+                String problem = p instanceof YAMLParser y && y.isCurrentAlias() ? alias(p.getText(), DocPath.render(path))
+                        : problem(p, t, () -> DocPath.render(path));
+                if (problem == null) {
+                    problem = outOfRange(p, t, () -> DocPath.render(path));
+                }
                 if (problem != null) {
                     JsonLocation loc = p.currentTokenLocation();
                     throw new PolicyLoadException(new PolicyError(file, Math.max(0, loc.getLineNr()),
@@ -197,6 +205,45 @@ public final class YamlScalars {
             default:
                 return null;
         }
+    }
+
+    /**
+     * What is wrong with a number of the policy file that a double cannot hold, or {@code null}: one
+     * beyond the double range would read as an infinity (a bound of {@code 1e400} that bounds
+     * nothing, a feature minimum no value reaches), a non-zero one below it as 0 (which turns a
+     * distribution bound off). Data files refuse the first in {@link DocumentParser}.
+     */
+    static String outOfRange(JsonParser p, JsonToken token, Supplier<String> path) throws IOException {
+        double d;
+        if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+            d = p.getDoubleValue();
+        } else if (token == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+            d = p.getBigIntegerValue().doubleValue();
+        } else {
+            return null;
+        }
+        String text = p.getText();
+        if (Double.isInfinite(d)) {
+            return "number " + text + " at " + path.get() + " is out of range (not a finite 64-bit floating point"
+                    + " number, whose largest is about 1.8e308); write a smaller number, or leave the key out for no"
+                    + " bound where the key allows it";
+        }
+        if (d == 0 && text.split("[eE]", 2)[0].matches(".*[1-9].*")) {
+            return "number " + text + " at " + path.get() + " is too close to 0 for a 64-bit floating point number"
+                    + " and would read as 0 (which turns some checks off); write a larger number, or 0";
+        }
+        return null;
+    }
+
+    /**
+     * An alias ({@code *m}): Jackson's YAML reader does not resolve it but hands on the anchor's name
+     * as a string, so a deny rule's {@code callers: [*m]} would name a caller "m" rather than the
+     * value anchored as {@code &m}.
+     */
+    private static String alias(String anchor, String path) {
+        return "YAML alias *" + anchor + " at " + path + ": this YAML reader takes it for the string \"" + anchor
+                + "\", not the value anchored as &" + anchor + "; aliases are not supported in a policy file, repeat the"
+                + " value instead";
     }
 
     private static String ambiguousBoolean(String text, String path) {

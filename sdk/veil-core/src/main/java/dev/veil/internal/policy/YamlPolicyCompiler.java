@@ -4,6 +4,8 @@ import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.validation.CompiledContract;
+import dev.veil.internal.validation.CrossFieldExpression;
+import dev.veil.internal.validation.FeatureNames;
 import dev.veil.internal.validation.TrainingStats;
 import dev.veil.spi.AccessDecision;
 import dev.veil.spi.Bundle;
@@ -322,6 +324,16 @@ final class YamlPolicyCompiler {
                 null, true, null, 0, null));
         Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
         if (c.features() != null) {
+            for (String name : c.features().keySet()) {
+                String problem = FeatureNames.contractNameProblem(name);
+                if (problem != null) {
+                    throw new PolicyPathException(where + ".features", problem);
+                }
+            }
+            String clash = FeatureNames.unicodeFormClash(c.features().keySet());
+            if (clash != null) {
+                throw new PolicyPathException(where + ".features", clash);
+            }
             for (Map.Entry<String, PolicyDocument.Feature> e : c.features().entrySet()) {
                 PolicyDocument.Feature f = e.getValue() == null ? new PolicyDocument.Feature(null, null, null) : e.getValue();
                 features.put(e.getKey(), at(where + ".features." + e.getKey(), () -> new InputContract.FeatureSpec(
@@ -336,6 +348,9 @@ final class YamlPolicyCompiler {
             for (int i = 0; i < c.crossField().size(); i++) {
                 PolicyDocument.CrossField x = c.crossField().get(i);
                 uniqueId(ids, x.id(), where + ".cross_field[" + i + "]");
+                // parsed here too, so that an error points at the rule's own expr, not the list
+                List<String> known = features.keySet().stream().sorted().toList();
+                at(where + ".cross_field[" + i + "].expr", () -> CrossFieldExpression.compile(x.id(), x.expr(), known));
                 cross.add(new InputContract.CrossFieldRule(x.id(), x.expr()));
             }
         }
@@ -391,6 +406,10 @@ final class YamlPolicyCompiler {
             // Every request would be denied: say so now rather than at the first request.
             throw new PolicyPathException(where + ".features", unsatisfiable);
         }
+        String distUnsatisfiable = compiled.distributionUnsatisfiable();
+        if (distUnsatisfiable != null) {
+            throw new PolicyPathException(where + ".distribution", distUnsatisfiable);
+        }
         String optionalRead = compiled.optionalReadByRule();
         if (optionalRead != null) {
             throw new PolicyPathException(where + ".cross_field", optionalRead);
@@ -407,6 +426,9 @@ final class YamlPolicyCompiler {
         if (value != null && (zeroIsOff ? !(value >= 0) : !(value > 0))) {
             throw new PolicyPathException(where, zeroIsOff ? "must be >= 0 (0 = off), was " + value
                     : "must be > 0, was " + value);
+        }
+        if (!zeroIsOff && value != null && value < Double.MIN_NORMAL) {
+            throw new PolicyPathException(where, InputContract.DistributionCheck.STD_FLOOR_TOO_SMALL + ", was " + value);
         }
     }
 

@@ -303,6 +303,12 @@ public final class YamlPolicyEngine implements PolicyEngine {
             msg = at + "invalid value " + quote(f.getValue()) + ": expected " + describe(f.getTargetType());
         } else if (e instanceof MismatchedInputException m) {
             String orig = m.getOriginalMessage();
+            if (orig != null && orig.startsWith("Trailing token")) {
+                // FAIL_ON_TRAILING_TOKENS: the parser stands at the second document's first token
+                return new PolicyError(file, loc == null ? 0 : loc.getLineNr(), loc == null ? 0 : loc.getColumnNr(),
+                        "a second YAML document starts here (after ---); a policy file holds one document: remove"
+                                + " the second, or put it in a bundle of its own");
+            }
             if (orig != null && orig.startsWith("Missing required creator property")) {
                 String prop = orig.replaceAll("^Missing required creator property '([^']*)'.*$", "$1");
                 String key = PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(prop);
@@ -313,6 +319,16 @@ public final class YamlPolicyEngine implements PolicyEngine {
             } else {
                 msg = at + "wrong type: expected " + describe(m.getTargetType());
             }
+        } else if (coercion(e) != null) {
+            // an integer too large for its key: not a syntax error, and the key is known
+            com.fasterxml.jackson.core.exc.InputCoercionException c = coercion(e);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^Numeric value \\(([^)]*)\\)")
+                    .matcher(String.valueOf(c.getOriginalMessage()));
+            Class<?> t = c.getTargetType();
+            String range = t == int.class || t == Integer.class ? Integer.MIN_VALUE + " to " + Integer.MAX_VALUE
+                    : t == long.class || t == Long.class ? Long.MIN_VALUE + " to " + Long.MAX_VALUE : null;
+            msg = at + (m.find() ? m.group(1) : "the number") + " is out of range: expected "
+                    + (range == null ? describe(t) : "an integer from " + range);
         } else {
             String orig = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
             int nl = orig.indexOf('\n');
@@ -329,6 +345,16 @@ public final class YamlPolicyEngine implements PolicyEngine {
             }
         }
         return new PolicyError(file, line, col, msg);
+    }
+
+    /** The number-too-large-for-its-type error in {@code e}'s causes, or {@code null}. */
+    private static com.fasterxml.jackson.core.exc.InputCoercionException coercion(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof com.fasterxml.jackson.core.exc.InputCoercionException c) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** The dotted path ({@code access.rules[0].when}) of the mapping a parser context is in. */

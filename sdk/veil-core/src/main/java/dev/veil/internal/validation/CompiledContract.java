@@ -277,12 +277,11 @@ public final class CompiledContract {
      *       features expected) or has none of the features that must be there.
      * </ul>
      *
-     * <p>Without a shape (any length) some request can pass and nothing is reported.
+     * <p>Without a shape (any length) these two cannot happen. With or without one, a feature every
+     * request must carry (required, or read by a rule) whose own range has no finite value in common
+     * with the contract's range is reported too.
      */
     public String unsatisfiable() {
-        if (dimension < 0) {
-            return null;
-        }
         java.util.TreeSet<String> required = new java.util.TreeSet<>();
         for (int s = 0; s < specs.length; s++) {
             if (specs[s].required()) {
@@ -292,6 +291,20 @@ public final class CompiledContract {
         java.util.TreeSet<String> readByRules = new java.util.TreeSet<>();
         for (CrossFieldExpression r : rules) {
             readByRules.addAll(r.features());
+        }
+        for (int s = 0; s < specs.length; s++) {
+            // a feature every request carries needs a finite value within its own range and the contract's
+            if ((specs[s].required() || readByRules.contains(specNames[s]))
+                    && !(Math.max(Math.max(specs[s].min(), min), -Double.MAX_VALUE)
+                            <= Math.min(Math.min(specs[s].max(), max), Double.MAX_VALUE))) {
+                return "feature '" + specNames[s] + "' must be in every request and within its range ["
+                        + num(specs[s].min()) + ", " + num(specs[s].max()) + "], but every value must also be within"
+                        + " the contract's range [" + num(min) + ", " + num(max) + "]: no value is in both, so no"
+                        + " request can pass; fix one of the ranges, or make the feature optional (required: false)";
+            }
+        }
+        if (dimension < 0) {
+            return null;
         }
         readByRules.removeAll(required);
         int needed = required.size() + readByRules.size();
@@ -313,6 +326,28 @@ public final class CompiledContract {
                     + " and does not allow other features: a named request cannot name all its values, and an"
                     + " unnamed one " + unnamed + "; list every feature of the shape, set"
                     + " allow_unknown_features: true, or fix the shape";
+        }
+        return null;
+    }
+
+    /**
+     * Why no request can pass this contract's distribution check together with its range, said as
+     * a load error, or {@code null}: some feature's values within {@code max_abs_z} of its training
+     * mean all lie outside the contract's {@code [min, max]} (statistics of unscaled data, pixels 0
+     * to 255, under a range of 0 to 1), so every request would be refused as out of distribution.
+     */
+    public String distributionUnsatisfiable() {
+        if (dist == null || !(dist.maxAbsZ > 0)) {
+            return null;
+        }
+        for (int i = 0; i < dist.dim; i++) {
+            if (!(dist.lo[i] <= dist.hi[i])) {
+                String which = dist.names != null ? "feature '" + dist.names.get(i) + "'" : "value at index " + i;
+                return "the " + which + " must be within max_abs_z of its training mean, which leaves no value within"
+                        + " the contract's range [" + num(min) + ", " + num(max) + "]: no request can pass; were the"
+                        + " statistics computed on differently scaled data? Recompute them on inputs as the model"
+                        + " receives them, or fix the range";
+            }
         }
         return null;
     }

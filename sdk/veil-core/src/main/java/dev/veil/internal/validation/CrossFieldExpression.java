@@ -715,6 +715,11 @@ public final class CrossFieldExpression {
                 if (!Double.isFinite(v)) {
                     throw error("number '" + text + "' is too large", start);
                 }
+                if (v == 0 && text.split("[eE]", 2)[0].matches(".*[1-9].*")) {
+                    // a >= 1e-400 would be a >= 0
+                    throw error("number '" + text + "' is too close to 0 for a 64-bit floating point number and would"
+                            + " read as 0; write a larger number, or 0", start);
+                }
                 int end = tokEnd;
                 advance();
                 return new Const(start, end, v);

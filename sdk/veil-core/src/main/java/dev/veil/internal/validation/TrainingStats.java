@@ -472,7 +472,8 @@ public final class TrainingStats {
                     + " but the contract declares " + new java.util.TreeSet<>(features)
                     + (missing.isEmpty() ? "" : "; no statistics for " + missing)
                     + (extra.isEmpty() ? "" : "; not in the contract: " + extra)
-                    + "; compute the statistics from columns named exactly as the features");
+                    + "; compute the statistics from columns named exactly as the features"
+                    + FeatureNames.unicodeFormsOf(extra, missing));
         }
     }
 

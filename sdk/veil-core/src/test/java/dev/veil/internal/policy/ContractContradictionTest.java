@@ -220,4 +220,53 @@ class ContractContradictionTest {
                       - {id: r, expr: "a <= b"}
                 """);
     }
+
+    /** A required feature whose own range misses the contract's range: every request was refused. */
+    @Test
+    void aRequiredFeatureWhoseRangeMissesTheGlobalRange() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: []
+                    range: {min: 0, max: 1}
+                    features: {age: {min: 18, max: 120}, income: {min: 0}}
+                """);
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 9, 5, "validation.default.features: feature 'age'"
+                + " must be in every request and within its range [18, 120], but every value must also be within the"
+                + " contract's range [0, 1]: no value is in both, so no request can pass; fix one of the ranges, or"
+                + " make the feature optional (required: false)"));
+        // optional: a request without it passes
+        load("""
+                  default:
+                    shape: []
+                    range: {min: 0, max: 1}
+                    features: {age: {min: 18, max: 120, required: false}, income: {min: 0}}
+                """);
+    }
+
+    /**
+     * Statistics of unscaled data (pixels 0 to 255) under a contract of scaled inputs (0 to 1): the
+     * |z| bound leaves a feature no value inside the range, and every request was refused as out of
+     * distribution.
+     */
+    @Test
+    void distributionBoundsThatMissTheRangeForSomeFeature() {
+        String stats = """
+                {"mean": [0.5, 128], "std": [0.2, 40], "summary": {"mean": [0, 255], "std": [0, 200], "roughness": [0, 255]}}""";
+        PolicyError e = ValidationPolicies.rejected(dir, "contradictions", """
+                  default:
+                    shape: [2]
+                    range: {min: 0, max: 1}
+                    distribution: {stats: training.stats, max_abs_z: 3}
+                """, stats);
+        assertThat(e).isEqualTo(new PolicyError("policy.veil.yaml", 9, 5, "validation.default.distribution: the"
+                + " value at index 1 must be within max_abs_z of its training mean, which leaves no value within the"
+                + " contract's range [0, 1]: no request can pass; were the statistics computed on differently scaled"
+                + " data? Recompute them on inputs as the model receives them, or fix the range"));
+        ValidationPolicies.load(dir, "contradictions", """
+                  default:
+                    shape: [2]
+                    range: {min: 0, max: 255}
+                    distribution: {stats: training.stats, max_abs_z: 3}
+                """, stats);
+    }
 }

@@ -296,6 +296,55 @@ class YamlPolicyEngineTest {
                 .isEqualTo("analysts");
     }
 
+    /**
+     * This YAML reader takes an alias for the string of its anchor's name ({@code *m} for "m", not
+     * the anchored "mallory"): a deny rule naming {@code [*m]} would ban a caller "m" and let mallory
+     * in. Every alias is refused, at its line and column.
+     */
+    @Test
+    void shouldRejectYamlAliasesWhichThisReaderTakesForTheAnchorsName() {
+        String aliased = POLICY.replace("callers: [mallory]", "callers: [&m mallory]")
+                .replace("when: { tenants: [partner], attributes", "when: { callers: [*m], attributes");
+        PolicyError e = loadError(aliased);
+        assertThat(e.file()).isEqualTo("policy.veil.yaml");
+        assertThat(e.line()).isEqualTo(22);
+        assertThat(e.column()).isEqualTo(25);
+        assertThat(e.message()).isEqualTo("YAML alias *m at access.rules[2].when.callers[0]: this YAML reader takes it"
+                + " for the string \"m\", not the value anchored as &m; aliases are not supported in a policy file,"
+                + " repeat the value instead");
+        // a whole mapping too, where it would be an error only by luck of the expected type
+        e = loadError(POLICY.replace("default: { max_age_days: 100, on_stale: degrade }",
+                "default: &d { max_age_days: 100, on_stale: degrade }").replace("output:\n", "x: *d\noutput:\n"));
+        assertThat(e.message()).startsWith("YAML alias *d at x: ");
+        // an anchor alone changes nothing
+        load(POLICY.replace("callers: [mallory]", "callers: [&m mallory]"));
+    }
+
+    /** An integer too large for its key was reported as a "YAML syntax error" without the key. */
+    @Test
+    void shouldNameTheKeyOfAnIntegerTooLargeForIt() {
+        PolicyError e = loadError(POLICY.replace("shape: [4]", "shape: [4, 3000000000]"));
+        assertThat(e.line()).isEqualTo(26);
+        assertThat(e.column()).isEqualTo(16);
+        assertThat(e.message()).isEqualTo("validation.default.shape[1]: 3000000000 is out of range: expected an"
+                + " integer from -2147483648 to 2147483647");
+        e = loadError(POLICY.replace("shape: [4]", "shape: [4]\n    max_payload_bytes: 99999999999999999999"));
+        assertThat(e.line()).isEqualTo(27);
+        assertThat(e.column()).isEqualTo(5);
+        assertThat(e.message()).isEqualTo("validation.default.max_payload_bytes: 99999999999999999999 is out of range:"
+                + " expected an integer from -9223372036854775808 to 9223372036854775807");
+    }
+
+    /** A second document was reported as "wrong type: expected a mapping", which says nothing of it. */
+    @Test
+    void shouldSayThatAPolicyFileHoldsOneDocument() {
+        PolicyError e = loadError(POLICY + "---\nveil: 1\n");
+        assertThat(e.line()).isEqualTo(POLICY.split("\n", -1).length + 1);
+        assertThat(e.column()).isEqualTo(1);
+        assertThat(e.message()).isEqualTo("a second YAML document starts here (after ---); a policy file holds one"
+                + " document: remove the second, or put it in a bundle of its own");
+    }
+
     @Test
     void shouldRejectAnAmbiguousScalarInADataFileOfAYamlPolicyBundle() {
         write("veil/data.yaml", "regions: [GB, NO, y, n]\n");

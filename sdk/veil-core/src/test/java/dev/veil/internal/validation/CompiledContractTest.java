@@ -81,6 +81,16 @@ class CompiledContractTest {
                 .hasMessage("contract must not be null");
     }
 
+    /** Any engine's contract (a Rego bundle's too): two features that print alike are one name. */
+    @Test
+    void shouldRefuseFeatureNamesThatDifferOnlyInUnicodeNormalisation() {
+        FeatureSpec any = new FeatureSpec(true, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        assertThatThrownBy(() -> new InputContract(List.of(), Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY,
+                Map.of("cafe\u0301", any, "caf\u00e9", any), false, List.of(), 0, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("features 'cafe\\u0301' and 'caf\\u00e9' are one name in two Unicode forms");
+    }
+
     @Nested
     class Payload {
         private final CompiledContract limited = CompiledContract.compile(
@@ -368,6 +378,22 @@ class CompiledContractTest {
             Violation nan = compile(List.of(), -INF, INF).check(features(forged, Double.POSITIVE_INFINITY), -1);
             assertThat(nan.message()).startsWith("feature 'evil\\u000aINJECTED").doesNotContain("\n");
         }
+    }
+
+    /**
+     * A request's feature name with an invisible character (U+200B) or a bidi override (U+202E,
+     * which reverses the rest of a log line on screen) was quoted raw: "unknown feature 'income';
+     * the contract lists [income]" read as nonsense, and a log line could be made to read otherwise.
+     */
+    @Test
+    void shouldEscapeInvisibleFormatCharactersInTheRequestsFeatureNames() {
+        CompiledContract c = CompiledContract.compile(new InputContract(List.of(), -INF, INF,
+                Map.of("income", new FeatureSpec(false, -INF, INF)), false, List.of(), 0, null));
+        assertThat(c.check(Features.named(Map.of("income\u200b", 1.0)), -1).message())
+                .isEqualTo("unknown feature 'income\\u200b'; the contract lists [income] and does not allow other"
+                        + " features");
+        assertThat(c.check(Features.named(Map.of("\u202edeifitrec", 1.0)), -1).message())
+                .startsWith("unknown feature '\\u202edeifitrec'; ");
     }
 
     @Nested

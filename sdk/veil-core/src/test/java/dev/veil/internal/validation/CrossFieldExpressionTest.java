@@ -198,6 +198,8 @@ class CrossFieldExpressionTest {
         "a > 1 )| expected an operator or the end of the expression at column 7",
         "a > 1 b| expected an operator or the end of the expression at column 7",
         "a > 1e999| number '1e999' is too large at column 5",
+        "a > 1e-999| number '1e-999' is too close to 0 for a 64-bit floating point number and would read as 0;"
+                + " write a larger number, or 0 at column 5",
         "a > + 1| expected a number, a feature name, a function or '(', found '+' at column 5",
     })
     void shouldRejectMalformedExpressionNamingRuleColumnAndExpectation(String expr, String expected) {

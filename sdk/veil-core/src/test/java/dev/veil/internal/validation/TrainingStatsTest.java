@@ -244,6 +244,18 @@ class TrainingStatsTest {
                             + "contract declares [a, b]; not in the contract: [c]");
         }
 
+        /**
+         * A CSV header written on one system may hold "cafe" + U+0301 where the policy has "caf\u00e9":
+         * the error listed [caf\u00e9] as missing and [caf\u00e9] as extra, which reads as nonsense.
+         */
+        @Test
+        void shouldSayWhenAStatisticsNameIsAContractFeatureInAnotherUnicodeForm() {
+            Map<String, Object> data = stats.withNames(List.of("a", "b", "cafe\u0301")).toData();
+            assertThatThrownBy(() -> TrainingStats.fromData(data, WHERE, Set.of("a", "b", "caf\u00e9"), 0.01, 4, 3, true))
+                    .hasMessageEndingWith("; 'cafe\\u0301' in the statistics and 'caf\\u00e9' in the contract are one"
+                            + " name in two Unicode forms: write both in one form (NFC)");
+        }
+
         @Test
         void shouldRejectBadNames() {
             Set<String> abc = Set.of("a", "b", "c");
