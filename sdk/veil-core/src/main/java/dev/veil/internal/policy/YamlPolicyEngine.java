@@ -58,45 +58,7 @@ public final class YamlPolicyEngine implements PolicyEngine {
                     .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-            .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("veil-doubles")
-                    .addDeserializer(Double.class, new NoUnderflow(Double.class, null))
-                    .addDeserializer(double.class, new NoUnderflow(double.class, 0.0)))
             .build();
-
-    /**
-     * A double, refusing a number too close to 0 for one: read as 0, {@code round: 1e-400} would be
-     * "no rounding" and {@code max_abs_z: 1e-400} no check at all.
-     */
-    private static final class NoUnderflow
-            extends com.fasterxml.jackson.databind.deser.std.NumberDeserializers.DoubleDeserializer {
-        private static final long serialVersionUID = 1L;
-
-        NoUnderflow(Class<Double> type, Double empty) {
-            super(type, empty);
-        }
-
-        @Override
-        public Double deserialize(JsonParser p, com.fasterxml.jackson.databind.DeserializationContext ctxt)
-                throws IOException {
-            Double d = super.deserialize(p, ctxt);
-            if (d != null && d == 0 && p.currentToken() == com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_FLOAT
-                    && p.getDecimalValue().signum() != 0) {
-                throw new Underflow(p, "the number " + p.getText() + " is too close to 0 for a double ("
-                        + Double.MIN_VALUE + " is the smallest) and would be read as 0; write 0, or a number a double "
-                        + "holds", p.getText());
-            }
-            return d;
-        }
-    }
-
-    /** {@link NoUnderflow}'s refusal, whose message is said as it is. */
-    private static final class Underflow extends InvalidFormatException {
-        private static final long serialVersionUID = 1L;
-
-        Underflow(JsonParser p, String message, String value) {
-            super(p, message, value, Double.class);
-        }
-    }
 
     /** Used by {@link dev.veil.internal.policy} tests and tools that need to read JSON the same way. */
     static final ObjectMapper JSON = JsonMapper.builder().build();
@@ -297,8 +259,6 @@ public final class YamlPolicyEngine implements PolicyEngine {
         } else if (e instanceof ValueInstantiationException v) {
             Throwable c = v.getCause() != null ? v.getCause() : v;
             msg = at + c.getMessage();
-        } else if (e instanceof Underflow u) {
-            msg = at + u.getOriginalMessage();
         } else if (e instanceof InvalidFormatException f) {
             msg = at + "invalid value " + quote(f.getValue()) + ": expected " + describe(f.getTargetType());
         } else if (e instanceof MismatchedInputException m) {

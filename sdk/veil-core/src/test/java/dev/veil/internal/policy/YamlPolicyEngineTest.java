@@ -408,8 +408,8 @@ class YamlPolicyEngineTest {
     @Test
     void aRoundTooSmallForADoubleIsRefusedNotNoRounding() {
         assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 1e-400")).message())
-                .isEqualTo("output.default.round: the number 1e-400 is too close to 0 for a double (4.9E-324 is the "
-                        + "smallest) and would be read as 0; write 0, or a number a double holds");
+                .isEqualTo("number 1e-400 at output.default.round is too close to 0 for a 64-bit floating point "
+                        + "number and would read as 0 (which turns some checks off); write a larger number, or 0");
         assertThat(load(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 0.0e-400")).engine())
                 .isEqualTo("yaml"); // 0 written with an exponent is still 0
     }
