@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.text.NumberText;
 import java.io.IOException;
 import java.io.Reader;
 import java.util.ArrayList;
@@ -228,7 +229,7 @@ public final class YamlScalars {
                     + " number, whose largest is about 1.8e308); write a smaller number, or leave the key out for no"
                     + " bound where the key allows it";
         }
-        if (d == 0 && text.split("[eE]", 2)[0].matches(".*[1-9].*")) {
+        if (NumberText.underflows(d, text)) {
             return "number " + text + " at " + path.get() + " is too close to 0 for a 64-bit floating point number"
                     + " and would read as 0 (which turns some checks off); write a larger number, or 0";
         }

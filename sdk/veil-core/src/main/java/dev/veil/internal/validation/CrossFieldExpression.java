@@ -1,5 +1,6 @@
 package dev.veil.internal.validation;
 
+import dev.veil.internal.text.NumberText;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -715,7 +716,7 @@ public final class CrossFieldExpression {
                 if (!Double.isFinite(v)) {
                     throw error("number '" + text + "' is too large", start);
                 }
-                if (v == 0 && text.split("[eE]", 2)[0].matches(".*[1-9].*")) {
+                if (NumberText.underflows(v, text)) {
                     // a >= 1e-400 would be a >= 0
                     throw error("number '" + text + "' is too close to 0 for a 64-bit floating point number and would"
                             + " read as 0; write a larger number, or 0", start);
