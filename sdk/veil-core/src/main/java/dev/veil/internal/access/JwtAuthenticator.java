@@ -158,7 +158,16 @@ public final class JwtAuthenticator {
     /** Tokens refused for their signature that are remembered, and for how long. */
     static final int REFUSED_SIZE = 4_096;
     static final int REFUSED_MINUTES = 1;
-    private static final int MIN_RSA_BITS = 2048;
+    /** The fewest bits an RSA key may have, for tokens and for bundle signatures alike. */
+    public static final int MIN_RSA_BITS = 2048;
+
+    /**
+     * An RSA key's length: its modulus' own bit length. JWK.size() counts the modulus' octets, so a
+     * short modulus written with leading zero octets would pass for a long one.
+     */
+    public static int rsaBits(RSAKey key) {
+        return key.getModulus().decodeToBigInteger().bitLength();
+    }
     private static final JsonFactory JSON = new JsonFactory();
     /** How nimbus names the key it could not parse: "Invalid JWK at position 2: ...". */
     private static final Pattern BAD_KEY = Pattern.compile("^Invalid JWK at position (\\d+):");
@@ -431,9 +440,7 @@ public final class JwtAuthenticator {
             if (jwk.getKeyType() != KeyType.RSA) {
                 return "needs kty RSA";
             }
-            // The modulus' own length: JWK.size() counts its octets, so a short modulus written with
-            // leading zero octets would pass for a long one
-            int bits = ((RSAKey) jwk).getModulus().decodeToBigInteger().bitLength();
+            int bits = rsaBits((RSAKey) jwk);
             return bits < MIN_RSA_BITS ? "RSA key has " + bits + " bits, needs at least " + MIN_RSA_BITS : null;
         }
         if (JWSAlgorithm.Family.EC.contains(alg)) {

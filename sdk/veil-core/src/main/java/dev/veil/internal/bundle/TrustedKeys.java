@@ -1,6 +1,5 @@
 package dev.veil.internal.bundle;
 
-import dev.veil.internal.io.FileErrors;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyOperation;
@@ -9,6 +8,8 @@ import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.access.JwtAuthenticator;
+import dev.veil.internal.io.FileErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -100,12 +101,10 @@ public final class TrustedKeys {
             if (key.getKeyRevocation() != null) {
                 throw PolicyLoadException.of(where, name + " is revoked");
             }
-            // The modulus' own length: JWK.size() counts its octets, so a short modulus written with
-            // leading zero octets would pass for a long one
-            int bits = key instanceof RSAKey rsa ? rsa.getModulus().decodeToBigInteger().bitLength() : 0;
-            if (KeyType.RSA.equals(key.getKeyType()) && bits < 2048) {
-                throw PolicyLoadException.of(where, name + " is an RSA key of " + bits
-                        + " bits; at least 2048 are needed");
+            if (KeyType.RSA.equals(key.getKeyType()) && key instanceof RSAKey rsa
+                    && JwtAuthenticator.rsaBits(rsa) < JwtAuthenticator.MIN_RSA_BITS) {
+                throw PolicyLoadException.of(where, name + " is an RSA key of " + JwtAuthenticator.rsaBits(rsa)
+                        + " bits; at least " + JwtAuthenticator.MIN_RSA_BITS + " are needed");
             }
         }
         return set;
