@@ -52,8 +52,8 @@ public final class JsonSchema {
     private static RegularExpression re2(String pattern) {
         com.google.re2j.Pattern p;
         try {
-            p = com.google.re2j.Pattern.compile(pattern);
-        } catch (com.google.re2j.PatternSyntaxException e) {
+            p = Regex.compile("json.match_schema", pattern); // regex.match's RE2, cached
+        } catch (BuiltinError e) {
             throw new IllegalArgumentException("invalid pattern '" + pattern + "': " + e.getMessage(), e);
         }
         return text -> p.matcher(text).find();
