@@ -1,5 +1,8 @@
 package dev.veil.internal.monitor.replay;
 
+import static dev.veil.internal.monitor.replay.GuardReplayHarness.parse;
+import static dev.veil.internal.monitor.replay.GuardReplayHarness.viaGuard;
+import static dev.veil.internal.monitor.replay.GuardReplayHarness.viaReplay;
 import static dev.veil.internal.monitor.replay.ReplayFixtures.POLICY;
 import static dev.veil.internal.monitor.replay.ReplayFixtures.T;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,25 +41,6 @@ import org.quicktheories.core.Gen;
 class GuardEquivalenceTest {
     @TempDir
     Path tmp;
-
-    /** {@link GuardReplayHarness#viaGuard(PolicyBundle, Map, List, Path)}. */
-    static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit) {
-        return GuardReplayHarness.viaGuard(b, keys, trace, audit);
-    }
-
-    /** {@link GuardReplayHarness#viaGuard(PolicyBundle, Map, List, Path, List)}. */
-    static List<String> viaGuard(PolicyBundle b, Map<String, String> keys, List<TraceQuery> trace, Path audit,
-            List<Detector> detectors) {
-        return GuardReplayHarness.viaGuard(b, keys, trace, audit, detectors);
-    }
-
-    static List<String> viaReplay(PolicyBundle b, List<TraceQuery> trace) {
-        return GuardReplayHarness.viaReplay(b, trace);
-    }
-
-    static List<TraceQuery> parse(List<String> lines) {
-        return GuardReplayHarness.parse(lines);
-    }
 
     @Test
     void theHandWrittenTraceAlarmsAsInAGuard() {

@@ -432,7 +432,7 @@ class MonitorReplayTest {
             lines.add(ReplayFixtures.line("bob", ReplayFixtures.T + i * 1000L, new double[] {0.5, 0.5, 0.5}, null));
         }
         List<MonitorReplay.Step> steps = new java.util.ArrayList<>();
-        GuardEquivalenceTest.parse(lines).forEach(q -> steps.add(r.accept(q)));
+        GuardReplayHarness.parse(lines).forEach(q -> steps.add(r.accept(q)));
         assertThat(steps.get(0).index()).isEqualTo(Integer.MAX_VALUE - 2L);
         assertThat(steps.get(9).index()).isEqualTo(Integer.MAX_VALUE + 7L);
         CallerResult bob = r.results().get(0);
