@@ -479,9 +479,10 @@ public final class JwtAuthenticator {
         }
         Verified hit = verified.getIfPresent(token);
         if (hit != null) {
-            AuthResult timing = keyTimes(hit.key());
+            long now = clock.millis(); // one read for both checks: this runs on every request
+            AuthResult timing = keyTimes(hit.key(), now);
             if (timing == null) {
-                timing = checkTimes(hit.expiresAt(), hit.notBefore());
+                timing = checkTimes(hit.expiresAt(), hit.notBefore(), now);
             }
             return timing != null ? timing : hit.success();
         }
@@ -569,7 +570,8 @@ public final class JwtAuthenticator {
         // Before the signature, what needs none and can only refuse: a token of a retired key, an expired
         // token replayed, or one for another issuer or audience, costs no signature verification.
         Key key = candidates.get(0); // the one candidate: several are refused above
-        AuthResult retired = keyTimes(key);
+        long now = clock.millis();
+        AuthResult retired = keyTimes(key, now);
         if (retired != null) {
             return retired;
         }
@@ -584,7 +586,7 @@ public final class JwtAuthenticator {
             return AuthResult.failure("malformed token: exp and nbf must be numbers of seconds since the epoch, from 0"
                     + " to " + MAX_EPOCH_SECOND + " (the year 9999)");
         }
-        AuthResult timing = checkTimes(expiresAt, notBefore);
+        AuthResult timing = checkTimes(expiresAt, notBefore, now);
         if (timing != null) {
             return timing;
         }
@@ -679,9 +681,8 @@ public final class JwtAuthenticator {
     }
 
     /** Why the key is not valid now (its own exp passed, its nbf not reached), or {@code null}. */
-    private AuthResult keyTimes(Key key) {
+    private AuthResult keyTimes(Key key, long now) {
         Key.Window w = key.window();
-        long now = clock.millis();
         String outside = w.refusal(now, skewMillis);
         if (outside == null) {
             return null;
@@ -691,8 +692,7 @@ public final class JwtAuthenticator {
                 : "; retry then, or request a new token"));
     }
 
-    private AuthResult checkTimes(long expiresAt, long notBefore) {
-        long now = clock.millis();
+    private AuthResult checkTimes(long expiresAt, long notBefore, long now) {
         if (now - skewMillis >= expiresAt) {
             return AuthResult.failure("token expired at " + Instant.ofEpochMilli(expiresAt) + "; request a new token");
         }
