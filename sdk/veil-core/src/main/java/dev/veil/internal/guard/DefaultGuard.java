@@ -510,7 +510,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         if (closed) {
             // Not counted in: close() waits only for requests admitted before it began, and a steady
             // stream of refusals counted in and out would rarely let the count reach 0.
-            return closedDenial();
+            Exchange refused = unrecorded(closedDenial());
+            publish(refused);
+            return refused.answer;
         }
         // Counted in before closed is read again: close() either sees this request or this request
         // sees closed (both are volatile accesses).
@@ -523,7 +525,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             // The listeners run after, unwaited: a request blocked in one has its answer and record.
             left.increment();
         }
-        publish(x, x.answer);
+        publish(x);
         if (x.interrupted) {
             // Set again only now, after the record and the listeners: an interrupted thread would
             // have the record refused (an async log's wait for queue space is interruptible) and a
@@ -538,13 +540,7 @@ public final class DefaultGuard<I> implements Guard<I> {
      * neither the policy nor the model (no rate token, no privacy budget, no model call for a withheld
      * answer).
      */
-    private Response closedDenial() {
-        Response.Denied d = closedDenialUnpublished();
-        safely("onDenied", () -> listener.onDenied(d, "", ""));
-        return d;
-    }
-
-    private static Response.Denied closedDenialUnpublished() {
+    private static Response.Denied closedDenial() {
         return new Response.Denied(DecisionIds.next(), List.of(Reason.of(
                 ReasonCode.AUDIT_UNAVAILABLE, Stage.AUDIT, "", "the Guard is closed: no audit record can be "
                         + "written, so nothing is released")));
@@ -563,7 +559,7 @@ public final class DefaultGuard<I> implements Guard<I> {
      */
     private Exchange admitted(Request<I> request) {
         if (closed) {
-            return unrecorded(closedDenialUnpublished());
+            return unrecorded(closedDenial());
         }
         AuditUnavailableException refused = audit.refusal();
         if (refused != null) {
@@ -900,7 +896,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     // written denies the request (deny) or degrades it (degrade).
                     if (x.denied()) {
                         outages.failed(x.id, "denied", e);
-                        x.rules.add("state:unavailable");
+                        addOnce(x.rules, "state:unavailable"); // the first batch may have failed too
                     } else if (!stateUnavailable(settings, x, e, Stage.OBSERVE,
                             "monitoring state cannot be reached; try again later")) {
                         return;
@@ -943,7 +939,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         outages.failed(x.id, "degraded", e);
         x.degraded = true;
-        x.rules.add("state:unavailable");
+        addOnce(x.rules, "state:unavailable");
         return true;
     }
 
@@ -954,7 +950,7 @@ public final class DefaultGuard<I> implements Guard<I> {
      * others); otherwise the failure is rethrown, and the request denied.
      */
     private void detectorFailed(GuardSettings settings, Exchange x, String detector, Throwable e) {
-        keepInterrupt(x, e);
+        // an interrupt is rethrown, and failClosed keeps it
         if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {
             throw e instanceof RuntimeException r ? r : new IllegalStateException("detector " + detector + " failed", e);
         }
@@ -1584,13 +1580,13 @@ public final class DefaultGuard<I> implements Guard<I> {
         return b.stages(x.outcomes).build();
     }
 
-    private void publish(Exchange x, Response response) {
+    private void publish(Exchange x) {
         if (x.alerts != null) {
             for (Alert a : x.alerts) {
                 safely("onAlert", () -> listener.onAlert(a));
             }
         }
-        if (response instanceof Response.Denied d) {
+        if (x.answer instanceof Response.Denied d) {
             safely("onDenied", () -> listener.onDenied(d, x.caller == null ? "" : x.caller.id(),
                     x.caller == null ? "" : x.caller.tenant()));
         }
