@@ -323,7 +323,7 @@ public final class AsyncAuditWriter extends WriterThread {
                     }
                     if (unforced && clock.getAsLong() - lastForce >= limits.forceNanos()) {
                         beginBatch(); // nothing to write: only the force, held and tried again as a batch
-                        writeHeld(0, 0, true);
+                        writeHeld(0, List.of(), 0, true);
                     }
                     if (emptyNaps < NAPS_BEFORE_SLEEP || unforced) { // never asleep with records not forced
                         emptyNaps = Math.min(emptyNaps + 1, NAPS_BEFORE_SLEEP);
@@ -345,14 +345,14 @@ public final class AsyncAuditWriter extends WriterThread {
                 while (done < batch.size()) {
                     // One write of at most limits.batchBytes(), or of one record bigger than that: the
                     // buffer is written out before a record whose estimate (never less than its bytes)
-                    // would take it past the bound.
+                    // would take the batch's estimates past the bound, as the durable writer does.
                     beginBatch();
                     int end = done;
                     int n = 0;
                     long bytes = 0;
                     while (end < batch.size()) {
                         if (batch.get(end) instanceof AuditRecord r) {
-                            if (n > 0 && bufferedBytes() + r.estimatedBytes() > limits.batchBytes()) {
+                            if (n > 0 && bytes + r.estimatedBytes() > limits.batchBytes()) {
                                 break;
                             }
                             serializeOrMinimal(r);
@@ -362,7 +362,7 @@ public final class AsyncAuditWriter extends WriterThread {
                         end++;
                     }
                     if (n > 0) {
-                        writeHeld(n, countRecords(batch, end), clock.getAsLong() - lastForce >= limits.forceNanos());
+                        writeHeld(n, batch, end, clock.getAsLong() - lastForce >= limits.forceNanos());
                         written += n;
                         batches++;
                     }
@@ -440,9 +440,11 @@ public final class AsyncAuditWriter extends WriterThread {
      * until the write succeeds (the records behind it follow) or the log is closed (it tries once
      * more then, and gives up).
      *
-     * @param behind the records taken from the queue with this batch that follow it
+     * @param taken the entries taken from the queue with this batch
+     * @param end where this batch ends in them: the records after it follow it (counted only for a
+     *     failure's message)
      */
-    private void writeHeld(int n, long behind, boolean force) throws IOException {
+    private void writeHeld(int n, List<Object> taken, int end, boolean force) throws IOException {
         long delay = TimeUnit.MILLISECONDS.toNanos(RETRY_FIRST_MILLIS);
         long since = 0;
         while (true) {
@@ -478,7 +480,7 @@ public final class AsyncAuditWriter extends WriterThread {
                     String note = outageStarts();
                     if (note != null) {
                         LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + e + "); the "
-                                + n + " record(s) of the batch and the " + (behind + queue.size()) + " behind it are held "
+                                + n + " record(s) of the batch and the " + (countRecords(taken, end) + queue.size()) + " behind it are held "
                                 + "and written once it works again (tried again at least every " + RETRY_MAX_MILLIS
                                 + " ms); meanwhile every request is refused (audit_unavailable)" + note, e);
                     }
@@ -486,7 +488,7 @@ public final class AsyncAuditWriter extends WriterThread {
                 String lasting = outageLasts(since);
                 if (lasting != null) {
                     LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write for a minute (" + e
-                            + "); the " + n + " record(s) of the batch and the " + (behind + queue.size()) + " behind it are "
+                            + "); the " + n + " record(s) of the batch and the " + (countRecords(taken, end) + queue.size()) + " behind it are "
                             + "held and written once it works again; meanwhile every request is refused "
                             + "(audit_unavailable)" + lasting, e);
                 }

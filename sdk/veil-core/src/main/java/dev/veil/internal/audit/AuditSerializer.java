@@ -212,7 +212,7 @@ final class AuditSerializer {
         boolean namesTooLarge = false;
         boolean sizeRecorded = false;
         if (features != null) {
-            boolean vectorTooLarge = features.size() > MAX_RECORDED_FEATURES || refusedForSize(r);
+            boolean vectorTooLarge = vectorTooLarge(r, features);
             namesTooLarge = features.isNamed() && !namesFit(features.names());
             if (vectorTooLarge && inputMode == FieldMode.KEEP) {
                 inputMode = FieldMode.DIGEST;
@@ -586,17 +586,18 @@ final class AuditSerializer {
         }
         Features features = r.features();
         if (features != null) {
-            boolean vectorTooLarge = features.size() > MAX_RECORDED_FEATURES || refusedForSize(r);
-            FieldMode input = vectorTooLarge && ld.input() == FieldMode.KEEP ? FieldMode.DIGEST : ld.input();
+            FieldMode input = vectorTooLarge(r, features) && ld.input() == FieldMode.KEEP ? FieldMode.DIGEST
+                    : ld.input();
             n += input == FieldMode.KEEP ? DOUBLE_BYTES * features.size() : input == FieldMode.DIGEST ? DIGEST_BYTES : 0;
             if (features.isNamed()) {
-                if (namesFit(features.names())) {
-                    for (String name : features.names()) {
-                        n += text(name);
-                    }
-                } else {
-                    n += DIGEST_BYTES;
+                // namesFit's rule in one pass: the names as they are when few and short enough
+                List<String> names = features.names();
+                long chars = 0;
+                for (String name : names) {
+                    chars += name.length();
                 }
+                n += names.size() <= MAX_RECORDED_FEATURES && chars <= MAX_RECORDED_NAME_CHARS
+                        ? 6 * chars + 3L * names.size() : DIGEST_BYTES;
             }
         }
         PredictionSummary raw = r.raw();
@@ -635,6 +636,11 @@ final class AuditSerializer {
 
     private static long text(String s) {
         return s == null ? 0 : 6L * s.length() + 3;
+    }
+
+    /** True when the record keeps a digest and the size, not the values, whatever its logging rule says. */
+    private static boolean vectorTooLarge(AuditRecord r, Features features) {
+        return features.size() > MAX_RECORDED_FEATURES || refusedForSize(r);
     }
 
     /** True when a request was refused for its payload's size or its shape (its input may be huge). */

@@ -146,16 +146,12 @@ abstract class WriterThread implements AuditWriter {
 
     /**
      * The batch buffer's capacity: after a batch grew it past {@link ByteSink#SHRINK_FACTOR} times its
-     * initial 64 KiB, it shrinks back at the first batch that fits that again ({@link ByteSink#reset}).
+     * initial 64 KiB, it shrinks back after {@link ByteSink#SHRINK_AFTER_USES} batches in a row that fit
+     * that again ({@link ByteSink#reset}).
      * For tests; read it when the writer thread has ended, or after a durable append returned.
      */
     final int bufferCapacity() {
         return buffer.capacity();
-    }
-
-    /** @return the bytes serialised into the batch buffer since {@link #beginBatch} */
-    final int bufferedBytes() {
-        return buffer.size();
     }
 
     /**
