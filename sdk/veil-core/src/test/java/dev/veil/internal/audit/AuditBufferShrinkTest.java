@@ -34,6 +34,7 @@ class AuditBufferShrinkTest {
         try {
             assertThat(w.bufferCapacity()).isEqualTo(NORMAL);
             w.append(large("big"));
+            assertThat(w.bufferCapacity()).as("grown by the large record").isGreaterThan(NORMAL);
             // each its own batch (a durable append waits for its batch), enough in a row to shrink
             for (int i = 0; i <= ByteSink.SHRINK_AFTER_USES; i++) {
                 w.append(AuditFixtures.fullRelease("n" + i));
