@@ -1253,13 +1253,27 @@ public final class DefaultGuard<I> implements Guard<I> {
      *
      * @throws UnreleasableException when the policy has no {@code output.privacy} at all
      */
-    private static String unpayable(GuardSettings settings, ReleaseSpec spec) {
-        if (settings.privacy() == null) {
+    private String unpayable(GuardSettings settings, ReleaseSpec spec) {
+        GuardSettings.PrivacyBudget budget = settings.privacy();
+        if (budget == null) {
             throw new UnreleasableException("a release with noise needs output.privacy, the budget its epsilon is "
                     + "charged to: this output decision names noise and the policy's settings have no output.privacy");
         }
-        return settings.privacy().unpayable(spec.noise());
+        // A YAML policy hands the same budget and noise to every request: the answer (a few exact
+        // unit conversions) is kept for the last pair asked about, not worked out per release.
+        PayCheck last = lastPayCheck;
+        if (last != null && last.budget() == budget && last.noise() == spec.noise()) {
+            return last.problem();
+        }
+        String problem = budget.unpayable(spec.noise());
+        lastPayCheck = new PayCheck(budget, spec.noise(), problem);
+        return problem;
     }
+
+    /** {@link GuardSettings.PrivacyBudget#unpayable}'s answer for one budget and noise (compared by identity). */
+    private record PayCheck(GuardSettings.PrivacyBudget budget, ReleaseSpec.Noise noise, String problem) {}
+
+    private volatile PayCheck lastPayCheck;
 
     /** Charges a noisy release; an unreachable store under degrade or deny counts as a spent budget. */
     private StateOp.Budget charge(GuardSettings settings, Exchange x, ReleaseSpec spec) {
