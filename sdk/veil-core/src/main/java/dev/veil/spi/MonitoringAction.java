@@ -21,7 +21,8 @@ import java.util.Objects;
  * @param signal the signal that triggered it
  * @param cooldownSeconds for {@link Kind#BLOCK} and {@link Kind#THROTTLE}: how long it lasts
  * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate, {@code > 0} and at
- *     least {@code 1 / 31,622,400} (see above); the limiters refuse an infinite one when it is applied
+ *     least {@code 1 / 31,622,400} (see above); an infinite one is refused where the Guard builds
+ *     its {@link StateOp.Throttle}
  */
 public record MonitoringAction(Kind action, String rule, String signal, long cooldownSeconds, double throttlePerSecond) {
     /** Actions, from mildest to strongest. */
@@ -69,7 +70,7 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
     private static void checkThrottleRate(double perSecond) {
         if (Double.isInfinite(perSecond)) {
             // no policy file or decision document can give one (JSON has no infinity); an engine that
-            // does is refused by the limiters when the throttle is applied, and the Guard fails closed
+            // does is refused where the Guard builds its StateOp.Throttle, and the Guard fails closed
             return;
         }
         if (RateLimit.refillNanos(RateLimit.defaultBurst(perSecond), perSecond) < 0) {

@@ -50,12 +50,27 @@ public sealed interface StateOp {
         }
     }
 
-    /** Limits a caller to {@code perSecond} until the given time. Result: {@code null}. */
+    /**
+     * Limits a caller to {@code perSecond} until the given time: a bucket of
+     * {@link RateLimit#defaultBurst max(1, ceil(perSecond))} tokens refilling at {@code perSecond}.
+     * Result: {@code null}.
+     *
+     * <p>The rate must be one both state stores can count: positive, finite, and fast enough that the
+     * bucket refills from empty within {@link RateLimit#MAX_REFILL} ({@link RateLimit#refillNanos}
+     * not {@code -1}), i.e. at least {@code 1 / 31,622,400} per second. A slower or infinite one is
+     * refused here, so that no store is handed a throttle it cannot apply (a policy's throttle is
+     * refused earlier, where {@link MonitoringAction} is built, naming its rule).
+     *
+     * @throws IllegalArgumentException for a rate outside that range
+     */
     record Throttle(String caller, double perSecond, long untilMillis) implements StateOp {
         public Throttle {
             Objects.requireNonNull(caller, "caller");
-            if (!(perSecond > 0)) {
-                throw new IllegalArgumentException("throttle perSecond must be > 0, was " + perSecond);
+            if (!(perSecond > 0) || Double.isInfinite(perSecond)
+                    || RateLimit.refillNanos(RateLimit.defaultBurst(perSecond), perSecond) < 0) {
+                throw new IllegalArgumentException("a throttle's perSecond must be a finite number of at least 1 / "
+                        + RateLimit.MAX_REFILL.toSeconds() + " (its bucket of max(1, ceil(perSecond)) tokens refills"
+                        + " within " + RateLimit.MAX_REFILL.toDays() + " days), was " + perSecond);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.veil.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
@@ -350,6 +351,56 @@ class MemoryRedisConformanceTest {
         assertThat(results).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED,
                 StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED,
                 StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED);
+    }
+
+    /**
+     * Throttles at the edges of what {@link StateOp.Throttle} accepts: the slowest (its one token
+     * refills in 366 days) answers alike in both stores, and so do rates up to 1e9 per second (one
+     * token a nanosecond); just beyond the slow edge (a slower rate, an infinite one) no throttle can
+     * be made, so neither store is ever handed one. Faster finite rates still differ (README, "Where
+     * the two differ by design").
+     */
+    @Test
+    void throttlesAtTheEdgesOfTheAcceptedRatesAnswerAsInMemory() {
+        double slowest = 1.0 / 31_622_400;
+        while (RateLimit.refillNanos(1, Math.nextDown(slowest)) >= 0) {
+            slowest = Math.nextDown(slowest);
+        }
+        while (RateLimit.refillNanos(1, slowest) < 0) {
+            slowest = Math.nextUp(slowest);
+        }
+        double tooSlow = Math.nextDown(slowest);
+        for (double refused : new double[] {tooSlow, Double.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> new StateOp.Throttle("alice", refused, T0 + 1000))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 / 31622400");
+        }
+        long[] steps = {0, 0, 1, 1000, 86_400_000, 364L * 86_400_000, 2L * 86_400_000, 1};
+        for (double rate : new double[] {slowest, 1e-3, 0.999_999, 1.5, 1e6, 1e9}) {
+            flush();
+            long now = T0;
+            clock.set(now);
+            List<Object> inMemory = new ArrayList<>();
+            List<Object> inRedis = new ArrayList<>();
+            try (StateStore memory = new MemoryStateStore(64L << 20, clock, 1000)) {
+                StateOp throttle = new StateOp.Throttle("alice", rate, T0 + 400L * 86_400_000);
+                inMemory.add(memory.execute(throttle)[0]);
+                inRedis.add(redis.execute(throttle)[0]);
+                for (long step : steps) {
+                    now += step;
+                    clock.set(now);
+                    StateOp[] ops = {new StateOp.Acquire("alice", null, 0, now), new StateOp.Acquire("alice", null, 0, now)};
+                    inMemory.addAll(Arrays.asList(memory.execute(ops)));
+                    inRedis.addAll(Arrays.asList(redis.execute(ops)));
+                }
+            }
+            assertThat(inRedis).as("throttle at %s per second", rate).isEqualTo(inMemory);
+            if (rate == slowest) { // one token, then none until 366 days have passed (at 367 days: one more)
+                assertThat(inMemory.subList(1, 3)).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED);
+                assertThat(inMemory.subList(3, 13)).containsOnly(StateOp.Permit.RATE_LIMITED);
+                assertThat(inMemory.subList(13, 17)).containsExactly(StateOp.Permit.ALLOWED,
+                        StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED);
+            }
+        }
     }
 
     @Test

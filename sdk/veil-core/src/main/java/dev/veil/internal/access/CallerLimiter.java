@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
 import dev.veil.spi.RateLimit;
+import dev.veil.spi.StateOp;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
@@ -109,8 +110,8 @@ public final class CallerLimiter {
     /** Default bound on callers with active blocks or throttles. */
     public static final int DEFAULT_MAX_COOL_DOWNS = 100_000;
     /**
-     * Longest time a bucket may take to refill from empty; a slower limit is refused (by
-     * {@link RateLimit}'s constructor already; checked again here for the throttles).
+     * Longest time a bucket may take to refill from empty; a slower limit or throttle cannot be made
+     * ({@link RateLimit}'s and {@link StateOp.Throttle}'s constructors refuse it).
      */
     public static final Duration MAX_REFILL = RateLimit.MAX_REFILL;
 
@@ -379,19 +380,13 @@ public final class CallerLimiter {
      * {@code throttle} action), on top of its policy rate limit. An active throttle keeps its
      * bucket, takes the lower of the two rates and the later of the two ends.
      *
-     * @param callerId the caller
-     * @param perSecond the reduced rate ({@code > 0}, finite); the throttle's burst is
-     *     {@code max(1, ceil(perSecond))}
-     * @param until when the throttle ends
-     * @throws IllegalArgumentException if {@code perSecond} is not a positive finite number
+     * @param t the caller, its reduced rate (a rate {@link StateOp.Throttle} accepts; the throttle's
+     *     burst is {@code max(1, ceil(perSecond))}) and when the throttle ends
      */
-    public void throttle(String callerId, double perSecond, Instant until) {
-        Objects.requireNonNull(callerId, "callerId");
-        Objects.requireNonNull(until, "until");
-        if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
-            throw new IllegalArgumentException(
-                    "throttle_per_second must be a positive finite number, was " + perSecond);
-        }
+    public void throttle(StateOp.Throttle t) {
+        String callerId = t.caller();
+        double perSecond = t.perSecond();
+        Instant until = Instant.ofEpochMilli(t.untilMillis());
         synchronized (coolDownLock) {
             Instant now = clock.instant();
             if (!until.isAfter(now)) {
@@ -620,20 +615,14 @@ public final class CallerLimiter {
         return bandwidth(RateLimit.defaultBurst(perSecond), perSecond);
     }
 
-    /** Nanoseconds to refill {@code capacity} tokens at {@code perSecond} ({@link RateLimit#refillNanos}), at least 1. */
-    static long refillNanos(long capacity, double perSecond) {
-        long nanos = RateLimit.refillNanos(capacity, perSecond);
-        if (nanos < 0) {
-            throw new IllegalArgumentException("rate_limit: a bucket of " + capacity + " at " + perSecond
-                    + " per second takes longer than " + MAX_REFILL.toDays() + " days to refill; per_second must be"
-                    + " at least burst / " + MAX_REFILL.toSeconds() + ", was " + perSecond);
-        }
-        return nanos;
-    }
-
+    /**
+     * A bucket of {@code capacity} tokens refilling at {@code perSecond}: a {@link RateLimit}'s or a
+     * {@link StateOp.Throttle}'s, whose constructors refused a rate too slow to count (so
+     * {@link RateLimit#refillNanos} is never -1 here).
+     */
     private static Bandwidth bandwidth(long capacity, double perSecond) {
         return Bandwidth.builder().capacity(capacity)
-                .refillGreedy(capacity, Duration.ofNanos(refillNanos(capacity, perSecond))).build();
+                .refillGreedy(capacity, Duration.ofNanos(RateLimit.refillNanos(capacity, perSecond))).build();
     }
 
     /**
@@ -684,7 +673,7 @@ public final class CallerLimiter {
             if (newLimit == null || newLimit.equals(limit)) {
                 return changed;
             }
-            long refill = refillNanos(newLimit.burst(), newLimit.perSecond());
+            long refill = RateLimit.refillNanos(newLimit.burst(), newLimit.perSecond());
             if (rate == null) {
                 rate = Bucket.builder().addLimit(bandwidth(newLimit.burst(), newLimit.perSecond()))
                         .withCustomTimePrecision(this)

@@ -222,7 +222,7 @@ public final class MemoryStateStore implements StateStore {
             limiter.block(b.caller(), Instant.ofEpochMilli(b.untilMillis()));
             return null;
         } else if (op instanceof StateOp.Throttle t) {
-            limiter.throttle(t.caller(), t.perSecond(), Instant.ofEpochMilli(t.untilMillis()));
+            limiter.throttle(t);
             return null;
         } else if (op instanceof StateOp.Acquire a) {
             return switch (limiter.tryAcquire(a.caller(), a.limit(), a.dailyQuota(), a.nowMillis())) {

@@ -6,7 +6,6 @@ import dev.veil.spi.StateOp;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -31,8 +30,6 @@ import java.util.List;
  * here the same way (refill periods, privacy units), so both stores round identically.
  */
 public final class BatchEncoder {
-    /** Longest time a bucket may take to refill from empty, as in the in-memory limiter. */
-    static final Duration MAX_REFILL = RateLimit.MAX_REFILL;
     private static final int EPSILON_SCALE = 12;
     private static final int DELTA_SCALE = 18;
     private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L;
@@ -80,7 +77,8 @@ public final class BatchEncoder {
      *
      * @param clockNow the store clock's time, for {@link StateOp.Block} and {@link StateOp.Throttle}
      * @param generation the state generation the batch expects to find in Redis
-     * @throws IllegalArgumentException for a limit or throttle the in-memory store refuses too
+     * @throws IllegalArgumentException for an operation this encoder does not know (limits and throttles
+     *     too slow to count cannot be made: their constructors refuse them, for both stores)
      */
     public Encoded encode(long clockNow, byte[] generation, StateOp... ops) {
         List<byte[]> keys = new ArrayList<>(ops.length * 2 + 1);
@@ -99,16 +97,12 @@ public final class BatchEncoder {
                 args.add(code('B'));
                 args.add(num(b.untilMillis()));
             } else if (op instanceof StateOp.Throttle t) {
-                if (Double.isInfinite(t.perSecond())) {
-                    throw new IllegalArgumentException(
-                            "throttle_per_second must be a positive finite number, was " + t.perSecond());
-                }
                 long cap = RateLimit.defaultBurst(t.perSecond());
                 keys.add(key("b:", t.caller()));
                 args.add(code('T'));
                 args.add(ascii(Double.toString(t.perSecond())));
                 args.add(num(cap));
-                args.add(num(refillNanos(cap, t.perSecond())));
+                args.add(num(RateLimit.refillNanos(cap, t.perSecond()))); // >= 1: the op refused a slower rate
                 args.add(num(t.untilMillis()));
             } else if (op instanceof StateOp.Acquire a) {
                 keys.add(key("r:", a.caller()));
@@ -122,7 +116,7 @@ public final class BatchEncoder {
                     args.add(num(0));
                     args.add(num(0));
                 } else {
-                    long period = refillNanos(l.burst(), l.perSecond());
+                    long period = RateLimit.refillNanos(l.burst(), l.perSecond()); // >= 1: RateLimit refused a slower one
                     args.add(ascii(Double.toString(l.perSecond()) + "/" + l.burst()));
                     args.add(num(l.burst()));
                     args.add(num(period));
@@ -200,20 +194,6 @@ public final class BatchEncoder {
     static long periodEnd(long second, long periodSeconds) {
         long next = Math.floorDiv(second, periodSeconds) + 1;
         return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
-    }
-
-    /**
-     * Nanoseconds to refill {@code capacity} tokens at {@code perSecond} ({@link RateLimit#refillNanos},
-     * as the in-memory limiter), or the limiter's refusal of a bucket that refills too slowly.
-     */
-    static long refillNanos(long capacity, double perSecond) {
-        long nanos = RateLimit.refillNanos(capacity, perSecond);
-        if (nanos < 0) {
-            throw new IllegalArgumentException("rate_limit: a bucket of " + capacity + " at " + perSecond
-                    + " per second takes longer than " + MAX_REFILL.toDays() + " days to refill; per_second must be"
-                    + " at least burst / " + MAX_REFILL.toSeconds() + ", was " + perSecond);
-        }
-        return nanos;
     }
 
     /**
