@@ -15,6 +15,8 @@ import static org.quicktheories.generators.SourceDSL.longs;
 import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.RateLimit;
 import dev.veil.spi.StateOp;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -157,7 +159,11 @@ class CallerLimiterTest {
         assertThat(acquire(3, "a", new RateLimit(1.0, 2), 0)).containsExactly(ALLOWED, ALLOWED, RATE_LIMITED);
     }
 
-    /** The bound of RateLimit's constructor is the limiter's own: a limit that can be made can be counted. */
+    /**
+     * The bound of RateLimit's constructor is the limiter's own: a limit that can be made can be counted,
+     * and one is refused only when it really takes longer than 366 days to refill (exact arithmetic, to
+     * a double's rounding), not by a bound the limiter's computation got wrong.
+     */
     @Test
     void everyRateLimitThatCanBeMadeCanBeCounted() {
         long maxSeconds = CallerLimiter.MAX_REFILL.toSeconds();
@@ -169,9 +175,9 @@ class CallerLimiterTest {
                     try {
                         made = new RateLimit(perSecond, burst);
                     } catch (IllegalArgumentException refused) {
-                        assertThat(RateLimit.refillNanos(Math.max(1, burst), perSecond))
-                                .as("refused at construction, refused by the limiter: %s/%s", perSecond, burst)
-                                .isEqualTo(-1);
+                        assertThat(exactRefillSeconds(Math.max(1, burst), perSecond))
+                                .as("refused, so slower than 366 days: %s/%s", perSecond, burst)
+                                .isGreaterThan(BARELY_UNDER_MAX_REFILL);
                         return;
                     }
                     assertThat(RateLimit.refillNanos(made.burst(), made.perSecond()))
@@ -180,7 +186,11 @@ class CallerLimiterTest {
                 });
     }
 
-    /** MonitoringAction's bound is the limiter's own: a throttle that can be made can be applied. */
+    /**
+     * MonitoringAction's bound is the limiter's own: a throttle that can be made can be applied, and one
+     * is refused only when its bucket really takes longer than 366 days to refill (exact arithmetic, to a
+     * double's rounding); such a throttle cannot be handed to a store either.
+     */
     @Test
     void everyThrottleThatCanBeMadeCanBeApplied() {
         long maxSeconds = CallerLimiter.MAX_REFILL.toSeconds();
@@ -191,8 +201,10 @@ class CallerLimiterTest {
                     try {
                         new MonitoringAction(MonitoringAction.Kind.THROTTLE, "r", "rate", 60, perSecond);
                     } catch (IllegalArgumentException refused) {
+                        assertThat(exactRefillSeconds(RateLimit.defaultBurst(perSecond), perSecond))
+                                .as("refused, so slower than 366 days: %s", perSecond)
+                                .isGreaterThan(BARELY_UNDER_MAX_REFILL);
                         assertThatThrownBy(() -> throttle(new CallerLimiter(clock), "a", perSecond, NOON.plusSeconds(60)))
-                                .as("refused at construction, refused by the limiter: %s", perSecond)
                                 .hasMessageContaining("at least 1 / 31622400");
                         return;
                     }
@@ -651,6 +663,15 @@ class CallerLimiterTest {
                     assertThat(l.isBlocked("t")).isFalse();
                     assertThat(l.coolDownCount()).isZero();
                 });
+    }
+
+    /** 366 days in seconds less a double's rounding: a bucket slower than this may be refused, no faster one. */
+    private static final BigDecimal BARELY_UNDER_MAX_REFILL = BigDecimal.valueOf(CallerLimiter.MAX_REFILL.toSeconds())
+            .multiply(BigDecimal.ONE.subtract(new BigDecimal("1e-12")));
+
+    /** The exact time {@code capacity} tokens take to refill at {@code perSecond}, in seconds. */
+    private static BigDecimal exactRefillSeconds(long capacity, double perSecond) {
+        return BigDecimal.valueOf(capacity).divide(new BigDecimal(perSecond), MathContext.DECIMAL128);
     }
 
     /** A throttle as the in-memory store applies one: through its {@link StateOp.Throttle}. */
