@@ -162,12 +162,7 @@ public final class PrivacyLedger {
             throw new IllegalArgumentException("privacy ledger maxCallers must be >= 1, was " + maxCallers);
         }
         this.maxCallers = maxCallers;
-        this.periodSeconds = budget.periodSeconds();
-        this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
-        this.global = budget.globalEpsilon() > 0;
-        this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
-        this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
-        this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
+        setBudget(budget);
         this.renewsAt = PrivacyUnits.periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
     }
 
@@ -183,14 +178,19 @@ public final class PrivacyLedger {
     public PrivacyLedger withBudget(PrivacyBudget budget) {
         Objects.requireNonNull(budget, "budget");
         synchronized (lock) {
-            this.periodSeconds = budget.periodSeconds();
-            this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
-            this.global = budget.globalEpsilon() > 0;
-            this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
-            this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
-            this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
+            setBudget(budget);
         }
         return this;
+    }
+
+    /** Sets the budgets and period in units; the one place they are set. Holds the lock, or constructs. */
+    private void setBudget(PrivacyBudget budget) {
+        this.periodSeconds = budget.periodSeconds();
+        this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
+        this.global = budget.globalEpsilon() > 0;
+        this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
+        this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
+        this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
     }
 
     /**
