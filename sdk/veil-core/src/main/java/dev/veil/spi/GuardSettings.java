@@ -1,6 +1,5 @@
 package dev.veil.spi;
 
-import dev.veil.internal.output.PrivacyUnits;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;

@@ -693,14 +693,13 @@ public final class JwtAuthenticator {
     }
 
     private AuthResult checkTimes(long expiresAt, long notBefore, long now) {
-        if (now - skewMillis >= expiresAt) {
-            return AuthResult.failure("token expired at " + Instant.ofEpochMilli(expiresAt) + "; request a new token");
-        }
-        if (notBefore != Long.MIN_VALUE && now + skewMillis < notBefore) {
-            return AuthResult.failure("token not yet valid: not before " + Instant.ofEpochMilli(notBefore)
+        return switch (Validity.at(now, notBefore, expiresAt, skewMillis)) {
+            case EXPIRED -> AuthResult.failure("token expired at " + Instant.ofEpochMilli(expiresAt)
+                    + "; request a new token");
+            case NOT_YET_VALID -> AuthResult.failure("token not yet valid: not before " + Instant.ofEpochMilli(notBefore)
                     + "; retry then, or check the clock of the service that issued it");
-        }
-        return null;
+            case VALID -> null;
+        };
     }
 
     /** Seconds since the epoch (a JSON number, fractions dropped) in milliseconds, or {@link #BAD_TIME}. */
@@ -859,32 +858,31 @@ public final class JwtAuthenticator {
     private record Key(JWSVerifier verifier, Window window) {
         /**
          * A key's name for messages ({@code key 'kid'}, or {@code key #i} for a key without kid) and its
-         * {@code nbf} and {@code exp} members in epoch millis ({@link Long#MIN_VALUE},
-         * {@link Long#MAX_VALUE} when absent).
+         * {@code nbf} and {@code exp} members in epoch millis ({@link Validity#NO_NOT_BEFORE},
+         * {@link Validity#NO_EXPIRY} when absent).
          */
         record Window(String name, long notBefore, long expiresAt) {
             /** Whether the key's exp has passed at {@code now}, with {@code skew} of tolerance. */
             boolean expired(long now, long skew) {
-                return expiresAt != Long.MAX_VALUE && now - skew >= expiresAt;
+                return Validity.at(now, notBefore, expiresAt, skew) == Validity.EXPIRED;
             }
 
             /** {@code "expired at ..."} or {@code "is not valid before ..."}, or {@code null} when valid at {@code now}. */
             String refusal(long now, long skew) {
-                if (expired(now, skew)) {
-                    return "expired at " + Instant.ofEpochMilli(expiresAt) + " (its exp in the JWKS)";
-                }
-                if (notBefore != Long.MIN_VALUE && now + skew < notBefore) {
-                    return "is not valid before " + Instant.ofEpochMilli(notBefore) + " (its nbf in the JWKS)";
-                }
-                return null;
+                return switch (Validity.at(now, notBefore, expiresAt, skew)) {
+                    case EXPIRED -> "expired at " + Instant.ofEpochMilli(expiresAt) + " (its exp in the JWKS)";
+                    case NOT_YET_VALID -> "is not valid before " + Instant.ofEpochMilli(notBefore)
+                            + " (its nbf in the JWKS)";
+                    case VALID -> null;
+                };
             }
         }
 
         static Window window(JWK jwk, String name) {
             java.util.Date nbf = jwk.getNotBeforeTime();
             java.util.Date exp = jwk.getExpirationTime();
-            return new Window(name, nbf == null ? Long.MIN_VALUE : nbf.getTime(),
-                    exp == null ? Long.MAX_VALUE : exp.getTime());
+            return new Window(name, nbf == null ? Validity.NO_NOT_BEFORE : nbf.getTime(),
+                    exp == null ? Validity.NO_EXPIRY : exp.getTime());
         }
     }
 }

@@ -14,6 +14,7 @@ import com.nimbusds.jose.jwk.RSAKey;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.access.JwtAuthenticator;
+import dev.veil.internal.access.Validity;
 import dev.veil.spi.Bundle;
 import java.security.MessageDigest;
 import java.security.PublicKey;
@@ -253,8 +254,8 @@ public final class BundleVerifier {
     /**
      * Refuses a key outside its validity period: past its JWK {@code exp} (expiration time) or
      * before its {@code nbf} (not before), both with {@value #CLOCK_SKEW_SECONDS} s of tolerance,
-     * as the JWT path checks a JWKS key's (expired once {@code now - skew >= exp}, not valid yet
-     * while {@code now + skew < nbf}). A key set may keep an expired key during a rotation; it is
+     * as the JWT path checks a JWKS key's ({@link Validity}: expired once {@code now - skew >= exp},
+     * not valid yet while {@code now + skew < nbf}). A key set may keep an expired key during a rotation; it is
      * only refused when a signature names it. {@code now} is the system clock's time when the
      * bundle is verified (loading has no clock of its own): the message gives that time, so that a
      * clock set wrong shows.
@@ -262,13 +263,17 @@ public final class BundleVerifier {
     static void checkValidNow(JWK key, Instant now) {
         String clock = "now is " + now.truncatedTo(ChronoUnit.SECONDS) + " by the system clock, with "
                 + CLOCK_SKEW_SECONDS + " s of tolerance";
-        if (key.getExpirationTime() != null
-                && !now.minusSeconds(CLOCK_SKEW_SECONDS).isBefore(key.getExpirationTime().toInstant())) {
+        // Whole milliseconds, as the JWK's times: comparing now's millis (rounded down) to them answers
+        // as comparing now itself would.
+        Validity validity = Validity.at(now.toEpochMilli(),
+                key.getNotBeforeTime() == null ? Validity.NO_NOT_BEFORE : key.getNotBeforeTime().getTime(),
+                key.getExpirationTime() == null ? Validity.NO_EXPIRY : key.getExpirationTime().getTime(),
+                CLOCK_SKEW_SECONDS * 1000L);
+        if (validity == Validity.EXPIRED) {
             throw fail("bad signature: key" + describe(key) + " expired at " + key.getExpirationTime().toInstant()
                     + " (its JWK exp; " + clock + "); sign the bundle with a current key");
         }
-        if (key.getNotBeforeTime() != null
-                && now.plusSeconds(CLOCK_SKEW_SECONDS).isBefore(key.getNotBeforeTime().toInstant())) {
+        if (validity == Validity.NOT_YET_VALID) {
             throw fail("bad signature: key" + describe(key) + " is not valid before "
                     + key.getNotBeforeTime().toInstant() + " (its JWK nbf; " + clock + "); sign the bundle with a"
                     + " key valid now, or check this machine's clock");

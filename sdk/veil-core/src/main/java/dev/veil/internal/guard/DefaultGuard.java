@@ -42,6 +42,7 @@ import dev.veil.spi.MonitoringAction;
 import dev.veil.spi.MonitoringDecision;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.PredictionSummary;
+import dev.veil.spi.PrivacyUnits;
 import dev.veil.spi.Query;
 import dev.veil.spi.ReleaseSpec;
 import dev.veil.spi.StaleAction;
@@ -1207,19 +1208,16 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     /**
      * The end, in epoch millis, of the privacy period of {@code periodSeconds} holding
-     * {@code nowMillis}: {@link Long#MAX_VALUE} for budgets that never renew ({@code 0}) and for a
-     * period whose end lies beyond what a long of millis holds. Saturating, not overflowing: a
+     * {@code nowMillis}: the ledger's own period end ({@link PrivacyUnits#periodEnd}, in epoch seconds)
+     * in millis, {@link Long#MAX_VALUE} for budgets that never renew ({@code 0}) and for a period whose
+     * end lies beyond what a long of millis holds. Saturating, not overflowing: a
      * {@code period_seconds} of 9.3e15 (accepted, as the ledger renews at epoch seconds and
      * saturates the same way) wrapped {@code periodSeconds * 1000} negative, the mark ended at 0
      * and was ignored, and a spent caller's plain answers went on telling which rule chose noise.
      */
     static long spentMarkEnd(long nowMillis, long periodSeconds) {
-        if (periodSeconds == 0 || periodSeconds > Long.MAX_VALUE / 1000) {
-            return Long.MAX_VALUE;
-        }
-        long period = periodSeconds * 1000;
-        long next = Math.floorDiv(nowMillis, period) + 1;
-        return next > Long.MAX_VALUE / period ? Long.MAX_VALUE : next * period;
+        long end = PrivacyUnits.periodEnd(Math.floorDiv(nowMillis, 1000L), periodSeconds);
+        return end > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : end * 1000;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.veil.internal.output;
 
 import dev.veil.spi.GuardSettings.PrivacyBudget;
+import dev.veil.spi.PrivacyUnits;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -69,7 +70,7 @@ public final class PrivacyLedger {
     public static final int DEFAULT_MAX_CALLERS = 100_000;
 
     /** {@link #renewsAt} of spending that never renews. */
-    private static final long NEVER = Long.MAX_VALUE;
+    private static final long NEVER = PrivacyUnits.NEVER;
 
     /** Outcome of a charge. */
     public enum Status {
@@ -161,14 +162,8 @@ public final class PrivacyLedger {
             throw new IllegalArgumentException("privacy ledger maxCallers must be >= 1, was " + maxCallers);
         }
         this.maxCallers = maxCallers;
-        this.periodSeconds = budget.periodSeconds();
-        this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
-        this.global = budget.globalEpsilon() > 0;
-        this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
-        this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
-        this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
-        this.renewsAt = periodSeconds == 0 ? NEVER
-                : periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
+        setBudget(budget);
+        this.renewsAt = PrivacyUnits.periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
     }
 
     /**
@@ -183,14 +178,19 @@ public final class PrivacyLedger {
     public PrivacyLedger withBudget(PrivacyBudget budget) {
         Objects.requireNonNull(budget, "budget");
         synchronized (lock) {
-            this.periodSeconds = budget.periodSeconds();
-            this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
-            this.global = budget.globalEpsilon() > 0;
-            this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
-            this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
-            this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
+            setBudget(budget);
         }
         return this;
+    }
+
+    /** Sets the budgets and period in units; the one place they are set. Holds the lock, or constructs. */
+    private void setBudget(PrivacyBudget budget) {
+        this.periodSeconds = budget.periodSeconds();
+        this.callerEpsilonBudget = PrivacyUnits.epsilonBudget(budget.perCallerEpsilon());
+        this.global = budget.globalEpsilon() > 0;
+        this.globalEpsilonBudget = PrivacyUnits.epsilonBudget(budget.globalEpsilon());
+        this.deltaBudget = PrivacyUnits.deltaBudget(budget.perCallerDelta());
+        this.globalDeltaBudget = PrivacyUnits.deltaBudget(budget.globalDelta());
     }
 
     /**
@@ -239,8 +239,8 @@ public final class PrivacyLedger {
             account.delta += del;
             // Always summed, tested only while a global budget is set: a reload that sets one mid-period
             // must find what was spent this period without it, not start from zero.
-            everybody.epsilon = PrivacyUnits.add(everybody.epsilon, eps);
-            everybody.delta = PrivacyUnits.add(everybody.delta, del);
+            everybody.epsilon = add(everybody.epsilon, eps);
+            everybody.delta = add(everybody.delta, del);
             return new Charge(Status.OK, epsilonOf(callerEpsilonBudget - account.epsilon),
                     deltaOf(deltaBudget - account.delta), globalEpsilonLeft(), globalDeltaLeft());
         }
@@ -275,22 +275,19 @@ public final class PrivacyLedger {
         if (length == 0) {
             renewsAt = NEVER; // budgets never renew from now on
         } else if (renewsAt == NEVER) {
-            renewsAt = periodEnd(second, length); // the period that never ended ends with this one
+            renewsAt = PrivacyUnits.periodEnd(second, length); // the period that never ended ends with this one
         } else if (second >= renewsAt) {
             callers.clear();
             everybody.epsilon = 0;
             everybody.delta = 0;
-            renewsAt = periodEnd(second, length);
+            renewsAt = PrivacyUnits.periodEnd(second, length);
         }
     }
 
-    /**
-     * The end (exclusive, in epoch seconds) of the period of {@code periodSeconds > 0} holding
-     * {@code second}, or {@link #NEVER} if it lies beyond what a long holds.
-     */
-    private static long periodEnd(long second, long periodSeconds) {
-        long next = Math.floorDiv(second, periodSeconds) + 1;
-        return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
+    /** {@code a + b}, at most {@code Long.MAX_VALUE / 2} (the units' ceiling): sums of spending never wrap. */
+    private static long add(long a, long b) {
+        long sum = a + b;
+        return sum < 0 || sum > Long.MAX_VALUE / 2 ? Long.MAX_VALUE / 2 : sum;
     }
 
     private static double epsilonOf(long units) {

@@ -388,6 +388,80 @@ class JwtAuthenticatorTest {
         assertThat(auth.authenticate(sign(next, JWSAlgorithm.ES256, true, claims().build())).succeeded()).isTrue();
     }
 
+    // ---- the edges of the validity windows (shared with the bundle's signing keys: Validity) ----
+
+    /** A token is valid from nbf - skew (inclusive) to exp + skew (exclusive), to the nanosecond of the clock. */
+    @Test
+    void shouldPlaceTheTokensWindowEdgesAtNbfMinusSkewAndExpPlusSkew() throws Exception {
+        Instant t0 = clock.instant();
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(claims().notBeforeTime(Date.from(t0.plusSeconds(100)))
+                .expirationTime(Date.from(t0.plusSeconds(200))).build());
+        clock.set(t0.plusSeconds(70).minusNanos(1));
+        assertThat(failure(auth, token)).startsWith("token not yet valid: not before " + t0.plusSeconds(100) + ";");
+        clock.set(t0.plusSeconds(70));
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.set(t0.plusSeconds(230).minusNanos(1));
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.set(t0.plusSeconds(230));
+        assertThat(failure(auth, token)).startsWith("token expired at " + t0.plusSeconds(200) + ";");
+    }
+
+    /**
+     * A token whose exp lies more than twice the skew before its nbf is never valid: not yet valid, then
+     * expired from exp + skew on (expiry is checked first).
+     */
+    @Test
+    void shouldReportATokenWhoseExpIsBeforeItsNbfAsExpiredOnceItsExpPassed() throws Exception {
+        Instant t0 = clock.instant();
+        JwtAuthenticator auth = authenticator(ALL);
+        String token = sign(claims().notBeforeTime(Date.from(t0.plusSeconds(200)))
+                .expirationTime(Date.from(t0.plusSeconds(100))).build());
+        assertThat(failure(auth, token)).startsWith("token not yet valid: not before ");
+        clock.set(t0.plusSeconds(130).minusNanos(1));
+        assertThat(failure(auth, token)).startsWith("token not yet valid: not before ");
+        clock.set(t0.plusSeconds(130));
+        assertThat(failure(auth, token)).startsWith("token expired at " + t0.plusSeconds(100) + ";");
+        clock.set(t0.plusSeconds(200));
+        assertThat(failure(auth, token)).startsWith("token expired at ");
+    }
+
+    /** A JWKS key gets the same edges as a token: valid from nbf - skew, expired from exp + skew. */
+    @Test
+    void shouldPlaceAKeysWindowEdgesAtNbfMinusSkewAndExpPlusSkew() throws Exception {
+        Instant t0 = clock.instant();
+        Instant keyNbf = t0.plusSeconds(100);
+        Instant keyExp = t0.plusSeconds(200);
+        ECKey key = ec256Valid(keyNbf, keyExp);
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(key.toPublicJWK()), clock);
+        String token = sign(key, JWSAlgorithm.ES256, true, claims().expirationTime(Date.from(t0.plusSeconds(1_000)))
+                .build());
+        clock.set(t0.plusSeconds(70).minusNanos(1));
+        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' is not valid before " + keyNbf + " ");
+        clock.set(t0.plusSeconds(70));
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.set(t0.plusSeconds(230).minusNanos(1));
+        assertThat(auth.authenticate(token).succeeded()).isTrue();
+        clock.set(t0.plusSeconds(230));
+        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' expired at " + keyExp + " ");
+    }
+
+    /** A JWKS key whose exp lies before its nbf: not yet valid, then expired, as a token. */
+    @Test
+    void shouldReportAKeyWhoseExpIsBeforeItsNbfAsExpiredOnceItsExpPassed() throws Exception {
+        Instant t0 = clock.instant();
+        ECKey key = ec256Valid(t0.plusSeconds(200), t0.plusSeconds(100));
+        JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(key.toPublicJWK()), clock);
+        assertThat(auth.warnings()).singleElement().asString().contains("which is not valid before");
+        String token = sign(key, JWSAlgorithm.ES256, true, claims().expirationTime(Date.from(t0.plusSeconds(1_000)))
+                .build());
+        clock.set(t0.plusSeconds(130).minusNanos(1));
+        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' is not valid before ");
+        clock.set(t0.plusSeconds(130));
+        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' expired at " + t0.plusSeconds(100)
+                + " ");
+    }
+
     // ---- refused tokens ----
 
     @Test

@@ -369,6 +369,40 @@ class BundleSignatureTest {
                         + " current key");
     }
 
+    /**
+     * The edges of a signing key's window as the JWT path's (Validity): a key whose exp lies before its
+     * nbf is not yet valid, then expired from exp + 30 s; a key without nbf or exp is open on that side.
+     */
+    @Test
+    void shouldTreatAKeyWithExpBeforeNbfOrWithoutEitherAsTheJwtPathDoes() throws Exception {
+        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>(p256.toPublicJWK().toJSONObject());
+        json.put("nbf", 2_000L);
+        json.put("exp", 1_000L);
+        JWK inverted = JWK.parse(json);
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(inverted, java.time.Instant.ofEpochSecond(1_029, 999_999_999)))
+                .hasMessageContaining("is not valid before 1970-01-01T00:33:20Z");
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(inverted, java.time.Instant.ofEpochSecond(1_030)))
+                .hasMessageContaining("expired at 1970-01-01T00:16:40Z");
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(inverted, java.time.Instant.ofEpochSecond(2_000)))
+                .hasMessageContaining("expired at 1970-01-01T00:16:40Z");
+
+        json.remove("nbf");
+        JWK noNbf = JWK.parse(json);
+        BundleVerifier.checkValidNow(noNbf, java.time.Instant.ofEpochSecond(-1_000_000));
+        BundleVerifier.checkValidNow(noNbf, java.time.Instant.ofEpochSecond(1_029, 999_999_999));
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(noNbf, java.time.Instant.ofEpochSecond(1_030)))
+                .hasMessageContaining("expired at");
+        json.remove("exp");
+        json.put("nbf", 2_000L);
+        JWK noExp = JWK.parse(json);
+        assertThatThrownBy(() -> BundleVerifier.checkValidNow(noExp, java.time.Instant.ofEpochSecond(1_969, 999_999_999)))
+                .hasMessageContaining("is not valid before");
+        BundleVerifier.checkValidNow(noExp, java.time.Instant.ofEpochSecond(1_970));
+        BundleVerifier.checkValidNow(noExp, java.time.Instant.parse("9999-12-31T23:59:59Z"));
+        json.remove("nbf");
+        BundleVerifier.checkValidNow(JWK.parse(json), java.time.Instant.ofEpochSecond(0));
+    }
+
     @Test
     void shouldRejectUnknownKeyId() {
         BundleSigner.sign(bundle(), rsa, "RS256", "rotated-away");

@@ -589,4 +589,32 @@ class PrivacyLedgerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("privacy.global_delta must be in [0, 1), was -1.0E-9");
     }
+
+    /**
+     * A reload sets the budgets as construction does (both go through one method): a ledger reloaded
+     * to a budget of the same period before any charge answers every charge as a ledger built with it.
+     */
+    @Test
+    void aLedgerReloadedBeforeItsFirstChargeAnswersAsOneBuiltWithTheBudget() {
+        SplittableRandom random = new SplittableRandom(30);
+        double[] epsilons = {1e-13, 0.1, 0.3, 0.7, 2.0, 1e6, 2e6};
+        double[] deltas = {0, 1e-19, 1e-6, 1e-3, 0.5};
+        for (int trial = 0; trial < 200; trial++) {
+            PrivacyBudget budget = new PrivacyBudget(epsilons[random.nextInt(epsilons.length - 1)],
+                    random.nextBoolean() ? 0 : epsilons[random.nextInt(epsilons.length)], random.nextInt(3) * 60L,
+                    OnExhausted.DENY, deltas[random.nextInt(deltas.length)], deltas[random.nextInt(deltas.length)]);
+            ManualClock time = new ManualClock(1_800_000_000_000L);
+            PrivacyLedger built = new PrivacyLedger(budget, time, 3);
+            PrivacyLedger reloaded = new PrivacyLedger(new PrivacyBudget(0.05, 0.05, budget.periodSeconds(), OnExhausted.DENY, 0, 0),
+                    time, 3).withBudget(budget);
+            for (int i = 0; i < 30; i++) {
+                time.setMillis(time.millis() + random.nextInt(20_000));
+                String caller = "c" + random.nextInt(5);
+                double epsilon = epsilons[random.nextInt(epsilons.length)];
+                double delta = deltas[random.nextInt(deltas.length - 1)];
+                assertThat(reloaded.charge(caller, epsilon, delta)).as("trial %d, charge %d under %s", trial, i, budget)
+                        .isEqualTo(built.charge(caller, epsilon, delta));
+            }
+        }
+    }
 }

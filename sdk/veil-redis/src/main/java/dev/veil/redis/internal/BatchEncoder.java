@@ -1,10 +1,9 @@
 package dev.veil.redis.internal;
 
 import dev.veil.spi.GuardSettings.PrivacyBudget;
+import dev.veil.spi.PrivacyUnits;
 import dev.veil.spi.RateLimit;
 import dev.veil.spi.StateOp;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,15 +26,11 @@ import java.util.List;
  * </pre>
  *
  * <p>Numbers that the in-memory store computes with Bucket4j and {@code PrivacyLedger} are computed
- * here the same way (refill periods, privacy units), so both stores round identically.
+ * here by the same code ({@link RateLimit#refillNanos}, {@link PrivacyUnits}: refill periods, privacy
+ * units and period ends), so both stores round identically.
  */
 public final class BatchEncoder {
-    private static final int EPSILON_SCALE = 12;
-    private static final int DELTA_SCALE = 18;
-    private static final long MAX_EPSILON_UNITS = 1_000_000_000_000_000_000L;
     private static final long LIMB = 1_000_000_000L;
-    /** A privacy period end that never comes (budgets never renew). */
-    private static final long NEVER = Long.MAX_VALUE;
 
     private final byte[] namespace;
     private final int maxLedgerCallers;
@@ -165,19 +160,19 @@ public final class BatchEncoder {
 
     private void encodeCharge(StateOp.Charge c, List<byte[]> keys, List<byte[]> args) {
         PrivacyBudget b = c.budget();
-        long eps = Math.min(units(c.epsilon(), EPSILON_SCALE, RoundingMode.CEILING), MAX_EPSILON_UNITS + 1);
-        long del = units(c.delta(), DELTA_SCALE, RoundingMode.CEILING);
-        long callerBudget = Math.min(units(b.perCallerEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
-        long globalBudget = Math.min(units(b.globalEpsilon(), EPSILON_SCALE, RoundingMode.FLOOR), MAX_EPSILON_UNITS);
-        long deltaBudget = units(b.perCallerDelta(), DELTA_SCALE, RoundingMode.FLOOR);
-        long globalDeltaBudget = units(b.globalDelta(), DELTA_SCALE, RoundingMode.FLOOR);
+        long eps = PrivacyUnits.epsilonCharge(c.epsilon());
+        long del = PrivacyUnits.deltaCharge(c.delta());
+        long callerBudget = PrivacyUnits.epsilonBudget(b.perCallerEpsilon());
+        long globalBudget = PrivacyUnits.epsilonBudget(b.globalEpsilon());
+        long deltaBudget = PrivacyUnits.deltaBudget(b.perCallerDelta());
+        long globalDeltaBudget = PrivacyUnits.deltaBudget(b.globalDelta());
         long second = Math.floorDiv(c.nowMillis(), 1000L);
-        long end = b.periodSeconds() == 0 ? NEVER : periodEnd(second, b.periodSeconds());
+        long end = PrivacyUnits.periodEnd(second, b.periodSeconds());
         keys.add(key("p:", "g"));
         keys.add(key("p:c:", c.caller()));
         args.add(code('C'));
         args.add(num(second));
-        args.add(end == NEVER ? new byte[0] : num(end));
+        args.add(end == PrivacyUnits.NEVER ? new byte[0] : num(end));
         for (long v : new long[] {eps, del, callerBudget, globalBudget, deltaBudget, globalDeltaBudget}) {
             args.add(num(v / LIMB));
             args.add(num(v % LIMB));
@@ -185,25 +180,6 @@ public final class BatchEncoder {
         args.add(num(b.globalEpsilon() > 0 ? 1 : 0));
         args.add(num(maxLedgerCallers));
         args.add(num(c.nowMillis()));
-    }
-
-    /**
-     * The end (exclusive, in epoch seconds) of the privacy period of {@code periodSeconds > 0}
-     * holding {@code second}, or {@link #NEVER} beyond what a long holds, as {@code PrivacyLedger}.
-     */
-    static long periodEnd(long second, long periodSeconds) {
-        long next = Math.floorDiv(second, periodSeconds) + 1;
-        return next > NEVER / periodSeconds ? NEVER : next * periodSeconds;
-    }
-
-    /**
-     * Fixed-point privacy units from a number's shortest decimal form, as veil-core's
-     * {@code PrivacyUnits} (which this module cannot see: it is not exported), the units the in-memory
-     * ledger and the load-time check count in; the conformance test holds the two stores to the same answers.
-     */
-    static long units(double value, int scale, RoundingMode mode) {
-        BigDecimal units = BigDecimal.valueOf(value).movePointRight(scale).setScale(0, mode);
-        return units.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0 ? Long.MAX_VALUE / 2 : units.longValue();
     }
 
     private byte[] key(String kind, String name) {
