@@ -392,6 +392,16 @@ class RegoCommandsTest {
         assertThat(r.out()).contains("bad.rego:").contains("rego_parse_error");
     }
 
+    /** A module named with U+202E (a bundle refuses control characters in names, not format characters) was printed raw. */
+    @Test
+    void aCompileErrorNamesItsFileEscaped() throws IOException {
+        write("b/p.rego", "package p\n\nimport rego.v1\n\nallow if input.x == 1\n");
+        write("b/ba\u202egor.d.rego", "package q\n\nallow if {\n");
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("ba\\u202egor.d.rego:").doesNotContain("\u202e");
+    }
+
     @Test
     void anUnsafeVariableIsACompileError() throws IOException {
         write("b/p.rego", """
