@@ -559,7 +559,7 @@ public final class ApiKeyStore {
     public static IssuedKey issue(String caller, List<String> roles, String tenant, Map<String, String> attributes,
             Instant expiresAt, SecureRandom random) {
         if (caller == null || caller.isBlank()) {
-            throw new IllegalArgumentException("caller must be a non-blank string, was '" + caller + "'");
+            throw new IllegalArgumentException("caller must be a non-blank string, was '" + Sanitize.text(caller) + "'");
         }
         if (nameProblem(caller) != null) {
             throw new IllegalArgumentException("caller " + nameProblem(caller));
