@@ -5,10 +5,11 @@ import java.util.Objects;
 /**
  * One problem in a policy bundle: where it is and what is wrong.
  *
- * @param file the bundle-relative file, or {@code "<bundle>"} for the bundle as a whole; control
- *     characters in it (U+0000 to U+001F, U+007F to U+009F, which a hostile archive's entry names
- *     may hold) are written as escapes ({@code \\u000a}, {@code \\u001b}), so that the error prints as
- *     one line of its own text
+ * @param file the bundle-relative file, or {@code "<bundle>"} for the bundle as a whole; characters
+ *     in it that hide or reorder text (control characters, which a hostile archive's entry names may
+ *     hold, line separators, format characters such as U+202E, lone surrogates: see
+ *     {@code dev.veil.internal.text.ControlChars}) are written as escapes ({@code \\u000a},
+ *     {@code \\u202e}), so that the error prints as one line of its own text, in its own order
  * @param line 1-based line, or 0 when unknown
  * @param column 1-based column, or 0 when unknown
  * @param message what is wrong and, where it helps, how to fix it

@@ -102,10 +102,11 @@ final class BundleCommand implements Runnable {
                 VeilCli.printBundleErrors(out, "rejected", e);
                 return VeilCli.EXIT_CHECK_FAILED;
             }
-            out.println("source:   " + contents.source());
+            out.println("source:   " + ControlChars.escaped(String.valueOf(contents.source())));
             out.println("revision: "
                     + (contents.revision().isEmpty() ? "(none)" : ControlChars.escaped(contents.revision())));
-            out.println("roots:    " + contents.roots().stream().map(r -> r.isEmpty() ? "\"\"" : r).toList());
+            out.println("roots:    " + contents.roots().stream().map(r -> r.isEmpty() ? "\"\"" : ControlChars.escaped(r))
+                    .toList());
             List<String> files = contents.files().stream().sorted().toList();
             out.println("files:    " + files.size());
             for (String f : files) {

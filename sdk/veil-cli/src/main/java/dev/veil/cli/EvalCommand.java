@@ -1,5 +1,6 @@
 package dev.veil.cli;
 
+import dev.veil.internal.text.ControlChars;
 import dev.veil.PolicyBundle;
 import dev.veil.internal.policy.Documents;
 import dev.veil.spi.PolicyInput;
@@ -81,7 +82,7 @@ final class EvalCommand implements Callable<Integer> {
         });
         spec.commandLine().getOut().println(Json.print(decisions));
         for (String f : failures) {
-            spec.commandLine().getErr().println(spec.qualifiedName() + ": the policy could not answer " + f);
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": the policy could not answer " + ControlChars.escaped(f));
         }
         return failures.isEmpty() ? VeilCli.EXIT_OK : VeilCli.EXIT_CHECK_FAILED;
     }

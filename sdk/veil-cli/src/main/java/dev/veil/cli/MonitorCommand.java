@@ -1,5 +1,6 @@
 package dev.veil.cli;
 
+import dev.veil.internal.text.ControlChars;
 import dev.veil.PolicyBundle;
 import dev.veil.internal.io.StrictGzipInputStream;
 import dev.veil.internal.monitor.replay.CallerBoundException;
@@ -305,13 +306,13 @@ final class MonitorCommand implements Runnable {
         if (replay.undescribed() > 0) {
             err.println(command + ": note: " + replay.undescribed() + " quer" + (replay.undescribed() == 1 ? "y" : "ies")
                     + " without roles, tenant or attributes, which the bundle's access rules deny (first: "
-                    + replay.firstUndescribed() + "), " + (replay.undescribed() == 1 ? "was" : "were") + " monitored "
+                    + ControlChars.escaped(replay.firstUndescribed()) + "), " + (replay.undescribed() == 1 ? "was" : "were") + " monitored "
                     + "as from callers access lets through, without a rate limit or quota: give the lines the "
                     + "\"roles\", \"tenant\" and \"attributes\" their callers have to apply the access rules");
         }
         List<String> failed = replay.detectorFailures();
-        for (String f : failed) {
-            err.println(command + ": note: " + f);
+        for (String f : failed) { // notes quote the trace's lines (caller ids, attributes): escaped
+            err.println(command + ": note: " + ControlChars.escaped(f));
         }
         long unlisted = replay.detectorFailureCount() - failed.size();
         if (unlisted > 0) {
@@ -320,7 +321,7 @@ final class MonitorCommand implements Runnable {
         }
         List<String> policy = replay.monitoringFailures();
         for (String f : policy) {
-            err.println(command + ": note: " + f);
+            err.println(command + ": note: " + ControlChars.escaped(f));
         }
         long more = replay.monitoringFailureCount() - policy.size();
         if (more > 0) {
@@ -382,6 +383,6 @@ final class MonitorCommand implements Runnable {
         err.println(command + ": note: queries refused before monitoring, as a Guard would refuse them: "
                 + String.join(", ", parts));
         first.forEach((r, why) -> err.println(command + ": note: first " + r.name().toLowerCase(Locale.ROOT) + ": "
-                + why));
+                + ControlChars.escaped(why)));
     }
 }

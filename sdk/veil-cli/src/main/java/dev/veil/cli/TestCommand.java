@@ -1,5 +1,6 @@
 package dev.veil.cli;
 
+import dev.veil.internal.text.ControlChars;
 import dev.veil.PolicyBundle;
 import dev.veil.rego.PolicyTests;
 import dev.veil.rego.RegoError;
@@ -65,7 +66,7 @@ final class TestCommand implements Callable<Integer> {
             out.println("bundle " + bundle + " does not compile (" + e.errors().size() + " error"
                     + (e.errors().size() == 1 ? "" : "s") + "):");
             for (RegoError err : e.errors()) {
-                out.println(err.toString().replaceAll("\\R", " "));
+                out.println(ControlChars.escaped(err.toString().replaceAll("\\R", " ")));
             }
             return VeilCli.EXIT_CHECK_FAILED;
         }

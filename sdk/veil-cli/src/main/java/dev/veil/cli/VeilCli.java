@@ -181,11 +181,13 @@ public final class VeilCli implements Runnable {
         cl.setParameterExceptionHandler(VeilCli::usageError);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             String name = cmd.getCommandSpec().qualifiedName();
+            // a message quotes paths, file contents and a file's field values: escaped, so that it
+            // prints as the text it is (no line, terminal command or reordering of its own)
             if (ex instanceof CliException) {
-                cmd.getErr().println(name + ": " + ex.getMessage());
+                cmd.getErr().println(name + ": " + ControlChars.escaped(String.valueOf(ex.getMessage())));
             } else {
                 // not expected: say what it was, so that it can be reported
-                cmd.getErr().println(name + ": failed: " + ex);
+                cmd.getErr().println(name + ": failed: " + ControlChars.escaped(String.valueOf(ex)));
             }
             return EXIT_USAGE;
         });

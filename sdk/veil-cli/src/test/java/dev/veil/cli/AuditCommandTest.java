@@ -124,6 +124,32 @@ class AuditCommandTest {
         assertThat(r.outLines()).containsExactly("ok 0 records", "last hash: " + "0".repeat(64));
     }
 
+    /**
+     * A decision id edited to hold a terminal escape and U+202E was printed as it was by 'veil audit
+     * verify': the operator checking a tampered log saw the screen cleared and a reordered line.
+     */
+    @Test
+    void anEditedDecisionIdIsPrintedEscaped() throws Exception {
+        List<String> edited = new ArrayList<>(lines);
+        String before = edited.get(2);
+        String after = before.replace(decisionIds.get(2), "\\u001b[2J\u202eforged\u2028");
+        assertThat(after).isNotEqualTo(before);
+        edited.set(2, after);
+        Result r = veil("audit", "verify", s(copy(edited)));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).startsWith("broken: line 3 (decision \\u001b[2J\\u202eforged\\u2028)")
+                .doesNotContain("\u001b", "\u202e", "\u2028");
+        assertThat(r.out().lines()).hasSize(1);
+    }
+
+    /** A CliException quoting a path with a terminal escape and U+202E printed them raw on standard error. */
+    @Test
+    void aMessageQuotingAPathPrintsItEscaped() {
+        Result r = veil("audit", "verify", s(tmp.resolve("a\u001b[2Jb\u202ec.jsonl")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).contains("a\\u001b[2Jb\\u202ec.jsonl").doesNotContain("\u001b", "\u202e");
+    }
+
     @Test
     void editedRecordIsBroken() throws Exception {
         List<String> edited = new ArrayList<>(lines);

@@ -112,6 +112,21 @@ class BundleCommandTest {
                 .noneMatch(l -> l.startsWith("warning:"));
     }
 
+    /**
+     * A manifest root with U+202E (a bundle refuses control characters there, not format characters)
+     * and a source path with one were printed raw by 'bundle inspect', reordering the line on screen.
+     */
+    @Test
+    void rootsAndSourceArePrintedEscaped() throws Exception {
+        Path dir = tmp.resolve("b\u202efdp.exe");
+        Files.move(bundle.dir(), dir);
+        Files.writeString(dir.resolve(".manifest"), "{\"revision\": \"r1\", \"roots\": [\"veil\", \"x\u202eyz\"]}");
+        Result r = veil("bundle", "inspect", s(dir));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).contains("source:   " + tmp.resolve("b\\u202efdp.exe"), "roots:    [veil, x\\u202eyz]");
+        assertThat(r.out()).doesNotContain("\u202e");
+    }
+
     @Test
     void bundleWithoutManifestOrData() throws Exception {
         Files.delete(bundle.dir().resolve(".manifest"));

@@ -186,6 +186,26 @@ class RegoCommandsTest {
                 + "logging decision: missing field 'caller'").doesNotContain("Exception");
     }
 
+    /** A decision's value with U+202E, quoted by the error 'veil eval' prints on standard error, was printed raw. */
+    @Test
+    void evalPrintsTheQuestionsFailureEscaped() throws IOException {
+        Path bundle = shippedWith("veil/logging.rego", """
+                package veil.logging
+
+                import rego.v1
+
+                decision := {"rule": "default", "input": "digest", "output": out, "raw": "mask", "caller": "keep"}
+
+                out := "\\u202ex\\u001b[2J"
+                """);
+        Path input = write("input.json", "{}");
+        Result r = veil("eval", "--bundle", s(bundle), "--input", s(input));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the logging question: ")
+                .contains("\\u202ex\\u001b[2J").doesNotContain("\u202e", "\u001b");
+    }
+
     @Test
     void evalStopsAQuestionThatNeverFinishesAtTheLimitAndSaysSo() throws IOException {
         Path bundle = shippedWith("veil/access.rego", """
@@ -390,6 +410,16 @@ class RegoCommandsTest {
         assertThat(r.exit()).as(r.toString()).isEqualTo(1);
         assertThat(r.outLines().get(0)).startsWith("bundle " + tmp.resolve("b") + " does not compile (");
         assertThat(r.out()).contains("bad.rego:").contains("rego_parse_error");
+    }
+
+    /** A module named with U+202E (a bundle refuses control characters in names, not format characters) was printed raw. */
+    @Test
+    void aCompileErrorNamesItsFileEscaped() throws IOException {
+        write("b/p.rego", "package p\n\nimport rego.v1\n\nallow if input.x == 1\n");
+        write("b/ba\u202egor.d.rego", "package q\n\nallow if {\n");
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("ba\\u202egor.d.rego:").doesNotContain("\u202e");
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.veil.PolicyLoadException;
 import dev.veil.internal.policy.Names;
 import dev.veil.internal.policy.ValueCount;
 import dev.veil.internal.policy.YamlLocations;
+import dev.veil.internal.text.ControlChars;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestException;
@@ -388,31 +389,22 @@ public final class ApiKeyStore {
             return "has leading or trailing whitespace ('" + Sanitize.text(value) + "'); it is compared exactly, so it"
                     + " would not be '" + Sanitize.text(value.strip()) + "': remove the whitespace";
         }
-        for (int i = 0; i < n; ) {
-            char c = value.charAt(i);
-            int cp;
-            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
-                cp = Character.toCodePoint(c, value.charAt(i + 1)); // a pair: one character
-            } else if (Character.isSurrogate(c)) {
-                return "contains a lone UTF-16 surrogate (" + codePoint(c) + " at position " + i + ", '"
-                        + Sanitize.text(value) + "'), which is not text: remove it";
-            } else {
-                cp = c;
+        // the characters that hide or reorder text (ControlChars), each refused with its own reason;
+        // the same class as every escape of printed text, so a name stored here never needs one
+        for (int i = 0; i < n; i++) {
+            ControlChars.Hidden hidden = ControlChars.hiddenAt(value, i);
+            if (hidden == null) {
+                continue;
             }
-            if (Character.isISOControl(cp)) {
-                return "contains a control character (" + codePoint(cp) + " at position " + i + ", '"
-                        + Sanitize.text(value) + "'): remove it";
-            }
-            int type = Character.getType(cp);
-            if (type == Character.FORMAT) {
-                return "contains an invisible format character (" + codePoint(cp) + " at position " + i + ", '"
-                        + Sanitize.text(value) + "'): it would be a name of its own that reads as another; remove it";
-            }
-            if (type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
-                return "contains a line or paragraph separator (" + codePoint(cp) + " at position " + i + ", '"
-                        + Sanitize.text(value) + "'): remove it";
-            }
-            i += Character.charCount(cp);
+            int cp = value.codePointAt(i);
+            String where = " (" + codePoint(cp) + " at position " + i + ", '" + Sanitize.text(value) + "')";
+            return switch (hidden) {
+                case LONE_SURROGATE -> "contains a lone UTF-16 surrogate" + where + ", which is not text: remove it";
+                case CONTROL -> "contains a control character" + where + ": remove it";
+                case FORMAT -> "contains an invisible format character" + where
+                        + ": it would be a name of its own that reads as another; remove it";
+                case SEPARATOR -> "contains a line or paragraph separator" + where + ": remove it";
+            };
         }
         return null;
     }
@@ -432,7 +424,7 @@ public final class ApiKeyStore {
     }
 
     private static String codePoint(int cp) {
-        return String.format(java.util.Locale.ROOT, "U+%04X", cp);
+        return ControlChars.codePoint(cp);
     }
 
     private static String requiredString(Map<?, ?> m, String field, String at, Problems problems) {
@@ -567,7 +559,7 @@ public final class ApiKeyStore {
     public static IssuedKey issue(String caller, List<String> roles, String tenant, Map<String, String> attributes,
             Instant expiresAt, SecureRandom random) {
         if (caller == null || caller.isBlank()) {
-            throw new IllegalArgumentException("caller must be a non-blank string, was '" + caller + "'");
+            throw new IllegalArgumentException("caller must be a non-blank string, was '" + Sanitize.text(caller) + "'");
         }
         if (nameProblem(caller) != null) {
             throw new IllegalArgumentException("caller " + nameProblem(caller));

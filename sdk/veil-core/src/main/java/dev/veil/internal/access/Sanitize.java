@@ -1,5 +1,7 @@
 package dev.veil.internal.access;
 
+import dev.veil.internal.text.ControlChars;
+
 /**
  * Makes untrusted text (a claim value, a field name from a file) safe to put in an error message:
  * control, separator and format characters become {@code ?} and long text is cut. Stateless and thread-safe.
@@ -22,16 +24,20 @@ final class Sanitize {
     }
 
     /**
-     * Whether {@code c} must not reach a message as it is: control characters, surrogates, line and
-     * paragraph separators (U+2028, U+2029: a logged message would break into lines the attacker
-     * chose) and format characters (bidi overrides such as U+202E, zero-width characters).
+     * Whether {@code c} must not reach a message as it is: a character that hides or reorders text
+     * ({@link ControlChars#hidden}: control characters, line and paragraph separators U+2028 and
+     * U+2029, where a logged message would break into lines the attacker chose, format characters such
+     * as the bidi override U+202E and zero-width characters), and every surrogate, paired or not.
+     *
+     * <p>Deliberately wider than {@link ControlChars#escaped}, which keeps a visible character outside
+     * the BMP (an emoji): {@link #text} cuts at {@value #MAX} UTF-16 units, and a cut between the two
+     * halves of a pair would leave a lone surrogate; looking at one unit at a time, a pair's half is
+     * unsafe, so a supplementary format character (the tag characters U+E0001, U+E0020 to U+E007F)
+     * is replaced too. The replacement is {@code ?}, not an escape: these messages quote a token's
+     * claims or a file's field, where a readable stand-in serves as well and is shorter.
      */
     static boolean unsafe(char c) {
-        if (Character.isISOControl(c) || Character.isSurrogate(c)) {
-            return true;
-        }
-        int type = Character.getType(c);
-        return type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR || type == Character.FORMAT;
+        return ControlChars.hidden(c) != null; // a surrogate on its own is LONE_SURROGATE
     }
 
     /**

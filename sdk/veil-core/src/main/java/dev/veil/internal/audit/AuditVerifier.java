@@ -1,5 +1,6 @@
 package dev.veil.internal.audit;
 
+import dev.veil.internal.text.ControlChars;
 import dev.veil.internal.io.FileErrors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -108,7 +109,10 @@ public final class AuditVerifier {
     }
 
     private static AuditVerification broken(long line, String lastGoodHash, String decisionId, String why) {
-        String message = "line " + line + (decisionId.isEmpty() ? "" : " (decision " + decisionId + ")") + " " + why;
+        // the decision id and a parser's message come from the file, which may have been edited to print
+        // as something else (a line break, a terminal command, U+202E): escaped
+        String message = ControlChars.escaped("line " + line + (decisionId.isEmpty() ? "" : " (decision " + decisionId
+                + ")") + " " + why);
         return new AuditVerification(false, line - 1, line, decisionId, message, lastGoodHash);
     }
 

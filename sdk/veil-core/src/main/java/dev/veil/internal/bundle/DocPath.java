@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * Where a value sits in a parsed document, written for a message: {@code keys[2].roles},
  * {@code x["a b"]}, {@code (top level)}. A key that is not a plain identifier (letters, digits and
- * {@code _}, not starting with a digit) is quoted, with quotes, backslashes, control characters
- * ({@link ControlChars}) and lone surrogates escaped as {@code \\uXXXX}; a key longer than {@value #MAX_KEY_CHARS} characters is
+ * {@code _}, not starting with a digit) is quoted, with quotes, backslashes, characters that hide or
+ * reorder text ({@link ControlChars}) and surrogates escaped as {@code \\uXXXX}; a key longer than {@value #MAX_KEY_CHARS} characters is
  * cut there ({@code ...}). Stateless.
  */
 public final class DocPath {
@@ -42,8 +42,9 @@ public final class DocPath {
         for (int i = 0; i < key.length() && i < MAX_KEY_CHARS; i++) {
             char c = key.charAt(i);
             plain &= c == '_' || (c < 0x80 && Character.isLetterOrDigit(c));
-            escaped.append(Character.isSurrogate(c) || ControlChars.isControl(c) || c == '"' || c == '\\'
-                    ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            // every surrogate, paired or not: the key may be cut after any unit
+            escaped.append(Character.isSurrogate(c) || ControlChars.hiddenAt(key, i) != null || c == '"' || c == '\\'
+                    ? ControlChars.escape(c) : String.valueOf(c));
         }
         boolean cut = key.length() > MAX_KEY_CHARS;
         if (plain && !cut) {

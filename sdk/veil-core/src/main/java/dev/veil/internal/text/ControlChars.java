@@ -1,22 +1,97 @@
 package dev.veil.internal.text;
 
 /**
- * Control characters in strings that come from a bundle or a request and end up printed or logged
- * (feature names, bundle entry names, a manifest's revision, data keys): U+0000 to U+001F, U+007F
- * to U+009F (line breaks, tabs, the escape that starts a terminal command) and the line and
- * paragraph separators U+2028 and U+2029. Found, and written as JSON-style escapes
- * ({@code \\u000a}, {@code \\u001b}), so that such a string prints as one line of its own text.
- * Stateless.
+ * Characters that hide or reorder text on a terminal or in a log viewer, in strings that come from
+ * outside (a request's feature names, caller ids, key names, bundle entry names, a manifest's
+ * revision, data keys) and end up printed or logged. One definition, shared by every check and
+ * escape that means this class ({@link #hiddenAt}):
+ *
+ * <ul>
+ *   <li>{@link Hidden#CONTROL}: C0 controls U+0000 to U+001F, DEL U+007F, C1 controls U+0080 to
+ *       U+009F (line breaks, tabs, the escape that starts a terminal command);
+ *   <li>{@link Hidden#SEPARATOR}: the line and paragraph separators U+2028 and U+2029 (a log viewer
+ *       breaks the line there);
+ *   <li>{@link Hidden#FORMAT}: format characters (Unicode category Cf): the bidi controls U+061C,
+ *       U+200E, U+200F, U+202A to U+202E (U+202E reverses the rest of the line on screen), U+2066 to
+ *       U+2069; zero-width characters U+200B to U+200D, U+2060, U+FEFF; the soft hyphen U+00AD; the
+ *       tag characters U+E0001, U+E0020 to U+E007F (outside the BMP: a surrogate pair);
+ *   <li>{@link Hidden#LONE_SURROGATE}: a UTF-16 surrogate that is not half of a pair (not text: an
+ *       encoder writes it as {@code ?} or U+FFFD, so two strings that differ only there print alike).
+ * </ul>
+ *
+ * <p>{@link #escaped} writes each UTF-16 unit of such a character as a JSON-style escape
+ * ({@code \\u000a}, {@code \\u202e}, {@code \\udb40\\udc01}), so that the string prints as one line of
+ * its own text, in its own order. Other characters, a surrogate pair of a visible character
+ * included, are left as they are. Stateless.
  */
 public final class ControlChars {
     private ControlChars() {}
 
-    /** Whether {@code c} is a control character (see the class comment). */
-    public static boolean isControl(char c) {
-        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
+    /** Why a character hides or reorders text; see the class comment. */
+    public enum Hidden {
+        /** C0, DEL or C1 control character. */
+        CONTROL,
+        /** Line or paragraph separator (U+2028, U+2029). */
+        SEPARATOR,
+        /** Format character (category Cf): bidi control, zero-width character, tag character... */
+        FORMAT,
+        /** A UTF-16 surrogate that is not half of a pair. */
+        LONE_SURROGATE
     }
 
-    /** The index of the first control character in {@code s}, or -1. */
+    /**
+     * Why the code point {@code cp} hides or reorders text, or {@code null} when it does not. A
+     * surrogate code point on its own is {@link Hidden#LONE_SURROGATE} (use {@link #hiddenAt} for a
+     * string, where a pair is one character).
+     */
+    public static Hidden hidden(int cp) {
+        if (Character.isISOControl(cp)) {
+            return Hidden.CONTROL;
+        }
+        int type = Character.getType(cp);
+        if (type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+            return Hidden.SEPARATOR;
+        }
+        if (type == Character.FORMAT) {
+            return Hidden.FORMAT;
+        }
+        return type == Character.SURROGATE ? Hidden.LONE_SURROGATE : null;
+    }
+
+    /**
+     * Why the character at {@code i} of {@code s} hides or reorders text, or {@code null} when it
+     * does not. A surrogate pair is one character, from either of its halves.
+     */
+    public static Hidden hiddenAt(String s, int i) {
+        return hidden(codePointAround(s, i));
+    }
+
+    /**
+     * The index of the first character of {@code s} that hides or reorders text ({@link #hiddenAt}),
+     * or -1.
+     */
+    public static int hiddenIndexIn(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (hiddenAt(s, i) != null) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether {@code c} is a control character or a line or paragraph separator: C0, DEL, C1,
+     * U+2028, U+2029, the characters that break a line or start a terminal command. What a bundle
+     * refuses in its entry names, manifest revision and roots ({@link #indexIn}). Format characters and
+     * lone surrogates are not refused there (a bundle's file may be named with them) but are
+     * escaped wherever such a name is printed ({@link #escaped}).
+     */
+    public static boolean isControl(char c) {
+        Hidden h = hidden(c);
+        return h == Hidden.CONTROL || h == Hidden.SEPARATOR;
+    }
+
+    /** The index of the first {@link #isControl} character in {@code s}, or -1. */
     public static int indexIn(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (isControl(s.charAt(i))) {
@@ -26,30 +101,59 @@ public final class ControlChars {
         return -1;
     }
 
-    /** {@code s} with each control character escaped; {@code s} itself when it holds none. */
+    /**
+     * {@code s} with each character that hides or reorders text ({@link #hiddenAt}) escaped;
+     * {@code s} itself when it holds none.
+     */
     public static String escaped(String s) {
-        int first = indexIn(s);
+        int first = hiddenIndexIn(s);
         if (first < 0) {
             return s;
         }
         StringBuilder sb = new StringBuilder(s.length() + 16).append(s, 0, first);
         for (int i = first; i < s.length(); i++) {
-            append(sb, s.charAt(i));
+            appendAt(sb, s, i);
         }
         return sb.toString();
     }
 
-    /** Appends {@code c} to {@code sb}, escaped when it is a control character. */
-    public static void append(StringBuilder sb, char c) {
-        if (isControl(c)) {
-            sb.append(String.format("\\u%04x", (int) c));
+    /**
+     * Appends the UTF-16 unit at {@code i} of {@code s} to {@code sb}, escaped when it belongs to a
+     * character that hides or reorders text ({@link #hiddenAt}: a pair's two halves are escaped alike).
+     */
+    public static void appendAt(StringBuilder sb, String s, int i) {
+        char c = s.charAt(i);
+        if (hiddenAt(s, i) != null) {
+            sb.append(escape(c));
         } else {
             sb.append(c);
         }
     }
 
+    /** {@code \\u202e} for U+202E: the escape {@link #escaped} writes for one UTF-16 unit. */
+    public static String escape(char c) {
+        return String.format("\\u%04x", (int) c);
+    }
+
     /** {@code U+001B} for the escape character. */
     public static String codePoint(char c) {
-        return String.format("U+%04X", (int) c);
+        return codePoint((int) c);
+    }
+
+    /** {@code U+202E}, {@code U+E0001}: a code point as messages name it. */
+    public static String codePoint(int cp) {
+        return String.format(java.util.Locale.ROOT, "U+%04X", cp);
+    }
+
+    /** The code point whose UTF-16 unit is at {@code i} of {@code s}: a pair's from either half. */
+    private static int codePointAround(String s, int i) {
+        char c = s.charAt(i);
+        if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+            return Character.toCodePoint(c, s.charAt(i + 1));
+        }
+        if (Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1))) {
+            return Character.toCodePoint(s.charAt(i - 1), c);
+        }
+        return c;
     }
 }

@@ -14,26 +14,18 @@ public final class FeatureNames {
     private FeatureNames() {}
 
     /**
-     * A feature name as a log line may quote it: a request's map keys are the caller's text, so control
-     * characters (a line break would forge a log line), invisible format characters (U+200B; U+202E,
-     * which reverses the rest of the line on screen) and lone surrogates are escaped, and the name is
-     * cut at 64 characters (followed by {@code ...}).
+     * A feature name as a log line may quote it: a request's map keys are the caller's text, so the
+     * characters that hide or reorder text ({@link ControlChars}: control characters, a line break
+     * would forge a log line; format characters, U+200B is invisible and U+202E reverses the rest of
+     * the line on screen; line separators; lone surrogates) are escaped, and the name is cut at 64
+     * characters (followed by {@code ...}), never between the two halves of a surrogate pair.
      */
     public static String printable(String name) {
         StringBuilder b = new StringBuilder();
         int i = 0;
-        for (; i < name.length() && b.length() < MAX_QUOTED; i++) {
-            char c = name.charAt(i);
-            if (Character.getType(c) == Character.FORMAT || Character.isSurrogate(c)
-                    && !(Character.isHighSurrogate(c) && i + 1 < name.length()
-                            && Character.isLowSurrogate(name.charAt(i + 1)))
-                    && !(Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(name.charAt(i - 1)))) {
-                // invisible (U+200B) or reordering (U+202E) characters, and lone surrogates: a name
-                // that reads as another, or a log line that reads otherwise on screen
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                ControlChars.append(b, c);
-            }
+        for (; i < name.length() && (b.length() < MAX_QUOTED
+                || Character.isLowSurrogate(name.charAt(i)) && Character.isHighSurrogate(name.charAt(i - 1))); i++) {
+            ControlChars.appendAt(b, name, i);
         }
         return i < name.length() ? b + "..." : b.toString();
     }
@@ -77,7 +69,12 @@ public final class FeatureNames {
         return "";
     }
 
-    /** A name with every character outside printable ASCII as a backslash-u escape of four hex digits. */
+    /**
+     * A name with every character outside printable ASCII as a backslash-u escape of four hex digits.
+     * Deliberately wider than {@link ControlChars#escaped}: it quotes two names that are one name in
+     * two Unicode forms, whose difference is a visible character (an accent, a combining mark) that
+     * only an escape shows.
+     */
     private static String escaped(String name) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < name.length(); i++) {
@@ -107,6 +104,11 @@ public final class FeatureNames {
         return problem == null ? null : "feature name " + problem;
     }
 
+    /**
+     * A blank name with every character outside printable ASCII as a space: deliberately wider than
+     * {@link ControlChars#escaped}, as the name is blank (only white space), so what it shows is its
+     * length, and nothing it holds can print otherwise.
+     */
     private static String escapedControls(String name) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < name.length(); i++) {

@@ -34,6 +34,14 @@ class ApiKeyStoreTest {
         return ApiKeyStore.issue(caller, List.of("analyst"), "acme", Map.of("team", "x"), null, RANDOM);
     }
 
+    /** A blank caller of line breaks and separators was quoted raw in the exception's message. */
+    @Test
+    void aBlankCallerIsQuotedWithoutItsLineBreaks() {
+        assertThatThrownBy(() -> issue("\n\u2028\u001f"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("caller must be a non-blank string, was '???'");
+    }
+
     private ApiKeyStore storeOf(List<Map<String, Object>> entries) throws Exception {
         byte[] json = JSON.writeValueAsBytes(Map.of("keys", entries));
         return ApiKeyStore.parse(json, FILE, clock);

@@ -396,6 +396,19 @@ class CompiledContractTest {
                 .startsWith("unknown feature '\\u202edeifitrec'; ");
     }
 
+    /**
+     * Format characters outside the BMP (the tag characters U+E0001, U+E0020 to U+E007F, invisible and
+     * able to carry hidden ASCII) were quoted raw; and a name cut at 64 characters could end in the
+     * first half of a surrogate pair.
+     */
+    @Test
+    void shouldEscapeFormatCharactersOutsideTheBmpAndNeverCutAPair() {
+        String tag = new String(Character.toChars(0xE0041));
+        assertThat(FeatureNames.printable("income" + tag)).isEqualTo("income\\udb40\\udc41");
+        String emoji = "\ud83d\ude00";
+        assertThat(FeatureNames.printable("n".repeat(63) + emoji + "x")).isEqualTo("n".repeat(63) + emoji + "...");
+    }
+
     @Nested
     class CrossField {
         private final Map<String, FeatureSpec> specs = Map.of(

@@ -1,5 +1,6 @@
 package dev.veil.internal.monitor.replay;
 
+import dev.veil.internal.text.ControlChars;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,8 +63,9 @@ public record CallerResult(String caller, String tenant, long queries, Long firs
     }
 
     /**
-     * A JSON string: quotes, backslashes, control characters, U+2028/U+2029 and unpaired surrogates
-     * escaped, everything else as is.
+     * A JSON string: quotes, backslashes and the characters that hide or reorder text
+     * ({@link ControlChars}: control characters, U+2028/U+2029, format characters such as U+202E,
+     * unpaired surrogates) escaped, everything else as is.
      */
     static void quote(StringBuilder b, String s) {
         b.append('"');
@@ -78,15 +80,10 @@ public record CallerResult(String caller, String tenant, long queries, Long firs
                 case '\b' -> b.append("\\b");
                 case '\f' -> b.append("\\f");
                 default -> {
-                    boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length()
-                            && Character.isLowSurrogate(s.charAt(i + 1));
-                    if (pair) {
-                        b.append(c).append(s.charAt(++i));
-                    } else if (c < 0x20 || c == 0x2028 || c == 0x2029 || Character.isSurrogate(c)) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
+                    // every character that hides or reorders text (ControlChars: controls, DEL and
+                    // C1, U+2028/9, format characters such as U+202E, lone surrogates), as \\uXXXX:
+                    // the same JSON value, and a line that prints as its own text on a terminal
+                    ControlChars.appendAt(b, s, i);
                 }
             }
         }
