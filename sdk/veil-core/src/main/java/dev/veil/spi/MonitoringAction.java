@@ -23,7 +23,8 @@ import java.util.Objects;
  * @param signal the signal that triggered it
  * @param cooldownSeconds for {@link Kind#BLOCK} and {@link Kind#THROTTLE}: how long it lasts
  * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate, {@code > 0}, at
- *     least {@code 1 / 31,622,400} and at most {@code 1e9} (see above)
+ *     least {@code 1 / 31,622,400} and at most {@code 1e9} (see above); an infinite one is refused
+ *     where the Guard builds its {@link StateOp.Throttle}
  */
 public record MonitoringAction(Kind action, String rule, String signal, long cooldownSeconds, double throttlePerSecond) {
     /** Actions, from mildest to strongest. */
@@ -67,9 +68,14 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
     /**
      * Refuses a throttle rate the limiters cannot count, with their own computation
      * ({@link RateLimit#refillNanos}), so that a throttle accepted here is one they can apply: too
-     * fast (infinite included) or too slow.
+     * fast or too slow.
      */
     private static void checkThrottleRate(double perSecond) {
+        if (Double.isInfinite(perSecond)) {
+            // no policy file or decision document can give one (JSON has no infinity); an engine that
+            // does is refused where the Guard builds its StateOp.Throttle, and the Guard fails closed
+            return;
+        }
         RateLimit.checkNotTooFast(RateLimit.defaultBurst(perSecond), perSecond, "throttle_per_second", "a throttle");
         if (RateLimit.refillNanos(RateLimit.defaultBurst(perSecond), perSecond) < 0) {
             long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
