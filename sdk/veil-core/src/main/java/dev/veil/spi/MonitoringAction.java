@@ -14,15 +14,17 @@ import java.util.Objects;
  * count a refill in nanoseconds. Below 1 per second that is {@code throttlePerSecond >= 1 / 31,622,400};
  * a slower throttle is refused here, where a policy file's action is built (a load error at its
  * {@code throttle_per_second}) and where a decision document's is read (the request fails, naming it),
- * not when a request applies it.
+ * not when a request applies it. So is a throttle faster than one request a nanosecond
+ * ({@code throttlePerSecond > 1e9}), which the in-memory store's Bucket4j cannot build
+ * ({@code RateLimit}'s check, shared with {@link StateOp.Throttle}).
  *
  * @param action what to do
  * @param rule id of the rule
  * @param signal the signal that triggered it
  * @param cooldownSeconds for {@link Kind#BLOCK} and {@link Kind#THROTTLE}: how long it lasts
- * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate, {@code > 0} and at
- *     least {@code 1 / 31,622,400} (see above); an infinite one is refused where the Guard builds
- *     its {@link StateOp.Throttle}
+ * @param throttlePerSecond for {@link Kind#THROTTLE}: the caller's reduced rate, {@code > 0}, at
+ *     least {@code 1 / 31,622,400} and at most {@code 1e9} (see above); an infinite one is refused
+ *     where the Guard builds its {@link StateOp.Throttle}
  */
 public record MonitoringAction(Kind action, String rule, String signal, long cooldownSeconds, double throttlePerSecond) {
     /** Actions, from mildest to strongest. */
@@ -42,7 +44,7 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
      *
      * @throws IllegalArgumentException if a cool-down is negative, or missing on a block or throttle,
      *     or a throttle's rate is not {@code > 0} or its bucket would take longer than
-     *     {@link RateLimit#MAX_REFILL} to refill
+     *     {@link RateLimit#MAX_REFILL} to refill, or it refills faster than one token a nanosecond
      */
     public MonitoringAction {
         Objects.requireNonNull(action, "action");
@@ -65,7 +67,8 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
 
     /**
      * Refuses a throttle rate the limiters cannot count, with their own computation
-     * ({@link RateLimit#refillNanos}), so that a throttle accepted here is one they can apply.
+     * ({@link RateLimit#refillNanos}), so that a throttle accepted here is one they can apply: too
+     * fast or too slow.
      */
     private static void checkThrottleRate(double perSecond) {
         if (Double.isInfinite(perSecond)) {
@@ -73,6 +76,7 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
             // does is refused where the Guard builds its StateOp.Throttle, and the Guard fails closed
             return;
         }
+        RateLimit.checkNotTooFast(RateLimit.defaultBurst(perSecond), perSecond, "throttle_per_second", "a throttle");
         if (RateLimit.refillNanos(RateLimit.defaultBurst(perSecond), perSecond) < 0) {
             long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
             BigDecimal least = BigDecimal.ONE.divide(BigDecimal.valueOf(maxSeconds), new MathContext(3, RoundingMode.UP));

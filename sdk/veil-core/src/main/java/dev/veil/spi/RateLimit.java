@@ -14,7 +14,13 @@ import java.time.Duration;
  * limit could not be counted; it is refused here, where a policy file's limit is built (a load error
  * at its {@code rate_limit}) and where a decision document's is read (the request fails, naming it).
  *
- * @param perSecond sustained requests per second, {@code > 0}
+ * <p>A bucket must also refill no faster than one token a nanosecond: {@code perSecond <= 1e9}, and its
+ * refill period in whole nanoseconds ({@link #refillNanos}) no shorter than {@code burst} (which the
+ * first implies but for a double's rounding, for a burst above 2^52 at a rate within a few parts in
+ * 10^16 of 1e9). The in-memory store's Bucket4j cannot build a faster bucket (it refuses a refill of
+ * more tokens than its period has nanoseconds), so a faster limit is refused here too, for both stores.
+ *
+ * @param perSecond sustained requests per second, {@code > 0} and at most {@code 1e9}
  * @param burst bucket capacity, {@code >= 1}; 0 in a policy file means "same as perSecond, at least 1"
  */
 public record RateLimit(double perSecond, long burst) {
@@ -25,7 +31,8 @@ public record RateLimit(double perSecond, long burst) {
      * Checks the limit.
      *
      * @throws IllegalArgumentException if {@code perSecond} is not a positive finite number,
-     *     {@code burst} is negative, or the bucket would take longer than {@link #MAX_REFILL} to refill
+     *     {@code burst} is negative, the bucket would refill faster than one token a nanosecond, or
+     *     it would take longer than {@link #MAX_REFILL} to refill
      */
     public RateLimit {
         if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
@@ -37,6 +44,7 @@ public record RateLimit(double perSecond, long burst) {
         if (burst == 0) {
             burst = defaultBurst(perSecond);
         }
+        checkNotTooFast(burst, perSecond, "per_second", "a rate limit");
         // The limiters' own computation, so that a limit accepted here is one they can count.
         if (refillNanos(burst, perSecond) < 0) {
             long maxSeconds = MAX_REFILL.toSeconds();
@@ -75,6 +83,53 @@ public record RateLimit(double perSecond, long burst) {
     public static long refillNanos(long capacity, double perSecond) {
         double nanos = capacity * 1e9 / perSecond;
         return nanos <= MAX_REFILL.toNanos() ? Math.max(1, (long) Math.ceil(nanos)) : -1;
+    }
+
+    /**
+     * The fastest rate a bucket may refill at, per second: one token a nanosecond, the most the
+     * in-memory store's Bucket4j builds.
+     */
+    static final double MAX_PER_SECOND = 1e9;
+
+    /**
+     * Refuses a bucket of {@code capacity} tokens at {@code perSecond} that refills faster than one
+     * token a nanosecond: a rate above {@link #MAX_PER_SECOND}, or a refill period
+     * ({@link #refillNanos}) of fewer nanoseconds than {@code capacity} tokens (a double's rounding,
+     * for a capacity above 2^52 at a rate within a few parts in 10^16 of 1e9); and a capacity no rate
+     * can count (more than {@link #MAX_REFILL} in nanoseconds: too slow at any rate it may have, so
+     * that the slow refusal's advice to raise the rate never points past 1e9). That is exactly the
+     * bucket the in-memory store's Bucket4j refuses to build ("highest supported rate is 1
+     * token/nanosecond": a refill of more tokens than its period has nanoseconds), checked here so that
+     * both stores are only ever handed a rate they count alike. The one check of {@code RateLimit},
+     * {@link MonitoringAction} and {@link StateOp.Throttle}; a too slow rate ({@code refillNanos}
+     * {@code -1}) is theirs to refuse and passes here.
+     *
+     * @param capacity the bucket's size, {@code >= 1}
+     * @param perSecond the rate, {@code > 0}
+     * @param rate how the message names the rate (the key or parameter that gives it)
+     * @param what how the message names the bucket ("a rate limit", "a throttle")
+     * @throws IllegalArgumentException for a bucket faster than one token a nanosecond
+     */
+    static void checkNotTooFast(long capacity, double perSecond, String rate, String what) {
+        if (perSecond > MAX_PER_SECOND) {
+            throw new IllegalArgumentException(rate + " " + perSecond + " is faster than one request a nanosecond, the"
+                    + " fastest " + what + " can be counted at (the in-memory state store's Bucket4j refills at most one"
+                    + " token a nanosecond): " + rate + " must be at most 1e9 (1000000000); lower it");
+        }
+        long most = MAX_REFILL.toSeconds() * (long) MAX_PER_SECOND;
+        if (capacity > most) {
+            throw new IllegalArgumentException("a bucket of " + capacity + " tokens takes longer than the "
+                    + MAX_REFILL.toDays() + " days " + what + " may take to refill even at one token a nanosecond, the"
+                    + " fastest it can be counted at: the burst must be at most " + most + " (366 days in"
+                    + " nanoseconds); lower it");
+        }
+        long nanos = refillNanos(capacity, perSecond);
+        if (nanos >= 0 && nanos < capacity) {
+            throw new IllegalArgumentException("a bucket of " + capacity + " tokens at " + rate + " " + perSecond
+                    + " refills in " + nanos + " ns (the state stores' computation, rounded in double precision):"
+                    + " more than one token a nanosecond, the fastest " + what + " can be counted at; lower " + rate
+                    + " to 999999999 or below, or the burst to at most 4503599627370496 (2^52)");
+        }
     }
 
     private static String days(double seconds) {

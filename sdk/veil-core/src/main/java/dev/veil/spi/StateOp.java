@@ -57,16 +57,23 @@ public sealed interface StateOp {
      *
      * <p>The rate must be one both state stores can count: positive, finite, and fast enough that the
      * bucket refills from empty within {@link RateLimit#MAX_REFILL} ({@link RateLimit#refillNanos}
-     * not {@code -1}), i.e. at least {@code 1 / 31,622,400} per second. A slower or infinite one is
-     * refused here, so that no store is handed a throttle it cannot apply (a policy's throttle is
-     * refused earlier, where {@link MonitoringAction} is built, naming its rule).
+     * not {@code -1}), i.e. at least {@code 1 / 31,622,400} per second, and slow enough that it adds
+     * no more than one token a nanosecond, i.e. at most {@code 1e9} per second (the in-memory store's
+     * Bucket4j builds no faster bucket; {@code RateLimit}'s check). A slower, faster or infinite one
+     * is refused here, so that no store is handed a throttle it cannot apply, and both stores answer
+     * alike (a policy's throttle is refused earlier, where {@link MonitoringAction} is built, naming
+     * its rule).
      *
      * @throws IllegalArgumentException for a rate outside that range
      */
     record Throttle(String caller, double perSecond, long untilMillis) implements StateOp {
         public Throttle {
             Objects.requireNonNull(caller, "caller");
-            if (!(perSecond > 0) || Double.isInfinite(perSecond)
+            if (perSecond > 0) {
+                RateLimit.checkNotTooFast(RateLimit.defaultBurst(perSecond), perSecond, "a throttle's perSecond",
+                        "a throttle");
+            }
+            if (!(perSecond > 0)
                     || RateLimit.refillNanos(RateLimit.defaultBurst(perSecond), perSecond) < 0) {
                 throw new IllegalArgumentException("a throttle's perSecond must be a finite number of at least 1 / "
                         + RateLimit.MAX_REFILL.toSeconds() + " (its bucket of max(1, ceil(perSecond)) tokens refills"

@@ -223,6 +223,12 @@ class DecisionDocumentsTest {
         }))).hasMessage("access decision: rate_limit: a bucket of burst 100 at per_second 1.0E-6 takes 1157 days to"
                 + " refill, longer than the 366 days a rate limit may take: per_second must be at least burst /"
                 + " 31622400 (0.00000317 for burst 100); raise per_second or lower burst");
+        assertThatThrownBy(() -> reader.access(edited("access", ANALYST, d -> {
+            at(d, "rate_limit").put("per_second", 2e9);
+            at(d, "rate_limit").put("burst", 1);
+        }))).hasMessage("access decision: rate_limit: per_second 2.0E9 is faster than one request a nanosecond, the"
+                + " fastest a rate limit can be counted at (the in-memory state store's Bucket4j refills at most one"
+                + " token a nanosecond): per_second must be at most 1e9 (1000000000); lower it");
         assertThatThrownBy(() -> reader.access(edited("access", ANALYST, d -> d.put("daily_quota", -1))))
                 .hasMessage("access decision: daily_quota: expected an integer >= 0, was -1");
         assertThatThrownBy(() -> reader.access(edited("access", Map.of(), d -> d.put("daily_quota", 5))))
@@ -341,6 +347,12 @@ class DecisionDocumentsTest {
                         + " 1.0E-8 lets one request through every 1157 days, longer than the 366 days a throttle's bucket"
                         + " may take to refill: throttle_per_second must be at least 1 / 31622400 (0.0000000317); raise"
                         + " throttle_per_second, or use action: block to refuse the caller for the cool-down");
+        assertThatThrownBy(() -> reader.monitoring(Map.of("actions", List.of(Map.of("action", "throttle", "rule", "r",
+                "signal", "rate", "cooldown_seconds", 60, "throttle_per_second", 2e9)))))
+                .hasMessage("monitoring decision: actions[0].throttle_per_second: throttle_per_second 2.0E9 is faster"
+                        + " than one request a nanosecond, the fastest a throttle can be counted at (the in-memory state"
+                        + " store's Bucket4j refills at most one token a nanosecond): throttle_per_second must be at"
+                        + " most 1e9 (1000000000); lower it");
         assertThatThrownBy(() -> reader.monitoring(edited("monitoring", busy,
                 d -> first(d, "actions").put("action", "BLOCK"))))
                 .hasMessage("monitoring decision: actions[0].action: expected one of alert, throttle, degrade, block, "

@@ -30,7 +30,20 @@ class MonitoringActionTest {
         assertThatThrownBy(() -> throttle(Math.nextDown(1.0 / maxSeconds)))
                 .hasMessageContaining("throttle_per_second must be at least 1 / 31622400");
         assertThat(throttle(0.0000000317).throttlePerSecond()).isEqualTo(0.0000000317); // the rounded bound shown
-        assertThat(throttle(1e300).throttlePerSecond()).isEqualTo(1e300);
+        assertThat(throttle(1e9).throttlePerSecond()).isEqualTo(1e9);
+    }
+
+    @Test
+    void aThrottleFasterThanOneRequestANanosecondIsRefusedSayingHowToFixIt() {
+        double next = Math.nextUp(1e9);
+        assertThatThrownBy(() -> throttle(next))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("throttle_per_second " + next + " is faster than one request a nanosecond, the fastest a"
+                        + " throttle can be counted at (the in-memory state store's Bucket4j refills at most one token a"
+                        + " nanosecond): throttle_per_second must be at most 1e9 (1000000000); lower it");
+        assertThatThrownBy(() -> throttle(1e300)).hasMessageStartingWith("throttle_per_second 1.0E300 is faster");
+        // an infinite one no policy can give (JSON has none) is left to StateOp.Throttle, where the Guard fails closed
+        assertThat(throttle(Double.POSITIVE_INFINITY).throttlePerSecond()).isInfinite();
     }
 
     @Test

@@ -45,4 +45,51 @@ class RateLimitTest {
         assertThat(RateLimit.defaultBurst(2.5)).isEqualTo(3);
         assertThat(new RateLimit(2.5, 0).burst()).isEqualTo(RateLimit.defaultBurst(2.5));
     }
+
+    @Test
+    void theFastestRateIsOneTokenANanosecondAndAFasterOneIsRefusedSayingHowToFixIt() {
+        double fastest = 1e9;
+        assertThat(new RateLimit(fastest, 0).burst()).isEqualTo(1_000_000_000L);
+        assertThat(new RateLimit(fastest, 1).burst()).isEqualTo(1);
+        assertThat(new RateLimit(fastest, 1_000_000_000_000L).burst()).isEqualTo(1_000_000_000_000L);
+        double next = Math.nextUp(fastest);
+        assertThatThrownBy(() -> new RateLimit(next, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("per_second " + next + " is faster than one request a nanosecond, the fastest a rate limit"
+                        + " can be counted at (the in-memory state store's Bucket4j refills at most one token a"
+                        + " nanosecond): per_second must be at most 1e9 (1000000000); lower it");
+        // whatever the burst: one token of a bucket of 1 "refills" in 1 ns, which would silently be 1e9 per second
+        assertThatThrownBy(() -> new RateLimit(next, 1)).hasMessageStartingWith("per_second " + next + " is faster");
+        // the brief's example: 1e12 tokens at 1e10 per second is 10 tokens a nanosecond
+        assertThatThrownBy(() -> new RateLimit(1e10, 1_000_000_000_000L)).hasMessageStartingWith("per_second 1.0E10 is");
+        assertThatThrownBy(() -> new RateLimit(Double.MAX_VALUE, 0)).hasMessageContaining("must be at most 1e9");
+    }
+
+    @Test
+    void aHugeBurstWhoseRefillRoundsBelowOneNanosecondATokenIsRefused() {
+        // 1e9 per second, but the refill period in double precision comes out 4 ns short of the burst
+        long burst = 23_719_852_203_367_748L;
+        assertThat(RateLimit.refillNanos(burst, 1e9)).isEqualTo(burst - 4);
+        assertThatThrownBy(() -> new RateLimit(1e9, burst))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a bucket of 23719852203367748 tokens at per_second 1.0E9 refills in 23719852203367744 ns"
+                        + " (the state stores' computation, rounded in double precision): more than one token a"
+                        + " nanosecond, the fastest a rate limit can be counted at; lower per_second to 999999999 or"
+                        + " below, or the burst to at most 4503599627370496 (2^52)");
+        // both ways out the message gives work
+        assertThat(new RateLimit(999_999_999, burst).burst()).isEqualTo(burst);
+        assertThat(new RateLimit(1e9, 1L << 52).burst()).isEqualTo(1L << 52);
+    }
+
+    @Test
+    void aBurstNoRateCanRefillWithin366DaysIsRefusedAsSuch() {
+        long most = 31_622_400L * 1_000_000_000L;
+        assertThatThrownBy(() -> new RateLimit(1e9, most + 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a bucket of 31622400000000001 tokens takes longer than the 366 days a rate limit may take"
+                        + " to refill even at one token a nanosecond, the fastest it can be counted at: the burst must"
+                        + " be at most 31622400000000000 (366 days in nanoseconds); lower it");
+        assertThatThrownBy(() -> new RateLimit(1, Long.MAX_VALUE)).hasMessageContaining("the burst must be at most");
+        assertThat(new RateLimit(999_999_999, 31_000_000_000_000_000L).burst()).isEqualTo(31_000_000_000_000_000L);
+    }
 }

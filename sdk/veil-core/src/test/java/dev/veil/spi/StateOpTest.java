@@ -27,15 +27,29 @@ class StateOpTest {
     void aThrottleTooSlowToCountOrNotFiniteCannotBeMade() {
         double slowest = slowestThrottle();
         assertThat(new StateOp.Throttle("c", slowest, 0).perSecond()).isEqualTo(slowest);
-        assertThat(new StateOp.Throttle("c", Double.MAX_VALUE, 0).perSecond()).isEqualTo(Double.MAX_VALUE);
+        assertThat(new StateOp.Throttle("c", 1e9, 0).perSecond()).isEqualTo(1e9);
         assertThatThrownBy(() -> new StateOp.Throttle("c", Math.nextDown(slowest), 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a throttle's perSecond must be a finite number of at least 1 / 31622400 (its bucket of"
                         + " max(1, ceil(perSecond)) tokens refills within 366 days), was " + Math.nextDown(slowest));
-        for (double bad : new double[] {1e-9, Double.MIN_VALUE, 0, -1, Double.NaN, Double.POSITIVE_INFINITY,
-            Double.NEGATIVE_INFINITY}) {
+        for (double bad : new double[] {1e-9, Double.MIN_VALUE, 0, -1, Double.NaN, Double.NEGATIVE_INFINITY}) {
             assertThatThrownBy(() -> new StateOp.Throttle("c", bad, 0)).as("%s", bad)
                     .isInstanceOf(IllegalArgumentException.class).hasMessageEndingWith("was " + bad);
+        }
+    }
+
+    @Test
+    void aThrottleFasterThanOneTokenANanosecondCannotBeMade() {
+        double next = Math.nextUp(1e9);
+        assertThatThrownBy(() -> new StateOp.Throttle("c", next, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a throttle's perSecond " + next + " is faster than one request a nanosecond, the fastest a"
+                        + " throttle can be counted at (the in-memory state store's Bucket4j refills at most one token a"
+                        + " nanosecond): a throttle's perSecond must be at most 1e9 (1000000000); lower it");
+        for (double bad : new double[] {1e9 + 0.5, 1e300, Double.MAX_VALUE, Double.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> new StateOp.Throttle("c", bad, 0)).as("%s", bad)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("a throttle's perSecond " + bad + " is faster than one request");
         }
     }
 
@@ -46,7 +60,7 @@ class StateOpTest {
     @Test
     void theOpTakesExactlyTheFiniteThrottlesAMonitoringActionTakes() {
         qt().withExamples(2_000)
-                .forAll(doubles().between(0.99, 1.01), integers().between(-3, 12))
+                .forAll(doubles().between(0.99, 1.01), integers().between(-3, 18))
                 .checkAssert((factor, scale) -> {
                     double perSecond = factor / MAX_SECONDS * Math.pow(10, scale);
                     boolean action = accepts(() -> new MonitoringAction(MonitoringAction.Kind.THROTTLE, "r", "s", 60,

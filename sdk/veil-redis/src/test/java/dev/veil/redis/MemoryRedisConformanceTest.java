@@ -355,10 +355,9 @@ class MemoryRedisConformanceTest {
 
     /**
      * Throttles at the edges of what {@link StateOp.Throttle} accepts: the slowest (its one token
-     * refills in 366 days) answers alike in both stores, and so do rates up to 1e9 per second (one
-     * token a nanosecond); just beyond the slow edge (a slower rate, an infinite one) no throttle can
-     * be made, so neither store is ever handed one. Faster finite rates still differ (README, "Where
-     * the two differ by design").
+     * refills in 366 days) answers alike in both stores, and so does the fastest, 1e9 per second (one
+     * token a nanosecond); just beyond either edge (a slower rate, a faster or an infinite one) no
+     * throttle can be made, so neither store is ever handed one.
      */
     @Test
     void throttlesAtTheEdgesOfTheAcceptedRatesAnswerAsInMemory() {
@@ -370,9 +369,11 @@ class MemoryRedisConformanceTest {
             slowest = Math.nextUp(slowest);
         }
         double tooSlow = Math.nextDown(slowest);
-        for (double refused : new double[] {tooSlow, Double.POSITIVE_INFINITY}) {
+        assertThatThrownBy(() -> new StateOp.Throttle("alice", tooSlow, T0 + 1000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 / 31622400");
+        for (double refused : new double[] {Math.nextUp(1e9), Double.POSITIVE_INFINITY}) {
             assertThatThrownBy(() -> new StateOp.Throttle("alice", refused, T0 + 1000))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1 / 31622400");
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be at most 1e9");
         }
         long[] steps = {0, 0, 1, 1000, 86_400_000, 364L * 86_400_000, 2L * 86_400_000, 1};
         for (double rate : new double[] {slowest, 1e-3, 0.999_999, 1.5, 1e6, 1e9}) {
@@ -399,6 +400,48 @@ class MemoryRedisConformanceTest {
                 assertThat(inMemory.subList(3, 13)).containsOnly(StateOp.Permit.RATE_LIMITED);
                 assertThat(inMemory.subList(13, 17)).containsExactly(StateOp.Permit.ALLOWED,
                         StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED);
+            }
+        }
+    }
+
+    /**
+     * Rate limits at the fast edge of what {@link RateLimit} accepts (one token a nanosecond, 1e9 per
+     * second, with bursts from 1 to 2^52, and the largest burst refused at exactly 1e9 taken a little
+     * below it) answer alike in both stores; the next rate up cannot be made, so neither store is ever
+     * handed one (the in-memory store's Bucket4j could not build it).
+     */
+    @Test
+    void rateLimitsAtTheFastestAcceptedRateAnswerAsInMemory() {
+        for (long burst : new long[] {0, 1}) {
+            assertThatThrownBy(() -> new RateLimit(Math.nextUp(1e9), burst))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be at most 1e9");
+        }
+        RateLimit[] limits = {new RateLimit(1e9, 1), new RateLimit(1e9, 3), new RateLimit(1e9, 0),
+            new RateLimit(1e9, 1L << 52), new RateLimit(999_999_999, 23_719_852_203_367_748L)};
+        long[] steps = {0, 0, 1, 0, 1000, 86_400_000, 1};
+        for (RateLimit limit : limits) {
+            flush();
+            long now = T0;
+            clock.set(now);
+            List<Object> inMemory = new ArrayList<>();
+            List<Object> inRedis = new ArrayList<>();
+            try (StateStore memory = new MemoryStateStore(64L << 20, clock, 1000)) {
+                for (long step : steps) {
+                    now += step;
+                    clock.set(now);
+                    StateOp[] ops = new StateOp[4];
+                    for (int i = 0; i < ops.length; i++) {
+                        ops[i] = new StateOp.Acquire("alice", limit, 0, now);
+                    }
+                    inMemory.addAll(Arrays.asList(memory.execute(ops)));
+                    inRedis.addAll(Arrays.asList(redis.execute(ops)));
+                }
+            }
+            assertThat(inRedis).as("%s", limit).isEqualTo(inMemory);
+            if (limit.burst() == 1) { // one token a nanosecond: the same instant has one, a millisecond later one again
+                assertThat(inMemory.subList(0, 4)).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED,
+                        StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED);
+                assertThat(inMemory.get(8)).isEqualTo(StateOp.Permit.ALLOWED);
             }
         }
     }

@@ -648,13 +648,16 @@ class RedisStateStoreTest {
 
     @Test
     void aThrottleTheInMemoryStoreRefusesIsRefusedHereToo() {
-        // (a rate limit that slow cannot be made: RateLimit refuses it)
+        // The op itself cannot be made (StateOp.Throttle refuses it for both stores), as a rate limit that slow
+        // or fast cannot (RateLimit refuses it): too slow, too fast for the in-memory store's Bucket4j, infinite.
         assertThatThrownBy(() -> store.execute(new StateOp.Throttle("a", 1e-9, CLOCK.millis() + 10_000)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("rate_limit: a bucket of 1 at 1.0E-9 per second takes longer than 366 days");
-        assertThatThrownBy(() -> store.execute(new StateOp.Throttle("a", Double.POSITIVE_INFINITY, 1)))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("throttle_per_second must be a positive finite number, was Infinity");
+                .hasMessageStartingWith("a throttle's perSecond must be a finite number of at least 1 / 31622400");
+        for (double fast : new double[] {Math.nextUp(1e9), Double.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> store.execute(new StateOp.Throttle("a", fast, CLOCK.millis() + 10_000)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("a throttle's perSecond must be at most 1e9 (1000000000)");
+        }
     }
 
     @Test

@@ -290,6 +290,34 @@ class RegoEvaluationLimitTest {
                 + " least burst / 31622400 (0.00000317 for burst 100); raise per_second or lower burst");
     }
 
+    /**
+     * A Rego access decision whose rate limit is faster than one request a nanosecond (the in-memory
+     * store's Bucket4j cannot build its bucket) fails the request, and the log says why; a constant one
+     * does not load. The fastest, 1e9 per second, is taken.
+     */
+    @Test
+    void anAccessDecisionWithARateLimitTooFastToCountIsDeniedAndTheLogSaysWhy() {
+        String fast = """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": true, "rule": "fast", "message": "", "rate_limit": {"per_second": rate,
+                    "burst": 1}, "daily_quota": 0}
+
+                rate := 1e10 if input.caller.id == "anonymous" else := 1e9
+                """;
+        String message = "access decision: rate_limit: per_second 1.0E10 is faster than one request a nanosecond, the"
+                + " fastest a rate limit can be counted at (the in-memory state store's Bucket4j refills at most one"
+                + " token a nanosecond): per_second must be at most 1e9 (1000000000); lower it";
+        assertThat(catchThrowable(() -> PolicyBundle.load(write(fast.replace("rate,", "1e10,")))))
+                .isInstanceOf(PolicyLoadException.class).hasMessageContaining(message);
+        PolicyBundle.load(write(fast.replace("rate,", "1e9,")));
+        Guard<double[]> g = guard(fast);
+        deniedAtAccess(ask(g));
+        assertThat(causeLogged()).isEqualTo(message);
+    }
+
     private String causeLogged() {
         LogRecord r = logged.stream().filter(l -> l.getLevel() == Level.SEVERE && l.getThrown() != null)
                 .findFirst().orElseThrow(() -> new AssertionError("nothing logged with a cause: " + logged));

@@ -343,14 +343,17 @@ final class YamlPolicyCompiler {
             }
         }
         List<InputContract.CrossFieldRule> cross = new ArrayList<>();
+        List<CrossFieldExpression> crossCompiled = new ArrayList<>();
         if (c.crossField() != null) {
             Set<String> ids = new HashSet<>();
+            List<String> known = features.keySet().stream().sorted().toList();
             for (int i = 0; i < c.crossField().size(); i++) {
                 PolicyDocument.CrossField x = c.crossField().get(i);
                 uniqueId(ids, x.id(), where + ".cross_field[" + i + "]");
-                // parsed here too, so that an error points at the rule's own expr, not the list
-                List<String> known = features.keySet().stream().sorted().toList();
-                at(where + ".cross_field[" + i + "].expr", () -> CrossFieldExpression.compile(x.id(), x.expr(), known));
+                // compiled here, one by one, so that an error points at the rule's own expr, not the list;
+                // CompiledContract takes these rather than compiling them again
+                crossCompiled.add(at(where + ".cross_field[" + i + "].expr",
+                        () -> CrossFieldExpression.compile(x.id(), x.expr(), known)));
                 cross.add(new InputContract.CrossFieldRule(x.id(), x.expr()));
             }
         }
@@ -400,7 +403,7 @@ final class YamlPolicyCompiler {
             throw new PolicyPathException(where + ".distribution.stats", "the statistics have " + distFinal.mean().length
                     + " features but the shape " + contract.shape() + " has " + contract.dimension());
         }
-        CompiledContract compiled = at(where + ".cross_field", () -> CompiledContract.compile(contract));
+        CompiledContract compiled = at(where + ".cross_field", () -> CompiledContract.compile(contract, crossCompiled));
         String unsatisfiable = compiled.unsatisfiable();
         if (unsatisfiable != null) {
             // Every request would be denied: say so now rather than at the first request.

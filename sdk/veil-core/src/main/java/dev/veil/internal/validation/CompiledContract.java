@@ -115,7 +115,7 @@ public final class CompiledContract {
 
     private volatile Layout last;
 
-    private CompiledContract(InputContract c) {
+    private CompiledContract(InputContract c, List<CrossFieldExpression> compiledRules) {
         this.contract = c;
         this.dimension = c.dimension();
         this.maxPayloadBytes = c.maxPayloadBytes();
@@ -153,7 +153,17 @@ public final class CompiledContract {
                 throw new IllegalArgumentException("cross_field rule id '" + rule.id()
                         + "' is used twice; ids must be unique");
             }
-            rules[r] = CrossFieldExpression.compile(rule.id(), rule.expr(), known);
+            if (compiledRules == null) {
+                rules[r] = CrossFieldExpression.compile(rule.id(), rule.expr(), known);
+            } else {
+                CrossFieldExpression given = compiledRules.get(r);
+                if (!given.id().equals(rule.id()) || !given.source().equals(rule.expr())) {
+                    throw new IllegalArgumentException("cross_field rule " + (r + 1) + " was compiled from rule '"
+                            + given.id() + "' (" + given.source() + "), not from '" + rule.id() + "' (" + rule.expr()
+                            + ")");
+                }
+                rules[r] = given;
+            }
         }
         this.dist = c.distribution() == null ? null : new Dist(c.distribution(), dimension, c.shape(), lo, hi);
     }
@@ -172,7 +182,30 @@ public final class CompiledContract {
         if (c == null) {
             throw new IllegalArgumentException("contract must not be null");
         }
-        return new CompiledContract(c);
+        return new CompiledContract(c, null);
+    }
+
+    /**
+     * Compiles a contract whose cross-field rules the caller has already compiled, one by one, so
+     * that it could say which rule an error is in (the YAML compiler points each at its own
+     * {@code expr}): they are taken as they are instead of being compiled again.
+     *
+     * @param c the contract
+     * @param compiledRules the contract's {@code crossField} rules in order, each compiled with
+     *     {@link CrossFieldExpression#compile} against the contract's listed feature names (sorted)
+     * @return the compiled contract, as {@link #compile(InputContract)} gives it
+     * @throws IllegalArgumentException as {@link #compile(InputContract)}, or if the rules are not the
+     *     contract's (another count, id or expression)
+     */
+    public static CompiledContract compile(InputContract c, List<CrossFieldExpression> compiledRules) {
+        if (c == null) {
+            throw new IllegalArgumentException("contract must not be null");
+        }
+        if (compiledRules == null || compiledRules.size() != c.crossField().size()) {
+            throw new IllegalArgumentException("the contract has " + c.crossField().size() + " cross_field rules, "
+                    + (compiledRules == null ? "none were" : compiledRules.size() + " were") + " given compiled");
+        }
+        return new CompiledContract(c, compiledRules);
     }
 
     /** The contract this was compiled from. */

@@ -214,6 +214,63 @@ class CallerLimiterTest {
                 });
     }
 
+    /**
+     * At the fast edge too the bound of RateLimit's constructor is the limiter's own: a limit that can
+     * be made near one token a nanosecond, with bursts up to the largest that can refill within 366
+     * days, can be counted (Bucket4j builds its bucket); one refused below 1e9 per second is one
+     * Bucket4j refuses to build.
+     */
+    @Test
+    void everyRateLimitNearOneTokenANanosecondThatCanBeMadeCanBeCounted() {
+        long most = CallerLimiter.MAX_REFILL.toSeconds() * 1_000_000_000L;
+        qt().withExamples(3_000)
+                .forAll(longs().between(0, most + 10), integers().between(-40, 40), integers().between(0, 3))
+                .checkAssert((drawn, ulps, shape) -> {
+                    long burst = shape == 0 ? drawn : shape == 1 ? drawn % 1_000_000_001L
+                            : shape == 2 ? (1L << 52) + drawn % (1L << 52) : drawn % 2;
+                    double perSecond = 1e9;
+                    for (int i = 0; i < Math.abs(ulps); i++) {
+                        perSecond = ulps > 0 ? Math.nextUp(perSecond) : Math.nextDown(perSecond);
+                    }
+                    RateLimit made;
+                    try {
+                        made = new RateLimit(perSecond, burst);
+                    } catch (IllegalArgumentException refused) {
+                        long capacity = burst == 0 ? RateLimit.defaultBurst(perSecond) : burst;
+                        if (perSecond <= 1e9 && capacity <= most) {
+                            assertThat(bucket4jBuilds(capacity, perSecond))
+                                    .as("refused, so Bucket4j cannot build it: %s/%s", perSecond, burst).isFalse();
+                        } else {
+                            assertThat(refused).hasMessageContaining("at most");
+                        }
+                        return;
+                    }
+                    assertThat(made.perSecond()).isLessThanOrEqualTo(1e9);
+                    assertThat(new CallerLimiter(clock).tryAcquire("a", made, 0)).isEqualTo(ALLOWED);
+                });
+    }
+
+    @Test
+    void theFastestThrottleCanBeAppliedAndTheNextCannotBeMade() {
+        CallerLimiter l = new CallerLimiter(clock);
+        throttle(l, "a", 1e9, NOON.plusSeconds(60));
+        assertThat(l.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
+        assertThat(l.tryAcquire("a", new RateLimit(1e9, 0), 0)).isEqualTo(ALLOWED);
+        assertThatThrownBy(() -> throttle(l, "b", Math.nextUp(1e9), NOON.plusSeconds(60)))
+                .hasMessageContaining("must be at most 1e9");
+    }
+
+    private static boolean bucket4jBuilds(long capacity, double perSecond) {
+        try {
+            io.github.bucket4j.Bucket.builder().addLimit(io.github.bucket4j.Bandwidth.builder().capacity(capacity)
+                    .refillGreedy(capacity, Duration.ofNanos(RateLimit.refillNanos(capacity, perSecond))).build())
+                    .build();
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     @Test
     void shouldKeepARefillingBucketPastTheIdleTime() {
         CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 1000);

@@ -448,6 +448,21 @@ class YamlPolicyEngineTest {
         assertThat(loadError(POLICY.replace("action: block, cooldown_seconds: 600", throttle + "0")).message())
                 .isEqualTo("monitoring.rules[2].throttle_per_second: a throttle needs throttle_per_second > 0, was 0.0");
         load(POLICY.replace("action: block, cooldown_seconds: 600", throttle + "0.0000000317")); // the bound
+        // Faster than one token a nanosecond: the in-memory store's Bucket4j cannot build the bucket, so the
+        // load fails at the key (a rate limit at its rule's rate_limit), not every request at run time.
+        PolicyError hasty = loadError(POLICY.replace("action: block, cooldown_seconds: 600", throttle + "1.5e9"));
+        assertThat(hasty.message()).isEqualTo("monitoring.rules[2].throttle_per_second: throttle_per_second 1.5E9 is"
+                + " faster than one request a nanosecond, the fastest a throttle can be counted at (the in-memory state"
+                + " store's Bucket4j refills at most one token a nanosecond): throttle_per_second must be at most 1e9"
+                + " (1000000000); lower it");
+        assertThat(hasty.line()).isEqualTo(38);
+        load(POLICY.replace("action: block, cooldown_seconds: 600", throttle + "1000000000")); // the fastest
+        PolicyError fast = loadError(POLICY.replace("per_second: 5, burst: 10", "per_second: 1.0e10, burst: 1000000000000"));
+        assertThat(fast.message()).isEqualTo("access.rules[1].rate_limit: per_second 1.0E10 is faster than one request"
+                + " a nanosecond, the fastest a rate limit can be counted at (the in-memory state store's Bucket4j"
+                + " refills at most one token a nanosecond): per_second must be at most 1e9 (1000000000); lower it");
+        assertThat(fast.line()).isEqualTo(19);
+        load(POLICY.replace("per_second: 5, burst: 10", "per_second: 1000000000, burst: 1000000000000"));
     }
 
     @Test

@@ -241,6 +241,40 @@ class RegoPolicyEngineTest {
                 .isInstanceOf(VeilException.class).hasMessage(message);
     }
 
+    /**
+     * A throttle faster than one request a nanosecond (the in-memory store's Bucket4j cannot build its
+     * bucket) is refused where the decision is read, as a too slow one: a constant one at load, a computed
+     * one per request; the fastest, 1e9 per second, is taken.
+     */
+    @Test
+    void aThrottleTooFastForTheLimitersIsRefusedNamingItsField() {
+        String message = "monitoring decision: actions[0].throttle_per_second: throttle_per_second 2.0E9 is faster than"
+                + " one request a nanosecond, the fastest a throttle can be counted at (the in-memory state store's"
+                + " Bucket4j refills at most one token a nanosecond): throttle_per_second must be at most 1e9"
+                + " (1000000000); lower it";
+        String rush = """
+                package veil.monitoring
+
+                import rego.v1
+
+                decision := {"actions": [{"action": "throttle", "rule": "rush", "signal": "rate",
+                    "cooldown_seconds": 60, "throttle_per_second": 2000000000}]}
+                """;
+        Map<String, String> f = files();
+        f.put("policy/monitoring.rego", rush);
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/monitoring.rego:5:13: data.veil.monitoring.decision: " + message
+                                + " (this constant is the answer to every input that reaches it)"));
+        f.put("policy/monitoring.rego", rush.replace("2000000000", "rate")
+                + "\nrate := 2000000000 if input.signals.rate.level == \"high\" else := 1000000000\n");
+        CompiledPolicy p = load(f).policy();
+        assertThat(p.monitoring(input(Set.of(), 1, Level.LOW, null)).actions())
+                .extracting(MonitoringAction::throttlePerSecond).containsExactly(1e9);
+        assertThatThrownBy(() -> p.monitoring(input(Set.of(), 1, Level.HIGH, null)))
+                .isInstanceOf(VeilException.class).hasMessage(message);
+    }
+
     @Test
     void aParseErrorIsAPolicyLoadExceptionWithFileLineAndColumn() {
         Map<String, String> f = files();
