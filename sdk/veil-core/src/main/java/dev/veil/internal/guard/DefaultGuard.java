@@ -861,6 +861,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             StageOutcome outcome = detectorFailed ? StageOutcome.ERROR
                     : results == null ? StageOutcome.DEGRADE : StageOutcome.ALLOW;
             List<StateOp> actions = null;
+            RuntimeException unappliable = null; // an action that cannot be made: thrown once the others are written
             for (MonitoringAction a : md.actions()) {
                 x.rules.add(rt.label(PolicyRuntime.MONITORING, a.rule()));
                 Signal s = in.signal(a.signal());
@@ -870,7 +871,13 @@ public final class DefaultGuard<I> implements Guard<I> {
                     case ALERT -> { }
                     case THROTTLE -> {
                         actions = actions == null ? new ArrayList<>(2) : actions;
-                        actions.add(new StateOp.Throttle(x.stateKey, a.throttlePerSecond(), until));
+                        try {
+                            actions.add(new StateOp.Throttle(x.stateKey, a.throttlePerSecond(), until));
+                        } catch (IllegalArgumentException e) {
+                            // a rate no store can count (an engine's infinite one): a block of the same
+                            // decision is still written, and this request's denial stands
+                            unappliable = unappliable == null ? e : unappliable;
+                        }
                     }
                     case DEGRADE -> {
                         x.degraded = true;
@@ -885,7 +892,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     }
                 }
             }
-            if (actions != null) {
+            if (actions != null && !actions.isEmpty()) {
                 // Blocks and throttles must hold on every replica before the next request: wait for them.
                 try {
                     state.execute(settings.onStateUnavailable(), actions.toArray(StateOp[]::new));
@@ -905,6 +912,9 @@ public final class DefaultGuard<I> implements Guard<I> {
                         outcome = StageOutcome.DEGRADE;
                     }
                 }
+            }
+            if (unappliable != null) {
+                throw unappliable; // a monitoring failure, after what could be written was
             }
             x.outcome(Stage.OBSERVE, outcome);
             if (x.denied()) {

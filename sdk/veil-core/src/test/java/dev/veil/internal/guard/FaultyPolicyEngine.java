@@ -35,7 +35,7 @@ import java.util.TreeSet;
  *
  * <p>One more mode, {@value #BLOCK_THEN_UNAPPLIABLE}, answers the monitoring question with a block
  * followed by a throttle the Guard cannot apply (an infinite rate, which {@link MonitoringAction}
- * accepts and the caller limiter refuses): a failure in monitoring after a denial was reached.
+ * accepts and {@code StateOp.Throttle} refuses): a failure in monitoring after a denial was reached.
  * Another, {@value #MONITORING_FOR_C1}, fails the monitoring question for caller {@code c1} while
  * its {@code rate} signal is {@code low} (as a Rego rule that errs for some inputs does), and
  * answers it otherwise: c1's later queries then show what its failed ones counted.
