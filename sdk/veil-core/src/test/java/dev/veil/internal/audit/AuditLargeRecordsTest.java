@@ -154,7 +154,10 @@ class AuditLargeRecordsTest {
         Path log = tmp.resolve("audit.jsonl");
         List<Response> big = new ArrayList<>();
         List<String> released;
-        try (Guard<double[]> g = guard(keepingInputs(), AuditLog.jsonLines(log))) {
+        // the big record waits for the small one before it to be written (it needs the whole byte bound):
+        // a wait of 30 s, not the default 100 ms, which a loaded machine's writer thread can overrun
+        try (Guard<double[]> g = guard(keepingInputs(),
+                AuditLog.jsonLines(log).async(AuditLog.DEFAULT_QUEUE_CAPACITY, Duration.ofSeconds(30)))) {
             released = smallBigSmall(g, big);
         }
         assertThat(released).hasSize(3); // async: accepted once queued, so the big one was answered
