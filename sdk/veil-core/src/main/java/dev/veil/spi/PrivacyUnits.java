@@ -21,6 +21,9 @@ import java.math.RoundingMode;
  * {@code periodSeconds} in epoch seconds ({@link #periodEnd}), whatever the time zone or daylight
  * saving. A charge at epoch millisecond {@code t} belongs to the period holding epoch second
  * {@code floorDiv(t, 1000)}. Stateless.
+ *
+ * <p>Every conversion takes a finite number {@code >= 0} and throws {@link IllegalArgumentException}
+ * for any other ({@link StateOp.Charge} and {@link GuardSettings.PrivacyBudget} refuse them before).
  */
 public final class PrivacyUnits {
     /** Epsilon's unit is {@code 10^-EPSILON_SCALE}. */
@@ -70,7 +73,8 @@ public final class PrivacyUnits {
     /**
      * The end (exclusive, in epoch seconds) of the budget period holding epoch second {@code second}:
      * the next multiple of {@code periodSeconds} above it, or {@link #NEVER} when budgets never renew
-     * ({@code periodSeconds == 0}) or the end lies beyond what a long holds.
+     * ({@code periodSeconds == 0}) or the end lies at or beyond {@code Long.MAX_VALUE} (no clock's
+     * second comes near it).
      *
      * @param second the epoch second, {@code floorDiv(epochMillis, 1000)}
      * @param periodSeconds the period's length, {@code >= 0} ({@link GuardSettings.PrivacyBudget#periodSeconds})
@@ -89,6 +93,9 @@ public final class PrivacyUnits {
     }
 
     private static long units(double value, int scale, RoundingMode mode) {
+        if (!(value >= 0) || Double.isInfinite(value)) { // a negative charge would be a refund
+            throw new IllegalArgumentException("a privacy epsilon or delta must be a finite number >= 0, was " + value);
+        }
         BigDecimal units = BigDecimal.valueOf(value).movePointRight(scale).setScale(0, mode);
         return units.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0 ? Long.MAX_VALUE / 2 : units.longValue();
     }

@@ -62,6 +62,17 @@ class PrivacyUnitsTest {
     }
 
     @Test
+    void aNegativeOrNonFiniteNumberIsRefusedNotCounted() {
+        // a public SPI: an outside StateStore passing an unchecked value must not turn a charge into a refund
+        for (double bad : new double[] {-0.5, -Double.MIN_VALUE, Double.NaN, Double.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> PrivacyUnits.epsilonCharge(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("a privacy epsilon or delta must be a finite number >= 0, was " + bad);
+            assertThatThrownBy(() -> PrivacyUnits.deltaBudget(bad)).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(PrivacyUnits.epsilonCharge(0)).isZero();
+    }
+
+    @Test
     void aDayEndsAtMidnightUtcAndItsLastSecondBelongsToIt() {
         long midnight = Instant.parse("2026-03-29T00:00:00Z").getEpochSecond(); // a DST change in Europe: no matter
         assertThat(PrivacyUnits.periodEnd(midnight - DAY, DAY)).isEqualTo(midnight);
