@@ -362,8 +362,6 @@ public final class RedisStateStore implements StateStore {
      *
      * @throws StateUnavailableException when Redis cannot be reached, did not answer within the
      *     timeout or answered with an error
-     * @throws IllegalArgumentException for a rate limit or throttle the in-memory store refuses too
-     *     (a bucket that takes longer than 366 days to refill, an infinite throttle rate)
      * @throws IllegalStateException after {@link #close}
      */
     @Override
