@@ -3,7 +3,6 @@ package dev.veil.spi;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -81,12 +80,10 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
             long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
             BigDecimal least = BigDecimal.ONE.divide(BigDecimal.valueOf(maxSeconds), new MathContext(3, RoundingMode.UP));
             // exact: 1 / perSecond overflows a double for the smallest rates
-            BigDecimal days = BigDecimal.ONE.divide(BigDecimal.valueOf(perSecond).multiply(BigDecimal.valueOf(86_400)),
-                    MathContext.DECIMAL64);
+            BigDecimal days = BigDecimal.ONE.divide(new BigDecimal(perSecond).multiply(BigDecimal.valueOf(86_400)),
+                    MathContext.DECIMAL128);
             throw new IllegalArgumentException("a throttle at throttle_per_second " + perSecond + " lets one request"
-                    + " through every " + (days.compareTo(BigDecimal.valueOf(1e12)) < 0
-                            ? days.setScale(0, RoundingMode.HALF_UP).toPlainString()
-                            : String.format(Locale.ROOT, "%.3e", days))
+                    + " through every " + RateLimit.days(days)
                     + " days, longer than the " + RateLimit.MAX_REFILL.toDays() + " days a throttle's bucket may take to"
                     + " refill: throttle_per_second must be at least 1 / " + maxSeconds + " (" + least.toPlainString()
                     + "); raise throttle_per_second, or use action: block to refuse the caller for the cool-down");

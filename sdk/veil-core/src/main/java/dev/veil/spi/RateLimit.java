@@ -51,7 +51,7 @@ public record RateLimit(double perSecond, long burst) {
             BigDecimal least = BigDecimal.valueOf(burst).divide(BigDecimal.valueOf(maxSeconds),
                     new MathContext(3, RoundingMode.UP));
             throw new IllegalArgumentException("a bucket of burst " + burst + " at per_second "
-                    + perSecond + " takes " + days(burst / perSecond) + " days to refill, longer than the "
+                    + perSecond + " takes " + days(burst, perSecond) + " days to refill, longer than the "
                     + MAX_REFILL.toDays() + " days a rate limit may take: per_second must be at least burst / "
                     + maxSeconds + " (" + least.toPlainString() + " for burst " + burst + "); raise per_second or"
                     + " lower burst");
@@ -118,10 +118,11 @@ public record RateLimit(double perSecond, long burst) {
         }
         long most = MAX_REFILL.toSeconds() * (long) MAX_PER_SECOND;
         if (capacity > most) {
+            long atRate = (long) Math.min(most, Math.floor(perSecond * MAX_REFILL.toSeconds()));
             throw new IllegalArgumentException("a bucket of " + capacity + " tokens takes longer than the "
                     + MAX_REFILL.toDays() + " days " + what + " may take to refill even at one token a nanosecond, the"
                     + " fastest it can be counted at: the burst must be at most " + most + " (366 days in"
-                    + " nanoseconds); lower it");
+                    + " nanoseconds), and at " + rate + " " + perSecond + " at most " + atRate + "; lower it");
         }
         long nanos = refillNanos(capacity, perSecond);
         if (nanos >= 0 && nanos < capacity) {
@@ -132,8 +133,23 @@ public record RateLimit(double perSecond, long burst) {
         }
     }
 
-    private static String days(double seconds) {
-        double d = seconds / 86_400;
-        return d < 1e12 ? Long.toString(Math.round(d)) : String.format(java.util.Locale.ROOT, "%.3e", d);
+    /** The days a bucket of {@code burst} takes to refill at {@code perSecond}, exactly (a double's quotient rounds). */
+    private static String days(long burst, double perSecond) {
+        return days(BigDecimal.valueOf(burst).divide(new BigDecimal(perSecond).multiply(BigDecimal.valueOf(86_400)),
+                MathContext.DECIMAL128));
+    }
+
+    /**
+     * Days as a refusal of a bucket slower than {@link #MAX_REFILL} names them: whole days, but with
+     * six decimals (rounded up) when whole days would read as the limit itself, so that a bucket
+     * just over it does not read as "366 days, longer than the 366 days".
+     */
+    static String days(BigDecimal days) {
+        if (days.compareTo(BigDecimal.valueOf(1e12)) >= 0) {
+            return String.format(java.util.Locale.ROOT, "%.3e", days);
+        }
+        BigDecimal whole = days.setScale(0, RoundingMode.HALF_UP);
+        return whole.compareTo(BigDecimal.valueOf(MAX_REFILL.toDays())) > 0 ? whole.toPlainString()
+                : days.setScale(6, RoundingMode.UP).stripTrailingZeros().toPlainString();
     }
 }

@@ -20,7 +20,7 @@ class MonitoringActionTest {
                         + " least 1 / 31622400 (0.0000000317); raise throttle_per_second, or use action: block to"
                         + " refuse the caller for the cool-down");
         assertThatThrownBy(() -> throttle(Double.MIN_VALUE))
-                .hasMessageContaining("lets one request through every 2.362e+318 days");
+                .hasMessageContaining("lets one request through every 2.343e+318 days");
     }
 
     @Test

@@ -21,6 +21,15 @@ class RateLimitTest {
     }
 
     @Test
+    void aBucketJustOverTheLimitDoesNotReadAsTakingTheLimitItself() {
+        double justUnder = Math.nextDown(1.0 / RateLimit.MAX_REFILL.toSeconds());
+        assertThatThrownBy(() -> new RateLimit(justUnder, 1))
+                .hasMessageContaining("takes 366.000001 days to refill, longer than the 366 days");
+        assertThatThrownBy(() -> new MonitoringAction(MonitoringAction.Kind.THROTTLE, "r", "rate", 60, justUnder))
+                .hasMessageContaining("lets one request through every 366.000001 days, longer than the 366 days");
+    }
+
+    @Test
     void theBoundIs366DaysExactly() {
         long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
         assertThat(maxSeconds).isEqualTo(366L * 86_400);
@@ -88,7 +97,11 @@ class RateLimitTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a bucket of 31622400000000001 tokens takes longer than the 366 days a rate limit may take"
                         + " to refill even at one token a nanosecond, the fastest it can be counted at: the burst must"
-                        + " be at most 31622400000000000 (366 days in nanoseconds); lower it");
+                        + " be at most 31622400000000000 (366 days in nanoseconds), and at per_second 1.0E9 at most"
+                        + " 31622400000000000; lower it");
+        // at a slow rate the message gives the bound at that rate, not only the one at 1e9
+        assertThatThrownBy(() -> new RateLimit(0.001, most + 1))
+                .hasMessageEndingWith("and at per_second 0.001 at most 31622; lower it");
         assertThatThrownBy(() -> new RateLimit(1, Long.MAX_VALUE)).hasMessageContaining("the burst must be at most");
         assertThat(new RateLimit(999_999_999, 31_000_000_000_000_000L).burst()).isEqualTo(31_000_000_000_000_000L);
     }
