@@ -3,6 +3,7 @@ package dev.veil.internal.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.veil.LogCapture;
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PolicyMessageEscapeTest {
     /** As a YAML double-quoted scalar writes U+202E and ESC (a YAML file cannot hold ESC raw). */
     static final String HOSTILE = "x\\u202Ey\\e[2Jz";
+    /** The same, as the characters themselves (a file system's name may hold ESC). */
+    static final String RAW = "x\u202Ey\u001B[2Jz";
     static final String SHOWN = "x\\u202ey\\u001b[2Jz";
 
     @TempDir
@@ -79,5 +83,20 @@ class PolicyMessageEscapeTest {
         assertThat(e).isNotNull();
         assertThat(ControlChars.hiddenIndexIn(e.getMessage())).as(e.getMessage()).isEqualTo(-1);
         assertThat(e.errors().get(0).message()).contains("keys\\u202e.json");
+    }
+
+    @Test
+    void aBundlesSourceIsEscapedInTheUnverifiedSignatureWarning() throws Exception {
+        Path bundle = Files.createDirectory(dir.resolve("bundle-" + RAW));
+        Files.writeString(bundle.resolve("policy.veil.yaml"), YamlPolicyEngineTest.POLICY, StandardCharsets.UTF_8);
+        Files.writeString(bundle.resolve("keys.json"), YamlPolicyEngineTest.KEYS);
+        Files.writeString(bundle.resolve(".signatures.json"), "{\"signatures\": []}");
+        List<String> warnings;
+        try (LogCapture log = LogCapture.warnings(PolicyBundle.class.getName())) {
+            PolicyBundle.load(bundle);
+            warnings = log.messages();
+        }
+        assertThat(warnings).singleElement().asString().contains("bundle-" + SHOWN + " has a signature")
+                .satisfies(m -> assertThat(ControlChars.hiddenIndexIn(m)).as(m).isEqualTo(-1));
     }
 }
