@@ -5,6 +5,7 @@ import dev.veil.internal.bundle.BundleVerifier;
 import dev.veil.internal.bundle.LoadedBundle;
 import dev.veil.internal.bundle.TrustedKeys;
 import dev.veil.internal.policy.Documents;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.PolicyEngine;
@@ -110,11 +111,11 @@ public final class PolicyBundle {
      */
     private static LoadedBundle warnIfSignatureUnchecked(LoadedBundle contents) {
         if (contents.files().contains(SIGNATURES)) {
-            LOG.log(System.Logger.Level.WARNING, "bundle " + contents.source() + " has a signature ("
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("bundle " + contents.source() + " has a signature ("
                     + SIGNATURES + ") that was NOT verified: PolicyBundle.load and PolicyBundle.classpath do not"
                     + " check signatures, so a file changed after signing goes unnoticed; load it with"
                     + " PolicyBundle.loadSigned(bundle, trustedKeys) to accept it only when validly signed by a key"
-                    + " you trust (veil bundle verify BUNDLE --trusted-keys FILE checks it from the command line)");
+                    + " you trust (veil bundle verify BUNDLE --trusted-keys FILE checks it from the command line)"));
         }
         return contents;
     }

@@ -8,6 +8,7 @@ import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.replay.Calibration;
 import dev.veil.internal.monitor.replay.PendingThresholdsBundle;
 import dev.veil.internal.monitor.replay.TraceClock;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.StateStore;
 import java.io.IOException;
@@ -193,8 +194,8 @@ final class CalibrateCommand implements Callable<Integer> {
         }
         // the report first: thresholds written without it would be thresholds nobody has seen
         if (!VeilCli.stdoutWritten(spec)) {
-            spec.commandLine().getErr().println(spec.qualifiedName() + ": the report could not be shown, so the "
-                    + "thresholds were not written: " + target + " is unchanged");
+            spec.commandLine().getErr().println(ControlChars.escaped(spec.qualifiedName() + ": the report could not be shown, so the "
+                    + "thresholds were not written: " + target + " is unchanged"));
             return VeilCli.EXIT_USAGE;
         }
         write(target, bytes);
@@ -281,23 +282,23 @@ final class CalibrateCommand implements Callable<Integer> {
     /** The report up to what was written: the detectors' thresholds, and how many callers reach each level. */
     private void report(Calibration.Result r, boolean writing) {
         PrintWriter w = spec.commandLine().getOut();
-        w.println("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
-                + "false-positive rate " + num(r.fpr()) + " per caller and detector");
+        w.println(ControlChars.escaped("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
+                + "false-positive rate " + num(r.fpr()) + " per caller and detector"));
         MonitorCommand.printRefusals(w, "benign", r.refusals(), r.firstRefusals());
         for (Calibration.DetectorResult d : r.detectors()) {
             if (d.skipped() != null) {
-                w.println(d.name() + " (" + d.type() + "): skipped: " + d.skipped());
+                w.println(ControlChars.escaped(d.name() + " (" + d.type() + "): skipped: " + d.skipped()));
                 continue;
             }
-            w.println(d.name() + " (" + d.type() + ", " + (d.higherIsWorse() ? "higher" : "lower")
-                    + " scores are worse): " + d.callers() + " callers, " + d.scored() + " with a score");
+            w.println(ControlChars.escaped(d.name() + " (" + d.type() + ", " + (d.higherIsWorse() ? "higher" : "lower")
+                    + " scores are worse): " + d.callers() + " callers, " + d.scored() + " with a score"));
             for (int i = d.levels().size() - 1; i >= 0; i--) {
                 Calibration.LevelResult l = d.levels().get(i);
                 String t = l.threshold() == 0 ? "0 (not used)" : d.integer() ? Long.toString(Math.round(l.threshold()))
                         : num(l.threshold());
-                w.println(String.format("  %-6s %-12s alarms for %d of %d benign callers (%s), target %s%s", l.level(),
+                w.println(ControlChars.escaped(String.format("  %-6s %-12s alarms for %d of %d benign callers (%s), target %s%s", l.level(),
                         t, l.alarmed(), d.callers(), pct((double) l.alarmed() / d.callers()), pct(l.targetRate()),
-                        l.note().isEmpty() ? "" : "; " + l.note()));
+                        l.note().isEmpty() ? "" : "; " + l.note())));
             }
         }
         if (writing) {
@@ -306,8 +307,8 @@ final class CalibrateCommand implements Callable<Integer> {
                 int k = r.anyAlarmed().get(l);
                 any.add(BuiltinDetectors.LEVELS.get(l) + " " + k + " (" + pct((double) k / r.callers()) + ")");
             }
-            w.println("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
-                    + String.join(", ", any) + " of " + r.callers());
+            w.println(ControlChars.escaped("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
+                    + String.join(", ", any) + " of " + r.callers()));
         }
     }
 
@@ -315,10 +316,10 @@ final class CalibrateCommand implements Callable<Integer> {
     private void reportWritten(List<String> missing, Path written, String dataPath) {
         PrintWriter w = spec.commandLine().getOut();
         String prefix = dataPath.isEmpty() ? "" : dataPath + ".";
-        w.println("wrote " + written + " (data path " + prefix + "<detector>); use it with 'thresholds: " + prefix
-                + "<detector>' in a detector's configuration");
+        w.println(ControlChars.escaped("wrote " + written + " (data path " + prefix + "<detector>); use it with 'thresholds: " + prefix
+                + "<detector>' in a detector's configuration"));
         if (!missing.isEmpty()) {
-            w.println("note: these threshold paths had no data before: " + String.join(", ", missing));
+            w.println(ControlChars.escaped("note: these threshold paths had no data before: " + String.join(", ", missing)));
         }
     }
 
@@ -330,15 +331,15 @@ final class CalibrateCommand implements Callable<Integer> {
     private void notes(Bundle before, List<String> missing, Map<String, Object> written, String dataPath) {
         PrintWriter err = spec.commandLine().getErr();
         if (!written.isEmpty() && before.files().contains(".signatures.json")) {
-            err.println(spec.qualifiedName() + ": note: the bundle is signed and its data changed: sign it again "
-                    + "(veil bundle sign)");
+            err.println(ControlChars.escaped(spec.qualifiedName() + ": note: the bundle is signed and its data changed: sign it again "
+                    + "(veil bundle sign)"));
         }
         String prefix = dataPath.isEmpty() ? "" : dataPath + ".";
         List<String> still = missing.stream()
                 .filter(p -> !(p.startsWith(prefix) && written.containsKey(p.substring(prefix.length())))).toList();
         if (!still.isEmpty()) {
-            err.println(spec.qualifiedName() + ": note: the bundle does not load yet: no data at threshold path "
-                    + String.join(", ", still) + " (this run wrote data path " + prefix + "<detector>)");
+            err.println(ControlChars.escaped(spec.qualifiedName() + ": note: the bundle does not load yet: no data at threshold path "
+                    + String.join(", ", still) + " (this run wrote data path " + prefix + "<detector>)"));
         }
     }
 

@@ -274,9 +274,9 @@ final class StatsCommand implements Callable<Integer> {
         for (double m : mean) {
             sum += m;
         }
-        w.println("read " + stats.samples() + " samples of " + mean.length + " values (" + layout + ") from " + in);
+        w.println(ControlChars.escaped("read " + stats.samples() + " samples of " + mean.length + " values (" + layout + ") from " + in));
         w.println(String.format(Locale.ROOT, "mean value %.4f; summary ranges:", sum / mean.length));
         stats.summary().forEach((k, r) -> w.println(String.format(Locale.ROOT, "  %-9s [%.4f, %.4f]", k, r[0], r[1])));
-        w.println("wrote " + out + (dataPath != null ? " (statistics at data path " + dataPath + ")" : ""));
+        w.println(ControlChars.escaped("wrote " + out + (dataPath != null ? " (statistics at data path " + dataPath + ")" : "")));
     }
 }

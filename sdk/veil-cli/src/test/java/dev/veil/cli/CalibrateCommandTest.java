@@ -15,6 +15,7 @@ import dev.veil.internal.monitor.AnswerLevels;
 import dev.veil.internal.monitor.BoundaryDetector;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.RateDetector;
+import dev.veil.internal.text.ControlChars;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -198,6 +199,24 @@ class CalibrateCommandTest {
                 + "\"callers\":4}");
         assertThat(doc.get("boundary").toString()).isEqualTo("{\"low\":0,\"medium\":0,\"high\":0,"
                 + "\"fpr\":0.25,\"callers\":4}");
+    }
+
+    /**
+     * A detector's id is the bundle's text, and the bundle's path the operator's: the report prints
+     * U+202E or ESC in them as escapes, not as reordered text or a terminal command.
+     */
+    @Test
+    void detectorIdsAndPathsArePrintedEscaped() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle-\u202E"), SMALL.replace("rate: { window_seconds",
+                "\"ra\\u202Ete\\e[2J\": { type: rate, window_seconds"));
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).contains("ra\\u202ete\\u001b[2J (rate, higher scores are worse): 4 callers, 4 with a "
+                + "score");
+        assertThat(r.outLines()).anySatisfy(l -> assertThat(l).startsWith("wrote " + tmp.resolve("bundle-\\u202e")));
+        assertThat(r.outLines()).allSatisfy(l -> assertThat(ControlChars.hiddenIndexIn(l)).as(l).isEqualTo(-1));
+        assertThat(r.errLines()).allSatisfy(l -> assertThat(ControlChars.hiddenIndexIn(l)).as(l).isEqualTo(-1));
     }
 
     static final String NOT_USED_MEDIUM = "not used: its target, 10 x the fpr, is 100% or more of the benign "

@@ -115,6 +115,17 @@ class StatsCommandTest {
         assertThat(JsonMapper.builder().build().valueToTree(expected).toString()).isEqualTo(doc.toString());
     }
 
+    /** The paths it prints are the operator's: U+202E or ESC in them come out as escapes, not as reordered text. */
+    @Test
+    void pathsArePrintedEscaped() throws Exception {
+        Path in = file("images-\u202E\u001B[2J.gz", gzip(idx(0x803, 3, 2, 2, PIXELS)));
+        Result r = stats("--idx-images", s(in));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains(") from " + tmp.resolve("images-\\u202e\\u001b[2J.gz"));
+        assertThat(r.out().lines()).allSatisfy(line ->
+                assertThat(dev.veil.internal.text.ControlChars.hiddenIndexIn(line)).as(line).isEqualTo(-1));
+    }
+
     @Test
     void dataPathNestsTheDocument() throws Exception {
         Path in = file("images.gz", gzip(idx(0x803, 3, 2, 2, PIXELS)));

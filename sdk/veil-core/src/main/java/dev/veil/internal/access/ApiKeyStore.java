@@ -390,7 +390,8 @@ public final class ApiKeyStore {
                     + " would not be '" + Sanitize.text(value.strip()) + "': remove the whitespace";
         }
         // the characters that hide or reorder text (ControlChars), each refused with its own reason;
-        // the same class as every escape of printed text, so a name stored here never needs one
+        // the same class as every escape of printed text, which also escapes what renders as nothing
+        // (ControlChars.invisible: a Hangul filler, a variation selector), accepted here as it was
         for (int i = 0; i < n; i++) {
             ControlChars.Hidden hidden = ControlChars.hiddenAt(value, i);
             if (hidden == null) {

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.spi.RateLimit;
 import dev.veil.spi.StateOp;
 import io.github.bucket4j.Bandwidth;
@@ -569,7 +570,7 @@ public final class CallerLimiter {
 
     private void log(System.Logger.Level level, String message) {
         if (logFullTables) {
-            LOG.log(level, message);
+            LOG.log(level, ControlChars.escaped(message));
         }
     }
 

@@ -27,7 +27,9 @@ final class Sanitize {
      * Whether {@code c} must not reach a message as it is: a character that hides or reorders text
      * ({@link ControlChars#hidden}: control characters, line and paragraph separators U+2028 and
      * U+2029, where a logged message would break into lines the attacker chose, format characters such
-     * as the bidi override U+202E and zero-width characters), and every surrogate, paired or not.
+     * as the bidi override U+202E and zero-width characters), the characters that render as nothing
+     * ({@link ControlChars#invisible}: Hangul fillers, variation selectors), and every surrogate, paired
+     * or not.
      *
      * <p>Deliberately wider than {@link ControlChars#escaped}, which keeps a visible character outside
      * the BMP (an emoji): {@link #text} cuts at {@value #MAX} UTF-16 units, and a cut between the two
@@ -37,7 +39,8 @@ final class Sanitize {
      * claims or a file's field, where a readable stand-in serves as well and is shorter.
      */
     static boolean unsafe(char c) {
-        return ControlChars.hidden(c) != null; // a surrogate on its own is LONE_SURROGATE
+        // a surrogate on its own is LONE_SURROGATE; invisible: a Hangul filler, a variation selector...
+        return ControlChars.hidden(c) != null || ControlChars.invisible(c);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.veil.internal.audit;
 
+import dev.veil.internal.text.ControlChars;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -383,9 +384,9 @@ public final class AsyncAuditWriter extends WriterThread {
             n += countRecords(rest, 0);
             lost = n;
             if (closed && wasRetrying) {
-                LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": closed while it could not be written; "
+                LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": closed while it could not be written; "
                         + n + " accepted record(s) held or queued could not be written although their answers were "
-                        + "released: " + t, t);
+                        + "released: " + t), t);
             } else {
                 logFailure(t, n + " accepted record(s) could not be written although their answers were released");
             }
@@ -426,10 +427,10 @@ public final class AsyncAuditWriter extends WriterThread {
             throw new IllegalStateException("the record of decision " + r.decisionId() + " could not be serialised ("
                     + failed + "), nor its minimal record (" + again + ")", again);
         }
-        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": the record of decision " + r.decisionId()
+        LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": the record of decision " + r.decisionId()
                 + " could not be serialised (" + failed + "); its answer was released, so a minimal record stands in"
                 + " its place (rule " + AuditRecord.MINIMAL_RULE + ": no input, signals, raw summary or released "
-                + "prediction), and the log goes on", failed);
+                + "prediction), and the log goes on"), failed);
     }
 
     /**
@@ -461,10 +462,10 @@ public final class AsyncAuditWriter extends WriterThread {
                     failure = null;
                     retrying = false;
                     if (outageEnds()) {
-                        LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
+                        LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("audit log " + sink.name() + ": writing again after "
                             + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since) + " ms; the " + n
                             + " held record(s) are written, those behind them follow, and requests are "
-                            + "accepted again");
+                            + "accepted again"));
                     }
                 }
                 return;
@@ -479,18 +480,18 @@ public final class AsyncAuditWriter extends WriterThread {
                     wakeRoomWaiters(); // they see the failure
                     String note = outageStarts();
                     if (note != null) {
-                        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + e + "); the "
+                        LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": cannot write (" + e + "); the "
                                 + n + " record(s) of the batch and the " + (countRecords(taken, end) + queue.size()) + " behind it are held "
                                 + "and written once it works again (tried again at least every " + RETRY_MAX_MILLIS
-                                + " ms); meanwhile every request is refused (audit_unavailable)" + note, e);
+                                + " ms); meanwhile every request is refused (audit_unavailable)" + note), e);
                     }
                 }
                 String lasting = outageLasts(since);
                 if (lasting != null) {
-                    LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write for a minute (" + e
+                    LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": cannot write for a minute (" + e
                             + "); the " + n + " record(s) of the batch and the " + (countRecords(taken, end) + queue.size()) + " behind it are "
                             + "held and written once it works again; meanwhile every request is refused "
-                            + "(audit_unavailable)" + lasting, e);
+                            + "(audit_unavailable)" + lasting), e);
                 }
                 LockSupport.parkNanos(this, delay);
                 Thread.interrupted(); // the writer thread is ours; an interrupt must not stop the log

@@ -1,5 +1,6 @@
 package dev.veil.internal.audit;
 
+import dev.veil.internal.text.ControlChars;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -301,10 +302,10 @@ final class AuditFile implements Sink {
         if (!named) {
             Path now = currentName();
             if (now != null || !nameLost) { // a name that cannot be read is reported once, not every batch
-                WriterThread.LOG.log(System.Logger.Level.WARNING, "audit log " + file + " was renamed"
+                WriterThread.LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("audit log " + file + " was renamed"
                         + (now == null ? " (its new name could not be read)" : " to " + now) + " while open; the "
                         + "Guard goes on writing there. A Guard writes to one file for its whole life: rotate by "
-                        + "closing the Guard and building a new one");
+                        + "closing the Guard and building a new one"));
             }
             nameLost = now == null;
             seenAs = now == null ? seenAs : now;

@@ -1,5 +1,6 @@
 package dev.veil.internal.audit;
 
+import dev.veil.internal.text.ControlChars;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -275,9 +276,9 @@ public final class DurableAuditWriter extends WriterThread {
             long took = System.nanoTime() - t0;
             if (took > SLOW_BATCH_NANOS && t0 - lastSlowLog > 60_000_000_000L) {
                 lastSlowLog = t0;
-                LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing and syncing a batch of "
+                LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("audit log " + sink.name() + ": writing and syncing a batch of "
                         + batch.size() + " record(s) took " + took / 1_000_000 + " ms; requests wait for it "
-                        + "(durable mode), and records still waiting after maxWait are refused");
+                        + "(durable mode), and records still waiting after maxWait are refused"));
             }
             lock.lock();
             try {
@@ -297,9 +298,9 @@ public final class DurableAuditWriter extends WriterThread {
                     if (failure != null) {
                         failure = null;
                         if (outageEnds()) {
-                            LOG.log(System.Logger.Level.WARNING, "audit log " + sink.name() + ": writing again after "
+                            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("audit log " + sink.name() + ": writing again after "
                                     + TimeUnit.NANOSECONDS.toMillis(t0 - failingSince) + " ms; requests are accepted "
-                                    + "again");
+                                    + "again"));
                         }
                     }
                 } else {
@@ -322,19 +323,19 @@ public final class DurableAuditWriter extends WriterThread {
                     if (!first && again) {
                         String lasting = outageLasts(failingSince);
                         if (lasting != null) {
-                            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write for a "
+                            LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": cannot write for a "
                                     + "minute (" + error + "); requests are refused until a batch can be written (one "
-                                    + "tries at least every " + RETRY_MAX_MILLIS + " ms)" + lasting, error);
+                                    + "tries at least every " + RETRY_MAX_MILLIS + " ms)" + lasting), error);
                         }
                     }
                     if (first) {
                         failingSince = t0;
                         String note = again ? outageStarts() : null;
                         if (note != null) {
-                            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": cannot write (" + error
+                            LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": cannot write (" + error
                                     + "); the " + refusedNow + " request(s) of the batch and behind it were refused, "
                                     + "their records taken back from the file; requests are refused until a batch "
-                                    + "can be written (one tries at least every " + RETRY_MAX_MILLIS + " ms)" + note,
+                                    + "can be written (one tries at least every " + RETRY_MAX_MILLIS + " ms)" + note),
                                     error);
                         }
                     }
@@ -346,10 +347,10 @@ public final class DurableAuditWriter extends WriterThread {
             if (error == null && n < batch.size()) {
                 for (Ticket ticket : batch) {
                     if (ticket.error != null) {
-                        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": the record of decision "
+                        LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": the record of decision "
                                 + ticket.record.decisionId() + " could not be serialised (" + ticket.error + "); its "
                                 + "request is refused (audit_unavailable), the rest of its batch is written, and the log "
-                                + "goes on", ticket.error);
+                                + "goes on"), ticket.error);
                     }
                 }
             }

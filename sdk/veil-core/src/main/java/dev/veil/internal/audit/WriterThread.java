@@ -1,5 +1,6 @@
 package dev.veil.internal.audit;
 
+import dev.veil.internal.text.ControlChars;
 import java.io.IOException;
 
 /**
@@ -233,7 +234,7 @@ abstract class WriterThread implements AuditWriter {
                 sink.close();
             }
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": closing failed: " + e, e);
+            LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": closing failed: " + e), e);
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -252,16 +253,16 @@ abstract class WriterThread implements AuditWriter {
      * @param what what the failure cost, e.g. "3 accepted record(s) could not be written"
      */
     final void logFailure(Throwable t, String what) {
-        LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": writer failed for good; " + what
+        LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": writer failed for good; " + what
                 + ", and every further request is refused (audit_unavailable) until a new Guard opens the log"
-                + " (close this one and build another): " + t, t);
+                + " (close this one and build another): " + t), t);
     }
 
     private void closeFromHook() {
         try {
             close();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "audit log " + sink.name() + ": close at exit failed: " + e, e);
+            LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit log " + sink.name() + ": close at exit failed: " + e), e);
         }
     }
 }

@@ -43,7 +43,7 @@ public final class DocPath {
             char c = key.charAt(i);
             plain &= c == '_' || (c < 0x80 && Character.isLetterOrDigit(c));
             // every surrogate, paired or not: the key may be cut after any unit
-            escaped.append(Character.isSurrogate(c) || ControlChars.hiddenAt(key, i) != null || c == '"' || c == '\\'
+            escaped.append(Character.isSurrogate(c) || ControlChars.escapedAt(key, i) || c == '"' || c == '\\'
                     ? ControlChars.escape(c) : String.valueOf(c));
         }
         boolean cut = key.length() > MAX_KEY_CHARS;

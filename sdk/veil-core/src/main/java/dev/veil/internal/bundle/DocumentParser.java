@@ -12,6 +12,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.MarkedYAMLException;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.internal.text.ControlChars;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -328,8 +329,8 @@ final class DocumentParser {
             YAMLFactoryBuilder.class.getMethod("loaderOptions", optionsClass).invoke(builder, options);
             return YamlScalars.factory(builder.disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            LOG.log(System.Logger.Level.WARNING, "could not raise the YAML code point limit; YAML bundle files"
-                    + " larger than 3 MiB will be rejected: " + e);
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("could not raise the YAML code point limit; YAML bundle files"
+                    + " larger than 3 MiB will be rejected: " + e));
             return YamlScalars.factory(YAMLFactory.builder().disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION));
         }
     }

@@ -30,6 +30,7 @@ import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.internal.state.StateKeys;
 import dev.veil.internal.output.ReleaseTransformer;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.internal.validation.NotANumberException;
 import dev.veil.internal.validation.Violation;
 import dev.veil.spi.AccessDecision;
@@ -227,13 +228,13 @@ public final class DefaultGuard<I> implements Guard<I> {
      */
     private void warnIfLedgerInMemory(PolicyBundle bundle, PolicyRuntime rt) {
         if (rt.settings().privacy() != null && state.primary() instanceof MemoryStateStore) {
-            LOG.log(System.Logger.Level.WARNING, "bundle '" + bundle.name() + "' sets output.privacy, but the privacy "
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("bundle '" + bundle.name() + "' sets output.privacy, but the privacy "
                     + "ledger is kept in this process's memory (the default state store): what callers spent is "
                     + "forgotten at every restart, even under period_seconds: 0 (never renews), and every replica "
                     + "keeps its own, so each caller gets a full budget from each replica and after each restart. "
                     + "For one ledger that replicas share and that outlives restarts, build the Guard with "
                     + "veil-redis's RedisStateStore (Guard.Builder.stateStore) on a Redis with persistence "
-                    + "(appendonly yes); docs/policy-reference.md section 5.6");
+                    + "(appendonly yes); docs/policy-reference.md section 5.6"));
         }
     }
 
@@ -278,9 +279,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         if (b.signed() && Revisions.ordered(b.revision())) {
             raiseHighWater(b.name(), b.revision());
         } else if (b.signed()) {
-            LOG.log(System.Logger.Level.WARNING, "signed bundle '" + b.name() + "' has revision '" + b.revision()
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("signed bundle '" + b.name() + "' has revision '" + b.revision()
                     + "', which has no order (a commit id, or no number): a rollback to an older signed release of "
-                    + "it cannot be told; give signed releases a date or version revision (2026-11-30.2, v1.4.10)");
+                    + "it cannot be told; give signed releases a date or version revision (2026-11-30.2, v1.4.10)"));
         }
     }
 
@@ -476,19 +477,19 @@ public final class DefaultGuard<I> implements Guard<I> {
         long running;
         while ((running = running()) > 0) {
             if (!forever && System.nanoTime() - deadline >= 0) {
-                LOG.log(System.Logger.Level.WARNING, running + " request(s) whose audit record the log had not taken "
+                LOG.log(System.Logger.Level.WARNING, ControlChars.escaped(running + " request(s) whose audit record the log had not taken "
                         + "were still running " + closeTimeout.toMillis() + " ms after close() began; closing the audit "
                         + "log: a request whose record it has not taken by then is refused with audit_unavailable "
-                        + "(raise Guard.Builder.closeTimeout to wait longer)");
+                        + "(raise Guard.Builder.closeTimeout to wait longer)"));
                 return;
             }
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                LOG.log(System.Logger.Level.WARNING, "close() was interrupted while " + running + " request(s) whose "
+                LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("close() was interrupted while " + running + " request(s) whose "
                         + "audit record the log had not taken were running; closing the audit log: a request whose "
-                        + "record it has not taken by then is refused with audit_unavailable");
+                        + "record it has not taken by then is refused with audit_unavailable"));
                 return;
             }
         }
@@ -586,7 +587,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             keepInterrupt(x, e);
             x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, x.stage, "", "the request could not be evaluated"));
             x.outcome(x.stage, StageOutcome.ERROR);
-            LOG.log(System.Logger.Level.ERROR, "stage " + x.stage.id() + " failed for decision " + x.id,
+            LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("stage " + x.stage.id() + " failed for decision " + x.id),
                     Failures.loggable(e));
         }
         Response response = x.response();
@@ -606,8 +607,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             } catch (RuntimeException | Error e) { // an Error too (a policy that ran out of memory): still a record
                 // A record that cannot be built must not cost the request its record: withhold the
                 // answer and record that, with what is sure to be recordable.
-                LOG.log(System.Logger.Level.ERROR, "audit record for decision " + x.id + " could not be built; "
-                        + "answer withheld, a minimal record written", Failures.loggable(e));
+                LOG.log(System.Logger.Level.ERROR, ControlChars.escaped("audit record for decision " + x.id + " could not be built; "
+                        + "answer withheld, a minimal record written"), Failures.loggable(e));
                 response = new Response.Denied(x.id, List.of(Reason.of(ReasonCode.INTERNAL_ERROR, Stage.AUDIT, "",
                         "the audit record could not be built; nothing is released unrecorded")));
                 rec = minimalRecord(rt, m, x, response, System.nanoTime() - t0);
@@ -659,17 +660,17 @@ public final class DefaultGuard<I> implements Guard<I> {
                 if (interrupted(e)) {
                     // The service cancelled the request while its input was read: not the caller's fault.
                     keepInterrupt(x, e);
-                    LOG.log(System.Logger.Level.WARNING, "the feature view was interrupted for decision " + x.id
-                            + "; refused as internal_error");
+                    LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("the feature view was interrupted for decision " + x.id
+                            + "; refused as internal_error"));
                     x.deny(Reason.of(ReasonCode.INTERNAL_ERROR, Stage.ACCESS, "", "the request was interrupted "
                             + "while its input was read as features (the service stopped it); try again"));
                     x.outcome(Stage.ACCESS, StageOutcome.ERROR);
                     return;
                 }
                 // the exception's message may quote the input: the log says what failed, not what it read
-                LOG.log(System.Logger.Level.WARNING, "the feature view failed for decision " + x.id + " with "
+                LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("the feature view failed for decision " + x.id + " with "
                         + e.getClass().getName() + (e instanceof NotANumberException ? ": " + e.getMessage() : "")
-                        + "; refused as invalid_input");
+                        + "; refused as invalid_input"));
                 x.deny(Reason.of(ReasonCode.INVALID_INPUT, Stage.ACCESS, "features",
                         "the input could not be read as features (the failure is in the service's log, logger "
                                 + "dev.veil.Guard)"));
@@ -1011,9 +1012,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             // an assertion or a linkage error of the model's code is the model's failure too. Its message
             // (and a cause's, in the stack trace) may quote the input, which the policy may mask in the
             // audit log: as for the feature view, the log says what failed, not what it read.
-            LOG.log(System.Logger.Level.WARNING, "model failed for decision " + x.id + " with " + e.getClass().getName()
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("model failed for decision " + x.id + " with " + e.getClass().getName()
                     + " (its message and stack trace are left out: they may quote the input; a model that needs "
-                    + "them logs them in its own predict function)");
+                    + "them logs them in its own predict function)"));
             x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer (its failure "
                     + "is in the service's log, logger dev.veil.Guard)"));
             x.outcome(Stage.MODEL, StageOutcome.ERROR);
@@ -1021,7 +1022,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
         String problem = predictionProblem(raw);
         if (problem != null) {
-            LOG.log(System.Logger.Level.WARNING, "the model's answer for decision " + x.id + " was refused: " + problem);
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("the model's answer for decision " + x.id + " was refused: " + problem));
             x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model's answer was refused: " + problem));
             x.outcome(Stage.MODEL, StageOutcome.ERROR);
             return;
@@ -1126,8 +1127,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // would be free, whether the budget is spent (marked or not yet), the global one is, or
                 // the ledger was never asked.
                 if (x.budgetSpentUntil > x.nowMillis) {
-                    LOG.log(System.Logger.Level.WARNING, "output minimisation failed for decision " + x.id
-                            + "; the caller's privacy budget is spent (on_exhausted: deny), so denying",
+                    LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("output minimisation failed for decision " + x.id
+                            + "; the caller's privacy budget is spent (on_exhausted: deny), so denying"),
                             Failures.loggable(e));
                     x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy",
                             budgetMessage(StateOp.Budget.CALLER_EXHAUSTED)));
@@ -1206,8 +1207,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + x.stateKey,
                     value, 1, ttl));
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not mark the privacy budget of decision " + x.id + "'s caller "
-                    + "spent", e);
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("could not mark the privacy budget of decision " + x.id + "'s caller "
+                    + "spent"), e);
         }
     }
 
@@ -1350,8 +1351,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                         return false;
                     }
                 } catch (RuntimeException e) { // a store that fails otherwise (closed, a bug): a detector failure
-                    LOG.log(System.Logger.Level.WARNING, "the detectors' state of decision " + x.id + " could not be "
-                            + "stored", Failures.loggable(e));
+                    LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("the detectors' state of decision " + x.id + " could not be "
+                            + "stored"), Failures.loggable(e));
                     failed = failed != null ? failed : e;
                     interrupt |= interrupted(e);
                 }

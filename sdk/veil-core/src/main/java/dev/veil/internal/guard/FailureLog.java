@@ -1,5 +1,6 @@
 package dev.veil.internal.guard;
 
+import dev.veil.internal.text.ControlChars;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,8 +56,8 @@ final class FailureLog {
         long next = w.nextLine.get();
         if (now - next >= 0 && w.nextLine.compareAndSet(next, now + EVERY_NANOS)) {
             long more = w.unlogged.getAndSet(0);
-            log.log(level, line + (more == 0 ? "" : " (and " + more + " time" + (more == 1 ? "" : "s")
-                    + " since its last line)") + "; logged at most once a minute per " + per, Failures.loggable(e));
+            log.log(level, ControlChars.escaped(line + (more == 0 ? "" : " (and " + more + " time" + (more == 1 ? "" : "s")
+                    + " since its last line)") + "; logged at most once a minute per " + per), Failures.loggable(e));
         } else {
             w.unlogged.incrementAndGet();
         }

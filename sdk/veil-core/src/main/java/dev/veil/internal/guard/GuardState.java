@@ -1,6 +1,7 @@
 package dev.veil.internal.guard;
 
 import dev.veil.internal.state.MemoryStateStore;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.spi.GuardSettings.OnStateUnavailable;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
@@ -88,7 +89,7 @@ final class GuardState implements AutoCloseable {
             Object[] r = primary.execute(ops);
             if (primaryDown) {
                 primaryDown = false;
-                LOG.log(System.Logger.Level.INFO, "state store '" + primary.name() + "' is reachable again");
+                LOG.log(System.Logger.Level.INFO, ControlChars.escaped("state store '" + primary.name() + "' is reachable again"));
             }
             return r;
         } catch (StateUnavailableException e) {
@@ -97,8 +98,8 @@ final class GuardState implements AutoCloseable {
             }
             if (!primaryDown) {
                 primaryDown = true;
-                LOG.log(System.Logger.Level.WARNING, "state store '" + primary.name() + "' unavailable; using local "
-                        + "state as the policy says (on_state_unavailable: local)", e);
+                LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("state store '" + primary.name() + "' unavailable; using local "
+                        + "state as the policy says (on_state_unavailable: local)"), e);
             }
             Object[] r = local().execute(ops);
             holdBack(ops);
@@ -154,8 +155,8 @@ final class GuardState implements AutoCloseable {
         }
         if (!running.isEmpty()) {
             primary.execute(running.toArray(StateOp[]::new));
-            LOG.log(System.Logger.Level.INFO, running.size() + " block(s) and throttle(s) set on local state during the "
-                    + "outage were written to state store '" + primary.name() + "'");
+            LOG.log(System.Logger.Level.INFO, ControlChars.escaped(running.size() + " block(s) and throttle(s) set on local state during the "
+                    + "outage were written to state store '" + primary.name() + "'"));
         }
         batch.forEach(heldBack::remove); // only those written: a newer one set meanwhile stays
     }

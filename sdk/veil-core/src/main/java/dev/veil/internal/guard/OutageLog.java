@@ -1,5 +1,6 @@
 package dev.veil.internal.guard;
 
+import dev.veil.internal.text.ControlChars;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -54,9 +55,9 @@ final class OutageLog {
                     reported = now - lastReported >= EVERY_NANOS;
                     if (reported) {
                         lastReported = now;
-                        log.log(System.Logger.Level.WARNING, what + " unavailable (decision " + decisionId + " "
+                        log.log(System.Logger.Level.WARNING, ControlChars.escaped(what + " unavailable (decision " + decisionId + " "
                                 + outcome + "); requests are " + outcome + " while it lasts, logged here at most "
-                                + "once a minute", e);
+                                + "once a minute"), e);
                     }
                     return;
                 }
@@ -73,11 +74,11 @@ final class OutageLog {
                 }
             }
             if (first) {
-                log.log(System.Logger.Level.WARNING, what + " unavailable for a minute: " + n + " requests " + outcome
-                        + " so far (latest: decision " + decisionId + "); logged here at most once a minute", e);
+                log.log(System.Logger.Level.WARNING, ControlChars.escaped(what + " unavailable for a minute: " + n + " requests " + outcome
+                        + " so far (latest: decision " + decisionId + "); logged here at most once a minute"), e);
             } else {
-                log.log(System.Logger.Level.WARNING, what + " still unavailable: " + n + " requests " + outcome
-                        + " so far (latest: decision " + decisionId + ": " + e.getMessage() + ")");
+                log.log(System.Logger.Level.WARNING, ControlChars.escaped(what + " still unavailable: " + n + " requests " + outcome
+                        + " so far (latest: decision " + decisionId + ": " + e.getMessage() + ")"));
             }
         }
     }
@@ -90,8 +91,8 @@ final class OutageLog {
                     down = false;
                     if (reported) {
                         long n = affected.getAndSet(0);
-                        log.log(System.Logger.Level.WARNING, what + " available again; the outage affected " + n
-                                + " request" + (n == 1 ? "" : "s"));
+                        log.log(System.Logger.Level.WARNING, ControlChars.escaped(what + " available again; the outage affected " + n
+                                + " request" + (n == 1 ? "" : "s")));
                     }
                 }
             }

@@ -8,6 +8,7 @@ import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.policy.LoadWarnings;
 import dev.veil.internal.policy.YamlPolicyEngine;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.internal.validation.CompiledContract;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.Detector;
@@ -116,8 +117,8 @@ final class PolicyRuntime {
                     + ": {}' (and likewise each other) under monitoring.detectors");
         }
         for (String warning : warnings) {
-            System.getLogger("dev.veil.Guard").log(System.Logger.Level.WARNING, "bundle '" + bundle.name() + "': "
-                    + warning);
+            System.getLogger("dev.veil.Guard").log(System.Logger.Level.WARNING, ControlChars.escaped("bundle '" + bundle.name() + "': "
+                    + warning));
         }
         return new PolicyRuntime(bundle, auth, builtins.toArray(StatefulDetector[]::new),
                 customs.toArray(Detector[]::new), maxCallers);

@@ -3,6 +3,7 @@ package dev.veil.internal.output;
 import dev.veil.Prediction;
 import dev.veil.ReleasedPrediction;
 import dev.veil.ReleasedPrediction.ScoredLabel;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.spi.ReleaseSpec;
 import dev.veil.spi.ReleaseSpec.Noise;
 import dev.veil.spi.ReleaseSpec.ReverseSigmoid;
@@ -248,10 +249,10 @@ public final class ReleaseTransformer {
     private void warnIfClassificationSensitivity(Noise noise) {
         double dflt = noise.mechanism() == Noise.Mechanism.LAPLACE ? 2.0 : Math.sqrt(2.0);
         if (noise.sensitivity() == dflt && warnedSensitivity.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.WARNING, "a regression is released with " + noise.id() + " noise of "
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("a regression is released with " + noise.id() + " noise of "
                     + "sensitivity " + noise.sensitivity() + ", the default for a vector of probabilities: its epsilon "
                     + "covers moves of the value of that size only; set output noise.sensitivity to how far one "
-                    + "training record can move the model's value (docs/policy-reference.md, output)");
+                    + "training record can move the model's value (docs/policy-reference.md, output)"));
         }
     }
 

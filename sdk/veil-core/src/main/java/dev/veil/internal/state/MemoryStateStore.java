@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.veil.internal.access.CallerLimiter;
 import dev.veil.internal.output.PrivacyLedger;
+import dev.veil.internal.text.ControlChars;
 import dev.veil.spi.GuardSettings;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
@@ -522,9 +523,9 @@ public final class MemoryStateStore implements StateStore {
             });
             next.merge(java.nio.ByteBuffer.wrap(value.clone()), endsAt, (a, b) -> a - b > 0 ? a : b);
             overflow = Map.copyOf(next);
-            LOG.log(System.Logger.Level.WARNING, "the in-memory state store keeps spent privacy budgets for "
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("the in-memory state store keeps spent privacy budgets for "
                     + maxKeys + " callers (Guard.Builder.maxCallers) and all of them are in use: the budget of "
-                    + "every caller is treated as spent until this period ends; raise Guard.Builder.maxCallers");
+                    + "every caller is treated as spent until this period ends; raise Guard.Builder.maxCallers"));
         }
     }
 

@@ -19,6 +19,11 @@ package dev.veil.internal.text;
  *       encoder writes it as {@code ?} or U+FFFD, so two strings that differ only there print alike).
  * </ul>
  *
+ * <p>Printed text also escapes the {@link #invisible} characters: letters, marks and a symbol that
+ * render as nothing (the Hangul fillers, the braille blank, variation selectors). They are not in
+ * {@link #hidden}, which also says what names refuse, so a bundle, key store or request that holds
+ * them is accepted as before; only how they are shown changes.
+ *
  * <p>{@link #escaped} writes each UTF-16 unit of such a character as a JSON-style escape
  * ({@code \\u000a}, {@code \\u202e}, {@code \\udb40\\udc01}), so that the string prints as one line of
  * its own text, in its own order. Other characters, a surrogate pair of a visible character
@@ -56,6 +61,31 @@ public final class ControlChars {
             return Hidden.FORMAT;
         }
         return type == Character.SURROGATE ? Hidden.LONE_SURROGATE : null;
+    }
+
+    /**
+     * Whether the code point {@code cp} renders as nothing although it is not a control, separator
+     * or format character ({@link #hidden} is {@code null} for it): the Hangul fillers U+115F, U+1160,
+     * U+3164 and U+FFA0 (letters, category Lo), the braille pattern blank U+2800 (a symbol, So), the
+     * combining grapheme joiner U+034F, and the variation selectors U+180B to U+180D, U+180F,
+     * U+FE00 to U+FE0F and U+E0100 to U+E01EF (marks, Mn). A name that holds one prints like the name
+     * without it, so printed text escapes them ({@link #escaped}); names do not refuse them (that
+     * would change what a bundle or key store accepts).
+     */
+    public static boolean invisible(int cp) {
+        return cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0 || cp == 0x2800 || cp == 0x034F
+                || (cp >= 0x180B && cp <= 0x180D) || cp == 0x180F || (cp >= 0xFE00 && cp <= 0xFE0F)
+                || (cp >= 0xE0100 && cp <= 0xE01EF);
+    }
+
+    /**
+     * Whether {@link #escaped} escapes the UTF-16 unit at {@code i} of {@code s}: it belongs to a
+     * character that hides or reorders text ({@link #hiddenAt}) or renders as nothing
+     * ({@link #invisible}); a pair's two halves alike.
+     */
+    public static boolean escapedAt(String s, int i) {
+        int cp = codePointAround(s, i);
+        return hidden(cp) != null || invisible(cp);
     }
 
     /**
@@ -102,11 +132,14 @@ public final class ControlChars {
     }
 
     /**
-     * {@code s} with each character that hides or reorders text ({@link #hiddenAt}) escaped;
-     * {@code s} itself when it holds none.
+     * {@code s} with each character that hides or reorders text ({@link #hiddenAt}) or renders as
+     * nothing ({@link #invisible}) escaped; {@code s} itself when it holds none.
      */
     public static String escaped(String s) {
-        int first = hiddenIndexIn(s);
+        int first = -1;
+        for (int i = 0; i < s.length() && first < 0; i++) {
+            first = escapedAt(s, i) ? i : -1;
+        }
         if (first < 0) {
             return s;
         }
@@ -118,12 +151,12 @@ public final class ControlChars {
     }
 
     /**
-     * Appends the UTF-16 unit at {@code i} of {@code s} to {@code sb}, escaped when it belongs to a
-     * character that hides or reorders text ({@link #hiddenAt}: a pair's two halves are escaped alike).
+     * Appends the UTF-16 unit at {@code i} of {@code s} to {@code sb}, escaped when {@link #escapedAt}
+     * (a character that hides or reorders text, or renders as nothing: a pair's two halves alike).
      */
     public static void appendAt(StringBuilder sb, String s, int i) {
         char c = s.charAt(i);
-        if (hiddenAt(s, i) != null) {
+        if (escapedAt(s, i)) {
             sb.append(escape(c));
         } else {
             sb.append(c);

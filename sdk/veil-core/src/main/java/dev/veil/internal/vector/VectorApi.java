@@ -1,5 +1,6 @@
 package dev.veil.internal.vector;
 
+import dev.veil.internal.text.ControlChars;
 import java.util.function.Supplier;
 
 /**
@@ -34,7 +35,7 @@ public final class VectorApi {
         } catch (LinkageError e) {
             // in the boot layer but not readable here (a custom layer set-up): the plain kernel
             System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG,
-                    "the Vector API is present but not usable here", e);
+                    ControlChars.escaped("the Vector API is present but not usable here"), e);
         }
         return scalar.get();
     }

@@ -60,7 +60,9 @@ class HiddenCharacterRulesPropertiesTest {
     @Test
     void sanitizeReplacesEveryCharacterItReplacedBefore() {
         for (int c = 0; c <= 0xFFFF; c++) {
-            assertThat(Sanitize.unsafe((char) c)).as("U+%04X", c).isEqualTo(oldUnsafe((char) c));
+            // replaced as before, and also what renders as nothing (ControlChars.invisible: Hangul fillers...)
+            assertThat(Sanitize.unsafe((char) c)).as("U+%04X", c)
+                    .isEqualTo(oldUnsafe((char) c) || ControlChars.invisible(c));
         }
         qt().withExamples(2000).forAll(ALL).checkAssert(s -> {
             String out = Sanitize.text(s);
@@ -89,6 +91,17 @@ class HiddenCharacterRulesPropertiesTest {
                 assertThat(ControlChars.hiddenIndexIn(ControlChars.escaped(s))).isEqualTo(-1));
         qt().withExamples(2000).forAll(strings(List.of(C0_DEL_C1, SEPARATORS, VISIBLE))).checkAssert(s ->
                 assertThat(ControlChars.escaped(s)).isEqualTo(oldEscaped(s)));
+    }
+
+    /** What renders as nothing is escaped when printed, but names accept it as before. */
+    @Test
+    void invisibleCharactersAreReplacedInMessagesButNamesAcceptThemAsBefore() {
+        for (int cp : new int[] {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0xFE0F, 0xE0100}) {
+            String name = "al" + new String(Character.toChars(cp)) + "ice";
+            assertThat(ApiKeyStore.nameProblem(name)).as("U+%04X", cp).isNull();
+            assertThat(oldNameRefused(name)).isFalse();
+            assertThat(Sanitize.text(name)).as("U+%04X", cp).isEqualTo(cp > 0xFFFF ? "al??ice" : "al?ice");
+        }
     }
 
     // ---- the rules as they were (commit before this test) ----

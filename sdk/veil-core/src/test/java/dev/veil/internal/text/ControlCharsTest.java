@@ -66,4 +66,37 @@ class ControlCharsTest {
         assertThat(ControlChars.indexIn("a\u0085b")).isEqualTo(1);
         assertThat(ControlChars.indexIn("a\u202eb")).isEqualTo(-1);
     }
+
+    /**
+     * Characters that render as nothing but are letters, marks or a symbol, not format characters:
+     * printed text escapes them (a name that holds one prints like the name without it), names do not
+     * refuse them ({@link ControlChars#hidden} is null: what a bundle or key store accepts is unchanged).
+     */
+    @ParameterizedTest(name = "U+{0}")
+    @ValueSource(strings = {"115F", "1160", "3164", "FFA0", "2800", "034F", "180B", "180D", "180F", "FE00", "FE0F"})
+    void shouldEscapeWhatRendersAsNothingWithoutCallingItHidden(String hex) {
+        char c = (char) Integer.parseInt(hex, 16);
+        String s = "ab" + c + "cd";
+        assertThat(ControlChars.escaped(s)).isEqualTo("ab\\u" + hex.toLowerCase() + "cd");
+        StringBuilder sb = new StringBuilder();
+        ControlChars.appendAt(sb, s, 2);
+        assertThat(sb).hasToString("\\u" + hex.toLowerCase());
+        assertThat(ControlChars.invisible(c)).isTrue();
+        assertThat(ControlChars.hidden(c)).isNull();
+        assertThat(ControlChars.hiddenIndexIn(s)).isEqualTo(-1);
+    }
+
+    @Test
+    void shouldEscapeBothHalvesOfAVariationSelectorOutsideTheBmp() {
+        for (int cp : new int[] {0xE0100, 0xE01EF}) {
+            String vs = new String(Character.toChars(cp));
+            String shown = String.format("\\u%04x\\u%04x", (int) vs.charAt(0), (int) vs.charAt(1));
+            assertThat(ControlChars.escaped("a" + vs + "b" + vs)).isEqualTo("a" + shown + "b" + shown);
+            assertThat(ControlChars.hidden(cp)).isNull();
+        }
+        assertThat(ControlChars.invisible(0xE00FF)).isFalse();
+        assertThat(ControlChars.invisible(0xE01F0)).isFalse();
+        assertThat(ControlChars.invisible(0x3163)).isFalse(); // HANGUL LETTER I: visible
+        assertThat(ControlChars.invisible(0x2801)).isFalse(); // BRAILLE PATTERN DOTS-1: visible
+    }
 }
