@@ -1,5 +1,6 @@
 package dev.veil.cli;
 
+import dev.veil.internal.text.ControlChars;
 import dev.veil.rego.Conformance;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -83,7 +84,14 @@ final class RegoCommand implements Runnable {
         }
     }
 
-    /** Forwards UTF-8 bytes to a writer, line by line (so that output appears as the cases run). */
+    /**
+     * Forwards UTF-8 bytes to a writer, line by line (so that output appears as the cases run), each
+     * line's characters that hide or reorder text escaped ({@link ControlChars#escaped}; its line
+     * break kept): what the Rego tools print quotes the bundle's file names, Rego {@code print()}
+     * output and builtin errors that quote data, which a hostile bundle fills with terminal commands
+     * (ESC, C1 controls) or U+202E. A lone surrogate reaches this class already as {@code ?}: the
+     * PrintStream that encodes the text to UTF-8 writes it so.
+     */
     static final class LineForwarder extends OutputStream {
         private final PrintWriter out;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -102,7 +110,9 @@ final class RegoCommand implements Runnable {
 
         @Override
         public void flush() {
-            out.write(line.toString(StandardCharsets.UTF_8));
+            String text = line.toString(StandardCharsets.UTF_8);
+            String end = text.endsWith(System.lineSeparator()) ? System.lineSeparator() : text.endsWith("\n") ? "\n" : "";
+            out.write(ControlChars.escaped(text.substring(0, text.length() - end.length())) + end);
             out.flush();
             line.reset();
         }

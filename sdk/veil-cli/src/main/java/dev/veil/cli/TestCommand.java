@@ -63,7 +63,7 @@ final class TestCommand implements Callable<Integer> {
         try {
             report = PolicyTests.run(contents);
         } catch (RegoException e) {
-            out.println("bundle " + bundle + " does not compile (" + e.errors().size() + " error"
+            out.println("bundle " + ControlChars.escaped(bundle.toString()) + " does not compile (" + e.errors().size() + " error"
                     + (e.errors().size() == 1 ? "" : "s") + "):");
             for (RegoError err : e.errors()) {
                 out.println(ControlChars.escaped(err.toString().replaceAll("\\R", " ")));
@@ -71,8 +71,10 @@ final class TestCommand implements Callable<Integer> {
             return VeilCli.EXIT_CHECK_FAILED;
         }
         if (report.results().isEmpty()) {
-            out.println("no test_* rule in " + bundle);
+            out.println("no test_* rule in " + ControlChars.escaped(bundle.toString()));
         }
+        // each line escaped there: a test's error names its module and may quote data, and a failing
+        // test's print() output is the bundle's own text
         try (PrintStream ps = new PrintStream(new RegoCommand.LineForwarder(out), true, StandardCharsets.UTF_8)) {
             report.print(ps);
         }

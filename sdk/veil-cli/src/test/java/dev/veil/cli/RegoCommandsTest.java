@@ -422,6 +422,49 @@ class RegoCommandsTest {
         assertThat(r.out()).contains("ba\\u202egor.d.rego:").doesNotContain("\u202e");
     }
 
+    /**
+     * A test's error (naming a module called with U+202E; a builtin error quoting an ESC of the data)
+     * and a failing test's print() output (ESC[2J, U+202E, the C1 CSI U+009B) were printed raw: a
+     * hostile bundle's test could clear or move about the terminal of whoever ran 'veil test'.
+     */
+    @Test
+    void testsErrorsAndPrintedLinesAreEscaped() throws IOException {
+        write("b/p.rego", "package p\n\nimport rego.v1\n\nallow if input.x == 1\n");
+        write("b/ba\u202egor.d_test.rego", """
+                package p_test
+
+                import rego.v1
+
+                test_div if {
+                    x := 1 / 0
+                    x == 1
+                }
+
+                test_unmarshal if {
+                    x := json.unmarshal("\\u001b[2J\\u202eEVIL")
+                    x == 1
+                }
+
+                test_prints if {
+                    print("\\u001b[2J\\u202eright\\u009b1A\\u2028after")
+                    1 == 2
+                }
+                """);
+        Result r = veil("test", s(tmp.resolve("b")));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines()).containsExactly(
+                "data.p_test.test_div: ERROR: ba\\u202egor.d_test.rego:6: eval_builtin_error: div: divide by zero",
+                "data.p_test.test_prints: FAIL",
+                "  \\u001b[2J\\u202eright\\u009b1A\\u2028after",
+                "data.p_test.test_unmarshal: ERROR: ba\\u202egor.d_test.rego:11: eval_builtin_error: json.unmarshal: "
+                        + "invalid character '\\u001b' looking for beginning of value",
+                "-".repeat(80),
+                "PASS: 0/3",
+                "FAIL: 3/3");
+        assertThat(r.out()).doesNotContain("\u001b", "\u202e", "\u009b", "\u2028").endsWith("FAIL: 3/3\n");
+        assertThat(r.err()).isEmpty();
+    }
+
     @Test
     void anUnsafeVariableIsACompileError() throws IOException {
         write("b/p.rego", """
@@ -480,6 +523,18 @@ class RegoCommandsTest {
         assertThat(v.outLines().get(1)).startsWith("  FAIL alpha/fails: ");
         assertThat(v.outLines().subList(2, 4)).containsExactly("beta 2/2", "3 passed, 1 failed");
         assertThat(Files.readAllLines(passing)).isEqualTo(List.of("alpha/passes", "beta/fails", "beta/passes"));
+    }
+
+    /** A case's note (its file's text) was printed raw by --verbose: ESC, U+202E and U+009B reached the terminal. */
+    @Test
+    void conformancePrintsNotesEscaped() throws IOException {
+        write("cases/alpha/a.yaml", CASES.formatted("alpha", "alpha").replace("alpha/fails",
+                "\"alpha/\\e[2J\\u202e\\x9bfails\""));
+        Result r = veil("rego", "conformance", s(tmp.resolve("cases")), "--verbose");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(0);
+        assertThat(r.outLines()).hasSize(3);
+        assertThat(r.outLines().get(1)).startsWith("  FAIL alpha/\\u001b[2J\\u202e\\u009bfails: ");
+        assertThat(r.out()).doesNotContain("\u001b", "\u202e", "\u009b");
     }
 
     @Test
