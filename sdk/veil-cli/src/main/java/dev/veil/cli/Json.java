@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.veil.internal.text.ControlChars;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -105,11 +106,51 @@ final class Json {
         return "a " + v.getClass().getSimpleName();
     }
 
+    /**
+     * {@code v} as indented JSON for a terminal ({@code veil eval}'s decisions): every character that
+     * hides or reorders text or renders as nothing ({@link ControlChars#escapedAt}: C0, DEL, C1,
+     * U+2028/U+2029, format characters such as U+202E, lone surrogates, invisible fillers) written as
+     * a {@code \\uXXXX} escape, so that a policy's message holding ESC[2J, U+009B or U+202E shows as
+     * text instead of acting on the terminal. Still JSON, and of the same value. Files are written with
+     * {@link #text} instead.
+     */
     static String print(Object v) {
+        return escapeHidden(text(v));
+    }
+
+    /**
+     * {@code v} as indented JSON, as Jackson writes it (only characters below U+0020 escaped): for the
+     * files the CLI writes (a key store, training statistics, a bundle's thresholds data.json), whose
+     * bytes stay those of earlier versions; a program reads them, not a terminal.
+     */
+    static String text(Object v) {
         try {
             return MAPPER.writeValueAsString(v);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot print as JSON: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /**
+     * JSON text {@code json} (as Jackson writes it) with each {@link ControlChars#escapedAt} character
+     * escaped. Done on the text rather than with a Jackson {@code CharacterEscapes}, which is asked
+     * about one UTF-16 unit at a time and so cannot tell a lone surrogate from half of a pair (an
+     * emoji, which stays as it is, or a tag character, which is escaped). Outside strings JSON text
+     * holds only ASCII punctuation, digits, letters and whitespace, and Jackson escapes every
+     * character below U+0020 inside a string, so a raw line feed, carriage return or tab is the
+     * indentation's and stays; any other such character is inside a string, where {@code \\uXXXX}
+     * is the same character.
+     */
+    static String escapeHidden(String json) {
+        StringBuilder sb = new StringBuilder(json.length() + 16);
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (c == '\n' || c == '\r' || c == '\t') {
+                sb.append(c);
+            } else {
+                ControlChars.appendAt(sb, json, i);
+            }
+        }
+        return sb.toString();
     }
 }

@@ -131,7 +131,7 @@ final class KeyCommand implements Runnable {
             ApiKeys.Issued issued = issueUnique(expiresAt, ids);
             keys.add(new LinkedHashMap<>(issued.entry()));
             doc.put("keys", keys);
-            byte[] updated = (Json.print(doc) + "\n").getBytes(StandardCharsets.UTF_8);
+            byte[] updated = (Json.text(doc) + "\n").getBytes(StandardCharsets.UTF_8);
             try {
                 // the store written must be one the Guard accepts
                 ApiKeyStore.parse(updated, store.toString(), Clock.systemUTC());

@@ -156,7 +156,7 @@ final class StatsCommand implements Callable<Integer> {
                 doc = m;
             }
         }
-        CliFiles.writeAtomically(out, (Json.print(doc) + "\n").getBytes(StandardCharsets.UTF_8), "--out");
+        CliFiles.writeAtomically(out, (Json.text(doc) + "\n").getBytes(StandardCharsets.UTF_8), "--out");
         TrainingStats computed = stats;
         String read = layout;
         VeilCli.confirm(spec, out.toString(), w -> printSummary(w, in, computed, read));

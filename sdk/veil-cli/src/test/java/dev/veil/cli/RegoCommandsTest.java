@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -204,6 +205,31 @@ class RegoCommandsTest {
         assertThat(r.errLines()).hasSize(1);
         assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the logging question: ")
                 .contains("\\u202ex\\u001b[2J").doesNotContain("\u202e", "\u001b");
+    }
+
+    /**
+     * 'veil eval' printed a decision's message with ESC[2J, U+202E and the C1 CSI U+009B raw (Jackson
+     * escapes only characters below U+0020, and ESC, which it escapes, was one of three).
+     */
+    @Test
+    void evalPrintsTheDecisionsEscapedAsJsonOfTheSameValue() throws Exception {
+        Path bundle = shippedWith("veil/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": false, "rule": "suspended", "message": msg, "rate_limit": null, "daily_quota": 0}
+
+                msg := "\\u001b[2J\\u202eSUSPENDED\\u009b1A \ud83d\ude00 \udb40\udc01end"
+                """);
+        Path input = write("input.json", "{}");
+        Result r = veil("eval", "--bundle", s(bundle), "--input", s(input));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(0);
+        assertThat(r.out()).contains("\"message\" : \"\\u001B[2J\\u202eSUSPENDED\\u009b1A \ud83d\ude00 \\udb40\\udc01end\"")
+                .doesNotContain("\u001b", "\u202e", "\u009b", "\udb40");
+        Map<?, ?> printed = Json.MAPPER.readValue(r.out(), Map.class);
+        assertThat(((Map<?, ?>) printed.get("access")).get("message"))
+                .isEqualTo("\u001b[2J\u202eSUSPENDED\u009b1A \ud83d\ude00 \udb40\udc01end");
     }
 
     @Test
