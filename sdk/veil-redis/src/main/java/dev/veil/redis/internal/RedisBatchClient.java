@@ -127,11 +127,13 @@ public final class RedisBatchClient implements AutoCloseable {
      * successful and the timeout then closes the channel. The first command then fails at once
      * ({@link #CLOSED_UNDERNEATH}) although Redis is fine, and Lettuce reconnects by itself (10 ms
      * later). SCRIPT LOAD changes nothing but Redis's script cache, so it is sent again once the
-     * connection is open again, for at most {@code connectTimeout}; a server that closes every new
-     * connection is then reported as such.
+     * connection is open again, for at most twice {@code connectTimeout} (a reconnection's handshake
+     * may itself take {@code connectTimeout}); a server that closes every new connection is then
+     * reported as such.
      */
     private String loadScript(Duration connectTimeout) {
-        long deadline = System.nanoTime() + connectTimeout.toNanos();
+        Duration bound = connectTimeout.multipliedBy(2);
+        long deadline = System.nanoTime() + bound.toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
                 return await(commands.scriptLoad(script.source()), "SCRIPT LOAD", setupTimeout);
@@ -148,7 +150,7 @@ public final class RedisBatchClient implements AutoCloseable {
                     if (System.nanoTime() - deadline >= 0) {
                         throw new StateUnavailableException("Redis at " + where + " closed the connection right after "
                                 + "it was opened, and again each time it was reopened within "
-                                + connectTimeout.toMillis() + " ms (SCRIPT LOAD: " + closed + "); check that nothing "
+                                + bound.toMillis() + " ms (SCRIPT LOAD: " + closed + "); check that nothing "
                                 + "between this host and Redis closes new connections, or raise "
                                 + "RedisStateStore.builder(...).connectTimeout if Redis is slow", e);
                     }
