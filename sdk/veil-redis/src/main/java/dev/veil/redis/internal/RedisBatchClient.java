@@ -105,7 +105,7 @@ public final class RedisBatchClient implements AutoCloseable {
         this.connection = conn;
         this.commands = conn.async();
         try {
-            String sha = await(commands.scriptLoad(script.source()), "SCRIPT LOAD", setupTimeout);
+            String sha = loadScript(connectTimeout);
             if (!script.sha1().equals(sha)) {
                 throw new StateUnavailableException("Redis at " + where + " named the batch script " + sha
                         + " but its SHA-1 is " + script.sha1());
@@ -113,6 +113,71 @@ public final class RedisBatchClient implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** Lettuce's words for a command failed because the connection was closed before or while it was sent. */
+    static final java.util.Set<String> CLOSED_UNDERNEATH = java.util.Set.of(
+            "Currently not connected. Commands are rejected.", "Connection disconnected");
+
+    /**
+     * SCRIPT LOAD, the first command on the new connection. Lettuce 7.7 can hand out a connection
+     * that it closes right after the handshake: when the server's handshake reply arrives as the
+     * handshake's timeout (connectTimeout) fires, its RedisHandshakeHandler reports the handshake
+     * successful and the timeout then closes the channel. The first command then fails at once
+     * ({@link #CLOSED_UNDERNEATH}) although Redis is fine, and Lettuce reconnects by itself (10 ms
+     * later). SCRIPT LOAD changes nothing but Redis's script cache, so it is sent again once the
+     * connection is open again, for at most twice {@code connectTimeout} (a reconnection's handshake
+     * may itself take {@code connectTimeout}); a server that closes every new connection is then
+     * reported as such.
+     */
+    private String loadScript(Duration connectTimeout) {
+        Duration bound = connectTimeout.multipliedBy(2);
+        long deadline = System.nanoTime() + bound.toNanos();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return await(commands.scriptLoad(script.source()), "SCRIPT LOAD", setupTimeout);
+            } catch (StateUnavailableException e) {
+                String closed = closedUnderneath(e);
+                if (closed == null) {
+                    throw e;
+                }
+                LOG.log(System.Logger.Level.DEBUG, "the connection to Redis at " + where + " closed right after it "
+                        + "was opened (SCRIPT LOAD attempt " + attempt + ": " + closed + "); waiting for Lettuce to "
+                        + "reconnect");
+                // at least one pause: the channel may not have told the connection it is closed yet
+                do {
+                    if (System.nanoTime() - deadline >= 0) {
+                        throw new StateUnavailableException("Redis at " + where + " closed the connection right after "
+                                + "it was opened, and again each time it was reopened within "
+                                + bound.toMillis() + " ms (SCRIPT LOAD: " + closed + "); check that nothing "
+                                + "between this host and Redis closes new connections, or raise "
+                                + "RedisStateStore.builder(...).connectTimeout if Redis is slow", e);
+                    }
+                    pause(5);
+                } while (!connection.isOpen());
+            }
+        }
+    }
+
+    /** Lettuce's message if {@code e} was caused by the connection closing under a command, else null. */
+    static String closedUnderneath(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof io.lettuce.core.RedisException && !(c instanceof RedisCommandExecutionException)
+                    && CLOSED_UNDERNEATH.contains(c.getMessage())) {
+                return c.getMessage();
+            }
+        }
+        return null;
+    }
+
+    private void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VeilException("interrupted while waiting for the connection to Redis at " + where + " to be "
+                    + "opened again", e);
         }
     }
 
