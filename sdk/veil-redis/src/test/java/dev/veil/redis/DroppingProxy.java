@@ -89,27 +89,19 @@ final class DroppingProxy implements AutoCloseable {
     }
 
     private static void pipe(Socket from, Socket to) {
-        Thread t = new Thread(() -> {
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                in.transferTo(out);
-            } catch (IOException ignored) {
-                // one side closed; close the other below
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }, "dropping-proxy-pipe");
-        t.setDaemon(true);
-        t.start();
+        pipeUntil(from, to, null);
     }
 
-    /** Forwards {@code from} to {@code to} until a chunk contains {@code text}; then closes both. */
+    /**
+     * Forwards {@code from} to {@code to} until a chunk contains {@code text} (never when it is
+     * {@code null}) or one side closes; then closes both.
+     */
     private static void pipeUntil(Socket from, Socket to, byte[] text) {
         Thread t = new Thread(() -> {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 byte[] buf = new byte[65_536];
                 for (int r; (r = in.read(buf)) >= 0; ) {
-                    if (contains(buf, r, text)) {
+                    if (text != null && contains(buf, r, text)) {
                         return;
                     }
                     out.write(buf, 0, r);
