@@ -698,6 +698,9 @@ public final class JwtAuthenticator {
                     + "; request a new token");
             case NOT_YET_VALID -> AuthResult.failure("token not yet valid: not before " + Instant.ofEpochMilli(notBefore)
                     + "; retry then, or check the clock of the service that issued it");
+            case NEVER_VALID -> AuthResult.failure("token never valid: its exp (" + Instant.ofEpochMilli(expiresAt)
+                    + ") is not after its nbf (" + Instant.ofEpochMilli(notBefore) + "); request a new token, and"
+                    + " check the service that issued it");
             case VALID -> null;
         };
     }
@@ -862,9 +865,13 @@ public final class JwtAuthenticator {
          * {@link Validity#NO_EXPIRY} when absent).
          */
         record Window(String name, long notBefore, long expiresAt) {
-            /** Whether the key's exp has passed at {@code now}, with {@code skew} of tolerance. */
+            /**
+             * Whether the key verifies no token from {@code now} on: its exp has passed, with {@code skew} of
+             * tolerance, or its exp is not after its nbf.
+             */
             boolean expired(long now, long skew) {
-                return Validity.at(now, notBefore, expiresAt, skew) == Validity.EXPIRED;
+                Validity v = Validity.at(now, notBefore, expiresAt, skew);
+                return v == Validity.EXPIRED || v == Validity.NEVER_VALID;
             }
 
             /** {@code "expired at ..."} or {@code "is not valid before ..."}, or {@code null} when valid at {@code now}. */
@@ -873,6 +880,8 @@ public final class JwtAuthenticator {
                     case EXPIRED -> "expired at " + Instant.ofEpochMilli(expiresAt) + " (its exp in the JWKS)";
                     case NOT_YET_VALID -> "is not valid before " + Instant.ofEpochMilli(notBefore)
                             + " (its nbf in the JWKS)";
+                    case NEVER_VALID -> "is never valid: its exp (" + Instant.ofEpochMilli(expiresAt)
+                            + ") is not after its nbf (" + Instant.ofEpochMilli(notBefore) + ") in the JWKS";
                     case VALID -> null;
                 };
             }

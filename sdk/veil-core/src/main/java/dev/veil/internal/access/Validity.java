@@ -6,9 +6,10 @@ package dev.veil.internal.access;
  * bundle signing key's ({@code BundleVerifier}), so that all three expire alike.
  *
  * <p>Expired once {@code now - skew >= exp} (at {@code exp + skew} exactly, expired); not yet valid
- * while {@code now + skew < nbf} (at {@code nbf - skew} exactly, valid). Expiry is checked first, so
- * a window whose {@code exp} lies before its {@code nbf} is expired once its {@code exp} has passed
- * and not yet valid before. A window without {@code exp} ({@link #NO_EXPIRY}) never expires, one
+ * while {@code now + skew < nbf} (at {@code nbf - skew} exactly, valid). A window whose {@code exp}
+ * is not after its {@code nbf} holds no time ({@link #NEVER_VALID}, whatever the time): the skew
+ * widens a real window, it does not make an empty one valid for a moment (before, nbf 100 s and exp
+ * 50 s with 30 s of skew was valid from 70 s to 80 s). A window without {@code exp} ({@link #NO_EXPIRY}) never expires, one
  * without {@code nbf} ({@link #NO_NOT_BEFORE}) is valid from the start; whether a missing
  * {@code exp} is acceptable is the caller's rule (a token needs one, a key does not).
  */
@@ -18,7 +19,9 @@ public enum Validity {
     /** Its {@code exp} has passed. */
     EXPIRED,
     /** Its {@code nbf} has not been reached. */
-    NOT_YET_VALID;
+    NOT_YET_VALID,
+    /** Its {@code exp} is not after its {@code nbf}: valid at no time (a malformed token or key). */
+    NEVER_VALID;
 
     /** The {@code nbf} of a window that has none. */
     public static final long NO_NOT_BEFORE = Long.MIN_VALUE;
@@ -35,6 +38,9 @@ public enum Validity {
      * @return whether the window holds {@code nowMillis}, and if not, which end it is past
      */
     public static Validity at(long nowMillis, long notBeforeMillis, long expiresAtMillis, long skewMillis) {
+        if (expiresAtMillis != NO_EXPIRY && notBeforeMillis != NO_NOT_BEFORE && expiresAtMillis <= notBeforeMillis) {
+            return NEVER_VALID;
+        }
         if (expiresAtMillis != NO_EXPIRY && nowMillis - skewMillis >= expiresAtMillis) {
             return EXPIRED;
         }

@@ -269,6 +269,11 @@ public final class BundleVerifier {
                 key.getNotBeforeTime() == null ? Validity.NO_NOT_BEFORE : key.getNotBeforeTime().getTime(),
                 key.getExpirationTime() == null ? Validity.NO_EXPIRY : key.getExpirationTime().getTime(),
                 CLOCK_SKEW_SECONDS * 1000L);
+        if (validity == Validity.NEVER_VALID) {
+            throw fail("bad signature: key" + describe(key) + " is never valid: its JWK exp ("
+                    + key.getExpirationTime().toInstant() + ") is not after its nbf ("
+                    + key.getNotBeforeTime().toInstant() + "); sign the bundle with a current key");
+        }
         if (validity == Validity.EXPIRED) {
             throw fail("bad signature: key" + describe(key) + " expired at " + key.getExpirationTime().toInstant()
                     + " (its JWK exp; " + clock + "); sign the bundle with a current key");

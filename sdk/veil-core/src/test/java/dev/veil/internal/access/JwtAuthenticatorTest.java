@@ -408,22 +408,25 @@ class JwtAuthenticatorTest {
     }
 
     /**
-     * A token whose exp lies more than twice the skew before its nbf is never valid: not yet valid, then
-     * expired from exp + skew on (expiry is checked first).
+     * A token whose exp is not after its nbf is valid at no time, and says so, whatever the clock:
+     * before, one inverted by less than twice the skew (nbf 100 s, exp 50 s) was accepted from 70 s
+     * to 80 s, and one inverted by more read as not yet valid, then expired.
      */
     @Test
-    void shouldReportATokenWhoseExpIsBeforeItsNbfAsExpiredOnceItsExpPassed() throws Exception {
+    void shouldRefuseATokenWhoseExpIsNotAfterItsNbfAsNeverValid() throws Exception {
         Instant t0 = clock.instant();
         JwtAuthenticator auth = authenticator(ALL);
-        String token = sign(claims().notBeforeTime(Date.from(t0.plusSeconds(200)))
+        String inverted = sign(claims().notBeforeTime(Date.from(t0.plusSeconds(100)))
+                .expirationTime(Date.from(t0.plusSeconds(50))).build());
+        String far = sign(claims().notBeforeTime(Date.from(t0.plusSeconds(200)))
                 .expirationTime(Date.from(t0.plusSeconds(100))).build());
-        assertThat(failure(auth, token)).startsWith("token not yet valid: not before ");
-        clock.set(t0.plusSeconds(130).minusNanos(1));
-        assertThat(failure(auth, token)).startsWith("token not yet valid: not before ");
-        clock.set(t0.plusSeconds(130));
-        assertThat(failure(auth, token)).startsWith("token expired at " + t0.plusSeconds(100) + ";");
-        clock.set(t0.plusSeconds(200));
-        assertThat(failure(auth, token)).startsWith("token expired at ");
+        for (long at : new long[] {0, 70, 75, 130, 200}) {
+            clock.set(t0.plusSeconds(at));
+            assertThat(failure(auth, inverted)).as("at %s s", at).isEqualTo("token never valid: its exp ("
+                    + t0.plusSeconds(50) + ") is not after its nbf (" + t0.plusSeconds(100) + "); request a new"
+                    + " token, and check the service that issued it");
+            assertThat(failure(auth, far)).startsWith("token never valid: ");
+        }
     }
 
     /** A JWKS key gets the same edges as a token: valid from nbf - skew, expired from exp + skew. */
@@ -446,20 +449,26 @@ class JwtAuthenticatorTest {
         assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' expired at " + keyExp + " ");
     }
 
-    /** A JWKS key whose exp lies before its nbf: not yet valid, then expired, as a token. */
+    /**
+     * A JWKS key whose exp is not after its nbf verifies no token at any time, as a token: warned of at
+     * load (remove it) and named in each refusal.
+     */
     @Test
-    void shouldReportAKeyWhoseExpIsBeforeItsNbfAsExpiredOnceItsExpPassed() throws Exception {
+    void shouldReportAKeyWhoseExpIsNotAfterItsNbfAsNeverValid() throws Exception {
         Instant t0 = clock.instant();
         ECKey key = ec256Valid(t0.plusSeconds(200), t0.plusSeconds(100));
         JwtAuthenticator auth = JwtAuthenticator.create(ALL, jwks(key.toPublicJWK()), clock);
-        assertThat(auth.warnings()).singleElement().asString().contains("which is not valid before");
+        String never = "is never valid: its exp (" + t0.plusSeconds(100) + ") is not after its nbf ("
+                + t0.plusSeconds(200) + ") in the JWKS";
+        assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'ec256', which " + never
+                + ": it verifies no token (the identity provider has retired it); remove it from the JWKS");
         String token = sign(key, JWSAlgorithm.ES256, true, claims().expirationTime(Date.from(t0.plusSeconds(1_000)))
                 .build());
-        clock.set(t0.plusSeconds(130).minusNanos(1));
-        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' is not valid before ");
-        clock.set(t0.plusSeconds(130));
-        assertThat(failure(auth, token)).startsWith("the token's signing key 'ec256' expired at " + t0.plusSeconds(100)
-                + " ");
+        for (long at : new long[] {0, 129, 130, 175, 230}) {
+            clock.set(t0.plusSeconds(at));
+            assertThat(failure(auth, token)).as("at %s s", at).isEqualTo("the token's signing key 'ec256' " + never
+                    + ": the identity provider has retired it; request a new token");
+        }
     }
 
     // ---- refused tokens ----

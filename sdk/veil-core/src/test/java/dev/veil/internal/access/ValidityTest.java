@@ -13,29 +13,20 @@ class ValidityTest {
         assertThat(Validity.at(70_000, 100_000, 200_000, SKEW)).isEqualTo(Validity.VALID);
         assertThat(Validity.at(230_000 - 1, 100_000, 200_000, SKEW)).isEqualTo(Validity.VALID);
         assertThat(Validity.at(230_000, 100_000, 200_000, SKEW)).isEqualTo(Validity.EXPIRED);
-        assertThat(Validity.at(200_000, 200_000, 200_000, 0)).isEqualTo(Validity.EXPIRED);
-        assertThat(Validity.at(199_999, 200_000, 200_000, 0)).isEqualTo(Validity.NOT_YET_VALID);
-    }
-
-    @Test
-    void expBeforeNbfIsNotYetValidThenExpired() {
-        assertThat(Validity.at(0, 200_000, 100_000, SKEW)).isEqualTo(Validity.NOT_YET_VALID);
-        assertThat(Validity.at(130_000 - 1, 200_000, 100_000, SKEW)).isEqualTo(Validity.NOT_YET_VALID);
-        assertThat(Validity.at(130_000, 200_000, 100_000, SKEW)).isEqualTo(Validity.EXPIRED);
-        assertThat(Validity.at(200_000, 200_000, 100_000, SKEW)).isEqualTo(Validity.EXPIRED);
     }
 
     /**
-     * The tolerance widens both ends, so a window inverted by less than twice the skew is valid for
-     * the rest: nbf 100 s and exp 50 s with 30 s of skew is valid from 70 s to 80 s (as before the
-     * three checks shared this comparison).
+     * A window whose exp is not after its nbf is valid at no time, whatever the skew: before, nbf
+     * 100 s and exp 50 s with 30 s of skew was valid from 70 s to 80 s.
      */
     @Test
-    void aWindowInvertedByLessThanTwiceTheSkewIsValidBetweenItsWidenedEnds() {
-        assertThat(Validity.at(70_000 - 1, 100_000, 50_000, SKEW)).isEqualTo(Validity.NOT_YET_VALID);
-        assertThat(Validity.at(70_000, 100_000, 50_000, SKEW)).isEqualTo(Validity.VALID);
-        assertThat(Validity.at(80_000 - 1, 100_000, 50_000, SKEW)).isEqualTo(Validity.VALID);
-        assertThat(Validity.at(80_000, 100_000, 50_000, SKEW)).isEqualTo(Validity.EXPIRED);
+    void aWindowWhoseExpIsNotAfterItsNbfIsNeverValid() {
+        for (long now : new long[] {0, 70_000, 75_000, 80_000 - 1, 130_000, 200_000, Long.MAX_VALUE - SKEW}) {
+            assertThat(Validity.at(now, 100_000, 50_000, SKEW)).as("at %s", now).isEqualTo(Validity.NEVER_VALID);
+            assertThat(Validity.at(now, 200_000, 100_000, SKEW)).isEqualTo(Validity.NEVER_VALID);
+            assertThat(Validity.at(now, 100_000, 100_000, SKEW)).isEqualTo(Validity.NEVER_VALID);
+        }
+        assertThat(Validity.at(100_000, 100_000, 100_001, 0)).isEqualTo(Validity.VALID); // one millisecond long
     }
 
     @Test

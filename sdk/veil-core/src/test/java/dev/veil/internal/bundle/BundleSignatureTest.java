@@ -370,8 +370,9 @@ class BundleSignatureTest {
     }
 
     /**
-     * The edges of a signing key's window as the JWT path's (Validity): a key whose exp lies before its
-     * nbf is not yet valid, then expired from exp + 30 s; a key without nbf or exp is open on that side.
+     * The edges of a signing key's window as the JWT path's (Validity): a key whose exp is not after
+     * its nbf is never valid, whatever the time (before, one inverted by less than 60 s was valid for a
+     * moment); a key without nbf or exp is open on that side.
      */
     @Test
     void shouldTreatAKeyWithExpBeforeNbfOrWithoutEitherAsTheJwtPathDoes() throws Exception {
@@ -379,12 +380,22 @@ class BundleSignatureTest {
         json.put("nbf", 2_000L);
         json.put("exp", 1_000L);
         JWK inverted = JWK.parse(json);
-        assertThatThrownBy(() -> BundleVerifier.checkValidNow(inverted, java.time.Instant.ofEpochSecond(1_029, 999_999_999)))
-                .hasMessageContaining("is not valid before 1970-01-01T00:33:20Z");
-        assertThatThrownBy(() -> BundleVerifier.checkValidNow(inverted, java.time.Instant.ofEpochSecond(1_030)))
-                .hasMessageContaining("expired at 1970-01-01T00:16:40Z");
-        assertThatThrownBy(() -> BundleVerifier.checkValidNow(inverted, java.time.Instant.ofEpochSecond(2_000)))
-                .hasMessageContaining("expired at 1970-01-01T00:16:40Z");
+        json.put("nbf", 1_000L);
+        json.put("exp", 1_020L); // a real window of 20 s
+        JWK shortWindow = JWK.parse(json);
+        json.put("exp", 1_000L);
+        JWK empty = JWK.parse(json);
+        for (long at : new long[] {0, 975, 1_000, 1_029, 1_030, 2_000}) {
+            assertThatThrownBy(() -> BundleVerifier.checkValidNow(inverted, java.time.Instant.ofEpochSecond(at)))
+                    .hasMessage("policy bundle rejected: .signatures.json: bad signature: key 'ec-256' is never valid:"
+                            + " its JWK exp (1970-01-01T00:16:40Z) is not after its nbf (1970-01-01T00:33:20Z); sign the"
+                            + " bundle with a current key");
+            assertThatThrownBy(() -> BundleVerifier.checkValidNow(empty, java.time.Instant.ofEpochSecond(at)))
+                    .hasMessageContaining("is never valid");
+        }
+        BundleVerifier.checkValidNow(shortWindow, java.time.Instant.ofEpochSecond(975)); // widened by the tolerance
+        json.put("nbf", 2_000L);
+        json.put("exp", 1_000L);
 
         json.remove("nbf");
         JWK noNbf = JWK.parse(json);
