@@ -309,6 +309,44 @@ class CalibrateCommandTest {
                 .as("the default place works").isZero();
     }
 
+    /** The same bundle and benign trace give the same bytes, and a replay of that trace flags what the report said. */
+    @Test
+    void theSameInputGivesTheSameBytesAndTheReportMatchesAReplayWithTheWrittenThresholds() throws IOException {
+        Path benign = ReplayFiles.write(tmp.resolve("benign.jsonl"), ReplayFiles.benign(300, 7, "cal"));
+        Path one = ReplayFiles.bundle(tmp.resolve("one"), POLICY);
+        Path two = ReplayFiles.bundle(tmp.resolve("two"), POLICY);
+        Result r = veil("calibrate", "--bundle", s(one), "--benign", s(benign), "--fpr", "0.01");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Result r2 = veil("calibrate", "--bundle", s(two), "--benign", s(benign), "--fpr", "0.01");
+        assertThat(r2.exit()).as(r2.toString()).isZero();
+        String data = "monitoring/thresholds/data.json";
+        assertThat(Files.readAllBytes(two.resolve(data))).isEqualTo(Files.readAllBytes(one.resolve(data)));
+
+        Result replay = veil("monitor", "replay", "--bundle", s(one), "--trace", s(benign));
+        assertThat(replay.exit()).as(replay.toString()).isZero();
+        List<String> callers = replay.outLines().stream().filter(l -> l.startsWith("{\"caller\": \"cal")).toList();
+        assertThat(callers).hasSize(300);
+        for (String d : List.of("rate", "boundary")) {
+            // each detector's rule acts on its high level: a number is the query it first alarmed on
+            long flagged = callers.stream().filter(l -> !l.contains("\"" + d + "\": null")).count();
+            int at = r.outLines().indexOf(r.outLines().stream().filter(l -> l.startsWith(d + " (")).findFirst()
+                    .orElseThrow());
+            String high = r.outLines().get(at + 1);
+            assertThat(high).as(replay.out()).startsWith("  high ").contains("alarms for " + flagged + " of 300 ");
+        }
+    }
+
+    @Test
+    void aTinyFprSaysHowManyCallersItNeeds() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "1e-9"), 2,
+                "cannot be measured with fewer than 1000000000 benign callers (1 / fpr)");
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "1e-12"), 2,
+                "cannot be measured with fewer than 1000000000000 benign callers (1 / fpr)");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
+    }
+
     @Test
     void tooFewCallersIsRefusedAndNothingIsWritten() throws IOException {
         Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);

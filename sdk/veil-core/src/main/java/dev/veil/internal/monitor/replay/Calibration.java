@@ -183,7 +183,11 @@ public final class Calibration {
         }
     }
 
-    /** The fewest benign callers with which a false-positive rate of {@code fpr} can be measured: ceil(1 / fpr). */
+    /**
+     * The fewest benign callers with which a false-positive rate of {@code fpr} can be measured:
+     * ceil(1 / fpr), at most {@link Integer#MAX_VALUE} (more than any trace's callers; the refusal
+     * says the real number).
+     */
     public static int minimumCallers(double fpr) {
         checkFpr(fpr);
         return (int) Math.min(Integer.MAX_VALUE, Math.ceil(1 / fpr - 1e-9));
@@ -341,7 +345,8 @@ public final class Calibration {
                     + " whose queries reached the detectors" + (refused == 0 ? "" : " (" + refused + " benign "
                     + "quer" + (refused == 1 ? "y was" : "ies were") + " refused before them, first "
                     + replay.firstRefusal() + ")") + "; a false-positive rate of " + fpr + " per caller and "
-                    + "detector cannot be measured with fewer than " + need + " benign callers (1 / fpr)"
+                    + "detector cannot be measured with fewer than " + plain(Math.ceil(1 / fpr - 1e-9))
+                    + " benign callers (1 / fpr)"
                     + (n == 0 ? "" : ": one false alarm would already be a rate of " + 1.0 / n)
                     + ". Use more benign callers or a larger --fpr");
         }
