@@ -336,6 +336,22 @@ class CalibrateCommandTest {
         }
     }
 
+    /** A data file that cannot be written fails before the report shows thresholds as chosen, and leaves no directory behind. */
+    @Test
+    void aDataFileThatCannotBeWrittenFailsBeforeTheReport() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        // a directory name longer than the file system takes (255 bytes): the bundle loads, the directory cannot be made
+        String tooLong = "d".repeat(300);
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
+                "monitoring/" + tooLong + "/data.json");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).as(r.toString()).contains("veil calibrate: --out " + bundle.resolve("monitoring/"
+                + tooLong + "/data.json") + ": cannot be written: ").endsWith("; nothing was written\n");
+        assertThat(r.out()).as("no thresholds shown as chosen").isEmpty();
+        assertThat(bundle.resolve("monitoring")).as("no directory left behind").doesNotExist();
+    }
+
     @Test
     void aTinyFprSaysHowManyCallersItNeeds() throws IOException {
         Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
