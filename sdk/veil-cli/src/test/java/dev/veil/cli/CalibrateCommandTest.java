@@ -360,6 +360,13 @@ class CalibrateCommandTest {
                 "cannot be measured with fewer than 1000000000 benign callers (1 / fpr)");
         assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "1e-12"), 2,
                 "cannot be measured with fewer than 1000000000000 benign callers (1 / fpr)");
+        Path empty = ReplayFiles.write(tmp.resolve("empty.jsonl"), List.of());
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(empty), "--fpr", "0.25");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("veil calibrate: " + empty + ": the benign trace has 0 callers whose queries "
+                + "reached the detectors; a false-positive rate of 0.25 per caller and detector cannot be measured "
+                + "with fewer than 4 benign callers (1 / fpr). Use more benign callers or a larger --fpr\n");
         assertThat(bundle.resolve("monitoring")).doesNotExist();
     }
 
