@@ -45,9 +45,10 @@ import picocli.CommandLine.Option;
  * whose queries reach the detectors (the rate cannot be measured), a malformed trace line
  * ({@code FILE:LINE: ...}), benign queries the access policy denies, a bundle that is not a
  * directory or does not load, an {@code --out} outside the bundle, not named {@code data.json}, or
- * outside the manifest's roots, thresholds with which the bundle would no longer load, a report
- * that cannot be written to standard output (it is printed, and checked, before the data file is
- * written).
+ * outside the manifest's roots, thresholds with which the bundle would no longer load, a data file
+ * that cannot be written (staged beside its place before the report; the old file stays until the
+ * rename), a report that cannot be written to standard output (it is printed, and checked, before
+ * the data file is renamed into place).
  */
 @Command(
         name = "calibrate",
@@ -69,7 +70,8 @@ import picocli.CommandLine.Option;
             "0:the thresholds were written and the report printed",
             "2:bad usage; too few benign callers; a malformed trace line; no benign caller got a score from a "
                     + "detector whose thresholds the bundle takes from its data; the bundle is not a directory or "
-                    + "does not load; --out is not a data.json inside the bundle and its roots; standard output "
+                    + "does not load; --out is not a data.json inside the bundle and its roots, or cannot be written; "
+                    + "standard output "
                     + "cannot be written (the report is lost); nothing was written"
         })
 final class CalibrateCommand implements Callable<Integer> {
@@ -187,18 +189,24 @@ final class CalibrateCommand implements Callable<Integer> {
             }
         }
         byte[] bytes = entries.isEmpty() ? null : prepare(raw, target, entries);
-        report(result, bytes != null);
         if (bytes == null) {
+            report(result, false);
             spec.commandLine().getOut().println("nothing written: no detector could be calibrated");
             return VeilCli.EXIT_OK;
         }
+        // staged before the report: a file that cannot be written fails before thresholds are shown as chosen
+        List<Path> created = new ArrayList<>();
+        CliFiles.Staged staged = stage(target, bytes, created);
+        report(result, true);
         // the report first: thresholds written without it would be thresholds nobody has seen
         if (!VeilCli.stdoutWritten(spec)) {
+            staged.abandon();
+            removeEmpty(created);
             spec.commandLine().getErr().println(ControlChars.escaped(spec.qualifiedName() + ": the report could not be shown, so the "
                     + "thresholds were not written: " + target + " is unchanged"));
             return VeilCli.EXIT_USAGE;
         }
-        write(target, bytes);
+        staged.commit();
         reportWritten(pending.missing(), target, dataPath);
         notes(raw, pending.missing(), entries, dataPath);
         return VeilCli.EXIT_OK;
@@ -245,13 +253,37 @@ final class CalibrateCommand implements Callable<Integer> {
         return bytes;
     }
 
-    private void write(Path target, byte[] bytes) {
+    /**
+     * The data file written beside {@code target}, its missing directories created (listed in
+     * {@code created}, the outermost first), waiting to be renamed over it; on a failure the
+     * directories this made are removed again and nothing has changed.
+     */
+    private static CliFiles.Staged stage(Path target, byte[] bytes, List<Path> created) {
+        for (Path d = target.getParent(); d != null && !Files.exists(d); d = d.getParent()) {
+            created.add(0, d);
+        }
         try {
             Files.createDirectories(target.getParent());
+            return CliFiles.stage(target, bytes, "--out");
         } catch (IOException e) {
-            throw new CliException("--out " + target + ": cannot be written: " + CliFiles.describe(e), e);
+            removeEmpty(created);
+            throw new CliException("--out " + target + ": cannot be written: " + CliFiles.describe(e)
+                    + "; nothing was written", e);
+        } catch (CliException e) {
+            removeEmpty(created);
+            throw e;
         }
-        CliFiles.writeAtomically(target, bytes, "--out");
+    }
+
+    /** Removes the directories this run created, the innermost first, if they are still empty. */
+    private static void removeEmpty(List<Path> created) {
+        for (int i = created.size() - 1; i >= 0; i--) {
+            try {
+                Files.deleteIfExists(created.get(i));
+            } catch (IOException ignored) {
+                // not empty or not removable: left as it is, as an empty directory changes no data
+            }
+        }
     }
 
     /**

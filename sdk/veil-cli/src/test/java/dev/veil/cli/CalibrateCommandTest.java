@@ -309,6 +309,67 @@ class CalibrateCommandTest {
                 .as("the default place works").isZero();
     }
 
+    /** The same bundle and benign trace give the same bytes, and a replay of that trace flags what the report said. */
+    @Test
+    void theSameInputGivesTheSameBytesAndTheReportMatchesAReplayWithTheWrittenThresholds() throws IOException {
+        Path benign = ReplayFiles.write(tmp.resolve("benign.jsonl"), ReplayFiles.benign(300, 7, "cal"));
+        Path one = ReplayFiles.bundle(tmp.resolve("one"), POLICY);
+        Path two = ReplayFiles.bundle(tmp.resolve("two"), POLICY);
+        Result r = veil("calibrate", "--bundle", s(one), "--benign", s(benign), "--fpr", "0.01");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Result r2 = veil("calibrate", "--bundle", s(two), "--benign", s(benign), "--fpr", "0.01");
+        assertThat(r2.exit()).as(r2.toString()).isZero();
+        String data = "monitoring/thresholds/data.json";
+        assertThat(Files.readAllBytes(two.resolve(data))).isEqualTo(Files.readAllBytes(one.resolve(data)));
+
+        Result replay = veil("monitor", "replay", "--bundle", s(one), "--trace", s(benign));
+        assertThat(replay.exit()).as(replay.toString()).isZero();
+        List<String> callers = replay.outLines().stream().filter(l -> l.startsWith("{\"caller\": \"cal")).toList();
+        assertThat(callers).hasSize(300);
+        for (String d : List.of("rate", "boundary")) {
+            // each detector's rule acts on its high level: a number is the query it first alarmed on
+            long flagged = callers.stream().filter(l -> !l.contains("\"" + d + "\": null")).count();
+            int at = r.outLines().indexOf(r.outLines().stream().filter(l -> l.startsWith(d + " (")).findFirst()
+                    .orElseThrow());
+            String high = r.outLines().get(at + 1);
+            assertThat(high).as(replay.out()).startsWith("  high ").contains("alarms for " + flagged + " of 300 ");
+        }
+    }
+
+    /** A data file that cannot be written fails before the report shows thresholds as chosen, and leaves no directory behind. */
+    @Test
+    void aDataFileThatCannotBeWrittenFailsBeforeTheReport() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        // a directory name longer than the file system takes (255 bytes): the bundle loads, the directory cannot be made
+        String tooLong = "d".repeat(300);
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
+                "monitoring/" + tooLong + "/data.json");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).as(r.toString()).contains("veil calibrate: --out " + bundle.resolve("monitoring/"
+                + tooLong + "/data.json") + ": cannot be written: ").endsWith("; nothing was written\n");
+        assertThat(r.out()).as("no thresholds shown as chosen").isEmpty();
+        assertThat(bundle.resolve("monitoring")).as("no directory left behind").doesNotExist();
+    }
+
+    @Test
+    void aTinyFprSaysHowManyCallersItNeeds() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace());
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "1e-9"), 2,
+                "cannot be measured with fewer than 1000000000 benign callers (1 / fpr)");
+        assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "1e-12"), 2,
+                "cannot be measured with fewer than 1000000000000 benign callers (1 / fpr)");
+        Path empty = ReplayFiles.write(tmp.resolve("empty.jsonl"), List.of());
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(empty), "--fpr", "0.25");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("veil calibrate: " + empty + ": the benign trace has 0 callers whose queries "
+                + "reached the detectors; a false-positive rate of 0.25 per caller and detector cannot be measured "
+                + "with fewer than 4 benign callers (1 / fpr). Use more benign callers or a larger --fpr\n");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
+    }
+
     @Test
     void tooFewCallersIsRefusedAndNothingIsWritten() throws IOException {
         Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);

@@ -35,7 +35,9 @@ import java.util.function.UnaryOperator;
  * smallest when a lower score is worse ({@link StatefulDetector#higherIsWorse()}). For a target
  * rate r over n callers, at most {@code floor(r * n)} callers may alarm: the threshold lies between
  * the extreme of the {@code floor(r * n) + 1}-th worst caller and the next worse distinct value
- * (near the middle, with few digits; just beyond it when there is none; integers rounded up), then
+ * (near the middle, with few digits, at most {@link #MAX_DIGITS} significant ones, else just beyond
+ * the former; just beyond it with {@link #BEYOND_DIGITS} significant digits when there is no worse
+ * value, e.g. 0.401 beyond 0.4; integers rounded up), then
  * is moved into the range the detector takes:
  * towards fewer alarms freely; a threshold that would have to move towards more alarms makes the
  * level unusable ({@code 0}, level not used). {@code high} targets {@code fpr}, {@code medium}
@@ -54,6 +56,10 @@ import java.util.function.UnaryOperator;
 public final class Calibration {
     /** Share of benign callers each level may alarm for, as a multiple of {@code fpr}: low, medium, high. */
     static final double[] RATE_FACTORS = {100, 10, 1};
+    /** The most significant digits a threshold that is not an integer gets (a range's own bounds aside). */
+    static final int MAX_DIGITS = 6;
+    /** Significant digits of a threshold just beyond the worst benign value (no worse value to halve the way to). */
+    static final int BEYOND_DIGITS = 3;
 
     /**
      * The thresholds a built-in type takes.
@@ -177,7 +183,11 @@ public final class Calibration {
         }
     }
 
-    /** The fewest benign callers with which a false-positive rate of {@code fpr} can be measured: ceil(1 / fpr). */
+    /**
+     * The fewest benign callers with which a false-positive rate of {@code fpr} can be measured:
+     * ceil(1 / fpr), at most {@link Integer#MAX_VALUE} (more than any trace's callers; the refusal
+     * says the real number).
+     */
     public static int minimumCallers(double fpr) {
         checkFpr(fpr);
         return (int) Math.min(Integer.MAX_VALUE, Math.ceil(1 / fpr - 1e-9));
@@ -335,7 +345,8 @@ public final class Calibration {
                     + " whose queries reached the detectors" + (refused == 0 ? "" : " (" + refused + " benign "
                     + "quer" + (refused == 1 ? "y was" : "ies were") + " refused before them, first "
                     + replay.firstRefusal() + ")") + "; a false-positive rate of " + fpr + " per caller and "
-                    + "detector cannot be measured with fewer than " + need + " benign callers (1 / fpr)"
+                    + "detector cannot be measured with fewer than " + plain(Math.ceil(1 / fpr - 1e-9))
+                    + " benign callers (1 / fpr)"
                     + (n == 0 ? "" : ": one false alarm would already be a rate of " + 1.0 / n)
                     + ". Use more benign callers or a larger --fpr");
         }
@@ -420,7 +431,14 @@ public final class Calibration {
                 j--;
             }
             if (higher) {
-                t = j >= 0 ? between(v, worstFirst[j]) : r.integer() ? v + 1 : Math.nextUp(v);
+                if (r.integer()) {
+                    t = j >= 0 ? between(v, worstFirst[j]) : v + 1;
+                } else {
+                    t = j >= 0 ? between(v, worstFirst[j]) : above(v, BEYOND_DIGITS);
+                    if (digits(t) > MAX_DIGITS) {
+                        t = above(v, MAX_DIGITS); // no short number between: fewer alarms, never more
+                    }
+                }
                 if (r.integer()) {
                     t = Math.ceil(t);
                 }
@@ -433,7 +451,10 @@ public final class Calibration {
                             + "the detector takes (" + plain(r.max()) + ")";
                 }
             } else {
-                t = j >= 0 ? between(worstFirst[j], v) : r.strictBelow() ? v : Math.nextDown(v);
+                t = j >= 0 ? between(worstFirst[j], v) : below(v, BEYOND_DIGITS, r.strictBelow());
+                if (digits(t) > MAX_DIGITS) {
+                    t = below(v, MAX_DIGITS, r.strictBelow()); // no short number between: fewer alarms, never more
+                }
                 if (t > r.max()) {
                     t = r.max();
                     note = "lowered to the largest threshold the detector takes";
@@ -472,6 +493,43 @@ public final class Calibration {
             }
         }
         return mid > lo && mid < hi ? mid : hi; // adjacent doubles: hi still separates them
+    }
+
+    /**
+     * The smallest number with {@code digits} significant digits (fewer when they end in zeros) that
+     * is larger than {@code v}: a threshold just beyond {@code v} for {@code score >= t}.
+     */
+    static double above(double v, int digits) {
+        BigDecimal c = fixed(BigDecimal.valueOf(v).round(new MathContext(digits, RoundingMode.CEILING)), digits,
+                RoundingMode.CEILING);
+        while (c.doubleValue() <= v) {
+            c = fixed(c.add(c.ulp()), digits, RoundingMode.CEILING);
+        }
+        return c.doubleValue();
+    }
+
+    /**
+     * The largest number with {@code digits} significant digits (fewer when they end in zeros) that
+     * {@code v} does not reach: below {@code v}, or {@code v} itself when {@code strict} (a score
+     * alarms when strictly below the threshold).
+     */
+    static double below(double v, int digits, boolean strict) {
+        BigDecimal c = fixed(BigDecimal.valueOf(v).round(new MathContext(digits, RoundingMode.FLOOR)), digits,
+                RoundingMode.FLOOR);
+        while (strict ? c.doubleValue() > v : c.doubleValue() >= v) {
+            c = fixed(c.subtract(c.ulp()), digits, RoundingMode.FLOOR);
+        }
+        return c.doubleValue();
+    }
+
+    /** {@code c} with exactly {@code digits} significant digits, so that its ulp is a step at the last of them. */
+    private static BigDecimal fixed(BigDecimal c, int digits, RoundingMode mode) {
+        return c.setScale(c.scale() + digits - c.precision(), mode);
+    }
+
+    /** The significant digits of {@code v}'s shortest decimal form. */
+    static int digits(double v) {
+        return v == 0 ? 1 : BigDecimal.valueOf(v).stripTrailingZeros().precision();
     }
 
     private static void reverse(double[] a) {

@@ -168,6 +168,92 @@ class CalibrationTest {
                 });
     }
 
+    /** The image bundle's boundary detector at fpr 0.0002 over 5000 callers: the two worst at 0.4. */
+    @Test
+    void justBeyondTheWorstIsAShortNumberNotTheNextDouble() {
+        Calibration.Range boundary = Calibration.RANGES.get("boundary");
+        double[] e = new double[5000];
+        Arrays.fill(e, 0.2);
+        e[0] = 0.4;
+        e[1] = 0.4;
+        Calibration.LevelResult l = Calibration.level("high", 0.0002, worstFirst(true, e), 5000, boundary, true);
+        assertThat(l.threshold()).isEqualTo(0.401); // was Math.nextUp(0.4), written as 0.4000000000000001
+        assertThat(l.alarmed()).isZero();
+        assertThat(Calibration.above(0.4, 3)).isEqualTo(0.401);
+        assertThat(Calibration.above(0.999, 3)).isEqualTo(1);
+        assertThat(Calibration.above(0.5857142857142856, 3)).isEqualTo(0.586);
+        assertThat(Calibration.below(0.7, 3, true)).isEqualTo(0.7);
+        assertThat(Calibration.below(0.7, 3, false)).isEqualTo(0.699);
+        assertThat(Calibration.below(0.0923456789, 3, true)).isEqualTo(0.0923);
+        // a lower-is-worse worst value with many digits: no longer the value itself
+        Calibration.LevelResult knn = Calibration.level("high", 0.2, worstFirst(false, 0.0923456789, 0.0923456789,
+                0.5, 0.6, 0.7), 5, Calibration.RANGES.get("knn"), false);
+        assertThat(knn.threshold()).isEqualTo(0.0923);
+        assertThat(knn.alarmed()).isZero();
+    }
+
+    /**
+     * For random per-caller extremes (long decimals, ties, values a hair apart) and rates, on every
+     * non-integer type calibration knows: each written threshold has at most MAX_DIGITS significant
+     * digits (a range bound aside), the detector takes the three of them, and the detector's own
+     * comparison alarms for exactly the callers the report counts, never more than floor(rate * n).
+     */
+    @Test
+    void thresholdsAreShortAndAlarmForExactlyTheCallersReported() {
+        List<String> types = Calibration.RANGES.entrySet().stream().filter(x -> !x.getValue().integer())
+                .map(Map.Entry::getKey).sorted().toList();
+        qt().withExamples(400).forAll(lists().of(integers().between(0, 1_000_000)).ofSizeBetween(0, 150),
+                integers().between(0, 3), doubles().between(0.0005, 0.2), integers().between(0, types.size() - 1))
+                .checkAssert((raw, mode, fpr, ti) -> {
+                    String type = types.get(ti);
+                    Calibration.Range r = Calibration.RANGES.get(type);
+                    boolean higher = !r.strictBelow();
+                    double scale = type.equals("confidence_climb") ? 20 : 1;
+                    double[] e = new double[raw.size()];
+                    for (int i = 0; i < e.length; i++) {
+                        int x = raw.get(i);
+                        double v = switch (mode) {
+                            case 0 -> x / 999_983.0; // long decimals
+                            case 1 -> Math.round(x / 100_000.0) / 10.0; // ties, one digit
+                            case 2 -> 0.4 + (x % 7) * 1e-9; // a hair apart
+                            default -> i % 2 == 0 ? x / 999_983.0 : Math.round(x / 100_000.0) / 10.0;
+                        };
+                        e[i] = v * scale;
+                    }
+                    int n = e.length + raw.size() % 5;
+                    if (n == 0) {
+                        return;
+                    }
+                    double[] wf = worstFirst(higher, e);
+                    double[] t = new double[3];
+                    for (int lv = 0; lv < 3; lv++) {
+                        double rate = Math.min(1, Calibration.RATE_FACTORS[lv] * fpr);
+                        Calibration.LevelResult l = Calibration.level("x", rate, wf, n, r, higher);
+                        t[lv] = l.threshold();
+                        int k = (int) Math.floor(rate * n + 1e-9);
+                        assertThat(l.alarmed()).as("%s %s", type, l).isLessThanOrEqualTo(k);
+                        if (l.threshold() != 0 && l.threshold() != r.min() && l.threshold() != r.max()) {
+                            assertThat(Calibration.digits(l.threshold())).as("%s %s", type, l)
+                                    .isLessThanOrEqualTo(Calibration.MAX_DIGITS);
+                        }
+                        if (l.threshold() != 0) {
+                            dev.veil.internal.monitor.AnswerLevels own =
+                                    new dev.veil.internal.monitor.AnswerLevels(0, 0, l.threshold(), !higher);
+                            long count = Arrays.stream(e).filter(v -> own.of(v) == dev.veil.Level.HIGH).count();
+                            assertThat(l.alarmed()).as("%s %s", type, l).isEqualTo((int) count);
+                        }
+                    }
+                    if (t[0] != 0 || t[1] != 0 || t[2] != 0) {
+                        List<String> keys = BuiltinDetectors.levelKeys(type);
+                        Map<String, Object> cfg = new LinkedHashMap<>();
+                        for (int lv = 0; lv < 3; lv++) {
+                            cfg.put(keys.get(lv), t[lv]);
+                        }
+                        assertThat(BuiltinDetectors.create(type, cfg)).as("%s %s", type, cfg).isNotNull();
+                    }
+                });
+    }
+
     @Test
     void minimumCallersIsOneOverFpr() {
         assertThat(Calibration.minimumCallers(0.001)).isEqualTo(1000);
