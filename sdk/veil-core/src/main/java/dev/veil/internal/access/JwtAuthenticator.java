@@ -345,7 +345,9 @@ public final class JwtAuthenticator {
             String outside = window.refusal(loadedAt, skewMillis);
             if (outside != null) {
                 warnings.add("jwt.jwks file '" + file + "' holds " + name + ", which " + outside
-                        + ": it verifies no token " + (window.expired(loadedAt, skewMillis)
+                        + ": it verifies no token " + (window.neverValid()
+                        ? "(its exp and nbf leave it no time); remove it from the JWKS, or fix its exp and nbf"
+                        : window.expired(loadedAt, skewMillis)
                         ? "(the identity provider has retired it); remove it from the JWKS"
                         : "until then; check the key's nbf, or the clock of this service"));
             }
@@ -687,8 +689,9 @@ public final class JwtAuthenticator {
         if (outside == null) {
             return null;
         }
-        return AuthResult.failure("the token's signing " + w.name() + " " + outside + (w.expired(now, skewMillis)
-                ? ": the identity provider has retired it; request a new token"
+        return AuthResult.failure("the token's signing " + w.name() + " " + outside + (w.neverValid()
+                ? ": it verifies no token; request a new token signed with a valid key"
+                : w.expired(now, skewMillis) ? ": the identity provider has retired it; request a new token"
                 : "; retry then, or request a new token"));
     }
 
@@ -872,6 +875,11 @@ public final class JwtAuthenticator {
             boolean expired(long now, long skew) {
                 Validity v = Validity.at(now, notBefore, expiresAt, skew);
                 return v == Validity.EXPIRED || v == Validity.NEVER_VALID;
+            }
+
+            /** Whether the key's exp is not after its nbf: it verifies no token at any time. */
+            boolean neverValid() {
+                return Validity.at(0, notBefore, expiresAt, 0) == Validity.NEVER_VALID;
             }
 
             /** {@code "expired at ..."} or {@code "is not valid before ..."}, or {@code null} when valid at {@code now}. */

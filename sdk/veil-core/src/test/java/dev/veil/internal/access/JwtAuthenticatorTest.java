@@ -461,13 +461,14 @@ class JwtAuthenticatorTest {
         String never = "is never valid: its exp (" + t0.plusSeconds(100) + ") is not after its nbf ("
                 + t0.plusSeconds(200) + ") in the JWKS";
         assertThat(auth.warnings()).containsExactly("jwt.jwks file 'auth/jwks.json' holds key 'ec256', which " + never
-                + ": it verifies no token (the identity provider has retired it); remove it from the JWKS");
+                + ": it verifies no token (its exp and nbf leave it no time); remove it from the JWKS, or fix its exp"
+                + " and nbf");
         String token = sign(key, JWSAlgorithm.ES256, true, claims().expirationTime(Date.from(t0.plusSeconds(1_000)))
                 .build());
         for (long at : new long[] {0, 129, 130, 175, 230}) {
             clock.set(t0.plusSeconds(at));
             assertThat(failure(auth, token)).as("at %s s", at).isEqualTo("the token's signing key 'ec256' " + never
-                    + ": the identity provider has retired it; request a new token");
+                    + ": it verifies no token; request a new token signed with a valid key");
         }
     }
 
