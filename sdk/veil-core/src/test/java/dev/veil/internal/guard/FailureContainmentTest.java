@@ -632,6 +632,28 @@ class FailureContainmentTest {
         assertThat((List<Object>) records(g, 5).get(0).get("rules")).contains("monitoring:tripwire:error");
     }
 
+    /**
+     * After one detector failed under on_error: degrade, the model question still reads the other
+     * detectors' signals (policy reference 6.1, the input each question receives).
+     */
+    @Test
+    void theModelQuestionReadsTheOtherDetectorsSignalsAfterOneFailed() throws IOException {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, medium: 1}
+                  tripwire: {}
+                """).set("model", """
+                default: {}
+                rules:
+                  - {id: busy-needs-fresh, when: {signals: {rate: medium}}, max_age_days: 0.0001, on_stale: deny}
+                """), b -> b.detector(new Tripwire(true)));
+
+        denied(g.predict(ask(ALICE, TRIPS)), ReasonCode.MODEL_STALE);
+
+        assertThat((List<Object>) records(g, 1).get(0).get("rules")).contains("monitoring:tripwire:error",
+                "model:busy-needs-fresh");
+    }
+
     /** A detector's failure stays said in the record's observe stage when a degrade rule also fires. */
     @Test
     void theObserveStageSaysErrorWhenADetectorFailedAndADegradeRuleFired() throws IOException {
