@@ -434,6 +434,24 @@ class FailureContainmentTest {
         assertThat(((Map<String, Object>) records(g, 1).get(0).get("stages")).get("observe")).isEqualTo("error");
     }
 
+    /**
+     * During an outage the access question still refuses whom it refuses; an input that fails
+     * validation is refused state_unavailable under deny (the limits are read before its verdict is
+     * reported, policy reference 6.1 and 6.4) and invalid_input under degrade.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"deny", "degrade"})
+    void duringAnOutageAccessStillRefusesAndAnInvalidInputIsRefusedAsTheModeSays(String mode) {
+        FlakyStore store = new FlakyStore();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", mode), b -> b.stateStore(store));
+        store.down.set(true);
+
+        denied(g.predict(ask(GuardFixtures.BOB, VALID)), ReasonCode.FORBIDDEN);
+        denied(g.predict(ask(ALICE, 1, 2, 300)),
+                mode.equals("deny") ? ReasonCode.STATE_UNAVAILABLE : ReasonCode.INVALID_INPUT);
+        assertThat(model.calls()).isZero();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"deny", "degrade", "local"})
     void aStoreThatRefusesTheAnsweredQuerysHistoryIsHandledAsOnStateUnavailableSays(String mode) throws IOException {
