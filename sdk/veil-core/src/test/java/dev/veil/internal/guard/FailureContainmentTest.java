@@ -621,6 +621,27 @@ class FailureContainmentTest {
         assertThat(rules).contains("state:unavailable", "output:degraded").doesNotContain("output:degraded_with_noise");
     }
 
+    /**
+     * Under on_state_unavailable: local no privacy budget is spent on local state: a release with
+     * noise is refused as over budget, with the message of a global budget that cannot be read
+     * (policy reference 5.6, degraded, and 6.4).
+     */
+    @Test
+    void onLocalStateANoisyReleaseIsRefusedAsOverBudget() {
+        FlakyStore store = new FlakyStore();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", "local").set("output", """
+                default: {form: label_only, allow_label_change: true, noise: {mechanism: laplace, epsilon: 0.1}}
+                privacy: {per_caller_epsilon: 10, on_exhausted: deny}
+                """), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        store.down.set(true);
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED);
+
+        assertThat(d.reason().message()).isEqualTo("the global privacy budget (epsilon or delta) is spent for the"
+                + " current period (or cannot be read)");
+    }
+
     /** A custom detector that counts what it is asked to remember. */
     static final class Counter extends QuietDetector {
         final java.util.concurrent.atomic.AtomicInteger remembered = new java.util.concurrent.atomic.AtomicInteger();
