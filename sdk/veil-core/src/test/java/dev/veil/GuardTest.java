@@ -552,6 +552,27 @@ class GuardTest {
         assertThat(at(records.get(64), "signals", "rate", "score")).isEqualTo(1.0);
     }
 
+    /**
+     * The order of the access stage (policy reference 6.1): the caller's input is read and the
+     * {@code access} question asked before the state store says the caller is blocked (one batch
+     * with the rate limit), so a blocked caller the access policy now refuses is told
+     * {@code forbidden}; an input that fails validation is refused {@code blocked}, since the
+     * validation verdict is reported after the limits.
+     */
+    @Test
+    void theAccessQuestionIsAskedBeforeTheBlockIsFoundAndValidationIsReportedAfterIt() {
+        Guard<double[]> g = guard(bundle().set("monitoring", FLOOD_AT_3));
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ALICE, VALID)));
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.OBSERVE, "flood");
+
+        denied(g.predict(ask(ALICE, 1, 2, 300)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring"); // out of range
+        g.reload(bundle().set("monitoring", FLOOD_AT_3).set("access", """
+                default: {effect: deny, message: nobody may ask}
+                """).load());
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.FORBIDDEN, Stage.ACCESS, "default");
+    }
+
     @Test
     void blockWithACoolDownBeyondTheCalendarStillBlocksUnderOnErrorDegrade() {
         Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", """

@@ -434,6 +434,24 @@ class FailureContainmentTest {
         assertThat(((Map<String, Object>) records(g, 1).get(0).get("stages")).get("observe")).isEqualTo("error");
     }
 
+    /**
+     * During an outage the access question still refuses whom it refuses; an input that fails
+     * validation is refused state_unavailable under deny (the limits are read before its verdict is
+     * reported, policy reference 6.1 and 6.4) and invalid_input under degrade.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"deny", "degrade"})
+    void duringAnOutageAccessStillRefusesAndAnInvalidInputIsRefusedAsTheModeSays(String mode) {
+        FlakyStore store = new FlakyStore();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", mode), b -> b.stateStore(store));
+        store.down.set(true);
+
+        denied(g.predict(ask(GuardFixtures.BOB, VALID)), ReasonCode.FORBIDDEN);
+        denied(g.predict(ask(ALICE, 1, 2, 300)),
+                mode.equals("deny") ? ReasonCode.STATE_UNAVAILABLE : ReasonCode.INVALID_INPUT);
+        assertThat(model.calls()).isZero();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"deny", "degrade", "local"})
     void aStoreThatRefusesTheAnsweredQuerysHistoryIsHandledAsOnStateUnavailableSays(String mode) throws IOException {
@@ -603,6 +621,27 @@ class FailureContainmentTest {
         assertThat(rules).contains("state:unavailable", "output:degraded").doesNotContain("output:degraded_with_noise");
     }
 
+    /**
+     * Under on_state_unavailable: local no privacy budget is spent on local state: a release with
+     * noise is refused as over budget, with the message of a global budget that cannot be read
+     * (policy reference 5.6, degraded, and 6.4).
+     */
+    @Test
+    void onLocalStateANoisyReleaseIsRefusedAsOverBudget() {
+        FlakyStore store = new FlakyStore();
+        Guard<double[]> g = guard(bundle().set("on_state_unavailable", "local").set("output", """
+                default: {form: label_only, allow_label_change: true, noise: {mechanism: laplace, epsilon: 0.1}}
+                privacy: {per_caller_epsilon: 10, on_exhausted: deny}
+                """), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        store.down.set(true);
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED);
+
+        assertThat(d.reason().message()).isEqualTo("the global privacy budget (epsilon or delta) is spent for the"
+                + " current period (or cannot be read)");
+    }
+
     /** A custom detector that counts what it is asked to remember. */
     static final class Counter extends QuietDetector {
         final java.util.concurrent.atomic.AtomicInteger remembered = new java.util.concurrent.atomic.AtomicInteger();
@@ -630,6 +669,28 @@ class FailureContainmentTest {
 
         assertThat(counter.remembered.get()).isEqualTo(5);
         assertThat((List<Object>) records(g, 5).get(0).get("rules")).contains("monitoring:tripwire:error");
+    }
+
+    /**
+     * After one detector failed under on_error: degrade, the model question still reads the other
+     * detectors' signals (policy reference 6.1, the input each question receives).
+     */
+    @Test
+    void theModelQuestionReadsTheOtherDetectorsSignalsAfterOneFailed() throws IOException {
+        Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("monitoring", """
+                detectors:
+                  rate: {window_seconds: 60, medium: 1}
+                  tripwire: {}
+                """).set("model", """
+                default: {}
+                rules:
+                  - {id: busy-needs-fresh, when: {signals: {rate: medium}}, max_age_days: 0.0001, on_stale: deny}
+                """), b -> b.detector(new Tripwire(true)));
+
+        denied(g.predict(ask(ALICE, TRIPS)), ReasonCode.MODEL_STALE);
+
+        assertThat((List<Object>) records(g, 1).get(0).get("rules")).contains("monitoring:tripwire:error",
+                "model:busy-needs-fresh");
     }
 
     /** A detector's failure stays said in the record's observe stage when a degrade rule also fires. */
