@@ -377,23 +377,11 @@ class MemoryRedisConformanceTest {
         }
         long[] steps = {0, 0, 1, 1000, 86_400_000, 364L * 86_400_000, 2L * 86_400_000, 1};
         for (double rate : new double[] {slowest, 1e-3, 0.999_999, 1.5, 1e6, 1e9}) {
-            flush();
-            long now = T0;
-            clock.set(now);
-            List<Object> inMemory = new ArrayList<>();
-            List<Object> inRedis = new ArrayList<>();
-            try (StateStore memory = new MemoryStateStore(64L << 20, clock, 1000)) {
-                StateOp throttle = new StateOp.Throttle("alice", rate, T0 + 400L * 86_400_000);
-                inMemory.add(memory.execute(throttle)[0]);
-                inRedis.add(redis.execute(throttle)[0]);
-                for (long step : steps) {
-                    now += step;
-                    clock.set(now);
-                    StateOp[] ops = {new StateOp.Acquire("alice", null, 0, now), new StateOp.Acquire("alice", null, 0, now)};
-                    inMemory.addAll(Arrays.asList(memory.execute(ops)));
-                    inRedis.addAll(Arrays.asList(redis.execute(ops)));
-                }
-            }
+            StateOp throttle = new StateOp.Throttle("alice", rate, T0 + 400L * 86_400_000);
+            List<List<Object>> answers = inBothStores(new StateOp[] {throttle}, steps, now -> new StateOp[] {
+                new StateOp.Acquire("alice", null, 0, now), new StateOp.Acquire("alice", null, 0, now)});
+            List<Object> inMemory = answers.get(0);
+            List<Object> inRedis = answers.get(1);
             assertThat(inRedis).as("throttle at %s per second", rate).isEqualTo(inMemory);
             if (rate == slowest) { // one token, then none until 366 days have passed (at 367 days: one more)
                 assertThat(inMemory.subList(1, 3)).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED);
@@ -420,23 +408,13 @@ class MemoryRedisConformanceTest {
             new RateLimit(1e9, 1L << 52), new RateLimit(999_999_999, 23_719_852_203_367_748L)};
         long[] steps = {0, 0, 1, 0, 1000, 86_400_000, 1};
         for (RateLimit limit : limits) {
-            flush();
-            long now = T0;
-            clock.set(now);
-            List<Object> inMemory = new ArrayList<>();
-            List<Object> inRedis = new ArrayList<>();
-            try (StateStore memory = new MemoryStateStore(64L << 20, clock, 1000)) {
-                for (long step : steps) {
-                    now += step;
-                    clock.set(now);
-                    StateOp[] ops = new StateOp[4];
-                    for (int i = 0; i < ops.length; i++) {
-                        ops[i] = new StateOp.Acquire("alice", limit, 0, now);
-                    }
-                    inMemory.addAll(Arrays.asList(memory.execute(ops)));
-                    inRedis.addAll(Arrays.asList(redis.execute(ops)));
-                }
-            }
+            List<List<Object>> answers = inBothStores(new StateOp[0], steps, now -> {
+                StateOp[] ops = new StateOp[4];
+                Arrays.fill(ops, new StateOp.Acquire("alice", limit, 0, now));
+                return ops;
+            });
+            List<Object> inMemory = answers.get(0);
+            List<Object> inRedis = answers.get(1);
             assertThat(inRedis).as("%s", limit).isEqualTo(inMemory);
             if (limit.burst() == 1) { // one token a nanosecond: the same instant has one, a millisecond later one again
                 assertThat(inMemory.subList(0, 4)).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED,
@@ -444,6 +422,33 @@ class MemoryRedisConformanceTest {
                 assertThat(inMemory.get(8)).isEqualTo(StateOp.Permit.ALLOWED);
             }
         }
+    }
+
+    /**
+     * {@code first} at {@link #T0}, then {@code batch} at the time after each of {@code steps} (ms),
+     * in a fresh in-memory store and in the flushed Redis: the in-memory answers, then Redis's, in order.
+     */
+    private List<List<Object>> inBothStores(StateOp[] first, long[] steps,
+            java.util.function.LongFunction<StateOp[]> batch) {
+        flush();
+        long now = T0;
+        clock.set(now);
+        List<Object> inMemory = new ArrayList<>();
+        List<Object> inRedis = new ArrayList<>();
+        try (StateStore memory = new MemoryStateStore(64L << 20, clock, 1000)) {
+            if (first.length > 0) {
+                inMemory.addAll(Arrays.asList(memory.execute(first)));
+                inRedis.addAll(Arrays.asList(redis.execute(first)));
+            }
+            for (long step : steps) {
+                now += step;
+                clock.set(now);
+                StateOp[] ops = batch.apply(now);
+                inMemory.addAll(Arrays.asList(memory.execute(ops)));
+                inRedis.addAll(Arrays.asList(redis.execute(ops)));
+            }
+        }
+        return List.of(inMemory, inRedis);
     }
 
     @Test
