@@ -4,7 +4,6 @@ import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.validation.CompiledContract;
-import dev.veil.internal.validation.CrossFieldExpression;
 import dev.veil.internal.validation.FeatureNames;
 import dev.veil.internal.validation.TrainingStats;
 import dev.veil.spi.AccessDecision;
@@ -343,17 +342,11 @@ final class YamlPolicyCompiler {
             }
         }
         List<InputContract.CrossFieldRule> cross = new ArrayList<>();
-        List<CrossFieldExpression> crossCompiled = new ArrayList<>();
         if (c.crossField() != null) {
             Set<String> ids = new HashSet<>();
-            List<String> known = features.keySet().stream().sorted().toList();
             for (int i = 0; i < c.crossField().size(); i++) {
                 PolicyDocument.CrossField x = c.crossField().get(i);
                 uniqueId(ids, x.id(), where + ".cross_field[" + i + "]");
-                // compiled here, one by one, so that an error points at the rule's own expr, not the list;
-                // CompiledContract takes these rather than compiling them again
-                crossCompiled.add(at(where + ".cross_field[" + i + "].expr",
-                        () -> CrossFieldExpression.compile(x.id(), x.expr(), known)));
                 cross.add(new InputContract.CrossFieldRule(x.id(), x.expr()));
             }
         }
@@ -403,7 +396,13 @@ final class YamlPolicyCompiler {
             throw new PolicyPathException(where + ".distribution.stats", "the statistics have " + distFinal.mean().length
                     + " features but the shape " + contract.shape() + " has " + contract.dimension());
         }
-        CompiledContract compiled = at(where + ".cross_field", () -> CompiledContract.compile(contract, crossCompiled));
+        CompiledContract compiled = at(where + ".cross_field", () -> {
+            try {
+                return CompiledContract.compile(contract);
+            } catch (CompiledContract.RuleException e) { // point at the rule's own expr, not the list
+                throw new PolicyPathException(where + ".cross_field[" + e.index() + "].expr", e.getMessage());
+            }
+        });
         String unsatisfiable = compiled.unsatisfiable();
         if (unsatisfiable != null) {
             // Every request would be denied: say so now rather than at the first request.

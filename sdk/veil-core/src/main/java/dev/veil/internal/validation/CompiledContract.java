@@ -115,7 +115,27 @@ public final class CompiledContract {
 
     private volatile Layout last;
 
-    private CompiledContract(InputContract c, List<CrossFieldExpression> compiledRules) {
+    /**
+     * A cross-field rule that does not compile, with its index in the contract's {@code crossField}
+     * list, so that a policy loader can point at the rule's own expression. The message is the
+     * expression's error as it is.
+     */
+    public static final class RuleException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final int index;
+
+        RuleException(int index, IllegalArgumentException cause) {
+            super(cause.getMessage(), cause);
+            this.index = index;
+        }
+
+        /** The rule's 0-based index in the contract's {@code crossField} list. */
+        public int index() {
+            return index;
+        }
+    }
+
+    private CompiledContract(InputContract c) {
         this.contract = c;
         this.dimension = c.dimension();
         this.maxPayloadBytes = c.maxPayloadBytes();
@@ -153,16 +173,10 @@ public final class CompiledContract {
                 throw new IllegalArgumentException("cross_field rule id '" + rule.id()
                         + "' is used twice; ids must be unique");
             }
-            if (compiledRules == null) {
+            try {
                 rules[r] = CrossFieldExpression.compile(rule.id(), rule.expr(), known);
-            } else {
-                CrossFieldExpression given = compiledRules.get(r);
-                if (!given.id().equals(rule.id()) || !given.source().equals(rule.expr())) {
-                    throw new IllegalArgumentException("cross_field rule " + (r + 1) + " was compiled from rule '"
-                            + given.id() + "' (" + given.source() + "), not from '" + rule.id() + "' (" + rule.expr()
-                            + ")");
-                }
-                rules[r] = given;
+            } catch (IllegalArgumentException e) {
+                throw new RuleException(r, e);
             }
         }
         this.dist = c.distribution() == null ? null : new Dist(c.distribution(), dimension, c.shape(), lo, hi);
@@ -182,30 +196,7 @@ public final class CompiledContract {
         if (c == null) {
             throw new IllegalArgumentException("contract must not be null");
         }
-        return new CompiledContract(c, null);
-    }
-
-    /**
-     * Compiles a contract whose cross-field rules the caller has already compiled, one by one, so
-     * that it could say which rule an error is in (the YAML compiler points each at its own
-     * {@code expr}): they are taken as they are instead of being compiled again.
-     *
-     * @param c the contract
-     * @param compiledRules the contract's {@code crossField} rules in order, each compiled with
-     *     {@link CrossFieldExpression#compile} against the contract's listed feature names (sorted)
-     * @return the compiled contract, as {@link #compile(InputContract)} gives it
-     * @throws IllegalArgumentException as {@link #compile(InputContract)}, or if the rules are not the
-     *     contract's (another count, id or expression)
-     */
-    public static CompiledContract compile(InputContract c, List<CrossFieldExpression> compiledRules) {
-        if (c == null) {
-            throw new IllegalArgumentException("contract must not be null");
-        }
-        if (compiledRules == null || compiledRules.size() != c.crossField().size()) {
-            throw new IllegalArgumentException("the contract has " + c.crossField().size() + " cross_field rules, "
-                    + (compiledRules == null ? "none were" : compiledRules.size() + " were") + " given compiled");
-        }
-        return new CompiledContract(c, compiledRules);
+        return new CompiledContract(c);
     }
 
     /** The contract this was compiled from. */

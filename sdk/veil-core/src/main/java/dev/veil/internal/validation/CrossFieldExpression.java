@@ -63,9 +63,6 @@ public final class CrossFieldExpression {
     private static final List<String> KEYWORDS = List.of("and", "or", "not");
     private static final List<String> FUNCTIONS = List.of("abs", "min", "max");
 
-    /** How many expressions {@link #compile} has parsed in this JVM (tests: a policy's are parsed once). */
-    private static final java.util.concurrent.atomic.LongAdder COMPILED = new java.util.concurrent.atomic.LongAdder();
-
     private final String id;
     private final String source;
     private final Cond root;
@@ -76,11 +73,6 @@ public final class CrossFieldExpression {
         this.source = source;
         this.root = root;
         this.features = features;
-    }
-
-    /** How many expressions {@link #compile} has been asked to parse in this JVM so far. */
-    static long compiledSoFar() {
-        return COMPILED.sum();
     }
 
     /**
@@ -97,7 +89,6 @@ public final class CrossFieldExpression {
     public static CrossFieldExpression compile(String id, String source, Collection<String> knownFeatures) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(source, "source");
-        COMPILED.increment();
         Parser p = new Parser(id, source);
         Node n = p.parseOr();
         if (p.kind != Tok.END) {

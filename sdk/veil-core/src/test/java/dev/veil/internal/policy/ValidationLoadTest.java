@@ -76,6 +76,22 @@ class ValidationLoadTest {
         load(contract.replace("INCOME", "income"), null);
     }
 
+    /** The error points at the rule that fails, not at the first rule or the list, after rules that compile. */
+    @Test
+    void aCrossFieldErrorPointsAtTheFailingRulesOwnExpr() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: []
+                    features: {income: {min: 0}, loan: {min: 0}}
+                    cross_field:
+                      - {id: fine, expr: "loan >= 0"}
+                      - {id: broken, expr: "loan <= 20 *"}
+                """, null);
+        assertThat(e.line()).isEqualTo(11);
+        assertThat(e.column()).isEqualTo(22); // the rule's expr key
+        assertThat(e.message()).startsWith("validation.default.cross_field[1].expr: cross_field rule 'broken': ");
+    }
+
     @Test
     void aCrossFieldRuleNestedTooDeeplyIsALoadErrorNotAStackOverflow() {
         PolicyError e = rejected("""
