@@ -29,10 +29,10 @@ import java.util.Objects;
  * Guard takes its own {@link #copy()} of features whose vector others may hold ({@link #of},
  * {@link #named(List, double[])}), as soon as it has read them, whenever something reads them after
  * the model has had them: an audit log that may keep or digest the input (any policy but a YAML
- * policy that masks the input in every {@code logging} rule), a custom detector, or a built-in
- * detector that sketches the input when it records its answer ({@code confidence_climb},
- * {@code extraction}). Otherwise every read of the values is over before the model is called, and
- * the Guard uses them as they are. Features whose vector is Veil's alone never need a copy
+ * policy that masks the input in every {@code logging} rule) or a built-in detector that sketches
+ * the input when it records its answer ({@code confidence_climb}, {@code extraction}). Otherwise
+ * every read of the values is over before the model is called, and the Guard uses them as they are.
+ * Custom detectors always get a copy of their own, taken before the model. Features whose vector is Veil's alone never need a copy
  * ({@link #isOwned()}): {@link #named(Map)} builds its own array, and {@link #ofOwned} hands an
  * array over for good. The copy is not free: at 784 features it is about 6 KB of fresh memory per
  * request, about a quarter of a Guard's own time per call on a 2-vCPU machine (benchmarks/README.md,

@@ -65,7 +65,8 @@ final class PolicyRuntime {
         this.builtins = builtins;
         this.detectors = detectors;
         this.maxCallers = maxCallers;
-        boolean readAfterModel = !YamlPolicyEngine.alwaysMasksInput(policy) || detectors.length > 0;
+        // custom detectors are not counted: they get their own copy, taken before the model (DefaultGuard's OBSERVE)
+        boolean readAfterModel = !YamlPolicyEngine.alwaysMasksInput(policy);
         for (StatefulDetector d : builtins) {
             readAfterModel |= d.readsFeaturesInRecord();
         }
@@ -159,8 +160,9 @@ final class PolicyRuntime {
      * ({@link dev.veil.Features#isOwned}): true when anything reads their values after the model has
      * had them, which may change them in place (and after {@code predict} returns, the caller may
      * reuse the array): an audit log that may keep or digest the input (any policy but a YAML policy
-     * that masks the input in every logging rule), a custom detector, or a built-in detector that
-     * reads them when it records ({@link StatefulDetector#readsFeaturesInRecord}). Otherwise every
+     * that masks the input in every logging rule) or a built-in detector that reads them when it
+     * records ({@link StatefulDetector#readsFeaturesInRecord}); custom detectors get a copy of their
+     * own, taken before the model, whatever this says. Otherwise every
      * read of the values (validation, the detectors' plans and signals) is over before the model is
      * called, and the copy would protect nothing.
      */
