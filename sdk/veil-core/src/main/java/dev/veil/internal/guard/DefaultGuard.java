@@ -1069,7 +1069,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             } else if (spec.noise() != null) {
                 // Checked before charging (the YAML engine refuses both at load; a Rego decision is
                 // read per request): no budget, or a release no budget can pay, spends nothing.
-                String unpayable = unpayable(settings, spec);
+                String unpayable = unpayable(rt, settings, spec);
                 // Noise that cannot be sampled for this model's class count (Laplace at a tiny epsilon
                 // and many classes: the spec checks one value only) is refused here, before the charge,
                 // saying why, rather than charged and then failing in the transform as internal_error.
@@ -1262,27 +1262,16 @@ public final class DefaultGuard<I> implements Guard<I> {
      *
      * @throws UnreleasableException when the policy has no {@code output.privacy} at all
      */
-    private String unpayable(GuardSettings settings, ReleaseSpec spec) {
+    private static String unpayable(PolicyRuntime rt, GuardSettings settings, ReleaseSpec spec) {
         GuardSettings.PrivacyBudget budget = settings.privacy();
         if (budget == null) {
             throw new UnreleasableException("a release with noise needs output.privacy, the budget its epsilon is "
                     + "charged to: this output decision names noise and the policy's settings have no output.privacy");
         }
-        // A YAML policy hands the same budget and noise to every request: the answer (a few exact
-        // unit conversions) is kept for the last pair asked about, not worked out per release.
-        PayCheck last = lastPayCheck;
-        if (last != null && last.budget() == budget && last.noise() == spec.noise()) {
-            return last.problem();
-        }
-        String problem = budget.unpayable(spec.noise());
-        lastPayCheck = new PayCheck(budget, spec.noise(), problem);
-        return problem;
+        // A YAML policy refused at load any release its budgets could never pay: only an engine that
+        // decides per request (Rego) needs the exact unit conversions again here.
+        return rt.noiseCheckedAtLoad() ? null : budget.unpayable(spec.noise());
     }
-
-    /** {@link GuardSettings.PrivacyBudget#unpayable}'s answer for one budget and noise (compared by identity). */
-    private record PayCheck(GuardSettings.PrivacyBudget budget, ReleaseSpec.Noise noise, String problem) {}
-
-    private volatile PayCheck lastPayCheck;
 
     /** Charges a noisy release; an unreachable store under degrade or deny counts as a spent budget. */
     private StateOp.Budget charge(GuardSettings settings, Exchange x, ReleaseSpec spec) {

@@ -37,6 +37,8 @@ final class PolicyRuntime {
     private final int maxCallers;
     /** Whether anything reads a request's feature values after the model has had them (see {@link #copiesFeatures}). */
     private final boolean copiesFeatures;
+    /** Whether the policy checked at load that its budgets can pay every noisy release it names. */
+    private final boolean noiseCheckedAtLoad;
     /** As many distinct contracts as {@code DecisionDocuments} interns. */
     static final int MAX_CACHED_CONTRACTS = 1024;
 
@@ -71,6 +73,12 @@ final class PolicyRuntime {
             readAfterModel |= d.readsFeaturesInRecord();
         }
         this.copiesFeatures = readAfterModel;
+        this.noiseCheckedAtLoad = YamlPolicyEngine.checksNoiseAtLoad(policy);
+    }
+
+    /** Whether the policy's engine refused at load any noisy release its budgets could never pay (YAML). */
+    boolean noiseCheckedAtLoad() {
+        return noiseCheckedAtLoad;
     }
 
     /**

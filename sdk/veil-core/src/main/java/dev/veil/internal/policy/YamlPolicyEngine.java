@@ -88,6 +88,15 @@ public final class YamlPolicyEngine implements PolicyEngine {
         return policy instanceof YamlPolicy y && y.alwaysMasksInput();
     }
 
+    /**
+     * Whether {@code policy} is a YAML policy: its every release with noise was checked at load
+     * against its own {@code output.privacy} (a release no budget could pay is a load error), so the
+     * Guard need not check it again per request, as it must for an engine that decides per request.
+     */
+    public static boolean checksNoiseAtLoad(CompiledPolicy policy) {
+        return policy instanceof YamlPolicy;
+    }
+
     @Override
     public boolean handles(Bundle bundle) {
         return bundle.files().stream().anyMatch(YamlPolicyEngine::isPolicyFile);
