@@ -590,14 +590,10 @@ final class AuditSerializer {
                     : ld.input();
             n += input == FieldMode.KEEP ? DOUBLE_BYTES * features.size() : input == FieldMode.DIGEST ? DIGEST_BYTES : 0;
             if (features.isNamed()) {
-                // namesFit's rule in one pass: the names as they are when few and short enough
+                // the names as they are when few and short enough (namesFit), in one pass over them
                 List<String> names = features.names();
-                long chars = 0;
-                for (String name : names) {
-                    chars += name.length();
-                }
-                n += names.size() <= MAX_RECORDED_FEATURES && chars <= MAX_RECORDED_NAME_CHARS
-                        ? 6 * chars + 3L * names.size() : DIGEST_BYTES;
+                long chars = nameChars(names);
+                n += namesFit(names.size(), chars) ? 6 * chars + 3L * names.size() : DIGEST_BYTES;
             }
         }
         PredictionSummary raw = r.raw();
@@ -659,14 +655,20 @@ final class AuditSerializer {
 
     /** True when the names are few and short enough to be recorded as they are. */
     static boolean namesFit(List<String> names) {
-        if (names.size() > MAX_RECORDED_FEATURES) {
-            return false;
-        }
+        return names.size() <= MAX_RECORDED_FEATURES && namesFit(names.size(), nameChars(names));
+    }
+
+    /** True when {@code count} names of {@code chars} characters in all are recorded as they are. */
+    private static boolean namesFit(int count, long chars) {
+        return count <= MAX_RECORDED_FEATURES && chars <= MAX_RECORDED_NAME_CHARS;
+    }
+
+    private static long nameChars(List<String> names) {
         long chars = 0;
         for (String name : names) {
             chars += name.length();
         }
-        return chars <= MAX_RECORDED_NAME_CHARS;
+        return chars;
     }
 
     /** {@code message}, cut after {@link #MAX_RECORDED_MESSAGE_CHARS} characters (not inside a pair). */
