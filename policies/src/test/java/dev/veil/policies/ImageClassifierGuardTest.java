@@ -50,7 +50,13 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageClassifierGuardTest {
     static final Instant START = Instant.parse("2026-12-01T00:00:00Z");
     static final int TRAINING_IMAGES = 6000;
-    static final int ALERTS_ON_10000 = 20; // measured: 9, 8 by knn and 1 by antithetic (5 before knn measured on 4x4 tile means)
+    static final int ALERTS_ON_10000 = 20; // measured: 0 (9 with knn's thresholds calibrated on 30 queries a caller)
+    /**
+     * Blocks of the one analyst sending all 10,000 test images, in their order: measured 0. In another
+     * order (policies/README.md) knn blocks her once: the thresholds hold one caller in 5,000 among
+     * callers of 150 images, and she sends 66 times as many.
+     */
+    static final int BLOCKS_ON_10000 = 0;
 
     static PolicyBundle bundle;
     static SoftmaxRegression classifier;
@@ -222,34 +228,45 @@ class ImageClassifierGuardTest {
         int refused = 0;
         int shown = 0;
         int alerted = 0;
+        List<Integer> blockedAt = new ArrayList<>();
         Map<String, Integer> alerts = new java.util.TreeMap<>();
         // 18 s apart: the analyst's 5,000-a-day quota and the 60-a-minute alert are never reached
         try (Guard<double[]> g = guard("false-refusals.jsonl")) {
-            for (double[] x : test) {
+            for (int i = 0; i < test.length; i++) {
                 clock.advance(Duration.ofSeconds(18));
-                Response r = g.predict(Request.of(analystKey(), x));
+                Response r = g.predict(Request.of(analystKey(), test[i]));
+                if (r instanceof Response.Denied d && d.reason().code() == ReasonCode.BLOCKED) {
+                    // the caller waits out the day's block and sends this image again, so that every
+                    // image still reaches validation once
+                    blockedAt.add(i);
+                    clock.advance(Duration.ofDays(1));
+                    r = g.predict(Request.of(analystKey(), test[i]));
+                }
                 if (r instanceof Response.Denied d) {
                     assertThat(d.reason().code()).isEqualTo(ReasonCode.OUT_OF_DISTRIBUTION);
                     refused++;
                 } else {
                     Response.Released ok = (Response.Released) r;
-                    assertThat(ok.degraded()).isFalse();
                     if (!ok.alerts().isEmpty()) {
                         // one caller with 10,000 real images: its recent images are alike enough, now
-                        // and then, for knn's or antithetic's alert (medium; the caller is alone in its
-                        // tenant, so the tenant's stream is its own), never for a degrade or block (high)
-                        assertThat(ok.alerts()).isSubsetOf("knn-alert", "antithetic-alert",
-                                "antithetic-tenant-alert");
+                        // and then, for knn's, near_duplicate's or antithetic's alert (medium; the caller is alone in its
+                        // tenant, so the tenant's stream is its own), and, rarely, for knn's degrade and
+                        // block (high; see BLOCKS_ON_10000)
+                        assertThat(ok.alerts()).isSubsetOf("knn-alert", "knn-degrade", "knn-block",
+                                "near-duplicate-alert", "antithetic-alert", "antithetic-tenant-alert");
                         ok.alerts().forEach(a -> alerts.merge(a, 1, Integer::sum));
                         alerted++;
                     }
+                    assertThat(ok.degraded()).isEqualTo(ok.alerts().contains("knn-block"));
                     shown++;
                 }
             }
         }
         assertThat(refused + shown).isEqualTo(10_000);
-        System.out.println("one analyst, 10,000 real test images: alerted " + alerted + " " + alerts);
+        System.out.println("one analyst, 10,000 real test images: alerted " + alerted + " " + alerts
+                + ", blocked at test images " + blockedAt);
         assertThat(alerted).as("answers with an alert").isLessThanOrEqualTo(ALERTS_ON_10000);
+        assertThat(blockedAt).as("queries refused by a block").hasSizeLessThanOrEqualTo(BLOCKS_ON_10000);
         assertThat(refused).as("false refusals among the 10,000 real test images").isLessThanOrEqualTo(50);
         // the Guard refuses exactly what the bundle's contract refuses (the figure in policies/README.md)
         int byContract = DistributionFigures.refusals(DistributionFigures.contract(bundle, "analyst", "acme"), test)
@@ -352,11 +369,15 @@ class ImageClassifierGuardTest {
      */
     @Test
     void anotherCallersNearCopiesDegradeAnHonestCallerButDoNotBlockHer() {
-        Credentials partner = Credentials.apiKey(DemoKeys.key("image-classifier", "demo-partner-app"));
         java.util.SplittableRandom random = new java.util.SplittableRandom(5);
         double[] x = test[40];
         try (Guard<double[]> g = guard("framing.jsonl")) {
             for (int i = 0; i < 5; i++) {
+                // a partner's accounts, one copy each: one account's second near copy is its own
+                // near_duplicate block
+                Credentials partner = Credentials.bearer(DemoTokens.sign("framer-" + i + "@northwind.example",
+                        List.of("partner"), "northwind", Map.of("contract", "active", "region", "eu"),
+                        clock.instant()));
                 clock.advance(Duration.ofSeconds(1));
                 double[] copy = x.clone();
                 for (int p = 0; p < copy.length; p++) {

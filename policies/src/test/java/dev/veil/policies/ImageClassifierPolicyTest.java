@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-12-01.2");
+            assertThat(b.revision()).isEqualTo("2026-12-01.3");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -126,10 +126,10 @@ class ImageClassifierPolicyTest {
                 "knn_global", "antithetic", "antithetic_tenant", "smooth", "confidence_climb", "class_focus",
                 "boundary");
         // near_duplicate's two indexes are two detectors, so that the global one can be kept from blocking
-        assertThat(s.detectors().get("near_duplicate")).isEqualTo(Map.of("index", "caller", "thresholds",
-                "monitoring.thresholds.near_duplicate"));
+        assertThat(s.detectors().get("near_duplicate")).isEqualTo(Map.of("index", "caller", "low", 13, "medium", 32,
+                "high", 40));
         assertThat(s.detectors().get("near_duplicate_global")).isEqualTo(Map.of("type", "near_duplicate", "index",
-                "global", "thresholds", "monitoring.thresholds.near_duplicate"));
+                "global", "thresholds", "monitoring.thresholds.near_duplicate_global"));
         // the calibrated thresholds come from the bundle's data (monitoring/thresholds/data.json)
         // and the distance detectors measure on 4x4 tile means of the 28x28 image
         assertThat(s.detectors().get("knn")).isEqualTo(Map.of("thresholds", "monitoring.thresholds.knn", "pool", 4,
