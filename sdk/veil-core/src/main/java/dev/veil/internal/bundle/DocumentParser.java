@@ -28,7 +28,8 @@ import java.util.Map;
  * when the parser knows them.
  *
  * <p>Stricter than a plain Jackson tree read, so that what the bundle means is unambiguous:
- * duplicate keys, numbers that overflow a double ({@code 1e400}), YAML aliases, YAML binary or
+ * duplicate keys, numbers that overflow a double ({@code 1e400}) or that are not 0 but read as 0
+ * ({@code 1e-400}), YAML aliases, YAML binary or
  * other embedded values, an empty file and a second document in the same file are all errors. So
  * is a string or key holding an unpaired UTF-16 surrogate (a JSON escape of U+D800 alone): it is
  * not a Unicode character, and OPA's hash (so {@link BundleHasher}) sees U+FFFD in its place, so
@@ -264,6 +265,10 @@ final class DocumentParser {
                     if (!Double.isFinite(d)) {
                         throw error(p.currentTokenLocation(), "number " + p.getText()
                                 + " is out of range (not a finite 64-bit floating point number)");
+                    }
+                    String tooSmall = YamlScalars.outOfRange(p, token, this::renderPath);
+                    if (tooSmall != null) { // 1e-400, which would read as 0
+                        throw error(p.currentTokenLocation(), tooSmall);
                     }
                     return literalNumbers ? new NumberLiteral(p.getText()) : (Object) d;
                 }

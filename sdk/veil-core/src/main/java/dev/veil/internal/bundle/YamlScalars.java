@@ -212,7 +212,7 @@ public final class YamlScalars {
      * What is wrong with a number of the policy file that a double cannot hold, or {@code null}: one
      * beyond the double range would read as an infinity (a bound of {@code 1e400} that bounds
      * nothing, a feature minimum no value reaches), a non-zero one below it as 0 (which turns a
-     * distribution bound off). Data files refuse the first in {@link DocumentParser}.
+     * distribution bound off). Data files refuse both in {@link DocumentParser}.
      */
     static String outOfRange(JsonParser p, JsonToken token, Supplier<String> path) throws IOException {
         double d;
