@@ -261,16 +261,12 @@ final class DocumentParser {
                             return p.getBigIntegerValue();
                     }
                 case VALUE_NUMBER_FLOAT: {
-                    double d = p.getDoubleValue();
-                    if (!Double.isFinite(d)) {
-                        throw error(p.currentTokenLocation(), "number " + p.getText()
-                                + " is out of range (not a finite 64-bit floating point number)");
+                    // 1e400 (an infinity) and 1e-400 (0), with the policy file's messages
+                    String outOfRange = YamlScalars.outOfRange(p, token, this::renderPath, false);
+                    if (outOfRange != null) {
+                        throw error(p.currentTokenLocation(), outOfRange);
                     }
-                    String tooSmall = YamlScalars.outOfRange(p, token, this::renderPath);
-                    if (tooSmall != null) { // 1e-400, which would read as 0
-                        throw error(p.currentTokenLocation(), tooSmall);
-                    }
-                    return literalNumbers ? new NumberLiteral(p.getText()) : (Object) d;
+                    return literalNumbers ? new NumberLiteral(p.getText()) : (Object) p.getDoubleValue();
                 }
                 case VALUE_TRUE:
                     return Boolean.TRUE;
