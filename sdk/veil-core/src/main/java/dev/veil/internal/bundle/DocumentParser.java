@@ -28,7 +28,8 @@ import java.util.Map;
  * when the parser knows them.
  *
  * <p>Stricter than a plain Jackson tree read, so that what the bundle means is unambiguous:
- * duplicate keys, numbers that overflow a double ({@code 1e400}), YAML aliases, YAML binary or
+ * duplicate keys, numbers that overflow a double ({@code 1e400}) or that are not 0 but read as 0
+ * ({@code 1e-400}), YAML aliases, YAML binary or
  * other embedded values, an empty file and a second document in the same file are all errors. So
  * is a string or key holding an unpaired UTF-16 surrogate (a JSON escape of U+D800 alone): it is
  * not a Unicode character, and OPA's hash (so {@link BundleHasher}) sees U+FFFD in its place, so
@@ -260,12 +261,12 @@ final class DocumentParser {
                             return p.getBigIntegerValue();
                     }
                 case VALUE_NUMBER_FLOAT: {
-                    double d = p.getDoubleValue();
-                    if (!Double.isFinite(d)) {
-                        throw error(p.currentTokenLocation(), "number " + p.getText()
-                                + " is out of range (not a finite 64-bit floating point number)");
+                    // 1e400 (an infinity) and 1e-400 (0), with the policy file's messages
+                    String outOfRange = YamlScalars.outOfRange(p, token, this::renderPath, false);
+                    if (outOfRange != null) {
+                        throw error(p.currentTokenLocation(), outOfRange);
                     }
-                    return literalNumbers ? new NumberLiteral(p.getText()) : (Object) d;
+                    return literalNumbers ? new NumberLiteral(p.getText()) : (Object) p.getDoubleValue();
                 }
                 case VALUE_TRUE:
                     return Boolean.TRUE;

@@ -108,7 +108,7 @@ public final class YamlScalars {
                 String problem = p instanceof YAMLParser y && y.isCurrentAlias() ? alias(p.getText(), DocPath.render(path))
                         : problem(p, t, () -> DocPath.render(path));
                 if (problem == null) {
-                    problem = outOfRange(p, t, () -> DocPath.render(path));
+                    problem = outOfRange(p, t, () -> DocPath.render(path), true);
                 }
                 if (problem != null) {
                     JsonLocation loc = p.currentTokenLocation();
@@ -209,12 +209,16 @@ public final class YamlScalars {
     }
 
     /**
-     * What is wrong with a number of the policy file that a double cannot hold, or {@code null}: one
-     * beyond the double range would read as an infinity (a bound of {@code 1e400} that bounds
-     * nothing, a feature minimum no value reaches), a non-zero one below it as 0 (which turns a
-     * distribution bound off). Data files refuse the first in {@link DocumentParser}.
+     * What is wrong with a number that a double cannot hold, or {@code null}: one beyond the double
+     * range would read as an infinity (a bound of {@code 1e400} that bounds nothing, a feature minimum
+     * no value reaches), a non-zero one below it as 0 (which turns a distribution bound off). The one
+     * check of both, for the policy file ({@link #check}) and the data files ({@link DocumentParser},
+     * which calls it for floats only: it keeps an integer of any length exactly).
+     *
+     * @param policyFile whether the number is the policy file's, whose keys may be left out for no bound
      */
-    static String outOfRange(JsonParser p, JsonToken token, Supplier<String> path) throws IOException {
+    static String outOfRange(JsonParser p, JsonToken token, Supplier<String> path, boolean policyFile)
+            throws IOException {
         double d;
         if (token == JsonToken.VALUE_NUMBER_FLOAT) {
             d = p.getDoubleValue();
@@ -224,10 +228,10 @@ public final class YamlScalars {
             return null;
         }
         String text = p.getText();
-        if (Double.isInfinite(d)) {
+        if (!Double.isFinite(d)) {
             return "number " + text + " at " + path.get() + " is out of range (not a finite 64-bit floating point"
-                    + " number, whose largest is about 1.8e308); write a smaller number, or leave the key out for no"
-                    + " bound where the key allows it";
+                    + " number, whose largest is about 1.8e308); write a smaller number"
+                    + (policyFile ? ", or leave the key out for no bound where the key allows it" : "");
         }
         if (NumberText.underflows(d, text)) {
             return "number " + text + " at " + path.get() + " is too close to 0 for a 64-bit floating point number"

@@ -692,6 +692,30 @@ class RegoPolicyEngineTest {
                         + "to 0 for a double");
     }
 
+    /**
+     * A Rego bundle's data files go through the bundle loader's parser, which reads numbers as
+     * doubles: a data number too close to 0 for one is a load error at the number, not a 0 the rules
+     * would compute with (a round of data.params.step would be "no rounding").
+     */
+    @Test
+    void aDataNumberTooSmallForADoubleIsALoadErrorNotZero() {
+        for (String file : List.of("params/data.json", "params/data.yaml")) {
+            Map<String, String> f = files();
+            f.put("policy/output.rego", OUTPUT.replace("\"round\": 0.05", "\"round\": data.params.step"));
+            f.put(file, file.endsWith(".json") ? "{\"step\": 1e-400}" : "step: 1e-400\n");
+            assertThatThrownBy(() -> load(f)).as(file).isInstanceOf(PolicyLoadException.class)
+                    .hasMessageContaining(file + ":1:").hasMessageContaining("number 1e-400 at step is too close to 0 for"
+                            + " a 64-bit floating point number and would read as 0");
+            f.put(file, file.endsWith(".json") ? "{\"step\": 0.05}" : "step: 0.05\n");
+            assertThat(load(f).engine()).as(file).isEqualTo("rego");
+            try {
+                Files.delete(dir.resolve(file));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
     @Test
     void aContractNoRequestCanPassIsAFailureNotARefusal() {
         Map<String, String> f = files();
