@@ -50,7 +50,8 @@ final class MonitorCommand implements Runnable {
      * of detector state: Redis expires keys on its server's clock, so a replay faster than the trace
      * keeps state that the in-memory replay (on the trace's time, as a live Guard) forgets; a warning
      * on standard error names the first such pause. Queries refused before monitoring (access denied, blocked,
-     * rate limited, quota, invalid input) are counted on standard error. A malformed line fails with
+     * rate limited, quota, invalid input, and a failure of the bundle's access or validation question, which a
+     * Guard denies whatever on_error says) are counted on standard error, and the replay goes on. A malformed line fails with
      * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2). In memory the store
      * holds rate-limit, quota and cool-down state for at most {@code --max-callers} callers at once
      * (default {@link MonitorReplay#DEFAULT_MAX_CALLERS}, the Guard's); a trace that needs more fails
@@ -78,7 +79,9 @@ final class MonitorCommand implements Runnable {
                         + "degrade: that signal is left out), named on standard error, and the replay goes on; "
                         + "so is a line on which the bundle's monitoring question itself fails (a Rego rule that "
                         + "errs or is undefined for it: deny: the line is refused; degrade: no monitoring rule "
-                        + "applies to it); "
+                        + "applies to it); a line on which the bundle's access or validation question fails is "
+                        + "refused before monitoring (access_failed, validation_failed), as a Guard denies it whatever "
+                        + "on_error says, and the replay goes on; "
                         + "refusals are counted on standard error, and a "
                         + "trace whose described callers access refuses whole is an error. A line without roles, "
                         + "tenant or attributes does not say who its caller is: if only the access default denies it (no rule "

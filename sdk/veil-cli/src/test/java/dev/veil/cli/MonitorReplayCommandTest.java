@@ -311,6 +311,85 @@ class MonitorReplayCommandTest {
         }
     }
 
+    /**
+     * A Rego bundle whose access decision is undefined for caller mallory and whose validation
+     * decision is undefined for caller trent (rules that cannot be evaluated for some inputs): a
+     * Guard denies each such request (internal_error, whatever on_error says) before it counts it for
+     * anything, and goes on serving the next; the replay refuses each such line before monitoring,
+     * counts it with its reason, and goes on.
+     */
+    @Test
+    void aLineTheAccessOrValidationQuestionFailsOnIsRefusedBeforeMonitoringNotTheEndOfTheReplay() throws IOException {
+        Path b = regoBundle(tmp.resolve("rego-access"), "deny", """
+                decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    input.caller.id != "mallory"
+                }
+                """, """
+                decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                    "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}} if {
+                    input.caller.id != "trent"
+                }
+                """, """
+                decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]}
+
+                alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
+                    "throttle_per_second": 0}]
+                """);
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            for (String caller : List.of("alice", "mallory", "trent")) {
+                t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
+                        .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
+            }
+        }
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).containsExactly(
+                "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
+                "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                "{\"caller\": \"trent\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                "callers: 3, flagged: 1");
+        String undefined = " is undefined for this input: the rule must answer every input (give it a default, or end "
+                + "its else chain without a condition) (a Guard denies such a request, internal_error, whatever "
+                + "on_error says, before it counts it for rate limits, quotas or the detectors' state)";
+        assertThat(r.errLines()).containsExactly(
+                "veil monitor replay: note: queries refused before monitoring, as a Guard would refuse them: "
+                        + "access_failed 4, validation_failed 4",
+                "veil monitor replay: note: first access_failed: line 2 (caller mallory): the bundle's access question "
+                        + "failed: data.veil.access.decision" + undefined,
+                "veil monitor replay: note: first validation_failed: line 3 (caller trent): the bundle's validation "
+                        + "question failed: data.veil.validation.decision" + undefined);
+    }
+
+    /** A Rego bundle: the given access, validation and monitoring rules, one rate detector (low 2, medium 3). */
+    private static Path regoBundle(Path b, String onError, String access, String validation, String monitoring)
+            throws IOException {
+        Files.createDirectories(b.resolve("veil/settings"));
+        Files.writeString(b.resolve("veil/settings/data.yaml"), """
+                name: rego-replay
+                on_error: %s
+                authentication: { anonymous: true }
+                monitoring:
+                  detectors:
+                    rate: { window_seconds: 60, low: 2, medium: 3, high: 100 }
+                """.formatted(onError));
+        rego(b, "access", access);
+        rego(b, "validation", validation);
+        rego(b, "monitoring", monitoring);
+        rego(b, "model", """
+                decision := {"rule": "default", "stale": false, "action": "alert"}
+                """);
+        rego(b, "output", """
+                decision := {"rule": "default", "release": {"form": "label_only", "top_k": 1, "round": 0,
+                    "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}}
+                """);
+        rego(b, "logging", """
+                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
+                """);
+        return b;
+    }
+
     private static void rego(Path bundle, String question, String rules) throws IOException {
         Files.writeString(bundle.resolve("veil/" + question + ".rego"), "package veil." + question + "\n\nimport rego.v1\n\n"
                 + rules);
