@@ -206,9 +206,12 @@ class MonitorReplayCommandTest {
                 + "width is 3 but 4 features do not form an image of rows 3 wide with at least 3 rows (a Guard denies "
                 + "such a request, internal_error, before it counts it: the bundle's validation fixes no shape that "
                 + "the detector can take)");
-        // said once: the count of refusals, then the line itself, not again as the first of its kind
-        assertThat(r.errLines()).contains("veil monitor replay: note: queries refused before monitoring, as a Guard "
-                + "would refuse them: detector_failed 1");
+        // said once: the count of such denials, then the line itself, not again as the first of its kind; a
+        // detector's failure is no refusal before monitoring
+        assertThat(r.errLines()).contains("veil monitor replay: note: queries denied because monitoring failed on "
+                + "them (a detector or the bundle's monitoring question), as a Guard denies them (internal_error): "
+                + "detector_failed 1");
+        assertThat(r.errLines()).noneMatch(l -> l.contains("refused before monitoring"));
         assertThat(r.errLines()).noneMatch(l -> l.contains("first detector_failed"));
     }
 
@@ -301,8 +304,11 @@ class MonitorReplayCommandTest {
                 assertThat(r.errLines()).contains("veil monitor replay: note: not observed: " + why + " (a Guard denies "
                         + "such a request, internal_error, as the bundle's on_error: deny says, after counting it for "
                         + "rate limits, quotas and the detectors' state)",
-                        "veil monitor replay: note: queries refused before monitoring, as a Guard would refuse them: "
+                        "veil monitor replay: note: queries denied because monitoring failed on them (a detector or "
+                                + "the bundle's monitoring question), as a Guard denies them (internal_error): "
                                 + "monitoring_failed 4");
+                // the monitoring question ran: those queries were not refused before it
+                assertThat(r.errLines()).noneMatch(l -> l.contains("refused before monitoring"));
             } else {
                 assertThat(r.errLines()).hasSize(4).contains("veil monitor replay: note: " + why + "; no monitoring "
                         + "rule was applied to it (a Guard answers such a request degraded, as the bundle's on_error: "
@@ -360,6 +366,32 @@ class MonitorReplayCommandTest {
                         + "failed: data.veil.access.decision" + undefined,
                 "veil monitor replay: note: first validation_failed: line 3 (caller trent): the bundle's validation "
                         + "question failed: data.veil.validation.decision" + undefined);
+    }
+
+    /** Every line denied because the monitoring question failed on it: nothing observed, but nothing refused before monitoring. */
+    @Test
+    void aTraceTheMonitoringQuestionFailsOnWholeIsAnErrorThatSaysSo() throws IOException {
+        Path b = regoBundle(tmp.resolve("rego-none"), "deny", """
+                decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                """, """
+                decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                    "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
+                """, """
+                decision := {"actions": []} if {
+                    input.caller.id == "nobody"
+                }
+                """);
+        Path t = trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3]}
+                """);
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(t));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).startsWith("veil monitor replay: " + t + ": no query of the trace was observed: the bundle "
+                + "refused every one before monitoring, or monitoring failed on it, as a Guard would deny it "
+                + "(monitoring_failed 2; first: line 1 (caller a): the bundle's monitoring question failed: ")
+                .contains(", and its monitoring question, which failed");
+        assertThat(r.out()).isEmpty();
     }
 
     /** A Rego bundle: the given access, validation and monitoring rules, one rate detector (low 2, medium 3). */

@@ -123,7 +123,12 @@ public final class MonitorReplay {
     /** The rule of an access decision that no rule matched (both engines' default decision). */
     private static final String DEFAULT_RULE = "default";
 
-    /** Why a query was refused before the monitoring stage, as the Guard would refuse it. */
+    /**
+     * Why a query was not observed, as the Guard would refuse or deny it: refused before the
+     * monitoring stage, or, for {@link #DETECTOR_FAILED} and {@link #MONITORING_FAILED}, denied
+     * because monitoring failed on it (not a refusal before monitoring: the Guard denies such a
+     * failure, {@code internal_error}).
+     */
     public enum Refusal {
         /** The access policy denied the caller. */
         ACCESS_DENIED,
@@ -175,7 +180,8 @@ public final class MonitorReplay {
      *
      * @param caller the caller
      * @param index the query's 0-based index among the caller's queries
-     * @param refusal why it was refused before monitoring, or {@code null} when it was observed
+     * @param refusal why it was not observed (refused before monitoring, or denied because monitoring
+     *     failed on it), or {@code null} when it was observed
      * @param signals the built-in detectors' signals (empty when refused)
      * @param actions the monitoring rules that fired (empty when refused or when none fired)
      */
@@ -730,7 +736,11 @@ public final class MonitorReplay {
         return firstUndescribed;
     }
 
-    /** How many queries were refused before monitoring, by reason (every reason present, 0 if none). */
+    /**
+     * How many queries were not observed, by reason (every reason present, 0 if none): refused
+     * before monitoring, or denied because monitoring failed on them ({@link Refusal#DETECTOR_FAILED},
+     * {@link Refusal#MONITORING_FAILED}).
+     */
     public Map<Refusal, Long> refusals() {
         return Collections.unmodifiableMap(new EnumMap<>(refusals));
     }
