@@ -394,6 +394,59 @@ class MonitorReplayCommandTest {
         assertThat(r.out()).isEmpty();
     }
 
+    /**
+     * A Rego monitoring question that runs too deep for one caller (a chain of 6,000 functions, each
+     * calling the next; Rego has no recursion): the engine stops it at its own depth limit, or turns a
+     * stack overflow into a failure, as an ordinary exception (no StackOverflowError reaches the
+     * replay or a Guard), so the bundle's on_error decides, as for any failing rule; the replay goes on.
+     */
+    @Test
+    void aRegoMonitoringQuestionThatRunsTooDeepForOneLineIsThatLinesFailure() throws IOException {
+        StringBuilder chain = new StringBuilder();
+        int depth = 6_000;
+        for (int i = 0; i < depth; i++) {
+            chain.append("f").append(i).append("(x) := f").append(i + 1).append("(x)\n");
+        }
+        chain.append("f").append(depth).append("(x) := x\n");
+        for (String onError : List.of("deny", "degrade")) {
+            Path b = regoBundle(tmp.resolve("rego-deep-" + onError), onError, """
+                    decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                    """, """
+                    decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                        "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
+                    """, """
+                    decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]} if {
+                        input.caller.id != "mallory"
+                    } else := {"actions": []} if {
+                        f0(1) == 1
+                    }
+
+                    alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
+                        "throttle_per_second": 0}]
+
+                    """ + chain);
+            StringBuilder t = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                for (String caller : List.of("alice", "mallory")) {
+                    t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
+                            .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
+                }
+            }
+            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.outLines()).as(onError).containsExactly(
+                    "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
+                    "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                    "callers: 2, flagged: 1");
+            assertThat(r.errLines()).as(onError).filteredOn(l -> l.contains("(caller mallory): the bundle's monitoring "
+                    + "question failed: ")).hasSize(4).allSatisfy(l -> assertThat(l).containsAnyOf(
+                            // the depth limit, or a stack overflow before it, which the engine reports redacted
+                            "eval_recursion_error", "eval_internal_error").contains("on_error: " + onError)
+                            .doesNotContain("StackOverflowError"));
+        }
+    }
+
     /** A Rego bundle: the given access, validation and monitoring rules, one rate detector (low 2, medium 3). */
     private static Path regoBundle(Path b, String onError, String access, String validation, String monitoring)
             throws IOException {

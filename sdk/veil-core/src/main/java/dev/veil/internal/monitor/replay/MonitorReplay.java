@@ -78,7 +78,12 @@ import java.util.Set;
  *       policy's {@code on_error} decides, as in the Guard: under {@code deny} the query is
  *       refused here ({@link Refusal#MONITORING_FAILED}; its rate token and the detectors' state
  *       are already counted), under {@code degrade} no rule applies to it and the replay goes
- *       on to the answer; either way the line is listed ({@link #monitoringFailures}). Every rule that
+ *       on to the answer; either way the line is listed ({@link #monitoringFailures}). A failure that
+ *       is an {@link Error} (a {@link StackOverflowError}) is refused under either {@code on_error},
+ *       as the Guard, whose last line of defence catches it, denies it; an {@link OutOfMemoryError}
+ *       or another {@link VirtualMachineError} ends the replay (rethrown): the figures after it
+ *       could not be trusted. (The Rego engine turns a stack overflow of its own into an ordinary
+ *       failure, an exception, and limits the depth of evaluation: there on_error decides.) Every rule that
  *       fires is an <b>alarm</b> for this query, credited to every detector the rule needed: each
  *       one its {@code when.signals} names (a YAML rule on several signals fires only when all of
  *       them reach their levels, while its action, as the decision document carries it, names the
@@ -170,7 +175,9 @@ public final class MonitorReplay {
          * ({@code internal_error}) after the state batch, so, as for a detector that fails to give
          * its signal, the query has counted for its caller's rate limit and quota and for the
          * detectors' state. Under {@code on_error: degrade} the Guard answers degraded, with no
-         * monitoring rule applied: the replay observes the query without an alarm instead.
+         * monitoring rule applied: the replay observes the query without an alarm instead. A failure
+         * that is an {@link Error} (a {@link StackOverflowError}, an assertion) is refused here under
+         * either {@code on_error}, as the Guard denies it; see {@link #accept}.
          */
         MONITORING_FAILED
     }
@@ -499,9 +506,17 @@ public final class MonitorReplay {
             MonitoringDecision md;
             try {
                 md = policy.monitoring(in.withSignals(signals, false));
-            } catch (RuntimeException e) {
-                // as DefaultGuard's observe stage: on_error decides, after the state batch
-                String why = "the bundle's monitoring question failed: " + Objects.toString(e.getMessage(), e.toString());
+            } catch (Exception | Error e) {
+                // as DefaultGuard's observe stage: on_error decides, after the state batch, for an
+                // Exception; an Error (a StackOverflowError) reaches the Guard's last line of defence,
+                // which denies the request whatever on_error says
+                String why = "the bundle's monitoring question failed: " + failure(e);
+                if (e instanceof Error) {
+                    monitoringFailed("not observed: " + at(q, why) + " (a Guard denies such a request, "
+                            + "internal_error, whatever on_error says, since the failure is an Error, after counting it "
+                            + "for rate limits, quotas and the detectors' state)");
+                    return refuse(q, index, Refusal.MONITORING_FAILED, why);
+                }
                 if (!degradeOnError) {
                     monitoringFailed("not observed: " + at(q, why) + " (a Guard denies such a request, "
                             + "internal_error, as the bundle's on_error: deny says, after counting it for rate limits, "

@@ -410,6 +410,44 @@ class GuardEquivalenceTest {
         }
     }
 
+    /**
+     * The monitoring question throws a {@link StackOverflowError} (an {@link Error}, not an
+     * Exception) for some of c1's queries: the Guard's observe stage handles Exceptions as
+     * {@code on_error} says, but an Error reaches its last line of defence, which denies the request
+     * ({@code internal_error}) under either {@code on_error}, after the state batch. The replay refuses
+     * those lines ({@code monitoring_failed}), names them, and goes on.
+     */
+    @Test
+    void aStackOverflowInTheMonitoringQuestionIsDeniedAsInTheGuardUnderEitherOnError() throws Exception {
+        for (String onError : List.of("deny", "degrade")) {
+            Faulty f = faulty("soe-" + onError, onError, FaultyPolicyEngine.MONITORING_ERROR_FOR_C1);
+            PolicyBundle b = f.bundle();
+            Map<String, String> keys = f.keys();
+            AtomicInteger run = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            Files.createDirectories(tmp.resolve("audit-soe-" + onError));
+            qt().withExamples(30).forAll(traces()).checkAssert(items -> {
+                List<TraceQuery> trace = parse(lines(items, true));
+                Path audit = tmp.resolve("audit-soe-" + onError).resolve(run.incrementAndGet() + ".jsonl");
+                List<String> guard = viaGuard(b, keys, trace, audit);
+                MonitorReplay r = GuardReplayHarness.replayed(b, trace);
+                assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
+                long denied;
+                try {
+                    denied = Files.readAllLines(audit).stream().filter(l -> l.contains("internal_error")).count();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                assertThat(r.refusals().get(MonitorReplay.Refusal.MONITORING_FAILED)).isEqualTo(denied);
+                assertThat(r.monitoringFailureCount()).isEqualTo(denied);
+                assertThat(r.monitoringFailures()).allSatisfy(n -> assertThat(n).startsWith("not observed: ")
+                        .contains("injected stack overflow", "whatever on_error says"));
+                failed.addAndGet((int) denied);
+            });
+            assertThat(failed.get()).as("the generated traces must reach c1's monitoring question").isGreaterThan(10);
+        }
+    }
+
     /** A faulty bundle and its callers' API keys. */
     record Faulty(PolicyBundle bundle, Map<String, String> keys) {}
 
