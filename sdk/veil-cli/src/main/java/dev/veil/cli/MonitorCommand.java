@@ -50,7 +50,9 @@ final class MonitorCommand implements Runnable {
      * of detector state: Redis expires keys on its server's clock, so a replay faster than the trace
      * keeps state that the in-memory replay (on the trace's time, as a live Guard) forgets; a warning
      * on standard error names the first such pause. Queries refused before monitoring (access denied, blocked,
-     * rate limited, quota, invalid input) are counted on standard error. A malformed line fails with
+     * rate limited, quota, invalid input, and a failure of the bundle's access or validation question, which a
+     * Guard denies whatever on_error says) are counted on standard error, and the replay goes on; lines denied
+     * because a detector or the monitoring question failed on them are counted in a note of their own. A malformed line fails with
      * {@code FILE:LINE: what is wrong} and nothing on standard output (exit 2). In memory the store
      * holds rate-limit, quota and cool-down state for at most {@code --max-callers} callers at once
      * (default {@link MonitorReplay#DEFAULT_MAX_CALLERS}, the Guard's); a trace that needs more fails
@@ -78,8 +80,12 @@ final class MonitorCommand implements Runnable {
                         + "degrade: that signal is left out), named on standard error, and the replay goes on; "
                         + "so is a line on which the bundle's monitoring question itself fails (a Rego rule that "
                         + "errs or is undefined for it: deny: the line is refused; degrade: no monitoring rule "
-                        + "applies to it); "
-                        + "refusals are counted on standard error, and a "
+                        + "applies to it); a line on which the bundle's access or validation question fails is "
+                        + "refused before monitoring (access_failed, validation_failed), as a Guard denies it whatever "
+                        + "on_error says, and the replay goes on; "
+                        + "refusals are counted on standard error (lines a detector or the monitoring question failed "
+                        + "on and that a Guard denies, detector_failed and monitoring_failed, in a note of their own, "
+                        + "not as refused before monitoring), and a "
                         + "trace whose described callers access refuses whole is an error. A line without roles, "
                         + "tenant or attributes does not say who its caller is: if only the access default denies it (no rule "
                         + "matched), it is monitored anyway, without a rate limit or quota, and a note on standard "
@@ -105,8 +111,8 @@ final class MonitorCommand implements Runnable {
                 "0:the replay ran; its results were printed",
                 "2:bad usage; the bundle does not load or has a custom detector; a trace line is malformed "
                         + "(FILE:LINE: what is wrong); the bundle's access rules refused every query of callers the "
-                        + "trace describes (roles, tenant or attributes), or no query reached the detectors at all (every one "
-                        + "refused before monitoring, e.g. by validation); in memory, more callers with rate-limit, "
+                        + "trace describes (roles, tenant or attributes), or no query was observed at all (every one "
+                        + "refused before monitoring, e.g. by validation, or denied because monitoring failed on it); in memory, more callers with rate-limit, "
                         + "quota or cool-down state at once than --max-callers; Redis cannot be reached"
             })
     static final class Replay implements Callable<Integer> {
@@ -173,8 +179,12 @@ final class MonitorCommand implements Runnable {
             if (replay.queries() > 0 && refused == replay.queries()) { // "flagged: 0" would say nothing
                 List<String> parts = replay.refusals().entrySet().stream().filter(e -> e.getValue() > 0)
                         .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + " " + e.getValue()).toList();
-                throw new CliException(trace + ": no query of the trace reached the detectors: the bundle refused "
-                        + "every one before monitoring, as a Guard would (" + String.join(", ", parts) + "; first: "
+                boolean failed = parts.size() > MonitorCommand.parts(replay.refusals(), false).size();
+                throw new CliException(trace + (failed
+                        ? ": no query of the trace was observed: the bundle refused every one before monitoring, or "
+                                + "monitoring failed on it, as a Guard would deny it ("
+                        : ": no query of the trace reached the detectors: the bundle refused every one before "
+                                + "monitoring, as a Guard would (") + String.join(", ", parts) + "; first: "
                         + replay.firstRefusal() + "); check the trace's callers and "
                         + "features against the bundle's access and validation sections"
                         + (replay.refusals().get(MonitorReplay.Refusal.DETECTOR_FAILED) > 0
@@ -372,17 +382,37 @@ final class MonitorCommand implements Runnable {
                 .toPlainString() + unit;
     }
 
-    /** One line on standard error counting the queries refused before monitoring, when there were any. */
+    /**
+     * One line counting the queries refused before monitoring, when there were any, and one counting
+     * those denied because monitoring failed on them ({@code detector_failed}, {@code monitoring_failed}:
+     * not refusals before monitoring, but a Guard's denial of a failure, internal_error), when there
+     * were any; then the first of each reason in {@code first}.
+     */
     static void printRefusals(PrintWriter err, String command, Map<MonitorReplay.Refusal, Long> refusals,
             Map<MonitorReplay.Refusal, String> first) {
-        List<String> parts = refusals.entrySet().stream().filter(e -> e.getValue() > 0)
-                .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + " " + e.getValue()).toList();
-        if (parts.isEmpty()) {
-            return;
+        List<String> before = parts(refusals, false);
+        if (!before.isEmpty()) {
+            err.println(command + ": note: queries refused before monitoring, as a Guard would refuse them: "
+                    + String.join(", ", before));
         }
-        err.println(command + ": note: queries refused before monitoring, as a Guard would refuse them: "
-                + String.join(", ", parts));
+        List<String> failed = parts(refusals, true);
+        if (!failed.isEmpty()) {
+            err.println(command + ": note: queries denied because monitoring failed on them (a detector or the "
+                    + "bundle's monitoring question), as a Guard denies them (internal_error): "
+                    + String.join(", ", failed));
+        }
         first.forEach((r, why) -> err.println(command + ": note: first " + r.name().toLowerCase(Locale.ROOT) + ": "
                 + ControlChars.escaped(why)));
+    }
+
+    /** Whether a query not observed for {@code r} was denied because monitoring failed on it, not refused before. */
+    static boolean monitoringFailed(MonitorReplay.Refusal r) {
+        return r == MonitorReplay.Refusal.DETECTOR_FAILED || r == MonitorReplay.Refusal.MONITORING_FAILED;
+    }
+
+    /** "reason count" for every reason counted, of those monitoring failed on or of the others. */
+    private static List<String> parts(Map<MonitorReplay.Refusal, Long> refusals, boolean failed) {
+        return refusals.entrySet().stream().filter(e -> e.getValue() > 0 && monitoringFailed(e.getKey()) == failed)
+                .map(e -> e.getKey().name().toLowerCase(Locale.ROOT) + " " + e.getValue()).toList();
     }
 }

@@ -63,8 +63,9 @@ class CalibrateCommandTest {
         Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.02");
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.outLines()).contains("benign: note: queries refused before monitoring, as a Guard would refuse "
-                + "them: detector_failed 1");
+        assertThat(r.outLines()).contains("benign: note: queries denied because monitoring failed on them (a "
+                + "detector or the bundle's monitoring question), as a Guard denies them (internal_error): "
+                + "detector_failed 1").noneMatch(l -> l.contains("refused before monitoring"));
         assertThat(r.errLines()).singleElement().asString().startsWith("veil calibrate: note: not observed: line "
                 + misfit + " (caller ").contains("detector smooth: width is 3 but 3 features do not form an image");
         assertThat(JSON.readTree(bundle.resolve("monitoring/thresholds/data.json").toFile()).fieldNames())

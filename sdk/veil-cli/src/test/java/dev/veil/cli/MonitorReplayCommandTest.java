@@ -206,9 +206,12 @@ class MonitorReplayCommandTest {
                 + "width is 3 but 4 features do not form an image of rows 3 wide with at least 3 rows (a Guard denies "
                 + "such a request, internal_error, before it counts it: the bundle's validation fixes no shape that "
                 + "the detector can take)");
-        // said once: the count of refusals, then the line itself, not again as the first of its kind
-        assertThat(r.errLines()).contains("veil monitor replay: note: queries refused before monitoring, as a Guard "
-                + "would refuse them: detector_failed 1");
+        // said once: the count of such denials, then the line itself, not again as the first of its kind; a
+        // detector's failure is no refusal before monitoring
+        assertThat(r.errLines()).contains("veil monitor replay: note: queries denied because monitoring failed on "
+                + "them (a detector or the bundle's monitoring question), as a Guard denies them (internal_error): "
+                + "detector_failed 1");
+        assertThat(r.errLines()).noneMatch(l -> l.contains("refused before monitoring"));
         assertThat(r.errLines()).noneMatch(l -> l.contains("first detector_failed"));
     }
 
@@ -301,14 +304,175 @@ class MonitorReplayCommandTest {
                 assertThat(r.errLines()).contains("veil monitor replay: note: not observed: " + why + " (a Guard denies "
                         + "such a request, internal_error, as the bundle's on_error: deny says, after counting it for "
                         + "rate limits, quotas and the detectors' state)",
-                        "veil monitor replay: note: queries refused before monitoring, as a Guard would refuse them: "
+                        "veil monitor replay: note: queries denied because monitoring failed on them (a detector or "
+                                + "the bundle's monitoring question), as a Guard denies them (internal_error): "
                                 + "monitoring_failed 4");
+                // the monitoring question ran: those queries were not refused before it
+                assertThat(r.errLines()).noneMatch(l -> l.contains("refused before monitoring"));
             } else {
                 assertThat(r.errLines()).hasSize(4).contains("veil monitor replay: note: " + why + "; no monitoring "
                         + "rule was applied to it (a Guard answers such a request degraded, as the bundle's on_error: "
                         + "degrade says, and its detectors remember the answer)");
             }
         }
+    }
+
+    /**
+     * A Rego bundle whose access decision is undefined for caller mallory and whose validation
+     * decision is undefined for caller trent (rules that cannot be evaluated for some inputs): a
+     * Guard denies each such request (internal_error, whatever on_error says) before it counts it for
+     * anything, and goes on serving the next; the replay refuses each such line before monitoring,
+     * counts it with its reason, and goes on.
+     */
+    @Test
+    void aLineTheAccessOrValidationQuestionFailsOnIsRefusedBeforeMonitoringNotTheEndOfTheReplay() throws IOException {
+        Path b = regoBundle(tmp.resolve("rego-access"), "deny", """
+                decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    input.caller.id != "mallory"
+                }
+                """, """
+                decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                    "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}} if {
+                    input.caller.id != "trent"
+                }
+                """, """
+                decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]}
+
+                alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
+                    "throttle_per_second": 0}]
+                """);
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            for (String caller : List.of("alice", "mallory", "trent")) {
+                t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
+                        .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
+            }
+        }
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).containsExactly(
+                "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
+                "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                "{\"caller\": \"trent\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                "callers: 3, flagged: 1");
+        String undefined = " is undefined for this input: the rule must answer every input (give it a default, or end "
+                + "its else chain without a condition) (a Guard denies such a request, internal_error, whatever "
+                + "on_error says, before it counts it for rate limits, quotas or the detectors' state)";
+        assertThat(r.errLines()).containsExactly(
+                "veil monitor replay: note: queries refused before monitoring, as a Guard would refuse them: "
+                        + "access_failed 4, validation_failed 4",
+                "veil monitor replay: note: first access_failed: line 2 (caller mallory): the bundle's access question "
+                        + "failed: data.veil.access.decision" + undefined,
+                "veil monitor replay: note: first validation_failed: line 3 (caller trent): the bundle's validation "
+                        + "question failed: data.veil.validation.decision" + undefined);
+    }
+
+    /** Every line denied because the monitoring question failed on it: nothing observed, but nothing refused before monitoring. */
+    @Test
+    void aTraceTheMonitoringQuestionFailsOnWholeIsAnErrorThatSaysSo() throws IOException {
+        Path b = regoBundle(tmp.resolve("rego-none"), "deny", """
+                decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                """, """
+                decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                    "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
+                """, """
+                decision := {"actions": []} if {
+                    input.caller.id == "nobody"
+                }
+                """);
+        Path t = trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                {"caller": "b", "ts_ms": 1700000001000, "features": [0.1, 0.2, 0.3]}
+                """);
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(t));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).startsWith("veil monitor replay: " + t + ": no query of the trace was observed: the bundle "
+                + "refused every one before monitoring, or monitoring failed on it, as a Guard would deny it "
+                + "(monitoring_failed 2; first: line 1 (caller a): the bundle's monitoring question failed: ")
+                .contains(", and its monitoring question, which failed");
+        assertThat(r.out()).isEmpty();
+    }
+
+    /**
+     * A Rego monitoring question that runs too deep for one caller (a chain of 6,000 functions, each
+     * calling the next; Rego has no recursion): the engine stops it at its own depth limit, or turns a
+     * stack overflow into a failure, as an ordinary exception (no StackOverflowError reaches the
+     * replay or a Guard), so the bundle's on_error decides, as for any failing rule; the replay goes on.
+     */
+    @Test
+    void aRegoMonitoringQuestionThatRunsTooDeepForOneLineIsThatLinesFailure() throws IOException {
+        StringBuilder chain = new StringBuilder();
+        int depth = 6_000;
+        for (int i = 0; i < depth; i++) {
+            chain.append("f").append(i).append("(x) := f").append(i + 1).append("(x)\n");
+        }
+        chain.append("f").append(depth).append("(x) := x\n");
+        for (String onError : List.of("deny", "degrade")) {
+            Path b = regoBundle(tmp.resolve("rego-deep-" + onError), onError, """
+                    decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+                    """, """
+                    decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                        "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
+                    """, """
+                    decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]} if {
+                        input.caller.id != "mallory"
+                    } else := {"actions": []} if {
+                        f0(1) == 1
+                    }
+
+                    alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
+                        "throttle_per_second": 0}]
+
+                    """ + chain);
+            StringBuilder t = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                for (String caller : List.of("alice", "mallory")) {
+                    t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
+                            .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
+                }
+            }
+            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.outLines()).as(onError).containsExactly(
+                    "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
+                    "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                    "callers: 2, flagged: 1");
+            assertThat(r.errLines()).as(onError).filteredOn(l -> l.contains("(caller mallory): the bundle's monitoring "
+                    + "question failed: ")).hasSize(4).allSatisfy(l -> assertThat(l).containsAnyOf(
+                            // the depth limit, or a stack overflow before it, which the engine reports redacted
+                            "eval_recursion_error", "eval_internal_error").contains("on_error: " + onError)
+                            .doesNotContain("StackOverflowError"));
+        }
+    }
+
+    /** A Rego bundle: the given access, validation and monitoring rules, one rate detector (low 2, medium 3). */
+    private static Path regoBundle(Path b, String onError, String access, String validation, String monitoring)
+            throws IOException {
+        Files.createDirectories(b.resolve("veil/settings"));
+        Files.writeString(b.resolve("veil/settings/data.yaml"), """
+                name: rego-replay
+                on_error: %s
+                authentication: { anonymous: true }
+                monitoring:
+                  detectors:
+                    rate: { window_seconds: 60, low: 2, medium: 3, high: 100 }
+                """.formatted(onError));
+        rego(b, "access", access);
+        rego(b, "validation", validation);
+        rego(b, "monitoring", monitoring);
+        rego(b, "model", """
+                decision := {"rule": "default", "stale": false, "action": "alert"}
+                """);
+        rego(b, "output", """
+                decision := {"rule": "default", "release": {"form": "label_only", "top_k": 1, "round": 0,
+                    "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}}
+                """);
+        rego(b, "logging", """
+                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
+                """);
+        return b;
     }
 
     private static void rego(Path bundle, String question, String rules) throws IOException {

@@ -38,7 +38,10 @@ import java.util.TreeSet;
  * accepts and {@code StateOp.Throttle} refuses): a failure in monitoring after a denial was reached.
  * Another, {@value #MONITORING_FOR_C1}, fails the monitoring question for caller {@code c1} while
  * its {@code rate} signal is {@code low} (as a Rego rule that errs for some inputs does), and
- * answers it otherwise: c1's later queries then show what its failed ones counted.
+ * answers it otherwise: c1's later queries then show what its failed ones counted;
+ * {@value #MONITORING_ERROR_FOR_C1} does the same with a {@link StackOverflowError} (a Rego rule
+ * whose evaluation runs too deep for some inputs), and {@value #ACCESS_FOR_C1} and
+ * {@value #VALIDATION_FOR_C1} fail the access or validation question for every query of c1.
  */
 public final class FaultyPolicyEngine implements PolicyEngine {
     /** The marker file naming the failing question. */
@@ -52,6 +55,14 @@ public final class FaultyPolicyEngine implements PolicyEngine {
     public static final String BLOCK_THEN_UNAPPLIABLE = "monitoring-block-then-unappliable";
     /** The mode whose monitoring question fails for caller {@code c1} while its rate signal is low. */
     public static final String MONITORING_FOR_C1 = "monitoring-for-c1";
+    /** As {@link #MONITORING_FOR_C1}, with a {@link StackOverflowError}. */
+    public static final String MONITORING_ERROR_FOR_C1 = "monitoring-error-for-c1";
+    /** The mode whose access question fails for every query of caller {@code c1}. */
+    public static final String ACCESS_FOR_C1 = "access-for-c1";
+    /** The mode whose validation question fails for every query of caller {@code c1}. */
+    public static final String VALIDATION_FOR_C1 = "validation-for-c1";
+    private static final Set<String> MODES = Set.of(BLOCK_THEN_UNAPPLIABLE, MONITORING_FOR_C1, MONITORING_ERROR_FOR_C1,
+            ACCESS_FOR_C1, VALIDATION_FOR_C1);
 
     @Override
     public String name() {
@@ -69,12 +80,10 @@ public final class FaultyPolicyEngine implements PolicyEngine {
         String question = marker[0];
         String kind = marker.length > 1 ? marker[1] : "unchecked";
         boolean known = QUESTIONS.contains(question)
-                || ((question.equals(BLOCK_THEN_UNAPPLIABLE) || question.equals(MONITORING_FOR_C1))
-                        && marker.length == 1);
+                || (MODES.contains(question) && marker.length == 1);
         if (!known || marker.length > 2 || (marker.length == 2 && !Set.of("checked", "error").contains(kind))) {
             throw PolicyLoadException.of(MARKER, "expected one of " + new TreeSet<>(QUESTIONS)
-                    + ", optionally followed by 'checked' or 'error', or " + BLOCK_THEN_UNAPPLIABLE + " or "
-                    + MONITORING_FOR_C1 + ", was '"
+                    + ", optionally followed by 'checked' or 'error', or one of " + new TreeSet<>(MODES) + ", was '"
                     + String.join(" ", marker) + "'");
         }
         if (!bundle.files().contains(POLICY)) {
@@ -150,20 +159,30 @@ public final class FaultyPolicyEngine implements PolicyEngine {
         @Override
         public AccessDecision access(PolicyInput input) {
             maybeFail("access");
+            if (question.equals(ACCESS_FOR_C1) && input.caller().id().equals("c1")) {
+                throw new IllegalStateException("injected failure in the access question for caller c1");
+            }
             return yaml.access(input);
         }
 
         @Override
         public ValidationDecision validation(PolicyInput input) {
             maybeFail("validation");
+            if (question.equals(VALIDATION_FOR_C1) && input.caller().id().equals("c1")) {
+                throw new IllegalStateException("injected failure in the validation question for caller c1");
+            }
             return yaml.validation(input);
         }
 
         @Override
         public MonitoringDecision monitoring(PolicyInput input) {
             maybeFail("monitoring");
-            if (question.equals(MONITORING_FOR_C1) && input.caller().id().equals("c1")
+            if ((question.equals(MONITORING_FOR_C1) || question.equals(MONITORING_ERROR_FOR_C1))
+                    && input.caller().id().equals("c1")
                     && input.signal("rate") != null && input.signal("rate").level() == dev.veil.Level.LOW) {
+                if (question.equals(MONITORING_ERROR_FOR_C1)) {
+                    throw new StackOverflowError("injected stack overflow in the monitoring question for caller c1");
+                }
                 throw new IllegalStateException("injected failure in the monitoring question for caller c1");
             }
             if (question.equals(BLOCK_THEN_UNAPPLIABLE)) {

@@ -46,15 +46,21 @@ import java.util.Set;
  * <ol>
  *   <li>the caller is authenticated by API key, with the line's {@code tenant}, {@code roles} and
  *       {@code attributes} (none by default), and the policy's {@code access} question is asked; a
- *       denied query stops here, as in the Guard (no state is touched). A line that does not
- *       describe its caller (no roles, tenant or attributes: the replay contract's minimal format)
+ *       denied query stops here, as in the Guard (no state is touched), and so does one on which the
+ *       question fails (throws): the Guard denies it, {@code internal_error}, whatever
+ *       {@code on_error} says ({@link Refusal#ACCESS_FAILED}), and the replay goes on (an
+ *       {@link OutOfMemoryError} or another {@link VirtualMachineError} other than a
+ *       {@link StackOverflowError} ends it instead: the figures after it could not be trusted).
+ *       A line that does not describe its caller (no roles, tenant or attributes: the replay contract's minimal format)
  *       and that only the access
  *       {@code default} refuses (no rule matched it) is monitored anyway: the trace does not say who
  *       its caller is, so it is taken as a caller the access rules let through, without a rate
  *       limit or daily quota (its throttles apply; {@link #undescribed()} counts such lines). A
  *       line of caller {@code anonymous} that describes no caller is the anonymous caller;
  *   <li>{@code validation}: the input contract is checked (an unnamed feature vector of 8 bytes per
- *       feature; the model is named {@code model}, version {@code 0}, age 0 days); for a valid input,
+ *       feature; the model is named {@code model}, version {@code 0}, age 0 days); a query on which
+ *       the {@code validation} question fails is refused here as on access
+ *       ({@link Refusal#VALIDATION_FAILED}); for a valid input,
  *       each built-in detector plans its state operations: one that cannot take the input (features
  *       that form no image of its {@code width}, in a bundle that fixes no shape) refuses the query
  *       here ({@link Refusal#DETECTOR_FAILED}), as the Guard denies it, and nothing is counted;
@@ -72,7 +78,12 @@ import java.util.Set;
  *       policy's {@code on_error} decides, as in the Guard: under {@code deny} the query is
  *       refused here ({@link Refusal#MONITORING_FAILED}; its rate token and the detectors' state
  *       are already counted), under {@code degrade} no rule applies to it and the replay goes
- *       on to the answer; either way the line is listed ({@link #monitoringFailures}). Every rule that
+ *       on to the answer; either way the line is listed ({@link #monitoringFailures}). A failure that
+ *       is an {@link Error} (a {@link StackOverflowError}) is refused under either {@code on_error},
+ *       as the Guard, whose last line of defence catches it, denies it; an {@link OutOfMemoryError}
+ *       or another {@link VirtualMachineError} ends the replay (rethrown): the figures after it
+ *       could not be trusted. (The Rego engine turns a stack overflow of its own into an ordinary
+ *       failure, an exception, and limits the depth of evaluation: there on_error decides.) Every rule that
  *       fires is an <b>alarm</b> for this query, credited to every detector the rule needed: each
  *       one its {@code when.signals} names (a YAML rule on several signals fires only when all of
  *       them reach their levels, while its action, as the decision document carries it, names the
@@ -117,10 +128,22 @@ public final class MonitorReplay {
     /** The rule of an access decision that no rule matched (both engines' default decision). */
     private static final String DEFAULT_RULE = "default";
 
-    /** Why a query was refused before the monitoring stage, as the Guard would refuse it. */
+    /**
+     * Why a query was not observed, as the Guard would refuse or deny it: refused before the
+     * monitoring stage, or, for {@link #DETECTOR_FAILED} and {@link #MONITORING_FAILED}, denied
+     * because monitoring failed on it (not a refusal before monitoring: the Guard denies such a
+     * failure, {@code internal_error}).
+     */
     public enum Refusal {
         /** The access policy denied the caller. */
         ACCESS_DENIED,
+        /**
+         * The policy's {@code access} question failed on the query (a Rego rule that errs or is
+         * undefined for this input, say): the Guard denies that request ({@code internal_error},
+         * stage access, whatever {@code on_error} says) before it touches any state, so the query
+         * counts for no rate, quota or detector.
+         */
+        ACCESS_FAILED,
         /** An earlier block of the monitoring policy still held. */
         BLOCKED,
         /** The caller's rate limit (or a throttle) was exceeded, or the in-memory limiter was full and the caller new. */
@@ -129,6 +152,13 @@ public final class MonitorReplay {
         QUOTA_EXHAUSTED,
         /** The input broke the validation contract. */
         INVALID_INPUT,
+        /**
+         * The policy's {@code validation} question failed on the query (or the contract it answered
+         * could not be checked): as for {@link #ACCESS_FAILED}, the Guard denies that request
+         * ({@code internal_error}, stage validation, whatever {@code on_error} says) before it
+         * touches any state.
+         */
+        VALIDATION_FAILED,
         /**
          * A built-in detector could not take the input (features that form no image of its
          * {@code width}, in a bundle whose validation fixes no shape): the Guard denies such a
@@ -145,7 +175,9 @@ public final class MonitorReplay {
          * ({@code internal_error}) after the state batch, so, as for a detector that fails to give
          * its signal, the query has counted for its caller's rate limit and quota and for the
          * detectors' state. Under {@code on_error: degrade} the Guard answers degraded, with no
-         * monitoring rule applied: the replay observes the query without an alarm instead.
+         * monitoring rule applied: the replay observes the query without an alarm instead. A failure
+         * that is an {@link Error} (a {@link StackOverflowError}, an assertion) is refused here under
+         * either {@code on_error}, as the Guard denies it; see {@link #accept}.
          */
         MONITORING_FAILED
     }
@@ -155,7 +187,8 @@ public final class MonitorReplay {
      *
      * @param caller the caller
      * @param index the query's 0-based index among the caller's queries
-     * @param refusal why it was refused before monitoring, or {@code null} when it was observed
+     * @param refusal why it was not observed (refused before monitoring, or denied because monitoring
+     *     failed on it), or {@code null} when it was observed
      * @param signals the built-in detectors' signals (empty when refused)
      * @param actions the monitoring rules that fired (empty when refused or when none fired)
      */
@@ -323,9 +356,9 @@ public final class MonitorReplay {
      *
      * @throws TraceFormatException for a malformed line ({@code SOURCE:LINE: what is wrong})
      * @throws StateUnavailableException when the state store fails (the message names the line)
-     * @throws IllegalStateException when the policy's access or validation question fails on a line
-     *     (the message names it; a detector's failure and a failure of the monitoring question are
-     *     handled as {@code on_error} says, see the class Javadoc)
+     * @throws IllegalStateException when the replay itself fails on a line (the message names it; a
+     *     failure of the policy's access, validation or monitoring question, or of a detector, is
+     *     that query's, handled as a Guard handles it: see the class Javadoc)
      */
     public void replay(InputStream in, String source) {
         TraceReader.forEach(in, source, this::accept);
@@ -358,7 +391,14 @@ public final class MonitorReplay {
         PolicyInput in = new PolicyInput(caller, new ModelInfo("model", "0", Instant.ofEpochMilli(now)), 0,
                 features.size(), payload, features.names(), List.of(), false, null);
 
-        AccessDecision ad = policy.access(in);
+        AccessDecision ad;
+        try {
+            ad = policy.access(in);
+        } catch (Exception | Error e) {
+            // as DefaultGuard: a question that cannot be evaluated denies the request (internal_error)
+            // whatever on_error says, before the state batch
+            return refuse(q, index, Refusal.ACCESS_FAILED, questionFailed("access", e));
+        }
         boolean limited = true;
         if (!ad.allow()) {
             // Only a line that describes no caller, refused only because no access rule matched it:
@@ -372,9 +412,14 @@ public final class MonitorReplay {
             }
             limited = false;
         }
-        ValidationDecision vd = policy.validation(in);
-        Violation violation = contracts.computeIfAbsent(vd.contract(), CompiledContract::compile)
-                .check(features, payload);
+        ValidationDecision vd;
+        Violation violation;
+        try {
+            vd = policy.validation(in);
+            violation = contracts.computeIfAbsent(vd.contract(), CompiledContract::compile).check(features, payload);
+        } catch (Exception | Error e) {
+            return refuse(q, index, Refusal.VALIDATION_FAILED, questionFailed("validation", e));
+        }
 
         Query query = new Query(caller, now, features);
         Object[] contexts = new Object[detectors.length];
@@ -461,9 +506,17 @@ public final class MonitorReplay {
             MonitoringDecision md;
             try {
                 md = policy.monitoring(in.withSignals(signals, false));
-            } catch (RuntimeException e) {
-                // as DefaultGuard's observe stage: on_error decides, after the state batch
-                String why = "the bundle's monitoring question failed: " + Objects.toString(e.getMessage(), e.toString());
+            } catch (Exception | Error e) {
+                // as DefaultGuard's observe stage: on_error decides, after the state batch, for an
+                // Exception; an Error (a StackOverflowError) reaches the Guard's last line of defence,
+                // which denies the request whatever on_error says
+                String why = "the bundle's monitoring question failed: " + failure(e);
+                if (e instanceof Error) {
+                    monitoringFailed("not observed: " + at(q, why) + " (a Guard denies such a request, "
+                            + "internal_error, whatever on_error says, since the failure is an Error, after counting it "
+                            + "for rate limits, quotas and the detectors' state)");
+                    return refuse(q, index, Refusal.MONITORING_FAILED, why);
+                }
                 if (!degradeOnError) {
                     monitoringFailed("not observed: " + at(q, why) + " (a Guard denies such a request, "
                             + "internal_error, as the bundle's on_error: deny says, after counting it for rate limits, "
@@ -582,6 +635,32 @@ public final class MonitorReplay {
         return firstTtlPause;
     }
 
+    /**
+     * What a failed access or validation question says, and what a Guard does about it.
+     *
+     * @throws VirtualMachineError when {@code e} is one other than a {@link StackOverflowError} (see {@link #failure})
+     */
+    private static String questionFailed(String question, Throwable e) {
+        return "the bundle's " + question + " question failed: " + failure(e) + " (a Guard denies such a request, "
+                + "internal_error, whatever on_error says, before it counts it for rate limits, quotas or the "
+                + "detectors' state)";
+    }
+
+    /**
+     * The message of a policy question's failure. A Guard denies the request whatever the failure
+     * (its last line of defence catches every {@link Error} too), and so does the replay for one
+     * query, except after the JVM itself failed: an {@link OutOfMemoryError} or another
+     * {@link VirtualMachineError} is rethrown and ends the replay, whose further figures could not
+     * be trusted (a {@link StackOverflowError} is one query's evaluation running too deep: that
+     * query's failure).
+     */
+    private static String failure(Throwable e) {
+        if (e instanceof VirtualMachineError vm && !(e instanceof StackOverflowError)) {
+            throw vm;
+        }
+        return Objects.toString(e.getMessage(), e.toString());
+    }
+
     private static String at(TraceQuery q, String why) {
         return "line " + q.line() + " (caller " + q.caller() + "): " + why;
     }
@@ -672,7 +751,11 @@ public final class MonitorReplay {
         return firstUndescribed;
     }
 
-    /** How many queries were refused before monitoring, by reason (every reason present, 0 if none). */
+    /**
+     * How many queries were not observed, by reason (every reason present, 0 if none): refused
+     * before monitoring, or denied because monitoring failed on them ({@link Refusal#DETECTOR_FAILED},
+     * {@link Refusal#MONITORING_FAILED}).
+     */
     public Map<Refusal, Long> refusals() {
         return Collections.unmodifiableMap(new EnumMap<>(refusals));
     }

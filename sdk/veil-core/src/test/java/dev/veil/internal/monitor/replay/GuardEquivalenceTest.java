@@ -370,4 +370,93 @@ class GuardEquivalenceTest {
             assertThat(c1Flagged.get()).as("c1's later queries must raise alarms").isGreaterThan(3);
         }
     }
+
+    /**
+     * The policy's access or validation question fails for every query of caller {@code c1}: a Guard
+     * denies each such request ({@code internal_error}, whatever {@code on_error} says) before it
+     * counts it for anything, and serves the other callers on. The replay refuses each such line
+     * before monitoring ({@code access_failed}, {@code validation_failed}) and goes on.
+     */
+    @Test
+    void anAccessOrValidationQuestionThatFailsForOneCallerIsRefusedAsTheGuardDeniesIt() throws Exception {
+        for (String mode : List.of(FaultyPolicyEngine.ACCESS_FOR_C1, FaultyPolicyEngine.VALIDATION_FOR_C1)) {
+            MonitorReplay.Refusal refusal = mode.equals(FaultyPolicyEngine.ACCESS_FOR_C1)
+                    ? MonitorReplay.Refusal.ACCESS_FAILED : MonitorReplay.Refusal.VALIDATION_FAILED;
+            String question = mode.equals(FaultyPolicyEngine.ACCESS_FOR_C1) ? "access" : "validation";
+            Faulty f = faulty("q-" + mode, "deny", mode);
+            PolicyBundle b = f.bundle();
+            Map<String, String> keys = f.keys();
+            AtomicInteger run = new AtomicInteger();
+            AtomicInteger flagged = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            Files.createDirectories(tmp.resolve("audit-" + mode));
+            qt().withExamples(30).forAll(traces()).checkAssert(items -> {
+                List<TraceQuery> trace = parse(lines(items, true));
+                List<String> guard = viaGuard(b, keys, trace,
+                        tmp.resolve("audit-" + mode).resolve(run.incrementAndGet() + ".jsonl"));
+                MonitorReplay r = GuardReplayHarness.replayed(b, trace);
+                assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
+                long c1 = trace.stream().filter(q -> q.caller().equals("c1")).count();
+                assertThat(r.refusals().get(refusal)).isEqualTo(c1);
+                if (c1 > 0) {
+                    assertThat(r.firstRefusals().get(refusal)).contains("(caller c1): the bundle's " + question
+                            + " question failed: injected failure", "whatever on_error says");
+                }
+                failed.addAndGet((int) c1);
+                flagged.addAndGet((int) guard.stream().filter(l -> !l.contains("\"first_alarm\": null")).count());
+            });
+            assertThat(failed.get()).as(mode).isGreaterThan(10);
+            assertThat(flagged.get()).as("the other callers must still raise alarms").isGreaterThan(10);
+        }
+    }
+
+    /**
+     * The monitoring question throws a {@link StackOverflowError} (an {@link Error}, not an
+     * Exception) for some of c1's queries: the Guard's observe stage handles Exceptions as
+     * {@code on_error} says, but an Error reaches its last line of defence, which denies the request
+     * ({@code internal_error}) under either {@code on_error}, after the state batch. The replay refuses
+     * those lines ({@code monitoring_failed}), names them, and goes on.
+     */
+    @Test
+    void aStackOverflowInTheMonitoringQuestionIsDeniedAsInTheGuardUnderEitherOnError() throws Exception {
+        for (String onError : List.of("deny", "degrade")) {
+            Faulty f = faulty("soe-" + onError, onError, FaultyPolicyEngine.MONITORING_ERROR_FOR_C1);
+            PolicyBundle b = f.bundle();
+            Map<String, String> keys = f.keys();
+            AtomicInteger run = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            Files.createDirectories(tmp.resolve("audit-soe-" + onError));
+            qt().withExamples(30).forAll(traces()).checkAssert(items -> {
+                List<TraceQuery> trace = parse(lines(items, true));
+                Path audit = tmp.resolve("audit-soe-" + onError).resolve(run.incrementAndGet() + ".jsonl");
+                List<String> guard = viaGuard(b, keys, trace, audit);
+                MonitorReplay r = GuardReplayHarness.replayed(b, trace);
+                assertThat(r.results().stream().map(CallerResult::toJson).toList()).isEqualTo(guard);
+                long denied;
+                try {
+                    denied = Files.readAllLines(audit).stream().filter(l -> l.contains("internal_error")).count();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                assertThat(r.refusals().get(MonitorReplay.Refusal.MONITORING_FAILED)).isEqualTo(denied);
+                assertThat(r.monitoringFailureCount()).isEqualTo(denied);
+                assertThat(r.monitoringFailures()).allSatisfy(n -> assertThat(n).startsWith("not observed: ")
+                        .contains("injected stack overflow", "whatever on_error says"));
+                failed.addAndGet((int) denied);
+            });
+            assertThat(failed.get()).as("the generated traces must reach c1's monitoring question").isGreaterThan(10);
+        }
+    }
+
+    /** A faulty bundle and its callers' API keys. */
+    record Faulty(PolicyBundle bundle, Map<String, String> keys) {}
+
+    /** A faulty bundle (FaultyPolicyEngine) of SHORT_BLOCKS under the given on_error and mode. */
+    private Faulty faulty(String name, String onError, String mode) throws java.io.IOException {
+        Path dir = tmp.resolve(name);
+        Map<String, String> keys = ReplayFixtures.writeBundle(dir, SHORT_BLOCKS.replace("name: replay-test", "name: replay-test\non_error: " + onError));
+        Files.move(dir.resolve("policy.veil.yaml"), dir.resolve(FaultyPolicyEngine.POLICY));
+        Files.writeString(dir.resolve(FaultyPolicyEngine.MARKER), mode + "\n");
+        return new Faulty(PolicyBundle.load(dir), keys);
+    }
 }

@@ -168,10 +168,12 @@ class MonitorReplayTest {
         MonitorReplay r = replay(b, ReplayFixtures.handTrace(false));
         Map<MonitorReplay.Refusal, Long> expected = new LinkedHashMap<>();
         expected.put(MonitorReplay.Refusal.ACCESS_DENIED, 2L); // erin
+        expected.put(MonitorReplay.Refusal.ACCESS_FAILED, 0L);
         expected.put(MonitorReplay.Refusal.BLOCKED, 2L + 2 + 1); // bob 8, 9; carol 4, 5; henry 7
         expected.put(MonitorReplay.Refusal.RATE_LIMITED, 3L); // frank 3, 4, 5
         expected.put(MonitorReplay.Refusal.QUOTA_EXHAUSTED, 0L);
         expected.put(MonitorReplay.Refusal.INVALID_INPUT, 3L); // grace
+        expected.put(MonitorReplay.Refusal.VALIDATION_FAILED, 0L);
         expected.put(MonitorReplay.Refusal.DETECTOR_FAILED, 0L);
         expected.put(MonitorReplay.Refusal.MONITORING_FAILED, 0L);
         assertThat(r.refusals()).containsExactlyEntriesOf(expected);
