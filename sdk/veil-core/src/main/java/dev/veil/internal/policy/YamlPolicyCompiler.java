@@ -33,6 +33,8 @@ final class YamlPolicyCompiler {
     private final Bundle bundle;
     private final Set<String> signalNames;
     private final List<String> warnings = new ArrayList<>();
+    /** Each validation contract as compiled (and checked) at load, for the Guard to use as is. */
+    private final List<CompiledContract> compiledContracts = new ArrayList<>();
 
     YamlPolicyCompiler(PolicyDocument.File doc, Bundle bundle) {
         this.doc = doc;
@@ -68,7 +70,7 @@ final class YamlPolicyCompiler {
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings,
-                ruleSignals());
+                ruleSignals(), compiledContracts);
     }
 
     /** Each monitoring rule's {@code when.signals} names, by rule id, in the file's order (rules checked). */
@@ -420,6 +422,7 @@ final class YamlPolicyCompiler {
         if (optionalScored != null) {
             throw new PolicyPathException(where + ".distribution", optionalScored);
         }
+        compiledContracts.add(compiled);
         return contract;
     }
 
