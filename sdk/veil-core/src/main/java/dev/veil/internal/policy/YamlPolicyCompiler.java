@@ -325,15 +325,11 @@ final class YamlPolicyCompiler {
                 null, true, null, 0, null));
         Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
         if (c.features() != null) {
-            for (String name : c.features().keySet()) {
-                String problem = FeatureNames.contractNameProblem(name);
-                if (problem != null) {
-                    throw new PolicyPathException(where + ".features", problem);
-                }
-            }
-            String clash = FeatureNames.unicodeFormClash(c.features().keySet());
-            if (clash != null) {
-                throw new PolicyPathException(where + ".features", clash);
+            // InputContract checks the names again, sorted; here they are checked in the file's order, at
+            // the features, and before a feature's own error would quote its name in a path.
+            String names = FeatureNames.contractNamesProblem(c.features().keySet());
+            if (names != null) {
+                throw new PolicyPathException(where + ".features", names);
             }
             for (Map.Entry<String, PolicyDocument.Feature> e : c.features().entrySet()) {
                 PolicyDocument.Feature f = e.getValue() == null ? new PolicyDocument.Feature(null, null, null) : e.getValue();
