@@ -155,16 +155,10 @@ public record InputContract(
             throw new IllegalArgumentException("range needs min <= max, was [" + min + ", " + max + "]");
         }
         features = features == null ? Map.of() : Map.copyOf(features);
-        for (String name : new java.util.TreeSet<>(features.keySet())) {
-            String problem = dev.veil.internal.validation.FeatureNames.contractNameProblem(name);
-            if (problem != null) {
-                throw new IllegalArgumentException(problem);
-            }
-        }
-        String clash = dev.veil.internal.validation.FeatureNames.unicodeFormClash(
+        String names = dev.veil.internal.validation.FeatureNames.contractNamesProblem(
                 new java.util.TreeSet<>(features.keySet()));
-        if (clash != null) {
-            throw new IllegalArgumentException(clash);
+        if (names != null) {
+            throw new IllegalArgumentException(names);
         }
         crossField = crossField == null ? List.of() : List.copyOf(crossField);
         if (maxPayloadBytes < 0) {

@@ -101,8 +101,8 @@ public final class TrustedKeys {
             if (key.getKeyRevocation() != null) {
                 throw PolicyLoadException.of(where, name + " is revoked");
             }
-            if (KeyType.RSA.equals(key.getKeyType()) && key instanceof RSAKey rsa
-                    && JwtAuthenticator.rsaBits(rsa) < JwtAuthenticator.MIN_RSA_BITS) {
+            // JWK.parse gives an RSAKey for every kty "RSA" (and an RSAKey's type is always RSA)
+            if (key instanceof RSAKey rsa && JwtAuthenticator.rsaBits(rsa) < JwtAuthenticator.MIN_RSA_BITS) {
                 throw PolicyLoadException.of(where, name + " is an RSA key of " + JwtAuthenticator.rsaBits(rsa)
                         + " bits; at least " + JwtAuthenticator.MIN_RSA_BITS + " are needed");
             }

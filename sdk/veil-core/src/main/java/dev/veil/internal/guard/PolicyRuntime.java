@@ -74,6 +74,10 @@ final class PolicyRuntime {
         }
         this.copiesFeatures = readAfterModel;
         this.noiseCheckedAtLoad = YamlPolicyEngine.checksNoiseAtLoad(policy);
+        // A YAML policy compiled (and checked) its contracts at load: those are the ones used.
+        for (CompiledContract cc : YamlPolicyEngine.compiledContracts(policy)) {
+            contracts.putIfAbsent(cc.contract(), cc);
+        }
     }
 
     /** Whether the policy's engine refused at load any noisy release its budgets could never pay (YAML). */
@@ -198,7 +202,11 @@ final class PolicyRuntime {
         return contracts.size();
     }
 
-    /** The compiled form of a contract; the YAML engine returns the same instances, so this is one check. */
+    /**
+     * The compiled form of a contract: a YAML policy's were compiled at load and are here from the
+     * start (and it returns the same instances, so this is one check); another engine's are compiled
+     * at first use.
+     */
     CompiledContract contract(InputContract c) {
         if (c == lastContract) {
             CompiledContract cc = lastCompiled;

@@ -1,5 +1,6 @@
 package dev.veil.internal.policy;
 
+import dev.veil.internal.validation.CompiledContract;
 import dev.veil.spi.AccessDecision;
 import dev.veil.spi.FieldMode;
 import dev.veil.spi.CompiledPolicy;
@@ -40,6 +41,7 @@ final class YamlPolicy implements CompiledPolicy {
     private final ModelDecision[] staleModel;
     private final List<String> warnings;
     private final Map<String, List<String>> monitoringSignals;
+    private final List<CompiledContract> compiledContracts;
 
     @SuppressWarnings("unchecked")
     YamlPolicy(
@@ -51,8 +53,10 @@ final class YamlPolicy implements CompiledPolicy {
             List<Rule<OutputDecision>> output,
             List<Rule<LoggingDecision>> logging,
             List<String> warnings,
-            Map<String, List<String>> monitoringSignals) {
+            Map<String, List<String>> monitoringSignals,
+            List<CompiledContract> compiledContracts) {
         this.settings = settings;
+        this.compiledContracts = List.copyOf(compiledContracts);
         this.warnings = List.copyOf(warnings);
         this.monitoringSignals = Collections.unmodifiableMap(new LinkedHashMap<>(monitoringSignals));
         this.access = access.toArray(Rule[]::new);
@@ -140,6 +144,11 @@ final class YamlPolicy implements CompiledPolicy {
     @Override
     public OutputDecision output(PolicyInput in) {
         return first(output, in);
+    }
+
+    /** The compiled form of every validation contract, as the compiler checked it at load. */
+    List<CompiledContract> compiledContracts() {
+        return compiledContracts;
     }
 
     /** Whether every logging rule (the default among them) masks the input. */

@@ -33,6 +33,8 @@ final class YamlPolicyCompiler {
     private final Bundle bundle;
     private final Set<String> signalNames;
     private final List<String> warnings = new ArrayList<>();
+    /** Each validation contract as compiled (and checked) at load, for the Guard to use as is. */
+    private final List<CompiledContract> compiledContracts = new ArrayList<>();
 
     YamlPolicyCompiler(PolicyDocument.File doc, Bundle bundle) {
         this.doc = doc;
@@ -68,7 +70,7 @@ final class YamlPolicyCompiler {
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings,
-                ruleSignals());
+                ruleSignals(), compiledContracts);
     }
 
     /** Each monitoring rule's {@code when.signals} names, by rule id, in the file's order (rules checked). */
@@ -323,15 +325,11 @@ final class YamlPolicyCompiler {
                 null, true, null, 0, null));
         Map<String, InputContract.FeatureSpec> features = new LinkedHashMap<>();
         if (c.features() != null) {
-            for (String name : c.features().keySet()) {
-                String problem = FeatureNames.contractNameProblem(name);
-                if (problem != null) {
-                    throw new PolicyPathException(where + ".features", problem);
-                }
-            }
-            String clash = FeatureNames.unicodeFormClash(c.features().keySet());
-            if (clash != null) {
-                throw new PolicyPathException(where + ".features", clash);
+            // InputContract checks the names again, sorted; here they are checked in the file's order, at
+            // the features, and before a feature's own error would quote its name in a path.
+            String names = FeatureNames.contractNamesProblem(c.features().keySet());
+            if (names != null) {
+                throw new PolicyPathException(where + ".features", names);
             }
             for (Map.Entry<String, PolicyDocument.Feature> e : c.features().entrySet()) {
                 PolicyDocument.Feature f = e.getValue() == null ? new PolicyDocument.Feature(null, null, null) : e.getValue();
@@ -420,6 +418,7 @@ final class YamlPolicyCompiler {
         if (optionalScored != null) {
             throw new PolicyPathException(where + ".distribution", optionalScored);
         }
+        compiledContracts.add(compiled);
         return contract;
     }
 

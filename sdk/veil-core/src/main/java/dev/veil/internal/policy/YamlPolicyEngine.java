@@ -21,6 +21,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.bundle.YamlScalars;
+import dev.veil.internal.validation.CompiledContract;
 import dev.veil.spi.Bundle;
 import dev.veil.spi.CompiledPolicy;
 import dev.veil.spi.GuardSettings;
@@ -86,6 +87,14 @@ public final class YamlPolicyEngine implements PolicyEngine {
      */
     public static boolean alwaysMasksInput(CompiledPolicy policy) {
         return policy instanceof YamlPolicy y && y.alwaysMasksInput();
+    }
+
+    /**
+     * The validation contracts of {@code policy} as its engine compiled them at load (a YAML policy's
+     * every contract), so the Guard need not compile them again; empty for another engine.
+     */
+    public static List<CompiledContract> compiledContracts(CompiledPolicy policy) {
+        return policy instanceof YamlPolicy y ? y.compiledContracts() : List.of();
     }
 
     /**

@@ -36,7 +36,7 @@ public final class FeatureNames {
      * policy author cannot see that they are two features, and a request's key matches only the
      * form it is written in.
      */
-    public static String unicodeFormClash(Collection<String> names) {
+    private static String unicodeFormClash(Collection<String> names) {
         Map<String, String> seen = new HashMap<>();
         for (String name : names) {
             String nfc = Normalizer.normalize(name, Normalizer.Form.NFC);
@@ -86,6 +86,24 @@ public final class FeatureNames {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * Why a contract cannot list these feature names, or {@code null}: the first name, in the order
+     * given, that {@link #contractNameProblem} refuses, else two names that are one name in two
+     * Unicode forms ({@link #unicodeFormClash}). The one check of a contract's names: the
+     * {@link dev.veil.spi.InputContract} constructor runs it on every contract (sorted names, so its
+     * message does not depend on a map's hashing), and the YAML compiler first, in the file's order,
+     * at the contract's {@code features} and before it reads anything that would quote a name.
+     */
+    public static String contractNamesProblem(Collection<String> names) {
+        for (String name : names) {
+            String problem = contractNameProblem(name);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        return unicodeFormClash(names);
     }
 
     /**

@@ -29,6 +29,23 @@ class PolicyRuntimeTest {
     }
 
     /**
+     * A YAML contract is compiled once, by the YAML compiler at load: every runtime built from the
+     * policy (a Guard's first, a reload of the same bundle) answers with that compilation, not one of
+     * its own at its first request.
+     */
+    @Test
+    void aYamlContractIsTheOneCompiledAtLoad(@TempDir Path dir) {
+        dev.veil.PolicyBundle bundle = GuardFixtures.bundle(dir).load();
+        PolicyRuntime first = PolicyRuntime.create(bundle, null, List.of(), Clock.systemUTC(), 100);
+        PolicyRuntime second = PolicyRuntime.create(bundle, first, List.of(), Clock.systemUTC(), 100);
+        InputContract c = bundle.policy().validation(new dev.veil.spi.PolicyInput(dev.veil.Caller.ANONYMOUS,
+                GuardFixtures.INFO_A, 0, 4, 32, List.of(), List.of(), false, null)).contract();
+
+        assertThat(first.contract(c).contract()).isSameAs(c);
+        assertThat(second.contract(c)).isSameAs(first.contract(c));
+    }
+
+    /**
      * The Guard copies features it does not own unless nothing reads them after the model: only a
      * YAML policy that masks the input in every logging rule, with no custom detector and no
      * built-in detector that reads them when it records, lets it skip the copy.

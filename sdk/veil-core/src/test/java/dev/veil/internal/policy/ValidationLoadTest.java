@@ -264,4 +264,20 @@ class ValidationLoadTest {
                 """, null).message()).isEqualTo("validation.default.features: feature names must be non-blank (white"
                 + " space alone, no-break spaces included, is blank), was ' '");
     }
+    /**
+     * A bad name is refused before anything else of the contract is read: the error of a feature's
+     * own range (or of the statistics) would otherwise quote the name in its path, invisible
+     * character and all.
+     */
+    @Test
+    void aBadFeatureNameIsRefusedBeforeItsRangeIsRead() {
+        PolicyError e = rejected("""
+                  default:
+                    shape: []
+                    features: {"income\u200b": {min: 2, max: 1}}
+                """, null);
+        assertThat(e.line()).isEqualTo(8);
+        assertThat(e.message()).startsWith("validation.default.features: feature name contains an invisible format"
+                + " character (U+200B at position 6");
+    }
 }

@@ -18,6 +18,9 @@ import dev.veil.spi.MonitoringDecision;
 import dev.veil.spi.OutputDecision;
 import dev.veil.spi.PolicyInput;
 import dev.veil.spi.ValidationDecision;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -131,56 +134,57 @@ final class RegoPolicy implements CompiledPolicy {
     }
 
     /**
-     * The decision document as plain Java for {@link DecisionDocuments}, or an
-     * {@link IllegalArgumentException} naming the question and the place when it is not a JSON
-     * document: a set (which {@link Values#toJava} would turn into a sorted list without duplicates,
-     * so {@code "shape": {28, 28}} would read as {@code [28]} and a set of monitoring actions would lose
-     * its rule order) or an object key that is not a string (which would become its JSON text, so
-     * {@code {1: a, "1": b}} would keep one of the two). The YAML engine's documents have neither.
+     * The decision document as plain Java for {@link DecisionDocuments} (what {@link Values#toJava}
+     * gives), or an {@link IllegalArgumentException} naming the question and the place when it is not
+     * a JSON document: a set (which {@link Values#toJava} would turn into a sorted list without
+     * duplicates, so {@code "shape": {28, 28}} would read as {@code [28]} and a set of monitoring
+     * actions would lose its rule order) or an object key that is not a string (which would become its
+     * JSON text, so {@code {1: a, "1": b}} would keep one of the two). The YAML engine's documents have
+     * neither. One walk checks and converts; the first problem in key order is the one named.
      */
     static Object document(String question, Value doc) {
-        String problem = notJson(doc, "");
-        if (problem != null) {
-            throw new IllegalArgumentException(question + " decision: " + problem);
-        }
-        return Values.toJava(doc);
+        return json(question, doc, "");
     }
 
-    /** Where a value is not JSON and why ({@code contract.shape: expected a list, was a set ...}), or null. */
-    private static String notJson(Value v, String path) {
+    /**
+     * {@code v} as {@link Values#toJava} converts it, refusing a set or a non-string key at
+     * {@code path} ({@code contract.shape: expected a list, was a set ...}). Keys are all strings once
+     * an object passes, so its sorted key order is the code point order {@link Values#toJava} gives.
+     */
+    private static Object json(String question, Value v, String path) {
         switch (v.kind()) {
             case SET:
-                return (path.isEmpty() ? "" : path + ": ") + "expected " + (path.isEmpty() ? "an object" : "a list")
+                throw notJson(question, path, "expected " + (path.isEmpty() ? "an object" : "a list")
                         + ", was a set " + Values.toJson(v).replaceFirst("^(.{40}).+$", "$1...")
                         + " (a set has no order and holds each value once; write an array: [...], or [x | ...] for "
-                        + "a comprehension)";
+                        + "a comprehension)");
             case ARRAY: {
                 ArrayValue a = (ArrayValue) v;
+                List<Object> l = new ArrayList<>(a.size());
                 for (int i = 0; i < a.size(); i++) {
-                    String p = notJson(a.get(i), path + "[" + i + "]");
-                    if (p != null) {
-                        return p;
-                    }
+                    l.add(json(question, a.get(i), path + "[" + i + "]"));
                 }
-                return null;
+                return l;
             }
             case OBJECT: {
                 ObjectValue o = (ObjectValue) v;
+                Map<String, Object> m = new LinkedHashMap<>();
                 for (Value k : o.keys()) {
                     if (!(k instanceof StringValue s)) {
-                        return (path.isEmpty() ? "" : path + ": ") + "keys must be strings, was the " + k.typeName()
-                                + " " + Values.toJson(k).replaceFirst("^(.{40}).+$", "$1...");
+                        throw notJson(question, path, "keys must be strings, was the " + k.typeName() + " "
+                                + Values.toJson(k).replaceFirst("^(.{40}).+$", "$1..."));
                     }
-                    String p = notJson(o.get(k), path.isEmpty() ? s.value() : path + "." + s.value());
-                    if (p != null) {
-                        return p;
-                    }
+                    m.put(s.value(), json(question, o.get(k), path.isEmpty() ? s.value() : path + "." + s.value()));
                 }
-                return null;
+                return m;
             }
             default:
-                return null;
+                return Values.toJava(v);
         }
+    }
+
+    private static IllegalArgumentException notJson(String question, String path, String problem) {
+        return new IllegalArgumentException(question + " decision: " + (path.isEmpty() ? "" : path + ": ") + problem);
     }
 
     /** The record for a decision document: read once per distinct document (up to {@link #CACHED}). */

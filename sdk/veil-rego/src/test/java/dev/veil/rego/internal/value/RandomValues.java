@@ -9,7 +9,7 @@ import java.util.Random;
  * class turns it into a value that mixes every kind, numbers in several spellings (1, 1.0, 1e0,
  * huge, tiny), and strings with the characters that break naive ordering or escaping.
  */
-final class RandomValues {
+public final class RandomValues {
     private static final String[] PIECES = {"", "a", "b", "ab", "A", "z", "0", " ", "\"", "\\", "\n", "\t", "\u0001",
         "<", ">", "&", "\u00e9", "\u2028", "\uffff", "\ue000", "\ud83d\ude00", "\ud800\udc00", "\u007f", "/"};
 
@@ -24,12 +24,12 @@ final class RandomValues {
     }
 
     /** Any value, including sets and non-string object keys. */
-    static Value any(long seed) {
+    public static Value any(long seed) {
         return new RandomValues(seed, true, true).value(3);
     }
 
     /** A value JSON can represent exactly: no sets, string keys only. */
-    static Value json(long seed) {
+    public static Value json(long seed) {
         return new RandomValues(seed, false, false).value(3);
     }
 
