@@ -2074,6 +2074,23 @@ class GuardTest {
         denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
     }
 
+    /**
+     * The in-memory store charges the privacy ledger at the request's time ({@code StateOp.Charge}'s
+     * {@code nowMillis}), as the Redis store does, not by a clock of its own: with a store whose
+     * clock stands still, the budget renews when the Guard's clock reaches the next period (it used
+     * to stay spent for good). MemoryStateStoreTimeTest has the store's side of it.
+     */
+    @Test
+    void thePrivacyBudgetRenewsByTheRequestsTimeNotTheStoresClock() {
+        ManualClock storeClock = new ManualClock(NOW);
+        Guard<double[]> g = guard(budget(1, 86_400), modelA.as(INFO_A),
+                b -> b.stateStore(new dev.veil.internal.state.MemoryStateStore(64L << 20, storeClock, 1000)));
+        assertThat(releasedOf(g, ALICE, 3)).as("day 0: alice spends her budget").isEqualTo(2);
+
+        clock.advance(Duration.ofDays(1));
+        assertThat(releasedOf(g, ALICE, 3)).as("day 1 by the Guard's clock, day 0 by the store's").isEqualTo(2);
+    }
+
     private BundleDir budget(double perCallerEpsilon, long periodSeconds) {
         return bundle().set("output", """
                 default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 0.5}}
