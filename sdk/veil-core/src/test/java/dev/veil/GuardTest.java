@@ -1084,7 +1084,17 @@ class GuardTest {
      * The copy is skipped for real: at 4,096 features (32 KB a vector) a Guard whose policy masks the
      * input allocates less than a quarter of a vector per call on the request thread (once the JIT has
      * compiled the request path: interpreted, the Vector API allocates on every step), and one whose
-     * policy digests it at least one vector more (its copy, which the audit writer digests later).
+     * policy digests it at least half a vector more (its copy, a whole vector, which the audit writer
+     * digests later).
+     *
+     * <p>The margins are wide on purpose: the figures vary with the JIT's progress, which a loaded
+     * machine slows (the masked figure was seen at 3.5 KB on a loaded 2-core machine, 2.3 KB once
+     * compiled). The test used to require the digested figure to exceed the masked one by a whole
+     * vector, which the copy (a vector and its 16-byte header) beats by about 50 bytes only once both
+     * paths are compiled alike, and failed under load. Now each Guard's least figure over alternating
+     * rounds is taken, and half a vector of difference is asked: a digested Guard that stops copying
+     * is within a few KB of the masked one, and a masked Guard that starts copying allocates a whole
+     * vector, four times its bound.
      */
     @Test
     void aGuardCopiesTheInputOnlyWhenItsPolicyRecordsIt() {
@@ -1100,13 +1110,22 @@ class GuardTest {
         // Until the JIT has compiled the path (interpreted, the Vector API allocates tens of KB a call),
         // or for good when the Guard copies: a compiled masked call allocates about 2 KB.
         long maskedPerCall = Long.MAX_VALUE;
-        for (int round = 0; round < 100 && maskedPerCall >= vector / 4; round++) {
+        for (int round = 0; round < 200 && maskedPerCall >= vector / 4; round++) {
             maskedPerCall = allocatedPerCall(masked, x);
         }
-        long digestedPerCall = allocatedPerCall(digested, x);
+        // The least of each over alternating rounds: compilation only ever adds allocation (a call
+        // interpreted or in a less optimised tier), and it may still be under way on a loaded machine.
+        long digestedPerCall = Long.MAX_VALUE;
+        for (int round = 0; round < 4; round++) {
+            digestedPerCall = Math.min(digestedPerCall, allocatedPerCall(digested, x));
+            maskedPerCall = Math.min(maskedPerCall, allocatedPerCall(masked, x));
+        }
 
         assertThat(maskedPerCall).as("bytes per call, input masked").isLessThan(vector / 4);
-        assertThat(digestedPerCall).as("bytes per call, input digested").isGreaterThan(maskedPerCall + vector);
+        assertThat(digestedPerCall - maskedPerCall)
+                .as("bytes per call the digested Guard allocates beyond the masked one (%d against %d): its copy"
+                        + " of the input is %d", digestedPerCall, maskedPerCall, vector + 16)
+                .isGreaterThan(vector / 2);
     }
 
     /** Bytes the calling thread allocates per released call, over 500 calls. */
@@ -2053,6 +2072,23 @@ class GuardTest {
         released(g.predict(ask(ALICE, VALID)));
         g.reload(noisy("deny").load());
         denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+    }
+
+    /**
+     * The in-memory store charges the privacy ledger at the request's time ({@code StateOp.Charge}'s
+     * {@code nowMillis}), as the Redis store does, not by a clock of its own: with a store whose
+     * clock stands still, the budget renews when the Guard's clock reaches the next period (it used
+     * to stay spent for good). MemoryStateStoreTimeTest has the store's side of it.
+     */
+    @Test
+    void thePrivacyBudgetRenewsByTheRequestsTimeNotTheStoresClock() {
+        ManualClock storeClock = new ManualClock(NOW);
+        Guard<double[]> g = guard(budget(1, 86_400), modelA.as(INFO_A),
+                b -> b.stateStore(new dev.veil.internal.state.MemoryStateStore(64L << 20, storeClock, 1000)));
+        assertThat(releasedOf(g, ALICE, 3)).as("day 0: alice spends her budget").isEqualTo(2);
+
+        clock.advance(Duration.ofDays(1));
+        assertThat(releasedOf(g, ALICE, 3)).as("day 1 by the Guard's clock, day 0 by the store's").isEqualTo(2);
     }
 
     private BundleDir budget(double perCallerEpsilon, long periodSeconds) {

@@ -13,6 +13,17 @@ import java.util.Objects;
  * Times are milliseconds since the epoch from the Guard's clock, so that every replica uses the
  * same notion of "now" as its requests.
  *
+ * <p><b>Which time each operation uses.</b> An operation that carries {@code nowMillis}
+ * ({@link BlockedUntil}, {@link Acquire}, {@link Charge}, {@link CountInWindow},
+ * {@link CountNewInWindow}) is answered at that time, the request's, read once from the Guard's clock
+ * when the request begins: a store must not read a clock of its own for it, so that every store
+ * answers it alike whatever its clock says (veil-core's in-memory store and veil-redis both do so;
+ * MemoryRedisConformanceTest). {@link Block} and {@link Throttle} carry only their end: whether it
+ * has passed, and from when a throttle's bucket refills, is decided by the store's clock (the Guard's
+ * clock for the in-memory store, the clock given to {@code RedisStateStore.Builder.clock} for Redis).
+ * Times to live ({@link ListAppend}, {@link Fingerprint}, the windows' counters) run on the store's
+ * own time: the in-memory store's monotonic time (a replay's: its trace's), Redis's server clock.
+ *
  * <p><b>New operations may be added</b> (the interface is sealed so that a store can switch over
  * it; a new version of Veil adds a permitted type when a detector needs one). A {@link StateStore}
  * written outside Veil must handle every type of the version it runs with. What an operation it does
@@ -117,6 +128,9 @@ public sealed interface StateOp {
     /**
      * Charges a release's privacy cost to the caller's and the global ledger, both or neither.
      * Result: {@link Budget}.
+     *
+     * <p>The charge falls in the budget period that holds {@code nowMillis} (the request's time), not
+     * in the one the store's clock is in.
      */
     record Charge(String caller, double epsilon, double delta, PrivacyBudget budget, long nowMillis)
             implements StateOp {

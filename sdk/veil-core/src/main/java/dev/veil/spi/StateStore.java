@@ -9,6 +9,9 @@ package dev.veil.spi;
  * round trip (pipelined) and throws {@link StateUnavailableException} when it cannot; what the
  * Guard then does is the policy's {@code on_state_unavailable} (deny, degrade or local).
  *
+ * <p>Operations that carry the request's time ({@code nowMillis}) are answered at that time, not at
+ * the store's clock; see {@link StateOp} for which time each operation uses.
+ *
  * <p>An implementation handles every {@link StateOp} type, and new versions of Veil may add types
  * (see {@link StateOp}): check the permitted types when upgrading Veil.
  */

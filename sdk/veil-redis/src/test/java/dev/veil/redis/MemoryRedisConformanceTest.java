@@ -451,6 +451,39 @@ class MemoryRedisConformanceTest {
         return List.of(inMemory, inRedis);
     }
 
+    /**
+     * Charges and block checks are answered at the request's time (their {@code nowMillis}), not at
+     * the store's clock, in both stores: here the clock stands still at {@link #T0} while the
+     * requests' time moves past a block's end and into the next budget period. The in-memory store
+     * read its own clock for both (it answered the block as running and the budget as spent).
+     */
+    @Test
+    void chargesAndBlockChecksAnswerAtTheRequestsTimeNotTheStoresClock() {
+        flush();
+        clock.set(T0);
+        PrivacyBudget daily = new PrivacyBudget(1, 0, 86_400, PrivacyBudget.OnExhausted.DENY);
+        long later = T0 + 2_000;
+        long nextDay = T0 + 86_400_000;
+        StateOp[][] batches = {
+            {new StateOp.Block("alice", T0 + 1_000)},
+            {new StateOp.BlockedUntil("alice", later), new StateOp.Charge("alice", 0.5, 0, daily, later)},
+            {new StateOp.Charge("alice", 0.5, 0, daily, later)},
+            {new StateOp.Charge("alice", 0.5, 0, daily, later)},
+            {new StateOp.Charge("alice", 0.5, 0, daily, nextDay)},
+        };
+        List<Object> inMemory = new ArrayList<>();
+        List<Object> inRedis = new ArrayList<>();
+        try (StateStore memory = new MemoryStateStore(64L << 20, clock, 1000)) {
+            for (StateOp[] batch : batches) {
+                inMemory.addAll(Arrays.asList(memory.execute(batch)));
+                inRedis.addAll(Arrays.asList(redis.execute(batch)));
+            }
+        }
+        assertThat(inRedis).containsExactly(null, 0L, StateOp.Budget.GRANTED, StateOp.Budget.GRANTED,
+                StateOp.Budget.CALLER_EXHAUSTED, StateOp.Budget.GRANTED);
+        assertThat(inMemory).isEqualTo(inRedis);
+    }
+
     @Test
     void aThrottleRefusalGivesTheRateTokenBack() {
         // Slow bucket (cap 2, one token per 50 s) under a throttle of 0.5/s for 60 s.

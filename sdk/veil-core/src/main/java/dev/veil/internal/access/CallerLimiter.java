@@ -427,22 +427,33 @@ public final class CallerLimiter {
      * being blocked during {@linkplain #overflowing() overflow}).
      */
     public Optional<Instant> blockedUntil(String callerId) {
-        Instant until = blockedUntilOrNull(callerId);
+        Instant until = blockedUntilOrNull(callerId, null);
+        return until == null ? Optional.empty() : Optional.of(until);
+    }
+
+    /**
+     * {@link #blockedUntil(String)} at {@code nowMillis} (the request's time, ms since the epoch), not
+     * at this limiter's clock: what {@link StateOp.BlockedUntil} asks, answered at its own time as
+     * the Redis store does.
+     */
+    public Optional<Instant> blockedUntil(String callerId, long nowMillis) {
+        Instant until = blockedUntilOrNull(callerId, Instant.ofEpochMilli(nowMillis));
         return until == null ? Optional.empty() : Optional.of(until);
     }
 
     /** Whether the caller is blocked now; the check made before the access policy. Lock-free. */
     public boolean isBlocked(String callerId) {
-        return blockedUntilOrNull(callerId) != null;
+        return blockedUntilOrNull(callerId, null) != null;
     }
 
-    private Instant blockedUntilOrNull(String callerId) {
+    /** When the caller's block ends, if it is blocked at {@code at} (null: this limiter's clock's now). */
+    private Instant blockedUntilOrNull(String callerId, Instant at) {
         Objects.requireNonNull(callerId, "callerId");
         Instant overflow = overflowUntil;
         if (overflow == null && coolDowns.isEmpty()) {
             return null;
         }
-        Instant now = clock.instant();
+        Instant now = at != null ? at : clock.instant();
         Instant result = null;
         CoolDown cd = coolDowns.get(callerId);
         if (cd != null) {

@@ -39,7 +39,8 @@ import java.util.Objects;
  * refusal is reported.
  *
  * <p><b>Periods.</b> With {@code periodSeconds > 0}, budgets renew at period boundaries aligned to
- * the epoch (the multiples of {@code periodSeconds} in epoch seconds, from the clock given). The
+ * the epoch (the multiples of {@code periodSeconds} in epoch seconds, at the charge's time: the clock
+ * given, or the time a charge carries). The
  * ledger keeps the end of the period its spending belongs to as an absolute time (an epoch second)
  * and renews the first time it is charged at or after that time; a clock that moves backwards
  * therefore never renews a budget early. With {@code periodSeconds == 0} budgets never renew.
@@ -156,6 +157,22 @@ public final class PrivacyLedger {
      * @throws IllegalArgumentException if {@code maxCallers < 1}
      */
     public PrivacyLedger(PrivacyBudget budget, Clock clock, int maxCallers) {
+        this(budget, Objects.requireNonNull(clock, "clock"), maxCallers, clock.millis());
+    }
+
+    /**
+     * A ledger whose charges carry their own time ({@link #charge(String, double, double, long)}),
+     * its first period the one holding {@code startMillis}: the state store's, which charges at each
+     * request's time ({@link dev.veil.spi.StateOp.Charge#nowMillis}), as the Redis store does.
+     * {@link #charge(String, double, double)} still reads {@code clock}.
+     *
+     * @param budget the budgets and period
+     * @param clock the time source of {@link #charge(String, double, double)}
+     * @param maxCallers how many callers may spend budget per period, {@code >= 1}
+     * @param startMillis the time of the first charge, in ms since the epoch
+     * @throws IllegalArgumentException if {@code maxCallers < 1}
+     */
+    public PrivacyLedger(PrivacyBudget budget, Clock clock, int maxCallers, long startMillis) {
         Objects.requireNonNull(budget, "budget");
         this.clock = Objects.requireNonNull(clock, "clock");
         if (maxCallers < 1) {
@@ -163,7 +180,7 @@ public final class PrivacyLedger {
         }
         this.maxCallers = maxCallers;
         setBudget(budget);
-        this.renewsAt = PrivacyUnits.periodEnd(Math.floorDiv(clock.millis(), 1000L), periodSeconds);
+        this.renewsAt = PrivacyUnits.periodEnd(Math.floorDiv(startMillis, 1000L), periodSeconds);
     }
 
     /**
@@ -204,6 +221,16 @@ public final class PrivacyLedger {
      * @throws IllegalArgumentException if epsilon or delta is out of range
      */
     public Charge charge(String callerId, double epsilon, double delta) {
+        return charge(callerId, epsilon, delta, clock.millis());
+    }
+
+    /**
+     * {@link #charge(String, double, double)} at {@code nowMillis} (ms since the epoch), not at the
+     * clock's time: the period it falls in is that of the request it pays for.
+     *
+     * @param nowMillis the charge's time, in ms since the epoch
+     */
+    public Charge charge(String callerId, double epsilon, double delta, long nowMillis) {
         Objects.requireNonNull(callerId, "callerId");
         if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
             throw new IllegalArgumentException(
@@ -214,7 +241,7 @@ public final class PrivacyLedger {
         }
         long eps = PrivacyUnits.epsilonCharge(epsilon);
         long del = PrivacyUnits.deltaCharge(delta);
-        long second = Math.floorDiv(clock.millis(), 1000L);
+        long second = Math.floorDiv(nowMillis, 1000L);
         synchronized (lock) {
             advance(second);
             Account account = callers.get(callerId);

@@ -103,7 +103,11 @@ public final class MemoryStateStore implements StateStore {
      * A store.
      *
      * @param maxBytes memory cap for monitoring state, {@code >= 1 MiB}
-     * @param clock the Guard's clock (rate buckets, quota days, budget periods)
+     * @param clock the Guard's clock, for what carries no time of its own: whether a
+     *     {@link StateOp.Block} or {@link StateOp.Throttle} has ended and a throttle's refills, the
+     *     idle callers' eviction, the rate limiter's own reads. Operations that carry the request's
+     *     time ({@code nowMillis}: blocks checked, permits, charges, windows) are answered at that time.
+     *     Times to live run on the system's monotonic time.
      * @param maxCallers bound on callers with rate or quota state, on callers with cool-downs and
      *     on callers spending privacy budget per period (each fails closed when full: see above)
      */
@@ -218,7 +222,7 @@ public final class MemoryStateStore implements StateStore {
 
     private Object apply(StateOp op) {
         if (op instanceof StateOp.BlockedUntil b) {
-            return limiter.blockedUntil(b.caller()).map(Instant::toEpochMilli).orElse(0L);
+            return limiter.blockedUntil(b.caller(), b.nowMillis()).map(Instant::toEpochMilli).orElse(0L);
         } else if (op instanceof StateOp.Block b) {
             limiter.block(b.caller(), Instant.ofEpochMilli(b.untilMillis()));
             return null;
@@ -300,7 +304,7 @@ public final class MemoryStateStore implements StateStore {
         if (l == null || !c.budget().equals(ledgerBudget)) {
             synchronized (this) {
                 if (ledger == null) {
-                    ledger = new PrivacyLedger(c.budget(), clock, maxCallers);
+                    ledger = new PrivacyLedger(c.budget(), clock, maxCallers, c.nowMillis());
                 } else if (!c.budget().equals(ledgerBudget)) {
                     ledger.withBudget(c.budget());
                 }
@@ -308,7 +312,7 @@ public final class MemoryStateStore implements StateStore {
                 l = ledger;
             }
         }
-        return switch (l.charge(c.caller(), c.epsilon(), c.delta()).status()) {
+        return switch (l.charge(c.caller(), c.epsilon(), c.delta(), c.nowMillis()).status()) {
             case OK -> StateOp.Budget.GRANTED;
             case CALLER_EXHAUSTED -> StateOp.Budget.CALLER_EXHAUSTED;
             case GLOBAL_EXHAUSTED -> StateOp.Budget.GLOBAL_EXHAUSTED;
