@@ -43,7 +43,8 @@ import picocli.CommandLine.Option;
  * threshold and the share of benign callers it alarms for, then the callers that reach each level on
  * any detector. Refused (exit 2, nothing written): fewer than {@code ceil(1 / fpr)} benign callers
  * whose queries reach the detectors (the rate cannot be measured), a malformed trace line
- * ({@code FILE:LINE: ...}), benign queries the access policy denies, a bundle that is not a
+ * ({@code FILE:LINE: ...}), benign queries the access policy denies or on which the bundle's access
+ * or validation question cannot be evaluated (a Guard would answer them {@code internal_error}), a bundle that is not a
  * directory or does not load, an {@code --out} outside the bundle, not named {@code data.json}, or
  * outside the manifest's roots, thresholds with which the bundle would no longer load, a data file
  * that cannot be written (staged beside its place before the report; the old file stays until the
@@ -68,7 +69,8 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:the thresholds were written and the report printed",
-            "2:bad usage; too few benign callers; a malformed trace line; no benign caller got a score from a "
+            "2:bad usage; too few benign callers; a malformed trace line; benign queries the access policy denies "
+                    + "or on which the access or validation question cannot be evaluated; no benign caller got a score from a "
                     + "detector whose thresholds the bundle takes from its data; the bundle is not a directory or "
                     + "does not load; --out is not a data.json inside the bundle and its roots, or cannot be written; "
                     + "standard output "

@@ -326,7 +326,8 @@ public final class Calibration {
      * Picks the thresholds.
      *
      * @throws IllegalArgumentException when there are fewer than {@link #minimumCallers} callers, or
-     *     the access policy refused benign queries
+     *     the access policy refused benign queries, or the access or validation question could not be
+     *     evaluated on one
      */
     public Result finish() {
         int n = extremes.size();
@@ -337,6 +338,17 @@ public final class Calibration {
                     + replay.firstRefusals().get(MonitorReplay.Refusal.ACCESS_DENIED) + "; give the trace's lines the "
                     + "\"roles\", \"tenant\" and \"attributes\" the policy allows, so that calibration sees what the Guard "
                     + "would see");
+        }
+        for (MonitorReplay.Refusal failed : List.of(MonitorReplay.Refusal.ACCESS_FAILED,
+                MonitorReplay.Refusal.VALIDATION_FAILED)) {
+            long count = refusals.get(failed);
+            if (count > 0) {
+                String question = failed == MonitorReplay.Refusal.ACCESS_FAILED ? "access" : "validation";
+                throw new IllegalArgumentException(count + " benign quer" + (count == 1 ? "y" : "ies") + " could not be"
+                        + " evaluated by the bundle's " + question + " question (a Guard answers them internal_error),"
+                        + " first " + replay.firstRefusals().get(failed) + "; fix the bundle so that its " + question
+                        + " question answers every benign query, so that calibration sees what the Guard would see");
+            }
         }
         int need = minimumCallers(fpr);
         if (n < need) {
