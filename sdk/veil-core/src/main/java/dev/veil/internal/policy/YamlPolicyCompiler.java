@@ -418,6 +418,13 @@ final class YamlPolicyCompiler {
         if (optionalScored != null) {
             throw new PolicyPathException(where + ".distribution", optionalScored);
         }
+        for (CompiledContract earlier : compiledContracts) {
+            if (earlier.contract().equals(contract)) {
+                // one instance per distinct contract, so that the Guard finds its compiled form by
+                // identity whichever rule gave it (PolicyRuntime.contract)
+                return earlier.contract();
+            }
+        }
         compiledContracts.add(compiled);
         return contract;
     }
