@@ -227,6 +227,9 @@ public final class YamlScalars {
         } else {
             return null;
         }
+        if (Double.isFinite(d) && d != 0) {
+            return null; // the common case: no text needed (a data file may hold a million numbers)
+        }
         String text = p.getText();
         if (!Double.isFinite(d)) {
             return "number " + text + " at " + path.get() + " is out of range (not a finite 64-bit floating point"

@@ -10,6 +10,19 @@ public final class NumberText {
      * off. {@code 0.0e-400} and {@code 0} are 0 as written.
      */
     public static boolean underflows(double parsed, String text) {
-        return parsed == 0 && text.split("[eE]", 2)[0].matches(".*[1-9].*");
+        if (parsed != 0) {
+            return false;
+        }
+        // a non-zero digit before the exponent (no regular expression: data files hold many zeros)
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == 'e' || c == 'E') {
+                return false;
+            }
+            if (c >= '1' && c <= '9') {
+                return true;
+            }
+        }
+        return false;
     }
 }
