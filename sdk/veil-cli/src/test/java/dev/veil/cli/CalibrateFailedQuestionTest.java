@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.cli.CliTestSupport.Result;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,41 +21,17 @@ class CalibrateFailedQuestionTest {
     Path tmp;
 
     private static Path bundle(Path b, String accessRule) throws IOException {
-        return bundle(b, accessRule, "decision := {\"actions\": []}\n");
-    }
-
-    private static Path bundle(Path b, String accessRule, String monitoringRule) throws IOException {
-        Files.createDirectories(b.resolve("veil/settings"));
-        Files.writeString(b.resolve("veil/settings/data.yaml"), """
+        return MonitorReplayCommandTest.regoBundleWith(b, """
                 name: rego-cal
                 on_error: deny
                 authentication: { anonymous: true }
                 monitoring:
                   detectors:
                     rate: { window_seconds: 60, thresholds: monitoring.thresholds.rate }
-                """);
-        rego(b, "access", accessRule);
-        rego(b, "validation", """
+                """, accessRule, """
                 decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
                     "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
-                """);
-        rego(b, "monitoring", monitoringRule);
-        rego(b, "model", """
-                decision := {"rule": "default", "stale": false, "action": "alert"}
-                """);
-        rego(b, "output", """
-                decision := {"rule": "default", "release": {"form": "label_only", "top_k": 1, "round": 0,
-                    "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}}
-                """);
-        rego(b, "logging", """
-                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
-                """);
-        return b;
-    }
-
-    private static void rego(Path bundle, String question, String rules) throws IOException {
-        Files.writeString(bundle.resolve("veil/" + question + ".rego"), "package veil." + question + "\n\nimport rego.v1\n\n"
-                + rules);
+                """, "decision := {\"actions\": []}\n");
     }
 
     @Test

@@ -450,15 +450,24 @@ class MonitorReplayCommandTest {
     /** A Rego bundle: the given access, validation and monitoring rules, one rate detector (low 2, medium 3). */
     private static Path regoBundle(Path b, String onError, String access, String validation, String monitoring)
             throws IOException {
-        Files.createDirectories(b.resolve("veil/settings"));
-        Files.writeString(b.resolve("veil/settings/data.yaml"), """
+        return regoBundleWith(b, """
                 name: rego-replay
                 on_error: %s
                 authentication: { anonymous: true }
                 monitoring:
                   detectors:
                     rate: { window_seconds: 60, low: 2, medium: 3, high: 100 }
-                """.formatted(onError));
+                """.formatted(onError), access, validation, monitoring);
+    }
+
+    /**
+     * A Rego bundle: {@code settings} as {@code veil/settings/data.yaml}, the given access, validation
+     * and monitoring rules, and model, output (labels only) and logging rules that always answer.
+     */
+    static Path regoBundleWith(Path b, String settings, String access, String validation, String monitoring)
+            throws IOException {
+        Files.createDirectories(b.resolve("veil/settings"));
+        Files.writeString(b.resolve("veil/settings/data.yaml"), settings);
         rego(b, "access", access);
         rego(b, "validation", validation);
         rego(b, "monitoring", monitoring);
