@@ -427,7 +427,7 @@ public final class CallerLimiter {
      * being blocked during {@linkplain #overflowing() overflow}).
      */
     public Optional<Instant> blockedUntil(String callerId) {
-        Instant until = blockedUntilOrNull(callerId, null);
+        Instant until = blockedUntilOrNull(callerId, NOW);
         return until == null ? Optional.empty() : Optional.of(until);
     }
 
@@ -437,23 +437,29 @@ public final class CallerLimiter {
      * the Redis store does.
      */
     public Optional<Instant> blockedUntil(String callerId, long nowMillis) {
-        Instant until = blockedUntilOrNull(callerId, Instant.ofEpochMilli(nowMillis));
+        Instant until = blockedUntilOrNull(callerId, nowMillis);
         return until == null ? Optional.empty() : Optional.of(until);
     }
 
     /** Whether the caller is blocked now; the check made before the access policy. Lock-free. */
     public boolean isBlocked(String callerId) {
-        return blockedUntilOrNull(callerId, null) != null;
+        return blockedUntilOrNull(callerId, NOW) != null;
     }
 
-    /** When the caller's block ends, if it is blocked at {@code at} (null: this limiter's clock's now). */
-    private Instant blockedUntilOrNull(String callerId, Instant at) {
+    /** {@link #blockedUntilOrNull}'s time for "this limiter's clock's now". */
+    private static final long NOW = Long.MIN_VALUE;
+
+    /**
+     * When the caller's block ends, if it is blocked at {@code atMillis} ({@link #NOW}: this limiter's
+     * clock's now; read, like the instant made of a request's time, only when some block exists).
+     */
+    private Instant blockedUntilOrNull(String callerId, long atMillis) {
         Objects.requireNonNull(callerId, "callerId");
         Instant overflow = overflowUntil;
         if (overflow == null && coolDowns.isEmpty()) {
             return null;
         }
-        Instant now = at != null ? at : clock.instant();
+        Instant now = atMillis == NOW ? clock.instant() : Instant.ofEpochMilli(atMillis);
         Instant result = null;
         CoolDown cd = coolDowns.get(callerId);
         if (cd != null) {
