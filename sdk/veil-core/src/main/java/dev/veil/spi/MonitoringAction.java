@@ -79,11 +79,8 @@ public record MonitoringAction(Kind action, String rule, String signal, long coo
         if (RateLimit.refillNanos(RateLimit.defaultBurst(perSecond), perSecond) < 0) {
             long maxSeconds = RateLimit.MAX_REFILL.toSeconds();
             BigDecimal least = BigDecimal.ONE.divide(BigDecimal.valueOf(maxSeconds), new MathContext(3, RoundingMode.UP));
-            // exact: 1 / perSecond overflows a double for the smallest rates
-            BigDecimal days = BigDecimal.ONE.divide(new BigDecimal(perSecond).multiply(BigDecimal.valueOf(86_400)),
-                    MathContext.DECIMAL128);
             throw new IllegalArgumentException("a throttle at throttle_per_second " + perSecond + " lets one request"
-                    + " through every " + RateLimit.days(days)
+                    + " through every " + RateLimit.days(1, perSecond)
                     + " days, longer than the " + RateLimit.MAX_REFILL.toDays() + " days a throttle's bucket may take to"
                     + " refill: throttle_per_second must be at least 1 / " + maxSeconds + " (" + least.toPlainString()
                     + "); raise throttle_per_second, or use action: block to refuse the caller for the cool-down");

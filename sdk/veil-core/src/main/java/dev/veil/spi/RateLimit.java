@@ -133,18 +133,16 @@ public record RateLimit(double perSecond, long burst) {
         }
     }
 
-    /** The days a bucket of {@code burst} takes to refill at {@code perSecond}, exactly (a double's quotient rounds). */
-    private static String days(long burst, double perSecond) {
-        return days(BigDecimal.valueOf(burst).divide(new BigDecimal(perSecond).multiply(BigDecimal.valueOf(86_400)),
-                MathContext.DECIMAL128));
-    }
-
     /**
-     * Days as a refusal of a bucket slower than {@link #MAX_REFILL} names them: whole days, but with
-     * six decimals (rounded up) when whole days would read as the limit itself, so that a bucket
-     * just over it does not read as "366 days, longer than the 366 days".
+     * The days a bucket of {@code burst} takes to refill at {@code perSecond}, as a refusal of a
+     * bucket slower than {@link #MAX_REFILL} names them: computed exactly (a double's quotient rounds,
+     * and {@code 1 / perSecond} overflows for the smallest rates); whole days, but with six decimals
+     * (rounded up) when whole days would read as the limit itself, so that a bucket just over it does
+     * not read as "366 days, longer than the 366 days".
      */
-    static String days(BigDecimal days) {
+    static String days(long burst, double perSecond) {
+        BigDecimal days = BigDecimal.valueOf(burst).divide(new BigDecimal(perSecond).multiply(BigDecimal.valueOf(86_400)),
+                MathContext.DECIMAL128);
         if (days.compareTo(BigDecimal.valueOf(1e12)) >= 0) {
             return String.format(java.util.Locale.ROOT, "%.3e", days);
         }

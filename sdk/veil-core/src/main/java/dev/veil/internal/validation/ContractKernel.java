@@ -1,6 +1,5 @@
 package dev.veil.internal.validation;
 
-import dev.veil.internal.text.ControlChars;
 import dev.veil.internal.vector.VectorApi;
 
 /**
@@ -68,8 +67,8 @@ abstract class ContractKernel {
 
     private static ContractKernel select() {
         ContractKernel k = choose();
-        System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG, ControlChars.escaped("input validation uses the {0} kernel"
-                + ("scalar".equals(k.name()) ? " (for the vectorised one: --add-modules jdk.incubator.vector)" : "")),
+        System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG, "input validation uses the {0} kernel"
+                + ("scalar".equals(k.name()) ? " (for the vectorised one: --add-modules jdk.incubator.vector)" : ""),
                 k.name());
         return k;
     }

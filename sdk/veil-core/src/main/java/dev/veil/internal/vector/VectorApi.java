@@ -1,6 +1,5 @@
 package dev.veil.internal.vector;
 
-import dev.veil.internal.text.ControlChars;
 import java.util.function.Supplier;
 
 /**
@@ -35,7 +34,7 @@ public final class VectorApi {
         } catch (LinkageError e) {
             // in the boot layer but not readable here (a custom layer set-up): the plain kernel
             System.getLogger("dev.veil.Guard").log(System.Logger.Level.DEBUG,
-                    ControlChars.escaped("the Vector API is present but not usable here"), e);
+                    "the Vector API is present but not usable here", e);
         }
         return scalar.get();
     }
