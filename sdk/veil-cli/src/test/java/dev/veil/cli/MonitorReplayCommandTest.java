@@ -244,24 +244,12 @@ class MonitorReplayCommandTest {
     @Test
     void aLineTheMonitoringQuestionFailsOnIsHandledAsOnErrorSaysNotTheEndOfTheReplay() throws IOException {
         for (String onError : List.of("deny", "degrade")) {
-            Path b = tmp.resolve("rego-" + onError);
-            Files.createDirectories(b.resolve("veil/settings"));
-            Files.writeString(b.resolve("veil/settings/data.yaml"), """
-                    name: rego-replay
-                    on_error: %s
-                    authentication: { anonymous: true }
-                    monitoring:
-                      detectors:
-                        rate: { window_seconds: 60, low: 2, medium: 3, high: 100 }
-                    """.formatted(onError));
-            rego(b, "access", """
+            Path b = regoBundle(tmp.resolve("rego-" + onError), onError, """
                     decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
-                    """);
-            rego(b, "validation", """
+                    """, """
                     decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
                         "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
-                    """);
-            rego(b, "monitoring", """
+                    """, """
                     # undefined for mallory
                     decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]} if {
                         input.caller.id != "mallory"
@@ -270,24 +258,7 @@ class MonitorReplayCommandTest {
                     alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
                         "throttle_per_second": 0}]
                     """);
-            rego(b, "model", """
-                    decision := {"rule": "default", "stale": false, "action": "alert"}
-                    """);
-            rego(b, "output", """
-                    decision := {"rule": "default", "release": {"form": "label_only", "top_k": 1, "round": 0,
-                        "min_confidence": 0, "reverse_sigmoid": null, "noise": null, "allow_label_change": false}}
-                    """);
-            rego(b, "logging", """
-                    decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
-                    """);
-            StringBuilder t = new StringBuilder();
-            for (int i = 0; i < 4; i++) {
-                for (String caller : List.of("alice", "mallory")) {
-                    t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
-                            .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
-                }
-            }
-            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(rounds(4, "alice", "mallory"))));
 
             assertThat(r.exit()).as(r.toString()).isZero();
             assertThat(r.outLines()).as(onError).containsExactly(
@@ -341,14 +312,7 @@ class MonitorReplayCommandTest {
                 alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
                     "throttle_per_second": 0}]
                 """);
-        StringBuilder t = new StringBuilder();
-        for (int i = 0; i < 4; i++) {
-            for (String caller : List.of("alice", "mallory", "trent")) {
-                t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
-                        .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
-            }
-        }
-        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(rounds(4, "alice", "mallory", "trent"))));
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.outLines()).containsExactly(
@@ -425,14 +389,7 @@ class MonitorReplayCommandTest {
                         "throttle_per_second": 0}]
 
                     """ + chain);
-            StringBuilder t = new StringBuilder();
-            for (int i = 0; i < 4; i++) {
-                for (String caller : List.of("alice", "mallory")) {
-                    t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
-                            .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
-                }
-            }
-            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(t.toString())));
+            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(rounds(4, "alice", "mallory"))));
 
             assertThat(r.exit()).as(r.toString()).isZero();
             assertThat(r.outLines()).as(onError).containsExactly(
@@ -482,6 +439,18 @@ class MonitorReplayCommandTest {
                 decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
                 """);
         return b;
+    }
+
+    /** {@code n} rounds of one query each of {@code callers}, in turn, a second apart: features [0.1, 0.2, 0.3]. */
+    private static String rounds(int n, String... callers) {
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            for (String caller : callers) {
+                t.append("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ")
+                        .append(1_700_000_000_000L + i * 1000L).append(", \"features\": [0.1, 0.2, 0.3]}\n");
+            }
+        }
+        return t.toString();
     }
 
     private static void rego(Path bundle, String question, String rules) throws IOException {
