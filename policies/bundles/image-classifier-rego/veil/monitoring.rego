@@ -22,26 +22,18 @@ ladder := [
 	act("degrade", "rate-degrade", "rate"),
 	block("rate-block", "rate"),
 	object.union(act("throttle", "rate-throttle-researchers", "rate"), {"cooldown_seconds": 300, "throttle_per_second": 1}),
-	act("alert", "near-duplicate-alert", "near_duplicate"),
 	act("degrade", "near-duplicate-degrade", "near_duplicate"),
 	attack_block("near-duplicate-block", "near_duplicate"),
-	act("alert", "near-duplicate-global-alert", "near_duplicate_global"),
 	act("degrade", "near-duplicate-global-degrade", "near_duplicate_global"),
-	act("alert", "knn-alert", "knn"),
 	act("degrade", "knn-degrade", "knn"),
 	attack_block("knn-block", "knn"),
-	act("alert", "knn-global-alert", "knn_global"),
 	act("degrade", "knn-global-degrade", "knn_global"),
-	act("alert", "antithetic-alert", "antithetic"),
 	act("degrade", "antithetic-degrade", "antithetic"),
 	attack_block("antithetic-block", "antithetic"),
-	act("alert", "smooth-alert", "smooth"),
 	act("degrade", "smooth-degrade", "smooth"),
 	attack_block("smooth-block", "smooth"),
-	act("alert", "antithetic-tenant-alert", "antithetic_tenant"),
 	act("degrade", "antithetic-tenant-degrade", "antithetic_tenant"),
 	attack_block("antithetic-tenant-block", "antithetic_tenant"),
-	act("alert", "confidence-climb-alert", "confidence_climb"),
 	act("degrade", "confidence-climb-degrade", "confidence_climb"),
 	act("alert", "class-focus-alert", "class_focus"),
 	act("alert", "boundary-alert", "boundary"),
@@ -61,8 +53,9 @@ matching contains "rate-throttle-researchers" if {
 	researcher
 }
 
-# Probing: alert at medium; at high labels only, and a one-day block for all but researchers. The
-# signals that count every tenant's queries alert and degrade but never block: one query sent by
+# Probing: at high labels only, and a one-day block for all but researchers; no rule at medium or
+# low (those levels reach the audit record's signals, not an alarm). The
+# signals that count every tenant's queries degrade but never block: one query sent by
 # somebody else, a near copy of what an honest caller will send, would otherwise block that caller.
 # antithetic_tenant counts the caller's own tenant only, and blocks.
 own_probing := {
@@ -74,11 +67,6 @@ shared_probing := {"near_duplicate_global": "near-duplicate-global", "knn_global
 
 probing := object.union(own_probing, shared_probing)
 
-matching contains concat("-", [id, "alert"]) if {
-	some signal, id in probing
-	at_least(signal, "medium")
-}
-
 matching contains concat("-", [id, "degrade"]) if {
 	some signal, id in probing
 	at_least(signal, "high")
@@ -89,8 +77,6 @@ matching contains concat("-", [id, "block"]) if {
 	at_least(signal, "high")
 	not researcher
 }
-
-matching contains "confidence-climb-alert" if at_least("confidence_climb", "medium")
 
 matching contains "confidence-climb-degrade" if at_least("confidence_climb", "high")
 

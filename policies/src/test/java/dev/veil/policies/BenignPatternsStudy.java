@@ -223,9 +223,7 @@ class BenignPatternsStudy {
             int fa = s.firstDegrade < 0 ? s.firstBlock : s.firstBlock < 0 ? s.firstDegrade : Math.min(s.firstDegrade, s.firstBlock);
             if (fa >= 0) {
                 firstAction.add(fa);
-                firstRules.merge(s.firstActionRules.replace("rate-alert+", "").replace("knn-alert+", "")
-                        .replace("near-duplicate-global-alert+", "").replace("knn-global-alert+", "")
-                        .replace("antithetic-alert+", "").replace("smooth-alert+", ""), 1, Integer::sum);
+                firstRules.merge(s.firstActionRules.replaceAll("[a-z-]+-alert\\+", ""), 1, Integer::sum);
             }
             for (String a : s.rules) {
                 allRules.merge(a, 1, Integer::sum);

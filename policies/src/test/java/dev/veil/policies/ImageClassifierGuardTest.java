@@ -248,12 +248,10 @@ class ImageClassifierGuardTest {
                 } else {
                     Response.Released ok = (Response.Released) r;
                     if (!ok.alerts().isEmpty()) {
-                        // one caller with 10,000 real images: its recent images are alike enough, now
-                        // and then, for knn's, near_duplicate's or antithetic's alert (medium; the caller is alone in its
-                        // tenant, so the tenant's stream is its own), and, rarely, for knn's degrade and
-                        // block (high; see BLOCKS_ON_10000)
-                        assertThat(ok.alerts()).isSubsetOf("knn-alert", "knn-degrade", "knn-block",
-                                "near-duplicate-alert", "antithetic-alert", "antithetic-tenant-alert");
+                        // one caller with 10,000 real images: its recent images may, rarely, be alike
+                        // enough for knn's degrade and block (high; see BLOCKS_ON_10000); the bundle
+                        // has no rule at medium
+                        assertThat(ok.alerts()).isSubsetOf("knn-degrade", "knn-block");
                         ok.alerts().forEach(a -> alerts.merge(a, 1, Integer::sum));
                         alerted++;
                     }
