@@ -111,8 +111,15 @@ public final class DefaultGuard<I> implements Guard<I> {
     private final SecureRandoms randoms = new SecureRandoms();
     private final Object reloadLock = new Object();
 
-    private volatile PolicyRuntime runtime;
-    private volatile Model<I> model;
+    /**
+     * The policy and the model in force, as one pair: a request reads it once, so it never sees a
+     * policy with a model that was not in force beside it (two fields read one after the other
+     * could give a reload's old policy with the next swap's model). Replaced under reloadLock.
+     */
+    private volatile InForce<I> inForce;
+
+    /** A policy runtime and a model that were in force together. */
+    private record InForce<I>(PolicyRuntime runtime, Model<I> model) {}
     /** No new request is admitted (set first by {@link #close}). */
     private volatile boolean closed;
     /** The audit log is closing: a request still running finds no log for its record. */
@@ -141,7 +148,7 @@ public final class DefaultGuard<I> implements Guard<I> {
         AuditWriter opened = null;
         try {
             this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
-            this.model = Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(model, "model");
             this.clock = clock;
             this.listener = listener;
             this.customDetectors = customDetectors;
@@ -154,7 +161,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 marks.marks().forEach(this::raiseHighWater);
             }
             refuseRollback(policy);
-            this.runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+            PolicyRuntime runtime = PolicyRuntime.create(policy, null, customDetectors, clock, maxCallers);
+            this.inForce = new InForce<>(runtime, model);
             warnIfLedgerInMemory(policy, runtime);
             noteSigned(policy);
             this.audit = opened = AuditWriters.open(auditLog);
@@ -187,12 +195,12 @@ public final class DefaultGuard<I> implements Guard<I> {
 
     @Override
     public PolicyBundle policy() {
-        return runtime.bundle();
+        return inForce.runtime().bundle();
     }
 
     @Override
     public ModelInfo model() {
-        return model.info();
+        return inForce.model().info();
     }
 
     @Override
@@ -201,7 +209,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         PolicyBundle previous;
         synchronized (reloadLock) {
             requireOpen();
-            PolicyRuntime old = runtime;
+            InForce<I> now = inForce;
+            PolicyRuntime old = now.runtime();
             if (marks != null && bundle.signed()) { // another Guard on the file may have raised it since
                 String kept = marks.mark(bundle.name());
                 if (kept != null) {
@@ -212,7 +221,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             refuseRollback(bundle);
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
             keepMark(bundle);
-            runtime = next;
+            inForce = new InForce<>(next, now.model());
             warnIfLedgerInMemory(bundle, next);
             noteSigned(bundle);
             previous = old.bundle();
@@ -332,8 +341,9 @@ public final class DefaultGuard<I> implements Guard<I> {
         requireTrainedBeforeNow(next.info(), clock);
         synchronized (reloadLock) {
             requireOpen();
-            Model<I> previous = model;
-            model = next;
+            InForce<I> now = inForce;
+            Model<I> previous = now.model();
+            inForce = new InForce<>(now.runtime(), next);
             enqueueChange(() -> listener.onModelSwapped(previous.info(), next.info()));
         }
         deliverChangeEvents();
@@ -576,8 +586,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             return unrecorded(d);
         }
         long t0 = System.nanoTime();
-        PolicyRuntime rt = runtime;
-        Model<I> m = model;
+        InForce<I> now = inForce;
+        PolicyRuntime rt = now.runtime();
+        Model<I> m = now.model();
         Exchange x = new Exchange(DecisionIds.next(), clock.millis());
         try {
             run(rt, m, request, x);
