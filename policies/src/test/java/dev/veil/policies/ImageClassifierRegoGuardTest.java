@@ -154,8 +154,9 @@ class ImageClassifierRegoGuardTest {
                 run.clock().advance(Duration.ofMillis(200));
                 r = g.predict(Request.of(analyst(), image));
                 if (n == 60) {
-                    // one image over and over: every answer is of one class, which class_focus flags too
-                    assertThat(((Response.Released) r).alerts()).containsExactly("rate-alert", "class-focus-alert");
+                    // one image over and over: class_focus remembers a resent input once, so the rate
+                    // ladder alone answers the flood
+                    assertThat(((Response.Released) r).alerts()).containsExactly("rate-alert");
                 }
                 if (n == 150) {
                     assertThat(((Response.Released) r).degraded()).isTrue();

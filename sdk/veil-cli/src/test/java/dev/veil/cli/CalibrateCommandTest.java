@@ -112,8 +112,8 @@ class CalibrateCommandTest {
         // fresh benign callers from the same generator: about fpr of them alarm, per detector
         List<String> fresh = new ArrayList<>(ReplayFiles.benign(500, 2, "fresh"));
         for (int i = 0; i < 40; i++) { // and one boundary prober, a query a second
-            fresh.add(ReplayFiles.line("prober", ReplayFiles.T + 10_000_000L + i * 1000L, new double[] {0.5, 0.5, 0.5},
-                    new double[] {0.49, 0.48, 0.03}));
+            fresh.add(ReplayFiles.line("prober", ReplayFiles.T + 10_000_000L + i * 1000L,
+                    new double[] {0.5, 0.5, 0.5 + i * 1e-3}, new double[] {0.49, 0.48, 0.03}));
         }
         Path trace = ReplayFiles.write(tmp.resolve("fresh.jsonl"), fresh);
         Result replay = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace));
@@ -158,7 +158,7 @@ class CalibrateCommandTest {
             for (int w = 0; w < 4; w++) {
                 double[] sc = w < 2 || (w == 2 && i % 3 == 0) ? unsure : sure;
                 lines.add(ReplayFiles.line("c" + w, ReplayFiles.T + i * (w == 3 ? 1000L : 20_000L) + w,
-                        new double[] {0.1, 0.2, 0.3}, sc));
+                        new double[] {0.1, 0.2, 0.3 + i * 1e-3}, sc)); // a new input each time
             }
         }
         return lines;

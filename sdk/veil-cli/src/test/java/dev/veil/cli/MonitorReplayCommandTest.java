@@ -28,8 +28,8 @@ class MonitorReplayCommandTest {
      * id needs escaping.
      */
     static final String TRACE = """
-            {"caller": "alice", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "scores": [0.9, 0.05, 0.05]}
-            {"caller": "carol", "ts_ms": 1700000000500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
+            {"caller": "alice", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.301], "scores": [0.9, 0.05, 0.05]}
+            {"caller": "carol", "ts_ms": 1700000000500, "features": [0.1, 0.2, 0.302], "scores": [0.5, 0.5, 0]}
             {"caller": "bob", "ts_ms": 1700000001000, "features": [0.5, 0.5, 0.5]}
             {"caller": "bob", "ts_ms": 1700000002000, "features": [0.5, 0.5, 0.5]}
             {"caller": "bob", "ts_ms": 1700000003000, "features": [0.5, 0.5, 0.5]}
@@ -39,12 +39,12 @@ class MonitorReplayCommandTest {
             {"caller": "bob", "ts_ms": 1700000007000, "features": [0.5, 0.5, 0.5]}
             {"caller": "bob", "ts_ms": 1700000008000, "features": [0.5, 0.5, 0.5]}
             {"caller": "bob", "ts_ms": 1700000009000, "features": [0.5, 0.5, 0.5]}
-            {"caller": "carol", "ts_ms": 1700000010500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
-            {"caller": "alice", "ts_ms": 1700000020000, "features": [0.1, 0.2, 0.3], "scores": [0.9, 0.05, 0.05]}
-            {"caller": "carol", "ts_ms": 1700000020500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
-            {"caller": "carol", "ts_ms": 1700000030500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
-            {"caller": "alice", "ts_ms": 1700000040000, "features": [0.1, 0.2, 0.3], "scores": [0.9, 0.05, 0.05]}
-            {"caller": "carol", "ts_ms": 1700000040500, "features": [0.1, 0.2, 0.3], "scores": [0.5, 0.5, 0]}
+            {"caller": "carol", "ts_ms": 1700000010500, "features": [0.1, 0.2, 0.303], "scores": [0.5, 0.5, 0]}
+            {"caller": "alice", "ts_ms": 1700000020000, "features": [0.1, 0.2, 0.304], "scores": [0.9, 0.05, 0.05]}
+            {"caller": "carol", "ts_ms": 1700000020500, "features": [0.1, 0.2, 0.305], "scores": [0.5, 0.5, 0]}
+            {"caller": "carol", "ts_ms": 1700000030500, "features": [0.1, 0.2, 0.306], "scores": [0.5, 0.5, 0]}
+            {"caller": "alice", "ts_ms": 1700000040000, "features": [0.1, 0.2, 0.307], "scores": [0.9, 0.05, 0.05]}
+            {"caller": "carol", "ts_ms": 1700000040500, "features": [0.1, 0.2, 0.308], "scores": [0.5, 0.5, 0]}
             {"caller": "d\\u00e4n \\"q\\"\\\\", "ts_ms": 1700000050000, "features": [0, 0, 0]}
             """;
 
@@ -676,7 +676,8 @@ class MonitorReplayCommandTest {
             for (String c : List.of("carol", "henry")) {
                 lines.append("{\"caller\": \"").append(c).append("\", \"ts_ms\": ")
                         .append(1_700_000_000_000L + 10_000L * i + (c.equals("henry") ? 1 : 0))
-                        .append(", \"features\": [0.1, 0.2, 0.3], \"scores\": [0.5, 0.5, 0]}\n");
+                        .append(", \"features\": [0.1, 0.2, ").append(0.3 + i * 0.01) // a new input each time
+                        .append("], \"scores\": [0.5, 0.5, 0]}\n");
             }
         }
         lines.append("{\"caller\": \"alice\", \"ts_ms\": 1700000050000, \"features\": [0.1, 0.2, 0.3]}\n");

@@ -71,13 +71,12 @@ class MonitorReplayRedisTest {
     void aTraceThatPausesLongerThanATimeToLiveIsWarnedAboutWithRedisOnly() throws IOException {
         // boundary keeps answers for 1 h (its default) on the trace's time in memory, on the server's in Redis
         long h = 3_600_000L;
-        double[] x = {0.1, 0.2, 0.3};
-        double[] unsure = {0.5, 0.5, 0};
+        double[] unsure = {0.5, 0.5, 0}; // four different inputs (a resent one is remembered once)
         Path trace = ReplayFiles.write(tmp.resolve("pause.jsonl"), List.of(
-                ReplayFiles.line("carol", ReplayFiles.T, x, unsure),
-                ReplayFiles.line("carol", ReplayFiles.T + 10_000, x, unsure),
-                ReplayFiles.line("carol", ReplayFiles.T + 2 * h + 20_000, x, unsure),
-                ReplayFiles.line("carol", ReplayFiles.T + 2 * h + 30_000, x, unsure)));
+                ReplayFiles.line("carol", ReplayFiles.T, new double[] {0.1, 0.2, 0.31}, unsure),
+                ReplayFiles.line("carol", ReplayFiles.T + 10_000, new double[] {0.1, 0.2, 0.32}, unsure),
+                ReplayFiles.line("carol", ReplayFiles.T + 2 * h + 20_000, new double[] {0.1, 0.2, 0.33}, unsure),
+                ReplayFiles.line("carol", ReplayFiles.T + 2 * h + 30_000, new double[] {0.1, 0.2, 0.34}, unsure)));
         Result memory = replay(trace, false);
         Result redis = replay(trace, true);
         assertThat(memory.exit()).as(memory.toString()).isZero();

@@ -34,13 +34,17 @@ import java.util.Set;
  *       forgotten after this long without a query.
  * </ul>
  *
+ * <p>An exact repeat of an input still in the window (a client's retry) is not remembered again
+ * (see {@link AnswerHistoryDetector}).
+ *
  * <p>State: one list per caller of at most {@code window} entries of {@value #ENTRY_BYTES} bytes
- * (the margin), plus the store's overhead per entry.
+ * (the margin and a tag of the input), plus the store's overhead per entry.
  */
 public final class BoundaryDetector extends AnswerHistoryDetector {
     /** The built-in type. */
     public static final String TYPE = "boundary";
-    static final int ENTRY_BYTES = 4;
+    /** The margin and the input's tag ({@link AnswerHistoryDetector}: a resent input counts once). */
+    static final int ENTRY_BYTES = 4 + TAG_BYTES;
 
     /**
      * Parsed configuration.
@@ -82,7 +86,7 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
     }
 
     public BoundaryDetector(String name, Config config) {
-        super(name, "boundary");
+        super(name, "boundary", true);
         this.config = config;
     }
 
@@ -115,14 +119,21 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
         if (a == null) {
             return;
         }
-        byte[] e = new byte[ENTRY_BYTES];
-        AnswerSketch.putFloat(e, 0, (float) a.margin());
+        byte[] e = entry(context, Float.floatToRawIntBits((float) a.margin()));
+        if (e == null) {
+            return; // a resent input: its answer is in the history already
+        }
         ops.add(new StateOp.ListAppend(key(q), e, config.window(), config.ttlMillis()));
     }
 
     @Override
     public boolean readsFeaturesInRecord() {
         return false;
+    }
+
+    @Override
+    int entryBytes() {
+        return ENTRY_BYTES;
     }
 
     @Override

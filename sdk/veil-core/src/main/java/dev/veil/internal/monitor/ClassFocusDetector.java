@@ -38,13 +38,18 @@ import java.util.Set;
  *       forgotten after this long without a query.
  * </ul>
  *
+ * <p>An exact repeat of an input still in the window (a client's retry) is not remembered again
+ * (see {@link AnswerHistoryDetector}): resending 30% of one's requests would otherwise concentrate
+ * the shares.
+ *
  * <p>State: one list per caller of at most {@code window} entries of {@value #ENTRY_BYTES} bytes
- * (the top class), plus the store's overhead per entry.
+ * (the top class and a tag of the input), plus the store's overhead per entry.
  */
 public final class ClassFocusDetector extends AnswerHistoryDetector {
     /** The built-in type. */
     public static final String TYPE = "class_focus";
-    static final int ENTRY_BYTES = 4;
+    /** The top class and the input's tag ({@link AnswerHistoryDetector}: a resent input counts once). */
+    static final int ENTRY_BYTES = 4 + TAG_BYTES;
 
     /**
      * Parsed configuration.
@@ -81,7 +86,7 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
     }
 
     public ClassFocusDetector(String name, Config config) {
-        super(name, "focus");
+        super(name, "focus", true);
         this.config = config;
     }
 
@@ -118,14 +123,21 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
         if (a == null) {
             return;
         }
-        byte[] e = new byte[ENTRY_BYTES];
-        AnswerSketch.putInt(e, 0, a.top());
+        byte[] e = entry(context, a.top());
+        if (e == null) {
+            return; // a resent input: its answer is in the history already
+        }
         ops.add(new StateOp.ListAppend(key(q), e, config.window(), config.ttlMillis()));
     }
 
     @Override
     public boolean readsFeaturesInRecord() {
         return false;
+    }
+
+    @Override
+    int entryBytes() {
+        return ENTRY_BYTES;
     }
 
     @Override

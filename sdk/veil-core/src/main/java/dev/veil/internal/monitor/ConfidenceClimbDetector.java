@@ -107,7 +107,7 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
     }
 
     public ConfidenceClimbDetector(String name, Config config) {
-        super(name, "climb");
+        super(name, "climb", false);
         this.config = config;
     }
 
@@ -210,6 +210,11 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
         }
         AnswerSketch.putSketch(e, SKETCH_AT, sketch.sketch(q.features().vector()));
         ops.add(new StateOp.ListAppend(key(q), e, config.window(), config.ttlMillis()));
+    }
+
+    @Override
+    int entryBytes() {
+        return ENTRY_BYTES;
     }
 
     @Override

@@ -14,6 +14,13 @@ import org.junit.jupiter.api.Test;
 
 /** class_focus and boundary on hand-built answer streams: exact shares and levels. */
 class ClassFocusAndBoundaryTest {
+    private int sent;
+
+    /** A new input for each query (a resent input's answer is not remembered twice). */
+    private double[] next() {
+        return Streams.near(++sent * 1e-3);
+    }
+
     private static Harness harness(String type, Map<String, Object> config) {
         Map<String, Map<String, Object>> m = new LinkedHashMap<>();
         m.put(type, config);
@@ -25,11 +32,11 @@ class ClassFocusAndBoundaryTest {
         int[] classes = {0, 0, 1, 0, 2, 0, 0, 3, 3, 3, 3, 3};
         Map<String, Object> cfg = Map.of("window", 10, "min_queries", 5, "low", 0.5, "medium", 0.7, "high", 0.9);
         try (Harness h = harness("class_focus", cfg)) {
-            assertThat(h.query("a", Streams.near(0), Streams.probs(5, classes[0], 0.6))[0])
+            assertThat(h.query("a", next(), Streams.probs(5, classes[0], 0.6))[0])
                     .isEqualTo(Signal.none("class_focus"));
             Signal[] s = new Signal[classes.length];
             for (int i = 1; i < classes.length; i++) {
-                s[i] = h.query("a", Streams.near(0), Streams.probs(5, classes[i], 0.6))[0];
+                s[i] = h.query("a", next(), Streams.probs(5, classes[i], 0.6))[0];
             }
             assertThat(s[1].score()).isEqualTo(1.0); // [0]
             assertThat(s[1].level()).as("below min_queries").isEqualTo(Level.NONE);
@@ -42,7 +49,7 @@ class ClassFocusAndBoundaryTest {
             assertThat(s[10].score()).isEqualTo(0.5); // [0,0,1,0,2,0,0,3,3,3]
             assertThat(s[11].score()).isEqualTo(0.4); // window of 10: [0,1,0,2,0,0,3,3,3,3]
             assertThat(s[11].level()).isEqualTo(Level.NONE);
-            Signal last = h.query("a", Streams.near(0), Streams.probs(5, 3, 0.6))[0];
+            Signal last = h.query("a", next(), Streams.probs(5, 3, 0.6))[0];
             assertThat(last.score()).isEqualTo(0.5); // [1,0,2,0,0,3,3,3,3,3]
         }
     }
@@ -52,7 +59,7 @@ class ClassFocusAndBoundaryTest {
         try (Harness h = harness("class_focus", Map.of())) {
             Signal s = null;
             for (int i = 0; i <= 20; i++) {
-                s = h.query("a", Streams.near(0), Streams.probs(10, 7, 0.8))[0];
+                s = h.query("a", next(), Streams.probs(10, 7, 0.8))[0];
                 if (i < 20) {
                     assertThat(s.level()).as("query %d", i).isEqualTo(Level.NONE);
                 }
@@ -69,20 +76,20 @@ class ClassFocusAndBoundaryTest {
             double[] low = {5, 4.5, 0.5}; // normalised 0.5, 0.45, 0.05: margin 0.05
             double[] high = {8, 1, 1}; // margin 0.7
             double[] edge = {0.55, 0.45}; // margin 0.1, not below 0.1
-            assertThat(h.query("a", Streams.near(0), low)[0]).isEqualTo(Signal.none("boundary"));
-            Signal one = h.query("a", Streams.near(0), high)[0];
+            assertThat(h.query("a", next(), low)[0]).isEqualTo(Signal.none("boundary"));
+            Signal one = h.query("a", next(), high)[0];
             assertThat(one.score()).isEqualTo(1.0);
             assertThat(one.level()).as("below min_queries").isEqualTo(Level.NONE);
-            Signal two = h.query("a", Streams.near(0), edge)[0];
+            Signal two = h.query("a", next(), edge)[0];
             assertThat(two.score()).isEqualTo(0.5);
             assertThat(two.level()).isEqualTo(Level.MEDIUM);
-            Signal three = h.query("a", Streams.near(0), low)[0];
+            Signal three = h.query("a", next(), low)[0];
             assertThat(three.score()).isEqualTo(1 / 3.0);
             assertThat(three.level()).isEqualTo(Level.LOW);
-            h.query("a", Streams.near(0), low);
-            Signal five = h.query("a", Streams.near(0), low)[0]; // window: high, edge, low, low
+            h.query("a", next(), low);
+            Signal five = h.query("a", next(), low)[0]; // window: high, edge, low, low
             assertThat(five.score()).isEqualTo(0.5);
-            Signal six = h.query("a", Streams.near(0), low)[0]; // edge, low, low, low
+            Signal six = h.query("a", next(), low)[0]; // edge, low, low, low
             assertThat(six.score()).isEqualTo(0.75);
             assertThat(six.level()).isEqualTo(Level.HIGH);
         }
@@ -91,15 +98,15 @@ class ClassFocusAndBoundaryTest {
     @Test
     void shouldTreatAOneClassModelAsCertainAndIgnoreRegressions() {
         try (Harness h = harness("boundary", Map.of("min_queries", 1))) {
-            h.query("a", Streams.near(0), new double[] {0.3});
-            h.query("a", Streams.near(0), Prediction.regression(0.5));
-            Signal s = h.query("a", Streams.near(0), new double[] {0.3})[0];
+            h.query("a", next(), new double[] {0.3});
+            h.query("a", next(), Prediction.regression(0.5));
+            Signal s = h.query("a", next(), new double[] {0.3})[0];
             assertThat(s.score()).isEqualTo(0.0);
             assertThat(s.level()).isEqualTo(Level.NONE);
         }
         try (Harness h = harness("class_focus", Map.of())) {
-            h.query("a", Streams.near(0), Prediction.regression(0.5));
-            h.query("a", Streams.near(0), new double[] {0, 0});
+            h.query("a", next(), Prediction.regression(0.5));
+            h.query("a", next(), new double[] {0, 0});
             assertThat(h.store.bytesUsed()).isEqualTo(0);
         }
     }
@@ -107,8 +114,56 @@ class ClassFocusAndBoundaryTest {
     @Test
     void shouldUseTheConfiguredMargin() {
         try (Harness h = harness("boundary", Map.of("margin", 0.5, "min_queries", 1))) {
-            h.query("a", Streams.near(0), new double[] {0.7, 0.3}); // margin 0.4
-            assertThat(h.query("a", Streams.near(0), new double[] {0.7, 0.3})[0].score()).isEqualTo(1.0);
+            h.query("a", next(), new double[] {0.7, 0.3}); // margin 0.4
+            assertThat(h.query("a", next(), new double[] {0.7, 0.3})[0].score()).isEqualTo(1.0);
+        }
+    }
+
+    /**
+     * A client's retry (the same input, so the same answer) is not remembered again while the first
+     * is in the window: 30% of one's requests resent would otherwise concentrate both shares.
+     */
+    @Test
+    void shouldCountAResentInputOnceWhileItIsInTheWindow() {
+        Map<String, Object> cfg = Map.of("window", 4, "min_queries", 1, "low", 0.3, "medium", 0.6, "high", 0.9);
+        for (String type : new String[] {"class_focus", "boundary"}) {
+            try (Harness h = harness(type, cfg)) {
+                double[] low = {5, 4.5, 0.5}; // class 0, margin 0.05
+                double[] other = {1, 8, 1}; // class 1, margin 0.7
+                double[] resent = next();
+                h.query("a", resent, low);
+                h.query("a", next(), other);
+                for (int i = 0; i < 5; i++) {
+                    // the history stays [low, other]: a share of 1/2 (the resent query's own answer is
+                    // never part of its score)
+                    assertThat(h.query("a", resent, low)[0].score()).as("%s, resend %d", type, i).isEqualTo(0.5);
+                }
+                long bytes = h.store.bytesUsed();
+                h.query("a", resent, low);
+                assertThat(h.store.bytesUsed()).as(type + ": nothing remembered for a resend").isEqualTo(bytes);
+                // two new inputs push it out: [low, other, x, y] -> [other, x, y, z] ...
+                h.query("a", next(), other);
+                h.query("a", next(), other);
+                h.query("a", next(), other); // history now [other, other, other, other]
+                assertThat(h.query("a", resent, low)[0].score()).as(type).isEqualTo(type.equals("boundary") ? 0.0 : 1.0);
+                // out of the window, the resent input is remembered again
+                assertThat(h.query("a", next(), other)[0].score()).as(type).isEqualTo(type.equals("boundary") ? 0.25 : 0.75);
+            }
+        }
+    }
+
+    /** Inputs that differ in one value are different queries, each remembered. */
+    @Test
+    void shouldRememberInputsThatDifferInOneValue() {
+        Map<String, Object> cfg = Map.of("window", 10, "min_queries", 1, "low", 0.3, "medium", 0.6, "high", 0.9);
+        try (Harness h = harness("class_focus", cfg)) {
+            double[] x = Streams.near(0);
+            h.query("a", x, new double[] {0.1, 0.9});
+            double[] y = x.clone();
+            y[x.length - 1] = Math.nextUp(y[x.length - 1]);
+            h.query("a", y, new double[] {0.1, 0.9});
+            h.query("a", next(), new double[] {0.9, 0.1});
+            assertThat(h.query("a", next(), new double[] {0.9, 0.1})[0].score()).isEqualTo(2 / 3.0);
         }
     }
 

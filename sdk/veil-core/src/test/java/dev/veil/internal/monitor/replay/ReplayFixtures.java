@@ -87,10 +87,20 @@ final class ReplayFixtures {
 
     static final double[] CONFIDENT = {0.9, 0.05, 0.05};
     static final double[] UNSURE = {0.5, 0.5, 0};
+    /**
+     * A stand-in input: each line written with it gets its own values (the last one raised by a
+     * multiple of 1e-9, counted over the test run), because a model gives one input one answer and
+     * the answer detectors remember a resent input once; lines that stand for a client's retry pass
+     * the same array of their own.
+     */
     static final double[] X = {0.1, 0.2, 0.3};
+    private static final java.util.concurrent.atomic.AtomicLong DISTINCT = new java.util.concurrent.atomic.AtomicLong();
 
-    /** One trace line. */
+    /** One trace line ({@link #X} replaced by a new input of its own). */
     static String line(String caller, long ts, double[] features, double[] scores) {
+        if (features == X) {
+            features = new double[] {X[0], X[1], X[2] + 1e-9 * DISTINCT.incrementAndGet()};
+        }
         StringBuilder b = new StringBuilder("{\"caller\": \"").append(caller).append("\", \"ts_ms\": ").append(ts)
                 .append(", \"features\": ").append(array(features));
         if (scores != null) {
