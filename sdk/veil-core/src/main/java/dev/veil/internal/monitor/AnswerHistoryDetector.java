@@ -98,20 +98,17 @@ abstract class AnswerHistoryDetector implements StatefulDetector {
 
     /**
      * The entry to remember for this query, {@code value} (the subclass's first 4 bytes) followed by
-     * the input's tag, or {@code null} when the history already holds the same input (a retry).
+     * the input's tag, or {@code null} when the history already holds the same input (a retry). For
+     * a detector made with {@code repeatsOnce}: {@code context} is what its {@link #plan} returned.
      */
     static byte[] entry(Object context, int value) {
-        if (context instanceof Repeat r) {
-            if (r.seen) {
-                return null;
-            }
-            byte[] e = new byte[4 + TAG_BYTES];
-            AnswerSketch.putInt(e, 0, value);
-            AnswerSketch.putInt(e, 4, r.tag);
-            return e;
+        Repeat r = (Repeat) context;
+        if (r.seen) {
+            return null;
         }
-        byte[] e = new byte[4];
+        byte[] e = new byte[4 + TAG_BYTES];
         AnswerSketch.putInt(e, 0, value);
+        AnswerSketch.putInt(e, 4, r.tag);
         return e;
     }
 
