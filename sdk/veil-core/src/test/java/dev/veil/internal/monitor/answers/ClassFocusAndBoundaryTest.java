@@ -141,7 +141,7 @@ class ClassFocusAndBoundaryTest {
                 long bytes = h.store.bytesUsed();
                 h.query("a", resent, low);
                 assertThat(h.store.bytesUsed()).as(type + ": nothing remembered for a resend").isEqualTo(bytes);
-                // two new inputs push it out: [low, other, x, y] -> [other, x, y, z] ...
+                // three new answers push it out of the window of 4
                 h.query("a", next(), other);
                 h.query("a", next(), other);
                 h.query("a", next(), other); // history now [other, other, other, other]
