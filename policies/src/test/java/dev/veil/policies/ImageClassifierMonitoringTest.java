@@ -111,7 +111,8 @@ class ImageClassifierMonitoringTest {
                 tally.record(q.caller(), r, outcome(r));
             }
         }
-        tally.requireAlmostNeverFlagged(callers, queries.size(), retries, 2);
+        // none alerted either: the bundle alarms only at high (0.1% of 200 callers rounds to none)
+        tally.requireAlmostNeverFlagged(callers, queries.size(), retries, 0);
     }
 
     /**
