@@ -73,7 +73,12 @@ import java.util.Set;
  *   <li>the detectors' signals: a detector that fails to give its signal is handled as the policy's
  *       {@code on_error} says, as in the Guard: under {@code deny} the query is refused here
  *       ({@link Refusal#DETECTOR_FAILED}; its rate token and the detectors' state are already
- *       counted), under {@code degrade} its signal is left out and the others' go on;
+ *       counted), under {@code degrade} its signal is left out and the others' go on. A built-in
+ *       detector's failure that is an {@link Error} (an assertion, a stack overflow) reaches the
+ *       Guard's last line of defence: the query is refused under either {@code on_error}, and one
+ *       while remembering the answer leaves it remembered by no detector (the Guard's learning
+ *       stops there); an {@link OutOfMemoryError} or another {@link VirtualMachineError} but a
+ *       {@link StackOverflowError} ends the replay, in any phase;
  *   <li>the policy's {@code monitoring} question; when it fails (throws) for the query, the
  *       policy's {@code on_error} decides, as in the Guard: under {@code deny} the query is
  *       refused here ({@link Refusal#MONITORING_FAILED}; its rate token and the detectors' state
@@ -437,10 +442,10 @@ public final class MonitorReplay {
                 from[i] = ops.size();
                 try {
                     contexts[i] = detectors[i].plan(query, ops);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     // as DefaultGuard: a detector that cannot plan fails the request closed, before the
-                    // state batch (no block read, no rate token, no detector state)
-                    String why = "detector " + detectors[i].name() + ": " + e.getMessage();
+                    // state batch (no block read, no rate token, no detector state), an Error too
+                    String why = "detector " + detectors[i].name() + ": " + failure(e);
                     detectorFailed("not observed: " + at(q, why) + " (a Guard denies such a request, internal_error, "
                             + "before it counts it: the bundle's validation fixes no shape that the detector can take)");
                     return refuse(q, index, Refusal.DETECTOR_FAILED, why);
@@ -486,13 +491,17 @@ public final class MonitorReplay {
             try {
                 signals.add(Objects.requireNonNull(detectors[i].evaluate(query, contexts[i], results, from[i]),
                         "detector " + detectors[i].name() + " returned null"));
-            } catch (RuntimeException e) {
-                // as DefaultGuard.detectorFailed: on_error decides, after the state batch
+            } catch (RuntimeException | Error e) {
+                // as DefaultGuard.detectorFailed: on_error decides, after the state batch, for an
+                // exception; a built-in detector's Error reaches the Guard's last line of defence, which
+                // denies the request whatever on_error says
+                failure(e); // an OutOfMemoryError ends the replay
                 String why = "detector " + detectors[i].name() + " failed to give its signal: " + e;
-                if (!degradeOnError) {
+                if (!degradeOnError || e instanceof Error) {
                     detectorFailed("not observed: " + at(q, why) + " (a Guard denies such a request, internal_error, "
-                            + "as the bundle's on_error: deny says, after counting it for rate limits, quotas and "
-                            + "the detectors' state)");
+                            + (e instanceof Error ? "whatever on_error says, since the failure is an Error"
+                                    : "as the bundle's on_error: deny says")
+                            + ", after counting it for rate limits, quotas and the detectors' state)");
                     return refuse(q, index, Refusal.DETECTOR_FAILED, why);
                 }
                 detectorFailed(at(q, why) + "; its signal was left out (a Guard answers such a request degraded, as "
@@ -569,6 +578,15 @@ public final class MonitorReplay {
             for (int i = 0; i < detectors.length; i++) {
                 try {
                     detectors[i].record(query, contexts[i], raw, later);
+                } catch (Error e) {
+                    // a built-in detector's Error leaves the Guard's learning at once for its last line of
+                    // defence (the answer withheld, internal_error): no detector remembers the answer
+                    failure(e); // an OutOfMemoryError ends the replay
+                    detectorFailed(at(q, "detector " + detectors[i].name() + " failed to remember the answer: " + e)
+                            + " (a Guard withholds such an answer, internal_error, whatever on_error says, since the "
+                            + "failure is an Error; no detector remembers it)");
+                    later.clear();
+                    break;
                 } catch (RuntimeException e) {
                     // as DefaultGuard.learn: the others still remember the query; the answer's fate
                     // (withheld or degraded) changes nothing a replay counts
