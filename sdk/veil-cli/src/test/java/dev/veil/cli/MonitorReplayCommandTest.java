@@ -244,27 +244,9 @@ class MonitorReplayCommandTest {
     @Test
     void aLineTheMonitoringQuestionFailsOnIsHandledAsOnErrorSaysNotTheEndOfTheReplay() throws IOException {
         for (String onError : List.of("deny", "degrade")) {
-            Path b = regoBundle(tmp.resolve("rego-" + onError), onError, """
-                    decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
-                    """, """
-                    decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
-                        "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
-                    """, """
-                    # undefined for mallory
-                    decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]} if {
-                        input.caller.id != "mallory"
-                    }
-
-                    alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
-                        "throttle_per_second": 0}]
-                    """);
-            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(rounds(4, "alice", "mallory"))));
-
-            assertThat(r.exit()).as(r.toString()).isZero();
-            assertThat(r.outLines()).as(onError).containsExactly(
-                    "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
-                    "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
-                    "callers: 2, flagged: 1");
+            Path b = regoBundle(tmp.resolve("rego-" + onError), onError, ALLOW_ALL, THREE_IN_0_1,
+                    busyButMallory("")); // undefined for mallory
+            Result r = aliceAlarmedMalloryNot(b, onError);
             String why = "line 2 (caller mallory): the bundle's monitoring question failed: "
                     + "data.veil.monitoring.decision is undefined for this input: the rule must answer every input (give "
                     + "it a default, or end its else chain without a condition)";
@@ -335,12 +317,7 @@ class MonitorReplayCommandTest {
     /** Every line denied because the monitoring question failed on it: nothing observed, but nothing refused before monitoring. */
     @Test
     void aTraceTheMonitoringQuestionFailsOnWholeIsAnErrorThatSaysSo() throws IOException {
-        Path b = regoBundle(tmp.resolve("rego-none"), "deny", """
-                decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
-                """, """
-                decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
-                    "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
-                """, """
+        Path b = regoBundle(tmp.resolve("rego-none"), "deny", ALLOW_ALL, THREE_IN_0_1, """
                 decision := {"actions": []} if {
                     input.caller.id == "nobody"
                 }
@@ -373,35 +350,58 @@ class MonitorReplayCommandTest {
         }
         chain.append("f").append(depth).append("(x) := x\n");
         for (String onError : List.of("deny", "degrade")) {
-            Path b = regoBundle(tmp.resolve("rego-deep-" + onError), onError, """
-                    decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
-                    """, """
-                    decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
-                        "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
-                    """, """
-                    decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]} if {
-                        input.caller.id != "mallory"
-                    } else := {"actions": []} if {
+            Path b = regoBundle(tmp.resolve("rego-deep-" + onError), onError, ALLOW_ALL, THREE_IN_0_1, busyButMallory("""
+                     else := {"actions": []} if {
                         f0(1) == 1
                     }
-
-                    alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
-                        "throttle_per_second": 0}]
-
-                    """ + chain);
-            Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(rounds(4, "alice", "mallory"))));
-
-            assertThat(r.exit()).as(r.toString()).isZero();
-            assertThat(r.outLines()).as(onError).containsExactly(
-                    "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
-                    "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
-                    "callers: 2, flagged: 1");
+                    """ + chain));
+            Result r = aliceAlarmedMalloryNot(b, onError);
             assertThat(r.errLines()).as(onError).filteredOn(l -> l.contains("(caller mallory): the bundle's monitoring "
                     + "question failed: ")).hasSize(4).allSatisfy(l -> assertThat(l).containsAnyOf(
                             // the depth limit, or a stack overflow before it, which the engine reports redacted
                             "eval_recursion_error", "eval_internal_error").contains("on_error: " + onError)
                             .doesNotContain("StackOverflowError"));
         }
+    }
+
+    /** Rego access that lets every caller in, without a rate limit or quota. */
+    private static final String ALLOW_ALL = """
+            decision := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
+            """;
+
+    /** Rego validation: 3 values in [0, 1]. */
+    private static final String THREE_IN_0_1 = """
+            decision := {"rule": "default", "contract": {"shape": [3], "min": 0, "max": 1, "features": {},
+                "allow_unknown_features": true, "cross_field": [], "max_payload_bytes": 0, "distribution": null}}
+            """;
+
+    /**
+     * Rego monitoring: the alert {@code busy} at rate {@code medium}, for every caller but mallory;
+     * {@code elseForMallory} follows that rule (an else branch and what it calls, or nothing: the
+     * decision is then undefined for her).
+     */
+    private static String busyButMallory(String elseForMallory) {
+        return """
+                alert := [{"action": "alert", "rule": "busy", "signal": "rate", "cooldown_seconds": 0,
+                    "throttle_per_second": 0}]
+
+                decision := {"actions": [a | some a in alert; input.signals.rate.level == "medium"]} if {
+                    input.caller.id != "mallory"
+                }""" + elseForMallory + "\n";
+    }
+
+    /**
+     * Replays four rounds of alice and mallory on {@code b} (a {@link #busyButMallory} bundle) and
+     * checks that it ran and that alice's third query alarmed and none of mallory's did.
+     */
+    private Result aliceAlarmedMalloryNot(Path b, String onError) throws IOException {
+        Result r = veil("monitor", "replay", "--bundle", s(b), "--trace", s(trace(rounds(4, "alice", "mallory"))));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).as(onError).containsExactly(
+                "{\"caller\": \"alice\", \"queries\": 4, \"first_alarm\": 2, \"detectors\": {\"rate\": 2}}",
+                "{\"caller\": \"mallory\", \"queries\": 4, \"first_alarm\": null, \"detectors\": {\"rate\": null}}",
+                "callers: 2, flagged: 1");
+        return r;
     }
 
     /** A Rego bundle: the given access, validation and monitoring rules, one rate detector (low 2, medium 3). */
