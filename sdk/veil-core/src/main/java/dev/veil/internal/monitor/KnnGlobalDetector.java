@@ -25,13 +25,15 @@ import java.util.SplittableRandom;
  * probability about 0.5 at the defaults, two independent digits (r about 0.35) essentially never.
  * Probes as large as sigma 0.1 per pixel spread over many cells and are left to {@code knn}.
  *
- * <p><b>Score:</b> the largest count, over the tables, of queries in this query's cell within the
- * window (this one included), less the earlier copies of this exact vector in the window (one more
- * counter, keyed by the vector's {@link CopyHash}: with a seed the attacker does not know, probes
- * cannot be made to pass as copies), so that retries of an input, by one caller or many, never
- * raise the count of their own cell. Known limitation: copies of <em>another</em> vector are not
- * taken off, so a near (not identical) query that lands in the cell of an input being retried in a
- * loop within the same window counts those copies.
+ * <p><b>Score:</b> the largest count, over the tables, of <em>distinct</em> inputs in this query's
+ * cell within the window (this one included): each cell counts an exact vector once a window
+ * ({@link StateOp.CountNewInWindow}, the vector named by its {@link CopyHash}: with a seed the
+ * attacker does not know, probes cannot be made to pass as copies). Retries of an input, by one
+ * caller or many, and a popular input sent by many callers, never raise a cell's count; an attack's
+ * probes are distinct inputs and count as before. A cell remembers up to twice the highest level
+ * used (at most {@value #MAX_MEMBERS}) inputs: one that it had to forget, because more distinct
+ * inputs than that came within the window, counts again when it comes back, by which time the
+ * cell's count is already past that level.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
  * {@code knn_global} or any name with {@code type: knn_global}):
@@ -59,12 +61,13 @@ import java.util.SplittableRandom;
  * after 11 to 17 queries, smooth NES after 21 and a PCA-basis search after 31 to 43, whatever the
  * number of accounts. Calibrate {@code high} on the service's own traffic ({@code veil calibrate}).
  *
- * <p><b>State:</b> one sliding-window counter per occupied cell and table and one per distinct
- * vector seen in the window; nothing per caller. Shared by all callers, so a replica fleet with a
+ * <p><b>State:</b> one sliding-window counter per occupied cell and table, with the inputs it
+ * counted in the window (up to twice the highest level used, at most {@value #MAX_MEMBERS});
+ * nothing per caller. Shared by all callers, so a replica fleet with a
  * shared state store counts the whole fleet's traffic.
  *
  * <p><b>Cost</b> at 784 features: sketch about 1 us, projections about 1 us
- * (tables x projections x dimensions multiply-adds), plus tables + 1 counter updates in the store.
+ * (tables x projections x dimensions multiply-adds), plus {@code tables} counter updates in the store.
  */
 public final class KnnGlobalDetector implements StatefulDetector {
     /**
@@ -129,6 +132,9 @@ public final class KnnGlobalDetector implements StatefulDetector {
         }
     }
 
+    /** Most inputs a cell remembers, whatever the levels. */
+    static final int MAX_MEMBERS = 64;
+
     private final String name;
     private final Config config;
     private final SparseSketch sketch;
@@ -138,8 +144,9 @@ public final class KnnGlobalDetector implements StatefulDetector {
     /** offsets[t][p], uniform in [0, 1) (in units of the cell width) */
     private final double[][] offsets;
     private final String cellPrefix;
-    private final String vectorPrefix;
     private final long windowMillis;
+    /** Inputs each cell remembers: twice the highest level used, in [2, {@link #MAX_MEMBERS}]. */
+    private final int members;
 
     public KnnGlobalDetector(String name, Config config) {
         this.name = name;
@@ -159,8 +166,9 @@ public final class KnnGlobalDetector implements StatefulDetector {
             }
         }
         this.cellPrefix = StateKeys.PER_INPUT + name + ":"; // its own share of the memory cap
-        this.vectorPrefix = StateKeys.PER_INPUT + name + ":v:";
         this.windowMillis = config.windowSeconds() * 1000;
+        long top = Math.max(config.low(), Math.max(config.medium(), config.high())); // >= 1: one level is set
+        this.members = (int) Math.min(MAX_MEMBERS, 2 * Math.min(top, MAX_MEMBERS));
     }
 
     private static double gaussian(SplittableRandom r) {
@@ -222,12 +230,11 @@ public final class KnnGlobalDetector implements StatefulDetector {
         double[] x = q.features().vector();
         long[] cells = cells(x);
         long now = q.timeMillis();
+        long copy = copyHash.of(x);
         for (int t = 0; t < cells.length; t++) {
-            ops.add(new StateOp.CountInWindow(cellPrefix + t + ':' + QueryHashing.unsignedBase36(cells[t]), now,
-                    windowMillis));
+            ops.add(new StateOp.CountNewInWindow(cellPrefix + t + ':' + QueryHashing.unsignedBase36(cells[t]), copy,
+                    now, windowMillis, members));
         }
-        ops.add(new StateOp.CountInWindow(vectorPrefix + QueryHashing.unsignedBase36(copyHash.of(x)), now,
-                windowMillis));
         return null;
     }
 
@@ -237,8 +244,7 @@ public final class KnnGlobalDetector implements StatefulDetector {
         for (int t = 0; t < config.tables(); t++) {
             densest = Math.max(densest, (Long) results[from + t]);
         }
-        long copies = (Long) results[from + config.tables()];
-        long score = Math.max(1, densest - (copies - 1));
+        long score = Math.max(1, densest); // at least this query's own input
         return new Signal(name, Thresholds.levelAtLeast(score, config.low(), config.medium(), config.high()), score);
     }
 
@@ -247,10 +253,16 @@ public final class KnnGlobalDetector implements StatefulDetector {
         return false;
     }
 
-    /** Nothing per remembered query: counters per occupied cell (tables of them) and per distinct vector. */
+    /** Nothing per remembered query: a counter per occupied cell (tables of them) with the inputs it counted. */
     @Override
     public long bytesPerQuery() {
-        // in the worst case every query opens new counters: tables + 1 of them, 2 x key + 256 bytes each
-        return (config.tables() + 1L) * (2L * (cellPrefix.length() + 16) + 256);
+        // in the worst case every query opens new counters: tables of them, 2 x key + 256 bytes each,
+        // and each one's remembered inputs (a member and its time: 16 bytes, one more pair, and headers)
+        return config.tables() * (2L * (cellPrefix.length() + 16) + 256 + 16L * (members + 1) + 40);
+    }
+
+    /** Inputs each cell remembers (see the class Javadoc). */
+    int members() {
+        return members;
     }
 }

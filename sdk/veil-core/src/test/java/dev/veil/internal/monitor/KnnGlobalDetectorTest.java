@@ -104,14 +104,45 @@ class KnnGlobalDetectorTest {
     }
 
     @Test
-    void shouldStillCountCopiesOfAnotherVectorInTheSameCell() {
-        // documented limitation: only copies of the query's own vector are taken off its cell's count
+    void shouldCountCopiesOfAnotherVectorInTheSameCellOnce() {
+        // a popular input sent by many callers (or retried in a loop) is one input of its cell: a near
+        // query in that cell counts it once, not once per copy
         DetectorHarness h = harness(detector());
         double[] x = image(2);
         for (int i = 0; i < 20; i++) {
-            h.observe("a", T + i * 100L, x.clone());
+            h.observe("caller-" + (i % 7), T + i * 100L, x.clone());
         }
-        assertThat(h.observe("b", T + 5000, perturb(x, 0.001, 3))[0].score()).isEqualTo(21);
+        assertThat(h.observe("b", T + 5000, perturb(x, 0.001, 3))[0].score()).isEqualTo(2);
+        assertThat(h.observe("c", T + 5100, x.clone())[0].score()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldRememberTwiceTheHighestLevelOfInputsPerCell() {
+        assertThat(detector().members()).isEqualTo(24); // high 12
+        assertThat(detector("low", 0, "medium", 0, "high", 3).members()).isEqualTo(6);
+        assertThat(detector("low", 2, "medium", 0, "high", 0).members()).isEqualTo(4);
+        assertThat(detector("high", 40).members()).isEqualTo(KnnGlobalDetector.MAX_MEMBERS);
+        assertThat(detector("high", 1_000_000_000_000L).members()).isEqualTo(KnnGlobalDetector.MAX_MEMBERS);
+    }
+
+    @Test
+    void shouldCountAForgottenInputAgainOnlyPastTheHighestLevel() {
+        // high 3: a cell remembers 6 inputs. Up to 6 distinct probes a resent one counts nothing; the
+        // 7th makes the cell forget the first, which then counts again, with the level already high.
+        DetectorHarness h = harness(detector("low", 0, "medium", 0, "high", 3));
+        double[] x = image(5);
+        double[][] probes = new double[7][];
+        for (int i = 0; i < 7; i++) {
+            probes[i] = perturb(x, 0.001, i);
+        }
+        for (int i = 0; i < 6; i++) {
+            assertThat(h.observe("account-" + i, T + i * 100L, probes[i])[0].score()).as("probe %d", i).isEqualTo(i + 1);
+        }
+        assertThat(h.observe("again", T + 700, probes[0].clone())[0].score()).isEqualTo(6);
+        assertThat(h.observe("account-6", T + 800, probes[6])[0].score()).isEqualTo(7);
+        Signal again = h.observe("again", T + 900, probes[0].clone())[0];
+        assertThat(again.score()).isEqualTo(8);
+        assertThat(again.level()).isEqualTo(Level.HIGH);
     }
 
     @Test
