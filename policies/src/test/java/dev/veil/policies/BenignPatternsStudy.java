@@ -585,8 +585,9 @@ class BenignPatternsStudy {
     }
 
     /**
-     * The mechanism behind the retry rows: knn_global takes off the copies of the query's own vector
-     * only, so another input's retries in the same cell count. For 300 test images X, caller A sends
+     * The mechanism behind the retry rows as they were until knn_global counted each input once per cell
+     * (it took off the copies of the query's own vector only, so another input's retries in the same
+     * cell counted; now none of them should). For 300 test images X, caller A sends
      * X (once, or 5 times: a request and 4 timeout retries 1 s apart), then caller B (another
      * account, same tenant) sends Y, the real test image nearest to X on 4x4 tile means (a distinct,
      * honest image). Counted: B's answers degraded.
@@ -600,7 +601,7 @@ class BenignPatternsStudy {
                 long t = T0;
                 for (int k = 0; k < 300; k++) {
                     int xi = k * 31 % test.length;
-                    int yi = nearestOnTiles(xi);
+                    int yi = nearestOnTiles(test, xi);
                     String a = "a-" + k;
                     String bName = sameCaller ? a : "b-" + k;
                     for (int s2 = 0; s2 < sends; s2++) {
@@ -624,15 +625,16 @@ class BenignPatternsStudy {
         return m;
     }
 
-    static int nearestOnTiles(int xi) {
-        double[] a = tiles(test[xi]);
+    /** The image of {@code images} nearest to image {@code xi} on 4x4 tile means, other than an exact copy. */
+    static int nearestOnTiles(double[][] images, int xi) {
+        double[] a = tiles(images[xi]);
         int best = -1;
         double bd = Double.MAX_VALUE;
-        for (int j = 0; j < test.length; j++) {
+        for (int j = 0; j < images.length; j++) {
             if (j == xi) {
                 continue;
             }
-            double[] b = tiles(test[j]);
+            double[] b = tiles(images[j]);
             double d = 0;
             for (int i = 0; i < 49; i++) {
                 d += (a[i] - b[i]) * (a[i] - b[i]);

@@ -146,6 +146,33 @@ class ImageClassifierMonitoringTest {
         }
     }
 
+    /**
+     * A client's retries of an image X (a request and 5 timeout retries, 1 s apart) do not count
+     * against Y, the real test image nearest to X, sent next by another caller: {@code knn_global}
+     * counts each input of its cells once (with X's copies counted, about 4% of such Y were answered
+     * with labels only). 300 pairs, each in a {@code knn_global} window of its own.
+     */
+    @Test
+    void anotherCallersRetriesDoNotDegradeTheNearestRealImage() {
+        List<String> flagged = new ArrayList<>();
+        try (Guard<double[]> g = guard(bundle, "retried.jsonl")) {
+            for (int k = 0; k < 300; k++) {
+                int xi = k * 31 % test.length;
+                Credentials a = analyst("a-" + k);
+                for (int s = 0; s < 6; s++) {
+                    g.predict(Request.of(a, test[xi].clone()));
+                    clock.advance(Duration.ofSeconds(1));
+                }
+                Response r = g.predict(Request.of(analyst("b-" + k), test[BenignPatternsStudy.nearestOnTiles(test, xi)]));
+                if (outcome(r) != Outcome.CLEAN) {
+                    flagged.add("pair " + k + ": " + r);
+                }
+                clock.advance(Duration.ofSeconds(120));
+            }
+        }
+        assertThat(flagged).isEmpty();
+    }
+
     // ------------------------------------------------------------------ attacks
 
     /** An inversion attacker: asks for the next probe, reads the released answer. */

@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-12-01.5");
+            assertThat(b.revision()).isEqualTo("2026-12-01.6");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
