@@ -68,6 +68,10 @@ final class DetectorConfig {
         if (v instanceof Integer || v instanceof Long) {
             return ((Number) v).longValue();
         }
+        if (v instanceof java.math.BigInteger) { // an integer, but beyond a long (as YAML and JSON give it)
+            throw new IllegalArgumentException(key + " must be an integer between " + Long.MIN_VALUE + " and "
+                    + Long.MAX_VALUE + ", was " + v);
+        }
         throw new IllegalArgumentException(key + " must be an integer, was " + describe(v));
     }
 

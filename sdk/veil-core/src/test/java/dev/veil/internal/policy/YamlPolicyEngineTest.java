@@ -481,6 +481,14 @@ class YamlPolicyEngineTest {
     }
 
     @Test
+    void shouldSayAnIntegerBeyondALongIsOutOfRangeNotNoInteger() {
+        PolicyError e = loadError(POLICY.replace("medium: 20, high: 30", "medium: 20, high: 99999999999999999999"));
+        assertThat(e.message()).isEqualTo("monitoring.detectors.rate: high must be an integer between "
+                + "-9223372036854775808 and 9223372036854775807, was 99999999999999999999");
+        assertThat(e.line()).isEqualTo(34);
+    }
+
+    @Test
     void shouldNameAMisspeltDetectorKeyEvenWhenNoLevelIsLeft() {
         // 'hi' for 'high' leaves no level set; the typo is the error to report, not the missing level.
         PolicyError e = loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
