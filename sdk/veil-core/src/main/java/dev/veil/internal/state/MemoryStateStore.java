@@ -28,8 +28,8 @@ import java.util.Objects;
  * fingerprint indexes 30%), that evict entries used rarely and not recently first (Caffeine's
  * Window TinyLFU, not strictly least recently used: an idle caller's history goes before an active
  * one's); each entry also expires after its time to live. Counters
- * per input ({@link StateKeys#PER_INPUT}: {@code knn_global}'s, one per occupied cell and one per
- * distinct input) have their share to themselves: anyone can open as many as they send distinct
+ * per input ({@link StateKeys#PER_INPUT}: {@code knn_global}'s, one per occupied cell, each with
+ * the distinct inputs it counted) have their share to themselves: anyone can open as many as they send distinct
  * inputs, and they must not evict the {@code rate} detector's windows of other callers and tenants.
  * A fingerprint index is one entry per index (per caller, or global) in primitive arrays
  * ({@link FingerprintIndex}); one index may take at most half of the fingerprint share and
@@ -72,7 +72,7 @@ public final class MemoryStateStore implements StateStore {
     /**
      * Share of the cap for lists (detector histories), counters of callers and tenants (the
      * {@code rate} detector's windows), counters per input ({@link StateKeys#PER_INPUT}:
-     * {@code knn_global}'s cells and vectors) and the fingerprint index.
+     * {@code knn_global}'s cells) and the fingerprint index.
      */
     private static final double LIST_SHARE = 0.5;
     private static final double COUNTER_SHARE = 0.1;
@@ -670,8 +670,10 @@ public final class MemoryStateStore implements StateStore {
         private final long ttlNanos;
 
         /**
-         * Pairs of member and the time it was counted, {@code maxMembers + 1} pairs long, the first
-         * {@code count} of them in use.
+         * Pairs of member and the time it was counted, the first {@code count} of them in use. It
+         * grows as members come (2 pairs, then doubling, up to {@code maxMembers + 1}: room for one
+         * more before the earliest is forgotten), so that a counter that only ever sees a few
+         * members (most of {@code knn_global}'s cells) holds room for a few.
          */
         private static final class Members {
             long[] recent;
@@ -755,7 +757,7 @@ public final class MemoryStateStore implements StateStore {
         synchronized long addNew(long member, long nowMillis, long windowMillis, int maxMembers) {
             if (members == null) {
                 members = new Members();
-                members.recent = new long[2 * (maxMembers + 1)];
+                members.recent = new long[2 * Math.min(2, maxMembers + 1)];
             }
             long[] recent = members.recent;
             int recentCount = members.count;
@@ -774,8 +776,9 @@ public final class MemoryStateStore implements StateStore {
                     return count(nowMillis, windowMillis, false);
                 }
             }
-            if (recent.length < 2 * (recentCount + 1)) {
-                recent = java.util.Arrays.copyOf(recent, 2 * (Math.max(recentCount, maxMembers) + 1));
+            if (recent.length < 2 * (recentCount + 1)) { // full: double, up to maxMembers + 1 pairs
+                int pairs = Math.max(recentCount + 1, Math.min(maxMembers + 1, recent.length));
+                recent = java.util.Arrays.copyOf(recent, 2 * pairs);
             }
             recent[2 * recentCount] = member;
             recent[2 * recentCount + 1] = nowMillis;
@@ -792,7 +795,7 @@ public final class MemoryStateStore implements StateStore {
                 recent[2 * e] = recent[2 * recentCount];
                 recent[2 * e + 1] = recent[2 * recentCount + 1];
             }
-            if (recent.length != 2 * (maxMembers + 1)) { // maxMembers changed: hold as many as it says
+            if (recent.length > 2 * (maxMembers + 1)) { // maxMembers lowered: hold no more than it says
                 recent = java.util.Arrays.copyOf(recent, 2 * (maxMembers + 1));
             }
             members.recent = recent;
@@ -801,12 +804,13 @@ public final class MemoryStateStore implements StateStore {
         }
 
         /**
-         * {@link #addNew}, unless it would change this counter's weight (slot arrays for a one-slot
-         * counter, or remembered members not yet held or held for another {@code maxMembers}): then
-         * -1 and nothing counted or remembered.
+         * {@link #addNew}, unless it could change this counter's weight (slot arrays for a one-slot
+         * counter; no members held yet, no room for one more, or room for more than
+         * {@code maxMembers} allows): then -1 and nothing counted or remembered.
          */
         synchronized long addNewKeepingWeight(long member, long nowMillis, long windowMillis, int maxMembers) {
-            if (members == null || members.recent.length != 2 * (maxMembers + 1)
+            if (members == null || members.recent.length < 2 * (members.count + 1)
+                    || members.recent.length > 2 * (maxMembers + 1)
                     || slotStart == null && count0 != 0 && slot(nowMillis, windowMillis) != slot0) {
                 return -1;
             }

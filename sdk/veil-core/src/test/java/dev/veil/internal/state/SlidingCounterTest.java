@@ -108,28 +108,43 @@ class SlidingCounterTest {
         }
         assertThat(store.bytesUsed()).isEqualTo(grown);
     }
-    /** A counter of new members is weighed with the members it may remember, and repeats keep its weight. */
+    /**
+     * A counter of new members is weighed with the room it holds for them: two members at first, doubled
+     * when full, up to the bound and one more; repeats and members that fit keep its weight.
+     */
     @Test
-    void aCounterOfNewMembersIsWeighedWithItsMembers() {
+    void aCounterOfNewMembersIsWeighedWithTheRoomForItsMembers() {
         MemoryStateStore store = new MemoryStateStore(64L << 20, Clock.systemUTC(), 100);
         long t = 1_700_000_000_000L;
         store.execute(new StateOp.CountInWindow("rate:a", t, 60_000));
         long plain = store.bytesUsed();
+        long headers = MemoryStateStore.SlidingCounter.MEMBERS_BYTES + 16;
         assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 7, t, 60_000, 32))[0]).isEqualTo(2L);
-        long withMembers = store.bytesUsed();
-        assertThat(withMembers - plain).isEqualTo(MemoryStateStore.SlidingCounter.MEMBERS_BYTES + 16 + 8 * 2 * 33);
-        for (int i = 1; i < 100; i++) { // the same slot, members within the bound: the fast path, the weight stays
-            assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", i % 10, t + 40L * i, 60_000, 32))[0])
-                    .isEqualTo(i < 10 ? 2L + i - (i >= 7 ? 1 : 0) : 11L);
+        assertThat(store.bytesUsed() - plain).as("room for 2").isEqualTo(headers + 16 * 2);
+        assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 7, t + 1, 60_000, 32))[0]).isEqualTo(2L);
+        assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 8, t + 2, 60_000, 32))[0]).isEqualTo(3L);
+        assertThat(store.bytesUsed() - plain).as("2 members fit in the room for 2").isEqualTo(headers + 16 * 2);
+        assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 9, t + 3, 60_000, 32))[0]).isEqualTo(4L);
+        assertThat(store.bytesUsed() - plain).as("a third: room for 4").isEqualTo(headers + 16 * 4);
+        for (int m = 10; m < 15; m++) { // 8 members in all: room for 8, then room for 16
+            store.execute(new StateOp.CountNewInWindow("rate:a", m, t + m, 60_000, 32));
         }
-        assertThat(store.bytesUsed()).isEqualTo(withMembers);
-        for (int i = 0; i < 1000; i++) { // many members: still as many remembered as the bound
+        assertThat(store.bytesUsed() - plain).as("8 members").isEqualTo(headers + 16 * 8);
+        for (int i = 0; i < 100; i++) { // repeats: the fast path, the weight stays
+            assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 7 + i % 8, t + 100 + i, 60_000, 32))[0])
+                    .isEqualTo(9L);
+        }
+        assertThat(store.bytesUsed() - plain).isEqualTo(headers + 16 * 8);
+        for (int i = 0; i < 1000; i++) { // many members: room for the bound and one more, never more
             store.execute(new StateOp.CountNewInWindow("rate:a", 1000 + i, t + 4000, 60_000, 32));
         }
-        assertThat(store.bytesUsed()).isEqualTo(withMembers);
+        assertThat(store.bytesUsed() - plain).isEqualTo(headers + 16 * 33);
         assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 1999, t + 4000, 60_000, 32))[0])
-                .as("the last member is remembered").isEqualTo(1011L);
+                .as("the last member is remembered").isEqualTo(1009L);
         assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 1000, t + 4000, 60_000, 32))[0])
-                .as("the first of them is forgotten").isEqualTo(1012L);
+                .as("the first of them is forgotten").isEqualTo(1010L);
+        assertThat(store.execute(new StateOp.CountNewInWindow("rate:a", 1001, t + 4001, 60_000, 4))[0])
+                .as("a lower bound: the earliest forgotten, 1001 among them").isEqualTo(1011L);
+        assertThat(store.bytesUsed() - plain).as("room for the lower bound and one more").isEqualTo(headers + 16 * 5);
     }
 }
