@@ -69,19 +69,24 @@ final class DetectorConfig {
             return ((Number) v).longValue();
         }
         if (v instanceof java.math.BigInteger) { // an integer, but beyond a long (as YAML and JSON give it)
-            throw new IllegalArgumentException(key + " must be an integer between " + Long.MIN_VALUE + " and "
-                    + Long.MAX_VALUE + ", was " + v);
+            throw outOfRange(key, Long.MIN_VALUE, Long.MAX_VALUE, v);
         }
         throw new IllegalArgumentException(key + " must be an integer, was " + describe(v));
     }
 
     int intValue(String key, int dflt) {
+        if (get(key) instanceof java.math.BigInteger b) {
+            throw outOfRange(key, Integer.MIN_VALUE, Integer.MAX_VALUE, b);
+        }
         long v = longValue(key, dflt);
         if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(key + " must be an integer between " + Integer.MIN_VALUE + " and "
-                    + Integer.MAX_VALUE + ", was " + v);
+            throw outOfRange(key, Integer.MIN_VALUE, Integer.MAX_VALUE, v);
         }
         return (int) v;
+    }
+
+    private static IllegalArgumentException outOfRange(String key, long min, long max, Object v) {
+        return new IllegalArgumentException(key + " must be an integer between " + min + " and " + max + ", was " + v);
     }
 
     double doubleValue(String key, double dflt) {

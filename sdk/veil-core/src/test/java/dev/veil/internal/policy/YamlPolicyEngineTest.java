@@ -486,6 +486,10 @@ class YamlPolicyEngineTest {
         assertThat(e.message()).isEqualTo("monitoring.detectors.rate: high must be an integer between "
                 + "-9223372036854775808 and 9223372036854775807, was 99999999999999999999");
         assertThat(e.line()).isEqualTo(34);
+        String rate = "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }";
+        assertThat(loadError(POLICY.replace(rate, rate + "\n    knn_global: { tables: 99999999999999999999 }"))
+                .message()).isEqualTo("monitoring.detectors.knn_global: tables must be an integer between "
+                        + "-2147483648 and 2147483647, was 99999999999999999999");
     }
 
     @Test
