@@ -419,7 +419,7 @@ class GuardTest {
             released(g.predict(ask(ALICE, VALID)));
         }
         java.util.SplittableRandom random = new java.util.SplittableRandom(7);
-        for (int i = 0; i < 5_000; i++) { // distinct inputs: tables + 1 counters each in knn_global
+        for (int i = 0; i < 5_000; i++) { // distinct inputs: a counter in each table of knn_global
             g.predict(ask(mallory, random.nextDouble(100), random.nextDouble(100), random.nextDouble(100)));
         }
         released(g.predict(ask(ALICE, VALID)));

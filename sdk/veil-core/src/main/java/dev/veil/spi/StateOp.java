@@ -33,7 +33,7 @@ import java.util.Objects;
  * runs), and only those; a {@code StateUnavailableException} is taken for an outage, so those
  * requests get the policy's {@code on_state_unavailable} and the Guard logs an outage that comes
  * and goes with them. {@link CountNewInWindow} was added on 2026-12-01, for
- * the {@code smooth} detector's smooth queries: a store written before must add it (its rules are
+ * the {@code smooth} detector's smooth queries, and {@code knn_global}'s cells use it too: a store written before must add it (its rules are
  * in its Javadoc; veil-core's {@code MemoryStateStore} and veil-redis implement it).
  */
 public sealed interface StateOp {

@@ -31,9 +31,13 @@ import java.util.SplittableRandom;
  * attacker does not know, probes cannot be made to pass as copies). Retries of an input, by one
  * caller or many, and a popular input sent by many callers, never raise a cell's count; an attack's
  * probes are distinct inputs and count as before. A cell remembers up to twice the highest level
- * used (at most {@value #MAX_MEMBERS}) inputs: one that it had to forget, because more distinct
- * inputs than that came within the window, counts again when it comes back, by which time the
- * cell's count is already past that level.
+ * used ({@code members}, at most {@value #MAX_MEMBERS}) inputs: one that it had to forget, because
+ * more than {@code members} distinct inputs came within the window, counts again when it comes back;
+ * with a highest level of at most {@value #MAX_MEMBERS} / 2 the cell's count is then past that
+ * level (above it, copies can count again below the level in a cell that busy). Two edges of the
+ * store's operation, both of at most one count per input: a cell's count forgets by twelfths of the
+ * window, so a copy in the window's last twelfth may count zero times, or, of an input the cell
+ * forgot, once, while the cell's count has already fallen.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
  * {@code knn_global} or any name with {@code type: knn_global}):
@@ -48,8 +52,8 @@ import java.util.SplittableRandom;
  *       (0, 1000]</td></tr>
  *   <tr><td>{@code dimensions}</td><td>64</td><td>sketch size, 8..512</td></tr>
  *   <tr><td>{@code seed}</td><td>104729</td><td>sketch and projection seed (integer)</td></tr>
- *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>8, 10, 12</td><td>queries in the
- *       densest cell at which the level is reached; 0 = level not used; non-decreasing</td></tr>
+ *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>8, 10, 12</td><td>distinct inputs in
+ *       the densest cell at which the level is reached; 0 = level not used; non-decreasing</td></tr>
  *   <tr><td>{@code pool}, {@code width}</td><td>1, 0</td><td>for images: cells of the means of pool x
  *       pool tiles ({@link LowPass}), as for {@code knn}; {@code cell_width} is then per tile</td></tr>
  * </table>
@@ -62,7 +66,7 @@ import java.util.SplittableRandom;
  * number of accounts. Calibrate {@code high} on the service's own traffic ({@code veil calibrate}).
  *
  * <p><b>State:</b> one sliding-window counter per occupied cell and table, with the inputs it
- * counted in the window (up to twice the highest level used, at most {@value #MAX_MEMBERS});
+ * counted in the window (up to {@code members}; room for them grows as they come);
  * nothing per caller. Shared by all callers, so a replica fleet with a
  * shared state store counts the whole fleet's traffic.
  *
@@ -104,7 +108,7 @@ public final class KnnGlobalDetector implements StatefulDetector {
             if (dimensions < 8 || dimensions > 512) {
                 throw new IllegalArgumentException("dimensions must be in [8, 512], was " + dimensions);
             }
-            Thresholds.checkRising(low, medium, high, 1, Double.POSITIVE_INFINITY, "queries in a cell", "");
+            Thresholds.checkRising(low, medium, high, 1, Double.POSITIVE_INFINITY, "distinct inputs in a cell", "");
             lowPass = lowPass == null ? LowPass.NONE : lowPass;
         }
 
@@ -133,7 +137,7 @@ public final class KnnGlobalDetector implements StatefulDetector {
     }
 
     /** Most inputs a cell remembers, whatever the levels. */
-    static final int MAX_MEMBERS = 64;
+    static final int MAX_MEMBERS = StateOp.CountNewInWindow.MAX_MEMBERS;
 
     private final String name;
     private final Config config;
@@ -256,9 +260,12 @@ public final class KnnGlobalDetector implements StatefulDetector {
     /** Nothing per remembered query: a counter per occupied cell (tables of them) with the inputs it counted. */
     @Override
     public long bytesPerQuery() {
-        // in the worst case every query opens new counters: tables of them, 2 x key + 256 bytes each,
-        // and each one's remembered inputs (a member and its time: 16 bytes, one more pair, and headers)
-        return config.tables() * (2L * (cellPrefix.length() + 16) + 256 + 16L * (members + 1) + 40);
+        // in the worst case every query opens a new counter in each table: 2 x key + 256 bytes (the
+        // cache's node, the counter and the key), 224 for its slot arrays (once it counts in a second
+        // twelfth of its window) and 40 of headers for its remembered inputs; and each input takes at
+        // most two pairs of room (member and time, 16 bytes a pair: room for two at first, doubled
+        // when full, so never more than twice the inputs)
+        return config.tables() * (2L * (cellPrefix.length() + 16) + 256 + 224 + 40 + 2 * 16);
     }
 
     /** Inputs each cell remembers (see the class Javadoc). */

@@ -27,7 +27,7 @@ public final class StateKeys {
 
     /**
      * The prefix of the keys of state kept per input, not per caller: {@code knn_global}'s counters
-     * (one per occupied cell of each table, one per distinct input). Anyone can make as many of
+     * (one per occupied cell of each table, with the distinct inputs it counted). Anyone can make as many of
      * them as they send distinct inputs, so the in-memory store keeps them in a share of its memory
      * cap of their own: a flood of distinct inputs evicts only such counters, never a caller's or a
      * tenant's window ({@link MemoryStateStore}).

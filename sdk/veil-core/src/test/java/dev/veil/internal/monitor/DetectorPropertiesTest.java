@@ -184,6 +184,47 @@ class DetectorPropertiesTest {
         });
     }
 
+    /**
+     * knn_global alone (the bound above is dominated by the detectors that remember queries): its
+     * cells' counters, with the inputs they remember, stay within its stated bytes per query, also
+     * when a cell sees more distinct inputs than it may remember, and copies among them.
+     */
+    @Test
+    void shouldKeepKnnGlobalWithinItsStatedBytesPerQuery() {
+        qt().withExamples(EXAMPLES).forAll(longs().all(), integers().between(1, 600), integers().between(1, 5),
+                integers().between(1, 6)).checkAssert((seed, queries, bases, high) -> {
+                    KnnGlobalDetector d = new KnnGlobalDetector("kg",
+                            new KnnGlobalDetector.Config(5, 2, 4, 0.2, 16, seed, 0, 0, high));
+                    MemoryStateStore store = new MemoryStateStore(64 << 20, Clock.systemUTC(), 1000);
+                    DetectorHarness h = new DetectorHarness(store, d);
+                    SplittableRandom r = new SplittableRandom(seed);
+                    double[][] base = new double[bases][16];
+                    for (double[] b : base) {
+                        for (int j = 0; j < b.length; j++) {
+                            b[j] = r.nextDouble();
+                        }
+                    }
+                    List<double[]> sent = new ArrayList<>();
+                    for (int q = 0; q < queries; q++) {
+                        double[] x;
+                        if (!sent.isEmpty() && r.nextInt(4) == 0) {
+                            x = sent.get(r.nextInt(sent.size())).clone(); // a copy
+                        } else {
+                            x = base[r.nextInt(bases)].clone(); // a near input: mostly the base's cell
+                            for (int j = 0; j < x.length; j++) {
+                                x[j] += 1e-4 * r.nextDouble();
+                            }
+                            sent.add(x.clone());
+                        }
+                        Signal sig = h.observe("caller-" + r.nextInt(7), T + q * 20L, x)[0];
+                        assertThat(sig.score()).isBetween(1.0, (double) q + 1);
+                    }
+                    assertThat(store.bytesUsed()).as("state within knn_global's stated bytes per query")
+                            .isLessThanOrEqualTo(d.bytesPerQuery() * queries);
+                    store.close();
+                });
+    }
+
     @Test
     void shouldEvaluateEveryFiniteStreamWithoutThrowing() {
         qt().withExamples(EXAMPLES).forAll(streams()).checkAssert(s -> {

@@ -47,9 +47,9 @@ class KnnGlobalDetectorTest {
         assertThatThrownBy(() -> detector("cell_width", Double.NaN)).hasMessage("cell_width must be a number, was NaN");
         assertThatThrownBy(() -> detector("dimensions", 1024)).hasMessage("dimensions must be in [8, 512], was 1024");
         assertThatThrownBy(() -> detector("high", 5)).hasMessage(
-                "thresholds must not decrease: low <= medium <= high (queries in a cell), was 8, 10, 5 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
+                "thresholds must not decrease: low <= medium <= high (distinct inputs in a cell), was 8, 10, 5 (a level left out keeps its default, listed in docs/veil-policy.schema.json; set it to 0 to leave it unused)");
         assertThatThrownBy(() -> detector("low", -1))
-                .hasMessage("low must be 0 (not used) or >= 1 (queries in a cell), was -1");
+                .hasMessage("low must be 0 (not used) or >= 1 (distinct inputs in a cell), was -1");
         assertThatThrownBy(() -> detector("high", 2.5)).hasMessage("high must be an integer, was 2.5");
     }
 
@@ -121,8 +121,27 @@ class KnnGlobalDetectorTest {
         assertThat(detector().members()).isEqualTo(24); // high 12
         assertThat(detector("low", 0, "medium", 0, "high", 3).members()).isEqualTo(6);
         assertThat(detector("low", 2, "medium", 0, "high", 0).members()).isEqualTo(4);
-        assertThat(detector("high", 40).members()).isEqualTo(KnnGlobalDetector.MAX_MEMBERS);
+        assertThat(detector("high", 512).members()).isEqualTo(1024);
+        assertThat(detector("high", 513).members()).isEqualTo(KnnGlobalDetector.MAX_MEMBERS);
         assertThat(detector("high", 1_000_000_000_000L).members()).isEqualTo(KnnGlobalDetector.MAX_MEMBERS);
+    }
+
+    @Test
+    void shouldCountCopiesOnceInACellBusierThanSixtyFourInputs() {
+        // high 100: a cell remembers 200 inputs, so 40 copies of 70 distinct inputs count nothing (a cap
+        // of 64 made them push each other out, and every copy counted: 110, HIGH)
+        DetectorHarness h = harness(detector("low", 0, "medium", 0, "high", 100));
+        double[] x = image(6);
+        double[][] probes = new double[70][];
+        for (int i = 0; i < probes.length; i++) {
+            probes[i] = perturb(x, 0.0005, i);
+            h.observe("account-" + i, T + i * 100L, probes[i]);
+        }
+        Signal last = null;
+        for (int i = 0; i < 40; i++) {
+            last = h.observe("copier", T + 8000 + i * 100L, probes[i].clone())[0];
+        }
+        assertThat(last).isEqualTo(new Signal("knn_global", Level.NONE, 70));
     }
 
     @Test
