@@ -30,18 +30,22 @@ abstract class AnswerHistoryDetector implements StatefulDetector {
 
     private final String name;
     private final String keyPrefix;
+    /** The size of one history entry, the input's tag included where there is one. */
+    private final int entryBytes;
     /** The keyed hash by which a resent input is recognised; {@code null}: every answer is remembered. */
     private final CopyHash copies;
 
     /**
      * @param name the detector's name in the policy
      * @param kind the state key's prefix, e.g. {@code boundary}
+     * @param entryBytes the size of one history entry, the input's tag included where there is one
      * @param repeatsOnce whether an answer to an input still in the history is not remembered again
      *     (entries then end with the input's {@value #TAG_BYTES}-byte tag)
      */
-    AnswerHistoryDetector(String name, String kind, boolean repeatsOnce) {
+    AnswerHistoryDetector(String name, String kind, int entryBytes, boolean repeatsOnce) {
         this.name = name;
         this.keyPrefix = kind + ":" + name + ":";
+        this.entryBytes = entryBytes;
         this.copies = repeatsOnce ? new CopyHash(KEYS.nextLong()) : null;
     }
 
@@ -80,7 +84,7 @@ abstract class AnswerHistoryDetector implements StatefulDetector {
         @SuppressWarnings("unchecked")
         List<byte[]> history = (List<byte[]>) results[from];
         if (context instanceof Repeat r) {
-            int stride = entryBytes();
+            int stride = entryBytes;
             PackedEntries packed = PackedEntries.of(history, stride); // the store's own array: no copy
             byte[] data = packed.array();
             for (int i = 0, at = packed.offset() + stride - TAG_BYTES; i < packed.size(); i++, at += stride) {
@@ -93,8 +97,11 @@ abstract class AnswerHistoryDetector implements StatefulDetector {
         return evaluate(q, history);
     }
 
-    /** The size of one history entry, the input's tag included where there is one. */
-    abstract int entryBytes();
+    /** One history entry per remembered query. */
+    @Override
+    public final long bytesPerQuery() {
+        return entryBytes;
+    }
 
     /**
      * The entry to remember for this query, {@code value} (the subclass's first 4 bytes) followed by

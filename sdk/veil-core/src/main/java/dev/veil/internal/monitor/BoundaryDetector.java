@@ -86,7 +86,7 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
     }
 
     public BoundaryDetector(String name, Config config) {
-        super(name, "boundary", true);
+        super(name, "boundary", ENTRY_BYTES, true);
         this.config = config;
     }
 
@@ -129,15 +129,5 @@ public final class BoundaryDetector extends AnswerHistoryDetector {
     @Override
     public boolean readsFeaturesInRecord() {
         return false;
-    }
-
-    @Override
-    int entryBytes() {
-        return ENTRY_BYTES;
-    }
-
-    @Override
-    public long bytesPerQuery() {
-        return ENTRY_BYTES;
     }
 }

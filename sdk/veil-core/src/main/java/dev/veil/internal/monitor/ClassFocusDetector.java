@@ -86,7 +86,7 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
     }
 
     public ClassFocusDetector(String name, Config config) {
-        super(name, "focus", true);
+        super(name, "focus", ENTRY_BYTES, true);
         this.config = config;
     }
 
@@ -133,15 +133,5 @@ public final class ClassFocusDetector extends AnswerHistoryDetector {
     @Override
     public boolean readsFeaturesInRecord() {
         return false;
-    }
-
-    @Override
-    int entryBytes() {
-        return ENTRY_BYTES;
-    }
-
-    @Override
-    public long bytesPerQuery() {
-        return ENTRY_BYTES;
     }
 }

@@ -107,7 +107,7 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
     }
 
     public ConfidenceClimbDetector(String name, Config config) {
-        super(name, "climb", false);
+        super(name, "climb", ENTRY_BYTES, false);
         this.config = config;
     }
 
@@ -210,15 +210,5 @@ public final class ConfidenceClimbDetector extends AnswerHistoryDetector {
         }
         AnswerSketch.putSketch(e, SKETCH_AT, sketch.sketch(q.features().vector()));
         ops.add(new StateOp.ListAppend(key(q), e, config.window(), config.ttlMillis()));
-    }
-
-    @Override
-    int entryBytes() {
-        return ENTRY_BYTES;
-    }
-
-    @Override
-    public long bytesPerQuery() {
-        return ENTRY_BYTES;
     }
 }
