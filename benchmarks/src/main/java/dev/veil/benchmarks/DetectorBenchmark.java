@@ -47,6 +47,14 @@ public class DetectorBenchmark {
     @Param({""})
     public String config;
 
+    /**
+     * The images: {@code strokes}, synthetic (the default, and the figures of every round), or
+     * {@code fashion}, the real Fashion-MNIST images (Debian's {@code dataset-fashion-mnist}; see
+     * {@link DetectorTraffic}).
+     */
+    @Param({"strokes"})
+    public String images;
+
     @Param({"500"})
     public int callers;
 
@@ -64,7 +72,7 @@ public class DetectorBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         store = new MemoryStateStore((long) stateMiB << 20, Clock.systemUTC(), 1_000_000);
-        traffic = new DetectorTraffic(detectors, config, callers, 42);
+        traffic = new DetectorTraffic(detectors, config, images, callers, 42);
         for (int i = 0; i < prefill; i++) {
             traffic.observe(store, traffic.next());
         }

@@ -10,11 +10,17 @@ import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Benign monitoring traffic for the detector benchmarks, and the Guard's way of running built-in
@@ -24,7 +30,15 @@ import java.util.SplittableRandom;
  * (made as {@link Fixture#pool()} makes its 512, seed 13, on a black background: see {@link #images}), turned by one of the 8 symmetries of the
  * square and shifted by -4..4 pixels in each direction (81 shifts, background filled with 0):
  * 2.6 million distinct inputs before one recurs, so that no two queries of a run are equal or near
- * copies of each other (near copies are what attacks send, not benign callers).
+ * copies of each other (near copies are what attacks send, not benign callers). These images are a
+ * hard case for two detectors: nearly all of them are smooth by {@code smooth}'s measure (which
+ * hashes each smooth query; 1% of real images are), and their thin strokes on black share many
+ * window hashes ({@code near_duplicate} then counts up to 8 earlier queries per hash).
+ *
+ * <p><b>Real images</b> ({@code images = fashion}): the 70,000 Fashion-MNIST images (training then
+ * test set, from {@value #FASHION_DIR}, Debian's {@code dataset-fashion-mnist}), each as it is, then
+ * mirrored, then shifted by -1..1 pixels in each direction (background filled with 0): 1.26 million
+ * distinct natural images before one recurs.
  *
  * <p><b>Callers and time.</b> Each query comes from one of {@code callers} callers picked at
  * random, 40 ms after the one before (25 queries a second over the service).
@@ -54,11 +68,17 @@ public final class DetectorTraffic {
             Map.entry("rate", new String[] {"rate"}));
 
     static final int BASE = 4096;
+    /** Where Debian's {@code dataset-fashion-mnist} puts the images. */
+    static final String FASHION_DIR = "/usr/share/datasets/fashion-mnist";
     private static final double[][] POOL = images(BASE, 13);
+    /** The Fashion-MNIST images, 784 bytes each, loaded on first use ({@code images = fashion}). */
+    private static byte[][] fashion;
     private static final Fixture.SoftmaxModel MODEL = new Fixture.SoftmaxModel();
 
     private final StatefulDetector[] detectors;
     private final Caller[] callers;
+    /** Real images instead of the stroke images. */
+    private final boolean real;
     private final SplittableRandom random;
     private long time = 1_700_000_000_000L;
     private long n;
@@ -70,13 +90,25 @@ public final class DetectorTraffic {
         this(set, "", callers, seed);
     }
 
+    public DetectorTraffic(String set, String overrides, int callers, long seed) {
+        this(set, overrides, "strokes", callers, seed);
+    }
+
     /**
      * Traffic for the detector set {@code set}, each detector with its default configuration but for
      * {@code overrides}: {@code detector.key=value} pairs separated by {@code ;} (for example
      * {@code near_duplicate.index=global;near_duplicate.max_members_per_hash=1}; an integer value is
-     * passed as one, anything else as a string), or an empty string for none.
+     * passed as one, anything else as a string), or an empty string for none; {@code images} is
+     * {@code strokes} (the synthetic images) or {@code fashion} (real images; see the class comment).
      */
-    public DetectorTraffic(String set, String overrides, int callers, long seed) {
+    public DetectorTraffic(String set, String overrides, String images, int callers, long seed) {
+        if (!images.equals("strokes") && !images.equals("fashion")) {
+            throw new IllegalArgumentException("images must be strokes or fashion, was '" + images + "'");
+        }
+        this.real = images.equals("fashion");
+        if (real) {
+            loadFashion();
+        }
         String[] names = SETS.get(set);
         if (names == null) {
             throw new IllegalArgumentException("unknown detector set '" + set + "', known: " + SETS.keySet());
@@ -121,6 +153,9 @@ public final class DetectorTraffic {
 
     /** The next query (not timed in the benchmarks: building it is the caller's work, not monitoring's). */
     public Prepared next() {
+        if (real) {
+            return nextReal();
+        }
         long k = n++;
         double[] base = POOL[(int) (k % BASE)];
         int shift = (int) ((k / BASE) % 81);
@@ -146,6 +181,70 @@ public final class DetectorTraffic {
         time += 40;
         Caller c = callers[random.nextInt(callers.length)];
         return new Prepared(new Query(c, time, Features.of(x)), MODEL.predict(x));
+    }
+
+    private Prepared nextReal() {
+        long k = n++;
+        byte[] base = fashion[(int) (k % fashion.length)];
+        long variant = k / fashion.length;
+        boolean mirrored = variant % 2 == 1;
+        int shift = (int) ((variant / 2) % 9);
+        int dx = shift % 3 - 1;
+        int dy = shift / 3 - 1;
+        double[] x = new double[Fixture.FEATURES];
+        int side = 28;
+        for (int y = 0; y < side; y++) {
+            int sy = y - dy;
+            if (sy < 0 || sy >= side) {
+                continue;
+            }
+            for (int c = 0; c < side; c++) {
+                int sx = c - dx;
+                if (sx >= 0 && sx < side) {
+                    x[y * side + c] = (base[sy * side + (mirrored ? side - 1 - sx : sx)] & 0xff) / 255.0;
+                }
+            }
+        }
+        time += 40;
+        Caller c = callers[random.nextInt(callers.length)];
+        return new Prepared(new Query(c, time, Features.of(x)), MODEL.predict(x));
+    }
+
+    /** Reads the 70,000 Fashion-MNIST images once; fails with what to install when they are missing. */
+    private static synchronized void loadFashion() {
+        if (fashion != null) {
+            return;
+        }
+        byte[][] train = idxImages(Path.of(FASHION_DIR, "train-images-idx3-ubyte.gz"));
+        byte[][] test = idxImages(Path.of(FASHION_DIR, "t10k-images-idx3-ubyte.gz"));
+        byte[][] all = java.util.Arrays.copyOf(train, train.length + test.length);
+        System.arraycopy(test, 0, all, train.length, test.length);
+        fashion = all;
+    }
+
+    /** The 28x28 images of a gzip-compressed IDX image file, one byte per pixel. */
+    private static byte[][] idxImages(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("images=fashion needs Fashion-MNIST at " + FASHION_DIR
+                    + " (apt-get install dataset-fashion-mnist); " + file + " is missing");
+        }
+        try (DataInputStream in = new DataInputStream(new GZIPInputStream(Files.newInputStream(file), 1 << 16))) {
+            int magic = in.readInt();
+            int count = in.readInt();
+            int rows = in.readInt();
+            int cols = in.readInt();
+            if (magic != 0x803 || rows != 28 || cols != 28 || count < 1) {
+                throw new IOException(file + " is not an IDX file of 28x28 images (magic 0x"
+                        + Integer.toHexString(magic) + ", " + count + " images of " + rows + "x" + cols + ")");
+            }
+            byte[][] out = new byte[count][Fixture.FEATURES];
+            for (byte[] image : out) {
+                in.readFully(image);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + file, e);
+        }
     }
 
     /**
