@@ -247,18 +247,9 @@ public final class AntitheticDetector implements StatefulDetector {
                     c.intValue("features", d.features()), c.longValue("seed", d.seed()),
                     c.longValue("ttl_seconds", d.ttlSeconds()), c.doubleValue("low", d.low()),
                     c.doubleValue("medium", d.medium()), c.doubleValue("high", d.high()), LowPass.from(c),
-                    c.range("range"), scope(c.string("scope", "caller")), c.intValue("gap", d.gap()));
+                    c.range("range"), RateDetector.Scope.of(c.string("scope", "caller")), c.intValue("gap", d.gap()));
         }
 
-        private static RateDetector.Scope scope(String s) {
-            return switch (s) {
-                case "caller" -> RateDetector.Scope.CALLER;
-                case "tenant" -> RateDetector.Scope.TENANT;
-                case "global" -> RateDetector.Scope.GLOBAL;
-                default -> throw new IllegalArgumentException("scope must be caller, tenant or global, was '" + s
-                        + "'");
-            };
-        }
     }
 
     /**

@@ -25,7 +25,18 @@ public final class RateDetector implements StatefulDetector {
     public enum Scope {
         CALLER,
         TENANT,
-        GLOBAL
+        GLOBAL;
+
+        /** The scope a configuration names ({@code caller}, {@code tenant} or {@code global}, as written). */
+        static Scope of(String s) {
+            return switch (s) {
+                case "caller" -> CALLER;
+                case "tenant" -> TENANT;
+                case "global" -> GLOBAL;
+                default -> throw new IllegalArgumentException("scope must be caller, tenant or global, was '" + s
+                        + "'");
+            };
+        }
     }
 
     /**

@@ -26,7 +26,8 @@ import java.util.Set;
  * its roughness is below {@code floor} (a constant image, which has no deviation, is smooth). The
  * default floor, 0.238, is the 1st percentile of the 10,000 Fashion-MNIST test images.
  *
- * <p><b>Score:</b> the share of the caller's queries in the last {@code window_seconds} that were
+ * <p><b>Score:</b> the share of the caller's queries (with {@code scope}, the tenant's or everybody's:
+ * below; the same for what follows) in the last {@code window_seconds} that were
  * smooth, this one included, given on smooth queries once the caller has sent {@code min_queries}
  * in the window (otherwise 0, level {@code none}: a query with detail raises nothing). Rises with
  * suspicion. Decoys dilute it: natural images sent between the probes lower the share.
@@ -43,8 +44,17 @@ import java.util.Set;
  * between the probes do (decoys, above), which an attacker with public images has anyway. Only
  * smooth queries are hashed (about 1% of real images), so the hash costs nothing on most traffic.
  *
+ * <p><b>Spread over accounts.</b> With {@code scope: tenant} the shares are those of each tenant's
+ * queries, all its callers together (with {@code global}, everybody's): an attacker who spreads the
+ * probes over a tenant's accounts sends each of them too few, or too slowly, for its own window,
+ * and the tenant's stream still holds them all. An honest tenant's share stays near the 1% of its
+ * images that are smooth, however many callers it has; a query with detail raises nothing here
+ * either, so in a tenant whose share an attacker has raised, only the tenant's smooth queries are
+ * signalled.
+ *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code smooth} or
- * any name with {@code type: smooth}): {@code width} (integer in [3, 4096], default 28: the image's
+ * any name with {@code type: smooth}): {@code scope} ({@code caller}, the default, {@code tenant}
+ * or {@code global}: whose queries are counted together), {@code width} (integer in [3, 4096], default 28: the image's
  * width; the number of features must be a multiple of it, with at least 3 rows), {@code floor}
  * (roughness in (0, 10], default 0.238), {@code window_seconds} (in [1, 86400], default 600),
  * {@code min_queries} (in [1, 100000], default 20), {@code low}, {@code medium}, {@code high}
@@ -52,9 +62,9 @@ import java.util.Set;
  * The defaults fit 28x28 grey-scale images like Fashion-MNIST; for other images, set {@code floor} to
  * a low percentile of the roughness of your own images (blurred or upscaled inputs are smooth too).
  *
- * <p><b>State:</b> two sliding-window counters per caller (its queries, its smooth queries), the
- * second with the hashes and times of its last {@value #RECENT_QUERIES} smooth queries, not per
- * query. <b>Cost:</b> one pass of nine reads per feature; for a smooth query, one SHA-256 over the
+ * <p><b>State:</b> two sliding-window counters per caller (tenant, or one in all: its queries,
+ * its smooth queries), the second with the hashes and times of its last {@value #RECENT_QUERIES}
+ * smooth queries, not per query. <b>Cost:</b> one pass of nine reads per feature; for a smooth query, one SHA-256 over the
  * values (8 bytes a feature).
  */
 public final class SmoothDetector implements StatefulDetector {
@@ -74,13 +84,16 @@ public final class SmoothDetector implements StatefulDetector {
      * @param low share for level low (0: not used)
      * @param medium share for level medium (0: not used)
      * @param high share for level high (0: not used)
+     * @param scope whose queries are counted together: each caller's, each tenant's, or everybody's
      */
     public record Config(int width, double floor, long windowSeconds, long minQueries, double low, double medium,
-            double high) {
+            double high, RateDetector.Scope scope) {
         /** Defaults for 28x28 grey-scale images (Fashion-MNIST: see the class Javadoc). */
-        public static final Config DEFAULT = new Config(28, 0.238, 600, 20, 0.2, 0.25, 0.3);
+        public static final Config DEFAULT = new Config(28, 0.238, 600, 20, 0.2, 0.25, 0.3,
+                RateDetector.Scope.CALLER);
 
         public Config {
+            java.util.Objects.requireNonNull(scope, "scope");
             if (width < 3 || width > 4096) {
                 throw new IllegalArgumentException("width must be in [3, 4096], was " + width);
             }
@@ -97,8 +110,8 @@ public final class SmoothDetector implements StatefulDetector {
         }
 
         /** Every configuration key, checked before any value is read. */
-        static final Set<String> KEYS = Set.of("type", "width", "floor", "window_seconds", "min_queries", "low",
-                "medium", "high");
+        static final Set<String> KEYS = Set.of("type", "scope", "width", "floor", "window_seconds", "min_queries",
+                "low", "medium", "high");
 
         /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
@@ -108,7 +121,7 @@ public final class SmoothDetector implements StatefulDetector {
             return new Config(c.intValue("width", d.width()), c.doubleValue("floor", d.floor()),
                     c.longValue("window_seconds", d.windowSeconds()), c.longValue("min_queries", d.minQueries()),
                     c.doubleValue("low", d.low()), c.doubleValue("medium", d.medium()),
-                    c.doubleValue("high", d.high()));
+                    c.doubleValue("high", d.high()), RateDetector.Scope.of(c.string("scope", "caller")));
         }
     }
 
@@ -122,8 +135,15 @@ public final class SmoothDetector implements StatefulDetector {
         this.name = name;
         this.config = config;
         this.windowMillis = config.windowSeconds() * 1000;
-        this.allPrefix = "smooth:" + name + ":a:";
-        this.smoothPrefix = "smooth:" + name + ":s:";
+        // per caller as before; a tenant's or everybody's counters under keys of their own, so that a
+        // reload that changes the scope does not mix a tenant's counts with a caller's of that id
+        String scope = switch (config.scope()) {
+            case CALLER -> "";
+            case TENANT -> "t";
+            case GLOBAL -> "g";
+        };
+        this.allPrefix = "smooth:" + name + ":" + scope + "a:";
+        this.smoothPrefix = "smooth:" + name + ":" + scope + "s:";
     }
 
     /** Creates the detector from its configuration map. */
@@ -157,10 +177,14 @@ public final class SmoothDetector implements StatefulDetector {
             throw new IllegalArgumentException(problem);
         }
         boolean smooth = roughness(x, config.width()) < config.floor();
-        String caller = dev.veil.internal.state.StateKeys.of(q.caller());
-        ops.add(new StateOp.CountInWindow(allPrefix.concat(caller), q.timeMillis(), windowMillis));
+        String stream = switch (config.scope()) {
+            case CALLER -> dev.veil.internal.state.StateKeys.of(q.caller());
+            case TENANT -> q.caller().tenant();
+            case GLOBAL -> "";
+        };
+        ops.add(new StateOp.CountInWindow(allPrefix.concat(stream), q.timeMillis(), windowMillis));
         if (smooth) {
-            ops.add(new StateOp.CountNewInWindow(smoothPrefix.concat(caller), copyHash(x), q.timeMillis(),
+            ops.add(new StateOp.CountNewInWindow(smoothPrefix.concat(stream), copyHash(x), q.timeMillis(),
                     windowMillis, RECENT_QUERIES));
         }
         return smooth;
@@ -256,6 +280,6 @@ public final class SmoothDetector implements StatefulDetector {
 
     @Override
     public long bytesPerQuery() {
-        return 0; // two counters per caller, the smooth one with a bounded list of hashes, not per query
+        return 0; // two counters per caller (or tenant), the smooth one with a bounded list of hashes, not per query
     }
 }

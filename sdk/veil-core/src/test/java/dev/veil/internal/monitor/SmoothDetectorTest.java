@@ -7,12 +7,15 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
 import static org.quicktheories.generators.SourceDSL.longs;
 
+import dev.veil.AuthMethod;
+import dev.veil.Caller;
 import dev.veil.Level;
 import dev.veil.Signal;
 import dev.veil.internal.state.MemoryStateStore;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -61,14 +64,21 @@ class SmoothDetectorTest {
         assertThat(SmoothDetector.Config.from(Map.of())).isEqualTo(SmoothDetector.Config.DEFAULT);
         Map<String, Object> all = new HashMap<>(Map.of("type", "smooth", "width", 32, "floor", 0.3,
                 "window_seconds", 60, "min_queries", 5));
-        all.putAll(Map.of("low", 0, "medium", 0.4, "high", 0.5));
-        assertThat(SmoothDetector.Config.from(all)).isEqualTo(new SmoothDetector.Config(32, 0.3, 60, 5, 0, 0.4, 0.5));
+        all.putAll(Map.of("low", 0, "medium", 0.4, "high", 0.5, "scope", "tenant"));
+        assertThat(SmoothDetector.Config.from(all)).isEqualTo(new SmoothDetector.Config(32, 0.3, 60, 5, 0, 0.4, 0.5,
+                RateDetector.Scope.TENANT));
+        assertThat(SmoothDetector.Config.DEFAULT.scope()).isEqualTo(RateDetector.Scope.CALLER);
     }
 
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("window", 60)).hasMessage("unknown key(s) [window] for detector 'smooth'"
-                + " (known keys: [floor, high, low, medium, min_queries, thresholds, type, width, window_seconds])");
+                + " (known keys: [floor, high, low, medium, min_queries, scope, thresholds, type, width, "
+                + "window_seconds])");
+        assertThatThrownBy(() -> detector("scope", "account"))
+                .hasMessage("scope must be caller, tenant or global, was 'account'");
+        assertThatThrownBy(() -> detector("scope", "Tenant"))
+                .hasMessage("scope must be caller, tenant or global, was 'Tenant'");
         assertThatThrownBy(() -> detector("width", 2)).hasMessage("width must be in [3, 4096], was 2");
         assertThatThrownBy(() -> detector("floor", 0)).hasMessage("floor must be in (0, 10], was 0.0");
         assertThatThrownBy(() -> detector("window_seconds", 0))
@@ -149,6 +159,48 @@ class SmoothDetectorTest {
         assertThat(s.score()).isEqualTo(1.0);
         assertThat(h.observe("a", T + 20_000, rough(20))[0].level()).as("a query with detail raises nothing")
                 .isEqualTo(Level.NONE);
+    }
+
+    /**
+     * An attacker who spreads smooth probes over ten accounts of one tenant, each sending one every
+     * 100 s: no account reaches min_queries in its own 10-minute window, the tenant does at its 20th
+     * probe; another tenant's callers, and the same accounts with the caller scope, stay silent.
+     */
+    @Test
+    void shouldFlagProbesSpreadOverATenantsAccountsWithTheTenantScope() {
+        DetectorHarness h = harness(detector("scope", "tenant"));
+        DetectorHarness perCaller = harness(detector());
+        Signal s = null;
+        for (int q = 0; q < 20; q++) {
+            Caller account = caller("acct-" + q % 10, "evil");
+            s = h.observe(account, T + q * 10_000L, smooth(q))[0];
+            assertThat(perCaller.observe(account, T + q * 10_000L, smooth(q))[0].level()).isEqualTo(Level.NONE);
+            if (q < 19) {
+                assertThat(s.level()).as("tenant query %d, before min_queries", q).isEqualTo(Level.NONE);
+            }
+        }
+        assertThat(s.level()).isEqualTo(Level.HIGH);
+        assertThat(s.score()).isEqualTo(1.0);
+        // another tenant's caller sending the same kind of images starts from nothing
+        assertThat(h.observe(caller("acct-0", "acme"), T + 200_000, smooth(50))[0].level()).isEqualTo(Level.NONE);
+    }
+
+    /**
+     * An honest tenant of many callers sending real images, one in a hundred of them smooth, stays
+     * far below the levels whatever how many callers it has.
+     */
+    @Test
+    void shouldLeaveABusyHonestTenantAloneWithTheTenantScope() {
+        DetectorHarness h = harness(detector("scope", "tenant"));
+        for (int q = 0; q < 2_000; q++) {
+            double[] x = q % 100 == 7 ? smooth(q) : rough(q);
+            Signal s = h.observe(caller("user-" + q % 300, "acme"), T + q * 300L, x)[0];
+            assertThat(s.level()).as("query %d", q).isEqualTo(Level.NONE);
+        }
+    }
+
+    private static Caller caller(String id, String tenant) {
+        return new Caller(id, AuthMethod.API_KEY, Set.of(), tenant, Map.of());
     }
 
     @Test
