@@ -64,6 +64,9 @@ test_smooth_images_degrade_and_block_at_high if {
 	rules(monitoring.decision) == [] with input as with_signal("smooth", "medium", ["analyst"])
 	rules(monitoring.decision) == ["smooth-degrade", "smooth-block"] with input as with_signal("smooth", "high", ["analyst"])
 	rules(monitoring.decision) == ["smooth-degrade"] with input as with_signal("smooth", "high", ["researcher"])
+	rules(monitoring.decision) == ["smooth-tenant-degrade", "smooth-tenant-block"]
+		with input as with_signal("smooth_tenant", "high", ["partner"])
+	rules(monitoring.decision) == [] with input as with_signal("smooth_tenant", "medium", ["analyst"])
 }
 
 test_researchers_who_probe_get_labels_only_and_are_not_blocked if {

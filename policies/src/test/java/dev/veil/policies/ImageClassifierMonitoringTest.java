@@ -420,6 +420,47 @@ class ImageClassifierMonitoringTest {
         far.get().forEach((name, a) -> assertThat(run(control, a, 1, ATTACK_BUDGET, true)).as(name).isNull());
     }
 
+    /**
+     * A one-sided search in a PCA basis of public images spread over ten accounts of one tenant: each
+     * probe a fresh natural-looking image (no antithetic pairs, no two probes close), each account
+     * one probe every 10 s, so no account sends 20 within its own 10-minute window before the
+     * attack's 190th probe. The tenant's stream holds them all: {@code smooth_tenant} blocks the
+     * account whose probe is the tenant's 20th, within the issue's budget of 100 queries in total;
+     * without its rules nothing stops the attack within that budget.
+     */
+    @Test
+    void aOneSidedBasisSearchSpreadOverATenantsAccountsIsBlockedForTheTenantsSmoothShare() throws IOException {
+        double[][] train = FashionMnist.trainImages(40_000);
+        dev.veil.internal.monitor.traffic.PcaBasis basis = dev.veil.internal.monitor.traffic.PcaBasis.learn(
+                List.of(java.util.Arrays.copyOfRange(train, 30_000, 40_000)), 40, 7);
+        java.util.function.Supplier<Attack> probes = () -> {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+            return attack(() -> {
+                double[] z = new double[basis.size()];
+                for (int i = 0; i < z.length; i++) {
+                    z[i] = r.nextGaussian();
+                }
+                return basis.image(z);
+            }, p -> { });
+        };
+        Caught caught = run(bundle, probes.get(), 10, 2 * ATTACK_BUDGET, true);
+        System.out.println("one-sided basis search over 10 accounts: " + caught);
+        assertThat(caught).as("not caught within %d queries", 2 * ATTACK_BUDGET).isNotNull();
+        assertThat(caught.outcome()).isEqualTo(Outcome.BLOCKED);
+        assertThat(caught.rules()).contains("smooth-tenant-block");
+        assertThat(caught.query()).isLessThan(2 * ATTACK_BUDGET);
+
+        Path without = dir.resolve("without-smooth-tenant");
+        MonitoringTests.copyBundle(Path.of("bundles/image-classifier"), without);
+        Path policy = without.resolve("image-classifier.veil.yaml");
+        String yaml = Files.readString(policy);
+        String stripped = yaml.replaceAll("\n    - id: smooth-tenant-[^\n]*\n(?:      [^\n]*\n)*?      (?:action: "
+                + "(?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
+        assertThat(stripped).doesNotContain("id: smooth-tenant-").contains("id: smooth-block");
+        Files.writeString(policy, stripped);
+        assertThat(run(PolicyBundle.load(without), probes.get(), 10, 2 * ATTACK_BUDGET, true)).isNull();
+    }
+
     /** veil-core's prior attacker toward pullover on the released scores (classes not released: 0). */
     static Attack prior(dev.veil.internal.monitor.traffic.PcaBasis basis, double[] start, double sigma, long seed) {
         dev.veil.internal.monitor.traffic.Attack walk = dev.veil.internal.monitor.traffic.Attacks.pcaSearch("prior",

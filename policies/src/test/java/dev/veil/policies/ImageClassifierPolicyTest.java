@@ -94,7 +94,7 @@ class ImageClassifierPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-12-01.6");
+            assertThat(b.revision()).isEqualTo("2026-12-01.7");
             assertThat(b.engine()).isEqualTo("yaml");
             assertThat(b.contents().data()).containsKey("training");
         }
@@ -123,8 +123,10 @@ class ImageClassifierPolicyTest {
         assertThat(jwt.algorithms()).containsExactly("ES256");
         assertThat(jwt.attributeClaims()).containsExactly("contract", "region", "status");
         assertThat(s.detectors()).containsOnlyKeys("rate", "near_duplicate", "near_duplicate_global", "knn",
-                "knn_global", "antithetic", "antithetic_tenant", "smooth", "confidence_climb", "class_focus",
-                "boundary");
+                "knn_global", "antithetic", "antithetic_tenant", "smooth", "smooth_tenant", "confidence_climb",
+                "class_focus", "boundary");
+        // smooth counted over each tenant's queries too: probes spread over a tenant's accounts
+        assertThat(s.detectors().get("smooth_tenant")).isEqualTo(Map.of("type", "smooth", "scope", "tenant"));
         // near_duplicate's two indexes are two detectors, so that the global one can be kept from blocking
         assertThat(s.detectors().get("near_duplicate")).isEqualTo(Map.of("index", "caller", "low", 13, "medium", 32,
                 "high", 40));
