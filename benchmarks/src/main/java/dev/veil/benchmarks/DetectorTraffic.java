@@ -157,11 +157,35 @@ public final class DetectorTraffic {
             return nextReal();
         }
         long k = n++;
-        double[] base = POOL[(int) (k % BASE)];
         int shift = (int) ((k / BASE) % 81);
-        int symmetry = (int) ((k / (BASE * 81L)) % 8);
-        int dx = shift % 9 - 4;
-        int dy = shift / 9 - 4;
+        return prepared(placed(POOL[(int) (k % BASE)], (int) ((k / (BASE * 81L)) % 8), shift % 9 - 4,
+                shift / 9 - 4));
+    }
+
+    private Prepared nextReal() {
+        long k = n++;
+        byte[] pixels = fashion[(int) (k % fashion.length)];
+        double[] base = new double[pixels.length];
+        for (int i = 0; i < base.length; i++) {
+            base[i] = (pixels[i] & 0xff) / 255.0;
+        }
+        long variant = k / fashion.length;
+        int shift = (int) ((variant / 2) % 9);
+        return prepared(placed(base, (int) (variant % 2), shift % 3 - 1, shift / 3 - 1));
+    }
+
+    /** The query of the next caller (picked at random), 40 ms after the one before, with the model's answer. */
+    private Prepared prepared(double[] x) {
+        time += 40;
+        Caller c = callers[random.nextInt(callers.length)];
+        return new Prepared(new Query(c, time, Features.of(x)), MODEL.predict(x));
+    }
+
+    /**
+     * A 28x28 image turned by one of the 8 symmetries of the square (bit 0: mirrored, bit 1: upside
+     * down, bit 2: transposed) and shifted by {@code dx}, {@code dy} pixels, the background filled with 0.
+     */
+    private static double[] placed(double[] base, int symmetry, int dx, int dy) {
         double[] x = new double[Fixture.FEATURES];
         int side = 28;
         for (int y = 0; y < side; y++) {
@@ -178,36 +202,7 @@ public final class DetectorTraffic {
                 }
             }
         }
-        time += 40;
-        Caller c = callers[random.nextInt(callers.length)];
-        return new Prepared(new Query(c, time, Features.of(x)), MODEL.predict(x));
-    }
-
-    private Prepared nextReal() {
-        long k = n++;
-        byte[] base = fashion[(int) (k % fashion.length)];
-        long variant = k / fashion.length;
-        boolean mirrored = variant % 2 == 1;
-        int shift = (int) ((variant / 2) % 9);
-        int dx = shift % 3 - 1;
-        int dy = shift / 3 - 1;
-        double[] x = new double[Fixture.FEATURES];
-        int side = 28;
-        for (int y = 0; y < side; y++) {
-            int sy = y - dy;
-            if (sy < 0 || sy >= side) {
-                continue;
-            }
-            for (int c = 0; c < side; c++) {
-                int sx = c - dx;
-                if (sx >= 0 && sx < side) {
-                    x[y * side + c] = (base[sy * side + (mirrored ? side - 1 - sx : sx)] & 0xff) / 255.0;
-                }
-            }
-        }
-        time += 40;
-        Caller c = callers[random.nextInt(callers.length)];
-        return new Prepared(new Query(c, time, Features.of(x)), MODEL.predict(x));
+        return x;
     }
 
     /** Reads the 70,000 Fashion-MNIST images once; fails with what to install when they are missing. */

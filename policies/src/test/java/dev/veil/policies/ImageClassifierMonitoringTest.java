@@ -393,14 +393,10 @@ class ImageClassifierMonitoringTest {
             assertThat(c.query()).as(name).isLessThanOrEqualTo(5);
         });
 
-        Path without = dir.resolve("without-antithetic");
-        MonitoringTests.copyBundle(Path.of("bundles/image-classifier"), without);
-        Path policy = without.resolve("image-classifier.veil.yaml");
-        String yaml = Files.readString(policy);
-        String stripped = yaml.replaceAll("\n    - id: antithetic-[^\n]*\n(?:      [^\n]*\n)*?      (?:action: "
-                + "(?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
-        assertThat(stripped).doesNotContain("id: antithetic-").contains("antithetic:");
-        Files.writeString(policy, stripped);
+        Path policy = copyWithoutRules("without-antithetic", "antithetic-");
+        Path without = policy.getParent();
+        String stripped = Files.readString(policy);
+        assertThat(stripped).contains("antithetic:");
         // without the antithetic rules, the prior attacker's probes (drawn from 40 principal
         // components) are still too smooth to be real images; the smooth NES's (a real image plus a
         // smooth direction) are not
@@ -412,8 +408,7 @@ class ImageClassifierMonitoringTest {
         assertThat(withoutAntithetic.get("prior-pca-1.0")).isNotNull();
         assertThat(withoutAntithetic.get("prior-pca-1.0").rules()).contains("smooth-block");
         assertThat(withoutAntithetic.get("prior-pca-1.0").query()).isLessThan(ATTACK_BUDGET);
-        String neither = stripped.replaceAll("\n    - id: smooth-[^\n]*\n(?:      [^\n]*\n)*?      (?:action: "
-                + "(?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
+        String neither = withoutRules(stripped, "smooth-");
         assertThat(neither).doesNotContain("id: smooth-").contains("smooth:");
         Files.writeString(policy, neither);
         PolicyBundle control = PolicyBundle.load(without);
@@ -450,15 +445,32 @@ class ImageClassifierMonitoringTest {
         assertThat(caught.rules()).contains("smooth-tenant-block");
         assertThat(caught.query()).isLessThan(2 * ATTACK_BUDGET);
 
-        Path without = dir.resolve("without-smooth-tenant");
+        Path policy = copyWithoutRules("without-smooth-tenant", "smooth-tenant-");
+        assertThat(Files.readString(policy)).contains("id: smooth-block");
+        assertThat(run(PolicyBundle.load(policy.getParent()), probes.get(), 10, 2 * ATTACK_BUDGET, true)).isNull();
+    }
+
+    /**
+     * A copy of the shipped bundle in {@code name} (under the test's directory) whose policy has no
+     * monitoring rule whose id starts with {@code idPrefix}; returns the copy's policy file.
+     */
+    Path copyWithoutRules(String name, String idPrefix) throws IOException {
+        Path without = dir.resolve(name);
         MonitoringTests.copyBundle(Path.of("bundles/image-classifier"), without);
         Path policy = without.resolve("image-classifier.veil.yaml");
-        String yaml = Files.readString(policy);
-        String stripped = yaml.replaceAll("\n    - id: smooth-tenant-[^\n]*\n(?:      [^\n]*\n)*?      (?:action: "
-                + "(?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
-        assertThat(stripped).doesNotContain("id: smooth-tenant-").contains("id: smooth-block");
+        String stripped = withoutRules(Files.readString(policy), idPrefix);
+        assertThat(stripped).doesNotContain("id: " + idPrefix);
         Files.writeString(policy, stripped);
-        assertThat(run(PolicyBundle.load(without), probes.get(), 10, 2 * ATTACK_BUDGET, true)).isNull();
+        return policy;
+    }
+
+    /**
+     * The policy without its monitoring rules whose id starts with {@code idPrefix} (each rule from
+     * its {@code - id:} line to its action, or to the cool-down of a block).
+     */
+    static String withoutRules(String yaml, String idPrefix) {
+        return yaml.replaceAll("\n    - id: " + java.util.regex.Pattern.quote(idPrefix) + "[^\n]*\n(?:      [^\n]*\n)*?"
+                + "      (?:action: (?:alert|degrade)|cooldown_seconds: 86400[^\n]*)(?=\n)", "");
     }
 
     /** veil-core's prior attacker toward pullover on the released scores (classes not released: 0). */
