@@ -45,7 +45,8 @@ import java.util.Set;
  * smooth queries are hashed (about 1% of real images), so the hash costs nothing on most traffic.
  *
  * <p><b>Spread over accounts.</b> With {@code scope: tenant} the shares are those of each tenant's
- * queries, all its callers together (with {@code global}, everybody's): an attacker who spreads the
+ * queries, all its callers together (callers without a tenant are one; with {@code global},
+ * everybody's): an attacker who spreads the
  * probes over a tenant's accounts sends each of them too few, or too slowly, for its own window,
  * and the tenant's stream still holds them all. An honest tenant's share stays near the 1% of its
  * images that are smooth, however many callers it has; a query with detail raises nothing here
@@ -54,8 +55,9 @@ import java.util.Set;
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is {@code smooth} or
  * any name with {@code type: smooth}): {@code scope} ({@code caller}, the default, {@code tenant}
- * or {@code global}: whose queries are counted together), {@code width} (integer in [3, 4096], default 28: the image's
- * width; the number of features must be a multiple of it, with at least 3 rows), {@code floor}
+ * or {@code global}: whose queries are counted together), {@code width} (integer in [3, 4096],
+ * default 28: the image's width; the number of features must be a multiple of it, with at least 3
+ * rows), {@code floor}
  * (roughness in (0, 10], default 0.238), {@code window_seconds} (in [1, 86400], default 600),
  * {@code min_queries} (in [1, 100000], default 20), {@code low}, {@code medium}, {@code high}
  * (shares, 0 = level not used, else in [0.01, 1], non-decreasing; defaults 0.2, 0.25, 0.3).
@@ -64,8 +66,8 @@ import java.util.Set;
  *
  * <p><b>State:</b> two sliding-window counters per caller (tenant, or one in all: its queries,
  * its smooth queries), the second with the hashes and times of its last {@value #RECENT_QUERIES}
- * smooth queries, not per query. <b>Cost:</b> one pass of nine reads per feature; for a smooth query, one SHA-256 over the
- * values (8 bytes a feature).
+ * smooth queries, not per query. <b>Cost:</b> one pass of nine reads per feature; for a smooth
+ * query, one SHA-256 over the values (8 bytes a feature).
  */
 public final class SmoothDetector implements StatefulDetector {
     /** The built-in type. */
@@ -280,6 +282,6 @@ public final class SmoothDetector implements StatefulDetector {
 
     @Override
     public long bytesPerQuery() {
-        return 0; // two counters per caller (or tenant), the smooth one with a bounded list of hashes, not per query
+        return 0; // two counters per caller (or tenant): the smooth one with a bounded list of hashes
     }
 }

@@ -187,7 +187,7 @@ class SmoothDetectorTest {
 
     /**
      * An honest tenant of many callers sending real images, one in a hundred of them smooth, stays
-     * far below the levels whatever how many callers it has.
+     * far below the levels, however many callers it has.
      */
     @Test
     void shouldLeaveABusyHonestTenantAloneWithTheTenantScope() {
