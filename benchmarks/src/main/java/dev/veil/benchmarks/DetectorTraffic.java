@@ -72,7 +72,7 @@ public final class DetectorTraffic {
     static final String FASHION_DIR = "/usr/share/datasets/fashion-mnist";
     private static final double[][] POOL = images(BASE, 13);
     /** The Fashion-MNIST images, 784 bytes each, loaded on first use ({@code images = fashion}). */
-    private static byte[][] fashion;
+    private static volatile byte[][] fashion;
     private static final Fixture.SoftmaxModel MODEL = new Fixture.SoftmaxModel();
 
     private final StatefulDetector[] detectors;
