@@ -27,9 +27,12 @@ public final class RateDetector implements StatefulDetector {
         TENANT,
         GLOBAL;
 
-        /** The scope a configuration names ({@code caller}, {@code tenant} or {@code global}, as written). */
+        /**
+         * The scope a configuration names: {@code caller}, {@code tenant} or {@code global}, in any
+         * letter case, as the engine reads other enum values (docs/policy-reference.md, section 11).
+         */
         static Scope of(String s) {
-            return switch (s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
                 case "caller" -> CALLER;
                 case "tenant" -> TENANT;
                 case "global" -> GLOBAL;
@@ -76,16 +79,8 @@ public final class RateDetector implements StatefulDetector {
         public static Config from(Map<String, Object> m) {
             DetectorConfig c = new DetectorConfig("rate", m, KEYS);
             c.string("type", "rate");
-            String scope = c.string("scope", "caller");
-            Scope s;
-            try {
-                s = Scope.valueOf(scope.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("scope must be caller, tenant or global, was '" + scope + "'");
-            }
-            Config cfg = new Config(s, c.longValue("window_seconds", 60), c.longValue("low", 0),
-                    c.longValue("medium", 0), c.longValue("high", 0));
-            return cfg;
+            return new Config(Scope.of(c.string("scope", "caller")), c.longValue("window_seconds", 60),
+                    c.longValue("low", 0), c.longValue("medium", 0), c.longValue("high", 0));
         }
     }
 

@@ -136,6 +136,25 @@ class BuiltinDetectorsTest {
                 .hasMessageStartingWith("unknown key(s) [scope] for detector 'knn'");
     }
 
+    /** Every detector with a scope reads it the same way: caller, tenant or global, in any letter case. */
+    @Test
+    void shouldReadTheScopeOfEveryScopedDetectorAlike() {
+        for (String type : List.of("rate", "antithetic", "smooth")) {
+            Map<String, Object> high = type.equals("rate") ? Map.of("high", 10) : Map.of();
+            for (String scope : List.of("caller", "tenant", "global", "Tenant", "GLOBAL")) {
+                Map<String, Object> config = new java.util.HashMap<>(high);
+                config.put("scope", scope);
+                BuiltinDetectors.validate(type, config);
+            }
+            for (String scope : List.of("account", "", "tenants")) {
+                Map<String, Object> config = new java.util.HashMap<>(high);
+                config.put("scope", scope);
+                assertThatThrownBy(() -> BuiltinDetectors.validate(type, config)).as("%s, scope '%s'", type, scope)
+                        .hasMessage("scope must be caller, tenant or global, was '" + scope + "'");
+            }
+        }
+    }
+
     @Test
     void shouldReportUnknownKeysBeforeLookingUpAThresholdsDataPath() {
         Bundle empty = new Bundle() {

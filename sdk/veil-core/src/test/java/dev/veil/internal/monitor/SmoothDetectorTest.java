@@ -77,8 +77,7 @@ class SmoothDetectorTest {
                 + "window_seconds])");
         assertThatThrownBy(() -> detector("scope", "account"))
                 .hasMessage("scope must be caller, tenant or global, was 'account'");
-        assertThatThrownBy(() -> detector("scope", "Tenant"))
-                .hasMessage("scope must be caller, tenant or global, was 'Tenant'");
+        assertThat(detector("scope", "Tenant").config().scope()).isEqualTo(RateDetector.Scope.TENANT);
         assertThatThrownBy(() -> detector("width", 2)).hasMessage("width must be in [3, 4096], was 2");
         assertThatThrownBy(() -> detector("floor", 0)).hasMessage("floor must be in (0, 10], was 0.0");
         assertThatThrownBy(() -> detector("window_seconds", 0))
