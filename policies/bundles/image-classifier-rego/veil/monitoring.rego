@@ -33,7 +33,6 @@ ladder := [
 	act("degrade", "smooth-degrade", "smooth"),
 	attack_block("smooth-block", "smooth"),
 	act("degrade", "smooth-tenant-degrade", "smooth_tenant"),
-	attack_block("smooth-tenant-block", "smooth_tenant"),
 	act("degrade", "antithetic-tenant-degrade", "antithetic_tenant"),
 	attack_block("antithetic-tenant-block", "antithetic_tenant"),
 	act("degrade", "confidence-climb-degrade", "confidence_climb"),
@@ -59,13 +58,17 @@ matching contains "rate-throttle-researchers" if {
 # low (those levels reach the audit record's signals, not an alarm). The
 # signals that count every tenant's queries degrade but never block: one query sent by
 # somebody else, a near copy of what an honest caller will send, would otherwise block that caller.
-# antithetic_tenant and smooth_tenant count the caller's own tenant only, and block.
+# antithetic_tenant counts the caller's own tenant only, and blocks; smooth_tenant only degrades
+# (the tenant's researchers, who may send synthetic images, raise it for everybody in the tenant).
 own_probing := {
 	"near_duplicate": "near-duplicate", "knn": "knn", "antithetic": "antithetic", "smooth": "smooth",
-	"antithetic_tenant": "antithetic-tenant", "smooth_tenant": "smooth-tenant",
+	"antithetic_tenant": "antithetic-tenant",
 }
 
-shared_probing := {"near_duplicate_global": "near-duplicate-global", "knn_global": "knn-global"}
+shared_probing := {
+	"near_duplicate_global": "near-duplicate-global", "knn_global": "knn-global",
+	"smooth_tenant": "smooth-tenant",
+}
 
 probing := object.union(own_probing, shared_probing)
 

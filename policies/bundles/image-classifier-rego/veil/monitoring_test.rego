@@ -64,8 +64,7 @@ test_smooth_images_degrade_and_block_at_high if {
 	rules(monitoring.decision) == [] with input as with_signal("smooth", "medium", ["analyst"])
 	rules(monitoring.decision) == ["smooth-degrade", "smooth-block"] with input as with_signal("smooth", "high", ["analyst"])
 	rules(monitoring.decision) == ["smooth-degrade"] with input as with_signal("smooth", "high", ["researcher"])
-	rules(monitoring.decision) == ["smooth-tenant-degrade", "smooth-tenant-block"]
-		with input as with_signal("smooth_tenant", "high", ["partner"])
+	rules(monitoring.decision) == ["smooth-tenant-degrade"] with input as with_signal("smooth_tenant", "high", ["partner"])
 	rules(monitoring.decision) == [] with input as with_signal("smooth_tenant", "medium", ["analyst"])
 }
 

@@ -419,12 +419,12 @@ class ImageClassifierMonitoringTest {
      * A one-sided search in a PCA basis of public images spread over ten accounts of one tenant: each
      * probe a fresh natural-looking image (no antithetic pairs, no two probes close), each account
      * one probe every 10 s, so no account sends 20 within its own 10-minute window before the
-     * attack's 190th probe. The tenant's stream holds them all: {@code smooth_tenant} blocks the
-     * account whose probe is the tenant's 20th, within the issue's budget of 100 queries in total;
-     * without its rules nothing stops the attack within that budget.
+     * attack's 190th probe. The tenant's stream holds them all: {@code smooth_tenant} degrades the
+     * answers (labels only) from the tenant's 20th probe, within the issue's budget of 100 queries
+     * in total; without its rule nothing stops the attack within that budget.
      */
     @Test
-    void aOneSidedBasisSearchSpreadOverATenantsAccountsIsBlockedForTheTenantsSmoothShare() throws IOException {
+    void aOneSidedBasisSearchSpreadOverATenantsAccountsGetsLabelsOnlyForTheTenantsSmoothShare() throws IOException {
         double[][] train = FashionMnist.trainImages(40_000);
         dev.veil.internal.monitor.traffic.PcaBasis basis = dev.veil.internal.monitor.traffic.PcaBasis.learn(
                 List.of(java.util.Arrays.copyOfRange(train, 30_000, 40_000)), 40, 7);
@@ -441,12 +441,12 @@ class ImageClassifierMonitoringTest {
         Caught caught = run(bundle, probes.get(), 10, 2 * ATTACK_BUDGET, true);
         System.out.println("one-sided basis search over 10 accounts: " + caught);
         assertThat(caught).as("not caught within %d queries", 2 * ATTACK_BUDGET).isNotNull();
-        assertThat(caught.outcome()).isEqualTo(Outcome.BLOCKED);
-        assertThat(caught.rules()).contains("smooth-tenant-block");
+        assertThat(caught.outcome()).isEqualTo(Outcome.DEGRADED);
+        assertThat(caught.rules()).anyMatch(r -> r.startsWith("smooth-tenant-degrade"));
         assertThat(caught.query()).isLessThan(2 * ATTACK_BUDGET);
 
         Path policy = copyWithoutRules("without-smooth-tenant", "smooth-tenant-");
-        assertThat(Files.readString(policy)).contains("id: smooth-block");
+        assertThat(Files.readString(policy)).contains("id: smooth-block").doesNotContain("smooth-tenant-");
         assertThat(run(PolicyBundle.load(policy.getParent()), probes.get(), 10, 2 * ATTACK_BUDGET, true)).isNull();
     }
 
