@@ -496,6 +496,49 @@ class CalibrationTest {
         assertThat(r.data()).containsOnlyKeys("rate");
     }
 
+    /**
+     * A share or count over a tenant's (everybody's) queries is one series, the same for all its
+     * callers: veil calibrate skips it and says why, instead of writing thresholds from callers that
+     * are not independent samples of it (with them, a tenant whose share of smooth images merely
+     * doubled alarmed for a quarter of its callers).
+     */
+    @Test
+    void sharesAndCountsOverManyCallersAreSkipped() {
+        PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("shared"), """
+                veil: 1
+                name: cal
+                authentication: { anonymous: true }
+                access: { default: { effect: allow } }
+                validation: { default: { shape: [9], range: { min: 0, max: 1 } } }
+                monitoring:
+                  detectors:
+                    smooth: { width: 3, min_queries: 2 }
+                    smooth_tenant: { type: smooth, scope: tenant, width: 3, min_queries: 2 }
+                    rate: { window_seconds: 60, high: 100 }
+                    rate_everybody: { type: rate, scope: global, high: 100 }
+                output: { default: { form: label_only } }
+                """);
+        TraceClock clock = new TraceClock(0);
+        Calibration c = Calibration.start(b, new MemoryStateStore(1 << 24, clock, 1000), clock, 0.5);
+        double[] flat = new double[9];
+        for (int q = 0; q < 8; q++) {
+            c.accept(new TraceQuery(q + 1, "c" + q % 4, "acme", List.of(), 1000L * q, flat, null));
+        }
+        Calibration.Result r = c.finish();
+        assertThat(r.detectors()).extracting(Calibration.DetectorResult::name)
+                .containsExactlyInAnyOrder("smooth", "smooth_tenant", "rate", "rate_everybody");
+        Map<String, String> skipped = new java.util.HashMap<>();
+        r.detectors().forEach(d -> skipped.put(d.name(), String.valueOf(d.skipped())));
+        assertThat(skipped.get("smooth")).isEqualTo("null");
+        assertThat(skipped.get("rate")).isEqualTo("null");
+        assertThat(skipped.get("smooth_tenant")).isEqualTo("its score is one share over each tenant's queries "
+                + "(scope: tenant), the same for all the callers counted together, so their share says nothing of "
+                + "how often it alarms; set its thresholds by hand");
+        assertThat(skipped.get("rate_everybody")).startsWith("its score is one count over everybody's queries "
+                + "(scope: global)");
+        assertThat(r.data()).containsOnlyKeys("smooth", "rate");
+    }
+
     @Test
     void detectorsOfTypesWithoutARangeAreSkippedAndCustomOnesRefused() {
         PolicyBundle b = ReplayFixtures.bundle(tmp.resolve("skip"), POLICY);
