@@ -36,9 +36,10 @@ import java.util.zip.GZIPInputStream;
  * window hashes ({@code near_duplicate} then counts up to 8 earlier queries per hash).
  *
  * <p><b>Real images</b> ({@code images = fashion}): the 70,000 Fashion-MNIST images (training then
- * test set, from {@value #FASHION_DIR}, Debian's {@code dataset-fashion-mnist}), each as it is, then
- * mirrored, then shifted by -1..1 pixels in each direction (background filled with 0): 1.26 million
- * distinct natural images before one recurs.
+ * test set, from {@value #FASHION_DIR}, Debian's {@code dataset-fashion-mnist}), each shifted by -1..1
+ * pixels in each direction (background filled with 0), plain and mirrored in turn: all 70,000 one
+ * pixel up and left, then mirrored, then one pixel up, ...; 1.26 million distinct natural images
+ * before one recurs.
  *
  * <p><b>Callers and time.</b> Each query comes from one of {@code callers} callers picked at
  * random, 40 ms after the one before (25 queries a second over the service).
