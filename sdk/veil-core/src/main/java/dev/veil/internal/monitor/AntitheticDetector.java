@@ -3,7 +3,6 @@ package dev.veil.internal.monitor;
 import dev.veil.Level;
 import dev.veil.Signal;
 import dev.veil.internal.state.PackedEntries;
-import dev.veil.internal.state.StateKeys;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
 import java.util.List;
@@ -278,7 +277,7 @@ public final class AntitheticDetector implements StatefulDetector {
     public AntitheticDetector(String name, Config config) {
         this.name = name;
         this.config = config;
-        this.prefix = TYPE + ":" + name + ":";
+        this.prefix = config.scope().prefix(TYPE + ":" + name + ":");
         this.ttlMillis = config.ttlSeconds() * 1000;
         this.unitsPerFeatureUnit = UNITS_PER_TOLERANCE / config.tolerance();
         this.configTag = java.util.Objects.hash(config.tolerance(), config.features(), config.seed(),
@@ -338,12 +337,8 @@ public final class AntitheticDetector implements StatefulDetector {
         double[] x = q.features().vector();
         short[] units = quantise(config.lowPass().apply(x));
         long header = header(x.length, unitsHash(units));
-        String stream = switch (config.scope()) {
-            case CALLER -> "c:" + StateKeys.of(q.caller());
-            case TENANT -> "t:" + q.caller().tenant();
-            case GLOBAL -> "g";
-        };
-        ops.add(new StateOp.ListAppend(prefix + stream, encode(header, units), config.history(), ttlMillis));
+        ops.add(new StateOp.ListAppend(config.scope().key(prefix, q.caller()), encode(header, units), config.history(),
+                ttlMillis));
         return new Context(header, units);
     }
 

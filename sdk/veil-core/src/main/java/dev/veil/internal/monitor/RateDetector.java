@@ -40,6 +40,43 @@ public final class RateDetector implements StatefulDetector {
                         + "'");
             };
         }
+
+        /**
+         * {@code base} and this scope's part of a state key: {@code c:} (the caller's state key
+         * follows), {@code t:} (the tenant follows) or {@code g} (the whole key); see {@link #key}.
+         */
+        String prefix(String base) {
+            return switch (this) {
+                case CALLER -> base + "c:";
+                case TENANT -> base + "t:";
+                case GLOBAL -> base + "g";
+            };
+        }
+
+        /**
+         * The key of the stream {@code caller}'s query belongs to, under a {@link #prefix} of this
+         * scope: one concatenation at most, so that it costs a request nothing it did not before.
+         * Callers without a tenant are the one tenant {@code ""}.
+         */
+        String key(String prefix, dev.veil.Caller caller) {
+            return switch (this) {
+                case CALLER -> prefix.concat(dev.veil.internal.state.StateKeys.of(caller));
+                case TENANT -> prefix.concat(caller.tenant());
+                case GLOBAL -> prefix;
+            };
+        }
+
+        /**
+         * What a {@code what} (count, share) over this scope's stream is when it is one for many
+         * callers, for {@link StatefulDetector#sharedScore}: {@code null} for {@code caller}.
+         */
+        String sharedScore(String what) {
+            return switch (this) {
+                case CALLER -> null;
+                case TENANT -> "one " + what + " over each tenant's queries (scope: tenant)";
+                case GLOBAL -> "one " + what + " over everybody's queries (scope: global)";
+            };
+        }
     }
 
     /**
@@ -87,18 +124,14 @@ public final class RateDetector implements StatefulDetector {
     private final String name;
     private final Config config;
     private final long windowMillis;
-    /** The counter's key: {@code rate:<name>:g}, or the prefix that the caller's or tenant's id completes. */
+    /** The counter's key's prefix ({@link Scope#prefix}): {@code rate:<name>:c:}, {@code :t:} or {@code :g}. */
     private final String keyPrefix;
 
     public RateDetector(String name, Config config) {
         this.name = name;
         this.config = config;
         this.windowMillis = config.windowSeconds() * 1000;
-        this.keyPrefix = switch (config.scope()) {
-            case CALLER -> "rate:" + name + ":c:";
-            case TENANT -> "rate:" + name + ":t:";
-            case GLOBAL -> "rate:" + name + ":g";
-        };
+        this.keyPrefix = config.scope().prefix("rate:" + name + ":");
     }
 
     public Config config() {
@@ -112,13 +145,13 @@ public final class RateDetector implements StatefulDetector {
 
     @Override
     public Object plan(Query q, List<StateOp> ops) {
-        String key = switch (config.scope()) {
-            case CALLER -> keyPrefix.concat(dev.veil.internal.state.StateKeys.of(q.caller()));
-            case TENANT -> keyPrefix.concat(q.caller().tenant());
-            case GLOBAL -> keyPrefix;
-        };
-        ops.add(new StateOp.CountInWindow(key, q.timeMillis(), windowMillis));
+        ops.add(new StateOp.CountInWindow(config.scope().key(keyPrefix, q.caller()), q.timeMillis(), windowMillis));
         return null;
+    }
+
+    @Override
+    public String sharedScore() {
+        return config.scope().sharedScore("count");
     }
 
     @Override

@@ -137,15 +137,10 @@ public final class SmoothDetector implements StatefulDetector {
         this.name = name;
         this.config = config;
         this.windowMillis = config.windowSeconds() * 1000;
-        // per caller as before; a tenant's or everybody's counters under keys of their own, so that a
-        // reload that changes the scope does not mix a tenant's counts with a caller's of that id
-        String scope = switch (config.scope()) {
-            case CALLER -> "";
-            case TENANT -> "t";
-            case GLOBAL -> "g";
-        };
-        this.allPrefix = "smooth:" + name + ":" + scope + "a:";
-        this.smoothPrefix = "smooth:" + name + ":" + scope + "s:";
+        // each scope's keys are its own (Scope.prefix), so that a reload that changes the scope does
+        // not mix a tenant's counts with a caller's of that id
+        this.allPrefix = config.scope().prefix("smooth:" + name + ":a:");
+        this.smoothPrefix = config.scope().prefix("smooth:" + name + ":s:");
     }
 
     /** Creates the detector from its configuration map. */
@@ -179,15 +174,10 @@ public final class SmoothDetector implements StatefulDetector {
             throw new IllegalArgumentException(problem);
         }
         boolean smooth = roughness(x, config.width()) < config.floor();
-        String stream = switch (config.scope()) {
-            case CALLER -> dev.veil.internal.state.StateKeys.of(q.caller());
-            case TENANT -> q.caller().tenant();
-            case GLOBAL -> "";
-        };
-        ops.add(new StateOp.CountInWindow(allPrefix.concat(stream), q.timeMillis(), windowMillis));
+        ops.add(new StateOp.CountInWindow(config.scope().key(allPrefix, q.caller()), q.timeMillis(), windowMillis));
         if (smooth) {
-            ops.add(new StateOp.CountNewInWindow(smoothPrefix.concat(stream), copyHash(x), q.timeMillis(),
-                    windowMillis, RECENT_QUERIES));
+            ops.add(new StateOp.CountNewInWindow(config.scope().key(smoothPrefix, q.caller()), copyHash(x),
+                    q.timeMillis(), windowMillis, RECENT_QUERIES));
         }
         return smooth;
     }
@@ -283,5 +273,10 @@ public final class SmoothDetector implements StatefulDetector {
     @Override
     public long bytesPerQuery() {
         return 0; // two counters per caller (or tenant): the smooth one with a bounded list of hashes
+    }
+
+    @Override
+    public String sharedScore() {
+        return config.scope().sharedScore("share");
     }
 }

@@ -73,6 +73,16 @@ public interface StatefulDetector {
     }
 
     /**
+     * What the score is when it is one series over many callers' queries, the same for all the
+     * callers counted together (a tenant's count of queries, a tenant's share of smooth ones), or
+     * {@code null} when it describes the caller's own stream. {@code veil calibrate} skips such a
+     * detector: a share of the benign callers says nothing of how often it alarms.
+     */
+    default String sharedScore() {
+        return null;
+    }
+
+    /**
      * Why this detector cannot observe inputs of {@code features} features, or {@code null} when it
      * can (every input, by default). A policy whose validation fixes a shape the detector cannot take
      * is refused when it loads.

@@ -155,6 +155,52 @@ class BuiltinDetectorsTest {
         }
     }
 
+    /**
+     * The state keys of each scope, one mechanism for the three detectors ({@code Scope.prefix} and
+     * {@code key}): a caller's, a tenant's and everybody's never coincide, a tenant named like a
+     * caller's state key or a caller without a tenant included, and the rate and antithetic keys
+     * are the ones stores already hold.
+     */
+    @Test
+    void shouldKeyEachScopesStreamApart() {
+        dev.veil.Caller alice = new dev.veil.Caller("alice", dev.veil.AuthMethod.API_KEY, Set.of(), "acme", Map.of());
+        dev.veil.Caller loner = new dev.veil.Caller("acme", dev.veil.AuthMethod.API_KEY, Set.of(), "", Map.of());
+        double[] image = new double[784];
+        java.util.Arrays.fill(image, 0.5); // constant: smooth, so both of smooth's counters are keyed
+        Map<String, List<String>> keys = new java.util.TreeMap<>();
+        for (String type : List.of("rate", "antithetic", "smooth")) {
+            for (String scope : List.of("caller", "tenant", "global")) {
+                Map<String, Object> config = new java.util.HashMap<>(type.equals("rate") ? Map.of("high", 10) : Map.of());
+                config.put("scope", scope);
+                StatefulDetector d = BuiltinDetectors.create(type, config);
+                for (dev.veil.Caller c : List.of(alice, loner)) {
+                    List<dev.veil.spi.StateOp> ops = new java.util.ArrayList<>();
+                    d.plan(new dev.veil.spi.Query(c, 1_000, dev.veil.Features.of(image)), ops);
+                    keys.put(type + "/" + scope + "/" + c.id(), ops.stream().map(op -> op instanceof
+                            dev.veil.spi.StateOp.CountInWindow w ? w.key() : op instanceof
+                            dev.veil.spi.StateOp.CountNewInWindow n ? n.key()
+                            : ((dev.veil.spi.StateOp.ListAppend) op).key()).toList());
+                }
+            }
+        }
+        assertThat(keys.get("rate/caller/alice")).containsExactly("rate:rate:c:"
+                + dev.veil.internal.state.StateKeys.of(alice));
+        assertThat(keys.get("rate/tenant/alice")).containsExactly("rate:rate:t:acme");
+        assertThat(keys.get("rate/global/alice")).containsExactly("rate:rate:g");
+        assertThat(keys.get("antithetic/caller/acme")).containsExactly("antithetic:antithetic:c:acme");
+        assertThat(keys.get("antithetic/tenant/acme")).containsExactly("antithetic:antithetic:t:");
+        assertThat(keys.get("smooth/tenant/alice")).containsExactly("smooth:smooth:a:t:acme", "smooth:smooth:s:t:acme");
+        // no key of one (detector, scope, caller) is the key of another, except the one stream a
+        // tenant or everybody shares
+        Map<String, String> owner = new java.util.HashMap<>();
+        keys.forEach((who, list) -> list.forEach(k -> {
+            String stream = who.endsWith("/alice") && who.contains("/tenant/") ? who.replace("/alice", "/acme-tenant")
+                    : who.contains("/global/") ? who.substring(0, who.lastIndexOf('/')) : who;
+            String before = owner.putIfAbsent(k, stream);
+            assertThat(before == null || before.equals(stream)).as("%s is %s's and %s's", k, before, stream).isTrue();
+        }));
+    }
+
     @Test
     void shouldReportUnknownKeysBeforeLookingUpAThresholdsDataPath() {
         Bundle empty = new Bundle() {

@@ -4,8 +4,6 @@ import dev.veil.Level;
 import dev.veil.PolicyBundle;
 import dev.veil.Signal;
 import dev.veil.internal.monitor.BuiltinDetectors;
-import dev.veil.internal.monitor.RateDetector;
-import dev.veil.internal.monitor.SmoothDetector;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
@@ -18,7 +16,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
@@ -55,9 +52,10 @@ import java.util.function.UnaryOperator;
  * ({@link MonitorReplay#detectorFailures}).
  *
  * <p>Types whose threshold range is not known here are reported as skipped, and so are {@code rate}
- * and {@code smooth} with a {@code scope} of {@code tenant} or {@code global}: their score is one
- * count or share over many callers' queries, the same for each of them, so the benign callers are
- * not independent samples of it and a share of them says nothing of how often it alarms. Not
+ * and {@code smooth} with a {@code scope} of {@code tenant} or {@code global}
+ * ({@link StatefulDetector#sharedScore}): their score is one count or share over many callers'
+ * queries, the same for each of them, so the benign callers are not independent samples of it and
+ * a share of them says nothing of how often it alarms. Not
  * thread-safe.
  */
 public final class Calibration {
@@ -257,13 +255,10 @@ public final class Calibration {
             } catch (IllegalArgumentException ex) {
                 throw new IllegalArgumentException("monitoring.detectors." + name + ": " + ex.getMessage(), ex);
             }
-            RateDetector.Scope scope = p instanceof RateDetector d ? d.config().scope()
-                    : p instanceof SmoothDetector d ? d.config().scope() : RateDetector.Scope.CALLER;
-            if (scope != RateDetector.Scope.CALLER) {
-                skipped.add(new DetectorResult(name, type, true, 0, 0, List.of(), "its score is one "
-                        + (type.equals("rate") ? "count" : "share") + " over " + (scope == RateDetector.Scope.TENANT
-                        ? "each tenant's" : "everybody's") + " queries (scope: " + scope.name().toLowerCase(Locale.ROOT)
-                        + "), the same for all the callers counted together, so their share says nothing of how "
+            String shared = p.sharedScore();
+            if (shared != null) {
+                skipped.add(new DetectorResult(name, type, true, 0, 0, List.of(), "its score is " + shared
+                        + ", the same for all the callers counted together, so their share says nothing of how "
                         + "often it alarms; set its thresholds by hand", false));
                 continue;
             }
