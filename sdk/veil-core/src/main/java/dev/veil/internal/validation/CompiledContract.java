@@ -551,6 +551,11 @@ public final class CompiledContract {
             if (specs[s].required() && (p < 0 || Double.isNaN(v[p]))) {
                 String why = names.isEmpty() ? " (the request's features are not named)"
                         : p >= 0 ? " (the request marks it absent)" : "";
+                if (p < 0 && layout.firstUnknown >= 0) {
+                    // a misspelt name is the likely cause: say which name the request sent instead
+                    why += "; the request has feature '" + FeatureNames.printable(names.get(layout.firstUnknown))
+                            + "', which the contract does not list";
+                }
                 return features("required feature '" + specNames[s] + "' is missing" + why);
             }
         }

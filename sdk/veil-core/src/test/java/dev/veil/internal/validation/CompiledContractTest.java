@@ -296,6 +296,20 @@ class CompiledContractTest {
                     "required feature 'age' is missing (the request's features are not named)"));
         }
 
+        /** A misspelt name: the refusal names the missing feature and the name the request sent instead. */
+        @Test
+        void shouldNameTheUnlistedFeatureNextToTheMissingOne() {
+            String expected = "required feature 'age' is missing; the request has feature 'aeg', which the "
+                    + "contract does not list";
+            assertThat(named(specs, false).check(features("aeg", 30, "income", 5e4), -1))
+                    .isEqualTo(invalid("features", expected));
+            assertThat(named(specs, true).check(features("aeg", 30, "income", 5e4), -1))
+                    .as("also where other features are allowed").isEqualTo(invalid("features", expected));
+            assertThat(named(specs, false).check(features("age", null, "aeg", 30, "income", 5e4), -1))
+                    .as("a feature marked absent is not missing by its name")
+                    .isEqualTo(invalid("features", "required feature 'age' is missing (the request marks it absent)"));
+        }
+
         /** Unnamed values match no listed feature, so no range of theirs is checked: refused, whatever is required. */
         @Test
         void anUnnamedRequestIsRefusedWhenTheContractListsFeaturesEvenIfAllAreOptional() {
@@ -343,7 +357,8 @@ class CompiledContractTest {
         void shouldReportMissingBeforeUnknownBeforeRange() {
             CompiledContract c = named(specs, false);
             assertThat(c.check(features("age", 150, "colour", 1), -1).message())
-                    .isEqualTo("required feature 'income' is missing");
+                    .isEqualTo("required feature 'income' is missing; the request has feature 'colour', which the "
+                            + "contract does not list");
             assertThat(c.check(features("age", 150, "income", 5e4, "colour", 1), -1).message())
                     .startsWith("unknown feature 'colour'");
         }
