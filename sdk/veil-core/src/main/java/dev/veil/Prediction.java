@@ -1,5 +1,6 @@
 package dev.veil;
 
+import dev.veil.internal.guard.InvalidPredictionException;
 import java.util.List;
 import java.util.Objects;
 
@@ -46,10 +47,10 @@ public final class Prediction {
         Objects.requireNonNull(labels, "labels");
         Objects.requireNonNull(scores, "scores");
         if (labels.isEmpty()) {
-            throw new IllegalArgumentException("a classification needs at least one label");
+            throw new InvalidPredictionException("a classification needs at least one label");
         }
         if (labels.size() != scores.length) {
-            throw new IllegalArgumentException(
+            throw new InvalidPredictionException(
                     "labels and scores must have the same length, was " + labels.size() + " and " + scores.length);
         }
         return new Prediction(Kind.CLASSIFICATION, List.copyOf(labels), scores, Double.NaN);

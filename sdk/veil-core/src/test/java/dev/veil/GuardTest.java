@@ -1208,6 +1208,21 @@ class GuardTest {
         audited(g, 3);
     }
 
+    /** Without a size from the application the limit is checked on 8 bytes per feature, and the refusal says so. */
+    @Test
+    void anEstimatedPayloadIsRefusedAsAnEstimate() {
+        Guard<double[]> g = guard(bundle().set("validation", """
+                default: {shape: [3], range: {min: 0, max: 100}, max_payload_bytes: 16}
+                """));
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.PAYLOAD_TOO_LARGE, Stage.VALIDATION,
+                "default:payload");
+
+        assertThat(d.reason().message())
+                .isEqualTo("the payload of 3 features is about 24 bytes (8 per feature), above the limit of 16 bytes");
+        released(g.predict(ask(ALICE, VALID).withPayloadBytes(16)));
+    }
+
     @Test
     void inputFarFromTheTrainingStatisticsInDataJsonIsOutOfDistribution() {
         Guard<double[]> g = guard(bundle()
@@ -1477,6 +1492,26 @@ class GuardTest {
         } finally {
             GuardFixtures.quietGuardLog(true);
         }
+    }
+
+    /** Prediction's own refusal quotes counts only and says what to fix: the log keeps its message. */
+    @Test
+    void aPredictionTheModelCouldNotBuildIsLoggedWithPredictionsMessage() {
+        Guard<double[]> g = guard(bundle(), Model.ofVector(INFO_A,
+                x -> Prediction.classification(List.of("a", "b", "c"), new double[] {x[0], x[1]})), x -> { });
+        GuardFixtures.quietGuardLog(false);
+        try (LogCapture log = LogCapture.warnings("dev.veil.Guard")) {
+            Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.MODEL_ERROR, Stage.MODEL, "");
+
+            assertThat(log.messages()).contains("model failed for decision " + d.decisionId() + " with a Prediction "
+                    + "it could not build: labels and scores must have the same length, was 3 and 2");
+            assertThat(d.reason().message()).as("the caller reads what it read before")
+                    .isEqualTo("the model could not answer (its failure is in the service's log, logger dev.veil.Guard)");
+        } finally {
+            GuardFixtures.quietGuardLog(true);
+        }
+        assertThatThrownBy(() -> Prediction.classification(List.of(), new double[0]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("a classification needs at least one label");
     }
 
     @Test

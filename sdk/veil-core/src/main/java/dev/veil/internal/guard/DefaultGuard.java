@@ -706,7 +706,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             // and quota, so the validation boundary cannot be probed for free)
             x.stage = Stage.VALIDATION;
             vd = rt.policy().validation(in);
-            violation = rt.contract(vd.contract()).check(features, payload);
+            // -1 when the application gave no size: the contract then says its figure is an estimate
+            violation = rt.contract(vd.contract()).check(features, request.payloadBytes());
         } catch (Exception e) {
             failClosed(x, e);
             return;
@@ -1022,10 +1023,12 @@ public final class DefaultGuard<I> implements Guard<I> {
             keepInterrupt(x, e); // a predict function's own timeout, say (Future.get), interrupted
             // an assertion or a linkage error of the model's code is the model's failure too. Its message
             // (and a cause's, in the stack trace) may quote the input, which the policy may mask in the
-            // audit log: as for the feature view, the log says what failed, not what it read.
-            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("model failed for decision " + x.id + " with " + e.getClass().getName()
-                    + " (its message and stack trace are left out: they may quote the input; a model that needs "
-                    + "them logs them in its own predict function)"));
+            // audit log: as for the feature view, the log says what failed, not what it read. Prediction's
+            // own refusals quote counts only, and say what to fix: those are logged.
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("model failed for decision " + x.id + " with "
+                    + (e instanceof InvalidPredictionException ipe ? "a Prediction it could not build: " + ipe.getMessage()
+                    : e.getClass().getName() + " (its message and stack trace are left out: they may quote the input; "
+                    + "a model that needs them logs them in its own predict function)")));
             x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer (its failure "
                     + "is in the service's log, logger dev.veil.Guard)"));
             x.outcome(Stage.MODEL, StageOutcome.ERROR);
