@@ -113,6 +113,27 @@ class BundleCommandTest {
     }
 
     /**
+     * A detector that is not built in may be a custom one (added in code), so the bundle is valid;
+     * but a misspelt built-in one would pass inspect and fail when a Guard is built: a warning.
+     */
+    @Test
+    void aDetectorThatIsNotBuiltInIsAWarning() throws Exception {
+        Path policy = bundle.dir().resolve("loan.veil.yaml");
+        Files.writeString(policy, Files.readString(policy).replace(
+                "    rate: { window_seconds: 60, low: 10, medium: 20, high: 25 }\n",
+                "    rate: { window_seconds: 60, low: 10, medium: 20, high: 25 }\n    knnn: {}\n"));
+        Result r = veil("bundle", "inspect", s(bundle.dir()));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines()).filteredOn(l -> l.startsWith("warning:") && l.contains("knnn"))
+                .singleElement().satisfies(l -> assertThat(l).startsWith("warning:  monitoring.detectors.knnn is "
+                        + "not a built-in detector (built-in: [").contains("near_duplicate").endsWith("]): a Guard "
+                        + "refuses this bundle unless its service adds a custom detector named 'knnn' "
+                        + "(Guard.Builder.detector); if it is a built-in one, check its spelling, or name its type "
+                        + "with type:"));
+        assertThat(r.outLines()).last().isEqualTo("ok");
+    }
+
+    /**
      * A manifest root with U+202E (a bundle refuses control characters there, not format characters)
      * and a source path with one were printed raw by 'bundle inspect', reordering the line on screen.
      */

@@ -73,15 +73,28 @@ public final class LoadWarnings {
     /**
      * As {@link #of(CompiledPolicy, Authenticator, List, Bundle)} for a bundle without custom detectors
      * ({@code veil bundle inspect}): every entry whose name or {@code type} is a built-in type is made
-     * from the policy's settings and {@code contents}' data.
+     * from the policy's settings and {@code contents}' data, and every other entry is a warning (a
+     * Guard refuses it unless its service adds a custom detector of that name).
      */
     public static List<String> of(CompiledPolicy policy, Authenticator authenticator, Bundle contents) {
         List<StatefulDetector> builtins = new ArrayList<>();
+        Set<String> notBuiltIn = new TreeSet<>();
         for (Map.Entry<String, Map<String, Object>> e : policy.settings().detectors().entrySet()) {
             if (BuiltinDetectors.typeOf(e.getKey(), e.getValue()) != null) {
                 builtins.add(BuiltinDetectors.create(e.getKey(), e.getValue(), contents));
+            } else {
+                notBuiltIn.add(e.getKey());
             }
         }
-        return of(policy, authenticator, builtins, contents);
+        List<String> warnings = new ArrayList<>(of(policy, authenticator, builtins, contents));
+        for (String name : notBuiltIn) {
+            // Valid in a bundle (the service may add such a detector in code), but a misspelt built-in
+            // passes here and fails only when a Guard is built: say so before deployment.
+            warnings.add("monitoring.detectors." + name + " is not a built-in detector (built-in: "
+                    + new TreeSet<>(BuiltinDetectors.TYPES) + "): a Guard refuses this bundle unless its service adds "
+                    + "a custom detector named '" + name + "' (Guard.Builder.detector); if it is a built-in one, check "
+                    + "its spelling, or name its type with type:");
+        }
+        return List.copyOf(warnings);
     }
 }
