@@ -15,6 +15,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
@@ -56,6 +57,12 @@ import java.util.Set;
  * <p>Used by one writer thread at a time.
  */
 final class AuditFile implements Sink {
+    /**
+     * The mode of a log this class creates (the process's umask may take more away): an existing
+     * log keeps its own.
+     */
+    static final Set<PosixFilePermission> NEW_LOG_PERMISSIONS = PosixFilePermissions.fromString("rw-r-----");
+
     private static final int BLOCK = 1 << 16;
     /** Where this process's descriptors can be looked at as paths: Linux, then the BSDs and macOS. */
     private static final List<Path> DESCRIPTOR_VIEWS = List.of(Path.of("/proc/self/fd"), Path.of("/dev/fd"));
@@ -110,7 +117,14 @@ final class AuditFile implements Sink {
         boolean existed = Files.exists(file);
         FileChannel ch;
         try {
-            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                // a new log: its owner writes it, its group (operators, auditors, a log shipper) reads
+                // it, others nothing (it holds caller ids, tenants, released answers, rules)
+                ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(NEW_LOG_PERMISSIONS));
+            } else {
+                ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
         } catch (IOException e) {
             throw new AuditUnavailableException("audit log " + file + " cannot be opened for appending: " + e, e);
         }

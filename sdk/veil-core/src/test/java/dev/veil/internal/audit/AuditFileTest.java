@@ -31,6 +31,26 @@ class AuditFileTest {
         return file;
     }
 
+    /** A new log is its owner's to write and its group's to read, nobody else's; an existing one keeps its mode. */
+    @Test
+    void aNewLogIsReadableByItsOwnerAndGroupOnly() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "POSIX file modes");
+        Path file = writeLog("mode.jsonl", 1);
+        assertThat(Files.getPosixFilePermissions(file)).as("the umask may take more away, never add")
+                .isSubsetOf(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"))
+                .contains(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+        Path existing = Files.createFile(dir.resolve("existing.jsonl"));
+        Files.setPosixFilePermissions(existing, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-r--"));
+        try (AuditWriter w = AuditWriters.open(AuditLog.jsonLines(existing))) {
+            w.append(AuditFixtures.denial("a"));
+        }
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(existing)))
+                .isEqualTo("rw-rw-r--");
+    }
+
     @Test
     void shouldContinueTheChainWhenReopened() throws Exception {
         Path file = writeLog("audit.jsonl", 3);
