@@ -130,7 +130,8 @@ final class MonitorCommand implements Runnable {
 
         @Option(names = "--redis", paramLabel = "URL",
                 description = "Keep the state in Redis (e.g. redis://localhost:6379), in a fresh namespace deleted "
-                        + "afterwards, instead of in memory.")
+                        + "afterwards, instead of in memory (a replay killed before it ends leaves its keys to expire "
+                        + "with their time to live, at most a day).")
         String redis;
 
         @Option(names = "--max-callers", paramLabel = "N",
@@ -344,6 +345,13 @@ final class MonitorCommand implements Runnable {
                     + replay.firstBackwardsLine() + "); the trace is replayed in file order, so windows and rates "
                     + "see those queries out of time order: sort the trace by ts_ms for the results a live service "
                     + "would give");
+        }
+        if (replay.secondsLike() > 0) {
+            err.println(command + ": note: " + replay.secondsLike() + " line" + (replay.secondsLike() == 1 ? " has" : "s have")
+                    + " a ts_ms between " + MonitorReplay.SECONDS_LIKE_FROM + " and " + MonitorReplay.SECONDS_LIKE_TO
+                    + " (first: line " + replay.firstSecondsLikeLine() + "), early 1970 in milliseconds: if the trace's "
+                    + "times are seconds since the epoch, multiply them by 1000 (read as milliseconds, every caller "
+                    + "looks 1000 times faster to the rate windows)");
         }
     }
 

@@ -150,6 +150,24 @@ class MonitorReplayCommandTest {
                 + "access rule banned: denied by rule banned").noneMatch(l -> l.contains("without roles, tenant or attributes"));
     }
 
+    /** Seconds read as milliseconds parse (early 1970) but make every caller 1000 times faster: a note says so. */
+    @Test
+    void timesThatLookLikeSecondsGetANote() throws IOException {
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1764547200, "features": [0.1, 0.2, 0.3]}
+                {"caller": "a", "ts_ms": 1764547210, "features": [0.1, 0.2, 0.3]}
+                """)));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).contains("veil monitor replay: note: 2 lines have a ts_ms between 1000000000 and "
+                + "9999999999 (first: line 1), early 1970 in milliseconds: if the trace's times are seconds since the "
+                + "epoch, multiply them by 1000 (read as milliseconds, every caller looks 1000 times faster to the rate "
+                + "windows)");
+        Result ms = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1764547200000, "features": [0.1, 0.2, 0.3]}
+                """)));
+        assertThat(ms.errLines()).noneMatch(l -> l.contains("seconds"));
+    }
+
     @Test
     void linesThatGoBackInTimeAreReplayedInFileOrderWithANote() throws IOException {
         Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""

@@ -256,6 +256,15 @@ public final class MonitorReplay {
     private TtlPause firstTtlPause;
     private long backwards;
     private long firstBackwardsLine;
+    private long secondsLike;
+    private long firstSecondsLikeLine;
+
+    /**
+     * The {@code ts_ms} of a time in seconds since the epoch from 2001 to 2286, read as milliseconds:
+     * January to April 1970. A trace in seconds parses, but every caller looks 1000 times faster.
+     */
+    public static final long SECONDS_LIKE_FROM = 1_000_000_000L;
+    public static final long SECONDS_LIKE_TO = 9_999_999_999L;
 
     private MonitorReplay(CompiledPolicy policy, List<StatefulDetector> detectors, StateStore store, TraceClock clock,
             boolean enforce) {
@@ -373,6 +382,9 @@ public final class MonitorReplay {
     public Step accept(TraceQuery q) {
         if (q.timeMillis() < lastTimeMillis && backwards++ == 0) {
             firstBackwardsLine = q.line();
+        }
+        if (q.timeMillis() >= SECONDS_LIKE_FROM && q.timeMillis() <= SECONDS_LIKE_TO && secondsLike++ == 0) {
+            firstSecondsLikeLine = q.line();
         }
         long previousMillis = lastTimeMillis;
         long previousLine = lastLine;
@@ -749,6 +761,19 @@ public final class MonitorReplay {
     /** The first of the {@link #backwards} lines, or 0 when there is none. */
     public long firstBackwardsLine() {
         return firstBackwardsLine;
+    }
+
+    /**
+     * Lines whose {@code ts_ms} reads as January to April 1970, as a time in seconds since the epoch
+     * (2001 to 2286) does when read as milliseconds.
+     */
+    public long secondsLike() {
+        return secondsLike;
+    }
+
+    /** The first of the {@link #secondsLike} lines, or 0 when there is none. */
+    public long firstSecondsLikeLine() {
+        return firstSecondsLikeLine;
     }
 
     /** Queries replayed so far. */

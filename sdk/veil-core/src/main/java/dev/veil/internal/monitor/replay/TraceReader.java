@@ -144,7 +144,7 @@ public final class TraceReader {
             if (line == firstLine && text.startsWith("\uFEFF")) {
                 text = text.substring(1);
             }
-            if (text.isBlank()) {
+            if (blank(text)) {
                 continue;
             }
             try {
@@ -154,6 +154,21 @@ public final class TraceReader {
                 throw hint == null ? e : new TraceFormatException(source, e.line(), e.problem() + hint);
             }
         }
+    }
+
+    /**
+     * Whether a line holds JSON white space only (space, tab; a carriage return is part of the line end):
+     * {@link String#isBlank} would also skip form feeds, U+2028 or U+3000, which are no JSON and are
+     * reported as such.
+     */
+    private static boolean blank(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c != ' ' && c != '\t') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The next line without its end ({@code \n} or {@code \r\n}), decoded strictly, or null at the end. */
@@ -295,7 +310,9 @@ public final class TraceReader {
         if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0
                 || p.getLongValue() > MAX_TS_MS) {
             throw error("ts_ms must be in [0, " + MAX_TS_MS + "] (milliseconds since the epoch, up to the year 2255), "
-                    + "was " + p.getText());
+                    + "was " + p.getText() + (p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                            && p.getLongValue() >= 100_000_000_000_000L ? "; a time in microseconds or nanoseconds? "
+                            + "divide it by 1000 or 1000000" : ""));
         }
         return p.getLongValue();
     }
@@ -427,6 +444,11 @@ public final class TraceReader {
                             + "(JSON lines), not JSON spread over several lines"
                     : "; the file's last line ends before its JSON object does: the trace was cut short (a copy "
                             + "interrupted, a file still being written?)";
+        }
+        if (!ended && problem.startsWith("invalid JSON")) {
+            // cut within a number or a name, the parser's complaint is about that token, not the end
+            return "; it is the file's last line and has no line end: was the trace cut short (a copy interrupted, a "
+                    + "file still being written)?";
         }
         return null;
     }

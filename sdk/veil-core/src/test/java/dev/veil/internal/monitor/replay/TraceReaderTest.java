@@ -298,6 +298,18 @@ class TraceReaderTest {
                 e -> assertThat(e.getMessage()).isEqualTo("t.jsonl:1: found an object after the JSON object: one "
                         + "query per line; the line holds a carriage return (\\r): lines must end with \\n or "
                         + "\\r\\n, not \\r alone"));
+        String cutInANumber = "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1.";
+        assertThatThrownBy(() -> read(ok + "\n" + cutInANumber)).as("cut within a number: the parser names the number")
+                .isInstanceOfSatisfying(TraceFormatException.class, e -> assertThat(e.getMessage())
+                        .startsWith("t.jsonl:2: invalid JSON").endsWith("; it is the file's last line and has no line "
+                                + "end: was the trace cut short (a copy interrupted, a file still being written)?"));
+        assertThatThrownBy(() -> read(ok + "\n" + cutInANumber + "\n")).as("a line that ended is not cut short")
+                .isInstanceOfSatisfying(TraceFormatException.class, e -> assertThat(e.getMessage())
+                        .doesNotContain("cut short"));
+        assertThatThrownBy(() -> read(ok + "\n{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1], \"x\": 1}"))
+                .as("a well-formed last line without its end: its own problem only")
+                .isInstanceOfSatisfying(TraceFormatException.class, e -> assertThat(e.getMessage())
+                        .doesNotContain("cut short"));
         byte[] utf16 = ("\uFEFF" + ok + "\r\n").getBytes(StandardCharsets.UTF_16LE);
         assertThatThrownBy(() -> new TraceReader(new ByteArrayInputStream(utf16), "t.jsonl").next())
                 .isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:1: not UTF-8 text (it looks like "
@@ -308,6 +320,27 @@ class TraceReaderTest {
                 .isInstanceOf(TraceFormatException.class).hasMessageStartingWith("t.jsonl:1: invalid JSON")
                 .hasMessageEndingWith(" (it looks like UTF-16, as some Windows tools write: convert the trace to "
                         + "UTF-8, e.g. iconv -f UTF-16 -t UTF-8)");
+    }
+
+    /** Only space and tab make a blank line: other white space (form feed, U+2028, U+3000) is no JSON, and said so. */
+    @Test
+    void linesOfOtherWhiteSpaceAreNotSkippedAsBlank() {
+        String ok = "{\"caller\": \"a\", \"ts_ms\": 1, \"features\": [1]}";
+        assertThat(read(ok + "\n \t \n\r\n" + ok + "\n")).hasSize(2);
+        for (String space : List.of("\f", "\u000b", "\u001c", "\u2028", "\u3000")) {
+            assertThatThrownBy(() -> read(ok + "\n" + space + "\n" + ok + "\n")).as("%04x", (int) space.charAt(0))
+                    .isInstanceOfSatisfying(TraceFormatException.class, e -> assertThat(e.getMessage())
+                            .startsWith("t.jsonl:2: "));
+        }
+    }
+
+    /** A time in microseconds is refused with a hint at its unit; 2255 in milliseconds without one. */
+    @Test
+    void aTimeInMicrosecondsIsRefusedWithItsUnitNamed() {
+        assertThatThrownBy(() -> read("{\"caller\": \"a\", \"ts_ms\": 1764547200000000, \"features\": [1]}"))
+                .isInstanceOf(TraceFormatException.class).hasMessage("t.jsonl:1: ts_ms must be in [0, 9000000000000] "
+                        + "(milliseconds since the epoch, up to the year 2255), was 1764547200000000; a time in "
+                        + "microseconds or nanoseconds? divide it by 1000 or 1000000");
     }
 
     @Test
