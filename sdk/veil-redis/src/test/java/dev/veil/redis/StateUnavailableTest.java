@@ -206,6 +206,63 @@ class StateUnavailableTest {
         assertThat(flooder.get(8)).as("back on Redis").doesNotContain("\"state:local\"");
     }
 
+    /**
+     * A block set on local state is written when the Guard closes, not only at its next request
+     * (a replica that closed before one took the block along); with Redis still down, the close
+     * says which blocks the other replicas do not enforce.
+     */
+    @Test
+    void aGuardClosingAfterAnOutageWritesTheBlocksItSetOnLocalStateOrNamesThem() throws Exception {
+        GuardFixture fx = new GuardFixture(dir);
+        RedisStateStore store = store();
+        Guard<double[]> local = guard(fx, "local", store);
+        assertThat(code(local.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
+        REDIS.kill();
+        for (int i = 0; i < 8; i++) {
+            local.predict(fx.request("flooder", 0.7));
+        }
+        REDIS.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!store.connected() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        local.close(); // no request since the outage
+        assertThat(REDIS.keys("veil:{toy}:*")).as("written by close").contains("veil:{toy}:b:flooder");
+
+        REDIS.flushKeepingGenerations();
+        Guard<double[]> second = guard(fx, "local", store());
+        assertThat(code(second.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
+        REDIS.kill();
+        for (int i = 0; i < 8; i++) {
+            second.predict(fx.request("flooder", 0.7));
+        }
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.veil.Guard");
+        List<String> warned = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warned.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        jul.addHandler(h);
+        try {
+            second.close();
+        } finally {
+            jul.removeHandler(h);
+        }
+        assertThat(warned).anySatisfy(m -> assertThat(m).contains("is still unreachable as the Guard closes: 1 "
+                + "block(s) and throttle(s) set on local state during the outage were not written to it, so other "
+                + "replicas do not enforce them: block of flooder until "));
+    }
+
     /** The first answer that is neither state_unavailable nor degraded, within 10 s (else the last one). */
     private static Response firstAnswer(Guard<double[]> g, GuardFixture fx, String caller) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -23,7 +23,8 @@ import java.util.function.Supplier;
  * <p>What local state must not lose when the shared store returns:
  * <ul>
  *   <li>blocks and throttles set on local state are written to the shared store before its first
- *       batch after the outage (a caller blocked during the outage stays blocked);</li>
+ *       batch after the outage (a caller blocked during the outage stays blocked), or when the Guard
+ *       closes (logged, naming them, if the store is still unreachable then);</li>
  *   <li>privacy budget is never spent on local state: a {@link StateOp.Charge} during an outage
  *       fails as under {@code deny}, so the Guard treats the budget as spent; spending recorded in
  *       one replica's memory would be forgotten when the shared ledger returns.</li>
@@ -198,9 +199,37 @@ final class GuardState implements AutoCloseable {
         return l;
     }
 
+    /**
+     * Closes the stores, first writing the cool-downs still held back to the shared store: a replica
+     * that closes before its next request would otherwise take them along. When the shared store still
+     * cannot be reached, says which were not written (the other replicas do not enforce them).
+     */
     @Override
     public void close() {
         try {
+            if (!heldBack.isEmpty()) {
+                try {
+                    restoreHeldBack();
+                } catch (RuntimeException e) {
+                    long now = clock.millis();
+                    List<String> lost = new ArrayList<>();
+                    for (StateOp op : heldBack.values()) {
+                        if (until(op) > now) {
+                            lost.add((op instanceof StateOp.Block b ? "block of " + b.caller()
+                                    : "throttle of " + ((StateOp.Throttle) op).caller()) + " until "
+                                    + java.time.Instant.ofEpochMilli(until(op)));
+                        }
+                    }
+                    if (!lost.isEmpty()) {
+                        java.util.Collections.sort(lost);
+                        LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("state store '" + primary.name()
+                                + "' is still unreachable as the Guard closes: " + lost.size() + " block(s) and "
+                                + "throttle(s) set on local state during the outage were not written to it, so other "
+                                + "replicas do not enforce them: " + String.join(", ", lost) + " (" + e.getMessage()
+                                + ")"));
+                    }
+                }
+            }
             primary.close();
         } finally {
             StateStore l = local;
