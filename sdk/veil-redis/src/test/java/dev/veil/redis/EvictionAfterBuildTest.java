@@ -145,6 +145,24 @@ class EvictionAfterBuildTest {
         }
     }
 
+    /** A full Redis under noeviction refuses writes: the batch's failure says to raise maxmemory. */
+    @Test
+    void aFullRedisRefusesBatchesWithAHintAtMaxmemory() throws Exception {
+        try (RedisStateStore store = store("veil:{full}:").build()) {
+            REDIS.command("CONFIG", "SET", "maxmemory", "1");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.execute(new StateOp.Acquire("alice",
+                            new RateLimit(10, 10), 0, clock.millis())))
+                    .isInstanceOf(dev.veil.spi.StateUnavailableException.class)
+                    .hasMessageContaining("OOM")
+                    .hasMessageEndingWith("; Redis is full (maxmemory reached, and noeviction, as Veil needs, refuses "
+                            + "writes instead of evicting): raise maxmemory or free memory in it (Veil's keys expire "
+                            + "with their time to live, so what they take follows the traffic)");
+            REDIS.command("CONFIG", "SET", "maxmemory", "0");
+            assertThat(store.execute(new StateOp.Acquire("alice", new RateLimit(10, 10), 0, clock.millis())))
+                    .as("answered again once there is room").hasSize(1);
+        }
+    }
+
     @Test
     void evictionsAcceptedWithAllowEvictionAreStillLogged() throws Exception {
         REDIS.command("CONFIG", "SET", "maxmemory-policy", "volatile-lru");

@@ -46,6 +46,8 @@ public final class RedisBatchClient implements AutoCloseable {
     static final int HANDSHAKE_ATTEMPTS = 4;
 
     private final String where;
+    /** Whether the URL asks for TLS ({@code rediss://}). */
+    private final boolean tlsUrl;
     /** What an error reply that an ACL refused gets appended: the commands and keys a store needs. */
     private final String aclAdvice;
     private final Duration timeout;
@@ -72,6 +74,7 @@ public final class RedisBatchClient implements AutoCloseable {
     public RedisBatchClient(RedisURI uri, String namespace, Duration timeout, Duration connectTimeout,
             java.util.function.LongSupplier hostClock) {
         this.where = describe(uri);
+        this.tlsUrl = uri.isSsl();
         this.aclAdvice = aclAdvice(namespace);
         this.hostClock = hostClock;
         this.timeout = timeout;
@@ -100,7 +103,7 @@ public final class RedisBatchClient implements AutoCloseable {
             conn = connect(c);
         } catch (RuntimeException e) {
             shutdown();
-            throw new StateUnavailableException("cannot connect to Redis at " + where + ": " + connectProblem(e), e);
+            throw new StateUnavailableException("cannot connect to Redis at " + where + ": " + connectProblem(e, tlsUrl), e);
         }
         this.connection = conn;
         this.commands = conn.async();
@@ -197,7 +200,7 @@ public final class RedisBatchClient implements AutoCloseable {
                     throw e;
                 }
                 LOG.log(System.Logger.Level.DEBUG, "connect attempt " + attempt + " lost the server's reply ("
-                        + connectProblem(e) + "); trying again");
+                        + connectProblem(e, false) + "); trying again");
             }
         }
     }
@@ -369,7 +372,7 @@ public final class RedisBatchClient implements AutoCloseable {
                     throw new GenerationLost("Redis at " + where + " refused " + what + ": " + m, cause);
                 }
                 throw new StateUnavailableException("Redis at " + where + " refused " + what + ": " + m
-                        + (refusedByAcl(m) ? "; " + aclAdvice : ""), cause);
+                        + (refusedByAcl(m) ? "; " + aclAdvice : m.startsWith("OOM") ? "; " + OOM_ADVICE : ""), cause);
             }
             throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(cause), cause);
         } catch (RuntimeException e) {
@@ -662,12 +665,17 @@ public final class RedisBatchClient implements AutoCloseable {
         }, ms, ms, TimeUnit.MILLISECONDS);
     }
 
+    /** What to do when Redis is full: it refuses writes under noeviction, the policy Veil needs. */
+    static final String OOM_ADVICE = "Redis is full (maxmemory reached, and noeviction, as Veil needs, refuses writes "
+            + "instead of evicting): raise maxmemory or free memory in it (Veil's keys expire with their time to live, "
+            + "so what they take follows the traffic)";
+
     /**
      * What went wrong while connecting, from the innermost cause: Lettuce wraps every failure in
      * "Unable to connect", which alone sends an operator looking for a stopped server when the
      * password, the database number or the TLS set-up is wrong.
      */
-    static String connectProblem(Throwable e) {
+    static String connectProblem(Throwable e, boolean tlsUrl) {
         if (lostTheServersReply(e)) {
             // Lettuce's two words for it differ by a race; "RedisHandshakeHandler" would also read as TLS below
             return message(e) + " (cause: the server closed the connection during the handshake); check that the "
@@ -688,13 +696,32 @@ public final class RedisBatchClient implements AutoCloseable {
                     + "(redis://user:password@host:port, or redis://:password@host:port)";
         } else if (all.contains("DB INDEX")) {
             hint = "the database number in the URL (redis://host:port/N) does not exist on this server";
-        } else if (root instanceof javax.net.ssl.SSLException || all.contains("PKIX") || all.contains("SSL")
-                || all.contains("HANDSHAKE") || all.contains("CERTIFICATE")) {
-            hint = "TLS failed; check rediss:// against a TLS port and that the JVM trusts the server's certificate";
+        } else if (all.contains("CERTIFICATE_REQUIRED")) {
+            hint = "TLS failed: the server asks for a client certificate (redis.conf tls-auth-clients yes, its default), "
+                    + "and veil-redis presents none (mutual TLS is not supported): set tls-auth-clients no (or "
+                    + "optional) and authenticate with a user and password (docs of veil-redis, TLS)";
+        } else if (tls(e) || all.contains("PKIX") || all.contains("SSL") || all.contains("HANDSHAKE")
+                || all.contains("CERTIFICATE") || all.contains("CERTIFICATION PATH")) {
+            hint = "TLS failed; check rediss:// against a TLS port and that the JVM trusts the server's certificate "
+                    + "(a private CA: -Djavax.net.ssl.trustStore=...)";
+        } else if (tlsUrl && all.contains("TIMED OUT")) {
+            hint = "check the URL, that redis-server is running, and that this port speaks TLS (rediss://): a "
+                    + "plain-text port does not answer a TLS handshake";
         } else {
             hint = "check the URL and that redis-server is running";
         }
         return message(e) + (root == e ? "" : " (cause: " + cause + ")") + "; " + hint;
+    }
+
+    /** Whether a TLS failure is anywhere in the chain (the innermost message may not say so). */
+    private static boolean tls(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.cert.CertificateException
+                    || c instanceof java.security.GeneralSecurityException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String message(Throwable e) {
