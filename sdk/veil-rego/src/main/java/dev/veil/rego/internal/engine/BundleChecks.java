@@ -40,9 +40,16 @@ public final class BundleChecks {
             }
         }
         java.util.Set<Location> seen = new java.util.HashSet<>();
+        Map<String, String> packageOf = new java.util.HashMap<>();
+        for (Engine.PackageSite p : engine.packages()) {
+            packageOf.put(p.location().file(), String.join(".", p.path()));
+        }
         for (dev.veil.rego.internal.compile.Compiler.InputRef ref : isVeilPolicy(engine) ? engine.inputRefs()
                 : List.<dev.veil.rego.internal.compile.Compiler.InputRef>of()) {
             String why = ref.location().file().endsWith("_test.rego") ? null : InputShape.undefined(ref.path());
+            if (why == null && !ref.location().file().endsWith("_test.rego")) {
+                why = notYetKnown(packageOf.get(ref.location().file()), ref.path());
+            }
             if (why != null && seen.add(ref.location())) {
                 errors.add(error(ref.location(), "rego_type_error: undefined ref: " + shown(ref.path()) + ": " + why
                         + " (the policy input document: docs/policy-reference.md, section 8)"));
@@ -70,6 +77,54 @@ public final class BundleChecks {
                 errors.add(error(r.location(), dotted + " is built by partial set or object rules ('contains' or "
                         + "'decision[key]'), so its value is a set or an object of contributions; a decision is one "
                         + "object: write 'decision := {...} if ...'"));
+            }
+        }
+        return errors;
+    }
+
+    /**
+     * Why a module of package {@code veil.access} or {@code veil.validation} reads in vain what the
+     * Guard only knows later: their questions are asked before monitoring and the model, with
+     * {@code signals} empty and no {@code prediction} (docs/policy-reference.md, section 6.1), so a
+     * rule on them never fires in a Guard, though {@code veil eval} and {@code veil test} inputs may
+     * give them values. The YAML engine refuses the same conditions at load. Null when it may read it.
+     */
+    static String notYetKnown(String pkg, List<Value> path) {
+        if (pkg == null || !(pkg.equals("veil.access") || pkg.equals("veil.validation")) || path.isEmpty()
+                || !(path.get(0) instanceof StringValue first)
+                || !(first.value().equals("signals") || first.value().equals("prediction"))) {
+            return null;
+        }
+        String question = pkg.substring("veil.".length());
+        return "the " + question + " question is asked before monitoring and the model, so its input has no "
+                + first.value() + " (section 6.1): a rule on it never fires in a Guard, whatever veil eval or veil "
+                + "test inputs give it; act on signals in package veil.monitoring (block, throttle, degrade) and on "
+                + "the prediction in veil.output";
+    }
+
+    /**
+     * The references of a Veil policy to {@code input.signals.<name>} (a constant name) of a detector
+     * the settings do not configure: such a signal never has a value, so a rule on it loads and never
+     * fires (the YAML engine refuses it at load: {@code unknown signal}). Test files are not checked.
+     *
+     * @param detectors the names under {@code monitoring.detectors} of the settings, which were read
+     */
+    public static List<PolicyError> unknownSignals(Engine engine, java.util.Set<String> detectors) {
+        List<PolicyError> errors = new ArrayList<>();
+        java.util.Set<Location> seen = new java.util.HashSet<>();
+        java.util.Set<String> configured = new java.util.TreeSet<>(detectors);
+        for (dev.veil.rego.internal.compile.Compiler.InputRef ref : isVeilPolicy(engine) ? engine.inputRefs()
+                : List.<dev.veil.rego.internal.compile.Compiler.InputRef>of()) {
+            List<Value> path = ref.path();
+            if (ref.location().file().endsWith("_test.rego") || path.size() < 2
+                    || !(path.get(0) instanceof StringValue first) || !first.value().equals("signals")
+                    || !(path.get(1) instanceof StringValue name) || configured.contains(name.value())) {
+                continue;
+            }
+            if (seen.add(ref.location())) {
+                errors.add(error(ref.location(), "rego_type_error: undefined ref: " + shown(path) + ": unknown signal '"
+                        + name.value() + "': configure it under monitoring.detectors in the settings (data.veil.settings;"
+                        + " configured: " + configured + "), or correct its name; as it is, a rule on it never fires"));
             }
         }
         return errors;

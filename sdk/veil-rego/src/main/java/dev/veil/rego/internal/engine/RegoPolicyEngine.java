@@ -143,6 +143,10 @@ public final class RegoPolicyEngine implements PolicyEngine {
                     + "veil/settings/data.yaml (docs/policy-reference.md, section 13)");
         }
         GuardSettings settings = documents.settings(settingsDoc, settingsFile);
+        List<PolicyError> signals = BundleChecks.unknownSignals(program.engine(), settings.detectors().keySet());
+        if (!signals.isEmpty()) {
+            throw new PolicyLoadException(signals);
+        }
         List<PolicyError> constants = checkConstantDecisions(program, documents);
         if (!constants.isEmpty()) {
             throw new PolicyLoadException(constants);

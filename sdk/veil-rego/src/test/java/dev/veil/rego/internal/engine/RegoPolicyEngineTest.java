@@ -533,15 +533,11 @@ class RegoPolicyEngineTest {
 
                 suspended if who.roles[0] == "banned"
 
-                suspended if input.signals.my_detector.level == "high"
-
                 suspended if {
                     some k
-                    input.prediction[k] == 1
                     input.request.names[_] == "x"
                     input.caller.attributes[k] == input.caller.tenant
                     count(input) > 99
-                    count(input.signals) > 99
                 }
 
                 decision := {"allow": false, "rule": "suspended", "message": "suspended",
@@ -549,6 +545,20 @@ class RegoPolicyEngineTest {
                     suspended
                 } else := {"allow": true, "rule": "admins", "message": "allowed by rule admins",
                            "rate_limit": null, "daily_quota": 0}
+                """);
+        // signals and the prediction, where a question that is asked after monitoring reads them
+        f.put("policy/later.rego", """
+                package veil.later
+
+                import rego.v1
+
+                hot if input.signals.rate.level == "high"
+
+                hot if {
+                    some k
+                    input.prediction[k] == 1
+                    count(input.signals) > 99
+                }
                 """);
         // Test files set their own inputs, of any shape: not checked.
         f.put("policy/access_test.rego", """
@@ -559,8 +569,68 @@ class RegoPolicyEngineTest {
                 staff if input.who == "staff"
 
                 test_staff if staff with input as {"who": "staff"}
+
+                quiet if input.signals.nosuch.level == "none"
                 """);
         assertThat(load(f).engine()).isEqualTo("rego");
+    }
+
+    /**
+     * The access and validation questions are asked before monitoring and the model: a rule of theirs
+     * on a signal or on the prediction never fires in a Guard (though veil eval and veil test inputs
+     * may give them values). Refused at load, as the YAML engine refuses such conditions.
+     */
+    @Test
+    void accessAndValidationRulesOnSignalsOrThePredictionDoNotLoad() {
+        Map<String, String> f = files();
+        f.put("policy/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                flooding if input.signals.rate.level == "high"
+
+                decision := {"allow": false, "rule": "flooding", "message": "flooding",
+                             "rate_limit": null, "daily_quota": 0} if {
+                    flooding
+                } else := {"allow": true, "rule": "admins", "message": "allowed by rule admins",
+                           "rate_limit": null, "daily_quota": 0}
+                """);
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/access.rego:5:13: rego_type_error: undefined ref: input.signals.rate.level: the "
+                                + "access question is asked before monitoring and the model, so its input has no "
+                                + "signals (section 6.1): a rule on it never fires in a Guard, whatever veil eval or "
+                                + "veil test inputs give it; act on signals in package veil.monitoring (block, "
+                                + "throttle, degrade) and on the prediction in veil.output (the policy input document: "
+                                + "docs/policy-reference.md, section 8)"));
+    }
+
+    /**
+     * A signal no configured detector produces never has a value: a rule on it would load and never
+     * fire (a block that never blocks). Refused at load, as the YAML engine refuses it; a name that
+     * is not a constant cannot be checked and loads.
+     */
+    @Test
+    void aSignalNoDetectorProducesDoesNotLoad() {
+        Map<String, String> f = files();
+        f.put("policy/later.rego", """
+                package veil.later
+
+                import rego.v1
+
+                flooding if input.signals.rat.level == "high"
+
+                flooding if input.signals["rate"].level == "high"
+
+                flooding if { some name; input.signals[name].level == "high" }
+                """);
+        assertThatThrownBy(() -> load(f)).isInstanceOf(PolicyLoadException.class).satisfies(e ->
+                assertThat(((PolicyLoadException) e).errors()).extracting(PolicyError::toString).containsExactly(
+                        "policy/later.rego:5:13: rego_type_error: undefined ref: input.signals.rat.level: unknown "
+                                + "signal 'rat': configure it under monitoring.detectors in the settings "
+                                + "(data.veil.settings; configured: [rate]), or correct its name; as it is, a rule on "
+                                + "it never fires"));
     }
 
     @Test
