@@ -178,10 +178,18 @@ final class BundleCommand implements Runnable {
         failures.forEach((question, message) -> {
             if (!refused || List.of("access", "validation", "logging").contains(question)) {
                 out.println("warning:  the " + question + " question fails for the sample input of 'veil bundle "
-                        + "inspect' (" + ControlChars.escaped(String.valueOf(message)) + "); requests that reach it "
-                        + "are denied (or degraded) if it fails for them too: check it with veil eval");
+                        + "inspect' (" + ControlChars.escaped(String.valueOf(message)) + "); " + (question.equals("logging")
+                        ? "if it fails for requests too, their records get the most protective treatment and the rule "
+                                + "logging:error (docs/policy-reference.md, 6.3)"
+                        : "requests that reach it are denied (or degraded) if it fails for them too")
+                        + ": check it with veil eval");
             }
         });
+        if (refused) {
+            out.println("note:     access refuses the sample caller (authenticated, no roles, no tenant), so the "
+                    + "monitoring, model and output questions were not asked: check them with veil eval and the input "
+                    + "of a caller the policy allows");
+        }
         if (!refused && !failures.containsKey("output")) {
             unchargeableSample(b, sample, out);
         }

@@ -72,9 +72,9 @@ final class EvalCommand implements Callable<Integer> {
             // their messages say what went wrong, without a class name. Anything else keeps its class.
             String why = (e instanceof dev.veil.VeilException || e instanceof IllegalArgumentException
                     || e instanceof IllegalStateException) && e.getMessage() != null ? e.getMessage() : e.toString();
-            if (e.getCause() instanceof dev.veil.rego.RegoException re) {
+            if (e.getCause() instanceof dev.veil.rego.RegoException re && !why.contains(re.getMessage())) {
                 // The Guard logs the error without what it may quote of the request; here the input is
-                // the author's own, so the whole error helps.
+                // the author's own, so the whole error helps (when the message left something out).
                 why += "; in full: " + re.getMessage();
             }
             failures.add("the " + stage + " question: " + why);

@@ -49,6 +49,9 @@ class BundleCommandTest {
                 "data:     veil",
                 "signature: none",
                 "policy:   loan-quickstart (engine yaml)",
+                "note:     access refuses the sample caller (authenticated, no roles, no tenant), so the monitoring, "
+                        + "model and output questions were not asked: check them with veil eval and the input of a "
+                        + "caller the policy allows",
                 "ok");
     }
 

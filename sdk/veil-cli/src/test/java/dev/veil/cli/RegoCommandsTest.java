@@ -92,6 +92,24 @@ class RegoCommandsTest {
                 "; requests that reach it are denied (or degraded) if it fails for them too: check it with veil eval"));
         assertThat(otherWarnings(r)).hasSize(1);
         assertThat(r.outLines().get(r.outLines().size() - 1)).isEqualTo("ok");
+        assertThat(r.outLines()).as("the sample caller was let in").noneMatch(l -> l.startsWith("note:"));
+        assertThat(shipped.outLines()).as("the shipped bundle refuses callers without roles").contains(
+                "note:     access refuses the sample caller (authenticated, no roles, no tenant), so the monitoring, "
+                        + "model and output questions were not asked: check them with veil eval and the input of a "
+                        + "caller the policy allows");
+
+        // a logging question that fails is not a refusal: the record gets the most protective treatment
+        Files.writeString(broken.resolve("veil/logging.rego"), """
+                package veil.logging
+
+                decision := {"rule": "default", "input": "digest", "output": "keep", "raw": raw, "caller": "keep"}
+
+                raw := "never"
+                """);
+        assertThat(veil("bundle", "inspect", s(broken)).outLines()).anySatisfy(l -> assertThat(l).startsWith(
+                "warning:  the logging question fails for the sample input").endsWith("; if it fails for requests too, "
+                + "their records get the most protective treatment and the rule logging:error "
+                + "(docs/policy-reference.md, 6.3): check it with veil eval"));
     }
 
     /**
@@ -230,6 +248,29 @@ class RegoCommandsTest {
         Map<?, ?> printed = Json.MAPPER.readValue(r.out(), Map.class);
         assertThat(((Map<?, ?>) printed.get("access")).get("message"))
                 .isEqualTo("\u001b[2J\u202eSUSPENDED\u009b1A \ud83d\ude00 \udb40\udc01end");
+    }
+
+    /** A conflict's whole error is the message already: said once, not again after "in full". */
+    @Test
+    void evalSaysAnErrorOnceWhenItsMessageIsAlreadyWhole() throws IOException {
+        Path bundle = shippedWith("veil/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": true, "rule": "a", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    count(input.caller.id) >= 0
+                }
+
+                decision := {"allow": false, "rule": "b", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    count(input.caller.id) >= 0
+                }
+                """);
+        Path input = write("input.json", "{}");
+        Result r = veil("eval", "--bundle", s(bundle), "--input", s(input));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the access question: ")
+                .contains("eval_conflict_error").doesNotContain("in full");
     }
 
     @Test
