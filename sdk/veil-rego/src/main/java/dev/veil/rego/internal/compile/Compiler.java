@@ -1307,6 +1307,45 @@ public final class Compiler {
         return true;
     }
 
+    /** The position of each rule in {@link #deps}, the order in which a reference's targets are walked. */
+    private Map<RuleNode, Integer> depsOrder;
+
+    /**
+     * The rules of {@link #deps} a reference may read ({@link #matches}), in the order of {@code deps}:
+     * found along the rule tree (a constant step leads to one child, a variable to all, the end of the
+     * reference to the whole subtree), not by matching it against every rule, which made loading a
+     * bundle of many rules take time growing with their number squared.
+     */
+    private List<RuleNode> candidates(List<Value> ref) {
+        if (depsOrder == null) {
+            depsOrder = new IdentityHashMap<>();
+            for (RuleNode n : deps.keySet()) {
+                depsOrder.put(n, depsOrder.size());
+            }
+        }
+        List<RuleNode> out = new ArrayList<>();
+        java.util.ArrayDeque<RuleNode> todo = new java.util.ArrayDeque<>();
+        todo.push(root);
+        while (!todo.isEmpty()) {
+            RuleNode at = todo.pop();
+            if (depsOrder.containsKey(at)) {
+                out.add(at);
+            }
+            int d = at.path.size();
+            Value step = d < ref.size() ? ref.get(d) : null;
+            if (step != null) {
+                RuleNode c = at.childAt(step);
+                if (c != null) {
+                    todo.push(c);
+                }
+            } else {
+                at.children.values().forEach(todo::push);
+            }
+        }
+        out.sort(java.util.Comparator.comparingInt(depsOrder::get));
+        return out;
+    }
+
     /** The rules {@code n} may read, in the order of its references, then of {@link #deps}; computed as walked. */
     private java.util.Iterator<RuleNode> readBy(RuleNode n) {
         java.util.Iterator<List<Value>> refs = deps.getOrDefault(n, Set.of()).iterator();
@@ -1325,7 +1364,7 @@ public final class Compiler {
                         }
                     } else if (refs.hasNext()) {
                         ref = refs.next();
-                        targets = deps.keySet().iterator();
+                        targets = candidates(ref).iterator();
                     } else {
                         return false;
                     }
