@@ -1617,6 +1617,37 @@ class GuardTest {
     }
 
     /**
+     * Once the global budget is spent, every release to every caller is treated as unpayable until
+     * the period ends, the plain ones too: otherwise a caller whose own budget is not spent would
+     * learn, for free and for the rest of the period, which rule answered from whether it was
+     * refused (the noisy one) or answered (the plain one).
+     */
+    @Test
+    void aSpentGlobalBudgetMakesEveryReleaseUnpayableForEveryCaller() {
+        Model<double[]> byFirst = Model.ofVector(INFO_A, x -> x[0] > 50
+                ? Prediction.classification(GuardFixtures.LABELS, new double[] {0.8, 0.1, 0.1})
+                : Prediction.classification(GuardFixtures.LABELS, new double[] {0.45, 0.4, 0.15}));
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
+                privacy: {per_caller_epsilon: 2, global_epsilon: 3, on_exhausted: deny}
+                """), byFirst, b -> { });
+        double[] near = {1, 2, 3};
+        double[] far = {90, 2, 3};
+        released(g.predict(ask(ALICE, near)));
+        released(g.predict(ask(ALICE, near)));
+        released(g.predict(ask(ERIN, near))); // the global 3 is spent; erin has spent 1 of her 2
+        Response.Denied noisy = denied(g.predict(ask(ERIN, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT,
+                "privacy");
+        Response.Denied plain = denied(g.predict(ask(ERIN, far)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT,
+                "privacy");
+        assertThat(List.of(noisy.reason().message(), plain.reason().message())).as("the same answer either way")
+                .containsOnly("the global privacy budget (epsilon or delta) is spent for the current period (or "
+                        + "cannot be read)");
+    }
+
+    /**
      * The spent mark holds for every period the policy accepts: its end was period_seconds * 1000 in
      * a long, which 9.3e15 s overflowed, so the mark ended at 0, was ignored, and once the budget was
      * spent the plain rule kept answering (the tell the mark exists to stop). It now saturates, as the

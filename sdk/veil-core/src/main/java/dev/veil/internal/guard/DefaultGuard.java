@@ -732,9 +732,10 @@ public final class DefaultGuard<I> implements Guard<I> {
         ops.add(new StateOp.BlockedUntil(stateKey, x.nowMillis));
         ops.add(new StateOp.Acquire(stateKey, ad.rateLimit(), ad.dailyQuota(), x.nowMillis));
         int spentAt = -1;
-        if (settings.privacy() != null) { // whether this caller's budget was found spent this period
+        if (settings.privacy() != null) { // whether this caller's budget, or everybody's, was found spent this period
             spentAt = ops.size();
             ops.add(new StateOp.ListRead(BUDGET_SPENT + stateKey));
+            ops.add(new StateOp.ListRead(GLOBAL_SPENT));
         }
         Object[] results;
         boolean[] local = settings.onStateUnavailable() == GuardSettings.OnStateUnavailable.LOCAL
@@ -781,6 +782,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             if (spentAt >= 0) {
                 x.budgetSpentUntil = spentUntil(results[spentAt], settings.privacy());
+                x.globalSpentUntil = globalSpentUntil(results[spentAt + 1], settings.privacy());
             }
             switch ((StateOp.Permit) results[1]) {
                 case ALLOWED -> { }
@@ -1076,6 +1078,10 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // only the noisy ones, or the form of the answer (plain here, refused or degraded there)
                 // would keep telling, for free, which rule the raw prediction chose.
                 spent = budgetMessage(StateOp.Budget.CALLER_EXHAUSTED);
+            } else if (x.globalSpentUntil > x.nowMillis) {
+                // The same for everybody once the global budget is spent: the denial of a noisy release
+                // beside a plain one would tell any caller, for free, which rule answered.
+                spent = budgetMessage(StateOp.Budget.GLOBAL_EXHAUSTED);
             } else if (borrowedNoise && !stateOk) {
                 // The store did not answer this request's batch: the ledger cannot be asked either
                 // (asking would cost a second timeout), so the noise cannot be paid for.
@@ -1099,6 +1105,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                         spent = budgetMessage(charge);
                         if (charge == StateOp.Budget.CALLER_EXHAUSTED) {
                             markSpent(settings, x);
+                        } else if (charge == StateOp.Budget.GLOBAL_EXHAUSTED) {
+                            markGlobalSpent(settings, x);
                         }
                     }
                 }
@@ -1140,12 +1148,13 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // Under on_exhausted: deny an answer nobody paid for is never released: the label below
                 // would be free, whether the budget is spent (marked or not yet), the global one is, or
                 // the ledger was never asked.
-                if (x.budgetSpentUntil > x.nowMillis) {
+                if (x.budgetSpentUntil > x.nowMillis || x.globalSpentUntil > x.nowMillis) {
+                    boolean own = x.budgetSpentUntil > x.nowMillis;
                     LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("output minimisation failed for decision " + x.id
-                            + "; the caller's privacy budget is spent (on_exhausted: deny), so denying"),
-                            Failures.loggable(e));
+                            + "; the " + (own ? "caller's" : "global") + " privacy budget is spent (on_exhausted: deny), "
+                            + "so denying"), Failures.loggable(e));
                     x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy",
-                            budgetMessage(StateOp.Budget.CALLER_EXHAUSTED)));
+                            budgetMessage(own ? StateOp.Budget.CALLER_EXHAUSTED : StateOp.Budget.GLOBAL_EXHAUSTED)));
                     x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
                 } else {
                     failClosed(x, e);
@@ -1172,6 +1181,12 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static final String BUDGET_SPENT = StateKeys.BUDGET_SPENT;
     /** Bytes of a spent mark: its end, then period_seconds, per_caller_epsilon and per_caller_delta. */
     private static final int SPENT_MARK_BYTES = 4 * Long.BYTES;
+    /**
+     * The state list that marks the global budget spent for the period, as {@link #BUDGET_SPENT} a
+     * caller's: its suffix is empty, which no caller's state key is (an id is never empty). Its entry
+     * holds the end and the global budget it was spent under ({@link #globalSpentUntil}).
+     */
+    private static final String GLOBAL_SPENT = BUDGET_SPENT;
 
     /**
      * The latest end among a spent-budget list's entries (millis) that were set under the caller
@@ -1196,6 +1211,48 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
         }
         return until;
+    }
+
+    /**
+     * As {@link #spentUntil} for the global mark, which holds while the global budget (period, global
+     * epsilon and delta) stays what it was set under.
+     */
+    private static long globalSpentUntil(Object list, GuardSettings.PrivacyBudget privacy) {
+        long until = 0;
+        if (list instanceof List<?> entries && privacy != null) {
+            for (Object e : entries) {
+                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES) {
+                    java.nio.ByteBuffer mark = java.nio.ByteBuffer.wrap(b);
+                    long end = mark.getLong();
+                    if (mark.getLong() == privacy.periodSeconds()
+                            && mark.getLong() == Double.doubleToLongBits(privacy.globalEpsilon())
+                            && mark.getLong() == Double.doubleToLongBits(privacy.globalDelta())) {
+                        until = Math.max(until, end);
+                    }
+                }
+            }
+        }
+        return until;
+    }
+
+    /**
+     * Marks the global budget spent until its period ends, as {@link #markSpent} a caller's: every
+     * release to every caller is then treated as unpayable until the period ends, whatever its form.
+     */
+    private void markGlobalSpent(GuardSettings settings, Exchange x) {
+        GuardSettings.PrivacyBudget privacy = settings.privacy();
+        long end = spentMarkEnd(x.nowMillis, privacy.periodSeconds());
+        long ttl = end == Long.MAX_VALUE ? NEVER_ENDING_MARK_TTL
+                : Math.min(Math.max(1, end - x.nowMillis), MAX_MARK_TTL);
+        byte[] value = java.nio.ByteBuffer.allocate(SPENT_MARK_BYTES).putLong(end).putLong(privacy.periodSeconds())
+                .putLong(Double.doubleToLongBits(privacy.globalEpsilon()))
+                .putLong(Double.doubleToLongBits(privacy.globalDelta())).array();
+        try {
+            state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(GLOBAL_SPENT, value, 1, ttl));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("could not mark the global privacy budget "
+                    + "spent (decision " + x.id + ")"), e);
+        }
     }
 
     /** A spent mark: {@code end}, then the caller budget it holds for ({@link #spentUntil}). */
@@ -1658,6 +1715,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         String stateKey;
         /** Until when the caller's privacy budget is known spent (0: not known spent). */
         long budgetSpentUntil;
+        /** Until when the global privacy budget is known spent (0: not known spent). */
+        long globalSpentUntil;
         /**
          * Whether the request was interrupted: user code reported it ({@link #keepInterrupt}), or the
          * flag was still set when the record was to be appended. Set again after the listeners.
