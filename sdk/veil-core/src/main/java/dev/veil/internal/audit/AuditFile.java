@@ -252,6 +252,28 @@ final class AuditFile implements Sink {
         while (bb.hasRemaining()) {
             channel.write(bb);
         }
+        // Truncated between the check above and the write: the write then made a hole of zero bytes
+        // before the batch, and the size is what it should be. The byte before the batch tells (it is
+        // the line feed that ends the previous record). The hole and the batch go, the log stops.
+        if (at > 0 && byteAt(at - 1) != '\n') {
+            long start = at;
+            while (start > 0 && byteAt(start - 1) == 0) {
+                start--;
+            }
+            lastWriteStart = -1;
+            channel.truncate(start);
+            channel.position(start);
+            throw new Sink.Unrecoverable("the file was truncated by another process during a write (logrotate's "
+                    + "copytruncate does this): the records cut off are gone from it, and the write left a hole of zero "
+                    + "bytes, now removed with it. Rotate an audit log by closing the Guard, moving the file away and "
+                    + "building a new Guard, not with copytruncate");
+        }
+    }
+
+    /** The byte at {@code position} of the file, or -1 beyond its end. */
+    private int byteAt(long position) throws IOException {
+        ByteBuffer one = ByteBuffer.allocate(1);
+        return channel.read(one, position) == 1 ? one.get(0) & 0xff : -1;
     }
 
     /**

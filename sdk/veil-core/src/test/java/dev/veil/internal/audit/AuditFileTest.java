@@ -272,6 +272,34 @@ class AuditFileTest {
         assertThat(Files.size(file)).as("nothing written after the cut, no hole of zero bytes").isZero();
     }
 
+    /**
+     * A truncation that lands between the writer's size check and its write leaves the size as the
+     * writer expects, with zero bytes where the records were: here the file is cut and filled with as
+     * many zero bytes before the next batch (the state the race leaves), and the writer must find the
+     * hole after its write, remove it with its batch, and stop, not write on after it.
+     */
+    @Test
+    void aHoleOfZeroBytesBeforeABatchIsFoundAfterTheWriteAndRemovedWithIt() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        AuditWriter w = AuditWriters.open(AuditLog.jsonLines(file).durable());
+        w.append(AuditFixtures.denial("copied"));
+        w.append(AuditFixtures.denial("copied-too"));
+        long written = Files.size(file);
+        truncate(file);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate((int) written), 0); // the hole the race leaves
+        }
+
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("after-the-cut")))
+                .isInstanceOf(AuditUnavailableException.class)
+                .hasMessageContaining("the file was truncated by another process during a write")
+                .hasMessageContaining("not with copytruncate");
+        assertThatThrownBy(() -> w.append(AuditFixtures.denial("later"))).isInstanceOf(AuditUnavailableException.class);
+        w.close();
+        assertThat(Files.size(file)).as("the hole and the batch after it are gone").isZero();
+    }
+
     @Test
     void anAsyncLogTruncatedByAnotherProcessStopsAndCountsWhatItCouldNotWrite() throws Exception {
         Path file = dir.resolve("audit.jsonl");
