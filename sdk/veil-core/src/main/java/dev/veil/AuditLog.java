@@ -181,7 +181,8 @@ public final class AuditLog {
      *
      * @param file the log file
      * @return the outcome; {@link AuditVerification#ok()} is false when the chain is broken
-     * @throws VeilException when the file cannot be read at all (missing, a directory, no permission)
+     * @throws VeilException when the file cannot be read at all (missing, a directory, no permission),
+     *     or is gzip-compressed (a rotated log: decompress it first, or use {@code veil audit verify})
      */
     public static AuditVerification verify(Path file) {
         Objects.requireNonNull(file, "file");

@@ -53,7 +53,15 @@ public final class AuditVerifier {
      * it as its own hash ({@link dev.veil.AuditLog#verify(Path, String)}).
      */
     public static AuditVerification verify(Path file, String keptHash) {
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
+            in.mark(2);
+            if (in.read() == 0x1f && in.read() == 0x8b) {
+                // a rotated log compressed by logrotate: its bytes are no records, and not a sign of tampering
+                throw new VeilException("audit log " + file + " is gzip-compressed (a rotated log?): this reads "
+                        + "plain logs; decompress it first (zcat), or check it with veil audit verify, which reads "
+                        + ".gz files");
+            }
+            in.reset();
             return verify(in, keptHash);
         } catch (IOException e) {
             throw new VeilException("cannot read audit log " + file + ": " + FileErrors.reason(e), e);

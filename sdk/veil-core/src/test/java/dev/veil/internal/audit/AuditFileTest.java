@@ -251,6 +251,22 @@ class AuditFileTest {
                 .hasMessage("cannot read audit log " + file + ": no such file or directory");
     }
 
+    /** A rotated, compressed log is not taken for a tampered one: verify says it reads plain logs. */
+    @Test
+    void aGzipCompressedLogIsNamedAsSuchNotAsTampered() throws Exception {
+        Path file = writeLog("rotated.jsonl", 3);
+        Path gz = dir.resolve("rotated.jsonl.gz");
+        try (java.io.OutputStream out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            Files.copy(file, out);
+        }
+        assertThatThrownBy(() -> AuditLog.verify(gz)).isInstanceOf(dev.veil.VeilException.class)
+                .hasMessage("audit log " + gz + " is gzip-compressed (a rotated log?): this reads plain logs; "
+                        + "decompress it first (zcat), or check it with veil audit verify, which reads .gz files");
+        assertThat(AuditLog.verify(file).ok()).isTrue();
+        Path one = Files.write(dir.resolve("one-byte.jsonl"), new byte[] {0x1f});
+        assertThat(AuditLog.verify(one).ok()).as("one byte of the magic is just a broken line").isFalse();
+    }
+
     // ---------------------------------------------------------------- truncated while open
 
     @Test
