@@ -1616,6 +1616,13 @@ class GuardTest {
                 .hasSize(2);
     }
 
+    /** A model that is confident (margin 0.7) for a first feature above 50, near its boundary (0.05) below. */
+    private static Model<double[]> confidentAbove50() {
+        return Model.ofVector(INFO_A, x -> x[0] > 50
+                ? Prediction.classification(GuardFixtures.LABELS, new double[] {0.8, 0.1, 0.1})
+                : Prediction.classification(GuardFixtures.LABELS, new double[] {0.45, 0.4, 0.15}));
+    }
+
     /**
      * Once the global budget is spent, every release to every caller is treated as unpayable until
      * the period ends, the plain ones too: otherwise a caller whose own budget is not spent would
@@ -1624,9 +1631,7 @@ class GuardTest {
      */
     @Test
     void aSpentGlobalBudgetMakesEveryReleaseUnpayableForEveryCaller() {
-        Model<double[]> byFirst = Model.ofVector(INFO_A, x -> x[0] > 50
-                ? Prediction.classification(GuardFixtures.LABELS, new double[] {0.8, 0.1, 0.1})
-                : Prediction.classification(GuardFixtures.LABELS, new double[] {0.45, 0.4, 0.15}));
+        Model<double[]> byFirst = confidentAbove50();
         Guard<double[]> g = guard(bundle().set("output", """
                 default: {form: top_k, top_k: 2, round: 0.1}
                 rules:
@@ -1656,9 +1661,7 @@ class GuardTest {
     @ParameterizedTest
     @ValueSource(longs = {86_400L, 9_300_000_000_000_000L, Long.MAX_VALUE / 1000 + 1, Long.MAX_VALUE})
     void theSpentMarkHoldsForEveryAcceptedPeriodLength(long period) {
-        Model<double[]> byFirst = Model.ofVector(INFO_A, x -> x[0] > 50
-                ? Prediction.classification(GuardFixtures.LABELS, new double[] {0.8, 0.1, 0.1})
-                : Prediction.classification(GuardFixtures.LABELS, new double[] {0.45, 0.4, 0.15}));
+        Model<double[]> byFirst = confidentAbove50();
         Guard<double[]> g = guard(bundle().set("output", """
                 default: {form: top_k, top_k: 2, round: 0.1}
                 rules:

@@ -781,8 +781,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 return;
             }
             if (spentAt >= 0) {
-                x.budgetSpentUntil = spentUntil(results[spentAt], settings.privacy());
-                x.globalSpentUntil = globalSpentUntil(results[spentAt + 1], settings.privacy());
+                x.budgetSpentUntil = spentUntil(results[spentAt], settings.privacy(), false);
+                x.globalSpentUntil = spentUntil(results[spentAt + 1], settings.privacy(), true);
             }
             switch ((StateOp.Permit) results[1]) {
                 case ALLOWED -> { }
@@ -1103,10 +1103,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                     StateOp.Budget charge = charge(settings, x, spec);
                     if (charge != StateOp.Budget.GRANTED) {
                         spent = budgetMessage(charge);
-                        if (charge == StateOp.Budget.CALLER_EXHAUSTED) {
-                            markSpent(settings, x);
-                        } else if (charge == StateOp.Budget.GLOBAL_EXHAUSTED) {
-                            markGlobalSpent(settings, x);
+                        if (charge == StateOp.Budget.CALLER_EXHAUSTED || charge == StateOp.Budget.GLOBAL_EXHAUSTED) {
+                            markSpent(settings, x, charge == StateOp.Budget.GLOBAL_EXHAUSTED);
                         }
                     }
                 }
@@ -1184,29 +1182,26 @@ public final class DefaultGuard<I> implements Guard<I> {
     /**
      * The state list that marks the global budget spent for the period, as {@link #BUDGET_SPENT} a
      * caller's: its suffix is empty, which no caller's state key is (an id is never empty). Its entry
-     * holds the end and the global budget it was spent under ({@link #globalSpentUntil}).
+     * holds the end and the global budget it was spent under ({@link #spentUntil}).
      */
     private static final String GLOBAL_SPENT = BUDGET_SPENT;
 
     /**
-     * The latest end among a spent-budget list's entries (millis) that were set under the caller
-     * budget in force ({@code privacy}'s period and per-caller epsilon and delta), 0 when none. A
-     * mark set under other settings says nothing about these: after a reload that changes them the
-     * ledger alone decides (policy reference 5.6), and its next refusal sets a mark again. Entries
-     * of another length (from a release that kept only the end) are ignored the same way.
+     * The latest end among a spent-budget list's entries (millis) that were set under the budget in
+     * force ({@code privacy}'s period, and its per-caller epsilon and delta, or with {@code global}
+     * its global ones), 0 when none. A mark set under other settings says nothing about these: after
+     * a reload that changes them the ledger alone decides (policy reference 5.6), and its next
+     * refusal sets a mark again. Entries of another length (from a release that kept only the end)
+     * are ignored the same way.
      */
-    private static long spentUntil(Object list, GuardSettings.PrivacyBudget privacy) {
+    private static long spentUntil(Object list, GuardSettings.PrivacyBudget privacy, boolean global) {
         long until = 0;
         if (list instanceof List<?> entries && privacy != null) {
+            byte[] budget = spentMark(0, privacy, global);
             for (Object e : entries) {
-                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES) {
-                    java.nio.ByteBuffer mark = java.nio.ByteBuffer.wrap(b);
-                    long end = mark.getLong();
-                    if (mark.getLong() == privacy.periodSeconds()
-                            && mark.getLong() == Double.doubleToLongBits(privacy.perCallerEpsilon())
-                            && mark.getLong() == Double.doubleToLongBits(privacy.perCallerDelta())) {
-                        until = Math.max(until, end);
-                    }
+                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES
+                        && Arrays.equals(b, Long.BYTES, SPENT_MARK_BYTES, budget, Long.BYTES, SPENT_MARK_BYTES)) {
+                    until = Math.max(until, java.nio.ByteBuffer.wrap(b).getLong());
                 }
             }
         }
@@ -1214,72 +1209,33 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /**
-     * As {@link #spentUntil} for the global mark, which holds while the global budget (period, global
-     * epsilon and delta) stays what it was set under.
+     * A spent mark: {@code end}, then the budget it holds for ({@link #spentUntil}): the period and the
+     * per-caller epsilon and delta, or with {@code global} the global ones.
      */
-    private static long globalSpentUntil(Object list, GuardSettings.PrivacyBudget privacy) {
-        long until = 0;
-        if (list instanceof List<?> entries && privacy != null) {
-            for (Object e : entries) {
-                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES) {
-                    java.nio.ByteBuffer mark = java.nio.ByteBuffer.wrap(b);
-                    long end = mark.getLong();
-                    if (mark.getLong() == privacy.periodSeconds()
-                            && mark.getLong() == Double.doubleToLongBits(privacy.globalEpsilon())
-                            && mark.getLong() == Double.doubleToLongBits(privacy.globalDelta())) {
-                        until = Math.max(until, end);
-                    }
-                }
-            }
-        }
-        return until;
-    }
-
-    /**
-     * Marks the global budget spent until its period ends, as {@link #markSpent} a caller's: every
-     * release to every caller is then treated as unpayable until the period ends, whatever its form.
-     */
-    private void markGlobalSpent(GuardSettings settings, Exchange x) {
-        GuardSettings.PrivacyBudget privacy = settings.privacy();
-        long end = spentMarkEnd(x.nowMillis, privacy.periodSeconds());
-        long ttl = end == Long.MAX_VALUE ? NEVER_ENDING_MARK_TTL
-                : Math.min(Math.max(1, end - x.nowMillis), MAX_MARK_TTL);
-        byte[] value = java.nio.ByteBuffer.allocate(SPENT_MARK_BYTES).putLong(end).putLong(privacy.periodSeconds())
-                .putLong(Double.doubleToLongBits(privacy.globalEpsilon()))
-                .putLong(Double.doubleToLongBits(privacy.globalDelta())).array();
-        try {
-            state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(GLOBAL_SPENT, value, 1, ttl));
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("could not mark the global privacy budget "
-                    + "spent (decision " + x.id + ")"), e);
-        }
-    }
-
-    /** A spent mark: {@code end}, then the caller budget it holds for ({@link #spentUntil}). */
-    private static byte[] spentMark(long end, GuardSettings.PrivacyBudget privacy) {
+    private static byte[] spentMark(long end, GuardSettings.PrivacyBudget privacy, boolean global) {
         return java.nio.ByteBuffer.allocate(SPENT_MARK_BYTES).putLong(end).putLong(privacy.periodSeconds())
-                .putLong(Double.doubleToLongBits(privacy.perCallerEpsilon()))
-                .putLong(Double.doubleToLongBits(privacy.perCallerDelta())).array();
+                .putLong(Double.doubleToLongBits(global ? privacy.globalEpsilon() : privacy.perCallerEpsilon()))
+                .putLong(Double.doubleToLongBits(global ? privacy.globalDelta() : privacy.perCallerDelta())).array();
     }
 
     /**
      * Marks the caller's budget spent until its period ends (budgets that never renew: for good),
-     * so that later releases to it are treated as unpayable whatever their form. Not waited for;
+     * so that later releases to it are treated as unpayable whatever their form; with
+     * {@code global}, the global budget, so that every release to every caller is. Not waited for;
      * lost with the store (never to make room in it), the ledger itself still refuses every charge.
-     * The mark holds only while
-     * the caller budget stays what it was set under ({@link #spentUntil}).
+     * The mark holds only while the budget stays what it was set under ({@link #spentUntil}).
      */
-    private void markSpent(GuardSettings settings, Exchange x) {
+    private void markSpent(GuardSettings settings, Exchange x, boolean global) {
         long end = spentMarkEnd(x.nowMillis, settings.privacy().periodSeconds());
         long ttl = end == Long.MAX_VALUE ? NEVER_ENDING_MARK_TTL
                 : Math.min(Math.max(1, end - x.nowMillis), MAX_MARK_TTL);
-        byte[] value = spentMark(end, settings.privacy());
+        byte[] value = spentMark(end, settings.privacy(), global);
         try {
-            state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(BUDGET_SPENT + x.stateKey,
-                    value, 1, ttl));
+            state.submit(settings.onStateUnavailable(), new StateOp.ListAppend(global ? GLOBAL_SPENT
+                    : BUDGET_SPENT + x.stateKey, value, 1, ttl));
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("could not mark the privacy budget of decision " + x.id + "'s caller "
-                    + "spent"), e);
+            LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("could not mark the privacy budget of "
+                    + (global ? "all callers" : "decision " + x.id + "'s caller") + " spent"), e);
         }
     }
 
