@@ -205,6 +205,7 @@ final class MonitorCommand implements Runnable {
             first.remove(MonitorReplay.Refusal.DETECTOR_FAILED);
             first.remove(MonitorReplay.Refusal.MONITORING_FAILED);
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(), first);
+            printRefusedLines(spec.commandLine().getErr(), spec.qualifiedName(), replay);
             printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
             if (redis != null && replay.ttlPauses() > 0) {
                 printTtlWarning(spec.commandLine().getErr(), spec.qualifiedName(), replay);
@@ -411,6 +412,22 @@ final class MonitorCommand implements Runnable {
         }
         first.forEach((r, why) -> err.println(command + ": note: first " + r.name().toLowerCase(Locale.ROOT) + ": "
                 + ControlChars.escaped(why)));
+    }
+
+    /**
+     * The lines refused before monitoring for each reason with more than one (the first is named with
+     * its message above), up to {@link MonitorReplay#LISTED_REFUSALS} of them, so that each can be
+     * found in the trace. The lines monitoring failed on are listed by their own notes.
+     */
+    static void printRefusedLines(PrintWriter err, String command, MonitorReplay replay) {
+        replay.refusedLines().forEach((r, lines) -> {
+            long count = replay.refusals().getOrDefault(r, 0L);
+            if (count > 1 && !monitoringFailed(r)) {
+                err.println(command + ": note: " + r.name().toLowerCase(Locale.ROOT) + " lines: "
+                        + lines.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
+                        + (count > lines.size() ? " (the first " + lines.size() + " of " + count + ")" : ""));
+            }
+        });
     }
 
     /** Whether a query not observed for {@code r} was denied because monitoring failed on it, not refused before. */

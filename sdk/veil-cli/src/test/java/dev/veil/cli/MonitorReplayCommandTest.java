@@ -251,7 +251,29 @@ class MonitorReplayCommandTest {
                 "callers: 1, flagged: 0");
         assertThat(r.errLines()).contains("veil monitor replay: note: queries refused before monitoring, as a Guard "
                 + "would refuse them: invalid_input 2","veil monitor replay: note: first invalid_input: line 2 (caller a): "
-                + "default:shape: expected 3 features (shape [3]), got 0");
+                + "default:shape: expected 3 features (shape [3]), got 0", "veil monitor replay: note: invalid_input "
+                + "lines: 2, 3");
+    }
+
+    /** Every refused line can be found: the first 20 of each reason are named, with the count beyond. */
+    @Test
+    void theRefusedLinesOfEachReasonAreNamedUpTo20() throws IOException {
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 10; i++) {
+            t.append("{\"caller\": \"a\", \"ts_ms\": ").append(1700000000000L + 1000L * i).append(", \"features\": ")
+                    .append(i % 2 == 0 ? "[0.1, 0.2, 0.3]" : "[0.1]").append("}\n");
+        }
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace(t.toString())));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).contains("veil monitor replay: note: invalid_input lines: 2, 4, 6, 8, 10");
+        StringBuilder m = new StringBuilder();
+        for (int i = 0; i < 26; i++) { // 25 refused, then one observed; 10 s apart, within every rate
+            m.append("{\"caller\": \"a\", \"ts_ms\": ").append(1700000000000L + 10_000L * i).append(", \"features\": ")
+                    .append(i < 25 ? "[0.1]" : "[0.1, 0.2, 0.3]").append("}\n");
+        }
+        Result many = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace(m.toString())));
+        assertThat(many.errLines()).contains("veil monitor replay: note: invalid_input lines: 1, 2, 3, 4, 5, 6, 7, 8, "
+                + "9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 (the first 20 of 25)");
     }
 
     /**
@@ -329,7 +351,9 @@ class MonitorReplayCommandTest {
                 "veil monitor replay: note: first access_failed: line 2 (caller mallory): the bundle's access question "
                         + "failed: data.veil.access.decision" + undefined,
                 "veil monitor replay: note: first validation_failed: line 3 (caller trent): the bundle's validation "
-                        + "question failed: data.veil.validation.decision" + undefined);
+                        + "question failed: data.veil.validation.decision" + undefined,
+                "veil monitor replay: note: access_failed lines: 2, 5, 8, 11",
+                "veil monitor replay: note: validation_failed lines: 3, 6, 9, 12");
     }
 
     /** Every line denied because the monitoring question failed on it: nothing observed, but nothing refused before monitoring. */
@@ -483,7 +507,8 @@ class MonitorReplayCommandTest {
         assertThat(r.out()).isEqualTo(EXPECTED.replace("\n", System.lineSeparator()));
         assertThat(r.errLines()).containsExactly(
                 "veil monitor replay: note: queries refused before monitoring, as a Guard would refuse them: blocked 2",
-                "veil monitor replay: note: first blocked: line 11 (caller bob): blocked until 2023-11-14T22:23:28Z");
+                "veil monitor replay: note: first blocked: line 11 (caller bob): blocked until 2023-11-14T22:23:28Z",
+                "veil monitor replay: note: blocked lines: 11, 17");
     }
 
     @Test

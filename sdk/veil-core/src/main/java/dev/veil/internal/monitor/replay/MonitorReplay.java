@@ -240,6 +240,10 @@ public final class MonitorReplay {
     private final Map<Integer, List<String>> labels = new HashMap<>();
     private final EnumMap<Refusal, Long> refusals = new EnumMap<>(Refusal.class);
     private final Map<Refusal, String> firstRefusal = new EnumMap<>(Refusal.class);
+    /** The lines refused for each reason, the first {@link #LISTED_REFUSALS} of them. */
+    private final Map<Refusal, List<Long>> refusedLines = new EnumMap<>(Refusal.class);
+    /** How many refused lines per reason {@link #refusedLines()} names. */
+    public static final int LISTED_REFUSALS = 20;
     private final List<String> detectorFailures = new ArrayList<>();
     private long detectorFailureCount;
     private final List<String> monitoringFailures = new ArrayList<>();
@@ -713,6 +717,10 @@ public final class MonitorReplay {
         refusals.merge(r, 1L, Long::sum);
         String at = at(q, why);
         firstRefusal.putIfAbsent(r, at);
+        List<Long> lines = refusedLines.computeIfAbsent(r, k -> new ArrayList<>());
+        if (lines.size() < LISTED_REFUSALS) {
+            lines.add(q.line());
+        }
         if (firstOfAll == null) {
             firstOfAll = at;
         }
@@ -842,6 +850,13 @@ public final class MonitorReplay {
     }
 
     /** The first refusal of each reason that occurred: line, caller and why. */
+    /** For each reason a line was refused for, its first {@link #LISTED_REFUSALS} lines, in file order. */
+    public Map<Refusal, List<Long>> refusedLines() {
+        Map<Refusal, List<Long>> copy = new EnumMap<>(Refusal.class);
+        refusedLines.forEach((r, l) -> copy.put(r, List.copyOf(l)));
+        return Collections.unmodifiableMap(copy);
+    }
+
     public Map<Refusal, String> firstRefusals() {
         return Collections.unmodifiableMap(new EnumMap<>(firstRefusal));
     }
