@@ -156,6 +156,13 @@ final class CalibrateCommand implements Callable<Integer> {
                 blind.add(d.name());
             }
         }
+        if (!blind.isEmpty() && result.queriesWithScores() == 0) {
+            throw new CliException(benign + ": the trace carries no scores (the model's answers, \"scores\" on each "
+                    + "line), and " + String.join(", ", blind) + " score" + (blind.size() == 1 ? "s" : "")
+                    + " the answers, so no benign caller got a score from " + (blind.size() == 1 ? "it" : "them")
+                    + " and the bundle takes " + (blind.size() == 1 ? "its" : "their") + " thresholds from its data: "
+                    + "record the model's scores in the benign trace; nothing was written");
+        }
         if (!blind.isEmpty()) {
             throw new CliException(benign + ": no benign caller got a score from " + String.join(", ", blind)
                     + " (each caller's stream was too short or its queries never qualified), and the bundle takes "
@@ -326,6 +333,15 @@ final class CalibrateCommand implements Callable<Integer> {
             }
             w.println(ControlChars.escaped(d.name() + " (" + d.type() + ", " + (d.higherIsWorse() ? "higher" : "lower")
                     + " scores are worse): " + d.callers() + " callers, " + d.scored() + " with a score"));
+            if (d.scored() > 0 && 2L * d.scored() < d.callers()) {
+                // the target is a rate over every caller: callers without a score never alarm, so they
+                // let the scored ones alarm more often than the target, in traffic where all are scored
+                w.println(ControlChars.escaped("  note: " + (d.callers() - d.scored()) + " of the " + d.callers()
+                        + " callers got no score (too short a stream), and never alarm: the target is a rate over all "
+                        + "callers, so the scored ones may alarm up to " + num((double) d.callers() / d.scored())
+                        + " times as often as it in traffic whose sessions are all as long as theirs; calibrate on "
+                        + "sessions as long as real ones"));
+            }
             for (int i = d.levels().size() - 1; i >= 0; i--) {
                 Calibration.LevelResult l = d.levels().get(i);
                 String t = l.threshold() == 0 ? "0 (not used)" : d.integer() ? Long.toString(Math.round(l.threshold()))

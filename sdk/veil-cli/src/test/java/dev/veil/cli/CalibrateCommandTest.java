@@ -267,6 +267,47 @@ class CalibrateCommandTest {
         assertThat(bundle.resolve("monitoring")).doesNotExist();
     }
 
+    /**
+     * Callers without a score never alarm, and the target is a rate over all callers: when most got
+     * none, the report says that the scored ones may alarm that many times as often where all are
+     * scored (a trace padded with one-query callers loosened the thresholds, silently).
+     */
+    @Test
+    void mostCallersWithoutAScoreAreNoted() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 6; i++) { // c0 reaches boundary's min_queries (3); c1 to c3 send 2 each
+            for (int w = 0; w < 4; w++) {
+                if (w == 0 || i < 2) {
+                    lines.add(ReplayFiles.line("c" + w, ReplayFiles.T + i * 20_000L + w,
+                            new double[] {0.1, 0.2, 0.3 + i * 1e-3}, new double[] {0.5, 0.45, 0.05}));
+                }
+            }
+        }
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(ReplayFiles.write(tmp.resolve("b.jsonl"),
+                lines)), "--fpr", "0.25");
+        assertThat(r.outLines()).as(r.toString()).contains("  note: 3 of the 4 callers got no score (too short a "
+                + "stream), and never alarm: the target is a rate over all callers, so the scored ones may alarm up "
+                + "to 4 times as often as it in traffic whose sessions are all as long as theirs; calibrate on "
+                + "sessions as long as real ones");
+    }
+
+    /** A trace without scores: the answer detectors' missing scores are its doing, and the message says so. */
+    @Test
+    void aTraceWithoutScoresIsNamedAsTheCause() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), POLICY);
+        List<String> noScores = smallTrace().stream()
+                .map(l -> l.replaceAll(",\\s*\"scores\":\\s*\\[[^\\]]*\\]", "")).toList();
+        assertThat(noScores).noneMatch(l -> l.contains("scores")).allMatch(l -> l.contains("features"));
+        Path benign = ReplayFiles.write(tmp.resolve("b.jsonl"), noScores);
+        Result r = veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25");
+        assertFails(r, 2, "veil calibrate: " + benign + ": the trace carries no scores (the model's answers, \"scores\" "
+                + "on each line), and boundary scores the answers, so no benign caller got a score from it and the "
+                + "bundle takes its thresholds from its data: record the model's scores in the benign trace; nothing "
+                + "was written");
+        assertThat(bundle.resolve("monitoring")).doesNotExist();
+    }
+
     @Test
     void aThresholdsPathThisRunDoesNotWriteIsNotedAsStillMissing() throws IOException {
         // rate takes its thresholds from another path than the one calibrate writes

@@ -146,7 +146,7 @@ public final class Calibration {
      */
     public record Result(double fpr, int callers, long queries, List<DetectorResult> detectors,
             Map<MonitorReplay.Refusal, Long> refusals, Map<MonitorReplay.Refusal, String> firstRefusals,
-            List<Integer> anyAlarmed) {
+            List<Integer> anyAlarmed, long queriesWithScores) {
         /**
          * The data document for {@code monitoring/thresholds/data.json}: one entry per calibrated
          * detector, none for a detector no benign caller got a score from (its thresholds would
@@ -399,7 +399,7 @@ public final class Calibration {
             }
         }
         return new Result(fpr, n, replay.queries(), List.copyOf(out), refusals, replay.firstRefusals(),
-                List.of(any[0], any[1], any[2]));
+                List.of(any[0], any[1], any[2]), replay.queriesWithScores());
     }
 
     private DetectorResult calibrate(int i, int n) {

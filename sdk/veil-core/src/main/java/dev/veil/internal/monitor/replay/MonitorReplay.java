@@ -261,6 +261,8 @@ public final class MonitorReplay {
     private long backwards;
     private long firstBackwardsLine;
     private long secondsLike;
+    /** Lines that carry the model's scores. */
+    private long queriesWithScores;
     private long firstSecondsLikeLine;
 
     /**
@@ -386,6 +388,9 @@ public final class MonitorReplay {
     public Step accept(TraceQuery q) {
         if (q.timeMillis() < lastTimeMillis && backwards++ == 0) {
             firstBackwardsLine = q.line();
+        }
+        if (q.scores() != null) {
+            queriesWithScores++;
         }
         if (q.timeMillis() >= SECONDS_LIKE_FROM && q.timeMillis() <= SECONDS_LIKE_TO && secondsLike++ == 0) {
             firstSecondsLikeLine = q.line();
@@ -782,6 +787,11 @@ public final class MonitorReplay {
     /** The first of the {@link #secondsLike} lines, or 0 when there is none. */
     public long firstSecondsLikeLine() {
         return firstSecondsLikeLine;
+    }
+
+    /** Lines replayed so far that carry the model's scores ({@code scores}). */
+    public long queriesWithScores() {
+        return queriesWithScores;
     }
 
     /** Queries replayed so far. */
