@@ -114,6 +114,7 @@ final class CalibrateCommand implements Callable<Integer> {
         MonitorCommand.requireTrace(benign, "--benign");
         List<String> dirs = outDirectories();
         Path target = bundle.resolve(String.join("/", dirs)).resolve("data.json");
+        requireWritableDirectory(target);
 
         Bundle raw;
         PendingThresholdsBundle pending;
@@ -260,6 +261,23 @@ final class CalibrateCommand implements Callable<Integer> {
         }
         requireStillLoads(raw, target, bytes);
         return bytes;
+    }
+
+    /**
+     * Fails before the replay (which can take minutes) when the thresholds could not be written:
+     * the nearest existing directory of {@code target} must be writable, since the file is replaced
+     * by a rename in its directory (and missing directories are created), whatever the file's own mode.
+     */
+    private void requireWritableDirectory(Path target) {
+        Path d = target.toAbsolutePath().getParent();
+        while (d != null && !Files.exists(d)) {
+            d = d.getParent();
+        }
+        if (d != null && !Files.isWritable(d)) {
+            throw new CliException("--out " + out + ": directory " + d + " is not writable, and calibrate replaces "
+                    + target.getFileName() + " there by a rename: copy the bundle somewhere writable (or give --out a "
+                    + "path in a writable directory of the bundle); nothing was replayed or written");
+        }
     }
 
     /**

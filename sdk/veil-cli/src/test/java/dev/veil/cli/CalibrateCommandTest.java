@@ -394,6 +394,29 @@ class CalibrateCommandTest {
         assertThat(bundle.resolve("monitoring")).as("no directory left behind").doesNotExist();
     }
 
+    /**
+     * A bundle copy whose directory this user cannot write fails before the replay (which can take
+     * minutes), naming the directory. Root writes any directory, so this runs as another user only.
+     */
+    @Test
+    void aDirectoryThatCannotBeWrittenFailsBeforeTheReplay() throws IOException {
+        Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
+        Path monitoring = Files.createDirectories(bundle.resolve("monitoring"));
+        Files.setPosixFilePermissions(monitoring, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(monitoring),
+                    "this user (root?) can write a directory of mode r-xr-xr-x");
+            Result r = veil("calibrate", "--bundle", s(bundle), "--benign",
+                    s(ReplayFiles.write(tmp.resolve("b.jsonl"), smallTrace())), "--fpr", "0.25");
+            assertFails(r, 2, "veil calibrate: --out monitoring/thresholds/data.json: directory " + monitoring
+                    + " is not writable, and calibrate replaces data.json there by a rename: copy the bundle somewhere "
+                    + "writable (or give --out a path in a writable directory of the bundle); nothing was replayed or "
+                    + "written");
+        } finally {
+            Files.setPosixFilePermissions(monitoring, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
     @Test
     void aTinyFprSaysHowManyCallersItNeeds() throws IOException {
         Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
