@@ -200,14 +200,14 @@ final class CalibrateCommand implements Callable<Integer> {
         }
         byte[] bytes = entries.isEmpty() ? null : prepare(raw, target, entries);
         if (bytes == null) {
-            report(result, false);
+            report(result, false, configs);
             spec.commandLine().getOut().println("nothing written: no detector could be calibrated");
             return VeilCli.EXIT_OK;
         }
         // staged before the report: a file that cannot be written fails before thresholds are shown as chosen
         List<Path> created = new ArrayList<>();
         CliFiles.Staged staged = stage(target, bytes, created);
-        report(result, true);
+        report(result, true, configs);
         // the report first: thresholds written without it would be thresholds nobody has seen
         if (!VeilCli.stdoutWritten(spec)) {
             staged.abandon();
@@ -339,7 +339,7 @@ final class CalibrateCommand implements Callable<Integer> {
     }
 
     /** The report up to what was written: the detectors' thresholds, and how many callers reach each level. */
-    private void report(Calibration.Result r, boolean writing) {
+    private void report(Calibration.Result r, boolean writing, Map<String, Map<String, Object>> configs) {
         PrintWriter w = spec.commandLine().getOut();
         w.println(ControlChars.escaped("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
                 + "false-positive rate " + num(r.fpr()) + " per caller and detector"));
@@ -351,6 +351,12 @@ final class CalibrateCommand implements Callable<Integer> {
             }
             w.println(ControlChars.escaped(d.name() + " (" + d.type() + ", " + (d.higherIsWorse() ? "higher" : "lower")
                     + " scores are worse): " + d.callers() + " callers, " + d.scored() + " with a score"));
+            Map<String, Object> cfg = configs.get(d.name());
+            if (cfg != null && !cfg.containsKey(BuiltinDetectors.THRESHOLDS_KEY)) {
+                w.println(ControlChars.escaped("  note: this bundle sets " + d.name() + "'s thresholds inline: what is "
+                        + "written for it changes nothing until its configuration reads them (thresholds: and the data "
+                        + "path printed at the end, instead of low, medium and high)"));
+            }
             if (d.scored() > 0 && 2L * d.scored() < d.callers()) {
                 // the target is a rate over every caller: callers without a score never alarm, so they
                 // let the scored ones alarm more often than the target, in traffic where all are scored

@@ -177,11 +177,17 @@ class CalibrateCommandTest {
                 "calibrated on 4 benign callers (20 queries), target false-positive rate 0.25 per caller and "
                         + "detector",
                 "boundary (boundary, higher scores are worse): 4 callers, 3 with a score",
+                "  note: this bundle sets boundary's thresholds inline: what is written for it changes nothing until "
+                        + "its configuration reads them (thresholds: and the data path printed at the end, instead of "
+                        + "low, medium and high)",
                 "  high   0 (not used) alarms for 0 of 4 benign callers (0%), target 25%; not usable: more than 25% of "
                         + "the benign callers reach the largest score the detector takes (1)",
                 "  medium 0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_MEDIUM,
                 "  low    0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_LOW,
                 "rate (rate, higher scores are worse): 4 callers, 4 with a score",
+                "  note: this bundle sets rate's thresholds inline: what is written for it changes nothing until "
+                        + "its configuration reads them (thresholds: and the data path printed at the end, instead of "
+                        + "low, medium and high)",
                 "  high   4            alarms for 1 of 4 benign callers (25%), target 25%",
                 "  medium 0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_MEDIUM,
                 "  low    0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_LOW,
