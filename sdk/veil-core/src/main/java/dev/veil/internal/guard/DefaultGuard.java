@@ -732,10 +732,14 @@ public final class DefaultGuard<I> implements Guard<I> {
         ops.add(new StateOp.BlockedUntil(stateKey, x.nowMillis));
         ops.add(new StateOp.Acquire(stateKey, ad.rateLimit(), ad.dailyQuota(), x.nowMillis));
         int spentAt = -1;
-        if (settings.privacy() != null) { // whether this caller's budget, or everybody's, was found spent this period
+        int globalSpentAt = -1;
+        if (settings.privacy() != null) { // whether this caller's budget was found spent this period
             spentAt = ops.size();
             ops.add(new StateOp.ListRead(BUDGET_SPENT + stateKey));
-            ops.add(new StateOp.ListRead(GLOBAL_SPENT));
+            if (settings.privacy().globalEpsilon() > 0) { // and everybody's, where there is a global ledger
+                globalSpentAt = ops.size();
+                ops.add(new StateOp.ListRead(GLOBAL_SPENT));
+            }
         }
         Object[] results;
         boolean[] local = settings.onStateUnavailable() == GuardSettings.OnStateUnavailable.LOCAL
@@ -782,7 +786,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             }
             if (spentAt >= 0) {
                 x.budgetSpentUntil = spentUntil(results[spentAt], settings.privacy(), false);
-                x.globalSpentUntil = spentUntil(results[spentAt + 1], settings.privacy(), true);
+            }
+            if (globalSpentAt >= 0) {
+                x.globalSpentUntil = spentUntil(results[globalSpentAt], settings.privacy(), true);
             }
             switch ((StateOp.Permit) results[1]) {
                 case ALLOWED -> { }
@@ -1103,7 +1109,10 @@ public final class DefaultGuard<I> implements Guard<I> {
                     StateOp.Budget charge = charge(settings, x, spec);
                     if (charge != StateOp.Budget.GRANTED) {
                         spent = budgetMessage(charge);
-                        if (charge == StateOp.Budget.CALLER_EXHAUSTED || charge == StateOp.Budget.GLOBAL_EXHAUSTED) {
+                        // a ledger that refused, not one that could not be reached (taken as spent for this
+                        // request only: a mark would make one timeout a whole period's refusals)
+                        if (!x.ledgerUnreachable && (charge == StateOp.Budget.CALLER_EXHAUSTED
+                                || charge == StateOp.Budget.GLOBAL_EXHAUSTED)) {
                             markSpent(settings, x, charge == StateOp.Budget.GLOBAL_EXHAUSTED);
                         }
                     }
@@ -1197,11 +1206,15 @@ public final class DefaultGuard<I> implements Guard<I> {
     private static long spentUntil(Object list, GuardSettings.PrivacyBudget privacy, boolean global) {
         long until = 0;
         if (list instanceof List<?> entries && privacy != null) {
-            byte[] budget = spentMark(0, privacy, global);
+            byte[] budget = null; // made only for a mark: nearly every request finds none
             for (Object e : entries) {
-                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES
-                        && Arrays.equals(b, Long.BYTES, SPENT_MARK_BYTES, budget, Long.BYTES, SPENT_MARK_BYTES)) {
-                    until = Math.max(until, java.nio.ByteBuffer.wrap(b).getLong());
+                if (e instanceof byte[] b && b.length == SPENT_MARK_BYTES) {
+                    if (budget == null) {
+                        budget = spentMark(0, privacy, global);
+                    }
+                    if (Arrays.equals(b, Long.BYTES, SPENT_MARK_BYTES, budget, Long.BYTES, SPENT_MARK_BYTES)) {
+                        until = Math.max(until, java.nio.ByteBuffer.wrap(b).getLong());
+                    }
                 }
             }
         }
@@ -1309,6 +1322,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             return b;
         } catch (StateUnavailableException e) {
             ledgerOutages.failed(x.id, "treated as over budget", e);
+            x.ledgerUnreachable = true;
             return StateOp.Budget.GLOBAL_EXHAUSTED;
         }
     }
@@ -1673,6 +1687,8 @@ public final class DefaultGuard<I> implements Guard<I> {
         long budgetSpentUntil;
         /** Until when the global privacy budget is known spent (0: not known spent). */
         long globalSpentUntil;
+        /** Whether the ledger could not be reached for this request's charge (then treated as spent). */
+        boolean ledgerUnreachable;
         /**
          * Whether the request was interrupted: user code reported it ({@link #keepInterrupt}), or the
          * flag was still set when the record was to be appended. Set again after the listeners.

@@ -728,6 +728,44 @@ class FailureContainmentTest {
         }
     }
 
+    /** A store whose charges time out while a flag is set; everything else, submits too, goes through. */
+    static final class ChargeTimesOut extends ForwardingStateStore {
+        final AtomicBoolean onCharge = new AtomicBoolean();
+
+        ChargeTimesOut() {
+            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
+        }
+
+        @Override
+        public Object[] execute(StateOp... ops) {
+            if (onCharge.get() && ops.length == 1 && ops[0] instanceof StateOp.Charge) {
+                throw new dev.veil.spi.StateUnavailableException("did not answer the charge within 200 ms");
+            }
+            return inner.execute(ops);
+        }
+    }
+
+    /**
+     * A charge the ledger could not be reached for is treated as over budget for that request only:
+     * it marks no budget spent, or one timeout would refuse every caller's releases (the global mark)
+     * for the rest of the period.
+     */
+    @Test
+    void aChargeTheLedgerCouldNotTakeMarksNoBudgetSpent() {
+        ChargeTimesOut store = new ChargeTimesOut();
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
+                privacy: {per_caller_epsilon: 10, global_epsilon: 100, on_exhausted: deny}
+                """), b -> b.stateStore(store));
+        released(g.predict(ask(ALICE, VALID)));
+        store.onCharge.set(true);
+        denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED);
+        store.onCharge.set(false);
+
+        released(g.predict(ask(ALICE, VALID)));
+        released(g.predict(ask(ERIN, VALID)));
+    }
+
     /** An interrupted wait is not degraded around: on_error: degrade gives no label for it. */
     @Test
     void anInterruptedChargeIsDeniedEvenUnderOnErrorDegrade() {
