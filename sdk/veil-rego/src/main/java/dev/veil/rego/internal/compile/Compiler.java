@@ -1311,7 +1311,8 @@ public final class Compiler {
     private Map<RuleNode, Integer> depsOrder;
 
     /**
-     * The rules of {@link #deps} a reference may read ({@link #matches}), in the order of {@code deps}:
+     * The rules of {@link #deps} a reference may read (each step of the reference a variable, null, or
+     * equal to the rule path's step, as far as the shorter of the two goes), in the order of {@code deps}:
      * found along the rule tree (a constant step leads to one child, a variable to all, the end of the
      * reference to the whole subtree), not by matching it against every rule, which made loading a
      * bundle of many rules take time growing with their number squared.
@@ -1350,24 +1351,15 @@ public final class Compiler {
     private java.util.Iterator<RuleNode> readBy(RuleNode n) {
         java.util.Iterator<List<Value>> refs = deps.getOrDefault(n, Set.of()).iterator();
         return new java.util.Iterator<>() {
-            private List<Value> ref;
             private java.util.Iterator<RuleNode> targets = java.util.Collections.emptyIterator();
-            private RuleNode found;
 
             @Override
             public boolean hasNext() {
-                while (found == null) {
-                    if (targets.hasNext()) {
-                        RuleNode t = targets.next();
-                        if (matches(ref, t.path)) {
-                            found = t;
-                        }
-                    } else if (refs.hasNext()) {
-                        ref = refs.next();
-                        targets = candidates(ref).iterator();
-                    } else {
+                while (!targets.hasNext()) {
+                    if (!refs.hasNext()) {
                         return false;
                     }
+                    targets = candidates(refs.next()).iterator();
                 }
                 return true;
             }
@@ -1377,23 +1369,9 @@ public final class Compiler {
                 if (!hasNext()) {
                     throw new java.util.NoSuchElementException();
                 }
-                RuleNode t = found;
-                found = null;
-                return t;
+                return targets.next();
             }
         };
-    }
-
-    /** True when a reference with this path pattern may read the rule at {@code path}. */
-    private static boolean matches(List<Value> pattern, List<Value> path) {
-        int n = Math.min(pattern.size(), path.size());
-        for (int i = 0; i < n; i++) {
-            Value p = pattern.get(i);
-            if (p != null && !p.equals(path.get(i))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void error(String code, String message, Location loc) {
