@@ -701,7 +701,7 @@ public final class RedisBatchClient implements AutoCloseable {
                     + "and veil-redis presents none (mutual TLS is not supported): set tls-auth-clients no (or "
                     + "optional) and authenticate with a user and password (docs of veil-redis, TLS)";
         } else if (tls(e) || all.contains("PKIX") || all.contains("SSL") || all.contains("HANDSHAKE")
-                || all.contains("CERTIFICATE") || all.contains("CERTIFICATION PATH")) {
+                || all.contains("CERTIFICATE")) {
             hint = "TLS failed; check rediss:// against a TLS port and that the JVM trusts the server's certificate "
                     + "(a private CA: -Djavax.net.ssl.trustStore=...)";
         } else if (tlsUrl && all.contains("TIMED OUT")) {
@@ -716,8 +716,8 @@ public final class RedisBatchClient implements AutoCloseable {
     /** Whether a TLS failure is anywhere in the chain (the innermost message may not say so). */
     private static boolean tls(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.cert.CertificateException
-                    || c instanceof java.security.GeneralSecurityException) {
+            // GeneralSecurityException: a certificate's (CertificateException) or its path's (CertPathBuilderException)
+            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.GeneralSecurityException) {
                 return true;
             }
         }
