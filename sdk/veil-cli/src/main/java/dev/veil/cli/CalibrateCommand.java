@@ -114,7 +114,7 @@ final class CalibrateCommand implements Callable<Integer> {
         MonitorCommand.requireTrace(benign, "--benign");
         List<String> dirs = outDirectories();
         Path target = bundle.resolve(String.join("/", dirs)).resolve("data.json");
-        requireWritableDirectory(target);
+        requireWritableDirectory(out, target);
 
         Bundle raw;
         PendingThresholdsBundle pending;
@@ -268,7 +268,7 @@ final class CalibrateCommand implements Callable<Integer> {
      * the nearest existing directory of {@code target} must be writable, since the file is replaced
      * by a rename in its directory (and missing directories are created), whatever the file's own mode.
      */
-    private void requireWritableDirectory(Path target) {
+    static void requireWritableDirectory(String out, Path target) {
         Path d = target.toAbsolutePath().getParent();
         while (d != null && !Files.exists(d)) {
             d = d.getParent();

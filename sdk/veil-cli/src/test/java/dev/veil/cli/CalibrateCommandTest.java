@@ -423,6 +423,23 @@ class CalibrateCommandTest {
         }
     }
 
+    /**
+     * The same check where root, too, may not write: a process directory of /proc (the test above
+     * needs another user than root, which CI may not have).
+     */
+    @Test
+    void theDirectoryCheckNamesTheNearestDirectoryThatExists() {
+        Path proc = Path.of("/proc/1");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(proc) && !Files.isWritable(proc),
+                "/proc/1 is a directory this user cannot write (Linux)");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CalibrateCommand.requireWritableDirectory(
+                        "t/data.json", proc.resolve("no-such-dir/t/data.json")))
+                .isInstanceOf(CliException.class).hasMessage("--out t/data.json: directory /proc/1 is not writable, "
+                        + "and calibrate replaces data.json there by a rename: copy the bundle somewhere writable (or "
+                        + "give --out a path in a writable directory of the bundle); nothing was replayed or written");
+        CalibrateCommand.requireWritableDirectory("t/data.json", tmp.resolve("no-such-dir/t/data.json"));
+    }
+
     @Test
     void aTinyFprSaysHowManyCallersItNeeds() throws IOException {
         Path bundle = ReplayFiles.bundle(tmp.resolve("bundle"), SMALL);
