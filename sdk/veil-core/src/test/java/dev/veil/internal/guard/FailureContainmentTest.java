@@ -711,35 +711,23 @@ class FailureContainmentTest {
         assertThat(((Map<String, Object>) rec.get("stages")).get("observe")).isEqualTo("error");
     }
 
-    /** A store whose waits are interrupted: it throws what veil-redis throws for an interrupted wait. */
-    static final class Interrupting extends ForwardingStateStore {
+    /**
+     * A store whose charges fail with {@code failure} while {@link #onCharge} is set; everything else,
+     * submits too, goes through.
+     */
+    static final class FailingCharge extends ForwardingStateStore {
         final AtomicBoolean onCharge = new AtomicBoolean();
+        private final java.util.function.Supplier<RuntimeException> failure;
 
-        Interrupting() {
+        FailingCharge(java.util.function.Supplier<RuntimeException> failure) {
             super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
+            this.failure = failure;
         }
 
         @Override
         public Object[] execute(StateOp... ops) {
             if (onCharge.get() && ops.length == 1 && ops[0] instanceof StateOp.Charge) {
-                throw new dev.veil.VeilException("interrupted while waiting for the store", new InterruptedException());
-            }
-            return inner.execute(ops);
-        }
-    }
-
-    /** A store whose charges time out while a flag is set; everything else, submits too, goes through. */
-    static final class ChargeTimesOut extends ForwardingStateStore {
-        final AtomicBoolean onCharge = new AtomicBoolean();
-
-        ChargeTimesOut() {
-            super(new MemoryStateStore(64 << 20, java.time.Clock.systemUTC(), 1000));
-        }
-
-        @Override
-        public Object[] execute(StateOp... ops) {
-            if (onCharge.get() && ops.length == 1 && ops[0] instanceof StateOp.Charge) {
-                throw new dev.veil.spi.StateUnavailableException("did not answer the charge within 200 ms");
+                throw failure.get();
             }
             return inner.execute(ops);
         }
@@ -752,7 +740,9 @@ class FailureContainmentTest {
      */
     @Test
     void aChargeTheLedgerCouldNotTakeMarksNoBudgetSpent() {
-        ChargeTimesOut store = new ChargeTimesOut();
+        // a charge that times out
+        FailingCharge store = new FailingCharge(
+                () -> new dev.veil.spi.StateUnavailableException("did not answer the charge within 200 ms"));
         Guard<double[]> g = guard(bundle().set("output", """
                 default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
                 privacy: {per_caller_epsilon: 10, global_epsilon: 100, on_exhausted: deny}
@@ -769,7 +759,9 @@ class FailureContainmentTest {
     /** An interrupted wait is not degraded around: on_error: degrade gives no label for it. */
     @Test
     void anInterruptedChargeIsDeniedEvenUnderOnErrorDegrade() {
-        Interrupting store = new Interrupting();
+        // what veil-redis throws for an interrupted wait
+        FailingCharge store = new FailingCharge(
+                () -> new dev.veil.VeilException("interrupted while waiting for the store", new InterruptedException()));
         Guard<double[]> g = guard(bundle().set("on_error", "degrade").set("output", """
                 default: {form: top_k, top_k: 2, round: 0.1, noise: {mechanism: laplace, epsilon: 1}}
                 privacy: {per_caller_epsilon: 10, on_exhausted: degrade}
