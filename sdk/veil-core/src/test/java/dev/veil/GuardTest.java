@@ -2097,8 +2097,10 @@ class GuardTest {
         PolicyBundle before = g.policy();
         PolicyBundle unknown = bundle().set("name", "nosuch").set("monitoring", "detectors: {nosuch: {}}").load();
 
+        // where the name is, as for any other error of a policy file
         assertThatThrownBy(() -> g.reload(unknown)).isInstanceOf(PolicyLoadException.class)
-                .hasMessageContaining("no detector named 'nosuch'");
+                .hasMessageMatching("(?s).*\\.veil\\.yaml:\\d+:\\d+: monitoring\\.detectors\\.nosuch: "
+                        + "no detector named 'nosuch'.*");
         assertThat(g.policy()).isSameAs(before);
         released(g.predict(ask(ALICE, VALID)));
     }

@@ -1,7 +1,6 @@
 package dev.veil.internal.guard;
 
 import dev.veil.PolicyBundle;
-import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.access.Authenticator;
 import dev.veil.internal.monitor.BuiltinDetectors;
@@ -115,8 +114,8 @@ final class PolicyRuntime {
                             + "Guard.Builder.detector: " + known + ")");
                 }
             } catch (IllegalArgumentException ex) {
-                throw new PolicyLoadException(PolicyError.of("<bundle>", "monitoring.detectors." + name + ": "
-                        + ex.getMessage()));
+                throw new PolicyLoadException(YamlPolicyEngine.settingsError(bundle.contents(), bundle.policy(),
+                        "monitoring.detectors." + name, ex.getMessage()));
             }
         }
         List<String> warnings = new ArrayList<>(LoadWarnings.of(bundle.policy(), auth, builtins, bundle.contents()));

@@ -90,6 +90,22 @@ public final class YamlPolicyEngine implements PolicyEngine {
     }
 
     /**
+     * An error about the key at {@code path} of a loaded policy's settings (e.g.
+     * {@code monitoring.detectors.rat}), found when a Guard applies them: with the policy file's name,
+     * line and column for a YAML policy, {@code <bundle>} for another engine's.
+     */
+    public static PolicyError settingsError(Bundle bundle, CompiledPolicy policy, String path, String message) {
+        if (policy instanceof YamlPolicy) {
+            List<String> files = bundle.files().stream().filter(YamlPolicyEngine::isPolicyFile).sorted().toList();
+            if (files.size() == 1) {
+                int[] lc = YamlLocations.index(FACTORY, bundle.read(files.get(0))).find(path);
+                return new PolicyError(files.get(0), lc[0], lc[1], path + ": " + message);
+            }
+        }
+        return PolicyError.of("<bundle>", path + ": " + message);
+    }
+
+    /**
      * The validation contracts of {@code policy} as its engine compiled them at load (a YAML policy's
      * every contract), so the Guard need not compile them again; empty for another engine.
      */
