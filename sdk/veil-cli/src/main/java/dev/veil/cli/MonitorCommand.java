@@ -354,6 +354,14 @@ final class MonitorCommand implements Runnable {
                     + "times are seconds since the epoch, multiply them by 1000 (read as milliseconds, every caller "
                     + "looks 1000 times faster to the rate windows)");
         }
+        if (replay.otherScoreLengths() > 0) {
+            err.println(command + ": note: " + replay.otherScoreLengths() + " line" + (replay.otherScoreLengths() == 1
+                    ? " has" : "s have") + " scores of another length than the first line with scores ("
+                    + replay.scoreLength() + " values; first: line " + replay.firstOtherScoreLengthLine() + ", "
+                    + replay.firstOtherScoreLength() + " values): the answer detectors name classes by position, so "
+                    + "their counts mix classes of different answers; give every line the model's whole score vector, "
+                    + "in one class order (not a top-k answer), and one model per trace");
+        }
     }
 
     /**

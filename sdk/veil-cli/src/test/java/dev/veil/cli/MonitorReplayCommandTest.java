@@ -150,6 +150,33 @@ class MonitorReplayCommandTest {
                 + "access rule banned: denied by rule banned").noneMatch(l -> l.contains("without roles, tenant or attributes"));
     }
 
+    /**
+     * Scores of different lengths in one trace (top-k answers, two models) replay, but the answer
+     * detectors name classes by position and mix them: a note says so, and none when every line agrees.
+     */
+    @Test
+    void scoresOfDifferentLengthsGetANote() throws IOException {
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "scores": [0.7, 0.2, 0.1]}
+                {"caller": "a", "ts_ms": 1700000000100, "features": [0.1, 0.2, 0.4]}
+                {"caller": "b", "ts_ms": 1700000000200, "features": [0.1, 0.2, 0.5], "scores": [0.9, 0.1]}
+                {"caller": "a", "ts_ms": 1700000000300, "features": [0.1, 0.2, 0.6], "scores": [0.5]}
+                {"caller": "a", "ts_ms": 1700000000400, "features": [0.1, 0.2, 0.7], "scores": [0.6, 0.3, 0.1]}
+                """)));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.errLines()).contains("veil monitor replay: note: 2 lines have scores of another length than the "
+                + "first line with scores (3 values; first: line 3, 2 values): the answer detectors name classes by "
+                + "position, so their counts mix classes of different answers; give every line the model's whole "
+                + "score vector, in one class order (not a top-k answer), and one model per trace");
+        Result same = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3], "scores": [0.7, 0.2, 0.1]}
+                {"caller": "a", "ts_ms": 1700000000100, "features": [0.1, 0.2, 0.4]}
+                {"caller": "a", "ts_ms": 1700000000200, "features": [0.1, 0.2, 0.5], "scores": [0.1, 0.2, 0.7]}
+                """)));
+        assertThat(same.exit()).as(same.toString()).isZero();
+        assertThat(same.errLines()).noneMatch(l -> l.contains("another length"));
+    }
+
     /** Seconds read as milliseconds parse (early 1970) but make every caller 1000 times faster: a note says so. */
     @Test
     void timesThatLookLikeSecondsGetANote() throws IOException {

@@ -263,6 +263,11 @@ public final class MonitorReplay {
     private long secondsLike;
     /** Lines that carry the model's scores. */
     private long queriesWithScores;
+    /** The number of scores of the first line that carries scores, or -1 before it. */
+    private int scoreLength = -1;
+    private long otherScoreLengths;
+    private long firstOtherScoreLengthLine;
+    private int firstOtherScoreLength;
     private long firstSecondsLikeLine;
 
     /**
@@ -391,6 +396,12 @@ public final class MonitorReplay {
         }
         if (q.scores() != null) {
             queriesWithScores++;
+            if (scoreLength < 0) {
+                scoreLength = q.scores().length;
+            } else if (q.scores().length != scoreLength && otherScoreLengths++ == 0) {
+                firstOtherScoreLengthLine = q.line();
+                firstOtherScoreLength = q.scores().length;
+            }
         }
         if (q.timeMillis() >= SECONDS_LIKE_FROM && q.timeMillis() <= SECONDS_LIKE_TO && secondsLike++ == 0) {
             firstSecondsLikeLine = q.line();
@@ -787,6 +798,30 @@ public final class MonitorReplay {
     /** The first of the {@link #secondsLike} lines, or 0 when there is none. */
     public long firstSecondsLikeLine() {
         return firstSecondsLikeLine;
+    }
+
+    /**
+     * Lines whose {@code scores} hold another number of values than the first line with scores
+     * does: the answer detectors name classes by position ({@code "0"} to {@code "n-1"}), so a trace
+     * that mixes lengths (top-k answers, several models) mixes their classes.
+     */
+    public long otherScoreLengths() {
+        return otherScoreLengths;
+    }
+
+    /** The number of scores of the first line with scores, or -1 when no line has any. */
+    public int scoreLength() {
+        return scoreLength;
+    }
+
+    /** The first of the {@link #otherScoreLengths} lines, or 0 when there is none. */
+    public long firstOtherScoreLengthLine() {
+        return firstOtherScoreLengthLine;
+    }
+
+    /** The number of scores of {@link #firstOtherScoreLengthLine}, or 0 when there is none. */
+    public int firstOtherScoreLength() {
+        return firstOtherScoreLength;
     }
 
     /** Lines replayed so far that carry the model's scores ({@code scores}). */
