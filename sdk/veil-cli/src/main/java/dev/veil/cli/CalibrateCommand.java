@@ -199,15 +199,17 @@ final class CalibrateCommand implements Callable<Integer> {
             }
         }
         byte[] bytes = entries.isEmpty() ? null : prepare(raw, target, entries);
+        // what the file held before, shown beside each new threshold (the old ones are replaced)
+        Map<String, Object> previous = Files.exists(target) ? Json.readObject(target, "--out") : Map.of();
         if (bytes == null) {
-            report(result, false, configs);
+            report(result, false, configs, previous);
             spec.commandLine().getOut().println("nothing written: no detector could be calibrated");
             return VeilCli.EXIT_OK;
         }
         // staged before the report: a file that cannot be written fails before thresholds are shown as chosen
         List<Path> created = new ArrayList<>();
         CliFiles.Staged staged = stage(target, bytes, created);
-        report(result, true, configs);
+        report(result, true, configs, previous);
         // the report first: thresholds written without it would be thresholds nobody has seen
         if (!VeilCli.stdoutWritten(spec)) {
             staged.abandon();
@@ -339,7 +341,8 @@ final class CalibrateCommand implements Callable<Integer> {
     }
 
     /** The report up to what was written: the detectors' thresholds, and how many callers reach each level. */
-    private void report(Calibration.Result r, boolean writing, Map<String, Map<String, Object>> configs) {
+    private void report(Calibration.Result r, boolean writing, Map<String, Map<String, Object>> configs,
+            Map<String, Object> previous) {
         PrintWriter w = spec.commandLine().getOut();
         w.println(ControlChars.escaped("calibrated on " + r.callers() + " benign callers (" + r.queries() + " queries), target "
                 + "false-positive rate " + num(r.fpr()) + " per caller and detector"));
@@ -370,9 +373,12 @@ final class CalibrateCommand implements Callable<Integer> {
                 Calibration.LevelResult l = d.levels().get(i);
                 String t = l.threshold() == 0 ? "0 (not used)" : d.integer() ? Long.toString(Math.round(l.threshold()))
                         : num(l.threshold());
-                w.println(ControlChars.escaped(String.format("  %-6s %-12s alarms for %d of %d benign callers (%s), target %s%s", l.level(),
+                String was = previous.get(d.name()) instanceof Map<?, ?> m && m.get(l.level()) instanceof Number n
+                        ? "; was " + (n.doubleValue() == 0 ? "0 (not used)" : d.integer() ? Long.toString(Math.round(
+                                n.doubleValue())) : num(n.doubleValue())) : "";
+                w.println(ControlChars.escaped(String.format("  %-6s %-12s alarms for %d of %d benign callers (%s), target %s%s%s", l.level(),
                         t, l.alarmed(), d.callers(), pct((double) l.alarmed() / d.callers()), pct(l.targetRate()),
-                        l.note().isEmpty() ? "" : "; " + l.note())));
+                        l.note().isEmpty() ? "" : "; " + l.note(), was)));
             }
         }
         if (writing) {

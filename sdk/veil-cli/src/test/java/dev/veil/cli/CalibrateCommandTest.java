@@ -188,7 +188,8 @@ class CalibrateCommandTest {
                 "  note: this bundle sets rate's thresholds inline: what is written for it changes nothing until "
                         + "its configuration reads them (thresholds: and the data path printed at the end, instead of "
                         + "low, medium and high)",
-                "  high   4            alarms for 1 of 4 benign callers (25%), target 25%",
+                // what the file held before, beside the threshold that replaces it
+                "  high   4            alarms for 1 of 4 benign callers (25%), target 25%; was 99",
                 "  medium 0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_MEDIUM,
                 "  low    0 (not used) alarms for 0 of 4 benign callers (0%), target 100%; " + NOT_USED_LOW,
                 "all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
