@@ -263,6 +263,37 @@ class StateUnavailableTest {
                 + "replicas do not enforce them: block of flooder until "));
     }
 
+    /**
+     * An idle replica does not keep a block set on local state from the others: once Redis is back,
+     * the block reaches it without a request or a close of that Guard, and another replica's Guard
+     * refuses the blocked caller.
+     */
+    @Test
+    void aBlockSetOnLocalStateReachesRedisWithoutAnotherRequest() throws Exception {
+        GuardFixture fx = new GuardFixture(dir);
+        RedisStateStore store = store();
+        Guard<double[]> idle = guard(fx, "local", store);
+        assertThat(code(idle.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
+        REDIS.kill();
+        List<String> flood = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            flood.add(code(idle.predict(fx.request("flooder", 0.7))));
+        }
+        assertThat(flood).last().isEqualTo("blocked");
+        REDIS.start();
+        // no request to the idle Guard from here on
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!REDIS.keys("veil:{toy}:*").contains("veil:{toy}:b:flooder") && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(REDIS.keys("veil:{toy}:*")).as("written by the idle replica's background try")
+                .contains("veil:{toy}:b:flooder");
+        Guard<double[]> other = guard(fx, "deny"); // its own audit log
+        assertThat(code(other.predict(fx.request("flooder", 0.7)))).as("another replica enforces the block")
+                .isEqualTo("blocked");
+        assertThat(code(other.predict(fx.request("alice", 0.7)))).isEqualTo("ok");
+    }
+
     /** The first answer that is neither state_unavailable nor degraded, within 10 s (else the last one). */
     private static Response firstAnswer(Guard<double[]> g, GuardFixture fx, String caller) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -23,8 +23,10 @@ import java.util.function.Supplier;
  * <p>What local state must not lose when the shared store returns:
  * <ul>
  *   <li>blocks and throttles set on local state are written to the shared store before its first
- *       batch after the outage (a caller blocked during the outage stays blocked), or when the Guard
- *       closes (logged, naming them, if the store is still unreachable then);</li>
+ *       batch after the outage (a caller blocked during the outage stays blocked), by a background
+ *       thread that tries every {@value #RESTORE_RETRY_MILLIS} ms while some are held back (so that an
+ *       idle replica does not keep them from the others), or when the Guard closes (logged, naming
+ *       them, if the store is still unreachable then);</li>
  *   <li>privacy budget is never spent on local state: a {@link StateOp.Charge} during an outage
  *       fails as under {@code deny}, so the Guard treats the budget as spent; spending recorded in
  *       one replica's memory would be forgotten when the shared ledger returns.</li>
@@ -42,6 +44,16 @@ final class GuardState implements AutoCloseable {
     private volatile boolean primaryDown;
     /** Cool-downs set on local state, for the shared store: per caller, a block and a throttle as the stores merge them. */
     private final ConcurrentHashMap<String, StateOp> heldBack = new ConcurrentHashMap<>();
+    /**
+     * Writes the held-back cool-downs to the shared store once it is back, also when no request
+     * comes (an idle replica would keep them from the others until its next request); runs only
+     * while some are held back.
+     */
+    private Thread restorer;
+    private boolean closed;
+
+    /** How long the restorer waits between tries (the Redis client reconnects at most 1 s apart). */
+    static final long RESTORE_RETRY_MILLIS = 1000;
 
     GuardState(StateStore primary, Supplier<StateStore> localFactory, Clock clock) {
         this.primary = primary;
@@ -103,7 +115,9 @@ final class GuardState implements AutoCloseable {
                         + "state as the policy says (on_state_unavailable: local)"), e);
             }
             Object[] r = local().execute(ops);
-            holdBack(ops);
+            if (holdBack(ops)) {
+                startRestorer();
+            }
             if (servedLocally != null) {
                 servedLocally[0] = true;
             }
@@ -120,12 +134,19 @@ final class GuardState implements AutoCloseable {
         return false;
     }
 
-    /** Keeps the cool-downs of a batch run on local state, the latest per caller and kind. */
-    private void holdBack(StateOp[] ops) {
+    /**
+     * Keeps the cool-downs of a batch run on local state, the latest per caller and kind.
+     *
+     * @return whether the batch held one
+     */
+    private boolean holdBack(StateOp[] ops) {
+        boolean any = false;
         for (StateOp op : ops) {
             if (op instanceof StateOp.Block b) {
+                any = true;
                 heldBack.merge("b:" + b.caller(), b, (old, nu) -> until(old) >= until(nu) ? old : nu);
             } else if (op instanceof StateOp.Throttle t) {
+                any = true;
                 // as the stores merge two throttles: the lower rate until the later end
                 heldBack.merge("t:" + t.caller(), t, (old, nu) -> {
                     StateOp.Throttle o = (StateOp.Throttle) old;
@@ -134,6 +155,50 @@ final class GuardState implements AutoCloseable {
                             Math.max(o.untilMillis(), n.untilMillis()));
                 });
             }
+        }
+        return any;
+    }
+
+    /** Starts the restorer unless it runs (or the state is closed). */
+    private synchronized void startRestorer() {
+        if (restorer != null || closed) {
+            return;
+        }
+        Thread t = new Thread(this::restoreInBackground, "veil-state-restore");
+        t.setDaemon(true);
+        restorer = t;
+        t.start();
+    }
+
+    /**
+     * Tries to write the held-back cool-downs every {@link #RESTORE_RETRY_MILLIS} until none is left;
+     * a request that reaches the shared store first writes them itself (the stores merge a cool-down
+     * written twice into one).
+     */
+    private void restoreInBackground() {
+        while (true) {
+            try {
+                Thread.sleep(RESTORE_RETRY_MILLIS);
+            } catch (InterruptedException e) {
+                break; // closing
+            }
+            synchronized (this) {
+                if (closed) {
+                    break;
+                }
+                if (heldBack.isEmpty()) {
+                    restorer = null; // a cool-down held back from now on starts a new one
+                    return;
+                }
+            }
+            try {
+                restoreHeldBack();
+            } catch (RuntimeException e) {
+                // still unreachable: the next try, a request, or close() writes them (close() names those it cannot)
+            }
+        }
+        synchronized (this) {
+            restorer = null;
         }
     }
 
@@ -206,6 +271,19 @@ final class GuardState implements AutoCloseable {
      */
     @Override
     public void close() {
+        Thread t;
+        synchronized (this) {
+            closed = true;
+            t = restorer;
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(RESTORE_RETRY_MILLIS); // a try under way ends with the store's timeout; close() tries again below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             if (!heldBack.isEmpty()) {
                 try {
