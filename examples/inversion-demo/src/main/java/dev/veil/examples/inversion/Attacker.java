@@ -8,8 +8,10 @@ import java.util.SplittableRandom;
  * by NES, zeroth-order gradient estimation from probes {@code x + s u}, and what it ends on is its
  * picture of that class. The textbook attackers send antithetic pairs {@code x + s u} and
  * {@code x - s u}; the one-sided one ({@link #priorNesOneSided}) a fresh direction with every probe.
- * It sees only what it is answered: one score per probe, or nothing when the probe is refused, in
- * which case it sends the same probe again later.
+ * It sees only what it is answered: one score per probe, or nothing when the probe is refused. A
+ * probe refused as unlike the training images would be refused again, so it drops it (with its
+ * pair) and draws a fresh direction ({@link #refused}); one refused for another reason (a block, a
+ * rate limit) it sends again later.
  */
 abstract class Attacker {
     /** The confidence the walk climbs: the log of the answered score; 0 (a class not released) is taken as 1e-9. */
@@ -94,6 +96,16 @@ abstract class Attacker {
             probe = probe(direction, plus ? 1 : -1);
         }
         return probe;
+    }
+
+    /**
+     * The last probe was refused as unlike the training images (the same probe always would be): it
+     * is dropped, and with it an antithetic pair whose first half was answered (no use without its
+     * mirror); the next probe is in a fresh direction.
+     */
+    final void refused() {
+        probe = null;
+        plus = true;
     }
 
     /** The score the last probe was answered with (0 when its class was not among those released). */

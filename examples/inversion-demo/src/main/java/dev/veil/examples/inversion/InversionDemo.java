@@ -386,6 +386,7 @@ public final class InversionDemo {
                             continue; // what happens to a decoy is not the attack's: answered, refused, other
                         } else if (code == ReasonCode.OUT_OF_DISTRIBUTION) {
                             refused++;
+                            attacker.refused(); // it would be refused again: a fresh direction instead
                         } else {
                             other++;
                         }

@@ -244,6 +244,44 @@ class InversionDemoTest {
         assertThat(oneSided.reconstruction()).as("after its 20th answer").isNotEqualTo(start);
     }
 
+    /**
+     * A probe refused as unlike the training images would be refused again: the attacker drops it
+     * (and a pair's answered first half) and goes on in a fresh direction, instead of sending it
+     * until its budget runs out; its walk is not moved by the refusal.
+     */
+    @Test
+    void aProbeRefusedAsUnlikeTheTrainingImagesIsDroppedForAFreshDirection() {
+        SplittableRandom random = new SplittableRandom(5);
+        double[][] images = new double[50][16];
+        for (double[] image : images) {
+            for (int j = 0; j < image.length; j++) {
+                image[j] = 0.5 + 0.01 * Attacker.gaussian(random);
+            }
+        }
+        Pca basis = Pca.learn(images, 0, images.length, 3, 7);
+        double[] start = basis.image(new double[basis.size()]);
+        Attacker pairs = Attacker.priorNes(basis, 1.0, 0.05, 3);
+        double[] a = pairs.next();
+        pairs.refused();
+        double[] b = pairs.next();
+        assertThat(b).as("a fresh probe, not the refused one").isNotEqualTo(a);
+        pairs.answer(0.5);
+        double[] mirror = pairs.next();
+        assertThat(mirrored(b, mirror, start)).as("the new probe's mirror").isTrue();
+        pairs.refused();
+        double[] c = pairs.next();
+        assertThat(mirrored(b, c, start)).as("a refused mirror drops the pair").isFalse();
+        assertThat(c).isNotEqualTo(mirror);
+        pairs.answer(0.5);
+        assertThat(mirrored(c, pairs.next(), start)).as("the next pair starts with it").isTrue();
+        assertThat(pairs.reconstruction()).as("no step from a refusal").isEqualTo(start);
+
+        Attacker oneSided = Attacker.priorNesOneSided(basis, 1.0, 0.05, 3);
+        double[] d = oneSided.next();
+        oneSided.refused();
+        assertThat(oneSided.next()).isNotEqualTo(d);
+    }
+
     /** Whether {@code a} and {@code b} lie symmetrically around {@code centre}: an antithetic pair. */
     static boolean mirrored(double[] a, double[] b, double[] centre) {
         for (int j = 0; j < a.length; j++) {
