@@ -338,6 +338,17 @@ class ImageClassifierMonitoringTest {
         assertThat(caught.get("nes-pixel-0.2").query()).isLessThanOrEqualTo(5);
         // probes within a quantisation bucket are near duplicates from the second or third query on
         assertThat(caught.get("nes-pixel-0.001").query()).isLessThanOrEqualTo(3);
+        // the figures policies/README.md gives (its table of inversion attacks), exactly: the traffic is seeded
+        assertThat(queries(caught)).as("policies/README.md, one account").containsExactlyInAnyOrderEntriesOf(Map.of(
+                "hill-climb-3x3-0.1", 1, "nes-pixel-0.001", 2, "nes-pixel-0.02", 5, "nes-pixel-0.05", 5,
+                "nes-pixel-0.1", 5, "nes-pixel-0.2", 5));
+    }
+
+    /** The query each attack was caught at, by name in name order. */
+    private static Map<String, Integer> queries(Map<String, Caught> caught) {
+        Map<String, Integer> q = new TreeMap<>();
+        caught.forEach((name, c) -> q.put(name, c == null ? null : c.query()));
+        return q;
     }
 
     @Test
@@ -363,6 +374,9 @@ class ImageClassifierMonitoringTest {
             assertThat(caught.get(name).rules()).as(name).anyMatch(r -> r.startsWith("near-duplicate-")
                     || r.startsWith("knn-global-") || r.startsWith("antithetic-tenant-"));
         }
+        assertThat(queries(caught)).as("policies/README.md, 10 accounts").containsExactlyInAnyOrderEntriesOf(Map.of(
+                "hill-climb-3x3-0.1", 1, "nes-pixel-0.001", 2, "nes-pixel-0.02", 5, "nes-pixel-0.05", 5,
+                "nes-pixel-0.1", 5, "nes-pixel-0.2", 5));
     }
 
     /**
@@ -408,6 +422,9 @@ class ImageClassifierMonitoringTest {
         assertThat(withoutAntithetic.get("prior-pca-1.0")).isNotNull();
         assertThat(withoutAntithetic.get("prior-pca-1.0").rules()).contains("smooth-block");
         assertThat(withoutAntithetic.get("prior-pca-1.0").query()).isLessThan(ATTACK_BUDGET);
+        // policies/README.md ("Smooth probes") gives these exactly: the traffic is seeded
+        assertThat(queries(caught)).containsExactlyInAnyOrderEntriesOf(Map.of("nes-smooth-0.2", 5, "prior-pca-1.0", 5));
+        assertThat(withoutAntithetic.get("prior-pca-1.0").query()).as("policies/README.md").isEqualTo(19);
         String neither = withoutRules(stripped, "smooth-");
         assertThat(neither).doesNotContain("id: smooth-").contains("smooth:");
         Files.writeString(policy, neither);
@@ -444,6 +461,7 @@ class ImageClassifierMonitoringTest {
         assertThat(caught.outcome()).isEqualTo(Outcome.DEGRADED);
         assertThat(caught.rules()).anyMatch(r -> r.startsWith("smooth-tenant-degrade"));
         assertThat(caught.query()).isLessThan(2 * ATTACK_BUDGET);
+        assertThat(caught.query()).as("policies/README.md: at query 20 of 100").isEqualTo(20);
 
         Path policy = copyWithoutRules("without-smooth-tenant", "smooth-tenant-");
         assertThat(Files.readString(policy)).contains("id: smooth-block").doesNotContain("smooth-tenant-");
