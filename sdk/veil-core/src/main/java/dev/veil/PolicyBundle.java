@@ -1,5 +1,6 @@
 package dev.veil;
 
+import dev.veil.internal.bundle.BundleLimits;
 import dev.veil.internal.bundle.BundleLoader;
 import dev.veil.internal.bundle.BundleVerifier;
 import dev.veil.internal.bundle.LoadedBundle;
@@ -88,8 +89,8 @@ public final class PolicyBundle {
         Objects.requireNonNull(bundle, "bundle");
         Objects.requireNonNull(trustedJwks, "trustedJwks");
         var keys = TrustedKeys.read(trustedJwks);
-        LoadedBundle contents = BundleLoader.load(bundle);
-        BundleVerifier.verify(contents, keys);
+        // verified on the files as read, before any is parsed: tampering is a signature failure
+        LoadedBundle contents = BundleLoader.load(bundle, BundleLimits.DEFAULTS, raw -> BundleVerifier.verify(raw, keys));
         PolicyBundle b = of(contents);
         return new PolicyBundle(b.contents, b.policy, true);
     }

@@ -187,6 +187,34 @@ class PolicyBundleSignedTest {
                 "file list mismatch: 'jwks.json' is listed in the signature but missing from the bundle");
     }
 
+    /**
+     * The signature is checked on the files as read, before any is parsed: a file added or changed
+     * since signing is refused as the signature's failure, whatever its parse would have said (a
+     * conflict with a signed data file, a syntax error, a manifest whose roots leave the data out,
+     * whose advice could lead an operator to re-sign the attacker's content).
+     */
+    @Test
+    void tamperingIsRefusedAsASignatureFailureBeforeAnyFileIsParsed() throws Exception {
+        Path d = GuardFixtures.bundle(tmp.resolve("m")).file("training/data.json", "{\"x\": 1}").write();
+        BundleSigner.sign(d, release, "ES256", "release-1");
+        Files.writeString(d.resolve("training/data.yaml"), "x: 2\n"); // an unsigned twin that conflicts
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(d, trusted)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("file list mismatch: 'training/data.yaml' is in the bundle but not in its "
+                        + "signature").hasMessageNotContaining("defined both");
+        Files.delete(d.resolve("training/data.yaml"));
+        Files.writeString(d.resolve("training/data.json"), "{\"x\": 1,}"); // a signed file, no longer JSON
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(d, trusted)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("hash mismatch: 'training/data.json' cannot be parsed").hasMessageNotContaining(
+                        "syntax");
+        Files.writeString(d.resolve("training/data.json"), "{\"x\": 1}");
+        Files.writeString(d.resolve(".manifest"), "{\"revision\": \"2099-01-01\", \"roots\": [\"other\"]}");
+        assertThatThrownBy(() -> PolicyBundle.loadSigned(d, trusted)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("file list mismatch: '.manifest' is in the bundle but not in its signature")
+                .hasMessageNotContaining("outside the manifest roots");
+        Files.delete(d.resolve(".manifest"));
+        assertThat(PolicyBundle.loadSigned(d, trusted).name()).isEqualTo("guard-test");
+    }
+
     @Test
     void refusesUnusableTrustedKeyFiles() throws Exception {
         Path keys = tmp.resolve("keys.json");

@@ -9,6 +9,7 @@ import com.nimbusds.jose.jwk.RSAKey;
 import dev.veil.PolicyBundle;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.access.Authenticator;
+import dev.veil.internal.bundle.BundleLimits;
 import dev.veil.internal.bundle.BundleLoader;
 import dev.veil.internal.bundle.BundleSignature;
 import dev.veil.internal.bundle.BundleSigner;
@@ -96,9 +97,18 @@ final class BundleCommand implements Runnable {
             JWKSet keys = trustedKeys == null ? null : trustedKeys(trustedKeys);
             PrintWriter out = spec.commandLine().getOut();
             Bundle contents;
+            // with keys, the signature is checked on the files as read, before any is parsed (as loadSigned does)
+            BundleSignature[] verified = new BundleSignature[1];
+            boolean[] checked = new boolean[1];
             try {
-                contents = PolicyBundle.read(path);
+                contents = keys == null ? PolicyBundle.read(path) : BundleLoader.load(path, BundleLimits.DEFAULTS, raw -> {
+                    checked[0] = true;
+                    verified[0] = BundleVerifier.verify(raw, keys);
+                });
             } catch (PolicyLoadException e) {
+                if (checked[0] && verified[0] == null) {
+                    out.println("signature: not valid");
+                }
                 VeilCli.printBundleErrors(out, "rejected", e);
                 return VeilCli.EXIT_CHECK_FAILED;
             }
@@ -122,15 +132,7 @@ final class BundleCommand implements Runnable {
                                 + " PolicyBundle.loadSigned does"
                         : "none"));
             } else {
-                BundleSignature signature;
-                try {
-                    signature = BundleVerifier.verify(contents, keys);
-                } catch (PolicyLoadException e) {
-                    out.println("signature: not valid");
-                    VeilCli.printBundleErrors(out, "rejected", e);
-                    return VeilCli.EXIT_CHECK_FAILED;
-                }
-                out.println("signature: verified, " + describe(signature));
+                out.println("signature: verified, " + describe(verified[0]));
             }
             PolicyBundle b;
             try {
@@ -397,10 +399,12 @@ final class BundleCommand implements Runnable {
             JWKSet keys = trustedKeys(trustedKeys);
             PrintWriter out = spec.commandLine().getOut();
             try {
-                Bundle contents = PolicyBundle.read(path);
-                BundleSignature signature = BundleVerifier.verify(contents, keys);
+                // checked on the files as read, before any is parsed, as PolicyBundle.loadSigned does
+                BundleSignature[] signature = new BundleSignature[1];
+                Bundle contents = BundleLoader.load(path, BundleLimits.DEFAULTS,
+                        raw -> signature[0] = BundleVerifier.verify(raw, keys));
                 PolicyBundle.of(contents);
-                out.println("ok: " + describe(signature));
+                out.println("ok: " + describe(signature[0]));
                 return VeilCli.EXIT_OK;
             } catch (PolicyLoadException e) {
                 VeilCli.printBundleErrors(out, "rejected", e);

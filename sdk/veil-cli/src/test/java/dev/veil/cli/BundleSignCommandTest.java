@@ -124,6 +124,24 @@ class BundleSignCommandTest {
         assertThat(e.errors()).singleElement().satisfies(err -> assertThat(err.file()).isEqualTo("loan.veil.yaml"));
     }
 
+    /**
+     * A manifest changed after signing (an unknown key) is the signature's failure for verify and inspect, as for
+     * PolicyBundle.loadSigned, not a parse error of the file (it is not parsed).
+     */
+    @Test
+    void aManifestChangedAfterSigningIsAHashMismatchNotAManifestError() throws Exception {
+        sign();
+        Files.writeString(bundle.dir().resolve(".manifest"), "{\"revision\": \"2099-01-01\", \"x\": 1}");
+        Result r = veil("bundle", "verify", s(bundle.dir()), "--trusted-keys", s(trusted));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.outLines()).containsExactly("rejected (1 error):", ".manifest: hash mismatch: '.manifest' differs "
+                + "from the signed version; it was changed after signing");
+        Result inspect = veil("bundle", "inspect", s(bundle.dir()), "--trusted-keys", s(trusted));
+        assertThat(inspect.exit()).as(inspect.toString()).isEqualTo(1);
+        assertThat(inspect.outLines()).containsExactly("signature: not valid", "rejected (1 error):", ".manifest: hash "
+                + "mismatch: '.manifest' differs from the signed version; it was changed after signing");
+    }
+
     @Test
     void aSignatureByAnotherKeyWithTheSameIdIsRejected() throws Exception {
         Files.writeString(privateKey, otherEc.toJSONString());

@@ -3,6 +3,7 @@ package dev.veil.internal.bundle;
 import dev.veil.internal.io.FileErrors;
 import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
+import dev.veil.spi.Bundle;
 import dev.veil.internal.io.StrictGzipInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -89,6 +90,17 @@ public final class BundleLoader {
      *     invalid
      */
     public static LoadedBundle load(Path path, BundleLimits limits) {
+        return load(path, limits, null);
+    }
+
+    /**
+     * As {@link #load(Path, BundleLimits)}, with {@code verifyFirst} (a signature check) given the
+     * bundle's files as read, before any of them (the manifest, data files) is parsed: a file changed
+     * or added since signing is then reported as the signature's failure, not as whatever its parse
+     * finds, and an unsigned file is never parsed. The bundle it sees has only its files (no manifest,
+     * no data).
+     */
+    public static LoadedBundle load(Path path, BundleLimits limits, java.util.function.Consumer<Bundle> verifyFirst) {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(limits, "limits");
         String source = path.toString();
@@ -108,7 +120,12 @@ public final class BundleLoader {
             throw EntryCollector.wholeBundle("bundle " + source + " is neither a directory nor a regular file;"
                     + " expected a directory or a .tar.gz file");
         }
-        return assemble(source, collector.files(), limits, packingHint(path, archive, collector));
+        String hint = packingHint(path, archive, collector);
+        if (verifyFirst != null) {
+            verifyFirst.accept(new LoadedBundle(source, Manifest.DEFAULT, collector.files(), new java.util.HashMap<>(),
+                    hint));
+        }
+        return assemble(source, collector.files(), limits, hint);
     }
 
     /**
