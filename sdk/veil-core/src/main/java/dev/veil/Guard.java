@@ -79,9 +79,11 @@ public interface Guard<I> extends AutoCloseable {
      * pre-release {@code 1.4.10-rc1}; build metadata after {@code +} ignored). A commit id (also one
      * of 7 or more digits alone that do not start with a date), a revision without a number, a word
      * that is not a pre-release ({@code 1.4.9-hotfix} against {@code 1.4.9}), or two revisions of
-     * different schemes have no order: not compared, and such a revision never raises the mark a
-     * later release is compared with (a signed bundle whose revision has no order at all is
-     * logged). A new Guard starts with no history, unless its {@link Builder#revisionFile} keeps
+     * different schemes have no order: such a revision never raises the mark a later release is
+     * compared with, and once the Guard has a mark for the bundle's name a signed bundle whose
+     * revision has no order against it is refused too (it cannot be shown newer: an old release
+     * revisioned by a commit id, or without a manifest, could otherwise be put back at will); before
+     * any mark, it is accepted and logged. A new Guard starts with no history, unless its {@link Builder#revisionFile} keeps
      * the marks across restarts. To roll back on purpose, sign the old content again with a newer
      * revision.
      */

@@ -346,16 +346,48 @@ class PolicyBundleSignedTest {
         }
     }
 
+    /**
+     * Once a Guard has had an ordered signed revision in force, a signed bundle of that name whose
+     * revision has no order against it cannot be shown newer: refused, or an old release revisioned
+     * by a commit id, or without a manifest, could be put back at will (and open a two-step rollback).
+     */
     @Test
-    void aRevisionWithNoOrderAgainstTheNewestDoesNotOpenATwoStepRollback() throws Exception {
+    void aRevisionWithNoOrderAgainstTheNewestIsRefused() throws Exception {
         try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)
                 .as(GuardFixtures.INFO_A)).policy(PolicyBundle.loadSigned(signedRevision("1.4.10.1"), trusted))
                 .audit(AuditLog.jsonLines(tmp.resolve("audit.jsonl"))).build()) {
-            g.reload(PolicyBundle.loadSigned(signedRevision("1.4.10-rc1"), trusted)); // no order against 1.4.10.1
+            assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(signedRevision("1.4.10-rc1"), trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("revision '1.4.10-rc1' of signed "
+                            + "bundle 'guard-test' has no order against the signed revision '1.4.10.1' this Guard has "
+                            + "had in force, so it cannot be shown newer and is refused as a possible rollback");
+            for (String unordered : new String[] {"3f9a2c1e", "release"}) {
+                assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(signedRevision(unordered), trusted)))
+                        .as(unordered).isInstanceOf(PolicyLoadException.class).hasMessageContaining("has no order");
+            }
+            Path noManifest = GuardFixtures.bundle(tmp.resolve("no-manifest")).write();
+            BundleSigner.sign(noManifest, release, "ES256", "release-1");
+            assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(noManifest, trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("revision '' of signed bundle "
+                            + "'guard-test' has no order");
             assertThatThrownBy(() -> g.reload(PolicyBundle.loadSigned(signedRevision("1.4.10"), trusted)))
                     .isInstanceOf(PolicyLoadException.class).hasMessageContaining("older than the signed revision "
                             + "'1.4.10.1'");
+            assertThat(g.policy().revision()).isEqualTo("1.4.10.1");
+            g.reload(PolicyBundle.loadSigned(signedRevision("1.4.11"), trusted));
+            assertThat(g.policy().revision()).isEqualTo("1.4.11");
         }
+    }
+
+    /** The same across a restart: the revision file's mark refuses an unordered release at build. */
+    @Test
+    void aRevisionFileRefusesARevisionWithNoOrderAgainstItsMarkAtBuild() throws Exception {
+        Path marks = tmp.resolve("marks.json");
+        guardWithMarks(signedRevision("2026-11-30.10"), marks).close();
+        Path noManifest = GuardFixtures.bundle(tmp.resolve("old")).write();
+        BundleSigner.sign(noManifest, release, "ES256", "release-1");
+        assertThatThrownBy(() -> guardWithMarks(noManifest, marks)).isInstanceOf(PolicyLoadException.class)
+                .hasMessageContaining("revision '' of signed bundle 'guard-test' has no order against the signed "
+                        + "revision '2026-11-30.10' this Guard has had in force (or another Guard using " + marks + ")");
     }
 
     @Test
@@ -411,9 +443,10 @@ class PolicyBundleSignedTest {
                     .isInstanceOf(PolicyLoadException.class).hasMessageContaining("older than the signed revision "
                             + "'2026-11-30.10'");
             assertThat(b.policy().revision()).isEqualTo("2026-11-30.8");
-            // unsigned bundles and revisions without an order leave the file alone
+            // unsigned bundles leave the file alone; a signed revision without an order is refused
             b.reload(PolicyBundle.load(r9));
-            a.reload(PolicyBundle.loadSigned(signedRevision("f1d2d2f9"), trusted));
+            assertThatThrownBy(() -> a.reload(PolicyBundle.loadSigned(signedRevision("f1d2d2f9"), trusted)))
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("has no order");
             assertThat(Files.readString(marks)).contains("2026-11-30.10").doesNotContain("f1d2d2f9");
         }
     }

@@ -15,6 +15,7 @@ import dev.veil.internal.bundle.BundleSignature;
 import dev.veil.internal.bundle.BundleSigner;
 import dev.veil.internal.bundle.BundleVerifier;
 import dev.veil.internal.bundle.TrustedKeys;
+import dev.veil.internal.guard.Revisions;
 import dev.veil.internal.policy.Documents;
 import dev.veil.internal.policy.LoadWarnings;
 import dev.veil.internal.text.ControlChars;
@@ -264,6 +265,12 @@ final class BundleCommand implements Runnable {
                         + "the JWK's alg, else RS256 for RSA, ES256/ES384/ES512 by curve for EC, HS256 for oct).")
         String alg;
 
+        @Option(names = "--allow-unordered-revision",
+                description = "Sign a bundle whose revision has no order (no .manifest, a commit id, no number): a "
+                        + "Guard cannot tell an older signed release of it from a newer one, so such a release "
+                        + "could be put back at will where no Guard has a mark for the bundle yet.")
+        boolean allowUnorderedRevision;
+
         @Override
         public Integer call() {
             CliFiles.requireReadable(dir, "bundle");
@@ -280,12 +287,23 @@ final class BundleCommand implements Runnable {
             }
             String keyId = kid != null ? kid : jwk.getKeyID();
             String algorithm = alg != null ? alg : defaultAlgorithm(jwk);
+            PolicyBundle loaded;
             try {
-                PolicyBundle.of(BundleLoader.load(dir));
+                loaded = PolicyBundle.of(BundleLoader.load(dir));
             } catch (PolicyLoadException e) {
                 VeilCli.printBundleErrors(spec.commandLine().getErr(), spec.qualifiedName() + ": bundle " + dir
                         + " does not load, not signed", e);
                 return VeilCli.EXIT_USAGE;
+            }
+            if (!allowUnorderedRevision && !Revisions.ordered(loaded.revision())) {
+                throw new CliException("bundle " + dir + ": " + (loaded.revision().isEmpty()
+                        ? "has no revision (no .manifest, or none in it)"
+                        : "has revision '" + ControlChars.escaped(loaded.revision()) + "', which has no order (a commit "
+                                + "id, or no number)")
+                        + ": a Guard could not tell an older signed release of it from a newer one, so one could be "
+                        + "put back to roll back a fix; give .manifest a date or version revision that orders after "
+                        + "the last release ({\"revision\": \"2026-11-30.2\"} or \"v1.4.10\"), or sign anyway with "
+                        + "--allow-unordered-revision; not signed");
             }
             Path written;
             try {

@@ -125,6 +125,31 @@ class BundleSignCommandTest {
     }
 
     /**
+     * A bundle whose revision has no order is not signed unless asked for: a Guard could not tell an
+     * older signed release of it from a newer one.
+     */
+    @Test
+    void aBundleWithoutAnOrderedRevisionIsSignedOnlyWhenAskedFor() throws Exception {
+        for (String manifest : new String[] {null, "{\"revision\": \"3f9a2c1e\"}"}) {
+            if (manifest == null) {
+                Files.deleteIfExists(bundle.dir().resolve(".manifest"));
+            } else {
+                Files.writeString(bundle.dir().resolve(".manifest"), manifest);
+            }
+            Result r = veil("bundle", "sign", s(bundle.dir()), "--key", s(privateKey));
+            assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+            assertThat(r.errLines()).singleElement().asString().contains(manifest == null
+                    ? "has no revision (no .manifest, or none in it)" : "has revision '3f9a2c1e', which has no order")
+                    .contains("a Guard could not tell an older signed release of it from a newer one")
+                    .endsWith("or sign anyway with --allow-unordered-revision; not signed");
+            assertThat(bundle.dir().resolve(".signatures.json")).doesNotExist();
+            Result allowed = veil("bundle", "sign", s(bundle.dir()), "--key", s(privateKey), "--allow-unordered-revision");
+            assertThat(allowed.exit()).as(allowed.toString()).isZero();
+            Files.delete(bundle.dir().resolve(".signatures.json"));
+        }
+    }
+
+    /**
      * A manifest changed after signing (an unknown key) is the signature's failure for verify and inspect, as for
      * PolicyBundle.loadSigned, not a parse error of the file (it is not parsed).
      */

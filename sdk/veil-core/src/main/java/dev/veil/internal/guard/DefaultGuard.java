@@ -322,10 +322,21 @@ public final class DefaultGuard<I> implements Guard<I> {
         }
     }
 
-    /** A signed bundle whose ordered revision comes before one this Guard has had in force: refused. */
+    /**
+     * A signed bundle whose revision comes before one this Guard has had in force, or has no order
+     * against it (so cannot be shown newer: an old release revisioned by a commit id, or with no
+     * manifest, would otherwise come back at will): refused.
+     */
     private void refuseRollback(PolicyBundle next) {
         String high = signedHighWater.get(next.name());
         Integer order = high == null || !next.signed() ? null : Revisions.compare(next.revision(), high);
+        if (high != null && next.signed() && order == null) {
+            throw PolicyLoadException.of(".manifest", "revision '" + next.revision() + "' of signed bundle '"
+                    + next.name() + "' has no order against the signed revision '" + high + "' this Guard has had in "
+                    + "force" + (marks == null ? "" : " (or another Guard using " + marks.file() + ")") + ", so it "
+                    + "cannot be shown newer and is refused as a possible rollback to an older signed release: sign it "
+                    + "with a date or version revision that orders after '" + high + "' (2026-11-30.2, v1.4.10)");
+        }
         if (order != null && order < 0) {
             throw PolicyLoadException.of(".manifest", "revision '" + next.revision() + "' of signed bundle '"
                     + next.name() + "' is older than the signed revision '" + high + "' this Guard has had in force"

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * commit id (7 to 40 hexadecimal digits with a letter; or 7 or more digits alone that do not start
  * with a date) or has no number.
  */
-final class Revisions {
+public final class Revisions {
     private static final Pattern COMMIT_ID = Pattern.compile("(?i)[0-9a-f]{7,40}");
 
     private Revisions() {}
@@ -75,7 +75,7 @@ final class Revisions {
             "snapshot");
 
     /** Whether a revision can be ordered at all (a number in it, not a commit id). */
-    static boolean ordered(String revision) {
+    public static boolean ordered(String revision) {
         return tokens(revision) != null;
     }
 
