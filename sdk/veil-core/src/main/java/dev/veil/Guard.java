@@ -153,6 +153,7 @@ public interface Guard<I> extends AutoCloseable {
         /** Why a failed {@link #build()} closed {@link #stateStore}, or null: this builder cannot build again. */
         private String storeClosedBy;
         private java.nio.file.Path revisionFile;
+        private String bundleName;
 
         private Builder(Model<I> model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -352,6 +353,24 @@ public interface Guard<I> extends AutoCloseable {
         }
 
         /**
+         * The name of the bundle this Guard serves (its policy's {@code name}): {@link #build()} and
+         * {@link Guard#reload} refuse a bundle of another name, signed or not. A valid signature says
+         * who made a bundle, not which service it is for: without this, a lab bundle signed with the
+         * release key, put where the service loads its bundle from, comes into force at the next
+         * start (a reload refuses a signed bundle of another name than the first signed one the Guard
+         * had, but a restart forgets it, also with a {@link #revisionFile revision file}, which keeps a
+         * mark per name).
+         */
+        public Builder<I> bundleName(String name) {
+            Objects.requireNonNull(name, "name");
+            if (bundleName != null) {
+                throw new IllegalStateException("bundleName was already set to " + bundleName);
+            }
+            bundleName = name;
+            return this;
+        }
+
+        /**
          * Builds the Guard, opening the audit log. When it throws for anything but a missing policy or
          * audit log, it has closed the {@link #stateStore state store} and the audit log it had opened,
          * and this builder cannot build again with that store.
@@ -360,7 +379,7 @@ public interface Guard<I> extends AutoCloseable {
          *     this builder failed and closed its state store
          * @throws PolicyLoadException when the bundle's settings cannot be applied, when it is a signed
          *     bundle older than its mark in the {@link #revisionFile revision file}, or that file cannot
-         *     be used
+         *     be used, or when it is not the {@link #bundleName bundle named}
          * @throws AuditException when the audit log cannot be opened (its directory is missing, another
          *     writer holds it, its last record was cut short or edited)
          * @throws IllegalArgumentException when the model was trained more than a day after the clock's
@@ -383,7 +402,7 @@ public interface Guard<I> extends AutoCloseable {
                 return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
                         listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers,
                         stateStore, stateMemory, closeTimeout == null ? DEFAULT_CLOSE_TIMEOUT : closeTimeout,
-                        revisionFile);
+                        revisionFile, bundleName);
             } catch (RuntimeException | Error e) {
                 if (stateStore != null) { // closed by the failed build (see stateStore)
                     storeClosedBy = e.getClass().getSimpleName() + ": " + e.getMessage();

@@ -351,6 +351,32 @@ class PolicyBundleSignedTest {
      * revision has no order against it cannot be shown newer: refused, or an old release revisioned
      * by a commit id, or without a manifest, could be put back at will (and open a two-step rollback).
      */
+    /**
+     * A restart forgets which signed bundle a Guard served (the revision file keeps a mark per name):
+     * a lab bundle signed with the release key, put where the service loads from, comes into force.
+     * {@code Guard.Builder.bundleName} pins the name from the first bundle, signed or not.
+     */
+    @Test
+    void bundleNamePinsTheServedBundleAcrossRestarts() throws Exception {
+        Path lab = GuardFixtures.bundle(tmp.resolve("lab")).set("name", "guard-lab")
+                .file(".manifest", "{\"revision\": \"2020-01-01.1\", \"roots\": [\"\"]}").write();
+        BundleSigner.sign(lab, release, "ES256", "release-1");
+        Path marks = tmp.resolve("marks.json");
+        guardWithMarks(signedRevision("2026-11-30.10"), marks).close();
+        guardWithMarks(lab, marks).close(); // without bundleName: the file does not stop it
+        java.util.function.Function<Path, Guard<double[]>> pinned = bundle -> Guard.builder(
+                new GuardFixtures.CountingModel(GuardFixtures.SCORES_A).as(GuardFixtures.INFO_A))
+                .policy(PolicyBundle.loadSigned(bundle, trusted)).revisionFile(marks).bundleName("guard-test")
+                .audit(AuditLog.jsonLines(tmp.resolve("audit-" + System.nanoTime() + ".jsonl"))).build();
+        assertThatThrownBy(() -> pinned.apply(lab)).isInstanceOf(PolicyLoadException.class).hasMessageContaining(
+                "bundle 'guard-lab' is not the bundle this Guard serves ('guard-test', Guard.Builder.bundleName)");
+        try (Guard<double[]> g = pinned.apply(signedRevision("2026-11-30.11"))) {
+            assertThatThrownBy(() -> g.reload(PolicyBundle.load(lab))).as("unsigned too")
+                    .isInstanceOf(PolicyLoadException.class).hasMessageContaining("is not the bundle this Guard serves");
+            assertThat(g.policy().revision()).isEqualTo("2026-11-30.11");
+        }
+    }
+
     @Test
     void aRevisionWithNoOrderAgainstTheNewestIsRefused() throws Exception {
         try (Guard<double[]> g = Guard.builder(new GuardFixtures.CountingModel(GuardFixtures.SCORES_A)

@@ -141,7 +141,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     public DefaultGuard(
             Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
             List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory,
-            Duration closeTimeout, java.nio.file.Path revisionFile) {
+            Duration closeTimeout, java.nio.file.Path revisionFile, String bundleName) {
         // The Guard owns the state store from here: one that is not built closes it, and the audit
         // log it opened, since the caller may have created the store inline and gets no Guard to close.
         GuardState takenState = null;
@@ -156,6 +156,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                     : new MemoryStateStore(stateMemory, clock, maxCallers),
                     () -> new MemoryStateStore(stateMemory, clock, maxCallers), clock);
             requireTrainedBeforeNow(model.info(), clock);
+            this.bundleName = bundleName;
+            refuseOtherName(policy);
             this.marks = revisionFile == null ? null : RevisionMarks.open(revisionFile);
             if (marks != null) {
                 marks.marks().forEach(this::raiseHighWater);
@@ -217,6 +219,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                     raiseHighWater(bundle.name(), kept);
                 }
             }
+            refuseOtherName(bundle);
             refuseOtherSignedName(bundle);
             refuseRollback(bundle);
             PolicyRuntime next = PolicyRuntime.create(bundle, old, customDetectors, clock, old.maxCallers());
@@ -303,6 +306,22 @@ public final class DefaultGuard<I> implements Guard<I> {
             Integer c = Revisions.compare(n, a);
             return c != null && c > 0 ? n : a;
         });
+    }
+
+    /** The only bundle name this Guard serves ({@code Guard.Builder.bundleName}), or null for any. */
+    private final String bundleName;
+
+    /**
+     * A bundle of another name than {@code Guard.Builder.bundleName}: refused at build and reload,
+     * signed or not; unlike the signed name a reload keeps to, it holds from the first bundle, across
+     * restarts.
+     */
+    private void refuseOtherName(PolicyBundle next) {
+        if (bundleName != null && !bundleName.equals(next.name())) {
+            throw PolicyLoadException.of("<bundle>", "bundle '" + next.name() + "' is not the bundle this Guard "
+                    + "serves ('" + bundleName + "', Guard.Builder.bundleName): a valid signature says who made a "
+                    + "bundle, not which service it is for; put the service's own bundle where it loads from");
+        }
     }
 
     /** The name of the first signed bundle this Guard had in force (guarded by reloadLock), or null. */
