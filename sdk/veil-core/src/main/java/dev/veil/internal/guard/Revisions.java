@@ -97,7 +97,7 @@ public final class Revisions {
                 while (j < r.length() && isDigit(r.charAt(j))) {
                     j++;
                 }
-                addNumber(r.substring(i, j), out);
+                addNumber(r.substring(i, j), out, !number);
                 number = true;
             } else if (Character.isLetter(c)) {
                 while (j < r.length() && Character.isLetter(r.charAt(j)) && !isDigit(r.charAt(j))) {
@@ -112,8 +112,13 @@ public final class Revisions {
         return number ? out : null;
     }
 
-    private static void addNumber(String digits, List<Object> out) {
-        if (dateAt(digits) == 0) {
+    /**
+     * Adds a run of digits: as year, month, day (and the rest) when it is the revision's first number
+     * and starts with a date ({@code 20261130-1} against {@code 2026-11-30.9}); a later run is a plain
+     * number ({@code 1.0.10000105} is newer than {@code 1.0.9999999}, not a date of year 1000).
+     */
+    private static void addNumber(String digits, List<Object> out, boolean first) {
+        if (first && dateAt(digits) == 0) {
             out.add(new BigInteger(digits.substring(0, 4)));
             out.add(new BigInteger(digits.substring(4, 6)));
             out.add(new BigInteger(digits.substring(6, 8)));

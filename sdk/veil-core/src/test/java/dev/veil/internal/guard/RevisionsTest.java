@@ -24,7 +24,9 @@ class RevisionsTest {
                 List.of("v1.4.9-hotfix", "v1.4.10"), List.of("1.4.10-rc1", "1.4.10"),
                 List.of("release-2026-11-30.8", "release-2026-11-30.10"), List.of("2026113001", "2026-12-05"),
                 List.of("202611300915", "2026-12-05"), List.of("2026-12-05", "202612050900"),
-                List.of("2026-01-01T00:00Z", "2026-11-30T12:00Z"), List.of("1.4.10-beta", "1.4.10"));
+                List.of("2026-01-01T00:00Z", "2026-11-30T12:00Z"), List.of("1.4.10-beta", "1.4.10"),
+                // only a revision's first number is read as a date: later long runs are plain numbers
+                List.of("1.0.9999999", "1.0.10000105"), List.of("3.30000", "3.20261130"));
         for (List<String> p : older) {
             assertThat(sign(p.get(0), p.get(1))).as("%s before %s", p.get(0), p.get(1)).isNegative();
             assertThat(sign(p.get(1), p.get(0))).isPositive();
