@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector") // vectorised knn distances, as recommended
 public class DetectorBenchmark {
-    @Param({"all", "nine", "eight", "smooth", "antithetic", "near_duplicate", "knn", "knn_global", "answers", "rate"})
+    /** A set of {@link DetectorTraffic#SETS}, each detector at its defaults, or {@code shipped}: the image-classifier bundle's. */
+    @Param({"all", "nine", "eight", "smooth", "antithetic", "near_duplicate", "knn", "knn_global", "answers", "rate",
+        "shipped"})
     public String detectors;
 
     /**

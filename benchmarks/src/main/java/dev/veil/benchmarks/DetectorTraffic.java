@@ -110,9 +110,51 @@ public final class DetectorTraffic {
         if (real) {
             loadFashion();
         }
+        if (set.equals(SHIPPED)) {
+            if (!overrides.isBlank()) {
+                throw new IllegalArgumentException("set " + SHIPPED + " runs the bundle's own settings: no overrides");
+            }
+            this.detectors = shipped();
+        } else {
+            this.detectors = ofSet(set, overrides);
+        }
+        this.callers = new Caller[callers];
+        for (int i = 0; i < callers; i++) {
+            this.callers[i] = new Caller("caller-" + i, AuthMethod.API_KEY, Set.of(), "tenant-" + (i % 7), Map.of());
+        }
+        this.random = new SplittableRandom(seed);
+    }
+
+    /**
+     * The set that runs the detectors of the shipped image-classifier bundle with its settings and
+     * thresholds ({@code policies/bundles/image-classifier}, from the working directory, or the
+     * directory the system property {@code veil.bundle} names): twelve detectors, among them two
+     * {@code near_duplicate} (one per index), two {@code antithetic} ({@code gap: 3, history: 12}) and
+     * two {@code smooth}, and no {@code extraction}.
+     */
+    public static final String SHIPPED = "shipped";
+
+    private static StatefulDetector[] shipped() {
+        java.nio.file.Path dir = java.nio.file.Path.of(System.getProperty("veil.bundle", "policies/bundles/image-classifier"));
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("set " + SHIPPED + ": no bundle at " + dir.toAbsolutePath() + "; run from "
+                    + "the repository's root, or give -Dveil.bundle=DIR (with -jvmArgsAppend)");
+        }
+        dev.veil.PolicyBundle b = dev.veil.PolicyBundle.load(dir);
+        Map<String, Map<String, Object>> configs = b.policy().settings().detectors();
+        StatefulDetector[] out = new StatefulDetector[configs.size()];
+        int i = 0;
+        for (Map.Entry<String, Map<String, Object>> e : configs.entrySet()) {
+            out[i++] = BuiltinDetectors.create(e.getKey(), e.getValue(), b.contents());
+        }
+        return out;
+    }
+
+    private static StatefulDetector[] ofSet(String set, String overrides) {
         String[] names = SETS.get(set);
         if (names == null) {
-            throw new IllegalArgumentException("unknown detector set '" + set + "', known: " + SETS.keySet());
+            throw new IllegalArgumentException("unknown detector set '" + set + "', known: " + SETS.keySet() + " and "
+                    + SHIPPED);
         }
         Map<String, Map<String, Object>> configs = new java.util.HashMap<>();
         for (String name : names) {
@@ -137,15 +179,11 @@ public final class DetectorTraffic {
             String value = pair.substring(eq + 1);
             config.put(pair.substring(dot + 1, eq), value.matches("-?\\d{1,9}") ? Integer.valueOf(value) : value);
         }
-        this.detectors = new StatefulDetector[names.length];
+        StatefulDetector[] detectors = new StatefulDetector[names.length];
         for (int i = 0; i < names.length; i++) {
             detectors[i] = BuiltinDetectors.create(names[i], configs.get(names[i]));
         }
-        this.callers = new Caller[callers];
-        for (int i = 0; i < callers; i++) {
-            this.callers[i] = new Caller("caller-" + i, AuthMethod.API_KEY, Set.of(), "tenant-" + (i % 7), Map.of());
-        }
-        this.random = new SplittableRandom(seed);
+        return detectors;
     }
 
     public StatefulDetector[] detectors() {
