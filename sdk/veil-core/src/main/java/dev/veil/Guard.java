@@ -297,6 +297,13 @@ public interface Guard<I> extends AutoCloseable {
          * {@link #stateStore(StateStore) shared store} cannot be reached. Rate limits, quotas, blocks
          * and budgets (with the marks of spent budgets) are bounded by {@link #maxCallers(int)}
          * instead, and never forgotten to make room.
+         *
+         * <p>Size it for the callers active within a day (the {@code knn} detector's history lasts
+         * that long): detector histories have half of the cap, and one caller's grow to tens of KB
+         * with the shipped image bundle, so the default holds full histories for a few thousand
+         * callers. Beyond that, the callers used least lose their histories first, so an attack sent
+         * slowly among many active callers goes unseen; the store then logs a warning on
+         * {@code dev.veil.Guard} (the first time, then at most once a minute).
          */
         public Builder<I> stateMemory(long bytes) {
             if (bytes < (1 << 20)) {

@@ -140,6 +140,8 @@ final class CalibrateCommand implements Callable<Integer> {
             MonitorCommand.replayFile(benign, c::replay);
             // what the replay would say of the trace (thresholds from an unsorted trace are not a live service's)
             MonitorCommand.printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), c.replay());
+            MonitorCommand.printEvictionNote(spec.commandLine().getErr(), spec.qualifiedName(),
+                    ReplayStores.evictedForRoom(store));
             try {
                 result = c.finish();
             } catch (IllegalArgumentException e) {

@@ -155,9 +155,11 @@ final class MonitorCommand implements Runnable {
             }
             TraceClock clock = new TraceClock(0);
             MonitorReplay replay;
+            long evicted = 0;
             if (redis == null) {
                 try (StateStore store = ReplayStores.memory(clock, maxCallers)) {
                     replay = run(b, store, clock);
+                    evicted = ReplayStores.evictedForRoom(store);
                 }
             } else {
                 try (ReplayStores.Redis r = new ReplayStores.Redis(redis, clock)) {
@@ -207,6 +209,7 @@ final class MonitorCommand implements Runnable {
             printRefusals(spec.commandLine().getErr(), spec.qualifiedName(), replay.refusals(), first);
             printRefusedLines(spec.commandLine().getErr(), spec.qualifiedName(), replay);
             printTraceNotes(spec.commandLine().getErr(), spec.qualifiedName(), replay);
+            printEvictionNote(spec.commandLine().getErr(), spec.qualifiedName(), evicted);
             if (redis != null && replay.ttlPauses() > 0) {
                 printTtlWarning(spec.commandLine().getErr(), spec.qualifiedName(), replay);
             }
@@ -361,6 +364,21 @@ final class MonitorCommand implements Runnable {
                     + replay.firstOtherScoreLength() + " values): the answer detectors name classes by position, so "
                     + "their counts mix classes of different answers; give every line the model's whole score vector, "
                     + "in one class order (not a top-k answer), and one model per trace");
+        }
+    }
+
+    /**
+     * The note of a replay whose in-memory store forgot detector histories or fingerprint indexes to
+     * make room (the Guard's default memory cap, as a Guard with it would): results then depend on it.
+     */
+    static void printEvictionNote(PrintWriter err, String command, long evicted) {
+        if (evicted > 0) {
+            err.println(command + ": note: the in-memory store reached its cap (the Guard's default stateMemory, "
+                    + (ReplayStores.STATE_BYTES >> 20) + " MiB) and forgot " + evicted + " detector histor"
+                    + (evicted == 1 ? "y or fingerprint index" : "ies or fingerprint indexes") + " to make room, those "
+                    + "used least first, as a Guard with that cap would: callers quieter than the rest may be flagged "
+                    + "later or not at all; a Guard with a larger Guard.Builder.stateMemory, or on Redis (--redis), "
+                    + "would keep them");
         }
     }
 

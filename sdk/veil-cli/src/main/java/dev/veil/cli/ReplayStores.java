@@ -38,7 +38,15 @@ final class ReplayStores {
      * {@code maxCallers} callers at once (as {@code Guard.Builder.maxCallers}).
      */
     static StateStore memory(TraceClock clock, int maxCallers) {
-        return MemoryStateStore.onClockTime(DefaultGuard.DEFAULT_STATE_BYTES, clock, maxCallers);
+        return MemoryStateStore.onClockTime(STATE_BYTES, clock, maxCallers);
+    }
+
+    /** The in-memory replay store's memory cap: a default Guard's. */
+    static final long STATE_BYTES = DefaultGuard.DEFAULT_STATE_BYTES;
+
+    /** What {@code store}, one of {@link #memory}'s, forgot to make room ({@link MemoryStateStore#evictedForRoom}). */
+    static long evictedForRoom(StateStore store) {
+        return store instanceof MemoryStateStore m ? m.evictedForRoom() : 0;
     }
 
     /** A Redis store in a namespace of its own; {@link #close} deletes every key in it. */

@@ -151,6 +151,29 @@ class MonitorReplayCommandTest {
     }
 
     /**
+     * A replay whose store forgot histories to make room says so (a trace of thousands of callers
+     * active at once reaches the default cap, as a Guard would); a trace that fits gets no note.
+     * (The note itself: a real overflow needs a trace of hundreds of MB.)
+     */
+    @Test
+    void historiesForgottenToMakeRoomGetANote() throws IOException {
+        java.io.StringWriter none = new java.io.StringWriter();
+        MonitorCommand.printEvictionNote(new java.io.PrintWriter(none, true), "veil monitor replay", 0);
+        assertThat(none.toString()).isEmpty();
+        java.io.StringWriter some = new java.io.StringWriter();
+        MonitorCommand.printEvictionNote(new java.io.PrintWriter(some, true), "veil monitor replay", 3);
+        assertThat(some.toString()).isEqualTo("veil monitor replay: note: the in-memory store reached its cap (the "
+                + "Guard's default stateMemory, 256 MiB) and forgot 3 detector histories or fingerprint indexes to make "
+                + "room, those used least first, as a Guard with that cap would: callers quieter than the rest may be "
+                + "flagged later or not at all; a Guard with a larger Guard.Builder.stateMemory, or on Redis (--redis), "
+                + "would keep them" + System.lineSeparator());
+        Result r = veil("monitor", "replay", "--bundle", s(bundle), "--trace", s(trace("""
+                {"caller": "a", "ts_ms": 1700000000000, "features": [0.1, 0.2, 0.3]}
+                """)));
+        assertThat(r.errLines()).noneMatch(l -> l.contains("reached its cap"));
+    }
+
+    /**
      * Scores of different lengths in one trace (top-k answers, two models) replay, but the answer
      * detectors name classes by position and mix them: a note says so, and none when every line agrees.
      */

@@ -3,6 +3,7 @@ package dev.veil.internal.state;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.veil.internal.access.CallerLimiter;
 import dev.veil.internal.output.PrivacyLedger;
@@ -98,6 +99,14 @@ public final class MemoryStateStore implements StateStore {
     private volatile GuardSettings.PrivacyBudget ledgerBudget;
     /** The spent-budget marks: protecting, never evicted (see the class comment). */
     private final SpentMarks spent;
+    /** Detector histories and fingerprint indexes forgotten to make room, before their time to live. */
+    private final java.util.concurrent.atomic.LongAdder evictedForRoom = new java.util.concurrent.atomic.LongAdder();
+    /** Whether {@link #evictedForRoom} is logged (a live Guard's store; a replay reports it itself). */
+    private final boolean logEvictions;
+    /** When the next eviction may be logged ({@link System#nanoTime}), at most once a minute. */
+    private final java.util.concurrent.atomic.AtomicLong nextEvictionLog = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean evictionLogged;
+    private static final System.Logger GUARD_LOG = System.getLogger("dev.veil.Guard");
 
     /**
      * A store.
@@ -145,10 +154,12 @@ public final class MemoryStateStore implements StateStore {
         this.maxCallers = maxCallers;
         this.limiter = new CallerLimiter(clock, maxCallers, CallerLimiter.DEFAULT_IDLE, maxCallers, logFullTables);
         this.spent = new SpentMarks(maxCallers, ticker);
+        this.logEvictions = logFullTables;
         this.lists = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * LIST_SHARE))
                 .weigher((String k, BoundedList v) -> v.weight(k))
                 .expireAfter(new TtlExpiry<BoundedList>())
+                .evictionListener((String k, BoundedList v, RemovalCause cause) -> evicted(cause))
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
@@ -160,9 +171,47 @@ public final class MemoryStateStore implements StateStore {
                 .maximumWeight((long) (maxBytes * INDEX_SHARE))
                 .weigher((String k, FingerprintIndex v) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(k, v)))
                 .expireAfter(new TtlExpiry<FingerprintIndex>())
+                .evictionListener((String k, FingerprintIndex v, RemovalCause cause) -> evicted(cause))
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
+    }
+
+    /**
+     * Counts a detector history or fingerprint index forgotten to make room ({@link RemovalCause#SIZE},
+     * not its time to live) and, in a live Guard's store, says so at most once a minute: the attack
+     * detectors then lose what they remembered of the callers used least (an attacker quieter than
+     * the crowd), and nothing else would tell.
+     */
+    private void evicted(RemovalCause cause) {
+        if (cause != RemovalCause.SIZE) {
+            return;
+        }
+        evictedForRoom.increment();
+        if (!logEvictions) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = nextEvictionLog.get();
+        if ((!evictionLogged || now - next >= 0) && nextEvictionLog.compareAndSet(next, now + 60_000_000_000L)) {
+            evictionLogged = true;
+            GUARD_LOG.log(System.Logger.Level.WARNING, "the in-memory state store is at its cap for detector "
+                    + "histories and fingerprint indexes (stateMemory " + (maxBytes >> 20) + " MiB): "
+                    + evictedForRoom.sum() + " so far were forgotten to make room before their time to live, those "
+                    + "used least first, so the attack detectors forget a caller quieter than the rest (an attack "
+                    + "sent slowly among many active callers goes unseen); raise Guard.Builder.stateMemory (the "
+                    + "shipped image bundle keeps about 40 KB of histories per caller active within a day, and "
+                    + "histories have half of the cap) or use a shared store such as Redis; logged at most once a "
+                    + "minute");
+        }
+    }
+
+    /**
+     * Detector histories and fingerprint indexes forgotten so far to make room under the memory cap,
+     * before their time to live (0 while the cap was never reached).
+     */
+    public long evictedForRoom() {
+        return evictedForRoom.sum();
     }
 
     private static Cache<String, SlidingCounter> counterCache(long maxWeight, Ticker ticker) {

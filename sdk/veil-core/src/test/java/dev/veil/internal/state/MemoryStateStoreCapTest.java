@@ -46,6 +46,84 @@ class MemoryStateStoreCapTest {
         });
     }
 
+    /**
+     * A history forgotten to make room is counted and, in a live Guard's store, logged (once for a
+     * burst, at most once a minute): the attack detectors then forget the quietest callers, and nothing
+     * else would say so. Histories that expire by their time to live are not counted; a replay's
+     * store counts without logging (the replay says it in its own terms).
+     */
+    @Test
+    void historiesForgottenToMakeRoomAreCountedAndLoggedOnce() {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.veil.Guard");
+        List<String> warned = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord rec) {
+                if (rec.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()
+                        && rec.getMessage().contains("at its cap")) {
+                    warned.add(rec.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        jul.addHandler(h);
+        try {
+            MemoryStateStore store = new MemoryStateStore(CAP, Clock.systemUTC(), 1000);
+            byte[] entry = new byte[1000];
+            for (int caller = 0; caller < 20; caller++) { // 20 KB: far below the lists' half of 1 MiB
+                store.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
+            }
+            assertThat(store.evictedForRoom()).isZero();
+            assertThat(warned).isEmpty();
+            for (int caller = 0; caller < 2000; caller++) { // 2 MB of histories, four times their share
+                store.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
+            }
+            assertThat(store.evictedForRoom()).isGreaterThan(1000);
+            assertThat(warned).singleElement().asString().contains("the in-memory state store is at its cap for "
+                    + "detector histories and fingerprint indexes (stateMemory 1 MiB)").contains("raise "
+                    + "Guard.Builder.stateMemory");
+
+            java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_700_000_000_000L);
+            Clock replayClock = new Clock() {
+                @Override
+                public java.time.ZoneId getZone() {
+                    return java.time.ZoneOffset.UTC;
+                }
+
+                @Override
+                public Clock withZone(java.time.ZoneId zone) {
+                    return this;
+                }
+
+                @Override
+                public java.time.Instant instant() {
+                    return java.time.Instant.ofEpochMilli(now.get());
+                }
+            };
+            MemoryStateStore replay = MemoryStateStore.onClockTime(CAP, replayClock, 1000);
+            for (int caller = 0; caller < 20; caller++) {
+                replay.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
+            }
+            now.addAndGet(120_000); // past their time to live: expired, not evicted for room
+            for (int caller = 20; caller < 40; caller++) {
+                replay.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
+            }
+            assertThat(replay.evictedForRoom()).isZero();
+            for (int caller = 0; caller < 2000; caller++) {
+                replay.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
+            }
+            assertThat(replay.evictedForRoom()).isGreaterThan(1000);
+            assertThat(warned).as("a replay's store does not log").hasSize(1);
+        } finally {
+            jul.removeHandler(h);
+        }
+    }
+
     private static StateOp randomOp(SplittableRandom r, long now) {
         String key = "k" + r.nextInt(400);
         switch (r.nextInt(4)) {
