@@ -260,7 +260,8 @@ public interface Guard<I> extends AutoCloseable {
          *       admitted once another caller's state has expired (a warning in the
          *       {@code dev.veil.Guard} log each time the table fills);</li>
          *   <li>blocks and throttles: when {@code n} callers have active cool-downs and another must
-         *       be recorded, every caller is blocked until that cool-down ends (denied {@code blocked}
+         *       be recorded, every caller is blocked until the table has room for it again, at the
+         *       latest until that cool-down ends (denied {@code blocked}
          *       with the rule {@code max_callers}, and a warning in the {@code dev.veil.Guard} log when
          *       it begins and when it ends);</li>
          *   <li>privacy budgets: a new caller beyond {@code n} in a budget period cannot spend budget

@@ -388,14 +388,18 @@ class GuardTest {
                     .contains("Guard.Builder.maxCallers");
             // a caller blocked on its own is still told so
             denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
-            clock.advance(Duration.ofSeconds(595)); // Alice's block is over, the overflow is not
-            denied(g.predict(ask(ALICE, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "max_callers");
+            // Alice's block is over, so the table has room for Erin's, which found it full: the overflow
+            // ends there (not when Erin's block does), and Erin's block is recorded
+            clock.advance(Duration.ofSeconds(595));
+            released(g.predict(ask(ALICE, VALID)));
+            denied(g.predict(ask(ERIN, VALID)), ReasonCode.BLOCKED, Stage.ACCESS, "monitoring");
             clock.advance(Duration.ofSeconds(5));
             released(g.predict(ask(ERIN, VALID)));
             assertThat(log.messages()).filteredOn(m -> m.contains("every caller is blocked")).hasSize(1);
             assertThat(log.messages()).filteredOn(m -> m.contains("no longer all blocked")).singleElement()
-                    .satisfies(m -> assertThat(m).contains("2026-06-01T12:10:10Z"));
-            assertThat(firstReason(audited(g, 10).get(6))).containsEntry("code", "blocked")
+                    .satisfies(m -> assertThat(m).contains("has room again").contains("2026-06-01T12:10:10Z")
+                            .contains("the 1 block(s) and throttle(s) that found it full are recorded"));
+            assertThat(firstReason(audited(g, 11).get(6))).containsEntry("code", "blocked")
                     .containsEntry("rule", "max_callers");
         } finally {
             GuardFixtures.quietGuardLog(true);

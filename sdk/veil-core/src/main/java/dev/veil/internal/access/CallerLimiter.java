@@ -16,6 +16,9 @@ import io.github.bucket4j.local.SynchronizationStrategy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -134,6 +137,16 @@ public final class CallerLimiter {
     private final int maxCoolDowns;
     private final Object coolDownLock = new Object();
     private volatile Instant overflowUntil;
+    /**
+     * The blocks and throttles that found the table full during the overflow, recorded once it has
+     * room again so that the overflow can end then, not only when the longest of them ends (guarded
+     * by coolDownLock; at most {@link #maxCoolDowns} together, beyond which the overflow runs its course).
+     */
+    private final Map<String, Instant> pendingBlocks = new java.util.LinkedHashMap<>();
+    private final Map<String, StateOp.Throttle> pendingThrottles = new java.util.LinkedHashMap<>();
+    private boolean pendingIncomplete;
+    /** When (epoch nanoseconds) a blocked check may next look whether the table has room (once a second). */
+    private volatile long nextRoomCheckNanos;
     /** Whether the last new caller was refused for a full table (guarded by admissionLock): logged once per time it fills. */
     private boolean tableFull;
 
@@ -366,6 +379,11 @@ public final class CallerLimiter {
             }
             CoolDown old = live(callerId, now);
             if (old == null && !roomFor(now, until)) {
+                if (pendingBlocks.containsKey(callerId) || pendingSize() < maxCoolDowns) {
+                    pendingBlocks.merge(callerId, until, CallerLimiter::later);
+                } else {
+                    pendingIncomplete = true;
+                }
                 return;
             }
             CoolDown next = old == null
@@ -395,6 +413,13 @@ public final class CallerLimiter {
             }
             CoolDown old = live(callerId, now);
             if (old == null && !roomFor(now, until)) {
+                if (pendingThrottles.containsKey(callerId) || pendingSize() < maxCoolDowns) {
+                    // as two throttles merge: the lower rate until the later end
+                    pendingThrottles.merge(callerId, t, (a, b) -> new StateOp.Throttle(callerId,
+                            Math.min(a.perSecond(), b.perSecond()), Math.max(a.untilMillis(), b.untilMillis())));
+                } else {
+                    pendingIncomplete = true;
+                }
                 return;
             }
             long nowNanos = toNanos(now);
@@ -471,6 +496,13 @@ public final class CallerLimiter {
         }
         if (overflow != null) {
             if (now.isBefore(overflow)) {
+                long nowNanos = toNanos(now);
+                if (nowNanos - nextRoomCheckNanos >= 0) {
+                    nextRoomCheckNanos = nowNanos + 1_000_000_000L;
+                    if (endOverflowEarly(now)) {
+                        return blockedUntilOrNull(callerId, atMillis); // its own block may have been pending
+                    }
+                }
                 result = later(result, overflow);
             } else {
                 endOverflow(overflow);
@@ -479,11 +511,55 @@ public final class CallerLimiter {
         return result;
     }
 
+    private int pendingSize() {
+        return pendingBlocks.size() + pendingThrottles.size();
+    }
+
+    /**
+     * Ends the overflow before its end when the table has room again for every cool-down that found
+     * it full (the cool-downs that filled it have ended): those are recorded, and callers are no
+     * longer all blocked. Not when one of them could not be kept ({@link #pendingIncomplete}).
+     *
+     * @return whether it ended the overflow
+     */
+    private boolean endOverflowEarly(Instant now) {
+        synchronized (coolDownLock) {
+            Instant ended = overflowUntil;
+            if (ended == null || !now.isBefore(ended) || pendingIncomplete) {
+                return false;
+            }
+            coolDowns.entrySet().removeIf(e -> e.getValue().over(now));
+            pendingBlocks.values().removeIf(until -> !until.isAfter(now));
+            pendingThrottles.values().removeIf(t -> t.untilMillis() <= now.toEpochMilli());
+            java.util.Set<String> needed = new java.util.HashSet<>(pendingBlocks.keySet());
+            needed.addAll(pendingThrottles.keySet());
+            needed.removeAll(coolDowns.keySet());
+            if (coolDowns.size() + needed.size() > maxCoolDowns) {
+                return false;
+            }
+            overflowUntil = null;
+            int recorded = pendingSize();
+            Map<String, Instant> blocks = new java.util.LinkedHashMap<>(pendingBlocks);
+            List<StateOp.Throttle> throttles = new ArrayList<>(pendingThrottles.values());
+            pendingBlocks.clear();
+            pendingThrottles.clear();
+            blocks.forEach(this::block);
+            throttles.forEach(this::throttle);
+            log(System.Logger.Level.WARNING, "callers are no longer all blocked: the table of callers with blocks or"
+                    + " throttles has room again (the overflow was to last until " + ended + "); the " + recorded
+                    + " block(s) and throttle(s) that found it full are recorded");
+            return true;
+        }
+    }
+
     /** Clears an overflow that has ended (once: the first request after its end logs it). */
     private void endOverflow(Instant ended) {
         synchronized (coolDownLock) {
             if (overflowUntil == ended) {
                 overflowUntil = null;
+                pendingBlocks.clear(); // over by now: the overflow lasted until the latest of them
+                pendingThrottles.clear();
+                pendingIncomplete = false;
                 log(System.Logger.Level.WARNING, "callers are no longer all blocked: the overflow of the table of"
                         + " callers with blocks or throttles ended at " + ended);
             }
@@ -576,6 +652,9 @@ public final class CallerLimiter {
             overflowUntil = later(o, until);
         } else {
             overflowUntil = until;
+            pendingBlocks.clear(); // a new overflow: what an earlier one left is over
+            pendingThrottles.clear();
+            pendingIncomplete = false;
             log(System.Logger.Level.WARNING, "every caller is blocked until " + until + ": the table of callers"
                     + " with blocks or throttles is full (" + maxCoolDowns + " callers whose cool-down is still"
                     + " running) and monitoring could not record another; requests are denied (blocked, rule"

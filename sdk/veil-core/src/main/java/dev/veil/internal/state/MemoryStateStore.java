@@ -47,8 +47,8 @@ import java.util.Objects;
  *       state, a new caller's {@link StateOp.Acquire} is refused with
  *       {@link StateOp.Permit#TOO_MANY_CALLERS} and known callers are served as before;</li>
  *   <li>blocks and throttles (also in the {@link CallerLimiter}): when {@code maxCallers} callers
- *       have active cool-downs and another must be recorded, every caller is blocked until that
- *       cool-down ends ({@link #blockedOnlyByOverflow}; the Guard reports it as {@code blocked} with
+ *       have active cool-downs and another must be recorded, every caller is blocked until the
+ *       table has room for it again, at the latest until that cool-down ends ({@link #blockedOnlyByOverflow}; the Guard reports it as {@code blocked} with
  *       the rule {@code max_callers}, and the limiter logs when it begins and ends);</li>
  *   <li>spent privacy budget ({@link PrivacyLedger}): a new caller's charge is refused with
  *       {@link StateOp.Budget#TOO_MANY_CALLERS} until the next period;</li>

@@ -592,6 +592,40 @@ class CallerLimiterTest {
         assertThat(l.isBlocked("a")).isTrue();
     }
 
+    /**
+     * An overflow ends once the table has room for every cool-down that found it full (those that
+     * filled it ended), not only when the longest of those ends: callers blocked for 15 minutes each
+     * filled it, and a one-day block that came then does not block everybody for a day. The
+     * cool-downs that found it full are recorded then. When more found it full than the table holds,
+     * the overflow runs its course (fail closed).
+     */
+    @Test
+    void shouldEndTheOverflowOnceTheTableHasRoomForWhatFoundItFull() {
+        CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 3);
+        for (String c : new String[] {"a1", "a2", "a3"}) {
+            l.block(c, NOON.plusSeconds(900));
+        }
+        l.block("a4", NOON.plus(Duration.ofDays(1)));
+        throttle(l, "t", 1.0, NOON.plus(Duration.ofHours(2)));
+        assertThat(l.overflowUntil()).contains(NOON.plus(Duration.ofDays(1)));
+        clock.set(NOON.plusSeconds(899));
+        assertThat(l.blockedUntil("innocent")).as("the table is still full").contains(NOON.plus(Duration.ofDays(1)));
+        clock.set(NOON.plusSeconds(901));
+        assertThat(l.isBlocked("innocent")).isFalse();
+        assertThat(l.overflowing()).isFalse();
+        assertThat(l.blockedUntil("a4")).contains(NOON.plus(Duration.ofDays(1)));
+        assertThat(l.throttledUntil("t")).contains(NOON.plus(Duration.ofHours(2)));
+        assertThat(l.coolDownCount()).isEqualTo(2);
+
+        CallerLimiter one = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 1);
+        one.block("b1", NOON.plusSeconds(1800));
+        one.block("b2", NOON.plus(Duration.ofDays(1)));
+        one.block("b3", NOON.plus(Duration.ofDays(2))); // more than the table holds found it full: not kept
+        clock.set(NOON.plusSeconds(1801));
+        assertThat(one.blockedUntil("innocent")).as("the overflow runs its course")
+                .contains(NOON.plus(Duration.ofDays(2)));
+    }
+
     @Test
     void shouldPurgeEndedCoolDownsBeforeOverflowing() {
         CallerLimiter l = new CallerLimiter(clock, 1000, Duration.ofMinutes(1), 2);
