@@ -537,14 +537,15 @@ public final class CallerLimiter {
             if (coolDowns.size() + needed.size() > maxCoolDowns) {
                 return false;
             }
-            overflowUntil = null;
             int recorded = pendingSize();
             Map<String, Instant> blocks = new java.util.LinkedHashMap<>(pendingBlocks);
             List<StateOp.Throttle> throttles = new ArrayList<>(pendingThrottles.values());
             pendingBlocks.clear();
             pendingThrottles.clear();
+            // recorded before the overflow ends: a lock-free check that sees it ended sees them too
             blocks.forEach(this::block);
             throttles.forEach(this::throttle);
+            overflowUntil = null;
             log(System.Logger.Level.WARNING, "callers are no longer all blocked: the table of callers with blocks or"
                     + " throttles has room again (the overflow was to last until " + ended + "); the " + recorded
                     + " block(s) and throttle(s) that found it full are recorded");
