@@ -40,6 +40,11 @@ public final class Revisions {
         for (int i = 0; i < n; i++) {
             Object x = ta.get(i);
             Object y = tb.get(i);
+            if (x instanceof DateLike dx && y instanceof DateLike dy && dx.digits() != dy.digits()) {
+                return null; // 1.0.202611301530 against 1.0.20261201: dates of two lengths, or two numbers?
+            }
+            x = x instanceof DateLike d ? d.value() : x;
+            y = y instanceof DateLike d ? d.value() : y;
             if (x instanceof BigInteger bx && y instanceof BigInteger by) {
                 int c = bx.compareTo(by);
                 if (c != 0) {
@@ -117,7 +122,18 @@ public final class Revisions {
      * and starts with a date ({@code 20261130-1} against {@code 2026-11-30.9}); a later run is a plain
      * number ({@code 1.0.10000105} is newer than {@code 1.0.9999999}, not a date of year 1000).
      */
+    /**
+     * A later run of 8 or more digits that starts like a date: compared as a number, but two of
+     * different lengths have no order (a date with and without its time, or plain numbers: which
+     * is newer cannot be told).
+     */
+    private record DateLike(BigInteger value, int digits) {}
+
     private static void addNumber(String digits, List<Object> out, boolean first) {
+        if (!first && dateAt(digits) == 0) {
+            out.add(new DateLike(new BigInteger(digits), digits.length()));
+            return;
+        }
         if (first && dateAt(digits) == 0) {
             out.add(new BigInteger(digits.substring(0, 4)));
             out.add(new BigInteger(digits.substring(4, 6)));

@@ -36,6 +36,19 @@ class RevisionsTest {
         assertThat(sign("1.4.10+build.7", "1.4.10")).as("build metadata has no order").isZero();
     }
 
+    /**
+     * A later run of digits that starts like a date is a number, but two such runs of different
+     * lengths have no order: {@code 1.0.202611301530} (30 November, 15:30) is not newer than
+     * {@code 1.0.20261201} (1 December), whatever the numbers say.
+     */
+    @Test
+    void laterDateLikeRunsOfDifferentLengthsHaveNoOrder() {
+        assertThat(Revisions.compare("1.0.202611301530", "1.0.20261201")).isNull();
+        assertThat(Revisions.compare("1.0.20261201", "1.0.202611301530")).isNull();
+        assertThat(sign("1.0.20261130", "1.0.20261201")).isNegative();
+        assertThat(sign("1.0.9999999", "1.0.10000105")).isNegative();
+    }
+
     @Test
     void commitIdsWordsAndMixedSchemesHaveNoOrder() {
         for (String r : List.of("f1d2d2f9", "0beec7b5", "deadbeef", "release", "")) {
