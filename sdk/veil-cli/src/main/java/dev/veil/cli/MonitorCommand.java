@@ -375,7 +375,8 @@ final class MonitorCommand implements Runnable {
         if (evicted > 0) {
             err.println(command + ": note: the in-memory store reached its cap (the Guard's default stateMemory, "
                     + (ReplayStores.STATE_BYTES >> 20) + " MiB) and forgot " + evicted + " detector histor"
-                    + (evicted == 1 ? "y or fingerprint index" : "ies or fingerprint indexes") + " to make room, those "
+                    + (evicted == 1 ? "y, window or fingerprint index" : "ies, windows or fingerprint indexes")
+                    + " to make room, those "
                     + "used least first, as a Guard with that cap would: callers quieter than the rest may be flagged "
                     + "later or not at all; a Guard with a larger Guard.Builder.stateMemory, or on Redis (--redis), "
                     + "would keep them");

@@ -163,7 +163,7 @@ class MonitorReplayCommandTest {
         java.io.StringWriter some = new java.io.StringWriter();
         MonitorCommand.printEvictionNote(new java.io.PrintWriter(some, true), "veil monitor replay", 3);
         assertThat(some.toString()).isEqualTo("veil monitor replay: note: the in-memory store reached its cap (the "
-                + "Guard's default stateMemory, 256 MiB) and forgot 3 detector histories or fingerprint indexes to make "
+                + "Guard's default stateMemory, 256 MiB) and forgot 3 detector histories, windows or fingerprint indexes to make "
                 + "room, those used least first, as a Guard with that cap would: callers quieter than the rest may be "
                 + "flagged later or not at all; a Guard with a larger Guard.Builder.stateMemory, or on Redis (--redis), "
                 + "would keep them" + System.lineSeparator());

@@ -99,7 +99,7 @@ public final class MemoryStateStore implements StateStore {
     private volatile GuardSettings.PrivacyBudget ledgerBudget;
     /** The spent-budget marks: protecting, never evicted (see the class comment). */
     private final SpentMarks spent;
-    /** Detector histories and fingerprint indexes forgotten to make room, before their time to live. */
+    /** Detector histories, windows and fingerprint indexes forgotten to make room, before their time to live. */
     private final java.util.concurrent.atomic.LongAdder evictedForRoom = new java.util.concurrent.atomic.LongAdder();
     /** Whether {@link #evictedForRoom} is logged (a live Guard's store; a replay reports it itself). */
     private final boolean logEvictions;
@@ -178,7 +178,7 @@ public final class MemoryStateStore implements StateStore {
     }
 
     /**
-     * Counts a detector history or fingerprint index forgotten to make room ({@link RemovalCause#SIZE},
+     * Counts a detector history, window (a counter) or fingerprint index forgotten to make room ({@link RemovalCause#SIZE},
      * not its time to live) and, in a live Guard's store, says so at most once a minute: the attack
      * detectors then lose what they remembered of the callers used least (an attacker quieter than
      * the crowd), and nothing else would tell.
@@ -196,7 +196,7 @@ public final class MemoryStateStore implements StateStore {
         if ((!evictionLogged || now - next >= 0) && nextEvictionLog.compareAndSet(next, now + 60_000_000_000L)) {
             evictionLogged = true;
             GUARD_LOG.log(System.Logger.Level.WARNING, "the in-memory state store is at its cap for detector "
-                    + "histories and fingerprint indexes (stateMemory " + (maxBytes >> 20) + " MiB): "
+                    + "histories, windows or fingerprint indexes (stateMemory " + (maxBytes >> 20) + " MiB): "
                     + evictedForRoom.sum() + " so far were forgotten to make room before their time to live, those "
                     + "used least first, so the attack detectors forget a caller quieter than the rest (an attack "
                     + "sent slowly among many active callers goes unseen); raise Guard.Builder.stateMemory (the "
@@ -207,18 +207,19 @@ public final class MemoryStateStore implements StateStore {
     }
 
     /**
-     * Detector histories and fingerprint indexes forgotten so far to make room under the memory cap,
+     * Detector histories, windows and fingerprint indexes forgotten so far to make room under the memory cap,
      * before their time to live (0 while the cap was never reached).
      */
     public long evictedForRoom() {
         return evictedForRoom.sum();
     }
 
-    private static Cache<String, SlidingCounter> counterCache(long maxWeight, Ticker ticker) {
+    private Cache<String, SlidingCounter> counterCache(long maxWeight, Ticker ticker) {
         return Caffeine.newBuilder()
                 .maximumWeight(maxWeight)
                 .weigher((String k, SlidingCounter v) -> (int) (keyBytes(k) + NODE_BYTES + v.bytes()))
                 .expireAfter(new LastUseTtlExpiry<SlidingCounter>())
+                .evictionListener((String k, SlidingCounter v, RemovalCause cause) -> evicted(cause))
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();

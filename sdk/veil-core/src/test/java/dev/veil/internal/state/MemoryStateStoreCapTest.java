@@ -85,8 +85,15 @@ class MemoryStateStoreCapTest {
             }
             assertThat(store.evictedForRoom()).isGreaterThan(1000);
             assertThat(warned).singleElement().asString().contains("the in-memory state store is at its cap for "
-                    + "detector histories and fingerprint indexes (stateMemory 1 MiB)").contains("raise "
+                    + "detector histories, windows or fingerprint indexes (stateMemory 1 MiB)").contains("raise "
                     + "Guard.Builder.stateMemory");
+
+            // a rate detector's windows too (counters per caller, their own share)
+            MemoryStateStore counted = MemoryStateStore.onClockTime(CAP, Clock.systemUTC(), 1000);
+            for (int caller = 0; caller < 50_000; caller++) {
+                counted.execute(new StateOp.CountInWindow("c" + caller, 1_700_000_000_000L, 60_000));
+            }
+            assertThat(counted.evictedForRoom()).isGreaterThan(10_000);
 
             java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_700_000_000_000L);
             Clock replayClock = new Clock() {
