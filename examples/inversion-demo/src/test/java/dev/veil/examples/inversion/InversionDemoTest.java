@@ -215,15 +215,7 @@ class InversionDemoTest {
 
     @Test
     void theOneSidedAttackerSendsNoAntitheticPairsAndStepsAfterTwentyProbes() {
-        // images with little spread, so that no probe of sigma 1 is clipped to [0, 1]
-        SplittableRandom random = new SplittableRandom(5);
-        double[][] images = new double[50][16];
-        for (double[] image : images) {
-            for (int j = 0; j < image.length; j++) {
-                image[j] = 0.5 + 0.01 * Attacker.gaussian(random);
-            }
-        }
-        Pca basis = Pca.learn(images, 0, images.length, 3, 7);
+        Pca basis = narrowBasis();
         double[] start = basis.image(new double[basis.size()]);
         Attacker pairs = Attacker.priorNes(basis, 1.0, 0.05, 3);
         Attacker oneSided = Attacker.priorNesOneSided(basis, 1.0, 0.05, 3);
@@ -251,14 +243,7 @@ class InversionDemoTest {
      */
     @Test
     void aProbeRefusedAsUnlikeTheTrainingImagesIsDroppedForAFreshDirection() {
-        SplittableRandom random = new SplittableRandom(5);
-        double[][] images = new double[50][16];
-        for (double[] image : images) {
-            for (int j = 0; j < image.length; j++) {
-                image[j] = 0.5 + 0.01 * Attacker.gaussian(random);
-            }
-        }
-        Pca basis = Pca.learn(images, 0, images.length, 3, 7);
+        Pca basis = narrowBasis();
         double[] start = basis.image(new double[basis.size()]);
         Attacker pairs = Attacker.priorNes(basis, 1.0, 0.05, 3);
         double[] a = pairs.next();
@@ -280,6 +265,18 @@ class InversionDemoTest {
         double[] d = oneSided.next();
         oneSided.refused();
         assertThat(oneSided.next()).isNotEqualTo(d);
+    }
+
+    /** A basis of 3 components learned from images with little spread, so that no probe of sigma 1 is clipped to [0, 1]. */
+    static Pca narrowBasis() {
+        SplittableRandom random = new SplittableRandom(5);
+        double[][] images = new double[50][16];
+        for (double[] image : images) {
+            for (int j = 0; j < image.length; j++) {
+                image[j] = 0.5 + 0.01 * Attacker.gaussian(random);
+            }
+        }
+        return Pca.learn(images, 0, images.length, 3, 7);
     }
 
     /** Whether {@code a} and {@code b} lie symmetrically around {@code centre}: an antithetic pair. */

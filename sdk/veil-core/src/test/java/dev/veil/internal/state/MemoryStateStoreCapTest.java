@@ -54,37 +54,21 @@ class MemoryStateStoreCapTest {
      */
     @Test
     void historiesForgottenToMakeRoomAreCountedAndLoggedOnce() {
-        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.veil.Guard");
-        List<String> warned = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler h = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord rec) {
-                if (rec.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()
-                        && rec.getMessage().contains("at its cap")) {
-                    warned.add(rec.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
-        jul.addHandler(h);
-        try {
+        try (dev.veil.LogCapture log = dev.veil.LogCapture.warnings("dev.veil.Guard")) {
+            java.util.function.Supplier<List<String>> warned = () -> log.messages().stream()
+                    .filter(m -> m.contains("at its cap")).toList();
             MemoryStateStore store = new MemoryStateStore(CAP, Clock.systemUTC(), 1000);
             byte[] entry = new byte[1000];
             for (int caller = 0; caller < 20; caller++) { // 20 KB: far below the lists' half of 1 MiB
                 store.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
             }
             assertThat(store.evictedForRoom()).isZero();
-            assertThat(warned).isEmpty();
+            assertThat(warned.get()).isEmpty();
             for (int caller = 0; caller < 2000; caller++) { // 2 MB of histories, four times their share
                 store.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
             }
             assertThat(store.evictedForRoom()).isGreaterThan(1000);
-            assertThat(warned).singleElement().asString().contains("the in-memory state store is at its cap for "
+            assertThat(warned.get()).singleElement().asString().contains("the in-memory state store is at its cap for "
                     + "detector histories, windows or fingerprint indexes (stateMemory 1 MiB)").contains("raise "
                     + "Guard.Builder.stateMemory");
 
@@ -125,9 +109,7 @@ class MemoryStateStoreCapTest {
                 replay.execute(new StateOp.ListAppend("list:c" + caller, entry, 100, 60_000));
             }
             assertThat(replay.evictedForRoom()).isGreaterThan(1000);
-            assertThat(warned).as("a replay's store does not log").hasSize(1);
-        } finally {
-            jul.removeHandler(h);
+            assertThat(warned.get()).as("a replay's store does not log").hasSize(1);
         }
     }
 
