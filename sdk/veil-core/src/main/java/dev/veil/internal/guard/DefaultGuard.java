@@ -1090,9 +1090,13 @@ public final class DefaultGuard<I> implements Guard<I> {
         try {
             ReleaseSpec spec;
             boolean borrowedNoise = false; // a degraded answer carrying the normal release's noise
+            ReleaseSpec normalRelease = null; // a regression's, for a degraded value no finer than it
             if (x.degraded) {
                 spec = settings.degradedRelease();
                 x.rules.add("output:degraded");
+                if (raw.kind() == Prediction.Kind.REGRESSION) {
+                    normalRelease = rt.policy().output(in.withPrediction(x.summary, false)).release();
+                }
                 if (spec.noise() == null && settings.privacy() != null && raw.kind() == Prediction.Kind.CLASSIFICATION) {
                     // A degraded answer must never tell more than the normal one: next to a noisy label
                     // that may change (allow_label_change), the exact top label is more, and free. It
@@ -1107,6 +1111,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 var od = rt.policy().output(in.withPrediction(x.summary, false));
                 x.rules.add(rt.label(PolicyRuntime.OUTPUT, od.rule()));
                 spec = od.release();
+                normalRelease = spec;
             }
             String spent = null; // why the budget could not pay, when it could not
             if (x.budgetSpentUntil > x.nowMillis) {
@@ -1173,7 +1178,12 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (borrowedNoise) {
                 x.rules.add("output:degraded_with_noise"); // paid for: the answer carries it
             }
-            x.release(transformer.apply(raw, spec, spec.noise() == null ? null : randoms.get()));
+            ReleasedPrediction release = transformer.apply(raw, spec, spec.noise() == null ? null : randoms.get());
+            if (x.degraded && normalRelease != null && raw.kind() == Prediction.Kind.REGRESSION) {
+                // a degraded request never gets more than a normal one: not a finer value either
+                release = transformer.noFinerThan(release, normalRelease);
+            }
+            x.release(release);
             x.outcome(Stage.OUTPUT, x.degraded ? StageOutcome.DEGRADE : StageOutcome.ALLOW);
         } catch (Exception e) {
             if (settings.onError() != GuardSettings.OnError.DEGRADE || interrupted(e)) {

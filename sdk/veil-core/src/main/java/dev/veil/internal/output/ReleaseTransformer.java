@@ -256,6 +256,42 @@ public final class ReleaseTransformer {
         }
     }
 
+    /**
+     * A degraded regression release made no finer than the normal release for the same request:
+     * its value rounded again as {@code normal} rounds (its step, or 2 significant digits for a
+     * {@code label_only} without one), so that a degraded request never gets a more precise value
+     * than a normal one, whatever {@code output.degraded}'s round. A classification release, or a
+     * normal release that does not round, leaves it as it is.
+     *
+     * @throws IllegalArgumentException when the value is too large to round to the normal step
+     */
+    public ReleasedPrediction noFinerThan(ReleasedPrediction degraded, ReleaseSpec normal) {
+        if (degraded.value().isEmpty()) {
+            return degraded;
+        }
+        double v = degraded.value().getAsDouble();
+        String step;
+        if (normal.round() > 0) {
+            double k = Math.rint(v / normal.round());
+            if (!Double.isFinite(k)) {
+                throw new IllegalArgumentException("the regression value is too large to round to a step of "
+                        + normal.round());
+            }
+            v = grid(normal.round()).at(k) + 0.0;
+            step = "round(" + normal.round() + ")";
+        } else if (normal.form() == ReleaseSpec.Form.LABEL_ONLY) {
+            v = roundSignificant(v);
+            step = "round_significant(2)";
+        } else {
+            return degraded;
+        }
+        List<String> applied = new ArrayList<>(degraded.applied());
+        if (!applied.contains(step)) {
+            applied.add(step);
+        }
+        return new ReleasedPrediction(null, List.of(), OptionalDouble.of(v), List.copyOf(applied));
+    }
+
     private ReleasedPrediction regression(double value, ReleaseSpec spec, RandomGenerator rng) {
         if (!Double.isFinite(value)) {
             throw new IllegalArgumentException("regression value must be finite, was " + value);

@@ -1,0 +1,92 @@
+package dev.veil;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A degraded regression value is never finer than the normal release would give the same request
+ * (policy-reference 5.6: "a degraded request never gets more than a normal one"), whatever
+ * {@code output.degraded}'s round: a caller flagged by monitoring, or served by a stale model, got
+ * a more precise value than an unflagged one before (a review's tests).
+ */
+class DegradedRegressionTest {
+    static final Instant NOW = Instant.parse("2026-12-02T12:00:00Z");
+    static final String HEAD = """
+            veil: 1
+            name: degraded-regression
+            authentication: {anonymous: true}
+            access: {default: {effect: allow}}
+            validation: {default: {shape: [1]}}
+            """;
+
+    @TempDir Path tmp;
+
+    private Guard<double[]> guard(String yaml, double value, Duration age) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("b" + System.nanoTime()));
+        Files.writeString(dir.resolve("p.veil.yaml"), HEAD + yaml);
+        return Guard.builder(Model.ofVector(ModelInfo.of("price", "w48", NOW.minus(age)), x -> Prediction.regression(value)))
+                .policy(PolicyBundle.load(dir))
+                .audit(AuditLog.jsonLines(tmp.resolve("audit" + System.nanoTime() + ".jsonl")))
+                .clock(Clock.fixed(NOW, ZoneOffset.UTC))
+                .build();
+    }
+
+    private static double value(Response r) {
+        assertThat(r).isInstanceOf(Response.Released.class);
+        return ((Response.Released) r).prediction().value().getAsDouble();
+    }
+
+    /**
+     * policy-reference 5.6: output.degraded "must be form: label_only, the most minimised release, so
+     * that a degraded request never gets more than a normal one". For a regression, a degraded
+     * label_only with a finer round than the normal release gives a caller flagged by monitoring a
+     * finer value (123456.79) than an unflagged one (123457).
+     */
+    @Test
+    void aDegradedRegressionValueIsNeverFinerThanTheNormalOne() throws Exception {
+        String yaml = """
+                monitoring:
+                  detectors:
+                    rate: {window_seconds: 60, medium: 2, high: 5}
+                  rules:
+                    - {id: slow-down, when: {signals: {rate: medium}}, action: degrade}
+                output:
+                  default: {form: full, round: 1}
+                  degraded: {form: label_only, round: 0.01}
+                """;
+        try (Guard<double[]> g = guard(yaml, 123456.789, Duration.ofDays(1))) {
+            double normal = value(g.predict(Request.of(Credentials.anonymous(), new double[] {1})));
+            Response flagged = g.predict(Request.of(Credentials.anonymous(), new double[] {1}));
+            assertThat(((Response.Released) flagged).degraded()).isTrue();
+            double degraded = value(flagged);
+            assertThat(normal).isEqualTo(123457.0);
+            // the degraded value must be at most as precise: a multiple of the normal step (1)
+            assertThat(degraded % 1.0).as("degraded %s vs normal %s", degraded, normal).isZero();
+            assertThat(((Response.Released) flagged).prediction().applied()).contains("round(0.01)", "round(1.0)");
+        }
+    }
+
+    /** The same with the default label_only (2 significant digits) and a degraded round of 0.05. */
+    @Test
+    void aDegradedLabelOnlyWithRoundIsNotFinerThanLabelOnly() throws Exception {
+        String yaml = """
+                model: {default: {max_age_days: 1, on_stale: degrade}}
+                output:
+                  default: {form: label_only}
+                  degraded: {form: label_only, round: 0.05}
+                """;
+        try (Guard<double[]> g = guard(yaml, 123456.789, Duration.ofDays(3))) {
+            Response r = g.predict(Request.of(Credentials.anonymous(), new double[] {1}));
+            assertThat(((Response.Released) r).degraded()).isTrue();
+            assertThat(value(r)).isEqualTo(120000.0); // what a fresh model's normal release gives
+        }
+    }
+}
