@@ -91,7 +91,10 @@ public interface Guard<I> extends AutoCloseable {
 
     /**
      * Replaces the model atomically; requests in flight finish on the old one. Throws
-     * {@link IllegalStateException} once the Guard is closed.
+     * {@link IllegalStateException} once the Guard is closed, and {@link IllegalArgumentException}
+     * when the model was trained more than a day after the Guard's clock's time (as
+     * {@link Builder#build()} does). A model older than the policy's {@code max_age_days} is
+     * accepted: its requests then get what {@code on_stale} says.
      */
     void swapModel(Model<I> model);
 

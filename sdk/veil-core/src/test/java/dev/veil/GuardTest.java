@@ -1341,6 +1341,9 @@ class GuardTest {
         assertThatThrownBy(() -> g.swapModel(modelA.as(future)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
         assertThat(g.model()).isEqualTo(skewed);
+        g.close();
+        // a closed Guard says so first, whatever the model (the training date was checked first)
+        assertThatThrownBy(() -> g.swapModel(modelA.as(future))).isInstanceOf(IllegalStateException.class);
     }
 
     @Test

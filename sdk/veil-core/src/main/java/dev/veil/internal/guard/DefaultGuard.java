@@ -368,9 +368,9 @@ public final class DefaultGuard<I> implements Guard<I> {
     @Override
     public void swapModel(Model<I> next) {
         Objects.requireNonNull(next, "model");
-        requireTrainedBeforeNow(next.info(), clock);
         synchronized (reloadLock) {
-            requireOpen();
+            requireOpen(); // a closed Guard says so first, whatever the model
+            requireTrainedBeforeNow(next.info(), clock);
             InForce<I> now = inForce;
             Model<I> previous = now.model();
             inForce = new InForce<>(now.runtime(), next);
