@@ -89,4 +89,33 @@ class DegradedRegressionTest {
             assertThat(value(r)).isEqualTo(120000.0); // what a fresh model's normal release gives
         }
     }
+
+    /**
+     * A stale model under {@code on_stale: degrade} with a privacy budget: the degraded value carries
+     * the normal release's noise and is charged for it, as a degraded classification does, instead of
+     * being refused as {@code budget_exhausted} though no budget was spent (a review found the
+     * caller told to wait for the period to end, while the cause was the model's age).
+     */
+    @Test
+    void aStaleRegressionUnderABudgetCarriesTheNormalNoiseInsteadOfBeingRefused() throws Exception {
+        String yaml = """
+                model: {default: {max_age_days: 1, on_stale: degrade}}
+                output:
+                  default: {form: full, noise: {mechanism: laplace, epsilon: 4, sensitivity: 1000}}
+                  privacy: {per_caller_epsilon: 10, period_seconds: 86400}
+                """;
+        try (Guard<double[]> g = guard(yaml, 250000, Duration.ofDays(3))) {
+            for (int i = 0; i < 2; i++) {
+                Response r = g.predict(Request.of(Credentials.anonymous(), new double[] {1}));
+                assertThat(((Response.Released) r).degraded()).isTrue();
+                assertThat(((Response.Released) r).prediction().applied()).anyMatch(a -> a.startsWith("noise("))
+                        .contains("round_significant(2)", "label_only");
+                assertThat(value(r)).isBetween(200000.0, 300000.0);
+            }
+            // charged like the normal release: 2 x 4 of 10 spent, the third is over budget
+            Response third = g.predict(Request.of(Credentials.anonymous(), new double[] {1}));
+            assertThat(third).isInstanceOf(Response.Denied.class);
+            assertThat(((Response.Denied) third).reason().code()).isEqualTo(ReasonCode.BUDGET_EXHAUSTED);
+        }
+    }
 }

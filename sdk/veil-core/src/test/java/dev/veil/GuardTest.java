@@ -1785,13 +1785,38 @@ class GuardTest {
     }
 
     @Test
-    void aDegradedRegressionIsRefusedRatherThanAnsweredWithoutNoiseUnderAPrivacyBudget() {
+    void aDegradedRegressionUnderAPrivacyBudgetCarriesTheNormalReleasesNoiseAndIsChargedForIt() {
+        // it was refused (budget_exhausted, though nothing was spent): a regression is never released
+        // without its noise under a budget, and now it takes the normal release's, as a classification does
         Model<double[]> price = Model.ofVector(ModelInfo.of("price", "1", NOW.minus(Duration.ofDays(400))),
                 x -> Prediction.regression(0.7349));
         Guard<double[]> g = guard(bundle().set("model", "default: {max_age_days: 365, on_stale: degrade}")
                 .set("output", """
                         default: {form: full, noise: {mechanism: laplace, epsilon: 0.5}}
                         degraded: {form: label_only}
+                        privacy: {per_caller_epsilon: 100, on_exhausted: deny}
+                        """), price, b -> { });
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+        assertThat(r.degraded()).isTrue();
+        assertThat(r.prediction().applied()).contains("noise(laplace,epsilon=0.5)", "round_significant(2)",
+                "label_only");
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(at(rec, "stages", "output")).isEqualTo("degrade");
+        assertThat(rec.toString()).contains("output:degraded_with_noise");
+    }
+
+    @Test
+    void aDegradedRegressionWhoseNormalReleaseHasNoNoiseIsRefusedUnderAPrivacyBudget() {
+        Model<double[]> price = Model.ofVector(ModelInfo.of("price", "1", NOW.minus(Duration.ofDays(400))),
+                x -> Prediction.regression(0.7349));
+        Guard<double[]> g = guard(bundle().set("model", "default: {max_age_days: 365, on_stale: degrade}")
+                .set("output", """
+                        default: {form: full, round: 0.1}
+                        degraded: {form: label_only}
+                        rules:
+                          - {id: noisy-for-guests, when: {roles: [guest]}, release: {form: full,
+                             noise: {mechanism: laplace, epsilon: 0.5}}}
                         privacy: {per_caller_epsilon: 100, on_exhausted: deny}
                         """), price, b -> { });
 

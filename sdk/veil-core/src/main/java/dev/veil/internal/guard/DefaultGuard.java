@@ -1096,6 +1096,14 @@ public final class DefaultGuard<I> implements Guard<I> {
                 x.rules.add("output:degraded");
                 if (raw.kind() == Prediction.Kind.REGRESSION) {
                     normalRelease = rt.policy().output(in.withPrediction(x.summary, false)).release();
+                    if (spec.noise() == null && settings.privacy() != null && normalRelease.noise() != null) {
+                        // Under a budget a regression is never released without its noise: a degraded
+                        // one carries the normal release's, is charged for it like the normal one, and
+                        // is rounded as the degraded release says (then no finer than the normal one).
+                        spec = new ReleaseSpec(ReleaseSpec.Form.LABEL_ONLY, 0, spec.round(), 0, null,
+                                normalRelease.noise(), true);
+                        borrowedNoise = true;
+                    }
                 }
                 if (spec.noise() == null && settings.privacy() != null && raw.kind() == Prediction.Kind.CLASSIFICATION) {
                     // A degraded answer must never tell more than the normal one: next to a noisy label
