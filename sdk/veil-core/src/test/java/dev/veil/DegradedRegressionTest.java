@@ -118,4 +118,28 @@ class DegradedRegressionTest {
             assertThat(((Response.Denied) third).reason().code()).isEqualTo(ReasonCode.BUDGET_EXHAUSTED);
         }
     }
+
+    /**
+     * A regression's value rounds to a step above 1 (a price to the nearest 1,000); such a step is
+     * refused where it meets a classification's scores (every score would round to 0 or 1), failing
+     * closed.
+     */
+    @Test
+    void aRegressionValueRoundsToAThousandAndAClassificationRefusesSuchAStep() throws Exception {
+        try (Guard<double[]> g = guard("output: {default: {form: full, round: 1000}}\n", 123456.789, Duration.ofDays(1))) {
+            Response r = g.predict(Request.of(Credentials.anonymous(), new double[] {1}));
+            assertThat(value(r)).isEqualTo(123000.0);
+            assertThat(((Response.Released) r).prediction().applied()).containsExactly("round(1000.0)");
+        }
+        Path dir = Files.createDirectories(tmp.resolve("classifier"));
+        Files.writeString(dir.resolve("p.veil.yaml"), HEAD + "output: {default: {form: full, round: 1000}}\n");
+        try (Guard<double[]> g = Guard.builder(Model.ofVector(ModelInfo.of("animals", "1", NOW.minus(Duration.ofDays(1))),
+                        x -> Prediction.classification(java.util.List.of("cat", "dog"), new double[] {0.7, 0.3})))
+                .policy(PolicyBundle.load(dir)).audit(AuditLog.jsonLines(tmp.resolve("classifier.jsonl")))
+                .clock(Clock.fixed(NOW, ZoneOffset.UTC)).build()) {
+            Response r = g.predict(Request.of(Credentials.anonymous(), new double[] {1}));
+            assertThat(r).isInstanceOf(Response.Denied.class);
+            assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.INTERNAL_ERROR);
+        }
+    }
 }

@@ -326,8 +326,9 @@ public final class DecisionDocuments {
             throw r.fail("top_k", "expected an integer >= 1 when form is top_k, was " + topK);
         }
         double round = r.number("round");
-        if (!(round >= 0 && round <= 1)) {
-            throw r.fail("round", "expected a number in [0, 1] (0 = no rounding), was " + fmt(round));
+        if (!(round >= 0 && round <= ReleaseSpec.MAX_ROUND)) {
+            throw r.fail("round", "expected a number in [0, " + ReleaseSpec.MAX_ROUND + "] (0 = no rounding; above 1 for "
+                    + "a regression's value only), was " + fmt(round));
         }
         if (round > 0 && round < ReleaseSpec.MIN_ROUND) {
             throw r.fail("round", "expected 0 (no rounding) or a number of at least " + ReleaseSpec.MIN_ROUND

@@ -165,8 +165,9 @@ public record ReleaseSpec(
         if (topK < 0) {
             throw new IllegalArgumentException("top_k must be >= 0, was " + topK);
         }
-        if (!(round >= 0 && round <= 1)) {
-            throw new IllegalArgumentException("round must be in [0, 1] (0 = no rounding), was " + round);
+        if (!(round >= 0 && round <= MAX_ROUND)) {
+            throw new IllegalArgumentException("round must be in [0, " + MAX_ROUND + "] (0 = no rounding; a step above 1 "
+                    + "is for a regression's value, a classification's scores take at most 1), was " + round);
         }
         if (round > 0 && round < MIN_ROUND) {
             throw new IllegalArgumentException("round must be 0 (no rounding) or at least " + MIN_ROUND + ", was "
@@ -189,6 +190,13 @@ public record ReleaseSpec(
      * 1e-310, {@code 1 / step} overflows and every class was released with score 1.0).
      */
     static final double MIN_ROUND = 1e-12;
+
+    /**
+     * The largest rounding step: a regression's value may be rounded to 1,000 or to a million; a
+     * classification's scores take a step of at most 1 (a release with a larger one is refused when
+     * it meets a classification, since every score would round to 0 or 1).
+     */
+    public static final double MAX_ROUND = 1e15;
 
     /** Why a {@code round} in (0, {@link #MIN_ROUND}) is refused (shared with {@link DecisionDocuments}). */
     static final String ROUND_TOO_FINE = "a finer step moves a score by less than 5e-13, which hides nothing (a"

@@ -368,8 +368,11 @@ class DecisionDocumentsTest {
                         + "action per matching rule");
         assertThatThrownBy(() -> reader.model(Map.of("rule", "r", "stale", false, "action", "ignore")))
                 .hasMessage("model decision: action: expected one of deny, degrade, alert, was \"ignore\"");
-        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("round", 1.5))))
-                .hasMessage("output decision: release.round: expected a number in [0, 1] (0 = no rounding), was 1.5");
+        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("round", 2e15))))
+                .hasMessage("output decision: release.round: expected a number in [0, 1.0E15] (0 = no rounding; above 1 "
+                        + "for a regression's value only), was 2.0E15");
+        assertThat(reader.output(edited("output", Map.of(), d -> at(d, "release").put("round", 1000))).release().round())
+                .as("a regression's step").isEqualTo(1000);
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("round", 1e-310))))
                 .hasMessage("output decision: release.round: expected 0 (no rounding) or a number of at least 1.0E-12,"
                         + " was 1.0E-310: a finer step moves a score by less than 5e-13, which hides nothing (a model's"

@@ -146,6 +146,10 @@ public final class ReleaseTransformer {
     }
 
     private ReleasedPrediction classification(Prediction raw, ReleaseSpec spec, RandomGenerator rng) {
+        if (spec.round() > 1) {
+            throw new IllegalArgumentException("a round of " + spec.round() + " is for a regression's value: a "
+                    + "classification's scores take a step of at most 1 (0.05, 0.01); give this release a smaller round");
+        }
         List<String> labels = raw.labels();
         double[] scores = raw.scores();
         int n = scores.length;

@@ -416,8 +416,10 @@ class YamlPolicyEngineTest {
 
     @Test
     void shouldRejectImpossibleValues() {
-        assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 2")).message())
-                .contains("output.default").contains("round must be in [0, 1]");
+        assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 2e15")).message())
+                .contains("output.default").contains("round must be in [0, 1.0E15]");
+        // a step above 1 loads (a regression's value); a classification answered under it is refused (DegradedRegressionTest)
+        assertThat(load(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 1000")).engine()).isEqualTo("yaml");
         assertThat(loadError(POLICY.replace("top_k: 3, round: 0.05", "top_k: 3, round: 1.0e-310")).message())
                 .contains("output.default").contains("round must be 0 (no rounding) or at least 1.0E-12, was 1.0E-310");
         assertThat(loadError(POLICY.replace("per_second: 5, burst: 10", "per_second: -5, burst: 10")).message())
