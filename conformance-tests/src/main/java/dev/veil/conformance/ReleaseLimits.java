@@ -26,14 +26,15 @@ public final class ReleaseLimits {
      * @param maxScores the most scores a release may list ({@code 0}: label only)
      * @param roundingStep every released score (or regression value) must be a multiple of this step;
      *     {@code 0} when the policy does not round
-     * @throws IllegalArgumentException when {@code maxScores < 0} or the step is outside [0, 1]
+     * @throws IllegalArgumentException when {@code maxScores < 0} or the step is outside [0, 1e15]
+     *     (above 1 for a regression's value, as a policy's {@code round})
      */
     public static ReleaseLimits of(int maxScores, double roundingStep) {
         if (maxScores < 0) {
             throw new IllegalArgumentException("maxScores must be >= 0 (0 = label only), was " + maxScores);
         }
-        if (!(roundingStep >= 0 && roundingStep <= 1)) {
-            throw new IllegalArgumentException("roundingStep must be in [0, 1] (0 = no rounding), was " + roundingStep);
+        if (!(roundingStep >= 0 && roundingStep <= 1e15)) {
+            throw new IllegalArgumentException("roundingStep must be in [0, 1e15] (0 = no rounding), was " + roundingStep);
         }
         return new ReleaseLimits(maxScores, roundingStep, false);
     }

@@ -69,9 +69,10 @@ class KitValuesTest {
     void badReleaseLimitsAreRefused() {
         assertThatThrownBy(() -> ReleaseLimits.of(-1, 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("maxScores must be >= 0 (0 = label only), was -1");
-        assertThatThrownBy(() -> ReleaseLimits.of(1, 1.5)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("roundingStep must be in [0, 1] (0 = no rounding), was 1.5");
+        assertThatThrownBy(() -> ReleaseLimits.of(1, 2e15)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("roundingStep must be in [0, 1e15] (0 = no rounding), was 2.0E15");
         assertThatThrownBy(() -> ReleaseLimits.of(1, Double.NaN)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("roundingStep must be in [0, 1] (0 = no rounding), was NaN");
+                .hasMessage("roundingStep must be in [0, 1e15] (0 = no rounding), was NaN");
+        ReleaseLimits.of(0, 1000); // a regression's step
     }
 }
