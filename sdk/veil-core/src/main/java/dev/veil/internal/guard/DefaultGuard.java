@@ -1094,26 +1094,20 @@ public final class DefaultGuard<I> implements Guard<I> {
             if (x.degraded) {
                 spec = settings.degradedRelease();
                 x.rules.add("output:degraded");
-                if (raw.kind() == Prediction.Kind.REGRESSION) {
+                boolean regression = raw.kind() == Prediction.Kind.REGRESSION;
+                boolean unpaid = spec.noise() == null && settings.privacy() != null;
+                if (regression || unpaid) { // the normal release for this request, as the output rules choose it
                     normalRelease = rt.policy().output(in.withPrediction(x.summary, false)).release();
-                    if (spec.noise() == null && settings.privacy() != null && normalRelease.noise() != null) {
-                        // Under a budget a regression is never released without its noise: a degraded
-                        // one carries the normal release's, is charged for it like the normal one, and
-                        // is rounded as the degraded release says (then no finer than the normal one).
-                        spec = new ReleaseSpec(ReleaseSpec.Form.LABEL_ONLY, 0, spec.round(), 0, null,
-                                normalRelease.noise(), true);
-                        borrowedNoise = true;
-                    }
                 }
-                if (spec.noise() == null && settings.privacy() != null && raw.kind() == Prediction.Kind.CLASSIFICATION) {
-                    // A degraded answer must never tell more than the normal one: next to a noisy label
-                    // that may change (allow_label_change), the exact top label is more, and free. It
-                    // carries the normal release's noise then, and is charged for it like the normal one.
-                    ReleaseSpec normal = rt.policy().output(in.withPrediction(x.summary, false)).release();
-                    if (normal.noise() != null && normal.allowLabelChange()) {
-                        spec = new ReleaseSpec(ReleaseSpec.Form.LABEL_ONLY, 0, 0, 0, null, normal.noise(), true);
-                        borrowedNoise = true;
-                    }
+                // A degraded answer must never tell more than the normal one. Under a budget it carries the
+                // normal release's noise, and is charged for it like the normal one: a classification's when
+                // that noise may change the label (next to a noisy label, the exact top label is more, and
+                // free); a regression's always (it is never released without its noise), rounded as the
+                // degraded release says, and then no finer than the normal one (below).
+                if (unpaid && normalRelease.noise() != null && (regression || normalRelease.allowLabelChange())) {
+                    spec = new ReleaseSpec(ReleaseSpec.Form.LABEL_ONLY, 0, spec.round(), 0, null, normalRelease.noise(),
+                            true);
+                    borrowedNoise = true;
                 }
             } else {
                 var od = rt.policy().output(in.withPrediction(x.summary, false));

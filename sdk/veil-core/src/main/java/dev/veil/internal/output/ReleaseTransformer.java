@@ -270,30 +270,41 @@ public final class ReleaseTransformer {
      * @throws IllegalArgumentException when the value is too large to round to the normal step
      */
     public ReleasedPrediction noFinerThan(ReleasedPrediction degraded, ReleaseSpec normal) {
-        if (degraded.value().isEmpty()) {
+        String step = valueRounding(normal);
+        if (degraded.value().isEmpty() || step == null) {
             return degraded;
         }
-        double v = degraded.value().getAsDouble();
-        String step;
-        if (normal.round() > 0) {
-            double k = Math.rint(v / normal.round());
-            if (!Double.isFinite(k)) {
-                throw new IllegalArgumentException("the regression value is too large to round to a step of "
-                        + normal.round());
-            }
-            v = grid(normal.round()).at(k) + 0.0;
-            step = "round(" + normal.round() + ")";
-        } else if (normal.form() == ReleaseSpec.Form.LABEL_ONLY) {
-            v = roundSignificant(v);
-            step = "round_significant(2)";
-        } else {
-            return degraded;
-        }
+        double v = roundValue(degraded.value().getAsDouble(), normal);
         List<String> applied = new ArrayList<>(degraded.applied());
         if (!applied.contains(step)) {
             applied.add(step);
         }
         return new ReleasedPrediction(null, List.of(), OptionalDouble.of(v), List.copyOf(applied));
+    }
+
+    /**
+     * How {@code spec} rounds a regression's value, as {@code applied} names it: to its step, or,
+     * a {@code label_only} without one, to 2 significant digits; null when it does not round.
+     */
+    private static String valueRounding(ReleaseSpec spec) {
+        return spec.round() > 0 ? "round(" + spec.round() + ")"
+                : spec.form() == ReleaseSpec.Form.LABEL_ONLY ? "round_significant(2)" : null;
+    }
+
+    /** A regression's value rounded as {@code spec} rounds it ({@link #valueRounding}). */
+    private double roundValue(double v, ReleaseSpec spec) {
+        double step = spec.round();
+        if (step > 0) {
+            double k = Math.rint(v / step);
+            if (!Double.isFinite(k)) {
+                throw new IllegalArgumentException(
+                        "the regression value is too large to round to a step of " + step); // no value: it is raw
+            }
+            // + 0.0: a value that rounds to 0 from below (k = -0.0) is released as +0.0, not -0.0,
+            // which would tell its sign
+            return grid(step).at(k) + 0.0;
+        }
+        return spec.form() == ReleaseSpec.Form.LABEL_ONLY ? roundSignificant(v) : v;
     }
 
     private ReleasedPrediction regression(double value, ReleaseSpec spec, RandomGenerator rng) {
@@ -310,21 +321,7 @@ public final class ReleaseTransformer {
                         + " noise scale), was " + v);
             }
         }
-        boolean labelOnly = spec.form() == ReleaseSpec.Form.LABEL_ONLY;
-        double step = spec.round();
-        if (step > 0) {
-            double k = Math.rint(v / step);
-            if (!Double.isFinite(k)) {
-                throw new IllegalArgumentException(
-                        "the regression value is too large to round to a step of " + step); // no value: it is raw
-            }
-            // + 0.0: a value that rounds to 0 from below (k = -0.0) is released as +0.0, not -0.0,
-            // which would tell its sign
-            v = grid(step).at(k) + 0.0;
-        } else if (labelOnly) {
-            v = roundSignificant(v);
-        }
-        return new ReleasedPrediction(null, List.of(), OptionalDouble.of(v), applied(spec, false));
+        return new ReleasedPrediction(null, List.of(), OptionalDouble.of(roundValue(v, spec)), applied(spec, false));
     }
 
     // ---- steps -----------------------------------------------------------------------------------
@@ -706,10 +703,8 @@ public final class ReleaseTransformer {
                     out.add("top_k(" + spec.topK() + ")");
                 }
             }
-        } else if (spec.round() > 0) {
-            out.add("round(" + spec.round() + ")");
-        } else if (labelOnly) {
-            out.add("round_significant(2)");
+        } else if (valueRounding(spec) != null) {
+            out.add(valueRounding(spec));
         }
         if (labelOnly) {
             out.add("label_only");
