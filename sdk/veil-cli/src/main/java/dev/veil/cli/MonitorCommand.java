@@ -343,28 +343,34 @@ final class MonitorCommand implements Runnable {
             err.println(command + ": note: " + more + " more line" + (more == 1 ? "" : "s") + " on which the "
                     + "monitoring question failed (only the first " + policy.size() + " are listed)");
         }
-        if (replay.backwards() > 0) {
-            err.println(command + ": note: " + replay.backwards() + " line" + (replay.backwards() == 1 ? " is" : "s are")
-                    + " earlier than the line before " + (replay.backwards() == 1 ? "it" : "them") + " (first: line "
-                    + replay.firstBackwardsLine() + "); the trace is replayed in file order, so windows and rates "
-                    + "see those queries out of time order: sort the trace by ts_ms for the results a live service "
-                    + "would give");
+        MonitorReplay.Lines backwards = replay.backwards();
+        if (backwards.count() > 0) {
+            err.println(command + ": note: " + lines(backwards.count(), " is", "s are") + " earlier than the line before "
+                    + (backwards.count() == 1 ? "it" : "them") + " (first: line " + backwards.first() + "); the trace is "
+                    + "replayed in file order, so windows and rates see those queries out of time order: sort the trace "
+                    + "by ts_ms for the results a live service would give");
         }
-        if (replay.secondsLike() > 0) {
-            err.println(command + ": note: " + replay.secondsLike() + " line" + (replay.secondsLike() == 1 ? " has" : "s have")
-                    + " a ts_ms between " + MonitorReplay.SECONDS_LIKE_FROM + " and " + MonitorReplay.SECONDS_LIKE_TO
-                    + " (first: line " + replay.firstSecondsLikeLine() + "), early 1970 in milliseconds: if the trace's "
-                    + "times are seconds since the epoch, multiply them by 1000 (read as milliseconds, every caller "
-                    + "looks 1000 times faster to the rate windows)");
+        MonitorReplay.Lines seconds = replay.secondsLike();
+        if (seconds.count() > 0) {
+            err.println(command + ": note: " + lines(seconds.count(), " has", "s have") + " a ts_ms between "
+                    + MonitorReplay.SECONDS_LIKE_FROM + " and " + MonitorReplay.SECONDS_LIKE_TO + " (first: line "
+                    + seconds.first() + "), early 1970 in milliseconds: if the trace's times are seconds since the "
+                    + "epoch, multiply them by 1000 (read as milliseconds, every caller looks 1000 times faster to the "
+                    + "rate windows)");
         }
-        if (replay.otherScoreLengths() > 0) {
-            err.println(command + ": note: " + replay.otherScoreLengths() + " line" + (replay.otherScoreLengths() == 1
-                    ? " has" : "s have") + " scores of another length than the first line with scores ("
-                    + replay.scoreLength() + " values; first: line " + replay.firstOtherScoreLengthLine() + ", "
-                    + replay.firstOtherScoreLength() + " values): the answer detectors name classes by position, so "
-                    + "their counts mix classes of different answers; give every line the model's whole score vector, "
-                    + "in one class order (not a top-k answer), and one model per trace");
+        MonitorReplay.Lines lengths = replay.otherScoreLengths();
+        if (lengths.count() > 0) {
+            err.println(command + ": note: " + lines(lengths.count(), " has", "s have") + " scores of another length "
+                    + "than the first line with scores (" + replay.scoreLength() + " values; first: line "
+                    + lengths.first() + ", " + replay.firstOtherScoreLength() + " values): the answer detectors name "
+                    + "classes by position, so their counts mix classes of different answers; give every line the "
+                    + "model's whole score vector, in one class order (not a top-k answer), and one model per trace");
         }
+    }
+
+    /** "1 line is" or "N lines are": {@code n} lines and their verb, singular or plural. */
+    private static String lines(long n, String one, String more) {
+        return n + " line" + (n == 1 ? one : more);
     }
 
     /**

@@ -258,17 +258,35 @@ public final class MonitorReplay {
     private long shortestTtlMillis = Long.MAX_VALUE;
     private long ttlPauses;
     private TtlPause firstTtlPause;
-    private long backwards;
-    private long firstBackwardsLine;
-    private long secondsLike;
+    private final Tally backwards = new Tally();
+    private final Tally secondsLike = new Tally();
     /** Lines that carry the model's scores. */
     private long queriesWithScores;
     /** The number of scores of the first line that carries scores, or -1 before it. */
     private int scoreLength = -1;
-    private long otherScoreLengths;
-    private long firstOtherScoreLengthLine;
+    private final Tally otherScoreLengths = new Tally();
     private int firstOtherScoreLength;
-    private long firstSecondsLikeLine;
+
+    /** How many lines of the trace were of a kind, and the first of them (0 when none). */
+    public record Lines(long count, long first) {}
+
+    private static final class Tally {
+        private long count;
+        private long first;
+
+        /** Counts {@code line}; returns whether it is the first. */
+        boolean add(long line) {
+            if (count++ == 0) {
+                first = line;
+                return true;
+            }
+            return false;
+        }
+
+        Lines lines() {
+            return new Lines(count, first);
+        }
+    }
 
     /**
      * The {@code ts_ms} of a time in seconds since the epoch from 2001 to 2286, read as milliseconds:
@@ -391,20 +409,19 @@ public final class MonitorReplay {
 
     /** Replays one query (see the class Javadoc). */
     public Step accept(TraceQuery q) {
-        if (q.timeMillis() < lastTimeMillis && backwards++ == 0) {
-            firstBackwardsLine = q.line();
+        if (q.timeMillis() < lastTimeMillis) {
+            backwards.add(q.line());
         }
         if (q.scores() != null) {
             queriesWithScores++;
             if (scoreLength < 0) {
                 scoreLength = q.scores().length;
-            } else if (q.scores().length != scoreLength && otherScoreLengths++ == 0) {
-                firstOtherScoreLengthLine = q.line();
+            } else if (q.scores().length != scoreLength && otherScoreLengths.add(q.line())) {
                 firstOtherScoreLength = q.scores().length;
             }
         }
-        if (q.timeMillis() >= SECONDS_LIKE_FROM && q.timeMillis() <= SECONDS_LIKE_TO && secondsLike++ == 0) {
-            firstSecondsLikeLine = q.line();
+        if (q.timeMillis() >= SECONDS_LIKE_FROM && q.timeMillis() <= SECONDS_LIKE_TO) {
+            secondsLike.add(q.line());
         }
         long previousMillis = lastTimeMillis;
         long previousLine = lastLine;
@@ -778,26 +795,16 @@ public final class MonitorReplay {
     }
 
     /** Lines whose {@code ts_ms} is earlier than the line before them (the replay keeps file order). */
-    public long backwards() {
-        return backwards;
-    }
-
-    /** The first of the {@link #backwards} lines, or 0 when there is none. */
-    public long firstBackwardsLine() {
-        return firstBackwardsLine;
+    public Lines backwards() {
+        return backwards.lines();
     }
 
     /**
      * Lines whose {@code ts_ms} reads as January to April 1970, as a time in seconds since the epoch
      * (2001 to 2286) does when read as milliseconds.
      */
-    public long secondsLike() {
-        return secondsLike;
-    }
-
-    /** The first of the {@link #secondsLike} lines, or 0 when there is none. */
-    public long firstSecondsLikeLine() {
-        return firstSecondsLikeLine;
+    public Lines secondsLike() {
+        return secondsLike.lines();
     }
 
     /**
@@ -805,8 +812,8 @@ public final class MonitorReplay {
      * does: the answer detectors name classes by position ({@code "0"} to {@code "n-1"}), so a trace
      * that mixes lengths (top-k answers, several models) mixes their classes.
      */
-    public long otherScoreLengths() {
-        return otherScoreLengths;
+    public Lines otherScoreLengths() {
+        return otherScoreLengths.lines();
     }
 
     /** The number of scores of the first line with scores, or -1 when no line has any. */
@@ -814,12 +821,7 @@ public final class MonitorReplay {
         return scoreLength;
     }
 
-    /** The first of the {@link #otherScoreLengths} lines, or 0 when there is none. */
-    public long firstOtherScoreLengthLine() {
-        return firstOtherScoreLengthLine;
-    }
-
-    /** The number of scores of {@link #firstOtherScoreLengthLine}, or 0 when there is none. */
+    /** The number of scores of the first of the {@link #otherScoreLengths} lines, or 0 when there is none. */
     public int firstOtherScoreLength() {
         return firstOtherScoreLength;
     }
@@ -894,7 +896,6 @@ public final class MonitorReplay {
         return monitoringFailureCount;
     }
 
-    /** The first refusal of each reason that occurred: line, caller and why. */
     /** For each reason a line was refused for, its first {@link #LISTED_REFUSALS} lines, in file order. */
     public Map<Refusal, List<Long>> refusedLines() {
         Map<Refusal, List<Long>> copy = new EnumMap<>(Refusal.class);
@@ -902,6 +903,7 @@ public final class MonitorReplay {
         return Collections.unmodifiableMap(copy);
     }
 
+    /** The first refusal of each reason that occurred: line, caller and why. */
     public Map<Refusal, String> firstRefusals() {
         return Collections.unmodifiableMap(new EnumMap<>(firstRefusal));
     }

@@ -413,7 +413,7 @@ class MonitorReplayTest {
         while ((q = in.next()) != null) {
             r.accept(q);
         }
-        assertThat(r.firstBackwardsLine()).isEqualTo(2_147_483_648L);
+        assertThat(r.backwards().first()).isEqualTo(2_147_483_648L);
         assertThat(r.firstRefusal()).startsWith("line 2147483649 (caller erin): access rule no-interns");
     }
     /**
