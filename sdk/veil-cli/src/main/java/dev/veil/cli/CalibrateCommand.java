@@ -200,9 +200,9 @@ final class CalibrateCommand implements Callable<Integer> {
                         + "under a root, e.g. --out " + inside);
             }
         }
-        byte[] bytes = entries.isEmpty() ? null : prepare(raw, target, entries);
-        // what the file held before, shown beside each new threshold (the old ones are replaced)
+        // what the file holds: kept but for these entries, and shown beside each new threshold it replaces
         Map<String, Object> previous = Files.exists(target) ? Json.readObject(target, "--out") : Map.of();
+        byte[] bytes = entries.isEmpty() ? null : prepare(raw, target, previous, entries);
         if (bytes == null) {
             report(result, false, configs, previous);
             spec.commandLine().getOut().println("nothing written: no detector could be calibrated");
@@ -250,12 +250,9 @@ final class CalibrateCommand implements Callable<Integer> {
         return List.copyOf(dirs);
     }
 
-    /** The data file with the entries merged in, checked to leave the bundle loading; nothing written yet. */
-    private byte[] prepare(Bundle raw, Path target, Map<String, Object> entries) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        if (Files.exists(target)) {
-            doc.putAll(Json.readObject(target, "--out"));
-        }
+    /** The data file ({@code previous}, what it holds) with the entries merged in, checked to leave the bundle loading; nothing written yet. */
+    private byte[] prepare(Bundle raw, Path target, Map<String, Object> previous, Map<String, Object> entries) {
+        Map<String, Object> doc = new LinkedHashMap<>(previous);
         doc.putAll(entries);
         byte[] bytes;
         try {
@@ -373,11 +370,9 @@ final class CalibrateCommand implements Callable<Integer> {
             }
             for (int i = d.levels().size() - 1; i >= 0; i--) {
                 Calibration.LevelResult l = d.levels().get(i);
-                String t = l.threshold() == 0 ? "0 (not used)" : d.integer() ? Long.toString(Math.round(l.threshold()))
-                        : num(l.threshold());
+                String t = threshold(l.threshold(), d.integer());
                 String was = previous.get(d.name()) instanceof Map<?, ?> m && m.get(l.level()) instanceof Number n
-                        ? "; was " + (n.doubleValue() == 0 ? "0 (not used)" : d.integer() ? Long.toString(Math.round(
-                                n.doubleValue())) : num(n.doubleValue())) : "";
+                        ? "; was " + threshold(n.doubleValue(), d.integer()) : "";
                 w.println(ControlChars.escaped(String.format("  %-6s %-12s alarms for %d of %d benign callers (%s), target %s%s%s", l.level(),
                         t, l.alarmed(), d.callers(), pct((double) l.alarmed() / d.callers()), pct(l.targetRate()),
                         l.note().isEmpty() ? "" : "; " + l.note(), was)));
@@ -392,6 +387,11 @@ final class CalibrateCommand implements Callable<Integer> {
             w.println(ControlChars.escaped("all calibrated detectors together (a caller reaches a level on any of them), benign callers at: "
                     + String.join(", ", any) + " of " + r.callers()));
         }
+    }
+
+    /** A threshold as the report shows it: {@code 0 (not used)}, a whole number for a count, else a decimal. */
+    private static String threshold(double t, boolean integer) {
+        return t == 0 ? "0 (not used)" : integer ? Long.toString(Math.round(t)) : num(t);
     }
 
     /** The end of the report once the data file is written. */
