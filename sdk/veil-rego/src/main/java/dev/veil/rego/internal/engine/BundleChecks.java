@@ -44,10 +44,9 @@ public final class BundleChecks {
         for (Engine.PackageSite p : engine.packages()) {
             packageOf.put(p.location().file(), String.join(".", p.path()));
         }
-        for (dev.veil.rego.internal.compile.Compiler.InputRef ref : isVeilPolicy(engine) ? engine.inputRefs()
-                : List.<dev.veil.rego.internal.compile.Compiler.InputRef>of()) {
-            String why = ref.location().file().endsWith("_test.rego") ? null : InputShape.undefined(ref.path());
-            if (why == null && !ref.location().file().endsWith("_test.rego")) {
+        for (dev.veil.rego.internal.compile.Compiler.InputRef ref : policyInputRefs(engine)) {
+            String why = InputShape.undefined(ref.path());
+            if (why == null) {
                 why = notYetKnown(packageOf.get(ref.location().file()), ref.path());
             }
             if (why != null && seen.add(ref.location())) {
@@ -83,6 +82,17 @@ public final class BundleChecks {
     }
 
     /**
+     * The references to {@code input} of a Veil policy's modules, test files ({@code _test.rego})
+     * left out: their inputs are the author's own. Empty for modules that are no Veil policy.
+     */
+    private static List<dev.veil.rego.internal.compile.Compiler.InputRef> policyInputRefs(Engine engine) {
+        if (!isVeilPolicy(engine)) {
+            return List.of();
+        }
+        return engine.inputRefs().stream().filter(r -> !r.location().file().endsWith("_test.rego")).toList();
+    }
+
+    /**
      * Why a module of package {@code veil.access} or {@code veil.validation} reads in vain what the
      * Guard only knows later: their questions are asked before monitoring and the model, with
      * {@code signals} empty and no {@code prediction} (docs/policy-reference.md, section 6.1), so a
@@ -113,10 +123,9 @@ public final class BundleChecks {
         List<PolicyError> errors = new ArrayList<>();
         java.util.Set<Location> seen = new java.util.HashSet<>();
         java.util.Set<String> configured = new java.util.TreeSet<>(detectors);
-        for (dev.veil.rego.internal.compile.Compiler.InputRef ref : isVeilPolicy(engine) ? engine.inputRefs()
-                : List.<dev.veil.rego.internal.compile.Compiler.InputRef>of()) {
+        for (dev.veil.rego.internal.compile.Compiler.InputRef ref : policyInputRefs(engine)) {
             List<Value> path = ref.path();
-            if (ref.location().file().endsWith("_test.rego") || path.size() < 2
+            if (path.size() < 2
                     || !(path.get(0) instanceof StringValue first) || !first.value().equals("signals")
                     || !(path.get(1) instanceof StringValue name) || configured.contains(name.value())) {
                 continue;
