@@ -303,9 +303,9 @@ public interface Guard<I> extends AutoCloseable {
          * instead, and never forgotten to make room.
          *
          * <p>Size it for the callers active within a day (the {@code knn} detector's history lasts
-         * that long): detector histories have half of the cap, and one caller's grow to tens of KB
-         * with the shipped image bundle, so the default holds full histories for a few thousand
-         * callers. Beyond that, the callers used least lose their histories first, so an attack sent
+         * that long): detector histories have half of the cap, and one caller's grow by about 2 KB
+         * for each query the detectors remember, up to each detector's history length, so the cap
+         * bounds how many active callers keep full histories. Beyond that, the callers used least lose their histories first, so an attack sent
          * slowly among many active callers goes unseen; the store then logs a warning on
          * {@code dev.veil.Guard} (the first time, then at most once a minute).
          */

@@ -200,8 +200,8 @@ public final class MemoryStateStore implements StateStore {
                     + evictedForRoom.sum() + " so far were forgotten to make room before their time to live, those "
                     + "used least first, so the attack detectors forget a caller quieter than the rest (an attack "
                     + "sent slowly among many active callers goes unseen); raise Guard.Builder.stateMemory for the "
-                    + "callers active within a day (with the shipped image bundle a caller's histories grow to tens of "
-                    + "KB, and histories have half of the cap) or use a shared store such as Redis; logged at most "
+                    + "callers active within a day (a caller's histories grow by about 2 KB for each query the detectors "
+                    + "remember, and histories have half of the cap) or use a shared store such as Redis; logged at most "
                     + "once a minute");
         }
     }
