@@ -345,13 +345,27 @@ public final class DecisionDocuments {
         }
         ReleaseSpec.Noise noise = null;
         if (r.get("noise") != null) {
-            Doc n = r.child("noise", List.of("mechanism", "epsilon", "delta", "sensitivity"));
+            Doc n = r.child("noise", List.of("mechanism", "epsilon", "delta", "sensitivity"), List.of("bounds"));
             ReleaseSpec.Noise.Mechanism mech = n.enumValue("mechanism", ReleaseSpec.Noise.Mechanism.class);
             double eps = n.positive("epsilon");
             double delta = n.nonNegative("delta");
             double sens = n.nonNegative("sensitivity");
+            ReleaseSpec.Noise.Bounds bounds = null;
+            if (n.get("bounds") != null) {
+                List<?> b = n.list("bounds");
+                if (b.size() != 2) {
+                    throw n.fail("bounds", "expected two numbers [lower, upper] or null, was a list of " + b.size());
+                }
+                double lower = n.numberValue("bounds[0]", b.get(0));
+                double upper = n.numberValue("bounds[1]", b.get(1));
+                try {
+                    bounds = new ReleaseSpec.Noise.Bounds(lower, upper);
+                } catch (IllegalArgumentException e) {
+                    throw n.fail("bounds", e.getMessage());
+                }
+            }
             try {
-                noise = new ReleaseSpec.Noise(mech, eps, delta, sens);
+                noise = new ReleaseSpec.Noise(mech, eps, delta, sens, bounds);
             } catch (IllegalArgumentException e) {
                 throw n.fail(null, e.getMessage());
             }
@@ -411,6 +425,15 @@ public final class DecisionDocuments {
         final Map<?, ?> map;
 
         Doc(String question, Object value, String path, List<String> fields) {
+            this(question, value, path, fields, List.of());
+        }
+
+        /**
+         * @param fields the fields the object must have (null: any)
+         * @param optional fields it may also have (added to the contract later, so that documents
+         *     written before them still read)
+         */
+        Doc(String question, Object value, String path, List<String> fields, List<String> optional) {
             this.question = question;
             this.path = path;
             if (!(value instanceof Map<?, ?> m)) {
@@ -425,9 +448,10 @@ public final class DecisionDocuments {
             }
             if (fields != null) {
                 for (Object k : m.keySet()) {
-                    if (!fields.contains(k)) {
+                    if (!fields.contains(k) && !optional.contains(k)) {
                         throw new IllegalArgumentException(where(null) + "unknown field '" + k + "' (fields: "
-                                + String.join(", ", fields) + ")");
+                                + String.join(", ", fields) + (optional.isEmpty() ? "" : ", and optionally "
+                                        + String.join(", ", optional)) + ")");
                     }
                 }
                 for (String f : fields) {
@@ -453,7 +477,11 @@ public final class DecisionDocuments {
         }
 
         Doc child(String field, List<String> fields) {
-            return new Doc(question, map.get(field), path.isEmpty() ? field : path + "." + field, fields);
+            return child(field, fields, List.of());
+        }
+
+        Doc child(String field, List<String> fields, List<String> optional) {
+            return new Doc(question, map.get(field), path.isEmpty() ? field : path + "." + field, fields, optional);
         }
 
         Doc element(String field, int i, Object value, List<String> fields) {
@@ -498,7 +526,11 @@ public final class DecisionDocuments {
         }
 
         double number(String field) {
-            Object o = map.get(field);
+            return numberValue(field, map.get(field));
+        }
+
+        /** {@code o}, found at {@code field}, as a finite double. */
+        double numberValue(String field, Object o) {
             if (o instanceof Number n) {
                 double d = n.doubleValue();
                 if (d == 0 && !zero(n)) {

@@ -66,13 +66,46 @@ public record ReleaseSpec(
      *     these give (Laplace {@code sensitivity / epsilon}, Gaussian
      *     {@code sensitivity * sqrt(2 ln(1.25 / delta)) / epsilon}) must be positive and finite,
      *     below 4.0E304 for Laplace and 2.8E306 for Gaussian, or the constructor throws: such noise
-     *     could draw samples past the largest double
+     *     could draw samples past the largest double. With {@code bounds}, 0 means
+     *     {@code upper - lower}, the most a value clamped to them can move
+     * @param bounds for a regression's value: the range it is clamped to before the noise is added,
+     *     so that the noise's guarantee holds whatever the model answers (one training record can move
+     *     a clamped value by at most {@code upper - lower}); {@code null}: not clamped, and the
+     *     guarantee holds only while the model's value moves by at most {@code sensitivity}. A
+     *     classification released under noise with bounds is refused (its scores are bounded
+     *     already, and the default sensitivity would not be theirs)
      */
-    public record Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity) {
+    public record Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity, Bounds bounds) {
         /** Noise mechanisms. */
         public enum Mechanism {
             LAPLACE,
             GAUSSIAN
+        }
+
+        /**
+         * The range a regression's value is clamped to before noise.
+         *
+         * @param lower the smallest value released before noise, finite
+         * @param upper the largest, finite, above {@code lower}, with {@code upper - lower} finite
+         */
+        public record Bounds(double lower, double upper) {
+            public Bounds {
+                if (!Double.isFinite(lower) || !Double.isFinite(upper) || !(lower < upper)
+                        || !Double.isFinite(upper - lower)) {
+                    throw new IllegalArgumentException("noise.bounds must be two finite numbers [lower, upper] with "
+                            + "lower < upper and upper - lower finite, was [" + lower + ", " + upper + "]");
+                }
+            }
+
+            /** {@code v} clamped to [lower, upper]. */
+            public double clamp(double v) {
+                return Math.max(lower, Math.min(upper, v));
+            }
+        }
+
+        /** Noise without bounds. */
+        public Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity) {
+            this(mechanism, epsilon, delta, sensitivity, null);
         }
 
         public Noise {
@@ -96,7 +129,8 @@ public record ReleaseSpec(
                 throw new IllegalArgumentException("noise.sensitivity must be >= 0, was " + sensitivity);
             }
             if (sensitivity == 0) {
-                sensitivity = mechanism == Mechanism.LAPLACE ? 2.0 : Math.sqrt(2.0);
+                sensitivity = bounds != null ? bounds.upper() - bounds.lower()
+                        : mechanism == Mechanism.LAPLACE ? 2.0 : Math.sqrt(2.0);
             }
             double scale;
             String what;

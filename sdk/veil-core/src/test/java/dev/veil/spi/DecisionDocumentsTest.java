@@ -395,6 +395,33 @@ class DecisionDocumentsTest {
         assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise",
                 Map.of("mechanism", "laplace", "epsilon", 1, "delta", 0.1, "sensitivity", 2)))))
                 .hasMessage("output decision: release.noise: noise.delta must be 0 for laplace, was 0.1");
+        // bounds: the one optional field (absent or null: none); two numbers, lower < upper
+        java.util.function.Function<Object, Map<String, Object>> noiseWith = b -> {
+            Map<String, Object> n = new java.util.HashMap<>(Map.of("mechanism", "laplace", "epsilon", 1, "delta", 0,
+                    "sensitivity", 0));
+            n.put("bounds", b);
+            return n;
+        };
+        assertThat(reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise", noiseWith.apply(
+                List.of(0, new java.math.BigDecimal("2500.5")))))).release().noise())
+                .isEqualTo(new ReleaseSpec.Noise(ReleaseSpec.Noise.Mechanism.LAPLACE, 1, 0, 0,
+                        new ReleaseSpec.Noise.Bounds(0, 2500.5)));
+        assertThat(reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise", noiseWith.apply(null))))
+                .release().noise().bounds()).isNull();
+        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise",
+                noiseWith.apply(List.of(1, 2, 3))))))
+                .hasMessage("output decision: release.noise.bounds: expected two numbers [lower, upper] or null, was a "
+                        + "list of 3");
+        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise",
+                noiseWith.apply(List.of(1, "2"))))))
+                .hasMessage("output decision: release.noise.bounds[1]: expected a number, was \"2\"");
+        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise",
+                noiseWith.apply(List.of(3, 1))))))
+                .hasMessage("output decision: release.noise.bounds: noise.bounds must be two finite numbers [lower, "
+                        + "upper] with lower < upper and upper - lower finite, was [3.0, 1.0]");
+        assertThatThrownBy(() -> reader.output(edited("output", Map.of(), d -> at(d, "release").put("noise",
+                noiseWith.apply(7)))))
+                .hasMessage("output decision: release.noise.bounds: expected a list, was 7");
         assertThatThrownBy(() -> reader.logging(Map.of("rule", "r", "input", "hash", "output", "keep", "raw", "keep",
                 "caller", "keep")))
                 .hasMessage("logging decision: input: expected one of keep, mask, digest, was \"hash\"");

@@ -175,4 +175,20 @@ class RegoGuardReleaseTest {
         assertThat(ask(g, 0.6)).as("epsilon 2 of 2: the refused release spent nothing")
                 .isInstanceOf(Response.Released.class);
     }
+
+    /**
+     * Noise {@code bounds} (for a regression's value; optional in the decision document) reach the
+     * Guard from Rego as from YAML: on this classifier they are refused before anything is charged.
+     */
+    @Test
+    void noiseBoundsOnAClassificationAreDeniedAndChargeNothing() {
+        Guard<double[]> g = guard(LAPLACE.replace("}", ", \"bounds\": [0, 1]}"), LAPLACE, "{ per_caller_epsilon: 2 }");
+
+        for (int i = 0; i < 3; i++) {
+            denied(ask(g, 0.95), ReasonCode.INTERNAL_ERROR);
+        }
+        assertThat(ask(g, 0.6)).as("epsilon 1 of 2").isInstanceOf(Response.Released.class);
+        assertThat(ask(g, 0.6)).as("epsilon 2 of 2: the refused releases spent nothing")
+                .isInstanceOf(Response.Released.class);
+    }
 }

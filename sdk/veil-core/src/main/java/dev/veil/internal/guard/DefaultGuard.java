@@ -1115,6 +1115,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 spec = od.release();
                 normalRelease = spec;
             }
+            // a release for a regression's value answering a classification: refused before any charge
+            ReleaseTransformer.requireApplicable(raw, spec);
             String spent = null; // why the budget could not pay, when it could not
             if (x.budgetSpentUntil > x.nowMillis) {
                 // Spent earlier this period: every release to this caller is treated as unpayable, not

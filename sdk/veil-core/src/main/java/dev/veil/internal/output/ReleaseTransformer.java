@@ -69,8 +69,10 @@ import java.util.random.RandomGenerator;
  *
  * <h2>Regression</h2>
  * Noise (on the value, with the spec's sensitivity; the {@link Noise} record's default sensitivity
- * of 2 or sqrt(2) is meant for probability vectors, so set it explicitly for a regression) and
- * rounding to {@code k * step} (no clamping; a value that rounds to 0 is +0.0, also from below, so
+ * of 2 or sqrt(2) is meant for probability vectors, so set it explicitly for a regression, or give
+ * the noise {@link Noise.Bounds bounds}: the value is then clamped to them before the noise, recorded
+ * as {@code clamp(lower,upper)}, and the default sensitivity is {@code upper - lower}) and
+ * rounding to {@code k * step} (no clamping after the noise; a value that rounds to 0 is +0.0, also from below, so
  * that a released 0 does not tell the sign of the value) apply to the value; the label is {@code null} and the
  * scores are empty. {@code LABEL_ONLY} releases the value rounded to the step if one is set,
  * otherwise rounded to 2 significant digits (half up, e.g. 1234.5 -> 1200, 0.01349 -> 0.013),
@@ -145,11 +147,32 @@ public final class ReleaseTransformer {
                 : classification(raw, spec, rng);
     }
 
-    private ReleasedPrediction classification(Prediction raw, ReleaseSpec spec, RandomGenerator rng) {
+    /**
+     * Refuses a release that is for a regression's value when {@code raw} is a classification: a
+     * {@code round} above 1 (every score would round to 0 or 1) or noise with {@code bounds} (its
+     * scores are bounded already, and the sensitivity the bounds give is not theirs). For the Guard to
+     * refuse such a release before charging for it; {@link #apply} checks it too.
+     *
+     * @throws IllegalArgumentException naming what is wrong and how to fix the policy
+     */
+    public static void requireApplicable(Prediction raw, ReleaseSpec spec) {
+        if (raw.kind() == Prediction.Kind.REGRESSION) {
+            return;
+        }
         if (spec.round() > 1) {
             throw new IllegalArgumentException("a round of " + spec.round() + " is for a regression's value: a "
                     + "classification's scores take a step of at most 1 (0.05, 0.01); give this release a smaller round");
         }
+        if (spec.noise() != null && spec.noise().bounds() != null) {
+            Noise.Bounds b = spec.noise().bounds();
+            throw new IllegalArgumentException("noise bounds [" + b.lower() + ", " + b.upper() + "] are for a "
+                    + "regression's value: a classification's scores are bounded already (the default sensitivity, 2 "
+                    + "or sqrt(2), is theirs); leave bounds out of the releases a classification can be answered with");
+        }
+    }
+
+    private ReleasedPrediction classification(Prediction raw, ReleaseSpec spec, RandomGenerator rng) {
+        requireApplicable(raw, spec);
         List<String> labels = raw.labels();
         double[] scores = raw.scores();
         int n = scores.length;
@@ -314,7 +337,11 @@ public final class ReleaseTransformer {
         double v = value;
         Noise noise = spec.noise();
         if (noise != null) {
-            warnIfClassificationSensitivity(noise);
+            if (noise.bounds() != null) {
+                v = noise.bounds().clamp(v);
+            } else {
+                warnIfClassificationSensitivity(noise);
+            }
             v = noisy(v, noise, rng);
             if (!Double.isFinite(v)) {
                 throw new IllegalArgumentException("noised regression value is not finite (value too large for the"
@@ -685,6 +712,9 @@ public final class ReleaseTransformer {
         }
         Noise noise = spec.noise();
         if (noise != null) {
+            if (!classification && noise.bounds() != null) {
+                out.add("clamp(" + noise.bounds().lower() + "," + noise.bounds().upper() + ")");
+            }
             out.add("noise(" + noise.id() + ",epsilon=" + noise.epsilon()
                     + (noise.mechanism() == Noise.Mechanism.GAUSSIAN ? ",delta=" + noise.delta() : "") + ")");
             if (classification && !spec.allowLabelChange()) {

@@ -180,6 +180,9 @@ public final class Documents {
             n.put("epsilon", r.noise().epsilon());
             n.put("delta", r.noise().delta());
             n.put("sensitivity", r.noise().sensitivity());
+            if (r.noise().bounds() != null) { // optional in the contract: left out when there are none
+                n.put("bounds", List.of(r.noise().bounds().lower(), r.noise().bounds().upper()));
+            }
             m.put("noise", n);
         } else {
             m.put("noise", null);

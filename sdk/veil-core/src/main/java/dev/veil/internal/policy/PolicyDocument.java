@@ -161,9 +161,9 @@ final class PolicyDocument {
     /** A mapping, or the word {@code none} ({@link #NONE}): in a rule, no noise whatever the default has. */
     record Noise(
             @JsonProperty(required = true) ReleaseSpec.Noise.Mechanism mechanism,
-            @JsonProperty(required = true) Double epsilon, Double delta, Double sensitivity) {
+            @JsonProperty(required = true) Double epsilon, Double delta, Double sensitivity, List<Double> bounds) {
         /** {@code noise: none}; compare by identity. */
-        static final Noise NONE = new Noise(null, null, null, null);
+        static final Noise NONE = new Noise(null, null, null, null, null);
 
         @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
         Noise {
@@ -171,7 +171,7 @@ final class PolicyDocument {
 
         @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
         static Noise of(String word) {
-            return none(word, NONE, "mechanism, epsilon, delta, sensitivity", "noise");
+            return none(word, NONE, "mechanism, epsilon, delta, sensitivity, bounds", "noise");
         }
     }
 

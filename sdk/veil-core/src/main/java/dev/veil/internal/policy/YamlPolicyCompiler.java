@@ -651,8 +651,9 @@ final class YamlPolicyCompiler {
         ReleaseSpec.Noise noise = null;
         if (r.noise() != null && r.noise() != PolicyDocument.Noise.NONE) {
             PolicyDocument.Noise n = r.noise();
+            ReleaseSpec.Noise.Bounds bounds = n.bounds() == null ? null : bounds(n.bounds(), where + ".noise.bounds");
             noise = at(where + ".noise", () -> new ReleaseSpec.Noise(n.mechanism(), n.epsilon(),
-                    n.delta() == null ? 0 : n.delta(), n.sensitivity() == null ? 0 : n.sensitivity()));
+                    n.delta() == null ? 0 : n.delta(), n.sensitivity() == null ? 0 : n.sensitivity(), bounds));
             if (budget == null) {
                 throw new PolicyPathException(where + ".noise",
                         "a release with noise needs output.privacy: the budget its epsilon is charged to");
@@ -667,6 +668,15 @@ final class YamlPolicyCompiler {
         return at(where, () -> new ReleaseSpec(r.form(), r.topK() == null ? 0 : r.topK(),
                 r.round() == null ? 0 : r.round(), r.minConfidence() == null ? 0 : r.minConfidence(), rs, noiseFinal,
                 Boolean.TRUE.equals(r.allowLabelChange())));
+    }
+
+    /** A noise's {@code bounds: [lower, upper]}. */
+    private static ReleaseSpec.Noise.Bounds bounds(List<Double> b, String where) {
+        if (b.size() != 2 || b.get(0) == null || b.get(1) == null) {
+            throw new PolicyPathException(where, "expected two numbers [lower, upper] (the range a regression's "
+                    + "value is clamped to before the noise), was a list of " + b.size());
+        }
+        return at(where, () -> new ReleaseSpec.Noise.Bounds(b.get(0), b.get(1)));
     }
 
     // ---------------------------------------------------------------- logging

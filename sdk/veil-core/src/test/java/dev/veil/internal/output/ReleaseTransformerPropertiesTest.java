@@ -396,6 +396,43 @@ class ReleaseTransformerPropertiesTest {
         });
     }
     /**
+     * Noise with bounds: the release depends on a regression's value only through the value clamped
+     * to the bounds (a value far outside them, the one record that would break the guarantee, is
+     * released as the bound would be, with the same draws), and within them it is the release of
+     * noise with sensitivity {@code upper - lower} and no bounds: the sensitivity the guarantee needs
+     * for a clamped value.
+     */
+    @Test
+    void boundedNoiseSeesTheRegressionValueOnlyClampedAndHasTheBoundsWidthAsSensitivity() {
+        Gen<Double> values = Generate.frequency(
+                Pair.of(3, doubles().between(-1e9, 1e9)),
+                Pair.of(1, arbitrary().pick(-Double.MAX_VALUE / 4, Double.MAX_VALUE / 4, -0.0, 0.0)));
+        Gen<Noise.Bounds> boundsGen = doubles().between(-1e6, 1e6).zip(doubles().between(1e-3, 1e6),
+                (lower, width) -> new Noise.Bounds(lower, lower + width));
+        Gen<Boolean> laplace = booleans().all();
+        qt().withExamples(EXAMPLES).forAll(values, boundsGen, laplace, longs().all())
+                .checkAssert((v, bounds, lap, seed) -> {
+                    double sens = bounds.upper() - bounds.lower();
+                    Noise bounded = lap ? new Noise(Mechanism.LAPLACE, 0.5, 0, 0, bounds)
+                            : new Noise(Mechanism.GAUSSIAN, 0.5, 1e-6, 0, bounds);
+                    assertThat(bounded.sensitivity()).isEqualTo(sens);
+                    ReleaseSpec spec = new ReleaseSpec(Form.FULL, 0, 0, 0, null, bounded, false);
+                    double clamped = Math.max(bounds.lower(), Math.min(bounds.upper(), v));
+                    double released = transformer.apply(Prediction.regression(v), spec, new SplittableRandom(seed))
+                            .value().orElseThrow();
+                    double ofClamped = transformer.apply(Prediction.regression(clamped), spec,
+                            new SplittableRandom(seed)).value().orElseThrow();
+                    assertThat(released).as("value %s, bounds %s", v, bounds).isEqualTo(ofClamped);
+                    Noise plain = lap ? new Noise(Mechanism.LAPLACE, 0.5, 0, sens)
+                            : new Noise(Mechanism.GAUSSIAN, 0.5, 1e-6, sens);
+                    double unbounded = transformer.apply(Prediction.regression(clamped),
+                            new ReleaseSpec(Form.FULL, 0, 0, 0, null, plain, false), new SplittableRandom(seed))
+                            .value().orElseThrow();
+                    assertThat(released).isEqualTo(unbounded);
+                });
+    }
+
+    /**
      * A value rounded to a step, or to 2 significant digits (label only), is never released as -0.0:
      * a tiny negative value (noise around 0) that rounds to 0 is released as +0.0, which does not
      * tell its sign. Only a raw value released as it is (no rounding, no noise) keeps its own sign.

@@ -686,6 +686,64 @@ class ReleaseTransformerTest {
         }
 
         @Test
+        void boundedNoiseClampsTheValueFirstAndSaysSo() {
+            // bounds [0, 1000]: sensitivity 1000, epsilon 1: scale 1000; PLUS adds about +44 scales
+            Noise noise = new Noise(Mechanism.LAPLACE, 1, 0, 0, new Noise.Bounds(0, 1000));
+            ReleaseSpec spec = spec(Form.FULL, 0, 0, 0, null, noise, false);
+
+            ReleasedPrediction far = transformer.apply(Prediction.regression(1e12), spec, longs(PLUS));
+            ReleasedPrediction inside = transformer.apply(Prediction.regression(250), spec, longs(PLUS));
+
+            assertThat(noise.sensitivity()).isEqualTo(1000);
+            assertThat(far.value().getAsDouble()).isCloseTo(1000 + bump(noise, 1), within(1e-6));
+            assertThat(inside.value().getAsDouble()).isCloseTo(250 + bump(noise, 1), within(1e-6));
+            assertThat(far.applied()).containsExactly("clamp(0.0,1000.0)", "noise(laplace,epsilon=1.0)");
+        }
+
+        @Test
+        void boundedNoiseIsRefusedForAClassificationAsIsARoundAboveOne() {
+            Noise noise = new Noise(Mechanism.LAPLACE, 1, 0, 0, new Noise.Bounds(0, 1000));
+            Prediction scores = Prediction.classification(List.of("a", "b"), new double[] {0.3, 0.7});
+
+            assertThatThrownBy(() -> transformer.apply(scores, spec(Form.FULL, 0, 0, 0, null, noise, true),
+                    longs(PLUS)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("noise bounds [0.0, 1000.0] are for a regression's value: a classification's "
+                            + "scores are bounded already");
+            assertThatThrownBy(() -> ReleaseTransformer.requireApplicable(scores,
+                    spec(Form.FULL, 0, 5, 0, null, null, false)))
+                    .hasMessageStartingWith("a round of 5.0 is for a regression's value");
+            ReleaseTransformer.requireApplicable(Prediction.regression(3), spec(Form.FULL, 0, 5, 0, null, noise, false));
+        }
+
+        @Test
+        void aRegressionWithBoundedNoiseIsNotWarnedAboutEvenWhenTheWidthIsTwo() {
+            List<String> warnings;
+            try (dev.veil.LogCapture log = dev.veil.LogCapture.warnings("dev.veil.Guard")) {
+                new ReleaseTransformer().apply(Prediction.regression(1), spec(Form.FULL, 0, 0, 0, null,
+                        new Noise(Mechanism.LAPLACE, 1, 0, 0, new Noise.Bounds(0, 2)), false), longs(PLUS));
+                warnings = log.messages();
+            }
+            assertThat(warnings).isEmpty();
+        }
+
+        @Test
+        void boundsMustBeFiniteAndOrdered() {
+            assertThatThrownBy(() -> new Noise.Bounds(5, 5)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("noise.bounds must be two finite numbers [lower, upper] with lower < upper and upper - "
+                            + "lower finite, was [5.0, 5.0]");
+            assertThatThrownBy(() -> new Noise.Bounds(Double.NaN, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new Noise.Bounds(0, Double.POSITIVE_INFINITY))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new Noise.Bounds(-Double.MAX_VALUE, Double.MAX_VALUE))
+                    .isInstanceOf(IllegalArgumentException.class);
+            // an explicit sensitivity is kept; the scale check applies to the width as to any sensitivity
+            assertThat(new Noise(Mechanism.LAPLACE, 1, 0, 7, new Noise.Bounds(0, 1000)).sensitivity()).isEqualTo(7);
+            assertThatThrownBy(() -> new Noise(Mechanism.LAPLACE, 1e-300, 0, 0, new Noise.Bounds(0, 1e10)))
+                    .hasMessageStartingWith("the laplace scale sensitivity / epsilon = 1.0E10 / 1.0E-300");
+        }
+
+        @Test
         void aRegressionNoisedWithTheProbabilityVectorsDefaultSensitivityIsLoggedOnce() {
             List<String> warnings;
             try (dev.veil.LogCapture log = dev.veil.LogCapture.warnings("dev.veil.Guard")) {

@@ -572,6 +572,39 @@ class YamlPolicyEngineTest {
                         + " counts budgets above 1e6 as 1e6)");
     }
 
+    /** A noise's bounds (for a regression's value): read, the default sensitivity their width; bad ones at their line. */
+    @Test
+    void noiseBoundsAreReadAndBadOnesAreLoadErrorsAtTheirLine() {
+        String budget = "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10 }";
+        String bounded = POLICY.replace("release: { form: full, round: 0.01 }",
+                "release: { form: full, noise: { mechanism: laplace, epsilon: 0.5, bounds: [0, 50000] } }")
+                .replace("degraded: { form: label_only }", budget);
+        var research = load(bounded).policy().output(input(caller("r", "", Map.of(), "research"), 1, List.of(),
+                new PredictionSummary("", 1200, 0, 0, 0)));
+        assertThat(research.release().noise().bounds()).isEqualTo(new ReleaseSpec.Noise.Bounds(0, 50000));
+        assertThat(research.release().noise().sensitivity()).isEqualTo(50000);
+
+        for (String[] bad : new String[][] {
+                {"bounds: [0, 50000, 9]", "output.rules[0].release.noise.bounds: expected two numbers [lower, upper] (the "
+                        + "range a regression's value is clamped to before the noise), was a list of 3"},
+                {"bounds: [0, ~]", "output.rules[0].release.noise.bounds[1]: must not be null (nothing after the colon): "
+                        + "give a value or leave the key out"},
+                {"bounds: [9, 1]", "output.rules[0].release.noise.bounds: noise.bounds must be two finite numbers "
+                        + "[lower, upper] with lower < upper and upper - lower finite, was [9.0, 1.0]"},
+                {"bounds: [-1.0e308, 1.0e308]", "output.rules[0].release.noise.bounds: noise.bounds must be two "
+                        + "finite numbers [lower, upper] with lower < upper and upper - lower finite, was [-1.0E308, "
+                        + "1.0E308]"}}) {
+            String p = bounded.replace("bounds: [0, 50000]", bad[0]);
+            PolicyError e = loadError(p);
+            assertThat(e.message()).as(bad[0]).isEqualTo(bad[1]);
+            List<String> lines = p.lines().toList();
+            assertThat(e.line()).as("the line of %s", bad[0]).isEqualTo(1 + lines.indexOf(lines.stream()
+                    .filter(l -> l.contains(bad[0])).findFirst().orElseThrow()));
+        }
+        assertThat(loadError(bounded.replace("bounds: [0, 50000]", "bounds: 7")).message())
+                .isEqualTo("output.rules[0].release.noise.bounds: wrong type: expected a list");
+    }
+
     /**
      * A noise whose scale overflows (or underflows to 0) can never be sampled: a load error at the
      * noise's line, not a policy that loads, is charged, and then fails every request.
@@ -634,7 +667,7 @@ class YamlPolicyEngineTest {
         PolicyError other = loadError(noisy.replace("release: { form: full, round: 0.01 }",
                 "release: { form: full, noise: nothing }"));
         assertThat(other.message()).isEqualTo("output.rules[0].release.noise: expected a mapping (mechanism, epsilon, "
-                + "delta, sensitivity), or none to release without the default's noise, was 'nothing'");
+                + "delta, sensitivity, bounds), or none to release without the default's noise, was 'nothing'");
         assertThat(loadError(noisy.replace("release: { form: full, round: 0.01 }",
                 "release: { form: full, noise: false }")).message()).isEqualTo("output.rules[0].release.noise: wrong "
                 + "type: expected a mapping, or none (in a rule: release without the default's noise)");
