@@ -135,6 +135,13 @@ public final class BuiltinDetectors {
 
     private static StatefulDetector make(String name, Map<String, Object> config) {
         String type = typeOf(name, config);
+        if (type != null && name.indexOf(':') >= 0) {
+            // the name is a segment of the detector's state keys, between ':' separators: detector
+            // 'api:c:victim' (global) and caller 'victim:g' of detector 'api' would share one window
+            throw new IllegalArgumentException("the name '" + name + "' has a ':', which separates the parts of a "
+                    + "built-in detector's state keys (with it two detectors, or two callers of one, could share a "
+                    + "window or a history); use letters, digits, '_' or '-' (e.g. '" + name.replace(':', '-') + "')");
+        }
         if ("rate".equals(type)) {
             return new RateDetector(name, RateDetector.Config.from(config));
         }

@@ -889,6 +889,25 @@ class YamlPolicyEngineTest {
         assertThat(e.line()).isPositive();
     }
 
+    /**
+     * A built-in detector's name is a segment of its state keys: with a ':' in it, the global window
+     * of detector 'api:c:victim' was the window of caller 'victim:g' under detector 'api', so that
+     * everybody's queries counted against that caller (a review's test).
+     */
+    @Test
+    void shouldRejectABuiltInDetectorNameWithAColon() {
+        String twoRates = "api: { type: rate, window_seconds: 60, high: 5 }\n"
+                + "    'api:c:victim': { type: rate, scope: global, window_seconds: 60, high: 1000 }";
+        PolicyError e = loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
+                "rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }\n    " + twoRates));
+        assertThat(e.message()).isEqualTo("monitoring.detectors.api:c:victim: the name 'api:c:victim' has a ':', which "
+                + "separates the parts of a built-in detector's state keys (with it two detectors, or two callers of "
+                + "one, could share a window or a history); use letters, digits, '_' or '-' (e.g. 'api-c-victim')");
+        assertThat(e.line()).isPositive();
+        assertThatThrownBy(() -> dev.veil.internal.monitor.BuiltinDetectors.create("knn:user", Map.of("type", "knn")))
+                .hasMessageStartingWith("the name 'knn:user' has a ':'");
+    }
+
     @Test
     void shouldSayWhichValueInADetectorErrorIsADefault() {
         assertThat(loadError(POLICY.replace("rate: { window_seconds: 60, low: 10, medium: 20, high: 30 }",
