@@ -250,11 +250,22 @@ public sealed interface StateOp {
      *
      * <p>A store may keep {@code hashes} as it is (the in-memory store does, to save a copy per
      * remembered query): do not change the array after handing the operation over.
+     *
+     * <p>{@code perCaller} marks an index of one caller's queries: anyone can fill their own with
+     * distinct queries, so a store with a memory cap holds it to a small share (the in-memory store:
+     * 1/64 of its fingerprint share, at least 256 KiB; its oldest queries are forgotten first), and
+     * one caller's flood cannot make it forget other callers' indexes. An index of everybody's
+     * queries may take up to half of that share.
      */
-    record Fingerprint(String index, long[] hashes, String member, int maxMembersPerHash, long ttlMillis)
-            implements StateOp {
+    record Fingerprint(String index, long[] hashes, String member, int maxMembersPerHash, long ttlMillis,
+            boolean perCaller) implements StateOp {
         /** Most hashes one fingerprint may have. */
         public static final int MAX_HASHES = 1024;
+
+        /** An index that is not one caller's ({@code perCaller} false). */
+        public Fingerprint(String index, long[] hashes, String member, int maxMembersPerHash, long ttlMillis) {
+            this(index, hashes, member, maxMembersPerHash, ttlMillis, false);
+        }
 
         public Fingerprint {
             Objects.requireNonNull(index, "index");

@@ -96,7 +96,8 @@ import java.util.Set;
  *
  * <p><b>State:</b> per remembered query, {@code keep} index entries in each index used (see
  * {@link #bytesPerQuery}); bounded per hash by {@code max_members_per_hash} and in time by
- * {@code ttl_seconds}, and in total by the state store's memory cap.
+ * {@code ttl_seconds}, and in total by the state store's memory cap, of which the in-memory store
+ * gives one caller's index a small share ({@link StateOp.Fingerprint#perCaller}).
  *
  * <p><b>Cost</b> at 784 features: one pass to quantise, interleaved rolling passes over the windows,
  * one to mix them and a sort of about keep + 4 sqrt(keep) + 8 candidate hashes, a few microseconds
@@ -485,7 +486,7 @@ public final class NearDuplicateDetector implements StatefulDetector {
         int n = 0;
         if (config.index() != Index.GLOBAL) {
             ops.add(new StateOp.Fingerprint(callerPrefix + callerId, hashes, member, config.maxMembersPerHash(),
-                    ttlMillis));
+                    ttlMillis, true));
             n++;
         }
         String callerTag = "";
