@@ -96,6 +96,22 @@ public final class RedisStateStore implements StateStore {
             throw e;
         }
         client.every(b.serverCheckInterval, this::checkServerAgain);
+        if (!b.namespaceGiven) {
+            LOG.log(System.Logger.Level.WARNING, defaultNamespaceWarning(client.where()));
+        }
+    }
+
+    /**
+     * Logged by a store built without {@link Builder#namespace}: every service on one Redis that
+     * leaves it out shares one namespace, and with it every caller's state.
+     */
+    static String defaultNamespaceWarning(String where) {
+        return "the state store for Redis at " + where + " uses the default namespace '" + Builder.DEFAULT_NAMESPACE
+                + "': every Guard on this Redis that leaves the namespace out shares its callers' rate limits, quotas, "
+                + "blocks, privacy budgets and detector histories with this one (a block or a spent budget at one "
+                + "service then holds at another); Guards meant to act as one (replicas of one service) should share a "
+                + "namespace, other services not: give each service its own, "
+                + "RedisStateStore.builder(url).namespace(\"veil:{my-model}:\")";
     }
 
     /**
@@ -480,6 +496,8 @@ public final class RedisStateStore implements StateStore {
 
         private final RedisURI uri;
         private String namespace = DEFAULT_NAMESPACE;
+        /** Whether {@link #namespace} was called (without it, {@link #build} logs a warning). */
+        private boolean namespaceGiven;
         private Duration timeout = DEFAULT_TIMEOUT;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Clock clock = Clock.systemUTC();
@@ -494,7 +512,9 @@ public final class RedisStateStore implements StateStore {
 
         /**
          * Prefix of every key (default {@value #DEFAULT_NAMESPACE}). Guards that must act as one use
-         * the same namespace; give each model its own. With Redis Cluster put a hash tag in it,
+         * the same namespace; give each model (each service) its own: Guards on one namespace share
+         * every caller's rate limits, quotas, blocks, privacy budgets and detector histories. A store
+         * built without a namespace logs a warning saying so. With Redis Cluster put a hash tag in it,
          * e.g. {@code veil:{fashion}:}, so that a batch's keys share one slot.
          *
          * <p>A key is the namespace, a kind ({@code b:}, {@code f:}, {@code l:}, {@code p:},
@@ -535,6 +555,7 @@ public final class RedisStateStore implements StateStore {
                 }
             }
             this.namespace = ns;
+            this.namespaceGiven = true;
             return this;
         }
 
