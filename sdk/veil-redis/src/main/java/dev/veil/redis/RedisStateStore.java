@@ -177,7 +177,11 @@ public final class RedisStateStore implements StateStore {
                             ? "; " + RedisBatchClient.aclAdvice(namespace) : ""));
         }
         BatchEncoder.Encoded empty = encoder.encode(clock.millis(), generation);
-        client.execute(empty.keys(), empty.args());
+        try {
+            client.execute(empty.keys(), empty.args());
+        } catch (RedisBatchClient.Full full) {
+            throw full.refusal();
+        }
     }
 
     private static final System.Logger LOG = System.getLogger(RedisStateStore.class.getName());
@@ -392,11 +396,15 @@ public final class RedisStateStore implements StateStore {
         Object reply;
         try {
             reply = client.execute(e.keys(), e.args());
+        } catch (RedisBatchClient.Full full) {
+            return blockedWhileFull(ops, sent, full);
         } catch (RedisBatchClient.GenerationLost lost) {
             renewGeneration(sent, lost); // says so; the batch then runs on the state Redis has now, empty
             e = encoder.encode(clock.millis(), generation, ops);
             try {
                 reply = client.execute(e.keys(), e.args());
+            } catch (RedisBatchClient.Full full) {
+                return blockedWhileFull(ops, generation, full);
             } catch (RedisBatchClient.GenerationLost again) {
                 throw new StateUnavailableException("Redis at " + client.where() + " lost Veil's state generation "
                         + "again while this batch was sent: " + again.getMessage(), again);
@@ -408,6 +416,34 @@ public final class RedisStateStore implements StateStore {
             throw new StateUnavailableException("Redis at " + client.where() + " answered the state batch in a form "
                     + "this veil-redis does not read: " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * A batch Redis refused as full, which starts with a {@link StateOp.BlockedUntil}: a caller
+     * blocked in Redis stays blocked (the batch's answer is then the block, as when Redis runs it),
+     * read by a script that writes nothing and so runs while Redis is full; any other caller gets the
+     * refusal ({@code on_state_unavailable} decides). Otherwise anyone with a key could lift a block by
+     * filling Redis with distinct queries (a review: under {@code degrade} the blocked caller got
+     * degraded answers).
+     */
+    private Object[] blockedWhileFull(StateOp[] ops, byte[] sent, RedisBatchClient.Full full) {
+        if (!(ops[0] instanceof StateOp.BlockedUntil b)) {
+            throw full.refusal();
+        }
+        long until;
+        try {
+            until = client.blockedUntilReadOnly(encoder.generationKey(), sent, encoder.coolDownKey(b.caller()),
+                    b.nowMillis());
+        } catch (StateUnavailableException unread) {
+            full.refusal().addSuppressed(unread);
+            throw full.refusal();
+        }
+        if (until <= b.nowMillis()) {
+            throw full.refusal();
+        }
+        Object[] out = new Object[ops.length];
+        out[0] = until;
+        return out;
     }
 
     /**

@@ -291,6 +291,38 @@ class RedisStateStoreTest {
                 .containsExactly(StateOp.Permit.RATE_LIMITED);
     }
 
+    /**
+     * While Redis is full it refuses every batch; a caller blocked there must stay blocked (a review:
+     * anyone with a key could fill Redis with distinct queries, and under {@code on_state_unavailable:
+     * degrade} the blocked caller then got degraded answers like everybody else). The block is read
+     * by a script that writes nothing, which Redis runs while full; other callers still get the
+     * refusal, and nothing is written for either.
+     */
+    @Test
+    void aCallerBlockedInRedisStaysBlockedWhileRedisIsFull() throws Exception {
+        long now = CLOCK.millis();
+        String blocked = "full-blocked-" + now;
+        String other = "full-other-" + now;
+        store.execute(new StateOp.Block(blocked, now + 600_000));
+        REDIS.command("CONFIG", "SET", "maxmemory", "1");
+        try {
+            String before = REDIS.command("DBSIZE");
+            Object[] r = store.execute(new StateOp.BlockedUntil(blocked, now),
+                    new StateOp.Acquire(blocked, new RateLimit(1, 5), 10, now));
+            assertThat(r).containsExactly(now + 600_000, null);
+            assertThatThrownBy(() -> store.execute(new StateOp.BlockedUntil(other, now),
+                    new StateOp.Acquire(other, new RateLimit(1, 5), 10, now)))
+                    .isInstanceOf(StateUnavailableException.class)
+                    .hasMessageContaining("OOM");
+            assertThatThrownBy(() -> store.execute(new StateOp.Acquire(blocked, new RateLimit(1, 5), 10, now)))
+                    .as("a batch without the block check first is refused whole")
+                    .isInstanceOf(StateUnavailableException.class);
+            assertThat(REDIS.command("DBSIZE")).isEqualTo(before);
+        } finally {
+            REDIS.command("CONFIG", "SET", "maxmemory", "0");
+        }
+    }
+
     @Test
     void batchesThatAStalledRedisReceivedAfterTheGuardGaveUpAreNotApplied() throws Exception {
         String caller = "stall-" + CLOCK.millis();

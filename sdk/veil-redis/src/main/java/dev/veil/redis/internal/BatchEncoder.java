@@ -52,6 +52,11 @@ public final class BatchEncoder {
         return key("", "gen");
     }
 
+    /** The key of a caller's blocks and throttles ({@code ns b:<caller>}). */
+    public byte[] coolDownKey(String caller) {
+        return key("b:", caller);
+    }
+
     /**
      * A key of the namespace that no store writes, which {@code build()} names when it tries the ACL
      * user's commands without changing anything (RedisBatchClient.refusedCommands). It cannot be

@@ -252,6 +252,8 @@ public final class RedisBatchClient implements AutoCloseable {
         try {
             return await(dispatch(() -> commands.evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args)),
                     "the state batch");
+        } catch (StateUnavailableException e) {
+            throw full(e);
         } catch (NoScript e) {
             LOG.log(System.Logger.Level.INFO, "Redis at " + where + " lost the batch script (restart or SCRIPT "
                     + "FLUSH); sending it again");
@@ -260,10 +262,18 @@ public final class RedisBatchClient implements AutoCloseable {
                 long left = Math.max(1, timeout.toNanos() - (System.nanoTime() - start));
                 return await(dispatch(() -> commands.eval(script.source(), ScriptOutputType.MULTI, keys, args)),
                         "the state batch", left, timeout);
+            } catch (StateUnavailableException full) {
+                throw full(full);
             } catch (NoScript impossible) {
                 throw new StateUnavailableException("Redis at " + where + " answered NOSCRIPT to EVAL", impossible);
             }
         }
+    }
+
+    /** {@link Full} when Redis refused the batch as full (OOM), else {@code e} itself. */
+    private static RuntimeException full(StateUnavailableException e) {
+        return e.getCause() instanceof RedisCommandExecutionException c && message(c).startsWith("OOM") ? new Full(e)
+                : e;
     }
 
     private <T> RedisFuture<T> dispatch(java.util.function.Supplier<RedisFuture<T>> send) {
@@ -378,6 +388,55 @@ public final class RedisBatchClient implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(e), e);
         }
+    }
+
+    /**
+     * A batch refused because Redis is full ({@code OOM}: {@code maxmemory} reached under
+     * {@code noeviction}). Nothing of it was applied.
+     */
+    public static final class Full extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Full(StateUnavailableException refusal) {
+            super(refusal.getMessage(), refusal);
+        }
+
+        /** The refusal, as the Guard is to see it. */
+        public StateUnavailableException refusal() {
+            return (StateUnavailableException) getCause();
+        }
+    }
+
+    /**
+     * Reads, without writing, when the caller whose cool-down hash is {@code KEYS[2]} is blocked
+     * until (its {@code bu} when later than {@code ARGV[2]}, the batch's "now"), else 0; -1 when the
+     * state generation ({@code KEYS[1]}) is not {@code ARGV[1]}. {@code no-writes} lets it run while
+     * Redis is full and refuses every batch ({@code batch.lua}'s shebang asks for that refusal).
+     */
+    static final String BLOCK_READ_SCRIPT = """
+            #!lua flags=no-writes
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+            local bu = redis.call('HMGET', KEYS[2], 'bu')[1]
+            if bu and tonumber(bu) > tonumber(ARGV[2]) then return tonumber(bu) end
+            return 0
+            """;
+
+    /**
+     * Until when a caller is blocked, read without writing (for a batch Redis refused as full: a
+     * blocked caller stays blocked while Redis is full); 0 when not blocked.
+     *
+     * @throws StateUnavailableException when Redis cannot answer, or its state generation is not
+     *     {@code generation}
+     */
+    public long blockedUntilReadOnly(byte[] generationKey, byte[] generation, byte[] coolDownKey, long nowMillis) {
+        Long r = await(dispatch(() -> commands.<Long>eval(BLOCK_READ_SCRIPT, ScriptOutputType.INTEGER,
+                new byte[][] {generationKey, coolDownKey}, generation,
+                Long.toString(nowMillis).getBytes(java.nio.charset.StandardCharsets.US_ASCII))), "the block check");
+        if (r == null || r < 0) {
+            throw new StateUnavailableException("Redis at " + where + " does not hold the state generation this store "
+                    + "expects; the block check was not read");
+        }
+        return r;
     }
 
     /**
