@@ -85,7 +85,7 @@ public final class RedisStateStore implements StateStore {
         this.namespace = b.namespace;
         this.allowEviction = b.allowEviction;
         this.timeout = b.timeout;
-        this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers);
+        this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers, b.maxCallerIndexKeys, b.maxSharedIndexKeys);
         this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout, b.hostClock);
         try {
             checkServer(b);
@@ -523,6 +523,10 @@ public final class RedisStateStore implements StateStore {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
         /** Default bound on callers spending privacy budget per period (as the Guard's maxCallers). */
         public static final int DEFAULT_MAX_LEDGER_CALLERS = 100_000;
+        /** Default bound on the hash keys of one caller's fingerprint index (500 queries of 50 hashes). */
+        public static final long DEFAULT_MAX_CALLER_INDEX_KEYS = 25_000;
+        /** Default bound on the hash keys of a shared fingerprint index (50,000 queries of 50 hashes). */
+        public static final long DEFAULT_MAX_SHARED_INDEX_KEYS = 2_500_000;
         private static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
         /**
          * How often a store reads Redis's {@code maxmemory-policy}, {@code maxmemory} and
@@ -538,6 +542,8 @@ public final class RedisStateStore implements StateStore {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Clock clock = Clock.systemUTC();
         private int maxLedgerCallers = DEFAULT_MAX_LEDGER_CALLERS;
+        private long maxCallerIndexKeys = DEFAULT_MAX_CALLER_INDEX_KEYS;
+        private long maxSharedIndexKeys = DEFAULT_MAX_SHARED_INDEX_KEYS;
         private boolean allowEviction;
         private Duration serverCheckInterval = SERVER_CHECK_INTERVAL;
         private java.util.function.LongSupplier hostClock = System::currentTimeMillis;
@@ -689,6 +695,31 @@ public final class RedisStateStore implements StateStore {
          *     {@link #allowEviction} was not given, or when its clock differs from this host's by more
          *     than 250 ms (a batch carries a deadline on this host's clock: see the module's README)
          */
+        /**
+         * Bounds on the fingerprint indexes ({@code near_duplicate}'s) in Redis, in hash keys (a
+         * query adds one per hash it has not met in the index, 50 with the defaults; each key takes
+         * about 300 bytes of Redis): an index beyond its bound deletes its oldest hash keys first, so
+         * that one caller's distinct queries, and everybody's together, cannot grow Redis without
+         * bound. Defaults: 25,000 for one caller's index (its last 500 or so distinct queries, about
+         * 7.5 MB) and 2,500,000 for a shared one (about 50,000 queries, 750 MB).
+         *
+         * @param perCaller the most hash keys one caller's index keeps, at least 1,024 (the most
+         *     hashes of one query)
+         * @param shared the most hash keys an index of everybody's queries keeps, at least 1,024
+         * @throws IllegalArgumentException below 1,024
+         */
+        public Builder fingerprintIndexKeys(long perCaller, long shared) {
+            for (long v : new long[] {perCaller, shared}) {
+                if (v < StateOp.Fingerprint.MAX_HASHES) {
+                    throw new IllegalArgumentException("fingerprint index bounds must be at least "
+                            + StateOp.Fingerprint.MAX_HASHES + " hash keys (the most one query has), was " + v);
+                }
+            }
+            this.maxCallerIndexKeys = perCaller;
+            this.maxSharedIndexKeys = shared;
+            return this;
+        }
+
         public RedisStateStore build() {
             return new RedisStateStore(this);
         }

@@ -323,6 +323,45 @@ class RedisStateStoreTest {
         }
     }
 
+    /**
+     * A fingerprint index in Redis keeps at most its bound of hash keys, deleting its oldest first: a
+     * review sent one caller's distinct queries and Redis grew by 100 keys (30 KB) a query without
+     * bound, until a full Redis refused every caller's batch. One caller's index and a shared one have
+     * bounds of their own; the latest queries are still matched, the oldest forgotten.
+     */
+    @Test
+    void aFingerprintIndexKeepsAtMostItsBoundOfHashKeysOldestGoingFirst() throws Exception {
+        long now = CLOCK.millis();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        long[] first = null;
+        long[] last = null;
+        try (RedisStateStore s = RedisStateStore.builder(REDIS.url()).namespace("t:{bound}:").clock(CLOCK)
+                .timeout(Duration.ofSeconds(2)).fingerprintIndexKeys(2048, 4096).build()) {
+            for (int q = 0; q < 200; q++) { // 10,000 hash keys offered to each index
+                long[] h = new long[50];
+                for (int i = 0; i < h.length; i++) {
+                    h[i] = r.nextLong();
+                }
+                first = first == null ? h : first;
+                last = h;
+                s.execute(new StateOp.Fingerprint("nd2:x:c:alice", h, "m" + q, 8, 3_600_000, true),
+                        new StateOp.Fingerprint("nd2:x:g", h, "tag-m" + q, 8, 3_600_000, false));
+            }
+            assertThat(keysMatching("t:{bound}:f:nd2:x:c:alice:*")).as("one caller's index").isBetween(2000L, 2049L);
+            assertThat(keysMatching("t:{bound}:f:nd2:x:g:*")).as("the shared index").isBetween(4000L, 4097L);
+            Object[] again = s.execute(new StateOp.Fingerprint("nd2:x:c:alice", last, "z", 8, 3_600_000, true),
+                    new StateOp.Fingerprint("nd2:x:c:alice", first, "z2", 8, 3_600_000, true));
+            assertThat(((StateOp.FingerprintMatch) again[0]).shared()).as("the latest query").isEqualTo(50);
+            assertThat(((StateOp.FingerprintMatch) again[1]).shared()).as("the first, forgotten").isZero();
+        }
+        assertThatThrownBy(() -> RedisStateStore.builder(REDIS.url()).fingerprintIndexKeys(100, 4096))
+                .hasMessage("fingerprint index bounds must be at least 1024 hash keys (the most one query has), was 100");
+    }
+
+    private static long keysMatching(String pattern) throws Exception {
+        return Long.parseLong(REDIS.command("EVAL", "return #redis.call('KEYS', ARGV[1])", "0", pattern));
+    }
+
     @Test
     void batchesThatAStalledRedisReceivedAfterTheGuardGaveUpAreNotApplied() throws Exception {
         String caller = "stall-" + CLOCK.millis();

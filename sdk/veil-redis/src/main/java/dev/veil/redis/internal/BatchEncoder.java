@@ -23,6 +23,7 @@ import java.util.List;
  *                                 it remembers with their times (CountNewInWindow)
  *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
  *   ns f:&lt;index&gt;:&lt;hex&gt;     list   members under one fingerprint hash (Fingerprint)
+ *   ns f:&lt;index&gt;:o       list   the index's hash keys, oldest first, to keep at most a bound of them
  * </pre>
  *
  * <p>Numbers that the in-memory store computes with Bucket4j and {@code PrivacyLedger} are computed
@@ -34,6 +35,8 @@ public final class BatchEncoder {
 
     private final byte[] namespace;
     private final int maxLedgerCallers;
+    private final long maxCallerIndexKeys;
+    private final long maxSharedIndexKeys;
 
     /**
      * An encoder.
@@ -41,10 +44,15 @@ public final class BatchEncoder {
      * @param namespace prefix of every key, e.g. {@code veil:{fashion}:}
      * @param maxLedgerCallers how many callers may spend privacy budget per period (the in-memory
      *     ledger's bound; beyond it a new caller's charge is refused with TOO_MANY_CALLERS)
+     * @param maxCallerIndexKeys the most hash keys one caller's fingerprint index keeps
+     *     ({@link StateOp.Fingerprint#perCaller})
+     * @param maxSharedIndexKeys the most hash keys any other fingerprint index keeps
      */
-    public BatchEncoder(String namespace, int maxLedgerCallers) {
+    public BatchEncoder(String namespace, int maxLedgerCallers, long maxCallerIndexKeys, long maxSharedIndexKeys) {
         this.namespace = namespace.getBytes(StandardCharsets.UTF_8);
         this.maxLedgerCallers = maxLedgerCallers;
+        this.maxCallerIndexKeys = maxCallerIndexKeys;
+        this.maxSharedIndexKeys = maxSharedIndexKeys;
     }
 
     /** The key of the namespace's state generation (no time to live; see batch.lua). */
@@ -152,7 +160,9 @@ public final class BatchEncoder {
                 args.add(num(f.hashes().length));
                 args.add(num(f.maxMembersPerHash()));
                 args.add(num(f.ttlMillis()));
+                args.add(num(f.perCaller() ? maxCallerIndexKeys : maxSharedIndexKeys));
                 String prefix = "f:" + f.index() + ':';
+                keys.add(key(prefix, "o")); // the order list: 'o' is no hash's hex
                 for (long h : f.hashes()) {
                     keys.add(key(prefix, Long.toHexString(h)));
                 }

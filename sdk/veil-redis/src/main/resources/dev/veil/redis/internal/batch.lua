@@ -469,17 +469,28 @@ ops.L = function()
   return before
 end
 
--- F: Fingerprint. keys: one list per hash. args: member, hash count, max members, ttl ms.
--- -> {best earlier member or '', hashes shared}
+-- F: Fingerprint. keys: the index's order list, then one list per hash. args: member, hash count,
+-- max members, ttl ms, max keys. -> {best earlier member or '', hashes shared}
+-- The order list holds the index's hash keys (their hex) in the order they were made: beyond max keys (the
+-- store's bound for an index of this kind), the oldest are deleted, a few more than this op made
+-- at a time (so that a lowered bound is reached over a few queries, not in one script run), so an
+-- index never holds more than about max keys: one caller's distinct queries cannot grow Redis
+-- without bound. The oldest keys go first; a key that expired and was made again is listed twice,
+-- and its older listing deletes it early (the index forgets a little early, never late). Those keys
+-- are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
 ops.F = function()
-  local member, n, max, ttl = arg(), num(), num(), num()
+  local order = key()
+  local member, n, max, ttl, cap = arg(), num(), num(), num(), num()
   local shared, best, best_n = {}, '', 0
   local ttl_s, keep_s = fmt(ttl), fmt(-max)
+  local made = {}
+  local prefix = string.sub(order, 1, #order - 1) -- the order list is <prefix>o, a hash key <prefix><hex>
   for _ = 1, n do
     local k = key()
     local before = redis.call('LRANGE', k, 0, -1)
     if redis.call('RPUSH', k, member) > max then redis.call('LTRIM', k, keep_s, -1) end
     redis.call('PEXPIRE', k, ttl_s)
+    if #before == 0 then made[#made + 1] = string.sub(k, #prefix + 1) end
     for _, m in ipairs(before) do
       if m ~= member then
         local c = (shared[m] or 0) + 1
@@ -487,6 +498,15 @@ ops.F = function()
         if c > best_n then best_n = c; best = m end
       end
     end
+  end
+  if #made > 0 then
+    local len = redis.call('RPUSH', order, unpack(made))
+    if len > cap then
+      local gone = redis.call('LPOP', order, fmt(math.min(len - cap, 2 * n + 64)))
+      for j = 1, #gone do gone[j] = prefix .. gone[j] end
+      redis.call('DEL', unpack(gone))
+    end
+    redis.call('PEXPIRE', order, ttl_s)
   end
   return {best, best_n}
 end
