@@ -1,0 +1,95 @@
+package dev.veil.redis;
+
+import static dev.veil.redis.GuardFixture.code;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.Credentials;
+import dev.veil.Guard;
+import dev.veil.PolicyBundle;
+import dev.veil.Request;
+import dev.veil.Response;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A review's attack, end to end: one key's distinct queries (paced under every rate rule) fill a
+ * Redis that has a {@code maxmemory}; Redis then refuses every batch, and under
+ * {@code on_state_unavailable: degrade} a caller blocked in Redis was answered again, degraded, like
+ * everybody else. It must stay blocked.
+ */
+class RedisFullGuardTest {
+    @RegisterExtension
+    static final RedisServer REDIS = new RedisServer();
+
+    @TempDir
+    Path dir;
+
+    private static Request<double[]> req(GuardFixture fx, String caller, double[] x) {
+        return Request.of(Credentials.apiKey(fx.key(caller)), x);
+    }
+
+    private static boolean degraded(Response r) {
+        return r instanceof Response.Released rel && rel.degraded();
+    }
+
+    @Test
+    void aCallerBlockedInRedisStaysBlockedWhenAnotherCallersFloodFillsRedis() throws Exception {
+        GuardFixture fx = new GuardFixture(dir);
+        PolicyBundle b = fx.bundleOf("full", """
+                veil: 1
+                name: full
+                on_state_unavailable: degrade
+                authentication:
+                  api_keys: { file: keys.json }
+                access:
+                  default: { effect: allow }
+                validation:
+                  default: { shape: [784], range: { min: 0, max: 1 } }
+                monitoring:
+                  detectors:
+                    rate: { window_seconds: 60, high: 8 }
+                    near_duplicate: { seed: 12345 }
+                  rules:
+                    - { id: flood, when: { signals: { rate: high } }, action: block, cooldown_seconds: 86400 }
+                output:
+                  default: { form: top_k, top_k: 1 }
+                """);
+        MutableClock clock = new MutableClock(1_790_000_000_000L);
+        RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{full}:").clock(clock)
+                .timeout(Duration.ofSeconds(5)).build();
+        SplittableRandom rnd = new SplittableRandom(2);
+        try (Guard<double[]> g = fx.guard(b, store, clock, "full")) {
+            Response last = null;
+            for (int i = 0; i < 9; i++) {
+                clock.advance(10);
+                last = g.predict(req(fx, "mallory", new double[784]));
+            }
+            assertThat(code(last)).as("mallory, 9 queries in a minute").isEqualTo("blocked");
+            long used = Long.parseLong(REDIS.command("INFO", "memory").replaceAll("(?s).*used_memory:(\\d+).*", "$1"));
+            REDIS.command("CONFIG", "SET", "maxmemory", Long.toString(used + 4_000_000));
+            Response flood = null;
+            int sent = 0;
+            while (sent < 2000 && (flood == null || !degraded(flood))) {
+                double[] x = new double[784];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = rnd.nextDouble();
+                }
+                clock.advance(10_000); // 6 a minute, under the rate rule's 8
+                flood = g.predict(req(fx, "flooder", x));
+                assertThat(code(flood)).as("flooder's query %s", sent).isEqualTo("ok");
+                sent++;
+            }
+            assertThat(degraded(flood)).as("Redis full after %s distinct queries: degraded answers", sent).isTrue();
+            clock.advance(1000);
+            assertThat(code(g.predict(req(fx, "mallory", new double[784])))).as("mallory while Redis is full")
+                    .isEqualTo("blocked");
+            assertThat(degraded(g.predict(req(fx, "alice", new double[784])))).as("alice while Redis is full").isTrue();
+        } finally {
+            REDIS.command("CONFIG", "SET", "maxmemory", "0");
+        }
+    }
+}
