@@ -684,24 +684,15 @@ public final class RedisStateStore implements StateStore {
         }
 
         /**
-         * Connects, loads the batch script, checks Redis's {@code maxmemory-policy} (which the
-         * store checks again every {@link #SERVER_CHECK_INTERVAL}, see {@link RedisStateStore}) and
-         * that the connection's ACL user may run every command of a batch (without changing anything).
-         *
-         * @throws StateUnavailableException when Redis cannot be reached (the message names host and
-         *     port, and what went wrong: credentials, database number, TLS), when the ACL user may not
-         *     run a command the store needs (the message names it and the list: module README, "ACL
-         *     users"), when it evicts keys and
-         *     {@link #allowEviction} was not given, or when its clock differs from this host's by more
-         *     than 250 ms (a batch carries a deadline on this host's clock: see the module's README)
-         */
-        /**
          * Bounds on the fingerprint indexes ({@code near_duplicate}'s) in Redis, in hash keys (a
          * query adds one per hash it has not met in the index, 50 with the defaults; each key takes
-         * about 300 bytes of Redis): an index beyond its bound deletes its oldest hash keys first, so
-         * that one caller's distinct queries, and everybody's together, cannot grow Redis without
-         * bound. Defaults: 25,000 for one caller's index (its last 500 or so distinct queries, about
-         * 7.5 MB) and 2,500,000 for a shared one (about 50,000 queries, 750 MB).
+         * about 450 bytes of Redis with its place in the index's order, a sorted set): an index
+         * beyond its bound deletes the hash keys no query has used for longest first, so that one
+         * caller's distinct queries, and everybody's together, cannot grow Redis without bound.
+         * Defaults: 25,000 for one caller's index (its last 500 or so distinct queries, about 11 MB)
+         * and 2,500,000 for a shared one (about 50,000 queries, 1.1 GB). The in-memory store bounds the same indexes by
+         * bytes ({@code Guard.Builder.stateMemory}), so that {@code veil monitor replay} in memory
+         * forgets at other points than a Redis with these bounds on long traces.
          *
          * @param perCaller the most hash keys one caller's index keeps, at least 1,024 (the most
          *     hashes of one query)
@@ -720,6 +711,18 @@ public final class RedisStateStore implements StateStore {
             return this;
         }
 
+        /**
+         * Connects, loads the batch script, checks Redis's {@code maxmemory-policy} (which the
+         * store checks again every {@link #SERVER_CHECK_INTERVAL}, see {@link RedisStateStore}) and
+         * that the connection's ACL user may run every command of a batch (without changing anything).
+         *
+         * @throws StateUnavailableException when Redis cannot be reached (the message names host and
+         *     port, and what went wrong: credentials, database number, TLS), when the ACL user may not
+         *     run a command the store needs (the message names it and the list: module README, "ACL
+         *     users"), when it evicts keys and
+         *     {@link #allowEviction} was not given, or when its clock differs from this host's by more
+         *     than 250 ms (a batch carries a deadline on this host's clock: see the module's README)
+         */
         public RedisStateStore build() {
             return new RedisStateStore(this);
         }

@@ -23,7 +23,8 @@ import java.util.List;
  *                                 it remembers with their times (CountNewInWindow)
  *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
  *   ns f:&lt;index&gt;:&lt;hex&gt;     list   members under one fingerprint hash (Fingerprint)
- *   ns f:&lt;index&gt;:o       list   the index's hash keys, oldest first, to keep at most a bound of them
+ *   ns f:&lt;index&gt;:o       zset   the index's hash keys by the time of their last use, to keep at most a
+ *                                 bound of them
  * </pre>
  *
  * <p>Numbers that the in-memory store computes with Bucket4j and {@code PrivacyLedger} are computed
@@ -162,7 +163,7 @@ public final class BatchEncoder {
                 args.add(num(f.ttlMillis()));
                 args.add(num(f.perCaller() ? maxCallerIndexKeys : maxSharedIndexKeys));
                 String prefix = "f:" + f.index() + ':';
-                keys.add(key(prefix, "o")); // the order list: 'o' is no hash's hex
+                keys.add(key(prefix, "o")); // the order: 'o' is no hash's hex
                 for (long h : f.hashes()) {
                     keys.add(key(prefix, Long.toHexString(h)));
                 }

@@ -469,28 +469,32 @@ ops.L = function()
   return before
 end
 
--- F: Fingerprint. keys: the index's order list, then one list per hash. args: member, hash count,
--- max members, ttl ms, max keys. -> {best earlier member or '', hashes shared}
--- The order list holds the index's hash keys (their hex) in the order they were made: beyond max keys (the
--- store's bound for an index of this kind), the oldest are deleted, a few more than this op made
--- at a time (so that a lowered bound is reached over a few queries, not in one script run), so an
--- index never holds more than about max keys: one caller's distinct queries cannot grow Redis
--- without bound. The oldest keys go first; a key that expired and was made again is listed twice,
--- and its older listing deletes it early (the index forgets a little early, never late). Those keys
--- are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
+-- F: Fingerprint. keys: the index's order, then one list per hash. args: member, hash count, max
+-- members, ttl ms, max keys. -> {best earlier member or '', hashes shared}
+-- The order is a sorted set of the index's hash keys (their hex), scored by the number of the op
+-- that last used them (one more than the highest score there; not a time, which many queries can
+-- share): every hash key this op touches is scored anew. Beyond max keys (the store's
+-- bound for an index of this kind) the keys used longest ago are deleted, a few more than this op
+-- touched at a time (so that a lowered bound is reached over a few queries, not in one script
+-- run): one caller's distinct queries cannot grow Redis without bound, and a query sent again keeps
+-- its keys. The order's time to live is renewed with the keys', so it outlives every key it lists.
+-- Those keys are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the
+-- batch's slot.
 ops.F = function()
   local order = key()
   local member, n, max, ttl, cap = arg(), num(), num(), num(), num()
   local shared, best, best_n = {}, '', 0
   local ttl_s, keep_s = fmt(ttl), fmt(-max)
-  local made = {}
-  local prefix = string.sub(order, 1, #order - 1) -- the order list is <prefix>o, a hash key <prefix><hex>
+  local prefix = string.sub(order, 1, #order - 1) -- the order is <prefix>o, a hash key <prefix><hex>
+  local top = redis.call('ZREVRANGE', order, 0, 0, 'WITHSCORES')
+  local used, seq = {}, fmt((top[2] and tonumber(top[2]) or 0) + 1)
   for _ = 1, n do
     local k = key()
     local before = redis.call('LRANGE', k, 0, -1)
     if redis.call('RPUSH', k, member) > max then redis.call('LTRIM', k, keep_s, -1) end
     redis.call('PEXPIRE', k, ttl_s)
-    if #before == 0 then made[#made + 1] = string.sub(k, #prefix + 1) end
+    used[#used + 1] = seq
+    used[#used + 1] = string.sub(k, #prefix + 1)
     for _, m in ipairs(before) do
       if m ~= member then
         local c = (shared[m] or 0) + 1
@@ -499,12 +503,14 @@ ops.F = function()
       end
     end
   end
-  if #made > 0 then
-    local len = redis.call('RPUSH', order, unpack(made))
+  if n > 0 then
+    redis.call('ZADD', order, unpack(used))
+    local len = redis.call('ZCARD', order)
     if len > cap then
-      local gone = redis.call('LPOP', order, fmt(math.min(len - cap, 2 * n + 64)))
-      for j = 1, #gone do gone[j] = prefix .. gone[j] end
-      redis.call('DEL', unpack(gone))
+      local gone = redis.call('ZPOPMIN', order, fmt(math.min(len - cap, 2 * n + 64)))
+      local del = {}
+      for j = 1, #gone, 2 do del[#del + 1] = prefix .. gone[j] end
+      redis.call('DEL', unpack(del))
     end
     redis.call('PEXPIRE', order, ttl_s)
   end
