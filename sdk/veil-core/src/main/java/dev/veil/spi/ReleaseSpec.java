@@ -72,8 +72,9 @@ public record ReleaseSpec(
      *     so that the noise's guarantee holds whatever the model answers (one training record can move
      *     a clamped value by at most {@code upper - lower}); {@code null}: not clamped, and the
      *     guarantee holds only while the model's value moves by at most {@code sensitivity}. A
-     *     classification released under noise with bounds is refused (its scores are bounded
-     *     already, and the default sensitivity would not be theirs)
+     *     classification answered under noise with bounds is a failure of the output stage, before
+     *     any charge (its scores are bounded already, and the default sensitivity would not be
+     *     theirs): the Guard refuses it, or under {@code on_error: degrade} releases the raw top label
      */
     public record Noise(Mechanism mechanism, double epsilon, double delta, double sensitivity, Bounds bounds) {
         /** Noise mechanisms. */

@@ -690,9 +690,9 @@ public final class RedisStateStore implements StateStore {
          * beyond its bound deletes the hash keys no query has used for longest first, so that one
          * caller's distinct queries, and everybody's together, cannot grow Redis without bound.
          * Defaults: 25,000 for one caller's index (its last 500 or so distinct queries, about 11 MB)
-         * and 2,500,000 for a shared one (about 50,000 queries, 1.1 GB). The in-memory store bounds the same indexes by
-         * bytes ({@code Guard.Builder.stateMemory}), so that {@code veil monitor replay} in memory
-         * forgets at other points than a Redis with these bounds on long traces.
+         * and 2,500,000 for a shared one (about 50,000 queries, 1.1 GB). The in-memory store bounds
+         * the same indexes by bytes ({@code Guard.Builder.stateMemory}), so that {@code veil monitor
+         * replay} in memory forgets at other points than a Redis with these bounds on long traces.
          *
          * @param perCaller the most hash keys one caller's index keeps, at least 1,024 (the most
          *     hashes of one query)

@@ -23,8 +23,8 @@ import java.util.List;
  *                                 it remembers with their times (CountNewInWindow)
  *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
  *   ns f:&lt;index&gt;:&lt;hex&gt;     list   members under one fingerprint hash (Fingerprint)
- *   ns f:&lt;index&gt;:o       zset   the index's hash keys by the time of their last use, to keep at most a
- *                                 bound of them
+ *   ns f:&lt;index&gt;:o       zset   the index's hash keys, scored by the op that last used them, to keep
+ *                                 at most a bound of them
  * </pre>
  *
  * <p>Numbers that the in-memory store computes with Bucket4j and {@code PrivacyLedger} are computed
