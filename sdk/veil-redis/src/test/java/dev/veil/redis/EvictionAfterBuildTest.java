@@ -8,14 +8,9 @@ import dev.veil.spi.RateLimit;
 import dev.veil.spi.StateOp;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,29 +35,16 @@ class EvictionAfterBuildTest {
     Path dir;
 
     private final MutableClock clock = new MutableClock(1_790_000_000_000L);
-    private final List<LogRecord> logged = Collections.synchronizedList(new ArrayList<>());
-    private final Logger jul = Logger.getLogger(RedisStateStore.class.getName());
-    private final Handler handler = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            logged.add(r);
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    private StoreLog log;
 
     @BeforeEach
     void listen() {
-        jul.addHandler(handler);
+        log = StoreLog.start();
     }
 
     @AfterEach
     void restore() throws Exception {
-        jul.removeHandler(handler);
+        log.close();
         REDIS.command("CONFIG", "SET", "maxmemory-policy", "noeviction");
         REDIS.command("CONFIG", "SET", "maxmemory", "0");
         REDIS.command("FLUSHALL");
@@ -97,9 +79,7 @@ class EvictionAfterBuildTest {
     }
 
     private List<String> messages(java.util.logging.Level level) {
-        synchronized (logged) {
-            return logged.stream().filter(r -> r.getLevel() == level).map(LogRecord::getMessage).toList();
-        }
+        return log.messages(level);
     }
 
     private static void await(String what, BooleanSupplier done) throws InterruptedException {

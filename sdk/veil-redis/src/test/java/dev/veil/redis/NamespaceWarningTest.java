@@ -3,12 +3,7 @@ package dev.veil.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,31 +18,16 @@ class NamespaceWarningTest {
     @RegisterExtension
     static final RedisServer REDIS = new RedisServer();
 
-    private final List<String> warnings = Collections.synchronizedList(new ArrayList<>());
-    private final Logger jul = Logger.getLogger(RedisStateStore.class.getName());
-    private final Handler handler = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            if (r.getLevel() == java.util.logging.Level.WARNING) {
-                warnings.add(r.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    private StoreLog log;
 
     @BeforeEach
     void listen() {
-        jul.addHandler(handler);
+        log = StoreLog.start();
     }
 
     @AfterEach
     void restore() {
-        jul.removeHandler(handler);
+        log.close();
     }
 
     @Test
@@ -56,11 +36,12 @@ class NamespaceWarningTest {
                 .timeout(Duration.ofSeconds(2)).build()) {
             assertThat(s).isNotNull();
         }
-        assertThat(warnings).noneMatch(w -> w.contains("default namespace"));
+        assertThat(log.messages(Level.WARNING)).noneMatch(w -> w.contains("default namespace"));
         try (RedisStateStore s = RedisStateStore.builder(REDIS.url()).timeout(Duration.ofSeconds(2)).build()) {
             assertThat(s).isNotNull();
         }
-        assertThat(warnings).filteredOn(w -> w.contains("default namespace")).singleElement().asString()
+        assertThat(log.messages(Level.WARNING)).filteredOn(w -> w.contains("default namespace")).singleElement()
+                .asString()
                 .startsWith("the state store for Redis at ")
                 .contains("uses the default namespace 'veil:': every Guard on this Redis that leaves the namespace out "
                         + "shares its callers' rate limits, quotas, blocks, privacy budgets and detector histories")
