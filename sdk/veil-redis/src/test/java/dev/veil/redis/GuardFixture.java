@@ -97,6 +97,23 @@ final class GuardFixture {
         return bundleOf(name, policy);
     }
 
+    /**
+     * A bundle for 784-feature images in [0, 1] that lets every key in, with {@code rest} (its
+     * monitoring and output sections, and any other top-level key) after that head.
+     */
+    PolicyBundle imageBundle(String name, String rest) {
+        return bundleOf(name, """
+                veil: 1
+                name: %s
+                authentication:
+                  api_keys: { file: keys.json }
+                access:
+                  default: { effect: allow }
+                validation:
+                  default: { shape: [784], range: { min: 0, max: 1 } }
+                """.formatted(name) + rest);
+    }
+
     /** Writes a bundle of this policy text, with the fixture's keys, into {@code dir/name}. */
     PolicyBundle bundleOf(String name, String policy) {
         try {

@@ -39,16 +39,8 @@ class RedisFullGuardTest {
     @Test
     void aCallerBlockedInRedisStaysBlockedWhenAnotherCallersFloodFillsRedis() throws Exception {
         GuardFixture fx = new GuardFixture(dir);
-        PolicyBundle b = fx.bundleOf("full", """
-                veil: 1
-                name: full
+        PolicyBundle b = fx.imageBundle("full", """
                 on_state_unavailable: degrade
-                authentication:
-                  api_keys: { file: keys.json }
-                access:
-                  default: { effect: allow }
-                validation:
-                  default: { shape: [784], range: { min: 0, max: 1 } }
                 monitoring:
                   detectors:
                     rate: { window_seconds: 60, high: 8 }

@@ -46,15 +46,7 @@ class RedisStateBytesTest {
     @Test
     void aDistinctQueryCostsAboutHundredKeysAndTensOfKilobytesInRedis() throws Exception {
         GuardFixture fx = new GuardFixture(dir);
-        PolicyBundle b = fx.bundleOf("bytes", """
-                veil: 1
-                name: bytes
-                authentication:
-                  api_keys: { file: keys.json }
-                access:
-                  default: { effect: allow }
-                validation:
-                  default: { shape: [784], range: { min: 0, max: 1 } }
+        PolicyBundle b = fx.imageBundle("bytes", """
                 monitoring:
                   detectors:
                     near_duplicate: {}
