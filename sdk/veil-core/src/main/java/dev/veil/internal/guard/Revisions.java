@@ -118,23 +118,24 @@ public final class Revisions {
     }
 
     /**
-     * Adds a run of digits: as year, month, day (and the rest) when it is the revision's first number
-     * and starts with a date ({@code 20261130-1} against {@code 2026-11-30.9}); a later run is a plain
-     * number ({@code 1.0.10000105} is newer than {@code 1.0.9999999}, not a date of year 1000).
-     */
-    /**
      * A later run of 8 or more digits that starts like a date: compared as a number, but two of
      * different lengths have no order (a date with and without its time, or plain numbers: which
      * is newer cannot be told).
      */
     private record DateLike(BigInteger value, int digits) {}
 
+    /**
+     * Adds a run of digits: as year, month, day (and the rest) when it is the revision's first number
+     * and starts with a date ({@code 20261130-1} against {@code 2026-11-30.9}); a later run is a plain
+     * number ({@code 1.0.10000105} is newer than {@code 1.0.9999999}, not a date of year 1000), or
+     * {@link DateLike} when it starts like one.
+     */
     private static void addNumber(String digits, List<Object> out, boolean first) {
-        if (!first && dateAt(digits) == 0) {
-            out.add(new DateLike(new BigInteger(digits), digits.length()));
-            return;
-        }
-        if (first && dateAt(digits) == 0) {
+        if (dateAt(digits) == 0) {
+            if (!first) {
+                out.add(new DateLike(new BigInteger(digits), digits.length()));
+                return;
+            }
             out.add(new BigInteger(digits.substring(0, 4)));
             out.add(new BigInteger(digits.substring(4, 6)));
             out.add(new BigInteger(digits.substring(6, 8)));
