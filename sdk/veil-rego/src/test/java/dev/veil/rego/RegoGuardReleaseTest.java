@@ -64,6 +64,13 @@ class RegoGuardReleaseTest {
      * {@code output.privacy} (or null).
      */
     private Guard<double[]> guard(String noise, String fallback, String privacy) {
+        return guard(noise, fallback, privacy, x -> Prediction.classification(List.of("yes", "no"),
+                new double[] {x[0], 1 - x[0]}));
+    }
+
+    /** As {@link #guard(String, String, String)} with this model. */
+    private Guard<double[]> guard(String noise, String fallback, String privacy,
+            java.util.function.Function<double[], Prediction> predict) {
         write("veil/settings/data.yaml", """
                 name: rego-release
                 authentication: { anonymous: true }
@@ -107,7 +114,7 @@ class RegoGuardReleaseTest {
                 decision := {"rule": "default", "input": "digest", "output": "keep", "raw": "mask", "caller": "keep"}
                 """);
         Model<double[]> model = Model.ofVector(ModelInfo.of("m", "1", Instant.parse("2026-01-01T00:00:00Z")),
-                x -> Prediction.classification(List.of("yes", "no"), new double[] {x[0], 1 - x[0]}));
+                predict::apply);
         guard = Guard.builder(model).policy(PolicyBundle.load(dir))
                 .audit(AuditLog.jsonLines(dir.resolve("audit.jsonl"))).build();
         return guard;
@@ -178,8 +185,23 @@ class RegoGuardReleaseTest {
 
     /**
      * Noise {@code bounds} (for a regression's value; optional in the decision document) reach the
-     * Guard from Rego as from YAML: on this classifier they are refused before anything is charged.
+     * Guard from Rego as from YAML: a regression's value is clamped to them before the noise (a value
+     * of 950,000 is released near 1), and on a classifier they are refused before anything is charged.
      */
+    @Test
+    void noiseBoundsClampARegressionsValueFromARegoDecision() {
+        Guard<double[]> g = guard(LAPLACE.replace("}", ", \"bounds\": [0, 1]}"), "null", "{ per_caller_epsilon: 2 }",
+                x -> Prediction.regression(x[0] * 1e6));
+
+        Response r = ask(g, 0.95);
+
+        assertThat(r).isInstanceOf(Response.Released.class);
+        var p = ((Response.Released) r).prediction();
+        assertThat(p.applied()).containsExactly("clamp(0.0,1.0)", "noise(laplace,epsilon=1.0)");
+        assertThat(p.value().getAsDouble()).isBetween(-1000.0, 1000.0); // Laplace of scale 1 around 1
+    }
+
+    /** The same bounds on this classifier: refused before anything is charged. */
     @Test
     void noiseBoundsOnAClassificationAreDeniedAndChargeNothing() {
         Guard<double[]> g = guard(LAPLACE.replace("}", ", \"bounds\": [0, 1]}"), LAPLACE, "{ per_caller_epsilon: 2 }");
