@@ -2,12 +2,8 @@ package dev.veil;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,25 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
  * a more precise value than an unflagged one before (a review's tests).
  */
 class DegradedRegressionTest {
-    static final Instant NOW = Instant.parse("2026-12-02T12:00:00Z");
-    static final String HEAD = """
-            veil: 1
-            name: degraded-regression
-            authentication: {anonymous: true}
-            access: {default: {effect: allow}}
-            validation: {default: {shape: [1]}}
-            """;
-
     @TempDir Path tmp;
 
-    private Guard<double[]> guard(String yaml, double value, Duration age) throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("b" + System.nanoTime()));
-        Files.writeString(dir.resolve("p.veil.yaml"), HEAD + yaml);
-        return Guard.builder(Model.ofVector(ModelInfo.of("price", "w48", NOW.minus(age)), x -> Prediction.regression(value)))
-                .policy(PolicyBundle.load(dir))
-                .audit(AuditLog.jsonLines(tmp.resolve("audit" + System.nanoTime() + ".jsonl")))
-                .clock(Clock.fixed(NOW, ZoneOffset.UTC))
-                .build();
+    private Guard<double[]> guard(String yaml, double value, Duration age) {
+        return OneFeatureGuard.build(tmp, yaml, x -> Prediction.regression(value), age);
     }
 
     private static double value(Response r) {
@@ -131,12 +112,9 @@ class DegradedRegressionTest {
             assertThat(value(r)).isEqualTo(123000.0);
             assertThat(((Response.Released) r).prediction().applied()).containsExactly("round(1000.0)");
         }
-        Path dir = Files.createDirectories(tmp.resolve("classifier"));
-        Files.writeString(dir.resolve("p.veil.yaml"), HEAD + "output: {default: {form: full, round: 1000}}\n");
-        try (Guard<double[]> g = Guard.builder(Model.ofVector(ModelInfo.of("animals", "1", NOW.minus(Duration.ofDays(1))),
-                        x -> Prediction.classification(java.util.List.of("cat", "dog"), new double[] {0.7, 0.3})))
-                .policy(PolicyBundle.load(dir)).audit(AuditLog.jsonLines(tmp.resolve("classifier.jsonl")))
-                .clock(Clock.fixed(NOW, ZoneOffset.UTC)).build()) {
+        try (Guard<double[]> g = OneFeatureGuard.build(tmp, "output: {default: {form: full, round: 1000}}\n",
+                x -> Prediction.classification(java.util.List.of("cat", "dog"), new double[] {0.7, 0.3}),
+                Duration.ofDays(1))) {
             Response r = g.predict(Request.of(Credentials.anonymous(), new double[] {1}));
             assertThat(r).isInstanceOf(Response.Denied.class);
             assertThat(((Response.Denied) r).reason().code()).isEqualTo(ReasonCode.INTERNAL_ERROR);

@@ -2,12 +2,8 @@ package dev.veil;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -21,29 +17,14 @@ import org.junit.jupiter.api.io.TempDir;
  * release, or under a {@code round} above 1, is refused before anything is charged.
  */
 class RegressionNoiseBoundsTest {
-    static final Instant NOW = Instant.parse("2026-12-02T12:00:00Z");
-    static final String HEAD = """
-            veil: 1
-            name: bounded-regression
-            authentication: {anonymous: true}
-            access: {default: {effect: allow}}
-            validation: {default: {shape: [1]}}
-            """;
-
     @TempDir Path tmp;
 
-    private Guard<double[]> guard(String yaml, Function<double[], Prediction> model, Duration age) throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("b" + System.nanoTime()));
-        Files.writeString(dir.resolve("p.veil.yaml"), HEAD + yaml);
-        return Guard.builder(Model.ofVector(ModelInfo.of("limit", "7", NOW.minus(age)), model::apply))
-                .policy(PolicyBundle.load(dir))
-                .audit(AuditLog.jsonLines(tmp.resolve("audit" + System.nanoTime() + ".jsonl")))
-                .clock(Clock.fixed(NOW, ZoneOffset.UTC))
-                .build();
+    private Guard<double[]> guard(String yaml, Function<double[], Prediction> model, Duration age) {
+        return OneFeatureGuard.build(tmp, yaml, model, age);
     }
 
     private static Response ask(Guard<double[]> g, double x) {
-        return g.predict(Request.of(Credentials.anonymous(), new double[] {x}));
+        return OneFeatureGuard.ask(g, x);
     }
 
     /**
