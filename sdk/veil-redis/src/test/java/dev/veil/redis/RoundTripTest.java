@@ -66,9 +66,9 @@ class RoundTripTest {
 
     static StateOp[] realisticBatch(int i, long now, int nHashes) {
         Random r = new Random(i);
-        long[] hashes = new long[nHashes];
+        long[] hashes = new long[Math.abs(nHashes)];
         for (int h = 0; h < hashes.length; h++) {
-            hashes[h] = r.nextInt(2000);
+            hashes[h] = nHashes < 0 ? r.nextLong() : r.nextInt(2000); // negative: distinct queries
         }
         byte[] sketch = new byte[256];
         r.nextBytes(sketch);
@@ -92,12 +92,12 @@ class RoundTripTest {
     }
 
     /**
-     * The commands sent for requests: without the store's periodic {@code INFO} (its eviction check,
-     * every {@link RedisStateStore.Builder#SERVER_CHECK_INTERVAL} whatever the traffic), which a
-     * slow run may catch.
+     * The commands sent for requests: without the store's periodic {@code INFO} and {@code TIME} (its
+     * eviction and clock check, every {@link RedisStateStore.Builder#SERVER_CHECK_INTERVAL} whatever
+     * the traffic), which a slow run may catch.
      */
     private static java.util.List<String> requests(java.util.List<String> sent) {
-        return sent.stream().filter(c -> !c.equals("info")).toList();
+        return sent.stream().filter(c -> !c.equals("info") && !c.startsWith("info ") && !c.equals("time")).toList();
     }
 
     @Test
@@ -184,10 +184,11 @@ class RoundTripTest {
                     REDIS.command("INFO", "server").lines().filter(l -> l.startsWith("redis_version:"))
                             .findFirst().orElse("?").substring("redis_version:".length()).trim(),
                     n, stats(ping), stats(batch), stats(permit), stats(both), perPermit / 100.0);
-            for (int hashes : new int[] {50, 20, 5, 0}) {
+            int distinct = 1_000_000;
+            for (int hashes : new int[] {50, 20, 5, 0, -50}) {
                 long[] lat = new long[300];
                 for (int k = 0; k < lat.length; k++) {
-                    StateOp[] ops = realisticBatch(k, CLOCK.millis(), hashes);
+                    StateOp[] ops = realisticBatch(hashes < 0 ? distinct++ : k, CLOCK.millis(), hashes);
                     if (hashes == 0) {
                         ops = new StateOp[] {ops[0], ops[1], ops[4], ops[5]};
                     }
@@ -197,15 +198,19 @@ class RoundTripTest {
                 }
                 REDIS.command("CONFIG", "RESETSTAT");
                 for (int k = 0; k < 100; k++) {
-                    StateOp[] ops = realisticBatch(k, CLOCK.millis(), hashes);
+                    StateOp[] ops = realisticBatch(hashes < 0 ? distinct++ : k, CLOCK.millis(), hashes);
                     store.execute(hashes == 0 ? new StateOp[] {ops[0], ops[1], ops[4], ops[5]} : ops);
                 }
                 String usec = REDIS.command("INFO", "commandstats").lines()
                         .filter(l -> l.startsWith("cmdstat_evalsha:")).findFirst().orElse("");
                 report += String.format("  %s: latency %s, server time %s us%n",
-                        hashes == 0 ? "batch without Fingerprint ops  " : "batch with 2x Fingerprint(" + hashes + ")"
-                                + (hashes < 10 ? " " : ""),
+                        hashes == 0 ? "batch without Fingerprint ops  " : hashes < 0
+                                ? "batch with 2x Fingerprint(" + -hashes + "), distinct queries"
+                                : "batch with 2x Fingerprint(" + hashes + ")" + (hashes < 10 ? " " : ""),
                         stats(lat), usec.replaceAll(".*usec_per_call=([0-9.]+).*", "$1"));
+            }
+            for (String k : new String[] {"start", "split", "read", "load", "count", "write", "end"}) {
+                report += "DBG " + k + " " + REDIS.command("GET", "dbg:" + k) + "\n";
             }
             System.out.print(report);
             Files.writeString(Path.of("target", "redis-latency.txt"), report);
