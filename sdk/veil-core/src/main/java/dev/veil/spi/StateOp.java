@@ -255,8 +255,8 @@ public sealed interface StateOp {
      * distinct queries, so a store with a memory cap holds it to a small share (the in-memory store:
      * 1/64 of its fingerprint share, at least 256 KiB; its oldest queries are forgotten first), and
      * one caller's flood cannot make it forget other callers' indexes. An index of everybody's
-     * queries may take up to half of that share. The Redis store bounds each kind by a number of hash
-     * keys ({@code RedisStateStore.Builder.fingerprintIndexKeys}).
+     * queries may take up to half of that share. The Redis store bounds each kind by a number of
+     * queries ({@code RedisStateStore.Builder.fingerprintIndexQueries}).
      */
     record Fingerprint(String index, long[] hashes, String member, int maxMembersPerHash, long ttlMillis,
             boolean perCaller) implements StateOp {

@@ -85,7 +85,7 @@ public final class RedisStateStore implements StateStore {
         this.namespace = b.namespace;
         this.allowEviction = b.allowEviction;
         this.timeout = b.timeout;
-        this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers, b.maxCallerIndexKeys, b.maxSharedIndexKeys);
+        this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers, b.maxCallerIndexQueries, b.maxSharedIndexQueries);
         this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout, b.hostClock);
         try {
             checkServer(b);
@@ -523,10 +523,12 @@ public final class RedisStateStore implements StateStore {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
         /** Default bound on callers spending privacy budget per period (as the Guard's maxCallers). */
         public static final int DEFAULT_MAX_LEDGER_CALLERS = 100_000;
-        /** Default bound on the hash keys of one caller's fingerprint index (500 queries of 50 hashes). */
-        public static final long DEFAULT_MAX_CALLER_INDEX_KEYS = 25_000;
-        /** Default bound on the hash keys of a shared fingerprint index (50,000 queries of 50 hashes). */
-        public static final long DEFAULT_MAX_SHARED_INDEX_KEYS = 2_500_000;
+        /** Default bound on the queries one caller's fingerprint index remembers. */
+        public static final int DEFAULT_MAX_CALLER_INDEX_QUERIES = 1_000;
+        /** Default bound on the queries a shared fingerprint index remembers. */
+        public static final int DEFAULT_MAX_SHARED_INDEX_QUERIES = 100_000;
+        /** Most queries one fingerprint index may be set to remember (query numbers stay exact in Lua). */
+        public static final int MAX_INDEX_QUERIES = 100_000_000;
         private static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
         /**
          * How often a store reads Redis's {@code maxmemory-policy}, {@code maxmemory} and
@@ -542,8 +544,8 @@ public final class RedisStateStore implements StateStore {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Clock clock = Clock.systemUTC();
         private int maxLedgerCallers = DEFAULT_MAX_LEDGER_CALLERS;
-        private long maxCallerIndexKeys = DEFAULT_MAX_CALLER_INDEX_KEYS;
-        private long maxSharedIndexKeys = DEFAULT_MAX_SHARED_INDEX_KEYS;
+        private int maxCallerIndexQueries = DEFAULT_MAX_CALLER_INDEX_QUERIES;
+        private int maxSharedIndexQueries = DEFAULT_MAX_SHARED_INDEX_QUERIES;
         private boolean allowEviction;
         private Duration serverCheckInterval = SERVER_CHECK_INTERVAL;
         private java.util.function.LongSupplier hostClock = System::currentTimeMillis;
@@ -684,30 +686,30 @@ public final class RedisStateStore implements StateStore {
         }
 
         /**
-         * Bounds on the fingerprint indexes ({@code near_duplicate}'s) in Redis, in hash keys (a
-         * query adds one per hash it has not met in the index, 50 with the defaults; each key takes
-         * about 450 bytes of Redis with its place in the index's order, a sorted set): an index
-         * beyond its bound deletes the hash keys no query has used for longest first, so that one
-         * caller's distinct queries, and everybody's together, cannot grow Redis without bound.
-         * Defaults: 25,000 for one caller's index (its last 500 or so distinct queries, about 11 MB)
-         * and 2,500,000 for a shared one (about 50,000 queries, 1.1 GB). The in-memory store bounds
-         * the same indexes by bytes ({@code Guard.Builder.stateMemory}), so that {@code veil monitor
-         * replay} in memory forgets at other points than a Redis with these bounds on long traces.
+         * Bounds on the fingerprint indexes ({@code near_duplicate}'s) in Redis, in queries: an index
+         * remembers its last {@code perCaller} (one caller's) or {@code shared} (everybody's) queries
+         * and forgets older ones, so that neither one caller's distinct queries nor everybody's
+         * together grow Redis without bound. A remembered query takes about 0.8 KB of Redis per index
+         * with {@code near_duplicate}'s defaults (50 hashes; {@code RedisStateBytesTest} measures
+         * it), so the defaults, 1,000 and 100,000, come to about 0.8 MB per caller active within
+         * {@code ttl_seconds} and 80 MB per shared index. The in-memory store bounds the same indexes
+         * by bytes ({@code Guard.Builder.stateMemory}), so that {@code veil monitor replay} in memory
+         * forgets at other points than a Redis with these bounds on long traces.
          *
-         * @param perCaller the most hash keys one caller's index keeps, at least 1,024 (the most
-         *     hashes of one query)
-         * @param shared the most hash keys an index of everybody's queries keeps, at least 1,024
-         * @throws IllegalArgumentException below 1,024
+         * @param perCaller the most queries one caller's index remembers, 1 to {@value #MAX_INDEX_QUERIES}
+         * @param shared the most queries an index of everybody's queries remembers, 1 to
+         *     {@value #MAX_INDEX_QUERIES}
+         * @throws IllegalArgumentException outside those bounds
          */
-        public Builder fingerprintIndexKeys(long perCaller, long shared) {
-            for (long v : new long[] {perCaller, shared}) {
-                if (v < StateOp.Fingerprint.MAX_HASHES) {
-                    throw new IllegalArgumentException("fingerprint index bounds must be at least "
-                            + StateOp.Fingerprint.MAX_HASHES + " hash keys (the most one query has), was " + v);
+        public Builder fingerprintIndexQueries(int perCaller, int shared) {
+            for (int v : new int[] {perCaller, shared}) {
+                if (v < 1 || v > MAX_INDEX_QUERIES) {
+                    throw new IllegalArgumentException("fingerprint index bounds must be 1 to " + MAX_INDEX_QUERIES
+                            + " queries, was " + v);
                 }
             }
-            this.maxCallerIndexKeys = perCaller;
-            this.maxSharedIndexKeys = shared;
+            this.maxCallerIndexQueries = perCaller;
+            this.maxSharedIndexQueries = shared;
             return this;
         }
 

@@ -62,10 +62,10 @@ class RedisFullGuardTest {
             }
             assertThat(code(last)).as("mallory, 9 queries in a minute").isEqualTo("blocked");
             long used = Long.parseLong(REDIS.command("INFO", "memory").replaceAll("(?s).*used_memory:(\\d+).*", "$1"));
-            REDIS.command("CONFIG", "SET", "maxmemory", Long.toString(used + 4_000_000));
+            REDIS.command("CONFIG", "SET", "maxmemory", Long.toString(used + 1_000_000));
             Response flood = null;
             int sent = 0;
-            while (sent < 2000 && (flood == null || !degraded(flood))) {
+            while (sent < 3000 && (flood == null || !degraded(flood))) {
                 double[] x = new double[784];
                 for (int j = 0; j < x.length; j++) {
                     x[j] = rnd.nextDouble();

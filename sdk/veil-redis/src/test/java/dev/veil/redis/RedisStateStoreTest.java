@@ -324,38 +324,47 @@ class RedisStateStoreTest {
     }
 
     /**
-     * A fingerprint index in Redis keeps at most its bound of hash keys, deleting its oldest first: a
-     * review sent one caller's distinct queries and Redis grew by 100 keys (30 KB) a query without
+     * A fingerprint index in Redis remembers its last queries up to its bound and forgets older ones:
+     * a review sent one caller's distinct queries and Redis grew by 100 keys (30 KB) a query without
      * bound, until a full Redis refused every caller's batch. One caller's index and a shared one have
-     * bounds of their own; the latest queries are still matched, the oldest forgotten.
+     * bounds of their own; the oldest query within the bound is still matched in full, the one before
+     * it not at all, and the entries the index holds stay within a few sweeps of the bound.
      */
     @Test
-    void aFingerprintIndexKeepsAtMostItsBoundOfHashKeysOldestGoingFirst() throws Exception {
-        long now = CLOCK.millis();
+    void aFingerprintIndexRemembersAtMostItsBoundOfQueriesOldestGoingFirst() throws Exception {
         java.util.SplittableRandom r = new java.util.SplittableRandom(5);
-        long[] first = null;
-        long[] last = null;
+        List<long[]> sent = new ArrayList<>();
         try (RedisStateStore s = RedisStateStore.builder(REDIS.url()).namespace("t:{bound}:").clock(CLOCK)
-                .timeout(Duration.ofSeconds(2)).fingerprintIndexKeys(2048, 4096).build()) {
-            for (int q = 0; q < 200; q++) { // 10,000 hash keys offered to each index
+                .timeout(Duration.ofSeconds(2)).fingerprintIndexQueries(40, 80).build()) {
+            for (int q = 0; q < 200; q++) { // query q is number q + 1 of each index
                 long[] h = new long[50];
                 for (int i = 0; i < h.length; i++) {
                     h[i] = r.nextLong();
                 }
-                first = first == null ? h : first;
-                last = h;
+                sent.add(h);
                 s.execute(new StateOp.Fingerprint("nd2:x:c:alice", h, "m" + q, 8, 3_600_000, true),
                         new StateOp.Fingerprint("nd2:x:g", h, "tag-m" + q, 8, 3_600_000, false));
             }
-            assertThat(keysMatching("t:{bound}:f:nd2:x:c:alice:*")).as("one caller's index").isBetween(2000L, 2049L);
-            assertThat(keysMatching("t:{bound}:f:nd2:x:g:*")).as("the shared index").isBetween(4000L, 4097L);
-            Object[] again = s.execute(new StateOp.Fingerprint("nd2:x:c:alice", last, "z", 8, 3_600_000, true),
-                    new StateOp.Fingerprint("nd2:x:c:alice", first, "z2", 8, 3_600_000, true));
-            assertThat(((StateOp.FingerprintMatch) again[0]).shared()).as("the latest query").isEqualTo(50);
-            assertThat(((StateOp.FingerprintMatch) again[1]).shared()).as("the first, forgotten").isZero();
+            assertThat(entries("t:{bound}:f:nd2:x:c:alice:h*")).as("one caller's index").isBetween(40L * 50, 60L * 50);
+            assertThat(entries("t:{bound}:f:nd2:x:g:h*")).as("the shared index").isBetween(80L * 50, 100L * 50);
+            assertThat(keysMatching("t:{bound}:f:nd2:x:c:alice:q*")).as("its groups of 64 queries").isBetween(1L, 2L);
+            // query 201 of each: the caller's index remembers numbers 162 to 201, the shared one 122 to 201
+            Object[] edge = s.execute(new StateOp.Fingerprint("nd2:x:c:alice", sent.get(161), "z", 8, 3_600_000, true),
+                    new StateOp.Fingerprint("nd2:x:g", sent.get(120), "z", 8, 3_600_000, false));
+            assertThat(edge).containsExactly(new StateOp.FingerprintMatch("m161", 50), StateOp.FingerprintMatch.NONE);
+            Object[] next = s.execute(new StateOp.Fingerprint("nd2:x:c:alice", sent.get(199), "z2", 8, 3_600_000, true),
+                    new StateOp.Fingerprint("nd2:x:g", sent.get(122), "z2", 8, 3_600_000, false));
+            assertThat(next).containsExactly(new StateOp.FingerprintMatch("m199", 50),
+                    new StateOp.FingerprintMatch("tag-m122", 50));
         }
-        assertThatThrownBy(() -> RedisStateStore.builder(REDIS.url()).fingerprintIndexKeys(100, 4096))
-                .hasMessage("fingerprint index bounds must be at least 1024 hash keys (the most one query has), was 100");
+        assertThatThrownBy(() -> RedisStateStore.builder(REDIS.url()).fingerprintIndexQueries(0, 4096))
+                .hasMessage("fingerprint index bounds must be 1 to 100000000 queries, was 0");
+    }
+
+    /** The fields of the hashes whose keys match a pattern, together. */
+    private static long entries(String pattern) throws Exception {
+        return Long.parseLong(REDIS.command("EVAL", "local t = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
+                + "t = t + redis.call('HLEN', k) end return t", "0", pattern));
     }
 
     private static long keysMatching(String pattern) throws Exception {
@@ -503,9 +512,8 @@ class RedisStateStoreTest {
         assertThat(keys.remove("t:{m}:gen")).isTrue();
         assertThat(REDIS.command("PTTL", "t:{m}:gen")).isEqualTo("-1");
         // BlockedUntil only reads: a caller without a block or throttle has no b: key.
-        StateOp.Fingerprint global = (StateOp.Fingerprint) RoundTripTest.realisticBatch(1, now)[3];
-        String firstHash = Long.toHexString(global.hashes()[0]);
-        assertThat(keys).doesNotContain("t:{m}:b:caller1").contains("t:{m}:r:caller1", "t:{m}:f:fp:g:" + firstHash,
+        assertThat(keys).doesNotContain("t:{m}:b:caller1").contains("t:{m}:r:caller1", "t:{m}:f:fp:g:m",
+                "t:{m}:f:fp:g:q0", "t:{m}:f:fp:g:h0",
                 "t:{m}:l:hist:caller1", "t:{m}:w:rate:c:caller1", "t:{m}:p:g", "t:{m}:p:c:alice", "t:{m}:b:bob",
                 "t:{m}:b:carol");
         for (String k : keys) {
@@ -909,7 +917,7 @@ class RedisStateStoreTest {
             assertThat(exports).containsExactly("dev.veil.redis");
         }
         assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
-                .startsWith("#!lua\n-- Veil state batch (format 4)");
+                .startsWith("#!lua\n-- Veil state batch (format 5)");
     }
 
     /** What the store logs through java.util.logging, kept for the test to read. */

@@ -22,9 +22,10 @@ import java.util.List;
  *   ns w:&lt;key&gt;             hash   sliding-window counter, 12 slots (CountInWindow), and the members
  *                                 it remembers with their times (CountNewInWindow)
  *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
- *   ns f:&lt;index&gt;:&lt;hex&gt;     list   members under one fingerprint hash (Fingerprint)
- *   ns f:&lt;index&gt;:o       zset   the index's hash keys, scored by the op that last used them, to keep
- *                                 at most a bound of them
+ *   ns f:&lt;index&gt;:m       string a fingerprint index's query count, bucket level, split and sweep
+ *                                 cursor, and the end of its life (Fingerprint; see batch.lua, ops.F)
+ *   ns f:&lt;index&gt;:q&lt;n&gt;     hash   queries 64n to 64n + 63 of the index: deadline and member
+ *   ns f:&lt;index&gt;:h&lt;n&gt;     hash   bucket n of the index: hash (low 48 bits) -&gt; numbers of its queries
  * </pre>
  *
  * <p>Numbers that the in-memory store computes with Bucket4j and {@code PrivacyLedger} are computed
@@ -36,8 +37,8 @@ public final class BatchEncoder {
 
     private final byte[] namespace;
     private final int maxLedgerCallers;
-    private final long maxCallerIndexKeys;
-    private final long maxSharedIndexKeys;
+    private final long maxCallerIndexQueries;
+    private final long maxSharedIndexQueries;
 
     /**
      * An encoder.
@@ -45,15 +46,16 @@ public final class BatchEncoder {
      * @param namespace prefix of every key, e.g. {@code veil:{fashion}:}
      * @param maxLedgerCallers how many callers may spend privacy budget per period (the in-memory
      *     ledger's bound; beyond it a new caller's charge is refused with TOO_MANY_CALLERS)
-     * @param maxCallerIndexKeys the most hash keys one caller's fingerprint index keeps
+     * @param maxCallerIndexQueries the most queries one caller's fingerprint index remembers
      *     ({@link StateOp.Fingerprint#perCaller})
-     * @param maxSharedIndexKeys the most hash keys any other fingerprint index keeps
+     * @param maxSharedIndexQueries the most queries any other fingerprint index remembers
      */
-    public BatchEncoder(String namespace, int maxLedgerCallers, long maxCallerIndexKeys, long maxSharedIndexKeys) {
+    public BatchEncoder(String namespace, int maxLedgerCallers, long maxCallerIndexQueries,
+            long maxSharedIndexQueries) {
         this.namespace = namespace.getBytes(StandardCharsets.UTF_8);
         this.maxLedgerCallers = maxLedgerCallers;
-        this.maxCallerIndexKeys = maxCallerIndexKeys;
-        this.maxSharedIndexKeys = maxSharedIndexKeys;
+        this.maxCallerIndexQueries = maxCallerIndexQueries;
+        this.maxSharedIndexQueries = maxSharedIndexQueries;
     }
 
     /** The key of the namespace's state generation (no time to live; see batch.lua). */
@@ -161,11 +163,10 @@ public final class BatchEncoder {
                 args.add(num(f.hashes().length));
                 args.add(num(f.maxMembersPerHash()));
                 args.add(num(f.ttlMillis()));
-                args.add(num(f.perCaller() ? maxCallerIndexKeys : maxSharedIndexKeys));
-                String prefix = "f:" + f.index() + ':';
-                keys.add(key(prefix, "o")); // the order: 'o' is no hash's hex
+                args.add(num(f.perCaller() ? maxCallerIndexQueries : maxSharedIndexQueries));
+                keys.add(key("f:" + f.index() + ':', "m"));
                 for (long h : f.hashes()) {
-                    keys.add(key(prefix, Long.toHexString(h)));
+                    args.add(low48(h));
                 }
             } else {
                 throw new IllegalArgumentException("unsupported state operation " + op.getClass().getSimpleName());
@@ -206,6 +207,22 @@ public final class BatchEncoder {
         System.arraycopy(k, 0, out, namespace.length, k.length);
         System.arraycopy(n, 0, out, namespace.length + k.length, n.length);
         return out;
+    }
+
+    /**
+     * A fingerprint hash as Redis keeps it: its low 48 bits, big-endian (6 bytes, not 8: 2 bytes less
+     * for each of the 100 entries a query adds with {@code near_duplicate}'s defaults). Two hashes
+     * that differ only above count as one; {@code near_duplicate}'s hashes are uniform in their low
+     * bits (it keeps the largest, so their high bits are alike), so two of them meet that way with
+     * a chance of 2^-48 (the in-memory store compares all 64 bits).
+     */
+    private static byte[] low48(long v) {
+        byte[] b = new byte[6];
+        for (int i = 5; i >= 0; i--) {
+            b[i] = (byte) v;
+            v >>>= 8;
+        }
+        return b;
     }
 
     private static byte[] code(char c) {

@@ -1,5 +1,5 @@
 #!lua
--- Veil state batch (format 4): runs one request's StateOps in order, atomically, and returns one
+-- Veil state batch (format 5): runs one request's StateOps in order, atomically, and returns one
 -- result per op, up to and including a BlockedUntil that finds its caller blocked: that ends the
 -- batch (the reply is shorter than the batch), so that a blocked caller's request takes no rate
 -- token, no quota and no detector state, as in memory (StateOp.BlockedUntil). Loaded once (SCRIPT
@@ -469,51 +469,239 @@ ops.L = function()
   return before
 end
 
--- F: Fingerprint. keys: the index's order, then one list per hash. args: member, hash count, max
--- members, ttl ms, max keys. -> {best earlier member or '', hashes shared}
--- The order is a sorted set of the index's hash keys (their hex), scored by the number of the op
--- that last used them (one more than the highest score there; not a time, which many queries can
--- share): every hash key this op touches is scored anew. Beyond max keys (the store's
--- bound for an index of this kind) the keys used longest ago are deleted, a few more than this op
--- touched at a time (so that a lowered bound is reached over a few queries, not in one script
--- run): one caller's distinct queries cannot grow Redis without bound, and a query sent again keeps
--- its keys. The order's time to live is renewed with the keys', so it outlives every key it lists.
--- Those keys are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the
--- batch's slot.
+-- F: Fingerprint. keys: the index's meta string (<prefix>m). args: member, hash count, max members
+-- per hash, ttl ms, max queries, then one field per hash (its low 48 bits: 6 bytes, big-endian).
+-- -> {best earlier member or '', hashes shared}
+--
+-- Layout of an index (BatchEncoder.java and the module README show it too): every op is a query,
+-- numbered by the index (its sequence number s). The meta string holds "s level split cursor
+-- until most" (most: the most hashes a query of the index had). Query s's member and deadline (the server's clock, TIME, + ttl, in ms) are fields
+-- <s % 64> and d<s % 64> of the hash <prefix>q<floor(s / 64)>. The entries are fields of hashes
+-- <prefix>h<bucket>: the field is the hash's low 48 bits, its value the numbers of the queries that had
+-- it, oldest first, at most max members: the first number, then each one's difference from the one
+-- before, separated by ',' (short enough for a listpack's 64-byte values with 8 members). Buckets
+-- are addressed by linear hashing on the low 32 bits of the hash (level and split): their number
+-- doubles with the queries remembered (TARGET / 2 to TARGET fields each once the index is full,
+-- for queries of the most hashes), so that Redis keeps each as a small listpack
+-- (hash-max-listpack-entries, 128 by default), about 14 bytes a field.
+--
+-- The index remembers its last cap queries (this one included): a query numbered below
+-- head = s - cap + 1 is forgotten, and its entries are dead. A field's entries expire together at
+-- the deadline of its newest, as a list whose time to live each write renews. Dead fields are
+-- deleted when a bucket is split, swept (SWEEP buckets per op, round and round, once the index
+-- holds cap queries), or full (FULL fields: then, if too few are dead, those used longest ago go
+-- too); a forgotten group of 64 queries is deleted whole. So one index holds at most about cap
+-- queries' entries whatever it is sent. The meta string's time to live is never shortened, so it
+-- outlives every key of the index and numbers are never reused. Keys other than the meta string are
+-- not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
+local FP_TARGET, FP_FULL, FP_SWEEP = 80, 124, 4
+-- numbers as Redis arguments, each formatted once per script run (slots, buckets, differences)
+local numstr = setmetatable({}, {__index = function(t, k) local v = fmt(k); t[k] = v; return v end})
+local dslot = {}
+for i = 0, 63 do dslot[i] = 'd' .. i end
 ops.F = function()
-  local order = key()
+  local mk = key()
   local member, n, max, ttl, cap = arg(), num(), num(), num(), num()
-  local shared, best, best_n = {}, '', 0
-  local ttl_s, keep_s = fmt(ttl), fmt(-max)
-  local prefix = string.sub(order, 1, #order - 1) -- the order is <prefix>o, a hash key <prefix><hex>
-  local top = redis.call('ZREVRANGE', order, 0, 0, 'WITHSCORES')
-  local used, seq = {}, fmt((top[2] and tonumber(top[2]) or 0) + 1)
-  for _ = 1, n do
-    local k = key()
-    local before = redis.call('LRANGE', k, 0, -1)
-    if redis.call('RPUSH', k, member) > max then redis.call('LTRIM', k, keep_s, -1) end
-    redis.call('PEXPIRE', k, ttl_s)
-    used[#used + 1] = seq
-    used[#used + 1] = string.sub(k, #prefix + 1)
-    for _, m in ipairs(before) do
-      if m ~= member then
-        local c = (shared[m] or 0) + 1
-        shared[m] = c
-        if c > best_n then best_n = c; best = m end
+  local fields = {}
+  for j = 1, n do fields[j] = arg() end
+  if n == 0 then return {'', 0} end
+  local t = redis.call('TIME') -- times to live run on the server's clock, as a key's would
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local prefix = string.sub(mk, 1, #mk - 1)
+  local s, level, split, cursor, untl, most = 0, 0, 0, 0, 0, 0
+  local meta = redis.call('GET', mk)
+  if meta then
+    local a, b, c, d, e, f = string.match(meta, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$')
+    s, level, split, cursor, untl, most = tonumber(a), tonumber(b), tonumber(c), tonumber(d), tonumber(e), tonumber(f)
+  end
+  s = s + 1
+  local head = s - cap + 1
+  local ttl_s = fmt(ttl)
+  local qk = prefix .. 'q' .. fmt(math.floor(s / 64))
+  redis.call('HSET', qk, fmt(s % 64), member, 'd' .. fmt(s % 64), fmt(now + ttl))
+  redis.call('PEXPIRE', qk, ttl_s)
+  if head >= 64 and head % 64 == 0 then redis.call('DEL', prefix .. 'q' .. fmt(head / 64 - 1)) end
+
+  -- members and deadlines of remembered queries (false: none), read once per op and group
+  local members, deadlines = {}, {}
+  local function load(xs, into, tag)
+    local groups, order = {}, {}
+    for _, x in ipairs(xs) do
+      if into[x] == nil then
+        into[x] = false
+        local g = math.floor(x / 64)
+        if not groups[g] then groups[g] = {}; order[#order + 1] = g end
+        local slots = groups[g]
+        slots[#slots + 1] = x
+      end
+    end
+    local names = tag == 'd' and dslot or numstr
+    for _, g in ipairs(order) do
+      local xs_g, gk = groups[g], prefix .. 'q' .. numstr[g]
+      if #xs_g > 16 then -- many of the group: one pass over it (HMGET searches the listpack for each)
+        local all, by = redis.call('HGETALL', gk), {}
+        for i = 1, #all, 2 do by[all[i]] = all[i + 1] end
+        for _, x in ipairs(xs_g) do into[x] = by[names[x % 64]] or false end
+      else
+        local args = {}
+        for i, x in ipairs(xs_g) do args[i] = names[x % 64] end
+        local vs = redis.call('HMGET', gk, unpack(args))
+        for i, x in ipairs(xs_g) do into[x] = vs[i] or false end
       end
     end
   end
-  if n > 0 then
-    redis.call('ZADD', order, unpack(used))
-    local len = redis.call('ZCARD', order)
-    if len > cap then
-      local gone = redis.call('ZPOPMIN', order, fmt(math.min(len - cap, 2 * n + 64)))
-      local del = {}
-      for j = 1, #gone, 2 do del[#del + 1] = prefix .. gone[j] end
-      redis.call('DEL', unpack(del))
-    end
-    redis.call('PEXPIRE', order, ttl_s)
+  local function newest(v)
+    local one = tonumber(v) -- one query: no ','
+    if one then return one end
+    local acc = 0
+    for x in string.gmatch(v, '%d+') do acc = acc + tonumber(x) end
+    return acc
   end
+  local function low32(f)
+    local b3, b4, b5, b6 = string.byte(f, 3, 6)
+    return ((b3 * 256 + b4) * 256 + b5) * 256 + b6
+  end
+  local function bucket_of(lo)
+    local size = 2 ^ level
+    local b = lo % size
+    if b < split then b = lo % (2 * size) end
+    return b
+  end
+  local touched = {}
+  -- deletes a bucket's dead fields; when it holds FULL fields or more, also those used longest ago
+  -- until fewer than keep are left
+  local function clean(bk, keep)
+    local all = redis.call('HGETALL', bk)
+    if #all < 2 * FP_FULL then keep = nil end
+    local gone, live = {}, {}
+    for i = 1, #all, 2 do
+      local x = newest(all[i + 1])
+      if x < head or x > s then gone[#gone + 1] = all[i] else live[#live + 1] = {all[i], x} end
+    end
+    if keep and #live >= keep then
+      table.sort(live, function(p, q) if p[2] ~= q[2] then return p[2] < q[2] end return p[1] < q[1] end)
+      for i = 1, #live - keep + 1 do gone[#gone + 1] = live[i][1] end
+    end
+    if #gone > 0 then redis.call('HDEL', bk, unpack(gone)) end
+  end
+  -- linear hashing: split bucket `split` into itself and split + 2^level, dropping dead fields
+  local function split_next()
+    local size = 2 ^ level
+    local src, dst = prefix .. 'h' .. fmt(split), prefix .. 'h' .. fmt(split + size)
+    local all = redis.call('HGETALL', src)
+    local gone, moved = {}, {}
+    for i = 1, #all, 2 do
+      local f, v = all[i], all[i + 1]
+      local x = newest(v)
+      if x < head or x > s then
+        gone[#gone + 1] = f
+      elseif low32(f) % (2 * size) ~= split then
+        gone[#gone + 1] = f
+        moved[#moved + 1] = f
+        moved[#moved + 1] = v
+      end
+    end
+    if #moved > 0 then
+      redis.call('HSET', dst, unpack(moved))
+      touched[dst] = true
+    end
+    if #gone > 0 then redis.call('HDEL', src, unpack(gone)) end
+    split = split + 1
+    if split == size then level = level + 1; split = 0 end
+  end
+  if n > most then most = n end
+  -- a power of two, so that once the index is full its buckets hold alike (linear hashing leaves
+  -- the buckets not yet split at twice the load of the others)
+  local want = 1
+  while want * FP_TARGET < math.min(s, cap) * most do want = want * 2 end
+  for _ = 1, math.floor(n / 16) + 2 do
+    if 2 ^ level + split >= want then break end
+    split_next()
+  end
+  -- the sweep: dead fields once there are any (the index has forgotten a query), and full buckets
+  local buckets = 2 ^ level + split
+  for _ = 1, FP_SWEEP do
+    if cursor >= buckets then cursor = 0 end
+    local bk = prefix .. 'h' .. fmt(cursor)
+    if head > 1 or redis.call('HLEN', bk) >= FP_FULL then clean(bk, FP_FULL - 20) end
+    cursor = cursor + 1
+  end
+
+  -- read every field once, then the queries they name, group by group
+  local cur, order, wanted, lasts = {}, {}, {}, {} -- a field is in one bucket: it names its entry
+  for j = 1, n do
+    local f = fields[j]
+    if not cur[f] then
+      local bk = prefix .. 'h' .. numstr[bucket_of(low32(f))]
+      local v = redis.call('HMGET', bk, f)[1]
+      local e = {bk = bk, f = f, found = v ~= false and v ~= nil, seqs = {}}
+      if e.found then
+        local seqs, one = e.seqs, tonumber(v) -- one query: no ','
+        if one then
+          seqs[1] = one
+        else
+          local acc = 0
+          for x in string.gmatch(v, '%d+') do acc = acc + tonumber(x); seqs[#seqs + 1] = acc end
+        end
+        for i = 1, #seqs do
+          local x = seqs[i]
+          if x >= head and x < s then wanted[#wanted + 1] = x end
+        end
+        local last = seqs[#seqs]
+        if last and last >= head and last < s then lasts[#lasts + 1] = last end
+      end
+      cur[f] = e
+      order[#order + 1] = f
+    end
+  end
+  load(lasts, deadlines, 'd')
+  load(wanted, members, '')
+  -- then count, hash by hash in order, as lists of members would be read, written and trimmed
+  local shared, best, best_n = {}, '', 0
+  for j = 1, n do
+    local e = cur[fields[j]]
+    local seqs = e.seqs
+    local last = seqs[#seqs]
+    local alive = last == s
+    if last and not alive and last >= head and last < s then
+      local d = deadlines[last]
+      alive = d and tonumber(d) > now
+    end
+    local kept = {}
+    if alive then
+      for _, x in ipairs(seqs) do
+        if x >= head and x <= s then
+          kept[#kept + 1] = x
+          local m = x ~= s and members[x]
+          if m and m ~= member then
+            local c = (shared[m] or 0) + 1
+            shared[m] = c
+            if c > best_n then best_n = c; best = m end
+          end
+        end
+      end
+    end
+    kept[#kept + 1] = s
+    if #kept > max then
+      local trimmed = {}
+      for i = #kept - max + 1, #kept do trimmed[#trimmed + 1] = kept[i] end
+      kept = trimmed
+    end
+    e.seqs = kept
+  end
+  for _, f in ipairs(order) do
+    local e = cur[f]
+    local kept = e.seqs
+    local out = {fmt(kept[1])}
+    for i = 2, #kept do out[i] = numstr[kept[i] - kept[i - 1]] end
+    redis.call('HSET', e.bk, e.f, table.concat(out, ','))
+    touched[e.bk] = true
+  end
+  for bk in pairs(touched) do redis.call('PEXPIRE', bk, ttl_s) end
+  if now + ttl > untl then untl = now + ttl end
+  redis.call('SET', mk, fmt(s) .. ' ' .. fmt(level) .. ' ' .. fmt(split) .. ' ' .. fmt(cursor) .. ' ' .. fmt(untl)
+    .. ' ' .. fmt(most),
+    'PX', fmt(math.max(1, untl - now)))
   return {best, best_n}
 end
 
