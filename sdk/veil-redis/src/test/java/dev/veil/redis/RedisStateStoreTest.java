@@ -512,8 +512,10 @@ class RedisStateStoreTest {
         assertThat(keys.remove("t:{m}:gen")).isTrue();
         assertThat(REDIS.command("PTTL", "t:{m}:gen")).isEqualTo("-1");
         // BlockedUntil only reads: a caller without a block or throttle has no b: key.
+        assertThat(keys).as("a fingerprint index's queries and buckets")
+                .anyMatch(k -> k.matches("t:\\{m}:f:fp:g:q[0-9a-z]+\\.0"))
+                .anyMatch(k -> k.matches("t:\\{m}:f:fp:g:h[0-9a-z]+\\.0"));
         assertThat(keys).doesNotContain("t:{m}:b:caller1").contains("t:{m}:r:caller1", "t:{m}:f:fp:g:m",
-                "t:{m}:f:fp:g:q0", "t:{m}:f:fp:g:h0",
                 "t:{m}:l:hist:caller1", "t:{m}:w:rate:c:caller1", "t:{m}:p:g", "t:{m}:p:c:alice", "t:{m}:b:bob",
                 "t:{m}:b:carol");
         for (String k : keys) {

@@ -15,8 +15,8 @@
 -- generation of the state the sender expects (KEYS[1] holds it); then each op is a one-letter code
 -- and its arguments. KEYS[2..] are the ops' keys in the same order.
 -- Every key written gets a time to live. Times are milliseconds since the epoch from the Guard's
--- clock; only the deadline is compared with the server's clock (TIME), so replicas and tests agree
--- on "now".
+-- clock, so that replicas and tests agree on "now"; the batch's deadline is compared with the
+-- server's clock (TIME), and a fingerprint's entries expire on it (ops.F), as times to live do.
 --
 -- The deadline: a sender that waits for the reply gives up after its timeout and treats the
 -- request as refused; a Redis that stalled (a fork, a slow command, a paused process) still runs
@@ -470,31 +470,34 @@ ops.L = function()
 end
 
 -- F: Fingerprint. keys: the index's meta string (<prefix>m). args: member, hash count, max members
--- per hash, ttl ms, max queries, then one field per hash (its low 48 bits: 6 bytes, big-endian).
+-- per hash, ttl ms, max queries (cap), then one field per hash (its low 48 bits: 6 bytes, big-endian).
 -- -> {best earlier member or '', hashes shared}
 --
 -- Layout of an index (BatchEncoder.java and the module README show it too): every op is a query,
--- numbered by the index (its sequence number s). The meta string holds "s level split cursor
--- until most" (most: the most hashes a query of the index had). Query s's member and deadline (the server's clock, TIME, + ttl, in ms) are fields
--- <s % 64> and d<s % 64> of the hash <prefix>q<floor(s / 64)>. The entries are fields of hashes
--- <prefix>h<bucket>: the field is the hash's low 48 bits, its value the numbers of the queries that had
--- it, oldest first, at most max members: the first number, then each one's difference from the one
--- before, separated by ',' (short enough for a listpack's 64-byte values with 8 members). Buckets
--- are addressed by linear hashing on the low 32 bits of the hash (level and split): their number
--- doubles with the queries remembered (TARGET / 2 to TARGET fields each once the index is full,
--- for queries of the most hashes), so that Redis keeps each as a small listpack
--- (hash-max-listpack-entries, 128 by default), about 14 bytes a field.
+-- numbered by the index (its number s). The meta string holds "s level split cursor until most
+-- epoch": the count of queries, the buckets' linear hashing (level, split), the sweep's place, the
+-- end of the meta's life, the most hashes a query had, and the name of the index's other keys
+-- (epoch: the server's time in microseconds, base 36, when the meta was made). Query s's member and
+-- deadline (the server's clock, TIME, + ttl, in ms) are fields <s % 64> and d<s % 64> of the hash
+-- <prefix>q<epoch>.<floor(s / 64)>. The entries are fields of hashes <prefix>h<epoch>.<bucket>: the
+-- field is the hash's low 48 bits, its value the numbers of the queries that had it, oldest first,
+-- at most max members: the first number, then each one's difference from the one before, separated
+-- by ',' (short enough for a listpack's 64-byte values with 8 members). Buckets are addressed by
+-- linear hashing on the low 32 bits of the hash; their number doubles with the queries remembered
+-- (TARGET / 2 to TARGET fields each once the index is full, for queries of the most hashes), so
+-- that Redis keeps each as a listpack (hash-max-listpack-entries, 512 by default: LISTPACK), about
+-- 14 bytes a field.
 --
 -- The index remembers its last cap queries (this one included): a query numbered below
 -- head = s - cap + 1 is forgotten, and its entries are dead. A field's entries expire together at
 -- the deadline of its newest, as a list whose time to live each write renews. Dead fields are
--- deleted when a bucket is split, swept (SWEEP buckets per op, round and round, once the index
--- holds cap queries), or full (FULL fields: then, if too few are dead, those used longest ago go
--- too); a forgotten group of 64 queries is deleted whole. So one index holds at most about cap
--- queries' entries whatever it is sent. The meta string's time to live is never shortened, so it
--- outlives every key of the index and numbers are never reused. Keys other than the meta string are
--- not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
-local FP_TARGET, FP_FULL, FP_SWEEP = 80, 124, 4
+-- deleted when a bucket is split or swept (SWEEP buckets per op, round and round, once the index
+-- has forgotten a query); a forgotten group of 64 queries is deleted whole. So one index holds at
+-- most the entries of its last cap queries and of those forgotten since the sweep last passed,
+-- whatever it is sent. The meta string's time to live is never shortened, so it outlives every
+-- key of its epoch; a meta string lost anyway starts a new epoch. Keys other than the meta string
+-- are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
+local FP_TARGET, FP_LISTPACK, FP_SWEEP = 128, 512, 4
 -- numbers as Redis arguments, each formatted once per script run (slots, buckets, differences)
 local numstr = setmetatable({}, {__index = function(t, k) local v = fmt(k); t[k] = v; return v end})
 local dslot = {}
@@ -507,20 +510,35 @@ ops.F = function()
   if n == 0 then return {'', 0} end
   local t = redis.call('TIME') -- times to live run on the server's clock, as a key's would
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local prefix = string.sub(mk, 1, #mk - 1)
-  local s, level, split, cursor, untl, most = 0, 0, 0, 0, 0, 0
+  local s, level, split, cursor, untl, most, epoch = 0, 0, 0, 0, 0, 0, nil
   local meta = redis.call('GET', mk)
   if meta then
-    local a, b, c, d, e, f = string.match(meta, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$')
+    local a, b, c, d, e, f, g = string.match(meta, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+) (%w+)$')
     s, level, split, cursor, untl, most = tonumber(a), tonumber(b), tonumber(c), tonumber(d), tonumber(e), tonumber(f)
+    epoch = g
   end
+  if not epoch then
+    -- a new index, or one whose meta string is gone (evicted, deleted) while other keys of it may
+    -- live on: its keys get a new name (the server's time in microseconds), so that no query of
+    -- the new one is ever read from the old one's keys, which expire in their time
+    s, level, split, cursor, untl, most = 0, 0, 0, 0, 0, 0
+    local x, digits, out = tonumber(t[1]) * 1000000 + tonumber(t[2]), '0123456789abcdefghijklmnopqrstuvwxyz', ''
+    repeat
+      local r = x % 36
+      out = string.sub(digits, r + 1, r + 1) .. out
+      x = (x - r) / 36
+    until x == 0
+    epoch = out
+  end
+  local mk_prefix = string.sub(mk, 1, #mk - 1)
+  local hp, qp = mk_prefix .. 'h' .. epoch .. '.', mk_prefix .. 'q' .. epoch .. '.'
   s = s + 1
   local head = s - cap + 1
   local ttl_s = fmt(ttl)
-  local qk = prefix .. 'q' .. fmt(math.floor(s / 64))
+  local qk = qp .. fmt(math.floor(s / 64))
   redis.call('HSET', qk, fmt(s % 64), member, 'd' .. fmt(s % 64), fmt(now + ttl))
   redis.call('PEXPIRE', qk, ttl_s)
-  if head >= 64 and head % 64 == 0 then redis.call('DEL', prefix .. 'q' .. fmt(head / 64 - 1)) end
+  if head >= 64 and head % 64 == 0 then redis.call('DEL', qp .. fmt(head / 64 - 1)) end
 
   -- members and deadlines of remembered queries (false: none), read once per op and group
   local members, deadlines = {}, {}
@@ -537,7 +555,7 @@ ops.F = function()
     end
     local names = tag == 'd' and dslot or numstr
     for _, g in ipairs(order) do
-      local xs_g, gk = groups[g], prefix .. 'q' .. numstr[g]
+      local xs_g, gk = groups[g], qp .. numstr[g]
       if #xs_g > 16 then -- many of the group: one pass over it (HMGET searches the listpack for each)
         local all, by = redis.call('HGETALL', gk), {}
         for i = 1, #all, 2 do by[all[i]] = all[i + 1] end
@@ -568,26 +586,34 @@ ops.F = function()
     return b
   end
   local touched = {}
-  -- deletes a bucket's dead fields; when it holds FULL fields or more, also those used longest ago
-  -- until fewer than keep are left
-  local function clean(bk, keep)
+  -- deletes a bucket's dead fields; a bucket that had grown past a listpack (more than LISTPACK
+  -- fields: a hash table, which Redis never turns back) and now fits one comfortably is written anew
+  local function clean(bk)
     local all = redis.call('HGETALL', bk)
-    if #all < 2 * FP_FULL then keep = nil end
     local gone, live = {}, {}
     for i = 1, #all, 2 do
       local x = newest(all[i + 1])
-      if x < head or x > s then gone[#gone + 1] = all[i] else live[#live + 1] = {all[i], x} end
+      if x < head or x > s then
+        gone[#gone + 1] = all[i]
+      else
+        live[#live + 1] = all[i]
+        live[#live + 1] = all[i + 1]
+      end
     end
-    if keep and #live >= keep then
-      table.sort(live, function(p, q) if p[2] ~= q[2] then return p[2] < q[2] end return p[1] < q[1] end)
-      for i = 1, #live - keep + 1 do gone[#gone + 1] = live[i][1] end
+    if #all > 2 * FP_LISTPACK and #live <= 2 * FP_LISTPACK * 3 / 4 then
+      redis.call('DEL', bk)
+      if #live > 0 then
+        redis.call('HSET', bk, unpack(live))
+        redis.call('PEXPIRE', bk, ttl_s)
+      end
+    elseif #gone > 0 then
+      redis.call('HDEL', bk, unpack(gone))
     end
-    if #gone > 0 then redis.call('HDEL', bk, unpack(gone)) end
   end
   -- linear hashing: split bucket `split` into itself and split + 2^level, dropping dead fields
   local function split_next()
     local size = 2 ^ level
-    local src, dst = prefix .. 'h' .. fmt(split), prefix .. 'h' .. fmt(split + size)
+    local src, dst = hp .. fmt(split), hp .. fmt(split + size)
     local all = redis.call('HGETALL', src)
     local gone, moved = {}, {}
     for i = 1, #all, 2 do
@@ -618,13 +644,14 @@ ops.F = function()
     if 2 ^ level + split >= want then break end
     split_next()
   end
-  -- the sweep: dead fields once there are any (the index has forgotten a query), and full buckets
-  local buckets = 2 ^ level + split
-  for _ = 1, FP_SWEEP do
-    if cursor >= buckets then cursor = 0 end
-    local bk = prefix .. 'h' .. fmt(cursor)
-    if head > 1 or redis.call('HLEN', bk) >= FP_FULL then clean(bk, FP_FULL - 20) end
-    cursor = cursor + 1
+  -- the sweep, once there is anything to sweep (the index has forgotten a query)
+  if head > 1 then
+    local buckets = 2 ^ level + split
+    for _ = 1, FP_SWEEP do
+      if cursor >= buckets then cursor = 0 end
+      clean(hp .. fmt(cursor))
+      cursor = cursor + 1
+    end
   end
 
   -- read every field once, then the queries they name, group by group
@@ -632,7 +659,7 @@ ops.F = function()
   for j = 1, n do
     local f = fields[j]
     if not cur[f] then
-      local bk = prefix .. 'h' .. numstr[bucket_of(low32(f))]
+      local bk = hp .. numstr[bucket_of(low32(f))]
       local v = redis.call('HMGET', bk, f)[1]
       local e = {bk = bk, f = f, found = v ~= false and v ~= nil, seqs = {}}
       if e.found then
@@ -700,7 +727,7 @@ ops.F = function()
   for bk in pairs(touched) do redis.call('PEXPIRE', bk, ttl_s) end
   if now + ttl > untl then untl = now + ttl end
   redis.call('SET', mk, fmt(s) .. ' ' .. fmt(level) .. ' ' .. fmt(split) .. ' ' .. fmt(cursor) .. ' ' .. fmt(untl)
-    .. ' ' .. fmt(most),
+    .. ' ' .. fmt(most) .. ' ' .. epoch,
     'PX', fmt(math.max(1, untl - now)))
   return {best, best_n}
 end
