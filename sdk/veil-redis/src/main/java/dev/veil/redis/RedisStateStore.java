@@ -689,10 +689,10 @@ public final class RedisStateStore implements StateStore {
          * Bounds on the fingerprint indexes ({@code near_duplicate}'s) in Redis, in queries: an index
          * remembers its last {@code perCaller} (one caller's) or {@code shared} (everybody's) queries
          * and forgets older ones, so that neither one caller's distinct queries nor everybody's
-         * together grow Redis without bound. A remembered query takes about 0.9 KB of Redis per index
+         * together grow Redis without bound. A remembered query takes about 0.8 KB of Redis per index
          * with {@code near_duplicate}'s defaults (50 hashes; {@code RedisStateBytesTest} measures
-         * both indexes together), so the defaults, 1,000 and 100,000, come to about 0.9 MB per
-         * caller active within {@code ttl_seconds} and 90 MB per shared index. The in-memory store bounds the same indexes
+         * both indexes together), so the defaults, 1,000 and 100,000, come to about 0.8 MB per
+         * caller active within {@code ttl_seconds} and 80 MB per shared index. The in-memory store bounds the same indexes
          * by bytes ({@code Guard.Builder.stateMemory}), so that {@code veil monitor replay} in memory
          * forgets at other points than a Redis with these bounds on long traces.
          *
