@@ -42,6 +42,13 @@ class FingerprintIndexAttackTest {
         return h;
     }
 
+    /** {@code n} random queries of 50 hashes, members {@code name0, name1, ...}. */
+    private static void send(RedisStateStore s, SplittableRandom r, int n, String name) {
+        for (int i = 0; i < n; i++) {
+            s.execute(new StateOp.Fingerprint("g", hashes(r, 50), name + i, 8, 3_600_000));
+        }
+    }
+
     private static int level(String ns) throws Exception {
         return Integer.parseInt(REDIS.command("GET", ns + "f:g:m").split(" ")[1]);
     }
@@ -79,9 +86,7 @@ class FingerprintIndexAttackTest {
     void chosenHashesDoNotMakeTheIndexForgetAnotherCallersQuery() throws Exception {
         SplittableRandom r = new SplittableRandom(3);
         try (RedisStateStore s = store("fa2:", 1000)) {
-            for (int i = 0; i < 300; i++) {
-                s.execute(new StateOp.Fingerprint("g", hashes(r, 50), "benign" + i, 8, 3_600_000));
-            }
+            send(s, r, 300, "benign");
             long[] alice = hashes(r, 50);
             s.execute(new StateOp.Fingerprint("g", alice, "alice", 8, 3_600_000));
             long buckets = 1L << (level("fa2:") + 2); // the bucket now and after the next splits
@@ -91,9 +96,7 @@ class FingerprintIndexAttackTest {
                             8, 3_600_000));
                 }
             }
-            for (int i = 0; i < 64; i++) {
-                s.execute(new StateOp.Fingerprint("g", hashes(r, 50), "later" + i, 8, 3_600_000));
-            }
+            send(s, r, 64, "later");
             assertThat(s.execute(new StateOp.Fingerprint("g", alice, "carol", 8, 3_600_000)))
                     .containsExactly(new StateOp.FingerprintMatch("alice", 50));
         }
@@ -108,17 +111,13 @@ class FingerprintIndexAttackTest {
     void aBucketPushedPastAListpackBecomesOneAgainOnceItsEntriesAreForgotten() throws Exception {
         SplittableRandom r = new SplittableRandom(4);
         try (RedisStateStore s = store("fa3:", 100)) {
-            for (int i = 0; i < 100; i++) {
-                s.execute(new StateOp.Fingerprint("g", hashes(r, 50), "benign" + i, 8, 3_600_000));
-            }
+            send(s, r, 100, "benign");
             long buckets = 1L << (level("fa3:") + 1);
             for (int q = 0; q < 12; q++) {
                 s.execute(new StateOp.Fingerprint("g", into(r, 5, buckets), "mallory", 8, 3_600_000));
             }
             assertThat(hashTables("fa3:")).as("right after the chosen queries").isEqualTo("1");
-            for (int i = 0; i < 300; i++) {
-                s.execute(new StateOp.Fingerprint("g", hashes(r, 50), "later" + i, 8, 3_600_000));
-            }
+            send(s, r, 300, "later");
             assertThat(hashTables("fa3:")).as("once they are forgotten and swept").isEqualTo("0");
         }
     }
