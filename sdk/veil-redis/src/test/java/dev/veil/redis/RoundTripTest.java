@@ -209,9 +209,6 @@ class RoundTripTest {
                                 : "batch with 2x Fingerprint(" + hashes + ")" + (hashes < 10 ? " " : ""),
                         stats(lat), usec.replaceAll(".*usec_per_call=([0-9.]+).*", "$1"));
             }
-            for (String k : new String[] {"start", "split", "read", "load", "count", "write", "end"}) {
-                report += "DBG " + k + " " + REDIS.command("GET", "dbg:" + k) + "\n";
-            }
             System.out.print(report);
             Files.writeString(Path.of("target", "redis-latency.txt"), report);
             assertThat(median(batch)).as("median batch latency (ns)").isLessThan(20_000_000L);

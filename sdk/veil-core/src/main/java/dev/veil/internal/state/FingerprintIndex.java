@@ -21,7 +21,8 @@ import java.util.Arrays;
  * for any other high half, a search reads the low half of its first live entry only, which then
  * decides for all of them (they are one hash's).
  *
- * <p><b>Same answers as one list per hash</b> (the Redis store's layout, and this store's before):
+ * <p><b>Same answers as one list per hash</b> (this store's layout before, and the Redis store's
+ * until 2 December 2026; its packed index now answers the same within its bound):
  * for each hash of an operation, in order, the earlier entries of that hash are read oldest first,
  * the new entry is added, and the oldest are dropped beyond {@code maxMembersPerHash}; members are
  * counted by their string (equal strings are one member; the operation's own member is skipped),
