@@ -2,18 +2,23 @@ package dev.veil.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.spi.StateOp;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A review's attacks on the packed fingerprint index in Redis (batch.lua, ops.F), each of which its
- * first version failed: a lost meta string made old entries name another member; a bucket that
+ * Two reviews' attacks on the packed fingerprint index in Redis (batch.lua, ops.F), each of which an
+ * earlier version failed: a lost meta string made old entries name another member; a bucket that
  * reached 124 fields forgot its oldest live entries (a caller who chooses its hashes, as one who
  * knows {@code near_duplicate}'s seed can, made the index forget another caller's query long
- * before its bound); and a bucket pushed past a listpack stayed a hash table for good.
+ * before its bound); a bucket pushed past a listpack stayed a hash table for good, and then at some
+ * phases of the sweep; a bucket of thousands of chosen fields made every later op on the index fail
+ * (Lua unpacks a few thousand values at most); and a group of 64 queries expired while later
+ * queries kept its queries' hashes alive.
  */
 class FingerprintIndexAttackTest {
     @RegisterExtension
@@ -105,20 +110,122 @@ class FingerprintIndexAttackTest {
     /**
      * Twelve chosen queries into one bucket (600 fields: past Redis's 512-entry listpack, a hash table
      * from then on), then enough others that the index forgets them: the sweep writes the bucket anew,
-     * a listpack again.
+     * a listpack again, at whichever of its 16 phases the chosen queries arrive.
      */
     @Test
     void aBucketPushedPastAListpackBecomesOneAgainOnceItsEntriesAreForgotten() throws Exception {
-        SplittableRandom r = new SplittableRandom(4);
-        try (RedisStateStore s = store("fa3:", 100)) {
-            send(s, r, 100, "benign");
-            long buckets = 1L << (level("fa3:") + 1);
-            for (int q = 0; q < 12; q++) {
-                s.execute(new StateOp.Fingerprint("g", into(r, 5, buckets), "mallory", 8, 3_600_000));
+        for (int phase = 0; phase < 16; phase++) {
+            SplittableRandom r = new SplittableRandom(4);
+            String ns = "fa3p" + phase + ":";
+            try (RedisStateStore s = store(ns, 100)) {
+                send(s, r, 100 + phase, "benign");
+                long buckets = 1L << (level(ns) + 1);
+                for (int q = 0; q < 12; q++) {
+                    s.execute(new StateOp.Fingerprint("g", into(r, 5, buckets), "mallory", 8, 3_600_000));
+                }
+                assertThat(hashTables(ns)).as("right after the chosen queries, phase %s", phase).isEqualTo("1");
+                send(s, r, 300, "later");
+                assertThat(hashTables(ns)).as("once they are forgotten and swept, phase %s", phase).isEqualTo("0");
             }
-            assertThat(hashTables("fa3:")).as("right after the chosen queries").isEqualTo("1");
-            send(s, r, 300, "later");
-            assertThat(hashTables("fa3:")).as("once they are forgotten and swept").isEqualTo("0");
         }
+    }
+
+    /** Chosen hashes all in one bucket of a growing index: its split moves thousands of fields. */
+    @Test
+    void theSplitOfABucketOfThousandsOfChosenFieldsWorks() throws Exception {
+        SplittableRandom r = new SplittableRandom(10);
+        try (RedisStateStore s = store("fa4:", 1000)) {
+            long k = 0;
+            for (int q = 0; q < 90; q++) {
+                long[] h = new long[50];
+                for (int i = 0; i < h.length; i++) {
+                    h[i] = (r.nextLong() & 0xffff_0000_0000_0000L) | (32 + 64 * k++);
+                }
+                s.execute(new StateOp.Fingerprint("g", h, "mallory" + q, 8, 3_600_000));
+            }
+            long[] alice = hashes(r, 50);
+            s.execute(new StateOp.Fingerprint("g", alice, "alice", 8, 3_600_000));
+            assertThat(s.execute(new StateOp.Fingerprint("g", alice, "carol", 8, 3_600_000)))
+                    .containsExactly(new StateOp.FingerprintMatch("alice", 50));
+        }
+    }
+
+    /**
+     * 20 chosen queries of 1,000 hashes (a fingerprint may have 1,024) into one bucket of an index
+     * bounded at 20 queries: 20,000 fields, all forgotten when the sweep next meets the bucket, which
+     * then also holds one more chosen query's 1,000 live fields: it deletes the 20,000.
+     */
+    @Test
+    void theSweepOfABucketOfThousandsOfForgottenFieldsWorks() throws Exception {
+        SplittableRandom r = new SplittableRandom(11);
+        try (RedisStateStore s = store("fa5:", 20)) {
+            send(s, r, 20, "benign");
+            for (int q = 0; q < 21; q++) {
+                if (q == 20) { // wait until the sweep is two queries from bucket 5, with the 20 forgotten
+                    send(s, r, 20, "later");
+                    while (true) {
+                        String[] m = REDIS.command("GET", "fa5:f:g:m").split(" ");
+                        long buckets = (1L << Integer.parseInt(m[1])) + Long.parseLong(m[2]);
+                        long ahead = Math.floorMod(5 - Long.parseLong(m[3]), buckets);
+                        if (ahead >= 4 && ahead < 8) {
+                            break;
+                        }
+                        send(s, r, 1, "wait");
+                    }
+                }
+                long[] h = new long[1000];
+                for (int i = 0; i < h.length; i++) {
+                    h[i] = into(r, 5, 1L << 20)[0];
+                }
+                s.execute(new StateOp.Fingerprint("g", h, "mallory" + q, 8, 3_600_000));
+            }
+            send(s, r, 1, "sweeping"); // the sweep meets bucket 5
+            assertThat(entries("fa5:")).as("its last 20 queries' entries and those the sweep has not reached")
+                    .isLessThan(5 * 1000);
+            long[] alice = hashes(r, 50);
+            s.execute(new StateOp.Fingerprint("g", alice, "alice", 8, 3_600_000));
+            assertThat(s.execute(new StateOp.Fingerprint("g", alice, "carol", 8, 3_600_000)))
+                    .containsExactly(new StateOp.FingerprintMatch("alice", 50));
+        }
+    }
+
+    /**
+     * Alice's query and 62 others at t = 0 (ttl 3 s), then 50 queries at t = 1.5 s that each share one
+     * of alice's hashes (their lists live on), then at t = 3.5 s an exact copy of alice's query: all
+     * 50 hashes still name alice, in memory and in Redis (the group holding alice's member expired at
+     * 3 s before the later queries' writes kept it).
+     */
+    @Test
+    void aQueryIsRememberedAsLongAsAnyOfItsHashesIs() throws Exception {
+        long ttl = 3_000;
+        SplittableRandom r = new SplittableRandom(7);
+        long[] alice = hashes(r, 50);
+        try (RedisStateStore s = store("fa6:", 1000);
+                MemoryStateStore mem = new MemoryStateStore(256L << 20, Clock.systemUTC(), 1000)) {
+            long start = System.nanoTime();
+            for (int i = -1; i < 62; i++) {
+                StateOp.Fingerprint f = new StateOp.Fingerprint("g", i < 0 ? alice : hashes(r, 50), i < 0 ? "alice" : "f" + i,
+                        8, ttl);
+                s.execute(f);
+                mem.execute(f);
+            }
+            Thread.sleep(Math.max(0, 1_500 - (System.nanoTime() - start) / 1_000_000));
+            for (int i = 0; i < 50; i++) {
+                long[] h = hashes(r, 50);
+                h[0] = alice[i];
+                StateOp.Fingerprint f = new StateOp.Fingerprint("g", h, "b" + i, 8, ttl);
+                s.execute(f);
+                mem.execute(f);
+            }
+            Thread.sleep(Math.max(0, 3_500 - (System.nanoTime() - start) / 1_000_000));
+            StateOp.Fingerprint copy = new StateOp.Fingerprint("g", alice, "carol", 8, ttl);
+            assertThat(mem.execute(copy)).as("memory").containsExactly(new StateOp.FingerprintMatch("alice", 50));
+            assertThat(s.execute(copy)).as("Redis").containsExactly(new StateOp.FingerprintMatch("alice", 50));
+        }
+    }
+
+    private static long entries(String ns) throws Exception {
+        return Long.parseLong(REDIS.command("EVAL", "local t = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
+                + "t = t + redis.call('HLEN', k) end return t", "0", ns + "f:g:h*").trim());
     }
 }

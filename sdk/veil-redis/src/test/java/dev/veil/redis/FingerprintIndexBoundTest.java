@@ -68,9 +68,10 @@ class FingerprintIndexBoundTest {
         String[] ttls = REDIS.command("EVAL", "local meta = redis.call('PTTL', ARGV[1] .. 'm') local out = {} "
                 + "for _, k in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do "
                 + "if k ~= ARGV[1] .. 'm' then out[#out + 1] = redis.call('PTTL', k) end end "
-                + "table.sort(out) return {meta, out[#out] or -3}", "0", prefix)
+                + "table.sort(out) return {meta, out[1] or 1, out[#out] or -3}", "0", prefix)
                 .split("\\s+");
         long meta = Long.parseLong(ttls[0].trim());
+        assertThat(Long.parseLong(ttls[1].trim())).as("the shortest time to live of the index's other keys").isPositive();
         long longest = Long.parseLong(ttls[ttls.length - 1].trim());
         assertThat(meta).as("the meta string's time to live, against the longest of the other keys' (%s)", longest)
                 .isGreaterThanOrEqualTo(longest);

@@ -155,20 +155,22 @@ class FingerprintIndexPropertiesTest {
         }
         String[] r = REDIS.command("EVAL", """
                 local meta = redis.call('PTTL', ARGV[1] .. 'm')
-                local fields, groups, longest = 0, 0, -3
+                local fields, groups, longest, forever = 0, 0, -3, 0
                 for _, k in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do
                   if k ~= ARGV[1] .. 'm' then
                     local t = redis.call('PTTL', k)
                     if t > longest then longest = t end
+                    if t < 0 then forever = forever + 1 end
                     if string.sub(k, #ARGV[1] + 1, #ARGV[1] + 1) == 'h' then fields = fields + redis.call('HLEN', k)
                     else groups = groups + 1 end
                   end
                 end
-                return {meta, longest, fields, groups}
+                return {meta, longest, fields, groups, forever}
                 """, "0", prefix).split("\n");
         long metaTtl = Long.parseLong(r[0].trim());
         long longest = Long.parseLong(r[1].trim());
         assertThat(metaTtl).as("the meta string's time to live against the longest other").isGreaterThanOrEqualTo(longest);
+        assertThat(Long.parseLong(r[4].trim())).as("keys of the index without a time to live").isZero();
         assertThat(Long.parseLong(r[2].trim())).as("fields of %s buckets, cap %s", buckets, cap)
                 .isLessThanOrEqualTo(bound);
         assertThat(Long.parseLong(r[3].trim())).as("groups of 64 queries, cap %s", cap)

@@ -502,6 +502,11 @@ local FP_TARGET, FP_LISTPACK, FP_SWEEP = 128, 512, 4
 local numstr = setmetatable({}, {__index = function(t, k) local v = fmt(k); t[k] = v; return v end})
 local dslot = {}
 for i = 0, 63 do dslot[i] = 'd' .. i end
+-- a command on one key with many arguments, 1,000 at a time (Lua unpacks a few thousand at most,
+-- and a caller who chooses its hashes can fill one bucket with many more fields)
+local function chunked(command, k, list)
+  for i = 1, #list, 1000 do redis.call(command, k, unpack(list, i, math.min(i + 999, #list))) end
+end
 ops.F = function()
   local mk = key()
   local member, n, max, ttl, cap = arg(), num(), num(), num(), num()
@@ -586,8 +591,22 @@ ops.F = function()
     return b
   end
   local touched = {}
-  -- deletes a bucket's dead fields; a bucket that had grown past a listpack (more than LISTPACK
-  -- fields: a hash table, which Redis never turns back) and now fits one comfortably is written anew
+  -- removes fields from a bucket that held `fields` before: a bucket that had grown past a listpack
+  -- (more than LISTPACK fields: a hash table, which Redis never turns back) and now fits one is
+  -- written anew with the fields it keeps (`kept`, field and value alternating)
+  local function remove(bk, fields, gone, kept)
+    if #gone == 0 then return end
+    if fields > FP_LISTPACK and #kept <= 2 * FP_LISTPACK then
+      redis.call('DEL', bk)
+      if #kept > 0 then
+        chunked('HSET', bk, kept)
+        redis.call('PEXPIRE', bk, ttl_s)
+      end
+    else
+      chunked('HDEL', bk, gone)
+    end
+  end
+  -- deletes a bucket's dead fields
   local function clean(bk)
     local all = redis.call('HGETALL', bk)
     local gone, live = {}, {}
@@ -600,22 +619,14 @@ ops.F = function()
         live[#live + 1] = all[i + 1]
       end
     end
-    if #all > 2 * FP_LISTPACK and #live <= 2 * FP_LISTPACK * 3 / 4 then
-      redis.call('DEL', bk)
-      if #live > 0 then
-        redis.call('HSET', bk, unpack(live))
-        redis.call('PEXPIRE', bk, ttl_s)
-      end
-    elseif #gone > 0 then
-      redis.call('HDEL', bk, unpack(gone))
-    end
+    remove(bk, #all / 2, gone, live)
   end
   -- linear hashing: split bucket `split` into itself and split + 2^level, dropping dead fields
   local function split_next()
     local size = 2 ^ level
     local src, dst = hp .. fmt(split), hp .. fmt(split + size)
     local all = redis.call('HGETALL', src)
-    local gone, moved = {}, {}
+    local gone, moved, stay = {}, {}, {}
     for i = 1, #all, 2 do
       local f, v = all[i], all[i + 1]
       local x = newest(v)
@@ -625,13 +636,16 @@ ops.F = function()
         gone[#gone + 1] = f
         moved[#moved + 1] = f
         moved[#moved + 1] = v
+      else
+        stay[#stay + 1] = f
+        stay[#stay + 1] = v
       end
     end
     if #moved > 0 then
-      redis.call('HSET', dst, unpack(moved))
+      chunked('HSET', dst, moved)
       touched[dst] = true
     end
-    if #gone > 0 then redis.call('HDEL', src, unpack(gone)) end
+    remove(src, #all / 2, gone, stay)
     split = split + 1
     if split == size then level = level + 1; split = 0 end
   end
@@ -716,14 +730,18 @@ ops.F = function()
     end
     e.seqs = kept
   end
+  local groups = {} -- the groups of the earlier queries written fields keep: they live as long
   for _, f in ipairs(order) do
     local e = cur[f]
     local kept = e.seqs
     local out = {fmt(kept[1])}
     for i = 2, #kept do out[i] = numstr[kept[i] - kept[i - 1]] end
+    for i = 1, #kept - 1 do groups[math.floor(kept[i] / 64)] = true end
     redis.call('HSET', e.bk, e.f, table.concat(out, ','))
     touched[e.bk] = true
   end
+  groups[math.floor(s / 64)] = nil -- renewed above
+  for g in pairs(groups) do redis.call('PEXPIRE', qp .. numstr[g], ttl_s, 'GT') end
   for bk in pairs(touched) do redis.call('PEXPIRE', bk, ttl_s) end
   if now + ttl > untl then untl = now + ttl end
   redis.call('SET', mk, fmt(s) .. ' ' .. fmt(level) .. ' ' .. fmt(split) .. ' ' .. fmt(cursor) .. ' ' .. fmt(untl)
