@@ -85,7 +85,8 @@ public final class RedisStateStore implements StateStore {
         this.namespace = b.namespace;
         this.allowEviction = b.allowEviction;
         this.timeout = b.timeout;
-        this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers, b.maxCallerIndexQueries, b.maxSharedIndexQueries);
+        this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers, b.maxCallerIndexQueries,
+                b.maxSharedIndexQueries);
         this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout, b.hostClock);
         try {
             checkServer(b);
@@ -692,9 +693,10 @@ public final class RedisStateStore implements StateStore {
          * together grow Redis without bound. A remembered query takes about 0.8 KB of Redis per index
          * with {@code near_duplicate}'s defaults (50 hashes; {@code RedisStateBytesTest} measures
          * both indexes together), so the defaults, 1,000 and 100,000, come to about 0.8 MB per
-         * caller active within {@code ttl_seconds} and 80 MB per shared index. The in-memory store bounds the same indexes
-         * by bytes ({@code Guard.Builder.stateMemory}), so that {@code veil monitor replay} in memory
-         * forgets at other points than a Redis with these bounds on long traces.
+         * caller active within {@code ttl_seconds} and 80 MB per shared index. The in-memory store
+         * bounds the same indexes by bytes ({@code Guard.Builder.stateMemory}), so that {@code veil
+         * monitor replay} in memory forgets at other points than a Redis with these bounds on long
+         * traces.
          *
          * @param perCaller the most queries one caller's index remembers, 1 to {@value #MAX_INDEX_QUERIES}
          * @param shared the most queries an index of everybody's queries remembers, 1 to

@@ -204,8 +204,8 @@ class FingerprintIndexAttackTest {
                 MemoryStateStore mem = new MemoryStateStore(256L << 20, Clock.systemUTC(), 1000)) {
             long start = System.nanoTime();
             for (int i = -1; i < 62; i++) {
-                StateOp.Fingerprint f = new StateOp.Fingerprint("g", i < 0 ? alice : hashes(r, 50), i < 0 ? "alice" : "f" + i,
-                        8, ttl);
+                StateOp.Fingerprint f = new StateOp.Fingerprint("g", i < 0 ? alice : hashes(r, 50),
+                        i < 0 ? "alice" : "f" + i, 8, ttl);
                 s.execute(f);
                 mem.execute(f);
             }

@@ -71,7 +71,8 @@ class FingerprintIndexBoundTest {
                 + "table.sort(out) return {meta, out[1] or 1, out[#out] or -3}", "0", prefix)
                 .split("\\s+");
         long meta = Long.parseLong(ttls[0].trim());
-        assertThat(Long.parseLong(ttls[1].trim())).as("the shortest time to live of the index's other keys").isPositive();
+        assertThat(Long.parseLong(ttls[1].trim())).as("the shortest time to live of the index's other keys")
+                .isPositive();
         long longest = Long.parseLong(ttls[ttls.length - 1].trim());
         assertThat(meta).as("the meta string's time to live, against the longest of the other keys' (%s)", longest)
                 .isGreaterThanOrEqualTo(longest);

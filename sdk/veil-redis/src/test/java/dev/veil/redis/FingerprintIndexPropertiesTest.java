@@ -169,7 +169,8 @@ class FingerprintIndexPropertiesTest {
                 """, "0", prefix).split("\n");
         long metaTtl = Long.parseLong(r[0].trim());
         long longest = Long.parseLong(r[1].trim());
-        assertThat(metaTtl).as("the meta string's time to live against the longest other").isGreaterThanOrEqualTo(longest);
+        assertThat(metaTtl).as("the meta string's time to live against the longest other")
+                .isGreaterThanOrEqualTo(longest);
         assertThat(Long.parseLong(r[4].trim())).as("keys of the index without a time to live").isZero();
         assertThat(Long.parseLong(r[2].trim())).as("fields of %s buckets, cap %s", buckets, cap)
                 .isLessThanOrEqualTo(bound);
