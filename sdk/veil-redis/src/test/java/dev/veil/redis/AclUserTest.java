@@ -242,7 +242,7 @@ class AclUserTest {
                     .hasMessageEndingWith("; the connection's ACL user may not run a command, or use a key, that a "
                             + "Veil store needs: it needs these commands on the keys of the namespace (ACL SETUSER "
                             + "<user> ~veil:{fashion}:* +evalsha +eval +script|load +time +get +set +hmget +hset "
-                            + "+hgetall +hdel +del +lrange +rpush +ltrim +pexpire +persist; INFO is optional: "
+                            + "+hgetall +hdel +del +lrange +rpush +ltrim +pexpire +pttl +persist; INFO is optional: "
                             + "veil-redis README, \"ACL users\")");
         }
         REDIS.command("ACL", "DELUSER", "veil-without");

@@ -180,7 +180,7 @@ public final class MemoryStateStore implements StateStore {
         this.index = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * INDEX_SHARE))
                 .weigher((String k, FingerprintIndex v) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(k, v)))
-                .expireAfter(new TtlExpiry<FingerprintIndex>())
+                .expireAfter(new LongestTtlExpiry<FingerprintIndex>())
                 .evictionListener((String k, FingerprintIndex v, RemovalCause cause) -> evicted(cause))
                 .ticker(ticker)
                 .executor(Runnable::run)
@@ -463,6 +463,29 @@ public final class MemoryStateStore implements StateStore {
         @Override
         public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
             return value.ttlNanos();
+        }
+
+        @Override
+        public long expireAfterRead(String key, V value, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
+    }
+
+    /**
+     * Entries expire after the longest time to live any write asked for, counted from it: a
+     * fingerprint index whose operations ask for different times to live (two Guards of one
+     * namespace, a reload) keeps each hash's entries until their own end, as Redis keeps the index's
+     * keys (batch.lua, ops.F, never shortens them); with one time to live, as {@link TtlExpiry}.
+     */
+    private static final class LongestTtlExpiry<V extends Expiring> implements Expiry<String, V> {
+        @Override
+        public long expireAfterCreate(String key, V value, long currentTime) {
+            return value.ttlNanos();
+        }
+
+        @Override
+        public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
+            return Math.max(currentDuration, value.ttlNanos());
         }
 
         @Override

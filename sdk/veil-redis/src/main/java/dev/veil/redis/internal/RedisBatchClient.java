@@ -461,7 +461,7 @@ public final class RedisBatchClient implements AutoCloseable {
      */
     public static final java.util.List<String> ACL_COMMANDS = java.util.List.of("evalsha", "eval", "script|load",
             "time", "get", "set", "hmget", "hset", "hgetall", "hdel", "del", "lrange", "rpush", "ltrim", "pexpire",
-            "persist");
+            "pttl", "persist");
 
     /** What to do about an ACL refusal: the commands and the key pattern a store's user needs. */
     public static String aclAdvice(String namespace) {
@@ -521,6 +521,7 @@ public final class RedisBatchClient implements AutoCloseable {
             try('lrange', 'LRANGE', KEYS[2], 0, -1)
             try('ltrim', 'LTRIM', KEYS[2], 0, -1)
             try('pexpire', 'PEXPIRE', KEYS[2], 1000)
+            try('pttl', 'PTTL', KEYS[2])
             try('persist', 'PERSIST', KEYS[2])
             try('del', 'DEL', KEYS[2])
             return refused

@@ -490,7 +490,8 @@ end
 --
 -- The index remembers its last cap queries (this one included): a query numbered below
 -- head = s - cap + 1 is forgotten, and its entries are dead. A field's entries expire together at
--- the deadline of its newest, as a list whose time to live each write renews. Dead fields are
+-- the deadline of its newest, as a list whose time to live each write renews; no op shortens the
+-- life of a key of the index (ops of one index may ask for different ttls). Dead fields are
 -- deleted when a bucket is split or swept (SWEEP buckets per op, round and round, once the index
 -- has forgotten a query); a forgotten group of 64 queries is deleted whole. So one index holds at
 -- most the entries of its last cap queries and of those forgotten since the sweep last passed,
@@ -540,9 +541,13 @@ ops.F = function()
   s = s + 1
   local head = s - cap + 1
   local ttl_s = fmt(ttl)
+  -- never shortens a key's life: GT for a key with one, NX for a key without (GT leaves it without)
+  local function extend(k)
+    if redis.call('PEXPIRE', k, ttl_s, 'GT') == 0 then redis.call('PEXPIRE', k, ttl_s, 'NX') end
+  end
   local qk = qp .. fmt(math.floor(s / 64))
   redis.call('HSET', qk, fmt(s % 64), member, 'd' .. fmt(s % 64), fmt(now + ttl))
-  redis.call('PEXPIRE', qk, ttl_s)
+  extend(qk)
   if head >= 64 and head % 64 == 0 then redis.call('DEL', qp .. fmt(head / 64 - 1)) end
 
   -- members and deadlines of remembered queries (false: none), read once per op and group
@@ -597,10 +602,12 @@ ops.F = function()
   local function remove(bk, fields, gone, kept)
     if #gone == 0 then return end
     if fields > FP_LISTPACK and #kept <= 2 * FP_LISTPACK then
+      local left = redis.call('PTTL', bk)
       redis.call('DEL', bk)
       if #kept > 0 then
         chunked('HSET', bk, kept)
-        redis.call('PEXPIRE', bk, ttl_s)
+        redis.call('PEXPIRE', bk, left > 0 and fmt(left) or ttl_s)
+        extend(bk)
       end
     else
       chunked('HDEL', bk, gone)
@@ -741,8 +748,8 @@ ops.F = function()
     touched[e.bk] = true
   end
   groups[math.floor(s / 64)] = nil -- renewed above
-  for g in pairs(groups) do redis.call('PEXPIRE', qp .. numstr[g], ttl_s, 'GT') end
-  for bk in pairs(touched) do redis.call('PEXPIRE', bk, ttl_s) end
+  for g in pairs(groups) do extend(qp .. numstr[g]) end
+  for bk in pairs(touched) do extend(bk) end
   if now + ttl > untl then untl = now + ttl end
   redis.call('SET', mk, fmt(s) .. ' ' .. fmt(level) .. ' ' .. fmt(split) .. ' ' .. fmt(cursor) .. ' ' .. fmt(untl)
     .. ' ' .. fmt(most) .. ' ' .. epoch,
