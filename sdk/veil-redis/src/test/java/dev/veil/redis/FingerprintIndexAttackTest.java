@@ -37,9 +37,9 @@ class FingerprintIndexAttackTest {
                 .fingerprintIndexQueries(bound, bound).build();
     }
 
-    /** 50 hashes whose low 32 bits put them all in one bucket of an index of {@code 2^(level+2)} buckets. */
-    private static long[] into(SplittableRandom r, long bucket, long buckets) {
-        long[] h = new long[50];
+    /** {@code n} hashes whose low 32 bits are {@code bucket} modulo {@code buckets} (a power of two). */
+    private static long[] into(SplittableRandom r, int n, long bucket, long buckets) {
+        long[] h = new long[n];
         for (int i = 0; i < h.length; i++) {
             long v = r.nextLong();
             h[i] = (v & ~0xffffffffL) | ((((v & 0xffffffffL) / buckets) * buckets + bucket) & 0xffffffffL);
@@ -52,6 +52,14 @@ class FingerprintIndexAttackTest {
         for (int i = 0; i < n; i++) {
             s.execute(new StateOp.Fingerprint("g", hashes(r, 50), name + i, 8, 3_600_000));
         }
+    }
+
+    /** A new query, then a copy of it: the index answers with all 50 of its hashes. */
+    private static void assertANewQueryIsRemembered(RedisStateStore s, SplittableRandom r) {
+        long[] alice = hashes(r, 50);
+        s.execute(new StateOp.Fingerprint("g", alice, "alice", 8, 3_600_000));
+        assertThat(s.execute(new StateOp.Fingerprint("g", alice, "carol", 8, 3_600_000)))
+                .containsExactly(new StateOp.FingerprintMatch("alice", 50));
     }
 
     private static int level(String ns) throws Exception {
@@ -97,7 +105,7 @@ class FingerprintIndexAttackTest {
             long buckets = 1L << (level("fa2:") + 2); // the bucket now and after the next splits
             for (long a : alice) {
                 for (int q = 0; q < 3; q++) {
-                    s.execute(new StateOp.Fingerprint("g", into(r, (a & 0xffffffffL) % buckets, buckets), "mallory",
+                    s.execute(new StateOp.Fingerprint("g", into(r, 50, (a & 0xffffffffL) % buckets, buckets), "mallory",
                             8, 3_600_000));
                 }
             }
@@ -121,7 +129,7 @@ class FingerprintIndexAttackTest {
                 send(s, r, 100 + phase, "benign");
                 long buckets = 1L << (level(ns) + 1);
                 for (int q = 0; q < 12; q++) {
-                    s.execute(new StateOp.Fingerprint("g", into(r, 5, buckets), "mallory", 8, 3_600_000));
+                    s.execute(new StateOp.Fingerprint("g", into(r, 50, 5, buckets), "mallory", 8, 3_600_000));
                 }
                 assertThat(hashTables(ns)).as("right after the chosen queries, phase %s", phase).isEqualTo("1");
                 send(s, r, 300, "later");
@@ -143,10 +151,7 @@ class FingerprintIndexAttackTest {
                 }
                 s.execute(new StateOp.Fingerprint("g", h, "mallory" + q, 8, 3_600_000));
             }
-            long[] alice = hashes(r, 50);
-            s.execute(new StateOp.Fingerprint("g", alice, "alice", 8, 3_600_000));
-            assertThat(s.execute(new StateOp.Fingerprint("g", alice, "carol", 8, 3_600_000)))
-                    .containsExactly(new StateOp.FingerprintMatch("alice", 50));
+            assertANewQueryIsRemembered(s, r);
         }
     }
 
@@ -173,19 +178,12 @@ class FingerprintIndexAttackTest {
                         send(s, r, 1, "wait");
                     }
                 }
-                long[] h = new long[1000];
-                for (int i = 0; i < h.length; i++) {
-                    h[i] = into(r, 5, 1L << 20)[0];
-                }
-                s.execute(new StateOp.Fingerprint("g", h, "mallory" + q, 8, 3_600_000));
+                s.execute(new StateOp.Fingerprint("g", into(r, 1000, 5, 1L << 20), "mallory" + q, 8, 3_600_000));
             }
             send(s, r, 1, "sweeping"); // the sweep meets bucket 5
             assertThat(entries("fa5:")).as("its last 20 queries' entries and those the sweep has not reached")
                     .isLessThan(5 * 1000);
-            long[] alice = hashes(r, 50);
-            s.execute(new StateOp.Fingerprint("g", alice, "alice", 8, 3_600_000));
-            assertThat(s.execute(new StateOp.Fingerprint("g", alice, "carol", 8, 3_600_000)))
-                    .containsExactly(new StateOp.FingerprintMatch("alice", 50));
+            assertANewQueryIsRemembered(s, r);
         }
     }
 

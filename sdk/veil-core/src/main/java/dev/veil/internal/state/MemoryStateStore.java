@@ -164,7 +164,7 @@ public final class MemoryStateStore implements StateStore {
         this.lists = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * LIST_SHARE))
                 .weigher((String k, BoundedList v) -> v.weight(k))
-                .expireAfter(new TtlExpiry<BoundedList>())
+                .expireAfter(new TtlExpiry<BoundedList>(false))
                 .evictionListener((String k, BoundedList v, RemovalCause cause) -> evicted(cause))
                 .ticker(ticker)
                 .executor(Runnable::run)
@@ -180,7 +180,7 @@ public final class MemoryStateStore implements StateStore {
         this.index = Caffeine.newBuilder()
                 .maximumWeight((long) (maxBytes * INDEX_SHARE))
                 .weigher((String k, FingerprintIndex v) -> (int) Math.min(Integer.MAX_VALUE, indexWeight(k, v)))
-                .expireAfter(new LongestTtlExpiry<FingerprintIndex>())
+                .expireAfter(new TtlExpiry<FingerprintIndex>(true))
                 .evictionListener((String k, FingerprintIndex v, RemovalCause cause) -> evicted(cause))
                 .ticker(ticker)
                 .executor(Runnable::run)
@@ -453,31 +453,20 @@ public final class MemoryStateStore implements StateStore {
         index.invalidateAll();
     }
 
-    /** Entries expire after the time to live their last write asked for. */
-    private static final class TtlExpiry<V extends Expiring> implements Expiry<String, V> {
-        @Override
-        public long expireAfterCreate(String key, V value, long currentTime) {
-            return value.ttlNanos();
-        }
-
-        @Override
-        public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
-            return value.ttlNanos();
-        }
-
-        @Override
-        public long expireAfterRead(String key, V value, long currentTime, long currentDuration) {
-            return currentDuration;
-        }
-    }
-
     /**
-     * Entries expire after the longest time to live any write asked for, counted from it: a
-     * fingerprint index whose operations ask for different times to live (two Guards of one
-     * namespace, a reload) keeps each hash's entries until their own end, as Redis keeps the index's
-     * keys (batch.lua, ops.F, never shortens them); with one time to live, as {@link TtlExpiry}.
+     * Entries expire after the time to live their last write asked for, or with {@code longest},
+     * after the longest any write asked for, counted from it: a fingerprint index whose operations
+     * ask for different times to live (two Guards of one namespace, a reload) keeps each hash's
+     * entries until their own end, as Redis keeps the index's keys (batch.lua, ops.F, never shortens
+     * them).
      */
-    private static final class LongestTtlExpiry<V extends Expiring> implements Expiry<String, V> {
+    private static final class TtlExpiry<V extends Expiring> implements Expiry<String, V> {
+        private final boolean longest;
+
+        TtlExpiry(boolean longest) {
+            this.longest = longest;
+        }
+
         @Override
         public long expireAfterCreate(String key, V value, long currentTime) {
             return value.ttlNanos();
@@ -485,7 +474,7 @@ public final class MemoryStateStore implements StateStore {
 
         @Override
         public long expireAfterUpdate(String key, V value, long currentTime, long currentDuration) {
-            return Math.max(currentDuration, value.ttlNanos());
+            return longest ? Math.max(currentDuration, value.ttlNanos()) : value.ttlNanos();
         }
 
         @Override
