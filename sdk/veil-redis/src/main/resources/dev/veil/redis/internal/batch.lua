@@ -483,10 +483,10 @@ end
 -- field is the hash's low 48 bits, its value the numbers of the queries that had it, oldest first,
 -- at most max members: the first number, then each one's difference from the one before, separated
 -- by ',' (short enough for a listpack's 64-byte values with 8 members). Buckets are addressed by
--- linear hashing on the low 32 bits of the hash; their number doubles with the queries remembered
--- (TARGET / 2 to TARGET fields each once the index is full, for queries of the most hashes), so
--- that Redis keeps each as a listpack (hash-max-listpack-entries, 512 by default: LISTPACK), about
--- 14 bytes a field.
+-- linear hashing on a keyed mix of the hash (fp_mix, below); their number doubles with the queries
+-- remembered (TARGET / 2 to TARGET fields each once the index is full, for queries of the most
+-- hashes), so that Redis keeps each as a listpack (hash-max-listpack-entries, 512 by default:
+-- LISTPACK), about 14 bytes a field.
 --
 -- The index remembers its last cap queries (this one included): a query numbered below
 -- head = s - cap + 1 is forgotten, and its entries are dead. A field's entries expire together at
@@ -499,6 +499,26 @@ end
 -- key of its epoch; a meta string lost anyway starts a new epoch. Keys other than the meta string
 -- are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
 local FP_TARGET, FP_LISTPACK, FP_SWEEP = 128, 512, 4
+-- Buckets are addressed through a keyed mix of a hash's 48 bits (MurmurHash3's 32-bit finaliser,
+-- twice), keyed by the namespace's generation, a random token no caller sees: one who knows the
+-- detector's seed, and so can choose hashes, still cannot aim them at one bucket (which would
+-- make every sweep and split of it read many thousands of fields while Redis serves nobody else).
+local FP_TWO32 = 4294967296
+local FP_K1 = tonumber(string.sub(ARGV[3], 1, 8), 16) or 0
+local FP_K2 = tonumber(string.sub(ARGV[3], 9, 16), 16) or 0
+local function fp_mul(a, b) -- a * b mod 2^32, for 0 <= a, b < 2^32, exact in doubles
+  local ah, al = math.floor(a / 65536), a % 65536
+  local bh, bl = math.floor(b / 65536), b % 65536
+  return (al * bl + ((ah * bl + al * bh) % 65536) * 65536) % FP_TWO32
+end
+local function fp_mix(h) -- MurmurHash3's fmix32 of a 32-bit value (bit ops answer signed: % 2^32)
+  h = h % FP_TWO32
+  h = bit.bxor(h, bit.rshift(h, 16)) % FP_TWO32
+  h = fp_mul(h, 2246822507)
+  h = bit.bxor(h, bit.rshift(h, 13)) % FP_TWO32
+  h = fp_mul(h, 3266489909)
+  return bit.bxor(h, bit.rshift(h, 16)) % FP_TWO32
+end
 -- numbers as Redis arguments, each formatted once per script run (slots, buckets, differences)
 local numstr = setmetatable({}, {__index = function(t, k) local v = fmt(k); t[k] = v; return v end})
 local dslot = {}
@@ -585,9 +605,10 @@ ops.F = function()
     for x in string.gmatch(v, '%d+') do acc = acc + tonumber(x) end
     return acc
   end
-  local function low32(f)
-    local b3, b4, b5, b6 = string.byte(f, 3, 6)
-    return ((b3 * 256 + b4) * 256 + b5) * 256 + b6
+  local function address(f) -- a hash's 32-bit bucket address: fp_mix of its 48 bits, keyed
+    local b1, b2, b3, b4, b5, b6 = string.byte(f, 1, 6)
+    local lo = ((b3 * 256 + b4) * 256 + b5) * 256 + b6
+    return fp_mix(bit.bxor(fp_mix(bit.bxor(lo, FP_K1)), (b1 * 256 + b2 + FP_K2) % FP_TWO32))
   end
   local function bucket_of(lo)
     local size = 2 ^ level
@@ -639,7 +660,7 @@ ops.F = function()
       local x = newest(v)
       if x < head or x > s then
         gone[#gone + 1] = f
-      elseif low32(f) % (2 * size) ~= split then
+      elseif address(f) % (2 * size) ~= split then
         gone[#gone + 1] = f
         moved[#moved + 1] = f
         moved[#moved + 1] = v
@@ -680,7 +701,7 @@ ops.F = function()
   for j = 1, n do
     local f = fields[j]
     if not cur[f] then
-      local bk = hp .. numstr[bucket_of(low32(f))]
+      local bk = hp .. numstr[bucket_of(address(f))]
       local v = redis.call('HMGET', bk, f)[1]
       local e = {bk = bk, f = f, found = v ~= false and v ~= nil, seqs = {}}
       if e.found then
