@@ -54,10 +54,17 @@ class FingerprintIndexAttackTest {
      * namespace's generation (which the test reads; a caller does not see it).
      */
     private static long address(String ns, long h) throws Exception {
+        return address(keys(ns), h);
+    }
+
+    /** The namespace's two 32-bit keys: the first 16 hex digits of its generation. */
+    private static long[] keys(String ns) throws Exception {
         String gen = REDIS.command("GET", ns + "gen").trim();
-        long k1 = Long.parseLong(gen.substring(0, 8), 16);
-        long k2 = Long.parseLong(gen.substring(8, 16), 16);
-        return mix(mix((h & M32) ^ k1) ^ (((h >>> 32) & 0xffff) + k2 & M32));
+        return new long[] {Long.parseLong(gen.substring(0, 8), 16), Long.parseLong(gen.substring(8, 16), 16)};
+    }
+
+    private static long address(long[] k, long h) {
+        return mix(mix((h & M32) ^ k[0]) ^ (((h >>> 32) & 0xffff) + k[1] & M32));
     }
 
     /**
@@ -65,15 +72,13 @@ class FingerprintIndexAttackTest {
      * a caller would choose who knew the namespace's generation as well as the detector's seed.
      */
     private static long[] into(String ns, SplittableRandom r, int n, long bucket, long buckets) throws Exception {
-        String gen = REDIS.command("GET", ns + "gen").trim();
-        long k1 = Long.parseLong(gen.substring(0, 8), 16);
-        long k2 = Long.parseLong(gen.substring(8, 16), 16);
+        long[] k = keys(ns);
         long[] h = new long[n];
         for (int i = 0; i < h.length; i++) {
             long v;
             do {
                 v = r.nextLong();
-            } while ((mix(mix((v & M32) ^ k1) ^ (((v >>> 32) & 0xffff) + k2 & M32)) & (buckets - 1)) != bucket);
+            } while ((address(k, v) & (buckets - 1)) != bucket);
             h[i] = v;
         }
         return h;
