@@ -23,7 +23,7 @@ import java.util.List;
  *                                 it remembers with their times (CountNewInWindow)
  *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
  *   ns f:&lt;index&gt;:m       string a fingerprint index's query count, bucket level, split and sweep
- *                                 cursor, end of life, most hashes and epoch (Fingerprint; batch.lua, ops.F)
+ *                                 cursor, most hashes and epoch (Fingerprint; batch.lua, ops.F)
  *   ns f:&lt;index&gt;:q&lt;epoch&gt;.&lt;n&gt;  hash  queries 64n to 64n + 63 of the index: member and deadline
  *   ns f:&lt;index&gt;:h&lt;epoch&gt;.&lt;n&gt;  hash  bucket n of the index: hash (low 48 bits) -&gt; numbers
  *                                 of its queries

@@ -474,9 +474,9 @@ end
 -- -> {best earlier member or '', hashes shared}
 --
 -- Layout of an index (BatchEncoder.java and the module README show it too): every op is a query,
--- numbered by the index (its number s). The meta string holds "s level split cursor until most
--- epoch": the count of queries, the buckets' linear hashing (level, split), the sweep's place, the
--- end of the meta's life, the most hashes a query had, and the name of the index's other keys
+-- numbered by the index (its number s). The meta string holds "s level split cursor most epoch":
+-- the count of queries, the buckets' linear hashing (level, split), the sweep's place, the most
+-- hashes a query had, and the name of the index's other keys
 -- (epoch: the server's time in microseconds, base 36, when the meta was made). Query s's member and
 -- deadline (the server's clock, TIME, + ttl, in ms) are fields <s % 64> and d<s % 64> of the hash
 -- <prefix>q<epoch>.<floor(s / 64)>. The entries are fields of hashes <prefix>h<epoch>.<bucket>: the
@@ -486,7 +486,7 @@ end
 -- linear hashing on a keyed mix of the hash (fp_mix, below); their number doubles with the queries
 -- remembered (TARGET / 2 to TARGET fields each once the index is full, for queries of the most
 -- hashes), so that Redis keeps each as a listpack (hash-max-listpack-entries, 512 by default:
--- LISTPACK), about 14 bytes a field.
+-- LISTPACK).
 --
 -- The index remembers its last cap queries (this one included): a query numbered below
 -- head = s - cap + 1 is forgotten, and its entries are dead. A field's entries expire together at
@@ -495,8 +495,8 @@ end
 -- deleted when a bucket is split or swept (SWEEP buckets per op, round and round, once the index
 -- has forgotten a query); a forgotten group of 64 queries is deleted whole. So one index holds at
 -- most the entries of its last cap queries and of those forgotten since the sweep last passed,
--- whatever it is sent. The meta string's time to live is never shortened, so it outlives every
--- key of its epoch; a meta string lost anyway starts a new epoch. Keys other than the meta string
+-- whatever it is sent. The meta string is written last and its time to live extended as every
+-- other key's, so it outlives every key of its epoch; a meta string lost anyway starts a new epoch. Keys other than the meta string
 -- are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
 local FP_TARGET, FP_LISTPACK, FP_SWEEP = 128, 512, 4
 -- Buckets are addressed through a keyed mix of a hash's 48 bits (MurmurHash3's 32-bit finaliser,
@@ -536,18 +536,18 @@ ops.F = function()
   if n == 0 then return {'', 0} end
   local t = redis.call('TIME') -- times to live run on the server's clock, as a key's would
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local s, level, split, cursor, untl, most, epoch = 0, 0, 0, 0, 0, 0, nil
+  local s, level, split, cursor, most, epoch = 0, 0, 0, 0, 0, nil
   local meta = redis.call('GET', mk)
   if meta then
-    local a, b, c, d, e, f, g = string.match(meta, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+) (%w+)$')
-    s, level, split, cursor, untl, most = tonumber(a), tonumber(b), tonumber(c), tonumber(d), tonumber(e), tonumber(f)
-    epoch = g
+    local a, b, c, d, e, f = string.match(meta, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%w+)$')
+    s, level, split, cursor, most = tonumber(a), tonumber(b), tonumber(c), tonumber(d), tonumber(e)
+    epoch = f
   end
   if not epoch then
     -- a new index, or one whose meta string is gone (evicted, deleted) while other keys of it may
     -- live on: its keys get a new name (the server's time in microseconds), so that no query of
     -- the new one is ever read from the old one's keys, which expire in their time
-    s, level, split, cursor, untl, most = 0, 0, 0, 0, 0, 0
+    s, level, split, cursor, most = 0, 0, 0, 0, 0
     local x, digits, out = tonumber(t[1]) * 1000000 + tonumber(t[2]), '0123456789abcdefghijklmnopqrstuvwxyz', ''
     repeat
       local r = x % 36
@@ -627,8 +627,7 @@ ops.F = function()
       redis.call('DEL', bk)
       if #kept > 0 then
         chunked('HSET', bk, kept)
-        redis.call('PEXPIRE', bk, left > 0 and fmt(left) or ttl_s)
-        extend(bk)
+        redis.call('PEXPIRE', bk, fmt(math.max(left, ttl))) -- what it had left, or this op's ttl
       end
     else
       chunked('HDEL', bk, gone)
@@ -771,10 +770,9 @@ ops.F = function()
   groups[math.floor(s / 64)] = nil -- renewed above
   for g in pairs(groups) do extend(qp .. numstr[g]) end
   for bk in pairs(touched) do extend(bk) end
-  if now + ttl > untl then untl = now + ttl end
-  redis.call('SET', mk, fmt(s) .. ' ' .. fmt(level) .. ' ' .. fmt(split) .. ' ' .. fmt(cursor) .. ' ' .. fmt(untl)
-    .. ' ' .. fmt(most) .. ' ' .. epoch,
-    'PX', fmt(math.max(1, untl - now)))
+  redis.call('SET', mk, fmt(s) .. ' ' .. fmt(level) .. ' ' .. fmt(split) .. ' ' .. fmt(cursor) .. ' '
+    .. fmt(most) .. ' ' .. epoch, 'KEEPTTL')
+  extend(mk)
   return {best, best_n}
 end
 
