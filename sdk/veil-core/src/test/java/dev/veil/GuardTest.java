@@ -1784,18 +1784,20 @@ class GuardTest {
         assertThat(at(audited(g, 3).get(2), "stages", "output")).isEqualTo("deny");
     }
 
+    /** A regression model 400 days old: a bundle with {@code max_age_days: 365, on_stale: degrade} degrades it. */
+    private static final Model<double[]> STALE_PRICE = Model.ofVector(
+            ModelInfo.of("price", "1", NOW.minus(Duration.ofDays(400))), x -> Prediction.regression(0.7349));
+
     @Test
     void aDegradedRegressionUnderAPrivacyBudgetCarriesTheNormalReleasesNoiseAndIsChargedForIt() {
         // it was refused (budget_exhausted, though nothing was spent): a regression is never released
         // without its noise under a budget, and now it takes the normal release's, as a classification does
-        Model<double[]> price = Model.ofVector(ModelInfo.of("price", "1", NOW.minus(Duration.ofDays(400))),
-                x -> Prediction.regression(0.7349));
         Guard<double[]> g = guard(bundle().set("model", "default: {max_age_days: 365, on_stale: degrade}")
                 .set("output", """
                         default: {form: full, noise: {mechanism: laplace, epsilon: 0.5}}
                         degraded: {form: label_only}
                         privacy: {per_caller_epsilon: 100, on_exhausted: deny}
-                        """), price, b -> { });
+                        """), STALE_PRICE, b -> { });
 
         Response.Released r = released(g.predict(ask(ALICE, VALID)));
         assertThat(r.degraded()).isTrue();
@@ -1808,8 +1810,6 @@ class GuardTest {
 
     @Test
     void aDegradedRegressionWhoseNormalReleaseHasNoNoiseIsRefusedUnderAPrivacyBudget() {
-        Model<double[]> price = Model.ofVector(ModelInfo.of("price", "1", NOW.minus(Duration.ofDays(400))),
-                x -> Prediction.regression(0.7349));
         Guard<double[]> g = guard(bundle().set("model", "default: {max_age_days: 365, on_stale: degrade}")
                 .set("output", """
                         default: {form: full, round: 0.1}
@@ -1818,7 +1818,7 @@ class GuardTest {
                           - {id: noisy-for-guests, when: {roles: [guest]}, release: {form: full,
                              noise: {mechanism: laplace, epsilon: 0.5}}}
                         privacy: {per_caller_epsilon: 100, on_exhausted: deny}
-                        """), price, b -> { });
+                        """), STALE_PRICE, b -> { });
 
         Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
 

@@ -572,13 +572,23 @@ class YamlPolicyEngineTest {
                         + " counts budgets above 1e6 as 1e6)");
     }
 
+    /** POLICY whose research rule releases in full with {@code noise} (a mapping's body), under a privacy budget. */
+    private static String researchNoise(String noise) {
+        return POLICY.replace("release: { form: full, round: 0.01 }", "release: { form: full, noise: { " + noise + " } }")
+                .replace("degraded: { form: label_only }",
+                        "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10 }");
+    }
+
+    /** The 1-based number of the first line of {@code text} that contains {@code part}. */
+    private static int lineOf(String text, String part) {
+        List<String> lines = text.lines().toList();
+        return 1 + lines.indexOf(lines.stream().filter(l -> l.contains(part)).findFirst().orElseThrow());
+    }
+
     /** A noise's bounds (for a regression's value): read, the default sensitivity their width; bad ones at their line. */
     @Test
     void noiseBoundsAreReadAndBadOnesAreLoadErrorsAtTheirLine() {
-        String budget = "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10 }";
-        String bounded = POLICY.replace("release: { form: full, round: 0.01 }",
-                "release: { form: full, noise: { mechanism: laplace, epsilon: 0.5, bounds: [0, 50000] } }")
-                .replace("degraded: { form: label_only }", budget);
+        String bounded = researchNoise("mechanism: laplace, epsilon: 0.5, bounds: [0, 50000]");
         var research = load(bounded).policy().output(input(caller("r", "", Map.of(), "research"), 1, List.of(),
                 new PredictionSummary("", 1200, 0, 0, 0)));
         assertThat(research.release().noise().bounds()).isEqualTo(new ReleaseSpec.Noise.Bounds(0, 50000));
@@ -597,9 +607,7 @@ class YamlPolicyEngineTest {
             String p = bounded.replace("bounds: [0, 50000]", bad[0]);
             PolicyError e = loadError(p);
             assertThat(e.message()).as(bad[0]).isEqualTo(bad[1]);
-            List<String> lines = p.lines().toList();
-            assertThat(e.line()).as("the line of %s", bad[0]).isEqualTo(1 + lines.indexOf(lines.stream()
-                    .filter(l -> l.contains(bad[0])).findFirst().orElseThrow()));
+            assertThat(e.line()).as("the line of %s", bad[0]).isEqualTo(lineOf(p, bad[0]));
         }
         assertThat(loadError(bounded.replace("bounds: [0, 50000]", "bounds: 7")).message())
                 .isEqualTo("output.rules[0].release.noise.bounds: wrong type: expected a list");
@@ -611,26 +619,18 @@ class YamlPolicyEngineTest {
      */
     @Test
     void shouldRejectANoiseWhoseScaleIsNotAPositiveFiniteNumber() {
-        String budget = "degraded: { form: label_only }\n  privacy: { per_caller_epsilon: 10 }";
-        String overflow = POLICY.replace("release: { form: full, round: 0.01 }",
-                "release: { form: full, noise: { mechanism: laplace, epsilon: 1.0e-300, sensitivity: 1.0e10 } }")
-                .replace("degraded: { form: label_only }", budget);
+        String overflow = researchNoise("mechanism: laplace, epsilon: 1.0e-300, sensitivity: 1.0e10");
         PolicyError laplace = loadError(overflow);
         assertThat(laplace.file()).isEqualTo("policy.veil.yaml");
-        List<String> lines = overflow.lines().toList();
-        assertThat(laplace.line()).as("the noise's line").isEqualTo(1 + lines.indexOf(lines.stream()
-                .filter(l -> l.contains("epsilon: 1.0e-300")).findFirst().orElseThrow()));
+        assertThat(laplace.line()).as("the noise's line").isEqualTo(lineOf(overflow, "epsilon: 1.0e-300"));
         assertThat(laplace.message()).isEqualTo("output.rules[0].release.noise: the laplace scale sensitivity / epsilon"
                 + " = 1.0E10 / 1.0E-300 is Infinity; it must be a positive finite number below 4.0E304 (a sample can"
                 + " reach about 694 scales, and the grid's calibration can raise the scale a few times): raise epsilon"
                 + " or lower sensitivity");
-        PolicyError tiny = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
-                "release: { form: full, noise: { mechanism: laplace, epsilon: 2, sensitivity: 4.9e-324 } }")
-                .replace("degraded: { form: label_only }", budget));
+        PolicyError tiny = loadError(researchNoise("mechanism: laplace, epsilon: 2, sensitivity: 4.9e-324"));
         assertThat(tiny.message()).contains("the laplace scale sensitivity / epsilon = 4.9E-324 / 2.0 is 0.0");
-        PolicyError gaussian = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
-                "release: { form: full, noise: { mechanism: gaussian, epsilon: 1.0e-300, delta: 1.0e-6,"
-                        + " sensitivity: 1.0e10 } }").replace("degraded: { form: label_only }", budget));
+        PolicyError gaussian = loadError(researchNoise(
+                "mechanism: gaussian, epsilon: 1.0e-300, delta: 1.0e-6, sensitivity: 1.0e10"));
         assertThat(gaussian.message()).startsWith("output.rules[0].release.noise: the gaussian sigma sensitivity * "
                 + "sqrt(2 ln(1.25 / delta)) / epsilon = 1.0E10 * sqrt(2 ln(1.25 / 1.0E-6)) / 1.0E-300 is Infinity");
     }
