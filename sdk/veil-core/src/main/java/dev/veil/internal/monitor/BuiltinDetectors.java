@@ -28,7 +28,7 @@ public final class BuiltinDetectors {
     /** Types of the built-in detectors. */
     public static final Set<String> TYPES = Set.of("rate", "near_duplicate", "knn", "knn_global",
             ConfidenceClimbDetector.TYPE, ClassFocusDetector.TYPE, BoundaryDetector.TYPE, ExtractionDetector.TYPE,
-            AntitheticDetector.TYPE, SmoothDetector.TYPE);
+            AntitheticDetector.TYPE, SmoothDetector.TYPE, FeatureSweepDetector.TYPE);
 
     /**
      * The built-in type of an entry, or {@code null} when it names a custom detector. An entry named
@@ -156,6 +156,7 @@ public final class BuiltinDetectors {
         }
         if (AntitheticDetector.TYPE.equals(type)) return AntitheticDetector.create(name, config);
         if (SmoothDetector.TYPE.equals(type)) return SmoothDetector.create(name, config);
+        if (FeatureSweepDetector.TYPE.equals(type)) return FeatureSweepDetector.create(name, config);
         // detectors that read the model's answers (see each class for its configuration)
         if (ConfidenceClimbDetector.TYPE.equals(type)) return ConfidenceClimbDetector.create(name, config);
         if (ClassFocusDetector.TYPE.equals(type)) return ClassFocusDetector.create(name, config);
@@ -197,6 +198,7 @@ public final class BuiltinDetectors {
             case ExtractionDetector.TYPE -> ExtractionDetector.Config.KEYS;
             case AntitheticDetector.TYPE -> AntitheticDetector.Config.KEYS;
             case SmoothDetector.TYPE -> SmoothDetector.Config.KEYS;
+            case FeatureSweepDetector.TYPE -> FeatureSweepDetector.Config.KEYS;
             default -> throw new IllegalArgumentException("'" + type + "' is not a built-in detector (built-in: "
                     + new TreeSet<>(TYPES) + ")");
         };

@@ -35,7 +35,7 @@ class BuiltinDetectorsTest {
     void shouldRefuseAnUnknownTypeOrABadConfiguration() {
         assertThatThrownBy(() -> BuiltinDetectors.typeOf("x", Map.of("type", "blacklight")))
                 .hasMessage("type 'blacklight' is not a built-in detector (built-in: [antithetic, boundary, "
-                        + "class_focus, confidence_climb, extraction, knn, knn_global, near_duplicate, rate, smooth])");
+                        + "class_focus, confidence_climb, extraction, feature_sweep, knn, knn_global, near_duplicate, rate, smooth])");
         assertThatThrownBy(() -> BuiltinDetectors.validate("knn", Map.of("k", 0)))
                 .hasMessage("k must be in [1, history (100, the default)], was 0");
     }
@@ -110,7 +110,8 @@ class BuiltinDetectorsTest {
                 Map.entry("confidence_climb", Map.of("low", 0, "medium", 0, "high", 0, "hi", 3)),
                 Map.entry("extraction", Map.of("low", 0, "medium", 0, "delta", 0, "dleta", 0.9)),
                 Map.entry("antithetic", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.3)),
-                Map.entry("smooth", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.3)));
+                Map.entry("smooth", Map.of("low", 0, "medium", 0, "high", 0, "hi", 0.3)),
+                Map.entry("feature_sweep", Map.of("low", 0, "medium", 0, "high", 0, "hi", 3)));
         assertThat(typoOnly.keySet()).isEqualTo(BuiltinDetectors.TYPES);
         typoOnly.forEach((type, config) -> {
             String typo = config.keySet().stream().filter(k -> k.matches("hi|hgih|dleta")).findFirst().orElseThrow();

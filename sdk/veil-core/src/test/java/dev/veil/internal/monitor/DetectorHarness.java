@@ -68,8 +68,24 @@ final class DetectorHarness {
         return observe(caller, timeMillis, x, null);
     }
 
+    /** As {@link #observe(String, long, double[])}, for features of any kind (named ones, say). */
+    Signal[] observe(String caller, long timeMillis, Features f) {
+        return observe(callers.computeIfAbsent(caller, id -> new Caller(id, AuthMethod.API_KEY, Set.of(), "",
+                Map.of())), timeMillis, f, null);
+    }
+
+    /** As {@link #observe(String, long, Features)}, for a caller of any tenant. */
+    Signal[] observe(Caller caller, long timeMillis, Features f) {
+        return observe(caller, timeMillis, f, null);
+    }
+
     private Signal[] observe(Caller c, long timeMillis, double[] x, Prediction answer) {
-        Query q = new Query(c, timeMillis, Features.of(x));
+        return observe(c, timeMillis, Features.of(x), answer);
+    }
+
+    private Signal[] observe(Caller c, long timeMillis, Features f, Prediction answer) {
+        double[] x = f.vector();
+        Query q = new Query(c, timeMillis, f);
         List<StateOp> ops = new ArrayList<>();
         Object[] contexts = new Object[detectors.length];
         int[] from = new int[detectors.length];

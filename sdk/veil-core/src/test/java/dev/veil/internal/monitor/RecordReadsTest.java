@@ -35,6 +35,7 @@ class RecordReadsTest {
         configs.put("extraction", Map.of("min_distances", 20, "max_distances", 40, "max_set", 11, "test_every", 2));
         configs.put("antithetic", Map.of("history", 8, "matches", 1, "tolerance", 0.05, "min_changed", 4));
         configs.put("smooth", Map.of("min_queries", 2, "floor", 1.3)); // some of its images smooth, some not
+        configs.put("feature_sweep", Map.of()); // on inputs of 16 features (it takes at most 64)
         assertThat(configs.keySet()).as("every built-in type").isEqualTo(BuiltinDetectors.TYPES);
         List<String> readers = new ArrayList<>();
         for (Map.Entry<String, Map<String, Object>> e : configs.entrySet()) {
@@ -46,7 +47,8 @@ class RecordReadsTest {
                         MemoryStateStore writtenStore = new MemoryStateStore(64L << 20, Clock.systemUTC(), 1000)) {
                     DetectorHarness plain = new DetectorHarness(plainStore, detector);
                     DetectorHarness written = new DetectorHarness(writtenStore, detector).overwritingBeforeRecord();
-                    ClimbingTraffic traffic = new ClimbingTraffic(seed, FEATURES, 300);
+                    ClimbingTraffic traffic = new ClimbingTraffic(seed,
+                            e.getKey().equals("feature_sweep") ? 16 : FEATURES, 300);
                     while (traffic.hasNext()) {
                         ClimbingTraffic.Query q = traffic.next();
                         Signal a = plain.observe(q.caller(), q.timeMillis(), q.x().clone(), q.answer())[0];

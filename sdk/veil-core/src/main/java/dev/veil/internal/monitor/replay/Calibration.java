@@ -78,17 +78,18 @@ public final class Calibration {
     record Range(double min, double max, boolean integer, boolean strictBelow) {}
 
     /** Known types (see each detector's configuration). */
-    static final Map<String, Range> RANGES = Map.of(
-            "rate", new Range(1, Long.MAX_VALUE, true, false),
-            "near_duplicate", new Range(1, 50, true, false),
-            "knn_global", new Range(1, Long.MAX_VALUE, true, false),
-            "knn", new Range(Double.MIN_VALUE, Double.MAX_VALUE, false, true),
-            "boundary", new Range(0.01, 1, false, false),
-            "class_focus", new Range(0.01, 1, false, false),
-            "confidence_climb", new Range(0.5, 20, false, false),
-            "extraction", new Range(0.01, 1, false, true),
-            "antithetic", new Range(0.01, 1, false, false),
-            "smooth", new Range(0.01, 1, false, false));
+    static final Map<String, Range> RANGES = Map.ofEntries(
+            Map.entry("rate", new Range(1, Long.MAX_VALUE, true, false)),
+            Map.entry("near_duplicate", new Range(1, 50, true, false)),
+            Map.entry("knn_global", new Range(1, Long.MAX_VALUE, true, false)),
+            Map.entry("knn", new Range(Double.MIN_VALUE, Double.MAX_VALUE, false, true)),
+            Map.entry("boundary", new Range(0.01, 1, false, false)),
+            Map.entry("class_focus", new Range(0.01, 1, false, false)),
+            Map.entry("confidence_climb", new Range(0.5, 20, false, false)),
+            Map.entry("extraction", new Range(0.01, 1, false, true)),
+            Map.entry("antithetic", new Range(0.01, 1, false, false)),
+            Map.entry("smooth", new Range(0.01, 1, false, false)),
+            Map.entry("feature_sweep", new Range(2, dev.veil.spi.StateOp.CountNewInWindow.MAX_MEMBERS / 2, true, false)));
 
     /**
      * One level's threshold.

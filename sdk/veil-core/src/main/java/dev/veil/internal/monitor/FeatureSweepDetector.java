@@ -1,0 +1,430 @@
+package dev.veil.internal.monitor;
+
+import dev.veil.Signal;
+import dev.veil.internal.state.StateKeys;
+import dev.veil.spi.Query;
+import dev.veil.spi.StateOp;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One input sent again and again with one feature changed: attribute inference by a sweep of
+ * candidates (Fredrikson et al. 2014). An attacker who knows every feature of a person but one (an
+ * applicant's income) and the decision the person got sends the person's input once per candidate
+ * value of the missing feature and keeps the candidates whose answer matches. No distance-based
+ * detector sees it: the candidates lie far apart in that feature, and a sweep takes a handful of
+ * queries. This detector counts, for each feature, how many distinct values of it a scope (one caller,
+ * or all callers) has sent in the window with every other feature the same.
+ *
+ * <p><b>The same, feature by feature.</b> Each feature's value is cut into cells of the feature's
+ * {@code width} ({@code widths} by name, else {@code width}), shifted by an offset in [0, width)
+ * drawn from the {@code seed}: two values are "the same" when they fall in one cell. A small change
+ * of another feature (an attacker adding a cent to a loan on each probe, so that exact copies no
+ * longer match) therefore keeps the input the same, except where it crosses a cell's edge: with the
+ * offsets secret, a change of d crosses one with probability d / width. Changing another feature by a
+ * width or more on each probe changes the person the model sees, and with it the answers the
+ * attacker needs. Features absent from a request (a named layout's absent feature, a key left out of
+ * a map) are left out of its comparison.
+ *
+ * <p><b>Score:</b> the largest number, over the watched features ({@code sweep}, default every
+ * feature), of distinct exact values of that feature (this query's included) sent within the window
+ * by the scope with every other compared feature in the same cells as this query's (a value is named
+ * by a keyed hash of its bits). A retry of an input counts once; an honest correction of one field counts 2; a
+ * sweep of 8 candidates reaches 8. Features named in {@code optional} are left out when the other
+ * features are compared (a feature some requests leave out: a sweep that alternated sending it and
+ * leaving it out would otherwise be seen as two sweeps of half the length); they are still watched
+ * for a sweep of their own.
+ *
+ * <p><b>Scope:</b> {@code caller} (the default) compares each query with the caller's last
+ * {@code history} queries within the window; {@code global} counts everybody's queries together, so
+ * that a sweep spread over many accounts (one candidate per account) is still one sweep. Independent
+ * honest inputs almost never agree on every other feature's cell; the same input sent by two
+ * callers counts once.
+ *
+ * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
+ * {@code feature_sweep} or any name with {@code type: feature_sweep}):
+ *
+ * <table>
+ *   <caption>feature_sweep keys</caption>
+ *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code scope}</td><td>caller</td><td>{@code caller} or {@code global}</td></tr>
+ *   <tr><td>{@code window_seconds}</td><td>3600</td><td>counting window, 1..604800</td></tr>
+ *   <tr><td>{@code history}</td><td>100</td><td>scope caller only: the caller's last queries compared,
+ *       1..1000</td></tr>
+ *   <tr><td>{@code width}</td><td>1</td><td>cell width of every feature not in {@code widths},
+ *       (0, 1e15]</td></tr>
+ *   <tr><td>{@code widths}</td><td>none</td><td>cell widths by feature name (named inputs;
+ *       for a plain vector the names are the positions, {@code "0"}, {@code "1"}, ...)</td></tr>
+ *   <tr><td>{@code sweep}</td><td>every feature</td><td>the features watched for a sweep</td></tr>
+ *   <tr><td>{@code optional}</td><td>none</td><td>features left out when comparing the others</td></tr>
+ *   <tr><td>{@code seed}</td><td>15485863</td><td>cell offsets and value hashes (integer)</td></tr>
+ *   <tr><td>{@code low}, {@code medium}, {@code high}</td><td>3, 4, 6</td><td>distinct values of one
+ *       feature at which the level is reached; 0 = level not used; non-decreasing</td></tr>
+ * </table>
+ *
+ * <p><b>Limits.</b> A sweep that changes two features together (two unknown attributes, or one and
+ * another by a width or more each time) is not counted; {@code knn} sees it when the steps are
+ * small. A sweep slower than the window, or spread over more values of the other features than one
+ * person has, is not counted either. An attacker who knows the seed can place a feature at a
+ * cell's edge and cross it with a small change on every other probe (so write a seed of your own).
+ *
+ * <p><b>State:</b> scope {@code caller}: a list of the caller's last {@code history} queries, 8
+ * bytes of time and 12 bytes per watched feature each (the other features' cells and the value,
+ * hashed), kept for the window. Scope {@code global}: a sliding-window counter per watched feature
+ * and per cell of the other features, with the values it counted (up to twice the highest level
+ * used), in the store's share for per-input counters: as many counters a query as watched features,
+ * so name the few a sweep would look for ({@code sweep}: an income, an age) rather than every one.
+ * For inputs of at most {@value #MAX_FEATURES} features.
+ *
+ * <p><b>Cost:</b> a hash per feature; scope {@code caller}: one list append in the store and a
+ * comparison with each of the caller's remembered queries, a few integer comparisons per watched
+ * feature; scope {@code global}: one counter update in the store per watched feature.
+ */
+public final class FeatureSweepDetector implements StatefulDetector {
+    public static final String TYPE = "feature_sweep";
+    /** Most features an input may have: the detector compares inputs feature by feature (tabular data). */
+    static final int MAX_FEATURES = 64;
+    /** Separates the cell offsets and value hashes from other uses of the seed. */
+    private static final long DOMAIN = 0x5EE9_F3A7_0FF5L;
+
+    /** Where the counts are kept apart. */
+    public enum Scope {
+        CALLER, GLOBAL
+    }
+
+    /**
+     * Parsed configuration; see the class Javadoc.
+     *
+     * @param scope caller or global
+     * @param windowSeconds counting window
+     * @param history scope caller: the caller's last queries compared
+     * @param width cell width of features without their own
+     * @param widths cell widths by feature name
+     * @param sweep the features watched ({@code null}: every feature)
+     * @param optional features left out when comparing the others
+     * @param seed cell offsets and value hashes
+     * @param low distinct values for level low (0: not used)
+     * @param medium distinct values for level medium (0: not used)
+     * @param high distinct values for level high (0: not used)
+     */
+    public record Config(Scope scope, long windowSeconds, int history, double width, Map<String, Double> widths, Set<String> sweep,
+            Set<String> optional, long seed, long low, long medium, long high) {
+        /** Defaults: see the class Javadoc. */
+        public static final Config DEFAULT = new Config(Scope.CALLER, 3600, 100, 1, Map.of(), null, Set.of(), 15_485_863,
+                3, 4, 6);
+
+        public Config {
+            java.util.Objects.requireNonNull(scope, "scope");
+            if (windowSeconds < 1 || windowSeconds > 604_800) {
+                throw new IllegalArgumentException("window_seconds must be in [1, 604800] (a week), was " + windowSeconds);
+            }
+            if (history < 1 || history > 1000) {
+                throw new IllegalArgumentException("history must be in [1, 1000], was " + history);
+            }
+            checkWidth("width", width);
+            widths = Map.copyOf(widths);
+            widths.forEach((k, v) -> checkWidth("widths." + k, v));
+            sweep = sweep == null ? null : Set.copyOf(sweep);
+            optional = Set.copyOf(optional);
+            if (sweep != null && sweep.isEmpty()) {
+                throw new IllegalArgumentException("sweep must name at least one feature (leave it out to watch "
+                        + "every feature)");
+            }
+            Thresholds.checkRising(low, medium, high, 2, StateOp.CountNewInWindow.MAX_MEMBERS / 2.0,
+                    "distinct values of one feature", String.valueOf(StateOp.CountNewInWindow.MAX_MEMBERS / 2));
+        }
+
+        private static void checkWidth(String key, double w) {
+            if (!(w > 0 && w <= 1e15)) {
+                throw new IllegalArgumentException(key + " must be in (0, 1e15], was " + w);
+            }
+        }
+
+        /** Every configuration key, checked before any value is read. */
+        static final Set<String> KEYS = Set.of("type", "scope", "window_seconds", "history", "width", "widths", "sweep", "optional",
+                "seed", "low", "medium", "high");
+
+        /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
+        public static Config from(Map<String, Object> m) {
+            DetectorConfig c = new DetectorConfig(TYPE, m, KEYS);
+            c.string("type", TYPE);
+            Config d = DEFAULT;
+            String scope = c.string("scope", "caller");
+            Scope s = switch (scope) {
+                case "caller" -> Scope.CALLER;
+                case "global" -> Scope.GLOBAL;
+                default -> throw new IllegalArgumentException("scope must be caller or global, was '" + scope + "'");
+            };
+            Map<String, Double> widths = new HashMap<>();
+            Object w = m == null ? null : m.get("widths");
+            if (w != null) {
+                if (!(w instanceof Map<?, ?> wm)) {
+                    throw new IllegalArgumentException("widths must be a map of feature names to cell widths, was " + w);
+                }
+                for (Map.Entry<?, ?> e : wm.entrySet()) {
+                    if (!(e.getValue() instanceof Number n) || Double.isNaN(n.doubleValue())) {
+                        throw new IllegalArgumentException("widths." + e.getKey() + " must be a number, was "
+                                + e.getValue());
+                    }
+                    widths.put(String.valueOf(e.getKey()), n.doubleValue());
+                }
+            }
+            if (s == Scope.GLOBAL && m.containsKey("history")) {
+                throw new IllegalArgumentException("history is for scope caller (the caller's last queries "
+                        + "compared); scope global counts everybody's queries in the window: remove history");
+            }
+            return new Config(s, c.longValue("window_seconds", d.windowSeconds()), c.intValue("history", d.history()),
+                    c.doubleValue("width", d.width()),
+                    widths, names(m, "sweep", null), names(m, "optional", Set.of()), c.longValue("seed", d.seed()),
+                    c.longValue("low", d.low()), c.longValue("medium", d.medium()), c.longValue("high", d.high()));
+        }
+
+        private static Set<String> names(Map<String, Object> m, String key, Set<String> dflt) {
+            Object v = m == null ? null : m.get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (!(v instanceof List<?> l)) {
+                throw new IllegalArgumentException(key + " must be a list of feature names, was " + v);
+            }
+            Set<String> out = new LinkedHashSet<>();
+            for (Object o : l) {
+                if (!(o instanceof String s) || s.isEmpty()) {
+                    throw new IllegalArgumentException(key + " must be a list of feature names, was " + v);
+                }
+                if (!out.add(s)) {
+                    throw new IllegalArgumentException(key + " names '" + s + "' twice");
+                }
+            }
+            return out;
+        }
+    }
+
+    private final String name;
+    private final Config config;
+    private final String prefix;
+    private final long windowMillis;
+    private final long key;
+    /** Scope global: values each counter remembers, twice the highest level used. */
+    private final int members;
+
+    public FeatureSweepDetector(String name, Config config) {
+        this.name = name;
+        this.config = config;
+        // scope caller: a history per caller; scope global: per-input counters, with their own share
+        // of the in-memory store's cap
+        this.prefix = config.scope() == Scope.CALLER ? "fs:" + name + ":" : StateKeys.PER_INPUT + name + ":";
+        this.windowMillis = config.windowSeconds() * 1000;
+        this.key = QueryHashing.mix(config.seed() ^ DOMAIN);
+        long top = Math.max(config.low(), Math.max(config.medium(), config.high()));
+        this.members = (int) Math.min(StateOp.CountNewInWindow.MAX_MEMBERS, 2 * top);
+    }
+
+    static FeatureSweepDetector create(String name, Map<String, Object> config) {
+        return new FeatureSweepDetector(name, Config.from(config));
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public boolean onPublishedSeed() {
+        return config.seed() == Config.DEFAULT.seed();
+    }
+
+    @Override
+    public String featuresProblem(long features) {
+        return features > MAX_FEATURES ? "feature_sweep compares inputs feature by feature and takes at most "
+                + MAX_FEATURES + " features (tabular data), not " + features : null;
+    }
+
+    @Override
+    public boolean readsFeaturesInRecord() {
+        return false;
+    }
+
+    /** A feature's identity in the hashes: its name's, keyed. */
+    private long nameKey(String feature) {
+        long h = key;
+        for (int i = 0; i < feature.length(); i++) {
+            h = QueryHashing.mix(h ^ feature.charAt(i)) + QueryHashing.GOLDEN;
+        }
+        return QueryHashing.mix(h ^ feature.length());
+    }
+
+    /** The cell of value {@code v} of feature {@code f}: floor(v / width + the feature's secret offset in [0, 1)). */
+    double cellOf(String f, double v) {
+        return cellOf(f, nameKey(f), v);
+    }
+
+    private double cellOf(String f, long id, double v) {
+        double w = config.widths().getOrDefault(f, config.width());
+        double offset = (QueryHashing.mix(id ^ 0x0FF5E7L) >>> 11) * 0x1.0p-53;
+        return Math.floor(v / w + offset);
+    }
+
+    /**
+     * A query's watched features: for each, the hash of its name with the cells of every other
+     * compared feature ({@code rest}: equal for two inputs the same but for that feature), and the
+     * keyed hash of its value.
+     */
+    record Plan(long[] rest, int[] values) {}
+
+    Plan planOf(Query q) {
+        double[] x = q.features().vector();
+        List<String> names = q.features().isNamed() ? q.features().names() : null;
+        int n = x.length;
+        if (n > MAX_FEATURES) { // a policy without a fixed shape: nothing to compare (refused at load with one)
+            return new Plan(new long[0], new int[0]);
+        }
+        long[] cell = new long[n]; // 0 for a feature not compared
+        long[] ids = new long[n];
+        boolean[] watched = new boolean[n];
+        int count = 0;
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            if (Double.isNaN(x[i])) {
+                continue; // absent
+            }
+            String f = names == null ? Integer.toString(i) : names.get(i);
+            long id = nameKey(f);
+            ids[i] = id;
+            watched[i] = config.sweep() == null || config.sweep().contains(f);
+            count += watched[i] ? 1 : 0;
+            if (config.optional().contains(f)) {
+                continue; // not compared
+            }
+            cell[i] = QueryHashing.mix(id + QueryHashing.mix(Double.doubleToLongBits(cellOf(f, id, x[i]) + 0.0)));
+            total += cell[i];
+        }
+        long[] rest = new long[count];
+        int[] values = new int[count];
+        int k = 0;
+        for (int j = 0; j < n; j++) {
+            if (watched[j]) {
+                rest[k] = QueryHashing.mix((total - cell[j]) ^ ids[j]); // every compared feature but j's
+                values[k++] = (int) (QueryHashing.mix(ids[j] ^ QueryHashing.mix(Double.doubleToLongBits(x[j] + 0.0)))
+                        >>> 32);
+            }
+        }
+        return new Plan(rest, values);
+    }
+
+    /** Scope caller: the history entry of a query, its time then (rest, value) per watched feature. */
+    static byte[] entry(long timeMillis, Plan p) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 12 * p.rest().length);
+        b.putLong(timeMillis);
+        for (int k = 0; k < p.rest().length; k++) {
+            b.putLong(p.rest()[k]).putInt(p.values()[k]);
+        }
+        return b.array();
+    }
+
+    @Override
+    public Object plan(Query q, List<StateOp> ops) {
+        Plan p = planOf(q);
+        long now = q.timeMillis();
+        if (config.scope() == Scope.CALLER) {
+            ops.add(new StateOp.ListAppend(prefix + StateKeys.of(q.caller()), entry(now, p), config.history(),
+                    windowMillis));
+        } else {
+            for (int k = 0; k < p.rest().length; k++) {
+                ops.add(new StateOp.CountNewInWindow(prefix + QueryHashing.unsignedBase36(p.rest()[k]),
+                        p.values()[k] & 0xFFFF_FFFFL, now, windowMillis, members));
+            }
+        }
+        return p;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Signal evaluate(Query q, Object context, Object[] results, int from) {
+        Plan p = (Plan) context;
+        long most = 1; // this query's own value
+        if (config.scope() == Scope.CALLER) {
+            most = Math.max(most, mostValues(p, (List<byte[]>) results[from], q.timeMillis() - windowMillis));
+        } else {
+            for (int k = 0; k < p.rest().length; k++) {
+                most = Math.max(most, (Long) results[from + k]);
+            }
+        }
+        return new Signal(name, Thresholds.levelAtLeast(most, config.low(), config.medium(), config.high()), most);
+    }
+
+    /**
+     * The most distinct values of one watched feature among this query and the remembered ones of
+     * time after {@code since} that agree with it on every other compared feature's cell.
+     */
+    static long mostValues(Plan p, List<byte[]> previous, long since) {
+        int w = p.rest().length;
+        int[][] seen = new int[w][]; // per watched feature: the other values, distinct (null: none yet)
+        int[] counts = new int[w];
+        for (int i = previous.size() - 1; i >= 0; i--) { // newest first
+            byte[] e = previous.get(i);
+            if (e.length < 8 || (e.length - 8) % 12 != 0) {
+                continue; // not an entry of this format
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(e);
+            if (b.getLong() <= since) {
+                continue; // older than the window (entries are in time order, but a clock may step back)
+            }
+            while (b.remaining() >= 12) {
+                long rest = b.getLong();
+                int value = b.getInt();
+                for (int k = 0; k < w; k++) {
+                    if (p.rest()[k] == rest && p.values()[k] != value) {
+                        counts[k] = addDistinct(seen, k, counts[k], value);
+                    }
+                }
+            }
+        }
+        int most = 0;
+        for (int c : counts) {
+            most = Math.max(most, c);
+        }
+        return most + 1L;
+    }
+
+    private static int addDistinct(int[][] seen, int k, int count, int value) {
+        int[] s = seen[k];
+        for (int i = 0; i < count; i++) {
+            if (s[i] == value) {
+                return count;
+            }
+        }
+        if (s == null || s.length == count) {
+            s = java.util.Arrays.copyOf(s == null ? new int[0] : s, Math.max(4, 2 * count));
+            seen[k] = s;
+        }
+        s[count] = value;
+        return count + 1;
+    }
+
+    /**
+     * Scope caller: one history entry (8 bytes of time and 12 per watched feature, plus the list's
+     * own overhead per entry, about 48 bytes); scope global: a counter per watched feature in the
+     * worst case, where every query opens new ones, each as large as {@code knn_global}'s. Every
+     * feature (up to {@value #MAX_FEATURES}) without {@code sweep}.
+     */
+    @Override
+    public long bytesPerQuery() {
+        long watched = config.sweep() == null ? MAX_FEATURES : config.sweep().size();
+        return config.scope() == Scope.CALLER ? 8 + 12 * watched + 48
+                : watched * (2L * (prefix.length() + 16) + 256 + 224 + 40 + 2 * 16);
+    }
+
+    /** Scope global: values each counter remembers. */
+    int members() {
+        return members;
+    }
+}
