@@ -103,6 +103,51 @@ class PolicySchemaTest {
         assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(12);
     }
 
+    /** feature_sweep takes at most 64 features, so it has a tabular policy of its own, with every key. */
+    static final String FEATURE_SWEEP = """
+            veil: 1
+            name: every-sweep
+            authentication: { anonymous: true }
+            access: { default: { effect: allow } }
+            validation: { default: { shape: [12] } }
+            monitoring:
+              detectors:
+                feature_sweep: { scope: caller, window_seconds: 86400, history: 50, width: 1,
+                                 widths: { "0": 1000, "3": 0.05 }, sweep: ["0", "1"], optional: ["11"], seed: 17,
+                                 low: 2, medium: 3, high: 6 }
+                sweep-all: { type: feature_sweep, scope: global, window_seconds: 600, sweep: ["0"], low: 0, medium: 0,
+                             high: 3 }
+              rules:
+                - { id: sweep, when: { signals: { feature_sweep: medium } }, action: block, cooldown_seconds: 600 }
+            output: { default: { form: label_only } }
+            """;
+
+    @Test
+    void aPolicyWithEveryFeatureSweepKeyValidatesAndLoadsAndBadValuesFail() throws IOException {
+        assertThat(validate(YAML.readTree(FEATURE_SWEEP))).isEmpty();
+        Path dir = Files.createDirectories(tmp.resolve("sweep"));
+        Files.writeString(dir.resolve("sweep.veil.yaml"), FEATURE_SWEEP);
+        assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(2);
+        String[][] bad = {
+            {"feature_sweep", "scope", "\"tenant\""},
+            {"feature_sweep", "history", "0"},
+            {"feature_sweep", "window_seconds", "604801"},
+            {"feature_sweep", "width", "0"},
+            {"feature_sweep", "widths", "{\"0\": -1}"},
+            {"feature_sweep", "sweep", "[]"},
+            {"feature_sweep", "optional", "[1]"},
+            {"feature_sweep", "low", "1"},
+            {"feature_sweep", "neighbours", "5"},
+            {"sweep-all", "history", "10"}, // history is for scope caller
+        };
+        for (String[] b : bad) {
+            ObjectNode policy = (ObjectNode) YAML.readTree(FEATURE_SWEEP);
+            ObjectNode detector = (ObjectNode) policy.get("monitoring").get("detectors").get(b[0]);
+            detector.set(b[1], YAML.readTree(b[2]));
+            assertThat(validate(policy)).as("%s.%s = %s", b[0], b[1], b[2]).isNotEmpty();
+        }
+    }
+
     @Test
     void jwtTokenTypesAndRequiredClaimsValidateAndLoad() throws Exception {
         String policy = """
