@@ -63,6 +63,45 @@ final class MonitoringTests {
         Files.writeString(policy, s.substring(0, from) + section + s.substring(to));
     }
 
+    /** Adds the entries of {@code keys} to a bundle's API key store ({@code keys.json}). */
+    static void addKeys(Path keysJson, java.util.Collection<dev.veil.ApiKeys.Issued> keys) throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> store = json.readValue(keysJson.toFile(), java.util.LinkedHashMap.class);
+        @SuppressWarnings("unchecked")
+        List<Object> entries = new ArrayList<>((List<Object>) store.get("keys"));
+        for (dev.veil.ApiKeys.Issued k : keys) {
+            entries.add(k.entry());
+        }
+        store.put("keys", entries);
+        json.writeValue(keysJson.toFile(), store);
+    }
+
+    /**
+     * Removes the tabular-credit bundle's {@code feature_sweep} detectors and their rules from a copy
+     * of its policy, to test what the other detectors catch without them (defence in depth: a sweep
+     * that changes two features at once is not counted as one).
+     */
+    static void removeFeatureSweep(Path policy) throws IOException {
+        String s = Files.readString(policy);
+        s = cut(s, "    # Attribute inference by a sweep of candidates", "  rules:");
+        s = cut(s, "    # A sweep: from its 3rd candidate", "    # Many answers near a tie");
+        if (s.contains("feature_sweep") || s.contains("feature-sweep")) {
+            throw new IllegalStateException(policy + ": feature_sweep left after removing its blocks");
+        }
+        Files.writeString(policy, s);
+    }
+
+    private static String cut(String s, String from, String to) {
+        int a = s.indexOf(from);
+        int b = a < 0 ? -1 : s.indexOf(to, a);
+        if (b < 0) {
+            throw new IllegalStateException("no block from '" + from + "' to '" + to + "'");
+        }
+        return s.substring(0, a) + s.substring(b);
+    }
+
     /**
      * What monitoring did to honest callers, for the bundles' false-alarm tests: each caller's
      * worst answer ({@link Outcome}) and the rules that fired for it.

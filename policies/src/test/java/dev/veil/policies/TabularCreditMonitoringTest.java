@@ -2,8 +2,6 @@ package dev.veil.policies;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.veil.ApiKeys;
 import dev.veil.AuditLog;
 import dev.veil.Credentials;
@@ -61,6 +59,8 @@ class TabularCreditMonitoringTest {
     static final Map<String, ApiKeys.Issued> issued = new LinkedHashMap<>();
     static PolicyBundle bundle;
     static PolicyBundle rateOnly;
+    /** The shipped bundle without its feature_sweep detectors: what the distance-based ones catch alone. */
+    static PolicyBundle withoutSweep;
 
     @TempDir
     Path dir;
@@ -76,6 +76,9 @@ class TabularCreditMonitoringTest {
         }
         bundle = PolicyBundle.load(copyWithBrokers(keysDir.resolve("shipped"), false));
         rateOnly = PolicyBundle.load(copyWithBrokers(keysDir.resolve("rate-only"), true));
+        Path noSweep = copyWithBrokers(keysDir.resolve("no-sweep"), false);
+        MonitoringTests.removeFeatureSweep(noSweep.resolve("tabular-credit.veil.yaml"));
+        withoutSweep = PolicyBundle.load(noSweep);
     }
 
     @BeforeEach
@@ -93,18 +96,8 @@ class TabularCreditMonitoringTest {
      * its monitoring is what it was before the attack detectors: the rate ladder.
      */
     static Path copyWithBrokers(Path dst, boolean rateOnly) throws IOException {
-        Path src = Path.of("bundles/tabular-credit");
-        MonitoringTests.copyBundle(src, dst);
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> store = json.readValue(dst.resolve("keys.json").toFile(), LinkedHashMap.class);
-        @SuppressWarnings("unchecked")
-        List<Object> entries = new ArrayList<>((List<Object>) store.get("keys"));
-        for (ApiKeys.Issued k : issued.values()) {
-            entries.add(k.entry());
-        }
-        store.put("keys", entries);
-        json.writeValue(dst.resolve("keys.json").toFile(), store);
+        MonitoringTests.copyBundle(Path.of("bundles/tabular-credit"), dst);
+        MonitoringTests.addKeys(dst.resolve("keys.json"), issued.values());
         if (rateOnly) {
             String rate = """
 
@@ -278,9 +271,25 @@ class TabularCreditMonitoringTest {
 
     @Test
     void bothAttacksFromOneAccountAreStoppedWithinFiftyQueries() {
+        // both change one feature at a time: feature_sweep blocks the walk at its 3rd probe (a third
+        // value of the feature it walks along) and the bisection once three probes share the rest
         Map<String, Caught> caught = new TreeMap<>();
         attacks().forEach((name, a) -> caught.put(name, run(bundle, a.apply(null), 1, ATTACK_BUDGET)));
         System.out.println("one account: " + caught);
+        assertThat(caught).hasSize(2).allSatisfy((name, c) -> {
+            assertThat(c).as(name + " not caught within %d queries", ATTACK_BUDGET).isNotNull();
+            assertThat(c.outcome()).as(name).isEqualTo(Outcome.BLOCKED);
+            assertThat(c.rules()).as(name).containsExactly("feature-sweep-block");
+        });
+        assertThat(caught.get("one-feature-walk").query()).isEqualTo(2);
+        assertThat(caught.get("boundary-bisection").query()).isEqualTo(7);
+    }
+
+    @Test
+    void withoutFeatureSweepBothAttacksFromOneAccountAreStillStoppedByKnn() {
+        Map<String, Caught> caught = new TreeMap<>();
+        attacks().forEach((name, a) -> caught.put(name, run(withoutSweep, a.apply(null), 1, ATTACK_BUDGET)));
+        System.out.println("one account, without feature_sweep: " + caught);
         assertThat(caught).hasSize(2).allSatisfy((name, c) -> {
             assertThat(c).as(name + " not caught within %d queries", ATTACK_BUDGET).isNotNull();
             assertThat(c.outcome()).as(name).isEqualTo(Outcome.BLOCKED);
@@ -358,11 +367,26 @@ class TabularCreditMonitoringTest {
     }
 
     @Test
-    void bothAttacksSpreadOverTenAccountsAreStoppedByTheGlobalDetector() {
+    void bothAttacksSpreadOverTenAccountsAreStoppedByTheGlobalDetectors() {
         Map<String, Caught> caught = new TreeMap<>();
-        // 10 accounts round-robin: within 50 queries no account sends the 6 queries its own knn needs
         attacks().forEach((name, a) -> caught.put(name, run(bundle, a.apply(null), ACCOUNTS, ATTACK_BUDGET)));
         System.out.println("ten accounts: " + caught);
+        assertThat(caught).hasSize(2).allSatisfy((name, c) -> {
+            assertThat(c).as(name + " spread over 10 accounts, not caught within %d queries", ATTACK_BUDGET)
+                    .isNotNull();
+            assertThat(c.outcome()).as(name).isEqualTo(Outcome.BLOCKED);
+        });
+        // the global feature_sweep watches the incomes only (a counter per watched feature and query):
+        // the walk, which starts with the debt ratio, is knn_global's; the bisection moves the income
+        assertThat(caught.get("one-feature-walk").rules()).containsExactly("knn-global-block");
+        assertThat(caught.get("one-feature-walk").query()).isEqualTo(5);
+        assertThat(caught.get("boundary-bisection").rules()).containsExactly("feature-sweep-global-block");
+        assertThat(caught.get("boundary-bisection").query()).isEqualTo(9);
+        caught.clear();
+        // without feature_sweep: 10 accounts round-robin, and within 50 queries no account sends the 6
+        // queries its own knn needs; knn_global sees them all
+        attacks().forEach((name, a) -> caught.put(name, run(withoutSweep, a.apply(null), ACCOUNTS, ATTACK_BUDGET)));
+        System.out.println("ten accounts, without feature_sweep: " + caught);
         assertThat(caught).hasSize(2).allSatisfy((name, c) -> {
             assertThat(c).as(name + " spread over 10 accounts, not caught within %d queries", ATTACK_BUDGET)
                     .isNotNull();

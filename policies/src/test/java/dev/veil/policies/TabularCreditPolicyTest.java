@@ -61,7 +61,7 @@ class TabularCreditPolicyTest {
     void bothLoadsAreTheSamePolicy() {
         for (PolicyBundle b : List.of(fromClasspath, fromDirectory)) {
             assertThat(b.name()).isEqualTo(NAME);
-            assertThat(b.revision()).isEqualTo("2026-11-30.1");
+            assertThat(b.revision()).isEqualTo("2026-12-02.1");
         }
         for (Docs.Input in : List.of(input(underwriter()).prediction("approve", 0.7, 0.5, 0.8, 3),
                 input(broker("active")).signal("rate", "high", 300).modelAgeDays(200),
@@ -193,6 +193,39 @@ class TabularCreditPolicyTest {
                 .isEqualTo(external.subList(0, 2));
         assertThat(at(ask(b, input(broker("active")).signal("confidence_climb", "medium", 3.2)), "monitoring.actions"))
                 .isEqualTo(external.subList(0, 1));
+    }
+
+    @ParameterizedTest
+    @MethodSource("bundles")
+    void aSweepOfOneFeatureIsAnAlertAtItsSecondValueAndBlocksExternalCallersAtItsThird(PolicyBundle b) {
+        // a second value of one feature is what an honest correction looks like: an alert only
+        for (String signal : List.of("feature_sweep", "feature_sweep_global")) {
+            String rule = signal.replace('_', '-');
+            assertThat(at(ask(b, input(broker("active")).signal(signal, "low", 2)), "monitoring.actions"))
+                    .isEqualTo(List.of(sweep(signal, "alert", rule + "-alert", 0)));
+            for (Map<String, Object> c : List.of(broker("active"), researcher("bank"))) {
+                assertThat(at(ask(b, input(c).signal(signal, "medium", 3)), "monitoring.actions")).as(signal)
+                        .isEqualTo(List.of(sweep(signal, "alert", rule + "-alert", 0),
+                                sweep(signal, "degrade", rule + "-degrade", 0),
+                                sweep(signal, "block", rule + "-block", 3600)));
+            }
+            assertThat(at(ask(b, input(underwriter()).signal(signal, "medium", 3)), "monitoring.actions")).as(signal)
+                    .isEqualTo(List.of(sweep(signal, "alert", rule + "-alert", 0),
+                            sweep(signal, "degrade", rule + "-degrade", 0)));
+        }
+        // underwriters' what-if checks have a limit of their own: six values of one feature
+        assertThat(at(ask(b, input(underwriter()).signal("feature_sweep", "high", 6)), "monitoring.actions"))
+                .isEqualTo(List.of(sweep("feature_sweep", "alert", "feature-sweep-alert", 0),
+                        sweep("feature_sweep", "degrade", "feature-sweep-degrade", 0),
+                        sweep("feature_sweep", "block", "feature-sweep-block-all", 3600)));
+        assertThat(at(ask(b, input(underwriter()).signal("feature_sweep_global", "high", 4)), "monitoring.actions"))
+                .isEqualTo(List.of(sweep("feature_sweep_global", "alert", "feature-sweep-global-alert", 0),
+                        sweep("feature_sweep_global", "degrade", "feature-sweep-global-degrade", 0)));
+    }
+
+    static Object sweep(String signal, String action, String rule, int cooldown) {
+        return Map.of("action", action, "rule", rule, "signal", signal, "cooldown_seconds", cooldown,
+                "throttle_per_second", 0.0);
     }
 
     static Object climb(String action, String rule, int cooldown) {
