@@ -120,6 +120,45 @@ class MonitorReplayRedisTest {
     }
 
     @Test
+    void generatedTracesReplayAlikeInMemoryAndRedisWithBothScopesOfFeatureSweep() {
+        // the generated inputs change feature 0 only: every caller's stream is a sweep of it, which
+        // the caller scope (its last 5 queries, a list in the store) and the global scope (a counter
+        // per cell of features 1 and 2, a window shorter than some of the traces) count
+        bundle = ReplayFiles.bundle(tmp.resolve("sweeps"), ReplayFiles.POLICY.replace("""
+                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
+                """, """
+                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
+                    feature_sweep: { history: 5, width: 0.3, low: 2, medium: 3, high: 4 }
+                    sweep-all: { type: feature_sweep, scope: global, window_seconds: 30, width: 0.3, sweep: ["0"],
+                                 low: 0, medium: 0, high: 6 }
+                """).replace("    - { id: busy,", "    - { id: swept, when: { signals: { feature_sweep: high } }, action: "
+                + "block, cooldown_seconds: 600 }\n    - { id: swept-all, when: { signals: { sweep-all: high } }, "
+                + "action: alert }\n    - { id: busy,"));
+        AtomicInteger n = new AtomicInteger();
+        AtomicInteger perCaller = new AtomicInteger();
+        AtomicInteger global = new AtomicInteger();
+        qt().withExamples(25).forAll(traces()).checkAssert(items -> {
+            Path trace = ReplayFiles.write(tmp.resolve("s" + n.incrementAndGet() + ".jsonl"), lines(items));
+            Result memory = replay(trace, false);
+            Result redis = replay(trace, true);
+            assertThat(redis.exit()).as(redis.toString()).isEqualTo(memory.exit());
+            assertThat(redis.out()).as(redis.toString()).isEqualTo(memory.out());
+            assertThat(redis.err()).isEqualTo(memory.err());
+            perCaller.addAndGet((int) memory.outLines().stream().filter(l -> l.contains("\"feature_sweep\": ")
+                    && !l.contains("\"feature_sweep\": null")).count());
+            global.addAndGet((int) memory.outLines().stream().filter(l -> l.contains("\"sweep-all\": ")
+                    && !l.contains("\"sweep-all\": null")).count());
+        });
+        assertThat(perCaller.get()).as("the caller scope must fire in some traces").isGreaterThan(5);
+        assertThat(global.get()).as("the global scope must fire in some traces").isGreaterThan(5);
+        try {
+            assertThat(REDIS.keys("veil:replay:*")).isEmpty();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void generatedTracesReplayDeterministicallyAndAlikeInMemoryAndRedis() {
         // with a detector of antithetic pairs: inputs 0.1 apart around 0.5 share their midpoint
         bundle = ReplayFiles.bundle(tmp.resolve("paired"), ReplayFiles.POLICY.replace("""
