@@ -278,8 +278,9 @@ public final class Calibration {
         cfg.remove(BuiltinDetectors.THRESHOLDS_KEY);
         List<String> keys = BuiltinDetectors.levelKeys(type);
         keys.forEach(cfg::remove);
-        Object one = r.integer() ? (Object) 1L : (Object) 1.0; // valid for every known type
-        StatefulDetector plain = BuiltinDetectors.create(name, withLevels(cfg, keys, one));
+        double least = Math.max(1, r.min()); // 1 where the type takes it (feature_sweep's least is 2)
+        Object valid = r.integer() ? (Object) Math.round(least) : (Object) least;
+        StatefulDetector plain = BuiltinDetectors.create(name, withLevels(cfg, keys, valid));
         double permissive = plain.higherIsWorse() ? r.min() : r.max();
         return withLevels(cfg, keys, r.integer() ? (Object) Math.round(permissive) : (Object) permissive);
     }

@@ -311,6 +311,33 @@ class CalibrationTest {
         Map<String, Object> rate = Calibration.probeConfig("rate", Map.of("high", 5L, "window_seconds", 10L), "rate",
                 Calibration.RANGES.get("rate"));
         assertThat(rate).containsEntry("low", 1L).containsEntry("high", 0L).containsEntry("window_seconds", 10L);
+        // a type whose least threshold is above 1 (a probe of feature_sweep at 1 failed: low must be in [2, 512])
+        Map<String, Object> sweep = Calibration.probeConfig("feature_sweep", Map.of("history", 20L, "high", 4L),
+                "feature_sweep", Calibration.RANGES.get("feature_sweep"));
+        assertThat(sweep).containsEntry("low", 2L).containsEntry("medium", 0L).containsEntry("high", 0L)
+                .containsEntry("history", 20L);
+    }
+
+    @Test
+    void calibratesASweepOfOneFeature() {
+        Calibration c = start(POLICY.replace("rate: { window_seconds: 60, high: 100 }",
+                "feature_sweep: { width: 0.5, high: 4 }"), 0.25);
+        // c0 sweeps feature 0 (5 values, the others the same); c1 to c3 send independent inputs
+        List<String> lines = new ArrayList<>();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        for (int i = 0; i < 5; i++) {
+            lines.add(ReplayFixtures.line("c0", ReplayFixtures.T + i * 1000L, new double[] {0.1 * i + 0.05, 0.3, 0.7},
+                    ReplayFixtures.CONFIDENT));
+            for (int w = 1; w < 4; w++) {
+                lines.add(ReplayFixtures.line("c" + w, ReplayFixtures.T + i * 1000L + w, new double[] {r.nextDouble(),
+                    r.nextDouble(), r.nextDouble()}, ReplayFixtures.CONFIDENT));
+            }
+        }
+        c.replay(ReplayFixtures.reader(lines), "benign");
+        Calibration.DetectorResult sweep = c.finish().detectors().get(1);
+        assertThat(sweep.name()).isEqualTo("feature_sweep");
+        assertThat(sweep.scored()).as("callers with a second value of one feature").isGreaterThanOrEqualTo(1);
+        assertThat(sweep.levels()).extracting(Calibration.LevelResult::threshold).allMatch(t -> t == 0 || t >= 2);
     }
 
     private static final String POLICY = """
