@@ -136,8 +136,13 @@ class AclUserTest {
                 class_focus: { window: 10, min_queries: 5, low: 0.5, medium: 0.7, high: 0.9 }
                 boundary: { window: 4, min_queries: 3, margin: 0.2, low: 0.5, medium: 0.75, high: 1 }
                 extraction: {}
+                feature_sweep: { width: 0.5, low: 2, medium: 2, high: 2 }
+                sweep_everyone: { type: feature_sweep, scope: global, width: 0.5, sweep: ["0", "6"], low: 2, medium: 2,
+                                  high: 3 }
               rules:
                 - { id: flood, when: { signals: { rate: high } }, action: block, cooldown_seconds: 600 }
+                - { id: swept, when: { signals: { feature_sweep: high }, callers: [alice] }, action: block,
+                    cooldown_seconds: 600 }
                 - { id: walk, when: { signals: { knn: high }, callers: [alice] }, action: throttle, cooldown_seconds: 600,
                     throttle_per_second: 0.01 }
             output:
