@@ -112,7 +112,7 @@ class PolicySchemaTest {
             validation: { default: { shape: [12] } }
             monitoring:
               detectors:
-                feature_sweep: { scope: caller, window_seconds: 86400, history: 50, width: 1,
+                feature_sweep: { scope: caller, window_seconds: 86400, history: 50, tolerance: 2, width: 1,
                                  widths: { "0": 1000, "3": 0.05 }, sweep: ["0", "1"], optional: ["11"], seed: 17,
                                  low: 2, medium: 3, high: 6 }
                 sweep-all: { type: feature_sweep, scope: global, window_seconds: 600, sweep: ["0"], low: 0, medium: 0,
@@ -138,7 +138,10 @@ class PolicySchemaTest {
             {"feature_sweep", "optional", "[1]"},
             {"feature_sweep", "low", "1"},
             {"feature_sweep", "neighbours", "5"},
-            {"sweep-all", "history", "10"}, // history is for scope caller
+            {"sweep-all", "history", "10"}, // history and tolerance are for scope caller
+            {"sweep-all", "tolerance", "0"},
+            {"feature_sweep", "tolerance", "4"},
+            {"feature_sweep", "history", "2001"},
         };
         for (String[] b : bad) {
             ObjectNode policy = (ObjectNode) YAML.readTree(FEATURE_SWEEP);

@@ -17,33 +17,37 @@ import java.util.Set;
  * applicant's income) and the decision the person got sends the person's input once per candidate
  * value of the missing feature and keeps the candidates whose answer matches. No distance-based
  * detector sees it: the candidates lie far apart in that feature, and a sweep takes a handful of
- * queries. This detector counts, for each feature, how many distinct values of it a scope (one caller,
- * or all callers) has sent in the window with every other feature the same.
+ * queries. This detector counts, for each watched feature, how many distinct values of it a scope
+ * (one caller, or all callers) has sent in the window with every other feature about the same.
  *
- * <p><b>The same, feature by feature.</b> Each feature's value is cut into cells of the feature's
- * {@code width} ({@code widths} by name, else {@code width}), shifted by an offset in [0, width)
- * drawn from the {@code seed}: two values are "the same" when they fall in one cell. A small change
- * of another feature (an attacker adding a cent to a loan on each probe, so that exact copies no
- * longer match) therefore keeps the input the same, except where it crosses a cell's edge: with the
- * offsets secret, a change of d crosses one with probability d / width. Changing another feature by a
- * width or more on each probe changes the person the model sees, and with it the answers the
- * attacker needs. Features absent from a request (a named layout's absent feature, a key left out of
- * a map) are left out of its comparison.
+ * <p><b>About the same, feature by feature.</b> Each feature's value is cut into cells of the
+ * feature's {@code width} ({@code widths} by name, else {@code width}), shifted by an offset in
+ * [0, width) drawn from the {@code seed}. Scope {@code caller} takes two values as the same when
+ * their cells are at most {@code tolerance} apart (default 1: the same or a neighbouring cell), so
+ * that moving another feature by less than a width on each probe (an attacker adding a cent to a
+ * loan, or a year to a count the model hardly reads, so that the probes no longer match) still
+ * sends the same input to every probe within a cell or two of it; to escape, each probe must move
+ * another feature by {@code tolerance} cells or more (then no three probes meet), which changes the
+ * person the model sees unless the model weighs that feature little (give such features wide cells,
+ * or leave them out with {@code optional}). Scope {@code global} compares cells exactly: a change of d crosses a cell's edge with
+ * probability d / width, so a steady change of half a width a probe hides a sweep from it. Features
+ * absent from a request (a named layout's absent feature, a key left out of a map) are left out of
+ * its comparison.
  *
  * <p><b>Score:</b> the largest number, over the watched features ({@code sweep}, default every
  * feature), of distinct exact values of that feature (this query's included) sent within the window
- * by the scope with every other compared feature in the same cells as this query's (a value is named
- * by a keyed hash of its bits). A retry of an input counts once; an honest correction of one field counts 2; a
- * sweep of 8 candidates reaches 8. Features named in {@code optional} are left out when the other
- * features are compared (a feature some requests leave out: a sweep that alternated sending it and
- * leaving it out would otherwise be seen as two sweeps of half the length); they are still watched
- * for a sweep of their own.
+ * by the scope with every other compared feature the same as this query's (a value is named by a
+ * keyed hash of its bits). A retry of an input counts once; an honest correction of one field counts
+ * 2; a sweep of 8 candidates reaches 8. Features named in {@code optional} are left out when the
+ * other features are compared (a feature some requests leave out: a sweep that alternated sending it
+ * and leaving it out would otherwise be seen as two sweeps of half the length); they are still
+ * watched for a sweep of their own.
  *
  * <p><b>Scope:</b> {@code caller} (the default) compares each query with the caller's last
  * {@code history} queries within the window; {@code global} counts everybody's queries together, so
  * that a sweep spread over many accounts (one candidate per account) is still one sweep. Independent
- * honest inputs almost never agree on every other feature's cell; the same input sent by two
- * callers counts once.
+ * honest inputs almost never agree on every other feature; the same input sent by two callers counts
+ * once.
  *
  * <p><b>Configuration</b> ({@code monitoring.detectors.<name>}, where the name is
  * {@code feature_sweep} or any name with {@code type: feature_sweep}):
@@ -54,7 +58,9 @@ import java.util.Set;
  *   <tr><td>{@code scope}</td><td>caller</td><td>{@code caller} or {@code global}</td></tr>
  *   <tr><td>{@code window_seconds}</td><td>3600</td><td>counting window, 1..604800</td></tr>
  *   <tr><td>{@code history}</td><td>100</td><td>scope caller only: the caller's last queries compared,
- *       1..1000</td></tr>
+ *       1..2000</td></tr>
+ *   <tr><td>{@code tolerance}</td><td>1</td><td>scope caller only: cells two values of a compared
+ *       feature may be apart and still be the same, 0..3</td></tr>
  *   <tr><td>{@code width}</td><td>1</td><td>cell width of every feature not in {@code widths},
  *       (0, 1e15]</td></tr>
  *   <tr><td>{@code widths}</td><td>none</td><td>cell widths by feature name (named inputs;
@@ -66,23 +72,28 @@ import java.util.Set;
  *       feature at which the level is reached; 0 = level not used; non-decreasing</td></tr>
  * </table>
  *
- * <p><b>Limits.</b> A sweep that changes two features together (two unknown attributes, or one and
- * another by a width or more each time) is not counted; {@code knn} sees it when the steps are
- * small. A sweep slower than the window, or spread over more values of the other features than one
- * person has, is not counted either. An attacker who knows the seed can place a feature at a
- * cell's edge and cross it with a small change on every other probe (so write a seed of your own).
+ * <p>A policy whose validation names its features and refuses others
+ * ({@code allow_unknown_features: false}) may name in {@code sweep}, {@code widths} and
+ * {@code optional} only those features: a misspelt name is a load error.
  *
- * <p><b>State:</b> scope {@code caller}: a list of the caller's last {@code history} queries, 8
- * bytes of time and 12 bytes per watched feature each (the other features' cells and the value,
- * hashed), kept for the window. Scope {@code global}: a sliding-window counter per watched feature
- * and per cell of the other features, with the values it counted (up to twice the highest level
- * used), in the store's share for per-input counters: as many counters a query as watched features,
- * so name the few a sweep would look for ({@code sweep}: an income, an age) rather than every one.
- * For inputs of at most {@value #MAX_FEATURES} features.
+ * <p><b>Limits.</b> A sweep that changes two features together (two unknown attributes, or one and
+ * another by the tolerance or more each time) is not counted; {@code knn} sees it when the steps
+ * are small. A sweep slower than the window, hidden among more than {@code history} other queries of
+ * the caller, or spread over more values of the other features than one person has, is not counted
+ * either. An attacker who knows the seed can place a feature at a cell's edge (so write a seed of
+ * your own).
+ *
+ * <p><b>State:</b> scope {@code caller}: a list of the caller's last {@code history} queries, kept
+ * for the window: 12 bytes, plus 8 per compared feature (its name and cell, hashed and as a number)
+ * and 8 per watched feature (its name and value, hashed) each. Scope {@code global}: a sliding-window
+ * counter per watched feature and per cell of the other features, with the values it counted (up to
+ * twice the highest level used), in the store's share for per-input counters: as many counters a
+ * query as watched features, so name the few a sweep would look for ({@code sweep}: an income, an
+ * age) rather than every one. For inputs of at most {@value #MAX_FEATURES} features.
  *
  * <p><b>Cost:</b> a hash per feature; scope {@code caller}: one list append in the store and a
- * comparison with each of the caller's remembered queries, a few integer comparisons per watched
- * feature; scope {@code global}: one counter update in the store per watched feature.
+ * comparison of each compared feature with each of the caller's remembered queries; scope
+ * {@code global}: one counter update in the store per watched feature.
  */
 public final class FeatureSweepDetector implements StatefulDetector {
     public static final String TYPE = "feature_sweep";
@@ -102,6 +113,7 @@ public final class FeatureSweepDetector implements StatefulDetector {
      * @param scope caller or global
      * @param windowSeconds counting window
      * @param history scope caller: the caller's last queries compared
+     * @param tolerance scope caller: cells two values of a compared feature may be apart
      * @param width cell width of features without their own
      * @param widths cell widths by feature name
      * @param sweep the features watched ({@code null}: every feature)
@@ -111,10 +123,12 @@ public final class FeatureSweepDetector implements StatefulDetector {
      * @param medium distinct values for level medium (0: not used)
      * @param high distinct values for level high (0: not used)
      */
-    public record Config(Scope scope, long windowSeconds, int history, double width, Map<String, Double> widths, Set<String> sweep,
+    public record Config(Scope scope, long windowSeconds, int history, int tolerance, double width,
+            Map<String, Double> widths, Set<String> sweep,
             Set<String> optional, long seed, long low, long medium, long high) {
         /** Defaults: see the class Javadoc. */
-        public static final Config DEFAULT = new Config(Scope.CALLER, 3600, 100, 1, Map.of(), null, Set.of(), 15_485_863,
+        public static final Config DEFAULT = new Config(Scope.CALLER, 3600, 100, 1, 1, Map.of(), null, Set.of(),
+                15_485_863,
                 3, 4, 6);
 
         public Config {
@@ -122,8 +136,11 @@ public final class FeatureSweepDetector implements StatefulDetector {
             if (windowSeconds < 1 || windowSeconds > 604_800) {
                 throw new IllegalArgumentException("window_seconds must be in [1, 604800] (a week), was " + windowSeconds);
             }
-            if (history < 1 || history > 1000) {
-                throw new IllegalArgumentException("history must be in [1, 1000], was " + history);
+            if (history < 1 || history > 2000) {
+                throw new IllegalArgumentException("history must be in [1, 2000], was " + history);
+            }
+            if (tolerance < 0 || tolerance > 3) {
+                throw new IllegalArgumentException("tolerance must be in [0, 3] (cells), was " + tolerance);
             }
             checkWidth("width", width);
             widths = Map.copyOf(widths);
@@ -145,7 +162,7 @@ public final class FeatureSweepDetector implements StatefulDetector {
         }
 
         /** Every configuration key, checked before any value is read. */
-        static final Set<String> KEYS = Set.of("type", "scope", "window_seconds", "history", "width", "widths", "sweep", "optional",
+        static final Set<String> KEYS = Set.of("type", "scope", "window_seconds", "history", "tolerance", "width", "widths", "sweep", "optional",
                 "seed", "low", "medium", "high");
 
         /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
@@ -173,11 +190,15 @@ public final class FeatureSweepDetector implements StatefulDetector {
                     widths.put(String.valueOf(e.getKey()), n.doubleValue());
                 }
             }
-            if (s == Scope.GLOBAL && m.containsKey("history")) {
-                throw new IllegalArgumentException("history is for scope caller (the caller's last queries "
-                        + "compared); scope global counts everybody's queries in the window: remove history");
+            for (String k : List.of("history", "tolerance")) {
+                if (s == Scope.GLOBAL && m.containsKey(k)) {
+                    throw new IllegalArgumentException(k + " is for scope caller (which compares the caller's last "
+                            + "queries, cell by cell); scope global counts everybody's queries in the window by "
+                            + "their exact cells: remove " + k);
+                }
             }
             return new Config(s, c.longValue("window_seconds", d.windowSeconds()), c.intValue("history", d.history()),
+                    c.intValue("tolerance", d.tolerance()),
                     c.doubleValue("width", d.width()),
                     widths, names(m, "sweep", null), names(m, "optional", Set.of()), c.longValue("seed", d.seed()),
                     c.longValue("low", d.low()), c.longValue("medium", d.medium()), c.longValue("high", d.high()));
@@ -249,6 +270,24 @@ public final class FeatureSweepDetector implements StatefulDetector {
     }
 
     @Override
+    public String featureNamesProblem(Set<String> features) {
+        Map<String, java.util.Collection<String>> named = new java.util.LinkedHashMap<>();
+        named.put("sweep", config.sweep() == null ? Set.of() : config.sweep());
+        named.put("widths", config.widths().keySet());
+        named.put("optional", config.optional());
+        for (Map.Entry<String, java.util.Collection<String>> e : named.entrySet()) {
+            java.util.TreeSet<String> unknown = new java.util.TreeSet<>(e.getValue());
+            unknown.removeAll(features);
+            if (!unknown.isEmpty()) {
+                return e.getKey() + " names " + unknown + ", not features of the input (validation lists "
+                        + new java.util.TreeSet<>(features) + " and refuses others): a misspelt name would watch or "
+                        + "widen nothing";
+            }
+        }
+        return null;
+    }
+
+    @Override
     public boolean readsFeaturesInRecord() {
         return false;
     }
@@ -262,35 +301,42 @@ public final class FeatureSweepDetector implements StatefulDetector {
         return QueryHashing.mix(h ^ feature.length());
     }
 
-    /** The cell of value {@code v} of feature {@code f}: floor(v / width + the feature's secret offset in [0, 1)). */
-    double cellOf(String f, double v) {
+    /**
+     * The cell of value {@code v} of feature {@code f}: floor(v / width + the feature's secret offset
+     * in [0, 1)), as an int (beyond the int range the cells of the ends stand for all values there).
+     */
+    int cellOf(String f, double v) {
         return cellOf(f, nameKey(f), v);
     }
 
-    private double cellOf(String f, long id, double v) {
+    private int cellOf(String f, long id, double v) {
         double w = config.widths().getOrDefault(f, config.width());
         double offset = (QueryHashing.mix(id ^ 0x0FF5E7L) >>> 11) * 0x1.0p-53;
-        return Math.floor(v / w + offset);
+        return (int) Math.floor(v / w + offset); // saturates, as a long would at its own ends
     }
 
     /**
-     * A query's watched features: for each, the hash of its name with the cells of every other
-     * compared feature ({@code rest}: equal for two inputs the same but for that feature), and the
-     * keyed hash of its value.
+     * A query's features as the detector compares them. Per compared feature (present, not
+     * optional): its name's key and its cell. Per watched feature (present): its name's key, the
+     * hash of its name with the cells of every other compared feature ({@code rest}: equal for two
+     * inputs whose other features are in the same cells, scope global's counter), and the keyed
+     * hash of its value. Compared features in the order of their keys.
      */
-    record Plan(long[] rest, int[] values) {}
+    record Plan(int[] comparedIds, int[] cells, int[] watchedIds, long[] rest, int[] values) {}
 
     Plan planOf(Query q) {
         double[] x = q.features().vector();
         List<String> names = q.features().isNamed() ? q.features().names() : null;
         int n = x.length;
         if (n > MAX_FEATURES) { // a policy without a fixed shape: nothing to compare (refused at load with one)
-            return new Plan(new long[0], new int[0]);
+            return new Plan(new int[0], new int[0], new int[0], new long[0], new int[0]);
         }
-        long[] cell = new long[n]; // 0 for a feature not compared
+        long[] compared = new long[n]; // (name key << 32) | cell index, for sorting by key
+        long[] cellHash = new long[n]; // 0 for a feature not compared
         long[] ids = new long[n];
         boolean[] watched = new boolean[n];
-        int count = 0;
+        int nc = 0;
+        int nw = 0;
         long total = 0;
         for (int i = 0; i < n; i++) {
             if (Double.isNaN(x[i])) {
@@ -300,32 +346,52 @@ public final class FeatureSweepDetector implements StatefulDetector {
             long id = nameKey(f);
             ids[i] = id;
             watched[i] = config.sweep() == null || config.sweep().contains(f);
-            count += watched[i] ? 1 : 0;
+            nw += watched[i] ? 1 : 0;
             if (config.optional().contains(f)) {
                 continue; // not compared
             }
-            cell[i] = QueryHashing.mix(id + QueryHashing.mix(Double.doubleToLongBits(cellOf(f, id, x[i]) + 0.0)));
-            total += cell[i];
+            int cell = cellOf(f, id, x[i]);
+            cellHash[i] = QueryHashing.mix(id + QueryHashing.mix(cell));
+            total += cellHash[i];
+            compared[nc++] = ((id >>> 32) << 32) | (cell & 0xFFFF_FFFFL);
         }
-        long[] rest = new long[count];
-        int[] values = new int[count];
+        long[] sorted = java.util.Arrays.copyOf(compared, nc);
+        java.util.Arrays.sort(sorted);
+        int[] comparedIds = new int[nc];
+        int[] cells = new int[nc];
+        for (int k = 0; k < nc; k++) {
+            comparedIds[k] = (int) (sorted[k] >>> 32);
+            cells[k] = (int) sorted[k];
+        }
+        int[] watchedIds = new int[nw];
+        long[] rest = new long[nw];
+        int[] values = new int[nw];
         int k = 0;
         for (int j = 0; j < n; j++) {
             if (watched[j]) {
-                rest[k] = QueryHashing.mix((total - cell[j]) ^ ids[j]); // every compared feature but j's
+                watchedIds[k] = (int) (ids[j] >>> 32);
+                rest[k] = QueryHashing.mix((total - cellHash[j]) ^ ids[j]); // every compared feature but j's
                 values[k++] = (int) (QueryHashing.mix(ids[j] ^ QueryHashing.mix(Double.doubleToLongBits(x[j] + 0.0)))
                         >>> 32);
             }
         }
-        return new Plan(rest, values);
+        return new Plan(comparedIds, cells, watchedIds, rest, values);
     }
 
-    /** Scope caller: the history entry of a query, its time then (rest, value) per watched feature. */
+    /**
+     * Scope caller: the history entry of a query: its time, the number of compared features, then
+     * (name key, cell) per compared feature and (name key, value hash) per watched one.
+     */
     static byte[] entry(long timeMillis, Plan p) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 12 * p.rest().length);
-        b.putLong(timeMillis);
-        for (int k = 0; k < p.rest().length; k++) {
-            b.putLong(p.rest()[k]).putInt(p.values()[k]);
+        int nc = p.cells().length;
+        int nw = p.values().length;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + 8 * (nc + nw));
+        b.putLong(timeMillis).putInt(nc);
+        for (int k = 0; k < nc; k++) {
+            b.putInt(p.comparedIds()[k]).putInt(p.cells()[k]);
+        }
+        for (int k = 0; k < nw; k++) {
+            b.putInt(p.watchedIds()[k]).putInt(p.values()[k]);
         }
         return b.array();
     }
@@ -352,7 +418,8 @@ public final class FeatureSweepDetector implements StatefulDetector {
         Plan p = (Plan) context;
         long most = 1; // this query's own value
         if (config.scope() == Scope.CALLER) {
-            most = Math.max(most, mostValues(p, (List<byte[]>) results[from], q.timeMillis() - windowMillis));
+            most = Math.max(most, mostValues(p, (List<byte[]>) results[from], q.timeMillis() - windowMillis,
+                    config.tolerance()));
         } else {
             for (int k = 0; k < p.rest().length; k++) {
                 most = Math.max(most, (Long) results[from + k]);
@@ -363,26 +430,64 @@ public final class FeatureSweepDetector implements StatefulDetector {
 
     /**
      * The most distinct values of one watched feature among this query and the remembered ones of
-     * time after {@code since} that agree with it on every other compared feature's cell.
+     * time after {@code since} that have it with another value and every other compared feature
+     * present in both (or in neither) with cells at most {@code tolerance} apart.
      */
-    static long mostValues(Plan p, List<byte[]> previous, long since) {
-        int w = p.rest().length;
-        int[][] seen = new int[w][]; // per watched feature: the other values, distinct (null: none yet)
-        int[] counts = new int[w];
+    static long mostValues(Plan p, List<byte[]> previous, long since, int tolerance) {
+        int nc = p.cells().length;
+        int nw = p.values().length;
+        int[][] seen = new int[nw][]; // per watched feature: the other values, distinct (null: none yet)
+        int[] counts = new int[nw];
         for (int i = previous.size() - 1; i >= 0; i--) { // newest first
             byte[] e = previous.get(i);
-            if (e.length < 8 || (e.length - 8) % 12 != 0) {
+            if (e.length < 12 || (e.length - 12) % 8 != 0) {
                 continue; // not an entry of this format
             }
             java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(e);
             if (b.getLong() <= since) {
                 continue; // older than the window (entries are in time order, but a clock may step back)
             }
-            while (b.remaining() >= 12) {
-                long rest = b.getLong();
+            int enc = b.getInt();
+            if (enc < 0 || 12 + 8L * enc > e.length) {
+                continue;
+            }
+            // merge the two sorted lists of compared features: which of this query's differ (or are
+            // missing there), and whether the entry has compared features this query lacks
+            int differ = 0;
+            int differing = -1; // this query's compared feature that differs, when only one does
+            boolean extra = false;
+            int a = 0;
+            for (int k = 0; k < enc; k++) {
+                int id = b.getInt();
+                int cell = b.getInt();
+                while (a < nc && p.comparedIds()[a] < id) { // this query's feature, absent there
+                    differ++;
+                    differing = a++;
+                }
+                if (a < nc && p.comparedIds()[a] == id) {
+                    if (Math.abs((long) p.cells()[a] - cell) > tolerance) {
+                        differ++;
+                        differing = a;
+                    }
+                    a++;
+                } else {
+                    extra = true; // a feature of the entry's that this query lacks
+                }
+            }
+            while (a < nc) {
+                differ++;
+                differing = a++;
+            }
+            if (extra || differ > 1) {
+                continue;
+            }
+            int differingId = differ == 1 ? p.comparedIds()[differing] : 0;
+            while (b.remaining() >= 8) {
+                int id = b.getInt();
                 int value = b.getInt();
-                for (int k = 0; k < w; k++) {
-                    if (p.rest()[k] == rest && p.values()[k] != value) {
+                for (int k = 0; k < nw; k++) {
+                    // the watched feature itself may differ (as far as it likes), no other one
+                    if (p.watchedIds()[k] == id && p.values()[k] != value && (differ == 0 || differingId == id)) {
                         counts[k] = addDistinct(seen, k, counts[k], value);
                     }
                 }
@@ -411,15 +516,16 @@ public final class FeatureSweepDetector implements StatefulDetector {
     }
 
     /**
-     * Scope caller: one history entry (8 bytes of time and 12 per watched feature, plus the list's
-     * own overhead per entry, about 48 bytes); scope global: a counter per watched feature in the
-     * worst case, where every query opens new ones, each as large as {@code knn_global}'s. Every
-     * feature (up to {@value #MAX_FEATURES}) without {@code sweep}.
+     * Scope caller: one history entry (12 bytes, and 8 per compared and per watched feature: every
+     * feature, up to {@value #MAX_FEATURES}, in the worst case, plus the list's own overhead per
+     * entry, about 48 bytes); scope global: a counter per watched feature (every feature without
+     * {@code sweep}) in the worst case, where every query opens new ones, each as large as
+     * {@code knn_global}'s.
      */
     @Override
     public long bytesPerQuery() {
         long watched = config.sweep() == null ? MAX_FEATURES : config.sweep().size();
-        return config.scope() == Scope.CALLER ? 8 + 12 * watched + 48
+        return config.scope() == Scope.CALLER ? 12 + 8L * (MAX_FEATURES + watched) + 48
                 : watched * (2L * (prefix.length() + 16) + 256 + 224 + 40 + 2 * 16);
     }
 

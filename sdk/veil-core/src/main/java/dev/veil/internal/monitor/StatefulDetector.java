@@ -90,4 +90,14 @@ public interface StatefulDetector {
     default String featuresProblem(long features) {
         return null;
     }
+
+    /**
+     * Why this detector's configuration names a feature that no input has, when a validation rule
+     * accepts only the named features {@code features} ({@code allow_unknown_features: false}): a
+     * misspelt name would otherwise watch or widen nothing, silently. {@code null} when it names none
+     * such (every detector that names no features, by default).
+     */
+    default String featureNamesProblem(java.util.Set<String> features) {
+        return null;
+    }
 }

@@ -66,19 +66,22 @@ class FeatureSweepDetectorTest {
                 List.of("co_applicant_income"), "seed", 7));
         all.putAll(Map.of("low", 0, "medium", 2, "high", 5));
         assertThat(FeatureSweepDetector.Config.from(all)).isEqualTo(new FeatureSweepDetector.Config(
-                FeatureSweepDetector.Scope.GLOBAL, 60, 100, 0.5, Map.of("income", 1000.0), Set.of("income"),
+                FeatureSweepDetector.Scope.GLOBAL, 60, 100, 1, 0.5, Map.of("income", 1000.0), Set.of("income"),
                 Set.of("co_applicant_income"), 7, 0, 2, 5));
     }
 
     @Test
     void shouldRefuseBadConfiguration() {
         assertThatThrownBy(() -> detector("window", 60)).hasMessage("unknown key(s) [window] for detector "
-                + "'feature_sweep' (known keys: [high, history, low, medium, optional, scope, seed, sweep, thresholds, type, "
-                + "width, widths, window_seconds])");
-        assertThatThrownBy(() -> detector("history", 0)).hasMessage("history must be in [1, 1000], was 0");
-        assertThatThrownBy(() -> detector("scope", "global", "history", 10)).hasMessage("history is for scope caller "
-                + "(the caller's last queries compared); scope global counts everybody's queries in the window: remove "
-                + "history");
+                + "'feature_sweep' (known keys: [high, history, low, medium, optional, scope, seed, sweep, thresholds, "
+                + "tolerance, type, width, widths, window_seconds])");
+        assertThatThrownBy(() -> detector("history", 0)).hasMessage("history must be in [1, 2000], was 0");
+        assertThatThrownBy(() -> detector("tolerance", 4)).hasMessage("tolerance must be in [0, 3] (cells), was 4");
+        for (String k : List.of("history", "tolerance")) {
+            assertThatThrownBy(() -> detector("scope", "global", k, 1)).hasMessage(k + " is for scope caller (which "
+                    + "compares the caller's last queries, cell by cell); scope global counts everybody's queries in "
+                    + "the window by their exact cells: remove " + k);
+        }
         assertThatThrownBy(() -> detector("scope", "tenant")).hasMessage("scope must be caller or global, was 'tenant'");
         assertThatThrownBy(() -> detector("window_seconds", 0))
                 .hasMessage("window_seconds must be in [1, 604800] (a week), was 0");
@@ -152,14 +155,58 @@ class FeatureSweepDetectorTest {
 
     @Test
     void shouldNotCountInputsThatDifferInTwoFeatures() {
-        // the documented limit: a sweep that moves another feature by a cell or more each time
+        // the documented limit: a sweep that moves another feature by more than the tolerance each time
         DetectorHarness h = harness(detector());
         Map<String, Double> target = applicant(new SplittableRandom(4));
         for (int c = 0; c < CANDIDATES.length; c++) {
             Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
-            probe.put("age", target.get("age") + 2 * c);
+            probe.put("age", target.get("age") + 5 * c); // 2.5 cells of 2 years a probe
             assertThat(score(h, "mallory", T + c * 1000L, probe)).isEqualTo(1);
         }
+    }
+
+    @Test
+    void shouldCountASweepUnlessAnotherFeatureMovesByTheToleranceOrMoreOnEveryProbe() {
+        // the documented limit, exactly: years employed (cells of 2) moved by 0.8 of a cell a probe still
+        // lets three of the probes meet (a medium level); by a whole cell only two
+        for (double cells : new double[] {0.4, 0.8, 1.0, 2.0}) {
+            for (int seed = 0; seed < 20; seed++) {
+                DetectorHarness h = harness(detector());
+                Map<String, Double> target = applicant(new SplittableRandom(seed));
+                double most = 0;
+                for (int c = 0; c < CANDIDATES.length; c++) {
+                    Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
+                    probe.put("years_employed", target.get("years_employed") + 2 * cells * c);
+                    most = Math.max(most, score(h, "m", T + c * 1000L, probe));
+                }
+                assertThat(most).as("%s cells a probe, seed %d", cells, seed)
+                        .isEqualTo(cells == 0.4 ? 5 : cells == 0.8 ? 3 : cells == 1.0 ? 2 : 1);
+            }
+        }
+    }
+
+    @Test
+    void shouldSeeASweepWhoseOtherFeatureMovesByHalfACellOnEveryProbeWithinTheTolerance() {
+        // a review: a year added to a count the model hardly reads, half a cell each probe, kept every
+        // probe in a cell of its own with at most one other, so a sweep of 8 never counted more than 2.
+        // With a tolerance of one cell each probe still meets the probes of the cells next to its own
+        Map<String, Double> target = applicant(new SplittableRandom(11));
+        DetectorHarness exact = harness(detector("tolerance", 0));
+        DetectorHarness tolerant = harness(detector());
+        DetectorHarness global = harness(detector("scope", "global"));
+        double exactMost = 0;
+        double tolerantMost = 0;
+        double globalMost = 0;
+        for (int c = 0; c < CANDIDATES.length; c++) {
+            Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
+            probe.put("years_employed", target.get("years_employed") + c); // width 2
+            exactMost = Math.max(exactMost, score(exact, "m", T + c * 1000L, probe));
+            tolerantMost = Math.max(tolerantMost, score(tolerant, "m", T + c * 1000L, probe));
+            globalMost = Math.max(globalMost, score(global, "m", T + c * 1000L, probe));
+        }
+        assertThat(exactMost).isLessThanOrEqualTo(2);
+        assertThat(globalMost).as("the global scope compares exact cells: the documented limit").isLessThanOrEqualTo(2);
+        assertThat(tolerantMost).as("the probes a cell or less apart in years").isGreaterThanOrEqualTo(4);
     }
 
     @Test
@@ -259,6 +306,7 @@ class FeatureSweepDetectorTest {
         SplittableRandom r = new SplittableRandom(10);
         Map<String, Double> target = applicant(r);
         DetectorHarness shortHistory = harness(detector("history", 20));
+        assertThat(detector("history", 2000).config().history()).isEqualTo(2000);
         DetectorHarness longHistory = harness(detector());
         double shortMost = 0;
         double longMost = 0;

@@ -515,6 +515,39 @@ class YamlPolicyEngineTest {
     }
 
     @Test
+    void shouldRejectAFeatureSweepNamingAFeatureTheValidationNeverLetsThrough() {
+        String tabular = """
+                veil: 1
+                name: tabular
+                authentication: { anonymous: true }
+                access: { default: { effect: allow } }
+                validation:
+                  default:
+                    shape: []
+                    allow_unknown_features: false
+                    features:
+                      income: { min: 0, max: 1000000 }
+                      age: { min: 18, max: 100 }
+                monitoring:
+                  detectors:
+                    feature_sweep: { SWEEP }
+                output: { default: { form: label_only } }
+                """;
+        assertThat(load(tabular.replace("SWEEP", "sweep: [income], widths: { income: 1000 }, optional: [age]"))
+                .policy().settings().detectors()).containsKey("feature_sweep");
+        for (String[] bad : new String[][] {{"sweep: [Income]", "sweep names [Income]"},
+            {"widths: { incme: 1000 }", "widths names [incme]"}, {"optional: [agee]", "optional names [agee]"}}) {
+            PolicyError e = loadError(tabular.replace("SWEEP", bad[0]));
+            assertThat(e.message()).isEqualTo("monitoring.detectors.feature_sweep: " + bad[1] + ", not features of "
+                    + "the input (validation lists [age, income] and refuses others): a misspelt name would watch or "
+                    + "widen nothing (validation default)");
+        }
+        // where unknown features are accepted, a name the validation does not list may still come
+        assertThat(load(tabular.replace("allow_unknown_features: false", "allow_unknown_features: true")
+                .replace("SWEEP", "sweep: [Income]")).policy().settings().detectors()).containsKey("feature_sweep");
+    }
+
+    @Test
     void shouldRejectNoiseWithoutPrivacyBudget() {
         PolicyError e = loadError(POLICY.replace("release: { form: full, round: 0.01 }",
                 "release: { form: full, noise: { mechanism: laplace, epsilon: 0.5 } }"));
