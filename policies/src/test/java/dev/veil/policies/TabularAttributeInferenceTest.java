@@ -225,7 +225,7 @@ class TabularAttributeInferenceTest {
     }
 
     @Test
-    void twoCandidatesPerApplicantAreOnlyFlagged() throws IOException {
+    void twoCandidatesPerApplicantAreMostlyAnsweredAndBeatGuessing() throws IOException {
         // the documented limit: an honest correction of the income looks the same. The two most common
         // bands, one query each
         double[] p = priors();
@@ -239,7 +239,9 @@ class TabularAttributeInferenceTest {
         }
         Outcome o = attack(bundle("shipped", false), List.of(demo("demo-broker-app")), 200, new int[] {first, second});
         print("demo-broker-app, 200 targets x the 2 most common bands", o);
-        assertThat(o.refusedByMonitoring()).isZero();
-        assertThat(o.degraded()).isZero();
+        // most answered (a few applicants fall in cells of earlier ones: their third value blocks),
+        // and the label still beats guessing: the limit policies/README.md states
+        assertThat(o.answered()).isGreaterThan(300);
+        assertThat(o.accuracy()).isGreaterThan(mostCommon());
     }
 }

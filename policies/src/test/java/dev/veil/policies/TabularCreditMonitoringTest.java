@@ -282,7 +282,7 @@ class TabularCreditMonitoringTest {
             assertThat(c.rules()).as(name).containsExactly("feature-sweep-block");
         });
         assertThat(caught.get("one-feature-walk").query()).isEqualTo(2);
-        assertThat(caught.get("boundary-bisection").query()).isEqualTo(7);
+        assertThat(caught.get("boundary-bisection").query()).isEqualTo(5);
     }
 
     @Test
