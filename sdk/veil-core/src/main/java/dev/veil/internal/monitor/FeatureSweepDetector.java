@@ -89,7 +89,9 @@ import java.util.Set;
  * counter per watched feature and per cell of the other features, with the values it counted (up to
  * twice the highest level used), in the store's share for per-input counters: as many counters a
  * query as watched features, so name the few a sweep would look for ({@code sweep}: an income, an
- * age) rather than every one. For inputs of at most {@value #MAX_FEATURES} features.
+ * age) rather than every one. For inputs of at most {@value #MAX_FEATURES} features: a policy
+ * with a fixed shape of more is refused when it loads, and a longer input that a policy without one
+ * lets through is a failure of the detector (handled as {@code on_error} says: denied by default).
  *
  * <p><b>Cost:</b> a hash per feature; scope {@code caller}: one list append in the store and a
  * comparison of each compared feature with each of the caller's remembered queries; scope
@@ -328,8 +330,12 @@ public final class FeatureSweepDetector implements StatefulDetector {
         double[] x = q.features().vector();
         List<String> names = q.features().isNamed() ? q.features().names() : null;
         int n = x.length;
-        if (n > MAX_FEATURES) { // a policy without a fixed shape: nothing to compare (refused at load with one)
-            return new Plan(new int[0], new int[0], new int[0], new long[0], new int[0]);
+        String problem = featuresProblem(n);
+        if (problem != null) {
+            // a policy without a fixed shape let it through (one with a fixed shape is refused at load):
+            // a failure of the detector, handled as on_error says, not a query it silently lets pass,
+            // or padding an input would hide a sweep
+            throw new IllegalArgumentException(problem);
         }
         long[] compared = new long[n]; // (name key << 32) | cell index, for sorting by key
         long[] cellHash = new long[n]; // 0 for a feature not compared

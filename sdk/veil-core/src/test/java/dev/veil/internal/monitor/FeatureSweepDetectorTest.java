@@ -112,6 +112,12 @@ class FeatureSweepDetectorTest {
         assertThat(detector().featuresProblem(64)).isNull();
         assertThat(detector().featuresProblem(784)).isEqualTo("feature_sweep compares inputs feature by feature and "
                 + "takes at most 64 features (tabular data), not 784");
+        // a policy without a fixed shape may let a longer input through: a failure, not a silent pass
+        // (a review: padding an input to 65 features turned the detector off)
+        DetectorHarness h = harness(detector());
+        assertThatThrownBy(() -> h.observe("m", T, new double[65])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("feature_sweep compares inputs feature by feature and takes at most 64 features (tabular "
+                        + "data), not 65");
     }
 
     @Test
