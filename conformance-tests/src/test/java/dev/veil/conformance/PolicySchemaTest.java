@@ -103,6 +103,16 @@ class PolicySchemaTest {
         assertThat(PolicyBundle.load(dir).policy().settings().detectors()).hasSize(12);
     }
 
+    /** Each {detector, key, YAML value} set on its own in {@code policy}: the schema refuses it. */
+    private static void requireEachInvalid(String policy, String[][] bad) throws IOException {
+        for (String[] b : bad) {
+            ObjectNode p = (ObjectNode) YAML.readTree(policy);
+            ObjectNode detector = (ObjectNode) p.get("monitoring").get("detectors").get(b[0]);
+            detector.set(b[1], YAML.readTree(b[2]));
+            assertThat(validate(p)).as("%s.%s = %s", b[0], b[1], b[2]).isNotEmpty();
+        }
+    }
+
     /** feature_sweep takes at most 64 features, so it has a tabular policy of its own, with every key. */
     static final String FEATURE_SWEEP = """
             veil: 1
@@ -143,12 +153,7 @@ class PolicySchemaTest {
             {"feature_sweep", "tolerance", "4"},
             {"feature_sweep", "history", "2001"},
         };
-        for (String[] b : bad) {
-            ObjectNode policy = (ObjectNode) YAML.readTree(FEATURE_SWEEP);
-            ObjectNode detector = (ObjectNode) policy.get("monitoring").get("detectors").get(b[0]);
-            detector.set(b[1], YAML.readTree(b[2]));
-            assertThat(validate(policy)).as("%s.%s = %s", b[0], b[1], b[2]).isNotEmpty();
-        }
+        requireEachInvalid(FEATURE_SWEEP, bad);
     }
 
     @Test
@@ -204,12 +209,7 @@ class PolicySchemaTest {
             {"smooth", "high", "1.5"},
             {"smooth", "window", "60"},
         };
-        for (String[] b : bad) {
-            ObjectNode policy = (ObjectNode) YAML.readTree(EVERY_DETECTOR);
-            ObjectNode detector = (ObjectNode) policy.get("monitoring").get("detectors").get(b[0]);
-            detector.set(b[1], YAML.readTree(b[2]));
-            assertThat(validate(policy)).as("%s.%s = %s", b[0], b[1], b[2]).isNotEmpty();
-        }
+        requireEachInvalid(EVERY_DETECTOR, bad);
         ObjectNode custom = (ObjectNode) YAML.readTree(EVERY_DETECTOR);
         ((ObjectNode) custom.get("monitoring").get("detectors")).set("mine", YAML.readTree("{k: 5}"));
         assertThat(validate(custom)).as("a custom detector's entry other than {}").isNotEmpty();

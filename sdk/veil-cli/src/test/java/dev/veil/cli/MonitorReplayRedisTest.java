@@ -119,21 +119,32 @@ class MonitorReplayRedisTest {
         return out;
     }
 
+    /** The replay test's policy with more detectors (YAML lines) and rules before its own. */
+    private Path withDetectors(String name, String detectors, String rules) {
+        String everyone = "    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }\n";
+        return ReplayFiles.bundle(tmp.resolve(name), ReplayFiles.POLICY.replace(everyone, everyone + detectors)
+                .replace("    - { id: busy,", rules + "    - { id: busy,"));
+    }
+
+    private static void requireNoKeysLeft() {
+        try {
+            assertThat(REDIS.keys("veil:replay:*")).isEmpty();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void generatedTracesReplayAlikeInMemoryAndRedisWithBothScopesOfFeatureSweep() {
         // the generated inputs change feature 0 only: every caller's stream is a sweep of it, which
         // the caller scope (its last 5 queries, a list in the store) and the global scope (a counter
         // per cell of features 1 and 2, a window shorter than some of the traces) count
-        bundle = ReplayFiles.bundle(tmp.resolve("sweeps"), ReplayFiles.POLICY.replace("""
-                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
-                """, """
-                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
+        bundle = withDetectors("sweeps", """
                     feature_sweep: { history: 5, width: 0.3, low: 2, medium: 3, high: 4 }
                     sweep-all: { type: feature_sweep, scope: global, window_seconds: 30, width: 0.3, sweep: ["0"],
                                  low: 0, medium: 0, high: 6 }
-                """).replace("    - { id: busy,", "    - { id: swept, when: { signals: { feature_sweep: high } }, action: "
-                + "block, cooldown_seconds: 600 }\n    - { id: swept-all, when: { signals: { sweep-all: high } }, "
-                + "action: alert }\n    - { id: busy,"));
+                """, "    - { id: swept, when: { signals: { feature_sweep: high } }, action: block, cooldown_seconds: 600 }\n"
+                + "    - { id: swept-all, when: { signals: { sweep-all: high } }, action: alert }\n");
         AtomicInteger n = new AtomicInteger();
         AtomicInteger perCaller = new AtomicInteger();
         AtomicInteger global = new AtomicInteger();
@@ -151,23 +162,15 @@ class MonitorReplayRedisTest {
         });
         assertThat(perCaller.get()).as("the caller scope must fire in some traces").isGreaterThan(5);
         assertThat(global.get()).as("the global scope must fire in some traces").isGreaterThan(5);
-        try {
-            assertThat(REDIS.keys("veil:replay:*")).isEmpty();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        requireNoKeysLeft();
     }
 
     @Test
     void generatedTracesReplayDeterministicallyAndAlikeInMemoryAndRedis() {
         // with a detector of antithetic pairs: inputs 0.1 apart around 0.5 share their midpoint
-        bundle = ReplayFiles.bundle(tmp.resolve("paired"), ReplayFiles.POLICY.replace("""
-                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
-                """, """
-                    everyone: { type: rate, scope: global, window_seconds: 60, high: 1000 }
+        bundle = withDetectors("paired", """
                     pairs: { type: antithetic, history: 6, matches: 1, min_changed: 1, range: [0, 1], high: 1 }
-                """).replace("    - { id: busy,", "    - { id: paired, when: { signals: { pairs: high } }, action: block, "
-                + "cooldown_seconds: 600 }\n    - { id: busy,"));
+                """, "    - { id: paired, when: { signals: { pairs: high } }, action: block, cooldown_seconds: 600 }\n");
         AtomicInteger n = new AtomicInteger();
         AtomicInteger flagged = new AtomicInteger();
         AtomicInteger paired = new AtomicInteger();
@@ -196,10 +199,6 @@ class MonitorReplayRedisTest {
         assertThat(paired.get()).as("the antithetic detector must fire in some traces").isGreaterThan(0);
         assertThat(flagged.get()).as("the generated traces must raise alarms, or the comparison shows little")
                 .isGreaterThan(10);
-        try {
-            assertThat(REDIS.keys("veil:replay:*")).isEmpty();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        requireNoKeysLeft();
     }
 }
