@@ -137,7 +137,8 @@ class TabularAttributeInferenceTest {
         int degraded = 0;
         int sentToday = 0;
         try (Guard<Map<String, Double>> g = Guard.builder(model).policy(bundle)
-                .audit(AuditLog.jsonLines(dir.resolve("attack-" + System.nanoTime() + ".jsonl"))).clock(clock).build()) {
+                .audit(AuditLog.jsonLines(dir.resolve("attack-" + System.nanoTime() + ".jsonl"))).clock(clock)
+                .build()) {
             for (int t = 0; t < targets; t++) {
                 Map<String, Double> target = CreditTraffic.applicant(r);
                 String known = decision(target);

@@ -73,9 +73,11 @@ class TabularSweepEvasionTest {
     Guard<Map<String, Double>> guard(PolicyBundle b, MutableClock clock) {
         Model<Map<String, Double>> model = Model.of(ModelInfo.of("credit-score", "stand-in",
                 clock.instant().minus(Duration.ofDays(1))),
-                a -> Prediction.classification(TabularAttributeInferenceTest.DECISIONS, TabularAttributeInferenceTest.score(a)),
+                a -> Prediction.classification(TabularAttributeInferenceTest.DECISIONS,
+                        TabularAttributeInferenceTest.score(a)),
                 Features::named);
-        return Guard.builder(model).policy(b).audit(AuditLog.jsonLines(dir.resolve("a-" + System.nanoTime() + ".jsonl")))
+        return Guard.builder(model).policy(b)
+                .audit(AuditLog.jsonLines(dir.resolve("a-" + System.nanoTime() + ".jsonl")))
                 .clock(clock).build();
     }
 
@@ -125,11 +127,6 @@ class TabularSweepEvasionTest {
             right += guess[t] == TabularAttributeInferenceTest.band(ts.get(t).get("income")) ? 1 : 0;
         }
         return new Result((double) right / targets, answered, refused, degraded, rules);
-    }
-
-    static void print(String what, Result o) {
-        System.out.printf("RT %s: answered %d, refused by monitoring %d, degraded %d, right band %.1f%% (baseline %.1f%%) %s%n",
-                what, o.answered(), o.refused(), o.degraded(), 100 * o.acc(), 100 * TabularAttributeInferenceTest.mostCommon(), o.rules());
     }
 
     /** Sequential sweep (as the shipped test), with a tweak per probe. */

@@ -28,8 +28,9 @@ import java.util.Set;
  * loan, or a year to a count the model hardly reads, so that the probes no longer match) still
  * sends the same input to every probe within a cell or two of it; to escape, each probe must move
  * another feature by {@code tolerance} cells or more (then no three probes meet), which changes the
- * person the model sees unless the model weighs that feature little (give such features wide cells,
- * or leave them out with {@code optional}). Scope {@code global} compares cells exactly: a change of d crosses a cell's edge with
+ * person the model sees unless the model weighs that feature little (wider cells for such features,
+ * or leaving them out with {@code optional}, make that cost more, and make honest inputs meet more
+ * often). Scope {@code global} compares cells exactly: a change of d crosses a cell's edge with
  * probability d / width, so a steady change of half a width a probe hides a sweep from it. Features
  * absent from a request (a named layout's absent feature, a key left out of a map) are left out of
  * its comparison.
@@ -72,9 +73,9 @@ import java.util.Set;
  *       feature at which the level is reached; 0 = level not used; non-decreasing</td></tr>
  * </table>
  *
- * <p>A policy whose validation names its features and refuses others
+ * <p>A policy each of whose validation rules lists its features and refuses others
  * ({@code allow_unknown_features: false}) may name in {@code sweep}, {@code widths} and
- * {@code optional} only those features: a misspelt name is a load error.
+ * {@code optional} only features some rule lists: a misspelt name is a load error.
  *
  * <p><b>Limits.</b> A sweep that changes two features together (two unknown attributes, or one and
  * another by the tolerance or more each time) is not counted; {@code knn} sees it when the steps
@@ -126,17 +127,17 @@ public final class FeatureSweepDetector implements StatefulDetector {
      * @param high distinct values for level high (0: not used)
      */
     public record Config(Scope scope, long windowSeconds, int history, int tolerance, double width,
-            Map<String, Double> widths, Set<String> sweep,
-            Set<String> optional, long seed, long low, long medium, long high) {
+            Map<String, Double> widths, Set<String> sweep, Set<String> optional, long seed, long low, long medium,
+            long high) {
         /** Defaults: see the class Javadoc. */
         public static final Config DEFAULT = new Config(Scope.CALLER, 3600, 100, 1, 1, Map.of(), null, Set.of(),
-                15_485_863,
-                3, 4, 6);
+                15_485_863, 3, 4, 6);
 
         public Config {
             java.util.Objects.requireNonNull(scope, "scope");
             if (windowSeconds < 1 || windowSeconds > 604_800) {
-                throw new IllegalArgumentException("window_seconds must be in [1, 604800] (a week), was " + windowSeconds);
+                throw new IllegalArgumentException("window_seconds must be in [1, 604800] (a week), was "
+                        + windowSeconds);
             }
             if (history < 1 || history > 2000) {
                 throw new IllegalArgumentException("history must be in [1, 2000], was " + history);
@@ -164,8 +165,8 @@ public final class FeatureSweepDetector implements StatefulDetector {
         }
 
         /** Every configuration key, checked before any value is read. */
-        static final Set<String> KEYS = Set.of("type", "scope", "window_seconds", "history", "tolerance", "width", "widths", "sweep", "optional",
-                "seed", "low", "medium", "high");
+        static final Set<String> KEYS = Set.of("type", "scope", "window_seconds", "history", "tolerance", "width",
+                "widths", "sweep", "optional", "seed", "low", "medium", "high");
 
         /** Reads the configuration map; unknown keys (first) and wrong types are errors. */
         public static Config from(Map<String, Object> m) {
@@ -182,7 +183,8 @@ public final class FeatureSweepDetector implements StatefulDetector {
             Object w = m == null ? null : m.get("widths");
             if (w != null) {
                 if (!(w instanceof Map<?, ?> wm)) {
-                    throw new IllegalArgumentException("widths must be a map of feature names to cell widths, was " + w);
+                    throw new IllegalArgumentException("widths must be a map of feature names to cell widths, was "
+                            + w);
                 }
                 for (Map.Entry<?, ?> e : wm.entrySet()) {
                     if (!(e.getValue() instanceof Number n) || Double.isNaN(n.doubleValue())) {
@@ -200,9 +202,8 @@ public final class FeatureSweepDetector implements StatefulDetector {
                 }
             }
             return new Config(s, c.longValue("window_seconds", d.windowSeconds()), c.intValue("history", d.history()),
-                    c.intValue("tolerance", d.tolerance()),
-                    c.doubleValue("width", d.width()),
-                    widths, names(m, "sweep", null), names(m, "optional", Set.of()), c.longValue("seed", d.seed()),
+                    c.intValue("tolerance", d.tolerance()), c.doubleValue("width", d.width()), widths,
+                    names(m, "sweep", null), names(m, "optional", Set.of()), c.longValue("seed", d.seed()),
                     c.longValue("low", d.low()), c.longValue("medium", d.medium()), c.longValue("high", d.high()));
         }
 

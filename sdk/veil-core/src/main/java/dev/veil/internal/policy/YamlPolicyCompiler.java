@@ -108,23 +108,29 @@ final class YamlPolicyCompiler {
     /**
      * A detector that cannot observe the inputs a validation rule with a fixed shape lets through
      * (a {@code pool} whose tiles do not fit them) would fail every such request: a load error. So is
-     * a detector that names a feature a validation rule which accepts only its named features never
-     * lets through ({@code feature_sweep}'s {@code sweep: [Income]}).
+     * a detector that names a feature no request can have, when every validation rule lists its
+     * features and refuses others ({@code feature_sweep}'s {@code sweep: [Income]}).
      */
     private static void checkInputSizes(List<StatefulDetector> detectors, Map<String, Map<String, Object>> configs,
             List<YamlPolicy.Rule<ValidationDecision>> validation) {
+        // the features any request can have: those the validation rules list, when every rule refuses others
+        java.util.Set<String> named = new java.util.TreeSet<>();
+        boolean closed = true;
         for (YamlPolicy.Rule<ValidationDecision> r : validation) {
             dev.veil.spi.InputContract contract = r.outcome().contract();
-            if (!contract.allowUnknownFeatures() && !contract.features().isEmpty()) {
-                for (StatefulDetector d : detectors) {
-                    String problem = d.featureNamesProblem(contract.features().keySet());
-                    if (problem != null) {
-                        throw new PolicyPathException("monitoring.detectors." + d.name(), problem + " (validation "
-                                + (r.id().equals("default") ? "default" : "rule '" + r.id() + "'") + ")");
-                    }
+            closed &= !contract.allowUnknownFeatures() && !contract.features().isEmpty();
+            named.addAll(contract.features().keySet());
+        }
+        if (closed && !validation.isEmpty()) {
+            for (StatefulDetector d : detectors) {
+                String problem = d.featureNamesProblem(named);
+                if (problem != null) {
+                    throw new PolicyPathException("monitoring.detectors." + d.name(), problem);
                 }
             }
-            List<Integer> shape = contract.shape();
+        }
+        for (YamlPolicy.Rule<ValidationDecision> r : validation) {
+            List<Integer> shape = r.outcome().contract().shape();
             if (shape.isEmpty()) {
                 continue;
             }

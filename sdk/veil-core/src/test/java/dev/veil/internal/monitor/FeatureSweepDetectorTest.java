@@ -82,7 +82,8 @@ class FeatureSweepDetectorTest {
                     + "compares the caller's last queries, cell by cell); scope global counts everybody's queries in "
                     + "the window by their exact cells: remove " + k);
         }
-        assertThatThrownBy(() -> detector("scope", "tenant")).hasMessage("scope must be caller or global, was 'tenant'");
+        assertThatThrownBy(() -> detector("scope", "tenant"))
+                .hasMessage("scope must be caller or global, was 'tenant'");
         assertThatThrownBy(() -> detector("window_seconds", 0))
                 .hasMessage("window_seconds must be in [1, 604800] (a week), was 0");
         assertThatThrownBy(() -> detector("width", 0)).hasMessage("width must be in (0, 1e15], was 0.0");

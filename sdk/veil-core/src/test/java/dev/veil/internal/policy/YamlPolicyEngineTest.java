@@ -540,8 +540,25 @@ class YamlPolicyEngineTest {
             PolicyError e = loadError(tabular.replace("SWEEP", bad[0]));
             assertThat(e.message()).isEqualTo("monitoring.detectors.feature_sweep: " + bad[1] + ", not features of "
                     + "the input (validation lists [age, income] and refuses others): a misspelt name would watch or "
-                    + "widen nothing (validation default)");
+                    + "widen nothing");
         }
+        // a feature only another validation rule lists is a feature some requests have
+        String twoRules = tabular.replace("monitoring:", """
+                  rules:
+                    - id: with-zip
+                      when: { roles: [mapper] }
+                      contract:
+                        shape: []
+                        allow_unknown_features: false
+                        features:
+                          income: { min: 0, max: 1000000 }
+                          zip: { min: 0, max: 99999 }
+                monitoring:""");
+        assertThat(load(twoRules.replace("SWEEP", "sweep: [zip]")).policy().settings().detectors())
+                .containsKey("feature_sweep");
+        assertThat(loadError(twoRules.replace("SWEEP", "sweep: [zipp]")).message()).startsWith(
+                "monitoring.detectors.feature_sweep: sweep names [zipp], not features of the input (validation lists "
+                        + "[age, income, zip] and refuses others)");
         // where unknown features are accepted, a name the validation does not list may still come
         assertThat(load(tabular.replace("allow_unknown_features: false", "allow_unknown_features: true")
                 .replace("SWEEP", "sweep: [Income]")).policy().settings().detectors()).containsKey("feature_sweep");

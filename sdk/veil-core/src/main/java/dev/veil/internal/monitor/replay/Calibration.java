@@ -89,7 +89,8 @@ public final class Calibration {
             Map.entry("extraction", new Range(0.01, 1, false, true)),
             Map.entry("antithetic", new Range(0.01, 1, false, false)),
             Map.entry("smooth", new Range(0.01, 1, false, false)),
-            Map.entry("feature_sweep", new Range(2, dev.veil.spi.StateOp.CountNewInWindow.MAX_MEMBERS / 2, true, false)));
+            Map.entry("feature_sweep",
+                    new Range(2, dev.veil.spi.StateOp.CountNewInWindow.MAX_MEMBERS / 2, true, false)));
 
     /**
      * One level's threshold.
