@@ -298,7 +298,7 @@ class TabularSweepEvasionTest {
             clock.advance(Duration.ofSeconds(30));
             outcomes.add(outcome(g.predict(Request.of(broker(), applicant))));
         }
-        assertThat(outcomes).containsExactly("clean", "alerted [feature-sweep-alert, feature-sweep-global-alert]",
+        assertThat(outcomes).containsExactly("clean", "alerted [feature-sweep-global-alert]",
                 "denied blocked feature-sweep-global-block");
     }
 
