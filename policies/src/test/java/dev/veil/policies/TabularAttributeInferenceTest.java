@@ -93,6 +93,11 @@ class TabularAttributeInferenceTest {
 
     /** The bundle with 8 more broker accounts ({@code contract: active}); without feature_sweep if asked. */
     private PolicyBundle bundle(String name, boolean withoutSweep) throws IOException {
+        return bundle(dir, name, withoutSweep);
+    }
+
+    /** As {@link #bundle(String, boolean)}, in {@code dir}. */
+    static PolicyBundle bundle(Path dir, String name, boolean withoutSweep) throws IOException {
         Path copy = dir.resolve(name);
         MonitoringTests.copyBundle(Path.of("bundles/tabular-credit"), copy);
         MonitoringTests.addKeys(copy.resolve("keys.json"), ACCOUNTS.values());

@@ -2,7 +2,6 @@ package dev.veil.policies;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.veil.ApiKeys;
 import dev.veil.AuditLog;
 import dev.veil.Credentials;
 import dev.veil.Features;
@@ -30,31 +29,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ways around {@code feature_sweep} that a red-team review of 2 December tried against the
- * shipped tabular-credit bundle (its harness, kept here), and two more: the income sweep of
- * {@link TabularAttributeInferenceTest} with another feature moved a little on every probe, or
- * rotated over 60 applicants, must still not beat guessing the most common band (20.6%); the
- * honest what-if checks the bundle means to let through must not be counted; and the exposure
- * policies/README.md states (an account can get an honest broker blocked) is what happens.
+ * Ways around {@code feature_sweep} on the shipped tabular-credit bundle, most of them from a
+ * red-team review of 2 December (whose harness this is): the income sweep of
+ * {@link TabularAttributeInferenceTest} rotated over 60 applicants, or with another feature moved by
+ * half a cell on every probe, must not beat guessing the most common band (20.6%). The documented
+ * limits are asserted as what happens: a feature the model ignores moved by a whole cell a probe
+ * hides the sweep, and an account that knows an applicant's figures can get the applicant's broker
+ * blocked. A broker's and an underwriter's what-if checks on the loan are not counted.
  */
 class TabularSweepEvasionTest {
     static final double[] CANDIDATES = TabularAttributeInferenceTest.CANDIDATES;
     @TempDir
     Path dir;
 
-    static final Map<String, ApiKeys.Issued> ACCOUNTS = new LinkedHashMap<>();
-    static {
-        for (int a = 0; a < 8; a++) {
-            ACCOUNTS.put("mallory-" + a, ApiKeys.issue("mallory-" + a, List.of("broker"), "brokerline",
-                    Map.of("contract", "active"), null));
-        }
-    }
-
     PolicyBundle bundle(String name) throws IOException {
-        Path copy = dir.resolve(name);
-        MonitoringTests.copyBundle(Path.of("bundles/tabular-credit"), copy);
-        MonitoringTests.addKeys(copy.resolve("keys.json"), ACCOUNTS.values());
-        return PolicyBundle.load(copy);
+        return TabularAttributeInferenceTest.bundle(dir, name, false);
     }
 
     static Credentials broker() {
@@ -62,7 +51,7 @@ class TabularSweepEvasionTest {
     }
 
     static Credentials acct(int i) {
-        return Credentials.apiKey(new ArrayList<>(ACCOUNTS.values()).get(i).plaintext());
+        return TabularAttributeInferenceTest.accounts().get(i);
     }
 
     /** One probe: target t, candidate c, sent by key k after waiting gap seconds. */
