@@ -31,18 +31,21 @@ import java.util.Set;
  * person the model sees unless the model weighs that feature little (wider cells for such features,
  * or leaving them out with {@code optional}, make that cost more, and make honest inputs meet more
  * often). Scope {@code global} compares cells exactly: a change of d crosses a cell's edge with
- * probability d / width, so a steady change of half a width a probe hides a sweep from it. Features
- * absent from a request (a named layout's absent feature, a key left out of a map) are left out of
- * its comparison.
+ * probability d / width, so a steady change of half a width a probe hides a sweep from it. Scope
+ * {@code caller} compares two queries on the features both have: a feature one of them lacks (a
+ * named layout's absent feature, a key left out of a map, a name one probe adds) is left out of that
+ * comparison. Scope {@code global} hashes the cells of the features a query has, so where the
+ * validation accepts unknown features a probe that adds a new feature name each time meets no earlier
+ * one there: list the features (validation {@code allow_unknown_features: false}).
  *
  * <p><b>Score:</b> the largest number, over the watched features ({@code sweep}, default every
  * feature), of distinct exact values of that feature (this query's included) sent within the window
  * by the scope with every other compared feature the same as this query's (a value is named by a
  * keyed hash of its bits). A retry of an input counts once; an honest correction of one field counts
  * 2; a sweep of 8 candidates reaches 8. Features named in {@code optional} are left out when the
- * other features are compared (a feature some requests leave out: a sweep that alternated sending it
- * and leaving it out would otherwise be seen as two sweeps of half the length); they are still
- * watched for a sweep of their own.
+ * other features are compared (a feature some requests leave out: in scope global, a sweep that
+ * alternated sending it and leaving it out would otherwise be two sweeps of half the length); they
+ * are still watched for a sweep of their own.
  *
  * <p><b>Scope:</b> {@code caller} (the default) compares each query with the caller's last
  * {@code history} queries within the window; {@code global} counts everybody's queries together, so
@@ -74,8 +77,9 @@ import java.util.Set;
  * </table>
  *
  * <p>A policy each of whose validation rules lists its features and refuses others
- * ({@code allow_unknown_features: false}) may name in {@code sweep}, {@code widths} and
- * {@code optional} only features some rule lists: a misspelt name is a load error.
+ * ({@code allow_unknown_features: false}), or takes a plain vector of a fixed shape, may name in
+ * {@code sweep}, {@code widths} and {@code optional} only features some rule lets through (for plain
+ * vectors, positions below the longest shape): a misspelt name is a load error.
  *
  * <p><b>Limits.</b> A sweep that changes two features together (two unknown attributes, or one and
  * another by the tolerance or more each time) is not counted; {@code knn} sees it when the steps
@@ -282,8 +286,8 @@ public final class FeatureSweepDetector implements StatefulDetector {
             java.util.TreeSet<String> unknown = new java.util.TreeSet<>(e.getValue());
             unknown.removeAll(features);
             if (!unknown.isEmpty()) {
-                return e.getKey() + " names " + unknown + ", not features of the input (validation lists "
-                        + new java.util.TreeSet<>(features) + " and refuses others): a misspelt name would watch or "
+                return e.getKey() + " names " + unknown + ", not features of the input (the validation lets "
+                        + "through only " + new java.util.TreeSet<>(features) + "): a misspelt name would watch or "
                         + "widen nothing";
             }
         }
@@ -438,7 +442,7 @@ public final class FeatureSweepDetector implements StatefulDetector {
     /**
      * The most distinct values of one watched feature among this query and the remembered ones of
      * time after {@code since} that have it with another value and every other compared feature
-     * present in both (or in neither) with cells at most {@code tolerance} apart.
+     * that both have with cells at most {@code tolerance} apart (at least one such feature).
      */
     static long mostValues(Plan p, List<byte[]> previous, long since, int tolerance) {
         int nc = p.cells().length;
@@ -458,34 +462,29 @@ public final class FeatureSweepDetector implements StatefulDetector {
             if (enc < 0 || 12 + 8L * enc > e.length) {
                 continue;
             }
-            // merge the two sorted lists of compared features: which of this query's differ (or are
-            // missing there), and whether the entry has compared features this query lacks
+            // merge the two sorted lists of compared features: which of those both have differ. A
+            // feature only one of them has is left out (a probe that added a new feature name each
+            // time, where the validation accepts unknown ones, would otherwise meet no earlier probe)
             int differ = 0;
             int differing = -1; // this query's compared feature that differs, when only one does
-            boolean extra = false;
+            int shared = 0;
             int a = 0;
             for (int k = 0; k < enc; k++) {
                 int id = b.getInt();
                 int cell = b.getInt();
                 while (a < nc && p.comparedIds()[a] < id) { // this query's feature, absent there
-                    differ++;
-                    differing = a++;
+                    a++;
                 }
                 if (a < nc && p.comparedIds()[a] == id) {
+                    shared++;
                     if (Math.abs((long) p.cells()[a] - cell) > tolerance) {
                         differ++;
                         differing = a;
                     }
                     a++;
-                } else {
-                    extra = true; // a feature of the entry's that this query lacks
                 }
             }
-            while (a < nc) {
-                differ++;
-                differing = a++;
-            }
-            if (extra || differ > 1) {
+            if (differ > 1 || shared == 0) {
                 continue;
             }
             int differingId = differ == 1 ? p.comparedIds()[differing] : 0;

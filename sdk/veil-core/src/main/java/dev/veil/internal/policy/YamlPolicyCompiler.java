@@ -113,13 +113,29 @@ final class YamlPolicyCompiler {
      */
     private static void checkInputSizes(List<StatefulDetector> detectors, Map<String, Map<String, Object>> configs,
             List<YamlPolicy.Rule<ValidationDecision>> validation) {
-        // the features any request can have: those the validation rules list, when every rule refuses others
+        // the features any request can have: those the validation rules list, when every rule refuses
+        // others; or, when every rule takes a plain vector of a fixed shape, the positions below the
+        // longest (a plain vector's features are named by position, "0", "1", ...)
         java.util.Set<String> named = new java.util.TreeSet<>();
         boolean closed = true;
+        boolean positional = true;
+        long longest = 0;
         for (YamlPolicy.Rule<ValidationDecision> r : validation) {
             dev.veil.spi.InputContract contract = r.outcome().contract();
             closed &= !contract.allowUnknownFeatures() && !contract.features().isEmpty();
             named.addAll(contract.features().keySet());
+            long features = contract.shape().isEmpty() ? -1 : 1;
+            for (int d : contract.shape()) {
+                features *= d;
+            }
+            positional &= features >= 0 && contract.features().isEmpty();
+            longest = Math.max(longest, features);
+        }
+        if (positional && !validation.isEmpty() && longest <= 64) { // longer: refused below, a detector's size
+            for (long i = 0; i < longest; i++) {
+                named.add(Long.toString(i));
+            }
+            closed = true;
         }
         if (closed && !validation.isEmpty()) {
             for (StatefulDetector d : detectors) {

@@ -256,14 +256,17 @@ class FeatureSweepDetectorTest {
         for (int c = 0; c < 5; c++) {
             assertThat(score(onlyAge, "m", T + c * 1000L, with(target, "income", CANDIDATES[c]))).isEqualTo(1);
         }
-        // a feature sent on every other probe: two sweeps of half the length, unless it is optional
+        // a feature sent on every other probe: the caller scope compares the features both have; the
+        // global scope sees two sweeps of half the length, unless the feature is optional
         DetectorHarness plain = harness(detector());
-        DetectorHarness optional = harness(detector("optional", List.of("co_applicant_income")));
+        DetectorHarness global = harness(detector("scope", "global"));
+        DetectorHarness optional = harness(detector("scope", "global", "optional", List.of("co_applicant_income")));
         for (int c = 0; c < CANDIDATES.length; c++) {
             Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
             probe.put("co_applicant_income", c % 2 == 0 ? null : 20_000.0);
-            assertThat(score(plain, "m", T + c * 1000L, probe)).isEqualTo(c / 2 + 1);
-            assertThat(score(optional, "m", T + c * 1000L, probe)).isEqualTo(c + 1);
+            assertThat(score(plain, "m", T + c * 1000L, probe)).isEqualTo(c + 1);
+            assertThat(score(global, "m" + c, T + c * 1000L, probe)).isEqualTo(c / 2 + 1);
+            assertThat(score(optional, "m" + c, T + c * 1000L, probe)).isEqualTo(c + 1);
         }
         // an optional feature is still watched: a sweep of it, everything else the same
         DetectorHarness own = harness(detector("optional", List.of("co_applicant_income")));
@@ -271,6 +274,21 @@ class FeatureSweepDetectorTest {
             Map<String, Double> probe = with(target, "co_applicant_income", CANDIDATES[c]);
             assertThat(score(own, "m", T + c * 1000L, probe)).isEqualTo(c + 1);
         }
+    }
+
+    @Test
+    void shouldSeeASweepWhoseProbesEachAddANewFeatureName() {
+        // a review: where the validation accepts unknown features, a probe carrying a name of its own
+        // ("ref_3": 0) met no earlier probe, so a sweep of 8 scored 1
+        DetectorHarness h = harness(detector());
+        Map<String, Double> target = applicant(new SplittableRandom(12));
+        double last = 0;
+        for (int c = 0; c < CANDIDATES.length; c++) {
+            Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
+            probe.put("ref_" + c, 0.0);
+            last = score(h, "m", T + c * 1000L, probe);
+        }
+        assertThat(last).isEqualTo(CANDIDATES.length);
     }
 
     @Test

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * -0.0; small histories and windows, so that both bounds are reached. The score of every query is
  * the most distinct values of one watched feature among it and the earlier queries the detector may
  * compare it with whose every other compared feature is in a cell at most the tolerance from its own
- * (exactly the same cell in scope global), or absent in both.
+ * (scope caller: of the features both have, one at least; scope global: exactly the same cell, and
+ * the same features present).
  */
 class FeatureSweepPropertiesTest {
     private static final long T = 1_700_000_000_000L;
@@ -96,7 +97,8 @@ class FeatureSweepPropertiesTest {
             Set<Long> values = new HashSet<>();
             values.add(Double.doubleToLongBits(x[q][j] + 0.0));
             for (int e : earlier) {
-                if (Double.isNaN(x[e][j]) || !sameRest(d, x[q], x[e], j, s.global() ? 0 : c.tolerance())) {
+                if (Double.isNaN(x[e][j]) || !sameRest(d, x[q], x[e], j, s.global() ? 0 : c.tolerance(),
+                        !s.global())) {
                     continue;
                 }
                 values.add(Double.doubleToLongBits(x[e][j] + 0.0));
@@ -106,21 +108,33 @@ class FeatureSweepPropertiesTest {
         return most;
     }
 
-    private static boolean sameRest(FeatureSweepDetector d, double[] a, double[] b, int j, int tolerance) {
+    /**
+     * Whether {@code a} and {@code b} are the same but for feature {@code j}: every other compared
+     * feature within the tolerance. Scope caller ({@code bothOnly}) compares the features both have
+     * and needs one at least (j included, when compared); scope global needs the same features present.
+     */
+    private static boolean sameRest(FeatureSweepDetector d, double[] a, double[] b, int j, int tolerance,
+            boolean bothOnly) {
+        int shared = 0;
         for (int i = 0; i < a.length; i++) {
             String f = Integer.toString(i);
-            if (i == j || d.config().optional().contains(f)) {
+            if (d.config().optional().contains(f)) {
                 continue;
             }
             boolean absentA = Double.isNaN(a[i]);
-            if (absentA != Double.isNaN(b[i])) {
-                return false;
+            boolean absentB = Double.isNaN(b[i]);
+            if (absentA || absentB) {
+                if (absentA != absentB && !bothOnly && i != j) {
+                    return false;
+                }
+                continue;
             }
-            if (!absentA && Math.abs((long) d.cellOf(f, a[i]) - d.cellOf(f, b[i])) > tolerance) {
+            shared++;
+            if (i != j && Math.abs((long) d.cellOf(f, a[i]) - d.cellOf(f, b[i])) > tolerance) {
                 return false;
             }
         }
-        return true;
+        return !bothOnly || shared > 0;
     }
 
     @Test

@@ -539,7 +539,7 @@ class YamlPolicyEngineTest {
             {"widths: { incme: 1000 }", "widths names [incme]"}, {"optional: [agee]", "optional names [agee]"}}) {
             PolicyError e = loadError(tabular.replace("SWEEP", bad[0]));
             assertThat(e.message()).isEqualTo("monitoring.detectors.feature_sweep: " + bad[1] + ", not features of "
-                    + "the input (validation lists [age, income] and refuses others): a misspelt name would watch or "
+                    + "the input (the validation lets through only [age, income]): a misspelt name would watch or "
                     + "widen nothing");
         }
         // a feature only another validation rule lists is a feature some requests have
@@ -557,8 +557,24 @@ class YamlPolicyEngineTest {
         assertThat(load(twoRules.replace("SWEEP", "sweep: [zip]")).policy().settings().detectors())
                 .containsKey("feature_sweep");
         assertThat(loadError(twoRules.replace("SWEEP", "sweep: [zipp]")).message()).startsWith(
-                "monitoring.detectors.feature_sweep: sweep names [zipp], not features of the input (validation lists "
-                        + "[age, income, zip] and refuses others)");
+                "monitoring.detectors.feature_sweep: sweep names [zipp], not features of the input (the validation "
+                        + "lets through only [age, income, zip])");
+        // a plain vector of a fixed shape: its features are positions (a review: sweep: [income] under
+        // shape [3] loaded and watched nothing)
+        String plain = tabular.replace("""
+                    shape: []
+                    allow_unknown_features: false
+                    features:
+                      income: { min: 0, max: 1000000 }
+                      age: { min: 18, max: 100 }
+                """, """
+                    shape: [3]
+                """);
+        assertThat(load(plain.replace("SWEEP", "sweep: [\"0\"], widths: { \"2\": 5 }")).policy().settings()
+                .detectors()).containsKey("feature_sweep");
+        assertThat(loadError(plain.replace("SWEEP", "sweep: [income], widths: { \"7\": 1000 }")).message())
+                .isEqualTo("monitoring.detectors.feature_sweep: sweep names [income], not features of the input (the "
+                        + "validation lets through only [0, 1, 2]): a misspelt name would watch or widen nothing");
         // where unknown features are accepted, a name the validation does not list may still come
         assertThat(load(tabular.replace("allow_unknown_features: false", "allow_unknown_features: true")
                 .replace("SWEEP", "sweep: [Income]")).policy().settings().detectors()).containsKey("feature_sweep");
