@@ -321,8 +321,9 @@ class CalibrationTest {
     @Test
     void calibratesASweepOfOneFeature() {
         Calibration c = start(POLICY.replace("rate: { window_seconds: 60, high: 100 }",
-                "feature_sweep: { width: 0.5, high: 4 }"), 0.25);
-        // c0 sweeps feature 0 (5 values, the others the same); c1 to c3 send independent inputs
+                "feature_sweep: { width: 0.05, high: 4 }"), 0.25);
+        // c0 sweeps feature 0 (5 values, the others the same); c1 to c3 send independent inputs, which
+        // with three features of cells of 0.05 sometimes meet within a cell (a second value, a score)
         List<String> lines = new ArrayList<>();
         java.util.SplittableRandom r = new java.util.SplittableRandom(3);
         for (int i = 0; i < 5; i++) {
@@ -338,6 +339,11 @@ class CalibrationTest {
         assertThat(sweep.name()).isEqualTo("feature_sweep");
         assertThat(sweep.scored()).as("callers with a second value of one feature").isGreaterThanOrEqualTo(1);
         assertThat(sweep.levels()).extracting(Calibration.LevelResult::threshold).allMatch(t -> t == 0 || t >= 2);
+        // high: one caller of 4 may alarm (fpr 0.25): the sweeping c0 (5 values) does, at 4; the
+        // independent callers' chance pairs of values stay below
+        Calibration.LevelResult high = sweep.levels().get(2);
+        assertThat(high.threshold()).isEqualTo(4);
+        assertThat(high.alarmed()).isEqualTo(1);
     }
 
     private static final String POLICY = """
