@@ -58,6 +58,21 @@ class FeatureSweepDetectorTest {
         return h.observe(caller, t, Features.named(a))[0].score();
     }
 
+    /**
+     * The income sweep of {@code target} by one caller, a probe a second, each probe changed by
+     * {@code tweak} (probe, candidate index) first: the last probe's score.
+     */
+    static double sweep(DetectorHarness h, Map<String, Double> target,
+            java.util.function.BiConsumer<Map<String, Double>, Integer> tweak) {
+        double last = 0;
+        for (int c = 0; c < CANDIDATES.length; c++) {
+            Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
+            tweak.accept(probe, c);
+            last = score(h, "mallory", T + c * 1000L, probe);
+        }
+        return last;
+    }
+
     @Test
     void shouldReadDefaultsAndEveryKey() {
         assertThat(FeatureSweepDetector.Config.from(Map.of())).isEqualTo(FeatureSweepDetector.Config.DEFAULT);
@@ -149,15 +164,10 @@ class FeatureSweepDetectorTest {
     @Test
     void shouldSeeASweepWhoseOtherFeaturesMoveByACentOnEveryProbe() {
         // exact copies of the target no longer match: the loan moves by a cent on each probe
-        DetectorHarness h = harness(detector());
         Map<String, Double> target = applicant(new SplittableRandom(3));
-        double last = 0;
-        for (int c = 0; c < CANDIDATES.length; c++) {
-            Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
-            probe.put("loan_amount", target.get("loan_amount") + 0.01 * c);
-            last = score(h, "mallory", T + c * 1000L, probe);
-        }
-        assertThat(last).isEqualTo(CANDIDATES.length);
+        assertThat(sweep(harness(detector()), target,
+                (probe, c) -> probe.put("loan_amount", target.get("loan_amount") + 0.01 * c)))
+                .isEqualTo(CANDIDATES.length);
     }
 
     @Test
@@ -280,15 +290,9 @@ class FeatureSweepDetectorTest {
     void shouldSeeASweepWhoseProbesEachAddANewFeatureName() {
         // a review: where the validation accepts unknown features, a probe carrying a name of its own
         // ("ref_3": 0) met no earlier probe, so a sweep of 8 scored 1
-        DetectorHarness h = harness(detector());
         Map<String, Double> target = applicant(new SplittableRandom(12));
-        double last = 0;
-        for (int c = 0; c < CANDIDATES.length; c++) {
-            Map<String, Double> probe = with(target, "income", CANDIDATES[c]);
-            probe.put("ref_" + c, 0.0);
-            last = score(h, "m", T + c * 1000L, probe);
-        }
-        assertThat(last).isEqualTo(CANDIDATES.length);
+        assertThat(sweep(harness(detector()), target, (probe, c) -> probe.put("ref_" + c, 0.0)))
+                .isEqualTo(CANDIDATES.length);
     }
 
     @Test
