@@ -1,6 +1,7 @@
 package dev.veil.internal.monitor;
 
 import dev.veil.Signal;
+import dev.veil.internal.state.PackedEntries;
 import dev.veil.internal.state.StateKeys;
 import dev.veil.spi.Query;
 import dev.veil.spi.StateOp;
@@ -90,7 +91,7 @@ import java.util.Set;
  *
  * <p><b>State:</b> scope {@code caller}: a list of the caller's last {@code history} queries, kept
  * for the window: 12 bytes, plus 8 per compared feature (its name and cell, hashed and as a number)
- * and 8 per watched feature (its name and value, hashed) each. Scope {@code global}: a sliding-window
+ * and 8 per watched feature (its name and value, hashed), padded to a multiple of 8 pairs, each. Scope {@code global}: a sliding-window
  * counter per watched feature and per cell of the other features, with the values it counted (up to
  * twice the highest level used), in the store's share for per-input counters: as many counters a
  * query as watched features, so name the few a sweep would look for ({@code sweep}: an income, an
@@ -106,6 +107,13 @@ public final class FeatureSweepDetector implements StatefulDetector {
     public static final String TYPE = "feature_sweep";
     /** Most features an input may have: the detector compares inputs feature by feature (tabular data). */
     static final int MAX_FEATURES = 64;
+    /** Big-endian views of a history entry's bytes (as {@link java.nio.ByteBuffer} writes them). */
+    private static final java.lang.invoke.VarHandle INT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            int[].class, java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.invoke.VarHandle LONG = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.invoke.VarHandle SHORT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            short[].class, java.nio.ByteOrder.BIG_ENDIAN);
     /** Separates the cell offsets and value hashes from other uses of the seed. */
     private static final long DOMAIN = 0x5EE9_F3A7_0FF5L;
 
@@ -390,14 +398,18 @@ public final class FeatureSweepDetector implements StatefulDetector {
     }
 
     /**
-     * Scope caller: the history entry of a query: its time, the number of compared features, then
-     * (name key, cell) per compared feature and (name key, value hash) per watched one.
+     * Scope caller: the history entry of a query: its time (8 bytes), the numbers of compared and of
+     * watched features (2 bytes each), then (name key, cell) per compared feature and (name key,
+     * value hash) per watched one, 8 bytes a pair, and zeros up to a multiple of 8 pairs, so that the
+     * entries of one kind of input have one length (the in-memory store then keeps them packed and
+     * hands them over without a copy).
      */
     static byte[] entry(long timeMillis, Plan p) {
         int nc = p.cells().length;
         int nw = p.values().length;
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + 8 * (nc + nw));
-        b.putLong(timeMillis).putInt(nc);
+        int pairs = (nc + nw + 7) / 8 * 8;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + 8 * pairs);
+        b.putLong(timeMillis).putShort((short) nc).putShort((short) nw);
         for (int k = 0; k < nc; k++) {
             b.putInt(p.comparedIds()[k]).putInt(p.cells()[k]);
         }
@@ -445,58 +457,19 @@ public final class FeatureSweepDetector implements StatefulDetector {
      * that both have with cells at most {@code tolerance} apart (at least one such feature).
      */
     static long mostValues(Plan p, List<byte[]> previous, long since, int tolerance) {
-        int nc = p.cells().length;
         int nw = p.values().length;
         int[][] seen = new int[nw][]; // per watched feature: the other values, distinct (null: none yet)
         int[] counts = new int[nw];
-        for (int i = previous.size() - 1; i >= 0; i--) { // newest first
-            byte[] e = previous.get(i);
-            if (e.length < 12 || (e.length - 12) % 8 != 0) {
-                continue; // not an entry of this format
+        if (previous instanceof PackedEntries packed) {
+            // the in-memory store's contiguous history: no array per entry, no copy per entry
+            byte[] data = packed.array();
+            for (int i = packed.size() - 1; i >= 0; i--) { // newest first
+                count(p, data, packed.offset() + i * packed.stride(), packed.stride(), since, tolerance, seen, counts);
             }
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(e);
-            if (b.getLong() <= since) {
-                continue; // older than the window (entries are in time order, but a clock may step back)
-            }
-            int enc = b.getInt();
-            if (enc < 0 || 12 + 8L * enc > e.length) {
-                continue;
-            }
-            // merge the two sorted lists of compared features: which of those both have differ. A
-            // feature only one of them has is left out (a probe that added a new feature name each
-            // time, where the validation accepts unknown ones, would otherwise meet no earlier probe)
-            int differ = 0;
-            int differing = -1; // this query's compared feature that differs, when only one does
-            int shared = 0;
-            int a = 0;
-            for (int k = 0; k < enc; k++) {
-                int id = b.getInt();
-                int cell = b.getInt();
-                while (a < nc && p.comparedIds()[a] < id) { // this query's feature, absent there
-                    a++;
-                }
-                if (a < nc && p.comparedIds()[a] == id) {
-                    shared++;
-                    if (Math.abs((long) p.cells()[a] - cell) > tolerance) {
-                        differ++;
-                        differing = a;
-                    }
-                    a++;
-                }
-            }
-            if (differ > 1 || shared == 0) {
-                continue;
-            }
-            int differingId = differ == 1 ? p.comparedIds()[differing] : 0;
-            while (b.remaining() >= 8) {
-                int id = b.getInt();
-                int value = b.getInt();
-                for (int k = 0; k < nw; k++) {
-                    // the watched feature itself may differ (as far as it likes), no other one
-                    if (p.watchedIds()[k] == id && p.values()[k] != value && (differ == 0 || differingId == id)) {
-                        counts[k] = addDistinct(seen, k, counts[k], value);
-                    }
-                }
+        } else {
+            for (int i = previous.size() - 1; i >= 0; i--) {
+                byte[] e = previous.get(i);
+                count(p, e, 0, e.length, since, tolerance, seen, counts);
             }
         }
         int most = 0;
@@ -504,6 +477,58 @@ public final class FeatureSweepDetector implements StatefulDetector {
             most = Math.max(most, c);
         }
         return most + 1L;
+    }
+
+    /** Adds the values of one remembered query ({@code len} bytes of {@code e} from {@code at}) to the counts. */
+    private static void count(Plan p, byte[] e, int at, int len, long since, int tolerance, int[][] seen,
+            int[] counts) {
+        int nc = p.cells().length;
+        int nw = p.values().length;
+        if (len < 12 || (len - 12) % 8 != 0 || (long) LONG.get(e, at) <= since) {
+            return; // not an entry of this format, or older than the window (a clock may step back)
+        }
+        int enc = (short) SHORT.get(e, at + 8);
+        int enw = (short) SHORT.get(e, at + 10);
+        if (enc < 0 || enw < 0 || 12 + 8L * (enc + enw) > len) {
+            return;
+        }
+        // merge the two sorted lists of compared features: which of those both have differ. A
+        // feature only one of them has is left out (a probe that added a new feature name each time,
+        // where the validation accepts unknown ones, would otherwise meet no earlier probe). Most
+        // entries are other applicants: they differ in two features within a few steps.
+        int differ = 0;
+        int differing = -1; // this query's compared feature that differs, when only one does
+        int shared = 0;
+        int a = 0;
+        int o = at + 12;
+        for (int k = 0; k < enc && differ <= 1; k++, o += 8) {
+            int id = (int) INT.get(e, o);
+            while (a < nc && p.comparedIds()[a] < id) { // this query's feature, absent there
+                a++;
+            }
+            if (a < nc && p.comparedIds()[a] == id) {
+                shared++;
+                if (Math.abs((long) p.cells()[a] - (int) INT.get(e, o + 4)) > tolerance) {
+                    differ++;
+                    differing = a;
+                }
+                a++;
+            }
+        }
+        if (differ > 1 || shared == 0) {
+            return;
+        }
+        int differingId = differ == 1 ? p.comparedIds()[differing] : 0;
+        for (o = at + 12 + 8 * enc; o < at + 12 + 8 * (enc + enw); o += 8) {
+            int id = (int) INT.get(e, o);
+            int value = (int) INT.get(e, o + 4);
+            for (int k = 0; k < nw; k++) {
+                // the watched feature itself may differ (as far as it likes), no other one
+                if (p.watchedIds()[k] == id && p.values()[k] != value && (differ == 0 || differingId == id)) {
+                    counts[k] = addDistinct(seen, k, counts[k], value);
+                }
+            }
+        }
     }
 
     private static int addDistinct(int[][] seen, int k, int count, int value) {
@@ -522,16 +547,16 @@ public final class FeatureSweepDetector implements StatefulDetector {
     }
 
     /**
-     * Scope caller: one history entry (12 bytes, and 8 per compared and per watched feature: every
-     * feature, up to {@value #MAX_FEATURES}, in the worst case, plus the list's own overhead per
-     * entry, about 48 bytes); scope global: a counter per watched feature (every feature without
+     * Scope caller: one history entry (12 bytes, and 8 per compared and per watched feature, padded
+     * to a multiple of 8 pairs: every feature, up to {@value #MAX_FEATURES}, in the worst case, plus
+     * the list's own overhead per entry, about 48 bytes); scope global: a counter per watched feature (every feature without
      * {@code sweep}) in the worst case, where every query opens new ones, each as large as
      * {@code knn_global}'s.
      */
     @Override
     public long bytesPerQuery() {
         long watched = config.sweep() == null ? MAX_FEATURES : config.sweep().size();
-        return config.scope() == Scope.CALLER ? 12 + 8L * (MAX_FEATURES + watched) + 48
+        return config.scope() == Scope.CALLER ? 12 + 8L * ((MAX_FEATURES + watched + 7) / 8 * 8) + 48
                 : watched * (2L * (prefix.length() + 16) + 256 + 224 + 40 + 2 * 16);
     }
 
