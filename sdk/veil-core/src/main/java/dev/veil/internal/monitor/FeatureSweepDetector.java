@@ -90,12 +90,12 @@ import java.util.Set;
  * your own).
  *
  * <p><b>State:</b> scope {@code caller}: a list of the caller's last {@code history} queries, kept
- * for the window: 12 bytes, plus 8 per compared feature (its name and cell, hashed and as a number)
- * and 8 per watched feature (its name and value, hashed), padded to a multiple of 8 pairs, each. Scope {@code global}: a sliding-window
- * counter per watched feature and per cell of the other features, with the values it counted (up to
- * twice the highest level used), in the store's share for per-input counters: as many counters a
- * query as watched features, so name the few a sweep would look for ({@code sweep}: an income, an
- * age) rather than every one. For inputs of at most {@value #MAX_FEATURES} features: a policy
+ * for the window: 12 bytes, plus 8 per compared feature (its name, hashed, and its cell) and 8 per
+ * watched feature (its name and value, hashed), padded to a multiple of 8 pairs, each. Scope
+ * {@code global}: a sliding-window counter per watched feature and per cell of the other features,
+ * with the values it counted (up to twice the highest level used), in the store's share for
+ * per-input counters: as many counters a query as watched features, so name the few a sweep would
+ * look for ({@code sweep}: an income, an age) rather than every one. For inputs of at most {@value #MAX_FEATURES} features: a policy
  * with a fixed shape of more is refused when it loads, and a longer input that a policy without one
  * lets through is a failure of the detector (handled as {@code on_error} says: denied by default).
  *
