@@ -95,9 +95,10 @@ import java.util.Set;
  * {@code global}: a sliding-window counter per watched feature and per cell of the other features,
  * with the values it counted (up to twice the highest level used), in the store's share for
  * per-input counters: as many counters a query as watched features, so name the few a sweep would
- * look for ({@code sweep}: an income, an age) rather than every one. For inputs of at most {@value #MAX_FEATURES} features: a policy
- * with a fixed shape of more is refused when it loads, and a longer input that a policy without one
- * lets through is a failure of the detector (handled as {@code on_error} says: denied by default).
+ * look for ({@code sweep}: an income, an age) rather than every one. For inputs of at most
+ * {@value #MAX_FEATURES} features: a policy with a fixed shape of more is refused when it loads, and
+ * a longer input that a policy without one lets through is a failure of the detector (handled as
+ * {@code on_error} says: denied by default).
  *
  * <p><b>Cost:</b> a hash per feature; scope {@code caller}: one list append in the store and a
  * comparison of each compared feature with each of the caller's remembered queries; scope
@@ -549,8 +550,8 @@ public final class FeatureSweepDetector implements StatefulDetector {
     /**
      * Scope caller: one history entry (12 bytes, and 8 per compared and per watched feature, padded
      * to a multiple of 8 pairs: every feature, up to {@value #MAX_FEATURES}, in the worst case, plus
-     * the list's own overhead per entry, about 48 bytes); scope global: a counter per watched feature (every feature without
-     * {@code sweep}) in the worst case, where every query opens new ones, each as large as
+     * the list's own overhead per entry, about 48 bytes); scope global: a counter per watched feature
+     * (every feature without {@code sweep}) in the worst case, where every query opens new ones, each as large as
      * {@code knn_global}'s.
      */
     @Override
