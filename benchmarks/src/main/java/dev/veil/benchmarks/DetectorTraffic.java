@@ -304,7 +304,14 @@ public final class DetectorTraffic {
 
     /** Runs the detectors on one query as the Guard does; returns the signals. */
     public Signal[] observe(StateStore store, Prepared p) {
-        Query q = p.query();
+        return observe(detectors, store, p.query(), p.answer());
+    }
+
+    /**
+     * Runs {@code detectors} on {@code q} as the Guard does (plan, one execute, evaluate, record with
+     * {@code answer}, one submit); returns the signals.
+     */
+    static Signal[] observe(StatefulDetector[] detectors, StateStore store, Query q, Prediction answer) {
         List<StateOp> ops = new ArrayList<>(16);
         Object[] contexts = new Object[detectors.length];
         int[] from = new int[detectors.length];
@@ -319,7 +326,7 @@ public final class DetectorTraffic {
         }
         List<StateOp> later = new ArrayList<>(8);
         for (int i = 0; i < detectors.length; i++) {
-            detectors[i].record(q, contexts[i], p.answer(), later);
+            detectors[i].record(q, contexts[i], answer, later);
         }
         if (!later.isEmpty()) {
             store.submit(later.toArray(new StateOp[0]));

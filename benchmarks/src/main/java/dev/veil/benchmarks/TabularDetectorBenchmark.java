@@ -9,7 +9,6 @@ import dev.veil.internal.monitor.BuiltinDetectors;
 import dev.veil.internal.monitor.StatefulDetector;
 import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.spi.Query;
-import dev.veil.spi.StateOp;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -127,26 +126,7 @@ public class TabularDetectorBenchmark {
 
     @Benchmark
     public Signal[] observe() {
-        List<StateOp> ops = new ArrayList<>(16);
-        Object[] contexts = new Object[running.length];
-        int[] from = new int[running.length];
-        for (int i = 0; i < running.length; i++) {
-            from[i] = ops.size();
-            contexts[i] = running[i].plan(query, ops);
-        }
-        Object[] results = store.execute(ops.toArray(new StateOp[0]));
-        Signal[] signals = new Signal[running.length];
-        for (int i = 0; i < running.length; i++) {
-            signals[i] = running[i].evaluate(query, contexts[i], results, from[i]);
-        }
-        List<StateOp> later = new ArrayList<>(8);
-        for (int i = 0; i < running.length; i++) {
-            running[i].record(query, contexts[i], answer, later);
-        }
-        if (!later.isEmpty()) {
-            store.submit(later.toArray(new StateOp[0]));
-        }
-        return signals;
+        return DetectorTraffic.observe(running, store, query, answer);
     }
 
     @TearDown(Level.Trial)
