@@ -332,11 +332,12 @@ public final class FeatureSweepDetector implements StatefulDetector {
     }
 
     /**
-     * A query's features as the detector compares them. Per compared feature (present, not
-     * optional): its name's key and its cell. Per watched feature (present): its name's key, the
-     * hash of its name with the cells of every other compared feature ({@code rest}: equal for two
-     * inputs whose other features are in the same cells, scope global's counter), and the keyed
-     * hash of its value. Compared features in the order of their keys.
+     * A query's features as the detector compares them. Scope caller: per compared feature (present,
+     * not optional) its name's key and its cell, in the order of the keys ({@code rest} empty).
+     * Scope global: per watched feature the hash of its name with the cells of every other compared
+     * feature ({@code rest}: equal for two inputs whose other features are in the same cells, the
+     * key of its counter; no compared features). Both: per watched feature (present) its name's key
+     * and the keyed hash of its value.
      */
     record Plan(int[] comparedIds, int[] cells, int[] watchedIds, long[] rest, int[] values) {}
 
@@ -351,8 +352,11 @@ public final class FeatureSweepDetector implements StatefulDetector {
             // or padding an input would hide a sweep
             throw new IllegalArgumentException(problem);
         }
-        long[] compared = new long[n]; // (name key << 32) | cell index, for sorting by key
-        long[] cellHash = new long[n]; // 0 for a feature not compared
+        // scope caller compares the cells one by one (sorted by name key); scope global hashes them
+        // together: each computes only what it reads
+        boolean global = config.scope() == Scope.GLOBAL;
+        long[] compared = new long[n]; // caller: (name key << 32) | cell index, for sorting by key
+        long[] cellHash = global ? new long[n] : null; // global: 0 for a feature not compared
         long[] ids = new long[n];
         boolean[] watched = new boolean[n];
         int nc = 0;
@@ -371,26 +375,30 @@ public final class FeatureSweepDetector implements StatefulDetector {
                 continue; // not compared
             }
             int cell = cellOf(f, id, x[i]);
-            cellHash[i] = QueryHashing.mix(id + QueryHashing.mix(cell));
-            total += cellHash[i];
-            compared[nc++] = ((id >>> 32) << 32) | (cell & 0xFFFF_FFFFL);
+            if (global) {
+                cellHash[i] = QueryHashing.mix(id + QueryHashing.mix(cell));
+                total += cellHash[i];
+            } else {
+                compared[nc++] = ((id >>> 32) << 32) | (cell & 0xFFFF_FFFFL);
+            }
         }
-        long[] sorted = java.util.Arrays.copyOf(compared, nc);
-        java.util.Arrays.sort(sorted);
+        java.util.Arrays.sort(compared, 0, nc);
         int[] comparedIds = new int[nc];
         int[] cells = new int[nc];
         for (int k = 0; k < nc; k++) {
-            comparedIds[k] = (int) (sorted[k] >>> 32);
-            cells[k] = (int) sorted[k];
+            comparedIds[k] = (int) (compared[k] >>> 32);
+            cells[k] = (int) compared[k];
         }
         int[] watchedIds = new int[nw];
-        long[] rest = new long[nw];
+        long[] rest = new long[global ? nw : 0];
         int[] values = new int[nw];
         int k = 0;
         for (int j = 0; j < n; j++) {
             if (watched[j]) {
                 watchedIds[k] = (int) (ids[j] >>> 32);
-                rest[k] = QueryHashing.mix((total - cellHash[j]) ^ ids[j]); // every compared feature but j's
+                if (global) {
+                    rest[k] = QueryHashing.mix((total - cellHash[j]) ^ ids[j]); // every compared feature but j's
+                }
                 values[k++] = (int) (QueryHashing.mix(ids[j] ^ QueryHashing.mix(Double.doubleToLongBits(x[j] + 0.0)))
                         >>> 32);
             }
