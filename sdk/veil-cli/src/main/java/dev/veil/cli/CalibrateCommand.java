@@ -362,17 +362,11 @@ final class CalibrateCommand implements Callable<Integer> {
             if (d.scored() > 0 && 2L * d.scored() < d.callers()) {
                 // the target is a rate over every caller: callers without a score never alarm, so they
                 // let the scored ones alarm more often than the target, in traffic where all are scored
-                // feature_sweep scores only a caller that sent a second value of one feature with the
-                // others the same: a caller without one had a long enough stream, and nothing to count
-                boolean sweep = "feature_sweep".equals(d.type());
+                Calibration.NoScore why = d.noScore(); // a type's own reason (feature_sweep: no second value)
                 w.println(ControlChars.escaped("  note: " + (d.callers() - d.scored()) + " of the " + d.callers()
-                        + " callers " + (sweep ? "never sent a second value of one feature with the others the same "
-                        + "(no score)" : "got no score (too short a stream)") + ", and never alarm: the target is a "
-                        + "rate over all callers, so the scored ones may alarm up to "
-                        + num((double) d.callers() / d.scored()) + " times as often as it "
-                        + (sweep ? "in traffic where every caller sends such pairs as often as they did"
-                                : "in traffic whose sessions are all as long as theirs; calibrate on sessions as long "
-                                        + "as real ones")));
+                        + " callers " + why.why() + ", and never alarm: the target is a rate over all callers, so "
+                        + "the scored ones may alarm up to " + num((double) d.callers() / d.scored()) + " times as "
+                        + "often as it " + why.traffic()));
             }
             for (int i = d.levels().size() - 1; i >= 0; i--) {
                 Calibration.LevelResult l = d.levels().get(i);

@@ -74,8 +74,27 @@ public final class Calibration {
      * @param integer whether thresholds are integers
      * @param strictBelow for a lower-is-worse score: whether a score alarms when strictly below the
      *     threshold (else at or below)
+     * @param noScore why a caller gets no score (its signal never reaches the least level), and in
+     *     what traffic the scored callers stand for all of them: {@code veil calibrate}'s note
      */
-    record Range(double min, double max, boolean integer, boolean strictBelow) {}
+    record Range(double min, double max, boolean integer, boolean strictBelow, NoScore noScore) {
+        /** A type whose callers go unscored while their stream is too short. */
+        Range(double min, double max, boolean integer, boolean strictBelow) {
+            this(min, max, integer, strictBelow, NoScore.SHORT_STREAM);
+        }
+    }
+
+    /**
+     * Why callers of a type get no score, and the traffic in which the scored ones' rate of alarms
+     * would hold for everybody.
+     *
+     * @param why what the unscored callers did not do
+     * @param traffic the traffic in which every caller would be scored, and advice
+     */
+    public record NoScore(String why, String traffic) {
+        static final NoScore SHORT_STREAM = new NoScore("got no score (too short a stream)",
+                "in traffic whose sessions are all as long as theirs; calibrate on sessions as long as real ones");
+    }
 
     /** Known types (see each detector's configuration). */
     static final Map<String, Range> RANGES = Map.ofEntries(
@@ -89,8 +108,10 @@ public final class Calibration {
             Map.entry("extraction", new Range(0.01, 1, false, true)),
             Map.entry("antithetic", new Range(0.01, 1, false, false)),
             Map.entry("smooth", new Range(0.01, 1, false, false)),
-            Map.entry("feature_sweep",
-                    new Range(2, dev.veil.spi.StateOp.CountNewInWindow.MAX_MEMBERS / 2, true, false)));
+            // a caller is scored once it sends a second value of one feature with the others the same
+            Map.entry("feature_sweep", new Range(2, dev.veil.spi.StateOp.CountNewInWindow.MAX_MEMBERS / 2, true,
+                    false, new NoScore("never sent a second value of one feature with the others the same (no score)",
+                            "in traffic where every caller sends such pairs as often as they did"))));
 
     /**
      * One level's threshold.
@@ -117,6 +138,12 @@ public final class Calibration {
      */
     public record DetectorResult(String name, String type, boolean higherIsWorse, int callers, int scored,
             List<LevelResult> levels, String skipped, boolean integer) {
+        /** Why this type's callers go unscored (for the note on callers without a score). */
+        public NoScore noScore() {
+            Range r = RANGES.get(type);
+            return r == null ? NoScore.SHORT_STREAM : r.noScore();
+        }
+
         /**
          * The object written to the bundle's data: {@code {"low": .., "medium": .., "high": .., "fpr": ..,
          * "callers": ..}} (integers for integer thresholds; 0 = level not used).

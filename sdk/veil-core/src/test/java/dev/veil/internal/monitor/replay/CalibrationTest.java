@@ -344,6 +344,10 @@ class CalibrationTest {
         Calibration.LevelResult high = sweep.levels().get(2);
         assertThat(high.threshold()).isEqualTo(4);
         assertThat(high.alarmed()).isEqualTo(1);
+        // veil calibrate's note on callers without a score: not a short stream, for this type
+        assertThat(sweep.noScore().why()).isEqualTo("never sent a second value of one feature with the others the "
+                + "same (no score)");
+        assertThat(c.finish().detectors().get(0).noScore().why()).isEqualTo("got no score (too short a stream)");
     }
 
     private static final String POLICY = """
