@@ -9,9 +9,9 @@ import java.util.Objects;
  * never leaves the Guard; callers receive a {@link ReleasedPrediction}.
  *
  * <p><b>A fresh scores array per answer.</b> The Guard reads the scores array of a classification
- * without copying it, from its checks until the answer is released: a model that hands the same
- * array to two calls (a native runtime's output buffer, reused) and writes the second answer into
- * it while the first request is still in the Guard, on another thread, gets the second caller's
+ * without copying it, from its checks until the answer is released and recorded: a model that hands
+ * the same array to two calls (a native runtime's output buffer, reused) and writes the second answer
+ * into it while the first request is still in the Guard, on another thread, gets the second caller's
  * answer released to the first caller, under the first caller's audit record. Copy such a buffer
  * ({@code buffer.clone()}) before passing it to {@link #classification}.
  *

@@ -6,6 +6,7 @@ import static dev.veil.GuardFixtures.CAROL;
 import static dev.veil.GuardFixtures.ERIN;
 import static dev.veil.GuardFixtures.INFO_A;
 import static dev.veil.GuardFixtures.INFO_B;
+import static dev.veil.GuardFixtures.LABELS;
 import static dev.veil.GuardFixtures.NOW;
 import static dev.veil.GuardFixtures.SAM;
 import static dev.veil.GuardFixtures.SCORES_A;
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.veil.GuardFixtures.BundleDir;
 import dev.veil.GuardFixtures.CountingModel;
 import dev.veil.ReleasedPrediction.ScoredLabel;
+import dev.veil.spi.PredictionSummary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -196,6 +199,60 @@ class GuardTest {
         assertThat(rec.get("raw")).as("the raw summary is masked by default").isNull();
         assertThat(at(rec, "stages")).isEqualTo(Map.of("access", "allow", "validation", "allow", "observe", "allow",
                 "model", "allow", "output", "allow"));
+    }
+
+    /**
+     * The Guard makes the raw summary for the output question only where an output rule tests it
+     * (top_score, margin, entropy; also inside any and not); the record's raw summary is the same
+     * either way, kept, digested or erased.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"keep", "digest", "mask"})
+    void theRecordedRawSummaryIsTheSameWhetherOrNotAnOutputRuleReadsIt(String raw) {
+        PredictionSummary expected = PredictionSummary.of(Prediction.classification(LABELS, SCORES_A));
+        List<Object> recorded = new ArrayList<>();
+        for (String rules : new String[] {"", "rules: [{id: never, when: {entropy: {gt: 100}}, release: {form: label_only}}]"}) {
+            Guard<double[]> g = guard(bundle().set("output", "default: {form: top_k, top_k: 2, round: 0.1}\n" + rules)
+                    .set("logging", "default: {raw: " + raw + "}"));
+            assertThat(released(g.predict(ask(ALICE, VALID))).prediction().scores()).isEqualTo(RELEASE_A);
+            Map<String, Object> rec = audited(g, 1).get(0);
+            recorded.add(rec.get("raw"));
+            if (raw.equals("mask")) {
+                assertThat(rec.get("raw")).isNull();
+                assertThat(rec.get("erased")).asList().contains("/raw");
+            } else if (raw.equals("keep")) {
+                assertThat(at(rec, "raw", "top_label")).isEqualTo("cat");
+                assertThat(((Number) at(rec, "raw", "entropy")).doubleValue()).isEqualTo(expected.entropy());
+                assertThat(((Number) at(rec, "raw", "margin")).doubleValue()).isEqualTo(expected.margin());
+                assertThat(((Number) at(rec, "raw", "top_score")).doubleValue()).isEqualTo(expected.topScore());
+            } else {
+                assertThat(rec.get("raw")).asString().startsWith("sha256:");
+            }
+        }
+        assertThat(recorded.get(0)).isEqualTo(recorded.get(1));
+    }
+
+    /**
+     * An output rule that tests the prediction only inside any or not still gets it: without it, a test
+     * of the prediction is false, so each of these rules would decide otherwise (cat's score is 0.62,
+     * its margin 0.35, the entropy 0.90).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{margin: {gte: 0.3}}                                  | true",
+        "{any: [{roles: [nobody]}, {top_score: {gte: 0.6}}]}   | true",
+        "{not: {entropy: {lt: 5}}}                             | false",
+        "{any: [{roles: [nobody]}, {not: {margin: {gte: 0.3}}}]} | false",
+        "{not: {any: [{roles: [nobody]}, {entropy: {lt: 5}}]}} | false"})
+    void anOutputRuleThatTestsThePredictionGetsItAtAnyDepth(String when, boolean matches) {
+        Guard<double[]> g = guard(bundle().set("output", "default: {form: top_k, top_k: 2, round: 0.1}\n"
+                + "rules: [{id: sure, when: " + when + ", release: {form: label_only}}]"));
+
+        Response.Released r = released(g.predict(ask(ALICE, VALID)));
+
+        assertThat(r.prediction().label()).isEqualTo("cat");
+        assertThat(r.prediction().scores()).as("label only where the rule matched")
+                .isEqualTo(matches ? List.of() : RELEASE_A);
     }
 
     @Test

@@ -1080,7 +1080,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             return;
         }
         x.outcome(Stage.MODEL, StageOutcome.ALLOW);
-        x.summary = PredictionSummary.of(raw);
+        x.rawPrediction = raw;
+        // Made now only for an output question that reads it; otherwise by the record, if it shows it.
+        x.summary = rt.outputReadsPrediction() ? PredictionSummary.of(raw) : null;
         if (!learn(rt, query, customQuery, contexts, raw, stateOk, settings, x)) {
             return;
         }
@@ -1636,11 +1638,17 @@ public final class DefaultGuard<I> implements Guard<I> {
         if (x.features != null) {
             b.features(x.features).payloadBytes(x.payloadBytes);
         }
-        if (x.summary != null) {
-            b.raw(x.summary);
+        if (x.rawPrediction != null) {
+            // The summary the output question read or, where it read none, made now when the record shows
+            // it (an erased summary's content is never written: the record only lists it as erased).
+            b.raw(x.summary != null ? x.summary : logging.raw() == FieldMode.MASK ? ERASED_SUMMARY
+                    : PredictionSummary.of(x.rawPrediction));
         }
         return b.stages(x.outcomes).build();
     }
+
+    /** The raw summary of a record whose logging rule erases it: only its presence is recorded. */
+    private static final PredictionSummary ERASED_SUMMARY = new PredictionSummary("", 0, 0, 0, 0);
 
     /**
      * The response as a record that does not keep the input shows it: a validation reason that
@@ -1723,7 +1731,13 @@ public final class DefaultGuard<I> implements Guard<I> {
         List<Signal> signals = List.of();
         /** The policy input after the observe stage (signals known, no prediction): reused for the logging question. */
         PolicyInput input;
+        /**
+         * The raw prediction's summary, once the model answered, where the output question reads it
+         * ({@link PolicyRuntime#outputReadsPrediction}); {@code null} otherwise.
+         */
         PredictionSummary summary;
+        /** The model's answer, once it passed its checks: never released, summarised for the record. */
+        Prediction rawPrediction;
         boolean degraded;
         /** The caller's state key ({@link StateKeys#of}), once access has passed; made once per request. */
         String stateKey;

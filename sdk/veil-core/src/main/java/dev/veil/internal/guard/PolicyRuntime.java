@@ -38,6 +38,8 @@ final class PolicyRuntime {
     private final boolean copiesFeatures;
     /** Whether the policy checked at load that its budgets can pay every noisy release it names. */
     private final boolean noiseCheckedAtLoad;
+    /** Whether the output question may read the raw prediction's summary (see {@link #outputReadsPrediction}). */
+    private final boolean outputReadsPrediction;
     /** As many distinct contracts as {@code DecisionDocuments} interns. */
     static final int MAX_CACHED_CONTRACTS = 1024;
 
@@ -73,10 +75,20 @@ final class PolicyRuntime {
         }
         this.copiesFeatures = readAfterModel;
         this.noiseCheckedAtLoad = YamlPolicyEngine.checksNoiseAtLoad(policy);
+        this.outputReadsPrediction = YamlPolicyEngine.outputReadsPrediction(policy);
         // A YAML policy compiled (and checked) its contracts at load: those are the ones used.
         for (CompiledContract cc : YamlPolicyEngine.compiledContracts(policy)) {
             contracts.putIfAbsent(cc.contract(), cc);
         }
+    }
+
+    /**
+     * Whether the output question may read the raw prediction's summary: false only for a YAML policy
+     * whose output rules test none of it, which is then asked without one (the Guard makes the summary
+     * only for a record that shows it).
+     */
+    boolean outputReadsPrediction() {
+        return outputReadsPrediction;
     }
 
     /** Whether the policy's engine refused at load any noisy release its budgets could never pay (YAML). */

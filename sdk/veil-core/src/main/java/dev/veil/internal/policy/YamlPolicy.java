@@ -42,6 +42,7 @@ final class YamlPolicy implements CompiledPolicy {
     private final List<String> warnings;
     private final Map<String, List<String>> monitoringSignals;
     private final List<CompiledContract> compiledContracts;
+    private final boolean outputReadsPrediction;
 
     @SuppressWarnings("unchecked")
     YamlPolicy(
@@ -54,8 +55,10 @@ final class YamlPolicy implements CompiledPolicy {
             List<Rule<LoggingDecision>> logging,
             List<String> warnings,
             Map<String, List<String>> monitoringSignals,
-            List<CompiledContract> compiledContracts) {
+            List<CompiledContract> compiledContracts,
+            boolean outputReadsPrediction) {
         this.settings = settings;
+        this.outputReadsPrediction = outputReadsPrediction;
         this.compiledContracts = List.copyOf(compiledContracts);
         this.warnings = List.copyOf(warnings);
         this.monitoringSignals = Collections.unmodifiableMap(new LinkedHashMap<>(monitoringSignals));
@@ -144,6 +147,15 @@ final class YamlPolicy implements CompiledPolicy {
     @Override
     public OutputDecision output(PolicyInput in) {
         return first(output, in);
+    }
+
+    /**
+     * Whether some output rule tests the prediction's summary ({@code top_score}, {@code margin},
+     * {@code entropy}, also inside {@code any} or {@code not}): when none does, the output question
+     * is answered the same without it.
+     */
+    boolean outputReadsPrediction() {
+        return outputReadsPrediction;
     }
 
     /** The compiled form of every validation contract, as the compiler checked it at load. */

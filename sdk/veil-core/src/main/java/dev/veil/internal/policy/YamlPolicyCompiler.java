@@ -35,6 +35,8 @@ final class YamlPolicyCompiler {
     private final List<String> warnings = new ArrayList<>();
     /** Each validation contract as compiled (and checked) at load, for the Guard to use as is. */
     private final List<CompiledContract> compiledContracts = new ArrayList<>();
+    /** Whether some output rule's {@code when} tests the prediction's summary (top score, margin, entropy). */
+    private boolean outputReadsPrediction;
 
     YamlPolicyCompiler(PolicyDocument.File doc, Bundle bundle) {
         this.doc = doc;
@@ -70,7 +72,25 @@ final class YamlPolicyCompiler {
         GuardSettings settings = at("output.degraded", () -> new GuardSettings(doc.name(), doc.onError(), auth,
                 degradedHolder[0], privacyHolder[0], detectors, doc.onStateUnavailable()));
         return new YamlPolicy(settings, access, validation, monitoring, model, output, logging, warnings,
-                ruleSignals(), compiledContracts);
+                ruleSignals(), compiledContracts, outputReadsPrediction);
+    }
+
+    /** Whether a {@code when} block, or one nested in its {@code any} or {@code not}, tests the prediction's summary. */
+    static boolean readsPrediction(PolicyDocument.When w) {
+        if (w == null) {
+            return false;
+        }
+        if (w.topScore() != null || w.margin() != null || w.entropy() != null || readsPrediction(w.not())) {
+            return true;
+        }
+        if (w.any() != null) {
+            for (PolicyDocument.When alt : w.any()) {
+                if (readsPrediction(alt)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Each monitoring rule's {@code when.signals} names, by rule id, in the file's order (rules checked). */
@@ -605,6 +625,7 @@ final class YamlPolicyCompiler {
             warnIfRoundingClampsBeyondHalfAStep(spec, where + ".release", roundWarned);
             out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.OUTPUT),
                     new OutputDecision(r.id(), spec)));
+            outputReadsPrediction |= readsPrediction(r.when());
         }
         out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, new OutputDecision("default", def)));
         return out;

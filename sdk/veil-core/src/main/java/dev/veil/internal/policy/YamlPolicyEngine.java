@@ -114,6 +114,16 @@ public final class YamlPolicyEngine implements PolicyEngine {
     }
 
     /**
+     * Whether {@code policy}'s output question may read the raw prediction's summary ({@link
+     * dev.veil.spi.PolicyInput#prediction()}): false only for a YAML policy none of whose output rules
+     * tests it, which the Guard may then ask without one (and skip making it). Any other engine may read
+     * the whole input.
+     */
+    public static boolean outputReadsPrediction(CompiledPolicy policy) {
+        return !(policy instanceof YamlPolicy y) || y.outputReadsPrediction();
+    }
+
+    /**
      * Whether {@code policy} is a YAML policy: its every release with noise was checked at load
      * against its own {@code output.privacy} (a release no budget could pay is a load error), so the
      * Guard need not check it again per request, as it must for an engine that decides per request.
