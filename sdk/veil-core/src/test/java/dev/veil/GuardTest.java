@@ -211,7 +211,8 @@ class GuardTest {
     void theRecordedRawSummaryIsTheSameWhetherOrNotAnOutputRuleReadsIt(String raw) {
         PredictionSummary expected = PredictionSummary.of(Prediction.classification(LABELS, SCORES_A));
         List<Object> recorded = new ArrayList<>();
-        for (String rules : new String[] {"", "rules: [{id: never, when: {entropy: {gt: 100}}, release: {form: label_only}}]"}) {
+        String reads = "rules: [{id: never, when: {entropy: {gt: 100}}, release: {form: label_only}}]";
+        for (String rules : new String[] {"", reads}) {
             Guard<double[]> g = guard(bundle().set("output", "default: {form: top_k, top_k: 2, round: 0.1}\n" + rules)
                     .set("logging", "default: {raw: " + raw + "}"));
             assertThat(released(g.predict(ask(ALICE, VALID))).prediction().scores()).isEqualTo(RELEASE_A);

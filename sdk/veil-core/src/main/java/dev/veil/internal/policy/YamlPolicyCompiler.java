@@ -75,7 +75,7 @@ final class YamlPolicyCompiler {
                 ruleSignals(), compiledContracts, outputReadsPrediction);
     }
 
-    /** Whether a {@code when} block, or one nested in its {@code any} or {@code not}, tests the prediction's summary. */
+    /** Whether a {@code when} block, or one in its {@code any} or {@code not}, tests the prediction's summary. */
     static boolean readsPrediction(PolicyDocument.When w) {
         if (w == null) {
             return false;
