@@ -19,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.veil.GuardFixtures.BundleDir;
 import dev.veil.GuardFixtures.CountingModel;
 import dev.veil.ReleasedPrediction.ScoredLabel;
+import dev.veil.internal.policy.YamlPolicyEngine;
 import dev.veil.spi.PredictionSummary;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -215,6 +216,9 @@ class GuardTest {
         for (String rules : new String[] {"", reads}) {
             Guard<double[]> g = guard(bundle().set("output", "default: {form: top_k, top_k: 2, round: 0.1}\n" + rules)
                     .set("logging", "default: {raw: " + raw + "}"));
+            assertThat(YamlPolicyEngine.outputReadsPrediction(g.policy().policy()))
+                    .as("the summary is made for the output question only where a rule reads it")
+                    .isEqualTo(rules.equals(reads));
             assertThat(released(g.predict(ask(ALICE, VALID))).prediction().scores()).isEqualTo(RELEASE_A);
             Map<String, Object> rec = audited(g, 1).get(0);
             recorded.add(rec.get("raw"));

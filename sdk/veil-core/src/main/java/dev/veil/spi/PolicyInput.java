@@ -32,7 +32,8 @@ import java.util.TreeSet;
  * @param featureNames names of the features, empty when unnamed
  * @param signals monitoring signals (empty before the observe stage)
  * @param degraded whether an earlier stage asked for the most minimised release
- * @param prediction summary of the raw prediction, or {@code null} before the model ran
+ * @param prediction summary of the raw prediction, or {@code null} before the model ran (and at the
+ *     output question of a YAML policy none of whose output rules tests it, which reads nothing of it)
  */
 public record PolicyInput(
         Caller caller,

@@ -247,7 +247,11 @@ public final class AuditRecord {
         return rules;
     }
 
-    /** @return the raw prediction summary, or null when the model was not reached */
+    /**
+     * @return the raw prediction summary, or null when the model was not reached; where {@code
+     *     logging().raw()} is {@code MASK} only its presence counts (the record lists it as erased), and
+     *     the Guard gives a placeholder with no values instead of making it
+     */
     public PredictionSummary raw() {
         return raw;
     }
@@ -559,7 +563,8 @@ public final class AuditRecord {
         }
 
         /**
-         * @param summary the raw prediction summary (only when the model was reached)
+         * @param summary the raw prediction summary (only when the model was reached; a placeholder where
+         *     the logging decision masks it, see {@link AuditRecord#raw()})
          * @return this
          */
         public Builder raw(PredictionSummary summary) {
