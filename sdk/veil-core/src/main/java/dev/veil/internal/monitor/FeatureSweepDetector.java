@@ -322,13 +322,56 @@ public final class FeatureSweepDetector implements StatefulDetector {
      * in [0, 1)), as an int (beyond the int range the cells of the ends stand for all values there).
      */
     int cellOf(String f, double v) {
-        return cellOf(f, nameKey(f), v);
+        return cell(v, width(f), offset(nameKey(f)));
     }
 
-    private int cellOf(String f, long id, double v) {
-        double w = config.widths().getOrDefault(f, config.width());
-        double offset = (QueryHashing.mix(id ^ 0x0FF5E7L) >>> 11) * 0x1.0p-53;
-        return (int) Math.floor(v / w + offset); // saturates, as a long would at its own ends
+    private static int cell(double v, double width, double offset) {
+        return (int) Math.floor(v / width + offset); // saturates, as a long would at its own ends
+    }
+
+    private double width(String f) {
+        return config.widths().getOrDefault(f, config.width());
+    }
+
+    /** The secret offset in [0, 1) of the cells of the feature whose name's key is {@code id}. */
+    private static double offset(long id) {
+        return (QueryHashing.mix(id ^ 0x0FF5E7L) >>> 11) * 0x1.0p-53;
+    }
+
+    /**
+     * What {@link #planOf} needs of each feature that follows from its name alone (its key, cell
+     * width and offset, whether it is watched and whether compared), for one list of names ({@code
+     * null}: a plain vector of {@code n} features, named by position). Made once per distinct list
+     * (a service passes the same one with every request: {@link dev.veil.Features#named}), not per
+     * query. Immutable.
+     */
+    private record Layout(List<String> names, int n, long[] ids, double[] widths, double[] offsets,
+            boolean[] watched, boolean[] compared) {}
+
+    /** The last layout made (racy but safe: a layout is immutable, and one made twice is the same). */
+    private volatile Layout last;
+
+    private Layout layout(List<String> names, int n) {
+        Layout l = last;
+        if (l != null && l.n() == n && (l.names() == names || java.util.Objects.equals(l.names(), names))) {
+            return l;
+        }
+        long[] ids = new long[n];
+        double[] widths = new double[n];
+        double[] offsets = new double[n];
+        boolean[] watched = new boolean[n];
+        boolean[] compared = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            String f = names == null ? Integer.toString(i) : names.get(i);
+            ids[i] = nameKey(f);
+            widths[i] = width(f);
+            offsets[i] = offset(ids[i]);
+            watched[i] = config.sweep() == null || config.sweep().contains(f);
+            compared[i] = !config.optional().contains(f);
+        }
+        l = new Layout(names, n, ids, widths, offsets, watched, compared);
+        last = l;
+        return l;
     }
 
     /**
@@ -355,10 +398,11 @@ public final class FeatureSweepDetector implements StatefulDetector {
         // scope caller compares the cells one by one (sorted by name key); scope global hashes them
         // together: each computes only what it reads
         boolean global = config.scope() == Scope.GLOBAL;
+        Layout layout = layout(names, n);
+        long[] ids = layout.ids();
         long[] compared = new long[n]; // caller: (name key << 32) | cell index, for sorting by key
         long[] cellHash = global ? new long[n] : null; // global: 0 for a feature not compared
-        long[] ids = new long[n];
-        boolean[] watched = new boolean[n];
+        boolean[] watched = new boolean[n]; // watched and present
         int nc = 0;
         int nw = 0;
         long total = 0;
@@ -366,15 +410,13 @@ public final class FeatureSweepDetector implements StatefulDetector {
             if (Double.isNaN(x[i])) {
                 continue; // absent
             }
-            String f = names == null ? Integer.toString(i) : names.get(i);
-            long id = nameKey(f);
-            ids[i] = id;
-            watched[i] = config.sweep() == null || config.sweep().contains(f);
+            long id = ids[i];
+            watched[i] = layout.watched()[i];
             nw += watched[i] ? 1 : 0;
-            if (config.optional().contains(f)) {
-                continue; // not compared
+            if (!layout.compared()[i]) {
+                continue; // optional: not compared
             }
-            int cell = cellOf(f, id, x[i]);
+            int cell = cell(x[i], layout.widths()[i], layout.offsets()[i]);
             if (global) {
                 cellHash[i] = QueryHashing.mix(id + QueryHashing.mix(cell));
                 total += cellHash[i];

@@ -296,6 +296,18 @@ class FeatureSweepDetectorTest {
     }
 
     @Test
+    void shouldReadEachListOfNamesAsItsOwn() {
+        // what follows from a name alone is kept for the last list of names: a list of the same length
+        // with another name must not be read with it (read as a, b, x, the second query's y of 7 would
+        // be two cells from x's 5, and its b would not count)
+        DetectorHarness h = harness(detector());
+        assertThat(score(h, "m", T, Map.of("a", 1.0, "b", 10.0, "x", 5.0))).isEqualTo(1);
+        assertThat(score(h, "m", T + 1000, Map.of("a", 1.0, "b", 20.0, "y", 7.0)))
+                .as("compared on a alone (x and y are each one query's): b's second value").isEqualTo(2);
+        assertThat(score(h, "m", T + 2000, Map.of("a", 1.0, "b", 30.0, "x", 5.0))).isEqualTo(3);
+    }
+
+    @Test
     void shouldNameThePositionsOfAPlainVector() {
         DetectorHarness h = harness(detector("width", 1, "widths", Map.of("0", 1000)));
         for (int c = 0; c < 5; c++) {
