@@ -50,7 +50,7 @@ class FingerprintIndexAttackTest {
     }
 
     /**
-     * The bucket address batch.lua gives a hash in a namespace: its low 48 bits mixed, keyed by the
+     * The bucket address batch.lua gives a hash in a namespace: its low 32 bits mixed, keyed by the
      * namespace's generation (which the test reads; a caller does not see it).
      */
     private static long address(String ns, long h) throws Exception {
@@ -64,7 +64,7 @@ class FingerprintIndexAttackTest {
     }
 
     private static long address(long[] k, long h) {
-        return mix(mix((h & M32) ^ k[0]) ^ (((h >>> 32) & 0xffff) + k[1] & M32));
+        return mix(mix((h & M32) ^ k[0]) ^ k[1]);
     }
 
     /**

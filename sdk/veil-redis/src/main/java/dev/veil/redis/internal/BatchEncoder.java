@@ -23,10 +23,11 @@ import java.util.List;
  *                                 it remembers with their times (CountNewInWindow)
  *   ns l:&lt;key&gt;             list   bounded list (ListRead, ListAppend)
  *   ns f:&lt;index&gt;:m       string a fingerprint index's query count, bucket level, split and sweep
- *                                 cursor, most hashes and epoch (Fingerprint; batch.lua, ops.F)
+ *                                 cursor, most hashes, numbers' modulus and epoch (Fingerprint;
+ *                                 batch.lua, ops.F)
  *   ns f:&lt;index&gt;:q&lt;epoch&gt;.&lt;n&gt;  hash  queries 64n to 64n + 63 of the index: member and deadline
- *   ns f:&lt;index&gt;:h&lt;epoch&gt;.&lt;n&gt;  hash  bucket n of the index: hash (low 48 bits) -&gt; numbers
- *                                 of its queries
+ *   ns f:&lt;index&gt;:h&lt;epoch&gt;.&lt;n&gt;  hash  bucket n of the index: hash (low 32 bits) -&gt; numbers
+ *                                 of its queries (the first modulo the index's modulus)
  * </pre>
  *
  * <p>Numbers that the in-memory store computes with Bucket4j and {@code PrivacyLedger} are computed
@@ -167,7 +168,7 @@ public final class BatchEncoder {
                 args.add(num(f.perCaller() ? maxCallerIndexQueries : maxSharedIndexQueries));
                 keys.add(key("f:" + f.index() + ':', "m"));
                 for (long h : f.hashes()) {
-                    args.add(low48(h));
+                    args.add(low32(h));
                 }
             } else {
                 throw new IllegalArgumentException("unsupported state operation " + op.getClass().getSimpleName());
@@ -211,15 +212,18 @@ public final class BatchEncoder {
     }
 
     /**
-     * A fingerprint hash as Redis keeps it: its low 48 bits, big-endian (6 bytes, not 8: 2 bytes less
-     * for each of the 100 entries a query adds with {@code near_duplicate}'s defaults). Two hashes
-     * that differ only above count as one; {@code near_duplicate}'s hashes are uniform in their low
-     * bits (it keeps the largest, so their high bits are alike), so two of them meet that way with
-     * a chance of 2^-48 (the in-memory store compares all 64 bits).
+     * A fingerprint hash as Redis keeps it: its low 32 bits, big-endian (4 bytes, which a listpack
+     * keeps in 6; the low 48 bits it kept until December 2026 took 8: 2 bytes less for each of the
+     * 100 entries a query adds with {@code near_duplicate}'s defaults). Two hashes that differ only above count as one;
+     * {@code near_duplicate}'s hashes are uniform in their low bits (it keeps the largest, so their
+     * high bits are alike), so two of them meet that way with a chance of 2^-32: a new query's hash
+     * meets one of the 5 million entries of a full shared index (100,000 queries) about once in 860,
+     * which adds one shared hash with one earlier query, where an alarm needs 20 or more (the
+     * in-memory store compares all 64 bits).
      */
-    private static byte[] low48(long v) {
-        byte[] b = new byte[6];
-        for (int i = 5; i >= 0; i--) {
+    private static byte[] low32(long v) {
+        byte[] b = new byte[4];
+        for (int i = 3; i >= 0; i--) {
             b[i] = (byte) v;
             v >>>= 8;
         }

@@ -470,19 +470,30 @@ ops.L = function()
 end
 
 -- F: Fingerprint. keys: the index's meta string (<prefix>m). args: member, hash count, max members
--- per hash, ttl ms, max queries (cap), then one field per hash (its low 48 bits: 6 bytes, big-endian).
+-- per hash, ttl ms, max queries (cap), then one field per hash (its low 32 bits: 4 bytes, big-endian).
 -- -> {best earlier member or '', hashes shared}
 --
 -- Layout of an index (BatchEncoder.java and the module README show it too): every op is a query,
--- numbered by the index (its number s). The meta string holds "s level split cursor most epoch":
--- the count of queries, the buckets' linear hashing (level, split), the sweep's place, the most
--- hashes a query had, and the name of the index's other keys
--- (epoch: the server's time in microseconds, base 36, when the meta was made). Query s's member and
--- deadline (the server's clock, TIME, + ttl, in ms) are fields <s % 64> and d<s % 64> of the hash
--- <prefix>q<epoch>.<floor(s / 64)>. The entries are fields of hashes <prefix>h<epoch>.<bucket>: the
--- field is the hash's low 48 bits, its value the numbers of the queries that had it, oldest first,
--- at most max members: the first number, then each one's difference from the one before, separated
--- by ',' (short enough for a listpack's 64-byte values with 8 members). Buckets are addressed by
+-- numbered by the index (its number s). The meta string holds "s level split cursor most mod
+-- epoch": the count of queries, the buckets' linear hashing (level, split), the sweep's place, the
+-- most hashes a query had, the modulus of the numbers the entries keep, and the name of the index's
+-- other keys (epoch: the server's time in microseconds, base 36, when the meta was made). Query s's
+-- member and deadline (the server's clock, TIME, + ttl, in ms) are fields <s % 64> and d<s % 64> of
+-- the hash <prefix>q<epoch>.<floor(s / 64)>. The entries are fields of hashes
+-- <prefix>h<epoch>.<bucket>: the field is the hash's low 32 bits, its value the numbers of the
+-- queries that had it, oldest first, at most max members: the first number modulo mod, then each
+-- one's difference from the one before, separated by ',' (short enough for a listpack's 64-byte
+-- values with 8 members).
+--
+-- The modulus keeps the numbers small however many queries the index has numbered (a listpack keeps
+-- an integer below 4,096 in 2 bytes and one in the millions in 4 or 5): mod is the least power of
+-- two at least 4 cap and at least FP_MIN_MOD, fixed when the index is made (an op whose 4 cap
+-- exceeds it starts the index afresh, as a lost meta string does). A first number v is read as the
+-- latest query number congruent to it, s - ((s - v) % mod), which is exact for a query of the
+-- last mod: an entry was written with its numbers within cap of the query then numbered, is dead
+-- cap queries after its last write at the latest, and the sweep deletes a dead entry within mod / 4
+-- queries (it visits at least 4 buckets / mod of them a query), so every entry the index holds
+-- names queries of its last cap + cap + mod / 4 <= 3 mod / 4. Buckets are addressed by
 -- linear hashing on a keyed mix of the hash (fp_mix, below); their number doubles with the queries
 -- remembered (TARGET / 2 to TARGET fields each once the index is full, for queries of the most
 -- hashes), so that Redis keeps each as a listpack (hash-max-listpack-entries, 512 by default:
@@ -498,8 +509,8 @@ end
 -- whatever it is sent. The meta string is written last and its time to live extended as every
 -- other key's, so it outlives every key of its epoch; a meta string lost anyway starts a new epoch. Keys other than the meta string
 -- are not in KEYS: with Redis Cluster, the namespace's hash tag keeps them in the batch's slot.
-local FP_TARGET, FP_LISTPACK, FP_SWEEP = 128, 512, 4
--- Buckets are addressed through a keyed mix of a hash's 48 bits (MurmurHash3's 32-bit finaliser,
+local FP_TARGET, FP_LISTPACK, FP_SWEEP, FP_MIN_MOD = 128, 512, 4, 64
+-- Buckets are addressed through a keyed mix of a hash's 32 bits (MurmurHash3's 32-bit finaliser,
 -- twice), keyed by the namespace's generation, a random token no caller sees: one who knows the
 -- detector's seed, and so can choose hashes, still cannot aim them at one bucket (which would
 -- make every sweep and split of it read many thousands of fields while Redis serves nobody else).
@@ -536,18 +547,23 @@ ops.F = function()
   if n == 0 then return {'', 0} end
   local t = redis.call('TIME') -- times to live run on the server's clock, as a key's would
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local s, level, split, cursor, most, epoch = 0, 0, 0, 0, 0, nil
+  local s, level, split, cursor, most, mod, epoch = 0, 0, 0, 0, 0, 0, nil
   local meta = redis.call('GET', mk)
   if meta then
-    local a, b, c, d, e, f = string.match(meta, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%w+)$')
-    s, level, split, cursor, most = tonumber(a), tonumber(b), tonumber(c), tonumber(d), tonumber(e)
+    local a, b, c, d, e, m, f = string.match(meta, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+) (%w+)$')
+    s, level, split, cursor, most, mod = tonumber(a), tonumber(b), tonumber(c), tonumber(d), tonumber(e),
+      tonumber(m)
     epoch = f
+    -- a meta string of the format before the modulus (six numbers) does not match: a new index
+    if epoch and 4 * cap > mod then epoch = nil end -- a bound past the modulus: a new index
   end
   if not epoch then
     -- a new index, or one whose meta string is gone (evicted, deleted) while other keys of it may
-    -- live on: its keys get a new name (the server's time in microseconds), so that no query of
-    -- the new one is ever read from the old one's keys, which expire in their time
-    s, level, split, cursor, most = 0, 0, 0, 0, 0
+    -- live on, or whose bound outgrew its modulus: its keys get a new name (the server's time in
+    -- microseconds), so that no query of the new one is ever read from the old one's keys, which
+    -- expire in their time
+    s, level, split, cursor, most, mod = 0, 0, 0, 0, 0, FP_MIN_MOD
+    while mod < 4 * cap do mod = mod * 2 end
     local x, digits, out = tonumber(t[1]) * 1000000 + tonumber(t[2]), '0123456789abcdefghijklmnopqrstuvwxyz', ''
     repeat
       local r = x % 36
@@ -598,17 +614,20 @@ ops.F = function()
       end
     end
   end
+  local function number(v) -- a first number as written (modulo mod): the query it names
+    return s - (s - v) % mod
+  end
   local function newest(v)
     local one = tonumber(v) -- one query: no ','
-    if one then return one end
-    local acc = 0
-    for x in string.gmatch(v, '%d+') do acc = acc + tonumber(x) end
+    if one then return number(one) end
+    local acc
+    for x in string.gmatch(v, '%d+') do acc = acc and acc + tonumber(x) or number(tonumber(x)) end
     return acc
   end
-  local function address(f) -- a hash's 32-bit bucket address: fp_mix of its 48 bits, keyed
-    local b1, b2, b3, b4, b5, b6 = string.byte(f, 1, 6)
-    local lo = ((b3 * 256 + b4) * 256 + b5) * 256 + b6
-    return fp_mix(bit.bxor(fp_mix(bit.bxor(lo, FP_K1)), (b1 * 256 + b2 + FP_K2) % FP_TWO32))
+  local function address(f) -- a hash's 32-bit bucket address: fp_mix of its 32 bits, keyed
+    local b1, b2, b3, b4 = string.byte(f, 1, 4)
+    local lo = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+    return fp_mix(bit.bxor(fp_mix(bit.bxor(lo, FP_K1)), FP_K2))
   end
   local function bucket_of(lo)
     local size = 2 ^ level
@@ -685,10 +704,11 @@ ops.F = function()
     if 2 ^ level + split >= want then break end
     split_next()
   end
-  -- the sweep, once there is anything to sweep (the index has forgotten a query)
+  -- the sweep, once there is anything to sweep (the index has forgotten a query): a round of the
+  -- buckets within mod / 4 queries (see the layout above)
   if head > 1 then
     local buckets = 2 ^ level + split
-    for _ = 1, FP_SWEEP do
+    for _ = 1, math.max(FP_SWEEP, math.ceil(4 * buckets / mod)) do
       if cursor >= buckets then cursor = 0 end
       clean(hp .. fmt(cursor))
       cursor = cursor + 1
@@ -706,10 +726,13 @@ ops.F = function()
       if e.found then
         local seqs, one = e.seqs, tonumber(v) -- one query: no ','
         if one then
-          seqs[1] = one
+          seqs[1] = number(one)
         else
-          local acc = 0
-          for x in string.gmatch(v, '%d+') do acc = acc + tonumber(x); seqs[#seqs + 1] = acc end
+          local acc
+          for x in string.gmatch(v, '%d+') do
+            acc = acc and acc + tonumber(x) or number(tonumber(x))
+            seqs[#seqs + 1] = acc
+          end
         end
         for i = 1, #seqs do
           local x = seqs[i]
@@ -761,7 +784,7 @@ ops.F = function()
   for _, f in ipairs(order) do
     local e = cur[f]
     local kept = e.seqs
-    local out = {fmt(kept[1])}
+    local out = {fmt(kept[1] % mod)}
     for i = 2, #kept do out[i] = numstr[kept[i] - kept[i - 1]] end
     for i = 1, #kept - 1 do groups[math.floor(kept[i] / 64)] = true end
     redis.call('HSET', e.bk, e.f, table.concat(out, ','))
@@ -771,7 +794,7 @@ ops.F = function()
   for g in pairs(groups) do extend(qp .. numstr[g]) end
   for bk in pairs(touched) do extend(bk) end
   redis.call('SET', mk, fmt(s) .. ' ' .. fmt(level) .. ' ' .. fmt(split) .. ' ' .. fmt(cursor) .. ' '
-    .. fmt(most) .. ' ' .. epoch, 'KEEPTTL')
+    .. fmt(most) .. ' ' .. fmt(mod) .. ' ' .. epoch, 'KEEPTTL')
   extend(mk)
   return {best, best_n}
 end
