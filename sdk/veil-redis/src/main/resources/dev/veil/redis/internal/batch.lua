@@ -492,7 +492,7 @@ end
 -- latest query number congruent to it, s - ((s - v) % mod), which is exact for a query of the
 -- last mod: an entry was written with its numbers within cap of the query then numbered, is dead
 -- cap queries after its last write at the latest, and the sweep deletes a dead entry within mod / 4
--- queries (it visits at least 4 buckets / mod of them a query), so every entry the index holds
+-- queries (it visits at least 4 x buckets / mod buckets a query), so every entry the index holds
 -- names queries of its last cap + cap + mod / 4 <= 3 mod / 4. Buckets are addressed by
 -- linear hashing on a keyed mix of the hash (fp_mix, below); their number doubles with the queries
 -- remembered (TARGET / 2 to TARGET fields each once the index is full, for queries of the most
