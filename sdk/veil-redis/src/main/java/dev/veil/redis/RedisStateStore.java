@@ -690,10 +690,14 @@ public final class RedisStateStore implements StateStore {
          * Bounds on the fingerprint indexes ({@code near_duplicate}'s) in Redis, in queries: an index
          * remembers its last {@code perCaller} (one caller's) or {@code shared} (everybody's) queries
          * and forgets older ones, so that neither one caller's distinct queries nor everybody's
-         * together grow Redis without bound. A remembered query takes about 0.8 KB of Redis per index
-         * with {@code near_duplicate}'s defaults (50 hashes; {@code RedisStateBytesTest} measures
-         * both indexes together), so the defaults, 1,000 and 100,000, come to about 0.8 MB per
-         * caller active within {@code ttl_seconds} and 80 MB per shared index. The in-memory store
+         * together grow Redis without bound. A remembered query takes about 0.65 KB of Redis in a
+         * caller's index and 0.8 KB in the shared one with {@code near_duplicate}'s defaults (50
+         * hashes; {@code RedisStateBytesTest} measures both indexes together), so the defaults, 1,000
+         * and 100,000, come to about 0.65 MB per caller active within {@code ttl_seconds} and 80 MB
+         * per shared index. An index keeps its query numbers modulo a power of two fixed when it is
+         * made, at least 4 times its bound: a store whose bound is more than a quarter of an existing
+         * index's (a caller's raised from 1,000 past 1,024, the shared one's from 100,000 past
+         * 131,072) starts that index afresh, its earlier queries forgotten. The in-memory store
          * bounds the same indexes by bytes ({@code Guard.Builder.stateMemory}), so that {@code veil
          * monitor replay} in memory forgets at other points than a Redis with these bounds on long
          * traces.

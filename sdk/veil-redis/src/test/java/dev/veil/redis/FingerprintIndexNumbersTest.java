@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veil.spi.StateOp;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -12,7 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The query numbers a fingerprint index keeps in Redis modulo its modulus (batch.lua, ops.F: the
  * least power of two at least 4 times its bound, and at least 64): a bound that outgrows a quarter
  * of the modulus starts the index afresh, a meta string of the format before the modulus (six
- * numbers) is not read, and no entry outlives its query by more than the bound and a round of the
+ * numbers) is not read, and no entry names a query older than twice the bound and a round of the
  * sweep, which is what makes a number modulo the modulus name one query. That entries are read
  * right across many turns of the modulus is {@link FingerprintIndexPropertiesTest}'s (bounds of 1 to
  * 60, moduli of 64 to 256, streams of up to 400 queries).
@@ -34,6 +37,20 @@ class FingerprintIndexNumbersTest {
     private static RedisStateStore store(String ns, int bound) {
         return RedisStateStore.builder(REDIS.url()).namespace(ns).timeout(Duration.ofSeconds(5))
                 .fingerprintIndexQueries(bound, bound).build();
+    }
+
+    /** The oldest entry of index {@code g}, in queries before {@code q}: hashes name their query in bits 20 and up. */
+    private static long oldest(String ns, int q) throws Exception {
+        return Long.parseLong(REDIS.command("EVAL", "local oldest = 0 "
+                + "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
+                + "for _, f in ipairs(redis.call('HKEYS', k)) do local a, b = string.byte(f, 1, 2) "
+                + "oldest = math.max(oldest, ARGV[2] - math.floor((a * 256 + b) / 16)) end end return oldest",
+                "0", ns + "f:g:h*", Integer.toString(q)).trim());
+    }
+
+    /** A hash whose low 32 bits name query {@code q} (bits 20 and up) and place {@code i} in it (bits 10 to 19). */
+    private static long named(SplittableRandom r, int q, int i) {
+        return (r.nextLong() & ~0xffff_ffffL) | (long) q << 20 | (long) i << 10 | r.nextInt(1 << 10);
     }
 
     private static String[] meta(String ns) throws Exception {
@@ -111,20 +128,60 @@ class FingerprintIndexNumbersTest {
                 // the low 32 bits name the query (bits 20 and up) and the hash's place in it (bits 10 to 19)
                 long[] h = new long[StateOp.Fingerprint.MAX_HASHES];
                 for (int i = 0; i < h.length; i++) {
-                    h[i] = (r.nextLong() & ~0xffff_ffffL) | (long) q << 20 | (long) i << 10 | r.nextInt(1 << 10);
+                    h[i] = named(r, q, i);
                 }
                 s.execute(new StateOp.Fingerprint("g", h, "q" + q, 8, TTL));
-                long o = Long.parseLong(REDIS.command("EVAL", "local oldest = 0 "
-                        + "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
-                        + "for _, f in ipairs(redis.call('HKEYS', k)) do local a, b = string.byte(f, 1, 2) "
-                        + "oldest = math.max(oldest, ARGV[2] - math.floor((a * 256 + b) / 16)) end end return oldest",
-                        "0", "fn3:f:g:h*", Integer.toString(q)).trim());
-                oldest = Math.max(oldest, o);
+                oldest = Math.max(oldest, oldest("fn3:", q));
             }
             assertThat(meta("fn3:")[1]).as("the buckets' level: 128 buckets").isEqualTo("7");
         }
         System.out.printf("FingerprintIndexNumbersTest: the oldest entry of an index bounded at 16 (modulus 64), "
                 + "queries of 1,024 hashes: %d queries old%n", oldest);
         assertThat(oldest).isLessThan(40);
+    }
+
+    /**
+     * A review's case: buckets that keep growing, a few splits a query (one query of 1,024 hashes
+     * raises the most hashes a query had, then queries of 16 or 24 hashes, each half made of the
+     * fresh hashes of the query 63 before it, so that entries keep their first number long), in an
+     * index bounded at 64 (modulus 256). While the sweep did not count the buckets a query split, its
+     * round took longer than a quarter of the modulus and entries lived up to 202 queries (the bound
+     * is cap + cap + mod / 4 = 192). Every answer is also the {@link FingerprintIndexPropertiesTest.Model}'s.
+     */
+    @Test
+    void noEntryOutlivesThreeQuartersOfTheModulusWhileTheBucketsGrow() throws Exception {
+        long worst = 0;
+        int run = 0;
+        for (int pre : new int[] {96, 128}) {
+            for (int small : new int[] {16, 24}) {
+                String ns = "fn4" + run++ + ":";
+                SplittableRandom r = new SplittableRandom(pre + small);
+                FingerprintIndexPropertiesTest.Model model = new FingerprintIndexPropertiesTest.Model(64);
+                List<long[]> fresh = new ArrayList<>();
+                try (RedisStateStore s = store(ns, 64)) {
+                    for (int q = 1; q <= pre + 257; q++) {
+                        long[] h = new long[q == pre + 1 ? StateOp.Fingerprint.MAX_HASHES : small];
+                        int k = 0;
+                        if (fresh.size() >= 63) {
+                            long[] old = fresh.get(fresh.size() - 63);
+                            for (; k < h.length / 2 && k < old.length; k++) {
+                                h[k] = old[k];
+                            }
+                        }
+                        for (int i = k; i < h.length; i++) {
+                            h[i] = named(r, q, i);
+                        }
+                        fresh.add(Arrays.copyOfRange(h, k, h.length));
+                        assertThat(s.execute(new StateOp.Fingerprint("g", h, "q" + q, 8, TTL)))
+                                .as("query %d", q).containsExactly(model.add(h, "q" + q, 8));
+                        worst = Math.max(worst, oldest(ns, q));
+                    }
+                    assertThat(meta(ns)[5]).isEqualTo("256");
+                }
+            }
+        }
+        System.out.printf("FingerprintIndexNumbersTest: growing buckets, index bounded at 64 (modulus 256): the oldest "
+                + "entry %d queries old%n", worst);
+        assertThat(worst).isLessThanOrEqualTo(192);
     }
 }

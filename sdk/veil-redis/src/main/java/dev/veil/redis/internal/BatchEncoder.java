@@ -217,9 +217,10 @@ public final class BatchEncoder {
      * 100 entries a query adds with {@code near_duplicate}'s defaults). Two hashes that differ only above count as one;
      * {@code near_duplicate}'s hashes are uniform in their low bits (it keeps the largest, so their
      * high bits are alike), so two of them meet that way with a chance of 2^-32: a new query's hash
-     * meets one of the 5 million entries of a full shared index (100,000 queries) about once in 860,
-     * which adds one shared hash with one earlier query, where an alarm needs 20 or more (the
-     * in-memory store compares all 64 bits).
+     * meets one of the 5 million entries of a full shared index (100,000 queries) about once in 860
+     * (one query of 50 hashes in 17), which adds one shared hash with an unrelated earlier query,
+     * where an alarm needs 20 or more, or, in a field that already holds its most members, pushes
+     * one of the other hash's out (the in-memory store compares all 64 bits).
      */
     private static byte[] low32(long v) {
         byte[] b = new byte[4];

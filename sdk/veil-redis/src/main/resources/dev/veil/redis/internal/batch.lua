@@ -492,8 +492,9 @@ end
 -- latest query number congruent to it, s - ((s - v) % mod), which is exact for a query of the
 -- last mod: an entry was written with its numbers within cap of the query then numbered, is dead
 -- cap queries after its last write at the latest, and the sweep deletes a dead entry within mod / 4
--- queries (it visits at least 4 x buckets / mod buckets a query), so every entry the index holds
--- names queries of its last cap + cap + mod / 4 <= 3 mod / 4. Buckets are addressed by
+-- queries (it visits at least 4 x buckets / mod buckets a query, plus the buckets the query split:
+-- without them a round took longer while the buckets grew, a review's test up to 0.8 mod), so every
+-- entry the index holds names queries of its last cap + cap + mod / 4 <= 3 mod / 4. Buckets are addressed by
 -- linear hashing on a keyed mix of the hash (fp_mix, below); their number doubles with the queries
 -- remembered (TARGET / 2 to TARGET fields each once the index is full, for queries of the most
 -- hashes), so that Redis keeps each as a listpack (hash-max-listpack-entries, 512 by default:
@@ -700,15 +701,18 @@ ops.F = function()
   -- the buckets not yet split at twice the load of the others)
   local want = 1
   while want * FP_TARGET < math.min(s, cap) * most do want = want * 2 end
+  local splits = 0
   for _ = 1, math.floor(n / 16) + 2 do
     if 2 ^ level + split >= want then break end
     split_next()
+    splits = splits + 1
   end
   -- the sweep, once there is anything to sweep (the index has forgotten a query): a round of the
-  -- buckets within mod / 4 queries (see the layout above)
+  -- buckets within mod / 4 queries (see the layout above), the buckets this op split added, so that
+  -- a round takes no longer while the buckets grow
   if head > 1 then
     local buckets = 2 ^ level + split
-    for _ = 1, math.max(FP_SWEEP, math.ceil(4 * buckets / mod)) do
+    for _ = 1, math.max(FP_SWEEP, math.ceil(4 * buckets / mod) + splits) do
       if cursor >= buckets then cursor = 0 end
       clean(hp .. fmt(cursor))
       cursor = cursor + 1
