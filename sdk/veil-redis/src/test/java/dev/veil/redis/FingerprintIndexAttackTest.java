@@ -24,7 +24,8 @@ class FingerprintIndexAttackTest {
     @RegisterExtension
     static final RedisServer REDIS = new RedisServer();
 
-    private static long[] hashes(SplittableRandom r, int n) {
+    /** {@code n} random 64-bit hashes. */
+    static long[] hashes(SplittableRandom r, int n) {
         long[] h = new long[n];
         for (int i = 0; i < h.length; i++) {
             h[i] = r.nextLong();

@@ -26,14 +26,6 @@ class FingerprintIndexNumbersTest {
 
     private static final long TTL = 3_600_000;
 
-    private static long[] hashes(SplittableRandom r, int n) {
-        long[] h = new long[n];
-        for (int i = 0; i < h.length; i++) {
-            h[i] = r.nextLong();
-        }
-        return h;
-    }
-
     private static RedisStateStore store(String ns, int bound) {
         return RedisStateStore.builder(REDIS.url()).namespace(ns).timeout(Duration.ofSeconds(5))
                 .fingerprintIndexQueries(bound, bound).build();
@@ -65,7 +57,7 @@ class FingerprintIndexNumbersTest {
     @Test
     void aBoundPastAQuarterOfTheModulusStartsTheIndexAfresh() throws Exception {
         SplittableRandom r = new SplittableRandom(1);
-        long[] alice = hashes(r, 50);
+        long[] alice = FingerprintIndexAttackTest.hashes(r, 50);
         try (RedisStateStore a = store("fn1:", 16); RedisStateStore small = store("fn1:", 12);
                 RedisStateStore larger = store("fn1:", 17)) {
             a.execute(new StateOp.Fingerprint("g", alice, "alice", 8, TTL));
@@ -90,9 +82,10 @@ class FingerprintIndexNumbersTest {
     @Test
     void aMetaStringOfTheFormerFormatStartsTheIndexAfresh() throws Exception {
         SplittableRandom r = new SplittableRandom(2);
-        long[] alice = hashes(r, 50);
+        long[] alice = FingerprintIndexAttackTest.hashes(r, 50);
         try (RedisStateStore s = store("fn2:", 16)) {
-            s.execute(new StateOp.Fingerprint("other", hashes(r, 1), "x", 8, TTL)); // the namespace's generation
+            // the namespace's generation
+            s.execute(new StateOp.Fingerprint("other", FingerprintIndexAttackTest.hashes(r, 1), "x", 8, TTL));
             REDIS.command("SET", "fn2:f:g:m", "1 0 0 0 50 old");
             StringBuilder fields = new StringBuilder();
             for (long h : alice) {

@@ -101,10 +101,10 @@ class RedisStateBytesTest {
                   default: { form: top_k, top_k: 1 }
                 """);
         MutableClock clock = new MutableClock(1_790_000_000_000L);
-        RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace(ns).clock(clock)
-                .timeout(Duration.ofSeconds(5)).fingerprintIndexQueries(bound, bound).build();
         SplittableRandom rnd = new SplittableRandom(1);
-        try (Guard<double[]> g = fx.guard(b, store, clock, "bytes")) {
+        try (RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace(ns).clock(clock)
+                        .timeout(Duration.ofSeconds(5)).fingerprintIndexQueries(bound, bound).build();
+                Guard<double[]> g = fx.guard(b, store, clock, "bytes")) {
             send(g, fx, clock, rnd, 1);
             if (callerCount > 0) {
                 age(ns + "f:nd2:near_duplicate:c:mallory:m", callerCount);
