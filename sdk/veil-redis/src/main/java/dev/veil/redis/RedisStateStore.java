@@ -422,10 +422,14 @@ public final class RedisStateStore implements StateStore {
     /**
      * A batch Redis refused as full, which starts with a {@link StateOp.BlockedUntil}: a caller
      * blocked in Redis stays blocked (the batch's answer is then the block, as when Redis runs it),
-     * read by a script that writes nothing and so runs while Redis is full; any other caller gets the
-     * refusal ({@code on_state_unavailable} decides). Otherwise anyone with a key could lift a block by
-     * filling Redis with distinct queries (a review: under {@code degrade} the blocked caller got
-     * degraded answers).
+     * read by a script that writes nothing and so runs while Redis is full; a caller throttled there
+     * is rate limited when the batch's next op is its {@link StateOp.Acquire} (the answer is then
+     * {@code RATE_LIMITED}, every later op's null, as a Guard reads none of them for a refused
+     * request): its throttle's tokens cannot be taken while Redis refuses writes, so it gets none
+     * rather than the unthrottled answers {@code on_state_unavailable} gives; any other caller gets
+     * the refusal ({@code on_state_unavailable} decides). Otherwise anyone with a key could lift a
+     * block or a throttle by filling Redis with distinct queries (a review: under {@code degrade} the
+     * blocked caller got degraded answers).
      */
     private Object[] blockedWhileFull(StateOp[] ops, byte[] sent, RedisBatchClient.Full full) {
         if (!(ops[0] instanceof StateOp.BlockedUntil b)) {
@@ -439,10 +443,16 @@ public final class RedisStateStore implements StateStore {
             full.refusal().addSuppressed(unread);
             throw full.refusal();
         }
+        Object[] out = new Object[ops.length];
+        if (until == RedisBatchClient.THROTTLED && ops.length > 1 && ops[1] instanceof StateOp.Acquire a
+                && a.caller().equals(b.caller())) {
+            out[0] = 0L;
+            out[1] = StateOp.Permit.RATE_LIMITED;
+            return out;
+        }
         if (until <= b.nowMillis()) {
             throw full.refusal();
         }
-        Object[] out = new Object[ops.length];
         out[0] = until;
         return out;
     }

@@ -86,4 +86,52 @@ class RedisFullGuardTest {
             REDIS.command("CONFIG", "SET", "maxmemory", "0");
         }
     }
+
+    /**
+     * A caller throttled by monitoring stays throttled while Redis is full: its requests are refused
+     * as rate limited (its throttle's tokens cannot be taken while Redis refuses writes), where before
+     * {@code on_state_unavailable: degrade} gave it labels at any rate; another caller gets the
+     * degraded answers; with room again, the throttle's tokens answer it.
+     */
+    @Test
+    void aCallerThrottledInRedisIsRateLimitedWhileRedisIsFull() throws Exception {
+        GuardFixture fx = new GuardFixture(dir);
+        PolicyBundle b = fx.imageBundle("full-throttle", """
+                on_state_unavailable: degrade
+                monitoring:
+                  detectors:
+                    rate: { window_seconds: 60, medium: 3 }
+                  rules:
+                    - { id: slow, when: { signals: { rate: medium } }, action: throttle, cooldown_seconds: 86400,
+                        throttle_per_second: 1 }
+                output:
+                  default: { form: top_k, top_k: 1 }
+                """);
+        MutableClock clock = new MutableClock(1_790_000_000_000L);
+        try (RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{full-throttle}:")
+                        .clock(clock).timeout(Duration.ofSeconds(5)).build();
+                Guard<double[]> g = fx.guard(b, store, clock, "full-throttle")) {
+            for (int i = 0; i < 3; i++) {
+                clock.advance(10);
+                assertThat(code(g.predict(req(fx, "mallory", new double[784])))).isEqualTo("ok");
+            }
+            clock.advance(10);
+            assertThat(code(g.predict(req(fx, "mallory", new double[784])))).as("the throttle's one token")
+                    .isEqualTo("ok");
+            clock.advance(10);
+            assertThat(code(g.predict(req(fx, "mallory", new double[784])))).as("throttled").isEqualTo("rate_limited");
+            clock.advance(5_000); // the throttle's bucket has tokens again
+            REDIS.command("CONFIG", "SET", "maxmemory", "1");
+            try {
+                assertThat(code(g.predict(req(fx, "mallory", new double[784])))).as("mallory while Redis is full")
+                        .isEqualTo("rate_limited");
+                assertThat(degraded(g.predict(req(fx, "alice", new double[784])))).as("alice while Redis is full")
+                        .isTrue();
+            } finally {
+                REDIS.command("CONFIG", "SET", "maxmemory", "0");
+            }
+            assertThat(code(g.predict(req(fx, "mallory", new double[784])))).as("mallory with room again")
+                    .isEqualTo("ok");
+        }
+    }
 }

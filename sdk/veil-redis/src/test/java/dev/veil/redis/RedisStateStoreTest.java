@@ -324,6 +324,39 @@ class RedisStateStoreTest {
     }
 
     /**
+     * A caller throttled in Redis must not get unthrottled answers while Redis is full (before, only
+     * blocks were read so, and {@code on_state_unavailable} answered a throttled caller as anyone,
+     * without its throttle): its batch answers RATE_LIMITED, though its throttle bucket has tokens,
+     * which cannot be taken while Redis refuses writes; once the throttle ends, its batch is refused
+     * like anyone's. A batch whose second op is not the caller's Acquire is refused.
+     */
+    @Test
+    void aCallerThrottledInRedisIsRateLimitedWhileRedisIsFull() throws Exception {
+        long now = CLOCK.millis();
+        String throttled = "full-throttled-" + now;
+        store.execute(new StateOp.Throttle(throttled, 5, now + 600_000));
+        REDIS.command("CONFIG", "SET", "maxmemory", "1");
+        try {
+            String before = REDIS.command("DBSIZE");
+            Object[] r = store.execute(new StateOp.BlockedUntil(throttled, now),
+                    new StateOp.Acquire(throttled, null, 0, now), new StateOp.ListRead("spent:" + throttled));
+            assertThat(r).containsExactly(0L, StateOp.Permit.RATE_LIMITED, null);
+            assertThatThrownBy(() -> store.execute(new StateOp.BlockedUntil(throttled, now),
+                    new StateOp.ListRead("spent:" + throttled)))
+                    .as("no Acquire next").isInstanceOf(StateUnavailableException.class).hasMessageContaining("OOM");
+            assertThatThrownBy(() -> store.execute(new StateOp.BlockedUntil(throttled, now + 600_000),
+                    new StateOp.Acquire(throttled, null, 0, now + 600_000)))
+                    .as("the throttle over").isInstanceOf(StateUnavailableException.class)
+                    .hasMessageContaining("OOM");
+            assertThat(REDIS.command("DBSIZE")).isEqualTo(before);
+        } finally {
+            REDIS.command("CONFIG", "SET", "maxmemory", "0");
+        }
+        assertThat(store.execute(new StateOp.BlockedUntil(throttled, now), new StateOp.Acquire(throttled, null, 0, now)))
+                .as("Redis with room again: the throttle's tokens").containsExactly(0L, StateOp.Permit.ALLOWED);
+    }
+
+    /**
      * A fingerprint index in Redis remembers its last queries up to its bound and forgets older ones:
      * a review sent one caller's distinct queries and Redis grew by 100 keys (30 KB) a query without
      * bound, until a full Redis refused every caller's batch. One caller's index and a shared one have

@@ -409,21 +409,27 @@ public final class RedisBatchClient implements AutoCloseable {
 
     /**
      * Reads, without writing, when the caller whose cool-down hash is {@code KEYS[2]} is blocked
-     * until (its {@code bu} when later than {@code ARGV[2]}, the batch's "now"), else 0; -1 when the
-     * state generation ({@code KEYS[1]}) is not {@code ARGV[1]}. {@code no-writes} lets it run while
-     * Redis is full and refuses every batch ({@code batch.lua}'s shebang asks for that refusal).
+     * until (its {@code bu} when later than {@code ARGV[2]}, the batch's "now"), else
+     * {@link #THROTTLED} when it is throttled then (its {@code tu} later), else 0; -1 when the state
+     * generation ({@code KEYS[1]}) is not {@code ARGV[1]}. {@code no-writes} lets it run while Redis
+     * is full and refuses every batch ({@code batch.lua}'s shebang asks for that refusal).
      */
     static final String BLOCK_READ_SCRIPT = """
             #!lua flags=no-writes
             if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-            local bu = redis.call('HMGET', KEYS[2], 'bu')[1]
-            if bu and tonumber(bu) > tonumber(ARGV[2]) then return tonumber(bu) end
+            local cd = redis.call('HMGET', KEYS[2], 'bu', 'tu')
+            if cd[1] and tonumber(cd[1]) > tonumber(ARGV[2]) then return tonumber(cd[1]) end
+            if cd[2] and tonumber(cd[2]) > tonumber(ARGV[2]) then return -2 end
             return 0
             """;
 
+    /** {@link #blockedUntilReadOnly}'s answer for a caller throttled, not blocked. */
+    public static final long THROTTLED = -2;
+
     /**
      * Until when a caller is blocked, read without writing (for a batch Redis refused as full: a
-     * blocked caller stays blocked while Redis is full); 0 when not blocked.
+     * blocked caller stays blocked while Redis is full); {@link #THROTTLED} when it is throttled and
+     * not blocked; 0 when neither.
      *
      * @throws StateUnavailableException when Redis cannot answer, or its state generation is not
      *     {@code generation}
@@ -432,7 +438,7 @@ public final class RedisBatchClient implements AutoCloseable {
         Long r = await(dispatch(() -> commands.<Long>eval(BLOCK_READ_SCRIPT, ScriptOutputType.INTEGER,
                 new byte[][] {generationKey, coolDownKey}, generation,
                 Long.toString(nowMillis).getBytes(java.nio.charset.StandardCharsets.US_ASCII))), "the block check");
-        if (r == null || r < 0) {
+        if (r == null || r < 0 && r != THROTTLED) {
             throw new StateUnavailableException("Redis at " + where + " does not hold the state generation this store "
                     + "expects; the block check was not read");
         }
