@@ -23,7 +23,11 @@ public interface StateStore extends AutoCloseable {
      * Runs the operations in order and waits for their results; {@code result[i]} answers
      * {@code ops[i]} (see each {@link StateOp} for its result type). A {@link StateOp.BlockedUntil}
      * that finds its caller blocked ends the batch: the operations after it are not run and their
-     * results are {@code null}.
+     * results are {@code null}. A store that cannot write for now may also answer a batch that
+     * begins with a {@code BlockedUntil} and the same caller's {@link StateOp.Acquire} with that
+     * caller's refusal alone, running nothing: {@code RATE_LIMITED} for the {@code Acquire} and
+     * {@code null} for every later operation (veil-redis while Redis is full, for a caller it has
+     * throttled); a caller refused so reads no other result.
      *
      * @throws StateUnavailableException when the store cannot be reached or did not answer in time
      */

@@ -10,6 +10,8 @@ import dev.veil.Request;
 import dev.veil.Response;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -132,6 +134,58 @@ class RedisFullGuardTest {
             }
             assertThat(code(g.predict(req(fx, "mallory", new double[784])))).as("mallory with room again")
                     .isEqualTo("ok");
+        }
+    }
+
+    /**
+     * Under {@code on_state_unavailable: local}, a throttle bob got on local state while Redis is
+     * full is held back for Redis, whose refusal of it sent every later batch to local state, which
+     * knows nothing of mallory's throttle in Redis: mallory got full answers (a review: [ok, ok, ok,
+     * ok, rate_limited]). A quick refusal of the held-back cool-downs now still sends the batch of a
+     * caller with none held back, which a full Redis answers from mallory's throttle.
+     */
+    @Test
+    void underLocalACoolDownHeldBackDoesNotLiftAThrottleInAFullRedis() throws Exception {
+        GuardFixture fx = new GuardFixture(dir);
+        PolicyBundle b = fx.imageBundle("full-local", """
+                on_state_unavailable: local
+                monitoring:
+                  detectors:
+                    rate: { window_seconds: 60, medium: 3 }
+                  rules:
+                    - { id: slow, when: { signals: { rate: medium } }, action: throttle, cooldown_seconds: 86400,
+                        throttle_per_second: 1 }
+                output:
+                  default: { form: top_k, top_k: 1 }
+                """);
+        MutableClock clock = new MutableClock(1_790_000_000_000L);
+        try (RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{full-local}:")
+                        .clock(clock).timeout(Duration.ofSeconds(5)).build();
+                Guard<double[]> g = fx.guard(b, store, clock, "full-local")) {
+            for (int i = 0; i < 5; i++) {
+                clock.advance(10);
+                g.predict(req(fx, "mallory", new double[784]));
+            }
+            clock.advance(5_000); // the throttle's bucket has tokens again
+            REDIS.command("CONFIG", "SET", "maxmemory", "1");
+            try {
+                assertThat(code(g.predict(req(fx, "mallory", new double[784])))).isEqualTo("rate_limited");
+                List<String> bob = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    clock.advance(10);
+                    bob.add(code(g.predict(req(fx, "bob", new double[784]))));
+                }
+                assertThat(bob).as("bob on local state, throttled there").endsWith("rate_limited");
+                List<String> mallory = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    clock.advance(10);
+                    mallory.add(code(g.predict(req(fx, "mallory", new double[784]))));
+                }
+                assertThat(mallory).as("mallory, throttled in Redis, while bob's throttle is held back")
+                        .containsOnly("rate_limited");
+            } finally {
+                REDIS.command("CONFIG", "SET", "maxmemory", "0");
+            }
         }
     }
 }

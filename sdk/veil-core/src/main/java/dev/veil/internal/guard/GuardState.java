@@ -97,12 +97,15 @@ final class GuardState implements AutoCloseable {
         }
         try {
             if (!heldBack.isEmpty()) {
-                restoreHeldBack();
+                restoreBeforeBatch(ops);
             }
             Object[] r = primary.execute(ops);
             if (primaryDown) {
                 primaryDown = false;
-                LOG.log(System.Logger.Level.INFO, ControlChars.escaped("state store '" + primary.name() + "' is reachable again"));
+                if (switchLogged(true)) {
+                    LOG.log(System.Logger.Level.INFO, ControlChars.escaped("state store '" + primary.name()
+                            + "' is reachable again" + unlogged()));
+                }
             }
             return r;
         } catch (StateUnavailableException e) {
@@ -111,8 +114,11 @@ final class GuardState implements AutoCloseable {
             }
             if (!primaryDown) {
                 primaryDown = true;
-                LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("state store '" + primary.name() + "' unavailable; using local "
-                        + "state as the policy says (on_state_unavailable: local)"), e);
+                if (switchLogged(false)) {
+                    LOG.log(System.Logger.Level.WARNING, ControlChars.escaped("state store '" + primary.name()
+                            + "' unavailable; using local state as the policy says (on_state_unavailable: local)"
+                            + unlogged()), e);
+                }
             }
             Object[] r = local().execute(ops);
             if (holdBack(ops)) {
@@ -122,6 +128,64 @@ final class GuardState implements AutoCloseable {
                 servedLocally[0] = true;
             }
             return r;
+        }
+    }
+
+    /**
+     * Switches between the shared store and local state are logged at most once a minute each way
+     * (a Redis that is full answers blocked and throttled callers and refuses the others, so requests
+     * would switch back and forth, a warning with a stack trace each time: a review, 2 December
+     * 2026); the next line logged says how many were not.
+     */
+    static final long SWITCH_LOG_NANOS = 60_000_000_000L;
+    private final long[] lastSwitchLog = {Long.MIN_VALUE, Long.MIN_VALUE}; // [to local, back], System.nanoTime
+    private long unloggedSwitches;
+
+    /** Whether this switch ({@code back}: to the shared store) is logged; counts it otherwise. */
+    private synchronized boolean switchLogged(boolean back) {
+        long now = System.nanoTime();
+        int i = back ? 1 : 0;
+        if (lastSwitchLog[i] != Long.MIN_VALUE && now - lastSwitchLog[i] < SWITCH_LOG_NANOS) {
+            unloggedSwitches++;
+            return false;
+        }
+        lastSwitchLog[i] = now;
+        return true;
+    }
+
+    /** The switches not logged since the last line, as the end of the next (empty: none). */
+    private synchronized String unlogged() {
+        long n = unloggedSwitches;
+        unloggedSwitches = 0;
+        return n == 0 ? "" : " (" + n + " switch(es) between the shared store and local state since the last such "
+                + "line were not logged: at most one line a minute each way)";
+    }
+
+    /**
+     * How soon a refusal of the held-back cool-downs must come for the batch to be sent anyway: a
+     * store that answers with a refusal (a full Redis refuses every write in about a millisecond) is
+     * up, while one that did not answer in this time may be down, and is not waited for twice.
+     */
+    static final long QUICK_REFUSAL_NANOS = 50_000_000L;
+
+    /**
+     * Writes the held-back cool-downs before a batch. When the store refuses them quickly, the batch
+     * is still sent if its caller has none held back: a store that refuses writes may still answer
+     * a batch without one (a full Redis reads a caller's block or throttle), where local state knows
+     * neither. Before, one cool-down held back sent every caller to local state for as long as
+     * Redis was full, a caller throttled or blocked in Redis included (a review, 2 December 2026).
+     * A caller with one held back never reaches the shared store before it is written.
+     */
+    private void restoreBeforeBatch(StateOp[] ops) {
+        long start = System.nanoTime();
+        try {
+            restoreHeldBack();
+        } catch (StateUnavailableException e) {
+            boolean quick = System.nanoTime() - start < QUICK_REFUSAL_NANOS;
+            if (!quick || !(ops.length > 0 && ops[0] instanceof StateOp.BlockedUntil b)
+                    || heldBack.containsKey("b:" + b.caller()) || heldBack.containsKey("t:" + b.caller())) {
+                throw e;
+            }
         }
     }
 

@@ -22,7 +22,7 @@ class GuardStateTest {
     private final long now = clock.millis();
 
     /** A shared store that can be taken away. */
-    private static final class Switched extends dev.veil.ForwardingStateStore {
+    private static class Switched extends dev.veil.ForwardingStateStore {
         boolean down;
 
         Switched(MemoryStateStore inner) {
@@ -103,5 +103,92 @@ class GuardStateTest {
                 GuardSettings.PrivacyBudget.DEFAULT_DELTA);
         assertThatThrownBy(() -> state.execute(OnStateUnavailable.LOCAL,
                 new StateOp.Charge("spender", 0.4, 0, budget, now))).isInstanceOf(StateUnavailableException.class);
+    }
+
+    /**
+     * A shared store that is back but refuses writes (a full Redis: it refuses every batch with a
+     * write, after {@code delayMillis}, and answers batches without one), and records the callers
+     * whose block check it ran.
+     */
+    private static final class RefusingWrites extends Switched {
+        boolean refuseWrites;
+        long delayMillis;
+        final java.util.List<String> checked = new java.util.ArrayList<>();
+
+        RefusingWrites(MemoryStateStore inner) {
+            super(inner);
+        }
+
+        @Override
+        public Object[] execute(StateOp... ops) {
+            if (refuseWrites && java.util.Arrays.stream(ops)
+                    .anyMatch(op -> op instanceof StateOp.Block || op instanceof StateOp.Throttle)) {
+                try {
+                    Thread.sleep(delayMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new StateUnavailableException("OOM: the shared store refuses writes");
+            }
+            if (!down && ops.length > 0 && ops[0] instanceof StateOp.BlockedUntil b) {
+                checked.add(b.caller());
+            }
+            return super.execute(ops);
+        }
+    }
+
+    /**
+     * A cool-down held back from an outage, which the shared store, back but refusing writes,
+     * refuses at once: the batch of a caller with none held back still goes to the shared store
+     * (which may answer it from a block or throttle of its own, as a full Redis does), the batch of
+     * the caller with one held back never does (local state, where its block is); a refusal that
+     * takes longer than {@link GuardState#QUICK_REFUSAL_NANOS} (a store that may be down) sends both
+     * to local state, so that no request waits for the store twice.
+     */
+    @Test
+    void aQuickRefusalOfHeldBackCoolDownsStillSendsTheBatchesOfOtherCallers() {
+        RefusingWrites shared = new RefusingWrites(memory());
+        GuardState state = new GuardState(shared, this::memory, clock);
+        shared.down = true;
+        state.execute(OnStateUnavailable.LOCAL, new StateOp.Block("mallory", now + 600_000));
+        shared.down = false;
+        shared.refuseWrites = true;
+
+        boolean[] alice = new boolean[1];
+        state.execute(OnStateUnavailable.LOCAL, alice, new StateOp.BlockedUntil("alice", now),
+                new StateOp.Acquire("alice", null, 0, now));
+        boolean[] mallory = new boolean[1];
+        Object[] r = state.execute(OnStateUnavailable.LOCAL, mallory, new StateOp.BlockedUntil("mallory", now));
+        assertThat(alice[0]).as("alice on local state").isFalse();
+        assertThat(mallory[0]).as("mallory on local state").isTrue();
+        assertThat((Long) r[0]).as("mallory's block, on local state").isEqualTo(now + 600_000);
+        assertThat(shared.checked).containsExactly("alice");
+
+        shared.delayMillis = GuardState.QUICK_REFUSAL_NANOS / 1_000_000 + 20;
+        boolean[] slow = new boolean[1];
+        state.execute(OnStateUnavailable.LOCAL, slow, new StateOp.BlockedUntil("alice", now),
+                new StateOp.Acquire("alice", null, 0, now));
+        assertThat(slow[0]).as("alice on local state after a slow refusal").isTrue();
+        assertThat(shared.checked).containsExactly("alice");
+    }
+
+    /**
+     * A shared store that refuses every other batch (a full Redis answers blocked and throttled
+     * callers and refuses the rest): the switches to local state are logged once a minute, not a
+     * warning with a stack trace for each (a review: 5 alternations, 5 warnings and 5 info lines).
+     */
+    @Test
+    void switchesBackAndForthAreLoggedOnceAMinute() {
+        Switched shared = new Switched(memory());
+        GuardState state = new GuardState(shared, this::memory, clock);
+        try (dev.veil.LogCapture log = dev.veil.LogCapture.warnings("dev.veil.Guard")) {
+            for (int i = 0; i < 5; i++) {
+                shared.down = true;
+                state.execute(OnStateUnavailable.LOCAL, new StateOp.BlockedUntil("alice", now));
+                shared.down = false;
+                state.execute(OnStateUnavailable.LOCAL, new StateOp.BlockedUntil("mallory", now));
+            }
+            assertThat(log.messages()).filteredOn(m -> m.contains("using local state")).hasSize(1);
+        }
     }
 }
