@@ -89,6 +89,21 @@ class RedisFullGuardTest {
         }
     }
 
+    /** A bundle whose rule throttles a caller to 1 query a second for a day after 3 in a minute. */
+    private static PolicyBundle throttling(GuardFixture fx, String name, String onStateUnavailable) {
+        return fx.imageBundle(name, """
+                on_state_unavailable: %s
+                monitoring:
+                  detectors:
+                    rate: { window_seconds: 60, medium: 3 }
+                  rules:
+                    - { id: slow, when: { signals: { rate: medium } }, action: throttle, cooldown_seconds: 86400,
+                        throttle_per_second: 1 }
+                output:
+                  default: { form: top_k, top_k: 1 }
+                """.formatted(onStateUnavailable));
+    }
+
     /**
      * A caller throttled by monitoring stays throttled while Redis is full: its requests are refused
      * as rate limited (its throttle's tokens cannot be taken while Redis refuses writes), where before
@@ -98,21 +113,10 @@ class RedisFullGuardTest {
     @Test
     void aCallerThrottledInRedisIsRateLimitedWhileRedisIsFull() throws Exception {
         GuardFixture fx = new GuardFixture(dir);
-        PolicyBundle b = fx.imageBundle("full-throttle", """
-                on_state_unavailable: degrade
-                monitoring:
-                  detectors:
-                    rate: { window_seconds: 60, medium: 3 }
-                  rules:
-                    - { id: slow, when: { signals: { rate: medium } }, action: throttle, cooldown_seconds: 86400,
-                        throttle_per_second: 1 }
-                output:
-                  default: { form: top_k, top_k: 1 }
-                """);
         MutableClock clock = new MutableClock(1_790_000_000_000L);
         try (RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{full-throttle}:")
                         .clock(clock).timeout(Duration.ofSeconds(5)).build();
-                Guard<double[]> g = fx.guard(b, store, clock, "full-throttle")) {
+                Guard<double[]> g = fx.guard(throttling(fx, "full-throttle", "degrade"), store, clock, "full-throttle")) {
             for (int i = 0; i < 3; i++) {
                 clock.advance(10);
                 assertThat(code(g.predict(req(fx, "mallory", new double[784])))).isEqualTo("ok");
@@ -147,21 +151,10 @@ class RedisFullGuardTest {
     @Test
     void underLocalACoolDownHeldBackDoesNotLiftAThrottleInAFullRedis() throws Exception {
         GuardFixture fx = new GuardFixture(dir);
-        PolicyBundle b = fx.imageBundle("full-local", """
-                on_state_unavailable: local
-                monitoring:
-                  detectors:
-                    rate: { window_seconds: 60, medium: 3 }
-                  rules:
-                    - { id: slow, when: { signals: { rate: medium } }, action: throttle, cooldown_seconds: 86400,
-                        throttle_per_second: 1 }
-                output:
-                  default: { form: top_k, top_k: 1 }
-                """);
         MutableClock clock = new MutableClock(1_790_000_000_000L);
         try (RedisStateStore store = RedisStateStore.builder(REDIS.url()).namespace("veil:{full-local}:")
                         .clock(clock).timeout(Duration.ofSeconds(5)).build();
-                Guard<double[]> g = fx.guard(b, store, clock, "full-local")) {
+                Guard<double[]> g = fx.guard(throttling(fx, "full-local", "local"), store, clock, "full-local")) {
             for (int i = 0; i < 5; i++) {
                 clock.advance(10);
                 g.predict(req(fx, "mallory", new double[784]));
