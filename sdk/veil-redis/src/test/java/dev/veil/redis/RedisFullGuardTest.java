@@ -145,7 +145,7 @@ class RedisFullGuardTest {
      * Under {@code on_state_unavailable: local}, a throttle bob got on local state while Redis is
      * full is held back for Redis, whose refusal of it sent every later batch to local state, which
      * knows nothing of mallory's throttle in Redis: mallory got full answers (a review: [ok, ok, ok,
-     * ok, rate_limited]). A quick refusal of the held-back cool-downs now still sends the batch of a
+     * ok, rate_limited]). A refusal (an answer) of the held-back cool-downs now still sends the batch of a
      * caller with none held back, which a full Redis answers from mallory's throttle.
      */
     @Test

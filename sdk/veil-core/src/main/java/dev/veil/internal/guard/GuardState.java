@@ -162,27 +162,20 @@ final class GuardState implements AutoCloseable {
     }
 
     /**
-     * How soon a refusal of the held-back cool-downs must come for the batch to be sent anyway: a
-     * store that answers with a refusal (a full Redis refuses every write in about a millisecond) is
-     * up, while one that did not answer in this time may be down, and is not waited for twice.
-     */
-    static final long QUICK_REFUSAL_NANOS = 50_000_000L;
-
-    /**
-     * Writes the held-back cool-downs before a batch. When the store refuses them quickly, the batch
-     * is still sent if its caller has none held back: a store that refuses writes may still answer
-     * a batch without one (a full Redis reads a caller's block or throttle), where local state knows
-     * neither. Before, one cool-down held back sent every caller to local state for as long as
-     * Redis was full, a caller throttled or blocked in Redis included (a review, 2 December 2026).
-     * A caller with one held back never reaches the shared store before it is written.
+     * Writes the held-back cool-downs before a batch. When the store answers with a refusal
+     * ({@link StateUnavailableException#answered}: it is reachable), the batch is still sent if its
+     * caller has none held back: a store that refuses writes may still answer a batch without one (a
+     * full Redis reads a caller's block or throttle), where local state knows neither. Before, one
+     * cool-down held back sent every caller to local state for as long as Redis was full, a caller
+     * throttled or blocked in Redis included (a review, 2 December 2026). A store that did not answer
+     * is not waited for a second time, and a caller with one held back never reaches the shared store
+     * before it is written.
      */
     private void restoreBeforeBatch(StateOp[] ops) {
-        long start = System.nanoTime();
         try {
             restoreHeldBack();
         } catch (StateUnavailableException e) {
-            boolean quick = System.nanoTime() - start < QUICK_REFUSAL_NANOS;
-            if (!quick || !(ops.length > 0 && ops[0] instanceof StateOp.BlockedUntil b)
+            if (!e.answered() || !(ops.length > 0 && ops[0] instanceof StateOp.BlockedUntil b)
                     || heldBack.containsKey("b:" + b.caller()) || heldBack.containsKey("t:" + b.caller())) {
                 throw e;
             }

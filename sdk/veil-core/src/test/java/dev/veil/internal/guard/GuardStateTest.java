@@ -107,12 +107,12 @@ class GuardStateTest {
 
     /**
      * A shared store that is back but refuses writes (a full Redis: it refuses every batch with a
-     * write, after {@code delayMillis}, and answers batches without one), and records the callers
-     * whose block check it ran.
+     * write, with an answer, or as one that did not answer when {@code unanswered}, and answers
+     * batches without one), and records the callers whose block check it ran.
      */
     private static final class RefusingWrites extends Switched {
         boolean refuseWrites;
-        long delayMillis;
+        boolean unanswered;
         final java.util.List<String> checked = new java.util.ArrayList<>();
 
         RefusingWrites(MemoryStateStore inner) {
@@ -123,12 +123,7 @@ class GuardStateTest {
         public Object[] execute(StateOp... ops) {
             if (refuseWrites && java.util.Arrays.stream(ops)
                     .anyMatch(op -> op instanceof StateOp.Block || op instanceof StateOp.Throttle)) {
-                try {
-                    Thread.sleep(delayMillis);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                throw new StateUnavailableException("OOM: the shared store refuses writes");
+                throw new StateUnavailableException("OOM: the shared store refuses writes", null, !unanswered);
             }
             if (!down && ops.length > 0 && ops[0] instanceof StateOp.BlockedUntil b) {
                 checked.add(b.caller());
@@ -138,15 +133,15 @@ class GuardStateTest {
     }
 
     /**
-     * A cool-down held back from an outage, which the shared store, back but refusing writes,
-     * refuses at once: the batch of a caller with none held back still goes to the shared store
-     * (which may answer it from a block or throttle of its own, as a full Redis does), the batch of
-     * the caller with one held back never does (local state, where its block is); a refusal that
-     * takes longer than {@link GuardState#QUICK_REFUSAL_NANOS} (a store that may be down) sends both
-     * to local state, so that no request waits for the store twice.
+     * A cool-down held back from an outage, which the shared store, back but refusing writes, refuses
+     * with an answer: the batch of a caller with none held back still goes to the shared store (which
+     * may answer it from a block or throttle of its own, as a full Redis does), the batch of the
+     * caller with one held back never does (local state, where its block is); a store that did not
+     * answer (it may be down) is not asked again: both go to local state, so that no request waits
+     * for the store twice.
      */
     @Test
-    void aQuickRefusalOfHeldBackCoolDownsStillSendsTheBatchesOfOtherCallers() {
+    void aRefusalOfHeldBackCoolDownsStillSendsTheBatchesOfOtherCallers() {
         RefusingWrites shared = new RefusingWrites(memory());
         GuardState state = new GuardState(shared, this::memory, clock);
         shared.down = true;
@@ -164,11 +159,11 @@ class GuardStateTest {
         assertThat((Long) r[0]).as("mallory's block, on local state").isEqualTo(now + 600_000);
         assertThat(shared.checked).containsExactly("alice");
 
-        shared.delayMillis = GuardState.QUICK_REFUSAL_NANOS / 1_000_000 + 20;
-        boolean[] slow = new boolean[1];
-        state.execute(OnStateUnavailable.LOCAL, slow, new StateOp.BlockedUntil("alice", now),
+        shared.unanswered = true;
+        boolean[] unanswered = new boolean[1];
+        state.execute(OnStateUnavailable.LOCAL, unanswered, new StateOp.BlockedUntil("alice", now),
                 new StateOp.Acquire("alice", null, 0, now));
-        assertThat(slow[0]).as("alice on local state after a slow refusal").isTrue();
+        assertThat(unanswered[0]).as("alice on local state after the store did not answer").isTrue();
         assertThat(shared.checked).containsExactly("alice");
     }
 

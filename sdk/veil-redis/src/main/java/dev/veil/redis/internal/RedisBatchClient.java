@@ -382,7 +382,8 @@ public final class RedisBatchClient implements AutoCloseable {
                     throw new GenerationLost("Redis at " + where + " refused " + what + ": " + m, cause);
                 }
                 throw new StateUnavailableException("Redis at " + where + " refused " + what + ": " + m
-                        + (refusedByAcl(m) ? "; " + aclAdvice : m.startsWith("OOM") ? "; " + OOM_ADVICE : ""), cause);
+                        + (refusedByAcl(m) ? "; " + aclAdvice : m.startsWith("OOM") ? "; " + OOM_ADVICE : ""), cause,
+                        true); // Redis answered: it is reachable (StateUnavailableException#answered)
             }
             throw new StateUnavailableException("Redis at " + where + " is unavailable: " + message(cause), cause);
         } catch (RuntimeException e) {
