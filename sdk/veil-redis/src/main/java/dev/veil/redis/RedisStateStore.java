@@ -362,8 +362,11 @@ public final class RedisStateStore implements StateStore {
         try {
             uri = RedisURI.create(url);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("not a Redis URL: '" + redact(url) + "' (expected redis://host:port,"
-                    + " rediss://host:port or redis-socket:///path): " + e.getMessage());
+            // Lettuce's message quotes the URL, password included ("Illegal character in authority at
+            // index 8: redis://user:PASSWORD@ho st:1"): it is quoted here without it
+            throw new IllegalArgumentException("not a Redis URL: '" + RedisBatchClient.printable(redact(url))
+                    + "' (expected redis://host:port, rediss://host:port or redis-socket:///path): "
+                    + RedisBatchClient.printable(withoutCredentials(String.valueOf(e.getMessage()), url)));
         }
         return new Builder(uri);
     }
@@ -522,6 +525,18 @@ public final class RedisStateStore implements StateStore {
 
     private static String redact(String url) {
         return url.replaceAll("//[^@/]*@", "//***@");
+    }
+
+    /** {@code text} with {@code url}'s user and password (the part between {@code //} and {@code @}) replaced by {@code ***}. */
+    static String withoutCredentials(String text, String url) {
+        String out = text.replace(url, redact(url));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("//([^@/]*)@").matcher(url);
+        while (m.find()) {
+            if (!m.group(1).isEmpty()) {
+                out = out.replace(m.group(1), "***");
+            }
+        }
+        return out;
     }
 
     /** Builds a {@link RedisStateStore}; every setting has a default. */

@@ -64,6 +64,24 @@ class RedisStateStoreTest {
                 .hasMessageNotContaining("hunter2");
     }
 
+    /** Lettuce's own message quotes the URL whole (java.net.URI's syntax errors): without its password here. */
+    @Test
+    void aUrlLettuceCannotParseIsRefusedWithoutShowingItsPassword() {
+        assertThatThrownBy(() -> RedisStateStore.builder("redis://user:hunter2@ho st:1"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("not a Redis URL: 'redis://***@ho st:1' (expected redis://host:port, rediss://host:port or "
+                        + "redis-socket:///path): Illegal character in authority at index 8: redis://***@ho st:1");
+        for (String url : new String[] {"rediss://:hunter2@[::1:6379", "redis://:hunt%zzer2@host:1",
+            "redis://:hunter2@host:1\n"}) {
+            assertThatThrownBy(() -> RedisStateStore.builder(url)).as(url)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("not a Redis URL: '")
+                    .hasMessageNotContaining("hunter2").hasMessageNotContaining("hunt%zzer2");
+        }
+        assertThatThrownBy(() -> RedisStateStore.builder("redis://:hunter2@host:1\n2026 forged"))
+                .hasMessageNotContaining("\n").hasMessageContaining("\\u000a2026 forged");
+    }
+
     @Test
     void badSettingsAreRefusedWithWhatWasWrong() {
         RedisStateStore.Builder b = RedisStateStore.builder(REDIS.url());

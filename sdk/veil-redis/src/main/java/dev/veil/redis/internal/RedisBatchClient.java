@@ -791,9 +791,41 @@ public final class RedisBatchClient implements AutoCloseable {
         return false;
     }
 
-    private static String message(Throwable e) {
+    /**
+     * An exception's message for Veil's own messages and log lines, {@link #printable}: Redis's and
+     * Lettuce's text (a server's error reply, a URL) is quoted there, and a line break in it would
+     * forge a log line of the reader's choosing.
+     */
+    static String message(Throwable e) {
         String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : printable(m);
+    }
+
+    /**
+     * {@code s} with each UTF-16 unit that breaks, hides or reorders text written as a JSON-style
+     * escape ({@code \\u000a}, {@code \\u202e}): control characters (C0, DEL, C1), the line and
+     * paragraph separators U+2028 and U+2029, format characters (bidi controls, zero-width
+     * characters) and surrogates; {@code s} itself when it holds none. The core escapes the same
+     * characters in what it prints (it also escapes a few that render as nothing, and leaves a
+     * visible character outside the BMP as it is, which a server's message does not need).
+     */
+    public static String printable(String s) {
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int type = Character.getType(c);
+            boolean hide = Character.isISOControl(c) || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.FORMAT || Character.isSurrogate(c);
+            if (hide && sb == null) {
+                sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+            }
+            if (hide) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else if (sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? s : sb.toString();
     }
 
     private static String describe(RedisURI uri) {
