@@ -57,8 +57,8 @@ public final class RedisStateStore implements StateStore {
     private final BatchEncoder encoder;
     private final Clock clock;
     private final String namespace;
-    /** The state generation the batches expect in Redis (see batch.lua); renewed when Redis lost it. */
-    private volatile byte[] generation;
+    /** The state generation the batches expect in Redis, and their numbers under it; renewed when Redis lost it. */
+    private volatile Epoch epoch;
     private volatile boolean closed;
     private final boolean allowEviction;
     /** How long a batch is waited for (named when the clocks step apart). */
@@ -90,7 +90,7 @@ public final class RedisStateStore implements StateStore {
         this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout, b.hostClock);
         try {
             checkServer(b);
-            generation = client.generation(encoder.generationKey(), newGeneration(), true);
+            epoch = new Epoch(client.generation(encoder.generationKey(), newGeneration(), true));
             checkCommands();
         } catch (RuntimeException e) {
             client.close();
@@ -177,11 +177,75 @@ public final class RedisStateStore implements StateStore {
                     + names + ": " + first + ")" + (RedisBatchClient.refusedByAcl(first)
                             ? "; " + RedisBatchClient.aclAdvice(namespace) : ""));
         }
-        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), generation);
+        Epoch sent = epoch;
+        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), sent.generation);
+        Object reply;
         try {
-            client.execute(empty.keys(), empty.args());
+            reply = client.execute(empty.keys(), empty.args());
         } catch (RedisBatchClient.Full full) {
             throw full.refusal();
+        }
+        // numbered from here on, so that a loss before this store's first request is seen too
+        numbered(sent, 0, decoded(new StateOp[0], reply).number());
+    }
+
+    /**
+     * The state generation the batches of this store expect in Redis (see batch.lua) and the highest
+     * number Redis gave a batch of this store under it, which a later batch's number must exceed
+     * unless Redis lost writes it had acknowledged ({@link #numbered}).
+     */
+    private static final class Epoch {
+        final byte[] generation;
+        final java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+
+        Epoch(byte[] generation) {
+            this.generation = generation;
+        }
+    }
+
+    /**
+     * Takes in a batch's number: the namespace's count of batches in Redis after it, which only grows
+     * while Redis keeps what it acknowledged. A number at or below one this store was given before
+     * (under the same generation) means Redis lost acknowledged writes without losing its state
+     * generation: it restarted from an older RDB snapshot, or a replica that had not received them was
+     * promoted (README, "Failures and {@code on_state_unavailable}"). That is logged as an error, once per loss seen by
+     * this store; the batch has run on the state Redis has, as a batch after a total loss does.
+     *
+     * @param sent the epoch the batch was sent under
+     * @param before {@code sent}'s highest number when the batch was sent
+     * @param number the batch's number
+     */
+    private void numbered(Epoch sent, long before, long number) {
+        if (number > before) {
+            sent.seen.accumulateAndGet(number, Math::max);
+            return;
+        }
+        for (;;) {
+            long seen = sent.seen.get();
+            if (seen < before) { // another batch lowered it since: this loss was said already
+                sent.seen.accumulateAndGet(number, Math::max);
+                return;
+            }
+            if (sent.seen.compareAndSet(seen, number)) {
+                break;
+            }
+        }
+        LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost writes it had acknowledged for "
+                + "namespace '" + namespace + "': it numbered a batch " + number + ", where this store had been given "
+                + "number " + before + " already, so at least " + (before - number + 1)
+                + (before == number ? " batch" : " batches") + " of the Guards on this namespace are gone from it (Redis restarted from an older RDB snapshot, or a replica that had "
+                + "not received them was promoted). The privacy budget they spent can be spent again, and the quotas, "
+                + "blocks and detector counts they added are gone. Run Redis with appendonly yes (veil-redis README, "
+                + "\"Failures and on_state_unavailable\").");
+    }
+
+    /** The reply of a batch, or {@link StateUnavailableException} when it has not the form this store reads. */
+    private ReplyDecoder.Reply decoded(StateOp[] ops, Object reply) {
+        try {
+            return ReplyDecoder.decode(ops, reply);
+        } catch (RuntimeException ex) {
+            throw new StateUnavailableException("Redis at " + client.where() + " answered the state batch in a form "
+                    + "this veil-redis does not read: " + ex.getMessage(), ex);
         }
     }
 
@@ -332,12 +396,12 @@ public final class RedisStateStore implements StateStore {
      * @param sent the generation the failed batch carried
      * @throws StateUnavailableException when the new generation cannot be set
      */
-    private void renewGeneration(byte[] sent, RedisBatchClient.GenerationLost lost) {
+    private void renewGeneration(Epoch sent, RedisBatchClient.GenerationLost lost) {
         synchronized (this) {
-            if (generation != sent) {
+            if (epoch != sent) {
                 return; // another thread of this store renewed it (and said so) since that batch was sent
             }
-            generation = client.generation(encoder.generationKey(), newGeneration(), false);
+            epoch = new Epoch(client.generation(encoder.generationKey(), newGeneration(), false));
             LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost Veil's state for namespace '"
                     + namespace + "' (restarted without persistence, flushed, or evicted): the quotas, rate limits, "
                     + "blocks, privacy budgets and detector windows kept there start again from empty. Run Redis with "
@@ -395,31 +459,31 @@ public final class RedisStateStore implements StateStore {
             return new Object[0];
         }
         refuseWhileEvicting();
-        byte[] sent = generation;
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent, ops);
+        Epoch sent = epoch;
+        long before = sent.seen.get();
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, ops);
         Object reply;
         try {
             reply = client.execute(e.keys(), e.args());
         } catch (RedisBatchClient.Full full) {
-            return blockedWhileFull(ops, sent, full);
+            return blockedWhileFull(ops, sent.generation, full);
         } catch (RedisBatchClient.GenerationLost lost) {
             renewGeneration(sent, lost); // says so; the batch then runs on the state Redis has now, empty
-            e = encoder.encode(clock.millis(), generation, ops);
+            sent = epoch;
+            before = sent.seen.get();
+            e = encoder.encode(clock.millis(), sent.generation, ops);
             try {
                 reply = client.execute(e.keys(), e.args());
             } catch (RedisBatchClient.Full full) {
-                return blockedWhileFull(ops, generation, full);
+                return blockedWhileFull(ops, sent.generation, full);
             } catch (RedisBatchClient.GenerationLost again) {
                 throw new StateUnavailableException("Redis at " + client.where() + " lost Veil's state generation "
                         + "again while this batch was sent: " + again.getMessage(), again);
             }
         }
-        try {
-            return ReplyDecoder.decode(ops, reply);
-        } catch (RuntimeException ex) {
-            throw new StateUnavailableException("Redis at " + client.where() + " answered the state batch in a form "
-                    + "this veil-redis does not read: " + ex.getMessage(), ex);
-        }
+        ReplyDecoder.Reply r = decoded(ops, reply);
+        numbered(sent, before, r.number());
+        return r.results();
     }
 
     /**
@@ -474,7 +538,7 @@ public final class RedisStateStore implements StateStore {
             return;
         }
         refuseWhileEvicting();
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), generation, ops);
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), epoch.generation, ops);
         client.submit(e.keys(), e.args());
     }
 
@@ -527,7 +591,7 @@ public final class RedisStateStore implements StateStore {
         return url.replaceAll("//[^@/]*@", "//***@");
     }
 
-    /** {@code text} with {@code url}'s user and password (the part between {@code //} and {@code @}) replaced by {@code ***}. */
+    /** {@code text} with {@code url}'s user and password (between {@code //} and {@code @}) as {@code ***}. */
     static String withoutCredentials(String text, String url) {
         String out = text.replace(url, redact(url));
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("//([^@/]*)@").matcher(url);

@@ -30,7 +30,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * skipped with a message that says so.
  *
  * <p>{@link #kill()} and {@link #restart()} let a test take the server away mid-run and bring it
- * back on the same port (empty, as after a crash without persistence). {@link #command} talks
+ * back on the same port (empty, as after a crash without persistence). A server made with
+ * {@link #persistingIn} keeps its data files in a directory instead (an RDB snapshot only when a
+ * test sends {@code SAVE}, and with {@code aof} an append-only file written at every command), so
+ * that {@link #kill()} and {@link #start()} bring back what it had saved. {@link #command} talks
  * RESP over a plain socket, independent of the client under test.
  */
 public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
@@ -39,6 +42,23 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     private Path binary;
     private int port;
     private Process process;
+    private Path dir;
+    private boolean aof;
+
+    /** A server without persistence. */
+    public RedisServer() {}
+
+    /**
+     * A server whose data files are kept in {@code dir} (created by the caller, deleted by it too):
+     * its RDB snapshot ({@code dump.rdb}, written on {@code SAVE} only) and, with {@code aof}, its
+     * append-only file ({@code appendfsync always}).
+     */
+    public static RedisServer persistingIn(Path dir, boolean aof) {
+        RedisServer r = new RedisServer();
+        r.dir = dir;
+        r.aof = aof;
+        return r;
+    }
 
     /** The redis-server binary, or null when absent. */
     static Path findBinary() {
@@ -94,7 +114,10 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     /** Starts the server on {@link #port()} and waits until it answers PING. */
     public void start() throws IOException {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"));
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", aof ? "yes" : "no"));
+        if (dir != null) {
+            cmd.addAll(List.of("--dir", dir.toString(), "--dbfilename", "dump.rdb", "--appendfsync", "always"));
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         process = pb.start();
@@ -218,12 +241,14 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
-     * Deletes every key but the stores' state generations ({@code <namespace>gen}): what the tests
-     * mean by an empty Redis between cases, which the stores they keep must not take for a loss.
+     * Deletes every key but the stores' state generations and counts of batches ({@code <namespace>gen},
+     * {@code <namespace>gen:count}): what the tests mean by an empty Redis between cases, which the
+     * stores they keep must not take for a loss.
      */
     public void flushKeepingGenerations() throws IOException {
         command("EVAL", "for _, k in ipairs(redis.call('KEYS', '*')) do "
-                + "if string.sub(k, -4) ~= ':gen' then redis.call('DEL', k) end end return 'OK'", "0");
+                + "if string.sub(k, -4) ~= ':gen' and string.sub(k, -10) ~= ':gen:count' then redis.call('DEL', k) end "
+                + "end return 'OK'", "0");
     }
 
     /**

@@ -559,9 +559,12 @@ class RedisStateStoreTest {
                 new StateOp.Acquire("carol", null, 0, now));
         List<String> keys = new ArrayList<>(REDIS.keys("*"));
         assertThat(keys).isNotEmpty().allSatisfy(k -> assertThat(k).startsWith("t:{m}:"));
-        // the one key without a time to live: the state generation, whose loss the store reports
+        // the two keys without a time to live: the state generation and the count of batches, whose
+        // losses the store reports
         assertThat(keys.remove("t:{m}:gen")).isTrue();
         assertThat(REDIS.command("PTTL", "t:{m}:gen")).isEqualTo("-1");
+        assertThat(keys.remove("t:{m}:gen:count")).isTrue();
+        assertThat(REDIS.command("PTTL", "t:{m}:gen:count")).isEqualTo("-1");
         // BlockedUntil only reads: a caller without a block or throttle has no b: key.
         assertThat(keys).as("a fingerprint index's queries and buckets")
                 .anyMatch(k -> k.matches("t:\\{m}:f:fp:g:q[0-9a-z]+\\.0"))
@@ -775,7 +778,7 @@ class RedisStateStoreTest {
         assertThat(fromRedis).containsExactly(now + 60_000, null, null, null, null, null);
         assertThat(fromMemory).containsExactly(fromRedis);
         store.execute(new StateOp.BlockedUntil("caller1", now)); // after the submit, on the same connection
-        assertThat(REDIS.keys("t:{m}:*")).containsExactlyInAnyOrder("t:{m}:gen", "t:{m}:b:caller1");
+        assertThat(REDIS.keys("t:{m}:*")).containsExactlyInAnyOrder("t:{m}:gen", "t:{m}:gen:count", "t:{m}:b:caller1");
         // once the block is over the same batch runs whole, as on a first request
         CLOCK.set(now + 60_000);
         try {
@@ -970,7 +973,7 @@ class RedisStateStoreTest {
             assertThat(exports).containsExactly("dev.veil.redis");
         }
         assertThat(new String(dev.veil.redis.internal.BatchScript.get().source(), StandardCharsets.UTF_8))
-                .startsWith("#!lua\n-- Veil state batch (format 5)");
+                .startsWith("#!lua\n-- Veil state batch (format 6)");
     }
 
     /** What the store logs through java.util.logging, kept for the test to read. */

@@ -15,6 +15,8 @@ import java.util.List;
  * <p>Key layout under the namespace {@code ns} (see the module README):
  * <pre>
  *   ns gen                 string the state generation every batch checks (no time to live)
+ *   ns gen:count           string the namespace's count of batches, each batch's number (no time
+ *                                 to live; a number not above one seen before: Redis lost writes)
  *   ns b:&lt;caller&gt;          hash   block and throttle of a caller (BlockedUntil, Block, Throttle, Acquire)
  *   ns r:&lt;caller&gt;          hash   rate bucket and daily quota of a caller (Acquire)
  *   ns p:g                 hash   global privacy ledger and current period (Charge)
@@ -65,6 +67,11 @@ public final class BatchEncoder {
         return key("", "gen");
     }
 
+    /** The key of the namespace's count of batches, which numbers each batch (no time to live; see batch.lua). */
+    public byte[] countKey() {
+        return key("", "gen:count");
+    }
+
     /** The key of a caller's blocks and throttles ({@code ns b:<caller>}). */
     public byte[] coolDownKey(String caller) {
         return key("b:", caller);
@@ -94,9 +101,10 @@ public final class BatchEncoder {
      *     too slow to count cannot be made: their constructors refuse them, for both stores)
      */
     public Encoded encode(long clockNow, byte[] generation, StateOp... ops) {
-        List<byte[]> keys = new ArrayList<>(ops.length * 2 + 1);
+        List<byte[]> keys = new ArrayList<>(ops.length * 2 + 2);
         List<byte[]> args = new ArrayList<>(ops.length * 6 + 3);
         keys.add(generationKey());
+        keys.add(countKey());
         args.add(num(clockNow));
         args.add(NO_DEADLINE); // RedisBatchClient.execute sets the deadline when it sends the batch
         args.add(generation);

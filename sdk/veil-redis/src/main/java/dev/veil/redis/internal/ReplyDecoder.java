@@ -13,31 +13,43 @@ public final class ReplyDecoder {
     private ReplyDecoder() {}
 
     /**
-     * Decodes a reply. A reply shorter than the batch is one that a {@link StateOp.BlockedUntil}
-     * ended (its caller blocked): the ops after it were not run, and their results are {@code null}.
+     * A batch's reply, decoded.
+     *
+     * @param number the batch's number: the namespace's count of batches after it (batch.lua), which
+     *     only grows while Redis keeps what it acknowledged
+     * @param results one per op, {@code null} for those after a block that ended the batch
+     */
+    public record Reply(long number, Object[] results) {}
+
+    /**
+     * Decodes a reply: the batch's number, then one result per op. A reply with fewer results than
+     * the batch has ops is one that a {@link StateOp.BlockedUntil} ended (its caller blocked): the ops
+     * after it were not run, and their results are {@code null}.
      *
      * @throws IllegalStateException when the reply does not have the shape the ops need (a script
      *     of another version answered)
      */
-    public static Object[] decode(StateOp[] ops, Object reply) {
-        if (!(reply instanceof List<?> list) || list.size() > ops.length || list.isEmpty() && ops.length > 0) {
+    public static Reply decode(StateOp[] ops, Object reply) {
+        if (!(reply instanceof List<?> list) || list.isEmpty() || !(list.get(0) instanceof Long number)
+                || list.size() - 1 > ops.length || list.size() == 1 && ops.length > 0) {
             throw mismatch(ops, reply);
         }
         Object[] out = new Object[ops.length];
-        for (int i = 0; i < list.size(); i++) {
-            out[i] = decode(ops[i], list.get(i));
+        int n = list.size() - 1;
+        for (int i = 0; i < n; i++) {
+            out[i] = decode(ops[i], list.get(i + 1));
         }
-        int last = list.size() - 1;
-        if (list.size() < ops.length
-                && !(ops[last] instanceof StateOp.BlockedUntil b && (Long) out[last] > b.nowMillis())) {
+        int last = n - 1;
+        if (n < ops.length && !(ops[last] instanceof StateOp.BlockedUntil b && (Long) out[last] > b.nowMillis())) {
             throw mismatch(ops, reply); // only a block ends a batch early
         }
-        return out;
+        return new Reply(number, out);
     }
 
     private static IllegalStateException mismatch(StateOp[] ops, Object reply) {
         return new IllegalStateException("the batch script answered " + describe(reply) + " for " + ops.length
-                + " operations; is another version of veil-redis using this Redis with the same script?");
+                + " operations (the batch's number and a result per operation expected); is another version of "
+                + "veil-redis using this Redis with the same script?");
     }
 
     private static Object decode(StateOp op, Object r) {

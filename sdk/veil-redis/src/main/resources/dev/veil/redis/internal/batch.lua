@@ -1,10 +1,10 @@
 #!lua
--- Veil state batch (format 5): runs one request's StateOps in order, atomically, and returns one
--- result per op, up to and including a BlockedUntil that finds its caller blocked: that ends the
--- batch (the reply is shorter than the batch), so that a blocked caller's request takes no rate
--- token, no quota and no detector state, as in memory (StateOp.BlockedUntil). Loaded once (SCRIPT
--- LOAD) and called with EVALSHA; BatchEncoder.java writes the arguments and ReplyDecoder.java reads
--- the reply, so the three change together.
+-- Veil state batch (format 6): runs one request's StateOps in order, atomically, and returns the
+-- batch's number (below), then one result per op, up to and including a BlockedUntil that finds its
+-- caller blocked: that ends the batch (the reply is shorter than the batch), so that a blocked
+-- caller's request takes no rate token, no quota and no detector state, as in memory
+-- (StateOp.BlockedUntil). Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes
+-- the arguments and ReplyDecoder.java reads the reply, so the three change together.
 --
 -- The shebang (Redis 7.0 and later) makes Redis refuse the whole batch while it is above maxmemory,
 -- before any command runs. Without it Redis checked at the batch's first write that may grow
@@ -13,7 +13,8 @@
 -- ARGV[1] is the store clock's "now" in ms (for Block and Throttle, which carry no time); ARGV[2]
 -- the batch's deadline in ms since the epoch on the sender's real clock (0: none); ARGV[3] the
 -- generation of the state the sender expects (KEYS[1] holds it); then each op is a one-letter code
--- and its arguments. KEYS[2..] are the ops' keys in the same order.
+-- and its arguments. KEYS[2] holds the namespace's count of batches (below); KEYS[3..] are the ops'
+-- keys in the same order.
 -- Every key written gets a time to live. Times are milliseconds since the epoch from the Guard's
 -- clock, so that replicas and tests agree on "now"; the batch's deadline is compared with the
 -- server's clock (TIME), and a fingerprint's entries expire on it (ops.F), as times to live do.
@@ -43,7 +44,7 @@ if generation ~= ARGV[3] then
     .. '; nothing was applied')
 end
 
-local ai, ki = 4, 2
+local ai, ki = 4, 3
 local clock_now = tonumber(ARGV[1])
 local deadline = tonumber(ARGV[2])
 if deadline > 0 then
@@ -54,6 +55,15 @@ if deadline > 0 then
       .. 'Guard had given up on it; nothing was applied (Redis stalled, or its clock is ahead of the Guard host\'s)')
   end
 end
+
+-- The batch's number: the namespace's count of batches (GET and SET, which every store's ACL user
+-- may run, rather than INCR), kept without a time to live. It only grows while Redis keeps what it
+-- was told, so a number at or below one the sender was given before means Redis lost writes it had
+-- acknowledged: it restarted from an older RDB snapshot, or a replica that had not received them was
+-- promoted. The sender says so (RedisStateStore); the batch runs either way, on the state Redis has.
+-- (A Redis that lost everything lost KEYS[1] too: refused above.)
+local number = (tonumber(redis.call('GET', KEYS[2])) or 0) + 1
+redis.call('SET', KEYS[2], string.format('%d', number))
 
 local function arg()
   local v = ARGV[ai]
@@ -803,8 +813,8 @@ ops.F = function()
   return {best, best_n}
 end
 
-local out = {}
-local i = 0
+local out = {number}
+local i = 1
 while ai <= #ARGV do
   local code = arg()
   local op = ops[code]

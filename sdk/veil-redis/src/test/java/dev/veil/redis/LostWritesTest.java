@@ -1,0 +1,186 @@
+package dev.veil.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veil.spi.StateOp;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.logging.Level;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A Redis that lost writes it had acknowledged but kept Veil's state generation (restarted from an
+ * older RDB snapshot: the generation check cannot see that) is said so, as an error, once per store
+ * that had been given the number of a lost batch; one that lost nothing (an append-only file) is
+ * not, nor is a busy Redis whose batches two stores' threads number at once.
+ */
+class LostWritesTest {
+    private static final Path RDB_DIR = tempDir("veil-redis-rdb");
+    private static final Path AOF_DIR = tempDir("veil-redis-aof");
+
+    /** Snapshots only when a test sends SAVE: a crash loses what came after the last one. */
+    @RegisterExtension
+    static final RedisServer RDB = RedisServer.persistingIn(RDB_DIR, false);
+
+    /** Every write in its append-only file before it is acknowledged: a crash loses nothing. */
+    @RegisterExtension
+    static final RedisServer AOF = RedisServer.persistingIn(AOF_DIR, true);
+
+    private static final MutableClock CLOCK = new MutableClock(1_790_000_000_000L);
+    private static final Duration TWO_S = Duration.ofSeconds(2);
+    private static final long HOUR = 3_600_000;
+
+    @AfterAll
+    static void deleteDataFiles() throws IOException {
+        for (Path dir : List.of(RDB_DIR, AOF_DIR)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits until the stores' connections are back (reconnect attempts at most 1 s apart). */
+    private static void reconnected(RedisStateStore... stores) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (RedisStateStore s : stores) {
+            while (!s.connected() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(s.connected()).as("reconnected within 10 s").isTrue();
+        }
+    }
+
+    private static RedisStateStore store(RedisServer redis, String namespace) {
+        return RedisStateStore.builder(redis.url()).namespace(namespace).clock(CLOCK).timeout(TWO_S).build();
+    }
+
+    @Test
+    void aRedisRestartedFromAnOlderSnapshotIsSaidSoOncePerStore() throws Exception {
+        try (StoreLog log = StoreLog.start()) {
+            RedisStateStore a = store(RDB, "t:{snap}:"); // batch 1 (the empty batch of build)
+            RedisStateStore b = store(RDB, "t:{snap}:"); // batch 2
+            try {
+                assertThat(RDB.command("SAVE")).isEqualTo("OK");
+                long now = CLOCK.millis();
+                a.execute(new StateOp.Block("mallory", now + HOUR)); // 3
+                a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)); // 4
+                a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)); // 5
+                assertThat(b.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(now + HOUR); // 6
+                assertThat(log.messages(Level.SEVERE)).isEmpty();
+
+                RDB.kill(); // SIGKILL: nothing saved since the snapshot
+                RDB.start();
+                reconnected(a, b);
+
+                // the block came after the snapshot: it is gone, and a says so (number 3, where it had 5)
+                assertThat(a.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(0L);
+                assertThat(log.messages(Level.SEVERE)).singleElement().asString()
+                        .startsWith("Redis at 127.0.0.1:" + RDB.port() + " lost writes it had acknowledged for "
+                                + "namespace 't:{snap}:': it numbered a batch 3, where this store had been given number "
+                                + "5 already, so at least 3 batches of the Guards on this namespace are gone from it")
+                        .contains("The privacy budget they spent can be spent again")
+                        .contains("appendonly yes");
+                assertThat(a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)))
+                        .as("the count goes on from the snapshot's").containsExactly(1L); // 4: said once
+                assertThat(log.messages(Level.SEVERE)).hasSize(1);
+
+                assertThat(b.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(0L); // 5, b had 6
+                assertThat(b.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(0L); // 6
+                assertThat(log.messages(Level.SEVERE)).hasSize(2);
+                assertThat(log.messages(Level.SEVERE).get(1)).contains("it numbered a batch 5, where this store had "
+                        + "been given number 6 already, so at least 2 batches");
+
+                try (RedisStateStore c = store(RDB, "t:{snap}:")) { // saw nothing that was lost
+                    c.execute(new StateOp.BlockedUntil("mallory", now));
+                }
+                a.execute(new StateOp.BlockedUntil("mallory", now));
+                b.execute(new StateOp.BlockedUntil("mallory", now));
+                assertThat(log.messages(Level.SEVERE)).hasSize(2)
+                        .noneMatch(m -> m.contains("lost Veil's state")); // the generation survived
+            } finally {
+                a.close();
+                b.close();
+            }
+        }
+    }
+
+    @Test
+    void aRedisThatKeptEveryWriteIsNotSaidToHaveLostAny() throws Exception {
+        try (StoreLog log = StoreLog.start()) {
+            RedisStateStore a = store(AOF, "t:{aof}:");
+            RedisStateStore b = store(AOF, "t:{aof}:");
+            try {
+                long now = CLOCK.millis();
+                a.execute(new StateOp.Block("mallory", now + HOUR));
+                a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR));
+                b.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR));
+
+                AOF.kill();
+                AOF.start();
+                reconnected(a, b);
+
+                assertThat(a.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(now + HOUR);
+                assertThat(b.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR))).containsExactly(3L);
+                assertThat(log.messages(Level.SEVERE)).isEmpty();
+            } finally {
+                a.close();
+                b.close();
+            }
+        }
+    }
+
+    /** Batches of two stores' threads reach Redis and come back in any order: none is taken for a loss. */
+    @Test
+    void concurrentBatchesOfTwoStoresAreNotTakenForALoss() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try (StoreLog log = StoreLog.start();
+                RedisStateStore a = store(RDB, "t:{busy}:");
+                RedisStateStore b = store(RDB, "t:{busy}:")) {
+            long now = CLOCK.millis();
+            List<Future<?>> runs = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                RedisStateStore s = t % 2 == 0 ? a : b;
+                String key = "k" + t;
+                runs.add(pool.submit(() -> {
+                    for (int i = 0; i < 400; i++) {
+                        if (i % 4 == 0) {
+                            s.submit(new StateOp.CountInWindow(key, now, HOUR)); // numbered too, never read back
+                        } else {
+                            s.execute(new StateOp.CountInWindow(key, now, HOUR));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> r : runs) {
+                r.get();
+            }
+            assertThat(RDB.command("GET", "t:{busy}:gen:count")).isEqualTo("3202"); // 2 builds + 8 x 400
+            assertThat(log.messages(Level.SEVERE)).isEmpty();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
