@@ -87,7 +87,8 @@ public final class RedisStateStore implements StateStore {
         this.timeout = b.timeout;
         this.encoder = new BatchEncoder(b.namespace, b.maxLedgerCallers, b.maxCallerIndexQueries,
                 b.maxSharedIndexQueries);
-        this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout, b.hostClock);
+        this.client = new RedisBatchClient(b.uri, b.namespace, b.timeout, b.connectTimeout, b.hostClock, b.clientKeys,
+                b.trusted);
         try {
             checkServer(b);
             epoch = new Epoch(client.generation(encoder.generationKey(), newGeneration(), true));
@@ -639,6 +640,8 @@ public final class RedisStateStore implements StateStore {
         private boolean allowEviction;
         private Duration serverCheckInterval = SERVER_CHECK_INTERVAL;
         private java.util.function.LongSupplier hostClock = System::currentTimeMillis;
+        private javax.net.ssl.KeyManagerFactory clientKeys;
+        private javax.net.ssl.TrustManagerFactory trusted;
 
         private Builder(RedisURI uri) {
             this.uri = uri;
@@ -719,6 +722,48 @@ public final class RedisStateStore implements StateStore {
          */
         public Builder connectTimeout(Duration t) {
             this.connectTimeout = checkDuration("connectTimeout", t);
+            return this;
+        }
+
+        /**
+         * Mutual TLS: the client certificate a {@code rediss://} connection presents to a server
+         * that asks for one ({@code tls-auth-clients yes}, Redis's default with TLS on), from PEM
+         * files as a client's side of {@code redis.conf} would name them ({@code tls-cert-file},
+         * {@code tls-key-file}). The files are read and checked now; a renewed certificate takes
+         * a new store.
+         *
+         * @param certificateChain PEM certificates ({@code -----BEGIN CERTIFICATE-----}): the client's
+         *     first, then any intermediate CA certificates the server needs to chain it to its
+         *     {@code tls-ca-cert-file}
+         * @param privateKey the PEM private key of the first certificate, unencrypted PKCS#8
+         *     ({@code -----BEGIN PRIVATE KEY-----}; protect the file by its permissions, as Redis's
+         *     own key file): a PKCS#1 or SEC 1 key ({@code BEGIN RSA PRIVATE KEY}, {@code BEGIN EC
+         *     PRIVATE KEY}) or an encrypted one is refused with the {@code openssl} command that
+         *     converts it
+         * @throws IllegalArgumentException naming the file and what is wrong: missing, unreadable,
+         *     no certificate, a certificate not valid now, a key in another form, or a key that is
+         *     not the certificate's
+         */
+        public Builder clientCertificate(java.nio.file.Path certificateChain, java.nio.file.Path privateKey) {
+            Objects.requireNonNull(certificateChain, "certificateChain");
+            Objects.requireNonNull(privateKey, "privateKey");
+            this.clientKeys = dev.veil.redis.internal.TlsFiles.keyManager(certificateChain, privateKey);
+            return this;
+        }
+
+        /**
+         * The CA certificates a {@code rediss://} server's certificate must chain to, instead of the
+         * JVM's trust store (the default): a PEM file as {@code redis.conf}'s
+         * {@code tls-ca-cert-file}, for a Redis whose certificate a private CA issued. The server's
+         * name is checked against its certificate either way. Read and checked now.
+         *
+         * @param caCertificates PEM certificates ({@code -----BEGIN CERTIFICATE-----}) of the CAs to trust
+         * @throws IllegalArgumentException naming the file and what is wrong: missing, unreadable, or
+         *     no certificate
+         */
+        public Builder trustedCertificates(java.nio.file.Path caCertificates) {
+            Objects.requireNonNull(caCertificates, "caCertificates");
+            this.trusted = dev.veil.redis.internal.TlsFiles.trustManager(caCertificates);
             return this;
         }
 
@@ -819,8 +864,16 @@ public final class RedisStateStore implements StateStore {
          *     users"), when it evicts keys and
          *     {@link #allowEviction} was not given, or when its clock differs from this host's by more
          *     than 250 ms (a batch carries a deadline on this host's clock: see the module's README)
+         * @throws IllegalArgumentException when {@link #clientCertificate} or
+         *     {@link #trustedCertificates} was given for a URL without TLS ({@code redis://}, not
+         *     {@code rediss://}), where they would be silently unused
          */
         public RedisStateStore build() {
+            if ((clientKeys != null || trusted != null) && !uri.isSsl()) {
+                throw new IllegalArgumentException("clientCertificate and trustedCertificates are for TLS, but the "
+                        + "Redis URL is not a TLS one (redis:// or redis-socket://): use rediss://host:port (the "
+                        + "server's tls-port), or leave them out");
+            }
             return new RedisStateStore(this);
         }
 

@@ -44,9 +44,67 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     private Process process;
     private Path dir;
     private boolean aof;
+    /** With TLS: where {@link #beforeAll} writes the certificates ({@link #tlsFile}); else null. */
+    private Path tlsDir;
+    private int tlsPort;
 
     /** A server without persistence. */
     public RedisServer() {}
+
+    /**
+     * A server that also listens with TLS on {@link #tlsUrl()}, asking clients for a certificate
+     * ({@code tls-auth-clients yes}, Redis's default). Before it starts, {@code openssl} (Debian's
+     * package {@code openssl}; the class's tests are skipped without it) writes into a new temporary
+     * directory a CA ({@code ca.crt}), the server's certificate for 127.0.0.1, a client certificate
+     * the CA issued ({@code client.crt}, {@code client.key}), and one another CA issued for the same
+     * key ({@code stranger.crt}); EC P-256 keys, unencrypted PKCS#8, valid for two days.
+     */
+    public static RedisServer withTls() {
+        RedisServer r = new RedisServer();
+        r.tlsDir = Path.of("");
+        return r;
+    }
+
+    /** The TLS URL, {@code rediss://127.0.0.1:<tls port>}. */
+    public String tlsUrl() {
+        return "rediss://127.0.0.1:" + tlsPort;
+    }
+
+    /** A file {@link #withTls} wrote: {@code ca.crt}, {@code client.crt}, {@code client.key}, {@code stranger.crt}... */
+    public Path tlsFile(String name) {
+        return tlsDir.resolve(name);
+    }
+
+    private void writeCertificates() throws IOException, InterruptedException {
+        Path openssl = null;
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(d.isEmpty() ? "." : d, "openssl");
+            if (Files.isExecutable(p)) {
+                openssl = p;
+                break;
+            }
+        }
+        Assumptions.assumeTrue(openssl != null, "openssl not found: install the Debian package openssl (apt-get install "
+                + "-y openssl), which writes the test certificates; the TLS tests are skipped");
+        tlsDir = Files.createTempDirectory("veil-redis-tls");
+        String ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+        String script = String.join("\n", "set -e", "o=" + openssl,
+                "$o req -x509 -new " + ec + " -keyout ca.key -out ca.crt -days 2 -subj /CN=veil-test-ca",
+                "$o req -x509 -new " + ec + " -keyout other-ca.key -out other-ca.crt -days 2 -subj /CN=other-ca",
+                "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext",
+                "$o req -new " + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1",
+                "$o x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
+                        + "-extfile san.ext",
+                "$o req -new " + ec + " -keyout client.key -out client.csr -subj /CN=veil-client",
+                "$o x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2",
+                "$o x509 -req -in client.csr -CA other-ca.crt -CAkey other-ca.key -CAcreateserial -out stranger.crt "
+                        + "-days 2", "");
+        Process p = new ProcessBuilder("sh", "-c", script).directory(tlsDir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IOException("openssl could not write the test certificates: " + out);
+        }
+    }
 
     /**
      * A server whose data files are kept in {@code dir} (created by the caller, deleted by it too):
@@ -83,9 +141,13 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         Assumptions.assumeTrue(binary != null, "redis-server not found: install the Debian package redis-server "
                 + "(apt-get install -y redis-server) or pass -Dveil.redis.server=/path/to/redis-server; the Redis "
                 + "tests are skipped");
+        if (tlsDir != null) {
+            writeCertificates();
+        }
         IOException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             port = freePort();
+            tlsPort = tlsDir == null ? 0 : freePort();
             try {
                 start();
                 return;
@@ -98,8 +160,16 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     }
 
     @Override
-    public void afterAll(ExtensionContext context) {
+    public void afterAll(ExtensionContext context) throws IOException {
         stop();
+        if (tlsDir != null && !tlsDir.toString().isEmpty()) {
+            try (java.util.stream.Stream<Path> files = Files.list(tlsDir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(tlsDir);
+        }
     }
 
     /** The server's URL, {@code redis://127.0.0.1:<port>}. */
@@ -117,6 +187,11 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
                 "--bind", "127.0.0.1", "--save", "", "--appendonly", aof ? "yes" : "no"));
         if (dir != null) {
             cmd.addAll(List.of("--dir", dir.toString(), "--dbfilename", "dump.rdb", "--appendfsync", "always"));
+        }
+        if (tlsDir != null) {
+            cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tlsFile("server.crt").toString(),
+                    "--tls-key-file", tlsFile("server.key").toString(), "--tls-ca-cert-file",
+                    tlsFile("ca.crt").toString()));
         }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);

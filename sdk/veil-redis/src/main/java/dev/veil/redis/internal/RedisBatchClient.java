@@ -69,10 +69,15 @@ public final class RedisBatchClient implements AutoCloseable {
      * @param namespace the store's key prefix (named in the advice of an ACL refusal)
      * @param hostClock this host's real clock in ms since the epoch ({@code System::currentTimeMillis}
      *     but in tests): batches' deadlines are on it, and Redis's clock is compared with it
+     * @param clientKeys the client certificate a {@code rediss://} connection presents (mutual TLS),
+     *     or null for none
+     * @param trusted the CAs a {@code rediss://} server's certificate must chain to, or null for the
+     *     JVM's trust store
      * @throws StateUnavailableException when Redis cannot be reached or refuses the script
      */
     public RedisBatchClient(RedisURI uri, String namespace, Duration timeout, Duration connectTimeout,
-            java.util.function.LongSupplier hostClock) {
+            java.util.function.LongSupplier hostClock, javax.net.ssl.KeyManagerFactory clientKeys,
+            javax.net.ssl.TrustManagerFactory trusted) {
         this.where = describe(uri);
         this.tlsUrl = uri.isSsl();
         this.aclAdvice = aclAdvice(namespace);
@@ -94,7 +99,7 @@ public final class RedisBatchClient implements AutoCloseable {
                 .requestQueueSize(REQUEST_QUEUE)
                 .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).build())
                 // Lettuce's own TLS handshake timeout (10 s) would otherwise outlast connectTimeout
-                .sslOptions(SslOptions.builder().handshakeTimeout(connectTimeout).build())
+                .sslOptions(sslOptions(connectTimeout, clientKeys, trusted))
                 .timeoutOptions(TimeoutOptions.enabled(timeout.plus(connectTimeout)))
                 .build());
         this.client = c;
@@ -203,6 +208,18 @@ public final class RedisBatchClient implements AutoCloseable {
                         + connectProblem(e, false) + "); trying again");
             }
         }
+    }
+
+    private static SslOptions sslOptions(Duration handshake, javax.net.ssl.KeyManagerFactory clientKeys,
+            javax.net.ssl.TrustManagerFactory trusted) {
+        SslOptions.Builder b = SslOptions.builder().handshakeTimeout(handshake);
+        if (clientKeys != null) {
+            b.keyManager(clientKeys);
+        }
+        if (trusted != null) {
+            b.trustManager(trusted);
+        }
+        return b.build();
     }
 
     /** Whether {@code e} is Lettuce's own word for a handshake whose reply it lost, not the server's. */
@@ -765,12 +782,19 @@ public final class RedisBatchClient implements AutoCloseable {
             hint = "the database number in the URL (redis://host:port/N) does not exist on this server";
         } else if (all.contains("CERTIFICATE_REQUIRED")) {
             hint = "TLS failed: the server asks for a client certificate (redis.conf tls-auth-clients yes, its default), "
-                    + "and veil-redis presents none (mutual TLS is not supported): set tls-auth-clients no (or "
-                    + "optional) and authenticate with a user and password (docs of veil-redis, TLS)";
+                    + "and this store presents none: give it one that a CA of the server's tls-ca-cert-file issued, "
+                    + "RedisStateStore.Builder.clientCertificate(chain.pem, key.pem), or set tls-auth-clients no (or "
+                    + "optional) and authenticate with a user and password (veil-redis README, TLS)";
+        } else if (REFUSED_CLIENT_CERTIFICATE.matcher(all).find()) {
+            // an alert the server sent about the certificate this store presented
+            hint = "TLS failed: the server refused the client certificate; it must be issued by a CA of the server's "
+                    + "tls-ca-cert-file (or chain to one through the intermediate certificates given with it), and be "
+                    + "valid now";
         } else if (tls(e) || all.contains("PKIX") || all.contains("SSL") || all.contains("HANDSHAKE")
                 || all.contains("CERTIFICATE")) {
-            hint = "TLS failed; check rediss:// against a TLS port and that the JVM trusts the server's certificate "
-                    + "(a private CA: -Djavax.net.ssl.trustStore=...)";
+            hint = "TLS failed; check rediss:// against a TLS port and that this store trusts the server's certificate "
+                    + "(a private CA: RedisStateStore.Builder.trustedCertificates(ca.pem), or the JVM's "
+                    + "-Djavax.net.ssl.trustStore=...)";
         } else if (tlsUrl && all.contains("TIMED OUT")) {
             hint = "check the URL, that redis-server is running, and that this port speaks TLS (rediss://): a "
                     + "plain-text port does not answer a TLS handshake";
@@ -779,6 +803,14 @@ public final class RedisBatchClient implements AutoCloseable {
         }
         return message(e) + (root == e ? "" : " (cause: " + cause + ")") + "; " + hint;
     }
+
+    /**
+     * The TLS alerts a server sends about the client's certificate (RFC 8446, 6.2), as the JDK words
+     * them ("Received fatal alert: unknown_ca"), upper-cased.
+     */
+    private static final java.util.regex.Pattern REFUSED_CLIENT_CERTIFICATE = java.util.regex.Pattern.compile(
+            "RECEIVED FATAL ALERT: (UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED"
+                    + "|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)");
 
     /** Whether a TLS failure is anywhere in the chain (the innermost message may not say so). */
     private static boolean tls(Throwable e) {

@@ -10,8 +10,9 @@ import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hints of a failed connect for the TLS failures a test Redis of this suite cannot produce (it
- * runs without TLS): the exception chains are the JDK's and Lettuce's as seen against a TLS Redis.
+ * The hints of a failed connect for TLS failures, from exception chains as the JDK and Lettuce give
+ * them against a TLS Redis (RedisTlsTest meets a real one: a missing client certificate, one of
+ * another CA, an untrusted server), including those a test Redis here does not produce.
  */
 class ConnectHintsTest {
     /** An untrusted server certificate: the innermost message names no TLS word, the chain does. */
@@ -23,16 +24,18 @@ class ConnectHintsTest {
         ssl.initCause(new CertPathBuilderException("unable to find valid certification path to requested target"));
         String hint = RedisBatchClient.connectProblem(
                 new RedisConnectionException("Unable to connect to 127.0.0.1/<unresolved>:16475", ssl), true);
-        assertThat(hint).endsWith("; TLS failed; check rediss:// against a TLS port and that the JVM trusts the "
-                + "server's certificate (a private CA: -Djavax.net.ssl.trustStore=...)");
+        assertThat(hint).endsWith("; TLS failed; check rediss:// against a TLS port and that this store trusts the "
+                + "server's certificate (a private CA: RedisStateStore.Builder.trustedCertificates(ca.pem), or the "
+                + "JVM's -Djavax.net.ssl.trustStore=...)");
     }
 
-    /** A server that asks for a client certificate (tls-auth-clients yes): mutual TLS is not supported. */
+    /** A server asks for a client certificate (tls-auth-clients yes) and none was given: both ways out are named. */
     @Test
     void aServerThatAsksForAClientCertificateIsNamed() {
         String hint = RedisBatchClient.connectProblem(new RedisConnectionException("Unable to connect to "
                 + "127.0.0.1/<unresolved>:16475", new SSLException("Received fatal alert: certificate_required")), true);
-        assertThat(hint).contains("the server asks for a client certificate").contains("tls-auth-clients no");
+        assertThat(hint).contains("the server asks for a client certificate").contains("tls-auth-clients no")
+                .contains("RedisStateStore.Builder.clientCertificate(chain.pem, key.pem)");
     }
 
     /** rediss:// to a plain-text port times out in the handshake: the hint says the port may not speak TLS. */
