@@ -134,6 +134,20 @@ final class MonitorCommand implements Runnable {
                         + "with their time to live, at most a day).")
         String redis;
 
+        @Option(names = "--redis-ca", paramLabel = "FILE",
+                description = "With a rediss:// --redis URL: the PEM CA certificates the server's certificate must "
+                        + "chain to (as redis.conf's tls-ca-cert-file), instead of the JVM's trust store.")
+        Path redisCa;
+
+        @Option(names = "--redis-cert", paramLabel = "FILE",
+                description = "With a rediss:// --redis URL and --redis-key: the PEM client certificate chain (mutual "
+                        + "TLS), for a server that asks for one (tls-auth-clients yes, Redis's default).")
+        Path redisCert;
+
+        @Option(names = "--redis-key", paramLabel = "FILE",
+                description = "The unencrypted PKCS#8 PEM private key of --redis-cert's certificate.")
+        Path redisKey;
+
         @Option(names = "--max-callers", paramLabel = "N",
                 description = "In memory: the most callers with rate-limit, quota or cool-down state at once, as "
                         + "Guard.Builder.maxCallers (default: ${DEFAULT-VALUE}, the Guard's). A trace that needs more "
@@ -149,6 +163,7 @@ final class MonitorCommand implements Runnable {
             }
             CliFiles.requireReadable(bundle, "--bundle");
             requireTrace(trace, "--trace");
+            ReplayStores.Tls tls = tls();
             PolicyBundle b = VeilCli.loadOrReport(spec, bundle);
             if (b == null) {
                 return VeilCli.EXIT_USAGE;
@@ -162,7 +177,7 @@ final class MonitorCommand implements Runnable {
                     evicted = ReplayStores.evictedForRoom(store);
                 }
             } else {
-                try (ReplayStores.Redis r = new ReplayStores.Redis(redis, clock)) {
+                try (ReplayStores.Redis r = new ReplayStores.Redis(redis, tls, clock)) {
                     replay = run(b, r.store(), clock);
                     try {
                         r.settle();
@@ -218,6 +233,23 @@ final class MonitorCommand implements Runnable {
                         + "or blank)");
             }
             return VeilCli.EXIT_OK;
+        }
+
+        /** The TLS files of --redis, checked against the other options (read when the store is built). */
+        private ReplayStores.Tls tls() {
+            if (redis == null && (redisCa != null || redisCert != null || redisKey != null)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--redis-ca, --redis-cert and --redis-key "
+                        + "are for the connection to --redis, which is not given");
+            }
+            if (redis != null && !redis.startsWith("rediss:") && (redisCa != null || redisCert != null)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--redis-ca, --redis-cert and --redis-key "
+                        + "are for a TLS connection: --redis must be rediss://host:port (the server's tls-port)");
+            }
+            if ((redisCert == null) != (redisKey == null)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--redis-cert and --redis-key go together "
+                        + "(the client certificate and its private key)");
+            }
+            return new ReplayStores.Tls(redisCa, redisCert, redisKey);
         }
 
         private MonitorReplay run(PolicyBundle b, StateStore store, TraceClock clock) {

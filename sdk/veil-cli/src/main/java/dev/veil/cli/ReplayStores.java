@@ -8,18 +8,24 @@ import dev.veil.redis.RedisStateStore;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
 import dev.veil.spi.StateUnavailableException;
+import dev.veil.redis.internal.TlsFiles;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
 
 /** The state stores a replay runs against: in memory, or Redis in a fresh namespace that is deleted afterwards. */
 final class ReplayStores {
@@ -49,14 +55,41 @@ final class ReplayStores {
         return store instanceof MemoryStateStore m ? m.evictedForRoom() : 0;
     }
 
+    /**
+     * The TLS files of a {@code rediss://} connection ({@code --redis-ca}, {@code --redis-cert},
+     * {@code --redis-key}), each null when not given; read and checked when a store is built.
+     */
+    record Tls(Path ca, Path cert, Path key) {
+        /** Reads the files into the JDK's key and trust managers: null for those not given. */
+        KeyManagerFactory keyManager() {
+            return cert == null ? null : read("--redis-cert", () -> TlsFiles.keyManager(cert, key));
+        }
+
+        TrustManagerFactory trustManager() {
+            return ca == null ? null : read("--redis-ca", () -> TlsFiles.trustManager(ca));
+        }
+
+        private static <T> T read(String option, java.util.function.Supplier<T> files) {
+            try {
+                return files.get();
+            } catch (IllegalArgumentException e) {
+                throw new CliException(option + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
     /** A Redis store in a namespace of its own; {@link #close} deletes every key in it. */
     static final class Redis implements AutoCloseable {
         private final String url;
         private final String namespace;
         private final RedisStateStore store;
+        private final KeyManagerFactory clientKeys;
+        private final TrustManagerFactory trusted;
 
-        Redis(String url, TraceClock clock) {
+        Redis(String url, Tls tls, TraceClock clock) {
             this.url = url;
+            this.clientKeys = tls.keyManager();
+            this.trusted = tls.trustManager();
             byte[] id = new byte[12];
             new SecureRandom().nextBytes(id);
             this.namespace = "veil:replay:" + HexFormat.of().formatHex(id) + ":";
@@ -66,10 +99,20 @@ final class ReplayStores {
             } catch (IllegalArgumentException e) {
                 throw new CliException("--redis: " + e.getMessage(), e);
             }
+            if (tls.cert() != null) {
+                b.clientCertificate(tls.cert(), tls.key()); // read twice: the store keeps its own managers
+            }
+            if (tls.ca() != null) {
+                b.trustedCertificates(tls.ca());
+            }
             try {
                 this.store = b.namespace(namespace).clock(clock).timeout(REDIS_TIMEOUT).build();
             } catch (StateUnavailableException e) {
-                throw new CliException("--redis: " + e.getMessage(), e);
+                // the store's hints name its builder's settings; here they are options
+                throw new CliException("--redis: " + e.getMessage()
+                        .replace("RedisStateStore.Builder.clientCertificate(chain.pem, key.pem)", "--redis-cert FILE "
+                                + "--redis-key FILE")
+                        .replace("RedisStateStore.Builder.trustedCertificates(ca.pem)", "--redis-ca FILE"), e);
             }
         }
 
@@ -113,6 +156,16 @@ final class ReplayStores {
 
         private void deleteNamespace() {
             RedisClient client = RedisClient.create(RedisURI.create(url));
+            if (clientKeys != null || trusted != null) { // the store's own TLS set-up, for the connection that deletes
+                SslOptions.Builder ssl = SslOptions.builder();
+                if (clientKeys != null) {
+                    ssl.keyManager(clientKeys);
+                }
+                if (trusted != null) {
+                    ssl.trustManager(trusted);
+                }
+                client.setOptions(ClientOptions.builder().sslOptions(ssl.build()).build());
+            }
             try (StatefulRedisConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE)) {
                 RedisCommands<byte[], byte[]> cmd = c.sync();
                 ScanArgs match = ScanArgs.Builder.matches(namespace + "*").limit(1000);
