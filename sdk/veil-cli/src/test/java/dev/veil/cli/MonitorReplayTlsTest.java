@@ -75,8 +75,9 @@ class MonitorReplayTlsTest {
                 + "--redis-key are for a TLS connection: --redis must be rediss://host:port");
         CliTestSupport.assertFails(replay("--redis", REDIS.tlsUrl(), "--redis-cert", s(REDIS.tlsFile("client.crt"))),
                 2, "--redis-cert and --redis-key go together");
+        Path otherKey = REDIS.tlsFile("server.key");
         CliTestSupport.assertFails(replay("--redis", REDIS.tlsUrl(), "--redis-cert", s(REDIS.tlsFile("client.crt")),
-                "--redis-key", s(REDIS.tlsFile("server.key"))), 2, "veil monitor replay: --redis-cert: the private key in "
-                + REDIS.tlsFile("server.key") + " is not the key of the client certificate");
+                "--redis-key", s(otherKey)), 2, "veil monitor replay: --redis-cert: the private key in " + otherKey
+                + " is not the key of the client certificate");
     }
 }

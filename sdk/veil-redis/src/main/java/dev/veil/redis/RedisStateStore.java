@@ -209,8 +209,9 @@ public final class RedisStateStore implements StateStore {
      * while Redis keeps what it acknowledged. A number at or below one this store was given before
      * (under the same generation) means Redis lost acknowledged writes without losing its state
      * generation: it restarted from an older RDB snapshot, or a replica that had not received them was
-     * promoted (README, "Failures and {@code on_state_unavailable}"). That is logged as an error, once per loss seen by
-     * this store; the batch has run on the state Redis has, as a batch after a total loss does.
+     * promoted (README, "Failures and {@code on_state_unavailable}"). That is logged as an error, once
+     * per loss seen by this store; the batch has run on the state Redis has, as a batch after a total
+     * loss does.
      *
      * @param sent the epoch the batch was sent under
      * @param before {@code sent}'s highest number when the batch was sent
@@ -234,8 +235,9 @@ public final class RedisStateStore implements StateStore {
         LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost writes it had acknowledged for "
                 + "namespace '" + namespace + "': it numbered a batch " + number + ", where this store had been given "
                 + "number " + before + " already, so at least " + (before - number + 1)
-                + (before == number ? " batch" : " batches") + " of the Guards on this namespace are gone from it (Redis restarted from an older RDB snapshot, or a replica that had "
-                + "not received them was promoted). The privacy budget they spent can be spent again, and the quotas, "
+                + (before == number ? " batch" : " batches") + " of the Guards on this namespace are gone from it "
+                + "(Redis restarted from an older RDB snapshot, or a replica that had not received them was "
+                + "promoted). The privacy budget they spent can be spent again, and the quotas, "
                 + "blocks and detector counts they added are gone. Run Redis with appendonly yes (veil-redis README, "
                 + "\"Failures and on_state_unavailable\").");
     }
@@ -588,18 +590,22 @@ public final class RedisStateStore implements StateStore {
         }
     }
 
+    /**
+     * {@code url} with its user and password, everything from {@code //} to the last {@code @}, as
+     * {@code ***}: a password may hold a raw {@code @} or {@code /}, and more hidden is safe.
+     */
     private static String redact(String url) {
-        return url.replaceAll("//[^@/]*@", "//***@");
+        return CREDENTIALS.matcher(url).replaceAll("//***@");
     }
 
-    /** {@code text} with {@code url}'s user and password (between {@code //} and {@code @}) as {@code ***}. */
+    private static final java.util.regex.Pattern CREDENTIALS = java.util.regex.Pattern.compile("(?s)//(.*)@");
+
+    /** {@code text} with {@code url}, and its user and password wherever else they appear, {@link #redact}ed. */
     static String withoutCredentials(String text, String url) {
         String out = text.replace(url, redact(url));
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("//([^@/]*)@").matcher(url);
-        while (m.find()) {
-            if (!m.group(1).isEmpty()) {
-                out = out.replace(m.group(1), "***");
-            }
+        java.util.regex.Matcher m = CREDENTIALS.matcher(url);
+        if (m.find() && !m.group(1).isEmpty()) {
+            out = out.replace(m.group(1), "***");
         }
         return out;
     }

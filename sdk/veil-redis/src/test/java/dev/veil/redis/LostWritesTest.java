@@ -98,8 +98,9 @@ class LostWritesTest {
                 assertThat(a.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(0L);
                 assertThat(log.messages(Level.SEVERE)).singleElement().asString()
                         .startsWith("Redis at 127.0.0.1:" + RDB.port() + " lost writes it had acknowledged for "
-                                + "namespace 't:{snap}:': it numbered a batch 3, where this store had been given number "
-                                + "5 already, so at least 3 batches of the Guards on this namespace are gone from it")
+                                + "namespace 't:{snap}:': it numbered a batch 3, where this store had been given "
+                                + "number 5 already, so at least 3 batches of the Guards on this namespace are gone "
+                                + "from it")
                         .contains("The privacy budget they spent can be spent again")
                         .contains("appendonly yes");
                 assertThat(a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)))

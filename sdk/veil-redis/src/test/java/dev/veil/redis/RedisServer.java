@@ -70,7 +70,7 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
         return "rediss://127.0.0.1:" + tlsPort;
     }
 
-    /** A file {@link #withTls} wrote: {@code ca.crt}, {@code client.crt}, {@code client.key}, {@code stranger.crt}... */
+    /** A file {@link #withTls} wrote: {@code ca.crt}, {@code client.crt}, {@code client.key}, {@code stranger.crt}. */
     public Path tlsFile(String name) {
         return tlsDir.resolve(name);
     }
@@ -84,8 +84,8 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
                 break;
             }
         }
-        Assumptions.assumeTrue(openssl != null, "openssl not found: install the Debian package openssl (apt-get install "
-                + "-y openssl), which writes the test certificates; the TLS tests are skipped");
+        Assumptions.assumeTrue(openssl != null, "openssl not found: install the Debian package openssl (apt-get "
+                + "install -y openssl), which writes the test certificates; the TLS tests are skipped");
         tlsDir = Files.createTempDirectory("veil-redis-tls");
         String ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
         String script = String.join("\n", "set -e", "o=" + openssl,
@@ -189,9 +189,9 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
             cmd.addAll(List.of("--dir", dir.toString(), "--dbfilename", "dump.rdb", "--appendfsync", "always"));
         }
         if (tlsDir != null) {
-            cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", tlsFile("server.crt").toString(),
-                    "--tls-key-file", tlsFile("server.key").toString(), "--tls-ca-cert-file",
-                    tlsFile("ca.crt").toString()));
+            cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
+                    tlsFile("server.crt").toString(), "--tls-key-file", tlsFile("server.key").toString(),
+                    "--tls-ca-cert-file", tlsFile("ca.crt").toString()));
         }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);

@@ -72,11 +72,12 @@ class RedisStateStoreTest {
                 .hasMessage("not a Redis URL: 'redis://***@ho st:1' (expected redis://host:port, rediss://host:port or "
                         + "redis-socket:///path): Illegal character in authority at index 8: redis://***@ho st:1");
         for (String url : new String[] {"rediss://:hunter2@[::1:6379", "redis://:hunt%zzer2@host:1",
-            "redis://:hunter2@host:1\n"}) {
+            "redis://:hunter2@host:1\n", "redis://user:hunt@er2@ho st:1", "redis://user:hunt/er2@ho st:1"}) {
             assertThatThrownBy(() -> RedisStateStore.builder(url)).as(url)
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("not a Redis URL: '")
-                    .hasMessageNotContaining("hunter2").hasMessageNotContaining("hunt%zzer2");
+                    .hasMessageNotContaining("hunter2").hasMessageNotContaining("hunt%zzer2")
+                    .hasMessageNotContaining("er2@");
         }
         assertThatThrownBy(() -> RedisStateStore.builder("redis://:hunter2@host:1\n2026 forged"))
                 .hasMessageNotContaining("\n").hasMessageContaining("\\u000a2026 forged");

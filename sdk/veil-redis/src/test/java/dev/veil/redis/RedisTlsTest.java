@@ -82,7 +82,8 @@ class RedisTlsTest {
         assertThat(Files.readString(sec1)).startsWith("-----BEGIN EC PRIVATE KEY-----");
         assertThatThrownBy(() -> b.clientCertificate(crt, sec1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("is in the PKCS#1 or SEC 1 form")
-                .hasMessageEndingWith("convert it: openssl pkcs8 -topk8 -nocrypt -in " + sec1 + " -out " + sec1 + ".pk8");
+                .hasMessageEndingWith("convert it: openssl pkcs8 -topk8 -nocrypt -in " + sec1 + " -out " + sec1
+                        + ".pk8");
         Path encrypted = dir.resolve("encrypted.key");
         openssl(dir, "pkcs8", "-topk8", "-in", key.toString(), "-passout", "pass:secret", "-out", encrypted.toString());
         assertThatThrownBy(() -> b.clientCertificate(crt, encrypted)).isInstanceOf(IllegalArgumentException.class)

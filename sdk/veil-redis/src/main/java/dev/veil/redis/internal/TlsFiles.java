@@ -53,14 +53,15 @@ public final class TlsFiles {
         try {
             leaf.checkValidity();
         } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-            throw new IllegalArgumentException("the client certificate in " + chain + " (" + subject(leaf) + ") is valid "
-                    + "from " + leaf.getNotBefore().toInstant() + " to " + leaf.getNotAfter().toInstant()
+            throw new IllegalArgumentException("the client certificate in " + chain + " (" + subject(leaf)
+                    + ") is valid from " + leaf.getNotBefore().toInstant() + " to " + leaf.getNotAfter().toInstant()
                     + ", not now: the server would refuse it; issue a new one");
         }
         PrivateKey k = privateKey(key, leaf.getPublicKey());
         if (!matches(k, leaf.getPublicKey())) {
             throw new IllegalArgumentException("the private key in " + key + " is not the key of the client "
-                    + "certificate in " + chain + " (" + subject(leaf) + "): give the key the certificate was issued for");
+                    + "certificate in " + chain + " (" + subject(leaf) + "): give the key the certificate was issued "
+                    + "for");
         }
         try {
             char[] none = new char[0];
@@ -137,14 +138,15 @@ public final class TlsFiles {
                         + "BEGIN RSA or EC PRIVATE KEY); an unencrypted PKCS#8 key (BEGIN PRIVATE KEY) is expected"
                         + convert);
             }
-            throw new IllegalArgumentException("the file " + file + " holds no PEM private key (expected an unencrypted "
-                    + "PKCS#8 key: -----BEGIN PRIVATE KEY-----)");
+            throw new IllegalArgumentException("the file " + file + " holds no PEM private key (expected an "
+                    + "unencrypted PKCS#8 key: -----BEGIN PRIVATE KEY-----)");
         }
         byte[] der;
         try {
             der = Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the private key in " + file + " is not valid base64: " + e.getMessage(), e);
+            throw new IllegalArgumentException("the private key in " + file + " is not valid base64: "
+                    + e.getMessage(), e);
         }
         try {
             return KeyFactory.getInstance(of.getAlgorithm()).generatePrivate(new PKCS8EncodedKeySpec(der));
