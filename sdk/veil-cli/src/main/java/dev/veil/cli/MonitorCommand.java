@@ -235,13 +235,22 @@ final class MonitorCommand implements Runnable {
             return VeilCli.EXIT_OK;
         }
 
+        /** Whether a --redis URL is a TLS one (rediss://, redis+ssl://, ...); one Lettuce cannot read is said later. */
+        private static boolean tlsUrl(String url) {
+            try {
+                return io.lettuce.core.RedisURI.create(url).isSsl();
+            } catch (RuntimeException e) {
+                return true;
+            }
+        }
+
         /** The TLS files of --redis, checked against the other options (read when the store is built). */
         private ReplayStores.Tls tls() {
             if (redis == null && (redisCa != null || redisCert != null || redisKey != null)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--redis-ca, --redis-cert and --redis-key "
                         + "are for the connection to --redis, which is not given");
             }
-            if (redis != null && !redis.startsWith("rediss:") && (redisCa != null || redisCert != null)) {
+            if (redis != null && !tlsUrl(redis) && (redisCa != null || redisCert != null)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--redis-ca, --redis-cert and --redis-key "
                         + "are for a TLS connection: --redis must be rediss://host:port (the server's tls-port)");
             }

@@ -53,6 +53,12 @@ class MonitorReplayTlsTest {
         assertThat(tls.out()).isEqualTo(memory.out());
         assertThat(REDIS.keys("veil:replay:*")).as("deleted over TLS too").isEmpty();
         assertThat(REDIS.command("DBSIZE")).isEqualTo("0");
+        // Lettuce's other TLS scheme is one too (a review's case)
+        Result ssl = replay("--redis", REDIS.tlsUrl().replace("rediss://", "redis+ssl://"), "--redis-ca",
+                s(REDIS.tlsFile("ca.crt")), "--redis-cert", s(REDIS.tlsFile("client.crt")), "--redis-key",
+                s(REDIS.tlsFile("client.key")));
+        assertThat(ssl.exit()).as(ssl.toString()).isZero();
+        assertThat(ssl.out()).isEqualTo(memory.out());
     }
 
     @Test

@@ -179,67 +179,72 @@ public final class RedisStateStore implements StateStore {
                             ? "; " + RedisBatchClient.aclAdvice(namespace) : ""));
         }
         Epoch sent = epoch;
-        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), sent.generation);
+        BatchEncoder.Mark before = sent.mark.get();
+        byte[] token = nextToken();
+        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), sent.generation, before, token);
         Object reply;
         try {
             reply = client.execute(empty.keys(), empty.args());
         } catch (RedisBatchClient.Full full) {
             throw full.refusal();
         }
-        // numbered from here on, so that a loss before this store's first request is seen too
-        numbered(sent, 0, decoded(new StateOp[0], reply).number());
+        // marked from here on, so that a loss before this store's first request is seen too
+        marked(sent, before, decoded(new StateOp[0], reply), token);
     }
 
     /**
-     * The state generation the batches of this store expect in Redis (see batch.lua) and the highest
-     * number Redis gave a batch of this store under it, which a later batch's number must exceed
-     * unless Redis lost writes it had acknowledged ({@link #numbered}).
+     * The state generation the batches of this store expect in Redis (see batch.lua) and the latest
+     * batch of this store that Redis answered under it (its mark), which every batch asks Redis
+     * whether it still holds ({@link #marked}).
      */
     private static final class Epoch {
         final byte[] generation;
-        final java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicReference<BatchEncoder.Mark> mark =
+                new java.util.concurrent.atomic.AtomicReference<>(BatchEncoder.NO_MARK);
 
         Epoch(byte[] generation) {
             this.generation = generation;
         }
     }
 
+    /** A random start for this store's batch tokens, and how many it made: each batch's token is unique. */
+    private final long tokenBase = new java.security.SecureRandom().nextLong();
+    private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
+
+    private byte[] nextToken() {
+        return java.util.HexFormat.of().toHexDigits(tokenBase ^ tokens.incrementAndGet())
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     /**
-     * Takes in a batch's number: the namespace's count of batches in Redis after it, which only grows
-     * while Redis keeps what it acknowledged. A number at or below one this store was given before
-     * (under the same generation) means Redis lost acknowledged writes without losing its state
-     * generation: it restarted from an older RDB snapshot, or a replica that had not received them was
-     * promoted (README, "Failures and {@code on_state_unavailable}"). That is logged as an error, once
-     * per loss seen by this store; the batch has run on the state Redis has, as a batch after a total
-     * loss does.
+     * Takes in a batch's answer: its number and token become the store's mark (the latest answered),
+     * and when Redis no longer held the mark the batch was sent with (a count of batches below its
+     * number, or another batch's token under it), Redis lost writes it had acknowledged without
+     * losing its state generation: it restarted from an older RDB snapshot, or a replica that had
+     * not received them was promoted (README, "Failures and {@code on_state_unavailable}"). That is
+     * logged as an error, once per loss seen by this store (the first batch answered so takes the
+     * mark from the lost one; the others sent with it only advance it); the batch has run on the
+     * state Redis has, as a batch after a total loss does.
      *
      * @param sent the epoch the batch was sent under
-     * @param before {@code sent}'s highest number when the batch was sent
-     * @param number the batch's number
+     * @param before the mark it was sent with
+     * @param reply its answer
+     * @param token its token
      */
-    private void numbered(Epoch sent, long before, long number) {
-        if (number > before) {
-            sent.seen.accumulateAndGet(number, Math::max);
+    private void marked(Epoch sent, BatchEncoder.Mark before, ReplyDecoder.Reply reply, byte[] token) {
+        BatchEncoder.Mark now = new BatchEncoder.Mark(reply.number(), token);
+        if (reply.lost() && sent.mark.compareAndSet(before, now)) {
+            LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost writes it had acknowledged for "
+                    + "namespace '" + namespace + "': the batch numbered " + before.number() + ", which this store "
+                    + "saw answered, is gone from it (Redis numbered this store's next batch " + reply.number()
+                    + "), and with it every batch of the Guards on this namespace since Redis last saved (Redis "
+                    + "restarted from an older RDB snapshot, or a replica that had not received them was promoted). "
+                    + "The privacy budget they spent can be spent again, and the quotas, blocks and detector counts "
+                    + "they added are gone. Run Redis with appendonly yes (veil-redis README, \"Failures and "
+                    + "on_state_unavailable\").");
             return;
         }
-        for (;;) {
-            long seen = sent.seen.get();
-            if (seen < before) { // another batch lowered it since: this loss was said already
-                sent.seen.accumulateAndGet(number, Math::max);
-                return;
-            }
-            if (sent.seen.compareAndSet(seen, number)) {
-                break;
-            }
-        }
-        LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost writes it had acknowledged for "
-                + "namespace '" + namespace + "': it numbered a batch " + number + ", where this store had been given "
-                + "number " + before + " already, so at least " + (before - number + 1)
-                + (before == number ? " batch" : " batches") + " of the Guards on this namespace are gone from it "
-                + "(Redis restarted from an older RDB snapshot, or a replica that had not received them was "
-                + "promoted). The privacy budget they spent can be spent again, and the quotas, "
-                + "blocks and detector counts they added are gone. Run Redis with appendonly yes (veil-redis README, "
-                + "\"Failures and on_state_unavailable\").");
+        sent.mark.accumulateAndGet(now, (a, b) -> b.number() > a.number() ? b : a);
     }
 
     /** The reply of a batch, or {@link StateUnavailableException} when it has not the form this store reads. */
@@ -463,8 +468,9 @@ public final class RedisStateStore implements StateStore {
         }
         refuseWhileEvicting();
         Epoch sent = epoch;
-        long before = sent.seen.get();
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, ops);
+        BatchEncoder.Mark before = sent.mark.get();
+        byte[] token = nextToken();
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before, token, ops);
         Object reply;
         try {
             reply = client.execute(e.keys(), e.args());
@@ -473,8 +479,8 @@ public final class RedisStateStore implements StateStore {
         } catch (RedisBatchClient.GenerationLost lost) {
             renewGeneration(sent, lost); // says so; the batch then runs on the state Redis has now, empty
             sent = epoch;
-            before = sent.seen.get();
-            e = encoder.encode(clock.millis(), sent.generation, ops);
+            before = sent.mark.get();
+            e = encoder.encode(clock.millis(), sent.generation, before, token, ops); // the first did not run
             try {
                 reply = client.execute(e.keys(), e.args());
             } catch (RedisBatchClient.Full full) {
@@ -485,7 +491,7 @@ public final class RedisStateStore implements StateStore {
             }
         }
         ReplyDecoder.Reply r = decoded(ops, reply);
-        numbered(sent, before, r.number());
+        marked(sent, before, r, token);
         return r.results();
     }
 
@@ -541,8 +547,12 @@ public final class RedisStateStore implements StateStore {
             return;
         }
         refuseWhileEvicting();
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), epoch.generation, ops);
-        client.submit(e.keys(), e.args());
+        Epoch sent = epoch;
+        BatchEncoder.Mark before = sent.mark.get();
+        byte[] token = nextToken();
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before, token, ops);
+        // its answer is read for its number alone (marked): a loss of submitted batches is said too
+        client.submit(e.keys(), e.args(), reply -> marked(sent, before, ReplyDecoder.header(reply), token));
     }
 
     /** Always -1: the bytes Redis holds for one namespace are not known without scanning it. */
@@ -591,21 +601,35 @@ public final class RedisStateStore implements StateStore {
     }
 
     /**
-     * {@code url} with its user and password, everything from {@code //} to the last {@code @}, as
-     * {@code ***}: a password may hold a raw {@code @} or {@code /}, and more hidden is safe.
+     * {@code url} with its user and password, everything from after the scheme's {@code :} and a
+     * {@code //} to the last {@code @}, as {@code ***}: a password may hold a raw {@code @} or
+     * {@code /}, a malformed URL may lack the {@code //}, and more hidden is safe.
      */
     private static String redact(String url) {
-        return CREDENTIALS.matcher(url).replaceAll("//***@");
+        int[] c = credentials(url);
+        return c == null ? url : url.substring(0, c[0]) + "***" + url.substring(c[1]);
     }
 
-    private static final java.util.regex.Pattern CREDENTIALS = java.util.regex.Pattern.compile("(?s)//(.*)@");
+    /** Where {@link #redact} hides: [start, end) of the user and password, or null when there is no {@code @}. */
+    private static int[] credentials(String url) {
+        int at = url.lastIndexOf('@');
+        if (at < 0) {
+            return null;
+        }
+        int colon = url.indexOf(':');
+        int start = colon >= 0 && colon < at ? colon + 1 : 0;
+        if (url.startsWith("//", start) && start + 2 <= at) {
+            start += 2;
+        }
+        return new int[] {start, at};
+    }
 
     /** {@code text} with {@code url}, and its user and password wherever else they appear, {@link #redact}ed. */
     static String withoutCredentials(String text, String url) {
         String out = text.replace(url, redact(url));
-        java.util.regex.Matcher m = CREDENTIALS.matcher(url);
-        if (m.find() && !m.group(1).isEmpty()) {
-            out = out.replace(m.group(1), "***");
+        int[] c = credentials(url);
+        if (c != null && c[1] > c[0]) {
+            out = out.replace(url.substring(c[0], c[1]), "***");
         }
         return out;
     }

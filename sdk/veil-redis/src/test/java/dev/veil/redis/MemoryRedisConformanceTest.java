@@ -660,13 +660,14 @@ class MemoryRedisConformanceTest {
     }
 
     /**
-     * Empties Redis for the next replay, except the stores' state generations and counts of batches
-     * (a flush they would take for a loss).
+     * Empties Redis for the next replay, except the stores' state generations, counts of batches and
+     * marks (a flush they would take for a loss).
      */
     private static void flush() {
         try {
             REDIS.flushKeepingGenerations();
-            assertThat(REDIS.keys("*")).allMatch(k -> k.endsWith(":gen") || k.endsWith(":gen:count"));
+            assertThat(REDIS.keys("*")).allMatch(k -> k.endsWith(":gen") || k.endsWith(":gen:count")
+                    || k.endsWith(":gen:marks"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

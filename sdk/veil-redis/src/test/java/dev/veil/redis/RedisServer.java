@@ -316,14 +316,14 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
-     * Deletes every key but the stores' state generations and counts of batches ({@code <namespace>gen},
-     * {@code <namespace>gen:count}): what the tests mean by an empty Redis between cases, which the
-     * stores they keep must not take for a loss.
+     * Deletes every key but the stores' state generations, counts of batches and marks
+     * ({@code <namespace>gen}, {@code gen:count}, {@code gen:marks}): what the tests mean by an empty
+     * Redis between cases, which the stores they keep must not take for a loss.
      */
     public void flushKeepingGenerations() throws IOException {
         command("EVAL", "for _, k in ipairs(redis.call('KEYS', '*')) do "
-                + "if string.sub(k, -4) ~= ':gen' and string.sub(k, -10) ~= ':gen:count' then redis.call('DEL', k) end "
-                + "end return 'OK'", "0");
+                + "if string.sub(k, -4) ~= ':gen' and string.sub(k, -10) ~= ':gen:count' "
+                + "and string.sub(k, -10) ~= ':gen:marks' then redis.call('DEL', k) end end return 'OK'", "0");
     }
 
     /**

@@ -72,7 +72,8 @@ class RedisStateStoreTest {
                 .hasMessage("not a Redis URL: 'redis://***@ho st:1' (expected redis://host:port, rediss://host:port or "
                         + "redis-socket:///path): Illegal character in authority at index 8: redis://***@ho st:1");
         for (String url : new String[] {"rediss://:hunter2@[::1:6379", "redis://:hunt%zzer2@host:1",
-            "redis://:hunter2@host:1\n", "redis://user:hunt@er2@ho st:1", "redis://user:hunt/er2@ho st:1"}) {
+            "redis://:hunter2@host:1\n", "redis://user:hunt@er2@ho st:1", "redis://user:hunt/er2@ho st:1",
+            "redis:u:hunter2@host:1", "redis:/u:hunter2@host:1", "redis:\\\\u:hunter2@host:1"}) {
             assertThatThrownBy(() -> RedisStateStore.builder(url)).as(url)
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("not a Redis URL: '")
@@ -560,12 +561,12 @@ class RedisStateStoreTest {
                 new StateOp.Acquire("carol", null, 0, now));
         List<String> keys = new ArrayList<>(REDIS.keys("*"));
         assertThat(keys).isNotEmpty().allSatisfy(k -> assertThat(k).startsWith("t:{m}:"));
-        // the two keys without a time to live: the state generation and the count of batches, whose
-        // losses the store reports
-        assertThat(keys.remove("t:{m}:gen")).isTrue();
-        assertThat(REDIS.command("PTTL", "t:{m}:gen")).isEqualTo("-1");
-        assertThat(keys.remove("t:{m}:gen:count")).isTrue();
-        assertThat(REDIS.command("PTTL", "t:{m}:gen:count")).isEqualTo("-1");
+        // the three keys without a time to live: the state generation, the count of batches and the
+        // tokens of the latest, whose losses the store reports
+        for (String k : List.of("t:{m}:gen", "t:{m}:gen:count", "t:{m}:gen:marks")) {
+            assertThat(keys.remove(k)).as(k).isTrue();
+            assertThat(REDIS.command("PTTL", k)).as(k).isEqualTo("-1");
+        }
         // BlockedUntil only reads: a caller without a block or throttle has no b: key.
         assertThat(keys).as("a fingerprint index's queries and buckets")
                 .anyMatch(k -> k.matches("t:\\{m}:f:fp:g:q[0-9a-z]+\\.0"))
@@ -779,7 +780,8 @@ class RedisStateStoreTest {
         assertThat(fromRedis).containsExactly(now + 60_000, null, null, null, null, null);
         assertThat(fromMemory).containsExactly(fromRedis);
         store.execute(new StateOp.BlockedUntil("caller1", now)); // after the submit, on the same connection
-        assertThat(REDIS.keys("t:{m}:*")).containsExactlyInAnyOrder("t:{m}:gen", "t:{m}:gen:count", "t:{m}:b:caller1");
+        assertThat(REDIS.keys("t:{m}:*")).containsExactlyInAnyOrder("t:{m}:gen", "t:{m}:gen:count", "t:{m}:gen:marks",
+                "t:{m}:b:caller1");
         // once the block is over the same batch runs whole, as on a first request
         CLOCK.set(now + 60_000);
         try {

@@ -38,6 +38,30 @@ class RedisTlsTest {
         }
     }
 
+    /** One file with the certificate and its key, as openssl writes them, serves for both (a review's case). */
+    @Test
+    void aFileHoldingTheCertificateAndItsKeyServesForBoth(@TempDir Path dir) throws Exception {
+        Path both = Files.writeString(dir.resolve("client.pem"), "Bag Attributes\n    friendlyName: veil-client\n"
+                + Files.readString(REDIS.tlsFile("client.key")) + Files.readString(REDIS.tlsFile("client.crt")));
+        try (RedisStateStore store = tls().trustedCertificates(REDIS.tlsFile("ca.crt")).clientCertificate(both, both)
+                .build()) {
+            assertThat(store.execute(new StateOp.CountInWindow("both", System.currentTimeMillis(), 60_000)))
+                    .containsExactly(1L);
+        }
+    }
+
+    /** The server's certificate names 127.0.0.1, not localhost: the name is what to change, not the CA. */
+    @Test
+    void aServerCertificateForAnotherNameIsSaidSo() {
+        String localhost = REDIS.tlsUrl().replace("127.0.0.1", "localhost");
+        assertThatThrownBy(() -> RedisStateStore.builder(localhost).namespace("t:{tls}:").connectTimeout(TWO_S)
+                .trustedCertificates(REDIS.tlsFile("ca.crt"))
+                .clientCertificate(REDIS.tlsFile("client.crt"), REDIS.tlsFile("client.key")).build())
+                .isInstanceOf(StateUnavailableException.class)
+                .hasMessageContaining("the server's certificate does not name the host of the URL")
+                .hasMessageNotContaining("trustedCertificates");
+    }
+
     @Test
     void withoutAClientCertificateBuildSaysTheServerAsksForOne() {
         assertThatThrownBy(() -> tls().trustedCertificates(REDIS.tlsFile("ca.crt")).build())
@@ -92,6 +116,12 @@ class RedisTlsTest {
         Path converted = dir.resolve("converted.key");
         openssl(dir, "pkcs8", "-topk8", "-nocrypt", "-in", sec1.toString(), "-out", converted.toString());
         b.clientCertificate(crt, converted);
+
+        Path unrelated = Files.writeString(dir.resolve("unrelated.pem"), Files.readString(crt)
+                + Files.readString(REDIS.tlsFile("other-ca.crt")));
+        assertThatThrownBy(() -> b.clientCertificate(unrelated, key)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageEndingWith("(the file must hold the client's certificate first, then the certificate of "
+                        + "its issuer, then that one's issuer, and no other)");
 
         Path notPem = Files.writeString(dir.resolve("not.pem"), "hello\n");
         assertThatThrownBy(() -> b.trustedCertificates(notPem)).isInstanceOf(IllegalArgumentException.class)

@@ -16,7 +16,9 @@ import java.util.List;
  * <pre>
  *   ns gen                 string the state generation every batch checks (no time to live)
  *   ns gen:count           string the namespace's count of batches, each batch's number (no time
- *                                 to live; a number not above one seen before: Redis lost writes)
+ *                                 to live; batch.lua)
+ *   ns gen:marks           hash   the token of each of the latest 1,024 batches, by number modulo
+ *                                 1,024 (no time to live): a sender's mark checked against it
  *   ns b:&lt;caller&gt;          hash   block and throttle of a caller (BlockedUntil, Block, Throttle, Acquire)
  *   ns r:&lt;caller&gt;          hash   rate bucket and daily quota of a caller (Acquire)
  *   ns p:g                 hash   global privacy ledger and current period (Charge)
@@ -72,6 +74,20 @@ public final class BatchEncoder {
         return key("", "gen:count");
     }
 
+    /** The key of the tokens of the namespace's latest batches, by number (no time to live; see batch.lua). */
+    public byte[] marksKey() {
+        return key("", "gen:marks");
+    }
+
+    /**
+     * The latest batch a store saw answered: its number and token (see batch.lua), or
+     * {@link #NO_MARK}.
+     */
+    public record Mark(long number, byte[] token) {}
+
+    /** A store's mark before any batch of it was answered. */
+    public static final Mark NO_MARK = new Mark(0, new byte[0]);
+
     /** The key of a caller's blocks and throttles ({@code ns b:<caller>}). */
     public byte[] coolDownKey(String caller) {
         return key("b:", caller);
@@ -97,17 +113,23 @@ public final class BatchEncoder {
      *
      * @param clockNow the store clock's time, for {@link StateOp.Block} and {@link StateOp.Throttle}
      * @param generation the state generation the batch expects to find in Redis
+     * @param mark the latest batch of the sender that was answered, which Redis checks it still holds
+     * @param token this batch's token, which Redis keeps for its number
      * @throws IllegalArgumentException for an operation this encoder does not know (limits and throttles
      *     too slow to count cannot be made: their constructors refuse them, for both stores)
      */
-    public Encoded encode(long clockNow, byte[] generation, StateOp... ops) {
-        List<byte[]> keys = new ArrayList<>(ops.length * 2 + 2);
-        List<byte[]> args = new ArrayList<>(ops.length * 6 + 3);
+    public Encoded encode(long clockNow, byte[] generation, Mark mark, byte[] token, StateOp... ops) {
+        List<byte[]> keys = new ArrayList<>(ops.length * 2 + 3);
+        List<byte[]> args = new ArrayList<>(ops.length * 6 + 6);
         keys.add(generationKey());
         keys.add(countKey());
+        keys.add(marksKey());
         args.add(num(clockNow));
         args.add(NO_DEADLINE); // RedisBatchClient.execute sets the deadline when it sends the batch
         args.add(generation);
+        args.add(num(mark.number()));
+        args.add(mark.token());
+        args.add(token);
         for (StateOp op : ops) {
             if (op instanceof StateOp.BlockedUntil b) {
                 keys.add(key("b:", b.caller()));

@@ -305,10 +305,12 @@ public final class RedisBatchClient implements AutoCloseable {
      * Sends one batch without waiting. A failure later on is counted ({@link #failedSubmits()}) and
      * logged once until a submit succeeds again.
      *
+     * @param onReply takes the batch's reply when it comes, on Lettuce's thread (it must not block;
+     *     what it throws is logged)
      * @throws StateUnavailableException when the connection is down right now (so that a Guard with
      *     {@code on_state_unavailable: local} records the ops locally)
      */
-    public void submit(byte[][] keys, byte[][] args) {
+    public void submit(byte[][] keys, byte[][] args, java.util.function.Consumer<Object> onReply) {
         if (!connection.isOpen()) {
             failedSubmits.incrementAndGet();
             throw new StateUnavailableException("Redis at " + where + " is not connected; the ops were not sent");
@@ -323,11 +325,14 @@ public final class RedisBatchClient implements AutoCloseable {
         f.whenComplete((r, e) -> {
             if (e == null) {
                 submitFailing.set(false);
+                replied(onReply, r);
             } else if (unwrap(e) instanceof RedisNoScriptException) {
                 try {
                     commands.eval(script.source(), ScriptOutputType.MULTI, keys, args).whenComplete((r2, e2) -> {
                         if (e2 != null) {
                             submitFailed(e2);
+                        } else {
+                            replied(onReply, r2);
                         }
                     });
                 } catch (RuntimeException e3) {
@@ -337,6 +342,16 @@ public final class RedisBatchClient implements AutoCloseable {
                 submitFailed(e);
             }
         });
+    }
+
+    /** Hands a submitted batch's reply on, on Lettuce's thread: a failure there is logged, not thrown into Netty. */
+    private void replied(java.util.function.Consumer<Object> onReply, Object reply) {
+        try {
+            onReply.accept(reply);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the reply of ops submitted to Redis at " + where + " could not be "
+                    + "read: " + message(e), e);
+        }
     }
 
     private void submitFailed(Throwable e) {
@@ -785,6 +800,9 @@ public final class RedisBatchClient implements AutoCloseable {
                     + "and this store presents none: give it one that a CA of the server's tls-ca-cert-file issued, "
                     + "RedisStateStore.Builder.clientCertificate(chain.pem, key.pem), or set tls-auth-clients no (or "
                     + "optional) and authenticate with a user and password (veil-redis README, TLS)";
+        } else if (all.contains("NO NAME MATCHING") || all.contains("NO SUBJECT ALTERNATIVE")) {
+            hint = "TLS failed: the server's certificate does not name the host of the URL; connect by a name (or "
+                    + "IP address) its certificate holds, or have it issued for this one";
         } else if (REFUSED_CLIENT_CERTIFICATE.matcher(all).find()) {
             // an alert the server sent about the certificate this store presented
             hint = "TLS failed: the server refused the client certificate; it must be issued by a CA of the server's "

@@ -15,14 +15,24 @@ public final class ReplyDecoder {
     /**
      * A batch's reply, decoded.
      *
-     * @param number the batch's number: the namespace's count of batches after it (batch.lua), which
-     *     only grows while Redis keeps what it acknowledged
+     * @param number the batch's number: the namespace's count of batches after it (batch.lua)
+     * @param lost whether Redis no longer held the sender's mark: it lost writes it had acknowledged
      * @param results one per op, {@code null} for those after a block that ended the batch
      */
-    public record Reply(long number, Object[] results) {}
+    public record Reply(long number, boolean lost, Object[] results) {}
+
+    /** The batch's number and whether Redis lost the sender's mark, of any op's reply; the results are not read. */
+    public static Reply header(Object reply) {
+        if (!(reply instanceof List<?> list) || list.size() < 2 || !(list.get(0) instanceof Long number) || number < 1
+                || !(list.get(1) instanceof Long lost) || lost != 0 && lost != 1) {
+            throw mismatch(new StateOp[0], reply);
+        }
+        return new Reply(number, lost == 1, null);
+    }
 
     /**
-     * Decodes a reply: the batch's number, then one result per op. A reply with fewer results than
+     * Decodes a reply: the batch's number, whether Redis lost the sender's mark (batch.lua), then one
+     * result per op. A reply with fewer results than
      * the batch has ops is one that a {@link StateOp.BlockedUntil} ended (its caller blocked): the ops
      * after it were not run, and their results are {@code null}.
      *
@@ -30,26 +40,27 @@ public final class ReplyDecoder {
      *     of another version answered)
      */
     public static Reply decode(StateOp[] ops, Object reply) {
-        if (!(reply instanceof List<?> list) || list.isEmpty() || !(list.get(0) instanceof Long number)
-                || list.size() - 1 > ops.length || list.size() == 1 && ops.length > 0) {
+        Reply head = header(reply);
+        List<?> list = (List<?>) reply;
+        int n = list.size() - 2;
+        if (n > ops.length || n == 0 && ops.length > 0) {
             throw mismatch(ops, reply);
         }
         Object[] out = new Object[ops.length];
-        int n = list.size() - 1;
         for (int i = 0; i < n; i++) {
-            out[i] = decode(ops[i], list.get(i + 1));
+            out[i] = decode(ops[i], list.get(i + 2));
         }
         int last = n - 1;
         if (n < ops.length && !(ops[last] instanceof StateOp.BlockedUntil b && (Long) out[last] > b.nowMillis())) {
             throw mismatch(ops, reply); // only a block ends a batch early
         }
-        return new Reply(number, out);
+        return new Reply(head.number(), head.lost(), out);
     }
 
     private static IllegalStateException mismatch(StateOp[] ops, Object reply) {
         return new IllegalStateException("the batch script answered " + describe(reply) + " for " + ops.length
-                + " operations (the batch's number and a result per operation expected); is another version of "
-                + "veil-redis using this Redis with the same script?");
+                + " operations (the batch's number, 0 or 1, and a result per operation expected); is another "
+                + "version of veil-redis using this Redis with the same script?");
     }
 
     private static Object decode(StateOp op, Object r) {

@@ -73,7 +73,8 @@ public final class TlsFiles {
             return kmf;
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException("the client certificate in " + chain + " and the key in " + key
-                    + " cannot be used for TLS: " + e.getMessage(), e);
+                    + " cannot be used for TLS: " + e.getMessage() + " (the file must hold the client's certificate "
+                    + "first, then the certificate of its issuer, then that one's issuer, and no other)", e);
         }
     }
 
@@ -102,6 +103,16 @@ public final class TlsFiles {
 
     private static List<X509Certificate> certificates(Path file, String what) {
         byte[] bytes = read(file, what);
+        // only the certificate blocks: a PEM file may also hold the key, or openssl's "Bag Attributes"
+        // lines, where the JDK's reader stops; a file without any is read whole (DER)
+        java.util.regex.Matcher blocks = CERTIFICATE_BLOCK.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
+        StringBuilder pem = new StringBuilder();
+        while (blocks.find()) {
+            pem.append(blocks.group()).append('\n');
+        }
+        if (pem.length() > 0) {
+            bytes = pem.toString().getBytes(StandardCharsets.ISO_8859_1);
+        }
         Collection<? extends java.security.cert.Certificate> read;
         try {
             read = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(bytes));
@@ -119,6 +130,9 @@ public final class TlsFiles {
         }
         return certs;
     }
+
+    private static final java.util.regex.Pattern CERTIFICATE_BLOCK = java.util.regex.Pattern.compile(
+            "-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s]*-----END CERTIFICATE-----");
 
     private static PrivateKey privateKey(Path file, PublicKey of) {
         String text = new String(read(file, "private key"), StandardCharsets.US_ASCII);

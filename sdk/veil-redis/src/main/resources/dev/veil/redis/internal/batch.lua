@@ -1,6 +1,6 @@
 #!lua
 -- Veil state batch (format 6): runs one request's StateOps in order, atomically, and returns the
--- batch's number (below), then one result per op, up to and including a BlockedUntil that finds its
+-- batch's number and whether Redis lost writes the sender had seen (below), then one result per op, up to and including a BlockedUntil that finds its
 -- caller blocked: that ends the batch (the reply is shorter than the batch), so that a blocked
 -- caller's request takes no rate token, no quota and no detector state, as in memory
 -- (StateOp.BlockedUntil). Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes
@@ -12,9 +12,10 @@
 --
 -- ARGV[1] is the store clock's "now" in ms (for Block and Throttle, which carry no time); ARGV[2]
 -- the batch's deadline in ms since the epoch on the sender's real clock (0: none); ARGV[3] the
--- generation of the state the sender expects (KEYS[1] holds it); then each op is a one-letter code
--- and its arguments. KEYS[2] holds the namespace's count of batches (below); KEYS[3..] are the ops'
--- keys in the same order.
+-- generation of the state the sender expects (KEYS[1] holds it); ARGV[4] and ARGV[5] the number and
+-- token of the latest batch the sender saw answered (0 and empty: none), ARGV[6] this batch's token;
+-- then each op is a one-letter code and its arguments. KEYS[2] holds the namespace's count of
+-- batches and KEYS[3] the tokens of the latest (below); KEYS[4..] are the ops' keys in the same order.
 -- Every key written gets a time to live. Times are milliseconds since the epoch from the Guard's
 -- clock, so that replicas and tests agree on "now"; the batch's deadline is compared with the
 -- server's clock (TIME), and a fingerprint's entries expire on it (ops.F), as times to live do.
@@ -44,7 +45,7 @@ if generation ~= ARGV[3] then
     .. '; nothing was applied')
 end
 
-local ai, ki = 4, 3
+local ai, ki = 7, 4
 local clock_now = tonumber(ARGV[1])
 local deadline = tonumber(ARGV[2])
 if deadline > 0 then
@@ -56,14 +57,28 @@ if deadline > 0 then
   end
 end
 
--- The batch's number: the namespace's count of batches (GET and SET, which every store's ACL user
--- may run, rather than INCR), kept without a time to live. It only grows while Redis keeps what it
--- was told, so a number at or below one the sender was given before means Redis lost writes it had
--- acknowledged: it restarted from an older RDB snapshot, or a replica that had not received them was
--- promoted. The sender says so (RedisStateStore); the batch runs either way, on the state Redis has.
+-- The batch's number and the sender's mark: the namespace's count of batches numbers each batch, and
+-- a hash keeps the token of each of the latest RING numbers (field: number modulo RING), both
+-- without a time to live (GET, SET, HMGET and HSET, which every store's ACL user may run). The sender
+-- names the latest batch it saw answered (its mark: number and token). While Redis keeps what it
+-- acknowledged, the count is at least the mark's number and, unless RING batches have run since, the
+-- mark's field still holds its token. A count below the mark, or another token in its field (the
+-- number was given again, to another batch, after the mark's batch was lost), means Redis lost
+-- writes it had acknowledged: it restarted from an older RDB snapshot, or a replica that had not
+-- received them was promoted. The reply says so (RedisStateStore logs it); the batch runs either way,
+-- on the state Redis has. A mark older than RING batches is not checked but against the count.
 -- (A Redis that lost everything lost KEYS[1] too: refused above.)
-local number = (tonumber(redis.call('GET', KEYS[2])) or 0) + 1
+local RING = 1024
+local count = tonumber(redis.call('GET', KEYS[2])) or 0
+local mark = tonumber(ARGV[4])
+local lost = 0
+if mark > 0 and (count < mark or (count - mark < RING
+    and redis.call('HMGET', KEYS[3], string.format('%d', mark % RING))[1] ~= ARGV[5])) then
+  lost = 1
+end
+local number = count + 1
 redis.call('SET', KEYS[2], string.format('%d', number))
+redis.call('HSET', KEYS[3], string.format('%d', number % RING), ARGV[6])
 
 local function arg()
   local v = ARGV[ai]
@@ -813,8 +828,8 @@ ops.F = function()
   return {best, best_n}
 end
 
-local out = {number}
-local i = 1
+local out = {number, lost}
+local i = 2
 while ai <= #ARGV do
   local code = arg()
   local op = ops[code]
