@@ -1,10 +1,11 @@
 #!lua
 -- Veil state batch (format 6): runs one request's StateOps in order, atomically, and returns the
--- batch's number and whether Redis lost writes the sender had seen (below), then one result per op, up to and including a BlockedUntil that finds its
--- caller blocked: that ends the batch (the reply is shorter than the batch), so that a blocked
--- caller's request takes no rate token, no quota and no detector state, as in memory
--- (StateOp.BlockedUntil). Loaded once (SCRIPT LOAD) and called with EVALSHA; BatchEncoder.java writes
--- the arguments and ReplyDecoder.java reads the reply, so the three change together.
+-- batch's number and whether Redis lost writes the sender had seen (below), then one result per op,
+-- up to and including a BlockedUntil that finds its caller blocked: that ends the batch (the reply
+-- is shorter than the batch), so that a blocked caller's request takes no rate token, no quota and
+-- no detector state, as in memory (StateOp.BlockedUntil). Loaded once (SCRIPT LOAD) and called with
+-- EVALSHA; BatchEncoder.java writes the arguments and ReplyDecoder.java reads the reply, so the three
+-- change together.
 --
 -- The shebang (Redis 7.0 and later) makes Redis refuse the whole batch while it is above maxmemory,
 -- before any command runs. Without it Redis checked at the batch's first write that may grow
