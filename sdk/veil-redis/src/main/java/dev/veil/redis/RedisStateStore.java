@@ -179,9 +179,9 @@ public final class RedisStateStore implements StateStore {
                             ? "; " + RedisBatchClient.aclAdvice(namespace) : ""));
         }
         Epoch sent = epoch;
-        BatchEncoder.Mark before = sent.mark.get();
+        Marked before = sent.mark.get();
         byte[] token = nextToken();
-        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), sent.generation, before, token);
+        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), sent.generation, before.mark(), token);
         Object reply;
         try {
             reply = client.execute(empty.keys(), empty.args());
@@ -199,13 +199,21 @@ public final class RedisStateStore implements StateStore {
      */
     private static final class Epoch {
         final byte[] generation;
-        final java.util.concurrent.atomic.AtomicReference<BatchEncoder.Mark> mark =
-                new java.util.concurrent.atomic.AtomicReference<>(BatchEncoder.NO_MARK);
+        final java.util.concurrent.atomic.AtomicReference<Marked> mark =
+                new java.util.concurrent.atomic.AtomicReference<>(new Marked(BatchEncoder.NO_MARK, 0));
 
         Epoch(byte[] generation) {
             this.generation = generation;
         }
     }
+
+    /**
+     * A store's mark and how many losses it has said under its epoch (its era): a mark is replaced
+     * only by the answer to a batch sent with it, or by the first answer that says it was lost
+     * (the next era), so that no answer sent with an older mark, or taken in late, steps over a
+     * lost one or says a loss twice.
+     */
+    private record Marked(BatchEncoder.Mark mark, long era) {}
 
     /** A random start for this store's batch tokens, and how many it made: each batch's token is unique. */
     private final long tokenBase = new java.security.SecureRandom().nextLong();
@@ -217,34 +225,44 @@ public final class RedisStateStore implements StateStore {
     }
 
     /**
-     * Takes in a batch's answer: its number and token become the store's mark (the latest answered),
-     * and when Redis no longer held the mark the batch was sent with (a count of batches below its
-     * number, or another batch's token under it), Redis lost writes it had acknowledged without
-     * losing its state generation: it restarted from an older RDB snapshot, or a replica that had
-     * not received them was promoted (README, "Failures and {@code on_state_unavailable}"). That is
-     * logged as an error, once per loss seen by this store (the first batch answered so takes the
-     * mark from the lost one; the others sent with it only advance it); the batch has run on the
-     * state Redis has, as a batch after a total loss does.
+     * Takes in a batch's answer. When Redis still held the mark the batch was sent with, and that
+     * mark is still the store's, the batch (number and token) becomes the store's mark: answers to
+     * batches sent with an older mark, or taken in after a newer one, change nothing, so that none
+     * steps over a mark Redis lost. When Redis no longer held it (a count of batches below its number,
+     * or another batch's token under it), Redis lost writes it had acknowledged without losing its
+     * state generation: it restarted from an older RDB snapshot, or a replica that had not received
+     * them was promoted (README, "Failures and {@code on_state_unavailable}"). The first such answer
+     * in an era is logged as an error and takes the mark into the next era; the others of that era
+     * say nothing. The batch has run on the state Redis has, as a batch after a total loss does.
      *
      * @param sent the epoch the batch was sent under
      * @param before the mark it was sent with
      * @param reply its answer
      * @param token its token
      */
-    private void marked(Epoch sent, BatchEncoder.Mark before, ReplyDecoder.Reply reply, byte[] token) {
+    private void marked(Epoch sent, Marked before, ReplyDecoder.Reply reply, byte[] token) {
         BatchEncoder.Mark now = new BatchEncoder.Mark(reply.number(), token);
-        if (reply.lost() && sent.mark.compareAndSet(before, now)) {
-            LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost writes it had acknowledged for "
-                    + "namespace '" + namespace + "': the batch numbered " + before.number() + ", which this store "
-                    + "saw answered, is gone from it (Redis numbered this store's next batch " + reply.number()
-                    + "), and with it every batch of the Guards on this namespace since Redis last saved (Redis "
-                    + "restarted from an older RDB snapshot, or a replica that had not received them was promoted). "
-                    + "The privacy budget they spent can be spent again, and the quotas, blocks and detector counts "
-                    + "they added are gone. Run Redis with appendonly yes (veil-redis README, \"Failures and "
-                    + "on_state_unavailable\").");
+        if (!reply.lost()) {
+            sent.mark.compareAndSet(before, new Marked(now, before.era()));
             return;
         }
-        sent.mark.accumulateAndGet(now, (a, b) -> b.number() > a.number() ? b : a);
+        for (;;) {
+            Marked current = sent.mark.get();
+            if (current.era() != before.era()) {
+                return; // this loss was said, and the mark replaced, by another answer
+            }
+            if (sent.mark.compareAndSet(current, new Marked(now, current.era() + 1))) {
+                break;
+            }
+        }
+        LOG.log(System.Logger.Level.ERROR, "Redis at " + client.where() + " lost writes it had acknowledged for "
+                + "namespace '" + namespace + "': the batch numbered " + before.mark().number() + ", which this store "
+                + "saw answered, is gone from it (Redis numbered this store's next batch " + reply.number()
+                + "), and with it every batch of the Guards on this namespace since Redis last saved (Redis "
+                + "restarted from an older RDB snapshot, or a replica that had not received them was promoted). "
+                + "The privacy budget they spent can be spent again, and the quotas, blocks and detector counts "
+                + "they added are gone. Run Redis with appendonly yes (veil-redis README, \"Failures and "
+                + "on_state_unavailable\").");
     }
 
     /** The reply of a batch, or {@link StateUnavailableException} when it has not the form this store reads. */
@@ -468,9 +486,9 @@ public final class RedisStateStore implements StateStore {
         }
         refuseWhileEvicting();
         Epoch sent = epoch;
-        BatchEncoder.Mark before = sent.mark.get();
+        Marked before = sent.mark.get();
         byte[] token = nextToken();
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before, token, ops);
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before.mark(), token, ops);
         Object reply;
         try {
             reply = client.execute(e.keys(), e.args());
@@ -480,7 +498,7 @@ public final class RedisStateStore implements StateStore {
             renewGeneration(sent, lost); // says so; the batch then runs on the state Redis has now, empty
             sent = epoch;
             before = sent.mark.get();
-            e = encoder.encode(clock.millis(), sent.generation, before, token, ops); // the first did not run
+            e = encoder.encode(clock.millis(), sent.generation, before.mark(), token, ops); // the first did not run
             try {
                 reply = client.execute(e.keys(), e.args());
             } catch (RedisBatchClient.Full full) {
@@ -548,9 +566,9 @@ public final class RedisStateStore implements StateStore {
         }
         refuseWhileEvicting();
         Epoch sent = epoch;
-        BatchEncoder.Mark before = sent.mark.get();
+        Marked before = sent.mark.get();
         byte[] token = nextToken();
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before, token, ops);
+        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before.mark(), token, ops);
         // its answer is read for its number alone (marked): a loss of submitted batches is said too
         client.submit(e.keys(), e.args(), reply -> marked(sent, before, ReplyDecoder.header(reply), token));
     }
