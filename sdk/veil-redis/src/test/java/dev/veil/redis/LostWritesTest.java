@@ -75,6 +75,16 @@ class LostWritesTest {
         }
     }
 
+    /** Saves a snapshot; then {@code a} blocks mallory and counts two of her queries, which the snapshot lacks. */
+    private static long snapshotThenBlockAndCount(RedisStateStore a) throws IOException {
+        assertThat(RDB.command("SAVE")).isEqualTo("OK");
+        long now = CLOCK.millis();
+        a.execute(new StateOp.Block("mallory", now + HOUR));
+        a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR));
+        a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR));
+        return now;
+    }
+
     private static RedisStateStore store(RedisServer redis, String namespace) {
         return RedisStateStore.builder(redis.url()).namespace(namespace).clock(CLOCK).timeout(TWO_S).build();
     }
@@ -85,11 +95,7 @@ class LostWritesTest {
             RedisStateStore a = store(RDB, "t:{snap}:"); // batch 1 (the empty batch of build)
             RedisStateStore b = store(RDB, "t:{snap}:"); // batch 2
             try {
-                assertThat(RDB.command("SAVE")).isEqualTo("OK");
-                long now = CLOCK.millis();
-                a.execute(new StateOp.Block("mallory", now + HOUR)); // 3
-                a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)); // 4
-                a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)); // 5
+                long now = snapshotThenBlockAndCount(a); // 3, 4, 5 after the snapshot
                 assertThat(b.execute(new StateOp.BlockedUntil("mallory", now))).containsExactly(now + HOUR); // 6
                 assertThat(log.messages(Level.SEVERE)).isEmpty();
 
@@ -139,11 +145,7 @@ class LostWritesTest {
             RedisStateStore a = store(RDB, "t:{past}:"); // 1
             RedisStateStore b = store(RDB, "t:{past}:"); // 2
             try {
-                assertThat(RDB.command("SAVE")).isEqualTo("OK");
-                long now = CLOCK.millis();
-                a.execute(new StateOp.Block("mallory", now + HOUR)); // 3
-                a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)); // 4
-                a.execute(new StateOp.CountInWindow("mallory-queries", now, HOUR)); // 5
+                long now = snapshotThenBlockAndCount(a); // 3, 4, 5 after the snapshot
                 RDB.kill();
                 RDB.start();
                 reconnected(a, b);
