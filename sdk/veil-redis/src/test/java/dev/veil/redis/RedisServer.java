@@ -189,6 +189,9 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
             cmd.addAll(List.of("--dir", dir.toString(), "--dbfilename", "dump.rdb", "--appendfsync", "always"));
         }
         if (tlsDir != null) {
+            // also ::1 where the host has it ("-": optional), so that a test's localhost reaches the
+            // server whichever address the resolver gives first
+            cmd.set(cmd.indexOf("--bind") + 1, "127.0.0.1 -::1");
             cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort), "--tls-cert-file",
                     tlsFile("server.crt").toString(), "--tls-key-file", tlsFile("server.key").toString(),
                     "--tls-ca-cert-file", tlsFile("ca.crt").toString()));
