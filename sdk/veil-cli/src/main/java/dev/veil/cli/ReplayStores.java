@@ -5,6 +5,7 @@ import dev.veil.internal.monitor.replay.MonitorReplay;
 import dev.veil.internal.monitor.replay.TraceClock;
 import dev.veil.internal.state.MemoryStateStore;
 import dev.veil.redis.RedisStateStore;
+import dev.veil.redis.internal.RedisBatchClient;
 import dev.veil.redis.internal.TlsFiles;
 import dev.veil.spi.StateOp;
 import dev.veil.spi.StateStore;
@@ -15,7 +16,6 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -156,16 +156,9 @@ final class ReplayStores {
 
         private void deleteNamespace() {
             RedisClient client = RedisClient.create(RedisURI.create(url));
-            if (clientKeys != null || trusted != null) { // the store's own TLS set-up, for the connection that deletes
-                SslOptions.Builder ssl = SslOptions.builder();
-                if (clientKeys != null) {
-                    ssl.keyManager(clientKeys);
-                }
-                if (trusted != null) {
-                    ssl.trustManager(trusted);
-                }
-                client.setOptions(ClientOptions.builder().sslOptions(ssl.build()).build());
-            }
+            // the store's own TLS set-up, for the connection that deletes
+            client.setOptions(ClientOptions.builder().sslOptions(RedisBatchClient.sslOptions(
+                    RedisStateStore.Builder.DEFAULT_CONNECT_TIMEOUT, clientKeys, trusted)).build());
             try (StatefulRedisConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE)) {
                 RedisCommands<byte[], byte[]> cmd = c.sync();
                 ScanArgs match = ScanArgs.Builder.matches(namespace + "*").limit(1000);

@@ -178,18 +178,15 @@ public final class RedisStateStore implements StateStore {
                     + names + ": " + first + ")" + (RedisBatchClient.refusedByAcl(first)
                             ? "; " + RedisBatchClient.aclAdvice(namespace) : ""));
         }
-        Epoch sent = epoch;
-        Marked before = sent.mark.get();
-        byte[] token = nextToken();
-        BatchEncoder.Encoded empty = encoder.encode(clock.millis(), sent.generation, before.mark(), token);
+        Sent empty = encode(nextToken());
         Object reply;
         try {
-            reply = client.execute(empty.keys(), empty.args());
+            reply = client.execute(empty.encoded().keys(), empty.encoded().args());
         } catch (RedisBatchClient.Full full) {
             throw full.refusal();
         }
         // marked from here on, so that a loss before this store's first request is seen too
-        marked(sent, before, decoded(new StateOp[0], reply), token);
+        marked(empty, decoded(new StateOp[0], reply));
     }
 
     /**
@@ -224,6 +221,16 @@ public final class RedisStateStore implements StateStore {
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
+    /** A batch as sent: the epoch and the mark it was sent with, its token, its KEYS and ARGV. */
+    private record Sent(Epoch epoch, Marked before, byte[] token, BatchEncoder.Encoded encoded) {}
+
+    /** Encodes a batch under the store's epoch and mark now (the mark read before the clock). */
+    private Sent encode(byte[] token, StateOp... ops) {
+        Epoch e = epoch;
+        Marked before = e.mark.get();
+        return new Sent(e, before, token, encoder.encode(clock.millis(), e.generation, before.mark(), token, ops));
+    }
+
     /**
      * Takes in a batch's answer. When Redis still held the mark the batch was sent with, and that
      * mark is still the store's, the batch (number and token) becomes the store's mark: answers to
@@ -235,23 +242,23 @@ public final class RedisStateStore implements StateStore {
      * in an era is logged as an error and takes the mark into the next era; the others of that era
      * say nothing. The batch has run on the state Redis has, as a batch after a total loss does.
      *
-     * @param sent the epoch the batch was sent under
-     * @param before the mark it was sent with
+     * @param sent the batch
      * @param reply its answer
-     * @param token its token
      */
-    private void marked(Epoch sent, Marked before, ReplyDecoder.Reply reply, byte[] token) {
-        BatchEncoder.Mark now = new BatchEncoder.Mark(reply.number(), token);
+    private void marked(Sent sent, ReplyDecoder.Reply reply) {
+        Marked before = sent.before();
+        BatchEncoder.Mark now = new BatchEncoder.Mark(reply.number(), sent.token());
+        java.util.concurrent.atomic.AtomicReference<Marked> mark = sent.epoch().mark;
         if (!reply.lost()) {
-            sent.mark.compareAndSet(before, new Marked(now, before.era()));
+            mark.compareAndSet(before, new Marked(now, before.era()));
             return;
         }
         for (;;) {
-            Marked current = sent.mark.get();
+            Marked current = mark.get();
             if (current.era() != before.era()) {
                 return; // this loss was said, and the mark replaced, by another answer
             }
-            if (sent.mark.compareAndSet(current, new Marked(now, current.era() + 1))) {
+            if (mark.compareAndSet(current, new Marked(now, current.era() + 1))) {
                 break;
             }
         }
@@ -485,31 +492,26 @@ public final class RedisStateStore implements StateStore {
             return new Object[0];
         }
         refuseWhileEvicting();
-        Epoch sent = epoch;
-        Marked before = sent.mark.get();
-        byte[] token = nextToken();
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before.mark(), token, ops);
+        Sent sent = encode(nextToken(), ops);
         Object reply;
         try {
-            reply = client.execute(e.keys(), e.args());
+            reply = client.execute(sent.encoded().keys(), sent.encoded().args());
         } catch (RedisBatchClient.Full full) {
-            return blockedWhileFull(ops, sent.generation, full);
+            return blockedWhileFull(ops, sent.epoch().generation, full);
         } catch (RedisBatchClient.GenerationLost lost) {
-            renewGeneration(sent, lost); // says so; the batch then runs on the state Redis has now, empty
-            sent = epoch;
-            before = sent.mark.get();
-            e = encoder.encode(clock.millis(), sent.generation, before.mark(), token, ops); // the first did not run
+            renewGeneration(sent.epoch(), lost); // says so; the batch then runs on the state Redis has now, empty
+            sent = encode(sent.token(), ops); // the same token: the first did not run
             try {
-                reply = client.execute(e.keys(), e.args());
+                reply = client.execute(sent.encoded().keys(), sent.encoded().args());
             } catch (RedisBatchClient.Full full) {
-                return blockedWhileFull(ops, sent.generation, full);
+                return blockedWhileFull(ops, sent.epoch().generation, full);
             } catch (RedisBatchClient.GenerationLost again) {
                 throw new StateUnavailableException("Redis at " + client.where() + " lost Veil's state generation "
                         + "again while this batch was sent: " + again.getMessage(), again);
             }
         }
         ReplyDecoder.Reply r = decoded(ops, reply);
-        marked(sent, before, r, token);
+        marked(sent, r);
         return r.results();
     }
 
@@ -565,12 +567,9 @@ public final class RedisStateStore implements StateStore {
             return;
         }
         refuseWhileEvicting();
-        Epoch sent = epoch;
-        Marked before = sent.mark.get();
-        byte[] token = nextToken();
-        BatchEncoder.Encoded e = encoder.encode(clock.millis(), sent.generation, before.mark(), token, ops);
+        Sent sent = encode(nextToken(), ops);
         // its answer is read for its number alone (marked): a loss of submitted batches is said too
-        client.submit(e.keys(), e.args(), reply -> marked(sent, before, ReplyDecoder.header(reply), token));
+        client.submit(sent.encoded().keys(), sent.encoded().args(), reply -> marked(sent, ReplyDecoder.header(reply)));
     }
 
     /** Always -1: the bytes Redis holds for one namespace are not known without scanning it. */

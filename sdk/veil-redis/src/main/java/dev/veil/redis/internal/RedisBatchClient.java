@@ -210,7 +210,11 @@ public final class RedisBatchClient implements AutoCloseable {
         }
     }
 
-    private static SslOptions sslOptions(Duration handshake, javax.net.ssl.KeyManagerFactory clientKeys,
+    /**
+     * A store's TLS options: its handshake timeout, and the client certificate and trusted CAs when
+     * given (null: none, and the JVM's trust store); the CLI's own connections use them too.
+     */
+    public static SslOptions sslOptions(Duration handshake, javax.net.ssl.KeyManagerFactory clientKeys,
             javax.net.ssl.TrustManagerFactory trusted) {
         SslOptions.Builder b = SslOptions.builder().handshakeTimeout(handshake);
         if (clientKeys != null) {
