@@ -26,8 +26,8 @@ public interface StateStore extends AutoCloseable {
      * results are {@code null}. A store that cannot write for now may also answer a batch that
      * begins with a {@code BlockedUntil} and the same caller's {@link StateOp.Acquire} with that
      * caller's refusal alone, running nothing: 0 for the {@code BlockedUntil}, {@code RATE_LIMITED}
-     * for the {@code Acquire} and {@code null} for every later operation (veil-redis while Redis is full, for a caller it has
-     * throttled); a caller refused so reads no other result.
+     * for the {@code Acquire} and {@code null} for every later operation (veil-redis while Redis is
+     * full, for a caller it has throttled); a caller refused so reads no other result.
      *
      * @throws StateUnavailableException when the store cannot be reached or did not answer in time
      */

@@ -176,10 +176,20 @@ final class GuardState implements AutoCloseable {
             restoreHeldBack();
         } catch (StateUnavailableException e) {
             if (!e.answered() || !(ops.length > 0 && ops[0] instanceof StateOp.BlockedUntil b)
-                    || heldBack.containsKey("b:" + b.caller()) || heldBack.containsKey("t:" + b.caller())) {
+                    || heldBack.containsKey(blockKey(b.caller())) || heldBack.containsKey(throttleKey(b.caller()))) {
                 throw e;
             }
         }
+    }
+
+    /** The key of a caller's held-back block in {@link #heldBack}. */
+    private static String blockKey(String caller) {
+        return "b:" + caller;
+    }
+
+    /** The key of a caller's held-back throttle in {@link #heldBack}. */
+    private static String throttleKey(String caller) {
+        return "t:" + caller;
     }
 
     private static boolean chargesBudget(StateOp[] ops) {
@@ -201,11 +211,11 @@ final class GuardState implements AutoCloseable {
         for (StateOp op : ops) {
             if (op instanceof StateOp.Block b) {
                 any = true;
-                heldBack.merge("b:" + b.caller(), b, (old, nu) -> until(old) >= until(nu) ? old : nu);
+                heldBack.merge(blockKey(b.caller()), b, (old, nu) -> until(old) >= until(nu) ? old : nu);
             } else if (op instanceof StateOp.Throttle t) {
                 any = true;
                 // as the stores merge two throttles: the lower rate until the later end
-                heldBack.merge("t:" + t.caller(), t, (old, nu) -> {
+                heldBack.merge(throttleKey(t.caller()), t, (old, nu) -> {
                     StateOp.Throttle o = (StateOp.Throttle) old;
                     StateOp.Throttle n = (StateOp.Throttle) nu;
                     return new StateOp.Throttle(n.caller(), Math.min(o.perSecond(), n.perSecond()),
