@@ -346,6 +346,11 @@ class LostWritesTest {
             a.execute(new StateOp.ListRead("settle")); // the submitted batches' answers are in before this one's
             b.execute(new StateOp.ListRead("settle"));
             assertThat(RDB.command("GET", "t:{busy}:gen:count")).isEqualTo("3204"); // 2 builds + 8 x 400 + 2
+            // the marks of the latest 1,024 batches: what the README gives as the namespace's cost
+            assertThat(RDB.command("HLEN", "t:{busy}:gen:marks")).isEqualTo("1024");
+            long marksBytes = Long.parseLong(RDB.command("MEMORY", "USAGE", "t:{busy}:gen:marks"));
+            System.out.printf("gen:marks of a namespace, full: %,d B (MEMORY USAGE)%n", marksBytes);
+            assertThat(marksBytes).isBetween(32_768L, 98_304L);
             assertThat(log.messages(Level.SEVERE)).isEmpty();
         } finally {
             pool.shutdownNow();
