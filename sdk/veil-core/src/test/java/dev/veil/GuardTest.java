@@ -674,7 +674,7 @@ class GuardTest {
         Response later = g.predict(ask(ALICE, VALID));
 
         assertThat(throttling.alerts()).containsExactly("slow-down");
-        denied(later, ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        denied(later, ReasonCode.RATE_LIMITED, Stage.ACCESS, "monitoring");
         audited(g, 4);
     }
 
@@ -704,10 +704,14 @@ class GuardTest {
         assertThat(throttling.prediction().scores()).isEqualTo(RELEASE_A);
         // The throttle's bucket holds one token: one more request passes, the rest are rate limited.
         assertThat(burst.get(0).allowed()).isTrue();
-        denied(burst.get(1), ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
-        denied(burst.get(2), ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        // named after the throttle's cause (as a block is), not after the access rule whose own
+        // limit (none here) it is not
+        denied(burst.get(1), ReasonCode.RATE_LIMITED, Stage.ACCESS, "monitoring");
+        assertThat(((Response.Denied) burst.get(1)).reasons().get(0).message())
+                .isEqualTo("rate limit exceeded: monitoring throttles this caller for now; slow down and retry later");
+        denied(burst.get(2), ReasonCode.RATE_LIMITED, Stage.ACCESS, "monitoring");
         released(afterTwoSeconds);
-        denied(rightAfter, ReasonCode.RATE_LIMITED, Stage.ACCESS, "analysts");
+        denied(rightAfter, ReasonCode.RATE_LIMITED, Stage.ACCESS, "monitoring");
         released(afterCoolDown);
         assertThat(modelA.calls()).isEqualTo(5);
         audited(g, 8);

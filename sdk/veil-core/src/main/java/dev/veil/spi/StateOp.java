@@ -122,7 +122,13 @@ public sealed interface StateOp {
          * a new caller rather than forget state that still counts. Stores without such a bound
          * (Redis) never answer it.
          */
-        TOO_MANY_CALLERS
+        TOO_MANY_CALLERS,
+        /**
+         * The caller's own rate limit and quota would allow the request, but a monitoring throttle
+         * ({@link Throttle}) does not; nothing was consumed. A store that cannot tell the two apart
+         * may answer {@link #RATE_LIMITED} instead (the Guard then names the access rule's limit).
+         */
+        THROTTLED
     }
 
     /**

@@ -25,7 +25,7 @@ public interface StateStore extends AutoCloseable {
      * that finds its caller blocked ends the batch: the operations after it are not run and their
      * results are {@code null}. A store that cannot write for now may also answer a batch that
      * begins with a {@code BlockedUntil} and the same caller's {@link StateOp.Acquire} with that
-     * caller's refusal alone, running nothing: 0 for the {@code BlockedUntil}, {@code RATE_LIMITED}
+     * caller's refusal alone, running nothing: 0 for the {@code BlockedUntil}, {@code THROTTLED}
      * for the {@code Acquire} and {@code null} for every later operation (veil-redis while Redis is
      * full, for a caller it has throttled); a caller refused so reads no other result.
      *

@@ -520,7 +520,7 @@ public final class RedisStateStore implements StateStore {
      * blocked in Redis stays blocked (the batch's answer is then the block, as when Redis runs it),
      * read by a script that writes nothing and so runs while Redis is full; a caller throttled there
      * is rate limited when the batch's next op is its {@link StateOp.Acquire} (the answer is then
-     * {@code RATE_LIMITED}, every later op's null, as a Guard reads none of them for a refused
+     * {@code THROTTLED}, every later op's null, as a Guard reads none of them for a refused
      * request): its throttle's tokens cannot be taken while Redis refuses writes, so it gets none
      * rather than the unthrottled answers {@code on_state_unavailable} gives; any other caller gets
      * the refusal ({@code on_state_unavailable} decides). Otherwise anyone with a key could lift a
@@ -543,7 +543,7 @@ public final class RedisStateStore implements StateStore {
         if (until == RedisBatchClient.THROTTLED && ops.length > 1 && ops[1] instanceof StateOp.Acquire a
                 && a.caller().equals(b.caller())) {
             out[0] = 0L;
-            out[1] = StateOp.Permit.RATE_LIMITED;
+            out[1] = StateOp.Permit.THROTTLED;
             return out;
         }
         if (until <= b.nowMillis()) {

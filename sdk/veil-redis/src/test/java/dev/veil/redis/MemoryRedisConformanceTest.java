@@ -384,10 +384,10 @@ class MemoryRedisConformanceTest {
             List<Object> inRedis = answers.get(1);
             assertThat(inRedis).as("throttle at %s per second", rate).isEqualTo(inMemory);
             if (rate == slowest) { // one token, then none until 366 days have passed (at 367 days: one more)
-                assertThat(inMemory.subList(1, 3)).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.RATE_LIMITED);
-                assertThat(inMemory.subList(3, 13)).containsOnly(StateOp.Permit.RATE_LIMITED);
+                assertThat(inMemory.subList(1, 3)).containsExactly(StateOp.Permit.ALLOWED, StateOp.Permit.THROTTLED);
+                assertThat(inMemory.subList(3, 13)).containsOnly(StateOp.Permit.THROTTLED);
                 assertThat(inMemory.subList(13, 17)).containsExactly(StateOp.Permit.ALLOWED,
-                        StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED, StateOp.Permit.RATE_LIMITED);
+                        StateOp.Permit.THROTTLED, StateOp.Permit.THROTTLED, StateOp.Permit.THROTTLED);
             }
         }
     }
@@ -494,7 +494,7 @@ class MemoryRedisConformanceTest {
         s.add(new Step(4, 0, 7, 0, 0, 11)); // +60 s, throttle over: rate 1 + 1.2 -> 2, allowed
         s.add(new Step(4, 0, 7, 0, 0, 0)); // allowed only if the refused request gave its token back
         assertThat(replay(s, EVERYTHING, redis, 1000)).containsExactly(null, StateOp.Permit.ALLOWED,
-                StateOp.Permit.RATE_LIMITED, StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED);
+                StateOp.Permit.THROTTLED, StateOp.Permit.ALLOWED, StateOp.Permit.ALLOWED);
     }
 
     @Test

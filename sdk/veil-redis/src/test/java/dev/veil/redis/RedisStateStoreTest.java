@@ -346,7 +346,7 @@ class RedisStateStoreTest {
     /**
      * A caller throttled in Redis must not get unthrottled answers while Redis is full (before, only
      * blocks were read so, and {@code on_state_unavailable} answered a throttled caller as anyone,
-     * without its throttle): its batch answers RATE_LIMITED, though its throttle bucket has tokens,
+     * without its throttle): its batch answers THROTTLED, though its throttle bucket has tokens,
      * which cannot be taken while Redis refuses writes; once the throttle ends, its batch is refused
      * like anyone's. A batch whose second op is not the caller's Acquire is refused.
      */
@@ -360,7 +360,7 @@ class RedisStateStoreTest {
             String before = REDIS.command("DBSIZE");
             Object[] r = store.execute(new StateOp.BlockedUntil(throttled, now),
                     new StateOp.Acquire(throttled, null, 0, now), new StateOp.ListRead("spent:" + throttled));
-            assertThat(r).containsExactly(0L, StateOp.Permit.RATE_LIMITED, null);
+            assertThat(r).containsExactly(0L, StateOp.Permit.THROTTLED, null);
             assertThatThrownBy(() -> store.execute(new StateOp.BlockedUntil(throttled, now),
                     new StateOp.ListRead("spent:" + throttled)))
                     .as("no Acquire next").isInstanceOf(StateUnavailableException.class).hasMessageContaining("OOM");

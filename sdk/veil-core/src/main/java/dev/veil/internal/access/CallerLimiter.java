@@ -95,7 +95,7 @@ public final class CallerLimiter {
     public enum Outcome {
         /** The request may proceed; one rate token (and one unit of quota, if any) was consumed. */
         ALLOWED,
-        /** The caller's rate limit or monitoring throttle is exceeded; nothing was consumed. */
+        /** The caller's rate limit is exceeded; nothing was consumed. */
         RATE_LIMITED,
         /** The caller's daily quota is used up until the next UTC midnight; nothing was consumed. */
         QUOTA_EXHAUSTED,
@@ -104,7 +104,9 @@ public final class CallerLimiter {
          * callers whose state still counts; nothing was consumed (fail closed until one of them
          * expires: raise {@code maxCallers} if this happens to legitimate callers).
          */
-        TOO_MANY_CALLERS
+        TOO_MANY_CALLERS,
+        /** The caller's monitoring throttle is exceeded (its own rate and quota allow it); nothing was consumed. */
+        THROTTLED
     }
 
     /** Default bound on callers with rate or quota state (new callers beyond it are refused). */
@@ -242,7 +244,7 @@ public final class CallerLimiter {
         if (limitOrNull == null && dailyQuota == 0) {
             // Nothing of the caller's own to count: only a throttle can refuse (its bucket has its own lock).
             boolean throttled = cd != null && cd.throttleActive(now) && !cd.throttle().tryConsume(1);
-            return throttled ? Outcome.RATE_LIMITED : Outcome.ALLOWED;
+            return throttled ? Outcome.THROTTLED : Outcome.ALLOWED;
         }
         // One time for the whole decision (read once, here or by the caller): the quota day, the
         // throttle and the caller's rate bucket (through its state's time meter) all see it.
@@ -286,7 +288,7 @@ public final class CallerLimiter {
                     if (rate != null) {
                         rate.addTokens(1);
                     }
-                    outcome = Outcome.RATE_LIMITED;
+                    outcome = Outcome.THROTTLED;
                 } else {
                     if (dailyQuota > 0) {
                         s.used++;

@@ -251,9 +251,9 @@ public final class DefaultGuard<I> implements Guard<I> {
     }
 
     /**
-     * What a rate-limited caller reads: the rule's limit, and that a monitoring throttle may allow
-     * less (the store reports both as rate limited, and a throttle's rate is not the caller's to
-     * plan on).
+     * What a rate-limited caller reads: the access rule's limit (a store that does not tell a
+     * monitoring throttle apart, {@link dev.veil.spi.StateOp.Permit#THROTTLED}, reports it so too,
+     * hence the last clause).
      */
     public static String rateLimited(dev.veil.spi.RateLimit limit) {
         if (limit == null) {
@@ -263,6 +263,13 @@ public final class DefaultGuard<I> implements Guard<I> {
                 + java.math.BigDecimal.valueOf(limit.perSecond()).stripTrailingZeros().toPlainString() + " per second"
                 + (limit.burst() > 0 ? ", bursts of " + limit.burst() : "") + "; a monitoring throttle can allow less)";
     }
+
+    /**
+     * What a caller a monitoring throttle refuses reads (rule {@code monitoring}, as a block's): not
+     * the throttle's rate, which is the service's to change, not the caller's to plan on.
+     */
+    static final String THROTTLED_MESSAGE = "rate limit exceeded: monitoring throttles this caller for now; slow "
+            + "down and retry later";
 
     /**
      * The newest ordered revision of each signed bundle name this Guard has had in force (guarded
@@ -835,6 +842,11 @@ public final class DefaultGuard<I> implements Guard<I> {
                 }
                 case TOO_MANY_CALLERS -> {
                     x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, "max_callers", TOO_MANY_CALLERS_MESSAGE));
+                    x.outcome(Stage.ACCESS, StageOutcome.DENY);
+                    return;
+                }
+                case THROTTLED -> {
+                    x.deny(Reason.of(ReasonCode.RATE_LIMITED, Stage.ACCESS, "monitoring", THROTTLED_MESSAGE));
                     x.outcome(Stage.ACCESS, StageOutcome.DENY);
                     return;
                 }

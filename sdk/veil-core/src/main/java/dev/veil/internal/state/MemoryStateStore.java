@@ -295,6 +295,7 @@ public final class MemoryStateStore implements StateStore {
                 case RATE_LIMITED -> StateOp.Permit.RATE_LIMITED;
                 case QUOTA_EXHAUSTED -> StateOp.Permit.QUOTA_EXHAUSTED;
                 case TOO_MANY_CALLERS -> StateOp.Permit.TOO_MANY_CALLERS;
+                case THROTTLED -> StateOp.Permit.THROTTLED;
             };
         } else if (op instanceof StateOp.Charge c) {
             return charge(c);

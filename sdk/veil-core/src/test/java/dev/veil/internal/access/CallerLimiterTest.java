@@ -3,6 +3,7 @@ package dev.veil.internal.access;
 import static dev.veil.internal.access.CallerLimiter.Outcome.ALLOWED;
 import static dev.veil.internal.access.CallerLimiter.Outcome.QUOTA_EXHAUSTED;
 import static dev.veil.internal.access.CallerLimiter.Outcome.RATE_LIMITED;
+import static dev.veil.internal.access.CallerLimiter.Outcome.THROTTLED;
 import static dev.veil.internal.access.CallerLimiter.Outcome.TOO_MANY_CALLERS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -491,9 +492,9 @@ class CallerLimiterTest {
     void shouldThrottleUntilTheCoolDownEnds() {
         throttle(limiter, "a", 1.0, NOON.plusSeconds(10));
         assertThat(limiter.throttledUntil("a")).contains(NOON.plusSeconds(10));
-        assertThat(acquire(2, "a", null, 0)).containsExactly(ALLOWED, RATE_LIMITED);
+        assertThat(acquire(2, "a", null, 0)).containsExactly(ALLOWED, THROTTLED);
         clock.advance(Duration.ofSeconds(1));
-        assertThat(acquire(2, "a", null, 0)).containsExactly(ALLOWED, RATE_LIMITED);
+        assertThat(acquire(2, "a", null, 0)).containsExactly(ALLOWED, THROTTLED);
         assertThat(limiter.isBlocked("a")).isFalse();
         clock.set(NOON.plusSeconds(10));
         assertThat(limiter.throttledUntil("a")).isEmpty();
@@ -505,10 +506,10 @@ class CallerLimiterTest {
         throttle(limiter, "a", 1.0, NOON.plusSeconds(10));
         assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
         throttle(limiter, "a", 1.0, NOON.plusSeconds(20));
-        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(RATE_LIMITED);
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(THROTTLED);
         assertThat(limiter.throttledUntil("a")).contains(NOON.plusSeconds(20));
         throttle(limiter, "a", 5.0, NOON.plusSeconds(5));
-        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(RATE_LIMITED);
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(THROTTLED);
         assertThat(limiter.throttledUntil("a")).contains(NOON.plusSeconds(20));
     }
 
@@ -518,7 +519,7 @@ class CallerLimiterTest {
         assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
         throttle(limiter, "a", 0.25, NOON.plusSeconds(60));
         clock.advance(Duration.ofSeconds(3));
-        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(RATE_LIMITED);
+        assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(THROTTLED);
         clock.advance(Duration.ofSeconds(1));
         assertThat(limiter.tryAcquire("a", null, 0)).isEqualTo(ALLOWED);
     }
@@ -527,8 +528,8 @@ class CallerLimiterTest {
     void shouldNotConsumeRateOrQuotaWhenTheThrottleRefuses() {
         RateLimit slow = new RateLimit(1e-6, 10);
         throttle(limiter, "a", 1.0, NOON.plusSeconds(10));
-        assertThat(acquire(5, "a", slow, 100)).containsExactly(ALLOWED, RATE_LIMITED, RATE_LIMITED, RATE_LIMITED,
-                RATE_LIMITED);
+        assertThat(acquire(5, "a", slow, 100)).containsExactly(ALLOWED, THROTTLED, THROTTLED, THROTTLED,
+                THROTTLED);
         assertThat(limiter.quotaUsedToday("a")).isEqualTo(1);
         clock.set(NOON.plusSeconds(10));
         assertThat(acquire(10, "a", slow, 100)).isEqualTo(
@@ -569,7 +570,7 @@ class CallerLimiterTest {
         assertThat(l.estimatedCallers()).isEqualTo(1);
         assertThat(l.isBlocked("a")).isTrue();
         assertThat(l.tryAcquire("b", null, 0)).isEqualTo(ALLOWED);
-        assertThat(l.tryAcquire("b", null, 0)).isEqualTo(RATE_LIMITED);
+        assertThat(l.tryAcquire("b", null, 0)).isEqualTo(THROTTLED);
     }
 
     @Test

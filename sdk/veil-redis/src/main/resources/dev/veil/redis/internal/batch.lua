@@ -244,7 +244,8 @@ ops.T = function()
 end
 
 -- A: Acquire. keys: rate state, cool-down. args: now, limit id ('' = none), cap, period_ns,
--- refill_ms, daily quota. -> 0 allowed, 1 rate limited, 2 quota exhausted
+-- refill_ms, daily quota. -> 0 allowed, 1 rate limited, 2 quota exhausted, 4 throttled (StateOp.Permit's
+-- ordinals)
 local RS = {'lim', 'cap', 'per', 'rm', 's', 'e', 'l', 'qd', 'qu', 'tq', 'x'}
 ops.A = function()
   local rk, ck = key(), key()
@@ -254,7 +255,7 @@ ops.A = function()
     if cd and throttle_active(cd, now) then
       local ok = try_consume(cd.t, cd.tc, cd.tp, now)
       save_cd(ck, cd, now)
-      if not ok then return 1 end
+      if not ok then return 4 end
     end
     return 0
   end
@@ -290,7 +291,7 @@ ops.A = function()
         -- Bucket4j addTokens(1): give back the rate token (a full bucket resets its rounding error).
         if st.b.s + 1 >= st.cap then st.b.s = st.cap; st.b.e = 0 else st.b.s = st.b.s + 1 end
       end
-      outcome = 1
+      outcome = 4
     else
       if quota > 0 then st.qu = st.qu + 1 end
       outcome = 0

@@ -527,6 +527,9 @@ public final class MonitorReplay {
                     return refuse(q, index, Refusal.RATE_LIMITED,
                             "new caller refused: the in-memory rate limiter is at its max_callers bound");
                 }
+                case THROTTLED -> {
+                    return refuse(q, index, Refusal.RATE_LIMITED, "throttled by monitoring");
+                }
             }
         }
         if (violation != null) {
