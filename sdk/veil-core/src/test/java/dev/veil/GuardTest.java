@@ -260,6 +260,23 @@ class GuardTest {
                 .isEqualTo(matches ? List.of() : RELEASE_A);
     }
 
+    /**
+     * A release for a regression's value (a round above 1) answering a classifier: the policy's
+     * fault, named to the caller and in the log (before, an internal_error whose message the log
+     * left out as if it could quote the request), and the model's answer is not released.
+     */
+    @Test
+    void aRegressionsReleaseAnsweringAClassifierNamesThePolicysFault() {
+        Guard<double[]> g = guard(bundle().set("output", "default: {form: top_k, top_k: 2, round: 2}"));
+
+        Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.INTERNAL_ERROR, Stage.OUTPUT, "");
+
+        assertThat(d.reason().message()).isEqualTo("stage output could not be evaluated: a round of 2.0 is for a "
+                + "regression's value: a classification's scores take a step of at most 1 (0.05, 0.01); give this "
+                + "release a smaller round");
+        audited(g, 1);
+    }
+
     @Test
     void validBearerTokenIsAnsweredAsItsSubject() {
         Guard<double[]> g = guard(bundle());

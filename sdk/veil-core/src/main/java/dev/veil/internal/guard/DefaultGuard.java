@@ -1129,8 +1129,13 @@ public final class DefaultGuard<I> implements Guard<I> {
                 spec = od.release();
                 normalRelease = spec;
             }
-            // a release for a regression's value answering a classification: refused before any charge
-            ReleaseTransformer.requireApplicable(raw, spec);
+            // a release for a regression's value answering a classification: refused before any charge,
+            // with the policy's fault named (the message quotes the release, not the request)
+            try {
+                ReleaseTransformer.requireApplicable(raw, spec);
+            } catch (IllegalArgumentException e) {
+                throw new UnreleasableException(e.getMessage());
+            }
             String spent = null; // why the budget could not pay, when it could not
             if (x.budgetSpentUntil > x.nowMillis) {
                 // Spent earlier this period: every release to this caller is treated as unpayable, not
