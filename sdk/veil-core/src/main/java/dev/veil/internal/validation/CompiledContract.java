@@ -549,7 +549,8 @@ public final class CompiledContract {
         for (int s = 0; s < specs.length; s++) {
             int p = layout.specPos[s];
             if (specs[s].required() && (p < 0 || Double.isNaN(v[p]))) {
-                String why = names.isEmpty() ? " (the request's features are not named)"
+                String why = names.isEmpty() ? " (the request's features are not named: send them by name, a JSON "
+                        + "object such as {\"" + specNames[s] + "\": ...}, or Features.named)"
                         : p >= 0 ? " (the request marks it absent)" : "";
                 if (p < 0 && layout.firstUnknown >= 0) {
                     // a misspelt name is the likely cause: say which name the request sent instead

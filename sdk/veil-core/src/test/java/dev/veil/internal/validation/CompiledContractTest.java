@@ -293,7 +293,8 @@ class CompiledContractTest {
             assertThat(c.check(Features.named(nullAge), -1)).as("a null in a map is a left-out key")
                     .isEqualTo(invalid("features", "required feature 'age' is missing"));
             assertThat(c.check(Features.of(30, 5e4), -1)).isEqualTo(invalid("features",
-                    "required feature 'age' is missing (the request's features are not named)"));
+                    "required feature 'age' is missing (the request's features are not named: send them by name, a "
+                            + "JSON object such as {\"age\": ...}, or Features.named)"));
         }
 
         /** A misspelt name: the refusal names the missing feature and the name the request sent instead. */
@@ -328,8 +329,9 @@ class CompiledContractTest {
             assertThat(named(optional, true).check(Features.of(-1e300, 5, 7), -1))
                     .as("a contract that allows other features takes unnamed values as other features").isNull();
             assertThat(named(specs, false).check(Features.of(30, 5e4), -1).message())
-                    .as("with required features the missing one is named first, as before")
-                    .isEqualTo("required feature 'age' is missing (the request's features are not named)");
+                    .as("with required features the missing one is named first, with the fix")
+                    .isEqualTo("required feature 'age' is missing (the request's features are not named: send them "
+                            + "by name, a JSON object such as {\"age\": ...}, or Features.named)");
         }
 
         @Test
