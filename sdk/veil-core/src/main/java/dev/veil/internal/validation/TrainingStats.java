@@ -83,7 +83,9 @@ public final class TrainingStats {
      * Computes the statistics in one pass over the samples: per-feature mean and population
      * standard deviation with Welford's update, and for each summary statistic the range between
      * its {@code quantileLow} and {@code quantileHigh} quantiles over the samples (linear
-     * interpolation between order statistics), widened by 10% of that range on each side.
+     * interpolation between order statistics), widened by 10% of that range on each side (a margin
+     * for honest inputs just beyond what the samples held); the lower bounds of {@code std} and
+     * {@code roughness}, which cannot be negative, at least 0.
      *
      * @param samples training inputs, all of the same length {@code >= 1}, all values finite;
      *     iterated once
@@ -159,7 +161,8 @@ public final class TrainingStats {
             double lo = quantile(sorted, quantileLow);
             double hi = quantile(sorted, quantileHigh);
             double widen = 0.1 * (hi - lo);
-            ranges[k] = new double[] {lo - widen, hi + widen};
+            // std and roughness are never negative: a bound below 0 would read as a check it is not
+            ranges[k] = new double[] {k == 0 ? lo - widen : Math.max(0, lo - widen), hi + widen};
         }
         return new TrainingStats(List.of(), mean, std, ranges, n);
     }

@@ -63,6 +63,24 @@ class TrainingStatsTest {
             assertThat(s.summary().get("roughness")).containsExactly(0, 0);
         }
 
+        /** A widened lower bound of std or roughness stops at 0 (neither can be negative); the mean's does not. */
+        @Test
+        void shouldNotWidenStdOrRoughnessBelowZero() {
+            List<double[]> samples = new ArrayList<>();
+            for (int k = 1; k <= 21; k++) {
+                samples.add(new double[] {-k, k}); // mean 0, std k, roughness 2k
+            }
+            TrainingStats s = TrainingStats.compute(samples, 0, 1);
+            assertThat(s.summary().get("std")).containsExactly(0, 23); // [1, 21] widened by 2: -1 -> 0
+            assertThat(s.summary().get("roughness")).containsExactly(0, 46); // [2, 42] widened by 4: -2 -> 0
+
+            List<double[]> negative = new ArrayList<>();
+            for (int k = 1; k <= 21; k++) {
+                negative.add(new double[] {k - 30, k - 30});
+            }
+            assertThat(TrainingStats.compute(negative, 0, 1).summary().get("mean")).containsExactly(-31, -7);
+        }
+
         @Test
         void shouldInterpolateBetweenOrderStatistics() {
             TrainingStats s = TrainingStats.compute(List.of(new double[] {0, 0}, new double[] {10, 10}), 0.25, 0.75);
