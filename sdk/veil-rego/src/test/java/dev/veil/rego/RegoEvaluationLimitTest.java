@@ -43,15 +43,20 @@ import org.junit.jupiter.api.io.TempDir;
  * limiters to count), naming what is wrong with it.
  */
 class RegoEvaluationLimitTest {
-    /** About 10^10 steps for a caller with an id: never finishes in a test's lifetime. */
+    /**
+     * About 10^10 steps for a caller with an id: never finishes in a test's lifetime (over one range,
+     * built once: a range built again for each i would reach the limit of values built first).
+     */
     private static final String LOOPING_ACCESS = """
             package veil.access
 
             import rego.v1
 
+            ids := numbers.range(1, 100000 + count(input.caller.id))
+
             heavy if {
-                some i in numbers.range(1, 100000 + count(input.caller.id))
-                some j in numbers.range(1, 100000)
+                some i in ids
+                some j in ids
                 i * j == -1
             }
 
@@ -190,9 +195,11 @@ class RegoEvaluationLimitTest {
 
                 import rego.v1
 
+                ids := numbers.range(1, 100000)
+
                 forever if {
-                    some i in numbers.range(1, 100000)
-                    some j in numbers.range(1, 100000)
+                    some i in ids
+                    some j in ids
                     i * j == -1
                 }
                 """), Map.of());
@@ -212,6 +219,75 @@ class RegoEvaluationLimitTest {
         assertThat(e.code()).isEqualTo("eval_cancel_error");
         assertThat(e.errors().get(0).message()).isEqualTo("interrupted");
         assertThat(stillInterrupted.get()).isTrue();
+    }
+
+    /**
+     * A loop of few steps whose every step is a costly builtin (a million numbers written as JSON) is
+     * stopped at the limit too: a builtin's answer counts as many steps as it holds values. Before,
+     * the limit was read every 1,024 steps only, and such a loop ran for minutes (a review).
+     */
+    @Test
+    void aLoopOfFewCostlyBuiltinCallsIsStoppedAtTheLimit() {
+        Rego r = Rego.compile(Map.of("p.rego", """
+                package p
+
+                import rego.v1
+
+                big := numbers.range(1, 1000000 + count(input))
+
+                slow := [n | some i in numbers.range(1, 2000); n := count(json.marshal(big))]
+                """), Map.of()).timeout(Duration.ofMillis(250));
+        long t0 = System.nanoTime();
+        Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> catchThrowable(() -> r.evaluate("data.p.slow", Map.of())));
+        assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(250L, 10_000L);
+        assertThat(e).isInstanceOf(RegoException.class);
+        assertThat(((RegoException) e).code()).isEqualTo("eval_cancel_error");
+        assertThat(((RegoException) e).errors().get(0).message()).isEqualTo("timeout");
+    }
+
+    /**
+     * Comprehensions and number ranges may build at most 2,000,000 values in one evaluation: a policy
+     * that builds more fails with a message saying so, instead of exhausting the heap of the service
+     * it runs in (two ranges of 9 million numbers did, with a 512 MB heap, before the time limit came).
+     */
+    @Test
+    void anEvaluationThatBuildsTooManyValuesFailsBeforeTheHeapIsExhausted() {
+        Rego ranges = Rego.compile(Map.of("p.rego", """
+                package p
+
+                import rego.v1
+
+                many if {
+                    x := numbers.range(1, 1000000)
+                    y := numbers.range(2, 1000000)
+                    z := numbers.range(3, 1000000)
+                    count(x) + count(y) + count(z) > 0
+                }
+                """), Map.of());
+        RegoException e = (RegoException) catchThrowable(() -> ranges.evaluate("data.p.many", null));
+        assertThat(e.code()).isEqualTo("eval_cancel_error");
+        assertThat(e.errors().get(0).message()).isEqualTo("the evaluation built more than 2000000 values in "
+                + "comprehensions and number ranges, the limit of one evaluation (against exhausting the memory of "
+                + "the process it runs in): loop over fewer values");
+        Rego comprehension = Rego.compile(Map.of("p.rego", """
+                package p
+
+                import rego.v1
+
+                pairs := {[i, j] | some i in numbers.range(1, 1500); some j in numbers.range(1, 1500)}
+                """), Map.of());
+        assertThat(catchThrowable(() -> comprehension.evaluate("data.p.pairs", null)))
+                .isInstanceOf(RegoException.class).hasMessageContaining("built more than 2000000 values");
+        Rego fits = Rego.compile(Map.of("p.rego", """
+                package p
+
+                import rego.v1
+
+                pairs := count({[i, j] | some i in numbers.range(1, 700); some j in numbers.range(1, 700)})
+                """), Map.of());
+        // 490,000 pairs, and the inner range's 700 numbers built again for each i: 980,700 values
+        assertThat(fits.evaluate("data.p.pairs", null)).isEqualTo(490_000L);
     }
 
     /**

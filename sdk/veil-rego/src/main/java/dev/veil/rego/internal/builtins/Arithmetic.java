@@ -37,8 +37,11 @@ public final class Arithmetic {
             Builtin.of("numbers.range_step", 3, (a, c) -> rangeStep(a)),
             Builtin.of("rand.intn", 2, Arithmetic::randIntn));
 
-    /** Ranges longer than this are refused rather than exhausting memory. */
-    static final long MAX_RANGE = 10_000_000;
+    /**
+     * Ranges longer than this are refused rather than exhausting memory (the evaluator also counts
+     * every range's numbers against its limit of values built, Evaluator.MAX_BUILT).
+     */
+    static final long MAX_RANGE = 1_000_000;
 
     private enum Op { ABS, ROUND, CEIL, FLOOR }
 

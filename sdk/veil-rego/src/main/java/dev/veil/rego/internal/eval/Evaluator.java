@@ -45,6 +45,12 @@ public final class Evaluator implements BuiltinContext {
 
     private static final Value UNDEFINED = StringValue.of("\u0000undefined");
     private static final int MAX_DEPTH = 5_000;
+    /**
+     * Values one evaluation may build in comprehensions and number ranges, the two ways a few bytes
+     * of policy make arbitrarily many new values: beyond it the evaluation fails rather than
+     * exhausting the heap of the process it runs in before its time limit is reached.
+     */
+    public static final long MAX_BUILT = 2_000_000;
 
     /** {@code nowNanos} for an evaluation whose clock is read on first use ({@code time.now_ns} and the like). */
     public static final long NOW_ON_FIRST_USE = Long.MIN_VALUE;
@@ -102,8 +108,14 @@ public final class Evaluator implements BuiltinContext {
     private Scope scope;
     /** Rule and function nesting, at most {@link #MAX_DEPTH} (a short keeps the evaluator small). */
     private short depth;
-    /** Steps since the deadline and the thread's interrupt flag were last checked, below 1024. */
-    private short ticks;
+    /**
+     * Steps since the deadline and the thread's interrupt flag were last checked, below 1024; a
+     * builtin's answer counts as many steps as it holds values, so that a loop of few steps over
+     * costly builtins is stopped at the limit too.
+     */
+    private int ticks;
+    /** Values built in comprehensions and number ranges so far, at most {@link #MAX_BUILT}. */
+    private long built;
 
     /**
      * A new evaluation.
@@ -332,6 +344,40 @@ public final class Evaluator implements BuiltinContext {
         return true;
     }
 
+    /** Fails the evaluation when its time is up or its thread was interrupted; resets the step count. */
+    private void checkCancelled(Location loc) {
+        ticks = 0;
+        Extras x = extras;
+        if (x != null && x.deadline != 0 && System.nanoTime() > x.deadline) {
+            throw new EvalError("eval_cancel_error", "timeout", loc);
+        }
+        if (Thread.currentThread().isInterrupted()) { // the flag stays set for the caller
+            throw new EvalError("eval_cancel_error", "interrupted", loc);
+        }
+    }
+
+    /** Counts a builtin's answer as steps: as many as the values it holds (a collection's size). */
+    private void stepsOf(Value v, Location loc) {
+        int n = v instanceof ArrayValue a ? a.size() : v instanceof SetValue s ? s.size()
+                : v instanceof ObjectValue o ? o.size() : v instanceof StringValue str ? str.value().length() >> 4 : 0;
+        if (n > 0 && (ticks += n) >= 1024) {
+            checkCancelled(loc);
+        }
+    }
+
+    /** Counts {@code n} values built (a comprehension's element, a range's numbers) against {@link #MAX_BUILT}. */
+    private void build(long n, Location loc) {
+        built += n;
+        if (built > MAX_BUILT) {
+            throw new EvalError("eval_cancel_error", "the evaluation built more than " + MAX_BUILT + " values in "
+                    + "comprehensions and number ranges, the limit of one evaluation (against exhausting the "
+                    + "memory of the process it runs in): loop over fewer values", loc);
+        }
+        if ((ticks += (int) Math.min(n, 1024)) >= 1024) {
+            checkCancelled(loc);
+        }
+    }
+
     private Value foldTerm(Plan.Rule r) {
         List<Value> out = new ArrayList<>(1);
         try {
@@ -354,14 +400,7 @@ public final class Evaluator implements BuiltinContext {
             }
             Plan.Expr e = b.exprs[i];
             if (++ticks >= 1024) {
-                ticks = 0;
-                Extras x = extras;
-                if (x != null && x.deadline != 0 && System.nanoTime() > x.deadline) {
-                    throw new EvalError("eval_cancel_error", "timeout", e.loc);
-                }
-                if (Thread.currentThread().isInterrupted()) { // the flag stays set for the caller
-                    throw new EvalError("eval_cancel_error", "interrupted", e.loc);
-                }
+                checkCancelled(e.loc);
             }
             int t = test(e, f);
             if (t == 0) {
@@ -939,6 +978,7 @@ public final class Evaluator implements BuiltinContext {
         if (t instanceof Plan.ArrC c) {
             List<Value> out = new ArrayList<>();
             evalBody(c.body, 0, f, () -> evalTerm(c.head, f, v -> {
+                build(1, c.loc);
                 out.add(v);
                 return true;
             }));
@@ -947,6 +987,7 @@ public final class Evaluator implements BuiltinContext {
         if (t instanceof Plan.SetC c) {
             SetValue.Builder out = SetValue.builder();
             evalBody(c.body, 0, f, () -> evalTerm(c.head, f, v -> {
+                build(1, c.loc);
                 out.add(v);
                 return true;
             }));
@@ -955,6 +996,7 @@ public final class Evaluator implements BuiltinContext {
         if (t instanceof Plan.ObjC c) {
             ObjectValue.Builder out = ObjectValue.builder();
             evalBody(c.body, 0, f, () -> evalTerm(c.key, f, kv -> evalTerm(c.value, f, vv -> {
+                build(1, c.loc);
                 Value prev = out.put(kv, vv);
                 if (prev != null && !prev.equals(vv)) {
                     throw new EvalError("eval_conflict_error", "object keys must be unique", c.loc);
@@ -1745,7 +1787,19 @@ public final class Evaluator implements BuiltinContext {
             }
             return true;
         }
-        return v == null || k.accept(v);
+        if (v == null) {
+            return true;
+        }
+        counted(b, v, c.loc);
+        return k.accept(v);
+    }
+
+    /** A builtin's answer counted as steps, and a number range's as values built. */
+    private void counted(Builtin b, Value v, Location loc) {
+        if (v instanceof ArrayValue a && b.name().startsWith("numbers.range")) {
+            build(a.size(), loc);
+        }
+        stepsOf(v, loc);
     }
 
     /**
@@ -1753,8 +1807,9 @@ public final class Evaluator implements BuiltinContext {
      * undefined (including a builtin error when not strict).
      */
     private Value callFunctionBuiltin(Builtin b, Plan.CallT c, Value[] args) {
+        Value v;
         try {
-            return b.fn().call(args, bctx());
+            v = b.fn().call(args, bctx());
         } catch (RegoTypeError | BuiltinError e) {
             if (strict) {
                 BuiltinFailure x = e.withBuiltin(b.name());
@@ -1769,6 +1824,10 @@ public final class Evaluator implements BuiltinContext {
             }
             return null;
         }
+        if (v != null) {
+            counted(b, v, c.loc);
+        }
+        return v;
     }
 
     /** Key of a cached function result: the function and its arguments. */

@@ -194,7 +194,7 @@ class ArithmeticTest {
                 n("0"), n("10"), n("-2"));
         builtinError("numbers.range_step", "numbers.range_step: step must be a positive integer",
                 n("0"), n("10"), n("0"));
-        builtinError("numbers.range", "numbers.range: range of 100000000001 numbers is beyond the limit of 10000000: "
+        builtinError("numbers.range", "numbers.range: range of 100000000001 numbers is beyond the limit of 1000000: "
                 + "use a smaller range or a larger step", n("0"), n("100000000000"));
     }
 
