@@ -121,11 +121,14 @@ public final class BundleLoader {
                     + " expected a directory or a .tar.gz file");
         }
         String hint = packingHint(path, archive, collector);
-        if (verifyFirst != null) {
-            verifyFirst.accept(new LoadedBundle(source, Manifest.DEFAULT, collector.files(), new java.util.HashMap<>(),
-                    hint));
+        if (hint != null) {
+            // its .manifest (roots, revision) or signature would be ignored without a word: refused
+            throw EntryCollector.wholeBundle("bundle " + source + " is packed one folder down: " + hint);
         }
-        return assemble(source, collector.files(), limits, hint);
+        if (verifyFirst != null) {
+            verifyFirst.accept(new LoadedBundle(source, Manifest.DEFAULT, collector.files(), new java.util.HashMap<>()));
+        }
+        return assemble(source, collector.files(), limits);
     }
 
     /**
@@ -212,7 +215,7 @@ public final class BundleLoader {
                 throw EntryCollector.wholeBundle("bundle " + source + " resolves to " + url + "; only file: and"
                         + " jar: class path resources can be loaded (copy the bundle to a directory instead)");
         }
-        return assemble(source, collector.files(), collector.limits(), null);
+        return assemble(source, collector.files(), collector.limits());
     }
 
     /**
@@ -230,7 +233,7 @@ public final class BundleLoader {
             collector.beginFile(path, e.getKey(), e.getValue().length);
             collector.addFile(path, e.getKey(), e.getValue().clone());
         }
-        return assemble(source, collector.files(), collector.limits(), null);
+        return assemble(source, collector.files(), collector.limits());
     }
 
     private static void readFileUrl(URL url, String source, EntryCollector collector) {
@@ -348,14 +351,14 @@ public final class BundleLoader {
 
     /** Parses the manifest and the data files and builds the bundle; collects document errors. */
     static LoadedBundle assemble(String source, Map<String, byte[]> files) {
-        return assemble(source, files, BundleLimits.DEFAULTS, null);
+        return assemble(source, files, BundleLimits.DEFAULTS);
     }
 
     /**
      * As {@link #assemble(String, Map)}, counting the data values against
-     * {@link BundleLimits#maxDataValues()} and keeping a {@link LoadedBundle#packingHint()}.
+     * {@link BundleLimits#maxDataValues()}.
      */
-    static LoadedBundle assemble(String source, Map<String, byte[]> files, BundleLimits limits, String packingHint) {
+    static LoadedBundle assemble(String source, Map<String, byte[]> files, BundleLimits limits) {
         List<PolicyError> errors = new ArrayList<>();
         Manifest manifest = Manifest.DEFAULT;
         boolean manifestOk = true;
@@ -400,7 +403,7 @@ public final class BundleLoader {
         if (!errors.isEmpty()) {
             throw new PolicyLoadException(errors);
         }
-        return new LoadedBundle(source, manifest, files, merger.data(), packingHint);
+        return new LoadedBundle(source, manifest, files, merger.data());
     }
 
     /** Whether a bundle path is a data document ({@code data.json}, {@code data.yaml}, {@code data.yml}). */

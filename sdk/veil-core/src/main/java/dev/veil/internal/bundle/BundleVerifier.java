@@ -113,10 +113,8 @@ public final class BundleVerifier {
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(scope, "scope");
         if (!bundle.files().contains(FILE)) {
-            String hint = bundle instanceof LoadedBundle loaded ? loaded.packingHint() : null;
-            throw fail(hint == null
-                    ? "missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`"
-                    : "missing signature: the bundle has no .signatures.json at its top; " + hint);
+            // (one packed a folder down, with its signature there, does not load: BundleLoader says so)
+            throw fail("missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`");
         }
         String token = readToken(bundle.read(FILE));
         JWSObject jws;

@@ -23,7 +23,6 @@ public final class LoadedBundle implements Bundle {
     private final Manifest manifest;
     private final Map<String, byte[]> files;
     private final Map<String, Object> data;
-    private final String packingHint;
 
     /**
      * Wraps already validated parts; the file map is copied, the data document made unmodifiable
@@ -34,30 +33,12 @@ public final class LoadedBundle implements Bundle {
      * @param files bundle-relative {@code /}-separated paths to bytes (the arrays are not copied)
      * @param data the merged data document
      */
-    LoadedBundle(String source, Manifest manifest, Map<String, byte[]> files, Map<String, Object> data) {
-        this(source, manifest, files, data, null);
-    }
-
-    /**
-     * As above, with a note for a bundle packed inside a folder (see {@link #packingHint()}).
-     */
     @SuppressWarnings("unchecked")
-    LoadedBundle(String source, Manifest manifest, Map<String, byte[]> files, Map<String, Object> data,
-            String packingHint) {
+    LoadedBundle(String source, Manifest manifest, Map<String, byte[]> files, Map<String, Object> data) {
         this.source = Objects.requireNonNull(source, "source");
         this.manifest = Objects.requireNonNull(manifest, "manifest");
         this.files = Collections.unmodifiableMap(new TreeMap<>(files));
         this.data = (Map<String, Object>) Immutables.freeze(data);
-        this.packingHint = packingHint;
-    }
-
-    /**
-     * When every entry lies in one folder that holds a {@code .manifest} or
-     * {@code .signatures.json} (ignored there), what happened and how to pack or load the bundle
-     * instead; {@code null} otherwise. Used to explain a missing signature.
-     */
-    String packingHint() {
-        return packingHint;
     }
 
     @Override

@@ -130,16 +130,19 @@ class BundleSignatureTest {
         assertThat(BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()).keyId()).isEqualTo("ec-256");
     }
 
-    /** tar -czf b.tar.gz rb puts rb/.signatures.json in the archive, where it is a hidden file. */
+    /**
+     * tar -czf b.tar.gz rb puts rb/.signatures.json in the archive, where it is a hidden file: the
+     * load fails and says how to pack it (before, an unsigned bundle whose .manifest was ignored
+     * loaded when no key was asked for, and only a verification explained it).
+     */
     @Test
-    void shouldExplainAMissingSignatureInAnArchivePackedWithItsFolder(@TempDir Path out) {
+    void shouldRefuseAnArchivePackedWithItsFolder(@TempDir Path out) {
         BundleSigner.sign(bundle(), p256, "ES256", "ec-256");
         String folder = dir.getFileName().toString();
         Path tgz = out.resolve("b.tar.gz");
         Fixtures.run(dir.getParent(), "tar", "-czf", tgz.toString(), folder);
-        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(tgz), publicKeys()));
-        assertThat(e.file()).isEqualTo(".signatures.json");
-        assertThat(e.message()).isEqualTo("missing signature: the bundle has no .signatures.json at its top; every"
+        PolicyError e = error(() -> BundleLoader.load(tgz));
+        assertThat(e.message()).isEqualTo("bundle " + tgz + " is packed one folder down: every"
                 + " entry is in the folder '" + folder + "/', whose " + folder + "/.manifest and " + folder
                 + "/.signatures.json are ignored (only the bundle's top holds them): the archive was packed with its"
                 + " folder; pack the contents: tar -C " + folder + " -czf b.tar.gz .");
@@ -149,17 +152,28 @@ class BundleSignatureTest {
     }
 
     @Test
-    void shouldExplainAMissingSignatureInTheFolderAboveABundle(@TempDir Path out) {
+    void shouldRefuseTheFolderAboveABundle(@TempDir Path out) {
         write(out, "rb/.signatures.json", "{\"signatures\": []}");
         write(out, "rb/veil/policy.rego", "package veil\n");
-        PolicyError e = error(() -> BundleVerifier.verify(BundleLoader.load(out), publicKeys()));
-        assertThat(e.message()).isEqualTo("missing signature: the bundle has no .signatures.json at its top; every"
+        PolicyError e = error(() -> BundleLoader.load(out));
+        assertThat(e.message()).isEqualTo("bundle " + out + " is packed one folder down: every"
                 + " entry is in the folder 'rb/', whose rb/.signatures.json is ignored (only the bundle's top holds"
                 + " them): that folder is the bundle; load " + out.resolve("rb") + " instead");
         // a file beside the folder: not a bundle packed in a folder
         write(out, "README", "x");
         assertThat(error(() -> BundleVerifier.verify(BundleLoader.load(out), publicKeys())).message())
                 .isEqualTo("missing signature: the bundle has no .signatures.json; sign it with `veil bundle sign`");
+    }
+
+    /** An unsigned bundle whose .manifest is a folder down: refused, or its roots and revision would be lost unsaid. */
+    @Test
+    void shouldRefuseAManifestAFolderDown(@TempDir Path out) {
+        write(out, "qs/.manifest", "{\"revision\": \"quickstart-1\", \"roots\": [\"veil\"]}");
+        write(out, "qs/veil/policy.rego", "package veil\n");
+        assertThat(error(() -> BundleLoader.load(out)).message()).isEqualTo("bundle " + out + " is packed one folder"
+                + " down: every entry is in the folder 'qs/', whose qs/.manifest is ignored (only the bundle's top"
+                + " holds them): that folder is the bundle; load " + out.resolve("qs") + " instead");
+        assertThat(BundleLoader.load(out.resolve("qs")).manifest().revision()).isEqualTo("quickstart-1");
     }
 
     @Test
