@@ -280,9 +280,11 @@ class RegoCommandsTest {
 
                 import rego.v1
 
+                ids := numbers.range(1, 100000 + count(input.caller.id))
+
                 decision := {"allow": false, "rule": "never", "message": "", "rate_limit": null, "daily_quota": 0} if {
-                    some i in numbers.range(1, 100000 + count(input.caller.id))
-                    some j in numbers.range(1, 100000)
+                    some i in ids
+                    some j in ids
                     i * j == -1
                 } else := {"allow": true, "rule": "all", "message": "", "rate_limit": null, "daily_quota": 0}
                 """);

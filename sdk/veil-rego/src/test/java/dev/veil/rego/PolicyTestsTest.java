@@ -54,9 +54,11 @@ class PolicyTestsTest {
 
                 import rego.v1
 
+                ids := numbers.range(1, 100000)
+
                 test_forever if {
-                    some i in numbers.range(1, 100000)
-                    some j in numbers.range(1, 100000)
+                    some i in ids
+                    some j in ids
                     i * j == -1
                 }
 
