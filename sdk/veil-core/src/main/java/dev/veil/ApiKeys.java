@@ -45,13 +45,18 @@ public final class ApiKeys {
      * @param roles the caller's roles
      * @param tenant the tenant, {@code ""} for none
      * @param attributes further attributes
-     * @param expiresAt when the key stops working, or {@code null} for never
-     * @throws IllegalArgumentException when an argument is blank or malformed, or when the caller, a
+     * @param expiresAt when the key stops working, after now, or {@code null} for never
+     * @throws IllegalArgumentException when an argument is blank or malformed, when the caller, a
      *     role or the tenant has leading or trailing whitespace or a control character (they are
-     *     compared exactly: {@code "alice "} would be a caller of its own beside {@code "alice"})
+     *     compared exactly: {@code "alice "} would be a caller of its own beside {@code "alice"}), or
+     *     when {@code expiresAt} is not after now (the key would never work)
      */
     public static Issued issue(String caller, List<String> roles, String tenant, Map<String, String> attributes,
             Instant expiresAt) {
+        if (expiresAt != null && !expiresAt.isAfter(Instant.now())) {
+            throw new IllegalArgumentException("expiresAt must be in the future, was " + expiresAt
+                    + " (the key would never work)");
+        }
         ApiKeyStore.IssuedKey k = ApiKeyStore.issue(caller, roles, tenant, attributes, expiresAt, RANDOM);
         return new Issued(k.plaintext(), k.id(), k.entry());
     }

@@ -62,13 +62,19 @@ public final class GuardFixtures {
     public static final ApiKeys.Issued SAM = ApiKeys.issue("sam", List.of("analyst"), "acme",
             Map.of("status", "suspended"), null);
     /** Caller {@code carol}, analyst, whose key expired an hour before {@link #NOW}. */
-    public static final ApiKeys.Issued CAROL = ApiKeys.issue("carol", List.of("analyst"), "acme", Map.of(),
-            NOW.minus(Duration.ofHours(1)));
+    public static final ApiKeys.Issued CAROL = issuedExpired("carol", NOW.minus(Duration.ofHours(1)));
 
     private static final ECKey IDP_KEY = ecKey("idp-1");
     private static final ECKey IMPOSTOR_KEY = ecKey("idp-1");
 
     private GuardFixtures() {}
+
+    /** An analyst's key that expires at a time of the test clock ({@link ApiKeys#issue} takes only future ones). */
+    private static ApiKeys.Issued issuedExpired(String caller, java.time.Instant expiresAt) {
+        dev.veil.internal.access.ApiKeyStore.IssuedKey k = dev.veil.internal.access.ApiKeyStore.issue(caller,
+                List.of("analyst"), "acme", Map.of(), expiresAt, new java.security.SecureRandom());
+        return new ApiKeys.Issued(k.plaintext(), k.id(), k.entry());
+    }
 
     private static ECKey ecKey(String kid) {
         try {

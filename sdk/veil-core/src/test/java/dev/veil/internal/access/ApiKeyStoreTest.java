@@ -550,6 +550,18 @@ class ApiKeyStoreTest {
                 .isEqualTo(Map.of("status", ""));
     }
 
+    /** A key that expired before it was issued would never work: refused, as `veil key create --expires` refuses it. */
+    @Test
+    void issuingAKeyThatHasExpiredAlreadyIsRefused() {
+        java.time.Instant past = java.time.Instant.now().minusSeconds(1);
+        assertThatThrownBy(() -> dev.veil.ApiKeys.issue("a", List.of(), "", Map.of(), past))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("expiresAt must be in the future, was " + past + " (the key would never work)");
+        java.time.Instant later = java.time.Instant.now().plusSeconds(3600);
+        assertThat(dev.veil.ApiKeys.issue("a", List.of(), "", Map.of(), later).entry().get("expires_at"))
+                .isEqualTo(later.toString());
+    }
+
     // ---- properties ----
 
     @Test
