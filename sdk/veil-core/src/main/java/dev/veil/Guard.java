@@ -65,7 +65,9 @@ public interface Guard<I> extends AutoCloseable {
     /**
      * Installs a new policy bundle atomically. Detector state, rate-limit buckets, blocks and spent
      * privacy budgets are kept. Throws {@link PolicyLoadException} (and keeps the current bundle)
-     * when the bundle's settings cannot be applied, e.g. an API key file that does not parse, and
+     * when the bundle's settings cannot be applied (e.g. it names a custom detector this Guard was not
+     * built with; a bundle whose own files are wrong, such as an API key file that does not parse,
+     * already fails at {@link PolicyBundle#load}), and
      * {@link IllegalStateException} once the Guard is closed. A listener that throws does not make
      * it throw (but for an {@code OutOfMemoryError}, see {@link GuardListener}): when it returns,
      * the new bundle is in force.
