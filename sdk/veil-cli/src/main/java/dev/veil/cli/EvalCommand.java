@@ -74,8 +74,10 @@ final class EvalCommand implements Callable<Integer> {
                     || e instanceof IllegalStateException) && e.getMessage() != null ? e.getMessage() : e.toString();
             if (e.getCause() instanceof dev.veil.rego.RegoException re && !why.contains(re.getMessage())) {
                 // The Guard logs the error without what it may quote of the request; here the input is
-                // the author's own, so the whole error helps (when the message left something out).
-                why += "; in full: " + re.getMessage();
+                // the author's own, so the whole error is said in its place.
+                String valueFree = dev.veil.rego.internal.engine.RegoPolicy.valueFree(re);
+                why = why.endsWith(valueFree) ? why.substring(0, why.length() - valueFree.length()) + re.getMessage()
+                        : why + "; in full: " + re.getMessage();
             }
             failures.add("the " + stage + " question: " + why);
             return Map.of("error", why);

@@ -273,6 +273,30 @@ class RegoCommandsTest {
                 .contains("eval_conflict_error").doesNotContain("in full");
     }
 
+    /**
+     * A builtin's error, which the Guard logs without the operand it quotes, is said whole by
+     * veil eval (the input is the author's own), in its place: before, the line said the message
+     * was left out and then gave it after "in full" (an adversarial review).
+     */
+    @Test
+    void evalSaysABuiltinsErrorWholeInItsPlace() throws IOException {
+        Path bundle = shippedWith("veil/access.rego", """
+                package veil.access
+
+                import rego.v1
+
+                decision := {"allow": true, "rule": "a", "message": "", "rate_limit": null, "daily_quota": 0} if {
+                    to_number(input.caller.id) > 3
+                }
+                """);
+        Path input = write("input.json", "{\"caller\": {\"id\": \"sneaker\"}}");
+        Result r = veil("eval", "--bundle", s(bundle), "--input", s(input));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.errLines().get(0)).startsWith("veil eval: the policy could not answer the access question: "
+                + "data.veil.access.decision failed: ").contains("to_number: ", "sneaker")
+                .doesNotContain("left out", "in full");
+    }
+
     @Test
     void evalStopsAQuestionThatNeverFinishesAtTheLimitAndSaysSo() throws IOException {
         Path bundle = shippedWith("veil/access.rego", """

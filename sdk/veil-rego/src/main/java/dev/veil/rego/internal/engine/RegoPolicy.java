@@ -113,7 +113,7 @@ final class RegoPolicy implements CompiledPolicy {
      * quote a value of the policy input (a builtin's error quotes its operand: {@code to_number:
      * strconv.ParseFloat: parsing "sneaker"}, the raw top label). The whole error stays in the cause.
      */
-    static String valueFree(RegoException e) {
+    public static String valueFree(RegoException e) {
         StringBuilder b = new StringBuilder();
         for (dev.veil.rego.RegoError err : e.errors()) {
             if (b.length() > 0) {
