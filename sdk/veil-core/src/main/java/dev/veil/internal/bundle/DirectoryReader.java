@@ -173,6 +173,25 @@ final class DirectoryReader {
             return FileVisitResult.CONTINUE;
         }
 
+        /** Whether following the link {@code file} goes round in a loop (rather than reaching nothing). */
+        private static boolean loops(Path file) {
+            java.util.Set<Path> seen = new java.util.HashSet<>();
+            Path p = file.toAbsolutePath().normalize();
+            try {
+                while (Files.isSymbolicLink(p)) {
+                    if (!seen.add(p) || seen.size() > 64) {
+                        return true;
+                    }
+                    Path parent = p.getParent();
+                    Path target = Files.readSymbolicLink(p);
+                    p = (parent == null ? target : parent.resolve(target)).toAbsolutePath().normalize();
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+            return false;
+        }
+
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             String rel = relative(file);
@@ -182,8 +201,10 @@ final class DirectoryReader {
             }
             String path = EntryCollector.normalise(rel);
             if (attrs.isSymbolicLink()) {
-                // FOLLOW_LINKS reports a link with its own attributes only when the target is missing.
-                throw PolicyLoadException.of(rel, "broken symbolic link");
+                // FOLLOW_LINKS reports a link with its own attributes only when it cannot be resolved:
+                // its target is missing, or links lead round in a loop (a -> b -> a)
+                throw PolicyLoadException.of(rel, loops(file) ? "symbolic link loop: the links lead back to themselves"
+                        + " and reach no file" : "broken symbolic link");
             }
             if (!attrs.isRegularFile()) {
                 throw PolicyLoadException.of(rel, "not a regular file (device, FIFO or socket); a bundle may hold"

@@ -661,7 +661,17 @@ class BundleLoaderDirectoryTest {
         Files.createSymbolicLink(dir.resolve("gone.rego"), dir.resolve("missing.rego"));
         PolicyError e = error(() -> BundleLoader.load(dir));
         assertThat(e.file()).isEqualTo("gone.rego");
-        assertThat(e.message()).contains("broken symbolic link");
+        assertThat(e.message()).isEqualTo("broken symbolic link");
+    }
+
+    /** Two files linked to each other: a loop, not a broken link (an adversarial review). */
+    @Test
+    void shouldNameALoopOfFileLinks() throws Exception {
+        Files.createSymbolicLink(dir.resolve("a"), Path.of("b"));
+        Files.createSymbolicLink(dir.resolve("b"), Path.of("a"));
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.file()).isIn("a", "b");
+        assertThat(e.message()).isEqualTo("symbolic link loop: the links lead back to themselves and reach no file");
     }
 
     @Test
