@@ -1348,10 +1348,13 @@ class GuardTest {
 
         Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.MODEL_STALE, Stage.MODEL, "default");
 
-        assertThat(d.reason().message()).contains("animals@old");
+        // a caller's text: neither the model's name nor its version, which the record holds
+        assertThat(d.reason().message()).isEqualTo("the model is older than the policy allows");
         assertThat(modelA.calls()).isZero();
         assertThat(events.alerts).extracting(Alert::action).containsExactly("model_stale");
-        assertThat(at(audited(g, 1).get(0), "stages", "model")).isEqualTo("deny");
+        Map<String, Object> rec = audited(g, 1).get(0);
+        assertThat(at(rec, "stages", "model")).isEqualTo("deny");
+        assertThat(at(rec, "model", "version")).isEqualTo("old");
     }
 
     @Test
@@ -1510,7 +1513,7 @@ class GuardTest {
     static Stream<Arguments> brokenModels() {
         // the caller learns that the model failed or what Veil found wrong with its answer, never the
         // model's own exception (its class or message): that is in the log
-        String failed = "the model could not answer (its failure is in the service's log, logger dev.veil.Guard)";
+        String failed = "the model could not answer; the service's log says why";
         String refused = "the model's answer was refused: the model returned ";
         return Stream.of(
                 Arguments.of("throws", (PredictFunction<double[]>) x -> {
@@ -1596,7 +1599,7 @@ class GuardTest {
             assertThat(log.messages()).contains("model failed for decision " + d.decisionId() + " with a Prediction "
                     + "it could not build: labels and scores must have the same length, was 3 and 2");
             assertThat(d.reason().message()).as("the caller reads what it read before")
-                    .isEqualTo("the model could not answer (its failure is in the service's log, logger dev.veil.Guard)");
+                    .isEqualTo("the model could not answer; the service's log says why");
         } finally {
             GuardFixtures.quietGuardLog(true);
         }

@@ -1049,8 +1049,9 @@ public final class DefaultGuard<I> implements Guard<I> {
                 x.rules.add(rt.label(PolicyRuntime.MODEL, mdl.rule()));
                 x.alert(mdl.rule(), "model_stale", null);
                 if (mdl.action() == StaleAction.DENY) {
-                    x.deny(Reason.of(ReasonCode.MODEL_STALE, Stage.MODEL, mdl.rule(), "model " + m.info().name()
-                            + "@" + m.info().version() + " is older than the policy allows; retrain or swap it"));
+                    // the caller's text: not the model's name and version (the record and the alert carry them)
+                    x.deny(Reason.of(ReasonCode.MODEL_STALE, Stage.MODEL, mdl.rule(),
+                            "the model is older than the policy allows"));
                     x.outcome(Stage.MODEL, StageOutcome.DENY);
                     return;
                 } else if (mdl.action() == StaleAction.DEGRADE) {
@@ -1079,8 +1080,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                     + (e instanceof InvalidPredictionException ipe ? "a Prediction it could not build: " + ipe.getMessage()
                     : e.getClass().getName() + " (its message and stack trace are left out: they may quote the input; "
                     + "a model that needs them logs them in its own predict function)")));
-            x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer (its failure "
-                    + "is in the service's log, logger dev.veil.Guard)"));
+            x.deny(Reason.of(ReasonCode.MODEL_ERROR, Stage.MODEL, "", "the model could not answer; the service's log "
+                    + "says why"));
             x.outcome(Stage.MODEL, StageOutcome.ERROR);
             return;
         }
