@@ -22,7 +22,8 @@ import java.util.Objects;
  * <p><b>What to pass on to an untrusted caller:</b> {@code code} and the message. {@code rule}
  * names the policy's rule, and for {@code blocked} and {@code rate_limited} that can say which
  * monitoring rule caught the caller (an attacker learns which of its patterns to change); the
- * audit record keeps it in any case.
+ * audit record keeps it in any case: {@link #forCaller()} is that text, {@link #toString()} (with the
+ * stage and the rule) is for the service's own logs and consoles.
  */
 public record Reason(ReasonCode code, Stage stage, String rule, String message) {
     public Reason {
@@ -36,6 +37,17 @@ public record Reason(ReasonCode code, Stage stage, String rule, String message) 
         return new Reason(code, stage, rule, message);
     }
 
+    /**
+     * What to tell an untrusted caller: {@code code: message}, without the stage and the rule (see
+     * the class comment), e.g. {@code rate_limited: rate limit exceeded; slow down and retry later}.
+     *
+     * @return the code's {@link ReasonCode#code()} and the message
+     */
+    public String forCaller() {
+        return code.code() + ": " + message;
+    }
+
+    /** For the service's logs: {@code code@stage[rule]: message} (the rule left out when empty). */
     @Override
     public String toString() {
         return code.code() + "@" + stage.id() + (rule.isEmpty() ? "" : "[" + rule + "]") + ": " + message;

@@ -55,6 +55,8 @@ public final class Quickstart {
             System.out.println("released: " + ok.prediction().scores() + " via " + ok.prediction().applied());
         } else if (r instanceof Response.Denied no) {
             System.out.println("denied: " + no.reasons());
+            // for you: the rule (block-flood) says which monitoring rule caught the caller; for your caller,
+            // no.reason().forCaller(): the code and message alone
         }
         // --8<-- [end:usage]
         int failures = 0;
