@@ -1741,8 +1741,8 @@ class GuardTest {
         Response.Denied plain = denied(g.predict(ask(ERIN, far)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT,
                 "privacy");
         assertThat(List.of(noisy.reason().message(), plain.reason().message())).as("the same answer either way")
-                .containsOnly("the global privacy budget (epsilon or delta) is spent for the current period (or "
-                        + "cannot be read)");
+                .containsOnly("the global privacy budget (epsilon or delta) is spent (or cannot be read); it never "
+                        + "renews (period_seconds: 0)");
     }
 
     /**
@@ -1765,8 +1765,13 @@ class GuardTest {
         double[] far = {90, 2, 3};
         released(g.predict(ask(ALICE, near)));
         released(g.predict(ask(ALICE, near)));
-        denied(g.predict(ask(ALICE, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        Response.Denied spent = denied(g.predict(ask(ALICE, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT,
+                "privacy");
         denied(g.predict(ask(ALICE, far)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        // the refusal says when the budget renews, as a quota's does (where that end is a time at all)
+        assertThat(spent.reason().message()).isEqualTo("this caller's privacy budget (epsilon or delta) is spent for "
+                + "the current period" + (period == 86_400L ? "; it renews at "
+                + NOW.truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofDays(1)) : ""));
     }
 
     /**

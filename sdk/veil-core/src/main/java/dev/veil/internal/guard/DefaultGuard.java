@@ -1142,11 +1142,11 @@ public final class DefaultGuard<I> implements Guard<I> {
                 // Spent earlier this period: every release to this caller is treated as unpayable, not
                 // only the noisy ones, or the form of the answer (plain here, refused or degraded there)
                 // would keep telling, for free, which rule the raw prediction chose.
-                spent = budgetMessage(StateOp.Budget.CALLER_EXHAUSTED);
+                spent = budgetMessage(StateOp.Budget.CALLER_EXHAUSTED, settings, x.nowMillis);
             } else if (x.globalSpentUntil > x.nowMillis) {
                 // The same for everybody once the global budget is spent: the denial of a noisy release
                 // beside a plain one would tell any caller, for free, which rule answered.
-                spent = budgetMessage(StateOp.Budget.GLOBAL_EXHAUSTED);
+                spent = budgetMessage(StateOp.Budget.GLOBAL_EXHAUSTED, settings, x.nowMillis);
             } else if (borrowedNoise && !stateOk) {
                 // The store did not answer this request's batch: the ledger cannot be asked either
                 // (asking would cost a second timeout), so the noise cannot be paid for.
@@ -1167,7 +1167,7 @@ public final class DefaultGuard<I> implements Guard<I> {
                 } else {
                     StateOp.Budget charge = charge(settings, x, spec);
                     if (charge != StateOp.Budget.GRANTED) {
-                        spent = budgetMessage(charge);
+                        spent = budgetMessage(charge, settings, x.nowMillis);
                         // a ledger that refused, not one that could not be reached (taken as spent for this
                         // request only: a mark would make one timeout a whole period's refusals)
                         if (!x.ledgerUnreachable && (charge == StateOp.Budget.CALLER_EXHAUSTED
@@ -1225,7 +1225,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                             + "; the " + (own ? "caller's" : "global") + " privacy budget is spent (on_exhausted: deny), "
                             + "so denying"), Failures.loggable(e));
                     x.deny(Reason.of(ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy",
-                            budgetMessage(own ? StateOp.Budget.CALLER_EXHAUSTED : StateOp.Budget.GLOBAL_EXHAUSTED)));
+                            budgetMessage(own ? StateOp.Budget.CALLER_EXHAUSTED : StateOp.Budget.GLOBAL_EXHAUSTED,
+                            settings, x.nowMillis)));
                     x.outcome(Stage.OUTPUT, StageOutcome.ERROR);
                 } else {
                     failClosed(x, e);
@@ -1519,13 +1520,19 @@ public final class DefaultGuard<I> implements Guard<I> {
         return Instant.ofEpochMilli(nowMillis).plusSeconds(Math.min(cooldownSeconds, maxSeconds));
     }
 
-    private static String budgetMessage(StateOp.Budget b) {
+    /** Why a release cannot be paid for, and when the budget renews (as the quota's refusal says). */
+    private static String budgetMessage(StateOp.Budget b, GuardSettings settings, long nowMillis) {
+        long period = settings.privacy() == null ? -1 : settings.privacy().periodSeconds();
+        long end = period > 0 ? spentMarkEnd(nowMillis, period) : Long.MAX_VALUE;
+        String span = period == 0 ? "" : " for the current period";
+        String renewal = period == 0 ? "; it never renews (period_seconds: 0)"
+                : end == Long.MAX_VALUE ? "" : "; it renews at " + Instant.ofEpochMilli(end);
         return switch (b) {
-            case CALLER_EXHAUSTED -> "this caller's privacy budget (epsilon or delta) is spent for the current period";
-            case GLOBAL_EXHAUSTED -> "the global privacy budget (epsilon or delta) is spent for the current period (or"
-                    + " cannot be read)";
+            case CALLER_EXHAUSTED -> "this caller's privacy budget (epsilon or delta) is spent" + span + renewal;
+            case GLOBAL_EXHAUSTED -> "the global privacy budget (epsilon or delta) is spent" + span
+                    + " (or cannot be read)" + renewal;
             case TOO_MANY_CALLERS -> "the privacy ledger tracks as many callers as it may; new callers wait for the "
-                    + "next period";
+                    + "next period" + (end == Long.MAX_VALUE ? "" : ", which begins at " + Instant.ofEpochMilli(end));
             case GRANTED -> "granted";
         };
     }
