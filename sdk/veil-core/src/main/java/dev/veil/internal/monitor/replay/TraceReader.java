@@ -480,7 +480,8 @@ public final class TraceReader {
     private static String jsonProblem(JsonParseException e) {
         String m = e.getOriginalMessage() == null ? "syntax error" : e.getOriginalMessage();
         if (m.startsWith("Non-standard token") || m.contains("ALLOW_NON_NUMERIC_NUMBERS")) {
-            return "a number is not finite (NaN or Infinity): every number must be finite";
+            String at = e.getProcessor() instanceof JsonParser p ? where(p.getParsingContext()) : null;
+            return (at == null ? "a number" : at) + " is not finite (NaN or Infinity): every number must be finite";
         }
         if (m.startsWith("Duplicate field")) {
             return "duplicate key " + m.substring("Duplicate field".length()).trim();
@@ -488,6 +489,27 @@ public final class TraceReader {
         int col = e.getLocation() == null ? -1 : e.getLocation().getColumnNr();
         String first = SOURCE_REF.matcher(m.lines().findFirst().orElse(m)).replaceAll("column $2");
         return "invalid JSON" + (col > 0 ? " at column " + col : "") + ": " + first;
+    }
+
+    /**
+     * The field the parser is in, as the other refusals name it ({@code features.age},
+     * {@code features[3]}), or null at the top or when unknown.
+     */
+    private static String where(com.fasterxml.jackson.core.JsonStreamContext ctx) {
+        if (ctx == null) {
+            return null;
+        }
+        if (ctx.inArray()) {
+            String array = ctx.getParent() == null ? null : ctx.getParent().getCurrentName();
+            // the index of the value being read: the parser had not counted it yet when it failed
+            return array == null ? null : array + "[" + Math.max(0, ctx.getCurrentIndex() + 1) + "]";
+        }
+        String name = ctx.getCurrentName();
+        if (name == null) {
+            return null;
+        }
+        String parent = ctx.getParent() == null ? null : ctx.getParent().getCurrentName();
+        return parent == null ? name : parent + "." + name;
     }
 
     private static String describe(JsonParser p, JsonToken t) throws IOException {
