@@ -231,7 +231,12 @@ final class CalibrateCommand implements Callable<Integer> {
         String p = out.replace('\\', '/');
         Path abs = Path.of(out);
         if (abs.isAbsolute()) {
-            Path rel = bundle.toAbsolutePath().normalize().relativize(abs.normalize());
+            Path root = bundle.toAbsolutePath().normalize();
+            if (!abs.normalize().startsWith(root)) {
+                throw new CliException("--out " + out + ": is outside the bundle " + root + "; name a data.json inside "
+                        + "it, e.g. " + DEFAULT_OUT + " (relative to the bundle)");
+            }
+            Path rel = root.relativize(abs.normalize());
             p = rel.toString().replace('\\', '/');
         }
         List<String> parts = new ArrayList<>(List.of(p.split("/")));

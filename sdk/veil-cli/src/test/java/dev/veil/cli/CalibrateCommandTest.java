@@ -499,7 +499,9 @@ class CalibrateCommandTest {
             {"../elsewhere/data.json", "--out ../elsewhere/data.json: must stay inside the bundle and use directory "
                     + "names of letters, digits, '_' and '-' (a data path step), found '..'"},
             {"veil/a.b/data.json", "found 'a.b'"},
-            {s(tmp.resolve("outside/data.json")), "must stay inside the bundle"},
+            {s(tmp.resolve("outside/data.json")), "--out " + tmp.resolve("outside/data.json") + ": is outside the "
+                    + "bundle " + bundle.toAbsolutePath().normalize() + "; name a data.json inside it, e.g. "
+                    + "monitoring/thresholds/data.json (relative to the bundle)"},
         }) {
             assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(benign), "--fpr", "0.25", "--out",
                     c[0]), 2, c[1]);
