@@ -480,7 +480,8 @@ public final class TraceReader {
     private static String jsonProblem(JsonParseException e) {
         String m = e.getOriginalMessage() == null ? "syntax error" : e.getOriginalMessage();
         if (m.startsWith("Non-standard token") || m.contains("ALLOW_NON_NUMERIC_NUMBERS")) {
-            String at = e.getProcessor() instanceof JsonParser p ? where(p.getParsingContext()) : null;
+            JsonParser p = e.getProcessor();
+            String at = p == null ? null : where(p.getParsingContext());
             return (at == null ? "a number" : at) + " is not finite (NaN or Infinity): every number must be finite";
         }
         if (m.startsWith("Duplicate field")) {
@@ -501,8 +502,8 @@ public final class TraceReader {
         }
         if (ctx.inArray()) {
             String array = ctx.getParent() == null ? null : ctx.getParent().getCurrentName();
-            // the index of the value being read: the parser had not counted it yet when it failed
-            return array == null ? null : array + "[" + Math.max(0, ctx.getCurrentIndex() + 1) + "]";
+            // the index of the value the parser failed on (it counts a value as it starts reading it)
+            return array == null ? null : array + "[" + Math.max(0, ctx.getCurrentIndex()) + "]";
         }
         String name = ctx.getCurrentName();
         if (name == null) {
