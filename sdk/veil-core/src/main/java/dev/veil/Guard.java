@@ -147,7 +147,7 @@ public interface Guard<I> extends AutoCloseable {
         private PolicyBundle policy;
         private AuditLog audit;
         private Clock clock;
-        private GuardListener listener;
+        private final List<GuardListener> listeners = new java.util.ArrayList<>();
         private int maxCallers = 100_000;
         private boolean maxCallersSet;
         private long stateMemory = 256L << 20;
@@ -194,13 +194,17 @@ public interface Guard<I> extends AutoCloseable {
             return this;
         }
 
-        /** Receives alerts, denials and reloads. */
+        /**
+         * Adds a listener of alerts, denials, reloads and model swaps. Several (metrics beside
+         * security events, say) are each called, in the order added; one that throws does not keep
+         * the next from its call (see {@link GuardListener}).
+         */
         public Builder<I> listener(GuardListener l) {
             Objects.requireNonNull(l, "listener");
-            if (listener != null) {
-                throw new IllegalStateException("listener was already set");
+            if (listeners.contains(l)) {
+                throw new IllegalStateException("this listener was already added (it would be called twice)");
             }
-            listener = l;
+            listeners.add(l);
             return this;
         }
 
@@ -413,7 +417,7 @@ public interface Guard<I> extends AutoCloseable {
             }
             try {
                 return new DefaultGuard<>(model, policy, audit, clock == null ? Clock.systemUTC() : clock,
-                        listener == null ? new GuardListener() {} : listener, List.copyOf(detectors), maxCallers,
+                        listeners, List.copyOf(detectors), maxCallers,
                         stateStore, stateMemory, closeTimeout == null ? DEFAULT_CLOSE_TIMEOUT : closeTimeout,
                         revisionFile, bundleName);
             } catch (RuntimeException | Error e) {

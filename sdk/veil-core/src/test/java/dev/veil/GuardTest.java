@@ -1965,6 +1965,50 @@ class GuardTest {
         audited(g, out.size());
     }
 
+    /** Several listeners (security events beside metrics) are each called, in order; one that throws keeps none from its call. */
+    @Test
+    void everyListenerIsCalledAndOneThatThrowsKeepsTheNextFromNothing() {
+        events.toThrow = new IllegalStateException("listener bug"); // the first listener, the fixture's
+        List<String> second = new CopyOnWriteArrayList<>();
+        GuardListener metrics = new GuardListener() {
+            @Override
+            public void onAlert(Alert a) {
+                second.add("alert " + a.action());
+            }
+
+            @Override
+            public void onDenied(Response.Denied d, String callerId) {
+                second.add("denied " + callerId);
+            }
+
+            @Override
+            public void onPolicyReloaded(PolicyBundle previous, PolicyBundle current) {
+                second.add("reloaded " + current.name());
+            }
+
+            @Override
+            public void onModelSwapped(ModelInfo previous, ModelInfo current) {
+                second.add("swapped " + current.version());
+            }
+        };
+        Guard<double[]> g = guard(maxAge("alert"), modelA.as(OLD), b -> b.listener(metrics));
+
+        released(g.predict(ask(ALICE, VALID)));
+        denied(g.predict(ask(BOB, VALID)), ReasonCode.FORBIDDEN, Stage.ACCESS, "default");
+        g.reload(maxAge("alert").set("name", "guard-test-2").load());
+        g.swapModel(modelA.as(INFO_B));
+
+        assertThat(second).containsExactly("alert model_stale", "denied bob", "reloaded guard-test-2", "swapped B");
+        assertThat(events.alerts).hasSize(1);
+        assertThat(events.denials).hasSize(1);
+        assertThat(events.reloads).containsExactly("guard-test->guard-test-2");
+        assertThat(events.swaps).containsExactly("old->B");
+        audited(g, 2);
+        assertThatThrownBy(() -> Guard.builder(modelA.as(INFO_A)).listener(metrics).listener(metrics))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("this listener was already added (it would be called twice)");
+    }
+
     @Test
     void listenerExceptionsDoNotChangeDecisions() {
         events.toThrow = new IllegalStateException("listener bug");

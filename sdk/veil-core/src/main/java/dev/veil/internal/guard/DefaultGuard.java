@@ -90,7 +90,8 @@ public final class DefaultGuard<I> implements Guard<I> {
             + "throttle and blocks every caller until ";
     
     private final Clock clock;
-    private final GuardListener listener;
+    /** Called in the order they were added, each on its own ({@link #safely}). */
+    private final List<GuardListener> listeners;
     private final List<Detector> customDetectors;
     private final GuardState state;
     /** Outages of the state store, logged once and then at most once a minute, not once per request. */
@@ -139,7 +140,7 @@ public final class DefaultGuard<I> implements Guard<I> {
     private volatile AuditException lostRecords;
 
     public DefaultGuard(
-            Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, GuardListener listener,
+            Model<I> model, PolicyBundle policy, AuditLog auditLog, Clock clock, List<GuardListener> listeners,
             List<Detector> customDetectors, int maxCallers, StateStore stateStore, long stateMemory,
             Duration closeTimeout, java.nio.file.Path revisionFile, String bundleName) {
         // The Guard owns the state store from here: one that is not built closes it, and the audit
@@ -150,7 +151,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
             Objects.requireNonNull(model, "model");
             this.clock = clock;
-            this.listener = listener;
+            this.listeners = List.copyOf(listeners);
             this.customDetectors = customDetectors;
             this.state = takenState = new GuardState(stateStore != null ? stateStore
                     : new MemoryStateStore(stateMemory, clock, maxCallers),
@@ -228,7 +229,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             warnIfLedgerInMemory(bundle, next);
             noteSigned(bundle);
             previous = old.bundle();
-            enqueueChange(() -> listener.onPolicyReloaded(previous, bundle));
+            for (GuardListener l : listeners) {
+                enqueueChange(() -> l.onPolicyReloaded(previous, bundle));
+            }
         }
         deliverChangeEvents();
     }
@@ -381,7 +384,9 @@ public final class DefaultGuard<I> implements Guard<I> {
             InForce<I> now = inForce;
             Model<I> previous = now.model();
             inForce = new InForce<>(now.runtime(), next);
-            enqueueChange(() -> listener.onModelSwapped(previous.info(), next.info()));
+            for (GuardListener l : listeners) {
+                enqueueChange(() -> l.onModelSwapped(previous.info(), next.info()));
+            }
         }
         deliverChangeEvents();
     }
@@ -1713,12 +1718,17 @@ public final class DefaultGuard<I> implements Guard<I> {
     private void publish(Exchange x) {
         if (x.alerts != null) {
             for (Alert a : x.alerts) {
-                safely("onAlert", () -> listener.onAlert(a));
+                for (GuardListener l : listeners) {
+                    safely("onAlert", () -> l.onAlert(a));
+                }
             }
         }
         if (x.answer instanceof Response.Denied d) {
-            safely("onDenied", () -> listener.onDenied(d, x.caller == null ? "" : x.caller.id(),
-                    x.caller == null ? "" : x.caller.tenant()));
+            String id = x.caller == null ? "" : x.caller.id();
+            String tenant = x.caller == null ? "" : x.caller.tenant();
+            for (GuardListener l : listeners) {
+                safely("onDenied", () -> l.onDenied(d, id, tenant));
+            }
         }
     }
 
