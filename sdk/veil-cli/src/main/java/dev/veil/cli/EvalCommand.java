@@ -75,7 +75,7 @@ final class EvalCommand implements Callable<Integer> {
             if (e.getCause() instanceof dev.veil.rego.RegoException re && !why.contains(re.getMessage())) {
                 // The Guard logs the error without what it may quote of the request; here the input is
                 // the author's own, so the whole error is said in its place.
-                String valueFree = dev.veil.rego.internal.engine.RegoPolicy.valueFree(re);
+                String valueFree = dev.veil.rego.internal.engine.RegoErrors.valueFree(re);
                 why = why.endsWith(valueFree) ? why.substring(0, why.length() - valueFree.length()) + re.getMessage()
                         : why + "; in full: " + re.getMessage();
             }
