@@ -638,8 +638,8 @@ class FailureContainmentTest {
 
         Response.Denied d = denied(g.predict(ask(ALICE, VALID)), ReasonCode.BUDGET_EXHAUSTED);
 
-        assertThat(d.reason().message()).isEqualTo("the global privacy budget (epsilon or delta) is spent for the"
-                + " current period (or cannot be read)");
+        assertThat(d.reason().message()).isEqualTo("the global privacy budget (epsilon or delta) is spent (or cannot"
+                + " be read); it never renews (period_seconds: 0)");
     }
 
     /** A custom detector that counts what it is asked to remember. */
