@@ -5,6 +5,7 @@ import dev.veil.PolicyError;
 import dev.veil.PolicyLoadException;
 import dev.veil.internal.text.ControlChars;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -102,8 +103,15 @@ public record Manifest(
                             normalised.add(Roots.normalise((String) r));
                         }
                         roots = List.copyOf(normalised);
+                        String step = normalised.stream().filter(r -> !r.isEmpty() && Arrays.stream(r.split("/", -1))
+                                .anyMatch(s -> s.isEmpty() || s.equals(".") || s.equals(".."))).findFirst().orElse(null);
                         String overlap = Roots.findOverlap(roots);
-                        if (overlap != null) {
+                        if (step != null) {
+                            // no file or data path has such a step: the root would own nothing, silently
+                            errors.add(error(pos, "root '" + ControlChars.escaped(step) + "' has an empty, '.' or "
+                                    + "'..' step; roots are bundle paths below the top, such as \"veil\" or "
+                                    + "\"veil/monitoring\""));
+                        } else if (overlap != null) {
                             errors.add(error(pos, overlap));
                         }
                     } else {

@@ -122,6 +122,13 @@ class BundleDataLimitsTest {
         assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("'roots' overlap: 'b' and 'b'");
         write(dir, ".manifest", "{\"roots\": [\"b\", \"\"]}");
         assertThat(error(() -> BundleLoader.load(dir)).message()).startsWith("'roots' overlap: '' and 'b'");
+        // a step no file or data path has: the root would own nothing, without a word (an adversarial review)
+        for (String bad : List.of("../x", "veil/./a", "veil//a", "a/..")) {
+            write(dir, ".manifest", "{\"roots\": [\"b\", \"" + bad + "\"]}");
+            assertThat(error(() -> BundleLoader.load(dir)).message()).as(bad).isEqualTo("root '" + bad + "' has an "
+                    + "empty, '.' or '..' step; roots are bundle paths below the top, such as \"veil\" or "
+                    + "\"veil/monitoring\"");
+        }
     }
 
     @Test
