@@ -742,6 +742,10 @@ final class YamlPolicyCompiler {
                 : new LoggingDecision("default", s.defaults().input(), s.defaults().output(), s.defaults().raw(),
                         s.defaults().caller());
         List<YamlPolicy.Rule<LoggingDecision>> out = new ArrayList<>();
+        Set<String> named = namedFeatures();
+        if (def.input() == dev.veil.spi.FieldMode.DIGEST) {
+            warnDigestOfNamedFeatures("logging.default", named);
+        }
         if (s != null && s.rules() != null) {
             Set<String> ids = new HashSet<>();
             for (int i = 0; i < s.rules().size(); i++) {
@@ -749,6 +753,9 @@ final class YamlPolicyCompiler {
                 String where = "logging.rules[" + i + "]";
                 uniqueId(ids, r.id(), where);
                 PolicyDocument.Logging l = r.logging();
+                if (l.input() == dev.veil.spi.FieldMode.DIGEST) {
+                    warnDigestOfNamedFeatures(where + " (rule '" + r.id() + "')", named);
+                }
                 out.add(new YamlPolicy.Rule<>(r.id(), when(r.when(), where, Condition.Section.LOGGING),
                         new LoggingDecision(r.id(), l.input() != null ? l.input() : def.input(),
                                 l.output() != null ? l.output() : def.output(), l.raw() != null ? l.raw() : def.raw(),
@@ -757,6 +764,39 @@ final class YamlPolicyCompiler {
         }
         out.add(new YamlPolicy.Rule<>("default", Condition.ALWAYS, def));
         return out;
+    }
+
+    /** The named features the validation contracts list (a tabular input's), in name order. */
+    private Set<String> namedFeatures() {
+        Set<String> named = new java.util.TreeSet<>();
+        PolicyDocument.ValidationSection v = doc.validation();
+        if (v != null && v.defaults() != null && v.defaults().features() != null) {
+            named.addAll(v.defaults().features().keySet());
+        }
+        if (v != null && v.rules() != null) {
+            for (PolicyDocument.ValidationRule r : v.rules()) {
+                if (r.contract() != null && r.contract().features() != null) {
+                    named.addAll(r.contract().features().keySet());
+                }
+            }
+        }
+        return named;
+    }
+
+    /**
+     * A digest of named features hides little: such inputs have few possible values, and the digest
+     * is unsalted, so anyone with the log can hash candidates until one matches (docs 5.7).
+     */
+    private void warnDigestOfNamedFeatures(String where, Set<String> named) {
+        if (named.isEmpty()) {
+            return;
+        }
+        List<String> some = named.stream().limit(4).toList();
+        warnings.add(where + ": input: digest of named features " + some + (named.size() > some.size() ? " ..." : "")
+                + ": such inputs have few possible values and the digest is unsalted, so anyone who reads the audit "
+                + "log can hash candidates until one matches (a quickstart application's in 1.3 s: "
+                + "docs/policy-reference.md, 5.7); use input: mask, or digest only where records must be matched to "
+                + "requests and the log is kept as the features themselves would be");
     }
 
     // ---------------------------------------------------------------- helpers

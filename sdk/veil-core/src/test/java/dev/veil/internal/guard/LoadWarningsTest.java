@@ -67,6 +67,29 @@ class LoadWarningsTest {
                         + " too; add tenants: [...] beside callers (docs/policy-reference.md, section 4)");
     }
 
+    /** An input of named features digested in the log: few possible values, so the digest is reversible. */
+    @Test
+    void aDigestOfNamedFeaturesIsLogged() {
+        String validation = "default: {shape: [], features: {age: {min: 18, max: 120}, income: {min: 0, max: 1e7}}}";
+        List<String> warnings = warningsBuilding(bundle().set("validation", validation).set("logging", """
+                default: {input: digest}
+                rules:
+                  - {id: audit-team, when: {roles: [auditor]}, logging: {input: digest}}
+                  - {id: masked, when: {roles: [analyst]}, logging: {input: mask}}
+                  - {id: inherits, when: {roles: [ops]}, logging: {output: mask}}
+                """));
+        String why = ": input: digest of named features [age, income]: such inputs have few possible values and the "
+                + "digest is unsalted, so anyone who reads the audit log can hash candidates until one matches (a "
+                + "quickstart application's in 1.3 s: docs/policy-reference.md, 5.7); use input: mask, or digest only "
+                + "where records must be matched to requests and the log is kept as the features themselves would be";
+        assertThat(warnings).containsExactly("bundle 'guard-test': logging.default" + why,
+                "bundle 'guard-test': logging.rules[0] (rule 'audit-team')" + why);
+        assertThat(warningsBuilding(bundle().set("logging", "default: {input: digest}")))
+                .as("a plain vector (pixels): no warning").isEmpty();
+        assertThat(warningsBuilding(bundle().set("validation", validation).set("logging", "default: {input: mask}")))
+                .isEmpty();
+    }
+
     @Test
     void aDemoKeysFileIsLoggedAsPublishedCredentials() {
         // a copy of a shipped bundle that keeps its published demo keys
