@@ -49,10 +49,8 @@ class BundleCommandTest {
                 "data:     veil",
                 "signature: none",
                 "policy:   loan-quickstart (engine yaml)",
-                "note:     access refuses the sample caller (authenticated, no roles, no tenant), so the monitoring, "
-                        + "model and output questions were not asked: check them with veil eval and the input of a "
-                        + "caller the policy allows",
-                "ok");
+                "ok"); // no note of the sample caller for a YAML policy, whose questions the load checked
+
     }
 
     @Test
