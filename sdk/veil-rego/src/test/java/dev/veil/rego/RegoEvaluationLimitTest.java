@@ -268,8 +268,8 @@ class RegoEvaluationLimitTest {
         RegoException e = (RegoException) catchThrowable(() -> ranges.evaluate("data.p.many", null));
         assertThat(e.code()).isEqualTo("eval_cancel_error");
         assertThat(e.errors().get(0).message()).isEqualTo("the evaluation built more than 2000000 values in "
-                + "comprehensions and number ranges, the limit of one evaluation (against exhausting the memory of "
-                + "the process it runs in): loop over fewer values");
+                + "comprehensions, number ranges and partial rules, the limit of one evaluation (against exhausting the"
+                + " memory of the process it runs in): loop over fewer values");
         Rego comprehension = Rego.compile(Map.of("p.rego", """
                 package p
 
@@ -288,6 +288,53 @@ class RegoEvaluationLimitTest {
                 """), Map.of());
         // 490,000 pairs, and the inner range's 700 numbers built again for each i: 980,700 values
         assertThat(fits.evaluate("data.p.pairs", null)).isEqualTo(490_000L);
+    }
+
+    /**
+     * A partial rule's members count against the limit of values built, and every solution of a
+     * body counts as a step: a set of pairs over one range ran 14 s past a 1 s limit (a review).
+     */
+    @Test
+    void aPartialRuleOfManyMembersIsStoppedToo() {
+        Rego r = Rego.compile(Map.of("p.rego", """
+                package p
+
+                import rego.v1
+
+                ids := numbers.range(1, 2000 + count(input))
+
+                pairs contains [i, j] if {
+                    some i in ids
+                    some j in ids
+                }
+                """), Map.of()).timeout(Duration.ofMillis(250));
+        long t0 = System.nanoTime();
+        Throwable e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> catchThrowable(() -> r.evaluate("data.p.pairs", Map.of())));
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000L);
+        assertThat(e).isInstanceOf(RegoException.class);
+        assertThat(((RegoException) e).code()).isEqualTo("eval_cancel_error");
+    }
+
+    /**
+     * A constant made by one costly builtin (ranges of 900,000 numbers) is still folded at load, so
+     * that requests neither rebuild it nor count it against the limit of values built (a review: the
+     * step count after a builtin's answer had stopped the fold at its few milliseconds).
+     */
+    @Test
+    void aLargeConstantIsFoldedAndNotCountedPerEvaluation() {
+        Rego r = Rego.compile(Map.of("p.rego", """
+                package p
+
+                import rego.v1
+
+                r := numbers.range(1, 900000)
+
+                r2 := numbers.range(1, 900000)
+
+                q := count(r) + count(r2) + count([1 | some x in r; x <= 300000 + count(input)])
+                """), Map.of());
+        assertThat(r.evaluate("data.p.q", Map.of())).isEqualTo(2_100_000L);
     }
 
     /**

@@ -114,8 +114,15 @@ public final class Evaluator implements BuiltinContext {
      * costly builtins is stopped at the limit too.
      */
     private int ticks;
-    /** Values built in comprehensions and number ranges so far, at most {@link #MAX_BUILT}. */
+    /** Values built in comprehensions, number ranges and partial rules so far, at most {@link #MAX_BUILT}. */
     private long built;
+    /**
+     * While folding a constant at load ({@link #fold}): when the fold's time for builtins' work is up
+     * ({@link #FOLD_WORK_NANOS}), read after a builtin's answer or values built instead of the rule's
+     * few milliseconds, so that a constant made by one costly builtin (a range of 900,000 numbers) is
+     * still folded; 0 when not folding.
+     */
+    private long foldDeadline;
 
     /**
      * A new evaluation.
@@ -278,6 +285,11 @@ public final class Evaluator implements BuiltinContext {
     /** Longest time one rule value may take to fold, and all of a policy's folding, in nanoseconds. */
     private static final long FOLD_ONE_NANOS = 5_000_000L;
     private static final long FOLD_ALL_NANOS = 100_000_000L;
+    /**
+     * Longest time one rule value may take to fold when its time goes into builtins' answers and
+     * values built (one range of 900,000 numbers takes tens of milliseconds on a cold JVM).
+     */
+    private static final long FOLD_WORK_NANOS = 1_000_000_000L;
 
     /**
      * Computes once the values of complete rules whose value term does not depend on the body or on the
@@ -303,6 +315,7 @@ public final class Evaluator implements BuiltinContext {
                     }
                     Evaluator ev = new Evaluator(root, data, null, true, null, NOW_ON_FIRST_USE,
                             System.nanoTime() + FOLD_ONE_NANOS);
+                    ev.foldDeadline = System.nanoTime() + FOLD_WORK_NANOS;
                     r.folded = ev.foldTerm(r);
                 }
             }
@@ -356,12 +369,27 @@ public final class Evaluator implements BuiltinContext {
         }
     }
 
+    /**
+     * {@link #checkCancelled} after a builtin's answer or a value built; while folding, against the
+     * whole folding's time ({@link #foldDeadline}).
+     */
+    private void checkCancelledAfterWork(Location loc) {
+        if (foldDeadline == 0) {
+            checkCancelled(loc);
+        } else {
+            ticks = 0;
+            if (System.nanoTime() > foldDeadline) {
+                throw new EvalError("eval_cancel_error", "timeout", loc);
+            }
+        }
+    }
+
     /** Counts a builtin's answer as steps: as many as the values it holds (a collection's size). */
     private void stepsOf(Value v, Location loc) {
         int n = v instanceof ArrayValue a ? a.size() : v instanceof SetValue s ? s.size()
                 : v instanceof ObjectValue o ? o.size() : v instanceof StringValue str ? str.value().length() >> 4 : 0;
         if (n > 0 && (ticks += n) >= 1024) {
-            checkCancelled(loc);
+            checkCancelledAfterWork(loc);
         }
     }
 
@@ -370,11 +398,11 @@ public final class Evaluator implements BuiltinContext {
         built += n;
         if (built > MAX_BUILT) {
             throw new EvalError("eval_cancel_error", "the evaluation built more than " + MAX_BUILT + " values in "
-                    + "comprehensions and number ranges, the limit of one evaluation (against exhausting the "
-                    + "memory of the process it runs in): loop over fewer values", loc);
+                    + "comprehensions, number ranges and partial rules, the limit of one evaluation (against exhausting"
+                    + " the memory of the process it runs in): loop over fewer values", loc);
         }
         if ((ticks += (int) Math.min(n, 1024)) >= 1024) {
-            checkCancelled(loc);
+            checkCancelledAfterWork(loc);
         }
     }
 
@@ -396,6 +424,11 @@ public final class Evaluator implements BuiltinContext {
     boolean evalBody(Plan.Body b, int i, Value[] f, K k) {
         while (true) {
             if (i == b.exprs.length) {
+                // a solution is a step too: the iterations of a body's last expression (some j in r)
+                // reach here without starting another expression
+                if (++ticks >= 1024 && b.exprs.length > 0) {
+                    checkCancelled(b.exprs[b.exprs.length - 1].loc);
+                }
                 return k.run();
             }
             Plan.Expr e = b.exprs[i];
@@ -1526,6 +1559,7 @@ public final class Evaluator implements BuiltinContext {
                 evalBody(cur.body, 0, f, () -> {
                     Value[] ks = new Value[rule.keys.length];
                     return evalTerms(rule.keys, 0, ks, f, () -> evalTerm(rule.value, f, v -> {
+                        build(1, rule.loc);
                         if (set) {
                             sb.add(v);
                         } else {
