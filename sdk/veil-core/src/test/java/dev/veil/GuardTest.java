@@ -1774,6 +1774,26 @@ class GuardTest {
                 + NOW.truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofDays(1)) : ""));
     }
 
+    /** A ledger full of callers under period_seconds 0 (no periods) does not send a new caller to a next period. */
+    @ParameterizedTest
+    @ValueSource(longs = {0L, 86_400L})
+    void aFullLedgersRefusalSaysWhatANewCallerWaitsFor(long period) {
+        Model<double[]> byFirst = confidentAbove50();
+        Guard<double[]> g = guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: deny, period_seconds: %d}
+                """.formatted(period)), byFirst, b -> b.maxCallers(1));
+        double[] near = {1, 2, 3};
+        released(g.predict(ask(ALICE, near)));
+        Response.Denied d = denied(g.predict(ask(ERIN, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        assertThat(d.reason().message()).isEqualTo("the privacy ledger tracks as many callers as it may; " + (period == 0
+                ? "new callers are refused while it is full (period_seconds 0 has no next period)"
+                : "new callers wait for the next period, which begins at "
+                        + NOW.truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofDays(1))));
+    }
+
     /**
      * Where callers normally get a noisy label that may change, a degraded answer (here: a stale
      * model under on_stale: degrade; monitoring's degrade takes the same path) is not the exact top

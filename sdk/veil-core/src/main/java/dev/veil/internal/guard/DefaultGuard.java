@@ -1155,7 +1155,7 @@ public final class DefaultGuard<I> implements Guard<I> {
             } else if (borrowedNoise && !stateOk) {
                 // The store did not answer this request's batch: the ledger cannot be asked either
                 // (asking would cost a second timeout), so the noise cannot be paid for.
-                spent = "the privacy ledger cannot be reached (the state store is unavailable)";
+                spent = LEDGER_UNREACHABLE;
             } else if (spec.noise() != null) {
                 // Checked before charging (the YAML engine refuses both at load; a Rego decision is
                 // read per request): no budget, or a release no budget can pay, spends nothing.
@@ -1172,7 +1172,8 @@ public final class DefaultGuard<I> implements Guard<I> {
                 } else {
                     StateOp.Budget charge = charge(settings, x, spec);
                     if (charge != StateOp.Budget.GRANTED) {
-                        spent = budgetMessage(charge, settings, x.nowMillis);
+                        // an outage is not a spent budget: no renewal time to give, only to retry
+                        spent = x.ledgerUnreachable ? LEDGER_UNREACHABLE : budgetMessage(charge, settings, x.nowMillis);
                         // a ledger that refused, not one that could not be reached (taken as spent for this
                         // request only: a mark would make one timeout a whole period's refusals)
                         if (!x.ledgerUnreachable && (charge == StateOp.Budget.CALLER_EXHAUSTED
@@ -1525,6 +1526,10 @@ public final class DefaultGuard<I> implements Guard<I> {
         return Instant.ofEpochMilli(nowMillis).plusSeconds(Math.min(cooldownSeconds, maxSeconds));
     }
 
+    /** Why a noisy release is refused while the ledger cannot be asked (an outage, or local state). */
+    private static final String LEDGER_UNREACHABLE = "the privacy ledger cannot be reached (the state store is "
+            + "unavailable); retry later";
+
     /** Why a release cannot be paid for, and when the budget renews (as the quota's refusal says). */
     private static String budgetMessage(StateOp.Budget b, GuardSettings settings, long nowMillis) {
         long period = settings.privacy() == null ? -1 : settings.privacy().periodSeconds();
@@ -1536,8 +1541,10 @@ public final class DefaultGuard<I> implements Guard<I> {
             case CALLER_EXHAUSTED -> "this caller's privacy budget (epsilon or delta) is spent" + span + renewal;
             case GLOBAL_EXHAUSTED -> "the global privacy budget (epsilon or delta) is spent" + span
                     + " (or cannot be read)" + renewal;
-            case TOO_MANY_CALLERS -> "the privacy ledger tracks as many callers as it may; new callers wait for the "
-                    + "next period" + (end == Long.MAX_VALUE ? "" : ", which begins at " + Instant.ofEpochMilli(end));
+            case TOO_MANY_CALLERS -> "the privacy ledger tracks as many callers as it may; " + (period == 0
+                    ? "new callers are refused while it is full (period_seconds 0 has no next period)"
+                    : "new callers wait for the next period"
+                            + (end == Long.MAX_VALUE ? "" : ", which begins at " + Instant.ofEpochMilli(end)));
             case GRANTED -> "granted";
         };
     }
