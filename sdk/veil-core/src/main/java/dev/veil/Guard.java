@@ -201,7 +201,7 @@ public interface Guard<I> extends AutoCloseable {
          */
         public Builder<I> listener(GuardListener l) {
             Objects.requireNonNull(l, "listener");
-            if (listeners.contains(l)) {
+            if (listeners.stream().anyMatch(added -> added == l)) { // the same object, not one equal to it
                 throw new IllegalStateException("this listener was already added (it would be called twice)");
             }
             listeners.add(l);

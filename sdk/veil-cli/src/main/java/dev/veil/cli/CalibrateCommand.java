@@ -226,13 +226,32 @@ final class CalibrateCommand implements Callable<Integer> {
         return VeilCli.EXIT_OK;
     }
 
+    /** {@code p} with its longest existing part resolved by the file system (links followed). */
+    private static Path resolved(Path p) {
+        Path existing = p;
+        while (existing != null && !java.nio.file.Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return p;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(p));
+        } catch (java.io.IOException e) {
+            return p;
+        }
+    }
+
     /** The directories of {@code --out}, checked: relative, inside the bundle, a file named data.json. */
     private List<String> outDirectories() {
         String p = out.replace('\\', '/');
         Path abs = Path.of(out);
         if (abs.isAbsolute()) {
-            Path root = bundle.toAbsolutePath().normalize();
-            if (!abs.normalize().startsWith(root)) {
+            // compared as the file system resolves them: a bundle named through a symbolic link holds the
+            // files named through its target
+            Path root = resolved(bundle.toAbsolutePath().normalize());
+            abs = resolved(abs.normalize());
+            if (!abs.startsWith(root)) {
                 throw new CliException("--out " + out + ": is outside the bundle " + root + "; name a data.json inside "
                         + "it, e.g. " + DEFAULT_OUT + " (relative to the bundle)");
             }

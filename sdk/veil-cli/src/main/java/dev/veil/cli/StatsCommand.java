@@ -116,7 +116,7 @@ final class StatsCommand implements Callable<Integer> {
 
     @Option(names = "--quantiles", paramLabel = "LOW,HIGH",
             description = "Quantiles of the summary ranges (default 0.001,0.999); each range is then widened by "
-                    + "10% of its width on each side, the lower bounds of std and roughness no lower than 0.")
+                    + "10%% of its width on each side, the lower bounds of std and roughness no lower than 0.")
     String quantileText = "0.001,0.999";
 
     private double[] quantiles;

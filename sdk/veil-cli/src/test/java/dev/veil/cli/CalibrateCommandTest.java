@@ -492,6 +492,12 @@ class CalibrateCommandTest {
                 s(bundle.resolve("veil/t/data.json").toAbsolutePath()));
         assertThat(abs.exit()).as(abs.toString()).isZero();
         assertThat(bundle.resolve("veil/t/data.json")).isRegularFile();
+        // the bundle named through a symbolic link, --out through its target: inside it (a review)
+        Path link = Files.createSymbolicLink(tmp.resolve("bundle-link"), bundle.toAbsolutePath());
+        Result linked = veil("calibrate", "--bundle", s(link), "--benign", s(benign), "--fpr", "0.25", "--out",
+                s(bundle.resolve("veil/u/data.json").toAbsolutePath()));
+        assertThat(linked.exit()).as(linked.toString()).isZero();
+        assertThat(bundle.resolve("veil/u/data.json")).isRegularFile();
 
         for (String[] c : new String[][] {
             {"monitoring/thresholds.json", "--out monitoring/thresholds.json: must name a file called data.json inside "

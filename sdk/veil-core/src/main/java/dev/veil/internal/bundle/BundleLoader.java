@@ -120,15 +120,35 @@ public final class BundleLoader {
             throw EntryCollector.wholeBundle("bundle " + source + " is neither a directory nor a regular file;"
                     + " expected a directory or a .tar.gz file");
         }
-        String hint = packingHint(path, archive, collector);
-        if (hint != null) {
-            // its .manifest (roots, revision) or signature would be ignored without a word: refused
-            throw EntryCollector.wholeBundle("bundle " + source + " is packed one folder down: " + hint);
-        }
+        refuseIfPacked(source, packingHint(path, archive, collector));
         if (verifyFirst != null) {
             verifyFirst.accept(new LoadedBundle(source, Manifest.DEFAULT, collector.files(), new java.util.HashMap<>()));
         }
         return assemble(source, collector.files(), limits);
+    }
+
+    /** Refuses a bundle packed one folder down: its .manifest (roots, revision) or signature would be ignored. */
+    private static void refuseIfPacked(String source, String hint) {
+        if (hint != null) {
+            throw EntryCollector.wholeBundle("bundle " + source + " is packed one folder down: " + hint);
+        }
+    }
+
+    /**
+     * {@link #packingHint(Path, boolean, EntryCollector)} for a bundle that is not a file: the fix is
+     * {@code instead} with the folder's name put in.
+     */
+    private static String packingHint(EntryCollector collector, java.util.function.UnaryOperator<String> instead) {
+        Map.Entry<String, List<String>> packed = collector.packedInFolder();
+        return packed == null ? null : ignoredIn(packed) + instead.apply(packed.getKey());
+    }
+
+    /** What a bundle packed one folder down lost: "every entry is in the folder 'rb/', whose rb/.manifest is ignored". */
+    private static String ignoredIn(Map.Entry<String, List<String>> packed) {
+        String folder = packed.getKey();
+        String found = String.join(" and ", packed.getValue().stream().map(n -> folder + "/" + n).toList());
+        return "every entry is in the folder '" + folder + "/', whose " + found
+                + (packed.getValue().size() > 1 ? " are" : " is") + " ignored (only the bundle's top holds them): ";
     }
 
     /**
@@ -142,9 +162,7 @@ public final class BundleLoader {
             return null;
         }
         String folder = packed.getKey();
-        String found = String.join(" and ", packed.getValue().stream().map(n -> folder + "/" + n).toList());
-        String what = "every entry is in the folder '" + folder + "/', whose " + found
-                + (packed.getValue().size() > 1 ? " are" : " is") + " ignored (only the bundle's top holds them): ";
+        String what = ignoredIn(packed);
         if (archive) {
             String name = path.getFileName() == null ? "bundle.tar.gz" : path.getFileName().toString();
             return what + "the archive was packed with its folder; pack the contents: tar -C " + folder + " -czf "
@@ -215,6 +233,8 @@ public final class BundleLoader {
                 throw EntryCollector.wholeBundle("bundle " + source + " resolves to " + url + "; only file: and"
                         + " jar: class path resources can be loaded (copy the bundle to a directory instead)");
         }
+        refuseIfPacked(source, packingHint(collector, folder -> "that folder is the bundle; load classpath:" + dir
+                + "/" + folder + " instead"));
         return assemble(source, collector.files(), collector.limits());
     }
 
@@ -233,6 +253,8 @@ public final class BundleLoader {
             collector.beginFile(path, e.getKey(), e.getValue().length);
             collector.addFile(path, e.getKey(), e.getValue().clone());
         }
+        refuseIfPacked(source, packingHint(collector, folder -> "that folder is the bundle; give its files with "
+                + "paths below it"));
         return assemble(source, collector.files(), collector.limits());
     }
 

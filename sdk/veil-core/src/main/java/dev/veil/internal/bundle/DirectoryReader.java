@@ -173,24 +173,34 @@ final class DirectoryReader {
             return FileVisitResult.CONTINUE;
         }
 
-        /** Whether following the link {@code file} goes round in a loop (rather than reaching nothing). */
-        private static boolean loops(Path file) {
+        /**
+         * Why the link {@code file} resolves to nothing: its links go round in a loop, there are more of
+         * them than the system follows (40 on Linux), or the last one's target is missing.
+         */
+        private static String unresolved(Path file) {
             java.util.Set<Path> seen = new java.util.HashSet<>();
             Path p = file.toAbsolutePath().normalize();
             try {
                 while (Files.isSymbolicLink(p)) {
-                    if (!seen.add(p) || seen.size() > 64) {
-                        return true;
+                    if (!seen.add(p)) {
+                        return "symbolic link loop: the links lead back to themselves and reach no file";
+                    }
+                    if (seen.size() > MAX_LINKS) {
+                        return "too many levels of symbolic links (more than " + MAX_LINKS + " in a chain, the most "
+                                + "the system follows): link the file directly";
                     }
                     Path parent = p.getParent();
                     Path target = Files.readSymbolicLink(p);
                     p = (parent == null ? target : parent.resolve(target)).toAbsolutePath().normalize();
                 }
             } catch (IOException | UnsupportedOperationException e) {
-                return false;
+                return "broken symbolic link";
             }
-            return false;
+            return "broken symbolic link";
         }
+
+        /** Links a path may go through before the system gives up (Linux's MAXSYMLINKS). */
+        private static final int MAX_LINKS = 40;
 
         @Override
         public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
@@ -203,8 +213,7 @@ final class DirectoryReader {
             if (attrs.isSymbolicLink()) {
                 // FOLLOW_LINKS reports a link with its own attributes only when it cannot be resolved:
                 // its target is missing, or links lead round in a loop (a -> b -> a)
-                throw PolicyLoadException.of(rel, loops(file) ? "symbolic link loop: the links lead back to themselves"
-                        + " and reach no file" : "broken symbolic link");
+                throw PolicyLoadException.of(rel, unresolved(file));
             }
             if (!attrs.isRegularFile()) {
                 throw PolicyLoadException.of(rel, "not a regular file (device, FIFO or socket); a bundle may hold"

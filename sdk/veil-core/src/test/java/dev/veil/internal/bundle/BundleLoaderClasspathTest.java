@@ -67,6 +67,27 @@ class BundleLoaderClasspathTest {
         }
     }
 
+    /** A class path directory or in-memory files one folder down from their .manifest: refused, as a directory is. */
+    @Test
+    void shouldRefuseABundlePackedOneFolderDown() throws IOException {
+        Path root = tmp.resolve("cp");
+        Files.createDirectories(root.resolve("policies/outer/qs/veil"));
+        Files.writeString(root.resolve("policies/outer/qs/.manifest"), "{\"revision\": \"quickstart-1\"}");
+        Files.writeString(root.resolve("policies/outer/qs/veil/policy.rego"), "package veil\n");
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {root.toUri().toURL()}, null)) {
+            assertThat(error(() -> BundleLoader.loadClasspath("policies/outer", loader)).message()).isEqualTo("bundle"
+                    + " classpath:policies/outer is packed one folder down: every entry is in the folder 'qs/', whose"
+                    + " qs/.manifest is ignored (only the bundle's top holds them): that folder is the bundle; load"
+                    + " classpath:policies/outer/qs instead");
+            assertThat(BundleLoader.loadClasspath("policies/outer/qs", loader).revision()).isEqualTo("quickstart-1");
+        }
+        Map<String, byte[]> files = Map.of("qs/.manifest", "{}".getBytes(StandardCharsets.UTF_8),
+                "qs/veil/policy.rego", "package veil\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(error(() -> BundleLoader.fromFiles("generated", files)).message()).isEqualTo("bundle generated is"
+                + " packed one folder down: every entry is in the folder 'qs/', whose qs/.manifest is ignored (only the"
+                + " bundle's top holds them): that folder is the bundle; give its files with paths below it");
+    }
+
     @Test
     void shouldApplySafetyRulesInsideJars() throws IOException {
         Path jar = tmp.resolve("bad.jar");

@@ -674,6 +674,19 @@ class BundleLoaderDirectoryTest {
         assertThat(e.message()).isEqualTo("symbolic link loop: the links lead back to themselves and reach no file");
     }
 
+    /** A chain of links longer than the system follows, to a file that exists: not a broken link either. */
+    @Test
+    void shouldNameAChainOfLinksTooLongToFollow() throws Exception {
+        Files.writeString(dir.resolve("end.json"), "{}");
+        Files.createSymbolicLink(dir.resolve("l0"), Path.of("end.json"));
+        for (int i = 1; i <= 44; i++) {
+            Files.createSymbolicLink(dir.resolve("l" + i), Path.of("l" + (i - 1)));
+        }
+        PolicyError e = error(() -> BundleLoader.load(dir));
+        assertThat(e.message()).isEqualTo("too many levels of symbolic links (more than 40 in a chain, the most the "
+                + "system follows): link the file directly");
+    }
+
     @Test
     void shouldRejectSymlinkLoop() throws Exception {
         Files.createDirectories(dir.resolve("a"));
