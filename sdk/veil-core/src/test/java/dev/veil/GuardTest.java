@@ -2027,6 +2027,9 @@ class GuardTest {
         assertThatThrownBy(() -> Guard.builder(modelA.as(INFO_A)).listener(metrics).listener(metrics))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("this listener was already added (it would be called twice)");
+        record Stateless() implements GuardListener { }
+        assertThat(Guard.builder(modelA.as(INFO_A)).listener(new Stateless()).listener(new Stateless()))
+                .as("two listeners equal to each other are two listeners").isNotNull();
     }
 
     @Test
