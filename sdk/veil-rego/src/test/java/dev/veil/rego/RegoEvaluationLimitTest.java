@@ -291,8 +291,8 @@ class RegoEvaluationLimitTest {
     }
 
     /**
-     * A partial rule's members count against the limit of values built, and every solution of a
-     * body counts as a step: a set of pairs over one range ran 14 s past a 1 s limit (a review).
+     * A partial rule's members count against the limit of values built, and as steps: a set of
+     * pairs over one range ran 14 s past a 1 s limit (a review).
      */
     @Test
     void aPartialRuleOfManyMembersIsStoppedToo() {

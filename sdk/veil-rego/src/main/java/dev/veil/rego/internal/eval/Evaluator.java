@@ -424,11 +424,8 @@ public final class Evaluator implements BuiltinContext {
     boolean evalBody(Plan.Body b, int i, Value[] f, K k) {
         while (true) {
             if (i == b.exprs.length) {
-                // a solution is a step too: the iterations of a body's last expression (some j in r)
-                // reach here without starting another expression
-                if (++ticks >= 1024 && b.exprs.length > 0) {
-                    checkCancelled(b.exprs[b.exprs.length - 1].loc);
-                }
+                // (the solutions of a body that ends in an iteration, some j in r, count as steps where
+                // they build a value: a comprehension's element, a partial rule's member)
                 return k.run();
             }
             Plan.Expr e = b.exprs[i];
