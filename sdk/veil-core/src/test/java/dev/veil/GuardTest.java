@@ -1709,6 +1709,19 @@ class GuardTest {
                 .hasSize(2);
     }
 
+    /**
+     * {@link #confidentAbove50} answered with Laplace noise (epsilon 1) near its boundary, against a
+     * per-caller budget of 2 a period of {@code period} seconds, denied when spent.
+     */
+    private Guard<double[]> noisyNearTheBoundary(long period, Consumer<Guard.Builder<double[]>> more) {
+        return guard(bundle().set("output", """
+                default: {form: top_k, top_k: 2, round: 0.1}
+                rules:
+                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
+                privacy: {per_caller_epsilon: 2, on_exhausted: deny, period_seconds: %d}
+                """.formatted(period)), confidentAbove50(), more);
+    }
+
     /** A model that is confident (margin 0.7) for a first feature above 50, near its boundary (0.05) below. */
     private static Model<double[]> confidentAbove50() {
         return Model.ofVector(INFO_A, x -> x[0] > 50
@@ -1754,13 +1767,7 @@ class GuardTest {
     @ParameterizedTest
     @ValueSource(longs = {86_400L, 9_300_000_000_000_000L, Long.MAX_VALUE / 1000 + 1, Long.MAX_VALUE})
     void theSpentMarkHoldsForEveryAcceptedPeriodLength(long period) {
-        Model<double[]> byFirst = confidentAbove50();
-        Guard<double[]> g = guard(bundle().set("output", """
-                default: {form: top_k, top_k: 2, round: 0.1}
-                rules:
-                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
-                privacy: {per_caller_epsilon: 2, on_exhausted: deny, period_seconds: %d}
-                """.formatted(period)), byFirst, b -> { });
+        Guard<double[]> g = noisyNearTheBoundary(period, b -> { });
         double[] near = {1, 2, 3};
         double[] far = {90, 2, 3};
         released(g.predict(ask(ALICE, near)));
@@ -1778,13 +1785,7 @@ class GuardTest {
     @ParameterizedTest
     @ValueSource(longs = {0L, 86_400L})
     void aFullLedgersRefusalSaysWhatANewCallerWaitsFor(long period) {
-        Model<double[]> byFirst = confidentAbove50();
-        Guard<double[]> g = guard(bundle().set("output", """
-                default: {form: top_k, top_k: 2, round: 0.1}
-                rules:
-                  - {id: near-boundary, when: {margin: {lt: 0.2}}, release: {noise: {mechanism: laplace, epsilon: 1}}}
-                privacy: {per_caller_epsilon: 2, on_exhausted: deny, period_seconds: %d}
-                """.formatted(period)), byFirst, b -> b.maxCallers(1));
+        Guard<double[]> g = noisyNearTheBoundary(period, b -> b.maxCallers(1));
         double[] near = {1, 2, 3};
         released(g.predict(ask(ALICE, near)));
         Response.Denied d = denied(g.predict(ask(ERIN, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
