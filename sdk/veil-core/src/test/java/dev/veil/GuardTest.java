@@ -1788,7 +1788,8 @@ class GuardTest {
         Guard<double[]> g = noisyNearTheBoundary(period, b -> b.maxCallers(1));
         double[] near = {1, 2, 3};
         released(g.predict(ask(ALICE, near)));
-        Response.Denied d = denied(g.predict(ask(ERIN, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT, "privacy");
+        Response.Denied d = denied(g.predict(ask(ERIN, near)), ReasonCode.BUDGET_EXHAUSTED, Stage.OUTPUT,
+                "privacy");
         assertThat(d.reason().message()).isEqualTo("the privacy ledger tracks as many callers as it may; " + (period == 0
                 ? "new callers are refused while it is full (period_seconds 0 has no next period)"
                 : "new callers wait for the next period, which begins at "
@@ -1986,7 +1987,7 @@ class GuardTest {
         audited(g, out.size());
     }
 
-    /** Several listeners (security events beside metrics) are each called, in order; one that throws keeps none from its call. */
+    /** Several listeners (security events beside metrics) are each called, in order; one that throws stops none. */
     @Test
     void everyListenerIsCalledAndOneThatThrowsKeepsTheNextFromNothing() {
         events.toThrow = new IllegalStateException("listener bug"); // the first listener, the fixture's

@@ -532,7 +532,8 @@ class CalibrateCommandTest {
         Path bad = ReplayFiles.write(tmp.resolve("bad.jsonl"), List.of(smallTrace().get(0),
                 "{\"caller\": \"x\", \"ts_ms\": 1, \"features\": [0.1, 0.2, 0.3], \"scores\": [0.5, NaN]}"));
         assertFails(veil("calibrate", "--bundle", s(bundle), "--benign", s(bad), "--fpr", "0.25"), 2,
-                "veil calibrate: " + bad + ":2: scores[1] is not finite (NaN or Infinity): every number must be finite");
+                "veil calibrate: " + bad + ":2: scores[1] is not finite (NaN or Infinity): every number must be "
+                        + "finite");
         List<String> withIntern = new ArrayList<>(smallTrace());
         withIntern.add("{\"caller\": \"i\", \"ts_ms\": 1, \"features\": [0.1, 0.2, 0.3], \"roles\": [\"intern\"]}");
         Path denied = ReplayFiles.write(tmp.resolve("denied.jsonl"), withIntern);

@@ -122,7 +122,8 @@ public final class BundleLoader {
         }
         refuseIfPacked(source, packingHint(path, archive, collector));
         if (verifyFirst != null) {
-            verifyFirst.accept(new LoadedBundle(source, Manifest.DEFAULT, collector.files(), new java.util.HashMap<>()));
+            verifyFirst.accept(new LoadedBundle(source, Manifest.DEFAULT, collector.files(),
+                    new java.util.HashMap<>()));
         }
         return assemble(source, collector.files(), limits);
     }
@@ -143,7 +144,7 @@ public final class BundleLoader {
         return packed == null ? null : ignoredIn(packed) + instead.apply(packed.getKey());
     }
 
-    /** What a bundle packed one folder down lost: "every entry is in the folder 'rb/', whose rb/.manifest is ignored". */
+    /** What a bundle packed one folder down lost ("every entry is in the folder 'rb/', whose rb/.manifest is ..."). */
     private static String ignoredIn(Map.Entry<String, List<String>> packed) {
         String folder = packed.getKey();
         String found = String.join(" and ", packed.getValue().stream().map(n -> folder + "/" + n).toList());

@@ -104,7 +104,8 @@ public record Manifest(
                         }
                         roots = List.copyOf(normalised);
                         String step = normalised.stream().filter(r -> !r.isEmpty() && Arrays.stream(r.split("/", -1))
-                                .anyMatch(s -> s.isEmpty() || s.equals(".") || s.equals(".."))).findFirst().orElse(null);
+                                .anyMatch(s -> s.isEmpty() || s.equals(".") || s.equals("..")))
+                                .findFirst().orElse(null);
                         String overlap = Roots.findOverlap(roots);
                         if (step != null) {
                             // no file or data path has such a step: the root would own nothing, silently
